@@ -1,0 +1,11 @@
+//! The engine: YAML pipelines become a typed DAG of operators that runs concurrently over
+//! bounded channels.
+
+pub mod cli;
+pub mod ops;
+pub mod plan;
+pub mod progress;
+pub mod registry;
+pub mod run;
+pub mod runtime;
+pub mod spec;

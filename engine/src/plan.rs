@@ -1,0 +1,317 @@
+//! The DAG of a pipeline (petgraph): reference, cycle and port-type checks, fingerprints, and
+//! the dot / mermaid renderings of `engine graph`.
+
+use std::collections::HashMap;
+
+use petgraph::algo::tarjan_scc;
+use petgraph::graph::{DiGraph, NodeIndex};
+use serde::Serialize;
+
+use crate::registry::{ItemType, OperatorInfo};
+use crate::spec::diagnostic::{Diagnostic, did_you_mean};
+use crate::spec::load::{Pipeline, StepOutline};
+use crate::spec::yaml::LocatedValue;
+
+/// Checks references, cycles, port types, fan-in types and unread outputs.
+pub fn check_graph(doc: &LocatedValue, outlines: &[StepOutline]) -> Vec<Diagnostic> {
+    let mut diagnostics = Vec::new();
+    let index: HashMap<&str, usize> = outlines
+        .iter()
+        .enumerate()
+        .map(|(i, outline)| (outline.name.as_str(), i))
+        .collect();
+    let mut graph = DiGraph::<usize, ()>::new();
+    let nodes: Vec<NodeIndex> = (0..outlines.len()).map(|i| graph.add_node(i)).collect();
+    let mut read = vec![false; outlines.len()];
+    for (consumer, outline) in outlines.iter().enumerate() {
+        let mut fan_in: Vec<(&str, ItemType)> = Vec::new();
+        let mut seen = Vec::new();
+        for (input, pointer) in &outline.inputs {
+            let error = |message: String| {
+                Diagnostic::error(doc.value_pos(pointer), message)
+                    .in_step(&outline.name)
+                    .at_key("input")
+            };
+            if seen.contains(&input) {
+                diagnostics.push(error(format!("`{input}` is listed twice")));
+                continue;
+            }
+            seen.push(input);
+            let Some(&producer) = index.get(input.as_str()) else {
+                let hint = did_you_mean(input, outlines.iter().map(|o| o.name.as_str()));
+                diagnostics.push(error(format!("no step named `{input}`")).with_hint(hint));
+                continue;
+            };
+            read[producer] = true;
+            graph.add_edge(nodes[producer], nodes[consumer], ());
+            let (Some(from), Some(to)) = (outlines[producer].op, outline.op) else {
+                continue;
+            };
+            let Some(emitted) = from.emits else {
+                diagnostics.push(
+                    error(format!(
+                        "`{input}` ({}) is a sink and emits nothing",
+                        from.name
+                    ))
+                    .with_hint(Some(format!("read from the step that feeds `{input}`"))),
+                );
+                continue;
+            };
+            if !to.accepts.admits(emitted) {
+                let hint = producer_of(outlines, to)
+                    .map(|name| format!("read from `{name}`, which emits {}", to.accepts));
+                diagnostics.push(
+                    error(format!(
+                        "step `{}` ({}) takes {} but its input `{input}` ({}) emits {emitted}",
+                        outline.name, to.name, to.accepts, from.name
+                    ))
+                    .with_hint(hint),
+                );
+                continue;
+            }
+            fan_in.push((input, emitted));
+        }
+        if let Some((first, first_type)) = fan_in.first()
+            && let Some((other, other_type)) = fan_in.iter().find(|(_, t)| t != first_type)
+        {
+            diagnostics.push(
+                Diagnostic::error(doc.key_pos(&format!("{}/input", outline.pointer)), format!(
+                    "inputs carry different types: `{first}` emits {first_type}, `{other}` emits {other_type}"
+                ))
+                .in_step(&outline.name)
+                .at_key("input")
+                .with_hint(Some("merged inputs must carry one type; give each its own step".to_owned())),
+            );
+        }
+    }
+    for component in tarjan_scc(&graph) {
+        let cyclic = component.len() > 1 || graph.contains_edge(component[0], component[0]);
+        if cyclic {
+            diagnostics.push(cycle_diagnostic(doc, outlines, &graph, &component));
+        }
+    }
+    for (i, outline) in outlines.iter().enumerate() {
+        if !read[i] && outline.op.is_some_and(|op| op.emits.is_some()) {
+            diagnostics.push(
+                Diagnostic::warning(
+                    doc.key_pos(&outline.pointer),
+                    format!("the output of `{}` is read by no step", outline.name),
+                )
+                .in_step(&outline.name)
+                .with_hint(Some(
+                    "add a step that reads it (e.g. a sink), or remove it".to_owned(),
+                )),
+            );
+        }
+    }
+    diagnostics
+}
+
+/// The first step whose output `consumer` would accept.
+fn producer_of<'a>(outlines: &'a [StepOutline], consumer: &OperatorInfo) -> Option<&'a str> {
+    outlines
+        .iter()
+        .find(|o| {
+            o.op.and_then(|op| op.emits)
+                .is_some_and(|t| consumer.accepts.admits(t))
+        })
+        .map(|o| o.name.as_str())
+}
+
+/// Names a cycle in order: `a → b → c → a`.
+fn cycle_diagnostic(
+    doc: &LocatedValue,
+    outlines: &[StepOutline],
+    graph: &DiGraph<usize, ()>,
+    component: &[NodeIndex],
+) -> Diagnostic {
+    let start = *component
+        .iter()
+        .min_by_key(|node| graph[**node])
+        .expect("non-empty component");
+    let mut path = vec![start];
+    let mut current = start;
+    loop {
+        let next = graph
+            .neighbors(current)
+            .filter(|n| component.contains(n))
+            .min_by_key(|n| graph[*n])
+            .expect("every node of a cycle has a successor in it");
+        if next == start || path.contains(&next) {
+            path.push(next);
+            break;
+        }
+        path.push(next);
+        current = next;
+    }
+    let names: Vec<&str> = path
+        .iter()
+        .map(|n| outlines[graph[*n]].name.as_str())
+        .collect();
+    let first = &outlines[graph[start]];
+    Diagnostic::error(
+        doc.key_pos(&format!("{}/input", first.pointer)),
+        format!("cycle: {}", names.join(" → ")),
+    )
+    .in_step(&first.name)
+    .at_key("input")
+    .with_hint(Some(
+        "a pipeline is a DAG; remove one of these inputs".to_owned(),
+    ))
+}
+
+/// An edge of the planned DAG.
+#[derive(Debug, Clone, Serialize)]
+pub struct Edge {
+    /// Producer step.
+    pub from: String,
+    /// Consumer step.
+    pub to: String,
+    /// Type of the items on it.
+    pub item: ItemType,
+}
+
+/// A planned step: the spec plus what planning derived.
+#[derive(Debug, Clone)]
+pub struct PlannedStep {
+    /// Index into the pipeline's steps.
+    pub index: usize,
+    /// Identifies the operator, its settings, its version and everything upstream.
+    pub fingerprint: String,
+}
+
+/// A checked, ordered DAG.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// Steps in topological order (file order among independent steps).
+    pub order: Vec<PlannedStep>,
+    /// Every edge.
+    pub edges: Vec<Edge>,
+}
+
+/// Plans a valid pipeline: topological order, edge types, fingerprints.
+pub fn plan(pipeline: &Pipeline) -> Plan {
+    let index: HashMap<&str, usize> = pipeline
+        .steps
+        .iter()
+        .enumerate()
+        .map(|(i, step)| (step.name.as_str(), i))
+        .collect();
+    let mut fingerprints: Vec<Option<String>> = vec![None; pipeline.steps.len()];
+    let mut order = Vec::new();
+    // Kahn's algorithm in file order; the pipeline was checked to be acyclic.
+    while order.len() < pipeline.steps.len() {
+        let before = order.len();
+        for (i, step) in pipeline.steps.iter().enumerate() {
+            if fingerprints[i].is_some() {
+                continue;
+            }
+            let upstream: Option<Vec<&str>> = step
+                .inputs
+                .iter()
+                .map(|input| fingerprints[index[input.as_str()]].as_deref())
+                .collect();
+            if let Some(mut upstream) = upstream {
+                upstream.sort_unstable();
+                fingerprints[i] = Some(fingerprint(step, &upstream));
+                order.push(PlannedStep {
+                    index: i,
+                    fingerprint: fingerprints[i].clone().unwrap_or_default(),
+                });
+            }
+        }
+        assert!(order.len() > before, "plan() needs an acyclic pipeline");
+    }
+    let edges = pipeline
+        .steps
+        .iter()
+        .flat_map(|step| {
+            step.inputs.iter().map(|input| {
+                let producer = &pipeline.steps[index[input.as_str()]];
+                Edge {
+                    from: input.clone(),
+                    to: step.name.clone(),
+                    item: producer
+                        .config
+                        .info()
+                        .emits
+                        .expect("checked: producers emit"),
+                }
+            })
+        })
+        .collect();
+    Plan { order, edges }
+}
+
+fn fingerprint(step: &crate::spec::load::Step, upstream: &[&str]) -> String {
+    let info = step.config.info();
+    let settings = serde_json::to_string(&step.config).expect("settings serialize");
+    let mut hasher = blake3::Hasher::new();
+    hasher.update(info.name.as_bytes());
+    hasher.update(b"\0");
+    hasher.update(&info.version.to_le_bytes());
+    hasher.update(settings.as_bytes());
+    for parent in upstream {
+        hasher.update(b"\0");
+        hasher.update(parent.as_bytes());
+    }
+    hasher.finalize().to_hex()[..16].to_owned()
+}
+
+/// The DAG in Graphviz dot.
+pub fn to_dot(pipeline: &Pipeline, plan: &Plan) -> String {
+    let mut out = format!(
+        "digraph \"{}\" {{\n  rankdir=LR;\n  node [shape=box, fontname=\"monospace\"];\n",
+        escape(&pipeline.name)
+    );
+    for step in &pipeline.steps {
+        out.push_str(&format!(
+            "  \"{}\" [label=\"{}\\n{}\"];\n",
+            escape(&step.name),
+            escape(&step.name),
+            step.config.info().name
+        ));
+    }
+    for edge in &plan.edges {
+        out.push_str(&format!(
+            "  \"{}\" -> \"{}\" [label=\"{}\"];\n",
+            escape(&edge.from),
+            escape(&edge.to),
+            edge.item
+        ));
+    }
+    out.push_str("}\n");
+    out
+}
+
+/// The DAG as a Mermaid flowchart.
+pub fn to_mermaid(pipeline: &Pipeline, plan: &Plan) -> String {
+    let id: HashMap<&str, String> = pipeline
+        .steps
+        .iter()
+        .enumerate()
+        .map(|(i, step)| (step.name.as_str(), format!("s{i}")))
+        .collect();
+    let mut out = String::from("flowchart LR\n");
+    for step in &pipeline.steps {
+        out.push_str(&format!(
+            "  {}[\"{}<br/><i>{}</i>\"]\n",
+            id[step.name.as_str()],
+            step.name.replace('"', "#quot;"),
+            step.config.info().name
+        ));
+    }
+    for edge in &plan.edges {
+        out.push_str(&format!(
+            "  {} -->|{}| {}\n",
+            id[edge.from.as_str()],
+            edge.item,
+            id[edge.to.as_str()]
+        ));
+    }
+    out
+}
+
+fn escape(text: &str) -> String {
+    text.replace('\\', "\\\\").replace('"', "\\\"")
+}

@@ -1,0 +1,238 @@
+//! The explicit registry of operators: names, roles, port types and settings.
+//!
+//! One enum of operator configs gives deserialization; one table gives, for each operator name,
+//! what it takes and emits and how to describe its settings in the JSON Schema.
+
+use std::fmt;
+
+use operators::chunk::RecursiveConfig;
+use operators::parse::ParseConfig;
+use operators::sink::JsonlSinkConfig;
+use operators::source::{FilesConfig, JsonlConfig};
+use schemars::{JsonSchema, Schema, SchemaGenerator};
+use serde::{Deserialize, Serialize};
+
+/// The type of the items on an edge.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+pub enum ItemType {
+    /// A raw document from a source.
+    Document,
+    /// A parsed document.
+    Parsed,
+    /// The chunks of one document.
+    Chunks,
+}
+
+impl fmt::Display for ItemType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ItemType::Document => "Document",
+            ItemType::Parsed => "Parsed",
+            ItemType::Chunks => "Chunks",
+        })
+    }
+}
+
+/// What an operator accepts on its input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Accepts {
+    /// Nothing: the operator is a source.
+    Nothing,
+    /// Items of one type.
+    One(ItemType),
+    /// Items of any type (sinks that write whatever they get).
+    Any,
+}
+
+impl Accepts {
+    /// Whether an edge carrying `item` may enter.
+    pub fn admits(self, item: ItemType) -> bool {
+        match self {
+            Accepts::Nothing => false,
+            Accepts::One(wanted) => wanted == item,
+            Accepts::Any => true,
+        }
+    }
+}
+
+impl fmt::Display for Accepts {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Accepts::Nothing => f.write_str("nothing"),
+            Accepts::One(item) => item.fmt(f),
+            Accepts::Any => f.write_str("any item"),
+        }
+    }
+}
+
+/// Everything the engine knows about an operator before reading its settings.
+#[derive(Debug)]
+pub struct OperatorInfo {
+    /// The name used as `op:` in pipeline files.
+    pub name: &'static str,
+    /// One line for people.
+    pub summary: &'static str,
+    /// What it takes.
+    pub accepts: Accepts,
+    /// What it emits; `None` for sinks.
+    pub emits: Option<ItemType>,
+    /// Whether `parallelism` applies (transforms run several workers; sources and sinks one).
+    pub parallel: bool,
+    /// The schema of its settings.
+    pub schema: fn(&mut SchemaGenerator) -> Schema,
+    /// The version of its behaviour; bumping it invalidates its checkpoints.
+    pub version: u32,
+}
+
+impl OperatorInfo {
+    /// Whether the operator reads no input.
+    pub fn is_source(&self) -> bool {
+        self.accepts == Accepts::Nothing
+    }
+}
+
+fn schema_of<T: JsonSchema>(generator: &mut SchemaGenerator) -> Schema {
+    T::json_schema(generator)
+}
+
+/// Every operator, in the order the documentation lists them.
+pub const OPERATORS: &[OperatorInfo] = &[
+    OperatorInfo {
+        name: "source.files",
+        summary: "the files below a folder, filtered by globs",
+        accepts: Accepts::Nothing,
+        emits: Some(ItemType::Document),
+        parallel: false,
+        schema: schema_of::<FilesConfig>,
+        version: 1,
+    },
+    OperatorInfo {
+        name: "source.jsonl",
+        summary: "one document per line of a JSON Lines file",
+        accepts: Accepts::Nothing,
+        emits: Some(ItemType::Document),
+        parallel: false,
+        schema: schema_of::<JsonlConfig>,
+        version: 1,
+    },
+    OperatorInfo {
+        name: "parse",
+        summary: "documents into structure (headings, lists, tables, code) and Markdown",
+        accepts: Accepts::One(ItemType::Document),
+        emits: Some(ItemType::Parsed),
+        parallel: true,
+        schema: schema_of::<ParseConfig>,
+        version: 1,
+    },
+    OperatorInfo {
+        name: "chunk.recursive",
+        summary: "split by structure, paragraphs, sentences and words up to a size",
+        accepts: Accepts::One(ItemType::Parsed),
+        emits: Some(ItemType::Chunks),
+        parallel: true,
+        schema: schema_of::<RecursiveConfig>,
+        version: 1,
+    },
+    OperatorInfo {
+        name: "sink.jsonl",
+        summary: "write every item as one JSON line",
+        accepts: Accepts::Any,
+        emits: None,
+        parallel: false,
+        schema: schema_of::<JsonlSinkConfig>,
+        version: 1,
+    },
+];
+
+/// The operator called `name`.
+pub fn lookup(name: &str) -> Option<&'static OperatorInfo> {
+    OPERATORS.iter().find(|info| info.name == name)
+}
+
+/// The settings of one step, tagged by its operator name.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "op")]
+pub enum OperatorConfig {
+    /// `source.files`
+    #[serde(rename = "source.files")]
+    SourceFiles(FilesConfig),
+    /// `source.jsonl`
+    #[serde(rename = "source.jsonl")]
+    SourceJsonl(JsonlConfig),
+    /// `parse`
+    #[serde(rename = "parse")]
+    Parse(ParseConfig),
+    /// `chunk.recursive`
+    #[serde(rename = "chunk.recursive")]
+    ChunkRecursive(RecursiveConfig),
+    /// `sink.jsonl`
+    #[serde(rename = "sink.jsonl")]
+    SinkJsonl(JsonlSinkConfig),
+}
+
+impl OperatorConfig {
+    /// The registry entry of this operator.
+    pub fn info(&self) -> &'static OperatorInfo {
+        let name = match self {
+            OperatorConfig::SourceFiles(_) => "source.files",
+            OperatorConfig::SourceJsonl(_) => "source.jsonl",
+            OperatorConfig::Parse(_) => "parse",
+            OperatorConfig::ChunkRecursive(_) => "chunk.recursive",
+            OperatorConfig::SinkJsonl(_) => "sink.jsonl",
+        };
+        lookup(name).expect("every operator config has a registry entry")
+    }
+
+    /// Problems with the settings that the schema cannot express, as (key, message) pairs.
+    pub fn problems(&self) -> Vec<(&'static str, String)> {
+        match self {
+            OperatorConfig::SourceFiles(config) => config.problems(),
+            OperatorConfig::ChunkRecursive(config) => config.problems(),
+            OperatorConfig::SourceJsonl(_)
+            | OperatorConfig::Parse(_)
+            | OperatorConfig::SinkJsonl(_) => Vec::new(),
+        }
+    }
+
+    /// Paths in the settings that must exist before a run, as (key, path) pairs.
+    pub fn input_paths(&self) -> Vec<(&'static str, &str)> {
+        match self {
+            OperatorConfig::SourceFiles(config) => vec![("path", config.path.as_str())],
+            OperatorConfig::SourceJsonl(config) => vec![("path", config.path.as_str())],
+            _ => Vec::new(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_config_variant_has_a_registry_entry() {
+        let samples = [
+            serde_json::json!({"op": "source.files", "path": "x"}),
+            serde_json::json!({"op": "source.jsonl", "path": "x"}),
+            serde_json::json!({"op": "parse"}),
+            serde_json::json!({"op": "chunk.recursive", "size": 10}),
+            serde_json::json!({"op": "sink.jsonl", "path": "x"}),
+        ];
+        assert_eq!(samples.len(), OPERATORS.len());
+        for sample in samples {
+            let config: OperatorConfig = serde_json::from_value(sample.clone()).unwrap();
+            assert_eq!(config.info().name, sample["op"]);
+        }
+    }
+
+    #[test]
+    fn sinks_accept_any_type_and_transforms_one() {
+        assert!(
+            lookup("sink.jsonl")
+                .unwrap()
+                .accepts
+                .admits(ItemType::Chunks)
+        );
+        assert!(!lookup("parse").unwrap().accepts.admits(ItemType::Chunks));
+        assert!(lookup("source.files").unwrap().is_source());
+    }
+}

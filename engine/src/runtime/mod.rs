@@ -1,0 +1,527 @@
+//! The runtime: every step runs its own worker threads, joined by bounded channels.
+//!
+//! Memory is bounded by channel capacities and worker counts, not by the corpus. Fan-out sends
+//! each consumer the same `Arc`; fan-in is several producers sharing one channel. End of stream is
+//! the last sender of a channel going away. One item's error or panic becomes an error record and
+//! the run goes on. Cancellation stops the sources; everything already emitted is finished.
+
+pub mod item;
+pub mod panics;
+
+use std::ops::ControlFlow;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Receiver, Sender, bounded};
+use serde::Serialize;
+
+pub use item::Item;
+
+/// What a source hands the runtime.
+#[derive(Debug)]
+pub enum Emitted {
+    /// An item.
+    Item(Item),
+    /// An entry that could not be read; becomes an error record.
+    Error {
+        /// The entry's id.
+        doc_id: String,
+        /// What went wrong.
+        message: String,
+    },
+    /// An entry skipped on purpose; reported, not an error.
+    Warning {
+        /// The entry's id.
+        doc_id: String,
+        /// Why.
+        message: String,
+    },
+}
+
+/// A step without inputs.
+pub trait SourceOp: Send {
+    /// Emits every item; stops early when `emit` breaks (the run was cancelled).
+    fn run(&mut self, emit: &mut dyn FnMut(Emitted) -> ControlFlow<()>) -> anyhow::Result<()>;
+}
+
+/// A step that turns one item into at most one item; called from several workers at once.
+pub trait TransformOp: Send + Sync {
+    /// Processes one item.
+    fn apply(&self, item: &Item) -> anyhow::Result<Option<Item>>;
+}
+
+/// A step that consumes items.
+pub trait SinkOp: Send {
+    /// Takes one item.
+    fn write(&mut self, item: &Item) -> anyhow::Result<()>;
+    /// Completes the output once every item is written (not called when cancelled).
+    fn finish(self: Box<Self>) -> anyhow::Result<()>;
+}
+
+/// A step's operator, by role.
+pub enum Operator {
+    /// No input.
+    Source(Box<dyn SourceOp>),
+    /// One in, at most one out.
+    Transform(Arc<dyn TransformOp>),
+    /// No output.
+    Sink(Box<dyn SinkOp>),
+}
+
+/// One step to run.
+pub struct Node {
+    /// Step name.
+    pub name: String,
+    /// Operator name, for reports.
+    pub op: String,
+    /// The operator.
+    pub operator: Operator,
+    /// Indexes of the nodes it reads.
+    pub inputs: Vec<usize>,
+    /// Worker threads (transforms only; others run one).
+    pub parallelism: usize,
+    /// Bound of its input channel.
+    pub capacity: usize,
+}
+
+/// Live counters of one step.
+#[derive(Debug, Default)]
+pub struct StepCounters {
+    /// Items received (sources: entries seen).
+    pub input: AtomicU64,
+    /// Items emitted or written.
+    pub output: AtomicU64,
+    /// Items that failed.
+    pub failed: AtomicU64,
+    /// Items taken from checkpoints instead of computed.
+    pub cached: AtomicU64,
+    /// Whether every worker has finished.
+    pub done: AtomicBool,
+}
+
+/// An item that failed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ErrorRecord {
+    /// The step.
+    pub step: String,
+    /// The document.
+    pub doc_id: String,
+    /// What went wrong, with its cause chain.
+    pub message: String,
+}
+
+/// Final figures of one step.
+#[derive(Debug, Clone, Serialize)]
+pub struct StepReport {
+    /// Operator name.
+    #[serde(skip)]
+    pub op: String,
+    /// Items in.
+    #[serde(rename = "in")]
+    pub input: u64,
+    /// Items out.
+    #[serde(rename = "out")]
+    pub output: u64,
+    /// Items failed.
+    pub failed: u64,
+    /// Items reused from checkpoints.
+    pub cached: u64,
+    /// Wall-clock seconds from the step's start to its last worker's end.
+    pub seconds: f64,
+}
+
+/// What a run did.
+#[derive(Debug, Clone)]
+pub struct Execution {
+    /// Per step, in node order.
+    pub steps: Vec<(String, StepReport)>,
+    /// Failed items (at most [`MAX_ERROR_RECORDS`] kept; `errors_total` counts all).
+    pub errors: Vec<ErrorRecord>,
+    /// How many items failed in all.
+    pub errors_total: u64,
+    /// Entries skipped on purpose.
+    pub warnings: Vec<ErrorRecord>,
+    /// Whether the run was cancelled.
+    pub cancelled: bool,
+    /// Wall-clock seconds.
+    pub seconds: f64,
+}
+
+/// Error records kept in memory; beyond this they are only counted.
+pub const MAX_ERROR_RECORDS: usize = 10_000;
+
+#[derive(Default)]
+struct Records {
+    errors: Vec<ErrorRecord>,
+    total: u64,
+    warnings: Vec<ErrorRecord>,
+}
+
+impl Records {
+    fn error(&mut self, step: &str, doc_id: &str, message: String) {
+        self.total += 1;
+        if self.errors.len() < MAX_ERROR_RECORDS {
+            self.errors.push(ErrorRecord {
+                step: step.to_owned(),
+                doc_id: doc_id.to_owned(),
+                message,
+            });
+        }
+    }
+}
+
+/// A callback that sees the live counters of every step.
+pub type Observer = Arc<dyn Fn(&[(String, Arc<StepCounters>)]) + Send + Sync>;
+
+/// How a run is observed and stopped.
+#[derive(Clone, Default)]
+pub struct Options {
+    /// Set to stop the sources; what is in flight is finished.
+    pub cancel: Arc<AtomicBool>,
+    /// Called every 100 ms with the live counters (for progress bars).
+    pub observer: Option<Observer>,
+}
+
+/// Runs the nodes to completion. Nodes must be in topological order.
+pub fn execute(nodes: Vec<Node>, options: Options) -> Execution {
+    panics::install_hook();
+    let started = Instant::now();
+    let records = Arc::new(Mutex::new(Records::default()));
+    let counters: Vec<(String, Arc<StepCounters>)> = nodes
+        .iter()
+        .map(|node| (node.name.clone(), Arc::new(StepCounters::default())))
+        .collect();
+    // One bounded channel per consuming node; producers hold clones of their consumers' senders.
+    let mut senders: Vec<Option<Sender<Item>>> = Vec::with_capacity(nodes.len());
+    let mut receivers: Vec<Option<Receiver<Item>>> = Vec::with_capacity(nodes.len());
+    for node in &nodes {
+        if node.inputs.is_empty() {
+            senders.push(None);
+            receivers.push(None);
+        } else {
+            let (tx, rx) = bounded(node.capacity.max(1));
+            senders.push(Some(tx));
+            receivers.push(Some(rx));
+        }
+    }
+    let mut outputs: Vec<Vec<Sender<Item>>> = vec![Vec::new(); nodes.len()];
+    for (consumer, node) in nodes.iter().enumerate() {
+        for &producer in &node.inputs {
+            if let Some(tx) = &senders[consumer] {
+                outputs[producer].push(tx.clone());
+            }
+        }
+    }
+    drop(senders);
+
+    let mut step_threads = Vec::new();
+    for (index, node) in nodes.into_iter().enumerate() {
+        let context = StepContext {
+            name: node.name.clone(),
+            counters: counters[index].1.clone(),
+            records: records.clone(),
+            outputs: std::mem::take(&mut outputs[index]),
+            cancel: options.cancel.clone(),
+        };
+        let receiver = receivers[index].take();
+        let op = node.op.clone();
+        let handle = thread::Builder::new()
+            .name(format!("step-{}", node.name))
+            .spawn(move || {
+                let started = Instant::now();
+                run_step(node.operator, node.parallelism, receiver, &context);
+                context.counters.done.store(true, Ordering::Release);
+                started.elapsed().as_secs_f64()
+            })
+            .expect("spawning a step thread");
+        step_threads.push((counters[index].0.clone(), op, handle));
+    }
+
+    let observer_stop = Arc::new(AtomicBool::new(false));
+    let observer_thread = options.observer.clone().map(|observe| {
+        let counters = counters.clone();
+        let stop = observer_stop.clone();
+        thread::spawn(move || {
+            while !stop.load(Ordering::Acquire) {
+                observe(&counters);
+                thread::sleep(Duration::from_millis(100));
+            }
+            observe(&counters);
+        })
+    });
+
+    let mut steps = Vec::new();
+    for ((name, op, handle), (_, live)) in step_threads.into_iter().zip(&counters) {
+        let seconds = handle.join().unwrap_or(0.0);
+        steps.push((
+            name,
+            StepReport {
+                op,
+                input: live.input.load(Ordering::Relaxed),
+                output: live.output.load(Ordering::Relaxed),
+                failed: live.failed.load(Ordering::Relaxed),
+                cached: live.cached.load(Ordering::Relaxed),
+                seconds,
+            },
+        ));
+    }
+    observer_stop.store(true, Ordering::Release);
+    if let Some(thread) = observer_thread {
+        let _ = thread.join();
+    }
+    let records = std::mem::take(&mut *records.lock().unwrap_or_else(|p| p.into_inner()));
+    Execution {
+        steps,
+        errors: records.errors,
+        errors_total: records.total,
+        warnings: records.warnings,
+        cancelled: options.cancel.load(Ordering::Relaxed),
+        seconds: started.elapsed().as_secs_f64(),
+    }
+}
+
+/// What every worker of a step shares.
+struct StepContext {
+    name: String,
+    counters: Arc<StepCounters>,
+    records: Arc<Mutex<Records>>,
+    outputs: Vec<Sender<Item>>,
+    cancel: Arc<AtomicBool>,
+}
+
+impl StepContext {
+    fn fail(&self, doc_id: &str, error: &anyhow::Error) {
+        self.counters.failed.fetch_add(1, Ordering::Relaxed);
+        self.records
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .error(&self.name, doc_id, format!("{error:#}"));
+    }
+
+    fn warn(&self, doc_id: String, message: String) {
+        self.records
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .warnings
+            .push(ErrorRecord {
+                step: self.name.clone(),
+                doc_id,
+                message,
+            });
+    }
+
+    /// Hands an item to every consumer; blocks while a consumer's channel is full.
+    fn emit(&self, item: Item) {
+        self.counters.output.fetch_add(1, Ordering::Relaxed);
+        if let Some((last, rest)) = self.outputs.split_last() {
+            for tx in rest {
+                let _ = tx.send(item.clone());
+            }
+            let _ = last.send(item);
+        }
+    }
+}
+
+fn run_step(
+    operator: Operator,
+    parallelism: usize,
+    receiver: Option<Receiver<Item>>,
+    ctx: &StepContext,
+) {
+    match operator {
+        Operator::Source(mut source) => {
+            let result = panics::catch(|| {
+                source.run(&mut |emitted| {
+                    if ctx.cancel.load(Ordering::Relaxed) {
+                        return ControlFlow::Break(());
+                    }
+                    match emitted {
+                        Emitted::Item(item) => {
+                            ctx.counters.input.fetch_add(1, Ordering::Relaxed);
+                            ctx.emit(item);
+                        }
+                        Emitted::Error { doc_id, message } => {
+                            ctx.counters.input.fetch_add(1, Ordering::Relaxed);
+                            ctx.fail(&doc_id, &anyhow::anyhow!(message));
+                        }
+                        Emitted::Warning { doc_id, message } => ctx.warn(doc_id, message),
+                    }
+                    ControlFlow::Continue(())
+                })
+            });
+            if let Err(error) = result {
+                ctx.fail("", &error);
+            }
+        }
+        Operator::Transform(transform) => {
+            let Some(receiver) = receiver else { return };
+            thread::scope(|scope| {
+                for _ in 0..parallelism.max(1) {
+                    let receiver = receiver.clone();
+                    let transform = transform.clone();
+                    scope.spawn(move || {
+                        for item in receiver.iter() {
+                            ctx.counters.input.fetch_add(1, Ordering::Relaxed);
+                            match panics::catch(|| transform.apply(&item)) {
+                                Ok(Some(output)) => ctx.emit(output),
+                                Ok(None) => {}
+                                Err(error) => ctx.fail(item.doc_id(), &error),
+                            }
+                        }
+                    });
+                }
+            });
+        }
+        Operator::Sink(mut sink) => {
+            let Some(receiver) = receiver else { return };
+            for item in receiver.iter() {
+                ctx.counters.input.fetch_add(1, Ordering::Relaxed);
+                match panics::catch(|| sink.write(&item)) {
+                    Ok(()) => {
+                        ctx.counters.output.fetch_add(1, Ordering::Relaxed);
+                    }
+                    Err(error) => ctx.fail(item.doc_id(), &error),
+                }
+            }
+            if !ctx.cancel.load(Ordering::Relaxed)
+                && let Err(error) = panics::catch(|| sink.finish())
+            {
+                ctx.fail("", &error);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use operators::model::Document;
+
+    struct Numbers(usize);
+
+    impl SourceOp for Numbers {
+        fn run(&mut self, emit: &mut dyn FnMut(Emitted) -> ControlFlow<()>) -> anyhow::Result<()> {
+            for i in 0..self.0 {
+                let doc = Document::new(format!("{i}"), String::new(), Vec::new());
+                if emit(Emitted::Item(Item::Document(Arc::new(doc)))).is_break() {
+                    break;
+                }
+            }
+            Ok(())
+        }
+    }
+
+    struct FailOn(&'static str, bool);
+
+    impl TransformOp for FailOn {
+        fn apply(&self, item: &Item) -> anyhow::Result<Option<Item>> {
+            if item.doc_id() == self.0 {
+                if self.1 {
+                    panic!("exploded on {}", self.0);
+                }
+                anyhow::bail!("bad item");
+            }
+            Ok(Some(item.clone()))
+        }
+    }
+
+    struct Count(Arc<AtomicU64>);
+
+    impl SinkOp for Count {
+        fn write(&mut self, _item: &Item) -> anyhow::Result<()> {
+            self.0.fetch_add(1, Ordering::Relaxed);
+            Ok(())
+        }
+        fn finish(self: Box<Self>) -> anyhow::Result<()> {
+            Ok(())
+        }
+    }
+
+    fn node(name: &str, operator: Operator, inputs: Vec<usize>) -> Node {
+        Node {
+            name: name.to_owned(),
+            op: name.to_owned(),
+            operator,
+            inputs,
+            parallelism: 3,
+            capacity: 1,
+        }
+    }
+
+    #[test]
+    fn a_diamond_with_capacity_one_finishes_and_counts_every_path() {
+        let total = Arc::new(AtomicU64::new(0));
+        let nodes = vec![
+            node("src", Operator::Source(Box::new(Numbers(500))), vec![]),
+            node(
+                "a",
+                Operator::Transform(Arc::new(FailOn("-", false))),
+                vec![0],
+            ),
+            node(
+                "b",
+                Operator::Transform(Arc::new(FailOn("-", false))),
+                vec![0],
+            ),
+            node(
+                "sink",
+                Operator::Sink(Box::new(Count(total.clone()))),
+                vec![1, 2],
+            ),
+        ];
+        let run = execute(nodes, Options::default());
+        assert_eq!(total.load(Ordering::Relaxed), 1000);
+        assert_eq!(run.steps[3].1.input, 1000);
+        assert!(run.errors.is_empty());
+    }
+
+    #[test]
+    fn errors_and_panics_become_records_and_the_rest_goes_on() {
+        let total = Arc::new(AtomicU64::new(0));
+        let nodes = vec![
+            node("src", Operator::Source(Box::new(Numbers(100))), vec![]),
+            node(
+                "err",
+                Operator::Transform(Arc::new(FailOn("7", false))),
+                vec![0],
+            ),
+            node(
+                "boom",
+                Operator::Transform(Arc::new(FailOn("8", true))),
+                vec![1],
+            ),
+            node(
+                "sink",
+                Operator::Sink(Box::new(Count(total.clone()))),
+                vec![2],
+            ),
+        ];
+        let run = execute(nodes, Options::default());
+        assert_eq!(total.load(Ordering::Relaxed), 98);
+        assert_eq!(run.errors.len(), 2);
+        assert_eq!(run.errors[0].doc_id.len(), 1);
+        let panic = run.errors.iter().find(|e| e.step == "boom").unwrap();
+        assert_eq!(panic.doc_id, "8");
+        assert!(panic.message.contains("exploded on 8"));
+    }
+
+    #[test]
+    fn cancelling_stops_the_sources_and_drains_the_rest() {
+        let total = Arc::new(AtomicU64::new(0));
+        let options = Options::default();
+        options.cancel.store(true, Ordering::Relaxed);
+        let nodes = vec![
+            node("src", Operator::Source(Box::new(Numbers(100))), vec![]),
+            node(
+                "sink",
+                Operator::Sink(Box::new(Count(total.clone()))),
+                vec![0],
+            ),
+        ];
+        let run = execute(nodes, options);
+        assert!(run.cancelled);
+        assert_eq!(total.load(Ordering::Relaxed), 0);
+    }
+}

@@ -1,0 +1,509 @@
+//! Loading a pipeline file: YAML, then the JSON Schema, then settings and the graph, collecting
+//! every problem with its line before refusing.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use jsonschema::error::ValidationErrorKind;
+use serde_json::{Map, Value};
+
+use super::diagnostic::{Diagnostic, Report, did_you_mean};
+use super::schema::{self, PipelineHeader};
+use super::yaml::{self, LocatedValue, escape_pointer};
+use crate::registry::{self, OPERATORS, OperatorConfig, OperatorInfo};
+
+/// Keys every step may have besides its operator's settings.
+const SHARED_STEP_KEYS: [&str; 3] = ["input", "parallelism", "channel_capacity"];
+
+/// A valid pipeline, ready to plan.
+#[derive(Debug, Clone)]
+pub struct Pipeline {
+    /// The pipeline file as given.
+    pub file: PathBuf,
+    /// The folder paths in the file are relative to.
+    pub base: PathBuf,
+    /// blake3 of the file's text.
+    pub file_hash: String,
+    /// The pipeline's name.
+    pub name: String,
+    /// The store folder, resolved.
+    pub store: PathBuf,
+    /// Default edge bound.
+    pub channel_capacity: usize,
+    /// Steps in file order.
+    pub steps: Vec<Step>,
+}
+
+/// One valid step.
+#[derive(Debug, Clone)]
+pub struct Step {
+    /// Its name.
+    pub name: String,
+    /// Its operator and settings.
+    pub config: OperatorConfig,
+    /// The steps it reads.
+    pub inputs: Vec<String>,
+    /// Workers, when set.
+    pub parallelism: Option<usize>,
+    /// Input channel bound, when set.
+    pub channel_capacity: Option<usize>,
+}
+
+/// What is known of a step even when its settings are invalid: enough to check the graph.
+#[derive(Debug, Clone)]
+pub struct StepOutline {
+    /// Its name.
+    pub name: String,
+    /// JSON pointer of the step (`/steps/<name>`).
+    pub pointer: String,
+    /// Its operator, when the name is known.
+    pub op: Option<&'static OperatorInfo>,
+    /// The names it reads, each with the pointer of where it is written.
+    pub inputs: Vec<(String, String)>,
+}
+
+/// Loads and checks a pipeline file. On success, the report holds the warnings.
+pub fn load(path: &Path) -> Result<(Pipeline, Report), Report> {
+    let text = match std::fs::read(path) {
+        Ok(bytes) => match String::from_utf8(bytes) {
+            Ok(text) => text,
+            Err(err) => {
+                let at = err.utf8_error().valid_up_to();
+                return Err(single(
+                    path,
+                    format!("the file is not valid UTF-8 (byte {at}); save it as UTF-8"),
+                ));
+            }
+        },
+        Err(err) => {
+            return Err(single(
+                path,
+                format!("cannot read the pipeline file: {err}"),
+            ));
+        }
+    };
+    load_str(path, &text)
+}
+
+fn single(path: &Path, message: String) -> Report {
+    Report::new(
+        path,
+        vec![Diagnostic::error(yaml::Pos { line: 1, col: 1 }, message)],
+    )
+}
+
+/// Checks pipeline `text` as if read from `path`.
+pub fn load_str(path: &Path, text: &str) -> Result<(Pipeline, Report), Report> {
+    let doc = match yaml::parse(text) {
+        Ok(doc) => doc,
+        Err(errors) => {
+            let diagnostics = errors
+                .into_iter()
+                .map(|err| {
+                    let diagnostic = Diagnostic::error(err.pos, err.message);
+                    match err.pointer.as_deref().and_then(step_and_key) {
+                        Some((step, Some(key))) => diagnostic.in_step(step).at_key(key),
+                        Some((step, None)) => diagnostic.in_step(step),
+                        None => diagnostic,
+                    }
+                })
+                .collect();
+            return Err(Report::new(path, diagnostics));
+        }
+    };
+    let base = path
+        .parent()
+        .map(|parent| {
+            if parent.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                parent
+            }
+        })
+        .unwrap_or(Path::new("."))
+        .to_owned();
+    let mut diagnostics = Vec::new();
+    if !doc.value.is_object() {
+        diagnostics.push(
+            Diagnostic::error(
+                doc.value_pos(""),
+                "a pipeline file is a mapping with `version`, `name` and `steps`",
+            )
+            .with_hint(Some("start from pipelines/kb.yaml".to_owned())),
+        );
+        return Err(Report::new(path, diagnostics));
+    }
+    let broken_steps = schema_diagnostics(&doc, &mut diagnostics);
+    let outlines = outlines(&doc);
+    let mut steps = Vec::new();
+    for outline in &outlines {
+        if broken_steps.contains(&outline.name) || outline.op.is_none() {
+            continue;
+        }
+        if let Some(step) = typed_step(&doc, outline, &base, &mut diagnostics) {
+            steps.push(step);
+        }
+    }
+    diagnostics.extend(crate::plan::check_graph(&doc, &outlines));
+    let header = if broken_steps.contains("") {
+        None
+    } else {
+        match serde_json::from_value::<PipelineHeader>(doc.value.clone()) {
+            Ok(header) => Some(header),
+            Err(err) => {
+                diagnostics.push(Diagnostic::error(
+                    doc.value_pos(""),
+                    format!("invalid pipeline: {err}"),
+                ));
+                None
+            }
+        }
+    };
+    let report = Report::new(path, diagnostics);
+    match header {
+        Some(header) if report.errors() == 0 => Ok((
+            Pipeline {
+                file: path.to_owned(),
+                file_hash: blake3::hash(text.as_bytes()).to_hex().to_string(),
+                store: base.join(&header.store),
+                base,
+                name: header.name,
+                channel_capacity: header.channel_capacity,
+                steps,
+            },
+            report,
+        )),
+        _ => Err(report),
+    }
+}
+
+/// Splits `/steps/<name>/<key>/…` into the step name and the key.
+fn step_and_key(pointer: &str) -> Option<(String, Option<String>)> {
+    let rest = pointer.strip_prefix("/steps/")?;
+    let mut parts = rest
+        .split('/')
+        .map(|part| part.replace("~1", "/").replace("~0", "~"));
+    let step = parts.next()?;
+    Some((step, parts.next()))
+}
+
+/// Runs the committed JSON Schema; returns the names of the steps with problems
+/// (`""` when the top level has some).
+fn schema_diagnostics(doc: &LocatedValue, diagnostics: &mut Vec<Diagnostic>) -> HashSet<String> {
+    let mut broken = HashSet::new();
+    for error in schema::validator().iter_errors(&doc.value) {
+        let pointer = error.instance_path().as_str().to_owned();
+        let place = step_and_key(&pointer);
+        broken.insert(
+            place
+                .as_ref()
+                .map(|(step, _)| step.clone())
+                .unwrap_or_default(),
+        );
+        let instance = doc.value.pointer(&pointer).unwrap_or(&Value::Null);
+        let mut found = match error.kind() {
+            ValidationErrorKind::AdditionalProperties { unexpected } => {
+                for key in unexpected {
+                    diagnostics.push(unknown_key(doc, &pointer, key));
+                }
+                continue;
+            }
+            ValidationErrorKind::PropertyNames { .. } => {
+                for name in doc.value["steps"]
+                    .as_object()
+                    .into_iter()
+                    .flat_map(Map::keys)
+                {
+                    if !valid_step_name(name) {
+                        let at = format!("/steps/{}", escape_pointer(name));
+                        diagnostics.push(
+                            Diagnostic::error(
+                                doc.key_pos(&at),
+                                format!("invalid step name `{name}`"),
+                            )
+                            .in_step(name)
+                            .with_hint(Some(
+                                "start with a letter or `_`; use letters, digits, `_`, `.` and `-`"
+                                    .to_owned(),
+                            )),
+                        );
+                    }
+                }
+                continue;
+            }
+            ValidationErrorKind::Required { property } => {
+                let key = property.as_str().unwrap_or_default().to_owned();
+                let hint = match key.as_str() {
+                    "input" => {
+                        Some("name the step(s) this step reads, e.g. `input: parse`".to_owned())
+                    }
+                    "op" => Some(format!("operators: {}", operator_names())),
+                    _ => None,
+                };
+                Diagnostic::error(doc.key_pos(&pointer), format!("missing key `{key}`"))
+                    .at_key(key)
+                    .with_hint(hint)
+            }
+            ValidationErrorKind::Enum { options }
+                if pointer.ends_with("/op") && place.is_some() =>
+            {
+                let name = instance.as_str().unwrap_or_default();
+                let hint = did_you_mean(name, OPERATORS.iter().map(|info| info.name))
+                    .or_else(|| Some(format!("operators: {}", operator_names())));
+                let _ = options;
+                Diagnostic::error(
+                    doc.value_pos(&pointer),
+                    format!("unknown operator `{}`", display_value(instance)),
+                )
+                .with_hint(hint)
+            }
+            ValidationErrorKind::Enum { options } => {
+                let choices: Vec<String> = options
+                    .as_array()
+                    .map(|values| values.iter().map(display_value).collect())
+                    .unwrap_or_default();
+                let name = instance.as_str().unwrap_or_default();
+                let hint = did_you_mean(name, choices.iter().map(String::as_str))
+                    .or_else(|| Some(format!("choose one of: {}", choices.join(", "))));
+                Diagnostic::error(
+                    doc.value_pos(&pointer),
+                    format!("`{}` is not allowed here", display_value(instance)),
+                )
+                .with_hint(hint)
+            }
+            ValidationErrorKind::Type { .. } | ValidationErrorKind::AnyOf { .. } => {
+                let wanted = expected_type(&pointer, error.to_string());
+                Diagnostic::error(
+                    doc.value_pos(&pointer),
+                    format!("expected {wanted}, found {}", json_kind(instance)),
+                )
+            }
+            ValidationErrorKind::Minimum { limit } => Diagnostic::error(
+                doc.value_pos(&pointer),
+                format!("must be at least {limit}, found {instance}"),
+            ),
+            ValidationErrorKind::Maximum { limit } => Diagnostic::error(
+                doc.value_pos(&pointer),
+                format!("must be at most {limit}, found {instance}"),
+            ),
+            ValidationErrorKind::MinItems { .. }
+            | ValidationErrorKind::MinProperties { .. }
+            | ValidationErrorKind::MinLength { .. } => {
+                Diagnostic::error(doc.value_pos(&pointer), "must not be empty")
+            }
+            _ => Diagnostic::error(doc.value_pos(&pointer), error.to_string()),
+        };
+        if found.key.is_none()
+            && let Some((_, Some(key))) = &place
+        {
+            found = found.at_key(key.clone());
+        } else if found.key.is_none() && place.is_none() && pointer.len() > 1 {
+            found = found.at_key(
+                pointer[1..]
+                    .split('/')
+                    .next()
+                    .unwrap_or_default()
+                    .to_owned(),
+            );
+        }
+        if let Some((step, _)) = place {
+            found = found.in_step(step);
+        }
+        diagnostics.push(found);
+    }
+    broken
+}
+
+fn valid_step_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
+}
+
+fn unknown_key(doc: &LocatedValue, object: &str, key: &str) -> Diagnostic {
+    let child = format!("{object}/{}", escape_pointer(key));
+    let place = step_and_key(&child);
+    let allowed = match &place {
+        Some((step, _)) => doc
+            .value
+            .pointer(&format!("{object}/op"))
+            .and_then(Value::as_str)
+            .map(schema::step_keys)
+            .unwrap_or_else(|| {
+                let _ = step;
+                Vec::new()
+            }),
+        None if object.is_empty() => schema::top_level_keys(),
+        None => Vec::new(),
+    };
+    let op = doc
+        .value
+        .pointer(&format!("{object}/op"))
+        .and_then(Value::as_str);
+    let hint = if key == "input"
+        && op
+            .and_then(registry::lookup)
+            .is_some_and(OperatorInfo::is_source)
+    {
+        Some(format!(
+            "`{}` is a source and reads no input; remove `input`",
+            op.unwrap_or_default()
+        ))
+    } else {
+        did_you_mean(key, allowed.iter().map(String::as_str)).or_else(|| {
+            (!allowed.is_empty()).then(|| format!("allowed keys: {}", allowed.join(", ")))
+        })
+    };
+    let mut diagnostic = Diagnostic::error(doc.key_pos(&child), format!("unknown key `{key}`"))
+        .at_key(key)
+        .with_hint(hint);
+    if let Some((step, _)) = place {
+        diagnostic = diagnostic.in_step(step);
+    }
+    diagnostic
+}
+
+fn operator_names() -> String {
+    OPERATORS
+        .iter()
+        .map(|info| info.name)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn display_value(value: &Value) -> String {
+    match value {
+        Value::String(text) => text.clone(),
+        other => other.to_string(),
+    }
+}
+
+fn json_kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "nothing (null)",
+        Value::Bool(_) => "a boolean",
+        Value::Number(number) if number.is_f64() => "a number with a fraction",
+        Value::Number(_) => "an integer",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "a mapping",
+    }
+}
+
+fn expected_type(pointer: &str, message: String) -> String {
+    if pointer.ends_with("/input") || pointer.contains("/input/") {
+        return "a step name or a list of step names".to_owned();
+    }
+    match message.rsplit_once("is not of type ") {
+        Some((_, wanted)) => wanted.replace('"', ""),
+        None => message,
+    }
+}
+
+/// What can be read of every step without trusting its settings.
+pub fn outlines(doc: &LocatedValue) -> Vec<StepOutline> {
+    let Some(steps) = doc.value.get("steps").and_then(Value::as_object) else {
+        return Vec::new();
+    };
+    steps
+        .iter()
+        .map(|(name, step)| {
+            let pointer = format!("/steps/{}", escape_pointer(name));
+            let op = step
+                .get("op")
+                .and_then(Value::as_str)
+                .and_then(registry::lookup);
+            let inputs = match step.get("input") {
+                Some(Value::String(input)) => vec![(input.clone(), format!("{pointer}/input"))],
+                Some(Value::Array(inputs)) => inputs
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, input)| {
+                        input
+                            .as_str()
+                            .map(|input| (input.to_owned(), format!("{pointer}/input/{i}")))
+                    })
+                    .collect(),
+                _ => Vec::new(),
+            };
+            StepOutline {
+                name: name.clone(),
+                pointer,
+                op,
+                inputs,
+            }
+        })
+        .collect()
+}
+
+/// Reads a schema-valid step into its typed settings and checks what the schema cannot.
+fn typed_step(
+    doc: &LocatedValue,
+    outline: &StepOutline,
+    base: &Path,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Option<Step> {
+    let Value::Object(fields) = doc.value.pointer(&outline.pointer)?.clone() else {
+        return None;
+    };
+    let mut settings = fields.clone();
+    for key in SHARED_STEP_KEYS {
+        settings.remove(key);
+    }
+    let config: OperatorConfig = match serde_json::from_value(Value::Object(settings)) {
+        Ok(config) => config,
+        Err(err) => {
+            diagnostics.push(
+                Diagnostic::error(
+                    doc.key_pos(&outline.pointer),
+                    format!("invalid settings: {err}"),
+                )
+                .in_step(&outline.name),
+            );
+            return None;
+        }
+    };
+    let mut fine = true;
+    for (key, message) in config.problems() {
+        fine = false;
+        let at = format!("{}/{key}", outline.pointer);
+        diagnostics.push(
+            Diagnostic::error(doc.value_pos(&at), message)
+                .in_step(&outline.name)
+                .at_key(key),
+        );
+    }
+    for (key, relative) in config.input_paths() {
+        let resolved = base.join(relative);
+        if !resolved.exists() {
+            fine = false;
+            let at = format!("{}/{key}", outline.pointer);
+            diagnostics.push(
+                Diagnostic::error(
+                    doc.value_pos(&at),
+                    format!(
+                        "`{relative}` does not exist (looked for {})",
+                        resolved.display()
+                    ),
+                )
+                .in_step(&outline.name)
+                .at_key(key)
+                .with_hint(Some("paths are relative to the pipeline file".to_owned())),
+            );
+        }
+    }
+    let number = |key: &str| fields.get(key).and_then(Value::as_u64).map(|n| n as usize);
+    fine.then(|| Step {
+        name: outline.name.clone(),
+        config,
+        inputs: outline
+            .inputs
+            .iter()
+            .map(|(name, _)| name.clone())
+            .collect(),
+        parallelism: number("parallelism"),
+        channel_capacity: number("channel_capacity"),
+    })
+}

@@ -1,0 +1,6 @@
+//! The pipeline file: YAML with positions, the JSON Schema, settings and diagnostics.
+
+pub mod diagnostic;
+pub mod load;
+pub mod schema;
+pub mod yaml;

@@ -1,0 +1,276 @@
+//! The JSON Schema of pipeline files, generated from the Rust types that deserialize them.
+//!
+//! Each operator's settings (schemars) become `$defs/<op>` with the keys every step shares added;
+//! a step picks its definition with `if op == … then …`, which gives editors completion and
+//! gives `validate` errors that point at the exact key.
+
+use std::sync::OnceLock;
+
+use schemars::{JsonSchema, Schema, SchemaGenerator, generate::SchemaSettings, json_schema};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::registry::{OPERATORS, OperatorInfo};
+
+/// The top-level keys of a pipeline file (the steps are read on their own, in file order).
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(
+    title = "Pipeline",
+    description = "An engine pipeline: a DAG of typed steps."
+)]
+pub struct PipelineHeader {
+    /// Version of the pipeline format; always 1.
+    #[schemars(range(min = 1, max = 1))]
+    pub version: u32,
+    /// The pipeline's name.
+    #[schemars(length(min = 1))]
+    pub name: String,
+    /// What the pipeline is for.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Folder for checkpoints, runs and indexes, relative to the pipeline file.
+    #[serde(default = "default_store")]
+    pub store: String,
+    /// Default bound of every edge (items in flight per step input).
+    #[serde(default = "default_capacity")]
+    #[schemars(range(min = 1))]
+    pub channel_capacity: usize,
+    /// The steps, by name, in file order.
+    pub steps: Steps,
+}
+
+fn default_store() -> String {
+    ".engine".to_owned()
+}
+
+fn default_capacity() -> usize {
+    64
+}
+
+/// The `steps` map; read separately so that order and positions are kept.
+#[derive(Debug, Clone, Default)]
+pub struct Steps;
+
+impl<'de> Deserialize<'de> for Steps {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        serde::de::IgnoredAny::deserialize(deserializer)?;
+        Ok(Steps)
+    }
+}
+
+/// Pattern every step name must match.
+pub const STEP_NAME_PATTERN: &str = "^[A-Za-z_][A-Za-z0-9_.-]*$";
+
+impl JsonSchema for Steps {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Steps".into()
+    }
+
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        for info in OPERATORS {
+            let definition = step_definition(info, generator);
+            generator
+                .definitions_mut()
+                .insert(info.name.to_owned(), definition.to_value());
+        }
+        let names: Vec<&str> = OPERATORS.iter().map(|info| info.name).collect();
+        let branches: Vec<Value> = OPERATORS
+            .iter()
+            .map(|info| {
+                json!({
+                    "if": { "properties": { "op": { "const": info.name } }, "required": ["op"] },
+                    "then": { "$ref": format!("#/$defs/{}", info.name) }
+                })
+            })
+            .collect();
+        json_schema!({
+            "description": "The steps of the pipeline by name, in file order.",
+            "type": "object",
+            "minProperties": 1,
+            "propertyNames": { "pattern": STEP_NAME_PATTERN },
+            "additionalProperties": {
+                "type": "object",
+                "required": ["op"],
+                "properties": {
+                    "op": { "description": "The operator this step runs.", "enum": names }
+                },
+                "allOf": branches
+            }
+        })
+    }
+}
+
+/// The definition of one operator's step: its settings plus the keys every step shares.
+fn step_definition(info: &OperatorInfo, generator: &mut SchemaGenerator) -> Schema {
+    let mut schema = (info.schema)(generator);
+    let object = schema.ensure_object();
+    object.insert(
+        "description".into(),
+        json!(format!("`{}`: {}.", info.name, info.summary)),
+    );
+    object.insert("type".into(), json!("object"));
+    object.insert("additionalProperties".into(), json!(false));
+    let properties = object
+        .entry("properties")
+        .or_insert_with(|| json!({}))
+        .as_object_mut()
+        .expect("properties is an object");
+    properties.insert("op".into(), json!({ "const": info.name }));
+    let mut required = vec![json!("op")];
+    if !info.is_source() {
+        properties.insert(
+            "input".into(),
+            json!({
+                "description": "The step(s) this step reads; several names merge their items.",
+                "anyOf": [
+                    { "type": "string" },
+                    { "type": "array", "items": { "type": "string" }, "minItems": 1 }
+                ]
+            }),
+        );
+        properties.insert(
+            "channel_capacity".into(),
+            json!({
+                "description": "Bound of this step's input channel (default: the pipeline's).",
+                "type": "integer", "minimum": 1
+            }),
+        );
+        required.push(json!("input"));
+    }
+    if info.parallel {
+        properties.insert(
+            "parallelism".into(),
+            json!({
+                "description": "Workers for this step (default: the number of cores).",
+                "type": "integer", "minimum": 1, "maximum": 256
+            }),
+        );
+    }
+    if let Some(Value::Array(own)) = object.get("required") {
+        required.extend(own.iter().cloned());
+    }
+    object.insert("required".into(), Value::Array(required));
+    schema
+}
+
+/// The schema of pipeline files, as JSON.
+pub fn pipeline_schema() -> Value {
+    let generator = SchemaSettings::draft2020_12()
+        .for_deserialize()
+        .into_generator();
+    let mut schema = generator
+        .into_root_schema_for::<PipelineHeader>()
+        .to_value();
+    constants_to_enums(&mut schema);
+    if let Some(object) = schema.as_object_mut() {
+        object.insert(
+            "$id".into(),
+            json!("https://engine.invalid/schemas/pipeline.schema.json"),
+        );
+    }
+    schema
+}
+
+/// Rewrites `oneOf` lists of documented constants (how schemars renders a documented unit enum)
+/// as `enum`, with the documentation kept in `enumDescriptions`: editors list the choices and
+/// `validate` can name them.
+fn constants_to_enums(schema: &mut Value) {
+    match schema {
+        Value::Object(object) => {
+            let constants: Option<Vec<(Value, Value)>> = object
+                .get("oneOf")
+                .and_then(Value::as_array)
+                .and_then(|branches| {
+                    branches
+                        .iter()
+                        .map(|branch| {
+                            let constant = branch.get("const")?.clone();
+                            let description =
+                                branch.get("description").cloned().unwrap_or(json!(""));
+                            Some((constant, description))
+                        })
+                        .collect()
+                });
+            if let Some(constants) = constants {
+                object.remove("oneOf");
+                let (values, descriptions): (Vec<Value>, Vec<Value>) =
+                    constants.into_iter().unzip();
+                object.insert("enum".into(), Value::Array(values));
+                object.insert("enumDescriptions".into(), Value::Array(descriptions));
+            }
+            object.values_mut().for_each(constants_to_enums);
+        }
+        Value::Array(items) => items.iter_mut().for_each(constants_to_enums),
+        _ => {}
+    }
+}
+
+/// The schema as committed in the repository (`schemas/pipeline.schema.json`).
+pub const COMMITTED_SCHEMA: &str = include_str!("../../../schemas/pipeline.schema.json");
+
+/// The schema text `engine schema` prints and the repository commits.
+pub fn pipeline_schema_text() -> String {
+    let mut text = serde_json::to_string_pretty(&pipeline_schema()).expect("schema serializes");
+    text.push('\n');
+    text
+}
+
+/// A validator for the committed schema, compiled once.
+pub fn validator() -> &'static jsonschema::Validator {
+    static VALIDATOR: OnceLock<jsonschema::Validator> = OnceLock::new();
+    VALIDATOR.get_or_init(|| {
+        let schema: Value = serde_json::from_str(COMMITTED_SCHEMA)
+            .expect("schemas/pipeline.schema.json is valid JSON (rebuild after `just schema`)");
+        jsonschema::validator_for(&schema).expect("schemas/pipeline.schema.json is a valid schema")
+    })
+}
+
+/// The keys a step with operator `op` may have.
+pub fn step_keys(op: &str) -> Vec<String> {
+    let schema = pipeline_schema();
+    schema
+        .pointer(&format!(
+            "/$defs/{}/properties",
+            crate::spec::yaml::escape_pointer(op)
+        ))
+        .and_then(Value::as_object)
+        .map(|properties| properties.keys().cloned().collect())
+        .unwrap_or_default()
+}
+
+/// The keys allowed at the top of a pipeline file.
+pub fn top_level_keys() -> Vec<String> {
+    pipeline_schema()
+        .pointer("/properties")
+        .and_then(Value::as_object)
+        .map(|properties| properties.keys().cloned().collect())
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn committed_schema_is_current() {
+        assert!(
+            COMMITTED_SCHEMA == pipeline_schema_text(),
+            "schemas/pipeline.schema.json is stale: run `just schema` (engine schema > schemas/pipeline.schema.json)"
+        );
+    }
+
+    #[test]
+    fn every_operator_has_a_definition_with_the_shared_keys() {
+        for info in OPERATORS {
+            let keys = step_keys(info.name);
+            assert!(keys.contains(&"op".to_owned()), "{}", info.name);
+            assert_eq!(
+                keys.contains(&"input".to_owned()),
+                !info.is_source(),
+                "{}",
+                info.name
+            );
+        }
+    }
+}

@@ -1,0 +1,207 @@
+//! The greedy recursive splitter: cut each chunk at the best break that keeps it within size.
+//!
+//! From a chunk's start, the furthest end that fits is found; among the breaks up to there the
+//! highest level wins, and the furthest break of that level is taken. Chunks are trimmed of
+//! surrounding whitespace. With overlap the next chunk starts at a word start inside the
+//! previous chunk's tail, but its end is always chosen past the previous chunk's end.
+
+use super::breaks::Breaks;
+use super::sizer::Sizer;
+
+/// Splits `text` into trimmed, non-empty byte spans of at most `size` units (`size` ≥ 1,
+/// `overlap` < `size`). `element_starts` are the strongest break positions.
+pub(super) fn split(
+    text: &str,
+    element_starts: impl IntoIterator<Item = usize>,
+    sizer: &dyn Sizer,
+    size: usize,
+    overlap: usize,
+) -> Vec<[usize; 2]> {
+    let size = size.max(1);
+    let overlap = overlap.min(size - 1);
+    let n = text.len();
+    let mut breaks = Breaks::new(text, element_starts);
+    let mut spans = Vec::new();
+    let mut start = skip_whitespace(text, 0);
+    // New content begins here: the chunk's end must lie beyond it.
+    let mut bound = start;
+    while bound < n {
+        let mut max_end = sizer.fit(text, start, size);
+        if max_end <= bound {
+            // The overlap plus the gap before new content leaves no room: drop the overlap.
+            start = bound;
+            max_end = sizer.fit(text, start, size);
+        }
+        let mut end = if max_end >= n {
+            n
+        } else {
+            breaks.best(bound, max_end).unwrap_or(max_end)
+        };
+        if end <= bound {
+            // Unreachable with a sane sizer; guarantees progress regardless.
+            end = next_boundary(text, bound);
+        }
+        let [s, e] = trim(text, start, end);
+        if s < e {
+            spans.push([s, e]);
+        }
+        if end >= n {
+            break;
+        }
+        bound = skip_whitespace(text, end);
+        start = match overlap {
+            0 => bound,
+            _ => overlap_start(text, sizer, [s, e], overlap).unwrap_or(bound),
+        };
+    }
+    spans
+}
+
+/// Where the chunk after `prev` starts: the earliest word start at or after the position
+/// where `prev`'s last `overlap` units begin, strictly after `prev`'s start and before its
+/// end. `None` when there is no such word start.
+fn overlap_start(text: &str, sizer: &dyn Sizer, prev: [usize; 2], overlap: usize) -> Option<usize> {
+    let [s, e] = prev;
+    let back = sizer.fit_back(text, e, overlap);
+    let from = if back > s {
+        back
+    } else {
+        next_boundary(text, s)
+    };
+    let tail = text.get(from..e)?;
+    let mut prev_ws = text
+        .get(..from)
+        .and_then(|head| head.chars().next_back())
+        .is_none_or(char::is_whitespace);
+    for (i, c) in tail.char_indices() {
+        let ws = c.is_whitespace();
+        if !ws && prev_ws {
+            return Some(from + i);
+        }
+        prev_ws = ws;
+    }
+    None
+}
+
+/// The first char boundary strictly after `at` (or the text's length).
+fn next_boundary(text: &str, at: usize) -> usize {
+    let mut next = at.saturating_add(1);
+    while next < text.len() && !text.is_char_boundary(next) {
+        next += 1;
+    }
+    next.min(text.len())
+}
+
+/// The first non-whitespace position at or after `at` (or the text's length).
+fn skip_whitespace(text: &str, at: usize) -> usize {
+    text.get(at..)
+        .and_then(|rest| rest.find(|c: char| !c.is_whitespace()).map(|i| at + i))
+        .unwrap_or(text.len())
+}
+
+/// `start..end` without surrounding whitespace.
+fn trim(text: &str, start: usize, end: usize) -> [usize; 2] {
+    match text.get(start..end) {
+        Some(slice) => {
+            let s = start + (slice.len() - slice.trim_start().len());
+            [s, s + slice.trim().len()]
+        }
+        None => [start, start],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::sizer::{CharSizer, WordSizer};
+    use super::*;
+
+    fn pieces(text: &str, size: usize, overlap: usize, words: bool) -> Vec<&str> {
+        let sizer: &dyn Sizer = if words { &WordSizer } else { &CharSizer };
+        split(text, [], sizer, size, overlap)
+            .into_iter()
+            .map(|[s, e]| &text[s..e])
+            .collect()
+    }
+
+    #[test]
+    fn whole_text_when_it_fits() {
+        assert_eq!(pieces("  short text \n", 100, 0, false), vec!["short text"]);
+        assert!(pieces("", 10, 0, false).is_empty());
+        assert!(pieces(" \n\t ", 10, 0, false).is_empty());
+    }
+
+    #[test]
+    fn prefers_paragraphs_then_lines_then_sentences_then_words() {
+        let text = "Para one line.\nStill one.\n\nPara two is here.";
+        assert_eq!(
+            pieces(text, 30, 0, false),
+            vec!["Para one line.\nStill one.", "Para two is here."]
+        );
+        let text = "Line one here\nline two here and more";
+        assert_eq!(
+            pieces(text, 25, 0, false),
+            vec!["Line one here", "line two here and more"]
+        );
+        let text = "One sentence. Another sentence here.";
+        assert_eq!(
+            pieces(text, 20, 0, false),
+            vec!["One sentence.", "Another sentence", "here."]
+        );
+        assert_eq!(
+            pieces("aaa bbb ccc", 5, 0, false),
+            vec!["aaa", "bbb", "ccc"]
+        );
+    }
+
+    #[test]
+    fn element_starts_win() {
+        let text = "# Title\nbody text that is long\n\nmore";
+        let spans = split(text, [0, 8], &CharSizer, 30, 0);
+        assert_eq!(&text[spans[0][0]..spans[0][1]], "# Title");
+    }
+
+    #[test]
+    fn long_words_are_cut_at_char_boundaries() {
+        let text = "ééééééééé";
+        assert_eq!(pieces(text, 4, 0, false), vec!["éééé", "éééé", "é"]);
+        assert_eq!(pieces(text, 4, 2, false), vec!["éééé", "éééé", "é"]);
+    }
+
+    #[test]
+    fn words_unit() {
+        let text = "one two three four five six seven";
+        assert_eq!(
+            pieces(text, 3, 0, true),
+            vec!["one two three", "four five six", "seven"]
+        );
+        assert_eq!(
+            pieces(text, 3, 1, true),
+            vec!["one two three", "three four five", "five six seven"]
+        );
+    }
+
+    #[test]
+    fn overlap_repeats_whole_words() {
+        let text = "alpha beta gamma delta epsilon zeta eta theta";
+        let got = pieces(text, 20, 8, false);
+        assert_eq!(
+            got,
+            vec![
+                "alpha beta gamma",
+                "gamma delta epsilon",
+                "epsilon zeta eta",
+                "zeta eta theta"
+            ]
+        );
+    }
+
+    #[test]
+    fn overlap_never_stalls_on_short_chunks() {
+        let text = "# A\n\nbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb cc dd\n\nee";
+        let spans = split(text, [0, 5, 50], &CharSizer, 20, 15);
+        for w in spans.windows(2) {
+            assert!(w[1][0] > w[0][0] && w[1][1] > w[0][1], "{spans:?}");
+        }
+        assert!(spans.len() < 10, "{spans:?}");
+    }
+}

@@ -1,0 +1,8 @@
+//! The typed operator library of the engine, usable without the engine: the item model,
+//! parsing, chunking and the helpers they share.
+
+pub mod chunk;
+pub mod model;
+pub mod parse;
+pub mod sink;
+pub mod source;

@@ -1,0 +1,224 @@
+//! The items that flow between operators: raw documents, parsed documents and chunks.
+//!
+//! Field names are a contract: `sink.jsonl` writes these types as they serialize here.
+
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+/// Free-form metadata attached to a document and inherited by everything derived from it.
+pub type Metadata = serde_json::Map<String, serde_json::Value>;
+
+/// The format of a document's bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    /// Plain text.
+    Text,
+    /// Markdown (CommonMark with tables).
+    Markdown,
+    /// HTML.
+    Html,
+    /// PDF.
+    Pdf,
+    /// Office Open XML word processing document.
+    Docx,
+}
+
+impl Format {
+    /// The lowercase name used in JSON and YAML.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Text => "text",
+            Format::Markdown => "markdown",
+            Format::Html => "html",
+            Format::Pdf => "pdf",
+            Format::Docx => "docx",
+        }
+    }
+}
+
+/// A document as a source found it: its identity, its bytes and what is known about it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Document {
+    /// Stable identifier: the path relative to the source root, or the record id.
+    pub doc_id: String,
+    /// Where it came from, for people: a path, or `file.jsonl:line`.
+    pub source: String,
+    /// The format when the source knows it (a JSONL record is text); otherwise detected by `parse`.
+    pub format: Option<Format>,
+    /// The title when the source knows it.
+    pub title: Option<String>,
+    /// blake3 of the bytes, hex.
+    pub hash: String,
+    /// The content itself.
+    #[serde(skip)]
+    pub bytes: Arc<[u8]>,
+    /// Metadata from the source.
+    pub metadata: Metadata,
+}
+
+impl Document {
+    /// Builds a document and computes its content hash.
+    pub fn new(doc_id: String, source: String, bytes: Vec<u8>) -> Self {
+        let hash = blake3::hash(&bytes).to_hex().to_string();
+        Document {
+            doc_id,
+            source,
+            format: None,
+            title: None,
+            hash,
+            bytes: bytes.into(),
+            metadata: Metadata::new(),
+        }
+    }
+}
+
+/// What a structural element of a parsed document is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ElementKind {
+    /// A heading; `level` is 1..=6.
+    Heading,
+    /// A paragraph of running text.
+    Paragraph,
+    /// One item of a list; `depth` and `ordered` say where and how.
+    ListItem,
+    /// A table; `rows` holds its cells.
+    Table,
+    /// A code block; `language` when known.
+    Code,
+    /// A block quote.
+    Quote,
+    /// An image; `text` is its alt text.
+    Image,
+    /// A page boundary (formats with pages).
+    PageBreak,
+}
+
+impl ElementKind {
+    /// The snake_case name used in JSON.
+    pub fn name(self) -> &'static str {
+        match self {
+            ElementKind::Heading => "heading",
+            ElementKind::Paragraph => "paragraph",
+            ElementKind::ListItem => "list_item",
+            ElementKind::Table => "table",
+            ElementKind::Code => "code",
+            ElementKind::Quote => "quote",
+            ElementKind::Image => "image",
+            ElementKind::PageBreak => "page_break",
+        }
+    }
+}
+
+/// One structural element of a parsed document, in reading order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Element {
+    /// What it is.
+    pub kind: ElementKind,
+    /// Its plain text (no markup).
+    pub text: String,
+    /// Heading level (1..=6), for headings.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub level: Option<u8>,
+    /// 1-based page number, for formats with pages.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page: Option<u32>,
+    /// Nesting depth of a list item (0 = top level).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub depth: Option<u32>,
+    /// Whether a list item belongs to an ordered list.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ordered: Option<bool>,
+    /// The language of a code block, when given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
+    /// The cells of a table, row by row (the first row is the header when there is one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rows: Option<Vec<Vec<String>>>,
+    /// The headings above this element, outermost first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub section: Vec<String>,
+    /// Byte range of this element in the document's `markdown`.
+    pub span: [usize; 2],
+}
+
+impl Element {
+    /// An element of `kind` with `text` at `span`, every optional field empty.
+    pub fn new(kind: ElementKind, text: impl Into<String>, span: [usize; 2]) -> Self {
+        Element {
+            kind,
+            text: text.into(),
+            level: None,
+            page: None,
+            depth: None,
+            ordered: None,
+            language: None,
+            rows: None,
+            section: Vec::new(),
+            span,
+        }
+    }
+}
+
+/// A document turned into ordered structure plus a Markdown rendering of the whole.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ParsedDocument {
+    /// Identifier inherited from the [`Document`].
+    pub doc_id: String,
+    /// Where it came from.
+    pub source: String,
+    /// The detected format.
+    pub format: Format,
+    /// The title: from the source, the document's metadata or its first heading.
+    pub title: Option<String>,
+    /// Markdown rendering that keeps the structure; element and chunk spans index it in bytes.
+    pub markdown: String,
+    /// Structural elements in reading order.
+    pub elements: Vec<Element>,
+    /// Document metadata (source metadata plus what the parser found, e.g. front matter).
+    pub metadata: Metadata,
+    /// Content hash of the input document.
+    pub hash: String,
+}
+
+/// One piece of a document, sized for retrieval.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Chunk {
+    /// Stable id: hash of doc_id, the chunk step's fingerprint and the span.
+    pub chunk_id: String,
+    /// The document it comes from.
+    pub doc_id: String,
+    /// Position among the document's chunks, from 0.
+    pub ordinal: usize,
+    /// The text shown to users; equals `markdown[span]` of the parsed document.
+    pub text: String,
+    /// Byte range in the parsed document's `markdown`.
+    pub span: [usize; 2],
+    /// The headings above the chunk's start, outermost first.
+    pub section: Vec<String>,
+    /// First and last page the chunk touches, for formats with pages.
+    pub pages: Option<[u32; 2]>,
+    /// The chunk's size in the step's unit.
+    pub tokens: usize,
+    /// Kinds of the elements the chunk overlaps, in order of first appearance.
+    pub kinds: Vec<ElementKind>,
+    /// Metadata inherited from the document.
+    pub metadata: Metadata,
+}
+
+/// All chunks of one document, the item a chunking step emits.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ChunkSet {
+    /// The document the chunks come from.
+    pub doc_id: String,
+    /// Where the document came from.
+    pub source: String,
+    /// The document's title.
+    pub title: Option<String>,
+    /// Content hash of the parsed document's input.
+    pub hash: String,
+    /// The chunks in document order.
+    pub chunks: Vec<Chunk>,
+}

@@ -1,0 +1,152 @@
+//! Format detection: configuration, the source's hint, magic bytes, then the file extension.
+
+use super::ParseConfig;
+use crate::model::{Document, Format};
+
+/// Detects the format: config override, then the source's hint (doc.format), then magic bytes
+/// (%PDF-, PK\x03\x04 zip → docx, <!doctype html / <html after whitespace/BOM → html), then
+/// the extension of doc.source / doc.doc_id (.md .markdown .mdx → markdown; .txt .text .rst
+/// .log .csv and no extension → text; .html .htm .xhtml → html; .pdf; .docx).
+pub fn detect_format(doc: &Document, config: &ParseConfig) -> Option<Format> {
+    config
+        .format
+        .or(doc.format)
+        .or_else(|| sniff(&doc.bytes))
+        .or_else(|| {
+            [&doc.source, &doc.doc_id]
+                .into_iter()
+                .find_map(|n| by_name(n))
+        })
+}
+
+/// The format announced by the content's first bytes, if any.
+fn sniff(bytes: &[u8]) -> Option<Format> {
+    if bytes.starts_with(b"%PDF-") {
+        return Some(Format::Pdf);
+    }
+    if bytes.starts_with(b"PK\x03\x04") {
+        return Some(Format::Docx);
+    }
+    let rest = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let start = rest.iter().position(|b| !b.is_ascii_whitespace())?;
+    let head = &rest[start..];
+    let starts_with_ci = |prefix: &[u8]| {
+        head.get(..prefix.len())
+            .is_some_and(|h| h.eq_ignore_ascii_case(prefix))
+    };
+    (starts_with_ci(b"<!doctype html") || starts_with_ci(b"<html")).then_some(Format::Html)
+}
+
+/// The format a file name's extension stands for; a name without extension is text.
+fn by_name(name: &str) -> Option<Format> {
+    if file_name(name).is_empty() {
+        return None;
+    }
+    let Some(ext) = extension(name) else {
+        return Some(Format::Text);
+    };
+    match ext.to_ascii_lowercase().as_str() {
+        "md" | "markdown" | "mdx" => Some(Format::Markdown),
+        "txt" | "text" | "rst" | "log" | "csv" => Some(Format::Text),
+        "html" | "htm" | "xhtml" => Some(Format::Html),
+        "pdf" => Some(Format::Pdf),
+        "docx" => Some(Format::Docx),
+        _ => None,
+    }
+}
+
+/// The last path component of `name`.
+fn file_name(name: &str) -> &str {
+    name.rsplit(['/', '\\']).next().unwrap_or(name)
+}
+
+/// The extension of `name`'s last path component (without the dot), if it has one.
+/// A leading dot (`.profile`) does not start an extension.
+fn extension(name: &str) -> Option<&str> {
+    let file = file_name(name);
+    match file.rfind('.') {
+        Some(0) | None => None,
+        Some(dot) => file.get(dot + 1..).filter(|e| !e.is_empty()),
+    }
+}
+
+/// The document's unrecognised extension, for error messages.
+pub(super) fn extension_of(doc: &Document) -> Option<String> {
+    extension(&doc.source)
+        .or_else(|| extension(&doc.doc_id))
+        .map(str::to_string)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn detect(name: &str, bytes: &[u8]) -> Option<Format> {
+        let doc = Document::new(name.into(), name.into(), bytes.to_vec());
+        detect_format(&doc, &ParseConfig::default())
+    }
+
+    #[test]
+    fn by_extension() {
+        assert_eq!(detect("a/b.md", b"x"), Some(Format::Markdown));
+        assert_eq!(detect("B.MARKDOWN", b"x"), Some(Format::Markdown));
+        assert_eq!(detect("x.mdx", b"x"), Some(Format::Markdown));
+        for name in [
+            "a.txt",
+            "a.text",
+            "a.rst",
+            "a.log",
+            "a.csv",
+            "README",
+            "dir.d/LICENSE",
+        ] {
+            assert_eq!(detect(name, b"x"), Some(Format::Text), "{name}");
+        }
+        assert_eq!(detect("a.htm", b"x"), Some(Format::Html));
+        assert_eq!(detect("a.xhtml", b"x"), Some(Format::Html));
+        assert_eq!(detect("a.pdf", b"x"), Some(Format::Pdf));
+        assert_eq!(detect("a.docx", b"x"), Some(Format::Docx));
+        assert_eq!(detect("a.xyz", b"x"), None);
+        assert_eq!(detect("", b"x"), None);
+    }
+
+    #[test]
+    fn magic_bytes_beat_extension() {
+        assert_eq!(detect("a.txt", b"%PDF-1.7\n"), Some(Format::Pdf));
+        assert_eq!(detect("a.md", b"PK\x03\x04rest"), Some(Format::Docx));
+        assert_eq!(
+            detect("a.txt", b"\xEF\xBB\xBF \n<!DOCTYPE html><p>"),
+            Some(Format::Html)
+        );
+        assert_eq!(detect("a.xyz", b"\t<HTML lang=en>"), Some(Format::Html));
+        assert_eq!(
+            detect("a.md", b"<div>not a page</div>"),
+            Some(Format::Markdown)
+        );
+    }
+
+    #[test]
+    fn hint_and_config_come_first() {
+        let mut doc = Document::new("a.md".into(), "a.md".into(), b"%PDF-".to_vec());
+        doc.format = Some(Format::Text);
+        assert_eq!(
+            detect_format(&doc, &ParseConfig::default()),
+            Some(Format::Text)
+        );
+        let config = ParseConfig {
+            format: Some(Format::Markdown),
+        };
+        assert_eq!(detect_format(&doc, &config), Some(Format::Markdown));
+    }
+
+    #[test]
+    fn doc_id_is_the_fallback_name() {
+        let doc = Document::new("notes.md".into(), "export.jsonl:3".into(), b"x".to_vec());
+        assert_eq!(
+            detect_format(&doc, &ParseConfig::default()),
+            Some(Format::Markdown)
+        );
+        assert_eq!(extension_of(&doc).as_deref(), Some("jsonl:3"));
+        assert_eq!(extension(".profile"), None);
+    }
+}

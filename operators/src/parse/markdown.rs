@@ -1,0 +1,589 @@
+//! Markdown: front matter split off, then one element per block from pulldown-cmark's events.
+//!
+//! Blocks become elements in document order. Inside a block quote everything is absorbed into
+//! the quote's text; inside a list item, paragraphs, headings and HTML are the item's own text
+//! while nested lists, code blocks, tables and quotes become elements of their own.
+
+use pulldown_cmark::{CodeBlockKind, Event, Options, Parser, Tag, TagEnd};
+
+use super::{Parsed, front_matter, html_strip};
+use crate::model::{Element, ElementKind};
+
+/// Parses Markdown `source` (front matter included) into its rendering and elements.
+pub(super) fn parse(source: String) -> Parsed {
+    let (metadata, body_start) = front_matter::split(&source);
+    let markdown = match source.get(body_start..) {
+        Some(body) if body_start > 0 => body.to_string(),
+        _ => source,
+    };
+    let elements = Walker::new(&markdown).run();
+    Parsed {
+        markdown,
+        elements,
+        metadata,
+    }
+}
+
+/// The pulldown-cmark extensions this parser understands.
+fn options() -> Options {
+    Options::ENABLE_TABLES
+        | Options::ENABLE_STRIKETHROUGH
+        | Options::ENABLE_TASKLISTS
+        | Options::ENABLE_FOOTNOTES
+}
+
+/// What an open block is, with the state it needs until it closes.
+enum Kind {
+    Heading(u8),
+    Paragraph(ImageState),
+    Code(Option<String>),
+    Html,
+    Item {
+        depth: u32,
+        ordered: bool,
+    },
+    Quote,
+    Table(Vec<Vec<String>>),
+    Row(Vec<String>),
+    Cell,
+    List(bool),
+    /// A container with no text of its own (footnote definitions and the like).
+    Transparent,
+}
+
+/// Whether a paragraph is a lone image.
+#[derive(Default)]
+struct ImageState {
+    images: usize,
+    other_text: bool,
+    alt: String,
+}
+
+/// An open block on the walker's stack.
+struct Frame {
+    kind: Kind,
+    /// Byte range of the block in the Markdown.
+    start: usize,
+    end: usize,
+    /// End of the last text that belongs to this block itself (list items).
+    own_end: Option<usize>,
+    /// Plain text gathered so far.
+    text: String,
+    /// Index of the element reserved for this block; `None` when it is absorbed by its parent.
+    slot: Option<usize>,
+}
+
+impl Frame {
+    fn new(kind: Kind, range: &std::ops::Range<usize>, slot: Option<usize>) -> Self {
+        Frame {
+            kind,
+            start: range.start,
+            end: range.end,
+            own_end: None,
+            text: String::new(),
+            slot,
+        }
+    }
+
+    /// Whether inline text goes into this frame.
+    fn takes_text(&self) -> bool {
+        !matches!(
+            self.kind,
+            Kind::Table(_) | Kind::Row(_) | Kind::List(_) | Kind::Transparent
+        )
+    }
+}
+
+/// Walks pulldown-cmark's events and builds elements.
+struct Walker<'a> {
+    markdown: &'a str,
+    stack: Vec<Frame>,
+    /// Elements in start order; `None` for reserved blocks that turned out empty.
+    slots: Vec<Option<Element>>,
+    /// Headings in force: (level, text), outermost first.
+    headings: Vec<(u8, String)>,
+    /// How many images the current inline position is inside.
+    image_depth: usize,
+}
+
+impl<'a> Walker<'a> {
+    fn new(markdown: &'a str) -> Self {
+        Walker {
+            markdown,
+            stack: Vec::new(),
+            slots: Vec::new(),
+            headings: Vec::new(),
+            image_depth: 0,
+        }
+    }
+
+    fn run(mut self) -> Vec<Element> {
+        let parser = Parser::new_ext(self.markdown, options()).into_offset_iter();
+        for (event, range) in parser {
+            match event {
+                Event::Start(tag) => self.start(tag, &range),
+                Event::End(end) => self.end(end),
+                Event::Text(text) | Event::Code(text) => self.push_text(&text, &range),
+                Event::InlineMath(text) | Event::DisplayMath(text) => self.push_text(&text, &range),
+                Event::Html(html) => self.push_html(&html, &range),
+                Event::SoftBreak => self.push_text(" ", &range),
+                Event::HardBreak => self.push_text("\n", &range),
+                Event::FootnoteReference(label) => self.push_text(&format!("[{label}]"), &range),
+                Event::InlineHtml(_) | Event::Rule | Event::TaskListMarker(_) => {}
+            }
+        }
+        // Close anything left open (the parser always balances, but stay total).
+        while let Some(frame) = self.stack.pop() {
+            self.close(frame);
+        }
+        self.slots.into_iter().flatten().collect()
+    }
+
+    fn start(&mut self, tag: Tag<'_>, range: &std::ops::Range<usize>) {
+        let kind = match tag {
+            Tag::Heading { level, .. } => Kind::Heading(level as u8),
+            Tag::Paragraph => Kind::Paragraph(ImageState::default()),
+            Tag::CodeBlock(CodeBlockKind::Fenced(info)) => Kind::Code(language(&info)),
+            Tag::CodeBlock(CodeBlockKind::Indented) => Kind::Code(None),
+            Tag::HtmlBlock => Kind::Html,
+            Tag::BlockQuote(_) => Kind::Quote,
+            Tag::Table(_) => Kind::Table(Vec::new()),
+            Tag::TableHead | Tag::TableRow => Kind::Row(Vec::new()),
+            Tag::TableCell => Kind::Cell,
+            Tag::List(first) => Kind::List(first.is_some()),
+            Tag::Item => {
+                let lists: Vec<bool> = self
+                    .stack
+                    .iter()
+                    .filter_map(|f| match f.kind {
+                        Kind::List(ordered) => Some(ordered),
+                        _ => None,
+                    })
+                    .collect();
+                Kind::Item {
+                    depth: u32::try_from(lists.len().saturating_sub(1)).unwrap_or(u32::MAX),
+                    ordered: lists.last().copied().unwrap_or(false),
+                }
+            }
+            Tag::Image { .. } => {
+                self.image_depth += 1;
+                if let Some(Kind::Paragraph(state)) = self.text_frame().map(|f| &mut f.kind) {
+                    state.images += 1;
+                }
+                return;
+            }
+            Tag::Emphasis
+            | Tag::Strong
+            | Tag::Strikethrough
+            | Tag::Superscript
+            | Tag::Subscript
+            | Tag::Link { .. } => return,
+            Tag::FootnoteDefinition(_)
+            | Tag::DefinitionList
+            | Tag::DefinitionListTitle
+            | Tag::DefinitionListDefinition
+            | Tag::MetadataBlock(_) => Kind::Transparent,
+        };
+        let slot = self.is_element(&kind).then(|| {
+            self.slots.push(None);
+            self.slots.len() - 1
+        });
+        self.stack.push(Frame::new(kind, range, slot));
+    }
+
+    /// Whether a block of `kind` opening now becomes an element of its own.
+    fn is_element(&self, kind: &Kind) -> bool {
+        let structural = matches!(
+            kind,
+            Kind::Heading(_)
+                | Kind::Paragraph(_)
+                | Kind::Code(_)
+                | Kind::Html
+                | Kind::Item { .. }
+                | Kind::Quote
+                | Kind::Table(_)
+        );
+        if !structural || self.stack.iter().any(|f| matches!(f.kind, Kind::Quote)) {
+            return false;
+        }
+        let in_item = matches!(self.stack.last(), Some(f) if matches!(f.kind, Kind::Item { .. }));
+        let item_text = matches!(kind, Kind::Heading(_) | Kind::Paragraph(_) | Kind::Html);
+        !(in_item && item_text)
+    }
+
+    fn end(&mut self, end: TagEnd) {
+        match end {
+            TagEnd::Image => self.image_depth = self.image_depth.saturating_sub(1),
+            TagEnd::Emphasis
+            | TagEnd::Strong
+            | TagEnd::Strikethrough
+            | TagEnd::Superscript
+            | TagEnd::Subscript
+            | TagEnd::Link => {}
+            _ => {
+                if let Some(frame) = self.stack.pop() {
+                    self.close(frame);
+                }
+            }
+        }
+    }
+
+    /// The innermost open block that takes inline text.
+    fn text_frame(&mut self) -> Option<&mut Frame> {
+        self.stack.iter_mut().rev().find(|f| f.takes_text())
+    }
+
+    fn push_text(&mut self, text: &str, range: &std::ops::Range<usize>) {
+        let in_image = self.image_depth > 0;
+        let Some(frame) = self.text_frame() else {
+            return;
+        };
+        frame.own_end = Some(range.end);
+        if let Kind::Paragraph(state) = &mut frame.kind {
+            if in_image {
+                state.alt.push_str(text);
+            } else if !text.trim().is_empty() {
+                state.other_text = true;
+            }
+        }
+        frame.text.push_str(text);
+    }
+
+    fn push_html(&mut self, html: &str, range: &std::ops::Range<usize>) {
+        if let Some(frame) = self.text_frame()
+            && matches!(frame.kind, Kind::Html)
+        {
+            frame.own_end = Some(range.end);
+            frame.text.push_str(html);
+        }
+    }
+
+    /// Finishes a block: fills its element slot or hands its text to the enclosing block.
+    fn close(&mut self, frame: Frame) {
+        let Frame {
+            kind,
+            start,
+            end,
+            own_end,
+            text,
+            slot,
+        } = frame;
+        let text = match &kind {
+            Kind::Code(_) => text.trim_matches(['\n', '\r']).trim_end().to_string(),
+            Kind::Html => html_strip::strip_tags(&text),
+            Kind::Table(rows) => table_text(rows),
+            _ => text.trim().to_string(),
+        };
+        match kind {
+            Kind::Cell => {
+                if let Some(Frame {
+                    kind: Kind::Row(cells),
+                    ..
+                }) = self.stack.last_mut()
+                {
+                    cells.push(text);
+                }
+                return;
+            }
+            Kind::Row(cells) => {
+                if let Some(Frame {
+                    kind: Kind::Table(rows),
+                    ..
+                }) = self.stack.last_mut()
+                {
+                    rows.push(cells);
+                }
+                return;
+            }
+            Kind::List(_) | Kind::Transparent => return,
+            _ => {}
+        }
+        let Some(slot) = slot else {
+            self.absorb(&text, end);
+            return;
+        };
+        let span_end = match kind {
+            Kind::Item { .. } => own_end.unwrap_or(end),
+            _ => end,
+        };
+        let span = trim_span(self.markdown, start, span_end);
+        let element = match kind {
+            Kind::Heading(level) => self.heading(level, text, span),
+            Kind::Paragraph(state) if state.images == 1 && !state.other_text => {
+                Some(Element::new(ElementKind::Image, state.alt.trim(), span))
+            }
+            Kind::Paragraph(_) | Kind::Html | Kind::Quote => {
+                let kind = match kind {
+                    Kind::Quote => ElementKind::Quote,
+                    _ => ElementKind::Paragraph,
+                };
+                (!text.is_empty()).then(|| Element::new(kind, text, span))
+            }
+            Kind::Item { depth, ordered } => (!text.is_empty()).then(|| Element {
+                depth: Some(depth),
+                ordered: Some(ordered),
+                ..Element::new(ElementKind::ListItem, text, span)
+            }),
+            Kind::Code(language) => (!text.is_empty()).then(|| Element {
+                language,
+                ..Element::new(ElementKind::Code, text, span)
+            }),
+            Kind::Table(rows) => (!rows.is_empty()).then(|| Element {
+                rows: Some(rows),
+                ..Element::new(ElementKind::Table, text, span)
+            }),
+            Kind::Row(_) | Kind::Cell | Kind::List(_) | Kind::Transparent => None,
+        };
+        if let Some(mut element) = element {
+            if element.kind != ElementKind::Heading {
+                element.section = self.section();
+            }
+            if let Some(place) = self.slots.get_mut(slot) {
+                *place = Some(element);
+            }
+        }
+    }
+
+    /// Builds a heading element and updates the headings in force.
+    fn heading(&mut self, level: u8, text: String, span: [usize; 2]) -> Option<Element> {
+        while self.headings.last().is_some_and(|(l, _)| *l >= level) {
+            self.headings.pop();
+        }
+        if text.is_empty() {
+            return None;
+        }
+        let element = Element {
+            level: Some(level),
+            section: self.section(),
+            ..Element::new(ElementKind::Heading, text.clone(), span)
+        };
+        self.headings.push((level, text));
+        Some(element)
+    }
+
+    /// Texts of the headings in force, outermost first.
+    fn section(&self) -> Vec<String> {
+        self.headings.iter().map(|(_, t)| t.clone()).collect()
+    }
+
+    /// Appends an absorbed block's text to the enclosing block, one block per line.
+    fn absorb(&mut self, text: &str, end: usize) {
+        if text.is_empty() {
+            return;
+        }
+        if let Some(parent) = self.text_frame() {
+            if !parent.text.is_empty() && !parent.text.ends_with('\n') {
+                parent.text.push('\n');
+            }
+            parent.text.push_str(text);
+            parent.own_end = Some(end);
+        }
+    }
+}
+
+/// The language named by a code fence's info string: its first word, without attribute
+/// braces or comma-separated flags (`rust,ignore` → `rust`, `{.python}` → `python`).
+fn language(info: &str) -> Option<String> {
+    let word = info
+        .trim_start()
+        .trim_start_matches(['{', '.'])
+        .split(|c: char| c.is_whitespace() || matches!(c, ',' | '{' | '}'))
+        .next()
+        .unwrap_or("");
+    (!word.is_empty()).then(|| word.to_string())
+}
+
+/// Table text: cells joined with " | ", rows with newlines.
+fn table_text(rows: &[Vec<String>]) -> String {
+    rows.iter()
+        .map(|row| row.join(" | "))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// `start..end` narrowed to exclude surrounding whitespace (clamped to `text`).
+fn trim_span(text: &str, start: usize, end: usize) -> [usize; 2] {
+    let end = end.min(text.len());
+    let start = start.min(end);
+    match text.get(start..end) {
+        Some(slice) => {
+            let lead = slice.len() - slice.trim_start().len();
+            let trimmed = slice.trim().len();
+            [start + lead, start + lead + trimmed]
+        }
+        None => [start, end],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn elements(md: &str) -> Vec<Element> {
+        parse(md.to_string()).elements
+    }
+
+    #[test]
+    fn headings_and_sections() {
+        let els = elements(
+            "# A\n\nintro\n\n## B\n\nb text\n\n### C\n\nc text\n\n## D\n\nd text\n\n# E\n\ne text\n",
+        );
+        let got: Vec<(ElementKind, &str, Vec<&str>)> = els
+            .iter()
+            .map(|e| {
+                let section = e.section.iter().map(String::as_str).collect();
+                (e.kind, e.text.as_str(), section)
+            })
+            .collect();
+        use ElementKind::{Heading as H, Paragraph as P};
+        assert_eq!(
+            got,
+            vec![
+                (H, "A", vec![]),
+                (P, "intro", vec!["A"]),
+                (H, "B", vec!["A"]),
+                (P, "b text", vec!["A", "B"]),
+                (H, "C", vec!["A", "B"]),
+                (P, "c text", vec!["A", "B", "C"]),
+                (H, "D", vec!["A"]),
+                (P, "d text", vec!["A", "D"]),
+                (H, "E", vec![]),
+                (P, "e text", vec!["E"]),
+            ]
+        );
+        assert_eq!(els[4].level, Some(3));
+    }
+
+    #[test]
+    fn setext_headings_and_inline_markup() {
+        let els = elements(
+            "Title *with* `code`\n===\n\nSome **bold** [link](http://x) text\nwrapped  \nhard\n",
+        );
+        assert_eq!(els[0].kind, ElementKind::Heading);
+        assert_eq!(els[0].level, Some(1));
+        assert_eq!(els[0].text, "Title with code");
+        assert_eq!(els[1].text, "Some bold link text wrapped\nhard");
+    }
+
+    #[test]
+    fn nested_lists() {
+        let els = elements("- one\n- two\n  1. two.a\n  2. two.b\n     - deep\n- three\n\n3. x\n");
+        let got: Vec<(&str, u32, bool)> = els
+            .iter()
+            .map(|e| {
+                assert_eq!(e.kind, ElementKind::ListItem);
+                (e.text.as_str(), e.depth.unwrap(), e.ordered.unwrap())
+            })
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("one", 0, false),
+                ("two", 0, false),
+                ("two.a", 1, true),
+                ("two.b", 1, true),
+                ("deep", 2, false),
+                ("three", 0, false),
+                ("x", 0, true),
+            ]
+        );
+        let md = "- one\n- two\n  1. two.a\n";
+        let els = elements(md);
+        assert_eq!(&md[els[1].span[0]..els[1].span[1]], "- two");
+    }
+
+    #[test]
+    fn loose_list_items_with_code_and_tasks() {
+        let md = "1. First para\n\n   second para\n\n   ```sh\n   ls\n   ```\n\n2. [x] done\n";
+        let els = elements(md);
+        assert_eq!(els[0].kind, ElementKind::ListItem);
+        assert_eq!(els[0].text, "First para\nsecond para");
+        assert_eq!(els[1].kind, ElementKind::Code);
+        assert_eq!(els[1].text, "ls");
+        assert_eq!(els[1].language.as_deref(), Some("sh"));
+        assert_eq!(els[2].text, "done");
+        assert_eq!(els[2].ordered, Some(true));
+    }
+
+    #[test]
+    fn tables() {
+        let md = "| Name | Qty |\n|------|----:|\n| *apple* | 3 |\n| pear | |\n";
+        let els = elements(md);
+        assert_eq!(els.len(), 1);
+        let table = &els[0];
+        assert_eq!(table.kind, ElementKind::Table);
+        assert_eq!(
+            table.rows.as_ref().unwrap(),
+            &vec![
+                vec!["Name".to_string(), "Qty".into()],
+                vec!["apple".into(), "3".into()],
+                vec!["pear".into(), "".into()],
+            ]
+        );
+        assert_eq!(table.text, "Name | Qty\napple | 3\npear | ");
+        assert_eq!(table.span, [0, md.trim_end().len()]);
+    }
+
+    #[test]
+    fn code_blocks() {
+        let md = "```rust,ignore\nfn main() {\n    x();\n}\n```\n\n    indented\n    code\n\n~~~ {.python title=x}\nprint()\n~~~\n\n```\n```\n";
+        let els = elements(md);
+        assert_eq!(els.len(), 3, "{els:#?}");
+        assert_eq!(els[0].language.as_deref(), Some("rust"));
+        assert_eq!(els[0].text, "fn main() {\n    x();\n}");
+        assert_eq!(els[1].language, None);
+        assert_eq!(els[1].text, "indented\ncode");
+        assert_eq!(els[2].language.as_deref(), Some("python"));
+        assert!(els.iter().all(|e| e.kind == ElementKind::Code));
+    }
+
+    #[test]
+    fn quotes_images_and_html() {
+        let md = "> quoted *text*\n> more\n>\n> - item\n\n![Alt text](a.png)\n\nSee ![icon](i.png) here\n\n[![badge](b.svg)](http://x)\n\n<div align=\"center\">\n  <b>Centered</b>\n</div>\n\n<!-- comment -->\n\nfootnote[^1]\n\n[^1]: The note.\n";
+        let els = elements(md);
+        let got: Vec<(ElementKind, &str)> = els.iter().map(|e| (e.kind, e.text.as_str())).collect();
+        assert_eq!(
+            got,
+            vec![
+                (ElementKind::Quote, "quoted text more\nitem"),
+                (ElementKind::Image, "Alt text"),
+                (ElementKind::Paragraph, "See icon here"),
+                (ElementKind::Image, "badge"),
+                (ElementKind::Paragraph, "Centered"),
+                (ElementKind::Paragraph, "footnote[1]"),
+                (ElementKind::Paragraph, "The note."),
+            ]
+        );
+    }
+
+    #[test]
+    fn front_matter_is_removed_from_markdown() {
+        let parsed = parse("---\ntitle: T\n---\n# Body\n\nText\n".to_string());
+        assert_eq!(parsed.markdown, "# Body\n\nText\n");
+        assert_eq!(parsed.metadata["title"], "T");
+        assert_eq!(parsed.elements[0].span, [0, 6]);
+    }
+
+    #[test]
+    fn spans_cover_element_text() {
+        let md = "# Über *uns*\n\nCafé  \n   au lait — ünïcödé.\n\n- a\n- b\n\n> q\n";
+        let els = elements(md);
+        for e in &els {
+            let slice = &md[e.span[0]..e.span[1]];
+            assert_eq!(slice, slice.trim(), "{e:?}");
+            if e.kind == ElementKind::Paragraph {
+                for word in e.text.split_whitespace() {
+                    assert!(slice.contains(word), "{word} not in {slice:?}");
+                }
+            }
+        }
+        assert_eq!(&md[els[0].span[0]..els[0].span[1]], "# Über *uns*");
+        assert_eq!(els[1].text, "Café\nau lait — ünïcödé.");
+    }
+
+    #[test]
+    fn empty_blocks_are_skipped() {
+        assert!(elements("").is_empty());
+        assert!(elements("#\n\n---\n\n-\n\n<!-- x -->\n").is_empty());
+    }
+}

@@ -1,0 +1,267 @@
+//! The `parse` operator: turns a [`Document`]'s bytes into a [`ParsedDocument`].
+//!
+//! Format detection lives in `detect`, byte decoding in `decode`, and each format has its
+//! own module that returns the Markdown rendering and the elements; this module assembles the
+//! result (identity, title, metadata) the same way for every format.
+
+mod decode;
+mod detect;
+mod front_matter;
+mod html_strip;
+mod markdown;
+#[cfg(test)]
+mod proptests;
+mod text;
+
+#[cfg(test)]
+pub(crate) mod test_corpus;
+
+use crate::model::{Document, Element, ElementKind, Format, Metadata, ParsedDocument};
+
+pub use detect::detect_format;
+
+/// Settings of the `parse` operator.
+#[derive(
+    Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
+#[serde(deny_unknown_fields)]
+pub struct ParseConfig {
+    /// Treat every document as this format instead of detecting it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub format: Option<Format>,
+}
+
+/// Why a document could not be parsed.
+#[derive(Debug, thiserror::Error)]
+pub enum ParseError {
+    /// The format is known but this build has no parser for it.
+    #[error(
+        "{} documents are not supported yet by this build; only markdown and text are",
+        .format.name()
+    )]
+    Unsupported {
+        /// The detected or configured format.
+        format: Format,
+    },
+    /// Neither the name nor the content says what the format is.
+    #[error(
+        "cannot tell the document's format{}; set `format` in the parse settings (markdown or text)",
+        describe_extension(.extension.as_deref())
+    )]
+    UnknownFormat {
+        /// The unrecognised file extension, when there was one.
+        extension: Option<String>,
+    },
+    /// The bytes are binary data rather than text.
+    #[error(
+        "binary content, not text (NUL byte at offset {offset}); only markdown and text documents can be parsed, so exclude this file or convert it to text"
+    )]
+    Binary {
+        /// Byte offset of the first NUL byte.
+        offset: usize,
+    },
+    /// The bytes are not valid UTF-8.
+    #[error("invalid UTF-8 at byte offset {offset}; convert the file to UTF-8")]
+    InvalidUtf8 {
+        /// Byte offset of the first invalid byte.
+        offset: usize,
+    },
+    /// The bytes start with a UTF-16 byte order mark but are not valid UTF-16.
+    #[error("invalid UTF-16 at byte offset {offset}; convert the file to UTF-8")]
+    InvalidUtf16 {
+        /// Byte offset of the first invalid code unit.
+        offset: usize,
+    },
+}
+
+/// Phrase for [`ParseError::UnknownFormat`] naming the extension, if any.
+fn describe_extension(extension: Option<&str>) -> String {
+    match extension {
+        Some(ext) => format!(" (unknown extension `.{ext}` and no recognisable content)"),
+        None => " from its name or content".to_string(),
+    }
+}
+
+/// What a format parser found: the Markdown rendering, its elements and metadata from the
+/// content itself.
+pub(crate) struct Parsed {
+    /// Markdown rendering; element spans index it.
+    pub markdown: String,
+    /// Structural elements in reading order.
+    pub elements: Vec<Element>,
+    /// Metadata found in the content (e.g. front matter).
+    pub metadata: Metadata,
+}
+
+/// Parses one document.
+///
+/// The title is the source's title, else a front-matter `title`, else the first level-1
+/// heading, else the first heading. Metadata is the source's metadata plus what the content
+/// declares (the source wins on conflicts).
+pub fn parse(doc: &Document, config: &ParseConfig) -> Result<ParsedDocument, ParseError> {
+    let format = detect_format(doc, config).ok_or_else(|| ParseError::UnknownFormat {
+        extension: detect::extension_of(doc),
+    })?;
+    let parsed = match format {
+        Format::Markdown => markdown::parse(decode::decode(&doc.bytes)?),
+        Format::Text => text::parse(decode::decode(&doc.bytes)?),
+        Format::Html | Format::Pdf | Format::Docx => {
+            return Err(ParseError::Unsupported { format });
+        }
+    };
+    Ok(assemble(doc, format, parsed))
+}
+
+/// Builds the [`ParsedDocument`] from a format parser's result.
+fn assemble(doc: &Document, format: Format, parsed: Parsed) -> ParsedDocument {
+    let title = doc
+        .title
+        .clone()
+        .or_else(|| {
+            parsed
+                .metadata
+                .get("title")
+                .and_then(|v| v.as_str())
+                .map(str::to_string)
+                .filter(|t| !t.trim().is_empty())
+        })
+        .or_else(|| heading_title(&parsed.elements));
+    let mut metadata = doc.metadata.clone();
+    for (key, value) in parsed.metadata {
+        metadata.entry(key).or_insert(value);
+    }
+    ParsedDocument {
+        doc_id: doc.doc_id.clone(),
+        source: doc.source.clone(),
+        format,
+        title,
+        markdown: parsed.markdown,
+        elements: parsed.elements,
+        metadata,
+        hash: doc.hash.clone(),
+    }
+}
+
+/// The first level-1 heading's text, else the first heading's text.
+fn heading_title(elements: &[Element]) -> Option<String> {
+    let mut headings = elements.iter().filter(|e| e.kind == ElementKind::Heading);
+    let first = headings.clone().next()?;
+    let top = headings.find(|e| e.level == Some(1)).unwrap_or(first);
+    Some(top.text.clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn doc(name: &str, bytes: &[u8]) -> Document {
+        Document::new(name.to_string(), name.to_string(), bytes.to_vec())
+    }
+
+    #[test]
+    fn unsupported_formats_name_themselves() {
+        for (name, format) in [("a.html", "html"), ("a.pdf", "pdf"), ("a.docx", "docx")] {
+            let err = parse(&doc(name, b"whatever"), &ParseConfig::default()).unwrap_err();
+            assert!(matches!(err, ParseError::Unsupported { .. }));
+            let msg = err.to_string();
+            assert!(msg.starts_with(format), "{msg}");
+            assert!(msg.contains("only markdown and text"), "{msg}");
+        }
+    }
+
+    #[test]
+    fn unknown_extension_is_a_clear_error() {
+        let err = parse(&doc("data.xyz", b"hello"), &ParseConfig::default()).unwrap_err();
+        assert!(err.to_string().contains("`.xyz`"), "{err}");
+        assert!(err.to_string().contains("set `format`"), "{err}");
+    }
+
+    #[test]
+    fn config_format_overrides_detection() {
+        let config = ParseConfig {
+            format: Some(Format::Text),
+        };
+        let parsed = parse(&doc("a.md", b"# Not a heading"), &config).unwrap();
+        assert_eq!(parsed.format, Format::Text);
+        assert_eq!(parsed.elements[0].kind, ElementKind::Paragraph);
+    }
+
+    #[test]
+    fn identity_and_metadata_are_copied() {
+        let mut d = doc(
+            "notes/a.md",
+            b"---\ntitle: From front matter\nauthor: Ann\n---\n# H\n",
+        );
+        d.metadata.insert("author".into(), "Source".into());
+        let parsed = parse(&d, &ParseConfig::default()).unwrap();
+        assert_eq!(parsed.doc_id, "notes/a.md");
+        assert_eq!(parsed.hash, d.hash);
+        assert_eq!(parsed.title.as_deref(), Some("From front matter"));
+        assert_eq!(parsed.metadata["author"], "Source");
+        assert_eq!(parsed.metadata["title"], "From front matter");
+    }
+
+    #[test]
+    fn title_precedence() {
+        let mut d = doc("a.md", b"## Second level\n\n# First level\n");
+        let parsed = parse(&d, &ParseConfig::default()).unwrap();
+        assert_eq!(parsed.title.as_deref(), Some("First level"));
+        let parsed = parse(&doc("a.md", b"## Only h2\n"), &ParseConfig::default()).unwrap();
+        assert_eq!(parsed.title.as_deref(), Some("Only h2"));
+        d.title = Some("Given".into());
+        let parsed = parse(&d, &ParseConfig::default()).unwrap();
+        assert_eq!(parsed.title.as_deref(), Some("Given"));
+        let parsed = parse(&doc("a.txt", b"# x"), &ParseConfig::default()).unwrap();
+        assert_eq!(parsed.title, None);
+    }
+
+    #[test]
+    fn empty_documents_have_no_elements() {
+        for bytes in [&b""[..], b"  \n\n\t \n", b"\xEF\xBB\xBF"] {
+            for name in ["a.md", "a.txt"] {
+                let parsed = parse(&doc(name, bytes), &ParseConfig::default()).unwrap();
+                assert!(parsed.elements.is_empty(), "{name} {bytes:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn decoding_errors_surface() {
+        let err = parse(&doc("a.md", b"ok\xFFno"), &ParseConfig::default()).unwrap_err();
+        assert!(
+            matches!(err, ParseError::InvalidUtf8 { offset: 2 }),
+            "{err}"
+        );
+        let err = parse(&doc("a.txt", b"ab\0cd"), &ParseConfig::default()).unwrap_err();
+        assert!(
+            err.to_string().contains("binary content, not text"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn utf16_markdown_is_decoded_before_parsing() {
+        let text = "# Überschrift\n\nText mit Ümläuten.\n";
+        let mut bytes = vec![0xFF, 0xFE];
+        bytes.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
+        let parsed = parse(&doc("de.md", &bytes), &ParseConfig::default()).unwrap();
+        assert_eq!(parsed.markdown, text);
+        assert_eq!(parsed.title.as_deref(), Some("Überschrift"));
+        let para = &parsed.elements[1];
+        assert_eq!(
+            &parsed.markdown[para.span[0]..para.span[1]],
+            "Text mit Ümläuten."
+        );
+    }
+
+    #[test]
+    fn config_serde_round_trip() {
+        let config: ParseConfig = serde_json::from_str(r#"{"format":"markdown"}"#).unwrap();
+        assert_eq!(config.format, Some(Format::Markdown));
+        assert!(serde_json::from_str::<ParseConfig>(r#"{"fromat":"text"}"#).is_err());
+        assert_eq!(
+            serde_json::to_string(&ParseConfig::default()).unwrap(),
+            "{}"
+        );
+    }
+}

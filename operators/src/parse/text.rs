@@ -1,0 +1,72 @@
+//! Plain text: the text is its own rendering; paragraphs are separated by blank lines.
+
+use super::Parsed;
+use crate::model::{Element, ElementKind, Metadata};
+
+/// Parses plain text: one paragraph element per run of non-blank lines.
+pub(super) fn parse(text: String) -> Parsed {
+    let elements = paragraphs(&text)
+        .map(|span| Element::new(ElementKind::Paragraph, &text[span[0]..span[1]], span))
+        .collect();
+    Parsed {
+        markdown: text,
+        elements,
+        metadata: Metadata::new(),
+    }
+}
+
+/// Byte spans of the paragraphs of `text`, each without surrounding whitespace.
+fn paragraphs(text: &str) -> impl Iterator<Item = [usize; 2]> + '_ {
+    let mut offset = 0;
+    let mut current: Option<[usize; 2]> = None;
+    let mut lines = text.split_inclusive('\n');
+    std::iter::from_fn(move || {
+        loop {
+            let Some(line) = lines.next() else {
+                return current.take();
+            };
+            let line_start = offset;
+            offset += line.len();
+            let content = line.trim();
+            if content.is_empty() {
+                if let Some(span) = current.take() {
+                    return Some(span);
+                }
+                continue;
+            }
+            let lead = line.len() - line.trim_start().len();
+            let end = line_start + lead + content.len();
+            match &mut current {
+                Some(span) => span[1] = end,
+                None => current = Some([line_start + lead, end]),
+            }
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paragraphs_by_blank_lines() {
+        let text = "  first line\nsecond line  \n \t\n\nthird\r\n\r\nfourth ünï\n";
+        let parsed = parse(text.to_string());
+        let got: Vec<&str> = parsed.elements.iter().map(|e| e.text.as_str()).collect();
+        assert_eq!(got, vec!["first line\nsecond line", "third", "fourth ünï"]);
+        for e in &parsed.elements {
+            assert_eq!(&text[e.span[0]..e.span[1]], e.text);
+            assert_eq!(e.kind, ElementKind::Paragraph);
+            assert!(e.section.is_empty());
+        }
+        assert_eq!(parsed.markdown, text);
+    }
+
+    #[test]
+    fn no_headings_and_no_trailing_newline() {
+        let parsed = parse("# not a heading\nline".to_string());
+        assert_eq!(parsed.elements.len(), 1);
+        assert_eq!(parsed.elements[0].text, "# not a heading\nline");
+        assert!(parse("\n\n  \n".to_string()).elements.is_empty());
+    }
+}

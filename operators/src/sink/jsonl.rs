@@ -1,0 +1,80 @@
+//! `sink.jsonl`: one JSON object per line, written to a temporary file and moved into place only
+//! when the run completes, so an interrupted run never leaves a truncated output behind.
+
+use std::fs;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+/// Settings of `sink.jsonl`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct JsonlSinkConfig {
+    /// The output file (relative to the pipeline file); its folder is created.
+    pub path: String,
+}
+
+/// Writes JSON lines to a file.
+#[derive(Debug)]
+pub struct JsonlSink {
+    path: PathBuf,
+    partial: PathBuf,
+    writer: BufWriter<fs::File>,
+}
+
+impl JsonlSink {
+    /// Opens `config.path` resolved against `base` for writing (through a `.partial` file).
+    pub fn create(config: &JsonlSinkConfig, base: &Path) -> std::io::Result<Self> {
+        let path = base.join(&config.path);
+        if let Some(parent) = path.parent() {
+            fs::create_dir_all(parent)?;
+        }
+        let mut partial = path.clone().into_os_string();
+        partial.push(".partial");
+        let partial = PathBuf::from(partial);
+        let file = fs::File::create(&partial).map_err(|err| {
+            std::io::Error::new(
+                err.kind(),
+                format!("cannot create {}: {err}", partial.display()),
+            )
+        })?;
+        Ok(JsonlSink {
+            path,
+            partial,
+            writer: BufWriter::with_capacity(1 << 16, file),
+        })
+    }
+
+    /// Appends one value as a line.
+    pub fn write<T: Serialize + ?Sized>(&mut self, value: &T) -> std::io::Result<()> {
+        serde_json::to_writer(&mut self.writer, value)?;
+        self.writer.write_all(b"\n")
+    }
+
+    /// Flushes and moves the file into place.
+    pub fn finish(mut self) -> std::io::Result<PathBuf> {
+        self.writer.flush()?;
+        self.writer.get_ref().sync_all()?;
+        fs::rename(&self.partial, &self.path)?;
+        Ok(self.path)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn output_appears_only_when_finished() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = JsonlSinkConfig {
+            path: "out/a.jsonl".to_owned(),
+        };
+        let mut sink = JsonlSink::create(&config, dir.path()).unwrap();
+        sink.write(&serde_json::json!({"a": 1})).unwrap();
+        assert!(!dir.path().join("out/a.jsonl").exists());
+        let path = sink.finish().unwrap();
+        assert_eq!(fs::read_to_string(path).unwrap(), "{\"a\":1}\n");
+    }
+}

@@ -1,0 +1,307 @@
+//! `source.files`: the files under a root folder, filtered by globs, in path order.
+
+use std::fs;
+use std::io::Read;
+use std::ops::ControlFlow;
+use std::path::{Path, PathBuf};
+
+use globset::{Glob, GlobSet, GlobSetBuilder};
+use serde::{Deserialize, Serialize};
+
+use super::{DocumentSource, SourceEvent, SourceItemError, SourceWarning};
+use crate::model::Document;
+
+fn default_include() -> Vec<String> {
+    vec!["**/*".to_owned()]
+}
+
+fn default_max_bytes() -> u64 {
+    256 * 1024 * 1024
+}
+
+/// Settings of `source.files`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FilesConfig {
+    /// The root folder (relative to the pipeline file). `doc_id` is the path below it.
+    pub path: String,
+    /// Globs (relative to the root) of the files to read.
+    #[serde(default = "default_include")]
+    pub include: Vec<String>,
+    /// Globs of files to leave out, applied after `include`.
+    #[serde(default)]
+    pub exclude: Vec<String>,
+    /// Read hidden files and folders (names starting with `.`) too.
+    #[serde(default)]
+    pub hidden: bool,
+    /// Files larger than this many bytes become error records instead of being read.
+    #[serde(default = "default_max_bytes")]
+    #[schemars(range(min = 1))]
+    pub max_bytes: u64,
+}
+
+impl FilesConfig {
+    /// Problems with the settings as (key, message) pairs.
+    pub fn problems(&self) -> Vec<(&'static str, String)> {
+        let mut problems = Vec::new();
+        for (key, globs) in [("include", &self.include), ("exclude", &self.exclude)] {
+            for glob in globs {
+                if let Err(err) = Glob::new(glob) {
+                    problems.push((key, format!("invalid glob `{glob}`: {}", err.kind())));
+                }
+            }
+        }
+        problems
+    }
+}
+
+/// Reads the files below a root.
+#[derive(Debug)]
+pub struct FileSource {
+    root: PathBuf,
+    include: GlobSet,
+    exclude: GlobSet,
+    hidden: bool,
+    max_bytes: u64,
+}
+
+fn glob_set(globs: &[String]) -> Result<GlobSet, globset::Error> {
+    let mut builder = GlobSetBuilder::new();
+    for glob in globs {
+        builder.add(Glob::new(glob)?);
+    }
+    builder.build()
+}
+
+impl FileSource {
+    /// A source over `config.path` resolved against `base` (the pipeline file's folder).
+    pub fn new(config: &FilesConfig, base: &Path) -> Result<Self, globset::Error> {
+        Ok(FileSource {
+            root: base.join(&config.path),
+            include: glob_set(&config.include)?,
+            exclude: glob_set(&config.exclude)?,
+            hidden: config.hidden,
+            max_bytes: config.max_bytes,
+        })
+    }
+
+    /// The root folder this source reads.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    fn read(&self, path: &Path, doc_id: &str) -> Result<Vec<u8>, String> {
+        let file = fs::File::open(path).map_err(|err| format!("cannot open: {err}"))?;
+        let mut bytes = Vec::new();
+        file.take(self.max_bytes + 1)
+            .read_to_end(&mut bytes)
+            .map_err(|err| format!("cannot read: {err}"))?;
+        if bytes.len() as u64 > self.max_bytes {
+            return Err(format!(
+                "{doc_id} is larger than max_bytes ({} bytes); raise max_bytes or exclude it",
+                self.max_bytes
+            ));
+        }
+        Ok(bytes)
+    }
+
+    /// Decides what to do with one walked entry whose path is `path` (below the root).
+    fn visit_entry(&self, canonical_root: &Path, entry: &walkdir::DirEntry) -> Option<SourceEvent> {
+        let relative = entry.path().strip_prefix(&self.root).ok()?;
+        let doc_id = relative_id(relative)?;
+        let file_type = entry.file_type();
+        if file_type.is_symlink() {
+            match fs::canonicalize(entry.path()) {
+                Ok(target) if !target.starts_with(canonical_root) => {
+                    return Some(SourceEvent::Warning(SourceWarning {
+                        doc_id,
+                        message: "symlink points outside the source root; skipped".to_owned(),
+                    }));
+                }
+                Ok(target) if target.is_file() => {}
+                Ok(_) => return None,
+                Err(err) => {
+                    return Some(SourceEvent::Warning(SourceWarning {
+                        doc_id,
+                        message: format!("broken symlink ({err}); skipped"),
+                    }));
+                }
+            }
+        } else if !file_type.is_file() {
+            return None;
+        }
+        if !self.include.is_match(relative) || self.exclude.is_match(relative) {
+            return None;
+        }
+        Some(match self.read(entry.path(), &doc_id) {
+            Ok(bytes) => SourceEvent::Document(Document::new(
+                doc_id,
+                entry.path().display().to_string(),
+                bytes,
+            )),
+            Err(message) => SourceEvent::Error(SourceItemError { doc_id, message }),
+        })
+    }
+}
+
+/// The doc_id of a relative path: its components joined by `/`.
+fn relative_id(relative: &Path) -> Option<String> {
+    let parts: Vec<String> = relative
+        .components()
+        .map(|part| part.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    (!parts.is_empty()).then(|| parts.join("/"))
+}
+
+fn is_hidden(entry: &walkdir::DirEntry) -> bool {
+    entry.depth() > 0 && entry.file_name().to_string_lossy().starts_with('.')
+}
+
+impl DocumentSource for FileSource {
+    fn scan(
+        &mut self,
+        visit: &mut dyn FnMut(SourceEvent) -> ControlFlow<()>,
+    ) -> Result<(), std::io::Error> {
+        let canonical_root = fs::canonicalize(&self.root).map_err(|err| {
+            std::io::Error::new(
+                err.kind(),
+                format!(
+                    "source folder {} cannot be read: {err}",
+                    self.root.display()
+                ),
+            )
+        })?;
+        if !canonical_root.is_dir() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::NotADirectory,
+                format!("source path {} is not a folder", self.root.display()),
+            ));
+        }
+        let hidden = self.hidden;
+        let walker = walkdir::WalkDir::new(&self.root)
+            .follow_links(false)
+            .sort_by_file_name()
+            .into_iter()
+            .filter_entry(move |entry| hidden || !is_hidden(entry));
+        for entry in walker {
+            let event = match entry {
+                Ok(entry) => match self.visit_entry(&canonical_root, &entry) {
+                    Some(event) => event,
+                    None => continue,
+                },
+                Err(err) => {
+                    let doc_id = err
+                        .path()
+                        .and_then(|path| path.strip_prefix(&self.root).ok())
+                        .and_then(relative_id)
+                        .unwrap_or_else(|| self.root.display().to_string());
+                    SourceEvent::Error(SourceItemError {
+                        doc_id,
+                        message: format!("cannot list: {err}"),
+                    })
+                }
+            };
+            if visit(event).is_break() {
+                break;
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(path: &str) -> FilesConfig {
+        FilesConfig {
+            path: path.to_owned(),
+            include: default_include(),
+            exclude: Vec::new(),
+            hidden: false,
+            max_bytes: default_max_bytes(),
+        }
+    }
+
+    fn scan_all(source: &mut FileSource) -> Vec<SourceEvent> {
+        let mut events = Vec::new();
+        source
+            .scan(&mut |event| {
+                events.push(event);
+                ControlFlow::Continue(())
+            })
+            .unwrap();
+        events
+    }
+
+    fn ids(events: &[SourceEvent]) -> Vec<String> {
+        events
+            .iter()
+            .filter_map(|event| match event {
+                SourceEvent::Document(doc) => Some(doc.doc_id.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn lists_files_in_path_order_with_globs_and_hashes() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir_all(dir.path().join("b/c")).unwrap();
+        fs::write(dir.path().join("b/c/z.md"), "z").unwrap();
+        fs::write(dir.path().join("a.txt"), "a").unwrap();
+        fs::write(dir.path().join("b/skip.log"), "s").unwrap();
+        fs::write(dir.path().join(".hidden.md"), "h").unwrap();
+        let mut cfg = config("root");
+        cfg.path = dir.path().display().to_string();
+        cfg.exclude = vec!["**/*.log".to_owned()];
+        let mut source = FileSource::new(&cfg, Path::new("/")).unwrap();
+        let events = scan_all(&mut source);
+        assert_eq!(ids(&events), vec!["a.txt", "b/c/z.md"]);
+        let SourceEvent::Document(doc) = &events[0] else {
+            panic!()
+        };
+        assert_eq!(doc.hash, blake3::hash(b"a").to_hex().to_string());
+    }
+
+    #[test]
+    fn never_follows_a_symlink_out_of_the_root() {
+        let outside = tempfile::tempdir().unwrap();
+        fs::write(outside.path().join("secret.txt"), "secret").unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join("inside.txt"), "in").unwrap();
+        std::os::unix::fs::symlink(
+            outside.path().join("secret.txt"),
+            dir.path().join("link.txt"),
+        )
+        .unwrap();
+        std::os::unix::fs::symlink(dir.path().join("inside.txt"), dir.path().join("alias.txt"))
+            .unwrap();
+        let mut source =
+            FileSource::new(&config(&dir.path().display().to_string()), Path::new("/")).unwrap();
+        let events = scan_all(&mut source);
+        assert_eq!(ids(&events), vec!["alias.txt", "inside.txt"]);
+        assert!(events.iter().any(|event| matches!(event,
+            SourceEvent::Warning(w) if w.doc_id == "link.txt" && w.message.contains("outside"))));
+    }
+
+    #[test]
+    fn oversized_files_become_error_records() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join("big.txt"), "0123456789").unwrap();
+        fs::write(dir.path().join("small.txt"), "01").unwrap();
+        let mut cfg = config(&dir.path().display().to_string());
+        cfg.max_bytes = 5;
+        let mut source = FileSource::new(&cfg, Path::new("/")).unwrap();
+        let events = scan_all(&mut source);
+        assert_eq!(ids(&events), vec!["small.txt"]);
+        assert!(matches!(&events[0], SourceEvent::Error(e) if e.doc_id == "big.txt"));
+    }
+
+    #[test]
+    fn a_missing_root_is_an_error_of_the_whole_source() {
+        let mut source = FileSource::new(&config("/nonexistent/root"), Path::new("/")).unwrap();
+        let err = source.scan(&mut |_| ControlFlow::Continue(())).unwrap_err();
+        assert!(err.to_string().contains("/nonexistent/root"));
+    }
+}

@@ -1,0 +1,282 @@
+//! `source.jsonl`: one document per line of a JSON Lines file.
+
+use std::collections::HashMap;
+use std::fs;
+use std::io::{BufRead, BufReader, Read};
+use std::ops::ControlFlow;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::{DocumentSource, SourceEvent, SourceItemError};
+use crate::model::{Document, Format};
+
+fn default_id_field() -> String {
+    "_id".to_owned()
+}
+
+fn default_title_field() -> Option<String> {
+    Some("title".to_owned())
+}
+
+fn default_text_field() -> String {
+    "text".to_owned()
+}
+
+fn default_format() -> Format {
+    Format::Text
+}
+
+fn default_max_line_bytes() -> u64 {
+    64 * 1024 * 1024
+}
+
+/// Settings of `source.jsonl`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct JsonlConfig {
+    /// The JSON Lines file (relative to the pipeline file).
+    pub path: String,
+    /// The field holding each record's id (string or number); it becomes the `doc_id`.
+    #[serde(default = "default_id_field")]
+    pub id_field: String,
+    /// The field holding the title, if any (`null` for none).
+    #[serde(default = "default_title_field")]
+    pub title_field: Option<String>,
+    /// The field holding the text.
+    #[serde(default = "default_text_field")]
+    pub text_field: String,
+    /// How `parse` should read the text.
+    #[serde(default = "default_format")]
+    pub format: Format,
+    /// Lines longer than this many bytes become error records.
+    #[serde(default = "default_max_line_bytes")]
+    #[schemars(range(min = 1))]
+    pub max_line_bytes: u64,
+}
+
+/// Reads records from a JSON Lines file; every other field of a record becomes metadata.
+#[derive(Debug)]
+pub struct JsonlSource {
+    config: JsonlConfig,
+    path: PathBuf,
+}
+
+impl JsonlSource {
+    /// A source over `config.path` resolved against `base` (the pipeline file's folder).
+    pub fn new(config: &JsonlConfig, base: &Path) -> Self {
+        JsonlSource {
+            config: config.clone(),
+            path: base.join(&config.path),
+        }
+    }
+
+    fn name(&self) -> String {
+        self.path
+            .file_name()
+            .map(|name| name.to_string_lossy().into_owned())
+            .unwrap_or_else(|| self.config.path.clone())
+    }
+
+    /// Turns one line into a document, or says what is wrong with it.
+    fn record(&self, line: &[u8], location: &str) -> Result<Document, String> {
+        let value: Value =
+            serde_json::from_slice(line).map_err(|err| format!("invalid JSON: {err}"))?;
+        let Value::Object(mut fields) = value else {
+            return Err("a record must be a JSON object".to_owned());
+        };
+        let id = match fields.remove(&self.config.id_field) {
+            Some(Value::String(id)) if !id.is_empty() => id,
+            Some(Value::Number(id)) => id.to_string(),
+            Some(_) => {
+                return Err(format!(
+                    "field `{}` must be a non-empty string or a number",
+                    self.config.id_field
+                ));
+            }
+            None => {
+                return Err(format!(
+                    "no `{}` field (set id_field to the field holding the id)",
+                    self.config.id_field
+                ));
+            }
+        };
+        let text = match fields.remove(&self.config.text_field) {
+            Some(Value::String(text)) => text,
+            Some(Value::Null) | None => String::new(),
+            Some(_) => {
+                return Err(format!(
+                    "field `{}` must be a string",
+                    self.config.text_field
+                ));
+            }
+        };
+        let title = match self
+            .config
+            .title_field
+            .as_ref()
+            .and_then(|field| fields.remove(field))
+        {
+            Some(Value::String(title)) if !title.trim().is_empty() => Some(title),
+            _ => None,
+        };
+        let mut doc = Document::new(id, location.to_owned(), text.into_bytes());
+        doc.format = Some(self.config.format);
+        doc.title = title;
+        doc.metadata = fields;
+        Ok(doc)
+    }
+}
+
+/// Reads one line of at most `limit` bytes into `buf`; returns false at the end of the input.
+/// A longer line is consumed to its end and reported by the returned length exceeding `limit`.
+fn read_bounded_line(
+    reader: &mut impl BufRead,
+    buf: &mut Vec<u8>,
+    limit: u64,
+) -> std::io::Result<(bool, u64)> {
+    buf.clear();
+    let read = reader.by_ref().take(limit + 1).read_until(b'\n', buf)? as u64;
+    if read == 0 {
+        return Ok((false, 0));
+    }
+    let mut total = read;
+    if read > limit && buf.last() != Some(&b'\n') {
+        let mut rest = Vec::new();
+        loop {
+            rest.clear();
+            let more = reader.by_ref().take(1 << 20).read_until(b'\n', &mut rest)? as u64;
+            total += more;
+            if more == 0 || rest.last() == Some(&b'\n') {
+                break;
+            }
+        }
+        buf.clear();
+    }
+    Ok((true, total))
+}
+
+impl DocumentSource for JsonlSource {
+    fn scan(
+        &mut self,
+        visit: &mut dyn FnMut(SourceEvent) -> ControlFlow<()>,
+    ) -> Result<(), std::io::Error> {
+        let file = fs::File::open(&self.path).map_err(|err| {
+            std::io::Error::new(
+                err.kind(),
+                format!("cannot open {}: {err}", self.path.display()),
+            )
+        })?;
+        let mut reader = BufReader::with_capacity(1 << 16, file);
+        let name = self.name();
+        let mut seen: HashMap<String, usize> = HashMap::new();
+        let mut buf = Vec::new();
+        let mut number = 0usize;
+        loop {
+            let (more, length) =
+                read_bounded_line(&mut reader, &mut buf, self.config.max_line_bytes)?;
+            if !more {
+                break;
+            }
+            number += 1;
+            let location = format!("{name}:{number}");
+            let event = if length > self.config.max_line_bytes {
+                SourceEvent::Error(SourceItemError {
+                    doc_id: location.clone(),
+                    message: format!(
+                        "line {number} is longer than max_line_bytes ({})",
+                        self.config.max_line_bytes
+                    ),
+                })
+            } else if buf.iter().all(u8::is_ascii_whitespace) {
+                continue;
+            } else {
+                match self.record(&buf, &location) {
+                    Ok(doc) => match seen.get(&doc.doc_id) {
+                        Some(first) => SourceEvent::Error(SourceItemError {
+                            doc_id: doc.doc_id.clone(),
+                            message: format!(
+                                "line {number}: duplicate id `{}` (first at line {first}); ids must be unique",
+                                doc.doc_id
+                            ),
+                        }),
+                        None => {
+                            seen.insert(doc.doc_id.clone(), number);
+                            SourceEvent::Document(doc)
+                        }
+                    },
+                    Err(message) => SourceEvent::Error(SourceItemError {
+                        doc_id: location.clone(),
+                        message: format!("line {number}: {message}"),
+                    }),
+                }
+            };
+            if visit(event).is_break() {
+                break;
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(path: &Path) -> JsonlConfig {
+        JsonlConfig {
+            path: path.display().to_string(),
+            id_field: default_id_field(),
+            title_field: default_title_field(),
+            text_field: default_text_field(),
+            format: Format::Text,
+            max_line_bytes: 100,
+        }
+    }
+
+    fn scan(text: &str) -> Vec<SourceEvent> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("data.jsonl");
+        fs::write(&path, text).unwrap();
+        let mut source = JsonlSource::new(&config(&path), Path::new("/"));
+        let mut events = Vec::new();
+        source
+            .scan(&mut |event| {
+                events.push(event);
+                ControlFlow::Continue(())
+            })
+            .unwrap();
+        events
+    }
+
+    #[test]
+    fn reads_records_with_metadata_and_reports_bad_lines_by_number() {
+        let long = "x".repeat(200);
+        let events = scan(&format!(
+            "{{\"_id\": \"a\", \"title\": \"A\", \"text\": \"alpha\", \"lang\": \"en\"}}\n\nnot json\n{{\"_id\": 7, \"text\": \"seven\"}}\n{{\"_id\": \"a\", \"text\": \"again\"}}\n{{\"_id\": \"b\", \"text\": \"{long}\"}}\n{{\"text\": \"no id\"}}\n"
+        ));
+        let summary: Vec<String> = events
+            .iter()
+            .map(|event| match event {
+                SourceEvent::Document(doc) => format!("doc {} {}", doc.doc_id, doc.source),
+                SourceEvent::Error(err) => format!("error {}: {}", err.doc_id, err.message),
+                SourceEvent::Warning(w) => format!("warning {}", w.doc_id),
+            })
+            .collect();
+        assert_eq!(summary[0], "doc a data.jsonl:1");
+        assert!(summary[1].starts_with("error data.jsonl:3: line 3: invalid JSON"));
+        assert_eq!(summary[2], "doc 7 data.jsonl:4");
+        assert!(summary[3].contains("duplicate id `a` (first at line 1)"));
+        assert!(summary[4].contains("longer than max_line_bytes"));
+        assert!(summary[5].contains("no `_id` field"));
+        assert_eq!(summary.len(), 6);
+        let SourceEvent::Document(doc) = &events[0] else {
+            panic!()
+        };
+        assert_eq!(doc.title.as_deref(), Some("A"));
+        assert_eq!(&*doc.bytes, b"alpha");
+        assert_eq!(doc.metadata["lang"], "en");
+        assert_eq!(doc.format, Some(Format::Text));
+    }
+}

@@ -1,0 +1,50 @@
+//! Sources: where documents come from.
+
+pub mod files;
+pub mod jsonl;
+
+use std::ops::ControlFlow;
+
+use crate::model::Document;
+
+pub use files::{FileSource, FilesConfig};
+pub use jsonl::{JsonlConfig, JsonlSource};
+
+/// One document a source could not produce; the others go on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceItemError {
+    /// The id the document would have had (a path, or `file.jsonl:line`).
+    pub doc_id: String,
+    /// What went wrong and what to do.
+    pub message: String,
+}
+
+/// Something a source noticed and skipped on purpose (e.g. a symlink out of the root).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceWarning {
+    /// The entry concerned.
+    pub doc_id: String,
+    /// Why it was skipped.
+    pub message: String,
+}
+
+/// What a source hands its caller, one entry at a time.
+#[derive(Debug)]
+pub enum SourceEvent {
+    /// A document.
+    Document(Document),
+    /// A document that could not be read.
+    Error(SourceItemError),
+    /// An entry skipped on purpose.
+    Warning(SourceWarning),
+}
+
+/// A source of documents, scanned in a deterministic order.
+pub trait DocumentSource: Send {
+    /// Visits every entry in order until done or until `visit` breaks.
+    /// An `Err` means the source as a whole could not be read (e.g. the root is missing).
+    fn scan(
+        &mut self,
+        visit: &mut dyn FnMut(SourceEvent) -> ControlFlow<()>,
+    ) -> Result<(), std::io::Error>;
+}

@@ -1,0 +1,426 @@
+//! End-to-end tests: the real `engine` binary on real files.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn engine() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_engine"))
+}
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_owned()
+}
+
+fn shared_corpus() -> PathBuf {
+    let corpus = repo().join("../shared/corpus");
+    assert!(
+        corpus.join("MANIFEST.tsv").exists(),
+        "../shared/corpus is missing"
+    );
+    corpus
+}
+
+/// Runs `engine ARGS PIPELINE` on `yaml` written to `dir/pipeline.yaml`.
+fn engine_on(dir: &Path, args: &[&str], yaml: &str) -> Output {
+    let file = dir.join("pipeline.yaml");
+    fs::write(&file, yaml).unwrap();
+    engine().args(args).arg(&file).output().unwrap()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn lines(path: &Path) -> Vec<Value> {
+    fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect()
+}
+
+/// A folder of Markdown files and a JSONL file for pipelines to read.
+fn fixture() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir_all(dir.path().join("docs/sub")).unwrap();
+    fs::write(
+        dir.path().join("docs/a.md"),
+        "# Alpha\n\nFirst paragraph about alpha.\n\n## Beta\n\nSecond paragraph.\n",
+    )
+    .unwrap();
+    fs::write(
+        dir.path().join("docs/sub/b.txt"),
+        "Plain text.\n\nAnother paragraph.\n",
+    )
+    .unwrap();
+    fs::write(
+        dir.path().join("data.jsonl"),
+        "{\"_id\": \"r1\", \"title\": \"Record one\", \"text\": \"Record text one.\"}\n{\"_id\": \"r2\", \"title\": \"Record two\", \"text\": \"Record text two.\"}\n",
+    )
+    .unwrap();
+    dir
+}
+
+/// Asserts exit 2 and a diagnostic at `line` containing `needle`.
+fn assert_invalid(yaml: &str, line: usize, needle: &str) -> String {
+    let dir = fixture();
+    for command in ["validate", "run"] {
+        let output = engine_on(dir.path(), &[command], yaml);
+        let text = stderr(&output);
+        assert_eq!(output.status.code(), Some(2), "{command}: {text}");
+        assert!(
+            text.lines()
+                .any(|l| l.contains(&format!("pipeline.yaml:{line}:")) && l.contains(needle)),
+            "{command}: expected `{needle}` at line {line} in:\n{text}"
+        );
+    }
+    assert!(
+        !dir.path().join(".engine").exists(),
+        "an invalid pipeline must not run"
+    );
+    stderr(&engine_on(dir.path(), &["validate"], yaml))
+}
+
+const HEADER: &str = "version: 1\nname: t\n";
+
+#[test]
+fn unknown_key_names_line_step_key_and_suggests() {
+    let text = assert_invalid(
+        &format!(
+            "{HEADER}steps:\n  docs: {{ op: source.files, path: docs }}\n  parse: {{ op: parse, input: docs }}\n  chunk: {{ op: chunk.recursive, input: parse, sise: 10 }}\n"
+        ),
+        6,
+        "step `chunk`, key `sise`: unknown key `sise`",
+    );
+    assert!(text.contains("did you mean `size`?"), "{text}");
+    assert!(text.contains("missing key `size`"), "{text}");
+}
+
+#[test]
+fn unknown_operator_suggests_the_closest() {
+    let text = assert_invalid(
+        &format!(
+            "{HEADER}steps:\n  docs: {{ op: source.files, path: docs }}\n  parse: {{ op: parse, input: docs }}\n  chunk:\n    op: chunk.recursiv\n    input: parse\n"
+        ),
+        7,
+        "unknown operator `chunk.recursiv`",
+    );
+    assert!(text.contains("did you mean `chunk.recursive`?"), "{text}");
+}
+
+#[test]
+fn missing_input_is_named_with_a_hint() {
+    let text = assert_invalid(
+        &format!(
+            "{HEADER}steps:\n  docs: {{ op: source.files, path: docs }}\n  parse: {{ op: parse, input: dcos }}\n  out: {{ op: sink.jsonl, input: parse, path: out.jsonl }}\n"
+        ),
+        5,
+        "no step named `dcos`",
+    );
+    assert!(text.contains("did you mean `docs`?"), "{text}");
+}
+
+#[test]
+fn cycles_are_named_in_order() {
+    assert_invalid(
+        &format!(
+            "{HEADER}steps:\n  docs: {{ op: source.files, path: docs }}\n  parse: {{ op: parse, input: [docs, c2] }}\n  c1: {{ op: chunk.recursive, input: parse, size: 10 }}\n  c2: {{ op: parse, input: c1 }}\n  out: {{ op: sink.jsonl, input: c2, path: o.jsonl }}\n"
+        ),
+        5,
+        "cycle: parse → c1 → c2 → parse",
+    );
+}
+
+#[test]
+fn duplicate_step_names_are_refused() {
+    assert_invalid(
+        &format!(
+            "{HEADER}steps:\n  docs: {{ op: source.files, path: docs }}\n  parse: {{ op: parse, input: docs }}\n  docs: {{ op: source.files, path: docs }}\n  out: {{ op: sink.jsonl, input: parse, path: o.jsonl }}\n"
+        ),
+        6,
+        "duplicate step name `docs` (first at line 4)",
+    );
+}
+
+#[test]
+fn yaml_syntax_errors_have_a_line() {
+    assert_invalid(
+        &format!(
+            "{HEADER}steps:\n  docs: {{ op: source.files, path: docs\n  parse: {{ op: parse, input: docs }}\n"
+        ),
+        5,
+        "YAML syntax error",
+    );
+}
+
+#[test]
+fn type_mismatch_names_both_steps_and_types() {
+    let text = assert_invalid(
+        &format!(
+            "{HEADER}steps:\n  docs: {{ op: source.files, path: docs }}\n  parse: {{ op: parse, input: docs }}\n  chunk: {{ op: chunk.recursive, input: docs, size: 100 }}\n  out: {{ op: sink.jsonl, input: [chunk, parse], path: o.jsonl }}\n"
+        ),
+        6,
+        "step `chunk` (chunk.recursive) takes Parsed but its input `docs` (source.files) emits Document",
+    );
+    assert!(text.contains("read from `parse`"), "{text}");
+}
+
+#[test]
+fn every_problem_is_reported_at_once() {
+    let text = assert_invalid(
+        &format!(
+            "{HEADER}bogus: 1\nsteps:\n  docs: {{ op: source.files, path: nowhere }}\n  parse: {{ op: parse, input: docs, parallelism: 0 }}\n  chunk: {{ op: chunk.recursive, input: parse, size: 100, overlap: 200 }}\n  out: {{ op: sink.jsonl, input: chunk, path: o.jsonl, extra: true }}\n"
+        ),
+        3,
+        "unknown key `bogus`",
+    );
+    for (line, needle) in [
+        (5, "`nowhere` does not exist"),
+        (6, "must be at least 1"),
+        (7, "overlap"),
+        (8, "unknown key `extra`"),
+    ] {
+        assert!(
+            text.lines()
+                .any(|l| l.contains(&format!("pipeline.yaml:{line}:")) && l.contains(needle)),
+            "expected `{needle}` at line {line}:\n{text}"
+        );
+    }
+}
+
+#[test]
+fn sources_take_no_input_and_others_need_one() {
+    let text = assert_invalid(
+        &format!(
+            "{HEADER}steps:\n  docs: {{ op: source.files, path: docs, input: parse }}\n  parse: {{ op: parse }}\n  out: {{ op: sink.jsonl, input: parse, path: o.jsonl }}\n"
+        ),
+        4,
+        "unknown key `input`",
+    );
+    assert!(text.contains("is a source and reads no input"), "{text}");
+    assert!(
+        text.lines()
+            .any(|l| l.contains("pipeline.yaml:5:") && l.contains("missing key `input`")),
+        "{text}"
+    );
+}
+
+#[test]
+fn an_unread_output_is_a_warning_not_an_error() {
+    let dir = fixture();
+    let output = engine_on(
+        dir.path(),
+        &["validate"],
+        &format!(
+            "{HEADER}steps:\n  docs: {{ op: source.files, path: docs }}\n  parse: {{ op: parse, input: docs }}\n"
+        ),
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(stderr(&output).contains(
+        "pipeline.yaml:5:3: warning: step `parse`: the output of `parse` is read by no step"
+    ));
+}
+
+#[test]
+fn fan_out_and_fan_in_with_capacity_one_finish() {
+    let dir = fixture();
+    let output = engine_on(
+        dir.path(),
+        &["run", "--json"],
+        "version: 1\nname: diamond\nchannel_capacity: 1\nsteps:\n  docs: { op: source.files, path: docs }\n  records: { op: source.jsonl, path: data.jsonl }\n  parse: { op: parse, input: [docs, records], parallelism: 3 }\n  small: { op: chunk.recursive, input: parse, size: 20, unit: chars }\n  large: { op: chunk.recursive, input: parse, size: 10, unit: words }\n  all: { op: sink.jsonl, input: [small, large], path: out/all.jsonl }\n  parsed: { op: sink.jsonl, input: parse, path: out/parsed.jsonl }\n",
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let summary: Value = serde_json::from_str(&stdout(&output)).unwrap();
+    assert_eq!(summary["status"], "ok");
+    assert_eq!(summary["steps"]["parse"]["in"], 4);
+    assert_eq!(summary["steps"]["parse"]["out"], 4);
+    assert_eq!(summary["steps"]["all"]["in"], 8);
+    for step in [
+        "docs", "records", "parse", "small", "large", "all", "parsed",
+    ] {
+        for key in ["in", "out", "failed", "cached", "seconds"] {
+            assert!(summary["steps"][step][key].is_number(), "{step}.{key}");
+        }
+    }
+    let parsed = lines(&dir.path().join("out/parsed.jsonl"));
+    let mut ids: Vec<&str> = parsed
+        .iter()
+        .map(|doc| doc["doc_id"].as_str().unwrap())
+        .collect();
+    ids.sort();
+    assert_eq!(ids, ["a.md", "r1", "r2", "sub/b.txt"]);
+    let record = parsed.iter().find(|doc| doc["doc_id"] == "r1").unwrap();
+    assert_eq!(record["title"], "Record one");
+    assert_eq!(record["format"], "text");
+    let alpha = parsed.iter().find(|doc| doc["doc_id"] == "a.md").unwrap();
+    assert_eq!(alpha["elements"][0]["kind"], "heading");
+    assert_eq!(alpha["elements"][0]["level"], 1);
+    let chunks = lines(&dir.path().join("out/all.jsonl"));
+    for chunk in &chunks {
+        for key in [
+            "chunk_id", "doc_id", "ordinal", "text", "span", "section", "pages", "tokens",
+            "metadata",
+        ] {
+            assert!(chunk.get(key).is_some(), "chunk lacks `{key}`: {chunk}");
+        }
+        let doc = parsed
+            .iter()
+            .find(|doc| doc["doc_id"] == chunk["doc_id"])
+            .unwrap();
+        let markdown = doc["markdown"].as_str().unwrap();
+        let span = chunk["span"].as_array().unwrap();
+        let (start, end) = (
+            span[0].as_u64().unwrap() as usize,
+            span[1].as_u64().unwrap() as usize,
+        );
+        assert_eq!(&markdown[start..end], chunk["text"].as_str().unwrap());
+    }
+    let beta = chunks
+        .iter()
+        .find(|c| c["doc_id"] == "a.md" && c["text"].as_str().unwrap().contains("Second"))
+        .unwrap();
+    assert_eq!(beta["section"], serde_json::json!(["Alpha", "Beta"]));
+}
+
+#[test]
+fn one_unreadable_document_of_a_thousand_is_one_error_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let docs = dir.path().join("docs");
+    fs::create_dir_all(&docs).unwrap();
+    for i in 0..1000 {
+        let body = if i == 500 {
+            b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR not text at all \xff\xfe".to_vec()
+        } else {
+            format!("# Note {i}\n\nThis is note number {i}.\n").into_bytes()
+        };
+        fs::write(docs.join(format!("note-{i:04}.md")), body).unwrap();
+    }
+    let output = engine_on(
+        dir.path(),
+        &["run", "--json"],
+        "version: 1\nname: thousand\nsteps:\n  docs: { op: source.files, path: docs }\n  parse: { op: parse, input: docs }\n  chunk: { op: chunk.recursive, input: parse, size: 200 }\n  out: { op: sink.jsonl, input: chunk, path: out/chunks.jsonl }\n",
+    );
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let summary: Value = serde_json::from_str(&stdout(&output)).unwrap();
+    assert_eq!(summary["status"], "failed_items");
+    let errors = summary["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(errors[0]["step"], "parse");
+    assert_eq!(errors[0]["doc_id"], "note-0500.md");
+    assert!(!errors[0]["message"].as_str().unwrap().is_empty());
+    let chunks = lines(&dir.path().join("out/chunks.jsonl"));
+    let mut docs_out: Vec<&str> = chunks
+        .iter()
+        .map(|c| c["doc_id"].as_str().unwrap())
+        .collect();
+    docs_out.dedup();
+    assert_eq!(docs_out.len(), 999);
+    assert_eq!(summary["steps"]["out"]["in"], 999);
+    let record = fs::read_dir(dir.path().join(".engine/runs"))
+        .unwrap()
+        .count();
+    assert_eq!(record, 1, "the run is recorded under the store");
+}
+
+#[test]
+fn the_run_table_and_graph_show_every_step_and_edge_type() {
+    let dir = fixture();
+    let yaml = "version: 1\nname: g\nsteps:\n  docs: { op: source.files, path: docs }\n  parse: { op: parse, input: docs }\n  chunk: { op: chunk.recursive, input: parse, size: 50 }\n  out: { op: sink.jsonl, input: chunk, path: o.jsonl }\n";
+    let run = engine_on(dir.path(), &["run"], yaml);
+    assert_eq!(run.status.code(), Some(0), "{}", stderr(&run));
+    let table = stdout(&run);
+    for step in ["docs", "parse", "chunk", "out"] {
+        assert!(table.lines().any(|l| l.starts_with(step)), "{table}");
+    }
+    let dot = stdout(&engine_on(dir.path(), &["graph"], yaml));
+    assert!(
+        dot.contains("\"docs\" -> \"parse\" [label=\"Document\"]"),
+        "{dot}"
+    );
+    assert!(
+        dot.contains("\"parse\" -> \"chunk\" [label=\"Parsed\"]"),
+        "{dot}"
+    );
+    assert!(
+        dot.contains("\"chunk\" -> \"out\" [label=\"Chunks\"]"),
+        "{dot}"
+    );
+    let mermaid = stdout(&engine_on(
+        dir.path(),
+        &["graph", "--format", "mermaid"],
+        yaml,
+    ));
+    assert!(mermaid.starts_with("flowchart LR"), "{mermaid}");
+    assert!(mermaid.contains("-->|Parsed|"), "{mermaid}");
+}
+
+#[test]
+fn the_committed_schema_is_what_engine_schema_prints() {
+    let output = engine().arg("schema").output().unwrap();
+    let committed = fs::read_to_string(repo().join("schemas/pipeline.schema.json")).unwrap();
+    assert!(
+        stdout(&output) == committed,
+        "schemas/pipeline.schema.json is stale: run `just schema`"
+    );
+}
+
+#[test]
+fn every_bundled_pipeline_validates_without_warnings() {
+    for entry in fs::read_dir(repo().join("pipelines")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|ext| ext == "yaml") {
+            let output = engine().arg("validate").arg(&path).output().unwrap();
+            assert_eq!(
+                output.status.code(),
+                Some(0),
+                "{}: {}",
+                path.display(),
+                stderr(&output)
+            );
+            assert!(!stderr(&output).contains("warning"), "{}", stderr(&output));
+            let first = fs::read_to_string(&path).unwrap();
+            assert!(
+                first
+                    .starts_with("# yaml-language-server: $schema=../schemas/pipeline.schema.json")
+            );
+        }
+    }
+}
+
+#[test]
+fn the_markdown_of_the_shared_corpus_parses_and_chunks() {
+    let corpus = shared_corpus();
+    let dir = tempfile::tempdir().unwrap();
+    let yaml = format!(
+        "version: 1\nname: corpus\nsteps:\n  docs: {{ op: source.files, path: {}, include: [\"md/*.md\"], exclude: [\"**/*.ref.*\", \"**/*.struct.*\"] }}\n  parse: {{ op: parse, input: docs }}\n  chunk: {{ op: chunk.recursive, input: parse, size: 800, overlap: 100 }}\n  out: {{ op: sink.jsonl, input: chunk, path: out/chunks.jsonl }}\n",
+        corpus.display()
+    );
+    let output = engine_on(dir.path(), &["run", "--json"], &yaml);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}{}",
+        stderr(&output),
+        stdout(&output)
+    );
+    let summary: Value = serde_json::from_str(&stdout(&output)).unwrap();
+    let manifest = fs::read_to_string(corpus.join("MANIFEST.tsv")).unwrap();
+    let markdown_files = manifest
+        .lines()
+        .filter(|l| l.split('\t').nth(1) == Some("md"))
+        .count();
+    assert_eq!(summary["steps"]["parse"]["out"], markdown_files as u64);
+    for chunk in lines(&dir.path().join("out/chunks.jsonl")) {
+        assert!(chunk["text"].as_str().unwrap().chars().count() <= 800);
+    }
+}
