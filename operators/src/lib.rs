@@ -2,6 +2,7 @@
 //! parsing, chunking and the helpers they share.
 
 pub mod chunk;
+pub mod embed;
 pub mod model;
 pub mod parse;
 pub mod sink;
