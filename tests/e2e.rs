@@ -1,53 +1,11 @@
 //! End-to-end tests: the real `engine` binary on real files.
 
+mod common;
+
 use std::fs;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
+use common::{engine, engine_on, lines, repo, shared_corpus, stderr, stdout};
 use serde_json::Value;
-
-fn engine() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_engine"))
-}
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_owned()
-}
-
-fn shared_corpus() -> PathBuf {
-    let corpus = repo().join("../shared/corpus");
-    assert!(
-        corpus.join("MANIFEST.tsv").exists(),
-        "../shared/corpus is missing"
-    );
-    corpus
-}
-
-/// Runs `engine ARGS PIPELINE` on `yaml` written to `dir/pipeline.yaml`.
-fn engine_on(dir: &Path, args: &[&str], yaml: &str) -> Output {
-    let file = dir.join("pipeline.yaml");
-    fs::write(&file, yaml).unwrap();
-    engine().args(args).arg(&file).output().unwrap()
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
-
-fn stdout(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-fn lines(path: &Path) -> Vec<Value> {
-    fs::read_to_string(path)
-        .unwrap()
-        .lines()
-        .map(|line| serde_json::from_str(line).unwrap())
-        .collect()
-}
 
 /// A folder of Markdown files and a JSONL file for pipelines to read.
 fn fixture() -> tempfile::TempDir {
@@ -326,10 +284,18 @@ fn one_unreadable_document_of_a_thousand_is_one_error_record() {
     docs_out.dedup();
     assert_eq!(docs_out.len(), 999);
     assert_eq!(summary["steps"]["out"]["in"], 999);
-    let record = fs::read_dir(dir.path().join(".engine/runs"))
-        .unwrap()
-        .count();
-    assert_eq!(record, 1, "the run is recorded under the store");
+    let runs = engine()
+        .args(["runs", "--json", "--store"])
+        .arg(dir.path().join(".engine"))
+        .output()
+        .unwrap();
+    let runs: Value = serde_json::from_slice(&runs.stdout).unwrap();
+    assert_eq!(
+        runs["runs"].as_array().unwrap().len(),
+        1,
+        "the run is recorded in the store"
+    );
+    assert_eq!(runs["runs"][0]["run_id"], summary["run_id"]);
 }
 
 #[test]

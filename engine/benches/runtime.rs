@@ -60,6 +60,7 @@ fn chain(count: usize, payload: usize, parallelism: usize, capacity: usize) -> f
     let mut nodes = vec![Node {
         name: "source".into(),
         op: "generate".into(),
+        fingerprint: "generate".into(),
         operator: Operator::Source(Box::new(Generate { count, payload })),
         inputs: vec![],
         parallelism: 1,
@@ -69,6 +70,7 @@ fn chain(count: usize, payload: usize, parallelism: usize, capacity: usize) -> f
         nodes.push(Node {
             name: format!("t{i}"),
             op: "touch".into(),
+            fingerprint: format!("touch{i}"),
             operator: Operator::Transform(Arc::new(Touch(AtomicU64::new(0)))),
             inputs: vec![i - 1],
             parallelism,
@@ -78,6 +80,7 @@ fn chain(count: usize, payload: usize, parallelism: usize, capacity: usize) -> f
     nodes.push(Node {
         name: "sink".into(),
         op: "count".into(),
+        fingerprint: "count".into(),
         operator: Operator::Sink(Box::new(Count(total.clone()))),
         inputs: vec![3],
         parallelism: 1,

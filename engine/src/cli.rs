@@ -8,9 +8,10 @@ use std::sync::atomic::Ordering;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::progress::Progress;
-use crate::run::{RunSummary, Status};
+use crate::run::Status;
 use crate::spec::diagnostic::Report;
 use crate::spec::load::{self, Pipeline};
+use crate::store::Store;
 
 /// Exit code for an invalid pipeline or bad usage.
 pub const EXIT_INVALID: i32 = 2;
@@ -54,6 +55,96 @@ enum Command {
     },
     /// Print the JSON Schema of pipeline files.
     Schema,
+    /// List the runs recorded in a store, newest first.
+    Runs {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// Print the runs as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show what a run did: per step, per document, or one output in full.
+    Inspect {
+        /// A run id (or a prefix of one), or `latest`.
+        run: String,
+        /// Show this step: counters, timing distribution and debug records per document.
+        #[arg(long)]
+        step: Option<String>,
+        /// Show this document: what every step produced for it.
+        #[arg(long)]
+        doc: Option<String>,
+        #[command(flatten)]
+        store: StoreArgs,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove checkpoints that no step of the pipeline reaches any more, and old runs.
+    Gc {
+        /// The pipeline file.
+        pipeline: PathBuf,
+        /// How many of the newest runs (with their per-item records) to keep.
+        #[arg(long, default_value_t = 20)]
+        keep_runs: usize,
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Which store to read: given directly, through a pipeline file, or `.engine` here.
+#[derive(Debug, clap::Args)]
+struct StoreArgs {
+    /// The store folder.
+    #[arg(long, conflicts_with = "pipeline")]
+    store: Option<PathBuf>,
+    /// A pipeline file whose store to read.
+    #[arg(long, short)]
+    pipeline: Option<PathBuf>,
+}
+
+impl StoreArgs {
+    /// Resolves the store folder, or says how to name one.
+    fn resolve(&self) -> Result<PathBuf, String> {
+        if let Some(store) = &self.store {
+            return Ok(store.clone());
+        }
+        if let Some(pipeline) = &self.pipeline {
+            return load::load(pipeline)
+                .map(|(pipeline, _)| pipeline.store)
+                .map_err(|report| report.to_string());
+        }
+        for candidate in [PathBuf::from(".engine")] {
+            if candidate.is_dir() {
+                return Ok(candidate);
+            }
+        }
+        let default = Path::new("pipelines/kb.yaml");
+        if default.exists()
+            && let Ok((pipeline, _)) = load::load(default)
+        {
+            return Ok(pipeline.store);
+        }
+        Err("no store here: pass --pipeline FILE or --store DIR".to_owned())
+    }
+
+    fn open(&self) -> Result<Store, i32> {
+        let dir = self.resolve().map_err(|message| {
+            eprintln!("error: {message}");
+            EXIT_INVALID
+        })?;
+        if !dir.join("db").exists() {
+            eprintln!(
+                "error: {} holds no runs yet; run a pipeline first",
+                dir.display()
+            );
+            return Err(1);
+        }
+        Store::open(&dir).map_err(|err| {
+            eprintln!("error: {err}");
+            1
+        })
+    }
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -76,6 +167,133 @@ pub fn main() -> i32 {
         Command::Schema => {
             print!("{}", crate::spec::schema::pipeline_schema_text());
             0
+        }
+        Command::Runs { store, json } => runs(&store, json),
+        Command::Inspect {
+            run,
+            step,
+            doc,
+            store,
+            json,
+        } => inspect(&run, step.as_deref(), doc.as_deref(), &store, json),
+        Command::Gc {
+            pipeline,
+            keep_runs,
+            json,
+        } => gc(&pipeline, keep_runs, json),
+    }
+}
+
+fn runs(store: &StoreArgs, json: bool) -> i32 {
+    let store = match store.open() {
+        Ok(store) => store,
+        Err(code) => return code,
+    };
+    let runs = match store.runs() {
+        Ok(runs) => runs,
+        Err(err) => {
+            eprintln!("error: {err}");
+            return 1;
+        }
+    };
+    if json {
+        println!("{}", serde_json::json!({ "runs": runs }));
+        return 0;
+    }
+    println!(
+        "{:<24} {:<13} {:<21} {:>8} {:>7}  pipeline",
+        "run", "status", "started", "seconds", "failed"
+    );
+    for run in &runs {
+        println!(
+            "{:<24} {:<13} {:<21} {:>8.2} {:>7}  {}",
+            run["run_id"].as_str().unwrap_or_default(),
+            run["status"].as_str().unwrap_or_default(),
+            run["started_at"].as_str().unwrap_or_default(),
+            run["seconds"].as_f64().unwrap_or(0.0),
+            run["errors_total"].as_u64().unwrap_or(0),
+            run["pipeline"].as_str().unwrap_or_default(),
+        );
+    }
+    0
+}
+
+fn inspect(run: &str, step: Option<&str>, doc: Option<&str>, store: &StoreArgs, json: bool) -> i32 {
+    let store = match store.open() {
+        Ok(store) => store,
+        Err(code) => return code,
+    };
+    let result = crate::inspect::find_run(&store, run).and_then(|run| {
+        Ok(match (step, doc) {
+            (None, None) => run,
+            (Some(step), None) => crate::inspect::step_report(&store, &run, step)?,
+            (None, Some(doc)) => crate::inspect::document_report(&store, &run, doc)?,
+            (Some(step), Some(doc)) => crate::inspect::one_output(&store, &run, step, doc)?,
+        })
+    });
+    let report = match result {
+        Ok(report) => report,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            return 1;
+        }
+    };
+    if json {
+        println!("{report}");
+    } else {
+        match (step, doc) {
+            (None, None) => print_summary(&report),
+            (Some(_), None) => print_step_report(&report),
+            (None, Some(_)) => print_document_report(&report),
+            (Some(_), Some(_)) => println!(
+                "{}",
+                serde_json::to_string_pretty(&report).unwrap_or_default()
+            ),
+        }
+    }
+    0
+}
+
+fn gc(path: &Path, keep_runs: usize, json: bool) -> i32 {
+    let (pipeline, _) = match load_or_report(path, json) {
+        Ok(loaded) => loaded,
+        Err(code) => return code,
+    };
+    let plan = crate::plan::plan(&pipeline);
+    let current = plan
+        .order
+        .iter()
+        .map(|planned| {
+            (
+                pipeline.steps[planned.index].name.clone(),
+                planned.fingerprint.clone(),
+            )
+        })
+        .collect();
+    let result = Store::open(&pipeline.store)
+        .map_err(anyhow::Error::from)
+        .and_then(|store| {
+            crate::gc::collect_garbage(&store, &current, keep_runs).map(|counts| (store, counts))
+        });
+    match result {
+        Ok((store, collected)) => {
+            let _ = store.flush();
+            if json {
+                println!("{}", serde_json::to_value(collected).unwrap_or_default());
+            } else {
+                println!(
+                    "removed {} checkpoints ({} bytes) and {} old runs; {} checkpoints kept",
+                    collected.removed,
+                    collected.bytes_freed,
+                    collected.runs_removed,
+                    collected.kept
+                );
+            }
+            0
+        }
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            1
         }
     }
 }
@@ -181,13 +399,11 @@ fn run(path: &Path, json: bool) -> i32 {
     install_ctrl_c(options.cancel.clone());
     match crate::run::run(&pipeline, options) {
         Ok(summary) => {
+            let value = serde_json::to_value(&summary).expect("summary serializes");
             if json {
-                println!(
-                    "{}",
-                    serde_json::to_string(&summary).expect("summary serializes")
-                );
+                println!("{value}");
             } else {
-                print_summary(&summary);
+                print_summary(&value);
             }
             summary.status.exit_code()
         }
@@ -209,19 +425,15 @@ fn install_ctrl_c(cancel: Arc<std::sync::atomic::AtomicBool>) {
     });
 }
 
-fn print_summary(summary: &RunSummary) {
-    let width = summary
-        .steps
-        .keys()
-        .map(String::len)
-        .max()
-        .unwrap_or(4)
-        .max(4);
+fn print_summary(summary: &serde_json::Value) {
+    let empty = serde_json::Map::new();
+    let steps = summary["steps"].as_object().unwrap_or(&empty);
+    let width = steps.keys().map(String::len).max().unwrap_or(4).max(4);
     println!(
         "{:<width$}  {:<16} {:>8} {:>8} {:>7} {:>7} {:>9}",
         "step", "op", "in", "out", "failed", "cached", "seconds"
     );
-    for (name, step) in &summary.steps {
+    for (name, step) in steps {
         let number = |key: &str| step[key].as_u64().unwrap_or(0);
         println!(
             "{:<width$}  {:<16} {:>8} {:>8} {:>7} {:>7} {:>9.2}",
@@ -234,25 +446,142 @@ fn print_summary(summary: &RunSummary) {
             step["seconds"].as_f64().unwrap_or(0.0),
         );
     }
-    for warning in &summary.warnings {
+    let records = |key: &str| summary[key].as_array().cloned().unwrap_or_default();
+    for warning in records("warnings") {
         println!(
             "warning: {} {}: {}",
-            warning.step, warning.doc_id, warning.message
+            text(&warning["step"]),
+            text(&warning["doc_id"]),
+            text(&warning["message"])
         );
     }
-    for error in &summary.errors {
-        println!("error: {} {}: {}", error.step, error.doc_id, error.message);
-    }
-    if summary.errors_total > summary.errors.len() as u64 {
+    let errors = records("errors");
+    for error in &errors {
         println!(
-            "… and {} more errors",
-            summary.errors_total - summary.errors.len() as u64
+            "error: {} {}: {}",
+            text(&error["step"]),
+            text(&error["doc_id"]),
+            text(&error["message"])
         );
     }
-    let status = match summary.status {
-        Status::Ok => "ok",
-        Status::FailedItems => "finished with failed items",
-        Status::Cancelled => "cancelled",
-    };
-    println!("run {} {status} in {:.2}s", summary.run_id, summary.seconds);
+    let total = summary["errors_total"].as_u64().unwrap_or(0);
+    if total > errors.len() as u64 {
+        println!("… and {} more errors", total - errors.len() as u64);
+    }
+    println!(
+        "run {} {} in {:.2}s",
+        text(&summary["run_id"]),
+        text(&summary["status"]).replace('_', " "),
+        summary["seconds"].as_f64().unwrap_or(0.0)
+    );
+}
+
+fn text(value: &serde_json::Value) -> &str {
+    value.as_str().unwrap_or_default()
+}
+
+fn print_step_report(report: &serde_json::Value) {
+    let counters = &report["counters"];
+    println!(
+        "step {} ({}) of run {}: in {} out {} failed {} cached {}",
+        text(&report["step"]),
+        text(&counters["op"]),
+        text(&report["run_id"]),
+        counters["in"],
+        counters["out"],
+        counters["failed"],
+        counters["cached"]
+    );
+    let timing = &report["timing"];
+    if timing.is_object() {
+        println!(
+            "computed {} items: min {:.4}s  p50 {:.4}s  p90 {:.4}s  max {:.4}s  total {:.3}s",
+            timing["count"],
+            timing["min"].as_f64().unwrap_or(0.0),
+            timing["p50"].as_f64().unwrap_or(0.0),
+            timing["p90"].as_f64().unwrap_or(0.0),
+            timing["max"].as_f64().unwrap_or(0.0),
+            timing["total"].as_f64().unwrap_or(0.0)
+        );
+    }
+    for doc in report["documents"].as_array().into_iter().flatten() {
+        let state = if doc["error"].is_string() {
+            "failed"
+        } else if doc["cached"] == true {
+            "cached"
+        } else {
+            "computed"
+        };
+        println!(
+            "  {:<40} {:<8} {:>8.4}s {:>9}B  {}",
+            text(&doc["doc_id"]),
+            state,
+            doc["seconds"].as_f64().unwrap_or(0.0),
+            doc["bytes_out"],
+            if doc["error"].is_string() {
+                text(&doc["error"]).to_owned()
+            } else {
+                doc["debug"].to_string()
+            }
+        );
+    }
+}
+
+fn print_document_report(report: &serde_json::Value) {
+    println!(
+        "document {} in run {}",
+        text(&report["doc_id"]),
+        text(&report["run_id"])
+    );
+    for step in report["steps"].as_array().into_iter().flatten() {
+        let state = if step["cached"] == true {
+            "cached"
+        } else {
+            "computed"
+        };
+        println!(
+            "\n== {} ({}) {state} {:.4}s",
+            text(&step["step"]),
+            text(&step["op"]),
+            step["seconds"].as_f64().unwrap_or(0.0)
+        );
+        if let Some(error) = step["error"].as_str() {
+            println!("error: {error}");
+        }
+        let output = &step["output"];
+        match text(&output["type"]) {
+            "Parsed" => {
+                println!(
+                    "title: {}  format: {}  characters: {}",
+                    output["title"],
+                    text(&output["format"]),
+                    output["characters"]
+                );
+                println!("elements: {}", output["elements"]);
+                println!("{}", text(&output["markdown"]));
+            }
+            "Chunks" => {
+                println!("{} chunks, sizes {}", output["count"], output["sizes"]);
+                for chunk in output["chunks"].as_array().into_iter().flatten() {
+                    println!(
+                        "  #{:<3} {:>6}..{:<6} {:>5} {:<30} {}",
+                        chunk["ordinal"],
+                        chunk["span"][0],
+                        chunk["span"][1],
+                        chunk["tokens"],
+                        chunk["section"]
+                            .as_array()
+                            .map(|s| s.iter().map(text).collect::<Vec<_>>().join(" > "))
+                            .unwrap_or_default(),
+                        text(&chunk["text"]).replace('\n', " ")
+                    );
+                }
+            }
+            _ if output.is_null() => println!("(output not stored: key {})", text(&step["key"])),
+            _ => println!(
+                "{}",
+                serde_json::to_string_pretty(output).unwrap_or_default()
+            ),
+        }
+    }
 }

@@ -1,7 +1,10 @@
 //! The engine: YAML pipelines become a typed DAG of operators that runs concurrently over
 //! bounded channels.
 
+pub mod checkpoint;
 pub mod cli;
+pub mod gc;
+pub mod inspect;
 pub mod ops;
 pub mod plan;
 pub mod progress;
@@ -9,3 +12,4 @@ pub mod registry;
 pub mod run;
 pub mod runtime;
 pub mod spec;
+pub mod store;

@@ -39,6 +39,7 @@ pub fn build_nodes(pipeline: &Pipeline, plan: &Plan) -> anyhow::Result<Vec<Node>
             Ok(Node {
                 name: step.name.clone(),
                 op: step.config.info().name.to_owned(),
+                fingerprint: planned.fingerprint.clone(),
                 operator,
                 inputs: step
                     .inputs

@@ -1,15 +1,15 @@
 //! One run of a pipeline: plan, build, execute, summarise and record it under the store.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use anyhow::Context;
 use serde::Serialize;
 use serde_json::Map;
 
+use crate::checkpoint::RunCheckpoints;
 use crate::runtime::{self, ErrorRecord, Options};
 use crate::spec::load::Pipeline;
+use crate::store::Store;
 
 /// How a run ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -21,6 +21,10 @@ pub enum Status {
     FailedItems,
     /// Stopped by the user; outputs were not completed.
     Cancelled,
+    /// Still running (as recorded when it started).
+    Running,
+    /// Recorded as running but the process ended without finishing (killed or crashed).
+    Interrupted,
 }
 
 impl Status {
@@ -29,7 +33,8 @@ impl Status {
         match self {
             Status::Ok => 0,
             Status::FailedItems => 1,
-            Status::Cancelled => 130,
+            Status::Cancelled | Status::Interrupted => 130,
+            Status::Running => 0,
         }
     }
 }
@@ -45,8 +50,17 @@ pub struct RunSummary {
     pub pipeline: String,
     /// blake3 of the pipeline file.
     pub pipeline_hash: String,
+    /// The git commit that last changed the pipeline file, when it is in a repository
+    /// (with `+dirty` when it has uncommitted changes).
+    pub pipeline_commit: Option<String>,
     /// Start, UTC, RFC 3339.
     pub started_at: String,
+    /// End, UTC, RFC 3339 (none while running).
+    pub ended_at: Option<String>,
+    /// Peak resident memory of the process, KiB.
+    pub peak_rss_kib: u64,
+    /// Fingerprint of every step, by name.
+    pub fingerprints: Map<String, serde_json::Value>,
     /// Wall-clock seconds.
     pub seconds: f64,
     /// Per step, in plan order.
@@ -57,32 +71,53 @@ pub struct RunSummary {
     pub errors_total: u64,
     /// Entries skipped on purpose.
     pub warnings: Vec<ErrorRecord>,
-    /// Where this summary was saved.
-    #[serde(skip)]
-    pub record: Option<PathBuf>,
 }
 
-/// Runs a valid pipeline.
-pub fn run(pipeline: &Pipeline, options: Options) -> anyhow::Result<RunSummary> {
+/// Runs a valid pipeline, checkpointing every step's outputs in the pipeline's store.
+pub fn run(pipeline: &Pipeline, mut options: Options) -> anyhow::Result<RunSummary> {
+    let store = Arc::new(Store::open(&pipeline.store)?);
+    mark_interrupted(&store)?;
     let now = SystemTime::now();
     let run_id = run_id(now);
     let plan = crate::plan::plan(pipeline);
-    std::fs::create_dir_all(&pipeline.store).with_context(|| {
-        format!(
-            "cannot create the store folder {}",
-            pipeline.store.display()
-        )
-    })?;
     let nodes = crate::ops::build_nodes(pipeline, &plan)?;
+    let fingerprints = plan
+        .order
+        .iter()
+        .map(|planned| {
+            (
+                pipeline.steps[planned.index].name.clone(),
+                planned.fingerprint.clone().into(),
+            )
+        })
+        .collect();
+    let mut summary = RunSummary {
+        run_id: run_id.clone(),
+        status: Status::Running,
+        pipeline: pipeline.file.display().to_string(),
+        pipeline_hash: pipeline.file_hash.clone(),
+        pipeline_commit: git_commit(&pipeline.file),
+        started_at: rfc3339(now),
+        ended_at: None,
+        peak_rss_kib: 0,
+        fingerprints,
+        seconds: 0.0,
+        steps: Map::new(),
+        errors: Vec::new(),
+        errors_total: 0,
+        warnings: Vec::new(),
+    };
+    save(&store, &summary)?;
+    options.checkpoints = Some(Arc::new(RunCheckpoints::new(store.clone(), run_id)));
     let execution = runtime::execute(nodes, options);
-    let status = if execution.cancelled {
+    summary.status = if execution.cancelled {
         Status::Cancelled
     } else if execution.errors_total > 0 {
         Status::FailedItems
     } else {
         Status::Ok
     };
-    let steps = execution
+    summary.steps = execution
         .steps
         .iter()
         .map(|(name, report)| {
@@ -93,43 +128,87 @@ pub fn run(pipeline: &Pipeline, options: Options) -> anyhow::Result<RunSummary> 
             (name.clone(), value)
         })
         .collect();
-    let mut summary = RunSummary {
-        run_id,
-        status,
-        pipeline: pipeline.file.display().to_string(),
-        pipeline_hash: pipeline.file_hash.clone(),
-        started_at: rfc3339(now),
-        seconds: execution.seconds,
-        steps,
-        errors: execution.errors,
-        errors_total: execution.errors_total,
-        warnings: execution.warnings,
-        record: None,
-    };
-    summary.record = Some(save(pipeline, &summary)?);
+    summary.seconds = execution.seconds;
+    summary.ended_at = Some(rfc3339(SystemTime::now()));
+    summary.peak_rss_kib = runtime::peak_resident_kib();
+    summary.errors = execution.errors;
+    summary.errors_total = execution.errors_total;
+    summary.warnings = execution.warnings;
+    save(&store, &summary)?;
+    store.flush()?;
     Ok(summary)
 }
 
-/// Writes the summary to `<store>/runs/<run_id>.json`.
-fn save(pipeline: &Pipeline, summary: &RunSummary) -> anyhow::Result<PathBuf> {
-    let folder = pipeline.store.join("runs");
-    std::fs::create_dir_all(&folder)
-        .with_context(|| format!("cannot create {}", folder.display()))?;
-    let path = folder.join(format!("{}.json", summary.run_id));
-    let text = serde_json::to_string_pretty(summary)?;
-    std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
-    Ok(path)
+fn save(store: &Store, summary: &RunSummary) -> anyhow::Result<()> {
+    let value = serde_json::to_value(summary)?;
+    store.save_run(&summary.run_id, &value)?;
+    Ok(())
 }
 
-/// `20261129T081502Z-3fa9`: the start time plus a few random-enough hex digits.
+/// Runs recorded as running cannot be: this process holds the store. They were killed.
+fn mark_interrupted(store: &Store) -> anyhow::Result<()> {
+    for mut run in store.runs()? {
+        if run["status"] == "running" {
+            run["status"] = "interrupted".into();
+            let id = run["run_id"].as_str().unwrap_or_default().to_owned();
+            store.save_run(&id, &run)?;
+        }
+    }
+    Ok(())
+}
+
+/// The last commit that touched `file`, with `+dirty` when it has uncommitted changes.
+fn git_commit(file: &std::path::Path) -> Option<String> {
+    let folder = file
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    let name = file.file_name()?;
+    let git = |args: &[&std::ffi::OsStr]| {
+        std::process::Command::new("git")
+            .arg("-C")
+            .arg(folder)
+            .args(args)
+            .stderr(std::process::Stdio::null())
+            .output()
+            .ok()
+            .filter(|output| output.status.success())
+            .map(|output| String::from_utf8_lossy(&output.stdout).trim().to_owned())
+    };
+    let commit = git(&[
+        "log".as_ref(),
+        "-1".as_ref(),
+        "--format=%H".as_ref(),
+        "--".as_ref(),
+        name,
+    ])?;
+    if commit.is_empty() {
+        return None;
+    }
+    let dirty = git(&[
+        "status".as_ref(),
+        "--porcelain".as_ref(),
+        "--".as_ref(),
+        name,
+    ])
+    .is_some_and(|s| !s.is_empty());
+    Some(if dirty {
+        format!("{commit}+dirty")
+    } else {
+        commit
+    })
+}
+
+/// `20261129T081502.123Z-3fa9`: the start time (sorts by time) plus a few random-enough hex digits.
 fn run_id(now: SystemTime) -> String {
     let since = now.duration_since(UNIX_EPOCH).unwrap_or_default();
     let salt = blake3::hash(format!("{}{}", since.as_nanos(), std::process::id()).as_bytes());
     let (date, time) = civil(since.as_secs());
     format!(
-        "{}T{}Z-{}",
+        "{}T{}.{:03}Z-{}",
         date.replace('-', ""),
         time.replace(':', ""),
+        since.subsec_millis(),
         &salt.to_hex()[..4]
     )
 }

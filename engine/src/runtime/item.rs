@@ -27,6 +27,36 @@ impl Item {
         }
     }
 
+    /// A hash of everything that defines this item as a source emitted it: for a document, its
+    /// id, origin, content hash, format, title and metadata.
+    pub fn identity(&self) -> [u8; 32] {
+        let mut hasher = blake3::Hasher::new();
+        match self {
+            Item::Document(doc) => {
+                let described = serde_json::to_vec(doc.as_ref()).unwrap_or_default();
+                hasher.update(b"document\0");
+                hasher.update(&described);
+            }
+            Item::Parsed(doc) => {
+                hasher.update(b"parsed\0");
+                hasher.update(&serde_json::to_vec(doc.as_ref()).unwrap_or_default());
+            }
+            Item::Chunks(set) => {
+                hasher.update(b"chunks\0");
+                hasher.update(&serde_json::to_vec(set.as_ref()).unwrap_or_default());
+            }
+        }
+        *hasher.finalize().as_bytes()
+    }
+
+    /// Its size in bytes where it is known without encoding it (a document's content).
+    pub fn size_hint(&self) -> u64 {
+        match self {
+            Item::Document(doc) => doc.bytes.len() as u64,
+            Item::Parsed(_) | Item::Chunks(_) => 0,
+        }
+    }
+
     /// Its type.
     pub fn item_type(&self) -> ItemType {
         match self {

@@ -19,6 +19,36 @@ use serde::Serialize;
 
 pub use item::Item;
 
+use crate::store::{ItemRecord, Key, hex};
+
+/// An item on an edge with its content-derived key and stored size.
+#[derive(Debug, Clone)]
+struct Envelope {
+    key: Key,
+    bytes: u64,
+    item: Item,
+}
+
+/// Where steps keep and find their outputs, and what they did to each document.
+pub trait Checkpoints: Send + Sync {
+    /// The stored output for `key` of the step `fingerprint`, with its stored size; `None` on a
+    /// miss. A stored "no output" is `Some((None, _))`.
+    fn get(&self, fingerprint: &str, key: &Key) -> Option<(Option<Item>, u64)>;
+    /// Stores a complete output; returns its stored size (0 when not stored).
+    fn put(&self, fingerprint: &str, key: &Key, output: Option<&Item>) -> u64;
+    /// Records what `step` did to `doc_id`.
+    fn record(&self, step: &str, doc_id: &str, record: ItemRecord);
+}
+
+/// The key of a step's output: its fingerprint applied to its input's key.
+pub fn output_key(fingerprint: &str, input: &Key) -> Key {
+    let mut hasher = blake3::Hasher::new();
+    hasher.update(fingerprint.as_bytes());
+    hasher.update(b"\0");
+    hasher.update(input);
+    *hasher.finalize().as_bytes()
+}
+
 /// What a source hands the runtime.
 #[derive(Debug)]
 pub enum Emitted {
@@ -76,6 +106,8 @@ pub struct Node {
     pub name: String,
     /// Operator name, for reports.
     pub op: String,
+    /// Identifies the operator, its settings and everything upstream; checkpoints are kept under it.
+    pub fingerprint: String,
     /// The operator.
     pub operator: Operator,
     /// Indexes of the nodes it reads.
@@ -97,6 +129,12 @@ pub struct StepCounters {
     pub failed: AtomicU64,
     /// Items taken from checkpoints instead of computed.
     pub cached: AtomicU64,
+    /// Stored size of the items received.
+    pub bytes_in: AtomicU64,
+    /// Stored size of the items emitted.
+    pub bytes_out: AtomicU64,
+    /// Highest resident memory of the process (KiB) seen while the step ran.
+    pub peak_rss_kib: AtomicU64,
     /// Whether every worker has finished.
     pub done: AtomicBool,
 }
@@ -128,6 +166,12 @@ pub struct StepReport {
     pub failed: u64,
     /// Items reused from checkpoints.
     pub cached: u64,
+    /// Stored size of the items received.
+    pub bytes_in: u64,
+    /// Stored size of the items emitted.
+    pub bytes_out: u64,
+    /// Highest resident memory of the process (KiB) seen while the step ran.
+    pub peak_rss_kib: u64,
     /// Wall-clock seconds from the step's start to its last worker's end.
     pub seconds: f64,
 }
@@ -182,6 +226,8 @@ pub struct Options {
     pub cancel: Arc<AtomicBool>,
     /// Called every 100 ms with the live counters (for progress bars).
     pub observer: Option<Observer>,
+    /// Where outputs are checkpointed; without it every item is computed.
+    pub checkpoints: Option<Arc<dyn Checkpoints>>,
 }
 
 /// Runs the nodes to completion. Nodes must be in topological order.
@@ -194,8 +240,8 @@ pub fn execute(nodes: Vec<Node>, options: Options) -> Execution {
         .map(|node| (node.name.clone(), Arc::new(StepCounters::default())))
         .collect();
     // One bounded channel per consuming node; producers hold clones of their consumers' senders.
-    let mut senders: Vec<Option<Sender<Item>>> = Vec::with_capacity(nodes.len());
-    let mut receivers: Vec<Option<Receiver<Item>>> = Vec::with_capacity(nodes.len());
+    let mut senders: Vec<Option<Sender<Envelope>>> = Vec::with_capacity(nodes.len());
+    let mut receivers: Vec<Option<Receiver<Envelope>>> = Vec::with_capacity(nodes.len());
     for node in &nodes {
         if node.inputs.is_empty() {
             senders.push(None);
@@ -206,7 +252,7 @@ pub fn execute(nodes: Vec<Node>, options: Options) -> Execution {
             receivers.push(Some(rx));
         }
     }
-    let mut outputs: Vec<Vec<Sender<Item>>> = vec![Vec::new(); nodes.len()];
+    let mut outputs: Vec<Vec<Sender<Envelope>>> = vec![Vec::new(); nodes.len()];
     for (consumer, node) in nodes.iter().enumerate() {
         for &producer in &node.inputs {
             if let Some(tx) = &senders[consumer] {
@@ -220,10 +266,12 @@ pub fn execute(nodes: Vec<Node>, options: Options) -> Execution {
     for (index, node) in nodes.into_iter().enumerate() {
         let context = StepContext {
             name: node.name.clone(),
+            fingerprint: node.fingerprint.clone(),
             counters: counters[index].1.clone(),
             records: records.clone(),
             outputs: std::mem::take(&mut outputs[index]),
             cancel: options.cancel.clone(),
+            checkpoints: options.checkpoints.clone(),
         };
         let receiver = receivers[index].take();
         let op = node.op.clone();
@@ -239,18 +287,30 @@ pub fn execute(nodes: Vec<Node>, options: Options) -> Execution {
         step_threads.push((counters[index].0.clone(), op, handle));
     }
 
-    let observer_stop = Arc::new(AtomicBool::new(false));
-    let observer_thread = options.observer.clone().map(|observe| {
+    let monitor_stop = Arc::new(AtomicBool::new(false));
+    let monitor = {
         let counters = counters.clone();
-        let stop = observer_stop.clone();
+        let stop = monitor_stop.clone();
+        let observe = options.observer.clone();
         thread::spawn(move || {
-            while !stop.load(Ordering::Acquire) {
-                observe(&counters);
+            loop {
+                let stopping = stop.load(Ordering::Acquire);
+                let rss = resident_kib();
+                for (_, live) in &counters {
+                    if !live.done.load(Ordering::Acquire) {
+                        live.peak_rss_kib.fetch_max(rss, Ordering::Relaxed);
+                    }
+                }
+                if let Some(observe) = &observe {
+                    observe(&counters);
+                }
+                if stopping {
+                    break;
+                }
                 thread::sleep(Duration::from_millis(100));
             }
-            observe(&counters);
         })
-    });
+    };
 
     let mut steps = Vec::new();
     for ((name, op, handle), (_, live)) in step_threads.into_iter().zip(&counters) {
@@ -263,14 +323,15 @@ pub fn execute(nodes: Vec<Node>, options: Options) -> Execution {
                 output: live.output.load(Ordering::Relaxed),
                 failed: live.failed.load(Ordering::Relaxed),
                 cached: live.cached.load(Ordering::Relaxed),
+                bytes_in: live.bytes_in.load(Ordering::Relaxed),
+                bytes_out: live.bytes_out.load(Ordering::Relaxed),
+                peak_rss_kib: live.peak_rss_kib.load(Ordering::Relaxed),
                 seconds,
             },
         ));
     }
-    observer_stop.store(true, Ordering::Release);
-    if let Some(thread) = observer_thread {
-        let _ = thread.join();
-    }
+    monitor_stop.store(true, Ordering::Release);
+    let _ = monitor.join();
     let records = std::mem::take(&mut *records.lock().unwrap_or_else(|p| p.into_inner()));
     Execution {
         steps,
@@ -282,22 +343,49 @@ pub fn execute(nodes: Vec<Node>, options: Options) -> Execution {
     }
 }
 
+/// Resident memory of this process in KiB (0 where /proc is not available).
+pub fn resident_kib() -> u64 {
+    proc_status_kib("VmRSS:")
+}
+
+/// Peak resident memory of this process in KiB (0 where /proc is not available).
+pub fn peak_resident_kib() -> u64 {
+    proc_status_kib("VmHWM:")
+}
+
+fn proc_status_kib(field: &str) -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find(|line| line.starts_with(field))
+                .and_then(|line| line.split_whitespace().nth(1))
+                .and_then(|kib| kib.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
 /// What every worker of a step shares.
 struct StepContext {
     name: String,
+    fingerprint: String,
     counters: Arc<StepCounters>,
     records: Arc<Mutex<Records>>,
-    outputs: Vec<Sender<Item>>,
+    outputs: Vec<Sender<Envelope>>,
     cancel: Arc<AtomicBool>,
+    checkpoints: Option<Arc<dyn Checkpoints>>,
 }
 
 impl StepContext {
-    fn fail(&self, doc_id: &str, error: &anyhow::Error) {
+    fn fail(&self, doc_id: &str, error: &anyhow::Error) -> String {
         self.counters.failed.fetch_add(1, Ordering::Relaxed);
+        let message = format!("{error:#}");
         self.records
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .error(&self.name, doc_id, format!("{error:#}"));
+            .error(&self.name, doc_id, message.clone());
+        message
     }
 
     fn warn(&self, doc_id: String, message: String) {
@@ -313,13 +401,79 @@ impl StepContext {
     }
 
     /// Hands an item to every consumer; blocks while a consumer's channel is full.
-    fn emit(&self, item: Item) {
+    fn emit(&self, envelope: Envelope) {
         self.counters.output.fetch_add(1, Ordering::Relaxed);
+        self.counters
+            .bytes_out
+            .fetch_add(envelope.bytes, Ordering::Relaxed);
         if let Some((last, rest)) = self.outputs.split_last() {
             for tx in rest {
-                let _ = tx.send(item.clone());
+                let _ = tx.send(envelope.clone());
             }
-            let _ = last.send(item);
+            let _ = last.send(envelope);
+        }
+    }
+
+    fn record(&self, doc_id: &str, record: impl FnOnce(&str) -> ItemRecord) {
+        if let Some(checkpoints) = &self.checkpoints {
+            checkpoints.record(&self.name, doc_id, record(&self.fingerprint));
+        }
+    }
+
+    /// Processes one input of a transform: from its checkpoint when there is one, else by
+    /// running the operator and checkpointing the complete output. Failures are never stored.
+    fn transform(&self, transform: &dyn TransformOp, input: &Envelope) {
+        self.counters.input.fetch_add(1, Ordering::Relaxed);
+        self.counters
+            .bytes_in
+            .fetch_add(input.bytes, Ordering::Relaxed);
+        let key = output_key(&self.fingerprint, &input.key);
+        let doc_id = input.item.doc_id();
+        let record = |cached: bool, seconds: f64, bytes_out: u64, error: Option<String>| {
+            move |fingerprint: &str| ItemRecord {
+                fingerprint: fingerprint.to_owned(),
+                key: hex(&key),
+                cached,
+                seconds,
+                bytes_in: input.bytes,
+                bytes_out,
+                error,
+            }
+        };
+        if let Some((output, bytes)) = self
+            .checkpoints
+            .as_ref()
+            .and_then(|c| c.get(&self.fingerprint, &key))
+        {
+            self.counters.cached.fetch_add(1, Ordering::Relaxed);
+            self.record(doc_id, record(true, 0.0, bytes, None));
+            if let Some(item) = output {
+                self.emit(Envelope { key, bytes, item });
+            }
+            return;
+        }
+        let started = Instant::now();
+        match panics::catch(|| transform.apply(&input.item)) {
+            Ok(output) => {
+                let bytes = self
+                    .checkpoints
+                    .as_ref()
+                    .map_or(0, |c| c.put(&self.fingerprint, &key, output.as_ref()));
+                self.record(
+                    doc_id,
+                    record(false, started.elapsed().as_secs_f64(), bytes, None),
+                );
+                if let Some(item) = output {
+                    self.emit(Envelope { key, bytes, item });
+                }
+            }
+            Err(error) => {
+                let message = self.fail(doc_id, &error);
+                self.record(
+                    doc_id,
+                    record(false, started.elapsed().as_secs_f64(), 0, Some(message)),
+                );
+            }
         }
     }
 }
@@ -327,7 +481,7 @@ impl StepContext {
 fn run_step(
     operator: Operator,
     parallelism: usize,
-    receiver: Option<Receiver<Item>>,
+    receiver: Option<Receiver<Envelope>>,
     ctx: &StepContext,
 ) {
     match operator {
@@ -340,7 +494,18 @@ fn run_step(
                     match emitted {
                         Emitted::Item(item) => {
                             ctx.counters.input.fetch_add(1, Ordering::Relaxed);
-                            ctx.emit(item);
+                            let key = output_key(&ctx.fingerprint, &item.identity());
+                            let bytes = item.size_hint();
+                            ctx.record(item.doc_id(), |fingerprint| ItemRecord {
+                                fingerprint: fingerprint.to_owned(),
+                                key: hex(&key),
+                                cached: false,
+                                seconds: 0.0,
+                                bytes_in: 0,
+                                bytes_out: bytes,
+                                error: None,
+                            });
+                            ctx.emit(Envelope { key, bytes, item });
                         }
                         Emitted::Error { doc_id, message } => {
                             ctx.counters.input.fetch_add(1, Ordering::Relaxed);
@@ -362,13 +527,8 @@ fn run_step(
                     let receiver = receiver.clone();
                     let transform = transform.clone();
                     scope.spawn(move || {
-                        for item in receiver.iter() {
-                            ctx.counters.input.fetch_add(1, Ordering::Relaxed);
-                            match panics::catch(|| transform.apply(&item)) {
-                                Ok(Some(output)) => ctx.emit(output),
-                                Ok(None) => {}
-                                Err(error) => ctx.fail(item.doc_id(), &error),
-                            }
+                        for envelope in receiver.iter() {
+                            ctx.transform(transform.as_ref(), &envelope);
                         }
                     });
                 }
@@ -376,14 +536,29 @@ fn run_step(
         }
         Operator::Sink(mut sink) => {
             let Some(receiver) = receiver else { return };
-            for item in receiver.iter() {
+            for envelope in receiver.iter() {
                 ctx.counters.input.fetch_add(1, Ordering::Relaxed);
-                match panics::catch(|| sink.write(&item)) {
+                ctx.counters
+                    .bytes_in
+                    .fetch_add(envelope.bytes, Ordering::Relaxed);
+                let started = Instant::now();
+                let result = panics::catch(|| sink.write(&envelope.item));
+                let error = match result {
                     Ok(()) => {
                         ctx.counters.output.fetch_add(1, Ordering::Relaxed);
+                        None
                     }
-                    Err(error) => ctx.fail(item.doc_id(), &error),
-                }
+                    Err(error) => Some(ctx.fail(envelope.item.doc_id(), &error)),
+                };
+                ctx.record(envelope.item.doc_id(), |fingerprint| ItemRecord {
+                    fingerprint: fingerprint.to_owned(),
+                    key: String::new(),
+                    cached: false,
+                    seconds: started.elapsed().as_secs_f64(),
+                    bytes_in: envelope.bytes,
+                    bytes_out: 0,
+                    error,
+                });
             }
             if !ctx.cancel.load(Ordering::Relaxed)
                 && let Err(error) = panics::catch(|| sink.finish())
@@ -443,6 +618,7 @@ mod tests {
         Node {
             name: name.to_owned(),
             op: name.to_owned(),
+            fingerprint: name.to_owned(),
             operator,
             inputs,
             parallelism: 3,

@@ -1,0 +1,198 @@
+//! What `engine runs` and `engine inspect` read from the store.
+
+use std::collections::{BTreeMap, HashSet};
+
+use anyhow::{Context, bail};
+use serde_json::{Value, json};
+
+use crate::runtime::Item;
+use crate::store::{ItemRecord, Store, codec, parse_key};
+
+/// Characters of text shown in previews.
+const PREVIEW: usize = 160;
+
+/// The summary of run `id` (`latest` for the newest).
+pub fn find_run(store: &Store, id: &str) -> anyhow::Result<Value> {
+    let runs = store.runs()?;
+    let found = if id == "latest" {
+        runs.into_iter().next()
+    } else {
+        runs.into_iter().find(|run| {
+            run["run_id"]
+                .as_str()
+                .is_some_and(|run_id| run_id == id || run_id.starts_with(id))
+        })
+    };
+    found.with_context(|| {
+        format!(
+            "no run `{id}` in {}; `engine runs` lists them",
+            store.dir().display()
+        )
+    })
+}
+
+/// The stored output a record points at, if it was stored.
+pub fn output_of(store: &Store, record: &ItemRecord) -> Option<Item> {
+    let key = parse_key(&record.key)?;
+    let bytes = store.checkpoint(&record.fingerprint, &key).ok()??;
+    codec::decode(&bytes).ok()?
+}
+
+fn preview(text: &str, full: bool) -> String {
+    if full || text.chars().count() <= PREVIEW {
+        return text.to_owned();
+    }
+    let cut: String = text.chars().take(PREVIEW).collect();
+    format!("{cut}…")
+}
+
+/// min / median / max of some sizes.
+fn distribution(mut values: Vec<f64>) -> Value {
+    if values.is_empty() {
+        return Value::Null;
+    }
+    values.sort_by(f64::total_cmp);
+    let at = |q: f64| values[((values.len() - 1) as f64 * q).round() as usize];
+    json!({ "count": values.len(), "min": values[0], "p50": at(0.5), "p90": at(0.9), "max": values[values.len() - 1], "total": values.iter().sum::<f64>() })
+}
+
+/// What an output holds: counts and previews, or everything when `full`.
+pub fn describe(item: &Item, full: bool) -> Value {
+    match item {
+        Item::Document(doc) => json!({
+            "type": "Document", "doc_id": doc.doc_id, "source": doc.source, "bytes": doc.bytes.len(), "hash": doc.hash,
+        }),
+        Item::Parsed(doc) => {
+            let mut kinds = BTreeMap::new();
+            for element in &doc.elements {
+                *kinds.entry(element.kind.name()).or_insert(0u64) += 1;
+            }
+            json!({
+                "type": "Parsed", "title": doc.title, "format": doc.format, "elements": kinds,
+                "characters": doc.markdown.chars().count(), "metadata": doc.metadata,
+                "markdown": preview(&doc.markdown, full),
+            })
+        }
+        Item::Chunks(set) => {
+            let sizes = set.chunks.iter().map(|chunk| chunk.tokens as f64).collect();
+            let chunks: Vec<Value> = set
+                .chunks
+                .iter()
+                .map(|chunk| {
+                    json!({
+                        "ordinal": chunk.ordinal, "chunk_id": chunk.chunk_id, "span": chunk.span,
+                        "tokens": chunk.tokens, "section": chunk.section, "pages": chunk.pages,
+                        "text": preview(&chunk.text, full),
+                    })
+                })
+                .collect();
+            json!({ "type": "Chunks", "count": set.chunks.len(), "sizes": distribution(sizes), "chunks": chunks })
+        }
+    }
+}
+
+/// The one-line debug summary of an output, for `inspect --step`.
+fn debug_summary(item: &Item) -> Value {
+    match item {
+        Item::Document(doc) => json!({ "bytes": doc.bytes.len() }),
+        Item::Parsed(doc) => {
+            let mut summary = json!({ "elements": doc.elements.len(), "characters": doc.markdown.chars().count() });
+            for key in ["parse_stats", "parse_warnings"] {
+                if let Some(value) = doc.metadata.get(key) {
+                    summary[key] = value.clone();
+                }
+            }
+            summary
+        }
+        Item::Chunks(set) => {
+            let sizes = set.chunks.iter().map(|chunk| chunk.tokens as f64).collect();
+            json!({ "chunks": set.chunks.len(), "sizes": distribution(sizes) })
+        }
+    }
+}
+
+/// `inspect RUN --step S`: counters, timing distribution and per-document debug records.
+pub fn step_report(store: &Store, run: &Value, step: &str) -> anyhow::Result<Value> {
+    let run_id = run["run_id"].as_str().unwrap_or_default();
+    let Some(counters) = run["steps"].get(step) else {
+        bail!(
+            "run {run_id} has no step `{step}`; its steps: {}",
+            step_names(run)
+        );
+    };
+    let records = store.item_records(run_id, Some(step))?;
+    let computed: Vec<f64> = records
+        .iter()
+        .filter(|(_, _, r)| !r.cached)
+        .map(|(_, _, r)| r.seconds)
+        .collect();
+    let documents: Vec<Value> = records
+        .iter()
+        .map(|(_, doc_id, record)| {
+            json!({
+                "doc_id": doc_id, "cached": record.cached, "seconds": record.seconds,
+                "bytes_in": record.bytes_in, "bytes_out": record.bytes_out, "error": record.error,
+                "debug": output_of(store, record).as_ref().map(debug_summary),
+            })
+        })
+        .collect();
+    Ok(json!({
+        "run_id": run_id, "step": step, "counters": counters,
+        "timing": distribution(computed), "documents": documents,
+    }))
+}
+
+/// `inspect RUN --doc D`: what every step produced for one document, in step order.
+pub fn document_report(store: &Store, run: &Value, doc_id: &str) -> anyhow::Result<Value> {
+    let run_id = run["run_id"].as_str().unwrap_or_default();
+    let records = store.item_records(run_id, None)?;
+    let mut steps = Vec::new();
+    for step in run["steps"]
+        .as_object()
+        .into_iter()
+        .flat_map(|steps| steps.keys())
+    {
+        let Some((_, _, record)) = records.iter().find(|(s, d, _)| s == step && d == doc_id) else {
+            continue;
+        };
+        steps.push(json!({
+            "step": step, "op": run["steps"][step]["op"], "cached": record.cached, "seconds": record.seconds,
+            "error": record.error, "key": record.key,
+            "output": output_of(store, record).as_ref().map(|item| describe(item, false)),
+        }));
+    }
+    if steps.is_empty() {
+        let known: HashSet<&str> = records.iter().map(|(_, d, _)| d.as_str()).collect();
+        let mut known: Vec<&str> = known.into_iter().collect();
+        known.sort_unstable();
+        let hint = crate::spec::diagnostic::did_you_mean(doc_id, known.iter().copied())
+            .unwrap_or_default();
+        bail!("run {run_id} has no document `{doc_id}` {hint}");
+    }
+    Ok(json!({ "run_id": run_id, "doc_id": doc_id, "steps": steps }))
+}
+
+/// `inspect RUN --step S --doc D`: that one output, in full.
+pub fn one_output(store: &Store, run: &Value, step: &str, doc_id: &str) -> anyhow::Result<Value> {
+    let run_id = run["run_id"].as_str().unwrap_or_default();
+    let records = store.item_records(run_id, Some(step))?;
+    let Some((_, _, record)) = records.iter().find(|(_, d, _)| d == doc_id) else {
+        bail!("step `{step}` of run {run_id} has no record for `{doc_id}`");
+    };
+    let output = match output_of(store, record) {
+        Some(Item::Parsed(doc)) => serde_json::to_value(doc.as_ref())?,
+        Some(Item::Chunks(set)) => serde_json::to_value(set.as_ref())?,
+        Some(Item::Document(doc)) => serde_json::to_value(doc.as_ref())?,
+        None => Value::Null,
+    };
+    Ok(
+        json!({ "run_id": run_id, "step": step, "doc_id": doc_id, "record": record, "output": output }),
+    )
+}
+
+fn step_names(run: &Value) -> String {
+    run["steps"]
+        .as_object()
+        .map(|steps| steps.keys().cloned().collect::<Vec<_>>().join(", "))
+        .unwrap_or_default()
+}

@@ -1,0 +1,151 @@
+//! How step outputs are stored: MessagePack (self-describing, so metadata of any shape round
+//! trips), LZ4-compressed when that saves space, behind a one-byte header.
+
+use std::sync::Arc;
+
+use operators::model::{ChunkSet, ParsedDocument};
+use serde::{Deserialize, Serialize};
+
+use crate::runtime::Item;
+
+const RAW: u8 = 0;
+const LZ4: u8 = 1;
+/// Values below this size are not worth compressing.
+const COMPRESS_FROM: usize = 512;
+/// Largest decoded value accepted (guards against a corrupt size prefix).
+const MAX_DECODED: usize = 1 << 30;
+
+/// An output as stored: an item, or "this input produced nothing".
+#[derive(Serialize, Deserialize)]
+enum Stored {
+    Nothing,
+    Parsed(ParsedDocument),
+    Chunks(ChunkSet),
+}
+
+/// Why a stored value could not be read back.
+#[derive(Debug, thiserror::Error)]
+pub enum CodecError {
+    /// The value is damaged or from an incompatible version.
+    #[error("stored value is unreadable: {0}")]
+    Corrupt(String),
+}
+
+/// Encodes an output; `None` when the item type is not stored (raw documents keep their bytes
+/// only in memory and are cheap to re-read).
+pub fn encode(output: Option<&Item>) -> Option<Vec<u8>> {
+    let packed = match output {
+        None => rmp_serde::to_vec_named(&Stored::Nothing),
+        Some(Item::Parsed(doc)) => rmp_serde::to_vec_named(&StoredRef::Parsed(doc)),
+        Some(Item::Chunks(set)) => rmp_serde::to_vec_named(&StoredRef::Chunks(set)),
+        Some(Item::Document(_)) => return None,
+    }
+    .ok()?;
+    Some(frame(packed))
+}
+
+/// Borrowing twin of [`Stored`], so encoding does not clone.
+#[derive(Serialize)]
+enum StoredRef<'a> {
+    Parsed(&'a ParsedDocument),
+    Chunks(&'a ChunkSet),
+}
+
+fn frame(packed: Vec<u8>) -> Vec<u8> {
+    if packed.len() >= COMPRESS_FROM {
+        let compressed = lz4_flex::compress_prepend_size(&packed);
+        if compressed.len() + 1 < packed.len() {
+            let mut out = Vec::with_capacity(compressed.len() + 1);
+            out.push(LZ4);
+            out.extend_from_slice(&compressed);
+            return out;
+        }
+    }
+    let mut out = Vec::with_capacity(packed.len() + 1);
+    out.push(RAW);
+    out.extend_from_slice(&packed);
+    out
+}
+
+/// Decodes a stored output.
+pub fn decode(bytes: &[u8]) -> Result<Option<Item>, CodecError> {
+    let corrupt = |message: String| CodecError::Corrupt(message);
+    let (&tag, body) = bytes
+        .split_first()
+        .ok_or_else(|| corrupt("empty value".into()))?;
+    let unpacked;
+    let packed = match tag {
+        RAW => body,
+        LZ4 => {
+            let size = body
+                .get(..4)
+                .map(|prefix| {
+                    u32::from_le_bytes([prefix[0], prefix[1], prefix[2], prefix[3]]) as usize
+                })
+                .ok_or_else(|| corrupt("truncated".into()))?;
+            if size > MAX_DECODED {
+                return Err(corrupt(format!("claims {size} bytes")));
+            }
+            unpacked = lz4_flex::decompress_size_prepended(body)
+                .map_err(|err| corrupt(err.to_string()))?;
+            &unpacked
+        }
+        other => return Err(corrupt(format!("unknown encoding {other}"))),
+    };
+    let stored: Stored = rmp_serde::from_slice(packed).map_err(|err| corrupt(err.to_string()))?;
+    Ok(match stored {
+        Stored::Nothing => None,
+        Stored::Parsed(doc) => Some(Item::Parsed(Arc::new(doc))),
+        Stored::Chunks(set) => Some(Item::Chunks(Arc::new(set))),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use operators::model::{Element, ElementKind, Format};
+
+    fn parsed(text: &str) -> ParsedDocument {
+        let mut metadata = serde_json::Map::new();
+        metadata.insert("tags".into(), serde_json::json!(["a", 1, {"b": null}]));
+        ParsedDocument {
+            doc_id: "a.md".into(),
+            source: "/x/a.md".into(),
+            format: Format::Markdown,
+            title: None,
+            markdown: text.into(),
+            elements: vec![Element::new(ElementKind::Paragraph, text, [0, text.len()])],
+            metadata,
+            hash: "h".into(),
+        }
+    }
+
+    #[test]
+    fn outputs_round_trip_small_and_compressed() {
+        for text in ["short", &"a long repeated paragraph. ".repeat(200)] {
+            let item = Item::Parsed(Arc::new(parsed(text)));
+            let bytes = encode(Some(&item)).unwrap();
+            if text.len() > 1000 {
+                assert_eq!(bytes[0], LZ4);
+                assert!(bytes.len() < text.len() / 4);
+            }
+            let Some(Item::Parsed(back)) = decode(&bytes).unwrap() else {
+                panic!()
+            };
+            assert_eq!(back.markdown, text);
+            assert_eq!(back.metadata, parsed(text).metadata);
+            assert_eq!(back.elements, parsed(text).elements);
+        }
+        assert!(decode(&encode(None).unwrap()).unwrap().is_none());
+    }
+
+    #[test]
+    fn damaged_values_are_errors_not_panics() {
+        let bytes = encode(Some(&Item::Parsed(Arc::new(parsed(&"x y ".repeat(500)))))).unwrap();
+        for cut in [0, 1, 3, 10, bytes.len() / 2] {
+            assert!(decode(&bytes[..cut]).is_err());
+        }
+        assert!(decode(&[LZ4, 255, 255, 255, 255, 0]).is_err());
+        assert!(decode(&[9, 1, 2]).is_err());
+    }
+}

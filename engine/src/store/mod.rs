@@ -1,0 +1,337 @@
+//! The store under a pipeline's `store` folder: checkpoints of every step's output per input,
+//! run history and per-item records. sled lives behind this one module so it can be swapped.
+//!
+//! Layout: `lock` (held by the process using the store, holding its pid) and `db/` (sled) with
+//! trees `checkpoints` (step fingerprint + output key → encoded output), `runs` (run id → summary)
+//! and `items` (run id, step, doc id → what that step did to that document in that run).
+
+pub mod codec;
+mod lock;
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+pub use lock::StoreLock;
+
+/// A 32-byte key: the content-derived identity of an item.
+pub type Key = [u8; 32];
+
+/// Why the store could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// Another process holds the store.
+    #[error(
+        "store {path} is in use by process {pid}; wait for it to finish (or stop it) and try again"
+    )]
+    InUse {
+        /// The store folder.
+        path: PathBuf,
+        /// The holder's pid, as it wrote it.
+        pid: String,
+    },
+    /// The folder or database could not be opened.
+    #[error("cannot open the store {path}: {message}")]
+    Open {
+        /// The store folder.
+        path: PathBuf,
+        /// Why.
+        message: String,
+    },
+    /// A read or write failed.
+    #[error("store {0}")]
+    Io(String),
+}
+
+impl From<sled::Error> for StoreError {
+    fn from(err: sled::Error) -> Self {
+        StoreError::Io(err.to_string())
+    }
+}
+
+/// What one step did to one document in one run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ItemRecord {
+    /// The step's fingerprint.
+    pub fingerprint: String,
+    /// Hex key of the step's output (empty for sinks).
+    pub key: String,
+    /// Whether the output came from a checkpoint.
+    pub cached: bool,
+    /// Seconds spent (0 when cached).
+    pub seconds: f64,
+    /// Size of the input as stored.
+    pub bytes_in: u64,
+    /// Size of the output as stored.
+    pub bytes_out: u64,
+    /// The error, when the item failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// A store, held exclusively by this process while open.
+pub struct Store {
+    dir: PathBuf,
+    db: sled::Db,
+    checkpoints: sled::Tree,
+    runs: sled::Tree,
+    items: sled::Tree,
+    _lock: StoreLock,
+}
+
+impl Store {
+    /// Opens (creating) the store in `dir`; fails at once if another process holds it.
+    pub fn open(dir: &Path) -> Result<Store, StoreError> {
+        let open_error = |message: String| StoreError::Open {
+            path: dir.to_owned(),
+            message,
+        };
+        std::fs::create_dir_all(dir).map_err(|err| open_error(err.to_string()))?;
+        let lock = StoreLock::acquire(dir)?;
+        let db = sled::Config::new()
+            .path(dir.join("db"))
+            .flush_every_ms(Some(200))
+            .open()
+            .map_err(|err| open_error(err.to_string()))?;
+        Ok(Store {
+            dir: dir.to_owned(),
+            checkpoints: db.open_tree("checkpoints")?,
+            runs: db.open_tree("runs")?,
+            items: db.open_tree("items")?,
+            db,
+            _lock: lock,
+        })
+    }
+
+    /// The store folder.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    fn checkpoint_key(fingerprint: &str, key: &Key) -> Vec<u8> {
+        let mut full = Vec::with_capacity(fingerprint.len() + 33);
+        full.extend_from_slice(fingerprint.as_bytes());
+        full.push(0);
+        full.extend_from_slice(key);
+        full
+    }
+
+    /// The stored output of step `fingerprint` for output key `key`.
+    pub fn checkpoint(
+        &self,
+        fingerprint: &str,
+        key: &Key,
+    ) -> Result<Option<sled::IVec>, StoreError> {
+        Ok(self
+            .checkpoints
+            .get(Self::checkpoint_key(fingerprint, key))?)
+    }
+
+    /// Stores a complete output.
+    pub fn put_checkpoint(
+        &self,
+        fingerprint: &str,
+        key: &Key,
+        value: &[u8],
+    ) -> Result<(), StoreError> {
+        self.checkpoints
+            .insert(Self::checkpoint_key(fingerprint, key), value)?;
+        Ok(())
+    }
+
+    /// Saves (or replaces) a run's summary, given as JSON.
+    pub fn save_run(&self, run_id: &str, summary: &serde_json::Value) -> Result<(), StoreError> {
+        let bytes = serde_json::to_vec(summary).map_err(|err| StoreError::Io(err.to_string()))?;
+        self.runs.insert(run_id.as_bytes(), bytes)?;
+        Ok(())
+    }
+
+    /// Every run's summary, newest first.
+    pub fn runs(&self) -> Result<Vec<serde_json::Value>, StoreError> {
+        let mut runs = Vec::new();
+        for entry in self.runs.iter().rev() {
+            let (_, value) = entry?;
+            if let Ok(summary) = serde_json::from_slice(&value) {
+                runs.push(summary);
+            }
+        }
+        Ok(runs)
+    }
+
+    fn item_key(run_id: &str, step: &str, doc_id: &str) -> Vec<u8> {
+        [run_id.as_bytes(), step.as_bytes(), doc_id.as_bytes()].join(&0u8)
+    }
+
+    /// Records what a step did to a document in a run.
+    pub fn record_item(
+        &self,
+        run_id: &str,
+        step: &str,
+        doc_id: &str,
+        record: &ItemRecord,
+    ) -> Result<(), StoreError> {
+        let bytes =
+            rmp_serde::to_vec_named(record).map_err(|err| StoreError::Io(err.to_string()))?;
+        self.items
+            .insert(Self::item_key(run_id, step, doc_id), bytes)?;
+        Ok(())
+    }
+
+    /// The item records of a run as (step, doc_id, record), optionally for one step.
+    pub fn item_records(
+        &self,
+        run_id: &str,
+        step: Option<&str>,
+    ) -> Result<Vec<(String, String, ItemRecord)>, StoreError> {
+        let mut prefix = run_id.as_bytes().to_vec();
+        prefix.push(0);
+        if let Some(step) = step {
+            prefix.extend_from_slice(step.as_bytes());
+            prefix.push(0);
+        }
+        let mut records = Vec::new();
+        for entry in self.items.scan_prefix(&prefix) {
+            let (key, value) = entry?;
+            let mut parts = key[run_id.len() + 1..].splitn(2, |byte| *byte == 0);
+            let step = String::from_utf8_lossy(parts.next().unwrap_or_default()).into_owned();
+            let doc_id = String::from_utf8_lossy(parts.next().unwrap_or_default()).into_owned();
+            if let Ok(record) = rmp_serde::from_slice(&value) {
+                records.push((step, doc_id, record));
+            }
+        }
+        Ok(records)
+    }
+
+    /// Keeps the newest `keep` runs and their item records; removes the rest. Returns how many
+    /// runs were removed.
+    pub fn prune_runs(&self, keep: usize) -> Result<u64, StoreError> {
+        let mut removed = 0;
+        for entry in self.runs.iter().rev().skip(keep) {
+            let (run_id, _) = entry?;
+            let mut prefix = run_id.to_vec();
+            prefix.push(0);
+            for item in self.items.scan_prefix(&prefix) {
+                let (key, _) = item?;
+                self.items.remove(key)?;
+            }
+            self.runs.remove(&run_id)?;
+            removed += 1;
+        }
+        Ok(removed)
+    }
+
+    /// Removes every checkpoint whose (fingerprint, key) is not in `live`; returns
+    /// (entries removed, bytes freed).
+    pub fn retain_checkpoints(
+        &self,
+        live: &HashSet<(String, String)>,
+    ) -> Result<(u64, u64), StoreError> {
+        let (mut removed, mut bytes) = (0, 0);
+        for entry in self.checkpoints.iter() {
+            let (key, value) = entry?;
+            let Some(split) = key.iter().position(|byte| *byte == 0) else {
+                continue;
+            };
+            let fingerprint = String::from_utf8_lossy(&key[..split]).into_owned();
+            let output = hex(&key[split + 1..]);
+            if !live.contains(&(fingerprint, output)) {
+                self.checkpoints.remove(&key)?;
+                removed += 1;
+                bytes += (key.len() + value.len()) as u64;
+            }
+        }
+        Ok((removed, bytes))
+    }
+
+    /// Number of checkpoints and their total size in bytes.
+    pub fn checkpoint_stats(&self) -> (u64, u64) {
+        self.checkpoints
+            .iter()
+            .flatten()
+            .fold((0, 0), |(count, bytes), (key, value)| {
+                (count + 1, bytes + (key.len() + value.len()) as u64)
+            })
+    }
+
+    /// Writes everything to disk.
+    pub fn flush(&self) -> Result<(), StoreError> {
+        self.db.flush()?;
+        Ok(())
+    }
+}
+
+/// Lowercase hex of bytes.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+/// Parses a hex key.
+pub fn parse_key(text: &str) -> Option<Key> {
+    if text.len() != 64 {
+        return None;
+    }
+    let mut key = [0u8; 32];
+    for (i, slot) in key.iter_mut().enumerate() {
+        *slot = u8::from_str_radix(text.get(2 * i..2 * i + 2)?, 16).ok()?;
+    }
+    Some(key)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn checkpoints_persist_and_gc_keeps_only_live_entries() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let store = Store::open(dir.path()).unwrap();
+            store.put_checkpoint("fpA", &[1; 32], b"one").unwrap();
+            store.put_checkpoint("fpB", &[2; 32], b"two").unwrap();
+            store.flush().unwrap();
+        }
+        let store = Store::open(dir.path()).unwrap();
+        assert_eq!(
+            store.checkpoint("fpA", &[1; 32]).unwrap().as_deref(),
+            Some(&b"one"[..])
+        );
+        let live = HashSet::from([("fpA".to_owned(), hex(&[1; 32]))]);
+        assert_eq!(store.retain_checkpoints(&live).unwrap().0, 1);
+        assert!(store.checkpoint("fpB", &[2; 32]).unwrap().is_none());
+        assert_eq!(parse_key(&hex(&[7; 32])), Some([7; 32]));
+    }
+
+    #[test]
+    fn a_second_opener_is_refused_with_the_holders_pid() {
+        let dir = tempfile::tempdir().unwrap();
+        let _first = Store::open(dir.path()).unwrap();
+        let err = Store::open(dir.path()).err().unwrap();
+        assert!(
+            err.to_string()
+                .contains(&format!("in use by process {}", std::process::id())),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn item_records_are_listed_by_run_and_step() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let record = ItemRecord {
+            fingerprint: "fp".into(),
+            key: hex(&[3; 32]),
+            cached: false,
+            seconds: 0.5,
+            bytes_in: 10,
+            bytes_out: 20,
+            error: None,
+        };
+        store.record_item("r1", "parse", "a.md", &record).unwrap();
+        store.record_item("r1", "chunk", "a.md", &record).unwrap();
+        store.record_item("r2", "parse", "a.md", &record).unwrap();
+        assert_eq!(store.item_records("r1", None).unwrap().len(), 2);
+        let parse = store.item_records("r1", Some("parse")).unwrap();
+        assert_eq!(parse, vec![("parse".to_owned(), "a.md".to_owned(), record)]);
+    }
+}

@@ -1,0 +1,350 @@
+//! End-to-end tests of the checkpoint store: resume after SIGKILL, incremental runs, branch-only
+//! recomputation, deletions, failures never cached, one process per store, gc and inspect.
+
+mod common;
+
+use std::fs;
+use std::io::Write;
+use std::path::Path;
+use std::process::Stdio;
+use std::time::Duration;
+
+use common::{engine, run_json, sorted_lines, stderr, stdout};
+use serde_json::Value;
+
+const TWO_BRANCHES: &str = "version: 1\nname: ckpt\nsteps:\n  docs: { op: source.files, path: docs }\n  parse: { op: parse, input: docs }\n  chunk_a: { op: chunk.recursive, input: parse, size: 300, overlap: 40 }\n  chunk_b: { op: chunk.recursive, input: parse, size: 60, unit: words }\n  out_a: { op: sink.jsonl, input: chunk_a, path: out/a.jsonl }\n  out_b: { op: sink.jsonl, input: chunk_b, path: out/b.jsonl }\n";
+
+/// A document of a few sections whose text depends on `i`.
+fn document(i: usize, paragraphs: usize) -> String {
+    let mut text = format!("# Document {i}\n\n");
+    for p in 0..paragraphs {
+        if p % 4 == 0 {
+            text.push_str(&format!("## Section {p} of {i}\n\n"));
+        }
+        text.push_str(&format!(
+            "Paragraph {p} of document {i} talks about checkpoints, resumable runs and the store. \
+             Every sentence here is real text for the chunker to split at sensible places. \
+             Item {i}-{p} ends this paragraph.\n\n"
+        ));
+    }
+    text
+}
+
+fn corpus(dir: &Path, count: usize, paragraphs: usize) {
+    fs::create_dir_all(dir.join("docs")).unwrap();
+    for i in 0..count {
+        fs::write(
+            dir.join(format!("docs/doc-{i:04}.md")),
+            document(i, paragraphs),
+        )
+        .unwrap();
+    }
+}
+
+fn setup(count: usize, yaml: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    corpus(dir.path(), count, 6);
+    fs::write(dir.path().join("pipeline.yaml"), yaml).unwrap();
+    dir
+}
+
+fn step<'a>(summary: &'a Value, name: &str) -> &'a Value {
+    &summary["steps"][name]
+}
+
+fn computed(summary: &Value, name: &str) -> u64 {
+    step(summary, name)["in"].as_u64().unwrap() - step(summary, name)["cached"].as_u64().unwrap()
+}
+
+#[test]
+fn a_rerun_takes_everything_from_checkpoints_and_gives_the_same_outputs() {
+    let dir = setup(20, TWO_BRANCHES);
+    let (code, first) = run_json(dir.path());
+    assert_eq!(code, Some(0), "{first}");
+    let before = sorted_lines(&dir.path().join("out/a.jsonl"));
+    let (code, second) = run_json(dir.path());
+    assert_eq!(code, Some(0));
+    for name in ["parse", "chunk_a", "chunk_b"] {
+        assert_eq!(step(&second, name)["cached"], 20, "{name}: {second}");
+        assert_eq!(step(&first, name)["cached"], 0, "{name}");
+    }
+    assert_eq!(sorted_lines(&dir.path().join("out/a.jsonl")), before);
+}
+
+#[test]
+fn editing_one_document_recomputes_only_that_document() {
+    let dir = setup(20, TWO_BRANCHES);
+    run_json(dir.path());
+    fs::write(dir.path().join("docs/doc-0007.md"), document(7, 9)).unwrap();
+    let (code, summary) = run_json(dir.path());
+    assert_eq!(code, Some(0));
+    for name in ["parse", "chunk_a", "chunk_b"] {
+        assert_eq!(computed(&summary, name), 1, "{name}: {summary}");
+    }
+    let chunks = sorted_lines(&dir.path().join("out/a.jsonl"));
+    assert!(
+        chunks
+            .iter()
+            .any(|line| line.contains("Paragraph 8 of document 7"))
+    );
+}
+
+#[test]
+fn deleting_a_document_removes_its_outputs_from_every_sink() {
+    let dir = setup(10, TWO_BRANCHES);
+    run_json(dir.path());
+    assert!(
+        sorted_lines(&dir.path().join("out/b.jsonl"))
+            .iter()
+            .any(|l| l.contains("\"doc-0003.md\""))
+    );
+    fs::remove_file(dir.path().join("docs/doc-0003.md")).unwrap();
+    let (code, summary) = run_json(dir.path());
+    assert_eq!(code, Some(0));
+    assert_eq!(step(&summary, "parse")["in"], 9);
+    for sink in ["out/a.jsonl", "out/b.jsonl"] {
+        let lines = sorted_lines(&dir.path().join(sink));
+        assert!(!lines.is_empty());
+        assert!(
+            !lines.iter().any(|l| l.contains("\"doc-0003.md\"")),
+            "{sink} still has the deleted document"
+        );
+    }
+}
+
+#[test]
+fn changing_branch_b_recomputes_only_branch_b() {
+    let dir = setup(15, TWO_BRANCHES);
+    run_json(dir.path());
+    let changed = TWO_BRANCHES.replace("size: 60, unit: words", "size: 80, unit: words");
+    fs::write(dir.path().join("pipeline.yaml"), changed).unwrap();
+    let (code, summary) = run_json(dir.path());
+    assert_eq!(code, Some(0));
+    assert_eq!(step(&summary, "parse")["cached"], 15);
+    assert_eq!(step(&summary, "chunk_a")["cached"], 15);
+    assert_eq!(step(&summary, "chunk_b")["cached"], 0);
+    assert_eq!(computed(&summary, "chunk_b"), 15);
+}
+
+#[test]
+fn a_failed_item_is_never_cached_and_is_retried() {
+    let dir = setup(5, TWO_BRANCHES);
+    fs::write(dir.path().join("docs/broken.md"), b"binary\x00content\xff").unwrap();
+    let (code, first) = run_json(dir.path());
+    assert_eq!(code, Some(1));
+    assert_eq!(step(&first, "parse")["failed"], 1);
+    let (code, second) = run_json(dir.path());
+    assert_eq!(code, Some(1), "a failure must not be cached as done");
+    assert_eq!(step(&second, "parse")["failed"], 1);
+    assert_eq!(step(&second, "parse")["cached"], 5);
+    fs::write(
+        dir.path().join("docs/broken.md"),
+        "# Fixed\n\nNow it is text.\n",
+    )
+    .unwrap();
+    let (code, third) = run_json(dir.path());
+    assert_eq!(code, Some(0), "{third}");
+    assert_eq!(computed(&third, "parse"), 1);
+}
+
+#[test]
+fn a_second_process_on_the_same_store_stops_at_once_and_harms_nothing() {
+    let dir = setup(5, TWO_BRANCHES);
+    run_json(dir.path());
+    let store = dir.path().join(".engine");
+    let mut lock = fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(store.join("lock"))
+        .unwrap();
+    lock.try_lock().unwrap();
+    lock.set_len(0).unwrap();
+    write!(lock, "4242").unwrap();
+    let output = engine()
+        .args(["run"])
+        .arg(dir.path().join("pipeline.yaml"))
+        .output()
+        .unwrap();
+    assert_ne!(output.status.code(), Some(0));
+    assert!(
+        stderr(&output).contains("in use by process 4242"),
+        "{}",
+        stderr(&output)
+    );
+    lock.unlock().unwrap();
+    drop(lock);
+    let (code, summary) = run_json(dir.path());
+    assert_eq!(code, Some(0));
+    assert_eq!(step(&summary, "parse")["cached"], 5);
+}
+
+#[test]
+fn killed_at_random_points_a_run_resumes_to_the_outputs_of_an_uninterrupted_run() {
+    let reference = setup(0, TWO_BRANCHES);
+    corpus(reference.path(), 300, 12);
+    let (code, _) = run_json(reference.path());
+    assert_eq!(code, Some(0));
+    let dir = setup(0, TWO_BRANCHES);
+    corpus(dir.path(), 300, 12);
+    // Deterministic "random" kill points, from early (store opening) to late (sinks finishing).
+    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+    for _ in 0..8 {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        let after = Duration::from_millis(20 + state % 600);
+        let mut child = engine()
+            .args(["run", "--json"])
+            .arg(dir.path().join("pipeline.yaml"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(after);
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    let (code, summary) = run_json(dir.path());
+    assert_eq!(code, Some(0), "{summary}");
+    for sink in ["out/a.jsonl", "out/b.jsonl"] {
+        assert_eq!(
+            sorted_lines(&dir.path().join(sink)),
+            sorted_lines(&reference.path().join(sink)),
+            "{sink} differs from an uninterrupted run"
+        );
+    }
+    let (_, again) = run_json(dir.path());
+    assert_eq!(
+        step(&again, "chunk_b")["cached"],
+        300,
+        "after completion everything is checkpointed"
+    );
+}
+
+#[test]
+fn gc_removes_what_the_pipeline_no_longer_reaches() {
+    let dir = setup(8, TWO_BRANCHES);
+    run_json(dir.path());
+    let changed = TWO_BRANCHES.replace("size: 60, unit: words", "size: 90, unit: words");
+    fs::write(dir.path().join("pipeline.yaml"), changed).unwrap();
+    run_json(dir.path());
+    let output = engine()
+        .args(["gc", "--json", "--keep-runs", "1"])
+        .arg(dir.path().join("pipeline.yaml"))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let gc: Value = serde_json::from_str(&stdout(&output)).unwrap();
+    assert_eq!(gc["removed"], 8, "the old chunk_b outputs: {gc}");
+    assert_eq!(gc["kept"], 24);
+    assert_eq!(gc["runs_removed"], 1);
+    let (_, summary) = run_json(dir.path());
+    for name in ["parse", "chunk_a", "chunk_b"] {
+        assert_eq!(step(&summary, name)["cached"], 8, "{name}");
+    }
+}
+
+#[test]
+fn inspect_follows_a_document_through_every_step() {
+    let dir = setup(3, TWO_BRANCHES);
+    let (_, summary) = run_json(dir.path());
+    let store = dir.path().join(".engine");
+    let inspect = |args: &[&str]| -> Value {
+        let output = engine()
+            .args(["inspect"])
+            .args(args)
+            .arg("--json")
+            .arg("--store")
+            .arg(&store)
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+        serde_json::from_slice(&output.stdout).unwrap()
+    };
+    let run = inspect(&["latest"]);
+    assert_eq!(run["run_id"], summary["run_id"]);
+    let doc = inspect(&["latest", "--doc", "doc-0001.md"]);
+    let steps: Vec<&str> = doc["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["step"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        steps,
+        ["docs", "parse", "chunk_a", "chunk_b", "out_a", "out_b"]
+    );
+    assert_eq!(doc["steps"][1]["output"]["type"], "Parsed");
+    assert_eq!(doc["steps"][2]["output"]["type"], "Chunks");
+    assert!(doc["steps"][2]["output"]["count"].as_u64().unwrap() > 1);
+    let one = inspect(&["latest", "--step", "chunk_b", "--doc", "doc-0001.md"]);
+    let chunks = one["output"]["chunks"].as_array().unwrap();
+    assert!(chunks.iter().all(|c| c["doc_id"] == "doc-0001.md"));
+    let step = inspect(&["latest", "--step", "parse"]);
+    assert_eq!(step["documents"].as_array().unwrap().len(), 3);
+    assert!(step["timing"]["p50"].is_number());
+    let stored = step["documents"][0]["bytes_out"].as_u64().unwrap();
+    let json = serde_json::to_string(
+        &inspect(&["latest", "--step", "parse", "--doc", "doc-0000.md"])["output"],
+    )
+    .unwrap();
+    assert!(
+        stored > 0 && (stored as usize) < json.len(),
+        "stored {stored} bytes vs {} as JSON",
+        json.len()
+    );
+    let text = engine()
+        .args(["inspect", "latest", "--doc", "doc-0001.md", "--store"])
+        .arg(&store)
+        .output()
+        .unwrap();
+    assert!(
+        stdout(&text).contains("== chunk_a (chunk.recursive)"),
+        "{}",
+        stdout(&text)
+    );
+    let missing = engine()
+        .args(["inspect", "latest", "--doc", "doc-0009.md", "--store"])
+        .arg(&store)
+        .output()
+        .unwrap();
+    assert_eq!(missing.status.code(), Some(1));
+}
+
+#[test]
+fn runs_are_listed_newest_first_and_killed_runs_show_as_interrupted() {
+    let dir = setup(200, TWO_BRANCHES);
+    let mut child = engine()
+        .args(["run"])
+        .arg(dir.path().join("pipeline.yaml"))
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Wait until the run is recorded, then kill it.
+    let store = dir.path().join(".engine");
+    for _ in 0..200 {
+        if store.join("db").exists() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    std::thread::sleep(Duration::from_millis(50));
+    let _ = child.kill();
+    let _ = child.wait();
+    let (code, summary) = run_json(dir.path());
+    assert_eq!(code, Some(0));
+    let output = engine()
+        .args(["runs", "--json", "--store"])
+        .arg(&store)
+        .output()
+        .unwrap();
+    let runs: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let runs = runs["runs"].as_array().unwrap();
+    assert_eq!(runs[0]["run_id"], summary["run_id"]);
+    assert!(runs[0]["pipeline_hash"].is_string());
+    assert!(runs[0]["peak_rss_kib"].as_u64().unwrap() > 0);
+    assert!(runs[0]["steps"]["parse"]["bytes_out"].as_u64().unwrap() > 0);
+    if runs.len() == 2 {
+        assert_eq!(runs[1]["status"], "interrupted");
+    }
+}

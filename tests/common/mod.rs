@@ -1,0 +1,80 @@
+//! Helpers shared by the end-to-end tests: run the real binary, read its outputs.
+#![allow(dead_code)]
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+/// The `engine` binary under test.
+pub fn engine() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_engine"))
+}
+
+/// The repository root.
+pub fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_owned()
+}
+
+/// ../shared/corpus, which must be there.
+pub fn shared_corpus() -> PathBuf {
+    let corpus = repo().join("../shared/corpus");
+    assert!(
+        corpus.join("MANIFEST.tsv").exists(),
+        "../shared/corpus is missing"
+    );
+    corpus
+}
+
+/// Writes `yaml` to `dir/pipeline.yaml` and runs `engine ARGS dir/pipeline.yaml`.
+pub fn engine_on(dir: &Path, args: &[&str], yaml: &str) -> Output {
+    let file = dir.join("pipeline.yaml");
+    fs::write(&file, yaml).unwrap();
+    engine().args(args).arg(&file).output().unwrap()
+}
+
+/// Runs `engine run --json` on `dir/pipeline.yaml` as it is and parses the summary.
+pub fn run_json(dir: &Path) -> (Option<i32>, Value) {
+    let output = engine()
+        .args(["run", "--json"])
+        .arg(dir.join("pipeline.yaml"))
+        .output()
+        .unwrap();
+    let summary = serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|_| panic!("no JSON summary; stderr: {}", stderr(&output)));
+    (output.status.code(), summary)
+}
+
+/// Standard error as text.
+pub fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// Standard output as text.
+pub fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// The JSON lines of a file.
+pub fn lines(path: &Path) -> Vec<Value> {
+    fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect()
+}
+
+/// The lines of a file, sorted (sinks write in arrival order).
+pub fn sorted_lines(path: &Path) -> Vec<String> {
+    let mut lines: Vec<String> = fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    lines.sort();
+    lines
+}
