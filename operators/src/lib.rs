@@ -3,6 +3,7 @@
 
 pub mod chunk;
 pub mod embed;
+pub mod index;
 pub mod model;
 pub mod parse;
 pub mod sink;

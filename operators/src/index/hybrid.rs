@@ -1,0 +1,745 @@
+//! The hybrid index on disk: generations switched atomically.
+//!
+//! `<dir>/CURRENT` names the live generation `gen-NNNNNN/`, which holds the text index (`text/`),
+//! the vectors and graph, and `docs.json` (each document's key and points, and the settings).
+//! An update writes a new generation (text segments are immutable, so the previous ones are
+//! hard-linked, not copied), then replaces `CURRENT` by a rename: a crash at any moment leaves
+//! `CURRENT` naming a complete generation that agrees with the last finished update.
+
+use std::collections::{BTreeMap, HashSet};
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::fusion::{self, Fusion};
+use super::text::{TextIndex, TextWriter};
+use super::vectors::VectorIndex;
+use super::{Entry, Hit, IndexConfig, IndexError, Mode};
+
+const CURRENT: &str = "CURRENT";
+
+/// What a generation knows about each document.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+struct DocEntry {
+    /// The key of the content indexed for it (changes when the document does).
+    key: String,
+    /// Its chunks' point ids.
+    points: Vec<usize>,
+}
+
+/// `docs.json` of a generation.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Generation {
+    config: IndexConfig,
+    dimensions: Option<usize>,
+    docs: BTreeMap<String, DocEntry>,
+}
+
+fn io(what: &str, path: &Path) -> impl Fn(std::io::Error) -> IndexError {
+    let place = format!("{what} {}", path.display());
+    move |err| IndexError::new(format!("{place}: {err}"))
+}
+
+fn current_generation(dir: &Path) -> Option<(u64, PathBuf)> {
+    let name = fs::read_to_string(dir.join(CURRENT)).ok()?;
+    let name = name.trim();
+    let number = name.strip_prefix("gen-")?.parse().ok()?;
+    let path = dir.join(name);
+    path.join("docs.json").exists().then_some((number, path))
+}
+
+fn read_generation(path: &Path) -> Result<Generation, IndexError> {
+    let file = path.join("docs.json");
+    let bytes = fs::read(&file).map_err(io("cannot read", &file))?;
+    serde_json::from_slice(&bytes)
+        .map_err(|err| IndexError::new(format!("damaged {}: {err}", file.display())))
+}
+
+/// Hard-links every file of a text index folder into another.
+fn link_text(from: &Path, to: &Path) -> Result<(), IndexError> {
+    fs::create_dir_all(to).map_err(io("cannot create", to))?;
+    for entry in fs::read_dir(from).map_err(io("cannot read", from))? {
+        let entry = entry.map_err(io("cannot read", from))?;
+        let name = entry.file_name();
+        if name.to_string_lossy().starts_with(".tantivy") {
+            continue;
+        }
+        let target = to.join(&name);
+        fs::hard_link(entry.path(), &target)
+            .or_else(|_| fs::copy(entry.path(), &target).map(|_| ()))
+            .map_err(io("cannot link", &target))?;
+    }
+    Ok(())
+}
+
+/// Counts of what an update changed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct UpdateStats {
+    /// Documents whose chunks were (re)indexed.
+    pub documents_indexed: usize,
+    /// Documents left as they were.
+    pub documents_unchanged: usize,
+    /// Documents removed (gone from the input).
+    pub documents_removed: usize,
+    /// Chunks added.
+    pub chunks_added: usize,
+    /// Live chunks after the update.
+    pub chunks: usize,
+    /// Whether the vector graph was rebuilt to drop tombstones.
+    pub rebuilt: bool,
+}
+
+/// The work of one update, started on the first change.
+struct Staged {
+    path: PathBuf,
+    writer: TextWriter,
+    vectors: Option<VectorIndex>,
+}
+
+/// One update of the index: every document of the input is offered; unchanged ones are skipped,
+/// changed ones replaced, and at [`IndexUpdate::finish`] those not offered are removed.
+pub struct IndexUpdate {
+    dir: PathBuf,
+    config: IndexConfig,
+    previous: Option<(u64, PathBuf)>,
+    generation: Generation,
+    seen: HashSet<String>,
+    staged: Option<Staged>,
+    stats: UpdateStats,
+}
+
+impl IndexUpdate {
+    /// Starts an update of the index in `dir` (created when missing).
+    pub fn begin(dir: &Path, config: &IndexConfig) -> Result<IndexUpdate, IndexError> {
+        fs::create_dir_all(dir).map_err(io("cannot create", dir))?;
+        let previous = current_generation(dir);
+        let mut generation = match &previous {
+            Some((_, path)) => read_generation(path)?,
+            None => Generation {
+                config: config.clone(),
+                dimensions: None,
+                docs: BTreeMap::new(),
+            },
+        };
+        let rebuild_all = generation.config.stemmer != config.stemmer
+            || generation.config.stopwords != config.stopwords;
+        if rebuild_all {
+            // The text analysis changed: everything is indexed again from scratch.
+            generation.docs.clear();
+        }
+        generation.config = config.clone();
+        Ok(IndexUpdate {
+            dir: dir.to_owned(),
+            config: config.clone(),
+            previous: if rebuild_all { None } else { previous },
+            generation,
+            seen: HashSet::new(),
+            staged: None,
+            stats: UpdateStats::default(),
+        })
+    }
+
+    fn stage(&mut self) -> Result<&mut Staged, IndexError> {
+        if self.staged.is_none() {
+            let number = self.previous.as_ref().map_or(1, |(n, _)| n + 1);
+            let path = self.dir.join(format!("gen-{number:06}"));
+            if path.exists() {
+                fs::remove_dir_all(&path).map_err(io("cannot clear", &path))?;
+            }
+            let text_dir = path.join("text");
+            match &self.previous {
+                Some((_, previous)) => link_text(&previous.join("text"), &text_dir)?,
+                None => fs::create_dir_all(&text_dir).map_err(io("cannot create", &text_dir))?,
+            }
+            let text = TextIndex::open(&text_dir, &self.config)?;
+            let writer = text.writer()?;
+            let vectors = match (&self.previous, self.generation.dimensions) {
+                (Some((_, previous)), Some(_)) => Some(VectorIndex::load(previous, &self.config)?),
+                _ => None,
+            };
+            self.staged = Some(Staged {
+                path,
+                writer,
+                vectors,
+            });
+        }
+        Ok(self.staged.as_mut().expect("staged above"))
+    }
+
+    fn remove(&mut self, doc_id: &str) -> Result<(), IndexError> {
+        let Some(entry) = self.generation.docs.remove(doc_id) else {
+            return Ok(());
+        };
+        let staged = self.stage()?;
+        staged.writer.delete_document(doc_id);
+        if let Some(vectors) = &mut staged.vectors {
+            for point in entry.points {
+                vectors.remove(point);
+            }
+        }
+        Ok(())
+    }
+
+    /// Offers one document: indexed unless its `key` equals what is indexed for it.
+    pub fn upsert(&mut self, doc_id: &str, key: &str, entries: &[Entry]) -> Result<(), IndexError> {
+        self.seen.insert(doc_id.to_owned());
+        if self
+            .generation
+            .docs
+            .get(doc_id)
+            .is_some_and(|entry| entry.key == key)
+        {
+            self.stats.documents_unchanged += 1;
+            return Ok(());
+        }
+        self.remove(doc_id)?;
+        let dimensions = match (self.generation.dimensions, entries.first()) {
+            (Some(dimensions), _) => dimensions,
+            (None, Some(first)) => first.vector.len(),
+            (None, None) => 0,
+        };
+        let config = self.config.clone();
+        let staged = self.stage()?;
+        let vectors = staged
+            .vectors
+            .get_or_insert_with(|| VectorIndex::new(dimensions, &config));
+        let mut points = Vec::with_capacity(entries.len());
+        for entry in entries {
+            let point = vectors.insert(&entry.vector)?;
+            staged.writer.add(entry, point as u64)?;
+            points.push(point);
+        }
+        if !entries.is_empty() {
+            self.generation.dimensions = Some(dimensions);
+        }
+        self.stats.documents_indexed += 1;
+        self.stats.chunks_added += entries.len();
+        self.generation.docs.insert(
+            doc_id.to_owned(),
+            DocEntry {
+                key: key.to_owned(),
+                points,
+            },
+        );
+        Ok(())
+    }
+
+    /// Removes the documents not offered, writes the new generation and switches to it.
+    pub fn finish(mut self) -> Result<UpdateStats, IndexError> {
+        let gone: Vec<String> = self
+            .generation
+            .docs
+            .keys()
+            .filter(|doc_id| !self.seen.contains(*doc_id))
+            .cloned()
+            .collect();
+        for doc_id in &gone {
+            self.remove(doc_id)?;
+        }
+        self.stats.documents_removed = gone.len();
+        self.stats.chunks = self
+            .generation
+            .docs
+            .values()
+            .map(|entry| entry.points.len())
+            .sum();
+        let Some(mut staged) = self.staged.take() else {
+            return Ok(self.stats);
+        };
+        staged.writer.commit()?;
+        if let Some(vectors) = &mut staged.vectors {
+            if vectors.tombstone_ratio() > self.config.rebuild_threshold {
+                vectors.rebuild();
+                self.stats.rebuilt = true;
+            }
+            vectors.save(&staged.path)?;
+        }
+        let docs = staged.path.join("docs.json");
+        let bytes =
+            serde_json::to_vec(&self.generation).map_err(|err| IndexError::new(err.to_string()))?;
+        fs::write(&docs, bytes).map_err(io("cannot write", &docs))?;
+        let name = staged
+            .path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let pending = self.dir.join(format!("{CURRENT}.pending"));
+        fs::write(&pending, &name).map_err(io("cannot write", &pending))?;
+        fs::File::open(&pending)
+            .and_then(|file| file.sync_all())
+            .map_err(io("cannot sync", &pending))?;
+        fs::rename(&pending, self.dir.join(CURRENT)).map_err(io("cannot switch", &self.dir))?;
+        remove_other_generations(&self.dir, &name);
+        Ok(self.stats)
+    }
+}
+
+/// Deletes generations other than `keep` (old ones, and any left by an interrupted update).
+fn remove_other_generations(dir: &Path, keep: &str) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with("gen-") && name != keep {
+            let _ = fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
+/// The live generation, open for queries.
+pub struct HybridIndex {
+    config: IndexConfig,
+    text: TextIndex,
+    vectors: Option<VectorIndex>,
+    documents: usize,
+}
+
+impl HybridIndex {
+    /// Opens the live generation in `dir`.
+    pub fn open(dir: &Path) -> Result<HybridIndex, IndexError> {
+        let Some((_, path)) = current_generation(dir) else {
+            return Err(IndexError::new(format!(
+                "no index in {}: run the pipeline that builds it first",
+                dir.display()
+            )));
+        };
+        let generation = read_generation(&path)?;
+        let text = TextIndex::open(&path.join("text"), &generation.config)?;
+        let vectors = match generation.dimensions {
+            Some(_) => Some(VectorIndex::load(&path, &generation.config)?),
+            None => None,
+        };
+        Ok(HybridIndex {
+            config: generation.config,
+            text,
+            vectors,
+            documents: generation.docs.len(),
+        })
+    }
+
+    /// Live chunks.
+    pub fn chunks(&self) -> u64 {
+        self.text.len()
+    }
+
+    /// Documents indexed.
+    pub fn documents(&self) -> usize {
+        self.documents
+    }
+
+    /// The settings the index was built with.
+    pub fn config(&self) -> &IndexConfig {
+        &self.config
+    }
+
+    /// The vector half, for recall measurements.
+    pub fn vectors(&self) -> Option<&VectorIndex> {
+        self.vectors.as_ref()
+    }
+
+    /// Ranks chunks for a query. `vector` is the query's embedding (needed by vector and hybrid
+    /// modes); `filters` are `key=value` pairs every hit must match.
+    pub fn search(
+        &self,
+        text: &str,
+        vector: Option<&[f32]>,
+        mode: Mode,
+        k: usize,
+        filters: &[(String, String)],
+        fusion: Fusion,
+    ) -> Result<Vec<Hit>, IndexError> {
+        let candidates = if mode == Mode::Hybrid {
+            (k * 4).max(100)
+        } else {
+            k
+        };
+        let bm25 = if mode == Mode::Vector {
+            Vec::new()
+        } else {
+            self.text.search(text, candidates, filters, &self.config)?
+        };
+        let nearest = if mode == Mode::Bm25 {
+            Vec::new()
+        } else {
+            let vector = vector.ok_or_else(|| {
+                IndexError::new("vector and hybrid modes need the query's embedding")
+            })?;
+            self.vector_hits(vector, candidates, filters)?
+        };
+        let ranked: Vec<(super::StoredHit, f32)> = match mode {
+            Mode::Bm25 => bm25.into_iter().map(|(score, hit)| (hit, score)).collect(),
+            Mode::Vector => nearest
+                .into_iter()
+                .map(|(score, hit)| (hit, score))
+                .collect(),
+            Mode::Hybrid => {
+                let ids = |list: &[(f32, super::StoredHit)]| -> Vec<(String, f32)> {
+                    list.iter()
+                        .map(|(score, hit)| (hit.chunk_id.clone(), *score))
+                        .collect()
+                };
+                let fused = fusion::fuse(&ids(&bm25), &ids(&nearest), fusion);
+                let mut by_id: BTreeMap<String, super::StoredHit> = BTreeMap::new();
+                for (_, hit) in bm25.into_iter().chain(nearest) {
+                    by_id.entry(hit.chunk_id.clone()).or_insert(hit);
+                }
+                fused
+                    .into_iter()
+                    .filter_map(|(id, score)| by_id.remove(&id).map(|hit| (hit, score)))
+                    .collect()
+            }
+        };
+        Ok(ranked
+            .into_iter()
+            .take(k)
+            .enumerate()
+            .map(|(i, (stored, score))| Hit {
+                rank: i + 1,
+                score,
+                stored,
+            })
+            .collect())
+    }
+
+    fn vector_hits(
+        &self,
+        vector: &[f32],
+        k: usize,
+        filters: &[(String, String)],
+    ) -> Result<Vec<(f32, super::StoredHit)>, IndexError> {
+        let Some(vectors) = &self.vectors else {
+            return Ok(Vec::new());
+        };
+        if vector.len() != vectors.dimensions() {
+            return Err(IndexError::new(format!(
+                "the query vector has {} dimensions but the index holds {}: query with the model that built it",
+                vector.len(),
+                vectors.dimensions()
+            )));
+        }
+        let allowed = self.text.allowed_points(filters)?;
+        let nearest = vectors.search(vector, k, self.config.ef_search, allowed.as_deref());
+        let mut hits = Vec::with_capacity(nearest.len());
+        for (point, similarity) in nearest {
+            if let Some(hit) = self.text.hit_for_point(point as u64)? {
+                hits.push((similarity, hit));
+            }
+        }
+        Ok(hits)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::index::StoredHit;
+
+    /// A unit vector pointing mostly along axis `axis` of 8.
+    fn vector(axis: usize, wobble: f32) -> Vec<f32> {
+        let mut v = [wobble; 8];
+        v[axis % 8] = 1.0;
+        let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+        v.iter().map(|x| x / norm).collect()
+    }
+
+    fn entry(doc_id: &str, n: usize, text: &str, axis: usize) -> Entry {
+        let mut metadata = serde_json::Map::new();
+        metadata.insert(
+            "lang".into(),
+            if n.is_multiple_of(2) {
+                "en".into()
+            } else {
+                "fr".into()
+            },
+        );
+        Entry {
+            hit: StoredHit {
+                chunk_id: format!("{doc_id}#{n}"),
+                doc_id: doc_id.to_owned(),
+                source: format!("/corpus/{doc_id}"),
+                title: Some(format!("Title of {doc_id}")),
+                section: vec!["Intro".to_owned()],
+                page: None,
+                text: text.to_owned(),
+            },
+            metadata,
+            vector: vector(axis, 0.05),
+        }
+    }
+
+    fn build(dir: &Path, docs: &[(&str, &str, Vec<Entry>)]) -> UpdateStats {
+        let mut update = IndexUpdate::begin(dir, &IndexConfig::default()).unwrap();
+        for (doc_id, key, entries) in docs {
+            update.upsert(doc_id, key, entries).unwrap();
+        }
+        update.finish().unwrap()
+    }
+
+    fn ids(hits: &[Hit]) -> Vec<&str> {
+        hits.iter()
+            .map(|hit| hit.stored.chunk_id.as_str())
+            .collect()
+    }
+
+    #[test]
+    fn bm25_vector_and_hybrid_find_the_right_chunks() {
+        let dir = tempfile::tempdir().unwrap();
+        build(
+            dir.path(),
+            &[
+                (
+                    "a",
+                    "ka",
+                    vec![
+                        entry("a", 0, "Resuming a pipeline after a crash", 0),
+                        entry("a", 1, "Chunking long documents", 1),
+                    ],
+                ),
+                (
+                    "b",
+                    "kb",
+                    vec![entry("b", 0, "Embedding models turn text into vectors", 2)],
+                ),
+            ],
+        );
+        let index = HybridIndex::open(dir.path()).unwrap();
+        assert_eq!(index.chunks(), 3);
+        let bm25 = index
+            .search(
+                "how do I resume pipelines?",
+                None,
+                Mode::Bm25,
+                2,
+                &[],
+                Fusion::default(),
+            )
+            .unwrap();
+        assert_eq!(
+            ids(&bm25)[0],
+            "a#0",
+            "stemming matches resume/resuming and pipeline/pipelines"
+        );
+        let near = index
+            .search(
+                "",
+                Some(&vector(2, 0.0)),
+                Mode::Vector,
+                1,
+                &[],
+                Fusion::default(),
+            )
+            .unwrap();
+        assert_eq!(ids(&near), ["b#0"]);
+        assert!(near[0].score > 0.9);
+        let hybrid = index
+            .search(
+                "chunking",
+                Some(&vector(1, 0.0)),
+                Mode::Hybrid,
+                3,
+                &[],
+                Fusion::default(),
+            )
+            .unwrap();
+        assert_eq!(ids(&hybrid)[0], "a#1");
+        assert_eq!(hybrid[0].rank, 1);
+        let filtered = index
+            .search(
+                "",
+                Some(&vector(1, 0.0)),
+                Mode::Vector,
+                3,
+                &[("lang".into(), "en".into())],
+                Fusion::default(),
+            )
+            .unwrap();
+        assert!(
+            filtered
+                .iter()
+                .all(|hit| hit.stored.chunk_id.ends_with("#0")),
+            "{filtered:?}"
+        );
+        let by_doc = index
+            .search(
+                "vectors chunking",
+                None,
+                Mode::Bm25,
+                5,
+                &[("doc_id".into(), "b".into())],
+                Fusion::default(),
+            )
+            .unwrap();
+        assert_eq!(ids(&by_doc), ["b#0"]);
+    }
+
+    #[test]
+    fn updates_replace_changed_documents_remove_missing_ones_and_never_duplicate() {
+        let dir = tempfile::tempdir().unwrap();
+        build(
+            dir.path(),
+            &[
+                ("a", "k1", vec![entry("a", 0, "alpha text", 0)]),
+                ("b", "k1", vec![entry("b", 0, "beta text", 1)]),
+            ],
+        );
+        let same = build(
+            dir.path(),
+            &[
+                ("a", "k1", vec![entry("a", 0, "alpha text", 0)]),
+                ("b", "k1", vec![entry("b", 0, "beta text", 1)]),
+            ],
+        );
+        assert_eq!(same.documents_unchanged, 2);
+        assert_eq!(same.chunks_added, 0);
+        let changed = build(
+            dir.path(),
+            &[(
+                "a",
+                "k2",
+                vec![entry("a", 0, "gamma text", 0), entry("a", 1, "delta", 3)],
+            )],
+        );
+        assert_eq!(
+            (changed.documents_indexed, changed.documents_removed),
+            (1, 1)
+        );
+        let index = HybridIndex::open(dir.path()).unwrap();
+        assert_eq!(index.chunks(), 2);
+        assert!(
+            index
+                .search("alpha", None, Mode::Bm25, 5, &[], Fusion::default())
+                .unwrap()
+                .is_empty()
+        );
+        assert!(
+            index
+                .search("beta", None, Mode::Bm25, 5, &[], Fusion::default())
+                .unwrap()
+                .is_empty()
+        );
+        let near = index
+            .search(
+                "",
+                Some(&vector(1, 0.0)),
+                Mode::Vector,
+                5,
+                &[],
+                Fusion::default(),
+            )
+            .unwrap();
+        assert!(
+            near.iter().all(|hit| hit.stored.doc_id == "a"),
+            "tombstoned vectors never come back: {near:?}"
+        );
+        let entries = std::fs::read_dir(dir.path())
+            .unwrap()
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().starts_with("gen-"))
+            .count();
+        assert_eq!(entries, 1, "old generations are removed");
+    }
+
+    #[test]
+    fn an_interrupted_update_leaves_the_last_finished_generation() {
+        let dir = tempfile::tempdir().unwrap();
+        build(
+            dir.path(),
+            &[("a", "k1", vec![entry("a", 0, "alpha text", 0)])],
+        );
+        {
+            let mut update = IndexUpdate::begin(dir.path(), &IndexConfig::default()).unwrap();
+            update
+                .upsert("b", "k1", &[entry("b", 0, "beta text", 1)])
+                .unwrap();
+            // dropped without finish: as if the process died here
+        }
+        let index = HybridIndex::open(dir.path()).unwrap();
+        assert_eq!(index.chunks(), 1);
+        assert_eq!(
+            index
+                .search("alpha", None, Mode::Bm25, 5, &[], Fusion::default())
+                .unwrap()
+                .len(),
+            1
+        );
+        build(
+            dir.path(),
+            &[
+                ("a", "k1", vec![entry("a", 0, "alpha text", 0)]),
+                ("b", "k1", vec![entry("b", 0, "beta text", 1)]),
+            ],
+        );
+        assert_eq!(HybridIndex::open(dir.path()).unwrap().chunks(), 2);
+    }
+
+    /// A deterministic pseudo-random unit vector of 8 values.
+    fn random_vector(seed: usize) -> Vec<f32> {
+        let mut state = (seed as u64 + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        let v: Vec<f32> = (0..8)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                (state % 2000) as f32 / 1000.0 - 1.0
+            })
+            .collect();
+        let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+        v.iter().map(|x| x / norm).collect()
+    }
+
+    #[test]
+    fn the_graph_is_rebuilt_past_the_tombstone_threshold_and_recall_holds() {
+        let dir = tempfile::tempdir().unwrap();
+        let many = |key: &str, shift: usize| -> Vec<(String, String, Vec<Entry>)> {
+            (0..40)
+                .map(|d| {
+                    let doc = format!("d{d}");
+                    let entries = (0..5)
+                        .map(|n| {
+                            let mut e = entry(&doc, n, &format!("text {d} {n}"), 0);
+                            e.vector = random_vector(d * 5 + n + shift * 1000);
+                            e
+                        })
+                        .collect();
+                    (doc, key.to_owned(), entries)
+                })
+                .collect()
+        };
+        let first = many("k1", 0);
+        let refs: Vec<(&str, &str, Vec<Entry>)> = first
+            .iter()
+            .map(|(d, k, e)| (d.as_str(), k.as_str(), e.clone()))
+            .collect();
+        build(dir.path(), &refs);
+        let second = many("k2", 3);
+        let refs: Vec<(&str, &str, Vec<Entry>)> = second
+            .iter()
+            .map(|(d, k, e)| (d.as_str(), k.as_str(), e.clone()))
+            .collect();
+        let stats = build(dir.path(), &refs);
+        assert!(
+            stats.rebuilt,
+            "half the points became tombstones: {stats:?}"
+        );
+        let index = HybridIndex::open(dir.path()).unwrap();
+        assert_eq!(index.chunks(), 200);
+        let vectors = index.vectors().unwrap();
+        for seed in 0..20 {
+            let query = random_vector(seed + 7777);
+            let exact: Vec<usize> = vectors
+                .exact_search(&query, 10, None)
+                .into_iter()
+                .map(|(p, _)| p)
+                .collect();
+            let found: Vec<usize> = vectors
+                .search(&query, 10, 128, None)
+                .into_iter()
+                .map(|(p, _)| p)
+                .collect();
+            let same = found.iter().filter(|p| exact.contains(p)).count();
+            assert!(same >= 9, "recall@10 {same}/10");
+        }
+    }
+}

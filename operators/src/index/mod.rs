@@ -1,0 +1,154 @@
+//! The hybrid index: Tantivy BM25 plus an hnsw_rs vector graph, updated by document and
+//! switched atomically, queried by BM25, vector or both fused.
+
+pub mod fusion;
+pub mod hybrid;
+pub mod text;
+pub mod vectors;
+
+use serde::{Deserialize, Serialize};
+
+pub use fusion::Fusion;
+pub use hybrid::{HybridIndex, IndexUpdate, UpdateStats};
+
+/// Why the index could not be used.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct IndexError {
+    /// What went wrong and what to do.
+    pub message: String,
+}
+
+impl IndexError {
+    /// An error with a message.
+    pub fn new(message: impl Into<String>) -> Self {
+        IndexError {
+            message: message.into(),
+        }
+    }
+}
+
+fn default_m() -> usize {
+    16
+}
+fn default_ef_construction() -> usize {
+    200
+}
+fn default_ef_search() -> usize {
+    128
+}
+fn default_true() -> bool {
+    true
+}
+fn default_title_boost() -> f32 {
+    2.0
+}
+fn default_section_boost() -> f32 {
+    1.5
+}
+fn default_rebuild_threshold() -> f32 {
+    0.2
+}
+
+/// Settings of `index.hybrid`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IndexConfig {
+    /// HNSW: links per node.
+    #[serde(default = "default_m")]
+    #[schemars(range(min = 2, max = 255))]
+    pub m: usize,
+    /// HNSW: candidates explored while building.
+    #[serde(default = "default_ef_construction")]
+    #[schemars(range(min = 1))]
+    pub ef_construction: usize,
+    /// HNSW: candidates explored while searching (at least `k`).
+    #[serde(default = "default_ef_search")]
+    #[schemars(range(min = 1))]
+    pub ef_search: usize,
+    /// Reduce words to their English stems for BM25.
+    #[serde(default = "default_true")]
+    pub stemmer: bool,
+    /// Drop English stop words for BM25.
+    #[serde(default = "default_true")]
+    pub stopwords: bool,
+    /// BM25 weight of a match in the document title.
+    #[serde(default = "default_title_boost")]
+    pub title_boost: f32,
+    /// BM25 weight of a match in the section path.
+    #[serde(default = "default_section_boost")]
+    pub section_boost: f32,
+    /// Rebuild the vector graph when this share of its points are tombstones.
+    #[serde(default = "default_rebuild_threshold")]
+    #[schemars(range(min = 0.0, max = 1.0))]
+    pub rebuild_threshold: f32,
+}
+
+impl Default for IndexConfig {
+    fn default() -> Self {
+        IndexConfig {
+            m: default_m(),
+            ef_construction: default_ef_construction(),
+            ef_search: default_ef_search(),
+            stemmer: true,
+            stopwords: true,
+            title_boost: default_title_boost(),
+            section_boost: default_section_boost(),
+            rebuild_threshold: default_rebuild_threshold(),
+        }
+    }
+}
+
+/// What a hit shows, stored with every chunk.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredHit {
+    /// The chunk.
+    pub chunk_id: String,
+    /// Its document.
+    pub doc_id: String,
+    /// Where the document came from.
+    pub source: String,
+    /// The document's title.
+    pub title: Option<String>,
+    /// Headings above the chunk.
+    pub section: Vec<String>,
+    /// First page of the chunk, for paged formats.
+    pub page: Option<u32>,
+    /// The chunk's text.
+    pub text: String,
+}
+
+/// One chunk to index.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    /// What hits show.
+    pub hit: StoredHit,
+    /// Metadata; string, number and boolean values can be filtered on.
+    pub metadata: serde_json::Map<String, serde_json::Value>,
+    /// The chunk's vector.
+    pub vector: Vec<f32>,
+}
+
+/// How to rank.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// BM25 only.
+    Bm25,
+    /// Vector similarity only.
+    Vector,
+    /// Both, fused.
+    Hybrid,
+}
+
+/// One result of a query.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Hit {
+    /// 1-based rank.
+    pub rank: usize,
+    /// The mode's score (BM25, cosine similarity or fused).
+    pub score: f32,
+    /// The chunk and what it shows.
+    #[serde(flatten)]
+    pub stored: StoredHit,
+}

@@ -1,0 +1,343 @@
+//! The BM25 half of the hybrid index: a Tantivy index of chunk text, title and section path
+//! (analysed with an English stemmer and stop words unless configured off), with doc_id, chunk_id,
+//! source, page and metadata indexed exactly for filters and everything a hit shows stored.
+
+use std::path::Path;
+
+use tantivy::collector::{DocSetCollector, TopDocs};
+use tantivy::query::{BooleanQuery, Occur, Query, QueryParser, TermQuery};
+use tantivy::schema::{
+    Field, IndexRecordOption, JsonObjectOptions, STORED, STRING, Schema, TextFieldIndexing,
+    TextOptions, Value,
+};
+use tantivy::tokenizer::{
+    Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer, StopWordFilter, TextAnalyzer,
+};
+use tantivy::{Index, IndexReader, IndexWriter, TantivyDocument, Term};
+
+use super::{Entry, IndexConfig, IndexError, StoredHit};
+
+const ANALYZER: &str = "engine_text";
+const WRITER_MEMORY: usize = 64 * 1024 * 1024;
+
+/// The fields of the text index.
+#[derive(Clone, Copy)]
+struct Fields {
+    chunk_id: Field,
+    doc_id: Field,
+    source: Field,
+    page: Field,
+    point: Field,
+    title: Field,
+    section: Field,
+    text: Field,
+    metadata: Field,
+    payload: Field,
+}
+
+fn schema() -> (Schema, Fields) {
+    let mut builder = Schema::builder();
+    let analysed = TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer(ANALYZER)
+            .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+    );
+    let exact_json = JsonObjectOptions::default().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer("raw")
+            .set_index_option(IndexRecordOption::Basic),
+    );
+    let fields = Fields {
+        chunk_id: builder.add_text_field("chunk_id", STRING),
+        doc_id: builder.add_text_field("doc_id", STRING),
+        source: builder.add_text_field("source", STRING),
+        page: builder.add_text_field("page", STRING),
+        point: builder.add_u64_field("point", tantivy::schema::INDEXED | tantivy::schema::FAST),
+        title: builder.add_text_field("title", analysed.clone()),
+        section: builder.add_text_field("section", analysed.clone()),
+        text: builder.add_text_field("text", analysed),
+        metadata: builder.add_json_field("metadata", exact_json),
+        payload: builder.add_text_field("payload", STORED),
+    };
+    (builder.build(), fields)
+}
+
+fn analyzer(config: &IndexConfig) -> TextAnalyzer {
+    let builder = TextAnalyzer::builder(SimpleTokenizer::default())
+        .filter(RemoveLongFilter::limit(40))
+        .filter(LowerCaser)
+        .dynamic();
+    let builder = match (config.stopwords, StopWordFilter::new(Language::English)) {
+        (true, Some(filter)) => builder.filter_dynamic(filter),
+        _ => builder,
+    };
+    let builder = if config.stemmer {
+        builder.filter_dynamic(Stemmer::new(Language::English))
+    } else {
+        builder
+    };
+    builder.build()
+}
+
+/// The Tantivy index in one folder.
+pub struct TextIndex {
+    index: Index,
+    fields: Fields,
+    reader: IndexReader,
+}
+
+fn failed(what: &str) -> impl Fn(tantivy::TantivyError) -> IndexError + '_ {
+    move |err| IndexError::new(format!("{what}: {err}"))
+}
+
+impl TextIndex {
+    /// Opens the index in `dir`, creating it when empty.
+    pub fn open(dir: &Path, config: &IndexConfig) -> Result<TextIndex, IndexError> {
+        std::fs::create_dir_all(dir)
+            .map_err(|err| IndexError::new(format!("cannot create {}: {err}", dir.display())))?;
+        let (schema, fields) = schema();
+        let directory = tantivy::directory::MmapDirectory::open(dir)
+            .map_err(|err| IndexError::new(err.to_string()))?;
+        let index = Index::open_or_create(directory, schema)
+            .map_err(failed("cannot open the text index"))?;
+        index.tokenizers().register(ANALYZER, analyzer(config));
+        let reader = index
+            .reader()
+            .map_err(failed("cannot read the text index"))?;
+        Ok(TextIndex {
+            index,
+            fields,
+            reader,
+        })
+    }
+
+    /// A writer for a batch of changes.
+    pub fn writer(&self) -> Result<TextWriter, IndexError> {
+        let writer = self
+            .index
+            .writer(WRITER_MEMORY)
+            .map_err(failed("cannot write the text index"))?;
+        Ok(TextWriter {
+            fields: self.fields,
+            reader: self.reader.clone(),
+            writer,
+        })
+    }
+
+    /// Number of live chunks.
+    pub fn len(&self) -> u64 {
+        self.reader.searcher().num_docs()
+    }
+
+    /// Whether no chunk is indexed.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The filter query for `key=value` pairs: doc_id, chunk_id, source, page, or a metadata key.
+    fn filter(&self, filters: &[(String, String)]) -> Option<Box<dyn Query>> {
+        if filters.is_empty() {
+            return None;
+        }
+        let clauses = filters
+            .iter()
+            .map(|(key, value)| {
+                let term = match key.as_str() {
+                    "doc_id" => Term::from_field_text(self.fields.doc_id, value),
+                    "chunk_id" => Term::from_field_text(self.fields.chunk_id, value),
+                    "source" => Term::from_field_text(self.fields.source, value),
+                    "page" => Term::from_field_text(self.fields.page, value),
+                    other => {
+                        let mut term =
+                            Term::from_field_json_path(self.fields.metadata, other, false);
+                        term.append_type_and_str(value);
+                        term
+                    }
+                };
+                let query: Box<dyn Query> =
+                    Box::new(TermQuery::new(term, IndexRecordOption::Basic));
+                (Occur::Must, query)
+            })
+            .collect();
+        Some(Box::new(BooleanQuery::new(clauses)))
+    }
+
+    /// The best `k` chunks for `text` by BM25, as (score, hit).
+    pub fn search(
+        &self,
+        text: &str,
+        k: usize,
+        filters: &[(String, String)],
+        config: &IndexConfig,
+    ) -> Result<Vec<(f32, StoredHit)>, IndexError> {
+        let mut parser = QueryParser::for_index(
+            &self.index,
+            vec![self.fields.text, self.fields.title, self.fields.section],
+        );
+        parser.set_field_boost(self.fields.title, config.title_boost);
+        parser.set_field_boost(self.fields.section, config.section_boost);
+        let (query, _) = parser.parse_query_lenient(&escape_query(text));
+        let query: Box<dyn Query> = match self.filter(filters) {
+            Some(filter) => Box::new(BooleanQuery::new(vec![
+                (Occur::Must, query),
+                (Occur::Must, filter),
+            ])),
+            None => query,
+        };
+        let searcher = self.reader.searcher();
+        let top = searcher
+            .search(&query, &TopDocs::with_limit(k.max(1)).order_by_score())
+            .map_err(failed("search failed"))?;
+        top.into_iter()
+            .map(|(score, address)| {
+                let doc: TantivyDocument =
+                    searcher.doc(address).map_err(failed("cannot read a hit"))?;
+                Ok((score, self.payload(&doc)?))
+            })
+            .collect()
+    }
+
+    /// The HNSW point ids of the chunks that pass `filters` (sorted), or `None` without filters.
+    pub fn allowed_points(
+        &self,
+        filters: &[(String, String)],
+    ) -> Result<Option<Vec<usize>>, IndexError> {
+        let Some(filter) = self.filter(filters) else {
+            return Ok(None);
+        };
+        let searcher = self.reader.searcher();
+        let addresses = searcher
+            .search(&filter, &DocSetCollector)
+            .map_err(failed("filter failed"))?;
+        let mut points = Vec::with_capacity(addresses.len());
+        for address in addresses {
+            let column = searcher
+                .segment_reader(address.segment_ord)
+                .fast_fields()
+                .u64("point")
+                .map_err(failed("point column"))?;
+            if let Some(point) = column.first(address.doc_id) {
+                points.push(point as usize);
+            }
+        }
+        points.sort_unstable();
+        Ok(Some(points))
+    }
+
+    /// The stored hit of the chunk with HNSW point id `point`.
+    pub fn hit_for_point(&self, point: u64) -> Result<Option<StoredHit>, IndexError> {
+        let query = TermQuery::new(
+            Term::from_field_u64(self.fields.point, point),
+            IndexRecordOption::Basic,
+        );
+        let searcher = self.reader.searcher();
+        let top = searcher
+            .search(&query, &TopDocs::with_limit(1).order_by_score())
+            .map_err(failed("lookup failed"))?;
+        match top.first() {
+            Some((_, address)) => {
+                let doc: TantivyDocument = searcher
+                    .doc(*address)
+                    .map_err(failed("cannot read a hit"))?;
+                Ok(Some(self.payload(&doc)?))
+            }
+            None => Ok(None),
+        }
+    }
+
+    fn payload(&self, doc: &TantivyDocument) -> Result<StoredHit, IndexError> {
+        let text = doc
+            .get_first(self.fields.payload)
+            .and_then(|value| value.as_str())
+            .unwrap_or_default();
+        serde_json::from_str(text)
+            .map_err(|err| IndexError::new(format!("damaged stored hit: {err}")))
+    }
+}
+
+/// Keeps a user's words and drops query syntax, so any text is a valid query.
+fn escape_query(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_alphanumeric() || c.is_whitespace() {
+                c
+            } else {
+                ' '
+            }
+        })
+        .collect()
+}
+
+/// A batch of adds and deletes, made visible by [`TextWriter::commit`].
+pub struct TextWriter {
+    fields: Fields,
+    reader: IndexReader,
+    writer: IndexWriter,
+}
+
+impl TextWriter {
+    /// Removes every chunk of a document.
+    pub fn delete_document(&mut self, doc_id: &str) {
+        self.writer
+            .delete_term(Term::from_field_text(self.fields.doc_id, doc_id));
+    }
+
+    /// Adds one chunk under HNSW point id `point`.
+    pub fn add(&mut self, entry: &Entry, point: u64) -> Result<(), IndexError> {
+        let fields = &self.fields;
+        let mut doc = TantivyDocument::new();
+        doc.add_text(fields.chunk_id, &entry.hit.chunk_id);
+        doc.add_text(fields.doc_id, &entry.hit.doc_id);
+        doc.add_text(fields.source, &entry.hit.source);
+        if let Some(page) = entry.hit.page {
+            doc.add_text(fields.page, page.to_string());
+        }
+        doc.add_u64(fields.point, point);
+        if let Some(title) = &entry.hit.title {
+            doc.add_text(fields.title, title);
+        }
+        doc.add_text(fields.section, entry.hit.section.join(" > "));
+        doc.add_text(fields.text, &entry.hit.text);
+        let metadata: serde_json::Map<String, serde_json::Value> = entry
+            .metadata
+            .iter()
+            .filter_map(|(key, value)| match value {
+                serde_json::Value::String(_) => Some((key.clone(), value.clone())),
+                serde_json::Value::Number(_) | serde_json::Value::Bool(_) => {
+                    Some((key.clone(), serde_json::Value::String(value.to_string())))
+                }
+                _ => None,
+            })
+            .collect();
+        doc.add_object(fields.metadata, json_to_tantivy(metadata));
+        let payload =
+            serde_json::to_string(&entry.hit).map_err(|err| IndexError::new(err.to_string()))?;
+        doc.add_text(fields.payload, payload);
+        self.writer
+            .add_document(doc)
+            .map_err(failed("cannot add a chunk"))?;
+        Ok(())
+    }
+
+    /// Makes the batch durable and visible.
+    pub fn commit(mut self) -> Result<(), IndexError> {
+        self.writer.commit().map_err(failed("commit failed"))?;
+        self.writer
+            .wait_merging_threads()
+            .map_err(failed("merge failed"))?;
+        self.reader.reload().map_err(failed("reload failed"))?;
+        Ok(())
+    }
+}
+
+fn json_to_tantivy(
+    map: serde_json::Map<String, serde_json::Value>,
+) -> std::collections::BTreeMap<String, tantivy::schema::OwnedValue> {
+    map.into_iter()
+        .filter_map(|(key, value)| {
+            value
+                .as_str()
+                .map(|text| (key, tantivy::schema::OwnedValue::Str(text.to_owned())))
+        })
+        .collect()
+}

@@ -1,0 +1,272 @@
+//! The vector half of the hybrid index: an hnsw_rs graph (cosine) over every chunk vector, with
+//! tombstones for removed chunks (HNSW cannot delete) filtered at query time and a rebuild once
+//! they pass a threshold. Point ids stay stable across rebuilds, so the text index never changes
+//! because of one.
+
+use std::fs;
+use std::io::{Read, Write};
+use std::path::Path;
+
+use hnsw_rs::api::AnnT;
+use hnsw_rs::prelude::{DistCosine, Hnsw, HnswIo};
+use serde::{Deserialize, Serialize};
+
+use super::{IndexConfig, IndexError};
+
+const MAX_LAYER: usize = 16;
+const BASENAME: &str = "hnsw";
+
+/// What is saved beside the graph.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct VectorMeta {
+    dimensions: usize,
+    points: usize,
+    dead: Vec<usize>,
+    graph: Option<String>,
+}
+
+/// Every vector ever added since the last rebuild, their graph and their tombstones.
+pub struct VectorIndex {
+    dimensions: usize,
+    vectors: Vec<f32>,
+    dead: Vec<bool>,
+    graph: Option<Hnsw<'static, f32, DistCosine>>,
+    m: usize,
+    ef_construction: usize,
+}
+
+fn io_error(what: &str, path: &Path, err: impl std::fmt::Display) -> IndexError {
+    IndexError::new(format!("{what} {}: {err}", path.display()))
+}
+
+impl VectorIndex {
+    /// An empty index for vectors of `dimensions` values.
+    pub fn new(dimensions: usize, config: &IndexConfig) -> VectorIndex {
+        VectorIndex {
+            dimensions,
+            vectors: Vec::new(),
+            dead: Vec::new(),
+            graph: None,
+            m: config.m,
+            ef_construction: config.ef_construction,
+        }
+    }
+
+    /// Length of every vector.
+    pub fn dimensions(&self) -> usize {
+        self.dimensions
+    }
+
+    /// Points ever added (live and dead).
+    pub fn points(&self) -> usize {
+        self.dead.len()
+    }
+
+    /// Live points.
+    pub fn live(&self) -> usize {
+        self.dead.iter().filter(|dead| !**dead).count()
+    }
+
+    /// Share of points that are tombstones.
+    pub fn tombstone_ratio(&self) -> f32 {
+        if self.dead.is_empty() {
+            0.0
+        } else {
+            (self.points() - self.live()) as f32 / self.points() as f32
+        }
+    }
+
+    fn new_graph(&self, capacity: usize) -> Hnsw<'static, f32, DistCosine> {
+        Hnsw::new(
+            self.m.clamp(2, 255),
+            capacity.max(1024),
+            MAX_LAYER,
+            self.ef_construction.max(self.m),
+            DistCosine {},
+        )
+    }
+
+    fn vector(&self, point: usize) -> &[f32] {
+        &self.vectors[point * self.dimensions..(point + 1) * self.dimensions]
+    }
+
+    /// Adds a vector; returns its point id.
+    pub fn insert(&mut self, vector: &[f32]) -> Result<usize, IndexError> {
+        if vector.len() != self.dimensions {
+            return Err(IndexError::new(format!(
+                "a vector has {} dimensions but the index holds {}; rebuild the index after changing the model",
+                vector.len(),
+                self.dimensions
+            )));
+        }
+        let point = self.dead.len();
+        self.vectors.extend_from_slice(vector);
+        self.dead.push(false);
+        if self.graph.is_none() {
+            self.graph = Some(self.new_graph(1024));
+        }
+        if let Some(graph) = &self.graph {
+            graph.insert_slice((vector, point));
+        }
+        Ok(point)
+    }
+
+    /// Marks a point removed.
+    pub fn remove(&mut self, point: usize) {
+        if let Some(dead) = self.dead.get_mut(point) {
+            *dead = true;
+        }
+    }
+
+    /// Rebuilds the graph from the live points (ids unchanged).
+    pub fn rebuild(&mut self) {
+        let live: Vec<(&[f32], usize)> = (0..self.points())
+            .filter(|point| !self.dead[*point])
+            .map(|point| (self.vector(point), point))
+            .collect();
+        let graph = self.new_graph(live.len());
+        graph.parallel_insert_slice(&live);
+        self.graph = Some(graph);
+    }
+
+    /// The `k` nearest live points to `query` as (point, cosine similarity), best first;
+    /// `allowed` (sorted) restricts the candidates.
+    pub fn search(
+        &self,
+        query: &[f32],
+        k: usize,
+        ef_search: usize,
+        allowed: Option<&[usize]>,
+    ) -> Vec<(usize, f32)> {
+        let Some(graph) = &self.graph else {
+            return Vec::new();
+        };
+        if query.len() != self.dimensions {
+            return Vec::new();
+        }
+        let filter = |id: &usize| {
+            !self.dead.get(*id).copied().unwrap_or(true)
+                && allowed.is_none_or(|ids| ids.binary_search(id).is_ok())
+        };
+        graph
+            .search_filter(query, k, ef_search.max(k), Some(&filter))
+            .into_iter()
+            .map(|neighbour| (neighbour.d_id, 1.0 - neighbour.distance))
+            .collect()
+    }
+
+    /// The exact `k` nearest live points (brute force), to measure the graph's recall.
+    pub fn exact_search(
+        &self,
+        query: &[f32],
+        k: usize,
+        allowed: Option<&[usize]>,
+    ) -> Vec<(usize, f32)> {
+        let norm = |v: &[f32]| {
+            v.iter()
+                .map(|x| x * x)
+                .sum::<f32>()
+                .sqrt()
+                .max(f32::MIN_POSITIVE)
+        };
+        let query_norm = norm(query);
+        let mut scored: Vec<(usize, f32)> = (0..self.points())
+            .filter(|point| {
+                !self.dead[*point] && allowed.is_none_or(|ids| ids.binary_search(point).is_ok())
+            })
+            .map(|point| {
+                let vector = self.vector(point);
+                let dot: f32 = vector.iter().zip(query).map(|(a, b)| a * b).sum();
+                (point, dot / (norm(vector) * query_norm))
+            })
+            .collect();
+        scored.sort_by(|a, b| b.1.total_cmp(&a.1));
+        scored.truncate(k);
+        scored
+    }
+
+    /// Writes the vectors, tombstones and graph into `dir`.
+    pub fn save(&self, dir: &Path) -> Result<(), IndexError> {
+        let graph = match &self.graph {
+            Some(graph) if self.live() > 0 => Some(
+                graph
+                    .file_dump(dir, BASENAME)
+                    .map_err(|err| io_error("cannot write the graph in", dir, err))?,
+            ),
+            _ => None,
+        };
+        let meta = VectorMeta {
+            dimensions: self.dimensions,
+            points: self.points(),
+            dead: (0..self.points())
+                .filter(|point| self.dead[*point])
+                .collect(),
+            graph,
+        };
+        let mut bytes = Vec::with_capacity(self.vectors.len() * 4);
+        for value in &self.vectors {
+            bytes.extend_from_slice(&value.to_le_bytes());
+        }
+        let path = dir.join("vectors.f32");
+        fs::File::create(&path)
+            .and_then(|mut file| file.write_all(&bytes).and_then(|()| file.sync_all()))
+            .map_err(|err| io_error("cannot write", &path, err))?;
+        let path = dir.join("vectors.json");
+        let text = serde_json::to_vec(&meta).map_err(|err| IndexError::new(err.to_string()))?;
+        fs::write(&path, text).map_err(|err| io_error("cannot write", &path, err))?;
+        Ok(())
+    }
+
+    /// Reads what [`VectorIndex::save`] wrote.
+    pub fn load(dir: &Path, config: &IndexConfig) -> Result<VectorIndex, IndexError> {
+        let path = dir.join("vectors.json");
+        let meta: VectorMeta = fs::read(&path)
+            .map_err(|err| io_error("cannot read", &path, err))
+            .and_then(|bytes| {
+                serde_json::from_slice(&bytes).map_err(|err| io_error("damaged", &path, err))
+            })?;
+        let path = dir.join("vectors.f32");
+        let mut bytes = Vec::new();
+        fs::File::open(&path)
+            .and_then(|mut file| file.read_to_end(&mut bytes))
+            .map_err(|err| io_error("cannot read", &path, err))?;
+        if bytes.len() != meta.points * meta.dimensions * 4 {
+            return Err(io_error(
+                "damaged",
+                &path,
+                "size does not match the point count",
+            ));
+        }
+        let vectors = bytes
+            .chunks_exact(4)
+            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+            .collect();
+        let mut dead = vec![false; meta.points];
+        for point in meta.dead {
+            if let Some(slot) = dead.get_mut(point) {
+                *slot = true;
+            }
+        }
+        let graph = match &meta.graph {
+            Some(basename) => {
+                // The loaded graph borrows its loader for as long as it lives; the loader is
+                // small and loaded once per open index, so it is kept for the process.
+                let loader: &'static mut HnswIo = Box::leak(Box::new(HnswIo::new(dir, basename)));
+                Some(
+                    loader
+                        .load_hnsw::<f32, DistCosine>()
+                        .map_err(|err| io_error("cannot load the graph in", dir, err))?,
+                )
+            }
+            None => None,
+        };
+        Ok(VectorIndex {
+            dimensions: meta.dimensions,
+            vectors,
+            dead,
+            graph,
+            m: config.m,
+            ef_construction: config.ef_construction,
+        })
+    }
+}
