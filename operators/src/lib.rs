@@ -3,6 +3,7 @@
 
 pub mod chunk;
 pub mod embed;
+pub mod eval;
 pub mod index;
 pub mod model;
 pub mod parse;

@@ -1,0 +1,341 @@
+//! Retrieval evaluation: BEIR-layout queries and qrels, trec_eval-style metrics, documents ranked
+//! by their best chunk, and a paired randomisation test for comparing two systems.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::Path;
+
+use serde::Serialize;
+
+/// Graded judgments: query id → document id → gain (> 0 relevant).
+pub type Qrels = HashMap<String, HashMap<String, f64>>;
+
+/// Why evaluation inputs could not be read.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct EvalError(pub String);
+
+/// Reads `queries.jsonl` (`{"_id", "text"}` per line), in file order.
+pub fn read_queries(path: &Path) -> Result<Vec<(String, String)>, EvalError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|err| EvalError(format!("cannot read {}: {err}", path.display())))?;
+    let mut queries = Vec::new();
+    for (number, line) in text
+        .lines()
+        .enumerate()
+        .filter(|(_, line)| !line.trim().is_empty())
+    {
+        let value: serde_json::Value = serde_json::from_str(line).map_err(|err| {
+            EvalError(format!(
+                "{}:{}: invalid JSON: {err}",
+                path.display(),
+                number + 1
+            ))
+        })?;
+        let id = match &value["_id"] {
+            serde_json::Value::String(id) => id.clone(),
+            serde_json::Value::Number(id) => id.to_string(),
+            _ => {
+                return Err(EvalError(format!(
+                    "{}:{}: no `_id`",
+                    path.display(),
+                    number + 1
+                )));
+            }
+        };
+        let query = value["text"].as_str().unwrap_or_default().to_owned();
+        queries.push((id, query));
+    }
+    Ok(queries)
+}
+
+/// Reads a qrels TSV (`query-id  corpus-id  score`, with or without a header row).
+pub fn read_qrels(path: &Path) -> Result<Qrels, EvalError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|err| EvalError(format!("cannot read {}: {err}", path.display())))?;
+    let mut qrels: Qrels = HashMap::new();
+    for (number, line) in text.lines().enumerate() {
+        let columns: Vec<&str> = line.split('\t').map(str::trim).collect();
+        if columns.len() < 3 {
+            continue;
+        }
+        let Ok(score) = columns[2].parse::<f64>() else {
+            if number == 0 {
+                continue; // header
+            }
+            return Err(EvalError(format!(
+                "{}:{}: score `{}` is not a number",
+                path.display(),
+                number + 1,
+                columns[2]
+            )));
+        };
+        qrels
+            .entry(columns[0].to_owned())
+            .or_default()
+            .insert(columns[1].to_owned(), score);
+    }
+    Ok(qrels)
+}
+
+/// Ranks documents by their best chunk: the first occurrence of each doc_id in a chunk ranking.
+pub fn documents_by_best_chunk<'a>(
+    chunk_doc_ids: impl IntoIterator<Item = &'a str>,
+) -> Vec<String> {
+    let mut seen = HashSet::new();
+    chunk_doc_ids
+        .into_iter()
+        .filter(|doc| seen.insert(*doc))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// nDCG@k with the judgments' gains (trec_eval semantics: DCG = Σ gain_i / log2(i + 1)).
+pub fn ndcg_at(ranking: &[String], judged: &HashMap<String, f64>, k: usize) -> f64 {
+    let dcg: f64 = ranking
+        .iter()
+        .take(k)
+        .enumerate()
+        .map(|(i, doc)| judged.get(doc).copied().unwrap_or(0.0).max(0.0) / ((i + 2) as f64).log2())
+        .sum();
+    let mut ideal: Vec<f64> = judged
+        .values()
+        .copied()
+        .filter(|gain| *gain > 0.0)
+        .collect();
+    ideal.sort_by(|a, b| b.total_cmp(a));
+    let idcg: f64 = ideal
+        .iter()
+        .take(k)
+        .enumerate()
+        .map(|(i, gain)| gain / ((i + 2) as f64).log2())
+        .sum();
+    if idcg > 0.0 { dcg / idcg } else { 0.0 }
+}
+
+fn relevant(judged: &HashMap<String, f64>) -> HashSet<&str> {
+    judged
+        .iter()
+        .filter(|(_, gain)| **gain > 0.0)
+        .map(|(doc, _)| doc.as_str())
+        .collect()
+}
+
+/// Recall@k: the share of relevant documents in the top k.
+pub fn recall_at(ranking: &[String], judged: &HashMap<String, f64>, k: usize) -> f64 {
+    let relevant = relevant(judged);
+    if relevant.is_empty() {
+        return 0.0;
+    }
+    let found = ranking
+        .iter()
+        .take(k)
+        .filter(|doc| relevant.contains(doc.as_str()))
+        .count();
+    found as f64 / relevant.len() as f64
+}
+
+/// Reciprocal rank of the first relevant document within the top k.
+pub fn mrr_at(ranking: &[String], judged: &HashMap<String, f64>, k: usize) -> f64 {
+    let relevant = relevant(judged);
+    ranking
+        .iter()
+        .take(k)
+        .position(|doc| relevant.contains(doc.as_str()))
+        .map_or(0.0, |i| 1.0 / (i + 1) as f64)
+}
+
+/// Average precision over the whole ranking.
+pub fn average_precision(ranking: &[String], judged: &HashMap<String, f64>) -> f64 {
+    let relevant = relevant(judged);
+    if relevant.is_empty() {
+        return 0.0;
+    }
+    let mut hits = 0;
+    let mut sum = 0.0;
+    for (i, doc) in ranking.iter().enumerate() {
+        if relevant.contains(doc.as_str()) {
+            hits += 1;
+            sum += hits as f64 / (i + 1) as f64;
+        }
+    }
+    sum / relevant.len() as f64
+}
+
+/// Per-query metrics of one system.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Scores {
+    /// Metric name → query id → value.
+    pub per_query: BTreeMap<String, BTreeMap<String, f64>>,
+}
+
+/// The metrics every report gives.
+pub const METRICS: [&str; 5] = ["ndcg@10", "recall@10", "recall@100", "mrr@10", "map"];
+
+impl Scores {
+    /// Scores the document rankings of every judged query (unanswered queries score 0).
+    pub fn compute(rankings: &HashMap<String, Vec<String>>, qrels: &Qrels) -> Scores {
+        let mut per_query: BTreeMap<String, BTreeMap<String, f64>> = BTreeMap::new();
+        let empty = Vec::new();
+        for (query, judged) in qrels {
+            if relevant(judged).is_empty() {
+                continue;
+            }
+            let ranking = rankings.get(query).unwrap_or(&empty);
+            let values = [
+                ndcg_at(ranking, judged, 10),
+                recall_at(ranking, judged, 10),
+                recall_at(ranking, judged, 100),
+                mrr_at(ranking, judged, 10),
+                average_precision(ranking, judged),
+            ];
+            for (metric, value) in METRICS.iter().zip(values) {
+                per_query
+                    .entry((*metric).to_owned())
+                    .or_default()
+                    .insert(query.clone(), value);
+            }
+        }
+        Scores { per_query }
+    }
+
+    /// The mean of a metric over the judged queries.
+    pub fn mean(&self, metric: &str) -> f64 {
+        self.per_query
+            .get(metric)
+            .filter(|values| !values.is_empty())
+            .map_or(0.0, |values| {
+                values.values().sum::<f64>() / values.len() as f64
+            })
+    }
+
+    /// Every metric's mean.
+    pub fn means(&self) -> BTreeMap<String, f64> {
+        METRICS
+            .iter()
+            .map(|metric| ((*metric).to_owned(), self.mean(metric)))
+            .collect()
+    }
+}
+
+/// A paired comparison of two systems on one metric.
+#[derive(Debug, Clone, Serialize)]
+pub struct Comparison {
+    /// Mean of B minus mean of A.
+    pub mean_difference: f64,
+    /// Two-sided p-value of the paired randomisation test.
+    pub p_value: f64,
+    /// Queries where B beat A, lost to A, tied.
+    pub wins: usize,
+    /// Queries where B lost.
+    pub losses: usize,
+    /// Queries tied.
+    pub ties: usize,
+    /// Per query: B minus A.
+    pub differences: BTreeMap<String, f64>,
+}
+
+/// Paired randomisation (permutation) test of B against A over the queries both scored:
+/// the share of random sign flips of the per-query differences whose mean is at least as far
+/// from zero as the observed one. Deterministic for a given `trials`.
+pub fn compare(a: &BTreeMap<String, f64>, b: &BTreeMap<String, f64>, trials: usize) -> Comparison {
+    let differences: BTreeMap<String, f64> = a
+        .iter()
+        .filter_map(|(query, va)| b.get(query).map(|vb| (query.clone(), vb - va)))
+        .collect();
+    let values: Vec<f64> = differences.values().copied().collect();
+    let n = values.len().max(1) as f64;
+    let observed = values.iter().sum::<f64>() / n;
+    let mut state: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut extreme = 0usize;
+    for _ in 0..trials {
+        let mut sum = 0.0;
+        for value in &values {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            sum += if state & 1 == 0 { *value } else { -*value };
+        }
+        if (sum / n).abs() >= observed.abs() - 1e-12 {
+            extreme += 1;
+        }
+    }
+    let wins = values.iter().filter(|d| **d > 1e-12).count();
+    let losses = values.iter().filter(|d| **d < -1e-12).count();
+    Comparison {
+        mean_difference: observed,
+        p_value: (extreme + 1) as f64 / (trials + 1) as f64,
+        wins,
+        losses,
+        ties: values.len() - wins - losses,
+        differences,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn judged(pairs: &[(&str, f64)]) -> HashMap<String, f64> {
+        pairs
+            .iter()
+            .map(|(doc, gain)| ((*doc).to_owned(), *gain))
+            .collect()
+    }
+
+    fn ranking(docs: &[&str]) -> Vec<String> {
+        docs.iter().map(|doc| (*doc).to_owned()).collect()
+    }
+
+    #[test]
+    fn ndcg_matches_a_hand_computation() {
+        let judged = judged(&[("a", 3.0), ("b", 1.0), ("c", 2.0)]);
+        assert!((ndcg_at(&ranking(&["a", "c", "b"]), &judged, 10) - 1.0).abs() < 1e-12);
+        let dcg = 1.0 / 2f64.log2() + 3.0 / 3f64.log2();
+        let idcg = 3.0 / 2f64.log2() + 2.0 / 3f64.log2() + 1.0 / 4f64.log2();
+        assert!((ndcg_at(&ranking(&["b", "a", "x"]), &judged, 10) - dcg / idcg).abs() < 1e-12);
+        assert_eq!(ndcg_at(&ranking(&["x"]), &judged, 10), 0.0);
+    }
+
+    #[test]
+    fn recall_mrr_and_map() {
+        let judged = judged(&[("a", 1.0), ("b", 1.0), ("z", 0.0)]);
+        let ranked = ranking(&["x", "a", "y", "b"]);
+        assert_eq!(recall_at(&ranked, &judged, 2), 0.5);
+        assert_eq!(recall_at(&ranked, &judged, 100), 1.0);
+        assert_eq!(mrr_at(&ranked, &judged, 10), 0.5);
+        assert!((average_precision(&ranked, &judged) - (0.5 + 0.5) / 2.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn documents_are_ranked_by_their_best_chunk() {
+        assert_eq!(
+            documents_by_best_chunk(["a", "b", "a", "c", "b"]),
+            ["a", "b", "c"]
+        );
+    }
+
+    #[test]
+    fn the_randomisation_test_separates_real_from_no_difference() {
+        let a: BTreeMap<String, f64> = (0..50).map(|q| (q.to_string(), 0.3)).collect();
+        let better: BTreeMap<String, f64> = (0..50)
+            .map(|q| (q.to_string(), 0.4 + (q % 3) as f64 * 0.01))
+            .collect();
+        let same: BTreeMap<String, f64> = (0..50)
+            .map(|q| (q.to_string(), if q % 2 == 0 { 0.35 } else { 0.25 }))
+            .collect();
+        let real = compare(&a, &better, 2000);
+        assert!(real.p_value < 0.01 && real.wins == 50, "{real:?}");
+        let none = compare(&a, &same, 2000);
+        assert!(none.p_value > 0.5, "{none:?}");
+        assert_eq!((none.wins, none.losses), (25, 25));
+    }
+
+    #[test]
+    fn reads_the_shared_collections() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/eval/ir/cranfield");
+        let queries = read_queries(&root.join("queries.jsonl")).unwrap();
+        let qrels = read_qrels(&root.join("qrels.tsv")).unwrap();
+        assert_eq!(queries.len(), 225);
+        assert_eq!(qrels.values().map(HashMap::len).sum::<usize>(), 1612);
+    }
+}
