@@ -32,6 +32,9 @@ struct DocEntry {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct Generation {
     config: IndexConfig,
+    /// The embedding model's fingerprint the vectors come from.
+    #[serde(default)]
+    model: Option<String>,
     dimensions: Option<usize>,
     docs: BTreeMap<String, DocEntry>,
 }
@@ -110,23 +113,35 @@ pub struct IndexUpdate {
 }
 
 impl IndexUpdate {
-    /// Starts an update of the index in `dir` (created when missing).
-    pub fn begin(dir: &Path, config: &IndexConfig) -> Result<IndexUpdate, IndexError> {
+    /// Starts an update of the index in `dir` (created when missing) with vectors from `model`
+    /// (an embedder fingerprint); a different model than the index holds starts it afresh.
+    pub fn begin(
+        dir: &Path,
+        config: &IndexConfig,
+        model: Option<&str>,
+    ) -> Result<IndexUpdate, IndexError> {
         fs::create_dir_all(dir).map_err(io("cannot create", dir))?;
         let previous = current_generation(dir);
         let mut generation = match &previous {
             Some((_, path)) => read_generation(path)?,
             None => Generation {
                 config: config.clone(),
+                model: model.map(str::to_owned),
                 dimensions: None,
                 docs: BTreeMap::new(),
             },
         };
-        let rebuild_all = generation.config.stemmer != config.stemmer
+        let new_model = model.is_some() && generation.model.as_deref() != model;
+        let rebuild_all = new_model
+            || generation.config.stemmer != config.stemmer
             || generation.config.stopwords != config.stopwords;
         if rebuild_all {
-            // The text analysis changed: everything is indexed again from scratch.
+            // The text analysis or the vectors' model changed: everything is indexed afresh.
             generation.docs.clear();
+            generation.dimensions = None;
+        }
+        if model.is_some() {
+            generation.model = model.map(str::to_owned);
         }
         generation.config = config.clone();
         Ok(IndexUpdate {
@@ -470,7 +485,7 @@ mod tests {
     }
 
     fn build(dir: &Path, docs: &[(&str, &str, Vec<Entry>)]) -> UpdateStats {
-        let mut update = IndexUpdate::begin(dir, &IndexConfig::default()).unwrap();
+        let mut update = IndexUpdate::begin(dir, &IndexConfig::default(), Some("model")).unwrap();
         for (doc_id, key, entries) in docs {
             update.upsert(doc_id, key, entries).unwrap();
         }
@@ -649,7 +664,8 @@ mod tests {
             &[("a", "k1", vec![entry("a", 0, "alpha text", 0)])],
         );
         {
-            let mut update = IndexUpdate::begin(dir.path(), &IndexConfig::default()).unwrap();
+            let mut update =
+                IndexUpdate::begin(dir.path(), &IndexConfig::default(), Some("model")).unwrap();
             update
                 .upsert("b", "k1", &[entry("b", 0, "beta text", 1)])
                 .unwrap();
