@@ -9,6 +9,7 @@ pub mod ops;
 pub mod plan;
 pub mod progress;
 pub mod registry;
+pub mod report;
 pub mod run;
 pub mod runtime;
 pub mod spec;
