@@ -4,9 +4,15 @@ use std::path::PathBuf;
 
 use crate::model::Document;
 
-/// The corpus directory, `shared/corpus` next to the workspace.
+/// The corpus directory: `shared/corpus` in the nearest folder above the workspace that has
+/// one (a clone sits next to `shared/`, a worktree one level deeper).
 pub(crate) fn corpus_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus")
+    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    manifest
+        .ancestors()
+        .map(|dir| dir.join("shared/corpus"))
+        .find(|dir| dir.join("MANIFEST.tsv").exists())
+        .unwrap_or_else(|| manifest.join("../../shared/corpus"))
 }
 
 /// Every `md` document listed in the corpus MANIFEST, loaded. Panics (fails the test) when the

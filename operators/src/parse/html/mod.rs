@@ -1,0 +1,117 @@
+//! HTML: bytes decoded by their declared or detected charset, the page parsed by html5ever
+//! (scraper), furniture dropped (scripts, navigation, headers, footers, sidebars, forms,
+//! hidden parts), the main content chosen by readability-style scoring and rendered as
+//! Markdown; `<title>` and `<meta>` give the metadata.
+
+mod blocks;
+mod charset;
+mod content;
+mod dom;
+
+use scraper::Html;
+
+use super::render::Renderer;
+use super::{ParseError, Parsed};
+use crate::model::{Format, Metadata};
+use dom::element;
+
+/// Share of control characters above which the bytes are not a web page.
+const MAX_CONTROL_SHARE: f64 = 0.05;
+
+/// Parses an HTML page.
+pub(super) fn parse(bytes: &[u8]) -> Result<Parsed, ParseError> {
+    let decoded = charset::decode(bytes);
+    check_text(&decoded.text)?;
+    let html = Html::parse_document(&decoded.text);
+    let page = content::Page::new(html.tree.root());
+    let main = page.main_content();
+    let mut renderer = Renderer::new();
+    renderer.extend(blocks::blocks(&page, &main));
+    let (markdown, elements) = renderer.finish();
+    let mut metadata = metadata(&html);
+    metadata.insert("encoding".into(), decoded.encoding.into());
+    Ok(Parsed {
+        markdown,
+        elements,
+        metadata,
+        warnings: decoded.warning.into_iter().collect(),
+    })
+}
+
+/// Refuses binary data: NUL bytes or many control characters.
+fn check_text(text: &str) -> Result<(), ParseError> {
+    let total = text.chars().count().max(1);
+    let control = text
+        .chars()
+        .filter(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t' | '\x0C'))
+        .count();
+    if let Some(offset) = text.find('\0') {
+        return Err(ParseError::Binary { offset });
+    }
+    if control as f64 / total as f64 > MAX_CONTROL_SHARE {
+        return Err(ParseError::Damaged {
+            format: Format::Html,
+            detail: format!("{control} control characters in {total}: binary data, not a web page"),
+        });
+    }
+    Ok(())
+}
+
+/// Title, author, description, language and the like from `<title>`, `<meta>` and `<html lang>`.
+fn metadata(html: &Html) -> Metadata {
+    let mut metadata = Metadata::new();
+    let mut title = None;
+    let mut og_title = None;
+    for node in html.tree.root().descendants() {
+        let Some(e) = element(&node) else { continue };
+        match e.name() {
+            "html" => {
+                if let Some(lang) = e.attr("lang").map(str::trim).filter(|l| !l.is_empty()) {
+                    metadata.insert("language".into(), lang.into());
+                }
+            }
+            "title" if title.is_none() => {
+                let text: String = node
+                    .descendants()
+                    .filter_map(|n| n.value().as_text().map(|t| t.to_string()))
+                    .collect();
+                title = Some(super::render::one_line(&text)).filter(|t| !t.is_empty());
+            }
+            "meta" => {
+                let key = e
+                    .attr("name")
+                    .or_else(|| e.attr("property"))
+                    .unwrap_or("")
+                    .to_lowercase();
+                let Some(value) = e.attr("content").map(super::render::one_line) else {
+                    continue;
+                };
+                if value.is_empty() {
+                    continue;
+                }
+                let field = match key.as_str() {
+                    "og:title" | "twitter:title" | "dc.title" => {
+                        og_title.get_or_insert(value);
+                        continue;
+                    }
+                    "author" | "article:author" | "dc.creator" => "author",
+                    "description" | "og:description" => "description",
+                    "keywords" => "keywords",
+                    "article:published_time" | "date" | "dc.date" => "published",
+                    "og:site_name" => "site_name",
+                    "generator" => "generator",
+                    _ => continue,
+                };
+                metadata.entry(field).or_insert(value.into());
+            }
+            _ => {}
+        }
+    }
+    if let Some(title) = title.or(og_title) {
+        metadata.insert("title".into(), title.into());
+    }
+    metadata
+}
+
+#[cfg(test)]
+mod tests;
