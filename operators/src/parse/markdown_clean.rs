@@ -127,6 +127,9 @@ mod tests {
             "\\& x\n\ntextafter\n\n"
         );
         assert_eq!(run("> <p>quoted</p>\n"), "> quoted\n");
-        assert_eq!(run("> <p>quoted\n> html</p>\n"), "> <p>quoted\n> html</p>\n");
+        assert_eq!(
+            run("> <p>quoted\n> html</p>\n"),
+            "> <p>quoted\n> html</p>\n"
+        );
     }
 }

@@ -108,7 +108,11 @@ impl Renderer {
                 if text.is_empty() {
                     return;
                 }
-                let md = format!("{} {}", "#".repeat(usize::from(level)), escape_inline(&text));
+                let md = format!(
+                    "{} {}",
+                    "#".repeat(usize::from(level)),
+                    escape_inline(&text)
+                );
                 let element = Element {
                     level: Some(level),
                     ..Element::new(ElementKind::Heading, text, [0, 0])
@@ -155,7 +159,13 @@ impl Renderer {
                 }
                 let md = escape_lines(&text)
                     .lines()
-                    .map(|l| if l.is_empty() { ">".into() } else { format!("> {l}") })
+                    .map(|l| {
+                        if l.is_empty() {
+                            ">".into()
+                        } else {
+                            format!("> {l}")
+                        }
+                    })
                     .collect::<Vec<_>>()
                     .join("\n");
                 self.emit(
@@ -173,7 +183,12 @@ impl Renderer {
                     alt.replace(['[', ']'], ""),
                     src.as_deref().unwrap_or("")
                 );
-                self.emit(Element::new(ElementKind::Image, alt, [0, 0]), &md, false, None);
+                self.emit(
+                    Element::new(ElementKind::Image, alt, [0, 0]),
+                    &md,
+                    false,
+                    None,
+                );
             }
         }
     }
@@ -309,7 +324,10 @@ fn fence_for(text: &str) -> String {
 
 /// Each line of `text` escaped so it stays running text.
 fn escape_lines(text: &str) -> String {
-    text.lines().map(escape_inline).collect::<Vec<_>>().join("\n")
+    text.lines()
+        .map(escape_inline)
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// One line escaped: characters that would start inline markup, HTML or a block construct at
@@ -380,10 +398,7 @@ mod tests {
                 ordered: true,
                 text: "two".into(),
             },
-            Block::Table(vec![
-                vec!["a".into(), "b|c".into()],
-                vec!["1".into()],
-            ]),
+            Block::Table(vec![vec!["a".into(), "b|c".into()], vec!["1".into()]]),
             Block::Code {
                 language: Some("rust".into()),
                 text: "fn x() {}\n".into(),

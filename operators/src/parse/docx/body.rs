@@ -101,12 +101,10 @@ impl Walker {
                 self.open(&name, &e);
                 self.stack.push(name);
             }
-            Event::Empty(e) => {
-                if self.skip == 0 {
-                    let name = local(&e);
-                    self.open(&name, &e);
-                    self.close(&name, cx);
-                }
+            Event::Empty(e) if self.skip == 0 => {
+                let name = local(&e);
+                self.open(&name, &e);
+                self.close(&name, cx);
             }
             Event::End(_) => {
                 if self.skip > 0 {
@@ -360,12 +358,15 @@ mod tests {
             styles: &styles,
             numbering: &numbering,
         };
-        let xml = format!(r#"<w:document xmlns:w="x" xmlns:mc="m"><w:body>{body}</w:body></w:document>"#);
+        let xml =
+            format!(r#"<w:document xmlns:w="x" xmlns:mc="m"><w:body>{body}</w:body></w:document>"#);
         read(&xml, &cx).blocks
     }
 
     fn p(props: &str, text: &str) -> String {
-        format!("<w:p><w:pPr>{props}</w:pPr><w:r><w:t xml:space=\"preserve\">{text}</w:t></w:r></w:p>")
+        format!(
+            "<w:p><w:pPr>{props}</w:pPr><w:r><w:t xml:space=\"preserve\">{text}</w:t></w:r></w:p>"
+        )
     }
 
     #[test]
@@ -382,10 +383,24 @@ mod tests {
         assert_eq!(
             blocks(&body),
             vec![
-                Block::Heading { level: 1, text: "Top".into() },
-                Block::Heading { level: 2, text: "Second".into() },
-                Block::ListItem { depth: 0, ordered: true, text: "first".into() },
-                Block::ListItem { depth: 1, ordered: false, text: "bullet".into() },
+                Block::Heading {
+                    level: 1,
+                    text: "Top".into()
+                },
+                Block::Heading {
+                    level: 2,
+                    text: "Second".into()
+                },
+                Block::ListItem {
+                    depth: 0,
+                    ordered: true,
+                    text: "first".into()
+                },
+                Block::ListItem {
+                    depth: 1,
+                    ordered: false,
+                    text: "bullet".into()
+                },
                 Block::Quote("said".into()),
                 Block::Paragraph("a & b\tc link once".into()),
             ]
@@ -422,7 +437,10 @@ mod tests {
             styles: &styles,
             numbering: &numbering,
         };
-        let read = read("<w:body><w:p><w:r><w:t>kept</w:t></w:r></w:p><w:p></w:x>", &cx);
+        let read = read(
+            "<w:body><w:p><w:r><w:t>kept</w:t></w:r></w:p><w:p></w:x>",
+            &cx,
+        );
         assert_eq!(read.blocks, vec![Block::Paragraph("kept".into())]);
         assert!(read.warning.is_some());
     }

@@ -36,10 +36,7 @@ pub(super) fn parse(bytes: &[u8]) -> Result<Parsed, ParseError> {
     if main.blocks.is_empty() && main.warning.is_some() {
         return Err(ParseError::Damaged {
             format: Format::Docx,
-            detail: format!(
-                "word/document.xml: {}",
-                main.warning.unwrap_or_default()
-            ),
+            detail: format!("word/document.xml: {}", main.warning.unwrap_or_default()),
         });
     }
     warnings.extend(main.warning.map(|w| format!("word/document.xml: {w}")));

@@ -63,9 +63,7 @@ impl Converter<'_, '_> {
             self.inline.push_str(&text);
             return;
         }
-        if matches!(name, "ul" | "ol" | "div" | "section" | "dl")
-            && self.is_link_cluster(&node)
-        {
+        if matches!(name, "ul" | "ol" | "div" | "section" | "dl") && self.is_link_cluster(&node) {
             return;
         }
         match name {
@@ -126,11 +124,20 @@ impl Converter<'_, '_> {
         }
     }
 
-    /// Whether a container is mostly links (navigation, related articles, share bars).
+    /// Whether a container is mostly links (navigation, related articles, share bars). As in
+    /// readability, a list is judged by its class alone, other containers by link density.
     fn is_link_cluster(&self, node: &NodeRef<'_>) -> bool {
+        let Some(e) = element(node) else { return false };
         let facts = self.page.facts(node);
-        let weight = element(node).map_or(0.0, class_weight);
-        facts.text > 0 && (facts.link_density() > 0.5 && weight < 25.0 || weight < 0.0 && facts.link_density() > 0.2)
+        let weight = class_weight(e);
+        let density = facts.link_density();
+        if facts.text == 0 {
+            return false;
+        }
+        if matches!(e.name(), "ul" | "ol") {
+            return weight < 0.0 && density > 0.2;
+        }
+        (weight < 25.0 && density > 0.5) || (weight < 0.0 && density > 0.2)
     }
 
     /// Image blocks for the `<img>` elements at or under `node`.
@@ -317,11 +324,7 @@ impl Converter<'_, '_> {
                 _ => {}
             }
         }
-        if raw {
-            out
-        } else {
-            out.replace('\u{a0}', " ")
-        }
+        if raw { out } else { out.replace('\u{a0}', " ") }
     }
 }
 

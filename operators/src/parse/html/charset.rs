@@ -103,7 +103,10 @@ fn declared(bytes: &[u8]) -> Option<&'static Encoding> {
             let rest = rest.trim_ascii_start();
             if let Some(value) = rest.strip_prefix(b"=") {
                 let value = value.trim_ascii_start();
-                let value = value.strip_prefix(b"\"").or_else(|| value.strip_prefix(b"'")).unwrap_or(value);
+                let value = value
+                    .strip_prefix(b"\"")
+                    .or_else(|| value.strip_prefix(b"'"))
+                    .unwrap_or(value);
                 let label_end = value
                     .iter()
                     .position(|&b| matches!(b, b'"' | b'\'' | b';' | b' ' | b'/' | b'>'))
@@ -141,7 +144,10 @@ mod tests {
         let mut utf16 = vec![0xFF, 0xFE];
         utf16.extend("<p>ü</p>".encode_utf16().flat_map(u16::to_le_bytes));
         assert_eq!(decode(&utf16).text, "<p>ü</p>");
-        let no_bom: Vec<u8> = "<html><p>hello</p></html>".encode_utf16().flat_map(u16::to_be_bytes).collect();
+        let no_bom: Vec<u8> = "<html><p>hello</p></html>"
+            .encode_utf16()
+            .flat_map(u16::to_be_bytes)
+            .collect();
         assert_eq!(decode(&no_bom).text, "<html><p>hello</p></html>");
     }
 

@@ -76,8 +76,8 @@ impl<'a> Page<'a> {
                             f.text += c.text;
                             f.link_text += c.link_text;
                             f.commas += c.commas;
-                            f.has_block |= c.has_block
-                                || element(&child).is_some_and(|e| is_block(e.name()));
+                            f.has_block |=
+                                c.has_block || element(&child).is_some_and(|e| is_block(e.name()));
                         }
                     }
                     if element(node).is_some_and(|e| e.name() == "a") {
@@ -110,6 +110,7 @@ impl<'a> Page<'a> {
         let Some(top) = self.top_candidate(&scores) else {
             return vec![body];
         };
+        let top = climb(top, &scores);
         // A <main> or role="main" around the winner is the author's own statement.
         let mut up = Some(top);
         while let Some(node) = up {
@@ -118,24 +119,45 @@ impl<'a> Page<'a> {
             }
             up = node.parent();
         }
-        self.with_siblings(top, &scores)
+        let chosen = self.with_siblings(top, &scores);
+        // Too little text for an article: the page is not an article (a datasheet, a form
+        // letter); everything that is not furniture is its content.
+        let chosen_text: usize = chosen.iter().map(|n| self.facts(n).text).sum();
+        let body_text = self.facts(&body).text;
+        if chosen_text < 500 && chosen_text * 4 < body_text {
+            return vec![body];
+        }
+        chosen
     }
 
-    /// Readability's content scores of the ancestors of text blocks.
+    /// Readability's content scores of the ancestors of text blocks. A data table counts
+    /// as one block (its cells do not score), so a section of tables and prose stays one.
     fn score(&self, body: NodeRef<'a>) -> HashMap<NodeId, (f64, NodeRef<'a>)> {
         let mut scores: HashMap<NodeId, (f64, NodeRef<'a>)> = HashMap::new();
+        let mut data_tables = std::collections::HashSet::new();
         for node in body.descendants() {
             let Some(e) = element(&node) else { continue };
             if !self.facts.contains_key(&node.id()) {
                 continue;
             }
+            let in_data_table = node.ancestors().any(|a| data_tables.contains(&a.id()));
+            if in_data_table {
+                continue;
+            }
             let facts = self.facts(&node);
-            let scored = matches!(e.name(), "p" | "pre" | "td" | "section" | "h2" | "h3" | "h4" | "h5" | "h6")
-                || (matches!(e.name(), "div" | "dd" | "li" | "span" | "font") && !facts.has_block);
+            let scored = match e.name() {
+                "table" if self.is_data_table(node) => {
+                    data_tables.insert(node.id());
+                    true
+                }
+                "p" | "pre" | "td" | "section" | "h2" | "h3" | "h4" | "h5" | "h6" => true,
+                "div" | "dd" | "li" | "span" | "font" => !facts.has_block,
+                _ => false,
+            };
             if !scored || facts.text < 25 {
                 continue;
             }
-            let score = 1.0 + facts.commas as f64 + (facts.text / 100).min(3) as f64;
+            let score = 1.0 + facts.commas.min(30) as f64 + (facts.text / 100).min(3) as f64;
             let mut ancestor = node.parent();
             let mut level = 0usize;
             while let Some(a) = ancestor {
@@ -159,6 +181,18 @@ impl<'a> Page<'a> {
             *score *= 1.0 - self.facts(node).link_density();
         }
         scores
+    }
+
+    /// A table of data rather than layout: no nested tables, headings or very long cells.
+    fn is_data_table(&self, table: NodeRef<'_>) -> bool {
+        table
+            .descendants()
+            .skip(1)
+            .all(|n| match element(&n).map(|e| e.name()) {
+                Some("table" | "h1" | "h2" | "h3" | "h4" | "h5" | "h6") => false,
+                Some("td" | "th") => self.facts(&n).text < 1000,
+                _ => true,
+            })
     }
 
     /// The best-scoring candidate, lifted to a common ancestor when several strong candidates
@@ -235,6 +269,40 @@ impl<'a> Page<'a> {
         }
         out
     }
+}
+
+/// Readability's climb: when a parent scores higher than the winner it takes over (content
+/// lurks in its other children); a winner that is an only child gives way to its parent.
+fn climb<'a>(top: NodeRef<'a>, scores: &HashMap<NodeId, (f64, NodeRef<'a>)>) -> NodeRef<'a> {
+    let is_body = |n: &NodeRef<'_>| element(n).is_none_or(|e| matches!(e.name(), "body" | "html"));
+    let mut top = top;
+    let mut last = scores.get(&top.id()).map_or(0.0, |s| s.0);
+    let threshold = last / 3.0;
+    let mut parent = top.parent();
+    while let Some(p) = parent {
+        if is_body(&p) {
+            break;
+        }
+        if let Some(&(score, _)) = scores.get(&p.id()) {
+            if score < threshold {
+                break;
+            }
+            if score > last {
+                top = p;
+                break;
+            }
+            last = score;
+        }
+        parent = p.parent();
+    }
+    while let Some(p) = top.parent() {
+        let elements = p.children().filter(|c| element(c).is_some()).count();
+        if is_body(&p) || elements != 1 {
+            break;
+        }
+        top = p;
+    }
+    top
 }
 
 /// Readability's starting score of a candidate, by tag and class weight.

@@ -9,31 +9,113 @@ pub(super) type NodeRef<'a> = ego_tree::NodeRef<'a, Node>;
 
 /// Elements whose content is never text of the page.
 const NEVER_CONTENT: &[&str] = &[
-    "script", "style", "noscript", "template", "nav", "aside", "form", "button", "input",
-    "select", "textarea", "iframe", "svg", "canvas", "dialog", "menu", "object", "embed", "head",
-    "title", "meta", "link", "map", "audio", "video", "math",
+    "script", "style", "noscript", "template", "nav", "aside", "form", "button", "input", "select",
+    "textarea", "iframe", "svg", "canvas", "dialog", "menu", "object", "embed", "head", "title",
+    "meta", "link", "map", "audio", "video", "math",
 ];
 
 /// Block-level elements: they break inline text.
 const BLOCKS: &[&str] = &[
-    "address", "article", "aside", "blockquote", "body", "center", "dd", "details", "dialog", "dir",
-    "div", "dl", "dt", "fieldset", "figcaption", "figure", "footer", "form", "h1", "h2", "h3", "h4",
-    "h5", "h6", "header", "hgroup", "hr", "li", "main", "nav", "ol", "p", "pre", "section",
-    "summary", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "ul", "caption", "html",
+    "address",
+    "article",
+    "aside",
+    "blockquote",
+    "body",
+    "center",
+    "dd",
+    "details",
+    "dialog",
+    "dir",
+    "div",
+    "dl",
+    "dt",
+    "fieldset",
+    "figcaption",
+    "figure",
+    "footer",
+    "form",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "header",
+    "hgroup",
+    "hr",
+    "li",
+    "main",
+    "nav",
+    "ol",
+    "p",
+    "pre",
+    "section",
+    "summary",
+    "table",
+    "tbody",
+    "td",
+    "tfoot",
+    "th",
+    "thead",
+    "tr",
+    "ul",
+    "caption",
+    "html",
 ];
 
 /// ARIA roles of page furniture.
 const FURNITURE_ROLES: &[&str] = &[
-    "navigation", "banner", "contentinfo", "complementary", "search", "menu", "menubar", "dialog",
-    "alert", "alertdialog", "tablist",
+    "navigation",
+    "banner",
+    "contentinfo",
+    "complementary",
+    "search",
+    "menu",
+    "menubar",
+    "dialog",
+    "alert",
+    "alertdialog",
+    "tablist",
 ];
 
 const UNLIKELY: &[&str] = &[
-    "-ad-", "ai2html", "banner", "breadcrumb", "combx", "comment", "community", "cover-wrap",
-    "disqus", "extra", "footer", "gdpr", "header", "legends", "menu", "related", "remark",
-    "replies", "rss", "shoutbox", "sidebar", "skyscraper", "social", "sponsor", "supplemental",
-    "ad-break", "agegate", "pagination", "pager", "popup", "yom-remote", "navbar", "navheader",
-    "navfooter", "skip-link", "share", "cookie",
+    "-ad-",
+    "ai2html",
+    "banner",
+    "breadcrumb",
+    "combx",
+    "comment",
+    "community",
+    "cover-wrap",
+    "disqus",
+    "extra",
+    "footer",
+    "gdpr",
+    "header",
+    "legends",
+    "menu",
+    "related",
+    "remark",
+    "replies",
+    "rss",
+    "shoutbox",
+    "sidebar",
+    "skyscraper",
+    "social",
+    "sponsor",
+    "supplemental",
+    "ad-break",
+    "agegate",
+    "pagination",
+    "pager",
+    "popup",
+    "yom-remote",
+    "navbar",
+    "navheader",
+    "navfooter",
+    "skip-link",
+    "share",
+    "cookie",
 ];
 
 const MAYBE: &[&str] = &[
@@ -41,9 +123,32 @@ const MAYBE: &[&str] = &[
 ];
 
 const NEGATIVE: &[&str] = &[
-    "-ad-", "hidden", "banner", "combx", "comment", "com-", "contact", "footer", "gdpr",
-    "masthead", "media", "meta", "outbrain", "promo", "related", "scroll", "share", "shoutbox",
-    "sidebar", "skyscraper", "sponsor", "shopping", "tags", "widget", "byline", "author",
+    "-ad-",
+    "hidden",
+    "banner",
+    "combx",
+    "comment",
+    "com-",
+    "contact",
+    "footer",
+    "gdpr",
+    "masthead",
+    "media",
+    "meta",
+    "outbrain",
+    "promo",
+    "related",
+    "scroll",
+    "share",
+    "shoutbox",
+    "sidebar",
+    "skyscraper",
+    "sponsor",
+    "shopping",
+    "tags",
+    "widget",
+    "byline",
+    "author",
 ];
 
 const POSITIVE: &[&str] = &[
@@ -100,15 +205,25 @@ pub(super) fn is_dropped(e: &Element, in_article: bool) -> bool {
     if name == "footer" || (name == "header" && !in_article) {
         return true;
     }
-    if e
-        .attr("role")
+    if e.attr("role")
         .is_some_and(|r| FURNITURE_ROLES.contains(&r.trim().to_lowercase().as_str()))
     {
         return true;
     }
     if matches!(
         name,
-        "body" | "html" | "a" | "main" | "article" | "table" | "tbody" | "tr" | "td" | "th" | "pre" | "code"
+        "body"
+            | "html"
+            | "a"
+            | "main"
+            | "article"
+            | "table"
+            | "tbody"
+            | "tr"
+            | "td"
+            | "th"
+            | "pre"
+            | "code"
     ) {
         return false;
     }

@@ -30,7 +30,9 @@ const PAGE: &str = r#"<!DOCTYPE html>
 fn main_content_with_structure() {
     let parsed = parse(PAGE.as_bytes()).unwrap();
     let md = &parsed.markdown;
-    for gone in ["Home", "Nav one", "Sidebar", "footer", "nope", "color", "Hidden"] {
+    for gone in [
+        "Home", "Nav one", "Sidebar", "footer", "nope", "color", "Hidden",
+    ] {
         assert!(!md.contains(gone), "{gone} in {md}");
     }
     let got: Vec<(ElementKind, &str)> = parsed
