@@ -108,11 +108,13 @@ impl Renderer {
                 if text.is_empty() {
                     return;
                 }
-                let md = format!(
-                    "{} {}",
-                    "#".repeat(usize::from(level)),
-                    escape_inline(&text)
-                );
+                let mut escaped = escape_inline(&text);
+                // A trailing `#` run would read as the heading's closing sequence.
+                if escaped.ends_with('#') {
+                    let at = escaped.trim_end_matches('#').len();
+                    escaped.insert(at, '\\');
+                }
+                let md = format!("{} {escaped}", "#".repeat(usize::from(level)));
                 let element = Element {
                     level: Some(level),
                     ..Element::new(ElementKind::Heading, text, [0, 0])
@@ -198,10 +200,15 @@ impl Renderer {
         if text.is_empty() {
             return;
         }
-        let depth_index = usize::try_from(depth).unwrap_or(usize::MAX).min(16);
         if !self.in_list {
             self.counters.clear();
         }
+        // A level may only open one below the previous item (deeper indentation would turn
+        // the item into code); skipped levels are closed up.
+        let depth_index = usize::try_from(depth)
+            .unwrap_or(usize::MAX)
+            .min(16)
+            .min(self.counters.len());
         self.counters.truncate(depth_index + 1);
         while self.counters.len() <= depth_index {
             self.counters.push(0);
@@ -455,6 +462,28 @@ mod tests {
             "# not a heading 1. not a list - nor this <b>no html</b>"
         );
         assert_eq!(parsed.elements[2].depth, Some(1));
+    }
+
+    #[test]
+    fn skipped_list_levels_and_closing_hashes() {
+        let item = |depth: u32| Block::ListItem {
+            depth,
+            ordered: false,
+            text: format!("d{depth}"),
+        };
+        let (md, els) = render(vec![
+            item(2),
+            item(3),
+            Block::Heading {
+                level: 2,
+                text: "Using C#".into(),
+            },
+        ]);
+        assert_eq!(md, "- d2\n    - d3\n\n## Using C\\#\n");
+        assert_eq!(els[0].depth, Some(0));
+        assert_eq!(els[1].depth, Some(1));
+        let parsed = super::super::markdown::parse(md);
+        assert_eq!(parsed.elements[2].text, "Using C#");
     }
 
     #[test]

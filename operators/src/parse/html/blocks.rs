@@ -71,6 +71,8 @@ impl Converter<'_, '_> {
                 self.flush();
                 let level = name[1..].parse().unwrap_or(1);
                 let text = self.text(node, false);
+                // Permalink marks some generators append to headings.
+                let text = text.trim_end_matches(['¶', '§', ' ', '\n']).to_string();
                 self.blocks.push(Block::Heading { level, text });
             }
             "p" | "dt" | "figcaption" | "caption" | "summary" => {
@@ -212,10 +214,8 @@ impl Converter<'_, '_> {
 
     fn table(&mut self, node: NodeRef<'_>, depth: usize) {
         let rows = self.rows(node);
-        let layout = rows.iter().flatten().any(|cell| {
-            let facts = self.page.facts(cell);
-            facts.has_block && facts.text > 200
-        }) || (rows.len() <= 1 && rows.iter().flatten().count() <= 1);
+        let layout = !self.page.is_data_table(node)
+            || (rows.len() <= 1 && rows.iter().flatten().count() <= 1);
         if layout {
             for cell in rows.iter().flatten() {
                 for child in cell.children() {

@@ -184,7 +184,7 @@ impl<'a> Page<'a> {
     }
 
     /// A table of data rather than layout: no nested tables, headings or very long cells.
-    fn is_data_table(&self, table: NodeRef<'_>) -> bool {
+    pub(super) fn is_data_table(&self, table: NodeRef<'_>) -> bool {
         table
             .descendants()
             .skip(1)

@@ -63,6 +63,15 @@ const BLOCKS: &[&str] = &[
     "html",
 ];
 
+/// Classes of permalink anchors that documentation generators put beside headings.
+const PERMALINKS: &[&str] = &[
+    "headerlink",
+    "anchorjs",
+    "hash-link",
+    "header-anchor",
+    "anchor-link",
+];
+
 /// ARIA roles of page furniture.
 const FURNITURE_ROLES: &[&str] = &[
     "navigation",
@@ -207,6 +216,12 @@ pub(super) fn is_dropped(e: &Element, in_article: bool) -> bool {
     }
     if e.attr("role")
         .is_some_and(|r| FURNITURE_ROLES.contains(&r.trim().to_lowercase().as_str()))
+    {
+        return true;
+    }
+    if name == "a"
+        && e.attr("class")
+            .is_some_and(|class| PERMALINKS.iter().any(|p| class.contains(p)))
     {
         return true;
     }
