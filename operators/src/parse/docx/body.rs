@@ -23,6 +23,8 @@ struct Para {
     num_id: Option<String>,
     ilvl: Option<u32>,
     text: String,
+    /// Alt texts of the pictures anchored in the paragraph.
+    images: Vec<String>,
 }
 
 /// A table cell being read: its paragraphs' text and how it merges.
@@ -204,6 +206,14 @@ impl Walker {
                     self.push_text(c.encode_utf8(&mut [0; 4]));
                 }
             }
+            "docPr" => {
+                let alt = attr(e, "descr")
+                    .or_else(|| attr(e, "title"))
+                    .filter(|a| !a.trim().is_empty());
+                if let (Some(p), Some(alt)) = (self.paras.last_mut(), alt) {
+                    p.images.push(alt);
+                }
+            }
             "footnoteReference" | "endnoteReference" => {
                 if let Some(id) = attr(e, "id") {
                     let prefix = if name == "endnoteReference" { "e" } else { "" };
@@ -261,7 +271,16 @@ impl Walker {
             }
             return;
         }
+        let images: Vec<Block> = para
+            .images
+            .iter()
+            .map(|alt| Block::Image {
+                alt: alt.clone(),
+                src: None,
+            })
+            .collect();
         if text.is_empty() {
+            self.blocks.extend(images);
             return;
         }
         if let Some(outer) = self.paras.last_mut() {
@@ -271,6 +290,7 @@ impl Walker {
             return;
         }
         self.blocks.push(classify(para, text, cx));
+        self.blocks.extend(images);
     }
 
     fn finish_table(&mut self, table: Table) {
@@ -426,6 +446,18 @@ mod tests {
                 vec!["wide".into(), "".into(), "tall".into()],
                 vec!["a".into(), "b".into(), "".into()],
             ])]
+        );
+    }
+
+    #[test]
+    fn pictures_become_images_with_alt_text() {
+        let body = r#"<w:p><w:r><w:drawing><wp:inline xmlns:wp="w"><wp:docPr id="1" name="Picture 1" descr="A red bicycle"/></wp:inline></w:drawing></w:r></w:p>"#;
+        assert_eq!(
+            blocks(body),
+            vec![Block::Image {
+                alt: "A red bicycle".into(),
+                src: None
+            }]
         );
     }
 

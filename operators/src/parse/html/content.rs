@@ -10,6 +10,10 @@ use scraper::Node;
 
 use super::dom::{NodeRef, class_weight, element, is_block, is_dropped, is_main};
 
+/// The note recorded when a page has no article-like block.
+const WHOLE_PAGE: &str =
+    "no article-like block found; the whole page less navigation is the content";
+
 /// Per-node facts computed once, bottom-up.
 #[derive(Default, Clone, Copy)]
 pub(super) struct Facts {
@@ -99,8 +103,9 @@ impl<'a> Page<'a> {
         self.facts.get(&node.id()).copied().unwrap_or_default()
     }
 
-    /// The nodes that make up the main content, in document order.
-    pub(super) fn main_content(&self) -> Vec<NodeRef<'a>> {
+    /// The nodes that make up the main content, in document order, and a note when no
+    /// article was found and the whole page (less furniture) is taken.
+    pub(super) fn main_content(&self) -> (Vec<NodeRef<'a>>, Option<String>) {
         let body = self
             .root
             .descendants()
@@ -108,14 +113,14 @@ impl<'a> Page<'a> {
             .unwrap_or(self.root);
         let scores = self.score(body);
         let Some(top) = self.top_candidate(&scores) else {
-            return vec![body];
+            return (vec![body], Some(WHOLE_PAGE.into()));
         };
         let top = climb(top, &scores);
         // A <main> or role="main" around the winner is the author's own statement.
         let mut up = Some(top);
         while let Some(node) = up {
             if element(&node).is_some_and(is_main) {
-                return vec![node];
+                return (vec![node], None);
             }
             up = node.parent();
         }
@@ -125,9 +130,9 @@ impl<'a> Page<'a> {
         let chosen_text: usize = chosen.iter().map(|n| self.facts(n).text).sum();
         let body_text = self.facts(&body).text;
         if chosen_text < 500 && chosen_text * 4 < body_text {
-            return vec![body];
+            return (vec![body], Some(WHOLE_PAGE.into()));
         }
-        chosen
+        (chosen, None)
     }
 
     /// Readability's content scores of the ancestors of text blocks. A data table counts
@@ -140,14 +145,14 @@ impl<'a> Page<'a> {
             if !self.facts.contains_key(&node.id()) {
                 continue;
             }
-            let in_data_table = node.ancestors().any(|a| data_tables.contains(&a.id()));
-            if in_data_table {
+            if data_tables.contains(&node.id()) {
                 continue;
             }
             let facts = self.facts(&node);
             let scored = match e.name() {
                 "table" if self.is_data_table(node) => {
-                    data_tables.insert(node.id());
+                    // Its cells and paragraphs do not score on their own.
+                    data_tables.extend(node.descendants().skip(1).map(|n| n.id()));
                     true
                 }
                 "p" | "pre" | "td" | "section" | "h2" | "h3" | "h4" | "h5" | "h6" => true,
@@ -212,15 +217,16 @@ impl<'a> Page<'a> {
             .map(|(_, n)| *n)
             .collect();
         if strong.len() >= 2 {
+            let ancestors: Vec<std::collections::HashSet<NodeId>> = strong
+                .iter()
+                .map(|n| n.ancestors().map(|a| a.id()).collect())
+                .collect();
             let mut parent = top.parent();
             while let Some(p) = parent {
                 if element(&p).is_some_and(|e| e.name() == "body") {
                     break;
                 }
-                let containing = strong
-                    .iter()
-                    .filter(|n| n.ancestors().any(|a| a.id() == p.id()))
-                    .count();
+                let containing = ancestors.iter().filter(|set| set.contains(&p.id())).count();
                 if containing >= 2 {
                     return Some(p);
                 }

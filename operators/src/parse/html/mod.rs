@@ -18,13 +18,19 @@ use dom::element;
 /// Share of control characters above which the bytes are not a web page.
 const MAX_CONTROL_SHARE: f64 = 0.05;
 
+/// Deepest nesting of container elements accepted. html5ever's tree building (like the HTML
+/// standard's algorithm) checks scopes along the open-element stack, so hostile nesting costs
+/// quadratic time; browsers cap the depth at a few hundred, real pages stay far below this.
+const MAX_NESTING: usize = 4096;
+
 /// Parses an HTML page.
 pub(super) fn parse(bytes: &[u8]) -> Result<Parsed, ParseError> {
     let decoded = charset::decode(bytes);
     check_text(&decoded.text)?;
+    check_nesting(&decoded.text)?;
     let html = Html::parse_document(&decoded.text);
     let page = content::Page::new(html.tree.root());
-    let main = page.main_content();
+    let (main, note) = page.main_content();
     let mut renderer = Renderer::new();
     renderer.extend(blocks::blocks(&page, &main));
     let (markdown, elements) = renderer.finish();
@@ -34,7 +40,7 @@ pub(super) fn parse(bytes: &[u8]) -> Result<Parsed, ParseError> {
         markdown,
         elements,
         metadata,
-        warnings: decoded.warning.into_iter().collect(),
+        warnings: decoded.warning.into_iter().chain(note).collect(),
     })
 }
 
@@ -53,6 +59,47 @@ fn check_text(text: &str) -> Result<(), ParseError> {
             format: Format::Html,
             detail: format!("{control} control characters in {total}: binary data, not a web page"),
         });
+    }
+    Ok(())
+}
+
+/// Refuses pages whose `<div>`, `<section>`, `<article>`, `<blockquote>` or `<table>`
+/// elements (which real pages always close) nest deeper than [`MAX_NESTING`].
+fn check_nesting(text: &str) -> Result<(), ParseError> {
+    const NAMES: [&[u8]; 5] = [b"div", b"section", b"article", b"blockquote", b"table"];
+    let bytes = text.as_bytes();
+    let mut depth = 0usize;
+    let mut at = 0;
+    while let Some(lt) = bytes
+        .get(at..)
+        .and_then(|rest| rest.iter().position(|&b| b == b'<'))
+    {
+        let tag = &bytes[at + lt + 1..];
+        let (closing, name) = match tag.strip_prefix(b"/") {
+            Some(name) => (true, name),
+            None => (false, tag),
+        };
+        let matched = NAMES.iter().any(|n| {
+            name.len() > n.len()
+                && name[..n.len()].eq_ignore_ascii_case(n)
+                && !name[n.len()].is_ascii_alphanumeric()
+        });
+        if matched {
+            if closing {
+                depth = depth.saturating_sub(1);
+            } else {
+                depth += 1;
+                if depth > MAX_NESTING {
+                    return Err(ParseError::TooLarge {
+                        detail: format!(
+                            "html elements nest more than {MAX_NESTING} deep (at byte {}); such a page is hostile or broken",
+                            at + lt
+                        ),
+                    });
+                }
+            }
+        }
+        at += lt + 1;
     }
     Ok(())
 }

@@ -83,9 +83,14 @@ fn pages_without_article_fall_back_to_the_densest_block() {
 #[test]
 fn binary_and_hostile_input() {
     assert!(parse(b"\x01\x02\x03\x04\x05\x06\x07\x08garbage").is_err());
-    let deep = "<div>".repeat(20_000) + "deep text" + &"</div>".repeat(20_000);
+    let deep = "<div>".repeat(2_000) + "deep text" + &"</div>".repeat(2_000);
     let parsed = parse(deep.as_bytes()).unwrap();
     assert!(parsed.markdown.contains("deep text"));
+    let hostile = "<DIV class=x>".repeat(5_000) + "deep text";
+    let err = parse(hostile.as_bytes()).unwrap_err();
+    assert!(matches!(err, ParseError::TooLarge { .. }), "{err}");
+    let closed = "<div></div>".repeat(10_000);
+    assert!(parse(closed.as_bytes()).is_ok());
     assert!(parse(b"").unwrap().elements.is_empty());
 }
 
@@ -94,4 +99,19 @@ fn cp1252_without_declaration() {
     let parsed = parse(b"<html><body><p>Caf\xE9 \x93quoted\x94</p></body></html>").unwrap();
     assert!(parsed.markdown.contains("Café \u{201C}quoted\u{201D}"));
     assert_eq!(parsed.metadata["encoding"], "windows-1252");
+}
+
+#[test]
+fn deep_pages_with_many_candidates_stay_fast() {
+    let paragraph = "<p>Text, with commas, enough of them, to score as a paragraph here.</p>";
+    let mut page = String::new();
+    for _ in 0..2_000 {
+        page.push_str("<div>");
+        page.push_str(paragraph);
+    }
+    page.push_str(&"</div>".repeat(2_000));
+    let started = std::time::Instant::now();
+    let parsed = parse(page.as_bytes()).unwrap();
+    assert!(parsed.markdown.contains("Text, with commas"));
+    assert!(started.elapsed().as_secs() < 20, "{:?}", started.elapsed());
 }
