@@ -1,4 +1,4 @@
-//! The `engine` command line: run, validate, graph, schema.
+//! The `engine` command line: run, validate, graph, schema, parse.
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -90,6 +90,17 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Parse one file and print the result (exit 1 with the error on stderr when it cannot be parsed).
+    Parse {
+        /// The file to parse.
+        file: PathBuf,
+        /// Output: the Markdown rendering, or the parsed document as JSON (as sink.jsonl writes it).
+        #[arg(long, value_enum, default_value_t = ParseOutput::Markdown)]
+        format: ParseOutput,
+        /// Parse as this format instead of detecting it.
+        #[arg(long = "as", value_name = "FORMAT")]
+        as_format: Option<String>,
+    },
 }
 
 /// Which store to read: given directly, through a pipeline file, or `.engine` here.
@@ -148,6 +159,12 @@ impl StoreArgs {
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
+enum ParseOutput {
+    Markdown,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
 enum GraphFormat {
     Dot,
     Mermaid,
@@ -181,6 +198,11 @@ pub fn main() -> i32 {
             keep_runs,
             json,
         } => gc(&pipeline, keep_runs, json),
+        Command::Parse {
+            file,
+            format,
+            as_format,
+        } => parse_file(&file, format, as_format.as_deref()),
     }
 }
 
@@ -293,6 +315,60 @@ fn gc(path: &Path, keep_runs: usize, json: bool) -> i32 {
         }
         Err(err) => {
             eprintln!("error: {err:#}");
+            1
+        }
+    }
+}
+
+
+/// Largest file `engine parse` reads, as `source.files` does by default.
+const PARSE_MAX_BYTES: u64 = 256 << 20;
+
+/// `engine parse FILE`: prints one file's Markdown or JSON; errors go to stderr with exit 1.
+fn parse_file(path: &Path, output: ParseOutput, as_format: Option<&str>) -> i32 {
+    use std::io::Read;
+
+    let config = match as_format {
+        None => operators::parse::ParseConfig::default(),
+        Some(name) => match serde_json::from_value(serde_json::json!({ "format": name })) {
+            Ok(config) => config,
+            Err(_) => {
+                eprintln!(
+                    "error: unknown format `{name}`; use one of text, markdown, html, pdf, docx"
+                );
+                return EXIT_INVALID;
+            }
+        },
+    };
+    let mut bytes = Vec::new();
+    let read = std::fs::File::open(path)
+        .and_then(|file| file.take(PARSE_MAX_BYTES + 1).read_to_end(&mut bytes));
+    if let Err(error) = read {
+        eprintln!("error: {}: {error}", path.display());
+        return 1;
+    }
+    if bytes.len() as u64 > PARSE_MAX_BYTES {
+        eprintln!(
+            "error: {}: larger than {PARSE_MAX_BYTES} bytes",
+            path.display()
+        );
+        return 1;
+    }
+    let name = path.display().to_string();
+    let doc = operators::model::Document::new(name.clone(), name, bytes);
+    match operators::parse::parse(&doc, &config) {
+        Ok(parsed) => {
+            match output {
+                ParseOutput::Markdown => print!("{}", parsed.markdown),
+                ParseOutput::Json => println!(
+                    "{}",
+                    serde_json::to_string(&parsed).expect("a parsed document serializes")
+                ),
+            }
+            0
+        }
+        Err(error) => {
+            eprintln!("error: {}: {error}", path.display());
             1
         }
     }

@@ -6,21 +6,21 @@
 
 use pulldown_cmark::{CodeBlockKind, Event, Options, Parser, Tag, TagEnd};
 
-use super::{Parsed, front_matter, html_strip};
+use super::render::{Sections, table_text};
+use super::{Parsed, front_matter, html_strip, markdown_clean};
 use crate::model::{Element, ElementKind};
 
 /// Parses Markdown `source` (front matter included) into its rendering and elements.
 pub(super) fn parse(source: String) -> Parsed {
     let (metadata, body_start) = front_matter::split(&source);
-    let markdown = match source.get(body_start..) {
-        Some(body) if body_start > 0 => body.to_string(),
-        _ => source,
-    };
+    let body = source.get(body_start..).unwrap_or(&source);
+    let markdown = markdown_clean::clean(body, options());
     let elements = Walker::new(&markdown).run();
     Parsed {
         markdown,
         elements,
         metadata,
+        warnings: Vec::new(),
     }
 }
 
@@ -100,8 +100,8 @@ struct Walker<'a> {
     stack: Vec<Frame>,
     /// Elements in start order; `None` for reserved blocks that turned out empty.
     slots: Vec<Option<Element>>,
-    /// Headings in force: (level, text), outermost first.
-    headings: Vec<(u8, String)>,
+    /// Headings in force.
+    sections: Sections,
     /// How many images the current inline position is inside.
     image_depth: usize,
 }
@@ -112,7 +112,7 @@ impl<'a> Walker<'a> {
             markdown,
             stack: Vec::new(),
             slots: Vec::new(),
-            headings: Vec::new(),
+            sections: Sections::default(),
             image_depth: 0,
         }
     }
@@ -346,24 +346,17 @@ impl<'a> Walker<'a> {
 
     /// Builds a heading element and updates the headings in force.
     fn heading(&mut self, level: u8, text: String, span: [usize; 2]) -> Option<Element> {
-        while self.headings.last().is_some_and(|(l, _)| *l >= level) {
-            self.headings.pop();
-        }
-        if text.is_empty() {
-            return None;
-        }
-        let element = Element {
+        let section = self.sections.enter(level, &text);
+        (!text.is_empty()).then(|| Element {
             level: Some(level),
-            section: self.section(),
-            ..Element::new(ElementKind::Heading, text.clone(), span)
-        };
-        self.headings.push((level, text));
-        Some(element)
+            section,
+            ..Element::new(ElementKind::Heading, text, span)
+        })
     }
 
     /// Texts of the headings in force, outermost first.
     fn section(&self) -> Vec<String> {
-        self.headings.iter().map(|(_, t)| t.clone()).collect()
+        self.sections.path()
     }
 
     /// Appends an absorbed block's text to the enclosing block, one block per line.
@@ -391,14 +384,6 @@ fn language(info: &str) -> Option<String> {
         .next()
         .unwrap_or("");
     (!word.is_empty()).then(|| word.to_string())
-}
-
-/// Table text: cells joined with " | ", rows with newlines.
-fn table_text(rows: &[Vec<String>]) -> String {
-    rows.iter()
-        .map(|row| row.join(" | "))
-        .collect::<Vec<_>>()
-        .join("\n")
 }
 
 /// `start..end` narrowed to exclude surrounding whitespace (clamped to `text`).

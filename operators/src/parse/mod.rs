@@ -6,11 +6,16 @@
 
 mod decode;
 mod detect;
+mod docx;
 mod front_matter;
+mod html;
 mod html_strip;
 mod markdown;
+mod markdown_clean;
 #[cfg(test)]
 mod proptests;
+pub(crate) mod render;
+mod stats;
 mod text;
 
 #[cfg(test)]
@@ -36,7 +41,7 @@ pub struct ParseConfig {
 pub enum ParseError {
     /// The format is known but this build has no parser for it.
     #[error(
-        "{} documents are not supported yet by this build; only markdown and text are",
+        "{} documents are not supported yet by this build; markdown, text, html and docx are",
         .format.name()
     )]
     Unsupported {
@@ -72,6 +77,29 @@ pub enum ParseError {
         /// Byte offset of the first invalid code unit.
         offset: usize,
     },
+    /// The file is damaged or is not what its name or format says.
+    #[error("damaged or invalid {} document: {detail}", .format.name())]
+    Damaged {
+        /// The format it was parsed as.
+        format: Format,
+        /// What is wrong, and where.
+        detail: String,
+    },
+    /// The document is encrypted (password-protected).
+    #[error(
+        "the {} document is encrypted (password-protected); save an unprotected copy to parse it",
+        .format.name()
+    )]
+    Encrypted {
+        /// The format it was parsed as.
+        format: Format,
+    },
+    /// Decompressing or reading the document would exceed the parser's limits.
+    #[error("{detail}")]
+    TooLarge {
+        /// What exceeded which limit.
+        detail: String,
+    },
 }
 
 /// Phrase for [`ParseError::UnknownFormat`] naming the extension, if any.
@@ -84,6 +112,7 @@ fn describe_extension(extension: Option<&str>) -> String {
 
 /// What a format parser found: the Markdown rendering, its elements and metadata from the
 /// content itself.
+#[derive(Debug)]
 pub(crate) struct Parsed {
     /// Markdown rendering; element spans index it.
     pub markdown: String,
@@ -91,6 +120,8 @@ pub(crate) struct Parsed {
     pub elements: Vec<Element>,
     /// Metadata found in the content (e.g. front matter).
     pub metadata: Metadata,
+    /// Problems the parser recovered from; they end up in metadata `parse_warnings`.
+    pub warnings: Vec<String>,
 }
 
 /// Parses one document.
@@ -102,18 +133,27 @@ pub fn parse(doc: &Document, config: &ParseConfig) -> Result<ParsedDocument, Par
     let format = detect_format(doc, config).ok_or_else(|| ParseError::UnknownFormat {
         extension: detect::extension_of(doc),
     })?;
+    let started = std::time::Instant::now();
     let parsed = match format {
         Format::Markdown => markdown::parse(decode::decode(&doc.bytes)?),
         Format::Text => text::parse(decode::decode(&doc.bytes)?),
-        Format::Html | Format::Pdf | Format::Docx => {
+        Format::Html => html::parse(&doc.bytes)?,
+        Format::Docx => docx::parse(&doc.bytes)?,
+        Format::Pdf => {
             return Err(ParseError::Unsupported { format });
         }
     };
-    Ok(assemble(doc, format, parsed))
+    Ok(assemble(doc, format, parsed, started))
 }
 
-/// Builds the [`ParsedDocument`] from a format parser's result.
-fn assemble(doc: &Document, format: Format, parsed: Parsed) -> ParsedDocument {
+/// Builds the [`ParsedDocument`] from a format parser's result, adding `parse_stats` and
+/// `parse_warnings` to its metadata.
+fn assemble(
+    doc: &Document,
+    format: Format,
+    parsed: Parsed,
+    started: std::time::Instant,
+) -> ParsedDocument {
     let title = doc
         .title
         .clone()
@@ -130,6 +170,11 @@ fn assemble(doc: &Document, format: Format, parsed: Parsed) -> ParsedDocument {
     for (key, value) in parsed.metadata {
         metadata.entry(key).or_insert(value);
     }
+    metadata.insert(
+        "parse_stats".into(),
+        stats::stats(&parsed.markdown, &parsed.elements, started.elapsed()),
+    );
+    metadata.insert("parse_warnings".into(), parsed.warnings.into());
     ParsedDocument {
         doc_id: doc.doc_id.clone(),
         source: doc.source.clone(),
@@ -160,13 +205,21 @@ mod tests {
 
     #[test]
     fn unsupported_formats_name_themselves() {
-        for (name, format) in [("a.html", "html"), ("a.pdf", "pdf"), ("a.docx", "docx")] {
-            let err = parse(&doc(name, b"whatever"), &ParseConfig::default()).unwrap_err();
-            assert!(matches!(err, ParseError::Unsupported { .. }));
-            let msg = err.to_string();
-            assert!(msg.starts_with(format), "{msg}");
-            assert!(msg.contains("only markdown and text"), "{msg}");
-        }
+        let err = parse(&doc("a.pdf", b"whatever"), &ParseConfig::default()).unwrap_err();
+        assert!(matches!(err, ParseError::Unsupported { .. }));
+        let msg = err.to_string();
+        assert!(msg.starts_with("pdf"), "{msg}");
+    }
+
+    #[test]
+    fn stats_and_warnings_are_recorded() {
+        let parsed = parse(&doc("a.md", b"# T\n\ntext\n"), &ParseConfig::default()).unwrap();
+        let stats = &parsed.metadata["parse_stats"];
+        assert_eq!(stats["elements"]["heading"], 1);
+        assert_eq!(stats["elements"]["paragraph"], 1);
+        assert_eq!(stats["chars"], 10);
+        assert!(stats["ms"].is_number());
+        assert_eq!(parsed.metadata["parse_warnings"], serde_json::json!([]));
     }
 
     #[test]

@@ -12,6 +12,7 @@ pub(super) fn parse(text: String) -> Parsed {
         markdown: text,
         elements,
         metadata: Metadata::new(),
+        warnings: Vec::new(),
     }
 }
 

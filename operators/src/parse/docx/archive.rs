@@ -1,0 +1,147 @@
+//! Reading parts of a DOCX zip with bounded decompression: a cap per entry, a cap for the
+//! whole document and a refusal of absurd compression ratios (zip bombs).
+
+use std::io::{Cursor, Read};
+
+use zip::ZipArchive;
+use zip::result::ZipError;
+
+use super::super::ParseError;
+use crate::model::Format;
+
+/// Most bytes one part may decompress to.
+const MAX_ENTRY: u64 = 64 << 20;
+/// Most bytes all parts read from one document may decompress to.
+const MAX_TOTAL: u64 = 256 << 20;
+/// Largest accepted ratio of decompressed to compressed size, for parts above 1 MiB.
+const MAX_RATIO: u64 = 200;
+
+/// An open DOCX package with a decompression budget.
+pub(super) struct Archive<'a> {
+    zip: ZipArchive<Cursor<&'a [u8]>>,
+    /// Bytes that may still be decompressed.
+    budget: u64,
+}
+
+impl<'a> Archive<'a> {
+    /// Opens the package; encrypted (OLE) files and broken zips are clear errors.
+    pub(super) fn open(bytes: &'a [u8]) -> Result<Self, ParseError> {
+        if bytes.starts_with(b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1") {
+            return Err(ParseError::Encrypted {
+                format: Format::Docx,
+            });
+        }
+        if bytes.is_empty() {
+            return Err(damaged("the file is empty"));
+        }
+        let zip = ZipArchive::new(Cursor::new(bytes))
+            .map_err(|e| damaged(&format!("not a readable zip package ({e})")))?;
+        Ok(Archive {
+            zip,
+            budget: MAX_TOTAL,
+        })
+    }
+
+    /// The text of part `name`, or `None` when the package has no such part.
+    pub(super) fn read(&mut self, name: &str) -> Result<Option<String>, ParseError> {
+        let mut file = match self.zip.by_name(name) {
+            Ok(file) => file,
+            Err(ZipError::FileNotFound) => return Ok(None),
+            Err(e) => return Err(damaged(&format!("part {name}: {e}"))),
+        };
+        if file.encrypted() {
+            return Err(ParseError::Encrypted {
+                format: Format::Docx,
+            });
+        }
+        let declared = file.size();
+        let compressed = file.compressed_size().max(1);
+        if declared > (1 << 20) && declared / compressed > MAX_RATIO {
+            return Err(too_large(name, "compression ratio", declared / compressed));
+        }
+        let limit = MAX_ENTRY.min(self.budget);
+        if declared > limit {
+            return Err(too_large(name, "declared size", declared));
+        }
+        let mut bytes = Vec::with_capacity(usize::try_from(declared.min(1 << 20)).unwrap_or(0));
+        (&mut file)
+            .take(limit + 1)
+            .read_to_end(&mut bytes)
+            .map_err(|e| damaged(&format!("part {name}: {e}")))?;
+        let read = bytes.len() as u64;
+        if read > limit {
+            return Err(too_large(name, "decompressed size", read));
+        }
+        self.budget = self.budget.saturating_sub(read);
+        Ok(Some(xml_text(bytes)))
+    }
+}
+
+/// XML bytes as text: UTF-16 by its byte order mark, otherwise UTF-8 (lossy).
+fn xml_text(bytes: Vec<u8>) -> String {
+    if let Some((encoding, _)) = encoding_rs::Encoding::for_bom(&bytes) {
+        let (text, _) = encoding.decode_with_bom_removal(&bytes);
+        return text.into_owned();
+    }
+    String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
+/// A damaged-DOCX error with `detail`.
+pub(super) fn damaged(detail: &str) -> ParseError {
+    ParseError::Damaged {
+        format: Format::Docx,
+        detail: detail.to_string(),
+    }
+}
+
+fn too_large(name: &str, what: &str, value: u64) -> ParseError {
+    ParseError::TooLarge {
+        detail: format!("docx part {name}: {what} {value} is beyond the limits (a zip bomb?)"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn zip_with(entries: &[(&str, &[u8])]) -> Vec<u8> {
+        let mut buf = Cursor::new(Vec::new());
+        {
+            let mut w = zip::ZipWriter::new(&mut buf);
+            let options = zip::write::SimpleFileOptions::default()
+                .compression_method(zip::CompressionMethod::Deflated);
+            for (name, data) in entries {
+                w.start_file(*name, options).unwrap();
+                w.write_all(data).unwrap();
+            }
+            w.finish().unwrap();
+        }
+        buf.into_inner()
+    }
+
+    #[test]
+    fn reads_parts_and_reports_missing_ones() {
+        let bytes = zip_with(&[("a.xml", b"<a/>")]);
+        let mut archive = Archive::open(&bytes).unwrap();
+        assert_eq!(archive.read("a.xml").unwrap().as_deref(), Some("<a/>"));
+        assert_eq!(archive.read("b.xml").unwrap(), None);
+    }
+
+    #[test]
+    fn refuses_bombs_and_broken_packages() {
+        let zeros = vec![b' '; 8 << 20];
+        let bytes = zip_with(&[("big.xml", &zeros)]);
+        let mut archive = Archive::open(&bytes).unwrap();
+        let err = archive.read("big.xml").unwrap_err();
+        assert!(matches!(err, ParseError::TooLarge { .. }), "{err}");
+        assert!(matches!(
+            Archive::open(b"PK\x03\x04garbage"),
+            Err(ParseError::Damaged { .. })
+        ));
+        assert!(matches!(
+            Archive::open(b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1rest"),
+            Err(ParseError::Encrypted { .. })
+        ));
+    }
+}

@@ -1,0 +1,479 @@
+//! `word/document.xml` (and the notes parts): paragraphs and tables in reading order, turned
+//! into [`Block`]s by their styles, outline levels and numbering.
+
+use quick_xml::Reader;
+use quick_xml::events::{BytesStart, Event};
+
+use super::numbering::Numbering;
+use super::styles::Styles;
+use super::xml::{attr, local, resolve};
+use crate::parse::render::Block;
+
+/// What the body reader needs to classify paragraphs.
+pub(super) struct Context<'a> {
+    pub styles: &'a Styles,
+    pub numbering: &'a Numbering,
+}
+
+/// A paragraph being read.
+#[derive(Default)]
+struct Para {
+    style: Option<String>,
+    outline: Option<u8>,
+    num_id: Option<String>,
+    ilvl: Option<u32>,
+    text: String,
+    /// Alt texts of the pictures anchored in the paragraph.
+    images: Vec<String>,
+}
+
+/// A table cell being read: its paragraphs' text and how it merges.
+#[derive(Default)]
+struct Cell {
+    lines: Vec<String>,
+    span: usize,
+    continues: bool,
+}
+
+/// A table being read.
+#[derive(Default)]
+struct Table {
+    rows: Vec<Vec<String>>,
+    row: Vec<String>,
+    cell: Option<Cell>,
+}
+
+/// The result of reading one part: its blocks and any problem met on the way.
+pub(super) struct Read {
+    pub blocks: Vec<Block>,
+    pub warning: Option<String>,
+}
+
+/// Reads the paragraphs and tables of a WordprocessingML part in order.
+pub(super) fn read(xml: &str, cx: &Context<'_>) -> Read {
+    let mut reader = Reader::from_str(xml);
+    let mut walker = Walker::default();
+    let mut warning = None;
+    loop {
+        match reader.read_event() {
+            Ok(Event::Eof) => break,
+            Ok(event) => walker.event(event, cx),
+            Err(e) => {
+                warning = Some(format!(
+                    "malformed XML at byte {}: {e}; text after it is lost",
+                    reader.buffer_position()
+                ));
+                break;
+            }
+        }
+    }
+    walker.finish(cx);
+    Read {
+        blocks: walker.blocks,
+        warning,
+    }
+}
+
+#[derive(Default)]
+struct Walker {
+    blocks: Vec<Block>,
+    /// Local names of the open elements.
+    stack: Vec<String>,
+    paras: Vec<Para>,
+    tables: Vec<Table>,
+    /// Inside `w:t` (text to keep).
+    in_text: bool,
+    /// Depth of a skipped subtree (mc:Fallback, deleted runs), 0 when not skipping.
+    skip: usize,
+}
+
+impl Walker {
+    fn event(&mut self, event: Event<'_>, cx: &Context<'_>) {
+        match event {
+            Event::Start(e) => {
+                if self.skip > 0 {
+                    self.skip += 1;
+                    return;
+                }
+                let name = local(&e);
+                if matches!(name.as_str(), "Fallback" | "del" | "instrText") {
+                    self.skip = 1;
+                    return;
+                }
+                self.open(&name, &e);
+                self.stack.push(name);
+            }
+            Event::Empty(e) if self.skip == 0 => {
+                let name = local(&e);
+                self.open(&name, &e);
+                self.close(&name, cx);
+            }
+            Event::End(_) => {
+                if self.skip > 0 {
+                    self.skip -= 1;
+                    return;
+                }
+                if let Some(name) = self.stack.pop() {
+                    self.close(&name, cx);
+                }
+            }
+            Event::Text(t) if self.in_text && self.skip == 0 => {
+                let text = t.xml10_content();
+                self.push_text(&text);
+            }
+            Event::CData(t) if self.in_text && self.skip == 0 => {
+                let text = t.into_inner().into_owned();
+                self.push_text(&text);
+            }
+            Event::GeneralRef(r) if self.in_text && self.skip == 0 => {
+                if let Some(c) = resolve(&r) {
+                    self.push_text(c.encode_utf8(&mut [0; 4]));
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn parent(&self) -> Option<&str> {
+        self.stack.last().map(String::as_str)
+    }
+
+    fn in_props(&self) -> bool {
+        self.stack
+            .iter()
+            .any(|n| matches!(n.as_str(), "pPr" | "rPr" | "tblPr" | "sectPr"))
+    }
+
+    fn push_text(&mut self, text: &str) {
+        if let Some(para) = self.paras.last_mut() {
+            para.text.push_str(text);
+        }
+    }
+
+    fn open(&mut self, name: &str, e: &BytesStart<'_>) {
+        let val = || attr(e, "val");
+        match name {
+            "p" => self.paras.push(Para::default()),
+            "t" => self.in_text = true,
+            "tbl" => self.tables.push(Table::default()),
+            "tc" => {
+                if let Some(table) = self.tables.last_mut() {
+                    table.cell = Some(Cell {
+                        span: 1,
+                        ..Cell::default()
+                    });
+                }
+            }
+            "gridSpan" => {
+                if let Some(cell) = self.tables.last_mut().and_then(|t| t.cell.as_mut()) {
+                    cell.span = val().and_then(|v| v.parse().ok()).unwrap_or(1).clamp(1, 64);
+                }
+            }
+            "vMerge" => {
+                if let Some(cell) = self.tables.last_mut().and_then(|t| t.cell.as_mut()) {
+                    cell.continues = val().is_none_or(|v| v == "continue");
+                }
+            }
+            "pStyle" => {
+                if let Some(p) = self.paras.last_mut() {
+                    p.style = val();
+                }
+            }
+            "outlineLvl" => {
+                if let Some(p) = self.paras.last_mut() {
+                    p.outline = val().and_then(|v| v.parse().ok());
+                }
+            }
+            "numId" => {
+                if let Some(p) = self.paras.last_mut() {
+                    p.num_id = val();
+                }
+            }
+            "ilvl" => {
+                if let Some(p) = self.paras.last_mut() {
+                    p.ilvl = val().and_then(|v| v.parse().ok());
+                }
+            }
+            "tab" if self.parent() == Some("r") => self.push_text("\t"),
+            "br" | "cr" if self.parent() == Some("r") => self.push_text("\n"),
+            "noBreakHyphen" if !self.in_props() => self.push_text("-"),
+            "sym" if !self.in_props() => {
+                let c = attr(e, "char")
+                    .and_then(|hex| u32::from_str_radix(&hex, 16).ok())
+                    .and_then(char::from_u32)
+                    .filter(|c| !('\u{E000}'..='\u{F8FF}').contains(c));
+                if let Some(c) = c {
+                    self.push_text(c.encode_utf8(&mut [0; 4]));
+                }
+            }
+            "docPr" => {
+                let alt = attr(e, "descr")
+                    .or_else(|| attr(e, "title"))
+                    .filter(|a| !a.trim().is_empty());
+                if let (Some(p), Some(alt)) = (self.paras.last_mut(), alt) {
+                    p.images.push(alt);
+                }
+            }
+            "footnoteReference" | "endnoteReference" => {
+                if let Some(id) = attr(e, "id") {
+                    let prefix = if name == "endnoteReference" { "e" } else { "" };
+                    self.push_text(&format!("[{prefix}{id}]"));
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn close(&mut self, name: &str, cx: &Context<'_>) {
+        match name {
+            "t" => self.in_text = false,
+            "p" => {
+                if let Some(para) = self.paras.pop() {
+                    self.finish_para(para, cx);
+                }
+            }
+            "tc" => {
+                if let Some(table) = self.tables.last_mut()
+                    && let Some(cell) = table.cell.take()
+                {
+                    let text = if cell.continues {
+                        String::new()
+                    } else {
+                        cell.lines.join("\n")
+                    };
+                    table.row.push(text);
+                    for _ in 1..cell.span {
+                        table.row.push(String::new());
+                    }
+                }
+            }
+            "tr" => {
+                if let Some(table) = self.tables.last_mut() {
+                    let row = std::mem::take(&mut table.row);
+                    table.rows.push(row);
+                }
+            }
+            "tbl" => {
+                if let Some(table) = self.tables.pop() {
+                    self.finish_table(table);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// A paragraph ends: its text goes to the enclosing cell or paragraph, or becomes a block.
+    fn finish_para(&mut self, para: Para, cx: &Context<'_>) {
+        let text = para.text.trim().to_string();
+        if let Some(cell) = self.tables.last_mut().and_then(|t| t.cell.as_mut()) {
+            if !text.is_empty() {
+                cell.lines.push(text);
+            }
+            return;
+        }
+        let images: Vec<Block> = para
+            .images
+            .iter()
+            .map(|alt| Block::Image {
+                alt: alt.clone(),
+                src: None,
+            })
+            .collect();
+        if text.is_empty() {
+            self.blocks.extend(images);
+            return;
+        }
+        if let Some(outer) = self.paras.last_mut() {
+            // A text box inside a paragraph: its text joins the outer paragraph.
+            outer.text.push('\n');
+            outer.text.push_str(&text);
+            return;
+        }
+        self.blocks.push(classify(para, text, cx));
+        self.blocks.extend(images);
+    }
+
+    fn finish_table(&mut self, table: Table) {
+        let mut rows = table.rows;
+        if !table.row.is_empty() {
+            rows.push(table.row);
+        }
+        if let Some(cell) = self.tables.last_mut().and_then(|t| t.cell.as_mut()) {
+            // A nested table flattens into its cell, a row per line.
+            for row in &rows {
+                let line = row
+                    .iter()
+                    .filter(|c| !c.is_empty())
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                if !line.is_empty() {
+                    cell.lines.push(line);
+                }
+            }
+            return;
+        }
+        if !rows.is_empty() {
+            self.blocks.push(Block::Table(rows));
+        }
+    }
+
+    fn finish(&mut self, cx: &Context<'_>) {
+        while let Some(para) = self.paras.pop() {
+            self.finish_para(para, cx);
+        }
+        while let Some(table) = self.tables.pop() {
+            self.finish_table(table);
+        }
+    }
+}
+
+/// The block a body paragraph is: heading, list item, quote or paragraph.
+fn classify(para: Para, text: String, cx: &Context<'_>) -> Block {
+    let style = para.style.as_deref();
+    let level = para
+        .outline
+        .filter(|&l| l < 9)
+        .map(|l| l.saturating_add(1).min(6))
+        .or_else(|| style.and_then(|s| cx.styles.heading_level(s)));
+    if let Some(level) = level {
+        return Block::Heading { level, text };
+    }
+    let from_style = style.and_then(|s| cx.styles.numbering(s));
+    let num_id = para
+        .num_id
+        .clone()
+        .or_else(|| from_style.as_ref().map(|(n, _)| n.clone()));
+    if let Some(num_id) = num_id.filter(|n| n != "0") {
+        let depth = para
+            .ilvl
+            .or_else(|| from_style.and_then(|(_, l)| l))
+            .unwrap_or(0)
+            .min(8);
+        return Block::ListItem {
+            depth,
+            ordered: cx.numbering.ordered(&num_id, depth),
+            text,
+        };
+    }
+    let name = style.map(|s| cx.styles.name(s)).unwrap_or_default();
+    if name.contains("quote") {
+        return Block::Quote(text);
+    }
+    Block::Paragraph(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn blocks(body: &str) -> Vec<Block> {
+        let styles = Styles::parse(
+            r#"<w:styles xmlns:w="x"><w:style w:styleId="Quote"><w:name w:val="Quote"/></w:style></w:styles>"#,
+        );
+        let numbering = Numbering::parse(
+            r#"<w:numbering xmlns:w="x"><w:abstractNum w:abstractNumId="0"><w:lvl w:ilvl="0"><w:numFmt w:val="decimal"/></w:lvl></w:abstractNum><w:num w:numId="1"><w:abstractNumId w:val="0"/></w:num></w:numbering>"#,
+        );
+        let cx = Context {
+            styles: &styles,
+            numbering: &numbering,
+        };
+        let xml =
+            format!(r#"<w:document xmlns:w="x" xmlns:mc="m"><w:body>{body}</w:body></w:document>"#);
+        read(&xml, &cx).blocks
+    }
+
+    fn p(props: &str, text: &str) -> String {
+        format!(
+            "<w:p><w:pPr>{props}</w:pPr><w:r><w:t xml:space=\"preserve\">{text}</w:t></w:r></w:p>"
+        )
+    }
+
+    #[test]
+    fn headings_lists_quotes_and_runs() {
+        let body = [
+            p(r#"<w:pStyle w:val="Heading1"/>"#, "Top"),
+            p(r#"<w:outlineLvl w:val="1"/>"#, "Second"),
+            p(r#"<w:numPr><w:ilvl w:val="0"/><w:numId w:val="1"/></w:numPr>"#, "first"),
+            p(r#"<w:numPr><w:ilvl w:val="1"/><w:numId w:val="2"/></w:numPr>"#, "bullet"),
+            p(r#"<w:pStyle w:val="Quote"/>"#, "said"),
+            r#"<w:p><w:r><w:t>a &amp; b</w:t><w:tab/><w:t>c</w:t></w:r><w:hyperlink><w:r><w:t> link</w:t></w:r></w:hyperlink><w:del><w:r><w:delText>gone</w:delText></w:r></w:del><w:r><w:instrText>HYPERLINK x</w:instrText></w:r><mc:AlternateContent><mc:Choice><w:r><w:t> once</w:t></w:r></mc:Choice><mc:Fallback><w:r><w:t> twice</w:t></w:r></mc:Fallback></mc:AlternateContent></w:p>"#.to_string(),
+        ]
+        .concat();
+        assert_eq!(
+            blocks(&body),
+            vec![
+                Block::Heading {
+                    level: 1,
+                    text: "Top".into()
+                },
+                Block::Heading {
+                    level: 2,
+                    text: "Second".into()
+                },
+                Block::ListItem {
+                    depth: 0,
+                    ordered: true,
+                    text: "first".into()
+                },
+                Block::ListItem {
+                    depth: 1,
+                    ordered: false,
+                    text: "bullet".into()
+                },
+                Block::Quote("said".into()),
+                Block::Paragraph("a & b\tc link once".into()),
+            ]
+        );
+    }
+
+    #[test]
+    fn tables_merge_cells_once() {
+        let cell = |props: &str, text: &str| {
+            format!("<w:tc><w:tcPr>{props}</w:tcPr>{}</w:tc>", p("", text))
+        };
+        let body = format!(
+            "<w:tbl><w:tr>{}{}</w:tr><w:tr>{}{}{}</w:tr></w:tbl>",
+            cell(r#"<w:gridSpan w:val="2"/>"#, "wide"),
+            cell(r#"<w:vMerge w:val="restart"/>"#, "tall"),
+            cell("", "a"),
+            cell("", "b"),
+            cell("<w:vMerge/>", "ignored"),
+        );
+        assert_eq!(
+            blocks(&body),
+            vec![Block::Table(vec![
+                vec!["wide".into(), "".into(), "tall".into()],
+                vec!["a".into(), "b".into(), "".into()],
+            ])]
+        );
+    }
+
+    #[test]
+    fn pictures_become_images_with_alt_text() {
+        let body = r#"<w:p><w:r><w:drawing><wp:inline xmlns:wp="w"><wp:docPr id="1" name="Picture 1" descr="A red bicycle"/></wp:inline></w:drawing></w:r></w:p>"#;
+        assert_eq!(
+            blocks(body),
+            vec![Block::Image {
+                alt: "A red bicycle".into(),
+                src: None
+            }]
+        );
+    }
+
+    #[test]
+    fn malformed_xml_keeps_what_was_read() {
+        let styles = Styles::default();
+        let numbering = Numbering::default();
+        let cx = Context {
+            styles: &styles,
+            numbering: &numbering,
+        };
+        let read = read(
+            "<w:body><w:p><w:r><w:t>kept</w:t></w:r></w:p><w:p></w:x>",
+            &cx,
+        );
+        assert_eq!(read.blocks, vec![Block::Paragraph("kept".into())]);
+        assert!(read.warning.is_some());
+    }
+}

@@ -1,0 +1,141 @@
+//! DOCX (Office Open XML): the zip package is read with bounded decompression, the body's
+//! paragraphs and tables become blocks (headings from styles and outline levels, lists from
+//! numbering), footnotes and endnotes follow the body, and the core properties become metadata.
+
+mod archive;
+mod body;
+mod numbering;
+mod props;
+mod styles;
+mod xml;
+
+use super::render::{Block, Renderer};
+use super::{ParseError, Parsed};
+use crate::model::Format;
+
+/// Parses a DOCX package.
+pub(super) fn parse(bytes: &[u8]) -> Result<Parsed, ParseError> {
+    let mut archive = archive::Archive::open(bytes)?;
+    let document = archive
+        .read("word/document.xml")?
+        .ok_or_else(|| archive::damaged("no word/document.xml part: not a Word document"))?;
+    let styles = archive
+        .read("word/styles.xml")?
+        .map(|xml| styles::Styles::parse(&xml))
+        .unwrap_or_default();
+    let numbering = archive
+        .read("word/numbering.xml")?
+        .map(|xml| numbering::Numbering::parse(&xml))
+        .unwrap_or_default();
+    let cx = body::Context {
+        styles: &styles,
+        numbering: &numbering,
+    };
+    let mut warnings = Vec::new();
+    let main = body::read(&document, &cx);
+    if main.blocks.is_empty() && main.warning.is_some() {
+        return Err(ParseError::Damaged {
+            format: Format::Docx,
+            detail: format!("word/document.xml: {}", main.warning.unwrap_or_default()),
+        });
+    }
+    warnings.extend(main.warning.map(|w| format!("word/document.xml: {w}")));
+    let mut renderer = Renderer::new();
+    renderer.extend(main.blocks);
+    for (part, prefix) in [("word/footnotes.xml", ""), ("word/endnotes.xml", "e")] {
+        let Some(xml) = archive.read(part)? else {
+            continue;
+        };
+        let notes = notes(&xml, prefix, &cx);
+        warnings.extend(notes.1.map(|w| format!("{part}: {w}")));
+        renderer.extend(notes.0);
+    }
+    let metadata = match archive.read("docProps/core.xml")? {
+        Some(xml) => props::parse(&xml),
+        None => Default::default(),
+    };
+    let (markdown, elements) = renderer.finish();
+    Ok(Parsed {
+        markdown,
+        elements,
+        metadata,
+        warnings,
+    })
+}
+
+/// The notes of a footnotes or endnotes part, each as a paragraph starting with its marker
+/// (`[1]`, or `[e1]` for endnotes) as the body's references show it.
+fn notes(xml: &str, prefix: &str, cx: &body::Context<'_>) -> (Vec<Block>, Option<String>) {
+    let mut blocks = Vec::new();
+    let mut warning = None;
+    for (id, part) in split_notes(xml) {
+        let read = body::read(part, cx);
+        warning = warning.or(read.warning);
+        let text: Vec<String> = read
+            .blocks
+            .into_iter()
+            .filter_map(|b| match b {
+                Block::Paragraph(t) | Block::Quote(t) => Some(t),
+                Block::Heading { text, .. } | Block::ListItem { text, .. } => Some(text),
+                Block::Table(rows) => Some(super::render::table_text(&rows)),
+                Block::Code { text, .. } => Some(text),
+                Block::Image { .. } => None,
+            })
+            .collect();
+        let text = text.join("\n");
+        // The note's own paragraphs start with the reference mark, which reads as "[id]".
+        let text = text
+            .strip_prefix(&format!("[{prefix}{id}]"))
+            .unwrap_or(&text)
+            .trim();
+        if !text.is_empty() {
+            blocks.push(Block::Paragraph(format!("[{prefix}{id}] {text}")));
+        }
+    }
+    (blocks, warning)
+}
+
+/// The `w:footnote` / `w:endnote` elements of a notes part with a positive id, as
+/// (id, XML of the note).
+fn split_notes(xml: &str) -> Vec<(String, &str)> {
+    let mut notes = Vec::new();
+    let mut rest = xml;
+    let mut offset = 0;
+    while let Some(start) = find_note_start(rest) {
+        let tail = &rest[start..];
+        let head_end = tail.find('>').unwrap_or(tail.len());
+        let head = &tail[..head_end];
+        let close = ["</w:footnote>", "</w:endnote>"]
+            .iter()
+            .filter_map(|c| tail.find(c).map(|i| i + c.len()))
+            .min()
+            .unwrap_or(tail.len());
+        let id = note_id(head);
+        if let Some(id) = id.filter(|id| id.parse::<i64>().is_ok_and(|n| n > 0)) {
+            notes.push((id, &tail[..close]));
+        }
+        offset += start + close.max(1);
+        rest = xml.get(offset..).unwrap_or("");
+    }
+    notes
+}
+
+fn find_note_start(text: &str) -> Option<usize> {
+    ["<w:footnote ", "<w:endnote "]
+        .iter()
+        .filter_map(|t| text.find(t))
+        .min()
+}
+
+/// The `w:id` attribute of a note's start tag.
+fn note_id(head: &str) -> Option<String> {
+    let at = head.find(" w:id=")? + 6;
+    let quoted = head.get(at..)?;
+    let quote = quoted.chars().next()?;
+    let inner = quoted.get(1..)?;
+    let end = inner.find(quote)?;
+    Some(inner[..end].to_string())
+}
+
+#[cfg(test)]
+mod tests;

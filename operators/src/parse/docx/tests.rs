@@ -1,0 +1,75 @@
+//! Whole-package tests: small DOCX files built in memory.
+
+use std::io::{Cursor, Write};
+
+use super::*;
+use crate::model::ElementKind;
+
+fn package(parts: &[(&str, &str)]) -> Vec<u8> {
+    let mut buf = Cursor::new(Vec::new());
+    {
+        let mut w = zip::ZipWriter::new(&mut buf);
+        let options = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated);
+        for (name, data) in parts {
+            w.start_file(*name, options).unwrap();
+            w.write_all(data.as_bytes()).unwrap();
+        }
+        w.finish().unwrap();
+    }
+    buf.into_inner()
+}
+
+const DOC: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>
+<w:p><w:pPr><w:pStyle w:val="Heading1"/></w:pPr><w:r><w:t>Intro</w:t></w:r></w:p>
+<w:p><w:r><w:t>Body text</w:t></w:r><w:r><w:footnoteReference w:id="1"/></w:r></w:p>
+<w:p><w:pPr><w:numPr><w:ilvl w:val="0"/><w:numId w:val="1"/></w:numPr></w:pPr><w:r><w:t>item</w:t></w:r></w:p>
+<w:tbl><w:tr><w:tc><w:p><w:r><w:t>h</w:t></w:r></w:p></w:tc></w:tr><w:tr><w:tc><w:p><w:r><w:t>v</w:t></w:r></w:p></w:tc></w:tr></w:tbl>
+</w:body></w:document>"#;
+
+const FOOTNOTES: &str = r#"<w:footnotes xmlns:w="x"><w:footnote w:type="separator" w:id="-1"><w:p><w:r><w:separator/></w:r></w:p></w:footnote><w:footnote w:id="1"><w:p><w:r><w:footnoteRef/></w:r><w:r><w:t xml:space="preserve"> The note.</w:t></w:r></w:p></w:footnote></w:footnotes>"#;
+
+const CORE: &str = r#"<cp:coreProperties xmlns:cp="c" xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:title>Doc title</dc:title><dc:creator>Ann Author</dc:creator></cp:coreProperties>"#;
+
+#[test]
+fn a_small_document() {
+    let bytes = package(&[
+        ("word/document.xml", DOC),
+        ("word/footnotes.xml", FOOTNOTES),
+        ("docProps/core.xml", CORE),
+    ]);
+    let parsed = parse(&bytes).unwrap();
+    assert_eq!(
+        parsed.markdown,
+        "# Intro\n\nBody text\\[1\\]\n\n- item\n\n| h |\n| --- |\n| v |\n\n\\[1\\] The note.\n"
+    );
+    let kinds: Vec<ElementKind> = parsed.elements.iter().map(|e| e.kind).collect();
+    use ElementKind::*;
+    assert_eq!(kinds, vec![Heading, Paragraph, ListItem, Table, Paragraph]);
+    assert_eq!(parsed.elements[2].section, vec!["Intro"]);
+    assert_eq!(parsed.metadata["title"], "Doc title");
+    assert_eq!(parsed.metadata["author"], "Ann Author");
+    assert!(parsed.warnings.is_empty());
+}
+
+#[test]
+fn broken_packages_are_clean_errors() {
+    let no_document = package(&[("docProps/core.xml", CORE)]);
+    for bytes in [&b""[..], b"PK\x03\x04", b"not a zip at all", &no_document] {
+        let err = parse(bytes).unwrap_err();
+        assert!(
+            matches!(err, ParseError::Damaged { .. }),
+            "{bytes:?}: {err}"
+        );
+    }
+    let garbage = package(&[("word/document.xml", "<w:document><w:body></w:oops>")]);
+    assert!(parse(&garbage).is_err());
+}
+
+#[test]
+fn note_ids_are_split_out() {
+    let notes = split_notes(FOOTNOTES);
+    assert_eq!(notes.len(), 1);
+    assert_eq!(notes[0].0, "1");
+}

@@ -1,0 +1,36 @@
+//! Small helpers over quick-xml events shared by the DOCX part readers.
+
+use quick_xml::events::{BytesRef, BytesStart};
+
+/// The value of the attribute whose local name is `name` (namespace prefixes ignored).
+pub(super) fn attr(e: &BytesStart<'_>, name: &str) -> Option<String> {
+    e.attributes()
+        .flatten()
+        .find(|a| a.key.local_name().as_ref() == name)
+        .and_then(|a| {
+            a.normalized_value(quick_xml::XmlVersion::Implicit1_0)
+                .ok()
+                .map(|v| v.into_owned())
+        })
+}
+
+/// The local name of an element.
+pub(super) fn local(e: &BytesStart<'_>) -> String {
+    e.local_name().as_ref().to_string()
+}
+
+/// The text an entity or character reference stands for (the five XML entities and
+/// numeric references); unknown references are dropped.
+pub(super) fn resolve(r: &BytesRef<'_>) -> Option<char> {
+    if let Ok(Some(c)) = r.resolve_char_ref() {
+        return Some(c);
+    }
+    match r.as_ref() {
+        "amp" => Some('&'),
+        "lt" => Some('<'),
+        "gt" => Some('>'),
+        "quot" => Some('"'),
+        "apos" => Some('\''),
+        _ => None,
+    }
+}

@@ -1,0 +1,161 @@
+//! Decoding an HTML page's bytes: byte order mark, then a `<meta charset>` or http-equiv
+//! declaration, then detection (UTF-16 without BOM, UTF-8, else windows-1252). A page
+//! declared UTF-8 that is not, or declared single-byte but valid multi-byte UTF-8, is decoded
+//! by what the bytes are, with a warning.
+
+use encoding_rs::{Encoding, UTF_8, UTF_16BE, UTF_16LE, WINDOWS_1252};
+
+/// How far into the page a declaration is looked for.
+const PRESCAN: usize = 4096;
+
+/// Decoded text, the encoding used and a warning when the declaration was overruled.
+pub(super) struct Decoded {
+    pub text: String,
+    pub encoding: &'static str,
+    pub warning: Option<String>,
+}
+
+/// Decodes `bytes` as an HTML page.
+pub(super) fn decode(bytes: &[u8]) -> Decoded {
+    if let Some((encoding, bom)) = Encoding::for_bom(bytes) {
+        let (text, _) = encoding.decode_without_bom_handling(&bytes[bom..]);
+        return done(text.into_owned(), encoding, None);
+    }
+    if let Some(encoding) = utf16_without_bom(bytes) {
+        let (text, _) = encoding.decode_without_bom_handling(bytes);
+        return done(text.into_owned(), encoding, None);
+    }
+    let declared = declared(bytes).map(|e| {
+        // A page that declares UTF-16 but reached here has no BOM and is ASCII-compatible.
+        if e == UTF_16LE || e == UTF_16BE {
+            UTF_8
+        } else {
+            e
+        }
+    });
+    let utf8 = std::str::from_utf8(bytes).ok();
+    match (declared, utf8) {
+        (Some(e), Some(text)) if e == UTF_8 => done(text.to_string(), UTF_8, None),
+        (Some(e), None) if e == UTF_8 => {
+            let (text, _) = WINDOWS_1252.decode_without_bom_handling(bytes);
+            let warning = "declared UTF-8 but is not valid UTF-8; decoded as windows-1252";
+            done(text.into_owned(), WINDOWS_1252, Some(warning.into()))
+        }
+        (Some(e), Some(text)) if !text.is_ascii() && e.is_single_byte() => {
+            let warning = format!(
+                "declared {} but the bytes are UTF-8; decoded as UTF-8",
+                e.name()
+            );
+            done(text.to_string(), UTF_8, Some(warning))
+        }
+        (Some(e), _) => {
+            let (text, _) = e.decode_without_bom_handling(bytes);
+            done(text.into_owned(), e, None)
+        }
+        (None, Some(text)) => done(text.to_string(), UTF_8, None),
+        (None, None) => {
+            let (text, _) = WINDOWS_1252.decode_without_bom_handling(bytes);
+            done(text.into_owned(), WINDOWS_1252, None)
+        }
+    }
+}
+
+fn done(text: String, encoding: &'static Encoding, warning: Option<String>) -> Decoded {
+    Decoded {
+        text,
+        encoding: encoding.name(),
+        warning,
+    }
+}
+
+/// UTF-16 recognised by NUL bytes on one side of ASCII text.
+fn utf16_without_bom(bytes: &[u8]) -> Option<&'static Encoding> {
+    let head = &bytes[..bytes.len().min(PRESCAN) & !1];
+    if head.len() < 8 {
+        return None;
+    }
+    let pairs = head.len() / 2;
+    let even_nul = head.iter().step_by(2).filter(|&&b| b == 0).count();
+    let odd_nul = head.iter().skip(1).step_by(2).filter(|&&b| b == 0).count();
+    if odd_nul * 10 >= pairs * 9 && even_nul * 10 < pairs {
+        Some(UTF_16LE)
+    } else if even_nul * 10 >= pairs * 9 && odd_nul * 10 < pairs {
+        Some(UTF_16BE)
+    } else {
+        None
+    }
+}
+
+/// The encoding a `<meta>` near the top declares, if any.
+fn declared(bytes: &[u8]) -> Option<&'static Encoding> {
+    let head = &bytes[..bytes.len().min(PRESCAN)];
+    let lower: Vec<u8> = head.to_ascii_lowercase();
+    let mut from = 0;
+    while let Some(at) = find(&lower[from..], b"<meta") {
+        let start = from + at;
+        let end = lower[start..]
+            .iter()
+            .position(|&b| b == b'>')
+            .map_or(lower.len(), |e| start + e);
+        let tag = &lower[start..end];
+        if let Some(pos) = find(tag, b"charset") {
+            let rest = &tag[pos + 7..];
+            let rest = rest.trim_ascii_start();
+            if let Some(value) = rest.strip_prefix(b"=") {
+                let value = value.trim_ascii_start();
+                let value = value
+                    .strip_prefix(b"\"")
+                    .or_else(|| value.strip_prefix(b"'"))
+                    .unwrap_or(value);
+                let label_end = value
+                    .iter()
+                    .position(|&b| matches!(b, b'"' | b'\'' | b';' | b' ' | b'/' | b'>'))
+                    .unwrap_or(value.len());
+                if let Some(e) = Encoding::for_label(&value[..label_end]) {
+                    return Some(e);
+                }
+            }
+        }
+        from = end.max(start + 1);
+    }
+    None
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn declarations_boms_and_detection() {
+        let d = decode(b"<meta charset=\"windows-1252\"><p>caf\xE9");
+        assert_eq!(d.text, "<meta charset=\"windows-1252\"><p>café");
+        let d = decode(
+            b"<meta http-equiv=\"Content-Type\" content=\"text/html; charset=ISO-8859-1\"><p>\xFC",
+        );
+        assert!(d.text.ends_with('ü'));
+        assert_eq!(d.encoding, "windows-1252");
+        let d = decode(b"<p>no declaration \x93quoted\x94</p>");
+        assert!(d.text.contains("\u{201C}quoted\u{201D}"));
+        assert_eq!(decode("<p>é</p>".as_bytes()).text, "<p>é</p>");
+        let mut utf16 = vec![0xFF, 0xFE];
+        utf16.extend("<p>ü</p>".encode_utf16().flat_map(u16::to_le_bytes));
+        assert_eq!(decode(&utf16).text, "<p>ü</p>");
+        let no_bom: Vec<u8> = "<html><p>hello</p></html>"
+            .encode_utf16()
+            .flat_map(u16::to_be_bytes)
+            .collect();
+        assert_eq!(decode(&no_bom).text, "<html><p>hello</p></html>");
+    }
+
+    #[test]
+    fn mislabelled_pages_decode_by_their_bytes() {
+        let d = decode(b"<meta charset=utf-8><p>caf\xE9</p>");
+        assert!(d.text.contains("café") && d.warning.is_some());
+        let d = decode("<meta charset=iso-8859-1><p>café</p>".as_bytes());
+        assert!(d.text.contains("café") && d.warning.is_some());
+    }
+}

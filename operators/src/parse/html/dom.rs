@@ -1,0 +1,267 @@
+//! Facts about HTML elements: which are never content (scripts, navigation, hidden parts),
+//! which are blocks, and the class/id patterns readability-style scoring uses.
+
+use scraper::Node;
+use scraper::node::Element;
+
+/// A node of the parsed page.
+pub(super) type NodeRef<'a> = ego_tree::NodeRef<'a, Node>;
+
+/// Elements whose content is never text of the page.
+const NEVER_CONTENT: &[&str] = &[
+    "script", "style", "noscript", "template", "nav", "aside", "form", "button", "input", "select",
+    "textarea", "iframe", "svg", "canvas", "dialog", "menu", "object", "embed", "head", "title",
+    "meta", "link", "map", "audio", "video", "math",
+];
+
+/// Block-level elements: they break inline text.
+const BLOCKS: &[&str] = &[
+    "address",
+    "article",
+    "aside",
+    "blockquote",
+    "body",
+    "center",
+    "dd",
+    "details",
+    "dialog",
+    "dir",
+    "div",
+    "dl",
+    "dt",
+    "fieldset",
+    "figcaption",
+    "figure",
+    "footer",
+    "form",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "header",
+    "hgroup",
+    "hr",
+    "li",
+    "main",
+    "nav",
+    "ol",
+    "p",
+    "pre",
+    "section",
+    "summary",
+    "table",
+    "tbody",
+    "td",
+    "tfoot",
+    "th",
+    "thead",
+    "tr",
+    "ul",
+    "caption",
+    "html",
+];
+
+/// Classes of permalink anchors that documentation generators put beside headings.
+const PERMALINKS: &[&str] = &[
+    "headerlink",
+    "anchorjs",
+    "hash-link",
+    "header-anchor",
+    "anchor-link",
+];
+
+/// ARIA roles of page furniture.
+const FURNITURE_ROLES: &[&str] = &[
+    "navigation",
+    "banner",
+    "contentinfo",
+    "complementary",
+    "search",
+    "menu",
+    "menubar",
+    "dialog",
+    "alert",
+    "alertdialog",
+    "tablist",
+];
+
+const UNLIKELY: &[&str] = &[
+    "-ad-",
+    "ai2html",
+    "banner",
+    "breadcrumb",
+    "combx",
+    "comment",
+    "community",
+    "cover-wrap",
+    "disqus",
+    "extra",
+    "footer",
+    "gdpr",
+    "header",
+    "legends",
+    "menu",
+    "related",
+    "remark",
+    "replies",
+    "rss",
+    "shoutbox",
+    "sidebar",
+    "skyscraper",
+    "social",
+    "sponsor",
+    "supplemental",
+    "ad-break",
+    "agegate",
+    "pagination",
+    "pager",
+    "popup",
+    "yom-remote",
+    "navbar",
+    "navheader",
+    "navfooter",
+    "skip-link",
+    "share",
+    "cookie",
+];
+
+const MAYBE: &[&str] = &[
+    "and", "article", "body", "column", "content", "main", "mathjax", "shadow",
+];
+
+const NEGATIVE: &[&str] = &[
+    "-ad-",
+    "hidden",
+    "banner",
+    "combx",
+    "comment",
+    "com-",
+    "contact",
+    "footer",
+    "gdpr",
+    "masthead",
+    "media",
+    "meta",
+    "outbrain",
+    "promo",
+    "related",
+    "scroll",
+    "share",
+    "shoutbox",
+    "sidebar",
+    "skyscraper",
+    "sponsor",
+    "shopping",
+    "tags",
+    "widget",
+    "byline",
+    "author",
+];
+
+const POSITIVE: &[&str] = &[
+    "article", "body", "content", "entry", "hentry", "h-entry", "main", "page", "post", "text",
+    "blog", "story", "section", "document",
+];
+
+/// The element of a node, if it is one.
+pub(super) fn element<'a>(node: &NodeRef<'a>) -> Option<&'a Element> {
+    match node.value() {
+        Node::Element(e) => Some(e),
+        _ => None,
+    }
+}
+
+/// Whether `name` is a block-level element.
+pub(super) fn is_block(name: &str) -> bool {
+    BLOCKS.contains(&name)
+}
+
+/// Class and id of an element, lowercase, space-separated.
+fn class_and_id(e: &Element) -> String {
+    format!(
+        "{} {}",
+        e.attr("class").unwrap_or(""),
+        e.attr("id").unwrap_or("")
+    )
+    .to_lowercase()
+}
+
+/// Whether the element is hidden from readers.
+fn hidden(e: &Element) -> bool {
+    if e.attr("hidden").is_some() || e.attr("aria-hidden") == Some("true") {
+        return true;
+    }
+    let style: String = e
+        .attr("style")
+        .unwrap_or("")
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect::<String>()
+        .to_lowercase();
+    style.contains("display:none") || style.contains("visibility:hidden")
+}
+
+/// Whether the element (and everything in it) is dropped before looking for content:
+/// scripts, styles, forms, navigation, hidden parts and page furniture by role, class or id.
+/// `in_article` says whether it is inside an `<article>` (whose header is kept).
+pub(super) fn is_dropped(e: &Element, in_article: bool) -> bool {
+    let name = e.name();
+    if NEVER_CONTENT.contains(&name) || hidden(e) {
+        return true;
+    }
+    if name == "footer" || (name == "header" && !in_article) {
+        return true;
+    }
+    if e.attr("role")
+        .is_some_and(|r| FURNITURE_ROLES.contains(&r.trim().to_lowercase().as_str()))
+    {
+        return true;
+    }
+    if name == "a"
+        && e.attr("class")
+            .is_some_and(|class| PERMALINKS.iter().any(|p| class.contains(p)))
+    {
+        return true;
+    }
+    if matches!(
+        name,
+        "body"
+            | "html"
+            | "a"
+            | "main"
+            | "article"
+            | "table"
+            | "tbody"
+            | "tr"
+            | "td"
+            | "th"
+            | "pre"
+            | "code"
+    ) {
+        return false;
+    }
+    let names = class_and_id(e);
+    UNLIKELY.iter().any(|p| names.contains(p)) && !MAYBE.iter().any(|p| names.contains(p))
+}
+
+/// Readability's class weight: -25 for a negative class or id pattern, +25 for a positive one.
+pub(super) fn class_weight(e: &Element) -> f64 {
+    let mut weight = 0.0;
+    for value in [e.attr("class"), e.attr("id")].into_iter().flatten() {
+        let value = value.to_lowercase();
+        if NEGATIVE.iter().any(|p| value.contains(p)) {
+            weight -= 25.0;
+        }
+        if POSITIVE.iter().any(|p| value.contains(p)) {
+            weight += 25.0;
+        }
+    }
+    weight
+}
+
+/// Whether the element has `role="main"` or is `<main>`.
+pub(super) fn is_main(e: &Element) -> bool {
+    e.name() == "main" || e.attr("role") == Some("main")
+}

@@ -1,0 +1,164 @@
+//! HTML: bytes decoded by their declared or detected charset, the page parsed by html5ever
+//! (scraper), furniture dropped (scripts, navigation, headers, footers, sidebars, forms,
+//! hidden parts), the main content chosen by readability-style scoring and rendered as
+//! Markdown; `<title>` and `<meta>` give the metadata.
+
+mod blocks;
+mod charset;
+mod content;
+mod dom;
+
+use scraper::Html;
+
+use super::render::Renderer;
+use super::{ParseError, Parsed};
+use crate::model::{Format, Metadata};
+use dom::element;
+
+/// Share of control characters above which the bytes are not a web page.
+const MAX_CONTROL_SHARE: f64 = 0.05;
+
+/// Deepest nesting of container elements accepted. html5ever's tree building (like the HTML
+/// standard's algorithm) checks scopes along the open-element stack, so hostile nesting costs
+/// quadratic time; browsers cap the depth at a few hundred, real pages stay far below this.
+const MAX_NESTING: usize = 4096;
+
+/// Parses an HTML page.
+pub(super) fn parse(bytes: &[u8]) -> Result<Parsed, ParseError> {
+    let decoded = charset::decode(bytes);
+    check_text(&decoded.text)?;
+    check_nesting(&decoded.text)?;
+    let html = Html::parse_document(&decoded.text);
+    let page = content::Page::new(html.tree.root());
+    let (main, note) = page.main_content();
+    let mut renderer = Renderer::new();
+    renderer.extend(blocks::blocks(&page, &main));
+    let (markdown, elements) = renderer.finish();
+    let mut metadata = metadata(&html);
+    metadata.insert("encoding".into(), decoded.encoding.into());
+    Ok(Parsed {
+        markdown,
+        elements,
+        metadata,
+        warnings: decoded.warning.into_iter().chain(note).collect(),
+    })
+}
+
+/// Refuses binary data: NUL bytes or many control characters.
+fn check_text(text: &str) -> Result<(), ParseError> {
+    let total = text.chars().count().max(1);
+    let control = text
+        .chars()
+        .filter(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t' | '\x0C'))
+        .count();
+    if let Some(offset) = text.find('\0') {
+        return Err(ParseError::Binary { offset });
+    }
+    if control as f64 / total as f64 > MAX_CONTROL_SHARE {
+        return Err(ParseError::Damaged {
+            format: Format::Html,
+            detail: format!("{control} control characters in {total}: binary data, not a web page"),
+        });
+    }
+    Ok(())
+}
+
+/// Refuses pages whose `<div>`, `<section>`, `<article>`, `<blockquote>` or `<table>`
+/// elements (which real pages always close) nest deeper than [`MAX_NESTING`].
+fn check_nesting(text: &str) -> Result<(), ParseError> {
+    const NAMES: [&[u8]; 5] = [b"div", b"section", b"article", b"blockquote", b"table"];
+    let bytes = text.as_bytes();
+    let mut depth = 0usize;
+    let mut at = 0;
+    while let Some(lt) = bytes
+        .get(at..)
+        .and_then(|rest| rest.iter().position(|&b| b == b'<'))
+    {
+        let tag = &bytes[at + lt + 1..];
+        let (closing, name) = match tag.strip_prefix(b"/") {
+            Some(name) => (true, name),
+            None => (false, tag),
+        };
+        let matched = NAMES.iter().any(|n| {
+            name.len() > n.len()
+                && name[..n.len()].eq_ignore_ascii_case(n)
+                && !name[n.len()].is_ascii_alphanumeric()
+        });
+        if matched {
+            if closing {
+                depth = depth.saturating_sub(1);
+            } else {
+                depth += 1;
+                if depth > MAX_NESTING {
+                    return Err(ParseError::TooLarge {
+                        detail: format!(
+                            "html elements nest more than {MAX_NESTING} deep (at byte {}); such a page is hostile or broken",
+                            at + lt
+                        ),
+                    });
+                }
+            }
+        }
+        at += lt + 1;
+    }
+    Ok(())
+}
+
+/// Title, author, description, language and the like from `<title>`, `<meta>` and `<html lang>`.
+fn metadata(html: &Html) -> Metadata {
+    let mut metadata = Metadata::new();
+    let mut title = None;
+    let mut og_title = None;
+    for node in html.tree.root().descendants() {
+        let Some(e) = element(&node) else { continue };
+        match e.name() {
+            "html" => {
+                if let Some(lang) = e.attr("lang").map(str::trim).filter(|l| !l.is_empty()) {
+                    metadata.insert("language".into(), lang.into());
+                }
+            }
+            "title" if title.is_none() => {
+                let text: String = node
+                    .descendants()
+                    .filter_map(|n| n.value().as_text().map(|t| t.to_string()))
+                    .collect();
+                title = Some(super::render::one_line(&text)).filter(|t| !t.is_empty());
+            }
+            "meta" => {
+                let key = e
+                    .attr("name")
+                    .or_else(|| e.attr("property"))
+                    .unwrap_or("")
+                    .to_lowercase();
+                let Some(value) = e.attr("content").map(super::render::one_line) else {
+                    continue;
+                };
+                if value.is_empty() {
+                    continue;
+                }
+                let field = match key.as_str() {
+                    "og:title" | "twitter:title" | "dc.title" => {
+                        og_title.get_or_insert(value);
+                        continue;
+                    }
+                    "author" | "article:author" | "dc.creator" => "author",
+                    "description" | "og:description" => "description",
+                    "keywords" => "keywords",
+                    "article:published_time" | "date" | "dc.date" => "published",
+                    "og:site_name" => "site_name",
+                    "generator" => "generator",
+                    _ => continue,
+                };
+                metadata.entry(field).or_insert(value.into());
+            }
+            _ => {}
+        }
+    }
+    if let Some(title) = title.or(og_title) {
+        metadata.insert("title".into(), title.into());
+    }
+    metadata
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,117 @@
+//! Page-level tests: main content, structure and metadata.
+
+use super::*;
+use crate::model::ElementKind;
+
+const PAGE: &str = r#"<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>The Page</title>
+<meta name="author" content="Ann"><style>p { color: red }</style><script>var x = "nope";</script></head>
+<body>
+<header class="site-header"><a href="/">Home</a> <a href="/blog">Blog</a></header>
+<nav><ul><li><a href="/a">Nav one</a></li><li><a href="/b">Nav two</a></li></ul></nav>
+<div class="sidebar"><p>Sidebar text, that is not content, with commas, many, many.</p></div>
+<article>
+<h1>Main title</h1>
+<p>First paragraph of the article, with enough text to score well, and commas, too, many of them.</p>
+<h2>Details</h2>
+<p>Second paragraph: more words here, more text there, and so on, until it is long enough to count.</p>
+<ul><li>one<ul><li>nested</li></ul></li><li>two</li></ul>
+<ol><li>first</li></ol>
+<table><tr><th>Name</th><th>Qty</th></tr><tr><td>apple</td><td>3</td></tr><tr><td colspan="2">total</td></tr></table>
+<div class="highlight-python"><pre>print("hi")
+</pre></div>
+<blockquote>Quoted words.</blockquote>
+<p style="display:none">Hidden text.</p>
+</article>
+<footer>Copyright footer</footer>
+</body></html>"#;
+
+#[test]
+fn main_content_with_structure() {
+    let parsed = parse(PAGE.as_bytes()).unwrap();
+    let md = &parsed.markdown;
+    for gone in [
+        "Home", "Nav one", "Sidebar", "footer", "nope", "color", "Hidden",
+    ] {
+        assert!(!md.contains(gone), "{gone} in {md}");
+    }
+    let got: Vec<(ElementKind, &str)> = parsed
+        .elements
+        .iter()
+        .map(|e| (e.kind, e.text.as_str()))
+        .collect();
+    use ElementKind::*;
+    assert_eq!(got[0], (Heading, "Main title"));
+    assert_eq!(got[2], (Heading, "Details"));
+    assert!(got.contains(&(ListItem, "nested")));
+    let nested = parsed.elements.iter().find(|e| e.text == "nested").unwrap();
+    assert_eq!(nested.depth, Some(1));
+    assert_eq!(nested.section, vec!["Main title", "Details"]);
+    let first = parsed.elements.iter().find(|e| e.text == "first").unwrap();
+    assert_eq!(first.ordered, Some(true));
+    let table = parsed.elements.iter().find(|e| e.kind == Table).unwrap();
+    assert_eq!(
+        table.rows.as_ref().unwrap(),
+        &vec![
+            vec!["Name".to_string(), "Qty".into()],
+            vec!["apple".into(), "3".into()],
+            vec!["total".into(), "".into()],
+        ]
+    );
+    let code = parsed.elements.iter().find(|e| e.kind == Code).unwrap();
+    assert_eq!(code.language.as_deref(), Some("python"));
+    assert_eq!(code.text, "print(\"hi\")");
+    assert!(got.contains(&(Quote, "Quoted words.")));
+    assert_eq!(parsed.metadata["title"], "The Page");
+    assert_eq!(parsed.metadata["author"], "Ann");
+    assert_eq!(parsed.metadata["language"], "en");
+    for e in &parsed.elements {
+        assert!(md.is_char_boundary(e.span[0]) && e.span[1] <= md.len());
+    }
+}
+
+#[test]
+fn pages_without_article_fall_back_to_the_densest_block() {
+    let page = "<html><body><div id=menu><a href=x>Menu</a></div><div><p>Only text, here, with, commas, enough to be the content of the page.</p></div></body></html>";
+    let parsed = parse(page.as_bytes()).unwrap();
+    assert!(parsed.markdown.contains("Only text"));
+    assert!(!parsed.markdown.contains("Menu"));
+    let bare = parse(b"just some text").unwrap();
+    assert_eq!(bare.markdown, "just some text\n");
+}
+
+#[test]
+fn binary_and_hostile_input() {
+    assert!(parse(b"\x01\x02\x03\x04\x05\x06\x07\x08garbage").is_err());
+    let deep = "<div>".repeat(2_000) + "deep text" + &"</div>".repeat(2_000);
+    let parsed = parse(deep.as_bytes()).unwrap();
+    assert!(parsed.markdown.contains("deep text"));
+    let hostile = "<DIV class=x>".repeat(5_000) + "deep text";
+    let err = parse(hostile.as_bytes()).unwrap_err();
+    assert!(matches!(err, ParseError::TooLarge { .. }), "{err}");
+    let closed = "<div></div>".repeat(10_000);
+    assert!(parse(closed.as_bytes()).is_ok());
+    assert!(parse(b"").unwrap().elements.is_empty());
+}
+
+#[test]
+fn cp1252_without_declaration() {
+    let parsed = parse(b"<html><body><p>Caf\xE9 \x93quoted\x94</p></body></html>").unwrap();
+    assert!(parsed.markdown.contains("Café \u{201C}quoted\u{201D}"));
+    assert_eq!(parsed.metadata["encoding"], "windows-1252");
+}
+
+#[test]
+fn deep_pages_with_many_candidates_stay_fast() {
+    let paragraph = "<p>Text, with commas, enough of them, to score as a paragraph here.</p>";
+    let mut page = String::new();
+    for _ in 0..2_000 {
+        page.push_str("<div>");
+        page.push_str(paragraph);
+    }
+    page.push_str(&"</div>".repeat(2_000));
+    let started = std::time::Instant::now();
+    let parsed = parse(page.as_bytes()).unwrap();
+    assert!(parsed.markdown.contains("Text, with commas"));
+    assert!(started.elapsed().as_secs() < 20, "{:?}", started.elapsed());
+}

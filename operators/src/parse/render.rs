@@ -1,0 +1,511 @@
+//! A Markdown renderer shared by the formats that are not Markdown themselves (HTML, DOCX,
+//! later PDF): a list of [`Block`]s becomes one Markdown string plus elements whose spans index
+//! it and whose sections follow the headings.
+
+use crate::model::{Element, ElementKind};
+
+/// One block of a document, in plain text, ready to be rendered.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Block {
+    /// A heading of `level` 1..=6 (clamped).
+    Heading { level: u8, text: String },
+    /// Running text; line breaks are kept.
+    Paragraph(String),
+    /// One list item at `depth` (0 = top level).
+    ListItem {
+        depth: u32,
+        ordered: bool,
+        text: String,
+    },
+    /// A table, row by row; the first row is rendered as the header.
+    Table(Vec<Vec<String>>),
+    /// A code block with its language when known.
+    Code {
+        language: Option<String>,
+        text: String,
+    },
+    /// A block quote.
+    Quote(String),
+    /// An image with its alt text and source.
+    Image { alt: String, src: Option<String> },
+}
+
+/// The headings in force while walking a document, for elements' `section` paths.
+#[derive(Debug, Default)]
+pub(crate) struct Sections {
+    headings: Vec<(u8, String)>,
+}
+
+impl Sections {
+    /// Enters a heading of `level`: closes the headings at or below it and, when `text` is
+    /// not empty, opens this one. Returns the section path above the heading itself.
+    pub(crate) fn enter(&mut self, level: u8, text: &str) -> Vec<String> {
+        while self.headings.last().is_some_and(|(l, _)| *l >= level) {
+            self.headings.pop();
+        }
+        let above = self.path();
+        if !text.is_empty() {
+            self.headings.push((level, text.to_string()));
+        }
+        above
+    }
+
+    /// Texts of the headings in force, outermost first.
+    pub(crate) fn path(&self) -> Vec<String> {
+        self.headings.iter().map(|(_, t)| t.clone()).collect()
+    }
+}
+
+/// Table text: cells joined with " | ", rows with newlines.
+pub(crate) fn table_text(rows: &[Vec<String>]) -> String {
+    rows.iter()
+        .map(|row| row.join(" | "))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Builds Markdown and elements block by block.
+#[derive(Debug, Default)]
+pub(crate) struct Renderer {
+    markdown: String,
+    elements: Vec<Element>,
+    sections: Sections,
+    /// Whether the previous block was a list item (items of one list are not separated by
+    /// blank lines).
+    in_list: bool,
+    /// Item counters of the open ordered lists, by depth.
+    counters: Vec<u32>,
+    /// The page that new elements are on, for formats with pages.
+    page: Option<u32>,
+}
+
+impl Renderer {
+    /// An empty renderer.
+    pub(crate) fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets the page of the elements pushed from now on.
+    #[allow(dead_code)] // for the PDF parser
+    pub(crate) fn set_page(&mut self, page: Option<u32>) {
+        self.page = page;
+    }
+
+    /// Renders every block of `blocks`.
+    pub(crate) fn extend(&mut self, blocks: impl IntoIterator<Item = Block>) {
+        for block in blocks {
+            self.push(block);
+        }
+    }
+
+    /// Renders one block; blocks without text are dropped.
+    pub(crate) fn push(&mut self, block: Block) {
+        match block {
+            Block::Heading { level, text } => {
+                let text = one_line(&text);
+                let level = level.clamp(1, 6);
+                let section = self.sections.enter(level, &text);
+                if text.is_empty() {
+                    return;
+                }
+                let mut escaped = escape_inline(&text);
+                // A trailing `#` run would read as the heading's closing sequence.
+                if escaped.ends_with('#') {
+                    let at = escaped.trim_end_matches('#').len();
+                    escaped.insert(at, '\\');
+                }
+                let md = format!("{} {escaped}", "#".repeat(usize::from(level)));
+                let element = Element {
+                    level: Some(level),
+                    ..Element::new(ElementKind::Heading, text, [0, 0])
+                };
+                self.emit(element, &md, false, Some(section));
+            }
+            Block::Paragraph(text) => {
+                let text = tidy(&text);
+                if text.is_empty() {
+                    return;
+                }
+                let md = escape_lines(&text);
+                self.emit(
+                    Element::new(ElementKind::Paragraph, text, [0, 0]),
+                    &md,
+                    false,
+                    None,
+                );
+            }
+            Block::ListItem {
+                depth,
+                ordered,
+                text,
+            } => self.list_item(depth, ordered, &text),
+            Block::Table(rows) => self.table(rows),
+            Block::Code { language, text } => {
+                let text = text.trim_matches(['\n', '\r']).trim_end().to_string();
+                if text.trim().is_empty() {
+                    return;
+                }
+                let fence = fence_for(&text);
+                let info = language.as_deref().map(one_line).unwrap_or_default();
+                let md = format!("{fence}{info}\n{text}\n{fence}");
+                let element = Element {
+                    language: language.filter(|l| !l.trim().is_empty()),
+                    ..Element::new(ElementKind::Code, text, [0, 0])
+                };
+                self.emit(element, &md, false, None);
+            }
+            Block::Quote(text) => {
+                let text = tidy(&text);
+                if text.is_empty() {
+                    return;
+                }
+                let md = escape_lines(&text)
+                    .lines()
+                    .map(|l| {
+                        if l.is_empty() {
+                            ">".into()
+                        } else {
+                            format!("> {l}")
+                        }
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n");
+                self.emit(
+                    Element::new(ElementKind::Quote, text, [0, 0]),
+                    &md,
+                    false,
+                    None,
+                );
+            }
+            Block::Image { alt, src } => {
+                let alt = one_line(&alt);
+                let src = src.map(|s| one_line(&s).replace(' ', "%20"));
+                let md = format!(
+                    "![{}]({})",
+                    alt.replace(['[', ']'], ""),
+                    src.as_deref().unwrap_or("")
+                );
+                self.emit(
+                    Element::new(ElementKind::Image, alt, [0, 0]),
+                    &md,
+                    false,
+                    None,
+                );
+            }
+        }
+    }
+
+    fn list_item(&mut self, depth: u32, ordered: bool, text: &str) {
+        let text = tidy(text);
+        if text.is_empty() {
+            return;
+        }
+        if !self.in_list {
+            self.counters.clear();
+        }
+        // A level may only open one below the previous item (deeper indentation would turn
+        // the item into code); skipped levels are closed up.
+        let depth_index = usize::try_from(depth)
+            .unwrap_or(usize::MAX)
+            .min(16)
+            .min(self.counters.len());
+        self.counters.truncate(depth_index + 1);
+        while self.counters.len() <= depth_index {
+            self.counters.push(0);
+        }
+        let counter = &mut self.counters[depth_index];
+        *counter += 1;
+        let marker = if ordered {
+            format!("{counter}. ")
+        } else {
+            "- ".into()
+        };
+        // Four spaces per level is deeper than any marker here, so nesting always holds.
+        let indent = "    ".repeat(depth_index);
+        let continuation = format!("{indent}{}", " ".repeat(marker.len()));
+        let mut md = String::new();
+        for (i, line) in escape_lines(&text).lines().enumerate() {
+            if i == 0 {
+                md.push_str(&indent);
+                md.push_str(&marker);
+            } else {
+                md.push('\n');
+                md.push_str(&continuation);
+            }
+            md.push_str(line);
+        }
+        let element = Element {
+            depth: Some(depth_index as u32),
+            ordered: Some(ordered),
+            ..Element::new(ElementKind::ListItem, text, [0, 0])
+        };
+        self.emit(element, &md, true, None);
+    }
+
+    fn table(&mut self, rows: Vec<Vec<String>>) {
+        let rows: Vec<Vec<String>> = rows
+            .into_iter()
+            .map(|row| row.iter().map(|c| one_line(c)).collect::<Vec<_>>())
+            .filter(|row| !row.is_empty())
+            .collect();
+        if rows.iter().all(|row| row.iter().all(String::is_empty)) {
+            return;
+        }
+        let width = rows.iter().map(Vec::len).max().unwrap_or(0);
+        let line = |row: &[String]| {
+            let mut out = String::from("|");
+            for i in 0..width {
+                let cell = row.get(i).map(String::as_str).unwrap_or("");
+                out.push(' ');
+                out.push_str(&escape_inline(cell).replace('|', "\\|"));
+                out.push_str(" |");
+            }
+            out
+        };
+        let mut md = String::new();
+        for (i, row) in rows.iter().enumerate() {
+            if i > 0 {
+                md.push('\n');
+            }
+            md.push_str(&line(row));
+            if i == 0 {
+                md.push_str("\n|");
+                md.push_str(&" --- |".repeat(width));
+            }
+        }
+        let element = Element {
+            rows: Some(rows.clone()),
+            ..Element::new(ElementKind::Table, table_text(&rows), [0, 0])
+        };
+        self.emit(element, &md, false, None);
+    }
+
+    /// Appends `md` after the right separator and records `element` spanning it.
+    fn emit(&mut self, mut element: Element, md: &str, list: bool, section: Option<Vec<String>>) {
+        if !self.markdown.is_empty() {
+            self.markdown
+                .push_str(if list && self.in_list { "\n" } else { "\n\n" });
+        }
+        let start = self.markdown.len();
+        self.markdown.push_str(md);
+        element.span = [start, self.markdown.len()];
+        element.section = section.unwrap_or_else(|| self.sections.path());
+        element.page = self.page;
+        self.in_list = list;
+        self.elements.push(element);
+    }
+
+    /// The Markdown (ending in a newline when not empty) and the elements.
+    pub(crate) fn finish(mut self) -> (String, Vec<Element>) {
+        if !self.markdown.is_empty() {
+            self.markdown.push('\n');
+        }
+        (self.markdown, self.elements)
+    }
+}
+
+/// `text` with whitespace runs collapsed inside lines, lines trimmed and blank lines dropped.
+pub(crate) fn tidy(text: &str) -> String {
+    text.lines()
+        .map(|line| line.split_whitespace().collect::<Vec<_>>().join(" "))
+        .filter(|line| !line.is_empty())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// `text` on one line with whitespace collapsed.
+pub(crate) fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// A code fence longer than any backtick run in `text`.
+fn fence_for(text: &str) -> String {
+    let mut longest = 0;
+    let mut run = 0;
+    for c in text.chars() {
+        run = if c == '`' { run + 1 } else { 0 };
+        longest = longest.max(run);
+    }
+    "`".repeat(longest.max(2) + 1)
+}
+
+/// Each line of `text` escaped so it stays running text.
+fn escape_lines(text: &str) -> String {
+    text.lines()
+        .map(escape_inline)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// One line escaped: characters that would start inline markup, HTML or a block construct at
+/// the line start get a backslash.
+pub(crate) fn escape_inline(line: &str) -> String {
+    let mut out = String::with_capacity(line.len() + 8);
+    for (i, c) in line.char_indices() {
+        let next = line[i + c.len_utf8()..].chars().next();
+        let escape = match c {
+            '\\' | '`' | '*' | '_' | '[' | ']' => true,
+            '<' => next.is_some_and(|n| n.is_ascii_alphabetic() || matches!(n, '/' | '!' | '?')),
+            '&' => next.is_some_and(|n| n.is_ascii_alphanumeric() || n == '#'),
+            '#' | '>' | '|' | '~' | '=' if i == 0 => true,
+            '-' | '+' if i == 0 => next.is_none_or(|n| n == ' ' || n == c),
+            _ => false,
+        };
+        if escape {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    // An ordered-list marker at the start ("1. ") would become a list.
+    if let Some(dot) = out.find(['.', ')'])
+        && dot > 0
+        && dot <= 9
+        && out[..dot].bytes().all(|b| b.is_ascii_digit())
+        && out[dot + 1..].starts_with(' ')
+    {
+        out.insert(dot, '\\');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn render(blocks: Vec<Block>) -> (String, Vec<Element>) {
+        let mut r = Renderer::new();
+        r.extend(blocks);
+        r.finish()
+    }
+
+    #[test]
+    fn renders_blocks_with_spans_and_sections() {
+        let (md, els) = render(vec![
+            Block::Heading {
+                level: 1,
+                text: "Title".into(),
+            },
+            Block::Paragraph("Some *text*\nsecond  line".into()),
+            Block::Heading {
+                level: 2,
+                text: "Sub".into(),
+            },
+            Block::ListItem {
+                depth: 0,
+                ordered: true,
+                text: "one".into(),
+            },
+            Block::ListItem {
+                depth: 1,
+                ordered: false,
+                text: "nested".into(),
+            },
+            Block::ListItem {
+                depth: 0,
+                ordered: true,
+                text: "two".into(),
+            },
+            Block::Table(vec![vec!["a".into(), "b|c".into()], vec!["1".into()]]),
+            Block::Code {
+                language: Some("rust".into()),
+                text: "fn x() {}\n".into(),
+            },
+            Block::Quote("quoted".into()),
+            Block::Image {
+                alt: "pic".into(),
+                src: Some("a b.png".into()),
+            },
+        ]);
+        assert_eq!(
+            md,
+            "# Title\n\nSome \\*text\\*\nsecond line\n\n## Sub\n\n1. one\n    - nested\n2. two\n\n| a | b\\|c |\n| --- | --- |\n| 1 |  |\n\n```rust\nfn x() {}\n```\n\n> quoted\n\n![pic](a%20b.png)\n"
+        );
+        for e in &els {
+            assert!(!md[e.span[0]..e.span[1]].is_empty());
+        }
+        assert_eq!(&md[els[3].span[0]..els[3].span[1]], "1. one");
+        assert_eq!(els[1].section, vec!["Title"]);
+        assert_eq!(els[2].section, vec!["Title"]);
+        assert_eq!(els[4].section, vec!["Title", "Sub"]);
+        assert_eq!(els[4].depth, Some(1));
+        assert_eq!(els[6].rows.as_ref().unwrap()[0][1], "b|c");
+        assert_eq!(els[7].language.as_deref(), Some("rust"));
+    }
+
+    #[test]
+    fn rendering_round_trips_through_the_markdown_parser() {
+        let (md, _) = render(vec![
+            Block::Paragraph("# not a heading\n1. not a list\n- nor this\n<b>no html</b>".into()),
+            Block::ListItem {
+                depth: 0,
+                ordered: false,
+                text: "item".into(),
+            },
+            Block::ListItem {
+                depth: 1,
+                ordered: true,
+                text: "sub".into(),
+            },
+        ]);
+        let parsed = super::super::markdown::parse(md);
+        let kinds: Vec<ElementKind> = parsed.elements.iter().map(|e| e.kind).collect();
+        assert_eq!(
+            kinds,
+            vec![
+                ElementKind::Paragraph,
+                ElementKind::ListItem,
+                ElementKind::ListItem
+            ]
+        );
+        assert_eq!(
+            parsed.elements[0].text,
+            "# not a heading 1. not a list - nor this <b>no html</b>"
+        );
+        assert_eq!(parsed.elements[2].depth, Some(1));
+    }
+
+    #[test]
+    fn skipped_list_levels_and_closing_hashes() {
+        let item = |depth: u32| Block::ListItem {
+            depth,
+            ordered: false,
+            text: format!("d{depth}"),
+        };
+        let (md, els) = render(vec![
+            item(2),
+            item(3),
+            Block::Heading {
+                level: 2,
+                text: "Using C#".into(),
+            },
+        ]);
+        assert_eq!(md, "- d2\n    - d3\n\n## Using C\\#\n");
+        assert_eq!(els[0].depth, Some(0));
+        assert_eq!(els[1].depth, Some(1));
+        let parsed = super::super::markdown::parse(md);
+        assert_eq!(parsed.elements[2].text, "Using C#");
+    }
+
+    #[test]
+    fn empty_blocks_are_dropped() {
+        let (md, els) = render(vec![
+            Block::Paragraph("  \n ".into()),
+            Block::Heading {
+                level: 9,
+                text: " ".into(),
+            },
+            Block::Table(vec![vec![String::new()]]),
+            Block::Code {
+                language: None,
+                text: "\n".into(),
+            },
+        ]);
+        assert!(md.is_empty() && els.is_empty());
+    }
+
+    #[test]
+    fn code_fences_outgrow_backticks() {
+        assert_eq!(fence_for("a ``` b"), "````");
+        assert_eq!(fence_for("plain"), "```");
+    }
+}

@@ -1,0 +1,26 @@
+//! `parse_stats`: what a parse produced and how long it took, recorded in every parsed
+//! document's metadata for debugging.
+
+use std::time::Duration;
+
+use serde_json::{Map, Value, json};
+
+use crate::model::Element;
+
+/// Element counts by kind, the Markdown's size in characters and the parse time in
+/// milliseconds, as a JSON object.
+pub(super) fn stats(markdown: &str, elements: &[Element], elapsed: Duration) -> Value {
+    let mut counts = Map::new();
+    for element in elements {
+        let count = counts
+            .entry(element.kind.name())
+            .or_insert_with(|| Value::from(0u64));
+        *count = Value::from(count.as_u64().unwrap_or(0) + 1);
+    }
+    json!({
+        "elements": counts,
+        "element_total": elements.len(),
+        "chars": markdown.chars().count(),
+        "ms": (elapsed.as_secs_f64() * 1e6).round() / 1e3,
+    })
+}

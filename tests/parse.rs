@@ -1,0 +1,138 @@
+//! End-to-end tests of `engine parse FILE`: the real binary on real documents.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn engine() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_engine"))
+}
+
+/// `shared/corpus` in the nearest folder above the workspace that has one.
+fn shared_corpus() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .map(|dir| dir.join("shared/corpus"))
+        .find(|dir| dir.join("MANIFEST.tsv").exists())
+        .expect("../shared/corpus is missing")
+}
+
+fn parse(args: &[&str], file: &Path) -> Output {
+    engine().arg("parse").args(args).arg(file).output().unwrap()
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+#[test]
+fn docx_prints_markdown_with_headings_and_tables() {
+    let file = shared_corpus().join("docx/poi__heading123.docx");
+    let output = parse(&[], &file);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let md = stdout(&output);
+    assert!(md.lines().any(|l| l.starts_with("# ")), "{md}");
+    assert!(md.lines().any(|l| l.starts_with("## ")), "{md}");
+
+    let output = parse(&[], &shared_corpus().join("docx/poi__bug65649.docx"));
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(stdout(&output).contains("| --- |"));
+}
+
+#[test]
+fn json_output_is_the_parsed_document() {
+    let file = shared_corpus().join("html/debian-python3.11-doc__howto-sorting.html");
+    let output = parse(&["--format", "json"], &file);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let doc: Value = serde_json::from_str(stdout(&output).trim()).unwrap();
+    assert_eq!(doc["format"], "html");
+    assert!(
+        doc["title"].as_str().unwrap().contains("Sorting"),
+        "{}",
+        doc["title"]
+    );
+    let markdown = doc["markdown"].as_str().unwrap();
+    let elements = doc["elements"].as_array().unwrap();
+    assert!(elements.len() > 20);
+    for e in elements {
+        let (s, t) = (
+            e["span"][0].as_u64().unwrap(),
+            e["span"][1].as_u64().unwrap(),
+        );
+        assert!(s < t && t as usize <= markdown.len());
+    }
+    assert!(elements.iter().any(|e| e["kind"] == "code"));
+    let stats = &doc["metadata"]["parse_stats"];
+    assert!(
+        stats["elements"]["heading"].as_u64().unwrap() > 2,
+        "{stats}"
+    );
+    assert!(doc["metadata"]["parse_warnings"].is_array());
+    // Navigation and scripts are gone; the text is there.
+    assert!(!markdown.contains("Navigation"));
+    assert!(markdown.contains("Sorting Basics"));
+}
+
+#[test]
+fn cp1252_page_without_declaration_decodes() {
+    let file = shared_corpus().join("html/unstructured__fake-html-cp1252.html");
+    let output = parse(&["--format", "json"], &file);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let doc: Value = serde_json::from_str(stdout(&output).trim()).unwrap();
+    assert_eq!(doc["metadata"]["encoding"], "windows-1252");
+    assert!(!doc["markdown"].as_str().unwrap().contains('\u{FFFD}'));
+}
+
+#[test]
+fn markdown_files_print_their_rendering() {
+    let file = shared_corpus().join("md/docling__escaped_characters.md");
+    let output = parse(&[], &file);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let md = stdout(&output);
+    // Character references are decoded in text (escaped to stay literal), kept in code.
+    assert!(md.contains("\n\\& \\< \\> \\\" \\'"), "{md}");
+    assert!(md.contains("`&amp; &lt; &gt; &quot; &#39; `"), "{md}");
+    assert!(!md.contains("<div"), "{md}");
+}
+
+#[test]
+fn unparseable_files_exit_1_with_the_error_on_stderr() {
+    let corpus = shared_corpus();
+    for file in [
+        "docx/poi__bug53475-password-is-solrcell.docx",
+        "docx/poi__clusterfuzz-testcase-minimized-POIXWPFFuzzer-6120975439364096.docx",
+    ] {
+        let output = parse(&[], &corpus.join(file));
+        assert_eq!(output.status.code(), Some(1), "{file}");
+        assert!(stdout(&output).is_empty(), "{file}");
+        assert!(
+            stderr(&output).starts_with("error: "),
+            "{}",
+            stderr(&output)
+        );
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("empty.docx");
+    std::fs::write(&empty, b"").unwrap();
+    let output = parse(&[], &empty);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stderr(&output).contains("damaged"), "{}", stderr(&output));
+    let output = parse(&[], &dir.path().join("missing.md"));
+    assert_eq!(output.status.code(), Some(1));
+}
+
+#[test]
+fn format_can_be_forced() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("page.txt");
+    std::fs::write(&file, "<p>Hello <b>there</b></p>").unwrap();
+    let output = parse(&["--as", "html"], &file);
+    assert_eq!(stdout(&output), "Hello there\n", "{}", stderr(&output));
+    let output = parse(&["--as", "nope"], &file);
+    assert_eq!(output.status.code(), Some(2));
+}
