@@ -9,6 +9,7 @@ mod detect;
 mod front_matter;
 mod html_strip;
 mod markdown;
+pub mod pdf;
 #[cfg(test)]
 mod proptests;
 mod text;
@@ -42,6 +43,25 @@ pub enum ParseError {
     Unsupported {
         /// The detected or configured format.
         format: Format,
+    },
+    /// The PDF is encrypted and needs a password to open.
+    #[error(
+        "the PDF is password protected (encrypted with a non-empty user password); decrypt it first, e.g. `qpdf --password=… --decrypt in.pdf out.pdf`"
+    )]
+    PdfPassword,
+    /// The bytes are not a PDF that can be read.
+    #[error("not a readable PDF: {reason}; the file may be truncated, damaged or not a PDF")]
+    PdfMalformed {
+        /// What went wrong.
+        reason: String,
+    },
+    /// Parsing took longer than the time budget.
+    #[error("timed out after {seconds} s at page {page} of the PDF; the file may be damaged or very large")]
+    PdfTimeout {
+        /// The budget in seconds.
+        seconds: u64,
+        /// The page being read when the budget ran out (0 when still opening the file).
+        page: u32,
     },
     /// Neither the name nor the content says what the format is.
     #[error(
@@ -105,7 +125,8 @@ pub fn parse(doc: &Document, config: &ParseConfig) -> Result<ParsedDocument, Par
     let parsed = match format {
         Format::Markdown => markdown::parse(decode::decode(&doc.bytes)?),
         Format::Text => text::parse(decode::decode(&doc.bytes)?),
-        Format::Html | Format::Pdf | Format::Docx => {
+        Format::Pdf => pdf::parse(doc.bytes.clone())?,
+        Format::Html | Format::Docx => {
             return Err(ParseError::Unsupported { format });
         }
     };
@@ -160,7 +181,7 @@ mod tests {
 
     #[test]
     fn unsupported_formats_name_themselves() {
-        for (name, format) in [("a.html", "html"), ("a.pdf", "pdf"), ("a.docx", "docx")] {
+        for (name, format) in [("a.html", "html"), ("a.docx", "docx")] {
             let err = parse(&doc(name, b"whatever"), &ParseConfig::default()).unwrap_err();
             assert!(matches!(err, ParseError::Unsupported { .. }));
             let msg = err.to_string();

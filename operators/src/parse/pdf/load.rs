@@ -1,0 +1,188 @@
+//! Opening a PDF: loading with lopdf, decryption with the empty user password, the document
+//! information dictionary and sanity checks on the page tree and form XObjects.
+
+use std::collections::HashSet;
+
+use lopdf::{Dictionary, Document, Object, ObjectId};
+
+use crate::model::Metadata;
+
+/// Why a PDF could not be opened.
+#[derive(Debug)]
+pub(crate) enum LoadError {
+    /// Encrypted with a user password other than the empty one.
+    Password,
+    /// Not a readable PDF; the message says why.
+    Malformed(String),
+}
+
+/// Loads `bytes`, decrypting documents encrypted with an empty user password.
+pub(crate) fn open(bytes: &[u8]) -> Result<Document, LoadError> {
+    if !bytes.starts_with(b"%PDF") && !bytes[..bytes.len().min(1024)].windows(5).any(|w| w == b"%PDF-")
+    {
+        return Err(LoadError::Malformed("no %PDF header".into()));
+    }
+    let mut doc = match Document::load_mem(bytes) {
+        Ok(doc) => doc,
+        Err(err) => return Err(classify(err)),
+    };
+    if doc.is_encrypted() {
+        doc.decrypt("").map_err(|err| match classify(err) {
+            LoadError::Malformed(_) => LoadError::Password,
+            other => other,
+        })?;
+    }
+    if doc.get_pages().is_empty() {
+        return Err(LoadError::Malformed("no pages in the page tree".into()));
+    }
+    Ok(doc)
+}
+
+/// Maps a lopdf error to a [`LoadError`].
+fn classify(err: lopdf::Error) -> LoadError {
+    let text = err.to_string();
+    let lower = text.to_ascii_lowercase();
+    if lower.contains("password") || matches!(err, lopdf::Error::Decryption(_)) {
+        LoadError::Password
+    } else {
+        LoadError::Malformed(text)
+    }
+}
+
+/// Title, author, subject, keywords, creator and producer from the information dictionary,
+/// under lowercase keys; empty values are skipped.
+pub(crate) fn info_metadata(doc: &Document) -> Metadata {
+    let mut metadata = Metadata::new();
+    let Some(info) = doc
+        .trailer
+        .get(b"Info")
+        .ok()
+        .and_then(|o| deref(doc, o))
+        .and_then(|o| o.as_dict().ok())
+    else {
+        return metadata;
+    };
+    for (key, name) in [
+        (&b"Title"[..], "title"),
+        (b"Author", "author"),
+        (b"Subject", "subject"),
+        (b"Keywords", "keywords"),
+        (b"Creator", "creator"),
+        (b"Producer", "producer"),
+    ] {
+        let value = info
+            .get(key)
+            .ok()
+            .and_then(|o| deref(doc, o))
+            .and_then(|o| lopdf::decode_text_string(o).ok())
+            .map(|s| s.replace('\0', "").trim().to_string())
+            .filter(|s| !s.is_empty());
+        if let Some(value) = value {
+            metadata.insert(name.into(), value.into());
+        }
+    }
+    metadata
+}
+
+/// Follows one reference.
+fn deref<'a>(doc: &'a Document, obj: &'a Object) -> Option<&'a Object> {
+    match obj {
+        Object::Reference(id) => doc.get_object(*id).ok(),
+        other => Some(other),
+    }
+}
+
+/// Deepest nesting of form XObjects accepted on a page.
+const MAX_FORM_DEPTH: usize = 12;
+
+/// Checks that the page's form XObjects nest finitely and not too deeply, and that the page has
+/// a usable media box. pdf-extract follows `Do` recursively without a guard, so a form that
+/// draws itself would overflow the stack.
+pub(crate) fn check_page(doc: &Document, page: ObjectId) -> Result<(), String> {
+    let dict = doc
+        .get_object(page)
+        .ok()
+        .and_then(|o| o.as_dict().ok())
+        .ok_or("the page is not a dictionary")?;
+    let media_box = inherited(doc, dict, b"MediaBox", 0).ok_or("no media box")?;
+    let numbers = media_box
+        .as_array()
+        .ok()
+        .filter(|a| a.len() == 4 && a.iter().all(|n| deref(doc, n).is_some_and(is_number)))
+        .ok_or("malformed media box")?;
+    let _ = numbers;
+    if let Some(resources) =
+        inherited(doc, dict, b"Resources", 0).and_then(|r| r.as_dict().ok())
+    {
+        let mut stack = HashSet::new();
+        check_resources(doc, resources, &mut stack, 0)?;
+    }
+    Ok(())
+}
+
+fn is_number(obj: &Object) -> bool {
+    matches!(obj, Object::Integer(_) | Object::Real(_))
+}
+
+/// Looks `key` up on the page and its ancestors.
+fn inherited<'a>(
+    doc: &'a Document,
+    dict: &'a Dictionary,
+    key: &[u8],
+    depth: usize,
+) -> Option<&'a Object> {
+    if depth > 32 {
+        return None;
+    }
+    if let Ok(value) = dict.get(key) {
+        return deref(doc, value);
+    }
+    let parent = dict.get(b"Parent").ok()?.as_reference().ok()?;
+    let parent = doc.get_object(parent).ok()?.as_dict().ok()?;
+    inherited(doc, parent, key, depth + 1)
+}
+
+/// Walks the form XObjects reachable from `resources`, failing on a cycle or deep nesting.
+fn check_resources(
+    doc: &Document,
+    resources: &Dictionary,
+    stack: &mut HashSet<ObjectId>,
+    depth: usize,
+) -> Result<(), String> {
+    if depth > MAX_FORM_DEPTH {
+        return Err(format!("form XObjects nest deeper than {MAX_FORM_DEPTH}"));
+    }
+    let Some(xobjects) = resources
+        .get(b"XObject")
+        .ok()
+        .and_then(|o| deref(doc, o))
+        .and_then(|o| o.as_dict().ok())
+    else {
+        return Ok(());
+    };
+    for (_, value) in xobjects.iter() {
+        let Ok(id) = value.as_reference() else {
+            continue;
+        };
+        if stack.contains(&id) {
+            return Err("a form XObject draws itself".into());
+        }
+        let Some(stream) = doc.get_object(id).ok().and_then(|o| o.as_stream().ok()) else {
+            continue;
+        };
+        let Some(inner) = stream
+            .dict
+            .get(b"Resources")
+            .ok()
+            .and_then(|o| deref(doc, o))
+            .and_then(|o| o.as_dict().ok())
+        else {
+            continue;
+        };
+        stack.insert(id);
+        let result = check_resources(doc, inner, stack, depth + 1);
+        stack.remove(&id);
+        result?;
+    }
+    Ok(())
+}
