@@ -4,9 +4,19 @@ use std::path::PathBuf;
 
 use crate::model::Document;
 
-/// The corpus directory, `shared/corpus` next to the workspace.
+/// The corpus directory: `$CORPUS_DIR`, else the first `shared/corpus` found next to the
+/// workspace or one of its ancestors (a worktree may sit deeper than the main clone).
 pub(crate) fn corpus_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus")
+    if let Some(dir) = std::env::var_os("CORPUS_DIR") {
+        return PathBuf::from(dir);
+    }
+    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    manifest
+        .ancestors()
+        .skip(1)
+        .map(|a| a.join("shared/corpus"))
+        .find(|dir| dir.join("MANIFEST.tsv").is_file())
+        .unwrap_or_else(|| manifest.join("../../shared/corpus"))
 }
 
 /// Every `md` document listed in the corpus MANIFEST, loaded. Panics (fails the test) when the

@@ -33,6 +33,8 @@ pub(crate) struct PageGlyphs {
     pub unmapped: usize,
     /// Glyphs dropped because they were not upright (rotated text).
     pub rotated: usize,
+    /// Glyphs dropped because they lie outside the page.
+    pub off_page: usize,
 }
 
 /// Upper bound of glyphs kept on one page; beyond it the page is cut (bounded memory).
@@ -113,13 +115,20 @@ impl OutputDev for Collector {
             self.page.rotated += 1;
             return Ok(());
         }
+        let (x, y) = ((x - self.page_left) as f32, (self.page_top - y) as f32);
+        // Off the page (a spread drawn shifted onto each half, say): not shown, not text.
+        let margin = 0.25 * size;
+        if x < -margin || y < -margin || x > self.page.width || y > self.page.height + margin {
+            self.page.off_page += 1;
+            return Ok(());
+        }
         if text.is_empty() {
             self.page.unmapped += 1;
         }
         let w = (width * font_size.abs() * a) as f32;
         self.page.glyphs.push(Glyph {
-            x: (x - self.page_left) as f32,
-            y: (self.page_top - y) as f32,
+            x,
+            y,
             w: if w.is_finite() { w.max(0.0) } else { 0.0 },
             size,
             text: text.to_string(),

@@ -10,7 +10,7 @@ use super::lines::{self, Segment};
 use super::load::{self, LoadError};
 use super::paragraphs::{self, list_marker};
 use super::render::{self, Block, BlockKind};
-use super::{debug_metadata, furniture, order, tables};
+use super::{debug_metadata, flatten, furniture, order, tables};
 use crate::parse::{ParseError, Parsed};
 
 /// A unit of a page in reading order: a line segment or a whole table.
@@ -29,7 +29,7 @@ enum Piece {
 pub(super) fn parse(bytes: &[u8], budget: Duration) -> Result<Parsed, ParseError> {
     let started = Instant::now();
     let deadline = started + budget;
-    let doc = load::open(bytes).map_err(|err| match err {
+    let mut doc = load::open(bytes).map_err(|err| match err {
         LoadError::Password => ParseError::PdfPassword,
         LoadError::Malformed(reason) => ParseError::PdfMalformed { reason },
     })?;
@@ -50,6 +50,25 @@ pub(super) fn parse(bytes: &[u8], budget: Duration) -> Result<Parsed, ParseError
             warnings.push(format!("page {number} skipped: {reason}"));
             failed += 1;
             continue;
+        }
+        match catch_unwind(AssertUnwindSafe(|| flatten::flatten_page(&mut doc, id, deadline))) {
+            Ok(Ok(_)) => {}
+            Ok(Err(reason)) => {
+                if Instant::now() > deadline {
+                    return Err(ParseError::PdfTimeout {
+                        seconds: budget.as_secs(),
+                        page: number,
+                    });
+                }
+                warnings.push(format!("page {number} skipped: {reason}"));
+                failed += 1;
+                continue;
+            }
+            Err(_) => {
+                warnings.push(format!("page {number} skipped: its content could not be read"));
+                failed += 1;
+                continue;
+            }
         }
         let mut collector = Collector::new(deadline);
         let outcome = catch_unwind(AssertUnwindSafe(|| {

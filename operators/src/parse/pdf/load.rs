@@ -1,8 +1,6 @@
 //! Opening a PDF: loading with lopdf, decryption with the empty user password, the document
 //! information dictionary and sanity checks on the page tree and form XObjects.
 
-use std::collections::HashSet;
-
 use lopdf::{Dictionary, Document, Object, ObjectId};
 
 use crate::model::Metadata;
@@ -92,12 +90,7 @@ fn deref<'a>(doc: &'a Document, obj: &'a Object) -> Option<&'a Object> {
     }
 }
 
-/// Deepest nesting of form XObjects accepted on a page.
-const MAX_FORM_DEPTH: usize = 12;
-
-/// Checks that the page's form XObjects nest finitely and not too deeply, and that the page has
-/// a usable media box. pdf-extract follows `Do` recursively without a guard, so a form that
-/// draws itself would overflow the stack.
+/// Checks that the page has a usable media box (pdf-extract panics without one).
 pub(crate) fn check_page(doc: &Document, page: ObjectId) -> Result<(), String> {
     let dict = doc
         .get_object(page)
@@ -105,18 +98,11 @@ pub(crate) fn check_page(doc: &Document, page: ObjectId) -> Result<(), String> {
         .and_then(|o| o.as_dict().ok())
         .ok_or("the page is not a dictionary")?;
     let media_box = inherited(doc, dict, b"MediaBox", 0).ok_or("no media box")?;
-    let numbers = media_box
+    media_box
         .as_array()
         .ok()
-        .filter(|a| a.len() == 4 && a.iter().all(|n| deref(doc, n).is_some_and(is_number)))
+        .filter(|a| a.len() == 4 && a.iter().all(is_number))
         .ok_or("malformed media box")?;
-    let _ = numbers;
-    if let Some(resources) =
-        inherited(doc, dict, b"Resources", 0).and_then(|r| r.as_dict().ok())
-    {
-        let mut stack = HashSet::new();
-        check_resources(doc, resources, &mut stack, 0)?;
-    }
     Ok(())
 }
 
@@ -140,49 +126,4 @@ fn inherited<'a>(
     let parent = dict.get(b"Parent").ok()?.as_reference().ok()?;
     let parent = doc.get_object(parent).ok()?.as_dict().ok()?;
     inherited(doc, parent, key, depth + 1)
-}
-
-/// Walks the form XObjects reachable from `resources`, failing on a cycle or deep nesting.
-fn check_resources(
-    doc: &Document,
-    resources: &Dictionary,
-    stack: &mut HashSet<ObjectId>,
-    depth: usize,
-) -> Result<(), String> {
-    if depth > MAX_FORM_DEPTH {
-        return Err(format!("form XObjects nest deeper than {MAX_FORM_DEPTH}"));
-    }
-    let Some(xobjects) = resources
-        .get(b"XObject")
-        .ok()
-        .and_then(|o| deref(doc, o))
-        .and_then(|o| o.as_dict().ok())
-    else {
-        return Ok(());
-    };
-    for (_, value) in xobjects.iter() {
-        let Ok(id) = value.as_reference() else {
-            continue;
-        };
-        if stack.contains(&id) {
-            return Err("a form XObject draws itself".into());
-        }
-        let Some(stream) = doc.get_object(id).ok().and_then(|o| o.as_stream().ok()) else {
-            continue;
-        };
-        let Some(inner) = stream
-            .dict
-            .get(b"Resources")
-            .ok()
-            .and_then(|o| deref(doc, o))
-            .and_then(|o| o.as_dict().ok())
-        else {
-            continue;
-        };
-        stack.insert(id);
-        let result = check_resources(doc, inner, stack, depth + 1);
-        stack.remove(&id);
-        result?;
-    }
-    Ok(())
 }

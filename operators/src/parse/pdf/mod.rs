@@ -8,6 +8,7 @@
 //! its own thread with a large stack, every page under `catch_unwind`, and within a time budget.
 
 mod extract;
+mod flatten;
 mod furniture;
 mod headings;
 mod layout;

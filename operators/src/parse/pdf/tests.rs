@@ -1,1 +1,79 @@
-#[test] fn placeholder() {}
+//! Tests over the corpus PDFs and damaged copies of them.
+
+use crate::model::{Document, ElementKind};
+use crate::parse::test_corpus::corpus_dir;
+use crate::parse::{ParseConfig, parse};
+
+/// `(file, expect)` of every PDF in the corpus manifest.
+fn corpus_pdfs() -> Vec<(String, String)> {
+    let manifest = std::fs::read_to_string(corpus_dir().join("MANIFEST.tsv"))
+        .unwrap_or_else(|e| panic!("corpus manifest: {e}"));
+    let rows: Vec<(String, String)> = manifest
+        .lines()
+        .skip(1)
+        .map(|l| l.split('\t').collect::<Vec<_>>())
+        .filter(|c| c.get(1) == Some(&"pdf"))
+        .map(|c| (c[0].to_string(), c[2].to_string()))
+        .collect();
+    assert!(!rows.is_empty(), "no PDFs in the corpus manifest");
+    rows
+}
+
+fn load(file: &str) -> Document {
+    let bytes = std::fs::read(corpus_dir().join(file)).unwrap_or_else(|e| panic!("{file}: {e}"));
+    Document::new(file.to_string(), file.to_string(), bytes)
+}
+
+#[test]
+#[ignore = "debugging aid: PDF_DEBUG=file.pdf prints warnings and stats"]
+fn debug_one() {
+    let file = std::env::var("PDF_DEBUG").unwrap_or_default();
+    let parsed = parse(&load(&file), &ParseConfig::default());
+    match parsed {
+        Ok(p) => eprintln!("{:#?}", p.metadata),
+        Err(e) => eprintln!("error: {e}"),
+    }
+}
+
+#[test]
+fn corpus_pdfs_parse_with_sound_elements() {
+    for (file, expect) in corpus_pdfs() {
+        let result = parse(&load(&file), &ParseConfig::default());
+        if expect == "must-error-cleanly" {
+            assert!(result.is_err(), "{file} must fail cleanly");
+            continue;
+        }
+        let parsed = match result {
+            Ok(parsed) => parsed,
+            Err(e) if expect == "no-crash" => {
+                eprintln!("{file}: {e}");
+                continue;
+            }
+            Err(e) => panic!("{file}: {e}"),
+        };
+        let md = &parsed.markdown;
+        assert!(parsed.metadata.contains_key("parse_stats"), "{file}");
+        assert!(parsed.metadata["pages"].as_u64().is_some_and(|n| n > 0), "{file}");
+        let mut last_start = 0;
+        let mut last_page = 1;
+        for e in &parsed.elements {
+            let [start, end] = e.span;
+            assert!(start <= end && end <= md.len(), "{file}: {e:?}");
+            assert!(md.is_char_boundary(start) && md.is_char_boundary(end), "{file}: {e:?}");
+            assert!(start >= last_start, "{file}: elements out of order");
+            last_start = start;
+            let page = e.page.unwrap_or_else(|| panic!("{file}: no page on {e:?}"));
+            assert!(page >= last_page, "{file}: pages go backwards");
+            if e.kind == ElementKind::PageBreak {
+                assert!(page > last_page, "{file}: page break without a new page");
+            }
+            last_page = page;
+            if e.kind == ElementKind::Heading {
+                assert!(matches!(e.level, Some(1..=6)), "{file}: {e:?}");
+            }
+        }
+        if expect == "ok" {
+            assert!(!parsed.elements.is_empty(), "{file}: no elements");
+        }
+    }
+}

@@ -1,0 +1,266 @@
+//! Page flattening before extraction: each page's content is rewritten into one stream that
+//! holds only text and transformation operators, with form XObjects drawn inline (under their
+//! matrix and the current transformation, which pdf-extract would otherwise lose), images and
+//! vector graphics dropped, `'` and `"` turned into the operators pdf-extract knows, and
+//! malformed operations (wrong operand count or type) removed so that they cannot make the
+//! interpreter panic. Form resources are merged into the page's under unique prefixes.
+
+use std::collections::HashSet;
+use std::time::Instant;
+
+use lopdf::content::{Content, Operation};
+use lopdf::{Dictionary, Document, Object, ObjectId, Stream};
+
+/// Deepest nesting of form XObjects followed.
+const MAX_FORM_DEPTH: usize = 12;
+/// Most operations kept on one page (bounded memory and time).
+const MAX_OPERATIONS: usize = 2_000_000;
+
+/// Resource categories whose names the kept operators refer to.
+const FONT: &[u8] = b"Font";
+
+/// Rewrites page `page` of `doc` in place; returns how many form XObjects were inlined.
+pub(crate) fn flatten_page(
+    doc: &mut Document,
+    page: ObjectId,
+    deadline: Instant,
+) -> Result<usize, String> {
+    let content = doc
+        .get_page_content(page)
+        .map_err(|e| format!("unreadable content stream ({e})"))?;
+    let resources = page_resources(doc, page).unwrap_or_default();
+    let mut state = State {
+        doc: &*doc,
+        font_set: false,
+        out: Vec::new(),
+        fonts: font_dict(doc, &resources),
+        forms: 0,
+        stack: HashSet::new(),
+        deadline,
+    };
+    let ops = Content::decode(&content)
+        .map_err(|e| format!("unreadable content stream ({e})"))?
+        .operations;
+    state.walk(ops, &resources, "", 0)?;
+    let State {
+        out, fonts, forms, ..
+    } = state;
+    let bytes = Content { operations: out }
+        .encode()
+        .map_err(|e| format!("cannot re-encode the page ({e})"))?;
+    let mut new_resources = Dictionary::new();
+    new_resources.set(FONT, Object::Dictionary(fonts));
+    let stream = doc.add_object(Stream::new(Dictionary::new(), bytes));
+    let dict = doc
+        .get_object_mut(page)
+        .and_then(Object::as_dict_mut)
+        .map_err(|e| format!("the page is not a dictionary ({e})"))?;
+    dict.set("Contents", Object::Reference(stream));
+    dict.set("Resources", Object::Dictionary(new_resources));
+    Ok(forms)
+}
+
+/// Follows references (a bounded number of times).
+fn resolve<'a>(doc: &'a Document, mut obj: &'a Object) -> Option<&'a Object> {
+    for _ in 0..8 {
+        match obj {
+            Object::Reference(id) => obj = doc.get_object(*id).ok()?,
+            other => return Some(other),
+        }
+    }
+    None
+}
+
+/// The page's resources, inherited from its ancestors when absent.
+fn page_resources(doc: &Document, page: ObjectId) -> Option<Dictionary> {
+    let mut dict = doc.get_object(page).ok()?.as_dict().ok()?;
+    for _ in 0..32 {
+        if let Ok(res) = dict.get(b"Resources") {
+            return resolve(doc, res)?.as_dict().ok().cloned();
+        }
+        let parent = dict.get(b"Parent").ok()?.as_reference().ok()?;
+        dict = doc.get_object(parent).ok()?.as_dict().ok()?;
+    }
+    None
+}
+
+/// The `Font` sub-dictionary of some resources, resolved.
+fn font_dict(doc: &Document, resources: &Dictionary) -> Dictionary {
+    resources
+        .get(FONT)
+        .ok()
+        .and_then(|o| resolve(doc, o))
+        .and_then(|o| o.as_dict().ok())
+        .cloned()
+        .unwrap_or_default()
+}
+
+struct State<'d> {
+    doc: &'d Document,
+    out: Vec<Operation>,
+    /// Whether a font has been selected (showing text before that would panic).
+    font_set: bool,
+    fonts: Dictionary,
+    forms: usize,
+    stack: HashSet<ObjectId>,
+    deadline: Instant,
+}
+
+fn is_number(o: &Object) -> bool {
+    matches!(o, Object::Integer(_) | Object::Real(_))
+}
+
+fn numbers(ops: &[Object], n: usize) -> bool {
+    ops.len() == n && ops.iter().all(is_number)
+}
+
+fn op(operator: &str, operands: Vec<Object>) -> Operation {
+    Operation::new(operator, operands)
+}
+
+impl State<'_> {
+    fn walk(
+        &mut self,
+        ops: Vec<Operation>,
+        resources: &Dictionary,
+        prefix: &str,
+        depth: usize,
+    ) -> Result<(), String> {
+        let local_fonts = if prefix.is_empty() {
+            None
+        } else {
+            Some(font_dict(self.doc, resources))
+        };
+        for (i, mut operation) in ops.into_iter().enumerate() {
+            if self.out.len() >= MAX_OPERATIONS {
+                return Ok(());
+            }
+            if i % 4096 == 4095 && Instant::now() > self.deadline {
+                return Err("time budget spent".into());
+            }
+            let o = &operation.operands;
+            match operation.operator.as_str() {
+                "BT" | "ET" | "q" | "Q" | "T*" => {
+                    operation.operands.clear();
+                    self.out.push(operation);
+                }
+                "cm" | "Tm" if numbers(o, 6) => self.out.push(operation),
+                "Td" | "TD" if numbers(o, 2) => self.out.push(operation),
+                "Tc" | "Tw" | "Tz" | "TL" | "Ts" if numbers(o, 1) => self.out.push(operation),
+                "Tf" if o.len() == 2 && is_number(&o[1]) => {
+                    let Ok(name) = o[0].as_name() else { continue };
+                    let renamed = format!("{prefix}{}", String::from_utf8_lossy(name));
+                    if let Some(local) = &local_fonts {
+                        let Ok(value) = local.get(name) else { continue };
+                        self.fonts.set(renamed.as_bytes(), value.clone());
+                    } else if self.fonts.get(name).is_err() {
+                        continue;
+                    }
+                    self.font_set = true;
+                    let size = o[1].clone();
+                    self.out.push(op("Tf", vec![Object::Name(renamed.into_bytes()), size]));
+                }
+                "Tj" if self.font_set && matches!(o.first(), Some(Object::String(..))) && o.len() == 1 => {
+                    self.out.push(operation)
+                }
+                "TJ" if self.font_set && matches!(o.first(), Some(Object::Array(_))) && o.len() == 1 => {
+                    self.out.push(operation)
+                }
+                "'" if self.font_set && matches!(o.first(), Some(Object::String(..))) && o.len() == 1 => {
+                    self.out.push(op("T*", vec![]));
+                    operation.operator = "Tj".into();
+                    self.out.push(operation);
+                }
+                "\"" if self.font_set
+                    && o.len() == 3
+                    && is_number(&o[0])
+                    && is_number(&o[1])
+                    && matches!(o[2], Object::String(..)) =>
+                {
+                    let mut operands = std::mem::take(&mut operation.operands);
+                    let text = operands.pop().unwrap_or(Object::Null);
+                    let ac = operands.pop().unwrap_or(Object::Integer(0));
+                    let aw = operands.pop().unwrap_or(Object::Integer(0));
+                    self.out.push(op("Tw", vec![aw]));
+                    self.out.push(op("Tc", vec![ac]));
+                    self.out.push(op("T*", vec![]));
+                    self.out.push(op("Tj", vec![text]));
+                }
+                "Do" if o.len() == 1 => {
+                    let Ok(name) = o[0].as_name() else { continue };
+                    self.form(name, resources, depth)?;
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// Draws form XObject `name` inline: `q`, its matrix, its content, `Q`.
+    fn form(&mut self, name: &[u8], resources: &Dictionary, depth: usize) -> Result<(), String> {
+        if depth >= MAX_FORM_DEPTH {
+            return Ok(());
+        }
+        let doc = self.doc;
+        let Some(Object::Reference(id)) = resources
+            .get(b"XObject")
+            .ok()
+            .and_then(|o| resolve(doc, o))
+            .and_then(|o| o.as_dict().ok())
+            .and_then(|x| x.get(name).ok())
+        else {
+            return Ok(());
+        };
+        let id = *id;
+        let Some(stream) = doc.get_object(id).ok().and_then(|o| o.as_stream().ok()) else {
+            return Ok(());
+        };
+        let is_form = stream
+            .dict
+            .get(b"Subtype")
+            .ok()
+            .and_then(|o| o.as_name().ok())
+            == Some(&b"Form"[..]);
+        if !is_form || self.stack.contains(&id) {
+            return Ok(());
+        }
+        let bytes = if stream.filters().is_ok() {
+            match stream.decompressed_content() {
+                Ok(bytes) => bytes,
+                Err(_) => return Ok(()),
+            }
+        } else {
+            stream.content.clone()
+        };
+        let Ok(content) = Content::decode(&bytes) else {
+            return Ok(());
+        };
+        let inner = stream
+            .dict
+            .get(b"Resources")
+            .ok()
+            .and_then(|o| resolve(doc, o))
+            .and_then(|o| o.as_dict().ok())
+            .cloned()
+            .unwrap_or_else(|| resources.clone());
+        let matrix = stream
+            .dict
+            .get(b"Matrix")
+            .ok()
+            .and_then(|o| resolve(doc, o))
+            .and_then(|o| o.as_array().ok())
+            .filter(|m| numbers(m, 6))
+            .cloned();
+        self.forms += 1;
+        let prefix = format!("F{}_", self.forms);
+        self.out.push(op("q", vec![]));
+        if let Some(matrix) = matrix {
+            self.out.push(op("cm", matrix));
+        }
+        self.stack.insert(id);
+        let result = self.walk(content.operations, &inner, &prefix, depth + 1);
+        self.stack.remove(&id);
+        self.out.push(op("Q", vec![]));
+        result
+    }
+}
