@@ -46,7 +46,13 @@ fn same_baseline(a: f32, b: f32, size: f32) -> bool {
 /// Groups glyphs (in any order) into segments, sorted top to bottom then left to right.
 pub(crate) fn segments(glyphs: &[Glyph]) -> Vec<Segment> {
     let runs = runs(glyphs);
-    merge_runs(runs)
+    let mut segments = merge_runs(runs);
+    for seg in &mut segments {
+        if let Some(text) = super::bidi::logical_order(&seg.text) {
+            seg.text = text;
+        }
+    }
+    segments
 }
 
 /// Pieces built from glyphs in content order: each glyph extends the current piece when it

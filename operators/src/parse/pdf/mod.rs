@@ -7,6 +7,7 @@
 //! `render` (Markdown and elements). Bad input never panics out of [`parse`]: the work runs on
 //! its own thread with a large stack, every page under `catch_unwind`, and within a time budget.
 
+mod bidi;
 mod extract;
 mod flatten;
 mod furniture;
