@@ -24,16 +24,41 @@ pub(crate) fn open(bytes: &[u8]) -> Result<Document, LoadError> {
         Ok(doc) => doc,
         Err(err) => return Err(classify(err)),
     };
-    if doc.is_encrypted() {
-        doc.decrypt("").map_err(|err| match classify(err) {
-            LoadError::Malformed(_) => LoadError::Password,
-            other => other,
-        })?;
+    // lopdf decrypts while loading when the empty user password opens the file; when it does
+    // not, the trailer still names an encryption dictionary but nothing was decrypted.
+    if doc.trailer.get(b"Encrypt").is_ok() && !doc.was_encrypted() {
+        if !doc.is_encrypted() {
+            return Err(LoadError::Password);
+        }
+        doc.decrypt("").map_err(|_| LoadError::Password)?;
     }
     if doc.get_pages().is_empty() {
         return Err(LoadError::Malformed("no pages in the page tree".into()));
     }
+    check_page_count(&doc)?;
     Ok(doc)
+}
+
+/// The root page tree's `/Count` must be a possible page count: positive and no larger than
+/// the number of objects in the file (every page is an object). A fuzzed count means a
+/// damaged page tree, which peers refuse too.
+fn check_page_count(doc: &Document) -> Result<(), LoadError> {
+    let count = doc
+        .catalog()
+        .ok()
+        .and_then(|c| c.get(b"Pages").ok())
+        .and_then(|p| deref(doc, p))
+        .and_then(|p| p.as_dict().ok())
+        .and_then(|p| p.get(b"Count").ok())
+        .and_then(|c| deref(doc, c))
+        .and_then(|c| c.as_i64().ok());
+    match count {
+        Some(n) if n < 1 || n > doc.objects.len() as i64 => Err(LoadError::Malformed(format!(
+            "the page tree claims {n} pages in a file of {} objects",
+            doc.objects.len()
+        ))),
+        _ => Ok(()),
+    }
 }
 
 /// Maps a lopdf error to a [`LoadError`].
