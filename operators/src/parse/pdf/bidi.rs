@@ -70,7 +70,8 @@ mod tests {
         let visual = format!("2024 {visual}");
         assert_eq!(logical_order(&visual).as_deref(), Some("שלום עולם 2024"));
         assert_eq!(logical_order("plain English"), None);
-        let visual: String = "(מחיר)".chars().rev().collect();
+        // Brackets are drawn in their visual shape: "(" on the left.
+        let visual = format!("({})", "מחיר".chars().rev().collect::<String>());
         assert_eq!(logical_order(&visual).as_deref(), Some("(מחיר)"));
     }
 }

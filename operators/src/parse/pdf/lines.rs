@@ -34,7 +34,7 @@ impl Segment {
 }
 
 /// A gap wider than this many font sizes splits a line into segments.
-pub(crate) const SPLIT_GAP: f32 = 1.4;
+pub(crate) const SPLIT_GAP: f32 = 0.75;
 /// A gap wider than this many font sizes between glyphs is a word space.
 const SPACE_GAP: f32 = 0.12;
 

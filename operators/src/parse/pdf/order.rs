@@ -6,7 +6,7 @@
 use super::lines::Segment;
 
 /// Narrowest vertical gap, in font sizes, that counts as a column gutter.
-const GUTTER: f32 = 1.0;
+const GUTTER: f32 = 0.7;
 /// Recursion bound (each level removes at least one cut).
 const MAX_DEPTH: usize = 64;
 

@@ -83,6 +83,10 @@ fn typical_pitch(lines: &[&Segment]) -> Option<f32> {
 fn breaks(prev: &Segment, next: &Segment, pitch: Option<f32>, left: f32, right: f32) -> bool {
     let size = prev.size.max(next.size);
     let dy = next.y - prev.y;
+    if dy.abs() <= 0.3 * size && next.x0 >= prev.x1 - 0.5 * size {
+        // The rest of the same line, after a wide gap.
+        return (prev.size - next.size).abs() > 0.12 * size;
+    }
     if dy <= 0.3 * size {
         return true;
     }

@@ -77,3 +77,63 @@ fn corpus_pdfs_parse_with_sound_elements() {
         }
     }
 }
+
+/// A small deterministic generator (xorshift) for byte flips.
+fn next(state: &mut u64) -> u64 {
+    *state ^= *state << 13;
+    *state ^= *state >> 7;
+    *state ^= *state << 17;
+    *state
+}
+
+#[test]
+fn damaged_corpus_pdfs_never_panic() {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use super::{PdfConfig, parse_with};
+
+    let config = PdfConfig {
+        time_budget: Duration::from_secs(20),
+    };
+    let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+    for (file, _) in corpus_pdfs() {
+        let bytes = load(&file).bytes.to_vec();
+        let n = bytes.len();
+        let mut variants: Vec<Vec<u8>> = [n / 9, n / 2, n - n / 5]
+            .into_iter()
+            .map(|cut| bytes[..cut].to_vec())
+            .collect();
+        for _ in 0..2 {
+            let mut flipped = bytes.clone();
+            for _ in 0..24 {
+                let at = (next(&mut seed) % n.max(1) as u64) as usize;
+                if let Some(b) = flipped.get_mut(at) {
+                    *b ^= (next(&mut seed) & 0xFF) as u8 | 1;
+                }
+            }
+            variants.push(flipped);
+        }
+        for (i, variant) in variants.into_iter().enumerate() {
+            // Either result is fine; a panic or a hang is not.
+            let result = parse_with(Arc::from(variant), &config);
+            if let Ok(parsed) = result {
+                let md = &parsed.markdown;
+                for e in &parsed.elements {
+                    assert!(e.span[1] <= md.len(), "{file} variant {i}: {e:?}");
+                    assert!(e.page.is_some(), "{file} variant {i}: {e:?}");
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn garbage_and_empty_input_are_errors() {
+    use std::sync::Arc;
+
+    for bytes in [&b""[..], b"%PDF-1.7\n", b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog", b"hello world"] {
+        let result = super::parse(Arc::from(bytes));
+        assert!(result.is_err(), "{bytes:?}");
+    }
+}
