@@ -34,7 +34,11 @@ fn main() {
         let started = Instant::now();
         for doc in &docs {
             if let Ok(parsed) = parse(doc, &config) {
-                pages += parsed.metadata.get("pages").and_then(|p| p.as_u64()).unwrap_or(0);
+                pages += parsed
+                    .metadata
+                    .get("pages")
+                    .and_then(|p| p.as_u64())
+                    .unwrap_or(0);
             }
         }
         best = best.min(started.elapsed().as_secs_f64());

@@ -56,7 +56,9 @@ pub enum ParseError {
         reason: String,
     },
     /// Parsing took longer than the time budget.
-    #[error("timed out after {seconds} s at page {page} of the PDF; the file may be damaged or very large")]
+    #[error(
+        "timed out after {seconds} s at page {page} of the PDF; the file may be damaged or very large"
+    )]
     PdfTimeout {
         /// The budget in seconds.
         seconds: u64,

@@ -18,6 +18,8 @@ pub(crate) struct Glyph {
     pub size: f32,
     /// The Unicode text; empty when the font had no mapping for the code.
     pub text: String,
+    /// Whether the font is bold.
+    pub bold: bool,
 }
 
 /// The glyphs of one page.
@@ -48,18 +50,25 @@ pub(crate) struct Collector {
     deadline: Instant,
     /// Whether the deadline stopped the interpretation.
     pub timed_out: bool,
+    /// Boldness of each shown string, in order (from flattening).
+    bold: Vec<bool>,
+    /// Strings shown so far.
+    shown: usize,
     /// Flips PDF's bottom-up y axis.
     page_top: f64,
     page_left: f64,
 }
 
 impl Collector {
-    /// A collector that aborts the page once `deadline` has passed.
-    pub fn new(deadline: Instant) -> Self {
+    /// A collector that aborts the page once `deadline` has passed; `bold` tells for each
+    /// shown string whether its font is bold.
+    pub fn new(deadline: Instant, bold: Vec<bool>) -> Self {
         Collector {
             page: PageGlyphs::default(),
             deadline,
             timed_out: false,
+            bold,
+            shown: 0,
             page_top: 0.0,
             page_left: 0.0,
         }
@@ -132,11 +141,18 @@ impl OutputDev for Collector {
             w: if w.is_finite() { w.max(0.0) } else { 0.0 },
             size,
             text: text.to_string(),
+            bold: self
+                .shown
+                .checked_sub(1)
+                .and_then(|i| self.bold.get(i))
+                .copied()
+                .unwrap_or(false),
         });
         Ok(())
     }
 
     fn begin_word(&mut self) -> Result<(), OutputError> {
+        self.shown += 1;
         Ok(())
     }
 

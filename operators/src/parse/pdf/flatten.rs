@@ -19,12 +19,22 @@ const MAX_OPERATIONS: usize = 2_000_000;
 /// Resource categories whose names the kept operators refer to.
 const FONT: &[u8] = b"Font";
 
-/// Rewrites page `page` of `doc` in place; returns how many form XObjects were inlined.
+/// What flattening a page found.
+#[derive(Debug, Default)]
+pub(crate) struct Flattened {
+    /// Form XObjects drawn inline.
+    pub forms: usize,
+    /// For each text-showing string, in the order pdf-extract will show them (it calls
+    /// `begin_word` once per string), whether its font is bold.
+    pub bold: Vec<bool>,
+}
+
+/// Rewrites page `page` of `doc` in place.
 pub(crate) fn flatten_page(
     doc: &mut Document,
     page: ObjectId,
     deadline: Instant,
-) -> Result<usize, String> {
+) -> Result<Flattened, String> {
     let content = doc
         .get_page_content(page)
         .map_err(|e| format!("unreadable content stream ({e})"))?;
@@ -32,6 +42,9 @@ pub(crate) fn flatten_page(
     let mut state = State {
         doc: &*doc,
         font_set: false,
+        bold_now: false,
+        bold_stack: Vec::new(),
+        shows: Vec::new(),
         out: Vec::new(),
         fonts: font_dict(doc, &resources),
         forms: 0,
@@ -43,7 +56,11 @@ pub(crate) fn flatten_page(
         .operations;
     state.walk(ops, &resources, "", 0)?;
     let State {
-        out, fonts, forms, ..
+        out,
+        fonts,
+        forms,
+        shows,
+        ..
     } = state;
     let bytes = Content { operations: out }
         .encode()
@@ -57,7 +74,7 @@ pub(crate) fn flatten_page(
         .map_err(|e| format!("the page is not a dictionary ({e})"))?;
     dict.set("Contents", Object::Reference(stream));
     dict.set("Resources", Object::Dictionary(new_resources));
-    Ok(forms)
+    Ok(Flattened { forms, bold: shows })
 }
 
 /// Follows references (a bounded number of times).
@@ -100,6 +117,11 @@ struct State<'d> {
     out: Vec<Operation>,
     /// Whether a font has been selected (showing text before that would panic).
     font_set: bool,
+    /// Whether the current font is bold, and the values saved by `q`.
+    bold_now: bool,
+    bold_stack: Vec<bool>,
+    /// Boldness of each shown string.
+    shows: Vec<bool>,
     fonts: Dictionary,
     forms: usize,
     stack: HashSet<ObjectId>,
@@ -141,6 +163,11 @@ impl State<'_> {
             let o = &operation.operands;
             match operation.operator.as_str() {
                 "BT" | "ET" | "q" | "Q" | "T*" => {
+                    match operation.operator.as_str() {
+                        "q" if self.bold_stack.len() < 4096 => self.bold_stack.push(self.bold_now),
+                        "Q" => self.bold_now = self.bold_stack.pop().unwrap_or(self.bold_now),
+                        _ => {}
+                    }
                     operation.operands.clear();
                     self.out.push(operation);
                 }
@@ -156,18 +183,42 @@ impl State<'_> {
                     } else if self.fonts.get(name).is_err() {
                         continue;
                     }
+                    self.bold_now = self
+                        .fonts
+                        .get(renamed.as_bytes())
+                        .is_ok_and(|font| is_bold(self.doc, font));
                     self.font_set = true;
                     let size = o[1].clone();
-                    self.out.push(op("Tf", vec![Object::Name(renamed.into_bytes()), size]));
+                    self.out
+                        .push(op("Tf", vec![Object::Name(renamed.into_bytes()), size]));
                 }
-                "Tj" if self.font_set && matches!(o.first(), Some(Object::String(..))) && o.len() == 1 => {
+                "Tj" if self.font_set
+                    && matches!(o.first(), Some(Object::String(..)))
+                    && o.len() == 1 =>
+                {
+                    self.shows.push(self.bold_now);
                     self.out.push(operation)
                 }
-                "TJ" if self.font_set && matches!(o.first(), Some(Object::Array(_))) && o.len() == 1 => {
+                "TJ" if self.font_set
+                    && matches!(o.first(), Some(Object::Array(_)))
+                    && o.len() == 1 =>
+                {
+                    if let Some(Object::Array(items)) = o.first() {
+                        let strings = items
+                            .iter()
+                            .filter(|i| matches!(i, Object::String(..)))
+                            .count();
+                        self.shows
+                            .extend(std::iter::repeat_n(self.bold_now, strings));
+                    }
                     self.out.push(operation)
                 }
-                "'" if self.font_set && matches!(o.first(), Some(Object::String(..))) && o.len() == 1 => {
+                "'" if self.font_set
+                    && matches!(o.first(), Some(Object::String(..)))
+                    && o.len() == 1 =>
+                {
                     self.out.push(op("T*", vec![]));
+                    self.shows.push(self.bold_now);
                     operation.operator = "Tj".into();
                     self.out.push(operation);
                 }
@@ -184,6 +235,7 @@ impl State<'_> {
                     self.out.push(op("Tw", vec![aw]));
                     self.out.push(op("Tc", vec![ac]));
                     self.out.push(op("T*", vec![]));
+                    self.shows.push(self.bold_now);
                     self.out.push(op("Tj", vec![text]));
                 }
                 "Do" if o.len() == 1 => {
@@ -263,4 +315,71 @@ impl State<'_> {
         self.out.push(op("Q", vec![]));
         result
     }
+}
+
+/// Whether a font object is bold: by its name (`Helvetica-Bold`, `ABCDEF+Arial,Bold`,
+/// `…-Semibold`, `…Black`, `…Heavy`), its descriptor's weight (600 or more) or its ForceBold
+/// flag; a composite font by its descendant.
+fn is_bold(doc: &Document, font: &Object) -> bool {
+    let Some(dict) = resolve(doc, font).and_then(|f| f.as_dict().ok()) else {
+        return false;
+    };
+    let named_bold = dict
+        .get(b"BaseFont")
+        .ok()
+        .and_then(|n| n.as_name().ok())
+        .map(|n| String::from_utf8_lossy(n).to_ascii_lowercase())
+        .is_some_and(|n| {
+            ["bold", "black", "heavy", "semibold", "demi"]
+                .iter()
+                .any(|w| n.contains(w))
+        });
+    if named_bold {
+        return true;
+    }
+    let descriptor = dict
+        .get(b"FontDescriptor")
+        .ok()
+        .and_then(|d| resolve(doc, d))
+        .and_then(|d| d.as_dict().ok());
+    if let Some(descriptor) = descriptor {
+        let weight = descriptor
+            .get(b"FontWeight")
+            .ok()
+            .and_then(|w| resolve(doc, w))
+            .and_then(|w| w.as_float().ok());
+        let flags = descriptor
+            .get(b"Flags")
+            .ok()
+            .and_then(|f| resolve(doc, f))
+            .and_then(|f| f.as_i64().ok())
+            .unwrap_or(0);
+        return weight.is_some_and(|w| w >= 600.0) || flags & (1 << 18) != 0;
+    }
+    let descendant = dict
+        .get(b"DescendantFonts")
+        .ok()
+        .and_then(|d| resolve(doc, d))
+        .and_then(|d| d.as_array().ok())
+        .and_then(|a| a.first());
+    match descendant {
+        Some(inner) if !matches!(inner, Object::Array(_)) => {
+            resolve(doc, inner).is_some_and(|i| {
+                i.as_dict()
+                    .is_ok_and(|d| d.get(b"DescendantFonts").is_err())
+            }) && is_bold_descendant(doc, inner)
+        }
+        _ => false,
+    }
+}
+
+/// Boldness of a CID font (no further descendants, so no recursion).
+fn is_bold_descendant(doc: &Document, font: &Object) -> bool {
+    let Some(dict) = resolve(doc, font).and_then(|f| f.as_dict().ok()) else {
+        return false;
+    };
+    if dict.get(b"DescendantFonts").is_ok() {
+        return false;
+    }
+    is_bold(doc, font)
 }

@@ -32,13 +32,16 @@ fn normalize(text: &str) -> String {
 
 /// Whether the text is only a page number (`12`, `- 12 -`, `Page 3 of 9`, `xiv`).
 pub(crate) fn is_page_number(text: &str) -> bool {
-    let t = text.trim().trim_matches(|c: char| c == '-' || c == '–' || c == ' ');
+    let t = text
+        .trim()
+        .trim_matches(|c: char| c == '-' || c == '–' || c == ' ');
     let t = t.to_lowercase();
     let t = t.strip_prefix("page").map_or(t.as_str(), str::trim);
     if t.is_empty() {
         return false;
     }
-    let digits_of = |s: &str| !s.is_empty() && s.len() <= 5 && s.bytes().all(|b| b.is_ascii_digit());
+    let digits_of =
+        |s: &str| !s.is_empty() && s.len() <= 5 && s.bytes().all(|b| b.is_ascii_digit());
     if digits_of(t) {
         return true;
     }
@@ -105,14 +108,35 @@ mod tests {
     use super::*;
 
     fn seg(text: &str, y: f32) -> Segment {
-        Segment { x0: 50.0, x1: 300.0, y, y_last: y, size: 10.0, text: text.into() }
+        Segment {
+            x0: 50.0,
+            x1: 300.0,
+            y,
+            y_last: y,
+            size: 10.0,
+            text: text.into(),
+            bold: false,
+        }
     }
 
     #[test]
     fn repeated_edges_and_page_numbers_are_found() {
-        let p1 = vec![seg("ACME Manual", 30.0), seg("Body one", 100.0), seg("Body two", 400.0), seg("1", 780.0)];
-        let p2 = vec![seg("ACME Manual", 30.0), seg("Other body", 100.0), seg("Page 2 of 3", 780.0)];
-        let p3 = vec![seg("Chapter start", 30.0), seg("More", 100.0), seg("iii", 780.0)];
+        let p1 = [
+            seg("ACME Manual", 30.0),
+            seg("Body one", 100.0),
+            seg("Body two", 400.0),
+            seg("1", 780.0),
+        ];
+        let p2 = [
+            seg("ACME Manual", 30.0),
+            seg("Other body", 100.0),
+            seg("Page 2 of 3", 780.0),
+        ];
+        let p3 = [
+            seg("Chapter start", 30.0),
+            seg("More", 100.0),
+            seg("iii", 780.0),
+        ];
         let pages = [(&p1[..], 800.0), (&p2[..], 800.0), (&p3[..], 800.0)];
         let found = furniture(&pages);
         assert_eq!(found, vec![vec![0, 3], vec![0, 2], vec![2]]);

@@ -42,6 +42,8 @@ pub(crate) fn heading_shaped(text: &str, lines: usize) -> bool {
     let chars = text.chars().count();
     lines <= 3
         && chars <= MAX_HEADING_CHARS
+        && !text.contains(". . .")
+        && !text.contains("....")
         && text.chars().any(char::is_alphabetic)
         && !text.ends_with([',', ';'])
 }
@@ -58,14 +60,25 @@ impl Levels {
         Levels { body, sizes }
     }
 
-    /// The heading level of a paragraph, if it is a heading.
-    pub(crate) fn level(&self, text: &str, size: f32, lines: usize) -> Option<u8> {
+    /// The heading level of a paragraph, if it is a heading: larger than the body by rank of
+    /// size; at about body size when set in bold on one or two lines (below every larger size),
+    /// or numbered like `2.3 Title`.
+    pub(crate) fn level(&self, text: &str, size: f32, lines: usize, bold: bool) -> Option<u8> {
         if !heading_shaped(text, lines) {
             return None;
         }
         if size >= self.body * HEADING_RATIO {
             let rank = self.sizes.iter().position(|&s| s == key(size))?;
             return Some((rank + 1).min(6) as u8);
+        }
+        let bold_title = bold
+            && lines <= 2
+            && text.chars().count() <= 120
+            && !text.ends_with(['.', ':'])
+            && size >= self.body * 0.9;
+        if bold_title {
+            let depth = numbered_level(text).unwrap_or(1);
+            return Some((self.sizes.len() + depth).clamp(1, 6) as u8);
         }
         numbered_level(text)
             .filter(|_| lines == 1 && (size - self.body).abs() <= 0.15 * self.body)
@@ -98,12 +111,18 @@ mod tests {
         let body = body_size([(10.0, 5000), (18.0, 40), (14.0, 80), (12.0, 100)].into_iter());
         assert_eq!(body, 10.0);
         let levels = Levels::new(body, [18.0, 14.0, 12.0, 14.0, 10.5].into_iter());
-        assert_eq!(levels.level("Introduction", 18.0, 1), Some(1));
-        assert_eq!(levels.level("Scope", 14.0, 1), Some(2));
-        assert_eq!(levels.level("Detail", 12.0, 1), Some(3));
-        assert_eq!(levels.level("body text", 10.0, 1), None);
-        assert_eq!(levels.level("2.3 Numbered Title", 10.0, 1), Some(4));
-        assert_eq!(levels.level("2.3 million people were counted.", 10.0, 1), None);
-        assert_eq!(levels.level(&"long ".repeat(60), 18.0, 3), None);
+        assert_eq!(levels.level("Introduction", 18.0, 1, false), Some(1));
+        assert_eq!(levels.level("Scope", 14.0, 1, false), Some(2));
+        assert_eq!(levels.level("Detail", 12.0, 1, false), Some(3));
+        assert_eq!(levels.level("body text", 10.0, 1, false), None);
+        assert_eq!(levels.level("2.3 Numbered Title", 10.0, 1, false), Some(4));
+        assert_eq!(
+            levels.level("2.3 million people were counted.", 10.0, 1, false),
+            None
+        );
+        assert_eq!(levels.level(&"long ".repeat(60), 18.0, 3, false), None);
+        assert_eq!(levels.level("Bold title", 10.0, 1, true), Some(4));
+        assert_eq!(levels.level("Bold sentence.", 10.0, 1, true), None);
+        assert_eq!(levels.level("Contents . . . . . 3", 18.0, 1, false), None);
     }
 }

@@ -38,7 +38,7 @@ pub(super) fn parse(bytes: &[u8], budget: Duration) -> Result<Parsed, ParseError
     metadata.insert("pages".into(), pages.len().into());
     let mut warnings = Vec::new();
     let mut page_segments: Vec<(u32, Vec<Segment>, f32)> = Vec::with_capacity(pages.len());
-    let (mut unmapped, mut rotated, mut failed) = (0usize, 0usize, 0usize);
+    let (mut unmapped, mut rotated, mut failed, mut forms) = (0usize, 0usize, 0usize, 0usize);
     for (&number, &id) in &pages {
         if Instant::now() > deadline {
             return Err(ParseError::PdfTimeout {
@@ -51,8 +51,13 @@ pub(super) fn parse(bytes: &[u8], budget: Duration) -> Result<Parsed, ParseError
             failed += 1;
             continue;
         }
-        match catch_unwind(AssertUnwindSafe(|| flatten::flatten_page(&mut doc, id, deadline))) {
-            Ok(Ok(_)) => {}
+        let bold = match catch_unwind(AssertUnwindSafe(|| {
+            flatten::flatten_page(&mut doc, id, deadline)
+        })) {
+            Ok(Ok(flat)) => {
+                forms += flat.forms;
+                flat.bold
+            }
             Ok(Err(reason)) => {
                 if Instant::now() > deadline {
                     return Err(ParseError::PdfTimeout {
@@ -65,12 +70,14 @@ pub(super) fn parse(bytes: &[u8], budget: Duration) -> Result<Parsed, ParseError
                 continue;
             }
             Err(_) => {
-                warnings.push(format!("page {number} skipped: its content could not be read"));
+                warnings.push(format!(
+                    "page {number} skipped: its content could not be read"
+                ));
                 failed += 1;
                 continue;
             }
-        }
-        let mut collector = Collector::new(deadline);
+        };
+        let mut collector = Collector::new(deadline, bold);
         let outcome = catch_unwind(AssertUnwindSafe(|| {
             pdf_extract::output_doc_page(&doc, &mut collector, number)
         }));
@@ -170,6 +177,7 @@ pub(super) fn parse(bytes: &[u8], budget: Duration) -> Result<Parsed, ParseError
         }
     }
     let (markdown, elements) = render::render(&blocks);
+    metadata.insert("parse_forms_inlined".into(), forms.into());
     let chars = markdown.chars().count();
     debug_metadata(
         &mut metadata,
@@ -188,7 +196,7 @@ pub(super) fn parse(bytes: &[u8], budget: Duration) -> Result<Parsed, ParseError
 
 /// A paragraph as a heading, a list item or running text.
 fn classify(p: paragraphs::Paragraph, levels: &Levels, page: u32) -> Block {
-    if let Some(level) = levels.level(&p.text, p.size, p.lines) {
+    if let Some(level) = levels.level(&p.text, p.size, p.lines, p.bold) {
         return Block {
             kind: BlockKind::Heading(level),
             text: p.text,

@@ -19,6 +19,8 @@ pub(crate) struct Segment {
     pub size: f32,
     /// The text, words separated by single spaces.
     pub text: String,
+    /// Whether all of it is set in a bold font.
+    pub bold: bool,
 }
 
 impl Segment {
@@ -81,6 +83,7 @@ fn runs(glyphs: &[Glyph]) -> Vec<Segment> {
                 }
                 pending_space = false;
                 seg.text.push_str(&g.text);
+                seg.bold &= g.bold;
                 seg.x1 = seg.x1.max(g.x + g.w);
                 continue;
             }
@@ -100,6 +103,7 @@ fn runs(glyphs: &[Glyph]) -> Vec<Segment> {
             y_last: g.y,
             size: g.size,
             text: g.text.clone(),
+            bold: g.bold,
         });
     }
     out.extend(current);
@@ -135,9 +139,10 @@ fn merge_runs(mut runs: Vec<Segment>) -> Vec<Segment> {
             let size = current.size.max(next.size);
             let gap = next.x0 - current.x1;
             if gap < SPLIT_GAP * size && gap > -2.0 * size {
-                if gap > SPACE_GAP * size || current.text.ends_with(char::is_alphanumeric)
-                    && next.text.starts_with(char::is_alphanumeric)
-                    && gap > 0.0
+                if gap > SPACE_GAP * size
+                    || current.text.ends_with(char::is_alphanumeric)
+                        && next.text.starts_with(char::is_alphanumeric)
+                        && gap > 0.0
                 {
                     current.text.push(' ');
                 }
@@ -146,6 +151,7 @@ fn merge_runs(mut runs: Vec<Segment>) -> Vec<Segment> {
                     current.size = next.size;
                 }
                 current.text.push_str(&next.text);
+                current.bold &= next.bold;
                 current.x1 = current.x1.max(next.x1);
             } else {
                 out.push(current);
@@ -171,6 +177,7 @@ mod tests {
                 w,
                 size,
                 text: c.to_string(),
+                bold: false,
             })
             .collect()
     }

@@ -16,7 +16,10 @@ pub(crate) enum LoadError {
 
 /// Loads `bytes`, decrypting documents encrypted with an empty user password.
 pub(crate) fn open(bytes: &[u8]) -> Result<Document, LoadError> {
-    if !bytes.starts_with(b"%PDF") && !bytes[..bytes.len().min(1024)].windows(5).any(|w| w == b"%PDF-")
+    if !bytes.starts_with(b"%PDF")
+        && !bytes[..bytes.len().min(1024)]
+            .windows(5)
+            .any(|w| w == b"%PDF-")
     {
         return Err(LoadError::Malformed("no %PDF header".into()));
     }

@@ -26,7 +26,12 @@ fn median_size(segs: &[Segment], ids: &[usize]) -> f32 {
 
 fn order(segs: &[Segment], mut ids: Vec<usize>, out: &mut Vec<usize>, depth: usize) {
     if ids.len() <= 1 || depth > MAX_DEPTH {
-        ids.sort_by(|&a, &b| segs[a].y.total_cmp(&segs[b].y).then(segs[a].x0.total_cmp(&segs[b].x0)));
+        ids.sort_by(|&a, &b| {
+            segs[a]
+                .y
+                .total_cmp(&segs[b].y)
+                .then(segs[a].x0.total_cmp(&segs[b].x0))
+        });
         out.extend(ids);
         return;
     }
@@ -40,7 +45,12 @@ fn order(segs: &[Segment], mut ids: Vec<usize>, out: &mut Vec<usize>, depth: usi
     }
     let bands = bands(segs, &ids);
     if bands.len() <= 1 {
-        ids.sort_by(|&a, &b| segs[a].y.total_cmp(&segs[b].y).then(segs[a].x0.total_cmp(&segs[b].x0)));
+        ids.sort_by(|&a, &b| {
+            segs[a]
+                .y
+                .total_cmp(&segs[b].y)
+                .then(segs[a].x0.total_cmp(&segs[b].x0))
+        });
         out.extend(ids);
         return;
     }
@@ -71,7 +81,12 @@ fn order(segs: &[Segment], mut ids: Vec<usize>, out: &mut Vec<usize>, depth: usi
             }
         } else {
             let mut group = group;
-            group.sort_by(|&a, &b| segs[a].y.total_cmp(&segs[b].y).then(segs[a].x0.total_cmp(&segs[b].x0)));
+            group.sort_by(|&a, &b| {
+                segs[a]
+                    .y
+                    .total_cmp(&segs[b].y)
+                    .then(segs[a].x0.total_cmp(&segs[b].x0))
+            });
             out.extend(group);
         }
         return;
@@ -120,11 +135,22 @@ mod tests {
     use super::*;
 
     fn seg(text: &str, x0: f32, x1: f32, y: f32) -> Segment {
-        Segment { x0, x1, y, y_last: y, size: 10.0, text: text.into() }
+        Segment {
+            x0,
+            x1,
+            y,
+            y_last: y,
+            size: 10.0,
+            text: text.into(),
+            bold: false,
+        }
     }
 
     fn texts(segs: &[Segment]) -> Vec<&str> {
-        reading_order(segs).into_iter().map(|i| segs[i].text.as_str()).collect()
+        reading_order(segs)
+            .into_iter()
+            .map(|i| segs[i].text.as_str())
+            .collect()
     }
 
     #[test]
@@ -139,7 +165,10 @@ mod tests {
             seg("R3", 320.0, 550.0, 140.0),
             seg("footer", 50.0, 550.0, 300.0),
         ];
-        assert_eq!(texts(&segs), ["title", "L1", "L2", "L3", "R1", "R2", "R3", "footer"]);
+        assert_eq!(
+            texts(&segs),
+            ["title", "L1", "L2", "L3", "R1", "R2", "R3", "footer"]
+        );
     }
 
     #[test]

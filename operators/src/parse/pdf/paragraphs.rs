@@ -18,14 +18,18 @@ pub(crate) struct Paragraph {
     pub x0: f32,
     /// Baseline of the first line.
     pub y: f32,
+    /// Whether every line is bold.
+    pub bold: bool,
 }
 
 /// Whether a line starts with a list bullet or an enumerator like `1.` or `(a)`.
 pub(crate) fn list_marker(text: &str) -> Option<(usize, bool)> {
     let mut chars = text.char_indices();
     let (_, first) = chars.next()?;
-    if matches!(first, '•' | '◦' | '▪' | '●' | '○' | '■' | '□' | '‣' | '∙' | '·' | '–' | '-' | '*')
-    {
+    if matches!(
+        first,
+        '•' | '◦' | '▪' | '●' | '○' | '■' | '□' | '‣' | '∙' | '·' | '–' | '-' | '*'
+    ) {
         let rest = &text[first.len_utf8()..];
         if rest.starts_with(' ') && rest.trim().chars().next().is_some() {
             return Some((first.len_utf8(), false));
@@ -94,7 +98,7 @@ fn breaks(prev: &Segment, next: &Segment, pitch: Option<f32>, left: f32, right: 
     if dy > limit {
         return true;
     }
-    if (prev.size - next.size).abs() > 0.12 * size {
+    if (prev.size - next.size).abs() > 0.12 * size || prev.bold != next.bold {
         return true;
     }
     if next.x0 > prev.x1 || next.x1 < prev.x0 {
@@ -103,8 +107,7 @@ fn breaks(prev: &Segment, next: &Segment, pitch: Option<f32>, left: f32, right: 
     if list_marker(&next.text).is_some() {
         return true;
     }
-    if next.x0 > left + 0.8 * size && next.x0 - left < 8.0 * size && next.x1 > right - 2.0 * size
-    {
+    if next.x0 > left + 0.8 * size && next.x0 - left < 8.0 * size && next.x1 > right - 2.0 * size {
         return true;
     }
     let ends_sentence = prev.text.ends_with(['.', '!', '?', ':']);
@@ -118,11 +121,12 @@ pub(crate) fn join_line(text: &mut String, line: &str) {
         return;
     }
     let hyphenated = text.ends_with('-')
-        && text[..text.len() - 1].chars().next_back().is_some_and(char::is_alphabetic)
+        && text[..text.len() - 1]
+            .chars()
+            .next_back()
+            .is_some_and(char::is_alphabetic)
         && line.chars().next().is_some_and(char::is_lowercase);
-    if hyphenated {
-        text.pop();
-    } else if text.ends_with('\u{ad}') {
+    if hyphenated || text.ends_with('\u{ad}') {
         text.pop();
     } else {
         text.push(' ');
@@ -148,6 +152,7 @@ pub(crate) fn paragraphs(lines: &[&Segment]) -> Vec<Paragraph> {
                 lines: 0,
                 x0: line.x0,
                 y: line.y,
+                bold: true,
             });
             left = line.x0;
             right = line.x1;
@@ -158,6 +163,7 @@ pub(crate) fn paragraphs(lines: &[&Segment]) -> Vec<Paragraph> {
         if let Some(p) = out.last_mut() {
             join_line(&mut p.text, &line.text);
             p.lines += 1;
+            p.bold &= line.bold;
         }
         prev = Some(line);
     }
@@ -169,7 +175,15 @@ mod tests {
     use super::*;
 
     fn line(text: &str, x0: f32, x1: f32, y: f32) -> Segment {
-        Segment { x0, x1, y, y_last: y, size: 10.0, text: text.into() }
+        Segment {
+            x0,
+            x1,
+            y,
+            y_last: y,
+            size: 10.0,
+            text: text.into(),
+            bold: false,
+        }
     }
 
     #[test]

@@ -29,9 +29,8 @@ pub(crate) struct Block {
     pub page: u32,
 }
 
-/// Escapes what would otherwise read as Markdown structure at the start of a line, and inline
-/// markup characters.
-fn escape(text: &str) -> String {
+/// Escapes inline markup characters.
+fn escape_inline(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 8);
     for c in text.chars() {
         if matches!(c, '\\' | '*' | '_' | '`' | '[' | ']' | '<' | '>' | '|') {
@@ -39,10 +38,20 @@ fn escape(text: &str) -> String {
         }
         out.push(c);
     }
+    out
+}
+
+/// Escapes inline markup, and what would otherwise read as Markdown structure at the start of
+/// a block (`#`, `-`, `1.`).
+fn escape(text: &str) -> String {
+    let mut out = escape_inline(text);
     let starts_block = out.starts_with(['#', '-', '+', '=', '~'])
-        || out
-            .split_once(['.', ')'])
-            .is_some_and(|(n, _)| !n.is_empty() && n.len() <= 9 && n.bytes().all(|b| b.is_ascii_digit()));
+        || out.split_once(['.', ')']).is_some_and(|(n, rest)| {
+            !n.is_empty()
+                && n.len() <= 9
+                && n.bytes().all(|b| b.is_ascii_digit())
+                && (rest.is_empty() || rest.starts_with(' '))
+        });
     if starts_block {
         if out.starts_with(|c: char| c.is_ascii_digit()) {
             if let Some(pos) = out.find(['.', ')']) {
@@ -107,7 +116,7 @@ pub(crate) fn render(blocks: &[Block]) -> (String, Vec<Element>) {
                 headings.push((*level, block.text.clone()));
                 md.push_str(&"#".repeat(usize::from(*level)));
                 md.push(' ');
-                md.push_str(&escape(&block.text));
+                md.push_str(&escape_inline(&block.text));
                 element.kind = ElementKind::Heading;
                 element.level = Some(*level);
             }
@@ -159,7 +168,11 @@ mod tests {
     use super::*;
 
     fn block(kind: BlockKind, text: &str, page: u32) -> Block {
-        Block { kind, text: text.into(), page }
+        Block {
+            kind,
+            text: text.into(),
+            page,
+        }
     }
 
     #[test]
@@ -171,7 +184,14 @@ mod tests {
             block(BlockKind::Heading(2), "Sub", 2),
             block(BlockKind::ListItem(false), "item", 2),
             block(BlockKind::ListItem(true), "2. second", 2),
-            block(BlockKind::Table(vec![vec!["a".into(), "b|c".into()], vec!["1".into(), "2".into()]]), "a b|c 1 2", 2),
+            block(
+                BlockKind::Table(vec![
+                    vec!["a".into(), "b|c".into()],
+                    vec!["1".into(), "2".into()],
+                ]),
+                "a b|c 1 2",
+                2,
+            ),
             block(BlockKind::Heading(1), "Next", 2),
         ];
         let (md, els) = render(&blocks);
@@ -201,5 +221,6 @@ mod tests {
         assert_eq!(escape("1. not a list"), "1\\. not a list");
         assert_eq!(escape("- dash"), "\\- dash");
         assert_eq!(escape("plain 1. text"), "plain 1. text");
+        assert_eq!(escape("1.2 Section"), "1.2 Section");
     }
 }

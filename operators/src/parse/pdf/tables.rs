@@ -37,7 +37,8 @@ pub(crate) fn find(segs: &[Segment]) -> Vec<Table> {
             continue;
         }
         // Grow a run of multi-segment rows that stay aligned with the first row's columns.
-        let mut columns: Vec<(f32, f32)> = rows[i].iter().map(|&k| (segs[k].x0, segs[k].x1)).collect();
+        let mut columns: Vec<(f32, f32)> =
+            rows[i].iter().map(|&k| (segs[k].x0, segs[k].x1)).collect();
         let mut j = i + 1;
         while j < rows.len() {
             let row = &rows[j];
@@ -58,10 +59,13 @@ pub(crate) fn find(segs: &[Segment]) -> Vec<Table> {
                 .map(|row| {
                     let mut cells = vec![None; columns.len()];
                     for &k in row {
-                        if let Some(c) = columns.iter().position(|&(a, b)| overlaps(segs[k].x0, segs[k].x1, a, b)) {
-                            if cells[c].is_none() {
-                                cells[c] = Some(k);
-                            }
+                        let column = columns
+                            .iter()
+                            .position(|&(a, b)| overlaps(segs[k].x0, segs[k].x1, a, b));
+                        if let Some(c) = column
+                            && cells[c].is_none()
+                        {
+                            cells[c] = Some(k);
                         }
                     }
                     cells
@@ -93,7 +97,12 @@ fn overlaps(a0: f32, a1: f32, b0: f32, b1: f32) -> bool {
 /// Fits a row into the column bands: every segment must overlap exactly one band and no band
 /// may take two segments; a row of one segment fits only inside one band. Returns the widened
 /// bands.
-fn align(columns: &[(f32, f32)], row: &[usize], segs: &[Segment], size: f32) -> Option<Vec<(f32, f32)>> {
+fn align(
+    columns: &[(f32, f32)],
+    row: &[usize],
+    segs: &[Segment],
+    size: f32,
+) -> Option<Vec<(f32, f32)>> {
     if row.len() < 2 && columns.len() > 2 {
         return None;
     }
@@ -131,7 +140,15 @@ mod tests {
     use super::*;
 
     fn seg(text: &str, x0: f32, x1: f32, y: f32) -> Segment {
-        Segment { x0, x1, y, y_last: y, size: 10.0, text: text.into() }
+        Segment {
+            x0,
+            x1,
+            y,
+            y_last: y,
+            size: 10.0,
+            text: text.into(),
+            bold: false,
+        }
     }
 
     #[test]
@@ -150,7 +167,11 @@ mod tests {
         assert_eq!(tables.len(), 1);
         assert_eq!(
             tables[0].rows,
-            vec![vec![Some(1), Some(2)], vec![Some(3), Some(4)], vec![Some(5), Some(6)]]
+            vec![
+                vec![Some(1), Some(2)],
+                vec![Some(3), Some(4)],
+                vec![Some(5), Some(6)]
+            ]
         );
     }
 

@@ -53,13 +53,19 @@ fn corpus_pdfs_parse_with_sound_elements() {
         };
         let md = &parsed.markdown;
         assert!(parsed.metadata.contains_key("parse_stats"), "{file}");
-        assert!(parsed.metadata["pages"].as_u64().is_some_and(|n| n > 0), "{file}");
+        assert!(
+            parsed.metadata["pages"].as_u64().is_some_and(|n| n > 0),
+            "{file}"
+        );
         let mut last_start = 0;
         let mut last_page = 1;
         for e in &parsed.elements {
             let [start, end] = e.span;
             assert!(start <= end && end <= md.len(), "{file}: {e:?}");
-            assert!(md.is_char_boundary(start) && md.is_char_boundary(end), "{file}: {e:?}");
+            assert!(
+                md.is_char_boundary(start) && md.is_char_boundary(end),
+                "{file}: {e:?}"
+            );
             assert!(start >= last_start, "{file}: elements out of order");
             last_start = start;
             let page = e.page.unwrap_or_else(|| panic!("{file}: no page on {e:?}"));
@@ -132,7 +138,12 @@ fn damaged_corpus_pdfs_never_panic() {
 fn garbage_and_empty_input_are_errors() {
     use std::sync::Arc;
 
-    for bytes in [&b""[..], b"%PDF-1.7\n", b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog", b"hello world"] {
+    for bytes in [
+        &b""[..],
+        b"%PDF-1.7\n",
+        b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog",
+        b"hello world",
+    ] {
         let result = super::parse(Arc::from(bytes));
         assert!(result.is_err(), "{bytes:?}");
     }
