@@ -148,3 +148,114 @@ fn garbage_and_empty_input_are_errors() {
         assert!(result.is_err(), "{bytes:?}");
     }
 }
+
+/// A small PDF built in memory: one page that draws a form XObject under a translation, then
+/// text of its own, with `'` (next line and show) and a bold font.
+fn synthetic_pdf() -> Vec<u8> {
+    use lopdf::content::{Content, Operation};
+    use lopdf::{Object, Stream, dictionary};
+
+    let mut doc = lopdf::Document::with_version("1.5");
+    let pages_id = doc.new_object_id();
+    let regular = doc.add_object(dictionary! {
+        "Type" => "Font", "Subtype" => "Type1", "BaseFont" => "Helvetica",
+    });
+    let bold = doc.add_object(dictionary! {
+        "Type" => "Font", "Subtype" => "Type1", "BaseFont" => "Helvetica-Bold",
+    });
+    let op = |name: &str, operands: Vec<Object>| Operation::new(name, operands);
+    let form_content = Content {
+        operations: vec![
+            op("BT", vec![]),
+            op("Tf", vec!["F1".into(), 12.into()]),
+            op("Td", vec![0.into(), 0.into()]),
+            op("Tj", vec![Object::string_literal("Drawn by the form")]),
+            op("ET", vec![]),
+        ],
+    };
+    let form = doc.add_object(Stream::new(
+        dictionary! {
+            "Type" => "XObject", "Subtype" => "Form", "BBox" => vec![0.into(), 0.into(), 300.into(), 50.into()],
+            "Resources" => dictionary! { "Font" => dictionary! { "F1" => regular } },
+        },
+        form_content.encode().unwrap_or_default(),
+    ));
+    let page_content = Content {
+        operations: vec![
+            op("BT", vec![]),
+            op("Tf", vec!["B".into(), 18.into()]),
+            op("Td", vec![72.into(), 760.into()]),
+            op("Tj", vec![Object::string_literal("Bold Title")]),
+            op("ET", vec![]),
+            op("q", vec![]),
+            op("cm", vec![1.into(), 0.into(), 0.into(), 1.into(), 72.into(), 700.into()]),
+            op("Do", vec!["X1".into()]),
+            op("Q", vec![]),
+            op("BT", vec![]),
+            op("Tf", vec!["F1".into(), 12.into()]),
+            op("TL", vec![14.into()]),
+            op("Td", vec![72.into(), 600.into()]),
+            op("Tj", vec![Object::string_literal("Page text first line")]),
+            op("'", vec![Object::string_literal("and its second line.")]),
+            op("ET", vec![]),
+        ],
+    };
+    let content = doc.add_object(Stream::new(
+        dictionary! {},
+        page_content.encode().unwrap_or_default(),
+    ));
+    let page = doc.add_object(dictionary! {
+        "Type" => "Page", "Parent" => pages_id, "Contents" => content,
+        "MediaBox" => vec![0.into(), 0.into(), 612.into(), 792.into()],
+        "Resources" => dictionary! {
+            "Font" => dictionary! { "F1" => regular, "B" => bold },
+            "XObject" => dictionary! { "X1" => form },
+        },
+    });
+    doc.objects.insert(
+        pages_id,
+        Object::Dictionary(dictionary! { "Type" => "Pages", "Kids" => vec![page.into()], "Count" => 1 }),
+    );
+    let catalog = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages_id });
+    let info = doc.add_object(dictionary! {
+        "Title" => Object::string_literal("Synthetic"), "Producer" => Object::string_literal("test"),
+    });
+    doc.trailer.set("Root", catalog);
+    doc.trailer.set("Info", info);
+    let mut bytes = Vec::new();
+    doc.save_to(&mut bytes).unwrap_or_else(|e| panic!("save: {e}"));
+    bytes
+}
+
+#[test]
+fn forms_keep_their_place_and_quote_operators_show_text() {
+    let doc = Document::new("s.pdf".into(), "s.pdf".into(), synthetic_pdf());
+    let parsed = parse(&doc, &ParseConfig::default()).unwrap_or_else(|e| panic!("{e}"));
+    let md = &parsed.markdown;
+    let title = md.find("Bold Title").unwrap_or(usize::MAX);
+    let form = md.find("Drawn by the form").unwrap_or(usize::MAX);
+    let page = md
+        .find("Page text first line and its second line.")
+        .unwrap_or(usize::MAX);
+    assert!(title < form && form < page && page < usize::MAX, "{md}");
+    assert_eq!(parsed.elements[0].kind, ElementKind::Heading, "{md}");
+    assert_eq!(parsed.title.as_deref(), Some("Synthetic"));
+    assert_eq!(parsed.metadata["producer"], "test");
+    assert_eq!(parsed.metadata["pages"], 1);
+    assert!(parsed.metadata["parse_warnings"].is_array());
+}
+
+#[test]
+fn an_exhausted_time_budget_is_a_timeout_error() {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    let bytes = load("pdf/pypdf-samples__pdflatex-4-pages.pdf").bytes;
+    let config = super::PdfConfig {
+        time_budget: Duration::ZERO,
+    };
+    let err = super::parse_with(Arc::clone(&bytes), &config)
+        .err()
+        .unwrap_or_else(|| panic!("no timeout"));
+    assert!(err.to_string().contains("timed out after 0 s at page"), "{err}");
+}
