@@ -42,10 +42,29 @@ pub(crate) struct PageGlyphs {
 /// Upper bound of glyphs kept on one page; beyond it the page is cut (bounded memory).
 pub(crate) const MAX_GLYPHS_PER_PAGE: usize = 400_000;
 
-/// An [`OutputDev`] that collects glyphs and stops when the deadline passes.
+/// Where a page sits in PDF user space: its media box.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Frame {
+    /// Left edge.
+    pub left: f64,
+    /// Top edge.
+    pub top: f64,
+    /// Width in points.
+    pub width: f32,
+    /// Height in points.
+    pub height: f32,
+}
+
+/// An [`OutputDev`] that collects the glyphs of several pages drawn as one content stream and
+/// stops when the deadline passes. Glyphs are told apart by page through the count of shown
+/// strings (pdf-extract calls `begin_word` once per string): page `i` ends after `ends[i]`.
 pub(crate) struct Collector {
-    /// The page being collected.
-    pub page: PageGlyphs,
+    /// The glyphs of each page.
+    pub pages: Vec<PageGlyphs>,
+    frames: Vec<Frame>,
+    ends: Vec<usize>,
+    /// Index of the page being drawn.
+    pub current: usize,
     /// When to give up.
     deadline: Instant,
     /// Whether the deadline stopped the interpretation.
@@ -54,23 +73,32 @@ pub(crate) struct Collector {
     bold: Vec<bool>,
     /// Strings shown so far.
     shown: usize,
-    /// Flips PDF's bottom-up y axis.
-    page_top: f64,
-    page_left: f64,
+    /// Glyphs kept so far.
+    total: usize,
 }
 
 impl Collector {
-    /// A collector that aborts the page once `deadline` has passed; `bold` tells for each
-    /// shown string whether its font is bold.
-    pub fn new(deadline: Instant, bold: Vec<bool>) -> Self {
+    /// A collector for pages in `frames`, page `i` ending after `ends[i]` shown strings whose
+    /// boldness `bold` tells; it aborts once `deadline` has passed.
+    pub fn new(deadline: Instant, frames: Vec<Frame>, ends: Vec<usize>, bold: Vec<bool>) -> Self {
+        let pages = frames
+            .iter()
+            .map(|f| PageGlyphs {
+                width: f.width,
+                height: f.height,
+                ..PageGlyphs::default()
+            })
+            .collect();
         Collector {
-            page: PageGlyphs::default(),
+            pages,
+            frames,
+            ends,
+            current: 0,
             deadline,
             timed_out: false,
             bold,
             shown: 0,
-            page_top: 0.0,
-            page_left: 0.0,
+            total: 0,
         }
     }
 
@@ -83,13 +111,9 @@ impl OutputDev for Collector {
     fn begin_page(
         &mut self,
         _page_num: u32,
-        media_box: &MediaBox,
+        _media_box: &MediaBox,
         _art_box: Option<(f64, f64, f64, f64)>,
     ) -> Result<(), OutputError> {
-        self.page_top = media_box.ury.max(media_box.lly);
-        self.page_left = media_box.llx.min(media_box.urx);
-        self.page.width = (media_box.urx - media_box.llx).abs() as f32;
-        self.page.height = (media_box.ury - media_box.lly).abs() as f32;
         Ok(())
     }
 
@@ -105,12 +129,19 @@ impl OutputDev for Collector {
         font_size: f64,
         text: &str,
     ) -> Result<(), OutputError> {
-        if self.page.glyphs.len() % 256 == 255 && Instant::now() > self.deadline {
+        self.total += 1;
+        if self.total % 256 == 255 && Instant::now() > self.deadline {
             self.timed_out = true;
             return Err(Self::abort());
         }
-        if self.page.glyphs.len() >= MAX_GLYPHS_PER_PAGE {
-            return Err(Self::abort());
+        let (Some(frame), Some(page)) = (
+            self.frames.get(self.current).copied(),
+            self.pages.get_mut(self.current),
+        ) else {
+            return Ok(());
+        };
+        if page.glyphs.len() >= MAX_GLYPHS_PER_PAGE {
+            return Ok(());
         }
         // The text rendering matrix maps glyph space (scaled by the font size) to the page.
         let (a, b, c, d) = (trm.m11, trm.m12, trm.m21, trm.m22);
@@ -121,21 +152,21 @@ impl OutputDev for Collector {
             return Ok(());
         }
         if b.abs() > 0.1 * a.abs() || a <= 0.0 {
-            self.page.rotated += 1;
+            page.rotated += 1;
             return Ok(());
         }
-        let (x, y) = ((x - self.page_left) as f32, (self.page_top - y) as f32);
+        let (x, y) = ((x - frame.left) as f32, (frame.top - y) as f32);
         // Off the page (a spread drawn shifted onto each half, say): not shown, not text.
         let margin = 0.25 * size;
-        if x < -margin || y < -margin || x > self.page.width || y > self.page.height + margin {
-            self.page.off_page += 1;
+        if x < -margin || y < -margin || x > page.width || y > page.height + margin {
+            page.off_page += 1;
             return Ok(());
         }
         if text.is_empty() {
-            self.page.unmapped += 1;
+            page.unmapped += 1;
         }
         let w = (width * font_size.abs() * a) as f32;
-        self.page.glyphs.push(Glyph {
+        page.glyphs.push(Glyph {
             x,
             y,
             w: if w.is_finite() { w.max(0.0) } else { 0.0 },
@@ -153,6 +184,13 @@ impl OutputDev for Collector {
 
     fn begin_word(&mut self) -> Result<(), OutputError> {
         self.shown += 1;
+        while self
+            .ends
+            .get(self.current)
+            .is_some_and(|&end| self.shown > end)
+        {
+            self.current += 1;
+        }
         Ok(())
     }
 

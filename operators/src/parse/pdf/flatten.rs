@@ -3,9 +3,9 @@
 //! matrix and the current transformation, which pdf-extract would otherwise lose), images and
 //! vector graphics dropped, `'` and `"` turned into the operators pdf-extract knows, and
 //! malformed operations (wrong operand count or type) removed so that they cannot make the
-//! interpreter panic. Form resources are merged into the page's under unique prefixes.
+//! interpreter panic. Fonts are renamed after their objects so that pages can be drawn together.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::time::Instant;
 
 use lopdf::content::{Content, Operation};
@@ -19,9 +19,15 @@ const MAX_OPERATIONS: usize = 2_000_000;
 /// Resource categories whose names the kept operators refer to.
 const FONT: &[u8] = b"Font";
 
-/// What flattening a page found.
-#[derive(Debug, Default)]
+/// A page reduced to text operators.
+#[derive(Debug, Default, Clone)]
 pub(crate) struct Flattened {
+    /// The operations, to be drawn inside `q … Q`.
+    pub ops: Vec<Operation>,
+    /// The fonts they name. A font object is named after its object number (`R12_0`), so the
+    /// fonts of many pages merge without clashes and the interpreter's font cache stays valid
+    /// from page to page.
+    pub fonts: Dictionary,
     /// Form XObjects drawn inline.
     pub forms: usize,
     /// For each text-showing string, in the order pdf-extract will show them (it calls
@@ -29,10 +35,12 @@ pub(crate) struct Flattened {
     pub bold: Vec<bool>,
 }
 
-/// Rewrites page `page` of `doc` in place.
+/// Reduces page `page` of `doc` to text operators; `tag` makes the names of fonts that are not
+/// separate objects unique to this page.
 pub(crate) fn flatten_page(
-    doc: &mut Document,
+    doc: &Document,
     page: ObjectId,
+    tag: u32,
     deadline: Instant,
 ) -> Result<Flattened, String> {
     let content = doc
@@ -40,13 +48,15 @@ pub(crate) fn flatten_page(
         .map_err(|e| format!("unreadable content stream ({e})"))?;
     let resources = page_resources(doc, page).unwrap_or_default();
     let mut state = State {
-        doc: &*doc,
+        doc,
+        tag,
         font_set: false,
         bold_now: false,
         bold_stack: Vec::new(),
+        bold_fonts: HashMap::new(),
         shows: Vec::new(),
         out: Vec::new(),
-        fonts: font_dict(doc, &resources),
+        fonts: Dictionary::new(),
         forms: 0,
         stack: HashSet::new(),
         deadline,
@@ -54,27 +64,35 @@ pub(crate) fn flatten_page(
     let ops = Content::decode(&content)
         .map_err(|e| format!("unreadable content stream ({e})"))?
         .operations;
-    state.walk(ops, &resources, "", 0)?;
-    let State {
-        out,
-        fonts,
-        forms,
-        shows,
-        ..
-    } = state;
-    let bytes = Content { operations: out }
+    state.walk(ops, &resources, 0)?;
+    Ok(Flattened {
+        ops: state.out,
+        fonts: state.fonts,
+        forms: state.forms,
+        bold: state.shows,
+    })
+}
+
+/// Makes `page` of `doc` draw `ops` with `fonts` and nothing else.
+pub(crate) fn install(
+    doc: &mut Document,
+    page: ObjectId,
+    ops: Vec<Operation>,
+    fonts: Dictionary,
+) -> Result<(), String> {
+    let bytes = Content { operations: ops }
         .encode()
         .map_err(|e| format!("cannot re-encode the page ({e})"))?;
-    let mut new_resources = Dictionary::new();
-    new_resources.set(FONT, Object::Dictionary(fonts));
+    let mut resources = Dictionary::new();
+    resources.set(FONT, Object::Dictionary(fonts));
     let stream = doc.add_object(Stream::new(Dictionary::new(), bytes));
     let dict = doc
         .get_object_mut(page)
         .and_then(Object::as_dict_mut)
         .map_err(|e| format!("the page is not a dictionary ({e})"))?;
     dict.set("Contents", Object::Reference(stream));
-    dict.set("Resources", Object::Dictionary(new_resources));
-    Ok(Flattened { forms, bold: shows })
+    dict.set("Resources", Object::Dictionary(resources));
+    Ok(())
 }
 
 /// Follows references (a bounded number of times).
@@ -114,6 +132,10 @@ fn font_dict(doc: &Document, resources: &Dictionary) -> Dictionary {
 
 struct State<'d> {
     doc: &'d Document,
+    /// Distinguishes this page's direct (unnumbered) fonts.
+    tag: u32,
+    /// Boldness by font name, computed once.
+    bold_fonts: HashMap<Vec<u8>, bool>,
     out: Vec<Operation>,
     /// Whether a font has been selected (showing text before that would panic).
     font_set: bool,
@@ -145,14 +167,10 @@ impl State<'_> {
         &mut self,
         ops: Vec<Operation>,
         resources: &Dictionary,
-        prefix: &str,
         depth: usize,
     ) -> Result<(), String> {
-        let local_fonts = if prefix.is_empty() {
-            None
-        } else {
-            Some(font_dict(self.doc, resources))
-        };
+        let local_fonts = font_dict(self.doc, resources);
+        let scope = self.forms;
         for (i, mut operation) in ops.into_iter().enumerate() {
             if self.out.len() >= MAX_OPERATIONS {
                 return Ok(());
@@ -176,17 +194,23 @@ impl State<'_> {
                 "Tc" | "Tw" | "Tz" | "TL" | "Ts" if numbers(o, 1) => self.out.push(operation),
                 "Tf" if o.len() == 2 && is_number(&o[1]) => {
                     let Ok(name) = o[0].as_name() else { continue };
-                    let renamed = format!("{prefix}{}", String::from_utf8_lossy(name));
-                    if let Some(local) = &local_fonts {
-                        let Ok(value) = local.get(name) else { continue };
-                        self.fonts.set(renamed.as_bytes(), value.clone());
-                    } else if self.fonts.get(name).is_err() {
+                    let Ok(value) = local_fonts.get(name) else {
                         continue;
-                    }
-                    self.bold_now = self
-                        .fonts
-                        .get(renamed.as_bytes())
-                        .is_ok_and(|font| is_bold(self.doc, font));
+                    };
+                    let renamed = match value {
+                        Object::Reference((n, g)) => format!("R{n}_{g}"),
+                        _ => format!("P{}S{scope}_{}", self.tag, String::from_utf8_lossy(name)),
+                    };
+                    let bold = match self.bold_fonts.get(renamed.as_bytes()) {
+                        Some(&bold) => bold,
+                        None => {
+                            let bold = is_bold(self.doc, value);
+                            self.bold_fonts.insert(renamed.clone().into_bytes(), bold);
+                            self.fonts.set(renamed.as_bytes(), value.clone());
+                            bold
+                        }
+                    };
+                    self.bold_now = bold;
                     self.font_set = true;
                     let size = o[1].clone();
                     self.out
@@ -304,13 +328,12 @@ impl State<'_> {
             .filter(|m| numbers(m, 6))
             .cloned();
         self.forms += 1;
-        let prefix = format!("F{}_", self.forms);
         self.out.push(op("q", vec![]));
         if let Some(matrix) = matrix {
             self.out.push(op("cm", matrix));
         }
         self.stack.insert(id);
-        let result = self.walk(content.operations, &inner, &prefix, depth + 1);
+        let result = self.walk(content.operations, &inner, depth + 1);
         self.stack.remove(&id);
         self.out.push(op("Q", vec![]));
         result

@@ -4,7 +4,7 @@
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::time::{Duration, Instant};
 
-use super::extract::{Collector, PageGlyphs};
+use super::extract::{Collector, Frame, PageGlyphs};
 use super::headings::{self, Levels};
 use super::lines::{self, Segment};
 use super::load::{self, LoadError};
@@ -17,6 +17,60 @@ use crate::parse::{ParseError, Parsed};
 enum Unit {
     Line(usize),
     Table(tables::Table),
+}
+
+/// A page reduced to text operators, with where it sits.
+struct Flat {
+    number: u32,
+    id: lopdf::ObjectId,
+    frame: Frame,
+    page: flatten::Flattened,
+}
+
+/// How drawing pages went.
+enum Drawn {
+    /// The glyphs of every page.
+    Done(Vec<PageGlyphs>),
+    /// The budget ran out while drawing the page at this index.
+    TimedOut(usize),
+    /// The interpreter failed; what it had collected.
+    Failed(Vec<PageGlyphs>),
+}
+
+/// Draws `flats` as one content stream, each page inside `q … Q`, installed on the first
+/// page's object, and sorts the glyphs back into pages.
+fn draw(doc: &mut lopdf::Document, flats: &[Flat], deadline: Instant) -> Drawn {
+    let Some(first) = flats.first() else {
+        return Drawn::Done(Vec::new());
+    };
+    let mut ops = Vec::new();
+    let mut fonts = lopdf::Dictionary::new();
+    let (mut ends, mut bold, mut frames) = (Vec::new(), Vec::new(), Vec::new());
+    for flat in flats {
+        ops.push(lopdf::content::Operation::new("q", vec![]));
+        ops.extend(flat.page.ops.iter().cloned());
+        ops.push(lopdf::content::Operation::new("Q", vec![]));
+        for (name, font) in flat.page.fonts.iter() {
+            fonts.set(name.clone(), font.clone());
+        }
+        bold.extend(&flat.page.bold);
+        ends.push(bold.len());
+        frames.push(flat.frame);
+    }
+    let mut collector = Collector::new(deadline, frames, ends, bold);
+    let installed = flatten::install(doc, first.id, ops, fonts);
+    let outcome = installed.is_ok().then(|| {
+        catch_unwind(AssertUnwindSafe(|| {
+            pdf_extract::output_doc_page(doc, &mut collector, first.number)
+        }))
+    });
+    if collector.timed_out {
+        return Drawn::TimedOut(collector.current);
+    }
+    match outcome {
+        Some(Ok(Ok(()))) => Drawn::Done(collector.pages),
+        _ => Drawn::Failed(collector.pages),
+    }
 }
 
 /// One page's paragraphs, tables and sizes, before headings are known.
@@ -39,66 +93,74 @@ pub(super) fn parse(bytes: &[u8], budget: Duration) -> Result<Parsed, ParseError
     let mut warnings = Vec::new();
     let mut page_segments: Vec<(u32, Vec<Segment>, f32)> = Vec::with_capacity(pages.len());
     let (mut unmapped, mut rotated, mut failed, mut forms) = (0usize, 0usize, 0usize, 0usize);
+    let timeout = |page: u32| ParseError::PdfTimeout {
+        seconds: budget.as_secs(),
+        page,
+    };
+    let mut flats: Vec<Flat> = Vec::with_capacity(pages.len());
     for (&number, &id) in &pages {
         if Instant::now() > deadline {
-            return Err(ParseError::PdfTimeout {
-                seconds: budget.as_secs(),
-                page: number,
-            });
+            return Err(timeout(number));
         }
-        if let Err(reason) = load::check_page(&doc, id) {
-            warnings.push(format!("page {number} skipped: {reason}"));
-            failed += 1;
-            continue;
-        }
-        let bold = match catch_unwind(AssertUnwindSafe(|| {
-            flatten::flatten_page(&mut doc, id, deadline)
-        })) {
-            Ok(Ok(flat)) => {
-                forms += flat.forms;
-                flat.bold
-            }
-            Ok(Err(reason)) => {
-                if Instant::now() > deadline {
-                    return Err(ParseError::PdfTimeout {
-                        seconds: budget.as_secs(),
-                        page: number,
-                    });
-                }
+        let frame = match load::check_page(&doc, id) {
+            Ok(frame) => frame,
+            Err(reason) => {
                 warnings.push(format!("page {number} skipped: {reason}"));
                 failed += 1;
                 continue;
+            }
+        };
+        match catch_unwind(AssertUnwindSafe(|| {
+            flatten::flatten_page(&doc, id, number, deadline)
+        })) {
+            Ok(Ok(page)) => {
+                forms += page.forms;
+                flats.push(Flat {
+                    number,
+                    id,
+                    frame,
+                    page,
+                });
+            }
+            Ok(Err(_)) if Instant::now() > deadline => return Err(timeout(number)),
+            Ok(Err(reason)) => {
+                warnings.push(format!("page {number} skipped: {reason}"));
+                failed += 1;
             }
             Err(_) => {
                 warnings.push(format!(
                     "page {number} skipped: its content could not be read"
                 ));
                 failed += 1;
-                continue;
-            }
-        };
-        let mut collector = Collector::new(deadline, bold);
-        let outcome = catch_unwind(AssertUnwindSafe(|| {
-            pdf_extract::output_doc_page(&doc, &mut collector, number)
-        }));
-        if collector.timed_out {
-            return Err(ParseError::PdfTimeout {
-                seconds: budget.as_secs(),
-                page: number,
-            });
-        }
-        let page: PageGlyphs = std::mem::take(&mut collector.page);
-        match outcome {
-            Ok(Ok(())) => {}
-            Ok(Err(err)) => warnings.push(format!("page {number} partly read: {err}")),
-            Err(_) => {
-                failed += 1;
-                warnings.push(format!(
-                    "page {number} could not be fully read (the PDF reader failed); kept {} glyphs",
-                    page.glyphs.len()
-                ));
             }
         }
+    }
+    // All pages in one pass (fonts are parsed once); page by page when that fails.
+    let glyphs = match draw(&mut doc, &flats, deadline) {
+        Drawn::Done(glyphs) => glyphs,
+        Drawn::TimedOut(i) => return Err(timeout(flats.get(i).map_or(0, |f| f.number))),
+        Drawn::Failed(_) => {
+            let mut all = Vec::with_capacity(flats.len());
+            for flat in &flats {
+                match draw(&mut doc, std::slice::from_ref(flat), deadline) {
+                    Drawn::Done(mut one) => all.append(&mut one),
+                    Drawn::TimedOut(_) => return Err(timeout(flat.number)),
+                    Drawn::Failed(mut partial) => {
+                        failed += 1;
+                        let kept = partial.first().map_or(0, |p| p.glyphs.len());
+                        warnings.push(format!(
+                            "page {} could not be fully read (the PDF reader failed); kept {kept} glyphs",
+                            flat.number
+                        ));
+                        all.append(&mut partial);
+                    }
+                }
+            }
+            all
+        }
+    };
+    for (flat, page) in flats.iter().zip(glyphs) {
+        let number = flat.number;
         unmapped += page.unmapped;
         rotated += page.rotated;
         let segments = lines::segments(&page.glyphs);

@@ -3,6 +3,7 @@
 
 use lopdf::{Dictionary, Document, Object, ObjectId};
 
+use super::extract::Frame;
 use crate::model::Metadata;
 
 /// Why a PDF could not be opened.
@@ -118,20 +119,36 @@ fn deref<'a>(doc: &'a Document, obj: &'a Object) -> Option<&'a Object> {
     }
 }
 
-/// Checks that the page has a usable media box (pdf-extract panics without one).
-pub(crate) fn check_page(doc: &Document, page: ObjectId) -> Result<(), String> {
+/// The page's media box as a [`Frame`]; an error when it has none usable (pdf-extract panics
+/// without one).
+pub(crate) fn check_page(doc: &Document, page: ObjectId) -> Result<Frame, String> {
     let dict = doc
         .get_object(page)
         .ok()
         .and_then(|o| o.as_dict().ok())
         .ok_or("the page is not a dictionary")?;
     let media_box = inherited(doc, dict, b"MediaBox", 0).ok_or("no media box")?;
-    media_box
+    let n: Vec<f64> = media_box
         .as_array()
         .ok()
         .filter(|a| a.len() == 4 && a.iter().all(is_number))
-        .ok_or("malformed media box")?;
-    Ok(())
+        .ok_or("malformed media box")?
+        .iter()
+        .filter_map(|o| o.as_float().ok().map(f64::from))
+        .collect();
+    let [llx, lly, urx, ury] = n[..] else {
+        return Err("malformed media box".into());
+    };
+    let (width, height) = ((urx - llx).abs() as f32, (ury - lly).abs() as f32);
+    if !(width.is_finite() && height.is_finite()) {
+        return Err("malformed media box".into());
+    }
+    Ok(Frame {
+        left: llx.min(urx),
+        top: lly.max(ury),
+        width,
+        height,
+    })
 }
 
 fn is_number(obj: &Object) -> bool {

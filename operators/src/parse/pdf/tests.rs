@@ -188,7 +188,17 @@ fn synthetic_pdf() -> Vec<u8> {
             op("Tj", vec![Object::string_literal("Bold Title")]),
             op("ET", vec![]),
             op("q", vec![]),
-            op("cm", vec![1.into(), 0.into(), 0.into(), 1.into(), 72.into(), 700.into()]),
+            op(
+                "cm",
+                vec![
+                    1.into(),
+                    0.into(),
+                    0.into(),
+                    1.into(),
+                    72.into(),
+                    700.into(),
+                ],
+            ),
             op("Do", vec!["X1".into()]),
             op("Q", vec![]),
             op("BT", vec![]),
@@ -214,7 +224,9 @@ fn synthetic_pdf() -> Vec<u8> {
     });
     doc.objects.insert(
         pages_id,
-        Object::Dictionary(dictionary! { "Type" => "Pages", "Kids" => vec![page.into()], "Count" => 1 }),
+        Object::Dictionary(
+            dictionary! { "Type" => "Pages", "Kids" => vec![page.into()], "Count" => 1 },
+        ),
     );
     let catalog = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages_id });
     let info = doc.add_object(dictionary! {
@@ -223,7 +235,8 @@ fn synthetic_pdf() -> Vec<u8> {
     doc.trailer.set("Root", catalog);
     doc.trailer.set("Info", info);
     let mut bytes = Vec::new();
-    doc.save_to(&mut bytes).unwrap_or_else(|e| panic!("save: {e}"));
+    doc.save_to(&mut bytes)
+        .unwrap_or_else(|e| panic!("save: {e}"));
     bytes
 }
 
@@ -257,5 +270,8 @@ fn an_exhausted_time_budget_is_a_timeout_error() {
     let err = super::parse_with(Arc::clone(&bytes), &config)
         .err()
         .unwrap_or_else(|| panic!("no timeout"));
-    assert!(err.to_string().contains("timed out after 0 s at page"), "{err}");
+    assert!(
+        err.to_string().contains("timed out after 0 s at page"),
+        "{err}"
+    );
 }
