@@ -95,6 +95,28 @@ pub(crate) fn install(
     Ok(())
 }
 
+/// The page's own `Contents` and `Resources` entries, to put back after [`install`].
+pub(crate) fn save(doc: &Document, page: ObjectId) -> [Option<Object>; 2] {
+    let dict = doc.get_object(page).and_then(Object::as_dict).ok();
+    let get = |key: &[u8]| dict.and_then(|d| d.get(key).ok()).cloned();
+    [get(b"Contents"), get(b"Resources")]
+}
+
+/// Puts back what [`save`] kept.
+pub(crate) fn restore(doc: &mut Document, page: ObjectId, saved: [Option<Object>; 2]) {
+    let Ok(dict) = doc.get_object_mut(page).and_then(Object::as_dict_mut) else {
+        return;
+    };
+    for (key, value) in [&b"Contents"[..], b"Resources"].into_iter().zip(saved) {
+        match value {
+            Some(value) => dict.set(key, value),
+            None => {
+                dict.remove(key);
+            }
+        }
+    }
+}
+
 /// Follows references (a bounded number of times).
 fn resolve<'a>(doc: &'a Document, mut obj: &'a Object) -> Option<&'a Object> {
     for _ in 0..8 {

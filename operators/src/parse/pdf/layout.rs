@@ -38,17 +38,19 @@ enum Drawn {
 }
 
 /// Draws `flats` as one content stream, each page inside `q … Q`, installed on the first
-/// page's object, and sorts the glyphs back into pages.
-fn draw(doc: &mut lopdf::Document, flats: &[Flat], deadline: Instant) -> Drawn {
+/// page's object, and sorts the glyphs back into pages. The operations are moved out of
+/// `flats`.
+fn draw(doc: &mut lopdf::Document, flats: &mut [Flat], deadline: Instant) -> Drawn {
     let Some(first) = flats.first() else {
         return Drawn::Done(Vec::new());
     };
     let mut ops = Vec::new();
     let mut fonts = lopdf::Dictionary::new();
     let (mut ends, mut bold, mut frames) = (Vec::new(), Vec::new(), Vec::new());
-    for flat in flats {
+    let (first_id, first_number) = (first.id, first.number);
+    for flat in flats.iter_mut() {
         ops.push(lopdf::content::Operation::new("q", vec![]));
-        ops.extend(flat.page.ops.iter().cloned());
+        ops.append(&mut flat.page.ops);
         ops.push(lopdf::content::Operation::new("Q", vec![]));
         for (name, font) in flat.page.fonts.iter() {
             fonts.set(name.clone(), font.clone());
@@ -58,12 +60,14 @@ fn draw(doc: &mut lopdf::Document, flats: &[Flat], deadline: Instant) -> Drawn {
         frames.push(flat.frame);
     }
     let mut collector = Collector::new(deadline, frames, ends, bold);
-    let installed = flatten::install(doc, first.id, ops, fonts);
+    let saved = flatten::save(doc, first_id);
+    let installed = flatten::install(doc, first_id, ops, fonts);
     let outcome = installed.is_ok().then(|| {
         catch_unwind(AssertUnwindSafe(|| {
-            pdf_extract::output_doc_page(doc, &mut collector, first.number)
+            pdf_extract::output_doc_page(doc, &mut collector, first_number)
         }))
     });
+    flatten::restore(doc, first_id, saved);
     if collector.timed_out {
         return Drawn::TimedOut(collector.current);
     }
@@ -136,13 +140,21 @@ pub(super) fn parse(bytes: &[u8], budget: Duration) -> Result<Parsed, ParseError
         }
     }
     // All pages in one pass (fonts are parsed once); page by page when that fails.
-    let glyphs = match draw(&mut doc, &flats, deadline) {
+    let glyphs = match draw(&mut doc, &mut flats, deadline) {
         Drawn::Done(glyphs) => glyphs,
         Drawn::TimedOut(i) => return Err(timeout(flats.get(i).map_or(0, |f| f.number))),
         Drawn::Failed(_) => {
             let mut all = Vec::with_capacity(flats.len());
-            for flat in &flats {
-                match draw(&mut doc, std::slice::from_ref(flat), deadline) {
+            for flat in &mut flats {
+                // The batch consumed the operations: reduce the page again.
+                let again = catch_unwind(AssertUnwindSafe(|| {
+                    flatten::flatten_page(&doc, flat.id, flat.number, deadline)
+                }));
+                match again {
+                    Ok(Ok(page)) => flat.page = page,
+                    _ => flat.page = flatten::Flattened::default(),
+                }
+                match draw(&mut doc, std::slice::from_mut(flat), deadline) {
                     Drawn::Done(mut one) => all.append(&mut one),
                     Drawn::TimedOut(_) => return Err(timeout(flat.number)),
                     Drawn::Failed(mut partial) => {

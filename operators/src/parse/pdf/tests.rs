@@ -275,3 +275,70 @@ fn an_exhausted_time_budget_is_a_timeout_error() {
         "{err}"
     );
 }
+
+/// A PDF with one line of text per page, each page with its own font dictionary.
+fn pages_pdf(pages: &[(lopdf::Dictionary, &str)]) -> Vec<u8> {
+    use lopdf::content::{Content, Operation};
+    use lopdf::{Object, Stream, dictionary};
+
+    let mut doc = lopdf::Document::with_version("1.5");
+    let pages_id = doc.new_object_id();
+    let mut kids = Vec::new();
+    for (font, text) in pages {
+        let font = doc.add_object(font.clone());
+        let content = Content {
+            operations: vec![
+                Operation::new("BT", vec![]),
+                Operation::new("Tf", vec!["F1".into(), 12.into()]),
+                Operation::new("Td", vec![72.into(), 700.into()]),
+                Operation::new("Tj", vec![Object::string_literal(*text)]),
+                Operation::new("ET", vec![]),
+            ],
+        };
+        let content = doc.add_object(Stream::new(
+            dictionary! {},
+            content.encode().unwrap_or_default(),
+        ));
+        let page = doc.add_object(dictionary! {
+            "Type" => "Page", "Parent" => pages_id, "Contents" => content,
+            "MediaBox" => vec![0.into(), 0.into(), 612.into(), 792.into()],
+            "Resources" => dictionary! { "Font" => dictionary! { "F1" => font } },
+        });
+        kids.push(Object::from(page));
+    }
+    let count = kids.len() as i64;
+    doc.objects.insert(
+        pages_id,
+        Object::Dictionary(dictionary! { "Type" => "Pages", "Kids" => kids, "Count" => count }),
+    );
+    let catalog = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages_id });
+    doc.trailer.set("Root", catalog);
+    let mut bytes = Vec::new();
+    doc.save_to(&mut bytes).unwrap_or_else(|e| panic!("save: {e}"));
+    bytes
+}
+
+#[test]
+fn a_page_the_reader_fails_on_costs_only_that_page() {
+    use lopdf::dictionary;
+
+    let good = dictionary! { "Type" => "Font", "Subtype" => "Type1", "BaseFont" => "Helvetica" };
+    // pdf-extract panics (todo!) on a ToUnicode name other than Identity-H.
+    let bad = dictionary! {
+        "Type" => "Font", "Subtype" => "Type1", "BaseFont" => "Helvetica", "ToUnicode" => "Bogus",
+    };
+    let bytes = pages_pdf(&[
+        (good.clone(), "First page text"),
+        (bad, "Unreadable"),
+        (good, "Third page text"),
+    ]);
+    let doc = Document::new("p.pdf".into(), "p.pdf".into(), bytes);
+    let parsed = parse(&doc, &ParseConfig::default()).unwrap_or_else(|e| panic!("{e}"));
+    let md = &parsed.markdown;
+    assert!(md.contains("First page text") && md.contains("Third page text"), "{md}");
+    let warnings = parsed.metadata["parse_warnings"].to_string();
+    assert!(warnings.contains("page 2"), "{warnings}");
+    let pages: Vec<u32> = parsed.elements.iter().filter_map(|e| e.page).collect();
+    assert_eq!(pages.first(), Some(&1));
+    assert_eq!(pages.last(), Some(&3));
+}
