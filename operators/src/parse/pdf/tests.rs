@@ -314,7 +314,8 @@ fn pages_pdf(pages: &[(lopdf::Dictionary, &str)]) -> Vec<u8> {
     let catalog = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages_id });
     doc.trailer.set("Root", catalog);
     let mut bytes = Vec::new();
-    doc.save_to(&mut bytes).unwrap_or_else(|e| panic!("save: {e}"));
+    doc.save_to(&mut bytes)
+        .unwrap_or_else(|e| panic!("save: {e}"));
     bytes
 }
 
@@ -335,7 +336,10 @@ fn a_page_the_reader_fails_on_costs_only_that_page() {
     let doc = Document::new("p.pdf".into(), "p.pdf".into(), bytes);
     let parsed = parse(&doc, &ParseConfig::default()).unwrap_or_else(|e| panic!("{e}"));
     let md = &parsed.markdown;
-    assert!(md.contains("First page text") && md.contains("Third page text"), "{md}");
+    assert!(
+        md.contains("First page text") && md.contains("Third page text"),
+        "{md}"
+    );
     let warnings = parsed.metadata["parse_warnings"].to_string();
     assert!(warnings.contains("page 2"), "{warnings}");
     let pages: Vec<u32> = parsed.elements.iter().filter_map(|e| e.page).collect();
