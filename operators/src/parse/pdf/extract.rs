@@ -162,6 +162,13 @@ impl OutputDev for Collector {
             page.off_page += 1;
             return Ok(());
         }
+        // Codes a font maps to nothing, or to control characters (NUL from a symbol font
+        // without an encoding, say), are not text.
+        let text: String = text
+            .chars()
+            .map(|c| if c.is_whitespace() { ' ' } else { c })
+            .filter(|c| !c.is_control())
+            .collect();
         if text.is_empty() {
             page.unmapped += 1;
         }
@@ -171,7 +178,7 @@ impl OutputDev for Collector {
             y,
             w: if w.is_finite() { w.max(0.0) } else { 0.0 },
             size,
-            text: text.to_string(),
+            text,
             bold: self
                 .shown
                 .checked_sub(1)
