@@ -18,7 +18,13 @@ fn repo() -> PathBuf {
 }
 
 fn shared_corpus() -> PathBuf {
-    let corpus = repo().join("../shared/corpus");
+    // `shared/` sits beside the clone; a worktree may sit deeper, so look further up too.
+    let corpus = repo()
+        .ancestors()
+        .skip(1)
+        .map(|dir| dir.join("shared/corpus"))
+        .find(|dir| dir.join("MANIFEST.tsv").exists())
+        .unwrap_or_else(|| repo().join("../shared/corpus"));
     assert!(
         corpus.join("MANIFEST.tsv").exists(),
         "../shared/corpus is missing"

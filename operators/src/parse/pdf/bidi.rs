@@ -28,6 +28,20 @@ fn mirror(c: char) -> char {
     }
 }
 
+/// Whether most strong characters of these texts are right-to-left (the page reads from the
+/// right).
+pub(crate) fn mostly_rtl<'a>(texts: impl Iterator<Item = &'a str>) -> bool {
+    let (mut rtl, mut ltr) = (0usize, 0usize);
+    for c in texts.flat_map(str::chars) {
+        if is_rtl(c) {
+            rtl += 1;
+        } else if is_ltr(c) {
+            ltr += 1;
+        }
+    }
+    rtl > ltr
+}
+
 /// Puts a visually ordered line into logical order when it is mostly right-to-left.
 pub(crate) fn logical_order(text: &str) -> Option<String> {
     let rtl = text.chars().filter(|&c| is_rtl(c)).count();

@@ -328,6 +328,14 @@ fn page_pieces_of(segments: &[Segment]) -> Vec<Piece> {
             units.push(Unit::Line(i));
         }
     }
+    // A right-to-left page is ordered as its mirror image: columns and pieces of a line from
+    // the right.
+    if super::bidi::mostly_rtl(segments.iter().map(|s| s.text.as_str())) {
+        let right = boxes.iter().map(|b| b.x1).fold(0.0f32, f32::max);
+        for b in &mut boxes {
+            (b.x0, b.x1) = (right - b.x1, right - b.x0);
+        }
+    }
     let mut pieces = Vec::new();
     let mut run: Vec<&Segment> = Vec::new();
     for i in order::reading_order(&boxes) {
