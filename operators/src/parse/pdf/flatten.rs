@@ -15,6 +15,8 @@ use lopdf::{Dictionary, Document, Object, ObjectId, Stream};
 const MAX_FORM_DEPTH: usize = 12;
 /// Most operations kept on one page (bounded memory and time).
 const MAX_OPERATIONS: usize = 2_000_000;
+/// Largest decoded content stream read, in bytes (a page or a form).
+const MAX_CONTENT_BYTES: usize = 64 << 20;
 
 /// Resource categories whose names the kept operators refer to.
 const FONT: &[u8] = b"Font";
@@ -46,6 +48,13 @@ pub(crate) fn flatten_page(
     let content = doc
         .get_page_content(page)
         .map_err(|e| format!("unreadable content stream ({e})"))?;
+    if content.len() > MAX_CONTENT_BYTES {
+        return Err(format!(
+            "its content stream decodes to {} MiB, more than the {} MiB read",
+            content.len() >> 20,
+            MAX_CONTENT_BYTES >> 20
+        ));
+    }
     let resources = page_resources(doc, page).unwrap_or_default();
     let mut state = State {
         doc,
@@ -330,6 +339,9 @@ impl State<'_> {
         } else {
             stream.content.clone()
         };
+        if bytes.len() > MAX_CONTENT_BYTES {
+            return Ok(());
+        }
         let Ok(content) = Content::decode(&bytes) else {
             return Ok(());
         };
