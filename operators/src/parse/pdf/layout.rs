@@ -250,6 +250,7 @@ pub(super) fn parse(bytes: &[u8], budget: Duration) -> Result<Parsed, ParseError
             });
         }
     }
+    demote_label_runs(&mut blocks);
     let (markdown, elements) = render::render(&blocks);
     metadata.insert("parse_forms_inlined".into(), forms.into());
     let chars = markdown.chars().count();
@@ -266,6 +267,38 @@ pub(super) fn parse(bytes: &[u8], budget: Duration) -> Result<Parsed, ParseError
         elements,
         metadata,
     })
+}
+
+/// Fewest consecutive same-level headings, with nothing between them, that are taken for
+/// labels (a grid of names, a table of contents) rather than headings.
+const LABEL_RUN: usize = 3;
+
+/// Turns runs of [`LABEL_RUN`] or more headings of one level with no text between them
+/// (page breaks aside) back into paragraphs: a heading heads something.
+fn demote_label_runs(blocks: &mut [Block]) {
+    let mut i = 0;
+    while i < blocks.len() {
+        let BlockKind::Heading(level) = blocks[i].kind else {
+            i += 1;
+            continue;
+        };
+        let mut members = vec![i];
+        let mut j = i + 1;
+        while j < blocks.len() {
+            match blocks[j].kind {
+                BlockKind::Heading(l) if l == level => members.push(j),
+                BlockKind::PageBreak => {}
+                _ => break,
+            }
+            j += 1;
+        }
+        if members.len() >= LABEL_RUN {
+            for k in members {
+                blocks[k].kind = BlockKind::Paragraph;
+            }
+        }
+        i = j.max(i + 1);
+    }
 }
 
 /// A paragraph as a heading, a list item or running text.
@@ -359,4 +392,54 @@ fn page_pieces_of(segments: &[Segment]) -> Vec<Piece> {
     }
     pieces.extend(paragraphs::paragraphs(&run).into_iter().map(Piece::Para));
     pieces
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn block(kind: BlockKind) -> Block {
+        Block {
+            kind,
+            text: "t".into(),
+            page: 1,
+        }
+    }
+
+    #[test]
+    fn runs_of_bare_headings_are_labels() {
+        use BlockKind::{Heading, PageBreak, Paragraph};
+        let mut blocks: Vec<Block> = [
+            Heading(1),
+            Paragraph,
+            Heading(2),
+            Heading(2),
+            PageBreak,
+            Heading(2),
+            Heading(3),
+            Paragraph,
+            Heading(2),
+            Heading(3),
+        ]
+        .into_iter()
+        .map(block)
+        .collect();
+        demote_label_runs(&mut blocks);
+        let kinds: Vec<BlockKind> = blocks.into_iter().map(|b| b.kind).collect();
+        assert_eq!(
+            kinds,
+            [
+                Heading(1),
+                Paragraph,
+                Paragraph,
+                Paragraph,
+                PageBreak,
+                Paragraph,
+                Heading(3),
+                Paragraph,
+                Heading(2),
+                Heading(3)
+            ]
+        );
+    }
 }
