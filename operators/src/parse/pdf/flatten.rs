@@ -237,7 +237,8 @@ impl State<'_> {
                         None => {
                             let bold = is_bold(self.doc, value);
                             self.bold_fonts.insert(renamed.clone().into_bytes(), bold);
-                            self.fonts.set(renamed.as_bytes(), value.clone());
+                            self.fonts
+                                .set(renamed.as_bytes(), safe_font(self.doc, value));
                             bold
                         }
                     };
@@ -372,6 +373,19 @@ impl State<'_> {
         self.out.push(op("Q", vec![]));
         result
     }
+}
+
+/// The font object, or a copy without its ToUnicode CMap when that one is too large to expand.
+fn safe_font(doc: &Document, font: &Object) -> Object {
+    let Some(dict) = resolve(doc, font).and_then(|f| f.as_dict().ok()) else {
+        return font.clone();
+    };
+    if super::cmap_guard::to_unicode_is_safe(doc, dict) {
+        return font.clone();
+    }
+    let mut copy = dict.clone();
+    copy.remove(b"ToUnicode");
+    Object::Dictionary(copy)
 }
 
 /// Whether a font object is bold: by its name (`Helvetica-Bold`, `ABCDEF+Arial,Bold`,
