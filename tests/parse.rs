@@ -67,12 +67,12 @@ fn json_output_is_the_parsed_document() {
         assert!(s < t && t as usize <= markdown.len());
     }
     assert!(elements.iter().any(|e| e["kind"] == "code"));
-    let stats = &doc["metadata"]["parse_stats"];
+    let stats = &doc["debug"]["stats"];
     assert!(
         stats["elements"]["heading"].as_u64().unwrap() > 2,
         "{stats}"
     );
-    assert!(doc["metadata"]["parse_warnings"].is_array());
+    assert!(doc["debug"]["warnings"].is_array());
     // Navigation and scripts are gone; the text is there.
     assert!(!markdown.contains("Navigation"));
     assert!(markdown.contains("Sorting Basics"));

@@ -320,7 +320,6 @@ fn gc(path: &Path, keep_runs: usize, json: bool) -> i32 {
     }
 }
 
-
 /// Largest file `engine parse` reads, as `source.files` does by default.
 const PARSE_MAX_BYTES: u64 = 256 << 20;
 

@@ -69,7 +69,7 @@ pub fn describe(item: &Item, full: bool) -> Value {
             }
             json!({
                 "type": "Parsed", "title": doc.title, "format": doc.format, "elements": kinds,
-                "characters": doc.markdown.chars().count(), "metadata": doc.metadata,
+                "characters": doc.markdown.chars().count(), "metadata": doc.metadata, "debug": doc.debug,
                 "markdown": preview(&doc.markdown, full),
             })
         }
@@ -95,15 +95,10 @@ pub fn describe(item: &Item, full: bool) -> Value {
 fn debug_summary(item: &Item) -> Value {
     match item {
         Item::Document(doc) => json!({ "bytes": doc.bytes.len() }),
-        Item::Parsed(doc) => {
-            let mut summary = json!({ "elements": doc.elements.len(), "characters": doc.markdown.chars().count() });
-            for key in ["parse_stats", "parse_warnings"] {
-                if let Some(value) = doc.metadata.get(key) {
-                    summary[key] = value.clone();
-                }
-            }
-            summary
-        }
+        Item::Parsed(doc) => json!({
+            "elements": doc.elements.len(), "characters": doc.markdown.chars().count(),
+            "stats": doc.debug.stats, "warnings": doc.debug.warnings,
+        }),
         Item::Chunks(set) => {
             let sizes = set.chunks.iter().map(|chunk| chunk.tokens as f64).collect();
             json!({ "chunks": set.chunks.len(), "sizes": distribution(sizes) })

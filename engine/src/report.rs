@@ -120,9 +120,14 @@ fn bar_chart(caption: &str, bars: &[(String, f64)]) -> String {
             y + 13.0
         );
     }
-    let _ = write!(
+    close_figure(svg, caption)
+}
+
+/// Ends an SVG figure with its caption.
+fn close_figure(mut svg: String, caption: &str) -> String {
+    let _ = writeln!(
         svg,
-        "</svg><figcaption>{}</figcaption></figure>\n",
+        "</svg><figcaption>{}</figcaption></figure>",
         escape(caption)
     );
     svg
@@ -203,12 +208,7 @@ fn difference_plot(caption: &str, differences: &[f64]) -> String {
             (step - 0.5).max(0.5)
         );
     }
-    let _ = write!(
-        svg,
-        "</svg><figcaption>{}</figcaption></figure>\n",
-        escape(caption)
-    );
-    svg
+    close_figure(svg, caption)
 }
 
 fn chunks_section(report: &Value) -> String {

@@ -181,6 +181,18 @@ pub struct ParsedDocument {
     pub metadata: Metadata,
     /// Content hash of the input document.
     pub hash: String,
+    /// What parsing found worth knowing; kept out of `metadata`, so chunks do not inherit it.
+    #[serde(default)]
+    pub debug: ParseDebug,
+}
+
+/// Debug information of one parse: what was produced, how long it took, what went wrong.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ParseDebug {
+    /// Element counts by kind, characters, milliseconds, and format-specific figures (pages…).
+    pub stats: Metadata,
+    /// Problems the parser recovered from (e.g. "page 4 has no extractable text: scanned image?").
+    pub warnings: Vec<String>,
 }
 
 /// One piece of a document, sized for retrieval.

@@ -117,6 +117,7 @@ mod tests {
             elements: vec![Element::new(ElementKind::Paragraph, text, [0, text.len()])],
             metadata,
             hash: "h".into(),
+            debug: Default::default(),
         }
     }
 

@@ -21,6 +21,7 @@ pub(super) fn parse(source: String) -> Parsed {
         elements,
         metadata,
         warnings: Vec::new(),
+        stats: Default::default(),
     }
 }
 

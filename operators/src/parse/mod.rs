@@ -12,6 +12,7 @@ mod html;
 mod html_strip;
 mod markdown;
 mod markdown_clean;
+pub mod pdf;
 #[cfg(test)]
 mod proptests;
 pub(crate) mod render;
@@ -21,7 +22,7 @@ mod text;
 #[cfg(test)]
 pub(crate) mod test_corpus;
 
-use crate::model::{Document, Element, ElementKind, Format, Metadata, ParsedDocument};
+use crate::model::{Document, Element, ElementKind, Format, Metadata, ParseDebug, ParsedDocument};
 
 pub use detect::detect_format;
 
@@ -39,18 +40,30 @@ pub struct ParseConfig {
 /// Why a document could not be parsed.
 #[derive(Debug, thiserror::Error)]
 pub enum ParseError {
-    /// The format is known but this build has no parser for it.
+    /// The PDF is encrypted and needs a password to open.
     #[error(
-        "{} documents are not supported yet by this build; markdown, text, html and docx are",
-        .format.name()
+        "the PDF is password protected (encrypted with a non-empty user password); decrypt it first, e.g. `qpdf --password=… --decrypt in.pdf out.pdf`"
     )]
-    Unsupported {
-        /// The detected or configured format.
-        format: Format,
+    PdfPassword,
+    /// The bytes are not a PDF that can be read.
+    #[error("not a readable PDF: {reason}; the file may be truncated, damaged or not a PDF")]
+    PdfMalformed {
+        /// What went wrong.
+        reason: String,
+    },
+    /// Parsing took longer than the time budget.
+    #[error(
+        "timed out after {seconds} s at page {page} of the PDF; the file may be damaged or very large"
+    )]
+    PdfTimeout {
+        /// The budget in seconds.
+        seconds: u64,
+        /// The page being read when the budget ran out (0 when still opening the file).
+        page: u32,
     },
     /// Neither the name nor the content says what the format is.
     #[error(
-        "cannot tell the document's format{}; set `format` in the parse settings (markdown or text)",
+        "cannot tell the document's format{}; set `format` in the parse settings (text, markdown, html, pdf or docx)",
         describe_extension(.extension.as_deref())
     )]
     UnknownFormat {
@@ -59,7 +72,7 @@ pub enum ParseError {
     },
     /// The bytes are binary data rather than text.
     #[error(
-        "binary content, not text (NUL byte at offset {offset}); only markdown and text documents can be parsed, so exclude this file or convert it to text"
+        "binary content, not text (NUL byte at offset {offset}); this is not a text, Markdown, HTML, PDF or DOCX file: exclude it or set `format` if it was misnamed"
     )]
     Binary {
         /// Byte offset of the first NUL byte.
@@ -120,8 +133,10 @@ pub(crate) struct Parsed {
     pub elements: Vec<Element>,
     /// Metadata found in the content (e.g. front matter).
     pub metadata: Metadata,
-    /// Problems the parser recovered from; they end up in metadata `parse_warnings`.
+    /// Problems the parser recovered from; they end up in the document's `debug.warnings`.
     pub warnings: Vec<String>,
+    /// Format-specific figures (e.g. pages) added to the document's `debug.stats`.
+    pub stats: Metadata,
 }
 
 /// Parses one document.
@@ -139,15 +154,12 @@ pub fn parse(doc: &Document, config: &ParseConfig) -> Result<ParsedDocument, Par
         Format::Text => text::parse(decode::decode(&doc.bytes)?),
         Format::Html => html::parse(&doc.bytes)?,
         Format::Docx => docx::parse(&doc.bytes)?,
-        Format::Pdf => {
-            return Err(ParseError::Unsupported { format });
-        }
+        Format::Pdf => pdf::parse(doc.bytes.clone())?,
     };
     Ok(assemble(doc, format, parsed, started))
 }
 
-/// Builds the [`ParsedDocument`] from a format parser's result, adding `parse_stats` and
-/// `parse_warnings` to its metadata.
+/// Builds the [`ParsedDocument`] from a format parser's result, with its debug record.
 fn assemble(
     doc: &Document,
     format: Format,
@@ -170,11 +182,12 @@ fn assemble(
     for (key, value) in parsed.metadata {
         metadata.entry(key).or_insert(value);
     }
-    metadata.insert(
-        "parse_stats".into(),
-        stats::stats(&parsed.markdown, &parsed.elements, started.elapsed()),
-    );
-    metadata.insert("parse_warnings".into(), parsed.warnings.into());
+    let mut stats = stats::stats(&parsed.markdown, &parsed.elements, started.elapsed());
+    stats.extend(parsed.stats);
+    let debug = ParseDebug {
+        stats,
+        warnings: parsed.warnings,
+    };
     ParsedDocument {
         doc_id: doc.doc_id.clone(),
         source: doc.source.clone(),
@@ -184,6 +197,7 @@ fn assemble(
         elements: parsed.elements,
         metadata,
         hash: doc.hash.clone(),
+        debug,
     }
 }
 
@@ -204,22 +218,18 @@ mod tests {
     }
 
     #[test]
-    fn unsupported_formats_name_themselves() {
-        let err = parse(&doc("a.pdf", b"whatever"), &ParseConfig::default()).unwrap_err();
-        assert!(matches!(err, ParseError::Unsupported { .. }));
-        let msg = err.to_string();
-        assert!(msg.starts_with("pdf"), "{msg}");
-    }
-
-    #[test]
     fn stats_and_warnings_are_recorded() {
         let parsed = parse(&doc("a.md", b"# T\n\ntext\n"), &ParseConfig::default()).unwrap();
-        let stats = &parsed.metadata["parse_stats"];
+        let stats = &parsed.debug.stats;
         assert_eq!(stats["elements"]["heading"], 1);
         assert_eq!(stats["elements"]["paragraph"], 1);
         assert_eq!(stats["chars"], 10);
         assert!(stats["ms"].is_number());
-        assert_eq!(parsed.metadata["parse_warnings"], serde_json::json!([]));
+        assert!(parsed.debug.warnings.is_empty());
+        assert!(
+            !parsed.metadata.contains_key("parse_stats"),
+            "chunks must not inherit debug data"
+        );
     }
 
     #[test]

@@ -1,5 +1,5 @@
-//! `parse_stats`: what a parse produced and how long it took, recorded in every parsed
-//! document's metadata for debugging.
+//! What a parse produced and how long it took, recorded in every parsed document's
+//! `debug.stats`.
 
 use std::time::Duration;
 
@@ -8,8 +8,8 @@ use serde_json::{Map, Value, json};
 use crate::model::Element;
 
 /// Element counts by kind, the Markdown's size in characters and the parse time in
-/// milliseconds, as a JSON object.
-pub(super) fn stats(markdown: &str, elements: &[Element], elapsed: Duration) -> Value {
+/// milliseconds.
+pub(super) fn stats(markdown: &str, elements: &[Element], elapsed: Duration) -> Map<String, Value> {
     let mut counts = Map::new();
     for element in elements {
         let count = counts
@@ -17,10 +17,13 @@ pub(super) fn stats(markdown: &str, elements: &[Element], elapsed: Duration) -> 
             .or_insert_with(|| Value::from(0u64));
         *count = Value::from(count.as_u64().unwrap_or(0) + 1);
     }
-    json!({
-        "elements": counts,
-        "element_total": elements.len(),
-        "chars": markdown.chars().count(),
-        "ms": (elapsed.as_secs_f64() * 1e6).round() / 1e3,
-    })
+    let mut stats = Map::new();
+    stats.insert("elements".into(), Value::Object(counts));
+    stats.insert("element_total".into(), json!(elements.len()));
+    stats.insert("chars".into(), json!(markdown.chars().count()));
+    stats.insert(
+        "ms".into(),
+        json!((elapsed.as_secs_f64() * 1e6).round() / 1e3),
+    );
+    stats
 }

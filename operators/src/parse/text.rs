@@ -13,6 +13,7 @@ pub(super) fn parse(text: String) -> Parsed {
         elements,
         metadata: Metadata::new(),
         warnings: Vec::new(),
+        stats: Metadata::new(),
     }
 }
 

@@ -60,6 +60,7 @@ pub(super) fn parse(bytes: &[u8]) -> Result<Parsed, ParseError> {
         elements,
         metadata,
         warnings,
+        stats: Default::default(),
     })
 }
 

@@ -41,6 +41,7 @@ pub(super) fn parse(bytes: &[u8]) -> Result<Parsed, ParseError> {
         elements,
         metadata,
         warnings: decoded.warning.into_iter().chain(note).collect(),
+        stats: Default::default(),
     })
 }
 

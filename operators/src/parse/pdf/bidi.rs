@@ -1,0 +1,91 @@
+//! Right-to-left lines: glyphs arrive in visual order (left to right on the page), so a line
+//! whose letters are mostly Hebrew or Arabic is reversed into logical order, keeping runs of
+//! left-to-right text (numbers, Latin words) in their own order and mirroring brackets.
+
+/// Whether `c` is a strong right-to-left character (Hebrew, Arabic and their forms).
+fn is_rtl(c: char) -> bool {
+    matches!(c as u32, 0x0590..=0x08FF | 0xFB1D..=0xFDFF | 0xFE70..=0xFEFF)
+}
+
+/// Whether `c` is a strong left-to-right character.
+fn is_ltr(c: char) -> bool {
+    c.is_alphanumeric() && !is_rtl(c)
+}
+
+fn mirror(c: char) -> char {
+    match c {
+        '(' => ')',
+        ')' => '(',
+        '[' => ']',
+        ']' => '[',
+        '{' => '}',
+        '}' => '{',
+        '<' => '>',
+        '>' => '<',
+        '«' => '»',
+        '»' => '«',
+        other => other,
+    }
+}
+
+/// Whether most strong characters of these texts are right-to-left (the page reads from the
+/// right).
+pub(crate) fn mostly_rtl<'a>(texts: impl Iterator<Item = &'a str>) -> bool {
+    let (mut rtl, mut ltr) = (0usize, 0usize);
+    for c in texts.flat_map(str::chars) {
+        if is_rtl(c) {
+            rtl += 1;
+        } else if is_ltr(c) {
+            ltr += 1;
+        }
+    }
+    rtl > ltr
+}
+
+/// Puts a visually ordered line into logical order when it is mostly right-to-left.
+pub(crate) fn logical_order(text: &str) -> Option<String> {
+    let rtl = text.chars().filter(|&c| is_rtl(c)).count();
+    let ltr = text.chars().filter(|&c| is_ltr(c)).count();
+    if rtl == 0 || rtl <= ltr {
+        return None;
+    }
+    let reversed: Vec<char> = text.chars().rev().collect();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < reversed.len() {
+        if is_ltr(reversed[i]) {
+            // A left-to-right run: strong LTR characters and the neutrals between them.
+            let mut end = i;
+            let mut j = i;
+            while j < reversed.len() && !is_rtl(reversed[j]) {
+                if is_ltr(reversed[j]) {
+                    end = j;
+                }
+                j += 1;
+            }
+            out.extend(reversed[i..=end].iter().rev());
+            i = end + 1;
+        } else {
+            out.push(mirror(reversed[i]));
+            i += 1;
+        }
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn visual_rtl_becomes_logical() {
+        // "שלום עולם 2024" drawn left to right on the page.
+        let visual: String = "שלום עולם".chars().rev().collect();
+        let visual = format!("2024 {visual}");
+        assert_eq!(logical_order(&visual).as_deref(), Some("שלום עולם 2024"));
+        assert_eq!(logical_order("plain English"), None);
+        // Brackets are drawn in their visual shape: "(" on the left.
+        let visual = format!("({})", "מחיר".chars().rev().collect::<String>());
+        assert_eq!(logical_order(&visual).as_deref(), Some("(מחיר)"));
+    }
+}

@@ -1,0 +1,211 @@
+//! Content extraction: runs pdf-extract's content-stream interpreter over one page and keeps
+//! every glyph with its position and size, in top-down page coordinates.
+
+use std::time::Instant;
+
+use pdf_extract::{MediaBox, OutputDev, OutputError, Transform};
+
+/// One shown glyph (or ligature) on a page.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Glyph {
+    /// Left edge, in points from the page's left edge.
+    pub x: f32,
+    /// Baseline, in points from the page's top edge.
+    pub y: f32,
+    /// Advance width in points.
+    pub w: f32,
+    /// Font size in points after all transformations.
+    pub size: f32,
+    /// The Unicode text; empty when the font had no mapping for the code.
+    pub text: String,
+    /// Whether the font is bold.
+    pub bold: bool,
+}
+
+/// The glyphs of one page.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct PageGlyphs {
+    /// Page width in points.
+    pub width: f32,
+    /// Page height in points.
+    pub height: f32,
+    /// Glyphs in content-stream order.
+    pub glyphs: Vec<Glyph>,
+    /// Glyphs whose code had no Unicode mapping.
+    pub unmapped: usize,
+    /// Glyphs dropped because they were not upright (rotated text).
+    pub rotated: usize,
+    /// Glyphs dropped because they lie outside the page.
+    pub off_page: usize,
+}
+
+/// Upper bound of glyphs kept on one page; beyond it the page is cut (bounded memory).
+pub(crate) const MAX_GLYPHS_PER_PAGE: usize = 400_000;
+
+/// Where a page sits in PDF user space: its media box.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Frame {
+    /// Left edge.
+    pub left: f64,
+    /// Top edge.
+    pub top: f64,
+    /// Width in points.
+    pub width: f32,
+    /// Height in points.
+    pub height: f32,
+}
+
+/// An [`OutputDev`] that collects the glyphs of several pages drawn as one content stream and
+/// stops when the deadline passes. Glyphs are told apart by page through the count of shown
+/// strings (pdf-extract calls `begin_word` once per string): page `i` ends after `ends[i]`.
+pub(crate) struct Collector {
+    /// The glyphs of each page.
+    pub pages: Vec<PageGlyphs>,
+    frames: Vec<Frame>,
+    ends: Vec<usize>,
+    /// Index of the page being drawn.
+    pub current: usize,
+    /// When to give up.
+    deadline: Instant,
+    /// Whether the deadline stopped the interpretation.
+    pub timed_out: bool,
+    /// Boldness of each shown string, in order (from flattening).
+    bold: Vec<bool>,
+    /// Strings shown so far.
+    shown: usize,
+    /// Glyphs kept so far.
+    total: usize,
+}
+
+impl Collector {
+    /// A collector for pages in `frames`, page `i` ending after `ends[i]` shown strings whose
+    /// boldness `bold` tells; it aborts once `deadline` has passed.
+    pub fn new(deadline: Instant, frames: Vec<Frame>, ends: Vec<usize>, bold: Vec<bool>) -> Self {
+        let pages = frames
+            .iter()
+            .map(|f| PageGlyphs {
+                width: f.width,
+                height: f.height,
+                ..PageGlyphs::default()
+            })
+            .collect();
+        Collector {
+            pages,
+            frames,
+            ends,
+            current: 0,
+            deadline,
+            timed_out: false,
+            bold,
+            shown: 0,
+            total: 0,
+        }
+    }
+
+    fn abort() -> OutputError {
+        OutputError::FormatError(std::fmt::Error)
+    }
+}
+
+impl OutputDev for Collector {
+    fn begin_page(
+        &mut self,
+        _page_num: u32,
+        _media_box: &MediaBox,
+        _art_box: Option<(f64, f64, f64, f64)>,
+    ) -> Result<(), OutputError> {
+        Ok(())
+    }
+
+    fn end_page(&mut self) -> Result<(), OutputError> {
+        Ok(())
+    }
+
+    fn output_character(
+        &mut self,
+        trm: &Transform,
+        width: f64,
+        _spacing: f64,
+        font_size: f64,
+        text: &str,
+    ) -> Result<(), OutputError> {
+        self.total += 1;
+        if self.total % 256 == 255 && Instant::now() > self.deadline {
+            self.timed_out = true;
+            return Err(Self::abort());
+        }
+        let (Some(frame), Some(page)) = (
+            self.frames.get(self.current).copied(),
+            self.pages.get_mut(self.current),
+        ) else {
+            return Ok(());
+        };
+        if page.glyphs.len() >= MAX_GLYPHS_PER_PAGE {
+            return Ok(());
+        }
+        // The text rendering matrix maps glyph space (scaled by the font size) to the page.
+        let (a, b, c, d) = (trm.m11, trm.m12, trm.m21, trm.m22);
+        let scale = (a * d - b * c).abs().sqrt();
+        let size = (font_size.abs() * scale) as f32;
+        let (x, y) = (trm.m31, trm.m32);
+        if !(size.is_finite() && x.is_finite() && y.is_finite()) || size <= 0.0 {
+            return Ok(());
+        }
+        if b.abs() > 0.1 * a.abs() || a <= 0.0 {
+            page.rotated += 1;
+            return Ok(());
+        }
+        let (x, y) = ((x - frame.left) as f32, (frame.top - y) as f32);
+        // Off the page (a spread drawn shifted onto each half, say): not shown, not text.
+        let margin = 0.25 * size;
+        if x < -margin || y < -margin || x > page.width || y > page.height + margin {
+            page.off_page += 1;
+            return Ok(());
+        }
+        // Codes a font maps to nothing, or to control characters (NUL from a symbol font
+        // without an encoding, say), are not text.
+        let text: String = text
+            .chars()
+            .map(|c| if c.is_whitespace() { ' ' } else { c })
+            .filter(|c| !c.is_control())
+            .collect();
+        if text.is_empty() {
+            page.unmapped += 1;
+        }
+        let w = (width * font_size.abs() * a) as f32;
+        page.glyphs.push(Glyph {
+            x,
+            y,
+            w: if w.is_finite() { w.max(0.0) } else { 0.0 },
+            size,
+            text,
+            bold: self
+                .shown
+                .checked_sub(1)
+                .and_then(|i| self.bold.get(i))
+                .copied()
+                .unwrap_or(false),
+        });
+        Ok(())
+    }
+
+    fn begin_word(&mut self) -> Result<(), OutputError> {
+        self.shown += 1;
+        while self
+            .ends
+            .get(self.current)
+            .is_some_and(|&end| self.shown > end)
+        {
+            self.current += 1;
+        }
+        Ok(())
+    }
+
+    fn end_word(&mut self) -> Result<(), OutputError> {
+        Ok(())
+    }
+
+    fn end_line(&mut self) -> Result<(), OutputError> {
+        Ok(())
+    }
+}

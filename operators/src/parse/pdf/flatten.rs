@@ -1,0 +1,456 @@
+//! Page flattening before extraction: each page's content is rewritten into one stream that
+//! holds only text and transformation operators, with form XObjects drawn inline (under their
+//! matrix and the current transformation, which pdf-extract would otherwise lose), images and
+//! vector graphics dropped, `'` and `"` turned into the operators pdf-extract knows, and
+//! malformed operations (wrong operand count or type) removed so that they cannot make the
+//! interpreter panic. Fonts are renamed after their objects so that pages can be drawn together.
+
+use std::collections::{HashMap, HashSet};
+use std::time::Instant;
+
+use lopdf::content::{Content, Operation};
+use lopdf::{Dictionary, Document, Object, ObjectId, Stream};
+
+/// Deepest nesting of form XObjects followed.
+const MAX_FORM_DEPTH: usize = 12;
+/// Most operations kept on one page (bounded memory and time).
+const MAX_OPERATIONS: usize = 2_000_000;
+/// Largest decoded content stream read, in bytes (a page or a form).
+const MAX_CONTENT_BYTES: usize = 64 << 20;
+
+/// Resource categories whose names the kept operators refer to.
+const FONT: &[u8] = b"Font";
+
+/// A page reduced to text operators.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct Flattened {
+    /// The operations, to be drawn inside `q … Q`.
+    pub ops: Vec<Operation>,
+    /// The fonts they name. A font object is named after its object number (`R12_0`), so the
+    /// fonts of many pages merge without clashes and the interpreter's font cache stays valid
+    /// from page to page.
+    pub fonts: Dictionary,
+    /// Form XObjects drawn inline.
+    pub forms: usize,
+    /// For each text-showing string, in the order pdf-extract will show them (it calls
+    /// `begin_word` once per string), whether its font is bold.
+    pub bold: Vec<bool>,
+}
+
+/// Reduces page `page` of `doc` to text operators; `tag` makes the names of fonts that are not
+/// separate objects unique to this page.
+pub(crate) fn flatten_page(
+    doc: &Document,
+    page: ObjectId,
+    tag: u32,
+    deadline: Instant,
+) -> Result<Flattened, String> {
+    let content = doc
+        .get_page_content(page)
+        .map_err(|e| format!("unreadable content stream ({e})"))?;
+    if content.len() > MAX_CONTENT_BYTES {
+        return Err(format!(
+            "its content stream decodes to {} MiB, more than the {} MiB read",
+            content.len() >> 20,
+            MAX_CONTENT_BYTES >> 20
+        ));
+    }
+    let resources = page_resources(doc, page).unwrap_or_default();
+    let mut state = State {
+        doc,
+        tag,
+        font_set: false,
+        bold_now: false,
+        bold_stack: Vec::new(),
+        bold_fonts: HashMap::new(),
+        shows: Vec::new(),
+        out: Vec::new(),
+        fonts: Dictionary::new(),
+        forms: 0,
+        stack: HashSet::new(),
+        deadline,
+    };
+    let ops = Content::decode(&content)
+        .map_err(|e| format!("unreadable content stream ({e})"))?
+        .operations;
+    state.walk(ops, &resources, 0)?;
+    Ok(Flattened {
+        ops: state.out,
+        fonts: state.fonts,
+        forms: state.forms,
+        bold: state.shows,
+    })
+}
+
+/// Makes `page` of `doc` draw `ops` with `fonts` and nothing else.
+pub(crate) fn install(
+    doc: &mut Document,
+    page: ObjectId,
+    ops: Vec<Operation>,
+    fonts: Dictionary,
+) -> Result<(), String> {
+    let bytes = Content { operations: ops }
+        .encode()
+        .map_err(|e| format!("cannot re-encode the page ({e})"))?;
+    let mut resources = Dictionary::new();
+    resources.set(FONT, Object::Dictionary(fonts));
+    let stream = doc.add_object(Stream::new(Dictionary::new(), bytes));
+    let dict = doc
+        .get_object_mut(page)
+        .and_then(Object::as_dict_mut)
+        .map_err(|e| format!("the page is not a dictionary ({e})"))?;
+    dict.set("Contents", Object::Reference(stream));
+    dict.set("Resources", Object::Dictionary(resources));
+    Ok(())
+}
+
+/// The page's own `Contents` and `Resources` entries, to put back after [`install`].
+pub(crate) fn save(doc: &Document, page: ObjectId) -> [Option<Object>; 2] {
+    let dict = doc.get_object(page).and_then(Object::as_dict).ok();
+    let get = |key: &[u8]| dict.and_then(|d| d.get(key).ok()).cloned();
+    [get(b"Contents"), get(b"Resources")]
+}
+
+/// Puts back what [`save`] kept.
+pub(crate) fn restore(doc: &mut Document, page: ObjectId, saved: [Option<Object>; 2]) {
+    let Ok(dict) = doc.get_object_mut(page).and_then(Object::as_dict_mut) else {
+        return;
+    };
+    for (key, value) in [&b"Contents"[..], b"Resources"].into_iter().zip(saved) {
+        match value {
+            Some(value) => dict.set(key, value),
+            None => {
+                dict.remove(key);
+            }
+        }
+    }
+}
+
+/// Follows references (a bounded number of times).
+fn resolve<'a>(doc: &'a Document, mut obj: &'a Object) -> Option<&'a Object> {
+    for _ in 0..8 {
+        match obj {
+            Object::Reference(id) => obj = doc.get_object(*id).ok()?,
+            other => return Some(other),
+        }
+    }
+    None
+}
+
+/// The page's resources, inherited from its ancestors when absent.
+fn page_resources(doc: &Document, page: ObjectId) -> Option<Dictionary> {
+    let mut dict = doc.get_object(page).ok()?.as_dict().ok()?;
+    for _ in 0..32 {
+        if let Ok(res) = dict.get(b"Resources") {
+            return resolve(doc, res)?.as_dict().ok().cloned();
+        }
+        let parent = dict.get(b"Parent").ok()?.as_reference().ok()?;
+        dict = doc.get_object(parent).ok()?.as_dict().ok()?;
+    }
+    None
+}
+
+/// The `Font` sub-dictionary of some resources, resolved.
+fn font_dict(doc: &Document, resources: &Dictionary) -> Dictionary {
+    resources
+        .get(FONT)
+        .ok()
+        .and_then(|o| resolve(doc, o))
+        .and_then(|o| o.as_dict().ok())
+        .cloned()
+        .unwrap_or_default()
+}
+
+struct State<'d> {
+    doc: &'d Document,
+    /// Distinguishes this page's direct (unnumbered) fonts.
+    tag: u32,
+    /// Boldness by font name, computed once.
+    bold_fonts: HashMap<Vec<u8>, bool>,
+    out: Vec<Operation>,
+    /// Whether a font has been selected (showing text before that would panic).
+    font_set: bool,
+    /// Whether the current font is bold, and the values saved by `q`.
+    bold_now: bool,
+    bold_stack: Vec<bool>,
+    /// Boldness of each shown string.
+    shows: Vec<bool>,
+    fonts: Dictionary,
+    forms: usize,
+    stack: HashSet<ObjectId>,
+    deadline: Instant,
+}
+
+fn is_number(o: &Object) -> bool {
+    matches!(o, Object::Integer(_) | Object::Real(_))
+}
+
+fn numbers(ops: &[Object], n: usize) -> bool {
+    ops.len() == n && ops.iter().all(is_number)
+}
+
+fn op(operator: &str, operands: Vec<Object>) -> Operation {
+    Operation::new(operator, operands)
+}
+
+impl State<'_> {
+    fn walk(
+        &mut self,
+        ops: Vec<Operation>,
+        resources: &Dictionary,
+        depth: usize,
+    ) -> Result<(), String> {
+        let local_fonts = font_dict(self.doc, resources);
+        let scope = self.forms;
+        for (i, mut operation) in ops.into_iter().enumerate() {
+            if self.out.len() >= MAX_OPERATIONS {
+                return Ok(());
+            }
+            if i % 4096 == 4095 && Instant::now() > self.deadline {
+                return Err("time budget spent".into());
+            }
+            let o = &operation.operands;
+            match operation.operator.as_str() {
+                "BT" | "ET" | "q" | "Q" | "T*" => {
+                    match operation.operator.as_str() {
+                        "q" if self.bold_stack.len() < 4096 => self.bold_stack.push(self.bold_now),
+                        "Q" => self.bold_now = self.bold_stack.pop().unwrap_or(self.bold_now),
+                        _ => {}
+                    }
+                    operation.operands.clear();
+                    self.out.push(operation);
+                }
+                "cm" | "Tm" if numbers(o, 6) => self.out.push(operation),
+                "Td" | "TD" if numbers(o, 2) => self.out.push(operation),
+                "Tc" | "Tw" | "Tz" | "TL" | "Ts" if numbers(o, 1) => self.out.push(operation),
+                "Tf" if o.len() == 2 && is_number(&o[1]) => {
+                    let Ok(name) = o[0].as_name() else { continue };
+                    let Ok(value) = local_fonts.get(name) else {
+                        continue;
+                    };
+                    let renamed = match value {
+                        Object::Reference((n, g)) => format!("R{n}_{g}"),
+                        _ => format!("P{}S{scope}_{}", self.tag, String::from_utf8_lossy(name)),
+                    };
+                    let bold = match self.bold_fonts.get(renamed.as_bytes()) {
+                        Some(&bold) => bold,
+                        None => {
+                            let bold = is_bold(self.doc, value);
+                            self.bold_fonts.insert(renamed.clone().into_bytes(), bold);
+                            self.fonts
+                                .set(renamed.as_bytes(), safe_font(self.doc, value));
+                            bold
+                        }
+                    };
+                    self.bold_now = bold;
+                    self.font_set = true;
+                    let size = o[1].clone();
+                    self.out
+                        .push(op("Tf", vec![Object::Name(renamed.into_bytes()), size]));
+                }
+                "Tj" if self.font_set
+                    && matches!(o.first(), Some(Object::String(..)))
+                    && o.len() == 1 =>
+                {
+                    self.shows.push(self.bold_now);
+                    self.out.push(operation)
+                }
+                "TJ" if self.font_set
+                    && matches!(o.first(), Some(Object::Array(_)))
+                    && o.len() == 1 =>
+                {
+                    if let Some(Object::Array(items)) = o.first() {
+                        let strings = items
+                            .iter()
+                            .filter(|i| matches!(i, Object::String(..)))
+                            .count();
+                        self.shows
+                            .extend(std::iter::repeat_n(self.bold_now, strings));
+                    }
+                    self.out.push(operation)
+                }
+                "'" if self.font_set
+                    && matches!(o.first(), Some(Object::String(..)))
+                    && o.len() == 1 =>
+                {
+                    self.out.push(op("T*", vec![]));
+                    self.shows.push(self.bold_now);
+                    operation.operator = "Tj".into();
+                    self.out.push(operation);
+                }
+                "\"" if self.font_set
+                    && o.len() == 3
+                    && is_number(&o[0])
+                    && is_number(&o[1])
+                    && matches!(o[2], Object::String(..)) =>
+                {
+                    let mut operands = std::mem::take(&mut operation.operands);
+                    let text = operands.pop().unwrap_or(Object::Null);
+                    let ac = operands.pop().unwrap_or(Object::Integer(0));
+                    let aw = operands.pop().unwrap_or(Object::Integer(0));
+                    self.out.push(op("Tw", vec![aw]));
+                    self.out.push(op("Tc", vec![ac]));
+                    self.out.push(op("T*", vec![]));
+                    self.shows.push(self.bold_now);
+                    self.out.push(op("Tj", vec![text]));
+                }
+                "Do" if o.len() == 1 => {
+                    let Ok(name) = o[0].as_name() else { continue };
+                    self.form(name, resources, depth)?;
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// Draws form XObject `name` inline: `q`, its matrix, its content, `Q`.
+    fn form(&mut self, name: &[u8], resources: &Dictionary, depth: usize) -> Result<(), String> {
+        if depth >= MAX_FORM_DEPTH {
+            return Ok(());
+        }
+        let doc = self.doc;
+        let Some(Object::Reference(id)) = resources
+            .get(b"XObject")
+            .ok()
+            .and_then(|o| resolve(doc, o))
+            .and_then(|o| o.as_dict().ok())
+            .and_then(|x| x.get(name).ok())
+        else {
+            return Ok(());
+        };
+        let id = *id;
+        let Some(stream) = doc.get_object(id).ok().and_then(|o| o.as_stream().ok()) else {
+            return Ok(());
+        };
+        let is_form = stream
+            .dict
+            .get(b"Subtype")
+            .ok()
+            .and_then(|o| o.as_name().ok())
+            == Some(&b"Form"[..]);
+        if !is_form || self.stack.contains(&id) {
+            return Ok(());
+        }
+        let bytes = if stream.filters().is_ok() {
+            match stream.decompressed_content() {
+                Ok(bytes) => bytes,
+                Err(_) => return Ok(()),
+            }
+        } else {
+            stream.content.clone()
+        };
+        if bytes.len() > MAX_CONTENT_BYTES {
+            return Ok(());
+        }
+        let Ok(content) = Content::decode(&bytes) else {
+            return Ok(());
+        };
+        let inner = stream
+            .dict
+            .get(b"Resources")
+            .ok()
+            .and_then(|o| resolve(doc, o))
+            .and_then(|o| o.as_dict().ok())
+            .cloned()
+            .unwrap_or_else(|| resources.clone());
+        let matrix = stream
+            .dict
+            .get(b"Matrix")
+            .ok()
+            .and_then(|o| resolve(doc, o))
+            .and_then(|o| o.as_array().ok())
+            .filter(|m| numbers(m, 6))
+            .cloned();
+        self.forms += 1;
+        self.out.push(op("q", vec![]));
+        if let Some(matrix) = matrix {
+            self.out.push(op("cm", matrix));
+        }
+        self.stack.insert(id);
+        let result = self.walk(content.operations, &inner, depth + 1);
+        self.stack.remove(&id);
+        self.out.push(op("Q", vec![]));
+        result
+    }
+}
+
+/// The font object, or a copy without its ToUnicode CMap when that one is too large to expand.
+fn safe_font(doc: &Document, font: &Object) -> Object {
+    let Some(dict) = resolve(doc, font).and_then(|f| f.as_dict().ok()) else {
+        return font.clone();
+    };
+    if super::cmap_guard::to_unicode_is_safe(doc, dict) {
+        return font.clone();
+    }
+    let mut copy = dict.clone();
+    copy.remove(b"ToUnicode");
+    Object::Dictionary(copy)
+}
+
+/// Whether a font object is bold: by its name (`Helvetica-Bold`, `ABCDEF+Arial,Bold`,
+/// `…-Semibold`, `…Black`, `…Heavy`), its descriptor's weight (600 or more) or its ForceBold
+/// flag; a composite font by its descendant.
+fn is_bold(doc: &Document, font: &Object) -> bool {
+    let Some(dict) = resolve(doc, font).and_then(|f| f.as_dict().ok()) else {
+        return false;
+    };
+    let named_bold = dict
+        .get(b"BaseFont")
+        .ok()
+        .and_then(|n| n.as_name().ok())
+        .map(|n| String::from_utf8_lossy(n).to_ascii_lowercase())
+        .is_some_and(|n| {
+            ["bold", "black", "heavy", "semibold", "demi"]
+                .iter()
+                .any(|w| n.contains(w))
+        });
+    if named_bold {
+        return true;
+    }
+    let descriptor = dict
+        .get(b"FontDescriptor")
+        .ok()
+        .and_then(|d| resolve(doc, d))
+        .and_then(|d| d.as_dict().ok());
+    if let Some(descriptor) = descriptor {
+        let weight = descriptor
+            .get(b"FontWeight")
+            .ok()
+            .and_then(|w| resolve(doc, w))
+            .and_then(|w| w.as_float().ok());
+        let flags = descriptor
+            .get(b"Flags")
+            .ok()
+            .and_then(|f| resolve(doc, f))
+            .and_then(|f| f.as_i64().ok())
+            .unwrap_or(0);
+        return weight.is_some_and(|w| w >= 600.0) || flags & (1 << 18) != 0;
+    }
+    let descendant = dict
+        .get(b"DescendantFonts")
+        .ok()
+        .and_then(|d| resolve(doc, d))
+        .and_then(|d| d.as_array().ok())
+        .and_then(|a| a.first());
+    match descendant {
+        Some(inner) if !matches!(inner, Object::Array(_)) => {
+            resolve(doc, inner).is_some_and(|i| {
+                i.as_dict()
+                    .is_ok_and(|d| d.get(b"DescendantFonts").is_err())
+            }) && is_bold_descendant(doc, inner)
+        }
+        _ => false,
+    }
+}
+
+/// Boldness of a CID font (no further descendants, so no recursion).
+fn is_bold_descendant(doc: &Document, font: &Object) -> bool {
+    let Some(dict) = resolve(doc, font).and_then(|f| f.as_dict().ok()) else {
+        return false;
+    };
+    if dict.get(b"DescendantFonts").is_ok() {
+        return false;
+    }
+    is_bold(doc, font)
+}

@@ -1,0 +1,440 @@
+//! One document from bytes to Markdown: open, extract every page's glyphs, build lines, drop
+//! running headers and footers, order, find tables, paragraphs, headings and lists, render.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::time::{Duration, Instant};
+
+use super::extract::{Collector, Frame, PageGlyphs};
+use super::headings::{self, Levels};
+use super::lines::{self, Segment};
+use super::load::{self, LoadError};
+use super::paragraphs::{self, list_marker};
+use super::render::{self, Block, BlockKind};
+use super::{flatten, furniture, order, tables};
+use crate::parse::{ParseError, Parsed};
+
+/// A unit of a page in reading order: a line segment or a whole table.
+enum Unit {
+    Line(usize),
+    Table(tables::Table),
+}
+
+/// A page reduced to text operators, with where it sits.
+struct Flat {
+    number: u32,
+    id: lopdf::ObjectId,
+    frame: Frame,
+    page: flatten::Flattened,
+}
+
+/// How drawing pages went.
+enum Drawn {
+    /// The glyphs of every page.
+    Done(Vec<PageGlyphs>),
+    /// The budget ran out while drawing the page at this index.
+    TimedOut(usize),
+    /// The interpreter failed; what it had collected.
+    Failed(Vec<PageGlyphs>),
+}
+
+/// Draws `flats` as one content stream, each page inside `q … Q`, installed on the first
+/// page's object, and sorts the glyphs back into pages. The operations are moved out of
+/// `flats`.
+fn draw(doc: &mut lopdf::Document, flats: &mut [Flat], deadline: Instant) -> Drawn {
+    let Some(first) = flats.first() else {
+        return Drawn::Done(Vec::new());
+    };
+    let mut ops = Vec::new();
+    let mut fonts = lopdf::Dictionary::new();
+    let (mut ends, mut bold, mut frames) = (Vec::new(), Vec::new(), Vec::new());
+    let (first_id, first_number) = (first.id, first.number);
+    for flat in flats.iter_mut() {
+        ops.push(lopdf::content::Operation::new("q", vec![]));
+        ops.append(&mut flat.page.ops);
+        ops.push(lopdf::content::Operation::new("Q", vec![]));
+        for (name, font) in flat.page.fonts.iter() {
+            fonts.set(name.clone(), font.clone());
+        }
+        bold.extend(&flat.page.bold);
+        ends.push(bold.len());
+        frames.push(flat.frame);
+    }
+    let mut collector = Collector::new(deadline, frames, ends, bold);
+    let saved = flatten::save(doc, first_id);
+    let installed = flatten::install(doc, first_id, ops, fonts);
+    let outcome = installed.is_ok().then(|| {
+        catch_unwind(AssertUnwindSafe(|| {
+            pdf_extract::output_doc_page(doc, &mut collector, first_number)
+        }))
+    });
+    flatten::restore(doc, first_id, saved);
+    if collector.timed_out {
+        return Drawn::TimedOut(collector.current);
+    }
+    match outcome {
+        Some(Ok(Ok(()))) => Drawn::Done(collector.pages),
+        _ => Drawn::Failed(collector.pages),
+    }
+}
+
+/// One page's paragraphs, tables and sizes, before headings are known.
+enum Piece {
+    Para(paragraphs::Paragraph),
+    Table(Vec<Vec<String>>),
+}
+
+/// Parses a whole document within `budget`.
+pub(super) fn parse(bytes: &[u8], budget: Duration) -> Result<Parsed, ParseError> {
+    let started = Instant::now();
+    let deadline = started + budget;
+    let mut doc = load::open(bytes).map_err(|err| match err {
+        LoadError::Password => ParseError::PdfPassword,
+        LoadError::Malformed(reason) => ParseError::PdfMalformed { reason },
+    })?;
+    let mut metadata = load::info_metadata(&doc);
+    let pages = doc.get_pages();
+    metadata.insert("pages".into(), pages.len().into());
+    let mut warnings = Vec::new();
+    let mut page_segments: Vec<(u32, Vec<Segment>, f32)> = Vec::with_capacity(pages.len());
+    let (mut unmapped, mut rotated, mut failed, mut forms) = (0usize, 0usize, 0usize, 0usize);
+    let timeout = |page: u32| ParseError::PdfTimeout {
+        seconds: budget.as_secs(),
+        page,
+    };
+    let mut flats: Vec<Flat> = Vec::with_capacity(pages.len());
+    for (&number, &id) in &pages {
+        if Instant::now() > deadline {
+            return Err(timeout(number));
+        }
+        let frame = match load::check_page(&doc, id) {
+            Ok(frame) => frame,
+            Err(reason) => {
+                warnings.push(format!("page {number} skipped: {reason}"));
+                failed += 1;
+                continue;
+            }
+        };
+        match catch_unwind(AssertUnwindSafe(|| {
+            flatten::flatten_page(&doc, id, number, deadline)
+        })) {
+            Ok(Ok(page)) => {
+                forms += page.forms;
+                flats.push(Flat {
+                    number,
+                    id,
+                    frame,
+                    page,
+                });
+            }
+            Ok(Err(_)) if Instant::now() > deadline => return Err(timeout(number)),
+            Ok(Err(reason)) => {
+                warnings.push(format!("page {number} skipped: {reason}"));
+                failed += 1;
+            }
+            Err(_) => {
+                warnings.push(format!(
+                    "page {number} skipped: its content could not be read"
+                ));
+                failed += 1;
+            }
+        }
+    }
+    // All pages in one pass (fonts are parsed once); page by page when that fails.
+    let glyphs = match draw(&mut doc, &mut flats, deadline) {
+        Drawn::Done(glyphs) => glyphs,
+        Drawn::TimedOut(i) => return Err(timeout(flats.get(i).map_or(0, |f| f.number))),
+        Drawn::Failed(_) => {
+            let mut all = Vec::with_capacity(flats.len());
+            for flat in &mut flats {
+                // The batch consumed the operations: reduce the page again.
+                let again = catch_unwind(AssertUnwindSafe(|| {
+                    flatten::flatten_page(&doc, flat.id, flat.number, deadline)
+                }));
+                match again {
+                    Ok(Ok(page)) => flat.page = page,
+                    _ => flat.page = flatten::Flattened::default(),
+                }
+                match draw(&mut doc, std::slice::from_mut(flat), deadline) {
+                    Drawn::Done(mut one) => all.append(&mut one),
+                    Drawn::TimedOut(_) => return Err(timeout(flat.number)),
+                    Drawn::Failed(mut partial) => {
+                        failed += 1;
+                        let kept = partial.first().map_or(0, |p| p.glyphs.len());
+                        warnings.push(format!(
+                            "page {} could not be fully read (the PDF reader failed); kept {kept} glyphs",
+                            flat.number
+                        ));
+                        all.append(&mut partial);
+                    }
+                }
+            }
+            all
+        }
+    };
+    for (flat, page) in flats.iter().zip(glyphs) {
+        let number = flat.number;
+        unmapped += page.unmapped;
+        rotated += page.rotated;
+        let segments = lines::segments(&page.glyphs);
+        if segments.is_empty() {
+            warnings.push(format!(
+                "page {number} has no extractable text: scanned image?"
+            ));
+        }
+        page_segments.push((number, segments, page.height));
+    }
+    if failed == pages.len() {
+        return Err(ParseError::PdfMalformed {
+            reason: "no page could be read".into(),
+        });
+    }
+    if unmapped > 0 {
+        warnings.push(format!("{unmapped} glyphs had no Unicode mapping"));
+    }
+    if rotated > 0 {
+        warnings.push(format!("{rotated} rotated glyphs were left out"));
+    }
+    let drop = {
+        let views: Vec<(&[Segment], f32)> = page_segments
+            .iter()
+            .map(|(_, s, h)| (s.as_slice(), *h))
+            .collect();
+        furniture::furniture(&views)
+    };
+    let mut page_pieces: Vec<(u32, Vec<Piece>)> = Vec::with_capacity(page_segments.len());
+    for ((number, mut segments, _), drop) in page_segments.into_iter().zip(drop) {
+        let mut keep = vec![true; segments.len()];
+        for i in drop {
+            keep[i] = false;
+        }
+        let mut k = keep.iter();
+        segments.retain(|_| k.next().copied().unwrap_or(true));
+        page_pieces.push((number, page_pieces_of(&segments)));
+    }
+    let body = headings::body_size(page_pieces.iter().flat_map(|(_, pieces)| {
+        pieces.iter().filter_map(|p| match p {
+            Piece::Para(p) => Some((p.size, p.text.len())),
+            Piece::Table(_) => None,
+        })
+    }));
+    let levels = Levels::new(
+        body,
+        page_pieces.iter().flat_map(|(_, pieces)| {
+            pieces.iter().filter_map(|p| match p {
+                Piece::Para(p) if headings::heading_shaped(&p.text, p.lines) => Some(p.size),
+                _ => None,
+            })
+        }),
+    );
+    let mut blocks = Vec::new();
+    for (i, (number, pieces)) in page_pieces.into_iter().enumerate() {
+        if i > 0 {
+            blocks.push(Block {
+                kind: BlockKind::PageBreak,
+                text: String::new(),
+                page: number,
+            });
+        }
+        for piece in pieces {
+            blocks.push(match piece {
+                Piece::Table(rows) => Block {
+                    text: rows
+                        .iter()
+                        .map(|r| r.join("\t"))
+                        .collect::<Vec<_>>()
+                        .join("\n"),
+                    kind: BlockKind::Table(rows),
+                    page: number,
+                },
+                Piece::Para(p) => classify(p, &levels, number),
+            });
+        }
+    }
+    demote_label_runs(&mut blocks);
+    let (markdown, elements) = render::render(&blocks);
+    let mut stats = crate::model::Metadata::new();
+    stats.insert("pages".into(), pages.len().into());
+    stats.insert("forms_inlined".into(), forms.into());
+    Ok(Parsed {
+        markdown,
+        elements,
+        metadata,
+        warnings,
+        stats,
+    })
+}
+
+/// Fewest consecutive same-level headings, with nothing between them, that are taken for
+/// labels (a grid of names, a table of contents) rather than headings.
+const LABEL_RUN: usize = 3;
+
+/// Turns runs of [`LABEL_RUN`] or more headings of one level with no text between them
+/// (page breaks aside) back into paragraphs: a heading heads something.
+fn demote_label_runs(blocks: &mut [Block]) {
+    let mut i = 0;
+    while i < blocks.len() {
+        let BlockKind::Heading(level) = blocks[i].kind else {
+            i += 1;
+            continue;
+        };
+        let mut members = vec![i];
+        let mut j = i + 1;
+        while j < blocks.len() {
+            match blocks[j].kind {
+                BlockKind::Heading(l) if l == level => members.push(j),
+                BlockKind::PageBreak => {}
+                _ => break,
+            }
+            j += 1;
+        }
+        if members.len() >= LABEL_RUN {
+            for k in members {
+                blocks[k].kind = BlockKind::Paragraph;
+            }
+        }
+        i = j.max(i + 1);
+    }
+}
+
+/// A paragraph as a heading, a list item or running text.
+fn classify(p: paragraphs::Paragraph, levels: &Levels, page: u32) -> Block {
+    if let Some(level) = levels.level(&p.text, p.size, p.lines, p.bold) {
+        return Block {
+            kind: BlockKind::Heading(level),
+            text: p.text,
+            page,
+        };
+    }
+    if let Some((marker, ordered)) = list_marker(&p.text) {
+        let text = if ordered {
+            p.text
+        } else {
+            p.text[marker..].trim_start().to_string()
+        };
+        return Block {
+            kind: BlockKind::ListItem(ordered),
+            text,
+            page,
+        };
+    }
+    Block {
+        kind: BlockKind::Paragraph,
+        text: p.text,
+        page,
+    }
+}
+
+/// Lays out one page: tables, reading order, paragraphs.
+fn page_pieces_of(segments: &[Segment]) -> Vec<Piece> {
+    let found = tables::find(segments);
+    let mut in_table = vec![false; segments.len()];
+    let mut units: Vec<Unit> = Vec::new();
+    let mut boxes: Vec<Segment> = Vec::new();
+    for table in found {
+        let cells: Vec<usize> = table.rows.iter().flatten().flatten().copied().collect();
+        let Some(first) = cells.first().map(|&c| &segments[c]) else {
+            continue;
+        };
+        let mut bbox = Segment {
+            text: String::new(),
+            ..first.clone()
+        };
+        for &c in &cells {
+            in_table[c] = true;
+            let s = &segments[c];
+            bbox.x0 = bbox.x0.min(s.x0);
+            bbox.x1 = bbox.x1.max(s.x1);
+            bbox.y = bbox.y.min(s.y);
+            bbox.y_last = bbox.y_last.max(s.y);
+        }
+        boxes.push(bbox);
+        units.push(Unit::Table(table));
+    }
+    for (i, s) in segments.iter().enumerate() {
+        if !in_table[i] {
+            boxes.push(s.clone());
+            units.push(Unit::Line(i));
+        }
+    }
+    // A right-to-left page is ordered as its mirror image: columns and pieces of a line from
+    // the right.
+    if super::bidi::mostly_rtl(segments.iter().map(|s| s.text.as_str())) {
+        let right = boxes.iter().map(|b| b.x1).fold(0.0f32, f32::max);
+        for b in &mut boxes {
+            (b.x0, b.x1) = (right - b.x1, right - b.x0);
+        }
+    }
+    let mut pieces = Vec::new();
+    let mut run: Vec<&Segment> = Vec::new();
+    for i in order::reading_order(&boxes) {
+        match &units[i] {
+            Unit::Line(k) => run.push(&segments[*k]),
+            Unit::Table(table) => {
+                pieces.extend(paragraphs::paragraphs(&run).into_iter().map(Piece::Para));
+                run.clear();
+                let rows = table
+                    .rows
+                    .iter()
+                    .map(|row| {
+                        row.iter()
+                            .map(|c| c.map_or(String::new(), |k| segments[k].text.clone()))
+                            .collect()
+                    })
+                    .collect();
+                pieces.push(Piece::Table(rows));
+            }
+        }
+    }
+    pieces.extend(paragraphs::paragraphs(&run).into_iter().map(Piece::Para));
+    pieces
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn block(kind: BlockKind) -> Block {
+        Block {
+            kind,
+            text: "t".into(),
+            page: 1,
+        }
+    }
+
+    #[test]
+    fn runs_of_bare_headings_are_labels() {
+        use BlockKind::{Heading, PageBreak, Paragraph};
+        let mut blocks: Vec<Block> = [
+            Heading(1),
+            Paragraph,
+            Heading(2),
+            Heading(2),
+            PageBreak,
+            Heading(2),
+            Heading(3),
+            Paragraph,
+            Heading(2),
+            Heading(3),
+        ]
+        .into_iter()
+        .map(block)
+        .collect();
+        demote_label_runs(&mut blocks);
+        let kinds: Vec<BlockKind> = blocks.into_iter().map(|b| b.kind).collect();
+        assert_eq!(
+            kinds,
+            [
+                Heading(1),
+                Paragraph,
+                Paragraph,
+                Paragraph,
+                PageBreak,
+                Paragraph,
+                Heading(3),
+                Paragraph,
+                Heading(2),
+                Heading(3)
+            ]
+        );
+    }
+}

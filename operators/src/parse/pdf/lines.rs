@@ -1,0 +1,207 @@
+//! Glyphs to words to line pieces: glyphs on one baseline that follow each other closely form a
+//! [`Segment`]; a gap wider than a few spaces (a column gutter, a table cell border) starts a
+//! new segment on the same baseline.
+
+use super::extract::Glyph;
+
+/// A horizontal run of text on one baseline: a line, or a piece of one when gaps split it.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Segment {
+    /// Left edge.
+    pub x0: f32,
+    /// Right edge.
+    pub x1: f32,
+    /// Baseline, from the page top.
+    pub y: f32,
+    /// Baseline of the last line, when the segment stands for several (a table); else `y`.
+    pub y_last: f32,
+    /// Dominant font size.
+    pub size: f32,
+    /// The text, words separated by single spaces.
+    pub text: String,
+    /// Whether all of it is set in a bold font.
+    pub bold: bool,
+}
+
+impl Segment {
+    /// Top of the text box (ascenders).
+    pub fn top(&self) -> f32 {
+        self.y - 0.8 * self.size
+    }
+
+    /// Bottom of the text box (descenders).
+    pub fn bottom(&self) -> f32 {
+        self.y_last + 0.25 * self.size
+    }
+}
+
+/// A gap wider than this many font sizes splits a line into segments.
+pub(crate) const SPLIT_GAP: f32 = 0.75;
+/// A gap wider than this many font sizes between glyphs is a word space.
+const SPACE_GAP: f32 = 0.12;
+
+/// Whether two baselines belong to one line, given the larger font size.
+fn same_baseline(a: f32, b: f32, size: f32) -> bool {
+    (a - b).abs() <= 0.35 * size
+}
+
+/// Groups glyphs (in any order) into segments, sorted top to bottom then left to right.
+pub(crate) fn segments(glyphs: &[Glyph]) -> Vec<Segment> {
+    let runs = runs(glyphs);
+    let mut segments = merge_runs(runs);
+    for seg in &mut segments {
+        if let Some(text) = super::bidi::logical_order(&seg.text) {
+            seg.text = text;
+        }
+    }
+    segments
+}
+
+/// Pieces built from glyphs in content order: each glyph extends the current piece when it
+/// continues it on the same baseline.
+fn runs(glyphs: &[Glyph]) -> Vec<Segment> {
+    let mut out: Vec<Segment> = Vec::new();
+    let mut current: Option<Segment> = None;
+    let mut pending_space = false;
+    for g in glyphs {
+        let blank = g.text.chars().all(char::is_whitespace);
+        if let Some(seg) = current.as_mut() {
+            let size = seg.size.max(g.size);
+            let gap = g.x - seg.x1;
+            let continues = same_baseline(seg.y, g.y, size)
+                && gap > -0.5 * size
+                && gap < SPLIT_GAP * size
+                && (g.size - seg.size).abs() <= 0.3 * size;
+            if continues {
+                if blank {
+                    pending_space = true;
+                    seg.x1 = seg.x1.max(g.x + g.w);
+                    continue;
+                }
+                if (pending_space || gap > SPACE_GAP * size) && !seg.text.ends_with(' ') {
+                    seg.text.push(' ');
+                }
+                pending_space = false;
+                seg.text.push_str(&g.text);
+                seg.bold &= g.bold;
+                seg.x1 = seg.x1.max(g.x + g.w);
+                continue;
+            }
+            if blank {
+                continue;
+            }
+            out.extend(current.take());
+        }
+        pending_space = false;
+        if blank || g.text.is_empty() {
+            continue;
+        }
+        current = Some(Segment {
+            x0: g.x,
+            x1: g.x + g.w,
+            y: g.y,
+            y_last: g.y,
+            size: g.size,
+            text: g.text.clone(),
+            bold: g.bold,
+        });
+    }
+    out.extend(current);
+    for seg in &mut out {
+        let trimmed = seg.text.trim_end().len();
+        seg.text.truncate(trimmed);
+    }
+    out.retain(|s| !s.text.is_empty());
+    out
+}
+
+/// Sorts runs into lines by baseline and joins neighbours on a line that are close enough.
+fn merge_runs(mut runs: Vec<Segment>) -> Vec<Segment> {
+    runs.sort_by(|a, b| a.y.total_cmp(&b.y).then(a.x0.total_cmp(&b.x0)));
+    // Cluster baselines.
+    let mut lines: Vec<Vec<Segment>> = Vec::new();
+    for run in runs {
+        match lines.last_mut() {
+            Some(line) if same_baseline(line[0].y, run.y, line[0].size.max(run.size)) => {
+                line.push(run)
+            }
+            _ => lines.push(vec![run]),
+        }
+    }
+    let mut out = Vec::new();
+    for mut line in lines {
+        line.sort_by(|a, b| a.x0.total_cmp(&b.x0));
+        let mut iter = line.into_iter();
+        let Some(mut current) = iter.next() else {
+            continue;
+        };
+        for next in iter {
+            let size = current.size.max(next.size);
+            let gap = next.x0 - current.x1;
+            if gap < SPLIT_GAP * size && gap > -2.0 * size {
+                if gap > SPACE_GAP * size
+                    || current.text.ends_with(char::is_alphanumeric)
+                        && next.text.starts_with(char::is_alphanumeric)
+                        && gap > 0.0
+                {
+                    current.text.push(' ');
+                }
+                // Keep the larger share's size.
+                if next.text.len() > current.text.len() {
+                    current.size = next.size;
+                }
+                current.text.push_str(&next.text);
+                current.bold &= next.bold;
+                current.x1 = current.x1.max(next.x1);
+            } else {
+                out.push(current);
+                current = next;
+            }
+        }
+        out.push(current);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn glyphs(text: &str, x: f32, y: f32, size: f32) -> Vec<Glyph> {
+        let w = size * 0.5;
+        text.chars()
+            .enumerate()
+            .map(|(i, c)| Glyph {
+                x: x + i as f32 * w,
+                y,
+                w,
+                size,
+                text: c.to_string(),
+                bold: false,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn words_and_lines_from_positions() {
+        let mut g = glyphs("Hello", 10.0, 100.0, 10.0);
+        // A word after a gap without a space glyph.
+        g.extend(glyphs("world", 10.0 + 5.0 * 5.0 + 3.0, 100.5, 10.0));
+        // The next line, drawn first in the stream.
+        let mut all = glyphs("Second line", 10.0, 112.0, 10.0);
+        all.extend(g);
+        let segs = segments(&all);
+        let texts: Vec<&str> = segs.iter().map(|s| s.text.as_str()).collect();
+        assert_eq!(texts, ["Hello world", "Second line"]);
+    }
+
+    #[test]
+    fn wide_gaps_split_columns() {
+        let mut g = glyphs("left column", 10.0, 100.0, 10.0);
+        g.extend(glyphs("right column", 200.0, 100.0, 10.0));
+        let segs = segments(&g);
+        assert_eq!(segs.len(), 2);
+        assert_eq!(segs[0].text, "left column");
+        assert_eq!(segs[1].text, "right column");
+    }
+}

@@ -1,0 +1,174 @@
+//! Opening a PDF: loading with lopdf, decryption with the empty user password, the document
+//! information dictionary and sanity checks on the page tree and form XObjects.
+
+use lopdf::{Dictionary, Document, Object, ObjectId};
+
+use super::extract::Frame;
+use crate::model::Metadata;
+
+/// Why a PDF could not be opened.
+#[derive(Debug)]
+pub(crate) enum LoadError {
+    /// Encrypted with a user password other than the empty one.
+    Password,
+    /// Not a readable PDF; the message says why.
+    Malformed(String),
+}
+
+/// Loads `bytes`, decrypting documents encrypted with an empty user password.
+pub(crate) fn open(bytes: &[u8]) -> Result<Document, LoadError> {
+    if !bytes.starts_with(b"%PDF")
+        && !bytes[..bytes.len().min(1024)]
+            .windows(5)
+            .any(|w| w == b"%PDF-")
+    {
+        return Err(LoadError::Malformed("no %PDF header".into()));
+    }
+    let mut doc = match Document::load_mem(bytes) {
+        Ok(doc) => doc,
+        Err(err) => return Err(classify(err)),
+    };
+    // lopdf decrypts while loading when the empty user password opens the file; when it does
+    // not, the trailer still names an encryption dictionary but nothing was decrypted.
+    if doc.trailer.get(b"Encrypt").is_ok() && !doc.was_encrypted() {
+        if !doc.is_encrypted() {
+            return Err(LoadError::Password);
+        }
+        doc.decrypt("").map_err(|_| LoadError::Password)?;
+    }
+    if doc.get_pages().is_empty() {
+        return Err(LoadError::Malformed("no pages in the page tree".into()));
+    }
+    check_page_count(&doc)?;
+    Ok(doc)
+}
+
+/// The root page tree's `/Count` must be a possible page count: positive and no larger than
+/// the number of objects in the file (every page is an object). A fuzzed count means a
+/// damaged page tree, which peers refuse too.
+fn check_page_count(doc: &Document) -> Result<(), LoadError> {
+    let count = doc
+        .catalog()
+        .ok()
+        .and_then(|c| c.get(b"Pages").ok())
+        .and_then(|p| deref(doc, p))
+        .and_then(|p| p.as_dict().ok())
+        .and_then(|p| p.get(b"Count").ok())
+        .and_then(|c| deref(doc, c))
+        .and_then(|c| c.as_i64().ok());
+    match count {
+        Some(n) if n < 1 || n > doc.objects.len() as i64 => Err(LoadError::Malformed(format!(
+            "the page tree claims {n} pages in a file of {} objects",
+            doc.objects.len()
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// Maps a lopdf error to a [`LoadError`].
+fn classify(err: lopdf::Error) -> LoadError {
+    let text = err.to_string();
+    let lower = text.to_ascii_lowercase();
+    if lower.contains("password") || matches!(err, lopdf::Error::Decryption(_)) {
+        LoadError::Password
+    } else {
+        LoadError::Malformed(text)
+    }
+}
+
+/// Title, author, subject, keywords, creator and producer from the information dictionary,
+/// under lowercase keys; empty values are skipped.
+pub(crate) fn info_metadata(doc: &Document) -> Metadata {
+    let mut metadata = Metadata::new();
+    let Some(info) = doc
+        .trailer
+        .get(b"Info")
+        .ok()
+        .and_then(|o| deref(doc, o))
+        .and_then(|o| o.as_dict().ok())
+    else {
+        return metadata;
+    };
+    for (key, name) in [
+        (&b"Title"[..], "title"),
+        (b"Author", "author"),
+        (b"Subject", "subject"),
+        (b"Keywords", "keywords"),
+        (b"Creator", "creator"),
+        (b"Producer", "producer"),
+    ] {
+        let value = info
+            .get(key)
+            .ok()
+            .and_then(|o| deref(doc, o))
+            .and_then(|o| lopdf::decode_text_string(o).ok())
+            .map(|s| s.replace('\0', "").trim().to_string())
+            .filter(|s| !s.is_empty());
+        if let Some(value) = value {
+            metadata.insert(name.into(), value.into());
+        }
+    }
+    metadata
+}
+
+/// Follows one reference.
+fn deref<'a>(doc: &'a Document, obj: &'a Object) -> Option<&'a Object> {
+    match obj {
+        Object::Reference(id) => doc.get_object(*id).ok(),
+        other => Some(other),
+    }
+}
+
+/// The page's media box as a [`Frame`]; an error when it has none usable (pdf-extract panics
+/// without one).
+pub(crate) fn check_page(doc: &Document, page: ObjectId) -> Result<Frame, String> {
+    let dict = doc
+        .get_object(page)
+        .ok()
+        .and_then(|o| o.as_dict().ok())
+        .ok_or("the page is not a dictionary")?;
+    let media_box = inherited(doc, dict, b"MediaBox", 0).ok_or("no media box")?;
+    let n: Vec<f64> = media_box
+        .as_array()
+        .ok()
+        .filter(|a| a.len() == 4 && a.iter().all(is_number))
+        .ok_or("malformed media box")?
+        .iter()
+        .filter_map(|o| o.as_float().ok().map(f64::from))
+        .collect();
+    let [llx, lly, urx, ury] = n[..] else {
+        return Err("malformed media box".into());
+    };
+    let (width, height) = ((urx - llx).abs() as f32, (ury - lly).abs() as f32);
+    if !(width.is_finite() && height.is_finite()) {
+        return Err("malformed media box".into());
+    }
+    Ok(Frame {
+        left: llx.min(urx),
+        top: lly.max(ury),
+        width,
+        height,
+    })
+}
+
+fn is_number(obj: &Object) -> bool {
+    matches!(obj, Object::Integer(_) | Object::Real(_))
+}
+
+/// Looks `key` up on the page and its ancestors.
+fn inherited<'a>(
+    doc: &'a Document,
+    dict: &'a Dictionary,
+    key: &[u8],
+    depth: usize,
+) -> Option<&'a Object> {
+    if depth > 32 {
+        return None;
+    }
+    if let Ok(value) = dict.get(key) {
+        return deref(doc, value);
+    }
+    let parent = dict.get(b"Parent").ok()?.as_reference().ok()?;
+    let parent = doc.get_object(parent).ok()?.as_dict().ok()?;
+    inherited(doc, parent, key, depth + 1)
+}

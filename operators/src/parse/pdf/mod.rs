@@ -1,0 +1,101 @@
+//! PDF: glyphs from pdf-extract's content interpreter (over a lopdf `Document`), laid out into
+//! lines, reading order, paragraphs, headings, lists and tables, rendered as Markdown.
+//!
+//! One module per job: `load` (open, decrypt, metadata, sanity checks), `extract` (glyphs),
+//! `lines` (glyphs → words → line segments), `furniture` (running headers, footers, page
+//! numbers), `order` (columns and reading order), `tables`, `paragraphs`, `headings` and
+//! `render` (Markdown and elements). Bad input never panics out of [`parse`]: the work runs on
+//! its own thread with a large stack, every page under `catch_unwind`, and within a time budget.
+
+mod bidi;
+mod cmap_guard;
+mod extract;
+mod flatten;
+mod furniture;
+mod headings;
+mod layout;
+mod lines;
+mod load;
+mod order;
+mod paragraphs;
+mod render;
+mod tables;
+
+#[cfg(test)]
+mod tests;
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
+use std::sync::mpsc;
+use std::time::Duration;
+
+use super::{ParseError, Parsed};
+
+/// Default time budget of one document.
+pub const DEFAULT_TIME_BUDGET: Duration = Duration::from_secs(60);
+
+/// Stack of the parsing thread: deep but finite nesting in a hostile file must not overflow.
+const STACK_BYTES: usize = 256 << 20;
+
+/// Settings of the PDF parser.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PdfConfig {
+    /// Wall-clock budget for one document; past it parsing fails with a timeout error.
+    pub time_budget: Duration,
+}
+
+impl Default for PdfConfig {
+    fn default() -> Self {
+        PdfConfig {
+            time_budget: DEFAULT_TIME_BUDGET,
+        }
+    }
+}
+
+/// Parses a PDF with the default settings.
+pub(crate) fn parse(bytes: Arc<[u8]>) -> Result<Parsed, ParseError> {
+    parse_with(bytes, &PdfConfig::default())
+}
+
+/// Parses a PDF on a thread of its own, so that a hang inside the PDF libraries costs at most
+/// the time budget (plus a grace period) and a panic becomes an error.
+pub(crate) fn parse_with(bytes: Arc<[u8]>, config: &PdfConfig) -> Result<Parsed, ParseError> {
+    let (tx, rx) = mpsc::channel();
+    let budget = config.time_budget;
+    let worker_bytes = Arc::clone(&bytes);
+    let spawned = std::thread::Builder::new()
+        .name("parse-pdf".into())
+        .stack_size(STACK_BYTES)
+        .spawn(move || {
+            let result = catch_unwind(AssertUnwindSafe(|| layout::parse(&worker_bytes, budget)))
+                .unwrap_or_else(|panic| Err(panicked(panic.as_ref())));
+            let _ = tx.send(result);
+        });
+    if spawned.is_err() {
+        return catch_unwind(AssertUnwindSafe(|| layout::parse(&bytes, budget)))
+            .unwrap_or_else(|panic| Err(panicked(panic.as_ref())));
+    }
+    let grace = Duration::from_secs(5);
+    match rx.recv_timeout(budget + grace) {
+        Ok(result) => result,
+        Err(mpsc::RecvTimeoutError::Timeout) => Err(ParseError::PdfTimeout {
+            seconds: budget.as_secs(),
+            page: 0,
+        }),
+        Err(mpsc::RecvTimeoutError::Disconnected) => Err(ParseError::PdfMalformed {
+            reason: "the PDF reader stopped unexpectedly".into(),
+        }),
+    }
+}
+
+/// The error for a panic caught inside the PDF libraries.
+fn panicked(panic: &(dyn std::any::Any + Send)) -> ParseError {
+    let message = panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown failure".into());
+    ParseError::PdfMalformed {
+        reason: format!("the PDF reader failed ({message})"),
+    }
+}

@@ -1,0 +1,184 @@
+//! Reading order: a recursive XY cut over the segments of a page. Where a vertical gutter runs
+//! through a region it is read column by column, left to right; otherwise it is cut into
+//! horizontal bands read top to bottom, where consecutive bands that share a gutter are kept
+//! together so that two columns are not interleaved at lines that happen to align.
+
+use super::lines::Segment;
+
+/// Narrowest vertical gap, in font sizes, that counts as a column gutter.
+const GUTTER: f32 = 0.7;
+/// Recursion bound (each level removes at least one cut).
+const MAX_DEPTH: usize = 64;
+
+/// Returns the indices of `segs` in reading order.
+pub(crate) fn reading_order(segs: &[Segment]) -> Vec<usize> {
+    let mut out = Vec::with_capacity(segs.len());
+    let ids: Vec<usize> = (0..segs.len()).collect();
+    order(segs, ids, &mut out, 0);
+    out
+}
+
+fn median_size(segs: &[Segment], ids: &[usize]) -> f32 {
+    let mut sizes: Vec<f32> = ids.iter().map(|&i| segs[i].size).collect();
+    sizes.sort_by(f32::total_cmp);
+    sizes.get(sizes.len() / 2).copied().unwrap_or(10.0)
+}
+
+fn order(segs: &[Segment], mut ids: Vec<usize>, out: &mut Vec<usize>, depth: usize) {
+    if ids.len() <= 1 || depth > MAX_DEPTH {
+        ids.sort_by(|&a, &b| {
+            segs[a]
+                .y
+                .total_cmp(&segs[b].y)
+                .then(segs[a].x0.total_cmp(&segs[b].x0))
+        });
+        out.extend(ids);
+        return;
+    }
+    let gutter = GUTTER * median_size(segs, &ids);
+    let columns = split_columns(segs, &ids, gutter);
+    if columns.len() > 1 {
+        for column in columns {
+            order(segs, column, out, depth + 1);
+        }
+        return;
+    }
+    let bands = bands(segs, &ids);
+    if bands.len() <= 1 {
+        ids.sort_by(|&a, &b| {
+            segs[a]
+                .y
+                .total_cmp(&segs[b].y)
+                .then(segs[a].x0.total_cmp(&segs[b].x0))
+        });
+        out.extend(ids);
+        return;
+    }
+    // Keep consecutive bands together while their union still has a gutter.
+    let mut groups: Vec<Vec<usize>> = Vec::new();
+    let mut group_has_gutter = false;
+    for band in bands {
+        if let Some(last) = groups.last_mut() {
+            let mut union = last.clone();
+            union.extend(&band);
+            let band_alone = split_columns(segs, &band, gutter).len() > 1;
+            if (group_has_gutter || band_alone) && split_columns(segs, &union, gutter).len() > 1 {
+                *last = union;
+                group_has_gutter = true;
+                continue;
+            }
+        }
+        group_has_gutter = split_columns(segs, &band, gutter).len() > 1;
+        groups.push(band);
+    }
+    if groups.len() == 1 {
+        // One group with a gutter: read it as columns.
+        let group = groups.pop().unwrap_or_default();
+        let columns = split_columns(segs, &group, gutter);
+        if columns.len() > 1 {
+            for column in columns {
+                order(segs, column, out, depth + 1);
+            }
+        } else {
+            let mut group = group;
+            group.sort_by(|&a, &b| {
+                segs[a]
+                    .y
+                    .total_cmp(&segs[b].y)
+                    .then(segs[a].x0.total_cmp(&segs[b].x0))
+            });
+            out.extend(group);
+        }
+        return;
+    }
+    for group in groups {
+        order(segs, group, out, depth + 1);
+    }
+}
+
+/// Splits at vertical gaps at least `gutter` wide that no segment crosses; left to right.
+fn split_columns(segs: &[Segment], ids: &[usize], gutter: f32) -> Vec<Vec<usize>> {
+    let mut sorted: Vec<usize> = ids.to_vec();
+    sorted.sort_by(|&a, &b| segs[a].x0.total_cmp(&segs[b].x0));
+    let mut columns: Vec<Vec<usize>> = Vec::new();
+    let mut right = f32::NEG_INFINITY;
+    for i in sorted {
+        let s = &segs[i];
+        match columns.last_mut() {
+            Some(col) if s.x0 < right + gutter => col.push(i),
+            _ => columns.push(vec![i]),
+        }
+        right = right.max(s.x1);
+    }
+    columns
+}
+
+/// Splits at horizontal gaps that no segment crosses; top to bottom.
+fn bands(segs: &[Segment], ids: &[usize]) -> Vec<Vec<usize>> {
+    let mut sorted: Vec<usize> = ids.to_vec();
+    sorted.sort_by(|&a, &b| segs[a].top().total_cmp(&segs[b].top()));
+    let mut bands: Vec<Vec<usize>> = Vec::new();
+    let mut bottom = f32::NEG_INFINITY;
+    for i in sorted {
+        let s = &segs[i];
+        match bands.last_mut() {
+            Some(band) if s.top() < bottom => band.push(i),
+            _ => bands.push(vec![i]),
+        }
+        bottom = bottom.max(s.bottom());
+    }
+    bands
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn seg(text: &str, x0: f32, x1: f32, y: f32) -> Segment {
+        Segment {
+            x0,
+            x1,
+            y,
+            y_last: y,
+            size: 10.0,
+            text: text.into(),
+            bold: false,
+        }
+    }
+
+    fn texts(segs: &[Segment]) -> Vec<&str> {
+        reading_order(segs)
+            .into_iter()
+            .map(|i| segs[i].text.as_str())
+            .collect()
+    }
+
+    #[test]
+    fn two_columns_under_a_title() {
+        let segs = vec![
+            seg("title", 100.0, 400.0, 50.0),
+            seg("L1", 50.0, 280.0, 100.0),
+            seg("R1", 320.0, 550.0, 100.0),
+            seg("L2", 50.0, 280.0, 112.0),
+            seg("R2", 320.0, 550.0, 112.0),
+            seg("L3", 50.0, 280.0, 124.0),
+            seg("R3", 320.0, 550.0, 140.0),
+            seg("footer", 50.0, 550.0, 300.0),
+        ];
+        assert_eq!(
+            texts(&segs),
+            ["title", "L1", "L2", "L3", "R1", "R2", "R3", "footer"]
+        );
+    }
+
+    #[test]
+    fn single_column_top_to_bottom() {
+        let segs = vec![
+            seg("b", 50.0, 500.0, 112.0),
+            seg("a", 50.0, 500.0, 100.0),
+            seg("c end.", 50.0, 200.0, 124.0),
+            seg("d", 70.0, 500.0, 136.0),
+        ];
+        assert_eq!(texts(&segs), ["a", "b", "c end.", "d"]);
+    }
+}

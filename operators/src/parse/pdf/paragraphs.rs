@@ -1,0 +1,231 @@
+//! Paragraphs from lines in reading order: a new paragraph starts at a larger vertical gap than
+//! the page's usual line pitch, a change of font size, a jump sideways, an indented first line,
+//! a bullet, or after a short line that ends a sentence. Lines are joined with spaces, and a
+//! word hyphenated at a line end is joined back.
+
+use super::lines::Segment;
+
+/// Consecutive lines that belong together.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Paragraph {
+    /// The joined text.
+    pub text: String,
+    /// Font size of the first line.
+    pub size: f32,
+    /// Number of lines.
+    pub lines: usize,
+    /// Left edge and baseline of the first line.
+    pub x0: f32,
+    /// Baseline of the first line.
+    pub y: f32,
+    /// Whether every line is bold.
+    pub bold: bool,
+}
+
+/// Whether a line starts with a list bullet or an enumerator like `1.` or `(a)`.
+pub(crate) fn list_marker(text: &str) -> Option<(usize, bool)> {
+    let mut chars = text.char_indices();
+    let (_, first) = chars.next()?;
+    if matches!(
+        first,
+        '•' | '◦' | '▪' | '●' | '○' | '■' | '□' | '‣' | '∙' | '·' | '–' | '-' | '*'
+    ) {
+        let rest = &text[first.len_utf8()..];
+        if rest.starts_with(' ') && rest.trim().chars().next().is_some() {
+            return Some((first.len_utf8(), false));
+        }
+        return None;
+    }
+    // Enumerators: 1. 12) (a) a.
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    let open = bytes.first() == Some(&b'(');
+    if open {
+        i += 1;
+    }
+    let start = i;
+    while i < bytes.len() && bytes[i].is_ascii_digit() && i - start < 3 {
+        i += 1;
+    }
+    if i == start {
+        return None;
+    }
+    let close = bytes.get(i).copied();
+    let ok = match close {
+        Some(b')') => true,
+        Some(b'.') => !open,
+        _ => false,
+    };
+    if ok && bytes.get(i + 1) == Some(&b' ') && text.len() > i + 2 {
+        return Some((i + 1, true));
+    }
+    None
+}
+
+/// The most common distance between consecutive baselines of same-sized lines, if any.
+fn typical_pitch(lines: &[&Segment]) -> Option<f32> {
+    let mut counts: Vec<(i32, usize)> = Vec::new();
+    for w in lines.windows(2) {
+        let (a, b) = (w[0], w[1]);
+        let pitch = b.y - a.y;
+        if pitch <= 0.0 || (a.size - b.size).abs() > 0.1 * a.size || pitch > 3.0 * a.size {
+            continue;
+        }
+        let key = (pitch * 2.0).round() as i32;
+        match counts.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, n)) => *n += 1,
+            None => counts.push((key, 1)),
+        }
+    }
+    counts
+        .into_iter()
+        .max_by_key(|&(k, n)| (n, -k))
+        .map(|(k, _)| k as f32 / 2.0)
+}
+
+/// Whether `next` starts a new paragraph after `prev`.
+fn breaks(prev: &Segment, next: &Segment, pitch: Option<f32>, left: f32, right: f32) -> bool {
+    let size = prev.size.max(next.size);
+    let dy = next.y - prev.y;
+    if dy.abs() <= 0.3 * size && next.x0 >= prev.x1 - 0.5 * size {
+        // The rest of the same line, after a wide gap.
+        return (prev.size - next.size).abs() > 0.12 * size;
+    }
+    if dy <= 0.3 * size {
+        return true;
+    }
+    let limit = pitch.map_or(1.5 * size, |p| (p * 1.3).max(1.35 * size));
+    if dy > limit {
+        return true;
+    }
+    if (prev.size - next.size).abs() > 0.12 * size || prev.bold != next.bold {
+        return true;
+    }
+    if next.x0 > prev.x1 || next.x1 < prev.x0 {
+        return true;
+    }
+    if list_marker(&next.text).is_some() {
+        return true;
+    }
+    if next.x0 > left + 0.8 * size && next.x0 - left < 8.0 * size && next.x1 > right - 2.0 * size {
+        return true;
+    }
+    let ends_sentence = prev.text.ends_with(['.', '!', '?', ':']);
+    ends_sentence && prev.x1 < right.max(next.x1) - 4.0 * size
+}
+
+/// Joins one more line onto a paragraph's text, undoing end-of-line hyphenation.
+pub(crate) fn join_line(text: &mut String, line: &str) {
+    if text.is_empty() {
+        text.push_str(line);
+        return;
+    }
+    let hyphenated = text.ends_with('-')
+        && text[..text.len() - 1]
+            .chars()
+            .next_back()
+            .is_some_and(char::is_alphabetic)
+        && line.chars().next().is_some_and(char::is_lowercase);
+    if hyphenated || text.ends_with('\u{ad}') {
+        text.pop();
+    } else {
+        text.push(' ');
+    }
+    text.push_str(line);
+}
+
+/// Groups lines (already in reading order) into paragraphs.
+pub(crate) fn paragraphs(lines: &[&Segment]) -> Vec<Paragraph> {
+    let pitch = typical_pitch(lines);
+    let mut out: Vec<Paragraph> = Vec::new();
+    let mut prev: Option<&Segment> = None;
+    let (mut left, mut right) = (0.0f32, 0.0f32);
+    for &line in lines {
+        let new = match prev {
+            None => true,
+            Some(p) => breaks(p, line, pitch, left, right),
+        };
+        if new {
+            out.push(Paragraph {
+                text: String::new(),
+                size: line.size,
+                lines: 0,
+                x0: line.x0,
+                y: line.y,
+                bold: true,
+            });
+            left = line.x0;
+            right = line.x1;
+        } else {
+            left = left.min(line.x0);
+            right = right.max(line.x1);
+        }
+        if let Some(p) = out.last_mut() {
+            join_line(&mut p.text, &line.text);
+            p.lines += 1;
+            p.bold &= line.bold;
+        }
+        prev = Some(line);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(text: &str, x0: f32, x1: f32, y: f32) -> Segment {
+        Segment {
+            x0,
+            x1,
+            y,
+            y_last: y,
+            size: 10.0,
+            text: text.into(),
+            bold: false,
+        }
+    }
+
+    #[test]
+    fn hyphenation_is_joined() {
+        let mut text = String::from("an exam-");
+        join_line(&mut text, "ple of text");
+        assert_eq!(text, "an example of text");
+        let mut text = String::from("well-");
+        join_line(&mut text, "Known");
+        assert_eq!(text, "well- Known");
+    }
+
+    #[test]
+    fn gaps_and_short_lines_break_paragraphs() {
+        let lines = [
+            line("First paragraph line one", 50.0, 500.0, 100.0),
+            line("and its end.", 50.0, 200.0, 112.0),
+            line("Second paragraph after a short line", 50.0, 500.0, 124.0),
+            line("still second", 50.0, 500.0, 136.0),
+            line("Third after a gap", 50.0, 500.0, 170.0),
+            line("• a bullet", 50.0, 500.0, 182.0),
+        ];
+        let refs: Vec<&Segment> = lines.iter().collect();
+        let paras = paragraphs(&refs);
+        let texts: Vec<&str> = paras.iter().map(|p| p.text.as_str()).collect();
+        assert_eq!(
+            texts,
+            [
+                "First paragraph line one and its end.",
+                "Second paragraph after a short line still second",
+                "Third after a gap",
+                "• a bullet"
+            ]
+        );
+    }
+
+    #[test]
+    fn list_markers() {
+        assert_eq!(list_marker("• item"), Some((3, false)));
+        assert_eq!(list_marker("12. item"), Some((3, true)));
+        assert_eq!(list_marker("(a) item"), None);
+        assert_eq!(list_marker("3.5 million"), None);
+        assert_eq!(list_marker("-5 degrees"), None);
+    }
+}

@@ -1,0 +1,187 @@
+//! Simple tables: runs of consecutive lines that each split into two or more segments whose
+//! left edges line up with the same column positions.
+
+use super::lines::Segment;
+
+/// A table found among a page's lines (indices into the page's segments, row by row).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Table {
+    /// Segment indices of each row, left to right, one per column (a missing cell is `None`).
+    pub rows: Vec<Vec<Option<usize>>>,
+}
+
+/// Fewest rows of a table.
+const MIN_ROWS: usize = 3;
+/// Fewest columns of a table.
+const MIN_COLUMNS: usize = 2;
+
+/// Finds tables: rows are groups of segments on one baseline; a table is a run of at least
+/// [`MIN_ROWS`] rows with [`MIN_COLUMNS`] or more segments each, whose segments fall into the
+/// same column bands.
+pub(crate) fn find(segs: &[Segment]) -> Vec<Table> {
+    // Rows: segments sharing a baseline (segments come sorted by baseline then x).
+    let mut rows: Vec<Vec<usize>> = Vec::new();
+    for (i, s) in segs.iter().enumerate() {
+        match rows.last_mut() {
+            Some(row) if (segs[row[0]].y - s.y).abs() <= 0.35 * s.size.max(segs[row[0]].size) => {
+                row.push(i)
+            }
+            _ => rows.push(vec![i]),
+        }
+    }
+    let mut tables = Vec::new();
+    let mut i = 0;
+    while i < rows.len() {
+        if rows[i].len() < MIN_COLUMNS {
+            i += 1;
+            continue;
+        }
+        // Grow a run of multi-segment rows that stay aligned with the first row's columns.
+        let mut columns: Vec<(f32, f32)> =
+            rows[i].iter().map(|&k| (segs[k].x0, segs[k].x1)).collect();
+        let mut j = i + 1;
+        while j < rows.len() {
+            let row = &rows[j];
+            let prev_y = segs[rows[j - 1][0]].y;
+            let size = segs[row[0]].size;
+            if segs[row[0]].y - prev_y > 3.0 * size {
+                break;
+            }
+            let Some(merged) = align(&columns, row, segs, size) else {
+                break;
+            };
+            columns = merged;
+            j += 1;
+        }
+        if j - i >= MIN_ROWS && columns.len() >= MIN_COLUMNS && !prose(&rows[i..j], segs) {
+            let table_rows = rows[i..j]
+                .iter()
+                .map(|row| {
+                    let mut cells = vec![None; columns.len()];
+                    for &k in row {
+                        let column = columns
+                            .iter()
+                            .position(|&(a, b)| overlaps(segs[k].x0, segs[k].x1, a, b));
+                        if let Some(c) = column
+                            && cells[c].is_none()
+                        {
+                            cells[c] = Some(k);
+                        }
+                    }
+                    cells
+                })
+                .collect();
+            tables.push(Table { rows: table_rows });
+            i = j;
+        } else {
+            i += 1;
+        }
+    }
+    tables
+}
+
+/// Whether the cells hold running text (two columns of prose line up like a table).
+fn prose(rows: &[Vec<usize>], segs: &[Segment]) -> bool {
+    let (mut cells, mut words) = (0usize, 0usize);
+    for &k in rows.iter().flatten() {
+        cells += 1;
+        words += segs[k].text.split_whitespace().count();
+    }
+    words > 5 * cells
+}
+
+fn overlaps(a0: f32, a1: f32, b0: f32, b1: f32) -> bool {
+    a0 < b1 && b0 < a1
+}
+
+/// Fits a row into the column bands: every segment must overlap exactly one band and no band
+/// may take two segments; a row of one segment fits only inside one band. Returns the widened
+/// bands.
+fn align(
+    columns: &[(f32, f32)],
+    row: &[usize],
+    segs: &[Segment],
+    size: f32,
+) -> Option<Vec<(f32, f32)>> {
+    if row.len() < 2 && columns.len() > 2 {
+        return None;
+    }
+    let mut out = columns.to_vec();
+    let mut used = vec![false; columns.len()];
+    for &k in row {
+        let s = &segs[k];
+        let hits: Vec<usize> = columns
+            .iter()
+            .enumerate()
+            .filter(|(_, (a, b))| overlaps(s.x0 - 0.2 * size, s.x1 + 0.2 * size, *a, *b))
+            .map(|(c, _)| c)
+            .collect();
+        let [c] = hits[..] else {
+            return None;
+        };
+        if used[c] {
+            return None;
+        }
+        used[c] = true;
+        out[c] = (out[c].0.min(s.x0), out[c].1.max(s.x1));
+    }
+    // Widened bands must not run into each other.
+    if out.windows(2).any(|w| w[0].1 >= w[1].0) {
+        return None;
+    }
+    if used.iter().filter(|u| **u).count() < 2 {
+        return None;
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn seg(text: &str, x0: f32, x1: f32, y: f32) -> Segment {
+        Segment {
+            x0,
+            x1,
+            y,
+            y_last: y,
+            size: 10.0,
+            text: text.into(),
+            bold: false,
+        }
+    }
+
+    #[test]
+    fn aligned_rows_make_a_table() {
+        let segs = vec![
+            seg("Intro paragraph across the page", 50.0, 500.0, 80.0),
+            seg("Name", 50.0, 100.0, 100.0),
+            seg("Value", 300.0, 340.0, 100.0),
+            seg("alpha", 50.0, 90.0, 112.0),
+            seg("1", 300.0, 310.0, 112.0),
+            seg("beta gamma", 50.0, 140.0, 124.0),
+            seg("22", 305.0, 320.0, 124.0),
+            seg("After the table", 50.0, 500.0, 150.0),
+        ];
+        let tables = find(&segs);
+        assert_eq!(tables.len(), 1);
+        assert_eq!(
+            tables[0].rows,
+            vec![
+                vec![Some(1), Some(2)],
+                vec![Some(3), Some(4)],
+                vec![Some(5), Some(6)]
+            ]
+        );
+    }
+
+    #[test]
+    fn prose_is_not_a_table() {
+        let segs = vec![
+            seg("one line", 50.0, 500.0, 100.0),
+            seg("two line", 50.0, 500.0, 112.0),
+            seg("three line", 50.0, 500.0, 124.0),
+        ];
+        assert!(find(&segs).is_empty());
+    }
+}

@@ -1,0 +1,351 @@
+//! Tests over the corpus PDFs and damaged copies of them.
+
+use crate::model::{Document, ElementKind};
+use crate::parse::test_corpus::corpus_dir;
+use crate::parse::{ParseConfig, parse};
+
+/// `(file, expect)` of every PDF in the corpus manifest.
+fn corpus_pdfs() -> Vec<(String, String)> {
+    let manifest = std::fs::read_to_string(corpus_dir().join("MANIFEST.tsv"))
+        .unwrap_or_else(|e| panic!("corpus manifest: {e}"));
+    let rows: Vec<(String, String)> = manifest
+        .lines()
+        .skip(1)
+        .map(|l| l.split('\t').collect::<Vec<_>>())
+        .filter(|c| c.get(1) == Some(&"pdf"))
+        .map(|c| (c[0].to_string(), c[2].to_string()))
+        .collect();
+    assert!(!rows.is_empty(), "no PDFs in the corpus manifest");
+    rows
+}
+
+fn load(file: &str) -> Document {
+    let bytes = std::fs::read(corpus_dir().join(file)).unwrap_or_else(|e| panic!("{file}: {e}"));
+    Document::new(file.to_string(), file.to_string(), bytes)
+}
+
+#[test]
+#[ignore = "debugging aid: PDF_DEBUG=file.pdf prints warnings and stats"]
+fn debug_one() {
+    let file = std::env::var("PDF_DEBUG").unwrap_or_default();
+    let parsed = parse(&load(&file), &ParseConfig::default());
+    match parsed {
+        Ok(p) => eprintln!("{:#?}", p.metadata),
+        Err(e) => eprintln!("error: {e}"),
+    }
+}
+
+#[test]
+fn corpus_pdfs_parse_with_sound_elements() {
+    for (file, expect) in corpus_pdfs() {
+        let result = parse(&load(&file), &ParseConfig::default());
+        if expect == "must-error-cleanly" {
+            assert!(result.is_err(), "{file} must fail cleanly");
+            continue;
+        }
+        let parsed = match result {
+            Ok(parsed) => parsed,
+            Err(e) if expect == "no-crash" => {
+                eprintln!("{file}: {e}");
+                continue;
+            }
+            Err(e) => panic!("{file}: {e}"),
+        };
+        let md = &parsed.markdown;
+        assert!(
+            parsed.debug.stats["pages"].as_u64().is_some_and(|n| n > 0),
+            "{file}"
+        );
+        assert!(
+            parsed.metadata["pages"].as_u64().is_some_and(|n| n > 0),
+            "{file}"
+        );
+        let mut last_start = 0;
+        let mut last_page = 1;
+        for e in &parsed.elements {
+            let [start, end] = e.span;
+            assert!(start <= end && end <= md.len(), "{file}: {e:?}");
+            assert!(
+                md.is_char_boundary(start) && md.is_char_boundary(end),
+                "{file}: {e:?}"
+            );
+            assert!(start >= last_start, "{file}: elements out of order");
+            last_start = start;
+            let page = e.page.unwrap_or_else(|| panic!("{file}: no page on {e:?}"));
+            assert!(page >= last_page, "{file}: pages go backwards");
+            if e.kind == ElementKind::PageBreak {
+                assert!(page > last_page, "{file}: page break without a new page");
+            }
+            last_page = page;
+            if e.kind == ElementKind::Heading {
+                assert!(matches!(e.level, Some(1..=6)), "{file}: {e:?}");
+            }
+        }
+        if expect == "ok" {
+            assert!(!parsed.elements.is_empty(), "{file}: no elements");
+        }
+    }
+}
+
+/// A small deterministic generator (xorshift) for byte flips.
+fn next(state: &mut u64) -> u64 {
+    *state ^= *state << 13;
+    *state ^= *state >> 7;
+    *state ^= *state << 17;
+    *state
+}
+
+#[test]
+fn damaged_corpus_pdfs_never_panic() {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use super::{PdfConfig, parse_with};
+
+    let config = PdfConfig {
+        time_budget: Duration::from_secs(20),
+    };
+    let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+    for (file, _) in corpus_pdfs() {
+        let bytes = load(&file).bytes.to_vec();
+        let n = bytes.len();
+        let mut variants: Vec<Vec<u8>> = [n / 9, n / 2, n - n / 5]
+            .into_iter()
+            .map(|cut| bytes[..cut].to_vec())
+            .collect();
+        for _ in 0..2 {
+            let mut flipped = bytes.clone();
+            for _ in 0..24 {
+                let at = (next(&mut seed) % n.max(1) as u64) as usize;
+                if let Some(b) = flipped.get_mut(at) {
+                    *b ^= (next(&mut seed) & 0xFF) as u8 | 1;
+                }
+            }
+            variants.push(flipped);
+        }
+        for (i, variant) in variants.into_iter().enumerate() {
+            // Either result is fine; a panic or a hang is not.
+            let result = parse_with(Arc::from(variant), &config);
+            if let Ok(parsed) = result {
+                let md = &parsed.markdown;
+                for e in &parsed.elements {
+                    assert!(e.span[1] <= md.len(), "{file} variant {i}: {e:?}");
+                    assert!(e.page.is_some(), "{file} variant {i}: {e:?}");
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn garbage_and_empty_input_are_errors() {
+    use std::sync::Arc;
+
+    for bytes in [
+        &b""[..],
+        b"%PDF-1.7\n",
+        b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog",
+        b"hello world",
+    ] {
+        let result = super::parse(Arc::from(bytes));
+        assert!(result.is_err(), "{bytes:?}");
+    }
+}
+
+/// A small PDF built in memory: one page that draws a form XObject under a translation, then
+/// text of its own, with `'` (next line and show) and a bold font.
+fn synthetic_pdf() -> Vec<u8> {
+    use lopdf::content::{Content, Operation};
+    use lopdf::{Object, Stream, dictionary};
+
+    let mut doc = lopdf::Document::with_version("1.5");
+    let pages_id = doc.new_object_id();
+    let regular = doc.add_object(dictionary! {
+        "Type" => "Font", "Subtype" => "Type1", "BaseFont" => "Helvetica",
+    });
+    let bold = doc.add_object(dictionary! {
+        "Type" => "Font", "Subtype" => "Type1", "BaseFont" => "Helvetica-Bold",
+    });
+    let op = |name: &str, operands: Vec<Object>| Operation::new(name, operands);
+    let form_content = Content {
+        operations: vec![
+            op("BT", vec![]),
+            op("Tf", vec!["F1".into(), 12.into()]),
+            op("Td", vec![0.into(), 0.into()]),
+            op("Tj", vec![Object::string_literal("Drawn by the form")]),
+            op("ET", vec![]),
+        ],
+    };
+    let form = doc.add_object(Stream::new(
+        dictionary! {
+            "Type" => "XObject", "Subtype" => "Form", "BBox" => vec![0.into(), 0.into(), 300.into(), 50.into()],
+            "Resources" => dictionary! { "Font" => dictionary! { "F1" => regular } },
+        },
+        form_content.encode().unwrap_or_default(),
+    ));
+    let page_content = Content {
+        operations: vec![
+            op("BT", vec![]),
+            op("Tf", vec!["B".into(), 18.into()]),
+            op("Td", vec![72.into(), 760.into()]),
+            op("Tj", vec![Object::string_literal("Bold Title")]),
+            op("ET", vec![]),
+            op("q", vec![]),
+            op(
+                "cm",
+                vec![
+                    1.into(),
+                    0.into(),
+                    0.into(),
+                    1.into(),
+                    72.into(),
+                    700.into(),
+                ],
+            ),
+            op("Do", vec!["X1".into()]),
+            op("Q", vec![]),
+            op("BT", vec![]),
+            op("Tf", vec!["F1".into(), 12.into()]),
+            op("TL", vec![14.into()]),
+            op("Td", vec![72.into(), 600.into()]),
+            op("Tj", vec![Object::string_literal("Page text first line")]),
+            op("'", vec![Object::string_literal("and its second line.")]),
+            op("ET", vec![]),
+        ],
+    };
+    let content = doc.add_object(Stream::new(
+        dictionary! {},
+        page_content.encode().unwrap_or_default(),
+    ));
+    let page = doc.add_object(dictionary! {
+        "Type" => "Page", "Parent" => pages_id, "Contents" => content,
+        "MediaBox" => vec![0.into(), 0.into(), 612.into(), 792.into()],
+        "Resources" => dictionary! {
+            "Font" => dictionary! { "F1" => regular, "B" => bold },
+            "XObject" => dictionary! { "X1" => form },
+        },
+    });
+    doc.objects.insert(
+        pages_id,
+        Object::Dictionary(
+            dictionary! { "Type" => "Pages", "Kids" => vec![page.into()], "Count" => 1 },
+        ),
+    );
+    let catalog = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages_id });
+    let info = doc.add_object(dictionary! {
+        "Title" => Object::string_literal("Synthetic"), "Producer" => Object::string_literal("test"),
+    });
+    doc.trailer.set("Root", catalog);
+    doc.trailer.set("Info", info);
+    let mut bytes = Vec::new();
+    doc.save_to(&mut bytes)
+        .unwrap_or_else(|e| panic!("save: {e}"));
+    bytes
+}
+
+#[test]
+fn forms_keep_their_place_and_quote_operators_show_text() {
+    let doc = Document::new("s.pdf".into(), "s.pdf".into(), synthetic_pdf());
+    let parsed = parse(&doc, &ParseConfig::default()).unwrap_or_else(|e| panic!("{e}"));
+    let md = &parsed.markdown;
+    let title = md.find("Bold Title").unwrap_or(usize::MAX);
+    let form = md.find("Drawn by the form").unwrap_or(usize::MAX);
+    let page = md
+        .find("Page text first line and its second line.")
+        .unwrap_or(usize::MAX);
+    assert!(title < form && form < page && page < usize::MAX, "{md}");
+    assert_eq!(parsed.elements[0].kind, ElementKind::Heading, "{md}");
+    assert_eq!(parsed.title.as_deref(), Some("Synthetic"));
+    assert_eq!(parsed.metadata["producer"], "test");
+    assert_eq!(parsed.metadata["pages"], 1);
+    assert!(!parsed.metadata.contains_key("parse_warnings"));
+}
+
+#[test]
+fn an_exhausted_time_budget_is_a_timeout_error() {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    let bytes = load("pdf/pypdf-samples__pdflatex-4-pages.pdf").bytes;
+    let config = super::PdfConfig {
+        time_budget: Duration::ZERO,
+    };
+    let err = super::parse_with(Arc::clone(&bytes), &config)
+        .err()
+        .unwrap_or_else(|| panic!("no timeout"));
+    assert!(
+        err.to_string().contains("timed out after 0 s at page"),
+        "{err}"
+    );
+}
+
+/// A PDF with one line of text per page, each page with its own font dictionary.
+fn pages_pdf(pages: &[(lopdf::Dictionary, &str)]) -> Vec<u8> {
+    use lopdf::content::{Content, Operation};
+    use lopdf::{Object, Stream, dictionary};
+
+    let mut doc = lopdf::Document::with_version("1.5");
+    let pages_id = doc.new_object_id();
+    let mut kids = Vec::new();
+    for (font, text) in pages {
+        let font = doc.add_object(font.clone());
+        let content = Content {
+            operations: vec![
+                Operation::new("BT", vec![]),
+                Operation::new("Tf", vec!["F1".into(), 12.into()]),
+                Operation::new("Td", vec![72.into(), 700.into()]),
+                Operation::new("Tj", vec![Object::string_literal(*text)]),
+                Operation::new("ET", vec![]),
+            ],
+        };
+        let content = doc.add_object(Stream::new(
+            dictionary! {},
+            content.encode().unwrap_or_default(),
+        ));
+        let page = doc.add_object(dictionary! {
+            "Type" => "Page", "Parent" => pages_id, "Contents" => content,
+            "MediaBox" => vec![0.into(), 0.into(), 612.into(), 792.into()],
+            "Resources" => dictionary! { "Font" => dictionary! { "F1" => font } },
+        });
+        kids.push(Object::from(page));
+    }
+    let count = kids.len() as i64;
+    doc.objects.insert(
+        pages_id,
+        Object::Dictionary(dictionary! { "Type" => "Pages", "Kids" => kids, "Count" => count }),
+    );
+    let catalog = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages_id });
+    doc.trailer.set("Root", catalog);
+    let mut bytes = Vec::new();
+    doc.save_to(&mut bytes)
+        .unwrap_or_else(|e| panic!("save: {e}"));
+    bytes
+}
+
+#[test]
+fn a_page_the_reader_fails_on_costs_only_that_page() {
+    use lopdf::dictionary;
+
+    let good = dictionary! { "Type" => "Font", "Subtype" => "Type1", "BaseFont" => "Helvetica" };
+    // pdf-extract panics (todo!) on a ToUnicode name other than Identity-H.
+    let bad = dictionary! {
+        "Type" => "Font", "Subtype" => "Type1", "BaseFont" => "Helvetica", "ToUnicode" => "Bogus",
+    };
+    let bytes = pages_pdf(&[
+        (good.clone(), "First page text"),
+        (bad, "Unreadable"),
+        (good, "Third page text"),
+    ]);
+    let doc = Document::new("p.pdf".into(), "p.pdf".into(), bytes);
+    let parsed = parse(&doc, &ParseConfig::default()).unwrap_or_else(|e| panic!("{e}"));
+    let md = &parsed.markdown;
+    assert!(
+        md.contains("First page text") && md.contains("Third page text"),
+        "{md}"
+    );
+    let warnings = parsed.debug.warnings.join("\n");
+    assert!(warnings.contains("page 2"), "{warnings}");
+    let pages: Vec<u32> = parsed.elements.iter().filter_map(|e| e.page).collect();
+    assert_eq!(pages.first(), Some(&1));
+    assert_eq!(pages.last(), Some(&3));
+}
