@@ -138,7 +138,10 @@ fn every_strategy_runs_on_the_sample_corpus() {
                 assert_eq!(chunk["chunk_id"].as_str().unwrap().len(), 32);
             }
             for (i, c) in md.char_indices() {
-                assert!(c.is_whitespace() || covered[i], "{name}: {doc_id} lost {c:?}");
+                assert!(
+                    c.is_whitespace() || covered[i],
+                    "{name}: {doc_id} lost {c:?}"
+                );
             }
         }
         let limit = match *name {

@@ -50,7 +50,11 @@ fn documents() -> Vec<ParsedDocument> {
         .filter_map(|path| {
             let bytes = std::fs::read(&path).ok()?;
             let name = path.display().to_string();
-            parse(&Document::new(name.clone(), name, bytes), &ParseConfig::default()).ok()
+            parse(
+                &Document::new(name.clone(), name, bytes),
+                &ParseConfig::default(),
+            )
+            .ok()
         })
         .collect()
 }
@@ -86,8 +90,8 @@ fn bench(c: &mut Criterion) {
     group.sample_size(10);
     group.measurement_time(Duration::from_secs(8));
 
-    let chars = Chunker::new(Strategy::Recursive, Settings::chars(2000), None, "bench")
-        .expect("chunker");
+    let chars =
+        Chunker::new(Strategy::Recursive, Settings::chars(2000), None, "bench").expect("chunker");
     group.bench_function("engine/chars-2000", |b| {
         b.iter(|| {
             docs.iter()

@@ -222,7 +222,12 @@ impl ByHeadingConfig {
         let settings = self.settings();
         let tokenizer = load_tokenizer(&settings, base)?;
         let level = self.level.clamp(1, 6);
-        Chunker::new(Strategy::ByHeading { level }, settings, tokenizer, fingerprint)
+        Chunker::new(
+            Strategy::ByHeading { level },
+            settings,
+            tokenizer,
+            fingerprint,
+        )
     }
 }
 

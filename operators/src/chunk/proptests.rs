@@ -112,8 +112,8 @@ fn strategies() -> Vec<Chunking> {
 /// Checks the invariants every chunking must satisfy; returns the chunk spans.
 fn check(doc: &ParsedDocument, strategy: &Chunking, settings: &Settings) -> Vec<[usize; 2]> {
     let tokenizer = (settings.unit == Unit::Tokens).then(tokenizer);
-    let chunker = Chunker::new(strategy.clone(), settings.clone(), tokenizer.clone(), "fp")
-        .expect("chunker");
+    let chunker =
+        Chunker::new(strategy.clone(), settings.clone(), tokenizer.clone(), "fp").expect("chunker");
     let set = chunker.chunk(doc).expect("chunks");
     let again = chunker.chunk(doc).expect("chunks");
     assert_eq!(set.chunks, again.chunks, "not deterministic");
@@ -160,7 +160,10 @@ fn check(doc: &ParsedDocument, strategy: &Chunking, settings: &Settings) -> Vec<
     assert_eq!(oversized, flagged, "oversized chunks are flagged");
     assert_eq!(debug["chunks"], set.chunks.len());
     for (i, c) in md.char_indices() {
-        assert!(c.is_whitespace() || covered[i], "{strategy:?}: lost {c:?} at {i}");
+        assert!(
+            c.is_whitespace() || covered[i],
+            "{strategy:?}: lost {c:?} at {i}"
+        );
     }
     let spans: Vec<[usize; 2]> = set.chunks.iter().map(|c| c.span).collect();
     for w in spans.windows(2) {
@@ -179,7 +182,11 @@ fn settings(size: usize, overlap: usize, unit: Unit, min_size: usize, inline: bo
         unit,
         tokenizer: None,
         min_size,
-        tables: if inline { Tables::Inline } else { Tables::OwnChunk },
+        tables: if inline {
+            Tables::Inline
+        } else {
+            Tables::OwnChunk
+        },
         context_header: min_size % 2 == 1,
     }
 }
@@ -272,10 +279,17 @@ fn shared_markdown() -> Vec<Document> {
         .into_iter()
         .map(|path| {
             let name = path.file_name().unwrap().to_string_lossy().into_owned();
-            Document::new(name.clone(), name, std::fs::read(&path).expect("corpus file"))
+            Document::new(
+                name.clone(),
+                name,
+                std::fs::read(&path).expect("corpus file"),
+            )
         })
         .collect();
-    assert!(docs.len() >= 5, "too few Markdown files in the shared corpus");
+    assert!(
+        docs.len() >= 5,
+        "too few Markdown files in the shared corpus"
+    );
     docs
 }
 
@@ -299,7 +313,10 @@ fn sample_corpus_chunks_soundly() {
     for entry in walkdir::WalkDir::new(&root).sort_by_file_name() {
         let entry = entry.expect("sample corpus readable");
         let path = entry.path();
-        if !matches!(path.extension().and_then(|e| e.to_str()), Some("md" | "txt")) {
+        if !matches!(
+            path.extension().and_then(|e| e.to_str()),
+            Some("md" | "txt")
+        ) {
             continue;
         }
         let bytes = std::fs::read(path).expect("sample file");

@@ -75,7 +75,9 @@ pub(super) fn run(
                     }
                     let start = *group_start.get_or_insert(s);
                     let ends_group = breakpoints.get(next_sentence).copied().unwrap_or(true)
-                        || sentences.get(next_sentence + 1).is_none_or(|n| n.0 != index);
+                        || sentences
+                            .get(next_sentence + 1)
+                            .is_none_or(|n| n.0 != index);
                     if ends_group {
                         work.text_piece([start, e]);
                         groups += 1;

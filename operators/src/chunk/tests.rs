@@ -23,7 +23,8 @@ fn settings(size: usize, overlap: usize, unit: Unit) -> Settings {
 }
 
 fn chunker(strategy: Strategy, settings: Settings) -> Chunker {
-    let tokenizer = (settings.unit == Unit::Tokens).then(|| Arc::new(sizer::tests::test_tokenizer()));
+    let tokenizer =
+        (settings.unit == Unit::Tokens).then(|| Arc::new(sizer::tests::test_tokenizer()));
     Chunker::new(strategy, settings, tokenizer, "fp").unwrap()
 }
 
@@ -275,8 +276,13 @@ fn context_header_goes_to_embed_text() {
         context_header: true,
         ..settings(40, 0, Unit::Chars)
     };
-    let set = chunker(Strategy::ByHeading { level: 2 }, s).chunk(&doc).unwrap();
-    assert_eq!(texts(&set), vec!["# Guide\n\nIntro.", "## Install\n\nRun the installer."]);
+    let set = chunker(Strategy::ByHeading { level: 2 }, s)
+        .chunk(&doc)
+        .unwrap();
+    assert_eq!(
+        texts(&set),
+        vec!["# Guide\n\nIntro.", "## Install\n\nRun the installer."]
+    );
     assert_eq!(
         set.chunks[0].embed_text.as_deref(),
         Some("Guide\n\n# Guide\n\nIntro.")
@@ -303,9 +309,12 @@ const SECTIONS: &str = "# Manual\n\nOverview of the manual.\n\n## Setup\n\nInsta
 #[test]
 fn by_heading_sections_fallback_and_merge() {
     let doc = parsed("m.md", SECTIONS);
-    let set = chunker(Strategy::ByHeading { level: 2 }, settings(200, 0, Unit::Chars))
-        .chunk(&doc)
-        .unwrap();
+    let set = chunker(
+        Strategy::ByHeading { level: 2 },
+        settings(200, 0, Unit::Chars),
+    )
+    .chunk(&doc)
+    .unwrap();
     assert_eq!(
         texts(&set),
         vec![
@@ -320,9 +329,12 @@ fn by_heading_sections_fallback_and_merge() {
     assert_eq!(debug["strategy"], "by_heading");
     assert_eq!(debug["used"], "by_heading");
     // Level 3 splits Setup; an oversized section falls back to recursive.
-    let set = chunker(Strategy::ByHeading { level: 3 }, settings(30, 0, Unit::Chars))
-        .chunk(&doc)
-        .unwrap();
+    let set = chunker(
+        Strategy::ByHeading { level: 3 },
+        settings(30, 0, Unit::Chars),
+    )
+    .chunk(&doc)
+    .unwrap();
     assert!(texts(&set).contains(&"### Details"), "{:?}", texts(&set));
     assert!(set.chunks.iter().all(|c| c.tokens <= 30));
     // Tiny sections merge with neighbours up to min_size, within size.
@@ -340,9 +352,12 @@ fn by_heading_sections_fallback_and_merge() {
     );
     // No headings at all: one section, chunked recursively, said so.
     let flat = parsed("f.txt", "just some text. more text here.");
-    let set = chunker(Strategy::ByHeading { level: 2 }, settings(16, 0, Unit::Chars))
-        .chunk(&flat)
-        .unwrap();
+    let set = chunker(
+        Strategy::ByHeading { level: 2 },
+        settings(16, 0, Unit::Chars),
+    )
+    .chunk(&flat)
+    .unwrap();
     assert_eq!(set.chunks.len(), 2);
     assert!(set.debug.unwrap()["fallback"].is_string());
 }
@@ -412,7 +427,11 @@ fn semantic_splits_at_topic_shifts() {
         .chunk(&doc)
         .unwrap();
     assert_eq!(set.chunks.len(), 2, "{:?}", texts(&set));
-    assert!(set.chunks[0].text.ends_with("Borrowing rules check ownership."));
+    assert!(
+        set.chunks[0]
+            .text
+            .ends_with("Borrowing rules check ownership.")
+    );
     let debug = set.debug.as_ref().unwrap();
     assert_eq!(debug["strategy"], "semantic");
     assert_eq!(debug["sentences"], 6);
