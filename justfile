@@ -27,9 +27,9 @@ schema:
 bench:
     cargo bench --bench runtime
 
-# Chunking speed: the engine and the text-splitter crate (criterion, release), then LangChain
-# and chonkie on the same texts (Python, in a venv under the target folder); prints MB/s and
-# the ratios.
+# The engine and the text-splitter crate run under criterion (release); LangChain and chonkie
+# run on the same texts in a venv under the target folder.
+# Chunking speed against text-splitter, LangChain and chonkie: MB/s and ratios.
 bench-chunk:
     #!/usr/bin/env bash
     set -euo pipefail

@@ -26,10 +26,13 @@ fn manifest() -> PathBuf {
 
 fn documents() -> Vec<ParsedDocument> {
     let mut files = Vec::new();
-    for dir in [
-        manifest().join("../sample-corpus"),
-        manifest().join("../../shared/corpus/md"),
-    ] {
+    // shared/corpus lies beside the clone (or beside a worktree's parent folder).
+    let shared = manifest()
+        .ancestors()
+        .map(|dir| dir.join("shared/corpus/md"))
+        .find(|dir| dir.is_dir())
+        .unwrap_or_default();
+    for dir in [manifest().join("../sample-corpus"), shared] {
         for entry in walkdir::WalkDir::new(&dir)
             .sort_by_file_name()
             .into_iter()

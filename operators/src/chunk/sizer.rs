@@ -37,6 +37,12 @@ impl Sizer for CharSizer {
         let Some(rest) = text.get(start..) else {
             return start.min(text.len());
         };
+        // ASCII shortcut: `limit` bytes are `limit` chars.
+        if let Some(head) = rest.as_bytes().get(..limit)
+            && head.is_ascii()
+        {
+            return start + limit;
+        }
         match rest.char_indices().nth(limit) {
             Some((offset, _)) => start + offset,
             None => text.len(),
