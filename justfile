@@ -26,3 +26,18 @@ schema:
 # Benchmarks (release build; not part of CI).
 bench:
     cargo bench --bench runtime
+
+# The engine and the text-splitter crate run under criterion (release); LangChain and chonkie
+# run on the same texts in a venv under the target folder.
+# Chunking speed against text-splitter, LangChain and chonkie: MB/s and ratios.
+bench-chunk:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    target="${CARGO_TARGET_DIR:-target}"
+    venv="$target/bench-venv"
+    if [ ! -x "$venv/bin/python" ]; then
+        python3 -m venv "$venv"
+        "$venv/bin/pip" install -q langchain-text-splitters==1.1.3 chonkie==1.7.0 tokenizers
+    fi
+    cargo bench -p operators --bench chunking
+    CARGO_TARGET_DIR="$target" "$venv/bin/python" bench/chunk_compare.py

@@ -5,7 +5,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::{Context, bail};
-use operators::chunk::{RecursiveConfig, chunk_recursive};
+use operators::chunk::Chunker;
 use operators::parse::{ParseConfig, parse};
 use operators::sink::JsonlSink;
 use operators::source::{DocumentSource, FileSource, JsonlSource, SourceEvent};
@@ -62,10 +62,11 @@ fn operator(config: &OperatorConfig, base: &Path, fingerprint: &str) -> anyhow::
             Operator::Source(Box::new(Source(JsonlSource::new(config, base))))
         }
         OperatorConfig::Parse(config) => Operator::Transform(Arc::new(Parse(config.clone()))),
-        OperatorConfig::ChunkRecursive(config) => Operator::Transform(Arc::new(ChunkRecursive {
-            config: config.clone(),
-            fingerprint: fingerprint.to_owned(),
-        })),
+        OperatorConfig::ChunkRecursive(config) => chunking(config.chunker(base, fingerprint)?),
+        OperatorConfig::ChunkByHeading(config) => chunking(config.chunker(base, fingerprint)?),
+        OperatorConfig::ChunkByPage(config) => chunking(config.chunker(base, fingerprint)?),
+        OperatorConfig::ChunkSemantic(config) => chunking(config.chunker(base, fingerprint)?),
+        OperatorConfig::ChunkSmart(config) => chunking(config.chunker(base, fingerprint)?),
         OperatorConfig::SinkJsonl(config) => {
             Operator::Sink(Box::new(Jsonl(JsonlSink::create(config, base)?)))
         }
@@ -106,25 +107,23 @@ impl TransformOp for Parse {
     }
 }
 
-/// `chunk.recursive`.
-struct ChunkRecursive {
-    config: RecursiveConfig,
-    fingerprint: String,
+fn chunking(chunker: Chunker) -> Operator {
+    Operator::Transform(Arc::new(Chunking(chunker)))
 }
 
-impl TransformOp for ChunkRecursive {
+/// Every `chunk.*` operator: a [`Chunker`] with its strategy, settings and tokenizer.
+struct Chunking(Chunker);
+
+impl TransformOp for Chunking {
     fn apply(&self, item: &Item) -> anyhow::Result<Option<Item>> {
         let Item::Parsed(doc) = item else {
             bail!(
-                "chunk.recursive takes parsed documents, got {}",
+                "chunk.{} takes parsed documents, got {}",
+                self.0.strategy().name(),
                 item.item_type()
             );
         };
-        Ok(Some(Item::Chunks(Arc::new(chunk_recursive(
-            doc,
-            &self.config,
-            &self.fingerprint,
-        )))))
+        Ok(Some(Item::Chunks(Arc::new(self.0.chunk(doc)?))))
     }
 }
 

@@ -5,7 +5,9 @@
 
 use std::fmt;
 
-use operators::chunk::RecursiveConfig;
+use operators::chunk::{
+    ByHeadingConfig, ByPageConfig, RecursiveConfig, SemanticConfig, SmartConfig,
+};
 use operators::parse::ParseConfig;
 use operators::sink::JsonlSinkConfig;
 use operators::source::{FilesConfig, JsonlConfig};
@@ -131,6 +133,42 @@ pub const OPERATORS: &[OperatorInfo] = &[
         emits: Some(ItemType::Chunks),
         parallel: true,
         schema: schema_of::<RecursiveConfig>,
+        version: 2,
+    },
+    OperatorInfo {
+        name: "chunk.by_heading",
+        summary: "one chunk per section up to a heading level; large sections split recursively",
+        accepts: Accepts::One(ItemType::Parsed),
+        emits: Some(ItemType::Chunks),
+        parallel: true,
+        schema: schema_of::<ByHeadingConfig>,
+        version: 1,
+    },
+    OperatorInfo {
+        name: "chunk.by_page",
+        summary: "one chunk per page; large pages split recursively, documents without pages chunked recursively",
+        accepts: Accepts::One(ItemType::Parsed),
+        emits: Some(ItemType::Chunks),
+        parallel: true,
+        schema: schema_of::<ByPageConfig>,
+        version: 1,
+    },
+    OperatorInfo {
+        name: "chunk.semantic",
+        summary: "split where the embedding similarity of adjacent sentences drops, up to a size",
+        accepts: Accepts::One(ItemType::Parsed),
+        emits: Some(ItemType::Chunks),
+        parallel: true,
+        schema: schema_of::<SemanticConfig>,
+        version: 1,
+    },
+    OperatorInfo {
+        name: "chunk.smart",
+        summary: "picks recursive, by_heading or by_page per document from its structure",
+        accepts: Accepts::One(ItemType::Parsed),
+        emits: Some(ItemType::Chunks),
+        parallel: true,
+        schema: schema_of::<SmartConfig>,
         version: 1,
     },
     OperatorInfo {
@@ -165,6 +203,18 @@ pub enum OperatorConfig {
     /// `chunk.recursive`
     #[serde(rename = "chunk.recursive")]
     ChunkRecursive(RecursiveConfig),
+    /// `chunk.by_heading`
+    #[serde(rename = "chunk.by_heading")]
+    ChunkByHeading(ByHeadingConfig),
+    /// `chunk.by_page`
+    #[serde(rename = "chunk.by_page")]
+    ChunkByPage(ByPageConfig),
+    /// `chunk.semantic`
+    #[serde(rename = "chunk.semantic")]
+    ChunkSemantic(SemanticConfig),
+    /// `chunk.smart`
+    #[serde(rename = "chunk.smart")]
+    ChunkSmart(SmartConfig),
     /// `sink.jsonl`
     #[serde(rename = "sink.jsonl")]
     SinkJsonl(JsonlSinkConfig),
@@ -178,6 +228,10 @@ impl OperatorConfig {
             OperatorConfig::SourceJsonl(_) => "source.jsonl",
             OperatorConfig::Parse(_) => "parse",
             OperatorConfig::ChunkRecursive(_) => "chunk.recursive",
+            OperatorConfig::ChunkByHeading(_) => "chunk.by_heading",
+            OperatorConfig::ChunkByPage(_) => "chunk.by_page",
+            OperatorConfig::ChunkSemantic(_) => "chunk.semantic",
+            OperatorConfig::ChunkSmart(_) => "chunk.smart",
             OperatorConfig::SinkJsonl(_) => "sink.jsonl",
         };
         lookup(name).expect("every operator config has a registry entry")
@@ -188,6 +242,10 @@ impl OperatorConfig {
         match self {
             OperatorConfig::SourceFiles(config) => config.problems(),
             OperatorConfig::ChunkRecursive(config) => config.problems(),
+            OperatorConfig::ChunkByHeading(config) => config.problems(),
+            OperatorConfig::ChunkByPage(config) => config.problems(),
+            OperatorConfig::ChunkSemantic(config) => config.problems(),
+            OperatorConfig::ChunkSmart(config) => config.problems(),
             OperatorConfig::SourceJsonl(_)
             | OperatorConfig::Parse(_)
             | OperatorConfig::SinkJsonl(_) => Vec::new(),
@@ -199,7 +257,23 @@ impl OperatorConfig {
         match self {
             OperatorConfig::SourceFiles(config) => vec![("path", config.path.as_str())],
             OperatorConfig::SourceJsonl(config) => vec![("path", config.path.as_str())],
-            _ => Vec::new(),
+            _ => self
+                .tokenizer_path()
+                .map(|path| ("tokenizer", path))
+                .into_iter()
+                .collect(),
+        }
+    }
+
+    /// The `tokenizer` path of a chunking operator, when set.
+    fn tokenizer_path(&self) -> Option<&str> {
+        match self {
+            OperatorConfig::ChunkRecursive(config) => config.tokenizer.as_deref(),
+            OperatorConfig::ChunkByHeading(config) => config.tokenizer.as_deref(),
+            OperatorConfig::ChunkByPage(config) => config.tokenizer.as_deref(),
+            OperatorConfig::ChunkSemantic(config) => config.tokenizer.as_deref(),
+            OperatorConfig::ChunkSmart(config) => config.tokenizer.as_deref(),
+            _ => None,
         }
     }
 }
@@ -215,6 +289,10 @@ mod tests {
             serde_json::json!({"op": "source.jsonl", "path": "x"}),
             serde_json::json!({"op": "parse"}),
             serde_json::json!({"op": "chunk.recursive", "size": 10}),
+            serde_json::json!({"op": "chunk.by_heading", "size": 10}),
+            serde_json::json!({"op": "chunk.by_page", "size": 10}),
+            serde_json::json!({"op": "chunk.semantic", "size": 10}),
+            serde_json::json!({"op": "chunk.smart", "size": 10}),
             serde_json::json!({"op": "sink.jsonl", "path": "x"}),
         ];
         assert_eq!(samples.len(), OPERATORS.len());
@@ -222,6 +300,29 @@ mod tests {
             let config: OperatorConfig = serde_json::from_value(sample.clone()).unwrap();
             assert_eq!(config.info().name, sample["op"]);
         }
+    }
+
+    #[test]
+    fn chunking_problems_and_paths() {
+        let config: OperatorConfig = serde_json::from_value(serde_json::json!({
+            "op": "chunk.by_heading", "size": 10, "overlap": 10, "unit": "tokens", "level": 7
+        }))
+        .unwrap();
+        let keys: Vec<&str> = config.problems().iter().map(|(k, _)| *k).collect();
+        assert_eq!(keys, vec!["overlap", "unit", "level"]);
+        let config: OperatorConfig = serde_json::from_value(serde_json::json!({
+            "op": "chunk.semantic", "size": 10, "unit": "tokens", "tokenizer": "t.json",
+            "embedding": {"provider": "hash", "dim": 64}
+        }))
+        .unwrap();
+        assert!(config.problems().is_empty());
+        assert_eq!(config.input_paths(), vec![("tokenizer", "t.json")]);
+        assert!(
+            serde_json::from_value::<OperatorConfig>(serde_json::json!({
+                "op": "chunk.semantic", "size": 10, "embedding": {"provider": "onnx"}
+            }))
+            .is_err()
+        );
     }
 
     #[test]

@@ -206,6 +206,11 @@ pub struct Chunk {
     pub ordinal: usize,
     /// The text shown to users; equals `markdown[span]` of the parsed document.
     pub text: String,
+    /// The text to embed when it differs from `text`: the document title and section path
+    /// (`context_header`) and, for the continuation of a split table, its header row, followed
+    /// by `text`. Absent when `text` itself is what gets embedded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub embed_text: Option<String>,
     /// Byte range in the parsed document's `markdown`.
     pub span: [usize; 2],
     /// The headings above the chunk's start, outermost first.
@@ -233,4 +238,16 @@ pub struct ChunkSet {
     pub hash: String,
     /// The chunks in document order.
     pub chunks: Vec<Chunk>,
+    /// What the chunker did with this document, for people (`engine inspect`): the strategy
+    /// and why, chunk count, size distribution, chunks under `min_size`, chunks ending
+    /// mid-sentence, oversized units. Not part of the JSONL chunk contract.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub debug: Option<serde_json::Value>,
+}
+
+impl Chunk {
+    /// The text to embed: `embed_text` when set, otherwise `text`.
+    pub fn text_to_embed(&self) -> &str {
+        self.embed_text.as_deref().unwrap_or(&self.text)
+    }
 }

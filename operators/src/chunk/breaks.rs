@@ -1,38 +1,181 @@
 //! Candidate chunk boundaries and how good each one is.
 //!
-//! Every byte position of the text gets a level: 5 element start, 4 paragraph break (start of
-//! a blank line), 3 line break, 2 sentence boundary, 1 word start, 0 none. Levels 1, 3, 4 and 5
-//! are computed in one pass up front. Sentence boundaries are only needed where a window has
-//! nothing better, so they are computed lazily, one line at a time (sentences never span a
-//! line break), which keeps the whole thing linear in the text length.
+//! Every byte position of the text has a level: 5 element start, 4 paragraph break (start of
+//! a blank line), 3 line break, 2 sentence boundary, 1 word start, 0 none. Nothing is computed
+//! up front: [`Breaks::best`] looks for each level in turn, from the end of the window.
 
 use unicode_segmentation::UnicodeSegmentation;
 
 use super::scan::char_at;
 
 /// Level of the start of a structural element.
-pub(super) const ELEMENT: u8 = 5;
+#[cfg(test)]
+const ELEMENT: u8 = 5;
 /// Level of the start of a blank line.
-pub(super) const PARAGRAPH: u8 = 4;
+#[cfg(test)]
+const PARAGRAPH: u8 = 4;
 /// Level of the start of a line.
-pub(super) const LINE: u8 = 3;
+#[cfg(test)]
+const LINE: u8 = 3;
 /// Level of a sentence boundary.
-pub(super) const SENTENCE: u8 = 2;
+#[cfg(test)]
+const SENTENCE: u8 = 2;
 /// Level of the start of a word (after whitespace).
-pub(super) const WORD: u8 = 1;
+#[cfg(test)]
+const WORD: u8 = 1;
 
-/// The break levels of one text.
+/// The break positions of one text, found on demand.
+///
+/// Only the window of each chunk is ever looked at, and from its end: the last element start
+/// is a binary search, the last blank line, line or word start a short backward scan, and
+/// sentence boundaries are computed once per line (sentences never span a line break). Chunks
+/// of thousands of units therefore cost far less than a pass over their text.
 pub(super) struct Breaks<'a> {
     text: &'a str,
-    /// `levels[i]` is the level of a break at byte `i` (length `text.len() + 1`).
-    levels: Vec<u8>,
-    /// Sentence boundaries are known for every line that ends at or before this offset.
-    sentences_until: usize,
+    /// Element starts, sorted, on char boundaries.
+    elements: Vec<usize>,
+    /// The line whose sentence boundaries are in `sentences` (`[start, end)`, end past its
+    /// newline).
+    line: [usize; 2],
+    /// Sentence boundaries inside `line`, absolute, ascending.
+    sentences: Vec<usize>,
 }
 
 impl<'a> Breaks<'a> {
-    /// Computes the eager levels of `text`, with element starts at `element_starts`.
+    /// The breaks of `text`, with element starts at `element_starts`.
     pub(super) fn new(text: &'a str, element_starts: impl IntoIterator<Item = usize>) -> Self {
+        let mut elements: Vec<usize> = element_starts
+            .into_iter()
+            .filter(|&at| text.is_char_boundary(at))
+            .collect();
+        elements.sort_unstable();
+        elements.dedup();
+        Breaks {
+            text,
+            elements,
+            line: [0, 0],
+            sentences: Vec::new(),
+        }
+    }
+
+    /// The best break in `(after, up_to]`: the highest level present, furthest at that level.
+    /// `None` when the window holds no break at all. `after` and `up_to` are char boundaries.
+    ///
+    /// Calls should come with non-decreasing `after` (the sentences of one line are kept).
+    pub(super) fn best(&mut self, after: usize, up_to: usize) -> Option<usize> {
+        let up_to = up_to.min(self.text.len());
+        if after >= up_to || !self.text.is_char_boundary(after) {
+            return None;
+        }
+        self.last_element(after, up_to)
+            .or_else(|| self.last_paragraph(after, up_to))
+            .or_else(|| self.last_line(after, up_to))
+            .or_else(|| self.last_sentence(after, up_to))
+            .or_else(|| self.last_word(after, up_to))
+    }
+
+    fn last_element(&self, after: usize, up_to: usize) -> Option<usize> {
+        let count = self.elements.partition_point(|&at| at <= up_to);
+        count
+            .checked_sub(1)
+            .map(|i| self.elements[i])
+            .filter(|&at| at > after)
+    }
+
+    /// The last start of a blank line (whitespace up to a newline) in the window.
+    fn last_paragraph(&self, after: usize, up_to: usize) -> Option<usize> {
+        let bytes = self.text.as_bytes();
+        let mut end = up_to;
+        while end > after {
+            let newline = after + bytes[after..end].iter().rposition(|&b| b == b'\n')?;
+            let start = newline + 1;
+            if self.is_blank_line(start) {
+                return Some(start);
+            }
+            end = newline;
+        }
+        None
+    }
+
+    /// Whether the line starting at `start` holds only whitespace and ends with a newline.
+    fn is_blank_line(&self, start: usize) -> bool {
+        let mut i = start;
+        while i < self.text.len() {
+            if self.text.as_bytes()[i] == b'\n' {
+                return true;
+            }
+            let (ws, len) = char_at(self.text, i);
+            if !ws {
+                return false;
+            }
+            i += len;
+        }
+        false
+    }
+
+    /// The last line start (just after a newline) in the window.
+    fn last_line(&self, after: usize, up_to: usize) -> Option<usize> {
+        self.text.as_bytes()[after..up_to]
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map(|i| after + i + 1)
+    }
+
+    /// The last sentence boundary in the window (which lies inside one line, or a line break
+    /// would have been found).
+    fn last_sentence(&mut self, after: usize, up_to: usize) -> Option<usize> {
+        if !(self.line[0] <= after && after < self.line[1]) {
+            let bytes = self.text.as_bytes();
+            let start = bytes[..after]
+                .iter()
+                .rposition(|&b| b == b'\n')
+                .map_or(0, |i| i + 1);
+            let end = bytes[after..]
+                .iter()
+                .position(|&b| b == b'\n')
+                .map_or(self.text.len(), |i| after + i + 1);
+            self.line = [start, end];
+            self.sentences = self
+                .text
+                .get(start..end)
+                .map(|line| {
+                    line.split_sentence_bound_indices()
+                        .map(|(offset, _)| start + offset)
+                        .filter(|&at| at > start)
+                        .collect()
+                })
+                .unwrap_or_default();
+        }
+        let count = self.sentences.partition_point(|&at| at <= up_to);
+        count
+            .checked_sub(1)
+            .map(|i| self.sentences[i])
+            .filter(|&at| at > after)
+    }
+
+    /// The last word start (a non-whitespace char after whitespace) in the window.
+    fn last_word(&self, after: usize, up_to: usize) -> Option<usize> {
+        let text = self.text;
+        let mut right_is_word = up_to < text.len() && !char_at(text, up_to).0;
+        let window = text.get(after..up_to)?;
+        for (offset, c) in window.char_indices().rev() {
+            let ws = c.is_whitespace();
+            if ws && right_is_word {
+                return Some(after + offset + c.len_utf8());
+            }
+            right_is_word = !ws;
+        }
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The eager reference: a level for every byte (5 element start, 4 blank line start,
+    /// 3 line start, 2 sentence boundary, 1 word start), the best break by a scan.
+    fn reference(text: &str, element_starts: &[usize]) -> Vec<u8> {
         let mut levels = vec![0u8; text.len() + 1];
         let mut raise = |at: usize, level: u8| {
             if let Some(l) = levels.get_mut(at) {
@@ -40,9 +183,7 @@ impl<'a> Breaks<'a> {
             }
         };
         let bytes = text.as_bytes();
-        let mut prev_ws = false;
-        let mut line_start = 0;
-        let mut line_blank = true;
+        let (mut prev_ws, mut line_start, mut line_blank) = (false, 0, true);
         let mut i = 0;
         while i < bytes.len() {
             let (ws, len) = char_at(text, i);
@@ -62,105 +203,57 @@ impl<'a> Breaks<'a> {
             prev_ws = ws;
             i += len;
         }
-        for start in element_starts {
-            if text.is_char_boundary(start) {
-                raise(start, ELEMENT);
-            }
-        }
-        Breaks {
-            text,
-            levels,
-            sentences_until: 0,
-        }
-    }
-
-    /// The best break in `(after, up_to]`: the highest level present, furthest at that level.
-    /// `None` when the window holds no break at all.
-    ///
-    /// Calls must come with non-decreasing `after` (sentence boundaries are filled in order).
-    pub(super) fn best(&mut self, after: usize, up_to: usize) -> Option<usize> {
-        let up_to = up_to.min(self.text.len());
-        if after >= up_to {
-            return None;
-        }
-        let mut top = self.top(after, up_to);
-        if top < SENTENCE {
-            self.fill_sentences(after);
-            top = self.top(after, up_to);
-        }
-        if top == 0 {
-            return None;
-        }
-        let window = self.levels.get(after + 1..=up_to)?;
-        window
-            .iter()
-            .rposition(|&l| l == top)
-            .map(|i| after + 1 + i)
-    }
-
-    /// The highest level in `(after, up_to]`.
-    fn top(&self, after: usize, up_to: usize) -> u8 {
-        self.levels
-            .get(after + 1..=up_to)
-            .and_then(|w| w.iter().copied().max())
-            .unwrap_or(0)
-    }
-
-    /// Marks the sentence boundaries of the line containing `at`, unless already done.
-    fn fill_sentences(&mut self, at: usize) {
-        if at < self.sentences_until || at >= self.text.len() {
-            return;
-        }
-        let bytes = self.text.as_bytes();
-        let line_start = bytes[self.sentences_until..at]
-            .iter()
-            .rposition(|&b| b == b'\n')
-            .map_or(self.sentences_until, |i| self.sentences_until + i + 1);
-        let line_end = bytes[at..]
-            .iter()
-            .position(|&b| b == b'\n')
-            .map_or(self.text.len(), |i| at + i + 1);
-        if let Some(line) = self.text.get(line_start..line_end) {
+        let mut start = 0;
+        for line in text.split_inclusive('\n') {
             for (offset, _) in line.split_sentence_bound_indices() {
-                if offset > 0
-                    && let Some(l) = self.levels.get_mut(line_start + offset)
-                {
-                    *l = (*l).max(SENTENCE);
+                if offset > 0 {
+                    raise(start + offset, SENTENCE);
                 }
             }
+            start += line.len();
         }
-        self.sentences_until = line_end;
+        for &at in element_starts {
+            if text.is_char_boundary(at) {
+                raise(at, ELEMENT);
+            }
+        }
+        levels
     }
-}
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+    fn reference_best(levels: &[u8], after: usize, up_to: usize) -> Option<usize> {
+        let window = levels.get(after + 1..=up_to.min(levels.len() - 1))?;
+        let top = *window.iter().max()?;
+        (top > 0).then(|| after + 1 + window.iter().rposition(|&l| l == top).unwrap())
+    }
+
+    fn agree(text: &str, element_starts: &[usize]) {
+        let levels = reference(text, element_starts);
+        let bounds: Vec<usize> = (0..=text.len())
+            .filter(|&i| text.is_char_boundary(i))
+            .collect();
+        for &after in &bounds {
+            let mut b = Breaks::new(text, element_starts.iter().copied());
+            for &up_to in bounds.iter().filter(|&&u| u > after) {
+                assert_eq!(
+                    b.best(after, up_to),
+                    reference_best(&levels, after, up_to),
+                    "{text:?} ({after}, {up_to}]"
+                );
+            }
+        }
+    }
 
     #[test]
-    fn eager_levels() {
-        let text = "# T\n\nOne two.\nx";
-        let b = Breaks::new(text, [0, 5]);
-        let levels: Vec<(usize, u8)> = b
-            .levels
-            .iter()
-            .enumerate()
-            .filter(|(_, l)| **l > 0)
-            .map(|(i, l)| (i, *l))
-            .collect();
-        // Element start at 0, "T" word start, blank line start, "One" element start,
-        // "two." word start, "x" line start.
-        assert_eq!(
-            levels,
-            vec![
-                (0, ELEMENT),
-                (2, WORD),
-                (4, PARAGRAPH),
-                (5, ELEMENT),
-                (9, WORD),
-                (14, LINE)
-            ]
+    fn agrees_with_the_eager_levels() {
+        agree("# T\n\nOne two.\nx", &[0, 5]);
+        agree("aa bb\ncc dd\nee ff", &[]);
+        agree(
+            "First one. Second one! Third one? Fourth\nNext line. Yes",
+            &[],
         );
+        agree("ünï cödé. 日本語。テキスト\n\n🎉 ok", &[1, 2, 3]);
+        agree("\n\n\n  \n\t\nx  y\u{a0}z\r\n\r\nEnd. ", &[4, 9]);
+        agree("  lead. And trail  ", &[]);
     }
 
     #[test]

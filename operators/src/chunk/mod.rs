@@ -1,256 +1,266 @@
 //! Chunking: splitting a [`ParsedDocument`] into [`Chunk`]s sized for retrieval.
 //!
-//! [`chunk_recursive`] cuts at the strongest boundary that keeps a chunk within size
-//! (`recursive`, with break levels from `breaks`); sizes are measured by a [`sizer::Sizer`] for
-//! the configured [`Unit`]; what a chunk inherits from the document's elements is worked out in
-//! `annotate`.
+//! A [`Chunker`] runs one strategy ([`Strategy`]) with the shared [`Settings`]:
+//!
+//! - the strategy cuts the document into *regions*: the whole document (`recursive`),
+//!   sections up to a heading level (`by_heading`), pages (`by_page`), or groups of sentences
+//!   between drops in embedding similarity (`semantic`); `smart` picks one of the first three
+//!   per document (`smart`);
+//! - with `tables: own_chunk` every table is cut out of its region as a region of its own;
+//! - a region that fits in `size` is one chunk; a larger one is split by the greedy recursive
+//!   splitter (`recursive`, break levels from `breaks`: element starts, blank lines, lines,
+//!   sentences, words), with `overlap`; an oversized table is split between rows;
+//! - chunks under `min_size` merge with a neighbour when the result fits (`assemble`);
+//! - what a chunk inherits from the elements is worked out in `annotate`, and every chunk set
+//!   gets a debug record (`debug`).
+//!
+//! Sizes are measured by a [`sizer::Sizer`] for the configured [`Unit`]; for tokens the
+//! document is tokenized once ([`sizer::TokenSizer`]).
+//!
+//! `text == markdown[span]` holds for every chunk. What differs for embedding (the context
+//! header, the repeated header row of a split table) goes into `embed_text` only.
 
 mod annotate;
+mod assemble;
 mod breaks;
+mod config;
+mod debug;
 mod recursive;
 mod scan;
+mod semantic;
 pub mod sizer;
+mod smart;
+mod strategy;
 
 #[cfg(test)]
 mod proptests;
+#[cfg(test)]
+mod tests;
 
-use crate::model::{Chunk, ChunkSet, ElementKind, ParsedDocument};
-use sizer::{CharSizer, Sizer, WordSizer};
+use std::path::Path;
+use std::sync::Arc;
 
-/// The unit chunk sizes are measured in.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    Default,
-    PartialEq,
-    Eq,
-    serde::Serialize,
-    serde::Deserialize,
-    schemars::JsonSchema,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum Unit {
-    /// Unicode scalar values.
-    #[default]
-    Chars,
-    /// Whitespace-separated words.
-    Words,
+use tokenizers::Tokenizer;
+
+use crate::embed::hash::HashEmbedder;
+use crate::embed::{EmbedError, Embedder};
+use crate::model::{ChunkSet, ParsedDocument};
+use sizer::{CharSizer, Sizer, TokenSizer, WordSizer};
+
+pub use config::{
+    ByHeadingConfig, ByPageConfig, EmbeddingConfig, RecursiveConfig, SemanticConfig, Settings,
+    SmartConfig, Tables, Unit,
+};
+
+/// Why a document could not be chunked, or a chunker not built.
+#[derive(Debug, thiserror::Error)]
+pub enum ChunkError {
+    /// `unit: tokens` without a tokenizer.
+    #[error("unit `tokens` needs a tokenizer (set `tokenizer` to a tokenizer.json)")]
+    NoTokenizer,
+    /// The tokenizer file could not be loaded.
+    #[error("{0}")]
+    Tokenizer(String),
+    /// Tokenizing the document failed.
+    #[error("{0}")]
+    Tokenize(String),
+    /// The embedding provider of `chunk.semantic` failed.
+    #[error("embedding sentences failed: {0}")]
+    Embed(#[from] EmbedError),
 }
 
-impl Unit {
-    /// The sizer that measures text in this unit.
-    pub fn sizer(self) -> &'static dyn Sizer {
+/// How a chunker cuts documents into regions.
+#[derive(Clone)]
+pub enum Strategy {
+    /// The whole document, split by size at the best breaks.
+    Recursive,
+    /// One region per section, up to headings of `level`.
+    ByHeading {
+        /// The deepest heading level that starts a region.
+        level: u8,
+    },
+    /// One region per page; documents without pages fall back to `Recursive`.
+    ByPage,
+    /// Regions between drops of embedding similarity between adjacent sentences.
+    Semantic {
+        /// Percentile of the adjacent-sentence distances above which a region ends.
+        percentile: f64,
+        /// Embeds the sentences.
+        embedder: Arc<dyn Embedder>,
+    },
+    /// Picks `Recursive`, `ByHeading` or `ByPage` per document from its structure.
+    Smart,
+}
+
+impl Strategy {
+    /// The operator-style name (`recursive`, `by_heading`, …).
+    pub fn name(&self) -> &'static str {
         match self {
-            Unit::Chars => &CharSizer,
-            Unit::Words => &WordSizer,
+            Strategy::Recursive => "recursive",
+            Strategy::ByHeading { .. } => "by_heading",
+            Strategy::ByPage => "by_page",
+            Strategy::Semantic { .. } => "semantic",
+            Strategy::Smart => "smart",
         }
     }
 }
 
-/// Settings of `chunk.recursive`.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct RecursiveConfig {
-    /// Largest chunk, in `unit`s.
-    #[schemars(range(min = 1))]
-    pub size: usize,
-    /// How much of the previous chunk's end the next chunk repeats, in `unit`s (less than `size`).
-    #[serde(default)]
-    pub overlap: usize,
-    /// What `size` and `overlap` count.
-    #[serde(default)]
-    pub unit: Unit,
+impl std::fmt::Debug for Strategy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Strategy::ByHeading { level } => write!(f, "ByHeading {{ level: {level} }}"),
+            Strategy::Semantic {
+                percentile,
+                embedder,
+            } => write!(
+                f,
+                "Semantic {{ percentile: {percentile}, embedder: {} }}",
+                embedder.fingerprint()
+            ),
+            other => f.write_str(other.name()),
+        }
+    }
+}
+
+/// A chunking step, ready to run on documents: strategy, settings, tokenizer and the step's
+/// fingerprint (which goes into every chunk_id).
+#[derive(Debug, Clone)]
+pub struct Chunker {
+    strategy: Strategy,
+    settings: Settings,
+    tokenizer: Option<Arc<Tokenizer>>,
+    fingerprint: String,
+}
+
+impl Chunker {
+    /// A chunker; `tokenizer` is required with `unit: tokens` (and ignored otherwise).
+    ///
+    /// Settings with [`Settings::problems`] are clamped rather than rejected: size 0 counts as
+    /// 1, the overlap as at most `size - 1`.
+    pub fn new(
+        strategy: Strategy,
+        settings: Settings,
+        tokenizer: Option<Arc<Tokenizer>>,
+        fingerprint: impl Into<String>,
+    ) -> Result<Self, ChunkError> {
+        if settings.unit == Unit::Tokens && tokenizer.is_none() {
+            return Err(ChunkError::NoTokenizer);
+        }
+        Ok(Chunker {
+            strategy,
+            settings,
+            tokenizer,
+            fingerprint: fingerprint.into(),
+        })
+    }
+
+    /// The strategy.
+    pub fn strategy(&self) -> &Strategy {
+        &self.strategy
+    }
+
+    /// The settings.
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// Chunks one document. Deterministic: the same document and chunker give the same
+    /// chunks and ids.
+    pub fn chunk(&self, doc: &ParsedDocument) -> Result<ChunkSet, ChunkError> {
+        let text = doc.markdown.as_str();
+        let tokens;
+        let sizer: &dyn Sizer = match self.settings.unit {
+            Unit::Chars => &CharSizer,
+            Unit::Words => &WordSizer,
+            Unit::Tokens => {
+                let tokenizer = self.tokenizer.as_deref().ok_or(ChunkError::NoTokenizer)?;
+                tokens = TokenSizer::new(tokenizer, text).map_err(ChunkError::Tokenize)?;
+                &tokens
+            }
+        };
+        let mut work = strategy::Work::new(doc, sizer, &self.settings);
+        let outcome = work.run(&self.strategy)?;
+        let pieces = assemble::merge_small(work.into_pieces(), text, sizer, &self.settings);
+        Ok(assemble::chunk_set(
+            doc,
+            pieces,
+            sizer,
+            &self.settings,
+            &self.fingerprint,
+            outcome,
+            self.strategy.name(),
+        ))
+    }
+}
+
+/// Loads the tokenizer the settings name (relative to `base`), when `unit` is tokens.
+pub fn load_tokenizer(
+    settings: &Settings,
+    base: &Path,
+) -> Result<Option<Arc<Tokenizer>>, ChunkError> {
+    match (settings.unit, &settings.tokenizer) {
+        (Unit::Tokens, Some(path)) => sizer::load_tokenizer(&base.join(path))
+            .map(|t| Some(Arc::new(t)))
+            .map_err(ChunkError::Tokenizer),
+        (Unit::Tokens, None) => Err(ChunkError::NoTokenizer),
+        _ => Ok(None),
+    }
 }
 
 impl RecursiveConfig {
-    /// Problems with the settings as (key, message) pairs, e.g. ("overlap", "overlap (300) must
-    /// be smaller than size (200)"); size 0 is one too.
-    pub fn problems(&self) -> Vec<(&'static str, String)> {
-        let mut problems = Vec::new();
-        if self.size == 0 {
-            problems.push(("size", "size must be at least 1".to_string()));
-        }
-        if self.size > 0 && self.overlap >= self.size {
-            problems.push((
-                "overlap",
-                format!(
-                    "overlap ({}) must be smaller than size ({})",
-                    self.overlap, self.size
-                ),
-            ));
-        }
-        problems
+    /// The chunker of these settings; paths are relative to `base`.
+    pub fn chunker(&self, base: &Path, fingerprint: &str) -> Result<Chunker, ChunkError> {
+        let settings = self.settings();
+        let tokenizer = load_tokenizer(&settings, base)?;
+        Chunker::new(Strategy::Recursive, settings, tokenizer, fingerprint)
     }
 }
 
-/// Splits a parsed document into chunks of at most `config.size` units. `fingerprint`
-/// identifies the chunking step and its settings; it goes into every chunk_id.
-///
-/// Breaks are preferred at element starts, except the start of the element right after a
-/// heading, so headings stay with their content.
-///
-/// Settings with [`RecursiveConfig::problems`] are clamped rather than rejected here: size 0
-/// counts as 1 and the overlap as at most `size - 1`.
-pub fn chunk_recursive(
-    doc: &ParsedDocument,
-    config: &RecursiveConfig,
-    fingerprint: &str,
-) -> ChunkSet {
-    let sizer = config.unit.sizer();
-    let text = doc.markdown.as_str();
-    // A heading binds to what follows it: the element right after a heading is no
-    // element-level break, so a chunk does not end on a dangling heading.
-    let starts = doc
-        .elements
-        .iter()
-        .scan(false, |after_heading, e| {
-            let start = (!*after_heading).then_some(e.span[0]);
-            *after_heading = e.kind == ElementKind::Heading;
-            Some(start)
-        })
-        .flatten();
-    let spans = recursive::split(text, starts, sizer, config.size, config.overlap);
-    let index = annotate::ElementIndex::new(&doc.elements);
-    let chunks = spans
-        .into_iter()
-        .enumerate()
-        .filter_map(|(ordinal, span)| {
-            let chunk_text = text.get(span[0]..span[1])?;
-            Some(Chunk {
-                chunk_id: annotate::chunk_id(&doc.doc_id, fingerprint, span),
-                doc_id: doc.doc_id.clone(),
-                ordinal,
-                text: chunk_text.to_string(),
-                span,
-                section: index.section_at(span[0]),
-                pages: index.pages(span),
-                tokens: sizer.size(chunk_text),
-                kinds: index.kinds(span),
-                metadata: doc.metadata.clone(),
-            })
-        })
-        .collect();
-    ChunkSet {
-        doc_id: doc.doc_id.clone(),
-        source: doc.source.clone(),
-        title: doc.title.clone(),
-        hash: doc.hash.clone(),
-        chunks,
+impl ByHeadingConfig {
+    /// The chunker of these settings; paths are relative to `base`.
+    pub fn chunker(&self, base: &Path, fingerprint: &str) -> Result<Chunker, ChunkError> {
+        let settings = self.settings();
+        let tokenizer = load_tokenizer(&settings, base)?;
+        let level = self.level.clamp(1, 6);
+        Chunker::new(
+            Strategy::ByHeading { level },
+            settings,
+            tokenizer,
+            fingerprint,
+        )
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::model::Document;
-    use crate::parse::{ParseConfig, parse};
-
-    fn parsed(name: &str, text: &str) -> ParsedDocument {
-        let mut doc = Document::new(name.into(), name.into(), text.as_bytes().to_vec());
-        doc.metadata.insert("lang".into(), "en".into());
-        parse(&doc, &ParseConfig::default()).unwrap()
+impl ByPageConfig {
+    /// The chunker of these settings; paths are relative to `base`.
+    pub fn chunker(&self, base: &Path, fingerprint: &str) -> Result<Chunker, ChunkError> {
+        let settings = self.settings();
+        let tokenizer = load_tokenizer(&settings, base)?;
+        Chunker::new(Strategy::ByPage, settings, tokenizer, fingerprint)
     }
+}
 
-    fn config(size: usize, overlap: usize, unit: Unit) -> RecursiveConfig {
-        RecursiveConfig {
-            size,
-            overlap,
-            unit,
-        }
+impl SemanticConfig {
+    /// The chunker of these settings; paths are relative to `base`.
+    pub fn chunker(&self, base: &Path, fingerprint: &str) -> Result<Chunker, ChunkError> {
+        let settings = self.settings();
+        let tokenizer = load_tokenizer(&settings, base)?;
+        let embedder: Arc<dyn Embedder> = match &self.embedding {
+            EmbeddingConfig::Hash(config) => Arc::new(HashEmbedder::from_config(config)),
+        };
+        let strategy = Strategy::Semantic {
+            percentile: self.breakpoint_percentile.clamp(0.0, 100.0),
+            embedder,
+        };
+        Chunker::new(strategy, settings, tokenizer, fingerprint)
     }
+}
 
-    #[test]
-    fn problems() {
-        assert!(config(10, 9, Unit::Chars).problems().is_empty());
-        assert_eq!(
-            config(200, 300, Unit::Chars).problems(),
-            vec![(
-                "overlap",
-                "overlap (300) must be smaller than size (200)".to_string()
-            )]
-        );
-        assert_eq!(config(0, 0, Unit::Words).problems()[0].0, "size");
-        // Bad settings are clamped, never a panic or an endless loop.
-        let doc = parsed("a.txt", "some words here and there");
-        assert!(
-            !chunk_recursive(&doc, &config(0, 5, Unit::Chars), "fp")
-                .chunks
-                .is_empty()
-        );
-        assert!(
-            !chunk_recursive(&doc, &config(3, 3, Unit::Words), "fp")
-                .chunks
-                .is_empty()
-        );
-    }
-
-    #[test]
-    fn config_serde() {
-        let c: RecursiveConfig = serde_json::from_str(r#"{"size": 100}"#).unwrap();
-        assert_eq!(c, config(100, 0, Unit::Chars));
-        let c: RecursiveConfig =
-            serde_json::from_str(r#"{"size": 100, "overlap": 10, "unit": "words"}"#).unwrap();
-        assert_eq!(c.unit, Unit::Words);
-        assert!(serde_json::from_str::<RecursiveConfig>(r#"{"size": 1, "olap": 1}"#).is_err());
-        assert!(serde_json::from_str::<RecursiveConfig>(r#"{}"#).is_err());
-        let schema = serde_json::to_value(schemars::schema_for!(RecursiveConfig)).unwrap();
-        assert_eq!(schema["properties"]["size"]["minimum"], 1);
-    }
-
-    #[test]
-    fn chunks_carry_structure() {
-        let md = "# Guide\n\nIntro paragraph here.\n\n## Install\n\n- step one\n- step two\n\n```sh\ncargo build\n```\n\n## Use\n\nRun it.\n";
-        let doc = parsed("guide.md", md);
-        let set = chunk_recursive(&doc, &config(35, 0, Unit::Chars), "fp");
-        assert_eq!(set.doc_id, "guide.md");
-        assert_eq!(set.title.as_deref(), Some("Guide"));
-        assert_eq!(set.hash, doc.hash);
-        let texts: Vec<&str> = set.chunks.iter().map(|c| c.text.as_str()).collect();
-        assert_eq!(
-            texts,
-            vec![
-                "# Guide\n\nIntro paragraph here.",
-                "## Install\n\n- step one\n- step two",
-                "```sh\ncargo build\n```",
-                "## Use\n\nRun it."
-            ]
-        );
-        let c = &set.chunks[1];
-        assert_eq!(c.ordinal, 1);
-        assert_eq!(c.section, vec!["Guide", "Install"]);
-        assert_eq!(c.kinds, vec![ElementKind::Heading, ElementKind::ListItem]);
-        assert_eq!(c.tokens, c.text.chars().count());
-        assert_eq!(c.pages, None);
-        assert_eq!(c.metadata["lang"], "en");
-        assert_eq!(set.chunks[2].section, vec!["Guide", "Install"]);
-        assert_eq!(set.chunks[2].kinds, vec![ElementKind::Code]);
-        assert_eq!(set.chunks[0].section, vec!["Guide"]);
-        for c in &set.chunks {
-            assert_eq!(c.text, &md[c.span[0]..c.span[1]]);
-            assert_eq!(c.chunk_id, annotate::chunk_id("guide.md", "fp", c.span));
-        }
-    }
-
-    #[test]
-    fn word_unit_tokens() {
-        let doc = parsed("a.txt", "one two three four five");
-        let set = chunk_recursive(&doc, &config(2, 0, Unit::Words), "fp");
-        let tokens: Vec<usize> = set.chunks.iter().map(|c| c.tokens).collect();
-        assert_eq!(tokens, vec![2, 2, 1]);
-    }
-
-    #[test]
-    fn fingerprint_changes_ids() {
-        let doc = parsed("a.txt", "hello world");
-        let a = chunk_recursive(&doc, &config(100, 0, Unit::Chars), "a");
-        let b = chunk_recursive(&doc, &config(100, 0, Unit::Chars), "b");
-        assert_ne!(a.chunks[0].chunk_id, b.chunks[0].chunk_id);
-        let empty = parsed("e.md", "");
-        assert!(
-            chunk_recursive(&empty, &config(10, 0, Unit::Chars), "a")
-                .chunks
-                .is_empty()
-        );
+impl SmartConfig {
+    /// The chunker of these settings; paths are relative to `base`.
+    pub fn chunker(&self, base: &Path, fingerprint: &str) -> Result<Chunker, ChunkError> {
+        let settings = self.settings();
+        let tokenizer = load_tokenizer(&settings, base)?;
+        Chunker::new(Strategy::Smart, settings, tokenizer, fingerprint)
     }
 }

@@ -1,8 +1,19 @@
-//! Property tests of `chunk_recursive` over generated text, and a run over the real corpus.
+//! Property tests of every strategy over generated text, and runs over the real corpora
+//! (`../shared/corpus` Markdown and `sample-corpus/`).
+//!
+//! Invariants: no chunk exceeds `size` unless it is a single char (an indivisible unit, listed
+//! as oversized in the debug record); `text == markdown[span]`; chunks in order cover the
+//! document (nothing lost but whitespace); the same input gives the same chunks and ids; with
+//! overlap, a chunk after a multi-word chunk starts inside it (recursive strategy).
+
+use std::sync::{Arc, OnceLock};
 
 use proptest::prelude::*;
+use tokenizers::Tokenizer;
 
-use super::{RecursiveConfig, Unit, chunk_recursive};
+use super::sizer::{CharSizer, Sizer, TokenSizer, WordSizer};
+use super::{Chunker, Settings, Strategy as Chunking, Tables, Unit};
+use crate::embed::hash::HashEmbedder;
 use crate::model::{Document, Format, ParsedDocument};
 use crate::parse::{ParseConfig, parse};
 
@@ -18,6 +29,8 @@ fn short_word() -> impl Strategy<Value = String> {
         Just("-".to_string()),
         Just("1.".to_string()),
         Just("`x`".to_string()),
+        Just("|".to_string()),
+        Just("## H".to_string()),
     ]
 }
 
@@ -76,13 +89,50 @@ fn parsed(text: &str, markdown: bool) -> ParsedDocument {
     parse(&doc, &config).expect("generated text parses")
 }
 
+fn tokenizer() -> Arc<Tokenizer> {
+    static TOKENIZER: OnceLock<Arc<Tokenizer>> = OnceLock::new();
+    TOKENIZER
+        .get_or_init(|| Arc::new(super::sizer::tests::test_tokenizer()))
+        .clone()
+}
+
+fn strategies() -> Vec<Chunking> {
+    vec![
+        Chunking::Recursive,
+        Chunking::ByHeading { level: 2 },
+        Chunking::ByPage,
+        Chunking::Semantic {
+            percentile: 90.0,
+            embedder: Arc::new(HashEmbedder::new(64)),
+        },
+        Chunking::Smart,
+    ]
+}
+
 /// Checks the invariants every chunking must satisfy; returns the chunk spans.
-fn check(doc: &ParsedDocument, config: &RecursiveConfig) -> Vec<[usize; 2]> {
-    let set = chunk_recursive(doc, config, "fp");
-    let again = chunk_recursive(doc, config, "fp");
+fn check(doc: &ParsedDocument, strategy: &Chunking, settings: &Settings) -> Vec<[usize; 2]> {
+    let tokenizer = (settings.unit == Unit::Tokens).then(tokenizer);
+    let chunker =
+        Chunker::new(strategy.clone(), settings.clone(), tokenizer.clone(), "fp").expect("chunker");
+    let set = chunker.chunk(doc).expect("chunks");
+    let again = chunker.chunk(doc).expect("chunks");
     assert_eq!(set.chunks, again.chunks, "not deterministic");
     let md = &doc.markdown;
-    let sizer = config.unit.sizer();
+    let tokens;
+    let sizer: &dyn Sizer = match settings.unit {
+        Unit::Chars => &CharSizer,
+        Unit::Words => &WordSizer,
+        Unit::Tokens => {
+            tokens = TokenSizer::new(tokenizer.as_deref().unwrap(), md).unwrap();
+            &tokens
+        }
+    };
+    let debug = set.debug.as_ref().expect("debug record");
+    let flagged = debug
+        .get("oversized")
+        .and_then(|o| o.as_array())
+        .map_or(0, Vec::len);
+    let mut oversized = 0;
     let mut covered = vec![false; md.len()];
     for (i, chunk) in set.chunks.iter().enumerate() {
         let [s, e] = chunk.span;
@@ -93,45 +143,83 @@ fn check(doc: &ParsedDocument, config: &RecursiveConfig) -> Vec<[usize; 2]> {
             "text != markdown[span]"
         );
         assert!(!chunk.text.is_empty() && chunk.text.trim() == chunk.text);
-        assert_eq!(chunk.tokens, sizer.size(&chunk.text));
-        assert!(
-            chunk.tokens <= config.size,
-            "chunk of {} > {}: {:?}",
-            chunk.tokens,
-            config.size,
-            chunk.text
-        );
+        assert_eq!(chunk.tokens, sizer.size(&md[s..e]));
+        if chunk.tokens > settings.size.max(1) {
+            oversized += 1;
+            assert_eq!(
+                chunk.text.chars().count(),
+                1,
+                "{strategy:?}: chunk of {} > {}: {:?}",
+                chunk.tokens,
+                settings.size,
+                chunk.text
+            );
+        }
         covered[s..e].iter_mut().for_each(|c| *c = true);
     }
+    assert_eq!(oversized, flagged, "oversized chunks are flagged");
+    assert_eq!(debug["chunks"], set.chunks.len());
     for (i, c) in md.char_indices() {
-        assert!(c.is_whitespace() || covered[i], "lost {c:?} at {i}");
+        assert!(
+            c.is_whitespace() || covered[i],
+            "{strategy:?}: lost {c:?} at {i}"
+        );
     }
     let spans: Vec<[usize; 2]> = set.chunks.iter().map(|c| c.span).collect();
     for w in spans.windows(2) {
         assert!(w[1][0] > w[0][0] && w[1][1] > w[0][1], "out of order {w:?}");
-        if config.overlap == 0 {
+        if settings.overlap == 0 {
             assert!(w[1][0] >= w[0][1], "overlap without overlap {w:?}");
         }
     }
     spans
 }
 
+fn settings(size: usize, overlap: usize, unit: Unit, min_size: usize, inline: bool) -> Settings {
+    Settings {
+        size,
+        overlap,
+        unit,
+        tokenizer: None,
+        min_size,
+        tables: if inline {
+            Tables::Inline
+        } else {
+            Tables::OwnChunk
+        },
+        context_header: min_size % 2 == 1,
+    }
+}
+
+fn unit_of(n: u8) -> Unit {
+    match n % 3 {
+        0 => Unit::Chars,
+        1 => Unit::Words,
+        _ => Unit::Tokens,
+    }
+}
+
 proptest! {
+    // 64 cases by default (each runs five strategies); PROPTEST_CASES=1000 for a deeper run.
+    #![proptest_config(ProptestConfig::with_cases(
+        std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(64)
+    ))]
+
     #[test]
     fn invariants_hold(
         text in text_of(any_word()),
         markdown in prop::bool::ANY,
         size in 1usize..200,
         overlap_share in 0usize..100,
-        words in prop::bool::ANY,
+        min_share in 0usize..100,
+        unit in 0u8..3,
+        inline in prop::bool::ANY,
+        strategy in 0usize..5,
     ) {
-        let size = if words { size / 10 + 1 } else { size };
-        let config = RecursiveConfig {
-            size,
-            overlap: size * overlap_share / 100,
-            unit: if words { Unit::Words } else { Unit::Chars },
-        };
-        check(&parsed(&text, markdown), &config);
+        let unit = unit_of(unit);
+        let size = if unit == Unit::Chars { size } else { size / 10 + 1 };
+        let settings = settings(size, size * overlap_share / 100, unit, size * min_share / 200, inline);
+        check(&parsed(&text, markdown), &strategies()[strategy], &settings);
     }
 
     #[test]
@@ -140,43 +228,110 @@ proptest! {
         markdown in prop::bool::ANY,
         overlap in 9usize..40,
         extra in 10usize..150,
-        words in prop::bool::ANY,
+        unit in 0u8..3,
     ) {
-        let config = if words {
-            RecursiveConfig { size: overlap / 4 + extra / 10 + 1, overlap: overlap / 4, unit: Unit::Words }
+        let unit = unit_of(unit);
+        let settings = if unit == Unit::Chars {
+            settings(overlap + extra, overlap, unit, 0, true)
         } else {
-            RecursiveConfig { size: overlap + extra, overlap, unit: Unit::Chars }
+            settings(overlap / 4 + extra / 10 + 1, overlap / 4, unit, 0, true)
         };
         let doc = parsed(&text, markdown);
-        let spans = check(&doc, &config);
+        let spans = check(&doc, &Chunking::Recursive, &settings);
         for w in spans.windows(2) {
             let prev = &doc.markdown[w[0][0]..w[0][1]];
-            if prev.split_whitespace().nth(1).is_some() {
+            // Overlap repeats whole words: expected when the last word fits in it.
+            let last_word_fits = match prev.split_whitespace().next_back() {
+                Some(word) if unit == Unit::Tokens => {
+                    tokenizer().encode(word, false).map_or(0, |e| e.len()) <= settings.overlap
+                }
+                _ => true,
+            };
+            if prev.split_whitespace().nth(1).is_some() && last_word_fits {
                 prop_assert!(w[1][0] < w[0][1], "no overlap after {prev:?}: {w:?}");
             }
         }
     }
 }
 
+fn corpus_settings() -> Vec<Settings> {
+    vec![
+        settings(800, 100, Unit::Chars, 0, false),
+        settings(100, 0, Unit::Words, 20, true),
+        settings(128, 16, Unit::Tokens, 32, false),
+    ]
+}
+
+/// The Markdown documents of the shared corpus: `shared/corpus/md/*.md` in the nearest
+/// ancestor folder that has it (beside a clone, or beside a worktree's parent).
+fn shared_markdown() -> Vec<Document> {
+    let manifest = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let corpus = manifest
+        .ancestors()
+        .map(|dir| dir.join("shared/corpus"))
+        .find(|dir| dir.join("MANIFEST.tsv").exists())
+        .expect("shared/corpus (with MANIFEST.tsv) beside the repository");
+    let mut paths: Vec<_> = std::fs::read_dir(corpus.join("md"))
+        .expect("shared/corpus/md")
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "md"))
+        .collect();
+    paths.sort();
+    let docs: Vec<Document> = paths
+        .into_iter()
+        .map(|path| {
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            Document::new(
+                name.clone(),
+                name,
+                std::fs::read(&path).expect("corpus file"),
+            )
+        })
+        .collect();
+    assert!(
+        docs.len() >= 5,
+        "too few Markdown files in the shared corpus"
+    );
+    docs
+}
+
 #[test]
 fn corpus_markdown_chunks_soundly() {
-    let configs = [
-        RecursiveConfig {
-            size: 800,
-            overlap: 100,
-            unit: Unit::Chars,
-        },
-        RecursiveConfig {
-            size: 100,
-            overlap: 0,
-            unit: Unit::Words,
-        },
-    ];
-    for doc in crate::parse::test_corpus::markdown_documents() {
+    for doc in shared_markdown() {
         let parsed = parse(&doc, &ParseConfig::default()).expect("corpus markdown parses");
-        for config in &configs {
-            let spans = check(&parsed, config);
-            assert!(!spans.is_empty(), "{}: no chunks", doc.doc_id);
+        for settings in corpus_settings() {
+            for strategy in strategies() {
+                let spans = check(&parsed, &strategy, &settings);
+                assert!(!spans.is_empty(), "{}: no chunks", doc.doc_id);
+            }
         }
     }
+}
+
+#[test]
+fn sample_corpus_chunks_soundly() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../sample-corpus");
+    let mut seen = 0;
+    for entry in walkdir::WalkDir::new(&root).sort_by_file_name() {
+        let entry = entry.expect("sample corpus readable");
+        let path = entry.path();
+        if !matches!(
+            path.extension().and_then(|e| e.to_str()),
+            Some("md" | "txt")
+        ) {
+            continue;
+        }
+        let bytes = std::fs::read(path).expect("sample file");
+        let name = path.strip_prefix(&root).unwrap().display().to_string();
+        let doc = Document::new(name.clone(), name, bytes);
+        let parsed = parse(&doc, &ParseConfig::default()).expect("sample parses");
+        for settings in corpus_settings() {
+            for strategy in strategies() {
+                check(&parsed, &strategy, &settings);
+            }
+        }
+        seen += 1;
+    }
+    assert!(seen >= 5, "sample-corpus has too few documents");
 }

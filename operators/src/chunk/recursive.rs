@@ -10,6 +10,7 @@ use super::sizer::Sizer;
 
 /// Splits `text` into trimmed, non-empty byte spans of at most `size` units (`size` ≥ 1,
 /// `overlap` < `size`). `element_starts` are the strongest break positions.
+#[cfg(test)]
 pub(super) fn split(
     text: &str,
     element_starts: impl IntoIterator<Item = usize>,
@@ -17,20 +18,34 @@ pub(super) fn split(
     size: usize,
     overlap: usize,
 ) -> Vec<[usize; 2]> {
+    let mut breaks = Breaks::new(text, element_starts);
+    split_range(text, &mut breaks, sizer, [0, text.len()], size, overlap)
+}
+
+/// Splits `text[range]` into trimmed, non-empty byte spans of at most `size` units, with
+/// breaks from `breaks` (made for the whole `text`). Ranges of one text must be split in
+/// order (`breaks` fills sentence boundaries lazily, front to back).
+pub(super) fn split_range(
+    text: &str,
+    breaks: &mut Breaks<'_>,
+    sizer: &dyn Sizer,
+    range: [usize; 2],
+    size: usize,
+    overlap: usize,
+) -> Vec<[usize; 2]> {
     let size = size.max(1);
     let overlap = overlap.min(size - 1);
-    let n = text.len();
-    let mut breaks = Breaks::new(text, element_starts);
+    let n = range[1].min(text.len());
     let mut spans = Vec::new();
-    let mut start = skip_whitespace(text, 0);
+    let mut start = skip_whitespace(text, range[0], n);
     // New content begins here: the chunk's end must lie beyond it.
     let mut bound = start;
     while bound < n {
-        let mut max_end = sizer.fit(text, start, size);
+        let mut max_end = sizer.fit(text, start, size).min(n);
         if max_end <= bound {
             // The overlap plus the gap before new content leaves no room: drop the overlap.
             start = bound;
-            max_end = sizer.fit(text, start, size);
+            max_end = sizer.fit(text, start, size).min(n);
         }
         let mut end = if max_end >= n {
             n
@@ -38,7 +53,7 @@ pub(super) fn split(
             breaks.best(bound, max_end).unwrap_or(max_end)
         };
         if end <= bound {
-            // Unreachable with a sane sizer; guarantees progress regardless.
+            // A single char larger than `size` (several tokens): an indivisible unit.
             end = next_boundary(text, bound);
         }
         let [s, e] = trim(text, start, end);
@@ -48,7 +63,7 @@ pub(super) fn split(
         if end >= n {
             break;
         }
-        bound = skip_whitespace(text, end);
+        bound = skip_whitespace(text, end, n);
         start = match overlap {
             0 => bound,
             _ => overlap_start(text, sizer, [s, e], overlap).unwrap_or(bound),
@@ -92,15 +107,15 @@ fn next_boundary(text: &str, at: usize) -> usize {
     next.min(text.len())
 }
 
-/// The first non-whitespace position at or after `at` (or the text's length).
-fn skip_whitespace(text: &str, at: usize) -> usize {
-    text.get(at..)
+/// The first non-whitespace position at or after `at` and before `limit` (or `limit`).
+fn skip_whitespace(text: &str, at: usize, limit: usize) -> usize {
+    text.get(at..limit)
         .and_then(|rest| rest.find(|c: char| !c.is_whitespace()).map(|i| at + i))
-        .unwrap_or(text.len())
+        .unwrap_or(limit)
 }
 
 /// `start..end` without surrounding whitespace.
-fn trim(text: &str, start: usize, end: usize) -> [usize; 2] {
+pub(super) fn trim(text: &str, start: usize, end: usize) -> [usize; 2] {
     match text.get(start..end) {
         Some(slice) => {
             let s = start + (slice.len() - slice.trim_start().len());

@@ -4,6 +4,8 @@
 //! implements [`Embedder`]; chunkers that need similarities (semantic chunking) and the `embed`
 //! operator use providers only through it.
 
+pub mod hash;
+
 /// Why texts could not be embedded.
 #[derive(Debug, thiserror::Error)]
 #[error("{message}")]

@@ -1,0 +1,145 @@
+//! From pieces to chunks: merging small pieces, annotating, `embed_text`, the debug record.
+
+use super::annotate::{ElementIndex, chunk_id};
+use super::config::Settings;
+use super::debug::ChunkDebug;
+use super::sizer::Sizer;
+use super::strategy::{Outcome, Piece};
+use crate::model::{Chunk, ChunkSet, ParsedDocument};
+
+/// Merges pieces under `min_size` with a neighbour, left to right, when the merged span fits
+/// in `size`. Tables never merge, nor do pieces that overlap (overlap is deliberate).
+pub(super) fn merge_small(
+    pieces: Vec<Piece>,
+    text: &str,
+    sizer: &dyn Sizer,
+    settings: &Settings,
+) -> Vec<Piece> {
+    if settings.min_size == 0 {
+        return pieces;
+    }
+    let size_of = |[s, e]: [usize; 2]| text.get(s..e).map_or(0, |t| sizer.size(t));
+    let mut out: Vec<(Piece, usize)> = Vec::with_capacity(pieces.len());
+    for piece in pieces {
+        let piece_size = size_of(piece.span);
+        if let Some((last, last_size)) = out.last_mut()
+            && !last.table
+            && !piece.table
+            && piece.span[0] >= last.span[1]
+            && (*last_size < settings.min_size || piece_size < settings.min_size)
+        {
+            let merged = [last.span[0], piece.span[1]];
+            let merged_size = size_of(merged);
+            if merged_size <= settings.size {
+                last.span = merged;
+                *last_size = merged_size;
+                continue;
+            }
+        }
+        out.push((piece, piece_size));
+    }
+    out.into_iter().map(|(piece, _)| piece).collect()
+}
+
+/// The chunk set of `doc` from its final pieces.
+pub(super) fn chunk_set(
+    doc: &ParsedDocument,
+    pieces: Vec<Piece>,
+    sizer: &dyn Sizer,
+    settings: &Settings,
+    fingerprint: &str,
+    outcome: Outcome,
+    strategy: &'static str,
+) -> ChunkSet {
+    let text = doc.markdown.as_str();
+    let index = ElementIndex::new(&doc.elements);
+    let chunks: Vec<Chunk> = pieces
+        .into_iter()
+        .filter_map(|piece| {
+            let [s, e] = piece.span;
+            text.get(s..e).map(|chunk_text| (piece, chunk_text))
+        })
+        .enumerate()
+        .map(|(ordinal, (piece, chunk_text))| {
+            let span = piece.span;
+            let section = index.section_at(span[0]);
+            let header = piece.header.and_then(|[hs, he]| text.get(hs..he));
+            let context = settings
+                .context_header
+                .then(|| context_header(doc.title.as_deref(), &section))
+                .filter(|c| !c.is_empty());
+            let embed_text = match (context, header) {
+                (None, None) => None,
+                (context, header) => {
+                    let mut out = String::new();
+                    if let Some(context) = context {
+                        out.push_str(&context);
+                        out.push_str("\n\n");
+                    }
+                    if let Some(header) = header {
+                        out.push_str(header);
+                        out.push('\n');
+                    }
+                    out.push_str(chunk_text);
+                    Some(out)
+                }
+            };
+            Chunk {
+                chunk_id: chunk_id(&doc.doc_id, fingerprint, span),
+                doc_id: doc.doc_id.clone(),
+                ordinal,
+                text: chunk_text.to_string(),
+                embed_text,
+                span,
+                section,
+                pages: index.pages(span),
+                tokens: sizer.size(chunk_text),
+                kinds: index.kinds(span),
+                metadata: doc.metadata.clone(),
+            }
+        })
+        .collect();
+    let debug = ChunkDebug::new(strategy, outcome, settings, &chunks, text);
+    ChunkSet {
+        doc_id: doc.doc_id.clone(),
+        source: doc.source.clone(),
+        title: doc.title.clone(),
+        hash: doc.hash.clone(),
+        chunks,
+        debug: serde_json::to_value(debug).ok(),
+    }
+}
+
+/// "Title > Section > Subsection": the title, then the section path without a leading
+/// heading equal to the title.
+fn context_header(title: Option<&str>, section: &[String]) -> String {
+    let mut parts: Vec<&str> = Vec::new();
+    if let Some(title) = title.map(str::trim).filter(|t| !t.is_empty()) {
+        parts.push(title);
+    }
+    let skip = usize::from(
+        parts
+            .first()
+            .zip(section.first())
+            .is_some_and(|(t, s)| *t == s.trim()),
+    );
+    parts.extend(section.iter().skip(skip).map(|s| s.trim()));
+    parts.join(" > ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn context_headers() {
+        let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            context_header(Some("Guide"), &s(&["Guide", "Install"])),
+            "Guide > Install"
+        );
+        assert_eq!(context_header(Some("Doc"), &s(&["A"])), "Doc > A");
+        assert_eq!(context_header(None, &s(&["A", "B"])), "A > B");
+        assert_eq!(context_header(None, &[]), "");
+    }
+}

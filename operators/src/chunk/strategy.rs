@@ -1,0 +1,365 @@
+//! Cutting a document into regions and regions into pieces.
+//!
+//! [`Work`] holds what every strategy needs (the text, the sizer, the break levels, the
+//! tables) and collects [`Piece`]s in document order. A strategy hands it regions in order;
+//! each region is cut around tables (`tables: own_chunk`), and each text part is one piece
+//! when it fits in `size`, else split by the recursive splitter.
+
+use super::breaks::Breaks;
+use super::config::{Settings, Tables};
+use super::recursive::{split_range, trim};
+use super::sizer::Sizer;
+use super::{ChunkError, Strategy, semantic, smart};
+use crate::model::{ElementKind, ParsedDocument};
+
+/// One future chunk.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct Piece {
+    /// Byte span in the markdown, trimmed.
+    pub span: [usize; 2],
+    /// Whether it is (part of) a table.
+    pub table: bool,
+    /// For the continuation of a split table: the span of the table's header rows, repeated
+    /// in `embed_text`.
+    pub header: Option<[usize; 2]>,
+}
+
+/// What a strategy did, for the debug record.
+#[derive(Debug, Clone, Default)]
+pub(super) struct Outcome {
+    /// The strategy that cut the document (smart's choice, or the fallback).
+    pub used: &'static str,
+    /// Why (smart's reasons, fallbacks).
+    pub reasons: Vec<String>,
+    /// Set when the strategy could not apply and another one did the work.
+    pub fallback: Option<String>,
+    /// Strategy-specific figures (semantic: sentences, breakpoints, threshold).
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+/// The state of chunking one document.
+pub(super) struct Work<'a> {
+    pub doc: &'a ParsedDocument,
+    pub text: &'a str,
+    pub sizer: &'a dyn Sizer,
+    pub settings: &'a Settings,
+    breaks: Breaks<'a>,
+    /// Table spans in order (empty with `tables: inline`).
+    tables: Vec<[usize; 2]>,
+    pieces: Vec<Piece>,
+}
+
+/// A part of a region: text, or a table.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) enum Segment {
+    Text([usize; 2]),
+    Table([usize; 2]),
+}
+
+impl<'a> Work<'a> {
+    pub fn new(doc: &'a ParsedDocument, sizer: &'a dyn Sizer, settings: &'a Settings) -> Self {
+        let text = doc.markdown.as_str();
+        // A heading binds to what follows it: the element right after a heading is no
+        // element-level break, so a chunk does not end on a dangling heading.
+        let starts: Vec<usize> = doc
+            .elements
+            .iter()
+            .scan(false, |after_heading, e| {
+                let start = (!*after_heading).then_some(e.span[0]);
+                *after_heading = e.kind == ElementKind::Heading;
+                Some(start)
+            })
+            .flatten()
+            .collect();
+        let mut tables: Vec<[usize; 2]> = match settings.tables {
+            Tables::Inline => Vec::new(),
+            Tables::OwnChunk => doc
+                .elements
+                .iter()
+                .filter(|e| e.kind == ElementKind::Table && e.span[0] < e.span[1])
+                .map(|e| [e.span[0], e.span[1].min(text.len())])
+                .filter(|[s, e]| text.get(*s..*e).is_some())
+                .collect(),
+        };
+        tables.sort_unstable();
+        // Nested or overlapping tables (never from the parsers) keep the first.
+        tables.dedup_by(|next, prev| next[0] < prev[1]);
+        Work {
+            doc,
+            text,
+            sizer,
+            settings,
+            breaks: Breaks::new(text, starts),
+            tables,
+            pieces: Vec::new(),
+        }
+    }
+
+    pub fn into_pieces(self) -> Vec<Piece> {
+        self.pieces
+    }
+
+    /// Runs `strategy` over the whole document.
+    pub fn run(&mut self, strategy: &Strategy) -> Result<Outcome, ChunkError> {
+        let whole = [0, self.text.len()];
+        Ok(match strategy {
+            Strategy::Recursive => {
+                self.regions(&[whole]);
+                Outcome {
+                    used: "recursive",
+                    ..Outcome::default()
+                }
+            }
+            Strategy::ByHeading { level } => self.by_heading(*level),
+            Strategy::ByPage => match page_regions(self.doc) {
+                Some(regions) => {
+                    self.regions(&regions);
+                    Outcome {
+                        used: "by_page",
+                        reasons: vec![format!("{} pages", regions.len())],
+                        ..Outcome::default()
+                    }
+                }
+                None => {
+                    self.regions(&[whole]);
+                    Outcome {
+                        used: "recursive",
+                        fallback: Some(
+                            "the document has no pages: chunked by the recursive strategy"
+                                .to_owned(),
+                        ),
+                        ..Outcome::default()
+                    }
+                }
+            },
+            Strategy::Semantic {
+                percentile,
+                embedder,
+            } => semantic::run(self, *percentile, embedder.as_ref())?,
+            Strategy::Smart => {
+                let decision = smart::decide(self.doc, self.sizer, self.settings);
+                let mut outcome = self.run(&decision.strategy)?;
+                let mut reasons = decision.reasons;
+                reasons.append(&mut outcome.reasons);
+                outcome.reasons = reasons;
+                outcome
+            }
+        })
+    }
+
+    fn by_heading(&mut self, level: u8) -> Outcome {
+        let regions = section_regions(self.doc, level);
+        self.regions(&regions);
+        let sections = regions.len();
+        let mut outcome = Outcome {
+            used: "by_heading",
+            reasons: vec![format!("{sections} section(s) at heading level <= {level}")],
+            ..Outcome::default()
+        };
+        if sections <= 1 {
+            outcome.fallback = Some(format!(
+                "no headings of level <= {level}: the whole document is one section, chunked by the recursive strategy"
+            ));
+        }
+        outcome
+    }
+
+    /// Chunks `regions` (in order) as units: each fits in a piece or is split.
+    pub fn regions(&mut self, regions: &[[usize; 2]]) {
+        for &region in regions {
+            for segment in self.segments(region) {
+                match segment {
+                    Segment::Text(range) => self.text_piece(range),
+                    Segment::Table(range) => self.table_pieces(range),
+                }
+            }
+        }
+    }
+
+    /// `region` cut around the tables in it, in order.
+    pub fn segments(&self, region: [usize; 2]) -> Vec<Segment> {
+        let [lo, hi] = region;
+        let mut out = Vec::new();
+        let mut at = lo;
+        let first = self.tables.partition_point(|t| t[1] <= lo);
+        for &[ts, te] in self.tables[first..].iter().take_while(|t| t[0] < hi) {
+            let (ts, te) = (ts.max(lo), te.min(hi));
+            if ts > at {
+                out.push(Segment::Text([at, ts]));
+            }
+            out.push(Segment::Table([ts.max(at), te]));
+            at = te;
+        }
+        if at < hi {
+            out.push(Segment::Text([at, hi]));
+        }
+        out
+    }
+
+    /// Text of `range`: one piece when it fits, else split by size with overlap.
+    pub fn text_piece(&mut self, range: [usize; 2]) {
+        let [s, e] = trim(self.text, range[0], range[1]);
+        if s >= e {
+            return;
+        }
+        if self.sizer.size(&self.text[s..e]) <= self.settings.size {
+            self.pieces.push(Piece {
+                span: [s, e],
+                table: false,
+                header: None,
+            });
+            return;
+        }
+        let spans = split_range(
+            self.text,
+            &mut self.breaks,
+            self.sizer,
+            [s, e],
+            self.settings.size,
+            self.settings.overlap,
+        );
+        self.pieces.extend(spans.into_iter().map(|span| Piece {
+            span,
+            table: false,
+            header: None,
+        }));
+    }
+
+    /// A table: one piece when it fits; else split between rows (lines), without overlap,
+    /// leaving room for the header rows that continuation pieces repeat in `embed_text`.
+    fn table_pieces(&mut self, range: [usize; 2]) {
+        let [s, e] = trim(self.text, range[0], range[1]);
+        if s >= e {
+            return;
+        }
+        let size = self.settings.size;
+        if self.sizer.size(&self.text[s..e]) <= size {
+            self.pieces.push(Piece {
+                span: [s, e],
+                table: true,
+                header: None,
+            });
+            return;
+        }
+        let header = table_header(self.text, [s, e]);
+        let header_size = header.map_or(0, |[hs, he]| self.sizer.size(&self.text[hs..he]));
+        // Repeat the header only when it takes at most half the budget: the rows after it are
+        // split with what the header leaves, the first part keeps the header itself.
+        let Some([_, header_end]) = header.filter(|_| header_size * 2 <= size) else {
+            let spans = split_range(self.text, &mut self.breaks, self.sizer, [s, e], size, 0);
+            self.pieces.extend(spans.into_iter().map(|span| Piece {
+                span,
+                table: true,
+                header: None,
+            }));
+            return;
+        };
+        let budget = size - header_size;
+        let spans = split_range(
+            self.text,
+            &mut self.breaks,
+            self.sizer,
+            [header_end, e],
+            budget,
+            0,
+        );
+        let parts = spans.len();
+        for (i, span) in spans.into_iter().enumerate() {
+            self.pieces.push(if i == 0 {
+                Piece {
+                    span: [s, span[1]],
+                    table: true,
+                    header: None,
+                }
+            } else {
+                Piece {
+                    span,
+                    table: true,
+                    header,
+                }
+            });
+        }
+        if parts == 0 {
+            // Nothing after the header rows (cannot happen: such a table fits).
+            self.pieces.push(Piece {
+                span: [s, header_end],
+                table: true,
+                header: None,
+            });
+        }
+    }
+}
+
+/// The header rows of the Markdown table at `span`: its first line, plus the delimiter row
+/// (`|---|:--|`) after it when there is one.
+fn table_header(text: &str, span: [usize; 2]) -> Option<[usize; 2]> {
+    let table = text.get(span[0]..span[1])?;
+    let first_end = table.find('\n')?;
+    let rest = &table[first_end + 1..];
+    let second_len = rest.find('\n').unwrap_or(rest.len());
+    let second = &rest[..second_len];
+    let is_delimiter = !second.trim().is_empty()
+        && second
+            .trim()
+            .chars()
+            .all(|c| matches!(c, '|' | '-' | ':' | ' ' | '\t'));
+    let end = if is_delimiter {
+        first_end + 1 + second_len
+    } else {
+        first_end
+    };
+    let [hs, he] = trim(text, span[0], span[0] + end);
+    (hs < he).then_some([hs, he])
+}
+
+/// Regions starting at each heading of level <= `level` (and one before the first).
+pub(super) fn section_regions(doc: &ParsedDocument, level: u8) -> Vec<[usize; 2]> {
+    let len = doc.markdown.len();
+    let mut bounds: Vec<usize> = doc
+        .elements
+        .iter()
+        .filter(|e| e.kind == ElementKind::Heading && e.level.is_some_and(|l| l <= level))
+        .map(|e| e.span[0].min(len))
+        .filter(|&at| at > 0 && doc.markdown.is_char_boundary(at))
+        .collect();
+    bounds.sort_unstable();
+    bounds.dedup();
+    regions_between(&bounds, len)
+}
+
+/// Regions starting where the page changes; `None` when no element has a page.
+pub(super) fn page_regions(doc: &ParsedDocument) -> Option<Vec<[usize; 2]>> {
+    let len = doc.markdown.len();
+    let mut elements: Vec<_> = doc.elements.iter().collect();
+    elements.sort_by_key(|e| e.span[0]);
+    if elements.iter().all(|e| e.page.is_none()) {
+        return None;
+    }
+    let mut bounds = Vec::new();
+    let mut current = None;
+    for e in elements {
+        let Some(page) = e.page else { continue };
+        if current.is_some_and(|c| c != page) {
+            let at = e.span[0].min(len);
+            if at > 0 && doc.markdown.is_char_boundary(at) {
+                bounds.push(at);
+            }
+        }
+        current = Some(page);
+    }
+    bounds.dedup();
+    Some(regions_between(&bounds, len))
+}
+
+fn regions_between(bounds: &[usize], len: usize) -> Vec<[usize; 2]> {
+    let mut regions = Vec::with_capacity(bounds.len() + 1);
+    let mut at = 0;
+    for &b in bounds {
+        if b > at {
+            regions.push([at, b]);
+            at = b;
+        }
+    }
+    regions.push([at, len]);
+    regions
+}

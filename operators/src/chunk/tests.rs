@@ -1,0 +1,463 @@
+//! Unit tests of the chunkers on small documents.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use super::*;
+use crate::embed::hash::HashEmbedder;
+use crate::model::{Chunk, Document, Element, ElementKind, Format, Metadata};
+use crate::parse::{ParseConfig, parse};
+
+pub(super) fn parsed(name: &str, text: &str) -> ParsedDocument {
+    let mut doc = Document::new(name.into(), name.into(), text.as_bytes().to_vec());
+    doc.metadata.insert("lang".into(), "en".into());
+    parse(&doc, &ParseConfig::default()).unwrap()
+}
+
+fn settings(size: usize, overlap: usize, unit: Unit) -> Settings {
+    Settings {
+        overlap,
+        unit,
+        ..Settings::chars(size)
+    }
+}
+
+fn chunker(strategy: Strategy, settings: Settings) -> Chunker {
+    let tokenizer =
+        (settings.unit == Unit::Tokens).then(|| Arc::new(sizer::tests::test_tokenizer()));
+    Chunker::new(strategy, settings, tokenizer, "fp").unwrap()
+}
+
+fn texts(set: &ChunkSet) -> Vec<&str> {
+    set.chunks.iter().map(|c| c.text.as_str()).collect()
+}
+
+#[test]
+fn problems() {
+    let config = |size, overlap| RecursiveConfig {
+        size,
+        overlap,
+        unit: Unit::Chars,
+        tokenizer: None,
+        min_size: 0,
+        tables: Tables::OwnChunk,
+        context_header: false,
+    };
+    assert!(config(10, 9).problems().is_empty());
+    assert_eq!(
+        config(200, 300).problems(),
+        vec![(
+            "overlap",
+            "overlap (300) must be smaller than size (200)".to_string()
+        )]
+    );
+    assert_eq!(config(0, 0).problems()[0].0, "size");
+    let tokens = Settings {
+        unit: Unit::Tokens,
+        ..Settings::chars(10)
+    };
+    assert_eq!(tokens.problems()[0].0, "unit");
+    let stray = Settings {
+        tokenizer: Some("t.json".into()),
+        min_size: 11,
+        ..Settings::chars(10)
+    };
+    let keys: Vec<&str> = stray.problems().iter().map(|p| p.0).collect();
+    assert_eq!(keys, vec!["min_size", "tokenizer"]);
+    assert!(matches!(
+        Chunker::new(Strategy::Recursive, tokens, None, "fp"),
+        Err(ChunkError::NoTokenizer)
+    ));
+    // Bad settings are clamped, never a panic or an endless loop.
+    let doc = parsed("a.txt", "some words here and there");
+    for s in [settings(0, 5, Unit::Chars), settings(3, 3, Unit::Words)] {
+        assert!(
+            !chunker(Strategy::Recursive, s)
+                .chunk(&doc)
+                .unwrap()
+                .chunks
+                .is_empty()
+        );
+    }
+}
+
+#[test]
+fn config_serde() {
+    let c: RecursiveConfig = serde_json::from_str(r#"{"size": 100}"#).unwrap();
+    assert_eq!(c.settings(), Settings::chars(100));
+    let c: RecursiveConfig = serde_json::from_str(
+        r#"{"size": 100, "overlap": 10, "unit": "tokens", "tokenizer": "t.json", "min_size": 5, "tables": "inline", "context_header": true}"#,
+    )
+    .unwrap();
+    assert_eq!(c.unit, Unit::Tokens);
+    assert_eq!(c.tables, Tables::Inline);
+    assert!(serde_json::from_str::<RecursiveConfig>(r#"{"size": 1, "olap": 1}"#).is_err());
+    assert!(serde_json::from_str::<RecursiveConfig>(r#"{}"#).is_err());
+    let schema = serde_json::to_value(schemars::schema_for!(RecursiveConfig)).unwrap();
+    assert_eq!(schema["properties"]["size"]["minimum"], 1);
+    let h: ByHeadingConfig = serde_json::from_str(r#"{"size": 100}"#).unwrap();
+    assert_eq!(h.level, 2);
+    let s: SemanticConfig = serde_json::from_str(r#"{"size": 100}"#).unwrap();
+    assert_eq!(s.breakpoint_percentile, 95.0);
+    assert_eq!(s.embedding, EmbeddingConfig::default());
+    let s: SemanticConfig =
+        serde_json::from_str(r#"{"size": 100, "embedding": {"provider": "hash", "dim": 32}}"#)
+            .unwrap();
+    assert!(matches!(s.embedding, EmbeddingConfig::Hash(ref h) if h.dim == 32));
+    assert!(serde_json::from_str::<SmartConfig>(r#"{"size": 1, "level": 2}"#).is_err());
+}
+
+#[test]
+fn chunks_carry_structure() {
+    let md = "# Guide\n\nIntro paragraph here.\n\n## Install\n\n- step one\n- step two\n\n```sh\ncargo build\n```\n\n## Use\n\nRun it.\n";
+    let doc = parsed("guide.md", md);
+    let set = chunker(Strategy::Recursive, settings(35, 0, Unit::Chars))
+        .chunk(&doc)
+        .unwrap();
+    assert_eq!(set.doc_id, "guide.md");
+    assert_eq!(set.title.as_deref(), Some("Guide"));
+    assert_eq!(set.hash, doc.hash);
+    assert_eq!(
+        texts(&set),
+        vec![
+            "# Guide\n\nIntro paragraph here.",
+            "## Install\n\n- step one\n- step two",
+            "```sh\ncargo build\n```",
+            "## Use\n\nRun it."
+        ]
+    );
+    let c = &set.chunks[1];
+    assert_eq!(c.ordinal, 1);
+    assert_eq!(c.section, vec!["Guide", "Install"]);
+    assert_eq!(c.kinds, vec![ElementKind::Heading, ElementKind::ListItem]);
+    assert_eq!(c.tokens, c.text.chars().count());
+    assert_eq!(c.pages, None);
+    assert_eq!(c.embed_text, None);
+    assert_eq!(c.metadata["lang"], "en");
+    assert_eq!(set.chunks[2].section, vec!["Guide", "Install"]);
+    assert_eq!(set.chunks[2].kinds, vec![ElementKind::Code]);
+    assert_eq!(set.chunks[0].section, vec!["Guide"]);
+    for c in &set.chunks {
+        assert_eq!(c.text, &md[c.span[0]..c.span[1]]);
+        assert_eq!(c.chunk_id, annotate::chunk_id("guide.md", "fp", c.span));
+    }
+    let debug = set.debug.as_ref().unwrap();
+    assert_eq!(debug["strategy"], "recursive");
+    assert_eq!(debug["chunks"], 4);
+    assert_eq!(debug["unit"], "chars");
+    assert_eq!(debug["sizes"]["max"], 33);
+    assert_eq!(debug["mid_sentence_ends"], 0);
+}
+
+#[test]
+fn word_unit_tokens() {
+    let doc = parsed("a.txt", "one two three four five");
+    let set = chunker(Strategy::Recursive, settings(2, 0, Unit::Words))
+        .chunk(&doc)
+        .unwrap();
+    let tokens: Vec<usize> = set.chunks.iter().map(|c| c.tokens).collect();
+    assert_eq!(tokens, vec![2, 2, 1]);
+    assert_eq!(set.debug.unwrap()["mid_sentence_ends"], 2);
+}
+
+#[test]
+fn token_unit() {
+    let text = "Tokenization is unbelievably interesting. ".repeat(20);
+    let doc = parsed("t.txt", &text);
+    let set = chunker(Strategy::Recursive, settings(16, 4, Unit::Tokens))
+        .chunk(&doc)
+        .unwrap();
+    let tokenizer = sizer::tests::test_tokenizer();
+    assert!(set.chunks.len() > 5);
+    for c in &set.chunks {
+        assert!(c.tokens <= 16, "{c:?}");
+        let direct = tokenizer.encode(c.text.as_str(), false).unwrap().len();
+        assert_eq!(c.tokens, direct, "{:?}", c.text);
+    }
+    for w in set.chunks.windows(2) {
+        assert!(w[1].span[0] < w[0].span[1], "overlap expected");
+    }
+    let load = RecursiveConfig {
+        size: 10,
+        overlap: 0,
+        unit: Unit::Tokens,
+        tokenizer: Some("tests/data/all-MiniLM-L6-v2.tokenizer.json".into()),
+        min_size: 0,
+        tables: Tables::OwnChunk,
+        context_header: false,
+    };
+    let base = Path::new(env!("CARGO_MANIFEST_DIR"));
+    assert!(load.chunker(base, "fp").is_ok());
+    let missing = RecursiveConfig {
+        tokenizer: Some("nope.json".into()),
+        ..load
+    };
+    assert!(matches!(
+        missing.chunker(base, "fp"),
+        Err(ChunkError::Tokenizer(m)) if m.contains("nope.json")
+    ));
+}
+
+#[test]
+fn fingerprint_changes_ids() {
+    let doc = parsed("a.txt", "hello world");
+    let make = |fp: &str| {
+        Chunker::new(Strategy::Recursive, Settings::chars(100), None, fp)
+            .unwrap()
+            .chunk(&doc)
+            .unwrap()
+    };
+    assert_ne!(make("a").chunks[0].chunk_id, make("b").chunks[0].chunk_id);
+    let empty = parsed("e.md", "");
+    let set = chunker(Strategy::Recursive, Settings::chars(10))
+        .chunk(&empty)
+        .unwrap();
+    assert!(set.chunks.is_empty());
+    assert_eq!(set.debug.unwrap()["chunks"], 0);
+}
+
+const TABLE_DOC: &str = "# Data\n\nSome intro text.\n\n| name | value |\n|------|-------|\n| a | 1 |\n| b | 2 |\n| c | 3 |\n| d | 4 |\n| e | 5 |\n\nAfter the table.\n";
+
+#[test]
+fn tables_own_chunk_and_split_with_header() {
+    let doc = parsed("t.md", TABLE_DOC);
+    let set = chunker(Strategy::Recursive, settings(200, 0, Unit::Chars))
+        .chunk(&doc)
+        .unwrap();
+    assert_eq!(
+        texts(&set),
+        vec![
+            "# Data\n\nSome intro text.",
+            &TABLE_DOC[TABLE_DOC.find("| name").unwrap()..TABLE_DOC.find("\n\nAfter").unwrap()],
+            "After the table."
+        ]
+    );
+    assert_eq!(set.chunks[1].kinds, vec![ElementKind::Table]);
+    assert_eq!(set.debug.as_ref().unwrap()["table_chunks"], 1);
+    // Inline: the table shares a chunk with its neighbours.
+    let inline = Settings {
+        tables: Tables::Inline,
+        ..settings(200, 0, Unit::Chars)
+    };
+    let set = chunker(Strategy::Recursive, inline).chunk(&doc).unwrap();
+    assert_eq!(set.chunks.len(), 1);
+    // Split: continuation parts repeat the header rows in embed_text only.
+    let set = chunker(Strategy::Recursive, settings(70, 0, Unit::Chars))
+        .chunk(&doc)
+        .unwrap();
+    let tables: Vec<&Chunk> = set
+        .chunks
+        .iter()
+        .filter(|c| c.kinds == [ElementKind::Table])
+        .collect();
+    assert!(tables.len() >= 2, "{:?}", texts(&set));
+    assert!(tables[0].text.starts_with("| name | value |\n|------|"));
+    assert_eq!(tables[0].embed_text, None);
+    for part in &tables[1..] {
+        let embed = part.embed_text.as_deref().unwrap();
+        assert_eq!(
+            embed,
+            format!("| name | value |\n|------|-------|\n{}", part.text)
+        );
+        assert!(embed.chars().count() <= 70, "{embed:?}");
+        assert!(part.text.starts_with("| "));
+    }
+    for c in &set.chunks {
+        assert_eq!(c.text, &TABLE_DOC[c.span[0]..c.span[1]]);
+        assert!(c.tokens <= 70);
+    }
+}
+
+#[test]
+fn context_header_goes_to_embed_text() {
+    let md = "# Guide\n\nIntro.\n\n## Install\n\nRun the installer.\n";
+    let doc = parsed("g.md", md);
+    let s = Settings {
+        context_header: true,
+        ..settings(40, 0, Unit::Chars)
+    };
+    let set = chunker(Strategy::ByHeading { level: 2 }, s)
+        .chunk(&doc)
+        .unwrap();
+    assert_eq!(
+        texts(&set),
+        vec!["# Guide\n\nIntro.", "## Install\n\nRun the installer."]
+    );
+    assert_eq!(
+        set.chunks[0].embed_text.as_deref(),
+        Some("Guide\n\n# Guide\n\nIntro.")
+    );
+    assert_eq!(
+        set.chunks[1].embed_text.as_deref(),
+        Some("Guide > Install\n\n## Install\n\nRun the installer.")
+    );
+    let json = serde_json::to_value(&set.chunks[0]).unwrap();
+    assert!(json.get("embed_text").is_some());
+    let plain = chunker(Strategy::Recursive, settings(20, 0, Unit::Chars))
+        .chunk(&doc)
+        .unwrap();
+    assert!(
+        serde_json::to_value(&plain.chunks[0])
+            .unwrap()
+            .get("embed_text")
+            .is_none()
+    );
+}
+
+const SECTIONS: &str = "# Manual\n\nOverview of the manual.\n\n## Setup\n\nInstall it. Configure it.\n\n### Details\n\nMore setup detail here.\n\n## Usage\n\nRun it daily.\n\n## Tiny\n\nOk.\n";
+
+#[test]
+fn by_heading_sections_fallback_and_merge() {
+    let doc = parsed("m.md", SECTIONS);
+    let set = chunker(
+        Strategy::ByHeading { level: 2 },
+        settings(200, 0, Unit::Chars),
+    )
+    .chunk(&doc)
+    .unwrap();
+    assert_eq!(
+        texts(&set),
+        vec![
+            "# Manual\n\nOverview of the manual.",
+            "## Setup\n\nInstall it. Configure it.\n\n### Details\n\nMore setup detail here.",
+            "## Usage\n\nRun it daily.",
+            "## Tiny\n\nOk."
+        ]
+    );
+    assert_eq!(set.chunks[1].section, vec!["Manual", "Setup"]);
+    let debug = set.debug.as_ref().unwrap();
+    assert_eq!(debug["strategy"], "by_heading");
+    assert_eq!(debug["used"], "by_heading");
+    // Level 3 splits Setup; an oversized section falls back to recursive.
+    let set = chunker(
+        Strategy::ByHeading { level: 3 },
+        settings(30, 0, Unit::Chars),
+    )
+    .chunk(&doc)
+    .unwrap();
+    assert!(texts(&set).contains(&"### Details"), "{:?}", texts(&set));
+    assert!(set.chunks.iter().all(|c| c.tokens <= 30));
+    // Tiny sections merge with neighbours up to min_size, within size.
+    let merging = Settings {
+        min_size: 30,
+        ..settings(60, 0, Unit::Chars)
+    };
+    let set = chunker(Strategy::ByHeading { level: 2 }, merging)
+        .chunk(&doc)
+        .unwrap();
+    assert!(
+        texts(&set).contains(&"## Usage\n\nRun it daily.\n\n## Tiny\n\nOk."),
+        "{:?}",
+        texts(&set)
+    );
+    // No headings at all: one section, chunked recursively, said so.
+    let flat = parsed("f.txt", "just some text. more text here.");
+    let set = chunker(
+        Strategy::ByHeading { level: 2 },
+        settings(16, 0, Unit::Chars),
+    )
+    .chunk(&flat)
+    .unwrap();
+    assert_eq!(set.chunks.len(), 2);
+    assert!(set.debug.unwrap()["fallback"].is_string());
+}
+
+/// A document with pages, as a PDF parser would produce it.
+fn paged(pages: &[&str]) -> ParsedDocument {
+    let mut markdown = String::new();
+    let mut elements = Vec::new();
+    for (i, page) in pages.iter().enumerate() {
+        for para in page.split("\n\n") {
+            let start = markdown.len();
+            markdown.push_str(para);
+            let mut e = Element::new(ElementKind::Paragraph, para, [start, markdown.len()]);
+            e.page = Some(i as u32 + 1);
+            elements.push(e);
+            markdown.push_str("\n\n");
+        }
+    }
+    ParsedDocument {
+        doc_id: "p.pdf".into(),
+        source: "p.pdf".into(),
+        format: Format::Pdf,
+        title: Some("Paged".into()),
+        markdown,
+        elements,
+        metadata: Metadata::new(),
+        hash: "h".into(),
+        debug: Default::default(),
+    }
+}
+
+#[test]
+fn by_page_pages_and_fallback() {
+    let doc = paged(&[
+        "Page one text.\n\nMore on one.",
+        "Page two text.",
+        "Page three is long and has many words in it to split.",
+    ]);
+    let set = chunker(Strategy::ByPage, settings(30, 0, Unit::Chars))
+        .chunk(&doc)
+        .unwrap();
+    assert_eq!(texts(&set)[0], "Page one text.\n\nMore on one.");
+    assert_eq!(set.chunks[0].pages, Some([1, 1]));
+    assert_eq!(texts(&set)[1], "Page two text.");
+    assert_eq!(set.chunks[1].pages, Some([2, 2]));
+    assert!(set.chunks.len() > 3);
+    assert!(set.chunks[2..].iter().all(|c| c.pages == Some([3, 3])));
+    assert_eq!(set.debug.as_ref().unwrap()["used"], "by_page");
+    let flat = parsed("f.md", "# T\n\nNo pages here.");
+    let set = chunker(Strategy::ByPage, settings(100, 0, Unit::Chars))
+        .chunk(&flat)
+        .unwrap();
+    let debug = set.debug.unwrap();
+    assert_eq!(debug["used"], "recursive");
+    assert!(debug["fallback"].as_str().unwrap().contains("no pages"));
+}
+
+#[test]
+fn semantic_splits_at_topic_shifts() {
+    let md = "Rust ownership rules govern memory. Ownership rules move values. Borrowing rules check ownership.\n\
+              Tomato soup needs basil. Basil and tomato soup simmer slowly. Soup with basil is tasty.\n";
+    let doc = parsed("s.txt", md);
+    let strategy = Strategy::Semantic {
+        percentile: 80.0,
+        embedder: Arc::new(HashEmbedder::new(256)),
+    };
+    let set = chunker(strategy.clone(), settings(500, 0, Unit::Chars))
+        .chunk(&doc)
+        .unwrap();
+    assert_eq!(set.chunks.len(), 2, "{:?}", texts(&set));
+    assert!(
+        set.chunks[0]
+            .text
+            .ends_with("Borrowing rules check ownership.")
+    );
+    let debug = set.debug.as_ref().unwrap();
+    assert_eq!(debug["strategy"], "semantic");
+    assert_eq!(debug["sentences"], 6);
+    assert_eq!(debug["embedder"], "hash:v1:dim=256");
+    // Size stays a maximum.
+    let set = chunker(strategy, settings(40, 0, Unit::Chars))
+        .chunk(&doc)
+        .unwrap();
+    assert!(set.chunks.iter().all(|c| c.tokens <= 40));
+}
+
+#[test]
+fn smart_picks_per_document() {
+    let s = settings(60, 0, Unit::Chars);
+    let pick = |doc: &ParsedDocument| {
+        let set = chunker(Strategy::Smart, s.clone()).chunk(doc).unwrap();
+        let debug = set.debug.unwrap();
+        assert_eq!(debug["strategy"], "smart");
+        assert!(!debug["reasons"].as_array().unwrap().is_empty());
+        debug["used"].as_str().unwrap().to_owned()
+    };
+    assert_eq!(pick(&parsed("m.md", SECTIONS)), "by_heading");
+    assert_eq!(pick(&parsed("s.md", "# Short\n\nFits.")), "recursive");
+    let long_flat = "Plain words without any structure at all. ".repeat(10);
+    assert_eq!(pick(&parsed("f.txt", &long_flat)), "recursive");
+    let page = "Words on a page that go on for a while. ";
+    assert_eq!(pick(&paged(&[page, page, page, page])), "by_page");
+}
