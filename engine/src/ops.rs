@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use operators::chunk::{RecursiveConfig, chunk_recursive};
+use operators::embed::Embed;
 use operators::parse::{ParseConfig, parse};
 use operators::sink::JsonlSink;
 use operators::source::{DocumentSource, FileSource, JsonlSource, SourceEvent};
@@ -65,6 +66,9 @@ fn operator(config: &OperatorConfig, base: &Path, fingerprint: &str) -> anyhow::
             config: config.clone(),
             fingerprint: fingerprint.to_owned(),
         })),
+        OperatorConfig::Embed(config) => {
+            Operator::Transform(Arc::new(EmbedOp(Embed::new(config, base)?)))
+        }
         OperatorConfig::SinkJsonl(config) => {
             Operator::Sink(Box::new(Jsonl(JsonlSink::create(config, base)?)))
         }
@@ -127,7 +131,20 @@ impl TransformOp for ChunkRecursive {
     }
 }
 
-/// `sink.jsonl`: documents and parsed documents as one line each, chunks one line per chunk.
+/// `embed`.
+struct EmbedOp(Embed);
+
+impl TransformOp for EmbedOp {
+    fn apply(&self, item: &Item) -> anyhow::Result<Option<Item>> {
+        let Item::Chunks(set) = item else {
+            bail!("embed takes chunks, got {}", item.item_type());
+        };
+        Ok(Some(Item::Embedded(Arc::new(self.0.embed_set(set)?))))
+    }
+}
+
+/// `sink.jsonl`: documents and parsed documents as one line each, chunks one line per chunk
+/// (embedded chunks with their `vector`).
 struct Jsonl(JsonlSink);
 
 impl SinkOp for Jsonl {
@@ -136,6 +153,11 @@ impl SinkOp for Jsonl {
             Item::Document(doc) => self.0.write(doc.as_ref())?,
             Item::Parsed(doc) => self.0.write(doc.as_ref())?,
             Item::Chunks(set) => {
+                for chunk in &set.chunks {
+                    self.0.write(chunk)?;
+                }
+            }
+            Item::Embedded(set) => {
                 for chunk in &set.chunks {
                     self.0.write(chunk)?;
                 }

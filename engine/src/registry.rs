@@ -5,7 +5,10 @@
 
 use std::fmt;
 
+use std::path::Path;
+
 use operators::chunk::RecursiveConfig;
+use operators::embed::EmbedConfig;
 use operators::parse::ParseConfig;
 use operators::sink::JsonlSinkConfig;
 use operators::source::{FilesConfig, JsonlConfig};
@@ -21,6 +24,8 @@ pub enum ItemType {
     Parsed,
     /// The chunks of one document.
     Chunks,
+    /// The chunks of one document with a vector each.
+    Embedded,
 }
 
 impl fmt::Display for ItemType {
@@ -29,6 +34,7 @@ impl fmt::Display for ItemType {
             ItemType::Document => "Document",
             ItemType::Parsed => "Parsed",
             ItemType::Chunks => "Chunks",
+            ItemType::Embedded => "Embedded",
         })
     }
 }
@@ -134,6 +140,15 @@ pub const OPERATORS: &[OperatorInfo] = &[
         version: 1,
     },
     OperatorInfo {
+        name: "embed",
+        summary: "a vector per chunk from a local ONNX model or an OpenAI-compatible endpoint",
+        accepts: Accepts::One(ItemType::Chunks),
+        emits: Some(ItemType::Embedded),
+        parallel: true,
+        schema: schema_of::<EmbedConfig>,
+        version: 1,
+    },
+    OperatorInfo {
         name: "sink.jsonl",
         summary: "write every item as one JSON line",
         accepts: Accepts::Any,
@@ -165,6 +180,9 @@ pub enum OperatorConfig {
     /// `chunk.recursive`
     #[serde(rename = "chunk.recursive")]
     ChunkRecursive(RecursiveConfig),
+    /// `embed`
+    #[serde(rename = "embed")]
+    Embed(EmbedConfig),
     /// `sink.jsonl`
     #[serde(rename = "sink.jsonl")]
     SinkJsonl(JsonlSinkConfig),
@@ -178,6 +196,7 @@ impl OperatorConfig {
             OperatorConfig::SourceJsonl(_) => "source.jsonl",
             OperatorConfig::Parse(_) => "parse",
             OperatorConfig::ChunkRecursive(_) => "chunk.recursive",
+            OperatorConfig::Embed(_) => "embed",
             OperatorConfig::SinkJsonl(_) => "sink.jsonl",
         };
         lookup(name).expect("every operator config has a registry entry")
@@ -190,7 +209,17 @@ impl OperatorConfig {
             OperatorConfig::ChunkRecursive(config) => config.problems(),
             OperatorConfig::SourceJsonl(_)
             | OperatorConfig::Parse(_)
+            | OperatorConfig::Embed(_)
             | OperatorConfig::SinkJsonl(_) => Vec::new(),
+        }
+    }
+
+    /// Problems with what the settings point at (models, libraries) once paths are resolved
+    /// against `base`, the pipeline's folder, as (key, message) pairs.
+    pub fn resource_problems(&self, base: &Path) -> Vec<(&'static str, String)> {
+        match self {
+            OperatorConfig::Embed(config) => config.problems(base),
+            _ => Vec::new(),
         }
     }
 
@@ -215,6 +244,7 @@ mod tests {
             serde_json::json!({"op": "source.jsonl", "path": "x"}),
             serde_json::json!({"op": "parse"}),
             serde_json::json!({"op": "chunk.recursive", "size": 10}),
+            serde_json::json!({"op": "embed", "provider": "onnx", "model": "m"}),
             serde_json::json!({"op": "sink.jsonl", "path": "x"}),
         ];
         assert_eq!(samples.len(), OPERATORS.len());

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use operators::model::{ChunkSet, Document, ParsedDocument};
+use operators::model::{ChunkSet, Document, EmbeddedSet, ParsedDocument};
 
 use crate::registry::ItemType;
 
@@ -15,6 +15,8 @@ pub enum Item {
     Parsed(Arc<ParsedDocument>),
     /// The chunks of one document.
     Chunks(Arc<ChunkSet>),
+    /// The chunks of one document with their vectors.
+    Embedded(Arc<EmbeddedSet>),
 }
 
 impl Item {
@@ -24,6 +26,7 @@ impl Item {
             Item::Document(doc) => &doc.doc_id,
             Item::Parsed(doc) => &doc.doc_id,
             Item::Chunks(set) => &set.doc_id,
+            Item::Embedded(set) => &set.doc_id,
         }
     }
 
@@ -33,6 +36,7 @@ impl Item {
             Item::Document(_) => ItemType::Document,
             Item::Parsed(_) => ItemType::Parsed,
             Item::Chunks(_) => ItemType::Chunks,
+            Item::Embedded(_) => ItemType::Embedded,
         }
     }
 }
