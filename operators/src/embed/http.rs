@@ -185,6 +185,9 @@ struct ReplyItem {
     index: Option<usize>,
 }
 
+/// The vectors of one batch and what they cost, or why there are none.
+type BatchResult = Result<(Vec<Vec<f32>>, BatchDebug), EmbedError>;
+
 /// Why one attempt failed, and whether another may succeed.
 enum Attempt {
     Retry { why: String, wait: Option<Duration> },
@@ -385,7 +388,7 @@ impl HttpEmbedder {
     fn embed_prefixed(&self, texts: &[&str], prefix: &str) -> Result<Embeddings, EmbedError> {
         let texts: Vec<String> = texts.iter().map(|text| format!("{prefix}{text}")).collect();
         let batches: Vec<&[String]> = texts.chunks(self.batch_size).collect();
-        let results: Vec<Mutex<Option<Result<(Vec<Vec<f32>>, BatchDebug), EmbedError>>>> =
+        let results: Vec<Mutex<Option<BatchResult>>> =
             batches.iter().map(|_| Mutex::new(None)).collect();
         let next = AtomicUsize::new(0);
         let failed = std::sync::atomic::AtomicBool::new(false);
