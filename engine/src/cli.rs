@@ -7,6 +7,8 @@ use std::sync::atomic::Ordering;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+use operators::index::{Fusion, Mode};
+
 use crate::progress::Progress;
 use crate::run::Status;
 use crate::spec::diagnostic::Report;
@@ -89,6 +91,63 @@ enum Command {
         /// Print the result as JSON.
         #[arg(long)]
         json: bool,
+    },
+    /// Search the index a pipeline's `index.hybrid` step built.
+    Query {
+        /// The pipeline file.
+        pipeline: PathBuf,
+        /// The index step to search.
+        #[arg(long)]
+        index: String,
+        /// How to rank: BM25, vector similarity, or both fused.
+        #[arg(long, value_enum, default_value_t = QueryMode::Hybrid)]
+        mode: QueryMode,
+        /// Hits to return.
+        #[arg(short, long, default_value_t = 10)]
+        k: usize,
+        /// Only hits whose field or metadata `key` equals `value` (repeatable).
+        #[arg(long = "filter", value_name = "KEY=VALUE")]
+        filters: Vec<String>,
+        /// Reciprocal-rank fusion constant.
+        #[arg(long, default_value_t = 60.0)]
+        rrf_k: f32,
+        /// Fuse by `alpha * vector + (1 - alpha) * bm25` (normalised scores) instead of RRF.
+        #[arg(long)]
+        alpha: Option<f32>,
+        /// Print the hits as JSON.
+        #[arg(long)]
+        json: bool,
+        /// The query.
+        text: String,
+    },
+    /// Evaluate every index step (branch) on the same queries, side by side.
+    Compare {
+        /// The pipeline file.
+        pipeline: PathBuf,
+        /// Queries, one JSON object per line with `_id` and `text`.
+        #[arg(long)]
+        queries: PathBuf,
+        /// Relevance judgments (BEIR TSV: query-id, corpus-id, score).
+        #[arg(long)]
+        qrels: Option<PathBuf>,
+        /// Depth of the side-by-side lists and overlaps without judgments.
+        #[arg(long, default_value_t = 10)]
+        k: usize,
+        /// Modes to evaluate.
+        #[arg(long, value_enum, value_delimiter = ',', default_values_t = [QueryMode::Hybrid, QueryMode::Bm25, QueryMode::Vector])]
+        modes: Vec<QueryMode>,
+        /// Index steps to compare (default: all).
+        #[arg(long, value_delimiter = ',')]
+        index: Option<Vec<String>>,
+        /// Trials of the randomisation test.
+        #[arg(long, default_value_t = 10_000)]
+        trials: usize,
+        /// Print everything as one JSON object.
+        #[arg(long)]
+        json: bool,
+        /// Also write a self-contained HTML report here.
+        #[arg(long)]
+        html: Option<PathBuf>,
     },
     /// Parse one file and print the result (exit 1 with the error on stderr when it cannot be parsed).
     Parse {
@@ -198,6 +257,39 @@ pub fn main() -> i32 {
             keep_runs,
             json,
         } => gc(&pipeline, keep_runs, json),
+        Command::Query {
+            pipeline,
+            index,
+            mode,
+            k,
+            filters,
+            rrf_k,
+            alpha,
+            json,
+            text,
+        } => query(
+            &pipeline,
+            &index,
+            mode,
+            k,
+            &filters,
+            fusion(rrf_k, alpha),
+            json,
+            &text,
+        ),
+        Command::Compare {
+            pipeline,
+            queries,
+            qrels,
+            k,
+            modes,
+            index,
+            trials,
+            json,
+            html,
+        } => compare(
+            &pipeline, queries, qrels, k, modes, index, trials, json, html,
+        ),
         Command::Parse {
             file,
             format,
@@ -657,6 +749,200 @@ fn print_document_report(report: &serde_json::Value) {
                 "{}",
                 serde_json::to_string_pretty(output).unwrap_or_default()
             ),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+enum QueryMode {
+    Hybrid,
+    Bm25,
+    Vector,
+}
+
+impl From<QueryMode> for Mode {
+    fn from(mode: QueryMode) -> Mode {
+        match mode {
+            QueryMode::Hybrid => Mode::Hybrid,
+            QueryMode::Bm25 => Mode::Bm25,
+            QueryMode::Vector => Mode::Vector,
+        }
+    }
+}
+
+fn fusion(rrf_k: f32, alpha: Option<f32>) -> Fusion {
+    match alpha {
+        Some(alpha) => Fusion::Weighted {
+            alpha: alpha.clamp(0.0, 1.0),
+        },
+        None => Fusion::Rrf { k: rrf_k },
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn query(
+    path: &Path,
+    index: &str,
+    mode: QueryMode,
+    k: usize,
+    filters: &[String],
+    fusion: Fusion,
+    json: bool,
+    text: &str,
+) -> i32 {
+    let (pipeline, _) = match load_or_report(path, json) {
+        Ok(loaded) => loaded,
+        Err(code) => return code,
+    };
+    let result = crate::query::parse_filters(filters).and_then(|filters| {
+        let mut searcher = crate::query::Searcher::open(&pipeline, index)?;
+        searcher.search(text, None, mode.into(), k, &filters, fusion)
+    });
+    let hits = match result {
+        Ok(hits) => hits,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            return 1;
+        }
+    };
+    if json {
+        println!("{}", serde_json::json!({ "hits": hits }));
+        return 0;
+    }
+    if hits.is_empty() {
+        println!("no hits");
+    }
+    for hit in &hits {
+        let section = if hit.stored.section.is_empty() {
+            String::new()
+        } else {
+            format!(" § {}", hit.stored.section.join(" > "))
+        };
+        let page = hit
+            .stored
+            .page
+            .map(|p| format!(" p.{p}"))
+            .unwrap_or_default();
+        println!(
+            "{:>2}. {:.4}  {}{section}{page}",
+            hit.rank, hit.score, hit.stored.doc_id
+        );
+        let preview: String = hit
+            .stored
+            .text
+            .chars()
+            .take(240)
+            .collect::<String>()
+            .replace('\n', " ");
+        println!(
+            "    {preview}{}",
+            if hit.stored.text.chars().count() > 240 {
+                "…"
+            } else {
+                ""
+            }
+        );
+    }
+    0
+}
+
+#[allow(clippy::too_many_arguments)]
+fn compare(
+    path: &Path,
+    queries: PathBuf,
+    qrels: Option<PathBuf>,
+    k: usize,
+    modes: Vec<QueryMode>,
+    indexes: Option<Vec<String>>,
+    trials: usize,
+    json: bool,
+    html: Option<PathBuf>,
+) -> i32 {
+    let (pipeline, _) = match load_or_report(path, json) {
+        Ok(loaded) => loaded,
+        Err(code) => return code,
+    };
+    let options = crate::compare::CompareOptions {
+        queries,
+        qrels,
+        k,
+        modes: modes.into_iter().map(Mode::from).collect(),
+        indexes,
+        trials,
+    };
+    let report = match crate::compare::compare(&pipeline, &options) {
+        Ok(report) => report,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            return 1;
+        }
+    };
+    if let Some(html) = html {
+        let title = format!("engine compare: {}", pipeline.name);
+        if let Err(err) = std::fs::write(&html, crate::report::render(&report, &title)) {
+            eprintln!("error: cannot write {}: {err}", html.display());
+            return 1;
+        }
+    }
+    if json {
+        println!("{report}");
+        return 0;
+    }
+    print_comparison(&report);
+    0
+}
+
+fn print_comparison(report: &serde_json::Value) {
+    println!("{} queries", report["queries"]);
+    let mut header = false;
+    for (branch, modes) in report["branches"].as_object().into_iter().flatten() {
+        for (mode, metrics) in modes.as_object().into_iter().flatten() {
+            let Some(metrics) = metrics.as_object() else {
+                continue;
+            };
+            if !header {
+                print!("{:<28}", "branch · mode");
+                for metric in metrics.keys() {
+                    print!(" {metric:>10}");
+                }
+                println!();
+                header = true;
+            }
+            print!("{:<28}", format!("{branch} · {mode}"));
+            for value in metrics.values() {
+                match value.as_f64() {
+                    Some(number) if value.is_f64() => print!(" {number:>10.4}"),
+                    _ => print!(" {value:>10}"),
+                }
+            }
+            println!();
+        }
+    }
+    for pair in report["pairs"].as_array().into_iter().flatten() {
+        let name = |side: &str| {
+            format!(
+                "{} · {}",
+                text(&pair[side]["index"]),
+                text(&pair[side]["mode"])
+            )
+        };
+        if let Some(overlap) = pair["mean_overlap"].as_f64() {
+            println!(
+                "{} vs {}: mean top-k overlap {overlap:.3}",
+                name("a"),
+                name("b")
+            );
+        } else if let Some(ndcg) = pair["metrics"].get("ndcg@10") {
+            println!(
+                "{} → {}: nDCG@10 {:+.4} (p = {:.4}; wins {}, losses {}, ties {})",
+                name("a"),
+                name("b"),
+                ndcg["mean_difference"].as_f64().unwrap_or(0.0),
+                ndcg["p_value"].as_f64().unwrap_or(1.0),
+                ndcg["wins"],
+                ndcg["losses"],
+                ndcg["ties"]
+            );
         }
     }
 }

@@ -88,6 +88,27 @@ pub fn describe(item: &Item, full: bool) -> Value {
                 .collect();
             json!({ "type": "Chunks", "count": set.chunks.len(), "sizes": distribution(sizes), "chunks": chunks })
         }
+        Item::Embedded(set) => {
+            let chunks: Vec<Value> = set
+                .chunks
+                .iter()
+                .map(|embedded| {
+                    let norm = embedded.vector.iter().map(|x| x * x).sum::<f32>().sqrt();
+                    let head: Vec<f32> = embedded
+                        .vector
+                        .iter()
+                        .take(if full { usize::MAX } else { 4 })
+                        .copied()
+                        .collect();
+                    json!({
+                        "ordinal": embedded.chunk.ordinal, "chunk_id": embedded.chunk.chunk_id,
+                        "dimensions": embedded.vector.len(), "norm": norm, "vector": head,
+                        "text": preview(&embedded.chunk.text, full),
+                    })
+                })
+                .collect();
+            json!({ "type": "Embedded", "model": set.model, "dimensions": set.dimensions, "count": set.chunks.len(), "debug": set.debug, "chunks": chunks })
+        }
     }
 }
 
@@ -101,7 +122,10 @@ fn debug_summary(item: &Item) -> Value {
         }),
         Item::Chunks(set) => {
             let sizes = set.chunks.iter().map(|chunk| chunk.tokens as f64).collect();
-            json!({ "chunks": set.chunks.len(), "sizes": distribution(sizes) })
+            json!({ "chunks": set.chunks.len(), "sizes": distribution(sizes), "debug": set.debug })
+        }
+        Item::Embedded(set) => {
+            json!({ "chunks": set.chunks.len(), "dimensions": set.dimensions, "debug": set.debug })
         }
     }
 }
@@ -177,6 +201,7 @@ pub fn one_output(store: &Store, run: &Value, step: &str, doc_id: &str) -> anyho
     let output = match output_of(store, record) {
         Some(Item::Parsed(doc)) => serde_json::to_value(doc.as_ref())?,
         Some(Item::Chunks(set)) => serde_json::to_value(set.as_ref())?,
+        Some(Item::Embedded(set)) => serde_json::to_value(set.as_ref())?,
         Some(Item::Document(doc)) => serde_json::to_value(doc.as_ref())?,
         None => Value::Null,
     };

@@ -3,11 +3,13 @@
 
 pub mod checkpoint;
 pub mod cli;
+pub mod compare;
 pub mod gc;
 pub mod inspect;
 pub mod ops;
 pub mod plan;
 pub mod progress;
+pub mod query;
 pub mod registry;
 pub mod report;
 pub mod run;

@@ -6,6 +6,9 @@ use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use operators::chunk::Chunker;
+use operators::embed::Embed;
+use operators::index::{Entry, IndexConfig, IndexUpdate, StoredHit};
+use operators::model::EmbeddedSet;
 use operators::parse::{ParseConfig, parse};
 use operators::sink::JsonlSink;
 use operators::source::{DocumentSource, FileSource, JsonlSource, SourceEvent};
@@ -34,7 +37,8 @@ pub fn build_nodes(pipeline: &Pipeline, plan: &Plan) -> anyhow::Result<Vec<Node>
         .iter()
         .map(|planned| {
             let step = &pipeline.steps[planned.index];
-            let operator = operator(&step.config, &pipeline.base, &planned.fingerprint)
+            let index = crate::query::index_dir(pipeline, &step.name);
+            let operator = operator(&step.config, &pipeline.base, &planned.fingerprint, index)
                 .with_context(|| format!("step `{}` cannot start", step.name))?;
             Ok(Node {
                 name: step.name.clone(),
@@ -53,7 +57,13 @@ pub fn build_nodes(pipeline: &Pipeline, plan: &Plan) -> anyhow::Result<Vec<Node>
         .collect()
 }
 
-fn operator(config: &OperatorConfig, base: &Path, fingerprint: &str) -> anyhow::Result<Operator> {
+/// The runtime operator of one step; `index` is where an index step keeps its index.
+fn operator(
+    config: &OperatorConfig,
+    base: &Path,
+    fingerprint: &str,
+    index: std::path::PathBuf,
+) -> anyhow::Result<Operator> {
     Ok(match config {
         OperatorConfig::SourceFiles(config) => {
             Operator::Source(Box::new(Source(FileSource::new(config, base)?)))
@@ -67,9 +77,17 @@ fn operator(config: &OperatorConfig, base: &Path, fingerprint: &str) -> anyhow::
         OperatorConfig::ChunkByPage(config) => chunking(config.chunker(base, fingerprint)?),
         OperatorConfig::ChunkSemantic(config) => chunking(config.chunker(base, fingerprint)?),
         OperatorConfig::ChunkSmart(config) => chunking(config.chunker(base, fingerprint)?),
+        OperatorConfig::Embed(config) => {
+            Operator::Transform(Arc::new(EmbedOp(Embed::new(config, base)?)))
+        }
         OperatorConfig::SinkJsonl(config) => {
             Operator::Sink(Box::new(Jsonl(JsonlSink::create(config, base)?)))
         }
+        OperatorConfig::IndexHybrid(config) => Operator::Sink(Box::new(HybridIndexSink {
+            dir: index,
+            config: config.clone(),
+            update: None,
+        })),
     })
 }
 
@@ -127,7 +145,20 @@ impl TransformOp for Chunking {
     }
 }
 
-/// `sink.jsonl`: documents and parsed documents as one line each, chunks one line per chunk.
+/// `embed`.
+struct EmbedOp(Embed);
+
+impl TransformOp for EmbedOp {
+    fn apply(&self, item: &Item) -> anyhow::Result<Option<Item>> {
+        let Item::Chunks(set) = item else {
+            bail!("embed takes chunks, got {}", item.item_type());
+        };
+        Ok(Some(Item::Embedded(Arc::new(self.0.embed_set(set)?))))
+    }
+}
+
+/// `sink.jsonl`: documents and parsed documents as one line each, chunks one line per chunk
+/// (embedded chunks with their `vector`).
 struct Jsonl(JsonlSink);
 
 impl SinkOp for Jsonl {
@@ -140,12 +171,91 @@ impl SinkOp for Jsonl {
                     self.0.write(chunk)?;
                 }
             }
+            Item::Embedded(set) => {
+                for chunk in &set.chunks {
+                    self.0.write(chunk)?;
+                }
+            }
         }
         Ok(())
     }
 
     fn finish(self: Box<Self>) -> anyhow::Result<()> {
         self.0.finish()?;
+        Ok(())
+    }
+}
+
+/// `index.hybrid`: each document's embedded chunks upserted by content; when the run completes,
+/// documents no longer offered are removed and the new index generation is switched in.
+struct HybridIndexSink {
+    dir: std::path::PathBuf,
+    config: IndexConfig,
+    update: Option<IndexUpdate>,
+}
+
+impl HybridIndexSink {
+    fn update(&mut self, model: Option<&str>) -> anyhow::Result<&mut IndexUpdate> {
+        if self.update.is_none() {
+            self.update = Some(IndexUpdate::begin(&self.dir, &self.config, model)?);
+        }
+        Ok(self.update.as_mut().expect("begun above"))
+    }
+}
+
+/// What identifies an embedded document's content: its source hash, the model and every chunk id
+/// (which covers the chunker's settings and the spans).
+fn content_key(set: &EmbeddedSet) -> String {
+    let mut hasher = blake3::Hasher::new();
+    hasher.update(set.hash.as_bytes());
+    hasher.update(b"\0");
+    hasher.update(set.model.as_bytes());
+    for chunk in &set.chunks {
+        hasher.update(b"\0");
+        hasher.update(chunk.chunk.chunk_id.as_bytes());
+    }
+    hasher.finalize().to_hex().to_string()
+}
+
+impl SinkOp for HybridIndexSink {
+    fn write(&mut self, item: &Item) -> anyhow::Result<()> {
+        let Item::Embedded(set) = item else {
+            bail!(
+                "index.hybrid takes embedded chunks, got {}",
+                item.item_type()
+            );
+        };
+        let entries: Vec<Entry> = set
+            .chunks
+            .iter()
+            .map(|embedded| {
+                let chunk = &embedded.chunk;
+                Entry {
+                    hit: StoredHit {
+                        chunk_id: chunk.chunk_id.clone(),
+                        doc_id: chunk.doc_id.clone(),
+                        source: set.source.clone(),
+                        title: set.title.clone(),
+                        section: chunk.section.clone(),
+                        page: chunk.pages.map(|pages| pages[0]),
+                        text: chunk.text.clone(),
+                    },
+                    metadata: chunk.metadata.clone(),
+                    vector: embedded.vector.clone(),
+                }
+            })
+            .collect();
+        let key = content_key(set);
+        self.update(Some(&set.model))?
+            .upsert(&set.doc_id, &key, &entries)?;
+        Ok(())
+    }
+
+    fn finish(mut self: Box<Self>) -> anyhow::Result<()> {
+        self.update(None)?;
+        if let Some(update) = self.update.take() {
+            update.finish()?;
+        }
         Ok(())
     }
 }

@@ -5,9 +5,13 @@
 
 use std::fmt;
 
+use std::path::Path;
+
 use operators::chunk::{
     ByHeadingConfig, ByPageConfig, RecursiveConfig, SemanticConfig, SmartConfig,
 };
+use operators::embed::EmbedConfig;
+use operators::index::IndexConfig;
 use operators::parse::ParseConfig;
 use operators::sink::JsonlSinkConfig;
 use operators::source::{FilesConfig, JsonlConfig};
@@ -23,6 +27,8 @@ pub enum ItemType {
     Parsed,
     /// The chunks of one document.
     Chunks,
+    /// The chunks of one document with a vector each.
+    Embedded,
 }
 
 impl fmt::Display for ItemType {
@@ -31,6 +37,7 @@ impl fmt::Display for ItemType {
             ItemType::Document => "Document",
             ItemType::Parsed => "Parsed",
             ItemType::Chunks => "Chunks",
+            ItemType::Embedded => "Embedded",
         })
     }
 }
@@ -172,12 +179,30 @@ pub const OPERATORS: &[OperatorInfo] = &[
         version: 1,
     },
     OperatorInfo {
+        name: "embed",
+        summary: "a vector per chunk from a local ONNX model or an OpenAI-compatible endpoint",
+        accepts: Accepts::One(ItemType::Chunks),
+        emits: Some(ItemType::Embedded),
+        parallel: true,
+        schema: schema_of::<EmbedConfig>,
+        version: 1,
+    },
+    OperatorInfo {
         name: "sink.jsonl",
         summary: "write every item as one JSON line",
         accepts: Accepts::Any,
         emits: None,
         parallel: false,
         schema: schema_of::<JsonlSinkConfig>,
+        version: 1,
+    },
+    OperatorInfo {
+        name: "index.hybrid",
+        summary: "a Tantivy BM25 index plus an HNSW vector graph of the chunks, queried by `engine query`",
+        accepts: Accepts::One(ItemType::Embedded),
+        emits: None,
+        parallel: false,
+        schema: schema_of::<IndexConfig>,
         version: 1,
     },
 ];
@@ -215,9 +240,15 @@ pub enum OperatorConfig {
     /// `chunk.smart`
     #[serde(rename = "chunk.smart")]
     ChunkSmart(SmartConfig),
+    /// `embed`
+    #[serde(rename = "embed")]
+    Embed(EmbedConfig),
     /// `sink.jsonl`
     #[serde(rename = "sink.jsonl")]
     SinkJsonl(JsonlSinkConfig),
+    /// `index.hybrid`
+    #[serde(rename = "index.hybrid")]
+    IndexHybrid(IndexConfig),
 }
 
 impl OperatorConfig {
@@ -232,7 +263,9 @@ impl OperatorConfig {
             OperatorConfig::ChunkByPage(_) => "chunk.by_page",
             OperatorConfig::ChunkSemantic(_) => "chunk.semantic",
             OperatorConfig::ChunkSmart(_) => "chunk.smart",
+            OperatorConfig::Embed(_) => "embed",
             OperatorConfig::SinkJsonl(_) => "sink.jsonl",
+            OperatorConfig::IndexHybrid(_) => "index.hybrid",
         };
         lookup(name).expect("every operator config has a registry entry")
     }
@@ -248,7 +281,18 @@ impl OperatorConfig {
             OperatorConfig::ChunkSmart(config) => config.problems(),
             OperatorConfig::SourceJsonl(_)
             | OperatorConfig::Parse(_)
-            | OperatorConfig::SinkJsonl(_) => Vec::new(),
+            | OperatorConfig::Embed(_)
+            | OperatorConfig::SinkJsonl(_)
+            | OperatorConfig::IndexHybrid(_) => Vec::new(),
+        }
+    }
+
+    /// Problems with what the settings point at (models, libraries) once paths are resolved
+    /// against `base`, the pipeline's folder, as (key, message) pairs.
+    pub fn resource_problems(&self, base: &Path) -> Vec<(&'static str, String)> {
+        match self {
+            OperatorConfig::Embed(config) => config.problems(base),
+            _ => Vec::new(),
         }
     }
 
@@ -293,7 +337,9 @@ mod tests {
             serde_json::json!({"op": "chunk.by_page", "size": 10}),
             serde_json::json!({"op": "chunk.semantic", "size": 10}),
             serde_json::json!({"op": "chunk.smart", "size": 10}),
+            serde_json::json!({"op": "embed", "provider": "onnx", "model": "m"}),
             serde_json::json!({"op": "sink.jsonl", "path": "x"}),
+            serde_json::json!({"op": "index.hybrid"}),
         ];
         assert_eq!(samples.len(), OPERATORS.len());
         for sample in samples {

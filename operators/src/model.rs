@@ -1,4 +1,5 @@
-//! The items that flow between operators: raw documents, parsed documents and chunks.
+//! The items that flow between operators: raw documents, parsed documents, chunks and embedded
+//! chunks.
 //!
 //! Field names are a contract: `sink.jsonl` writes these types as they serialize here.
 
@@ -250,4 +251,75 @@ impl Chunk {
     pub fn text_to_embed(&self) -> &str {
         self.embed_text.as_deref().unwrap_or(&self.text)
     }
+}
+
+/// One chunk with its vector; serializes as the chunk's fields plus `"vector"`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EmbeddedChunk {
+    /// The chunk, unchanged.
+    #[serde(flatten)]
+    pub chunk: Chunk,
+    /// Its embedding (L2-normalised unless the step says `normalize: false`).
+    pub vector: Vec<f32>,
+}
+
+/// All chunks of one document with their vectors, the item an embedding step emits.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct EmbeddedSet {
+    /// The document the chunks come from.
+    pub doc_id: String,
+    /// Where the document came from.
+    pub source: String,
+    /// The document's title.
+    pub title: Option<String>,
+    /// Content hash of the parsed document's input.
+    pub hash: String,
+    /// The embedding provider's fingerprint (provider, model and every setting that changes vectors).
+    pub model: String,
+    /// Length of every vector.
+    pub dimensions: usize,
+    /// The chunks in document order.
+    pub chunks: Vec<EmbeddedChunk>,
+    /// How the vectors were computed.
+    pub debug: EmbedDebug,
+}
+
+/// How one document's vectors were computed.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct EmbedDebug {
+    /// Chunks whose vector came from the cache (or from an identical chunk of the same document).
+    pub cached: usize,
+    /// Chunks whose text was cut to the model's `max_tokens`.
+    pub truncated: usize,
+    /// Wall-clock seconds for the whole document.
+    pub seconds: f64,
+    /// One entry per batch sent to the provider.
+    pub batches: Vec<BatchDebug>,
+}
+
+/// What one batch sent to an embedding provider cost.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct BatchDebug {
+    /// Texts in the batch.
+    pub size: usize,
+    /// Tokens per text after padding (local models).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub padded_len: Option<usize>,
+    /// Real (unpadded) tokens in the batch (local models).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tokens: Option<usize>,
+    /// Wall-clock seconds, tokenizing to vectors.
+    pub seconds: f64,
+    /// `tokens / seconds` (local models).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tokens_per_second: Option<f64>,
+    /// Texts cut to `max_tokens`.
+    pub truncated: usize,
+    /// Attempts that failed and were retried (remote providers).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub retries: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use operators::model::{ChunkSet, Document, ParsedDocument};
+use operators::model::{ChunkSet, Document, EmbeddedSet, ParsedDocument};
 
 use crate::registry::ItemType;
 
@@ -15,6 +15,8 @@ pub enum Item {
     Parsed(Arc<ParsedDocument>),
     /// The chunks of one document.
     Chunks(Arc<ChunkSet>),
+    /// The chunks of one document with their vectors.
+    Embedded(Arc<EmbeddedSet>),
 }
 
 impl Item {
@@ -24,6 +26,7 @@ impl Item {
             Item::Document(doc) => &doc.doc_id,
             Item::Parsed(doc) => &doc.doc_id,
             Item::Chunks(set) => &set.doc_id,
+            Item::Embedded(set) => &set.doc_id,
         }
     }
 
@@ -45,6 +48,10 @@ impl Item {
                 hasher.update(b"chunks\0");
                 hasher.update(&serde_json::to_vec(set.as_ref()).unwrap_or_default());
             }
+            Item::Embedded(set) => {
+                hasher.update(b"embedded\0");
+                hasher.update(&serde_json::to_vec(set.as_ref()).unwrap_or_default());
+            }
         }
         *hasher.finalize().as_bytes()
     }
@@ -53,7 +60,7 @@ impl Item {
     pub fn size_hint(&self) -> u64 {
         match self {
             Item::Document(doc) => doc.bytes.len() as u64,
-            Item::Parsed(_) | Item::Chunks(_) => 0,
+            Item::Parsed(_) | Item::Chunks(_) | Item::Embedded(_) => 0,
         }
     }
 
@@ -63,6 +70,7 @@ impl Item {
             Item::Document(_) => ItemType::Document,
             Item::Parsed(_) => ItemType::Parsed,
             Item::Chunks(_) => ItemType::Chunks,
+            Item::Embedded(_) => ItemType::Embedded,
         }
     }
 }

@@ -475,6 +475,15 @@ fn typed_step(
                 .at_key(key),
         );
     }
+    for (key, message) in config.resource_problems(base) {
+        fine = false;
+        let at = format!("{}/{key}", outline.pointer);
+        diagnostics.push(
+            Diagnostic::error(doc.value_pos(&at), message)
+                .in_step(&outline.name)
+                .at_key(key),
+        );
+    }
     for (key, relative) in config.input_paths() {
         let resolved = base.join(relative);
         if !resolved.exists() {

@@ -102,24 +102,19 @@ impl JsonSchema for Steps {
 }
 
 /// The definition of one operator's step: its settings plus the keys every step shares.
+///
+/// Settings that are an internally tagged enum (e.g. `embed`'s `provider: onnx | http`) become
+/// one `if provider == … then …` branch per variant, like steps per `op`: each branch lists its
+/// own keys plus the shared ones and refuses the rest, so a key of the wrong variant is an
+/// unknown key at its line.
 fn step_definition(info: &OperatorInfo, generator: &mut SchemaGenerator) -> Schema {
     let mut schema = (info.schema)(generator);
     let object = schema.ensure_object();
-    object.insert(
-        "description".into(),
-        json!(format!("`{}`: {}.", info.name, info.summary)),
-    );
-    object.insert("type".into(), json!("object"));
-    object.insert("additionalProperties".into(), json!(false));
-    let properties = object
-        .entry("properties")
-        .or_insert_with(|| json!({}))
-        .as_object_mut()
-        .expect("properties is an object");
-    properties.insert("op".into(), json!({ "const": info.name }));
+    let mut shared = serde_json::Map::new();
+    shared.insert("op".into(), json!({ "const": info.name }));
     let mut required = vec![json!("op")];
     if !info.is_source() {
-        properties.insert(
+        shared.insert(
             "input".into(),
             json!({
                 "description": "The step(s) this step reads; several names merge their items.",
@@ -129,7 +124,7 @@ fn step_definition(info: &OperatorInfo, generator: &mut SchemaGenerator) -> Sche
                 ]
             }),
         );
-        properties.insert(
+        shared.insert(
             "channel_capacity".into(),
             json!({
                 "description": "Bound of this step's input channel (default: the pipeline's).",
@@ -139,7 +134,7 @@ fn step_definition(info: &OperatorInfo, generator: &mut SchemaGenerator) -> Sche
         required.push(json!("input"));
     }
     if info.parallel {
-        properties.insert(
+        shared.insert(
             "parallelism".into(),
             json!({
                 "description": "Workers for this step (default: the number of cores).",
@@ -147,11 +142,85 @@ fn step_definition(info: &OperatorInfo, generator: &mut SchemaGenerator) -> Sche
             }),
         );
     }
-    if let Some(Value::Array(own)) = object.get("required") {
-        required.extend(own.iter().cloned());
+    let tagged = tagged_variants(object);
+    object.insert(
+        "description".into(),
+        json!(format!("`{}`: {}.", info.name, info.summary)),
+    );
+    object.insert("type".into(), json!("object"));
+    match tagged {
+        Some((tag, variants)) => {
+            object.remove("oneOf");
+            let names: Vec<Value> = variants.iter().map(|(name, _)| name.clone()).collect();
+            let descriptions: Vec<Value> = variants
+                .iter()
+                .map(|(_, branch)| branch.get("description").cloned().unwrap_or(json!("")))
+                .collect();
+            let mut properties = shared.clone();
+            properties.insert(
+                tag.clone(),
+                json!({ "enum": names, "enumDescriptions": descriptions }),
+            );
+            object.insert("properties".into(), Value::Object(properties));
+            required.push(json!(tag));
+            let branches: Vec<Value> = variants
+                .into_iter()
+                .map(|(name, mut branch)| {
+                    if let Some(branch) = branch.as_object_mut() {
+                        branch.insert("additionalProperties".into(), json!(false));
+                        if let Some(Value::Object(own)) = branch.get_mut("properties") {
+                            for (key, value) in &shared {
+                                own.insert(key.clone(), value.clone());
+                            }
+                        }
+                    }
+                    json!({
+                        "if": { "properties": { tag.as_str(): { "const": name } }, "required": [tag] },
+                        "then": branch
+                    })
+                })
+                .collect();
+            object.insert("allOf".into(), Value::Array(branches));
+        }
+        None => {
+            object.insert("additionalProperties".into(), json!(false));
+            let properties = object
+                .entry("properties")
+                .or_insert_with(|| json!({}))
+                .as_object_mut()
+                .expect("properties is an object");
+            for (key, value) in shared {
+                properties.insert(key, value);
+            }
+            if let Some(Value::Array(own)) = object.get("required") {
+                required.extend(own.iter().cloned());
+            }
+        }
     }
     object.insert("required".into(), Value::Array(required));
     schema
+}
+
+/// For a schema of an internally tagged enum (`oneOf` objects that each fix one shared key to a
+/// constant), the tag key and each variant's constant and schema.
+fn tagged_variants(
+    object: &serde_json::Map<String, Value>,
+) -> Option<(String, Vec<(Value, Value)>)> {
+    let branches = object.get("oneOf")?.as_array()?;
+    let first = branches.first()?.get("properties")?.as_object()?;
+    let tag = first
+        .iter()
+        .find(|(_, property)| property.get("const").is_some())?
+        .0
+        .clone();
+    let variants = branches
+        .iter()
+        .map(|branch| {
+            let constant = branch.pointer(&format!("/properties/{tag}/const"))?.clone();
+            Some((constant, branch.clone()))
+        })
+        .collect::<Option<Vec<_>>>()?;
+    Some((tag, variants))
 }
 
 /// The schema of pipeline files, as JSON.
@@ -226,17 +295,29 @@ pub fn validator() -> &'static jsonschema::Validator {
     })
 }
 
-/// The keys a step with operator `op` may have.
+/// The keys a step with operator `op` may have (for tagged settings, those of every variant).
 pub fn step_keys(op: &str) -> Vec<String> {
     let schema = pipeline_schema();
-    schema
-        .pointer(&format!(
-            "/$defs/{}/properties",
-            crate::spec::yaml::escape_pointer(op)
-        ))
-        .and_then(Value::as_object)
-        .map(|properties| properties.keys().cloned().collect())
-        .unwrap_or_default()
+    let Some(definition) =
+        schema.pointer(&format!("/$defs/{}", crate::spec::yaml::escape_pointer(op)))
+    else {
+        return Vec::new();
+    };
+    let mut keys: Vec<String> = Vec::new();
+    let branches = definition
+        .get("allOf")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|branch| branch.pointer("/then/properties"));
+    for properties in definition.get("properties").into_iter().chain(branches) {
+        for key in properties.as_object().into_iter().flat_map(|p| p.keys()) {
+            if !keys.contains(key) {
+                keys.push(key.clone());
+            }
+        }
+    }
+    keys
 }
 
 /// The keys allowed at the top of a pipeline file.

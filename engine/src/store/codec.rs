@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use operators::model::{ChunkSet, ParsedDocument};
+use operators::model::{ChunkSet, EmbeddedSet, ParsedDocument};
 use serde::{Deserialize, Serialize};
 
 use crate::runtime::Item;
@@ -21,6 +21,7 @@ enum Stored {
     Nothing,
     Parsed(ParsedDocument),
     Chunks(ChunkSet),
+    Embedded(EmbeddedSet),
 }
 
 /// Why a stored value could not be read back.
@@ -38,6 +39,7 @@ pub fn encode(output: Option<&Item>) -> Option<Vec<u8>> {
         None => rmp_serde::to_vec_named(&Stored::Nothing),
         Some(Item::Parsed(doc)) => rmp_serde::to_vec_named(&StoredRef::Parsed(doc)),
         Some(Item::Chunks(set)) => rmp_serde::to_vec_named(&StoredRef::Chunks(set)),
+        Some(Item::Embedded(set)) => rmp_serde::to_vec_named(&StoredRef::Embedded(set)),
         Some(Item::Document(_)) => return None,
     }
     .ok()?;
@@ -49,6 +51,7 @@ pub fn encode(output: Option<&Item>) -> Option<Vec<u8>> {
 enum StoredRef<'a> {
     Parsed(&'a ParsedDocument),
     Chunks(&'a ChunkSet),
+    Embedded(&'a EmbeddedSet),
 }
 
 fn frame(packed: Vec<u8>) -> Vec<u8> {
@@ -97,6 +100,7 @@ pub fn decode(bytes: &[u8]) -> Result<Option<Item>, CodecError> {
         Stored::Nothing => None,
         Stored::Parsed(doc) => Some(Item::Parsed(Arc::new(doc))),
         Stored::Chunks(set) => Some(Item::Chunks(Arc::new(set))),
+        Stored::Embedded(set) => Some(Item::Embedded(Arc::new(set))),
     })
 }
 

@@ -1,0 +1,298 @@
+//! `engine compare`: every index step (branch) of a pipeline evaluated on the same queries, side by
+//! side, with paired significance tests when judgments are given.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+
+use anyhow::bail;
+use operators::eval::{self, METRICS, Scores};
+use operators::index::{Fusion, Mode};
+use serde_json::{Value, json};
+
+use crate::inspect::{find_run, output_of};
+use crate::query::{Searcher, index_dir, index_steps};
+use crate::spec::load::Pipeline;
+use crate::store::Store;
+
+/// What to compare.
+#[derive(Debug, Clone)]
+pub struct CompareOptions {
+    /// `queries.jsonl` (`{"_id", "text"}`).
+    pub queries: PathBuf,
+    /// BEIR qrels TSV, when there are judgments.
+    pub qrels: Option<PathBuf>,
+    /// Depth of the side-by-side lists and overlaps.
+    pub k: usize,
+    /// Modes to evaluate.
+    pub modes: Vec<Mode>,
+    /// Index steps to compare (default: all).
+    pub indexes: Option<Vec<String>>,
+    /// Randomisation test trials.
+    pub trials: usize,
+}
+
+/// Documents ranked per query for one branch and mode.
+type Rankings = HashMap<String, Vec<String>>;
+
+/// Documents kept per query (Recall@100 needs 100).
+const DEPTH: usize = 100;
+/// Chunks fetched per query to fill [`DEPTH`] documents.
+const CHUNK_DEPTH: usize = 1000;
+
+fn mode_name(mode: Mode) -> &'static str {
+    match mode {
+        Mode::Bm25 => "bm25",
+        Mode::Vector => "vector",
+        Mode::Hybrid => "hybrid",
+    }
+}
+
+/// Runs every query against every branch and mode.
+pub fn compare(pipeline: &Pipeline, options: &CompareOptions) -> anyhow::Result<Value> {
+    let steps: Vec<String> = match &options.indexes {
+        Some(steps) => steps.clone(),
+        None => index_steps(pipeline)
+            .into_iter()
+            .map(str::to_owned)
+            .collect(),
+    };
+    if steps.is_empty() {
+        bail!(
+            "{} has no index.hybrid step to compare",
+            pipeline.file.display()
+        );
+    }
+    let queries = eval::read_queries(&options.queries)?;
+    let qrels = options.qrels.as_deref().map(eval::read_qrels).transpose()?;
+    let mut rankings: BTreeMap<(String, &'static str), Rankings> = BTreeMap::new();
+    for step in &steps {
+        let mut searcher = Searcher::open(pipeline, step)?;
+        for (id, text) in &queries {
+            let vector = if options.modes.iter().any(|mode| *mode != Mode::Bm25) {
+                Some(searcher.embed_query(text)?)
+            } else {
+                None
+            };
+            for mode in &options.modes {
+                let hits = searcher.search(
+                    text,
+                    vector.as_deref(),
+                    *mode,
+                    CHUNK_DEPTH,
+                    &[],
+                    Fusion::default(),
+                )?;
+                let mut documents = eval::documents_by_best_chunk(
+                    hits.iter().map(|hit| hit.stored.doc_id.as_str()),
+                );
+                documents.truncate(DEPTH);
+                rankings
+                    .entry((step.clone(), mode_name(*mode)))
+                    .or_default()
+                    .insert(id.clone(), documents);
+            }
+        }
+    }
+    let mut report = json!({
+        "queries": queries.len(),
+        "branches": {},
+        "pairs": [],
+        "chunks": chunk_statistics(pipeline, &steps),
+    });
+    match &qrels {
+        Some(qrels) => judged(&mut report, &rankings, qrels, options),
+        None => unjudged(&mut report, &rankings, &queries, options),
+    }
+    Ok(report)
+}
+
+fn judged(
+    report: &mut Value,
+    rankings: &BTreeMap<(String, &'static str), Rankings>,
+    qrels: &eval::Qrels,
+    options: &CompareOptions,
+) {
+    let mut scores: BTreeMap<(String, &'static str), Scores> = BTreeMap::new();
+    for (key, ranked) in rankings {
+        let computed = Scores::compute(ranked, qrels);
+        report["branches"][&key.0][key.1] = json!(computed.means());
+        scores.insert(key.clone(), computed);
+    }
+    let keys: Vec<&(String, &'static str)> = scores.keys().collect();
+    let mut pairs = Vec::new();
+    for (i, a) in keys.iter().enumerate() {
+        for b in &keys[i + 1..] {
+            if a.1 != b.1 && a.0 != b.0 {
+                continue;
+            }
+            let mut metrics = serde_json::Map::new();
+            for metric in METRICS {
+                let (Some(va), Some(vb)) = (
+                    scores[*a].per_query.get(metric),
+                    scores[*b].per_query.get(metric),
+                ) else {
+                    continue;
+                };
+                metrics.insert(
+                    metric.to_owned(),
+                    json!(eval::compare(va, vb, options.trials)),
+                );
+            }
+            pairs.push(json!({ "a": { "index": a.0, "mode": a.1 }, "b": { "index": b.0, "mode": b.1 }, "metrics": metrics }));
+        }
+    }
+    report["pairs"] = Value::Array(pairs);
+}
+
+fn unjudged(
+    report: &mut Value,
+    rankings: &BTreeMap<(String, &'static str), Rankings>,
+    queries: &[(String, String)],
+    options: &CompareOptions,
+) {
+    let keys: Vec<&(String, &'static str)> = rankings.keys().collect();
+    for key in &keys {
+        report["branches"][&key.0][key.1] = json!({ "queries": rankings[*key].len() });
+    }
+    let mut pairs = Vec::new();
+    for (i, a) in keys.iter().enumerate() {
+        for b in &keys[i + 1..] {
+            if a.1 != b.1 {
+                continue;
+            }
+            let mut per_query = BTreeMap::new();
+            for (id, _) in queries {
+                let top = |key: &(String, &'static str)| -> Vec<String> {
+                    rankings[key]
+                        .get(id)
+                        .map(|docs| docs.iter().take(options.k).cloned().collect())
+                        .unwrap_or_default()
+                };
+                let (left, right) = (top(a), top(b));
+                let shared = left.iter().filter(|doc| right.contains(doc)).count();
+                let union = left.len() + right.len() - shared;
+                per_query.insert(
+                    id.clone(),
+                    json!({
+                        "overlap": if union == 0 { 1.0 } else { shared as f64 / union as f64 },
+                        "a": left, "b": right,
+                    }),
+                );
+            }
+            let mean = per_query
+                .values()
+                .filter_map(|q| q["overlap"].as_f64())
+                .sum::<f64>()
+                / per_query.len().max(1) as f64;
+            pairs.push(json!({ "a": { "index": a.0, "mode": a.1 }, "b": { "index": b.0, "mode": b.1 }, "mean_overlap": mean, "queries": per_query }));
+        }
+    }
+    report["pairs"] = Value::Array(pairs);
+}
+
+/// Per branch: index size on disk and, from the latest run, the chunks (count, size
+/// distribution and histogram, tables) and the build cost of every step upstream.
+fn chunk_statistics(pipeline: &Pipeline, steps: &[String]) -> Value {
+    let store = Store::open(&pipeline.store).ok();
+    let run = store
+        .as_ref()
+        .and_then(|store| find_run(store, "latest").ok());
+    let mut chunks = serde_json::Map::new();
+    for step in steps {
+        let upstream = upstream(pipeline, step);
+        let mut stats = json!({ "index_bytes": directory_size(&index_dir(pipeline, step)) });
+        if let Some(run) = &run {
+            let cost: serde_json::Map<String, Value> = upstream
+                .iter()
+                .chain(std::iter::once(step))
+                .filter_map(|name| {
+                    let counters = &run["steps"][name];
+                    counters.is_object().then(|| {
+                        (name.clone(), json!({ "op": counters["op"], "seconds": counters["seconds"], "items": counters["in"], "cached": counters["cached"] }))
+                    })
+                })
+                .collect();
+            stats["build"] = Value::Object(cost);
+        }
+        let chunker = upstream.iter().find(|name| {
+            pipeline
+                .steps
+                .iter()
+                .any(|s| &s.name == *name && s.config.info().name.starts_with("chunk."))
+        });
+        if let (Some(store), Some(run), Some(chunker)) = (&store, &run, chunker) {
+            add_chunk_sizes(&mut stats, store, run, chunker);
+        }
+        chunks.insert(step.clone(), stats);
+    }
+    Value::Object(chunks)
+}
+
+/// Chunk count, size distribution, histogram and tables of a chunking step's outputs in a run.
+fn add_chunk_sizes(stats: &mut Value, store: &Store, run: &Value, chunker: &str) {
+    let run_id = run["run_id"].as_str().unwrap_or_default();
+    let Ok(records) = store.item_records(run_id, Some(chunker)) else {
+        return;
+    };
+    let mut sizes = Vec::new();
+    let mut tables = 0;
+    for (_, _, record) in &records {
+        if let Some(crate::runtime::Item::Chunks(set)) = output_of(store, record) {
+            for chunk in &set.chunks {
+                sizes.push(chunk.tokens);
+                tables += usize::from(chunk.kinds.contains(&operators::model::ElementKind::Table));
+            }
+        }
+    }
+    if sizes.is_empty() {
+        return;
+    }
+    sizes.sort_unstable();
+    let max = sizes[sizes.len() - 1].max(1);
+    let width = max.div_ceil(10).max(1);
+    let mut counts = [0usize; 10];
+    for size in &sizes {
+        counts[(size / width).min(9)] += 1;
+    }
+    let histogram: Vec<Value> = counts
+        .iter()
+        .enumerate()
+        .map(|(bin, count)| json!({ "from": bin * width, "to": (bin + 1) * width, "count": count }))
+        .collect();
+    stats["step"] = json!(chunker);
+    stats["count"] = json!(sizes.len());
+    stats["tables"] = json!(tables);
+    stats["sizes"] = json!({ "min": sizes[0], "p50": sizes[sizes.len() / 2], "max": max });
+    stats["histogram"] = Value::Array(histogram);
+}
+
+/// The steps a step depends on, nearest first.
+fn upstream(pipeline: &Pipeline, step: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut frontier = vec![step.to_owned()];
+    while let Some(current) = frontier.pop() {
+        if let Some(spec) = pipeline.steps.iter().find(|s| s.name == current) {
+            for input in &spec.inputs {
+                if !found.contains(input) {
+                    found.push(input.clone());
+                    frontier.push(input.clone());
+                }
+            }
+        }
+    }
+    found
+}
+
+fn directory_size(dir: &std::path::Path) -> u64 {
+    walk(dir)
+}
+
+fn walk(path: &std::path::Path) -> u64 {
+    match std::fs::metadata(path) {
+        Ok(meta) if meta.is_dir() => std::fs::read_dir(path)
+            .map(|entries| entries.flatten().map(|entry| walk(&entry.path())).sum())
+            .unwrap_or(0),
+        Ok(meta) => meta.len(),
+        Err(_) => 0,
+    }
+}

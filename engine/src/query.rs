@@ -1,0 +1,119 @@
+//! Querying the index a pipeline's `index.hybrid` step built, with the query embedded by the same
+//! provider and settings as the branch that built it.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use operators::embed::Embedder;
+use operators::index::{Fusion, Hit, HybridIndex, Mode};
+
+use crate::registry::OperatorConfig;
+use crate::spec::load::Pipeline;
+
+/// Where an index step keeps its index.
+pub fn index_dir(pipeline: &Pipeline, step: &str) -> PathBuf {
+    pipeline.store.join("indexes").join(step)
+}
+
+/// The names of the pipeline's index steps.
+pub fn index_steps(pipeline: &Pipeline) -> Vec<&str> {
+    pipeline
+        .steps
+        .iter()
+        .filter(|step| matches!(step.config, OperatorConfig::IndexHybrid(_)))
+        .map(|step| step.name.as_str())
+        .collect()
+}
+
+/// An index opened for queries, with the embedder of its branch.
+pub struct Searcher {
+    /// The index.
+    pub index: HybridIndex,
+    embedder: Option<Arc<dyn Embedder>>,
+    embed_config: Option<operators::embed::EmbedConfig>,
+    base: PathBuf,
+}
+
+impl Searcher {
+    /// Opens the index of step `step`.
+    pub fn open(pipeline: &Pipeline, step: &str) -> anyhow::Result<Searcher> {
+        let Some(index_step) = pipeline.steps.iter().find(|s| s.name == step) else {
+            bail!(
+                "no step `{step}` in {}; index steps: {}",
+                pipeline.file.display(),
+                index_steps(pipeline).join(", ")
+            );
+        };
+        if !matches!(index_step.config, OperatorConfig::IndexHybrid(_)) {
+            bail!(
+                "step `{step}` is a {}, not an index; index steps: {}",
+                index_step.config.info().name,
+                index_steps(pipeline).join(", ")
+            );
+        }
+        let embed_config = index_step.inputs.iter().find_map(|input| {
+            pipeline
+                .steps
+                .iter()
+                .find(|s| &s.name == input)
+                .and_then(|s| match &s.config {
+                    OperatorConfig::Embed(config) => Some(config.clone()),
+                    _ => None,
+                })
+        });
+        let dir = index_dir(pipeline, step);
+        let index = HybridIndex::open(&dir)
+            .with_context(|| format!("cannot open the index of `{step}`"))?;
+        Ok(Searcher {
+            index,
+            embedder: None,
+            embed_config,
+            base: pipeline.base.clone(),
+        })
+    }
+
+    fn embedder(&mut self) -> anyhow::Result<&Arc<dyn Embedder>> {
+        if self.embedder.is_none() {
+            let config = self.embed_config.as_ref().context(
+                "the index step does not read an embed step, so it has no query embedder",
+            )?;
+            self.embedder = Some(config.embedder(&self.base)?);
+        }
+        Ok(self.embedder.as_ref().expect("set above"))
+    }
+
+    /// The query's embedding by the branch's provider (with its query prefix).
+    pub fn embed_query(&mut self, text: &str) -> anyhow::Result<Vec<f32>> {
+        Ok(self.embedder()?.embed_query(text)?)
+    }
+
+    /// Ranks chunks for `text`; `vector` is its embedding when already known.
+    pub fn search(
+        &mut self,
+        text: &str,
+        vector: Option<&[f32]>,
+        mode: Mode,
+        k: usize,
+        filters: &[(String, String)],
+        fusion: Fusion,
+    ) -> anyhow::Result<Vec<Hit>> {
+        let embedded = match (mode, vector) {
+            (Mode::Bm25, _) | (_, Some(_)) => None,
+            _ => Some(self.embed_query(text)?),
+        };
+        let vector = vector.or(embedded.as_deref());
+        Ok(self.index.search(text, vector, mode, k, filters, fusion)?)
+    }
+}
+
+/// Parses `key=value` filters.
+pub fn parse_filters(filters: &[String]) -> anyhow::Result<Vec<(String, String)>> {
+    filters
+        .iter()
+        .map(|filter| match filter.split_once('=') {
+            Some((key, value)) if !key.is_empty() => Ok((key.to_owned(), value.to_owned())),
+            _ => bail!("filter `{filter}` is not key=value (e.g. --filter doc_id=guide.pdf)"),
+        })
+        .collect()
+}

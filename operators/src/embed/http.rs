@@ -1,0 +1,781 @@
+//! The `http` provider: an OpenAI-compatible `POST {base_url}/embeddings` endpoint.
+//!
+//! Texts go in batches of `batch_size`, up to `concurrency` requests at once, each with a
+//! `timeout`. 429, 5xx, timeouts and broken connections are retried with exponential backoff and
+//! full jitter (a `Retry-After` in seconds wins); other 4xx and malformed or wrong-sized replies
+//! fail at once with a message that says which. The API key is read from the environment
+//! variable `api_key_env` names and never appears in vectors, fingerprints, logs or errors.
+//!
+//! The client is ureq (blocking, no async runtime): plain HTTP by default, HTTPS with the
+//! `operators/https` feature (rustls).
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+
+use super::{EmbedError, Embedder, Embeddings, default_cache_entries, default_true, l2_normalize};
+use crate::model::BatchDebug;
+
+/// Settings of the `http` embedding provider.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HttpConfig {
+    /// The API root, e.g. `http://127.0.0.1:8080/v1`; requests go to `{base_url}/embeddings`.
+    pub base_url: String,
+    /// The model name sent with every request.
+    pub model: String,
+    /// Environment variable holding the API key, sent as `Authorization: Bearer …`.
+    #[serde(default)]
+    pub api_key_env: Option<String>,
+    /// Texts per request.
+    #[serde(default = "default_batch_size")]
+    #[schemars(range(min = 1, max = 8192))]
+    pub batch_size: usize,
+    /// Requests in flight at once.
+    #[serde(default = "default_concurrency")]
+    #[schemars(range(min = 1, max = 256))]
+    pub concurrency: usize,
+    /// Seconds one request may take before it is abandoned (and retried).
+    #[serde(default = "default_timeout")]
+    pub timeout: f64,
+    /// Retries of one request after a 429, a 5xx, a timeout or a broken connection.
+    #[serde(default = "default_retries")]
+    pub retries: u32,
+    /// Seconds before the first retry; doubles with every retry (with jitter), at most 60.
+    #[serde(default = "default_backoff")]
+    pub backoff: f64,
+    /// The length every vector must have (default: whatever the first reply gives).
+    #[serde(default)]
+    pub dimensions: Option<usize>,
+    /// Text put before every search query.
+    #[serde(default)]
+    pub query_prefix: String,
+    /// Text put before every document chunk.
+    #[serde(default)]
+    pub document_prefix: String,
+    /// Scale vectors to unit length.
+    #[serde(default = "default_true")]
+    pub normalize: bool,
+    /// Vectors kept in the step's in-memory cache (0: no cache).
+    #[serde(default = "default_cache_entries")]
+    pub cache_entries: usize,
+}
+
+fn default_batch_size() -> usize {
+    64
+}
+
+fn default_concurrency() -> usize {
+    4
+}
+
+fn default_timeout() -> f64 {
+    60.0
+}
+
+fn default_retries() -> u32 {
+    5
+}
+
+fn default_backoff() -> f64 {
+    0.5
+}
+
+/// Longest wait between two attempts, whatever the server asks.
+const MAX_WAIT: Duration = Duration::from_secs(60);
+
+impl HttpConfig {
+    /// Settings for `model` at `base_url` with every default.
+    pub fn new(base_url: impl Into<String>, model: impl Into<String>) -> Self {
+        HttpConfig {
+            base_url: base_url.into(),
+            model: model.into(),
+            api_key_env: None,
+            batch_size: default_batch_size(),
+            concurrency: default_concurrency(),
+            timeout: default_timeout(),
+            retries: default_retries(),
+            backoff: default_backoff(),
+            dimensions: None,
+            query_prefix: String::new(),
+            document_prefix: String::new(),
+            normalize: true,
+            cache_entries: default_cache_entries(),
+        }
+    }
+
+    /// Problems with the settings that the schema cannot express.
+    pub fn problems(&self) -> Vec<(&'static str, String)> {
+        let mut problems = Vec::new();
+        let url = self.base_url.as_str();
+        if !(url.starts_with("http://") || url.starts_with("https://")) {
+            problems.push((
+                "base_url",
+                format!("`{url}` is not an http:// or https:// URL"),
+            ));
+        } else if url.starts_with("https://") && !cfg!(feature = "https") {
+            problems.push((
+                "base_url",
+                "https needs the engine built with the `operators/https` feature".to_owned(),
+            ));
+        }
+        if !(self.timeout.is_finite() && self.timeout > 0.0) {
+            problems.push(("timeout", "must be a positive number of seconds".to_owned()));
+        }
+        if !(self.backoff.is_finite() && self.backoff >= 0.0) {
+            problems.push(("backoff", "must be zero or more seconds".to_owned()));
+        }
+        if let Some(var) = &self.api_key_env
+            && std::env::var_os(var).is_none()
+        {
+            problems.push((
+                "api_key_env",
+                format!("environment variable `{var}` is not set"),
+            ));
+        }
+        problems
+    }
+}
+
+/// An OpenAI-compatible embeddings endpoint.
+pub struct HttpEmbedder {
+    agent: ureq::Agent,
+    url: String,
+    model: String,
+    api_key: Option<String>,
+    batch_size: usize,
+    concurrency: usize,
+    retries: u32,
+    backoff: Duration,
+    dimensions: Mutex<Option<usize>>,
+    query_prefix: String,
+    document_prefix: String,
+    normalize: bool,
+    fingerprint: String,
+}
+
+impl std::fmt::Debug for HttpEmbedder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never the key.
+        f.debug_struct("HttpEmbedder")
+            .field("url", &self.url)
+            .field("model", &self.model)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Serialize)]
+struct Request<'a> {
+    model: &'a str,
+    input: &'a [String],
+    encoding_format: &'static str,
+}
+
+#[derive(Deserialize)]
+struct Reply {
+    data: Vec<ReplyItem>,
+}
+
+#[derive(Deserialize)]
+struct ReplyItem {
+    embedding: Vec<f32>,
+    #[serde(default)]
+    index: Option<usize>,
+}
+
+/// The vectors of one batch and what they cost, or why there are none.
+type BatchResult = Result<(Vec<Vec<f32>>, BatchDebug), EmbedError>;
+
+/// Why one attempt failed, and whether another may succeed.
+enum Attempt {
+    Retry { why: String, wait: Option<Duration> },
+    Fail(String),
+}
+
+impl HttpEmbedder {
+    /// A client for the endpoint `config` names.
+    pub fn new(config: &HttpConfig) -> Result<Self, EmbedError> {
+        if let Some((_, message)) = config.problems().into_iter().next() {
+            return Err(EmbedError::new(message));
+        }
+        let api_key = match &config.api_key_env {
+            Some(var) => Some(std::env::var(var).map_err(|_| {
+                EmbedError::new(format!("environment variable `{var}` is not set"))
+            })?),
+            None => None,
+        };
+        let agent = ureq::Agent::new_with_config(
+            ureq::Agent::config_builder()
+                .http_status_as_error(false)
+                .timeout_global(Some(Duration::from_secs_f64(config.timeout)))
+                .user_agent("engine-embed")
+                .build(),
+        );
+        let url = format!("{}/embeddings", config.base_url.trim_end_matches('/'));
+        let fingerprint = format!(
+            "http:{}:{}",
+            config.model,
+            &blake3::hash(
+                format!(
+                    "{url}\0{}\0{}\0{}\0{:?}",
+                    config.query_prefix,
+                    config.document_prefix,
+                    config.normalize,
+                    config.dimensions
+                )
+                .as_bytes()
+            )
+            .to_hex()[..16]
+        );
+        Ok(HttpEmbedder {
+            agent,
+            url,
+            model: config.model.clone(),
+            api_key,
+            batch_size: config.batch_size.max(1),
+            concurrency: config.concurrency.max(1),
+            retries: config.retries,
+            backoff: Duration::from_secs_f64(config.backoff),
+            dimensions: Mutex::new(config.dimensions),
+            query_prefix: config.query_prefix.clone(),
+            document_prefix: config.document_prefix.clone(),
+            normalize: config.normalize,
+            fingerprint,
+        })
+    }
+
+    /// Removes the key from text that may echo it (server messages).
+    fn redact(&self, text: &str) -> String {
+        match &self.api_key {
+            Some(key) if !key.is_empty() => text.replace(key.as_str(), "[redacted]"),
+            _ => text.to_owned(),
+        }
+    }
+
+    /// One request, retried; the vectors and the number of retries.
+    fn request(&self, texts: &[String]) -> Result<(Vec<Vec<f32>>, usize), EmbedError> {
+        let mut attempt = 0u32;
+        loop {
+            match self.attempt(texts) {
+                Ok(vectors) => return Ok((vectors, attempt as usize)),
+                Err(Attempt::Fail(message)) => {
+                    return Err(EmbedError::new(self.redact(&message)));
+                }
+                Err(Attempt::Retry { why, wait }) => {
+                    if attempt >= self.retries {
+                        return Err(EmbedError::new(self.redact(&format!(
+                            "{}: gave up after {} attempts; last: {why}",
+                            self.url,
+                            attempt + 1
+                        ))));
+                    }
+                    let backoff = self.backoff.saturating_mul(1 << attempt.min(16));
+                    let jittered = backoff.mul_f64(jitter()).min(MAX_WAIT);
+                    std::thread::sleep(wait.map(|w| w.min(MAX_WAIT)).unwrap_or(jittered));
+                    attempt += 1;
+                }
+            }
+        }
+    }
+
+    fn attempt(&self, texts: &[String]) -> Result<Vec<Vec<f32>>, Attempt> {
+        let mut request = self.agent.post(&self.url);
+        if let Some(key) = &self.api_key {
+            request = request.header("Authorization", format!("Bearer {key}"));
+        }
+        let body = Request {
+            model: &self.model,
+            input: texts,
+            encoding_format: "float",
+        };
+        let mut response = match request.send_json(&body) {
+            Ok(response) => response,
+            Err(err) => {
+                return Err(Attempt::Retry {
+                    why: format!("{}: {err}", self.url),
+                    wait: None,
+                });
+            }
+        };
+        let status = response.status().as_u16();
+        let retry_after = response
+            .headers()
+            .get("retry-after")
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.trim().parse::<f64>().ok())
+            .filter(|seconds| seconds.is_finite() && *seconds >= 0.0)
+            .map(Duration::from_secs_f64);
+        let text = response
+            .body_mut()
+            .with_config()
+            .limit(256 << 20)
+            .read_to_string();
+        let text = match text {
+            Ok(text) => text,
+            Err(err) => {
+                return Err(Attempt::Retry {
+                    why: format!("{}: reading the reply: {err}", self.url),
+                    wait: None,
+                });
+            }
+        };
+        if status == 429 || (500..600).contains(&status) {
+            return Err(Attempt::Retry {
+                why: format!("{} answered {status}: {}", self.url, excerpt(&text)),
+                wait: retry_after,
+            });
+        }
+        if !(200..300).contains(&status) {
+            return Err(Attempt::Fail(format!(
+                "{} answered {status}: {}{}",
+                self.url,
+                excerpt(&text),
+                match status {
+                    401 | 403 => " (check the API key in `api_key_env`)",
+                    404 => " (check `base_url`: requests go to {base_url}/embeddings)",
+                    _ => "",
+                }
+            )));
+        }
+        self.parse(&text, texts.len()).map_err(Attempt::Fail)
+    }
+
+    fn parse(&self, text: &str, expected: usize) -> Result<Vec<Vec<f32>>, String> {
+        let reply: Reply = serde_json::from_str(text)
+            .map_err(|err| format!("{}: malformed reply ({err}): {}", self.url, excerpt(text)))?;
+        if reply.data.len() != expected {
+            return Err(format!(
+                "{}: {} embeddings for {expected} texts",
+                self.url,
+                reply.data.len()
+            ));
+        }
+        let mut vectors: Vec<Option<Vec<f32>>> = vec![None; expected];
+        for (position, item) in reply.data.into_iter().enumerate() {
+            let index = item.index.unwrap_or(position);
+            let slot = vectors
+                .get_mut(index)
+                .ok_or_else(|| format!("{}: embedding index {index} out of range", self.url))?;
+            if slot.is_some() {
+                return Err(format!("{}: embedding index {index} repeated", self.url));
+            }
+            if item.embedding.is_empty() || item.embedding.iter().any(|x| !x.is_finite()) {
+                return Err(format!(
+                    "{}: embedding {index} is empty or not finite",
+                    self.url
+                ));
+            }
+            *slot = Some(item.embedding);
+        }
+        let vectors: Vec<Vec<f32>> = vectors.into_iter().flatten().collect();
+        let mut dimensions = self
+            .dimensions
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner());
+        let wanted = *dimensions.get_or_insert(vectors[0].len());
+        if let Some(wrong) = vectors.iter().find(|vector| vector.len() != wanted) {
+            return Err(format!(
+                "{}: an embedding has {} dimensions, expected {wanted}",
+                self.url,
+                wrong.len()
+            ));
+        }
+        Ok(vectors)
+    }
+
+    fn embed_prefixed(&self, texts: &[&str], prefix: &str) -> Result<Embeddings, EmbedError> {
+        let texts: Vec<String> = texts.iter().map(|text| format!("{prefix}{text}")).collect();
+        let batches: Vec<&[String]> = texts.chunks(self.batch_size).collect();
+        let results: Vec<Mutex<Option<BatchResult>>> =
+            batches.iter().map(|_| Mutex::new(None)).collect();
+        let next = AtomicUsize::new(0);
+        let failed = std::sync::atomic::AtomicBool::new(false);
+        let work = || {
+            loop {
+                let index = next.fetch_add(1, Ordering::SeqCst);
+                if index >= batches.len() || failed.load(Ordering::SeqCst) {
+                    break;
+                }
+                let started = Instant::now();
+                let result = self.request(batches[index]).map(|(vectors, retries)| {
+                    let debug = BatchDebug {
+                        size: batches[index].len(),
+                        seconds: started.elapsed().as_secs_f64(),
+                        retries,
+                        ..BatchDebug::default()
+                    };
+                    (vectors, debug)
+                });
+                if result.is_err() {
+                    failed.store(true, Ordering::SeqCst);
+                }
+                *results[index].lock().unwrap_or_else(|p| p.into_inner()) = Some(result);
+            }
+        };
+        let workers = self.concurrency.min(batches.len());
+        if workers <= 1 {
+            work();
+        } else {
+            std::thread::scope(|scope| {
+                for _ in 0..workers {
+                    scope.spawn(work);
+                }
+            });
+        }
+        let mut embeddings = Embeddings::default();
+        for result in results {
+            match result.into_inner().unwrap_or_else(|p| p.into_inner()) {
+                Some(Ok((vectors, debug))) => {
+                    embeddings.vectors.extend(vectors.into_iter().map(|mut v| {
+                        if self.normalize {
+                            l2_normalize(&mut v);
+                        }
+                        v
+                    }));
+                    embeddings.batches.push(debug);
+                }
+                Some(Err(err)) => return Err(err),
+                None => {}
+            }
+        }
+        if embeddings.vectors.len() != texts.len() {
+            return Err(EmbedError::new(format!(
+                "{}: {} vectors for {} texts",
+                self.url,
+                embeddings.vectors.len(),
+                texts.len()
+            )));
+        }
+        Ok(embeddings)
+    }
+}
+
+/// The first 200 characters of a reply, on one line.
+fn excerpt(text: &str) -> String {
+    let line: String = text.chars().take(200).collect();
+    let line = line.replace(['\n', '\r'], " ");
+    if text.chars().count() > 200 {
+        format!("{line}…")
+    } else {
+        line
+    }
+}
+
+/// A factor in [0.5, 1.0): jitter for backoffs, without a random number crate.
+fn jitter() -> f64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0),
+    );
+    0.5 + (hasher.finish() >> 11) as f64 / (1u64 << 53) as f64 / 2.0
+}
+
+impl Embedder for HttpEmbedder {
+    fn fingerprint(&self) -> String {
+        self.fingerprint.clone()
+    }
+
+    fn embed_documents(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError> {
+        Ok(self.embed_documents_debug(texts)?.vectors)
+    }
+
+    fn embed_query(&self, text: &str) -> Result<Vec<f32>, EmbedError> {
+        self.embed_prefixed(&[text], &self.query_prefix)?
+            .vectors
+            .pop()
+            .ok_or_else(|| EmbedError::new("the endpoint returned no vector"))
+    }
+
+    fn embed_documents_debug(&self, texts: &[&str]) -> Result<Embeddings, EmbedError> {
+        if texts.is_empty() {
+            return Ok(Embeddings::default());
+        }
+        self.embed_prefixed(texts, &self.document_prefix)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+    use std::sync::Arc;
+
+    use axum::Router;
+    use axum::extract::{Json, Path, State};
+    use axum::http::{HeaderMap, StatusCode};
+    use axum::response::{IntoResponse, Response};
+    use axum::routing::post;
+    use serde_json::{Value, json};
+
+    use super::*;
+
+    const KEY: &str = "sk-test-secret-0123456789";
+
+    /// Requests seen per mode.
+    type Hits = Arc<Mutex<HashMap<String, usize>>>;
+
+    fn vector_for(text: &str) -> Vec<f32> {
+        vec![text.len() as f32, 1.0, 0.0]
+    }
+
+    /// An OpenAI-like endpoint at `/{mode}/v1/embeddings` whose mode picks its misbehaviour.
+    async fn embeddings(
+        State(hits): State<Hits>,
+        Path(mode): Path<String>,
+        headers: HeaderMap,
+        Json(body): Json<Value>,
+    ) -> Response {
+        let hit = {
+            let mut hits = hits.lock().unwrap();
+            let count = hits.entry(mode.clone()).or_default();
+            *count += 1;
+            *count
+        };
+        let texts: Vec<String> = body["input"]
+            .as_array()
+            .map(|items| {
+                items
+                    .iter()
+                    .map(|t| t.as_str().unwrap_or_default().to_owned())
+                    .collect()
+            })
+            .unwrap_or_default();
+        // Replies list the items in reverse order, with their indexes, as servers may.
+        let good = || {
+            let data: Vec<Value> = texts
+                .iter()
+                .enumerate()
+                .rev()
+                .map(|(index, text)| json!({"object": "embedding", "index": index, "embedding": vector_for(text)}))
+                .collect();
+            Json(json!({"object": "list", "data": data, "model": body["model"]})).into_response()
+        };
+        let auth = headers
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        match mode.as_str() {
+            "ok" => good(),
+            "auth" if auth == format!("Bearer {KEY}") => good(),
+            "auth" => (StatusCode::UNAUTHORIZED, "bad key").into_response(),
+            // 429 with Retry-After, then 503, then fine.
+            "flaky" => match hit {
+                1 => (
+                    StatusCode::TOO_MANY_REQUESTS,
+                    [("retry-after", "0")],
+                    "slow down",
+                )
+                    .into_response(),
+                2 => (StatusCode::SERVICE_UNAVAILABLE, "busy").into_response(),
+                _ => good(),
+            },
+            "down" => (StatusCode::INTERNAL_SERVER_ERROR, "always down").into_response(),
+            "slow" => {
+                if hit == 1 {
+                    tokio::time::sleep(Duration::from_secs(3)).await;
+                }
+                good()
+            }
+            // Echoes the Authorization header: the key must not reach the error message.
+            "echo" => (
+                StatusCode::BAD_REQUEST,
+                format!("invalid request, got {auth}"),
+            )
+                .into_response(),
+            "garbage" => (StatusCode::OK, "<html>not json</html>").into_response(),
+            "short" => Json(json!({"data": [{"index": 0, "embedding": [1.0]}]})).into_response(),
+            "ragged" => {
+                let data: Vec<Value> = texts
+                    .iter()
+                    .enumerate()
+                    .map(|(index, _)| json!({"index": index, "embedding": vec![1.0; index + 1]}))
+                    .collect();
+                Json(json!({"data": data})).into_response()
+            }
+            _ => (StatusCode::NOT_FOUND, "no such mode").into_response(),
+        }
+    }
+
+    /// Starts the test server on 127.0.0.1; returns its address and hit counters.
+    fn server() -> (String, Hits) {
+        let hits: Hits = Arc::default();
+        let state = hits.clone();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async move {
+                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+                tx.send(listener.local_addr().unwrap()).unwrap();
+                let app = Router::new()
+                    .route("/{mode}/v1/embeddings", post(embeddings))
+                    .with_state(state);
+                axum::serve(listener, app).await.unwrap();
+            });
+        });
+        (format!("http://{}", rx.recv().unwrap()), hits)
+    }
+
+    fn config(base: &str, mode: &str) -> HttpConfig {
+        let mut config = HttpConfig::new(format!("{base}/{mode}/v1"), "test-model");
+        config.backoff = 0.01;
+        config.timeout = 1.0;
+        config.retries = 3;
+        config.batch_size = 2;
+        config.normalize = false;
+        config
+    }
+
+    fn texts() -> Vec<&'static str> {
+        vec!["a", "bb", "ccc", "dddd", "eeeee"]
+    }
+
+    #[test]
+    fn batches_concurrently_and_keeps_order() {
+        let (base, hits) = server();
+        let embedder = HttpEmbedder::new(&config(&base, "ok")).unwrap();
+        let out = embedder.embed_documents_debug(&texts()).unwrap();
+        let expected: Vec<Vec<f32>> = texts().iter().map(|t| vector_for(t)).collect();
+        assert_eq!(out.vectors, expected);
+        assert_eq!(out.batches.len(), 3);
+        assert_eq!(hits.lock().unwrap()["ok"], 3);
+        let query = embedder.embed_query("four").unwrap();
+        assert_eq!(query, vector_for("four"));
+    }
+
+    #[test]
+    fn retries_429_and_5xx() {
+        let (base, hits) = server();
+        let mut config = config(&base, "flaky");
+        config.batch_size = 10;
+        let embedder = HttpEmbedder::new(&config).unwrap();
+        let out = embedder.embed_documents_debug(&texts()).unwrap();
+        assert_eq!(out.vectors.len(), 5);
+        assert_eq!(out.batches[0].retries, 2);
+        assert_eq!(hits.lock().unwrap()["flaky"], 3);
+    }
+
+    #[test]
+    fn retries_timeouts() {
+        let (base, hits) = server();
+        let mut config = config(&base, "slow");
+        config.batch_size = 10;
+        config.timeout = 0.5;
+        let embedder = HttpEmbedder::new(&config).unwrap();
+        let started = Instant::now();
+        let out = embedder.embed_documents_debug(&["x"]).unwrap();
+        assert_eq!(out.vectors, vec![vector_for("x")]);
+        assert_eq!(out.batches[0].retries, 1);
+        assert!(started.elapsed() < Duration::from_secs(3));
+        assert_eq!(hits.lock().unwrap()["slow"], 2);
+    }
+
+    #[test]
+    fn gives_up_after_the_retries() {
+        let (base, hits) = server();
+        let embedder = HttpEmbedder::new(&config(&base, "down")).unwrap();
+        let err = embedder.embed_documents(&["x"]).unwrap_err().to_string();
+        assert!(err.contains("gave up after 4 attempts"), "{err}");
+        assert!(err.contains("500"), "{err}");
+        assert_eq!(hits.lock().unwrap()["down"], 4);
+    }
+
+    #[test]
+    fn client_errors_fail_at_once_without_the_key() {
+        let (base, hits) = server();
+        let var = "ENGINE_TEST_EMBED_KEY_ECHO";
+        // SAFETY: set once by this test, read only by it.
+        unsafe { std::env::set_var(var, KEY) };
+        let mut config = config(&base, "echo");
+        config.api_key_env = Some(var.to_owned());
+        let embedder = HttpEmbedder::new(&config).unwrap();
+        let err = embedder.embed_documents(&["x"]).unwrap_err().to_string();
+        assert!(err.contains("400"), "{err}");
+        assert!(!err.contains(KEY), "the key leaked: {err}");
+        assert!(err.contains("[redacted]"), "{err}");
+        assert!(!format!("{embedder:?}").contains(KEY));
+        assert!(!embedder.fingerprint().contains(KEY));
+        assert_eq!(hits.lock().unwrap()["echo"], 1, "4xx is not retried");
+    }
+
+    #[test]
+    fn sends_the_key_from_the_environment() {
+        let (base, _) = server();
+        let var = "ENGINE_TEST_EMBED_KEY_AUTH";
+        // SAFETY: set once by this test, read only by it.
+        unsafe { std::env::set_var(var, KEY) };
+        let mut config = config(&base, "auth");
+        config.api_key_env = Some(var.to_owned());
+        let embedder = HttpEmbedder::new(&config).unwrap();
+        assert_eq!(embedder.embed_documents(&["x"]).unwrap().len(), 1);
+        let unauthorized = HttpEmbedder::new(&self::config(&base, "auth")).unwrap();
+        let err = unauthorized
+            .embed_documents(&["x"])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("401") && err.contains("api_key_env"), "{err}");
+        let mut missing = self::config(&base, "auth");
+        missing.api_key_env = Some("ENGINE_TEST_EMBED_KEY_UNSET".to_owned());
+        assert!(
+            HttpEmbedder::new(&missing)
+                .unwrap_err()
+                .to_string()
+                .contains("ENGINE_TEST_EMBED_KEY_UNSET")
+        );
+    }
+
+    #[test]
+    fn malformed_and_wrong_sized_replies_are_errors() {
+        let (base, _) = server();
+        for (mode, needle) in [
+            ("garbage", "malformed reply"),
+            ("short", "1 embeddings for 2 texts"),
+            ("ragged", "dimensions"),
+        ] {
+            let embedder = HttpEmbedder::new(&config(&base, mode)).unwrap();
+            let err = embedder
+                .embed_documents(&["x", "y"])
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(needle), "{mode}: {err}");
+        }
+        let mut fixed = config(&base, "ok");
+        fixed.dimensions = Some(4);
+        let err = HttpEmbedder::new(&fixed)
+            .unwrap()
+            .embed_documents(&["x"])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("3 dimensions, expected 4"), "{err}");
+    }
+
+    #[test]
+    fn vectors_are_normalized_by_default() {
+        let (base, _) = server();
+        let mut config = config(&base, "ok");
+        config.normalize = true;
+        let vector = HttpEmbedder::new(&config)
+            .unwrap()
+            .embed_query("abc")
+            .unwrap();
+        let norm: f32 = vector.iter().map(|x| x * x).sum::<f32>().sqrt();
+        assert!((norm - 1.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn settings_are_checked() {
+        let mut config = HttpConfig::new("ftp://x", "m");
+        config.timeout = 0.0;
+        let keys: Vec<&str> = config.problems().iter().map(|(key, _)| *key).collect();
+        assert_eq!(keys, vec!["base_url", "timeout"]);
+    }
+}

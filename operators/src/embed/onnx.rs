@@ -1,0 +1,764 @@
+//! The `onnx` provider: a local transformer encoder (e.g. bge-small-en-v1.5) run by onnxruntime.
+//!
+//! The model folder holds an ONNX graph and its `tokenizer.json` (Hugging Face tokenizers). The
+//! graph's inputs are found by name (`input_ids`, `attention_mask`, optional `token_type_ids`)
+//! and its output by name (`last_hidden_state`, `token_embeddings`, `sentence_embedding`, …) or
+//! position. Texts are sorted by token count and batched so that each batch pads to its own
+//! longest text; the vectors come back in the order of the texts.
+//!
+//! onnxruntime itself is a shared library loaded at run time: `runtime:` in the settings, else
+//! `ORT_DYLIB_PATH`, else `onnxruntime/libonnxruntime.so` beside the model folder (where
+//! `just setup` puts it).
+
+use std::borrow::Cow;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, OnceLock};
+use std::time::Instant;
+
+use ort::session::{Session, SessionInputValue, builder::GraphOptimizationLevel};
+use ort::value::{Tensor, TensorElementType, ValueType};
+use serde::{Deserialize, Serialize};
+use tokenizers::{Tokenizer, TruncationDirection, TruncationParams, TruncationStrategy};
+
+use super::{EmbedError, Embedder, Embeddings, default_cache_entries, default_true, l2_normalize};
+use crate::model::BatchDebug;
+
+/// How token vectors become one text vector.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Pooling {
+    /// The first token's vector (`[CLS]`), as BGE models are trained.
+    #[default]
+    Cls,
+    /// The mean of the vectors of the real (unpadded) tokens, as most sentence-transformers are.
+    Mean,
+}
+
+/// Settings of the `onnx` embedding provider.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OnnxConfig {
+    /// Folder with the ONNX model and its `tokenizer.json`, relative to the pipeline file
+    /// (`just setup` fetches `models/bge-small-en-v1.5`).
+    pub model: String,
+    /// The ONNX file in `model` (default: `model.onnx`, else the folder's only `.onnx` file).
+    #[serde(default)]
+    pub file: Option<String>,
+    /// How token vectors are pooled into one vector per text.
+    #[serde(default)]
+    pub pooling: Pooling,
+    /// Tokens per text, special tokens included; longer texts are cut (and counted in `debug`).
+    #[serde(default = "default_max_tokens")]
+    #[schemars(range(min = 2))]
+    pub max_tokens: usize,
+    /// Text put before every search query (BGE: "Represent this sentence for searching relevant
+    /// passages: ").
+    #[serde(default)]
+    pub query_prefix: String,
+    /// Text put before every document chunk.
+    #[serde(default)]
+    pub document_prefix: String,
+    /// Texts per model call.
+    #[serde(default = "default_batch_size")]
+    #[schemars(range(min = 1, max = 4096))]
+    pub batch_size: usize,
+    /// onnxruntime intra-op threads (0: one per core).
+    #[serde(default)]
+    pub threads: usize,
+    /// Scale vectors to unit length.
+    #[serde(default = "default_true")]
+    pub normalize: bool,
+    /// The graph output to pool, by name (default: `last_hidden_state`, `token_embeddings`,
+    /// `sentence_embedding`, else the first output).
+    #[serde(default)]
+    pub output: Option<String>,
+    /// Path of `libonnxruntime.so` (default: `ORT_DYLIB_PATH`, else
+    /// `onnxruntime/libonnxruntime.so` beside the model folder).
+    #[serde(default)]
+    pub runtime: Option<String>,
+    /// Vectors kept in the step's in-memory cache (0: no cache).
+    #[serde(default = "default_cache_entries")]
+    pub cache_entries: usize,
+}
+
+fn default_max_tokens() -> usize {
+    512
+}
+
+fn default_batch_size() -> usize {
+    32
+}
+
+impl OnnxConfig {
+    /// Settings for the model in `model` with every default.
+    pub fn new(model: impl Into<String>) -> Self {
+        OnnxConfig {
+            model: model.into(),
+            file: None,
+            pooling: Pooling::default(),
+            max_tokens: default_max_tokens(),
+            query_prefix: String::new(),
+            document_prefix: String::new(),
+            batch_size: default_batch_size(),
+            threads: 0,
+            normalize: true,
+            output: None,
+            runtime: None,
+            cache_entries: default_cache_entries(),
+        }
+    }
+
+    /// Problems found before a run: a missing model folder, model file, tokenizer or runtime.
+    pub fn problems(&self, base: &Path) -> Vec<(&'static str, String)> {
+        let mut problems = Vec::new();
+        let dir = base.join(&self.model);
+        if !dir.is_dir() {
+            problems.push((
+                "model",
+                format!(
+                    "model folder `{}` does not exist (looked for {}); run `just setup` to fetch the default model",
+                    self.model,
+                    dir.display()
+                ),
+            ));
+            return problems;
+        }
+        if let Err(err) = self.model_file(&dir) {
+            problems.push(("model", err.message));
+        }
+        if !dir.join("tokenizer.json").is_file() {
+            problems.push((
+                "model",
+                format!("{} has no tokenizer.json; run `just setup`", dir.display()),
+            ));
+        }
+        if let Err(err) = self.runtime_path(base, &dir) {
+            problems.push(("runtime", err.message));
+        }
+        problems
+    }
+
+    fn model_file(&self, dir: &Path) -> Result<PathBuf, EmbedError> {
+        if let Some(file) = &self.file {
+            let path = dir.join(file);
+            return if path.is_file() {
+                Ok(path)
+            } else {
+                Err(EmbedError::new(format!(
+                    "model file {} does not exist; run `just setup`",
+                    path.display()
+                )))
+            };
+        }
+        let default = dir.join("model.onnx");
+        if default.is_file() {
+            return Ok(default);
+        }
+        let mut found: Vec<PathBuf> = std::fs::read_dir(dir)
+            .map_err(|err| EmbedError::new(format!("cannot list {}: {err}", dir.display())))?
+            .filter_map(|entry| entry.ok().map(|entry| entry.path()))
+            .filter(|path| path.extension().is_some_and(|ext| ext == "onnx"))
+            .collect();
+        found.sort();
+        match found.len() {
+            1 => Ok(found.remove(0)),
+            0 => Err(EmbedError::new(format!(
+                "{} holds no .onnx file; run `just setup`",
+                dir.display()
+            ))),
+            _ => Err(EmbedError::new(format!(
+                "{} holds several .onnx files; choose one with `file:`",
+                dir.display()
+            ))),
+        }
+    }
+
+    fn runtime_path(&self, base: &Path, model_dir: &Path) -> Result<PathBuf, EmbedError> {
+        let (path, from) = if let Some(runtime) = &self.runtime {
+            (base.join(runtime), "`runtime:`")
+        } else if let Some(env) = std::env::var_os("ORT_DYLIB_PATH") {
+            (PathBuf::from(env), "ORT_DYLIB_PATH")
+        } else {
+            let parent = model_dir
+                .canonicalize()
+                .ok()
+                .and_then(|dir| dir.parent().map(Path::to_owned))
+                .unwrap_or_else(|| model_dir.join(".."));
+            (
+                parent.join("onnxruntime/libonnxruntime.so"),
+                "the default beside the model folder",
+            )
+        };
+        if path.is_file() {
+            Ok(path)
+        } else {
+            Err(EmbedError::new(format!(
+                "onnxruntime library {} ({from}) does not exist; run `just setup`, or point `runtime:` or ORT_DYLIB_PATH at libonnxruntime.so",
+                path.display()
+            )))
+        }
+    }
+}
+
+/// The process's onnxruntime: one library and one environment per process.
+fn environment(library: &Path) -> Result<&'static ort::environment::Environment, EmbedError> {
+    static ENVIRONMENT: OnceLock<Result<(PathBuf, ort::environment::Environment), String>> =
+        OnceLock::new();
+    let loaded = ENVIRONMENT.get_or_init(|| {
+        let builder = ort::init_from(library)
+            .map_err(|err| format!("cannot load onnxruntime from {}: {err}", library.display()))?;
+        let environment = builder
+            .with_name("engine")
+            .with_telemetry(false)
+            .build()
+            .map_err(|err| format!("cannot start onnxruntime: {err}"))?;
+        Ok((library.to_owned(), environment))
+    });
+    match loaded {
+        Ok((_, environment)) => Ok(environment),
+        Err(message) => Err(EmbedError::new(message.clone())),
+    }
+}
+
+/// Where the graph's inputs and output are.
+#[derive(Debug)]
+struct Graph {
+    input_ids: String,
+    attention_mask: Option<String>,
+    token_type_ids: Option<String>,
+    output: usize,
+    output_name: String,
+}
+
+impl Graph {
+    fn find(session: &Session, output: Option<&str>) -> Result<Self, EmbedError> {
+        let inputs: Vec<&str> = session.inputs().iter().map(|input| input.name()).collect();
+        for input in session.inputs() {
+            if let ValueType::Tensor { ty, .. } = input.dtype()
+                && *ty != TensorElementType::Int64
+            {
+                return Err(EmbedError::new(format!(
+                    "model input `{}` is {ty:?}; only int64 token inputs are supported",
+                    input.name()
+                )));
+            }
+        }
+        let find = |names: &[&str]| {
+            inputs
+                .iter()
+                .find(|input| names.contains(input))
+                .map(|name| (*name).to_owned())
+        };
+        let input_ids = find(&["input_ids", "ids", "input"]).or_else(|| {
+            // Positional: the first input is the token ids.
+            inputs.first().map(|name| (*name).to_owned())
+        });
+        let Some(input_ids) = input_ids else {
+            return Err(EmbedError::new("the model has no inputs"));
+        };
+        let attention_mask = find(&["attention_mask", "mask"]);
+        let token_type_ids = find(&["token_type_ids", "segment_ids"]);
+        for name in &inputs {
+            let known = [
+                Some(&input_ids),
+                attention_mask.as_ref(),
+                token_type_ids.as_ref(),
+            ]
+            .into_iter()
+            .flatten()
+            .any(|known| known == name);
+            if !known {
+                return Err(EmbedError::new(format!(
+                    "model input `{name}` is not one of input_ids, attention_mask, token_type_ids (inputs: {})",
+                    inputs.join(", ")
+                )));
+            }
+        }
+        let outputs: Vec<&str> = session
+            .outputs()
+            .iter()
+            .map(|output| output.name())
+            .collect();
+        let position = match output {
+            Some(wanted) => outputs
+                .iter()
+                .position(|name| *name == wanted)
+                .ok_or_else(|| {
+                    EmbedError::new(format!(
+                        "the model has no output `{wanted}` (outputs: {})",
+                        outputs.join(", ")
+                    ))
+                })?,
+            None => [
+                "last_hidden_state",
+                "token_embeddings",
+                "sentence_embedding",
+                "embeddings",
+            ]
+            .iter()
+            .find_map(|wanted| outputs.iter().position(|name| name == wanted))
+            .unwrap_or(0),
+        };
+        let output_name = outputs
+            .get(position)
+            .ok_or_else(|| EmbedError::new("the model has no outputs"))?
+            .to_string();
+        Ok(Graph {
+            input_ids,
+            attention_mask,
+            token_type_ids,
+            output: position,
+            output_name,
+        })
+    }
+}
+
+/// A local ONNX embedding model.
+pub struct OnnxEmbedder {
+    session: Mutex<Session>,
+    tokenizer: Tokenizer,
+    graph: Graph,
+    pooling: Pooling,
+    batch_size: usize,
+    normalize: bool,
+    query_prefix: String,
+    document_prefix: String,
+    fingerprint: String,
+}
+
+impl std::fmt::Debug for OnnxEmbedder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OnnxEmbedder")
+            .field("fingerprint", &self.fingerprint)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Token ids of one text.
+struct Encoded {
+    ids: Vec<i64>,
+    type_ids: Vec<i64>,
+    truncated: bool,
+}
+
+impl OnnxEmbedder {
+    /// Loads the model `config` names, paths resolved against `base`.
+    pub fn new(config: &OnnxConfig, base: &Path) -> Result<Self, EmbedError> {
+        let dir = base.join(&config.model);
+        if !dir.is_dir() {
+            return Err(EmbedError::new(format!(
+                "model folder {} does not exist; run `just setup`",
+                dir.display()
+            )));
+        }
+        let model_file = config.model_file(&dir)?;
+        let tokenizer_file = dir.join("tokenizer.json");
+        let library = config.runtime_path(base, &dir)?;
+        let environment = environment(&library)?;
+
+        let mut tokenizer = Tokenizer::from_file(&tokenizer_file).map_err(|err| {
+            EmbedError::new(format!("cannot read {}: {err}", tokenizer_file.display()))
+        })?;
+        tokenizer.with_padding(None);
+        tokenizer
+            .with_truncation(Some(TruncationParams {
+                direction: TruncationDirection::Right,
+                max_length: config.max_tokens,
+                strategy: TruncationStrategy::LongestFirst,
+                stride: 0,
+            }))
+            .map_err(|err| EmbedError::new(format!("cannot set truncation: {err}")))?;
+
+        let threads = match config.threads {
+            0 => std::thread::available_parallelism()
+                .map(usize::from)
+                .unwrap_or(1),
+            n => n,
+        };
+        let onnx_error = |err: ort::Error<ort::session::builder::SessionBuilder>| {
+            EmbedError::new(format!("cannot configure onnxruntime: {err}"))
+        };
+        let session = Session::builder(environment)
+            .map_err(|err| EmbedError::new(format!("cannot start onnxruntime: {err}")))?
+            .with_optimization_level(GraphOptimizationLevel::All)
+            .map_err(onnx_error)?
+            .with_intra_threads(threads)
+            .map_err(onnx_error)?
+            .commit_from_file(&model_file)
+            .map_err(|err| {
+                EmbedError::new(format!("cannot load {}: {err}", model_file.display()))
+            })?;
+        let graph = Graph::find(&session, config.output.as_deref())?;
+
+        let mut hasher = blake3::Hasher::new();
+        for file in [&model_file, &tokenizer_file] {
+            let bytes = std::fs::read(file)
+                .map_err(|err| EmbedError::new(format!("cannot read {}: {err}", file.display())))?;
+            hasher.update(&bytes);
+        }
+        hasher.update(
+            format!(
+                "{:?}\0{}\0{}\0{}\0{}\0{}",
+                config.pooling,
+                config.max_tokens,
+                config.normalize,
+                graph.output_name,
+                config.query_prefix,
+                config.document_prefix
+            )
+            .as_bytes(),
+        );
+        let fingerprint = format!(
+            "onnx:{}:{}",
+            dir.file_name()
+                .map(|name| name.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+            &hasher.finalize().to_hex()[..16]
+        );
+        Ok(OnnxEmbedder {
+            session: Mutex::new(session),
+            tokenizer,
+            graph,
+            pooling: config.pooling,
+            batch_size: config.batch_size.max(1),
+            normalize: config.normalize,
+            query_prefix: config.query_prefix.clone(),
+            document_prefix: config.document_prefix.clone(),
+            fingerprint,
+        })
+    }
+
+    fn encode(&self, texts: Vec<String>) -> Result<Vec<Encoded>, EmbedError> {
+        let encodings = self
+            .tokenizer
+            .encode_batch_fast(texts, true)
+            .map_err(|err| EmbedError::new(format!("cannot tokenize: {err}")))?;
+        Ok(encodings
+            .into_iter()
+            .map(|encoding| Encoded {
+                ids: encoding.get_ids().iter().map(|&id| i64::from(id)).collect(),
+                type_ids: encoding
+                    .get_type_ids()
+                    .iter()
+                    .map(|&id| i64::from(id))
+                    .collect(),
+                truncated: !encoding.get_overflowing().is_empty(),
+            })
+            .collect())
+    }
+
+    /// Runs the model on texts with `prefix`, batching texts of similar length.
+    fn embed_prefixed(&self, texts: &[&str], prefix: &str) -> Result<Embeddings, EmbedError> {
+        if texts.is_empty() {
+            return Ok(Embeddings::default());
+        }
+        let mut vectors: Vec<Vec<f32>> = vec![Vec::new(); texts.len()];
+        let mut batches = Vec::new();
+        // Tokenize first (cheap), then sort by length so each batch pads little.
+        let started = Instant::now();
+        let encoded = self.encode(texts.iter().map(|text| format!("{prefix}{text}")).collect())?;
+        let tokenize_seconds = started.elapsed().as_secs_f64();
+        let mut order: Vec<usize> = (0..texts.len()).collect();
+        order.sort_by_key(|&index| std::cmp::Reverse(encoded[index].ids.len()));
+        let batch_count = order.len().div_ceil(self.batch_size);
+        for batch in order.chunks(self.batch_size) {
+            let started = Instant::now();
+            let pooled = self.run_batch(batch.iter().map(|&index| &encoded[index]))?;
+            // Tokenizing was done for all batches at once; each batch carries its share.
+            let seconds = started.elapsed().as_secs_f64() + tokenize_seconds / batch_count as f64;
+            let tokens: usize = batch.iter().map(|&index| encoded[index].ids.len()).sum();
+            batches.push(BatchDebug {
+                size: batch.len(),
+                padded_len: Some(encoded[batch[0]].ids.len()),
+                tokens: Some(tokens),
+                seconds,
+                tokens_per_second: Some(if seconds > 0.0 {
+                    tokens as f64 / seconds
+                } else {
+                    0.0
+                }),
+                truncated: batch
+                    .iter()
+                    .filter(|&&index| encoded[index].truncated)
+                    .count(),
+                retries: 0,
+            });
+            for (&index, vector) in batch.iter().zip(pooled) {
+                vectors[index] = vector;
+            }
+        }
+        Ok(Embeddings { vectors, batches })
+    }
+
+    /// One model call on a batch, padded to its longest text; one pooled vector per text.
+    fn run_batch<'a>(
+        &self,
+        batch: impl ExactSizeIterator<Item = &'a Encoded> + Clone,
+    ) -> Result<Vec<Vec<f32>>, EmbedError> {
+        let rows = batch.len();
+        let width = batch
+            .clone()
+            .map(|encoded| encoded.ids.len())
+            .max()
+            .unwrap_or(0)
+            .max(1);
+        let mut ids = vec![0i64; rows * width];
+        let mut mask = vec![0i64; rows * width];
+        let mut types = vec![0i64; rows * width];
+        for (row, encoded) in batch.enumerate() {
+            let at = row * width;
+            let len = encoded.ids.len();
+            ids[at..at + len].copy_from_slice(&encoded.ids);
+            mask[at..at + len].fill(1);
+            types[at..at + len].copy_from_slice(&encoded.type_ids);
+        }
+        let tensor = |data: Vec<i64>| {
+            Tensor::from_array(([rows, width], data))
+                .map(SessionInputValue::from)
+                .map_err(|err| EmbedError::new(format!("cannot build an input tensor: {err}")))
+        };
+        let mut inputs: Vec<(Cow<'_, str>, SessionInputValue<'_>)> =
+            vec![(Cow::from(self.graph.input_ids.as_str()), tensor(ids)?)];
+        if let Some(name) = &self.graph.attention_mask {
+            inputs.push((Cow::from(name.as_str()), tensor(mask.clone())?));
+        }
+        if let Some(name) = &self.graph.token_type_ids {
+            inputs.push((Cow::from(name.as_str()), tensor(types)?));
+        }
+        let mut session = self
+            .session
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner());
+        let outputs = session
+            .run(inputs)
+            .map_err(|err| EmbedError::new(format!("onnxruntime failed: {err}")))?;
+        let (shape, data) = outputs[self.graph.output]
+            .try_extract_tensor::<f32>()
+            .map_err(|err| {
+                EmbedError::new(format!(
+                    "output `{}` is not a float tensor: {err}",
+                    self.graph.output_name
+                ))
+            })?;
+        let dims: Vec<usize> = shape.iter().map(|&d| d.max(0) as usize).collect();
+        let mut vectors = Vec::with_capacity(rows);
+        match dims.as_slice() {
+            [r, seq, hidden] if *r == rows && *seq == width => {
+                for row in 0..rows {
+                    let tokens = &data[row * seq * hidden..(row + 1) * seq * hidden];
+                    let mut vector = match self.pooling {
+                        Pooling::Cls => tokens[..*hidden].to_vec(),
+                        Pooling::Mean => {
+                            let mut sum = vec![0f32; *hidden];
+                            let mut count = 0f32;
+                            for (position, token) in tokens.chunks_exact(*hidden).enumerate() {
+                                if mask[row * width + position] == 1 {
+                                    count += 1.0;
+                                    sum.iter_mut().zip(token).for_each(|(s, t)| *s += t);
+                                }
+                            }
+                            sum.iter_mut().for_each(|s| *s /= count.max(1.0));
+                            sum
+                        }
+                    };
+                    if self.normalize {
+                        l2_normalize(&mut vector);
+                    }
+                    vectors.push(vector);
+                }
+            }
+            [r, hidden] if *r == rows => {
+                for row in data.chunks_exact(*hidden) {
+                    let mut vector = row.to_vec();
+                    if self.normalize {
+                        l2_normalize(&mut vector);
+                    }
+                    vectors.push(vector);
+                }
+            }
+            _ => {
+                return Err(EmbedError::new(format!(
+                    "output `{}` has shape {dims:?}; expected [{rows}, {width}, hidden] or [{rows}, hidden]",
+                    self.graph.output_name
+                )));
+            }
+        }
+        Ok(vectors)
+    }
+}
+
+impl Embedder for OnnxEmbedder {
+    fn fingerprint(&self) -> String {
+        self.fingerprint.clone()
+    }
+
+    fn embed_documents(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError> {
+        Ok(self.embed_documents_debug(texts)?.vectors)
+    }
+
+    fn embed_query(&self, text: &str) -> Result<Vec<f32>, EmbedError> {
+        let mut embeddings = self.embed_prefixed(&[text], &self.query_prefix)?;
+        embeddings
+            .vectors
+            .pop()
+            .ok_or_else(|| EmbedError::new("the model returned no vector"))
+    }
+
+    fn embed_documents_debug(&self, texts: &[&str]) -> Result<Embeddings, EmbedError> {
+        self.embed_prefixed(texts, &self.document_prefix)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The repository root (models/ and tests/fixtures/ live there).
+    fn root() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .parent()
+            .unwrap()
+            .to_owned()
+    }
+
+    const MODEL: &str = "models/bge-small-en-v1.5";
+
+    /// The default model; fails (never skips) when `just setup` has not run.
+    fn config() -> OnnxConfig {
+        let problems = OnnxConfig::new(MODEL).problems(&root());
+        assert!(
+            problems.is_empty(),
+            "the embedding model is missing: run `just setup` ({problems:?})"
+        );
+        let mut config = OnnxConfig::new(MODEL);
+        config.threads = 2;
+        config.query_prefix =
+            "Represent this sentence for searching relevant passages: ".to_owned();
+        config
+    }
+
+    fn cosine(a: &[f32], b: &[f32]) -> f32 {
+        let dot: f32 = a.iter().zip(b).map(|(x, y)| x * y).sum();
+        let norm = |v: &[f32]| v.iter().map(|x| x * x).sum::<f32>().sqrt();
+        dot / (norm(a) * norm(b))
+    }
+
+    struct Reference {
+        texts: Vec<String>,
+        vectors: Vec<Vec<f32>>,
+        truncated: Vec<bool>,
+        query: String,
+        query_vector: Vec<f32>,
+    }
+
+    fn reference() -> Reference {
+        let text = std::fs::read_to_string(root().join("tests/fixtures/bge_reference.json"))
+            .expect("tests/fixtures/bge_reference.json");
+        let value: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let floats = |v: &serde_json::Value| -> Vec<f32> {
+            v.as_array()
+                .unwrap()
+                .iter()
+                .map(|x| x.as_f64().unwrap() as f32)
+                .collect()
+        };
+        Reference {
+            texts: value["texts"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|t| t.as_str().unwrap().to_owned())
+                .collect(),
+            vectors: value["vectors"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(floats)
+                .collect(),
+            truncated: value["truncated"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|t| t.as_bool().unwrap())
+                .collect(),
+            query: value["query"].as_str().unwrap().to_owned(),
+            query_vector: floats(&value["query_vector"]),
+        }
+    }
+
+    /// The engine's vectors match onnxruntime-python's (scripts/reference_vectors.py) on the
+    /// same model and texts: cosine >= 0.999 run alone, as the reference was. Batched, the int8
+    /// model's dynamic quantization scales each activation tensor by its batch-wide range, so a
+    /// vector moves a little with its batch mates and padding (as in onnxruntime-python):
+    /// batches are held to >= 0.99.
+    #[test]
+    fn vectors_match_onnxruntime_python() {
+        let reference = reference();
+        let texts: Vec<&str> = reference.texts.iter().map(String::as_str).collect();
+        for batch_size in [1, 5, 32] {
+            let mut config = config();
+            config.batch_size = batch_size;
+            let embedder = OnnxEmbedder::new(&config, &root()).unwrap();
+            let out = embedder.embed_documents_debug(&texts).unwrap();
+            assert_eq!(out.vectors.len(), texts.len());
+            for (index, (ours, theirs)) in out.vectors.iter().zip(&reference.vectors).enumerate() {
+                assert_eq!(ours.len(), 384);
+                let similarity = cosine(ours, theirs);
+                let bound = if batch_size == 1 { 0.999 } else { 0.99 };
+                assert!(
+                    similarity >= bound,
+                    "batch {batch_size}, text {index}: cosine {similarity}"
+                );
+                let norm: f32 = ours.iter().map(|x| x * x).sum::<f32>().sqrt();
+                assert!((norm - 1.0).abs() < 1e-4);
+            }
+            let truncated: usize = out.batches.iter().map(|b| b.truncated).sum();
+            let expected = reference.truncated.iter().filter(|t| **t).count();
+            assert_eq!(truncated, expected);
+            assert_eq!(out.batches.len(), texts.len().div_ceil(batch_size));
+            assert_eq!(
+                out.batches.iter().map(|b| b.size).sum::<usize>(),
+                texts.len()
+            );
+            // Batches hold texts sorted by length: padding never exceeds the batch's longest.
+            let padded: Vec<usize> = out.batches.iter().map(|b| b.padded_len.unwrap()).collect();
+            assert!(padded.windows(2).all(|w| w[0] >= w[1]), "{padded:?}");
+            assert_eq!(padded[0], 512);
+        }
+        let embedder = OnnxEmbedder::new(&config(), &root()).unwrap();
+        let query = embedder.embed_query(&reference.query).unwrap();
+        assert!(cosine(&query, &reference.query_vector) >= 0.999);
+    }
+
+    #[test]
+    fn mean_pooling_and_raw_vectors() {
+        let mut config = config();
+        config.pooling = Pooling::Mean;
+        config.normalize = false;
+        let mean = OnnxEmbedder::new(&config, &root()).unwrap();
+        let cls = OnnxEmbedder::new(&self::config(), &root()).unwrap();
+        assert_ne!(mean.fingerprint(), cls.fingerprint());
+        let text = ["Cargo is Rust's build system and package manager."];
+        let a = &mean.embed_documents(&text).unwrap()[0];
+        let b = &cls.embed_documents(&text).unwrap()[0];
+        let norm: f32 = a.iter().map(|x| x * x).sum::<f32>().sqrt();
+        assert!((norm - 1.0).abs() > 1e-3, "not normalized: {norm}");
+        assert!(cosine(a, b) < 0.999);
+    }
+
+    #[test]
+    fn missing_models_say_to_run_setup() {
+        let problems = OnnxConfig::new("no/such/model").problems(&root());
+        assert_eq!(problems.len(), 1);
+        assert!(problems[0].1.contains("just setup"), "{problems:?}");
+        let err = OnnxEmbedder::new(&OnnxConfig::new("no/such/model"), &root()).unwrap_err();
+        assert!(err.to_string().contains("just setup"), "{err}");
+        let mut config = OnnxConfig::new(MODEL);
+        config.runtime = Some("no/such/libonnxruntime.so".to_owned());
+        let problems = config.problems(&root());
+        assert_eq!(problems[0].0, "runtime");
+        assert!(problems[0].1.contains("just setup"));
+    }
+}

@@ -1,0 +1,269 @@
+//! End-to-end tests of the `embed` operator: the real `engine` binary, with the local ONNX model
+//! (`just setup` fetches it; these tests fail, never skip, without it) and with an
+//! OpenAI-compatible endpoint served by the test on 127.0.0.1.
+
+use std::collections::HashMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::extract::{Json, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use serde_json::{Value, json};
+
+fn engine() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_engine"))
+}
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_owned()
+}
+
+/// The default model folder; panics with what to do when `just setup` has not run.
+fn model() -> PathBuf {
+    let model = repo().join("models/bge-small-en-v1.5");
+    assert!(
+        model.join("tokenizer.json").exists() && repo().join("models/onnxruntime").exists(),
+        "models/ is incomplete: run `just setup`"
+    );
+    model
+}
+
+fn engine_on(dir: &Path, args: &[&str], yaml: &str) -> Output {
+    let file = dir.join("pipeline.yaml");
+    fs::write(&file, yaml).unwrap();
+    engine().args(args).arg(&file).output().unwrap()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+fn lines(path: &Path) -> Vec<Value> {
+    fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect()
+}
+
+fn norm(vector: &Value) -> f64 {
+    vector
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap().powi(2))
+        .sum::<f64>()
+        .sqrt()
+}
+
+#[test]
+fn onnx_embeds_the_sample_corpus() {
+    let dir = tempfile::tempdir().unwrap();
+    let yaml = format!(
+        "version: 1\nname: embed\nsteps:\n  docs: {{ op: source.files, path: {corpus}, include: [\"**/*.md\"], exclude: [\"SOURCES.md\"] }}\n  parse: {{ op: parse, input: docs }}\n  chunk: {{ op: chunk.recursive, input: parse, size: 600, overlap: 0, unit: chars }}\n  embed: {{ op: embed, input: chunk, provider: onnx, model: {model}, batch_size: 16, threads: 2 }}\n  chunks: {{ op: sink.jsonl, input: chunk, path: out/chunks.jsonl }}\n  vectors: {{ op: sink.jsonl, input: embed, path: out/vectors.jsonl }}\n",
+        corpus = repo().join("sample-corpus").display(),
+        model = model().display(),
+    );
+    let output = engine_on(dir.path(), &["run", "--json"], &yaml);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let summary: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(summary["status"], "ok");
+    assert_eq!(summary["steps"]["embed"]["failed"], 0);
+    assert_eq!(
+        summary["steps"]["embed"]["out"],
+        summary["steps"]["chunk"]["out"]
+    );
+    let chunks = lines(&dir.path().join("out/chunks.jsonl"));
+    let vectors = lines(&dir.path().join("out/vectors.jsonl"));
+    assert!(chunks.len() > 20, "{} chunks", chunks.len());
+    assert_eq!(vectors.len(), chunks.len());
+    let by_id: HashMap<&str, &Value> = chunks
+        .iter()
+        .map(|c| (c["chunk_id"].as_str().unwrap(), c))
+        .collect();
+    for line in &vectors {
+        // Every chunk field, unchanged, plus the vector.
+        let chunk = by_id[line["chunk_id"].as_str().unwrap()];
+        for (key, value) in chunk.as_object().unwrap() {
+            assert_eq!(&line[key], value, "{key}");
+        }
+        assert_eq!(line["vector"].as_array().unwrap().len(), 384);
+        assert!((norm(&line["vector"]) - 1.0).abs() < 1e-4);
+    }
+}
+
+#[test]
+fn vectors_can_stay_unnormalized() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir_all(dir.path().join("docs")).unwrap();
+    fs::write(
+        dir.path().join("docs/a.md"),
+        "# Alpha\n\nA paragraph about ownership.\n\nA paragraph about ownership.\n",
+    )
+    .unwrap();
+    let yaml = format!(
+        "version: 1\nname: raw\nsteps:\n  docs: {{ op: source.files, path: docs }}\n  parse: {{ op: parse, input: docs }}\n  chunk: {{ op: chunk.recursive, input: parse, size: 30, unit: chars }}\n  embed: {{ op: embed, input: chunk, provider: onnx, model: {model}, normalize: false, pooling: mean }}\n  out: {{ op: sink.jsonl, input: embed, path: out.jsonl }}\n",
+        model = model().display(),
+    );
+    let output = engine_on(dir.path(), &["run"], &yaml);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let vectors = lines(&dir.path().join("out.jsonl"));
+    assert!(vectors.len() >= 2);
+    assert!(
+        vectors
+            .iter()
+            .all(|v| (norm(&v["vector"]) - 1.0).abs() > 1e-3)
+    );
+}
+
+#[test]
+fn a_missing_model_is_an_invalid_pipeline_that_says_run_setup() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir_all(dir.path().join("docs")).unwrap();
+    let yaml = "version: 1\nname: broken\nsteps:\n  docs: { op: source.files, path: docs }\n  parse: { op: parse, input: docs }\n  chunk: { op: chunk.recursive, input: parse, size: 100 }\n  embed: { op: embed, input: chunk, provider: onnx, model: models/nothing }\n  out: { op: sink.jsonl, input: embed, path: out.jsonl }\n";
+    for command in ["validate", "run"] {
+        let output = engine_on(dir.path(), &[command], yaml);
+        let text = stderr(&output);
+        assert_eq!(output.status.code(), Some(2), "{command}: {text}");
+        assert!(text.contains("pipeline.yaml:7:"), "{text}");
+        assert!(text.contains("just setup"), "{text}");
+    }
+    // Keys of the wrong provider are unknown keys, with the line.
+    let yaml = yaml.replace(
+        "model: models/nothing",
+        "model: m, base_url: http://x, pooling: cls",
+    );
+    let output = engine_on(dir.path(), &["validate"], &yaml);
+    let text = stderr(&output);
+    assert_eq!(output.status.code(), Some(2), "{text}");
+    assert!(text.contains("unknown key `base_url`"), "{text}");
+    // An unknown provider names the choices.
+    let yaml = yaml.replace(
+        "provider: onnx, model: m, base_url: http://x, pooling: cls",
+        "provider: onx, model: m",
+    );
+    let output = engine_on(dir.path(), &["validate"], &yaml);
+    let text = stderr(&output);
+    assert_eq!(output.status.code(), Some(2), "{text}");
+    assert!(text.contains("onnx"), "{text}");
+}
+
+/// Requests seen, and how many to refuse with 429 before answering.
+#[derive(Default)]
+struct Endpoint {
+    requests: AtomicUsize,
+    texts: Mutex<Vec<String>>,
+}
+
+async fn embeddings(State(endpoint): State<Arc<Endpoint>>, Json(body): Json<Value>) -> Response {
+    let request = endpoint.requests.fetch_add(1, Ordering::SeqCst);
+    // Every third request is refused once: the engine retries it.
+    if request % 3 == 0 {
+        return (
+            StatusCode::TOO_MANY_REQUESTS,
+            [("retry-after", "0")],
+            "slow down",
+        )
+            .into_response();
+    }
+    let texts: Vec<String> = body["input"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t.as_str().unwrap().to_owned())
+        .collect();
+    endpoint.texts.lock().unwrap().extend(texts.clone());
+    let data: Vec<Value> = texts
+        .iter()
+        .enumerate()
+        .map(|(index, text)| {
+            json!({"object": "embedding", "index": index,
+                   "embedding": [text.len() as f32, text.matches(' ').count() as f32, 1.0]})
+        })
+        .collect();
+    Json(json!({"object": "list", "data": data, "model": body["model"]})).into_response()
+}
+
+fn server() -> (String, Arc<Endpoint>) {
+    let endpoint = Arc::new(Endpoint::default());
+    let state = endpoint.clone();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async move {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            tx.send(listener.local_addr().unwrap()).unwrap();
+            let app = Router::new()
+                .route("/v1/embeddings", post(embeddings))
+                .with_state(state);
+            axum::serve(listener, app).await.unwrap();
+        });
+    });
+    (format!("http://{}/v1", rx.recv().unwrap()), endpoint)
+}
+
+#[test]
+fn http_embeds_through_an_openai_compatible_endpoint() {
+    let (base_url, endpoint) = server();
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir_all(dir.path().join("docs")).unwrap();
+    for i in 0..6 {
+        fs::write(
+            dir.path().join(format!("docs/{i}.md")),
+            format!("# Doc {i}\n\nShared paragraph.\n\nParagraph number {i} with some words.\n"),
+        )
+        .unwrap();
+    }
+    let yaml = format!(
+        "version: 1\nname: http\nsteps:\n  docs: {{ op: source.files, path: docs }}\n  parse: {{ op: parse, input: docs }}\n  chunk: {{ op: chunk.recursive, input: parse, size: 20, unit: chars }}\n  embed: {{ op: embed, input: chunk, provider: http, base_url: \"{base_url}\", model: test, api_key_env: ENGINE_E2E_EMBED_KEY, batch_size: 2, concurrency: 2, backoff: 0.01, parallelism: 1 }}\n  out: {{ op: sink.jsonl, input: embed, path: out.jsonl }}\n",
+    );
+    let file = dir.path().join("pipeline.yaml");
+    fs::write(&file, yaml).unwrap();
+    let output = engine()
+        .args(["run", "--json"])
+        .arg(&file)
+        .env("ENGINE_E2E_EMBED_KEY", "sk-e2e-secret")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(!String::from_utf8_lossy(&output.stdout).contains("sk-e2e-secret"));
+    let vectors = lines(&dir.path().join("out.jsonl"));
+    assert!(vectors.len() >= 18, "{}", vectors.len());
+    for line in &vectors {
+        let text = line["text"].as_str().unwrap();
+        let raw = [text.len() as f64, text.matches(' ').count() as f64, 1.0];
+        let length = raw.iter().map(|x| x * x).sum::<f64>().sqrt();
+        let vector: Vec<f64> = line["vector"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_f64().unwrap())
+            .collect();
+        for (got, want) in vector.iter().zip(raw) {
+            assert!((got - want / length).abs() < 1e-5, "{text}: {vector:?}");
+        }
+    }
+    // The six identical "Shared paragraph." chunks (and headings alike) were sent once.
+    let sent = endpoint.texts.lock().unwrap().clone();
+    let shared = sent
+        .iter()
+        .filter(|t| t.as_str() == "Shared paragraph.")
+        .count();
+    assert_eq!(shared, 1, "{sent:?}");
+    assert!(endpoint.requests.load(Ordering::SeqCst) > sent.len().div_ceil(2));
+    let stored = fs::read_to_string(dir.path().join("out.jsonl")).unwrap();
+    assert!(!stored.contains("sk-e2e-secret"));
+}

@@ -1,0 +1,284 @@
+//! End-to-end tests of `index.hybrid`, `engine query` and `engine compare` on the real binary,
+//! with the model-free hash embedder so they run in seconds.
+
+mod common;
+
+use std::fs;
+use std::path::Path;
+use std::process::Command;
+
+use common::{engine, run_json, stderr, stdout};
+use serde_json::Value;
+
+const PIPELINE: &str = "version: 1\nname: idx\nsteps:\n  docs: { op: source.files, path: docs }\n  parse: { op: parse, input: docs }\n  chunk_a: { op: chunk.recursive, input: parse, size: 400, unit: chars }\n  chunk_b: { op: chunk.recursive, input: parse, size: 120, unit: chars }\n  embed_a: { op: embed, input: chunk_a, provider: hash, dim: 256 }\n  embed_b: { op: embed, input: chunk_b, provider: hash, dim: 256 }\n  index_a: { op: index.hybrid, input: embed_a }\n  index_b: { op: index.hybrid, input: embed_b }\n";
+
+fn setup() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir_all(dir.path().join("docs")).unwrap();
+    let docs = [
+        (
+            "threads.md",
+            "# Threads\n\nSpawning threads lets a program run code at the same time. Channels send messages between threads.\n\n## Mutex\n\nA mutex guards shared data so one thread at a time can change it.\n",
+        ),
+        (
+            "boxes.md",
+            "# Boxes\n\nA box stores data on the heap. Recursive types need a box because their size is unknown at compile time.\n",
+        ),
+        (
+            "errors.md",
+            "# Errors\n\nRecoverable errors use Result; unrecoverable errors panic. The question mark operator propagates errors.\n",
+        ),
+    ];
+    for (name, text) in docs {
+        fs::write(dir.path().join("docs").join(name), text).unwrap();
+    }
+    fs::write(dir.path().join("pipeline.yaml"), PIPELINE).unwrap();
+    dir
+}
+
+fn query(dir: &Path, args: &[&str]) -> Vec<Value> {
+    let output = engine()
+        .arg("query")
+        .arg(dir.join("pipeline.yaml"))
+        .args(args)
+        .arg("--json")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let value: Value = serde_json::from_slice(&output.stdout).unwrap();
+    value["hits"].as_array().unwrap().clone()
+}
+
+fn doc_ids(hits: &[Value]) -> Vec<&str> {
+    hits.iter()
+        .map(|hit| hit["doc_id"].as_str().unwrap())
+        .collect()
+}
+
+#[test]
+fn every_mode_finds_the_document_about_the_query() {
+    let dir = setup();
+    let (code, summary) = run_json(dir.path());
+    assert_eq!(code, Some(0), "{summary}");
+    for mode in ["bm25", "vector", "hybrid"] {
+        let hits = query(
+            dir.path(),
+            &[
+                "--index",
+                "index_a",
+                "--mode",
+                mode,
+                "-k",
+                "3",
+                "mutex guards shared data between threads",
+            ],
+        );
+        assert_eq!(doc_ids(&hits)[0], "threads.md", "{mode}: {hits:?}");
+        let hit = &hits[0];
+        for key in [
+            "rank", "score", "chunk_id", "doc_id", "source", "title", "section", "page", "text",
+        ] {
+            assert!(hit.get(key).is_some(), "{mode}: hit lacks `{key}`");
+        }
+        assert_eq!(hit["rank"], 1);
+    }
+    let weighted = query(
+        dir.path(),
+        &[
+            "--index",
+            "index_b",
+            "--alpha",
+            "0.3",
+            "recursive types on the heap",
+        ],
+    );
+    assert_eq!(doc_ids(&weighted)[0], "boxes.md");
+    let filtered = query(
+        dir.path(),
+        &[
+            "--index",
+            "index_b",
+            "--filter",
+            "doc_id=errors.md",
+            "threads",
+        ],
+    );
+    assert!(!filtered.is_empty() && doc_ids(&filtered).iter().all(|doc| *doc == "errors.md"));
+}
+
+#[test]
+fn reruns_never_duplicate_and_changes_replace_or_remove_a_documents_chunks() {
+    let dir = setup();
+    run_json(dir.path());
+    let all = |dir: &Path| {
+        query(
+            dir,
+            &[
+                "--index",
+                "index_b",
+                "--mode",
+                "bm25",
+                "-k",
+                "100",
+                "threads heap errors box mutex result",
+            ],
+        )
+    };
+    let before = all(dir.path());
+    run_json(dir.path());
+    assert_eq!(
+        all(dir.path()).len(),
+        before.len(),
+        "re-ingesting must not duplicate"
+    );
+    fs::remove_file(dir.path().join("docs/errors.md")).unwrap();
+    fs::write(
+        dir.path().join("docs/boxes.md"),
+        "# Boxes\n\nA box is a smart pointer; the heap holds its value.\n",
+    )
+    .unwrap();
+    let (code, _) = run_json(dir.path());
+    assert_eq!(code, Some(0));
+    let after = all(dir.path());
+    assert!(
+        !doc_ids(&after).contains(&"errors.md"),
+        "a removed document leaves the index"
+    );
+    let boxes: Vec<&Value> = after
+        .iter()
+        .filter(|hit| hit["doc_id"] == "boxes.md")
+        .collect();
+    assert!(!boxes.is_empty());
+    assert!(
+        boxes
+            .iter()
+            .all(|hit| !hit["text"].as_str().unwrap().contains("Recursive")),
+        "old chunks are replaced"
+    );
+    let ids: std::collections::HashSet<&str> = after
+        .iter()
+        .map(|hit| hit["chunk_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids.len(), after.len());
+}
+
+#[test]
+fn querying_a_step_that_is_not_an_index_says_which_are() {
+    let dir = setup();
+    run_json(dir.path());
+    let output = engine()
+        .arg("query")
+        .arg(dir.path().join("pipeline.yaml"))
+        .args(["--index", "chunk_a", "x"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("index steps: index_a, index_b"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn compare_scores_branches_tests_significance_and_writes_a_page_chromium_renders() {
+    let dir = setup();
+    run_json(dir.path());
+    fs::write(
+        dir.path().join("queries.jsonl"),
+        "{\"_id\": \"q1\", \"text\": \"mutex shared data\"}\n{\"_id\": \"q2\", \"text\": \"heap box recursive\"}\n{\"_id\": \"q3\", \"text\": \"result error propagate\"}\n",
+    )
+    .unwrap();
+    fs::write(
+        dir.path().join("qrels.tsv"),
+        "query-id\tcorpus-id\tscore\nq1\tthreads.md\t2\nq2\tboxes.md\t1\nq3\terrors.md\t1\n",
+    )
+    .unwrap();
+    let page = dir.path().join("report.html");
+    let output = engine()
+        .arg("compare")
+        .arg(dir.path().join("pipeline.yaml"))
+        .arg("--queries")
+        .arg(dir.path().join("queries.jsonl"))
+        .arg("--qrels")
+        .arg(dir.path().join("qrels.tsv"))
+        .args(["--trials", "500", "--json", "--html"])
+        .arg(&page)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let report: Value = serde_json::from_str(&stdout(&output)).unwrap();
+    for branch in ["index_a", "index_b"] {
+        for mode in ["hybrid", "bm25", "vector"] {
+            let ndcg = report["branches"][branch][mode]["ndcg@10"]
+                .as_f64()
+                .unwrap();
+            assert!(ndcg > 0.5, "{branch} {mode}: {ndcg}");
+            assert!(report["branches"][branch][mode]["recall@100"].is_number());
+        }
+    }
+    let pair = report["pairs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["a"]["index"] == "index_a" && p["b"]["index"] == "index_b")
+        .unwrap();
+    let ndcg = &pair["metrics"]["ndcg@10"];
+    assert!(ndcg["p_value"].as_f64().unwrap() > 0.0);
+    assert_eq!(
+        ndcg["wins"].as_u64().unwrap()
+            + ndcg["losses"].as_u64().unwrap()
+            + ndcg["ties"].as_u64().unwrap(),
+        3
+    );
+    assert!(
+        report["chunks"]["index_b"]["count"].as_u64().unwrap()
+            > report["chunks"]["index_a"]["count"].as_u64().unwrap()
+    );
+    let html = fs::read_to_string(&page).unwrap();
+    assert!(html.contains("<svg") && !html.contains("<script"));
+    render_in_chromium(&page, dir.path());
+}
+
+/// Loads the page in headless Chromium: it must render its charts and log no console errors.
+fn render_in_chromium(page: &Path, dir: &Path) {
+    let chromium = ["chromium", "chromium-browser", "google-chrome"]
+        .iter()
+        .find(|name| Command::new(name).arg("--version").output().is_ok_and(|o| o.status.success()))
+        .expect("headless Chromium is needed for this test: `apt-get install chromium` (.ci/run installs it)");
+    let output = Command::new(chromium)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--enable-logging=stderr",
+            "--v=0",
+            "--dump-dom",
+        ])
+        .arg(format!(
+            "--user-data-dir={}",
+            dir.join("chromium-profile").display()
+        ))
+        .arg(format!("file://{}", page.display()))
+        .output()
+        .unwrap();
+    let dom = stdout(&output);
+    assert!(
+        dom.matches("<svg").count() >= 3,
+        "the charts did not render:\n{dom}"
+    );
+    let log = stderr(&output);
+    let console_errors: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("CONSOLE") && l.to_lowercase().contains("error"))
+        .collect();
+    assert!(
+        console_errors.is_empty(),
+        "console errors: {console_errors:?}"
+    );
+}
