@@ -1,41 +1,17 @@
 //! End-to-end tests of the chunking operators: the real `engine` binary, every strategy, on
 //! the bundled sample corpus.
 
+mod common;
+
+use common::{engine, engine_on, lines, repo};
+
 use std::collections::HashMap;
 use std::fs;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
 use serde_json::Value;
 
-fn engine() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_engine"))
-}
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_owned()
-}
-
-/// Writes `yaml` to `dir/pipeline.yaml` and runs `engine ARGS` on it.
-fn engine_on(dir: &Path, args: &[&str], yaml: &str) -> Output {
-    let file = dir.join("pipeline.yaml");
-    fs::write(&file, yaml).unwrap();
-    engine().args(args).arg(&file).output().unwrap()
-}
-
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
-}
-
-fn lines(path: &Path) -> Vec<Value> {
-    fs::read_to_string(path)
-        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-        .lines()
-        .map(|line| serde_json::from_str(line).unwrap())
-        .collect()
 }
 
 /// A folder with the tokenizer used by the tests, copied next to the pipeline file.

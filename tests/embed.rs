@@ -2,10 +2,14 @@
 //! (`just setup` fetches it; these tests fail, never skip, without it) and with an
 //! OpenAI-compatible endpoint served by the test on 127.0.0.1.
 
+mod common;
+
+use common::{engine, engine_on, repo};
+
 use std::collections::HashMap;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -16,17 +20,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use serde_json::{Value, json};
 
-fn engine() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_engine"))
-}
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_owned()
-}
-
 /// The default model folder; panics with what to do when `just setup` has not run.
 fn model() -> PathBuf {
     let model = repo().join("models/bge-small-en-v1.5");
@@ -35,12 +28,6 @@ fn model() -> PathBuf {
         "models/ is incomplete: run `just setup`"
     );
     model
-}
-
-fn engine_on(dir: &Path, args: &[&str], yaml: &str) -> Output {
-    let file = dir.join("pipeline.yaml");
-    fs::write(&file, yaml).unwrap();
-    engine().args(args).arg(&file).output().unwrap()
 }
 
 fn stderr(output: &Output) -> String {

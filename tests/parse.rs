@@ -1,33 +1,16 @@
 //! End-to-end tests of `engine parse FILE`: the real binary on real documents.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
+
+use common::{engine, shared_corpus, stderr, stdout};
+
+use std::path::Path;
+use std::process::Output;
 
 use serde_json::Value;
 
-fn engine() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_engine"))
-}
-
-/// `shared/corpus` in the nearest folder above the workspace that has one.
-fn shared_corpus() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .ancestors()
-        .map(|dir| dir.join("shared/corpus"))
-        .find(|dir| dir.join("MANIFEST.tsv").exists())
-        .expect("../shared/corpus is missing")
-}
-
 fn parse(args: &[&str], file: &Path) -> Output {
     engine().arg("parse").args(args).arg(file).output().unwrap()
-}
-
-fn stdout(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
 #[test]
