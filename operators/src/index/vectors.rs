@@ -90,6 +90,11 @@ impl VectorIndex {
         &self.vectors[point * self.dimensions..(point + 1) * self.dimensions]
     }
 
+    /// The vector of a live point.
+    pub fn live_vector(&self, point: usize) -> Option<&[f32]> {
+        (point < self.points() && !self.dead[point]).then(|| self.vector(point))
+    }
+
     /// Adds a vector; returns its point id.
     pub fn insert(&mut self, vector: &[f32]) -> Result<usize, IndexError> {
         if vector.len() != self.dimensions {
