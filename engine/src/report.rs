@@ -112,15 +112,25 @@ fn bar_chart(caption: &str, bars: &[(String, f64)]) -> String {
         let width = (WIDTH - 260.0) * value / max;
         let _ = writeln!(
             svg,
-            "<text x=\"0\" y=\"{:.1}\" font-size=\"12\">{}</text><rect x=\"200\" y=\"{y:.1}\" width=\"{width:.1}\" height=\"18\" fill=\"{}\"/><text x=\"{:.1}\" y=\"{:.1}\" font-size=\"12\">{value:.3}</text>",
+            "<text x=\"0\" y=\"{:.1}\" font-size=\"12\">{}</text><rect x=\"200\" y=\"{y:.1}\" width=\"{width:.1}\" height=\"18\" fill=\"{}\"/><text x=\"{:.1}\" y=\"{:.1}\" font-size=\"12\">{}</text>",
             y + 13.0,
             escape(label),
             COLORS[i % COLORS.len()],
             205.0 + width,
-            y + 13.0
+            y + 13.0,
+            number(*value)
         );
     }
     close_figure(svg, caption)
+}
+
+/// A bar's value: counts as integers, scores with three decimals.
+fn number(value: f64) -> String {
+    if value.fract() == 0.0 && value.abs() < 1e15 {
+        format!("{value:.0}")
+    } else {
+        format!("{value:.3}")
+    }
 }
 
 /// Ends an SVG figure with its caption.
