@@ -24,6 +24,22 @@ pub(crate) struct Segment {
 }
 
 impl Segment {
+    /// A plain 10-point segment of `text` from `x0` to `x1` on baseline `y`, for tests.
+    #[cfg(test)]
+    pub(crate) fn plain(text: &str, x0: f32, x1: f32, y: f32) -> Segment {
+        Segment {
+            x0,
+            x1,
+            y,
+            y_last: y,
+            size: 10.0,
+            text: text.into(),
+            bold: false,
+        }
+    }
+}
+
+impl Segment {
     /// Top of the text box (ascenders).
     pub fn top(&self) -> f32 {
         self.y - 0.8 * self.size

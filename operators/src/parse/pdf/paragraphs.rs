@@ -175,15 +175,7 @@ mod tests {
     use super::*;
 
     fn line(text: &str, x0: f32, x1: f32, y: f32) -> Segment {
-        Segment {
-            x0,
-            x1,
-            y,
-            y_last: y,
-            size: 10.0,
-            text: text.into(),
-            bold: false,
-        }
+        Segment::plain(text, x0, x1, y)
     }
 
     #[test]
