@@ -244,13 +244,10 @@ fn schema_diagnostics(doc: &LocatedValue, diagnostics: &mut Vec<Diagnostic>) -> 
                     .at_key(key)
                     .with_hint(hint)
             }
-            ValidationErrorKind::Enum { options }
-                if pointer.ends_with("/op") && place.is_some() =>
-            {
+            ValidationErrorKind::Enum { .. } if pointer.ends_with("/op") && place.is_some() => {
                 let name = instance.as_str().unwrap_or_default();
                 let hint = did_you_mean(name, OPERATORS.iter().map(|info| info.name))
                     .or_else(|| Some(format!("operators: {}", operator_names())));
-                let _ = options;
                 Diagnostic::error(
                     doc.value_pos(&pointer),
                     format!("unknown operator `{}`", display_value(instance)),
@@ -326,15 +323,12 @@ fn unknown_key(doc: &LocatedValue, object: &str, key: &str) -> Diagnostic {
     let child = format!("{object}/{}", escape_pointer(key));
     let place = step_and_key(&child);
     let allowed = match &place {
-        Some((step, _)) => doc
+        Some(_) => doc
             .value
             .pointer(&format!("{object}/op"))
             .and_then(Value::as_str)
             .map(schema::step_keys)
-            .unwrap_or_else(|| {
-                let _ = step;
-                Vec::new()
-            }),
+            .unwrap_or_default(),
         None if object.is_empty() => schema::top_level_keys(),
         None => Vec::new(),
     };
@@ -466,16 +460,11 @@ fn typed_step(
         }
     };
     let mut fine = true;
-    for (key, message) in config.problems() {
-        fine = false;
-        let at = format!("{}/{key}", outline.pointer);
-        diagnostics.push(
-            Diagnostic::error(doc.value_pos(&at), message)
-                .in_step(&outline.name)
-                .at_key(key),
-        );
-    }
-    for (key, message) in config.resource_problems(base) {
+    for (key, message) in config
+        .problems()
+        .into_iter()
+        .chain(config.resource_problems(base))
+    {
         fine = false;
         let at = format!("{}/{key}", outline.pointer);
         diagnostics.push(
