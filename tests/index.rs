@@ -282,3 +282,46 @@ fn render_in_chromium(page: &Path, dir: &Path) {
         "console errors: {console_errors:?}"
     );
 }
+
+#[test]
+fn compare_without_judgments_shows_overlaps_and_both_lists() {
+    let dir = setup();
+    run_json(dir.path());
+    fs::write(
+        dir.path().join("queries.jsonl"),
+        "{\"_id\": \"q1\", \"text\": \"mutex shared data\"}\n",
+    )
+    .unwrap();
+    let run = |json: bool| {
+        let mut command = engine();
+        command
+            .arg("compare")
+            .arg(dir.path().join("pipeline.yaml"))
+            .arg("--queries")
+            .arg(dir.path().join("queries.jsonl"))
+            .args(["--modes", "bm25", "--k", "2"]);
+        if json {
+            command.arg("--json");
+        }
+        let output = command.output().unwrap();
+        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+        stdout(&output)
+    };
+    let report: Value = serde_json::from_str(&run(true)).unwrap();
+    let pair = &report["pairs"][0];
+    let overlap = pair["queries"]["q1"]["overlap"].as_f64().unwrap();
+    assert!((0.0..=1.0).contains(&overlap));
+    assert_eq!(pair["queries"]["q1"]["a"][0], "threads.md");
+    assert_eq!(pair["queries"]["q1"]["b"][0], "threads.md");
+    let table = run(false);
+    assert!(
+        table.contains("mean top-k overlap") && table.contains("query q1"),
+        "{table}"
+    );
+    assert!(
+        table
+            .lines()
+            .any(|line| line.trim_start().starts_with("1. threads.md")),
+        "{table}"
+    );
+}

@@ -892,6 +892,26 @@ fn compare(
     0
 }
 
+/// Without judgments: per query, the overlap and both top lists side by side, to judge by eye.
+fn print_side_by_side(pair: &serde_json::Value) {
+    for (query, lists) in pair["queries"].as_object().into_iter().flatten() {
+        println!(
+            "  query {query}: overlap {:.2}",
+            lists["overlap"].as_f64().unwrap_or(0.0)
+        );
+        let (a, b) = (lists["a"].as_array(), lists["b"].as_array());
+        let rows = a.map_or(0, Vec::len).max(b.map_or(0, Vec::len));
+        for row in 0..rows {
+            let cell = |list: Option<&Vec<serde_json::Value>>| {
+                list.and_then(|l| l.get(row))
+                    .map(|v| text(v).to_owned())
+                    .unwrap_or_default()
+            };
+            println!("    {:>2}. {:<40} {}", row + 1, cell(a), cell(b));
+        }
+    }
+}
+
 fn print_comparison(report: &serde_json::Value) {
     println!("{} queries", report["queries"]);
     let mut header = false;
@@ -932,6 +952,7 @@ fn print_comparison(report: &serde_json::Value) {
                 name("a"),
                 name("b")
             );
+            print_side_by_side(pair);
         } else if let Some(ndcg) = pair["metrics"].get("ndcg@10") {
             println!(
                 "{} → {}: nDCG@10 {:+.4} (p = {:.4}; wins {}, losses {}, ties {})",
