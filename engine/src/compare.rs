@@ -283,14 +283,16 @@ fn upstream(pipeline: &Pipeline, step: &str) -> Vec<String> {
     found
 }
 
-fn directory_size(dir: &std::path::Path) -> u64 {
-    walk(dir)
-}
-
-fn walk(path: &std::path::Path) -> u64 {
+/// Bytes of the files below `path` (0 when it does not exist).
+fn directory_size(path: &std::path::Path) -> u64 {
     match std::fs::metadata(path) {
         Ok(meta) if meta.is_dir() => std::fs::read_dir(path)
-            .map(|entries| entries.flatten().map(|entry| walk(&entry.path())).sum())
+            .map(|entries| {
+                entries
+                    .flatten()
+                    .map(|entry| directory_size(&entry.path()))
+                    .sum()
+            })
             .unwrap_or(0),
         Ok(meta) => meta.len(),
         Err(_) => 0,

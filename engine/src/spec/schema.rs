@@ -285,19 +285,27 @@ pub fn pipeline_schema_text() -> String {
     text
 }
 
+/// The committed schema, parsed once.
+fn committed_schema() -> &'static Value {
+    static SCHEMA: OnceLock<Value> = OnceLock::new();
+    SCHEMA.get_or_init(|| {
+        serde_json::from_str(COMMITTED_SCHEMA)
+            .expect("schemas/pipeline.schema.json is valid JSON (rebuild after `just schema`)")
+    })
+}
+
 /// A validator for the committed schema, compiled once.
 pub fn validator() -> &'static jsonschema::Validator {
     static VALIDATOR: OnceLock<jsonschema::Validator> = OnceLock::new();
     VALIDATOR.get_or_init(|| {
-        let schema: Value = serde_json::from_str(COMMITTED_SCHEMA)
-            .expect("schemas/pipeline.schema.json is valid JSON (rebuild after `just schema`)");
-        jsonschema::validator_for(&schema).expect("schemas/pipeline.schema.json is a valid schema")
+        jsonschema::validator_for(committed_schema())
+            .expect("schemas/pipeline.schema.json is a valid schema")
     })
 }
 
 /// The keys a step with operator `op` may have (for tagged settings, those of every variant).
 pub fn step_keys(op: &str) -> Vec<String> {
-    let schema = pipeline_schema();
+    let schema = committed_schema();
     let Some(definition) =
         schema.pointer(&format!("/$defs/{}", crate::spec::yaml::escape_pointer(op)))
     else {
@@ -322,7 +330,7 @@ pub fn step_keys(op: &str) -> Vec<String> {
 
 /// The keys allowed at the top of a pipeline file.
 pub fn top_level_keys() -> Vec<String> {
-    pipeline_schema()
+    committed_schema()
         .pointer("/properties")
         .and_then(Value::as_object)
         .map(|properties| properties.keys().cloned().collect())
