@@ -149,6 +149,8 @@ fn a_missing_model_is_an_invalid_pipeline_that_says_run_setup() {
 struct Endpoint {
     requests: AtomicUsize,
     texts: Mutex<Vec<String>>,
+    /// The texts of each answered request.
+    calls: Mutex<Vec<Vec<String>>>,
 }
 
 async fn embeddings(State(endpoint): State<Arc<Endpoint>>, Json(body): Json<Value>) -> Response {
@@ -169,6 +171,7 @@ async fn embeddings(State(endpoint): State<Arc<Endpoint>>, Json(body): Json<Valu
         .map(|t| t.as_str().unwrap().to_owned())
         .collect();
     endpoint.texts.lock().unwrap().extend(texts.clone());
+    endpoint.calls.lock().unwrap().push(texts.clone());
     let data: Vec<Value> = texts
         .iter()
         .enumerate()
@@ -253,4 +256,36 @@ fn http_embeds_through_an_openai_compatible_endpoint() {
     assert!(endpoint.requests.load(Ordering::SeqCst) > sent.len().div_ceil(2));
     let stored = fs::read_to_string(dir.path().join("out.jsonl")).unwrap();
     assert!(!stored.contains("sk-e2e-secret"));
+}
+
+#[test]
+fn http_batches_take_texts_from_several_documents() {
+    let (base_url, endpoint) = server();
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir_all(dir.path().join("docs")).unwrap();
+    let documents = 40;
+    for i in 0..documents {
+        fs::write(
+            dir.path().join(format!("docs/{i:02}.txt")),
+            format!("Note {i} is about topic {i}.\n"),
+        )
+        .unwrap();
+    }
+    let yaml = format!(
+        "version: 1\nname: http\nsteps:\n  docs: {{ op: source.files, path: docs }}\n  parse: {{ op: parse, input: docs }}\n  chunk: {{ op: chunk.recursive, input: parse, size: 200, unit: chars }}\n  embed: {{ op: embed, input: chunk, provider: http, base_url: \"{base_url}\", model: test, batch_size: 8, concurrency: 1, backoff: 0.01, parallelism: 1 }}\n  out: {{ op: sink.jsonl, input: embed, path: out.jsonl }}\n",
+    );
+    let file = dir.path().join("pipeline.yaml");
+    fs::write(&file, yaml).unwrap();
+    let output = engine().args(["run"]).arg(&file).output().unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let vectors = lines(&dir.path().join("out.jsonl"));
+    assert_eq!(vectors.len(), documents);
+    let calls = endpoint.calls.lock().unwrap().clone();
+    assert_eq!(calls.iter().map(Vec::len).sum::<usize>(), documents);
+    assert!(calls.iter().all(|call| call.len() <= 8), "{calls:?}");
+    // One document has one text: a request with several texts mixes documents.
+    assert!(
+        calls.len() < documents && calls.iter().any(|call| call.len() > 1),
+        "one request per document: {calls:?}"
+    );
 }

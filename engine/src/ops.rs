@@ -8,14 +8,14 @@ use anyhow::{Context, bail};
 use operators::chunk::Chunker;
 use operators::embed::Embed;
 use operators::index::{Entry, IndexConfig, IndexUpdate, StoredHit};
-use operators::model::EmbeddedSet;
+use operators::model::{ChunkSet, EmbeddedSet};
 use operators::parse::{ParseConfig, parse};
 use operators::sink::JsonlSink;
 use operators::source::{DocumentSource, FileSource, JsonlSource, SourceEvent};
 
 use crate::plan::Plan;
 use crate::registry::OperatorConfig;
-use crate::runtime::{Emitted, Item, Node, Operator, SinkOp, SourceOp, TransformOp};
+use crate::runtime::{BatchOp, Emitted, Item, Node, Operator, SinkOp, SourceOp, TransformOp};
 use crate::spec::load::Pipeline;
 
 /// Workers a parallel step gets unless the pipeline says otherwise.
@@ -77,9 +77,10 @@ fn operator(
         OperatorConfig::ChunkByPage(config) => chunking(config.chunker(base, fingerprint)?),
         OperatorConfig::ChunkSemantic(config) => chunking(config.chunker(base, fingerprint)?),
         OperatorConfig::ChunkSmart(config) => chunking(config.chunker(base, fingerprint)?),
-        OperatorConfig::Embed(config) => {
-            Operator::Transform(Arc::new(EmbedOp(Embed::new(config, base)?)))
-        }
+        OperatorConfig::Embed(config) => Operator::Batch(Arc::new(EmbedOp {
+            embed: Embed::new(config, base)?,
+            texts_per_call: config.texts_per_call(),
+        })),
         OperatorConfig::SinkJsonl(config) => {
             Operator::Sink(Box::new(Jsonl(JsonlSink::create(config, base)?)))
         }
@@ -145,15 +146,47 @@ impl TransformOp for Chunking {
     }
 }
 
-/// `embed`.
-struct EmbedOp(Embed);
+/// `embed`: the chunks of the documents waiting at the step go to the provider together.
+struct EmbedOp {
+    embed: Embed,
+    texts_per_call: usize,
+}
 
-impl TransformOp for EmbedOp {
-    fn apply(&self, item: &Item) -> anyhow::Result<Option<Item>> {
-        let Item::Chunks(set) = item else {
-            bail!("embed takes chunks, got {}", item.item_type());
-        };
-        Ok(Some(Item::Embedded(Arc::new(self.0.embed_set(set)?))))
+impl BatchOp for EmbedOp {
+    fn weight(&self, item: &Item) -> usize {
+        match item {
+            Item::Chunks(set) => set.chunks.len(),
+            _ => 1,
+        }
+    }
+
+    fn budget(&self) -> usize {
+        self.texts_per_call
+    }
+
+    fn apply_batch(&self, items: &[&Item]) -> Vec<anyhow::Result<Option<Item>>> {
+        let sets: Vec<&ChunkSet> = items
+            .iter()
+            .filter_map(|item| match item {
+                Item::Chunks(set) => Some(set.as_ref()),
+                _ => None,
+            })
+            .collect();
+        let mut embedded = self.embed.embed_sets(&sets).into_iter();
+        items
+            .iter()
+            .map(|item| match item {
+                Item::Chunks(_) => match embedded.next() {
+                    Some(Ok(set)) => Ok(Some(Item::Embedded(Arc::new(set)))),
+                    Some(Err(error)) => Err(error.into()),
+                    None => Err(anyhow::anyhow!("no result for the document")),
+                },
+                other => Err(anyhow::anyhow!(
+                    "embed takes chunks, got {}",
+                    other.item_type()
+                )),
+            })
+            .collect()
     }
 }
 

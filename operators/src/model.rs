@@ -287,13 +287,15 @@ pub struct EmbeddedSet {
 /// How one document's vectors were computed.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct EmbedDebug {
-    /// Chunks whose vector came from the cache (or from an identical chunk of the same document).
+    /// Chunks whose vector came from the cache, or from an identical text embedded in the same
+    /// call (of this document or another one batched with it).
     pub cached: usize,
     /// Chunks whose text was cut to the model's `max_tokens`.
     pub truncated: usize,
-    /// Wall-clock seconds for the whole document.
+    /// This document's share of its batches' wall-clock seconds (each text an equal part of its
+    /// batch).
     pub seconds: f64,
-    /// One entry per batch sent to the provider.
+    /// Every batch the document's texts ran in; batches mix texts of several documents.
     pub batches: Vec<BatchDebug>,
 }
 

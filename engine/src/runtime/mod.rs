@@ -82,6 +82,24 @@ pub trait TransformOp: Send + Sync {
     fn apply(&self, item: &Item) -> anyhow::Result<Option<Item>>;
 }
 
+/// A step that turns each item into at most one item, but works better on several at once
+/// (e.g. an embedding model running one padded batch for many documents). The runtime hands it
+/// the inputs that are waiting, up to [`BatchOp::budget`]; called from several workers at once.
+pub trait BatchOp: Send + Sync {
+    /// How much of the budget `item` takes (e.g. its number of texts); at least 1 is counted.
+    fn weight(&self, item: &Item) -> usize;
+    /// Workers stop gathering inputs once their weights reach this.
+    fn budget(&self) -> usize;
+    /// Processes several items: one result per item, in their order. A failure of one item
+    /// must not fail the others.
+    fn apply_batch(&self, items: &[&Item]) -> Vec<anyhow::Result<Option<Item>>>;
+}
+
+/// How long a batch worker waits for one more input before running what it has.
+const BATCH_LINGER: Duration = Duration::from_millis(10);
+/// The longest a batch worker spends gathering one batch.
+const BATCH_GATHER_LIMIT: Duration = Duration::from_millis(250);
+
 /// A step that consumes items.
 pub trait SinkOp: Send {
     /// Takes one item.
@@ -96,6 +114,8 @@ pub enum Operator {
     Source(Box<dyn SourceOp>),
     /// One in, at most one out.
     Transform(Arc<dyn TransformOp>),
+    /// One in, at most one out, several at a time.
+    Batch(Arc<dyn BatchOp>),
     /// No output.
     Sink(Box<dyn SinkOp>),
 }
@@ -420,61 +440,169 @@ impl StepContext {
         }
     }
 
-    /// Processes one input of a transform: from its checkpoint when there is one, else by
-    /// running the operator and checkpointing the complete output. Failures are never stored.
-    fn transform(&self, transform: &dyn TransformOp, input: &Envelope) {
+    /// Counts an input of a transform and looks up its checkpoint: a hit is emitted and gives
+    /// `None`; a miss gives the key its output must be stored under.
+    fn receive(&self, input: &Envelope) -> Option<Key> {
         self.counters.input.fetch_add(1, Ordering::Relaxed);
         self.counters
             .bytes_in
             .fetch_add(input.bytes, Ordering::Relaxed);
         let key = output_key(&self.fingerprint, &input.key);
-        let doc_id = input.item.doc_id();
-        let record = |cached: bool, seconds: f64, bytes_out: u64, error: Option<String>| {
-            move |fingerprint: &str| ItemRecord {
-                fingerprint: fingerprint.to_owned(),
-                key: hex(&key),
-                cached,
-                seconds,
-                bytes_in: input.bytes,
-                bytes_out,
-                error,
-            }
-        };
-        if let Some((output, bytes)) = self
+        let Some((output, bytes)) = self
             .checkpoints
             .as_ref()
             .and_then(|c| c.get(&self.fingerprint, &key))
-        {
-            self.counters.cached.fetch_add(1, Ordering::Relaxed);
-            self.record(doc_id, record(true, 0.0, bytes, None));
-            if let Some(item) = output {
-                self.emit(Envelope { key, bytes, item });
-            }
-            return;
+        else {
+            return Some(key);
+        };
+        self.counters.cached.fetch_add(1, Ordering::Relaxed);
+        self.record(input.item.doc_id(), |fingerprint| {
+            item_record(fingerprint, &key, true, 0.0, input.bytes, bytes, None)
+        });
+        if let Some(item) = output {
+            self.emit(Envelope { key, bytes, item });
         }
-        let started = Instant::now();
-        match panics::catch(|| transform.apply(&input.item)) {
+        None
+    }
+
+    /// Completes a computed input: checkpoints and emits its output, or records its failure.
+    /// Failures are never stored.
+    fn complete(
+        &self,
+        input: &Envelope,
+        key: Key,
+        result: anyhow::Result<Option<Item>>,
+        seconds: f64,
+    ) {
+        let doc_id = input.item.doc_id();
+        match result {
             Ok(output) => {
                 let bytes = self
                     .checkpoints
                     .as_ref()
                     .map_or(0, |c| c.put(&self.fingerprint, &key, output.as_ref()));
-                self.record(
-                    doc_id,
-                    record(false, started.elapsed().as_secs_f64(), bytes, None),
-                );
+                self.record(doc_id, |fingerprint| {
+                    item_record(fingerprint, &key, false, seconds, input.bytes, bytes, None)
+                });
                 if let Some(item) = output {
                     self.emit(Envelope { key, bytes, item });
                 }
             }
             Err(error) => {
                 let message = self.fail(doc_id, &error);
-                self.record(
-                    doc_id,
-                    record(false, started.elapsed().as_secs_f64(), 0, Some(message)),
-                );
+                self.record(doc_id, |fingerprint| {
+                    item_record(
+                        fingerprint,
+                        &key,
+                        false,
+                        seconds,
+                        input.bytes,
+                        0,
+                        Some(message),
+                    )
+                });
             }
         }
+    }
+
+    /// Processes one input of a transform: from its checkpoint when there is one, else by
+    /// running the operator and checkpointing the complete output.
+    fn transform(&self, transform: &dyn TransformOp, input: &Envelope) {
+        let Some(key) = self.receive(input) else {
+            return;
+        };
+        let started = Instant::now();
+        let result = panics::catch(|| transform.apply(&input.item));
+        self.complete(input, key, result, started.elapsed().as_secs_f64());
+    }
+
+    /// One worker of a batch step: gathers the inputs that are waiting (checkpoint hits go
+    /// straight through) until their weights reach the budget or none arrives for a moment,
+    /// then runs them as one batch.
+    fn gather_batches(&self, op: &dyn BatchOp, receiver: &Receiver<Envelope>) {
+        let budget = op.budget().max(1);
+        while let Ok(first) = receiver.recv() {
+            let deadline = Instant::now() + BATCH_GATHER_LIMIT;
+            let mut pending: Vec<(Envelope, Key)> = Vec::new();
+            let mut weight = 0;
+            let mut next = Some(first);
+            while let Some(input) = next.take() {
+                if let Some(key) = self.receive(&input) {
+                    weight += op.weight(&input.item).max(1);
+                    pending.push((input, key));
+                }
+                let left = deadline.saturating_duration_since(Instant::now());
+                if weight >= budget || left.is_zero() {
+                    break;
+                }
+                next = receiver.recv_timeout(left.min(BATCH_LINGER)).ok();
+            }
+            if !pending.is_empty() {
+                self.run_batch(op, pending);
+            }
+        }
+    }
+
+    /// Runs gathered inputs as one batch. When the batch as a whole fails (a panic, or a wrong
+    /// number of results), each input runs alone so the failure lands on the item that caused it.
+    fn run_batch(&self, op: &dyn BatchOp, pending: Vec<(Envelope, Key)>) {
+        let started = Instant::now();
+        let items: Vec<&Item> = pending.iter().map(|(input, _)| &input.item).collect();
+        let results = match panics::catch(|| batch_results(op, &items)) {
+            Ok(results) => results,
+            Err(error) if items.len() == 1 => vec![Err(error)],
+            Err(_) => items
+                .iter()
+                .map(|&item| {
+                    panics::catch(|| batch_results(op, &[item]))
+                        .and_then(|mut one| one.pop().expect("one result per item"))
+                })
+                .collect(),
+        };
+        // Each item is charged its share of the batch's time, by weight.
+        let seconds = started.elapsed().as_secs_f64();
+        let weights: Vec<usize> = items.iter().map(|item| op.weight(item).max(1)).collect();
+        let total: usize = weights.iter().sum();
+        for (((input, key), result), weight) in pending.into_iter().zip(results).zip(weights) {
+            let share = seconds * weight as f64 / total as f64;
+            self.complete(&input, key, result, share);
+        }
+    }
+}
+
+/// A batch operator's results, checked to be one per item.
+fn batch_results(
+    op: &dyn BatchOp,
+    items: &[&Item],
+) -> anyhow::Result<Vec<anyhow::Result<Option<Item>>>> {
+    let results = op.apply_batch(items);
+    anyhow::ensure!(
+        results.len() == items.len(),
+        "the operator returned {} results for {} items (this is a bug in the operator)",
+        results.len(),
+        items.len()
+    );
+    Ok(results)
+}
+
+/// What a transform did to one input.
+fn item_record(
+    fingerprint: &str,
+    key: &Key,
+    cached: bool,
+    seconds: f64,
+    bytes_in: u64,
+    bytes_out: u64,
+    error: Option<String>,
+) -> ItemRecord {
+    ItemRecord {
+        fingerprint: fingerprint.to_owned(),
+        key: hex(key),
+        cached,
+        seconds,
+        bytes_in,
+        bytes_out,
+        error,
     }
 }
 
@@ -496,14 +624,8 @@ fn run_step(
                             ctx.counters.input.fetch_add(1, Ordering::Relaxed);
                             let key = output_key(&ctx.fingerprint, &item.identity());
                             let bytes = item.size_hint();
-                            ctx.record(item.doc_id(), |fingerprint| ItemRecord {
-                                fingerprint: fingerprint.to_owned(),
-                                key: hex(&key),
-                                cached: false,
-                                seconds: 0.0,
-                                bytes_in: 0,
-                                bytes_out: bytes,
-                                error: None,
+                            ctx.record(item.doc_id(), |fingerprint| {
+                                item_record(fingerprint, &key, false, 0.0, 0, bytes, None)
                             });
                             ctx.emit(Envelope { key, bytes, item });
                         }
@@ -531,6 +653,16 @@ fn run_step(
                             ctx.transform(transform.as_ref(), &envelope);
                         }
                     });
+                }
+            });
+        }
+        Operator::Batch(op) => {
+            let Some(receiver) = receiver else { return };
+            thread::scope(|scope| {
+                for _ in 0..parallelism.max(1) {
+                    let receiver = receiver.clone();
+                    let op = op.clone();
+                    scope.spawn(move || ctx.gather_batches(op.as_ref(), &receiver));
                 }
             });
         }
@@ -681,6 +813,97 @@ mod tests {
         let panic = run.errors.iter().find(|e| e.step == "boom").unwrap();
         assert_eq!(panic.doc_id, "8");
         assert!(panic.message.contains("exploded on 8"));
+    }
+
+    /// Records the size of every batch; fails item `fail`, panics on a batch holding `boom`.
+    struct Batches {
+        sizes: Mutex<Vec<usize>>,
+        fail: &'static str,
+        boom: &'static str,
+    }
+
+    impl BatchOp for Batches {
+        fn weight(&self, _item: &Item) -> usize {
+            1
+        }
+        fn budget(&self) -> usize {
+            8
+        }
+        fn apply_batch(&self, items: &[&Item]) -> Vec<anyhow::Result<Option<Item>>> {
+            self.sizes.lock().unwrap().push(items.len());
+            if items.iter().any(|item| item.doc_id() == self.boom) {
+                panic!("batch with {}", self.boom);
+            }
+            items
+                .iter()
+                .map(|&item| {
+                    if item.doc_id() == self.fail {
+                        anyhow::bail!("bad item {}", self.fail);
+                    }
+                    Ok(Some(item.clone()))
+                })
+                .collect()
+        }
+    }
+
+    fn run_batches(op: Arc<Batches>, items: usize) -> (Execution, u64) {
+        let total = Arc::new(AtomicU64::new(0));
+        let mut batch = node("batch", Operator::Batch(op), vec![0]);
+        batch.parallelism = 1;
+        batch.capacity = 64;
+        let nodes = vec![
+            node("src", Operator::Source(Box::new(Numbers(items))), vec![]),
+            batch,
+            node(
+                "sink",
+                Operator::Sink(Box::new(Count(total.clone()))),
+                vec![1],
+            ),
+        ];
+        let run = execute(nodes, Options::default());
+        (run, total.load(Ordering::Relaxed))
+    }
+
+    #[test]
+    fn a_batch_step_gathers_items_of_several_documents_up_to_its_budget() {
+        let op = Arc::new(Batches {
+            sizes: Mutex::new(Vec::new()),
+            fail: "-",
+            boom: "-",
+        });
+        let (run, written) = run_batches(op.clone(), 200);
+        assert_eq!(written, 200);
+        assert!(run.errors.is_empty());
+        let sizes = op.sizes.lock().unwrap();
+        assert_eq!(sizes.iter().sum::<usize>(), 200);
+        assert!(sizes.iter().all(|&size| size <= 8), "{sizes:?}");
+        assert!(
+            sizes.iter().any(|&size| size > 1),
+            "items were never batched together: {sizes:?}"
+        );
+    }
+
+    #[test]
+    fn a_failed_or_panicking_item_in_a_batch_fails_alone() {
+        let op = Arc::new(Batches {
+            sizes: Mutex::new(Vec::new()),
+            fail: "3",
+            boom: "17",
+        });
+        let (run, written) = run_batches(op, 50);
+        assert_eq!(written, 48);
+        let mut failed: Vec<(&str, &str)> = run
+            .errors
+            .iter()
+            .map(|e| (e.doc_id.as_str(), e.message.as_str()))
+            .collect();
+        failed.sort();
+        assert_eq!(failed.len(), 2, "{failed:?}");
+        assert_eq!(failed[0].0, "17");
+        assert!(failed[0].1.contains("batch with 17"), "{}", failed[0].1);
+        assert_eq!(failed[1], ("3", "bad item 3"));
+        assert_eq!(run.steps[1].1.failed, 2);
+        assert_eq!(run.steps[1].1.output, 48);
     }
 
     #[test]

@@ -15,7 +15,9 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
-use super::{EmbedError, Embedder, Embeddings, default_cache_entries, default_true, l2_normalize};
+use super::{
+    EmbedError, Embedder, Embeddings, Placement, default_cache_entries, default_true, l2_normalize,
+};
 use crate::model::BatchDebug;
 
 /// Settings of the `http` embedding provider.
@@ -434,6 +436,14 @@ impl HttpEmbedder {
                         }
                         v
                     }));
+                    let batch = embeddings.batches.len();
+                    embeddings.placements.extend(std::iter::repeat_n(
+                        Placement {
+                            batch,
+                            truncated: false,
+                        },
+                        debug.size,
+                    ));
                     embeddings.batches.push(debug);
                 }
                 Some(Err(err)) => return Err(err),

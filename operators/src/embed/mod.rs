@@ -48,6 +48,17 @@ pub struct Embeddings {
     pub vectors: Vec<Vec<f32>>,
     /// One entry per batch the provider ran.
     pub batches: Vec<BatchDebug>,
+    /// One entry per text, in the order of the texts: where it ran.
+    pub placements: Vec<Placement>,
+}
+
+/// Where one text was embedded.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Placement {
+    /// Its batch: an index into [`Embeddings::batches`].
+    pub batch: usize,
+    /// Whether it was cut to the model's `max_tokens`.
+    pub truncated: bool,
 }
 
 /// A text embedding provider.
@@ -74,6 +85,7 @@ pub trait Embedder: Send + Sync {
                 seconds: started.elapsed().as_secs_f64(),
                 ..BatchDebug::default()
             }],
+            placements: vec![Placement::default(); texts.len()],
         })
     }
 }
@@ -137,6 +149,16 @@ impl EmbedConfig {
         }
     }
 
+    /// How many texts the operator gathers, across documents, for one call to the provider: a
+    /// few of its batches, so texts can be sorted into batches of similar length.
+    pub fn texts_per_call(&self) -> usize {
+        match self {
+            EmbedConfig::Onnx(config) => config.batch_size.max(1) * 4,
+            EmbedConfig::Http(config) => config.batch_size.max(1) * config.concurrency.max(1) * 2,
+            EmbedConfig::Hash(_) => 256,
+        }
+    }
+
     /// Builds the provider these settings describe.
     pub fn embedder(&self, base: &Path) -> Result<Arc<dyn Embedder>, EmbedError> {
         Ok(match self {
@@ -181,61 +203,94 @@ impl Embed {
     /// Embeds every chunk of `set`: texts found in the cache (or repeated in the document) are
     /// not sent to the provider again.
     pub fn embed_set(&self, set: &ChunkSet) -> Result<EmbeddedSet, EmbedError> {
-        let started = Instant::now();
-        let texts: Vec<&str> = set.chunks.iter().map(text_to_embed).collect();
-        let mut vectors: Vec<Option<Arc<[f32]>>> = vec![None; texts.len()];
-        // Texts to compute, each once, with the chunks that use it.
-        let mut missing: Vec<&str> = Vec::new();
-        let mut users: Vec<Vec<usize>> = Vec::new();
-        let mut seen: HashMap<&str, usize> = HashMap::new();
-        let mut cached = 0;
-        for (index, text) in texts.iter().enumerate() {
-            if let Some(&slot) = seen.get(text) {
-                users[slot].push(index);
-                cached += 1;
-                continue;
-            }
-            if let Some(vector) = self.cache.get(&CacheKey::new(&self.fingerprint, text)) {
-                vectors[index] = Some(vector);
-                cached += 1;
-                continue;
-            }
-            seen.insert(text, missing.len());
-            missing.push(text);
-            users.push(vec![index]);
-        }
-        let mut batches = Vec::new();
-        if !missing.is_empty() {
-            let computed = self.embedder.embed_documents_debug(&missing)?;
-            if computed.vectors.len() != missing.len() {
-                return Err(EmbedError::new(format!(
-                    "the provider returned {} vectors for {} texts",
-                    computed.vectors.len(),
-                    missing.len()
-                )));
-            }
-            batches = computed.batches;
-            for ((text, vector), indexes) in missing.iter().zip(computed.vectors).zip(&users) {
-                let vector: Arc<[f32]> = vector.into();
-                self.cache
-                    .put(CacheKey::new(&self.fingerprint, text), vector.clone());
-                for &index in indexes {
-                    vectors[index] = Some(vector.clone());
-                }
-            }
-        }
-        let dimensions = vectors
+        self.embed_sets(&[set])
+            .pop()
+            .unwrap_or_else(|| Err(EmbedError::new("no result for the document")))
+    }
+
+    /// Embeds the chunks of several documents in one call to the provider, so that its batches
+    /// mix documents and group texts of similar length. Texts found in the cache, or repeated
+    /// anywhere in `sets`, are computed once. One result per set, in order: when the combined
+    /// call fails, each set is tried alone so that one document's bad text fails only it.
+    pub fn embed_sets(&self, sets: &[&ChunkSet]) -> Vec<Result<EmbeddedSet, EmbedError>> {
+        let mut plan = Plan::default();
+        let sources: Vec<Vec<VectorSource>> = sets
             .iter()
-            .flatten()
-            .map(|vector| vector.len())
-            .next()
-            .unwrap_or(0);
+            .enumerate()
+            .map(|(owner, set)| {
+                set.chunks
+                    .iter()
+                    .map(|chunk| plan.source(owner, text_to_embed(chunk), self))
+                    .collect()
+            })
+            .collect();
+        let computed = match self.compute(&plan.missing) {
+            Ok(computed) => computed,
+            Err(_) if sets.len() > 1 => {
+                return sets.iter().map(|set| self.embed_set(set)).collect();
+            }
+            Err(error) => return vec![Err(error)],
+        };
+        let vectors: Vec<Arc<[f32]>> = computed.vectors.into_iter().map(Arc::from).collect();
+        for (text, vector) in plan.missing.iter().zip(&vectors) {
+            self.cache
+                .put(CacheKey::new(&self.fingerprint, text), vector.clone());
+        }
+        sets.iter()
+            .zip(sources)
+            .enumerate()
+            .map(|(owner, (set, sources))| {
+                let owned: Vec<Placement> = plan
+                    .owners
+                    .iter()
+                    .zip(&computed.placements)
+                    .filter(|(slot_owner, _)| **slot_owner == owner)
+                    .map(|(_, placement)| *placement)
+                    .collect();
+                let debug = document_debug(&sources, &owned, &computed.batches);
+                self.assemble(set, sources, &vectors, debug)
+            })
+            .collect()
+    }
+
+    /// Runs the provider on `texts` and checks it gave one vector (and placement) per text.
+    fn compute(&self, texts: &[&str]) -> Result<Embeddings, EmbedError> {
+        if texts.is_empty() {
+            return Ok(Embeddings::default());
+        }
+        let mut computed = self.embedder.embed_documents_debug(texts)?;
+        if computed.vectors.len() != texts.len() {
+            return Err(EmbedError::new(format!(
+                "the provider returned {} vectors for {} texts",
+                computed.vectors.len(),
+                texts.len()
+            )));
+        }
+        if computed.placements.len() != texts.len() {
+            computed.placements = vec![Placement::default(); texts.len()];
+        }
+        Ok(computed)
+    }
+
+    /// One document's chunks with their vectors.
+    fn assemble(
+        &self,
+        set: &ChunkSet,
+        sources: Vec<VectorSource>,
+        computed: &[Arc<[f32]>],
+        debug: EmbedDebug,
+    ) -> Result<EmbeddedSet, EmbedError> {
+        let mut dimensions = None;
         let mut chunks = Vec::with_capacity(set.chunks.len());
-        for (chunk, vector) in set.chunks.iter().zip(vectors) {
-            let vector = vector.ok_or_else(|| EmbedError::new("a chunk got no vector"))?;
-            if vector.len() != dimensions {
+        for (chunk, source) in set.chunks.iter().zip(sources) {
+            let vector = match source {
+                VectorSource::Cached(vector) => vector,
+                VectorSource::Computed(slot) => computed[slot].clone(),
+            };
+            let expected = *dimensions.get_or_insert(vector.len());
+            if vector.len() != expected {
                 return Err(EmbedError::new(format!(
-                    "vectors of different lengths ({} and {dimensions}) for one document",
+                    "vectors of different lengths ({} and {expected}) for one document",
                     vector.len()
                 )));
             }
@@ -250,15 +305,69 @@ impl Embed {
             title: set.title.clone(),
             hash: set.hash.clone(),
             model: self.fingerprint.clone(),
-            dimensions,
+            dimensions: dimensions.unwrap_or(0),
             chunks,
-            debug: EmbedDebug {
-                cached,
-                truncated: batches.iter().map(|batch| batch.truncated).sum(),
-                seconds: started.elapsed().as_secs_f64(),
-                batches,
-            },
+            debug,
         })
+    }
+}
+
+/// Where one chunk's vector comes from.
+enum VectorSource {
+    /// The cache.
+    Cached(Arc<[f32]>),
+    /// The provider call: a slot of [`Plan::missing`].
+    Computed(usize),
+}
+
+/// The texts one provider call computes, each once, with the set that first asked for it.
+#[derive(Default)]
+struct Plan<'a> {
+    missing: Vec<&'a str>,
+    owners: Vec<usize>,
+    slots: HashMap<&'a str, usize>,
+}
+
+impl<'a> Plan<'a> {
+    /// Where the vector of `text`, wanted by set `owner`, will come from.
+    fn source(&mut self, owner: usize, text: &'a str, embed: &Embed) -> VectorSource {
+        if let Some(&slot) = self.slots.get(text) {
+            return VectorSource::Computed(slot);
+        }
+        if let Some(vector) = embed.cache.get(&CacheKey::new(&embed.fingerprint, text)) {
+            return VectorSource::Cached(vector);
+        }
+        let slot = self.missing.len();
+        self.slots.insert(text, slot);
+        self.missing.push(text);
+        self.owners.push(owner);
+        VectorSource::Computed(slot)
+    }
+}
+
+/// What embedding one document cost: the batches its own texts ran in (which may hold other
+/// documents' texts too), its share of their time (by text), and its texts that were cut.
+fn document_debug(
+    sources: &[VectorSource],
+    owned: &[Placement],
+    batches: &[BatchDebug],
+) -> EmbedDebug {
+    let seconds = owned
+        .iter()
+        .filter_map(|placement| batches.get(placement.batch))
+        .map(|batch| batch.seconds / batch.size.max(1) as f64)
+        .sum();
+    let mut used: Vec<usize> = owned.iter().map(|placement| placement.batch).collect();
+    used.sort_unstable();
+    used.dedup();
+    EmbedDebug {
+        cached: sources.len() - owned.len(),
+        truncated: owned.iter().filter(|placement| placement.truncated).count(),
+        seconds,
+        batches: used
+            .into_iter()
+            .filter_map(|index| batches.get(index).cloned())
+            .collect(),
     }
 }
 
@@ -334,6 +443,91 @@ mod tests {
         assert_eq!(value["text"], "bb");
         assert_eq!(value["chunk_id"], "c0");
         assert_eq!(value["vector"], serde_json::json!([2.0, 1.0]));
+    }
+
+    /// Vectors from text lengths in batches of two; fails any call holding a text "bad".
+    struct Picky(AtomicUsize);
+
+    impl Embedder for Picky {
+        fn fingerprint(&self) -> String {
+            "picky".to_owned()
+        }
+
+        fn embed_documents(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError> {
+            Ok(self.embed_documents_debug(texts)?.vectors)
+        }
+
+        fn embed_query(&self, text: &str) -> Result<Vec<f32>, EmbedError> {
+            Ok(vec![text.len() as f32, 1.0])
+        }
+
+        fn embed_documents_debug(&self, texts: &[&str]) -> Result<Embeddings, EmbedError> {
+            self.0.fetch_add(1, Ordering::SeqCst);
+            if texts.contains(&"bad") {
+                return Err(EmbedError::new("the provider refused \"bad\""));
+            }
+            let batches = texts.len().div_ceil(2);
+            Ok(Embeddings {
+                vectors: texts.iter().map(|t| vec![t.len() as f32, 1.0]).collect(),
+                batches: (0..batches)
+                    .map(|_| BatchDebug {
+                        size: 2,
+                        seconds: 1.0,
+                        ..BatchDebug::default()
+                    })
+                    .collect(),
+                placements: (0..texts.len())
+                    .map(|index| Placement {
+                        batch: index / 2,
+                        truncated: texts[index].len() > 3,
+                    })
+                    .collect(),
+            })
+        }
+    }
+
+    fn named(doc_id: &str, texts: &[&str]) -> ChunkSet {
+        ChunkSet {
+            doc_id: doc_id.to_owned(),
+            ..set(texts)
+        }
+    }
+
+    #[test]
+    fn several_documents_share_one_call_and_each_gets_its_own_figures() {
+        let provider = Arc::new(Picky(AtomicUsize::new(0)));
+        let embed = Embed::with_cache(provider.clone(), Arc::new(LruCache::new(100)));
+        let (a, b) = (named("a", &["x", "yy", "x"]), named("b", &["yy", "zzzzz"]));
+        let out = embed.embed_sets(&[&a, &b]);
+        assert_eq!(provider.0.load(Ordering::SeqCst), 1, "one call for both");
+        let (a, b) = (out[0].as_ref().unwrap(), out[1].as_ref().unwrap());
+        assert_eq!(a.doc_id, "a");
+        assert_eq!(b.doc_id, "b");
+        assert_eq!(b.chunks[0].vector, vec![2.0, 1.0]);
+        assert_eq!(b.chunks[1].vector, vec![5.0, 1.0]);
+        // a computed x and yy (batch 0); b reused yy and computed zzzzz (batch 1).
+        assert_eq!((a.debug.cached, b.debug.cached), (1, 1));
+        assert_eq!((a.debug.batches.len(), b.debug.batches.len()), (1, 1));
+        assert_eq!((a.debug.truncated, b.debug.truncated), (0, 1));
+        assert!((a.debug.seconds - 1.0).abs() < 1e-9, "{}", a.debug.seconds);
+        assert!((b.debug.seconds - 0.5).abs() < 1e-9, "{}", b.debug.seconds);
+    }
+
+    #[test]
+    fn a_document_the_provider_refuses_fails_alone() {
+        let provider = Arc::new(Picky(AtomicUsize::new(0)));
+        let embed = Embed::with_cache(provider, Arc::new(NoCache));
+        let sets = [
+            named("a", &["one"]),
+            named("b", &["bad", "two"]),
+            named("c", &["three"]),
+        ];
+        let out = embed.embed_sets(&sets.iter().collect::<Vec<_>>());
+        assert_eq!(out.len(), 3);
+        assert_eq!(out[0].as_ref().unwrap().chunks[0].vector, vec![3.0, 1.0]);
+        let error = out[1].as_ref().unwrap_err();
+        assert!(error.message.contains("refused"), "{}", error.message);
+        assert_eq!(out[2].as_ref().unwrap().chunks[0].vector, vec![5.0, 1.0]);
     }
 
     #[test]

@@ -20,7 +20,9 @@ use ort::value::{Tensor, TensorElementType, ValueType};
 use serde::{Deserialize, Serialize};
 use tokenizers::{Tokenizer, TruncationDirection, TruncationParams, TruncationStrategy};
 
-use super::{EmbedError, Embedder, Embeddings, default_cache_entries, default_true, l2_normalize};
+use super::{
+    EmbedError, Embedder, Embeddings, Placement, default_cache_entries, default_true, l2_normalize,
+};
 use crate::model::BatchDebug;
 
 /// How token vectors become one text vector.
@@ -455,6 +457,7 @@ impl OnnxEmbedder {
             return Ok(Embeddings::default());
         }
         let mut vectors: Vec<Vec<f32>> = vec![Vec::new(); texts.len()];
+        let mut placements = vec![Placement::default(); texts.len()];
         let mut batches = Vec::new();
         // Tokenize first (cheap), then sort by length so each batch pads little.
         let started = Instant::now();
@@ -487,9 +490,17 @@ impl OnnxEmbedder {
             });
             for (&index, vector) in batch.iter().zip(pooled) {
                 vectors[index] = vector;
+                placements[index] = Placement {
+                    batch: batches.len() - 1,
+                    truncated: encoded[index].truncated,
+                };
             }
         }
-        Ok(Embeddings { vectors, batches })
+        Ok(Embeddings {
+            vectors,
+            batches,
+            placements,
+        })
     }
 
     /// One model call on a batch, padded to its longest text; one pooled vector per text.
@@ -717,6 +728,13 @@ mod tests {
             let truncated: usize = out.batches.iter().map(|b| b.truncated).sum();
             let expected = reference.truncated.iter().filter(|t| **t).count();
             assert_eq!(truncated, expected);
+            // Each text says which batch it ran in and whether it was cut.
+            let cut: Vec<bool> = out.placements.iter().map(|p| p.truncated).collect();
+            assert_eq!(cut, reference.truncated);
+            for (batch, debug) in out.batches.iter().enumerate() {
+                let members = out.placements.iter().filter(|p| p.batch == batch).count();
+                assert_eq!(members, debug.size);
+            }
             assert_eq!(out.batches.len(), texts.len().div_ceil(batch_size));
             assert_eq!(
                 out.batches.iter().map(|b| b.size).sum::<usize>(),
