@@ -365,7 +365,7 @@ pub(crate) fn one_line(text: &str) -> String {
 }
 
 /// A code fence longer than any backtick run in `text`.
-fn fence_for(text: &str) -> String {
+pub(crate) fn fence_for(text: &str) -> String {
     let mut longest = 0;
     let mut run = 0;
     for c in text.chars() {
