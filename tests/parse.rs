@@ -119,3 +119,47 @@ fn format_can_be_forced() {
     let output = parse(&["--as", "nope"], &file);
     assert_eq!(output.status.code(), Some(2));
 }
+
+#[test]
+fn word_list_numbers_restart_and_continue_as_word_shows_them() {
+    let file = shared_corpus().join("docx/poi__ComplexNumberedLists.docx");
+    let output = parse(&[], &file);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let md = stdout(&output);
+    // A new list restarts at 1, a list starting at 10 shows 10, and a list interrupted by a
+    // paragraph goes on where it stopped.
+    for line in [
+        "4. Entry #4\n1) Restarted to 1 from 5\n",
+        "\n10. Jump to new list at 10\n11. Now 11\n",
+        "\n12. Carrying on @ 12\n",
+        "\n    1. 2-a\n",
+    ] {
+        assert!(md.contains(line), "{line:?} not in\n{md}");
+    }
+}
+
+#[test]
+fn pdf_code_listings_are_fenced_code() {
+    let file = shared_corpus().join("pdf/docling__code_and_formula.pdf");
+    let output = parse(&["--format", "json"], &file);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let doc: Value = serde_json::from_str(stdout(&output).trim()).unwrap();
+    let code: Vec<&str> = doc["elements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "code")
+        .map(|e| e["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(code.len(), 1, "{code:?}");
+    let lines: Vec<&str> = code[0].lines().map(str::trim).collect();
+    assert_eq!(lines.len(), 4, "{code:?}");
+    assert!(lines[0].starts_with("function add"), "{code:?}");
+    assert!(lines[3].starts_with("console"), "{code:?}");
+    assert!(
+        doc["markdown"]
+            .as_str()
+            .unwrap()
+            .contains("```\nfunction add")
+    );
+}

@@ -11,10 +11,13 @@ pub(crate) enum Block {
     Heading { level: u8, text: String },
     /// Running text; line breaks are kept.
     Paragraph(String),
-    /// One list item at `depth` (0 = top level).
+    /// One list item at `depth` (0 = top level). An ordered item shows `number` when the
+    /// source gives one (else it follows the previous item); a number that does not follow
+    /// the previous item's starts a new list, as a restart does.
     ListItem {
         depth: u32,
         ordered: bool,
+        number: Option<u32>,
         text: String,
     },
     /// A table, row by row; the first row is rendered as the header.
@@ -64,6 +67,25 @@ pub(crate) fn table_text(rows: &[Vec<String>]) -> String {
         .join("\n")
 }
 
+/// An open list at one depth: what its last item was.
+#[derive(Debug, Default, Clone, Copy)]
+struct ListLevel {
+    /// Whether the last item was ordered.
+    ordered: bool,
+    /// The last ordered item's number.
+    last: u32,
+    /// Whether ordered items use `)` rather than `.`: the delimiter alternates between
+    /// consecutive ordered lists so that Markdown sees two lists, not one.
+    paren: bool,
+    /// The last item's indentation.
+    indent: usize,
+    /// Where the last item's text starts (its indentation plus its marker).
+    column: usize,
+}
+
+/// Largest ordered-list number Markdown accepts (nine digits).
+const MAX_NUMBER: u32 = 999_999_999;
+
 /// Builds Markdown and elements block by block.
 #[derive(Debug, Default)]
 pub(crate) struct Renderer {
@@ -73,8 +95,8 @@ pub(crate) struct Renderer {
     /// Whether the previous block was a list item (items of one list are not separated by
     /// blank lines).
     in_list: bool,
-    /// Item counters of the open ordered lists, by depth.
-    counters: Vec<u32>,
+    /// The open lists, by depth.
+    levels: Vec<ListLevel>,
     /// The page that new elements are on, for formats with pages.
     page: Option<u32>,
 }
@@ -137,8 +159,9 @@ impl Renderer {
             Block::ListItem {
                 depth,
                 ordered,
+                number,
                 text,
-            } => self.list_item(depth, ordered, &text),
+            } => self.list_item(depth, ordered, number, &text),
             Block::Table(rows) => self.table(rows),
             Block::Code { language, text } => {
                 let text = text.trim_matches(['\n', '\r']).trim_end().to_string();
@@ -195,34 +218,54 @@ impl Renderer {
         }
     }
 
-    fn list_item(&mut self, depth: u32, ordered: bool, text: &str) {
+    fn list_item(&mut self, depth: u32, ordered: bool, number: Option<u32>, text: &str) {
         let text = tidy(text);
         if text.is_empty() {
             return;
         }
         if !self.in_list {
-            self.counters.clear();
+            self.levels.clear();
         }
         // A level may only open one below the previous item (deeper indentation would turn
         // the item into code); skipped levels are closed up.
         let depth_index = usize::try_from(depth)
             .unwrap_or(usize::MAX)
             .min(16)
-            .min(self.counters.len());
-        self.counters.truncate(depth_index + 1);
-        while self.counters.len() <= depth_index {
-            self.counters.push(0);
+            .min(self.levels.len());
+        self.levels.truncate(depth_index + 1);
+        let opened = self.levels.len() <= depth_index;
+        if opened {
+            self.levels.push(ListLevel::default());
         }
-        let counter = &mut self.counters[depth_index];
-        *counter += 1;
+        // Nested items go four spaces in, or further under a wide marker ("100. "): never so
+        // far past the parent's text that they would read as code.
+        let indent = match depth_index.checked_sub(1).map(|d| self.levels[d]) {
+            Some(parent) => (parent.indent + 4).max(parent.column),
+            None => 0,
+        };
+        let level = &mut self.levels[depth_index];
+        let mut separate = false;
         let marker = if ordered {
-            format!("{counter}. ")
+            let follows = (!opened && level.ordered).then(|| level.last.saturating_add(1));
+            let n = number.or(follows).unwrap_or(1).min(MAX_NUMBER);
+            if !opened && level.ordered && follows != Some(n) {
+                // Another list right after this one (a restart, a jump): a new delimiter
+                // keeps them apart.
+                level.paren = !level.paren;
+            }
+            // A nested list that does not start at 1 cannot interrupt the paragraph of the
+            // item above it: a blank line first.
+            separate = opened && depth_index > 0 && n != 1;
+            level.last = n;
+            format!("{n}{} ", if level.paren { ')' } else { '.' })
         } else {
             "- ".into()
         };
-        // Four spaces per level is deeper than any marker here, so nesting always holds.
-        let indent = "    ".repeat(depth_index);
-        let continuation = format!("{indent}{}", " ".repeat(marker.len()));
+        level.ordered = ordered;
+        level.indent = indent;
+        level.column = indent + marker.len();
+        let continuation = " ".repeat(level.column);
+        let indent = " ".repeat(indent);
         let mut md = String::new();
         for (i, line) in escape_lines(&text).lines().enumerate() {
             if i == 0 {
@@ -239,6 +282,9 @@ impl Renderer {
             ordered: Some(ordered),
             ..Element::new(ElementKind::ListItem, text, [0, 0])
         };
+        if separate {
+            self.in_list = false;
+        }
         self.emit(element, &md, true, None);
     }
 
@@ -319,7 +365,7 @@ pub(crate) fn one_line(text: &str) -> String {
 }
 
 /// A code fence longer than any backtick run in `text`.
-fn fence_for(text: &str) -> String {
+pub(crate) fn fence_for(text: &str) -> String {
     let mut longest = 0;
     let mut run = 0;
     for c in text.chars() {
@@ -393,16 +439,19 @@ mod tests {
             Block::ListItem {
                 depth: 0,
                 ordered: true,
+                number: None,
                 text: "one".into(),
             },
             Block::ListItem {
                 depth: 1,
                 ordered: false,
+                number: None,
                 text: "nested".into(),
             },
             Block::ListItem {
                 depth: 0,
                 ordered: true,
+                number: None,
                 text: "two".into(),
             },
             Block::Table(vec![vec!["a".into(), "b|c".into()], vec!["1".into()]]),
@@ -439,11 +488,13 @@ mod tests {
             Block::ListItem {
                 depth: 0,
                 ordered: false,
+                number: None,
                 text: "item".into(),
             },
             Block::ListItem {
                 depth: 1,
                 ordered: true,
+                number: None,
                 text: "sub".into(),
             },
         ]);
@@ -469,6 +520,7 @@ mod tests {
         let item = |depth: u32| Block::ListItem {
             depth,
             ordered: false,
+            number: None,
             text: format!("d{depth}"),
         };
         let (md, els) = render(vec![
@@ -484,6 +536,78 @@ mod tests {
         assert_eq!(els[1].depth, Some(1));
         let parsed = super::super::markdown::parse(md);
         assert_eq!(parsed.elements[2].text, "Using C#");
+    }
+
+    /// The lists pulldown-cmark sees in `md`: each list's start (`None` for bullets), depth
+    /// and item count.
+    fn lists(md: &str) -> Vec<(Option<u64>, usize, usize)> {
+        use pulldown_cmark::{Event, Parser, Tag, TagEnd};
+        let mut open: Vec<usize> = Vec::new();
+        let mut out = Vec::new();
+        for event in Parser::new(md) {
+            match event {
+                Event::Start(Tag::List(start)) => {
+                    open.push(out.len());
+                    out.push((start, open.len() - 1, 0));
+                }
+                Event::Start(Tag::Item) => {
+                    if let Some(&i) = open.last() {
+                        out[i].2 += 1;
+                    }
+                }
+                Event::End(TagEnd::List(_)) => {
+                    open.pop();
+                }
+                _ => {}
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn given_numbers_restart_and_start_lists() {
+        let item = |depth: u32, number: Option<u32>, text: &str| Block::ListItem {
+            depth,
+            ordered: number.is_some(),
+            number,
+            text: text.into(),
+        };
+        let (md, els) = render(vec![
+            item(0, Some(1), "one"),
+            item(0, Some(2), "two"),
+            item(1, Some(5), "nested from five"),
+            item(1, Some(6), "six"),
+            item(0, Some(1), "restarted"),
+            item(0, Some(2), "again two"),
+            item(0, Some(10), "jump"),
+            item(0, None, "bullet"),
+            item(0, Some(100), "wide marker"),
+            item(1, Some(1), "under it"),
+            Block::Paragraph("between".into()),
+            item(0, Some(12), "carried on"),
+        ]);
+        assert_eq!(
+            md,
+            "1. one\n2. two\n\n    5. nested from five\n    6. six\n1) restarted\n2) again two\n10. jump\n- bullet\n100. wide marker\n     1. under it\n\nbetween\n\n12. carried on\n"
+        );
+        assert_eq!(
+            lists(&md),
+            [
+                (Some(1), 0, 2),
+                (Some(5), 1, 2),
+                (Some(1), 0, 2),
+                (Some(10), 0, 1),
+                (None, 0, 1),
+                (Some(100), 0, 1),
+                (Some(1), 1, 1),
+                (Some(12), 0, 1),
+            ]
+        );
+        assert_eq!(
+            &md[els[2].span[0]..els[2].span[1]],
+            "    5. nested from five"
+        );
+        assert_eq!(els[2].depth, Some(1));
     }
 
     #[test]

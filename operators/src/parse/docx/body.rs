@@ -4,7 +4,7 @@
 use quick_xml::Reader;
 use quick_xml::events::{BytesStart, Event};
 
-use super::numbering::Numbering;
+use super::numbering::{Counters, Numbering};
 use super::styles::Styles;
 use super::xml::{attr, local, resolve};
 use crate::parse::render::Block;
@@ -85,6 +85,8 @@ struct Walker {
     in_text: bool,
     /// Depth of a skipped subtree (mc:Fallback, deleted runs), 0 when not skipping.
     skip: usize,
+    /// The list counters, advanced by every numbered paragraph.
+    counters: Counters,
 }
 
 impl Walker {
@@ -264,6 +266,8 @@ impl Walker {
 
     /// A paragraph ends: its text goes to the enclosing cell or paragraph, or becomes a block.
     fn finish_para(&mut self, para: Para, cx: &Context<'_>) {
+        // Word numbers every numbered paragraph, empty ones and those in tables included.
+        let list = list_number(&para, cx, &mut self.counters);
         let text = para.text.trim().to_string();
         if let Some(cell) = self.tables.last_mut().and_then(|t| t.cell.as_mut()) {
             if !text.is_empty() {
@@ -289,7 +293,7 @@ impl Walker {
             outer.text.push_str(&text);
             return;
         }
-        self.blocks.push(classify(para, text, cx));
+        self.blocks.push(classify(para, text, cx, list));
         self.blocks.extend(images);
     }
 
@@ -328,8 +332,30 @@ impl Walker {
     }
 }
 
-/// The block a body paragraph is: heading, list item, quote or paragraph.
-fn classify(para: Para, text: String, cx: &Context<'_>) -> Block {
+/// The list level of a numbered paragraph and the number Word shows for it (`None` for a
+/// bullet), advancing `counters`.
+fn list_number(
+    para: &Para,
+    cx: &Context<'_>,
+    counters: &mut Counters,
+) -> Option<(u32, Option<u32>)> {
+    let from_style = para.style.as_deref().and_then(|s| cx.styles.numbering(s));
+    let num_id = para
+        .num_id
+        .clone()
+        .or_else(|| from_style.as_ref().map(|(n, _)| n.clone()))
+        .filter(|n| n != "0")?;
+    let ilvl = para
+        .ilvl
+        .or_else(|| from_style.and_then(|(_, l)| l))
+        .unwrap_or(0)
+        .min(8);
+    Some((ilvl, counters.next(cx.numbering, &num_id, ilvl)))
+}
+
+/// The block a body paragraph is: heading, list item (`list` from [`list_number`]), quote or
+/// paragraph.
+fn classify(para: Para, text: String, cx: &Context<'_>, list: Option<(u32, Option<u32>)>) -> Block {
     let style = para.style.as_deref();
     let level = para
         .outline
@@ -339,20 +365,11 @@ fn classify(para: Para, text: String, cx: &Context<'_>) -> Block {
     if let Some(level) = level {
         return Block::Heading { level, text };
     }
-    let from_style = style.and_then(|s| cx.styles.numbering(s));
-    let num_id = para
-        .num_id
-        .clone()
-        .or_else(|| from_style.as_ref().map(|(n, _)| n.clone()));
-    if let Some(num_id) = num_id.filter(|n| n != "0") {
-        let depth = para
-            .ilvl
-            .or_else(|| from_style.and_then(|(_, l)| l))
-            .unwrap_or(0)
-            .min(8);
+    if let Some((depth, number)) = list {
         return Block::ListItem {
             depth,
-            ordered: cx.numbering.ordered(&num_id, depth),
+            ordered: number.is_some(),
+            number,
             text,
         };
     }
@@ -414,11 +431,13 @@ mod tests {
                 Block::ListItem {
                     depth: 0,
                     ordered: true,
+                    number: Some(1),
                     text: "first".into()
                 },
                 Block::ListItem {
                     depth: 1,
                     ordered: false,
+                    number: None,
                     text: "bullet".into()
                 },
                 Block::Quote("said".into()),

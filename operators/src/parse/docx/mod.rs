@@ -23,10 +23,11 @@ pub(super) fn parse(bytes: &[u8]) -> Result<Parsed, ParseError> {
         .read("word/styles.xml")?
         .map(|xml| styles::Styles::parse(&xml))
         .unwrap_or_default();
-    let numbering = archive
+    let mut numbering = archive
         .read("word/numbering.xml")?
         .map(|xml| numbering::Numbering::parse(&xml))
         .unwrap_or_default();
+    numbering.link_styles(&styles);
     let cx = body::Context {
         styles: &styles,
         numbering: &numbering,

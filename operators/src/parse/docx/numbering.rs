@@ -1,21 +1,80 @@
-//! `word/numbering.xml`: whether a list level (numId, ilvl) is numbered or bulleted.
+//! `word/numbering.xml`: what a list level (numId, ilvl) looks like (numbered or bulleted, its
+//! start value, when it restarts) and the numbers Word shows, counted as the document goes.
+//!
+//! Word counts per abstract numbering: every `w:num` that uses one abstract numbering continues
+//! the same sequence, unless the `w:num` overrides a level's start (`w:startOverride`, or a
+//! `w:lvl` with `w:start` inside `w:lvlOverride`), which restarts that level where the `w:num`
+//! is first used. A level restarts after any use of a level above it, or only of the level its
+//! `w:lvlRestart` names (never when that is 0).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use quick_xml::Reader;
 use quick_xml::events::Event;
 
+use super::styles::Styles;
 use super::xml::{attr, local};
 
-/// Number formats by abstract numbering and level, and which abstract numbering each numId uses.
+/// Levels of a list (`w:ilvl` 0..=8).
+const LEVELS: usize = 9;
+/// How many `w:numStyleLink` hops are followed.
+const MAX_LINKS: usize = 8;
+
+/// One level's definition; absent fields take Word's defaults.
+#[derive(Debug, Default, Clone)]
+struct Level {
+    /// `w:numFmt`: "decimal", "lowerLetter", "bullet", …
+    format: Option<String>,
+    /// `w:start` (1 when absent).
+    start: Option<u32>,
+    /// `w:lvlRestart`: the 1-based level whose use restarts this one; 0 for never.
+    restart: Option<u32>,
+}
+
+/// An abstract numbering: its levels, or a link to a numbering style that holds them.
+#[derive(Debug, Default)]
+struct Abstract {
+    levels: HashMap<u32, Level>,
+    /// `w:numStyleLink`: the numbering style whose list this one is.
+    style_link: Option<String>,
+}
+
+/// A level override of a `w:num`.
+#[derive(Debug, Default)]
+struct Override {
+    /// `w:startOverride`.
+    start: Option<u32>,
+    /// A whole `w:lvl` replacing the abstract one.
+    level: Option<Level>,
+}
+
+/// A `w:num` instance: its abstract numbering and level overrides.
+#[derive(Debug, Default)]
+struct Num {
+    abstract_id: Option<String>,
+    overrides: HashMap<u32, Override>,
+}
+
+/// The numbering definitions of a document.
 #[derive(Debug, Default)]
 pub(super) struct Numbering {
-    /// abstractNumId → ilvl → numFmt.
-    formats: HashMap<String, HashMap<u32, String>>,
-    /// numId → abstractNumId.
-    nums: HashMap<String, String>,
-    /// numId → ilvl → numFmt from level overrides.
-    overrides: HashMap<String, HashMap<u32, String>>,
+    abstracts: HashMap<String, Abstract>,
+    nums: HashMap<String, Num>,
+}
+
+/// Where the reader is inside numbering.xml.
+#[derive(Default)]
+struct Cursor {
+    abstract_id: Option<String>,
+    num_id: Option<String>,
+    /// The `w:lvlOverride` being read.
+    override_level: Option<u32>,
+    /// The `w:lvl` being read and what it says so far.
+    level: Option<(u32, Level)>,
+}
+
+fn number(value: Option<String>) -> Option<u32> {
+    value.and_then(|v| v.trim().parse().ok())
 }
 
 impl Numbering {
@@ -23,56 +82,90 @@ impl Numbering {
     pub(super) fn parse(xml: &str) -> Self {
         let mut numbering = Numbering::default();
         let mut reader = Reader::from_str(xml);
-        let mut abstract_id: Option<String> = None;
-        let mut num_id: Option<String> = None;
-        let mut level: Option<u32> = None;
+        let mut at = Cursor::default();
         loop {
             let event = match reader.read_event() {
                 Ok(Event::Eof) | Err(_) => break,
                 Ok(event) => event,
             };
+            let empty = matches!(event, Event::Empty(_));
             match event {
-                Event::Start(e) | Event::Empty(e) => match local(&e).as_str() {
-                    "abstractNum" => {
-                        abstract_id = attr(&e, "abstractNumId");
-                        num_id = None;
-                    }
-                    "num" => {
-                        num_id = attr(&e, "numId");
-                        abstract_id = None;
-                    }
-                    "abstractNumId" => {
-                        if let (Some(num), Some(val)) = (&num_id, attr(&e, "val")) {
-                            numbering.nums.insert(num.clone(), val);
+                Event::Start(e) | Event::Empty(e) => {
+                    let val = || attr(&e, "val");
+                    match local(&e).as_str() {
+                        "abstractNum" => {
+                            at = Cursor {
+                                abstract_id: attr(&e, "abstractNumId"),
+                                ..Cursor::default()
+                            };
+                            if let Some(id) = &at.abstract_id {
+                                numbering.abstracts.entry(id.clone()).or_default();
+                            }
                         }
-                    }
-                    "lvl" | "lvlOverride" => {
-                        level = attr(&e, "ilvl").and_then(|v| v.parse().ok());
-                    }
-                    "numFmt" => {
-                        let (Some(ilvl), Some(fmt)) = (level, attr(&e, "val")) else {
-                            continue;
-                        };
-                        if let Some(id) = &abstract_id {
-                            numbering
-                                .formats
-                                .entry(id.clone())
-                                .or_default()
-                                .insert(ilvl, fmt);
-                        } else if let Some(id) = &num_id {
-                            numbering
-                                .overrides
-                                .entry(id.clone())
-                                .or_default()
-                                .insert(ilvl, fmt);
+                        "num" => {
+                            at = Cursor {
+                                num_id: attr(&e, "numId"),
+                                ..Cursor::default()
+                            };
+                            if let Some(id) = &at.num_id {
+                                numbering.nums.entry(id.clone()).or_default();
+                            }
                         }
+                        "abstractNumId" => {
+                            if let Some(num) =
+                                at.num_id.as_ref().and_then(|n| numbering.nums.get_mut(n))
+                            {
+                                num.abstract_id = val();
+                            }
+                        }
+                        "numStyleLink" => {
+                            if let Some(a) = at
+                                .abstract_id
+                                .as_ref()
+                                .and_then(|a| numbering.abstracts.get_mut(a))
+                            {
+                                a.style_link = val();
+                            }
+                        }
+                        "lvlOverride" => at.override_level = number(attr(&e, "ilvl")),
+                        "startOverride" => {
+                            if let (Some(num), Some(ilvl)) = (
+                                at.num_id.as_ref().and_then(|n| numbering.nums.get_mut(n)),
+                                at.override_level,
+                            ) {
+                                num.overrides.entry(ilvl).or_default().start = number(val());
+                            }
+                        }
+                        "lvl" => {
+                            let ilvl = number(attr(&e, "ilvl")).or(at.override_level);
+                            at.level = ilvl.map(|l| (l, Level::default()));
+                            // A `<w:lvl/>` without content ends here.
+                            if empty {
+                                numbering.end_level(&mut at);
+                            }
+                        }
+                        "numFmt" => {
+                            if let Some((_, level)) = at.level.as_mut() {
+                                level.format = val();
+                            }
+                        }
+                        "start" => {
+                            if let Some((_, level)) = at.level.as_mut() {
+                                level.start = number(val());
+                            }
+                        }
+                        "lvlRestart" => {
+                            if let Some((_, level)) = at.level.as_mut() {
+                                level.restart = number(val());
+                            }
+                        }
+                        _ => {}
                     }
-                    _ => {}
-                },
+                }
                 Event::End(e) => match e.local_name().as_ref() {
-                    "abstractNum" => abstract_id = None,
-                    "num" => num_id = None,
-                    "lvl" | "lvlOverride" => level = None,
+                    "abstractNum" | "num" => at = Cursor::default(),
+                    "lvlOverride" => at.override_level = None,
+                    "lvl" => numbering.end_level(&mut at),
                     _ => {}
                 },
                 _ => {}
@@ -81,17 +174,147 @@ impl Numbering {
         numbering
     }
 
+    /// Files the level just read under its abstract numbering or its `w:num` override.
+    fn end_level(&mut self, at: &mut Cursor) {
+        let Some((ilvl, level)) = at.level.take() else {
+            return;
+        };
+        if let Some(a) = at
+            .abstract_id
+            .as_ref()
+            .and_then(|a| self.abstracts.get_mut(a))
+        {
+            a.levels.insert(ilvl, level);
+        } else if let Some(num) = at.num_id.as_ref().and_then(|n| self.nums.get_mut(n)) {
+            num.overrides.entry(ilvl).or_default().level = Some(level);
+        }
+    }
+
+    /// Follows `w:numStyleLink`s through the numbering styles of `styles`: a `w:num` whose
+    /// abstract numbering only names a numbering style uses (and counts with) the abstract
+    /// numbering that style's list has.
+    pub(super) fn link_styles(&mut self, styles: &Styles) {
+        let mut targets = HashMap::new();
+        for (id, a) in &self.abstracts {
+            let Some(mut style) = a.style_link.clone().filter(|_| a.levels.is_empty()) else {
+                continue;
+            };
+            for _ in 0..MAX_LINKS {
+                let Some(next) = styles
+                    .numbering(&style)
+                    .and_then(|(num, _)| self.nums.get(&num)?.abstract_id.clone())
+                else {
+                    break;
+                };
+                match self.abstracts.get(&next) {
+                    Some(b) if b.levels.is_empty() => match &b.style_link {
+                        Some(link) => style = link.clone(),
+                        None => break,
+                    },
+                    Some(_) => {
+                        targets.insert(id.clone(), next);
+                        break;
+                    }
+                    None => break,
+                }
+            }
+        }
+        for num in self.nums.values_mut() {
+            if let Some(target) = num.abstract_id.as_ref().and_then(|a| targets.get(a)) {
+                num.abstract_id = Some(target.clone());
+            }
+        }
+    }
+
+    /// The abstract numbering list `num_id` uses.
+    fn abstract_of(&self, num_id: &str) -> Option<&str> {
+        self.nums.get(num_id)?.abstract_id.as_deref()
+    }
+
+    /// The definition of level `ilvl` of list `num_id`, overrides applied.
+    fn level(&self, num_id: &str, ilvl: u32) -> Level {
+        let base = self
+            .abstract_of(num_id)
+            .and_then(|a| self.abstracts.get(a)?.levels.get(&ilvl))
+            .cloned()
+            .unwrap_or_default();
+        let Some(over) = self.nums.get(num_id).and_then(|n| n.overrides.get(&ilvl)) else {
+            return base;
+        };
+        let mut level = match &over.level {
+            Some(l) => Level {
+                format: l.format.clone().or(base.format),
+                start: l.start.or(base.start),
+                restart: l.restart.or(base.restart),
+            },
+            None => base,
+        };
+        if over.start.is_some() {
+            level.start = over.start;
+        }
+        level
+    }
+
     /// Whether items of list `num_id` at level `ilvl` are numbered (unknown lists are bullets).
     pub(super) fn ordered(&self, num_id: &str, ilvl: u32) -> bool {
-        let format = self
-            .overrides
+        self.level(num_id, ilvl)
+            .format
+            .is_some_and(|f| !matches!(f.as_str(), "bullet" | "none" | ""))
+    }
+
+    /// Whether `num_id` restarts level `ilvl` where it is first used.
+    fn restarts(&self, num_id: &str, ilvl: u32) -> bool {
+        self.nums
             .get(num_id)
-            .and_then(|levels| levels.get(&ilvl))
-            .or_else(|| {
-                let abstract_id = self.nums.get(num_id)?;
-                self.formats.get(abstract_id)?.get(&ilvl)
-            });
-        format.is_some_and(|f| !matches!(f.as_str(), "bullet" | "none" | ""))
+            .and_then(|n| n.overrides.get(&ilvl))
+            .is_some_and(|o| {
+                o.start.is_some() || o.level.as_ref().is_some_and(|l| l.start.is_some())
+            })
+    }
+}
+
+/// The running counters of a document's lists.
+#[derive(Debug, Default)]
+pub(super) struct Counters {
+    /// The current value of each level, by abstract numbering (or numId when it has none);
+    /// `None` when the level starts afresh at its next use.
+    values: HashMap<String, [Option<u32>; LEVELS]>,
+    /// The numIds seen so far (their start overrides have been applied).
+    seen: HashSet<String>,
+}
+
+impl Counters {
+    /// Counts one paragraph of list `num_id` at level `ilvl` and returns the number Word shows
+    /// for it, or `None` when the level is not numbered.
+    pub(super) fn next(&mut self, numbering: &Numbering, num_id: &str, ilvl: u32) -> Option<u32> {
+        let ilvl = ilvl.min(LEVELS as u32 - 1);
+        let key = numbering
+            .abstract_of(num_id)
+            .map_or_else(|| format!("num:{num_id}"), |a| format!("abstract:{a}"));
+        let values = self.values.entry(key).or_insert([None; LEVELS]);
+        if self.seen.len() < 100_000 && self.seen.insert(num_id.to_string()) {
+            for l in 0..LEVELS as u32 {
+                if numbering.restarts(num_id, l) {
+                    values[l as usize] = None;
+                }
+            }
+        }
+        let level = numbering.level(num_id, ilvl);
+        let start = level.start.unwrap_or(1);
+        let value = values[ilvl as usize].map_or(start, |v| v.saturating_add(1));
+        values[ilvl as usize] = Some(value);
+        // Deeper levels restart after this one unless their lvlRestart says otherwise.
+        for deeper in ilvl + 1..LEVELS as u32 {
+            let after = match numbering.level(num_id, deeper).restart {
+                Some(0) => continue,
+                Some(n) => n - 1,
+                None => deeper - 1,
+            };
+            if ilvl <= after {
+                values[deeper as usize] = None;
+            }
+        }
+        numbering.ordered(num_id, ilvl).then_some(value)
     }
 }
 
@@ -116,5 +339,89 @@ mod tests {
         assert!(!n.ordered("1", 1));
         assert!(!n.ordered("2", 0));
         assert!(!n.ordered("9", 0));
+    }
+
+    const LISTS: &str = r#"<w:numbering xmlns:w="x">
+      <w:abstractNum w:abstractNumId="0">
+        <w:lvl w:ilvl="0"><w:start w:val="1"/><w:numFmt w:val="decimal"/></w:lvl>
+        <w:lvl w:ilvl="1"><w:start w:val="1"/><w:numFmt w:val="lowerLetter"/></w:lvl>
+        <w:lvl w:ilvl="2"><w:start w:val="1"/><w:numFmt w:val="decimal"/><w:lvlRestart w:val="0"/></w:lvl>
+      </w:abstractNum>
+      <w:abstractNum w:abstractNumId="1">
+        <w:lvl w:ilvl="0"><w:start w:val="10"/><w:numFmt w:val="decimal"/></w:lvl>
+      </w:abstractNum>
+      <w:abstractNum w:abstractNumId="2">
+        <w:lvl w:ilvl="0"><w:numFmt w:val="bullet"/></w:lvl>
+      </w:abstractNum>
+      <w:num w:numId="1"><w:abstractNumId w:val="0"/></w:num>
+      <w:num w:numId="2"><w:abstractNumId w:val="0"/></w:num>
+      <w:num w:numId="3"><w:abstractNumId w:val="0"/>
+        <w:lvlOverride w:ilvl="0"><w:startOverride w:val="5"/></w:lvlOverride>
+      </w:num>
+      <w:num w:numId="4"><w:abstractNumId w:val="1"/></w:num>
+      <w:num w:numId="5"><w:abstractNumId w:val="2"/></w:num>
+      <w:num w:numId="6"><w:abstractNumId w:val="0"/>
+        <w:lvlOverride w:ilvl="0"><w:lvl w:ilvl="0"><w:start w:val="3"/><w:numFmt w:val="decimal"/></w:lvl></w:lvlOverride>
+      </w:num>
+    </w:numbering>"#;
+
+    fn count(items: &[(&str, u32)]) -> Vec<Option<u32>> {
+        let n = Numbering::parse(LISTS);
+        let mut c = Counters::default();
+        items.iter().map(|&(id, l)| c.next(&n, id, l)).collect()
+    }
+
+    #[test]
+    fn numbers_continue_across_nums_of_one_abstract_and_restart_on_overrides() {
+        let got = count(&[
+            ("1", 0),
+            ("1", 0),
+            ("2", 0), // same abstract: continues
+            ("3", 0), // startOverride 5: restarts there
+            ("3", 0),
+            ("1", 0), // back to numId 1: still the shared sequence
+            ("4", 0), // another abstract starting at 10
+            ("4", 0),
+            ("5", 0), // bullets have no number
+            ("6", 0), // an overriding lvl with its own start
+        ]);
+        let want = [1, 2, 3, 5, 6, 7, 10, 11, 0, 3].map(|n| (n > 0).then_some(n));
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn deeper_levels_restart_after_a_higher_one_unless_told_not_to() {
+        let got = count(&[
+            ("1", 0),
+            ("1", 1),
+            ("1", 1),
+            ("1", 2),
+            ("1", 0),
+            ("1", 1), // restarted by the level-0 item
+            ("1", 2), // lvlRestart 0: never restarts
+        ]);
+        let want = [1, 1, 2, 1, 2, 1, 2].map(Some);
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn numbering_styles_lend_their_levels() {
+        let xml = r#"<w:numbering xmlns:w="x">
+          <w:abstractNum w:abstractNumId="0"><w:styleLink w:val="Legal"/>
+            <w:lvl w:ilvl="0"><w:start w:val="4"/><w:numFmt w:val="decimal"/></w:lvl>
+          </w:abstractNum>
+          <w:abstractNum w:abstractNumId="1"><w:numStyleLink w:val="Legal"/></w:abstractNum>
+          <w:num w:numId="1"><w:abstractNumId w:val="0"/></w:num>
+          <w:num w:numId="2"><w:abstractNumId w:val="1"/></w:num>
+        </w:numbering>"#;
+        let styles = Styles::parse(
+            r#"<w:styles xmlns:w="x"><w:style w:type="numbering" w:styleId="Legal"><w:pPr><w:numPr><w:numId w:val="1"/></w:numPr></w:pPr></w:style></w:styles>"#,
+        );
+        let mut n = Numbering::parse(xml);
+        assert!(!n.ordered("2", 0));
+        n.link_styles(&styles);
+        assert!(n.ordered("2", 0));
+        let mut c = Counters::default();
+        assert_eq!(c.next(&n, "2", 0), Some(4));
     }
 }

@@ -73,3 +73,56 @@ fn note_ids_are_split_out() {
     assert_eq!(notes.len(), 1);
     assert_eq!(notes[0].0, "1");
 }
+
+const NUMBERING: &str = r#"<w:numbering xmlns:w="x">
+<w:abstractNum w:abstractNumId="0">
+  <w:lvl w:ilvl="0"><w:start w:val="1"/><w:numFmt w:val="decimal"/><w:lvlText w:val="%1."/></w:lvl>
+  <w:lvl w:ilvl="1"><w:start w:val="1"/><w:numFmt w:val="bullet"/><w:lvlText w:val="o"/></w:lvl>
+</w:abstractNum>
+<w:abstractNum w:abstractNumId="1">
+  <w:lvl w:ilvl="0"><w:start w:val="1"/><w:numFmt w:val="decimal"/></w:lvl>
+</w:abstractNum>
+<w:num w:numId="1"><w:abstractNumId w:val="0"/></w:num>
+<w:num w:numId="2"><w:abstractNumId w:val="1"/></w:num>
+<w:num w:numId="3"><w:abstractNumId w:val="0"/><w:lvlOverride w:ilvl="0"><w:startOverride w:val="5"/></w:lvlOverride></w:num>
+</w:numbering>"#;
+
+/// A body paragraph in list `num` at level `ilvl`.
+fn item(num: u32, ilvl: u32, text: &str) -> String {
+    format!(
+        r#"<w:p><w:pPr><w:numPr><w:ilvl w:val="{ilvl}"/><w:numId w:val="{num}"/></w:numPr></w:pPr><w:r><w:t>{text}</w:t></w:r></w:p>"#
+    )
+}
+
+#[test]
+fn list_numbers_are_the_ones_word_shows() {
+    let body = [
+        item(1, 0, "one"),
+        item(1, 0, "two"),
+        item(1, 1, "a bullet under two"),
+        item(2, 0, "new list from one"),
+        item(2, 0, "its second"),
+        "<w:p><w:r><w:t>Between</w:t></w:r></w:p>".to_string(),
+        item(1, 0, "numId 1 goes on at three"),
+        item(3, 0, "start override five"),
+        item(3, 0, "six"),
+        item(3, 0, ""),
+        item(3, 0, "eight after an empty numbered paragraph"),
+    ]
+    .concat();
+    let document = format!(
+        r#"<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>{body}</w:body></w:document>"#
+    );
+    let bytes = package(&[
+        ("word/document.xml", &document),
+        ("word/numbering.xml", NUMBERING),
+    ]);
+    let parsed = parse(&bytes).unwrap();
+    assert_eq!(
+        parsed.markdown,
+        "1. one\n2. two\n    - a bullet under two\n1) new list from one\n2) its second\n\nBetween\n\n3. numId 1 goes on at three\n5) start override five\n6) six\n8. eight after an empty numbered paragraph\n"
+    );
+    let depths: Vec<Option<u32>> = parsed.elements.iter().map(|e| e.depth).collect();
+    assert_eq!(depths[..3], [Some(0), Some(0), Some(1)]);
+    assert_eq!(parsed.elements[2].ordered, Some(false));
+}

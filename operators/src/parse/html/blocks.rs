@@ -159,6 +159,22 @@ impl Converter<'_, '_> {
     }
 
     fn list(&mut self, node: NodeRef<'_>, ordered: bool, depth: u32, tree_depth: usize) {
+        // The numbers the browser shows: from `start` (1) up, reset by an item's `value`;
+        // a reversed list is left to the renderer's own count.
+        let list = element(&node);
+        let reversed = list.is_some_and(|e| e.attr("reversed").is_some());
+        let mut next = list
+            .and_then(|e| e.attr("start"))
+            .and_then(|v| v.trim().parse::<u32>().ok())
+            .unwrap_or(1);
+        let mut number = |value: Option<&str>| {
+            if let Some(v) = value.and_then(|v| v.trim().parse::<u32>().ok()) {
+                next = v;
+            }
+            let n = next;
+            next = next.saturating_add(1);
+            (ordered && !reversed).then_some(n)
+        };
         for child in node.children() {
             if self.skipped(&child) {
                 continue;
@@ -166,10 +182,12 @@ impl Converter<'_, '_> {
             let Some(e) = element(&child) else { continue };
             match e.name() {
                 "li" => {
+                    let number = number(e.attr("value"));
                     let (text, nested) = self.item(child);
                     self.blocks.push(Block::ListItem {
                         depth,
                         ordered,
+                        number,
                         text,
                     });
                     for (list, ordered) in nested {
@@ -186,9 +204,11 @@ impl Converter<'_, '_> {
                 _ => {
                     let text = self.text(child, false);
                     if !text.trim().is_empty() {
+                        let number = number(None);
                         self.blocks.push(Block::ListItem {
                             depth,
                             ordered,
+                            number,
                             text,
                         });
                     }

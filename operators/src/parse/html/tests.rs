@@ -115,3 +115,20 @@ fn deep_pages_with_many_candidates_stay_fast() {
     assert!(parsed.markdown.contains("Text, with commas"));
     assert!(started.elapsed().as_secs() < 20, "{:?}", started.elapsed());
 }
+
+#[test]
+fn ordered_lists_keep_their_start_values_and_stay_apart() {
+    let page = r#"<html><body><article>
+<p>Steps to follow, written out in full so that the article has enough text to count.</p>
+<ol start="4"><li>four</li><li>five</li></ol>
+<ol><li>one again</li><li value="9">nine</li><li>ten</li></ol>
+</article></body></html>"#;
+    let parsed = parse(page.as_bytes()).unwrap();
+    assert!(
+        parsed
+            .markdown
+            .ends_with("4. four\n5. five\n1) one again\n9. nine\n10. ten\n"),
+        "{}",
+        parsed.markdown
+    );
+}

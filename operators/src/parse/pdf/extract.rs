@@ -5,6 +5,8 @@ use std::time::Instant;
 
 use pdf_extract::{MediaBox, OutputDev, OutputError, Transform};
 
+use super::flatten::Face;
+
 /// One shown glyph (or ligature) on a page.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Glyph {
@@ -20,6 +22,8 @@ pub(crate) struct Glyph {
     pub text: String,
     /// Whether the font is bold.
     pub bold: bool,
+    /// Whether the font is monospaced.
+    pub mono: bool,
 }
 
 /// The glyphs of one page.
@@ -69,8 +73,8 @@ pub(crate) struct Collector {
     deadline: Instant,
     /// Whether the deadline stopped the interpretation.
     pub timed_out: bool,
-    /// Boldness of each shown string, in order (from flattening).
-    bold: Vec<bool>,
+    /// The face of each shown string, in order (from flattening).
+    faces: Vec<Face>,
     /// Strings shown so far.
     shown: usize,
     /// Glyphs kept so far.
@@ -79,8 +83,8 @@ pub(crate) struct Collector {
 
 impl Collector {
     /// A collector for pages in `frames`, page `i` ending after `ends[i]` shown strings whose
-    /// boldness `bold` tells; it aborts once `deadline` has passed.
-    pub fn new(deadline: Instant, frames: Vec<Frame>, ends: Vec<usize>, bold: Vec<bool>) -> Self {
+    /// faces `faces` tells; it aborts once `deadline` has passed.
+    pub fn new(deadline: Instant, frames: Vec<Frame>, ends: Vec<usize>, faces: Vec<Face>) -> Self {
         let pages = frames
             .iter()
             .map(|f| PageGlyphs {
@@ -96,7 +100,7 @@ impl Collector {
             current: 0,
             deadline,
             timed_out: false,
-            bold,
+            faces,
             shown: 0,
             total: 0,
         }
@@ -173,18 +177,20 @@ impl OutputDev for Collector {
             page.unmapped += 1;
         }
         let w = (width * font_size.abs() * a) as f32;
+        let face = self
+            .shown
+            .checked_sub(1)
+            .and_then(|i| self.faces.get(i))
+            .copied()
+            .unwrap_or_default();
         page.glyphs.push(Glyph {
             x,
             y,
             w: if w.is_finite() { w.max(0.0) } else { 0.0 },
             size,
             text,
-            bold: self
-                .shown
-                .checked_sub(1)
-                .and_then(|i| self.bold.get(i))
-                .copied()
-                .unwrap_or(false),
+            bold: face.bold,
+            mono: face.mono,
         });
         Ok(())
     }

@@ -33,8 +33,17 @@ pub(crate) struct Flattened {
     /// Form XObjects drawn inline.
     pub forms: usize,
     /// For each text-showing string, in the order pdf-extract will show them (it calls
-    /// `begin_word` once per string), whether its font is bold.
-    pub bold: Vec<bool>,
+    /// `begin_word` once per string), what its font looks like.
+    pub faces: Vec<Face>,
+}
+
+/// What a font looks like, as far as layout cares.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Face {
+    /// A bold weight.
+    pub bold: bool,
+    /// A monospaced (typewriter) design: code.
+    pub mono: bool,
 }
 
 /// Reduces page `page` of `doc` to text operators; `tag` makes the names of fonts that are not
@@ -60,9 +69,9 @@ pub(crate) fn flatten_page(
         doc,
         tag,
         font_set: false,
-        bold_now: false,
-        bold_stack: Vec::new(),
-        bold_fonts: HashMap::new(),
+        face_now: Face::default(),
+        face_stack: Vec::new(),
+        font_faces: HashMap::new(),
         shows: Vec::new(),
         out: Vec::new(),
         fonts: Dictionary::new(),
@@ -78,7 +87,7 @@ pub(crate) fn flatten_page(
         ops: state.out,
         fonts: state.fonts,
         forms: state.forms,
-        bold: state.shows,
+        faces: state.shows,
     })
 }
 
@@ -165,16 +174,16 @@ struct State<'d> {
     doc: &'d Document,
     /// Distinguishes this page's direct (unnumbered) fonts.
     tag: u32,
-    /// Boldness by font name, computed once.
-    bold_fonts: HashMap<Vec<u8>, bool>,
+    /// Faces by font name, computed once.
+    font_faces: HashMap<Vec<u8>, Face>,
     out: Vec<Operation>,
     /// Whether a font has been selected (showing text before that would panic).
     font_set: bool,
-    /// Whether the current font is bold, and the values saved by `q`.
-    bold_now: bool,
-    bold_stack: Vec<bool>,
-    /// Boldness of each shown string.
-    shows: Vec<bool>,
+    /// The current font's face, and the faces saved by `q`.
+    face_now: Face,
+    face_stack: Vec<Face>,
+    /// The face of each shown string.
+    shows: Vec<Face>,
     fonts: Dictionary,
     forms: usize,
     stack: HashSet<ObjectId>,
@@ -213,8 +222,8 @@ impl State<'_> {
             match operation.operator.as_str() {
                 "BT" | "ET" | "q" | "Q" | "T*" => {
                     match operation.operator.as_str() {
-                        "q" if self.bold_stack.len() < 4096 => self.bold_stack.push(self.bold_now),
-                        "Q" => self.bold_now = self.bold_stack.pop().unwrap_or(self.bold_now),
+                        "q" if self.face_stack.len() < 4096 => self.face_stack.push(self.face_now),
+                        "Q" => self.face_now = self.face_stack.pop().unwrap_or(self.face_now),
                         _ => {}
                     }
                     operation.operands.clear();
@@ -232,17 +241,20 @@ impl State<'_> {
                         Object::Reference((n, g)) => format!("R{n}_{g}"),
                         _ => format!("P{}S{scope}_{}", self.tag, String::from_utf8_lossy(name)),
                     };
-                    let bold = match self.bold_fonts.get(renamed.as_bytes()) {
-                        Some(&bold) => bold,
+                    let face = match self.font_faces.get(renamed.as_bytes()) {
+                        Some(&face) => face,
                         None => {
-                            let bold = is_bold(self.doc, value);
-                            self.bold_fonts.insert(renamed.clone().into_bytes(), bold);
+                            let face = Face {
+                                bold: is_bold(self.doc, value),
+                                mono: is_mono(self.doc, value),
+                            };
+                            self.font_faces.insert(renamed.clone().into_bytes(), face);
                             self.fonts
                                 .set(renamed.as_bytes(), safe_font(self.doc, value));
-                            bold
+                            face
                         }
                     };
-                    self.bold_now = bold;
+                    self.face_now = face;
                     self.font_set = true;
                     let size = o[1].clone();
                     self.out
@@ -252,7 +264,7 @@ impl State<'_> {
                     && matches!(o.first(), Some(Object::String(..)))
                     && o.len() == 1 =>
                 {
-                    self.shows.push(self.bold_now);
+                    self.shows.push(self.face_now);
                     self.out.push(operation)
                 }
                 "TJ" if self.font_set
@@ -265,7 +277,7 @@ impl State<'_> {
                             .filter(|i| matches!(i, Object::String(..)))
                             .count();
                         self.shows
-                            .extend(std::iter::repeat_n(self.bold_now, strings));
+                            .extend(std::iter::repeat_n(self.face_now, strings));
                     }
                     self.out.push(operation)
                 }
@@ -274,7 +286,7 @@ impl State<'_> {
                     && o.len() == 1 =>
                 {
                     self.out.push(op("T*", vec![]));
-                    self.shows.push(self.bold_now);
+                    self.shows.push(self.face_now);
                     operation.operator = "Tj".into();
                     self.out.push(operation);
                 }
@@ -291,7 +303,7 @@ impl State<'_> {
                     self.out.push(op("Tw", vec![aw]));
                     self.out.push(op("Tc", vec![ac]));
                     self.out.push(op("T*", vec![]));
-                    self.shows.push(self.bold_now);
+                    self.shows.push(self.face_now);
                     self.out.push(op("Tj", vec![text]));
                 }
                 "Do" if o.len() == 1 => {
@@ -442,6 +454,86 @@ fn is_bold(doc: &Document, font: &Object) -> bool {
         }
         _ => false,
     }
+}
+
+/// Words in font names of typewriter designs (lowercase, subset prefix and spaces removed):
+/// Courier, the TeX typewriter faces (cmtt, cmsltt, sftt, lmmono, txtt), Nimbus Mono,
+/// DejaVu Sans Mono, Consolas, Menlo, Monaco, Inconsolata, Source Code Pro, Fira Code, …
+const MONO_NAMES: &[&str] = &[
+    "courier",
+    "mono",
+    "consol",
+    "menlo",
+    "monaco",
+    "typewriter",
+    "code",
+    "cmtt",
+    "cmsltt",
+    "cmitt",
+    "sftt",
+    "sfitt",
+    "sfsltt",
+    "txtt",
+    "pcrr",
+    "pcrb",
+    "fixedsys",
+    "letrgoth",
+    "lettergothic",
+];
+
+/// Whether a font object is monospaced: by its name, its descriptor's FixedPitch flag (simple
+/// fonts only: CJK composite fonts set it for full-width glyphs) or a `Widths` array whose
+/// glyphs all advance alike.
+fn is_mono(doc: &Document, font: &Object) -> bool {
+    let Some(dict) = resolve(doc, font).and_then(|f| f.as_dict().ok()) else {
+        return false;
+    };
+    let name = dict
+        .get(b"BaseFont")
+        .ok()
+        .and_then(|n| n.as_name().ok())
+        .map(|n| {
+            let n = String::from_utf8_lossy(n).to_ascii_lowercase();
+            let n = n.split_once('+').map_or(n.as_str(), |(_, rest)| rest);
+            n.replace([' ', '-', '_', ','], "")
+        })
+        .unwrap_or_default();
+    if MONO_NAMES.iter().any(|w| name.contains(w)) && !name.contains("barcode") {
+        return true;
+    }
+    let composite = dict.get(b"Subtype").ok().and_then(|s| s.as_name().ok()) == Some(&b"Type0"[..]);
+    if composite {
+        return false;
+    }
+    let fixed_flag = dict
+        .get(b"FontDescriptor")
+        .ok()
+        .and_then(|d| resolve(doc, d))
+        .and_then(|d| d.as_dict().ok())
+        .and_then(|d| d.get(b"Flags").ok())
+        .and_then(|f| resolve(doc, f))
+        .and_then(|f| f.as_i64().ok())
+        .is_some_and(|f| f & 1 != 0);
+    if fixed_flag {
+        return true;
+    }
+    let widths = dict
+        .get(b"Widths")
+        .ok()
+        .and_then(|w| resolve(doc, w))
+        .and_then(|w| w.as_array().ok());
+    let Some(widths) = widths else {
+        return false;
+    };
+    let advances: Vec<f32> = widths
+        .iter()
+        .filter_map(|w| resolve(doc, w)?.as_float().ok())
+        .filter(|w| *w > 0.0)
+        .collect();
+    advances.len() >= 16
+        && advances
+            .iter()
+            .all(|w| (w - advances[0]).abs() <= 0.01 * advances[0])
 }
 
 /// Boldness of a CID font (no further descendants, so no recursion).

@@ -108,15 +108,7 @@ mod tests {
     use super::*;
 
     fn seg(text: &str, y: f32) -> Segment {
-        Segment {
-            x0: 50.0,
-            x1: 300.0,
-            y,
-            y_last: y,
-            size: 10.0,
-            text: text.into(),
-            bold: false,
-        }
+        Segment::plain(text, 50.0, 300.0, y)
     }
 
     #[test]

@@ -10,13 +10,14 @@ use super::lines::{self, Segment};
 use super::load::{self, LoadError};
 use super::paragraphs::{self, list_marker};
 use super::render::{self, Block, BlockKind};
-use super::{flatten, furniture, order, tables};
+use super::{code, flatten, furniture, order, tables};
 use crate::parse::{ParseError, Parsed};
 
-/// A unit of a page in reading order: a line segment or a whole table.
+/// A unit of a page in reading order: a line segment, a whole table or a code block.
 enum Unit {
     Line(usize),
     Table(tables::Table),
+    Code(String),
 }
 
 /// A page reduced to text operators, with where it sits.
@@ -46,7 +47,7 @@ fn draw(doc: &mut lopdf::Document, flats: &mut [Flat], deadline: Instant) -> Dra
     };
     let mut ops = Vec::new();
     let mut fonts = lopdf::Dictionary::new();
-    let (mut ends, mut bold, mut frames) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut ends, mut faces, mut frames) = (Vec::new(), Vec::new(), Vec::new());
     let (first_id, first_number) = (first.id, first.number);
     for flat in flats.iter_mut() {
         ops.push(lopdf::content::Operation::new("q", vec![]));
@@ -55,11 +56,11 @@ fn draw(doc: &mut lopdf::Document, flats: &mut [Flat], deadline: Instant) -> Dra
         for (name, font) in flat.page.fonts.iter() {
             fonts.set(name.clone(), font.clone());
         }
-        bold.extend(&flat.page.bold);
-        ends.push(bold.len());
+        faces.extend(&flat.page.faces);
+        ends.push(faces.len());
         frames.push(flat.frame);
     }
-    let mut collector = Collector::new(deadline, frames, ends, bold);
+    let mut collector = Collector::new(deadline, frames, ends, faces);
     let saved = flatten::save(doc, first_id);
     let installed = flatten::install(doc, first_id, ops, fonts);
     let outcome = installed.is_ok().then(|| {
@@ -77,10 +78,11 @@ fn draw(doc: &mut lopdf::Document, flats: &mut [Flat], deadline: Instant) -> Dra
     }
 }
 
-/// One page's paragraphs, tables and sizes, before headings are known.
+/// One page's paragraphs, tables and code, before headings are known.
 enum Piece {
     Para(paragraphs::Paragraph),
     Table(Vec<Vec<String>>),
+    Code(String),
 }
 
 /// Parses a whole document within `budget`.
@@ -201,6 +203,8 @@ pub(super) fn parse(bytes: &[u8], budget: Duration) -> Result<Parsed, ParseError
             .collect();
         furniture::furniture(&views)
     };
+    // Monospaced lines are code, unless the whole document is set that way.
+    let find_code = !code::mono_body(page_segments.iter().flat_map(|(_, s, _)| s.iter()));
     let mut page_pieces: Vec<(u32, Vec<Piece>)> = Vec::with_capacity(page_segments.len());
     for ((number, mut segments, _), drop) in page_segments.into_iter().zip(drop) {
         let mut keep = vec![true; segments.len()];
@@ -209,12 +213,12 @@ pub(super) fn parse(bytes: &[u8], budget: Duration) -> Result<Parsed, ParseError
         }
         let mut k = keep.iter();
         segments.retain(|_| k.next().copied().unwrap_or(true));
-        page_pieces.push((number, page_pieces_of(&segments)));
+        page_pieces.push((number, page_pieces_of(&segments, find_code)));
     }
     let body = headings::body_size(page_pieces.iter().flat_map(|(_, pieces)| {
         pieces.iter().filter_map(|p| match p {
             Piece::Para(p) => Some((p.size, p.text.len())),
-            Piece::Table(_) => None,
+            Piece::Table(_) | Piece::Code(_) => None,
         })
     }));
     let levels = Levels::new(
@@ -227,6 +231,7 @@ pub(super) fn parse(bytes: &[u8], budget: Duration) -> Result<Parsed, ParseError
         }),
     );
     let mut blocks = Vec::new();
+    let mut indents = ListIndents::default();
     for (i, (number, pieces)) in page_pieces.into_iter().enumerate() {
         if i > 0 {
             blocks.push(Block {
@@ -237,16 +242,24 @@ pub(super) fn parse(bytes: &[u8], budget: Duration) -> Result<Parsed, ParseError
         }
         for piece in pieces {
             blocks.push(match piece {
-                Piece::Table(rows) => Block {
-                    text: rows
-                        .iter()
-                        .map(|r| r.join("\t"))
-                        .collect::<Vec<_>>()
-                        .join("\n"),
-                    kind: BlockKind::Table(rows),
+                Piece::Table(rows) => {
+                    indents.reset();
+                    Block {
+                        text: rows
+                            .iter()
+                            .map(|r| r.join("\t"))
+                            .collect::<Vec<_>>()
+                            .join("\n"),
+                        kind: BlockKind::Table(rows),
+                        page: number,
+                    }
+                }
+                Piece::Code(text) => Block {
+                    kind: BlockKind::Code,
+                    text,
                     page: number,
                 },
-                Piece::Para(p) => classify(p, &levels, number),
+                Piece::Para(p) => classify(p, &levels, number, &mut indents),
             });
         }
     }
@@ -296,9 +309,16 @@ fn demote_label_runs(blocks: &mut [Block]) {
     }
 }
 
-/// A paragraph as a heading, a list item or running text.
-fn classify(p: paragraphs::Paragraph, levels: &Levels, page: u32) -> Block {
+/// A paragraph as a heading, a list item (nested by its indentation among the items around
+/// it) or running text.
+fn classify(
+    p: paragraphs::Paragraph,
+    levels: &Levels,
+    page: u32,
+    indents: &mut ListIndents,
+) -> Block {
     if let Some(level) = levels.level(&p.text, p.size, p.lines, p.bold) {
+        indents.reset();
         return Block {
             kind: BlockKind::Heading(level),
             text: p.text,
@@ -312,11 +332,15 @@ fn classify(p: paragraphs::Paragraph, levels: &Levels, page: u32) -> Block {
             p.text[marker..].trim_start().to_string()
         };
         return Block {
-            kind: BlockKind::ListItem(ordered),
+            kind: BlockKind::ListItem {
+                ordered,
+                depth: indents.item(p.x0, p.size),
+            },
             text,
             page,
         };
     }
+    indents.text(p.x0, p.size);
     Block {
         kind: BlockKind::Paragraph,
         text: p.text,
@@ -324,28 +348,113 @@ fn classify(p: paragraphs::Paragraph, levels: &Levels, page: u32) -> Block {
     }
 }
 
-/// Lays out one page: tables, reading order, paragraphs.
-fn page_pieces_of(segments: &[Segment]) -> Vec<Piece> {
-    let found = tables::find(segments);
+/// Deepest list nesting told from indentation.
+const MAX_LIST_DEPTH: usize = 8;
+/// Widest indentation step between list levels, in font sizes; a wider jump sideways is
+/// another column, not a deeper level.
+const MAX_INDENT_STEP: f32 = 6.0;
+
+/// The left edges of the open list levels, outermost first: an item indented past the
+/// innermost level opens a level, one back at an outer level's edge closes the levels inside.
+#[derive(Debug, Default)]
+struct ListIndents {
+    edges: Vec<f32>,
+}
+
+impl ListIndents {
+    /// The depth of a list item whose first line starts at `x0`.
+    fn item(&mut self, x0: f32, size: f32) -> u32 {
+        let tolerance = 0.5 * size;
+        while self.edges.last().is_some_and(|&e| e > x0 + tolerance) {
+            self.edges.pop();
+        }
+        match self.edges.last() {
+            Some(&e) if x0 > e + tolerance && x0 - e <= MAX_INDENT_STEP * size => {
+                if self.edges.len() < MAX_LIST_DEPTH {
+                    self.edges.push(x0);
+                }
+            }
+            Some(&e) if x0 > e + tolerance => self.edges = vec![x0],
+            Some(_) => {}
+            None => self.edges.push(x0),
+        }
+        self.edges.len().saturating_sub(1) as u32
+    }
+
+    /// Running text at `x0`: text left of the list (back at the margin, or another column)
+    /// ends it; text indented under an item continues it.
+    fn text(&mut self, x0: f32, size: f32) {
+        if self
+            .edges
+            .first()
+            .is_some_and(|&e| x0 < e - 0.5 * size || x0 - e > MAX_INDENT_STEP * size * 2.0)
+        {
+            self.reset();
+        }
+    }
+
+    /// A heading or table ends the lists.
+    fn reset(&mut self) {
+        self.edges.clear();
+    }
+}
+
+/// The smallest segment that covers segments `cells` of `segments` (at least one).
+fn bounding_box(segments: &[Segment], cells: &[usize]) -> Option<Segment> {
+    let first = &segments[*cells.first()?];
+    let mut bbox = Segment {
+        text: String::new(),
+        ..first.clone()
+    };
+    for &c in cells {
+        let s = &segments[c];
+        bbox.x0 = bbox.x0.min(s.x0);
+        bbox.x1 = bbox.x1.max(s.x1);
+        bbox.y = bbox.y.min(s.y);
+        bbox.y_last = bbox.y_last.max(s.y);
+    }
+    Some(bbox)
+}
+
+/// Lays out one page: code blocks (when `find_code`), tables, reading order, paragraphs.
+fn page_pieces_of(segments: &[Segment], find_code: bool) -> Vec<Piece> {
     let mut in_table = vec![false; segments.len()];
     let mut units: Vec<Unit> = Vec::new();
     let mut boxes: Vec<Segment> = Vec::new();
+    if find_code {
+        for block in code::find(segments) {
+            let cells: Vec<usize> = block.rows.iter().flatten().copied().collect();
+            let Some(bbox) = bounding_box(segments, &cells) else {
+                continue;
+            };
+            for &c in &cells {
+                in_table[c] = true;
+            }
+            boxes.push(bbox);
+            units.push(Unit::Code(code::text(&block, segments)));
+        }
+    }
+    // Tables among the lines that are not code (indices mapped back to `segments`).
+    let rest: Vec<usize> = (0..segments.len()).filter(|&i| !in_table[i]).collect();
+    let found = if rest.len() == segments.len() {
+        tables::find(segments)
+    } else {
+        let kept: Vec<Segment> = rest.iter().map(|&i| segments[i].clone()).collect();
+        let mut found = tables::find(&kept);
+        for table in &mut found {
+            for cell in table.rows.iter_mut().flatten().flatten() {
+                *cell = rest[*cell];
+            }
+        }
+        found
+    };
     for table in found {
         let cells: Vec<usize> = table.rows.iter().flatten().flatten().copied().collect();
-        let Some(first) = cells.first().map(|&c| &segments[c]) else {
+        let Some(bbox) = bounding_box(segments, &cells) else {
             continue;
-        };
-        let mut bbox = Segment {
-            text: String::new(),
-            ..first.clone()
         };
         for &c in &cells {
             in_table[c] = true;
-            let s = &segments[c];
-            bbox.x0 = bbox.x0.min(s.x0);
-            bbox.x1 = bbox.x1.max(s.x1);
-            bbox.y = bbox.y.min(s.y);
-            bbox.y_last = bbox.y_last.max(s.y);
         }
         boxes.push(bbox);
         units.push(Unit::Table(table));
@@ -383,6 +492,11 @@ fn page_pieces_of(segments: &[Segment]) -> Vec<Piece> {
                     .collect();
                 pieces.push(Piece::Table(rows));
             }
+            Unit::Code(text) => {
+                pieces.extend(paragraphs::paragraphs(&run).into_iter().map(Piece::Para));
+                run.clear();
+                pieces.push(Piece::Code(text.clone()));
+            }
         }
     }
     pieces.extend(paragraphs::paragraphs(&run).into_iter().map(Piece::Para));
@@ -399,6 +513,25 @@ mod tests {
             text: "t".into(),
             page: 1,
         }
+    }
+
+    #[test]
+    fn list_depth_follows_indentation_among_items() {
+        let mut indents = ListIndents::default();
+        let mut depths = Vec::new();
+        for x0 in [72.0, 90.0, 108.0, 91.0, 72.0, 300.0, 318.0] {
+            depths.push(indents.item(x0, 10.0));
+        }
+        // 300 is another column: a new list, not a level 4 cm in.
+        assert_eq!(depths, [0, 1, 2, 1, 0, 0, 1]);
+        indents.text(72.0, 10.0);
+        assert_eq!(
+            indents.item(90.0, 10.0),
+            0,
+            "text at the margin ends the list"
+        );
+        indents.text(100.0, 10.0);
+        assert_eq!(indents.item(108.0, 10.0), 1, "text under an item does not");
     }
 
     #[test]

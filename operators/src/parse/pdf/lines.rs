@@ -21,6 +21,8 @@ pub(crate) struct Segment {
     pub text: String,
     /// Whether all of it is set in a bold font.
     pub bold: bool,
+    /// Whether all of it is set in a monospaced font.
+    pub mono: bool,
 }
 
 impl Segment {
@@ -35,6 +37,7 @@ impl Segment {
             size: 10.0,
             text: text.into(),
             bold: false,
+            mono: false,
         }
     }
 }
@@ -100,6 +103,7 @@ fn runs(glyphs: &[Glyph]) -> Vec<Segment> {
                 pending_space = false;
                 seg.text.push_str(&g.text);
                 seg.bold &= g.bold;
+                seg.mono &= g.mono;
                 seg.x1 = seg.x1.max(g.x + g.w);
                 continue;
             }
@@ -120,6 +124,7 @@ fn runs(glyphs: &[Glyph]) -> Vec<Segment> {
             size: g.size,
             text: g.text.clone(),
             bold: g.bold,
+            mono: g.mono,
         });
     }
     out.extend(current);
@@ -168,6 +173,7 @@ fn merge_runs(mut runs: Vec<Segment>) -> Vec<Segment> {
                 }
                 current.text.push_str(&next.text);
                 current.bold &= next.bold;
+                current.mono &= next.mono;
                 current.x1 = current.x1.max(next.x1);
             } else {
                 out.push(current);
@@ -194,6 +200,7 @@ mod tests {
                 size,
                 text: c.to_string(),
                 bold: false,
+                mono: false,
             })
             .collect()
     }

@@ -9,6 +9,7 @@
 
 mod bidi;
 mod cmap_guard;
+mod code;
 mod extract;
 mod flatten;
 mod furniture;

@@ -2,6 +2,7 @@
 //! Markdown, sections follow the headings, and every element carries its page.
 
 use crate::model::{Element, ElementKind};
+use crate::parse::render::fence_for;
 
 /// What a block of a page is.
 #[derive(Debug, Clone, PartialEq)]
@@ -10,10 +11,12 @@ pub(crate) enum BlockKind {
     Heading(u8),
     /// Running text.
     Paragraph,
-    /// A list item; `true` when numbered.
-    ListItem(bool),
+    /// A list item, numbered or not, nested `depth` levels deep.
+    ListItem { ordered: bool, depth: u32 },
     /// A table, row by row.
     Table(Vec<Vec<String>>),
+    /// A code block; its text keeps its lines and indentation.
+    Code,
     /// The boundary before a new page.
     PageBreak,
 }
@@ -98,9 +101,15 @@ pub(crate) fn render(blocks: &[Block]) -> (String, Vec<Element>) {
     let mut md = String::new();
     let mut elements = Vec::with_capacity(blocks.len());
     let mut headings: Vec<(u8, String)> = Vec::new();
+    // The indentation and text column of the enclosing list items, outermost first; emptied
+    // by anything that is not a list item.
+    let mut list: Vec<(usize, usize)> = Vec::new();
     for block in blocks {
         if !md.is_empty() {
             md.push_str("\n\n");
+        }
+        if !matches!(block.kind, BlockKind::ListItem { .. }) {
+            list.clear();
         }
         let start = md.len();
         let section: Vec<String> = headings.iter().map(|(_, t)| t.clone()).collect();
@@ -121,16 +130,35 @@ pub(crate) fn render(blocks: &[Block]) -> (String, Vec<Element>) {
                 element.level = Some(*level);
             }
             BlockKind::Paragraph => md.push_str(&escape(&block.text)),
-            BlockKind::ListItem(ordered) => {
-                if *ordered {
-                    md.push_str(&escape_ordered(&block.text));
+            BlockKind::ListItem { ordered, depth } => {
+                let item = if *ordered {
+                    escape_ordered(&block.text)
                 } else {
-                    md.push_str("- ");
-                    md.push_str(&escape(&block.text));
-                }
+                    format!("- {}", escape(&block.text))
+                };
+                // Markdown nests an item only right under its parent: deeper than the open
+                // levels allow (after a page break, say), it is indented as far as it can be.
+                let at = usize::try_from(*depth)
+                    .unwrap_or(usize::MAX)
+                    .min(list.len());
+                list.truncate(at);
+                let indent = list.last().map_or(0, |&(i, column)| (i + 4).max(column));
+                let marker = item.find(' ').map_or(2, |m| m + 1);
+                list.push((indent, indent + marker));
+                md.push_str(&" ".repeat(indent));
+                md.push_str(&item);
                 element.kind = ElementKind::ListItem;
-                element.depth = Some(0);
+                element.depth = Some(*depth);
                 element.ordered = Some(*ordered);
+            }
+            BlockKind::Code => {
+                let fence = fence_for(&block.text);
+                md.push_str(&fence);
+                md.push('\n');
+                md.push_str(&block.text);
+                md.push('\n');
+                md.push_str(&fence);
+                element.kind = ElementKind::Code;
             }
             BlockKind::Table(rows) => {
                 md.push_str(&table(rows));
@@ -182,8 +210,22 @@ mod tests {
             block(BlockKind::Paragraph, "Some *text* here", 1),
             block(BlockKind::PageBreak, "", 2),
             block(BlockKind::Heading(2), "Sub", 2),
-            block(BlockKind::ListItem(false), "item", 2),
-            block(BlockKind::ListItem(true), "2. second", 2),
+            block(
+                BlockKind::ListItem {
+                    ordered: false,
+                    depth: 0,
+                },
+                "item",
+                2,
+            ),
+            block(
+                BlockKind::ListItem {
+                    ordered: true,
+                    depth: 0,
+                },
+                "2. second",
+                2,
+            ),
             block(
                 BlockKind::Table(vec![
                     vec!["a".into(), "b|c".into()],
@@ -213,6 +255,28 @@ mod tests {
         assert!(els[7].section.is_empty());
         assert!(els.iter().all(|e| e.page.is_some()));
         assert_eq!(els[2].kind, ElementKind::PageBreak);
+    }
+
+    #[test]
+    fn nested_items_indent_under_their_parent_only() {
+        let item = |ordered: bool, depth: u32, text: &str| {
+            block(BlockKind::ListItem { ordered, depth }, text, 1)
+        };
+        let blocks = vec![
+            item(true, 0, "10. ten"),
+            item(false, 1, "under ten"),
+            item(false, 2, "deeper"),
+            block(BlockKind::PageBreak, "", 2),
+            item(false, 2, "after the break"),
+            block(BlockKind::Code, "let x = `a`;\n  y", 2),
+        ];
+        let (md, els) = render(&blocks);
+        assert_eq!(
+            md,
+            "10. ten\n\n    - under ten\n\n        - deeper\n\n---\n\n- after the break\n\n```\nlet x = `a`;\n  y\n```\n"
+        );
+        assert_eq!(els[4].depth, Some(2));
+        assert_eq!(els[5].kind, ElementKind::Code);
     }
 
     #[test]

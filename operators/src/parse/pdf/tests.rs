@@ -349,3 +349,118 @@ fn a_page_the_reader_fails_on_costs_only_that_page() {
     assert_eq!(pages.first(), Some(&1));
     assert_eq!(pages.last(), Some(&3));
 }
+
+/// A one-page PDF drawing each `(font, x, y, text)` line, `font` being `F1` (Helvetica) or
+/// `C` (Courier), at 10 points.
+fn lines_pdf(lines: &[(&str, i64, i64, &str)]) -> Vec<u8> {
+    use lopdf::content::{Content, Operation};
+    use lopdf::{Object, Stream, dictionary};
+
+    let mut doc = lopdf::Document::with_version("1.5");
+    let pages_id = doc.new_object_id();
+    let helvetica = doc.add_object(dictionary! {
+        "Type" => "Font", "Subtype" => "Type1", "BaseFont" => "Helvetica",
+    });
+    let courier = doc.add_object(dictionary! {
+        "Type" => "Font", "Subtype" => "Type1", "BaseFont" => "Courier",
+    });
+    let mut operations = vec![Operation::new("BT", vec![])];
+    for &(font, x, y, text) in lines {
+        operations.push(Operation::new("Tf", vec![font.into(), 10.into()]));
+        operations.push(Operation::new(
+            "Tm",
+            vec![1.into(), 0.into(), 0.into(), 1.into(), x.into(), y.into()],
+        ));
+        operations.push(Operation::new("Tj", vec![Object::string_literal(text)]));
+    }
+    operations.push(Operation::new("ET", vec![]));
+    let content = doc.add_object(Stream::new(
+        dictionary! {},
+        Content { operations }.encode().unwrap_or_default(),
+    ));
+    let page = doc.add_object(dictionary! {
+        "Type" => "Page", "Parent" => pages_id, "Contents" => content,
+        "MediaBox" => vec![0.into(), 0.into(), 612.into(), 792.into()],
+        "Resources" => dictionary! { "Font" => dictionary! { "F1" => helvetica, "C" => courier } },
+    });
+    doc.objects.insert(
+        pages_id,
+        Object::Dictionary(
+            dictionary! { "Type" => "Pages", "Kids" => vec![page.into()], "Count" => 1 },
+        ),
+    );
+    let catalog = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages_id });
+    doc.trailer.set("Root", catalog);
+    let mut bytes = Vec::new();
+    doc.save_to(&mut bytes)
+        .unwrap_or_else(|e| panic!("save: {e}"));
+    bytes
+}
+
+#[test]
+fn a_numbered_monospaced_listing_is_one_code_block() {
+    let prose = "Running text in a proportional face, long enough to be the body.";
+    let bytes = lines_pdf(&[
+        ("F1", 72, 700, prose),
+        ("F1", 72, 688, "The listing below shows the loop."),
+        ("F1", 72, 664, "1"),
+        ("C", 90, 664, "for i in 0..3 {"),
+        ("F1", 72, 652, "2"),
+        ("C", 114, 652, "println!(\"{i}\");"),
+        ("F1", 72, 640, "3"),
+        ("C", 90, 640, "}"),
+        ("F1", 72, 616, prose),
+        ("F1", 72, 604, "And it ends here."),
+    ]);
+    let doc = Document::new("c.pdf".into(), "c.pdf".into(), bytes);
+    let parsed = parse(&doc, &ParseConfig::default()).unwrap_or_else(|e| panic!("{e}"));
+    let md = &parsed.markdown;
+    assert!(
+        md.contains("```\n1  for i in 0..3 {\n2      println!(\"{i}\");\n3  }\n```"),
+        "{md}"
+    );
+    let kinds: Vec<ElementKind> = parsed.elements.iter().map(|e| e.kind).collect();
+    assert_eq!(
+        kinds,
+        [
+            ElementKind::Paragraph,
+            ElementKind::Code,
+            ElementKind::Paragraph
+        ],
+        "{md}"
+    );
+    assert!(!md.contains('|'), "no table: {md}");
+}
+
+#[test]
+fn list_items_nest_by_their_indentation() {
+    let bytes = lines_pdf(&[
+        ("F1", 72, 700, "Things to pack for the trip, in order:"),
+        ("F1", 72, 680, "- clothes for every day"),
+        ("F1", 90, 668, "- a warm coat"),
+        ("F1", 108, 656, "- with a hood"),
+        ("F1", 90, 644, "- boots"),
+        ("F1", 72, 632, "- something to read"),
+    ]);
+    let doc = Document::new("l.pdf".into(), "l.pdf".into(), bytes);
+    let parsed = parse(&doc, &ParseConfig::default()).unwrap_or_else(|e| panic!("{e}"));
+    let depths: Vec<Option<u32>> = parsed
+        .elements
+        .iter()
+        .filter(|e| e.kind == ElementKind::ListItem)
+        .map(|e| e.depth)
+        .collect();
+    assert_eq!(
+        depths,
+        [Some(0), Some(1), Some(2), Some(1), Some(0)],
+        "{}",
+        parsed.markdown
+    );
+    assert!(
+        parsed.markdown.ends_with(
+            "- clothes for every day\n\n    - a warm coat\n\n        - with a hood\n\n    - boots\n\n- something to read\n"
+        ),
+        "{}",
+        parsed.markdown
+    );
+}
