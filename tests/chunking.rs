@@ -182,7 +182,7 @@ fn validate_reports_chunking_problems() {
     assert_eq!(output.status.code(), Some(2), "{err}");
     for (line, needle) in [
         (6, "overlap (100) must be smaller than size (100)"),
-        (7, "needs `tokenizer`"),
+        (7, "unit `tokens` needs a tokenizer"),
         (8, "`missing.json` does not exist"),
         (9, "unknown key `level`"),
         (10, "dims"),

@@ -56,7 +56,7 @@ fn norm(vector: &Value) -> f64 {
 fn onnx_embeds_the_sample_corpus() {
     let dir = tempfile::tempdir().unwrap();
     let yaml = format!(
-        "version: 1\nname: embed\nsteps:\n  docs: {{ op: source.files, path: {corpus}, include: [\"**/*.md\"], exclude: [\"SOURCES.md\"] }}\n  parse: {{ op: parse, input: docs }}\n  chunk: {{ op: chunk.recursive, input: parse, size: 600, overlap: 0, unit: chars }}\n  embed: {{ op: embed, input: chunk, provider: onnx, model: {model}, batch_size: 16, threads: 2 }}\n  chunks: {{ op: sink.jsonl, input: chunk, path: out/chunks.jsonl }}\n  vectors: {{ op: sink.jsonl, input: embed, path: out/vectors.jsonl }}\n",
+        "version: 1\nname: embed\nsteps:\n  docs: {{ op: source.files, path: {corpus}, include: [\"**/*.md\"], exclude: [\"SOURCES.md\"] }}\n  parse: {{ op: parse, input: docs }}\n  chunk: {{ op: chunk.recursive, input: parse, size: 150, overlap: 0, unit: tokens }}\n  embed: {{ op: embed, input: chunk, provider: onnx, model: {model}, batch_size: 16, threads: 2 }}\n  chunks: {{ op: sink.jsonl, input: chunk, path: out/chunks.jsonl }}\n  vectors: {{ op: sink.jsonl, input: embed, path: out/vectors.jsonl }}\n",
         corpus = repo().join("sample-corpus").display(),
         model = model().display(),
     );
@@ -72,6 +72,10 @@ fn onnx_embeds_the_sample_corpus() {
     let chunks = lines(&dir.path().join("out/chunks.jsonl"));
     let vectors = lines(&dir.path().join("out/vectors.jsonl"));
     assert!(chunks.len() > 20, "{} chunks", chunks.len());
+    // Sized in tokens of the model's own tokenizer, which the chunk step took from the embed
+    // step it feeds.
+    assert!(chunks.iter().all(|c| c["tokens"].as_u64().unwrap() <= 150));
+    assert!(chunks.iter().any(|c| c["tokens"].as_u64().unwrap() > 100));
     assert_eq!(vectors.len(), chunks.len());
     let by_id: HashMap<&str, &Value> = chunks
         .iter()
@@ -288,4 +292,46 @@ fn http_batches_take_texts_from_several_documents() {
         calls.len() < documents && calls.iter().any(|call| call.len() > 1),
         "one request per document: {calls:?}"
     );
+}
+
+#[test]
+fn semantic_chunking_compares_sentences_with_the_model_it_feeds() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir_all(dir.path().join("docs")).unwrap();
+    fs::write(
+        dir.path().join("docs/a.md"),
+        "Cats are small carnivorous mammals. They purr and hunt mice. Cats sleep a lot during the day.\n\nThe stock market fell sharply today. Investors sold shares of banks. Bond yields rose as well.\n",
+    )
+    .unwrap();
+    // No `embedding` and no `tokenizer`: both come from the embed step.
+    let yaml = format!(
+        "version: 1\nname: sem\nsteps:\n  docs: {{ op: source.files, path: docs }}\n  parse: {{ op: parse, input: docs }}\n  chunk: {{ op: chunk.semantic, input: parse, size: 200, unit: tokens }}\n  embed: {{ op: embed, input: chunk, provider: onnx, model: {model} }}\n  out: {{ op: sink.jsonl, input: embed, path: out.jsonl }}\n",
+        model = model().display(),
+    );
+    let output = engine_on(dir.path(), &["run"], &yaml);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let inspect = engine()
+        .current_dir(dir.path())
+        .args([
+            "inspect",
+            "latest",
+            "--pipeline",
+            "pipeline.yaml",
+            "--step",
+            "chunk",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(inspect.status.code(), Some(0), "{}", stderr(&inspect));
+    let report: Value = serde_json::from_slice(&inspect.stdout).unwrap();
+    let debug = &report["documents"][0]["debug"]["debug"];
+    assert_eq!(debug["strategy"], "semantic");
+    let embedder = debug["embedder"].as_str().unwrap();
+    assert!(embedder.starts_with("onnx:bge-small"), "{embedder}");
+    // The topic changes between the two paragraphs: that is where the split falls.
+    let chunks = lines(&dir.path().join("out.jsonl"));
+    assert_eq!(chunks.len(), 2, "{chunks:?}");
+    let second = chunks[1]["text"].as_str().unwrap();
+    assert!(second.starts_with("The stock market"), "{second}");
 }

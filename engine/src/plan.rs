@@ -2,6 +2,7 @@
 //! the dot / mermaid renderings of `engine graph`.
 
 use std::collections::HashMap;
+use std::path::Path;
 
 use petgraph::algo::tarjan_scc;
 use petgraph::graph::{DiGraph, NodeIndex};
@@ -213,7 +214,7 @@ pub fn plan(pipeline: &Pipeline) -> Plan {
                 .collect();
             if let Some(mut upstream) = upstream {
                 upstream.sort_unstable();
-                fingerprints[i] = Some(fingerprint(step, &upstream));
+                fingerprints[i] = Some(fingerprint(step, &pipeline.base, &upstream));
                 order.push(PlannedStep {
                     index: i,
                     fingerprint: fingerprints[i].clone().unwrap_or_default(),
@@ -243,7 +244,9 @@ pub fn plan(pipeline: &Pipeline) -> Plan {
     Plan { order, edges }
 }
 
-fn fingerprint(step: &crate::spec::load::Step, upstream: &[&str]) -> String {
+/// Identifies a step's output: its operator, settings, the contents of the files it reads
+/// (models, tokenizers) and its inputs' fingerprints.
+fn fingerprint(step: &crate::spec::load::Step, base: &Path, upstream: &[&str]) -> String {
     let info = step.config.info();
     let settings = serde_json::to_string(&step.config).expect("settings serialize");
     let mut hasher = blake3::Hasher::new();
@@ -251,6 +254,14 @@ fn fingerprint(step: &crate::spec::load::Step, upstream: &[&str]) -> String {
     hasher.update(b"\0");
     hasher.update(&info.version.to_le_bytes());
     hasher.update(settings.as_bytes());
+    for file in step.config.resource_files(base) {
+        hasher.update(b"\0file\0");
+        // A file that cannot be read fails the run later; its fingerprint only has to differ.
+        let read = std::fs::File::open(&file).and_then(|mut f| std::io::copy(&mut f, &mut hasher));
+        if read.is_err() {
+            hasher.update(b"unreadable");
+        }
+    }
     for parent in upstream {
         hasher.update(b"\0");
         hasher.update(parent.as_bytes());
@@ -314,4 +325,38 @@ pub fn to_mermaid(pipeline: &Pipeline, plan: &Plan) -> String {
 
 fn escape(text: &str) -> String {
     text.replace('\\', "\\\\").replace('"', "\\\"")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spec::load::load_str;
+
+    #[test]
+    fn a_changed_tokenizer_file_changes_the_fingerprints_from_its_step_on() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("docs")).unwrap();
+        let tokenizer = dir.path().join("t.json");
+        let text = "version: 1\nname: t\nsteps:\n  docs: { op: source.files, path: docs }\n  parse: { op: parse, input: docs }\n  chunk: { op: chunk.recursive, input: parse, size: 100, unit: tokens, tokenizer: t.json }\n  out: { op: sink.jsonl, input: chunk, path: o.jsonl }\n";
+        let fingerprints = || {
+            let (pipeline, _) = load_str(&dir.path().join("p.yaml"), text).unwrap();
+            let plan = plan(&pipeline);
+            let mut by_step: Vec<(String, String)> = plan
+                .order
+                .iter()
+                .map(|p| (pipeline.steps[p.index].name.clone(), p.fingerprint.clone()))
+                .collect();
+            by_step.sort();
+            by_step
+        };
+        std::fs::write(&tokenizer, "{\"version\": 1}").unwrap();
+        let before = fingerprints();
+        assert_eq!(before, fingerprints(), "planning is deterministic");
+        std::fs::write(&tokenizer, "{\"version\": 2}").unwrap();
+        let after = fingerprints();
+        for ((step, old), (_, new)) in before.iter().zip(&after) {
+            let upstream = step == "docs" || step == "parse";
+            assert_eq!(old == new, upstream, "step {step}");
+        }
+    }
 }

@@ -5,10 +5,10 @@
 
 use std::fmt;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use operators::chunk::{
-    ByHeadingConfig, ByPageConfig, RecursiveConfig, SemanticConfig, SmartConfig,
+    ByHeadingConfig, ByPageConfig, RecursiveConfig, SemanticConfig, SmartConfig, Unit,
 };
 use operators::embed::EmbedConfig;
 use operators::index::IndexConfig;
@@ -292,7 +292,46 @@ impl OperatorConfig {
     pub fn resource_problems(&self, base: &Path) -> Vec<(&'static str, String)> {
         match self {
             OperatorConfig::Embed(config) => config.problems(base),
+            OperatorConfig::ChunkSemantic(SemanticConfig {
+                embedding: Some(embedding),
+                ..
+            }) => embedding
+                .problems(base)
+                .into_iter()
+                .map(|(_, message)| ("embedding", message))
+                .collect(),
             _ => Vec::new(),
+        }
+    }
+
+    /// Files whose contents change what the step outputs (tokenizers, models), paths resolved
+    /// against `base`: the step's fingerprint covers their contents.
+    pub fn resource_files(&self, base: &Path) -> Vec<PathBuf> {
+        let mut files: Vec<PathBuf> = self
+            .tokenizer_path()
+            .map(|path| base.join(path))
+            .into_iter()
+            .collect();
+        match self {
+            OperatorConfig::Embed(config)
+            | OperatorConfig::ChunkSemantic(SemanticConfig {
+                embedding: Some(config),
+                ..
+            }) => files.extend(config.files(base)),
+            _ => {}
+        }
+        files
+    }
+
+    /// For chunking steps: their `unit` and their `tokenizer` setting, to fill in.
+    pub fn tokenizer_setting(&mut self) -> Option<(Unit, &mut Option<String>)> {
+        match self {
+            OperatorConfig::ChunkRecursive(c) => Some((c.unit, &mut c.tokenizer)),
+            OperatorConfig::ChunkByHeading(c) => Some((c.unit, &mut c.tokenizer)),
+            OperatorConfig::ChunkByPage(c) => Some((c.unit, &mut c.tokenizer)),
+            OperatorConfig::ChunkSemantic(c) => Some((c.unit, &mut c.tokenizer)),
+            OperatorConfig::ChunkSmart(c) => Some((c.unit, &mut c.tokenizer)),
+            _ => None,
         }
     }
 
@@ -355,7 +394,7 @@ mod tests {
         }))
         .unwrap();
         let keys: Vec<&str> = config.problems().iter().map(|(k, _)| *k).collect();
-        assert_eq!(keys, vec!["overlap", "unit", "level"]);
+        assert_eq!(keys, vec!["overlap", "level"]);
         let config: OperatorConfig = serde_json::from_value(serde_json::json!({
             "op": "chunk.semantic", "size": 10, "unit": "tokens", "tokenizer": "t.json",
             "embedding": {"provider": "hash", "dim": 64}

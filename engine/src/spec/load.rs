@@ -145,6 +145,7 @@ pub fn load_str(path: &Path, text: &str) -> Result<(Pipeline, Report), Report> {
         }
     }
     diagnostics.extend(crate::plan::check_graph(&doc, &outlines));
+    super::inherit::fill_in(&mut steps, &doc, &outlines, &mut diagnostics);
     let header = if broken_steps.contains("") {
         None
     } else {

@@ -1,6 +1,7 @@
 //! The pipeline file: YAML with positions, the JSON Schema, settings and diagnostics.
 
 pub mod diagnostic;
+pub mod inherit;
 pub mod load;
 pub mod schema;
 pub mod yaml;

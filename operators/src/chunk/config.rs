@@ -3,7 +3,7 @@
 //! its own; the structs are spelled out (through a macro) rather than flattened, because serde
 //! cannot combine `flatten` with `deny_unknown_fields`.
 
-use crate::embed::hash::HashConfig;
+use crate::embed::EmbedConfig;
 
 /// The unit chunk sizes are measured in.
 #[derive(
@@ -118,19 +118,16 @@ impl Settings {
                 ),
             ));
         }
-        match (self.unit, &self.tokenizer) {
-            (Unit::Tokens, None) => problems.push((
-                "unit",
-                "unit `tokens` needs `tokenizer`: the path of a tokenizer.json (relative to the pipeline file)".to_string(),
-            )),
-            (Unit::Chars | Unit::Words, Some(_)) => problems.push((
+        // `unit: tokens` without `tokenizer` is for the pipeline to settle: it takes the
+        // tokenizer of the model the step feeds.
+        if self.unit != Unit::Tokens && self.tokenizer.is_some() {
+            problems.push((
                 "tokenizer",
                 format!(
                     "`tokenizer` is only used with `unit: tokens` (unit is {})",
                     self.unit.name()
                 ),
-            )),
-            _ => {}
+            ));
         }
         problems
     }
@@ -226,9 +223,11 @@ chunk_config! {
         #[serde(default = "default_percentile")]
         #[schemars(range(min = 0, max = 100))]
         breakpoint_percentile: f64,
-        /// The embedding model that compares sentences.
-        #[serde(default)]
-        embedding: EmbeddingConfig,
+        /// The embedding provider that compares sentences, with the keys of the `embed` step
+        /// (`provider: onnx | http | hash`, …). Default: the provider of the `embed` step this
+        /// step feeds, else the built-in `hash` embedder.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        embedding: Option<EmbedConfig>,
     }
 }
 
@@ -243,20 +242,6 @@ fn default_level() -> u8 {
 
 fn default_percentile() -> f64 {
     95.0
-}
-
-/// The embedding provider of `chunk.semantic`.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
-#[serde(tag = "provider", rename_all = "lowercase")]
-pub enum EmbeddingConfig {
-    /// Built in and model-free: signed feature hashing of word unigrams and bigrams.
-    Hash(HashConfig),
-}
-
-impl Default for EmbeddingConfig {
-    fn default() -> Self {
-        EmbeddingConfig::Hash(HashConfig::default())
-    }
 }
 
 impl ByHeadingConfig {
@@ -280,11 +265,9 @@ impl SemanticConfig {
                 "breakpoint_percentile must be between 0 and 100".to_string(),
             ));
         }
-        match &self.embedding {
-            EmbeddingConfig::Hash(hash) => {
-                for (_, message) in hash.problems() {
-                    problems.push(("embedding", message));
-                }
+        if let Some(EmbedConfig::Hash(hash)) = &self.embedding {
+            for (_, message) in hash.problems() {
+                problems.push(("embedding", message));
             }
         }
         problems

@@ -48,8 +48,8 @@ use crate::model::{ChunkSet, ParsedDocument};
 use sizer::{CharSizer, Sizer, TokenSizer, WordSizer};
 
 pub use config::{
-    ByHeadingConfig, ByPageConfig, EmbeddingConfig, RecursiveConfig, SemanticConfig, Settings,
-    SmartConfig, Tables, Unit,
+    ByHeadingConfig, ByPageConfig, RecursiveConfig, SemanticConfig, Settings, SmartConfig, Tables,
+    Unit,
 };
 
 /// Why a document could not be chunked, or a chunker not built.
@@ -246,7 +246,8 @@ impl SemanticConfig {
         let settings = self.settings();
         let tokenizer = load_tokenizer(&settings, base)?;
         let embedder: Arc<dyn Embedder> = match &self.embedding {
-            EmbeddingConfig::Hash(config) => Arc::new(HashEmbedder::from_config(config)),
+            Some(config) => config.embedder(base)?,
+            None => Arc::new(HashEmbedder::from_config(&Default::default())),
         };
         let strategy = Strategy::Semantic {
             percentile: self.breakpoint_percentile.clamp(0.0, 100.0),

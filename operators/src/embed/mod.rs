@@ -11,7 +11,7 @@ pub mod http;
 pub mod onnx;
 
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -156,6 +156,28 @@ impl EmbedConfig {
             EmbedConfig::Onnx(config) => config.batch_size.max(1) * 4,
             EmbedConfig::Http(config) => config.batch_size.max(1) * config.concurrency.max(1) * 2,
             EmbedConfig::Hash(_) => 256,
+        }
+    }
+
+    /// The local files the provider reads (model and tokenizer), paths resolved against `base`.
+    pub fn files(&self, base: &Path) -> Vec<PathBuf> {
+        match self {
+            EmbedConfig::Onnx(config) => config.files(base),
+            EmbedConfig::Http(_) | EmbedConfig::Hash(_) => Vec::new(),
+        }
+    }
+
+    /// The `tokenizer.json` of a local model (`None` for other providers), relative to the
+    /// pipeline's folder as `model` is.
+    pub fn tokenizer(&self) -> Option<String> {
+        match self {
+            EmbedConfig::Onnx(config) => Some(
+                Path::new(&config.model)
+                    .join("tokenizer.json")
+                    .to_string_lossy()
+                    .into_owned(),
+            ),
+            EmbedConfig::Http(_) | EmbedConfig::Hash(_) => None,
         }
     }
 

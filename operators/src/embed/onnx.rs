@@ -142,6 +142,17 @@ impl OnnxConfig {
         problems
     }
 
+    /// The model file and tokenizer these settings load (those that can be found), paths
+    /// resolved against `base`.
+    pub fn files(&self, base: &Path) -> Vec<PathBuf> {
+        let dir = base.join(&self.model);
+        self.model_file(&dir)
+            .ok()
+            .into_iter()
+            .chain([dir.join("tokenizer.json")])
+            .collect()
+    }
+
     fn model_file(&self, dir: &Path) -> Result<PathBuf, EmbedError> {
         if let Some(file) = &self.file {
             let path = dir.join(file);

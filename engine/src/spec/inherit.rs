@@ -1,0 +1,236 @@
+//! Settings a chunking step takes from the `embed` step it feeds, unless it names its own:
+//! `unit: tokens` counts with the tokenizer of that step's local model, and `chunk.semantic`
+//! compares sentences with that step's provider.
+
+use std::collections::{HashMap, VecDeque};
+
+use operators::chunk::Unit;
+use operators::embed::EmbedConfig;
+
+use super::diagnostic::Diagnostic;
+use super::load::{Step, StepOutline};
+use super::yaml::LocatedValue;
+use crate::registry::OperatorConfig;
+
+/// Fills in the inherited settings of every chunking step, reporting the steps that need one
+/// and cannot inherit it.
+pub fn fill_in(
+    steps: &mut [Step],
+    doc: &LocatedValue,
+    outlines: &[StepOutline],
+    diagnostics: &mut Vec<Diagnostic>,
+) {
+    let embeds = downstream_embeds(steps);
+    for step in steps.iter_mut() {
+        let Some(found) = embeds.get(&step.name) else {
+            continue;
+        };
+        let pointer = outlines
+            .iter()
+            .find(|outline| outline.name == step.name)
+            .map(|outline| outline.pointer.clone())
+            .unwrap_or_default();
+        let problem = |key: &str, message: String, hint: &str| {
+            Diagnostic::error(doc.value_pos(&format!("{pointer}/{key}")), message)
+                .in_step(&step.name)
+                .at_key(key)
+                .with_hint(Some(hint.to_owned()))
+        };
+        if let Some((Unit::Tokens, tokenizer @ None)) = step.config.tokenizer_setting() {
+            match inherited_tokenizer(found) {
+                Ok(path) => *tokenizer = Some(path),
+                Err(message) => diagnostics.push(problem(
+                    "unit",
+                    format!("unit `tokens` needs a tokenizer: {message}"),
+                    "set `tokenizer` to a tokenizer.json (paths are relative to the pipeline file)",
+                )),
+            }
+        }
+        if let OperatorConfig::ChunkSemantic(config) = &mut step.config
+            && config.embedding.is_none()
+        {
+            match found.as_slice() {
+                [] => {}
+                [(_, embed)] => config.embedding = Some(embed.clone()),
+                several => diagnostics.push(problem(
+                    "op",
+                    format!(
+                        "this step feeds several `embed` steps with different settings ({}), so \
+                         it cannot tell which provider compares its sentences",
+                        names(several)
+                    ),
+                    "set `embedding` (same keys as an `embed` step)",
+                )),
+            }
+        }
+    }
+}
+
+/// The tokenizer path of the one local model downstream, or why there is none.
+fn inherited_tokenizer(found: &[(String, EmbedConfig)]) -> Result<String, String> {
+    match found {
+        [] => Err("set `tokenizer`, or feed this step into an `embed` step with \
+                   `provider: onnx` to count with its model's tokenizer"
+            .to_owned()),
+        [(name, embed)] => embed.tokenizer().ok_or_else(|| {
+            format!("the `embed` step `{name}` it feeds has no local tokenizer (only `provider: onnx` has one)")
+        }),
+        several => Err(format!(
+            "it feeds several `embed` steps with different settings ({})",
+            names(several)
+        )),
+    }
+}
+
+fn names(found: &[(String, EmbedConfig)]) -> String {
+    found
+        .iter()
+        .map(|(name, _)| format!("`{name}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// For every chunking step, the distinct settings of the `embed` steps it feeds (directly or
+/// through other steps), each with the name of the first step that has them.
+fn downstream_embeds(steps: &[Step]) -> HashMap<String, Vec<(String, EmbedConfig)>> {
+    let mut consumers: HashMap<&str, Vec<&Step>> = HashMap::new();
+    for step in steps {
+        for input in &step.inputs {
+            consumers.entry(input.as_str()).or_default().push(step);
+        }
+    }
+    let mut result = HashMap::new();
+    for start in steps {
+        if !start.config.info().name.starts_with("chunk.") {
+            continue;
+        }
+        let mut found: Vec<(String, EmbedConfig)> = Vec::new();
+        let mut seen = vec![start.name.as_str()];
+        let mut queue = VecDeque::from([start.name.as_str()]);
+        while let Some(name) = queue.pop_front() {
+            for consumer in consumers.get(name).into_iter().flatten() {
+                if seen.contains(&consumer.name.as_str()) {
+                    continue;
+                }
+                seen.push(&consumer.name);
+                if let OperatorConfig::Embed(config) = &consumer.config {
+                    if !found.iter().any(|(_, known)| known == config) {
+                        found.push((consumer.name.clone(), config.clone()));
+                    }
+                } else {
+                    queue.push_back(&consumer.name);
+                }
+            }
+        }
+        result.insert(start.name.clone(), found);
+    }
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::spec::load::{Pipeline, load_str};
+
+    /// A pipeline in `dir`: docs → parse → `chunk` (with `chunk_settings`), then `rest`.
+    fn load(dir: &Path, chunk_settings: &str, rest: &str) -> Result<Pipeline, String> {
+        std::fs::create_dir_all(dir.join("docs")).unwrap();
+        let text = format!(
+            "version: 1\nname: t\nsteps:\n  docs: {{ op: source.files, path: docs }}\n  parse: {{ op: parse, input: docs }}\n  chunk: {{ op: {chunk_settings}, input: parse }}\n{rest}"
+        );
+        let file = dir.join("p.yaml");
+        load_str(&file, &text)
+            .map(|(pipeline, _)| pipeline)
+            .map_err(|report| report.to_string())
+    }
+
+    /// A model folder with a tokenizer and an (empty) ONNX file, as the embed step checks.
+    fn model(dir: &Path, name: &str) {
+        let model = dir.join(name);
+        std::fs::create_dir_all(&model).unwrap();
+        std::fs::write(model.join("model.onnx"), b"").unwrap();
+        std::fs::write(model.join("tokenizer.json"), b"{}").unwrap();
+    }
+
+    fn chunk(pipeline: &Pipeline) -> &OperatorConfig {
+        &pipeline
+            .steps
+            .iter()
+            .find(|s| s.name == "chunk")
+            .unwrap()
+            .config
+    }
+
+    #[test]
+    fn token_chunking_uses_the_tokenizer_of_the_model_it_feeds() {
+        let dir = tempfile::tempdir().unwrap();
+        model(dir.path(), "m");
+        let pipeline = load(
+            dir.path(),
+            "chunk.recursive, size: 100, unit: tokens",
+            "  embed: { op: embed, input: chunk, provider: onnx, model: m, runtime: m/model.onnx }\n",
+        );
+        let mut config = chunk(&pipeline.unwrap()).clone();
+        let (_, tokenizer) = config.tokenizer_setting().unwrap();
+        assert_eq!(tokenizer.as_deref(), Some("m/tokenizer.json"));
+    }
+
+    #[test]
+    fn token_chunking_without_a_model_to_follow_names_the_key_and_the_fix() {
+        let dir = tempfile::tempdir().unwrap();
+        let report = load(
+            dir.path(),
+            "chunk.recursive, size: 100, unit: tokens",
+            "  out: { op: sink.jsonl, input: chunk, path: out.jsonl }\n",
+        )
+        .unwrap_err();
+        assert!(
+            report.contains("unit `tokens` needs a tokenizer"),
+            "{report}"
+        );
+        assert!(report.contains("set `tokenizer`"), "{report}");
+        assert!(report.contains("unit"), "{report}");
+        let report = load(
+            dir.path(),
+            "chunk.recursive, size: 100, unit: tokens",
+            "  embed: { op: embed, input: chunk, provider: hash }\n",
+        )
+        .unwrap_err();
+        assert!(report.contains("no local tokenizer"), "{report}");
+    }
+
+    #[test]
+    fn semantic_chunking_compares_sentences_with_the_provider_it_feeds() {
+        let dir = tempfile::tempdir().unwrap();
+        let pipeline = load(
+            dir.path(),
+            "chunk.semantic, size: 100",
+            "  embed: { op: embed, input: chunk, provider: hash, dim: 32 }\n",
+        )
+        .unwrap();
+        let OperatorConfig::ChunkSemantic(config) = chunk(&pipeline) else {
+            panic!("not semantic");
+        };
+        assert!(matches!(&config.embedding, Some(EmbedConfig::Hash(h)) if h.dim == 32));
+        // Its own setting wins; two different providers downstream are ambiguous.
+        let pipeline = load(
+            dir.path(),
+            "chunk.semantic, size: 100, embedding: { provider: hash, dim: 16 }",
+            "  embed: { op: embed, input: chunk, provider: hash, dim: 32 }\n",
+        )
+        .unwrap();
+        let OperatorConfig::ChunkSemantic(config) = chunk(&pipeline) else {
+            panic!("not semantic");
+        };
+        assert!(matches!(&config.embedding, Some(EmbedConfig::Hash(h)) if h.dim == 16));
+        let report = load(
+            dir.path(),
+            "chunk.semantic, size: 100",
+            "  a: { op: embed, input: chunk, provider: hash, dim: 32 }\n  b: { op: embed, input: chunk, provider: hash, dim: 64 }\n",
+        )
+        .unwrap_err();
+        assert!(report.contains("several `embed` steps"), "{report}");
+    }
+}
