@@ -606,6 +606,22 @@ fn item_record(
     }
 }
 
+/// Runs `work` on `parallelism` threads, each with its own handle on the step's input, and
+/// waits for all of them.
+fn workers(
+    parallelism: usize,
+    receiver: &Receiver<Envelope>,
+    work: impl Fn(&Receiver<Envelope>) + Sync,
+) {
+    thread::scope(|scope| {
+        for _ in 0..parallelism.max(1) {
+            let receiver = receiver.clone();
+            let work = &work;
+            scope.spawn(move || work(&receiver));
+        }
+    });
+}
+
 fn run_step(
     operator: Operator,
     parallelism: usize,
@@ -644,26 +660,16 @@ fn run_step(
         }
         Operator::Transform(transform) => {
             let Some(receiver) = receiver else { return };
-            thread::scope(|scope| {
-                for _ in 0..parallelism.max(1) {
-                    let receiver = receiver.clone();
-                    let transform = transform.clone();
-                    scope.spawn(move || {
-                        for envelope in receiver.iter() {
-                            ctx.transform(transform.as_ref(), &envelope);
-                        }
-                    });
+            workers(parallelism, &receiver, |receiver| {
+                for envelope in receiver.iter() {
+                    ctx.transform(transform.as_ref(), &envelope);
                 }
             });
         }
         Operator::Batch(op) => {
             let Some(receiver) = receiver else { return };
-            thread::scope(|scope| {
-                for _ in 0..parallelism.max(1) {
-                    let receiver = receiver.clone();
-                    let op = op.clone();
-                    scope.spawn(move || ctx.gather_batches(op.as_ref(), &receiver));
-                }
+            workers(parallelism, &receiver, |receiver| {
+                ctx.gather_batches(op.as_ref(), receiver);
             });
         }
         Operator::Sink(mut sink) => {

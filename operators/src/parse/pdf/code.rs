@@ -92,18 +92,7 @@ fn overlaps((a0, a1): (f32, f32), (b0, b1): (f32, f32)) -> bool {
 /// Finds the code blocks of a page (segments sorted by baseline then x, as
 /// [`super::lines::segments`] returns them).
 pub(crate) fn find(segs: &[Segment]) -> Vec<CodeBlock> {
-    let mut rows: Vec<Vec<usize>> = Vec::new();
-    for (i, s) in segs.iter().enumerate() {
-        match rows.last_mut() {
-            Some(row) if (segs[row[0]].y - s.y).abs() <= 0.35 * s.size.max(segs[row[0]].size) => {
-                row.push(i)
-            }
-            _ => rows.push(vec![i]),
-        }
-    }
-    for row in &mut rows {
-        row.sort_by(|&a, &b| segs[a].x0.total_cmp(&segs[b].x0));
-    }
+    let rows = super::lines::rows(segs);
     let is_code: Vec<bool> = rows.iter().map(|r| code_row(r, segs)).collect();
     let mut blocks = Vec::new();
     let mut i = 0;

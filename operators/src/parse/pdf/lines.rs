@@ -64,6 +64,24 @@ fn same_baseline(a: f32, b: f32, size: f32) -> bool {
     (a - b).abs() <= 0.35 * size
 }
 
+/// Groups segments (sorted by baseline then x, as [`segments`] returns them) into rows that
+/// share a baseline: segment indices, each row left to right.
+pub(crate) fn rows(segs: &[Segment]) -> Vec<Vec<usize>> {
+    let mut rows: Vec<Vec<usize>> = Vec::new();
+    for (i, s) in segs.iter().enumerate() {
+        match rows.last_mut() {
+            Some(row) if (segs[row[0]].y - s.y).abs() <= 0.35 * s.size.max(segs[row[0]].size) => {
+                row.push(i)
+            }
+            _ => rows.push(vec![i]),
+        }
+    }
+    for row in &mut rows {
+        row.sort_by(|&a, &b| segs[a].x0.total_cmp(&segs[b].x0));
+    }
+    rows
+}
+
 /// Groups glyphs (in any order) into segments, sorted top to bottom then left to right.
 pub(crate) fn segments(glyphs: &[Glyph]) -> Vec<Segment> {
     let runs = runs(glyphs);

@@ -19,16 +19,7 @@ const MIN_COLUMNS: usize = 2;
 /// [`MIN_ROWS`] rows with [`MIN_COLUMNS`] or more segments each, whose segments fall into the
 /// same column bands.
 pub(crate) fn find(segs: &[Segment]) -> Vec<Table> {
-    // Rows: segments sharing a baseline (segments come sorted by baseline then x).
-    let mut rows: Vec<Vec<usize>> = Vec::new();
-    for (i, s) in segs.iter().enumerate() {
-        match rows.last_mut() {
-            Some(row) if (segs[row[0]].y - s.y).abs() <= 0.35 * s.size.max(segs[row[0]].size) => {
-                row.push(i)
-            }
-            _ => rows.push(vec![i]),
-        }
-    }
+    let rows = super::lines::rows(segs);
     let mut tables = Vec::new();
     let mut i = 0;
     while i < rows.len() {
