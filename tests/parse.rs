@@ -163,3 +163,27 @@ fn pdf_code_listings_are_fenced_code() {
             .contains("```\nfunction add")
     );
 }
+
+#[test]
+fn a_panic_inside_the_pdf_library_is_a_warning_not_noise() {
+    // Page 2 uses a font whose `ToUnicode` name makes pdf-extract panic (`todo!`).
+    let file = common::repo().join("tests/fixtures/pdf-extract-panics.pdf");
+    let output = engine()
+        .args(["parse", "--format", "json"])
+        .arg(&file)
+        .env("RUST_BACKTRACE", "1")
+        .output()
+        .unwrap();
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(0), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    let parsed: Value = serde_json::from_str(&stdout(&output)).unwrap();
+    assert!(
+        parsed["markdown"]
+            .as_str()
+            .unwrap()
+            .contains("Readable first page")
+    );
+    let warnings = parsed["debug"]["warnings"].to_string();
+    assert!(warnings.contains("page 2"), "{warnings}");
+}

@@ -231,6 +231,8 @@ enum GraphFormat {
 
 /// Runs the command line and returns the process exit code.
 pub fn main() -> i32 {
+    // Panics that operators catch (e.g. in `engine parse`) become errors, not stderr noise.
+    crate::runtime::panics::install_hook();
     let cli = Cli::parse();
     match cli.command {
         Command::Run { pipeline, json } => run(&pipeline, json),

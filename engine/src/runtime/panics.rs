@@ -16,7 +16,9 @@ pub fn install_hook() {
     ONCE.call_once(|| {
         let default = panic::take_hook();
         panic::set_hook(Box::new(move |info| {
-            if INSIDE_OPERATOR.with(Cell::get) {
+            if operators::caught::is_catching() {
+                // The operator catches it and reports it as an error or warning itself.
+            } else if INSIDE_OPERATOR.with(Cell::get) {
                 let message = payload_text(info.payload());
                 let place = info
                     .location()

@@ -1,7 +1,7 @@
 //! One document from bytes to Markdown: open, extract every page's glyphs, build lines, drop
 //! running headers and footers, order, find tables, paragraphs, headings and lists, render.
 
-use std::panic::{AssertUnwindSafe, catch_unwind};
+use crate::caught::catch_quietly;
 use std::time::{Duration, Instant};
 
 use super::extract::{Collector, Frame, PageGlyphs};
@@ -63,11 +63,9 @@ fn draw(doc: &mut lopdf::Document, flats: &mut [Flat], deadline: Instant) -> Dra
     let mut collector = Collector::new(deadline, frames, ends, faces);
     let saved = flatten::save(doc, first_id);
     let installed = flatten::install(doc, first_id, ops, fonts);
-    let outcome = installed.is_ok().then(|| {
-        catch_unwind(AssertUnwindSafe(|| {
-            pdf_extract::output_doc_page(doc, &mut collector, first_number)
-        }))
-    });
+    let outcome = installed
+        .is_ok()
+        .then(|| catch_quietly(|| pdf_extract::output_doc_page(doc, &mut collector, first_number)));
     flatten::restore(doc, first_id, saved);
     if collector.timed_out {
         return Drawn::TimedOut(collector.current);
@@ -116,9 +114,7 @@ pub(super) fn parse(bytes: &[u8], budget: Duration) -> Result<Parsed, ParseError
                 continue;
             }
         };
-        match catch_unwind(AssertUnwindSafe(|| {
-            flatten::flatten_page(&doc, id, number, deadline)
-        })) {
+        match catch_quietly(|| flatten::flatten_page(&doc, id, number, deadline)) {
             Ok(Ok(page)) => {
                 forms += page.forms;
                 flats.push(Flat {
@@ -149,9 +145,8 @@ pub(super) fn parse(bytes: &[u8], budget: Duration) -> Result<Parsed, ParseError
             let mut all = Vec::with_capacity(flats.len());
             for flat in &mut flats {
                 // The batch consumed the operations: reduce the page again.
-                let again = catch_unwind(AssertUnwindSafe(|| {
-                    flatten::flatten_page(&doc, flat.id, flat.number, deadline)
-                }));
+                let again =
+                    catch_quietly(|| flatten::flatten_page(&doc, flat.id, flat.number, deadline));
                 match again {
                     Ok(Ok(page)) => flat.page = page,
                     _ => flat.page = flatten::Flattened::default(),

@@ -25,7 +25,7 @@ mod tables;
 #[cfg(test)]
 mod tests;
 
-use std::panic::{AssertUnwindSafe, catch_unwind};
+use crate::caught::catch_quietly;
 use std::sync::Arc;
 use std::sync::mpsc;
 use std::time::Duration;
@@ -68,12 +68,12 @@ pub(crate) fn parse_with(bytes: Arc<[u8]>, config: &PdfConfig) -> Result<Parsed,
         .name("parse-pdf".into())
         .stack_size(STACK_BYTES)
         .spawn(move || {
-            let result = catch_unwind(AssertUnwindSafe(|| layout::parse(&worker_bytes, budget)))
+            let result = catch_quietly(|| layout::parse(&worker_bytes, budget))
                 .unwrap_or_else(|panic| Err(panicked(panic.as_ref())));
             let _ = tx.send(result);
         });
     if spawned.is_err() {
-        return catch_unwind(AssertUnwindSafe(|| layout::parse(&bytes, budget)))
+        return catch_quietly(|| layout::parse(&bytes, budget))
             .unwrap_or_else(|panic| Err(panicked(panic.as_ref())));
     }
     let grace = Duration::from_secs(5);
