@@ -163,6 +163,51 @@ fn reruns_never_duplicate_and_changes_replace_or_remove_a_documents_chunks() {
 }
 
 #[test]
+fn a_document_that_fails_keeps_its_indexed_chunks_until_it_parses_again() {
+    let dir = setup();
+    let report = dir.path().join("docs/report.pdf");
+    fs::copy(
+        common::repo().join("tests/fixtures/pdf-extract-panics.pdf"),
+        &report,
+    )
+    .unwrap();
+    let (code, summary) = run_json(dir.path());
+    assert_eq!(code, Some(0), "{summary}");
+    let find = |dir: &Path| {
+        doc_ids(&query(
+            dir,
+            &[
+                "--index",
+                "index_a",
+                "--mode",
+                "bm25",
+                "readable first page",
+            ],
+        ))
+        .iter()
+        .map(|id| id.to_string())
+        .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        find(dir.path()).first().map(String::as_str),
+        Some("report.pdf")
+    );
+    // The file is damaged now: that document fails, and a failure is not a removal.
+    fs::write(&report, b"%PDF-1.4\nnot really a pdf").unwrap();
+    let (_, summary) = run_json(dir.path());
+    assert_eq!(summary["steps"]["parse"]["failed"], 1, "{summary}");
+    assert_eq!(
+        find(dir.path()).first().map(String::as_str),
+        Some("report.pdf")
+    );
+    // Gone from the folder, it leaves the index.
+    fs::remove_file(&report).unwrap();
+    let (code, summary) = run_json(dir.path());
+    assert_eq!(code, Some(0), "{summary}");
+    assert!(!find(dir.path()).contains(&"report.pdf".to_owned()));
+}
+
+#[test]
 fn querying_a_step_that_is_not_an_index_says_which_are() {
     let dir = setup();
     run_json(dir.path());

@@ -1,5 +1,6 @@
 //! Builds the runtime nodes of a planned pipeline from the operator library.
 
+use std::collections::HashSet;
 use std::ops::ControlFlow;
 use std::path::Path;
 use std::sync::Arc;
@@ -88,6 +89,7 @@ fn operator(
             dir: index,
             config: config.clone(),
             update: None,
+            failed: Vec::new(),
         })),
     })
 }
@@ -220,11 +222,14 @@ impl SinkOp for Jsonl {
 }
 
 /// `index.hybrid`: each document's embedded chunks upserted by content; when the run completes,
-/// documents no longer offered are removed and the new index generation is switched in.
+/// documents no longer offered are removed (unless they failed in the run: those keep their
+/// indexed chunks) and the new index generation is switched in.
 struct HybridIndexSink {
     dir: std::path::PathBuf,
     config: IndexConfig,
     update: Option<IndexUpdate>,
+    /// Documents that failed in the run: their indexed chunks stay.
+    failed: Vec<String>,
 }
 
 impl HybridIndexSink {
@@ -284,9 +289,14 @@ impl SinkOp for HybridIndexSink {
         Ok(())
     }
 
+    fn documents_failed(&mut self, doc_ids: &HashSet<String>) {
+        self.failed = doc_ids.iter().cloned().collect();
+    }
+
     fn finish(mut self: Box<Self>) -> anyhow::Result<()> {
         self.update(None)?;
-        if let Some(update) = self.update.take() {
+        if let Some(mut update) = self.update.take() {
+            update.keep_failed(self.failed.iter().map(String::as_str));
             update.finish()?;
         }
         Ok(())

@@ -8,6 +8,7 @@
 pub mod item;
 pub mod panics;
 
+use std::collections::HashSet;
 use std::ops::ControlFlow;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -104,6 +105,10 @@ const BATCH_GATHER_LIMIT: Duration = Duration::from_millis(250);
 pub trait SinkOp: Send {
     /// Takes one item.
     fn write(&mut self, item: &Item) -> anyhow::Result<()>;
+    /// Told, once every item is written and before [`SinkOp::finish`], which documents failed
+    /// in the run (`""` stands for a whole source that failed). A sink that mirrors its input
+    /// (an index) keeps what it holds for them rather than dropping it as gone.
+    fn documents_failed(&mut self, _doc_ids: &HashSet<String>) {}
     /// Completes the output once every item is written (not called when cancelled).
     fn finish(self: Box<Self>) -> anyhow::Result<()>;
 }
@@ -221,11 +226,16 @@ struct Records {
     errors: Vec<ErrorRecord>,
     total: u64,
     warnings: Vec<ErrorRecord>,
+    /// Every document that failed, even beyond [`MAX_ERROR_RECORDS`].
+    failed_documents: HashSet<String>,
 }
 
 impl Records {
     fn error(&mut self, step: &str, doc_id: &str, message: String) {
         self.total += 1;
+        if !self.failed_documents.contains(doc_id) {
+            self.failed_documents.insert(doc_id.to_owned());
+        }
         if self.errors.len() < MAX_ERROR_RECORDS {
             self.errors.push(ErrorRecord {
                 step: step.to_owned(),
@@ -698,9 +708,17 @@ fn run_step(
                     error,
                 });
             }
-            if !ctx.cancel.load(Ordering::Relaxed)
-                && let Err(error) = panics::catch(|| sink.finish())
-            {
+            if ctx.cancel.load(Ordering::Relaxed) {
+                return;
+            }
+            let failed = ctx
+                .records
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .failed_documents
+                .clone();
+            sink.documents_failed(&failed);
+            if let Err(error) = panics::catch(|| sink.finish()) {
                 ctx.fail("", &error);
             }
         }

@@ -85,6 +85,8 @@ pub struct UpdateStats {
     pub documents_unchanged: usize,
     /// Documents removed (gone from the input).
     pub documents_removed: usize,
+    /// Documents not offered but kept as they were, because they failed upstream.
+    pub documents_kept: usize,
     /// Chunks added.
     pub chunks_added: usize,
     /// Live chunks after the update.
@@ -108,6 +110,10 @@ pub struct IndexUpdate {
     previous: Option<(u64, PathBuf)>,
     generation: Generation,
     seen: HashSet<String>,
+    /// Documents that failed upstream: not offered, but not gone either.
+    failed: HashSet<String>,
+    /// Whether a whole source failed, so that nothing not offered may be taken as gone.
+    keep_unseen: bool,
     staged: Option<Staged>,
     stats: UpdateStats,
 }
@@ -150,6 +156,8 @@ impl IndexUpdate {
             previous: if rebuild_all { None } else { previous },
             generation,
             seen: HashSet::new(),
+            failed: HashSet::new(),
+            keep_unseen: false,
             staged: None,
             stats: UpdateStats::default(),
         })
@@ -240,15 +248,32 @@ impl IndexUpdate {
         Ok(())
     }
 
-    /// Removes the documents not offered, writes the new generation and switches to it.
+    /// Marks documents that failed upstream in this run (`""`: a whole source failed): if they
+    /// are not offered, what the index holds for them stays instead of being removed.
+    pub fn keep_failed<'a>(&mut self, doc_ids: impl IntoIterator<Item = &'a str>) {
+        for doc_id in doc_ids {
+            if doc_id.is_empty() {
+                self.keep_unseen = true;
+            } else {
+                self.failed.insert(doc_id.to_owned());
+            }
+        }
+    }
+
+    /// Removes the documents not offered (except those that failed upstream), writes the new
+    /// generation and switches to it.
     pub fn finish(mut self) -> Result<UpdateStats, IndexError> {
-        let gone: Vec<String> = self
+        let unseen: Vec<String> = self
             .generation
             .docs
             .keys()
             .filter(|doc_id| !self.seen.contains(*doc_id))
             .cloned()
             .collect();
+        let (kept, gone): (Vec<String>, Vec<String>) = unseen
+            .into_iter()
+            .partition(|doc_id| self.keep_unseen || self.failed.contains(doc_id));
+        self.stats.documents_kept = kept.len();
         for doc_id in &gone {
             self.remove(doc_id)?;
         }
