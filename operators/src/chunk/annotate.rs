@@ -4,88 +4,167 @@ use crate::model::{Element, ElementKind};
 
 /// The elements of a document ordered by start, for looking up what a span overlaps.
 pub(super) struct ElementIndex<'a> {
-    /// Elements sorted by span start (stable, so reading order breaks ties).
-    sorted: Vec<&'a Element>,
-    /// `max_end[i]` is the largest span end among `sorted[..=i]`.
+    elements: &'a [Element],
+    /// Positions in `elements` sorted by span start (stable, so reading order breaks ties);
+    /// `None` when `elements` are in that order already (as parsers make them).
+    order: Option<Vec<usize>>,
+    /// Span starts and ends in sorted order (scanned without touching the elements).
+    starts: Vec<usize>,
+    ends: Vec<usize>,
+    /// `max_end[i]` is the largest span end among the first `i + 1` sorted elements.
     max_end: Vec<usize>,
 }
 
 impl<'a> ElementIndex<'a> {
     /// Indexes `elements`.
     pub(super) fn new(elements: &'a [Element]) -> Self {
-        let mut sorted: Vec<&Element> = elements.iter().collect();
-        sorted.sort_by_key(|e| e.span[0]);
-        let max_end = sorted
-            .iter()
-            .scan(0, |max, e| {
-                *max = (*max).max(e.span[1]);
-                Some(*max)
-            })
-            .collect();
-        ElementIndex { sorted, max_end }
+        let order = (!elements.is_sorted_by_key(|e| e.span[0])).then(|| {
+            let mut order: Vec<usize> = (0..elements.len()).collect();
+            order.sort_by_key(|&i| elements[i].span[0]);
+            order
+        });
+        let mut index = ElementIndex {
+            elements,
+            order,
+            starts: Vec::with_capacity(elements.len()),
+            ends: Vec::with_capacity(elements.len()),
+            max_end: Vec::with_capacity(elements.len()),
+        };
+        let mut max = 0;
+        for i in 0..elements.len() {
+            let span = index.get(i).span;
+            max = span[1].max(max);
+            index.starts.push(span[0]);
+            index.ends.push(span[1]);
+            index.max_end.push(max);
+        }
+        index
+    }
+
+    /// The `i`-th element in sorted order.
+    fn get(&self, i: usize) -> &'a Element {
+        let elements: &'a [Element] = self.elements;
+        match &self.order {
+            Some(order) => &elements[order[i]],
+            None => &elements[i],
+        }
     }
 
     /// The headings in force at byte `at`: the section of the last element starting at or
     /// before it, plus that element's own text when it is a heading.
     pub(super) fn section_at(&self, at: usize) -> Vec<String> {
-        let count = self.sorted.partition_point(|e| e.span[0] <= at);
-        let Some(element) = count.checked_sub(1).and_then(|i| self.sorted.get(i)) else {
+        let count = self.starts.partition_point(|&start| start <= at);
+        let Some(element) = count.checked_sub(1).map(|i| self.get(i)) else {
             return Vec::new();
         };
-        let mut section = element.section.clone();
-        if element.kind == ElementKind::Heading {
-            section.push(element.text.clone());
-        }
+        let heading = (element.kind == ElementKind::Heading).then_some(&element.text);
+        let mut section =
+            Vec::with_capacity(element.section.len() + usize::from(heading.is_some()));
+        section.extend(element.section.iter().cloned());
+        section.extend(heading.cloned());
         section
     }
 
     /// The elements overlapping `span` (empty elements count when they lie inside it).
-    pub(super) fn overlapping(&self, span: [usize; 2]) -> impl Iterator<Item = &'a Element> {
+    fn overlapping(&self, span: [usize; 2]) -> impl Iterator<Item = &'a Element> {
         let [s, e] = span;
         let first = self.max_end.partition_point(|&end| end < s);
-        self.sorted
-            .get(first..)
-            .unwrap_or_default()
-            .iter()
-            .copied()
-            .take_while(move |el| el.span[0] < e)
-            .filter(move |el| el.span[1] > s || (el.span[0] == el.span[1] && el.span[0] >= s))
-    }
-
-    /// First and last page among the elements overlapping `span`, if any has a page.
-    pub(super) fn pages(&self, span: [usize; 2]) -> Option<[u32; 2]> {
-        self.overlapping(span)
-            .filter_map(|e| e.page)
-            .fold(None, |acc, p| match acc {
-                None => Some([p, p]),
-                Some([lo, hi]) => Some([lo.min(p), hi.max(p)]),
+        let last = first + self.starts[first..].partition_point(|&start| start < e);
+        (first..last)
+            .filter(move |&i| {
+                let (start, end) = (self.starts[i], self.ends[i]);
+                end > s || (start == end && start >= s)
             })
+            .map(|i| self.get(i))
     }
 
-    /// Distinct kinds of the elements overlapping `span`, in order of first appearance.
-    pub(super) fn kinds(&self, span: [usize; 2]) -> Vec<ElementKind> {
+    /// First and last page among the elements overlapping `span`, if any has a page, and the
+    /// distinct kinds of those elements, in order of first appearance.
+    pub(super) fn pages_and_kinds(&self, span: [usize; 2]) -> (Option<[u32; 2]>, Vec<ElementKind>) {
+        let mut pages: Option<[u32; 2]> = None;
         let mut kinds = Vec::new();
         for element in self.overlapping(span) {
+            if let Some(p) = element.page {
+                pages = Some(match pages {
+                    None => [p, p],
+                    Some([lo, hi]) => [lo.min(p), hi.max(p)],
+                });
+            }
             if !kinds.contains(&element.kind) {
                 kinds.push(element.kind);
             }
         }
-        kinds
+        (pages, kinds)
+    }
+
+    /// First and last page among the elements overlapping `span`, if any has a page.
+    #[cfg(test)]
+    fn pages(&self, span: [usize; 2]) -> Option<[u32; 2]> {
+        self.pages_and_kinds(span).0
+    }
+
+    /// Distinct kinds of the elements overlapping `span`, in order of first appearance.
+    #[cfg(test)]
+    fn kinds(&self, span: [usize; 2]) -> Vec<ElementKind> {
+        self.pages_and_kinds(span).1
     }
 }
 
 /// The stable id of a chunk: the first 32 hex digits of
 /// blake3(doc_id + "\0" + fingerprint + "\0" + start + ":" + end).
+#[cfg(test)]
 pub(super) fn chunk_id(doc_id: &str, fingerprint: &str, span: [usize; 2]) -> String {
-    let mut hasher = blake3::Hasher::new();
-    hasher.update(doc_id.as_bytes());
-    hasher.update(b"\0");
-    hasher.update(fingerprint.as_bytes());
-    hasher.update(b"\0");
-    hasher.update(format!("{}:{}", span[0], span[1]).as_bytes());
-    let mut hex = hasher.finalize().to_hex().to_string();
-    hex.truncate(32);
-    hex
+    ChunkIds::new(doc_id, fingerprint).id(span)
+}
+
+/// Makes the [`chunk_id`]s of one document: the hashed prefix is laid out once.
+pub(super) struct ChunkIds {
+    /// `doc_id + "\0" + fingerprint + "\0"`, then room for a span.
+    input: Vec<u8>,
+    prefix: usize,
+}
+
+impl ChunkIds {
+    pub(super) fn new(doc_id: &str, fingerprint: &str) -> Self {
+        let prefix = doc_id.len() + fingerprint.len() + 2;
+        let mut input = Vec::with_capacity(prefix + 41);
+        input.extend_from_slice(doc_id.as_bytes());
+        input.push(0);
+        input.extend_from_slice(fingerprint.as_bytes());
+        input.push(0);
+        ChunkIds { input, prefix }
+    }
+
+    /// The id of the chunk at `span`.
+    pub(super) fn id(&mut self, span: [usize; 2]) -> String {
+        self.input.truncate(self.prefix);
+        push_decimal(&mut self.input, span[0]);
+        self.input.push(b':');
+        push_decimal(&mut self.input, span[1]);
+        let hash = blake3::hash(&self.input);
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let mut hex = String::with_capacity(32);
+        for &byte in &hash.as_bytes()[..16] {
+            hex.push(char::from(HEX[usize::from(byte >> 4)]));
+            hex.push(char::from(HEX[usize::from(byte & 15)]));
+        }
+        hex
+    }
+}
+
+/// Appends the decimal digits of `n`.
+fn push_decimal(out: &mut Vec<u8>, mut n: usize) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&digits[at..]);
 }
 
 #[cfg(test)]
@@ -130,6 +209,15 @@ mod tests {
         assert_eq!(index.pages([9, 30]), Some([1, 2]));
         assert_eq!(index.kinds([10, 12]), vec![]);
         assert_eq!(ElementIndex::new(&[]).section_at(5), Vec::<String>::new());
+        // Out of order, the same answers.
+        let mut reversed = elements.clone();
+        reversed.reverse();
+        let unsorted = ElementIndex::new(&reversed);
+        assert!(unsorted.order.is_some() && index.order.is_none());
+        for span in [[0, 11], [4, 19], [9, 30], [10, 12], [20, 22], [25, 25]] {
+            assert_eq!(unsorted.section_at(span[0]), index.section_at(span[0]));
+            assert_eq!(unsorted.pages_and_kinds(span), index.pages_and_kinds(span));
+        }
     }
 
     #[test]
@@ -142,5 +230,10 @@ mod tests {
         assert_ne!(a, chunk_id("doc2", "fp", [0, 10]));
         let expected = blake3::hash(b"doc\0fp\x000:10").to_hex();
         assert_eq!(a, &expected[..32]);
+        let mut ids = ChunkIds::new("doc", "fp");
+        for span in [[0, 10], [1234567, 18446744073709551615], [7, 7]] {
+            let input = format!("doc\0fp\0{}:{}", span[0], span[1]);
+            assert_eq!(ids.id(span), &blake3::hash(input.as_bytes()).to_hex()[..32]);
+        }
     }
 }

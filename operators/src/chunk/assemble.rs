@@ -1,6 +1,6 @@
 //! From pieces to chunks: merging small pieces, annotating, `embed_text`, the debug record.
 
-use super::annotate::{ElementIndex, chunk_id};
+use super::annotate::{ChunkIds, ElementIndex};
 use super::config::Settings;
 use super::debug::ChunkDebug;
 use super::sizer::Sizer;
@@ -53,6 +53,7 @@ pub(super) fn chunk_set(
 ) -> ChunkSet {
     let text = doc.markdown.as_str();
     let index = ElementIndex::new(&doc.elements);
+    let mut ids = ChunkIds::new(&doc.doc_id, fingerprint);
     let chunks: Vec<Chunk> = pieces
         .into_iter()
         .filter_map(|piece| {
@@ -63,6 +64,7 @@ pub(super) fn chunk_set(
         .map(|(ordinal, (piece, chunk_text))| {
             let span = piece.span;
             let section = index.section_at(span[0]);
+            let (pages, kinds) = index.pages_and_kinds(span);
             let header = piece.header.and_then(|[hs, he]| text.get(hs..he));
             let context = settings
                 .context_header
@@ -85,16 +87,16 @@ pub(super) fn chunk_set(
                 }
             };
             Chunk {
-                chunk_id: chunk_id(&doc.doc_id, fingerprint, span),
+                chunk_id: ids.id(span),
                 doc_id: doc.doc_id.clone(),
                 ordinal,
                 text: chunk_text.to_string(),
                 embed_text,
                 span,
                 section,
-                pages: index.pages(span),
+                pages,
                 tokens: sizer.size(chunk_text),
-                kinds: index.kinds(span),
+                kinds,
                 metadata: doc.metadata.clone(),
             }
         })
@@ -106,7 +108,7 @@ pub(super) fn chunk_set(
         title: doc.title.clone(),
         hash: doc.hash.clone(),
         chunks,
-        debug: serde_json::to_value(debug).ok(),
+        debug: Some(debug.into_value()),
     }
 }
 

@@ -1,23 +1,23 @@
 //! The debug record of one chunked document (`ChunkSet::debug`).
 
-use serde::Serialize;
+use serde_json::{Map, Value};
 
 use super::config::Settings;
 use super::strategy::Outcome;
 use crate::model::Chunk;
 
-/// What the chunker did with one document.
-#[derive(Debug, Clone, Serialize)]
+/// What the chunker did with one document. [`ChunkDebug::into_value`] gives its JSON: the
+/// fields in order, under their names, empty lists and absent values left out, `extra`'s
+/// entries last.
+#[derive(Debug, Clone)]
 pub(super) struct ChunkDebug {
     /// The operator's strategy (`smart` for chunk.smart).
     pub strategy: &'static str,
     /// The strategy that cut this document (smart's choice, or a fallback).
     pub used: &'static str,
     /// Why (smart's reasons, section and page counts, semantic figures).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub reasons: Vec<String>,
     /// Set when the strategy could not apply (e.g. by_page on a document without pages).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub fallback: Option<String>,
     /// The unit of every size here.
     pub unit: &'static str,
@@ -28,7 +28,6 @@ pub(super) struct ChunkDebug {
     /// Number of chunks.
     pub chunks: usize,
     /// Smallest, median and largest chunk, in the unit (absent without chunks).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub sizes: Option<Sizes>,
     /// Chunks smaller than `min_size` (that could not merge).
     pub under_min_size: usize,
@@ -38,15 +37,13 @@ pub(super) struct ChunkDebug {
     pub table_chunks: usize,
     /// Chunks larger than `size`: single chars worth more than `size` tokens, which cannot
     /// be divided. Ordinals and sizes.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub oversized: Vec<Oversized>,
     /// Strategy-specific figures (semantic: sentences, breakpoints, threshold, embedder).
-    #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
 /// Size distribution of a document's chunks.
-#[derive(Debug, Clone, Copy, Serialize)]
+#[derive(Debug, Clone, Copy)]
 pub(super) struct Sizes {
     pub min: usize,
     pub median: usize,
@@ -54,7 +51,7 @@ pub(super) struct Sizes {
 }
 
 /// An oversized chunk.
-#[derive(Debug, Clone, Copy, Serialize)]
+#[derive(Debug, Clone, Copy)]
 pub(super) struct Oversized {
     pub ordinal: usize,
     pub size: usize,
@@ -108,6 +105,68 @@ impl ChunkDebug {
             extra: outcome.extra,
         }
     }
+
+    /// The JSON object of the record (built directly: a generic serializer costs more than
+    /// the chunking of a small document).
+    pub(super) fn into_value(self) -> Value {
+        // The exact number of entries: a map of 16 would be an allocation large enough to
+        // cost much more in the allocator (glibc consolidates its free lists for those).
+        let optional = [
+            !self.reasons.is_empty(),
+            self.fallback.is_some(),
+            self.sizes.is_some(),
+            !self.oversized.is_empty(),
+        ];
+        let entries = 10 + optional.iter().filter(|&&b| b).count() + self.extra.len();
+        let mut map = Map::with_capacity(entries);
+        let mut put = |key: &str, value: Value| {
+            map.insert(key.to_owned(), value);
+        };
+        put("strategy", self.strategy.into());
+        put("used", self.used.into());
+        if !self.reasons.is_empty() {
+            put("reasons", self.reasons.into());
+        }
+        if let Some(fallback) = self.fallback {
+            put("fallback", fallback.into());
+        }
+        put("unit", self.unit.into());
+        put("size", self.size.into());
+        put("overlap", self.overlap.into());
+        put("min_size", self.min_size.into());
+        put("chunks", self.chunks.into());
+        if let Some(sizes) = self.sizes {
+            put(
+                "sizes",
+                object([
+                    ("min", sizes.min.into()),
+                    ("median", sizes.median.into()),
+                    ("max", sizes.max.into()),
+                ]),
+            );
+        }
+        put("under_min_size", self.under_min_size.into());
+        put("mid_sentence_ends", self.mid_sentence_ends.into());
+        put("table_chunks", self.table_chunks.into());
+        if !self.oversized.is_empty() {
+            let oversized = self
+                .oversized
+                .iter()
+                .map(|o| object([("ordinal", o.ordinal.into()), ("size", o.size.into())]));
+            put("oversized", oversized.collect());
+        }
+        map.extend(self.extra);
+        Value::Object(map)
+    }
+}
+
+/// A JSON object of `entries`, in order.
+fn object<const N: usize>(entries: [(&str, Value); N]) -> Value {
+    let mut map = Map::with_capacity(N);
+    for (key, value) in entries {
+        map.insert(key.to_owned(), value);
+    }
+    Value::Object(map)
 }
 
 /// Whether a chunk ending at byte `end` stops inside a sentence: its last visible char is no
@@ -135,6 +194,41 @@ pub(super) fn ends_mid_sentence(text: &str, end: usize) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn value_keeps_field_order_and_skips_empty_ones() {
+        let mut extra = Map::new();
+        extra.insert("sentences".into(), 12.into());
+        let debug = ChunkDebug {
+            strategy: "smart",
+            used: "by_heading",
+            reasons: vec!["3 headings".into()],
+            fallback: None,
+            unit: "tokens",
+            size: 64,
+            overlap: 8,
+            min_size: 4,
+            chunks: 2,
+            sizes: Some(Sizes {
+                min: 3,
+                median: 40,
+                max: 70,
+            }),
+            under_min_size: 1,
+            mid_sentence_ends: 0,
+            table_chunks: 0,
+            oversized: vec![Oversized {
+                ordinal: 1,
+                size: 70,
+            }],
+            extra,
+        };
+        let json = serde_json::to_string(&debug.into_value()).unwrap();
+        assert_eq!(
+            json,
+            r#"{"strategy":"smart","used":"by_heading","reasons":["3 headings"],"unit":"tokens","size":64,"overlap":8,"min_size":4,"chunks":2,"sizes":{"min":3,"median":40,"max":70},"under_min_size":1,"mid_sentence_ends":0,"table_chunks":0,"oversized":[{"ordinal":1,"size":70}],"sentences":12}"#
+        );
+    }
 
     #[test]
     fn mid_sentence() {

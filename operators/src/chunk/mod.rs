@@ -31,6 +31,7 @@ mod semantic;
 pub mod sizer;
 mod smart;
 mod strategy;
+mod wordwise;
 
 #[cfg(test)]
 mod proptests;

@@ -61,16 +61,14 @@ impl<'a> Work<'a> {
         let text = doc.markdown.as_str();
         // A heading binds to what follows it: the element right after a heading is no
         // element-level break, so a chunk does not end on a dangling heading.
-        let starts: Vec<usize> = doc
-            .elements
-            .iter()
-            .scan(false, |after_heading, e| {
-                let start = (!*after_heading).then_some(e.span[0]);
-                *after_heading = e.kind == ElementKind::Heading;
-                Some(start)
-            })
-            .flatten()
-            .collect();
+        let mut starts = Vec::with_capacity(doc.elements.len());
+        let mut after_heading = false;
+        for e in &doc.elements {
+            if !after_heading {
+                starts.push(e.span[0]);
+            }
+            after_heading = e.kind == ElementKind::Heading;
+        }
         let mut tables: Vec<[usize; 2]> = match settings.tables {
             Tables::Inline => Vec::new(),
             Tables::OwnChunk => doc
@@ -202,7 +200,7 @@ impl<'a> Work<'a> {
         if s >= e {
             return;
         }
-        if self.sizer.size(&self.text[s..e]) <= self.settings.size {
+        if self.sizer.fits(&self.text[s..e], self.settings.size) {
             self.pieces.push(Piece {
                 span: [s, e],
                 table: false,
@@ -233,7 +231,7 @@ impl<'a> Work<'a> {
             return;
         }
         let size = self.settings.size;
-        if self.sizer.size(&self.text[s..e]) <= size {
+        if self.sizer.fits(&self.text[s..e], size) {
             self.pieces.push(Piece {
                 span: [s, e],
                 table: true,
