@@ -57,3 +57,20 @@ bench-chunk:
 # 2,000 chunks of ~200 tokens, same model, threads and batch size (release build; not in CI).
 bench-embed *args: pyenv
     models/.venv/bin/python bench/embed_bench.py {{args}}
+
+# Index speed over 10k and 100k chunks (real Cranfield, Medline and ../shared/corpus text, filled
+# up with sentence-recombined synthetic chunks; hash vectors): BM25 and HNSW build chunks/s, p50/p99
+# per query mode, HNSW recall@10 against exact search, and BM25 queries/s against bm25s (in a venv
+# under the target folder) on the same texts. Release build; not in CI. `just bench-index --bge
+# 2000` also measures recall on real bge-small vectors of 2,000 chunks (about two minutes more).
+bench-index *args:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    target="${CARGO_TARGET_DIR:-target}"
+    venv="$target/bm25-venv"
+    if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c "import bm25s, Stemmer" 2>/dev/null; then
+        python3 -m venv "$venv"
+        "$venv/bin/pip" install -q bm25s==0.3.16 PyStemmer==3.1.0
+    fi
+    cargo run --release -p operators --example index_bench -- {{args}}
+    CARGO_TARGET_DIR="$target" "$venv/bin/python" bench/bm25_qps.py

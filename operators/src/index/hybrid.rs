@@ -398,7 +398,7 @@ impl HybridIndex {
         let bm25 = if mode == Mode::Vector {
             Vec::new()
         } else {
-            self.text.search(text, candidates, filters, &self.config)?
+            self.text.search(text, candidates, filters)?
         };
         let nearest = if mode == Mode::Bm25 {
             Vec::new()

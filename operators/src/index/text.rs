@@ -84,6 +84,8 @@ pub struct TextIndex {
     index: Index,
     fields: Fields,
     reader: IndexReader,
+    /// Built once with the field boosts: queries reuse it.
+    parser: QueryParser,
 }
 
 fn failed(what: &str) -> impl Fn(tantivy::TantivyError) -> IndexError + '_ {
@@ -91,7 +93,8 @@ fn failed(what: &str) -> impl Fn(tantivy::TantivyError) -> IndexError + '_ {
 }
 
 impl TextIndex {
-    /// Opens the index in `dir`, creating it when empty.
+    /// Opens the index in `dir`, creating it when empty; `config` gives the text analysis and
+    /// the field boosts of its queries.
     pub fn open(dir: &Path, config: &IndexConfig) -> Result<TextIndex, IndexError> {
         std::fs::create_dir_all(dir)
             .map_err(|err| IndexError::new(format!("cannot create {}: {err}", dir.display())))?;
@@ -104,10 +107,15 @@ impl TextIndex {
         let reader = index
             .reader()
             .map_err(failed("cannot read the text index"))?;
+        let mut parser =
+            QueryParser::for_index(&index, vec![fields.text, fields.title, fields.section]);
+        parser.set_field_boost(fields.title, config.title_boost);
+        parser.set_field_boost(fields.section, config.section_boost);
         Ok(TextIndex {
             index,
             fields,
             reader,
+            parser,
         })
     }
 
@@ -168,15 +176,8 @@ impl TextIndex {
         text: &str,
         k: usize,
         filters: &[(String, String)],
-        config: &IndexConfig,
     ) -> Result<Vec<(f32, StoredHit)>, IndexError> {
-        let mut parser = QueryParser::for_index(
-            &self.index,
-            vec![self.fields.text, self.fields.title, self.fields.section],
-        );
-        parser.set_field_boost(self.fields.title, config.title_boost);
-        parser.set_field_boost(self.fields.section, config.section_boost);
-        let (query, _) = parser.parse_query_lenient(&escape_query(text));
+        let (query, _) = self.parser.parse_query_lenient(&escape_query(text));
         let query: Box<dyn Query> = match self.filter(filters) {
             Some(filter) => Box::new(BooleanQuery::new(vec![
                 (Occur::Must, query),

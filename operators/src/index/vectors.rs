@@ -2,6 +2,10 @@
 //! tombstones for removed chunks (HNSW cannot delete) filtered at query time and a rebuild once
 //! they pass a threshold. Point ids stay stable across rebuilds, so the text index never changes
 //! because of one.
+//!
+//! A vector without direction (all zeros, e.g. the hash embedder's vector of a chunk without a
+//! word) is kept under its point id but stays out of the graph: hnsw_rs's cosine distance is 0
+//! between it and anything, so in the graph it would come first for every query.
 
 use std::fs;
 use std::io::{Read, Write};
@@ -33,6 +37,12 @@ pub struct VectorIndex {
     graph: Option<Hnsw<'static, f32, DistCosine>>,
     m: usize,
     ef_construction: usize,
+}
+
+/// Whether a vector has a direction (a non-zero, finite norm), so that cosine means something.
+fn has_direction(vector: &[f32]) -> bool {
+    let norm: f32 = vector.iter().map(|x| x * x).sum();
+    norm > 0.0 && norm.is_finite()
 }
 
 fn io_error(what: &str, path: &Path, err: impl std::fmt::Display) -> IndexError {
@@ -90,6 +100,11 @@ impl VectorIndex {
         &self.vectors[point * self.dimensions..(point + 1) * self.dimensions]
     }
 
+    /// Whether a point may be a neighbour: live and with a direction.
+    fn searchable(&self, point: usize) -> bool {
+        !self.dead[point] && has_direction(self.vector(point))
+    }
+
     /// The vector of a live point.
     pub fn live_vector(&self, point: usize) -> Option<&[f32]> {
         (point < self.points() && !self.dead[point]).then(|| self.vector(point))
@@ -110,7 +125,9 @@ impl VectorIndex {
         if self.graph.is_none() {
             self.graph = Some(self.new_graph(1024));
         }
-        if let Some(graph) = &self.graph {
+        if let Some(graph) = &self.graph
+            && has_direction(vector)
+        {
             graph.insert_slice((vector, point));
         }
         Ok(point)
@@ -126,7 +143,7 @@ impl VectorIndex {
     /// Rebuilds the graph from the live points (ids unchanged).
     pub fn rebuild(&mut self) {
         let live: Vec<(&[f32], usize)> = (0..self.points())
-            .filter(|point| !self.dead[*point])
+            .filter(|point| self.searchable(*point))
             .map(|point| (self.vector(point), point))
             .collect();
         let graph = self.new_graph(live.len());
@@ -146,7 +163,7 @@ impl VectorIndex {
         let Some(graph) = &self.graph else {
             return Vec::new();
         };
-        if query.len() != self.dimensions {
+        if query.len() != self.dimensions || !has_direction(query) {
             return Vec::new();
         }
         let filter = |id: &usize| {
@@ -177,7 +194,8 @@ impl VectorIndex {
         let query_norm = norm(query);
         let mut scored: Vec<(usize, f32)> = (0..self.points())
             .filter(|point| {
-                !self.dead[*point] && allowed.is_none_or(|ids| ids.binary_search(point).is_ok())
+                self.searchable(*point)
+                    && allowed.is_none_or(|ids| ids.binary_search(point).is_ok())
             })
             .map(|point| {
                 let vector = self.vector(point);
@@ -193,7 +211,7 @@ impl VectorIndex {
     /// Writes the vectors, tombstones and graph into `dir`.
     pub fn save(&self, dir: &Path) -> Result<(), IndexError> {
         let graph = match &self.graph {
-            Some(graph) if self.live() > 0 => Some(
+            Some(graph) if graph.get_nb_point() > 0 => Some(
                 graph
                     .file_dump(dir, BASENAME)
                     .map_err(|err| io_error("cannot write the graph in", dir, err))?,
@@ -273,5 +291,66 @@ impl VectorIndex {
             m: config.m,
             ef_construction: config.ef_construction,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn unit(values: &[f32]) -> Vec<f32> {
+        let norm = values.iter().map(|x| x * x).sum::<f32>().sqrt();
+        values.iter().map(|x| x / norm).collect()
+    }
+
+    #[test]
+    fn vectors_without_direction_are_never_neighbours() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = IndexConfig::default();
+        let mut index = VectorIndex::new(3, &config);
+        let zero = index.insert(&[0.0, 0.0, 0.0]).unwrap();
+        let x = index.insert(&unit(&[1.0, 0.1, 0.0])).unwrap();
+        let y = index.insert(&unit(&[0.0, 1.0, 0.1])).unwrap();
+        assert_eq!(
+            (zero, x, y),
+            (0, 1, 2),
+            "the zero vector still has its point id"
+        );
+        let query = unit(&[1.0, 0.0, 0.0]);
+        for index in [&index, &{
+            index.save(dir.path()).unwrap();
+            VectorIndex::load(dir.path(), &config).unwrap()
+        }] {
+            let graph: Vec<usize> = index
+                .search(&query, 3, 16, None)
+                .iter()
+                .map(|h| h.0)
+                .collect();
+            assert_eq!(
+                graph,
+                [x, y],
+                "the zero vector is not 'nearest' to everything"
+            );
+            let exact: Vec<usize> = index
+                .exact_search(&query, 3, None)
+                .iter()
+                .map(|h| h.0)
+                .collect();
+            assert_eq!(exact, [x, y]);
+            assert!(index.search(&[0.0, 0.0, 0.0], 3, 16, None).is_empty());
+            assert_eq!(index.live(), 3);
+        }
+    }
+
+    #[test]
+    fn an_index_of_zero_vectors_saves_loads_and_finds_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = IndexConfig::default();
+        let mut index = VectorIndex::new(2, &config);
+        index.insert(&[0.0, 0.0]).unwrap();
+        index.save(dir.path()).unwrap();
+        let loaded = VectorIndex::load(dir.path(), &config).unwrap();
+        assert_eq!(loaded.points(), 1);
+        assert!(loaded.search(&[1.0, 0.0], 1, 16, None).is_empty());
     }
 }
