@@ -20,6 +20,10 @@ use operators::model::{Document, ParsedDocument};
 use operators::parse::{ParseConfig, parse};
 use text_splitter::{ChunkConfig, TextSplitter};
 
+// The allocator the engine binary uses.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn manifest() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
