@@ -1,6 +1,7 @@
 //! Fusing a BM25 list and a vector list into one ranking.
 
 use std::collections::HashMap;
+use std::hash::Hash;
 
 use serde::{Deserialize, Serialize};
 
@@ -25,7 +26,7 @@ impl Default for Fusion {
     }
 }
 
-fn normalised(list: &[(String, f32)]) -> HashMap<&str, f32> {
+fn normalised<Id: Eq + Hash>(list: &[(Id, f32)]) -> HashMap<&Id, f32> {
     let (low, high) = list.iter().fold(
         (f32::INFINITY, f32::NEG_INFINITY),
         |(low, high), (_, score)| (low.min(*score), high.max(*score)),
@@ -34,7 +35,7 @@ fn normalised(list: &[(String, f32)]) -> HashMap<&str, f32> {
     list.iter()
         .map(|(id, score)| {
             (
-                id.as_str(),
+                id,
                 if span > 0.0 {
                     (score - low) / span
                 } else {
@@ -45,13 +46,14 @@ fn normalised(list: &[(String, f32)]) -> HashMap<&str, f32> {
         .collect()
 }
 
-/// Fuses two ranked lists of (id, score), best first, into one, best first.
-pub fn fuse(
-    bm25: &[(String, f32)],
-    vector: &[(String, f32)],
+/// Fuses two ranked lists of (id, score), best first, into one, best first (equal scores in
+/// id order).
+pub fn fuse<Id: Clone + Eq + Hash + Ord>(
+    bm25: &[(Id, f32)],
+    vector: &[(Id, f32)],
     fusion: Fusion,
-) -> Vec<(String, f32)> {
-    let mut scores: HashMap<&str, f32> = HashMap::new();
+) -> Vec<(Id, f32)> {
+    let mut scores: HashMap<&Id, f32> = HashMap::new();
     match fusion {
         Fusion::Rrf { k } => {
             for list in [bm25, vector] {
@@ -69,9 +71,9 @@ pub fn fuse(
             }
         }
     }
-    let mut fused: Vec<(String, f32)> = scores
+    let mut fused: Vec<(Id, f32)> = scores
         .into_iter()
-        .map(|(id, score)| (id.to_owned(), score))
+        .map(|(id, score)| (id.clone(), score))
         .collect();
     fused.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     fused

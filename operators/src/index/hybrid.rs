@@ -390,45 +390,38 @@ impl HybridIndex {
         filters: &[(String, String)],
         fusion: Fusion,
     ) -> Result<Vec<Hit>, IndexError> {
-        let candidates = if mode == Mode::Hybrid {
-            (k * 4).max(100)
-        } else {
-            k
-        };
-        let bm25 = if mode == Mode::Vector {
-            Vec::new()
-        } else {
-            self.text.search(text, candidates, filters)?
-        };
-        let nearest = if mode == Mode::Bm25 {
-            Vec::new()
-        } else {
-            let vector = vector.ok_or_else(|| {
-                IndexError::new("vector and hybrid modes need the query's embedding")
-            })?;
-            self.vector_hits(vector, candidates, filters)?
-        };
         let ranked: Vec<(super::StoredHit, f32)> = match mode {
-            Mode::Bm25 => bm25.into_iter().map(|(score, hit)| (hit, score)).collect(),
-            Mode::Vector => nearest
+            Mode::Bm25 => self
+                .text
+                .search(text, k, filters)?
                 .into_iter()
                 .map(|(score, hit)| (hit, score))
                 .collect(),
+            Mode::Vector => {
+                let nearest = self.nearest(query_vector(vector)?, k, filters)?;
+                self.hits(
+                    nearest
+                        .into_iter()
+                        .map(|(point, score)| (point as u64, score)),
+                )?
+            }
             Mode::Hybrid => {
-                let ids = |list: &[(f32, super::StoredHit)]| -> Vec<(String, f32)> {
-                    list.iter()
-                        .map(|(score, hit)| (hit.chunk_id.clone(), *score))
-                        .collect()
-                };
-                let fused = fusion::fuse(&ids(&bm25), &ids(&nearest), fusion);
-                let mut by_id: BTreeMap<String, super::StoredHit> = BTreeMap::new();
-                for (_, hit) in bm25.into_iter().chain(nearest) {
-                    by_id.entry(hit.chunk_id.clone()).or_insert(hit);
-                }
-                fused
+                // Both lists and their fusion work on point ids; only the k winners' stored
+                // hits are read.
+                let candidates = (k * 4).max(100);
+                let bm25: Vec<(u64, f32)> = self
+                    .text
+                    .search_points(text, candidates, filters)?
                     .into_iter()
-                    .filter_map(|(id, score)| by_id.remove(&id).map(|hit| (hit, score)))
-                    .collect()
+                    .map(|(score, point)| (point, score))
+                    .collect();
+                let nearest: Vec<(u64, f32)> = self
+                    .nearest(query_vector(vector)?, candidates, filters)?
+                    .into_iter()
+                    .map(|(point, score)| (point as u64, score))
+                    .collect();
+                let fused = fusion::fuse(&bm25, &nearest, fusion);
+                self.hits(fused.into_iter().take(k))?
             }
         };
         Ok(ranked
@@ -443,12 +436,14 @@ impl HybridIndex {
             .collect())
     }
 
-    fn vector_hits(
+    /// The `k` live points nearest to `vector` among the chunks that pass `filters`, as
+    /// (point, cosine similarity).
+    fn nearest(
         &self,
         vector: &[f32],
         k: usize,
         filters: &[(String, String)],
-    ) -> Result<Vec<(f32, super::StoredHit)>, IndexError> {
+    ) -> Result<Vec<(usize, f32)>, IndexError> {
         let Some(vectors) = &self.vectors else {
             return Ok(Vec::new());
         };
@@ -460,15 +455,27 @@ impl HybridIndex {
             )));
         }
         let allowed = self.text.allowed_points(filters)?;
-        let nearest = vectors.search(vector, k, self.config.ef_search, allowed.as_deref());
-        let mut hits = Vec::with_capacity(nearest.len());
-        for (point, similarity) in nearest {
-            if let Some(hit) = self.text.hit_for_point(point as u64)? {
-                hits.push((similarity, hit));
+        Ok(vectors.search(vector, k, self.config.ef_search, allowed.as_deref()))
+    }
+
+    /// The stored hits of ranked points, in their order, with their scores.
+    fn hits(
+        &self,
+        ranked: impl Iterator<Item = (u64, f32)>,
+    ) -> Result<Vec<(super::StoredHit, f32)>, IndexError> {
+        let mut hits = Vec::new();
+        for (point, score) in ranked {
+            if let Some(hit) = self.text.hit_for_point(point)? {
+                hits.push((hit, score));
             }
         }
         Ok(hits)
     }
+}
+
+/// The query's embedding, which vector and hybrid modes need.
+fn query_vector(vector: Option<&[f32]>) -> Result<&[f32], IndexError> {
+    vector.ok_or_else(|| IndexError::new("vector and hybrid modes need the query's embedding"))
 }
 
 #[cfg(test)]

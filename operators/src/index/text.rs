@@ -170,13 +170,14 @@ impl TextIndex {
         Some(Box::new(BooleanQuery::new(clauses)))
     }
 
-    /// The best `k` chunks for `text` by BM25, as (score, hit).
-    pub fn search(
+    /// The best `k` chunks for `text` by BM25 that pass `filters`: their scores and addresses.
+    fn top_docs(
         &self,
+        searcher: &tantivy::Searcher,
         text: &str,
         k: usize,
         filters: &[(String, String)],
-    ) -> Result<Vec<(f32, StoredHit)>, IndexError> {
+    ) -> Result<Vec<(f32, tantivy::DocAddress)>, IndexError> {
         let (query, _) = self.parser.parse_query_lenient(&escape_query(text));
         let query: Box<dyn Query> = match self.filter(filters) {
             Some(filter) => Box::new(BooleanQuery::new(vec![
@@ -185,10 +186,39 @@ impl TextIndex {
             ])),
             None => query,
         };
-        let searcher = self.reader.searcher();
-        let top = searcher
+        searcher
             .search(&query, &TopDocs::with_limit(k.max(1)).order_by_score())
-            .map_err(failed("search failed"))?;
+            .map_err(failed("search failed"))
+    }
+
+    /// The best `k` chunks for `text` by BM25, as (score, HNSW point id), without reading the
+    /// stored hits (for fusing with the vector list before reading only the winners).
+    pub fn search_points(
+        &self,
+        text: &str,
+        k: usize,
+        filters: &[(String, String)],
+    ) -> Result<Vec<(f32, u64)>, IndexError> {
+        let searcher = self.reader.searcher();
+        let top = self.top_docs(&searcher, text, k, filters)?;
+        let mut points = Vec::with_capacity(top.len());
+        for (score, address) in top {
+            if let Some(point) = point_of(&searcher, address)? {
+                points.push((score, point));
+            }
+        }
+        Ok(points)
+    }
+
+    /// The best `k` chunks for `text` by BM25, as (score, hit).
+    pub fn search(
+        &self,
+        text: &str,
+        k: usize,
+        filters: &[(String, String)],
+    ) -> Result<Vec<(f32, StoredHit)>, IndexError> {
+        let searcher = self.reader.searcher();
+        let top = self.top_docs(&searcher, text, k, filters)?;
         top.into_iter()
             .map(|(score, address)| {
                 let doc: TantivyDocument =
@@ -212,12 +242,7 @@ impl TextIndex {
             .map_err(failed("filter failed"))?;
         let mut points = Vec::with_capacity(addresses.len());
         for address in addresses {
-            let column = searcher
-                .segment_reader(address.segment_ord)
-                .fast_fields()
-                .u64("point")
-                .map_err(failed("point column"))?;
-            if let Some(point) = column.first(address.doc_id) {
+            if let Some(point) = point_of(&searcher, address)? {
                 points.push(point as usize);
             }
         }
@@ -267,6 +292,19 @@ fn escape_query(text: &str) -> String {
             }
         })
         .collect()
+}
+
+/// The HNSW point id of the chunk at `address`, from its fast field.
+fn point_of(
+    searcher: &tantivy::Searcher,
+    address: tantivy::DocAddress,
+) -> Result<Option<u64>, IndexError> {
+    let column = searcher
+        .segment_reader(address.segment_ord)
+        .fast_fields()
+        .u64("point")
+        .map_err(failed("point column"))?;
+    Ok(column.first(address.doc_id))
 }
 
 /// A batch of adds and deletes, made visible by [`TextWriter::commit`].
