@@ -35,6 +35,10 @@ use operators::model::{Document, Format};
 use operators::parse::{ParseConfig, parse};
 use serde_json::{Value, json};
 
+// The allocator the engine binary uses.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Largest chunk of the real pool, in characters.
 const CHUNK_CHARS: usize = 300;
 /// Dimensions of the hash vectors (bge-small's).
