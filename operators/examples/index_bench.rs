@@ -461,13 +461,7 @@ fn recall_hits(
 
 /// Cosine similarity, as `VectorIndex::exact_search` computes it.
 fn cosine(a: &[f32], b: &[f32]) -> f32 {
-    let norm = |v: &[f32]| {
-        v.iter()
-            .map(|x| x * x)
-            .sum::<f32>()
-            .sqrt()
-            .max(f32::MIN_POSITIVE)
-    };
+    use operators::index::vectors::norm;
     let dot: f32 = a.iter().zip(b).map(|(x, y)| x * y).sum();
     dot / (norm(a) * norm(b))
 }

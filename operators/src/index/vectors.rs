@@ -39,6 +39,16 @@ pub struct VectorIndex {
     ef_construction: usize,
 }
 
+/// The length of a vector, at least the smallest positive f32 (so it can divide).
+pub fn norm(vector: &[f32]) -> f32 {
+    vector
+        .iter()
+        .map(|x| x * x)
+        .sum::<f32>()
+        .sqrt()
+        .max(f32::MIN_POSITIVE)
+}
+
 /// Whether a vector has a direction (a non-zero, finite norm), so that cosine means something.
 fn has_direction(vector: &[f32]) -> bool {
     let norm: f32 = vector.iter().map(|x| x * x).sum();
@@ -184,13 +194,6 @@ impl VectorIndex {
         k: usize,
         allowed: Option<&[usize]>,
     ) -> Vec<(usize, f32)> {
-        let norm = |v: &[f32]| {
-            v.iter()
-                .map(|x| x * x)
-                .sum::<f32>()
-                .sqrt()
-                .max(f32::MIN_POSITIVE)
-        };
         let query_norm = norm(query);
         let mut scored: Vec<(usize, f32)> = (0..self.points())
             .filter(|point| {
