@@ -225,18 +225,28 @@ fn synthetic_pdf() -> Vec<u8> {
             "XObject" => dictionary! { "X1" => form },
         },
     });
-    doc.objects.insert(
-        pages_id,
-        Object::Dictionary(
-            dictionary! { "Type" => "Pages", "Kids" => vec![page.into()], "Count" => 1 },
-        ),
-    );
-    let catalog = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages_id });
     let info = doc.add_object(dictionary! {
         "Title" => Object::string_literal("Synthetic"), "Producer" => Object::string_literal("test"),
     });
-    doc.trailer.set("Root", catalog);
     doc.trailer.set("Info", info);
+    save_pdf(doc, pages_id, vec![page.into()])
+}
+
+/// Completes a test PDF: the page tree of `kids` under `pages_id`, the catalog, and its bytes.
+fn save_pdf(
+    mut doc: lopdf::Document,
+    pages_id: lopdf::ObjectId,
+    kids: Vec<lopdf::Object>,
+) -> Vec<u8> {
+    use lopdf::{Object, dictionary};
+
+    let count = kids.len() as i64;
+    doc.objects.insert(
+        pages_id,
+        Object::Dictionary(dictionary! { "Type" => "Pages", "Kids" => kids, "Count" => count }),
+    );
+    let catalog = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages_id });
+    doc.trailer.set("Root", catalog);
     let mut bytes = Vec::new();
     doc.save_to(&mut bytes)
         .unwrap_or_else(|e| panic!("save: {e}"));
@@ -309,17 +319,7 @@ fn pages_pdf(pages: &[(lopdf::Dictionary, &str)]) -> Vec<u8> {
         });
         kids.push(Object::from(page));
     }
-    let count = kids.len() as i64;
-    doc.objects.insert(
-        pages_id,
-        Object::Dictionary(dictionary! { "Type" => "Pages", "Kids" => kids, "Count" => count }),
-    );
-    let catalog = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages_id });
-    doc.trailer.set("Root", catalog);
-    let mut bytes = Vec::new();
-    doc.save_to(&mut bytes)
-        .unwrap_or_else(|e| panic!("save: {e}"));
-    bytes
+    save_pdf(doc, pages_id, kids)
 }
 
 #[test]
@@ -383,18 +383,7 @@ fn lines_pdf(lines: &[(&str, i64, i64, &str)]) -> Vec<u8> {
         "MediaBox" => vec![0.into(), 0.into(), 612.into(), 792.into()],
         "Resources" => dictionary! { "Font" => dictionary! { "F1" => helvetica, "C" => courier } },
     });
-    doc.objects.insert(
-        pages_id,
-        Object::Dictionary(
-            dictionary! { "Type" => "Pages", "Kids" => vec![page.into()], "Count" => 1 },
-        ),
-    );
-    let catalog = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages_id });
-    doc.trailer.set("Root", catalog);
-    let mut bytes = Vec::new();
-    doc.save_to(&mut bytes)
-        .unwrap_or_else(|e| panic!("save: {e}"));
-    bytes
+    save_pdf(doc, pages_id, vec![page.into()])
 }
 
 #[test]
