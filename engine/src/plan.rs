@@ -2,7 +2,7 @@
 //! the dot / mermaid renderings of `engine graph`.
 
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use petgraph::algo::tarjan_scc;
 use petgraph::graph::{DiGraph, NodeIndex};
@@ -199,6 +199,8 @@ pub fn plan(pipeline: &Pipeline) -> Plan {
         .map(|(i, step)| (step.name.as_str(), i))
         .collect();
     let mut fingerprints: Vec<Option<String>> = vec![None; pipeline.steps.len()];
+    // Steps often share a model or tokenizer: each file is read once.
+    let mut contents = FileHashes::default();
     let mut order = Vec::new();
     // Kahn's algorithm in file order; the pipeline was checked to be acyclic.
     while order.len() < pipeline.steps.len() {
@@ -214,7 +216,7 @@ pub fn plan(pipeline: &Pipeline) -> Plan {
                 .collect();
             if let Some(mut upstream) = upstream {
                 upstream.sort_unstable();
-                fingerprints[i] = Some(fingerprint(step, &pipeline.base, &upstream));
+                fingerprints[i] = Some(fingerprint(step, &pipeline.base, &upstream, &mut contents));
                 order.push(PlannedStep {
                     index: i,
                     fingerprint: fingerprints[i].clone().unwrap_or_default(),
@@ -244,9 +246,29 @@ pub fn plan(pipeline: &Pipeline) -> Plan {
     Plan { order, edges }
 }
 
+/// blake3 of files' contents, by path; `None` for a file that cannot be read.
+#[derive(Default)]
+struct FileHashes(HashMap<PathBuf, Option<blake3::Hash>>);
+
+impl FileHashes {
+    fn of(&mut self, file: &Path) -> Option<blake3::Hash> {
+        *self.0.entry(file.to_owned()).or_insert_with(|| {
+            let mut hasher = blake3::Hasher::new();
+            let mut reader = std::fs::File::open(file).ok()?;
+            std::io::copy(&mut reader, &mut hasher).ok()?;
+            Some(hasher.finalize())
+        })
+    }
+}
+
 /// Identifies a step's output: its operator, settings, the contents of the files it reads
 /// (models, tokenizers) and its inputs' fingerprints.
-fn fingerprint(step: &crate::spec::load::Step, base: &Path, upstream: &[&str]) -> String {
+fn fingerprint(
+    step: &crate::spec::load::Step,
+    base: &Path,
+    upstream: &[&str],
+    contents: &mut FileHashes,
+) -> String {
     let info = step.config.info();
     let settings = serde_json::to_string(&step.config).expect("settings serialize");
     let mut hasher = blake3::Hasher::new();
@@ -257,10 +279,10 @@ fn fingerprint(step: &crate::spec::load::Step, base: &Path, upstream: &[&str]) -
     for file in step.config.resource_files(base) {
         hasher.update(b"\0file\0");
         // A file that cannot be read fails the run later; its fingerprint only has to differ.
-        let read = std::fs::File::open(&file).and_then(|mut f| std::io::copy(&mut f, &mut hasher));
-        if read.is_err() {
-            hasher.update(b"unreadable");
-        }
+        match contents.of(&file) {
+            Some(hash) => hasher.update(hash.as_bytes()),
+            None => hasher.update(b"unreadable"),
+        };
     }
     for parent in upstream {
         hasher.update(b"\0");
