@@ -173,7 +173,7 @@ impl EmbedConfig {
         match self {
             EmbedConfig::Onnx(config) => Some(
                 Path::new(&config.model)
-                    .join("tokenizer.json")
+                    .join(onnx::TOKENIZER_FILE)
                     .to_string_lossy()
                     .into_owned(),
             ),

@@ -93,6 +93,9 @@ fn default_batch_size() -> usize {
     32
 }
 
+/// The tokenizer's file name inside a model folder.
+pub const TOKENIZER_FILE: &str = "tokenizer.json";
+
 impl OnnxConfig {
     /// Settings for the model in `model` with every default.
     pub fn new(model: impl Into<String>) -> Self {
@@ -130,7 +133,7 @@ impl OnnxConfig {
         if let Err(err) = self.model_file(&dir) {
             problems.push(("model", err.message));
         }
-        if !dir.join("tokenizer.json").is_file() {
+        if !dir.join(TOKENIZER_FILE).is_file() {
             problems.push((
                 "model",
                 format!("{} has no tokenizer.json; run `just setup`", dir.display()),
@@ -149,7 +152,7 @@ impl OnnxConfig {
         self.model_file(&dir)
             .ok()
             .into_iter()
-            .chain([dir.join("tokenizer.json")])
+            .chain([dir.join(TOKENIZER_FILE)])
             .collect()
     }
 
@@ -367,7 +370,7 @@ impl OnnxEmbedder {
             )));
         }
         let model_file = config.model_file(&dir)?;
-        let tokenizer_file = dir.join("tokenizer.json");
+        let tokenizer_file = dir.join(TOKENIZER_FILE);
         let library = config.runtime_path(base, &dir)?;
         let environment = environment(&library)?;
 
