@@ -89,7 +89,6 @@ fn operator(
             dir: index,
             config: config.clone(),
             update: None,
-            failed: Vec::new(),
         })),
     })
 }
@@ -228,8 +227,6 @@ struct HybridIndexSink {
     dir: std::path::PathBuf,
     config: IndexConfig,
     update: Option<IndexUpdate>,
-    /// Documents that failed in the run: their indexed chunks stay.
-    failed: Vec<String>,
 }
 
 impl HybridIndexSink {
@@ -290,13 +287,15 @@ impl SinkOp for HybridIndexSink {
     }
 
     fn documents_failed(&mut self, doc_ids: &HashSet<String>) {
-        self.failed = doc_ids.iter().cloned().collect();
+        // An index that cannot be opened is reported by `finish`.
+        if let Ok(update) = self.update(None) {
+            update.keep_failed(doc_ids.iter().map(String::as_str));
+        }
     }
 
     fn finish(mut self: Box<Self>) -> anyhow::Result<()> {
         self.update(None)?;
-        if let Some(mut update) = self.update.take() {
-            update.keep_failed(self.failed.iter().map(String::as_str));
+        if let Some(update) = self.update.take() {
             update.finish()?;
         }
         Ok(())
