@@ -359,26 +359,35 @@ pub(crate) mod tests {
         assert_eq!(s.fit_back(text, text.len(), 9), 0);
     }
 
+    /// From every char boundary of `text` and for limits 0 to 7: `fit` and `fit_back` stay
+    /// within the limit, `fit` takes as much as it can, and so does `fit_back` when
+    /// `back_is_maximal`.
+    fn assert_fits_are_maximal(sizer: &dyn Sizer, text: &str, back_is_maximal: bool) {
+        for start in (0..=text.len()).filter(|&i| text.is_char_boundary(i)) {
+            for limit in 0..8 {
+                let end = sizer.fit(text, start, limit);
+                assert!(sizer.size(&text[start..end]) <= limit);
+                if let Some(c) = text[end..].chars().next() {
+                    let next = end + c.len_utf8();
+                    assert!(sizer.size(&text[start..next]) > limit);
+                }
+                let back = sizer.fit_back(text, start, limit);
+                assert!(sizer.size(&text[back..start]) <= limit);
+                if let Some(c) = text[..back].chars().next_back()
+                    && back_is_maximal
+                {
+                    let prev = back - c.len_utf8();
+                    assert!(sizer.size(&text[prev..start]) > limit);
+                }
+            }
+        }
+    }
+
     #[test]
     fn fit_is_maximal() {
         let text = "a bb ccc  dddd é ñ  ";
         for sizer in [&CharSizer as &dyn Sizer, &WordSizer] {
-            for start in (0..=text.len()).filter(|&i| text.is_char_boundary(i)) {
-                for limit in 0..8 {
-                    let end = sizer.fit(text, start, limit);
-                    assert!(sizer.size(&text[start..end]) <= limit);
-                    if let Some(c) = text[end..].chars().next() {
-                        let next = end + c.len_utf8();
-                        assert!(sizer.size(&text[start..next]) > limit);
-                    }
-                    let back = sizer.fit_back(text, start, limit);
-                    assert!(sizer.size(&text[back..start]) <= limit);
-                    if let Some(c) = text[..back].chars().next_back() {
-                        let prev = back - c.len_utf8();
-                        assert!(sizer.size(&text[prev..start]) > limit);
-                    }
-                }
-            }
+            assert_fits_are_maximal(sizer, text, true);
         }
     }
 
@@ -433,17 +442,6 @@ pub(crate) mod tests {
         let tokenizer = test_tokenizer();
         let text = "a bb ccc, dddd é ñ unbelievable 日本語 🎉🎉 tokenization  ";
         let sizer = TokenSizer::new(&tokenizer, text).unwrap();
-        for start in (0..=text.len()).filter(|&i| text.is_char_boundary(i)) {
-            for limit in 0..8 {
-                let end = sizer.fit(text, start, limit);
-                assert!(sizer.size(&text[start..end]) <= limit);
-                if let Some(c) = text[end..].chars().next() {
-                    let next = end + c.len_utf8();
-                    assert!(sizer.size(&text[start..next]) > limit);
-                }
-                let back = sizer.fit_back(text, start, limit);
-                assert!(sizer.size(&text[back..start]) <= limit);
-            }
-        }
+        assert_fits_are_maximal(&sizer, text, false);
     }
 }
