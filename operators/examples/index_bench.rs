@@ -321,7 +321,7 @@ fn bench_size(
     }
     let vectors = index.vectors().expect("the index holds vectors");
     let ef = index.config().ef_search;
-    let sweep = measure_recall(vectors, held_out_vectors, &[K, 32, ef]);
+    let sweep = measure_recall(vectors, held_out_vectors, &[K, 32, ef, 256, 512]);
     let recall_held_out = sweep[2];
     let recall_queries = measure_recall(vectors, query_vectors, &[ef])[0];
     json!({
@@ -345,6 +345,8 @@ fn bench_size(
             "queries": recall_queries,
             "held_out_at_ef_10": sweep[0],
             "held_out_at_ef_32": sweep[1],
+            "held_out_at_ef_256": sweep[3],
+            "held_out_at_ef_512": sweep[4],
         },
     })
 }

@@ -3,22 +3,30 @@
 //! they pass a threshold. Point ids stay stable across rebuilds, so the text index never changes
 //! because of one.
 //!
-//! A vector without direction (all zeros, e.g. the hash embedder's vector of a chunk without a
-//! word) is kept under its point id but stays out of the graph: hnsw_rs's cosine distance is 0
-//! between it and anything, so in the graph it would come first for every query.
+//! The graph holds each vector scaled to length 1 and measures [`UnitCosine`] distance. A
+//! vector without direction (all zeros, e.g. the hash embedder's vector of a chunk without a
+//! word) is kept under its point id but stays out of the graph: it has no cosine with anything.
+//!
+//! Inserted vectors wait until [`VectorIndex::commit`] (which saving does) and then go into the
+//! graph together, on every core.
 
 use std::fs;
 use std::io::{Read, Write};
 use std::path::Path;
 
 use hnsw_rs::api::AnnT;
-use hnsw_rs::prelude::{DistCosine, Hnsw, HnswIo};
+use hnsw_rs::prelude::{Hnsw, HnswIo};
 use serde::{Deserialize, Serialize};
 
+use super::distance::{UnitCosine, dot, unit};
 use super::{IndexConfig, IndexError};
+use crate::caught::catch_quietly;
 
 const MAX_LAYER: usize = 16;
 const BASENAME: &str = "hnsw";
+/// The graph's distance as saved; a graph saved without it (hnsw_rs's `DistCosine` over raw
+/// vectors, before this format) is rebuilt from the vectors when loaded.
+const DISTANCE: &str = "unit-cosine";
 
 /// What is saved beside the graph.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -27,6 +35,8 @@ struct VectorMeta {
     points: usize,
     dead: Vec<usize>,
     graph: Option<String>,
+    #[serde(default)]
+    distance: Option<String>,
 }
 
 /// Every vector ever added since the last rebuild, their graph and their tombstones.
@@ -34,25 +44,22 @@ pub struct VectorIndex {
     dimensions: usize,
     vectors: Vec<f32>,
     dead: Vec<bool>,
-    graph: Option<Hnsw<'static, f32, DistCosine>>,
+    graph: Option<Hnsw<'static, f32, UnitCosine>>,
+    /// Points inserted since the last commit, not yet in the graph.
+    pending: Vec<usize>,
     m: usize,
     ef_construction: usize,
 }
 
 /// The length of a vector, at least the smallest positive f32 (so it can divide).
 pub fn norm(vector: &[f32]) -> f32 {
-    vector
-        .iter()
-        .map(|x| x * x)
-        .sum::<f32>()
-        .sqrt()
-        .max(f32::MIN_POSITIVE)
+    dot(vector, vector).sqrt().max(f32::MIN_POSITIVE)
 }
 
 /// Whether a vector has a direction (a non-zero, finite norm), so that cosine means something.
 fn has_direction(vector: &[f32]) -> bool {
-    let norm: f32 = vector.iter().map(|x| x * x).sum();
-    norm > 0.0 && norm.is_finite()
+    let squares = dot(vector, vector);
+    squares > 0.0 && squares.is_finite()
 }
 
 fn io_error(what: &str, path: &Path, err: impl std::fmt::Display) -> IndexError {
@@ -67,6 +74,7 @@ impl VectorIndex {
             vectors: Vec::new(),
             dead: Vec::new(),
             graph: None,
+            pending: Vec::new(),
             m: config.m,
             ef_construction: config.ef_construction,
         }
@@ -96,14 +104,28 @@ impl VectorIndex {
         }
     }
 
-    fn new_graph(&self, capacity: usize) -> Hnsw<'static, f32, DistCosine> {
+    fn new_graph(&self, capacity: usize) -> Hnsw<'static, f32, UnitCosine> {
         Hnsw::new(
             self.m.clamp(2, 255),
             capacity.max(1024),
             MAX_LAYER,
             self.ef_construction.max(self.m),
-            DistCosine {},
+            UnitCosine,
         )
+    }
+
+    /// Inserts the live `points` into `graph`, scaled to length 1, in parallel; points
+    /// without direction stay out.
+    fn add_to_graph(&self, graph: &Hnsw<'static, f32, UnitCosine>, points: &[usize]) {
+        let units: Vec<(Vec<f32>, usize)> = points
+            .iter()
+            .filter(|&&point| !self.dead[point])
+            .filter_map(|&point| unit(self.vector(point)).map(|v| (v, point)))
+            .collect();
+        let slices: Vec<(&[f32], usize)> = units.iter().map(|(v, p)| (v.as_slice(), *p)).collect();
+        if !slices.is_empty() {
+            graph.parallel_insert_slice(&slices);
+        }
     }
 
     fn vector(&self, point: usize) -> &[f32] {
@@ -120,7 +142,7 @@ impl VectorIndex {
         (point < self.points() && !self.dead[point]).then(|| self.vector(point))
     }
 
-    /// Adds a vector; returns its point id.
+    /// Adds a vector; returns its point id. It is searchable after [`VectorIndex::commit`].
     pub fn insert(&mut self, vector: &[f32]) -> Result<usize, IndexError> {
         if vector.len() != self.dimensions {
             return Err(IndexError::new(format!(
@@ -132,15 +154,22 @@ impl VectorIndex {
         let point = self.dead.len();
         self.vectors.extend_from_slice(vector);
         self.dead.push(false);
-        if self.graph.is_none() {
-            self.graph = Some(self.new_graph(1024));
-        }
-        if let Some(graph) = &self.graph
-            && has_direction(vector)
-        {
-            graph.insert_slice((vector, point));
-        }
+        self.pending.push(point);
         Ok(point)
+    }
+
+    /// Puts the vectors inserted since the last commit into the graph.
+    pub fn commit(&mut self) {
+        if self.pending.is_empty() {
+            return;
+        }
+        let pending = std::mem::take(&mut self.pending);
+        let graph = match self.graph.take() {
+            Some(graph) => graph,
+            None => self.new_graph(self.points()),
+        };
+        self.add_to_graph(&graph, &pending);
+        self.graph = Some(graph);
     }
 
     /// Marks a point removed.
@@ -152,17 +181,17 @@ impl VectorIndex {
 
     /// Rebuilds the graph from the live points (ids unchanged).
     pub fn rebuild(&mut self) {
-        let live: Vec<(&[f32], usize)> = (0..self.points())
+        let live: Vec<usize> = (0..self.points())
             .filter(|point| self.searchable(*point))
-            .map(|point| (self.vector(point), point))
             .collect();
         let graph = self.new_graph(live.len());
-        graph.parallel_insert_slice(&live);
+        self.add_to_graph(&graph, &live);
         self.graph = Some(graph);
+        self.pending.clear();
     }
 
     /// The `k` nearest live points to `query` as (point, cosine similarity), best first;
-    /// `allowed` (sorted) restricts the candidates.
+    /// `allowed` (sorted) restricts the candidates. Points not yet committed are not found.
     pub fn search(
         &self,
         query: &[f32],
@@ -173,15 +202,18 @@ impl VectorIndex {
         let Some(graph) = &self.graph else {
             return Vec::new();
         };
-        if query.len() != self.dimensions || !has_direction(query) {
+        if query.len() != self.dimensions {
             return Vec::new();
         }
+        let Some(query) = unit(query) else {
+            return Vec::new();
+        };
         let filter = |id: &usize| {
             !self.dead.get(*id).copied().unwrap_or(true)
                 && allowed.is_none_or(|ids| ids.binary_search(id).is_ok())
         };
         graph
-            .search_filter(query, k, ef_search.max(k), Some(&filter))
+            .search_filter(&query, k, ef_search.max(k), Some(&filter))
             .into_iter()
             .map(|neighbour| (neighbour.d_id, 1.0 - neighbour.distance))
             .collect()
@@ -202,8 +234,7 @@ impl VectorIndex {
             })
             .map(|point| {
                 let vector = self.vector(point);
-                let dot: f32 = vector.iter().zip(query).map(|(a, b)| a * b).sum();
-                (point, dot / (norm(vector) * query_norm))
+                (point, dot(vector, query) / (norm(vector) * query_norm))
             })
             .collect();
         scored.sort_by(|a, b| b.1.total_cmp(&a.1));
@@ -211,8 +242,9 @@ impl VectorIndex {
         scored
     }
 
-    /// Writes the vectors, tombstones and graph into `dir`.
-    pub fn save(&self, dir: &Path) -> Result<(), IndexError> {
+    /// Commits, then writes the vectors, tombstones and graph into `dir`.
+    pub fn save(&mut self, dir: &Path) -> Result<(), IndexError> {
+        self.commit();
         let graph = match &self.graph {
             Some(graph) if graph.get_nb_point() > 0 => Some(
                 graph
@@ -228,6 +260,7 @@ impl VectorIndex {
                 .filter(|point| self.dead[*point])
                 .collect(),
             graph,
+            distance: Some(DISTANCE.to_owned()),
         };
         let mut bytes = Vec::with_capacity(self.vectors.len() * 4);
         for value in &self.vectors {
@@ -273,27 +306,41 @@ impl VectorIndex {
                 *slot = true;
             }
         }
+        let current = meta.distance.as_deref() == Some(DISTANCE);
         let graph = match &meta.graph {
-            Some(basename) => {
-                // The loaded graph borrows its loader for as long as it lives; the loader is
-                // small and loaded once per open index, so it is kept for the process.
-                let loader: &'static mut HnswIo = Box::leak(Box::new(HnswIo::new(dir, basename)));
-                Some(
-                    loader
-                        .load_hnsw::<f32, DistCosine>()
-                        .map_err(|err| io_error("cannot load the graph in", dir, err))?,
-                )
-            }
-            None => None,
+            Some(basename) if current => Some(load_graph(dir, basename)?),
+            _ => None,
         };
-        Ok(VectorIndex {
+        let mut index = VectorIndex {
             dimensions: meta.dimensions,
             vectors,
             dead,
             graph,
+            pending: Vec::new(),
             m: config.m,
             ef_construction: config.ef_construction,
-        })
+        };
+        if meta.graph.is_some() && !current {
+            index.rebuild();
+        }
+        Ok(index)
+    }
+}
+
+/// Loads the graph hnsw_rs dumped as `basename` in `dir`. hnsw_rs asserts on some damage
+/// instead of returning an error; such a panic becomes the error too.
+fn load_graph(dir: &Path, basename: &str) -> Result<Hnsw<'static, f32, UnitCosine>, IndexError> {
+    // The loaded graph borrows its loader for as long as it lives; the loader is small and
+    // loaded once per open index, so it is kept for the process.
+    let loader: &'static mut HnswIo = Box::leak(Box::new(HnswIo::new(dir, basename)));
+    match catch_quietly(|| loader.load_hnsw::<f32, UnitCosine>()) {
+        Ok(Ok(graph)) => Ok(graph),
+        Ok(Err(err)) => Err(io_error("cannot load the graph in", dir, err)),
+        Err(_) => Err(io_error(
+            "cannot load the graph in",
+            dir,
+            "the graph files are damaged; run the pipeline again to rebuild the index",
+        )),
     }
 }
 
@@ -320,10 +367,10 @@ mod tests {
             "the zero vector still has its point id"
         );
         let query = unit(&[1.0, 0.0, 0.0]);
-        for index in [&index, &{
-            index.save(dir.path()).unwrap();
-            VectorIndex::load(dir.path(), &config).unwrap()
-        }] {
+        index.commit();
+        index.save(dir.path()).unwrap();
+        let loaded = VectorIndex::load(dir.path(), &config).unwrap();
+        for index in [&index, &loaded] {
             let graph: Vec<usize> = index
                 .search(&query, 3, 16, None)
                 .iter()
@@ -343,6 +390,75 @@ mod tests {
             assert!(index.search(&[0.0, 0.0, 0.0], 3, 16, None).is_empty());
             assert_eq!(index.live(), 3);
         }
+    }
+
+    #[test]
+    fn inserted_vectors_are_found_once_committed_and_removed_ones_never() {
+        let config = IndexConfig::default();
+        let mut index = VectorIndex::new(2, &config);
+        let a = index.insert(&[1.0, 0.0]).unwrap();
+        let b = index.insert(&[0.0, 2.0]).unwrap();
+        let c = index.insert(&[1.0, 1.0]).unwrap();
+        assert!(index.search(&[1.0, 0.0], 3, 16, None).is_empty());
+        index.remove(b);
+        index.commit();
+        let found: Vec<usize> = index
+            .search(&[1.0, 0.0], 3, 16, None)
+            .iter()
+            .map(|h| h.0)
+            .collect();
+        assert_eq!(found, [a, c]);
+        let hits = index.search(&[3.0, 0.0], 1, 16, None);
+        assert!(
+            (hits[0].1 - 1.0).abs() < 1e-6,
+            "cosine of raw vectors: {hits:?}"
+        );
+    }
+
+    #[test]
+    fn a_graph_saved_in_the_old_format_is_rebuilt_when_loaded() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = IndexConfig::default();
+        let mut index = VectorIndex::new(2, &config);
+        for v in [[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]] {
+            index.insert(&v).unwrap();
+        }
+        index.save(dir.path()).unwrap();
+        let meta_path = dir.path().join("vectors.json");
+        let mut meta: serde_json::Value =
+            serde_json::from_slice(&fs::read(&meta_path).unwrap()).unwrap();
+        meta.as_object_mut().unwrap().remove("distance");
+        fs::write(&meta_path, meta.to_string()).unwrap();
+        // The old graph files would not load with this distance; they are not read.
+        for file in fs::read_dir(dir.path()).unwrap().flatten() {
+            if file.file_name().to_string_lossy().starts_with(BASENAME) {
+                fs::write(file.path(), b"old").unwrap();
+            }
+        }
+        let loaded = VectorIndex::load(dir.path(), &config).unwrap();
+        let hits = loaded.search(&[0.0, 1.0], 1, 16, None);
+        assert_eq!(hits[0].0, 1);
+    }
+
+    #[test]
+    fn damaged_graph_files_are_an_error_not_a_panic() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = IndexConfig::default();
+        let mut index = VectorIndex::new(2, &config);
+        for v in [[1.0, 0.0], [0.0, 1.0]] {
+            index.insert(&v).unwrap();
+        }
+        index.save(dir.path()).unwrap();
+        for file in fs::read_dir(dir.path()).unwrap().flatten() {
+            if file.file_name().to_string_lossy().starts_with(BASENAME) {
+                let bytes = fs::read(file.path()).unwrap();
+                let mut damaged = bytes.clone();
+                damaged[..8.min(bytes.len())].fill(0xAB);
+                fs::write(file.path(), damaged).unwrap();
+            }
+        }
+        let err = VectorIndex::load(dir.path(), &config).err().unwrap();
+        assert!(err.message.contains("cannot load the graph"), "{err}");
     }
 
     #[test]
