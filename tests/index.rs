@@ -285,6 +285,60 @@ fn compare_scores_branches_tests_significance_and_writes_a_page_chromium_renders
     render_in_chromium(&page, dir.path());
 }
 
+#[test]
+fn compare_fuses_hybrid_as_asked_and_says_how() {
+    let dir = setup();
+    run_json(dir.path());
+    fs::write(
+        dir.path().join("queries.jsonl"),
+        "{\"_id\": \"q1\", \"text\": \"mutex shared data\"}\n{\"_id\": \"q2\", \"text\": \"heap box recursive\"}\n",
+    )
+    .unwrap();
+    fs::write(
+        dir.path().join("qrels.tsv"),
+        "query-id\tcorpus-id\tscore\nq1\tthreads.md\t2\nq2\tboxes.md\t1\n",
+    )
+    .unwrap();
+    let compare = |fusion: &[&str]| -> Value {
+        let output = engine()
+            .arg("compare")
+            .arg(dir.path().join("pipeline.yaml"))
+            .arg("--queries")
+            .arg(dir.path().join("queries.jsonl"))
+            .arg("--qrels")
+            .arg(dir.path().join("qrels.tsv"))
+            .args([
+                "--trials",
+                "100",
+                "--index",
+                "index_a",
+                "--modes",
+                "hybrid,vector",
+                "--json",
+            ])
+            .args(fusion)
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+        serde_json::from_str(&stdout(&output)).unwrap()
+    };
+    let rrf = compare(&["--rrf-k", "10"]);
+    assert_eq!(rrf["fusion"], serde_json::json!({"Rrf": {"k": 10.0}}));
+    // All weight on the vector list: hybrid ranks exactly as vector search does.
+    let vector_only = compare(&["--alpha", "1"]);
+    assert_eq!(
+        vector_only["fusion"],
+        serde_json::json!({"Weighted": {"alpha": 1.0}})
+    );
+    let branch = &vector_only["branches"]["index_a"];
+    for metric in ["ndcg@10", "recall@100", "mrr@10"] {
+        assert_eq!(
+            branch["hybrid"][metric], branch["vector"][metric],
+            "{metric}"
+        );
+    }
+}
+
 /// Loads the page in headless Chromium: it must render its charts and log no console errors.
 fn render_in_chromium(page: &Path, dir: &Path) {
     let chromium = ["chromium", "chromium-browser", "google-chrome"]

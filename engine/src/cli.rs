@@ -108,12 +108,8 @@ enum Command {
         /// Only hits whose field or metadata `key` equals `value` (repeatable).
         #[arg(long = "filter", value_name = "KEY=VALUE")]
         filters: Vec<String>,
-        /// Reciprocal-rank fusion constant.
-        #[arg(long, default_value_t = 60.0)]
-        rrf_k: f32,
-        /// Fuse by `alpha * vector + (1 - alpha) * bm25` (normalised scores) instead of RRF.
-        #[arg(long)]
-        alpha: Option<f32>,
+        #[command(flatten)]
+        fusion: FusionArgs,
         /// Print the hits as JSON.
         #[arg(long)]
         json: bool,
@@ -142,6 +138,9 @@ enum Command {
         /// Trials of the randomisation test.
         #[arg(long, default_value_t = 10_000)]
         trials: usize,
+        /// How hybrid mode fuses the two lists.
+        #[command(flatten)]
+        fusion: FusionArgs,
         /// Print everything as one JSON object.
         #[arg(long)]
         json: bool,
@@ -163,6 +162,28 @@ enum Command {
 }
 
 /// Which store to read: given directly, through a pipeline file, or `.engine` here.
+/// How hybrid mode fuses the BM25 and vector lists.
+#[derive(Debug, clap::Args)]
+struct FusionArgs {
+    /// Reciprocal-rank fusion constant.
+    #[arg(long, default_value_t = 60.0)]
+    rrf_k: f32,
+    /// Fuse by `alpha * vector + (1 - alpha) * bm25` (normalised scores) instead of RRF.
+    #[arg(long)]
+    alpha: Option<f32>,
+}
+
+impl FusionArgs {
+    fn fusion(&self) -> Fusion {
+        match self.alpha {
+            Some(alpha) => Fusion::Weighted {
+                alpha: alpha.clamp(0.0, 1.0),
+            },
+            None => Fusion::Rrf { k: self.rrf_k },
+        }
+    }
+}
+
 #[derive(Debug, clap::Args)]
 struct StoreArgs {
     /// The store folder.
@@ -265,8 +286,7 @@ pub fn main() -> i32 {
             mode,
             k,
             filters,
-            rrf_k,
-            alpha,
+            fusion,
             json,
             text,
         } => query(
@@ -275,7 +295,7 @@ pub fn main() -> i32 {
             mode,
             k,
             &filters,
-            fusion(rrf_k, alpha),
+            fusion.fusion(),
             json,
             &text,
         ),
@@ -287,10 +307,22 @@ pub fn main() -> i32 {
             modes,
             index,
             trials,
+            fusion,
             json,
             html,
         } => compare(
-            &pipeline, queries, qrels, k, modes, index, trials, json, html,
+            &pipeline,
+            crate::compare::CompareOptions {
+                queries,
+                qrels,
+                k,
+                modes: modes.into_iter().map(Mode::from).collect(),
+                indexes: index,
+                trials,
+                fusion: fusion.fusion(),
+            },
+            json,
+            html,
         ),
         Command::Parse {
             file,
@@ -772,15 +804,6 @@ impl From<QueryMode> for Mode {
     }
 }
 
-fn fusion(rrf_k: f32, alpha: Option<f32>) -> Fusion {
-    match alpha {
-        Some(alpha) => Fusion::Weighted {
-            alpha: alpha.clamp(0.0, 1.0),
-        },
-        None => Fusion::Rrf { k: rrf_k },
-    }
-}
-
 #[allow(clippy::too_many_arguments)]
 fn query(
     path: &Path,
@@ -848,29 +871,15 @@ fn query(
     0
 }
 
-#[allow(clippy::too_many_arguments)]
 fn compare(
     path: &Path,
-    queries: PathBuf,
-    qrels: Option<PathBuf>,
-    k: usize,
-    modes: Vec<QueryMode>,
-    indexes: Option<Vec<String>>,
-    trials: usize,
+    options: crate::compare::CompareOptions,
     json: bool,
     html: Option<PathBuf>,
 ) -> i32 {
     let (pipeline, _) = match load_or_report(path, json) {
         Ok(loaded) => loaded,
         Err(code) => return code,
-    };
-    let options = crate::compare::CompareOptions {
-        queries,
-        qrels,
-        k,
-        modes: modes.into_iter().map(Mode::from).collect(),
-        indexes,
-        trials,
     };
     let report = match crate::compare::compare(&pipeline, &options) {
         Ok(report) => report,

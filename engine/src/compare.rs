@@ -29,6 +29,8 @@ pub struct CompareOptions {
     pub indexes: Option<Vec<String>>,
     /// Randomisation test trials.
     pub trials: usize,
+    /// How hybrid mode fuses the two lists.
+    pub fusion: Fusion,
 }
 
 /// Documents ranked per query for one branch and mode.
@@ -80,7 +82,7 @@ pub fn compare(pipeline: &Pipeline, options: &CompareOptions) -> anyhow::Result<
                     *mode,
                     CHUNK_DEPTH,
                     &[],
-                    Fusion::default(),
+                    options.fusion,
                 )?;
                 let mut documents = eval::documents_by_best_chunk(
                     hits.iter().map(|hit| hit.stored.doc_id.as_str()),
@@ -95,6 +97,7 @@ pub fn compare(pipeline: &Pipeline, options: &CompareOptions) -> anyhow::Result<
     }
     let mut report = json!({
         "queries": queries.len(),
+        "fusion": options.fusion,
         "branches": {},
         "pairs": [],
         "chunks": chunk_statistics(pipeline, &steps),
