@@ -54,6 +54,8 @@ const BGE_QUERY_PREFIX: &str = "Represent this sentence for searching relevant p
 
 struct Options {
     sizes: Vec<usize>,
+    /// The index settings (defaults, or `--m`, `--ef-construction`, `--ef-search`).
+    config: IndexConfig,
     out: PathBuf,
     rounds: usize,
     bge: usize,
@@ -62,6 +64,7 @@ struct Options {
 fn usage() -> ! {
     eprintln!(
         "usage: index_bench [--sizes 10000,100000] [--rounds 3] [--bge N] [--out DIR]\n\
+         [--m N] [--ef-construction N] [--ef-search N] (HNSW settings; default: the engine's)\n\
          (the texts come from ../shared/eval/ir and ../shared/corpus beside the repository)"
     );
     std::process::exit(2);
@@ -73,6 +76,7 @@ fn options() -> Options {
         .unwrap_or_else(|| repo().join("target"));
     let mut options = Options {
         sizes: vec![10_000, 100_000],
+        config: IndexConfig::default(),
         out: target.join("index-bench"),
         rounds: 3,
         bge: 0,
@@ -87,6 +91,11 @@ fn options() -> Options {
                     .map(|s| s.trim().parse().unwrap_or_else(|_| usage()))
                     .collect();
             }
+            "--m" => options.config.m = value.parse().unwrap_or_else(|_| usage()),
+            "--ef-construction" => {
+                options.config.ef_construction = value.parse().unwrap_or_else(|_| usage())
+            }
+            "--ef-search" => options.config.ef_search = value.parse().unwrap_or_else(|_| usage()),
             "--rounds" => options.rounds = value.parse().unwrap_or_else(|_| usage()),
             "--bge" => options.bge = value.parse().unwrap_or_else(|_| usage()),
             "--out" => options.out = PathBuf::from(value),
@@ -188,7 +197,7 @@ fn main() {
         print_size(&result);
         results.push(result);
     }
-    let bge = (options.bge > 0).then(|| bge_recall(&real, &held_out, &queries, options.bge));
+    let bge = (options.bge > 0).then(|| bge_recall(&real, &held_out, &queries, &options));
     let report = json!({
         "texts": {
             "real_chunks": real.len() + held_out.len(),
@@ -201,7 +210,7 @@ fn main() {
         "queries": queries.len(),
         "rounds": options.rounds,
         "k": K,
-        "config": serde_json::to_value(IndexConfig::default()).unwrap_or_default(),
+        "config": serde_json::to_value(&options.config).unwrap_or_default(),
         "sizes": results,
         "bge": bge,
     });
@@ -233,7 +242,7 @@ fn bench_size(
     held_out_vectors: &[Vec<f32>],
 ) -> Value {
     let size = passages.len();
-    let config = IndexConfig::default();
+    let config = options.config.clone();
     let dir = options.out.join(format!("index-{size}"));
     let _ = std::fs::remove_dir_all(&dir);
     write_jsonl(
@@ -474,7 +483,7 @@ fn bge_recall(
     real: &[Passage],
     held_out: &[Passage],
     queries: &[(String, String)],
-    n: usize,
+    options: &Options,
 ) -> Value {
     let config: operators::embed::EmbedConfig = serde_json::from_value(json!({
         "provider": "onnx",
@@ -486,7 +495,7 @@ fn bge_recall(
     let embedder: Arc<dyn Embedder> = config
         .embedder(&repo())
         .unwrap_or_else(|e| fail(Path::new("models/bge-small-en-v1.5"), e));
-    let n = n.min(real.len());
+    let n = options.bge.min(real.len());
     let query_count = 300.min(held_out.len());
     let started = Instant::now();
     let mut texts: Vec<&str> = real[..n].iter().map(|p| p.hit.text.as_str()).collect();
@@ -510,13 +519,14 @@ fn bge_recall(
         .collect();
     let embed_seconds = started.elapsed().as_secs_f64();
     eprintln!(" in {embed_seconds:.0}s");
-    let config = IndexConfig::default();
-    let mut index = VectorIndex::new(vectors[0].len(), &config);
+    let config = &options.config;
+    let mut index = VectorIndex::new(vectors[0].len(), config);
     for vector in &vectors[..n] {
         index
             .insert(vector)
             .unwrap_or_else(|e| fail(Path::new("bge"), e));
     }
+    index.commit();
     let sweep = measure_recall(&index, &vectors[n..], &[K, 32, config.ef_search]);
     let held = sweep[2];
     let real_queries = measure_recall(&index, &query_vectors, &[config.ef_search])[0];
@@ -831,6 +841,7 @@ mod tests {
         for _ in 0..200 {
             index.insert(&random()).unwrap();
         }
+        index.commit();
         let queries: Vec<Vec<f32>> = (0..20).map(|_| random()).collect();
         // 200 points and ef 200: the graph search is exhaustive.
         assert_eq!(measure_recall(&index, &queries, &[200]), [1.0]);

@@ -191,7 +191,7 @@ impl VectorIndex {
     }
 
     /// The `k` nearest live points to `query` as (point, cosine similarity), best first;
-    /// `allowed` (sorted) restricts the candidates. Points not yet committed are not found.
+    /// `allowed` (sorted) restricts the candidates. Commit inserted points first.
     pub fn search(
         &self,
         query: &[f32],
@@ -199,6 +199,7 @@ impl VectorIndex {
         ef_search: usize,
         allowed: Option<&[usize]>,
     ) -> Vec<(usize, f32)> {
+        debug_assert!(self.pending.is_empty(), "search before commit");
         let Some(graph) = &self.graph else {
             return Vec::new();
         };
@@ -393,13 +394,12 @@ mod tests {
     }
 
     #[test]
-    fn inserted_vectors_are_found_once_committed_and_removed_ones_never() {
+    fn committed_vectors_are_found_and_removed_ones_never() {
         let config = IndexConfig::default();
         let mut index = VectorIndex::new(2, &config);
         let a = index.insert(&[1.0, 0.0]).unwrap();
         let b = index.insert(&[0.0, 2.0]).unwrap();
         let c = index.insert(&[1.0, 1.0]).unwrap();
-        assert!(index.search(&[1.0, 0.0], 3, 16, None).is_empty());
         index.remove(b);
         index.commit();
         let found: Vec<usize> = index
