@@ -284,6 +284,13 @@ impl IndexUpdate {
             .values()
             .map(|entry| entry.points.len())
             .sum();
+        if self.staged.is_none()
+            && self.generation.dimensions.is_some()
+            && (self.previous.as_ref()).is_some_and(|(_, path)| VectorIndex::outdated(path))
+        {
+            // A graph in an older format is rebuilt and saved once, not at every load.
+            self.stage()?;
+        }
         let Some(mut staged) = self.staged.take() else {
             return Ok(self.stats);
         };
@@ -720,6 +727,43 @@ mod tests {
             ],
         );
         assert_eq!(HybridIndex::open(dir.path()).unwrap().chunks(), 2);
+    }
+
+    #[test]
+    fn an_unchanged_run_saves_a_graph_of_an_older_format_anew() {
+        let dir = tempfile::tempdir().unwrap();
+        let docs = [("a", "k1", vec![entry("a", 0, "alpha text", 0)])];
+        build(dir.path(), &docs);
+        let (_, first) = current_generation(dir.path()).unwrap();
+        let meta_path = first.join("vectors.json");
+        let mut meta: serde_json::Value =
+            serde_json::from_slice(&fs::read(&meta_path).unwrap()).unwrap();
+        meta.as_object_mut().unwrap().remove("distance");
+        fs::write(&meta_path, meta.to_string()).unwrap();
+        assert!(VectorIndex::outdated(&first));
+        let stats = build(dir.path(), &docs);
+        assert_eq!(stats.documents_unchanged, 1);
+        let (_, second) = current_generation(dir.path()).unwrap();
+        assert_ne!(
+            first, second,
+            "a new generation holds the graph in the current format"
+        );
+        assert!(!VectorIndex::outdated(&second));
+        let index = HybridIndex::open(dir.path()).unwrap();
+        let hits = index
+            .search(
+                "alpha",
+                Some(&vector(0, 0.0)),
+                Mode::Hybrid,
+                5,
+                &[],
+                Fusion::default(),
+            )
+            .unwrap();
+        assert_eq!(ids(&hits), ["a#0"]);
+        // Nothing to upgrade: an unchanged run writes no generation.
+        build(dir.path(), &docs);
+        assert_eq!(current_generation(dir.path()).unwrap().1, second);
     }
 
     /// A deterministic pseudo-random unit vector of 8 values.

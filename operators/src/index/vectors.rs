@@ -277,6 +277,15 @@ impl VectorIndex {
         Ok(())
     }
 
+    /// Whether the graph saved in `dir` is in an older format, which [`VectorIndex::load`]
+    /// rebuilds from the vectors every time.
+    pub fn outdated(dir: &Path) -> bool {
+        fs::read(dir.join("vectors.json"))
+            .ok()
+            .and_then(|bytes| serde_json::from_slice::<VectorMeta>(&bytes).ok())
+            .is_some_and(|meta| meta.graph.is_some() && meta.distance.as_deref() != Some(DISTANCE))
+    }
+
     /// Reads what [`VectorIndex::save`] wrote.
     pub fn load(dir: &Path, config: &IndexConfig) -> Result<VectorIndex, IndexError> {
         let path = dir.join("vectors.json");
