@@ -229,30 +229,11 @@ fn querying_a_step_that_is_not_an_index_says_which_are() {
 fn compare_scores_branches_tests_significance_and_writes_a_page_chromium_renders() {
     let dir = setup();
     run_json(dir.path());
-    fs::write(
-        dir.path().join("queries.jsonl"),
-        "{\"_id\": \"q1\", \"text\": \"mutex shared data\"}\n{\"_id\": \"q2\", \"text\": \"heap box recursive\"}\n{\"_id\": \"q3\", \"text\": \"result error propagate\"}\n",
-    )
-    .unwrap();
-    fs::write(
-        dir.path().join("qrels.tsv"),
-        "query-id\tcorpus-id\tscore\nq1\tthreads.md\t2\nq2\tboxes.md\t1\nq3\terrors.md\t1\n",
-    )
-    .unwrap();
     let page = dir.path().join("report.html");
-    let output = engine()
-        .arg("compare")
-        .arg(dir.path().join("pipeline.yaml"))
-        .arg("--queries")
-        .arg(dir.path().join("queries.jsonl"))
-        .arg("--qrels")
-        .arg(dir.path().join("qrels.tsv"))
-        .args(["--trials", "500", "--json", "--html"])
-        .arg(&page)
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-    let report: Value = serde_json::from_str(&stdout(&output)).unwrap();
+    let report = compare_judged(
+        dir.path(),
+        &["--trials", "500", "--html", page.to_str().unwrap()],
+    );
     for branch in ["index_a", "index_b"] {
         for mode in ["hybrid", "bm25", "vector"] {
             let ndcg = report["branches"][branch][mode]["ndcg@10"]
@@ -289,38 +270,19 @@ fn compare_scores_branches_tests_significance_and_writes_a_page_chromium_renders
 fn compare_fuses_hybrid_as_asked_and_says_how() {
     let dir = setup();
     run_json(dir.path());
-    fs::write(
-        dir.path().join("queries.jsonl"),
-        "{\"_id\": \"q1\", \"text\": \"mutex shared data\"}\n{\"_id\": \"q2\", \"text\": \"heap box recursive\"}\n",
-    )
-    .unwrap();
-    fs::write(
-        dir.path().join("qrels.tsv"),
-        "query-id\tcorpus-id\tscore\nq1\tthreads.md\t2\nq2\tboxes.md\t1\n",
-    )
-    .unwrap();
-    let compare = |fusion: &[&str]| -> Value {
-        let output = engine()
-            .arg("compare")
-            .arg(dir.path().join("pipeline.yaml"))
-            .arg("--queries")
-            .arg(dir.path().join("queries.jsonl"))
-            .arg("--qrels")
-            .arg(dir.path().join("qrels.tsv"))
-            .args([
+    let compare = |fusion: &[&str]| {
+        let args = [
+            &[
                 "--trials",
                 "100",
                 "--index",
                 "index_a",
                 "--modes",
                 "hybrid,vector",
-                "--json",
-            ])
-            .args(fusion)
-            .output()
-            .unwrap();
-        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-        serde_json::from_str(&stdout(&output)).unwrap()
+            ],
+            fusion,
+        ];
+        compare_judged(dir.path(), &args.concat())
     };
     let rrf = compare(&["--rrf-k", "10"]);
     assert_eq!(rrf["fusion"], serde_json::json!({"Rrf": {"k": 10.0}}));
@@ -337,6 +299,33 @@ fn compare_fuses_hybrid_as_asked_and_says_how() {
             "{metric}"
         );
     }
+}
+
+/// Runs `engine compare --json` with `args` on three judged queries about the test corpus.
+fn compare_judged(dir: &Path, args: &[&str]) -> Value {
+    fs::write(
+        dir.join("queries.jsonl"),
+        "{\"_id\": \"q1\", \"text\": \"mutex shared data\"}\n{\"_id\": \"q2\", \"text\": \"heap box recursive\"}\n{\"_id\": \"q3\", \"text\": \"result error propagate\"}\n",
+    )
+    .unwrap();
+    fs::write(
+        dir.join("qrels.tsv"),
+        "query-id\tcorpus-id\tscore\nq1\tthreads.md\t2\nq2\tboxes.md\t1\nq3\terrors.md\t1\n",
+    )
+    .unwrap();
+    let output = engine()
+        .arg("compare")
+        .arg(dir.join("pipeline.yaml"))
+        .arg("--queries")
+        .arg(dir.join("queries.jsonl"))
+        .arg("--qrels")
+        .arg(dir.join("qrels.tsv"))
+        .arg("--json")
+        .args(args)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    serde_json::from_str(&stdout(&output)).unwrap()
 }
 
 /// Loads the page in headless Chromium: it must render its charts and log no console errors.
