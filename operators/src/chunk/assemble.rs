@@ -2,7 +2,7 @@
 
 use super::annotate::{ChunkIds, ElementIndex};
 use super::config::Settings;
-use super::debug::ChunkDebug;
+use super::debug;
 use super::sizer::Sizer;
 use super::strategy::{Outcome, Piece};
 use crate::model::{Chunk, ChunkSet, ParsedDocument};
@@ -101,14 +101,14 @@ pub(super) fn chunk_set(
             }
         })
         .collect();
-    let debug = ChunkDebug::new(strategy, outcome, settings, &chunks, text);
+    let debug = debug::record(strategy, outcome, settings, &chunks, text);
     ChunkSet {
         doc_id: doc.doc_id.clone(),
         source: doc.source.clone(),
         title: doc.title.clone(),
         hash: doc.hash.clone(),
         chunks,
-        debug: Some(debug.into_value()),
+        debug: Some(debug),
     }
 }
 
