@@ -3,6 +3,7 @@
 //!
 //! Field names are a contract: `sink.jsonl` writes these types as they serialize here.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
@@ -243,7 +244,71 @@ pub struct ChunkSet {
     /// and why, chunk count, size distribution, chunks under `min_size`, chunks ending
     /// mid-sentence, oversized units. Not part of the JSONL chunk contract.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub debug: Option<serde_json::Value>,
+    pub debug: Option<ChunkDebug>,
+}
+
+/// What the chunker did with one document. Serializes as an object with the fields in order,
+/// empty lists and absent values left out, `extra`'s entries last; older stores hold the same
+/// object as a generic map, which reads back the same.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChunkDebug {
+    /// The operator's strategy (`smart` for chunk.smart).
+    pub strategy: Cow<'static, str>,
+    /// The strategy that cut this document (smart's choice, or a fallback).
+    pub used: Cow<'static, str>,
+    /// Why (smart's reasons, section and page counts, semantic figures).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reasons: Vec<String>,
+    /// Set when the strategy could not apply (e.g. by_page on a document without pages).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fallback: Option<String>,
+    /// The unit of every size here.
+    pub unit: Cow<'static, str>,
+    /// The configured size.
+    pub size: usize,
+    /// The configured overlap.
+    pub overlap: usize,
+    /// The configured min_size.
+    pub min_size: usize,
+    /// Number of chunks.
+    pub chunks: usize,
+    /// Smallest, median and largest chunk, in the unit (absent without chunks).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sizes: Option<ChunkSizes>,
+    /// Chunks smaller than `min_size` (that could not merge).
+    pub under_min_size: usize,
+    /// Chunks that end inside a sentence: not on terminal punctuation nor at a line end.
+    pub mid_sentence_ends: usize,
+    /// Table chunks.
+    pub table_chunks: usize,
+    /// Chunks larger than `size`: single chars worth more than `size` tokens, which cannot
+    /// be divided.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub oversized: Vec<OversizedChunk>,
+    /// Strategy-specific figures (semantic: sentences, breakpoints, threshold, embedder),
+    /// serialized as entries of the record itself.
+    #[serde(flatten)]
+    pub extra: Metadata,
+}
+
+/// Size distribution of a document's chunks, in the step's unit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChunkSizes {
+    /// The smallest chunk.
+    pub min: usize,
+    /// The median chunk (the upper one of an even count).
+    pub median: usize,
+    /// The largest chunk.
+    pub max: usize,
+}
+
+/// A chunk larger than the step's `size`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OversizedChunk {
+    /// Its position among the document's chunks.
+    pub ordinal: usize,
+    /// Its size in the step's unit.
+    pub size: usize,
 }
 
 impl Chunk {

@@ -107,7 +107,7 @@ pub fn decode(bytes: &[u8]) -> Result<Option<Item>, CodecError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use operators::model::{Element, ElementKind, Format};
+    use operators::model::{ChunkDebug, ChunkSizes, Element, ElementKind, Format, OversizedChunk};
 
     fn parsed(text: &str) -> ParsedDocument {
         let mut metadata = serde_json::Map::new();
@@ -142,6 +142,111 @@ mod tests {
             assert_eq!(back.elements, parsed(text).elements);
         }
         assert!(decode(&encode(None).unwrap()).unwrap().is_none());
+    }
+
+    fn chunk_set(debug: ChunkDebug) -> ChunkSet {
+        ChunkSet {
+            doc_id: "a.md".into(),
+            source: "/x/a.md".into(),
+            title: Some("A".into()),
+            hash: "h".into(),
+            chunks: Vec::new(),
+            debug: Some(debug),
+        }
+    }
+
+    fn debug_record(extra: serde_json::Map<String, serde_json::Value>) -> ChunkDebug {
+        ChunkDebug {
+            strategy: "semantic".into(),
+            used: "semantic".into(),
+            reasons: vec!["6 sentences in 2 group(s)".into()],
+            fallback: None,
+            unit: "chars".into(),
+            size: 500,
+            overlap: 0,
+            min_size: 0,
+            chunks: 2,
+            sizes: Some(ChunkSizes {
+                min: 90,
+                median: 96,
+                max: 96,
+            }),
+            under_min_size: 0,
+            mid_sentence_ends: 1,
+            table_chunks: 0,
+            oversized: vec![OversizedChunk {
+                ordinal: 1,
+                size: 96,
+            }],
+            extra,
+        }
+    }
+
+    fn decoded_debug(bytes: &[u8]) -> ChunkDebug {
+        let Some(Item::Chunks(back)) = decode(bytes).unwrap() else {
+            panic!()
+        };
+        back.debug.clone().unwrap()
+    }
+
+    #[test]
+    fn chunk_debug_round_trips_with_and_without_extra() {
+        let extra = serde_json::json!({
+            "sentences": 6, "breakpoints": 1, "groups": 2, "threshold": 0.4321,
+            "embedder": "hash:v1:dim=256", "nothing": null,
+        });
+        let serde_json::Value::Object(extra) = extra else {
+            panic!()
+        };
+        for debug in [debug_record(extra), debug_record(Default::default())] {
+            let item = Item::Chunks(Arc::new(chunk_set(debug.clone())));
+            assert_eq!(decoded_debug(&encode(Some(&item)).unwrap()), debug);
+        }
+    }
+
+    #[test]
+    fn chunk_debug_reads_old_generic_maps() {
+        /// A chunk set as older versions stored it: the debug record a generic JSON value.
+        #[derive(Serialize)]
+        struct OldChunkSet {
+            doc_id: String,
+            source: String,
+            title: Option<String>,
+            hash: String,
+            chunks: Vec<operators::model::Chunk>,
+            debug: Option<serde_json::Value>,
+        }
+        let old = serde_json::json!({
+            "strategy": "smart", "used": "recursive", "reasons": ["no headings"],
+            "fallback": "the document has no pages", "unit": "words", "size": 64, "overlap": 8,
+            "min_size": 4, "chunks": 3, "sizes": {"min": 3, "median": 40, "max": 70},
+            "under_min_size": 1, "mid_sentence_ends": 0, "table_chunks": 0,
+            "oversized": [{"ordinal": 2, "size": 70}], "sentences": 12, "threshold": 0.5,
+        });
+        let set = OldChunkSet {
+            doc_id: "a.md".into(),
+            source: "/x/a.md".into(),
+            title: None,
+            hash: "h".into(),
+            chunks: Vec::new(),
+            debug: Some(old.clone()),
+        };
+        #[derive(Serialize)]
+        enum OldStored {
+            Chunks(OldChunkSet),
+        }
+        let bytes = frame(rmp_serde::to_vec_named(&OldStored::Chunks(set)).unwrap());
+        let debug = decoded_debug(&bytes);
+        assert_eq!(debug.used, "recursive");
+        assert_eq!(debug.fallback.as_deref(), Some("the document has no pages"));
+        assert_eq!(debug.sizes.unwrap().median, 40);
+        assert_eq!(debug.oversized[0].ordinal, 2);
+        assert_eq!(debug.extra.len(), 2);
+        assert_eq!(serde_json::to_value(&debug).unwrap(), old);
+        assert_eq!(
+            serde_json::to_string(&debug).unwrap(),
+            serde_json::to_string(&old).unwrap()
+        );
     }
 
     #[test]

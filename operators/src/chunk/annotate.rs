@@ -18,27 +18,36 @@ pub(super) struct ElementIndex<'a> {
 impl<'a> ElementIndex<'a> {
     /// Indexes `elements`.
     pub(super) fn new(elements: &'a [Element]) -> Self {
-        let order = (!elements.is_sorted_by_key(|e| e.span[0])).then(|| {
-            let mut order: Vec<usize> = (0..elements.len()).collect();
-            order.sort_by_key(|&i| elements[i].span[0]);
-            order
-        });
         let mut index = ElementIndex {
             elements,
-            order,
+            order: None,
             starts: Vec::with_capacity(elements.len()),
             ends: Vec::with_capacity(elements.len()),
             max_end: Vec::with_capacity(elements.len()),
         };
-        let mut max = 0;
-        for i in 0..elements.len() {
-            let span = index.get(i).span;
-            max = span[1].max(max);
-            index.starts.push(span[0]);
-            index.ends.push(span[1]);
-            index.max_end.push(max);
+        index.fill();
+        if !index.starts.is_sorted() {
+            let mut order: Vec<usize> = (0..elements.len()).collect();
+            order.sort_by_key(|&i| elements[i].span[0]);
+            index.order = Some(order);
+            index.fill();
         }
         index
+    }
+
+    /// Fills `starts`, `ends` and `max_end` from the elements in `order`.
+    fn fill(&mut self) {
+        self.starts.clear();
+        self.ends.clear();
+        self.max_end.clear();
+        let mut max = 0;
+        for i in 0..self.elements.len() {
+            let span = self.get(i).span;
+            max = span[1].max(max);
+            self.starts.push(span[0]);
+            self.ends.push(span[1]);
+            self.max_end.push(max);
+        }
     }
 
     /// The `i`-th element in sorted order.
@@ -69,8 +78,8 @@ impl<'a> ElementIndex<'a> {
     fn overlapping(&self, span: [usize; 2]) -> impl Iterator<Item = &'a Element> {
         let [s, e] = span;
         let first = self.max_end.partition_point(|&end| end < s);
-        let last = first + self.starts[first..].partition_point(|&start| start < e);
-        (first..last)
+        (first..self.starts.len())
+            .take_while(move |&i| self.starts[i] < e)
             .filter(move |&i| {
                 let (start, end) = (self.starts[i], self.ends[i]);
                 end > s || (start == end && start >= s)
@@ -83,6 +92,8 @@ impl<'a> ElementIndex<'a> {
     pub(super) fn pages_and_kinds(&self, span: [usize; 2]) -> (Option<[u32; 2]>, Vec<ElementKind>) {
         let mut pages: Option<[u32; 2]> = None;
         let mut kinds = Vec::new();
+        // Bit `kind as u32` is set once `kind` is in `kinds`.
+        let mut seen = 0u32;
         for element in self.overlapping(span) {
             if let Some(p) = element.page {
                 pages = Some(match pages {
@@ -90,7 +101,9 @@ impl<'a> ElementIndex<'a> {
                     Some([lo, hi]) => [lo.min(p), hi.max(p)],
                 });
             }
-            if !kinds.contains(&element.kind) {
+            let bit = 1 << element.kind as u32;
+            if seen & bit == 0 {
+                seen |= bit;
                 kinds.push(element.kind);
             }
         }
@@ -127,7 +140,7 @@ pub(super) struct ChunkIds {
 impl ChunkIds {
     pub(super) fn new(doc_id: &str, fingerprint: &str) -> Self {
         let prefix = doc_id.len() + fingerprint.len() + 2;
-        let mut input = Vec::with_capacity(prefix + 41);
+        let mut input = Vec::with_capacity(prefix + 2 * MAX_DIGITS + 1);
         input.extend_from_slice(doc_id.as_bytes());
         input.push(0);
         input.extend_from_slice(fingerprint.as_bytes());
@@ -138,33 +151,39 @@ impl ChunkIds {
     /// The id of the chunk at `span`.
     pub(super) fn id(&mut self, span: [usize; 2]) -> String {
         self.input.truncate(self.prefix);
-        push_decimal(&mut self.input, span[0]);
-        self.input.push(b':');
-        push_decimal(&mut self.input, span[1]);
+        // "start:end", written back to front.
+        let mut text = [0u8; 2 * MAX_DIGITS + 1];
+        let mut at = prepend_decimal(&mut text, 2 * MAX_DIGITS + 1, span[1]);
+        at -= 1;
+        text[at] = b':';
+        at = prepend_decimal(&mut text, at, span[0]);
+        self.input.extend_from_slice(&text[at..]);
         let hash = blake3::hash(&self.input);
         const HEX: &[u8; 16] = b"0123456789abcdef";
-        let mut hex = String::with_capacity(32);
-        for &byte in &hash.as_bytes()[..16] {
-            hex.push(char::from(HEX[usize::from(byte >> 4)]));
-            hex.push(char::from(HEX[usize::from(byte & 15)]));
+        let mut hex = [0u8; 32];
+        for (pair, &byte) in hex.chunks_exact_mut(2).zip(hash.as_bytes()) {
+            pair[0] = HEX[usize::from(byte >> 4)];
+            pair[1] = HEX[usize::from(byte & 15)];
         }
-        hex
+        String::from_utf8(hex.to_vec()).expect("hex digits are ASCII")
     }
 }
 
-/// Appends the decimal digits of `n`.
-fn push_decimal(out: &mut Vec<u8>, mut n: usize) {
-    let mut digits = [0u8; 20];
-    let mut at = digits.len();
+/// Digits of the largest `usize`.
+const MAX_DIGITS: usize = 20;
+
+/// Writes the decimal digits of `n` into `out` so that they end at `end`; returns where they
+/// begin.
+fn prepend_decimal(out: &mut [u8], end: usize, mut n: usize) -> usize {
+    let mut at = end;
     loop {
         at -= 1;
-        digits[at] = b'0' + (n % 10) as u8;
+        out[at] = b'0' + (n % 10) as u8;
         n /= 10;
         if n == 0 {
-            break;
+            return at;
         }
     }
-    out.extend_from_slice(&digits[at..]);
 }
 
 #[cfg(test)]

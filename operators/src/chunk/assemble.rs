@@ -2,10 +2,10 @@
 
 use super::annotate::{ChunkIds, ElementIndex};
 use super::config::Settings;
-use super::debug::ChunkDebug;
+use super::debug;
 use super::sizer::Sizer;
 use super::strategy::{Outcome, Piece};
-use crate::model::{Chunk, ChunkSet, ParsedDocument};
+use crate::model::{Chunk, ChunkSet, Metadata, ParsedDocument};
 
 /// Merges pieces under `min_size` with a neighbour, left to right, when the merged span fits
 /// in `size`. Tables never merge, nor do pieces that overlap (overlap is deliberate).
@@ -97,18 +97,23 @@ pub(super) fn chunk_set(
                 pages,
                 tokens: sizer.size(chunk_text),
                 kinds,
-                metadata: doc.metadata.clone(),
+                // An empty map clones at a cost; a new one is free.
+                metadata: if doc.metadata.is_empty() {
+                    Metadata::new()
+                } else {
+                    doc.metadata.clone()
+                },
             }
         })
         .collect();
-    let debug = ChunkDebug::new(strategy, outcome, settings, &chunks, text);
+    let debug = debug::record(strategy, outcome, settings, &chunks, text);
     ChunkSet {
         doc_id: doc.doc_id.clone(),
         source: doc.source.clone(),
         title: doc.title.clone(),
         hash: doc.hash.clone(),
         chunks,
-        debug: Some(debug.into_value()),
+        debug: Some(debug),
     }
 }
 

@@ -15,7 +15,8 @@
 //!   gets a debug record (`debug`).
 //!
 //! Sizes are measured by a [`sizer::Sizer`] for the configured [`Unit`]; for tokens the
-//! document is tokenized once ([`sizer::TokenSizer`]).
+//! document is tokenized once ([`sizer::TokenSizer`]), for chars its chars are counted once
+//! ([`sizer::DocumentCharSizer`]).
 //!
 //! `text == markdown[span]` holds for every chunk. What differs for embedding (the context
 //! header, the repeated header row of a split table) goes into `embed_text` only.
@@ -46,7 +47,7 @@ use tokenizers::Tokenizer;
 use crate::embed::hash::HashEmbedder;
 use crate::embed::{EmbedError, Embedder};
 use crate::model::{ChunkSet, ParsedDocument};
-use sizer::{CharSizer, Sizer, TokenSizer, WordSizer};
+use sizer::{DocumentCharSizer, Sizer, TokenSizer, WordSizer};
 
 pub use config::{
     ByHeadingConfig, ByPageConfig, RecursiveConfig, SemanticConfig, Settings, SmartConfig, Tables,
@@ -169,9 +170,12 @@ impl Chunker {
     /// chunks and ids.
     pub fn chunk(&self, doc: &ParsedDocument) -> Result<ChunkSet, ChunkError> {
         let text = doc.markdown.as_str();
-        let tokens;
+        let (chars, tokens);
         let sizer: &dyn Sizer = match self.settings.unit {
-            Unit::Chars => &CharSizer,
+            Unit::Chars => {
+                chars = DocumentCharSizer::new(text);
+                &chars
+            }
             Unit::Words => &WordSizer,
             Unit::Tokens => {
                 let tokenizer = self.tokenizer.as_deref().ok_or(ChunkError::NoTokenizer)?;

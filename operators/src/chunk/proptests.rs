@@ -128,10 +128,7 @@ fn check(doc: &ParsedDocument, strategy: &Chunking, settings: &Settings) -> Vec<
         }
     };
     let debug = set.debug.as_ref().expect("debug record");
-    let flagged = debug
-        .get("oversized")
-        .and_then(|o| o.as_array())
-        .map_or(0, Vec::len);
+    let flagged = debug.oversized.len();
     let mut oversized = 0;
     let mut covered = vec![false; md.len()];
     for (i, chunk) in set.chunks.iter().enumerate() {
@@ -158,7 +155,7 @@ fn check(doc: &ParsedDocument, strategy: &Chunking, settings: &Settings) -> Vec<
         covered[s..e].iter_mut().for_each(|c| *c = true);
     }
     assert_eq!(oversized, flagged, "oversized chunks are flagged");
-    assert_eq!(debug["chunks"], set.chunks.len());
+    assert_eq!(debug.chunks, set.chunks.len());
     for (i, c) in md.char_indices() {
         assert!(
             c.is_whitespace() || covered[i],

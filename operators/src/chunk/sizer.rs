@@ -5,7 +5,8 @@
 //! document once (each distinct word once, for tokenizers that allow it: `wordwise`) and
 //! answers every question about a span of it from the token offsets, so `fit` is a binary
 //! search rather than a re-tokenization. [`CharSizer`] counts UTF-8 lead bytes, a block of
-//! bytes at a time.
+//! bytes at a time; [`DocumentCharSizer`] counts a document's once, and answers about its
+//! spans from those counts.
 
 use std::path::Path;
 
@@ -38,9 +39,7 @@ pub struct CharSizer;
 
 impl Sizer for CharSizer {
     fn size(&self, text: &str) -> usize {
-        let mut blocks = text.as_bytes().chunks_exact(BLOCK);
-        let whole: usize = blocks.by_ref().map(chars_in).sum();
-        whole + chars_in(blocks.remainder())
+        count_chars(text.as_bytes())
     }
 
     fn fits(&self, text: &str, limit: usize) -> bool {
@@ -68,6 +67,103 @@ impl Sizer for CharSizer {
     }
 }
 
+/// Counts Unicode scalar values in one document (the `text` it was made for) from the char
+/// counts of its blocks of bytes, counted once: the size of a slice of it is two lookups and
+/// two partial blocks, a fit a lookup and a scan within a block. Other text is counted as
+/// [`CharSizer`] counts it, with the same results.
+pub struct DocumentCharSizer<'a> {
+    text: &'a str,
+    /// `before[i]` is the number of chars in `text[..i * TABLE_BLOCK]`, for every
+    /// `i * TABLE_BLOCK` up to the text's length.
+    before: Vec<usize>,
+}
+
+/// The bytes of a block of [`DocumentCharSizer`]'s table: counting a block in one go is the
+/// cost of the table, counting within one the cost of a lookup. Below 256, so that each of
+/// [`chars_in`]'s byte-wide sums holds a block's count.
+const TABLE_BLOCK: usize = 240;
+
+impl<'a> DocumentCharSizer<'a> {
+    /// Counts the chars of `text` block by block.
+    pub fn new(text: &'a str) -> Self {
+        let mut before = Vec::with_capacity(text.len() / TABLE_BLOCK + 1);
+        let mut chars = 0;
+        before.push(chars);
+        for block in text.as_bytes().chunks_exact(TABLE_BLOCK) {
+            chars += chars_in(block);
+            before.push(chars);
+        }
+        DocumentCharSizer { text, before }
+    }
+
+    /// Chars in the document before byte `at` (at most the document's length).
+    fn chars_before(&self, at: usize) -> usize {
+        let block = at / TABLE_BLOCK;
+        self.before[block] + chars_in(&self.text.as_bytes()[block * TABLE_BLOCK..at])
+    }
+
+    /// Where char number `n` (from 0) of the document begins; `None` when it has at most `n`
+    /// chars.
+    fn char_start(&self, n: usize) -> Option<usize> {
+        // The last block with at most `n` chars before it holds the char, if any does. A char
+        // has at least one byte, so it is no block before the one of byte `n`, and in mostly
+        // ASCII text it is that block.
+        let guess = (n / TABLE_BLOCK).min(self.before.len() - 1);
+        let after = &self.before[guess + 1..];
+        let block = match after.first() {
+            Some(&chars) if chars <= n => guess + after.partition_point(|&chars| chars <= n),
+            _ => guess,
+        };
+        let from = block * TABLE_BLOCK;
+        nth_char(&self.text.as_bytes()[from..], n - self.before[block]).map(|at| from + at)
+    }
+
+    /// Whether `text` is the document itself.
+    fn is_document(&self, text: &str) -> bool {
+        text.as_ptr() == self.text.as_ptr() && text.len() == self.text.len()
+    }
+}
+
+impl Sizer for DocumentCharSizer<'_> {
+    fn size(&self, text: &str) -> usize {
+        match offset_in(self.text, text) {
+            Some(at) => self.chars_before(at + text.len()) - self.chars_before(at),
+            None => CharSizer.size(text),
+        }
+    }
+
+    fn fits(&self, text: &str, limit: usize) -> bool {
+        match offset_in(self.text, text) {
+            Some(_) => text.len() <= limit || self.size(text) <= limit,
+            None => CharSizer.fits(text, limit),
+        }
+    }
+
+    fn fit(&self, text: &str, start: usize, limit: usize) -> usize {
+        if !self.is_document(text) || !text.is_char_boundary(start) {
+            return CharSizer.fit(text, start, limit);
+        }
+        let target = self.chars_before(start).saturating_add(limit);
+        self.char_start(target).unwrap_or(text.len())
+    }
+
+    fn fit_back(&self, text: &str, end: usize, limit: usize) -> usize {
+        if !self.is_document(text) || !text.is_char_boundary(end) || limit == 0 {
+            return CharSizer.fit_back(text, end, limit);
+        }
+        match self.chars_before(end).checked_sub(limit) {
+            Some(first) => self.char_start(first).unwrap_or(end),
+            None => 0,
+        }
+    }
+}
+
+/// Where `piece` lies in `text`, when it is a slice of it.
+fn offset_in(text: &str, piece: &str) -> Option<usize> {
+    let at = (piece.as_ptr() as usize).checked_sub(text.as_ptr() as usize)?;
+    (at + piece.len() <= text.len()).then_some(at)
+}
+
 /// Whether `byte` begins a char in UTF-8 (is no continuation byte).
 #[inline]
 fn begins_char(byte: u8) -> bool {
@@ -77,8 +173,8 @@ fn begins_char(byte: u8) -> bool {
 /// Chars are counted this many bytes at a time (a loop the compiler vectorizes).
 const BLOCK: usize = 64;
 
-/// The chars beginning in `block` (at most [`BLOCK`] bytes): a byte-wide sum, which
-/// vectorizes far better than a count into `usize`.
+/// The chars beginning in `block` (at most 255 bytes): a byte-wide sum, which vectorizes far
+/// better than a count into `usize`.
 #[inline]
 fn chars_in(block: &[u8]) -> usize {
     usize::from(
@@ -88,52 +184,52 @@ fn chars_in(block: &[u8]) -> usize {
     )
 }
 
+/// The chars beginning in `bytes`, a block at a time.
+fn count_chars(bytes: &[u8]) -> usize {
+    let mut blocks = bytes.chunks_exact(BLOCK);
+    let whole: usize = blocks.by_ref().map(chars_in).sum();
+    whole + chars_in(blocks.remainder())
+}
+
 /// Where char number `n` (from 0) of the UTF-8 `bytes` begins: the offset with exactly `n`
 /// chars before it; `None` when there are at most `n` chars.
 fn nth_char(bytes: &[u8], n: usize) -> Option<usize> {
+    // `left` more chars to pass from `at`: the next `left` bytes hold at most that many, so
+    // counting them never goes past the char, and few such windows reach it.
     let mut left = n;
-    let mut at = 0;
-    while let Some(block) = bytes.get(at..at + BLOCK) {
-        let chars = chars_in(block);
-        if chars > left {
-            break;
+    let mut at: usize = 0;
+    while left > 0 {
+        let end = at.saturating_add(left).min(bytes.len());
+        if end == at {
+            return None;
         }
-        left -= chars;
-        at += BLOCK;
+        left -= count_chars(&bytes[at..end]);
+        at = end;
     }
-    for (i, &b) in bytes[at..].iter().enumerate() {
-        if begins_char(b) {
-            if left == 0 {
-                return Some(at + i);
-            }
-            left -= 1;
-        }
-    }
-    None
+    bytes[at..]
+        .iter()
+        .position(|&b| begins_char(b))
+        .map(|i| at + i)
 }
 
 /// Where the `n`-th char (`n` ≥ 1) from the end of the UTF-8 `bytes` begins: the offset with
 /// exactly `n` chars after it; `None` when there are fewer than `n` chars.
 fn nth_char_back(bytes: &[u8], n: usize) -> Option<usize> {
+    // As `nth_char`, backwards: windows of `left` bytes before `start`.
     let mut left = n;
-    let mut end = bytes.len();
-    while end >= BLOCK {
-        let chars = chars_in(&bytes[end - BLOCK..end]);
-        if chars >= left {
-            break;
+    let mut start = bytes.len();
+    while left > 0 {
+        let from = start.saturating_sub(left);
+        if from == start {
+            return None;
         }
-        left -= chars;
-        end -= BLOCK;
+        left -= count_chars(&bytes[from..start]);
+        start = from;
     }
-    for i in (0..end).rev() {
-        if begins_char(bytes[i]) {
-            left -= 1;
-            if left == 0 {
-                return Some(i);
-            }
-        }
-    }
-    None
+    bytes[start..]
+        .iter()
+        .position(|&b| begins_char(b))
+        .map(|i| start + i)
 }
 
 /// Counts whitespace-separated words.
@@ -246,13 +342,6 @@ impl<'a> TokenSizer<'a> {
         b.saturating_sub(a)
     }
 
-    /// Where `piece` lies in the document, when it is a slice of it.
-    fn offset_of(&self, piece: &str) -> Option<usize> {
-        let base = self.text.as_ptr() as usize;
-        let at = (piece.as_ptr() as usize).checked_sub(base)?;
-        (at + piece.len() <= self.text.len()).then_some(at)
-    }
-
     /// Whether `text` is the document itself.
     fn is_document(&self, text: &str) -> bool {
         text.as_ptr() == self.text.as_ptr() && text.len() == self.text.len()
@@ -279,7 +368,7 @@ fn token_starts(tokenizer: &Tokenizer, text: &str) -> Result<Vec<usize>, String>
 
 impl Sizer for TokenSizer<'_> {
     fn size(&self, text: &str) -> usize {
-        match self.offset_of(text) {
+        match offset_in(self.text, text) {
             Some(at) => self.count(at, at + text.len()),
             None => token_starts(self.tokenizer, text).map_or(0, |s| s.len()),
         }
@@ -386,7 +475,8 @@ pub(crate) mod tests {
     #[test]
     fn fit_is_maximal() {
         let text = "a bb ccc  dddd é ñ  ";
-        for sizer in [&CharSizer as &dyn Sizer, &WordSizer] {
+        let document = DocumentCharSizer::new(text);
+        for sizer in [&CharSizer as &dyn Sizer, &WordSizer, &document] {
             assert_fits_are_maximal(sizer, text, true);
         }
     }
@@ -407,6 +497,23 @@ pub(crate) mod tests {
                 _ => text[..at].char_indices().rev().nth(limit - 1).map_or(0, |(o, _)| o),
             };
             proptest::prop_assert_eq!(s.fit_back(&text, at, limit), back);
+        }
+
+        /// The document char sizer answers as the char sizer does, for the document, its
+        /// slices and other text, at every position (char boundary or not).
+        #[test]
+        fn document_chars_agree(text in "[a é日🎉\n]{0,300}", at in 0usize..1200, to in 0usize..1200, limit in 0usize..400) {
+            let (chars, document) = (CharSizer, DocumentCharSizer::new(&text));
+            let at = (0..=at.min(text.len())).rev().find(|&i| text.is_char_boundary(i)).unwrap();
+            let to = (at..=to.max(at).min(text.len())).rev().find(|&i| text.is_char_boundary(i)).unwrap();
+            for piece in [text.as_str(), &text[at..to], &text[..at], &text.clone()] {
+                proptest::prop_assert_eq!(document.size(piece), chars.size(piece));
+                proptest::prop_assert_eq!(document.fits(piece, limit), chars.fits(piece, limit));
+            }
+            for position in [at, at + 1, to, text.len() + 1] {
+                proptest::prop_assert_eq!(document.fit(&text, position, limit), chars.fit(&text, position, limit));
+                proptest::prop_assert_eq!(document.fit_back(&text, position, limit), chars.fit_back(&text, position, limit));
+            }
         }
     }
 

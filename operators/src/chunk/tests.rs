@@ -146,11 +146,11 @@ fn chunks_carry_structure() {
         assert_eq!(c.chunk_id, annotate::chunk_id("guide.md", "fp", c.span));
     }
     let debug = set.debug.as_ref().unwrap();
-    assert_eq!(debug["strategy"], "recursive");
-    assert_eq!(debug["chunks"], 4);
-    assert_eq!(debug["unit"], "chars");
-    assert_eq!(debug["sizes"]["max"], 33);
-    assert_eq!(debug["mid_sentence_ends"], 0);
+    assert_eq!(debug.strategy, "recursive");
+    assert_eq!(debug.chunks, 4);
+    assert_eq!(debug.unit, "chars");
+    assert_eq!(debug.sizes.unwrap().max, 33);
+    assert_eq!(debug.mid_sentence_ends, 0);
 }
 
 #[test]
@@ -161,7 +161,7 @@ fn word_unit_tokens() {
         .unwrap();
     let tokens: Vec<usize> = set.chunks.iter().map(|c| c.tokens).collect();
     assert_eq!(tokens, vec![2, 2, 1]);
-    assert_eq!(set.debug.unwrap()["mid_sentence_ends"], 2);
+    assert_eq!(set.debug.unwrap().mid_sentence_ends, 2);
 }
 
 #[test]
@@ -217,7 +217,7 @@ fn fingerprint_changes_ids() {
         .chunk(&empty)
         .unwrap();
     assert!(set.chunks.is_empty());
-    assert_eq!(set.debug.unwrap()["chunks"], 0);
+    assert_eq!(set.debug.unwrap().chunks, 0);
 }
 
 const TABLE_DOC: &str = "# Data\n\nSome intro text.\n\n| name | value |\n|------|-------|\n| a | 1 |\n| b | 2 |\n| c | 3 |\n| d | 4 |\n| e | 5 |\n\nAfter the table.\n";
@@ -237,7 +237,7 @@ fn tables_own_chunk_and_split_with_header() {
         ]
     );
     assert_eq!(set.chunks[1].kinds, vec![ElementKind::Table]);
-    assert_eq!(set.debug.as_ref().unwrap()["table_chunks"], 1);
+    assert_eq!(set.debug.as_ref().unwrap().table_chunks, 1);
     // Inline: the table shares a chunk with its neighbours.
     let inline = Settings {
         tables: Tables::Inline,
@@ -330,8 +330,8 @@ fn by_heading_sections_fallback_and_merge() {
     );
     assert_eq!(set.chunks[1].section, vec!["Manual", "Setup"]);
     let debug = set.debug.as_ref().unwrap();
-    assert_eq!(debug["strategy"], "by_heading");
-    assert_eq!(debug["used"], "by_heading");
+    assert_eq!(debug.strategy, "by_heading");
+    assert_eq!(debug.used, "by_heading");
     // Level 3 splits Setup; an oversized section falls back to recursive.
     let set = chunker(
         Strategy::ByHeading { level: 3 },
@@ -363,7 +363,7 @@ fn by_heading_sections_fallback_and_merge() {
     .chunk(&flat)
     .unwrap();
     assert_eq!(set.chunks.len(), 2);
-    assert!(set.debug.unwrap()["fallback"].is_string());
+    assert!(set.debug.unwrap().fallback.is_some());
 }
 
 /// A document with pages, as a PDF parser would produce it.
@@ -409,14 +409,14 @@ fn by_page_pages_and_fallback() {
     assert_eq!(set.chunks[1].pages, Some([2, 2]));
     assert!(set.chunks.len() > 3);
     assert!(set.chunks[2..].iter().all(|c| c.pages == Some([3, 3])));
-    assert_eq!(set.debug.as_ref().unwrap()["used"], "by_page");
+    assert_eq!(set.debug.as_ref().unwrap().used, "by_page");
     let flat = parsed("f.md", "# T\n\nNo pages here.");
     let set = chunker(Strategy::ByPage, settings(100, 0, Unit::Chars))
         .chunk(&flat)
         .unwrap();
     let debug = set.debug.unwrap();
-    assert_eq!(debug["used"], "recursive");
-    assert!(debug["fallback"].as_str().unwrap().contains("no pages"));
+    assert_eq!(debug.used, "recursive");
+    assert!(debug.fallback.unwrap().contains("no pages"));
 }
 
 #[test]
@@ -438,9 +438,9 @@ fn semantic_splits_at_topic_shifts() {
             .ends_with("Borrowing rules check ownership.")
     );
     let debug = set.debug.as_ref().unwrap();
-    assert_eq!(debug["strategy"], "semantic");
-    assert_eq!(debug["sentences"], 6);
-    assert_eq!(debug["embedder"], "hash:v1:dim=256");
+    assert_eq!(debug.strategy, "semantic");
+    assert_eq!(debug.extra["sentences"], 6);
+    assert_eq!(debug.extra["embedder"], "hash:v1:dim=256");
     // Size stays a maximum.
     let set = chunker(strategy, settings(40, 0, Unit::Chars))
         .chunk(&doc)
@@ -454,9 +454,9 @@ fn smart_picks_per_document() {
     let pick = |doc: &ParsedDocument| {
         let set = chunker(Strategy::Smart, s.clone()).chunk(doc).unwrap();
         let debug = set.debug.unwrap();
-        assert_eq!(debug["strategy"], "smart");
-        assert!(!debug["reasons"].as_array().unwrap().is_empty());
-        debug["used"].as_str().unwrap().to_owned()
+        assert_eq!(debug.strategy, "smart");
+        assert!(!debug.reasons.is_empty());
+        debug.used.into_owned()
     };
     assert_eq!(pick(&parsed("m.md", SECTIONS)), "by_heading");
     assert_eq!(pick(&parsed("s.md", "# Short\n\nFits.")), "recursive");
