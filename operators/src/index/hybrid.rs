@@ -91,7 +91,8 @@ pub struct UpdateStats {
     pub chunks_added: usize,
     /// Live chunks after the update.
     pub chunks: usize,
-    /// Whether the vector graph was rebuilt to drop tombstones.
+    /// Whether the vector graph was rebuilt: to drop tombstones, or for a new `m` or
+    /// `ef_construction`.
     pub rebuilt: bool,
 }
 
@@ -107,6 +108,8 @@ struct Staged {
 pub struct IndexUpdate {
     dir: PathBuf,
     config: IndexConfig,
+    /// The settings the previous generation was built with (when it is updated, not replaced).
+    previous_config: Option<IndexConfig>,
     previous: Option<(u64, PathBuf)>,
     generation: Generation,
     seen: HashSet<String>,
@@ -149,10 +152,13 @@ impl IndexUpdate {
         if model.is_some() {
             generation.model = model.map(str::to_owned);
         }
+        let previous_config =
+            (previous.is_some() && !rebuild_all).then(|| generation.config.clone());
         generation.config = config.clone();
         Ok(IndexUpdate {
             dir: dir.to_owned(),
             config: config.clone(),
+            previous_config,
             previous: if rebuild_all { None } else { previous },
             generation,
             seen: HashSet::new(),
@@ -284,11 +290,19 @@ impl IndexUpdate {
             .values()
             .map(|entry| entry.points.len())
             .sum();
-        if self.staged.is_none()
-            && self.generation.dimensions.is_some()
-            && (self.previous.as_ref()).is_some_and(|(_, path)| VectorIndex::outdated(path))
-        {
-            // A graph in an older format is rebuilt and saved once, not at every load.
+        // New settings take effect even when no document changed: query-time ones (ef_search,
+        // boosts) are read from the generation, graph ones need the graph rebuilt.
+        let settings_changed = self
+            .previous_config
+            .as_ref()
+            .is_some_and(|previous| *previous != self.config);
+        let graph_changed = self.previous_config.as_ref().is_some_and(|previous| {
+            (previous.m, previous.ef_construction) != (self.config.m, self.config.ef_construction)
+        });
+        // A graph in an older format is rebuilt and saved once, not at every load.
+        let outdated = self.generation.dimensions.is_some()
+            && (self.previous.as_ref()).is_some_and(|(_, path)| VectorIndex::outdated(path));
+        if self.staged.is_none() && (settings_changed || outdated) {
             self.stage()?;
         }
         let Some(mut staged) = self.staged.take() else {
@@ -296,7 +310,7 @@ impl IndexUpdate {
         };
         staged.writer.commit()?;
         if let Some(vectors) = &mut staged.vectors {
-            if vectors.tombstone_ratio() > self.config.rebuild_threshold {
+            if graph_changed || vectors.tombstone_ratio() > self.config.rebuild_threshold {
                 vectors.rebuild();
                 self.stats.rebuilt = true;
             }
@@ -764,6 +778,54 @@ mod tests {
         // Nothing to upgrade: an unchanged run writes no generation.
         build(dir.path(), &docs);
         assert_eq!(current_generation(dir.path()).unwrap().1, second);
+    }
+
+    #[test]
+    fn new_settings_take_effect_without_a_changed_document() {
+        let dir = tempfile::tempdir().unwrap();
+        let docs = [("a", "k1", vec![entry("a", 0, "alpha text", 0)])];
+        build(dir.path(), &docs);
+        let update_with = |config: &IndexConfig| {
+            let mut update = IndexUpdate::begin(dir.path(), config, Some("model")).unwrap();
+            for (doc_id, key, entries) in &docs {
+                update.upsert(doc_id, key, entries).unwrap();
+            }
+            update.finish().unwrap()
+        };
+        let query_time = IndexConfig {
+            ef_search: 7,
+            title_boost: 3.0,
+            ..IndexConfig::default()
+        };
+        let stats = update_with(&query_time);
+        assert_eq!((stats.documents_unchanged, stats.rebuilt), (1, false));
+        assert_eq!(HybridIndex::open(dir.path()).unwrap().config(), &query_time);
+        let graph = IndexConfig {
+            m: 8,
+            ..query_time.clone()
+        };
+        let stats = update_with(&graph);
+        assert!(stats.rebuilt, "a new m rebuilds the graph");
+        let index = HybridIndex::open(dir.path()).unwrap();
+        assert_eq!(index.config(), &graph);
+        let hits = index
+            .search(
+                "alpha",
+                Some(&vector(0, 0.0)),
+                Mode::Vector,
+                5,
+                &[],
+                Fusion::default(),
+            )
+            .unwrap();
+        assert_eq!(ids(&hits), ["a#0"]);
+        let (_, current) = current_generation(dir.path()).unwrap();
+        assert!(!update_with(&graph).rebuilt);
+        assert_eq!(
+            current_generation(dir.path()).unwrap().1,
+            current,
+            "nothing new to write"
+        );
     }
 
     /// A deterministic pseudo-random unit vector of 8 values.
