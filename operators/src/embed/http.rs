@@ -267,7 +267,7 @@ impl HttpEmbedder {
                 }
                 Err(Attempt::Retry { why, wait }) => {
                     if attempt >= self.retries {
-                        return Err(EmbedError::new(self.redact(&format!(
+                        return Err(EmbedError::provider_unavailable(self.redact(&format!(
                             "{}: gave up after {} attempts; last: {why}",
                             self.url,
                             attempt + 1
@@ -693,7 +693,12 @@ mod tests {
     fn gives_up_after_the_retries() {
         let (base, hits) = server();
         let embedder = HttpEmbedder::new(&config(&base, "down")).unwrap();
-        let err = embedder.embed_documents(&["x"]).unwrap_err().to_string();
+        let err = embedder.embed_documents(&["x"]).unwrap_err();
+        assert!(
+            err.unavailable,
+            "retries spent: the provider counts as down"
+        );
+        let err = err.to_string();
         assert!(err.contains("gave up after 4 attempts"), "{err}");
         assert!(err.contains("500"), "{err}");
         assert_eq!(hits.lock().unwrap()["down"], 4);
@@ -708,7 +713,9 @@ mod tests {
         let mut config = config(&base, "echo");
         config.api_key_env = Some(var.to_owned());
         let embedder = HttpEmbedder::new(&config).unwrap();
-        let err = embedder.embed_documents(&["x"]).unwrap_err().to_string();
+        let err = embedder.embed_documents(&["x"]).unwrap_err();
+        assert!(!err.unavailable, "a refusal is about the input");
+        let err = err.to_string();
         assert!(err.contains("400"), "{err}");
         assert!(!err.contains(KEY), "the key leaked: {err}");
         assert!(err.contains("[redacted]"), "{err}");

@@ -25,11 +25,14 @@ pub use onnx::{OnnxConfig, OnnxEmbedder, Pooling};
 pub mod hash;
 
 /// Why texts could not be embedded.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 #[error("{message}")]
 pub struct EmbedError {
     /// What went wrong and what to do.
     pub message: String,
+    /// The provider could not be reached, or kept failing through its retries: nothing to do
+    /// with the texts, so asking again for fewer of them would fail the same way.
+    pub unavailable: bool,
 }
 
 impl EmbedError {
@@ -37,6 +40,15 @@ impl EmbedError {
     pub fn new(message: impl Into<String>) -> Self {
         EmbedError {
             message: message.into(),
+            unavailable: false,
+        }
+    }
+
+    /// The provider is unavailable (see [`EmbedError::unavailable`]).
+    pub fn provider_unavailable(message: impl Into<String>) -> Self {
+        EmbedError {
+            unavailable: true,
+            ..EmbedError::new(message)
         }
     }
 }
@@ -248,6 +260,11 @@ impl Embed {
             .collect();
         let computed = match self.compute(&plan.missing) {
             Ok(computed) => computed,
+            // Down for all of them: each fails now instead of retrying alone.
+            Err(error) if error.unavailable => {
+                return sets.iter().map(|_| Err(error.clone())).collect();
+            }
+            // Perhaps one document's text: each is tried alone, so it fails only its own.
             Err(_) if sets.len() > 1 => {
                 return sets.iter().map(|set| self.embed_set(set)).collect();
             }
@@ -550,6 +567,49 @@ mod tests {
         let error = out[1].as_ref().unwrap_err();
         assert!(error.message.contains("refused"), "{}", error.message);
         assert_eq!(out[2].as_ref().unwrap().chunks[0].vector, vec![5.0, 1.0]);
+    }
+
+    /// Always down; counts the calls.
+    struct Down(AtomicUsize);
+
+    impl Embedder for Down {
+        fn fingerprint(&self) -> String {
+            "down".to_owned()
+        }
+
+        fn embed_documents(&self, _: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError> {
+            self.0.fetch_add(1, Ordering::SeqCst);
+            Err(EmbedError::provider_unavailable("gave up after 4 attempts"))
+        }
+
+        fn embed_query(&self, _: &str) -> Result<Vec<f32>, EmbedError> {
+            Err(EmbedError::provider_unavailable("gave up after 4 attempts"))
+        }
+    }
+
+    #[test]
+    fn a_provider_that_is_down_is_asked_once_for_all_documents() {
+        let provider = Arc::new(Down(AtomicUsize::new(0)));
+        let embed = Embed::with_cache(provider.clone(), Arc::new(NoCache));
+        let sets = [
+            named("a", &["one"]),
+            named("b", &["two"]),
+            named("c", &["x"]),
+        ];
+        let out = embed.embed_sets(&sets.iter().collect::<Vec<_>>());
+        assert_eq!(
+            provider.0.load(Ordering::SeqCst),
+            1,
+            "not once more per document"
+        );
+        assert_eq!(out.len(), 3);
+        for result in out {
+            let error = result.unwrap_err();
+            assert!(
+                error.unavailable && error.message.contains("gave up"),
+                "{error}"
+            );
+        }
     }
 
     #[test]
