@@ -27,6 +27,8 @@ const BASENAME: &str = "hnsw";
 /// The graph's distance as saved; a graph saved without it (hnsw_rs's `DistCosine` over raw
 /// vectors, before this format) is rebuilt from the vectors when loaded.
 const DISTANCE: &str = "unit-cosine";
+/// Points scaled and inserted together by one parallel insert.
+const INSERT_BLOCK: usize = 8192;
 
 /// What is saved beside the graph.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -115,16 +117,19 @@ impl VectorIndex {
     }
 
     /// Inserts the live `points` into `graph`, scaled to length 1, in parallel; points
-    /// without direction stay out.
+    /// without direction stay out. Scaled copies exist for [`INSERT_BLOCK`] points at a time.
     fn add_to_graph(&self, graph: &Hnsw<'static, f32, UnitCosine>, points: &[usize]) {
-        let units: Vec<(Vec<f32>, usize)> = points
-            .iter()
-            .filter(|&&point| !self.dead[point])
-            .filter_map(|&point| unit(self.vector(point)).map(|v| (v, point)))
-            .collect();
-        let slices: Vec<(&[f32], usize)> = units.iter().map(|(v, p)| (v.as_slice(), *p)).collect();
-        if !slices.is_empty() {
-            graph.parallel_insert_slice(&slices);
+        for block in points.chunks(INSERT_BLOCK) {
+            let units: Vec<(Vec<f32>, usize)> = block
+                .iter()
+                .filter(|&&point| !self.dead[point])
+                .filter_map(|&point| unit(self.vector(point)).map(|v| (v, point)))
+                .collect();
+            let slices: Vec<(&[f32], usize)> =
+                units.iter().map(|(v, p)| (v.as_slice(), *p)).collect();
+            if !slices.is_empty() {
+                graph.parallel_insert_slice(&slices);
+            }
         }
     }
 
