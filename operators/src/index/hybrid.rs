@@ -428,16 +428,22 @@ impl HybridIndex {
             }
             Mode::Hybrid => {
                 // Both lists and their fusion work on point ids; only the k winners' stored
-                // hits are read.
+                // hits are read. The two searches run side by side.
                 let candidates = (k * 4).max(100);
-                let bm25: Vec<(u64, f32)> = self
-                    .text
-                    .search_points(text, candidates, filters)?
+                let vector = query_vector(vector)?;
+                let (bm25, nearest) = std::thread::scope(|scope| {
+                    let bm25 = scope.spawn(|| self.text.search_points(text, candidates, filters));
+                    let nearest = self.nearest(vector, candidates, filters);
+                    let bm25 = bm25.join().unwrap_or_else(|_| {
+                        Err(IndexError::new("the BM25 search failed unexpectedly"))
+                    });
+                    (bm25, nearest)
+                });
+                let bm25: Vec<(u64, f32)> = bm25?
                     .into_iter()
                     .map(|(score, point)| (point, score))
                     .collect();
-                let nearest: Vec<(u64, f32)> = self
-                    .nearest(query_vector(vector)?, candidates, filters)?
+                let nearest: Vec<(u64, f32)> = nearest?
                     .into_iter()
                     .map(|(point, score)| (point as u64, score))
                     .collect();
