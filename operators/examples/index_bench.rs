@@ -11,7 +11,7 @@
 //! of whole real sentences drawn at random (fixed seed) from the pool and cut to the length of a
 //! randomly drawn real chunk; the output says how many of each. Vectors: the built-in `hash`
 //! embedder, 384 dimensions (bge-small's width); with `--bge N`, recall is also measured on
-//! real bge-small vectors of N real chunks.
+//! bge-small vectors of N chunks (the real ones, then synthetic ones as for the sizes).
 //!
 //! It writes the texts and queries it used and `results.json` into `--out` (default
 //! `$CARGO_TARGET_DIR/index-bench`), where `bench/bm25_qps.py` indexes the same texts with bm25s.
@@ -166,24 +166,7 @@ fn main() {
     let mut results = Vec::new();
     for &size in &options.sizes {
         let real_used = size.min(real.len());
-        let mut passages: Vec<Passage> = real[..real_used].to_vec();
-        let mut synth_rng = Rng::new(size as u64);
-        for i in 0..size - real_used {
-            let text = synthesize(&sentences, &lengths, &mut synth_rng);
-            let doc = i / SYNTHETIC_PER_DOC;
-            passages.push(Passage {
-                hit: StoredHit {
-                    chunk_id: format!("synthetic/{doc}#{}", i % SYNTHETIC_PER_DOC),
-                    doc_id: format!("synthetic/{doc}"),
-                    source: "synthetic".into(),
-                    title: None,
-                    section: Vec::new(),
-                    page: None,
-                    text,
-                },
-                collection: "synthetic",
-            });
-        }
+        let mut passages = passages_of_size(&real, &sentences, &lengths, size);
         // The sink receives a document's chunks together: group them (stable, by doc_id).
         passages.sort_by(|a, b| a.hit.doc_id.cmp(&b.hit.doc_id));
         let result = bench_size(
@@ -197,7 +180,10 @@ fn main() {
         print_size(&result);
         results.push(result);
     }
-    let bge = (options.bge > 0).then(|| bge_recall(&real, &held_out, &queries, &options));
+    let bge = (options.bge > 0).then(|| {
+        let passages = passages_of_size(&real, &sentences, &lengths, options.bge);
+        bge_recall(&passages, &held_out, &queries, &options)
+    });
     let report = json!({
         "texts": {
             "real_chunks": real.len() + held_out.len(),
@@ -479,8 +465,38 @@ fn cosine(a: &[f32], b: &[f32]) -> f32 {
 
 /// HNSW recall@10 on real bge-small vectors: `n` real chunks indexed, the held-out chunks and
 /// the real queries (with bge's query prefix) as queries.
-fn bge_recall(
+/// `size` passages: the real ones first, then synthetic ones (seeded by `size`) to fill up.
+fn passages_of_size(
     real: &[Passage],
+    sentences: &[&str],
+    lengths: &[usize],
+    size: usize,
+) -> Vec<Passage> {
+    let real_used = size.min(real.len());
+    let mut passages: Vec<Passage> = real[..real_used].to_vec();
+    let mut synth_rng = Rng::new(size as u64);
+    for i in 0..size - real_used {
+        let text = synthesize(sentences, lengths, &mut synth_rng);
+        let doc = i / SYNTHETIC_PER_DOC;
+        passages.push(Passage {
+            hit: StoredHit {
+                chunk_id: format!("synthetic/{doc}#{}", i % SYNTHETIC_PER_DOC),
+                doc_id: format!("synthetic/{doc}"),
+                source: "synthetic".into(),
+                title: None,
+                section: Vec::new(),
+                page: None,
+                text,
+            },
+            collection: "synthetic",
+        });
+    }
+    passages
+}
+
+/// Recall of the graph over bge-small vectors of `passages` (real, then synthetic ones).
+fn bge_recall(
+    passages: &[Passage],
     held_out: &[Passage],
     queries: &[(String, String)],
     options: &Options,
@@ -495,10 +511,10 @@ fn bge_recall(
     let embedder: Arc<dyn Embedder> = config
         .embedder(&repo())
         .unwrap_or_else(|e| fail(Path::new("models/bge-small-en-v1.5"), e));
-    let n = options.bge.min(real.len());
+    let n = passages.len();
     let query_count = 300.min(held_out.len());
     let started = Instant::now();
-    let mut texts: Vec<&str> = real[..n].iter().map(|p| p.hit.text.as_str()).collect();
+    let mut texts: Vec<&str> = passages.iter().map(|p| p.hit.text.as_str()).collect();
     texts.extend(held_out[..query_count].iter().map(|p| p.hit.text.as_str()));
     let mut vectors = Vec::with_capacity(texts.len());
     for batch in texts.chunks(256) {
@@ -527,7 +543,7 @@ fn bge_recall(
             .unwrap_or_else(|e| fail(Path::new("bge"), e));
     }
     index.commit();
-    let sweep = measure_recall(&index, &vectors[n..], &[K, 32, config.ef_search]);
+    let sweep = measure_recall(&index, &vectors[n..], &[K, 32, config.ef_search, 256, 512]);
     let held = sweep[2];
     let real_queries = measure_recall(&index, &query_vectors, &[config.ef_search])[0];
     eprintln!(
@@ -539,7 +555,9 @@ fn bge_recall(
         "recall_at_10": {
             "ef_search": config.ef_search, "held_out_chunks": held, "queries": real_queries,
             "held_out_at_ef_10": sweep[0], "held_out_at_ef_32": sweep[1],
+            "held_out_at_ef_256": sweep[3], "held_out_at_ef_512": sweep[4],
         },
+        "synthetic": passages.iter().filter(|p| p.collection == "synthetic").count(),
         "held_out_queries": query_count,
     })
 }
