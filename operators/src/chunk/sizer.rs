@@ -117,11 +117,6 @@ impl<'a> DocumentCharSizer<'a> {
         let from = block * TABLE_BLOCK;
         nth_char(&self.text.as_bytes()[from..], n - self.before[block]).map(|at| from + at)
     }
-
-    /// Whether `text` is the document itself.
-    fn is_document(&self, text: &str) -> bool {
-        text.as_ptr() == self.text.as_ptr() && text.len() == self.text.len()
-    }
 }
 
 impl Sizer for DocumentCharSizer<'_> {
@@ -140,7 +135,7 @@ impl Sizer for DocumentCharSizer<'_> {
     }
 
     fn fit(&self, text: &str, start: usize, limit: usize) -> usize {
-        if !self.is_document(text) || !text.is_char_boundary(start) {
+        if !is_whole(self.text, text) || !text.is_char_boundary(start) {
             return CharSizer.fit(text, start, limit);
         }
         let target = self.chars_before(start).saturating_add(limit);
@@ -148,7 +143,7 @@ impl Sizer for DocumentCharSizer<'_> {
     }
 
     fn fit_back(&self, text: &str, end: usize, limit: usize) -> usize {
-        if !self.is_document(text) || !text.is_char_boundary(end) || limit == 0 {
+        if !is_whole(self.text, text) || !text.is_char_boundary(end) || limit == 0 {
             return CharSizer.fit_back(text, end, limit);
         }
         match self.chars_before(end).checked_sub(limit) {
@@ -156,6 +151,11 @@ impl Sizer for DocumentCharSizer<'_> {
             None => 0,
         }
     }
+}
+
+/// Whether `piece` is the whole of `text` (the same slice, not only equal contents).
+fn is_whole(text: &str, piece: &str) -> bool {
+    piece.as_ptr() == text.as_ptr() && piece.len() == text.len()
 }
 
 /// Where `piece` lies in `text`, when it is a slice of it.
@@ -342,11 +342,6 @@ impl<'a> TokenSizer<'a> {
         b.saturating_sub(a)
     }
 
-    /// Whether `text` is the document itself.
-    fn is_document(&self, text: &str) -> bool {
-        text.as_ptr() == self.text.as_ptr() && text.len() == self.text.len()
-    }
-
     /// `f` of a sizer made for `text`, a text other than the document; `at` (clamped to
     /// `text`) when `text` cannot be tokenized.
     fn for_other(&self, text: &str, at: usize, f: impl FnOnce(&TokenSizer<'_>) -> usize) -> usize {
@@ -375,7 +370,7 @@ impl Sizer for TokenSizer<'_> {
     }
 
     fn fit(&self, text: &str, start: usize, limit: usize) -> usize {
-        if !self.is_document(text) {
+        if !is_whole(self.text, text) {
             return self.for_other(text, start, |other| other.fit(text, start, limit));
         }
         if !text.is_char_boundary(start) {
@@ -390,7 +385,7 @@ impl Sizer for TokenSizer<'_> {
     }
 
     fn fit_back(&self, text: &str, end: usize, limit: usize) -> usize {
-        if !self.is_document(text) {
+        if !is_whole(self.text, text) {
             return self.for_other(text, end, |other| other.fit_back(text, end, limit));
         }
         if !text.is_char_boundary(end) {
