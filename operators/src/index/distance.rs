@@ -18,13 +18,15 @@ impl Distance<f32> for UnitCosine {
     }
 }
 
-/// `vector` scaled to length 1; `None` when it has no direction (all zeros, or not finite).
-pub fn unit(vector: &[f32]) -> Option<Vec<f32>> {
+/// The length of `vector` when it has a direction: not all zeros, and finite.
+pub fn length(vector: &[f32]) -> Option<f32> {
     let squares = dot(vector, vector);
-    (squares > 0.0 && squares.is_finite()).then(|| {
-        let norm = squares.sqrt();
-        vector.iter().map(|x| x / norm).collect()
-    })
+    (squares > 0.0 && squares.is_finite()).then(|| squares.sqrt())
+}
+
+/// `vector` scaled to length 1; `None` when it has no direction (see [`length`]).
+pub fn unit(vector: &[f32]) -> Option<Vec<f32>> {
+    length(vector).map(|norm| vector.iter().map(|x| x / norm).collect())
 }
 
 /// Independent partial sums of a dot product (four AVX registers of eight).
@@ -41,8 +43,13 @@ pub fn dot(a: &[f32], b: &[f32]) -> f32 {
         // SAFETY: the CPU supports AVX, checked just above.
         return unsafe { dot_avx(a, b) };
     }
+    dot_lanes(a, b)
+}
+
+/// The lane sums of [`dot`] without SIMD intrinsics (`a` and `b` of the same length).
+fn dot_lanes(a: &[f32], b: &[f32]) -> f32 {
     let mut sums = [0.0f32; LANES];
-    let whole = n - n % LANES;
+    let whole = a.len() - a.len() % LANES;
     for (x, y) in a[..whole]
         .chunks_exact(LANES)
         .zip(b[..whole].chunks_exact(LANES))
@@ -102,18 +109,6 @@ fn finish(mut sums: [f32; LANES], a: &[f32], b: &[f32]) -> f32 {
     sums[0]
 }
 
-/// [`dot`] without SIMD code, for checking that every path agrees.
-#[cfg(test)]
-fn dot_scalar(a: &[f32], b: &[f32]) -> f32 {
-    let n = a.len().min(b.len());
-    let mut sums = [0.0f32; LANES];
-    let whole = n - n % LANES;
-    for i in 0..whole {
-        sums[i % LANES] += a[i] * b[i];
-    }
-    finish(sums, &a[whole..n], &b[whole..n])
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -129,7 +124,7 @@ mod tests {
             let b: Vec<f32> = (0..n).map(|i| ((i * 5 % 11) as f32 - 5.0) / 3.0).collect();
             let fast = dot(&a, &b) as f64;
             assert!((fast - naive(&a, &b)).abs() < 1e-3, "n = {n}");
-            assert_eq!(dot(&a, &b), dot_scalar(&a, &b), "every path sums alike");
+            assert_eq!(dot(&a, &b), dot_lanes(&a, &b), "every path sums alike");
         }
         assert_eq!(dot(&[1.0, 2.0, 3.0], &[4.0, 5.0]), 14.0);
     }

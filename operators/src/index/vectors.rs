@@ -18,7 +18,7 @@ use hnsw_rs::api::AnnT;
 use hnsw_rs::prelude::{Hnsw, HnswIo};
 use serde::{Deserialize, Serialize};
 
-use super::distance::{UnitCosine, dot, unit};
+use super::distance::{UnitCosine, dot, length, unit};
 use super::{IndexConfig, IndexError};
 use crate::caught::catch_quietly;
 
@@ -56,12 +56,6 @@ pub struct VectorIndex {
 /// The length of a vector, at least the smallest positive f32 (so it can divide).
 pub fn norm(vector: &[f32]) -> f32 {
     dot(vector, vector).sqrt().max(f32::MIN_POSITIVE)
-}
-
-/// Whether a vector has a direction (a non-zero, finite norm), so that cosine means something.
-fn has_direction(vector: &[f32]) -> bool {
-    let squares = dot(vector, vector);
-    squares > 0.0 && squares.is_finite()
 }
 
 fn io_error(what: &str, path: &Path, err: impl std::fmt::Display) -> IndexError {
@@ -139,7 +133,7 @@ impl VectorIndex {
 
     /// Whether a point may be a neighbour: live and with a direction.
     fn searchable(&self, point: usize) -> bool {
-        !self.dead[point] && has_direction(self.vector(point))
+        !self.dead[point] && length(self.vector(point)).is_some()
     }
 
     /// The vector of a live point.
@@ -186,11 +180,9 @@ impl VectorIndex {
 
     /// Rebuilds the graph from the live points (ids unchanged).
     pub fn rebuild(&mut self) {
-        let live: Vec<usize> = (0..self.points())
-            .filter(|point| self.searchable(*point))
-            .collect();
-        let graph = self.new_graph(live.len());
-        self.add_to_graph(&graph, &live);
+        let graph = self.new_graph(self.live());
+        let points: Vec<usize> = (0..self.points()).collect();
+        self.add_to_graph(&graph, &points);
         self.graph = Some(graph);
         self.pending.clear();
     }
