@@ -244,8 +244,9 @@ impl Embed {
 
     /// Embeds the chunks of several documents in one call to the provider, so that its batches
     /// mix documents and group texts of similar length. Texts found in the cache, or repeated
-    /// anywhere in `sets`, are computed once. One result per set, in order: when the combined
-    /// call fails, each set is tried alone so that one document's bad text fails only it.
+    /// anywhere in `sets`, are computed once. One result per set, in order: when the provider
+    /// refuses the combined call, each set is tried alone so that one document's bad text fails
+    /// only it; when the provider is unavailable, every set fails with that error at once.
     pub fn embed_sets(&self, sets: &[&ChunkSet]) -> Vec<Result<EmbeddedSet, EmbedError>> {
         let mut plan = Plan::default();
         let sources: Vec<Vec<VectorSource>> = sets
