@@ -1,7 +1,8 @@
 //! Paragraphs from lines in reading order: a new paragraph starts at a larger vertical gap than
 //! the page's usual line pitch, a change of font size, a jump sideways, an indented first line,
-//! a bullet, or after a short line that ends a sentence. Lines are joined with spaces, and a
-//! word hyphenated at a line end is joined back.
+//! a bullet, or after a short line that ends a sentence. A list item's lines indented under its
+//! text (a hanging indent) continue the item. Lines are joined with spaces, and a word
+//! hyphenated at a line end is joined back.
 
 use super::lines::Segment;
 
@@ -83,8 +84,25 @@ fn typical_pitch(lines: &[&Segment]) -> Option<f32> {
         .map(|(k, _)| k as f32 / 2.0)
 }
 
-/// Whether `next` starts a new paragraph after `prev`.
-fn breaks(prev: &Segment, next: &Segment, pitch: Option<f32>, left: f32, right: f32) -> bool {
+/// How far, in font sizes, a list item's text may sit right of its marker: its continuation
+/// lines, indented that far under the text, are not indented first lines of new paragraphs.
+const MAX_HANGING_INDENT: f32 = 4.0;
+
+/// The paragraph being built: its left and right edges so far, and whether it is a list item.
+#[derive(Debug, Clone, Copy)]
+struct Open {
+    left: f32,
+    right: f32,
+    list_item: bool,
+}
+
+/// Whether `next` starts a new paragraph after `prev`, the last line of `open`.
+fn breaks(prev: &Segment, next: &Segment, pitch: Option<f32>, open: Open) -> bool {
+    let Open {
+        left,
+        right,
+        list_item,
+    } = open;
     let size = prev.size.max(next.size);
     let dy = next.y - prev.y;
     if dy.abs() <= 0.3 * size && next.x0 >= prev.x1 - 0.5 * size {
@@ -107,7 +125,12 @@ fn breaks(prev: &Segment, next: &Segment, pitch: Option<f32>, left: f32, right: 
     if list_marker(&next.text).is_some() {
         return true;
     }
-    if next.x0 > left + 0.8 * size && next.x0 - left < 8.0 * size && next.x1 > right - 2.0 * size {
+    let indent = next.x0 - left;
+    // Only a line that ran to the right edge wraps: after a short first line (`1. Precision`)
+    // an indented line starts the body, not the rest of the item.
+    let wrapped = prev.x1 >= right.max(next.x1) - 4.0 * size;
+    let hanging = list_item && wrapped && indent <= MAX_HANGING_INDENT * size;
+    if indent > 0.8 * size && indent < 8.0 * size && next.x1 > right - 2.0 * size && !hanging {
         return true;
     }
     let ends_sentence = prev.text.ends_with(['.', '!', '?', ':']);
@@ -139,11 +162,15 @@ pub(crate) fn paragraphs(lines: &[&Segment]) -> Vec<Paragraph> {
     let pitch = typical_pitch(lines);
     let mut out: Vec<Paragraph> = Vec::new();
     let mut prev: Option<&Segment> = None;
-    let (mut left, mut right) = (0.0f32, 0.0f32);
+    let mut open = Open {
+        left: 0.0,
+        right: 0.0,
+        list_item: false,
+    };
     for &line in lines {
         let new = match prev {
             None => true,
-            Some(p) => breaks(p, line, pitch, left, right),
+            Some(p) => breaks(p, line, pitch, open),
         };
         if new {
             out.push(Paragraph {
@@ -154,11 +181,14 @@ pub(crate) fn paragraphs(lines: &[&Segment]) -> Vec<Paragraph> {
                 y: line.y,
                 bold: true,
             });
-            left = line.x0;
-            right = line.x1;
+            open = Open {
+                left: line.x0,
+                right: line.x1,
+                list_item: list_marker(&line.text).is_some(),
+            };
         } else {
-            left = left.min(line.x0);
-            right = right.max(line.x1);
+            open.left = open.left.min(line.x0);
+            open.right = open.right.max(line.x1);
         }
         if let Some(p) = out.last_mut() {
             join_line(&mut p.text, &line.text);
@@ -208,6 +238,71 @@ mod tests {
                 "Second paragraph after a short line still second",
                 "Third after a gap",
                 "• a bullet"
+            ]
+        );
+    }
+
+    #[test]
+    fn hanging_indent_continues_a_list_item() {
+        // LaTeX itemize: the bullet hangs left of the item's text, its next lines align with the
+        // text; a body paragraph indented as much is still a new paragraph.
+        let lines = [
+            line(
+                "• Each vertex has a number iv, a region reference number region, and",
+                60.0,
+                500.0,
+                100.0,
+            ),
+            line(
+                "a boundary reference number ib which is zero for internal points.",
+                72.0,
+                500.0,
+                112.0,
+            ),
+            line(
+                "It continues here on a third line of the same item",
+                72.0,
+                500.0,
+                124.0,
+            ),
+            line(
+                "• An array-function is an array of values on the vertices of T. It rep-",
+                60.0,
+                500.0,
+                136.0,
+            ),
+            line("resents a piecewise linear function.", 72.0, 300.0, 148.0),
+            line(
+                "A body paragraph, not indented, after the list ends here.",
+                50.0,
+                500.0,
+                160.0,
+            ),
+            line(
+                "Its first line is indented as far as the item text was indented",
+                62.0,
+                500.0,
+                172.0,
+            ),
+            line("1. Precision", 50.0, 120.0, 184.0),
+            line(
+                "A short item line is a heading: the indented line under it is its body",
+                62.0,
+                500.0,
+                196.0,
+            ),
+        ];
+        let refs: Vec<&Segment> = lines.iter().collect();
+        let texts: Vec<String> = paragraphs(&refs).into_iter().map(|p| p.text).collect();
+        assert_eq!(
+            texts,
+            [
+                "• Each vertex has a number iv, a region reference number region, and a boundary reference number ib which is zero for internal points. It continues here on a third line of the same item",
+                "• An array-function is an array of values on the vertices of T. It represents a piecewise linear function.",
+                "A body paragraph, not indented, after the list ends here.",
+                "Its first line is indented as far as the item text was indented",
+                "1. Precision",
+                "A short item line is a heading: the indented line under it is its body",
             ]
         );
     }
