@@ -225,17 +225,34 @@ pub(super) fn parse(bytes: &[u8], budget: Duration) -> Result<Parsed, ParseError
             })
         }),
     );
-    let mut blocks = Vec::new();
+    let mut blocks: Vec<Block> = Vec::new();
     let mut indents = ListIndents::default();
+    // Size and weight of the page's last piece, when it is running text.
+    let mut tail: Option<(f32, bool)> = None;
     for (i, (number, pieces)) in page_pieces.into_iter().enumerate() {
+        let mut pieces = pieces.into_iter().peekable();
         if i > 0 {
+            // A sentence the page end cut stays one paragraph, on the page it starts on.
+            if let (Some(last), Some(tail), Some(Piece::Para(first))) =
+                (blocks.last_mut(), tail, pieces.peek())
+                && matches!(last.kind, BlockKind::Paragraph | BlockKind::ListItem { .. })
+                && paragraphs::continues_on_next_page(&last.text, tail, first)
+            {
+                paragraphs::join_line(&mut last.text, &first.text);
+                pieces.next();
+            }
             blocks.push(Block {
                 kind: BlockKind::PageBreak,
                 text: String::new(),
                 page: number,
             });
         }
+        tail = None;
         for piece in pieces {
+            tail = match &piece {
+                Piece::Para(p) => Some((p.size, p.bold)),
+                Piece::Table(_) | Piece::Code(_) => None,
+            };
             blocks.push(match piece {
                 Piece::Table(rows) => {
                     indents.reset();

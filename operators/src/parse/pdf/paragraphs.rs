@@ -157,6 +157,27 @@ pub(crate) fn join_line(text: &mut String, line: &str) {
     text.push_str(line);
 }
 
+/// Whether `first`, the first paragraph of a page, goes on with the running text that ended the
+/// page before (`last_text`, set in `last_size`, bold or not): that text is a few words at least
+/// (not a stray page number or label) and stops mid-sentence, and `first` starts in lower case,
+/// in the same type.
+pub(crate) fn continues_on_next_page(
+    last_text: &str,
+    (last_size, last_bold): (f32, bool),
+    first: &Paragraph,
+) -> bool {
+    let open_sentence = last_text
+        .trim_end()
+        .chars()
+        .next_back()
+        .is_some_and(|c| !matches!(c, '.' | '!' | '?' | ':' | ';'));
+    open_sentence
+        && last_text.split_whitespace().nth(2).is_some()
+        && first.text.chars().next().is_some_and(char::is_lowercase)
+        && (first.size - last_size).abs() <= 0.12 * last_size.max(first.size)
+        && first.bold == last_bold
+}
+
 /// Groups lines (already in reading order) into paragraphs.
 pub(crate) fn paragraphs(lines: &[&Segment]) -> Vec<Paragraph> {
     let pitch = typical_pitch(lines);
@@ -305,6 +326,36 @@ mod tests {
                 "A short item line is a heading: the indented line under it is its body",
             ]
         );
+    }
+
+    #[test]
+    fn a_sentence_cut_by_the_page_end_continues_on_the_next_page() {
+        let first = |text: &str, size: f32, bold: bool| Paragraph {
+            text: text.into(),
+            size,
+            lines: 1,
+            x0: 50.0,
+            y: 100.0,
+            bold,
+        };
+        let body = (10.0, false);
+        let next = first("clockwise if it is the boundary of a hole.", 10.0, false);
+        assert!(continues_on_next_page("outer boundary and", body, &next));
+        assert!(continues_on_next_page("this is an exam-", body, &next));
+        assert!(!continues_on_next_page("the sentence ends.", body, &next));
+        assert!(!continues_on_next_page("a list follows:", body, &next));
+        assert!(!continues_on_next_page("1", body, &next));
+        assert!(!continues_on_next_page("dyy()", body, &next));
+        let capital = first("The next paragraph.", 10.0, false);
+        assert!(!continues_on_next_page(
+            "outer boundary and",
+            body,
+            &capital
+        ));
+        let small = first("www.example.org", 7.0, false);
+        assert!(!continues_on_next_page("outer boundary and", body, &small));
+        let bold = first("clockwise", 10.0, true);
+        assert!(!continues_on_next_page("outer boundary and", body, &bold));
     }
 
     #[test]

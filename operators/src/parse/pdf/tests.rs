@@ -453,3 +453,45 @@ fn list_items_nest_by_their_indentation() {
         parsed.markdown
     );
 }
+
+#[test]
+fn a_sentence_the_page_end_cuts_is_one_paragraph_on_its_first_page() {
+    use lopdf::dictionary;
+
+    let font = dictionary! { "Type" => "Font", "Subtype" => "Type1", "BaseFont" => "Helvetica" };
+    let bytes = pages_pdf(&[
+        (
+            font.clone(),
+            "The boundary runs counter clockwise when it is the outer one and",
+        ),
+        (font.clone(), "clockwise around a hole."),
+        (font, "Another page starts a new paragraph."),
+    ]);
+    let doc = Document::new("p.pdf".into(), "p.pdf".into(), bytes);
+    let parsed = parse(&doc, &ParseConfig::default()).unwrap_or_else(|e| panic!("{e}"));
+    let paragraphs: Vec<(&str, Option<u32>)> = parsed
+        .elements
+        .iter()
+        .filter(|e| e.kind == ElementKind::Paragraph)
+        .map(|e| (&parsed.markdown[e.span[0]..e.span[1]], e.page))
+        .collect();
+    assert_eq!(
+        paragraphs,
+        [
+            (
+                "The boundary runs counter clockwise when it is the outer one and clockwise around a hole.",
+                Some(1)
+            ),
+            ("Another page starts a new paragraph.", Some(3)),
+        ],
+        "{}",
+        parsed.markdown
+    );
+    let breaks: Vec<Option<u32>> = parsed
+        .elements
+        .iter()
+        .filter(|e| e.kind == ElementKind::PageBreak)
+        .map(|e| e.page)
+        .collect();
+    assert_eq!(breaks, [Some(2), Some(3)]);
+}
