@@ -189,24 +189,10 @@ async fn embeddings(State(endpoint): State<Arc<Endpoint>>, Json(body): Json<Valu
 
 fn server() -> (String, Arc<Endpoint>) {
     let endpoint = Arc::new(Endpoint::default());
-    let state = endpoint.clone();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
-        runtime.block_on(async move {
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            tx.send(listener.local_addr().unwrap()).unwrap();
-            let app = Router::new()
-                .route("/v1/embeddings", post(embeddings))
-                .with_state(state);
-            axum::serve(listener, app).await.unwrap();
-        });
-    });
-    (format!("http://{}/v1", rx.recv().unwrap()), endpoint)
+    let app = Router::new()
+        .route("/v1/embeddings", post(embeddings))
+        .with_state(endpoint.clone());
+    (format!("http://{}/v1", common::serve(app)), endpoint)
 }
 
 #[test]

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use crate::live::LiveRun;
 use crate::runtime::{Checkpoints, Item};
 use crate::store::{ItemRecord, Key, Store, codec};
 
@@ -9,12 +10,23 @@ use crate::store::{ItemRecord, Key, Store, codec};
 pub struct RunCheckpoints {
     store: Arc<Store>,
     run_id: String,
+    live: Option<Arc<LiveRun>>,
 }
 
 impl RunCheckpoints {
     /// Checkpoints for run `run_id`.
     pub fn new(store: Arc<Store>, run_id: String) -> Self {
-        RunCheckpoints { store, run_id }
+        RunCheckpoints {
+            store,
+            run_id,
+            live: None,
+        }
+    }
+
+    /// Also offers every item record to the taps of `live`, once it is stored.
+    pub fn with_live(mut self, live: Arc<LiveRun>) -> Self {
+        self.live = Some(live);
+        self
     }
 }
 
@@ -38,5 +50,8 @@ impl Checkpoints for RunCheckpoints {
 
     fn record(&self, step: &str, doc_id: &str, record: ItemRecord) {
         let _ = self.store.record_item(&self.run_id, step, doc_id, &record);
+        if let Some(live) = &self.live {
+            live.offer(step, doc_id, &record);
+        }
     }
 }

@@ -9,11 +9,12 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use operators::index::{Fusion, Mode};
 
+use crate::live::{self, AskError};
 use crate::progress::Progress;
 use crate::run::Status;
 use crate::spec::diagnostic::Report;
 use crate::spec::load::{self, Pipeline};
-use crate::store::Store;
+use crate::store::{Store, StoreError};
 
 /// Exit code for an invalid pipeline or bad usage.
 pub const EXIT_INVALID: i32 = 2;
@@ -78,6 +79,19 @@ enum Command {
         #[command(flatten)]
         store: StoreArgs,
         /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Follow a running run: print every item one step completes, as it completes.
+    Tap {
+        /// The step to follow.
+        step: String,
+        #[command(flatten)]
+        store: StoreArgs,
+        /// Stop after this many items.
+        #[arg(long)]
+        limit: Option<usize>,
+        /// Print one JSON object per line.
         #[arg(long)]
         json: bool,
     },
@@ -219,7 +233,8 @@ impl StoreArgs {
         Err("no store here: pass --pipeline FILE or --store DIR".to_owned())
     }
 
-    fn open(&self) -> Result<Store, i32> {
+    /// The store folder, which must hold runs.
+    fn dir(&self) -> Result<PathBuf, i32> {
         let dir = self.resolve().map_err(|message| {
             eprintln!("error: {message}");
             EXIT_INVALID
@@ -231,8 +246,23 @@ impl StoreArgs {
             );
             return Err(1);
         }
-        Store::open(&dir).map_err(|err| {
-            eprintln!("error: {err}");
+        Ok(dir)
+    }
+
+    /// The report for `request`: from the store, or, while a run holds it, from that run.
+    fn report(&self, request: &live::Request) -> Result<serde_json::Value, i32> {
+        let dir = self.dir()?;
+        let answered = match Store::open(&dir) {
+            Ok(store) => live::answer(&store, None, request).map_err(|err| format!("{err:#}")),
+            Err(in_use @ StoreError::InUse { .. }) => match live::ask(&dir, request) {
+                Ok(report) => Ok(report),
+                Err(AskError::Refused(err)) => Err(format!("{err:#}")),
+                Err(AskError::NoAnswer(why)) => Err(format!("{in_use} ({why:#})")),
+            },
+            Err(err) => Err(err.to_string()),
+        };
+        answered.map_err(|message| {
+            eprintln!("error: {message}");
             1
         })
     }
@@ -275,6 +305,12 @@ pub fn main() -> i32 {
             store,
             json,
         } => inspect(&run, step.as_deref(), doc.as_deref(), &store, json),
+        Command::Tap {
+            step,
+            store,
+            limit,
+            json,
+        } => tap(&step, &store, limit, json),
         Command::Gc {
             pipeline,
             keep_runs,
@@ -333,21 +369,15 @@ pub fn main() -> i32 {
 }
 
 fn runs(store: &StoreArgs, json: bool) -> i32 {
-    let store = match store.open() {
-        Ok(store) => store,
+    let report = match store.report(&live::Request::Runs) {
+        Ok(report) => report,
         Err(code) => return code,
     };
-    let runs = match store.runs() {
-        Ok(runs) => runs,
-        Err(err) => {
-            eprintln!("error: {err}");
-            return 1;
-        }
-    };
     if json {
-        println!("{}", serde_json::json!({ "runs": runs }));
+        println!("{report}");
         return 0;
     }
+    let runs = report["runs"].as_array().cloned().unwrap_or_default();
     println!(
         "{:<24} {:<13} {:<21} {:>8} {:>7}  pipeline",
         "run", "status", "started", "seconds", "failed"
@@ -367,24 +397,14 @@ fn runs(store: &StoreArgs, json: bool) -> i32 {
 }
 
 fn inspect(run: &str, step: Option<&str>, doc: Option<&str>, store: &StoreArgs, json: bool) -> i32 {
-    let store = match store.open() {
-        Ok(store) => store,
-        Err(code) => return code,
+    let request = live::Request::Inspect {
+        run: run.to_owned(),
+        step: step.map(str::to_owned),
+        doc: doc.map(str::to_owned),
     };
-    let result = crate::inspect::find_run(&store, run).and_then(|run| {
-        Ok(match (step, doc) {
-            (None, None) => run,
-            (Some(step), None) => crate::inspect::step_report(&store, &run, step)?,
-            (None, Some(doc)) => crate::inspect::document_report(&store, &run, doc)?,
-            (Some(step), Some(doc)) => crate::inspect::one_output(&store, &run, step, doc)?,
-        })
-    });
-    let report = match result {
+    let report = match store.report(&request) {
         Ok(report) => report,
-        Err(err) => {
-            eprintln!("error: {err:#}");
-            return 1;
-        }
+        Err(code) => return code,
     };
     if json {
         println!("{report}");
@@ -400,6 +420,48 @@ fn inspect(run: &str, step: Option<&str>, doc: Option<&str>, store: &StoreArgs, 
         }
     }
     0
+}
+
+fn tap(step: &str, store: &StoreArgs, limit: Option<usize>, json: bool) -> i32 {
+    let dir = match store.dir() {
+        Ok(dir) => dir,
+        Err(code) => return code,
+    };
+    let mut items = 0usize;
+    let followed = live::follow(&dir, step, |line| {
+        if json {
+            println!("{line}");
+        } else if let Some(started) = line.get("ok") {
+            eprintln!(
+                "following step {} of run {} (Ctrl-C to stop)",
+                text(&started["step"]),
+                text(&started["run_id"])
+            );
+        } else if let Some(item) = line.get("item") {
+            print_step_output(item, &format!("{} ({step})", text(&item["doc_id"])));
+        } else if let Some(end) = line.get("end") {
+            let skipped = end["skipped"].as_u64().unwrap_or(0);
+            eprintln!(
+                "the run ended; {items} item(s), {skipped} skipped (this terminal fell behind)"
+            );
+        }
+        items += usize::from(line.get("item").is_some());
+        limit.is_none_or(|limit| items < limit)
+    });
+    match followed {
+        Ok(()) => 0,
+        Err(AskError::Refused(err)) => {
+            eprintln!("error: {err:#}");
+            1
+        }
+        Err(AskError::NoAnswer(_)) => {
+            eprintln!(
+                "error: no run is using {}; `engine tap` follows a running `engine run` (start one, then tap)",
+                dir.display()
+            );
+            1
+        }
+    }
 }
 
 fn gc(path: &Path, keep_runs: usize, json: bool) -> i32 {
@@ -735,55 +797,59 @@ fn print_document_report(report: &serde_json::Value) {
         text(&report["run_id"])
     );
     for step in report["steps"].as_array().into_iter().flatten() {
-        let state = if step["cached"] == true {
-            "cached"
-        } else {
-            "computed"
-        };
-        println!(
-            "\n== {} ({}) {state} {:.4}s",
-            text(&step["step"]),
-            text(&step["op"]),
-            step["seconds"].as_f64().unwrap_or(0.0)
-        );
-        if let Some(error) = step["error"].as_str() {
-            println!("error: {error}");
+        let title = format!("{} ({})", text(&step["step"]), text(&step["op"]));
+        print_step_output(step, &title);
+    }
+}
+
+/// One step's record and output for one document (`inspect --doc`, `tap`), under `title`.
+fn print_step_output(step: &serde_json::Value, title: &str) {
+    let state = if step["cached"] == true {
+        "cached"
+    } else {
+        "computed"
+    };
+    println!(
+        "\n== {title} {state} {:.4}s",
+        step["seconds"].as_f64().unwrap_or(0.0)
+    );
+    if let Some(error) = step["error"].as_str() {
+        println!("error: {error}");
+    }
+    let output = &step["output"];
+    match text(&output["type"]) {
+        "Parsed" => {
+            println!(
+                "title: {}  format: {}  characters: {}",
+                output["title"],
+                text(&output["format"]),
+                output["characters"]
+            );
+            println!("elements: {}", output["elements"]);
+            println!("{}", text(&output["markdown"]));
         }
-        let output = &step["output"];
-        match text(&output["type"]) {
-            "Parsed" => {
+        "Chunks" => {
+            println!("{} chunks, sizes {}", output["count"], output["sizes"]);
+            for chunk in output["chunks"].as_array().into_iter().flatten() {
                 println!(
-                    "title: {}  format: {}  characters: {}",
-                    output["title"],
-                    text(&output["format"]),
-                    output["characters"]
+                    "  #{:<3} {:>6}..{:<6} {:>5} {:<30} {}",
+                    chunk["ordinal"],
+                    chunk["span"][0],
+                    chunk["span"][1],
+                    chunk["tokens"],
+                    chunk["section"]
+                        .as_array()
+                        .map(|s| s.iter().map(text).collect::<Vec<_>>().join(" > "))
+                        .unwrap_or_default(),
+                    text(&chunk["text"]).replace('\n', " ")
                 );
-                println!("elements: {}", output["elements"]);
-                println!("{}", text(&output["markdown"]));
             }
-            "Chunks" => {
-                println!("{} chunks, sizes {}", output["count"], output["sizes"]);
-                for chunk in output["chunks"].as_array().into_iter().flatten() {
-                    println!(
-                        "  #{:<3} {:>6}..{:<6} {:>5} {:<30} {}",
-                        chunk["ordinal"],
-                        chunk["span"][0],
-                        chunk["span"][1],
-                        chunk["tokens"],
-                        chunk["section"]
-                            .as_array()
-                            .map(|s| s.iter().map(text).collect::<Vec<_>>().join(" > "))
-                            .unwrap_or_default(),
-                        text(&chunk["text"]).replace('\n', " ")
-                    );
-                }
-            }
-            _ if output.is_null() => println!("(output not stored: key {})", text(&step["key"])),
-            _ => println!(
-                "{}",
-                serde_json::to_string_pretty(output).unwrap_or_default()
-            ),
         }
+        _ if output.is_null() => println!("(output not stored: key {})", text(&step["key"])),
+        _ => println!(
+            "{}",
+            serde_json::to_string_pretty(output).unwrap_or_default()
+        ),
     }
 }
 

@@ -6,6 +6,7 @@ pub mod cli;
 pub mod compare;
 pub mod gc;
 pub mod inspect;
+pub mod live;
 pub mod ops;
 pub mod plan;
 pub mod progress;

@@ -7,6 +7,7 @@ use serde::Serialize;
 use serde_json::Map;
 
 use crate::checkpoint::RunCheckpoints;
+use crate::live::{LiveRun, LiveServer};
 use crate::runtime::{self, ErrorRecord, Options};
 use crate::spec::load::Pipeline;
 use crate::store::Store;
@@ -108,7 +109,20 @@ pub fn run(pipeline: &Pipeline, mut options: Options) -> anyhow::Result<RunSumma
         warnings: Vec::new(),
     };
     save(&store, &summary)?;
-    options.checkpoints = Some(Arc::new(RunCheckpoints::new(store.clone(), run_id)));
+    let steps = plan
+        .order
+        .iter()
+        .map(|planned| {
+            let step = &pipeline.steps[planned.index];
+            (step.name.clone(), step.config.info().name.to_owned())
+        })
+        .collect();
+    let live = Arc::new(LiveRun::new(run_id.clone(), steps));
+    let checkpoints = RunCheckpoints::new(store.clone(), run_id).with_live(live.clone());
+    options.checkpoints = Some(Arc::new(checkpoints));
+    options.observer = Some(observe_live(live.clone(), options.observer.take()));
+    // Other processes see this run through it while it runs (sled admits one process).
+    let server = LiveServer::start(store.clone(), live);
     let execution = runtime::execute(nodes, options);
     summary.status = if execution.cancelled {
         Status::Cancelled
@@ -136,7 +150,18 @@ pub fn run(pipeline: &Pipeline, mut options: Options) -> anyhow::Result<RunSumma
     summary.warnings = execution.warnings;
     save(&store, &summary)?;
     store.flush()?;
+    drop(server);
     Ok(summary)
+}
+
+/// An observer that keeps the live counters in `live`, then calls `then`.
+fn observe_live(live: Arc<LiveRun>, then: Option<runtime::Observer>) -> runtime::Observer {
+    Arc::new(move |counters| {
+        live.observe(counters);
+        if let Some(then) = &then {
+            then(counters);
+        }
+    })
 }
 
 fn save(store: &Store, summary: &RunSummary) -> anyhow::Result<()> {

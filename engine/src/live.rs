@@ -1,0 +1,549 @@
+//! Seeing a run while it runs. sled lets one process open a store, so while `engine run` holds
+//! it, the run answers `engine runs`, `engine inspect` and `engine tap` for that store over a Unix
+//! socket in the store folder (`live.sock`): the same reports those commands make from a store
+//! at rest, with the running run's live counters, and a stream of the items a step completes.
+//!
+//! Protocol: the client writes one JSON [`Request`] line; the server answers JSON lines:
+//! `{"ok": report}` or `{"error": message}`; for `tap`, `{"ok": …}` then one `{"item": …}` per
+//! item the step completes and a last `{"end": …}` when the run ends.
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
+use std::os::unix::net::{UnixListener, UnixStream};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, sync_channel};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use crate::inspect;
+use crate::runtime::StepCounters;
+use crate::store::{ItemRecord, Store};
+
+/// The socket's name in the store folder.
+const SOCKET: &str = "live.sock";
+/// Longest socket path the platform takes (`sun_path` is 108 bytes with its NUL).
+const MAX_SOCKET_PATH: usize = 107;
+/// Connections served at once; more are told to try again.
+const MAX_CONNECTIONS: usize = 16;
+/// Items a slow `tap` client may fall behind by before items are skipped for it.
+const TAP_BUFFER: usize = 1024;
+/// How long a client may keep a read or a write of the server waiting.
+const CLIENT_TIMEOUT: Duration = Duration::from_secs(5);
+/// How often waiting threads look at whether the run has ended.
+const POLL: Duration = Duration::from_millis(50);
+
+/// What a client asks the running run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "command", rename_all = "snake_case")]
+pub enum Request {
+    /// The runs of the store, newest first.
+    Runs,
+    /// `engine inspect RUN [--step S] [--doc D]`.
+    Inspect {
+        /// A run id, a prefix of one, or `latest`.
+        run: String,
+        /// The step to report on.
+        step: Option<String>,
+        /// The document to report on.
+        doc: Option<String>,
+    },
+    /// Every item step `step` completes from now on.
+    Tap {
+        /// The step.
+        step: String,
+    },
+}
+
+/// The report for `request` from an open store; `live` is the run in progress, if this process
+/// runs one.
+pub fn answer(store: &Store, live: Option<&LiveRun>, request: &Request) -> anyhow::Result<Value> {
+    let overlay = |run: &mut Value| {
+        if let Some(live) = live {
+            live.overlay(run);
+        }
+    };
+    match request {
+        Request::Runs => {
+            let mut runs = store.runs()?;
+            runs.iter_mut().for_each(overlay);
+            Ok(json!({ "runs": runs }))
+        }
+        Request::Inspect { run, step, doc } => {
+            let mut run = inspect::find_run(store, run)?;
+            overlay(&mut run);
+            match (step.as_deref(), doc.as_deref()) {
+                (None, None) => Ok(run),
+                (Some(step), None) => inspect::step_report(store, &run, step),
+                (None, Some(doc)) => inspect::document_report(store, &run, doc),
+                (Some(step), Some(doc)) => inspect::one_output(store, &run, step, doc),
+            }
+        }
+        Request::Tap { .. } => bail!(
+            "no run is using {}: `engine tap` follows a running `engine run`",
+            store.dir().display()
+        ),
+    }
+}
+
+/// The run in progress, as the server reports it: its id, its steps' operators and live
+/// counters, and the taps listening to its steps.
+pub struct LiveRun {
+    run_id: String,
+    started: Instant,
+    /// `(step, operator)` in plan order.
+    steps: Vec<(String, String)>,
+    counters: Mutex<HashMap<String, Arc<StepCounters>>>,
+    /// Seconds from the start to the end of each step that has ended.
+    ended: Mutex<HashMap<String, f64>>,
+    taps: Taps,
+}
+
+impl LiveRun {
+    /// Run `run_id` of `steps` (`(name, operator)` in plan order), started now.
+    pub fn new(run_id: String, steps: Vec<(String, String)>) -> Self {
+        LiveRun {
+            run_id,
+            started: Instant::now(),
+            steps,
+            counters: Mutex::default(),
+            ended: Mutex::default(),
+            taps: Taps::default(),
+        }
+    }
+
+    /// Keeps the runtime's live counters, and when each step ended (called by the run's
+    /// observer every 100 ms).
+    pub fn observe(&self, counters: &[(String, Arc<StepCounters>)]) {
+        let mut kept = self.counters.lock().unwrap_or_else(PoisonError::into_inner);
+        if kept.len() < counters.len() {
+            kept.extend(counters.iter().cloned());
+        }
+        let mut ended = self.ended.lock().unwrap_or_else(PoisonError::into_inner);
+        for (name, live) in counters {
+            if live.done.load(Ordering::Acquire) && !ended.contains_key(name) {
+                ended.insert(name.clone(), self.started.elapsed().as_secs_f64());
+            }
+        }
+    }
+
+    /// Offers a completed item of `step` to the taps listening to it.
+    pub fn offer(&self, step: &str, doc_id: &str, record: &ItemRecord) {
+        self.taps.offer(step, doc_id, record);
+    }
+
+    /// Fills the summary of this run, as stored when it started, with the counters so far.
+    fn overlay(&self, run: &mut Value) {
+        if run["run_id"] != self.run_id.as_str() || run["status"] != "running" {
+            return;
+        }
+        let seconds = self.started.elapsed().as_secs_f64();
+        let counters = self.counters.lock().unwrap_or_else(PoisonError::into_inner);
+        let ended = self.ended.lock().unwrap_or_else(PoisonError::into_inner);
+        let load = |counter: &AtomicU64| counter.load(Ordering::Relaxed);
+        let steps: serde_json::Map<String, Value> = self
+            .steps
+            .iter()
+            .map(|(name, op)| {
+                let step = counters.get(name).map_or_else(
+                    || json!({ "op": op }),
+                    |c| {
+                        json!({
+                            "op": op, "in": load(&c.input), "out": load(&c.output),
+                            "failed": load(&c.failed), "cached": load(&c.cached),
+                            "bytes_in": load(&c.bytes_in), "bytes_out": load(&c.bytes_out),
+                            "peak_rss_kib": load(&c.peak_rss_kib),
+                            "done": ended.contains_key(name),
+                            "seconds": ended.get(name).copied().unwrap_or(seconds),
+                        })
+                    },
+                );
+                (name.clone(), step)
+            })
+            .collect();
+        run["steps"] = steps.into();
+        run["seconds"] = seconds.into();
+    }
+}
+
+/// One `tap` listener.
+struct Subscriber {
+    id: u64,
+    step: String,
+    sender: SyncSender<(String, ItemRecord)>,
+    skipped: Arc<AtomicU64>,
+}
+
+/// The listeners of every step; offering to no listener costs one atomic load.
+#[derive(Default)]
+struct Taps {
+    listening: AtomicUsize,
+    next_id: AtomicU64,
+    subscribers: Mutex<Vec<Subscriber>>,
+}
+
+impl Taps {
+    fn offer(&self, step: &str, doc_id: &str, record: &ItemRecord) {
+        if self.listening.load(Ordering::Relaxed) == 0 {
+            return;
+        }
+        let subscribers = self
+            .subscribers
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        for subscriber in subscribers.iter().filter(|s| s.step == step) {
+            // A slow listener never slows the run: what does not fit is skipped and counted.
+            if subscriber
+                .sender
+                .try_send((doc_id.to_owned(), record.clone()))
+                .is_err()
+            {
+                subscriber.skipped.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
+
+    fn subscribe(&self, step: &str) -> (u64, Receiver<(String, ItemRecord)>, Arc<AtomicU64>) {
+        let (sender, receiver) = sync_channel(TAP_BUFFER);
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let skipped = Arc::new(AtomicU64::new(0));
+        let mut subscribers = self
+            .subscribers
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        subscribers.push(Subscriber {
+            id,
+            step: step.to_owned(),
+            sender,
+            skipped: skipped.clone(),
+        });
+        self.listening.store(subscribers.len(), Ordering::Relaxed);
+        (id, receiver, skipped)
+    }
+
+    fn unsubscribe(&self, id: u64) {
+        let mut subscribers = self
+            .subscribers
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        subscribers.retain(|s| s.id != id);
+        self.listening.store(subscribers.len(), Ordering::Relaxed);
+    }
+}
+
+/// Where the run using store `dir` listens, when the path is short enough for a socket.
+fn socket_path(dir: &Path) -> Option<PathBuf> {
+    let path = std::fs::canonicalize(dir).ok()?.join(SOCKET);
+    (path.as_os_str().len() <= MAX_SOCKET_PATH).then_some(path)
+}
+
+/// Serves `store` and `live` to other processes until dropped.
+pub struct LiveServer {
+    stop: Arc<AtomicBool>,
+    accepting: Option<JoinHandle<()>>,
+    path: PathBuf,
+}
+
+impl LiveServer {
+    /// Listens next to the store; `None` when the socket cannot be made (the run goes on, and
+    /// other processes are told the store is in use, as before).
+    pub fn start(store: Arc<Store>, live: Arc<LiveRun>) -> Option<LiveServer> {
+        let path = socket_path(store.dir())?;
+        // This process holds the store's lock: a socket left there is from a run that died.
+        let _ = std::fs::remove_file(&path);
+        let listener = UnixListener::bind(&path).ok()?;
+        listener.set_nonblocking(true).ok()?;
+        let stop = Arc::new(AtomicBool::new(false));
+        let accepting = {
+            let stop = stop.clone();
+            std::thread::Builder::new()
+                .name("live".into())
+                .spawn(move || accept(&listener, &store, &live, &stop))
+                .ok()?
+        };
+        Some(LiveServer {
+            stop,
+            accepting: Some(accepting),
+            path,
+        })
+    }
+}
+
+impl Drop for LiveServer {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Release);
+        if let Some(accepting) = self.accepting.take() {
+            let _ = accepting.join();
+        }
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+/// Accepts connections until `stop`, each served on its own thread; waits for them to end.
+fn accept(
+    listener: &UnixListener,
+    store: &Arc<Store>,
+    live: &Arc<LiveRun>,
+    stop: &Arc<AtomicBool>,
+) {
+    let open = Arc::new(AtomicUsize::new(0));
+    let mut served: Vec<JoinHandle<()>> = Vec::new();
+    while !stop.load(Ordering::Acquire) {
+        served.retain(|handle| !handle.is_finished());
+        let stream = match listener.accept() {
+            Ok((stream, _)) => stream,
+            Err(err) if err.kind() == ErrorKind::WouldBlock => {
+                std::thread::sleep(POLL);
+                continue;
+            }
+            Err(_) => {
+                std::thread::sleep(POLL);
+                continue;
+            }
+        };
+        if open.load(Ordering::Acquire) >= MAX_CONNECTIONS {
+            let _ = reply(
+                &stream,
+                &json!({ "error": "the run is serving too many clients; try again" }),
+            );
+            continue;
+        }
+        open.fetch_add(1, Ordering::AcqRel);
+        let (store, live, stop, open) = (store.clone(), live.clone(), stop.clone(), open.clone());
+        let spawned = std::thread::Builder::new()
+            .name("live-client".into())
+            .spawn(move || {
+                serve(stream, &store, &live, &stop);
+                open.fetch_sub(1, Ordering::AcqRel);
+            });
+        if let Ok(handle) = spawned {
+            served.push(handle);
+        }
+    }
+    for handle in served {
+        let _ = handle.join();
+    }
+}
+
+fn reply(mut stream: &UnixStream, value: &Value) -> std::io::Result<()> {
+    let mut line = value.to_string();
+    line.push('\n');
+    stream.write_all(line.as_bytes())
+}
+
+/// Answers one client.
+fn serve(stream: UnixStream, store: &Store, live: &LiveRun, stop: &AtomicBool) {
+    let _ = stream.set_nonblocking(false);
+    // A client that stops reading or writing is dropped, so it never holds up the run's end.
+    let _ = stream.set_read_timeout(Some(CLIENT_TIMEOUT));
+    let _ = stream.set_write_timeout(Some(CLIENT_TIMEOUT));
+    let mut line = String::new();
+    let request = BufReader::new(&stream)
+        .take(64 * 1024)
+        .read_line(&mut line)
+        .map_err(anyhow::Error::from)
+        .and_then(|_| serde_json::from_str::<Request>(&line).context("not a request"));
+    let request = match request {
+        Ok(request) => request,
+        Err(err) => {
+            let _ = reply(&stream, &json!({ "error": format!("{err:#}") }));
+            return;
+        }
+    };
+    if let Request::Tap { step } = &request {
+        tap(&stream, store, live, step, stop);
+        return;
+    }
+    let answer = match answer(store, Some(live), &request) {
+        Ok(report) => json!({ "ok": report }),
+        Err(err) => json!({ "error": format!("{err:#}") }),
+    };
+    let _ = reply(&stream, &answer);
+}
+
+/// Streams the items `step` completes until the run ends or the client leaves.
+fn tap(stream: &UnixStream, store: &Store, live: &LiveRun, step: &str, stop: &AtomicBool) {
+    if !live.steps.iter().any(|(name, _)| name == step) {
+        let names: Vec<&str> = live.steps.iter().map(|(name, _)| name.as_str()).collect();
+        let message = format!(
+            "run {} has no step `{step}`; its steps: {}",
+            live.run_id,
+            names.join(", ")
+        );
+        let _ = reply(stream, &json!({ "error": message }));
+        return;
+    }
+    let (id, items, skipped) = live.taps.subscribe(step);
+    let started = json!({ "ok": { "run_id": live.run_id, "step": step } });
+    let mut connected = reply(stream, &started).is_ok();
+    while connected {
+        match items.recv_timeout(POLL) {
+            Ok((doc_id, record)) => {
+                let output = inspect::output_of(store, &record);
+                let item = json!({ "item": {
+                    "doc_id": doc_id, "cached": record.cached, "seconds": record.seconds,
+                    "error": record.error, "key": record.key,
+                    "output": output.as_ref().map(|item| inspect::describe(item, false)),
+                }});
+                connected = reply(stream, &item).is_ok();
+            }
+            Err(RecvTimeoutError::Timeout) if stop.load(Ordering::Acquire) => break,
+            Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => break,
+        }
+    }
+    live.taps.unsubscribe(id);
+    if connected {
+        let end = json!({ "end": { "skipped": skipped.load(Ordering::Relaxed) } });
+        let _ = reply(stream, &end);
+    }
+}
+
+/// Connects to the run using store `dir`, if one listens there.
+fn connect(dir: &Path, request: &Request) -> anyhow::Result<BufReader<UnixStream>> {
+    let path = socket_path(dir).context("the store's path is too long for a socket")?;
+    let stream = UnixStream::connect(&path)
+        .with_context(|| format!("the run does not answer on {}", path.display()))?;
+    reply(&stream, &serde_json::to_value(request)?)?;
+    Ok(BufReader::new(stream))
+}
+
+/// Reads one answer line: the report, or the server's error.
+fn read_answer(reader: &mut BufReader<UnixStream>) -> anyhow::Result<Option<Value>> {
+    let mut line = String::new();
+    if reader.read_line(&mut line)? == 0 {
+        return Ok(None);
+    }
+    let mut value: Value = serde_json::from_str(&line).context("an unreadable answer")?;
+    if let Some(error) = value.get("error") {
+        bail!("{}", error.as_str().unwrap_or_default());
+    }
+    Ok(Some(value.take()))
+}
+
+/// Why the run using a store gave no report.
+#[derive(Debug, thiserror::Error)]
+pub enum AskError {
+    /// No run answers there (none runs, it is too old to answer, or the socket cannot be made).
+    #[error("{0:#}")]
+    NoAnswer(anyhow::Error),
+    /// The run answered with an error (an unknown run id, step or document, …).
+    #[error("{0:#}")]
+    Refused(anyhow::Error),
+}
+
+/// Asks the run using store `dir` for the report of `request`.
+pub fn ask(dir: &Path, request: &Request) -> Result<Value, AskError> {
+    let mut reader = connect(dir, request).map_err(AskError::NoAnswer)?;
+    let answer =
+        read_answer(&mut reader).and_then(|answer| answer.context("the run closed the connection"));
+    let mut answer = answer.map_err(AskError::Refused)?;
+    Ok(answer["ok"].take())
+}
+
+/// Follows step `step` of the run using store `dir`: `each` sees the first line (`{"ok":
+/// {"run_id", "step"}}`), every item line (`{"item": …}`) and the last one (`{"end": …}`), and
+/// returns `false` to stop early.
+pub fn follow(
+    dir: &Path,
+    step: &str,
+    mut each: impl FnMut(&Value) -> bool,
+) -> Result<(), AskError> {
+    let request = Request::Tap {
+        step: step.to_owned(),
+    };
+    let mut reader = connect(dir, &request).map_err(AskError::NoAnswer)?;
+    while let Some(line) = read_answer(&mut reader).map_err(AskError::Refused)? {
+        if !each(&line) {
+            break;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(key: &str) -> ItemRecord {
+        ItemRecord {
+            fingerprint: "f".into(),
+            key: key.into(),
+            cached: false,
+            seconds: 0.5,
+            bytes_in: 1,
+            bytes_out: 2,
+            error: None,
+        }
+    }
+
+    #[test]
+    fn taps_hear_their_step_only_and_skip_what_does_not_fit() {
+        let taps = Taps::default();
+        taps.offer("chunk", "before.md", &record("0"));
+        let (id, items, skipped) = taps.subscribe("chunk");
+        taps.offer("parse", "a.md", &record("1"));
+        taps.offer("chunk", "a.md", &record("2"));
+        let (doc, got) = items.try_recv().unwrap();
+        assert_eq!((doc.as_str(), got.key.as_str()), ("a.md", "2"));
+        assert!(items.try_recv().is_err());
+        for _ in 0..TAP_BUFFER + 3 {
+            taps.offer("chunk", "b.md", &record("3"));
+        }
+        assert_eq!(skipped.load(Ordering::Relaxed), 3);
+        taps.unsubscribe(id);
+        assert_eq!(taps.listening.load(Ordering::Relaxed), 0);
+    }
+
+    #[test]
+    fn the_running_run_gets_live_counters_and_others_are_left_alone() {
+        let live = LiveRun::new(
+            "r1".into(),
+            vec![
+                ("docs".into(), "source.files".into()),
+                ("parse".into(), "parse".into()),
+            ],
+        );
+        let docs = Arc::new(StepCounters::default());
+        docs.output.store(7, Ordering::Relaxed);
+        docs.done.store(true, Ordering::Relaxed);
+        live.observe(&[("docs".into(), docs)]);
+        std::thread::sleep(Duration::from_millis(20));
+        let mut running = json!({ "run_id": "r1", "status": "running", "steps": {} });
+        live.overlay(&mut running);
+        assert_eq!(running["steps"]["docs"]["out"], 7);
+        assert_eq!(running["steps"]["docs"]["op"], "source.files");
+        assert_eq!(running["steps"]["docs"]["done"], true);
+        // An ended step keeps the time it took; the run's time goes on.
+        let step_seconds = running["steps"]["docs"]["seconds"].as_f64().unwrap();
+        assert!(step_seconds < running["seconds"].as_f64().unwrap());
+        assert_eq!(running["steps"]["parse"], json!({ "op": "parse" }));
+        let mut finished = json!({ "run_id": "r0", "status": "ok", "steps": {} });
+        live.overlay(&mut finished);
+        assert_eq!(finished["steps"], json!({}));
+    }
+
+    #[test]
+    fn requests_read_back_as_written() {
+        let requests = [
+            Request::Runs,
+            Request::Inspect {
+                run: "latest".into(),
+                step: Some("chunk".into()),
+                doc: None,
+            },
+            Request::Tap {
+                step: "embed".into(),
+            },
+        ];
+        for request in requests {
+            let line = serde_json::to_string(&request).unwrap();
+            assert_eq!(serde_json::from_str::<Request>(&line).unwrap(), request);
+        }
+    }
+}

@@ -1,0 +1,208 @@
+//! End-to-end tests of seeing a run while it runs: `engine runs`, `engine inspect` and
+//! `engine tap` against a real `engine run` held mid-way by an embedding endpoint that answers
+//! only when the test lets it.
+
+mod common;
+
+use common::{engine, stderr, stdout};
+
+use std::fs;
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::extract::{Json, State};
+use axum::routing::post;
+use serde_json::{Value, json};
+
+/// An embedding endpoint that holds every request until `open`.
+#[derive(Default)]
+struct Gate {
+    open: AtomicBool,
+    requests: AtomicUsize,
+}
+
+async fn embeddings(State(gate): State<Arc<Gate>>, Json(body): Json<Value>) -> Json<Value> {
+    gate.requests.fetch_add(1, Ordering::SeqCst);
+    while !gate.open.load(Ordering::SeqCst) {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let data: Vec<Value> = body["input"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .enumerate()
+        .map(|(index, text)| {
+            let length = text.as_str().unwrap().len() as f32;
+            json!({ "index": index, "embedding": [length, 1.0, 0.5] })
+        })
+        .collect();
+    Json(json!({ "data": data }))
+}
+
+/// Waits (at most a minute) until `ready` holds.
+fn wait_for(what: &str, ready: impl Fn() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !ready() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn json_of(args: &[&str], pipeline: &Path) -> Value {
+    let output = engine()
+        .args(args)
+        .args(["--json", "--pipeline"])
+        .arg(pipeline)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{args:?}: {}", stderr(&output));
+    serde_json::from_str(&stdout(&output)).unwrap_or_else(|_| panic!("{}", stdout(&output)))
+}
+
+/// A child process, killed if a failed assertion unwinds before it ends.
+struct Running(Option<Child>);
+
+impl Running {
+    fn spawn(command: &mut std::process::Command) -> Running {
+        Running(Some(command.spawn().unwrap()))
+    }
+
+    fn child(&mut self) -> &mut Child {
+        self.0.as_mut().unwrap()
+    }
+
+    /// Waits for the end and takes what it printed.
+    fn finish(mut self) -> std::process::Output {
+        self.0.take().unwrap().wait_with_output().unwrap()
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Some(child) = &mut self.0 {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+#[test]
+fn a_running_run_answers_runs_inspect_and_tap() {
+    let gate = Arc::new(Gate::default());
+    let app = Router::new()
+        .route("/v1/embeddings", post(embeddings))
+        .with_state(gate.clone());
+    let base_url = format!("http://{}/v1", common::serve(app));
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir_all(dir.path().join("docs")).unwrap();
+    for i in 0..3 {
+        fs::write(
+            dir.path().join(format!("docs/{i}.md")),
+            format!("# Doc {i}\n\nThe first paragraph of document {i}.\n\nAnd a second one.\n"),
+        )
+        .unwrap();
+    }
+    let pipeline = dir.path().join("pipeline.yaml");
+    fs::write(
+        &pipeline,
+        format!(
+            "version: 1\nname: live\nsteps:\n  docs: {{ op: source.files, path: docs }}\n  parse: {{ op: parse, input: docs }}\n  chunk: {{ op: chunk.recursive, input: parse, size: 40, unit: chars }}\n  embed: {{ op: embed, input: chunk, provider: http, base_url: \"{base_url}\", model: test, batch_size: 64, backoff: 0.01, timeout: 120 }}\n  index: {{ op: index.hybrid, input: embed }}\n"
+        ),
+    )
+    .unwrap();
+
+    let running = Running::spawn(
+        engine()
+            .args(["run", "--json"])
+            .arg(&pipeline)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped()),
+    );
+    // The embed step is waiting on the endpoint: the run is mid-way.
+    wait_for("the first embedding request", || {
+        gate.requests.load(Ordering::SeqCst) > 0
+    });
+
+    let runs = json_of(&["runs"], &pipeline);
+    assert_eq!(runs["runs"][0]["status"], "running", "{runs}");
+    wait_for("every chunk set", || {
+        let run = json_of(&["inspect", "latest"], &pipeline);
+        run["steps"]["chunk"]["out"] == 3
+    });
+    let run = json_of(&["inspect", "latest"], &pipeline);
+    assert_eq!(run["steps"]["chunk"]["op"], "chunk.recursive", "{run}");
+    assert_eq!(run["steps"]["embed"]["out"], 0, "{run}");
+    let chunk = json_of(&["inspect", "latest", "--step", "chunk"], &pipeline);
+    assert_eq!(chunk["documents"].as_array().unwrap().len(), 3, "{chunk}");
+    let doc = json_of(&["inspect", "latest", "--doc", "1.md"], &pipeline);
+    let steps: Vec<&str> = doc["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["step"].as_str().unwrap())
+        .collect();
+    assert_eq!(steps, ["docs", "parse", "chunk"], "{doc}");
+    // A mistake is the run's answer, not "the store is in use".
+    let unknown = engine()
+        .args(["inspect", "latest", "--step", "chunks", "--pipeline"])
+        .arg(&pipeline)
+        .output()
+        .unwrap();
+    assert_eq!(unknown.status.code(), Some(1));
+    assert!(
+        stderr(&unknown).contains("has no step `chunks`"),
+        "{}",
+        stderr(&unknown)
+    );
+
+    // Tap the embed step, then let the endpoint answer: every embedded set comes through.
+    let mut tap = Running::spawn(
+        engine()
+            .args(["tap", "embed", "--json", "--pipeline"])
+            .arg(&pipeline)
+            .stdout(Stdio::piped()),
+    );
+    let mut lines = BufReader::new(tap.child().stdout.take().unwrap()).lines();
+    let first: Value = serde_json::from_str(&lines.next().unwrap().unwrap()).unwrap();
+    assert_eq!(first["ok"]["step"], "embed", "{first}");
+    gate.open.store(true, Ordering::SeqCst);
+    let mut embedded = Vec::new();
+    let mut end = Value::Null;
+    for line in lines {
+        let line: Value = serde_json::from_str(&line.unwrap()).unwrap();
+        if let Some(item) = line.get("item") {
+            assert_eq!(item["output"]["type"], "Embedded", "{item}");
+            embedded.push(item["doc_id"].as_str().unwrap().to_owned());
+        } else {
+            end = line;
+        }
+    }
+    embedded.sort();
+    assert_eq!(embedded, ["0.md", "1.md", "2.md"]);
+    assert_eq!(end["end"]["skipped"], 0, "{end}");
+    assert!(tap.finish().status.success());
+
+    let finished = running.finish();
+    assert!(finished.status.success(), "{}", stderr(&finished));
+    assert!(!dir.path().join(".engine/live.sock").exists());
+    let after = json_of(&["inspect", "latest"], &pipeline);
+    assert_eq!(after["status"], "ok", "{after}");
+    assert_eq!(after["steps"]["embed"]["out"], 3, "{after}");
+    // Nothing runs now: tap says so.
+    let idle = engine()
+        .args(["tap", "embed", "--pipeline"])
+        .arg(&pipeline)
+        .output()
+        .unwrap();
+    assert_eq!(idle.status.code(), Some(1));
+    assert!(
+        stderr(&idle).contains("no run is using"),
+        "{}",
+        stderr(&idle)
+    );
+}
