@@ -58,6 +58,15 @@ impl Segment {
 pub(crate) const SPLIT_GAP: f32 = 0.75;
 /// A gap wider than this many font sizes between glyphs is a word space.
 const SPACE_GAP: f32 = 0.12;
+/// Widest gap, in font sizes, between a lone bullet and the item text it marks (a tab stop).
+const BULLET_GAP: f32 = 5.0;
+
+/// Whether `text` is a bullet glyph alone: the marker of the text to its right, however far
+/// the tab stop puts it.
+fn lone_bullet(text: &str) -> bool {
+    let mut chars = text.trim().chars();
+    chars.next().is_some_and(super::paragraphs::is_bullet) && chars.next().is_none()
+}
 
 /// Whether two baselines belong to one line, given the larger font size.
 fn same_baseline(a: f32, b: f32, size: f32) -> bool {
@@ -177,8 +186,13 @@ fn merge_runs(mut runs: Vec<Segment>) -> Vec<Segment> {
         for next in iter {
             let size = current.size.max(next.size);
             let gap = next.x0 - current.x1;
-            if gap < SPLIT_GAP * size && gap > -2.0 * size {
-                if gap > SPACE_GAP * size
+            // (Not before a lone character: a chart of glyphs, a grid of symbols.)
+            let bullet = lone_bullet(&current.text)
+                && next.text.chars().nth(1).is_some()
+                && (0.0..BULLET_GAP * size).contains(&gap);
+            if bullet || gap < SPLIT_GAP * size && gap > -2.0 * size {
+                if bullet
+                    || gap > SPACE_GAP * size
                     || current.text.ends_with(char::is_alphanumeric)
                         && next.text.starts_with(char::is_alphanumeric)
                         && gap > 0.0
@@ -244,5 +258,34 @@ mod tests {
         assert_eq!(segs.len(), 2);
         assert_eq!(segs[0].text, "left column");
         assert_eq!(segs[1].text, "right column");
+    }
+
+    #[test]
+    fn a_bullet_at_its_tab_stop_joins_the_item_text() {
+        // Word sets a bullet, then a tab: the text starts 2-3 font sizes to its right.
+        let mut g = glyphs("•", 50.0, 100.0, 10.0);
+        g.extend(glyphs(
+            "Accessibility: writers no longer",
+            75.0,
+            100.0,
+            10.0,
+        ));
+        // In a chart of glyphs a bullet is one cell among others.
+        g.extend(glyphs("•", 50.0, 120.0, 10.0));
+        g.extend(glyphs("Ž", 75.0, 120.0, 10.0));
+        // A dash is not a bullet on its own: it may be an empty table cell.
+        g.extend(glyphs("-", 50.0, 140.0, 10.0));
+        g.extend(glyphs("next cell", 75.0, 140.0, 10.0));
+        let texts: Vec<String> = segments(&g).into_iter().map(|s| s.text).collect();
+        assert_eq!(
+            texts,
+            [
+                "• Accessibility: writers no longer",
+                "•",
+                "Ž",
+                "-",
+                "next cell"
+            ]
+        );
     }
 }

@@ -23,14 +23,39 @@ pub(crate) struct Paragraph {
     pub bold: bool,
 }
 
+/// Whether `c` is a bullet glyph that marks nothing but a list item (unlike `-` or `*`).
+pub(crate) fn is_bullet(c: char) -> bool {
+    matches!(
+        c,
+        '•' | '◦'
+            | '▪'
+            | '●'
+            | '○'
+            | '■'
+            | '□'
+            | '‣'
+            | '∙'
+            | '►'
+            | '▶'
+            | '➢'
+            | '➤'
+            | '◆'
+            | '♦'
+            | '❖'
+            | '✓'
+            | '✔'
+            | '\u{f0b7}'
+            | '\u{f0a7}'
+            | '\u{f076}'
+            | '\u{f0d8}'
+    )
+}
+
 /// Whether a line starts with a list bullet or an enumerator like `1.` or `(a)`.
 pub(crate) fn list_marker(text: &str) -> Option<(usize, bool)> {
     let mut chars = text.char_indices();
     let (_, first) = chars.next()?;
-    if matches!(
-        first,
-        '•' | '◦' | '▪' | '●' | '○' | '■' | '□' | '‣' | '∙' | '·' | '–' | '-' | '*'
-    ) {
+    if is_bullet(first) || matches!(first, '·' | '–' | '-' | '*') {
         let rest = &text[first.len_utf8()..];
         if rest.starts_with(' ') && rest.trim().chars().next().is_some() {
             return Some((first.len_utf8(), false));
