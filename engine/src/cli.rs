@@ -887,6 +887,12 @@ fn query(
     };
     let result = crate::query::parse_filters(filters).and_then(|filters| {
         let mut searcher = crate::query::Searcher::open(&pipeline, index)?;
+        if (searcher.index.vectors()).is_some_and(|vectors| vectors.rebuilt_on_load()) {
+            eprintln!(
+                "note: the index of `{index}` was saved by an older version of the engine, so every query rebuilds its vector graph; `engine run {}` once saves it in the current format",
+                path.display()
+            );
+        }
         searcher.search(text, None, mode.into(), k, &filters, fusion)
     });
     let hits = match result {

@@ -761,6 +761,8 @@ mod tests {
         meta.as_object_mut().unwrap().remove("distance");
         fs::write(&meta_path, meta.to_string()).unwrap();
         assert!(VectorIndex::outdated(&first));
+        let opened = HybridIndex::open(dir.path()).unwrap();
+        assert!(opened.vectors().unwrap().rebuilt_on_load());
         let stats = build(dir.path(), &docs);
         assert_eq!(stats.documents_unchanged, 1);
         let (_, second) = current_generation(dir.path()).unwrap();
@@ -770,6 +772,7 @@ mod tests {
         );
         assert!(!VectorIndex::outdated(&second));
         let index = HybridIndex::open(dir.path()).unwrap();
+        assert!(!index.vectors().unwrap().rebuilt_on_load());
         let hits = index
             .search(
                 "alpha",

@@ -51,6 +51,8 @@ pub struct VectorIndex {
     pending: Vec<usize>,
     m: usize,
     ef_construction: usize,
+    /// Whether [`VectorIndex::load`] found a graph of an older format and rebuilt it.
+    rebuilt_on_load: bool,
 }
 
 /// The length of a vector, at least the smallest positive f32 (so it can divide).
@@ -73,6 +75,7 @@ impl VectorIndex {
             pending: Vec::new(),
             m: config.m,
             ef_construction: config.ef_construction,
+            rebuilt_on_load: false,
         }
     }
 
@@ -326,11 +329,18 @@ impl VectorIndex {
             pending: Vec::new(),
             m: config.m,
             ef_construction: config.ef_construction,
+            rebuilt_on_load: meta.graph.is_some() && !current,
         };
-        if meta.graph.is_some() && !current {
+        if index.rebuilt_on_load {
             index.rebuild();
         }
         Ok(index)
+    }
+
+    /// Whether loading rebuilt a graph saved in an older format: every load does so until a
+    /// run saves the index again.
+    pub fn rebuilt_on_load(&self) -> bool {
+        self.rebuilt_on_load
     }
 }
 
