@@ -8,7 +8,7 @@
 //! item the step completes and a last `{"end": …}` when the run ends.
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -291,36 +291,25 @@ fn accept(
     live: &Arc<LiveRun>,
     stop: &Arc<AtomicBool>,
 ) {
-    let open = Arc::new(AtomicUsize::new(0));
     let mut served: Vec<JoinHandle<()>> = Vec::new();
     while !stop.load(Ordering::Acquire) {
         served.retain(|handle| !handle.is_finished());
-        let stream = match listener.accept() {
-            Ok((stream, _)) => stream,
-            Err(err) if err.kind() == ErrorKind::WouldBlock => {
-                std::thread::sleep(POLL);
-                continue;
-            }
-            Err(_) => {
-                std::thread::sleep(POLL);
-                continue;
-            }
+        // Nonblocking: nobody waiting (or a failed accept) is a pause before looking again.
+        let Ok((stream, _)) = listener.accept() else {
+            std::thread::sleep(POLL);
+            continue;
         };
-        if open.load(Ordering::Acquire) >= MAX_CONNECTIONS {
+        if served.len() >= MAX_CONNECTIONS {
             let _ = reply(
                 &stream,
                 &json!({ "error": "the run is serving too many clients; try again" }),
             );
             continue;
         }
-        open.fetch_add(1, Ordering::AcqRel);
-        let (store, live, stop, open) = (store.clone(), live.clone(), stop.clone(), open.clone());
+        let (store, live, stop) = (store.clone(), live.clone(), stop.clone());
         let spawned = std::thread::Builder::new()
             .name("live-client".into())
-            .spawn(move || {
-                serve(stream, &store, &live, &stop);
-                open.fetch_sub(1, Ordering::AcqRel);
-            });
+            .spawn(move || serve(stream, &store, &live, &stop));
         if let Ok(handle) = spawned {
             served.push(handle);
         }
