@@ -170,6 +170,16 @@ fn a_running_run_answers_runs_inspect_and_tap() {
     let mut lines = BufReader::new(tap.child().stdout.take().unwrap()).lines();
     let first: Value = serde_json::from_str(&lines.next().unwrap().unwrap()).unwrap();
     assert_eq!(first["ok"]["step"], "embed", "{first}");
+    // And every step at once, as far as the third item.
+    let mut tap_all = Running::spawn(
+        engine()
+            .args(["tap", "--json", "--limit", "3", "--pipeline"])
+            .arg(&pipeline)
+            .stdout(Stdio::piped()),
+    );
+    let mut all_lines = BufReader::new(tap_all.child().stdout.take().unwrap()).lines();
+    let first: Value = serde_json::from_str(&all_lines.next().unwrap().unwrap()).unwrap();
+    assert_eq!(first["ok"]["step"], Value::Null, "{first}");
     gate.open.store(true, Ordering::SeqCst);
     let mut embedded = Vec::new();
     let mut end = Value::Null;
@@ -186,6 +196,15 @@ fn a_running_run_answers_runs_inspect_and_tap() {
     assert_eq!(embedded, ["0.md", "1.md", "2.md"]);
     assert_eq!(end["end"]["skipped"], 0, "{end}");
     assert!(tap.finish().status.success());
+    let items: Vec<Value> = all_lines
+        .map(|line| serde_json::from_str(&line.unwrap()).unwrap())
+        .collect();
+    assert_eq!(items.len(), 3, "{items:?}");
+    for line in &items {
+        let step = line["item"]["step"].as_str().unwrap();
+        assert!(["embed", "index"].contains(&step), "{line}");
+    }
+    assert!(tap_all.finish().status.success());
 
     let finished = running.finish();
     assert!(finished.status.success(), "{}", stderr(&finished));

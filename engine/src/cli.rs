@@ -82,10 +82,10 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Follow a running run: print every item one step completes, as it completes.
+    /// Follow a running run: print every item a step (or every step) completes, as it completes.
     Tap {
-        /// The step to follow.
-        step: String,
+        /// The step to follow (default: every step).
+        step: Option<String>,
         #[command(flatten)]
         store: StoreArgs,
         /// Stop after this many items.
@@ -310,7 +310,7 @@ pub fn main() -> i32 {
             store,
             limit,
             json,
-        } => tap(&step, &store, limit, json),
+        } => tap(step.as_deref(), &store, limit, json),
         Command::Gc {
             pipeline,
             keep_runs,
@@ -422,7 +422,7 @@ fn inspect(run: &str, step: Option<&str>, doc: Option<&str>, store: &StoreArgs, 
     0
 }
 
-fn tap(step: &str, store: &StoreArgs, limit: Option<usize>, json: bool) -> i32 {
+fn tap(step: Option<&str>, store: &StoreArgs, limit: Option<usize>, json: bool) -> i32 {
     let dir = match store.dir() {
         Ok(dir) => dir,
         Err(code) => return code,
@@ -432,13 +432,14 @@ fn tap(step: &str, store: &StoreArgs, limit: Option<usize>, json: bool) -> i32 {
         if json {
             println!("{line}");
         } else if let Some(started) = line.get("ok") {
+            let what = step.map_or("every step".to_owned(), |step| format!("step {step}"));
             eprintln!(
-                "following step {} of run {} (Ctrl-C to stop)",
-                text(&started["step"]),
+                "following {what} of run {} (Ctrl-C to stop)",
                 text(&started["run_id"])
             );
         } else if let Some(item) = line.get("item") {
-            print_step_output(item, &format!("{} ({step})", text(&item["doc_id"])));
+            let title = format!("{} {}", text(&item["step"]), text(&item["doc_id"]));
+            print_step_output(item, &title);
         } else if let Some(end) = line.get("end") {
             let skipped = end["skipped"].as_u64().unwrap_or(0);
             eprintln!(

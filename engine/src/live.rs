@@ -53,10 +53,10 @@ pub enum Request {
         /// The document to report on.
         doc: Option<String>,
     },
-    /// Every item step `step` completes from now on.
+    /// Every item step `step` (every step, without one) completes from now on.
     Tap {
         /// The step.
-        step: String,
+        step: Option<String>,
     },
 }
 
@@ -171,11 +171,14 @@ impl LiveRun {
     }
 }
 
-/// One `tap` listener.
+/// A completed item as taps see it: step, document and record.
+type Tapped = (String, String, ItemRecord);
+
+/// One `tap` listener, of one step or (`None`) of all.
 struct Subscriber {
     id: u64,
-    step: String,
-    sender: SyncSender<(String, ItemRecord)>,
+    step: Option<String>,
+    sender: SyncSender<Tapped>,
     skipped: Arc<AtomicU64>,
 }
 
@@ -196,19 +199,17 @@ impl Taps {
             .subscribers
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
-        for subscriber in subscribers.iter().filter(|s| s.step == step) {
+        let listens = |s: &&Subscriber| s.step.as_deref().is_none_or(|wanted| wanted == step);
+        for subscriber in subscribers.iter().filter(listens) {
             // A slow listener never slows the run: what does not fit is skipped and counted.
-            if subscriber
-                .sender
-                .try_send((doc_id.to_owned(), record.clone()))
-                .is_err()
-            {
+            let tapped = (step.to_owned(), doc_id.to_owned(), record.clone());
+            if subscriber.sender.try_send(tapped).is_err() {
                 subscriber.skipped.fetch_add(1, Ordering::Relaxed);
             }
         }
     }
 
-    fn subscribe(&self, step: &str) -> (u64, Receiver<(String, ItemRecord)>, Arc<AtomicU64>) {
+    fn subscribe(&self, step: Option<&str>) -> (u64, Receiver<Tapped>, Arc<AtomicU64>) {
         let (sender, receiver) = sync_channel(TAP_BUFFER);
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let skipped = Arc::new(AtomicU64::new(0));
@@ -218,7 +219,7 @@ impl Taps {
             .unwrap_or_else(PoisonError::into_inner);
         subscribers.push(Subscriber {
             id,
-            step: step.to_owned(),
+            step: step.map(str::to_owned),
             sender,
             skipped: skipped.clone(),
         });
@@ -345,7 +346,7 @@ fn serve(stream: UnixStream, store: &Store, live: &LiveRun, stop: &AtomicBool) {
         }
     };
     if let Request::Tap { step } = &request {
-        tap(&stream, store, live, step, stop);
+        tap(&stream, store, live, step.as_deref(), stop);
         return;
     }
     let answer = match answer(store, Some(live), &request) {
@@ -355,9 +356,12 @@ fn serve(stream: UnixStream, store: &Store, live: &LiveRun, stop: &AtomicBool) {
     let _ = reply(&stream, &answer);
 }
 
-/// Streams the items `step` completes until the run ends or the client leaves.
-fn tap(stream: &UnixStream, store: &Store, live: &LiveRun, step: &str, stop: &AtomicBool) {
-    if !live.steps.iter().any(|(name, _)| name == step) {
+/// Streams the items `step` (every step, without one) completes until the run ends or the
+/// client leaves.
+fn tap(stream: &UnixStream, store: &Store, live: &LiveRun, step: Option<&str>, stop: &AtomicBool) {
+    if let Some(step) = step
+        && !live.steps.iter().any(|(name, _)| name == step)
+    {
         let names: Vec<&str> = live.steps.iter().map(|(name, _)| name.as_str()).collect();
         let message = format!(
             "run {} has no step `{step}`; its steps: {}",
@@ -372,10 +376,10 @@ fn tap(stream: &UnixStream, store: &Store, live: &LiveRun, step: &str, stop: &At
     let mut connected = reply(stream, &started).is_ok();
     while connected {
         match items.recv_timeout(POLL) {
-            Ok((doc_id, record)) => {
+            Ok((step, doc_id, record)) => {
                 let output = inspect::output_of(store, &record);
                 let item = json!({ "item": {
-                    "doc_id": doc_id, "cached": record.cached, "seconds": record.seconds,
+                    "step": step, "doc_id": doc_id, "cached": record.cached, "seconds": record.seconds,
                     "error": record.error, "key": record.key,
                     "output": output.as_ref().map(|item| inspect::describe(item, false)),
                 }});
@@ -435,16 +439,16 @@ pub fn ask(dir: &Path, request: &Request) -> Result<Value, AskError> {
     Ok(answer["ok"].take())
 }
 
-/// Follows step `step` of the run using store `dir`: `each` sees the first line (`{"ok":
-/// {"run_id", "step"}}`), every item line (`{"item": …}`) and the last one (`{"end": …}`), and
-/// returns `false` to stop early.
+/// Follows step `step` (every step, without one) of the run using store `dir`: `each` sees the
+/// first line (`{"ok": {"run_id", "step"}}`), every item line (`{"item": …}`) and the last one
+/// (`{"end": …}`), and returns `false` to stop early.
 pub fn follow(
     dir: &Path,
-    step: &str,
+    step: Option<&str>,
     mut each: impl FnMut(&Value) -> bool,
 ) -> Result<(), AskError> {
     let request = Request::Tap {
-        step: step.to_owned(),
+        step: step.map(str::to_owned),
     };
     let mut reader = connect(dir, &request).map_err(AskError::NoAnswer)?;
     while let Some(line) = read_answer(&mut reader).map_err(AskError::Refused)? {
@@ -475,12 +479,19 @@ mod tests {
     fn taps_hear_their_step_only_and_skip_what_does_not_fit() {
         let taps = Taps::default();
         taps.offer("chunk", "before.md", &record("0"));
-        let (id, items, skipped) = taps.subscribe("chunk");
+        let (id, items, skipped) = taps.subscribe(Some("chunk"));
+        let (all, every_step, _) = taps.subscribe(None);
         taps.offer("parse", "a.md", &record("1"));
         taps.offer("chunk", "a.md", &record("2"));
-        let (doc, got) = items.try_recv().unwrap();
-        assert_eq!((doc.as_str(), got.key.as_str()), ("a.md", "2"));
+        let (step, doc, got) = items.try_recv().unwrap();
+        assert_eq!(
+            (step.as_str(), doc.as_str(), got.key.as_str()),
+            ("chunk", "a.md", "2")
+        );
         assert!(items.try_recv().is_err());
+        let heard: Vec<String> = every_step.try_iter().map(|(step, _, _)| step).collect();
+        assert_eq!(heard, ["parse", "chunk"]);
+        taps.unsubscribe(all);
         for _ in 0..TAP_BUFFER + 3 {
             taps.offer("chunk", "b.md", &record("3"));
         }
@@ -527,8 +538,9 @@ mod tests {
                 doc: None,
             },
             Request::Tap {
-                step: "embed".into(),
+                step: Some("embed".into()),
             },
+            Request::Tap { step: None },
         ];
         for request in requests {
             let line = serde_json::to_string(&request).unwrap();
