@@ -116,6 +116,14 @@ fn a_running_run_answers_runs_inspect_and_tap() {
     )
     .unwrap();
 
+    // A tap of every step as far as the third item, started before there is a run or a store.
+    let mut tap_all = Running::spawn(
+        engine()
+            .args(["tap", "--wait", "--json", "--limit", "3", "--pipeline"])
+            .arg(&pipeline)
+            .stdout(Stdio::piped()),
+    );
+    let mut all_lines = BufReader::new(tap_all.child().stdout.take().unwrap()).lines();
     let running = Running::spawn(
         engine()
             .args(["run", "--json"])
@@ -170,14 +178,7 @@ fn a_running_run_answers_runs_inspect_and_tap() {
     let mut lines = BufReader::new(tap.child().stdout.take().unwrap()).lines();
     let first: Value = serde_json::from_str(&lines.next().unwrap().unwrap()).unwrap();
     assert_eq!(first["ok"]["step"], "embed", "{first}");
-    // And every step at once, as far as the third item.
-    let mut tap_all = Running::spawn(
-        engine()
-            .args(["tap", "--json", "--limit", "3", "--pipeline"])
-            .arg(&pipeline)
-            .stdout(Stdio::piped()),
-    );
-    let mut all_lines = BufReader::new(tap_all.child().stdout.take().unwrap()).lines();
+    // The tap of every step, waiting since before the run, is there too.
     let first: Value = serde_json::from_str(&all_lines.next().unwrap().unwrap()).unwrap();
     assert_eq!(first["ok"]["step"], Value::Null, "{first}");
     gate.open.store(true, Ordering::SeqCst);
@@ -202,7 +203,8 @@ fn a_running_run_answers_runs_inspect_and_tap() {
     assert_eq!(items.len(), 3, "{items:?}");
     for line in &items {
         let step = line["item"]["step"].as_str().unwrap();
-        assert!(["embed", "index"].contains(&step), "{line}");
+        let steps = ["docs", "parse", "chunk", "embed", "index"];
+        assert!(steps.contains(&step), "{line}");
     }
     assert!(tap_all.finish().status.success());
 

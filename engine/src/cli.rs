@@ -91,6 +91,9 @@ enum Command {
         /// Stop after this many items.
         #[arg(long)]
         limit: Option<usize>,
+        /// When no run is using the store yet, wait for one to start.
+        #[arg(long)]
+        wait: bool,
         /// Print one JSON object per line.
         #[arg(long)]
         json: bool,
@@ -309,8 +312,9 @@ pub fn main() -> i32 {
             step,
             store,
             limit,
+            wait,
             json,
-        } => tap(step.as_deref(), &store, limit, json),
+        } => tap(step.as_deref(), &store, limit, wait, json),
         Command::Gc {
             pipeline,
             keep_runs,
@@ -422,13 +426,22 @@ fn inspect(run: &str, step: Option<&str>, doc: Option<&str>, store: &StoreArgs, 
     0
 }
 
-fn tap(step: Option<&str>, store: &StoreArgs, limit: Option<usize>, json: bool) -> i32 {
-    let dir = match store.dir() {
+fn tap(step: Option<&str>, store: &StoreArgs, limit: Option<usize>, wait: bool, json: bool) -> i32 {
+    // Waiting, the store need not exist yet: the run to come makes it.
+    let dir = if wait {
+        store.resolve().map_err(|message| {
+            eprintln!("error: {message}");
+            EXIT_INVALID
+        })
+    } else {
+        store.dir()
+    };
+    let dir = match dir {
         Ok(dir) => dir,
         Err(code) => return code,
     };
     let mut items = 0usize;
-    let followed = live::follow(&dir, step, |line| {
+    let mut each = |line: &serde_json::Value| {
         if json {
             println!("{line}");
         } else if let Some(started) = line.get("ok") {
@@ -448,7 +461,20 @@ fn tap(step: Option<&str>, store: &StoreArgs, limit: Option<usize>, json: bool) 
         }
         items += usize::from(line.get("item").is_some());
         limit.is_none_or(|limit| items < limit)
-    });
+    };
+    let mut waiting = false;
+    let followed = loop {
+        match live::follow(&dir, step, &mut each) {
+            Err(AskError::NoAnswer(_)) if wait => {
+                if !waiting && !json {
+                    eprintln!("waiting for a run to use {} …", dir.display());
+                }
+                waiting = true;
+                std::thread::sleep(std::time::Duration::from_millis(200));
+            }
+            followed => break followed,
+        }
+    };
     match followed {
         Ok(()) => 0,
         Err(AskError::Refused(err)) => {
