@@ -99,6 +99,11 @@ impl Frame {
 struct Walker<'a> {
     markdown: &'a str,
     stack: Vec<Frame>,
+    /// Whether each list open on the stack is ordered, outermost first, and how many block
+    /// quotes are open: kept beside the stack so that opening a block does not walk it
+    /// (deeply nested lists or quotes would cost quadratic time).
+    lists: Vec<bool>,
+    quotes: usize,
     /// Elements in start order; `None` for reserved blocks that turned out empty.
     slots: Vec<Option<Element>>,
     /// Headings in force.
@@ -112,6 +117,8 @@ impl<'a> Walker<'a> {
         Walker {
             markdown,
             stack: Vec::new(),
+            lists: Vec::new(),
+            quotes: 0,
             slots: Vec::new(),
             sections: Sections::default(),
             image_depth: 0,
@@ -134,7 +141,7 @@ impl<'a> Walker<'a> {
             }
         }
         // Close anything left open (the parser always balances, but stay total).
-        while let Some(frame) = self.stack.pop() {
+        while let Some(frame) = self.pop() {
             self.close(frame);
         }
         self.slots.into_iter().flatten().collect()
@@ -152,20 +159,10 @@ impl<'a> Walker<'a> {
             Tag::TableHead | Tag::TableRow => Kind::Row(Vec::new()),
             Tag::TableCell => Kind::Cell,
             Tag::List(first) => Kind::List(first.is_some()),
-            Tag::Item => {
-                let lists: Vec<bool> = self
-                    .stack
-                    .iter()
-                    .filter_map(|f| match f.kind {
-                        Kind::List(ordered) => Some(ordered),
-                        _ => None,
-                    })
-                    .collect();
-                Kind::Item {
-                    depth: u32::try_from(lists.len().saturating_sub(1)).unwrap_or(u32::MAX),
-                    ordered: lists.last().copied().unwrap_or(false),
-                }
-            }
+            Tag::Item => Kind::Item {
+                depth: u32::try_from(self.lists.len().saturating_sub(1)).unwrap_or(u32::MAX),
+                ordered: self.lists.last().copied().unwrap_or(false),
+            },
             Tag::Image { .. } => {
                 self.image_depth += 1;
                 if let Some(Kind::Paragraph(state)) = self.text_frame().map(|f| &mut f.kind) {
@@ -189,7 +186,25 @@ impl<'a> Walker<'a> {
             self.slots.push(None);
             self.slots.len() - 1
         });
+        match kind {
+            Kind::List(ordered) => self.lists.push(ordered),
+            Kind::Quote => self.quotes += 1,
+            _ => {}
+        }
         self.stack.push(Frame::new(kind, range, slot));
+    }
+
+    /// Takes the innermost open block off the stack.
+    fn pop(&mut self) -> Option<Frame> {
+        let frame = self.stack.pop()?;
+        match frame.kind {
+            Kind::List(_) => {
+                self.lists.pop();
+            }
+            Kind::Quote => self.quotes -= 1,
+            _ => {}
+        }
+        Some(frame)
     }
 
     /// Whether a block of `kind` opening now becomes an element of its own.
@@ -204,7 +219,7 @@ impl<'a> Walker<'a> {
                 | Kind::Quote
                 | Kind::Table(_)
         );
-        if !structural || self.stack.iter().any(|f| matches!(f.kind, Kind::Quote)) {
+        if !structural || self.quotes > 0 {
             return false;
         }
         let in_item = matches!(self.stack.last(), Some(f) if matches!(f.kind, Kind::Item { .. }));
@@ -222,7 +237,7 @@ impl<'a> Walker<'a> {
             | TagEnd::Subscript
             | TagEnd::Link => {}
             _ => {
-                if let Some(frame) = self.stack.pop() {
+                if let Some(frame) = self.pop() {
                     self.close(frame);
                 }
             }
@@ -571,5 +586,24 @@ mod tests {
     fn empty_blocks_are_skipped() {
         assert!(elements("").is_empty());
         assert!(elements("#\n\n---\n\n-\n\n<!-- x -->\n").is_empty());
+    }
+
+    /// Found by fuzzing: opening a list item or any block walked the whole stack of open
+    /// blocks, so deep nesting cost quadratic time (`- ` 40 000 times: 22 s in a debug build).
+    #[test]
+    fn deep_nesting_takes_linear_time() {
+        let started = std::time::Instant::now();
+        for (unit, kind) in [
+            ("- ", ElementKind::ListItem),
+            ("1. ", ElementKind::ListItem),
+            ("> - ", ElementKind::Quote),
+        ] {
+            let els = elements(&(unit.repeat(100_000) + "x\n"));
+            assert_eq!(els.len(), 1, "{unit:?}");
+            assert_eq!((els[0].kind, els[0].text.as_str()), (kind, "x"), "{unit:?}");
+        }
+        let deepest = elements(&("- ".repeat(100_000) + "x\n")).remove(0);
+        assert_eq!(deepest.depth, Some(99_999));
+        assert!(started.elapsed().as_secs() < 10, "{:?}", started.elapsed());
     }
 }

@@ -204,7 +204,9 @@ impl<'a> Page<'a> {
     /// share one (a page whose text is split over sections).
     fn top_candidate(&self, scores: &HashMap<NodeId, (f64, NodeRef<'a>)>) -> Option<NodeRef<'a>> {
         let mut ranked: Vec<&(f64, NodeRef<'a>)> = scores.values().collect();
-        ranked.sort_by(|a, b| b.0.total_cmp(&a.0));
+        // Ties go to the node created first (earlier in the page), not to the hash map's
+        // order, which changes from run to run.
+        ranked.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.id().cmp(&b.1.id())));
         let &(top_score, top) = *ranked.first()?;
         if top_score <= 0.0 {
             return None;

@@ -4,6 +4,7 @@
 //! Markdown; `<title>` and `<meta>` give the metadata.
 
 mod blocks;
+mod bounded;
 mod charset;
 mod content;
 mod dom;
@@ -18,17 +19,22 @@ use dom::element;
 /// Share of control characters above which the bytes are not a web page.
 const MAX_CONTROL_SHARE: f64 = 0.05;
 
-/// Deepest nesting of container elements accepted. html5ever's tree building (like the HTML
-/// standard's algorithm) checks scopes along the open-element stack, so hostile nesting costs
-/// quadratic time; browsers cap the depth at a few hundred, real pages stay far below this.
+/// Deepest nesting of elements accepted. html5ever's tree building (like the HTML standard's
+/// algorithm) checks scopes along the open-element stack, so hostile nesting costs quadratic
+/// time (see `bounded`); browsers cap the depth at a few hundred, real pages stay far below this.
 const MAX_NESTING: usize = 4096;
 
 /// Parses an HTML page.
 pub(super) fn parse(bytes: &[u8]) -> Result<Parsed, ParseError> {
     let decoded = charset::decode(bytes);
     check_text(&decoded.text)?;
-    check_nesting(&decoded.text)?;
-    let html = Html::parse_document(&decoded.text);
+    let html = bounded::parse_document(&decoded.text, MAX_NESTING).map_err(|at| {
+        ParseError::TooLarge {
+            detail: format!(
+                "html elements nest more than {MAX_NESTING} deep (by byte {at}); such a page is hostile or broken"
+            ),
+        }
+    })?;
     let page = content::Page::new(html.tree.root());
     let (main, note) = page.main_content();
     let mut renderer = Renderer::new();
@@ -60,47 +66,6 @@ fn check_text(text: &str) -> Result<(), ParseError> {
             format: Format::Html,
             detail: format!("{control} control characters in {total}: binary data, not a web page"),
         });
-    }
-    Ok(())
-}
-
-/// Refuses pages whose `<div>`, `<section>`, `<article>`, `<blockquote>` or `<table>`
-/// elements (which real pages always close) nest deeper than [`MAX_NESTING`].
-fn check_nesting(text: &str) -> Result<(), ParseError> {
-    const NAMES: [&[u8]; 5] = [b"div", b"section", b"article", b"blockquote", b"table"];
-    let bytes = text.as_bytes();
-    let mut depth = 0usize;
-    let mut at = 0;
-    while let Some(lt) = bytes
-        .get(at..)
-        .and_then(|rest| rest.iter().position(|&b| b == b'<'))
-    {
-        let tag = &bytes[at + lt + 1..];
-        let (closing, name) = match tag.strip_prefix(b"/") {
-            Some(name) => (true, name),
-            None => (false, tag),
-        };
-        let matched = NAMES.iter().any(|n| {
-            name.len() > n.len()
-                && name[..n.len()].eq_ignore_ascii_case(n)
-                && !name[n.len()].is_ascii_alphanumeric()
-        });
-        if matched {
-            if closing {
-                depth = depth.saturating_sub(1);
-            } else {
-                depth += 1;
-                if depth > MAX_NESTING {
-                    return Err(ParseError::TooLarge {
-                        detail: format!(
-                            "html elements nest more than {MAX_NESTING} deep (at byte {}); such a page is hostile or broken",
-                            at + lt
-                        ),
-                    });
-                }
-            }
-        }
-        at += lt + 1;
     }
     Ok(())
 }

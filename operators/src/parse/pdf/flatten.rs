@@ -17,6 +17,10 @@ const MAX_FORM_DEPTH: usize = 12;
 const MAX_OPERATIONS: usize = 2_000_000;
 /// Largest decoded content stream read, in bytes (a page or a form).
 const MAX_CONTENT_BYTES: usize = 64 << 20;
+/// Deepest nesting of `q` kept in one content stream. pdf-extract copies its whole graphics
+/// state at every `q`, and `q ` is two bytes that compress to nothing, so unmatched ones could
+/// cost gigabytes (the PDF reference gives 28 as a viewer's limit).
+pub(super) const MAX_SAVES: usize = 4096;
 
 /// Resource categories whose names the kept operators refer to.
 const FONT: &[u8] = b"Font";
@@ -179,9 +183,10 @@ struct State<'d> {
     out: Vec<Operation>,
     /// Whether a font has been selected (showing text before that would panic).
     font_set: bool,
-    /// The current font's face, and the faces saved by `q`.
+    /// The current font's face, and the faces saved by `q` with whether a font was set (a
+    /// `Q` can restore a state without one).
     face_now: Face,
-    face_stack: Vec<Face>,
+    face_stack: Vec<(Face, bool)>,
     /// The face of each shown string.
     shows: Vec<Face>,
     fonts: Dictionary,
@@ -203,13 +208,38 @@ fn op(operator: &str, operands: Vec<Object>) -> Operation {
 }
 
 impl State<'_> {
+    /// Reduces one content stream (a page's or a form's). The `q`/`Q` it passes on are
+    /// balanced, whatever the stream does: a `Q` with nothing of this stream to restore is
+    /// left out, states it leaves saved are restored at its end (so they do not pile up over
+    /// the pages, drawn in one pass), and saves nested deeper than [`MAX_SAVES`] are left out
+    /// with their `Q`.
     fn walk(
         &mut self,
         ops: Vec<Operation>,
         resources: &Dictionary,
         depth: usize,
     ) -> Result<(), String> {
+        let base = self.face_stack.len();
+        let result = self.walk_ops(ops, resources, depth, base);
+        while self.face_stack.len() > base {
+            if let Some((face, font_set)) = self.face_stack.pop() {
+                (self.face_now, self.font_set) = (face, font_set);
+            }
+            self.out.push(op("Q", vec![]));
+        }
+        result
+    }
+
+    fn walk_ops(
+        &mut self,
+        ops: Vec<Operation>,
+        resources: &Dictionary,
+        depth: usize,
+        base: usize,
+    ) -> Result<(), String> {
         let local_fonts = font_dict(self.doc, resources);
+        // `q`s left out beyond MAX_SAVES, whose `Q`s are left out too.
+        let mut unsaved = 0usize;
         let scope = self.forms;
         for (i, mut operation) in ops.into_iter().enumerate() {
             if self.out.len() >= MAX_OPERATIONS {
@@ -220,10 +250,17 @@ impl State<'_> {
             }
             let o = &operation.operands;
             match operation.operator.as_str() {
+                "q" if self.face_stack.len() - base >= MAX_SAVES => unsaved += 1,
+                "Q" if unsaved > 0 => unsaved -= 1,
+                "Q" if self.face_stack.len() <= base => {}
                 "BT" | "ET" | "q" | "Q" | "T*" => {
                     match operation.operator.as_str() {
-                        "q" if self.face_stack.len() < 4096 => self.face_stack.push(self.face_now),
-                        "Q" => self.face_now = self.face_stack.pop().unwrap_or(self.face_now),
+                        "q" => self.face_stack.push((self.face_now, self.font_set)),
+                        "Q" => {
+                            if let Some((face, font_set)) = self.face_stack.pop() {
+                                (self.face_now, self.font_set) = (face, font_set);
+                            }
+                        }
                         _ => {}
                     }
                     operation.operands.clear();
@@ -375,6 +412,8 @@ impl State<'_> {
             .filter(|m| numbers(m, 6))
             .cloned();
         self.forms += 1;
+        // The `Q` after the form restores the font from before it.
+        let saved = (self.face_now, self.font_set);
         self.out.push(op("q", vec![]));
         if let Some(matrix) = matrix {
             self.out.push(op("cm", matrix));
@@ -383,6 +422,7 @@ impl State<'_> {
         let result = self.walk(content.operations, &inner, depth + 1);
         self.stack.remove(&id);
         self.out.push(op("Q", vec![]));
+        (self.face_now, self.font_set) = saved;
         result
     }
 }

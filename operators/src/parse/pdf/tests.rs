@@ -495,3 +495,72 @@ fn a_sentence_the_page_end_cuts_is_one_paragraph_on_its_first_page() {
         .collect();
     assert_eq!(breaks, [Some(2), Some(3)]);
 }
+
+/// A PDF whose pages draw the given content streams, with `F1` (Helvetica) as their font.
+fn content_pdf(contents: &[Vec<u8>]) -> Vec<u8> {
+    use lopdf::{Object, Stream, dictionary};
+
+    let mut doc = lopdf::Document::with_version("1.5");
+    let pages_id = doc.new_object_id();
+    let font = doc.add_object(
+        dictionary! { "Type" => "Font", "Subtype" => "Type1", "BaseFont" => "Helvetica" },
+    );
+    let mut kids = Vec::new();
+    for content in contents {
+        let content = doc.add_object(Stream::new(dictionary! {}, content.clone()));
+        let page = doc.add_object(dictionary! {
+            "Type" => "Page", "Parent" => pages_id, "Contents" => content,
+            "MediaBox" => vec![0.into(), 0.into(), 612.into(), 792.into()],
+            "Resources" => dictionary! { "Font" => dictionary! { "F1" => font } },
+        });
+        kids.push(Object::from(page));
+    }
+    save_pdf(doc, pages_id, kids)
+}
+
+/// Found checking the fuzz corpus: a page's `Q` without its `q` was passed on and restored
+/// the state from before the page, without a font, so pdf-extract panicked on the next text
+/// and the page lost it. The same happened when a `Q` (or the end of a form) restored a state
+/// from before the first `Tf`.
+#[test]
+fn a_restore_without_a_save_stays_inside_its_page() {
+    let first = b"BT /F1 12 Tf 72 700 Td (First line) Tj ET Q Q BT 72 680 Td (Second line) Tj ET";
+    let second = b"q BT /F1 12 Tf 72 700 Td (Set inside) Tj ET Q BT 72 680 Td (No font) Tj ET \
+        BT /F1 12 Tf 72 660 Td (Font again) Tj ET";
+    let bytes = content_pdf(&[first.to_vec(), second.to_vec()]);
+    let doc = Document::new("q.pdf".into(), "q.pdf".into(), bytes);
+    let parsed = parse(&doc, &ParseConfig::default()).unwrap_or_else(|e| panic!("{e}"));
+    let md = &parsed.markdown;
+    for text in ["First line", "Second line", "Set inside", "Font again"] {
+        assert!(md.contains(text), "{text}: {md}");
+    }
+    assert!(!md.contains("No font"), "{md}");
+    assert!(
+        parsed.debug.warnings.is_empty(),
+        "{:?}",
+        parsed.debug.warnings
+    );
+}
+
+/// `q`s a page leaves open are closed at its end (they piled up over the pages, which are
+/// drawn in one pass, each a copy of pdf-extract's graphics state: 1 M of them in a 2.5 KB
+/// file took a gigabyte), and no more than `MAX_SAVES` are kept.
+#[test]
+fn saves_are_balanced_and_bounded_per_page() {
+    use super::flatten::{MAX_SAVES, flatten_page};
+
+    let content = [
+        b"q 1 0 0 1 0 -1 cm ".repeat(MAX_SAVES + 1000),
+        b"BT /F1 12 Tf 72 700 Td (deep) Tj ET Q Q Q".to_vec(),
+    ]
+    .concat();
+    let bytes = content_pdf(&[content]);
+    let doc = lopdf::Document::load_mem(&bytes).unwrap_or_else(|e| panic!("{e}"));
+    let page = doc.get_pages()[&1];
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let flat = flatten_page(&doc, page, 1, deadline).unwrap_or_else(|e| panic!("{e}"));
+    let count = |name: &str| flat.ops.iter().filter(|o| o.operator == name).count();
+    assert_eq!(count("q"), MAX_SAVES);
+    assert_eq!(count("Q"), MAX_SAVES);
+    assert_eq!(flat.ops.last().map(|o| o.operator.as_str()), Some("Q"));
+}
