@@ -675,14 +675,7 @@ fn run(path: &Path, json: bool) -> i32 {
         eprint!("{report}");
     }
     let progress = (!json && std::io::stderr().is_terminal()).then(|| {
-        let steps: Vec<(String, String)> = crate::plan::plan(&pipeline)
-            .order
-            .iter()
-            .map(|planned| {
-                let step = &pipeline.steps[planned.index];
-                (step.name.clone(), step.config.info().name.to_owned())
-            })
-            .collect();
+        let steps = crate::plan::plan(&pipeline).step_ops(&pipeline);
         Arc::new(Progress::new(&steps))
     });
     let options = crate::run::options(progress);

@@ -190,6 +190,19 @@ pub struct Plan {
     pub edges: Vec<Edge>,
 }
 
+impl Plan {
+    /// `(step name, operator name)` of every step, in plan order.
+    pub fn step_ops(&self, pipeline: &Pipeline) -> Vec<(String, String)> {
+        self.order
+            .iter()
+            .map(|planned| {
+                let step = &pipeline.steps[planned.index];
+                (step.name.clone(), step.config.info().name.to_owned())
+            })
+            .collect()
+    }
+}
+
 /// Plans a valid pipeline: topological order, edge types, fingerprints.
 pub fn plan(pipeline: &Pipeline) -> Plan {
     let index: HashMap<&str, usize> = pipeline

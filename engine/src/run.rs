@@ -109,15 +109,7 @@ pub fn run(pipeline: &Pipeline, mut options: Options) -> anyhow::Result<RunSumma
         warnings: Vec::new(),
     };
     save(&store, &summary)?;
-    let steps = plan
-        .order
-        .iter()
-        .map(|planned| {
-            let step = &pipeline.steps[planned.index];
-            (step.name.clone(), step.config.info().name.to_owned())
-        })
-        .collect();
-    let live = Arc::new(LiveRun::new(run_id.clone(), steps));
+    let live = Arc::new(LiveRun::new(run_id.clone(), plan.step_ops(pipeline)));
     let checkpoints = RunCheckpoints::new(store.clone(), run_id).with_live(live.clone());
     options.checkpoints = Some(Arc::new(checkpoints));
     options.observer = Some(observe_live(live.clone(), options.observer.take()));
