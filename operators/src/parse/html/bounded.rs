@@ -1,4 +1,4 @@
-//! html5ever's tree building under a bound on nesting.
+//! html5ever's tree building with bounds on nesting, work and elements.
 //!
 //! The tree builder (like the HTML standard's algorithm) checks scopes by walking the stack of
 //! open elements, once or more per tag, so a page that keeps elements open costs time
@@ -6,12 +6,20 @@
 //! open is the tree builder's own business (`<li>`, `<p>` or `<td>` close each other, `<ul>`,
 //! `<span>` or `<pre>` do not, `<b>` is sometimes reopened), so no scan of the tags can tell
 //! reliably how deep the stack gets. The DOM can: every element pushed on the stack is first
-//! inserted at the current node, and the depth of the elements inserted is the depth of the
-//! stack. [`Bounded`] is scraper's tree sink with that measurement added, and the page is fed
-//! in pieces so that parsing stops soon after an element lands deeper than the limit.
+//! inserted at the current node, so the depth of the elements inserted follows the depth of
+//! the stack. Nesting is not the only way to make the tree builder work hard: formatting
+//! elements that differ in their attributes are all reopened in every new paragraph (3 000
+//! `<b class=…>` then 3 000 paragraphs, 68 KB: 9 M elements, 53 s in a debug build).
+//!
+//! [`Bounded`] is scraper's tree sink plus three measures: the depth of each inserted element,
+//! the steps of the tree builder's searches (every element name it reads and every two nodes it
+//! compares) and the elements created. The page is fed in small pieces, and parsing stops at
+//! the end of the piece in which a measure passes its limit. The work and element limits grow
+//! with the page, far above what real pages need (they read about 0.3 names per byte).
 
 use std::borrow::Cow;
-use std::cell::{Cell, Ref};
+use std::cell::{Cell, Ref, RefCell};
+use std::collections::HashMap;
 use std::rc::Rc;
 
 use ego_tree::NodeId;
@@ -20,17 +28,43 @@ use html5ever::tree_builder::{ElementFlags, NodeOrText, QuirksMode, TreeSink};
 use html5ever::{Attribute, QualName};
 use scraper::{Html, HtmlTreeSink};
 
-/// Bytes fed to the parser between two checks of the depth.
-const PIECE: usize = 16 << 10;
+/// Bytes fed to the parser between two looks at the measures.
+const PIECE: usize = 1 << 10;
+/// Steps of the tree builder's searches allowed for any page (enough to nest up to the depth
+/// limit), and per byte on top.
+const STEPS: u64 = 32 << 20;
+const STEPS_PER_BYTE: u64 = 64;
+/// Elements allowed for any page; one more per two bytes on top (a tag takes at least three).
+const ELEMENTS: u64 = 100_000;
 
-/// Parses a whole page like `Html::parse_document`, or fails with the byte offset by which an
-/// element was nested deeper than `max_depth` elements.
-pub(super) fn parse_document(text: &str, max_depth: usize) -> Result<Html, usize> {
-    let too_deep = Rc::new(Cell::new(false));
+/// Why a page was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Refused {
+    /// An element nested deeper than the limit.
+    Depth,
+    /// The tree builder's searches took more steps than the page's size allows.
+    Work,
+    /// The tree builder created more elements than the page's size allows.
+    Elements,
+}
+
+/// Parses a whole page like `Html::parse_document`, or says which limit it passed and by
+/// which byte offset.
+pub(super) fn parse_document(text: &str, max_depth: usize) -> Result<Html, (Refused, usize)> {
+    let len = text.len() as u64;
+    let limits = Limits {
+        depth: max_depth,
+        steps: STEPS + STEPS_PER_BYTE * len,
+        elements: ELEMENTS + len / 2,
+    };
+    let refused = Rc::new(Cell::new(None));
     let sink = Bounded {
         inner: HtmlTreeSink::new(Html::new_document()),
-        max_depth,
-        too_deep: Rc::clone(&too_deep),
+        limits,
+        depths: RefCell::new(HashMap::new()),
+        steps: Cell::new(0),
+        elements: Cell::new(0),
+        refused: Rc::clone(&refused),
     };
     let mut parser = html5ever::parse_document(sink, Default::default());
     let mut start = 0;
@@ -40,41 +74,80 @@ pub(super) fn parse_document(text: &str, max_depth: usize) -> Result<Html, usize
             end += 1;
         }
         parser.process(StrTendril::from_slice(&text[start..end]));
-        if too_deep.get() {
-            return Err(end);
+        if let Some(why) = refused.get() {
+            return Err((why, end));
         }
         start = end;
     }
     let html = parser.finish();
-    if too_deep.get() {
-        return Err(text.len());
+    match refused.get() {
+        Some(why) => Err((why, text.len())),
+        None => Ok(html),
     }
-    Ok(html)
 }
 
-/// scraper's [`HtmlTreeSink`], which builds the DOM, plus a check of the depth of every element
-/// inserted. Every method delegates to it, the defaulted ones included, so the tree built is
-/// the same as `Html::parse_document`'s.
+struct Limits {
+    depth: usize,
+    steps: u64,
+    elements: u64,
+}
+
+/// scraper's [`HtmlTreeSink`], which builds the DOM, plus the measures. Every method
+/// delegates to it, the defaulted ones included, so the tree built is the same as
+/// `Html::parse_document`'s.
 struct Bounded {
     inner: HtmlTreeSink,
-    max_depth: usize,
-    too_deep: Rc<Cell<bool>>,
+    limits: Limits,
+    /// Depth of the elements inserted, so that a new one's is its parent's plus one. A subtree
+    /// that the tree builder moves keeps its old depths below its root: an estimate off by the
+    /// moves, which the work limit covers.
+    depths: RefCell<HashMap<NodeId, usize>>,
+    steps: Cell<u64>,
+    elements: Cell<u64>,
+    refused: Rc<Cell<Option<Refused>>>,
 }
 
 impl Bounded {
-    /// Flags `inserted` if it is an element with more than `max_depth` ancestors. The walk up
-    /// stops there, so one check costs at most the limit, as the tree builder's own walk does.
-    fn check(&self, inserted: Option<NodeId>) {
-        let Some(id) = inserted else { return };
-        if self.too_deep.get() {
-            return;
+    fn refuse(&self, why: Refused) {
+        if self.refused.get().is_none() {
+            self.refused.set(Some(why));
         }
+    }
+
+    fn step(&self) {
+        self.steps.set(self.steps.get() + 1);
+        if self.steps.get() > self.limits.steps {
+            self.refuse(Refused::Work);
+        }
+    }
+
+    fn created(&self) {
+        self.elements.set(self.elements.get() + 1);
+        if self.elements.get() > self.limits.elements {
+            self.refuse(Refused::Elements);
+        }
+    }
+
+    /// Records the depth of `inserted`, now in the tree, from its parent's.
+    fn inserted(&self, inserted: Option<NodeId>) {
+        let Some(id) = inserted else { return };
         let html = self.inner.0.borrow();
-        let Some(node) = html.tree.get(id) else {
+        let Some(parent) = html.tree.get(id).and_then(|n| n.parent()) else {
             return;
         };
-        if node.value().is_element() && node.ancestors().nth(self.max_depth).is_some() {
-            self.too_deep.set(true);
+        let mut depths = self.depths.borrow_mut();
+        let above = match depths.get(&parent.id()) {
+            Some(&depth) => depth,
+            // The document, or a template's contents: measured once.
+            None => {
+                let depth = parent.ancestors().take(self.limits.depth + 1).count();
+                depths.insert(parent.id(), depth);
+                depth
+            }
+        };
+        depths.insert(id, above + 1);
+        if above + 1 > self.limits.depth {
+            self.refuse(Refused::Depth);
         }
     }
 }
@@ -105,10 +178,12 @@ impl TreeSink for Bounded {
     }
 
     fn elem_name<'a>(&'a self, target: &'a NodeId) -> Ref<'a, QualName> {
+        self.step();
         self.inner.elem_name(target)
     }
 
     fn create_element(&self, name: QualName, attrs: Vec<Attribute>, flags: ElementFlags) -> NodeId {
+        self.created();
         self.inner.create_element(name, attrs, flags)
     }
 
@@ -123,7 +198,7 @@ impl TreeSink for Bounded {
     fn append(&self, parent: &NodeId, child: NodeOrText<NodeId>) {
         let inserted = node_of(&child);
         self.inner.append(parent, child);
-        self.check(inserted);
+        self.inserted(inserted);
     }
 
     fn append_based_on_parent_node(
@@ -135,7 +210,7 @@ impl TreeSink for Bounded {
         let inserted = node_of(&child);
         self.inner
             .append_based_on_parent_node(element, prev_element, child);
-        self.check(inserted);
+        self.inserted(inserted);
     }
 
     fn append_doctype_to_document(
@@ -161,6 +236,7 @@ impl TreeSink for Bounded {
     }
 
     fn same_node(&self, x: &NodeId, y: &NodeId) -> bool {
+        self.step();
         self.inner.same_node(x, y)
     }
 
@@ -171,7 +247,7 @@ impl TreeSink for Bounded {
     fn append_before_sibling(&self, sibling: &NodeId, new_node: NodeOrText<NodeId>) {
         let inserted = node_of(&new_node);
         self.inner.append_before_sibling(sibling, new_node);
-        self.check(inserted);
+        self.inserted(inserted);
     }
 
     fn add_attrs_if_missing(&self, target: &NodeId, attrs: Vec<Attribute>) {

@@ -14,6 +14,7 @@ use scraper::Html;
 use super::render::Renderer;
 use super::{ParseError, Parsed};
 use crate::model::{Format, Metadata};
+use bounded::Refused;
 use dom::element;
 
 /// Share of control characters above which the bytes are not a web page.
@@ -28,11 +29,18 @@ const MAX_NESTING: usize = 4096;
 pub(super) fn parse(bytes: &[u8]) -> Result<Parsed, ParseError> {
     let decoded = charset::decode(bytes);
     check_text(&decoded.text)?;
-    let html = bounded::parse_document(&decoded.text, MAX_NESTING).map_err(|at| {
+    let html = bounded::parse_document(&decoded.text, MAX_NESTING).map_err(|(why, at)| {
+        let detail = match why {
+            Refused::Depth => format!("html elements nest more than {MAX_NESTING} deep"),
+            Refused::Work => {
+                "building the html tree takes more steps than a page of its size needs".into()
+            }
+            Refused::Elements => {
+                "the html tree grows more elements than a page of its size can hold".into()
+            }
+        };
         ParseError::TooLarge {
-            detail: format!(
-                "html elements nest more than {MAX_NESTING} deep (by byte {at}); such a page is hostile or broken"
-            ),
+            detail: format!("{detail} (by byte {at}); such a page is hostile or broken"),
         }
     })?;
     let page = content::Page::new(html.tree.root());
