@@ -289,29 +289,16 @@ fn an_exhausted_time_budget_is_a_timeout_error() {
     );
 }
 
-/// A PDF with one line of text per page, each page with its own font dictionary.
-fn pages_pdf(pages: &[(lopdf::Dictionary, &str)]) -> Vec<u8> {
-    use lopdf::content::{Content, Operation};
+/// A PDF of the given pages, each its own `F1` font dictionary and content stream.
+fn fonts_and_contents_pdf(pages: &[(lopdf::Dictionary, Vec<u8>)]) -> Vec<u8> {
     use lopdf::{Object, Stream, dictionary};
 
     let mut doc = lopdf::Document::with_version("1.5");
     let pages_id = doc.new_object_id();
     let mut kids = Vec::new();
-    for (font, text) in pages {
+    for (font, content) in pages {
         let font = doc.add_object(font.clone());
-        let content = Content {
-            operations: vec![
-                Operation::new("BT", vec![]),
-                Operation::new("Tf", vec!["F1".into(), 12.into()]),
-                Operation::new("Td", vec![72.into(), 700.into()]),
-                Operation::new("Tj", vec![Object::string_literal(*text)]),
-                Operation::new("ET", vec![]),
-            ],
-        };
-        let content = doc.add_object(Stream::new(
-            dictionary! {},
-            content.encode().unwrap_or_default(),
-        ));
+        let content = doc.add_object(Stream::new(dictionary! {}, content.clone()));
         let page = doc.add_object(dictionary! {
             "Type" => "Page", "Parent" => pages_id, "Contents" => content,
             "MediaBox" => vec![0.into(), 0.into(), 612.into(), 792.into()],
@@ -320,6 +307,29 @@ fn pages_pdf(pages: &[(lopdf::Dictionary, &str)]) -> Vec<u8> {
         kids.push(Object::from(page));
     }
     save_pdf(doc, pages_id, kids)
+}
+
+/// A PDF with one line of text per page, each page with its own font dictionary.
+fn pages_pdf(pages: &[(lopdf::Dictionary, &str)]) -> Vec<u8> {
+    use lopdf::Object;
+    use lopdf::content::{Content, Operation};
+
+    let pages: Vec<(lopdf::Dictionary, Vec<u8>)> = pages
+        .iter()
+        .map(|(font, text)| {
+            let content = Content {
+                operations: vec![
+                    Operation::new("BT", vec![]),
+                    Operation::new("Tf", vec!["F1".into(), 12.into()]),
+                    Operation::new("Td", vec![72.into(), 700.into()]),
+                    Operation::new("Tj", vec![Object::string_literal(*text)]),
+                    Operation::new("ET", vec![]),
+                ],
+            };
+            (font.clone(), content.encode().unwrap_or_default())
+        })
+        .collect();
+    fonts_and_contents_pdf(&pages)
 }
 
 #[test]
@@ -498,24 +508,15 @@ fn a_sentence_the_page_end_cuts_is_one_paragraph_on_its_first_page() {
 
 /// A PDF whose pages draw the given content streams, with `F1` (Helvetica) as their font.
 fn content_pdf(contents: &[Vec<u8>]) -> Vec<u8> {
-    use lopdf::{Object, Stream, dictionary};
+    use lopdf::dictionary;
 
-    let mut doc = lopdf::Document::with_version("1.5");
-    let pages_id = doc.new_object_id();
-    let font = doc.add_object(
-        dictionary! { "Type" => "Font", "Subtype" => "Type1", "BaseFont" => "Helvetica" },
-    );
-    let mut kids = Vec::new();
-    for content in contents {
-        let content = doc.add_object(Stream::new(dictionary! {}, content.clone()));
-        let page = doc.add_object(dictionary! {
-            "Type" => "Page", "Parent" => pages_id, "Contents" => content,
-            "MediaBox" => vec![0.into(), 0.into(), 612.into(), 792.into()],
-            "Resources" => dictionary! { "Font" => dictionary! { "F1" => font } },
-        });
-        kids.push(Object::from(page));
-    }
-    save_pdf(doc, pages_id, kids)
+    let helvetica =
+        dictionary! { "Type" => "Font", "Subtype" => "Type1", "BaseFont" => "Helvetica" };
+    let pages: Vec<(lopdf::Dictionary, Vec<u8>)> = contents
+        .iter()
+        .map(|content| (helvetica.clone(), content.clone()))
+        .collect();
+    fonts_and_contents_pdf(&pages)
 }
 
 /// Found checking the fuzz corpus: a page's `Q` without its `q` was passed on and restored
