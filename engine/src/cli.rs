@@ -236,12 +236,17 @@ impl StoreArgs {
         Err("no store here: pass --pipeline FILE or --store DIR".to_owned())
     }
 
-    /// The store folder, which must hold runs.
-    fn dir(&self) -> Result<PathBuf, i32> {
-        let dir = self.resolve().map_err(|message| {
+    /// The store folder (which need not exist yet), or the exit code after saying why not.
+    fn folder(&self) -> Result<PathBuf, i32> {
+        self.resolve().map_err(|message| {
             eprintln!("error: {message}");
             EXIT_INVALID
-        })?;
+        })
+    }
+
+    /// The store folder, which must hold runs.
+    fn dir(&self) -> Result<PathBuf, i32> {
+        let dir = self.folder()?;
         if !dir.join("db").exists() {
             eprintln!(
                 "error: {} holds no runs yet; run a pipeline first",
@@ -428,14 +433,7 @@ fn inspect(run: &str, step: Option<&str>, doc: Option<&str>, store: &StoreArgs, 
 
 fn tap(step: Option<&str>, store: &StoreArgs, limit: Option<usize>, wait: bool, json: bool) -> i32 {
     // Waiting, the store need not exist yet: the run to come makes it.
-    let dir = if wait {
-        store.resolve().map_err(|message| {
-            eprintln!("error: {message}");
-            EXIT_INVALID
-        })
-    } else {
-        store.dir()
-    };
+    let dir = if wait { store.folder() } else { store.dir() };
     let dir = match dir {
         Ok(dir) => dir,
         Err(code) => return code,
