@@ -98,10 +98,17 @@ pub struct LiveRun {
     started: Instant,
     /// `(step, operator)` in plan order.
     steps: Vec<(String, String)>,
-    counters: Mutex<HashMap<String, Arc<StepCounters>>>,
-    /// Seconds from the start to the end of each step that has ended.
-    ended: Mutex<HashMap<String, f64>>,
+    observed: Mutex<Observed>,
     taps: Taps,
+}
+
+/// What the run's observer has seen so far.
+#[derive(Default)]
+struct Observed {
+    /// The runtime's live counters, by step.
+    counters: HashMap<String, Arc<StepCounters>>,
+    /// Seconds from the start to the end of each step that has ended.
+    ended: HashMap<String, f64>,
 }
 
 impl LiveRun {
@@ -111,8 +118,7 @@ impl LiveRun {
             run_id,
             started: Instant::now(),
             steps,
-            counters: Mutex::default(),
-            ended: Mutex::default(),
+            observed: Mutex::default(),
             taps: Taps::default(),
         }
     }
@@ -120,14 +126,14 @@ impl LiveRun {
     /// Keeps the runtime's live counters, and when each step ended (called by the run's
     /// observer every 100 ms).
     pub fn observe(&self, counters: &[(String, Arc<StepCounters>)]) {
-        let mut kept = self.counters.lock().unwrap_or_else(PoisonError::into_inner);
-        if kept.len() < counters.len() {
-            kept.extend(counters.iter().cloned());
+        let mut observed = self.observed.lock().unwrap_or_else(PoisonError::into_inner);
+        if observed.counters.len() < counters.len() {
+            observed.counters.extend(counters.iter().cloned());
         }
-        let mut ended = self.ended.lock().unwrap_or_else(PoisonError::into_inner);
         for (name, live) in counters {
-            if live.done.load(Ordering::Acquire) && !ended.contains_key(name) {
-                ended.insert(name.clone(), self.started.elapsed().as_secs_f64());
+            if live.done.load(Ordering::Acquire) && !observed.ended.contains_key(name) {
+                let seconds = self.started.elapsed().as_secs_f64();
+                observed.ended.insert(name.clone(), seconds);
             }
         }
     }
@@ -143,8 +149,8 @@ impl LiveRun {
             return;
         }
         let seconds = self.started.elapsed().as_secs_f64();
-        let counters = self.counters.lock().unwrap_or_else(PoisonError::into_inner);
-        let ended = self.ended.lock().unwrap_or_else(PoisonError::into_inner);
+        let observed = self.observed.lock().unwrap_or_else(PoisonError::into_inner);
+        let Observed { counters, ended } = &*observed;
         let load = |counter: &AtomicU64| counter.load(Ordering::Relaxed);
         let steps: serde_json::Map<String, Value> = self
             .steps
