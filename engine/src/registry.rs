@@ -131,7 +131,8 @@ pub const OPERATORS: &[OperatorInfo] = &[
         emits: Some(ItemType::Parsed),
         parallel: true,
         schema: schema_of::<ParseConfig>,
-        version: 1,
+        // 2: PDF paragraphs joined over page breaks, with where they continue.
+        version: 2,
     },
     OperatorInfo {
         name: "chunk.recursive",

@@ -114,6 +114,15 @@ impl ElementKind {
     }
 }
 
+/// The point where an element's text goes on to the next page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PageContinuation {
+    /// The 1-based page the text goes on to.
+    pub page: u32,
+    /// Byte offset in the document's `markdown` where the text on that page starts.
+    pub at: usize,
+}
+
 /// One structural element of a parsed document, in reading order.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Element {
@@ -124,9 +133,13 @@ pub struct Element {
     /// Heading level (1..=6), for headings.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub level: Option<u8>,
-    /// 1-based page number, for formats with pages.
+    /// 1-based page number, for formats with pages: the page the element starts on.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub page: Option<u32>,
+    /// Where the element runs on over page breaks (a sentence cut by the end of a page), in
+    /// order; empty when it stays on `page`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub continued: Vec<PageContinuation>,
     /// Nesting depth of a list item (0 = top level).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub depth: Option<u32>,
@@ -154,6 +167,7 @@ impl Element {
             text: text.into(),
             level: None,
             page: None,
+            continued: Vec::new(),
             depth: None,
             ordered: None,
             language: None,
@@ -161,6 +175,26 @@ impl Element {
             section: Vec::new(),
             span,
         }
+    }
+
+    /// The first and last page of this element's text within `span` (a byte range of the
+    /// markdown), following its continuations; `None` for elements without a page.
+    pub fn pages_within(&self, span: [usize; 2]) -> Option<[u32; 2]> {
+        let first = self.page?;
+        let start = span[0].max(self.span[0]);
+        let end = span[1].min(self.span[1]).max(start);
+        let page_at = |reached: &dyn Fn(usize) -> bool| {
+            self.continued
+                .iter()
+                .take_while(|c| reached(c.at))
+                .last()
+                .map_or(first, |c| c.page)
+        };
+        let lo = page_at(&|at| at <= start);
+        // The text on a page starts at its continuation point: a range ending there does
+        // not reach that page.
+        let hi = page_at(&|at| at < end).max(lo);
+        Some([lo, hi])
     }
 }
 
@@ -389,4 +423,27 @@ pub struct BatchDebug {
 
 fn is_zero(n: &usize) -> bool {
     *n == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pages_within_follow_the_continuations_a_range_reaches() {
+        let mut element = Element::new(ElementKind::Paragraph, "a b c", [10, 40]);
+        assert_eq!(element.pages_within([0, 100]), None, "no page, no pages");
+        element.page = Some(2);
+        assert_eq!(element.pages_within([0, 100]), Some([2, 2]));
+        element.continued = vec![
+            PageContinuation { page: 3, at: 20 },
+            PageContinuation { page: 4, at: 30 },
+        ];
+        assert_eq!(element.pages_within([0, 100]), Some([2, 4]));
+        assert_eq!(element.pages_within([10, 20]), Some([2, 2]));
+        assert_eq!(element.pages_within([15, 25]), Some([2, 3]));
+        assert_eq!(element.pages_within([20, 30]), Some([3, 3]));
+        assert_eq!(element.pages_within([25, 35]), Some([3, 4]));
+        assert_eq!(element.pages_within([35, 35]), Some([4, 4]));
+    }
 }

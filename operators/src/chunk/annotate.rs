@@ -95,10 +95,10 @@ impl<'a> ElementIndex<'a> {
         // Bit `kind as u32` is set once `kind` is in `kinds`.
         let mut seen = 0u32;
         for element in self.overlapping(span) {
-            if let Some(p) = element.page {
+            if let Some([first, last]) = element.pages_within(span) {
                 pages = Some(match pages {
-                    None => [p, p],
-                    Some([lo, hi]) => [lo.min(p), hi.max(p)],
+                    None => [first, last],
+                    Some([lo, hi]) => [lo.min(first), hi.max(last)],
                 });
             }
             let bit = 1 << element.kind as u32;
@@ -189,6 +189,7 @@ fn prepend_decimal(out: &mut [u8], end: usize, mut n: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::PageContinuation;
 
     fn el(kind: ElementKind, text: &str, span: [usize; 2], section: &[&str]) -> Element {
         Element {
@@ -237,6 +238,26 @@ mod tests {
             assert_eq!(unsorted.section_at(span[0]), index.section_at(span[0]));
             assert_eq!(unsorted.pages_and_kinds(span), index.pages_and_kinds(span));
         }
+    }
+
+    #[test]
+    fn a_paragraph_that_goes_on_to_the_next_page_counts_where_the_range_reaches() {
+        let mut joined = el(ElementKind::Paragraph, "one two", [0, 20], &[]);
+        joined.page = Some(3);
+        joined.continued = vec![PageContinuation { page: 4, at: 12 }];
+        let mut next = el(ElementKind::Paragraph, "three", [22, 30], &[]);
+        next.page = Some(4);
+        let elements = [joined, next];
+        let index = ElementIndex::new(&elements);
+        assert_eq!(index.pages([0, 20]), Some([3, 4]));
+        assert_eq!(
+            index.pages([0, 12]),
+            Some([3, 3]),
+            "ends where page 4 starts"
+        );
+        assert_eq!(index.pages([2, 13]), Some([3, 4]));
+        assert_eq!(index.pages([12, 20]), Some([4, 4]));
+        assert_eq!(index.pages([14, 30]), Some([4, 4]));
     }
 
     #[test]

@@ -232,19 +232,23 @@ pub(super) fn parse(bytes: &[u8], budget: Duration) -> Result<Parsed, ParseError
     for (i, (number, pieces)) in page_pieces.into_iter().enumerate() {
         let mut pieces = pieces.into_iter().peekable();
         if i > 0 {
-            // A sentence the page end cut stays one paragraph, on the page it starts on.
+            // A sentence the page end cut stays one paragraph, which starts on one page and
+            // goes on to the next.
             if let (Some(last), Some(tail), Some(Piece::Para(first))) =
                 (blocks.last_mut(), tail, pieces.peek())
                 && matches!(last.kind, BlockKind::Paragraph | BlockKind::ListItem { .. })
                 && paragraphs::continues_on_next_page(&last.text, tail, first)
             {
                 paragraphs::join_line(&mut last.text, &first.text);
+                last.continued
+                    .push((number, last.text.len() - first.text.len()));
                 pieces.next();
             }
             blocks.push(Block {
                 kind: BlockKind::PageBreak,
                 text: String::new(),
                 page: number,
+                continued: Vec::new(),
             });
         }
         tail = None;
@@ -264,12 +268,14 @@ pub(super) fn parse(bytes: &[u8], budget: Duration) -> Result<Parsed, ParseError
                             .join("\n"),
                         kind: BlockKind::Table(rows),
                         page: number,
+                        continued: Vec::new(),
                     }
                 }
                 Piece::Code(text) => Block {
                     kind: BlockKind::Code,
                     text,
                     page: number,
+                    continued: Vec::new(),
                 },
                 Piece::Para(p) => classify(p, &levels, number, &mut indents),
             });
@@ -335,6 +341,7 @@ fn classify(
             kind: BlockKind::Heading(level),
             text: p.text,
             page,
+            continued: Vec::new(),
         };
     }
     if let Some((marker, ordered)) = list_marker(&p.text) {
@@ -350,6 +357,7 @@ fn classify(
             },
             text,
             page,
+            continued: Vec::new(),
         };
     }
     indents.text(p.x0, p.size);
@@ -357,6 +365,7 @@ fn classify(
         kind: BlockKind::Paragraph,
         text: p.text,
         page,
+        continued: Vec::new(),
     }
 }
 
@@ -524,6 +533,7 @@ mod tests {
             kind,
             text: "t".into(),
             page: 1,
+            continued: Vec::new(),
         }
     }
 

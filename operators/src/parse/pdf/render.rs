@@ -1,7 +1,7 @@
 //! Markdown rendering of the laid-out blocks, with one element per block: spans index the
 //! Markdown, sections follow the headings, and every element carries its page.
 
-use crate::model::{Element, ElementKind};
+use crate::model::{Element, ElementKind, PageContinuation};
 use crate::parse::render::fence_for;
 
 /// What a block of a page is.
@@ -28,8 +28,10 @@ pub(crate) struct Block {
     pub kind: BlockKind,
     /// Its plain text.
     pub text: String,
-    /// 1-based page number.
+    /// 1-based page number: the page it starts on.
     pub page: u32,
+    /// Where its text goes on to a later page: the page, and the byte offset in `text`.
+    pub continued: Vec<(u32, usize)>,
 }
 
 /// Escapes inline markup characters.
@@ -172,12 +174,30 @@ pub(crate) fn render(blocks: &[Block]) -> (String, Vec<Element>) {
             }
         }
         element.span = [start, md.len()];
+        element.continued = continuations(block, &md);
         elements.push(element);
     }
     if !md.is_empty() {
         md.push('\n');
     }
     (md, elements)
+}
+
+/// Where `block`'s text, just rendered at the end of `md`, goes on to later pages, as offsets
+/// in `md`. Escaping works character by character after the start of a block, so the text from
+/// a continuation on ends the Markdown escaped as it is.
+fn continuations(block: &Block, md: &str) -> Vec<PageContinuation> {
+    block
+        .continued
+        .iter()
+        .filter_map(|&(page, offset)| {
+            let tail = escape_inline(block.text.get(offset..)?);
+            md.ends_with(&tail).then(|| PageContinuation {
+                page,
+                at: md.len() - tail.len(),
+            })
+        })
+        .collect()
 }
 
 /// An ordered item keeps its own number (`3. text`), the rest escaped.
@@ -200,7 +220,35 @@ mod tests {
             kind,
             text: text.into(),
             page,
+            continued: Vec::new(),
         }
+    }
+
+    #[test]
+    fn a_continuation_points_into_the_markdown_past_escapes() {
+        let text = "1. a *starred* [word] and";
+        let mut paragraph = block(BlockKind::Paragraph, &format!("{text} more_of it"), 3);
+        paragraph.continued = vec![(4, text.len() + 1)];
+        let mut item = block(
+            BlockKind::ListItem {
+                ordered: true,
+                depth: 0,
+            },
+            "2. the <second> item and the",
+            4,
+        );
+        item.continued = vec![(5, "2. the <second> item and ".len())];
+        let (md, elements) = render(&[paragraph, item]);
+        let continued: Vec<Vec<(u32, &str)>> = elements
+            .iter()
+            .map(|e| {
+                e.continued
+                    .iter()
+                    .map(|c| (c.page, &md[c.at..e.span[1]]))
+                    .collect()
+            })
+            .collect();
+        assert_eq!(continued, [[(4, r"more\_of it")], [(5, "the")]]);
     }
 
     #[test]

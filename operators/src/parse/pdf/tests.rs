@@ -465,7 +465,7 @@ fn list_items_nest_by_their_indentation() {
 }
 
 #[test]
-fn a_sentence_the_page_end_cuts_is_one_paragraph_on_its_first_page() {
+fn a_sentence_the_page_end_cuts_is_one_paragraph_that_goes_on_to_the_next_page() {
     use lopdf::dictionary;
 
     let font = dictionary! { "Type" => "Font", "Subtype" => "Type1", "BaseFont" => "Helvetica" };
@@ -504,6 +504,17 @@ fn a_sentence_the_page_end_cuts_is_one_paragraph_on_its_first_page() {
         .map(|e| e.page)
         .collect();
     assert_eq!(breaks, [Some(2), Some(3)]);
+    // The joined paragraph says where its text on page 2 starts.
+    let joined = &parsed.elements[0];
+    let [continuation] = joined.continued[..] else {
+        panic!("one continuation expected: {:?}", joined.continued)
+    };
+    assert_eq!(continuation.page, 2);
+    assert_eq!(
+        &parsed.markdown[continuation.at..joined.span[1]],
+        "clockwise around a hole."
+    );
+    assert_eq!(joined.pages_within(joined.span), Some([1, 2]));
 }
 
 /// A PDF whose pages draw the given content streams, with `F1` (Helvetica) as their font.
