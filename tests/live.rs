@@ -1,6 +1,7 @@
 //! End-to-end tests of seeing a run while it runs: `engine runs`, `engine inspect` and
 //! `engine tap` against a real `engine run` held mid-way by an embedding endpoint that answers
-//! only when the test lets it.
+//! only when the test lets it. A run answers over a Unix socket, so these run on Unix only.
+#![cfg(unix)]
 
 mod common;
 

@@ -6,18 +6,16 @@
 //! Protocol: the client writes one JSON [`Request`] line; the server answers JSON lines:
 //! `{"ok": report}` or `{"error": message}`; for `tap`, `{"ok": …}` then one `{"item": …}` per
 //! item the step completes and a last `{"end": …}` when the run ends.
+//!
+//! On platforms without Unix sockets, other processes are told the store is in use, as before.
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::os::unix::net::{UnixListener, UnixStream};
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, sync_channel};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use anyhow::{Context, bail};
+use anyhow::bail;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -25,18 +23,19 @@ use crate::inspect;
 use crate::runtime::StepCounters;
 use crate::store::{ItemRecord, Store};
 
-/// The socket's name in the store folder.
-const SOCKET: &str = "live.sock";
-/// Longest socket path the platform takes (`sun_path` is 108 bytes with its NUL).
-const MAX_SOCKET_PATH: usize = 107;
-/// Connections served at once; more are told to try again.
-const MAX_CONNECTIONS: usize = 16;
 /// Items a slow `tap` client may fall behind by before items are skipped for it.
+#[cfg_attr(not(unix), allow(dead_code))] // only the socket subscribes to taps
 const TAP_BUFFER: usize = 1024;
-/// How long a client may keep a read or a write of the server waiting.
-const CLIENT_TIMEOUT: Duration = Duration::from_secs(5);
-/// How often waiting threads look at whether the run has ended.
-const POLL: Duration = Duration::from_millis(50);
+
+// The socket (Unix); elsewhere, a run does not answer for its store.
+#[cfg(unix)]
+mod socket;
+#[cfg(unix)]
+pub use socket::{LiveServer, ask, follow};
+#[cfg(not(unix))]
+mod unsupported;
+#[cfg(not(unix))]
+pub use unsupported::{LiveServer, ask, follow};
 
 /// What a client asks the running run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -181,6 +180,7 @@ impl LiveRun {
 type Tapped = (String, String, ItemRecord);
 
 /// One `tap` listener, of one step or (`None`) of all.
+#[cfg_attr(not(unix), allow(dead_code))] // only the socket subscribes to taps
 struct Subscriber {
     id: u64,
     step: Option<String>,
@@ -189,6 +189,7 @@ struct Subscriber {
 }
 
 /// The listeners of every step; offering to no listener costs one atomic load.
+#[cfg_attr(not(unix), allow(dead_code))] // only the socket subscribes to taps
 #[derive(Default)]
 struct Taps {
     listening: AtomicUsize,
@@ -215,6 +216,7 @@ impl Taps {
         }
     }
 
+    #[cfg_attr(not(unix), allow(dead_code))] // only the socket subscribes to taps
     fn subscribe(&self, step: Option<&str>) -> (u64, Receiver<Tapped>, Arc<AtomicU64>) {
         let (sender, receiver) = sync_channel(TAP_BUFFER);
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
@@ -233,6 +235,7 @@ impl Taps {
         (id, receiver, skipped)
     }
 
+    #[cfg_attr(not(unix), allow(dead_code))] // only the socket subscribes to taps
     fn unsubscribe(&self, id: u64) {
         let mut subscribers = self
             .subscribers
@@ -241,188 +244,6 @@ impl Taps {
         subscribers.retain(|s| s.id != id);
         self.listening.store(subscribers.len(), Ordering::Relaxed);
     }
-}
-
-/// Where the run using store `dir` listens, when the path is short enough for a socket.
-fn socket_path(dir: &Path) -> Option<PathBuf> {
-    let path = std::fs::canonicalize(dir).ok()?.join(SOCKET);
-    (path.as_os_str().len() <= MAX_SOCKET_PATH).then_some(path)
-}
-
-/// Serves `store` and `live` to other processes until dropped.
-pub struct LiveServer {
-    stop: Arc<AtomicBool>,
-    accepting: Option<JoinHandle<()>>,
-    path: PathBuf,
-}
-
-impl LiveServer {
-    /// Listens next to the store; `None` when the socket cannot be made (the run goes on, and
-    /// other processes are told the store is in use, as before).
-    pub fn start(store: Arc<Store>, live: Arc<LiveRun>) -> Option<LiveServer> {
-        let path = socket_path(store.dir())?;
-        // This process holds the store's lock: a socket left there is from a run that died.
-        let _ = std::fs::remove_file(&path);
-        let listener = UnixListener::bind(&path).ok()?;
-        listener.set_nonblocking(true).ok()?;
-        let stop = Arc::new(AtomicBool::new(false));
-        let accepting = {
-            let stop = stop.clone();
-            std::thread::Builder::new()
-                .name("live".into())
-                .spawn(move || accept(&listener, &store, &live, &stop))
-                .ok()?
-        };
-        Some(LiveServer {
-            stop,
-            accepting: Some(accepting),
-            path,
-        })
-    }
-}
-
-impl Drop for LiveServer {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::Release);
-        if let Some(accepting) = self.accepting.take() {
-            let _ = accepting.join();
-        }
-        let _ = std::fs::remove_file(&self.path);
-    }
-}
-
-/// Accepts connections until `stop`, each served on its own thread; waits for them to end.
-fn accept(
-    listener: &UnixListener,
-    store: &Arc<Store>,
-    live: &Arc<LiveRun>,
-    stop: &Arc<AtomicBool>,
-) {
-    let mut served: Vec<JoinHandle<()>> = Vec::new();
-    while !stop.load(Ordering::Acquire) {
-        served.retain(|handle| !handle.is_finished());
-        // Nonblocking: nobody waiting (or a failed accept) is a pause before looking again.
-        let Ok((stream, _)) = listener.accept() else {
-            std::thread::sleep(POLL);
-            continue;
-        };
-        if served.len() >= MAX_CONNECTIONS {
-            let _ = reply(
-                &stream,
-                &json!({ "error": "the run is serving too many clients; try again" }),
-            );
-            continue;
-        }
-        let (store, live, stop) = (store.clone(), live.clone(), stop.clone());
-        let spawned = std::thread::Builder::new()
-            .name("live-client".into())
-            .spawn(move || serve(stream, &store, &live, &stop));
-        if let Ok(handle) = spawned {
-            served.push(handle);
-        }
-    }
-    for handle in served {
-        let _ = handle.join();
-    }
-}
-
-fn reply(mut stream: &UnixStream, value: &Value) -> std::io::Result<()> {
-    let mut line = value.to_string();
-    line.push('\n');
-    stream.write_all(line.as_bytes())
-}
-
-/// Answers one client.
-fn serve(stream: UnixStream, store: &Store, live: &LiveRun, stop: &AtomicBool) {
-    let _ = stream.set_nonblocking(false);
-    // A client that stops reading or writing is dropped, so it never holds up the run's end.
-    let _ = stream.set_read_timeout(Some(CLIENT_TIMEOUT));
-    let _ = stream.set_write_timeout(Some(CLIENT_TIMEOUT));
-    let mut line = String::new();
-    let request = BufReader::new(&stream)
-        .take(64 * 1024)
-        .read_line(&mut line)
-        .map_err(anyhow::Error::from)
-        .and_then(|_| serde_json::from_str::<Request>(&line).context("not a request"));
-    let request = match request {
-        Ok(request) => request,
-        Err(err) => {
-            let _ = reply(&stream, &json!({ "error": format!("{err:#}") }));
-            return;
-        }
-    };
-    if let Request::Tap { step } = &request {
-        tap(&stream, store, live, step.as_deref(), stop);
-        return;
-    }
-    let answer = match answer(store, Some(live), &request) {
-        Ok(report) => json!({ "ok": report }),
-        Err(err) => json!({ "error": format!("{err:#}") }),
-    };
-    let _ = reply(&stream, &answer);
-}
-
-/// Streams the items `step` (every step, without one) completes until the run ends or the
-/// client leaves.
-fn tap(stream: &UnixStream, store: &Store, live: &LiveRun, step: Option<&str>, stop: &AtomicBool) {
-    if let Some(step) = step
-        && !live.steps.iter().any(|(name, _)| name == step)
-    {
-        let names: Vec<&str> = live.steps.iter().map(|(name, _)| name.as_str()).collect();
-        let message = format!(
-            "run {} has no step `{step}`; its steps: {}",
-            live.run_id,
-            names.join(", ")
-        );
-        let _ = reply(stream, &json!({ "error": message }));
-        return;
-    }
-    let (id, items, skipped) = live.taps.subscribe(step);
-    let started = json!({ "ok": { "run_id": live.run_id, "step": step } });
-    let mut connected = reply(stream, &started).is_ok();
-    while connected {
-        match items.recv_timeout(POLL) {
-            Ok((step, doc_id, record)) => {
-                let output = inspect::output_of(store, &record);
-                let item = json!({ "item": {
-                    "step": step, "doc_id": doc_id, "cached": record.cached, "seconds": record.seconds,
-                    "error": record.error, "key": record.key,
-                    "output": output.as_ref().map(|item| inspect::describe(item, false)),
-                }});
-                connected = reply(stream, &item).is_ok();
-            }
-            Err(RecvTimeoutError::Timeout) if stop.load(Ordering::Acquire) => break,
-            Err(RecvTimeoutError::Timeout) => {}
-            Err(RecvTimeoutError::Disconnected) => break,
-        }
-    }
-    live.taps.unsubscribe(id);
-    if connected {
-        let end = json!({ "end": { "skipped": skipped.load(Ordering::Relaxed) } });
-        let _ = reply(stream, &end);
-    }
-}
-
-/// Connects to the run using store `dir`, if one listens there.
-fn connect(dir: &Path, request: &Request) -> anyhow::Result<BufReader<UnixStream>> {
-    let path = socket_path(dir).context("the store's path is too long for a socket")?;
-    let stream = UnixStream::connect(&path)
-        .with_context(|| format!("the run does not answer on {}", path.display()))?;
-    reply(&stream, &serde_json::to_value(request)?)?;
-    Ok(BufReader::new(stream))
-}
-
-/// Reads one answer line: the report, or the server's error.
-fn read_answer(reader: &mut BufReader<UnixStream>) -> anyhow::Result<Option<Value>> {
-    let mut line = String::new();
-    if reader.read_line(&mut line)? == 0 {
-        return Ok(None);
-    }
-    let mut value: Value = serde_json::from_str(&line).context("an unreadable answer")?;
-    if let Some(error) = value.get("error") {
-        bail!("{}", error.as_str().unwrap_or_default());
-    }
-    Ok(Some(value.take()))
 }
 
 /// Why the run using a store gave no report.
@@ -434,35 +255,6 @@ pub enum AskError {
     /// The run answered with an error (an unknown run id, step or document, …).
     #[error("{0:#}")]
     Refused(anyhow::Error),
-}
-
-/// Asks the run using store `dir` for the report of `request`.
-pub fn ask(dir: &Path, request: &Request) -> Result<Value, AskError> {
-    let mut reader = connect(dir, request).map_err(AskError::NoAnswer)?;
-    let answer =
-        read_answer(&mut reader).and_then(|answer| answer.context("the run closed the connection"));
-    let mut answer = answer.map_err(AskError::Refused)?;
-    Ok(answer["ok"].take())
-}
-
-/// Follows step `step` (every step, without one) of the run using store `dir`: `each` sees the
-/// first line (`{"ok": {"run_id", "step"}}`), every item line (`{"item": …}`) and the last one
-/// (`{"end": …}`), and returns `false` to stop early.
-pub fn follow(
-    dir: &Path,
-    step: Option<&str>,
-    mut each: impl FnMut(&Value) -> bool,
-) -> Result<(), AskError> {
-    let request = Request::Tap {
-        step: step.map(str::to_owned),
-    };
-    let mut reader = connect(dir, &request).map_err(AskError::NoAnswer)?;
-    while let Some(line) = read_answer(&mut reader).map_err(AskError::Refused)? {
-        if !each(&line) {
-            break;
-        }
-    }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -519,7 +311,7 @@ mod tests {
         docs.output.store(7, Ordering::Relaxed);
         docs.done.store(true, Ordering::Relaxed);
         live.observe(&[("docs".into(), docs)]);
-        std::thread::sleep(Duration::from_millis(20));
+        std::thread::sleep(std::time::Duration::from_millis(20));
         let mut running = json!({ "run_id": "r1", "status": "running", "steps": {} });
         live.overlay(&mut running);
         assert_eq!(running["steps"]["docs"]["out"], 7);
