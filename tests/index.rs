@@ -106,6 +106,92 @@ fn every_mode_finds_the_document_about_the_query() {
     assert!(!filtered.is_empty() && doc_ids(&filtered).iter().all(|doc| *doc == "errors.md"));
 }
 
+/// A file of queries gives, query by query, what one query at a time gives; as a TREC run,
+/// documents ranked by their best chunk, each once.
+#[test]
+fn a_file_of_queries_answers_each_as_alone_and_as_a_trec_run() {
+    let dir = setup();
+    let (code, summary) = run_json(dir.path());
+    assert_eq!(code, Some(0), "{summary}");
+    let queries = [
+        ("q1", "mutex guards shared data between threads"),
+        ("q2", "recursive types on the heap"),
+        ("q3", "errors"),
+    ];
+    let file = dir.path().join("queries.jsonl");
+    let lines: Vec<String> = queries
+        .iter()
+        .map(|(id, text)| serde_json::json!({ "_id": id, "text": text }).to_string())
+        .collect();
+    fs::write(&file, lines.join("\n")).unwrap();
+    let batch = |extra: &[&str]| {
+        let output = engine()
+            .arg("query")
+            .arg(dir.path().join("pipeline.yaml"))
+            .args(["--index", "index_b", "-k", "3", "--queries"])
+            .arg(&file)
+            .args(extra)
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+        stdout(&output)
+    };
+    let answers: Vec<Value> = batch(&["--json"])
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    assert_eq!(answers.len(), queries.len());
+    for ((id, text), answer) in queries.iter().zip(&answers) {
+        assert_eq!(answer["query_id"], *id);
+        let alone = query(dir.path(), &["--index", "index_b", "-k", "3", text]);
+        assert_eq!(answer["hits"].as_array().unwrap(), &alone, "{id}");
+    }
+
+    let run = batch(&["--trec", "hybrid-b"]);
+    let mut per_query: std::collections::BTreeMap<&str, Vec<(&str, usize, f64)>> =
+        Default::default();
+    for line in run.lines() {
+        let fields: Vec<&str> = line.split(' ').collect();
+        let [qid, "Q0", doc, rank, score, "hybrid-b"] = fields[..] else {
+            panic!("not a TREC run line: {line}")
+        };
+        let entry = (doc, rank.parse().unwrap(), score.parse().unwrap());
+        per_query.entry(qid).or_default().push(entry);
+    }
+    assert_eq!(
+        per_query.keys().copied().collect::<Vec<_>>(),
+        ["q1", "q2", "q3"]
+    );
+    for (qid, docs) in &per_query {
+        // index_b cuts the documents into several chunks each: a document comes once, at the
+        // rank of its best chunk, up to k documents.
+        let ids: std::collections::HashSet<&str> = docs.iter().map(|d| d.0).collect();
+        assert_eq!(ids.len(), docs.len(), "{qid}: {docs:?}");
+        assert_eq!(docs.len(), 3, "{qid}: all three documents within k = 3");
+        let ranks: Vec<usize> = docs.iter().map(|d| d.1).collect();
+        assert_eq!(ranks, [1, 2, 3], "{qid}");
+        assert!(docs.windows(2).all(|w| w[0].2 >= w[1].2), "{qid}: {docs:?}");
+    }
+    assert_eq!(per_query["q1"][0].0, "threads.md");
+    assert_eq!(per_query["q2"][0].0, "boxes.md");
+
+    // A query id a TREC run cannot hold is refused, with what to do.
+    fs::write(&file, r#"{"_id": "q 1", "text": "threads"}"#).unwrap();
+    let output = engine()
+        .arg("query")
+        .arg(dir.path().join("pipeline.yaml"))
+        .args(["--index", "index_b", "--trec", "run", "--queries"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("query id `q 1`"),
+        "{}",
+        stderr(&output)
+    );
+}
+
 #[test]
 fn reruns_never_duplicate_and_changes_replace_or_remove_a_documents_chunks() {
     let dir = setup();

@@ -7,7 +7,7 @@ use std::sync::atomic::Ordering;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-use operators::index::{Fusion, Mode};
+use operators::index::{Fusion, Hit, Mode};
 
 use crate::live::{self, AskError};
 use crate::progress::Progress;
@@ -127,11 +127,25 @@ enum Command {
         filters: Vec<String>,
         #[command(flatten)]
         fusion: FusionArgs,
-        /// Print the hits as JSON.
+        /// Print the hits as JSON (with --queries, one object a line).
         #[arg(long)]
         json: bool,
+        /// Run every query of this file (one JSON object a line, with `_id` and `text`), with
+        /// the model and index loaded once.
+        #[arg(long)]
+        queries: Option<PathBuf>,
+        /// With --queries: print a TREC run named NAME instead (`qid Q0 doc_id rank score NAME`),
+        /// the k best documents per query, each ranked by its best chunk.
+        #[arg(
+            long,
+            value_name = "NAME",
+            requires = "queries",
+            conflicts_with_all = ["json", "text"]
+        )]
+        trec: Option<String>,
         /// The query.
-        text: String,
+        #[arg(required_unless_present = "queries", conflicts_with = "queries")]
+        text: Option<String>,
     },
     /// Evaluate every index step (branch) on the same queries, side by side.
     Compare {
@@ -333,17 +347,29 @@ pub fn main() -> i32 {
             filters,
             fusion,
             json,
+            queries,
+            trec,
             text,
-        } => query(
-            &pipeline,
-            &index,
-            mode,
-            k,
-            &filters,
-            fusion.fusion(),
-            json,
-            &text,
-        ),
+        } => {
+            let output = match (trec, json) {
+                (Some(name), _) => QueryOutput::Trec(name),
+                (None, true) => QueryOutput::Json,
+                (None, false) => QueryOutput::Text,
+            };
+            let request = QueryRequest {
+                index,
+                mode: mode.into(),
+                k,
+                fusion: fusion.fusion(),
+                output,
+            };
+            let input = match (text, queries) {
+                (_, Some(file)) => QueryInput::File(file),
+                (Some(text), None) => QueryInput::Text(text),
+                (None, None) => unreachable!("clap requires a query or --queries"),
+            };
+            query(&pipeline, &request, &filters, &input)
+        }
         Command::Compare {
             pipeline,
             queries,
@@ -888,46 +914,150 @@ impl From<QueryMode> for Mode {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-fn query(
-    path: &Path,
-    index: &str,
-    mode: QueryMode,
+/// What `engine query` searches for.
+enum QueryInput {
+    /// One query from the command line.
+    Text(String),
+    /// Every query of a JSONL file.
+    File(PathBuf),
+}
+
+/// How `engine query` prints.
+enum QueryOutput {
+    Text,
+    Json,
+    /// A TREC run with this name.
+    Trec(String),
+}
+
+/// The settings of `engine query` that apply to every query.
+struct QueryRequest {
+    index: String,
+    mode: Mode,
     k: usize,
-    filters: &[String],
     fusion: Fusion,
-    json: bool,
-    text: &str,
-) -> i32 {
+    output: QueryOutput,
+}
+
+fn query(path: &Path, request: &QueryRequest, filters: &[String], input: &QueryInput) -> i32 {
+    let json = matches!(request.output, QueryOutput::Json);
     let (pipeline, _) = match load_or_report(path, json) {
         Ok(loaded) => loaded,
         Err(code) => return code,
     };
     let result = crate::query::parse_filters(filters).and_then(|filters| {
-        let mut searcher = crate::query::Searcher::open(&pipeline, index)?;
+        let mut searcher = crate::query::Searcher::open(&pipeline, &request.index)?;
         if (searcher.index.vectors()).is_some_and(|vectors| vectors.rebuilt_on_load()) {
             eprintln!(
-                "note: the index of `{index}` was saved by an older version of the engine, so every query rebuilds its vector graph; `engine run {}` once saves it in the current format",
+                "note: the index of `{}` was saved by an older version of the engine, so every query rebuilds its vector graph; `engine run {}` once saves it in the current format",
+                request.index,
                 path.display()
             );
         }
-        searcher.search(text, None, mode.into(), k, &filters, fusion)
+        match input {
+            QueryInput::Text(text) => {
+                let hits = searcher.search(
+                    text,
+                    None,
+                    request.mode,
+                    request.k,
+                    &filters,
+                    request.fusion,
+                )?;
+                match &request.output {
+                    QueryOutput::Json => println!("{}", serde_json::json!({ "hits": hits })),
+                    _ => print_hits(&hits),
+                }
+                Ok(())
+            }
+            QueryInput::File(file) => {
+                let queries = operators::eval::read_queries(file)?;
+                query_all(&mut searcher, request, &filters, &queries)
+            }
+        }
     });
-    let hits = match result {
-        Ok(hits) => hits,
+    match result {
+        Ok(()) => 0,
         Err(err) => {
             eprintln!("error: {err:#}");
-            return 1;
+            1
         }
-    };
-    if json {
-        println!("{}", serde_json::json!({ "hits": hits }));
-        return 0;
     }
+}
+
+/// Runs `queries` (id, text) in order, printing each one's results as it is answered.
+fn query_all(
+    searcher: &mut crate::query::Searcher,
+    request: &QueryRequest,
+    filters: &[(String, String)],
+    queries: &[(String, String)],
+) -> anyhow::Result<()> {
+    // A TREC run ranks documents: enough chunks to find k distinct ones in most cases.
+    let depth = match request.output {
+        QueryOutput::Trec(_) => request.k.saturating_mul(10).max(100),
+        _ => request.k,
+    };
+    for (i, (id, text)) in queries.iter().enumerate() {
+        let hits = searcher.search(text, None, request.mode, depth, filters, request.fusion)?;
+        match &request.output {
+            QueryOutput::Json => {
+                println!(
+                    "{}",
+                    serde_json::json!({ "query_id": id, "text": text, "hits": hits })
+                );
+            }
+            QueryOutput::Text => {
+                if i > 0 {
+                    println!();
+                }
+                println!("query {id}: {text}");
+                print_hits(&hits);
+            }
+            QueryOutput::Trec(name) => {
+                for line in trec_lines(id, &hits, request.k, name)? {
+                    println!("{line}");
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The TREC run lines of query `id`: its `k` best documents, each scored by its best chunk.
+fn trec_lines(id: &str, hits: &[Hit], k: usize, name: &str) -> anyhow::Result<Vec<String>> {
+    let field = |what: &str, value: &str| {
+        if value.is_empty() || value.contains(char::is_whitespace) {
+            anyhow::bail!(
+                "{what} `{value}` is empty or has whitespace, which a TREC run cannot hold; use --json instead"
+            );
+        }
+        Ok(())
+    };
+    field("query id", id)?;
+    field("run name", name)?;
+    let mut seen = std::collections::HashSet::new();
+    let mut lines = Vec::new();
+    for hit in hits {
+        let doc = hit.stored.doc_id.as_str();
+        if lines.len() == k || !seen.insert(doc) {
+            continue;
+        }
+        field("doc_id", doc)?;
+        lines.push(format!(
+            "{id} Q0 {doc} {} {} {name}",
+            lines.len() + 1,
+            hit.score
+        ));
+    }
+    Ok(lines)
+}
+
+/// Hits as `engine query` prints them: rank, score, document, section and page, and a preview.
+fn print_hits(hits: &[Hit]) {
     if hits.is_empty() {
         println!("no hits");
     }
-    for hit in &hits {
+    for hit in hits {
         let section = if hit.stored.section.is_empty() {
             String::new()
         } else {
@@ -958,7 +1088,6 @@ fn query(
             }
         );
     }
-    0
 }
 
 fn compare(
