@@ -387,6 +387,103 @@ fn compare_fuses_hybrid_as_asked_and_says_how() {
     }
 }
 
+/// Another system's TREC run is scored and tested like a branch. The run `engine query --trec`
+/// writes of a branch scores what that branch scores, and pairs with every branch and mode.
+#[test]
+fn compare_scores_another_systems_trec_run_like_a_branch() {
+    let dir = setup();
+    let (code, summary) = run_json(dir.path());
+    assert_eq!(code, Some(0), "{summary}");
+    let by_itself = compare_judged(dir.path(), &["--modes", "hybrid"]);
+    let output = engine()
+        .arg("query")
+        .arg(dir.path().join("pipeline.yaml"))
+        .args([
+            "--index",
+            "index_b",
+            "-k",
+            "100",
+            "--trec",
+            "b",
+            "--queries",
+        ])
+        .arg(dir.path().join("queries.jsonl"))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    // One more query than the queries file asks, and one it asks left out.
+    let run: String = stdout(&output)
+        .lines()
+        .filter(|line| !line.starts_with("q3 "))
+        .chain(["q9 Q0 threads.md 1 1.0 b"])
+        .map(|line| format!("{line}\n"))
+        .collect();
+    fs::write(dir.path().join("b.trec"), run).unwrap();
+    let run_arg = format!("outside={}", dir.path().join("b.trec").display());
+    let with_run = compare_judged(
+        dir.path(),
+        &["--modes", "hybrid", "--index", "index_a", "--run", &run_arg],
+    );
+    let outside = &with_run["branches"]["outside"]["run"];
+    let branch = &by_itself["branches"]["index_b"]["hybrid"];
+    // q3 is missing from the run: it counts as retrieving nothing, the other two score alike.
+    let ndcg = |v: &Value| v["ndcg@10"].as_f64().unwrap();
+    assert!(ndcg(outside) < ndcg(branch), "{outside} vs {branch}");
+    assert_eq!(
+        with_run["runs"]["outside"]["queries_missing"],
+        serde_json::json!(["q3"])
+    );
+    assert_eq!(
+        with_run["runs"]["outside"]["queries_not_asked"],
+        serde_json::json!(["q9"])
+    );
+    let pairs = with_run["pairs"].as_array().unwrap();
+    assert!(
+        pairs
+            .iter()
+            .any(|pair| pair["a"]["index"] == "index_a" && pair["b"]["index"] == "outside"),
+        "{pairs:?}"
+    );
+    // The whole run scores exactly what the branch scores.
+    let full = engine()
+        .arg("query")
+        .arg(dir.path().join("pipeline.yaml"))
+        .args([
+            "--index",
+            "index_b",
+            "-k",
+            "100",
+            "--trec",
+            "b",
+            "--queries",
+        ])
+        .arg(dir.path().join("queries.jsonl"))
+        .output()
+        .unwrap();
+    fs::write(dir.path().join("b.trec"), &full.stdout).unwrap();
+    let with_run = compare_judged(
+        dir.path(),
+        &["--modes", "hybrid", "--index", "index_a", "--run", &run_arg],
+    );
+    assert_eq!(with_run["branches"]["outside"]["run"], *branch);
+    // A run named like a branch is refused.
+    let output = engine()
+        .arg("compare")
+        .arg(dir.path().join("pipeline.yaml"))
+        .arg("--queries")
+        .arg(dir.path().join("queries.jsonl"))
+        .arg("--run")
+        .arg(format!("index_a={}", dir.path().join("b.trec").display()))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("two systems are named `index_a`"),
+        "{}",
+        stderr(&output)
+    );
+}
+
 /// Runs `engine compare --json` with `args` on three judged queries about the test corpus.
 fn compare_judged(dir: &Path, args: &[&str]) -> Value {
     fs::write(

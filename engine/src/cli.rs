@@ -178,6 +178,10 @@ enum Command {
         /// Also write a self-contained HTML report here.
         #[arg(long)]
         html: Option<PathBuf>,
+        /// Another system's TREC run (`qid Q0 doc_id rank score tag` a line) to compare with
+        /// every branch and mode, under NAME (repeatable).
+        #[arg(long = "run", value_name = "NAME=FILE", value_parser = parse_run)]
+        runs: Vec<(String, PathBuf)>,
     },
     /// Parse one file and print the result (exit 1 with the error on stderr when it cannot be parsed).
     Parse {
@@ -381,6 +385,7 @@ pub fn main() -> i32 {
             fusion,
             json,
             html,
+            runs,
         } => compare(
             &pipeline,
             crate::compare::CompareOptions {
@@ -391,6 +396,7 @@ pub fn main() -> i32 {
                 indexes: index,
                 trials,
                 fusion: fusion.fusion(),
+                runs,
             },
             json,
             html,
@@ -897,6 +903,18 @@ fn print_step_output(step: &serde_json::Value, title: &str) {
     }
 }
 
+/// Parses `NAME=FILE` of `compare --run`.
+fn parse_run(value: &str) -> Result<(String, PathBuf), String> {
+    match value.split_once('=') {
+        Some((name, file)) if !name.is_empty() && !file.is_empty() => {
+            Ok((name.to_owned(), PathBuf::from(file)))
+        }
+        _ => Err(format!(
+            "`{value}` is not NAME=FILE (e.g. --run llamaindex=runs/llamaindex.trec)"
+        )),
+    }
+}
+
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
 enum QueryMode {
     Hybrid,
@@ -1144,6 +1162,21 @@ fn print_side_by_side(pair: &serde_json::Value) {
 
 fn print_comparison(report: &serde_json::Value) {
     println!("{} queries", report["queries"]);
+    for (name, run) in report["runs"].as_object().into_iter().flatten() {
+        let count = |key: &str| run[key].as_array().map_or(0, Vec::len);
+        if count("queries_missing") > 0 {
+            println!(
+                "note: run `{name}` has no results for {} of the queries; they count as retrieving nothing",
+                count("queries_missing")
+            );
+        }
+        if count("queries_not_asked") > 0 {
+            println!(
+                "note: run `{name}` ranks {} queries that are not in the queries file; they are left out",
+                count("queries_not_asked")
+            );
+        }
+    }
     let mut header = false;
     for (branch, modes) in report["branches"].as_object().into_iter().flatten() {
         for (mode, metrics) in modes.as_object().into_iter().flatten() {

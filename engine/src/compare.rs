@@ -31,6 +31,8 @@ pub struct CompareOptions {
     pub trials: usize,
     /// How hybrid mode fuses the two lists.
     pub fusion: Fusion,
+    /// Runs of other systems (name, TREC run file), compared with every branch and mode.
+    pub runs: Vec<(String, PathBuf)>,
 }
 
 /// Documents ranked per query for one branch and mode.
@@ -40,6 +42,9 @@ type Rankings = HashMap<String, Vec<String>>;
 const DEPTH: usize = 100;
 /// Chunks fetched per query to fill [`DEPTH`] documents.
 const CHUNK_DEPTH: usize = 1000;
+
+/// The "mode" of a run read from a file: it is compared with every branch and mode.
+const RUN: &str = "run";
 
 fn mode_name(mode: Mode) -> &'static str {
     match mode {
@@ -58,7 +63,7 @@ pub fn compare(pipeline: &Pipeline, options: &CompareOptions) -> anyhow::Result<
             .map(str::to_owned)
             .collect(),
     };
-    if steps.is_empty() {
+    if steps.is_empty() && options.runs.is_empty() {
         bail!(
             "{} has no index.hybrid step to compare",
             pipeline.file.display()
@@ -95,6 +100,15 @@ pub fn compare(pipeline: &Pipeline, options: &CompareOptions) -> anyhow::Result<
             }
         }
     }
+    let mut runs = serde_json::Map::new();
+    for (name, path) in &options.runs {
+        if steps.contains(name) || runs.contains_key(name) {
+            bail!("two systems are named `{name}`: give the run another name (--run NAME=FILE)");
+        }
+        let (ranked, coverage) = external_run(path, &queries)?;
+        rankings.insert((name.clone(), RUN), ranked);
+        runs.insert(name.clone(), coverage);
+    }
     let mut report = json!({
         "queries": queries.len(),
         "fusion": options.fusion,
@@ -102,11 +116,47 @@ pub fn compare(pipeline: &Pipeline, options: &CompareOptions) -> anyhow::Result<
         "pairs": [],
         "chunks": chunk_statistics(pipeline, &steps),
     });
+    if !runs.is_empty() {
+        report["runs"] = Value::Object(runs);
+    }
     match &qrels {
         Some(qrels) => judged(&mut report, &rankings, qrels, options),
         None => unjudged(&mut report, &rankings, &queries, options),
     }
     Ok(report)
+}
+
+/// The documents a TREC run ranks for each query (a query it lacks ranks none, as
+/// `trec_eval -c` counts it), and how well it covers the queries.
+fn external_run(
+    path: &std::path::Path,
+    queries: &[(String, String)],
+) -> anyhow::Result<(Rankings, Value)> {
+    let mut run = eval::read_trec_run(path)?;
+    let mut ranked = Rankings::new();
+    let mut missing = Vec::new();
+    for (id, _) in queries {
+        let mut documents = run.remove(id).unwrap_or_else(|| {
+            missing.push(id.clone());
+            Vec::new()
+        });
+        documents.truncate(DEPTH);
+        ranked.insert(id.clone(), documents);
+    }
+    let mut unknown: Vec<String> = run.into_keys().collect();
+    unknown.sort();
+    let coverage = json!({
+        "file": path.display().to_string(),
+        "queries_missing": missing,
+        "queries_not_asked": unknown,
+    });
+    Ok((ranked, coverage))
+}
+
+/// Whether two (branch, mode) systems make a pair worth testing: the same mode across branches,
+/// two modes of one branch, or a run of another system against anything.
+fn paired(a: &(String, &'static str), b: &(String, &'static str)) -> bool {
+    a.1 == b.1 || a.0 == b.0 || a.1 == RUN || b.1 == RUN
 }
 
 fn judged(
@@ -125,7 +175,7 @@ fn judged(
     let mut pairs = Vec::new();
     for (i, a) in keys.iter().enumerate() {
         for b in &keys[i + 1..] {
-            if a.1 != b.1 && a.0 != b.0 {
+            if !paired(a, b) {
                 continue;
             }
             let mut metrics = serde_json::Map::new();
@@ -160,7 +210,7 @@ fn unjudged(
     let mut pairs = Vec::new();
     for (i, a) in keys.iter().enumerate() {
         for b in &keys[i + 1..] {
-            if a.1 != b.1 {
+            if a.1 != b.1 && a.1 != RUN && b.1 != RUN {
                 continue;
             }
             let mut per_query = BTreeMap::new();

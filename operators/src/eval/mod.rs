@@ -77,6 +77,55 @@ pub fn read_qrels(path: &Path) -> Result<Qrels, EvalError> {
     Ok(qrels)
 }
 
+/// Reads a TREC run (`qid Q0 doc_id rank score tag` a line): per query, its documents best
+/// first, by score as trec_eval orders them (ties by rank), each once.
+pub fn read_trec_run(path: &Path) -> Result<HashMap<String, Vec<String>>, EvalError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|err| EvalError(format!("cannot read {}: {err}", path.display())))?;
+    let mut scored: HashMap<String, Vec<(f64, u64, String)>> = HashMap::new();
+    for (number, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let at = || format!("{}:{}", path.display(), number + 1);
+        let [qid, _, doc, rank, score, _] = line.split_whitespace().collect::<Vec<_>>()[..] else {
+            return Err(EvalError(format!(
+                "{}: not a TREC run line (qid Q0 doc_id rank score tag): `{line}`",
+                at()
+            )));
+        };
+        let (Ok(rank), Ok(score)) = (rank.parse::<u64>(), score.parse::<f64>()) else {
+            return Err(EvalError(format!(
+                "{}: rank `{rank}` or score `{score}` is not a number",
+                at()
+            )));
+        };
+        if !score.is_finite() {
+            return Err(EvalError(format!(
+                "{}: score `{score}` is not finite",
+                at()
+            )));
+        }
+        scored
+            .entry(qid.to_owned())
+            .or_default()
+            .push((score, rank, doc.to_owned()));
+    }
+    Ok(scored
+        .into_iter()
+        .map(|(qid, mut docs)| {
+            docs.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+            let mut seen = HashSet::new();
+            let ranked = docs
+                .into_iter()
+                .filter(|(_, _, doc)| seen.insert(doc.clone()))
+                .map(|(_, _, doc)| doc)
+                .collect();
+            (qid, ranked)
+        })
+        .collect())
+}
+
 /// Ranks documents by their best chunk: the first occurrence of each doc_id in a chunk ranking.
 pub fn documents_by_best_chunk<'a>(
     chunk_doc_ids: impl IntoIterator<Item = &'a str>,
@@ -284,6 +333,30 @@ mod tests {
 
     fn ranking(docs: &[&str]) -> Vec<String> {
         docs.iter().map(|doc| (*doc).to_owned()).collect()
+    }
+
+    #[test]
+    fn a_trec_run_reads_best_first_by_score_each_document_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("run.trec");
+        std::fs::write(
+            &path,
+            "q1 Q0 d3 3 0.5 sys\nq1 Q0 d1 1 0.9 sys\nq1 Q0 d2 2 0.9 sys\n\nq1 Q0 d1 4 0.1 sys\nq2\tQ0\td9\t1\t-1.5\tsys\n",
+        )
+        .unwrap();
+        let run = read_trec_run(&path).unwrap();
+        assert_eq!(
+            run["q1"],
+            ["d1", "d2", "d3"],
+            "score order, ties by rank, d1 once"
+        );
+        assert_eq!(run["q2"], ["d9"]);
+        std::fs::write(&path, "q1 Q0 d1 1 0.9 sys\nq1 d2 2 0.8\n").unwrap();
+        let err = read_trec_run(&path).unwrap_err().to_string();
+        assert!(err.contains("run.trec:2: not a TREC run line"), "{err}");
+        std::fs::write(&path, "q1 Q0 d1 first 0.9 sys\n").unwrap();
+        let err = read_trec_run(&path).unwrap_err().to_string();
+        assert!(err.contains("run.trec:1: rank `first`"), "{err}");
     }
 
     #[test]
