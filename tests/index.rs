@@ -395,24 +395,27 @@ fn compare_scores_another_systems_trec_run_like_a_branch() {
     let (code, summary) = run_json(dir.path());
     assert_eq!(code, Some(0), "{summary}");
     let by_itself = compare_judged(dir.path(), &["--modes", "hybrid"]);
-    let output = engine()
-        .arg("query")
-        .arg(dir.path().join("pipeline.yaml"))
-        .args([
-            "--index",
-            "index_b",
-            "-k",
-            "100",
-            "--trec",
-            "b",
-            "--queries",
-        ])
-        .arg(dir.path().join("queries.jsonl"))
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let trec_of_index_b = || {
+        let output = engine()
+            .arg("query")
+            .arg(dir.path().join("pipeline.yaml"))
+            .args([
+                "--index",
+                "index_b",
+                "-k",
+                "100",
+                "--trec",
+                "b",
+                "--queries",
+            ])
+            .arg(dir.path().join("queries.jsonl"))
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+        stdout(&output)
+    };
     // One more query than the queries file asks, and one it asks left out.
-    let run: String = stdout(&output)
+    let run: String = trec_of_index_b()
         .lines()
         .filter(|line| !line.starts_with("q3 "))
         .chain(["q9 Q0 threads.md 1 1.0 b"])
@@ -445,22 +448,7 @@ fn compare_scores_another_systems_trec_run_like_a_branch() {
         "{pairs:?}"
     );
     // The whole run scores exactly what the branch scores.
-    let full = engine()
-        .arg("query")
-        .arg(dir.path().join("pipeline.yaml"))
-        .args([
-            "--index",
-            "index_b",
-            "-k",
-            "100",
-            "--trec",
-            "b",
-            "--queries",
-        ])
-        .arg(dir.path().join("queries.jsonl"))
-        .output()
-        .unwrap();
-    fs::write(dir.path().join("b.trec"), &full.stdout).unwrap();
+    fs::write(dir.path().join("b.trec"), trec_of_index_b()).unwrap();
     let with_run = compare_judged(
         dir.path(),
         &["--modes", "hybrid", "--index", "index_a", "--run", &run_arg],
