@@ -43,6 +43,10 @@ pub(crate) struct PageGlyphs {
     pub off_page: usize,
 }
 
+/// What a dingbat glyph without a Unicode meaning reads as: U+F0A7, where Wingdings puts its
+/// square bullet in the private use area, which list detection takes for a bullet.
+pub(crate) const DINGBAT: char = '\u{f0a7}';
+
 /// Upper bound of glyphs kept on one page; beyond it the page is cut (bounded memory).
 pub(crate) const MAX_GLYPHS_PER_PAGE: usize = 400_000;
 
@@ -166,23 +170,27 @@ impl OutputDev for Collector {
             page.off_page += 1;
             return Ok(());
         }
-        // Codes a font maps to nothing, or to control characters (NUL from a symbol font
-        // without an encoding, say), are not text.
-        let text: String = text
-            .chars()
-            .map(|c| if c.is_whitespace() { ' ' } else { c })
-            .filter(|c| !c.is_control())
-            .collect();
-        if text.is_empty() {
-            page.unmapped += 1;
-        }
-        let w = (width * font_size.abs() * a) as f32;
         let face = self
             .shown
             .checked_sub(1)
             .and_then(|i| self.faces.get(i))
             .copied()
             .unwrap_or_default();
+        // Codes a font maps to nothing, or to control characters (NUL from a symbol font
+        // without an encoding, say), are not text; in a dingbat font they are a symbol, which
+        // marks a list item when it starts a line (check boxes on forms, Word's bullets).
+        let mut text: String = text
+            .chars()
+            .map(|c| if c.is_whitespace() { ' ' } else { c })
+            .filter(|c| !c.is_control())
+            .collect();
+        if text.is_empty() && face.dingbats && width > 0.0 {
+            text.push(DINGBAT);
+        }
+        if text.is_empty() {
+            page.unmapped += 1;
+        }
+        let w = (width * font_size.abs() * a) as f32;
         page.glyphs.push(Glyph {
             x,
             y,

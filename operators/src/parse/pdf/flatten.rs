@@ -48,6 +48,9 @@ pub(crate) struct Face {
     pub bold: bool,
     /// A monospaced (typewriter) design: code.
     pub mono: bool,
+    /// A font of pictographs (Wingdings, Webdings, Zapf Dingbats, other dingbats): a glyph of
+    /// it with no Unicode meaning is a symbol such as a bullet or a check box.
+    pub dingbats: bool,
 }
 
 /// Reduces page `page` of `doc` to text operators; `tag` makes the names of fonts that are not
@@ -284,6 +287,7 @@ impl State<'_> {
                             let face = Face {
                                 bold: is_bold(self.doc, value),
                                 mono: is_mono(self.doc, value),
+                                dingbats: is_dingbats(self.doc, value),
                             };
                             self.font_faces.insert(renamed.clone().into_bytes(), face);
                             self.fonts
@@ -574,6 +578,20 @@ fn is_mono(doc: &Document, font: &Object) -> bool {
         && advances
             .iter()
             .all(|w| (w - advances[0]).abs() <= 0.01 * advances[0])
+}
+
+/// Whether a font object is a font of pictographs, by its name.
+fn is_dingbats(doc: &Document, font: &Object) -> bool {
+    resolve(doc, font)
+        .and_then(|f| f.as_dict().ok())
+        .and_then(|dict| dict.get(b"BaseFont").ok())
+        .and_then(|n| n.as_name().ok())
+        .map(|n| String::from_utf8_lossy(n).to_ascii_lowercase())
+        .is_some_and(|n| {
+            ["dingbat", "wingding", "webding"]
+                .iter()
+                .any(|w| n.contains(w))
+        })
 }
 
 /// Boldness of a CID font (no further descendants, so no recursion).

@@ -37,7 +37,8 @@ const HEADING_RATIO: f32 = 1.12;
 /// Longest heading, in characters.
 const MAX_HEADING_CHARS: usize = 160;
 
-/// Whether a paragraph could be a heading at all, whatever its size.
+/// Whether a paragraph could be a heading at all, whatever its size: short, with letters, not
+/// ending a clause, and not opening with a bullet (a list item).
 pub(crate) fn heading_shaped(text: &str, lines: usize) -> bool {
     let chars = text.chars().count();
     lines <= 3
@@ -46,6 +47,7 @@ pub(crate) fn heading_shaped(text: &str, lines: usize) -> bool {
         && !text.contains("....")
         && text.chars().any(char::is_alphabetic)
         && !text.ends_with([',', ';'])
+        && !text.starts_with(super::paragraphs::is_bullet)
 }
 
 impl Levels {
@@ -105,6 +107,16 @@ fn numbered_level(text: &str) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_paragraph_opening_with_a_bullet_is_no_heading() {
+        let levels = Levels::new(10.0, [14.0].into_iter());
+        assert_eq!(levels.level("No", 14.0, 1, false), Some(1));
+        // A check box set larger than the text it marks made `☐ No` a heading.
+        assert!(!heading_shaped("\u{f0a7} No", 1));
+        assert_eq!(levels.level("\u{f0a7} No", 14.0, 1, false), None);
+        assert_eq!(levels.level("• Summary", 10.0, 1, true), None);
+    }
 
     #[test]
     fn levels_from_sizes() {

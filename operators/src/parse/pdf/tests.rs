@@ -576,3 +576,68 @@ fn saves_are_balanced_and_bounded_per_page() {
     assert_eq!(count("Q"), MAX_SAVES);
     assert_eq!(flat.ops.last().map(|o| o.operator.as_str()), Some("Q"));
 }
+
+/// Check boxes on forms: a dingbat font's glyph whose ToUnicode entry is a control character
+/// (U+0084 here, as in docling's table_mislabeled_as_picture) marks each option as a list item;
+/// dropped as it was, the options ran together into one paragraph.
+#[test]
+fn check_boxes_in_a_dingbat_font_mark_list_items() {
+    use lopdf::content::{Content, Operation};
+    use lopdf::{Object, Stream, dictionary};
+
+    let mut doc = lopdf::Document::with_version("1.5");
+    let pages_id = doc.new_object_id();
+    let cmap = b"/CIDInit /ProcSet findresource begin 12 dict begin begincmap\n/CMapName /Boxes def\n1 begincodespacerange <00> <FF> endcodespacerange\n1 beginbfchar <84> <0084> endbfchar\nendcmap CMapName currentdict /CMap defineresource pop end end\n";
+    let to_unicode = doc.add_object(Stream::new(dictionary! {}, cmap.to_vec()));
+    let boxes = doc.add_object(dictionary! {
+        "Type" => "Font", "Subtype" => "Type1", "BaseFont" => "XXQNYR+AllumiStd-DingbatsTwo",
+        "FirstChar" => 132, "LastChar" => 132, "Widths" => vec![Object::from(800)],
+        "ToUnicode" => to_unicode,
+    });
+    let text = doc.add_object(
+        dictionary! { "Type" => "Font", "Subtype" => "Type1", "BaseFont" => "Helvetica" },
+    );
+    let mut operations = Vec::new();
+    let options = [
+        "Yes, at the national (federal) level",
+        "Yes, at the local (municipal) level",
+        "No",
+    ];
+    for (i, option) in options.iter().enumerate() {
+        let y = 700 - 16 * i as i64;
+        operations.extend([
+            Operation::new("BT", vec![]),
+            Operation::new("Tf", vec!["F2".into(), 11.into()]),
+            Operation::new("Td", vec![72.into(), y.into()]),
+            Operation::new(
+                "Tj",
+                vec![Object::String(vec![0x84], lopdf::StringFormat::Hexadecimal)],
+            ),
+            Operation::new("Tf", vec!["F1".into(), 11.into()]),
+            Operation::new("Td", vec![18.into(), 0.into()]),
+            Operation::new("Tj", vec![Object::string_literal(*option)]),
+            Operation::new("ET", vec![]),
+        ]);
+    }
+    let content = Content { operations }.encode().unwrap_or_default();
+    let content = doc.add_object(Stream::new(dictionary! {}, content));
+    let page = doc.add_object(dictionary! {
+        "Type" => "Page", "Parent" => pages_id, "Contents" => content,
+        "MediaBox" => vec![0.into(), 0.into(), 612.into(), 792.into()],
+        "Resources" => dictionary! { "Font" => dictionary! { "F1" => text, "F2" => boxes } },
+    });
+    let bytes = save_pdf(doc, pages_id, vec![Object::from(page)]);
+    let doc = Document::new("form.pdf".into(), "form.pdf".into(), bytes);
+    let parsed = parse(&doc, &ParseConfig::default()).unwrap_or_else(|e| panic!("{e}"));
+    let items: Vec<(ElementKind, &str)> = parsed
+        .elements
+        .iter()
+        .map(|e| (e.kind, e.text.as_str()))
+        .collect();
+    assert_eq!(
+        items,
+        options.map(|option| (ElementKind::ListItem, option)),
+        "{}",
+        parsed.markdown
+    );
+}
