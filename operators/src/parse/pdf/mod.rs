@@ -20,6 +20,7 @@ mod load;
 mod order;
 mod paragraphs;
 mod render;
+mod streams;
 mod tables;
 
 #[cfg(test)]
