@@ -22,6 +22,7 @@ mod paragraphs;
 mod render;
 mod streams;
 mod tables;
+mod tokens;
 
 #[cfg(test)]
 mod tests;
