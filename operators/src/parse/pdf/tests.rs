@@ -565,3 +565,129 @@ fn saves_are_balanced_and_bounded_per_page() {
     assert_eq!(count("Q"), MAX_SAVES);
     assert_eq!(flat.ops.last().map(|o| o.operator.as_str()), Some("Q"));
 }
+
+/// Zlib-compressed `bytes`.
+fn zlib(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+
+    let mut encoder = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+    encoder
+        .write_all(bytes)
+        .unwrap_or_else(|e| panic!("zlib: {e}"));
+    encoder.finish().unwrap_or_else(|e| panic!("zlib: {e}"))
+}
+
+/// A PDF of one page whose FlateDecode content stream is `content`, with `F1` (Helvetica) and
+/// form XObject `X1`, whose FlateDecode content is `form`.
+fn compressed_pdf(content: &[u8], form: &[u8]) -> Vec<u8> {
+    use lopdf::{Stream, dictionary};
+
+    let mut doc = lopdf::Document::with_version("1.5");
+    let pages_id = doc.new_object_id();
+    let font = doc.add_object(
+        dictionary! { "Type" => "Font", "Subtype" => "Type1", "BaseFont" => "Helvetica" },
+    );
+    let flate = |bytes: &[u8], dict: lopdf::Dictionary| {
+        let mut dict = dict;
+        dict.set("Filter", "FlateDecode");
+        Stream::new(dict, zlib(bytes)).with_compression(false)
+    };
+    let form = doc.add_object(flate(
+        form,
+        dictionary! {
+            "Type" => "XObject", "Subtype" => "Form",
+            "BBox" => vec![0.into(), 0.into(), 300.into(), 50.into()],
+        },
+    ));
+    let content = doc.add_object(flate(content, dictionary! {}));
+    let page = doc.add_object(dictionary! {
+        "Type" => "Page", "Parent" => pages_id, "Contents" => content,
+        "MediaBox" => vec![0.into(), 0.into(), 612.into(), 792.into()],
+        "Resources" => dictionary! {
+            "Font" => dictionary! { "F1" => font },
+            "XObject" => dictionary! { "X1" => form },
+        },
+    });
+    save_pdf(doc, pages_id, vec![page.into()])
+}
+
+/// Flattens the first page of `bytes` within `limits`.
+fn flatten_first(
+    bytes: &[u8],
+    limits: super::flatten::Limits,
+) -> Result<super::flatten::Flattened, String> {
+    let doc = lopdf::Document::load_mem(bytes).unwrap_or_else(|e| panic!("{e}"));
+    let page = doc.get_pages()[&1];
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    super::flatten::flatten_page_with(&doc, page, 1, deadline, limits)
+}
+
+const TEXT: &[u8] = b"BT /F1 12 Tf 72 700 Td (Some text) Tj ET ";
+
+/// A few kilobytes of FlateDecode that inflate past the limit, in the page's content stream or
+/// in a form it draws, are refused as soon as they pass it (lopdf inflated them completely:
+/// 520 KB took 1.1 GB), with the limit in the message; under the limit they are read.
+#[test]
+fn content_that_inflates_past_the_limit_is_refused() {
+    use super::flatten::Limits;
+
+    let limits = Limits {
+        content_bytes: 1 << 20,
+        ..Limits::default()
+    };
+    let spaces = vec![b' '; 2 << 20];
+    let big = [TEXT, &spaces].concat();
+    let err = flatten_first(&compressed_pdf(&big, TEXT), limits).err();
+    let expected = "its content (streams and forms) decodes to more than the 1 MiB read";
+    assert_eq!(err.as_deref(), Some(expected));
+    let page = [b"q /X1 Do Q ", TEXT].concat();
+    let err = flatten_first(&compressed_pdf(&page, &big), limits).err();
+    assert_eq!(err.as_deref(), Some(expected));
+    // The form drawn twice passes the limit where once does not.
+    let half = [TEXT, &spaces[..600 << 10]].concat();
+    assert!(flatten_first(&compressed_pdf(&page, &half), limits).is_ok());
+    let twice = [b"/X1 Do ", &page[..]].concat();
+    let err = flatten_first(&compressed_pdf(&twice, &half), limits).err();
+    assert_eq!(err.as_deref(), Some(expected));
+    let within = flatten_first(&compressed_pdf(&page, &half), Limits::default())
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(within.forms, 1);
+}
+
+/// Tiny operations cost lopdf's content parser some 600 bytes each (6 KB of compressed
+/// `q Q` took 1.7 GB): they are counted before it parses them, and a page with more than
+/// the limit is skipped with a warning, the other pages read.
+#[test]
+fn content_with_too_many_operations_is_refused_before_parsing() {
+    use super::flatten::{Limits, MAX_CONTENT_TOKENS};
+
+    let many = b"q Q ".repeat(MAX_CONTENT_TOKENS / 2 + 1);
+    let bytes = content_pdf(&[TEXT.to_vec(), [TEXT, &many[..]].concat()]);
+    let doc = Document::new("ops.pdf".into(), "ops.pdf".into(), bytes);
+    let parsed = parse(&doc, &ParseConfig::default()).unwrap_or_else(|e| panic!("{e}"));
+    assert!(parsed.markdown.contains("Some text"), "{}", parsed.markdown);
+    let expected = format!(
+        "page 2 skipped: its content (streams and forms) holds more than the \
+         {MAX_CONTENT_TOKENS} objects and operators read"
+    );
+    assert!(
+        parsed.debug.warnings.contains(&expected),
+        "{:?}",
+        parsed.debug.warnings
+    );
+    // In forms too, counted over every time they are drawn.
+    let limits = Limits {
+        content_tokens: 1000,
+        ..Limits::default()
+    };
+    let form = b"q Q ".repeat(100);
+    let page = [&b"/X1 Do ".repeat(4)[..], TEXT].concat();
+    let flat = flatten_first(&compressed_pdf(&page, &form), limits);
+    assert_eq!(flat.map(|f| f.forms).ok(), Some(4));
+    let page = [&b"/X1 Do ".repeat(5)[..], TEXT].concat();
+    let err = flatten_first(&compressed_pdf(&page, &form), limits).err();
+    assert_eq!(
+        err.as_deref(),
+        Some("its content (streams and forms) holds more than the 1000 objects and operators read")
+    );
+}
