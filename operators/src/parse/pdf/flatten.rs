@@ -98,7 +98,11 @@ pub(crate) fn flatten_page_with(
     deadline: Instant,
     limits: Limits,
 ) -> Result<Flattened, String> {
-    let mut budget = Budget { limits, bytes: 0, tokens: 0 };
+    let mut budget = Budget {
+        limits,
+        bytes: 0,
+        tokens: 0,
+    };
     let content = page_content(doc, page, &mut budget)?;
     let resources = page_resources(doc, page).unwrap_or_default();
     let mut state = State {

@@ -181,9 +181,12 @@ pub(super) fn parse(bytes: &[u8], budget: Duration) -> Result<Parsed, ParseError
         page_segments.push((number, segments, page.height));
     }
     if failed == pages.len() {
-        return Err(ParseError::PdfMalformed {
-            reason: "no page could be read".into(),
-        });
+        // Why the first page failed, which is often why they all did.
+        let reason = match warnings.first() {
+            Some(first) => format!("no page could be read ({first})"),
+            None => "no page could be read".into(),
+        };
+        return Err(ParseError::PdfMalformed { reason });
     }
     if unmapped > 0 {
         warnings.push(format!("{unmapped} glyphs had no Unicode mapping"));

@@ -19,6 +19,7 @@ mod lines;
 mod load;
 mod order;
 mod paragraphs;
+mod preload;
 mod render;
 mod streams;
 mod tables;

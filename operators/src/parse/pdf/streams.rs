@@ -59,7 +59,11 @@ fn within(bytes: Vec<u8>, limit: usize) -> Result<Vec<u8>, DecodeError> {
 /// `read_to_end`, what was read before an error is kept.
 fn read_bounded(reader: impl Read, output: &mut Vec<u8>, limit: usize) -> Result<(), ()> {
     let cap = u64::try_from(limit).unwrap_or(u64::MAX).saturating_add(1);
-    reader.take(cap).read_to_end(output).map(|_| ()).map_err(|_| ())
+    reader
+        .take(cap)
+        .read_to_end(output)
+        .map(|_| ())
+        .map_err(|_| ())
 }
 
 /// FlateDecode as lopdf reads it: zlib, and raw deflate after the two header bytes when zlib
@@ -317,7 +321,11 @@ mod tests {
 
     #[test]
     fn decodes_hex_and_run_length() {
-        let hex = stream("ASCIIHexDecode".into(), None, b"48 65\n6c6C 6F2>ff".to_vec());
+        let hex = stream(
+            "ASCIIHexDecode".into(),
+            None,
+            b"48 65\n6c6C 6F2>ff".to_vec(),
+        );
         assert_eq!(decode(&hex, 100), Ok(b"Hello ".to_vec()));
         let runs = stream(
             "RunLengthDecode".into(),

@@ -1,0 +1,672 @@
+//! Limits on what lopdf decodes while it loads a file, before it does. `Document::load_mem`
+//! inflates, with no limit, every cross-reference stream, every object stream (keeping the
+//! inflated data and every object parsed from it) and, to find the length of a stream given by
+//! reference, the object stream holding that length; a few hundred kilobytes can take gigabytes
+//! before any page is read.
+//!
+//! - Cross-reference streams and the object streams they name as containers are found here,
+//!   from the `startxref` offset through `/Prev` and `/XRefStm`, and decoded (decrypted first
+//!   in an encrypted file, as lopdf does with the empty password) within [`LoadLimits`].
+//! - Object streams lopdf finds by their `/Type /ObjStm` are checked by [`filter`], which lopdf
+//!   calls on every object it reads before it inflates an object stream; one past the limits
+//!   is left out, and [`refused`] says so after loading.
+
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet};
+
+use lopdf::content::Content;
+use lopdf::{Dictionary, Document, Object, ObjectId, Stream};
+
+use super::streams::{self, DecodeError};
+use super::tokens;
+
+/// Most bytes decoded from the cross-reference and object streams of one file (each limit on
+/// its own: what [`check`] decodes, and what lopdf decodes and keeps).
+pub(crate) const MAX_LOAD_BYTES: usize = 64 << 20;
+/// Most tokens (objects, counted by [`tokens::count`]) in the object streams of one file:
+/// lopdf parses them all while loading, at up to some 150 bytes each.
+pub(crate) const MAX_LOAD_TOKENS: usize = 2_000_000;
+/// Widest field of a cross-reference stream entry (the PDF reference uses up to 8 bytes; lopdf
+/// allocates whatever `/W` says).
+const MAX_FIELD_WIDTH: i64 = 8;
+/// Most cross-reference sections followed.
+const MAX_SECTIONS: usize = 1024;
+
+/// What loading one file may decode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct LoadLimits {
+    /// Decoded bytes.
+    pub bytes: usize,
+    /// Tokens in object streams.
+    pub tokens: usize,
+}
+
+impl Default for LoadLimits {
+    fn default() -> Self {
+        LoadLimits {
+            bytes: MAX_LOAD_BYTES,
+            tokens: MAX_LOAD_TOKENS,
+        }
+    }
+}
+
+/// Decoded bytes and tokens against limits.
+#[derive(Debug, Clone, Copy)]
+struct Budget {
+    limits: LoadLimits,
+    bytes: usize,
+    tokens: usize,
+}
+
+impl Budget {
+    fn new(limits: LoadLimits) -> Self {
+        Budget {
+            limits,
+            bytes: 0,
+            tokens: 0,
+        }
+    }
+
+    /// Decodes `stream` within what is left; `Ok(None)` when lopdf could not decode it either.
+    fn decode(&mut self, stream: &Stream) -> Result<Option<Vec<u8>>, String> {
+        let left = self.limits.bytes.saturating_sub(self.bytes);
+        match streams::decode(stream, left) {
+            Ok(bytes) => {
+                self.bytes += bytes.len();
+                Ok(Some(bytes))
+            }
+            Err(DecodeError::TooLarge) => Err(format!(
+                "its cross-reference and object streams decode to more than the {} MiB read",
+                self.limits.bytes >> 20
+            )),
+            Err(DecodeError::Unreadable) => Ok(None),
+        }
+    }
+
+    /// Counts the objects of a decoded object stream.
+    fn objects(&mut self, data: &[u8]) -> Result<(), String> {
+        self.tokens = self.tokens.saturating_add(tokens::count(data));
+        if self.tokens > self.limits.tokens {
+            return Err(format!(
+                "its object streams hold more than the {} objects read",
+                self.limits.tokens
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Checks the streams lopdf decodes while loading `file` before it does (see the module).
+pub(crate) fn check(file: &[u8], limits: LoadLimits) -> Result<(), String> {
+    let start = file.windows(5).position(|w| w == b"%PDF-").unwrap_or(0);
+    let buf = &file[start..];
+    let mut budget = Budget::new(limits);
+    let mut offsets: BTreeMap<u32, usize> = BTreeMap::new();
+    let mut containers: BTreeSet<u32> = BTreeSet::new();
+    let mut trailer: Option<Dictionary> = None;
+    let mut pending: Vec<usize> = xref_start(buf).into_iter().collect();
+    let mut seen = BTreeSet::new();
+    while let Some(at) = pending.pop() {
+        if !seen.insert(at) || seen.len() > MAX_SECTIONS {
+            continue;
+        }
+        let dict = if buf.get(at..).is_some_and(|b| b.starts_with(b"xref")) {
+            let Some(dict) = xref_table(buf, at, &mut offsets) else {
+                continue;
+            };
+            dict
+        } else {
+            let Some(found) = stream_at(buf, at, None) else {
+                continue;
+            };
+            let stream = Stream::new(found.dict.clone(), found.data.to_vec());
+            if let Some(data) = budget.decode(&stream)? {
+                xref_entries(&found.dict, &data, &mut offsets, &mut containers)?;
+            }
+            found.dict
+        };
+        for key in [&b"Prev"[..], b"XRefStm"] {
+            if let Some(next) = dict.get(key).ok().and_then(|o| o.as_i64().ok()) {
+                pending.extend(usize::try_from(next).ok());
+            }
+        }
+        trailer.get_or_insert(dict);
+    }
+    let decryption = trailer.as_ref().and_then(|t| decryption(buf, t, &offsets));
+    for number in containers {
+        let Some(&at) = offsets.get(&number) else {
+            continue;
+        };
+        let Some(found) = stream_at(buf, at, Some(&offsets)) else {
+            continue;
+        };
+        let mut object = Object::Stream(Stream::new(found.dict, found.data.to_vec()));
+        if let Some(state) = &decryption {
+            let _ = lopdf::encryption::decrypt_object(state, found.id, &mut object);
+        }
+        let Ok(stream) = object.as_stream() else {
+            continue;
+        };
+        if let Some(data) = budget.decode(stream)? {
+            budget.objects(&data)?;
+        }
+    }
+    Ok(())
+}
+
+/// The offset `startxref` gives, found as lopdf finds it.
+fn xref_start(buf: &[u8]) -> Option<usize> {
+    let from = buf.len() - buf.len().min(512);
+    let eof = from + buf[from..].windows(5).rposition(|w| w == b"%%EOF")?;
+    if eof <= 25 {
+        return None;
+    }
+    let at = eof - 25
+        + buf[eof - 25..eof]
+            .windows(9)
+            .rposition(|w| w == b"startxref")?;
+    let mut i = at + 9;
+    skip_white(buf, &mut i);
+    number(buf, &mut i).and_then(|n| usize::try_from(n).ok())
+}
+
+/// A classic cross-reference table at `at`: its in-use entries into `offsets`, and the
+/// trailer dictionary after it.
+fn xref_table(buf: &[u8], at: usize, offsets: &mut BTreeMap<u32, usize>) -> Option<Dictionary> {
+    let mut i = at + 4;
+    loop {
+        skip_white(buf, &mut i);
+        if buf[i..].starts_with(b"trailer") {
+            i += 7;
+            skip_space(buf, &mut i);
+            return dict_at(buf, i).map(|(dict, _)| dict);
+        }
+        let first = number(buf, &mut i)?;
+        skip_white(buf, &mut i);
+        let count = number(buf, &mut i)?;
+        for n in 0..count {
+            skip_white(buf, &mut i);
+            let offset = number(buf, &mut i)?;
+            skip_white(buf, &mut i);
+            number(buf, &mut i)?;
+            skip_white(buf, &mut i);
+            let kind = *buf.get(i)?;
+            i += 1;
+            if let (b'n', Ok(number), Ok(offset)) = (
+                kind,
+                u32::try_from(first.saturating_add(n)),
+                usize::try_from(offset),
+            ) {
+                offsets.entry(number).or_insert(offset);
+            }
+        }
+    }
+}
+
+/// The entries of a decoded cross-reference stream: in-use objects into `offsets`, the object
+/// streams holding compressed objects into `containers`. Refuses widths lopdf would allocate
+/// without bound, or loop on (all zero).
+fn xref_entries(
+    dict: &Dictionary,
+    data: &[u8],
+    offsets: &mut BTreeMap<u32, usize>,
+    containers: &mut BTreeSet<u32>,
+) -> Result<(), String> {
+    let integers = |key: &[u8]| -> Option<Vec<i64>> {
+        dict.get(key)
+            .ok()?
+            .as_array()
+            .ok()?
+            .iter()
+            .map(|o| o.as_i64().ok())
+            .collect()
+    };
+    let Some(widths) = integers(b"W").filter(|w| w.len() >= 3) else {
+        return Ok(());
+    };
+    if widths.iter().any(|&w| !(0..=MAX_FIELD_WIDTH).contains(&w))
+        || widths[..3].iter().sum::<i64>() == 0
+    {
+        return Err(format!(
+            "its cross-reference stream has malformed field widths {widths:?}"
+        ));
+    }
+    let w: Vec<usize> = widths[..3].iter().map(|&w| w as usize).collect();
+    let size = dict
+        .get(b"Size")
+        .ok()
+        .and_then(|o| o.as_i64().ok())
+        .unwrap_or(0);
+    let index = integers(b"Index").unwrap_or_else(|| vec![0, size]);
+    let field = |bytes: &[u8]| bytes.iter().fold(0u64, |v, &b| v << 8 | u64::from(b));
+    let mut rest = data;
+    for pair in index.chunks_exact(2) {
+        for n in 0..pair[1].max(0) {
+            let Some((entry, tail)) = rest.split_at_checked(w[0] + w[1] + w[2]) else {
+                return Ok(());
+            };
+            rest = tail;
+            let kind = if w[0] == 0 { 1 } else { field(&entry[..w[0]]) };
+            let second = field(&entry[w[0]..w[0] + w[1]]);
+            let Ok(number) = u32::try_from(pair[0].saturating_add(n)) else {
+                continue;
+            };
+            match kind {
+                1 => {
+                    offsets
+                        .entry(number)
+                        .or_insert(usize::try_from(second).unwrap_or(usize::MAX));
+                }
+                2 => {
+                    containers.extend(u32::try_from(second).ok());
+                }
+                _ => {}
+            }
+        }
+    }
+    Ok(())
+}
+
+/// lopdf's decryption state for a file encrypted with the empty user password.
+fn decryption(
+    buf: &[u8],
+    trailer: &Dictionary,
+    offsets: &BTreeMap<u32, usize>,
+) -> Option<lopdf::EncryptionState> {
+    let id = trailer.get(b"Encrypt").ok()?.as_reference().ok()?;
+    let at = *offsets.get(&id.0)?;
+    let (dict, _) = object_header(buf, at).and_then(|(_, i)| dict_at(buf, i))?;
+    let mut doc = Document::new();
+    doc.trailer = trailer.clone();
+    doc.objects.insert(id, Object::Dictionary(dict));
+    lopdf::EncryptionState::decode(&doc, "").ok()
+}
+
+/// A stream object found in the raw bytes.
+struct Found<'a> {
+    id: ObjectId,
+    dict: Dictionary,
+    data: &'a [u8],
+}
+
+/// The stream object `N G obj << … >> stream` at `at`. Its data are `/Length` bytes when the
+/// length is direct (or an object found through `offsets`), the rest of the file when it is an
+/// object not found (more than lopdf reads), nothing without a length (lopdf reads nothing).
+fn stream_at<'a>(
+    buf: &'a [u8],
+    at: usize,
+    offsets: Option<&BTreeMap<u32, usize>>,
+) -> Option<Found<'a>> {
+    let (id, i) = object_header(buf, at)?;
+    let (dict, mut i) = dict_at(buf, i)?;
+    skip_space(buf, &mut i);
+    if !buf.get(i..)?.starts_with(b"stream") {
+        return None;
+    }
+    i += 6;
+    while matches!(buf.get(i), Some(b' ' | b'\t')) {
+        i += 1;
+    }
+    match buf.get(i..i + 2) {
+        Some(b"\r\n") => i += 2,
+        _ if matches!(buf.get(i), Some(b'\n' | b'\r')) => i += 1,
+        _ => return None,
+    }
+    let rest = &buf[i..];
+    let length = match dict.get(b"Length") {
+        Ok(Object::Integer(n)) => usize::try_from(*n).ok(),
+        Ok(Object::Reference(r)) => Some(
+            offsets
+                .and_then(|o| o.get(&r.0))
+                .and_then(|&at| integer_object(buf, at))
+                .unwrap_or(rest.len()),
+        ),
+        _ => Some(0),
+    }?;
+    Some(Found {
+        id,
+        dict,
+        data: &rest[..length.min(rest.len())],
+    })
+}
+
+/// `N G obj` at `at`: the object's id and where its body starts.
+fn object_header(buf: &[u8], at: usize) -> Option<(ObjectId, usize)> {
+    let mut i = at;
+    let number = u32::try_from(number(buf, &mut i)?).ok()?;
+    skip_white(buf, &mut i);
+    let generation = u16::try_from(self::number(buf, &mut i)?).ok()?;
+    skip_white(buf, &mut i);
+    if !buf.get(i..)?.starts_with(b"obj") {
+        return None;
+    }
+    i += 3;
+    skip_space(buf, &mut i);
+    Some(((number, generation), i))
+}
+
+/// The integer object `N G obj 123` at `at`.
+fn integer_object(buf: &[u8], at: usize) -> Option<usize> {
+    let (_, mut i) = object_header(buf, at)?;
+    usize::try_from(number(buf, &mut i)?).ok()
+}
+
+/// The dictionary starting at `at` and where it ends, parsed by lopdf's content parser (which
+/// reads dictionaries, references included, as lopdf's object parser does).
+fn dict_at(buf: &[u8], at: usize) -> Option<(Dictionary, usize)> {
+    let end = dict_end(buf, at)?;
+    let text = [&buf[at..end], b" x"].concat();
+    let content = Content::decode(&text).ok()?;
+    match content.operations.first()?.operands.first()? {
+        Object::Dictionary(dict) => Some((dict.clone(), end)),
+        _ => None,
+    }
+}
+
+/// Where the dictionary starting at `at` (`<<`) ends, past its `>>`.
+fn dict_end(buf: &[u8], at: usize) -> Option<usize> {
+    if !buf.get(at..)?.starts_with(b"<<") {
+        return None;
+    }
+    let mut depth = 0usize;
+    let mut i = at;
+    while i < buf.len() {
+        match buf[i] {
+            b'<' if buf.get(i + 1) == Some(&b'<') => {
+                depth += 1;
+                i += 2;
+            }
+            b'>' if buf.get(i + 1) == Some(&b'>') => {
+                depth -= 1;
+                i += 2;
+                if depth == 0 {
+                    return Some(i);
+                }
+            }
+            b'<' => i += buf[i..].iter().position(|&c| c == b'>')? + 1,
+            b'(' => i = string_end(buf, i)?,
+            b'%' => skip_space(buf, &mut i),
+            _ => i += 1,
+        }
+    }
+    None
+}
+
+/// Past the literal string starting at `at` (`(`), nested parentheses and escapes read.
+fn string_end(buf: &[u8], at: usize) -> Option<usize> {
+    let mut depth = 0usize;
+    let mut i = at;
+    while i < buf.len() {
+        match buf[i] {
+            b'\\' => i += 1,
+            b'(' => depth += 1,
+            b')' => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(i + 1);
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
+fn number(buf: &[u8], i: &mut usize) -> Option<i64> {
+    let digits = buf
+        .get(*i..)?
+        .iter()
+        .take_while(|c| c.is_ascii_digit())
+        .count();
+    let value = std::str::from_utf8(&buf[*i..*i + digits])
+        .ok()?
+        .parse()
+        .ok()?;
+    *i += digits;
+    Some(value)
+}
+
+fn skip_white(buf: &[u8], i: &mut usize) {
+    while buf
+        .get(*i)
+        .is_some_and(|c| matches!(c, b' ' | b'\t' | b'\r' | b'\n' | b'\x0c' | b'\0'))
+    {
+        *i += 1;
+    }
+}
+
+/// Skips white space and comments.
+fn skip_space(buf: &[u8], i: &mut usize) {
+    loop {
+        skip_white(buf, i);
+        if buf.get(*i) != Some(&b'%') {
+            return;
+        }
+        while buf.get(*i).is_some_and(|&c| c != b'\n' && c != b'\r') {
+            *i += 1;
+        }
+    }
+}
+
+thread_local! {
+    /// What [`filter`] has decoded in the load under way on this thread, and why it left an
+    /// object stream out, if it did.
+    static LOADING: RefCell<(Option<Budget>, Option<String>)> = const { RefCell::new((None, None)) };
+}
+
+/// Starts counting what [`filter`] decodes on this thread, within `limits`.
+pub(crate) fn start(limits: LoadLimits) {
+    LOADING.with(|l| *l.borrow_mut() = (Some(Budget::new(limits)), None));
+}
+
+/// Why [`filter`] left an object stream out since [`start`], if it did; stops counting.
+pub(crate) fn finish() -> Option<String> {
+    LOADING.with(|l| std::mem::take(&mut *l.borrow_mut()).1)
+}
+
+/// lopdf's load filter: an object stream (`/Type /ObjStm`) that decodes past the limits is left
+/// out before lopdf inflates it; every other object is kept as it is.
+pub(crate) fn filter(id: ObjectId, object: &mut Object) -> Option<(ObjectId, Object)> {
+    if let Object::Stream(stream) = object
+        && stream.dict.has_type(b"ObjStm")
+    {
+        let refused = LOADING.with(|l| {
+            let mut loading = l.borrow_mut();
+            let (budget, refused) = &mut *loading;
+            let budget = budget.get_or_insert_with(|| Budget::new(LoadLimits::default()));
+            if refused.is_none() {
+                let outcome = budget
+                    .decode(stream)
+                    .and_then(|data| data.map_or(Ok(()), |data| budget.objects(&data)));
+                *refused = outcome.err();
+            }
+            refused.is_some()
+        });
+        if refused {
+            return None;
+        }
+    }
+    // lopdf goes on with the object it passed for an object of the file, and with the one
+    // returned for an object of an object stream (never a stream): no stream is copied.
+    match object {
+        Object::Stream(_) => Some((id, Object::Null)),
+        other => Some((id, other.clone())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parse::test_corpus::corpus_dir;
+    use lopdf::dictionary;
+    use std::io::Write;
+
+    fn zlib(bytes: &[u8]) -> Vec<u8> {
+        let mut encoder =
+            flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+        let _ = encoder.write_all(bytes);
+        encoder.finish().unwrap_or_default()
+    }
+
+    fn limits(bytes: usize) -> LoadLimits {
+        LoadLimits {
+            bytes,
+            ..LoadLimits::default()
+        }
+    }
+
+    /// Loads as the parser does.
+    fn load(bytes: &[u8], limits: LoadLimits) -> Result<Document, String> {
+        super::super::load::load(bytes, limits).map_err(|e| match e {
+            super::super::load::LoadError::Malformed(reason) => reason,
+            super::super::load::LoadError::Password => "password".into(),
+        })
+    }
+
+    /// A one-page document with the given extra objects (numbered from 4), its bytes written
+    /// here (lopdf leaves object streams out when it saves).
+    fn document(extra: &[Vec<u8>]) -> Vec<u8> {
+        let mut objects: Vec<Vec<u8>> = vec![
+            b"<< /Type /Catalog /Pages 2 0 R >>".to_vec(),
+            b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_vec(),
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] >>".to_vec(),
+        ];
+        objects.extend_from_slice(extra);
+        let mut bytes = b"%PDF-1.5\n".to_vec();
+        let mut offsets = Vec::new();
+        for (i, body) in objects.iter().enumerate() {
+            offsets.push(bytes.len());
+            let _ = writeln!(bytes, "{} 0 obj", i + 1);
+            bytes.extend_from_slice(body);
+            bytes.extend_from_slice(b"\nendobj\n");
+        }
+        let at = bytes.len();
+        let _ = write!(
+            bytes,
+            "xref\n0 {}\n0000000000 65535 f \n",
+            objects.len() + 1
+        );
+        for offset in offsets {
+            let _ = writeln!(bytes, "{offset:010} 00000 n ");
+        }
+        let _ = write!(
+            bytes,
+            "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{at}\n%%EOF\n",
+            objects.len() + 1
+        );
+        bytes
+    }
+
+    /// An object stream lopdf finds by its type, whatever refers to it, is checked before
+    /// lopdf inflates it (it kept all of it: 1 GiB from 1 MB).
+    #[test]
+    fn an_object_stream_past_the_limit_is_refused() {
+        let objstm = |data: &[u8]| {
+            let data = zlib(data);
+            let mut body = format!(
+                "<< /Type /ObjStm /N 1 /First 4 /Filter /FlateDecode /Length {} >>\nstream\n",
+                data.len()
+            )
+            .into_bytes();
+            body.extend_from_slice(&data);
+            body.extend_from_slice(b"\nendstream");
+            body
+        };
+        let big = document(&[objstm(&vec![b' '; 2 << 20])]);
+        assert_eq!(
+            load(&big, limits(1 << 20)).err().as_deref(),
+            Some("its cross-reference and object streams decode to more than the 1 MiB read")
+        );
+        assert!(load(&big, LoadLimits::default()).is_ok());
+        let many = document(&[objstm(&b"1 ".repeat(1000))]);
+        let few_tokens = LoadLimits {
+            tokens: 999,
+            ..LoadLimits::default()
+        };
+        assert_eq!(
+            load(&many, few_tokens).err().as_deref(),
+            Some("its object streams hold more than the 999 objects read")
+        );
+    }
+
+    /// A file with its objects in object streams and a cross-reference stream (as lopdf saves
+    /// one): both are found through `startxref` and decoded within the limits.
+    #[test]
+    fn cross_reference_streams_and_their_object_streams_are_read_within_the_limits() {
+        let mut doc = Document::with_version("1.5");
+        let pages = doc.new_object_id();
+        let page = doc.add_object(dictionary! {
+            "Type" => "Page", "Parent" => pages,
+            "MediaBox" => vec![0.into(), 0.into(), 612.into(), 792.into()],
+            "Filler" => Object::string_literal(" ".repeat(5000)),
+        });
+        doc.objects.insert(
+            pages,
+            Object::Dictionary(
+                dictionary! { "Type" => "Pages", "Kids" => vec![page.into()], "Count" => 1 },
+            ),
+        );
+        let catalog = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages });
+        doc.trailer.set("Root", catalog);
+        let mut bytes = Vec::new();
+        let options = lopdf::SaveOptions::builder()
+            .use_object_streams(true)
+            .use_xref_streams(true)
+            .build();
+        doc.save_with_options(&mut bytes, options)
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(load(&bytes, LoadLimits::default()).is_ok());
+        // The object stream holds the 5,000-byte string; the cross-reference stream is small.
+        let err = check(&bytes, limits(4000)).err();
+        assert_eq!(
+            err.as_deref(),
+            Some("its cross-reference and object streams decode to more than the 0 MiB read")
+        );
+        assert!(check(&bytes, limits(6000)).is_ok());
+    }
+
+    /// A cross-reference stream that inflates past the limit, or whose entries have no width
+    /// (lopdf would read entries of nothing for ever), is refused before lopdf reads it.
+    #[test]
+    fn a_cross_reference_stream_past_the_limit_is_refused() {
+        let file = |widths: &str, data: &[u8]| {
+            let mut bytes = b"%PDF-1.5\n".to_vec();
+            let at = bytes.len();
+            let _ = write!(
+                bytes,
+                "1 0 obj\n<< /Type /XRef /Size 2 /W [{widths}] /Filter /FlateDecode /Length {} >>\nstream\n",
+                data.len()
+            );
+            bytes.extend_from_slice(data);
+            let _ = write!(bytes, "\nendstream\nendobj\nstartxref\n{at}\n%%EOF\n");
+            bytes
+        };
+        let bomb = file("1 4 2", &zlib(&vec![0; 2 << 20]));
+        assert_eq!(
+            check(&bomb, limits(1 << 20)).err().as_deref(),
+            Some("its cross-reference and object streams decode to more than the 1 MiB read")
+        );
+        let zero = file("0 0 0", &zlib(b""));
+        assert_eq!(
+            check(&zero, LoadLimits::default()).err().as_deref(),
+            Some("its cross-reference stream has malformed field widths [0, 0, 0]")
+        );
+    }
+
+    /// The corpus files with cross-reference and object streams are read, and what is read of
+    /// them is counted.
+    #[test]
+    fn corpus_object_streams_are_read_and_counted() {
+        for file in [
+            "debian-freefem-doc__freefem.pdf",
+            "pdfplumber__scotus-transcript-p1.pdf",
+        ] {
+            let bytes = std::fs::read(corpus_dir().join("pdf").join(file))
+                .unwrap_or_else(|e| panic!("{file}: {e}"));
+            assert!(check(&bytes, LoadLimits::default()).is_ok(), "{file}");
+            assert!(check(&bytes, limits(100)).is_err(), "{file}");
+            assert!(load(&bytes, LoadLimits::default()).is_ok(), "{file}");
+        }
+    }
+}
