@@ -5,6 +5,7 @@ use crate::caught::catch_quietly;
 use std::time::{Duration, Instant};
 
 use super::extract::{Collector, Frame, PageGlyphs};
+use super::font_streams::{self, MAX_FONT_BYTES};
 use super::headings::{self, Levels};
 use super::lines::{self, Segment};
 use super::load::{self, LoadError};
@@ -40,8 +41,14 @@ enum Drawn {
 
 /// Draws `flats` as one content stream, each page inside `q … Q`, installed on the first
 /// page's object, and sorts the glyphs back into pages. The operations are moved out of
-/// `flats`.
-fn draw(doc: &mut lopdf::Document, flats: &mut [Flat], deadline: Instant) -> Drawn {
+/// `flats`. Fonts whose streams decode past [`MAX_FONT_BYTES`] go without them (`checked`
+/// remembers which streams fit, over the document).
+fn draw(
+    doc: &mut lopdf::Document,
+    flats: &mut [Flat],
+    deadline: Instant,
+    checked: &mut font_streams::Checked,
+) -> Drawn {
     let Some(first) = flats.first() else {
         return Drawn::Done(Vec::new());
     };
@@ -54,7 +61,8 @@ fn draw(doc: &mut lopdf::Document, flats: &mut [Flat], deadline: Instant) -> Dra
         ops.append(&mut flat.page.ops);
         ops.push(lopdf::content::Operation::new("Q", vec![]));
         for (name, font) in flat.page.fonts.iter() {
-            fonts.set(name.clone(), font.clone());
+            let font = font_streams::bounded(doc, font, MAX_FONT_BYTES, checked);
+            fonts.set(name.clone(), font);
         }
         faces.extend(&flat.page.faces);
         ends.push(faces.len());
@@ -138,7 +146,8 @@ pub(super) fn parse(bytes: &[u8], budget: Duration) -> Result<Parsed, ParseError
         }
     }
     // All pages in one pass (fonts are parsed once); page by page when that fails.
-    let glyphs = match draw(&mut doc, &mut flats, deadline) {
+    let mut checked = font_streams::Checked::new();
+    let glyphs = match draw(&mut doc, &mut flats, deadline, &mut checked) {
         Drawn::Done(glyphs) => glyphs,
         Drawn::TimedOut(i) => return Err(timeout(flats.get(i).map_or(0, |f| f.number))),
         Drawn::Failed(_) => {
@@ -151,7 +160,7 @@ pub(super) fn parse(bytes: &[u8], budget: Duration) -> Result<Parsed, ParseError
                     Ok(Ok(page)) => flat.page = page,
                     _ => flat.page = flatten::Flattened::default(),
                 }
-                match draw(&mut doc, std::slice::from_mut(flat), deadline) {
+                match draw(&mut doc, std::slice::from_mut(flat), deadline, &mut checked) {
                     Drawn::Done(mut one) => all.append(&mut one),
                     Drawn::TimedOut(_) => return Err(timeout(flat.number)),
                     Drawn::Failed(mut partial) => {

@@ -12,6 +12,7 @@ mod cmap_guard;
 mod code;
 mod extract;
 mod flatten;
+mod font_streams;
 mod furniture;
 mod headings;
 mod layout;
