@@ -16,10 +16,8 @@ use super::tokens;
 
 /// Deepest nesting of form XObjects followed.
 const MAX_FORM_DEPTH: usize = 12;
-/// Most operations kept on one page (bounded memory and time). A page reads no more than
-/// [`MAX_CONTENT_TOKENS`], so this only stops forms drawn again and again from piling up
-/// `q cm … Q` around them.
-const MAX_OPERATIONS: usize = 2 * MAX_CONTENT_TOKENS;
+/// Most operations kept on one page (bounded memory and time): no more than it may read.
+const MAX_OPERATIONS: usize = MAX_CONTENT_TOKENS;
 /// Most decoded content read for one page, in bytes: its content streams and every form it
 /// draws (each time it draws it), together.
 pub(crate) const MAX_CONTENT_BYTES: usize = 64 << 20;
@@ -50,6 +48,8 @@ pub(crate) struct Flattened {
     /// For each text-showing string, in the order pdf-extract will show them (it calls
     /// `begin_word` once per string), what its font looks like.
     pub faces: Vec<Face>,
+    /// Bytes of content decoded to reduce the page (which bounds the bytes of its strings).
+    pub bytes: usize,
 }
 
 /// What a font looks like, as far as layout cares.
@@ -128,6 +128,7 @@ pub(crate) fn flatten_page_with(
         fonts: state.fonts,
         forms: state.forms,
         faces: state.shows,
+        bytes: state.budget.bytes,
     })
 }
 

@@ -691,3 +691,65 @@ fn content_with_too_many_operations_is_refused_before_parsing() {
         Some("its content (streams and forms) holds more than the 1000 objects and operators read")
     );
 }
+
+/// Pages are drawn in batches of bounded size (pdf-extract parses every drawn operation again,
+/// at some 600 bytes each): any batch size gives the same document.
+#[test]
+fn pages_drawn_in_batches_read_alike() {
+    use super::layout::{DocLimits, parse_with};
+
+    let words = ["alpha", "bravo", "charlie", "delta", "echo"];
+    let pages: Vec<Vec<u8>> = (0..5)
+        .map(|i| {
+            let y = 700 - 40 * i;
+            format!(
+                "BT /F1 12 Tf 72 {y} Td (The {} paragraph of the document.) Tj ET",
+                words[i]
+            )
+            .into_bytes()
+        })
+        .collect();
+    let bytes = content_pdf(&pages);
+    let budget = std::time::Duration::from_secs(60);
+    let whole = parse_with(&bytes, budget, DocLimits::default()).unwrap_or_else(|e| panic!("{e}"));
+    let one_by_one = DocLimits {
+        batch_operations: 1,
+        ..DocLimits::default()
+    };
+    let batched = parse_with(&bytes, budget, one_by_one).unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        whole.markdown.contains("The echo paragraph"),
+        "{}",
+        whole.markdown
+    );
+    assert_eq!(whole.markdown, batched.markdown);
+    assert_eq!(whole.warnings, batched.warnings);
+}
+
+/// A document keeps no more than its limit of glyphs (each page may keep up to 400,000, and
+/// 6 KB of pages sharing one content stream could hold millions), and says so.
+#[test]
+fn a_document_keeps_a_bounded_number_of_glyphs() {
+    use super::layout::{DocLimits, parse_with};
+
+    let bytes = content_pdf(&vec![TEXT.to_vec(); 3]);
+    let budget = std::time::Duration::from_secs(60);
+    let limits = DocLimits {
+        glyphs: 12,
+        ..DocLimits::default()
+    };
+    let parsed = parse_with(&bytes, budget, limits).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        parsed.markdown.matches("Some text").count(),
+        1,
+        "{}",
+        parsed.markdown
+    );
+    assert!(
+        parsed
+            .warnings
+            .contains(&"15 glyphs past the first 12 of the document were left out".to_string()),
+        "{:?}",
+        parsed.warnings
+    );
+}
