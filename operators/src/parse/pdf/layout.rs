@@ -238,9 +238,17 @@ pub(super) fn parse_with(
     // of operations and bytes: what pdf-extract builds for them is bounded too.
     let mut batch: Vec<Flat> = Vec::new();
     let (mut batch_ops, mut batch_bytes) = (0usize, 0usize);
+    let last = pages.keys().last().copied().unwrap_or(0);
     for (&number, &id) in &pages {
         if Instant::now() > deadline {
             return Err(timeout(number));
+        }
+        if read.glyphs_left == 0 {
+            read.warnings.push(format!(
+                "pages {number} to {last} not read: the document has the most glyphs kept ({})",
+                limits.glyphs
+            ));
+            break;
         }
         let frame = match load::check_page(&doc, id) {
             Ok(frame) => frame,
