@@ -669,4 +669,118 @@ mod tests {
             assert!(load(&bytes, LoadLimits::default()).is_ok(), "{file}");
         }
     }
+
+    /// In an encrypted file (empty user password), a container of compressed objects is
+    /// decrypted before it is decoded, as lopdf does (decoded encrypted, it would look small).
+    #[test]
+    fn an_encrypted_object_stream_is_decrypted_then_checked() {
+        use lopdf::encryption::{EncryptionVersion, Permissions, encrypt_object};
+
+        let id = Object::string_literal("0123456789abcdef");
+        let mut doc = Document::new();
+        doc.trailer.set("ID", vec![id.clone(), id.clone()]);
+        let state = lopdf::EncryptionState::try_from(EncryptionVersion::V1 {
+            document: &doc,
+            owner_password: "owner",
+            user_password: "",
+            permissions: Permissions::default(),
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
+        let encrypt = state.encode().unwrap_or_else(|e| panic!("{e:?}"));
+        let file = |objects: &[u8]| {
+            let mut container = Object::Stream(
+                Stream::new(
+                    dictionary! { "Type" => "ObjStm", "N" => 1, "First" => 4, "Filter" => "FlateDecode" },
+                    zlib(&[b"6 0 ", objects].concat()),
+                )
+                .with_compression(false),
+            );
+            encrypt_object(&state, (5, 0), &mut container).unwrap_or_else(|e| panic!("{e:?}"));
+            let Object::Stream(container) = container else {
+                panic!("not a stream")
+            };
+            let mut bytes = b"%PDF-1.5\n".to_vec();
+            let mut offsets = Vec::new();
+            let mut object = |bytes: &mut Vec<u8>, n: usize, body: &[u8]| {
+                offsets.push((n, bytes.len()));
+                let _ = writeln!(bytes, "{n} 0 obj");
+                bytes.extend_from_slice(body);
+                bytes.extend_from_slice(b"\nendobj\n");
+            };
+            object(&mut bytes, 1, b"<< /Type /Catalog /Pages 2 0 R >>");
+            object(&mut bytes, 2, b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>");
+            object(
+                &mut bytes,
+                3,
+                b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources 6 0 R >>",
+            );
+            let mut text = Vec::new();
+            for (key, value) in encrypt.iter() {
+                text.extend_from_slice(b"/");
+                text.extend_from_slice(key);
+                text.extend_from_slice(b" ");
+                match value {
+                    Object::String(s, _) => {
+                        text.push(b'<');
+                        text.extend(s.iter().flat_map(|b| format!("{b:02x}").into_bytes()));
+                        text.push(b'>');
+                    }
+                    Object::Name(n) => {
+                        text.push(b'/');
+                        text.extend_from_slice(n);
+                    }
+                    Object::Integer(i) => text.extend(i.to_string().into_bytes()),
+                    Object::Boolean(b) => text.extend(b.to_string().into_bytes()),
+                    other => panic!("{other:?}"),
+                }
+                text.push(b' ');
+            }
+            object(&mut bytes, 4, &[b"<< ", &text[..], b">>"].concat());
+            let head = format!(
+                "<< /Type /ObjStm /N 1 /First 4 /Filter /FlateDecode /Length {} >>\nstream\n",
+                container.content.len()
+            );
+            object(
+                &mut bytes,
+                5,
+                &[head.as_bytes(), &container.content, b"\nendstream"].concat(),
+            );
+            let at = bytes.len();
+            let mut entries = vec![0u8, 0, 0, 0, 0, 0xff, 0xff];
+            for n in 1..=7u32 {
+                let (kind, second) = match offsets.iter().find(|(m, _)| *m as u32 == n) {
+                    Some(&(_, offset)) => (1u8, offset as u32),
+                    None if n == 6 => (2, 5),
+                    None => (1, at as u32),
+                };
+                entries.push(kind);
+                entries.extend(second.to_be_bytes());
+                entries.extend([0, 0]);
+            }
+            let data = zlib(&entries);
+            let _ = write!(
+                bytes,
+                "7 0 obj\n<< /Type /XRef /Size 8 /W [1 4 2] /Root 1 0 R /Encrypt 4 0 R \
+                 /ID [<30313233343536373839616263646566> <30313233343536373839616263646566>] \
+                 /Filter /FlateDecode /Length {} >>\nstream\n",
+                data.len()
+            );
+            bytes.extend_from_slice(&data);
+            let _ = write!(bytes, "\nendstream\nendobj\nstartxref\n{at}\n%%EOF\n");
+            bytes
+        };
+        let small = file(b"<< /Font << >> >>");
+        assert!(check(&small, LoadLimits::default()).is_ok());
+        let doc = load(&small, LoadLimits::default()).unwrap_or_else(|e| panic!("{e}"));
+        assert!(
+            doc.get_object((6, 0)).is_ok(),
+            "the compressed object is read"
+        );
+        let padded = [&b"<< /Pad ("[..], &vec![b' '; 2 << 20], b") >>"].concat();
+        let big = file(&padded);
+        assert_eq!(
+            check(&big, limits(1 << 20)).err().as_deref(),
+            Some("its cross-reference and object streams decode to more than the 1 MiB read")
+        );
+    }
 }
