@@ -1,7 +1,7 @@
 //! Opening a PDF: loading with lopdf, decryption with the empty user password, the document
 //! information dictionary and sanity checks on the page tree and form XObjects.
 
-use lopdf::{Dictionary, Document, LoadOptions, Object, ObjectId};
+use lopdf::{Dictionary, Document, Object, ObjectId};
 
 use super::preload::{self, LoadLimits};
 
@@ -45,16 +45,7 @@ pub(crate) fn open(bytes: &[u8]) -> Result<Document, LoadError> {
 /// Loads `bytes` with lopdf, what it decodes while loading bounded by `limits`.
 pub(crate) fn load(bytes: &[u8], limits: LoadLimits) -> Result<Document, LoadError> {
     preload::check(bytes, limits).map_err(LoadError::Malformed)?;
-    preload::start(limits);
-    let options = LoadOptions {
-        filter: Some(preload::filter),
-        ..LoadOptions::default()
-    };
-    let loaded = Document::load_mem_with_options(bytes, options);
-    if let Some(reason) = preload::finish() {
-        return Err(LoadError::Malformed(reason));
-    }
-    loaded.map_err(classify)
+    Document::load_mem(bytes).map_err(classify)
 }
 
 /// The root page tree's `/Count` must be a possible page count: positive and no larger than

@@ -1,17 +1,15 @@
-//! Limits on what lopdf decodes while it loads a file, before it does. `Document::load_mem`
-//! inflates, with no limit, every cross-reference stream, every object stream (keeping the
-//! inflated data and every object parsed from it) and, to find the length of a stream given by
-//! reference, the object stream holding that length; a few hundred kilobytes can take gigabytes
-//! before any page is read.
+//! Limits on what lopdf decodes while it loads a file, checked before it does.
+//! `Document::load_mem` inflates, with no limit, every cross-reference stream, every object
+//! stream (keeping the inflated data and every object parsed from it) and, to find the length
+//! of a stream given by reference, the object stream holding that length; a few hundred
+//! kilobytes can take gigabytes before any page is read.
 //!
-//! - Cross-reference streams and the object streams they name as containers are found here,
-//!   from the `startxref` offset through `/Prev` and `/XRefStm`, and decoded (decrypted first
-//!   in an encrypted file, as lopdf does with the empty password) within [`LoadLimits`].
-//! - Object streams lopdf finds by their `/Type /ObjStm` are checked by [`filter`], which lopdf
-//!   calls on every object it reads before it inflates an object stream; one past the limits
-//!   is left out, and [`refused`] says so after loading.
+//! [`check`] finds those streams as lopdf does: the cross-reference sections from the
+//! `startxref` offset through `/Prev` and `/XRefStm`, then, at the offsets their entries give,
+//! the object streams they name as containers and every stream typed `/ObjStm`. It decodes them
+//! (decrypted first in an encrypted file, as lopdf does with the empty user password) within
+//! [`LoadLimits`].
 
-use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 
 use lopdf::content::Content;
@@ -20,8 +18,7 @@ use lopdf::{Dictionary, Document, Object, ObjectId, Stream};
 use super::streams::{self, DecodeError};
 use super::tokens;
 
-/// Most bytes decoded from the cross-reference and object streams of one file (each limit on
-/// its own: what [`check`] decodes, and what lopdf decodes and keeps).
+/// Most bytes decoded from the cross-reference and object streams of one file.
 pub(crate) const MAX_LOAD_BYTES: usize = 64 << 20;
 /// Most tokens (objects, counted by [`tokens::count`]) in the object streams of one file:
 /// lopdf parses them all while loading, at up to some 150 bytes each.
@@ -101,7 +98,9 @@ pub(crate) fn check(file: &[u8], limits: LoadLimits) -> Result<(), String> {
     let start = file.windows(5).position(|w| w == b"%PDF-").unwrap_or(0);
     let buf = &file[start..];
     let mut budget = Budget::new(limits);
+    // The first offset found for each object number, and every offset found.
     let mut offsets: BTreeMap<u32, usize> = BTreeMap::new();
+    let mut all: BTreeSet<usize> = BTreeSet::new();
     let mut containers: BTreeSet<u32> = BTreeSet::new();
     let mut trailer: Option<Dictionary> = None;
     let mut pending: Vec<usize> = xref_start(buf).into_iter().collect();
@@ -111,7 +110,7 @@ pub(crate) fn check(file: &[u8], limits: LoadLimits) -> Result<(), String> {
             continue;
         }
         let dict = if buf.get(at..).is_some_and(|b| b.starts_with(b"xref")) {
-            let Some(dict) = xref_table(buf, at, &mut offsets) else {
+            let Some(dict) = xref_table(buf, at, &mut offsets, &mut all) else {
                 continue;
             };
             dict
@@ -121,7 +120,7 @@ pub(crate) fn check(file: &[u8], limits: LoadLimits) -> Result<(), String> {
             };
             let stream = Stream::new(found.dict.clone(), found.data.to_vec());
             if let Some(data) = budget.decode(&stream)? {
-                xref_entries(&found.dict, &data, &mut offsets, &mut containers)?;
+                xref_entries(&found.dict, &data, &mut offsets, &mut all, &mut containers)?;
             }
             found.dict
         };
@@ -133,10 +132,18 @@ pub(crate) fn check(file: &[u8], limits: LoadLimits) -> Result<(), String> {
         trailer.get_or_insert(dict);
     }
     let decryption = trailer.as_ref().and_then(|t| decryption(buf, t, &offsets));
-    for number in containers {
-        let Some(&at) = offsets.get(&number) else {
+    // The containers compressed objects name, then every other object stream lopdf reads.
+    let typed = all
+        .iter()
+        .copied()
+        .filter(|&at| object_stream_at(buf, at))
+        .collect::<BTreeSet<usize>>();
+    let at_containers = containers.iter().filter_map(|n| offsets.get(n).copied());
+    let mut done = BTreeSet::new();
+    for at in at_containers.chain(typed) {
+        if !done.insert(at) {
             continue;
-        };
+        }
         let Some(found) = stream_at(buf, at, Some(&offsets)) else {
             continue;
         };
@@ -152,6 +159,19 @@ pub(crate) fn check(file: &[u8], limits: LoadLimits) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// Whether the object at `at` is a stream typed `/ObjStm` (its dictionary read only when it
+/// names the type).
+fn object_stream_at(buf: &[u8], at: usize) -> bool {
+    let Some((_, i)) = object_header(buf, at) else {
+        return false;
+    };
+    let Some(end) = dict_end(buf, i) else {
+        return false;
+    };
+    buf[i..end].windows(6).any(|w| w == b"ObjStm")
+        && stream_at(buf, at, None).is_some_and(|found| found.dict.has_type(b"ObjStm"))
 }
 
 /// The offset `startxref` gives, found as lopdf finds it.
@@ -172,7 +192,12 @@ fn xref_start(buf: &[u8]) -> Option<usize> {
 
 /// A classic cross-reference table at `at`: its in-use entries into `offsets`, and the
 /// trailer dictionary after it.
-fn xref_table(buf: &[u8], at: usize, offsets: &mut BTreeMap<u32, usize>) -> Option<Dictionary> {
+fn xref_table(
+    buf: &[u8],
+    at: usize,
+    offsets: &mut BTreeMap<u32, usize>,
+    all: &mut BTreeSet<usize>,
+) -> Option<Dictionary> {
     let mut i = at + 4;
     loop {
         skip_white(buf, &mut i);
@@ -198,6 +223,7 @@ fn xref_table(buf: &[u8], at: usize, offsets: &mut BTreeMap<u32, usize>) -> Opti
                 usize::try_from(offset),
             ) {
                 offsets.entry(number).or_insert(offset);
+                all.insert(offset);
             }
         }
     }
@@ -210,6 +236,7 @@ fn xref_entries(
     dict: &Dictionary,
     data: &[u8],
     offsets: &mut BTreeMap<u32, usize>,
+    all: &mut BTreeSet<usize>,
     containers: &mut BTreeSet<u32>,
 ) -> Result<(), String> {
     let integers = |key: &[u8]| -> Option<Vec<i64>> {
@@ -253,9 +280,9 @@ fn xref_entries(
             };
             match kind {
                 1 => {
-                    offsets
-                        .entry(number)
-                        .or_insert(usize::try_from(second).unwrap_or(usize::MAX));
+                    let offset = usize::try_from(second).unwrap_or(usize::MAX);
+                    offsets.entry(number).or_insert(offset);
+                    all.insert(offset);
                 }
                 2 => {
                     containers.extend(u32::try_from(second).ok());
@@ -446,52 +473,6 @@ fn skip_space(buf: &[u8], i: &mut usize) {
         while buf.get(*i).is_some_and(|&c| c != b'\n' && c != b'\r') {
             *i += 1;
         }
-    }
-}
-
-thread_local! {
-    /// What [`filter`] has decoded in the load under way on this thread, and why it left an
-    /// object stream out, if it did.
-    static LOADING: RefCell<(Option<Budget>, Option<String>)> = const { RefCell::new((None, None)) };
-}
-
-/// Starts counting what [`filter`] decodes on this thread, within `limits`.
-pub(crate) fn start(limits: LoadLimits) {
-    LOADING.with(|l| *l.borrow_mut() = (Some(Budget::new(limits)), None));
-}
-
-/// Why [`filter`] left an object stream out since [`start`], if it did; stops counting.
-pub(crate) fn finish() -> Option<String> {
-    LOADING.with(|l| std::mem::take(&mut *l.borrow_mut()).1)
-}
-
-/// lopdf's load filter: an object stream (`/Type /ObjStm`) that decodes past the limits is left
-/// out before lopdf inflates it; every other object is kept as it is.
-pub(crate) fn filter(id: ObjectId, object: &mut Object) -> Option<(ObjectId, Object)> {
-    if let Object::Stream(stream) = object
-        && stream.dict.has_type(b"ObjStm")
-    {
-        let refused = LOADING.with(|l| {
-            let mut loading = l.borrow_mut();
-            let (budget, refused) = &mut *loading;
-            let budget = budget.get_or_insert_with(|| Budget::new(LoadLimits::default()));
-            if refused.is_none() {
-                let outcome = budget
-                    .decode(stream)
-                    .and_then(|data| data.map_or(Ok(()), |data| budget.objects(&data)));
-                *refused = outcome.err();
-            }
-            refused.is_some()
-        });
-        if refused {
-            return None;
-        }
-    }
-    // lopdf goes on with the object it passed for an object of the file, and with the one
-    // returned for an object of an object stream (never a stream): no stream is copied.
-    match object {
-        Object::Stream(_) => Some((id, Object::Null)),
-        other => Some((id, other.clone())),
     }
 }
 
