@@ -199,32 +199,35 @@ fn xref_table(
     all: &mut BTreeSet<usize>,
 ) -> Option<Dictionary> {
     let mut i = at + 4;
+    // As lopdf: each section's entries are read while they look like entries, whatever count
+    // its header gives; an object's number is the section's start plus the entry's index.
+    let (mut start, mut index) = (0i64, 0i64);
     loop {
         skip_white(buf, &mut i);
-        if buf[i..].starts_with(b"trailer") {
+        if buf.get(i..)?.starts_with(b"trailer") {
             i += 7;
             skip_space(buf, &mut i);
             return dict_at(buf, i).map(|(dict, _)| dict);
         }
         let first = number(buf, &mut i)?;
         skip_white(buf, &mut i);
-        let count = number(buf, &mut i)?;
-        for n in 0..count {
-            skip_white(buf, &mut i);
-            let offset = number(buf, &mut i)?;
-            skip_white(buf, &mut i);
-            number(buf, &mut i)?;
-            skip_white(buf, &mut i);
-            let kind = *buf.get(i)?;
-            i += 1;
-            if let (b'n', Ok(number), Ok(offset)) = (
-                kind,
-                u32::try_from(first.saturating_add(n)),
-                usize::try_from(offset),
-            ) {
-                offsets.entry(number).or_insert(offset);
-                all.insert(offset);
+        let second = number(buf, &mut i)?;
+        skip_white(buf, &mut i);
+        match buf.get(i) {
+            Some(&kind @ (b'n' | b'f')) => {
+                i += 1;
+                if kind == b'n'
+                    && u16::try_from(second).is_ok()
+                    && let Ok(offset) = usize::try_from(first)
+                {
+                    offsets
+                        .entry(start.wrapping_add(index) as u32)
+                        .or_insert(offset);
+                    all.insert(offset);
+                }
+                index += 1;
             }
+            _ => (start, index) = (first, 0),
         }
     }
 }
@@ -265,7 +268,8 @@ fn xref_entries(
         .and_then(|o| o.as_i64().ok())
         .unwrap_or(0);
     let index = integers(b"Index").unwrap_or_else(|| vec![0, size]);
-    let field = |bytes: &[u8]| bytes.iter().fold(0u64, |v, &b| v << 8 | u64::from(b));
+    // As lopdf reads them: the low 32 bits of each field.
+    let field = |bytes: &[u8]| bytes.iter().fold(0u32, |v, &b| v << 8 | u32::from(b));
     let mut rest = data;
     for pair in index.chunks_exact(2) {
         for n in 0..pair[1].max(0) {
@@ -275,17 +279,15 @@ fn xref_entries(
             rest = tail;
             let kind = if w[0] == 0 { 1 } else { field(&entry[..w[0]]) };
             let second = field(&entry[w[0]..w[0] + w[1]]);
-            let Ok(number) = u32::try_from(pair[0].saturating_add(n)) else {
-                continue;
-            };
+            let number = pair[0].wrapping_add(n) as u32;
             match kind {
                 1 => {
-                    let offset = usize::try_from(second).unwrap_or(usize::MAX);
+                    let offset = second as usize;
                     offsets.entry(number).or_insert(offset);
                     all.insert(offset);
                 }
                 2 => {
-                    containers.extend(u32::try_from(second).ok());
+                    containers.insert(second);
                 }
                 _ => {}
             }
@@ -560,6 +562,19 @@ mod tests {
             Some("its cross-reference and object streams decode to more than the 1 MiB read")
         );
         assert!(load(&big, LoadLimits::default()).is_ok());
+        // lopdf reads a table's entries whatever count its section header gives.
+        let at = big
+            .windows(9)
+            .rposition(|w| w == b"xref\n0 5\n")
+            .unwrap_or_else(|| panic!("no table"));
+        let mut lying = big.clone();
+        lying[at + 7] = b'1';
+        assert!(Document::load_mem(&lying).is_ok_and(|d| d.objects.len() >= 4));
+        assert_eq!(
+            load(&lying, limits(1 << 20)).err().as_deref(),
+            Some("its cross-reference and object streams decode to more than the 1 MiB read")
+        );
+
         let many = document(&[objstm(&b"1 ".repeat(1000))]);
         let few_tokens = LoadLimits {
             tokens: 999,
