@@ -133,10 +133,11 @@ pub(crate) fn check(file: &[u8], limits: LoadLimits) -> Result<(), String> {
     }
     let decryption = trailer.as_ref().and_then(|t| decryption(buf, t, &offsets));
     // The containers compressed objects name, then every other object stream lopdf reads.
+    let marks: Vec<usize> = memchr::memmem::find_iter(buf, b"ObjStm").collect();
     let typed = all
         .iter()
         .copied()
-        .filter(|&at| object_stream_at(buf, at))
+        .filter(|&at| object_stream_at(buf, at, &marks))
         .collect::<BTreeSet<usize>>();
     let at_containers = containers.iter().filter_map(|n| offsets.get(n).copied());
     let mut done = BTreeSet::new();
@@ -161,16 +162,17 @@ pub(crate) fn check(file: &[u8], limits: LoadLimits) -> Result<(), String> {
     Ok(())
 }
 
-/// Whether the object at `at` is a stream typed `/ObjStm` (its dictionary read only when it
-/// names the type).
-fn object_stream_at(buf: &[u8], at: usize) -> bool {
+/// Whether the object at `at` is a stream typed `/ObjStm`; `marks` are where the file says
+/// `ObjStm`, and the dictionary is read only when one lies in it.
+fn object_stream_at(buf: &[u8], at: usize, marks: &[usize]) -> bool {
     let Some((_, i)) = object_header(buf, at) else {
         return false;
     };
-    let Some(end) = dict_end(buf, i) else {
+    let first = marks.partition_point(|&m| m < i);
+    let Some(&mark) = marks.get(first) else {
         return false;
     };
-    buf[i..end].windows(6).any(|w| w == b"ObjStm")
+    dict_end(buf, i).is_some_and(|end| mark < end)
         && stream_at(buf, at, None).is_some_and(|found| found.dict.has_type(b"ObjStm"))
 }
 
@@ -442,18 +444,15 @@ fn string_end(buf: &[u8], at: usize) -> Option<usize> {
     None
 }
 
+/// The unsigned integer at `i`, moving past it.
 fn number(buf: &[u8], i: &mut usize) -> Option<i64> {
-    let digits = buf
-        .get(*i..)?
-        .iter()
-        .take_while(|c| c.is_ascii_digit())
-        .count();
-    let value = std::str::from_utf8(&buf[*i..*i + digits])
-        .ok()?
-        .parse()
-        .ok()?;
-    *i += digits;
-    Some(value)
+    let start = *i;
+    let mut value: i64 = 0;
+    while let Some(&c) = buf.get(*i).filter(|c| c.is_ascii_digit()) {
+        value = value.checked_mul(10)?.checked_add(i64::from(c - b'0'))?;
+        *i += 1;
+    }
+    (*i > start).then_some(value)
 }
 
 fn skip_white(buf: &[u8], i: &mut usize) {
