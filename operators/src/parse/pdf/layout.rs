@@ -294,6 +294,13 @@ pub(super) fn parse_with(
     read.draw(&mut doc, &mut batch, deadline)
         .map_err(&timeout)?;
     drop(batch);
+    let oversized = read.checked.values().filter(|fits| !**fits).count();
+    if oversized > 0 {
+        read.warnings.push(format!(
+            "{oversized} font streams (font files or CMaps) decode to more than {} MiB and were left out",
+            MAX_FONT_BYTES >> 20
+        ));
+    }
     let Read {
         segments: page_segments,
         mut warnings,

@@ -753,3 +753,41 @@ fn a_document_keeps_a_bounded_number_of_glyphs() {
         parsed.warnings
     );
 }
+
+/// A font file that inflates past the limit is left out of the font (pdf-extract inflated it
+/// completely, to discard it), with a warning; the text is read.
+#[test]
+fn a_font_file_past_the_limit_is_left_out() {
+    use lopdf::{Object, Stream, dictionary};
+
+    let mut doc = lopdf::Document::with_version("1.5");
+    let pages_id = doc.new_object_id();
+    let file = doc.add_object(
+        Stream::new(
+            dictionary! { "Filter" => "FlateDecode" },
+            zlib(&vec![0; (super::font_streams::MAX_FONT_BYTES) + 1]),
+        )
+        .with_compression(false),
+    );
+    let descriptor = doc.add_object(dictionary! {
+        "Type" => "FontDescriptor", "FontName" => "Arial", "Flags" => 32, "FontFile2" => file,
+    });
+    let font = doc.add_object(dictionary! {
+        "Type" => "Font", "Subtype" => "TrueType", "BaseFont" => "Arial",
+        "FontDescriptor" => descriptor,
+    });
+    let content = doc.add_object(Stream::new(dictionary! {}, TEXT.to_vec()));
+    let page = doc.add_object(dictionary! {
+        "Type" => "Page", "Parent" => pages_id, "Contents" => content,
+        "MediaBox" => vec![0.into(), 0.into(), 612.into(), 792.into()],
+        "Resources" => dictionary! { "Font" => dictionary! { "F1" => font } },
+    });
+    let bytes = save_pdf(doc, pages_id, vec![Object::from(page)]);
+    let doc = Document::new("font.pdf".into(), "font.pdf".into(), bytes);
+    let parsed = parse(&doc, &ParseConfig::default()).unwrap_or_else(|e| panic!("{e}"));
+    assert!(parsed.markdown.contains("Some text"), "{}", parsed.markdown);
+    assert_eq!(
+        parsed.debug.warnings,
+        ["1 font streams (font files or CMaps) decode to more than 32 MiB and were left out"]
+    );
+}
