@@ -20,8 +20,8 @@ use super::tokens;
 
 /// Most bytes decoded from the cross-reference and object streams of one file.
 pub(crate) const MAX_LOAD_BYTES: usize = 64 << 20;
-/// Most tokens (objects, counted by [`tokens::count`]) in the object streams of one file:
-/// lopdf parses them all while loading, at up to some 150 bytes each.
+/// Most tokens (objects, counted by [`tokens::count`]) lopdf parses while loading one file, at
+/// up to some 150 bytes each: those of its objects and of its object streams.
 pub(crate) const MAX_LOAD_TOKENS: usize = 2_000_000;
 /// Widest field of a cross-reference stream entry (the PDF reference uses up to 8 bytes; lopdf
 /// allocates whatever `/W` says).
@@ -80,12 +80,12 @@ impl Budget {
         }
     }
 
-    /// Counts the objects of a decoded object stream.
+    /// Counts the objects of some object text.
     fn objects(&mut self, data: &[u8]) -> Result<(), String> {
         self.tokens = self.tokens.saturating_add(tokens::count(data));
         if self.tokens > self.limits.tokens {
             return Err(format!(
-                "its object streams hold more than the {} objects read",
+                "its objects and object streams hold more than the {} objects read",
                 self.limits.tokens
             ));
         }
@@ -130,6 +130,12 @@ pub(crate) fn check(file: &[u8], limits: LoadLimits) -> Result<(), String> {
             }
         }
         trailer.get_or_insert(dict);
+    }
+    // The objects lopdf parses from the file itself (their text: stream data aside).
+    for &at in &all {
+        if let Some((_, i)) = object_header(buf, at) {
+            budget.objects(&buf[i..object_end(buf, i)])?;
+        }
     }
     let decryption = trailer.as_ref().and_then(|t| decryption(buf, t, &offsets));
     // The containers compressed objects name, then every other object stream lopdf reads.
@@ -423,6 +429,79 @@ fn dict_end(buf: &[u8], at: usize) -> Option<usize> {
     None
 }
 
+/// Where the object whose text starts at `at` ends (a stream's at the end of its dictionary),
+/// or, when it does not, where lopdf's parser must stop: at `obj`, `endobj`, `stream` or
+/// `endstream`, or at the end of the file.
+fn object_end(buf: &[u8], at: usize) -> usize {
+    let mut depth = 0usize;
+    let mut i = at;
+    while let Some(&c) = buf.get(i) {
+        match c {
+            b' ' | b'\t' | b'\r' | b'\n' | b'\x0c' | b'\0' => i += 1,
+            b'%' => skip_space(buf, &mut i),
+            b'(' => i = string_end(buf, i).unwrap_or(buf.len()),
+            b'<' if buf.get(i + 1) == Some(&b'<') => {
+                depth += 1;
+                i += 2;
+            }
+            b'<' => {
+                i = buf[i..]
+                    .iter()
+                    .position(|&c| c == b'>')
+                    .map_or(buf.len(), |p| i + p + 1)
+            }
+            b'[' => {
+                depth += 1;
+                i += 1;
+            }
+            b'>' | b']' => {
+                i += if c == b'>' && buf.get(i + 1) == Some(&b'>') {
+                    2
+                } else {
+                    1
+                };
+                depth = depth.saturating_sub(1);
+            }
+            _ => {
+                let start = i;
+                i += 1;
+                while buf.get(i).is_some_and(|&c| {
+                    !matches!(
+                        c,
+                        b' ' | b'\t'
+                            | b'\r'
+                            | b'\n'
+                            | b'\x0c'
+                            | b'\0'
+                            | b'('
+                            | b')'
+                            | b'<'
+                            | b'>'
+                            | b'['
+                            | b']'
+                            | b'{'
+                            | b'}'
+                            | b'/'
+                            | b'%'
+                    )
+                }) {
+                    i += 1;
+                }
+                if matches!(
+                    &buf[start..i],
+                    b"obj" | b"endobj" | b"stream" | b"endstream"
+                ) {
+                    return start;
+                }
+            }
+        }
+        if depth == 0 && i > at {
+            return i;
+        }
+    }
+    buf.len()
+}
+
 /// Past the literal string starting at `at` (`(`), nested parentheses and escapes read.
 fn string_end(buf: &[u8], at: usize) -> Option<usize> {
     let mut depth = 0usize;
@@ -581,8 +660,39 @@ mod tests {
         };
         assert_eq!(
             load(&many, few_tokens).err().as_deref(),
-            Some("its object streams hold more than the 999 objects read")
+            Some("its objects and object streams hold more than the 999 objects read")
         );
+    }
+
+    /// The objects lopdf parses from the file itself are counted too (an array of a few
+    /// megabytes of numbers took 60 times its size), their text only: not stream data, all of
+    /// an array even past a string that says `endobj`.
+    #[test]
+    fn the_objects_of_the_file_are_counted() {
+        let few = LoadLimits {
+            tokens: 1000,
+            ..LoadLimits::default()
+        };
+        let numbers = |n: usize| [&b"["[..], &b"0 ".repeat(n), b"]"].concat();
+        assert!(load(&document(&[numbers(900)]), few).is_ok());
+        assert_eq!(
+            load(&document(&[numbers(1000)]), few).err().as_deref(),
+            Some("its objects and object streams hold more than the 1000 objects read")
+        );
+        let hidden = [&b"[(endobj) "[..], &numbers(1000)[1..]].concat();
+        assert!(load(&document(&[hidden]), few).is_err());
+        let data = b"0 ".repeat(5000);
+        let stream = [
+            format!("<< /Length {} >>\nstream\n", data.len()).as_bytes(),
+            &data,
+            b"\nendstream",
+        ]
+        .concat();
+        assert!(load(&document(&[stream]), few).is_ok());
+        // Where lopdf has to stop reading an object that does not end.
+        assert_eq!(object_end(b"[1 2 endobj", 0), 5);
+        assert_eq!(object_end(b"<< /A (>>) >> stream", 0), 13);
+        assert_eq!(object_end(b"12 0 R", 0), 2);
     }
 
     /// A file with its objects in object streams and a cross-reference stream (as lopdf saves
