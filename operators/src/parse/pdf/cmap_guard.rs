@@ -4,10 +4,14 @@
 
 use lopdf::{Document, Object};
 
+use super::font_streams::MAX_FONT_BYTES;
+use super::streams::{self, DecodeError};
+
 /// Most codes a ToUnicode CMap may map in total (a two-byte font has 65,536).
 const MAX_MAPPED_CODES: u64 = 1 << 18;
 
-/// Whether the font's ToUnicode CMap (if any) is safe to hand to pdf-extract.
+/// Whether the font's ToUnicode CMap (if any) is safe to hand to pdf-extract: it decodes
+/// within [`MAX_FONT_BYTES`] and maps few enough codes.
 pub(crate) fn to_unicode_is_safe(doc: &Document, font: &lopdf::Dictionary) -> bool {
     let Ok(obj) = font.get(b"ToUnicode") else {
         return true;
@@ -22,13 +26,10 @@ pub(crate) fn to_unicode_is_safe(doc: &Document, font: &lopdf::Dictionary) -> bo
     let Ok(stream) = obj.as_stream() else {
         return true;
     };
-    let bytes = if stream.filters().is_ok() {
-        match stream.decompressed_content() {
-            Ok(b) => b,
-            Err(_) => return true,
-        }
-    } else {
-        stream.content.clone()
+    let bytes = match streams::decode(stream, MAX_FONT_BYTES) {
+        Ok(bytes) => bytes,
+        Err(DecodeError::TooLarge) => return false,
+        Err(DecodeError::Unreadable) => return true,
     };
     mapped_codes(&bytes) <= MAX_MAPPED_CODES
 }

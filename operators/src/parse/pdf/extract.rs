@@ -41,6 +41,8 @@ pub(crate) struct PageGlyphs {
     pub rotated: usize,
     /// Glyphs dropped because they lie outside the page.
     pub off_page: usize,
+    /// Glyphs dropped because the document had kept as many as it may.
+    pub past_limit: usize,
 }
 
 /// What a dingbat glyph without a Unicode meaning reads as: U+F0A7, where Wingdings puts its
@@ -49,6 +51,9 @@ pub(crate) const DINGBAT: char = '\u{f0a7}';
 
 /// Upper bound of glyphs kept on one page; beyond it the page is cut (bounded memory).
 pub(crate) const MAX_GLYPHS_PER_PAGE: usize = 400_000;
+/// Upper bound of glyphs kept in one document (some 1,000 dense pages; about 80 bytes each
+/// here and as much again in lines): beyond it the document is cut.
+pub(crate) const MAX_GLYPHS_PER_DOCUMENT: usize = 3_000_000;
 
 /// Where a page sits in PDF user space: its media box.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -81,14 +86,23 @@ pub(crate) struct Collector {
     faces: Vec<Face>,
     /// Strings shown so far.
     shown: usize,
-    /// Glyphs kept so far.
+    /// Glyphs shown so far.
     total: usize,
+    /// Glyphs this collector may still keep.
+    left: usize,
 }
 
 impl Collector {
     /// A collector for pages in `frames`, page `i` ending after `ends[i]` shown strings whose
-    /// faces `faces` tells; it aborts once `deadline` has passed.
-    pub fn new(deadline: Instant, frames: Vec<Frame>, ends: Vec<usize>, faces: Vec<Face>) -> Self {
+    /// faces `faces` tells, keeping no more than `left` glyphs in all; it aborts once
+    /// `deadline` has passed.
+    pub fn new(
+        deadline: Instant,
+        frames: Vec<Frame>,
+        ends: Vec<usize>,
+        faces: Vec<Face>,
+        left: usize,
+    ) -> Self {
         let pages = frames
             .iter()
             .map(|f| PageGlyphs {
@@ -107,6 +121,7 @@ impl Collector {
             faces,
             shown: 0,
             total: 0,
+            left,
         }
     }
 
@@ -151,6 +166,10 @@ impl OutputDev for Collector {
         if page.glyphs.len() >= MAX_GLYPHS_PER_PAGE {
             return Ok(());
         }
+        if self.left == 0 {
+            page.past_limit += 1;
+            return Ok(());
+        }
         // The text rendering matrix maps glyph space (scaled by the font size) to the page.
         let (a, b, c, d) = (trm.m11, trm.m12, trm.m21, trm.m22);
         let scale = (a * d - b * c).abs().sqrt();
@@ -191,6 +210,7 @@ impl OutputDev for Collector {
             page.unmapped += 1;
         }
         let w = (width * font_size.abs() * a) as f32;
+        self.left -= 1;
         page.glyphs.push(Glyph {
             x,
             y,

@@ -11,12 +11,21 @@ use std::time::Instant;
 use lopdf::content::{Content, Operation};
 use lopdf::{Dictionary, Document, Object, ObjectId, Stream};
 
+use super::streams::{self, DecodeError};
+use super::tokens;
+
 /// Deepest nesting of form XObjects followed.
 const MAX_FORM_DEPTH: usize = 12;
-/// Most operations kept on one page (bounded memory and time).
-const MAX_OPERATIONS: usize = 2_000_000;
-/// Largest decoded content stream read, in bytes (a page or a form).
-const MAX_CONTENT_BYTES: usize = 64 << 20;
+/// Most operations kept on one page (bounded memory and time): no more than it may read.
+const MAX_OPERATIONS: usize = MAX_CONTENT_TOKENS;
+/// Most decoded content read for one page, in bytes: its content streams and every form it
+/// draws (each time it draws it), together.
+pub(crate) const MAX_CONTENT_BYTES: usize = 64 << 20;
+/// Most tokens (objects and operators, as [`tokens::count`] counts them) handed to lopdf's
+/// content parser for one page, its streams and forms together. lopdf builds some 600 bytes
+/// per operation, so this keeps a page's parsed content to about 250 MB at worst; the largest
+/// page of the test corpus has 36,000.
+pub(crate) const MAX_CONTENT_TOKENS: usize = 400_000;
 /// Deepest nesting of `q` kept in one content stream. pdf-extract copies its whole graphics
 /// state at every `q`, and `q ` is two bytes that compress to nothing, so unmatched ones could
 /// cost gigabytes (the PDF reference gives 28 as a viewer's limit).
@@ -39,6 +48,8 @@ pub(crate) struct Flattened {
     /// For each text-showing string, in the order pdf-extract will show them (it calls
     /// `begin_word` once per string), what its font looks like.
     pub faces: Vec<Face>,
+    /// Bytes of content decoded to reduce the page (which bounds the bytes of its strings).
+    pub bytes: usize,
 }
 
 /// What a font looks like, as far as layout cares.
@@ -53,6 +64,24 @@ pub(crate) struct Face {
     pub dingbats: bool,
 }
 
+/// What reading one page may cost.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Limits {
+    /// Decoded bytes of content: the page's streams and every form drawn, each time drawn.
+    pub content_bytes: usize,
+    /// Tokens of that content handed to lopdf's content parser.
+    pub content_tokens: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            content_bytes: MAX_CONTENT_BYTES,
+            content_tokens: MAX_CONTENT_TOKENS,
+        }
+    }
+}
+
 /// Reduces page `page` of `doc` to text operators; `tag` makes the names of fonts that are not
 /// separate objects unique to this page.
 pub(crate) fn flatten_page(
@@ -61,16 +90,23 @@ pub(crate) fn flatten_page(
     tag: u32,
     deadline: Instant,
 ) -> Result<Flattened, String> {
-    let content = doc
-        .get_page_content(page)
-        .map_err(|e| format!("unreadable content stream ({e})"))?;
-    if content.len() > MAX_CONTENT_BYTES {
-        return Err(format!(
-            "its content stream decodes to {} MiB, more than the {} MiB read",
-            content.len() >> 20,
-            MAX_CONTENT_BYTES >> 20
-        ));
-    }
+    flatten_page_with(doc, page, tag, deadline, Limits::default())
+}
+
+/// [`flatten_page`] within `limits`.
+pub(crate) fn flatten_page_with(
+    doc: &Document,
+    page: ObjectId,
+    tag: u32,
+    deadline: Instant,
+    limits: Limits,
+) -> Result<Flattened, String> {
+    let mut budget = Budget {
+        limits,
+        bytes: 0,
+        tokens: 0,
+    };
+    let content = page_content(doc, page, &mut budget)?;
     let resources = page_resources(doc, page).unwrap_or_default();
     let mut state = State {
         doc,
@@ -85,17 +121,99 @@ pub(crate) fn flatten_page(
         forms: 0,
         stack: HashSet::new(),
         deadline,
+        budget,
     };
-    let ops = Content::decode(&content)
-        .map_err(|e| format!("unreadable content stream ({e})"))?
-        .operations;
+    let ops = state.budget.parse(&content)?;
+    drop(content);
     state.walk(ops, &resources, 0)?;
     Ok(Flattened {
         ops: state.out,
         fonts: state.fonts,
         forms: state.forms,
         faces: state.shows,
+        bytes: state.budget.bytes,
     })
+}
+
+/// What one page has read so far, against its limits.
+#[derive(Debug, Clone, Copy)]
+struct Budget {
+    limits: Limits,
+    bytes: usize,
+    tokens: usize,
+}
+
+impl Budget {
+    /// Bytes still to be read.
+    fn bytes_left(&self) -> usize {
+        self.limits.content_bytes.saturating_sub(self.bytes)
+    }
+
+    fn too_large(&self) -> String {
+        format!(
+            "its content (streams and forms) decodes to more than the {} read",
+            size(self.limits.content_bytes)
+        )
+    }
+
+    /// The decoded data of `stream`, counted against the budget.
+    fn decode(&mut self, stream: &Stream) -> Result<Result<Vec<u8>, ()>, String> {
+        match streams::decode(stream, self.bytes_left()) {
+            Ok(bytes) => {
+                self.bytes += bytes.len();
+                Ok(Ok(bytes))
+            }
+            Err(DecodeError::TooLarge) => Err(self.too_large()),
+            Err(DecodeError::Unreadable) => Ok(Err(())),
+        }
+    }
+
+    /// The operations of `content`, refused before lopdf parses them when they could take
+    /// more tokens than are left.
+    fn parse(&mut self, content: &[u8]) -> Result<Vec<Operation>, String> {
+        self.tokens = self.tokens.saturating_add(tokens::count(content));
+        if self.tokens > self.limits.content_tokens {
+            return Err(format!(
+                "its content (streams and forms) holds more than the {} objects and operators read",
+                self.limits.content_tokens
+            ));
+        }
+        Content::decode(content)
+            .map(|c| c.operations)
+            .map_err(|e| format!("unreadable content stream ({e})"))
+    }
+}
+
+/// `bytes` in MiB, or in bytes when less than one MiB.
+fn size(bytes: usize) -> String {
+    if bytes >= 1 << 20 {
+        format!("{} MiB", bytes >> 20)
+    } else {
+        format!("{bytes} bytes")
+    }
+}
+
+/// The page's content streams decoded and joined by newlines, as lopdf's `get_page_content`
+/// joins them (a stream whose filter is not read is taken as it is), within the budget.
+fn page_content(doc: &Document, page: ObjectId, budget: &mut Budget) -> Result<Vec<u8>, String> {
+    let mut content = Vec::new();
+    for id in doc.get_page_contents(page) {
+        let Ok(stream) = doc.get_object(id).and_then(Object::as_stream) else {
+            continue;
+        };
+        match budget.decode(stream)? {
+            Ok(bytes) => content.extend_from_slice(&bytes),
+            Err(()) => {
+                if stream.content.len() > budget.bytes_left() {
+                    return Err(budget.too_large());
+                }
+                budget.bytes += stream.content.len();
+                content.extend_from_slice(&stream.content);
+            }
+        }
+        content.push(b'\n');
+    }
+    Ok(content)
 }
 
 /// Makes `page` of `doc` draw `ops` with `fonts` and nothing else.
@@ -196,6 +314,7 @@ struct State<'d> {
     forms: usize,
     stack: HashSet<ObjectId>,
     deadline: Instant,
+    budget: Budget,
 }
 
 fn is_number(o: &Object) -> bool {
@@ -385,20 +504,16 @@ impl State<'_> {
         if !is_form || self.stack.contains(&id) {
             return Ok(());
         }
-        let bytes = if stream.filters().is_ok() {
-            match stream.decompressed_content() {
-                Ok(bytes) => bytes,
-                Err(_) => return Ok(()),
-            }
-        } else {
-            stream.content.clone()
-        };
-        if bytes.len() > MAX_CONTENT_BYTES {
-            return Ok(());
-        }
-        let Ok(content) = Content::decode(&bytes) else {
+        let Ok(bytes) = self.budget.decode(stream)? else {
             return Ok(());
         };
+        // The page goes on without a form lopdf cannot parse, but not past the budget.
+        let operations = match self.budget.parse(&bytes) {
+            Ok(operations) => operations,
+            Err(_) if self.budget.tokens <= self.budget.limits.content_tokens => return Ok(()),
+            Err(reason) => return Err(reason),
+        };
+        drop(bytes);
         let inner = stream
             .dict
             .get(b"Resources")
@@ -423,7 +538,7 @@ impl State<'_> {
             self.out.push(op("cm", matrix));
         }
         self.stack.insert(id);
-        let result = self.walk(content.operations, &inner, depth + 1);
+        let result = self.walk(operations, &inner, depth + 1);
         self.stack.remove(&id);
         self.out.push(op("Q", vec![]));
         (self.face_now, self.font_set) = saved;

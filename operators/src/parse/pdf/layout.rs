@@ -4,7 +4,8 @@
 use crate::caught::catch_quietly;
 use std::time::{Duration, Instant};
 
-use super::extract::{Collector, Frame, PageGlyphs};
+use super::extract::{Collector, Frame, MAX_GLYPHS_PER_DOCUMENT, PageGlyphs};
+use super::font_streams::{self, MAX_FONT_BYTES};
 use super::headings::{self, Levels};
 use super::lines::{self, Segment};
 use super::load::{self, LoadError};
@@ -40,8 +41,15 @@ enum Drawn {
 
 /// Draws `flats` as one content stream, each page inside `q … Q`, installed on the first
 /// page's object, and sorts the glyphs back into pages. The operations are moved out of
-/// `flats`.
-fn draw(doc: &mut lopdf::Document, flats: &mut [Flat], deadline: Instant) -> Drawn {
+/// `flats`. Fonts whose streams decode past [`MAX_FONT_BYTES`] go without them (`checked`
+/// remembers which streams fit, over the document).
+fn draw(
+    doc: &mut lopdf::Document,
+    flats: &mut [Flat],
+    deadline: Instant,
+    glyphs_left: usize,
+    checked: &mut font_streams::Checked,
+) -> Drawn {
     let Some(first) = flats.first() else {
         return Drawn::Done(Vec::new());
     };
@@ -54,13 +62,14 @@ fn draw(doc: &mut lopdf::Document, flats: &mut [Flat], deadline: Instant) -> Dra
         ops.append(&mut flat.page.ops);
         ops.push(lopdf::content::Operation::new("Q", vec![]));
         for (name, font) in flat.page.fonts.iter() {
-            fonts.set(name.clone(), font.clone());
+            let font = font_streams::bounded(doc, font, MAX_FONT_BYTES, checked);
+            fonts.set(name.clone(), font);
         }
         faces.extend(&flat.page.faces);
         ends.push(faces.len());
         frames.push(flat.frame);
     }
-    let mut collector = Collector::new(deadline, frames, ends, faces);
+    let mut collector = Collector::new(deadline, frames, ends, faces, glyphs_left);
     let saved = flatten::save(doc, first_id);
     let installed = flatten::install(doc, first_id, ops, fonts);
     let outcome = installed
@@ -76,6 +85,91 @@ fn draw(doc: &mut lopdf::Document, flats: &mut [Flat], deadline: Instant) -> Dra
     }
 }
 
+/// Most operations drawn in one batch: pdf-extract parses them again, at some 600 bytes each.
+const BATCH_OPERATIONS: usize = 200_000;
+/// Most content bytes (which bound the bytes of the strings kept) behind one batch.
+const BATCH_BYTES: usize = 64 << 20;
+
+/// What the pages drawn so far gave.
+struct Read {
+    /// Each page's number, line segments and height.
+    segments: Vec<(u32, Vec<Segment>, f32)>,
+    warnings: Vec<String>,
+    /// Pages not read.
+    failed: usize,
+    unmapped: usize,
+    rotated: usize,
+    /// Glyphs left out past [`MAX_GLYPHS_PER_DOCUMENT`].
+    past_limit: usize,
+    /// Glyphs the document may still keep, of how many.
+    glyphs_left: usize,
+    glyph_limit: usize,
+    /// Font streams found within their limit.
+    checked: font_streams::Checked,
+}
+
+impl Read {
+    /// Draws a batch of pages in one pass, page by page when that fails, and keeps their
+    /// segments; the number of the page at which the time budget ran out, if it did.
+    fn draw(
+        &mut self,
+        doc: &mut lopdf::Document,
+        flats: &mut [Flat],
+        deadline: Instant,
+    ) -> Result<(), u32> {
+        let glyphs = match draw(doc, flats, deadline, self.glyphs_left, &mut self.checked) {
+            Drawn::Done(glyphs) => glyphs,
+            Drawn::TimedOut(i) => return Err(flats.get(i).map_or(0, |f| f.number)),
+            Drawn::Failed(_) => {
+                let mut all = Vec::with_capacity(flats.len());
+                let mut left = self.glyphs_left;
+                for flat in flats.iter_mut() {
+                    // The batch consumed the operations: reduce the page again.
+                    let again = catch_quietly(|| {
+                        flatten::flatten_page(doc, flat.id, flat.number, deadline)
+                    });
+                    match again {
+                        Ok(Ok(page)) => flat.page = page,
+                        _ => flat.page = flatten::Flattened::default(),
+                    }
+                    let one = std::slice::from_mut(flat);
+                    let drawn = match draw(doc, one, deadline, left, &mut self.checked) {
+                        Drawn::Done(one) => one,
+                        Drawn::TimedOut(_) => return Err(flat.number),
+                        Drawn::Failed(partial) => {
+                            self.failed += 1;
+                            let kept = partial.first().map_or(0, |p| p.glyphs.len());
+                            self.warnings.push(format!(
+                                "page {} could not be fully read (the PDF reader failed); kept {kept} glyphs",
+                                flat.number
+                            ));
+                            partial
+                        }
+                    };
+                    left -= drawn.iter().map(|p| p.glyphs.len()).sum::<usize>();
+                    all.extend(drawn);
+                }
+                all
+            }
+        };
+        for (flat, page) in flats.iter().zip(glyphs) {
+            let number = flat.number;
+            self.unmapped += page.unmapped;
+            self.rotated += page.rotated;
+            self.past_limit += page.past_limit;
+            self.glyphs_left -= page.glyphs.len();
+            let segments = lines::segments(&page.glyphs);
+            if segments.is_empty() {
+                self.warnings.push(format!(
+                    "page {number} has no extractable text: scanned image?"
+                ));
+            }
+            self.segments.push((number, segments, page.height));
+        }
+        Ok(())
+    }
+}
+
 /// One page's paragraphs, tables and code, before headings are known.
 enum Piece {
     Para(paragraphs::Paragraph),
@@ -83,8 +177,38 @@ enum Piece {
     Code(String),
 }
 
+/// What one document may cost beyond its pages' own limits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct DocLimits {
+    /// Most operations drawn in one batch.
+    pub batch_operations: usize,
+    /// Most content bytes behind one batch.
+    pub batch_bytes: usize,
+    /// Most glyphs kept.
+    pub glyphs: usize,
+}
+
+impl Default for DocLimits {
+    fn default() -> Self {
+        DocLimits {
+            batch_operations: BATCH_OPERATIONS,
+            batch_bytes: BATCH_BYTES,
+            glyphs: MAX_GLYPHS_PER_DOCUMENT,
+        }
+    }
+}
+
 /// Parses a whole document within `budget`.
 pub(super) fn parse(bytes: &[u8], budget: Duration) -> Result<Parsed, ParseError> {
+    parse_with(bytes, budget, DocLimits::default())
+}
+
+/// [`parse`] within `limits`.
+pub(super) fn parse_with(
+    bytes: &[u8],
+    budget: Duration,
+    limits: DocLimits,
+) -> Result<Parsed, ParseError> {
     let started = Instant::now();
     let deadline = started + budget;
     let mut doc = load::open(bytes).map_err(|err| match err {
@@ -94,30 +218,53 @@ pub(super) fn parse(bytes: &[u8], budget: Duration) -> Result<Parsed, ParseError
     let mut metadata = load::info_metadata(&doc);
     let pages = doc.get_pages();
     metadata.insert("pages".into(), pages.len().into());
-    let mut warnings = Vec::new();
-    let mut page_segments: Vec<(u32, Vec<Segment>, f32)> = Vec::with_capacity(pages.len());
-    let (mut unmapped, mut rotated, mut failed, mut forms) = (0usize, 0usize, 0usize, 0usize);
     let timeout = |page: u32| ParseError::PdfTimeout {
         seconds: budget.as_secs(),
         page,
     };
-    let mut flats: Vec<Flat> = Vec::with_capacity(pages.len());
+    let mut read = Read {
+        segments: Vec::with_capacity(pages.len()),
+        warnings: Vec::new(),
+        failed: 0,
+        unmapped: 0,
+        rotated: 0,
+        past_limit: 0,
+        glyphs_left: limits.glyphs,
+        glyph_limit: limits.glyphs,
+        checked: font_streams::Checked::new(),
+    };
+    let mut forms = 0usize;
+    // Pages are drawn in batches (fonts are parsed once a batch), each with a bounded number
+    // of operations and bytes: what pdf-extract builds for them is bounded too.
+    let mut batch: Vec<Flat> = Vec::new();
+    let (mut batch_ops, mut batch_bytes) = (0usize, 0usize);
+    let last = pages.keys().last().copied().unwrap_or(0);
     for (&number, &id) in &pages {
         if Instant::now() > deadline {
             return Err(timeout(number));
         }
+        if read.glyphs_left == 0 {
+            read.warnings.push(format!(
+                "pages {number} to {last} not read: the document has the most glyphs kept ({})",
+                limits.glyphs
+            ));
+            break;
+        }
         let frame = match load::check_page(&doc, id) {
             Ok(frame) => frame,
             Err(reason) => {
-                warnings.push(format!("page {number} skipped: {reason}"));
-                failed += 1;
+                read.warnings
+                    .push(format!("page {number} skipped: {reason}"));
+                read.failed += 1;
                 continue;
             }
         };
         match catch_quietly(|| flatten::flatten_page(&doc, id, number, deadline)) {
             Ok(Ok(page)) => {
                 forms += page.forms;
-                flats.push(Flat {
+                batch_ops += page.ops.len();
+                batch_bytes += page.bytes;
+                batch.push(Flat {
                     number,
                     id,
                     frame,
@@ -126,70 +273,62 @@ pub(super) fn parse(bytes: &[u8], budget: Duration) -> Result<Parsed, ParseError
             }
             Ok(Err(_)) if Instant::now() > deadline => return Err(timeout(number)),
             Ok(Err(reason)) => {
-                warnings.push(format!("page {number} skipped: {reason}"));
-                failed += 1;
+                read.warnings
+                    .push(format!("page {number} skipped: {reason}"));
+                read.failed += 1;
             }
             Err(_) => {
-                warnings.push(format!(
+                read.warnings.push(format!(
                     "page {number} skipped: its content could not be read"
                 ));
-                failed += 1;
+                read.failed += 1;
             }
         }
-    }
-    // All pages in one pass (fonts are parsed once); page by page when that fails.
-    let glyphs = match draw(&mut doc, &mut flats, deadline) {
-        Drawn::Done(glyphs) => glyphs,
-        Drawn::TimedOut(i) => return Err(timeout(flats.get(i).map_or(0, |f| f.number))),
-        Drawn::Failed(_) => {
-            let mut all = Vec::with_capacity(flats.len());
-            for flat in &mut flats {
-                // The batch consumed the operations: reduce the page again.
-                let again =
-                    catch_quietly(|| flatten::flatten_page(&doc, flat.id, flat.number, deadline));
-                match again {
-                    Ok(Ok(page)) => flat.page = page,
-                    _ => flat.page = flatten::Flattened::default(),
-                }
-                match draw(&mut doc, std::slice::from_mut(flat), deadline) {
-                    Drawn::Done(mut one) => all.append(&mut one),
-                    Drawn::TimedOut(_) => return Err(timeout(flat.number)),
-                    Drawn::Failed(mut partial) => {
-                        failed += 1;
-                        let kept = partial.first().map_or(0, |p| p.glyphs.len());
-                        warnings.push(format!(
-                            "page {} could not be fully read (the PDF reader failed); kept {kept} glyphs",
-                            flat.number
-                        ));
-                        all.append(&mut partial);
-                    }
-                }
-            }
-            all
+        if batch_ops >= limits.batch_operations || batch_bytes >= limits.batch_bytes {
+            read.draw(&mut doc, &mut batch, deadline)
+                .map_err(&timeout)?;
+            batch.clear();
+            (batch_ops, batch_bytes) = (0, 0);
         }
-    };
-    for (flat, page) in flats.iter().zip(glyphs) {
-        let number = flat.number;
-        unmapped += page.unmapped;
-        rotated += page.rotated;
-        let segments = lines::segments(&page.glyphs);
-        if segments.is_empty() {
-            warnings.push(format!(
-                "page {number} has no extractable text: scanned image?"
-            ));
-        }
-        page_segments.push((number, segments, page.height));
     }
+    read.draw(&mut doc, &mut batch, deadline)
+        .map_err(&timeout)?;
+    drop(batch);
+    let oversized = read.checked.values().filter(|fits| !**fits).count();
+    if oversized > 0 {
+        read.warnings.push(format!(
+            "{oversized} font streams (font files or CMaps) decode to more than {} MiB and were left out",
+            MAX_FONT_BYTES >> 20
+        ));
+    }
+    let Read {
+        segments: page_segments,
+        mut warnings,
+        failed,
+        unmapped,
+        rotated,
+        past_limit,
+        glyph_limit,
+        ..
+    } = read;
     if failed == pages.len() {
-        return Err(ParseError::PdfMalformed {
-            reason: "no page could be read".into(),
-        });
+        // Why the first page failed, which is often why they all did.
+        let reason = match warnings.first() {
+            Some(first) => format!("no page could be read ({first})"),
+            None => "no page could be read".into(),
+        };
+        return Err(ParseError::PdfMalformed { reason });
     }
     if unmapped > 0 {
         warnings.push(format!("{unmapped} glyphs had no Unicode mapping"));
     }
     if rotated > 0 {
         warnings.push(format!("{rotated} rotated glyphs were left out"));
+    }
+    if past_limit > 0 {
+        warnings.push(format!(
+            "{past_limit} glyphs past the first {glyph_limit} of the document were left out"
+        ));
     }
     let drop = {
         let views: Vec<(&[Segment], f32)> = page_segments

@@ -3,6 +3,8 @@
 
 use lopdf::{Dictionary, Document, Object, ObjectId};
 
+use super::preload::{self, LoadLimits};
+
 use super::extract::Frame;
 use crate::model::Metadata;
 
@@ -24,10 +26,7 @@ pub(crate) fn open(bytes: &[u8]) -> Result<Document, LoadError> {
     {
         return Err(LoadError::Malformed("no %PDF header".into()));
     }
-    let mut doc = match Document::load_mem(bytes) {
-        Ok(doc) => doc,
-        Err(err) => return Err(classify(err)),
-    };
+    let mut doc = load(bytes, LoadLimits::default())?;
     // lopdf decrypts while loading when the empty user password opens the file; when it does
     // not, the trailer still names an encryption dictionary but nothing was decrypted.
     if doc.trailer.get(b"Encrypt").is_ok() && !doc.was_encrypted() {
@@ -41,6 +40,12 @@ pub(crate) fn open(bytes: &[u8]) -> Result<Document, LoadError> {
     }
     check_page_count(&doc)?;
     Ok(doc)
+}
+
+/// Loads `bytes` with lopdf, what it decodes while loading bounded by `limits`.
+pub(crate) fn load(bytes: &[u8], limits: LoadLimits) -> Result<Document, LoadError> {
+    preload::check(bytes, limits).map_err(LoadError::Malformed)?;
+    Document::load_mem(bytes).map_err(classify)
 }
 
 /// The root page tree's `/Count` must be a possible page count: positive and no larger than

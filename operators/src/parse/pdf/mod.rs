@@ -12,6 +12,7 @@ mod cmap_guard;
 mod code;
 mod extract;
 mod flatten;
+mod font_streams;
 mod furniture;
 mod headings;
 mod layout;
@@ -19,8 +20,11 @@ mod lines;
 mod load;
 mod order;
 mod paragraphs;
+mod preload;
 mod render;
+mod streams;
 mod tables;
+mod tokens;
 
 #[cfg(test)]
 mod tests;

@@ -577,6 +577,232 @@ fn saves_are_balanced_and_bounded_per_page() {
     assert_eq!(flat.ops.last().map(|o| o.operator.as_str()), Some("Q"));
 }
 
+/// Zlib-compressed `bytes`.
+fn zlib(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+
+    let mut encoder = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+    encoder
+        .write_all(bytes)
+        .unwrap_or_else(|e| panic!("zlib: {e}"));
+    encoder.finish().unwrap_or_else(|e| panic!("zlib: {e}"))
+}
+
+/// A PDF of one page whose FlateDecode content stream is `content`, with `F1` (Helvetica) and
+/// form XObject `X1`, whose FlateDecode content is `form`.
+fn compressed_pdf(content: &[u8], form: &[u8]) -> Vec<u8> {
+    use lopdf::{Stream, dictionary};
+
+    let mut doc = lopdf::Document::with_version("1.5");
+    let pages_id = doc.new_object_id();
+    let font = doc.add_object(
+        dictionary! { "Type" => "Font", "Subtype" => "Type1", "BaseFont" => "Helvetica" },
+    );
+    let flate = |bytes: &[u8], dict: lopdf::Dictionary| {
+        let mut dict = dict;
+        dict.set("Filter", "FlateDecode");
+        Stream::new(dict, zlib(bytes)).with_compression(false)
+    };
+    let form = doc.add_object(flate(
+        form,
+        dictionary! {
+            "Type" => "XObject", "Subtype" => "Form",
+            "BBox" => vec![0.into(), 0.into(), 300.into(), 50.into()],
+        },
+    ));
+    let content = doc.add_object(flate(content, dictionary! {}));
+    let page = doc.add_object(dictionary! {
+        "Type" => "Page", "Parent" => pages_id, "Contents" => content,
+        "MediaBox" => vec![0.into(), 0.into(), 612.into(), 792.into()],
+        "Resources" => dictionary! {
+            "Font" => dictionary! { "F1" => font },
+            "XObject" => dictionary! { "X1" => form },
+        },
+    });
+    save_pdf(doc, pages_id, vec![page.into()])
+}
+
+/// Flattens the first page of `bytes` within `limits`.
+fn flatten_first(
+    bytes: &[u8],
+    limits: super::flatten::Limits,
+) -> Result<super::flatten::Flattened, String> {
+    let doc = lopdf::Document::load_mem(bytes).unwrap_or_else(|e| panic!("{e}"));
+    let page = doc.get_pages()[&1];
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    super::flatten::flatten_page_with(&doc, page, 1, deadline, limits)
+}
+
+const TEXT: &[u8] = b"BT /F1 12 Tf 72 700 Td (Some text) Tj ET ";
+
+/// A few kilobytes of FlateDecode that inflate past the limit, in the page's content stream or
+/// in a form it draws, are refused as soon as they pass it (lopdf inflated them completely:
+/// 520 KB took 1.1 GB), with the limit in the message; under the limit they are read.
+#[test]
+fn content_that_inflates_past_the_limit_is_refused() {
+    use super::flatten::Limits;
+
+    let limits = Limits {
+        content_bytes: 1 << 20,
+        ..Limits::default()
+    };
+    let spaces = vec![b' '; 2 << 20];
+    let big = [TEXT, &spaces].concat();
+    let err = flatten_first(&compressed_pdf(&big, TEXT), limits).err();
+    let expected = "its content (streams and forms) decodes to more than the 1 MiB read";
+    assert_eq!(err.as_deref(), Some(expected));
+    let page = [b"q /X1 Do Q ", TEXT].concat();
+    let err = flatten_first(&compressed_pdf(&page, &big), limits).err();
+    assert_eq!(err.as_deref(), Some(expected));
+    // The form drawn twice passes the limit where once does not.
+    let half = [TEXT, &spaces[..600 << 10]].concat();
+    assert!(flatten_first(&compressed_pdf(&page, &half), limits).is_ok());
+    let twice = [b"/X1 Do ", &page[..]].concat();
+    let err = flatten_first(&compressed_pdf(&twice, &half), limits).err();
+    assert_eq!(err.as_deref(), Some(expected));
+    let within = flatten_first(&compressed_pdf(&page, &half), Limits::default())
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(within.forms, 1);
+}
+
+/// Tiny operations cost lopdf's content parser some 600 bytes each (6 KB of compressed
+/// `q Q` took 1.7 GB): they are counted before it parses them, and a page with more than
+/// the limit is skipped with a warning, the other pages read.
+#[test]
+fn content_with_too_many_operations_is_refused_before_parsing() {
+    use super::flatten::{Limits, MAX_CONTENT_TOKENS};
+
+    let many = b"q Q ".repeat(MAX_CONTENT_TOKENS / 2 + 1);
+    let bytes = content_pdf(&[TEXT.to_vec(), [TEXT, &many[..]].concat()]);
+    let doc = Document::new("ops.pdf".into(), "ops.pdf".into(), bytes);
+    let parsed = parse(&doc, &ParseConfig::default()).unwrap_or_else(|e| panic!("{e}"));
+    assert!(parsed.markdown.contains("Some text"), "{}", parsed.markdown);
+    let expected = format!(
+        "page 2 skipped: its content (streams and forms) holds more than the \
+         {MAX_CONTENT_TOKENS} objects and operators read"
+    );
+    assert!(
+        parsed.debug.warnings.contains(&expected),
+        "{:?}",
+        parsed.debug.warnings
+    );
+    // In forms too, counted over every time they are drawn.
+    let limits = Limits {
+        content_tokens: 1000,
+        ..Limits::default()
+    };
+    let form = b"q Q ".repeat(100);
+    let page = [&b"/X1 Do ".repeat(4)[..], TEXT].concat();
+    let flat = flatten_first(&compressed_pdf(&page, &form), limits);
+    assert_eq!(flat.map(|f| f.forms).ok(), Some(4));
+    let page = [&b"/X1 Do ".repeat(5)[..], TEXT].concat();
+    let err = flatten_first(&compressed_pdf(&page, &form), limits).err();
+    assert_eq!(
+        err.as_deref(),
+        Some("its content (streams and forms) holds more than the 1000 objects and operators read")
+    );
+}
+
+/// Pages are drawn in batches of bounded size (pdf-extract parses every drawn operation again,
+/// at some 600 bytes each): any batch size gives the same document.
+#[test]
+fn pages_drawn_in_batches_read_alike() {
+    use super::layout::{DocLimits, parse_with};
+
+    let words = ["alpha", "bravo", "charlie", "delta", "echo"];
+    let pages: Vec<Vec<u8>> = (0..5)
+        .map(|i| {
+            let y = 700 - 40 * i;
+            format!(
+                "BT /F1 12 Tf 72 {y} Td (The {} paragraph of the document.) Tj ET",
+                words[i]
+            )
+            .into_bytes()
+        })
+        .collect();
+    let bytes = content_pdf(&pages);
+    let budget = std::time::Duration::from_secs(60);
+    let whole = parse_with(&bytes, budget, DocLimits::default()).unwrap_or_else(|e| panic!("{e}"));
+    let one_by_one = DocLimits {
+        batch_operations: 1,
+        ..DocLimits::default()
+    };
+    let batched = parse_with(&bytes, budget, one_by_one).unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        whole.markdown.contains("The echo paragraph"),
+        "{}",
+        whole.markdown
+    );
+    assert_eq!(whole.markdown, batched.markdown);
+    assert_eq!(whole.warnings, batched.warnings);
+}
+
+/// A document keeps no more than its limit of glyphs (each page may keep up to 400,000, and
+/// 6 KB of pages sharing one content stream could hold millions), and says so.
+#[test]
+fn a_document_keeps_a_bounded_number_of_glyphs() {
+    use super::layout::{DocLimits, parse_with};
+
+    let bytes = content_pdf(&vec![TEXT.to_vec(); 3]);
+    let budget = std::time::Duration::from_secs(60);
+    let limits = DocLimits {
+        glyphs: 12,
+        ..DocLimits::default()
+    };
+    let parsed = parse_with(&bytes, budget, limits).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        parsed.markdown.matches("Some text").count(),
+        1,
+        "{}",
+        parsed.markdown
+    );
+    assert!(
+        parsed
+            .warnings
+            .contains(&"15 glyphs past the first 12 of the document were left out".to_string()),
+        "{:?}",
+        parsed.warnings
+    );
+}
+
+/// A font file that inflates past the limit is left out of the font (pdf-extract inflated it
+/// completely, to discard it), with a warning; the text is read.
+#[test]
+fn a_font_file_past_the_limit_is_left_out() {
+    use lopdf::{Object, Stream, dictionary};
+
+    let mut doc = lopdf::Document::with_version("1.5");
+    let pages_id = doc.new_object_id();
+    let file = doc.add_object(
+        Stream::new(
+            dictionary! { "Filter" => "FlateDecode" },
+            zlib(&vec![0; (super::font_streams::MAX_FONT_BYTES) + 1]),
+        )
+        .with_compression(false),
+    );
+    let descriptor = doc.add_object(dictionary! {
+        "Type" => "FontDescriptor", "FontName" => "Arial", "Flags" => 32, "FontFile2" => file,
+    });
+    let font = doc.add_object(dictionary! {
+        "Type" => "Font", "Subtype" => "TrueType", "BaseFont" => "Arial",
+        "FontDescriptor" => descriptor,
+    });
+    let content = doc.add_object(Stream::new(dictionary! {}, TEXT.to_vec()));
+    let page = doc.add_object(dictionary! {
+        "Type" => "Page", "Parent" => pages_id, "Contents" => content,
+        "MediaBox" => vec![0.into(), 0.into(), 612.into(), 792.into()],
+        "Resources" => dictionary! { "Font" => dictionary! { "F1" => font } },
+    });
+    let bytes = save_pdf(doc, pages_id, vec![Object::from(page)]);
+    let doc = Document::new("font.pdf".into(), "font.pdf".into(), bytes);
+    let parsed = parse(&doc, &ParseConfig::default()).unwrap_or_else(|e| panic!("{e}"));
+    assert!(parsed.markdown.contains("Some text"), "{}", parsed.markdown);
+    assert_eq!(
+        parsed.debug.warnings,
+        ["1 font streams (font files or CMaps) decode to more than 32 MiB and were left out"]
+    );
+}
+
 /// Check boxes on forms: a dingbat font's glyph whose ToUnicode entry is a control character
 /// (U+0084 here, as in docling's table_mislabeled_as_picture) marks each option as a list item;
 /// dropped as it was, the options ran together into one paragraph.

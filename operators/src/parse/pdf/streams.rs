@@ -1,0 +1,358 @@
+//! Bounded decoding of stream data. lopdf inflates a stream completely before anyone can look
+//! at its size, so a few kilobytes of FlateDecode can take gigabytes. [`decode`] gives the bytes
+//! lopdf's `Stream::decompressed_content` gives (FlateDecode, LZWDecode and ASCII85Decode, PNG
+//! predictors, filter arrays, the same fallbacks), decodes ASCIIHexDecode and RunLengthDecode
+//! too, and stops as soon as the output of any filter passes a limit.
+
+use std::io::{Read, Write};
+
+use lopdf::{Dictionary, Object, Stream};
+
+/// Why a stream was not decoded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum DecodeError {
+    /// The decoded data would pass the limit.
+    TooLarge,
+    /// A filter not decoded here (an image filter, say), or data the filter refuses.
+    Unreadable,
+}
+
+/// The decoded data of `stream`, or [`DecodeError::TooLarge`] as soon as it passes `limit`
+/// bytes. A stream without a (well-formed) `Filter` entry is its raw data, as for lopdf.
+pub(crate) fn decode(stream: &Stream, limit: usize) -> Result<Vec<u8>, DecodeError> {
+    let Ok(filters) = stream.filters() else {
+        return within(stream.content.clone(), limit);
+    };
+    // As lopdf: parameters only from a direct dictionary, the same for every filter.
+    let params = stream
+        .dict
+        .get(b"DecodeParms")
+        .and_then(Object::as_dict)
+        .ok();
+    let mut output = Vec::new();
+    let mut input: &[u8] = &stream.content;
+    let mut owned;
+    for filter in filters {
+        owned = match filter {
+            b"FlateDecode" => predictor(inflate(input, limit)?, params)?,
+            b"LZWDecode" => predictor(lzw(input, params, limit)?, params)?,
+            b"ASCII85Decode" => ascii85(input, limit)?,
+            b"ASCIIHexDecode" => ascii_hex(input),
+            b"RunLengthDecode" => run_length(input, limit)?,
+            _ => return Err(DecodeError::Unreadable),
+        };
+        output = within(owned, limit)?;
+        input = &output;
+    }
+    Ok(output)
+}
+
+fn within(bytes: Vec<u8>, limit: usize) -> Result<Vec<u8>, DecodeError> {
+    if bytes.len() > limit {
+        Err(DecodeError::TooLarge)
+    } else {
+        Ok(bytes)
+    }
+}
+
+/// Reads `reader` to its end or to one byte past `limit`, whichever comes first; like
+/// `read_to_end`, what was read before an error is kept.
+fn read_bounded(reader: impl Read, output: &mut Vec<u8>, limit: usize) -> Result<(), ()> {
+    let cap = u64::try_from(limit).unwrap_or(u64::MAX).saturating_add(1);
+    reader
+        .take(cap)
+        .read_to_end(output)
+        .map(|_| ())
+        .map_err(|_| ())
+}
+
+/// FlateDecode as lopdf reads it: zlib, and raw deflate after the two header bytes when zlib
+/// yields nothing (a damaged header or checksum).
+fn inflate(input: &[u8], limit: usize) -> Result<Vec<u8>, DecodeError> {
+    use flate2::read::{DeflateDecoder, ZlibDecoder};
+
+    let mut output = Vec::with_capacity(input.len().saturating_mul(2).min(limit));
+    if !input.is_empty()
+        && read_bounded(ZlibDecoder::new(input), &mut output, limit).is_err()
+        && output.is_empty()
+        && input.len() > 2
+    {
+        let _ = read_bounded(DeflateDecoder::new(&input[2..]), &mut output, limit);
+    }
+    within(output, limit)
+}
+
+/// A writer that takes up to `limit` bytes and fails past them.
+struct Bounded {
+    bytes: Vec<u8>,
+    limit: usize,
+    overflow: bool,
+}
+
+impl Write for Bounded {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.bytes.len() + buf.len() > self.limit {
+            self.overflow = true;
+            return Err(std::io::Error::other("stream data past the limit"));
+        }
+        self.bytes.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// LZWDecode as lopdf reads it (early change by default; what decodes before an error is kept).
+fn lzw(input: &[u8], params: Option<&Dictionary>, limit: usize) -> Result<Vec<u8>, DecodeError> {
+    use weezl::{BitOrder, decode::Decoder};
+    const MIN_BITS: u8 = 9;
+
+    let early_change = params
+        .and_then(|p| p.get(b"EarlyChange").ok())
+        .and_then(|p| p.as_i64().ok())
+        .is_none_or(|v| v != 0);
+    let mut decoder = if early_change {
+        Decoder::with_tiff_size_switch(BitOrder::Msb, MIN_BITS - 1)
+    } else {
+        Decoder::new(BitOrder::Msb, MIN_BITS - 1)
+    };
+    let mut sink = Bounded {
+        bytes: Vec::new(),
+        limit,
+        overflow: false,
+    };
+    let _ = decoder.into_stream(&mut sink).decode_all(input).status;
+    if sink.overflow {
+        return Err(DecodeError::TooLarge);
+    }
+    Ok(sink.bytes)
+}
+
+/// The PNG predictors (10 to 15) as lopdf applies them; their output is never larger than
+/// their input.
+fn predictor(data: Vec<u8>, params: Option<&Dictionary>) -> Result<Vec<u8>, DecodeError> {
+    let Some(params) = params else {
+        return Ok(data);
+    };
+    let get = |key: &[u8]| params.get(key).and_then(Object::as_i64);
+    let predictor = get(b"Predictor").unwrap_or(1);
+    if !(10..=15).contains(&predictor) {
+        return Ok(data);
+    }
+    let columns = get(b"Columns").unwrap_or(1).max(1) as usize;
+    let colors = get(b"Colors").unwrap_or(1).max(1) as usize;
+    let bits = get(b"BitsPerComponent").unwrap_or(8).max(8) as usize;
+    let bytes_per_pixel = colors.saturating_mul(bits) / 8;
+    // No rows: nothing to undo. A row wider than the data is a read error in lopdf; refuse it
+    // before allocating the row (lopdf allocates two, however wide).
+    if data.is_empty() {
+        return Ok(data);
+    }
+    if columns.saturating_mul(bytes_per_pixel) > data.len() {
+        return Err(DecodeError::Unreadable);
+    }
+    lopdf::filters::png::decode_frame(&data, bytes_per_pixel, columns)
+        .map_err(|_| DecodeError::Unreadable)
+}
+
+/// ASCII85Decode as lopdf reads it.
+fn ascii85(input: &[u8], limit: usize) -> Result<Vec<u8>, DecodeError> {
+    let mut output = Vec::new();
+    let (mut buffer, mut count) = (0u32, 0usize);
+    let input = input.strip_suffix(b"~>").unwrap_or(input);
+    let push = |output: &mut Vec<u8>, bytes: &[u8]| {
+        if output.len() + bytes.len() > limit {
+            return Err(DecodeError::TooLarge);
+        }
+        output.extend_from_slice(bytes);
+        Ok(())
+    };
+    for &ch in input {
+        if ch == b'z' {
+            if count != 0 {
+                return Err(DecodeError::Unreadable);
+            }
+            push(&mut output, &[0; 4])?;
+            continue;
+        }
+        if ch.is_ascii_whitespace() {
+            continue;
+        }
+        if !(b'!'..=b'u').contains(&ch) {
+            break;
+        }
+        buffer = buffer
+            .checked_mul(85)
+            .ok_or(DecodeError::Unreadable)?
+            .wrapping_add(u32::from(ch - b'!'));
+        count += 1;
+        if count == 5 {
+            push(&mut output, &buffer.to_be_bytes())?;
+            (buffer, count) = (0, 0);
+        }
+    }
+    if count > 0 {
+        for _ in count..5 {
+            buffer = buffer
+                .checked_mul(85)
+                .ok_or(DecodeError::Unreadable)?
+                .wrapping_add(84);
+        }
+        push(&mut output, &buffer.to_be_bytes()[..count - 1])?;
+    }
+    Ok(output)
+}
+
+/// ASCIIHexDecode: pairs of hex digits up to `>`, white space ignored, an odd last digit
+/// followed by 0. Never larger than its input.
+fn ascii_hex(input: &[u8]) -> Vec<u8> {
+    let mut output = Vec::with_capacity(input.len() / 2);
+    let mut high: Option<u8> = None;
+    for &ch in input {
+        let digit = match ch {
+            b'>' => break,
+            b'0'..=b'9' => ch - b'0',
+            b'a'..=b'f' => ch - b'a' + 10,
+            b'A'..=b'F' => ch - b'A' + 10,
+            _ => continue,
+        };
+        match high.take() {
+            Some(h) => output.push(h << 4 | digit),
+            None => high = Some(digit),
+        }
+    }
+    if let Some(h) = high {
+        output.push(h << 4);
+    }
+    output
+}
+
+/// RunLengthDecode: a length byte `n` below 128 copies the next `n + 1` bytes, above 128
+/// repeats the next byte `257 - n` times, 128 ends the data.
+fn run_length(input: &[u8], limit: usize) -> Result<Vec<u8>, DecodeError> {
+    let mut output = Vec::new();
+    let mut i = 0;
+    while let Some(&n) = input.get(i) {
+        let (run, next) = match n {
+            128 => break,
+            0..=127 => {
+                let end = (i + 2 + usize::from(n)).min(input.len());
+                (input.get(i + 1..end).unwrap_or_default().to_vec(), end)
+            }
+            _ => match input.get(i + 1) {
+                Some(&b) => (vec![b; 257 - usize::from(n)], i + 2),
+                None => break,
+            },
+        };
+        if output.len() + run.len() > limit {
+            return Err(DecodeError::TooLarge);
+        }
+        output.extend_from_slice(&run);
+        i = next;
+    }
+    Ok(output)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lopdf::dictionary;
+
+    fn zlib(bytes: &[u8]) -> Vec<u8> {
+        let mut encoder =
+            flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+        let _ = encoder.write_all(bytes);
+        encoder.finish().unwrap_or_default()
+    }
+
+    fn stream(filter: Object, params: Option<Dictionary>, data: Vec<u8>) -> Stream {
+        let mut dict = dictionary! { "Filter" => filter };
+        if let Some(params) = params {
+            dict.set("DecodeParms", params);
+        }
+        Stream::new(dict, data).with_compression(false)
+    }
+
+    /// The bytes lopdf decodes, where it decodes.
+    fn same_as_lopdf(stream: &Stream) {
+        let ours = decode(stream, usize::MAX >> 1);
+        match stream.decompressed_content() {
+            Ok(theirs) => assert_eq!(ours, Ok(theirs)),
+            Err(_) => assert_eq!(ours, Err(DecodeError::Unreadable)),
+        }
+    }
+
+    #[test]
+    fn decodes_what_lopdf_decodes_alike() {
+        let text = b"BT /F1 12 Tf 72 700 Td (Hello) Tj ET\n".repeat(50);
+        let flate = zlib(&text);
+        same_as_lopdf(&stream("FlateDecode".into(), None, flate.clone()));
+        // A damaged checksum: what inflates is kept.
+        let mut damaged = flate.clone();
+        let n = damaged.len();
+        damaged[n - 1] ^= 0xff;
+        same_as_lopdf(&stream("FlateDecode".into(), None, damaged));
+        // A damaged header: raw deflate after it.
+        let mut headless = flate.clone();
+        headless[0] = 0;
+        same_as_lopdf(&stream("FlateDecode".into(), None, headless));
+        // Truncated.
+        same_as_lopdf(&stream("FlateDecode".into(), None, flate[..n / 2].to_vec()));
+        // A85, then Flate of A85, as an array.
+        let a85 = b"9jqo^BlbD-BleB1DJ+*+F(f,q/0JhKF<GL>Cj@.4Gp$d7F!,L7@<6@)/0JDEF<G%<+EV:2F!,O<z~>";
+        same_as_lopdf(&stream("ASCII85Decode".into(), None, a85.to_vec()));
+        let both = Object::Array(vec!["FlateDecode".into(), "ASCII85Decode".into()]);
+        same_as_lopdf(&stream(both, None, zlib(a85)));
+        // PNG Up predictor over rows of 4 bytes.
+        let rows = [[2u8, 1, 2, 3, 4], [2, 1, 1, 1, 1]].concat();
+        let params = dictionary! { "Predictor" => 12, "Columns" => 4 };
+        same_as_lopdf(&stream("FlateDecode".into(), Some(params), zlib(&rows)));
+        // LZW (weezl's encoder, early change as in TIFF).
+        let mut encoder = weezl::encode::Encoder::with_tiff_size_switch(weezl::BitOrder::Msb, 8);
+        let lzw = encoder.encode(&text).unwrap_or_default();
+        same_as_lopdf(&stream("LZWDecode".into(), None, lzw));
+        // An empty filter array decodes to nothing; a malformed one leaves the data as it is.
+        same_as_lopdf(&stream(Object::Array(vec![]), None, flate.clone()));
+        same_as_lopdf(&stream(Object::Array(vec![1.into()]), None, flate.clone()));
+        same_as_lopdf(&stream("DCTDecode".into(), None, flate));
+    }
+
+    #[test]
+    fn decodes_hex_and_run_length() {
+        let hex = stream(
+            "ASCIIHexDecode".into(),
+            None,
+            b"48 65\n6c6C 6F2>ff".to_vec(),
+        );
+        assert_eq!(decode(&hex, 100), Ok(b"Hello ".to_vec()));
+        let runs = stream(
+            "RunLengthDecode".into(),
+            None,
+            vec![1, b'a', b'b', 254, b'c', 128, 0, b'z'],
+        );
+        assert_eq!(decode(&runs, 100), Ok(b"abccc".to_vec()));
+        assert_eq!(decode(&runs, 4), Err(DecodeError::TooLarge));
+    }
+
+    #[test]
+    fn stops_at_the_limit() {
+        let zeros = vec![0u8; 1 << 20];
+        let flate = stream("FlateDecode".into(), None, zlib(&zeros));
+        assert_eq!(decode(&flate, 1 << 20).map(|b| b.len()), Ok(1 << 20));
+        assert_eq!(decode(&flate, (1 << 20) - 1), Err(DecodeError::TooLarge));
+        // Each stage of an array is bounded: the inner Flate bomb inside the outer one.
+        let twice = Object::Array(vec!["FlateDecode".into(), "FlateDecode".into()]);
+        let nested = stream(twice, None, zlib(&zlib(&zeros)));
+        assert_eq!(decode(&nested, 1000), Err(DecodeError::TooLarge));
+        let mut encoder = weezl::encode::Encoder::with_tiff_size_switch(weezl::BitOrder::Msb, 8);
+        let lzw = encoder.encode(&zeros).unwrap_or_default();
+        let lzw = stream("LZWDecode".into(), None, lzw);
+        assert_eq!(decode(&lzw, 1000), Err(DecodeError::TooLarge));
+        let a85 = stream("ASCII85Decode".into(), None, b"zzzz~>".to_vec());
+        assert_eq!(decode(&a85, 15), Err(DecodeError::TooLarge));
+        let raw = Stream::new(dictionary! {}, zeros);
+        assert_eq!(decode(&raw, 1000), Err(DecodeError::TooLarge));
+    }
+}
