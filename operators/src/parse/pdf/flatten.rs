@@ -261,7 +261,7 @@ pub(crate) fn restore(doc: &mut Document, page: ObjectId, saved: [Option<Object>
 }
 
 /// Follows references (a bounded number of times).
-fn resolve<'a>(doc: &'a Document, mut obj: &'a Object) -> Option<&'a Object> {
+pub(super) fn resolve<'a>(doc: &'a Document, mut obj: &'a Object) -> Option<&'a Object> {
     for _ in 0..8 {
         match obj {
             Object::Reference(id) => obj = doc.get_object(*id).ok()?,

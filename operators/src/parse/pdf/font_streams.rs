@@ -8,6 +8,7 @@ use std::collections::HashMap;
 
 use lopdf::{Dictionary, Document, Object, ObjectId};
 
+use super::flatten::resolve;
 use super::streams::{self, DecodeError};
 
 /// Largest decoded font stream handed to pdf-extract, in bytes. The largest embedded fonts
@@ -74,17 +75,6 @@ fn within(doc: &Document, value: &Object, limit: usize, checked: &mut Checked) -
     };
     checked.insert(*id, fits);
     fits
-}
-
-/// Follows references (a bounded number of times).
-fn resolve<'a>(doc: &'a Document, mut obj: &'a Object) -> Option<&'a Object> {
-    for _ in 0..8 {
-        match obj {
-            Object::Reference(id) => obj = doc.get_object(*id).ok()?,
-            other => return Some(other),
-        }
-    }
-    None
 }
 
 #[cfg(test)]

@@ -559,16 +559,10 @@ fn skip_space(buf: &[u8], i: &mut usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::parse::pdf::streams::zlib;
     use crate::parse::test_corpus::corpus_dir;
     use lopdf::dictionary;
     use std::io::Write;
-
-    fn zlib(bytes: &[u8]) -> Vec<u8> {
-        let mut encoder =
-            flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
-        let _ = encoder.write_all(bytes);
-        encoder.finish().unwrap_or_default()
-    }
 
     fn limits(bytes: usize) -> LoadLimits {
         LoadLimits {

@@ -255,17 +255,20 @@ fn run_length(input: &[u8], limit: usize) -> Result<Vec<u8>, DecodeError> {
     Ok(output)
 }
 
+/// Zlib-compressed `bytes`, for tests.
+#[cfg(test)]
+pub(crate) fn zlib(bytes: &[u8]) -> Vec<u8> {
+    let mut encoder = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+    encoder
+        .write_all(bytes)
+        .unwrap_or_else(|e| panic!("zlib: {e}"));
+    encoder.finish().unwrap_or_else(|e| panic!("zlib: {e}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use lopdf::dictionary;
-
-    fn zlib(bytes: &[u8]) -> Vec<u8> {
-        let mut encoder =
-            flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
-        let _ = encoder.write_all(bytes);
-        encoder.finish().unwrap_or_default()
-    }
 
     fn stream(filter: Object, params: Option<Dictionary>, data: Vec<u8>) -> Stream {
         let mut dict = dictionary! { "Filter" => filter };

@@ -1,5 +1,6 @@
 //! Tests over the corpus PDFs and damaged copies of them.
 
+use super::streams::zlib;
 use crate::model::{Document, ElementKind};
 use crate::parse::test_corpus::corpus_dir;
 use crate::parse::{ParseConfig, parse};
@@ -575,17 +576,6 @@ fn saves_are_balanced_and_bounded_per_page() {
     assert_eq!(count("q"), MAX_SAVES);
     assert_eq!(count("Q"), MAX_SAVES);
     assert_eq!(flat.ops.last().map(|o| o.operator.as_str()), Some("Q"));
-}
-
-/// Zlib-compressed `bytes`.
-fn zlib(bytes: &[u8]) -> Vec<u8> {
-    use std::io::Write;
-
-    let mut encoder = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
-    encoder
-        .write_all(bytes)
-        .unwrap_or_else(|e| panic!("zlib: {e}"));
-    encoder.finish().unwrap_or_else(|e| panic!("zlib: {e}"))
 }
 
 /// A PDF of one page whose FlateDecode content stream is `content`, with `F1` (Helvetica) and
