@@ -79,7 +79,7 @@ fn operator(
         OperatorConfig::ChunkSemantic(config) => chunking(config.chunker(base, fingerprint)?),
         OperatorConfig::ChunkSmart(config) => chunking(config.chunker(base, fingerprint)?),
         OperatorConfig::Embed(config) => Operator::Batch(Arc::new(EmbedOp {
-            embed: Embed::new(config, base)?,
+            embed: Embed::new(config, base),
             texts_per_call: config.texts_per_call(),
         })),
         OperatorConfig::SinkJsonl(config) => {

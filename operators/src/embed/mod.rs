@@ -12,7 +12,7 @@ pub mod onnx;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
@@ -205,33 +205,68 @@ impl EmbedConfig {
 
 /// The `embed` operator: chunk sets in, chunk sets with vectors out.
 pub struct Embed {
-    embedder: Arc<dyn Embedder>,
-    fingerprint: String,
+    /// The provider, built when the first chunks arrive.
+    provider: OnceLock<Result<Provider, EmbedError>>,
+    /// What to build it from (`None` when it was given built).
+    settings: Option<(EmbedConfig, PathBuf)>,
     cache: Arc<dyn VectorCache>,
 }
 
+/// A built provider and its fingerprint.
+struct Provider {
+    embedder: Arc<dyn Embedder>,
+    fingerprint: String,
+}
+
+impl Provider {
+    fn new(embedder: Arc<dyn Embedder>) -> Self {
+        Provider {
+            fingerprint: embedder.fingerprint(),
+            embedder,
+        }
+    }
+}
+
 impl Embed {
-    /// The operator for `config`, with its own in-memory cache of `cache_entries` vectors.
-    pub fn new(config: &EmbedConfig, base: &Path) -> Result<Self, EmbedError> {
+    /// The operator for `config`, with its own in-memory cache of `cache_entries` vectors. The
+    /// provider (a model session, say) is built when the first chunks arrive, so a run whose
+    /// embeddings all come from checkpoints never loads it; `EmbedConfig::problems` checks its
+    /// files beforehand.
+    pub fn new(config: &EmbedConfig, base: &Path) -> Self {
         let cache: Arc<dyn VectorCache> = match config.cache_entries() {
             0 => Arc::new(NoCache),
             entries => Arc::new(LruCache::new(entries)),
         };
-        Ok(Embed::with_cache(config.embedder(base)?, cache))
+        Embed {
+            provider: OnceLock::new(),
+            settings: Some((config.clone(), base.to_owned())),
+            cache,
+        }
     }
 
     /// The operator for any provider and cache.
     pub fn with_cache(embedder: Arc<dyn Embedder>, cache: Arc<dyn VectorCache>) -> Self {
         Embed {
-            fingerprint: embedder.fingerprint(),
-            embedder,
+            provider: OnceLock::from(Ok(Provider::new(embedder))),
+            settings: None,
             cache,
         }
     }
 
-    /// The provider.
-    pub fn embedder(&self) -> &Arc<dyn Embedder> {
-        &self.embedder
+    /// The provider, built on first use; its error, every time, when it cannot be built.
+    fn provider(&self) -> Result<&Provider, EmbedError> {
+        self.provider
+            .get_or_init(|| match &self.settings {
+                Some((config, base)) => config.embedder(base).map(Provider::new),
+                None => Err(EmbedError::new("the embed operator has no provider")),
+            })
+            .as_ref()
+            .map_err(Clone::clone)
+    }
+
+    /// The provider, built on first use.
+    pub fn embedder(&self) -> Result<&Arc<dyn Embedder>, EmbedError> {
+        Ok(&self.provider()?.embedder)
     }
 
     /// Embeds every chunk of `set`: texts found in the cache (or repeated in the document) are
@@ -248,6 +283,10 @@ impl Embed {
     /// refuses the combined call, each set is tried alone so that one document's bad text fails
     /// only it; when the provider is unavailable, every set fails with that error at once.
     pub fn embed_sets(&self, sets: &[&ChunkSet]) -> Vec<Result<EmbeddedSet, EmbedError>> {
+        let provider = match self.provider() {
+            Ok(provider) => provider,
+            Err(error) => return sets.iter().map(|_| Err(error.clone())).collect(),
+        };
         let mut plan = Plan::default();
         let sources: Vec<Vec<VectorSource>> = sets
             .iter()
@@ -255,11 +294,11 @@ impl Embed {
             .map(|(owner, set)| {
                 set.chunks
                     .iter()
-                    .map(|chunk| plan.source(owner, text_to_embed(chunk), self))
+                    .map(|chunk| plan.source(owner, text_to_embed(chunk), provider, self))
                     .collect()
             })
             .collect();
-        let computed = match self.compute(&plan.missing) {
+        let computed = match compute(&provider.embedder, &plan.missing) {
             Ok(computed) => computed,
             // Down for all of them: each fails now instead of retrying alone.
             Err(error) if error.unavailable => {
@@ -274,7 +313,7 @@ impl Embed {
         let vectors: Vec<Arc<[f32]>> = computed.vectors.into_iter().map(Arc::from).collect();
         for (text, vector) in plan.missing.iter().zip(&vectors) {
             self.cache
-                .put(CacheKey::new(&self.fingerprint, text), vector.clone());
+                .put(CacheKey::new(&provider.fingerprint, text), vector.clone());
         }
         sets.iter()
             .zip(sources)
@@ -288,68 +327,68 @@ impl Embed {
                     .map(|(_, placement)| *placement)
                     .collect();
                 let debug = document_debug(&sources, &owned, &computed.batches);
-                self.assemble(set, sources, &vectors, debug)
+                assemble(set, sources, &vectors, debug, &provider.fingerprint)
             })
             .collect()
     }
+}
 
-    /// Runs the provider on `texts` and checks it gave one vector (and placement) per text.
-    fn compute(&self, texts: &[&str]) -> Result<Embeddings, EmbedError> {
-        if texts.is_empty() {
-            return Ok(Embeddings::default());
-        }
-        let mut computed = self.embedder.embed_documents_debug(texts)?;
-        if computed.vectors.len() != texts.len() {
+/// Runs the provider on `texts` and checks it gave one vector (and placement) per text.
+fn compute(embedder: &Arc<dyn Embedder>, texts: &[&str]) -> Result<Embeddings, EmbedError> {
+    if texts.is_empty() {
+        return Ok(Embeddings::default());
+    }
+    let mut computed = embedder.embed_documents_debug(texts)?;
+    if computed.vectors.len() != texts.len() {
+        return Err(EmbedError::new(format!(
+            "the provider returned {} vectors for {} texts",
+            computed.vectors.len(),
+            texts.len()
+        )));
+    }
+    if computed.placements.len() != texts.len() {
+        computed.placements = vec![Placement::default(); texts.len()];
+    }
+    Ok(computed)
+}
+
+/// One document's chunks with their vectors, from the provider of `fingerprint`.
+fn assemble(
+    set: &ChunkSet,
+    sources: Vec<VectorSource>,
+    computed: &[Arc<[f32]>],
+    debug: EmbedDebug,
+    fingerprint: &str,
+) -> Result<EmbeddedSet, EmbedError> {
+    let mut dimensions = None;
+    let mut chunks = Vec::with_capacity(set.chunks.len());
+    for (chunk, source) in set.chunks.iter().zip(sources) {
+        let vector = match source {
+            VectorSource::Cached(vector) => vector,
+            VectorSource::Computed(slot) => computed[slot].clone(),
+        };
+        let expected = *dimensions.get_or_insert(vector.len());
+        if vector.len() != expected {
             return Err(EmbedError::new(format!(
-                "the provider returned {} vectors for {} texts",
-                computed.vectors.len(),
-                texts.len()
+                "vectors of different lengths ({} and {expected}) for one document",
+                vector.len()
             )));
         }
-        if computed.placements.len() != texts.len() {
-            computed.placements = vec![Placement::default(); texts.len()];
-        }
-        Ok(computed)
+        chunks.push(EmbeddedChunk {
+            chunk: chunk.clone(),
+            vector: vector.to_vec(),
+        });
     }
-
-    /// One document's chunks with their vectors.
-    fn assemble(
-        &self,
-        set: &ChunkSet,
-        sources: Vec<VectorSource>,
-        computed: &[Arc<[f32]>],
-        debug: EmbedDebug,
-    ) -> Result<EmbeddedSet, EmbedError> {
-        let mut dimensions = None;
-        let mut chunks = Vec::with_capacity(set.chunks.len());
-        for (chunk, source) in set.chunks.iter().zip(sources) {
-            let vector = match source {
-                VectorSource::Cached(vector) => vector,
-                VectorSource::Computed(slot) => computed[slot].clone(),
-            };
-            let expected = *dimensions.get_or_insert(vector.len());
-            if vector.len() != expected {
-                return Err(EmbedError::new(format!(
-                    "vectors of different lengths ({} and {expected}) for one document",
-                    vector.len()
-                )));
-            }
-            chunks.push(EmbeddedChunk {
-                chunk: chunk.clone(),
-                vector: vector.to_vec(),
-            });
-        }
-        Ok(EmbeddedSet {
-            doc_id: set.doc_id.clone(),
-            source: set.source.clone(),
-            title: set.title.clone(),
-            hash: set.hash.clone(),
-            model: self.fingerprint.clone(),
-            dimensions: dimensions.unwrap_or(0),
-            chunks,
-            debug,
-        })
-    }
+    Ok(EmbeddedSet {
+        doc_id: set.doc_id.clone(),
+        source: set.source.clone(),
+        title: set.title.clone(),
+        hash: set.hash.clone(),
+        model: fingerprint.to_owned(),
+        dimensions: dimensions.unwrap_or(0),
+        chunks,
+        debug,
+    })
 }
 
 /// Where one chunk's vector comes from.
@@ -370,11 +409,17 @@ struct Plan<'a> {
 
 impl<'a> Plan<'a> {
     /// Where the vector of `text`, wanted by set `owner`, will come from.
-    fn source(&mut self, owner: usize, text: &'a str, embed: &Embed) -> VectorSource {
+    fn source(
+        &mut self,
+        owner: usize,
+        text: &'a str,
+        provider: &Provider,
+        embed: &Embed,
+    ) -> VectorSource {
         if let Some(&slot) = self.slots.get(text) {
             return VectorSource::Computed(slot);
         }
-        if let Some(vector) = embed.cache.get(&CacheKey::new(&embed.fingerprint, text)) {
+        if let Some(vector) = embed.cache.get(&CacheKey::new(&provider.fingerprint, text)) {
             return VectorSource::Cached(vector);
         }
         let slot = self.missing.len();
@@ -460,6 +505,23 @@ mod tests {
             chunks: texts.iter().enumerate().map(|(i, t)| chunk(i, t)).collect(),
             debug: None,
         }
+    }
+
+    /// A run whose embeddings all come from checkpoints never needs the model: the operator
+    /// loads it when the first chunks arrive, and a provider that cannot be built fails those.
+    #[test]
+    fn the_provider_is_built_when_the_first_chunks_arrive() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = EmbedConfig::Onnx(onnx::OnnxConfig::new("no-such-model"));
+        let embed = Embed::new(&config, dir.path());
+        let one = set(&["some text"]);
+        let results = embed.embed_sets(&[&one, &one]);
+        assert_eq!(results.len(), 2);
+        for result in results {
+            let err = result.expect_err("no model to load");
+            assert!(err.message.contains("no-such-model"), "{}", err.message);
+        }
+        assert!(embed.embedder().is_err());
     }
 
     #[test]
