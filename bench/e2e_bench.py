@@ -40,7 +40,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-TARGET = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
+TARGET = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target")).resolve()
 MODEL = ROOT / "models" / "bge-small-en-v1.5"
 PIPELINE = ROOT / "bench" / "e2e.yaml"
 SAMPLE = ROOT / "sample-corpus"
@@ -265,7 +265,7 @@ def engine_pipeline(work: Path, corpus: Path, store: Path) -> Path:
 def run_engine(engine: Path, pipeline: Path, store: Path) -> dict:
     done, wall, cpu, rss = timed([engine, "run", "--json", pipeline])
     if done.returncode not in (0, 1):  # 1: finished, with failed items (the broken documents)
-        sys.exit(f"engine run failed ({done.returncode}):\n{done.stderr}")
+        sys.exit(f"engine run failed ({done.returncode}):\n{done.stdout[-4000:]}{done.stderr[-4000:]}")
     report = json.loads(done.stdout)
     steps = report["steps"]
     inspect = subprocess.run([engine, "inspect", report["run_id"], "--store", store, "--step", "embed", "--json"],
@@ -274,8 +274,9 @@ def run_engine(engine: Path, pipeline: Path, store: Path) -> dict:
     batches, embedded = {}, 0
     for doc in embed["documents"]:
         debug = doc.get("debug") or {}
-        if not doc.get("cached"):
-            embedded += debug.get("chunks", 0)
+        if doc.get("cached"):
+            continue  # served from the checkpoint (its debug record is that of the run that made it)
+        embedded += debug.get("chunks", 0)
         for batch in (debug.get("debug") or {}).get("batches", []):
             batches[(batch["size"], batch["padded_len"], batch["tokens"], batch["seconds"])] = batch
     return {
