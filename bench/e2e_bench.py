@@ -19,8 +19,8 @@ batches of 32, 2 onnxruntime intra-op threads) and persist a BM25 + vector index
 
 Scenarios, each a fresh process timed wall-clock with its peak RSS (/usr/bin/time):
 cold (empty store), no change (run again), one edited document (a paragraph appended to one
-Markdown file, then run again). Cold runs once per corpus by default; the other two `--runs`
-times (median shown). A warm-up of both sides on the sample corpus comes first (page cache,
+Markdown file, then run again). Cold runs 3 times on the sample corpus and once on the shared
+one by default; the other two `--runs` times (median shown). A warm-up of both sides on the sample corpus comes first (page cache,
 Python bytecode) and is reported on its own line, not in the table.
 
 Run with `just bench-e2e` (which builds the release binary and this script's venv under the
@@ -44,7 +44,10 @@ TARGET = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target")).resolve()
 MODEL = ROOT / "models" / "bge-small-en-v1.5"
 PIPELINE = ROOT / "bench" / "e2e.yaml"
 SAMPLE = ROOT / "sample-corpus"
-SHARED = ROOT.parent / "shared" / "corpus"
+# ../shared/corpus beside the clone (or beside the folder of worktrees); E2E_CORPUS overrides it.
+SHARED = next((p for p in [Path(os.environ.get("E2E_CORPUS", "/nonexistent")), ROOT.parent / "shared" / "corpus",
+                           ROOT.parent.parent / "shared" / "corpus"] if (p / "MANIFEST.tsv").is_file()),
+              ROOT.parent / "shared" / "corpus")
 QUERY_PREFIX = "Represent this sentence for searching relevant passages: "
 
 # The edited document of each corpus (a Markdown file both sides read as text).
@@ -327,7 +330,8 @@ def bench_corpus(name: str, engine: Path, args, warmup: bool = False) -> dict:
     files = copy_corpus(name, corpus)
     store, storage = work / "engine-store", work / "llamaindex-storage"
     pipeline = engine_pipeline(work, corpus, store)
-    plan = [("cold", args.cold_runs)] if warmup else [("cold", args.cold_runs), ("no change", args.runs),
+    cold_runs = 1 if warmup else args.cold_runs or (3 if name == "sample" else 1)
+    plan = [("cold", 1)] if warmup else [("cold", cold_runs), ("no change", args.runs),
                                                      ("one edited document", args.runs)]
     rows = []
     for scenario, runs in plan:
@@ -396,7 +400,7 @@ def main():
     parser.add_argument("--corpus", action="append", choices=["sample", "shared"],
                         help="corpora to run (default: both)")
     parser.add_argument("--runs", type=int, default=3, help="runs of the no-change and edit scenarios")
-    parser.add_argument("--cold-runs", type=int, default=1, help="cold runs per corpus")
+    parser.add_argument("--cold-runs", type=int, help="cold runs per corpus (default: 3 sample, 1 shared)")
     parser.add_argument("--threads", type=int, default=2, help="onnxruntime intra-op threads, both sides")
     parser.add_argument("--batch-size", type=int, default=32, help="texts per model call, both sides")
     parser.add_argument("--no-warmup", action="store_true")
