@@ -444,11 +444,23 @@ def main():
         print(f"no {SHARED}: running the sample corpus only", file=sys.stderr)
         corpora = [c for c in corpora if c != "shared"]
 
+    # A private copy of the binary: a shared target folder may get a new build in the middle of
+    # the benchmark, which would mix two engines in one table.
+    pinned = TARGET / "e2e" / "engine"
+    pinned.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(args.engine, pinned)
+    built = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(args.engine.stat().st_mtime))
+    args.engine = pinned
+
+    import hashlib
+
     import llama_index.core
     import onnxruntime
 
     versions = {"llama-index-core": llama_index.core.__version__, "onnxruntime (python)": onnxruntime.__version__,
-                "engine": subprocess.run([args.engine, "--version"], capture_output=True, text=True).stdout.strip()}
+                "engine": subprocess.run([args.engine, "--version"], capture_output=True, text=True).stdout.strip(),
+                "engine_built": built,
+                "engine_blake2b": hashlib.blake2b(pinned.read_bytes(), digest_size=8).hexdigest()}
     print(f"{versions}; threads {args.threads}, batch {args.batch_size}, chunks ≤ {CHUNK_SIZE} tokens "
           f"(overlap {CHUNK_OVERLAP}); {os.cpu_count()} cores", file=sys.stderr)
 
