@@ -88,7 +88,8 @@ bench-e2e *args: setup
     if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c "import llama_index.core, llama_index.retrievers.bm25, docx2txt, onnxruntime" 2>/dev/null; then
         python3 -m venv "$venv"
         "$venv/bin/pip" install -q llama-index-core==0.14.25 llama-index-readers-file==0.7.0 \
-            llama-index-retrievers-bm25==0.8.0 docx2txt==0.9 onnxruntime==1.32.0 tokenizers==0.23.3
+            llama-index-retrievers-bm25==0.8.0 docx2txt==0.9 pypdf==6.21.4 bm25s==0.3.16 \
+            onnxruntime==1.32.0 tokenizers==0.23.3
     fi
     engine="${ENGINE:-}"
     if [ -z "$engine" ]; then
