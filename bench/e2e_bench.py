@@ -20,8 +20,10 @@ batches of 32, 2 onnxruntime intra-op threads) and persist a BM25 + vector index
 Scenarios, each a fresh process timed wall-clock with its peak RSS (/usr/bin/time):
 cold (empty store), no change (run again), one edited document (a paragraph appended to one
 Markdown file, then run again). Cold runs 3 times on the sample corpus and once on the shared
-one by default; the other two `--runs` times (median shown). A warm-up of both sides on the sample corpus comes first (page cache,
-Python bytecode) and is reported on its own line, not in the table.
+one by default; the other two `--runs` times (median shown). A warm-up of both sides on the
+sample corpus comes first (page cache, Python bytecode) and is reported on its own line, not in
+the table. The engine runs from a private copy of the binary (a shared target folder may get a
+new build mid-benchmark); its build time and hash go into the JSON.
 
 Run with `just bench-e2e` (which builds the release binary and this script's venv under the
 target folder). Not a test: nothing fails on a slow result; the table goes to stdout and JSON to
