@@ -74,3 +74,27 @@ bench-index *args:
     fi
     cargo run --release -p operators --example index_bench -- {{args}}
     CARGO_TARGET_DIR="$target" "$venv/bin/python" bench/bm25_qps.py
+
+# The sample corpus and ../shared/corpus (temporary copies) to a persisted BM25 + vector knowledge
+# base, cold, again with nothing changed, and after editing one document; seconds, docs/s, peak
+# RSS, chunks (release build, or ENGINE=path/to/engine; LlamaIndex 0.14 in a venv under the target
+# folder; same bge-small ONNX files, threads and batch size on both sides; not in CI).
+# End-to-end speed against LlamaIndex: folder to persisted hybrid index, cold and incremental.
+bench-e2e *args: setup
+    #!/usr/bin/env bash
+    set -euo pipefail
+    target="${CARGO_TARGET_DIR:-target}"
+    venv="$target/e2e-venv"
+    if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c "import llama_index.core, llama_index.retrievers.bm25, docx2txt, onnxruntime" 2>/dev/null; then
+        python3 -m venv "$venv"
+        "$venv/bin/pip" install -q llama-index-core==0.14.25 llama-index-readers-file==0.7.0 \
+            llama-index-retrievers-bm25==0.8.0 docx2txt==0.9 pypdf==6.21.4 bm25s==0.3.16 \
+            onnxruntime==1.32.0 tokenizers==0.23.3
+    fi
+    engine="${ENGINE:-}"
+    if [ -z "$engine" ]; then
+        cargo build --release --bin engine
+        engine="$target/release/engine"
+    fi
+    command -v /usr/bin/time >/dev/null || { echo "/usr/bin/time is required: apt-get install time"; exit 1; }
+    CARGO_TARGET_DIR="$target" "$venv/bin/python" bench/e2e_bench.py --engine "$engine" {{args}}
