@@ -481,10 +481,10 @@ impl OnnxEmbedder {
         order.sort_by_key(|&index| std::cmp::Reverse(encoded[index].ids.len()));
         let batch_count = order.len().div_ceil(self.batch_size);
         for batch in order.chunks(self.batch_size) {
-            let started = Instant::now();
-            let pooled = self.run_batch(batch.iter().map(|&index| &encoded[index]))?;
+            let (pooled, model_seconds) =
+                self.run_batch(batch.iter().map(|&index| &encoded[index]))?;
             // Tokenizing was done for all batches at once; each batch carries its share.
-            let seconds = started.elapsed().as_secs_f64() + tokenize_seconds / batch_count as f64;
+            let seconds = model_seconds + tokenize_seconds / batch_count as f64;
             let tokens: usize = batch.iter().map(|&index| encoded[index].ids.len()).sum();
             batches.push(BatchDebug {
                 size: batch.len(),
@@ -517,11 +517,12 @@ impl OnnxEmbedder {
         })
     }
 
-    /// One model call on a batch, padded to its longest text; one pooled vector per text.
+    /// One model call on a batch, padded to its longest text: one pooled vector per text, and
+    /// the seconds it took once the session was free (another worker may hold it).
     fn run_batch<'a>(
         &self,
         batch: impl ExactSizeIterator<Item = &'a Encoded> + Clone,
-    ) -> Result<Vec<Vec<f32>>, EmbedError> {
+    ) -> Result<(Vec<Vec<f32>>, f64), EmbedError> {
         let rows = batch.len();
         let width = batch
             .clone()
@@ -556,6 +557,7 @@ impl OnnxEmbedder {
             .session
             .lock()
             .unwrap_or_else(|poison| poison.into_inner());
+        let started = Instant::now();
         let outputs = session
             .run(inputs)
             .map_err(|err| EmbedError::new(format!("onnxruntime failed: {err}")))?;
@@ -610,7 +612,7 @@ impl OnnxEmbedder {
                 )));
             }
         }
-        Ok(vectors)
+        Ok((vectors, started.elapsed().as_secs_f64()))
     }
 }
 
