@@ -390,3 +390,24 @@ fn the_markdown_of_the_shared_corpus_parses_and_chunks() {
         assert!(chunk["text"].as_str().unwrap().chars().count() <= 800);
     }
 }
+
+/// `engine inspect … | head` closes the pipe early: the command stops printing and ends as it
+/// would have, instead of panicking on the next write ("failed printing to stdout").
+#[test]
+fn a_reader_that_closes_the_pipe_early_ends_output_quietly() {
+    for args in [&["schema"][..], &["parse", "README.md"]] {
+        let mut child = engine()
+            .args(args)
+            .current_dir(repo())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Close the reading end before the command writes (`head` after its lines).
+        drop(child.stdout.take());
+        let output = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(0), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    }
+}

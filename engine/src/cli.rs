@@ -320,7 +320,7 @@ pub fn main() -> i32 {
             json,
         } => graph(&pipeline, format, json),
         Command::Schema => {
-            print!("{}", crate::spec::schema::pipeline_schema_text());
+            out!("{}", crate::spec::schema::pipeline_schema_text());
             0
         }
         Command::Runs { store, json } => runs(&store, json),
@@ -415,16 +415,20 @@ fn runs(store: &StoreArgs, json: bool) -> i32 {
         Err(code) => return code,
     };
     if json {
-        println!("{report}");
+        outln!("{report}");
         return 0;
     }
     let runs = report["runs"].as_array().cloned().unwrap_or_default();
-    println!(
+    outln!(
         "{:<24} {:<13} {:<21} {:>8} {:>7}  pipeline",
-        "run", "status", "started", "seconds", "failed"
+        "run",
+        "status",
+        "started",
+        "seconds",
+        "failed"
     );
     for run in &runs {
-        println!(
+        outln!(
             "{:<24} {:<13} {:<21} {:>8.2} {:>7}  {}",
             run["run_id"].as_str().unwrap_or_default(),
             run["status"].as_str().unwrap_or_default(),
@@ -448,13 +452,13 @@ fn inspect(run: &str, step: Option<&str>, doc: Option<&str>, store: &StoreArgs, 
         Err(code) => return code,
     };
     if json {
-        println!("{report}");
+        outln!("{report}");
     } else {
         match (step, doc) {
             (None, None) => print_summary(&report),
             (Some(_), None) => print_step_report(&report),
             (None, Some(_)) => print_document_report(&report),
-            (Some(_), Some(_)) => println!(
+            (Some(_), Some(_)) => outln!(
                 "{}",
                 serde_json::to_string_pretty(&report).unwrap_or_default()
             ),
@@ -473,7 +477,7 @@ fn tap(step: Option<&str>, store: &StoreArgs, limit: Option<usize>, wait: bool, 
     let mut items = 0usize;
     let mut each = |line: &serde_json::Value| {
         if json {
-            println!("{line}");
+            outln!("{line}");
         } else if let Some(started) = line.get("ok") {
             let what = step.map_or("every step".to_owned(), |step| format!("step {step}"));
             eprintln!(
@@ -490,7 +494,7 @@ fn tap(step: Option<&str>, store: &StoreArgs, limit: Option<usize>, wait: bool, 
             );
         }
         items += usize::from(line.get("item").is_some());
-        limit.is_none_or(|limit| items < limit)
+        limit.is_none_or(|limit| items < limit) && !crate::stdout::gone()
     };
     let mut waiting = false;
     let followed = loop {
@@ -546,9 +550,9 @@ fn gc(path: &Path, keep_runs: usize, json: bool) -> i32 {
         Ok((store, collected)) => {
             let _ = store.flush();
             if json {
-                println!("{}", serde_json::to_value(collected).unwrap_or_default());
+                outln!("{}", serde_json::to_value(collected).unwrap_or_default());
             } else {
-                println!(
+                outln!(
                     "removed {} checkpoints ({} bytes) and {} old runs; {} checkpoints kept",
                     collected.removed,
                     collected.bytes_freed,
@@ -603,8 +607,8 @@ fn parse_file(path: &Path, output: ParseOutput, as_format: Option<&str>) -> i32 
     match operators::parse::parse(&doc, &config) {
         Ok(parsed) => {
             match output {
-                ParseOutput::Markdown => print!("{}", parsed.markdown),
-                ParseOutput::Json => println!(
+                ParseOutput::Markdown => out!("{}", parsed.markdown),
+                ParseOutput::Json => outln!(
                     "{}",
                     serde_json::to_string(&parsed).expect("a parsed document serializes")
                 ),
@@ -624,7 +628,7 @@ fn load_or_report(path: &Path, json: bool) -> Result<(Pipeline, Report), i32> {
         Ok(loaded) => Ok(loaded),
         Err(report) => {
             if json {
-                println!(
+                outln!(
                     "{}",
                     serde_json::json!({ "valid": false, "file": report.file, "diagnostics": report.diagnostics })
                 );
@@ -648,13 +652,13 @@ fn validate(path: &Path, json: bool) -> i32 {
         Err(code) => return code,
     };
     if json {
-        println!(
+        outln!(
             "{}",
             serde_json::json!({ "valid": true, "file": report.file, "diagnostics": report.diagnostics })
         );
     } else {
         eprint!("{report}");
-        println!(
+        outln!(
             "{}: valid ({} steps, {} warning(s))",
             path.display(),
             pipeline.steps.len(),
@@ -683,14 +687,14 @@ fn graph(path: &Path, format: GraphFormat, json: bool) -> i32 {
                 })
             })
             .collect();
-        println!(
+        outln!(
             "{}",
             serde_json::json!({ "nodes": nodes, "edges": plan.edges })
         );
     } else {
         match format {
-            GraphFormat::Dot => print!("{}", crate::plan::to_dot(&pipeline, &plan)),
-            GraphFormat::Mermaid => print!("{}", crate::plan::to_mermaid(&pipeline, &plan)),
+            GraphFormat::Dot => out!("{}", crate::plan::to_dot(&pipeline, &plan)),
+            GraphFormat::Mermaid => out!("{}", crate::plan::to_mermaid(&pipeline, &plan)),
         }
     }
     0
@@ -714,7 +718,7 @@ fn run(path: &Path, json: bool) -> i32 {
         Ok(summary) => {
             let value = serde_json::to_value(&summary).expect("summary serializes");
             if json {
-                println!("{value}");
+                outln!("{value}");
             } else {
                 print_summary(&value);
             }
@@ -742,13 +746,19 @@ fn print_summary(summary: &serde_json::Value) {
     let empty = serde_json::Map::new();
     let steps = summary["steps"].as_object().unwrap_or(&empty);
     let width = steps.keys().map(String::len).max().unwrap_or(4).max(4);
-    println!(
+    outln!(
         "{:<width$}  {:<16} {:>8} {:>8} {:>7} {:>7} {:>9}",
-        "step", "op", "in", "out", "failed", "cached", "seconds"
+        "step",
+        "op",
+        "in",
+        "out",
+        "failed",
+        "cached",
+        "seconds"
     );
     for (name, step) in steps {
         let number = |key: &str| step[key].as_u64().unwrap_or(0);
-        println!(
+        outln!(
             "{:<width$}  {:<16} {:>8} {:>8} {:>7} {:>7} {:>9.2}",
             name,
             step["op"].as_str().unwrap_or_default(),
@@ -761,7 +771,7 @@ fn print_summary(summary: &serde_json::Value) {
     }
     let records = |key: &str| summary[key].as_array().cloned().unwrap_or_default();
     for warning in records("warnings") {
-        println!(
+        outln!(
             "warning: {} {}: {}",
             text(&warning["step"]),
             text(&warning["doc_id"]),
@@ -770,7 +780,7 @@ fn print_summary(summary: &serde_json::Value) {
     }
     let errors = records("errors");
     for error in &errors {
-        println!(
+        outln!(
             "error: {} {}: {}",
             text(&error["step"]),
             text(&error["doc_id"]),
@@ -779,9 +789,9 @@ fn print_summary(summary: &serde_json::Value) {
     }
     let total = summary["errors_total"].as_u64().unwrap_or(0);
     if total > errors.len() as u64 {
-        println!("… and {} more errors", total - errors.len() as u64);
+        outln!("… and {} more errors", total - errors.len() as u64);
     }
-    println!(
+    outln!(
         "run {} {} in {:.2}s",
         text(&summary["run_id"]),
         text(&summary["status"]).replace('_', " "),
@@ -795,7 +805,7 @@ fn text(value: &serde_json::Value) -> &str {
 
 fn print_step_report(report: &serde_json::Value) {
     let counters = &report["counters"];
-    println!(
+    outln!(
         "step {} ({}) of run {}: in {} out {} failed {} cached {}",
         text(&report["step"]),
         text(&counters["op"]),
@@ -807,7 +817,7 @@ fn print_step_report(report: &serde_json::Value) {
     );
     let timing = &report["timing"];
     if timing.is_object() {
-        println!(
+        outln!(
             "computed {} items: min {:.4}s  p50 {:.4}s  p90 {:.4}s  max {:.4}s  total {:.3}s",
             timing["count"],
             timing["min"].as_f64().unwrap_or(0.0),
@@ -825,7 +835,7 @@ fn print_step_report(report: &serde_json::Value) {
         } else {
             "computed"
         };
-        println!(
+        outln!(
             "  {:<40} {:<8} {:>8.4}s {:>9}B  {}",
             text(&doc["doc_id"]),
             state,
@@ -841,7 +851,7 @@ fn print_step_report(report: &serde_json::Value) {
 }
 
 fn print_document_report(report: &serde_json::Value) {
-    println!(
+    outln!(
         "document {} in run {}",
         text(&report["doc_id"]),
         text(&report["run_id"])
@@ -859,29 +869,29 @@ fn print_step_output(step: &serde_json::Value, title: &str) {
     } else {
         "computed"
     };
-    println!(
+    outln!(
         "\n== {title} {state} {:.4}s",
         step["seconds"].as_f64().unwrap_or(0.0)
     );
     if let Some(error) = step["error"].as_str() {
-        println!("error: {error}");
+        outln!("error: {error}");
     }
     let output = &step["output"];
     match text(&output["type"]) {
         "Parsed" => {
-            println!(
+            outln!(
                 "title: {}  format: {}  characters: {}",
                 output["title"],
                 text(&output["format"]),
                 output["characters"]
             );
-            println!("elements: {}", output["elements"]);
-            println!("{}", text(&output["markdown"]));
+            outln!("elements: {}", output["elements"]);
+            outln!("{}", text(&output["markdown"]));
         }
         "Chunks" => {
-            println!("{} chunks, sizes {}", output["count"], output["sizes"]);
+            outln!("{} chunks, sizes {}", output["count"], output["sizes"]);
             for chunk in output["chunks"].as_array().into_iter().flatten() {
-                println!(
+                outln!(
                     "  #{:<3} {:>6}..{:<6} {:>5} {:<30} {}",
                     chunk["ordinal"],
                     chunk["span"][0],
@@ -895,8 +905,8 @@ fn print_step_output(step: &serde_json::Value, title: &str) {
                 );
             }
         }
-        _ if output.is_null() => println!("(output not stored: key {})", text(&step["key"])),
-        _ => println!(
+        _ if output.is_null() => outln!("(output not stored: key {})", text(&step["key"])),
+        _ => outln!(
             "{}",
             serde_json::to_string_pretty(output).unwrap_or_default()
         ),
@@ -983,7 +993,7 @@ fn query(path: &Path, request: &QueryRequest, filters: &[String], input: &QueryI
                     request.fusion,
                 )?;
                 match &request.output {
-                    QueryOutput::Json => println!("{}", serde_json::json!({ "hits": hits })),
+                    QueryOutput::Json => outln!("{}", serde_json::json!({ "hits": hits })),
                     _ => print_hits(&hits),
                 }
                 Ok(())
@@ -1019,21 +1029,21 @@ fn query_all(
         let hits = searcher.search(text, None, request.mode, depth, filters, request.fusion)?;
         match &request.output {
             QueryOutput::Json => {
-                println!(
+                outln!(
                     "{}",
                     serde_json::json!({ "query_id": id, "text": text, "hits": hits })
                 );
             }
             QueryOutput::Text => {
                 if i > 0 {
-                    println!();
+                    outln!();
                 }
-                println!("query {id}: {text}");
+                outln!("query {id}: {text}");
                 print_hits(&hits);
             }
             QueryOutput::Trec(name) => {
                 for line in trec_lines(id, &hits, request.k, name)? {
-                    println!("{line}");
+                    outln!("{line}");
                 }
             }
         }
@@ -1073,7 +1083,7 @@ fn trec_lines(id: &str, hits: &[Hit], k: usize, name: &str) -> anyhow::Result<Ve
 /// Hits as `engine query` prints them: rank, score, document, section and page, and a preview.
 fn print_hits(hits: &[Hit]) {
     if hits.is_empty() {
-        println!("no hits");
+        outln!("no hits");
     }
     for hit in hits {
         let section = if hit.stored.section.is_empty() {
@@ -1086,9 +1096,11 @@ fn print_hits(hits: &[Hit]) {
             .page
             .map(|p| format!(" p.{p}"))
             .unwrap_or_default();
-        println!(
+        outln!(
             "{:>2}. {:.4}  {}{section}{page}",
-            hit.rank, hit.score, hit.stored.doc_id
+            hit.rank,
+            hit.score,
+            hit.stored.doc_id
         );
         let preview: String = hit
             .stored
@@ -1097,7 +1109,7 @@ fn print_hits(hits: &[Hit]) {
             .take(240)
             .collect::<String>()
             .replace('\n', " ");
-        println!(
+        outln!(
             "    {preview}{}",
             if hit.stored.text.chars().count() > 240 {
                 "…"
@@ -1133,7 +1145,7 @@ fn compare(
         }
     }
     if json {
-        println!("{report}");
+        outln!("{report}");
         return 0;
     }
     print_comparison(&report);
@@ -1143,7 +1155,7 @@ fn compare(
 /// Without judgments: per query, the overlap and both top lists side by side, to judge by eye.
 fn print_side_by_side(pair: &serde_json::Value) {
     for (query, lists) in pair["queries"].as_object().into_iter().flatten() {
-        println!(
+        outln!(
             "  query {query}: overlap {:.2}",
             lists["overlap"].as_f64().unwrap_or(0.0)
         );
@@ -1155,23 +1167,23 @@ fn print_side_by_side(pair: &serde_json::Value) {
                     .map(|v| text(v).to_owned())
                     .unwrap_or_default()
             };
-            println!("    {:>2}. {:<40} {}", row + 1, cell(a), cell(b));
+            outln!("    {:>2}. {:<40} {}", row + 1, cell(a), cell(b));
         }
     }
 }
 
 fn print_comparison(report: &serde_json::Value) {
-    println!("{} queries", report["queries"]);
+    outln!("{} queries", report["queries"]);
     for (name, run) in report["runs"].as_object().into_iter().flatten() {
         let count = |key: &str| run[key].as_array().map_or(0, Vec::len);
         if count("queries_missing") > 0 {
-            println!(
+            outln!(
                 "note: run `{name}` has no results for {} of the queries; they count as retrieving nothing",
                 count("queries_missing")
             );
         }
         if count("queries_not_asked") > 0 {
-            println!(
+            outln!(
                 "note: run `{name}` ranks {} queries that are not in the queries file; they are left out",
                 count("queries_not_asked")
             );
@@ -1184,21 +1196,21 @@ fn print_comparison(report: &serde_json::Value) {
                 continue;
             };
             if !header {
-                print!("{:<28}", "branch · mode");
+                out!("{:<28}", "branch · mode");
                 for metric in metrics.keys() {
-                    print!(" {metric:>10}");
+                    out!(" {metric:>10}");
                 }
-                println!();
+                outln!();
                 header = true;
             }
-            print!("{:<28}", format!("{branch} · {mode}"));
+            out!("{:<28}", format!("{branch} · {mode}"));
             for value in metrics.values() {
                 match value.as_f64() {
-                    Some(number) if value.is_f64() => print!(" {number:>10.4}"),
-                    _ => print!(" {value:>10}"),
+                    Some(number) if value.is_f64() => out!(" {number:>10.4}"),
+                    _ => out!(" {value:>10}"),
                 }
             }
-            println!();
+            outln!();
         }
     }
     for pair in report["pairs"].as_array().into_iter().flatten() {
@@ -1210,14 +1222,14 @@ fn print_comparison(report: &serde_json::Value) {
             )
         };
         if let Some(overlap) = pair["mean_overlap"].as_f64() {
-            println!(
+            outln!(
                 "{} vs {}: mean top-k overlap {overlap:.3}",
                 name("a"),
                 name("b")
             );
             print_side_by_side(pair);
         } else if let Some(ndcg) = pair["metrics"].get("ndcg@10") {
-            println!(
+            outln!(
                 "{} → {}: nDCG@10 {:+.4} (p = {:.4}; wins {}, losses {}, ties {})",
                 name("a"),
                 name("b"),

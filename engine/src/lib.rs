@@ -1,6 +1,8 @@
 //! The engine: YAML pipelines become a typed DAG of operators that runs concurrently over
 //! bounded channels.
 
+#[macro_use]
+pub mod stdout;
 pub mod checkpoint;
 pub mod cli;
 pub mod compare;
