@@ -21,6 +21,7 @@ pub fn fill_in(
     diagnostics: &mut Vec<Diagnostic>,
 ) {
     let embeds = downstream_embeds(steps);
+    let typed: Vec<String> = steps.iter().map(|step| step.name.clone()).collect();
     for step in steps.iter_mut() {
         let Some(found) = embeds.get(&step.name) else {
             continue;
@@ -39,6 +40,9 @@ pub fn fill_in(
         if let Some((Unit::Tokens, tokenizer @ None)) = step.config.tokenizer_setting() {
             match inherited_tokenizer(found) {
                 Ok(path) => *tokenizer = Some(path),
+                // An `embed` step downstream has errors of its own (a missing model, say),
+                // reported there: the tokenizer it would give is unknown, not missing.
+                Err(_) if feeds_an_embed_with_errors(&step.name, outlines, &typed) => {}
                 Err(message) => diagnostics.push(problem(
                     "unit",
                     format!("unit `tokens` needs a tokenizer: {message}"),
@@ -64,6 +68,28 @@ pub fn fill_in(
             }
         }
     }
+}
+
+/// Whether step `name` feeds, directly or through other steps, an `embed` step that is not
+/// among the `typed` steps because its settings have errors.
+fn feeds_an_embed_with_errors(name: &str, outlines: &[StepOutline], typed: &[String]) -> bool {
+    let mut seen = vec![name];
+    let mut queue = VecDeque::from([name]);
+    while let Some(current) = queue.pop_front() {
+        for outline in outlines {
+            if seen.contains(&outline.name.as_str())
+                || !outline.inputs.iter().any(|(input, _)| input == current)
+            {
+                continue;
+            }
+            if outline.op.is_some_and(|op| op.name == "embed") && !typed.contains(&outline.name) {
+                return true;
+            }
+            seen.push(&outline.name);
+            queue.push_back(&outline.name);
+        }
+    }
+    false
 }
 
 /// The tokenizer path of the one local model downstream, or why there is none.
@@ -199,6 +225,22 @@ mod tests {
         )
         .unwrap_err();
         assert!(report.contains("no local tokenizer"), "{report}");
+    }
+
+    /// An `embed` step with errors of its own (here, no onnxruntime beside the model) is
+    /// reported once, there: not also as a missing tokenizer on the chunking step it follows.
+    #[test]
+    fn an_embed_step_with_errors_is_reported_there_only() {
+        let dir = tempfile::tempdir().unwrap();
+        model(dir.path(), "m");
+        let report = load(
+            dir.path(),
+            "chunk.recursive, size: 100, unit: tokens",
+            "  embed: { op: embed, input: chunk, provider: onnx, model: m, runtime: m/missing.so }\n",
+        )
+        .unwrap_err();
+        assert!(report.contains("onnxruntime library"), "{report}");
+        assert!(!report.contains("needs a tokenizer"), "{report}");
     }
 
     #[test]
