@@ -224,6 +224,10 @@ fn fan_out_and_fan_in_with_capacity_one_finish() {
     assert_eq!(alpha["elements"][0]["kind"], "heading");
     assert_eq!(alpha["elements"][0]["level"], 1);
     let chunks = lines(&dir.path().join("out/all.jsonl"));
+    // The summary counts the chunks each chunking step emitted; other steps have no count.
+    let counted = |step: &str| summary["steps"][step]["chunks"].as_u64().unwrap();
+    assert_eq!(counted("small") + counted("large"), chunks.len() as u64);
+    assert!(summary["steps"]["parse"].get("chunks").is_none());
     for chunk in &chunks {
         for key in [
             "chunk_id", "doc_id", "ordinal", "text", "span", "section", "pages", "tokens",

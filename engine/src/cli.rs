@@ -747,11 +747,12 @@ fn print_summary(summary: &serde_json::Value) {
     let steps = summary["steps"].as_object().unwrap_or(&empty);
     let width = steps.keys().map(String::len).max().unwrap_or(4).max(4);
     outln!(
-        "{:<width$}  {:<16} {:>8} {:>8} {:>7} {:>7} {:>9}",
+        "{:<width$}  {:<16} {:>8} {:>8} {:>8} {:>7} {:>7} {:>9}",
         "step",
         "op",
         "in",
         "out",
+        "chunks",
         "failed",
         "cached",
         "seconds"
@@ -759,11 +760,14 @@ fn print_summary(summary: &serde_json::Value) {
     for (name, step) in steps {
         let number = |key: &str| step[key].as_u64().unwrap_or(0);
         outln!(
-            "{:<width$}  {:<16} {:>8} {:>8} {:>7} {:>7} {:>9.2}",
+            "{:<width$}  {:<16} {:>8} {:>8} {:>8} {:>7} {:>7} {:>9.2}",
             name,
             step["op"].as_str().unwrap_or_default(),
             number("in"),
             number("out"),
+            step["chunks"]
+                .as_u64()
+                .map_or_else(String::new, |n| n.to_string()),
             number("failed"),
             number("cached"),
             step["seconds"].as_f64().unwrap_or(0.0),

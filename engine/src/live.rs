@@ -158,14 +158,18 @@ impl LiveRun {
                 let step = counters.get(name).map_or_else(
                     || json!({ "op": op }),
                     |c| {
-                        json!({
+                        let mut step = json!({
                             "op": op, "in": load(&c.input), "out": load(&c.output),
                             "failed": load(&c.failed), "cached": load(&c.cached),
                             "bytes_in": load(&c.bytes_in), "bytes_out": load(&c.bytes_out),
                             "peak_rss_kib": load(&c.peak_rss_kib),
                             "done": ended.contains_key(name),
                             "seconds": ended.get(name).copied().unwrap_or(seconds),
-                        })
+                        });
+                        if c.emits_chunks.load(Ordering::Relaxed) {
+                            step["chunks"] = load(&c.chunks).into();
+                        }
+                        step
                     },
                 );
                 (name.clone(), step)

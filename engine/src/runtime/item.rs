@@ -20,6 +20,15 @@ pub enum Item {
 }
 
 impl Item {
+    /// How many chunks it holds (`None` for documents and parsed documents).
+    pub fn chunks(&self) -> Option<usize> {
+        match self {
+            Item::Document(_) | Item::Parsed(_) => None,
+            Item::Chunks(set) => Some(set.chunks.len()),
+            Item::Embedded(set) => Some(set.chunks.len()),
+        }
+    }
+
     /// The document this item belongs to.
     pub fn doc_id(&self) -> &str {
         match self {

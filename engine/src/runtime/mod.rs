@@ -158,6 +158,10 @@ pub struct StepCounters {
     pub bytes_in: AtomicU64,
     /// Stored size of the items emitted.
     pub bytes_out: AtomicU64,
+    /// Chunks in the items emitted (chunk sets, embedded or not).
+    pub chunks: AtomicU64,
+    /// Whether the step emitted chunk sets.
+    pub emits_chunks: AtomicBool,
     /// Highest resident memory of the process (KiB) seen while the step ran.
     pub peak_rss_kib: AtomicU64,
     /// Whether every worker has finished.
@@ -195,6 +199,9 @@ pub struct StepReport {
     pub bytes_in: u64,
     /// Stored size of the items emitted.
     pub bytes_out: u64,
+    /// Chunks in the items emitted, for steps that emit chunk sets.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub chunks: Option<u64>,
     /// Highest resident memory of the process (KiB) seen while the step ran.
     pub peak_rss_kib: u64,
     /// Wall-clock seconds from the step's start to its last worker's end.
@@ -355,6 +362,10 @@ pub fn execute(nodes: Vec<Node>, options: Options) -> Execution {
                 cached: live.cached.load(Ordering::Relaxed),
                 bytes_in: live.bytes_in.load(Ordering::Relaxed),
                 bytes_out: live.bytes_out.load(Ordering::Relaxed),
+                chunks: live
+                    .emits_chunks
+                    .load(Ordering::Relaxed)
+                    .then(|| live.chunks.load(Ordering::Relaxed)),
                 peak_rss_kib: live.peak_rss_kib.load(Ordering::Relaxed),
                 seconds,
             },
@@ -436,6 +447,12 @@ impl StepContext {
         self.counters
             .bytes_out
             .fetch_add(envelope.bytes, Ordering::Relaxed);
+        if let Some(chunks) = envelope.item.chunks() {
+            self.counters.emits_chunks.store(true, Ordering::Relaxed);
+            self.counters
+                .chunks
+                .fetch_add(chunks as u64, Ordering::Relaxed);
+        }
         if let Some((last, rest)) = self.outputs.split_last() {
             for tx in rest {
                 let _ = tx.send(envelope.clone());
