@@ -80,17 +80,11 @@ bench-index *args:
 # RSS, chunks (release build, or ENGINE=path/to/engine; LlamaIndex 0.14 in a venv under the target
 # folder; same bge-small ONNX files, threads and batch size on both sides; not in CI).
 # End-to-end speed against LlamaIndex: folder to persisted hybrid index, cold and incremental.
-bench-e2e *args: setup
+bench-e2e *args: setup _llamaindex-venv
     #!/usr/bin/env bash
     set -euo pipefail
     target="${CARGO_TARGET_DIR:-target}"
     venv="$target/e2e-venv"
-    if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c "import llama_index.core, llama_index.retrievers.bm25, docx2txt, onnxruntime" 2>/dev/null; then
-        python3 -m venv "$venv"
-        "$venv/bin/pip" install -q llama-index-core==0.14.25 llama-index-readers-file==0.7.0 \
-            llama-index-retrievers-bm25==0.8.0 docx2txt==0.9 pypdf==6.21.4 bm25s==0.3.16 \
-            onnxruntime==1.32.0 tokenizers==0.23.3
-    fi
     engine="${ENGINE:-}"
     if [ -z "$engine" ]; then
         cargo build --release --bin engine
@@ -98,3 +92,32 @@ bench-e2e *args: setup
     fi
     command -v /usr/bin/time >/dev/null || { echo "/usr/bin/time is required: apt-get install time"; exit 1; }
     CARGO_TARGET_DIR="$target" "$venv/bin/python" bench/e2e_bench.py --engine "$engine" {{args}}
+
+# LlamaIndex's BM25, vector and hybrid retrievers on a judged set (medline or cranfield; same model
+# files, its own defaults otherwise) as TREC runs, scored beside the engine's branches and tested
+# pair by pair by `engine compare --run` (release; LlamaIndex in the bench-e2e venv; not in CI).
+# Retrieval quality against LlamaIndex: nDCG@10, recall and paired tests on judged queries.
+bench-quality set="medline": setup _llamaindex-venv
+    #!/usr/bin/env bash
+    set -euo pipefail
+    target="${CARGO_TARGET_DIR:-target}"
+    collection="../shared/eval/ir/{{set}}"
+    runs="$target/quality/{{set}}"
+    cargo build --release --bin engine
+    "$target/e2e-venv/bin/python" bench/llamaindex_runs.py "$collection" "$runs"
+    "$target/release/engine" run pipelines/eval-{{set}}.yaml
+    "$target/release/engine" compare pipelines/eval-{{set}}.yaml --queries "$collection/queries.jsonl" \
+        --qrels "$collection/qrels.tsv" --run llamaindex-bm25="$runs/bm25.trec" \
+        --run llamaindex-vector="$runs/vector.trec" --run llamaindex-hybrid="$runs/hybrid.trec"
+
+# LlamaIndex 0.14 and what the benchmarks run it with, in a venv under the target folder.
+_llamaindex-venv:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    venv="${CARGO_TARGET_DIR:-target}/e2e-venv"
+    if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c "import llama_index.core, llama_index.retrievers.bm25, docx2txt, onnxruntime, Stemmer" 2>/dev/null; then
+        python3 -m venv "$venv"
+        "$venv/bin/pip" install -q llama-index-core==0.14.25 llama-index-readers-file==0.7.0 \
+            llama-index-retrievers-bm25==0.8.0 docx2txt==0.9 pypdf==6.21.4 bm25s==0.3.16 \
+            onnxruntime==1.32.0 tokenizers==0.23.3
+    fi

@@ -50,7 +50,7 @@ SAMPLE = ROOT / "sample-corpus"
 SHARED = next((p for p in [Path(os.environ.get("E2E_CORPUS", "/nonexistent")), ROOT.parent / "shared" / "corpus",
                            ROOT.parent.parent / "shared" / "corpus"] if (p / "MANIFEST.tsv").is_file()),
               ROOT.parent / "shared" / "corpus")
-QUERY_PREFIX = "Represent this sentence for searching relevant passages: "
+sys.path.insert(0, str(ROOT / "bench"))
 
 # The edited document of each corpus (a Markdown file both sides read as text).
 EDITED = {"sample": "rust-book/ch16-01-threads.md", "shared": "md/rust-book__ch16-01-threads.md"}
@@ -66,11 +66,8 @@ def llamaindex_run(corpus: Path, storage: Path, threads: int, batch_size: int) -
     """One LlamaIndex ingestion of `corpus` into `storage` (created or updated); figures as a dict."""
     phases = {}
     started = time.perf_counter()
-    import numpy as np
-    import onnxruntime as ort
-    from tokenizers import Tokenizer
+    from onnx_bge import onnx_bge_embedding
     from llama_index.core import Settings, StorageContext, VectorStoreIndex, load_index_from_storage
-    from llama_index.core.base.embeddings.base import BaseEmbedding
     from llama_index.core.ingestion import DocstoreStrategy, IngestionCache, IngestionPipeline
     from llama_index.core.node_parser import SentenceSplitter
     from llama_index.core.readers import SimpleDirectoryReader
@@ -79,68 +76,8 @@ def llamaindex_run(corpus: Path, storage: Path, threads: int, batch_size: int) -
     from llama_index.core.vector_stores import SimpleVectorStore
     from llama_index.readers.file import HTMLTagReader
     from llama_index.retrievers.bm25 import BM25Retriever
-    from pydantic import PrivateAttr
 
     phases["import"] = time.perf_counter() - started
-
-    class OnnxBgeEmbedding(BaseEmbedding):
-        """bge-small-en-v1.5 through onnxruntime: CLS pooling, L2-normalized, as the engine does."""
-
-        model_dir: str
-        threads: int
-        max_length: int = 512
-        _session: object = PrivateAttr()
-        _tokenizer: object = PrivateAttr()
-        _inputs: list = PrivateAttr()
-        _stats: dict = PrivateAttr()
-
-        def __init__(self, model_dir: str, threads: int, batch_size: int):
-            super().__init__(model_name="bge-small-en-v1.5 (int8, onnx)", model_dir=model_dir,
-                             threads=threads, embed_batch_size=batch_size)
-            options = ort.SessionOptions()
-            options.intra_op_num_threads = threads
-            options.inter_op_num_threads = 1
-            options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-            self._session = ort.InferenceSession(str(Path(model_dir) / "model_quantized.onnx"),
-                                                 options, providers=["CPUExecutionProvider"])
-            self._tokenizer = Tokenizer.from_file(str(Path(model_dir) / "tokenizer.json"))
-            self._tokenizer.no_padding()
-            self._tokenizer.enable_truncation(self.max_length)
-            self._inputs = [i.name for i in self._session.get_inputs()]
-            self._stats = {"texts": 0, "tokens": 0, "padded": 0, "seconds": 0.0}
-
-        def _embed(self, texts):
-            # One call is one batch of `embed_batch_size` texts (LlamaIndex batches them in
-            # order); it is padded to its longest text, as the engine pads each of its batches.
-            begun = time.perf_counter()
-            encodings = self._tokenizer.encode_batch(texts)
-            width = max(len(e.ids) for e in encodings)
-            ids = np.zeros((len(texts), width), dtype=np.int64)
-            mask = np.zeros((len(texts), width), dtype=np.int64)
-            for row, encoding in enumerate(encodings):
-                ids[row, : len(encoding.ids)] = encoding.ids
-                mask[row, : len(encoding.ids)] = 1
-            feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
-            hidden = self._session.run(None, {name: feeds[name] for name in self._inputs})[0]
-            cls = hidden[:, 0, :]
-            cls = cls / np.linalg.norm(cls, axis=1, keepdims=True)
-            self._stats["texts"] += len(texts)
-            self._stats["tokens"] += int(mask.sum())
-            self._stats["padded"] += ids.size
-            self._stats["seconds"] += time.perf_counter() - begun
-            return cls.tolist()
-
-        def _get_query_embedding(self, query: str):
-            return self._embed([QUERY_PREFIX + query])[0]
-
-        async def _aget_query_embedding(self, query: str):
-            return self._get_query_embedding(query)
-
-        def _get_text_embedding(self, text: str):
-            return self._embed([text])[0]
-
-        def _get_text_embeddings(self, texts):
-            return self._embed(texts)
 
     class HTMLBodyReader(HTMLTagReader):
         """HTMLTagReader(tag="body"), reading bytes so that BeautifulSoup finds the charset
@@ -154,7 +91,7 @@ def llamaindex_run(corpus: Path, storage: Path, threads: int, batch_size: int) -
             text = "\n".join(line for line in (s.strip() for s in body.get_text("\n").splitlines()) if line)
             return [Document(text=text, metadata={"file_path": str(file), **(extra_info or {})})]
 
-    embed_model = OnnxBgeEmbedding(str(MODEL), threads, batch_size)
+    embed_model = onnx_bge_embedding(MODEL, threads, batch_size)
     Settings.embed_model = embed_model
     bge = embed_model._tokenizer
     splitter = SentenceSplitter(chunk_size=CHUNK_SIZE, chunk_overlap=CHUNK_OVERLAP,
