@@ -260,6 +260,17 @@ pub(crate) fn restore(doc: &mut Document, page: ObjectId, saved: [Option<Object>
     }
 }
 
+/// The font descriptor of font dictionary `font`, when it has one.
+pub(super) fn font_descriptor<'a>(
+    doc: &'a Document,
+    font: &'a Dictionary,
+) -> Option<&'a Dictionary> {
+    font.get(b"FontDescriptor")
+        .ok()
+        .and_then(|d| resolve(doc, d))
+        .and_then(|d| d.as_dict().ok())
+}
+
 /// Follows references (a bounded number of times).
 pub(super) fn resolve<'a>(doc: &'a Document, mut obj: &'a Object) -> Option<&'a Object> {
     for _ in 0..8 {
@@ -579,12 +590,7 @@ fn is_bold(doc: &Document, font: &Object) -> bool {
     if named_bold {
         return true;
     }
-    let descriptor = dict
-        .get(b"FontDescriptor")
-        .ok()
-        .and_then(|d| resolve(doc, d))
-        .and_then(|d| d.as_dict().ok());
-    if let Some(descriptor) = descriptor {
+    if let Some(descriptor) = font_descriptor(doc, dict) {
         let weight = descriptor
             .get(b"FontWeight")
             .ok()
@@ -664,11 +670,7 @@ fn is_mono(doc: &Document, font: &Object) -> bool {
     if composite {
         return false;
     }
-    let fixed_flag = dict
-        .get(b"FontDescriptor")
-        .ok()
-        .and_then(|d| resolve(doc, d))
-        .and_then(|d| d.as_dict().ok())
+    let fixed_flag = font_descriptor(doc, dict)
         .and_then(|d| d.get(b"Flags").ok())
         .and_then(|f| resolve(doc, f))
         .and_then(|f| f.as_i64().ok())

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 
 use lopdf::{Dictionary, Document, Object, ObjectId};
 
-use super::flatten::resolve;
+use super::flatten::{font_descriptor, resolve};
 use super::streams::{self, DecodeError};
 
 /// Largest decoded font stream handed to pdf-extract, in bytes. The largest embedded fonts
@@ -39,12 +39,7 @@ pub(crate) fn bounded(
             copy.get_or_insert_with(|| dict.clone()).remove(key);
         }
     }
-    let descriptor = dict
-        .get(b"FontDescriptor")
-        .ok()
-        .and_then(|d| resolve(doc, d))
-        .and_then(|d| d.as_dict().ok());
-    if let Some(descriptor) = descriptor {
+    if let Some(descriptor) = font_descriptor(doc, dict) {
         let oversized: Vec<&[u8]> = FONT_FILES
             .into_iter()
             .filter(|key| descriptor.get(key).is_ok_and(|v| !fits(v)))
