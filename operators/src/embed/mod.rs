@@ -196,7 +196,7 @@ impl EmbedConfig {
     /// Builds the provider these settings describe.
     pub fn embedder(&self, base: &Path) -> Result<Arc<dyn Embedder>, EmbedError> {
         Ok(match self {
-            EmbedConfig::Onnx(config) => Arc::new(OnnxEmbedder::new(config, base)?),
+            EmbedConfig::Onnx(config) => onnx::shared(config, base)?,
             EmbedConfig::Http(config) => Arc::new(HttpEmbedder::new(config)?),
             EmbedConfig::Hash(config) => Arc::new(hash::HashEmbedder::from_config(config)),
         })

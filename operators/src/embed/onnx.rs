@@ -12,7 +12,7 @@
 
 use std::borrow::Cow;
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::time::Instant;
 
 use ort::session::{Session, SessionInputValue, builder::GraphOptimizationLevel};
@@ -216,6 +216,27 @@ impl OnnxConfig {
             )))
         }
     }
+}
+
+/// The model `config` names, shared: branches that embed with equal settings (two `embed` steps
+/// after two chunkers, say) use one session, loaded once and held in memory once. A session
+/// already runs on every core it is given, so sharing it costs them no speed.
+pub fn shared(config: &OnnxConfig, base: &Path) -> Result<Arc<OnnxEmbedder>, EmbedError> {
+    type Loaded = Vec<((OnnxConfig, PathBuf), Weak<OnnxEmbedder>)>;
+    static LOADED: Mutex<Loaded> = Mutex::new(Vec::new());
+    let mut loaded = LOADED.lock().unwrap_or_else(|poison| poison.into_inner());
+    loaded.retain(|(_, embedder)| embedder.strong_count() > 0);
+    let key = (config.clone(), base.to_owned());
+    if let Some(embedder) = loaded
+        .iter()
+        .find(|(known, _)| *known == key)
+        .and_then(|(_, embedder)| embedder.upgrade())
+    {
+        return Ok(embedder);
+    }
+    let embedder = Arc::new(OnnxEmbedder::new(config, base)?);
+    loaded.push((key, Arc::downgrade(&embedder)));
+    Ok(embedder)
 }
 
 /// The process's onnxruntime: one library and one environment per process.
@@ -664,6 +685,25 @@ mod tests {
         config.query_prefix =
             "Represent this sentence for searching relevant passages: ".to_owned();
         config
+    }
+
+    /// Two embed steps with equal settings share one session; other settings get their own.
+    #[test]
+    fn equal_settings_share_one_session() {
+        let config = config();
+        let a = shared(&config, &root()).unwrap();
+        let b = shared(&config, &root()).unwrap();
+        assert!(Arc::ptr_eq(&a, &b));
+        // Settings no other test uses: this test alone holds their session.
+        let mut other = config.clone();
+        other.pooling = Pooling::Mean;
+        other.max_tokens = 123;
+        let c = shared(&other, &root()).unwrap();
+        assert!(!Arc::ptr_eq(&a, &c));
+        // Once nobody holds it, the session is let go.
+        let weak = Arc::downgrade(&c);
+        drop(c);
+        assert!(weak.upgrade().is_none());
     }
 
     fn cosine(a: &[f32], b: &[f32]) -> f32 {
