@@ -352,6 +352,27 @@ impl Graph {
     }
 }
 
+/// Most attention cells (texts × padded length²) one model call may hold: a full batch up to
+/// 256 tokens a text, fewer texts beyond. The attention scores of 32 texts of 512 tokens take
+/// 400 MB a tensor, and onnxruntime keeps its largest allocations for the next call.
+const MAX_ATTENTION_CELLS: usize = 32 * 256 * 256;
+
+/// The sizes of consecutive batches of texts whose token lengths, longest first, are
+/// `lengths`: at most `batch_size` texts, and within [`MAX_ATTENTION_CELLS`] (at least one).
+fn batch_sizes(lengths: &[usize], batch_size: usize) -> Vec<usize> {
+    let mut sizes = Vec::new();
+    let mut at = 0;
+    while at < lengths.len() {
+        // Sorted longest first: the batch pads to its first text.
+        let longest = lengths[at].max(1);
+        let fits = (MAX_ATTENTION_CELLS / (longest * longest)).clamp(1, batch_size.max(1));
+        let size = fits.min(lengths.len() - at);
+        sizes.push(size);
+        at += size;
+    }
+    sizes
+}
+
 /// A local ONNX embedding model.
 pub struct OnnxEmbedder {
     session: Mutex<Session>,
@@ -500,8 +521,16 @@ impl OnnxEmbedder {
         let tokenize_seconds = started.elapsed().as_secs_f64();
         let mut order: Vec<usize> = (0..texts.len()).collect();
         order.sort_by_key(|&index| std::cmp::Reverse(encoded[index].ids.len()));
-        let batch_count = order.len().div_ceil(self.batch_size);
-        for batch in order.chunks(self.batch_size) {
+        let lengths: Vec<usize> = order
+            .iter()
+            .map(|&index| encoded[index].ids.len())
+            .collect();
+        let sizes = batch_sizes(&lengths, self.batch_size);
+        let batch_count = sizes.len();
+        let mut rest = order.as_slice();
+        for size in sizes {
+            let (batch, after) = rest.split_at(size);
+            rest = after;
             let (pooled, model_seconds) =
                 self.run_batch(batch.iter().map(|&index| &encoded[index]))?;
             // Tokenizing was done for all batches at once; each batch carries its share.
@@ -687,6 +716,18 @@ mod tests {
         config
     }
 
+    #[test]
+    fn long_texts_go_in_smaller_batches() {
+        // Up to 256 tokens, full batches; 512 tokens, a quarter; never an empty batch.
+        assert_eq!(batch_sizes(&[200; 70], 32), [32, 32, 6]);
+        assert_eq!(batch_sizes(&[512; 10], 32), [8, 2]);
+        let mixed: Vec<usize> = [512; 9].into_iter().chain([100; 40]).collect();
+        assert_eq!(batch_sizes(&mixed, 32), [8, 8, 32, 1]);
+        assert_eq!(batch_sizes(&[100_000], 32), [1]);
+        assert_eq!(batch_sizes(&[0, 0], 0), [1, 1]);
+        assert!(batch_sizes(&[], 32).is_empty());
+    }
+
     /// Two embed steps with equal settings share one session; other settings get their own.
     #[test]
     fn equal_settings_share_one_session() {
@@ -791,7 +832,12 @@ mod tests {
                 let members = out.placements.iter().filter(|p| p.batch == batch).count();
                 assert_eq!(members, debug.size);
             }
-            assert_eq!(out.batches.len(), texts.len().div_ceil(batch_size));
+            // Full batches, but for long texts: within the attention budget.
+            for debug in &out.batches {
+                let padded = debug.padded_len.unwrap();
+                assert!(debug.size <= batch_size);
+                assert!(debug.size == 1 || debug.size * padded * padded <= MAX_ATTENTION_CELLS);
+            }
             assert_eq!(
                 out.batches.iter().map(|b| b.size).sum::<usize>(),
                 texts.len()
