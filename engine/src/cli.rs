@@ -370,7 +370,10 @@ pub fn main() -> i32 {
             let input = match (text, queries) {
                 (_, Some(file)) => QueryInput::File(file),
                 (Some(text), None) => QueryInput::Text(text),
-                (None, None) => unreachable!("clap requires a query or --queries"),
+                (None, None) => {
+                    eprintln!("error: give a query, or --queries FILE");
+                    return 2;
+                }
             };
             query(&pipeline, &request, &filters, &input)
         }

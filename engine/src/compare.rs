@@ -71,6 +71,17 @@ pub fn compare(pipeline: &Pipeline, options: &CompareOptions) -> anyhow::Result<
     }
     let queries = eval::read_queries(&options.queries)?;
     let qrels = options.qrels.as_deref().map(eval::read_qrels).transpose()?;
+    // Other systems' runs first: a file that cannot be read fails before any query runs.
+    let mut runs = serde_json::Map::new();
+    let mut external = Vec::new();
+    for (name, path) in &options.runs {
+        if steps.contains(name) || runs.contains_key(name) {
+            bail!("two systems are named `{name}`: give the run another name (--run NAME=FILE)");
+        }
+        let (ranked, coverage) = external_run(path, &queries)?;
+        external.push((name.clone(), ranked));
+        runs.insert(name.clone(), coverage);
+    }
     let mut rankings: BTreeMap<(String, &'static str), Rankings> = BTreeMap::new();
     for step in &steps {
         let mut searcher = Searcher::open(pipeline, step)?;
@@ -100,14 +111,8 @@ pub fn compare(pipeline: &Pipeline, options: &CompareOptions) -> anyhow::Result<
             }
         }
     }
-    let mut runs = serde_json::Map::new();
-    for (name, path) in &options.runs {
-        if steps.contains(name) || runs.contains_key(name) {
-            bail!("two systems are named `{name}`: give the run another name (--run NAME=FILE)");
-        }
-        let (ranked, coverage) = external_run(path, &queries)?;
-        rankings.insert((name.clone(), RUN), ranked);
-        runs.insert(name.clone(), coverage);
+    for (name, ranked) in external {
+        rankings.insert((name, RUN), ranked);
     }
     let mut report = json!({
         "queries": queries.len(),
