@@ -228,6 +228,11 @@ fn fan_out_and_fan_in_with_capacity_one_finish() {
     let counted = |step: &str| summary["steps"][step]["chunks"].as_u64().unwrap();
     assert_eq!(counted("small") + counted("large"), chunks.len() as u64);
     assert!(summary["steps"]["parse"].get("chunks").is_none());
+    // Busy time: the seconds items spent in each step's operator; sources have none.
+    assert!(summary["steps"]["docs"].get("busy_seconds").is_none());
+    for step in ["parse", "small", "large", "all", "parsed"] {
+        assert!(summary["steps"][step]["busy_seconds"].is_number(), "{step}");
+    }
     for chunk in &chunks {
         for key in [
             "chunk_id", "doc_id", "ordinal", "text", "span", "section", "pages", "tokens",

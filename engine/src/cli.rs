@@ -750,7 +750,7 @@ fn print_summary(summary: &serde_json::Value) {
     let steps = summary["steps"].as_object().unwrap_or(&empty);
     let width = steps.keys().map(String::len).max().unwrap_or(4).max(4);
     outln!(
-        "{:<width$}  {:<16} {:>8} {:>8} {:>8} {:>7} {:>7} {:>9}",
+        "{:<width$}  {:<16} {:>8} {:>8} {:>8} {:>7} {:>7} {:>9} {:>9}",
         "step",
         "op",
         "in",
@@ -758,12 +758,13 @@ fn print_summary(summary: &serde_json::Value) {
         "chunks",
         "failed",
         "cached",
-        "seconds"
+        "seconds",
+        "busy"
     );
     for (name, step) in steps {
         let number = |key: &str| step[key].as_u64().unwrap_or(0);
         outln!(
-            "{:<width$}  {:<16} {:>8} {:>8} {:>8} {:>7} {:>7} {:>9.2}",
+            "{:<width$}  {:<16} {:>8} {:>8} {:>8} {:>7} {:>7} {:>9.2} {:>9}",
             name,
             step["op"].as_str().unwrap_or_default(),
             number("in"),
@@ -774,6 +775,9 @@ fn print_summary(summary: &serde_json::Value) {
             number("failed"),
             number("cached"),
             step["seconds"].as_f64().unwrap_or(0.0),
+            step["busy_seconds"]
+                .as_f64()
+                .map_or_else(String::new, |busy| format!("{busy:.2}")),
         );
     }
     let records = |key: &str| summary[key].as_array().cloned().unwrap_or_default();

@@ -169,6 +169,9 @@ impl LiveRun {
                         if c.emits_chunks.load(Ordering::Relaxed) {
                             step["chunks"] = load(&c.chunks).into();
                         }
+                        if crate::registry::lookup(op).is_some_and(|info| !info.is_source()) {
+                            step["busy_seconds"] = (load(&c.busy_micros) as f64 / 1e6).into();
+                        }
                         step
                     },
                 );

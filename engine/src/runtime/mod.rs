@@ -162,6 +162,9 @@ pub struct StepCounters {
     pub chunks: AtomicU64,
     /// Whether the step emitted chunk sets.
     pub emits_chunks: AtomicBool,
+    /// Microseconds spent on items (computing, or writing in a sink, and a sink's finish), over
+    /// all workers; checkpoint hits cost none.
+    pub busy_micros: AtomicU64,
     /// Highest resident memory of the process (KiB) seen while the step ran.
     pub peak_rss_kib: AtomicU64,
     /// Whether every worker has finished.
@@ -206,6 +209,19 @@ pub struct StepReport {
     pub peak_rss_kib: u64,
     /// Wall-clock seconds from the step's start to its last worker's end.
     pub seconds: f64,
+    /// Seconds items spent in the operator, summed over its workers (waiting for a model another
+    /// worker holds included), and a sink's finish; checkpoint hits cost none. Not for sources,
+    /// whose time is their lifetime.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub busy_seconds: Option<f64>,
+}
+
+impl StepCounters {
+    /// Adds `seconds` of work on an item.
+    fn add_busy(&self, seconds: f64) {
+        let micros = (seconds.max(0.0) * 1e6) as u64;
+        self.busy_micros.fetch_add(micros, Ordering::Relaxed);
+    }
 }
 
 /// What a run did.
@@ -352,6 +368,9 @@ pub fn execute(nodes: Vec<Node>, options: Options) -> Execution {
     let mut steps = Vec::new();
     for ((name, op, handle), (_, live)) in step_threads.into_iter().zip(&counters) {
         let seconds = handle.join().unwrap_or(0.0);
+        let busy_seconds = crate::registry::lookup(&op)
+            .is_some_and(|info| !info.is_source())
+            .then(|| live.busy_micros.load(Ordering::Relaxed) as f64 / 1e6);
         steps.push((
             name,
             StepReport {
@@ -367,6 +386,7 @@ pub fn execute(nodes: Vec<Node>, options: Options) -> Execution {
                     .load(Ordering::Relaxed)
                     .then(|| live.chunks.load(Ordering::Relaxed)),
                 peak_rss_kib: live.peak_rss_kib.load(Ordering::Relaxed),
+                busy_seconds,
                 seconds,
             },
         ));
@@ -502,6 +522,7 @@ impl StepContext {
         seconds: f64,
     ) {
         let doc_id = input.item.doc_id();
+        self.counters.add_busy(seconds);
         match result {
             Ok(output) => {
                 let bytes = self
@@ -708,6 +729,7 @@ fn run_step(
                     .fetch_add(envelope.bytes, Ordering::Relaxed);
                 let started = Instant::now();
                 let result = panics::catch(|| sink.write(&envelope.item));
+                ctx.counters.add_busy(started.elapsed().as_secs_f64());
                 let error = match result {
                     Ok(()) => {
                         ctx.counters.output.fetch_add(1, Ordering::Relaxed);
@@ -735,9 +757,11 @@ fn run_step(
                 .failed_documents
                 .clone();
             sink.documents_failed(&failed);
+            let started = Instant::now();
             if let Err(error) = panics::catch(|| sink.finish()) {
                 ctx.fail("", &error);
             }
+            ctx.counters.add_busy(started.elapsed().as_secs_f64());
         }
     }
 }
