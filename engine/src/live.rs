@@ -166,11 +166,11 @@ impl LiveRun {
                             "done": ended.contains_key(name),
                             "seconds": ended.get(name).copied().unwrap_or(seconds),
                         });
-                        if c.emits_chunks.load(Ordering::Relaxed) {
-                            step["chunks"] = load(&c.chunks).into();
+                        if let Some(chunks) = c.chunks_of(op) {
+                            step["chunks"] = chunks.into();
                         }
-                        if crate::registry::lookup(op).is_some_and(|info| !info.is_source()) {
-                            step["busy_seconds"] = (load(&c.busy_micros) as f64 / 1e6).into();
+                        if let Some(busy) = c.busy_seconds_of(op) {
+                            step["busy_seconds"] = busy.into();
                         }
                         step
                     },

@@ -160,8 +160,6 @@ pub struct StepCounters {
     pub bytes_out: AtomicU64,
     /// Chunks in the items emitted (chunk sets, embedded or not).
     pub chunks: AtomicU64,
-    /// Whether the step emitted chunk sets.
-    pub emits_chunks: AtomicBool,
     /// Microseconds spent on items (computing, or writing in a sink, and a sink's finish), over
     /// all workers; checkpoint hits cost none.
     pub busy_micros: AtomicU64,
@@ -221,6 +219,23 @@ impl StepCounters {
     fn add_busy(&self, seconds: f64) {
         let micros = (seconds.max(0.0) * 1e6) as u64;
         self.busy_micros.fetch_add(micros, Ordering::Relaxed);
+    }
+
+    /// The chunks emitted so far, when the step's operator `op` emits chunk sets.
+    pub fn chunks_of(&self, op: &str) -> Option<u64> {
+        let emits = crate::registry::lookup(op).and_then(|info| info.emits);
+        matches!(
+            emits,
+            Some(crate::registry::ItemType::Chunks | crate::registry::ItemType::Embedded)
+        )
+        .then(|| self.chunks.load(Ordering::Relaxed))
+    }
+
+    /// The busy seconds so far, unless the step's operator `op` is a source.
+    pub fn busy_seconds_of(&self, op: &str) -> Option<f64> {
+        crate::registry::lookup(op)
+            .is_some_and(|info| !info.is_source())
+            .then(|| self.busy_micros.load(Ordering::Relaxed) as f64 / 1e6)
     }
 }
 
@@ -368,9 +383,7 @@ pub fn execute(nodes: Vec<Node>, options: Options) -> Execution {
     let mut steps = Vec::new();
     for ((name, op, handle), (_, live)) in step_threads.into_iter().zip(&counters) {
         let seconds = handle.join().unwrap_or(0.0);
-        let busy_seconds = crate::registry::lookup(&op)
-            .is_some_and(|info| !info.is_source())
-            .then(|| live.busy_micros.load(Ordering::Relaxed) as f64 / 1e6);
+        let (chunks, busy_seconds) = (live.chunks_of(&op), live.busy_seconds_of(&op));
         steps.push((
             name,
             StepReport {
@@ -381,10 +394,7 @@ pub fn execute(nodes: Vec<Node>, options: Options) -> Execution {
                 cached: live.cached.load(Ordering::Relaxed),
                 bytes_in: live.bytes_in.load(Ordering::Relaxed),
                 bytes_out: live.bytes_out.load(Ordering::Relaxed),
-                chunks: live
-                    .emits_chunks
-                    .load(Ordering::Relaxed)
-                    .then(|| live.chunks.load(Ordering::Relaxed)),
+                chunks,
                 peak_rss_kib: live.peak_rss_kib.load(Ordering::Relaxed),
                 busy_seconds,
                 seconds,
@@ -468,7 +478,6 @@ impl StepContext {
             .bytes_out
             .fetch_add(envelope.bytes, Ordering::Relaxed);
         if let Some(chunks) = envelope.item.chunks() {
-            self.counters.emits_chunks.store(true, Ordering::Relaxed);
             self.counters
                 .chunks
                 .fetch_add(chunks as u64, Ordering::Relaxed);
