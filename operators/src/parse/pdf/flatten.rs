@@ -570,6 +570,12 @@ fn safe_font(doc: &Document, font: &Object) -> Object {
     Object::Dictionary(copy)
 }
 
+/// A font dictionary's `BaseFont` name, in lower case.
+fn base_font(font: &Dictionary) -> Option<String> {
+    let name = font.get(b"BaseFont").ok()?.as_name().ok()?;
+    Some(String::from_utf8_lossy(name).to_ascii_lowercase())
+}
+
 /// Whether a font object is bold: by its name (`Helvetica-Bold`, `ABCDEF+Arial,Bold`,
 /// `…-Semibold`, `…Black`, `…Heavy`), its descriptor's weight (600 or more) or its ForceBold
 /// flag; a composite font by its descendant.
@@ -577,16 +583,11 @@ fn is_bold(doc: &Document, font: &Object) -> bool {
     let Some(dict) = resolve(doc, font).and_then(|f| f.as_dict().ok()) else {
         return false;
     };
-    let named_bold = dict
-        .get(b"BaseFont")
-        .ok()
-        .and_then(|n| n.as_name().ok())
-        .map(|n| String::from_utf8_lossy(n).to_ascii_lowercase())
-        .is_some_and(|n| {
-            ["bold", "black", "heavy", "semibold", "demi"]
-                .iter()
-                .any(|w| n.contains(w))
-        });
+    let named_bold = base_font(dict).is_some_and(|n| {
+        ["bold", "black", "heavy", "semibold", "demi"]
+            .iter()
+            .any(|w| n.contains(w))
+    });
     if named_bold {
         return true;
     }
@@ -653,12 +654,8 @@ fn is_mono(doc: &Document, font: &Object) -> bool {
     let Some(dict) = resolve(doc, font).and_then(|f| f.as_dict().ok()) else {
         return false;
     };
-    let name = dict
-        .get(b"BaseFont")
-        .ok()
-        .and_then(|n| n.as_name().ok())
+    let name = base_font(dict)
         .map(|n| {
-            let n = String::from_utf8_lossy(n).to_ascii_lowercase();
             let n = n.split_once('+').map_or(n.as_str(), |(_, rest)| rest);
             n.replace([' ', '-', '_', ','], "")
         })
@@ -701,9 +698,7 @@ fn is_mono(doc: &Document, font: &Object) -> bool {
 fn is_dingbats(doc: &Document, font: &Object) -> bool {
     resolve(doc, font)
         .and_then(|f| f.as_dict().ok())
-        .and_then(|dict| dict.get(b"BaseFont").ok())
-        .and_then(|n| n.as_name().ok())
-        .map(|n| String::from_utf8_lossy(n).to_ascii_lowercase())
+        .and_then(base_font)
         .is_some_and(|n| {
             ["dingbat", "wingding", "webding"]
                 .iter()
