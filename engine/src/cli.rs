@@ -1074,19 +1074,12 @@ fn trec_lines(id: &str, hits: &[Hit], k: usize, name: &str) -> anyhow::Result<Ve
     };
     field("query id", id)?;
     field("run name", name)?;
-    let mut seen = std::collections::HashSet::new();
+    let best = operators::eval::best_per_document(hits, |hit| hit.stored.doc_id.as_str());
     let mut lines = Vec::new();
-    for hit in hits {
+    for (rank, hit) in best.into_iter().take(k).enumerate() {
         let doc = hit.stored.doc_id.as_str();
-        if lines.len() == k || !seen.insert(doc) {
-            continue;
-        }
         field("doc_id", doc)?;
-        lines.push(format!(
-            "{id} Q0 {doc} {} {} {name}",
-            lines.len() + 1,
-            hit.score
-        ));
+        lines.push(format!("{id} Q0 {doc} {} {} {name}", rank + 1, hit.score));
     }
     Ok(lines)
 }

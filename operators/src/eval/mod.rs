@@ -115,12 +115,7 @@ pub fn read_trec_run(path: &Path) -> Result<HashMap<String, Vec<String>>, EvalEr
         .into_iter()
         .map(|(qid, mut docs)| {
             docs.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-            let mut seen = HashSet::new();
-            let ranked = docs
-                .into_iter()
-                .filter(|(_, _, doc)| seen.insert(doc.clone()))
-                .map(|(_, _, doc)| doc)
-                .collect();
+            let ranked = documents_by_best_chunk(docs.iter().map(|(_, _, doc)| doc.as_str()));
             (qid, ranked)
         })
         .collect())
@@ -130,11 +125,22 @@ pub fn read_trec_run(path: &Path) -> Result<HashMap<String, Vec<String>>, EvalEr
 pub fn documents_by_best_chunk<'a>(
     chunk_doc_ids: impl IntoIterator<Item = &'a str>,
 ) -> Vec<String> {
-    let mut seen = HashSet::new();
-    chunk_doc_ids
+    best_per_document(chunk_doc_ids, |doc| doc)
         .into_iter()
-        .filter(|doc| seen.insert(*doc))
         .map(str::to_owned)
+        .collect()
+}
+
+/// The items of a ranking (chunk hits, say) at which each document, as `doc_of` tells,
+/// first appears: each document once, at its best, in ranking order.
+pub fn best_per_document<T>(
+    ranked: impl IntoIterator<Item = T>,
+    doc_of: impl Fn(&T) -> &str,
+) -> Vec<T> {
+    let mut seen = HashSet::new();
+    ranked
+        .into_iter()
+        .filter(|item| seen.insert(doc_of(item).to_owned()))
         .collect()
 }
 
