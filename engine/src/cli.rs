@@ -1036,7 +1036,14 @@ fn query_all(
         QueryOutput::Trec(_) => request.k.saturating_mul(10).max(100),
         _ => request.k,
     };
+    if let QueryOutput::Trec(name) = &request.output {
+        trec_field("run name", name)?;
+    }
     for (i, (id, text)) in queries.iter().enumerate() {
+        // Nobody reads any more (`| head`): the rest need not be searched.
+        if crate::stdout::gone() {
+            break;
+        }
         let hits = searcher.search(text, None, request.mode, depth, filters, request.fusion)?;
         match &request.output {
             QueryOutput::Json => {
@@ -1062,23 +1069,24 @@ fn query_all(
     Ok(())
 }
 
+/// Checks that `value` (the `what` of a TREC run line) is one non-empty field.
+fn trec_field(what: &str, value: &str) -> anyhow::Result<()> {
+    if value.is_empty() || value.contains(char::is_whitespace) {
+        anyhow::bail!(
+            "{what} `{value}` is empty or has whitespace, which a TREC run cannot hold; use --json instead"
+        );
+    }
+    Ok(())
+}
+
 /// The TREC run lines of query `id`: its `k` best documents, each scored by its best chunk.
 fn trec_lines(id: &str, hits: &[Hit], k: usize, name: &str) -> anyhow::Result<Vec<String>> {
-    let field = |what: &str, value: &str| {
-        if value.is_empty() || value.contains(char::is_whitespace) {
-            anyhow::bail!(
-                "{what} `{value}` is empty or has whitespace, which a TREC run cannot hold; use --json instead"
-            );
-        }
-        Ok(())
-    };
-    field("query id", id)?;
-    field("run name", name)?;
+    trec_field("query id", id)?;
     let best = operators::eval::best_per_document(hits, |hit| hit.stored.doc_id.as_str());
     let mut lines = Vec::new();
     for (rank, hit) in best.into_iter().take(k).enumerate() {
         let doc = hit.stored.doc_id.as_str();
-        field("doc_id", doc)?;
+        trec_field("doc_id", doc)?;
         lines.push(format!("{id} Q0 {doc} {} {} {name}", rank + 1, hit.score));
     }
     Ok(lines)
