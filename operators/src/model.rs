@@ -183,17 +183,18 @@ impl Element {
         let first = self.page?;
         let start = span[0].max(self.span[0]);
         let end = span[1].min(self.span[1]).max(start);
-        let page_at = |reached: &dyn Fn(usize) -> bool| {
+        // The page of the byte at `position`: that of the last continuation at or before it.
+        let page_at = |position: usize| {
             self.continued
                 .iter()
-                .take_while(|c| reached(c.at))
+                .take_while(|c| c.at <= position)
                 .last()
                 .map_or(first, |c| c.page)
         };
-        let lo = page_at(&|at| at <= start);
-        // The text on a page starts at its continuation point: a range ending there does
-        // not reach that page.
-        let hi = page_at(&|at| at < end).max(lo);
+        // A range ends before its `end` byte: ending at a continuation point, it does not
+        // reach that page.
+        let lo = page_at(start);
+        let hi = page_at(end.saturating_sub(1)).max(lo);
         Some([lo, hi])
     }
 }
