@@ -14,8 +14,19 @@ use std::collections::HashSet;
 use std::panic::PanicHookInfo;
 use std::sync::Mutex;
 
-use operators::model::ElementKind;
-use operators::model::ParsedDocument;
+use operators::model::{Document, ElementKind, Format, ParsedDocument};
+use operators::parse::{ParseConfig, parse};
+
+/// Parses `bytes` as `format`: an error is fine, a parsed document must pass [`elements`].
+pub fn parse_as(bytes: Vec<u8>, format: Format) {
+    let doc = Document::new("fuzz".into(), "fuzz".into(), bytes);
+    let config = ParseConfig {
+        format: Some(format),
+    };
+    if let Ok(parsed) = parse(&doc, &config) {
+        elements(&parsed);
+    }
+}
 
 /// Replaces libfuzzer-sys's abort-on-any-panic hook; call from `fuzz_target!(init: …)`.
 pub fn init() {

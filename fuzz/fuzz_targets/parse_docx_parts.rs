@@ -11,8 +11,7 @@ mod check;
 use std::io::Write;
 
 use libfuzzer_sys::fuzz_target;
-use operators::model::{Document, Format};
-use operators::parse::{ParseConfig, parse};
+use operators::model::Format;
 
 /// The parts the docx parser reads, in input order.
 const PARTS: [&str; 6] = [
@@ -38,11 +37,5 @@ fn package(data: &[u8]) -> Vec<u8> {
 }
 
 fuzz_target!(init: check::init(), |data: &[u8]| {
-    let doc = Document::new("fuzz".into(), "fuzz".into(), package(data));
-    let config = ParseConfig {
-        format: Some(Format::Docx),
-    };
-    if let Ok(parsed) = parse(&doc, &config) {
-        check::elements(&parsed);
-    }
+    check::parse_as(package(data), Format::Docx);
 });

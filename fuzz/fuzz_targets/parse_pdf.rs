@@ -6,15 +6,8 @@
 mod check;
 
 use libfuzzer_sys::fuzz_target;
-use operators::model::{Document, Format};
-use operators::parse::{ParseConfig, parse};
+use operators::model::Format;
 
 fuzz_target!(init: check::init(), |data: &[u8]| {
-    let doc = Document::new("fuzz".into(), "fuzz".into(), data.to_vec());
-    let config = ParseConfig {
-        format: Some(Format::Pdf),
-    };
-    if let Ok(parsed) = parse(&doc, &config) {
-        check::elements(&parsed);
-    }
+    check::parse_as(data.to_vec(), Format::Pdf);
 });
