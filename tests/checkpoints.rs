@@ -312,6 +312,59 @@ fn inspect_follows_a_document_through_every_step() {
 }
 
 #[test]
+fn inspect_names_the_run_that_computed_a_cached_output() {
+    let dir = setup(3, TWO_BRANCHES);
+    let (_, first) = run_json(dir.path());
+    fs::write(dir.path().join("docs/doc-0002.md"), document(7, 6)).unwrap();
+    let (_, second) = run_json(dir.path());
+    let (_, third) = run_json(dir.path());
+    let inspect = |args: &[&str]| -> Value {
+        let output = engine()
+            .args(["inspect", third["run_id"].as_str().unwrap()])
+            .args(args)
+            .args(["--json", "--store"])
+            .arg(dir.path().join(".engine"))
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+        serde_json::from_slice(&output.stdout).unwrap()
+    };
+    let parse = inspect(&["--step", "parse"]);
+    let origin = |doc: &str| -> Value {
+        let documents = parse["documents"].as_array().unwrap();
+        let record = documents.iter().find(|d| d["doc_id"] == doc).unwrap();
+        assert_eq!(record["cached"], true, "{record}");
+        record["computed_in"]["run_id"].clone()
+    };
+    assert_eq!(origin("doc-0000.md"), first["run_id"]);
+    assert_eq!(
+        origin("doc-0002.md"),
+        second["run_id"],
+        "the edit was computed in the second run"
+    );
+    let doc = inspect(&["--doc", "doc-0001.md"]);
+    let chunk_a = &doc["steps"][2];
+    assert_eq!(
+        chunk_a["computed_in"]["run_id"], first["run_id"],
+        "{chunk_a}"
+    );
+    assert!(chunk_a["computed_in"]["seconds"].as_f64().unwrap() > 0.0);
+    let one = inspect(&["--step", "chunk_b", "--doc", "doc-0002.md"]);
+    assert_eq!(one["computed_in"]["run_id"], second["run_id"]);
+    let text = engine()
+        .args(["inspect", "latest", "--step", "parse", "--store"])
+        .arg(dir.path().join(".engine"))
+        .output()
+        .unwrap();
+    let first_id = first["run_id"].as_str().unwrap();
+    assert!(
+        stdout(&text).contains(&format!("(computed in run {first_id} in ")),
+        "{}",
+        stdout(&text)
+    );
+}
+
+#[test]
 fn runs_are_listed_newest_first_and_killed_runs_show_as_interrupted() {
     let dir = setup(200, TWO_BRANCHES);
     let mut child = engine()

@@ -855,9 +855,25 @@ fn print_step_report(report: &serde_json::Value) {
             if doc["error"].is_string() {
                 text(&doc["error"]).to_owned()
             } else {
-                doc["debug"].to_string()
+                format!(
+                    "{}{}",
+                    origin_note(&doc["computed_in"], ": ").trim_start(),
+                    doc["debug"]
+                )
             }
         );
+    }
+}
+
+/// "computed in run R in S s" for a cached output whose computing run is known, then `after`;
+/// nothing otherwise. The output's debug timings were measured in that run.
+fn origin_note(origin: &serde_json::Value, after: &str) -> String {
+    match origin["run_id"].as_str() {
+        Some(run_id) => format!(
+            " (computed in run {run_id} in {:.4}s){after}",
+            origin["seconds"].as_f64().unwrap_or(0.0)
+        ),
+        None => String::new(),
     }
 }
 
@@ -881,8 +897,9 @@ fn print_step_output(step: &serde_json::Value, title: &str) {
         "computed"
     };
     outln!(
-        "\n== {title} {state} {:.4}s",
-        step["seconds"].as_f64().unwrap_or(0.0)
+        "\n== {title} {state} {:.4}s{}",
+        step["seconds"].as_f64().unwrap_or(0.0),
+        origin_note(&step["computed_in"], "")
     );
     if let Some(error) = step["error"].as_str() {
         outln!("error: {error}");

@@ -1,6 +1,6 @@
 //! What `engine runs` and `engine inspect` read from the store.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use anyhow::{Context, bail};
 use serde_json::{Value, json};
@@ -29,6 +29,58 @@ pub fn find_run(store: &Store, id: &str) -> anyhow::Result<Value> {
             store.dir().display()
         )
     })
+}
+
+/// Where a cached output was computed: the run and the seconds it took there.
+type Origins = HashMap<(String, String), Value>;
+
+/// For the cached records among `records` (of run `run_id`), the newest earlier run that
+/// computed the same output (same step fingerprint and key), with the seconds it took there.
+/// Outputs whose computing run was pruned by `gc` have no entry.
+fn computed_in(
+    store: &Store,
+    run_id: &str,
+    step: Option<&str>,
+    records: &[(String, String, ItemRecord)],
+) -> anyhow::Result<Origins> {
+    let mut wanted: HashSet<(String, String)> = records
+        .iter()
+        .filter(|(_, _, record)| record.cached && !record.key.is_empty())
+        .map(|(_, _, record)| (record.fingerprint.clone(), record.key.clone()))
+        .collect();
+    let mut origins = Origins::new();
+    let earlier = store
+        .runs()?
+        .into_iter()
+        .skip_while(|run| run["run_id"].as_str() != Some(run_id))
+        .skip(1);
+    for run in earlier {
+        if wanted.is_empty() {
+            break;
+        }
+        let earlier_id = run["run_id"].as_str().unwrap_or_default();
+        for (_, _, record) in store.item_records(earlier_id, step)? {
+            if record.cached || record.error.is_some() {
+                continue;
+            }
+            let output = (record.fingerprint, record.key);
+            if wanted.remove(&output) {
+                origins.insert(
+                    output,
+                    json!({ "run_id": earlier_id, "seconds": record.seconds }),
+                );
+            }
+        }
+    }
+    Ok(origins)
+}
+
+/// The origin of `record`'s output, when it came from a checkpoint an earlier run computed.
+fn origin_of(origins: &Origins, record: &ItemRecord) -> Value {
+    origins
+        .get(&(record.fingerprint.clone(), record.key.clone()))
+        .cloned()
+        .unwrap_or(Value::Null)
 }
 
 /// The stored output a record points at, if it was stored.
@@ -140,6 +192,7 @@ pub fn step_report(store: &Store, run: &Value, step: &str) -> anyhow::Result<Val
         );
     };
     let records = store.item_records(run_id, Some(step))?;
+    let origins = computed_in(store, run_id, Some(step), &records)?;
     let computed: Vec<f64> = records
         .iter()
         .filter(|(_, _, r)| !r.cached)
@@ -150,7 +203,7 @@ pub fn step_report(store: &Store, run: &Value, step: &str) -> anyhow::Result<Val
         .map(|(_, doc_id, record)| {
             json!({
                 "doc_id": doc_id, "cached": record.cached, "seconds": record.seconds,
-                "bytes_in": record.bytes_in, "bytes_out": record.bytes_out, "error": record.error,
+                "computed_in": origin_of(&origins, record), "bytes_in": record.bytes_in, "bytes_out": record.bytes_out, "error": record.error,
                 "debug": output_of(store, record).as_ref().map(debug_summary),
             })
         })
@@ -165,18 +218,24 @@ pub fn step_report(store: &Store, run: &Value, step: &str) -> anyhow::Result<Val
 pub fn document_report(store: &Store, run: &Value, doc_id: &str) -> anyhow::Result<Value> {
     let run_id = run["run_id"].as_str().unwrap_or_default();
     let records = store.item_records(run_id, None)?;
+    let this_document: Vec<_> = records
+        .iter()
+        .filter(|(_, d, _)| d == doc_id)
+        .cloned()
+        .collect();
+    let origins = computed_in(store, run_id, None, &this_document)?;
     let mut steps = Vec::new();
     for step in run["steps"]
         .as_object()
         .into_iter()
         .flat_map(|steps| steps.keys())
     {
-        let Some((_, _, record)) = records.iter().find(|(s, d, _)| s == step && d == doc_id) else {
+        let Some((_, _, record)) = this_document.iter().find(|(s, _, _)| s == step) else {
             continue;
         };
         steps.push(json!({
             "step": step, "op": run["steps"][step]["op"], "cached": record.cached, "seconds": record.seconds,
-            "error": record.error, "key": record.key,
+            "computed_in": origin_of(&origins, record), "error": record.error, "key": record.key,
             "output": output_of(store, record).as_ref().map(|item| describe(item, false)),
         }));
     }
@@ -195,9 +254,11 @@ pub fn document_report(store: &Store, run: &Value, doc_id: &str) -> anyhow::Resu
 pub fn one_output(store: &Store, run: &Value, step: &str, doc_id: &str) -> anyhow::Result<Value> {
     let run_id = run["run_id"].as_str().unwrap_or_default();
     let records = store.item_records(run_id, Some(step))?;
-    let Some((_, _, record)) = records.iter().find(|(_, d, _)| d == doc_id) else {
+    let Some(found) = records.into_iter().find(|(_, d, _)| d == doc_id) else {
         bail!("step `{step}` of run {run_id} has no record for `{doc_id}`");
     };
+    let origins = computed_in(store, run_id, Some(step), std::slice::from_ref(&found))?;
+    let record = &found.2;
     let output = match output_of(store, record) {
         Some(Item::Parsed(doc)) => serde_json::to_value(doc.as_ref())?,
         Some(Item::Chunks(set)) => serde_json::to_value(set.as_ref())?,
@@ -206,7 +267,8 @@ pub fn one_output(store: &Store, run: &Value, step: &str, doc_id: &str) -> anyho
         None => Value::Null,
     };
     Ok(
-        json!({ "run_id": run_id, "step": step, "doc_id": doc_id, "record": record, "output": output }),
+        json!({ "run_id": run_id, "step": step, "doc_id": doc_id, "record": record,
+                "computed_in": origin_of(&origins, record), "output": output }),
     )
 }
 
