@@ -65,6 +65,26 @@ fn unknown_key_names_line_step_key_and_suggests() {
 }
 
 #[test]
+fn a_key_of_another_provider_names_the_provider_it_belongs_to() {
+    let text = assert_invalid(
+        &format!(
+            "{HEADER}steps:\n  docs: {{ op: source.files, path: docs }}\n  parse: {{ op: parse, input: docs }}\n  chunk: {{ op: chunk.recursive, input: parse, size: 10 }}\n  embed: {{ op: embed, input: chunk, provider: hash, dimensions: 8 }}\n  out: {{ op: sink.jsonl, input: embed, path: o.jsonl }}\n"
+        ),
+        7,
+        "step `embed`, key `dimensions`: unknown key `dimensions`",
+    );
+    assert!(
+        text.contains("is a setting of `provider: http`, not of `provider: hash`"),
+        "{text}"
+    );
+    assert!(
+        text.contains("the keys are: ") && text.contains(", dim"),
+        "{text}"
+    );
+    assert!(!text.contains("did you mean `dimensions`"), "{text}");
+}
+
+#[test]
 fn unknown_operator_suggests_the_closest() {
     let text = assert_invalid(
         &format!(

@@ -328,7 +328,8 @@ fn unknown_key(doc: &LocatedValue, object: &str, key: &str) -> Diagnostic {
             .value
             .pointer(&format!("{object}/op"))
             .and_then(Value::as_str)
-            .map(schema::step_keys)
+            .zip(doc.value.pointer(object))
+            .map(|(op, step)| schema::step_keys(op, step))
             .unwrap_or_default(),
         None if object.is_empty() => schema::top_level_keys(),
         None => Vec::new(),
@@ -345,6 +346,16 @@ fn unknown_key(doc: &LocatedValue, object: &str, key: &str) -> Diagnostic {
         Some(format!(
             "`{}` is a source and reads no input; remove `input`",
             op.unwrap_or_default()
+        ))
+    } else if let Some((picked, variants)) = op.and_then(|op| {
+        let picked = schema::picked_variant(op, doc.value.pointer(object)?)?;
+        let variants = schema::variants_with_key(op, key);
+        (!variants.is_empty()).then_some((picked, variants))
+    }) {
+        Some(format!(
+            "`{key}` is a setting of `{}`, not of `{picked}`; with `{picked}` the keys are: {}",
+            variants.join("` and `"),
+            allowed.join(", ")
         ))
     } else {
         did_you_mean(key, allowed.iter().map(String::as_str)).or_else(|| {
@@ -368,7 +379,7 @@ fn operator_names() -> String {
         .join(", ")
 }
 
-fn display_value(value: &Value) -> String {
+pub(super) fn display_value(value: &Value) -> String {
     match value {
         Value::String(text) => text.clone(),
         other => other.to_string(),

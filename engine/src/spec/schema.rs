@@ -303,29 +303,104 @@ pub fn validator() -> &'static jsonschema::Validator {
     })
 }
 
-/// The keys a step with operator `op` may have (for tagged settings, those of every variant).
-pub fn step_keys(op: &str) -> Vec<String> {
-    let schema = committed_schema();
-    let Some(definition) =
-        schema.pointer(&format!("/$defs/{}", crate::spec::yaml::escape_pointer(op)))
-    else {
-        return Vec::new();
+/// The keys a step with operator `op` and settings `step` may have: the operator's own, plus
+/// those of the variant it picks (`provider: hash`, say), or of every variant when it picks
+/// none of them.
+pub fn step_keys(op: &str, step: &Value) -> Vec<String> {
+    let variants = variants(op);
+    let picked: Vec<&Variant> = variants.iter().filter(|v| v.picked_by(step)).collect();
+    let chosen: Vec<&Variant> = if picked.is_empty() {
+        variants.iter().collect()
+    } else {
+        picked
     };
-    let mut keys: Vec<String> = Vec::new();
-    let branches = definition
-        .get("allOf")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(|branch| branch.pointer("/then/properties"));
-    for properties in definition.get("properties").into_iter().chain(branches) {
-        for key in properties.as_object().into_iter().flat_map(|p| p.keys()) {
+    let mut keys = own_keys(op);
+    for variant in chosen {
+        for key in &variant.keys {
             if !keys.contains(key) {
                 keys.push(key.clone());
             }
         }
     }
     keys
+}
+
+/// The variants of operator `op` (as `tag: value`) that allow `key`, for a hint when the step
+/// picked another variant.
+pub fn variants_with_key(op: &str, key: &str) -> Vec<String> {
+    variants(op)
+        .into_iter()
+        .filter(|variant| variant.keys.iter().any(|k| k == key))
+        .map(|variant| variant.label())
+        .collect()
+}
+
+/// The variant (as `tag: value`) that `step` picks, if `op` has variants and it picks one.
+pub fn picked_variant(op: &str, step: &Value) -> Option<String> {
+    variants(op)
+        .into_iter()
+        .find(|variant| variant.picked_by(step))
+        .map(|variant| variant.label())
+}
+
+/// One branch of a tagged operator definition: the tag values that pick it and its keys.
+struct Variant {
+    tags: Vec<(String, Value)>,
+    keys: Vec<String>,
+}
+
+impl Variant {
+    fn picked_by(&self, step: &Value) -> bool {
+        self.tags
+            .iter()
+            .all(|(tag, value)| step.get(tag) == Some(value))
+    }
+
+    fn label(&self) -> String {
+        let tags: Vec<String> = self
+            .tags
+            .iter()
+            .map(|(tag, value)| format!("{tag}: {}", super::load::display_value(value)))
+            .collect();
+        tags.join(", ")
+    }
+}
+
+fn definition(op: &str) -> Option<&'static Value> {
+    committed_schema().pointer(&format!("/$defs/{}", crate::spec::yaml::escape_pointer(op)))
+}
+
+fn own_keys(op: &str) -> Vec<String> {
+    definition(op)
+        .and_then(|definition| definition.get("properties"))
+        .and_then(Value::as_object)
+        .map(|properties| properties.keys().cloned().collect())
+        .unwrap_or_default()
+}
+
+/// The `allOf` branches `{if: {properties: {tag: {const: value}}}, then: {properties}}`.
+fn variants(op: &str) -> Vec<Variant> {
+    let branches = definition(op)
+        .and_then(|definition| definition.get("allOf"))
+        .and_then(Value::as_array);
+    branches
+        .into_iter()
+        .flatten()
+        .map(|branch| Variant {
+            tags: branch
+                .pointer("/if/properties")
+                .and_then(Value::as_object)
+                .into_iter()
+                .flatten()
+                .filter_map(|(tag, test)| Some((tag.clone(), test.get("const")?.clone())))
+                .collect(),
+            keys: branch
+                .pointer("/then/properties")
+                .and_then(Value::as_object)
+                .map(|properties| properties.keys().cloned().collect())
+                .unwrap_or_default(),
+        })
+        .collect()
 }
 
 /// The keys allowed at the top of a pipeline file.
@@ -350,9 +425,23 @@ mod tests {
     }
 
     #[test]
+    fn a_step_that_picks_a_variant_has_only_that_variants_keys() {
+        let hash = step_keys("embed", &serde_json::json!({ "provider": "hash" }));
+        assert!(hash.contains(&"dim".to_owned()), "{hash:?}");
+        assert!(!hash.contains(&"model".to_owned()), "{hash:?}");
+        let any = step_keys("embed", &serde_json::json!({}));
+        assert!(any.contains(&"dim".to_owned()) && any.contains(&"model".to_owned()));
+        assert_eq!(variants_with_key("embed", "dim"), ["provider: hash"]);
+        assert_eq!(
+            picked_variant("embed", &serde_json::json!({ "provider": "onnx" })).as_deref(),
+            Some("provider: onnx")
+        );
+    }
+
+    #[test]
     fn every_operator_has_a_definition_with_the_shared_keys() {
         for info in OPERATORS {
-            let keys = step_keys(info.name);
+            let keys = step_keys(info.name, &Value::Null);
             assert!(keys.contains(&"op".to_owned()), "{}", info.name);
             assert_eq!(
                 keys.contains(&"input".to_owned()),
