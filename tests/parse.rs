@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{engine, shared_corpus, stderr, stdout};
+use common::{engine, engine_on, lines, run_json, shared_corpus, stderr, stdout};
 
 use std::path::Path;
 use std::process::Output;
@@ -186,4 +186,54 @@ fn a_panic_inside_the_pdf_library_is_a_warning_not_noise() {
     );
     let warnings = parsed["debug"]["warnings"].to_string();
     assert!(warnings.contains("page 2"), "{warnings}");
+}
+
+/// A `parse` step's `pdf` settings: the glyph limit cuts a real PDF with a warning, a changed
+/// time budget re-parses nothing, and a misspelt or out-of-range setting is named in full.
+#[test]
+fn the_parse_steps_pdf_settings_apply_and_are_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("docs")).unwrap();
+    std::fs::copy(
+        shared_corpus().join("pdf/pypdf-samples__pdflatex-4-pages.pdf"),
+        dir.path().join("docs/four.pdf"),
+    )
+    .unwrap();
+    let pipeline = |pdf: &str| {
+        let yaml = format!(
+            "version: 1\nname: t\nsteps:\n  docs: {{ op: source.files, path: docs }}\n  parse: {{ op: parse, input: docs, pdf: {pdf} }}\n  out: {{ op: sink.jsonl, input: parse, path: out.jsonl }}\n"
+        );
+        std::fs::write(dir.path().join("pipeline.yaml"), yaml).unwrap();
+    };
+    pipeline("{ max_glyphs: 100 }");
+    let (code, first) = run_json(dir.path());
+    assert_eq!(code, Some(0), "{first}");
+    let parsed = &lines(&dir.path().join("out.jsonl"))[0];
+    let warnings = parsed["debug"]["warnings"].to_string();
+    assert!(
+        warnings.contains("past the first 100 of the document were left out"),
+        "{warnings}"
+    );
+    assert!(parsed["markdown"].as_str().unwrap().len() < 400, "{parsed}");
+
+    pipeline("{ max_glyphs: 100, time_budget_seconds: 600 }");
+    let (_, second) = run_json(dir.path());
+    assert_eq!(second["steps"]["parse"]["cached"], 1, "{second}");
+
+    let output = engine_on(
+        dir.path(),
+        &["validate"],
+        "version: 1\nname: t\nsteps:\n  docs: { op: source.files, path: docs }\n  parse: { op: parse, input: docs, pdf: { time_budget_seconds: 0, max_glyph: 5 } }\n  out: { op: sink.jsonl, input: parse, path: out.jsonl }\n",
+    );
+    let text = stderr(&output);
+    assert_eq!(output.status.code(), Some(2), "{text}");
+    assert!(
+        text.contains("step `parse`, key `pdf.time_budget_seconds`: must be at least 1, found 0"),
+        "{text}"
+    );
+    assert!(
+        text.contains("key `pdf.max_glyph`: unknown key `max_glyph`")
+            && text.contains("did you mean `max_glyphs`?"),
+        "{text}"
+    );
 }

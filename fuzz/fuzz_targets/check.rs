@@ -22,6 +22,7 @@ pub fn parse_as(bytes: Vec<u8>, format: Format) {
     let doc = Document::new("fuzz".into(), "fuzz".into(), bytes);
     let config = ParseConfig {
         format: Some(format),
+        ..ParseConfig::default()
     };
     if let Ok(parsed) = parse(&doc, &config) {
         elements(&parsed);

@@ -26,6 +26,7 @@ fn main() {
         .collect();
     let config = ParseConfig {
         format: Some(Format::Pdf),
+        ..ParseConfig::default()
     };
     let mut best = f64::INFINITY;
     let mut pages = 0u64;

@@ -178,14 +178,29 @@ pub fn load_str(path: &Path, text: &str) -> Result<(Pipeline, Report), Report> {
     }
 }
 
-/// Splits `/steps/<name>/<key>/…` into the step name and the key.
+/// Splits `/steps/<name>/<key>/…` into the step name and the key, dotted when it is below the
+/// step's own keys (`pdf.max_glyphs`, `input[1]`).
 fn step_and_key(pointer: &str) -> Option<(String, Option<String>)> {
+    let (step, path) = step_and_path(pointer)?;
+    let mut key = String::new();
+    for part in &path {
+        match part.parse::<usize>() {
+            Ok(index) if !key.is_empty() => key.push_str(&format!("[{index}]")),
+            _ if key.is_empty() => key.push_str(part),
+            _ => key.push_str(&format!(".{part}")),
+        }
+    }
+    Some((step, (!key.is_empty()).then_some(key)))
+}
+
+/// Splits `/steps/<name>/<key>/…` into the step name and the keys below it.
+fn step_and_path(pointer: &str) -> Option<(String, Vec<String>)> {
     let rest = pointer.strip_prefix("/steps/")?;
     let mut parts = rest
         .split('/')
         .map(|part| part.replace("~1", "/").replace("~0", "~"));
     let step = parts.next()?;
-    Some((step, parts.next()))
+    Some((step, parts.collect()))
 }
 
 /// Runs the committed JSON Schema; returns the names of the steps with problems
@@ -193,6 +208,30 @@ fn step_and_key(pointer: &str) -> Option<(String, Option<String>)> {
 fn schema_diagnostics(doc: &LocatedValue, diagnostics: &mut Vec<Diagnostic>) -> HashSet<String> {
     let mut broken = HashSet::new();
     for error in schema::validator().iter_errors(&doc.value) {
+        diagnose(doc, &error, diagnostics, &mut broken);
+    }
+    broken
+}
+
+/// The diagnostics of one schema error. An `anyOf` or `oneOf` error on a mapping (settings that
+/// may also be left out; one of several providers) is explained by the errors of the branch the
+/// mapping was meant for.
+fn diagnose(
+    doc: &LocatedValue,
+    error: &jsonschema::ValidationError,
+    diagnostics: &mut Vec<Diagnostic>,
+    broken: &mut HashSet<String>,
+) {
+    if let ValidationErrorKind::AnyOf { context } | ValidationErrorKind::OneOfNotValid { context } =
+        error.kind()
+        && let Some(branch) = meant_branch(doc, error, context)
+    {
+        for inner in branch {
+            diagnose(doc, inner, diagnostics, broken);
+        }
+        return;
+    }
+    {
         let pointer = error.instance_path().as_str().to_owned();
         let place = step_and_key(&pointer);
         broken.insert(
@@ -207,7 +246,7 @@ fn schema_diagnostics(doc: &LocatedValue, diagnostics: &mut Vec<Diagnostic>) -> 
                 for key in unexpected {
                     diagnostics.push(unknown_key(doc, &pointer, key));
                 }
-                continue;
+                return;
             }
             ValidationErrorKind::PropertyNames { .. } => {
                 for name in doc.value["steps"]
@@ -230,7 +269,7 @@ fn schema_diagnostics(doc: &LocatedValue, diagnostics: &mut Vec<Diagnostic>) -> 
                         );
                     }
                 }
-                continue;
+                return;
             }
             ValidationErrorKind::Required { property } => {
                 let key = property.as_str().unwrap_or_default().to_owned();
@@ -309,7 +348,41 @@ fn schema_diagnostics(doc: &LocatedValue, diagnostics: &mut Vec<Diagnostic>) -> 
         }
         diagnostics.push(found);
     }
-    broken
+}
+
+/// Of the branches of an `anyOf` or `oneOf` over a mapping, the one it was meant for: the only
+/// branch that neither wants another type there nor another value of a tag (`provider: hash`
+/// in a branch for `provider: onnx`).
+fn meant_branch<'e>(
+    doc: &LocatedValue,
+    error: &jsonschema::ValidationError,
+    context: &'e [Vec<jsonschema::ValidationError<'static>>],
+) -> Option<&'e [jsonschema::ValidationError<'static>]> {
+    let pointer = error.instance_path().as_str();
+    if !doc.value.pointer(pointer).is_some_and(Value::is_object) {
+        return None;
+    }
+    let tag_of = |inner: &str| {
+        inner
+            .strip_prefix(pointer)
+            .and_then(|rest| rest.strip_prefix('/'))
+            .is_some_and(|key| !key.contains('/'))
+    };
+    let mut meant = context.iter().filter(|errors| {
+        !errors.is_empty()
+            && !errors.iter().any(|inner| {
+                let at = inner.instance_path().as_str();
+                match inner.kind() {
+                    ValidationErrorKind::Type { .. } => at == pointer,
+                    ValidationErrorKind::Constant { .. } => tag_of(at),
+                    _ => false,
+                }
+            })
+    });
+    match (meant.next(), meant.next()) {
+        (Some(errors), None) => Some(errors),
+        _ => None,
+    }
 }
 
 fn valid_step_name(name: &str) -> bool {
@@ -323,22 +396,25 @@ fn valid_step_name(name: &str) -> bool {
 fn unknown_key(doc: &LocatedValue, object: &str, key: &str) -> Diagnostic {
     let child = format!("{object}/{}", escape_pointer(key));
     let place = step_and_key(&child);
-    let allowed = match &place {
-        Some(_) => doc
-            .value
-            .pointer(&format!("{object}/op"))
-            .and_then(Value::as_str)
-            .zip(doc.value.pointer(object))
-            .map(|(op, step)| schema::step_keys(op, step))
-            .unwrap_or_default(),
+    let (step, path) = step_and_path(object).unzip();
+    let op = step
+        .and_then(|step| {
+            doc.value
+                .pointer(&format!("/steps/{}/op", escape_pointer(&step)))
+        })
+        .and_then(Value::as_str);
+    let value = doc.value.pointer(object).unwrap_or(&Value::Null);
+    let settings = op
+        .zip(path.as_deref())
+        .map(|(op, path)| schema::Place { op, path, value });
+    let allowed = match &settings {
+        Some(settings) => settings.keys(),
         None if object.is_empty() => schema::top_level_keys(),
         None => Vec::new(),
     };
-    let op = doc
-        .value
-        .pointer(&format!("{object}/op"))
-        .and_then(Value::as_str);
+    let at_step = path.as_ref().is_some_and(Vec::is_empty);
     let hint = if key == "input"
+        && at_step
         && op
             .and_then(registry::lookup)
             .is_some_and(OperatorInfo::is_source)
@@ -347,9 +423,9 @@ fn unknown_key(doc: &LocatedValue, object: &str, key: &str) -> Diagnostic {
             "`{}` is a source and reads no input; remove `input`",
             op.unwrap_or_default()
         ))
-    } else if let Some((picked, variants)) = op.and_then(|op| {
-        let picked = schema::picked_variant(op, doc.value.pointer(object)?)?;
-        let variants = schema::variants_with_key(op, key);
+    } else if let Some((picked, variants)) = settings.as_ref().and_then(|settings| {
+        let picked = settings.picked_variant()?;
+        let variants = settings.variants_with_key(key);
         (!variants.is_empty()).then_some((picked, variants))
     }) {
         Some(format!(
@@ -362,11 +438,11 @@ fn unknown_key(doc: &LocatedValue, object: &str, key: &str) -> Diagnostic {
             (!allowed.is_empty()).then(|| format!("allowed keys: {}", allowed.join(", ")))
         })
     };
-    let mut diagnostic = Diagnostic::error(doc.key_pos(&child), format!("unknown key `{key}`"))
-        .at_key(key)
-        .with_hint(hint);
-    if let Some((step, _)) = place {
-        diagnostic = diagnostic.in_step(step);
+    let mut diagnostic =
+        Diagnostic::error(doc.key_pos(&child), format!("unknown key `{key}`")).with_hint(hint);
+    match place {
+        Some((step, key)) => diagnostic = diagnostic.in_step(step).at_key(key.unwrap_or_default()),
+        None => diagnostic = diagnostic.at_key(key),
     }
     diagnostic
 }

@@ -303,57 +303,137 @@ pub fn validator() -> &'static jsonschema::Validator {
     })
 }
 
-/// The keys a step with operator `op` and settings `step` may have: the operator's own, plus
-/// those of the variant it picks (`provider: hash`, say), or of every variant when it picks
-/// none of them.
-pub fn step_keys(op: &str, step: &Value) -> Vec<String> {
-    let variants = variants(op);
-    let picked: Vec<&Variant> = variants.iter().filter(|v| v.picked_by(step)).collect();
-    let chosen: Vec<&Variant> = if picked.is_empty() {
-        variants.iter().collect()
-    } else {
-        picked
-    };
-    let mut keys = own_keys(op);
-    for variant in chosen {
-        for key in &variant.keys {
-            if !keys.contains(key) {
-                keys.push(key.clone());
+/// Where settings live in a step: the step itself (`path` empty) or a mapping below it
+/// (`["embedding"]` of a `chunk.semantic` step).
+pub struct Place<'a> {
+    /// The step's operator.
+    pub op: &'a str,
+    /// Keys from the step down to the mapping.
+    pub path: &'a [String],
+    /// The mapping as written.
+    pub value: &'a Value,
+}
+
+impl Place<'_> {
+    /// The keys the mapping may have: its own, plus those of the variant it picks
+    /// (`provider: hash`, say), or of every variant when it picks none of them.
+    pub fn keys(&self) -> Vec<String> {
+        let Some(definition) = self.definition() else {
+            return Vec::new();
+        };
+        let variants = variants(definition);
+        let picked: Vec<&Variant> = variants
+            .iter()
+            .filter(|v| v.picked_by(self.value))
+            .collect();
+        let chosen: Vec<&Variant> = if picked.is_empty() {
+            variants.iter().collect()
+        } else {
+            picked
+        };
+        let mut keys = property_names(definition);
+        for variant in chosen {
+            for key in &variant.keys {
+                if !keys.contains(key) {
+                    keys.push(key.clone());
+                }
             }
         }
+        keys
     }
-    keys
+
+    /// The variants (as `tag: value`) that allow `key`, for a hint when the mapping picked
+    /// another variant.
+    pub fn variants_with_key(&self, key: &str) -> Vec<String> {
+        let variants = self.definition().map(variants).unwrap_or_default();
+        variants
+            .into_iter()
+            .filter(|variant| variant.keys.iter().any(|k| k == key))
+            .map(|variant| variant.label())
+            .collect()
+    }
+
+    /// The variant (as `tag: value`) the mapping picks, if it has variants and picks one.
+    pub fn picked_variant(&self) -> Option<String> {
+        variants(self.definition()?)
+            .into_iter()
+            .find(|variant| variant.picked_by(self.value))
+            .map(|variant| variant.label())
+    }
+
+    /// The schema of the mapping: the operator's definition, then the property of each key on
+    /// the path, through `$ref`s and nullable `anyOf`s.
+    fn definition(&self) -> Option<&'static Value> {
+        let mut definition = committed_schema().pointer(&format!(
+            "/$defs/{}",
+            crate::spec::yaml::escape_pointer(self.op)
+        ))?;
+        for key in self.path {
+            let property = properties(definition).find_map(|properties| properties.get(key))?;
+            definition = resolve(property)?;
+        }
+        Some(definition)
+    }
 }
 
-/// The variants of operator `op` (as `tag: value`) that allow `key`, for a hint when the step
-/// picked another variant.
-pub fn variants_with_key(op: &str, key: &str) -> Vec<String> {
-    variants(op)
+/// A schema with `$ref`s followed, and of a nullable `anyOf`, the branch that is not `null`.
+fn resolve(schema: &'static Value) -> Option<&'static Value> {
+    if let Some(reference) = schema.get("$ref").and_then(Value::as_str) {
+        return resolve(committed_schema().pointer(reference.strip_prefix('#')?)?);
+    }
+    if let Some(branches) = schema.get("anyOf").and_then(Value::as_array) {
+        let mut objects = branches
+            .iter()
+            .filter(|branch| branch.get("type").and_then(Value::as_str) != Some("null"));
+        return match (objects.next(), objects.next()) {
+            (Some(only), None) => resolve(only),
+            _ => Some(schema),
+        };
+    }
+    Some(schema)
+}
+
+/// Every `properties` of a definition: its own, those of its `if`/`then` variants and those of
+/// its `oneOf` branches.
+fn properties(definition: &Value) -> impl Iterator<Item = &serde_json::Map<String, Value>> {
+    let own = definition.get("properties");
+    let then = definition
+        .get("allOf")
+        .and_then(Value::as_array)
         .into_iter()
-        .filter(|variant| variant.keys.iter().any(|k| k == key))
-        .map(|variant| variant.label())
-        .collect()
-}
-
-/// The variant (as `tag: value`) that `step` picks, if `op` has variants and it picks one.
-pub fn picked_variant(op: &str, step: &Value) -> Option<String> {
-    variants(op)
+        .flatten()
+        .filter_map(|branch| branch.pointer("/then/properties"));
+    let one_of = definition
+        .get("oneOf")
+        .and_then(Value::as_array)
         .into_iter()
-        .find(|variant| variant.picked_by(step))
-        .map(|variant| variant.label())
+        .flatten()
+        .filter_map(|branch| branch.get("properties"));
+    own.into_iter()
+        .chain(then)
+        .chain(one_of)
+        .filter_map(Value::as_object)
 }
 
-/// One branch of a tagged operator definition: the tag values that pick it and its keys.
+fn property_names(definition: &Value) -> Vec<String> {
+    definition
+        .get("properties")
+        .and_then(Value::as_object)
+        .map(|properties| properties.keys().cloned().collect())
+        .unwrap_or_default()
+}
+
+/// One variant of a tagged definition: the tag values that pick it and its keys.
 struct Variant {
     tags: Vec<(String, Value)>,
     keys: Vec<String>,
 }
 
 impl Variant {
-    fn picked_by(&self, step: &Value) -> bool {
+    fn picked_by(&self, value: &Value) -> bool {
         self.tags
             .iter()
-            .all(|(tag, value)| step.get(tag) == Some(value))
+            .all(|(tag, wanted)| value.get(tag) == Some(wanted))
     }
 
     fn label(&self) -> String {
@@ -366,40 +446,35 @@ impl Variant {
     }
 }
 
-fn definition(op: &str) -> Option<&'static Value> {
-    committed_schema().pointer(&format!("/$defs/{}", crate::spec::yaml::escape_pointer(op)))
-}
-
-fn own_keys(op: &str) -> Vec<String> {
-    definition(op)
-        .and_then(|definition| definition.get("properties"))
-        .and_then(Value::as_object)
-        .map(|properties| properties.keys().cloned().collect())
-        .unwrap_or_default()
-}
-
-/// The `allOf` branches `{if: {properties: {tag: {const: value}}}, then: {properties}}`.
-fn variants(op: &str) -> Vec<Variant> {
-    let branches = definition(op)
-        .and_then(|definition| definition.get("allOf"))
-        .and_then(Value::as_array);
-    branches
-        .into_iter()
-        .flatten()
-        .map(|branch| Variant {
-            tags: branch
-                .pointer("/if/properties")
-                .and_then(Value::as_object)
-                .into_iter()
-                .flatten()
-                .filter_map(|(tag, test)| Some((tag.clone(), test.get("const")?.clone())))
-                .collect(),
-            keys: branch
-                .pointer("/then/properties")
-                .and_then(Value::as_object)
-                .map(|properties| properties.keys().cloned().collect())
-                .unwrap_or_default(),
-        })
+/// The variants of a definition: `allOf` branches `{if: {properties: {tag: {const}}}, then:
+/// {properties}}`, and `oneOf` branches whose tag properties have a `const`.
+fn variants(definition: &Value) -> Vec<Variant> {
+    let consts = |properties: Option<&Value>| -> Vec<(String, Value)> {
+        properties
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+            .filter_map(|(tag, test)| Some((tag.clone(), test.get("const")?.clone())))
+            .collect()
+    };
+    let branches = |keyword: &str| {
+        definition
+            .get(keyword)
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default()
+    };
+    let if_then = branches("allOf").into_iter().map(|branch| Variant {
+        tags: consts(branch.pointer("/if/properties")),
+        keys: property_names(branch.get("then").unwrap_or(&Value::Null)),
+    });
+    let one_of = branches("oneOf").into_iter().map(|branch| Variant {
+        tags: consts(branch.get("properties")),
+        keys: property_names(&branch),
+    });
+    if_then
+        .chain(one_of)
+        .filter(|v| !v.tags.is_empty())
         .collect()
 }
 
@@ -426,22 +501,52 @@ mod tests {
 
     #[test]
     fn a_step_that_picks_a_variant_has_only_that_variants_keys() {
-        let hash = step_keys("embed", &serde_json::json!({ "provider": "hash" }));
+        let step = |value: Value| Place {
+            op: "embed",
+            path: &[],
+            value: Box::leak(Box::new(value)),
+        };
+        let hash = step(serde_json::json!({ "provider": "hash" })).keys();
         assert!(hash.contains(&"dim".to_owned()), "{hash:?}");
         assert!(!hash.contains(&"model".to_owned()), "{hash:?}");
-        let any = step_keys("embed", &serde_json::json!({}));
+        let any = step(serde_json::json!({})).keys();
         assert!(any.contains(&"dim".to_owned()) && any.contains(&"model".to_owned()));
-        assert_eq!(variants_with_key("embed", "dim"), ["provider: hash"]);
         assert_eq!(
-            picked_variant("embed", &serde_json::json!({ "provider": "onnx" })).as_deref(),
-            Some("provider: onnx")
+            step(Value::Null).variants_with_key("dim"),
+            ["provider: hash"]
         );
+        let onnx = step(serde_json::json!({ "provider": "onnx" }));
+        assert_eq!(onnx.picked_variant().as_deref(), Some("provider: onnx"));
+    }
+
+    #[test]
+    fn a_mapping_below_a_step_has_the_keys_of_its_definition() {
+        let path = ["embedding".to_owned()];
+        let embedding = serde_json::json!({ "provider": "hash" });
+        let nested = Place {
+            op: "chunk.semantic",
+            path: &path,
+            value: &embedding,
+        };
+        assert_eq!(nested.keys(), ["provider", "dim"]);
+        let path = ["pdf".to_owned()];
+        let pdf = Place {
+            op: "parse",
+            path: &path,
+            value: &Value::Null,
+        };
+        assert!(pdf.keys().contains(&"max_glyphs".to_owned()));
     }
 
     #[test]
     fn every_operator_has_a_definition_with_the_shared_keys() {
         for info in OPERATORS {
-            let keys = step_keys(info.name, &Value::Null);
+            let keys = Place {
+                op: info.name,
+                path: &[],
+                value: &Value::Null,
+            }
+            .keys();
             assert!(keys.contains(&"op".to_owned()), "{}", info.name);
             assert_eq!(
                 keys.contains(&"input".to_owned()),

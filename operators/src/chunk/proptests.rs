@@ -85,6 +85,7 @@ fn parsed(text: &str, markdown: bool) -> ParsedDocument {
         } else {
             Format::Text
         }),
+        ..ParseConfig::default()
     };
     parse(&doc, &config).expect("generated text parses")
 }

@@ -135,6 +135,7 @@ mod tests {
         );
         let config = ParseConfig {
             format: Some(Format::Markdown),
+            ..ParseConfig::default()
         };
         assert_eq!(detect_format(&doc, &config), Some(Format::Markdown));
     }

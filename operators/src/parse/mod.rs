@@ -35,6 +35,9 @@ pub struct ParseConfig {
     /// Treat every document as this format instead of detecting it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub format: Option<Format>,
+    /// PDF settings: the time budget and the glyph limit of one document.
+    #[serde(default, skip_serializing_if = "pdf::PdfConfig::keeps_default_output")]
+    pub pdf: pdf::PdfConfig,
 }
 
 /// Why a document could not be parsed.
@@ -154,7 +157,7 @@ pub fn parse(doc: &Document, config: &ParseConfig) -> Result<ParsedDocument, Par
         Format::Text => text::parse(decode::decode(&doc.bytes)?),
         Format::Html => html::parse(&doc.bytes)?,
         Format::Docx => docx::parse(&doc.bytes)?,
-        Format::Pdf => pdf::parse(doc.bytes.clone())?,
+        Format::Pdf => pdf::parse_with(doc.bytes.clone(), &config.pdf)?,
     };
     Ok(assemble(doc, format, parsed, started))
 }
@@ -243,6 +246,7 @@ mod tests {
     fn config_format_overrides_detection() {
         let config = ParseConfig {
             format: Some(Format::Text),
+            ..ParseConfig::default()
         };
         let parsed = parse(&doc("a.md", b"# Not a heading"), &config).unwrap();
         assert_eq!(parsed.format, Format::Text);

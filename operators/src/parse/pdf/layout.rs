@@ -198,13 +198,8 @@ impl Default for DocLimits {
     }
 }
 
-/// Parses a whole document within `budget`.
-pub(super) fn parse(bytes: &[u8], budget: Duration) -> Result<Parsed, ParseError> {
-    parse_with(bytes, budget, DocLimits::default())
-}
-
-/// [`parse`] within `limits`.
-pub(super) fn parse_with(
+/// Parses a whole document within `budget` and `limits`.
+pub(super) fn parse(
     bytes: &[u8],
     budget: Duration,
     limits: DocLimits,

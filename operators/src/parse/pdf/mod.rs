@@ -42,42 +42,81 @@ pub const DEFAULT_TIME_BUDGET: Duration = Duration::from_secs(60);
 /// Stack of the parsing thread: deep but finite nesting in a hostile file must not overflow.
 const STACK_BYTES: usize = 256 << 20;
 
-/// Settings of the PDF parser.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Settings of the PDF parser: the `pdf` key of a `parse` step.
+#[derive(
+    Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
+#[serde(deny_unknown_fields)]
 pub struct PdfConfig {
-    /// Wall-clock budget for one document; past it parsing fails with a timeout error.
-    pub time_budget: Duration,
+    /// Seconds one PDF may take; past them it fails with a timeout error. Changing it re-parses
+    /// nothing that was parsed: a document that timed out was never stored.
+    #[serde(
+        default = "default_time_budget_seconds",
+        skip_serializing,
+        rename = "time_budget_seconds"
+    )]
+    #[schemars(range(min = 1, max = 86400), extend("default" = 60))]
+    pub time_budget_seconds: u64,
+    /// Glyphs read from one PDF (at most 400,000 a page); later pages are left out with a
+    /// warning. Time and memory grow with it.
+    #[serde(default = "default_max_glyphs")]
+    #[schemars(range(min = 1, max = 100_000_000))]
+    pub max_glyphs: usize,
+}
+
+fn default_time_budget_seconds() -> u64 {
+    DEFAULT_TIME_BUDGET.as_secs()
+}
+
+fn default_max_glyphs() -> usize {
+    extract::MAX_GLYPHS_PER_DOCUMENT
 }
 
 impl Default for PdfConfig {
     fn default() -> Self {
         PdfConfig {
-            time_budget: DEFAULT_TIME_BUDGET,
+            time_budget_seconds: default_time_budget_seconds(),
+            max_glyphs: default_max_glyphs(),
         }
     }
 }
 
-/// Parses a PDF with the default settings.
-pub(crate) fn parse(bytes: Arc<[u8]>) -> Result<Parsed, ParseError> {
-    parse_with(bytes, &PdfConfig::default())
+impl PdfConfig {
+    /// Whether every setting that shapes the output has its default (the time budget shapes
+    /// none), so that the step's settings, and its fingerprint, leave `pdf` out.
+    pub fn keeps_default_output(&self) -> bool {
+        self.max_glyphs == default_max_glyphs()
+    }
+
+    fn time_budget(&self) -> Duration {
+        Duration::from_secs(self.time_budget_seconds)
+    }
+
+    fn limits(&self) -> layout::DocLimits {
+        layout::DocLimits {
+            glyphs: self.max_glyphs,
+            ..layout::DocLimits::default()
+        }
+    }
 }
 
 /// Parses a PDF on a thread of its own, so that a hang inside the PDF libraries costs at most
 /// the time budget (plus a grace period) and a panic becomes an error.
 pub(crate) fn parse_with(bytes: Arc<[u8]>, config: &PdfConfig) -> Result<Parsed, ParseError> {
     let (tx, rx) = mpsc::channel();
-    let budget = config.time_budget;
+    let budget = config.time_budget();
+    let limits = config.limits();
     let worker_bytes = Arc::clone(&bytes);
     let spawned = std::thread::Builder::new()
         .name("parse-pdf".into())
         .stack_size(STACK_BYTES)
         .spawn(move || {
-            let result = catch_quietly(|| layout::parse(&worker_bytes, budget))
+            let result = catch_quietly(|| layout::parse(&worker_bytes, budget, limits))
                 .unwrap_or_else(|panic| Err(panicked(panic.as_ref())));
             let _ = tx.send(result);
         });
     if spawned.is_err() {
-        return catch_quietly(|| layout::parse(&bytes, budget))
+        return catch_quietly(|| layout::parse(&bytes, budget, config.limits()))
             .unwrap_or_else(|panic| Err(panicked(panic.as_ref())));
     }
     let grace = Duration::from_secs(5);

@@ -99,12 +99,12 @@ fn next(state: &mut u64) -> u64 {
 #[test]
 fn damaged_corpus_pdfs_never_panic() {
     use std::sync::Arc;
-    use std::time::Duration;
 
     use super::{PdfConfig, parse_with};
 
     let config = PdfConfig {
-        time_budget: Duration::from_secs(20),
+        time_budget_seconds: 20,
+        ..PdfConfig::default()
     };
     let mut seed = 0x9E37_79B9_7F4A_7C15u64;
     for (file, _) in corpus_pdfs() {
@@ -148,7 +148,7 @@ fn garbage_and_empty_input_are_errors() {
         b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog",
         b"hello world",
     ] {
-        let result = super::parse(Arc::from(bytes));
+        let result = super::parse_with(Arc::from(bytes), &super::PdfConfig::default());
         assert!(result.is_err(), "{bytes:?}");
     }
 }
@@ -275,11 +275,11 @@ fn forms_keep_their_place_and_quote_operators_show_text() {
 #[test]
 fn an_exhausted_time_budget_is_a_timeout_error() {
     use std::sync::Arc;
-    use std::time::Duration;
 
     let bytes = load("pdf/pypdf-samples__pdflatex-4-pages.pdf").bytes;
     let config = super::PdfConfig {
-        time_budget: Duration::ZERO,
+        time_budget_seconds: 0,
+        ..super::PdfConfig::default()
     };
     let err = super::parse_with(Arc::clone(&bytes), &config)
         .err()
@@ -697,7 +697,7 @@ fn content_with_too_many_operations_is_refused_before_parsing() {
 /// at some 600 bytes each): any batch size gives the same document.
 #[test]
 fn pages_drawn_in_batches_read_alike() {
-    use super::layout::{DocLimits, parse_with};
+    use super::layout::{DocLimits, parse as parse_with};
 
     let words = ["alpha", "bravo", "charlie", "delta", "echo"];
     let pages: Vec<Vec<u8>> = (0..5)
@@ -731,7 +731,7 @@ fn pages_drawn_in_batches_read_alike() {
 /// 6 KB of pages sharing one content stream could hold millions), and says so.
 #[test]
 fn a_document_keeps_a_bounded_number_of_glyphs() {
-    use super::layout::{DocLimits, parse_with};
+    use super::layout::{DocLimits, parse as parse_with};
 
     let bytes = content_pdf(&vec![TEXT.to_vec(); 3]);
     let budget = std::time::Duration::from_secs(60);
@@ -752,6 +752,42 @@ fn a_document_keeps_a_bounded_number_of_glyphs() {
             .contains(&"15 glyphs past the first 12 of the document were left out".to_string()),
         "{:?}",
         parsed.warnings
+    );
+}
+
+/// The `pdf.max_glyphs` of a `parse` step's settings reaches the parser; the time budget, which
+/// shapes no output, stays out of the settings that fingerprint the step.
+#[test]
+fn the_parse_steps_pdf_settings_reach_the_parser() {
+    use crate::model::Document;
+    use crate::parse::{ParseConfig, parse};
+
+    let config: ParseConfig =
+        serde_json::from_value(serde_json::json!({ "pdf": { "max_glyphs": 12 } })).unwrap();
+    let doc = Document::new(
+        "three.pdf".into(),
+        "three.pdf".into(),
+        content_pdf(&vec![TEXT.to_vec(); 3]),
+    );
+    let parsed = parse(&doc, &config).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        parsed.markdown.matches("Some text").count(),
+        1,
+        "{}",
+        parsed.markdown
+    );
+    let fingerprinted = |settings: serde_json::Value| -> String {
+        let config: ParseConfig = serde_json::from_value(settings).unwrap();
+        serde_json::to_string(&config).unwrap()
+    };
+    assert_eq!(fingerprinted(serde_json::json!({})), "{}");
+    assert_eq!(
+        fingerprinted(serde_json::json!({ "pdf": { "time_budget_seconds": 600 } })),
+        "{}"
+    );
+    assert_eq!(
+        fingerprinted(serde_json::json!({ "pdf": { "max_glyphs": 12 } })),
+        r#"{"pdf":{"max_glyphs":12}}"#
     );
 }
 
