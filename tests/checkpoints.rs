@@ -72,6 +72,44 @@ fn a_rerun_takes_everything_from_checkpoints_and_gives_the_same_outputs() {
 }
 
 #[test]
+fn a_run_from_another_folder_reuses_every_checkpoint() {
+    let dir = setup(3, TWO_BRANCHES);
+    let run_from = |cwd: &Path, pipeline: &Path| -> Value {
+        let output = engine()
+            .current_dir(cwd)
+            .args(["run", "--json"])
+            .arg(pipeline)
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+        serde_json::from_slice(&output.stdout).unwrap()
+    };
+    run_from(dir.path(), Path::new("pipeline.yaml"));
+    let second = run_from(
+        dir.path().parent().unwrap(),
+        &dir.path().join("pipeline.yaml"),
+    );
+    assert_eq!(step(&second, "parse")["cached"], 3, "{second}");
+}
+
+#[test]
+fn a_store_and_outputs_inside_the_source_folder_are_not_documents() {
+    let dir = setup(2, "");
+    let yaml = "version: 1\nname: inside\nstore: docs/.store\nsteps:\n  docs: { op: source.files, path: docs, hidden: true }\n  parse: { op: parse, input: docs }\n  out: { op: sink.jsonl, input: parse, path: docs/out.jsonl }\n";
+    fs::write(dir.path().join("pipeline.yaml"), yaml).unwrap();
+    for _ in 0..2 {
+        let (code, summary) = run_json(dir.path());
+        assert_eq!(code, Some(0), "{summary}");
+        assert_eq!(step(&summary, "docs")["out"], 2, "{summary}");
+    }
+    let record = &common::lines(&dir.path().join("docs/out.jsonl"))[0];
+    assert_eq!(
+        record["source"], "docs/doc-0000.md",
+        "named from the pipeline's folder"
+    );
+}
+
+#[test]
 fn editing_one_document_recomputes_only_that_document() {
     let dir = setup(20, TWO_BRANCHES);
     run_json(dir.path());

@@ -2,7 +2,7 @@
 
 use std::collections::HashSet;
 use std::ops::ControlFlow;
-use std::path::Path;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::{Context, bail};
@@ -39,7 +39,7 @@ pub fn build_nodes(pipeline: &Pipeline, plan: &Plan) -> anyhow::Result<Vec<Node>
         .map(|planned| {
             let step = &pipeline.steps[planned.index];
             let index = crate::query::index_dir(pipeline, &step.name);
-            let operator = operator(&step.config, &pipeline.base, &planned.fingerprint, index)
+            let operator = operator(pipeline, &step.config, &planned.fingerprint, index)
                 .with_context(|| format!("step `{}` cannot start", step.name))?;
             Ok(Node {
                 name: step.name.clone(),
@@ -58,17 +58,29 @@ pub fn build_nodes(pipeline: &Pipeline, plan: &Plan) -> anyhow::Result<Vec<Node>
         .collect()
 }
 
+/// What a pipeline writes: its store and the files of its sinks. A source never reads them.
+fn written_by(pipeline: &Pipeline) -> Vec<PathBuf> {
+    let sinks = pipeline.steps.iter().filter_map(|step| match &step.config {
+        OperatorConfig::SinkJsonl(config) => Some(pipeline.base.join(&config.path)),
+        _ => None,
+    });
+    std::iter::once(pipeline.store.clone())
+        .chain(sinks)
+        .collect()
+}
+
 /// The runtime operator of one step; `index` is where an index step keeps its index.
 fn operator(
+    pipeline: &Pipeline,
     config: &OperatorConfig,
-    base: &Path,
     fingerprint: &str,
-    index: std::path::PathBuf,
+    index: PathBuf,
 ) -> anyhow::Result<Operator> {
+    let base = pipeline.base.as_path();
     Ok(match config {
-        OperatorConfig::SourceFiles(config) => {
-            Operator::Source(Box::new(Source(FileSource::new(config, base)?)))
-        }
+        OperatorConfig::SourceFiles(config) => Operator::Source(Box::new(Source(
+            FileSource::new(config, base)?.skipping(written_by(pipeline)),
+        ))),
         OperatorConfig::SourceJsonl(config) => {
             Operator::Source(Box::new(Source(JsonlSource::new(config, base))))
         }

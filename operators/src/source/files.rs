@@ -59,7 +59,12 @@ impl FilesConfig {
 #[derive(Debug)]
 pub struct FileSource {
     root: PathBuf,
+    /// The root as the pipeline names it, for each document's `source`.
+    named_root: PathBuf,
+    /// Files and folders never read: the pipeline's own store and outputs.
+    skipped: Vec<PathBuf>,
     include: GlobSet,
+    include_globs: Vec<String>,
     exclude: GlobSet,
     hidden: bool,
     max_bytes: u64,
@@ -78,11 +83,21 @@ impl FileSource {
     pub fn new(config: &FilesConfig, base: &Path) -> Result<Self, globset::Error> {
         Ok(FileSource {
             root: base.join(&config.path),
+            named_root: super::normalize(Path::new(&config.path)),
+            skipped: Vec::new(),
             include: glob_set(&config.include)?,
+            include_globs: config.include.clone(),
             exclude: glob_set(&config.exclude)?,
             hidden: config.hidden,
             max_bytes: config.max_bytes,
         })
+    }
+
+    /// Never reads `paths` (files or folders, such as the pipeline's store and the files its
+    /// sinks write) when they lie below the root.
+    pub fn skipping(mut self, paths: impl IntoIterator<Item = PathBuf>) -> Self {
+        self.skipped = paths.into_iter().map(|path| canonical(&path)).collect();
+        self
     }
 
     /// The root folder this source reads.
@@ -136,11 +151,24 @@ impl FileSource {
         Some(match self.read(entry.path(), &doc_id) {
             Ok(bytes) => SourceEvent::Document(Document::new(
                 doc_id,
-                entry.path().display().to_string(),
+                self.named_root.join(relative).display().to_string(),
                 bytes,
             )),
             Err(message) => SourceEvent::Error(SourceItemError { doc_id, message }),
         })
+    }
+}
+
+/// `path` with symlinks resolved; for a file not yet written, its folder's resolved path.
+fn canonical(path: &Path) -> PathBuf {
+    if let Ok(resolved) = fs::canonicalize(path) {
+        return resolved;
+    }
+    match (path.parent(), path.file_name()) {
+        (Some(folder), Some(name)) => fs::canonicalize(folder)
+            .map(|folder| folder.join(name))
+            .unwrap_or_else(|_| path.to_owned()),
+        _ => path.to_owned(),
     }
 }
 
@@ -178,11 +206,22 @@ impl DocumentSource for FileSource {
             ));
         }
         let hidden = self.hidden;
-        let walker = walkdir::WalkDir::new(&self.root)
+        let skipped: Vec<&Path> = self
+            .skipped
+            .iter()
+            .filter(|path| path.starts_with(&canonical_root))
+            .map(PathBuf::as_path)
+            .collect();
+        let root = &self.root;
+        let walked_root = canonical_root.clone();
+        let walker = walkdir::WalkDir::new(root)
             .follow_links(false)
             .sort_by_file_name()
             .into_iter()
-            .filter_entry(move |entry| hidden || !is_hidden(entry));
+            .filter_entry(move |entry| {
+                (hidden || !is_hidden(entry)) && !is_skipped(&skipped, &walked_root, root, entry)
+            });
+        let mut documents = 0usize;
         for entry in walker {
             let event = match entry {
                 Ok(entry) => match self.visit_entry(&canonical_root, &entry) {
@@ -201,12 +240,46 @@ impl DocumentSource for FileSource {
                     })
                 }
             };
+            documents += usize::from(!matches!(event, SourceEvent::Warning(_)));
             if visit(event).is_break() {
-                break;
+                return Ok(());
             }
+        }
+        if documents == 0 {
+            let _ = visit(SourceEvent::Warning(SourceWarning {
+                doc_id: String::new(),
+                message: format!(
+                    "found no files in {} (include: {}); check `path` and `include`",
+                    self.root.display(),
+                    self.include_globs.join(", ")
+                ),
+            }));
         }
         Ok(())
     }
+}
+
+/// Whether a walked entry is one of the `skipped` paths (or a sink's `.partial` beside one).
+fn is_skipped(
+    skipped: &[&Path],
+    canonical_root: &Path,
+    root: &Path,
+    entry: &walkdir::DirEntry,
+) -> bool {
+    if skipped.is_empty() {
+        return false;
+    }
+    let Ok(relative) = entry.path().strip_prefix(root) else {
+        return false;
+    };
+    let path = canonical_root.join(relative);
+    skipped.iter().any(|skip| {
+        path == *skip || {
+            let mut partial = skip.as_os_str().to_owned();
+            partial.push(".partial");
+            path.as_os_str() == partial
+        }
+    })
 }
 
 #[cfg(test)]
@@ -303,5 +376,59 @@ mod tests {
         let mut source = FileSource::new(&config("/nonexistent/root"), Path::new("/")).unwrap();
         let err = source.scan(&mut |_| ControlFlow::Continue(())).unwrap_err();
         assert!(err.to_string().contains("/nonexistent/root"));
+    }
+
+    #[test]
+    fn a_documents_source_is_named_from_the_pipeline_not_the_working_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir_all(dir.path().join("pipelines")).unwrap();
+        fs::create_dir_all(dir.path().join("corpus/a")).unwrap();
+        fs::write(dir.path().join("corpus/a/x.md"), "x").unwrap();
+        let cfg = config("./../corpus");
+        let sources: Vec<String> = [dir.path().join("pipelines"), dir.path().join("pipelines/.")]
+            .iter()
+            .map(|base| {
+                let mut source = FileSource::new(&cfg, base).unwrap();
+                match &scan_all(&mut source)[0] {
+                    SourceEvent::Document(doc) => doc.source.clone(),
+                    other => panic!("{other:?}"),
+                }
+            })
+            .collect();
+        assert_eq!(sources, ["../corpus/a/x.md", "../corpus/a/x.md"]);
+        assert_eq!(
+            crate::source::normalize(Path::new("a/./b/../../../c")),
+            Path::new("../c")
+        );
+    }
+
+    #[test]
+    fn the_pipelines_own_store_and_outputs_are_never_read() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir_all(dir.path().join("store/db")).unwrap();
+        fs::write(dir.path().join("store/db/db"), "sled").unwrap();
+        fs::write(dir.path().join("doc.md"), "doc").unwrap();
+        fs::write(dir.path().join("out.jsonl"), "{}").unwrap();
+        fs::write(dir.path().join("out.jsonl.partial"), "{}").unwrap();
+        let cfg = config(&dir.path().display().to_string());
+        let mut source = FileSource::new(&cfg, Path::new("/"))
+            .unwrap()
+            .skipping([dir.path().join("store"), dir.path().join("./out.jsonl")]);
+        assert_eq!(ids(&scan_all(&mut source)), ["doc.md"]);
+    }
+
+    #[test]
+    fn a_folder_with_no_matching_file_is_a_warning() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join("doc.md"), "doc").unwrap();
+        let mut cfg = config(&dir.path().display().to_string());
+        cfg.include = vec!["**/*.mdx".to_owned()];
+        let mut source = FileSource::new(&cfg, Path::new("/")).unwrap();
+        let events = scan_all(&mut source);
+        assert!(
+            matches!(&events[..], [SourceEvent::Warning(w)]
+                if w.message.contains("found no files") && w.message.contains("**/*.mdx")),
+            "{events:?}"
+        );
     }
 }

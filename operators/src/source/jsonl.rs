@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::{DocumentSource, SourceEvent, SourceItemError};
+use super::{DocumentSource, SourceEvent, SourceItemError, SourceWarning};
 use crate::model::{Document, Format};
 
 fn default_id_field() -> String {
@@ -61,6 +61,8 @@ pub struct JsonlConfig {
 pub struct JsonlSource {
     config: JsonlConfig,
     path: PathBuf,
+    /// The file as the pipeline names it, for each document's `source`.
+    named: String,
 }
 
 impl JsonlSource {
@@ -69,6 +71,9 @@ impl JsonlSource {
         JsonlSource {
             config: config.clone(),
             path: base.join(&config.path),
+            named: super::normalize(Path::new(&config.path))
+                .display()
+                .to_string(),
         }
     }
 
@@ -79,8 +84,10 @@ impl JsonlSource {
             .unwrap_or_else(|| self.config.path.clone())
     }
 
-    /// Turns one line into a document, or says what is wrong with it.
-    fn record(&self, line: &[u8], location: &str) -> Result<Document, String> {
+    /// Turns one line into a document, or says what is wrong with it. Its `source` is the file
+    /// as the pipeline names it and the id (`corpus.jsonl#42`), not the line: a record that
+    /// moves in the file is the same document.
+    fn record(&self, line: &[u8]) -> Result<Document, String> {
         let value: Value =
             serde_json::from_slice(line).map_err(|err| format!("invalid JSON: {err}"))?;
         let Value::Object(mut fields) = value else {
@@ -121,7 +128,8 @@ impl JsonlSource {
             Some(Value::String(title)) if !title.trim().is_empty() => Some(title),
             _ => None,
         };
-        let mut doc = Document::new(id, location.to_owned(), text.into_bytes());
+        let source = format!("{}#{id}", self.named);
+        let mut doc = Document::new(id, source, text.into_bytes());
         doc.format = Some(self.config.format);
         doc.title = title;
         doc.metadata = fields;
@@ -173,6 +181,7 @@ impl DocumentSource for JsonlSource {
         let mut seen: HashMap<String, usize> = HashMap::new();
         let mut buf = Vec::new();
         let mut number = 0usize;
+        let mut records = 0usize;
         loop {
             let (more, length) =
                 read_bounded_line(&mut reader, &mut buf, self.config.max_line_bytes)?;
@@ -192,7 +201,7 @@ impl DocumentSource for JsonlSource {
             } else if buf.iter().all(u8::is_ascii_whitespace) {
                 continue;
             } else {
-                match self.record(&buf, &location) {
+                match self.record(&buf) {
                     Ok(doc) => match seen.get(&doc.doc_id) {
                         Some(first) => SourceEvent::Error(SourceItemError {
                             doc_id: doc.doc_id.clone(),
@@ -212,9 +221,17 @@ impl DocumentSource for JsonlSource {
                     }),
                 }
             };
+            let found = !matches!(event, SourceEvent::Warning(_));
+            records += usize::from(found);
             if visit(event).is_break() {
-                break;
+                return Ok(());
             }
+        }
+        if records == 0 {
+            let _ = visit(SourceEvent::Warning(SourceWarning {
+                doc_id: String::new(),
+                message: format!("found no records in {}; check `path`", self.path.display()),
+            }));
         }
         Ok(())
     }
@@ -239,7 +256,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("data.jsonl");
         fs::write(&path, text).unwrap();
-        let mut source = JsonlSource::new(&config(&path), Path::new("/"));
+        let mut source = JsonlSource::new(&config(Path::new("./data.jsonl")), dir.path());
         let mut events = Vec::new();
         source
             .scan(&mut |event| {
@@ -264,9 +281,9 @@ mod tests {
                 SourceEvent::Warning(w) => format!("warning {}", w.doc_id),
             })
             .collect();
-        assert_eq!(summary[0], "doc a data.jsonl:1");
+        assert_eq!(summary[0], "doc a data.jsonl#a");
         assert!(summary[1].starts_with("error data.jsonl:3: line 3: invalid JSON"));
-        assert_eq!(summary[2], "doc 7 data.jsonl:4");
+        assert_eq!(summary[2], "doc 7 data.jsonl#7");
         assert!(summary[3].contains("duplicate id `a` (first at line 1)"));
         assert!(summary[4].contains("longer than max_line_bytes"));
         assert!(summary[5].contains("no `_id` field"));
@@ -278,5 +295,35 @@ mod tests {
         assert_eq!(&*doc.bytes, b"alpha");
         assert_eq!(doc.metadata["lang"], "en");
         assert_eq!(doc.format, Some(Format::Text));
+    }
+
+    #[test]
+    fn a_record_that_moves_in_the_file_is_the_same_document() {
+        let first =
+            scan("{\"_id\": \"a\", \"text\": \"alpha\"}\n{\"_id\": \"b\", \"text\": \"bravo\"}\n");
+        let moved = scan(
+            "{\"_id\": \"b\", \"text\": \"bravo\"}\n\n{\"_id\": \"a\", \"text\": \"alpha\"}\n",
+        );
+        let document = |events: &[SourceEvent], id: &str| -> String {
+            events
+                .iter()
+                .find_map(|event| match event {
+                    SourceEvent::Document(doc) if doc.doc_id == id => {
+                        Some(serde_json::to_string(doc).unwrap())
+                    }
+                    _ => None,
+                })
+                .unwrap()
+        };
+        assert_eq!(document(&first, "a"), document(&moved, "a"));
+    }
+
+    #[test]
+    fn an_empty_file_is_a_warning() {
+        let events = scan("\n");
+        assert!(
+            matches!(&events[..], [SourceEvent::Warning(w)] if w.message.contains("found no records")),
+            "{events:?}"
+        );
     }
 }

@@ -4,6 +4,7 @@ pub mod files;
 pub mod jsonl;
 
 use std::ops::ControlFlow;
+use std::path::{Component, Path, PathBuf};
 
 use crate::model::Document;
 
@@ -47,4 +48,22 @@ pub trait DocumentSource: Send {
         &mut self,
         visit: &mut dyn FnMut(SourceEvent) -> ControlFlow<()>,
     ) -> Result<(), std::io::Error>;
+}
+
+/// `path` without `.` components and with each `..` taking out the folder before it, where
+/// there is one: the same file named the same way wherever the engine runs from.
+pub(crate) fn normalize(path: &Path) -> PathBuf {
+    let mut normal = PathBuf::new();
+    for part in path.components() {
+        match part {
+            Component::CurDir => {}
+            Component::ParentDir
+                if matches!(normal.components().next_back(), Some(Component::Normal(_))) =>
+            {
+                normal.pop();
+            }
+            other => normal.push(other),
+        }
+    }
+    normal
 }
