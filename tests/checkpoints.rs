@@ -422,6 +422,21 @@ fn runs_are_listed_newest_first_and_killed_runs_show_as_interrupted() {
     std::thread::sleep(Duration::from_millis(50));
     let _ = child.kill();
     let _ = child.wait();
+    let listed = |store: &Path| -> Value {
+        let output = engine()
+            .args(["runs", "--json", "--store"])
+            .arg(store)
+            .output()
+            .unwrap();
+        serde_json::from_slice(&output.stdout).unwrap()
+    };
+    let before = listed(&store);
+    if let Some(killed) = before["runs"].as_array().and_then(|runs| runs.first()) {
+        assert_eq!(
+            killed["status"], "interrupted",
+            "before the next run: {killed}"
+        );
+    }
     let (code, summary) = run_json(dir.path());
     assert_eq!(code, Some(0));
     let output = engine()

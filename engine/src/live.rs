@@ -62,6 +62,10 @@ pub enum Request {
 /// The report for `request` from an open store; `live` is the run in progress, if this process
 /// runs one.
 pub fn answer(store: &Store, live: Option<&LiveRun>, request: &Request) -> anyhow::Result<Value> {
+    if live.is_none() {
+        // This process holds the store and runs nothing: a run recorded as running was killed.
+        crate::run::mark_interrupted(store)?;
+    }
     let overlay = |run: &mut Value| {
         if let Some(live) = live {
             live.overlay(run);

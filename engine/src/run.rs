@@ -162,8 +162,9 @@ fn save(store: &Store, summary: &RunSummary) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Runs recorded as running cannot be: this process holds the store. They were killed.
-fn mark_interrupted(store: &Store) -> anyhow::Result<()> {
+/// Runs recorded as running cannot be when the caller holds the store and runs nothing: they
+/// were killed.
+pub fn mark_interrupted(store: &Store) -> anyhow::Result<()> {
     for mut run in store.runs()? {
         if run["status"] == "running" {
             run["status"] = "interrupted".into();
