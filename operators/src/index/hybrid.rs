@@ -111,6 +111,9 @@ pub struct IndexUpdate {
     /// The settings the previous generation was built with (when it is updated, not replaced).
     previous_config: Option<IndexConfig>,
     previous: Option<(u64, PathBuf)>,
+    /// The live generation this update replaces (its number and folder), even when the update
+    /// starts afresh and builds on nothing of it.
+    live: Option<(u64, PathBuf)>,
     generation: Generation,
     seen: HashSet<String>,
     /// Documents that failed upstream: not offered, but not gone either.
@@ -159,6 +162,7 @@ impl IndexUpdate {
             dir: dir.to_owned(),
             config: config.clone(),
             previous_config,
+            live: previous.clone(),
             previous: if rebuild_all { None } else { previous },
             generation,
             seen: HashSet::new(),
@@ -171,7 +175,7 @@ impl IndexUpdate {
 
     fn stage(&mut self) -> Result<&mut Staged, IndexError> {
         if self.staged.is_none() {
-            let number = self.previous.as_ref().map_or(1, |(n, _)| n + 1);
+            let number = self.live.as_ref().map_or(1, |(n, _)| n + 1);
             let path = self.dir.join(format!("gen-{number:06}"));
             if path.exists() {
                 fs::remove_dir_all(&path).map_err(io("cannot clear", &path))?;
@@ -331,19 +335,23 @@ impl IndexUpdate {
             .and_then(|file| file.sync_all())
             .map_err(io("cannot sync", &pending))?;
         fs::rename(&pending, self.dir.join(CURRENT)).map_err(io("cannot switch", &self.dir))?;
-        remove_other_generations(&self.dir, &name);
+        let replaced = self.live.as_ref().and_then(|(_, path)| path.file_name());
+        let replaced = replaced.map(|name| name.to_string_lossy().into_owned());
+        remove_other_generations(&self.dir, &[Some(name), replaced]);
         Ok(self.stats)
     }
 }
 
-/// Deletes generations other than `keep` (old ones, and any left by an interrupted update).
-fn remove_other_generations(dir: &Path, keep: &str) {
+/// Deletes generations other than those in `keep`: older ones, and any left by an interrupted
+/// update. The generation an update replaced is kept until the next update, for queries that
+/// were opening it when it was replaced.
+fn remove_other_generations(dir: &Path, keep: &[Option<String>]) {
     let Ok(entries) = fs::read_dir(dir) else {
         return;
     };
     for entry in entries.flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
-        if name.starts_with("gen-") && name != keep {
+        if name.starts_with("gen-") && !keep.iter().flatten().any(|kept| *kept == name) {
             let _ = fs::remove_dir_all(entry.path());
         }
     }
@@ -358,8 +366,23 @@ pub struct HybridIndex {
 }
 
 impl HybridIndex {
-    /// Opens the live generation in `dir`.
+    /// Opens the live generation in `dir`. An update that switches generations keeps the one
+    /// it replaced, so an open that began before the switch completes; one that began before
+    /// two switches finds its generation gone and opens the new live one.
     pub fn open(dir: &Path) -> Result<HybridIndex, IndexError> {
+        let mut attempts = 0;
+        loop {
+            let before = current_generation(dir).map(|(number, _)| number);
+            match Self::open_current(dir) {
+                Err(_) if attempts < 3 && current_generation(dir).map(|(n, _)| n) != before => {
+                    attempts += 1;
+                }
+                opened => return opened,
+            }
+        }
+    }
+
+    fn open_current(dir: &Path) -> Result<HybridIndex, IndexError> {
         let Some((_, path)) = current_generation(dir) else {
             return Err(IndexError::new(format!(
                 "no index in {}: run the pipeline that builds it first",
@@ -707,12 +730,11 @@ mod tests {
             near.iter().all(|hit| hit.stored.doc_id == "a"),
             "tombstoned vectors never come back: {near:?}"
         );
-        let entries = std::fs::read_dir(dir.path())
-            .unwrap()
-            .flatten()
-            .filter(|e| e.file_name().to_string_lossy().starts_with("gen-"))
-            .count();
-        assert_eq!(entries, 1, "old generations are removed");
+        assert_eq!(
+            generations(dir.path()).len(),
+            2,
+            "older generations are removed; the replaced one stays for queries opening it"
+        );
     }
 
     #[test]
@@ -838,6 +860,44 @@ mod tests {
     }
 
     /// A deterministic pseudo-random unit vector of 8 values.
+    /// The generations on disk, by name.
+    fn generations(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = fs::read_dir(dir)
+            .unwrap()
+            .flatten()
+            .map(|entry| entry.file_name().to_string_lossy().into_owned())
+            .filter(|name| name.starts_with("gen-"))
+            .collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn the_replaced_generation_stays_until_the_next_update_and_a_new_model_never_clears_the_live_one()
+     {
+        let dir = tempfile::tempdir().unwrap();
+        let docs = |key: &str| vec![("a", key.to_owned(), vec![entry("a", 0, "alpha", 0)])];
+        let offer = |update: &mut IndexUpdate, key: &str| {
+            for (doc_id, key, entries) in docs(key) {
+                update.upsert(doc_id, &key, &entries).unwrap();
+            }
+        };
+        for key in ["k1", "k2", "k3"] {
+            let mut update =
+                IndexUpdate::begin(dir.path(), &IndexConfig::default(), Some("model")).unwrap();
+            offer(&mut update, key);
+            update.finish().unwrap();
+        }
+        assert_eq!(generations(dir.path()), ["gen-000002", "gen-000003"]);
+        let mut update =
+            IndexUpdate::begin(dir.path(), &IndexConfig::default(), Some("other")).unwrap();
+        offer(&mut update, "k4");
+        let live = HybridIndex::open(dir.path()).expect("the live generation is intact mid-update");
+        assert_eq!(live.chunks(), 1);
+        update.finish().unwrap();
+        assert_eq!(generations(dir.path()), ["gen-000003", "gen-000004"]);
+    }
+
     fn random_vector(seed: usize) -> Vec<f32> {
         let mut state = (seed as u64 + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15);
         let v: Vec<f32> = (0..8)
@@ -904,5 +964,18 @@ mod tests {
             let same = found.iter().filter(|p| exact.contains(p)).count();
             assert!(same >= 9, "recall@10 {same}/10");
         }
+        assert_eq!(vectors.points(), 200, "the rebuild dropped the tombstones");
+        drop(index);
+        let mut third = second.clone();
+        third[0].1 = "k3".to_owned();
+        let refs: Vec<(&str, &str, Vec<Entry>)> = third
+            .iter()
+            .map(|(d, k, e)| (d.as_str(), k.as_str(), e.clone()))
+            .collect();
+        let stats = build(dir.path(), &refs);
+        assert!(
+            !stats.rebuilt,
+            "one changed document after a rebuild is far below the threshold: {stats:?}"
+        );
     }
 }

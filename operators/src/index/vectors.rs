@@ -1,7 +1,8 @@
 //! The vector half of the hybrid index: an hnsw_rs graph (cosine) over every chunk vector, with
 //! tombstones for removed chunks (HNSW cannot delete) filtered at query time and a rebuild once
-//! they pass a threshold. Point ids stay stable across rebuilds, so the text index never changes
-//! because of one.
+//! they pass a threshold. A rebuild drops the tombstoned vectors for good; point ids stay
+//! stable across it (the vectors are kept in point order, found by binary search), so the text
+//! index never changes because of one.
 //!
 //! The graph holds each vector scaled to length 1 and measures [`UnitCosine`] distance. A
 //! vector without direction (all zeros, e.g. the hash embedder's vector of a chunk without a
@@ -34,18 +35,33 @@ const INSERT_BLOCK: usize = 8192;
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct VectorMeta {
     dimensions: usize,
+    /// Vectors stored (in `vectors.f32`).
     points: usize,
+    /// The point id of each stored vector, ascending; absent in indexes saved before rebuilds
+    /// dropped vectors, where the ids are `0..points`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    ids: Option<Vec<usize>>,
+    /// The id the next inserted vector gets (absent: `points`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    next_id: Option<usize>,
+    /// Point ids of the stored vectors that are tombstones.
     dead: Vec<usize>,
     graph: Option<String>,
     #[serde(default)]
     distance: Option<String>,
 }
 
-/// Every vector ever added since the last rebuild, their graph and their tombstones.
+/// The vectors added since the last rebuild (live and tombstoned), their graph and their
+/// tombstones. Slot `s` holds point `ids[s]`.
 pub struct VectorIndex {
     dimensions: usize,
     vectors: Vec<f32>,
+    /// The point id of each slot, ascending.
+    ids: Vec<usize>,
+    /// Whether each slot is a tombstone.
     dead: Vec<bool>,
+    /// The id the next inserted vector gets.
+    next_id: usize,
     graph: Option<Hnsw<'static, f32, UnitCosine>>,
     /// Points inserted since the last commit, not yet in the graph.
     pending: Vec<usize>,
@@ -70,7 +86,9 @@ impl VectorIndex {
         VectorIndex {
             dimensions,
             vectors: Vec::new(),
+            ids: Vec::new(),
             dead: Vec::new(),
+            next_id: 0,
             graph: None,
             pending: Vec::new(),
             m: config.m,
@@ -84,9 +102,19 @@ impl VectorIndex {
         self.dimensions
     }
 
-    /// Points ever added (live and dead).
+    /// Points stored: live ones and tombstones not yet dropped by a rebuild.
     pub fn points(&self) -> usize {
         self.dead.len()
+    }
+
+    /// The slot holding point `point`, if it is stored.
+    fn slot(&self, point: usize) -> Option<usize> {
+        self.ids.binary_search(&point).ok()
+    }
+
+    /// Whether `point` is stored and not a tombstone.
+    fn alive(&self, point: usize) -> bool {
+        self.slot(point).is_some_and(|slot| !self.dead[slot])
     }
 
     /// Live points.
@@ -113,14 +141,15 @@ impl VectorIndex {
         )
     }
 
-    /// Inserts the live `points` into `graph`, scaled to length 1, in parallel; points
-    /// without direction stay out. Scaled copies exist for [`INSERT_BLOCK`] points at a time.
-    fn add_to_graph(&self, graph: &Hnsw<'static, f32, UnitCosine>, points: &[usize]) {
-        for block in points.chunks(INSERT_BLOCK) {
+    /// Inserts the live `slots` into `graph` under their point ids, scaled to length 1, in
+    /// parallel; vectors without direction stay out. Scaled copies exist for
+    /// [`INSERT_BLOCK`] vectors at a time.
+    fn add_to_graph(&self, graph: &Hnsw<'static, f32, UnitCosine>, slots: &[usize]) {
+        for block in slots.chunks(INSERT_BLOCK) {
             let units: Vec<(Vec<f32>, usize)> = block
                 .iter()
-                .filter(|&&point| !self.dead[point])
-                .filter_map(|&point| unit(self.vector(point)).map(|v| (v, point)))
+                .filter(|&&slot| !self.dead[slot])
+                .filter_map(|&slot| unit(self.vector(slot)).map(|v| (v, self.ids[slot])))
                 .collect();
             let slices: Vec<(&[f32], usize)> =
                 units.iter().map(|(v, p)| (v.as_slice(), *p)).collect();
@@ -130,18 +159,20 @@ impl VectorIndex {
         }
     }
 
-    fn vector(&self, point: usize) -> &[f32] {
-        &self.vectors[point * self.dimensions..(point + 1) * self.dimensions]
+    /// The vector in `slot`.
+    fn vector(&self, slot: usize) -> &[f32] {
+        &self.vectors[slot * self.dimensions..(slot + 1) * self.dimensions]
     }
 
-    /// Whether a point may be a neighbour: live and with a direction.
-    fn searchable(&self, point: usize) -> bool {
-        !self.dead[point] && length(self.vector(point)).is_some()
+    /// Whether the vector in `slot` may be a neighbour: live and with a direction.
+    fn searchable(&self, slot: usize) -> bool {
+        !self.dead[slot] && length(self.vector(slot)).is_some()
     }
 
     /// The vector of a live point.
     pub fn live_vector(&self, point: usize) -> Option<&[f32]> {
-        (point < self.points() && !self.dead[point]).then(|| self.vector(point))
+        let slot = self.slot(point)?;
+        (!self.dead[slot]).then(|| self.vector(slot))
     }
 
     /// Adds a vector; returns its point id. It is searchable after [`VectorIndex::commit`].
@@ -153,10 +184,12 @@ impl VectorIndex {
                 self.dimensions
             )));
         }
-        let point = self.dead.len();
+        let point = self.next_id;
+        self.next_id += 1;
+        self.pending.push(self.ids.len());
         self.vectors.extend_from_slice(vector);
+        self.ids.push(point);
         self.dead.push(false);
-        self.pending.push(point);
         Ok(point)
     }
 
@@ -176,16 +209,31 @@ impl VectorIndex {
 
     /// Marks a point removed.
     pub fn remove(&mut self, point: usize) {
-        if let Some(dead) = self.dead.get_mut(point) {
-            *dead = true;
+        if let Some(slot) = self.slot(point) {
+            self.dead[slot] = true;
         }
     }
 
-    /// Rebuilds the graph from the live points (ids unchanged).
+    /// Drops the tombstoned vectors and rebuilds the graph from the live ones (their point ids
+    /// unchanged).
     pub fn rebuild(&mut self) {
-        let graph = self.new_graph(self.live());
-        let points: Vec<usize> = (0..self.points()).collect();
-        self.add_to_graph(&graph, &points);
+        let mut kept = 0;
+        for slot in 0..self.ids.len() {
+            if self.dead[slot] {
+                continue;
+            }
+            let (from, to) = (slot * self.dimensions, kept * self.dimensions);
+            self.vectors.copy_within(from..from + self.dimensions, to);
+            self.ids[kept] = self.ids[slot];
+            kept += 1;
+        }
+        self.vectors.truncate(kept * self.dimensions);
+        self.vectors.shrink_to_fit();
+        self.ids.truncate(kept);
+        self.dead = vec![false; kept];
+        let graph = self.new_graph(kept);
+        let slots: Vec<usize> = (0..kept).collect();
+        self.add_to_graph(&graph, &slots);
         self.graph = Some(graph);
         self.pending.clear();
     }
@@ -209,10 +257,8 @@ impl VectorIndex {
         let Some(query) = unit(query) else {
             return Vec::new();
         };
-        let filter = |id: &usize| {
-            !self.dead.get(*id).copied().unwrap_or(true)
-                && allowed.is_none_or(|ids| ids.binary_search(id).is_ok())
-        };
+        let filter =
+            |id: &usize| self.alive(*id) && allowed.is_none_or(|ids| ids.binary_search(id).is_ok());
         graph
             .search_filter(&query, k, ef_search.max(k), Some(&filter))
             .into_iter()
@@ -229,13 +275,16 @@ impl VectorIndex {
     ) -> Vec<(usize, f32)> {
         let query_norm = norm(query);
         let mut scored: Vec<(usize, f32)> = (0..self.points())
-            .filter(|point| {
-                self.searchable(*point)
-                    && allowed.is_none_or(|ids| ids.binary_search(point).is_ok())
+            .filter(|slot| {
+                self.searchable(*slot)
+                    && allowed.is_none_or(|ids| ids.binary_search(&self.ids[*slot]).is_ok())
             })
-            .map(|point| {
-                let vector = self.vector(point);
-                (point, dot(vector, query) / (norm(vector) * query_norm))
+            .map(|slot| {
+                let vector = self.vector(slot);
+                (
+                    self.ids[slot],
+                    dot(vector, query) / (norm(vector) * query_norm),
+                )
             })
             .collect();
         scored.sort_by(|a, b| b.1.total_cmp(&a.1));
@@ -257,8 +306,11 @@ impl VectorIndex {
         let meta = VectorMeta {
             dimensions: self.dimensions,
             points: self.points(),
+            ids: Some(self.ids.clone()),
+            next_id: Some(self.next_id),
             dead: (0..self.points())
-                .filter(|point| self.dead[*point])
+                .filter(|slot| self.dead[*slot])
+                .map(|slot| self.ids[slot])
                 .collect(),
             graph,
             distance: Some(DISTANCE.to_owned()),
@@ -310,10 +362,22 @@ impl VectorIndex {
             .chunks_exact(4)
             .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
             .collect();
+        let ids = meta.ids.unwrap_or_else(|| (0..meta.points).collect());
+        if ids.len() != meta.points || ids.windows(2).any(|pair| pair[0] >= pair[1]) {
+            return Err(io_error(
+                "damaged",
+                &dir.join("vectors.json"),
+                "the point ids do not match the vectors",
+            ));
+        }
+        let next_id = meta
+            .next_id
+            .unwrap_or(meta.points)
+            .max(ids.last().map_or(0, |last| last + 1));
         let mut dead = vec![false; meta.points];
         for point in meta.dead {
-            if let Some(slot) = dead.get_mut(point) {
-                *slot = true;
+            if let Ok(slot) = ids.binary_search(&point) {
+                dead[slot] = true;
             }
         }
         let current = meta.distance.as_deref() == Some(DISTANCE);
@@ -324,7 +388,9 @@ impl VectorIndex {
         let mut index = VectorIndex {
             dimensions: meta.dimensions,
             vectors,
+            ids,
             dead,
+            next_id,
             graph,
             pending: Vec::new(),
             m: config.m,
@@ -368,6 +434,61 @@ mod tests {
     fn unit(values: &[f32]) -> Vec<f32> {
         let norm = values.iter().map(|x| x * x).sum::<f32>().sqrt();
         values.iter().map(|x| x / norm).collect()
+    }
+
+    #[test]
+    fn a_rebuild_drops_tombstones_for_good_and_keeps_point_ids() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = IndexConfig::default();
+        let mut index = VectorIndex::new(2, &config);
+        let points: Vec<usize> = (0..6)
+            .map(|i| {
+                let angle = i as f32 * 0.5;
+                index.insert(&[angle.cos(), angle.sin()]).unwrap()
+            })
+            .collect();
+        index.commit();
+        for &point in &points[..4] {
+            index.remove(point);
+        }
+        assert!(index.tombstone_ratio() > 0.6);
+        index.rebuild();
+        assert_eq!((index.points(), index.live()), (2, 2));
+        assert_eq!(index.tombstone_ratio(), 0.0, "the tombstones are gone");
+        let later = index.insert(&[0.0, -1.0]).unwrap();
+        assert_eq!(later, 6, "ids are never reused");
+        index.save(dir.path()).unwrap();
+        let loaded = VectorIndex::load(dir.path(), &config).unwrap();
+        let bytes = fs::metadata(dir.path().join("vectors.f32")).unwrap().len();
+        assert_eq!(bytes, 3 * 2 * 4, "only the live vectors are written");
+        for index in [&index, &loaded] {
+            let near: Vec<usize> = index
+                .search(&[1.0, 0.0], 3, 16, None)
+                .iter()
+                .map(|hit| hit.0)
+                .collect();
+            let mut sorted = near.clone();
+            sorted.sort_unstable();
+            assert_eq!(sorted, [4, 5, 6], "{near:?}");
+            assert!(index.live_vector(points[0]).is_none());
+            assert_eq!(index.live_vector(points[5]).map(<[f32]>::len), Some(2));
+        }
+    }
+
+    #[test]
+    fn an_index_saved_before_rebuilds_dropped_vectors_still_loads() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = IndexConfig::default();
+        let vectors: Vec<f32> = [1.0f32, 0.0, 0.0, 1.0, 0.7, 0.7].to_vec();
+        let bytes: Vec<u8> = vectors.iter().flat_map(|v| v.to_le_bytes()).collect();
+        fs::write(dir.path().join("vectors.f32"), bytes).unwrap();
+        let meta =
+            r#"{"dimensions":2,"points":3,"dead":[1],"graph":null,"distance":"unit-cosine"}"#;
+        fs::write(dir.path().join("vectors.json"), meta).unwrap();
+        let mut index = VectorIndex::load(dir.path(), &config).unwrap();
+        assert_eq!((index.points(), index.live()), (3, 2));
+        assert!(index.live_vector(1).is_none() && index.live_vector(2).is_some());
+        assert_eq!(index.insert(&[0.0, 1.0]).unwrap(), 3);
     }
 
     #[test]
