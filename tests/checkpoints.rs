@@ -110,6 +110,23 @@ fn a_store_and_outputs_inside_the_source_folder_are_not_documents() {
 }
 
 #[test]
+fn new_source_settings_that_find_the_same_documents_recompute_nothing() {
+    let dir = setup(3, TWO_BRANCHES);
+    run_json(dir.path());
+    let widened = TWO_BRANCHES.replace(
+        "path: docs }",
+        "path: docs, include: [\"**/*.md\", \"**/*.rst\"], exclude: [\"**/*.log\"] }",
+    );
+    assert_ne!(widened, TWO_BRANCHES);
+    fs::write(dir.path().join("pipeline.yaml"), widened).unwrap();
+    let (code, second) = run_json(dir.path());
+    assert_eq!(code, Some(0), "{second}");
+    for name in ["parse", "chunk_a", "chunk_b"] {
+        assert_eq!(step(&second, name)["cached"], 3, "{name}: {second}");
+    }
+}
+
+#[test]
 fn editing_one_document_recomputes_only_that_document() {
     let dir = setup(20, TWO_BRANCHES);
     run_json(dir.path());

@@ -222,10 +222,20 @@ pub fn plan(pipeline: &Pipeline) -> Plan {
             if fingerprints[i].is_some() {
                 continue;
             }
+            // A source's settings only decide which documents come; each document's key says
+            // what it is. Steps reading a source therefore do not depend on its settings.
             let upstream: Option<Vec<&str>> = step
                 .inputs
                 .iter()
-                .map(|input| fingerprints[index[input.as_str()]].as_deref())
+                .map(|input| {
+                    let parent = index[input.as_str()];
+                    let planned = fingerprints[parent].as_deref()?;
+                    Some(if pipeline.steps[parent].config.info().is_source() {
+                        "source"
+                    } else {
+                        planned
+                    })
+                })
                 .collect();
             if let Some(mut upstream) = upstream {
                 upstream.sort_unstable();

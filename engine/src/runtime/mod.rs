@@ -695,7 +695,9 @@ fn run_step(
                     match emitted {
                         Emitted::Item(item) => {
                             ctx.counters.input.fetch_add(1, Ordering::Relaxed);
-                            let key = output_key(&ctx.fingerprint, &item.identity());
+                            // A document's key is what it is, not the settings that found it:
+                            // a new glob that finds the same files recomputes nothing.
+                            let key = item.identity();
                             let bytes = item.size_hint();
                             ctx.record(item.doc_id(), |fingerprint| {
                                 item_record(fingerprint, &key, false, 0.0, 0, bytes, None)
