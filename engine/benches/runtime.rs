@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use engine::runtime::{
-    Emitted, Item, Node, Operator, Options, SinkOp, SourceOp, TransformOp, execute,
+    Emitted, Item, Node, Operator, Options, Publish, SinkOp, SourceOp, TransformOp, execute,
 };
 use operators::model::Document;
 
@@ -49,8 +49,8 @@ impl SinkOp for Count {
         self.0.fetch_add(1, Ordering::Relaxed);
         Ok(())
     }
-    fn finish(self: Box<Self>) -> anyhow::Result<()> {
-        Ok(())
+    fn finish(self: Box<Self>) -> anyhow::Result<Publish> {
+        Ok(Box::new(|| Ok(())))
     }
 }
 

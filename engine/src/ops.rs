@@ -16,7 +16,9 @@ use operators::source::{DocumentSource, FileSource, JsonlSource, SourceEvent};
 
 use crate::plan::Plan;
 use crate::registry::OperatorConfig;
-use crate::runtime::{BatchOp, Emitted, Item, Node, Operator, SinkOp, SourceOp, TransformOp};
+use crate::runtime::{
+    BatchOp, Emitted, Item, Node, Operator, Publish, SinkOp, SourceOp, TransformOp,
+};
 use crate::spec::load::Pipeline;
 
 /// Workers a parallel step gets unless the pipeline says otherwise.
@@ -226,9 +228,12 @@ impl SinkOp for Jsonl {
         Ok(())
     }
 
-    fn finish(self: Box<Self>) -> anyhow::Result<()> {
-        self.0.finish()?;
-        Ok(())
+    fn finish(self: Box<Self>) -> anyhow::Result<Publish> {
+        let written = self.0.finish()?;
+        Ok(Box::new(move || {
+            written.publish()?;
+            Ok(())
+        }))
     }
 }
 
@@ -305,11 +310,15 @@ impl SinkOp for HybridIndexSink {
         }
     }
 
-    fn finish(mut self: Box<Self>) -> anyhow::Result<()> {
+    fn finish(mut self: Box<Self>) -> anyhow::Result<Publish> {
         self.update(None)?;
-        if let Some(update) = self.update.take() {
-            update.finish()?;
-        }
-        Ok(())
+        let Some(update) = self.update.take() else {
+            return Ok(Box::new(|| Ok(())));
+        };
+        let (_, switch) = update.finish()?;
+        Ok(Box::new(move || {
+            switch.publish()?;
+            Ok(())
+        }))
     }
 }

@@ -300,7 +300,8 @@ fn bench_size(
             .unwrap_or_else(|e| fail(&dir, e));
         start = end;
     }
-    let stats = update.finish().unwrap_or_else(|e| fail(&dir, e));
+    let (stats, switch) = update.finish().unwrap_or_else(|e| fail(&dir, e));
+    switch.publish().unwrap_or_else(|e| fail(&dir, e));
     let hybrid_seconds = started.elapsed().as_secs_f64();
     drop(entries);
 

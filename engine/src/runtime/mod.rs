@@ -109,9 +109,16 @@ pub trait SinkOp: Send {
     /// in the run (`""` stands for a whole source that failed). A sink that mirrors its input
     /// (an index) keeps what it holds for them rather than dropping it as gone.
     fn documents_failed(&mut self, _doc_ids: &HashSet<String>) {}
-    /// Completes the output once every item is written (not called when cancelled).
-    fn finish(self: Box<Self>) -> anyhow::Result<()>;
+    /// Completes the output once every item is written (not called when cancelled), short of
+    /// making it visible: that is what the returned [`Publish`] does, once every step of the
+    /// run has finished.
+    fn finish(self: Box<Self>) -> anyhow::Result<Publish>;
 }
+
+/// What makes a sink's completed output visible (moves a file into place, switches an index
+/// generation in). The run calls it when every step has finished, unless it was cancelled, so
+/// the outputs of a run appear together, and not at all for a run that did not complete.
+pub type Publish = Box<dyn FnOnce() -> anyhow::Result<()> + Send>;
 
 /// A step's operator, by role.
 pub enum Operator {
@@ -330,6 +337,7 @@ pub fn execute(nodes: Vec<Node>, options: Options) -> Execution {
     }
     drop(senders);
 
+    let publishes: Arc<Mutex<Vec<(String, Publish)>>> = Arc::default();
     let mut step_threads = Vec::new();
     for (index, node) in nodes.into_iter().enumerate() {
         let context = StepContext {
@@ -338,6 +346,7 @@ pub fn execute(nodes: Vec<Node>, options: Options) -> Execution {
             counters: counters[index].1.clone(),
             records: records.clone(),
             outputs: std::mem::take(&mut outputs[index]),
+            publishes: publishes.clone(),
             cancel: options.cancel.clone(),
             checkpoints: options.checkpoints.clone(),
         };
@@ -403,6 +412,24 @@ pub fn execute(nodes: Vec<Node>, options: Options) -> Execution {
     }
     monitor_stop.store(true, Ordering::Release);
     let _ = monitor.join();
+    let publishes = std::mem::take(&mut *publishes.lock().unwrap_or_else(|p| p.into_inner()));
+    if !options.cancel.load(Ordering::Relaxed) {
+        for (step, publish) in publishes {
+            if let Err(error) = panics::catch(publish) {
+                if let Some((_, live)) = counters.iter().find(|(name, _)| *name == step) {
+                    live.failed.fetch_add(1, Ordering::Relaxed);
+                }
+                if let Some((_, report)) = steps.iter_mut().find(|(name, _)| *name == step) {
+                    report.failed += 1;
+                }
+                records.lock().unwrap_or_else(|p| p.into_inner()).error(
+                    &step,
+                    "",
+                    format!("{error:#}"),
+                );
+            }
+        }
+    }
     let records = std::mem::take(&mut *records.lock().unwrap_or_else(|p| p.into_inner()));
     Execution {
         steps,
@@ -444,6 +471,8 @@ struct StepContext {
     counters: Arc<StepCounters>,
     records: Arc<Mutex<Records>>,
     outputs: Vec<Sender<Envelope>>,
+    /// Where sinks leave what makes their outputs visible, for the end of the run.
+    publishes: Arc<Mutex<Vec<(String, Publish)>>>,
     cancel: Arc<AtomicBool>,
     checkpoints: Option<Arc<dyn Checkpoints>>,
 }
@@ -769,8 +798,15 @@ fn run_step(
                 .clone();
             sink.documents_failed(&failed);
             let started = Instant::now();
-            if let Err(error) = panics::catch(|| sink.finish()) {
-                ctx.fail("", &error);
+            match panics::catch(|| sink.finish()) {
+                Ok(publish) => ctx
+                    .publishes
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .push((ctx.name.clone(), publish)),
+                Err(error) => {
+                    ctx.fail("", &error);
+                }
             }
             ctx.counters.add_busy(started.elapsed().as_secs_f64());
         }
@@ -817,8 +853,95 @@ mod tests {
             self.0.fetch_add(1, Ordering::Relaxed);
             Ok(())
         }
-        fn finish(self: Box<Self>) -> anyhow::Result<()> {
+        fn finish(self: Box<Self>) -> anyhow::Result<Publish> {
+            Ok(Box::new(|| Ok(())))
+        }
+    }
+
+    /// A sink whose publish records whether a step was still running when it was called.
+    struct Published {
+        published: Arc<AtomicBool>,
+        other_running: Arc<AtomicBool>,
+        other_done: Arc<AtomicBool>,
+    }
+
+    impl SinkOp for Published {
+        fn write(&mut self, _item: &Item) -> anyhow::Result<()> {
             Ok(())
+        }
+        fn finish(self: Box<Self>) -> anyhow::Result<Publish> {
+            Ok(Box::new(move || {
+                self.other_running
+                    .store(!self.other_done.load(Ordering::SeqCst), Ordering::SeqCst);
+                self.published.store(true, Ordering::SeqCst);
+                Ok(())
+            }))
+        }
+    }
+
+    /// Passes items on slowly; sets `done` after the last, and `cancel` at item `cancel_at`.
+    struct Slow {
+        done: Arc<AtomicBool>,
+        cancel: Option<(Arc<AtomicBool>, &'static str)>,
+    }
+
+    impl TransformOp for Slow {
+        fn apply(&self, item: &Item) -> anyhow::Result<Option<Item>> {
+            std::thread::sleep(Duration::from_millis(2));
+            if let Some((cancel, at)) = &self.cancel
+                && item.doc_id() == *at
+            {
+                cancel.store(true, Ordering::SeqCst);
+            }
+            Ok(Some(item.clone()))
+        }
+    }
+
+    impl Drop for Slow {
+        fn drop(&mut self) {
+            self.done.store(true, Ordering::SeqCst);
+        }
+    }
+
+    #[test]
+    fn sinks_publish_when_every_step_is_done_and_never_in_a_cancelled_run() {
+        for cancelled in [false, true] {
+            let cancel = Arc::new(AtomicBool::new(false));
+            let (published, other_running, other_done) = (
+                Arc::new(AtomicBool::new(false)),
+                Arc::new(AtomicBool::new(false)),
+                Arc::new(AtomicBool::new(false)),
+            );
+            let slow = Slow {
+                done: other_done.clone(),
+                cancel: cancelled.then(|| (cancel.clone(), "30")),
+            };
+            let sink = Published {
+                published: published.clone(),
+                other_running: other_running.clone(),
+                other_done,
+            };
+            let nodes = vec![
+                node("src", Operator::Source(Box::new(Numbers(60))), vec![]),
+                node("fast", Operator::Sink(Box::new(sink)), vec![0]),
+                node("slow", Operator::Transform(Arc::new(slow)), vec![0]),
+                node(
+                    "out",
+                    Operator::Sink(Box::new(Count(Arc::default()))),
+                    vec![2],
+                ),
+            ];
+            let options = Options {
+                cancel,
+                ..Options::default()
+            };
+            let run = execute(nodes, options);
+            assert_eq!(run.cancelled, cancelled);
+            assert_eq!(published.load(Ordering::SeqCst), !cancelled);
+            assert!(
+                !other_running.load(Ordering::SeqCst),
+                "published while another step still ran"
+            );
         }
     }
 

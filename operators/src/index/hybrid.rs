@@ -272,7 +272,7 @@ impl IndexUpdate {
 
     /// Removes the documents not offered (except those that failed upstream), writes the new
     /// generation and switches to it.
-    pub fn finish(mut self) -> Result<UpdateStats, IndexError> {
+    pub fn finish(mut self) -> Result<(UpdateStats, Switch), IndexError> {
         let unseen: Vec<String> = self
             .generation
             .docs
@@ -310,7 +310,7 @@ impl IndexUpdate {
             self.stage()?;
         }
         let Some(mut staged) = self.staged.take() else {
-            return Ok(self.stats);
+            return Ok((self.stats, Switch(None)));
         };
         staged.writer.commit()?;
         if let Some(vectors) = &mut staged.vectors {
@@ -334,11 +334,47 @@ impl IndexUpdate {
         fs::File::open(&pending)
             .and_then(|file| file.sync_all())
             .map_err(io("cannot sync", &pending))?;
-        fs::rename(&pending, self.dir.join(CURRENT)).map_err(io("cannot switch", &self.dir))?;
         let replaced = self.live.as_ref().and_then(|(_, path)| path.file_name());
         let replaced = replaced.map(|name| name.to_string_lossy().into_owned());
-        remove_other_generations(&self.dir, &[Some(name), replaced]);
-        Ok(self.stats)
+        Ok((
+            self.stats,
+            Switch(Some(PendingSwitch {
+                dir: self.dir,
+                name,
+                replaced,
+            })),
+        ))
+    }
+}
+
+/// What makes a finished update the live generation: nothing when it changed nothing.
+#[derive(Debug)]
+#[must_use = "the update is not live until it is switched in"]
+pub struct Switch(Option<PendingSwitch>);
+
+#[derive(Debug)]
+struct PendingSwitch {
+    dir: PathBuf,
+    name: String,
+    replaced: Option<String>,
+}
+
+impl Switch {
+    /// Makes the update live: renames `CURRENT.pending` over `CURRENT`, then removes the
+    /// generations no query needs any more.
+    pub fn publish(self) -> Result<(), IndexError> {
+        let Some(PendingSwitch {
+            dir,
+            name,
+            replaced,
+        }) = self.0
+        else {
+            return Ok(());
+        };
+        let pending = dir.join(format!("{CURRENT}.pending"));
+        fs::rename(&pending, dir.join(CURRENT)).map_err(io("cannot switch", &dir))?;
+        remove_other_generations(&dir, &[Some(name), replaced]);
+        Ok(())
     }
 }
 
@@ -566,12 +602,19 @@ mod tests {
         }
     }
 
+    /// Finishes an update and switches it in.
+    fn finish_live(update: IndexUpdate) -> UpdateStats {
+        let (stats, switch) = update.finish().unwrap();
+        switch.publish().unwrap();
+        stats
+    }
+
     fn build(dir: &Path, docs: &[(&str, &str, Vec<Entry>)]) -> UpdateStats {
         let mut update = IndexUpdate::begin(dir, &IndexConfig::default(), Some("model")).unwrap();
         for (doc_id, key, entries) in docs {
             update.upsert(doc_id, key, entries).unwrap();
         }
-        update.finish().unwrap()
+        finish_live(update)
     }
 
     fn ids(hits: &[Hit]) -> Vec<&str> {
@@ -821,7 +864,7 @@ mod tests {
             for (doc_id, key, entries) in &docs {
                 update.upsert(doc_id, key, entries).unwrap();
             }
-            update.finish().unwrap()
+            finish_live(update)
         };
         let query_time = IndexConfig {
             ef_search: 7,
@@ -886,7 +929,7 @@ mod tests {
             let mut update =
                 IndexUpdate::begin(dir.path(), &IndexConfig::default(), Some("model")).unwrap();
             offer(&mut update, key);
-            update.finish().unwrap();
+            finish_live(update);
         }
         assert_eq!(generations(dir.path()), ["gen-000002", "gen-000003"]);
         let mut update =
@@ -894,7 +937,7 @@ mod tests {
         offer(&mut update, "k4");
         let live = HybridIndex::open(dir.path()).expect("the live generation is intact mid-update");
         assert_eq!(live.chunks(), 1);
-        update.finish().unwrap();
+        finish_live(update);
         assert_eq!(generations(dir.path()), ["gen-000003", "gen-000004"]);
     }
 

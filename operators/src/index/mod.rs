@@ -10,7 +10,7 @@ pub mod vectors;
 use serde::{Deserialize, Serialize};
 
 pub use fusion::Fusion;
-pub use hybrid::{HybridIndex, IndexUpdate, UpdateStats};
+pub use hybrid::{HybridIndex, IndexUpdate, Switch, UpdateStats};
 
 /// Why the index could not be used.
 #[derive(Debug, thiserror::Error)]

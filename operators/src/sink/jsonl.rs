@@ -52,10 +52,27 @@ impl JsonlSink {
         self.writer.write_all(b"\n")
     }
 
-    /// Flushes and moves the file into place.
-    pub fn finish(mut self) -> std::io::Result<PathBuf> {
+    /// Flushes and syncs the file; [`Written::publish`] then moves it into place.
+    pub fn finish(mut self) -> std::io::Result<Written> {
         self.writer.flush()?;
         self.writer.get_ref().sync_all()?;
+        Ok(Written {
+            path: self.path,
+            partial: self.partial,
+        })
+    }
+}
+
+/// A complete output, on disk beside its place.
+#[derive(Debug)]
+pub struct Written {
+    path: PathBuf,
+    partial: PathBuf,
+}
+
+impl Written {
+    /// Moves the output into place.
+    pub fn publish(self) -> std::io::Result<PathBuf> {
         fs::rename(&self.partial, &self.path)?;
         Ok(self.path)
     }
@@ -74,7 +91,12 @@ mod tests {
         let mut sink = JsonlSink::create(&config, dir.path()).unwrap();
         sink.write(&serde_json::json!({"a": 1})).unwrap();
         assert!(!dir.path().join("out/a.jsonl").exists());
-        let path = sink.finish().unwrap();
+        let written = sink.finish().unwrap();
+        assert!(
+            !dir.path().join("out/a.jsonl").exists(),
+            "not before it is published"
+        );
+        let path = written.publish().unwrap();
         assert_eq!(fs::read_to_string(path).unwrap(), "{\"a\":1}\n");
     }
 }
