@@ -220,7 +220,7 @@ fn a_second_process_on_the_same_store_stops_at_once_and_harms_nothing() {
         .arg(dir.path().join("pipeline.yaml"))
         .output()
         .unwrap();
-    assert_ne!(output.status.code(), Some(0));
+    assert_eq!(output.status.code(), Some(3), "could not run: exit 3");
     assert!(
         stderr(&output).contains("in use by process 4242"),
         "{}",
@@ -363,7 +363,7 @@ fn inspect_follows_a_document_through_every_step() {
         .arg(&store)
         .output()
         .unwrap();
-    assert_eq!(missing.status.code(), Some(1));
+    assert_eq!(missing.status.code(), Some(2));
 }
 
 #[test]

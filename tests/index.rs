@@ -184,7 +184,8 @@ fn a_file_of_queries_answers_each_as_alone_and_as_a_trec_run() {
         .arg(&file)
         .output()
         .unwrap();
-    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stdout(&output).is_empty(), "refused before any query runs");
     assert!(
         stderr(&output).contains("query id `q 1`"),
         "{}",
@@ -303,7 +304,7 @@ fn querying_a_step_that_is_not_an_index_says_which_are() {
         .args(["--index", "chunk_a", "x"])
         .output()
         .unwrap();
-    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(output.status.code(), Some(2));
     assert!(
         stderr(&output).contains("index steps: index_a, index_b"),
         "{}",
@@ -464,7 +465,7 @@ fn compare_scores_another_systems_trec_run_like_a_branch() {
         .arg(format!("index_a={}", dir.path().join("b.trec").display()))
         .output()
         .unwrap();
-    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(output.status.code(), Some(2));
     assert!(
         stderr(&output).contains("two systems are named `index_a`"),
         "{}",

@@ -162,7 +162,11 @@ fn a_running_run_answers_runs_inspect_and_tap() {
         .arg(&pipeline)
         .output()
         .unwrap();
-    assert_eq!(unknown.status.code(), Some(1));
+    assert_eq!(
+        unknown.status.code(),
+        Some(2),
+        "the run says the request was wrong"
+    );
     assert!(
         stderr(&unknown).contains("has no step `chunks`"),
         "{}",
@@ -221,7 +225,7 @@ fn a_running_run_answers_runs_inspect_and_tap() {
         .arg(&pipeline)
         .output()
         .unwrap();
-    assert_eq!(idle.status.code(), Some(1));
+    assert_eq!(idle.status.code(), Some(2));
     assert!(
         stderr(&idle).contains("no run is using"),
         "{}",

@@ -105,8 +105,9 @@ fn unparseable_files_exit_1_with_the_error_on_stderr() {
     let output = parse(&[], &empty);
     assert_eq!(output.status.code(), Some(1));
     assert!(stderr(&output).contains("damaged"), "{}", stderr(&output));
+    // A file that is not there is a usage error, not a file that failed to parse.
     let output = parse(&[], &dir.path().join("missing.md"));
-    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(output.status.code(), Some(2));
 }
 
 #[test]

@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use operators::index::{Fusion, Hit, Mode};
 
+use crate::failure::{InvalidPipeline, invalid};
 use crate::live::{self, AskError};
 use crate::progress::Progress;
 use crate::run::Status;
@@ -16,8 +17,10 @@ use crate::spec::diagnostic::Report;
 use crate::spec::load::{self, Pipeline};
 use crate::store::{Store, StoreError};
 
-/// Exit code for an invalid pipeline or bad usage.
-pub const EXIT_INVALID: i32 = 2;
+pub use crate::failure::{EXIT_COULD_NOT_RUN, EXIT_INVALID};
+
+/// Most trials `compare --trials` runs: p-values to 1e-5, in seconds even on large sets.
+const MAX_TRIALS: usize = 100_000;
 
 /// Turns a folder of documents into a retrieval knowledge base, step by visible step.
 #[derive(Debug, Parser)]
@@ -57,7 +60,11 @@ enum Command {
         json: bool,
     },
     /// Print the JSON Schema of pipeline files.
-    Schema,
+    Schema {
+        /// Accepted as every command takes it: the schema is JSON either way.
+        #[arg(long)]
+        json: bool,
+    },
     /// List the runs recorded in a store, newest first.
     Runs {
         #[command(flatten)]
@@ -88,8 +95,8 @@ enum Command {
         step: Option<String>,
         #[command(flatten)]
         store: StoreArgs,
-        /// Stop after this many items.
-        #[arg(long)]
+        /// Stop after this many items (at least 1).
+        #[arg(long, value_parser = at_least_one)]
         limit: Option<usize>,
         /// When no run is using the store yet, wait for one to start.
         #[arg(long)]
@@ -102,8 +109,9 @@ enum Command {
     Gc {
         /// The pipeline file.
         pipeline: PathBuf,
-        /// How many of the newest runs (with their per-item records) to keep.
-        #[arg(long, default_value_t = 20)]
+        /// How many of the newest runs (with their per-item records) to keep; at least 1, since
+        /// the newest completed run says which checkpoints the pipeline reaches.
+        #[arg(long, default_value_t = 20, value_parser = at_least_one)]
         keep_runs: usize,
         /// Print the result as JSON.
         #[arg(long)]
@@ -119,8 +127,8 @@ enum Command {
         /// How to rank: BM25, vector similarity, or both fused.
         #[arg(long, value_enum, default_value_t = QueryMode::Hybrid)]
         mode: QueryMode,
-        /// Hits to return.
-        #[arg(short, long, default_value_t = 10)]
+        /// Hits to return (at least 1; at most the chunks in the index).
+        #[arg(short, long, default_value_t = 10, value_parser = at_least_one)]
         k: usize,
         /// Only hits whose field or metadata `key` equals `value` (repeatable).
         #[arg(long = "filter", value_name = "KEY=VALUE")]
@@ -157,8 +165,8 @@ enum Command {
         /// Relevance judgments (BEIR TSV: query-id, corpus-id, score).
         #[arg(long)]
         qrels: Option<PathBuf>,
-        /// Depth of the side-by-side lists and overlaps without judgments.
-        #[arg(long, default_value_t = 10)]
+        /// Depth of the side-by-side lists and overlaps without judgments (at least 1).
+        #[arg(long, default_value_t = 10, value_parser = at_least_one)]
         k: usize,
         /// Modes to evaluate.
         #[arg(long, value_enum, value_delimiter = ',', default_values_t = [QueryMode::Hybrid, QueryMode::Bm25, QueryMode::Vector])]
@@ -166,8 +174,8 @@ enum Command {
         /// Index steps to compare (default: all).
         #[arg(long, value_delimiter = ',')]
         index: Option<Vec<String>>,
-        /// Trials of the randomisation test.
-        #[arg(long, default_value_t = 10_000)]
+        /// Trials of the randomisation test (1 to 100,000).
+        #[arg(long, default_value_t = 10_000, value_parser = trials)]
         trials: usize,
         /// How hybrid mode fuses the two lists.
         #[command(flatten)]
@@ -193,32 +201,105 @@ enum Command {
         /// Parse as this format instead of detecting it.
         #[arg(long = "as", value_name = "FORMAT")]
         as_format: Option<String>,
+        /// Print the parsed document as JSON: the same as --format json.
+        #[arg(long, conflicts_with = "format")]
+        json: bool,
     },
 }
 
-/// Which store to read: given directly, through a pipeline file, or `.engine` here.
-/// How hybrid mode fuses the BM25 and vector lists.
-#[derive(Debug, clap::Args)]
-struct FusionArgs {
-    /// Reciprocal-rank fusion constant.
-    #[arg(long, default_value_t = 60.0)]
-    rrf_k: f32,
-    /// Fuse by `alpha * vector + (1 - alpha) * bm25` (normalised scores) instead of RRF.
-    #[arg(long)]
-    alpha: Option<f32>,
-}
-
-impl FusionArgs {
-    fn fusion(&self) -> Fusion {
-        match self.alpha {
-            Some(alpha) => Fusion::Weighted {
-                alpha: alpha.clamp(0.0, 1.0),
-            },
-            None => Fusion::Rrf { k: self.rrf_k },
+impl Command {
+    /// Whether the command was asked for JSON (its errors are then JSON on stdout too).
+    fn json(&self) -> bool {
+        match self {
+            Command::Run { json, .. }
+            | Command::Validate { json, .. }
+            | Command::Graph { json, .. }
+            | Command::Schema { json }
+            | Command::Runs { json, .. }
+            | Command::Inspect { json, .. }
+            | Command::Tap { json, .. }
+            | Command::Gc { json, .. }
+            | Command::Query { json, .. }
+            | Command::Compare { json, .. }
+            | Command::Parse { json, .. } => *json,
         }
     }
 }
 
+/// A count of at least 1 (`-k`, `--keep-runs`, `--limit`).
+fn at_least_one(value: &str) -> Result<usize, String> {
+    match value.parse::<usize>() {
+        Ok(0) => Err("must be at least 1".to_owned()),
+        Ok(count) => Ok(count),
+        Err(_) => Err(format!("not a whole number from 1 to {}", usize::MAX)),
+    }
+}
+
+/// `compare --trials`: 1 to [`MAX_TRIALS`].
+fn trials(value: &str) -> Result<usize, String> {
+    match at_least_one(value)? {
+        trials if trials > MAX_TRIALS => Err(format!("at most {MAX_TRIALS}")),
+        trials => Ok(trials),
+    }
+}
+
+/// `--alpha`: a weight from 0 to 1.
+fn alpha(value: &str) -> Result<f32, String> {
+    match value.parse::<f32>() {
+        Ok(alpha) if (0.0..=1.0).contains(&alpha) => Ok(alpha),
+        _ => Err("the weight of the vector list must be a number from 0 to 1".to_owned()),
+    }
+}
+
+/// `--rrf-k`: a finite constant of at least 0.
+fn rrf_k(value: &str) -> Result<f32, String> {
+    match value.parse::<f32>() {
+        Ok(k) if k.is_finite() && k >= 0.0 => Ok(k),
+        _ => Err("the RRF constant must be a finite number of at least 0 (usually 60)".to_owned()),
+    }
+}
+
+/// How hybrid mode fuses the BM25 and vector lists.
+#[derive(Debug, clap::Args)]
+struct FusionArgs {
+    /// Reciprocal-rank fusion constant (default 60).
+    #[arg(long, value_parser = rrf_k, conflicts_with = "alpha")]
+    rrf_k: Option<f32>,
+    /// Fuse by `alpha * vector + (1 - alpha) * bm25` (min-max normalised scores; alpha from 0
+    /// to 1) instead of RRF.
+    #[arg(long, value_parser = alpha)]
+    alpha: Option<f32>,
+}
+
+/// RRF's constant when none is given.
+const DEFAULT_RRF_K: f32 = 60.0;
+
+impl FusionArgs {
+    /// The fusion asked for. Fusion settings are refused when no mode asked for (`modes`, as
+    /// `flag` gives them) fuses: they would change nothing.
+    fn fusion(&self, modes: &[Mode], flag: &str) -> anyhow::Result<Fusion> {
+        let given = match (self.alpha, self.rrf_k) {
+            (Some(_), _) => Some("--alpha"),
+            (None, Some(_)) => Some("--rrf-k"),
+            (None, None) => None,
+        };
+        if let Some(given) = given
+            && !modes.contains(&Mode::Hybrid)
+        {
+            return Err(invalid(format!(
+                "{given} sets how hybrid mode fuses its two lists, but `{flag}` has no hybrid: leave {given} out, or ask for hybrid"
+            )));
+        }
+        Ok(match self.alpha {
+            Some(alpha) => Fusion::Weighted { alpha },
+            None => Fusion::Rrf {
+                k: self.rrf_k.unwrap_or(DEFAULT_RRF_K),
+            },
+        })
+    }
+}
+
+/// Which store to read: given directly, through a pipeline file, or `.engine` here.
 #[derive(Debug, clap::Args)]
 struct StoreArgs {
     /// The store folder.
@@ -230,15 +311,13 @@ struct StoreArgs {
 }
 
 impl StoreArgs {
-    /// Resolves the store folder, or says how to name one.
-    fn resolve(&self) -> Result<PathBuf, String> {
+    /// The store folder (which need not exist yet), or says how to name one.
+    fn folder(&self) -> anyhow::Result<PathBuf> {
         if let Some(store) = &self.store {
             return Ok(store.clone());
         }
         if let Some(pipeline) = &self.pipeline {
-            return load::load(pipeline)
-                .map(|(pipeline, _)| pipeline.store)
-                .map_err(|report| report.to_string());
+            return Ok(load_pipeline(pipeline)?.0.store);
         }
         for candidate in [PathBuf::from(".engine")] {
             if candidate.is_dir() {
@@ -251,46 +330,44 @@ impl StoreArgs {
         {
             return Ok(pipeline.store);
         }
-        Err("no store here: pass --pipeline FILE or --store DIR".to_owned())
+        Err(invalid(
+            "no store here: pass --pipeline FILE or --store DIR",
+        ))
     }
 
-    /// The store folder (which need not exist yet), or the exit code after saying why not.
-    fn folder(&self) -> Result<PathBuf, i32> {
-        self.resolve().map_err(|message| {
-            eprintln!("error: {message}");
-            EXIT_INVALID
-        })
-    }
-
-    /// The store folder, which must hold runs.
-    fn dir(&self) -> Result<PathBuf, i32> {
+    /// The store folder, which must be a store.
+    fn dir(&self) -> anyhow::Result<PathBuf> {
         let dir = self.folder()?;
-        if !dir.join("db").exists() {
-            eprintln!(
-                "error: {} holds no runs yet; run a pipeline first",
+        match std::fs::metadata(&dir) {
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => Err(invalid(format!(
+                "no store at {} yet: run a pipeline first",
                 dir.display()
-            );
-            return Err(1);
+            ))),
+            Err(err) => Err(anyhow::anyhow!("cannot read {}: {err}", dir.display())),
+            Ok(meta) if !meta.is_dir() => Err(invalid(format!(
+                "{} is a file, not a store (a store is the folder a pipeline's `store` names)",
+                dir.display()
+            ))),
+            Ok(_) if !dir.join("db").is_dir() => Err(invalid(format!(
+                "{} is not a store (it has no `db`); run a pipeline that uses it first",
+                dir.display()
+            ))),
+            Ok(_) => Ok(dir),
         }
-        Ok(dir)
     }
 
     /// The report for `request`: from the store, or, while a run holds it, from that run.
-    fn report(&self, request: &live::Request) -> Result<serde_json::Value, i32> {
+    fn report(&self, request: &live::Request) -> anyhow::Result<serde_json::Value> {
         let dir = self.dir()?;
-        let answered = match Store::open(&dir) {
-            Ok(store) => live::answer(&store, None, request).map_err(|err| format!("{err:#}")),
+        match Store::open(&dir) {
+            Ok(store) => live::answer(&store, None, request),
             Err(in_use @ StoreError::InUse { .. }) => match live::ask(&dir, request) {
                 Ok(report) => Ok(report),
-                Err(AskError::Refused(err)) => Err(format!("{err:#}")),
-                Err(AskError::NoAnswer(why)) => Err(format!("{in_use} ({why:#})")),
+                Err(AskError::Refused(err)) => Err(err),
+                Err(AskError::NoAnswer(why)) => Err(anyhow::anyhow!("{in_use} ({why:#})")),
             },
-            Err(err) => Err(err.to_string()),
-        };
-        answered.map_err(|message| {
-            eprintln!("error: {message}");
-            1
-        })
+            Err(err) => Err(err.into()),
+        }
     }
 }
 
@@ -310,8 +387,41 @@ enum GraphFormat {
 pub fn main() -> i32 {
     // Panics that operators catch (e.g. in `engine parse`) become errors, not stderr noise.
     crate::runtime::panics::install_hook();
-    let cli = Cli::parse();
-    match cli.command {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => return usage_error(&err),
+    };
+    let json = cli.command.json();
+    match dispatch(cli.command) {
+        Ok(code) => code,
+        Err(err) => crate::failure::report(&err, json),
+    }
+}
+
+/// Prints clap's message (help, version, or a usage error) and gives its exit code (0 or 2);
+/// a usage error of a command given `--json` is also one JSON object on stdout.
+fn usage_error(err: &clap::Error) -> i32 {
+    let _ = err.print();
+    let code = err.exit_code();
+    let json = std::env::args_os()
+        .skip(1)
+        .take_while(|arg| arg != "--")
+        .any(|arg| arg == "--json");
+    if code != 0 && json {
+        let rendered = err.render().to_string();
+        let message = rendered.lines().next().unwrap_or_default();
+        let message = message.strip_prefix("error: ").unwrap_or(message);
+        outln!(
+            "{}",
+            serde_json::json!({ "error": { "message": message, "code": code } })
+        );
+    }
+    code
+}
+
+/// Runs one command: its exit code, or why it failed.
+fn dispatch(command: Command) -> anyhow::Result<i32> {
+    match command {
         Command::Run { pipeline, json } => run(&pipeline, json),
         Command::Validate { pipeline, json } => validate(&pipeline, json),
         Command::Graph {
@@ -319,9 +429,9 @@ pub fn main() -> i32 {
             format,
             json,
         } => graph(&pipeline, format, json),
-        Command::Schema => {
+        Command::Schema { json: _ } => {
             out!("{}", crate::spec::schema::pipeline_schema_text());
-            0
+            Ok(0)
         }
         Command::Runs { store, json } => runs(&store, json),
         Command::Inspect {
@@ -360,20 +470,21 @@ pub fn main() -> i32 {
                 (None, true) => QueryOutput::Json,
                 (None, false) => QueryOutput::Text,
             };
+            let mode = Mode::from(mode);
             let request = QueryRequest {
                 index,
-                mode: mode.into(),
+                mode,
                 k,
-                fusion: fusion.fusion(),
+                fusion: fusion.fusion(
+                    &[mode],
+                    &format!("--mode {}", crate::compare::mode_name(mode)),
+                )?,
                 output,
             };
             let input = match (text, queries) {
                 (_, Some(file)) => QueryInput::File(file),
                 (Some(text), None) => QueryInput::Text(text),
-                (None, None) => {
-                    eprintln!("error: give a query, or --queries FILE");
-                    return 2;
-                }
+                (None, None) => return Err(invalid("give a query, or --queries FILE")),
             };
             query(&pipeline, &request, &filters, &input)
         }
@@ -389,37 +500,46 @@ pub fn main() -> i32 {
             json,
             html,
             runs,
-        } => compare(
-            &pipeline,
-            crate::compare::CompareOptions {
-                queries,
-                qrels,
-                k,
-                modes: modes.into_iter().map(Mode::from).collect(),
-                indexes: index,
-                trials,
-                fusion: fusion.fusion(),
-                runs,
-            },
-            json,
-            html,
-        ),
+        } => {
+            let modes: Vec<Mode> = modes.into_iter().map(Mode::from).collect();
+            let names: Vec<&str> = modes
+                .iter()
+                .map(|mode| crate::compare::mode_name(*mode))
+                .collect();
+            let fusion = fusion.fusion(&modes, &format!("--modes {}", names.join(",")))?;
+            compare(
+                &pipeline,
+                crate::compare::CompareOptions {
+                    queries,
+                    qrels,
+                    k,
+                    modes,
+                    indexes: index,
+                    trials,
+                    fusion,
+                    runs,
+                },
+                json,
+                html,
+            )
+        }
         Command::Parse {
             file,
             format,
             as_format,
-        } => parse_file(&file, format, as_format.as_deref()),
+            json,
+        } => {
+            let format = if json { ParseOutput::Json } else { format };
+            parse_file(&file, format, as_format.as_deref())
+        }
     }
 }
 
-fn runs(store: &StoreArgs, json: bool) -> i32 {
-    let report = match store.report(&live::Request::Runs) {
-        Ok(report) => report,
-        Err(code) => return code,
-    };
+fn runs(store: &StoreArgs, json: bool) -> anyhow::Result<i32> {
+    let report = store.report(&live::Request::Runs)?;
     if json {
         outln!("{report}");
-        return 0;
+        return Ok(0);
     }
     let runs = report["runs"].as_array().cloned().unwrap_or_default();
     outln!(
@@ -441,19 +561,22 @@ fn runs(store: &StoreArgs, json: bool) -> i32 {
             run["pipeline"].as_str().unwrap_or_default(),
         );
     }
-    0
+    Ok(0)
 }
 
-fn inspect(run: &str, step: Option<&str>, doc: Option<&str>, store: &StoreArgs, json: bool) -> i32 {
+fn inspect(
+    run: &str,
+    step: Option<&str>,
+    doc: Option<&str>,
+    store: &StoreArgs,
+    json: bool,
+) -> anyhow::Result<i32> {
     let request = live::Request::Inspect {
         run: run.to_owned(),
         step: step.map(str::to_owned),
         doc: doc.map(str::to_owned),
     };
-    let report = match store.report(&request) {
-        Ok(report) => report,
-        Err(code) => return code,
-    };
+    let report = store.report(&request)?;
     if json {
         outln!("{report}");
     } else {
@@ -467,16 +590,24 @@ fn inspect(run: &str, step: Option<&str>, doc: Option<&str>, store: &StoreArgs, 
             ),
         }
     }
-    0
+    Ok(0)
 }
 
-fn tap(step: Option<&str>, store: &StoreArgs, limit: Option<usize>, wait: bool, json: bool) -> i32 {
-    // Waiting, the store need not exist yet: the run to come makes it.
-    let dir = if wait { store.folder() } else { store.dir() };
-    let dir = match dir {
-        Ok(dir) => dir,
-        Err(code) => return code,
-    };
+fn tap(
+    step: Option<&str>,
+    store: &StoreArgs,
+    limit: Option<usize>,
+    wait: bool,
+    json: bool,
+) -> anyhow::Result<i32> {
+    // Waiting, the store need not exist yet: the run to come makes it. A file never becomes one.
+    let dir = if wait { store.folder()? } else { store.dir()? };
+    if dir.is_file() {
+        return Err(invalid(format!(
+            "{} is a file, not a store (a store is the folder a pipeline's `store` names)",
+            dir.display()
+        )));
+    }
     let mut items = 0usize;
     let mut each = |line: &serde_json::Value| {
         if json {
@@ -513,26 +644,40 @@ fn tap(step: Option<&str>, store: &StoreArgs, limit: Option<usize>, wait: bool, 
         }
     };
     match followed {
-        Ok(()) => 0,
-        Err(AskError::Refused(err)) => {
-            eprintln!("error: {err:#}");
-            1
-        }
-        Err(AskError::NoAnswer(_)) => {
-            eprintln!(
-                "error: no run is using {}; `engine tap` follows a running `engine run` (start one, then tap)",
-                dir.display()
-            );
-            1
-        }
+        Ok(()) => Ok(0),
+        Err(AskError::Refused(err)) => Err(err),
+        Err(AskError::NoAnswer(_)) => Err(invalid(format!(
+            "no run is using {}; `engine tap` follows a running `engine run` (start one, then tap, or tap with --wait)",
+            dir.display()
+        ))),
     }
 }
 
-fn gc(path: &Path, keep_runs: usize, json: bool) -> i32 {
-    let (pipeline, _) = match load_or_report(path, json) {
-        Ok(loaded) => loaded,
-        Err(code) => return code,
+fn gc(path: &Path, keep_runs: usize, json: bool) -> anyhow::Result<i32> {
+    let (pipeline, _) = load_pipeline(path)?;
+    let print = |collected: crate::gc::Collected| {
+        if json {
+            outln!("{}", serde_json::to_value(collected).unwrap_or_default());
+        } else {
+            outln!(
+                "removed {} checkpoints ({} bytes) and {} old runs; {} checkpoints kept",
+                collected.removed,
+                collected.bytes_freed,
+                collected.runs_removed,
+                collected.kept
+            );
+        }
     };
+    // No store, nothing to collect: gc never makes one.
+    if !pipeline.store.join("db").is_dir() {
+        eprintln!(
+            "note: {} has no store at {} yet: nothing to collect",
+            path.display(),
+            pipeline.store.display()
+        );
+        print(crate::gc::Collected::default());
+        return Ok(0);
+    }
     let plan = crate::plan::plan(&pipeline);
     let current = plan
         .order
@@ -544,116 +689,66 @@ fn gc(path: &Path, keep_runs: usize, json: bool) -> i32 {
             )
         })
         .collect();
-    let result = Store::open(&pipeline.store)
-        .map_err(anyhow::Error::from)
-        .and_then(|store| {
-            crate::gc::collect_garbage(&store, &current, keep_runs).map(|counts| (store, counts))
-        });
-    match result {
-        Ok((store, collected)) => {
-            let _ = store.flush();
-            if json {
-                outln!("{}", serde_json::to_value(collected).unwrap_or_default());
-            } else {
-                outln!(
-                    "removed {} checkpoints ({} bytes) and {} old runs; {} checkpoints kept",
-                    collected.removed,
-                    collected.bytes_freed,
-                    collected.runs_removed,
-                    collected.kept
-                );
-            }
-            0
-        }
-        Err(err) => {
-            eprintln!("error: {err:#}");
-            1
-        }
-    }
+    let store = Store::open(&pipeline.store)?;
+    let collected = crate::gc::collect_garbage(&store, &current, keep_runs)?;
+    store.flush()?;
+    print(collected);
+    Ok(0)
 }
 
 /// Largest file `engine parse` reads, as `source.files` does by default.
 const PARSE_MAX_BYTES: u64 = 256 << 20;
 
-/// `engine parse FILE`: prints one file's Markdown or JSON; errors go to stderr with exit 1.
-fn parse_file(path: &Path, output: ParseOutput, as_format: Option<&str>) -> i32 {
+/// `engine parse FILE`: prints one file's Markdown or JSON. A file it cannot parse is an
+/// [`ItemFailed`](crate::failure::ItemFailed) error (exit 1).
+fn parse_file(path: &Path, output: ParseOutput, as_format: Option<&str>) -> anyhow::Result<i32> {
+    use crate::failure::ItemFailed;
     use std::io::Read;
 
     let config = match as_format {
         None => operators::parse::ParseConfig::default(),
-        Some(name) => match serde_json::from_value(serde_json::json!({ "format": name })) {
-            Ok(config) => config,
-            Err(_) => {
-                eprintln!(
-                    "error: unknown format `{name}`; use one of text, markdown, html, pdf, docx"
-                );
-                return EXIT_INVALID;
-            }
-        },
+        Some(name) => {
+            serde_json::from_value(serde_json::json!({ "format": name })).map_err(|_| {
+                invalid(format!(
+                    "unknown format `{name}`; use one of text, markdown, html, pdf, docx"
+                ))
+            })?
+        }
     };
     let mut bytes = Vec::new();
     let read = std::fs::File::open(path)
         .and_then(|file| file.take(PARSE_MAX_BYTES + 1).read_to_end(&mut bytes));
     if let Err(error) = read {
-        eprintln!("error: {}: {error}", path.display());
-        return 1;
+        return Err(invalid(format!("{}: {error}", path.display())));
     }
     if bytes.len() as u64 > PARSE_MAX_BYTES {
-        eprintln!(
-            "error: {}: larger than {PARSE_MAX_BYTES} bytes",
+        return Err(ItemFailed(format!(
+            "{}: larger than {PARSE_MAX_BYTES} bytes",
             path.display()
-        );
-        return 1;
+        ))
+        .into());
     }
     let name = path.display().to_string();
     let doc = operators::model::Document::new(name.clone(), name, bytes);
-    match operators::parse::parse(&doc, &config) {
-        Ok(parsed) => {
-            match output {
-                ParseOutput::Markdown => out!("{}", parsed.markdown),
-                ParseOutput::Json => outln!(
-                    "{}",
-                    serde_json::to_string(&parsed).expect("a parsed document serializes")
-                ),
-            }
-            0
-        }
-        Err(error) => {
-            eprintln!("error: {}: {error}", path.display());
-            1
-        }
+    let parsed = operators::parse::parse(&doc, &config)
+        .map_err(|error| ItemFailed(format!("{}: {error}", path.display())))?;
+    match output {
+        ParseOutput::Markdown => out!("{}", parsed.markdown),
+        ParseOutput::Json => outln!(
+            "{}",
+            serde_json::to_string(&parsed).expect("a parsed document serializes")
+        ),
     }
+    Ok(0)
 }
 
-/// Loads a pipeline; on problems prints them (text on stderr, or JSON on stdout) and gives the exit code.
-fn load_or_report(path: &Path, json: bool) -> Result<(Pipeline, Report), i32> {
-    match load::load(path) {
-        Ok(loaded) => Ok(loaded),
-        Err(report) => {
-            if json {
-                outln!(
-                    "{}",
-                    serde_json::json!({ "valid": false, "file": report.file, "diagnostics": report.diagnostics })
-                );
-            } else {
-                eprint!("{report}");
-                eprintln!(
-                    "{}: {} error(s), {} warning(s)",
-                    report.file.display(),
-                    report.errors(),
-                    report.warnings()
-                );
-            }
-            Err(EXIT_INVALID)
-        }
-    }
+/// Loads a pipeline; one that does not load is an [`InvalidPipeline`] error with its problems.
+fn load_pipeline(path: &Path) -> anyhow::Result<(Pipeline, Report)> {
+    load::load(path).map_err(|report| InvalidPipeline(report).into())
 }
 
-fn validate(path: &Path, json: bool) -> i32 {
-    let (pipeline, report) = match load_or_report(path, json) {
-        Ok(loaded) => loaded,
-        Err(code) => return code,
-    };
+fn validate(path: &Path, json: bool) -> anyhow::Result<i32> {
+    let (pipeline, report) = load_pipeline(path)?;
     if json {
         outln!(
             "{}",
@@ -668,14 +763,11 @@ fn validate(path: &Path, json: bool) -> i32 {
             report.warnings()
         );
     }
-    0
+    Ok(0)
 }
 
-fn graph(path: &Path, format: GraphFormat, json: bool) -> i32 {
-    let (pipeline, _) = match load_or_report(path, json) {
-        Ok(loaded) => loaded,
-        Err(code) => return code,
-    };
+fn graph(path: &Path, format: GraphFormat, json: bool) -> anyhow::Result<i32> {
+    let (pipeline, _) = load_pipeline(path)?;
     let plan = crate::plan::plan(&pipeline);
     if json {
         let nodes: Vec<_> = plan
@@ -700,14 +792,11 @@ fn graph(path: &Path, format: GraphFormat, json: bool) -> i32 {
             GraphFormat::Mermaid => out!("{}", crate::plan::to_mermaid(&pipeline, &plan)),
         }
     }
-    0
+    Ok(0)
 }
 
-fn run(path: &Path, json: bool) -> i32 {
-    let (pipeline, report) = match load_or_report(path, json) {
-        Ok(loaded) => loaded,
-        Err(code) => return code,
-    };
+fn run(path: &Path, json: bool) -> anyhow::Result<i32> {
+    let (pipeline, report) = load_pipeline(path)?;
     if !json && report.warnings() > 0 {
         eprint!("{report}");
     }
@@ -717,21 +806,15 @@ fn run(path: &Path, json: bool) -> i32 {
     });
     let options = crate::run::options(progress);
     install_ctrl_c(options.cancel.clone());
-    match crate::run::run(&pipeline, options) {
-        Ok(summary) => {
-            let value = serde_json::to_value(&summary).expect("summary serializes");
-            if json {
-                outln!("{value}");
-            } else {
-                print_summary(&value);
-            }
-            summary.status.exit_code()
-        }
-        Err(error) => {
-            eprintln!("error: {error:#}");
-            1
-        }
+    // The store in use or unopenable, a step that cannot start: exit 3.
+    let summary = crate::run::run(&pipeline, options)?;
+    let value = serde_json::to_value(&summary).expect("summary serializes");
+    if json {
+        outln!("{value}");
+    } else {
+        print_summary(&value);
     }
+    Ok(summary.status.exit_code())
 }
 
 /// First Ctrl-C: stop the sources and finish what is in flight. Second: leave at once.
@@ -995,50 +1078,53 @@ struct QueryRequest {
     output: QueryOutput,
 }
 
-fn query(path: &Path, request: &QueryRequest, filters: &[String], input: &QueryInput) -> i32 {
-    let json = matches!(request.output, QueryOutput::Json);
-    let (pipeline, _) = match load_or_report(path, json) {
-        Ok(loaded) => loaded,
-        Err(code) => return code,
+fn query(
+    path: &Path,
+    request: &QueryRequest,
+    filters: &[String],
+    input: &QueryInput,
+) -> anyhow::Result<i32> {
+    let (pipeline, _) = load_pipeline(path)?;
+    // Every input is checked before the index and model load.
+    let filters = crate::query::parse_filters(filters)?;
+    if let QueryOutput::Trec(name) = &request.output {
+        trec_field("run name", name)?;
+    }
+    let queries = match input {
+        QueryInput::Text(_) => Vec::new(),
+        QueryInput::File(file) => operators::eval::read_queries(file)?,
     };
-    let result = crate::query::parse_filters(filters).and_then(|filters| {
-        let mut searcher = crate::query::Searcher::open(&pipeline, &request.index)?;
-        if (searcher.index.vectors()).is_some_and(|vectors| vectors.rebuilt_on_load()) {
-            eprintln!(
-                "note: the index of `{}` was saved by an older version of the engine, so every query rebuilds its vector graph; `engine run {}` once saves it in the current format",
-                request.index,
-                path.display()
-            );
-        }
-        match input {
-            QueryInput::Text(text) => {
-                let hits = searcher.search(
-                    text,
-                    None,
-                    request.mode,
-                    request.k,
-                    &filters,
-                    request.fusion,
-                )?;
-                match &request.output {
-                    QueryOutput::Json => outln!("{}", serde_json::json!({ "hits": hits })),
-                    _ => print_hits(&hits),
-                }
-                Ok(())
-            }
-            QueryInput::File(file) => {
-                let queries = operators::eval::read_queries(file)?;
-                query_all(&mut searcher, request, &filters, &queries)
-            }
-        }
-    });
-    match result {
-        Ok(()) => 0,
-        Err(err) => {
-            eprintln!("error: {err:#}");
-            1
+    if let QueryOutput::Trec(_) = &request.output {
+        for (id, _) in &queries {
+            trec_field("query id", id)?;
         }
     }
+    let mut searcher = crate::query::Searcher::open(&pipeline, &request.index)?;
+    if (searcher.index.vectors()).is_some_and(|vectors| vectors.rebuilt_on_load()) {
+        eprintln!(
+            "note: the index of `{}` was saved by an older version of the engine, so every query rebuilds its vector graph; `engine run {}` once saves it in the current format",
+            request.index,
+            path.display()
+        );
+    }
+    match input {
+        QueryInput::Text(text) => {
+            let hits = searcher.search(
+                text,
+                None,
+                request.mode,
+                request.k,
+                &filters,
+                request.fusion,
+            )?;
+            match &request.output {
+                QueryOutput::Json => outln!("{}", serde_json::json!({ "hits": hits })),
+                _ => print_hits(&hits),
+            }
+        }
+        QueryInput::File(_) => query_all(&mut searcher, request, &filters, &queries)?,
+    }
+    Ok(0)
 }
 
 /// Runs `queries` (id, text) in order, printing each one's results as it is answered.
@@ -1049,13 +1135,11 @@ fn query_all(
     queries: &[(String, String)],
 ) -> anyhow::Result<()> {
     // A TREC run ranks documents: enough chunks to find k distinct ones in most cases.
+    // (The index caps any depth at the chunks it holds.)
     let depth = match request.output {
         QueryOutput::Trec(_) => request.k.saturating_mul(10).max(100),
         _ => request.k,
     };
-    if let QueryOutput::Trec(name) = &request.output {
-        trec_field("run name", name)?;
-    }
     for (i, (id, text)) in queries.iter().enumerate() {
         // Nobody reads any more (`| head`): the rest need not be searched.
         if crate::stdout::gone() {
@@ -1089,9 +1173,9 @@ fn query_all(
 /// Checks that `value` (the `what` of a TREC run line) is one non-empty field.
 fn trec_field(what: &str, value: &str) -> anyhow::Result<()> {
     if value.is_empty() || value.contains(char::is_whitespace) {
-        anyhow::bail!(
+        return Err(invalid(format!(
             "{what} `{value}` is empty or has whitespace, which a TREC run cannot hold; use --json instead"
-        );
+        )));
     }
     Ok(())
 }
@@ -1154,31 +1238,61 @@ fn compare(
     options: crate::compare::CompareOptions,
     json: bool,
     html: Option<PathBuf>,
-) -> i32 {
-    let (pipeline, _) = match load_or_report(path, json) {
-        Ok(loaded) => loaded,
-        Err(code) => return code,
-    };
-    let report = match crate::compare::compare(&pipeline, &options) {
-        Ok(report) => report,
-        Err(err) => {
-            eprintln!("error: {err:#}");
-            return 1;
-        }
-    };
-    if let Some(html) = html {
-        let title = format!("engine compare: {}", pipeline.name);
-        if let Err(err) = std::fs::write(&html, crate::report::render(&report, &title)) {
-            eprintln!("error: cannot write {}: {err}", html.display());
-            return 1;
-        }
+) -> anyhow::Result<i32> {
+    let (pipeline, _) = load_pipeline(path)?;
+    if let Some(html) = &html {
+        html_target(html)?;
     }
+    let mut report = crate::compare::compare(&pipeline, &options)?;
+    let written = html.map_or(Ok(()), |html| {
+        let title = format!("engine compare: {}", pipeline.name);
+        std::fs::write(&html, crate::report::render(&report, &title))
+            .map_err(|err| anyhow::anyhow!("cannot write {}: {err}", html.display()))
+    });
+    // A page that cannot be written loses nothing else: the report is printed all the same.
+    let code = match &written {
+        Ok(()) => 0,
+        Err(err) => {
+            let code = crate::failure::exit_code(err);
+            if json {
+                report["error"] =
+                    serde_json::json!({ "message": format!("{err:#}"), "code": code });
+            }
+            code
+        }
+    };
     if json {
         outln!("{report}");
-        return 0;
+    } else {
+        print_comparison(&report);
     }
-    print_comparison(&report);
-    0
+    if let Err(err) = written {
+        eprintln!("error: {err:#}");
+    }
+    Ok(code)
+}
+
+/// Checks, before any work, that `compare --html` can go to `path`: its folder exists and it
+/// is not a folder itself.
+fn html_target(path: &Path) -> anyhow::Result<()> {
+    if path.is_dir() {
+        return Err(invalid(format!(
+            "--html {} is a folder; give the file to write",
+            path.display()
+        )));
+    }
+    let folder = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    if !folder.is_dir() {
+        return Err(invalid(format!(
+            "--html {}: no folder {} to write it in",
+            path.display(),
+            folder.display()
+        )));
+    }
+    Ok(())
 }
 
 /// Without judgments: per query, the overlap and both top lists side by side, to judge by eye.

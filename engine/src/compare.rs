@@ -4,11 +4,11 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 
-use anyhow::bail;
 use operators::eval::{self, METRICS, Scores};
 use operators::index::{Fusion, Mode};
 use serde_json::{Value, json};
 
+use crate::failure::invalid;
 use crate::inspect::{find_run, output_of};
 use crate::query::{Searcher, index_dir, index_steps};
 use crate::spec::load::Pipeline;
@@ -46,7 +46,8 @@ const CHUNK_DEPTH: usize = 1000;
 /// The "mode" of a run read from a file: it is compared with every branch and mode.
 const RUN: &str = "run";
 
-fn mode_name(mode: Mode) -> &'static str {
+/// The name of `mode`, as `--mode` takes it.
+pub fn mode_name(mode: Mode) -> &'static str {
     match mode {
         Mode::Bm25 => "bm25",
         Mode::Vector => "vector",
@@ -64,27 +65,37 @@ pub fn compare(pipeline: &Pipeline, options: &CompareOptions) -> anyhow::Result<
             .collect(),
     };
     if steps.is_empty() && options.runs.is_empty() {
-        bail!(
-            "{} has no index.hybrid step to compare",
+        return Err(invalid(format!(
+            "{} has no index.hybrid step to compare (and no --run was given)",
             pipeline.file.display()
-        );
+        )));
     }
     let queries = eval::read_queries(&options.queries)?;
     let qrels = options.qrels.as_deref().map(eval::read_qrels).transpose()?;
+    let judged_queries = match (&qrels, &options.qrels) {
+        (Some(qrels), Some(path)) => Some(eval::judged_queries(&queries, qrels, path)?.len()),
+        _ => None,
+    };
     // Other systems' runs first: a file that cannot be read fails before any query runs.
     let mut runs = serde_json::Map::new();
     let mut external = Vec::new();
     for (name, path) in &options.runs {
         if steps.contains(name) || runs.contains_key(name) {
-            bail!("two systems are named `{name}`: give the run another name (--run NAME=FILE)");
+            return Err(invalid(format!(
+                "two systems are named `{name}`: give the run another name (--run NAME=FILE)"
+            )));
         }
         let (ranked, coverage) = external_run(path, &queries)?;
         external.push((name.clone(), ranked));
         runs.insert(name.clone(), coverage);
     }
-    let mut rankings: BTreeMap<(String, &'static str), Rankings> = BTreeMap::new();
+    // Every index opens before any query runs: a missing one fails at once.
+    let mut searchers = Vec::new();
     for step in &steps {
-        let mut searcher = Searcher::open(pipeline, step)?;
+        searchers.push((step, Searcher::open(pipeline, step)?));
+    }
+    let mut rankings: BTreeMap<(String, &'static str), Rankings> = BTreeMap::new();
+    for (step, mut searcher) in searchers {
         for (id, text) in &queries {
             let vector = if options.modes.iter().any(|mode| *mode != Mode::Bm25) {
                 Some(searcher.embed_query(text)?)
@@ -116,6 +127,7 @@ pub fn compare(pipeline: &Pipeline, options: &CompareOptions) -> anyhow::Result<
     }
     let mut report = json!({
         "queries": queries.len(),
+        "judged_queries": judged_queries,
         "fusion": options.fusion,
         "branches": {},
         "pairs": [],
@@ -237,11 +249,7 @@ fn unjudged(
                     }),
                 );
             }
-            let mean = per_query
-                .values()
-                .filter_map(|q| q["overlap"].as_f64())
-                .sum::<f64>()
-                / per_query.len().max(1) as f64;
+            let mean = eval::mean(per_query.values().filter_map(|q| q["overlap"].as_f64()));
             pairs.push(json!({ "a": { "index": a.0, "mode": a.1 }, "b": { "index": b.0, "mode": b.1 }, "mean_overlap": mean, "queries": per_query }));
         }
     }
@@ -251,7 +259,13 @@ fn unjudged(
 /// Per branch: index size on disk and, from the latest run, the chunks (count, size
 /// distribution and histogram, tables) and the build cost of every step upstream.
 fn chunk_statistics(pipeline: &Pipeline, steps: &[String]) -> Value {
-    let store = Store::open(&pipeline.store).ok();
+    // Only a store that exists: this report never creates one.
+    let store = pipeline
+        .store
+        .join("db")
+        .is_dir()
+        .then(|| Store::open(&pipeline.store).ok())
+        .flatten();
     let run = store
         .as_ref()
         .and_then(|store| find_run(store, "latest").ok());

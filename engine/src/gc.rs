@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashSet};
 use crate::store::Store;
 
 /// What `engine gc` removed and kept.
-#[derive(Debug, Clone, Copy, serde::Serialize)]
+#[derive(Debug, Clone, Copy, Default, serde::Serialize)]
 pub struct Collected {
     /// Checkpoints removed.
     pub removed: u64,

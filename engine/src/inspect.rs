@@ -2,33 +2,61 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use anyhow::{Context, bail};
 use serde_json::{Value, json};
 
+use crate::failure::invalid;
 use crate::runtime::Item;
 use crate::store::{ItemRecord, Store, codec, parse_key};
 
 /// Characters of text shown in previews.
 const PREVIEW: usize = 160;
 
-/// The summary of run `id` (`latest` for the newest).
+/// Matching run ids an ambiguous prefix lists.
+const AMBIGUOUS_SHOWN: usize = 10;
+
+/// The summary of run `id`: `latest` for the newest, a whole run id, or a prefix of exactly one.
 pub fn find_run(store: &Store, id: &str) -> anyhow::Result<Value> {
+    if id.trim().is_empty() {
+        return Err(invalid(
+            "the run id is empty: give a run id, a prefix of one, or `latest` (`engine runs` lists them)",
+        ));
+    }
     let runs = store.runs()?;
-    let found = if id == "latest" {
-        runs.into_iter().next()
-    } else {
-        runs.into_iter().find(|run| {
-            run["run_id"]
-                .as_str()
-                .is_some_and(|run_id| run_id == id || run_id.starts_with(id))
-        })
-    };
-    found.with_context(|| {
-        format!(
+    if id == "latest" {
+        return runs.into_iter().next().ok_or_else(|| {
+            invalid(format!(
+                "{} holds no runs yet; run a pipeline first",
+                store.dir().display()
+            ))
+        });
+    }
+    let run_id = |run: &Value| run["run_id"].as_str().unwrap_or_default().to_owned();
+    if let Some(exact) = runs.iter().position(|run| run_id(run) == id) {
+        return Ok(runs.into_iter().nth(exact).expect("found above"));
+    }
+    let mut matching: Vec<Value> = runs
+        .into_iter()
+        .filter(|run| run_id(run).starts_with(id))
+        .collect();
+    match matching.len() {
+        0 => Err(invalid(format!(
             "no run `{id}` in {}; `engine runs` lists them",
             store.dir().display()
-        )
-    })
+        ))),
+        1 => Ok(matching.remove(0)),
+        count => {
+            let shown: Vec<String> = matching.iter().take(AMBIGUOUS_SHOWN).map(run_id).collect();
+            let more = if count > AMBIGUOUS_SHOWN {
+                format!(" and {} more", count - AMBIGUOUS_SHOWN)
+            } else {
+                String::new()
+            };
+            Err(invalid(format!(
+                "run id prefix `{id}` is ambiguous: {count} runs match ({}{more}); give more of the id, or `latest`",
+                shown.join(", ")
+            )))
+        }
+    }
 }
 
 /// Where a cached output was computed: the run and the seconds it took there.
@@ -186,10 +214,10 @@ fn debug_summary(item: &Item) -> Value {
 pub fn step_report(store: &Store, run: &Value, step: &str) -> anyhow::Result<Value> {
     let run_id = run["run_id"].as_str().unwrap_or_default();
     let Some(counters) = run["steps"].get(step) else {
-        bail!(
+        return Err(invalid(format!(
             "run {run_id} has no step `{step}`; its steps: {}",
             step_names(run)
-        );
+        )));
     };
     let records = store.item_records(run_id, Some(step))?;
     let origins = computed_in(store, run_id, Some(step), &records)?;
@@ -244,8 +272,11 @@ pub fn document_report(store: &Store, run: &Value, doc_id: &str) -> anyhow::Resu
         let mut known: Vec<&str> = known.into_iter().collect();
         known.sort_unstable();
         let hint = crate::spec::diagnostic::did_you_mean(doc_id, known.iter().copied())
+            .map(|hint| format!("; {hint}"))
             .unwrap_or_default();
-        bail!("run {run_id} has no document `{doc_id}` {hint}");
+        return Err(invalid(format!(
+            "run {run_id} has no document `{doc_id}`{hint}"
+        )));
     }
     Ok(json!({ "run_id": run_id, "doc_id": doc_id, "steps": steps }))
 }
@@ -255,7 +286,9 @@ pub fn one_output(store: &Store, run: &Value, step: &str, doc_id: &str) -> anyho
     let run_id = run["run_id"].as_str().unwrap_or_default();
     let records = store.item_records(run_id, Some(step))?;
     let Some(found) = records.into_iter().find(|(_, d, _)| d == doc_id) else {
-        bail!("step `{step}` of run {run_id} has no record for `{doc_id}`");
+        return Err(invalid(format!(
+            "step `{step}` of run {run_id} has no record for `{doc_id}`"
+        )));
     };
     let origins = computed_in(store, run_id, Some(step), std::slice::from_ref(&found))?;
     let record = &found.2;

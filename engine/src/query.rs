@@ -4,10 +4,11 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use operators::embed::Embedder;
 use operators::index::{Fusion, Hit, HybridIndex, Mode};
 
+use crate::failure::invalid;
 use crate::registry::OperatorConfig;
 use crate::spec::load::Pipeline;
 
@@ -39,18 +40,18 @@ impl Searcher {
     /// Opens the index of step `step`.
     pub fn open(pipeline: &Pipeline, step: &str) -> anyhow::Result<Searcher> {
         let Some(index_step) = pipeline.steps.iter().find(|s| s.name == step) else {
-            bail!(
-                "no step `{step}` in {}; index steps: {}",
+            return Err(invalid(format!(
+                "no step `{step}` in {}; {}",
                 pipeline.file.display(),
-                index_steps(pipeline).join(", ")
-            );
+                index_steps_are(pipeline)
+            )));
         };
         if !matches!(index_step.config, OperatorConfig::IndexHybrid(_)) {
-            bail!(
-                "step `{step}` is a {}, not an index; index steps: {}",
+            return Err(invalid(format!(
+                "step `{step}` is a {}, not an index; {}",
                 index_step.config.info().name,
-                index_steps(pipeline).join(", ")
-            );
+                index_steps_are(pipeline)
+            )));
         }
         let embed_config = index_step.inputs.iter().find_map(|input| {
             pipeline
@@ -63,6 +64,13 @@ impl Searcher {
                 })
         });
         let dir = index_dir(pipeline, step);
+        if !HybridIndex::exists(&dir) {
+            return Err(invalid(format!(
+                "`{step}` has no index yet (none in {}): run the pipeline first (`engine run {}`)",
+                dir.display(),
+                pipeline.file.display()
+            )));
+        }
         let index = HybridIndex::open(&dir)
             .with_context(|| format!("cannot open the index of `{step}`"))?;
         Ok(Searcher {
@@ -75,9 +83,11 @@ impl Searcher {
 
     fn embedder(&mut self) -> anyhow::Result<&Arc<dyn Embedder>> {
         if self.embedder.is_none() {
-            let config = self.embed_config.as_ref().context(
-                "the index step does not read an embed step, so it has no query embedder",
-            )?;
+            let config = self.embed_config.as_ref().ok_or_else(|| {
+                invalid(
+                    "the index step does not read an embed step, so it has no query embedder; use --mode bm25",
+                )
+            })?;
             self.embedder = Some(config.embedder(&self.base)?);
         }
         Ok(self.embedder.as_ref().expect("set above"))
@@ -107,13 +117,23 @@ impl Searcher {
     }
 }
 
+/// "index steps: a, b", or that there are none.
+fn index_steps_are(pipeline: &Pipeline) -> String {
+    match index_steps(pipeline).join(", ") {
+        steps if steps.is_empty() => "the pipeline has no index.hybrid step".to_owned(),
+        steps => format!("index steps: {steps}"),
+    }
+}
+
 /// Parses `key=value` filters.
 pub fn parse_filters(filters: &[String]) -> anyhow::Result<Vec<(String, String)>> {
     filters
         .iter()
         .map(|filter| match filter.split_once('=') {
             Some((key, value)) if !key.is_empty() => Ok((key.to_owned(), value.to_owned())),
-            _ => bail!("filter `{filter}` is not key=value (e.g. --filter doc_id=guide.pdf)"),
+            _ => Err(invalid(format!(
+                "filter `{filter}` is not key=value (e.g. --filter doc_id=guide.pdf)"
+            ))),
         })
         .collect()
 }

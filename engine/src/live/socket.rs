@@ -13,6 +13,7 @@ use anyhow::{Context, bail};
 use serde_json::{Value, json};
 
 use super::{AskError, LiveRun, Request, answer};
+use crate::failure;
 use crate::inspect;
 use crate::store::Store;
 
@@ -141,7 +142,8 @@ fn serve(stream: UnixStream, store: &Store, live: &LiveRun, stop: &AtomicBool) {
     }
     let answer = match answer(store, Some(live), &request) {
         Ok(report) => json!({ "ok": report }),
-        Err(err) => json!({ "error": format!("{err:#}") }),
+        // The code tells the client whether the request was wrong (2) or the run failed it.
+        Err(err) => json!({ "error": format!("{err:#}"), "code": failure::exit_code(&err) }),
     };
     let _ = reply(&stream, &answer);
 }
@@ -158,7 +160,10 @@ fn tap(stream: &UnixStream, store: &Store, live: &LiveRun, step: Option<&str>, s
             live.run_id,
             names.join(", ")
         );
-        let _ = reply(stream, &json!({ "error": message }));
+        let _ = reply(
+            stream,
+            &json!({ "error": message, "code": failure::EXIT_INVALID }),
+        );
         return;
     }
     let (id, items, skipped) = live.taps.subscribe(step);
@@ -204,7 +209,11 @@ fn read_answer(reader: &mut BufReader<UnixStream>) -> anyhow::Result<Option<Valu
     }
     let mut value: Value = serde_json::from_str(&line).context("an unreadable answer")?;
     if let Some(error) = value.get("error") {
-        bail!("{}", error.as_str().unwrap_or_default());
+        let message = error.as_str().unwrap_or_default();
+        if value["code"] == failure::EXIT_INVALID {
+            return Err(failure::invalid(message));
+        }
+        bail!("{message}");
     }
     Ok(Some(value.take()))
 }

@@ -14,67 +14,140 @@ pub type Qrels = HashMap<String, HashMap<String, f64>>;
 #[error("{0}")]
 pub struct EvalError(pub String);
 
-/// Reads `queries.jsonl` (`{"_id", "text"}` per line), in file order.
+/// Reads `queries.jsonl` (`{"_id", "text"}` per line), in file order. A line without an id or
+/// a text, an id given twice and a file without queries are refused, with the line.
 pub fn read_queries(path: &Path) -> Result<Vec<(String, String)>, EvalError> {
     let text = std::fs::read_to_string(path)
         .map_err(|err| EvalError(format!("cannot read {}: {err}", path.display())))?;
     let mut queries = Vec::new();
+    let mut lines_of: HashMap<String, usize> = HashMap::new();
     for (number, line) in text
         .lines()
         .enumerate()
         .filter(|(_, line)| !line.trim().is_empty())
     {
-        let value: serde_json::Value = serde_json::from_str(line).map_err(|err| {
-            EvalError(format!(
-                "{}:{}: invalid JSON: {err}",
-                path.display(),
-                number + 1
-            ))
-        })?;
+        let at = || format!("{}:{}", path.display(), number + 1);
+        let value: serde_json::Value = serde_json::from_str(line)
+            .map_err(|err| EvalError(format!("{}: invalid JSON: {err}", at())))?;
         let id = match &value["_id"] {
             serde_json::Value::String(id) => id.clone(),
             serde_json::Value::Number(id) => id.to_string(),
-            _ => {
-                return Err(EvalError(format!(
-                    "{}:{}: no `_id`",
-                    path.display(),
-                    number + 1
-                )));
-            }
+            _ => return Err(EvalError(format!("{}: no `_id`", at()))),
         };
-        let query = value["text"].as_str().unwrap_or_default().to_owned();
-        queries.push((id, query));
+        let Some(query) = value["text"].as_str() else {
+            return Err(EvalError(format!(
+                "{}: query `{id}` has no `text` (a string)",
+                at()
+            )));
+        };
+        if let Some(first) = lines_of.insert(id.clone(), number + 1) {
+            return Err(EvalError(format!(
+                "{}: query id `{id}` again (first on line {first}); every query needs its own `_id`",
+                at()
+            )));
+        }
+        queries.push((id, query.to_owned()));
+    }
+    if queries.is_empty() {
+        return Err(EvalError(format!(
+            "{} holds no queries (one {{\"_id\", \"text\"}} object a line)",
+            path.display()
+        )));
     }
     Ok(queries)
 }
 
-/// Reads a qrels TSV (`query-id  corpus-id  score`, with or without a header row).
+/// Reads a qrels TSV (`query-id TAB corpus-id TAB score`, with or without a header row). A
+/// line that is not three tab-separated columns with a numeric score, and a file without
+/// judgments, are refused, with the line.
 pub fn read_qrels(path: &Path) -> Result<Qrels, EvalError> {
     let text = std::fs::read_to_string(path)
         .map_err(|err| EvalError(format!("cannot read {}: {err}", path.display())))?;
     let mut qrels: Qrels = HashMap::new();
     for (number, line) in text.lines().enumerate() {
-        let columns: Vec<&str> = line.split('\t').map(str::trim).collect();
-        if columns.len() < 3 {
+        if line.trim().is_empty() {
             continue;
         }
-        let Ok(score) = columns[2].parse::<f64>() else {
+        let at = || format!("{}:{}", path.display(), number + 1);
+        let columns: Vec<&str> = line.split('\t').map(str::trim).collect();
+        let [query, doc, score] = columns[..] else {
+            return Err(EvalError(format!(
+                "{}: not a qrels line (query-id TAB corpus-id TAB score, BEIR's qrels/*.tsv): `{}`",
+                at(),
+                line.chars().take(80).collect::<String>()
+            )));
+        };
+        let Ok(score) = score.parse::<f64>() else {
             if number == 0 {
                 continue; // header
             }
             return Err(EvalError(format!(
-                "{}:{}: score `{}` is not a number",
-                path.display(),
-                number + 1,
-                columns[2]
+                "{}: score `{score}` is not a number",
+                at()
             )));
         };
+        if !score.is_finite() || query.is_empty() || doc.is_empty() {
+            return Err(EvalError(format!(
+                "{}: a qrels line needs a query id, a corpus id and a finite score: `{line}`",
+                at()
+            )));
+        }
         qrels
-            .entry(columns[0].to_owned())
+            .entry(query.to_owned())
             .or_default()
-            .insert(columns[1].to_owned(), score);
+            .insert(doc.to_owned(), score);
+    }
+    if qrels.is_empty() {
+        return Err(EvalError(format!(
+            "{} holds no judgments (query-id TAB corpus-id TAB score a line)",
+            path.display()
+        )));
     }
     Ok(qrels)
+}
+
+/// The queries among `queries` that `qrels` judges at least one document relevant for: the
+/// only ones metrics can score. An error when there are none, since every metric would be 0.
+pub fn judged_queries<'a>(
+    queries: &'a [(String, String)],
+    qrels: &Qrels,
+    qrels_path: &Path,
+) -> Result<Vec<&'a str>, EvalError> {
+    let judged: Vec<&str> = queries
+        .iter()
+        .map(|(id, _)| id.as_str())
+        .filter(|id| {
+            qrels
+                .get(*id)
+                .is_some_and(|judged| !relevant(judged).is_empty())
+        })
+        .collect();
+    if judged.is_empty() {
+        let mut ids: Vec<&str> = qrels.keys().map(String::as_str).collect();
+        ids.sort_unstable();
+        let shown = ids.iter().take(5).copied().collect::<Vec<_>>().join(", ");
+        let more = if ids.len() > 5 { ", …" } else { "" };
+        return Err(EvalError(format!(
+            "{} judges no document relevant to any of the {} queries (the query ids it judges: {shown}{more}); are these the judgments of these queries?",
+            qrels_path.display(),
+            queries.len()
+        )));
+    }
+    Ok(judged)
+}
+
+/// The mean of `values`, 0 (never -0) when there are none.
+pub fn mean(values: impl IntoIterator<Item = f64>) -> f64 {
+    let (sum, count) = values
+        .into_iter()
+        .fold((0.0, 0usize), |(sum, count), value| {
+            (sum + value, count + 1)
+        });
+    if count == 0 {
+        0.0
+    } else {
+        sum / count as f64 + 0.0
+    }
 }
 
 /// Reads a TREC run (`qid Q0 doc_id rank score tag` a line): per query, its documents best
@@ -151,7 +224,7 @@ pub fn ndcg_at(ranking: &[String], judged: &HashMap<String, f64>, k: usize) -> f
         .take(k)
         .enumerate()
         .map(|(i, doc)| judged.get(doc).copied().unwrap_or(0.0).max(0.0) / ((i + 2) as f64).log2())
-        .sum();
+        .fold(0.0, |sum, gain| sum + gain);
     let mut ideal: Vec<f64> = judged
         .values()
         .copied()
@@ -163,7 +236,7 @@ pub fn ndcg_at(ranking: &[String], judged: &HashMap<String, f64>, k: usize) -> f
         .take(k)
         .enumerate()
         .map(|(i, gain)| gain / ((i + 2) as f64).log2())
-        .sum();
+        .fold(0.0, |sum, gain| sum + gain);
     if idcg > 0.0 { dcg / idcg } else { 0.0 }
 }
 
@@ -227,15 +300,18 @@ pub struct Scores {
 pub const METRICS: [&str; 5] = ["ndcg@10", "recall@10", "recall@100", "mrr@10", "map"];
 
 impl Scores {
-    /// Scores the document rankings of every judged query (unanswered queries score 0).
+    /// Scores the document rankings of every query in `rankings` (the queries asked; an empty
+    /// ranking scores 0) that `qrels` judges some document relevant for. Judged queries that
+    /// were not asked are left out, so that they do not count as failures.
     pub fn compute(rankings: &HashMap<String, Vec<String>>, qrels: &Qrels) -> Scores {
         let mut per_query: BTreeMap<String, BTreeMap<String, f64>> = BTreeMap::new();
-        let empty = Vec::new();
         for (query, judged) in qrels {
+            let Some(ranking) = rankings.get(query) else {
+                continue;
+            };
             if relevant(judged).is_empty() {
                 continue;
             }
-            let ranking = rankings.get(query).unwrap_or(&empty);
             let values = [
                 ndcg_at(ranking, judged, 10),
                 recall_at(ranking, judged, 10),
@@ -257,10 +333,7 @@ impl Scores {
     pub fn mean(&self, metric: &str) -> f64 {
         self.per_query
             .get(metric)
-            .filter(|values| !values.is_empty())
-            .map_or(0.0, |values| {
-                values.values().sum::<f64>() / values.len() as f64
-            })
+            .map_or(0.0, |values| mean(values.values().copied()))
     }
 
     /// Every metric's mean.
@@ -299,11 +372,11 @@ pub fn compare(a: &BTreeMap<String, f64>, b: &BTreeMap<String, f64>, trials: usi
         .collect();
     let values: Vec<f64> = differences.values().copied().collect();
     let n = values.len().max(1) as f64;
-    let observed = values.iter().sum::<f64>() / n;
+    let observed = mean(values.iter().copied());
     let mut state: u64 = 0x2545_f491_4f6c_dd1d;
     let mut extreme = 0usize;
     for _ in 0..trials {
-        let mut sum = 0.0;
+        let mut sum = 0.0f64;
         for value in &values {
             state ^= state << 13;
             state ^= state >> 7;
@@ -363,6 +436,111 @@ mod tests {
         std::fs::write(&path, "q1 Q0 d1 first 0.9 sys\n").unwrap();
         let err = read_trec_run(&path).unwrap_err().to_string();
         assert!(err.contains("run.trec:1: rank `first`"), "{err}");
+    }
+
+    #[test]
+    fn queries_with_a_repeated_id_no_text_or_none_at_all_are_refused_with_the_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("q.jsonl");
+        let read = |text: &str| {
+            std::fs::write(&path, text).unwrap();
+            read_queries(&path).map_err(|err| err.to_string())
+        };
+        let ok =
+            read("{\"_id\": \"q1\", \"text\": \"a\"}\n\n{\"_id\": 2, \"text\": \"b\"}\n").unwrap();
+        assert_eq!(ok, [("q1".into(), "a".into()), ("2".into(), "b".into())]);
+        let err = read("{\"_id\": \"q1\", \"text\": \"a\"}\n{\"_id\": \"q2\", \"text\": \"b\"}\n{\"_id\": \"q1\", \"text\": \"c\"}\n").unwrap_err();
+        assert!(
+            err.contains("q.jsonl:3: query id `q1` again (first on line 1)"),
+            "{err}"
+        );
+        let err = read("{\"_id\": \"q1\"}\n").unwrap_err();
+        assert!(err.contains("q.jsonl:1: query `q1` has no `text`"), "{err}");
+        let err = read("\n \n").unwrap_err();
+        assert!(err.contains("holds no queries"), "{err}");
+    }
+
+    #[test]
+    fn qrels_that_are_not_three_tab_separated_columns_are_refused_with_the_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("qrels.tsv");
+        let read = |text: &str| {
+            std::fs::write(&path, text).unwrap();
+            read_qrels(&path).map_err(|err| err.to_string())
+        };
+        let ok = read("query-id\tcorpus-id\tscore\nq1\td1\t2\n\nq1\td2\t0\n").unwrap();
+        assert_eq!(ok["q1"].len(), 2);
+        for (text, needle) in [
+            ("q1 d1 1\n", "qrels.tsv:1: not a qrels line"),
+            ("q1\td1\t1\nq2 0 d2 1\n", "qrels.tsv:2: not a qrels line"),
+            (
+                "q1\td1\t1\nq2\td2\tyes\n",
+                "qrels.tsv:2: score `yes` is not a number",
+            ),
+            ("q1\td1\t1\tmore\n", "qrels.tsv:1: not a qrels line"),
+            ("q1\td1\tNaN\n", "qrels.tsv:1: a qrels line needs"),
+            ("q1\t\t1\n", "qrels.tsv:1: a qrels line needs"),
+            ("", "holds no judgments"),
+            ("query-id\tcorpus-id\tscore\n", "holds no judgments"),
+            ("\u{0}\u{1}garbage\n", "qrels.tsv:1: not a qrels line"),
+        ] {
+            let err = read(text).unwrap_err();
+            assert!(err.contains(needle), "{text:?}: {err}");
+        }
+    }
+
+    #[test]
+    fn qrels_must_judge_some_query_asked_and_others_are_left_out() {
+        let queries = vec![
+            ("q1".to_owned(), "a".to_owned()),
+            ("q2".to_owned(), "b".to_owned()),
+        ];
+        let mut qrels = Qrels::new();
+        qrels.insert("x9".into(), judged(&[("d1", 1.0)]));
+        qrels.insert("q2".into(), judged(&[("d1", 0.0)]));
+        let err = judged_queries(&queries, &qrels, Path::new("qrels.tsv")).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("judges no document relevant to any of the 2 queries (the query ids it judges: q2, x9)"),
+            "{err}"
+        );
+        qrels.insert("q1".into(), judged(&[("d1", 1.0)]));
+        assert_eq!(
+            judged_queries(&queries, &qrels, Path::new("q")).unwrap(),
+            ["q1"]
+        );
+        // x9 is judged but not asked: it is not scored as a failure.
+        let rankings: HashMap<String, Vec<String>> = [
+            ("q1".to_owned(), ranking(&["d1"])),
+            ("q2".to_owned(), ranking(&[])),
+        ]
+        .into();
+        let scores = Scores::compute(&rankings, &qrels);
+        assert_eq!(scores.mean("ndcg@10"), 1.0);
+        assert_eq!(scores.per_query["ndcg@10"].len(), 1);
+    }
+
+    #[test]
+    fn nothing_found_scores_plus_zero_never_minus_zero() {
+        let judged = judged(&[("a", 1.0)]);
+        for value in [
+            ndcg_at(&[], &judged, 10),
+            recall_at(&[], &judged, 10),
+            mrr_at(&[], &judged, 10),
+            average_precision(&[], &judged),
+            mean([]),
+            mean([-0.0, -0.0]),
+            compare(&BTreeMap::new(), &BTreeMap::new(), 10).mean_difference,
+        ] {
+            assert!(value == 0.0 && value.is_sign_positive(), "{value}");
+        }
+        let none: BTreeMap<String, f64> = [("q".to_owned(), 0.0)].into();
+        let compared = compare(&none, &none, 10);
+        assert!(compared.mean_difference.is_sign_positive());
+        assert_eq!(
+            serde_json::to_string(&compared.mean_difference).unwrap(),
+            "0.0"
+        );
     }
 
     #[test]

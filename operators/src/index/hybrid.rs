@@ -439,6 +439,12 @@ impl HybridIndex {
         })
     }
 
+    /// Whether `dir` holds an index: a first update completed there (it may still fail to
+    /// open, when damaged).
+    pub fn exists(dir: &Path) -> bool {
+        dir.join(CURRENT).exists()
+    }
+
     /// Live chunks.
     pub fn chunks(&self) -> u64 {
         self.text.len()
@@ -470,6 +476,13 @@ impl HybridIndex {
         filters: &[(String, String)],
         fusion: Fusion,
     ) -> Result<Vec<Hit>, IndexError> {
+        // No mode can return more chunks than the index holds, and every list below is sized
+        // by k: a huge k must cost what the whole index costs, not what k asks.
+        let total = usize::try_from(self.chunks()).unwrap_or(usize::MAX);
+        let k = k.min(total);
+        if k == 0 {
+            return Ok(Vec::new());
+        }
         let ranked: Vec<(super::StoredHit, f32)> = match mode {
             Mode::Bm25 => self
                 .text
@@ -488,7 +501,7 @@ impl HybridIndex {
             Mode::Hybrid => {
                 // Both lists and their fusion work on point ids; only the k winners' stored
                 // hits are read. The two searches run side by side.
-                let candidates = (k * 4).max(100);
+                let candidates = k.saturating_mul(4).max(100).min(total);
                 let vector = query_vector(vector)?;
                 let (bm25, nearest) = std::thread::scope(|scope| {
                     let bm25 = scope.spawn(|| self.text.search_points(text, candidates, filters));
@@ -621,6 +634,42 @@ mod tests {
         hits.iter()
             .map(|hit| hit.stored.chunk_id.as_str())
             .collect()
+    }
+
+    /// k is capped by the chunks indexed before anything is sized by it: the largest k gives
+    /// every chunk once, in every mode, without a panic or a huge allocation; 0 gives none.
+    #[test]
+    fn a_huge_k_gives_every_chunk_and_allocates_for_the_index_only() {
+        let dir = tempfile::tempdir().unwrap();
+        build(
+            dir.path(),
+            &[
+                (
+                    "a",
+                    "ka",
+                    vec![
+                        entry("a", 0, "Resuming a pipeline after a crash", 0),
+                        entry("a", 1, "Chunking long documents", 1),
+                    ],
+                ),
+                ("b", "kb", vec![entry("b", 0, "Resuming embedding", 2)]),
+            ],
+        );
+        let index = HybridIndex::open(dir.path()).unwrap();
+        let query = vector(0, 0.0);
+        let query = Some(&query[..]);
+        for mode in [Mode::Bm25, Mode::Vector, Mode::Hybrid] {
+            for fusion in [Fusion::default(), Fusion::Weighted { alpha: 0.5 }] {
+                let all = index
+                    .search("resuming chunking", query, mode, usize::MAX, &[], fusion)
+                    .unwrap();
+                assert_eq!(all.len(), 3, "{mode:?} {fusion:?}");
+                let none = index
+                    .search("resuming", query, mode, 0, &[], fusion)
+                    .unwrap();
+                assert!(none.is_empty(), "{mode:?}");
+            }
+        }
     }
 
     #[test]

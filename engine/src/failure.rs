@@ -1,0 +1,126 @@
+//! How a command fails, and the exit code that says so.
+//!
+//! - 0: success.
+//! - 1: a run finished with failed items (the rest were processed); `engine parse` of a file it
+//!   cannot parse.
+//! - 2 ([`EXIT_INVALID`]): the command cannot be carried out as given: an invalid pipeline, bad
+//!   arguments, a bad input file (queries, qrels, TREC run), a name that does not exist (index
+//!   step, run, step, document), or nothing to read yet (no store, no index, no running run).
+//! - 3 ([`EXIT_COULD_NOT_RUN`]): the command was valid but could not be carried out: the store
+//!   is in use or cannot be opened, a step cannot start, a file cannot be written, an index or
+//!   model cannot be read.
+//! - 130: cancelled.
+//!
+//! Errors are [`anyhow::Error`]s; an [`Invalid`] (or an [`InvalidPipeline`], or an input file's
+//! [`operators::eval::EvalError`]) anywhere in the chain makes it exit 2, an [`ItemFailed`] 1,
+//! anything else 3.
+
+use std::fmt;
+
+use crate::spec::diagnostic::Report;
+
+/// Exit code of a run that finished with failed items.
+pub const EXIT_FAILED_ITEMS: i32 = 1;
+/// Exit code for an invalid pipeline, bad usage or bad input.
+pub const EXIT_INVALID: i32 = 2;
+/// Exit code when a valid command could not be carried out (store in use, I/O, …).
+pub const EXIT_COULD_NOT_RUN: i32 = 3;
+
+/// A mistake in what the command was given: the user's to fix.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Invalid(pub String);
+
+/// An [`Invalid`] error with `message`.
+pub fn invalid(message: impl Into<String>) -> anyhow::Error {
+    anyhow::Error::new(Invalid(message.into()))
+}
+
+/// The one item a command works on failed (`engine parse` of a file it cannot parse): exit 1,
+/// as a run whose items failed.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct ItemFailed(pub String);
+
+/// A pipeline file that does not load, with every problem in it.
+#[derive(Debug)]
+pub struct InvalidPipeline(pub Report);
+
+impl fmt::Display for InvalidPipeline {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}: {} error(s), {} warning(s)",
+            self.0.file.display(),
+            self.0.errors(),
+            self.0.warnings()
+        )
+    }
+}
+
+impl std::error::Error for InvalidPipeline {}
+
+/// The exit code of a command that failed with `err`.
+pub fn exit_code(err: &anyhow::Error) -> i32 {
+    if err.chain().any(|cause| cause.is::<ItemFailed>()) {
+        return EXIT_FAILED_ITEMS;
+    }
+    let invalid = err.chain().any(|cause| {
+        cause.is::<Invalid>()
+            || cause.is::<InvalidPipeline>()
+            || cause.is::<operators::eval::EvalError>()
+    });
+    if invalid {
+        EXIT_INVALID
+    } else {
+        EXIT_COULD_NOT_RUN
+    }
+}
+
+/// Reports `err` and gives the exit code: the message on stderr (a pipeline's problems one a
+/// line), and with `json` one object on stdout, `{"error": {"message", "code"}}` (for a pipeline
+/// that does not load, with `valid`, `file` and `diagnostics` as `engine validate --json`).
+pub fn report(err: &anyhow::Error, json: bool) -> i32 {
+    let code = exit_code(err);
+    let pipeline = err
+        .chain()
+        .find_map(|cause| cause.downcast_ref::<InvalidPipeline>());
+    let message = format!("{err:#}");
+    match pipeline {
+        Some(InvalidPipeline(report)) => eprintln!("{report}{message}"),
+        None => eprintln!("error: {message}"),
+    }
+    if json {
+        let error = serde_json::json!({ "message": message, "code": code });
+        let value = match pipeline {
+            Some(InvalidPipeline(report)) => serde_json::json!({
+                "valid": false, "file": report.file, "diagnostics": report.diagnostics, "error": error,
+            }),
+            None => serde_json::json!({ "error": error }),
+        };
+        outln!("{value}");
+    }
+    code
+}
+
+#[cfg(test)]
+mod tests {
+    use anyhow::Context;
+
+    use super::*;
+
+    #[test]
+    fn invalid_input_anywhere_in_the_chain_exits_2_and_the_rest_3() {
+        let wrapped = Err::<(), _>(invalid("no step `x`"))
+            .context("cannot search")
+            .unwrap_err();
+        assert_eq!(exit_code(&wrapped), EXIT_INVALID);
+        assert_eq!(format!("{wrapped:#}"), "cannot search: no step `x`");
+        let eval = anyhow::Error::new(operators::eval::EvalError("q.jsonl:3: no `_id`".into()));
+        assert_eq!(exit_code(&eval), EXIT_INVALID);
+        let io = anyhow::anyhow!("cannot write report.html: permission denied");
+        assert_eq!(exit_code(&io), EXIT_COULD_NOT_RUN);
+        let parse = anyhow::Error::new(ItemFailed("a.pdf: damaged".into()));
+        assert_eq!(exit_code(&parse), EXIT_FAILED_ITEMS);
+    }
+}
