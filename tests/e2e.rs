@@ -440,3 +440,113 @@ fn a_reader_that_closes_the_pipe_early_ends_output_quietly() {
         assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
     }
 }
+
+/// A duplicate key is one problem among others: `validate` still reports every other one.
+#[test]
+fn a_duplicate_key_does_not_hide_the_other_problems() {
+    let text = assert_invalid(
+        &format!(
+            "{HEADER}steps:\n  docs: {{ op: source.files, path: docs }}\n  parse: {{ op: parse, input: docs }}\n  out: {{ op: sink.jsonl, input: parse, path: a.jsonl }}\n  out: {{ op: sink.jsonl, input: parse, path: b.jsonl }}\n  chunk: {{ op: chunk.recursive, input: parse, sise: 3 }}\n"
+        ),
+        7,
+        "duplicate step name `out` (first at line 6)",
+    );
+    assert!(
+        text.lines()
+            .any(|l| l.contains("pipeline.yaml:8:") && l.contains("unknown key `sise`")),
+        "{text}"
+    );
+}
+
+/// A file over the size limit (here, endless zeros) is refused after reading 1 MiB of it,
+/// and a file of too many values is refused while it is read, each said as what it is.
+#[test]
+fn oversized_pipeline_files_are_refused_early() {
+    let output = engine().args(["validate", "/dev/zero"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("/dev/zero:1:1: error: the file is larger than 1 MiB"),
+        "{}",
+        stderr(&output)
+    );
+    let dir = fixture();
+    let items = "1, ".repeat(150_000);
+    let text = stderr(&engine_on(
+        dir.path(),
+        &["validate"],
+        &format!(
+            "{HEADER}steps:\n  docs: {{ op: source.files, path: docs, include: [{items}] }}\n"
+        ),
+    ));
+    assert!(
+        text.contains("the file holds more than 100000 values") && !text.contains("alias"),
+        "{text}"
+    );
+    assert_eq!(text.lines().count(), 2, "one problem and the count: {text}");
+}
+
+/// After aliases pass the limit, nothing else is reported: no errors about the rest of the
+/// file, which was not read.
+#[test]
+fn an_alias_bomb_is_one_error() {
+    let dir = fixture();
+    let mut yaml = format!(
+        "{HEADER}steps:\n  docs: {{ op: source.files, path: docs, include: &a0 [x, x, x, x, x, x, x, x, x, x] }}\n"
+    );
+    for level in 1..8 {
+        let prev = level - 1;
+        let refs = vec![format!("*a{prev}"); 10].join(", ");
+        yaml.push_str(&format!(
+            "  op{level}: {{ op: source.files, path: docs, include: &a{level} [{refs}] }}\n"
+        ));
+    }
+    let output = engine_on(dir.path(), &["validate"], &yaml);
+    let text = stderr(&output);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        text.contains(
+            "aliases expand the file to more than 100000 values; is an alias repeated on purpose?"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("1 error(s)"), "{text}");
+}
+
+/// Merge keys (`<<: *anchor`) bring the keys of another step the mapping does not set.
+#[test]
+fn merge_keys_repeat_the_settings_of_another_step() {
+    let dir = fixture();
+    let output = engine_on(
+        dir.path(),
+        &["run", "--json"],
+        &format!(
+            "{HEADER}steps:\n  docs: {{ op: source.files, path: docs }}\n  parse: {{ op: parse, input: docs }}\n  a: &chunk {{ op: chunk.recursive, input: parse, size: 40, overlap: 5 }}\n  b: {{ <<: *chunk, size: 80 }}\n  out: {{ op: sink.jsonl, input: [a, b], path: out.jsonl }}\n"
+        ),
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let summary: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(summary["steps"]["b"]["op"], "chunk.recursive");
+    assert!(summary["steps"]["a"]["chunks"].as_u64() > summary["steps"]["b"]["chunks"].as_u64());
+    let text = assert_invalid(
+        &format!(
+            "{HEADER}steps:\n  docs: {{ op: source.files, path: docs }}\n  parse: {{ op: parse, input: docs }}\n  a: {{ <<: 3, input: parse }}\n  out: {{ op: sink.jsonl, input: a, path: out.jsonl }}\n"
+        ),
+        6,
+        "a merge key `<<` takes a mapping",
+    );
+    assert!(!text.contains("unknown key `<<`"), "{text}");
+}
+
+/// YAML allows keys of at most 1024 characters outside `{ … }`; a longer step name is named
+/// as such instead of a puzzling syntax error.
+#[test]
+fn a_step_name_longer_than_yaml_allows_is_named() {
+    let name = "s".repeat(1100);
+    assert_invalid(
+        &format!(
+            "{HEADER}steps:\n  docs: {{ op: source.files, path: docs }}\n  {name}: {{ op: parse, input: docs }}\n"
+        ),
+        5,
+        "is 1100 characters long; YAML allows at most 1024",
+    );
+}

@@ -2,6 +2,7 @@
 //! every problem with its line before refusing.
 
 use std::collections::HashSet;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use jsonschema::error::ValidationErrorKind;
@@ -64,7 +65,17 @@ pub struct StepOutline {
 
 /// Loads and checks a pipeline file. On success, the report holds the warnings.
 pub fn load(path: &Path) -> Result<(Pipeline, Report), Report> {
-    let text = match std::fs::read(path) {
+    let read = std::fs::File::open(path).and_then(|file| {
+        // One byte more than allowed tells a file over the limit, without reading all of it.
+        let mut bytes = Vec::new();
+        file.take(yaml::MAX_FILE_BYTES as u64 + 1)
+            .read_to_end(&mut bytes)
+            .map(|_| bytes)
+    });
+    let text = match read {
+        Ok(bytes) if bytes.len() > yaml::MAX_FILE_BYTES => {
+            return Err(single(path, yaml::too_large_message()));
+        }
         Ok(bytes) => match String::from_utf8(bytes) {
             Ok(text) => text,
             Err(err) => {
@@ -94,22 +105,23 @@ fn single(path: &Path, message: String) -> Report {
 
 /// Checks pipeline `text` as if read from `path`.
 pub fn load_str(path: &Path, text: &str) -> Result<(Pipeline, Report), Report> {
-    let doc = match yaml::parse(text) {
-        Ok(doc) => doc,
-        Err(errors) => {
-            let diagnostics = errors
-                .into_iter()
-                .map(|err| {
-                    let diagnostic = Diagnostic::error(err.pos, err.message);
-                    match err.pointer.as_deref().and_then(step_and_key) {
-                        Some((step, Some(key))) => diagnostic.in_step(step).at_key(key),
-                        Some((step, None)) => diagnostic.in_step(step),
-                        None => diagnostic,
-                    }
-                })
-                .collect();
-            return Err(Report::new(path, diagnostics));
-        }
+    let parsed = yaml::parse(text);
+    let mut diagnostics: Vec<Diagnostic> = parsed
+        .errors
+        .into_iter()
+        .map(|err| {
+            let diagnostic = Diagnostic::error(err.pos, err.message);
+            match err.pointer.as_deref().and_then(step_and_key) {
+                Some((step, Some(key))) => diagnostic.in_step(step).at_key(key),
+                Some((step, None)) => diagnostic.in_step(step),
+                None => diagnostic,
+            }
+        })
+        .collect();
+    // Problems that stopped the reading leave no document to check further; the others (a
+    // duplicate key, say) are reported with everything the later checks find.
+    let Some(doc) = parsed.doc else {
+        return Err(Report::new(path, diagnostics));
     };
     let base = path
         .parent()
@@ -122,7 +134,6 @@ pub fn load_str(path: &Path, text: &str) -> Result<(Pipeline, Report), Report> {
         })
         .unwrap_or(Path::new("."))
         .to_owned();
-    let mut diagnostics = Vec::new();
     if !doc.value.is_object() {
         diagnostics.push(
             Diagnostic::error(
