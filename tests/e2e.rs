@@ -550,3 +550,43 @@ fn a_step_name_longer_than_yaml_allows_is_named() {
         "is 1100 characters long; YAML allows at most 1024",
     );
 }
+
+/// Settings that would exhaust the machine or cannot be represented are refused by `validate`,
+/// each at its key with the limit: channel bounds, HNSW candidate lists, onnx threads, http
+/// durations, BM25 boosts; NaN and infinity are named as such.
+#[test]
+fn settings_beyond_their_limits_are_refused_at_their_key() {
+    let text = assert_invalid(
+        "version: 1\nname: t\nchannel_capacity: 18446744073709551615\nsteps:\n  docs: { op: source.files, path: docs }\n  parse: { op: parse, input: docs, channel_capacity: 1000000000 }\n  chunk: { op: chunk.recursive, input: parse, size: 100 }\n  e1: { op: embed, input: chunk, provider: http, base_url: \"http://127.0.0.1:9/v1\", model: m, timeout: 1e308, backoff: .nan }\n  e2: { op: embed, input: chunk, provider: onnx, model: m, threads: 100000 }\n  index: { op: index.hybrid, input: e1, ef_construction: 1000000000000, ef_search: 20000, title_boost: 1e39, section_boost: -.inf }\n  out: { op: sink.jsonl, input: e2, path: o.jsonl }\n",
+        3,
+        "key `channel_capacity`: must be at most 65536",
+    );
+    for (line, needle) in [
+        (
+            6,
+            "step `parse`, key `channel_capacity`: must be at most 65536",
+        ),
+        (8, "step `e1`, key `timeout`: must be at most 3600"),
+        (
+            8,
+            "step `e1`, key `backoff`: `.nan` is not allowed: settings take finite numbers, not NaN or infinity",
+        ),
+        (9, "step `e2`, key `threads`: must be at most 256"),
+        (
+            10,
+            "step `index`, key `ef_construction`: must be at most 10000",
+        ),
+        (10, "step `index`, key `ef_search`: must be at most 10000"),
+        (10, "step `index`, key `title_boost`: must be at most 1000"),
+        (
+            10,
+            "step `index`, key `section_boost`: `-.inf` is not allowed",
+        ),
+    ] {
+        assert!(
+            text.lines()
+                .any(|l| l.contains(&format!("pipeline.yaml:{line}:")) && l.contains(needle)),
+            "expected `{needle}` at line {line}:\n{text}"
+        );
+    }
+}

@@ -319,6 +319,20 @@ fn diagnose(
                 )
                 .with_hint(hint)
             }
+            ValidationErrorKind::Type { .. } | ValidationErrorKind::AnyOf { .. }
+                if is_not_a_number(instance)
+                    && ["number", "integer"]
+                        .iter()
+                        .any(|t| expected_type(&pointer, error.to_string()).contains(t)) =>
+            {
+                Diagnostic::error(
+                    doc.value_pos(&pointer),
+                    format!(
+                        "`{}` is not allowed: settings take finite numbers, not NaN or infinity",
+                        display_value(instance)
+                    ),
+                )
+            }
             ValidationErrorKind::Type { .. } | ValidationErrorKind::AnyOf { .. } => {
                 let wanted = expected_type(&pointer, error.to_string());
                 Diagnostic::error(
@@ -471,6 +485,18 @@ pub(super) fn display_value(value: &Value) -> String {
         Value::String(text) => text.clone(),
         other => other.to_string(),
     }
+}
+
+/// Whether a value is YAML's NaN or infinity (`.nan`, `-.inf`, …), which JSON cannot hold.
+fn is_not_a_number(value: &Value) -> bool {
+    value.as_str().is_some_and(|text| {
+        matches!(
+            text.trim_start_matches(['+', '-'])
+                .to_ascii_lowercase()
+                .as_str(),
+            ".nan" | ".inf"
+        )
+    })
 }
 
 fn json_kind(value: &Value) -> &'static str {

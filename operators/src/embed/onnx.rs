@@ -66,8 +66,9 @@ pub struct OnnxConfig {
     #[serde(default = "default_batch_size")]
     #[schemars(range(min = 1, max = 4096))]
     pub batch_size: usize,
-    /// onnxruntime intra-op threads (0: one per core).
+    /// onnxruntime intra-op threads (0: one per core; at most 256).
     #[serde(default)]
+    #[schemars(range(max = 256))]
     pub threads: usize,
     /// Scale vectors to unit length.
     #[serde(default = "default_true")]
