@@ -590,3 +590,36 @@ fn settings_beyond_their_limits_are_refused_at_their_key() {
         );
     }
 }
+
+/// Values serde refuses after the schema passed them are named at their key, and a few
+/// misleading messages say what is wrong instead.
+#[test]
+fn refused_values_are_named_at_their_key() {
+    let text = assert_invalid(
+        "version: 1.0\nname: t\nsteps:\n  docs: { op: source.files, path: docs }\n  parse: { op: parse, input: [] }\n  chunk: { op: chunk.recursive, input: parse, size: 99999999999999999999999 }\n  embed: { op: embed, input: chunk, provider: onnx, model: docs/a.md }\n  out: { op: sink.jsonl, input: embed, path: o.jsonl }\n",
+        1,
+        "key `version`: expected a whole number, found `1.0`; write it without a fraction or exponent: `1`",
+    );
+    for (line, needle) in [
+        (5, "step `parse`, key `input`: must not be empty"),
+        (
+            6,
+            "step `chunk`, key `size`: `1e+23` is too large: at most 18446744073709551615",
+        ),
+        (
+            7,
+            "step `embed`, key `model`: `docs/a.md` is a file, but `model` names a folder",
+        ),
+    ] {
+        assert!(
+            text.lines()
+                .any(|l| l.contains(&format!("pipeline.yaml:{line}:")) && l.contains(needle)),
+            "expected `{needle}` at line {line}:\n{text}"
+        );
+    }
+    assert!(
+        text.contains("help: name the step(s) this step reads"),
+        "{text}"
+    );
+    assert!(!text.contains("run `just setup`"), "{text}");
+}

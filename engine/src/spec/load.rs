@@ -163,10 +163,16 @@ pub fn load_str(path: &Path, text: &str) -> Result<(Pipeline, Report), Report> {
         match serde_json::from_value::<PipelineHeader>(doc.value.clone()) {
             Ok(header) => Some(header),
             Err(err) => {
-                diagnostics.push(Diagnostic::error(
-                    doc.value_pos(""),
-                    format!("invalid pipeline: {err}"),
-                ));
+                let diagnostic = match registry::locate::<PipelineHeader>(&doc.value) {
+                    Some((Some(key), message)) => {
+                        let at = dotted_to_pointer(&key);
+                        let value = doc.value.pointer(&at);
+                        Diagnostic::error(doc.value_pos(&at), serde_message(&message, value))
+                            .at_key(key)
+                    }
+                    _ => Diagnostic::error(doc.value_pos(""), format!("invalid pipeline: {err}")),
+                };
+                diagnostics.push(diagnostic);
                 None
             }
         }
@@ -235,7 +241,7 @@ fn diagnose(
 ) {
     if let ValidationErrorKind::AnyOf { context } | ValidationErrorKind::OneOfNotValid { context } =
         error.kind()
-        && let Some(branch) = meant_branch(doc, error, context)
+        && let Some(branch) = meant_branch(error, context)
     {
         for inner in branch {
             diagnose(doc, inner, diagnostics, broken);
@@ -319,6 +325,13 @@ fn diagnose(
                 )
                 .with_hint(hint)
             }
+            ValidationErrorKind::OneOfNotValid { .. } => {
+                let wanted = branch_types(error).unwrap_or_else(|| "another value".to_owned());
+                Diagnostic::error(
+                    doc.value_pos(&pointer),
+                    format!("expected {wanted}, found {}", json_kind(instance)),
+                )
+            }
             ValidationErrorKind::Type { .. } | ValidationErrorKind::AnyOf { .. }
                 if is_not_a_number(instance)
                     && ["number", "integer"]
@@ -334,7 +347,9 @@ fn diagnose(
                 )
             }
             ValidationErrorKind::Type { .. } | ValidationErrorKind::AnyOf { .. } => {
-                let wanted = expected_type(&pointer, error.to_string());
+                let wanted = branch_types(error)
+                    .filter(|_| !pointer.ends_with("/input") && !pointer.contains("/input/"))
+                    .unwrap_or_else(|| expected_type(&pointer, error.to_string()));
                 Diagnostic::error(
                     doc.value_pos(&pointer),
                     format!("expected {wanted}, found {}", json_kind(instance)),
@@ -351,7 +366,11 @@ fn diagnose(
             ValidationErrorKind::MinItems { .. }
             | ValidationErrorKind::MinProperties { .. }
             | ValidationErrorKind::MinLength { .. } => {
-                Diagnostic::error(doc.value_pos(&pointer), "must not be empty")
+                let hint = place
+                    .as_ref()
+                    .is_some_and(|(_, key)| key.as_deref() == Some("input"))
+                    .then(|| "name the step(s) this step reads, e.g. `input: parse`".to_owned());
+                Diagnostic::error(doc.value_pos(&pointer), "must not be empty").with_hint(hint)
             }
             _ => Diagnostic::error(doc.value_pos(&pointer), error.to_string()),
         };
@@ -375,18 +394,15 @@ fn diagnose(
     }
 }
 
-/// Of the branches of an `anyOf` or `oneOf` over a mapping, the one it was meant for: the only
-/// branch that neither wants another type there nor another value of a tag (`provider: hash`
-/// in a branch for `provider: onnx`).
+/// Of the branches of an `anyOf` or `oneOf`, the one the value was meant for: the only branch
+/// that neither wants another type there nor, for a mapping, another value of a tag
+/// (`provider: hash` in a branch for `provider: onnx`). An empty list where a name or a list
+/// of names goes was meant as a list, say, and is explained as one that must not be empty.
 fn meant_branch<'e>(
-    doc: &LocatedValue,
     error: &jsonschema::ValidationError,
     context: &'e [Vec<jsonschema::ValidationError<'static>>],
 ) -> Option<&'e [jsonschema::ValidationError<'static>]> {
     let pointer = error.instance_path().as_str();
-    if !doc.value.pointer(pointer).is_some_and(Value::is_object) {
-        return None;
-    }
     let tag_of = |inner: &str| {
         inner
             .strip_prefix(pointer)
@@ -487,6 +503,81 @@ pub(super) fn display_value(value: &Value) -> String {
     }
 }
 
+/// For an `anyOf` or `oneOf` error, the types its branches want where the value is
+/// (`object or null`).
+fn branch_types(error: &jsonschema::ValidationError) -> Option<String> {
+    let (ValidationErrorKind::AnyOf { context } | ValidationErrorKind::OneOfNotValid { context }) =
+        error.kind()
+    else {
+        return None;
+    };
+    let pointer = error.instance_path().as_str();
+    let mut types: Vec<String> = Vec::new();
+    for inner in context.iter().flatten() {
+        if matches!(inner.kind(), ValidationErrorKind::Type { .. })
+            && inner.instance_path().as_str() == pointer
+        {
+            let wanted = expected_type("", inner.to_string());
+            if !types.contains(&wanted) {
+                types.push(wanted);
+            }
+        }
+    }
+    (!types.is_empty()).then(|| types.join(" or "))
+}
+
+/// A dotted key below a step (`pdf.max_glyphs`, `input[1]`) as a JSON pointer suffix.
+fn dotted_to_pointer(key: &str) -> String {
+    let mut pointer = String::new();
+    for part in key.split('.') {
+        let (name, indexes) = part.split_once('[').unwrap_or((part, ""));
+        pointer.push('/');
+        pointer.push_str(&escape_pointer(name));
+        for index in indexes.split(['[', ']']).filter(|i| !i.is_empty()) {
+            pointer.push('/');
+            pointer.push_str(index);
+        }
+    }
+    pointer
+}
+
+/// serde's message about a setting's `value` ("invalid type: floating point `1e+23`, expected
+/// usize") in the words of the pipeline file.
+fn serde_message(message: &str, value: Option<&Value>) -> String {
+    let largest = |wanted: &str| -> Option<u64> {
+        Some(match wanted {
+            "usize" | "u64" => u64::MAX,
+            "u32" => u32::MAX.into(),
+            "u16" => u16::MAX.into(),
+            "u8" => u8::MAX.into(),
+            _ => return None,
+        })
+    };
+    let wanted = message.rsplit_once("expected ").map(|(_, wanted)| wanted);
+    if let (Some(Value::Number(number)), Some(max)) = (value, wanted.and_then(largest)) {
+        let float = number.as_f64().unwrap_or_default();
+        return if number.is_f64() && float.fract() == 0.0 && float >= 0.0 && float <= max as f64 {
+            format!(
+                "expected a whole number, found `{number}`; write it without a fraction or exponent: `{}`",
+                float as u64
+            )
+        } else if float > max as f64 {
+            format!("`{number}` is too large: at most {max}")
+        } else {
+            format!("expected a whole number from 0 to {max}, found `{number}`")
+        };
+    }
+    match wanted.and_then(largest) {
+        Some(max) => format!(
+            "{}expected a whole number from 0 to {max}",
+            message
+                .trim_end_matches(wanted.unwrap_or_default())
+                .trim_end_matches("expected ")
+        ),
+        None => message.to_owned(),
+    }
+}
+
 /// Whether a value is YAML's NaN or infinity (`.nan`, `-.inf`, …), which JSON cannot hold.
 fn is_not_a_number(value: &Value) -> bool {
     value.as_str().is_some_and(|text| {
@@ -571,16 +662,26 @@ fn typed_step(
     for key in SHARED_STEP_KEYS {
         settings.remove(key);
     }
-    let config: OperatorConfig = match serde_json::from_value(Value::Object(settings)) {
+    let settings = Value::Object(settings);
+    let config: OperatorConfig = match serde_json::from_value(settings.clone()) {
         Ok(config) => config,
         Err(err) => {
-            diagnostics.push(
-                Diagnostic::error(
+            let found = outline
+                .op
+                .and_then(|op| registry::settings_error(op.name, &settings));
+            let diagnostic = match found {
+                Some((Some(key), message)) => {
+                    let at = format!("{}{}", outline.pointer, dotted_to_pointer(&key));
+                    let value = doc.value.pointer(&at);
+                    Diagnostic::error(doc.value_pos(&at), serde_message(&message, value))
+                        .at_key(key)
+                }
+                _ => Diagnostic::error(
                     doc.key_pos(&outline.pointer),
                     format!("invalid settings: {err}"),
-                )
-                .in_step(&outline.name),
-            );
+                ),
+            };
+            diagnostics.push(diagnostic.in_step(&outline.name));
             return None;
         }
     };
