@@ -623,3 +623,82 @@ fn refused_values_are_named_at_their_key() {
     );
     assert!(!text.contains("run `just setup`"), "{text}");
 }
+
+/// A sink may not overwrite what the pipeline reads or another sink writes, nor be a folder or
+/// empty; the store is a folder of its own; each source path is of the kind its step reads.
+/// All refused by `validate`, each at its key.
+#[test]
+fn paths_that_would_overwrite_or_cannot_be_written_are_refused() {
+    let text = assert_invalid(
+        &format!(
+            "{HEADER}store: \"\"\nsteps:\n  docs: {{ op: source.files, path: data.jsonl }}\n  recs: {{ op: source.jsonl, path: docs }}\n  data: {{ op: source.jsonl, path: data.jsonl }}\n  own: {{ op: sink.jsonl, input: data, path: ./sub/../data.jsonl }}\n  a: {{ op: sink.jsonl, input: data, path: same.jsonl }}\n  b: {{ op: sink.jsonl, input: data, path: ./same.jsonl }}\n  empty: {{ op: sink.jsonl, input: data, path: \"\" }}\n  folder: {{ op: sink.jsonl, input: data, path: docs }}\n  under: {{ op: sink.jsonl, input: data, path: data.jsonl/out.jsonl }}\n  self: {{ op: sink.jsonl, input: data, path: pipeline.yaml }}\n"
+        ),
+        3,
+        "key `store`: the path is empty; it must name a folder",
+    );
+    for (line, needle) in [
+        (
+            5,
+            "step `docs`, key `path`: `data.jsonl` is a file, but this step reads the files below a folder",
+        ),
+        (
+            6,
+            "step `recs`, key `path`: `docs` is a folder, but this step reads one file",
+        ),
+        (
+            8,
+            "step `own`, key `path`: `./sub/../data.jsonl` is the file step `data` reads (line 7); the run would overwrite its own input",
+        ),
+        (
+            10,
+            "step `b`, key `path`: `./same.jsonl` is also the file step `a` writes (line 9)",
+        ),
+        (
+            11,
+            "step `empty`, key `path`: the path is empty; it must name a file",
+        ),
+        (12, "step `folder`, key `path`: `docs` is a folder"),
+        (
+            13,
+            "step `under`, key `path`: `data.jsonl/out.jsonl` cannot be created",
+        ),
+        (
+            14,
+            "step `self`, key `path`: `pipeline.yaml` is this pipeline file",
+        ),
+    ] {
+        assert!(
+            text.lines()
+                .any(|l| l.contains(&format!("pipeline.yaml:{line}:")) && l.contains(needle)),
+            "expected `{needle}` at line {line}:\n{text}"
+        );
+    }
+    let dir = fixture();
+    for (store, needle) in [
+        (".", "`.` is the pipeline's own folder"),
+        ("data.jsonl", "`data.jsonl` is a file"),
+        ("data.jsonl/db", "`data.jsonl/db` cannot be created"),
+    ] {
+        let output = engine_on(
+            dir.path(),
+            &["validate"],
+            &format!(
+                "{HEADER}store: {store}\nsteps:\n  docs: {{ op: source.files, path: docs }}\n  out: {{ op: sink.jsonl, input: docs, path: o.jsonl }}\n"
+            ),
+        );
+        assert_eq!(output.status.code(), Some(2));
+        assert!(
+            stderr(&output).contains(&format!("pipeline.yaml:3:8: error: key `store`: {needle}")),
+            "{}",
+            stderr(&output)
+        );
+    }
+    assert_eq!(
+        fs::read_to_string(dir.path().join("data.jsonl"))
+            .unwrap()
+            .lines()
+            .count(),
+        2,
+        "the input is untouched"
+    );
+}

@@ -213,6 +213,15 @@ pub fn lookup(name: &str) -> Option<&'static OperatorInfo> {
     OPERATORS.iter().find(|info| info.name == name)
 }
 
+/// What a path in the settings must name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PathKind {
+    /// A folder (`source.files`).
+    Folder,
+    /// A file (`source.jsonl`, a tokenizer).
+    File,
+}
+
 /// For the settings of a step of operator `op` (its keys but `op`) that do not deserialize: the
 /// key at fault, dotted below the step (`size`, `pdf.max_glyphs`) when it can be told, and why.
 pub fn settings_error(op: &str, settings: &serde_json::Value) -> Option<(Option<String>, String)> {
@@ -382,16 +391,28 @@ impl OperatorConfig {
         }
     }
 
-    /// Paths in the settings that must exist before a run, as (key, path) pairs.
-    pub fn input_paths(&self) -> Vec<(&'static str, &str)> {
+    /// Paths in the settings that must exist before a run, as (key, path, what it must be).
+    pub fn input_paths(&self) -> Vec<(&'static str, &str, PathKind)> {
         match self {
-            OperatorConfig::SourceFiles(config) => vec![("path", config.path.as_str())],
-            OperatorConfig::SourceJsonl(config) => vec![("path", config.path.as_str())],
+            OperatorConfig::SourceFiles(config) => {
+                vec![("path", config.path.as_str(), PathKind::Folder)]
+            }
+            OperatorConfig::SourceJsonl(config) => {
+                vec![("path", config.path.as_str(), PathKind::File)]
+            }
             _ => self
                 .tokenizer_path()
-                .map(|path| ("tokenizer", path))
+                .map(|path| ("tokenizer", path, PathKind::File))
                 .into_iter()
                 .collect(),
+        }
+    }
+
+    /// Files the step writes, as (key, path) pairs.
+    pub fn output_paths(&self) -> Vec<(&'static str, &str)> {
+        match self {
+            OperatorConfig::SinkJsonl(config) => vec![("path", config.path.as_str())],
+            _ => Vec::new(),
         }
     }
 
@@ -448,7 +469,10 @@ mod tests {
         }))
         .unwrap();
         assert!(config.problems().is_empty());
-        assert_eq!(config.input_paths(), vec![("tokenizer", "t.json")]);
+        assert_eq!(
+            config.input_paths(),
+            vec![("tokenizer", "t.json", PathKind::File)]
+        );
         assert!(
             serde_json::from_value::<OperatorConfig>(serde_json::json!({
                 "op": "chunk.semantic", "size": 10, "embedding": {"provider": "onnx"}

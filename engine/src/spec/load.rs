@@ -9,6 +9,7 @@ use jsonschema::error::ValidationErrorKind;
 use serde_json::{Map, Value};
 
 use super::diagnostic::{Diagnostic, Report, did_you_mean};
+use super::paths;
 use super::schema::{self, PipelineHeader};
 use super::yaml::{self, LocatedValue, escape_pointer};
 use crate::registry::{self, OPERATORS, OperatorConfig, OperatorInfo};
@@ -156,12 +157,22 @@ pub fn load_str(path: &Path, text: &str) -> Result<(Pipeline, Report), Report> {
         }
     }
     diagnostics.extend(crate::plan::check_graph(&doc, &outlines));
+    diagnostics.extend(paths::conflicts(&doc, &steps, &outlines, &base, path));
     super::inherit::fill_in(&mut steps, &doc, &outlines, &mut diagnostics);
     let header = if broken_steps.contains("") {
         None
     } else {
         match serde_json::from_value::<PipelineHeader>(doc.value.clone()) {
-            Ok(header) => Some(header),
+            Ok(header) => {
+                if let Some(problem) = paths::store_problem(&base, &header.store) {
+                    diagnostics.push(
+                        Diagnostic::error(doc.value_pos("/store"), problem.message)
+                            .at_key("store")
+                            .with_hint(Some(problem.hint)),
+                    );
+                }
+                Some(header)
+            }
             Err(err) => {
                 let diagnostic = match registry::locate::<PipelineHeader>(&doc.value) {
                     Some((Some(key), message)) => {
@@ -699,24 +710,27 @@ fn typed_step(
                 .at_key(key),
         );
     }
-    for (key, relative) in config.input_paths() {
-        let resolved = base.join(relative);
-        if !resolved.exists() {
-            fine = false;
-            let at = format!("{}/{key}", outline.pointer);
-            diagnostics.push(
-                Diagnostic::error(
-                    doc.value_pos(&at),
-                    format!(
-                        "`{relative}` does not exist (looked for {})",
-                        resolved.display()
-                    ),
-                )
+    let path_problems = config
+        .input_paths()
+        .into_iter()
+        .filter_map(|(key, relative, kind)| {
+            Some((key, paths::input_problem(base, relative, kind)?))
+        })
+        .chain(
+            config
+                .output_paths()
+                .into_iter()
+                .filter_map(|(key, relative)| Some((key, paths::output_problem(base, relative)?))),
+        );
+    for (key, problem) in path_problems.collect::<Vec<_>>() {
+        fine = false;
+        let at = format!("{}/{key}", outline.pointer);
+        diagnostics.push(
+            Diagnostic::error(doc.value_pos(&at), problem.message)
                 .in_step(&outline.name)
                 .at_key(key)
-                .with_hint(Some("paths are relative to the pipeline file".to_owned())),
-            );
-        }
+                .with_hint(Some(problem.hint)),
+        );
     }
     let number = |key: &str| fields.get(key).and_then(Value::as_u64).map(|n| n as usize);
     fine.then(|| Step {
