@@ -702,3 +702,23 @@ fn paths_that_would_overwrite_or_cannot_be_written_are_refused() {
         "the input is untouched"
     );
 }
+
+/// Two `embed` steps whose vectors differ in length cannot fill one index: `validate` says so
+/// (the run would fail at the second), while equal lengths are fine.
+#[test]
+fn an_index_fed_vectors_of_two_lengths_is_refused() {
+    let pipeline = |dim_b: usize| {
+        format!(
+            "{HEADER}steps:\n  docs: {{ op: source.files, path: docs }}\n  parse: {{ op: parse, input: docs }}\n  chunk: {{ op: chunk.recursive, input: parse, size: 100 }}\n  a: {{ op: embed, input: chunk, provider: hash, dim: 64 }}\n  b: {{ op: embed, input: chunk, provider: hash, dim: {dim_b} }}\n  index: {{ op: index.hybrid, input: [a, b] }}\n"
+        )
+    };
+    let text = assert_invalid(
+        &pipeline(32),
+        9,
+        "step `index`, key `input`: `a` gives vectors of 64 dimensions and `b` of 32; one index holds vectors of one length",
+    );
+    assert!(text.contains("its own index.hybrid step"), "{text}");
+    let dir = fixture();
+    let output = engine_on(dir.path(), &["validate"], &pipeline(64));
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+}
