@@ -287,8 +287,8 @@ impl<'a> Builder<'a> {
                     line: marker.line(),
                     col: marker.col() + 1,
                 };
-                let message = long_key_message(self.text, pos.line)
-                    .unwrap_or_else(|| format!("YAML syntax error: {}", err.info()));
+                let (pos, message) = long_key_message(self.text, pos.line)
+                    .unwrap_or_else(|| (pos, format!("YAML syntax error: {}", err.info())));
                 self.stop(pos, None, message);
                 None
             }
@@ -634,27 +634,40 @@ fn measure(value: &Value) -> (usize, usize, usize) {
     }
 }
 
-/// For a syntax error on `line`, a clear message when the line holds a key longer than YAML
-/// allows outside `{ … }` (saphyr then reports "simple key expect ':'" or the like).
-fn long_key_message(text: &str, line: usize) -> Option<String> {
-    let lines: Vec<&str> = text.lines().collect();
-    let candidates = [line, line.saturating_sub(1)];
-    candidates.iter().find_map(|&number| {
-        let content = lines.get(number.checked_sub(1)?)?;
-        let body = content.trim_start().trim_start_matches("- ").trim_start();
-        let end = body
-            .char_indices()
-            .find(|&(i, c)| c == ':' && body[i + 1..].chars().next().is_none_or(char::is_whitespace))
-            .map(|(i, _)| i)?;
-        let key = body[..end].trim_end();
-        let length = key.chars().count();
-        (length > MAX_SIMPLE_KEY).then(|| {
-            let start: String = key.chars().take(20).collect();
-            format!(
-                "the key `{start}…` on line {number} is {length} characters long; YAML allows at most {MAX_SIMPLE_KEY} in a key outside `{{ … }}`: shorten it"
-            )
+/// For a syntax error on `line`, the place and a clear message when that line (or the one
+/// before) holds a key longer than YAML allows outside `{ … }` (saphyr then reports "simple key
+/// expect ':'" or the like).
+fn long_key_message(text: &str, line: usize) -> Option<(Pos, String)> {
+    let before = line
+        .checked_sub(2)
+        .and_then(|index| text.lines().nth(index));
+    let at = line
+        .checked_sub(1)
+        .and_then(|index| text.lines().nth(index));
+    [(line, at), (line.saturating_sub(1), before)]
+        .into_iter()
+        .find_map(|(number, content)| {
+            let content = content?;
+            let body = content.trim_start().trim_start_matches("- ").trim_start();
+            let col = content.chars().count() - body.chars().count() + 1;
+            let end = body
+                .char_indices()
+                .find(|&(i, c)| {
+                    c == ':' && body[i + 1..].chars().next().is_none_or(char::is_whitespace)
+                })
+                .map(|(i, _)| i)?;
+            let key = body[..end].trim_end().trim_matches(['"', '\'']);
+            let length = key.chars().count();
+            (length > MAX_SIMPLE_KEY).then(|| {
+                let start: String = key.chars().take(20).collect();
+                (
+                    Pos { line: number, col },
+                    format!(
+                        "the key `{start}…` is {length} characters long; YAML allows at most {MAX_SIMPLE_KEY} in a key outside `{{ … }}`: shorten it"
+                    ),
+                )
+            })
         })
-    })
 }
 
 /// Escapes a key for use in a JSON pointer (RFC 6901).
@@ -915,7 +928,9 @@ mod tests {
             "{:?}",
             parsed.errors
         );
-        assert_eq!(parsed.errors[0].pos.line, 2);
+        assert_eq!(parsed.errors[0].pos, Pos { line: 2, col: 3 });
+        let parsed = parse(&format!("steps:\n  \"{key}\":\n    op: parse\n"));
+        assert!(parsed.errors[0].message.contains("1100 characters long"));
         let parsed = parse(&format!("steps: {{ {key}: {{ op: parse }} }}\n"));
         assert!(parsed.errors[0].message.contains("1100 characters long"));
     }
