@@ -545,7 +545,12 @@ impl<'a> Builder<'a> {
                     _ => None,
                 })
                 .collect(),
-            Value::Null if self.stopped => return,
+            // Already reported: an alias to an unknown anchor, or a limit.
+            Value::Null
+                if self.stopped || self.errors.last().is_some_and(|e| e.pos == value_pos) =>
+            {
+                return;
+            }
             _ => {
                 let at = self.locations.children.get(&(id, Box::from("<<"))).copied();
                 self.error(
