@@ -440,3 +440,285 @@ fn a_reader_that_closes_the_pipe_early_ends_output_quietly() {
         assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
     }
 }
+
+/// A duplicate key is one problem among others: `validate` still reports every other one.
+#[test]
+fn a_duplicate_key_does_not_hide_the_other_problems() {
+    let text = assert_invalid(
+        &format!(
+            "{HEADER}steps:\n  docs: {{ op: source.files, path: docs }}\n  parse: {{ op: parse, input: docs }}\n  out: {{ op: sink.jsonl, input: parse, path: a.jsonl }}\n  out: {{ op: sink.jsonl, input: parse, path: b.jsonl }}\n  chunk: {{ op: chunk.recursive, input: parse, sise: 3 }}\n"
+        ),
+        7,
+        "duplicate step name `out` (first at line 6)",
+    );
+    assert!(
+        text.lines()
+            .any(|l| l.contains("pipeline.yaml:8:") && l.contains("unknown key `sise`")),
+        "{text}"
+    );
+}
+
+/// A file over the size limit (here, endless zeros) is refused after reading 1 MiB of it,
+/// and a file of too many values is refused while it is read, each said as what it is.
+#[test]
+fn oversized_pipeline_files_are_refused_early() {
+    let output = engine().args(["validate", "/dev/zero"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("/dev/zero:1:1: error: the file is larger than 1 MiB"),
+        "{}",
+        stderr(&output)
+    );
+    let dir = fixture();
+    let items = "1, ".repeat(150_000);
+    let text = stderr(&engine_on(
+        dir.path(),
+        &["validate"],
+        &format!(
+            "{HEADER}steps:\n  docs: {{ op: source.files, path: docs, include: [{items}] }}\n"
+        ),
+    ));
+    assert!(
+        text.contains("the file holds more than 100000 values") && !text.contains("alias"),
+        "{text}"
+    );
+    assert_eq!(text.lines().count(), 2, "one problem and the count: {text}");
+}
+
+/// After aliases pass the limit, nothing else is reported: no errors about the rest of the
+/// file, which was not read.
+#[test]
+fn an_alias_bomb_is_one_error() {
+    let dir = fixture();
+    let mut yaml = format!(
+        "{HEADER}steps:\n  docs: {{ op: source.files, path: docs, include: &a0 [x, x, x, x, x, x, x, x, x, x] }}\n"
+    );
+    for level in 1..8 {
+        let prev = level - 1;
+        let refs = vec![format!("*a{prev}"); 10].join(", ");
+        yaml.push_str(&format!(
+            "  op{level}: {{ op: source.files, path: docs, include: &a{level} [{refs}] }}\n"
+        ));
+    }
+    let output = engine_on(dir.path(), &["validate"], &yaml);
+    let text = stderr(&output);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        text.contains(
+            "aliases expand the file to more than 100000 values; is an alias repeated on purpose?"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("1 error(s)"), "{text}");
+}
+
+/// Merge keys (`<<: *anchor`) bring the keys of another step the mapping does not set.
+#[test]
+fn merge_keys_repeat_the_settings_of_another_step() {
+    let dir = fixture();
+    let output = engine_on(
+        dir.path(),
+        &["run", "--json"],
+        &format!(
+            "{HEADER}steps:\n  docs: {{ op: source.files, path: docs }}\n  parse: {{ op: parse, input: docs }}\n  a: &chunk {{ op: chunk.recursive, input: parse, size: 40, overlap: 5 }}\n  b: {{ <<: *chunk, size: 80 }}\n  out: {{ op: sink.jsonl, input: [a, b], path: out.jsonl }}\n"
+        ),
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let summary: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(summary["steps"]["b"]["op"], "chunk.recursive");
+    assert!(summary["steps"]["a"]["chunks"].as_u64() > summary["steps"]["b"]["chunks"].as_u64());
+    let text = assert_invalid(
+        &format!(
+            "{HEADER}steps:\n  docs: {{ op: source.files, path: docs }}\n  parse: {{ op: parse, input: docs }}\n  a: {{ <<: 3, input: parse }}\n  out: {{ op: sink.jsonl, input: a, path: out.jsonl }}\n"
+        ),
+        6,
+        "a merge key `<<` takes a mapping",
+    );
+    assert!(!text.contains("unknown key `<<`"), "{text}");
+}
+
+/// YAML allows keys of at most 1024 characters outside `{ … }`; a longer step name is named
+/// as such instead of a puzzling syntax error.
+#[test]
+fn a_step_name_longer_than_yaml_allows_is_named() {
+    let name = "s".repeat(1100);
+    assert_invalid(
+        &format!(
+            "{HEADER}steps:\n  docs: {{ op: source.files, path: docs }}\n  {name}: {{ op: parse, input: docs }}\n"
+        ),
+        5,
+        "is 1100 characters long; YAML allows at most 1024",
+    );
+}
+
+/// Settings that would exhaust the machine or cannot be represented are refused by `validate`,
+/// each at its key with the limit: channel bounds, HNSW candidate lists, onnx threads, http
+/// durations, BM25 boosts; NaN and infinity are named as such.
+#[test]
+fn settings_beyond_their_limits_are_refused_at_their_key() {
+    let text = assert_invalid(
+        "version: 1\nname: t\nchannel_capacity: 18446744073709551615\nsteps:\n  docs: { op: source.files, path: docs }\n  parse: { op: parse, input: docs, channel_capacity: 1000000000 }\n  chunk: { op: chunk.recursive, input: parse, size: 100 }\n  e1: { op: embed, input: chunk, provider: http, base_url: \"http://127.0.0.1:9/v1\", model: m, timeout: 1e308, backoff: .nan }\n  e2: { op: embed, input: chunk, provider: onnx, model: m, threads: 100000 }\n  index: { op: index.hybrid, input: e1, ef_construction: 1000000000000, ef_search: 20000, title_boost: 1e39, section_boost: -.inf }\n  out: { op: sink.jsonl, input: e2, path: o.jsonl }\n",
+        3,
+        "key `channel_capacity`: must be at most 65536",
+    );
+    for (line, needle) in [
+        (
+            6,
+            "step `parse`, key `channel_capacity`: must be at most 65536",
+        ),
+        (8, "step `e1`, key `timeout`: must be at most 3600"),
+        (
+            8,
+            "step `e1`, key `backoff`: `.nan` is not allowed: settings take finite numbers, not NaN or infinity",
+        ),
+        (9, "step `e2`, key `threads`: must be at most 256"),
+        (
+            10,
+            "step `index`, key `ef_construction`: must be at most 10000",
+        ),
+        (10, "step `index`, key `ef_search`: must be at most 10000"),
+        (10, "step `index`, key `title_boost`: must be at most 1000"),
+        (
+            10,
+            "step `index`, key `section_boost`: `-.inf` is not allowed",
+        ),
+    ] {
+        assert!(
+            text.lines()
+                .any(|l| l.contains(&format!("pipeline.yaml:{line}:")) && l.contains(needle)),
+            "expected `{needle}` at line {line}:\n{text}"
+        );
+    }
+}
+
+/// Values serde refuses after the schema passed them are named at their key, and a few
+/// misleading messages say what is wrong instead.
+#[test]
+fn refused_values_are_named_at_their_key() {
+    let text = assert_invalid(
+        "version: 1.0\nname: t\nsteps:\n  docs: { op: source.files, path: docs }\n  parse: { op: parse, input: [] }\n  chunk: { op: chunk.recursive, input: parse, size: 99999999999999999999999 }\n  embed: { op: embed, input: chunk, provider: onnx, model: docs/a.md }\n  out: { op: sink.jsonl, input: embed, path: o.jsonl }\n",
+        1,
+        "key `version`: expected a whole number, found `1.0`; write it without a fraction or exponent: `1`",
+    );
+    for (line, needle) in [
+        (5, "step `parse`, key `input`: must not be empty"),
+        (
+            6,
+            "step `chunk`, key `size`: `1e+23` is too large: at most 18446744073709551615",
+        ),
+        (
+            7,
+            "step `embed`, key `model`: `docs/a.md` is a file, but `model` names a folder",
+        ),
+    ] {
+        assert!(
+            text.lines()
+                .any(|l| l.contains(&format!("pipeline.yaml:{line}:")) && l.contains(needle)),
+            "expected `{needle}` at line {line}:\n{text}"
+        );
+    }
+    assert!(
+        text.contains("help: name the step(s) this step reads"),
+        "{text}"
+    );
+    assert!(!text.contains("run `just setup`"), "{text}");
+}
+
+/// A sink may not overwrite what the pipeline reads or another sink writes, nor be a folder or
+/// empty; the store is a folder of its own; each source path is of the kind its step reads.
+/// All refused by `validate`, each at its key.
+#[test]
+fn paths_that_would_overwrite_or_cannot_be_written_are_refused() {
+    let text = assert_invalid(
+        &format!(
+            "{HEADER}store: \"\"\nsteps:\n  docs: {{ op: source.files, path: data.jsonl }}\n  recs: {{ op: source.jsonl, path: docs }}\n  data: {{ op: source.jsonl, path: data.jsonl }}\n  own: {{ op: sink.jsonl, input: data, path: ./sub/../data.jsonl }}\n  a: {{ op: sink.jsonl, input: data, path: same.jsonl }}\n  b: {{ op: sink.jsonl, input: data, path: ./same.jsonl }}\n  empty: {{ op: sink.jsonl, input: data, path: \"\" }}\n  folder: {{ op: sink.jsonl, input: data, path: docs }}\n  under: {{ op: sink.jsonl, input: data, path: data.jsonl/out.jsonl }}\n  self: {{ op: sink.jsonl, input: data, path: pipeline.yaml }}\n"
+        ),
+        3,
+        "key `store`: the path is empty; it must name a folder",
+    );
+    for (line, needle) in [
+        (
+            5,
+            "step `docs`, key `path`: `data.jsonl` is a file, but this step reads the files below a folder",
+        ),
+        (
+            6,
+            "step `recs`, key `path`: `docs` is a folder, but this step reads one file",
+        ),
+        (
+            8,
+            "step `own`, key `path`: `./sub/../data.jsonl` is the file step `data` reads (line 7); the run would overwrite its own input",
+        ),
+        (
+            10,
+            "step `b`, key `path`: `./same.jsonl` is also the file step `a` writes (line 9)",
+        ),
+        (
+            11,
+            "step `empty`, key `path`: the path is empty; it must name a file",
+        ),
+        (12, "step `folder`, key `path`: `docs` is a folder"),
+        (
+            13,
+            "step `under`, key `path`: `data.jsonl/out.jsonl` cannot be created",
+        ),
+        (
+            14,
+            "step `self`, key `path`: `pipeline.yaml` is this pipeline file",
+        ),
+    ] {
+        assert!(
+            text.lines()
+                .any(|l| l.contains(&format!("pipeline.yaml:{line}:")) && l.contains(needle)),
+            "expected `{needle}` at line {line}:\n{text}"
+        );
+    }
+    let dir = fixture();
+    for (store, needle) in [
+        (".", "`.` is the pipeline's own folder"),
+        ("data.jsonl", "`data.jsonl` is a file"),
+        ("data.jsonl/db", "`data.jsonl/db` cannot be created"),
+    ] {
+        let output = engine_on(
+            dir.path(),
+            &["validate"],
+            &format!(
+                "{HEADER}store: {store}\nsteps:\n  docs: {{ op: source.files, path: docs }}\n  out: {{ op: sink.jsonl, input: docs, path: o.jsonl }}\n"
+            ),
+        );
+        assert_eq!(output.status.code(), Some(2));
+        assert!(
+            stderr(&output).contains(&format!("pipeline.yaml:3:8: error: key `store`: {needle}")),
+            "{}",
+            stderr(&output)
+        );
+    }
+    assert_eq!(
+        fs::read_to_string(dir.path().join("data.jsonl"))
+            .unwrap()
+            .lines()
+            .count(),
+        2,
+        "the input is untouched"
+    );
+}
+
+/// Two `embed` steps whose vectors differ in length cannot fill one index: `validate` says so
+/// (the run would fail at the second), while equal lengths are fine.
+#[test]
+fn an_index_fed_vectors_of_two_lengths_is_refused() {
+    let pipeline = |dim_b: usize| {
+        format!(
+            "{HEADER}steps:\n  docs: {{ op: source.files, path: docs }}\n  parse: {{ op: parse, input: docs }}\n  chunk: {{ op: chunk.recursive, input: parse, size: 100 }}\n  a: {{ op: embed, input: chunk, provider: hash, dim: 64 }}\n  b: {{ op: embed, input: chunk, provider: hash, dim: {dim_b} }}\n  index: {{ op: index.hybrid, input: [a, b] }}\n"
+        )
+    };
+    let text = assert_invalid(
+        &pipeline(32),
+        9,
+        "step `index`, key `input`: `a` gives vectors of 64 dimensions and `b` of 32; one index holds vectors of one length",
+    );
+    assert!(text.contains("its own index.hybrid step"), "{text}");
+    let dir = fixture();
+    let output = engine_on(dir.path(), &["validate"], &pipeline(64));
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+}

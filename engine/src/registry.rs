@@ -213,6 +213,61 @@ pub fn lookup(name: &str) -> Option<&'static OperatorInfo> {
     OPERATORS.iter().find(|info| info.name == name)
 }
 
+/// What a path in the settings must name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PathKind {
+    /// A folder (`source.files`).
+    Folder,
+    /// A file (`source.jsonl`, a tokenizer).
+    File,
+}
+
+/// For the settings of a step of operator `op` (its keys but `op`) that do not deserialize: the
+/// key at fault, dotted below the step (`size`, `pdf.max_glyphs`) when it can be told, and why.
+pub fn settings_error(op: &str, settings: &serde_json::Value) -> Option<(Option<String>, String)> {
+    let mut settings = settings.clone();
+    if let Some(object) = settings.as_object_mut() {
+        object.remove("op");
+    }
+    match op {
+        "source.files" => locate::<FilesConfig>(&settings),
+        "source.jsonl" => locate::<JsonlConfig>(&settings),
+        "parse" => locate::<ParseConfig>(&settings),
+        "chunk.recursive" => locate::<RecursiveConfig>(&settings),
+        "chunk.by_heading" => locate::<ByHeadingConfig>(&settings),
+        "chunk.by_page" => locate::<ByPageConfig>(&settings),
+        "chunk.semantic" => locate::<SemanticConfig>(&settings),
+        "chunk.smart" => locate::<SmartConfig>(&settings),
+        "sink.jsonl" => locate::<JsonlSinkConfig>(&settings),
+        "index.hybrid" => locate::<IndexConfig>(&settings),
+        "embed" => {
+            // An internally tagged enum hides the path of its fields: read the variant itself.
+            let provider = settings.get("provider").and_then(serde_json::Value::as_str);
+            let provider = provider.map(str::to_owned);
+            if let Some(object) = settings.as_object_mut() {
+                object.remove("provider");
+            }
+            match provider.as_deref() {
+                Some("onnx") => locate::<operators::embed::OnnxConfig>(&settings),
+                Some("http") => locate::<operators::embed::HttpConfig>(&settings),
+                Some("hash") => locate::<operators::embed::hash::HashConfig>(&settings),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+/// Where deserializing `value` as a `T` fails, if it does.
+pub fn locate<T: serde::de::DeserializeOwned>(
+    value: &serde_json::Value,
+) -> Option<(Option<String>, String)> {
+    let err = serde_path_to_error::deserialize::<_, T>(value).err()?;
+    let path = err.path().to_string();
+    let key = (path != "." && !path.is_empty()).then_some(path);
+    Some((key, err.into_inner().to_string()))
+}
+
 /// The settings of one step, tagged by its operator name.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "op")]
@@ -336,16 +391,28 @@ impl OperatorConfig {
         }
     }
 
-    /// Paths in the settings that must exist before a run, as (key, path) pairs.
-    pub fn input_paths(&self) -> Vec<(&'static str, &str)> {
+    /// Paths in the settings that must exist before a run, as (key, path, what it must be).
+    pub fn input_paths(&self) -> Vec<(&'static str, &str, PathKind)> {
         match self {
-            OperatorConfig::SourceFiles(config) => vec![("path", config.path.as_str())],
-            OperatorConfig::SourceJsonl(config) => vec![("path", config.path.as_str())],
+            OperatorConfig::SourceFiles(config) => {
+                vec![("path", config.path.as_str(), PathKind::Folder)]
+            }
+            OperatorConfig::SourceJsonl(config) => {
+                vec![("path", config.path.as_str(), PathKind::File)]
+            }
             _ => self
                 .tokenizer_path()
-                .map(|path| ("tokenizer", path))
+                .map(|path| ("tokenizer", path, PathKind::File))
                 .into_iter()
                 .collect(),
+        }
+    }
+
+    /// Files the step writes, as (key, path) pairs.
+    pub fn output_paths(&self) -> Vec<(&'static str, &str)> {
+        match self {
+            OperatorConfig::SinkJsonl(config) => vec![("path", config.path.as_str())],
+            _ => Vec::new(),
         }
     }
 
@@ -402,7 +469,10 @@ mod tests {
         }))
         .unwrap();
         assert!(config.problems().is_empty());
-        assert_eq!(config.input_paths(), vec![("tokenizer", "t.json")]);
+        assert_eq!(
+            config.input_paths(),
+            vec![("tokenizer", "t.json", PathKind::File)]
+        );
         assert!(
             serde_json::from_value::<OperatorConfig>(serde_json::json!({
                 "op": "chunk.semantic", "size": 10, "embedding": {"provider": "onnx"}

@@ -96,6 +96,10 @@ pub trait BatchOp: Send + Sync {
     fn apply_batch(&self, items: &[&Item]) -> Vec<anyhow::Result<Option<Item>>>;
 }
 
+/// Largest bound of a step's input channel (`channel_capacity`): a bounded channel sets its
+/// slots aside up front, so a huge bound would take memory for nothing.
+pub const MAX_CHANNEL_CAPACITY: usize = 65_536;
+
 /// How long a batch worker waits for one more input before running what it has.
 const BATCH_LINGER: Duration = Duration::from_millis(10);
 /// The longest a batch worker spends gathering one batch.
@@ -322,7 +326,7 @@ pub fn execute(nodes: Vec<Node>, options: Options) -> Execution {
             senders.push(None);
             receivers.push(None);
         } else {
-            let (tx, rx) = bounded(node.capacity.max(1));
+            let (tx, rx) = bounded(node.capacity.clamp(1, MAX_CHANNEL_CAPACITY));
             senders.push(Some(tx));
             receivers.push(Some(rx));
         }

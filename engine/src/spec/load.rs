@@ -2,12 +2,14 @@
 //! every problem with its line before refusing.
 
 use std::collections::HashSet;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use jsonschema::error::ValidationErrorKind;
 use serde_json::{Map, Value};
 
 use super::diagnostic::{Diagnostic, Report, did_you_mean};
+use super::paths;
 use super::schema::{self, PipelineHeader};
 use super::yaml::{self, LocatedValue, escape_pointer};
 use crate::registry::{self, OPERATORS, OperatorConfig, OperatorInfo};
@@ -64,7 +66,17 @@ pub struct StepOutline {
 
 /// Loads and checks a pipeline file. On success, the report holds the warnings.
 pub fn load(path: &Path) -> Result<(Pipeline, Report), Report> {
-    let text = match std::fs::read(path) {
+    let read = std::fs::File::open(path).and_then(|file| {
+        // One byte more than allowed tells a file over the limit, without reading all of it.
+        let mut bytes = Vec::new();
+        file.take(yaml::MAX_FILE_BYTES as u64 + 1)
+            .read_to_end(&mut bytes)
+            .map(|_| bytes)
+    });
+    let text = match read {
+        Ok(bytes) if bytes.len() > yaml::MAX_FILE_BYTES => {
+            return Err(single(path, yaml::too_large_message()));
+        }
         Ok(bytes) => match String::from_utf8(bytes) {
             Ok(text) => text,
             Err(err) => {
@@ -94,22 +106,23 @@ fn single(path: &Path, message: String) -> Report {
 
 /// Checks pipeline `text` as if read from `path`.
 pub fn load_str(path: &Path, text: &str) -> Result<(Pipeline, Report), Report> {
-    let doc = match yaml::parse(text) {
-        Ok(doc) => doc,
-        Err(errors) => {
-            let diagnostics = errors
-                .into_iter()
-                .map(|err| {
-                    let diagnostic = Diagnostic::error(err.pos, err.message);
-                    match err.pointer.as_deref().and_then(step_and_key) {
-                        Some((step, Some(key))) => diagnostic.in_step(step).at_key(key),
-                        Some((step, None)) => diagnostic.in_step(step),
-                        None => diagnostic,
-                    }
-                })
-                .collect();
-            return Err(Report::new(path, diagnostics));
-        }
+    let parsed = yaml::parse(text);
+    let mut diagnostics: Vec<Diagnostic> = parsed
+        .errors
+        .into_iter()
+        .map(|err| {
+            let diagnostic = Diagnostic::error(err.pos, err.message);
+            match err.pointer.as_deref().and_then(step_and_key) {
+                Some((step, Some(key))) => diagnostic.in_step(step).at_key(key),
+                Some((step, None)) => diagnostic.in_step(step),
+                None => diagnostic,
+            }
+        })
+        .collect();
+    // Problems that stopped the reading leave no document to check further; the others (a
+    // duplicate key, say) are reported with everything the later checks find.
+    let Some(doc) = parsed.doc else {
+        return Err(Report::new(path, diagnostics));
     };
     let base = path
         .parent()
@@ -122,7 +135,6 @@ pub fn load_str(path: &Path, text: &str) -> Result<(Pipeline, Report), Report> {
         })
         .unwrap_or(Path::new("."))
         .to_owned();
-    let mut diagnostics = Vec::new();
     if !doc.value.is_object() {
         diagnostics.push(
             Diagnostic::error(
@@ -145,17 +157,34 @@ pub fn load_str(path: &Path, text: &str) -> Result<(Pipeline, Report), Report> {
         }
     }
     diagnostics.extend(crate::plan::check_graph(&doc, &outlines));
+    diagnostics.extend(paths::conflicts(&doc, &steps, &outlines, &base, path));
+    diagnostics.extend(index_dimensions(&doc, &steps, &outlines));
     super::inherit::fill_in(&mut steps, &doc, &outlines, &mut diagnostics);
     let header = if broken_steps.contains("") {
         None
     } else {
         match serde_json::from_value::<PipelineHeader>(doc.value.clone()) {
-            Ok(header) => Some(header),
+            Ok(header) => {
+                if let Some(problem) = paths::store_problem(&base, &header.store) {
+                    diagnostics.push(
+                        Diagnostic::error(doc.value_pos("/store"), problem.message)
+                            .at_key("store")
+                            .with_hint(Some(problem.hint)),
+                    );
+                }
+                Some(header)
+            }
             Err(err) => {
-                diagnostics.push(Diagnostic::error(
-                    doc.value_pos(""),
-                    format!("invalid pipeline: {err}"),
-                ));
+                let diagnostic = match registry::locate::<PipelineHeader>(&doc.value) {
+                    Some((Some(key), message)) => {
+                        let at = dotted_to_pointer(&key);
+                        let value = doc.value.pointer(&at);
+                        Diagnostic::error(doc.value_pos(&at), serde_message(&message, value))
+                            .at_key(key)
+                    }
+                    _ => Diagnostic::error(doc.value_pos(""), format!("invalid pipeline: {err}")),
+                };
+                diagnostics.push(diagnostic);
                 None
             }
         }
@@ -224,7 +253,7 @@ fn diagnose(
 ) {
     if let ValidationErrorKind::AnyOf { context } | ValidationErrorKind::OneOfNotValid { context } =
         error.kind()
-        && let Some(branch) = meant_branch(doc, error, context)
+        && let Some(branch) = meant_branch(error, context)
     {
         for inner in branch {
             diagnose(doc, inner, diagnostics, broken);
@@ -308,8 +337,31 @@ fn diagnose(
                 )
                 .with_hint(hint)
             }
+            ValidationErrorKind::OneOfNotValid { .. } => {
+                let wanted = branch_types(error).unwrap_or_else(|| "another value".to_owned());
+                Diagnostic::error(
+                    doc.value_pos(&pointer),
+                    format!("expected {wanted}, found {}", json_kind(instance)),
+                )
+            }
+            ValidationErrorKind::Type { .. } | ValidationErrorKind::AnyOf { .. }
+                if is_not_a_number(instance)
+                    && ["number", "integer"]
+                        .iter()
+                        .any(|t| expected_type(&pointer, error.to_string()).contains(t)) =>
+            {
+                Diagnostic::error(
+                    doc.value_pos(&pointer),
+                    format!(
+                        "`{}` is not allowed: settings take finite numbers, not NaN or infinity",
+                        display_value(instance)
+                    ),
+                )
+            }
             ValidationErrorKind::Type { .. } | ValidationErrorKind::AnyOf { .. } => {
-                let wanted = expected_type(&pointer, error.to_string());
+                let wanted = branch_types(error)
+                    .filter(|_| !pointer.ends_with("/input") && !pointer.contains("/input/"))
+                    .unwrap_or_else(|| expected_type(&pointer, error.to_string()));
                 Diagnostic::error(
                     doc.value_pos(&pointer),
                     format!("expected {wanted}, found {}", json_kind(instance)),
@@ -326,7 +378,11 @@ fn diagnose(
             ValidationErrorKind::MinItems { .. }
             | ValidationErrorKind::MinProperties { .. }
             | ValidationErrorKind::MinLength { .. } => {
-                Diagnostic::error(doc.value_pos(&pointer), "must not be empty")
+                let hint = place
+                    .as_ref()
+                    .is_some_and(|(_, key)| key.as_deref() == Some("input"))
+                    .then(|| "name the step(s) this step reads, e.g. `input: parse`".to_owned());
+                Diagnostic::error(doc.value_pos(&pointer), "must not be empty").with_hint(hint)
             }
             _ => Diagnostic::error(doc.value_pos(&pointer), error.to_string()),
         };
@@ -350,18 +406,15 @@ fn diagnose(
     }
 }
 
-/// Of the branches of an `anyOf` or `oneOf` over a mapping, the one it was meant for: the only
-/// branch that neither wants another type there nor another value of a tag (`provider: hash`
-/// in a branch for `provider: onnx`).
+/// Of the branches of an `anyOf` or `oneOf`, the one the value was meant for: the only branch
+/// that neither wants another type there nor, for a mapping, another value of a tag
+/// (`provider: hash` in a branch for `provider: onnx`). An empty list where a name or a list
+/// of names goes was meant as a list, say, and is explained as one that must not be empty.
 fn meant_branch<'e>(
-    doc: &LocatedValue,
     error: &jsonschema::ValidationError,
     context: &'e [Vec<jsonschema::ValidationError<'static>>],
 ) -> Option<&'e [jsonschema::ValidationError<'static>]> {
     let pointer = error.instance_path().as_str();
-    if !doc.value.pointer(pointer).is_some_and(Value::is_object) {
-        return None;
-    }
     let tag_of = |inner: &str| {
         inner
             .strip_prefix(pointer)
@@ -462,6 +515,93 @@ pub(super) fn display_value(value: &Value) -> String {
     }
 }
 
+/// For an `anyOf` or `oneOf` error, the types its branches want where the value is
+/// (`object or null`).
+fn branch_types(error: &jsonschema::ValidationError) -> Option<String> {
+    let (ValidationErrorKind::AnyOf { context } | ValidationErrorKind::OneOfNotValid { context }) =
+        error.kind()
+    else {
+        return None;
+    };
+    let pointer = error.instance_path().as_str();
+    let mut types: Vec<String> = Vec::new();
+    for inner in context.iter().flatten() {
+        if matches!(inner.kind(), ValidationErrorKind::Type { .. })
+            && inner.instance_path().as_str() == pointer
+        {
+            let wanted = expected_type("", inner.to_string());
+            if !types.contains(&wanted) {
+                types.push(wanted);
+            }
+        }
+    }
+    (!types.is_empty()).then(|| types.join(" or "))
+}
+
+/// A dotted key below a step (`pdf.max_glyphs`, `input[1]`) as a JSON pointer suffix.
+fn dotted_to_pointer(key: &str) -> String {
+    let mut pointer = String::new();
+    for part in key.split('.') {
+        let (name, indexes) = part.split_once('[').unwrap_or((part, ""));
+        pointer.push('/');
+        pointer.push_str(&escape_pointer(name));
+        for index in indexes.split(['[', ']']).filter(|i| !i.is_empty()) {
+            pointer.push('/');
+            pointer.push_str(index);
+        }
+    }
+    pointer
+}
+
+/// serde's message about a setting's `value` ("invalid type: floating point `1e+23`, expected
+/// usize") in the words of the pipeline file.
+fn serde_message(message: &str, value: Option<&Value>) -> String {
+    let largest = |wanted: &str| -> Option<u64> {
+        Some(match wanted {
+            "usize" | "u64" => u64::MAX,
+            "u32" => u32::MAX.into(),
+            "u16" => u16::MAX.into(),
+            "u8" => u8::MAX.into(),
+            _ => return None,
+        })
+    };
+    let wanted = message.rsplit_once("expected ").map(|(_, wanted)| wanted);
+    if let (Some(Value::Number(number)), Some(max)) = (value, wanted.and_then(largest)) {
+        let float = number.as_f64().unwrap_or_default();
+        return if number.is_f64() && float.fract() == 0.0 && float >= 0.0 && float <= max as f64 {
+            format!(
+                "expected a whole number, found `{number}`; write it without a fraction or exponent: `{}`",
+                float as u64
+            )
+        } else if float > max as f64 {
+            format!("`{number}` is too large: at most {max}")
+        } else {
+            format!("expected a whole number from 0 to {max}, found `{number}`")
+        };
+    }
+    match wanted.and_then(largest) {
+        Some(max) => format!(
+            "{}expected a whole number from 0 to {max}",
+            message
+                .trim_end_matches(wanted.unwrap_or_default())
+                .trim_end_matches("expected ")
+        ),
+        None => message.to_owned(),
+    }
+}
+
+/// Whether a value is YAML's NaN or infinity (`.nan`, `-.inf`, …), which JSON cannot hold.
+fn is_not_a_number(value: &Value) -> bool {
+    value.as_str().is_some_and(|text| {
+        matches!(
+            text.trim_start_matches(['+', '-'])
+                .to_ascii_lowercase()
+                .as_str(),
+            ".nan" | ".inf"
+        )
+    })
+}
+
 fn json_kind(value: &Value) -> &'static str {
     match value {
         Value::Null => "nothing (null)",
@@ -520,6 +660,57 @@ pub fn outlines(doc: &LocatedValue) -> Vec<StepOutline> {
         .collect()
 }
 
+/// Index steps fed by `embed` steps whose settings give vectors of different lengths: one index
+/// holds vectors of one length, so the run would fail at the second.
+fn index_dimensions(
+    doc: &LocatedValue,
+    steps: &[Step],
+    outlines: &[StepOutline],
+) -> Vec<Diagnostic> {
+    let mut diagnostics = Vec::new();
+    for step in steps {
+        if !matches!(step.config, OperatorConfig::IndexHybrid(_)) {
+            continue;
+        }
+        let known: Vec<(&str, usize)> = step
+            .inputs
+            .iter()
+            .filter_map(|input| {
+                let producer = steps.iter().find(|s| &s.name == input)?;
+                match &producer.config {
+                    OperatorConfig::Embed(embed) => Some((input.as_str(), embed.dimensions()?)),
+                    _ => None,
+                }
+            })
+            .collect();
+        let Some(&(first, dim)) = known.first() else {
+            continue;
+        };
+        if let Some(&(other, other_dim)) = known.iter().find(|(_, d)| *d != dim) {
+            let pointer = outlines
+                .iter()
+                .find(|outline| outline.name == step.name)
+                .map(|outline| format!("{}/input", outline.pointer))
+                .unwrap_or_default();
+            diagnostics.push(
+                Diagnostic::error(
+                    doc.key_pos(&pointer),
+                    format!(
+                        "`{first}` gives vectors of {dim} dimensions and `{other}` of {other_dim}; one index holds vectors of one length"
+                    ),
+                )
+                .in_step(&step.name)
+                .at_key("input")
+                .with_hint(Some(
+                    "give each `embed` step its own index.hybrid step, or both the same dimensions"
+                        .to_owned(),
+                )),
+            );
+        }
+    }
+    diagnostics
+}
+
 /// Reads a schema-valid step into its typed settings and checks what the schema cannot.
 fn typed_step(
     doc: &LocatedValue,
@@ -534,16 +725,26 @@ fn typed_step(
     for key in SHARED_STEP_KEYS {
         settings.remove(key);
     }
-    let config: OperatorConfig = match serde_json::from_value(Value::Object(settings)) {
+    let settings = Value::Object(settings);
+    let config: OperatorConfig = match serde_json::from_value(settings.clone()) {
         Ok(config) => config,
         Err(err) => {
-            diagnostics.push(
-                Diagnostic::error(
+            let found = outline
+                .op
+                .and_then(|op| registry::settings_error(op.name, &settings));
+            let diagnostic = match found {
+                Some((Some(key), message)) => {
+                    let at = format!("{}{}", outline.pointer, dotted_to_pointer(&key));
+                    let value = doc.value.pointer(&at);
+                    Diagnostic::error(doc.value_pos(&at), serde_message(&message, value))
+                        .at_key(key)
+                }
+                _ => Diagnostic::error(
                     doc.key_pos(&outline.pointer),
                     format!("invalid settings: {err}"),
-                )
-                .in_step(&outline.name),
-            );
+                ),
+            };
+            diagnostics.push(diagnostic.in_step(&outline.name));
             return None;
         }
     };
@@ -561,24 +762,27 @@ fn typed_step(
                 .at_key(key),
         );
     }
-    for (key, relative) in config.input_paths() {
-        let resolved = base.join(relative);
-        if !resolved.exists() {
-            fine = false;
-            let at = format!("{}/{key}", outline.pointer);
-            diagnostics.push(
-                Diagnostic::error(
-                    doc.value_pos(&at),
-                    format!(
-                        "`{relative}` does not exist (looked for {})",
-                        resolved.display()
-                    ),
-                )
+    let path_problems = config
+        .input_paths()
+        .into_iter()
+        .filter_map(|(key, relative, kind)| {
+            Some((key, paths::input_problem(base, relative, kind)?))
+        })
+        .chain(
+            config
+                .output_paths()
+                .into_iter()
+                .filter_map(|(key, relative)| Some((key, paths::output_problem(base, relative)?))),
+        );
+    for (key, problem) in path_problems.collect::<Vec<_>>() {
+        fine = false;
+        let at = format!("{}/{key}", outline.pointer);
+        diagnostics.push(
+            Diagnostic::error(doc.value_pos(&at), problem.message)
                 .in_step(&outline.name)
                 .at_key(key)
-                .with_hint(Some("paths are relative to the pipeline file".to_owned())),
-            );
-        }
+                .with_hint(Some(problem.hint)),
+        );
     }
     let number = |key: &str| fields.get(key).and_then(Value::as_u64).map(|n| n as usize);
     fine.then(|| Step {

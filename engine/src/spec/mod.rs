@@ -3,5 +3,6 @@
 pub mod diagnostic;
 pub mod inherit;
 pub mod load;
+pub mod paths;
 pub mod schema;
 pub mod yaml;

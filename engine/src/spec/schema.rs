@@ -32,9 +32,9 @@ pub struct PipelineHeader {
     /// Folder for checkpoints, runs and indexes, relative to the pipeline file.
     #[serde(default = "default_store")]
     pub store: String,
-    /// Default bound of every edge (items in flight per step input).
+    /// Default bound of every edge (items in flight per step input), at most 65,536.
     #[serde(default = "default_capacity")]
-    #[schemars(range(min = 1))]
+    #[schemars(range(min = 1, max = crate::runtime::MAX_CHANNEL_CAPACITY))]
     pub channel_capacity: usize,
     /// The steps, by name, in file order.
     pub steps: Steps,
@@ -127,8 +127,8 @@ fn step_definition(info: &OperatorInfo, generator: &mut SchemaGenerator) -> Sche
         shared.insert(
             "channel_capacity".into(),
             json!({
-                "description": "Bound of this step's input channel (default: the pipeline's).",
-                "type": "integer", "minimum": 1
+                "description": "Bound of this step's input channel (default: the pipeline's), at most 65,536.",
+                "type": "integer", "minimum": 1, "maximum": crate::runtime::MAX_CHANNEL_CAPACITY
             }),
         );
         required.push(json!("input"));

@@ -1,17 +1,27 @@
 //! YAML to JSON with a position for every key and value, so every later check can name a line.
 //!
-//! Built on saphyr-parser's event stream: scalars are typed by the YAML 1.2 core schema, aliases
-//! are expanded (bounded, so a "billion laughs" file is refused), duplicate keys are errors.
+//! Built on saphyr-parser's event stream, read one event at a time: scalars are typed by the
+//! YAML 1.2 core schema, aliases and merge keys (`<<: *anchor`) are expanded, duplicate keys are
+//! errors. Everything is bounded: the file's size (checked by the caller), the values it
+//! expands to, the bytes aliases copy and the nesting, so no file can exhaust memory or stack.
 
 use std::collections::HashMap;
 
-use saphyr_parser::{Event, Parser, ScalarStyle, Span};
+use saphyr_parser::{Event, Parser, ScalarStyle, Span, StrInput};
 use serde_json::{Map, Number, Value};
 
-/// Most nodes a pipeline file may expand to (aliases included).
-const MAX_NODES: usize = 100_000;
-/// Deepest nesting a pipeline file may have.
-const MAX_DEPTH: usize = 64;
+/// Largest pipeline file read, in bytes.
+pub const MAX_FILE_BYTES: usize = 1 << 20;
+/// Most values (scalars, lists and mappings) a pipeline file may expand to, aliases included.
+pub const MAX_NODES: usize = 100_000;
+/// Most bytes of keys and text aliases and anchors may copy.
+const MAX_COPIED_BYTES: usize = 16 << 20;
+/// Deepest nesting a pipeline file may have, aliases included.
+pub const MAX_DEPTH: usize = 64;
+/// Longest key: what YAML allows outside `{ … }` (a "simple key"), everywhere.
+const MAX_SIMPLE_KEY: usize = 1024;
+/// Most problems reported from the YAML itself; the reading stops after them.
+const MAX_ERRORS: usize = 500;
 
 /// A 1-based line and column in the pipeline file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -40,18 +50,89 @@ pub struct Location {
     pub value: Pos,
 }
 
+/// The locations of the nodes written in the file, as a tree: each key is stored with its node,
+/// so the memory stays proportional to the file even for long keys nested deep.
+#[derive(Debug, Clone, Default)]
+struct Locations {
+    /// Node 0 is the document.
+    nodes: Vec<Location>,
+    /// Each node's parent and its escaped key or list index (the document's are unused).
+    names: Vec<(usize, Box<str>)>,
+    /// (parent node, escaped key or list index) → node.
+    children: HashMap<(usize, Box<str>), usize>,
+}
+
+impl Locations {
+    fn insert(&mut self, parent: Option<usize>, segment: &str, location: Location) -> usize {
+        let Some(parent) = parent else {
+            if self.nodes.is_empty() {
+                self.nodes.push(location);
+                self.names.push((0, Box::from("")));
+            } else {
+                self.nodes[0] = location;
+            }
+            return 0;
+        };
+        if let Some(&id) = self.children.get(&(parent, Box::from(segment))) {
+            self.nodes[id] = location;
+            return id;
+        }
+        let id = self.nodes.len();
+        self.nodes.push(location);
+        self.names.push((parent, Box::from(segment)));
+        self.children.insert((parent, Box::from(segment)), id);
+        id
+    }
+
+    /// The JSON pointer of node `id`.
+    fn pointer(&self, id: usize) -> String {
+        let mut parts = Vec::new();
+        let mut current = id;
+        while current != 0 {
+            let Some((parent, name)) = self.names.get(current) else {
+                break;
+            };
+            parts.push(&**name);
+            current = *parent;
+        }
+        parts.iter().rev().map(|part| format!("/{part}")).collect()
+    }
+
+    /// The node at `pointer`, or the deepest located ancestor and whether it is the node itself.
+    fn find(&self, pointer: &str) -> Option<(&Location, bool)> {
+        let mut current = 0;
+        let mut found = self.nodes.first()?;
+        if pointer.is_empty() {
+            return Some((found, true));
+        }
+        for segment in pointer.strip_prefix('/').unwrap_or(pointer).split('/') {
+            match self.children.get(&(current, Box::from(segment))) {
+                Some(&id) => {
+                    current = id;
+                    found = &self.nodes[id];
+                }
+                None => return Some((found, false)),
+            }
+        }
+        Some((found, true))
+    }
+}
+
 /// A YAML document as JSON plus the location of every node, by JSON pointer.
 #[derive(Debug, Clone)]
 pub struct LocatedValue {
     /// The document.
     pub value: Value,
-    locations: HashMap<String, Location>,
+    locations: Locations,
 }
 
 impl LocatedValue {
     /// The location of the node at a JSON pointer (`/steps/parse/input`).
     pub fn location(&self, pointer: &str) -> Option<Location> {
-        self.locations.get(pointer).copied()
+        match self.locations.find(pointer) {
+            Some((location, true)) => Some(*location),
+            _ => None,
+        }
     }
 
     /// The best position to point at for a node: its key when it has one, else the value;
@@ -66,15 +147,9 @@ impl LocatedValue {
     }
 
     fn nearest(&self, pointer: &str, pick: impl Fn(&Location) -> Pos) -> Pos {
-        let mut current = pointer;
-        loop {
-            if let Some(loc) = self.locations.get(current) {
-                return pick(loc);
-            }
-            match current.rfind('/') {
-                Some(cut) => current = &current[..cut],
-                None => return Pos { line: 1, col: 1 },
-            }
+        match self.locations.find(pointer) {
+            Some((location, _)) => pick(location),
+            None => Pos { line: 1, col: 1 },
         }
     }
 }
@@ -90,50 +165,81 @@ pub struct YamlError {
     pub message: String,
 }
 
-/// Parses `text` into a located JSON value, or every problem found.
-pub fn parse(text: &str) -> Result<LocatedValue, Vec<YamlError>> {
-    let mut events = Vec::new();
-    for event in Parser::new_from_str(text) {
-        match event {
-            Ok(event) => events.push(event),
-            Err(err) => {
-                let marker = err.marker();
-                return Err(vec![YamlError {
-                    pos: Pos {
-                        line: marker.line(),
-                        col: marker.col() + 1,
-                    },
-                    pointer: None,
-                    message: format!("YAML syntax error: {}", err.info()),
-                }]);
-            }
-        }
+/// What reading a file gave: the document, unless a problem stopped the reading (a syntax
+/// error, a file too large), and every problem found.
+#[derive(Debug, Clone)]
+pub struct Parsed {
+    /// The document; `None` when the reading stopped.
+    pub doc: Option<LocatedValue>,
+    /// Problems: with a document, each concerns one node and the rest of the file was read
+    /// (a duplicate key keeps its first value); without one, the last stopped the reading.
+    pub errors: Vec<YamlError>,
+}
+
+/// Parses `text` into a located JSON value, with every problem found.
+pub fn parse(text: &str) -> Parsed {
+    if text.len() > MAX_FILE_BYTES {
+        return Parsed {
+            doc: None,
+            errors: vec![YamlError {
+                pos: Pos { line: 1, col: 1 },
+                pointer: None,
+                message: too_large_message(),
+            }],
+        };
     }
     let mut builder = Builder {
-        events,
-        next: 0,
-        locations: HashMap::new(),
+        text,
+        events: Parser::new_from_str(text),
+        peeked: None,
+        stopped: false,
+        locations: Locations::default(),
         anchors: HashMap::new(),
         nodes: 0,
+        aliased_nodes: 0,
+        copied_bytes: 0,
         errors: Vec::new(),
     };
     let value = builder.stream();
-    if builder.errors.is_empty() {
-        Ok(LocatedValue {
-            value,
-            locations: builder.locations,
-        })
-    } else {
-        Err(builder.errors)
+    let doc = (!builder.stopped).then(|| LocatedValue {
+        value,
+        locations: builder.locations,
+    });
+    Parsed {
+        doc,
+        errors: builder.errors,
     }
 }
 
-struct Builder<'a> {
-    events: Vec<(Event<'a>, Span)>,
-    next: usize,
-    locations: HashMap<String, Location>,
-    anchors: HashMap<usize, Value>,
+/// The error for a file over [`MAX_FILE_BYTES`].
+pub fn too_large_message() -> String {
+    format!(
+        "the file is larger than {} MiB ({MAX_FILE_BYTES} bytes), the most a pipeline file may be; is this the right file?",
+        MAX_FILE_BYTES >> 20
+    )
+}
+
+/// An anchored value and what copying it costs.
+struct Anchor {
+    value: Value,
     nodes: usize,
+    bytes: usize,
+    depth: usize,
+}
+
+struct Builder<'a> {
+    text: &'a str,
+    events: Parser<'a, StrInput<'a>>,
+    peeked: Option<(Event<'a>, Span)>,
+    /// A syntax error or a limit stopped the reading: no more events are taken.
+    stopped: bool,
+    locations: Locations,
+    anchors: HashMap<usize, Anchor>,
+    /// Values read or copied so far.
+    nodes: usize,
+    /// Of them, values copied by aliases.
+    aliased_nodes: usize,
+    copied_bytes: usize,
     errors: Vec<YamlError>,
 }
 
@@ -156,7 +262,7 @@ impl<'a> Builder<'a> {
                     if let Some((Event::DocumentEnd, _)) = self.peek() {
                         continue;
                     }
-                    value = self.node("", None, 0);
+                    value = self.node(None, "", None, 0);
                 }
                 Event::StreamEnd => break,
                 _ => {}
@@ -165,47 +271,128 @@ impl<'a> Builder<'a> {
         value
     }
 
+    /// The next event; `None` at the end, after a syntax error (recorded) or once stopped.
     fn take(&mut self) -> Option<(Event<'a>, Span)> {
-        let item = self.events.get(self.next).cloned();
-        self.next += 1;
-        item
+        if self.stopped {
+            return None;
+        }
+        if let Some(event) = self.peeked.take() {
+            return Some(event);
+        }
+        match self.events.next()? {
+            Ok(event) => Some(event),
+            Err(err) => {
+                let marker = err.marker();
+                let pos = Pos {
+                    line: marker.line(),
+                    col: marker.col() + 1,
+                };
+                let (pos, message) = long_key_message(self.text, pos.line)
+                    .unwrap_or_else(|| (pos, format!("YAML syntax error: {}", err.info())));
+                self.stop(pos, None, message);
+                None
+            }
+        }
     }
 
-    fn peek(&self) -> Option<&(Event<'a>, Span)> {
-        self.events.get(self.next)
+    fn peek(&mut self) -> Option<&(Event<'a>, Span)> {
+        if self.peeked.is_none() {
+            self.peeked = self.take();
+        }
+        self.peeked.as_ref()
     }
 
-    fn error(&mut self, pos: Pos, pointer: Option<&str>, message: impl Into<String>) {
+    /// Records a problem with node `id` (the document for `None`).
+    fn error(&mut self, pos: Pos, id: Option<usize>, message: impl Into<String>) {
+        if self.errors.len() >= MAX_ERRORS {
+            return self.stop(
+                pos,
+                None,
+                format!("more than {MAX_ERRORS} problems; fix these first"),
+            );
+        }
+        let pointer = id.map(|id| self.locations.pointer(id));
         self.errors.push(YamlError {
             pos,
-            pointer: pointer.map(str::to_owned),
+            pointer,
             message: message.into(),
         });
     }
 
-    /// Reads one node at `pointer`; `key` is the position of the key that names it.
-    fn node(&mut self, pointer: &str, key: Option<Pos>, depth: usize) -> Value {
+    /// Records a problem that ends the reading.
+    fn stop(&mut self, pos: Pos, id: Option<usize>, message: impl Into<String>) {
+        self.errors.push(YamlError {
+            pos,
+            pointer: id.map(|id| self.locations.pointer(id)),
+            message: message.into(),
+        });
+        self.stopped = true;
+        self.peeked = None;
+    }
+
+    /// Counts `nodes` more values (`copied` when an alias copies them); false, after stopping
+    /// the reading, when that passes the limit.
+    fn count(&mut self, nodes: usize, copied: bool, pos: Pos, id: usize) -> bool {
+        self.nodes += nodes;
+        if copied {
+            self.aliased_nodes += nodes;
+        }
+        if self.nodes <= MAX_NODES {
+            return true;
+        }
+        let message = if self.aliased_nodes > 0 {
+            format!(
+                "aliases expand the file to more than {MAX_NODES} values; is an alias repeated on purpose?"
+            )
+        } else {
+            format!(
+                "the file holds more than {MAX_NODES} values, far more than a pipeline needs; is this the right file?"
+            )
+        };
+        self.stop(pos, Some(id), message);
+        false
+    }
+
+    /// Counts `bytes` copied by an alias or an anchor; false, after stopping, past the limit.
+    fn copy(&mut self, bytes: usize, pos: Pos, id: usize) -> bool {
+        self.copied_bytes += bytes;
+        if self.copied_bytes <= MAX_COPIED_BYTES {
+            return true;
+        }
+        self.stop(
+            pos,
+            Some(id),
+            format!(
+                "anchors and aliases copy more than {} MiB of text; is an alias repeated on purpose?",
+                MAX_COPIED_BYTES >> 20
+            ),
+        );
+        false
+    }
+
+    /// Reads one node, the child `segment` of node `parent` (the document for `None`); `key`
+    /// is the position of the key that names it, `depth` its nesting.
+    fn node(
+        &mut self,
+        parent: Option<usize>,
+        segment: &str,
+        key: Option<Pos>,
+        depth: usize,
+    ) -> Value {
         let Some((event, span)) = self.take() else {
             return Value::Null;
         };
         let pos = Pos::of(&span);
-        self.locations
-            .insert(pointer.to_owned(), Location { key, value: pos });
-        self.nodes += 1;
-        if self.nodes > MAX_NODES {
-            if self.nodes == MAX_NODES + 1 {
-                self.error(
-                    pos,
-                    Some(pointer),
-                    format!("the file expands to more than {MAX_NODES} nodes; is an alias repeated on purpose?"),
-                );
-            }
+        let id = self
+            .locations
+            .insert(parent, segment, Location { key, value: pos });
+        if !self.count(1, false, pos, id) {
             return Value::Null;
         }
         if depth > MAX_DEPTH {
             self.error(
                 pos,
-                Some(pointer),
+                Some(id),
                 format!("nesting deeper than {MAX_DEPTH} levels"),
             );
             self.skip_rest_of(&event);
@@ -214,74 +401,105 @@ impl<'a> Builder<'a> {
         match event {
             Event::Scalar(text, style, anchor, tag) => {
                 let value = scalar(&text, style, tag.as_deref().map(|t| t.suffix.as_str()));
-                self.remember(anchor, &value);
+                self.remember(anchor, &value, pos, id);
                 value
             }
-            Event::Alias(anchor) => {
-                match self.anchors.get(&anchor).cloned() {
-                    Some(value) => {
-                        self.nodes += count_nodes(&value);
-                        if self.nodes > MAX_NODES {
-                            self.error(
-                            pos,
-                            Some(pointer),
-                            format!("the file expands to more than {MAX_NODES} nodes through aliases"),
-                        );
-                            return Value::Null;
-                        }
-                        value
-                    }
-                    None => {
-                        self.error(pos, Some(pointer), "alias to an unknown anchor");
-                        Value::Null
-                    }
-                }
-            }
+            Event::Alias(anchor) => self.alias(anchor, depth, pos, id),
             Event::SequenceStart(anchor, _) => {
                 let mut items = Vec::new();
                 loop {
                     match self.peek() {
-                        Some((Event::SequenceEnd, _)) | None => {
-                            self.next += 1;
+                        Some((Event::SequenceEnd, _)) => {
+                            self.take();
                             break;
                         }
+                        None => break,
                         _ => {
-                            let child = format!("{pointer}/{}", items.len());
-                            items.push(self.node(&child, None, depth + 1));
+                            let index = items.len().to_string();
+                            items.push(self.node(Some(id), &index, None, depth + 1));
                         }
                     }
                 }
                 let value = Value::Array(items);
-                self.remember(anchor, &value);
+                self.remember(anchor, &value, pos, id);
                 value
             }
             Event::MappingStart(anchor, _) => {
-                let value = Value::Object(self.mapping(pointer, depth));
-                self.remember(anchor, &value);
+                let value = Value::Object(self.mapping(id, depth));
+                self.remember(anchor, &value, pos, id);
                 value
             }
             _ => Value::Null,
         }
     }
 
-    fn mapping(&mut self, pointer: &str, depth: usize) -> Map<String, Value> {
+    /// The value of an alias, copied within the limits.
+    fn alias(&mut self, anchor: usize, depth: usize, pos: Pos, id: usize) -> Value {
+        let Some(found) = self.anchors.get(&anchor) else {
+            self.error(pos, Some(id), "alias to an unknown anchor");
+            return Value::Null;
+        };
+        let (nodes, bytes, deepest) = (found.nodes, found.bytes, depth + found.depth);
+        // The alias itself was counted as one value.
+        if !self.count(nodes.saturating_sub(1), true, pos, id) || !self.copy(bytes, pos, id) {
+            return Value::Null;
+        }
+        if deepest > MAX_DEPTH {
+            self.error(
+                pos,
+                Some(id),
+                format!("through this alias the nesting goes deeper than {MAX_DEPTH} levels"),
+            );
+            return Value::Null;
+        }
+        self.anchors
+            .get(&anchor)
+            .map(|found| found.value.clone())
+            .unwrap_or_default()
+    }
+
+    /// Reads the entries of the mapping node `id`, whose start event was taken.
+    fn mapping(&mut self, id: usize, depth: usize) -> Map<String, Value> {
         let mut map = Map::new();
         let mut first_seen: HashMap<String, Pos> = HashMap::new();
         while let Some((event, span)) = self.take() {
             let key_pos = Pos::of(&span);
-            let key = match event {
+            let (key, plain) = match event {
                 Event::MappingEnd => break,
-                Event::Scalar(text, ..) => text.into_owned(),
+                Event::Scalar(text, style, ..) => (text.into_owned(), style == ScalarStyle::Plain),
                 other => {
-                    self.error(key_pos, Some(pointer), "mapping keys must be plain strings");
+                    self.error(key_pos, Some(id), "mapping keys must be plain strings");
                     self.skip_rest_of(&other);
                     self.skip_node();
                     continue;
                 }
             };
-            let child = format!("{pointer}/{}", escape_pointer(&key));
+            let length = key.chars().count();
+            if length > MAX_SIMPLE_KEY {
+                let start: String = key.chars().take(20).collect();
+                self.error(
+                    key_pos,
+                    Some(id),
+                    format!(
+                        "the key `{start}…` is {length} characters long; keys may have at most {MAX_SIMPLE_KEY}: shorten it"
+                    ),
+                );
+                self.skip_node();
+                continue;
+            }
+            let segment = escape_pointer(&key);
+            if key == "<<" && plain {
+                let value = self.node(Some(id), &segment, Some(key_pos), depth + 1);
+                let value_pos = self
+                    .locations
+                    .children
+                    .get(&(id, Box::from(segment.as_str())))
+                    .map_or(key_pos, |&child| self.locations.nodes[child].value);
+                self.merge(id, &mut map, &first_seen, value, key_pos, value_pos);
+                continue;
+            }
             if let Some(first) = first_seen.get(&key) {
-                let what = if pointer == "/steps" {
+                let what = if self.locations.pointer(id) == "/steps" {
                     "step name"
                 } else {
                     "key"
@@ -290,15 +508,75 @@ impl<'a> Builder<'a> {
                     "duplicate {what} `{key}` (first at line {}); rename or remove one of them",
                     first.line
                 );
-                self.error(key_pos, Some(&child), message);
+                let child = self
+                    .locations
+                    .children
+                    .get(&(id, Box::from(segment.as_str())))
+                    .copied();
+                self.error(key_pos, child.or(Some(id)), message);
                 self.skip_node();
                 continue;
             }
             first_seen.insert(key.clone(), key_pos);
-            let value = self.node(&child, Some(key_pos), depth + 1);
+            let value = self.node(Some(id), &segment, Some(key_pos), depth + 1);
+            // A key of the mapping itself overrides one a merge key brought.
             map.insert(key, value);
         }
         map
+    }
+
+    /// Adds the keys of a merge key's mapping (or list of mappings, the first winning) that the
+    /// mapping has not set itself (those it sets later override them).
+    fn merge(
+        &mut self,
+        id: usize,
+        map: &mut Map<String, Value>,
+        own: &HashMap<String, Pos>,
+        value: Value,
+        key_pos: Pos,
+        value_pos: Pos,
+    ) {
+        let sources = match value {
+            Value::Object(object) => vec![object],
+            Value::Array(items) if items.iter().all(Value::is_object) => items
+                .into_iter()
+                .filter_map(|item| match item {
+                    Value::Object(object) => Some(object),
+                    _ => None,
+                })
+                .collect(),
+            // Already reported: an alias to an unknown anchor, or a limit.
+            Value::Null
+                if self.stopped || self.errors.last().is_some_and(|e| e.pos == value_pos) =>
+            {
+                return;
+            }
+            _ => {
+                let at = self.locations.children.get(&(id, Box::from("<<"))).copied();
+                self.error(
+                    value_pos,
+                    at,
+                    "a merge key `<<` takes a mapping (`<<: *anchor`) or a list of them (`<<: [*a, *b]`)",
+                );
+                return;
+            }
+        };
+        for source in sources {
+            for (key, value) in source {
+                if own.contains_key(&key) || map.contains_key(&key) {
+                    continue;
+                }
+                self.locations.insert(
+                    Some(id),
+                    &escape_pointer(&key),
+                    Location {
+                        key: Some(key_pos),
+                        value: value_pos,
+                    },
+                );
+                map.insert(key, value);
+            }
+        }
     }
 
     /// Skips the events of a node whose start event was already taken.
@@ -323,19 +601,78 @@ impl<'a> Builder<'a> {
         }
     }
 
-    fn remember(&mut self, anchor: usize, value: &Value) {
-        if anchor > 0 {
-            self.anchors.insert(anchor, value.clone());
+    fn remember(&mut self, anchor: usize, value: &Value, pos: Pos, id: usize) {
+        if anchor == 0 || self.stopped {
+            return;
+        }
+        let (nodes, bytes, depth) = measure(value);
+        if self.copy(bytes, pos, id) {
+            self.anchors.insert(
+                anchor,
+                Anchor {
+                    value: value.clone(),
+                    nodes,
+                    bytes,
+                    depth,
+                },
+            );
         }
     }
 }
 
-fn count_nodes(value: &Value) -> usize {
+/// The values, bytes of keys and text, and nesting depth of a value.
+fn measure(value: &Value) -> (usize, usize, usize) {
     match value {
-        Value::Array(items) => 1 + items.iter().map(count_nodes).sum::<usize>(),
-        Value::Object(map) => 1 + map.values().map(count_nodes).sum::<usize>(),
-        _ => 1,
+        Value::Array(items) => items.iter().map(measure).fold((1, 0, 0), |acc, item| {
+            (acc.0 + item.0, acc.1 + item.1, acc.2.max(item.2 + 1))
+        }),
+        Value::Object(map) => map.iter().fold((1, 0, 0), |acc, (key, item)| {
+            let item = measure(item);
+            (
+                acc.0 + item.0,
+                acc.1 + key.len() + item.1,
+                acc.2.max(item.2 + 1),
+            )
+        }),
+        Value::String(text) => (1, text.len(), 0),
+        _ => (1, 8, 0),
     }
+}
+
+/// For a syntax error on `line`, the place and a clear message when that line (or the one
+/// before) holds a key longer than YAML allows outside `{ … }` (saphyr then reports "simple key
+/// expect ':'" or the like).
+fn long_key_message(text: &str, line: usize) -> Option<(Pos, String)> {
+    let before = line
+        .checked_sub(2)
+        .and_then(|index| text.lines().nth(index));
+    let at = line
+        .checked_sub(1)
+        .and_then(|index| text.lines().nth(index));
+    [(line, at), (line.saturating_sub(1), before)]
+        .into_iter()
+        .find_map(|(number, content)| {
+            let content = content?;
+            let body = content.trim_start().trim_start_matches("- ").trim_start();
+            let col = content.chars().count() - body.chars().count() + 1;
+            let end = body
+                .char_indices()
+                .find(|&(i, c)| {
+                    c == ':' && body[i + 1..].chars().next().is_none_or(char::is_whitespace)
+                })
+                .map(|(i, _)| i)?;
+            let key = body[..end].trim_end().trim_matches(['"', '\'']);
+            let length = key.chars().count();
+            (length > MAX_SIMPLE_KEY).then(|| {
+                let start: String = key.chars().take(20).collect();
+                (
+                    Pos { line: number, col },
+                    format!(
+                        "the key `{start}…` is {length} characters long; YAML allows at most {MAX_SIMPLE_KEY} in a key outside `{{ … }}`: shorten it"
+                    ),
+                )
+            })
+        })
 }
 
 /// Escapes a key for use in a JSON pointer (RFC 6901).
@@ -414,9 +751,16 @@ fn looks_like_float(text: &str) -> bool {
 mod tests {
     use super::*;
 
+    /// The document of a file without problems.
+    fn doc(text: &str) -> LocatedValue {
+        let parsed = parse(text);
+        assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
+        parsed.doc.expect("a document")
+    }
+
     #[test]
     fn types_scalars_by_the_core_schema() {
-        let doc = parse("a: 1\nb: 1.5\nc: true\nd: ~\ne: '1'\nf: hello\ng: 0x10\nh: -3\n").unwrap();
+        let doc = doc("a: 1\nb: 1.5\nc: true\nd: ~\ne: '1'\nf: hello\ng: 0x10\nh: -3\n");
         assert_eq!(
             doc.value,
             serde_json::json!({"a": 1, "b": 1.5, "c": true, "d": null, "e": "1", "f": "hello", "g": 16, "h": -3})
@@ -425,10 +769,11 @@ mod tests {
 
     #[test]
     fn locates_keys_and_values() {
-        let doc = parse("version: 1\nsteps:\n  parse: { op: parse, input: docs }\n").unwrap();
+        let doc = doc("version: 1\nsteps:\n  parse: { op: parse, input: docs }\n");
         let loc = doc.location("/steps/parse/input").unwrap();
         assert_eq!(loc.key, Some(Pos { line: 3, col: 23 }));
         assert_eq!(loc.value, Pos { line: 3, col: 30 });
+        assert_eq!(doc.location("/steps/parse/missing"), None);
         assert_eq!(
             doc.key_pos("/steps/parse/missing/deeper"),
             doc.key_pos("/steps/parse")
@@ -437,26 +782,40 @@ mod tests {
 
     #[test]
     fn reports_duplicate_keys_with_both_lines() {
-        let errors = parse("steps:\n  a: 1\n  b: 2\n  a: 3\n").unwrap_err();
-        assert_eq!(errors.len(), 1);
-        assert_eq!(errors[0].pos.line, 4);
+        let parsed = parse("steps:\n  a: 1\n  b: 2\n  a: 3\n");
+        assert_eq!(parsed.errors.len(), 1);
+        assert_eq!(parsed.errors[0].pos.line, 4);
+        assert_eq!(parsed.errors[0].pointer.as_deref(), Some("/steps/a"));
         assert!(
-            errors[0]
+            parsed.errors[0]
                 .message
                 .contains("duplicate step name `a` (first at line 2)")
         );
     }
 
+    /// A duplicate key is one problem among others: the rest of the file is read (the first
+    /// value kept), so the checks after the YAML still run on it.
+    #[test]
+    fn a_duplicate_key_keeps_the_document() {
+        let parsed = parse("a: 1\nb: { x: 1, x: 2 }\nc: 3\nc: 4\n");
+        assert_eq!(parsed.errors.len(), 2, "{:?}", parsed.errors);
+        assert_eq!(
+            parsed.doc.unwrap().value,
+            serde_json::json!({"a": 1, "b": {"x": 1}, "c": 3})
+        );
+    }
+
     #[test]
     fn reports_syntax_errors_with_a_line() {
-        let errors = parse("steps:\n  a: [1, 2\n  b: 3\n").unwrap_err();
-        assert!(errors[0].message.starts_with("YAML syntax error"));
-        assert!(errors[0].pos.line >= 2);
+        let parsed = parse("steps:\n  a: [1, 2\n  b: 3\n");
+        assert!(parsed.doc.is_none());
+        assert!(parsed.errors[0].message.starts_with("YAML syntax error"));
+        assert!(parsed.errors[0].pos.line >= 2);
     }
 
     #[test]
     fn expands_aliases_but_refuses_a_billion_laughs() {
-        let doc = parse("a: &x [1, 2]\nb: *x\n").unwrap();
+        let doc = doc("a: &x [1, 2]\nb: *x\n");
         assert_eq!(doc.value["b"], serde_json::json!([1, 2]));
         let mut bomb = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
         for level in 1..10 {
@@ -465,13 +824,125 @@ mod tests {
                 "a{level}: &a{level} [*a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}]\n"
             ));
         }
-        let errors = parse(&bomb).unwrap_err();
-        assert!(errors[0].message.contains("more than"));
+        let parsed = parse(&bomb);
+        assert!(parsed.doc.is_none());
+        // One problem, said once: no cascade of errors about the events left unread.
+        assert_eq!(parsed.errors.len(), 1, "{:?}", parsed.errors);
+        assert!(
+            parsed.errors[0]
+                .message
+                .contains("aliases expand the file to more than 100000 values"),
+            "{:?}",
+            parsed.errors
+        );
+    }
+
+    /// A large file without aliases is refused while it is read, said as what it is.
+    #[test]
+    fn a_file_of_too_many_values_stops_at_the_limit() {
+        let mut text = String::from("steps:\n  docs:\n    include:\n");
+        for _ in 0..MAX_NODES {
+            text.push_str("      - x\n");
+        }
+        let parsed = parse(&text);
+        assert!(parsed.doc.is_none());
+        assert_eq!(parsed.errors.len(), 1, "{:?}", parsed.errors);
+        let error = &parsed.errors[0];
+        assert!(
+            error.message.contains("holds more than 100000 values"),
+            "{error:?}"
+        );
+        assert!(!error.message.contains("alias"), "{error:?}");
+        assert!(error.pos.line > 1000, "{error:?}");
+    }
+
+    #[test]
+    fn a_file_over_the_size_limit_is_not_read() {
+        let text = "#".repeat(MAX_FILE_BYTES + 1);
+        let parsed = parse(&text);
+        assert!(parsed.doc.is_none());
+        assert!(parsed.errors[0].message.contains("larger than 1 MiB"));
+    }
+
+    /// Aliases copy at most so many bytes, and nest at most so deep.
+    #[test]
+    fn aliases_copy_a_bounded_amount() {
+        let long = "x".repeat(100_000);
+        let mut text = format!("a: &a \"{long}\"\nb: [");
+        for _ in 0..200 {
+            text.push_str("*a, ");
+        }
+        text.push_str("]\n");
+        let parsed = parse(&text);
+        assert!(parsed.doc.is_none());
+        assert!(parsed.errors[0].message.contains("copy more than 16 MiB"));
+        let mut deep = String::from("a0: &a0 [1]\n");
+        for level in 1..80 {
+            deep.push_str(&format!("a{level}: &a{level} [*a{}]\n", level - 1));
+        }
+        let parsed = parse(&deep);
+        assert!(
+            parsed
+                .errors
+                .iter()
+                .any(|e| e.message.contains("deeper than 64")),
+            "{:?}",
+            parsed.errors
+        );
+    }
+
+    #[test]
+    fn merge_keys_add_the_keys_not_set_in_the_mapping() {
+        let doc = doc(
+            "base: &b { op: parse, input: docs, format: markdown }\nmore: &m { format: html, pdf: 1 }\none: { <<: *b, input: other }\ntwo: { format: text, <<: [*m, *b] }\n",
+        );
+        assert_eq!(
+            doc.value["one"],
+            serde_json::json!({"op": "parse", "input": "other", "format": "markdown"})
+        );
+        assert_eq!(
+            doc.value["two"],
+            serde_json::json!({"format": "text", "pdf": 1, "op": "parse", "input": "docs"})
+        );
+        // A merged key points at the merge key's line.
+        assert_eq!(doc.key_pos("/one/op").line, 3);
+        let parsed = parse("a: { <<: 1 }\n");
+        assert!(
+            parsed.errors[0]
+                .message
+                .contains("merge key `<<` takes a mapping")
+        );
+        // A quoted `<<` is an ordinary key.
+        assert_eq!(
+            doc_value("a: { '<<': 1 }\n"),
+            serde_json::json!({"a": {"<<": 1}})
+        );
+    }
+
+    fn doc_value(text: &str) -> Value {
+        doc(text).value
+    }
+
+    #[test]
+    fn a_key_longer_than_yaml_allows_is_named() {
+        let key = "a".repeat(1100);
+        let parsed = parse(&format!("steps:\n  {key}: {{ op: parse }}\n"));
+        assert_eq!(parsed.errors.len(), 1, "{:?}", parsed.errors);
+        assert!(
+            parsed.errors[0].message.contains("1100 characters long"),
+            "{:?}",
+            parsed.errors
+        );
+        assert_eq!(parsed.errors[0].pos, Pos { line: 2, col: 3 });
+        let parsed = parse(&format!("steps:\n  \"{key}\":\n    op: parse\n"));
+        assert!(parsed.errors[0].message.contains("1100 characters long"));
+        let parsed = parse(&format!("steps: {{ {key}: {{ op: parse }} }}\n"));
+        assert!(parsed.errors[0].message.contains("1100 characters long"));
     }
 
     #[test]
     fn refuses_a_second_document() {
-        let errors = parse("a: 1\n---\nb: 2\n").unwrap_err();
-        assert!(errors[0].message.contains("one YAML document"));
+        let parsed = parse("a: 1\n---\nb: 2\n");
+        assert!(parsed.errors[0].message.contains("one YAML document"));
     }
 }

@@ -39,14 +39,19 @@ pub struct HttpConfig {
     #[serde(default = "default_concurrency")]
     #[schemars(range(min = 1, max = 256))]
     pub concurrency: usize,
-    /// Seconds one request may take before it is abandoned (and retried).
+    /// Seconds one request may take before it is abandoned (and retried); at most 3,600.
     #[serde(default = "default_timeout")]
+    #[schemars(range(min = 0.0, max = MAX_TIMEOUT_SECONDS))]
     pub timeout: f64,
-    /// Retries of one request after a 429, a 5xx, a timeout or a broken connection.
+    /// Retries of one request after a 429, a 5xx, a timeout or a broken connection (at most
+    /// 100).
     #[serde(default = "default_retries")]
+    #[schemars(range(max = 100))]
     pub retries: u32,
-    /// Seconds before the first retry; doubles with every retry (with jitter), at most 60.
+    /// Seconds before the first retry; doubles with every retry (with jitter), at most 60
+    /// between two attempts. At most 600.
     #[serde(default = "default_backoff")]
+    #[schemars(range(min = 0.0, max = MAX_BACKOFF_SECONDS))]
     pub backoff: f64,
     /// The length every vector must have (default: whatever the first reply gives).
     #[serde(default)]
@@ -84,6 +89,11 @@ fn default_retries() -> u32 {
 fn default_backoff() -> f64 {
     0.5
 }
+
+/// Largest `timeout`, in seconds.
+pub const MAX_TIMEOUT_SECONDS: f64 = 3600.0;
+/// Largest `backoff`, in seconds.
+pub const MAX_BACKOFF_SECONDS: f64 = 600.0;
 
 /// Longest wait between two attempts, whatever the server asks.
 const MAX_WAIT: Duration = Duration::from_secs(60);
@@ -123,11 +133,17 @@ impl HttpConfig {
                 "https needs the engine built with the `operators/https` feature".to_owned(),
             ));
         }
-        if !(self.timeout.is_finite() && self.timeout > 0.0) {
-            problems.push(("timeout", "must be a positive number of seconds".to_owned()));
+        if !(self.timeout > 0.0 && self.timeout <= MAX_TIMEOUT_SECONDS) {
+            problems.push((
+                "timeout",
+                format!("must be more than 0 and at most {MAX_TIMEOUT_SECONDS} seconds"),
+            ));
         }
-        if !(self.backoff.is_finite() && self.backoff >= 0.0) {
-            problems.push(("backoff", "must be zero or more seconds".to_owned()));
+        if !(self.backoff >= 0.0 && self.backoff <= MAX_BACKOFF_SECONDS) {
+            problems.push((
+                "backoff",
+                format!("must be from 0 to {MAX_BACKOFF_SECONDS} seconds"),
+            ));
         }
         if let Some(var) = &self.api_key_env
             && std::env::var_os(var).is_none()
@@ -211,7 +227,7 @@ impl HttpEmbedder {
         let agent = ureq::Agent::new_with_config(
             ureq::Agent::config_builder()
                 .http_status_as_error(false)
-                .timeout_global(Some(Duration::from_secs_f64(config.timeout)))
+                .timeout_global(Some(seconds(config.timeout, "timeout")?))
                 .user_agent("engine-embed")
                 .build(),
         );
@@ -239,7 +255,7 @@ impl HttpEmbedder {
             batch_size: config.batch_size.max(1),
             concurrency: config.concurrency.max(1),
             retries: config.retries,
-            backoff: Duration::from_secs_f64(config.backoff),
+            backoff: seconds(config.backoff, "backoff")?,
             dimensions: Mutex::new(config.dimensions),
             query_prefix: config.query_prefix.clone(),
             document_prefix: config.document_prefix.clone(),
@@ -306,9 +322,7 @@ impl HttpEmbedder {
             .headers()
             .get("retry-after")
             .and_then(|value| value.to_str().ok())
-            .and_then(|value| value.trim().parse::<f64>().ok())
-            .filter(|seconds| seconds.is_finite() && *seconds >= 0.0)
-            .map(Duration::from_secs_f64);
+            .and_then(retry_after);
         let text = response
             .body_mut()
             .with_config()
@@ -471,6 +485,23 @@ fn excerpt(text: &str) -> String {
     } else {
         line
     }
+}
+
+/// The wait a `Retry-After` header in seconds asks for, at most [`MAX_WAIT`]; `None` for a
+/// value that is not a number of seconds (an HTTP date, say).
+fn retry_after(value: &str) -> Option<Duration> {
+    let seconds = value.trim().parse::<f64>().ok().filter(|s| *s >= 0.0)?;
+    Some(
+        Duration::try_from_secs_f64(seconds)
+            .unwrap_or(MAX_WAIT)
+            .min(MAX_WAIT),
+    )
+}
+
+/// A setting in seconds as a duration; an error, not a panic, for one no duration can hold.
+fn seconds(value: f64, key: &str) -> Result<Duration, EmbedError> {
+    Duration::try_from_secs_f64(value)
+        .map_err(|_| EmbedError::new(format!("`{key}` of {value} seconds is out of range")))
 }
 
 /// A factor in [0.5, 1.0): jitter for backoffs, without a random number crate.
@@ -687,6 +718,25 @@ mod tests {
         assert_eq!(out.batches[0].retries, 1);
         assert!(started.elapsed() < Duration::from_secs(3));
         assert_eq!(hits.lock().unwrap()["slow"], 2);
+    }
+
+    /// Settings and headers in seconds become durations without panicking, whatever their size.
+    #[test]
+    fn seconds_out_of_range_are_errors_not_panics() {
+        assert_eq!(retry_after("2"), Some(Duration::from_secs(2)));
+        assert_eq!(retry_after("1e308"), Some(MAX_WAIT));
+        assert_eq!(retry_after("inf"), Some(MAX_WAIT));
+        assert_eq!(retry_after("-1"), None);
+        assert_eq!(retry_after("NaN"), None);
+        assert_eq!(retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), None);
+        assert!(seconds(1e308, "timeout").is_err());
+        assert!(seconds(f64::NAN, "backoff").is_err());
+        let mut config = HttpConfig::new("http://127.0.0.1:9/v1", "m");
+        config.timeout = 1e308;
+        config.backoff = 1e308;
+        let keys: Vec<&str> = config.problems().iter().map(|(key, _)| *key).collect();
+        assert_eq!(keys, ["timeout", "backoff"]);
+        assert!(HttpEmbedder::new(&config).is_err());
     }
 
     #[test]

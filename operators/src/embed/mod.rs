@@ -171,6 +171,16 @@ impl EmbedConfig {
         }
     }
 
+    /// The length of the vectors, when the settings tell it without loading a model: `dim` of
+    /// `hash`, `dimensions` of `http` when given; `None` for `onnx` (the model file tells).
+    pub fn dimensions(&self) -> Option<usize> {
+        match self {
+            EmbedConfig::Hash(config) => Some(config.dim),
+            EmbedConfig::Http(config) => config.dimensions,
+            EmbedConfig::Onnx(_) => None,
+        }
+    }
+
     /// The local files the provider reads (model and tokenizer), paths resolved against `base`.
     pub fn files(&self, base: &Path) -> Vec<PathBuf> {
         match self {

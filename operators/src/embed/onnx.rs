@@ -66,8 +66,9 @@ pub struct OnnxConfig {
     #[serde(default = "default_batch_size")]
     #[schemars(range(min = 1, max = 4096))]
     pub batch_size: usize,
-    /// onnxruntime intra-op threads (0: one per core).
+    /// onnxruntime intra-op threads (0: one per core; at most 256).
     #[serde(default)]
+    #[schemars(range(max = 256))]
     pub threads: usize,
     /// Scale vectors to unit length.
     #[serde(default = "default_true")]
@@ -119,6 +120,31 @@ impl OnnxConfig {
     pub fn problems(&self, base: &Path) -> Vec<(&'static str, String)> {
         let mut problems = Vec::new();
         let dir = base.join(&self.model);
+        if dir.exists() && !dir.is_dir() {
+            let hint = match dir.file_name() {
+                Some(name) if dir.extension().is_some_and(|ext| ext == "onnx") => {
+                    let folder = Path::new(&self.model)
+                        .parent()
+                        .filter(|parent| !parent.as_os_str().is_empty())
+                        .unwrap_or(Path::new("."));
+                    format!(
+                        "set `model: {}` and `file: {}`",
+                        folder.display(),
+                        name.to_string_lossy()
+                    )
+                }
+                _ => "name the folder that holds the .onnx file and its tokenizer.json".to_owned(),
+            };
+            problems.push((
+                "model",
+                format!(
+                    "`{}` is a file, but `model` names a folder (looked at {}); {hint}",
+                    self.model,
+                    dir.display()
+                ),
+            ));
+            return problems;
+        }
         if !dir.is_dir() {
             problems.push((
                 "model",
@@ -714,6 +740,30 @@ mod tests {
         config.query_prefix =
             "Represent this sentence for searching relevant passages: ".to_owned();
         config
+    }
+
+    /// A `model` that names a file says so, and for an .onnx file how to name it instead.
+    #[test]
+    fn a_model_that_is_a_file_is_named_as_one() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("m")).unwrap();
+        std::fs::write(dir.path().join("m/model.onnx"), b"").unwrap();
+        let problems = OnnxConfig::new("m/model.onnx").problems(dir.path());
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert_eq!(problems[0].0, "model");
+        assert!(
+            problems[0]
+                .1
+                .contains("is a file, but `model` names a folder")
+        );
+        assert!(
+            problems[0]
+                .1
+                .contains("set `model: m` and `file: model.onnx`")
+        );
+        assert!(!problems[0].1.contains("does not exist"));
+        let problems = OnnxConfig::new("missing").problems(dir.path());
+        assert!(problems[0].1.contains("does not exist"), "{problems:?}");
     }
 
     #[test]

@@ -59,13 +59,13 @@ pub struct IndexConfig {
     #[serde(default = "default_m")]
     #[schemars(range(min = 2, max = 255))]
     pub m: usize,
-    /// HNSW: candidates explored while building.
+    /// HNSW: candidates explored while building (at most 10,000).
     #[serde(default = "default_ef_construction")]
-    #[schemars(range(min = 1))]
+    #[schemars(range(min = 1, max = 10_000))]
     pub ef_construction: usize,
-    /// HNSW: candidates explored while searching (at least `k`).
+    /// HNSW: candidates explored while searching (at least `k`; at most 10,000).
     #[serde(default = "default_ef_search")]
-    #[schemars(range(min = 1))]
+    #[schemars(range(min = 1, max = 10_000))]
     pub ef_search: usize,
     /// Reduce words to their English stems for BM25.
     #[serde(default = "default_true")]
@@ -73,11 +73,13 @@ pub struct IndexConfig {
     /// Drop English stop words for BM25.
     #[serde(default = "default_true")]
     pub stopwords: bool,
-    /// BM25 weight of a match in the document title.
+    /// BM25 weight of a match in the document title (0 to 1,000).
     #[serde(default = "default_title_boost")]
+    #[schemars(range(min = 0.0, max = 1000.0))]
     pub title_boost: f32,
-    /// BM25 weight of a match in the section path.
+    /// BM25 weight of a match in the section path (0 to 1,000).
     #[serde(default = "default_section_boost")]
+    #[schemars(range(min = 0.0, max = 1000.0))]
     pub section_boost: f32,
     /// Rebuild the vector graph when this share of its points are tombstones.
     #[serde(default = "default_rebuild_threshold")]

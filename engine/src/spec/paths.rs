@@ -1,0 +1,310 @@
+//! The paths a pipeline reads and writes, checked before anything runs: inputs exist and are
+//! what their step reads (a folder, a file); outputs can be created and overwrite nothing the
+//! pipeline reads or another step writes; the store is a folder of its own.
+
+use std::path::{Component, Path, PathBuf};
+
+use super::diagnostic::Diagnostic;
+use super::load::{Step, StepOutline};
+use super::yaml::LocatedValue;
+use crate::registry::PathKind;
+
+/// A problem with a path: what is wrong and what to do.
+pub struct Problem {
+    /// What is wrong.
+    pub message: String,
+    /// What to do.
+    pub hint: String,
+}
+
+fn problem(message: String, hint: impl Into<String>) -> Option<Problem> {
+    Some(Problem {
+        message,
+        hint: hint.into(),
+    })
+}
+
+/// What is wrong with an input path (`relative` to `base`) that must name a `kind`.
+pub fn input_problem(base: &Path, relative: &str, kind: PathKind) -> Option<Problem> {
+    let resolved = base.join(relative);
+    if !resolved.exists() {
+        return problem(
+            format!(
+                "`{relative}` does not exist (looked for {})",
+                resolved.display()
+            ),
+            "paths are relative to the pipeline file",
+        );
+    }
+    match kind {
+        PathKind::Folder if !resolved.is_dir() => problem(
+            format!(
+                "`{relative}` is a file, but this step reads the files below a folder ({})",
+                resolved.display()
+            ),
+            "name the folder that holds it, and pick files with `include`",
+        ),
+        PathKind::File if resolved.is_dir() => problem(
+            format!(
+                "`{relative}` is a folder, but this step reads one file ({})",
+                resolved.display()
+            ),
+            "name a file in it",
+        ),
+        _ => None,
+    }
+}
+
+/// What is wrong with an output file path (`relative` to `base`), if it cannot be created.
+pub fn output_problem(base: &Path, relative: &str) -> Option<Problem> {
+    if relative.is_empty() {
+        return problem(
+            "the path is empty; it must name a file".to_owned(),
+            "e.g. `path: out/items.jsonl` (relative to the pipeline file)",
+        );
+    }
+    let resolved = base.join(relative);
+    if relative.ends_with('/') || resolved.is_dir() {
+        return problem(
+            format!(
+                "`{relative}` is a folder ({}); the output is a file",
+                resolved.display()
+            ),
+            format!(
+                "name a file, e.g. `{}/items.jsonl`",
+                relative.trim_end_matches('/')
+            ),
+        );
+    }
+    blocked_by_file(&resolved).and_then(|file| {
+        problem(
+            format!(
+                "`{relative}` cannot be created: {} is a file, not a folder",
+                file.display()
+            ),
+            "write somewhere else",
+        )
+    })
+}
+
+/// What is wrong with the `store` folder (relative to `base`).
+pub fn store_problem(base: &Path, store: &str) -> Option<Problem> {
+    let hint = "name a folder of its own, e.g. `store: .engine`";
+    if store.is_empty() {
+        return problem("the path is empty; it must name a folder".to_owned(), hint);
+    }
+    let resolved = base.join(store);
+    if identity(&resolved) == identity(base) {
+        return problem(
+            format!("`{store}` is the pipeline's own folder; the store's files would go beside it"),
+            hint,
+        );
+    }
+    if resolved.exists() && !resolved.is_dir() {
+        return problem(
+            format!(
+                "`{store}` is a file ({}); the store is a folder",
+                resolved.display()
+            ),
+            hint,
+        );
+    }
+    blocked_by_file(&resolved).and_then(|file| {
+        problem(
+            format!(
+                "`{store}` cannot be created: {} is a file, not a folder",
+                file.display()
+            ),
+            hint,
+        )
+    })
+}
+
+/// The nearest existing ancestor of `path` when it is not a folder (so `path` cannot be made).
+fn blocked_by_file(path: &Path) -> Option<PathBuf> {
+    path.ancestors()
+        .skip(1)
+        .filter(|ancestor| !ancestor.as_os_str().is_empty())
+        .find(|ancestor| ancestor.exists())
+        .filter(|ancestor| !ancestor.is_dir())
+        .map(Path::to_owned)
+}
+
+/// One path as the file system sees it: absolute, without `.` and `..`, links resolved as far
+/// as it exists, so `same.jsonl` and `./same.jsonl` compare equal.
+pub fn identity(path: &Path) -> PathBuf {
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_owned());
+    let mut lexical = PathBuf::new();
+    for component in absolute.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if !lexical.pop() {
+                    lexical.push(component);
+                }
+            }
+            other => lexical.push(other),
+        }
+    }
+    if let Ok(real) = lexical.canonicalize() {
+        return real;
+    }
+    match (lexical.parent(), lexical.file_name()) {
+        (Some(parent), Some(name)) => match parent.canonicalize() {
+            Ok(real) => real.join(name),
+            Err(_) => lexical,
+        },
+        _ => lexical,
+    }
+}
+
+/// Outputs that would overwrite a file the pipeline reads (a `source.jsonl` file, a tokenizer,
+/// the pipeline file itself) or that another step writes.
+pub fn conflicts(
+    doc: &LocatedValue,
+    steps: &[Step],
+    outlines: &[StepOutline],
+    base: &Path,
+    file: &Path,
+) -> Vec<Diagnostic> {
+    let pointer = |step: &str, key: &str| {
+        let step = outlines
+            .iter()
+            .find(|outline| outline.name == step)
+            .map(|outline| outline.pointer.as_str())
+            .unwrap_or_default();
+        format!("{step}/{key}")
+    };
+    let mut reads: Vec<(String, String, PathBuf)> =
+        vec![(String::new(), String::new(), identity(file))];
+    for step in steps {
+        for (key, relative, kind) in step.config.input_paths() {
+            if kind == PathKind::File {
+                reads.push((
+                    step.name.clone(),
+                    key.to_owned(),
+                    identity(&base.join(relative)),
+                ));
+            }
+        }
+    }
+    let mut writes: Vec<(&str, &str, PathBuf)> = Vec::new();
+    let mut diagnostics = Vec::new();
+    for step in steps {
+        for (key, relative) in step.config.output_paths() {
+            let written = identity(&base.join(relative));
+            let at = doc.value_pos(&pointer(&step.name, key));
+            let clash = |message: String, hint: &str| {
+                Diagnostic::error(at, message)
+                    .in_step(&step.name)
+                    .at_key(key)
+                    .with_hint(Some(hint.to_owned()))
+            };
+            if let Some((reader, read_key, _)) = reads.iter().find(|(_, _, read)| *read == written)
+            {
+                let message = if reader.is_empty() {
+                    format!("`{relative}` is this pipeline file; the run would overwrite it")
+                } else {
+                    format!(
+                        "`{relative}` is the file step `{reader}` reads (line {}); the run would overwrite its own input",
+                        doc.value_pos(&pointer(reader, read_key)).line
+                    )
+                };
+                diagnostics.push(clash(message, "write the output to another file"));
+            } else if let Some((writer, write_key, _)) =
+                writes.iter().find(|(_, _, other)| *other == written)
+            {
+                diagnostics.push(clash(
+                    format!(
+                        "`{relative}` is also the file step `{writer}` writes (line {}); one would overwrite the other",
+                        doc.value_pos(&pointer(writer, write_key)).line
+                    ),
+                    "give each sink a file of its own",
+                ));
+            }
+            writes.push((&step.name, key, written));
+        }
+    }
+    diagnostics
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_that_name_one_file_are_one_identity() {
+        let dir = tempfile::tempdir().unwrap();
+        let base = dir.path();
+        std::fs::create_dir_all(base.join("sub")).unwrap();
+        assert_eq!(
+            identity(&base.join("same.jsonl")),
+            identity(&base.join("./same.jsonl"))
+        );
+        assert_eq!(
+            identity(&base.join("sub/../same.jsonl")),
+            identity(&base.join("same.jsonl"))
+        );
+        assert_ne!(
+            identity(&base.join("sub/same.jsonl")),
+            identity(&base.join("same.jsonl"))
+        );
+    }
+
+    #[test]
+    fn outputs_and_the_store_must_be_creatable() {
+        let dir = tempfile::tempdir().unwrap();
+        let base = dir.path();
+        std::fs::create_dir_all(base.join("folder")).unwrap();
+        std::fs::write(base.join("file"), b"x").unwrap();
+        let output = |path: &str| output_problem(base, path).map(|p| p.message);
+        assert!(output("").unwrap().contains("empty"));
+        assert!(output("folder").unwrap().contains("is a folder"));
+        assert!(output("new/").unwrap().contains("is a folder"));
+        assert!(
+            output("file/out.jsonl")
+                .unwrap()
+                .contains("is a file, not a folder")
+        );
+        assert!(output("file").is_none(), "an existing file is replaced");
+        assert!(output("new/out.jsonl").is_none());
+        let store = |path: &str| store_problem(base, path).map(|p| p.message);
+        assert!(store("").unwrap().contains("empty"));
+        assert!(store(".").unwrap().contains("the pipeline's own folder"));
+        assert!(store("./").unwrap().contains("the pipeline's own folder"));
+        assert!(store("file").unwrap().contains("is a file"));
+        assert!(
+            store("file/db")
+                .unwrap()
+                .contains("is a file, not a folder")
+        );
+        assert!(store(".engine").is_none());
+        assert!(store("folder").is_none());
+    }
+
+    #[test]
+    fn inputs_must_be_of_their_kind() {
+        let dir = tempfile::tempdir().unwrap();
+        let base = dir.path();
+        std::fs::create_dir_all(base.join("folder")).unwrap();
+        std::fs::write(base.join("file"), b"x").unwrap();
+        let input = |path: &str, kind| input_problem(base, path, kind).map(|p| p.message);
+        assert!(input("folder", PathKind::Folder).is_none());
+        assert!(input("file", PathKind::File).is_none());
+        assert!(
+            input("file", PathKind::Folder)
+                .unwrap()
+                .contains("is a file")
+        );
+        assert!(
+            input("folder", PathKind::File)
+                .unwrap()
+                .contains("is a folder")
+        );
+        assert!(
+            input("gone", PathKind::File)
+                .unwrap()
+                .contains("does not exist")
+        );
+    }
+}
