@@ -415,14 +415,14 @@ fn bad_input_exits_2_and_what_stops_a_valid_command_exits_3() {
         assert_fails(d, args, 3, "in use by process 4242");
     }
     lock.unlock().unwrap();
-    // The store cannot be opened: its folder is a file.
+    // A store that is a file is refused when the pipeline is checked.
     fs::write(
         d.join("filestore.yaml"),
         PIPELINE.replace("name: cli\n", "name: cli\nstore: afile\n"),
     )
     .unwrap();
     fs::write(d.join("afile"), "not a store").unwrap();
-    assert_fails(d, &["run", "filestore.yaml"], 3, "cannot open the store");
+    assert_fails(d, &["run", "filestore.yaml"], 2, "the store is a folder");
 }
 
 /// With `--json`, a failing command prints one JSON object on stdout,
