@@ -30,6 +30,8 @@ const BASENAME: &str = "hnsw";
 const DISTANCE: &str = "unit-cosine";
 /// Points scaled and inserted together by one parallel insert.
 const INSERT_BLOCK: usize = 8192;
+/// Points a graph gets one at a time before inserts go parallel.
+const SERIAL_START: usize = 256;
 
 /// What is saved beside the graph.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -153,8 +155,16 @@ impl VectorIndex {
                 .collect();
             let slices: Vec<(&[f32], usize)> =
                 units.iter().map(|(v, p)| (v.as_slice(), *p)).collect();
-            if !slices.is_empty() {
-                graph.parallel_insert_slice(&slices);
+            // Parallel inserts into a nearly empty graph race for its entry point and can leave
+            // points unreachable: the first points go in one at a time.
+            let serial = SERIAL_START
+                .saturating_sub(graph.get_nb_point())
+                .min(slices.len());
+            for &(vector, point) in &slices[..serial] {
+                graph.insert_slice((vector, point));
+            }
+            if serial < slices.len() {
+                graph.parallel_insert_slice(&slices[serial..].to_vec());
             }
         }
     }
