@@ -107,15 +107,24 @@ impl FileSource {
 
     fn read(&self, path: &Path, doc_id: &str) -> Result<Vec<u8>, String> {
         let file = fs::File::open(path).map_err(|err| format!("cannot open: {err}"))?;
+        let too_large = || {
+            format!(
+                "{doc_id} is larger than max_bytes ({} bytes); raise max_bytes or exclude it",
+                self.max_bytes
+            )
+        };
+        if file
+            .metadata()
+            .is_ok_and(|meta| meta.len() > self.max_bytes)
+        {
+            return Err(too_large());
+        }
         let mut bytes = Vec::new();
         file.take(self.max_bytes + 1)
             .read_to_end(&mut bytes)
             .map_err(|err| format!("cannot read: {err}"))?;
         if bytes.len() as u64 > self.max_bytes {
-            return Err(format!(
-                "{doc_id} is larger than max_bytes ({} bytes); raise max_bytes or exclude it",
-                self.max_bytes
-            ));
+            return Err(too_large());
         }
         Ok(bytes)
     }
@@ -176,9 +185,32 @@ fn canonical(path: &Path) -> PathBuf {
 fn relative_id(relative: &Path) -> Option<String> {
     let parts: Vec<String> = relative
         .components()
-        .map(|part| part.as_os_str().to_string_lossy().into_owned())
+        .map(|part| name_text(part.as_os_str()))
         .collect();
     (!parts.is_empty()).then(|| parts.join("/"))
+}
+
+/// A file name as text, with every byte that is not UTF-8 written `\xFF`: two names that
+/// differ only there stay two documents.
+#[cfg(unix)]
+fn name_text(name: &std::ffi::OsStr) -> String {
+    use std::fmt::Write;
+    use std::os::unix::ffi::OsStrExt;
+
+    let mut text = String::new();
+    for chunk in name.as_bytes().utf8_chunks() {
+        text.push_str(chunk.valid());
+        for byte in chunk.invalid() {
+            let _ = write!(text, "\\x{byte:02X}");
+        }
+    }
+    text
+}
+
+/// A file name as text (names elsewhere are Unicode already).
+#[cfg(not(unix))]
+fn name_text(name: &std::ffi::OsStr) -> String {
+    name.to_string_lossy().into_owned()
 }
 
 fn is_hidden(entry: &walkdir::DirEntry) -> bool {
@@ -428,6 +460,39 @@ mod tests {
         assert!(
             matches!(&events[..], [SourceEvent::Warning(w)]
                 if w.message.contains("found no files") && w.message.contains("**/*.mdx")),
+            "{events:?}"
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn names_that_differ_only_in_bytes_that_are_not_utf8_stay_two_documents() {
+        use std::os::unix::ffi::OsStrExt;
+
+        let dir = tempfile::tempdir().unwrap();
+        for (byte, text) in [(0xffu8, "alpha"), (0xfe, "beta")] {
+            let bytes = [b'd', b'u', b'p', byte, b'.', b't', b'x', b't'];
+            fs::write(dir.path().join(std::ffi::OsStr::from_bytes(&bytes)), text).unwrap();
+        }
+        let cfg = config(&dir.path().display().to_string());
+        let mut source = FileSource::new(&cfg, Path::new("/")).unwrap();
+        assert_eq!(
+            ids(&scan_all(&mut source)),
+            ["dup\\xFE.txt", "dup\\xFF.txt"]
+        );
+    }
+
+    #[test]
+    fn a_sparse_terabyte_file_is_refused_by_its_size() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = fs::File::create(dir.path().join("sparse.txt")).unwrap();
+        file.set_len(1 << 40).unwrap();
+        let mut cfg = config(&dir.path().display().to_string());
+        cfg.max_bytes = 1 << 20;
+        let mut source = FileSource::new(&cfg, Path::new("/")).unwrap();
+        let events = scan_all(&mut source);
+        assert!(
+            matches!(&events[..], [SourceEvent::Error(e)] if e.message.contains("larger than max_bytes")),
             "{events:?}"
         );
     }
