@@ -6,7 +6,7 @@
 //! hard-linked, not copied), then replaces `CURRENT` by a rename: a crash at any moment leaves
 //! `CURRENT` naming a complete generation that agrees with the last finished update.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -116,6 +116,8 @@ pub struct IndexUpdate {
     live: Option<(u64, PathBuf)>,
     generation: Generation,
     seen: HashSet<String>,
+    /// The key each document was offered with in this update.
+    offered: HashMap<String, String>,
     /// Documents that failed upstream: not offered, but not gone either.
     failed: HashSet<String>,
     /// Whether a whole source failed, so that nothing not offered may be taken as gone.
@@ -166,6 +168,7 @@ impl IndexUpdate {
             previous: if rebuild_all { None } else { previous },
             generation,
             seen: HashSet::new(),
+            offered: HashMap::new(),
             failed: HashSet::new(),
             keep_unseen: false,
             staged: None,
@@ -215,8 +218,38 @@ impl IndexUpdate {
     }
 
     /// Offers one document: indexed unless its `key` equals what is indexed for it.
+    ///
+    /// A document id offered twice in one update with different content (two sources giving the
+    /// same id) is an error: of the two, the one with the smaller key is indexed, whichever came
+    /// first, so the index does not change from run to run with the order they arrive in.
     pub fn upsert(&mut self, doc_id: &str, key: &str, entries: &[Entry]) -> Result<(), IndexError> {
+        let twice = match self.offered.get(doc_id) {
+            Some(first) if first == key => return Ok(()),
+            Some(first) => Some(first.clone()),
+            None => None,
+        };
+        if let Some(first) = twice {
+            let message = format!(
+                "document `{doc_id}` came twice in this run with different content (two sources \
+                 with the same id?); the index keeps one of them: give the documents distinct ids"
+            );
+            if first.as_str() < key {
+                return Err(IndexError::new(message));
+            }
+            self.upsert_once(doc_id, key, entries)?;
+            return Err(IndexError::new(message));
+        }
+        self.upsert_once(doc_id, key, entries)
+    }
+
+    fn upsert_once(
+        &mut self,
+        doc_id: &str,
+        key: &str,
+        entries: &[Entry],
+    ) -> Result<(), IndexError> {
         self.seen.insert(doc_id.to_owned());
+        self.offered.insert(doc_id.to_owned(), key.to_owned());
         if self
             .generation
             .docs
@@ -952,6 +985,34 @@ mod tests {
     }
 
     /// A deterministic pseudo-random unit vector of 8 values.
+    #[test]
+    fn one_id_from_two_sources_is_an_error_and_the_index_keeps_the_same_one_in_any_order() {
+        let texts = |order: [(&str, &str); 2]| -> String {
+            let dir = tempfile::tempdir().unwrap();
+            let mut update =
+                IndexUpdate::begin(dir.path(), &IndexConfig::default(), Some("model")).unwrap();
+            let results: Vec<bool> = order
+                .iter()
+                .map(|(key, text)| {
+                    update
+                        .upsert("same", key, &[entry("same", 0, text, 0)])
+                        .is_ok()
+                })
+                .collect();
+            assert_eq!(results, [true, false], "the second offer is the error");
+            finish_live(update);
+            let index = HybridIndex::open(dir.path()).unwrap();
+            let hits = index
+                .search("text", None, Mode::Bm25, 5, &[], Fusion::default())
+                .unwrap();
+            assert_eq!(hits.len(), 1);
+            hits[0].stored.text.clone()
+        };
+        let one = texts([("k1", "first text"), ("k2", "second text")]);
+        let other = texts([("k2", "second text"), ("k1", "first text")]);
+        assert_eq!(one, other);
+    }
+
     /// The generations on disk, by name.
     fn generations(dir: &Path) -> Vec<String> {
         let mut names: Vec<String> = fs::read_dir(dir)
