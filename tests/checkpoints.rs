@@ -424,6 +424,55 @@ fn inspect_names_the_run_that_computed_a_cached_output() {
     );
 }
 
+/// SIGTERM (a service manager stopping the engine) cancels the run as Ctrl-C does: exit 130,
+/// the run recorded as cancelled, nothing published, and the next run completes it.
+#[test]
+fn sigterm_cancels_the_run_cleanly() {
+    let dir = setup(400, TWO_BRANCHES);
+    let store = dir.path().join(".engine");
+    let child = engine()
+        .args(["run"])
+        .arg(dir.path().join("pipeline.yaml"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    for _ in 0..500 {
+        if store.join("db").exists() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let terminated = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(terminated.success());
+    let output = child.wait_with_output().unwrap();
+    let code = output.status.code();
+    let listed = engine()
+        .args(["runs", "--json", "--store"])
+        .arg(&store)
+        .output()
+        .unwrap();
+    let runs: Value = serde_json::from_slice(&listed.stdout).unwrap();
+    let status = runs["runs"][0]["status"].clone();
+    if code == Some(0) {
+        // The run finished before the signal arrived.
+        assert_eq!(status, "ok");
+    } else {
+        assert_eq!(code, Some(130), "{}", stderr(&output));
+        assert_eq!(status, "cancelled", "{runs}");
+        assert!(
+            !dir.path().join("out/a.jsonl").exists(),
+            "nothing published"
+        );
+    }
+    let (code, summary) = run_json(dir.path());
+    assert_eq!(code, Some(0), "{summary}");
+    assert!(dir.path().join("out/a.jsonl").exists());
+}
+
 #[test]
 fn runs_are_listed_newest_first_and_killed_runs_show_as_interrupted() {
     let dir = setup(200, TWO_BRANCHES);

@@ -532,6 +532,11 @@ impl StepContext {
     /// Counts an input of a transform and looks up its checkpoint: a hit is emitted and gives
     /// `None`; a miss gives the key its output must be stored under.
     fn receive(&self, input: &Envelope) -> Option<Key> {
+        if self.cancel.load(Ordering::Relaxed) {
+            // Cancelled: what waits in the channel is dropped; only items already inside an
+            // operator are finished.
+            return None;
+        }
         self.counters.input.fetch_add(1, Ordering::Relaxed);
         self.counters
             .bytes_in
@@ -767,6 +772,9 @@ fn run_step(
         Operator::Sink(mut sink) => {
             let Some(receiver) = receiver else { return };
             for envelope in receiver.iter() {
+                if ctx.cancel.load(Ordering::Relaxed) {
+                    continue;
+                }
                 ctx.counters.input.fetch_add(1, Ordering::Relaxed);
                 ctx.counters
                     .bytes_in
@@ -905,6 +913,36 @@ mod tests {
         fn drop(&mut self) {
             self.done.store(true, Ordering::SeqCst);
         }
+    }
+
+    #[test]
+    fn a_cancelled_run_drops_what_waits_in_the_channels() {
+        let cancel = Arc::new(AtomicBool::new(false));
+        let slow = Slow {
+            done: Arc::default(),
+            cancel: Some((cancel.clone(), "3")),
+        };
+        let written = Arc::new(AtomicU64::new(0));
+        let mut slow_node = node("slow", Operator::Transform(Arc::new(slow)), vec![0]);
+        slow_node.parallelism = 1;
+        slow_node.capacity = 64;
+        let nodes = vec![
+            node("src", Operator::Source(Box::new(Numbers(100))), vec![]),
+            slow_node,
+            node(
+                "out",
+                Operator::Sink(Box::new(Count(written.clone()))),
+                vec![1],
+            ),
+        ];
+        let options = Options {
+            cancel,
+            ..Options::default()
+        };
+        let run = execute(nodes, options);
+        assert!(run.cancelled);
+        let written = written.load(Ordering::Relaxed);
+        assert!(written <= 4, "{written} items went on after the cancel");
     }
 
     #[test]
