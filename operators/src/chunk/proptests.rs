@@ -243,6 +243,9 @@ proptest! {
                 Some(word) if unit == Unit::Tokens => {
                     tokenizer().encode(word, false).map_or(0, |e| e.len()) <= settings.overlap
                 }
+                // A run written without spaces is several words; whole words still begin at
+                // spaces.
+                Some(word) if unit == Unit::Words => WordSizer.size(word) <= settings.overlap,
                 _ => true,
             };
             if prev.split_whitespace().nth(1).is_some() && last_word_fits {

@@ -232,24 +232,72 @@ fn nth_char_back(bytes: &[u8], n: usize) -> Option<usize> {
         .map(|i| start + i)
 }
 
-/// Counts whitespace-separated words.
+/// Counts words: runs of characters between whitespace. Text written without spaces is still
+/// measured: a CJK ideograph or kana is a word of its own, and a run longer than
+/// [`MAX_WORD_CHARS`] (Thai, a base64 blob) counts one word per [`MAX_WORD_CHARS`] characters,
+/// so a chunk size in words bounds every chunk.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct WordSizer;
 
+/// Characters of the longest word; a longer run of non-space characters is several words.
+pub const MAX_WORD_CHARS: usize = 32;
+
+/// Whether `c` is written without spaces between words and counts as a word itself.
+fn is_word_char(c: char) -> bool {
+    matches!(c as u32,
+        0x3040..=0x30FF // Hiragana, Katakana
+        | 0x3400..=0x4DBF // CJK Extension A
+        | 0x4E00..=0x9FFF // CJK Unified Ideographs
+        | 0xF900..=0xFAFF // CJK Compatibility Ideographs
+        | 0x20000..=0x3FFFF) // CJK Extensions B and later
+}
+
+/// Counts words one character at a time, in either direction.
+#[derive(Default)]
+struct WordCounter {
+    words: usize,
+    /// Characters of the current word so far (0: between words).
+    run: usize,
+}
+
+impl WordCounter {
+    /// Takes the next character; returns whether it begins a word.
+    fn step(&mut self, c: char) -> bool {
+        if c.is_whitespace() {
+            self.run = 0;
+            return false;
+        }
+        if is_word_char(c) {
+            self.words += 1;
+            self.run = 0;
+            return true;
+        }
+        let begins = self.run == 0 || self.run == MAX_WORD_CHARS;
+        if begins {
+            self.words += 1;
+            self.run = 0;
+        }
+        self.run += 1;
+        begins
+    }
+}
+
 impl Sizer for WordSizer {
     fn size(&self, text: &str) -> usize {
-        let mut words = 0;
-        let mut in_word = false;
+        let mut counter = WordCounter::default();
         let mut i = 0;
         while i < text.len() {
             let (ws, len) = char_at(text, i);
-            if !ws && !in_word {
-                words += 1;
+            if ws {
+                counter.run = 0;
+            } else if len == 1 {
+                counter.step('a');
+            } else {
+                counter.step(text[i..].chars().next().unwrap_or('a'));
             }
-            in_word = !ws;
             i += len;
         }
-        words
+        counter.words
     }
 
     fn fit(&self, text: &str, start: usize, limit: usize) -> usize {
@@ -257,19 +305,18 @@ impl Sizer for WordSizer {
             return start.min(text.len());
         }
         // The end is where word number `limit + 1` begins.
-        let mut words = 0;
-        let mut in_word = false;
-        let mut i = start;
-        while i < text.len() {
-            let (ws, len) = char_at(text, i);
-            if !ws && !in_word {
-                if words == limit {
-                    return i;
-                }
-                words += 1;
+        let mut counter = WordCounter::default();
+        for (offset, c) in text[start..].char_indices() {
+            if counter.words == limit && !c.is_whitespace() && {
+                let mut next = WordCounter {
+                    words: 0,
+                    run: counter.run,
+                };
+                next.step(c)
+            } {
+                return start + offset;
             }
-            in_word = !ws;
-            i += len;
+            counter.step(c);
         }
         text.len()
     }
@@ -279,17 +326,10 @@ impl Sizer for WordSizer {
             return end.min(text.len());
         };
         // The start is just after the end of word number `limit + 1` counted backwards.
-        let mut words = 0;
-        let mut in_word = false;
+        let mut counter = WordCounter::default();
         for (offset, c) in head.char_indices().rev() {
-            if c.is_whitespace() {
-                in_word = false;
-            } else if !in_word {
-                in_word = true;
-                if words == limit {
-                    return offset + c.len_utf8();
-                }
-                words += 1;
+            if counter.step(c) && counter.words == limit + 1 {
+                return offset + c.len_utf8();
             }
         }
         0

@@ -165,6 +165,25 @@ fn word_unit_tokens() {
 }
 
 #[test]
+fn text_without_spaces_is_chunked_to_size_in_words() {
+    let chinese = "知识库把文档变成可以检索的段落。".repeat(40);
+    let thai = "ภาษาไทยเขียนติดกันโดยไม่เว้นวรรคระหว่างคำ".repeat(200);
+    for text in [chinese, thai] {
+        let doc = parsed("a.txt", &text);
+        let set = chunker(Strategy::Recursive, settings(50, 0, Unit::Words))
+            .chunk(&doc)
+            .unwrap();
+        assert!(set.chunks.len() > 2, "{} chunk(s)", set.chunks.len());
+        for chunk in &set.chunks {
+            assert!(chunk.tokens <= 50, "{} words", chunk.tokens);
+            assert!(chunk.text.chars().count() <= 50 * sizer::MAX_WORD_CHARS);
+        }
+        let joined: String = set.chunks.iter().map(|c| c.text.as_str()).collect();
+        assert_eq!(joined, text, "no text lost");
+    }
+}
+
+#[test]
 fn token_unit() {
     let text = "Tokenization is unbelievably interesting. ".repeat(20);
     let doc = parsed("t.txt", &text);
