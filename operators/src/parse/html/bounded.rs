@@ -16,11 +16,16 @@
 //! compares) and the elements created. The page is fed in small pieces, and parsing stops at
 //! the end of the piece in which a measure passes its limit. The work and element limits grow
 //! with the page, far above what real pages need (they read about 0.3 names per byte).
+//!
+//! The tokenizer has costs of its own that the tree sink never sees: it compares each attribute
+//! of a tag with the ones before it (a tag of 200 000 distinct attributes takes a minute). A
+//! time budget, checked between pieces, bounds whatever remains.
 
 use std::borrow::Cow;
 use std::cell::{Cell, Ref, RefCell};
 use std::collections::HashMap;
 use std::rc::Rc;
+use std::time::{Duration, Instant};
 
 use ego_tree::NodeId;
 use html5ever::tendril::{StrTendril, TendrilSink};
@@ -37,6 +42,9 @@ const STEPS_PER_BYTE: u64 = 64;
 /// Elements allowed for any page; one more per two bytes on top (a tag takes at least three).
 const ELEMENTS: u64 = 100_000;
 
+/// Time the parser may take for one page.
+pub(super) const TIME_BUDGET: Duration = Duration::from_secs(30);
+
 /// Why a page was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Refused {
@@ -46,11 +54,18 @@ pub(super) enum Refused {
     Work,
     /// The tree builder created more elements than the page's size allows.
     Elements,
+    /// Parsing took longer than the time budget.
+    Time,
 }
 
-/// Parses a whole page like `Html::parse_document`, or says which limit it passed and by
-/// which byte offset.
-pub(super) fn parse_document(text: &str, max_depth: usize) -> Result<Html, (Refused, usize)> {
+/// Parses a whole page like `Html::parse_document` within `budget`, or says which limit it
+/// passed and by which byte offset.
+pub(super) fn parse_document(
+    text: &str,
+    max_depth: usize,
+    budget: Duration,
+) -> Result<Html, (Refused, usize)> {
+    let started = Instant::now();
     let len = text.len() as u64;
     let limits = Limits {
         depth: max_depth,
@@ -76,6 +91,9 @@ pub(super) fn parse_document(text: &str, max_depth: usize) -> Result<Html, (Refu
         parser.process(StrTendril::from_slice(&text[start..end]));
         if let Some(why) = refused.get() {
             return Err((why, end));
+        }
+        if started.elapsed() > budget {
+            return Err((Refused::Time, end));
         }
         start = end;
     }
@@ -297,5 +315,21 @@ impl TreeSink for Bounded {
     fn maybe_clone_an_option_into_selectedcontent(&self, option: &NodeId) {
         self.inner
             .maybe_clone_an_option_into_selectedcontent(option)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_page_past_its_time_budget_is_refused_where_parsing_stopped() {
+        let attributes: Vec<String> = (0..2000).map(|i| format!("a{i}=\"v\"")).collect();
+        let page = format!("<p {}>text</p>", attributes.join(" "));
+        match parse_document(&page, 64, Duration::ZERO) {
+            Err((Refused::Time, at)) => assert!(at <= PIECE, "stopped by byte {at}"),
+            other => panic!("{:?}", other.map(|_| "parsed")),
+        }
+        assert!(parse_document(&page, 64, TIME_BUDGET).is_ok());
     }
 }

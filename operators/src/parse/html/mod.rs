@@ -29,20 +29,26 @@ const MAX_NESTING: usize = 4096;
 pub(super) fn parse(bytes: &[u8]) -> Result<Parsed, ParseError> {
     let decoded = charset::decode(bytes);
     check_text(&decoded.text)?;
-    let html = bounded::parse_document(&decoded.text, MAX_NESTING).map_err(|(why, at)| {
-        let detail = match why {
-            Refused::Depth => format!("html elements nest more than {MAX_NESTING} deep"),
-            Refused::Work => {
-                "building the html tree takes more steps than a page of its size needs".into()
+    let html = bounded::parse_document(&decoded.text, MAX_NESTING, bounded::TIME_BUDGET).map_err(
+        |(why, at)| {
+            let detail = match why {
+                Refused::Depth => format!("html elements nest more than {MAX_NESTING} deep"),
+                Refused::Work => {
+                    "building the html tree takes more steps than a page of its size needs".into()
+                }
+                Refused::Elements => {
+                    "the html tree grows more elements than a page of its size can hold".into()
+                }
+                Refused::Time => format!(
+                    "parsing took more than {} s",
+                    bounded::TIME_BUDGET.as_secs()
+                ),
+            };
+            ParseError::TooLarge {
+                detail: format!("{detail} (by byte {at}); such a page is hostile or broken"),
             }
-            Refused::Elements => {
-                "the html tree grows more elements than a page of its size can hold".into()
-            }
-        };
-        ParseError::TooLarge {
-            detail: format!("{detail} (by byte {at}); such a page is hostile or broken"),
-        }
-    })?;
+        },
+    )?;
     let page = content::Page::new(html.tree.root());
     let (main, note) = page.main_content();
     let mut renderer = Renderer::new();
