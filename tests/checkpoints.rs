@@ -282,6 +282,37 @@ fn killed_at_random_points_a_run_resumes_to_the_outputs_of_an_uninterrupted_run(
 }
 
 #[test]
+fn gc_of_one_pipeline_keeps_what_another_pipeline_sharing_the_store_reached() {
+    let dir = setup(4, TWO_BRANCHES);
+    let other = "version: 1\nname: other\nstore: .engine\nsteps:\n  docs: { op: source.files, path: docs }\n  parse: { op: parse, input: docs }\n  chunk: { op: chunk.recursive, input: parse, size: 120 }\n  out: { op: sink.jsonl, input: chunk, path: out/other.jsonl }\n";
+    fs::write(dir.path().join("other.yaml"), other).unwrap();
+    let run_other = || -> Value {
+        let output = engine()
+            .args(["run", "--json"])
+            .arg(dir.path().join("other.yaml"))
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+        serde_json::from_slice(&output.stdout).unwrap()
+    };
+    run_json(dir.path());
+    run_other();
+    for _ in 0..3 {
+        run_json(dir.path());
+    }
+    let output = engine()
+        .args(["gc", "--json", "--keep-runs", "1"])
+        .arg(dir.path().join("pipeline.yaml"))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let again = run_other();
+    assert_eq!(step(&again, "chunk")["cached"], 4, "{again}");
+    let (_, summary) = run_json(dir.path());
+    assert_eq!(step(&summary, "chunk_b")["cached"], 4, "{summary}");
+}
+
+#[test]
 fn gc_removes_what_the_pipeline_no_longer_reaches() {
     let dir = setup(8, TWO_BRANCHES);
     run_json(dir.path());

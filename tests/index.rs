@@ -585,3 +585,51 @@ fn compare_without_judgments_shows_overlaps_and_both_lists() {
         "{table}"
     );
 }
+
+/// Two pipelines sharing a store with an index step of the same name keep two indexes; an index
+/// at the older location (`indexes/<step>`) is moved into its pipeline's folder and still found.
+#[test]
+fn pipelines_sharing_a_store_never_share_an_index() {
+    let dir = setup();
+    run_json(dir.path());
+    let store = dir.path().join(".engine/indexes");
+    fs::rename(store.join("idx/index_a"), store.join("index_a")).unwrap();
+    let hits = query(
+        dir.path(),
+        &["--index", "index_a", "--mode", "bm25", "mutex"],
+    );
+    assert_eq!(
+        doc_ids(&hits)[0],
+        "threads.md",
+        "the older location is found"
+    );
+    assert!(store.join("idx/index_a/CURRENT").is_file(), "and moved");
+
+    let only_boxes = PIPELINE
+        .replace("name: idx", "name: other")
+        .replace("path: docs }", "path: docs, include: [\"boxes.md\"] }");
+    fs::write(dir.path().join("other.yaml"), only_boxes).unwrap();
+    let output = engine()
+        .args(["run", "--json"])
+        .arg(dir.path().join("other.yaml"))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let hits = query(
+        dir.path(),
+        &["--index", "index_a", "--mode", "bm25", "mutex"],
+    );
+    assert_eq!(doc_ids(&hits)[0], "threads.md", "idx's index is untouched");
+    let output = engine()
+        .arg("query")
+        .arg(dir.path().join("other.yaml"))
+        .args(["--index", "index_a", "--mode", "bm25", "--json", "mutex"])
+        .output()
+        .unwrap();
+    let other: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let other = other["hits"].as_array().unwrap();
+    assert!(
+        doc_ids(other).iter().all(|doc| *doc == "boxes.md"),
+        "{other:?}"
+    );
+}

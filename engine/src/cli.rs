@@ -690,7 +690,7 @@ fn gc(path: &Path, keep_runs: usize, json: bool) -> anyhow::Result<i32> {
         })
         .collect();
     let store = Store::open(&pipeline.store)?;
-    let collected = crate::gc::collect_garbage(&store, &current, keep_runs)?;
+    let collected = crate::gc::collect_garbage(&store, &pipeline.name, &current, keep_runs)?;
     store.flush()?;
     print(collected);
     Ok(0)

@@ -17,33 +17,53 @@ pub struct Collected {
     pub runs_removed: u64,
 }
 
-/// `engine gc`: keeps the checkpoints the current pipeline reaches through its latest completed
-/// run, and the newest `keep_runs` runs.
+/// Which pipeline a recorded run belongs to: its name (its file, for runs recorded before runs
+/// named their pipeline).
+fn pipeline_of(run: &serde_json::Value) -> &str {
+    match run["name"].as_str() {
+        Some(name) if !name.is_empty() => name,
+        _ => run["pipeline"].as_str().unwrap_or_default(),
+    }
+}
+
+/// `engine gc` for pipeline `name` with step fingerprints `current`: keeps the checkpoints it
+/// reaches through its latest completed run, everything the latest completed run of every other
+/// pipeline sharing the store reached, the newest `keep_runs` runs and each pipeline's latest
+/// completed run.
 pub fn collect_garbage(
     store: &Store,
+    name: &str,
     current: &BTreeMap<String, String>,
     keep_runs: usize,
 ) -> anyhow::Result<Collected> {
     let runs = store.runs()?;
-    let latest = runs
-        .iter()
-        .find(|run| matches!(run["status"].as_str(), Some("ok" | "failed_items")));
+    let mut latest: BTreeMap<&str, &serde_json::Value> = BTreeMap::new();
+    for run in &runs {
+        if matches!(run["status"].as_str(), Some("ok" | "failed_items")) {
+            latest.entry(pipeline_of(run)).or_insert(run);
+        }
+    }
     let mut live = HashSet::new();
-    if let Some(run) = latest {
+    for (pipeline, run) in &latest {
         let run_id = run["run_id"].as_str().unwrap_or_default();
-        for (step, fingerprint) in current {
-            if run["fingerprints"][step].as_str() != Some(fingerprint.as_str()) {
-                continue;
-            }
-            for (_, _, record) in store.item_records(run_id, Some(step))? {
-                if !record.key.is_empty() {
-                    live.insert((record.fingerprint, record.key));
-                }
+        let reached = |step: &str| {
+            *pipeline != name
+                || current.get(step).is_some_and(|fingerprint| {
+                    run["fingerprints"][step].as_str() == Some(fingerprint)
+                })
+        };
+        for (step, _, record) in store.item_records(run_id, None)? {
+            if !record.key.is_empty() && reached(&step) {
+                live.insert((record.fingerprint, record.key));
             }
         }
     }
     let (removed, bytes_freed) = store.retain_checkpoints(&live)?;
-    let runs_removed = store.prune_runs(keep_runs.max(1))?;
+    let protected: HashSet<String> = latest
+        .values()
+        .filter_map(|run| run["run_id"].as_str().map(str::to_owned))
+        .collect();
+    let runs_removed = store.prune_runs(keep_runs.max(1), &protected)?;
     Ok(Collected {
         removed,
         bytes_freed,

@@ -14,7 +14,38 @@ use crate::spec::load::Pipeline;
 
 /// Where an index step keeps its index.
 pub fn index_dir(pipeline: &Pipeline, step: &str) -> PathBuf {
-    pipeline.store.join("indexes").join(step)
+    let namespaced = pipeline
+        .store
+        .join("indexes")
+        .join(folder_name(&pipeline.name))
+        .join(step);
+    let legacy = pipeline.store.join("indexes").join(step);
+    if !namespaced.exists() && legacy.join("CURRENT").is_file() {
+        // Indexes used to live at `indexes/<step>`: the first use moves one into its pipeline's
+        // folder (a query that cannot move it reads it where it is).
+        let moved = namespaced
+            .parent()
+            .is_some_and(|parent| std::fs::create_dir_all(parent).is_ok())
+            && std::fs::rename(&legacy, &namespaced).is_ok();
+        if !moved {
+            return legacy;
+        }
+    }
+    namespaced
+}
+
+/// A pipeline name as one folder name: itself when it is plain, else a hash of it.
+fn folder_name(name: &str) -> String {
+    let plain = !name.is_empty()
+        && !name.starts_with('.')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    if plain {
+        name.to_owned()
+    } else {
+        format!("p-{}", &blake3::hash(name.as_bytes()).to_hex()[..16])
+    }
 }
 
 /// The names of the pipeline's index steps.

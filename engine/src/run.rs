@@ -49,6 +49,9 @@ pub struct RunSummary {
     pub status: Status,
     /// The pipeline file.
     pub pipeline: String,
+    /// The pipeline's name (pipelines sharing a store are told apart by it).
+    #[serde(default)]
+    pub name: String,
     /// blake3 of the pipeline file.
     pub pipeline_hash: String,
     /// The git commit that last changed the pipeline file, when it is in a repository
@@ -96,6 +99,7 @@ pub fn run(pipeline: &Pipeline, mut options: Options) -> anyhow::Result<RunSumma
         run_id: run_id.clone(),
         status: Status::Running,
         pipeline: pipeline.file.display().to_string(),
+        name: pipeline.name.clone(),
         pipeline_hash: pipeline.file_hash.clone(),
         pipeline_commit: git_commit(&pipeline.file),
         started_at: rfc3339(now),

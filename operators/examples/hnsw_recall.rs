@@ -3,7 +3,7 @@
 //! the brute-force top 10.
 //!
 //! ```sh
-//! cargo run --release -p operators --example hnsw_recall -- .engine-eval-cranfield/indexes/index
+//! cargo run --release -p operators --example hnsw_recall -- .engine-eval-cranfield/indexes/eval-cranfield/index
 //! ```
 
 use std::path::Path;

@@ -203,12 +203,15 @@ impl Store {
         Ok(records)
     }
 
-    /// Keeps the newest `keep` runs and their item records; removes the rest. Returns how many
-    /// runs were removed.
-    pub fn prune_runs(&self, keep: usize) -> Result<u64, StoreError> {
+    /// Keeps the newest `keep` runs and those in `protected`, with their item records; removes
+    /// the rest. Returns how many runs were removed.
+    pub fn prune_runs(&self, keep: usize, protected: &HashSet<String>) -> Result<u64, StoreError> {
         let mut removed = 0;
         for entry in self.runs.iter().rev().skip(keep) {
             let (run_id, _) = entry?;
+            if protected.contains(String::from_utf8_lossy(&run_id).as_ref()) {
+                continue;
+            }
             let mut prefix = run_id.to_vec();
             prefix.push(0);
             for item in self.items.scan_prefix(&prefix) {
