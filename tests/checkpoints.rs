@@ -281,31 +281,33 @@ fn killed_at_random_points_a_run_resumes_to_the_outputs_of_an_uninterrupted_run(
     );
 }
 
+/// `engine gc --keep-runs 1` on `dir/pipeline.yaml`; its JSON report.
+fn gc_keeping_one_run(dir: &Path) -> Value {
+    let output = engine()
+        .args(["gc", "--json", "--keep-runs", "1"])
+        .arg(dir.join("pipeline.yaml"))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
 #[test]
 fn gc_of_one_pipeline_keeps_what_another_pipeline_sharing_the_store_reached() {
     let dir = setup(4, TWO_BRANCHES);
     let other = "version: 1\nname: other\nstore: .engine\nsteps:\n  docs: { op: source.files, path: docs }\n  parse: { op: parse, input: docs }\n  chunk: { op: chunk.recursive, input: parse, size: 120 }\n  out: { op: sink.jsonl, input: chunk, path: out/other.jsonl }\n";
     fs::write(dir.path().join("other.yaml"), other).unwrap();
     let run_other = || -> Value {
-        let output = engine()
-            .args(["run", "--json"])
-            .arg(dir.path().join("other.yaml"))
-            .output()
-            .unwrap();
-        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-        serde_json::from_slice(&output.stdout).unwrap()
+        let (code, summary) = common::run_file_json(&dir.path().join("other.yaml"));
+        assert_eq!(code, Some(0), "{summary}");
+        summary
     };
     run_json(dir.path());
     run_other();
     for _ in 0..3 {
         run_json(dir.path());
     }
-    let output = engine()
-        .args(["gc", "--json", "--keep-runs", "1"])
-        .arg(dir.path().join("pipeline.yaml"))
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    gc_keeping_one_run(dir.path());
     let again = run_other();
     assert_eq!(step(&again, "chunk")["cached"], 4, "{again}");
     let (_, summary) = run_json(dir.path());
@@ -319,13 +321,7 @@ fn gc_removes_what_the_pipeline_no_longer_reaches() {
     let changed = TWO_BRANCHES.replace("size: 60, unit: words", "size: 90, unit: words");
     fs::write(dir.path().join("pipeline.yaml"), changed).unwrap();
     run_json(dir.path());
-    let output = engine()
-        .args(["gc", "--json", "--keep-runs", "1"])
-        .arg(dir.path().join("pipeline.yaml"))
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-    let gc: Value = serde_json::from_str(&stdout(&output)).unwrap();
+    let gc = gc_keeping_one_run(dir.path());
     assert_eq!(gc["removed"], 8, "the old chunk_b outputs: {gc}");
     assert_eq!(gc["kept"], 24);
     assert_eq!(gc["runs_removed"], 1);

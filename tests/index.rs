@@ -609,12 +609,8 @@ fn pipelines_sharing_a_store_never_share_an_index() {
         .replace("name: idx", "name: other")
         .replace("path: docs }", "path: docs, include: [\"boxes.md\"] }");
     fs::write(dir.path().join("other.yaml"), only_boxes).unwrap();
-    let output = engine()
-        .args(["run", "--json"])
-        .arg(dir.path().join("other.yaml"))
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let (code, summary) = common::run_file_json(&dir.path().join("other.yaml"));
+    assert_eq!(code, Some(0), "{summary}");
     let hits = query(
         dir.path(),
         &["--index", "index_a", "--mode", "bm25", "mutex"],

@@ -39,11 +39,12 @@ pub fn engine_on(dir: &Path, args: &[&str], yaml: &str) -> Output {
 
 /// Runs `engine run --json` on `dir/pipeline.yaml` as it is and parses the summary.
 pub fn run_json(dir: &Path) -> (Option<i32>, Value) {
-    let output = engine()
-        .args(["run", "--json"])
-        .arg(dir.join("pipeline.yaml"))
-        .output()
-        .unwrap();
+    run_file_json(&dir.join("pipeline.yaml"))
+}
+
+/// Runs `engine run --json` on the pipeline file `file` and parses the summary.
+pub fn run_file_json(file: &Path) -> (Option<i32>, Value) {
+    let output = engine().args(["run", "--json"]).arg(file).output().unwrap();
     let summary = serde_json::from_slice(&output.stdout)
         .unwrap_or_else(|_| panic!("no JSON summary; stderr: {}", stderr(&output)));
     (output.status.code(), summary)
