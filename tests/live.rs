@@ -206,6 +206,10 @@ fn a_running_run_answers_runs_inspect_and_tap() {
         .map(|line| serde_json::from_str(&line.unwrap()).unwrap())
         .collect();
     assert_eq!(items.len(), 3, "{items:?}");
+    assert_eq!(
+        items[0]["item"]["step"], "docs",
+        "a tap waiting for the run follows it from its start: {items:?}"
+    );
     for line in &items {
         let step = line["item"]["step"].as_str().unwrap();
         let steps = ["docs", "parse", "chunk", "embed", "index"];

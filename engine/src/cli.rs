@@ -632,7 +632,9 @@ fn tap(
     };
     let mut waiting = false;
     let followed = loop {
-        match live::follow(&dir, step, &mut each) {
+        // Waiting for a run, the tap follows it from its start: a short run could otherwise
+        // end before the tap connects, or complete its first items before.
+        match live::follow(&dir, step, wait, &mut each) {
             Err(AskError::NoAnswer(_)) if wait => {
                 if !waiting && !json {
                     eprintln!("waiting for a run to use {} …", dir.display());

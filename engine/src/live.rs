@@ -52,10 +52,14 @@ pub enum Request {
         /// The document to report on.
         doc: Option<String>,
     },
-    /// Every item step `step` (every step, without one) completes from now on.
+    /// Every item step `step` (every step, without one) completes from now on, or, with
+    /// `from_start`, since the run started.
     Tap {
         /// The step.
         step: Option<String>,
+        /// Whether the items completed before the request come first.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        from_start: bool,
     },
 }
 
@@ -348,8 +352,12 @@ mod tests {
             },
             Request::Tap {
                 step: Some("embed".into()),
+                from_start: true,
             },
-            Request::Tap { step: None },
+            Request::Tap {
+                step: None,
+                from_start: false,
+            },
         ];
         for request in requests {
             let line = serde_json::to_string(&request).unwrap();

@@ -1,5 +1,6 @@
 //! The Unix socket a running run answers on, and the client side of it.
 
+use std::collections::HashSet;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
@@ -15,7 +16,7 @@ use serde_json::{Value, json};
 use super::{AskError, LiveRun, Request, answer};
 use crate::failure;
 use crate::inspect;
-use crate::store::Store;
+use crate::store::{ItemRecord, Store};
 
 /// The socket's name in the store folder.
 const SOCKET: &str = "live.sock";
@@ -136,8 +137,8 @@ fn serve(stream: UnixStream, store: &Store, live: &LiveRun, stop: &AtomicBool) {
             return;
         }
     };
-    if let Request::Tap { step } = &request {
-        tap(&stream, store, live, step.as_deref(), stop);
+    if let Request::Tap { step, from_start } = &request {
+        tap(&stream, store, live, step.as_deref(), *from_start, stop);
         return;
     }
     let answer = match answer(store, Some(live), &request) {
@@ -148,9 +149,26 @@ fn serve(stream: UnixStream, store: &Store, live: &LiveRun, stop: &AtomicBool) {
     let _ = reply(&stream, &answer);
 }
 
+/// One completed item as a tap line.
+fn tapped(store: &Store, step: &str, doc_id: &str, record: &ItemRecord) -> Value {
+    let output = inspect::output_of(store, record);
+    json!({ "item": {
+        "step": step, "doc_id": doc_id, "cached": record.cached, "seconds": record.seconds,
+        "error": record.error, "key": record.key,
+        "output": output.as_ref().map(|item| inspect::describe(item, false)),
+    }})
+}
+
 /// Streams the items `step` (every step, without one) completes until the run ends or the
-/// client leaves.
-fn tap(stream: &UnixStream, store: &Store, live: &LiveRun, step: Option<&str>, stop: &AtomicBool) {
+/// client leaves; with `from_start`, those it completed before come first.
+fn tap(
+    stream: &UnixStream,
+    store: &Store,
+    live: &LiveRun,
+    step: Option<&str>,
+    from_start: bool,
+    stop: &AtomicBool,
+) {
     if let Some(step) = step
         && !live.steps.iter().any(|(name, _)| name == step)
     {
@@ -169,16 +187,28 @@ fn tap(stream: &UnixStream, store: &Store, live: &LiveRun, step: Option<&str>, s
     let (id, items, skipped) = live.taps.subscribe(step);
     let started = json!({ "ok": { "run_id": live.run_id, "step": step } });
     let mut connected = reply(stream, &started).is_ok();
+    // Items are recorded in the store before they are offered to taps, and the tap listens
+    // before the store is read: each completed item comes once, from one or the other.
+    let mut sent = HashSet::new();
+    if from_start {
+        let mut done = store.item_records(&live.run_id, step).unwrap_or_default();
+        let position = |step: &str| live.steps.iter().position(|(name, _)| name == step);
+        done.sort_by_key(|(step, _, _)| position(step));
+        for (step, doc_id, record) in done {
+            if !connected {
+                break;
+            }
+            connected = reply(stream, &tapped(store, &step, &doc_id, &record)).is_ok();
+            sent.insert((step, doc_id));
+        }
+    }
     while connected {
         match items.recv_timeout(POLL) {
             Ok((step, doc_id, record)) => {
-                let output = inspect::output_of(store, &record);
-                let item = json!({ "item": {
-                    "step": step, "doc_id": doc_id, "cached": record.cached, "seconds": record.seconds,
-                    "error": record.error, "key": record.key,
-                    "output": output.as_ref().map(|item| inspect::describe(item, false)),
-                }});
-                connected = reply(stream, &item).is_ok();
+                if sent.remove(&(step.clone(), doc_id.clone())) {
+                    continue;
+                }
+                connected = reply(stream, &tapped(store, &step, &doc_id, &record)).is_ok();
             }
             Err(RecvTimeoutError::Timeout) if stop.load(Ordering::Acquire) => break,
             Err(RecvTimeoutError::Timeout) => {}
@@ -233,10 +263,12 @@ pub fn ask(dir: &Path, request: &Request) -> Result<Value, AskError> {
 pub fn follow(
     dir: &Path,
     step: Option<&str>,
+    from_start: bool,
     mut each: impl FnMut(&Value) -> bool,
 ) -> Result<(), AskError> {
     let request = Request::Tap {
         step: step.map(str::to_owned),
+        from_start,
     };
     let mut reader = connect(dir, &request).map_err(AskError::NoAnswer)?;
     while let Some(line) = read_answer(&mut reader).map_err(AskError::Refused)? {
