@@ -237,3 +237,34 @@ fn the_parse_steps_pdf_settings_apply_and_are_checked() {
         "{text}"
     );
 }
+
+#[test]
+fn a_long_heading_keeps_the_output_linear_in_the_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let heading = "title ".repeat(17_000);
+    let paragraphs: String = (0..10_000).map(|i| format!("p{i}.\n\n")).collect();
+    let md = format!("# {heading}\n\n{paragraphs}");
+    let html = format!(
+        "<html><body><h1>{heading}</h1>{}</body></html>",
+        (0..10_000)
+            .map(|i| format!("<p>p{i}.</p>"))
+            .collect::<String>()
+    );
+    for (name, text) in [("long.md", md), ("long.html", html)] {
+        let file = dir.path().join(name);
+        std::fs::write(&file, &text).unwrap();
+        let output = parse(&["--format", "json"], &file);
+        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+        // Every element carries its section path: capped, it costs a few hundred bytes each.
+        assert!(
+            output.stdout.len() < 5 * text.len() + 10_000 * 400,
+            "{name}: {} bytes from {}",
+            output.stdout.len(),
+            text.len()
+        );
+        let doc: Value = serde_json::from_slice(&output.stdout).unwrap();
+        assert_eq!(doc["elements"][0]["text"], heading.trim(), "{name}");
+        let section = doc["elements"][1]["section"][0].as_str().unwrap();
+        assert!(section.ends_with('…') && section.len() < 300, "{name}");
+    }
+}

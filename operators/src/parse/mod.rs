@@ -145,7 +145,8 @@ pub(crate) struct Parsed {
 /// Parses one document.
 ///
 /// The title is the source's title, else a front-matter `title`, else the first level-1
-/// heading, else the first heading. Metadata is the source's metadata plus what the content
+/// heading, else the first heading; a title from the content is capped as section paths are
+/// ([`render::section_label`]), since every chunk's context header repeats it. Metadata is the source's metadata plus what the content
 /// declares (the source wins on conflicts).
 pub fn parse(doc: &Document, config: &ParseConfig) -> Result<ParsedDocument, ParseError> {
     let format = detect_format(doc, config).ok_or_else(|| ParseError::UnknownFormat {
@@ -177,8 +178,8 @@ fn assemble(
                 .metadata
                 .get("title")
                 .and_then(|v| v.as_str())
-                .map(str::to_string)
                 .filter(|t| !t.trim().is_empty())
+                .map(render::section_label)
         })
         .or_else(|| heading_title(&parsed.elements));
     let mut metadata = doc.metadata.clone();
@@ -204,12 +205,12 @@ fn assemble(
     }
 }
 
-/// The first level-1 heading's text, else the first heading's text.
+/// The first level-1 heading's text, else the first heading's text, capped as in section paths.
 fn heading_title(elements: &[Element]) -> Option<String> {
     let mut headings = elements.iter().filter(|e| e.kind == ElementKind::Heading);
     let first = headings.clone().next()?;
     let top = headings.find(|e| e.level == Some(1)).unwrap_or(first);
-    Some(top.text.clone())
+    Some(render::section_label(&top.text))
 }
 
 #[cfg(test)]
@@ -319,6 +320,38 @@ mod tests {
             &parsed.markdown[para.span[0]..para.span[1]],
             "Text mit Ümläuten."
         );
+    }
+
+    #[test]
+    fn a_long_heading_is_not_copied_into_every_section_path() {
+        let heading = "title ".repeat(17_000);
+        let paragraphs: String = (0..2000).map(|i| format!("para {i}.\n\n")).collect();
+        let md = format!("# {heading}\n\n{paragraphs}");
+        let html = format!(
+            "<html><body><h1>{heading}</h1>{}</body></html>",
+            (0..2000)
+                .map(|i| format!("<p>para {i}.</p>"))
+                .collect::<String>()
+        );
+        for (name, bytes) in [("a.md", md.as_bytes()), ("a.html", html.as_bytes())] {
+            let parsed = parse(&doc(name, bytes), &ParseConfig::default()).unwrap();
+            assert_eq!(parsed.elements[0].text, heading.trim(), "{name}");
+            assert!(
+                parsed.title.as_ref().unwrap().chars().count() <= 201,
+                "{name}"
+            );
+            let section_bytes: usize = parsed
+                .elements
+                .iter()
+                .flat_map(|e| &e.section)
+                .map(String::len)
+                .sum();
+            assert!(
+                section_bytes < 2001 * (render::MAX_SECTION_CHARS + 3),
+                "{name}: {section_bytes}"
+            );
+            assert_eq!(parsed.elements.len(), 2001, "{name}");
+        }
     }
 
     #[test]

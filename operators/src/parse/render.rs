@@ -48,7 +48,7 @@ impl Sections {
         }
         let above = self.path();
         if !text.is_empty() {
-            self.headings.push((level, text.to_string()));
+            self.headings.push((level, section_label(text)));
         }
         above
     }
@@ -56,6 +56,24 @@ impl Sections {
     /// Texts of the headings in force, outermost first.
     pub(crate) fn path(&self) -> Vec<String> {
         self.headings.iter().map(|(_, t)| t.clone()).collect()
+    }
+}
+
+/// The most characters a heading contributes to the section paths of the elements under it.
+/// Every element carries its section path, so an uncapped heading of a megabyte would be
+/// copied into each of them; the heading's own element keeps its full text.
+pub(crate) const MAX_SECTION_CHARS: usize = 200;
+
+/// A heading's text as it appears in section paths: at most [`MAX_SECTION_CHARS`]
+/// characters, cut at a character boundary and marked with "…" when cut.
+pub(crate) fn section_label(text: &str) -> String {
+    match text.char_indices().nth(MAX_SECTION_CHARS) {
+        Some((cut, _)) => {
+            let mut label = text[..cut].trim_end().to_string();
+            label.push('…');
+            label
+        }
+        None => text.to_string(),
     }
 }
 
@@ -625,6 +643,28 @@ mod tests {
             },
         ]);
         assert!(md.is_empty() && els.is_empty());
+    }
+
+    #[test]
+    fn long_headings_are_capped_in_section_paths_only() {
+        let long = "é".repeat(MAX_SECTION_CHARS + 50);
+        let label = section_label(&long);
+        assert_eq!(label.chars().count(), MAX_SECTION_CHARS + 1);
+        assert!(label.ends_with('…'));
+        assert_eq!(section_label("short"), "short");
+        assert_eq!(
+            section_label(&"x".repeat(MAX_SECTION_CHARS)).len(),
+            MAX_SECTION_CHARS
+        );
+        let (_, els) = render(vec![
+            Block::Heading {
+                level: 1,
+                text: long.clone(),
+            },
+            Block::Paragraph("under it".into()),
+        ]);
+        assert_eq!(els[0].text, long);
+        assert_eq!(els[1].section, vec![label]);
     }
 
     #[test]
