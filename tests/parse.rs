@@ -268,3 +268,25 @@ fn a_long_heading_keeps_the_output_linear_in_the_input() {
         assert!(section.ends_with('…') && section.len() < 300, "{name}");
     }
 }
+
+#[test]
+fn wide_column_spans_keep_the_output_linear_in_the_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let page = format!(
+        "<html><body><table><tr>{}</tr>{}</table></body></html>",
+        "<td colspan=1000>x</td>".repeat(3000),
+        "<tr><td>y</td></tr>".repeat(3000)
+    );
+    let file = dir.path().join("span.html");
+    std::fs::write(&file, &page).unwrap();
+    let output = parse(&["--format", "json"], &file);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(
+        output.stdout.len() < 4 * page.len(),
+        "{}",
+        output.stdout.len()
+    );
+    let doc: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let warnings = doc["debug"]["warnings"].to_string();
+    assert!(warnings.contains("kept as paragraphs"), "{warnings}");
+}

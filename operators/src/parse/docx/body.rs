@@ -7,7 +7,7 @@ use quick_xml::events::{BytesStart, Event};
 use super::numbering::{Counters, Numbering};
 use super::styles::Styles;
 use super::xml::{attr, local, resolve};
-use crate::parse::render::Block;
+use crate::parse::render::{Block, pad_span};
 
 /// What the body reader needs to classify paragraphs.
 pub(super) struct Context<'a> {
@@ -252,9 +252,7 @@ impl Walker {
                         cell.lines.join("\n")
                     };
                     table.row.push(text);
-                    for _ in 1..cell.span {
-                        table.row.push(String::new());
-                    }
+                    pad_span(&mut table.row, cell.span);
                 }
             }
             "tr" => {

@@ -55,6 +55,7 @@ pub(super) fn parse(bytes: &[u8]) -> Result<Parsed, ParseError> {
         Some(xml) => props::parse(&xml),
         None => Default::default(),
     };
+    warnings.extend(renderer.take_warnings());
     let (markdown, elements) = renderer.finish();
     Ok(Parsed {
         markdown,

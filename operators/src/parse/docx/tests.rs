@@ -126,3 +126,20 @@ fn list_numbers_are_the_ones_word_shows() {
     assert_eq!(depths[..3], [Some(0), Some(0), Some(1)]);
     assert_eq!(parsed.elements[2].ordered, Some(false));
 }
+
+#[test]
+fn wide_spans_over_many_rows_stay_linear() {
+    let cell = r#"<w:tc><w:tcPr><w:gridSpan w:val="1000"/></w:tcPr><w:p><w:r><w:t>x</w:t></w:r></w:p></w:tc>"#;
+    let row = r#"<w:tr><w:tc><w:p><w:r><w:t>y</w:t></w:r></w:p></w:tc></w:tr>"#;
+    let doc = format!(
+        r#"<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body><w:tbl><w:tr>{}</w:tr>{}</w:tbl></w:body></w:document>"#,
+        cell.repeat(3000),
+        row.repeat(3000)
+    );
+    let parsed = parse(&package(&[("word/document.xml", &doc)])).unwrap();
+    assert!(parsed.markdown.len() < 100_000, "{}", parsed.markdown.len());
+    assert_eq!(parsed.warnings.len(), 1, "{:?}", parsed.warnings);
+    assert!(parsed.warnings[0].contains("kept as paragraphs"));
+    assert_eq!(parsed.elements.len(), 3001);
+    assert_eq!(parsed.elements[0].text.matches('x').count(), 3000);
+}

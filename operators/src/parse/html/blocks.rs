@@ -5,7 +5,7 @@ use scraper::Node;
 
 use super::content::Page;
 use super::dom::{NodeRef, class_weight, element, is_block};
-use crate::parse::render::Block;
+use crate::parse::render::{Block, pad_span};
 
 /// Deeper than this, an element's text is taken flat (no recursion on hostile nesting).
 const MAX_DEPTH: usize = 200;
@@ -255,7 +255,7 @@ impl Converter<'_, '_> {
                     .and_then(|s| s.trim().parse::<usize>().ok())
                     .unwrap_or(1)
                     .clamp(1, MAX_COLSPAN);
-                cells.extend(std::iter::repeat_n(String::new(), span - 1));
+                pad_span(&mut cells, span);
             }
             if !cells.is_empty() {
                 table.push(cells);

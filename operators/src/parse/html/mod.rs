@@ -47,6 +47,7 @@ pub(super) fn parse(bytes: &[u8]) -> Result<Parsed, ParseError> {
     let (main, note) = page.main_content();
     let mut renderer = Renderer::new();
     renderer.extend(blocks::blocks(&page, &main));
+    let rendered = renderer.take_warnings();
     let (markdown, elements) = renderer.finish();
     let mut metadata = metadata(&html);
     metadata.insert("encoding".into(), decoded.encoding.into());
@@ -54,7 +55,12 @@ pub(super) fn parse(bytes: &[u8]) -> Result<Parsed, ParseError> {
         markdown,
         elements,
         metadata,
-        warnings: decoded.warning.into_iter().chain(note).collect(),
+        warnings: decoded
+            .warning
+            .into_iter()
+            .chain(note)
+            .chain(rendered)
+            .collect(),
         stats: Default::default(),
     })
 }

@@ -186,3 +186,27 @@ fn equal_candidates_are_ranked_the_same_way_every_time() {
         );
     }
 }
+
+#[test]
+fn wide_colspans_over_many_rows_stay_linear() {
+    let page = format!(
+        "<html><body><table><tr>{}</tr>{}</table></body></html>",
+        "<td colspan=1000>x</td>".repeat(3000),
+        "<tr><td>y</td></tr>".repeat(3000)
+    );
+    let parsed = parse(page.as_bytes()).unwrap();
+    assert!(parsed.markdown.len() < 100_000, "{}", parsed.markdown.len());
+    assert!(
+        parsed
+            .warnings
+            .iter()
+            .any(|w| w.contains("kept as paragraphs")),
+        "{:?}",
+        parsed.warnings
+    );
+    assert_eq!(parsed.elements[0].text.matches('x').count(), 3000);
+    assert_eq!(
+        parsed.elements.iter().filter(|e| e.text == "y").count(),
+        3000
+    );
+}
