@@ -290,3 +290,25 @@ fn wide_column_spans_keep_the_output_linear_in_the_input() {
     let warnings = doc["debug"]["warnings"].to_string();
     assert!(warnings.contains("kept as paragraphs"), "{warnings}");
 }
+
+#[test]
+fn a_page_that_is_all_furniture_gives_its_whole_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let paragraphs: String = (0..6)
+        .map(|i| format!("<p>Paragraph {i} of the page, with some text, and commas, to read.</p>"))
+        .collect();
+    let file = dir.path().join("comments.html");
+    std::fs::write(
+        &file,
+        format!("<html><body><div class=\"comment-section\">{paragraphs}</div></body></html>"),
+    )
+    .unwrap();
+    let output = parse(&["--format", "json"], &file);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let doc: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert!(
+        doc["markdown"].as_str().unwrap().contains("Paragraph 5"),
+        "{doc}"
+    );
+    assert!(doc["debug"]["warnings"].to_string().contains("whole page"));
+}

@@ -145,6 +145,11 @@ impl Renderer {
         Self::default()
     }
 
+    /// Whether any element rendered so far has text.
+    pub(crate) fn has_text(&self) -> bool {
+        self.elements.iter().any(|e| !e.text.trim().is_empty())
+    }
+
     /// Takes the warnings gathered so far (tables too large for a grid).
     pub(crate) fn take_warnings(&mut self) -> Vec<String> {
         std::mem::take(&mut self.warnings)

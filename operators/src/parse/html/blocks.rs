@@ -130,6 +130,9 @@ impl Converter<'_, '_> {
     /// readability, a list is judged by its class alone, other containers by link density.
     fn is_link_cluster(&self, node: &NodeRef<'_>) -> bool {
         let Some(e) = element(node) else { return false };
+        if self.page.whole {
+            return false;
+        }
         let facts = self.page.facts(node);
         let weight = class_weight(e);
         let density = facts.link_density();
