@@ -312,3 +312,21 @@ fn a_page_that_is_all_furniture_gives_its_whole_text() {
     );
     assert!(doc["debug"]["warnings"].to_string().contains("whole page"));
 }
+
+#[test]
+fn latin1_text_with_old_mac_line_endings_is_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("notes.txt");
+    std::fs::write(&file, b"Caf\xE9 cr\xE8me\r\rsecond paragraph\r").unwrap();
+    let output = parse(&["--format", "json"], &file);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let doc: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(doc["elements"][0]["text"], "Café crème");
+    assert_eq!(doc["elements"][1]["text"], "second paragraph");
+    assert_eq!(doc["metadata"]["encoding"], "windows-1252");
+    assert!(
+        doc["debug"]["warnings"]
+            .to_string()
+            .contains("windows-1252")
+    );
+}

@@ -87,6 +87,12 @@ pub enum ParseError {
         /// Byte offset of the first invalid byte.
         offset: usize,
     },
+    /// The bytes start with a UTF-32 byte order mark but are not valid UTF-32.
+    #[error("invalid UTF-32 at byte offset {offset}; convert the file to UTF-8")]
+    InvalidUtf32 {
+        /// Byte offset of the first invalid code unit.
+        offset: usize,
+    },
     /// The bytes start with a UTF-16 byte order mark but are not valid UTF-16.
     #[error("invalid UTF-16 at byte offset {offset}; convert the file to UTF-8")]
     InvalidUtf16 {
@@ -154,13 +160,26 @@ pub fn parse(doc: &Document, config: &ParseConfig) -> Result<ParsedDocument, Par
     })?;
     let started = std::time::Instant::now();
     let parsed = match format {
-        Format::Markdown => markdown::parse(decode::decode(&doc.bytes)?),
-        Format::Text => text::parse(decode::decode(&doc.bytes)?),
+        Format::Markdown => decoded(decode::decode(&doc.bytes)?, markdown::parse),
+        Format::Text => decoded(decode::decode(&doc.bytes)?, text::parse),
         Format::Html => html::parse(&doc.bytes)?,
         Format::Docx => docx::parse(&doc.bytes)?,
         Format::Pdf => pdf::parse_with(doc.bytes.clone(), &config.pdf)?,
     };
     Ok(assemble(doc, format, parsed, started))
+}
+
+/// Parses decoded text with `parse`, recording an encoding other than UTF-8 in the metadata
+/// and a guessed one in the warnings.
+fn decoded(decoded: decode::Decoded, parse: fn(String) -> Parsed) -> Parsed {
+    let mut parsed = parse(decoded.text);
+    if let Some(encoding) = decoded.encoding {
+        parsed
+            .metadata
+            .insert("encoding".into(), encoding.to_string().into());
+    }
+    parsed.warnings.extend(decoded.warning);
+    parsed
 }
 
 /// Builds the [`ParsedDocument`] from a format parser's result, with its debug record.
@@ -295,7 +314,11 @@ mod tests {
 
     #[test]
     fn decoding_errors_surface() {
-        let err = parse(&doc("a.md", b"ok\xFFno"), &ParseConfig::default()).unwrap_err();
+        let err = parse(
+            &doc("a.md", b"ok\xFF\x01\x02\x03\x04\x05\x06no"),
+            &ParseConfig::default(),
+        )
+        .unwrap_err();
         assert!(
             matches!(err, ParseError::InvalidUtf8 { offset: 2 }),
             "{err}"
@@ -305,6 +328,27 @@ mod tests {
             err.to_string().contains("binary content, not text"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn latin1_and_cp1252_text_is_decoded_and_its_encoding_recorded() {
+        for name in ["a.md", "a.txt"] {
+            let parsed = parse(
+                &doc(name, b"Caf\xE9 cr\xE8me \x93br\xFBl\xE9e\x94\n"),
+                &ParseConfig::default(),
+            )
+            .unwrap();
+            assert_eq!(parsed.elements[0].text, "Café crème \u{201C}brûlée\u{201D}");
+            assert_eq!(parsed.metadata["encoding"], "windows-1252");
+            assert_eq!(
+                parsed.debug.warnings.len(),
+                1,
+                "{:?}",
+                parsed.debug.warnings
+            );
+        }
+        let parsed = parse(&doc("a.md", b"plain\n"), &ParseConfig::default()).unwrap();
+        assert!(!parsed.metadata.contains_key("encoding"));
     }
 
     #[test]
