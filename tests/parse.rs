@@ -330,3 +330,19 @@ fn latin1_text_with_old_mac_line_endings_is_read() {
             .contains("windows-1252")
     );
 }
+
+#[test]
+fn mupdf_files_encrypted_with_an_empty_user_password_parse() {
+    for name in [
+        "mupdf-aes128-empty-user-password.pdf",
+        "mupdf-aes256-objstm-empty-user-password.pdf",
+    ] {
+        let output = parse(&[], &common::repo().join("tests/fixtures").join(name));
+        assert_eq!(output.status.code(), Some(0), "{name}: {}", stderr(&output));
+        assert!(stdout(&output).contains("Hello encrypted world"), "{name}");
+    }
+    let file = common::repo().join("tests/fixtures/mupdf-aes128-user-password.pdf");
+    let output = parse(&[], &file);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stderr(&output).contains("password"), "{}", stderr(&output));
+}
