@@ -201,16 +201,14 @@ fn assemble(
                 .map(render::section_label)
         })
         .or_else(|| heading_title(&parsed.elements));
+    let mut warnings = parsed.warnings;
     let mut metadata = doc.metadata.clone();
-    for (key, value) in parsed.metadata {
+    for (key, value) in bounded_metadata(parsed.metadata, &mut warnings) {
         metadata.entry(key).or_insert(value);
     }
     let mut stats = stats::stats(&parsed.markdown, &parsed.elements, started.elapsed());
     stats.extend(parsed.stats);
-    let debug = ParseDebug {
-        stats,
-        warnings: parsed.warnings,
-    };
+    let debug = ParseDebug { stats, warnings };
     ParsedDocument {
         doc_id: doc.doc_id.clone(),
         source: doc.source.clone(),
@@ -222,6 +220,50 @@ fn assemble(
         hash: doc.hash.clone(),
         debug,
     }
+}
+
+/// Most characters of one string of metadata taken from the content.
+const MAX_METADATA_CHARS: usize = 4096;
+/// Most bytes (as JSON) of all metadata taken from the content.
+const MAX_METADATA_BYTES: usize = 64 * 1024;
+
+/// Metadata from the content (front matter, `<title>` and `<meta>`, document properties)
+/// within bounds: every chunk carries a copy, so a megabyte of it would be copied into each.
+/// A longer string is cut to [`MAX_METADATA_CHARS`] characters (ending in "…"); values past
+/// [`MAX_METADATA_BYTES`] in all are left out. Both with a warning.
+fn bounded_metadata(metadata: Metadata, warnings: &mut Vec<String>) -> Metadata {
+    let mut out = Metadata::new();
+    let mut total = 0;
+    let mut dropped = Vec::new();
+    for (key, mut value) in metadata {
+        if let serde_json::Value::String(text) = &mut value
+            && let Some((cut, _)) = text.char_indices().nth(MAX_METADATA_CHARS)
+        {
+            text.truncate(cut);
+            text.push('…');
+            warnings.push(format!(
+                "metadata `{key}` is longer than {MAX_METADATA_CHARS} characters: cut"
+            ));
+        }
+        // `"key":value,` as JSON.
+        let size = key.len() + 4 + serde_json::to_string(&value).map_or(usize::MAX, |j| j.len());
+        if total + size > MAX_METADATA_BYTES {
+            dropped.push(key);
+            continue;
+        }
+        total += size;
+        out.insert(key, value);
+    }
+    if !dropped.is_empty() {
+        let shown: Vec<&str> = dropped.iter().take(5).map(String::as_str).collect();
+        warnings.push(format!(
+            "metadata from the document is more than {MAX_METADATA_BYTES} bytes: {} keys left out ({}{})",
+            dropped.len(),
+            shown.join(", "),
+            if dropped.len() > shown.len() { ", …" } else { "" }
+        ));
+    }
+    out
 }
 
 /// The first level-1 heading's text, else the first heading's text, capped as in section paths.
@@ -396,6 +438,42 @@ mod tests {
             );
             assert_eq!(parsed.elements.len(), 2001, "{name}");
         }
+    }
+
+    #[test]
+    fn metadata_from_the_content_is_bounded() {
+        let page = format!(
+            "<html><head><title>{}</title></head><body><p>text</p></body></html>",
+            "long title ".repeat(100_000)
+        );
+        let parsed = parse(&doc("a.html", page.as_bytes()), &ParseConfig::default()).unwrap();
+        let title = parsed.metadata["title"].as_str().unwrap();
+        assert_eq!(title.chars().count(), MAX_METADATA_CHARS + 1);
+        assert!(parsed.title.unwrap().chars().count() <= 201);
+        assert!(parsed.debug.warnings.iter().any(|w| w.contains("`title`")));
+        let front: String = (0..10_000)
+            .map(|i| format!("key{i}: {}\n", "v".repeat(100)))
+            .collect();
+        let md = format!("---\n{front}---\n# H\n");
+        let parsed = parse(&doc("a.md", md.as_bytes()), &ParseConfig::default()).unwrap();
+        let size = serde_json::to_string(&parsed.metadata).unwrap().len();
+        assert!(size <= MAX_METADATA_BYTES + 2, "{size}");
+        assert!(parsed.metadata.len() > 100);
+        assert!(
+            parsed
+                .debug
+                .warnings
+                .iter()
+                .any(|w| w.contains("keys left out"))
+        );
+        // Ordinary metadata is untouched.
+        let parsed = parse(
+            &doc("a.md", b"---\ntitle: T\nauthor: Ann\n---\nx\n"),
+            &ParseConfig::default(),
+        )
+        .unwrap();
+        assert_eq!(parsed.metadata["author"], "Ann");
+        assert!(parsed.debug.warnings.is_empty());
     }
 
     #[test]
