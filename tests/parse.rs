@@ -238,3 +238,112 @@ fn the_parse_steps_pdf_settings_apply_and_are_checked() {
         "{text}"
     );
 }
+
+#[test]
+fn a_long_heading_keeps_the_output_linear_in_the_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let heading = "title ".repeat(17_000);
+    let paragraphs: String = (0..10_000).map(|i| format!("p{i}.\n\n")).collect();
+    let md = format!("# {heading}\n\n{paragraphs}");
+    let html = format!(
+        "<html><body><h1>{heading}</h1>{}</body></html>",
+        (0..10_000)
+            .map(|i| format!("<p>p{i}.</p>"))
+            .collect::<String>()
+    );
+    for (name, text) in [("long.md", md), ("long.html", html)] {
+        let file = dir.path().join(name);
+        std::fs::write(&file, &text).unwrap();
+        let output = parse(&["--format", "json"], &file);
+        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+        // Every element carries its section path: capped, it costs a few hundred bytes each.
+        assert!(
+            output.stdout.len() < 5 * text.len() + 10_000 * 400,
+            "{name}: {} bytes from {}",
+            output.stdout.len(),
+            text.len()
+        );
+        let doc: Value = serde_json::from_slice(&output.stdout).unwrap();
+        assert_eq!(doc["elements"][0]["text"], heading.trim(), "{name}");
+        let section = doc["elements"][1]["section"][0].as_str().unwrap();
+        assert!(section.ends_with('…') && section.len() < 300, "{name}");
+    }
+}
+
+#[test]
+fn wide_column_spans_keep_the_output_linear_in_the_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let page = format!(
+        "<html><body><table><tr>{}</tr>{}</table></body></html>",
+        "<td colspan=1000>x</td>".repeat(3000),
+        "<tr><td>y</td></tr>".repeat(3000)
+    );
+    let file = dir.path().join("span.html");
+    std::fs::write(&file, &page).unwrap();
+    let output = parse(&["--format", "json"], &file);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(
+        output.stdout.len() < 4 * page.len(),
+        "{}",
+        output.stdout.len()
+    );
+    let doc: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let warnings = doc["debug"]["warnings"].to_string();
+    assert!(warnings.contains("kept as paragraphs"), "{warnings}");
+}
+
+#[test]
+fn a_page_that_is_all_furniture_gives_its_whole_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let paragraphs: String = (0..6)
+        .map(|i| format!("<p>Paragraph {i} of the page, with some text, and commas, to read.</p>"))
+        .collect();
+    let file = dir.path().join("comments.html");
+    std::fs::write(
+        &file,
+        format!("<html><body><div class=\"comment-section\">{paragraphs}</div></body></html>"),
+    )
+    .unwrap();
+    let output = parse(&["--format", "json"], &file);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let doc: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert!(
+        doc["markdown"].as_str().unwrap().contains("Paragraph 5"),
+        "{doc}"
+    );
+    assert!(doc["debug"]["warnings"].to_string().contains("whole page"));
+}
+
+#[test]
+fn latin1_text_with_old_mac_line_endings_is_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("notes.txt");
+    std::fs::write(&file, b"Caf\xE9 cr\xE8me\r\rsecond paragraph\r").unwrap();
+    let output = parse(&["--format", "json"], &file);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let doc: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(doc["elements"][0]["text"], "Café crème");
+    assert_eq!(doc["elements"][1]["text"], "second paragraph");
+    assert_eq!(doc["metadata"]["encoding"], "windows-1252");
+    assert!(
+        doc["debug"]["warnings"]
+            .to_string()
+            .contains("windows-1252")
+    );
+}
+
+#[test]
+fn mupdf_files_encrypted_with_an_empty_user_password_parse() {
+    for name in [
+        "mupdf-aes128-empty-user-password.pdf",
+        "mupdf-aes256-objstm-empty-user-password.pdf",
+    ] {
+        let output = parse(&[], &common::repo().join("tests/fixtures").join(name));
+        assert_eq!(output.status.code(), Some(0), "{name}: {}", stderr(&output));
+        assert!(stdout(&output).contains("Hello encrypted world"), "{name}");
+    }
+    let file = common::repo().join("tests/fixtures/mupdf-aes128-user-password.pdf");
+    let output = parse(&[], &file);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stderr(&output).contains("password"), "{}", stderr(&output));
+}

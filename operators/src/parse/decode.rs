@@ -1,16 +1,59 @@
-//! Turning a document's bytes into text: byte order marks, UTF-16 and clear errors for
-//! binary or mis-encoded content.
+//! Turning a document's bytes into text: byte order marks (UTF-8, UTF-16, UTF-32), UTF-8, and
+//! for bytes that are not UTF-8 the legacy encoding the HTML parser also falls back to
+//! (windows-1252, which covers Latin-1); clear errors for binary content.
+
+use encoding_rs::WINDOWS_1252;
 
 use super::ParseError;
 
-/// Decodes `bytes` as text: a UTF-8 BOM is stripped, UTF-16 LE/BE with a BOM is decoded,
-/// anything else must be UTF-8 without NUL bytes.
-pub(super) fn decode(bytes: &[u8]) -> Result<String, ParseError> {
+/// Share of control characters above which legacy-decoded bytes are not text.
+const MAX_CONTROL_SHARE: f64 = 0.05;
+
+/// Text decoded from a document's bytes.
+#[derive(Debug, PartialEq)]
+pub(super) struct Decoded {
+    /// The text.
+    pub text: String,
+    /// The encoding, when it was not plain UTF-8 (for the document's metadata).
+    pub encoding: Option<&'static str>,
+    /// A note when the encoding was guessed rather than marked.
+    pub warning: Option<String>,
+}
+
+impl Decoded {
+    fn utf8(text: String) -> Self {
+        Decoded {
+            text,
+            encoding: None,
+            warning: None,
+        }
+    }
+
+    fn marked(text: String, encoding: &'static str) -> Self {
+        Decoded {
+            text,
+            encoding: Some(encoding),
+            warning: None,
+        }
+    }
+}
+
+/// Decodes `bytes` as text: a UTF-8 BOM is stripped, UTF-32 and UTF-16 (LE/BE) with a BOM are
+/// decoded, NUL bytes mean binary content; bytes that are not UTF-8 are decoded as
+/// windows-1252 with a warning, unless that gives mostly control characters.
+pub(super) fn decode(bytes: &[u8]) -> Result<Decoded, ParseError> {
+    // UTF-32LE's BOM starts with UTF-16LE's: look for it first.
+    if let Some(rest) = bytes.strip_prefix(b"\xFF\xFE\0\0") {
+        return decode_utf32(rest, u32::from_le_bytes).map(|t| Decoded::marked(t, "UTF-32LE"));
+    }
+    if let Some(rest) = bytes.strip_prefix(b"\0\0\xFE\xFF") {
+        return decode_utf32(rest, u32::from_be_bytes).map(|t| Decoded::marked(t, "UTF-32BE"));
+    }
     if let Some(rest) = bytes.strip_prefix(b"\xFF\xFE") {
-        return decode_utf16(rest, u16::from_le_bytes);
+        return decode_utf16(rest, u16::from_le_bytes).map(|t| Decoded::marked(t, "UTF-16LE"));
     }
     if let Some(rest) = bytes.strip_prefix(b"\xFE\xFF") {
-        return decode_utf16(rest, u16::from_be_bytes);
+        return decode_utf16(rest, u16::from_be_bytes).map(|t| Decoded::marked(t, "UTF-16BE"));
     }
     let (body, skipped) = match bytes.strip_prefix(b"\xEF\xBB\xBF") {
         Some(rest) => (rest, 3),
@@ -21,12 +64,64 @@ pub(super) fn decode(bytes: &[u8]) -> Result<String, ParseError> {
             offset: nul + skipped,
         });
     }
-    match std::str::from_utf8(body) {
-        Ok(text) => Ok(text.to_string()),
-        Err(e) => Err(ParseError::InvalidUtf8 {
-            offset: e.valid_up_to() + skipped,
-        }),
+    let error = match std::str::from_utf8(body) {
+        Ok(text) => return Ok(Decoded::utf8(text.to_string())),
+        Err(e) => e,
+    };
+    let invalid = ParseError::InvalidUtf8 {
+        offset: error.valid_up_to() + skipped,
+    };
+    if skipped > 0 {
+        // A UTF-8 BOM says UTF-8: broken bytes after it are damage, not another encoding.
+        return Err(invalid);
     }
+    let (text, _) = WINDOWS_1252.decode_without_bom_handling(body);
+    let total = text.chars().count().max(1);
+    let control = text
+        .chars()
+        .filter(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t' | '\x0C'))
+        .count();
+    if control as f64 / total as f64 > MAX_CONTROL_SHARE {
+        return Err(invalid);
+    }
+    Ok(Decoded {
+        text: text.into_owned(),
+        encoding: Some(WINDOWS_1252.name()),
+        warning: Some(format!(
+            "not valid UTF-8 (byte offset {}): decoded as windows-1252 (Latin-1)",
+            error.valid_up_to()
+        )),
+    })
+}
+
+/// Decodes UTF-32 code units (after a 4-byte BOM) built by `unit` from byte quads.
+pub(super) fn decode_utf32(bytes: &[u8], unit: fn([u8; 4]) -> u32) -> Result<String, ParseError> {
+    let quads = bytes.chunks_exact(4);
+    if !quads.remainder().is_empty() {
+        return Err(ParseError::InvalidUtf32 {
+            offset: bytes.len() - quads.remainder().len() + 4,
+        });
+    }
+    let mut text = String::with_capacity(bytes.len() / 4);
+    for (i, quad) in quads.enumerate() {
+        match char::from_u32(unit([quad[0], quad[1], quad[2], quad[3]])) {
+            Some('\0') => return Err(ParseError::Binary { offset: 4 + 4 * i }),
+            Some(c) => text.push(c),
+            None => return Err(ParseError::InvalidUtf32 { offset: 4 + 4 * i }),
+        }
+    }
+    Ok(text)
+}
+
+/// Decodes UTF-32 code units (after a 4-byte BOM), an invalid unit or a trailing partial one
+/// as U+FFFD.
+pub(super) fn decode_utf32_lossy(bytes: &[u8], unit: fn([u8; 4]) -> u32) -> String {
+    let quads = bytes.chunks_exact(4);
+    let partial = !quads.remainder().is_empty();
+    quads
+        .map(|q| char::from_u32(unit([q[0], q[1], q[2], q[3]])).unwrap_or('\u{FFFD}'))
+        .chain(partial.then_some('\u{FFFD}'))
+        .collect()
 }
 
 /// Decodes UTF-16 code units (after a 2-byte BOM) built by `unit` from byte pairs.
@@ -72,18 +167,60 @@ mod tests {
         out
     }
 
+    fn text(bytes: &[u8]) -> String {
+        decode(bytes).unwrap().text
+    }
+
     #[test]
     fn utf8_with_and_without_bom() {
-        assert_eq!(decode(b"h\xC3\xA9").unwrap(), "hé");
-        assert_eq!(decode(b"\xEF\xBB\xBF# Title").unwrap(), "# Title");
-        assert_eq!(decode(b"").unwrap(), "");
+        assert_eq!(decode(b"h\xC3\xA9").unwrap(), Decoded::utf8("hé".into()));
+        assert_eq!(text(b"\xEF\xBB\xBF# Title"), "# Title");
+        assert_eq!(text(b""), "");
     }
 
     #[test]
     fn utf16_with_bom() {
-        let text = "# Grüße 🎉\nline";
-        assert_eq!(decode(&utf16(text, false)).unwrap(), text);
-        assert_eq!(decode(&utf16(text, true)).unwrap(), text);
+        let t = "# Grüße 🎉\nline";
+        assert_eq!(
+            decode(&utf16(t, false)).unwrap(),
+            Decoded::marked(t.into(), "UTF-16LE")
+        );
+        assert_eq!(text(&utf16(t, true)), t);
+    }
+
+    #[test]
+    fn utf32_with_bom() {
+        let t = "Grüße 🎉\nline";
+        let le: Vec<u8> = [0xFEFF_u32]
+            .into_iter()
+            .chain(t.chars().map(u32::from))
+            .flat_map(u32::to_le_bytes)
+            .collect();
+        assert_eq!(le[..4], [0xFF, 0xFE, 0, 0]);
+        assert_eq!(decode(&le).unwrap(), Decoded::marked(t.into(), "UTF-32LE"));
+        let be: Vec<u8> = [0xFEFF_u32]
+            .into_iter()
+            .chain(t.chars().map(u32::from))
+            .flat_map(u32::to_be_bytes)
+            .collect();
+        assert_eq!(text(&be), t);
+        assert!(matches!(
+            decode(&le[..le.len() - 1]),
+            Err(ParseError::InvalidUtf32 { .. })
+        ));
+        let surrogate = [0xFF, 0xFE, 0, 0, 0x00, 0xD8, 0, 0];
+        assert!(matches!(
+            decode(&surrogate),
+            Err(ParseError::InvalidUtf32 { offset: 4 })
+        ));
+    }
+
+    #[test]
+    fn legacy_bytes_decode_as_windows_1252_with_a_warning() {
+        let d = decode(b"caf\xE9 \x93quoted\x94 na\xEFve\r\n").unwrap();
+        assert_eq!(d.text, "café \u{201C}quoted\u{201D} naïve\r\n");
+        assert_eq!(d.encoding, Some("windows-1252"));
+        assert!(d.warning.unwrap().contains("byte offset 3"));
     }
 
     #[test]
@@ -100,11 +237,13 @@ mod tests {
     }
 
     #[test]
-    fn invalid_utf8_names_the_offset() {
-        let err = decode(b"abc\xC3(").unwrap_err();
+    fn invalid_utf8_that_is_not_text_names_the_offset() {
+        // Mostly control characters in any single-byte encoding: not text.
+        let err = decode(b"abc\xC3(\x01\x02\x03\x81\x8D").unwrap_err();
         assert!(matches!(err, ParseError::InvalidUtf8 { offset: 3 }));
         let msg = err.to_string();
         assert!(msg.contains("byte offset 3") && msg.contains("convert the file to UTF-8"));
+        // After a UTF-8 BOM, bad bytes are damage.
         let err = decode(b"\xEF\xBB\xBFab\xFF").unwrap_err();
         assert!(matches!(err, ParseError::InvalidUtf8 { offset: 5 }));
     }

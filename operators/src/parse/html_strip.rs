@@ -18,6 +18,13 @@ pub(super) fn strip_tags(html: &str) -> String {
             rest = &after[1..];
             continue;
         };
+        // A block boundary starts a new line and a table cell's a new word, as a browser
+        // shows them; inline tags join their neighbours.
+        match boundary(after) {
+            Boundary::Line => raw.push('\n'),
+            Boundary::Word => raw.push(' '),
+            Boundary::None => {}
+        }
         match close {
             Some(len) => rest = &after[len..],
             // An unterminated tag swallows the rest, as a browser would.
@@ -32,6 +39,85 @@ pub(super) fn strip_tags(html: &str) -> String {
         .filter(|line| !line.is_empty())
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+/// What a tag separates in the text around it.
+#[derive(Debug, PartialEq)]
+pub(super) enum Boundary {
+    /// A block: what follows starts a new line.
+    Line,
+    /// A table cell: what follows is another word.
+    Word,
+    /// An inline tag, comment or declaration: nothing.
+    None,
+}
+
+/// Elements that start a new line where they open or close.
+const LINE_TAGS: &[&str] = &[
+    "address",
+    "article",
+    "aside",
+    "blockquote",
+    "body",
+    "br",
+    "caption",
+    "center",
+    "dd",
+    "details",
+    "dialog",
+    "dir",
+    "div",
+    "dl",
+    "dt",
+    "fieldset",
+    "figcaption",
+    "figure",
+    "footer",
+    "form",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "header",
+    "hgroup",
+    "hr",
+    "html",
+    "li",
+    "main",
+    "menu",
+    "nav",
+    "ol",
+    "p",
+    "pre",
+    "section",
+    "summary",
+    "table",
+    "tbody",
+    "tfoot",
+    "thead",
+    "tr",
+    "ul",
+];
+
+/// What the tag at the start of `s` (`<name …>` or `</name>`) separates.
+pub(super) fn boundary(s: &str) -> Boundary {
+    let name = s
+        .strip_prefix("</")
+        .or_else(|| s.strip_prefix('<'))
+        .unwrap_or("");
+    let end = name
+        .find(|c: char| !c.is_ascii_alphanumeric())
+        .unwrap_or(name.len());
+    let name = name[..end].to_ascii_lowercase();
+    if matches!(name.as_str(), "td" | "th") {
+        Boundary::Word
+    } else if LINE_TAGS.contains(&name.as_str()) {
+        Boundary::Line
+    } else {
+        Boundary::None
+    }
 }
 
 /// Whether `s` (starting with `<`) opens a tag, declaration or processing instruction.
@@ -104,6 +190,29 @@ mod tests {
         assert_eq!(strip_tags("<p>a < b &amp; c</p>"), "a < b & c");
         assert_eq!(strip_tags("<!-- only a comment -->"), "");
         assert_eq!(strip_tags("<p>unterminated <a href=\"x"), "unterminated");
+    }
+
+    #[test]
+    fn blocks_and_cells_separate_words() {
+        assert_eq!(
+            strip_tags(
+                "<table><tr><th>Name</th><th>Age</th></tr><tr><td>Alice</td><td>30</td></tr></table>"
+            ),
+            "Name Age\nAlice 30"
+        );
+        assert_eq!(strip_tags("<ul><li>one</li><li>two</li></ul>"), "one\ntwo");
+        assert_eq!(
+            strip_tags("<p>First para.</p><P>Second para.</P>"),
+            "First para.\nSecond para."
+        );
+        assert_eq!(strip_tags("a<br>b<BR/>c"), "a\nb\nc");
+        assert_eq!(
+            strip_tags("<div>in<b>line</b><span>s</span></div>"),
+            "inlines"
+        );
+        assert_eq!(boundary("<!-- p -->"), Boundary::None);
+        assert_eq!(boundary("<pre class=x>"), Boundary::Line);
+        assert_eq!(boundary("<picture>"), Boundary::None);
     }
 
     #[test]

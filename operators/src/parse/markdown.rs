@@ -137,7 +137,16 @@ impl<'a> Walker<'a> {
                 Event::SoftBreak => self.push_text(" ", &range),
                 Event::HardBreak => self.push_text("\n", &range),
                 Event::FootnoteReference(label) => self.push_text(&format!("[{label}]"), &range),
-                Event::InlineHtml(_) | Event::Rule | Event::TaskListMarker(_) => {}
+                Event::InlineHtml(html) => {
+                    // `a<br>b` is two words, `a<b>b</b>` one.
+                    let spaced = self
+                        .text_frame()
+                        .is_none_or(|f| f.text.is_empty() || f.text.ends_with(char::is_whitespace));
+                    if !spaced && html_strip::boundary(&html) != html_strip::Boundary::None {
+                        self.push_text(" ", &range);
+                    }
+                }
+                Event::Rule | Event::TaskListMarker(_) => {}
             }
         }
         // Close anything left open (the parser always balances, but stay total).
@@ -553,6 +562,21 @@ mod tests {
                 (ElementKind::Paragraph, "Centered"),
                 (ElementKind::Paragraph, "footnote[1]"),
                 (ElementKind::Paragraph, "The note."),
+            ]
+        );
+    }
+
+    #[test]
+    fn html_blocks_and_breaks_keep_word_boundaries() {
+        let md = "<table><tr><th>Name</th><th>Age</th></tr><tr><td>Alice</td><td>30</td></tr></table>\n\n<ul><li>one</li><li>two</li></ul>\n\n<p>First para.</p><p>Second para.</p>\n\nInline a<br>b, c <br/>d and <b>bold</b>ly.\n";
+        let got: Vec<String> = elements(md).into_iter().map(|e| e.text).collect();
+        assert_eq!(
+            got,
+            [
+                "Name Age Alice 30",
+                "one two",
+                "First para. Second para.",
+                "Inline a b, c d and boldly."
             ]
         );
     }

@@ -87,6 +87,12 @@ pub enum ParseError {
         /// Byte offset of the first invalid byte.
         offset: usize,
     },
+    /// The bytes start with a UTF-32 byte order mark but are not valid UTF-32.
+    #[error("invalid UTF-32 at byte offset {offset}; convert the file to UTF-8")]
+    InvalidUtf32 {
+        /// Byte offset of the first invalid code unit.
+        offset: usize,
+    },
     /// The bytes start with a UTF-16 byte order mark but are not valid UTF-16.
     #[error("invalid UTF-16 at byte offset {offset}; convert the file to UTF-8")]
     InvalidUtf16 {
@@ -145,7 +151,8 @@ pub(crate) struct Parsed {
 /// Parses one document.
 ///
 /// The title is the source's title, else a front-matter `title`, else the first level-1
-/// heading, else the first heading. Metadata is the source's metadata plus what the content
+/// heading, else the first heading; a title from the content is capped as section paths are
+/// ([`render::section_label`]), since every chunk's context header repeats it. Metadata is the source's metadata plus what the content
 /// declares (the source wins on conflicts).
 pub fn parse(doc: &Document, config: &ParseConfig) -> Result<ParsedDocument, ParseError> {
     let format = detect_format(doc, config).ok_or_else(|| ParseError::UnknownFormat {
@@ -153,13 +160,26 @@ pub fn parse(doc: &Document, config: &ParseConfig) -> Result<ParsedDocument, Par
     })?;
     let started = std::time::Instant::now();
     let parsed = match format {
-        Format::Markdown => markdown::parse(decode::decode(&doc.bytes)?),
-        Format::Text => text::parse(decode::decode(&doc.bytes)?),
+        Format::Markdown => decoded(decode::decode(&doc.bytes)?, markdown::parse),
+        Format::Text => decoded(decode::decode(&doc.bytes)?, text::parse),
         Format::Html => html::parse(&doc.bytes)?,
         Format::Docx => docx::parse(&doc.bytes)?,
         Format::Pdf => pdf::parse_with(doc.bytes.clone(), &config.pdf)?,
     };
     Ok(assemble(doc, format, parsed, started))
+}
+
+/// Parses decoded text with `parse`, recording an encoding other than UTF-8 in the metadata
+/// and a guessed one in the warnings.
+fn decoded(decoded: decode::Decoded, parse: fn(String) -> Parsed) -> Parsed {
+    let mut parsed = parse(decoded.text);
+    if let Some(encoding) = decoded.encoding {
+        parsed
+            .metadata
+            .insert("encoding".into(), encoding.to_string().into());
+    }
+    parsed.warnings.extend(decoded.warning);
+    parsed
 }
 
 /// Builds the [`ParsedDocument`] from a format parser's result, with its debug record.
@@ -177,20 +197,18 @@ fn assemble(
                 .metadata
                 .get("title")
                 .and_then(|v| v.as_str())
-                .map(str::to_string)
                 .filter(|t| !t.trim().is_empty())
+                .map(render::section_label)
         })
         .or_else(|| heading_title(&parsed.elements));
+    let mut warnings = parsed.warnings;
     let mut metadata = doc.metadata.clone();
-    for (key, value) in parsed.metadata {
+    for (key, value) in bounded_metadata(parsed.metadata, &mut warnings) {
         metadata.entry(key).or_insert(value);
     }
     let mut stats = stats::stats(&parsed.markdown, &parsed.elements, started.elapsed());
     stats.extend(parsed.stats);
-    let debug = ParseDebug {
-        stats,
-        warnings: parsed.warnings,
-    };
+    let debug = ParseDebug { stats, warnings };
     ParsedDocument {
         doc_id: doc.doc_id.clone(),
         source: doc.source.clone(),
@@ -204,12 +222,56 @@ fn assemble(
     }
 }
 
-/// The first level-1 heading's text, else the first heading's text.
+/// Most characters of one string of metadata taken from the content.
+const MAX_METADATA_CHARS: usize = 4096;
+/// Most bytes (as JSON) of all metadata taken from the content.
+const MAX_METADATA_BYTES: usize = 64 * 1024;
+
+/// Metadata from the content (front matter, `<title>` and `<meta>`, document properties)
+/// within bounds: every chunk carries a copy, so a megabyte of it would be copied into each.
+/// A longer string is cut to [`MAX_METADATA_CHARS`] characters (ending in "…"); values past
+/// [`MAX_METADATA_BYTES`] in all are left out. Both with a warning.
+fn bounded_metadata(metadata: Metadata, warnings: &mut Vec<String>) -> Metadata {
+    let mut out = Metadata::new();
+    let mut total = 0;
+    let mut dropped = Vec::new();
+    for (key, mut value) in metadata {
+        if let serde_json::Value::String(text) = &mut value
+            && let Some((cut, _)) = text.char_indices().nth(MAX_METADATA_CHARS)
+        {
+            text.truncate(cut);
+            text.push('…');
+            warnings.push(format!(
+                "metadata `{key}` is longer than {MAX_METADATA_CHARS} characters: cut"
+            ));
+        }
+        // `"key":value,` as JSON.
+        let size = key.len() + 4 + serde_json::to_string(&value).map_or(usize::MAX, |j| j.len());
+        if total + size > MAX_METADATA_BYTES {
+            dropped.push(key);
+            continue;
+        }
+        total += size;
+        out.insert(key, value);
+    }
+    if !dropped.is_empty() {
+        let shown: Vec<&str> = dropped.iter().take(5).map(String::as_str).collect();
+        warnings.push(format!(
+            "metadata from the document is more than {MAX_METADATA_BYTES} bytes: {} keys left out ({}{})",
+            dropped.len(),
+            shown.join(", "),
+            if dropped.len() > shown.len() { ", …" } else { "" }
+        ));
+    }
+    out
+}
+
+/// The first level-1 heading's text, else the first heading's text, capped as in section paths.
 fn heading_title(elements: &[Element]) -> Option<String> {
     let mut headings = elements.iter().filter(|e| e.kind == ElementKind::Heading);
     let first = headings.clone().next()?;
     let top = headings.find(|e| e.level == Some(1)).unwrap_or(first);
-    Some(top.text.clone())
+    Some(render::section_label(&top.text))
 }
 
 #[cfg(test)]
@@ -294,7 +356,11 @@ mod tests {
 
     #[test]
     fn decoding_errors_surface() {
-        let err = parse(&doc("a.md", b"ok\xFFno"), &ParseConfig::default()).unwrap_err();
+        let err = parse(
+            &doc("a.md", b"ok\xFF\x01\x02\x03\x04\x05\x06no"),
+            &ParseConfig::default(),
+        )
+        .unwrap_err();
         assert!(
             matches!(err, ParseError::InvalidUtf8 { offset: 2 }),
             "{err}"
@@ -304,6 +370,27 @@ mod tests {
             err.to_string().contains("binary content, not text"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn latin1_and_cp1252_text_is_decoded_and_its_encoding_recorded() {
+        for name in ["a.md", "a.txt"] {
+            let parsed = parse(
+                &doc(name, b"Caf\xE9 cr\xE8me \x93br\xFBl\xE9e\x94\n"),
+                &ParseConfig::default(),
+            )
+            .unwrap();
+            assert_eq!(parsed.elements[0].text, "Café crème \u{201C}brûlée\u{201D}");
+            assert_eq!(parsed.metadata["encoding"], "windows-1252");
+            assert_eq!(
+                parsed.debug.warnings.len(),
+                1,
+                "{:?}",
+                parsed.debug.warnings
+            );
+        }
+        let parsed = parse(&doc("a.md", b"plain\n"), &ParseConfig::default()).unwrap();
+        assert!(!parsed.metadata.contains_key("encoding"));
     }
 
     #[test]
@@ -319,6 +406,74 @@ mod tests {
             &parsed.markdown[para.span[0]..para.span[1]],
             "Text mit Ümläuten."
         );
+    }
+
+    #[test]
+    fn a_long_heading_is_not_copied_into_every_section_path() {
+        let heading = "title ".repeat(17_000);
+        let paragraphs: String = (0..2000).map(|i| format!("para {i}.\n\n")).collect();
+        let md = format!("# {heading}\n\n{paragraphs}");
+        let html = format!(
+            "<html><body><h1>{heading}</h1>{}</body></html>",
+            (0..2000)
+                .map(|i| format!("<p>para {i}.</p>"))
+                .collect::<String>()
+        );
+        for (name, bytes) in [("a.md", md.as_bytes()), ("a.html", html.as_bytes())] {
+            let parsed = parse(&doc(name, bytes), &ParseConfig::default()).unwrap();
+            assert_eq!(parsed.elements[0].text, heading.trim(), "{name}");
+            assert!(
+                parsed.title.as_ref().unwrap().chars().count() <= 201,
+                "{name}"
+            );
+            let section_bytes: usize = parsed
+                .elements
+                .iter()
+                .flat_map(|e| &e.section)
+                .map(String::len)
+                .sum();
+            assert!(
+                section_bytes < 2001 * (render::MAX_SECTION_CHARS + 3),
+                "{name}: {section_bytes}"
+            );
+            assert_eq!(parsed.elements.len(), 2001, "{name}");
+        }
+    }
+
+    #[test]
+    fn metadata_from_the_content_is_bounded() {
+        let page = format!(
+            "<html><head><title>{}</title></head><body><p>text</p></body></html>",
+            "long title ".repeat(100_000)
+        );
+        let parsed = parse(&doc("a.html", page.as_bytes()), &ParseConfig::default()).unwrap();
+        let title = parsed.metadata["title"].as_str().unwrap();
+        assert_eq!(title.chars().count(), MAX_METADATA_CHARS + 1);
+        assert!(parsed.title.unwrap().chars().count() <= 201);
+        assert!(parsed.debug.warnings.iter().any(|w| w.contains("`title`")));
+        let front: String = (0..10_000)
+            .map(|i| format!("key{i}: {}\n", "v".repeat(100)))
+            .collect();
+        let md = format!("---\n{front}---\n# H\n");
+        let parsed = parse(&doc("a.md", md.as_bytes()), &ParseConfig::default()).unwrap();
+        let size = serde_json::to_string(&parsed.metadata).unwrap().len();
+        assert!(size <= MAX_METADATA_BYTES + 2, "{size}");
+        assert!(parsed.metadata.len() > 100);
+        assert!(
+            parsed
+                .debug
+                .warnings
+                .iter()
+                .any(|w| w.contains("keys left out"))
+        );
+        // Ordinary metadata is untouched.
+        let parsed = parse(
+            &doc("a.md", b"---\ntitle: T\nauthor: Ann\n---\nx\n"),
+            &ParseConfig::default(),
+        )
+        .unwrap();
+        assert_eq!(parsed.metadata["author"], "Ann");
+        assert!(parsed.debug.warnings.is_empty());
     }
 
     #[test]

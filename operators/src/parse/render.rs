@@ -48,7 +48,7 @@ impl Sections {
         }
         let above = self.path();
         if !text.is_empty() {
-            self.headings.push((level, text.to_string()));
+            self.headings.push((level, section_label(text)));
         }
         above
     }
@@ -57,6 +57,42 @@ impl Sections {
     pub(crate) fn path(&self) -> Vec<String> {
         self.headings.iter().map(|(_, t)| t.clone()).collect()
     }
+}
+
+/// The most characters a heading contributes to the section paths of the elements under it.
+/// Every element carries its section path, so an uncapped heading of a megabyte would be
+/// copied into each of them; the heading's own element keeps its full text.
+pub(crate) const MAX_SECTION_CHARS: usize = 200;
+
+/// A heading's text as it appears in section paths: at most [`MAX_SECTION_CHARS`]
+/// characters, cut at a character boundary and marked with "…" when cut.
+pub(crate) fn section_label(text: &str) -> String {
+    match text.char_indices().nth(MAX_SECTION_CHARS) {
+        Some((cut, _)) => {
+            let mut label = text[..cut].trim_end().to_string();
+            label.push('…');
+            label
+        }
+        None => text.to_string(),
+    }
+}
+
+/// Most cells of one table's grid (rows × the widest row) rendered as a Markdown table; a
+/// larger table's rows become paragraphs, with a warning.
+pub(crate) const MAX_TABLE_CELLS: usize = 1_000_000;
+
+/// Most columns that column spans may pad one row to: a span is rendered as empty cells after
+/// its own, so that the columns line up; past this a span adds none (the cells' text stays).
+pub(crate) const MAX_SPAN_COLUMNS: usize = 1000;
+
+/// Pads `row`, which has just received a cell spanning `span` columns, with the empty cells the
+/// span stands for, up to [`MAX_SPAN_COLUMNS`] in the row.
+pub(crate) fn pad_span(row: &mut Vec<String>, span: usize) {
+    let room = MAX_SPAN_COLUMNS.saturating_sub(row.len());
+    row.extend(std::iter::repeat_n(
+        String::new(),
+        span.saturating_sub(1).min(room),
+    ));
 }
 
 /// Table text: cells joined with " | ", rows with newlines.
@@ -99,12 +135,24 @@ pub(crate) struct Renderer {
     levels: Vec<ListLevel>,
     /// The page that new elements are on, for formats with pages.
     page: Option<u32>,
+    /// What was rendered differently from its source, for the document's warnings.
+    warnings: Vec<String>,
 }
 
 impl Renderer {
     /// An empty renderer.
     pub(crate) fn new() -> Self {
         Self::default()
+    }
+
+    /// Whether any element rendered so far has text.
+    pub(crate) fn has_text(&self) -> bool {
+        self.elements.iter().any(|e| !e.text.trim().is_empty())
+    }
+
+    /// Takes the warnings gathered so far (tables too large for a grid).
+    pub(crate) fn take_warnings(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.warnings)
     }
 
     /// Sets the page of the elements pushed from now on.
@@ -298,6 +346,23 @@ impl Renderer {
             return;
         }
         let width = rows.iter().map(Vec::len).max().unwrap_or(0);
+        if width.saturating_mul(rows.len()) > MAX_TABLE_CELLS {
+            // Every row is padded to the widest: a wide row over many rows would render a
+            // grid quadratic in the input. The text stays, a row per paragraph.
+            self.warnings.push(format!(
+                "a table of {} rows and {width} columns is more than {MAX_TABLE_CELLS} cells: its rows are kept as paragraphs",
+                rows.len()
+            ));
+            for row in rows {
+                let cells: Vec<&str> = row
+                    .iter()
+                    .map(String::as_str)
+                    .filter(|c| !c.is_empty())
+                    .collect();
+                self.push(Block::Paragraph(cells.join(" | ")));
+            }
+            return;
+        }
         let line = |row: &[String]| {
             let mut out = String::from("|");
             for i in 0..width {
@@ -625,6 +690,61 @@ mod tests {
             },
         ]);
         assert!(md.is_empty() && els.is_empty());
+    }
+
+    #[test]
+    fn long_headings_are_capped_in_section_paths_only() {
+        let long = "é".repeat(MAX_SECTION_CHARS + 50);
+        let label = section_label(&long);
+        assert_eq!(label.chars().count(), MAX_SECTION_CHARS + 1);
+        assert!(label.ends_with('…'));
+        assert_eq!(section_label("short"), "short");
+        assert_eq!(
+            section_label(&"x".repeat(MAX_SECTION_CHARS)).len(),
+            MAX_SECTION_CHARS
+        );
+        let (_, els) = render(vec![
+            Block::Heading {
+                level: 1,
+                text: long.clone(),
+            },
+            Block::Paragraph("under it".into()),
+        ]);
+        assert_eq!(els[0].text, long);
+        assert_eq!(els[1].section, vec![label]);
+    }
+
+    #[test]
+    fn spans_pad_rows_to_a_bound() {
+        let mut row = vec!["a".to_string()];
+        pad_span(&mut row, 3);
+        assert_eq!(row, ["a", "", ""]);
+        for _ in 0..100 {
+            row.push("x".into());
+            pad_span(&mut row, 64);
+        }
+        assert!((MAX_SPAN_COLUMNS..MAX_SPAN_COLUMNS + 100).contains(&row.len()));
+        assert_eq!(row.iter().filter(|c| *c == "x").count(), 100);
+    }
+
+    #[test]
+    fn a_table_too_large_for_a_grid_keeps_its_text_as_paragraphs() {
+        let mut wide = vec!["x".to_string(); 3000];
+        wide.resize(MAX_SPAN_COLUMNS * 2, String::new());
+        let mut rows = vec![wide];
+        rows.extend((0..MAX_TABLE_CELLS / 1000).map(|i| vec![format!("y{i}")]));
+        let mut r = Renderer::new();
+        r.push(Block::Table(rows));
+        assert_eq!(r.take_warnings().len(), 1);
+        let (md, els) = r.finish();
+        assert!(md.len() < 20_000, "{}", md.len());
+        assert!(els.iter().all(|e| e.kind == ElementKind::Paragraph));
+        assert_eq!(els.len(), 1 + MAX_TABLE_CELLS / 1000);
+        assert!(els[0].text.starts_with("x | x"));
+        assert_eq!(els[1].text, "y0");
+        // Below the limit a table stays a table.
+        let (_, els) = render(vec![Block::Table(vec![vec!["a".into(); 1000]; 1000])]);
+        assert_eq!(els[0].kind, ElementKind::Table);
     }
 
     #[test]

@@ -3,8 +3,10 @@
 use super::Parsed;
 use crate::model::{Element, ElementKind, Metadata};
 
-/// Parses plain text: one paragraph element per run of non-blank lines.
+/// Parses plain text: one paragraph element per run of non-blank lines. A lone CR (old Mac
+/// line endings) is a line break: it becomes a LF in the rendering.
 pub(super) fn parse(text: String) -> Parsed {
+    let text = lone_cr_to_lf(text);
     let elements = paragraphs(&text)
         .map(|span| Element::new(ElementKind::Paragraph, &text[span[0]..span[1]], span))
         .collect();
@@ -15,6 +17,21 @@ pub(super) fn parse(text: String) -> Parsed {
         warnings: Vec::new(),
         stats: Metadata::new(),
     }
+}
+
+/// `text` with each CR that is not followed by a LF replaced by a LF.
+fn lone_cr_to_lf(text: String) -> String {
+    if !text.contains('\r') {
+        return text;
+    }
+    let mut bytes = text.into_bytes();
+    for i in 0..bytes.len() {
+        if bytes[i] == b'\r' && bytes.get(i + 1) != Some(&b'\n') {
+            bytes[i] = b'\n';
+        }
+    }
+    // Only ASCII bytes were replaced by ASCII bytes.
+    String::from_utf8(bytes).unwrap_or_default()
 }
 
 /// Byte spans of the paragraphs of `text`, each without surrounding whitespace.
@@ -62,6 +79,14 @@ mod tests {
             assert!(e.section.is_empty());
         }
         assert_eq!(parsed.markdown, text);
+    }
+
+    #[test]
+    fn lone_carriage_returns_break_lines() {
+        let parsed = parse("first\rline\r\rsecond\r\n\r\nthird\r".to_string());
+        let got: Vec<&str> = parsed.elements.iter().map(|e| e.text.as_str()).collect();
+        assert_eq!(got, ["first\nline", "second", "third"]);
+        assert_eq!(parsed.markdown, "first\nline\n\nsecond\r\n\r\nthird\n");
     }
 
     #[test]

@@ -43,7 +43,21 @@ impl<'a> Archive<'a> {
     }
 
     /// The text of part `name`, or `None` when the package has no such part.
+    /// Part names are case-insensitive (OPC), so `Word/Document.xml` is `word/document.xml`.
     pub(super) fn read(&mut self, name: &str) -> Result<Option<String>, ParseError> {
+        let name = match self.zip.index_for_name(name) {
+            Some(_) => name.to_string(),
+            None => match self
+                .zip
+                .file_names()
+                .flatten()
+                .find(|n| n.eq_ignore_ascii_case(name))
+            {
+                Some(found) => found.to_string(),
+                None => return Ok(None),
+            },
+        };
+        let name = name.as_str();
         let mut file = match self.zip.by_name(name) {
             Ok(file) => file,
             Err(ZipError::FileNotFound) => return Ok(None),

@@ -7,7 +7,7 @@ use quick_xml::events::{BytesStart, Event};
 use super::numbering::{Counters, Numbering};
 use super::styles::Styles;
 use super::xml::{attr, local, resolve};
-use crate::parse::render::Block;
+use crate::parse::render::{Block, pad_span};
 
 /// What the body reader needs to classify paragraphs.
 pub(super) struct Context<'a> {
@@ -91,7 +91,8 @@ struct Walker {
     tables: Vec<Table>,
     /// Inside `w:t` (text to keep).
     in_text: bool,
-    /// Depth of a skipped subtree (mc:Fallback, deleted runs), 0 when not skipping.
+    /// Depth of a skipped subtree (mc:Fallback, deleted or moved-away runs), 0 when not
+    /// skipping.
     skip: usize,
     /// The list counters, advanced by every numbered paragraph.
     counters: Counters,
@@ -106,7 +107,7 @@ impl Walker {
                     return;
                 }
                 let name = local(&e);
-                if matches!(name.as_str(), "Fallback" | "del" | "instrText") {
+                if matches!(name.as_str(), "Fallback" | "del" | "moveFrom" | "instrText") {
                     self.skip = 1;
                     return;
                 }
@@ -252,9 +253,7 @@ impl Walker {
                         cell.lines.join("\n")
                     };
                     table.row.push(text);
-                    for _ in 1..cell.span {
-                        table.row.push(String::new());
-                    }
+                    pad_span(&mut table.row, cell.span);
                 }
             }
             "tr" => {
@@ -450,6 +449,18 @@ mod tests {
                 },
                 Block::Quote("said".into()),
                 Block::Paragraph("a & b\tc link once".into()),
+            ]
+        );
+    }
+
+    #[test]
+    fn moved_away_text_is_dropped_like_deleted_text() {
+        let body = r#"<w:p><w:moveFromRangeStart w:id="1"/><w:moveFrom w:id="2"><w:r><w:t>MOVEDFROM</w:t></w:r></w:moveFrom><w:moveFromRangeEnd w:id="1"/><w:r><w:t>kept</w:t></w:r></w:p><w:p><w:moveTo w:id="3"><w:r><w:t>movedto</w:t></w:r></w:moveTo></w:p>"#;
+        assert_eq!(
+            blocks(body),
+            vec![
+                Block::Paragraph("kept".into()),
+                Block::Paragraph("movedto".into())
             ]
         );
     }

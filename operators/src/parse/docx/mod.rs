@@ -5,6 +5,7 @@
 mod archive;
 mod body;
 mod numbering;
+mod parts;
 mod props;
 mod styles;
 mod xml;
@@ -16,15 +17,27 @@ use crate::model::Format;
 /// Parses a DOCX package.
 pub(super) fn parse(bytes: &[u8]) -> Result<Parsed, ParseError> {
     let mut archive = archive::Archive::open(bytes)?;
-    let document = archive
-        .read("word/document.xml")?
-        .ok_or_else(|| archive::damaged("no word/document.xml part: not a Word document"))?;
+    let mut parts = parts::Parts::find(&mut archive)?;
+    let mut document = archive.read(&parts.main)?;
+    if document.is_none() && parts.main != parts::USUAL_MAIN {
+        // A relationship to a part that is not there: the usual name may still be.
+        document = archive.read(parts::USUAL_MAIN)?;
+        if document.is_some() {
+            parts = parts::Parts::usual();
+        }
+    }
+    let main_part = parts.main.as_str();
+    let document = document.ok_or_else(|| {
+        archive::damaged(&format!(
+            "no {main_part} part (the main document): not a Word document"
+        ))
+    })?;
     let styles = archive
-        .read("word/styles.xml")?
+        .read(&parts.styles)?
         .map(|xml| styles::Styles::parse(&xml))
         .unwrap_or_default();
     let mut numbering = archive
-        .read("word/numbering.xml")?
+        .read(&parts.numbering)?
         .map(|xml| numbering::Numbering::parse(&xml))
         .unwrap_or_default();
     numbering.link_styles(&styles);
@@ -37,13 +50,13 @@ pub(super) fn parse(bytes: &[u8]) -> Result<Parsed, ParseError> {
     if main.blocks.is_empty() && main.warning.is_some() {
         return Err(ParseError::Damaged {
             format: Format::Docx,
-            detail: format!("word/document.xml: {}", main.warning.unwrap_or_default()),
+            detail: format!("{main_part}: {}", main.warning.unwrap_or_default()),
         });
     }
-    warnings.extend(main.warning.map(|w| format!("word/document.xml: {w}")));
+    warnings.extend(main.warning.map(|w| format!("{main_part}: {w}")));
     let mut renderer = Renderer::new();
     renderer.extend(main.blocks);
-    for (part, prefix) in [("word/footnotes.xml", ""), ("word/endnotes.xml", "e")] {
+    for (part, prefix) in [(&parts.footnotes, ""), (&parts.endnotes, "e")] {
         let Some(xml) = archive.read(part)? else {
             continue;
         };
@@ -51,10 +64,11 @@ pub(super) fn parse(bytes: &[u8]) -> Result<Parsed, ParseError> {
         warnings.extend(notes.1.map(|w| format!("{part}: {w}")));
         renderer.extend(notes.0);
     }
-    let metadata = match archive.read("docProps/core.xml")? {
+    let metadata = match archive.read(&parts.core)? {
         Some(xml) => props::parse(&xml),
         None => Default::default(),
     };
+    warnings.extend(renderer.take_warnings());
     let (markdown, elements) = renderer.finish();
     Ok(Parsed {
         markdown,

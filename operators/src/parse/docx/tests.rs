@@ -126,3 +126,59 @@ fn list_numbers_are_the_ones_word_shows() {
     assert_eq!(depths[..3], [Some(0), Some(0), Some(1)]);
     assert_eq!(parsed.elements[2].ordered, Some(false));
 }
+
+#[test]
+fn wide_spans_over_many_rows_stay_linear() {
+    let cell = r#"<w:tc><w:tcPr><w:gridSpan w:val="1000"/></w:tcPr><w:p><w:r><w:t>x</w:t></w:r></w:p></w:tc>"#;
+    let row = r#"<w:tr><w:tc><w:p><w:r><w:t>y</w:t></w:r></w:p></w:tc></w:tr>"#;
+    let doc = format!(
+        r#"<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body><w:tbl><w:tr>{}</w:tr>{}</w:tbl></w:body></w:document>"#,
+        cell.repeat(3000),
+        row.repeat(3000)
+    );
+    let parsed = parse(&package(&[("word/document.xml", &doc)])).unwrap();
+    assert!(parsed.markdown.len() < 100_000, "{}", parsed.markdown.len());
+    assert_eq!(parsed.warnings.len(), 1, "{:?}", parsed.warnings);
+    assert!(parsed.warnings[0].contains("kept as paragraphs"));
+    assert_eq!(parsed.elements.len(), 3001);
+    assert_eq!(parsed.elements[0].text.matches('x').count(), 3000);
+}
+
+const RELS_NS: &str = "http://schemas.openxmlformats.org/officeDocument/2006/relationships";
+
+fn package_rels(main: &str) -> String {
+    format!(
+        r#"<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="{RELS_NS}/officeDocument" Target="{main}"/></Relationships>"#
+    )
+}
+
+#[test]
+fn the_main_part_is_found_through_the_package_relationships() {
+    let styles = r#"<w:styles xmlns:w="x"><w:style w:type="paragraph" w:styleId="Big"><w:name w:val="heading 1"/></w:style></w:styles>"#;
+    let doc = r#"<w:document xmlns:w="x"><w:body><w:p><w:pPr><w:pStyle w:val="Big"/></w:pPr><w:r><w:t>Moved</w:t></w:r></w:p><w:p><w:r><w:t>Body</w:t></w:r></w:p></w:body></w:document>"#;
+    let own_rels = format!(
+        r#"<Relationships xmlns="x"><Relationship Id="r1" Type="{RELS_NS}/styles" Target="../shared/st.xml"/></Relationships>"#
+    );
+    let bytes = package(&[
+        ("_rels/.rels", &package_rels("/other/main.xml")),
+        ("other/main.xml", doc),
+        ("other/_rels/main.xml.rels", &own_rels),
+        ("shared/st.xml", styles),
+    ]);
+    let parsed = parse(&bytes).unwrap();
+    assert_eq!(parsed.markdown, "# Moved\n\nBody\n");
+    // Part names are case-insensitive.
+    let bytes = package(&[
+        ("_rels/.rels", &package_rels("word/document.xml")),
+        ("Word/Document.xml", doc),
+    ]);
+    assert_eq!(parse(&bytes).unwrap().markdown, "Moved\n\nBody\n");
+    // A relationship to a missing part falls back to the usual name.
+    let bytes = package(&[
+        ("_rels/.rels", &package_rels("nowhere.xml")),
+        ("word/document.xml", doc),
+    ]);
+    assert_eq!(parse(&bytes).unwrap().markdown, "Moved\n\nBody\n");
+    let err = parse(&package(&[("_rels/.rels", &package_rels("nowhere.xml"))])).unwrap_err();
+    assert!(err.to_string().contains("no nowhere.xml part"), "{err}");
+}

@@ -5,7 +5,7 @@ use scraper::Node;
 
 use super::content::Page;
 use super::dom::{NodeRef, class_weight, element, is_block};
-use crate::parse::render::Block;
+use crate::parse::render::{Block, pad_span};
 
 /// Deeper than this, an element's text is taken flat (no recursion on hostile nesting).
 const MAX_DEPTH: usize = 200;
@@ -130,6 +130,9 @@ impl Converter<'_, '_> {
     /// readability, a list is judged by its class alone, other containers by link density.
     fn is_link_cluster(&self, node: &NodeRef<'_>) -> bool {
         let Some(e) = element(node) else { return false };
+        if self.page.whole {
+            return false;
+        }
         let facts = self.page.facts(node);
         let weight = class_weight(e);
         let density = facts.link_density();
@@ -255,7 +258,7 @@ impl Converter<'_, '_> {
                     .and_then(|s| s.trim().parse::<usize>().ok())
                     .unwrap_or(1)
                     .clamp(1, MAX_COLSPAN);
-                cells.extend(std::iter::repeat_n(String::new(), span - 1));
+                pad_span(&mut cells, span);
             }
             if !cells.is_empty() {
                 table.push(cells);

@@ -17,6 +17,25 @@ pub(super) struct Decoded {
 
 /// Decodes `bytes` as an HTML page.
 pub(super) fn decode(bytes: &[u8]) -> Decoded {
+    // UTF-32 (no `Encoding` of encoding_rs): its LE BOM starts with UTF-16LE's.
+    for (bom, unit, name) in [
+        (
+            &b"\xFF\xFE\0\0"[..],
+            u32::from_le_bytes as fn([u8; 4]) -> u32,
+            "UTF-32LE",
+        ),
+        (&b"\0\0\xFE\xFF"[..], u32::from_be_bytes, "UTF-32BE"),
+    ] {
+        if let Some(rest) = bytes.strip_prefix(bom) {
+            // Bad units become U+FFFD; the page's check for binary content judges NULs.
+            let text = crate::parse::decode::decode_utf32_lossy(rest, unit);
+            return Decoded {
+                text,
+                encoding: name,
+                warning: None,
+            };
+        }
+    }
     if let Some((encoding, bom)) = Encoding::for_bom(bytes) {
         let (text, _) = encoding.decode_without_bom_handling(&bytes[bom..]);
         return done(text.into_owned(), encoding, None);
@@ -25,7 +44,7 @@ pub(super) fn decode(bytes: &[u8]) -> Decoded {
         let (text, _) = encoding.decode_without_bom_handling(bytes);
         return done(text.into_owned(), encoding, None);
     }
-    let declared = declared(bytes).map(|e| {
+    let declared = declared(bytes).or_else(|| xml_declared(bytes)).map(|e| {
         // A page that declares UTF-16 but reached here has no BOM and is ASCII-compatible.
         if e == UTF_16LE || e == UTF_16BE {
             UTF_8
@@ -121,6 +140,23 @@ fn declared(bytes: &[u8]) -> Option<&'static Encoding> {
     None
 }
 
+/// The encoding an XML declaration at the very start (`<?xml … encoding="…"?>`, as XHTML
+/// pages have) names, if any.
+fn xml_declared(bytes: &[u8]) -> Option<&'static Encoding> {
+    let head = &bytes[..bytes.len().min(PRESCAN)];
+    let decl = head.trim_ascii_start().strip_prefix(b"<?xml")?;
+    let decl = &decl[..find(decl, b"?>")?];
+    let rest = &decl[find(decl, b"encoding")? + 8..];
+    let rest = rest
+        .trim_ascii_start()
+        .strip_prefix(b"=")?
+        .trim_ascii_start();
+    let quote = *rest.first().filter(|q| matches!(q, b'"' | b'\''))?;
+    let value = &rest[1..];
+    let end = value.iter().position(|&b| b == quote)?;
+    Encoding::for_label(&value[..end])
+}
+
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     haystack.windows(needle.len()).position(|w| w == needle)
 }
@@ -149,6 +185,28 @@ mod tests {
             .flat_map(u16::to_be_bytes)
             .collect();
         assert_eq!(decode(&no_bom).text, "<html><p>hello</p></html>");
+    }
+
+    #[test]
+    fn xml_declarations_and_utf32_boms() {
+        let page = b"<?xml version=\"1.0\" encoding=\"ISO-8859-5\"?>\n<html><body><p>\xBF\xE0\xD8\xD2\xD5\xE2</p></body></html>";
+        let d = decode(page);
+        assert!(d.text.contains("Привет"), "{}", d.text);
+        assert_eq!(d.encoding, "ISO-8859-5");
+        // A <meta> wins over the declaration.
+        let page =
+            b"<?xml version='1.0' encoding='ISO-8859-5'?><meta charset=windows-1252><p>caf\xE9";
+        assert!(decode(page).text.ends_with("café"));
+        assert_eq!(xml_declared(b"<?xml version=\"1.0\"?><p>x"), None);
+        assert_eq!(xml_declared(b"<p>encoding=\"koi8-r\"?>"), None);
+        let utf32: Vec<u8> = [0xFEFF_u32]
+            .into_iter()
+            .chain("<p>Grüße</p>".chars().map(u32::from))
+            .flat_map(u32::to_le_bytes)
+            .collect();
+        let d = decode(&utf32);
+        assert_eq!(d.text, "<p>Grüße</p>");
+        assert_eq!(d.encoding, "UTF-32LE");
     }
 
     #[test]

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use ego_tree::NodeId;
 use scraper::Node;
 
-use super::dom::{NodeRef, class_weight, element, is_block, is_dropped, is_main};
+use super::dom::{NodeRef, class_weight, element, is_block, is_dropped, is_invisible, is_main};
 
 /// The note recorded when a page has no article-like block.
 const WHOLE_PAGE: &str =
@@ -44,18 +44,44 @@ pub(super) struct Page<'a> {
     /// Nodes dropped with their subtree.
     pub dropped: std::collections::HashSet<NodeId>,
     pub facts: HashMap<NodeId, Facts>,
+    /// Whether this is the whole page: only invisible parts are dropped (no navigation,
+    /// comments or footers), and link clusters are kept.
+    pub whole: bool,
 }
 
 impl<'a> Page<'a> {
-    /// Marks dropped nodes and computes facts, without recursion.
+    /// Marks dropped nodes (page furniture) and computes facts.
     pub(super) fn new(root: NodeRef<'a>) -> Self {
+        Self::build(root, false)
+    }
+
+    /// The whole page: only what is never visible text is dropped (scripts, styles, hidden
+    /// parts); navigation, comments and footers stay.
+    pub(super) fn whole(root: NodeRef<'a>) -> Self {
+        Self::build(root, true)
+    }
+
+    /// The `<body>` (the root when there is none).
+    pub(super) fn body(&self) -> NodeRef<'a> {
+        self.root
+            .descendants()
+            .find(|n| element(n).is_some_and(|e| e.name() == "body"))
+            .unwrap_or(self.root)
+    }
+
+    /// Marks dropped nodes and computes facts, without recursion.
+    fn build(root: NodeRef<'a>, whole: bool) -> Self {
         let mut dropped = std::collections::HashSet::new();
         let mut order = Vec::new();
         // Pre-order walk with an explicit stack; `in_article` travels with each node.
         let mut stack = vec![(root, false)];
         while let Some((node, in_article)) = stack.pop() {
             if let Some(e) = element(&node)
-                && is_dropped(e, in_article)
+                && (if whole {
+                    is_invisible(e)
+                } else {
+                    is_dropped(e, in_article)
+                })
             {
                 dropped.insert(node.id());
                 continue;
@@ -95,6 +121,7 @@ impl<'a> Page<'a> {
             root,
             dropped,
             facts,
+            whole,
         }
     }
 
@@ -106,11 +133,7 @@ impl<'a> Page<'a> {
     /// The nodes that make up the main content, in document order, and a note when no
     /// article was found and the whole page (less furniture) is taken.
     pub(super) fn main_content(&self) -> (Vec<NodeRef<'a>>, Option<String>) {
-        let body = self
-            .root
-            .descendants()
-            .find(|n| element(n).is_some_and(|e| e.name() == "body"))
-            .unwrap_or(self.root);
+        let body = self.body();
         let scores = self.score(body);
         let Some(top) = self.top_candidate(&scores) else {
             return (vec![body], Some(WHOLE_PAGE.into()));
@@ -251,8 +274,11 @@ impl<'a> Page<'a> {
         let threshold = (top_score * 0.2).max(10.0);
         let top_class = element(&top).and_then(|e| e.attr("class"));
         let mut out = Vec::new();
+        // Headings right before a kept sibling head its text: they are kept with it.
+        let mut headings = Vec::new();
         for sibling in parent.children() {
             if sibling.id() == top.id() {
+                out.append(&mut headings);
                 out.push(sibling);
                 continue;
             }
@@ -272,10 +298,40 @@ impl<'a> Page<'a> {
                 (facts.text > 80 && density < 0.25) || (facts.text > 0 && density == 0.0)
             };
             if score + bonus >= threshold || paragraph_like {
+                out.append(&mut headings);
                 out.push(sibling);
+            } else if matches!(e.name(), "h1" | "h2" | "h3" | "h4" | "h5" | "h6")
+                && !self.repeats_title(sibling)
+            {
+                headings.push(sibling);
+            } else {
+                headings.clear();
             }
         }
         out
+    }
+}
+
+impl Page<'_> {
+    /// Whether a heading's text is part of the page's `<title>`, which is the document's
+    /// title already (readability drops such a heading too).
+    fn repeats_title(&self, heading: NodeRef<'_>) -> bool {
+        let words = |node: NodeRef<'_>| {
+            let text: String = node
+                .descendants()
+                .filter_map(|n| n.value().as_text().map(|t| t.to_string()))
+                .collect();
+            crate::parse::render::one_line(&text).to_lowercase()
+        };
+        let Some(title) = self
+            .root
+            .descendants()
+            .find(|n| element(n).is_some_and(|e| e.name() == "title"))
+        else {
+            return false;
+        };
+        let heading = words(heading);
+        !heading.is_empty() && words(title).contains(&heading)
     }
 }
 

@@ -203,6 +203,19 @@ fn hidden(e: &Element) -> bool {
     style.contains("display:none") || style.contains("visibility:hidden")
 }
 
+/// Elements whose content a reader never sees as text: scripts, styles, the head, embedded
+/// objects and form controls.
+const NEVER_VISIBLE: &[&str] = &[
+    "script", "style", "noscript", "template", "head", "title", "meta", "link", "iframe", "svg",
+    "canvas", "object", "embed", "map", "audio", "video", "input", "select", "textarea", "button",
+];
+
+/// Whether the element (and everything in it) is dropped even when the whole page is taken:
+/// what is never visible text, and hidden parts.
+pub(super) fn is_invisible(e: &Element) -> bool {
+    NEVER_VISIBLE.contains(&e.name()) || hidden(e)
+}
+
 /// Whether the element (and everything in it) is dropped before looking for content:
 /// scripts, styles, forms, navigation, hidden parts and page furniture by role, class or id.
 /// `in_article` says whether it is inside an `<article>` (whose header is kept).

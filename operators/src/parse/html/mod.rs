@@ -25,6 +25,9 @@ const MAX_CONTROL_SHARE: f64 = 0.05;
 /// time (see `bounded`); browsers cap the depth at a few hundred, real pages stay far below this.
 const MAX_NESTING: usize = 4096;
 
+/// The warning of a page whose main content has no text, so that the whole page is taken.
+const WHOLE_BODY: &str = "the main content found has no text; the whole page's text is taken, navigation, comments and footers included";
+
 /// Parses an HTML page.
 pub(super) fn parse(bytes: &[u8]) -> Result<Parsed, ParseError> {
     let decoded = charset::decode(bytes);
@@ -50,9 +53,21 @@ pub(super) fn parse(bytes: &[u8]) -> Result<Parsed, ParseError> {
         },
     )?;
     let page = content::Page::new(html.tree.root());
-    let (main, note) = page.main_content();
+    let (main, mut note) = page.main_content();
     let mut renderer = Renderer::new();
     renderer.extend(blocks::blocks(&page, &main));
+    if !renderer.has_text() {
+        // Everything with text was taken for furniture (a page that is all comments, footer
+        // or navigation): the whole page's text beats nothing.
+        let whole = content::Page::whole(html.tree.root());
+        let mut fallback = Renderer::new();
+        fallback.extend(blocks::blocks(&whole, &[whole.body()]));
+        if fallback.has_text() {
+            note = Some(WHOLE_BODY.into());
+            renderer = fallback;
+        }
+    }
+    let rendered = renderer.take_warnings();
     let (markdown, elements) = renderer.finish();
     let mut metadata = metadata(&html);
     metadata.insert("encoding".into(), decoded.encoding.into());
@@ -60,7 +75,12 @@ pub(super) fn parse(bytes: &[u8]) -> Result<Parsed, ParseError> {
         markdown,
         elements,
         metadata,
-        warnings: decoded.warning.into_iter().chain(note).collect(),
+        warnings: decoded
+            .warning
+            .into_iter()
+            .chain(note)
+            .chain(rendered)
+            .collect(),
         stats: Default::default(),
     })
 }

@@ -186,3 +186,85 @@ fn equal_candidates_are_ranked_the_same_way_every_time() {
         );
     }
 }
+
+#[test]
+fn wide_colspans_over_many_rows_stay_linear() {
+    let page = format!(
+        "<html><body><table><tr>{}</tr>{}</table></body></html>",
+        "<td colspan=1000>x</td>".repeat(3000),
+        "<tr><td>y</td></tr>".repeat(3000)
+    );
+    let parsed = parse(page.as_bytes()).unwrap();
+    assert!(parsed.markdown.len() < 100_000, "{}", parsed.markdown.len());
+    assert!(
+        parsed
+            .warnings
+            .iter()
+            .any(|w| w.contains("kept as paragraphs")),
+        "{:?}",
+        parsed.warnings
+    );
+    assert_eq!(parsed.elements[0].text.matches('x').count(), 3000);
+    assert_eq!(
+        parsed.elements.iter().filter(|e| e.text == "y").count(),
+        3000
+    );
+}
+
+#[test]
+fn content_taken_for_furniture_falls_back_to_the_whole_page() {
+    let paragraphs: String = (0..6)
+        .map(|i| format!("<p>Paragraph {i} of the page, with some text, and commas, to read.</p>"))
+        .collect();
+    for wrap in [
+        "<div class=\"comment-section\">{}</div>",
+        "<div id=\"page-footer-wrapper\">{}</div>",
+        "<nav>{}</nav>",
+        "<footer><ul><li><a href=a>{}</a></li></ul></footer>",
+    ] {
+        let page = format!(
+            "<html><head><script>var hidden = 1;</script></head><body>{}</body></html>",
+            wrap.replace("{}", &paragraphs)
+        );
+        let parsed = parse(page.as_bytes()).unwrap();
+        let text: Vec<&str> = parsed.elements.iter().map(|e| e.text.as_str()).collect();
+        assert!(
+            text.join(" ").contains("Paragraph 5 of the page"),
+            "{wrap}: {text:?}"
+        );
+        assert!(!parsed.markdown.contains("hidden"), "{wrap}");
+        assert!(
+            parsed
+                .warnings
+                .iter()
+                .any(|w| w.contains("whole page's text")),
+            "{wrap}: {:?}",
+            parsed.warnings
+        );
+    }
+    // A page with content needs no fallback; one without any text stays empty.
+    assert!(parse(PAGE.as_bytes()).unwrap().warnings.is_empty());
+    let empty = parse(b"<html><body><nav></nav><script>x()</script></body></html>").unwrap();
+    assert!(empty.elements.is_empty());
+}
+
+#[test]
+fn a_heading_right_before_the_content_is_kept() {
+    let items: String = (0..8)
+        .map(|i| format!("<li><b>Term {i}</b>: the meaning of term {i}, explained in words.</li>"))
+        .collect();
+    let page = format!("<html><body><h1>Glossary</h1><ul>{items}</ul></body></html>");
+    let parsed = parse(page.as_bytes()).unwrap();
+    assert_eq!(parsed.elements[0].kind, ElementKind::Heading);
+    assert_eq!(parsed.elements[0].text, "Glossary");
+    assert_eq!(parsed.elements[1].section, ["Glossary"]);
+    assert_eq!(parsed.elements.len(), 9);
+    // A heading that repeats the page's title is the document's title already.
+    let page = page.replace(
+        "<html>",
+        "<html><head><title>Glossary | Site</title></head>",
+    );
+    let parsed = parse(page.as_bytes()).unwrap();
+    assert_eq!(parsed.elements[0].kind, ElementKind::ListItem);
+    assert_eq!(parsed.metadata["title"], "Glossary | Site");
+}

@@ -27,6 +27,9 @@ pub(crate) fn open(bytes: &[u8]) -> Result<Document, LoadError> {
         return Err(LoadError::Malformed("no %PDF header".into()));
     }
     let mut doc = load(bytes, LoadLimits::default())?;
+    if let Ok(Object::Dictionary(encrypt)) = doc.trailer.get(b"Encrypt") {
+        doc = with_direct_encrypt(bytes, encrypt.clone())?;
+    }
     // lopdf decrypts while loading when the empty user password opens the file; when it does
     // not, the trailer still names an encryption dictionary but nothing was decrypted.
     if doc.trailer.get(b"Encrypt").is_ok() && !doc.was_encrypted() {
@@ -40,6 +43,61 @@ pub(crate) fn open(bytes: &[u8]) -> Result<Document, LoadError> {
     }
     check_page_count(&doc)?;
     Ok(doc)
+}
+
+/// Names hidden from lopdf while loading a PDF whose encryption dictionary is direct, each
+/// with a stand-in of the same length (so that offsets hold).
+const HIDDEN_ENCRYPT: (&[u8], &[u8]) = (b"/Encrypt", b"/Xncrypt");
+const HIDDEN_OBJSTM: (&[u8], &[u8]) = (b"/ObjStm", b"/XbjStm");
+
+/// Loads a PDF whose trailer holds the encryption dictionary itself rather than a reference
+/// to it, as MuPDF writes it. lopdf only decrypts through a reference, and loads no objects
+/// at all from such a file; so a copy of the bytes is loaded with the trailer's key renamed,
+/// as if not encrypted (object streams renamed too, or lopdf would drop them for not
+/// parsing); then the dictionary becomes an object of its own, the object streams get their
+/// type back and the document is decrypted with the empty user password.
+fn with_direct_encrypt(bytes: &[u8], encrypt: Dictionary) -> Result<Document, LoadError> {
+    let mut renamed = bytes.to_vec();
+    rename(&mut renamed, HIDDEN_ENCRYPT);
+    rename(&mut renamed, HIDDEN_OBJSTM);
+    let mut doc = load(&renamed, LoadLimits::default())?;
+    doc.trailer.remove(&HIDDEN_ENCRYPT.1[1..]);
+    for object in doc.objects.values_mut() {
+        if let Object::Stream(stream) = object
+            && stream.dict.has_type(&HIDDEN_OBJSTM.1[1..])
+        {
+            stream
+                .dict
+                .set("Type", Object::Name(HIDDEN_OBJSTM.0[1..].to_vec()));
+        }
+    }
+    let id = doc.add_object(Object::Dictionary(encrypt));
+    doc.trailer.set("Encrypt", Object::Reference(id));
+    doc.decrypt("").map_err(|_| LoadError::Password)?;
+    Ok(doc)
+}
+
+/// Replaces the name `from` by `to` (of the same length) wherever it stands whole in `bytes`.
+fn rename(bytes: &mut [u8], (from, to): (&[u8], &[u8])) {
+    let mut at = 0;
+    while let Some(found) = find(&bytes[at..], from) {
+        let start = at + found;
+        let end = start + from.len();
+        // Longer names (`/EncryptMetadata`) stay.
+        if bytes.get(end).is_none_or(|&b| !is_regular(b)) {
+            bytes[start..end].copy_from_slice(to);
+        }
+        at = end;
+    }
+}
+
+/// Whether `b` continues a PDF name (not white space or a delimiter).
+fn is_regular(b: u8) -> bool {
+    !b.is_ascii_whitespace() && !b"\0()<>[]{}/%".contains(&b)
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
 }
 
 /// Loads `bytes` with lopdf, what it decodes while loading bounded by `limits`.
@@ -176,4 +234,50 @@ fn inherited<'a>(
     let parent = dict.get(b"Parent").ok()?.as_reference().ok()?;
     let parent = doc.get_object(parent).ok()?.as_dict().ok()?;
     inherited(doc, parent, key, depth + 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DIRECT_AES128: &[u8] =
+        include_bytes!("../../../../tests/fixtures/mupdf-aes128-empty-user-password.pdf");
+    const DIRECT_AES256_OBJSTM: &[u8] =
+        include_bytes!("../../../../tests/fixtures/mupdf-aes256-objstm-empty-user-password.pdf");
+    const USER_PASSWORD: &[u8] =
+        include_bytes!("../../../../tests/fixtures/mupdf-aes128-user-password.pdf");
+
+    #[test]
+    fn a_direct_encryption_dictionary_with_an_empty_user_password_opens() {
+        for bytes in [DIRECT_AES128, DIRECT_AES256_OBJSTM] {
+            let doc = open(bytes).unwrap();
+            assert_eq!(doc.get_pages().len(), 1);
+            assert!(doc.trailer.get(b"Xncrypt").is_err());
+            let page = *doc.get_pages().values().next().unwrap();
+            let content: Vec<u8> = doc
+                .get_page_contents(page)
+                .into_iter()
+                .flat_map(|id| {
+                    let stream = doc.get_object(id).unwrap().as_stream().unwrap();
+                    stream.decompressed_content().expect("decrypted")
+                })
+                .collect();
+            assert!(String::from_utf8_lossy(&content).contains("BT"));
+        }
+        let info = info_metadata(&open(DIRECT_AES256_OBJSTM).unwrap());
+        assert_eq!(info["title"], "Secret title");
+        assert!(matches!(open(USER_PASSWORD), Err(LoadError::Password)));
+    }
+
+    #[test]
+    fn renaming_keeps_longer_names_and_lengths() {
+        let mut bytes = b"<</Encrypt<</EncryptMetadata true>>/Encrypt 5 0 R>>".to_vec();
+        let len = bytes.len();
+        rename(&mut bytes, HIDDEN_ENCRYPT);
+        assert_eq!(
+            bytes,
+            b"<</Xncrypt<</EncryptMetadata true>>/Xncrypt 5 0 R>>"
+        );
+        assert_eq!(bytes.len(), len);
+    }
 }

@@ -2,7 +2,7 @@
 //! Markdown, sections follow the headings, and every element carries its page.
 
 use crate::model::{Element, ElementKind, PageContinuation};
-use crate::parse::render::fence_for;
+use crate::parse::render::{fence_for, section_label};
 
 /// What a block of a page is.
 #[derive(Debug, Clone, PartialEq)]
@@ -124,7 +124,7 @@ pub(crate) fn render(blocks: &[Block]) -> (String, Vec<Element>) {
                     headings.pop();
                 }
                 element.section = headings.iter().map(|(_, t)| t.clone()).collect();
-                headings.push((*level, block.text.clone()));
+                headings.push((*level, section_label(&block.text)));
                 md.push_str(&"#".repeat(usize::from(*level)));
                 md.push(' ');
                 md.push_str(&escape_inline(&block.text));
@@ -303,6 +303,19 @@ mod tests {
         assert!(els[7].section.is_empty());
         assert!(els.iter().all(|e| e.page.is_some()));
         assert_eq!(els[2].kind, ElementKind::PageBreak);
+    }
+
+    #[test]
+    fn long_headings_are_capped_in_section_paths() {
+        let long = "word ".repeat(1000);
+        let blocks = vec![
+            block(BlockKind::Heading(1), long.trim(), 1),
+            block(BlockKind::Paragraph, "body", 1),
+        ];
+        let (_, els) = render(&blocks);
+        assert_eq!(els[0].text, long.trim());
+        assert_eq!(els[1].section, [section_label(long.trim())]);
+        assert!(els[1].section[0].chars().count() <= 201);
     }
 
     #[test]
