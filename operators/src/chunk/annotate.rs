@@ -66,11 +66,14 @@ impl<'a> ElementIndex<'a> {
         let Some(element) = count.checked_sub(1).map(|i| self.get(i)) else {
             return Vec::new();
         };
-        let heading = (element.kind == ElementKind::Heading).then_some(&element.text);
+        // A chunk inside a heading has it in its section, as its elements' sections have it:
+        // at most its first characters, whatever its length.
+        let heading = (element.kind == ElementKind::Heading)
+            .then(|| crate::parse::render::section_label(&element.text));
         let mut section =
             Vec::with_capacity(element.section.len() + usize::from(heading.is_some()));
         section.extend(element.section.iter().cloned());
-        section.extend(heading.cloned());
+        section.extend(heading);
         section
     }
 

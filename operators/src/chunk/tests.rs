@@ -165,6 +165,20 @@ fn word_unit_tokens() {
 }
 
 #[test]
+fn chunks_inside_a_long_heading_carry_it_cut_short() {
+    let heading = "title ".repeat(20_000);
+    let doc = parsed("a.md", &format!("# {heading}\n\nbody\n"));
+    let set = chunker(Strategy::Recursive, settings(500, 0, Unit::Chars))
+        .chunk(&doc)
+        .unwrap();
+    assert!(set.chunks.len() > 100);
+    for chunk in &set.chunks {
+        let section: usize = chunk.section.iter().map(String::len).sum();
+        assert!(section < 1_000, "a chunk carries a {section}-byte section");
+    }
+}
+
+#[test]
 fn text_without_spaces_is_chunked_to_size_in_words() {
     let chinese = "知识库把文档变成可以检索的段落。".repeat(40);
     let thai = "ภาษาไทยเขียนติดกันโดยไม่เว้นวรรคระหว่างคำ".repeat(200);
