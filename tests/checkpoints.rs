@@ -312,6 +312,14 @@ fn gc_of_one_pipeline_keeps_what_another_pipeline_sharing_the_store_reached() {
     assert_eq!(step(&again, "chunk")["cached"], 4, "{again}");
     let (_, summary) = run_json(dir.path());
     assert_eq!(step(&summary, "chunk_b")["cached"], 4, "{summary}");
+    // `latest` of a pipeline is its own newest run, not the store's.
+    let output = engine()
+        .args(["inspect", "latest", "--json", "--pipeline"])
+        .arg(dir.path().join("other.yaml"))
+        .output()
+        .unwrap();
+    let latest: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(latest["run_id"], again["run_id"], "{}", stderr(&output));
 }
 
 #[test]

@@ -335,6 +335,14 @@ impl StoreArgs {
         ))
     }
 
+    /// The name of the pipeline given with `--pipeline`, whose runs `latest` means.
+    fn pipeline_name(&self) -> anyhow::Result<Option<String>> {
+        match &self.pipeline {
+            Some(pipeline) => Ok(Some(load_pipeline(pipeline)?.0.name)),
+            None => Ok(None),
+        }
+    }
+
     /// The store folder, which must be a store.
     fn dir(&self) -> anyhow::Result<PathBuf> {
         let dir = self.folder()?;
@@ -575,6 +583,7 @@ fn inspect(
         run: run.to_owned(),
         step: step.map(str::to_owned),
         doc: doc.map(str::to_owned),
+        pipeline: store.pipeline_name()?,
     };
     let report = store.report(&request)?;
     if json {

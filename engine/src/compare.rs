@@ -268,7 +268,7 @@ fn chunk_statistics(pipeline: &Pipeline, steps: &[String]) -> Value {
         .flatten();
     let run = store
         .as_ref()
-        .and_then(|store| find_run(store, "latest").ok());
+        .and_then(|store| find_run(store, "latest", Some(&pipeline.name)).ok());
     let mut chunks = serde_json::Map::new();
     for step in steps {
         let upstream = upstream(pipeline, step);

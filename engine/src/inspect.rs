@@ -14,8 +14,9 @@ const PREVIEW: usize = 160;
 /// Matching run ids an ambiguous prefix lists.
 const AMBIGUOUS_SHOWN: usize = 10;
 
-/// The summary of run `id`: `latest` for the newest, a whole run id, or a prefix of exactly one.
-pub fn find_run(store: &Store, id: &str) -> anyhow::Result<Value> {
+/// The summary of run `id`: `latest` for the newest (of pipeline `pipeline`, when given: a store
+/// may serve several), a whole run id, or a prefix of exactly one.
+pub fn find_run(store: &Store, id: &str, pipeline: Option<&str>) -> anyhow::Result<Value> {
     if id.trim().is_empty() {
         return Err(invalid(
             "the run id is empty: give a run id, a prefix of one, or `latest` (`engine runs` lists them)",
@@ -23,9 +24,15 @@ pub fn find_run(store: &Store, id: &str) -> anyhow::Result<Value> {
     }
     let runs = store.runs()?;
     if id == "latest" {
-        return runs.into_iter().next().ok_or_else(|| {
+        // Runs recorded before runs named their pipeline belong to any.
+        let of_pipeline = |run: &Value| match (pipeline, run["name"].as_str()) {
+            (Some(wanted), Some(name)) if !name.is_empty() => name == wanted,
+            _ => true,
+        };
+        return runs.into_iter().find(of_pipeline).ok_or_else(|| {
+            let whose = pipeline.map_or(String::new(), |name| format!(" of pipeline `{name}`"));
             invalid(format!(
-                "{} holds no runs yet; run a pipeline first",
+                "{} holds no runs{whose} yet; run the pipeline first",
                 store.dir().display()
             ))
         });

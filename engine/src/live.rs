@@ -51,6 +51,9 @@ pub enum Request {
         step: Option<String>,
         /// The document to report on.
         doc: Option<String>,
+        /// The pipeline (by name) whose newest run `latest` means; any, without one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pipeline: Option<String>,
     },
     /// Every item step `step` (every step, without one) completes from now on, or, with
     /// `from_start`, since the run started.
@@ -81,8 +84,13 @@ pub fn answer(store: &Store, live: Option<&LiveRun>, request: &Request) -> anyho
             runs.iter_mut().for_each(overlay);
             Ok(json!({ "runs": runs }))
         }
-        Request::Inspect { run, step, doc } => {
-            let mut run = inspect::find_run(store, run)?;
+        Request::Inspect {
+            run,
+            step,
+            doc,
+            pipeline,
+        } => {
+            let mut run = inspect::find_run(store, run, pipeline.as_deref())?;
             overlay(&mut run);
             match (step.as_deref(), doc.as_deref()) {
                 (None, None) => Ok(run),
@@ -349,6 +357,7 @@ mod tests {
                 run: "latest".into(),
                 step: Some("chunk".into()),
                 doc: None,
+                pipeline: Some("kb".into()),
             },
             Request::Tap {
                 step: Some("embed".into()),

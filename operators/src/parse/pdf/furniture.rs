@@ -88,7 +88,7 @@ pub(crate) fn furniture(pages: &[(&[Segment], f32)]) -> Vec<Vec<usize>> {
         }
     }
     let needed = 2.max(n.div_ceil(4)).min(n);
-    pages
+    let found: Vec<Vec<usize>> = pages
         .iter()
         .zip(candidates)
         .map(|(page, idx)| {
@@ -100,7 +100,17 @@ pub(crate) fn furniture(pages: &[(&[Segment], f32)]) -> Vec<Vec<usize>> {
                 })
                 .collect()
         })
-        .collect()
+        .collect();
+    // Lines that repeat on every page and are all there is (the same short text on each page)
+    // are the document, not its furniture.
+    let everything = pages
+        .iter()
+        .zip(&found)
+        .all(|(page, lines)| lines.len() == page.0.len());
+    if everything && pages.iter().any(|page| !page.0.is_empty()) {
+        return vec![Vec::new(); n];
+    }
+    found
 }
 
 #[cfg(test)]
@@ -134,6 +144,22 @@ mod tests {
         assert_eq!(found, vec![vec![0, 3], vec![0, 2], vec![2]]);
         let single = [(&p1[..], 800.0)];
         assert_eq!(furniture(&single), vec![Vec::<usize>::new()]);
+    }
+
+    #[test]
+    fn lines_that_are_all_of_every_page_are_kept() {
+        let page = [
+            seg(
+                "The same first sentence on each page of this document.",
+                100.0,
+            ),
+            seg(
+                "The same second sentence on each page of this document.",
+                114.0,
+            ),
+        ];
+        let pages: Vec<(&[Segment], f32)> = (0..20).map(|_| (&page[..], 792.0)).collect();
+        assert!(furniture(&pages).iter().all(Vec::is_empty));
     }
 
     #[test]
