@@ -280,6 +280,39 @@ fn http_batches_take_texts_from_several_documents() {
     );
 }
 
+/// A text embedded once is not sent again in a later run: a renamed document's chunks come
+/// from the store's embedding cache. `gc` empties the cache.
+#[test]
+fn a_renamed_document_is_not_embedded_again() {
+    let (base_url, endpoint) = server();
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir_all(dir.path().join("docs")).unwrap();
+    fs::write(
+        dir.path().join("docs/a.md"),
+        "# Renamed\n\nA paragraph about renaming files.\n",
+    )
+    .unwrap();
+    let yaml = format!(
+        "version: 1\nname: http\nsteps:\n  docs: {{ op: source.files, path: docs }}\n  parse: {{ op: parse, input: docs }}\n  chunk: {{ op: chunk.recursive, input: parse, size: 30, unit: chars }}\n  embed: {{ op: embed, input: chunk, provider: http, base_url: \"{base_url}\", model: test, backoff: 0.01 }}\n  out: {{ op: sink.jsonl, input: embed, path: out.jsonl }}\n",
+    );
+    let file = dir.path().join("pipeline.yaml");
+    fs::write(&file, yaml).unwrap();
+    let run = || {
+        let output = engine().args(["run"]).arg(&file).output().unwrap();
+        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+        endpoint.texts.lock().unwrap().len()
+    };
+    let first = run();
+    assert!(first >= 2, "{first}");
+    fs::rename(dir.path().join("docs/a.md"), dir.path().join("docs/b.md")).unwrap();
+    assert_eq!(run(), first, "no text was sent again");
+    assert_eq!(lines(&dir.path().join("out.jsonl"))[0]["doc_id"], "b.md");
+    let gc = engine().args(["gc"]).arg(&file).output().unwrap();
+    assert_eq!(gc.status.code(), Some(0), "{}", stderr(&gc));
+    fs::rename(dir.path().join("docs/b.md"), dir.path().join("docs/c.md")).unwrap();
+    assert_eq!(run(), 2 * first, "after gc, the texts are embedded again");
+}
+
 #[test]
 fn semantic_chunking_compares_sentences_with_the_model_it_feeds() {
     let dir = tempfile::tempdir().unwrap();

@@ -671,8 +671,9 @@ fn gc(path: &Path, keep_runs: usize, json: bool) -> anyhow::Result<i32> {
             outln!("{}", serde_json::to_value(collected).unwrap_or_default());
         } else {
             outln!(
-                "removed {} checkpoints ({} bytes) and {} old runs; {} checkpoints kept",
+                "removed {} checkpoints, {} cached vectors ({} bytes in all) and {} old runs; {} checkpoints kept",
                 collected.removed,
+                collected.vectors_removed,
                 collected.bytes_freed,
                 collected.runs_removed,
                 collected.kept

@@ -15,6 +15,8 @@ pub struct Collected {
     pub kept: u64,
     /// Old runs removed with their item records.
     pub runs_removed: u64,
+    /// Vectors removed from the embedding cache (all of them: it is rebuilt as steps embed).
+    pub vectors_removed: u64,
 }
 
 /// Which pipeline a recorded run belongs to: its name (its file, for runs recorded before runs
@@ -64,10 +66,12 @@ pub fn collect_garbage(
         .filter_map(|run| run["run_id"].as_str().map(str::to_owned))
         .collect();
     let runs_removed = store.prune_runs(keep_runs.max(1), &protected)?;
+    let (vectors_removed, vector_bytes) = store.clear_vectors()?;
     Ok(Collected {
         removed,
-        bytes_freed,
+        bytes_freed: bytes_freed + vector_bytes,
         kept: store.checkpoint_stats().0,
         runs_removed,
+        vectors_removed,
     })
 }

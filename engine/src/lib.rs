@@ -20,3 +20,4 @@ pub mod run;
 pub mod runtime;
 pub mod spec;
 pub mod store;
+pub mod vectors;

@@ -20,6 +20,8 @@ use crate::runtime::{
     BatchOp, Emitted, Item, Node, Operator, Publish, SinkOp, SourceOp, TransformOp,
 };
 use crate::spec::load::Pipeline;
+use crate::store::Store;
+use crate::vectors::StoredVectors;
 
 /// Workers a parallel step gets unless the pipeline says otherwise.
 pub fn default_parallelism() -> usize {
@@ -28,8 +30,13 @@ pub fn default_parallelism() -> usize {
         .unwrap_or(1)
 }
 
-/// The nodes of `plan`, in its order, ready for [`crate::runtime::execute`].
-pub fn build_nodes(pipeline: &Pipeline, plan: &Plan) -> anyhow::Result<Vec<Node>> {
+/// The nodes of `plan`, in its order, ready for [`crate::runtime::execute`]; embed steps keep
+/// their vectors in `store` when one is given.
+pub fn build_nodes(
+    pipeline: &Pipeline,
+    plan: &Plan,
+    store: Option<&Arc<Store>>,
+) -> anyhow::Result<Vec<Node>> {
     let position: std::collections::HashMap<&str, usize> = plan
         .order
         .iter()
@@ -41,7 +48,7 @@ pub fn build_nodes(pipeline: &Pipeline, plan: &Plan) -> anyhow::Result<Vec<Node>
         .map(|planned| {
             let step = &pipeline.steps[planned.index];
             let index = crate::query::index_dir(pipeline, &step.name);
-            let operator = operator(pipeline, &step.config, &planned.fingerprint, index)
+            let operator = operator(pipeline, &step.config, &planned.fingerprint, index, store)
                 .with_context(|| format!("step `{}` cannot start", step.name))?;
             Ok(Node {
                 name: step.name.clone(),
@@ -77,6 +84,7 @@ fn operator(
     config: &OperatorConfig,
     fingerprint: &str,
     index: PathBuf,
+    store: Option<&Arc<Store>>,
 ) -> anyhow::Result<Operator> {
     let base = pipeline.base.as_path();
     Ok(match config {
@@ -93,7 +101,12 @@ fn operator(
         OperatorConfig::ChunkSemantic(config) => chunking(config.chunker(base, fingerprint)?),
         OperatorConfig::ChunkSmart(config) => chunking(config.chunker(base, fingerprint)?),
         OperatorConfig::Embed(config) => Operator::Batch(Arc::new(EmbedOp {
-            embed: Embed::new(config, base),
+            embed: match store {
+                Some(store) => Embed::new_with(config, base, |memory| {
+                    StoredVectors::cache(memory, Arc::clone(store))
+                }),
+                None => Embed::new(config, base),
+            },
             texts_per_call: config.texts_per_call(),
         })),
         OperatorConfig::SinkJsonl(config) => {

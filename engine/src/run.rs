@@ -84,7 +84,7 @@ pub fn run(pipeline: &Pipeline, mut options: Options) -> anyhow::Result<RunSumma
     let now = SystemTime::now();
     let run_id = run_id(now);
     let plan = crate::plan::plan(pipeline);
-    let nodes = crate::ops::build_nodes(pipeline, &plan)?;
+    let nodes = crate::ops::build_nodes(pipeline, &plan, Some(&store))?;
     let fingerprints = plan
         .order
         .iter()

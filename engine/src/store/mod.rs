@@ -77,6 +77,7 @@ pub struct Store {
     checkpoints: sled::Tree,
     runs: sled::Tree,
     items: sled::Tree,
+    vectors: sled::Tree,
     _lock: StoreLock,
 }
 
@@ -99,6 +100,7 @@ impl Store {
             checkpoints: db.open_tree("checkpoints")?,
             runs: db.open_tree("runs")?,
             items: db.open_tree("items")?,
+            vectors: db.open_tree("vectors")?,
             db,
             _lock: lock,
         })
@@ -138,6 +140,36 @@ impl Store {
         self.checkpoints
             .insert(Self::checkpoint_key(fingerprint, key), value)?;
         Ok(())
+    }
+
+    /// The vector stored under an embedding cache key.
+    pub fn vector(&self, key: &[u8; 32]) -> Option<Vec<f32>> {
+        let bytes = self.vectors.get(key).ok()??;
+        Some(
+            bytes
+                .chunks_exact(4)
+                .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+                .collect(),
+        )
+    }
+
+    /// Stores a vector under an embedding cache key.
+    pub fn put_vector(&self, key: &[u8; 32], vector: &[f32]) -> Result<(), StoreError> {
+        let bytes: Vec<u8> = vector.iter().flat_map(|x| x.to_le_bytes()).collect();
+        self.vectors.insert(key, bytes)?;
+        Ok(())
+    }
+
+    /// Empties the embedding cache; returns (vectors, bytes) removed.
+    pub fn clear_vectors(&self) -> Result<(u64, u64), StoreError> {
+        let (mut count, mut bytes) = (0, 0);
+        for entry in self.vectors.iter() {
+            let (key, value) = entry?;
+            count += 1;
+            bytes += (key.len() + value.len()) as u64;
+        }
+        self.vectors.clear()?;
+        Ok((count, bytes))
     }
 
     /// Saves (or replaces) a run's summary, given as JSON.

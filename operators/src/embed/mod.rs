@@ -243,9 +243,19 @@ impl Embed {
     /// embeddings all come from checkpoints never loads it; `EmbedConfig::problems` checks its
     /// files beforehand.
     pub fn new(config: &EmbedConfig, base: &Path) -> Self {
+        Self::new_with(config, base, |memory| memory)
+    }
+
+    /// [`Embed::new`] with the in-memory cache wrapped by `layer` (a cache on disk that keeps
+    /// vectors across runs, say); no cache at all when `cache_entries` is 0.
+    pub fn new_with(
+        config: &EmbedConfig,
+        base: &Path,
+        layer: impl FnOnce(Arc<dyn VectorCache>) -> Arc<dyn VectorCache>,
+    ) -> Self {
         let cache: Arc<dyn VectorCache> = match config.cache_entries() {
             0 => Arc::new(NoCache),
-            entries => Arc::new(LruCache::new(entries)),
+            entries => layer(Arc::new(LruCache::new(entries))),
         };
         Embed {
             provider: OnceLock::new(),

@@ -1,0 +1,67 @@
+//! The embedding cache on disk: every vector an `embed` step computed, in the store, under the
+//! key of its provider and text, so a text embedded once is never embedded again: not when its
+//! document is renamed, copied or moved within a JSONL file, not in a later run.
+
+use std::sync::Arc;
+
+use operators::embed::cache::{CacheKey, VectorCache};
+
+use crate::store::Store;
+
+/// An in-memory cache in front of the store's vectors.
+pub struct StoredVectors {
+    memory: Arc<dyn VectorCache>,
+    store: Arc<Store>,
+}
+
+impl StoredVectors {
+    /// `memory` in front of `store`, as a cache.
+    pub fn cache(memory: Arc<dyn VectorCache>, store: Arc<Store>) -> Arc<dyn VectorCache> {
+        Arc::new(StoredVectors { memory, store })
+    }
+}
+
+impl VectorCache for StoredVectors {
+    fn get(&self, key: &CacheKey) -> Option<Arc<[f32]>> {
+        if let Some(vector) = self.memory.get(key) {
+            return Some(vector);
+        }
+        let vector: Arc<[f32]> = Arc::from(self.store.vector(key.as_bytes())?);
+        self.memory.put(*key, vector.clone());
+        Some(vector)
+    }
+
+    fn put(&self, key: CacheKey, vector: Arc<[f32]>) {
+        // A vector that cannot be written is computed again next time; nothing else depends on it.
+        let _ = self.store.put_vector(key.as_bytes(), &vector);
+        self.memory.put(key, vector);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use operators::embed::cache::LruCache;
+
+    #[test]
+    fn vectors_outlive_the_process_that_computed_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = CacheKey::new("provider", "a text");
+        {
+            let store = Arc::new(Store::open(dir.path()).unwrap());
+            let cache = StoredVectors::cache(Arc::new(LruCache::new(4)), store);
+            cache.put(key, Arc::from(vec![0.5f32, -1.0]));
+        }
+        let store = Arc::new(Store::open(dir.path()).unwrap());
+        let cache = StoredVectors::cache(Arc::new(LruCache::new(4)), store.clone());
+        assert_eq!(cache.get(&key).as_deref(), Some(&[0.5f32, -1.0][..]));
+        assert!(
+            cache
+                .get(&CacheKey::new("other provider", "a text"))
+                .is_none()
+        );
+        assert_eq!(store.clear_vectors().unwrap().0, 1);
+        let cache = StoredVectors::cache(Arc::new(LruCache::new(4)), store);
+        assert!(cache.get(&key).is_none(), "cleared");
+    }
+}
