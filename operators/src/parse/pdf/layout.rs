@@ -206,7 +206,7 @@ pub(super) fn parse(
 ) -> Result<Parsed, ParseError> {
     let started = Instant::now();
     let deadline = started + budget;
-    let mut doc = load::open(bytes).map_err(|err| match err {
+    let load::Opened { mut doc, rebuilt } = load::open(bytes).map_err(|err| match err {
         LoadError::Password => ParseError::PdfPassword,
         LoadError::Malformed(reason) => ParseError::PdfMalformed { reason },
     })?;
@@ -313,6 +313,12 @@ pub(super) fn parse(
             None => "no page could be read".into(),
         };
         return Err(ParseError::PdfMalformed { reason });
+    }
+    if rebuilt {
+        warnings.push(format!(
+            "the file is damaged (cross-reference table rebuilt); {} pages read",
+            pages.len() - failed
+        ));
     }
     if unmapped > 0 {
         warnings.push(format!("{unmapped} glyphs had no Unicode mapping"));

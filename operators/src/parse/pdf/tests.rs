@@ -893,3 +893,31 @@ fn check_boxes_in_a_dingbat_font_mark_list_items() {
         parsed.markdown
     );
 }
+
+#[test]
+#[ignore = "report: how many corpus PDFs cut to PDF_CUT percent (95) still parse"]
+fn truncated_corpus_report() {
+    let percent: usize = std::env::var("PDF_CUT")
+        .ok()
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(95);
+    let (mut ok, mut all) = (0, 0);
+    for (file, _) in corpus_pdfs() {
+        let bytes = load(&file).bytes.to_vec();
+        let cut = bytes[..bytes.len() * percent / 100].to_vec();
+        let doc = Document::new(file.clone(), file.clone(), cut);
+        all += 1;
+        match parse(&doc, &ParseConfig::default()) {
+            Ok(p) => {
+                ok += 1;
+                eprintln!(
+                    "ok   {file}: {} chars, {:?}",
+                    p.markdown.len(),
+                    p.debug.warnings
+                );
+            }
+            Err(e) => eprintln!("FAIL {file}: {e}"),
+        }
+    }
+    eprintln!("{ok} of {all} parse cut to {percent}%");
+}
