@@ -137,8 +137,11 @@ impl Read {
                         Drawn::Done(one) => one,
                         Drawn::TimedOut(_) => return Err(flat.number),
                         Drawn::Failed(partial) => {
-                            self.failed += 1;
                             let kept = partial.first().map_or(0, |p| p.glyphs.len());
+                            // A page partly read counts as read: its glyphs are kept.
+                            if kept == 0 {
+                                self.failed += 1;
+                            }
                             self.warnings.push(format!(
                                 "page {} could not be fully read (the PDF reader failed); kept {kept} glyphs",
                                 flat.number
