@@ -41,7 +41,7 @@ pub(super) fn rebuild(file: &[u8]) -> Option<Vec<u8>> {
         }
         let _ = writeln!(text, "{} {}", entries[i].0, j - i);
         for (_, (offset, generation)) in &entries[i..j] {
-            let _ = write!(text, "{offset:010} {generation:05} n \n");
+            let _ = writeln!(text, "{offset:010} {generation:05} n ");
         }
         i = j;
     }
