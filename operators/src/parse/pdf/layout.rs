@@ -137,8 +137,11 @@ impl Read {
                         Drawn::Done(one) => one,
                         Drawn::TimedOut(_) => return Err(flat.number),
                         Drawn::Failed(partial) => {
-                            self.failed += 1;
                             let kept = partial.first().map_or(0, |p| p.glyphs.len());
+                            // A page partly read counts as read: its glyphs are kept.
+                            if kept == 0 {
+                                self.failed += 1;
+                            }
                             self.warnings.push(format!(
                                 "page {} could not be fully read (the PDF reader failed); kept {kept} glyphs",
                                 flat.number
@@ -206,7 +209,7 @@ pub(super) fn parse(
 ) -> Result<Parsed, ParseError> {
     let started = Instant::now();
     let deadline = started + budget;
-    let mut doc = load::open(bytes).map_err(|err| match err {
+    let load::Opened { mut doc, rebuilt } = load::open(bytes).map_err(|err| match err {
         LoadError::Password => ParseError::PdfPassword,
         LoadError::Malformed(reason) => ParseError::PdfMalformed { reason },
     })?;
@@ -313,6 +316,12 @@ pub(super) fn parse(
             None => "no page could be read".into(),
         };
         return Err(ParseError::PdfMalformed { reason });
+    }
+    if rebuilt {
+        warnings.push(format!(
+            "the file is damaged (cross-reference table rebuilt); {} pages read",
+            pages.len() - failed
+        ));
     }
     if unmapped > 0 {
         warnings.push(format!("{unmapped} glyphs had no Unicode mapping"));

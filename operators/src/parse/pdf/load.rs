@@ -4,6 +4,7 @@
 use lopdf::{Dictionary, Document, Object, ObjectId};
 
 use super::preload::{self, LoadLimits};
+use super::rebuild;
 
 use super::extract::Frame;
 use crate::model::Metadata;
@@ -17,8 +18,31 @@ pub(crate) enum LoadError {
     Malformed(String),
 }
 
-/// Loads `bytes`, decrypting documents encrypted with an empty user password.
-pub(crate) fn open(bytes: &[u8]) -> Result<Document, LoadError> {
+/// A loaded document, and whether its cross-reference table had to be rebuilt.
+pub(crate) struct Opened {
+    pub doc: Document,
+    pub rebuilt: bool,
+}
+
+/// Why one attempt at opening failed.
+enum Attempt {
+    /// For good (a password, limits, a page tree that cannot be).
+    Failed(LoadError),
+    /// lopdf could not load the file, or found no pages in it: its cross-reference table may
+    /// be missing or wrong.
+    Damaged(String),
+}
+
+impl From<LoadError> for Attempt {
+    fn from(err: LoadError) -> Self {
+        Attempt::Failed(err)
+    }
+}
+
+/// Loads `bytes`, decrypting documents encrypted with an empty user password. When lopdf
+/// cannot load them, or finds no pages, the cross-reference table is rebuilt from the objects
+/// in the bytes (see [`rebuild`]) and the copy is loaded instead.
+pub(crate) fn open(bytes: &[u8]) -> Result<Opened, LoadError> {
     if !bytes.starts_with(b"%PDF")
         && !bytes[..bytes.len().min(1024)]
             .windows(5)
@@ -26,7 +50,40 @@ pub(crate) fn open(bytes: &[u8]) -> Result<Document, LoadError> {
     {
         return Err(LoadError::Malformed("no %PDF header".into()));
     }
-    let mut doc = load(bytes, LoadLimits::default())?;
+    let reason = match open_as_is(bytes, false) {
+        Ok(doc) => {
+            return Ok(Opened {
+                doc,
+                rebuilt: false,
+            });
+        }
+        Err(Attempt::Failed(err)) => return Err(err),
+        Err(Attempt::Damaged(reason)) => reason,
+    };
+    let Some(rebuilt) = rebuild::rebuild(bytes) else {
+        return Err(LoadError::Malformed(reason));
+    };
+    match open_as_is(&rebuilt, true) {
+        Ok(doc) => Ok(Opened { doc, rebuilt: true }),
+        Err(Attempt::Failed(err)) => Err(err),
+        // Why the file as it was failed says more than why the rebuilt copy did.
+        Err(Attempt::Damaged(_)) => Err(LoadError::Malformed(reason)),
+    }
+}
+
+/// One attempt at [`open`]; `rebuilt` when `bytes` are a copy with a rebuilt table.
+fn open_as_is(bytes: &[u8], rebuilt: bool) -> Result<Document, Attempt> {
+    preload::check(bytes, LoadLimits::default()).map_err(LoadError::Malformed)?;
+    let mut doc = Document::load_mem(bytes).map_err(|err| match classify(err) {
+        LoadError::Malformed(reason) => Attempt::Damaged(reason),
+        err => Attempt::Failed(err),
+    })?;
+    if rebuilt && doc.trailer.get(b"Encrypt").is_err() && has_security_handler(&doc) {
+        return Err(LoadError::Malformed(
+            "the file is encrypted and its trailer, which names the key, is lost".into(),
+        )
+        .into());
+    }
     if let Ok(Object::Dictionary(encrypt)) = doc.trailer.get(b"Encrypt") {
         doc = with_direct_encrypt(bytes, encrypt.clone())?;
     }
@@ -34,15 +91,31 @@ pub(crate) fn open(bytes: &[u8]) -> Result<Document, LoadError> {
     // not, the trailer still names an encryption dictionary but nothing was decrypted.
     if doc.trailer.get(b"Encrypt").is_ok() && !doc.was_encrypted() {
         if !doc.is_encrypted() {
-            return Err(LoadError::Password);
+            return Err(LoadError::Password.into());
         }
         doc.decrypt("").map_err(|_| LoadError::Password)?;
     }
+    if rebuilt {
+        rebuild::repair(&mut doc);
+    }
     if doc.get_pages().is_empty() {
-        return Err(LoadError::Malformed("no pages in the page tree".into()));
+        return Err(Attempt::Damaged("no pages in the page tree".into()));
     }
     check_page_count(&doc)?;
     Ok(doc)
+}
+
+/// Whether the document holds a standard security handler's encryption dictionary.
+fn has_security_handler(doc: &Document) -> bool {
+    doc.objects.values().any(|o| {
+        o.as_dict().is_ok_and(|d| {
+            d.get(b"Filter")
+                .and_then(Object::as_name)
+                .is_ok_and(|f| f == b"Standard")
+                && d.has(b"O")
+                && d.has(b"U")
+        })
+    })
 }
 
 /// Names hidden from lopdf while loading a PDF whose encryption dictionary is direct, each
@@ -250,7 +323,7 @@ mod tests {
     #[test]
     fn a_direct_encryption_dictionary_with_an_empty_user_password_opens() {
         for bytes in [DIRECT_AES128, DIRECT_AES256_OBJSTM] {
-            let doc = open(bytes).unwrap();
+            let doc = open(bytes).unwrap().doc;
             assert_eq!(doc.get_pages().len(), 1);
             assert!(doc.trailer.get(b"Xncrypt").is_err());
             let page = *doc.get_pages().values().next().unwrap();
@@ -264,7 +337,7 @@ mod tests {
                 .collect();
             assert!(String::from_utf8_lossy(&content).contains("BT"));
         }
-        let info = info_metadata(&open(DIRECT_AES256_OBJSTM).unwrap());
+        let info = info_metadata(&open(DIRECT_AES256_OBJSTM).unwrap().doc);
         assert_eq!(info["title"], "Secret title");
         assert!(matches!(open(USER_PASSWORD), Err(LoadError::Password)));
     }

@@ -21,6 +21,7 @@ mod load;
 mod order;
 mod paragraphs;
 mod preload;
+mod rebuild;
 mod render;
 mod streams;
 mod tables;

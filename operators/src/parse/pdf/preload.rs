@@ -320,16 +320,16 @@ fn decryption(
 }
 
 /// A stream object found in the raw bytes.
-struct Found<'a> {
-    id: ObjectId,
-    dict: Dictionary,
-    data: &'a [u8],
+pub(super) struct Found<'a> {
+    pub(super) id: ObjectId,
+    pub(super) dict: Dictionary,
+    pub(super) data: &'a [u8],
 }
 
 /// The stream object `N G obj << … >> stream` at `at`. Its data are `/Length` bytes when the
 /// length is direct (or an object found through `offsets`), the rest of the file when it is an
 /// object not found (more than lopdf reads), nothing without a length (lopdf reads nothing).
-fn stream_at<'a>(
+pub(super) fn stream_at<'a>(
     buf: &'a [u8],
     at: usize,
     offsets: Option<&BTreeMap<u32, usize>>,
@@ -368,7 +368,7 @@ fn stream_at<'a>(
 }
 
 /// `N G obj` at `at`: the object's id and where its body starts.
-fn object_header(buf: &[u8], at: usize) -> Option<(ObjectId, usize)> {
+pub(super) fn object_header(buf: &[u8], at: usize) -> Option<(ObjectId, usize)> {
     let mut i = at;
     let number = u32::try_from(number(buf, &mut i)?).ok()?;
     skip_white(buf, &mut i);
@@ -390,7 +390,7 @@ fn integer_object(buf: &[u8], at: usize) -> Option<usize> {
 
 /// The dictionary starting at `at` and where it ends, parsed by lopdf's content parser (which
 /// reads dictionaries, references included, as lopdf's object parser does).
-fn dict_at(buf: &[u8], at: usize) -> Option<(Dictionary, usize)> {
+pub(super) fn dict_at(buf: &[u8], at: usize) -> Option<(Dictionary, usize)> {
     let end = dict_end(buf, at)?;
     let text = [&buf[at..end], b" x"].concat();
     let content = Content::decode(&text).ok()?;
@@ -544,7 +544,7 @@ fn skip_white(buf: &[u8], i: &mut usize) {
 }
 
 /// Skips white space and comments.
-fn skip_space(buf: &[u8], i: &mut usize) {
+pub(super) fn skip_space(buf: &[u8], i: &mut usize) {
     loop {
         skip_white(buf, i);
         if buf.get(*i) != Some(&b'%') {

@@ -361,6 +361,42 @@ fn a_page_the_reader_fails_on_costs_only_that_page() {
     assert_eq!(pages.last(), Some(&3));
 }
 
+#[test]
+fn a_one_page_document_the_reader_fails_on_midway_keeps_what_was_read() {
+    use lopdf::{Stream, dictionary};
+
+    let mut doc = lopdf::Document::with_version("1.5");
+    let pages_id = doc.new_object_id();
+    let good = doc.add_object(
+        dictionary! { "Type" => "Font", "Subtype" => "Type1", "BaseFont" => "Helvetica" },
+    );
+    // pdf-extract panics (todo!) on a ToUnicode name other than Identity-H.
+    let bad = doc.add_object(dictionary! {
+        "Type" => "Font", "Subtype" => "Type1", "BaseFont" => "Helvetica", "ToUnicode" => "Bogus",
+    });
+    let content =
+        b"BT /F1 12 Tf 72 700 Td (Readable text) Tj /F2 12 Tf 0 -20 Td (Lost) Tj ET".to_vec();
+    let content = doc.add_object(Stream::new(dictionary! {}, content));
+    let page = doc.add_object(dictionary! {
+        "Type" => "Page", "Parent" => pages_id, "Contents" => content,
+        "MediaBox" => vec![0.into(), 0.into(), 612.into(), 792.into()],
+        "Resources" => dictionary! { "Font" => dictionary! { "F1" => good, "F2" => bad } },
+    });
+    let bytes = save_pdf(doc, pages_id, vec![page.into()]);
+    let doc = Document::new("p.pdf".into(), "p.pdf".into(), bytes);
+    let parsed = parse(&doc, &ParseConfig::default()).unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        parsed.markdown.contains("Readable text"),
+        "{}",
+        parsed.markdown
+    );
+    let warnings = parsed.debug.warnings.join("\n");
+    assert!(
+        warnings.contains("page 1 could not be fully read"),
+        "{warnings}"
+    );
+}
+
 /// A one-page PDF drawing each `(font, x, y, text)` line, `font` being `F1` (Helvetica) or
 /// `C` (Courier), at 10 points.
 fn lines_pdf(lines: &[(&str, i64, i64, &str)]) -> Vec<u8> {
@@ -891,5 +927,147 @@ fn check_boxes_in_a_dingbat_font_mark_list_items() {
         options.map(|option| (ElementKind::ListItem, option)),
         "{}",
         parsed.markdown
+    );
+}
+
+#[test]
+#[ignore = "report: how many corpus PDFs cut to PDF_CUT percent (95) still parse"]
+fn truncated_corpus_report() {
+    let percent: usize = std::env::var("PDF_CUT")
+        .ok()
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(95);
+    let (mut ok, mut all) = (0, 0);
+    for (file, _) in corpus_pdfs() {
+        let bytes = load(&file).bytes.to_vec();
+        let cut = bytes[..bytes.len() * percent / 100].to_vec();
+        let doc = Document::new(file.clone(), file.clone(), cut);
+        all += 1;
+        match parse(&doc, &ParseConfig::default()) {
+            Ok(p) => {
+                ok += 1;
+                eprintln!(
+                    "ok   {file}: {} chars, {:?}",
+                    p.markdown.len(),
+                    p.debug.warnings
+                );
+            }
+            Err(e) => eprintln!("FAIL {file}: {e}"),
+        }
+    }
+    eprintln!("{ok} of {all} parse cut to {percent}%");
+}
+
+/// Where the objects the first page needs end in `bytes` (the catalog, the page, its contents
+/// and fonts, each to the next object's offset); `None` when the file does not load.
+fn first_page_end(bytes: &[u8]) -> Option<usize> {
+    use lopdf::xref::XrefEntry;
+
+    let doc = lopdf::Document::load_mem(bytes).ok()?;
+    let offset = |id: lopdf::ObjectId| match doc.reference_table.get(id.0) {
+        Some(XrefEntry::Normal { offset, .. }) => Some(*offset as usize),
+        Some(XrefEntry::Compressed { container, .. }) => {
+            match doc.reference_table.get(*container) {
+                Some(XrefEntry::Normal { offset, .. }) => Some(*offset as usize),
+                _ => None,
+            }
+        }
+        _ => None,
+    };
+    let mut offsets: Vec<usize> = doc
+        .reference_table
+        .entries
+        .values()
+        .filter_map(|e| match e {
+            XrefEntry::Normal { offset, .. } => Some(*offset as usize),
+            _ => None,
+        })
+        .collect();
+    offsets.sort_unstable();
+    let end_of = |at: usize| {
+        offsets
+            .iter()
+            .find(|&&o| o > at)
+            .copied()
+            .unwrap_or(bytes.len())
+    };
+    let root = doc.trailer.get(b"Root").ok()?.as_reference().ok()?;
+    let page = *doc.get_pages().values().next()?;
+    // Everything the page refers to, its parents aside.
+    let mut ids = vec![root];
+    let mut seen = std::collections::BTreeSet::new();
+    let mut pending = vec![page];
+    while let Some(id) = pending.pop() {
+        if !seen.insert(id) {
+            continue;
+        }
+        ids.push(id);
+        let mut objects = vec![doc.get_object(id).ok()?];
+        while let Some(object) = objects.pop() {
+            match object {
+                lopdf::Object::Reference(r) => pending.push(*r),
+                lopdf::Object::Array(items) => objects.extend(items),
+                lopdf::Object::Dictionary(d) => {
+                    objects.extend(d.iter().filter(|(k, _)| *k != b"Parent").map(|(_, v)| v))
+                }
+                lopdf::Object::Stream(s) => objects.extend(s.dict.iter().map(|(_, v)| v)),
+                _ => {}
+            }
+        }
+    }
+    ids.into_iter()
+        .map(|id| offset(id).map(end_of))
+        .try_fold(0, |end, e| Some(end.max(e?)))
+}
+
+#[test]
+fn truncated_corpus_pdfs_keep_a_prefix_of_their_text() {
+    let mut recovered = 0;
+    for (file, expect) in corpus_pdfs() {
+        if expect != "ok" {
+            continue;
+        }
+        let bytes = load(&file).bytes.to_vec();
+        let full = parse(&load(&file), &ParseConfig::default())
+            .unwrap_or_else(|e| panic!("{file}: {e}"))
+            .markdown;
+        let Some(needed) = first_page_end(&bytes) else {
+            continue;
+        };
+        for percent in [95, 80] {
+            let cut = bytes.len() * percent / 100;
+            if cut < needed {
+                continue;
+            }
+            let doc = Document::new(file.clone(), file.clone(), bytes[..cut].to_vec());
+            let parsed = parse(&doc, &ParseConfig::default())
+                .unwrap_or_else(|e| panic!("{file} cut to {percent}%: {e}"));
+            // The first page's first line (furniture and headings may be told apart
+            // differently with fewer pages, so not the very start of the full text).
+            let md = parsed.markdown;
+            let first = md
+                .lines()
+                .map(|l| l.trim_start_matches(['#', ' ']).trim())
+                .find(|l| !l.is_empty())
+                .unwrap_or_else(|| panic!("{file} cut to {percent}%: no text"));
+            let at = full.find(first);
+            assert!(
+                at.is_some_and(|at| at < full.len() / 2),
+                "{file} cut to {percent}%: {first:?} is not near the start of the full text"
+            );
+            assert!(
+                parsed
+                    .debug
+                    .warnings
+                    .iter()
+                    .any(|w| w.contains("cross-reference table rebuilt")),
+                "{file} cut to {percent}%"
+            );
+            recovered += 1;
+        }
+    }
+    assert!(
+        recovered >= 10,
+        "only {recovered} cut files had their first page"
     );
 }
