@@ -330,25 +330,37 @@ fn is_regular(b: u8) -> bool {
 mod tests {
     use super::*;
 
-    #[test]
-    #[ignore = "debugging aid"]
-    fn debug_rebuild() {
-        let file = std::env::var("PDF_DEBUG").unwrap_or_default();
-        let bytes = std::fs::read(&file).unwrap();
-        let cut = &bytes[..bytes.len() * 95 / 100];
-        let rebuilt = rebuild(cut).unwrap();
-        let tail = &rebuilt[cut.len()..];
-        eprintln!(
-            "{}",
-            String::from_utf8_lossy(&tail[tail.len().saturating_sub(600)..])
-        );
-        match Document::load_mem(&rebuilt) {
-            Ok(mut doc) => {
-                eprintln!("objects {} trailer {:?}", doc.objects.len(), doc.trailer);
-                repair(&mut doc);
-                eprintln!("pages {:?}", doc.get_pages().len());
-            }
-            Err(e) => eprintln!("error {e}"),
+    /// A one-page file whose cross-reference table and trailer are gone (cut off).
+    fn without_xref() -> Vec<u8> {
+        let objects = [
+            "<< /Type /Catalog /Pages 2 0 R >>",
+            "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R >>",
+            "<< /Length 44 >>\nstream\nBT /F1 12 Tf 72 700 Td (Hello) Tj ET\nendstream",
+        ];
+        let mut file = String::from("%PDF-1.4\n");
+        for (i, object) in objects.iter().enumerate() {
+            file.push_str(&format!("{} 0 obj\n{object}\nendobj\n", i + 1));
         }
+        file.into_bytes()
+    }
+
+    #[test]
+    fn a_file_without_its_table_loads_from_the_objects_in_its_bytes() {
+        let file = without_xref();
+        assert!(
+            Document::load_mem(&file).is_err(),
+            "lopdf alone cannot load it"
+        );
+        let rebuilt = rebuild(&file).expect("objects were found");
+        let mut doc = Document::load_mem(&rebuilt).unwrap();
+        repair(&mut doc);
+        assert_eq!(doc.get_pages().len(), 1);
+        assert_eq!(doc.objects.len(), 4);
+    }
+
+    #[test]
+    fn bytes_without_objects_give_nothing_to_load() {
+        assert!(rebuild(b"%PDF-1.4\nnot a single object here").is_none());
     }
 }
