@@ -52,55 +52,6 @@ pub(super) enum Boundary {
     None,
 }
 
-/// Elements that start a new line where they open or close.
-const LINE_TAGS: &[&str] = &[
-    "address",
-    "article",
-    "aside",
-    "blockquote",
-    "body",
-    "br",
-    "caption",
-    "center",
-    "dd",
-    "details",
-    "dialog",
-    "dir",
-    "div",
-    "dl",
-    "dt",
-    "fieldset",
-    "figcaption",
-    "figure",
-    "footer",
-    "form",
-    "h1",
-    "h2",
-    "h3",
-    "h4",
-    "h5",
-    "h6",
-    "header",
-    "hgroup",
-    "hr",
-    "html",
-    "li",
-    "main",
-    "menu",
-    "nav",
-    "ol",
-    "p",
-    "pre",
-    "section",
-    "summary",
-    "table",
-    "tbody",
-    "tfoot",
-    "thead",
-    "tr",
-    "ul",
-];
-
 /// What the tag at the start of `s` (`<name …>` or `</name>`) separates.
 pub(super) fn boundary(s: &str) -> Boundary {
     let name = s
@@ -113,7 +64,7 @@ pub(super) fn boundary(s: &str) -> Boundary {
     let name = name[..end].to_ascii_lowercase();
     if matches!(name.as_str(), "td" | "th") {
         Boundary::Word
-    } else if LINE_TAGS.contains(&name.as_str()) {
+    } else if name == "br" || super::html::is_block(&name) {
         Boundary::Line
     } else {
         Boundary::None

@@ -45,6 +45,7 @@ const BLOCKS: &[&str] = &[
     "hr",
     "li",
     "main",
+    "menu",
     "nav",
     "ol",
     "p",
@@ -174,7 +175,7 @@ pub(super) fn element<'a>(node: &NodeRef<'a>) -> Option<&'a Element> {
 }
 
 /// Whether `name` is a block-level element.
-pub(super) fn is_block(name: &str) -> bool {
+pub(in crate::parse) fn is_block(name: &str) -> bool {
     BLOCKS.contains(&name)
 }
 

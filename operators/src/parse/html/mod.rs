@@ -9,6 +9,8 @@ mod charset;
 mod content;
 mod dom;
 
+pub(super) use dom::is_block;
+
 use scraper::Html;
 
 use super::render::Renderer;
