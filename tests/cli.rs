@@ -17,24 +17,7 @@ const PIPELINE: &str = "version: 1\nname: cli\nsteps:\n  docs: { op: source.file
 /// Three short documents, the pipeline above, a queries file and its judgments; not run yet.
 fn setup() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    let docs = dir.path().join("docs");
-    fs::create_dir_all(&docs).unwrap();
-    for (name, text) in [
-        (
-            "threads.md",
-            "# Threads\n\nSpawning threads lets a program run code at the same time. Channels send messages between threads.\n\n## Mutex\n\nA mutex guards shared data so one thread at a time can change it.\n",
-        ),
-        (
-            "boxes.md",
-            "# Boxes\n\nA box stores data on the heap. Recursive types need a box because their size is unknown at compile time.\n",
-        ),
-        (
-            "errors.md",
-            "# Errors\n\nRecoverable errors use Result; unrecoverable errors panic. The question mark operator propagates errors.\n",
-        ),
-    ] {
-        fs::write(docs.join(name), text).unwrap();
-    }
+    common::three_documents(&dir.path().join("docs"));
     fs::write(dir.path().join("pipeline.yaml"), PIPELINE).unwrap();
     fs::write(
         dir.path().join("queries.jsonl"),

@@ -14,24 +14,7 @@ const PIPELINE: &str = "version: 1\nname: idx\nsteps:\n  docs: { op: source.file
 
 fn setup() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    fs::create_dir_all(dir.path().join("docs")).unwrap();
-    let docs = [
-        (
-            "threads.md",
-            "# Threads\n\nSpawning threads lets a program run code at the same time. Channels send messages between threads.\n\n## Mutex\n\nA mutex guards shared data so one thread at a time can change it.\n",
-        ),
-        (
-            "boxes.md",
-            "# Boxes\n\nA box stores data on the heap. Recursive types need a box because their size is unknown at compile time.\n",
-        ),
-        (
-            "errors.md",
-            "# Errors\n\nRecoverable errors use Result; unrecoverable errors panic. The question mark operator propagates errors.\n",
-        ),
-    ];
-    for (name, text) in docs {
-        fs::write(dir.path().join("docs").join(name), text).unwrap();
-    }
+    common::three_documents(&dir.path().join("docs"));
     fs::write(dir.path().join("pipeline.yaml"), PIPELINE).unwrap();
     dir
 }

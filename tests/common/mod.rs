@@ -98,3 +98,24 @@ pub fn serve(app: axum::Router) -> std::net::SocketAddr {
     });
     rx.recv().unwrap()
 }
+
+/// Three short Markdown documents (threads, boxes, errors) in `docs`, created if need be.
+pub fn three_documents(docs: &Path) {
+    fs::create_dir_all(docs).unwrap();
+    for (name, text) in [
+        (
+            "threads.md",
+            "# Threads\n\nSpawning threads lets a program run code at the same time. Channels send messages between threads.\n\n## Mutex\n\nA mutex guards shared data so one thread at a time can change it.\n",
+        ),
+        (
+            "boxes.md",
+            "# Boxes\n\nA box stores data on the heap. Recursive types need a box because their size is unknown at compile time.\n",
+        ),
+        (
+            "errors.md",
+            "# Errors\n\nRecoverable errors use Result; unrecoverable errors panic. The question mark operator propagates errors.\n",
+        ),
+    ] {
+        fs::write(docs.join(name), text).unwrap();
+    }
+}
