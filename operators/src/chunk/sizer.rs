@@ -392,13 +392,43 @@ impl<'a> TokenSizer<'a> {
     }
 }
 
+/// Characters one token may cover before it counts as several. WordPiece makes a "word" of
+/// more than 100 characters one `[UNK]` (Thai, written without spaces, is such a word), which
+/// would make a whole document one token and one chunk.
+const MAX_TOKEN_CHARS: usize = 100;
+
 /// Token starts of `text`: word by word when the tokenizer allows it (the same result, faster),
-/// else from the full tokenization.
+/// else from the full tokenization; a token over [`MAX_TOKEN_CHARS`] counts once per
+/// [`MAX_TOKEN_CHARS`] characters.
 fn token_starts(tokenizer: &Tokenizer, text: &str) -> Result<Vec<usize>, String> {
-    match Wordwise::new(tokenizer) {
-        Some(wordwise) => wordwise.token_starts(text),
-        None => encoded_starts(tokenizer, text),
+    let starts = match Wordwise::new(tokenizer) {
+        Some(wordwise) => wordwise.token_starts(text)?,
+        None => encoded_starts(tokenizer, text)?,
+    };
+    Ok(split_long_tokens(text, starts))
+}
+
+/// `starts` with a start added every [`MAX_TOKEN_CHARS`] characters inside longer tokens.
+fn split_long_tokens(text: &str, starts: Vec<usize>) -> Vec<usize> {
+    let long = |from: usize, to: usize| nth_char(&text.as_bytes()[from..to], MAX_TOKEN_CHARS);
+    let ends = starts.iter().skip(1).copied().chain([text.len()]);
+    if !starts
+        .iter()
+        .zip(ends.clone())
+        .any(|(&s, e)| long(s, e.max(s)).is_some())
+    {
+        return starts;
     }
+    let mut split = Vec::with_capacity(starts.len());
+    for (&start, end) in starts.iter().zip(ends) {
+        split.push(start);
+        let mut at = start;
+        while let Some(offset) = long(at, end.max(at)) {
+            at += offset;
+            split.push(at);
+        }
+    }
+    split
 }
 
 impl Sizer for TokenSizer<'_> {

@@ -198,6 +198,25 @@ fn text_without_spaces_is_chunked_to_size_in_words() {
 }
 
 #[test]
+fn text_without_spaces_is_chunked_to_size_in_tokens() {
+    let thai = "ภาษาไทยเขียนติดกันโดยไม่เว้นวรรคระหว่างคำ".repeat(200);
+    let doc = parsed("a.txt", &thai);
+    let set = chunker(Strategy::Recursive, settings(50, 0, Unit::Tokens))
+        .chunk(&doc)
+        .unwrap();
+    assert!(
+        set.chunks.len() > 1,
+        "one chunk of {} chars",
+        thai.chars().count()
+    );
+    for chunk in &set.chunks {
+        assert!(chunk.tokens <= 50, "{} tokens", chunk.tokens);
+    }
+    let joined: String = set.chunks.iter().map(|c| c.text.as_str()).collect();
+    assert_eq!(joined, thai, "no text lost");
+}
+
+#[test]
 fn token_unit() {
     let text = "Tokenization is unbelievably interesting. ".repeat(20);
     let doc = parsed("t.txt", &text);
