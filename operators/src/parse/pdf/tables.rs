@@ -14,6 +14,9 @@ pub(crate) struct Table {
 const MIN_ROWS: usize = 3;
 /// Fewest columns of a table.
 const MIN_COLUMNS: usize = 2;
+/// Most cells (rows × columns) of a table: a hostile page (one row of thousands of segments
+/// over thousands of two-segment rows) would make a grid of gigabytes. Its lines stay lines.
+const MAX_CELLS: usize = 1_000_000;
 
 /// Finds tables: rows are groups of segments on one baseline; a table is a run of at least
 /// [`MIN_ROWS`] rows with [`MIN_COLUMNS`] or more segments each, whose segments fall into the
@@ -44,7 +47,12 @@ pub(crate) fn find(segs: &[Segment]) -> Vec<Table> {
             columns = merged;
             j += 1;
         }
-        if j - i >= MIN_ROWS && columns.len() >= MIN_COLUMNS && !prose(&rows[i..j], segs) {
+        let cells = (j - i).saturating_mul(columns.len());
+        if j - i >= MIN_ROWS
+            && columns.len() >= MIN_COLUMNS
+            && cells <= MAX_CELLS
+            && !prose(&rows[i..j], segs)
+        {
             let table_rows = rows[i..j]
                 .iter()
                 .map(|row| {
@@ -156,6 +164,22 @@ mod tests {
                 vec![Some(5), Some(6)]
             ]
         );
+    }
+
+    #[test]
+    fn a_grid_past_the_cell_limit_is_not_a_table() {
+        let columns = 1_500;
+        let mut segs: Vec<Segment> = (0..columns)
+            .map(|c| seg("h", 10.0 * c as f32, 10.0 * c as f32 + 5.0, 100.0))
+            .collect();
+        for r in 1..=1_000 {
+            let y = 100.0 + 12.0 * r as f32;
+            segs.push(seg("a", 0.0, 5.0, y));
+            segs.push(seg("b", 10.0, 15.0, y));
+        }
+        let tables = find(&segs);
+        let cells: usize = tables.iter().map(|t| t.rows.len() * t.rows[0].len()).sum();
+        assert!(cells <= MAX_CELLS, "{cells} cells");
     }
 
     #[test]
