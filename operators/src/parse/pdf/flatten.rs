@@ -178,7 +178,7 @@ impl Budget {
                 self.limits.content_tokens
             ));
         }
-        Content::decode(content)
+        Content::decode(&tokens::blank_bad_hex_strings(content))
             .map(|c| c.operations)
             .map_err(|e| format!("unreadable content stream ({e})"))
     }

@@ -661,6 +661,28 @@ fn flatten_first(
 
 const TEXT: &[u8] = b"BT /F1 12 Tf 72 700 Td (Some text) Tj ET ";
 
+/// A malformed hex string reads as empty; the text after it on the page is kept (lopdf's
+/// content parser stopped there and the rest of the page was lost).
+#[test]
+fn a_malformed_hex_string_does_not_end_the_page() {
+    use super::layout::{DocLimits, parse as parse_with};
+
+    let page = b"BT /F1 12 Tf 72 700 Td (Before the damage) Tj <zz> Tj 0 -20 Td (After the damage (nested) <zz>) Tj ET";
+    let bytes = content_pdf(&[page.to_vec()]);
+    let budget = std::time::Duration::from_secs(60);
+    let parsed = parse_with(&bytes, budget, DocLimits::default()).unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        parsed.markdown.contains("Before the damage"),
+        "{}",
+        parsed.markdown
+    );
+    assert!(
+        parsed.markdown.contains("After the damage (nested)") && parsed.markdown.contains("zz"),
+        "a literal string is left as it is: {}",
+        parsed.markdown
+    );
+}
+
 /// A few kilobytes of FlateDecode that inflate past the limit, in the page's content stream or
 /// in a form it draws, are refused as soon as they pass it (lopdf inflated them completely:
 /// 520 KB took 1.1 GB), with the limit in the message; under the limit they are read.

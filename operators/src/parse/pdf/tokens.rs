@@ -63,6 +63,64 @@ pub(crate) fn count(content: &[u8]) -> usize {
     tokens
 }
 
+/// `content` with the bytes of malformed hex strings (`<zz>`) blanked, so that such a string
+/// reads as empty: lopdf's content parser stops at one, and the rest of the page is lost.
+/// Literal strings and comments are skipped as the parser skips them.
+pub(crate) fn blank_bad_hex_strings(content: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    let mut fixed: Option<Vec<u8>> = None;
+    let mut i = 0;
+    while i < content.len() {
+        match content[i] {
+            b'%' => {
+                while i < content.len() && !matches!(content[i], b'\r' | b'\n') {
+                    i += 1;
+                }
+            }
+            b'(' => {
+                let mut depth = 0usize;
+                while i < content.len() {
+                    match content[i] {
+                        b'\\' => i += 1,
+                        b'(' => depth += 1,
+                        b')' => {
+                            depth -= 1;
+                            if depth == 0 {
+                                break;
+                            }
+                        }
+                        _ => {}
+                    }
+                    i += 1;
+                }
+            }
+            b'<' if content.get(i + 1) == Some(&b'<') => i += 1,
+            b'<' => {
+                let start = i + 1;
+                let end = content[start..]
+                    .iter()
+                    .position(|&c| c == b'>')
+                    .map_or(content.len(), |at| start + at);
+                let bad = |c: &u8| !c.is_ascii_hexdigit() && CLASSES[usize::from(*c)] != WHITE;
+                if content[start..end].iter().any(bad) {
+                    let bytes = fixed.get_or_insert_with(|| content.to_vec());
+                    for c in &mut bytes[start..end] {
+                        if bad(c) {
+                            *c = b' ';
+                        }
+                    }
+                }
+                i = end;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    match fixed {
+        Some(bytes) => std::borrow::Cow::Owned(bytes),
+        None => std::borrow::Cow::Borrowed(content),
+    }
+}
+
 /// Byte classes: white space, delimiters, letters (and `*'"`: operators, `null`, `true`,
 /// `false`), digits (and signs and points), anything else (lopdf stops there, or it is part of
 /// a name).
@@ -93,6 +151,17 @@ static CLASSES: [u8; 256] = {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn malformed_hex_strings_are_blanked_and_nothing_else_changes() {
+        let good: &[u8] = b"<< /A 1 >> BD <48656c6c6f> Tj (a <zz> in a string) Tj % <zz> comment\n";
+        assert!(matches!(
+            blank_bad_hex_strings(good),
+            std::borrow::Cow::Borrowed(_)
+        ));
+        let bad: &[u8] = b"(ok) Tj <4zz8> Tj (b) Tj";
+        assert_eq!(&*blank_bad_hex_strings(bad), b"(ok) Tj <4  8> Tj (b) Tj");
+    }
     use lopdf::Object;
     use lopdf::content::Content;
 
