@@ -88,6 +88,8 @@ impl JsonlSource {
     /// as the pipeline names it and the id (`corpus.jsonl#42`), not the line: a record that
     /// moves in the file is the same document.
     fn record(&self, line: &[u8]) -> Result<Document, String> {
+        // A byte-order mark (editors write one at the start of a file) is not part of the JSON.
+        let line = line.strip_prefix("\u{feff}".as_bytes()).unwrap_or(line);
         let value: Value =
             serde_json::from_slice(line).map_err(|err| format!("invalid JSON: {err}"))?;
         let Value::Object(mut fields) = value else {
@@ -126,7 +128,14 @@ impl JsonlSource {
             .and_then(|field| fields.remove(field))
         {
             Some(Value::String(title)) if !title.trim().is_empty() => Some(title),
-            _ => None,
+            Some(Value::Number(number)) => Some(number.to_string()),
+            Some(Value::String(_) | Value::Null) | None => None,
+            Some(_) => {
+                return Err(format!(
+                    "field `{}` must be a string or a number",
+                    self.config.title_field.as_deref().unwrap_or_default()
+                ));
+            }
         };
         let source = format!("{}#{id}", self.named);
         let mut doc = Document::new(id, source, text.into_bytes());
@@ -316,6 +325,21 @@ mod tests {
                 .unwrap()
         };
         assert_eq!(document(&first, "a"), document(&moved, "a"));
+    }
+
+    #[test]
+    fn a_byte_order_mark_and_a_numeric_title_are_read() {
+        let events = scan(
+            "\u{feff}{\"_id\": \"a\", \"title\": 1984, \"text\": \"alpha\"}\n{\"_id\": \"b\", \"title\": [1], \"text\": \"beta\"}\n",
+        );
+        let SourceEvent::Document(doc) = &events[0] else {
+            panic!("{events:?}")
+        };
+        assert_eq!(doc.title.as_deref(), Some("1984"));
+        assert!(
+            matches!(&events[1], SourceEvent::Error(e) if e.message.contains("must be a string or a number")),
+            "{events:?}"
+        );
     }
 
     #[test]
