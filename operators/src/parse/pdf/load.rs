@@ -157,16 +157,11 @@ fn rename(bytes: &mut [u8], (from, to): (&[u8], &[u8])) {
         let start = at + found;
         let end = start + from.len();
         // Longer names (`/EncryptMetadata`) stay.
-        if bytes.get(end).is_none_or(|&b| !is_regular(b)) {
+        if bytes.get(end).is_none_or(|&b| !preload::is_regular(b)) {
             bytes[start..end].copy_from_slice(to);
         }
         at = end;
     }
-}
-
-/// Whether `b` continues a PDF name (not white space or a delimiter).
-fn is_regular(b: u8) -> bool {
-    !b.is_ascii_whitespace() && !b"\0()<>[]{}/%".contains(&b)
 }
 
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {

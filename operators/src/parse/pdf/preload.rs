@@ -503,7 +503,7 @@ fn object_end(buf: &[u8], at: usize) -> usize {
 }
 
 /// Past the literal string starting at `at` (`(`), nested parentheses and escapes read.
-fn string_end(buf: &[u8], at: usize) -> Option<usize> {
+pub(super) fn string_end(buf: &[u8], at: usize) -> Option<usize> {
     let mut depth = 0usize;
     let mut i = at;
     while i < buf.len() {
@@ -534,11 +534,18 @@ fn number(buf: &[u8], i: &mut usize) -> Option<i64> {
     (*i > start).then_some(value)
 }
 
+/// Whether `b` is PDF white space.
+pub(super) fn is_white(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\r' | b'\n' | b'\x0c' | b'\0')
+}
+
+/// Whether `b` continues a PDF token (not white space or a delimiter).
+pub(super) fn is_regular(b: u8) -> bool {
+    !is_white(b) && !b"()<>[]{}/%".contains(&b)
+}
+
 fn skip_white(buf: &[u8], i: &mut usize) {
-    while buf
-        .get(*i)
-        .is_some_and(|c| matches!(c, b' ' | b'\t' | b'\r' | b'\n' | b'\x0c' | b'\0'))
-    {
+    while buf.get(*i).is_some_and(|&c| is_white(c)) {
         *i += 1;
     }
 }

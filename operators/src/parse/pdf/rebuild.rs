@@ -11,7 +11,7 @@ use std::fmt::Write as _;
 
 use lopdf::{Dictionary, Document, Object, ObjectId, ObjectStream};
 
-use super::preload::{dict_at, object_header, skip_space};
+use super::preload::{dict_at, is_regular, is_white, object_header, skip_space};
 
 /// Trailer entries carried over from a surviving trailer or cross-reference stream.
 const KEPT: [&[u8]; 4] = [b"Root", b"Info", b"Encrypt", b"ID"];
@@ -315,15 +315,6 @@ fn set_pages(doc: &mut Document, catalog: ObjectId, pages: ObjectId) {
     if let Ok(catalog) = doc.get_dictionary_mut(catalog) {
         catalog.set("Pages", Object::Reference(pages));
     }
-}
-
-fn is_white(b: u8) -> bool {
-    matches!(b, b' ' | b'\t' | b'\r' | b'\n' | b'\x0c' | b'\0')
-}
-
-/// Whether `b` continues a PDF token (not white space or a delimiter).
-fn is_regular(b: u8) -> bool {
-    !is_white(b) && !b"()<>[]{}/%".contains(&b)
 }
 
 #[cfg(test)]

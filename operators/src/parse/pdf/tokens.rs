@@ -10,6 +10,8 @@
 //! each change between letters and digits, each sign and each second point in a number (`1.5.5` is
 //! two numbers, `1-1` too) and each `null`, `true` or `false` (lopdf reads `nullq` as `null` and `q`).
 
+use super::preload::{is_white, skip_space, string_end};
+
 /// Tokens of `content` lopdf could build: objects and operators, counted generously.
 pub(crate) fn count(content: &[u8]) -> usize {
     let mut tokens = 0usize;
@@ -65,42 +67,23 @@ pub(crate) fn count(content: &[u8]) -> usize {
 
 /// `content` with the bytes of malformed hex strings (`<zz>`) blanked, so that such a string
 /// reads as empty: lopdf's content parser stops at one, and the rest of the page is lost.
-/// Literal strings and comments are skipped as the parser skips them.
+/// Literal strings and comments are skipped as the parser skips them (with the load
+/// pre-check's lexing).
 pub(crate) fn blank_bad_hex_strings(content: &[u8]) -> std::borrow::Cow<'_, [u8]> {
     let mut fixed: Option<Vec<u8>> = None;
     let mut i = 0;
     while i < content.len() {
         match content[i] {
-            b'%' => {
-                while i < content.len() && !matches!(content[i], b'\r' | b'\n') {
-                    i += 1;
-                }
-            }
-            b'(' => {
-                let mut depth = 0usize;
-                while i < content.len() {
-                    match content[i] {
-                        b'\\' => i += 1,
-                        b'(' => depth += 1,
-                        b')' => {
-                            depth -= 1;
-                            if depth == 0 {
-                                break;
-                            }
-                        }
-                        _ => {}
-                    }
-                    i += 1;
-                }
-            }
-            b'<' if content.get(i + 1) == Some(&b'<') => i += 1,
+            b'%' => skip_space(content, &mut i),
+            b'(' => i = string_end(content, i).unwrap_or(content.len()),
+            b'<' if content.get(i + 1) == Some(&b'<') => i += 2,
             b'<' => {
                 let start = i + 1;
                 let end = content[start..]
                     .iter()
                     .position(|&c| c == b'>')
                     .map_or(content.len(), |at| start + at);
-                let bad = |c: &u8| !c.is_ascii_hexdigit() && CLASSES[usize::from(*c)] != WHITE;
+                let bad = |c: &u8| !c.is_ascii_hexdigit() && !is_white(*c);
                 if content[start..end].iter().any(bad) {
                     let bytes = fixed.get_or_insert_with(|| content.to_vec());
                     for c in &mut bytes[start..end] {
@@ -109,11 +92,10 @@ pub(crate) fn blank_bad_hex_strings(content: &[u8]) -> std::borrow::Cow<'_, [u8]
                         }
                     }
                 }
-                i = end;
+                i = end + 1;
             }
-            _ => {}
+            _ => i += 1,
         }
-        i += 1;
     }
     match fixed {
         Some(bytes) => std::borrow::Cow::Owned(bytes),
