@@ -397,22 +397,22 @@ fn resolve(schema: &'static Value) -> Option<&'static Value> {
 /// its `oneOf` branches.
 fn properties(definition: &Value) -> impl Iterator<Item = &serde_json::Map<String, Value>> {
     let own = definition.get("properties");
-    let then = definition
-        .get("allOf")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(|branch| branch.pointer("/then/properties"));
-    let one_of = definition
-        .get("oneOf")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(|branch| branch.get("properties"));
+    let then =
+        branches(definition, "allOf").filter_map(|branch| branch.pointer("/then/properties"));
+    let one_of = branches(definition, "oneOf").filter_map(|branch| branch.get("properties"));
     own.into_iter()
         .chain(then)
         .chain(one_of)
         .filter_map(Value::as_object)
+}
+
+/// The branches of a definition's `allOf` or `oneOf`.
+fn branches<'a>(definition: &'a Value, keyword: &str) -> impl Iterator<Item = &'a Value> {
+    definition
+        .get(keyword)
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
 }
 
 fn property_names(definition: &Value) -> Vec<String> {
@@ -457,20 +457,13 @@ fn variants(definition: &Value) -> Vec<Variant> {
             .filter_map(|(tag, test)| Some((tag.clone(), test.get("const")?.clone())))
             .collect()
     };
-    let branches = |keyword: &str| {
-        definition
-            .get(keyword)
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default()
-    };
-    let if_then = branches("allOf").into_iter().map(|branch| Variant {
+    let if_then = branches(definition, "allOf").map(|branch| Variant {
         tags: consts(branch.pointer("/if/properties")),
         keys: property_names(branch.get("then").unwrap_or(&Value::Null)),
     });
-    let one_of = branches("oneOf").into_iter().map(|branch| Variant {
+    let one_of = branches(definition, "oneOf").map(|branch| Variant {
         tags: consts(branch.get("properties")),
-        keys: property_names(&branch),
+        keys: property_names(branch),
     });
     if_then
         .chain(one_of)
