@@ -12,7 +12,6 @@ use std::path::Path;
 
 use tokenizers::Tokenizer;
 
-use super::scan::char_at;
 use super::wordwise::{Wordwise, encoded_starts};
 
 /// Measures text in one unit.
@@ -261,23 +260,22 @@ struct WordCounter {
 }
 
 impl WordCounter {
+    /// Whether `c`, coming next, begins a word.
+    fn begins(&self, c: char) -> bool {
+        !c.is_whitespace() && (is_word_char(c) || self.run == 0 || self.run == MAX_WORD_CHARS)
+    }
+
     /// Takes the next character; returns whether it begins a word.
     fn step(&mut self, c: char) -> bool {
-        if c.is_whitespace() {
-            self.run = 0;
-            return false;
-        }
-        if is_word_char(c) {
-            self.words += 1;
-            self.run = 0;
-            return true;
-        }
-        let begins = self.run == 0 || self.run == MAX_WORD_CHARS;
-        if begins {
-            self.words += 1;
-            self.run = 0;
-        }
-        self.run += 1;
+        let begins = self.begins(c);
+        self.words += usize::from(begins);
+        self.run = if c.is_whitespace() || is_word_char(c) {
+            0
+        } else if begins {
+            1
+        } else {
+            self.run + 1
+        };
         begins
     }
 }
@@ -285,17 +283,8 @@ impl WordCounter {
 impl Sizer for WordSizer {
     fn size(&self, text: &str) -> usize {
         let mut counter = WordCounter::default();
-        let mut i = 0;
-        while i < text.len() {
-            let (ws, len) = char_at(text, i);
-            if ws {
-                counter.run = 0;
-            } else if len == 1 {
-                counter.step('a');
-            } else {
-                counter.step(text[i..].chars().next().unwrap_or('a'));
-            }
-            i += len;
+        for c in text.chars() {
+            counter.step(c);
         }
         counter.words
     }
@@ -307,13 +296,7 @@ impl Sizer for WordSizer {
         // The end is where word number `limit + 1` begins.
         let mut counter = WordCounter::default();
         for (offset, c) in text[start..].char_indices() {
-            if counter.words == limit && !c.is_whitespace() && {
-                let mut next = WordCounter {
-                    words: 0,
-                    run: counter.run,
-                };
-                next.step(c)
-            } {
+            if counter.words == limit && counter.begins(c) {
                 return start + offset;
             }
             counter.step(c);
