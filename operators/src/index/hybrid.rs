@@ -115,7 +115,6 @@ pub struct IndexUpdate {
     /// starts afresh and builds on nothing of it.
     live: Option<(u64, PathBuf)>,
     generation: Generation,
-    seen: HashSet<String>,
     /// The key each document was offered with in this update.
     offered: HashMap<String, String>,
     /// Documents that failed upstream: not offered, but not gone either.
@@ -167,7 +166,6 @@ impl IndexUpdate {
             live: previous.clone(),
             previous: if rebuild_all { None } else { previous },
             generation,
-            seen: HashSet::new(),
             offered: HashMap::new(),
             failed: HashSet::new(),
             keep_unseen: false,
@@ -248,7 +246,6 @@ impl IndexUpdate {
         key: &str,
         entries: &[Entry],
     ) -> Result<(), IndexError> {
-        self.seen.insert(doc_id.to_owned());
         self.offered.insert(doc_id.to_owned(), key.to_owned());
         if self
             .generation
@@ -303,14 +300,14 @@ impl IndexUpdate {
         }
     }
 
-    /// Removes the documents not offered (except those that failed upstream), writes the new
-    /// generation and switches to it.
+    /// Removes the documents not offered (except those that failed upstream) and writes the new
+    /// generation; the returned [`Switch`] makes it the live one.
     pub fn finish(mut self) -> Result<(UpdateStats, Switch), IndexError> {
         let unseen: Vec<String> = self
             .generation
             .docs
             .keys()
-            .filter(|doc_id| !self.seen.contains(*doc_id))
+            .filter(|doc_id| !self.offered.contains_key(*doc_id))
             .cloned()
             .collect();
         let (kept, gone): (Vec<String>, Vec<String>) = unseen
