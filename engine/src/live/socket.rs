@@ -205,9 +205,11 @@ fn tap(
     while connected {
         match items.recv_timeout(POLL) {
             Ok((step, doc_id, record)) => {
-                if sent.remove(&(step.clone(), doc_id.clone())) {
+                let item = (step, doc_id);
+                if sent.remove(&item) {
                     continue;
                 }
+                let (step, doc_id) = item;
                 connected = reply(stream, &tapped(store, &step, &doc_id, &record)).is_ok();
             }
             Err(RecvTimeoutError::Timeout) if stop.load(Ordering::Acquire) => break,
