@@ -69,9 +69,9 @@ pub fn build_nodes(
 
 /// What a pipeline writes: its store and the files of its sinks. A source never reads them.
 fn written_by(pipeline: &Pipeline) -> Vec<PathBuf> {
-    let sinks = pipeline.steps.iter().filter_map(|step| match &step.config {
-        OperatorConfig::SinkJsonl(config) => Some(pipeline.base.join(&config.path)),
-        _ => None,
+    let sinks = pipeline.steps.iter().flat_map(|step| match &step.config {
+        OperatorConfig::SinkJsonl(config) => JsonlSink::files(config, &pipeline.base).to_vec(),
+        _ => Vec::new(),
     });
     std::iter::once(pipeline.store.clone())
         .chain(sinks)

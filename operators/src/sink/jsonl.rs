@@ -24,15 +24,21 @@ pub struct JsonlSink {
 }
 
 impl JsonlSink {
+    /// The files a sink with `config` writes, resolved against `base`: the output, and the
+    /// `.partial` file it is written to first.
+    pub fn files(config: &JsonlSinkConfig, base: &Path) -> [PathBuf; 2] {
+        let path = base.join(&config.path);
+        let mut partial = path.clone().into_os_string();
+        partial.push(".partial");
+        [path, PathBuf::from(partial)]
+    }
+
     /// Opens `config.path` resolved against `base` for writing (through a `.partial` file).
     pub fn create(config: &JsonlSinkConfig, base: &Path) -> std::io::Result<Self> {
-        let path = base.join(&config.path);
+        let [path, partial] = Self::files(config, base);
         if let Some(parent) = path.parent() {
             fs::create_dir_all(parent)?;
         }
-        let mut partial = path.clone().into_os_string();
-        partial.push(".partial");
-        let partial = PathBuf::from(partial);
         let file = fs::File::create(&partial).map_err(|err| {
             std::io::Error::new(
                 err.kind(),

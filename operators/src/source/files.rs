@@ -291,7 +291,7 @@ impl DocumentSource for FileSource {
     }
 }
 
-/// Whether a walked entry is one of the `skipped` paths (or a sink's `.partial` beside one).
+/// Whether a walked entry is one of the `skipped` paths.
 fn is_skipped(
     skipped: &[&Path],
     canonical_root: &Path,
@@ -305,13 +305,7 @@ fn is_skipped(
         return false;
     };
     let path = canonical_root.join(relative);
-    skipped.iter().any(|skip| {
-        path == *skip || {
-            let mut partial = skip.as_os_str().to_owned();
-            partial.push(".partial");
-            path.as_os_str() == partial
-        }
-    })
+    skipped.contains(&path.as_path())
 }
 
 #[cfg(test)]
@@ -443,9 +437,11 @@ mod tests {
         fs::write(dir.path().join("out.jsonl"), "{}").unwrap();
         fs::write(dir.path().join("out.jsonl.partial"), "{}").unwrap();
         let cfg = config(&dir.path().display().to_string());
-        let mut source = FileSource::new(&cfg, Path::new("/"))
-            .unwrap()
-            .skipping([dir.path().join("store"), dir.path().join("./out.jsonl")]);
+        let mut source = FileSource::new(&cfg, Path::new("/")).unwrap().skipping([
+            dir.path().join("store"),
+            dir.path().join("./out.jsonl"),
+            dir.path().join("out.jsonl.partial"),
+        ]);
         assert_eq!(ids(&scan_all(&mut source)), ["doc.md"]);
     }
 
