@@ -1,13 +1,28 @@
 //! Turning a document's bytes into text: byte order marks (UTF-8, UTF-16, UTF-32), UTF-8, and
-//! for bytes that are not UTF-8 the legacy encoding the HTML parser also falls back to
-//! (windows-1252, which covers Latin-1); clear errors for binary content.
+//! for bytes that are not UTF-8 the legacy encoding a browser would guess (windows-1252 for
+//! Latin text, windows-1251 or KOI8-R for Cyrillic, Shift_JIS, GBK, …); clear errors for
+//! binary content.
 
-use encoding_rs::WINDOWS_1252;
+use encoding_rs::Encoding;
 
 use super::ParseError;
 
 /// Share of control characters above which legacy-decoded bytes are not text.
 const MAX_CONTROL_SHARE: f64 = 0.05;
+
+/// How many bytes the encoding detector reads: enough to tell any real text's encoding, and a
+/// bound on its time for a huge file.
+const DETECTION_PREFIX: usize = 1 << 20;
+
+/// The legacy (not UTF-8) encoding `bytes` are most likely in, guessed the way Firefox does
+/// for an unlabelled page (chardetng): windows-1252 for Latin text, windows-1251 or KOI8-R
+/// for Cyrillic, Shift_JIS, EUC-KR, GBK, Big5 and so on.
+pub(super) fn detect_legacy(bytes: &[u8]) -> &'static Encoding {
+    let mut detector = chardetng::EncodingDetector::new();
+    let prefix = &bytes[..bytes.len().min(DETECTION_PREFIX)];
+    detector.feed(prefix, prefix.len() == bytes.len());
+    detector.guess(None, false)
+}
 
 /// Text decoded from a document's bytes.
 #[derive(Debug, PartialEq)]
@@ -39,8 +54,9 @@ impl Decoded {
 }
 
 /// Decodes `bytes` as text: a UTF-8 BOM is stripped, UTF-32 and UTF-16 (LE/BE) with a BOM are
-/// decoded, NUL bytes mean binary content; bytes that are not UTF-8 are decoded as
-/// windows-1252 with a warning, unless that gives mostly control characters.
+/// decoded, NUL bytes mean binary content; bytes that are not UTF-8 are decoded in the legacy
+/// encoding detected ([`detect_legacy`]) with a warning, unless that gives mostly control
+/// characters.
 pub(super) fn decode(bytes: &[u8]) -> Result<Decoded, ParseError> {
     // UTF-32LE's BOM starts with UTF-16LE's: look for it first.
     if let Some(rest) = bytes.strip_prefix(b"\xFF\xFE\0\0") {
@@ -75,7 +91,8 @@ pub(super) fn decode(bytes: &[u8]) -> Result<Decoded, ParseError> {
         // A UTF-8 BOM says UTF-8: broken bytes after it are damage, not another encoding.
         return Err(invalid);
     }
-    let (text, _) = WINDOWS_1252.decode_without_bom_handling(body);
+    let encoding = detect_legacy(body);
+    let (text, _) = encoding.decode_without_bom_handling(body);
     let total = text.chars().count().max(1);
     let control = text
         .chars()
@@ -86,10 +103,11 @@ pub(super) fn decode(bytes: &[u8]) -> Result<Decoded, ParseError> {
     }
     Ok(Decoded {
         text: text.into_owned(),
-        encoding: Some(WINDOWS_1252.name()),
+        encoding: Some(encoding.name()),
         warning: Some(format!(
-            "not valid UTF-8 (byte offset {}): decoded as windows-1252 (Latin-1)",
-            error.valid_up_to()
+            "not valid UTF-8 (byte offset {}): decoded as {}, the encoding detected",
+            error.valid_up_to(),
+            encoding.name()
         )),
     })
 }
@@ -221,6 +239,25 @@ mod tests {
         assert_eq!(d.text, "café \u{201C}quoted\u{201D} naïve\r\n");
         assert_eq!(d.encoding, Some("windows-1252"));
         assert!(d.warning.unwrap().contains("byte offset 3"));
+    }
+
+    #[test]
+    fn legacy_encodings_other_than_latin_are_detected() {
+        let russian = "Правительство объявило сегодня о новых мерах поддержки малого \
+            бизнеса в регионах страны.\n";
+        for encoding in [encoding_rs::WINDOWS_1251, encoding_rs::KOI8_R] {
+            let (bytes, _, _) = encoding.encode(russian);
+            let d = decode(&bytes).unwrap();
+            assert_eq!(d.text, russian, "{}", encoding.name());
+            // KOI8-U is KOI8-R plus Ukrainian letters: either reads Russian the same.
+            let name = d.encoding.unwrap();
+            assert_eq!(&name[..4], &encoding.name()[..4]);
+            assert!(d.warning.unwrap().contains(name));
+        }
+        let japanese = "東京都は今日、新しい交通計画を発表しました。市民の生活がより便利になる\
+            と期待されています。\n";
+        let (bytes, _, _) = encoding_rs::SHIFT_JIS.encode(japanese);
+        assert_eq!(decode(&bytes).unwrap().text, japanese);
     }
 
     #[test]

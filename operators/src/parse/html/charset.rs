@@ -1,9 +1,12 @@
 //! Decoding an HTML page's bytes: byte order mark, then a `<meta charset>` or http-equiv
-//! declaration, then detection (UTF-16 without BOM, UTF-8, else windows-1252). A page
+//! declaration, then detection (UTF-16 without BOM, UTF-8, else the legacy encoding a browser
+//! would guess: windows-1252, windows-1251, Shift_JIS, …). A page
 //! declared UTF-8 that is not, or declared single-byte but valid multi-byte UTF-8, is decoded
 //! by what the bytes are, with a warning.
 
-use encoding_rs::{Encoding, UTF_8, UTF_16BE, UTF_16LE, WINDOWS_1252};
+use encoding_rs::{Encoding, UTF_8, UTF_16BE, UTF_16LE};
+
+use crate::parse::decode::detect_legacy;
 
 /// How far into the page a declaration is looked for.
 const PRESCAN: usize = 4096;
@@ -56,9 +59,13 @@ pub(super) fn decode(bytes: &[u8]) -> Decoded {
     match (declared, utf8) {
         (Some(e), Some(text)) if e == UTF_8 => done(text.to_string(), UTF_8, None),
         (Some(e), None) if e == UTF_8 => {
-            let (text, _) = WINDOWS_1252.decode_without_bom_handling(bytes);
-            let warning = "declared UTF-8 but is not valid UTF-8; decoded as windows-1252";
-            done(text.into_owned(), WINDOWS_1252, Some(warning.into()))
+            let detected = detect_legacy(bytes);
+            let (text, _) = detected.decode_without_bom_handling(bytes);
+            let warning = format!(
+                "declared UTF-8 but is not valid UTF-8; decoded as {}, the encoding detected",
+                detected.name()
+            );
+            done(text.into_owned(), detected, Some(warning))
         }
         (Some(e), Some(text)) if !text.is_ascii() && e.is_single_byte() => {
             let warning = format!(
@@ -73,8 +80,9 @@ pub(super) fn decode(bytes: &[u8]) -> Decoded {
         }
         (None, Some(text)) => done(text.to_string(), UTF_8, None),
         (None, None) => {
-            let (text, _) = WINDOWS_1252.decode_without_bom_handling(bytes);
-            done(text.into_owned(), WINDOWS_1252, None)
+            let detected = detect_legacy(bytes);
+            let (text, _) = detected.decode_without_bom_handling(bytes);
+            done(text.into_owned(), detected, None)
         }
     }
 }
@@ -207,6 +215,29 @@ mod tests {
         let d = decode(&utf32);
         assert_eq!(d.text, "<p>Grüße</p>");
         assert_eq!(d.encoding, "UTF-32LE");
+    }
+
+    #[test]
+    fn undeclared_legacy_encodings_are_detected() {
+        let cyrillic = "<html><body><h1>Новости</h1><p>Правительство объявило сегодня о \
+            новых мерах поддержки малого бизнеса в регионах страны.</p></body></html>";
+        for encoding in [encoding_rs::WINDOWS_1251, encoding_rs::KOI8_R] {
+            let (bytes, _, _) = encoding.encode(cyrillic);
+            let d = decode(&bytes);
+            assert_eq!(d.text, cyrillic, "{}", encoding.name());
+            // KOI8-U is KOI8-R plus Ukrainian letters: either reads Russian the same.
+            assert_eq!(&d.encoding[..4], &encoding.name()[..4]);
+        }
+        let japanese = "<html><body><p>東京都は今日、新しい交通計画を発表しました。\
+            市民の生活がより便利になると期待されています。</p></body></html>";
+        let (bytes, _, _) = encoding_rs::SHIFT_JIS.encode(japanese);
+        let d = decode(&bytes);
+        assert_eq!((d.text.as_str(), d.encoding), (japanese, "Shift_JIS"));
+        // Declared UTF-8 but Cyrillic windows-1251: decoded by what the bytes are.
+        let (bytes, _, _) = encoding_rs::WINDOWS_1251.encode(cyrillic);
+        let d = decode(&[&b"<meta charset=utf-8>"[..], &bytes].concat());
+        assert!(d.text.ends_with(cyrillic), "{}", d.text);
+        assert!(d.warning.unwrap().contains("windows-1251"));
     }
 
     #[test]
