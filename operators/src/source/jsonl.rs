@@ -113,10 +113,23 @@ impl JsonlSource {
         };
         let text = match fields.remove(&self.config.text_field) {
             Some(Value::String(text)) => text,
-            Some(Value::Null) | None => String::new(),
+            // A missing or null text is far more often a wrong `text_field` or a broken export
+            // than an empty document: say so rather than index nothing in silence.
+            Some(Value::Null) => {
+                return Err(format!(
+                    "field `{}` is null: give a string (\"\" for a document with no text)",
+                    self.config.text_field
+                ));
+            }
             Some(_) => {
                 return Err(format!(
                     "field `{}` must be a string",
+                    self.config.text_field
+                ));
+            }
+            None => {
+                return Err(format!(
+                    "no `{}` field (set text_field to the field holding the text)",
                     self.config.text_field
                 ));
             }
@@ -304,6 +317,25 @@ mod tests {
         assert_eq!(&*doc.bytes, b"alpha");
         assert_eq!(doc.metadata["lang"], "en");
         assert_eq!(doc.format, Some(Format::Text));
+    }
+
+    #[test]
+    fn a_missing_or_null_text_is_an_error_and_an_empty_one_a_document() {
+        let events = scan(
+            "{\"_id\": \"a\", \"body\": \"alpha\"}\n{\"_id\": \"b\", \"text\": null}\n{\"_id\": \"c\", \"text\": 3}\n{\"_id\": \"d\", \"text\": \"\"}\n",
+        );
+        let errors: Vec<&str> = events
+            .iter()
+            .filter_map(|event| match event {
+                SourceEvent::Error(err) => Some(err.message.as_str()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(errors.len(), 3, "{errors:?}");
+        assert!(errors[0].contains("no `text` field (set text_field"));
+        assert!(errors[1].contains("field `text` is null"));
+        assert!(errors[2].contains("field `text` must be a string"));
+        assert!(matches!(events.last(), Some(SourceEvent::Document(doc)) if doc.bytes.is_empty()));
     }
 
     #[test]
