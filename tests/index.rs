@@ -570,7 +570,8 @@ fn compare_without_judgments_shows_overlaps_and_both_lists() {
 }
 
 /// Two pipelines sharing a store with an index step of the same name keep two indexes; an index
-/// at the older location (`indexes/<step>`) is moved into its pipeline's folder and still found.
+/// at the older location (`indexes/<step>`) is read where it is by a query and moved into its
+/// pipeline's folder by the next run.
 #[test]
 fn pipelines_sharing_a_store_never_share_an_index() {
     let dir = setup();
@@ -586,7 +587,21 @@ fn pipelines_sharing_a_store_never_share_an_index() {
         "threads.md",
         "the older location is found"
     );
-    assert!(store.join("idx/index_a/CURRENT").is_file(), "and moved");
+    assert!(
+        store.join("index_a/CURRENT").is_file() && !store.join("idx/index_a").exists(),
+        "a query only reads"
+    );
+    run_json(dir.path());
+    assert!(
+        store.join("idx/index_a/CURRENT").is_file(),
+        "a run moves it"
+    );
+    assert!(!store.join("index_a").exists());
+    let hits = query(
+        dir.path(),
+        &["--index", "index_a", "--mode", "bm25", "mutex"],
+    );
+    assert_eq!(doc_ids(&hits)[0], "threads.md");
 
     let only_boxes = PIPELINE
         .replace("name: idx", "name: other")

@@ -19,7 +19,7 @@ use crate::registry::OperatorConfig;
 use crate::runtime::{
     BatchOp, Emitted, Item, Node, Operator, Publish, SinkOp, SourceOp, TransformOp,
 };
-use crate::spec::load::Pipeline;
+use crate::spec::load::{Pipeline, Step};
 use crate::store::Store;
 use crate::vectors::StoredVectors;
 
@@ -47,8 +47,7 @@ pub fn build_nodes(
         .iter()
         .map(|planned| {
             let step = &pipeline.steps[planned.index];
-            let index = crate::query::index_dir(pipeline, &step.name);
-            let operator = operator(pipeline, &step.config, &planned.fingerprint, index, store)
+            let operator = operator(pipeline, step, &planned.fingerprint, store)
                 .with_context(|| format!("step `{}` cannot start", step.name))?;
             Ok(Node {
                 name: step.name.clone(),
@@ -78,16 +77,15 @@ fn written_by(pipeline: &Pipeline) -> Vec<PathBuf> {
         .collect()
 }
 
-/// The runtime operator of one step; `index` is where an index step keeps its index.
+/// The runtime operator of one step.
 fn operator(
     pipeline: &Pipeline,
-    config: &OperatorConfig,
+    step: &Step,
     fingerprint: &str,
-    index: PathBuf,
     store: Option<&Arc<Store>>,
 ) -> anyhow::Result<Operator> {
     let base = pipeline.base.as_path();
-    Ok(match config {
+    Ok(match &step.config {
         OperatorConfig::SourceFiles(config) => Operator::Source(Box::new(Source(
             FileSource::new(config, base)?.skipping(written_by(pipeline)),
         ))),
@@ -112,11 +110,14 @@ fn operator(
         OperatorConfig::SinkJsonl(config) => {
             Operator::Sink(Box::new(Jsonl(JsonlSink::create(config, base)?)))
         }
-        OperatorConfig::IndexHybrid(config) => Operator::Sink(Box::new(HybridIndexSink {
-            dir: index,
-            config: config.clone(),
-            update: None,
-        })),
+        OperatorConfig::IndexHybrid(config) => {
+            crate::query::move_legacy_index(pipeline, &step.name)?;
+            Operator::Sink(Box::new(HybridIndexSink {
+                dir: crate::query::index_dir(pipeline, &step.name),
+                config: config.clone(),
+                update: None,
+            }))
+        }
     })
 }
 

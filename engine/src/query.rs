@@ -12,26 +12,50 @@ use crate::failure::invalid;
 use crate::registry::OperatorConfig;
 use crate::spec::load::Pipeline;
 
-/// Where an index step keeps its index.
+/// Where an index step keeps its index: `indexes/<pipeline>/<step>` under the store, or the
+/// older `indexes/<step>` while an index there has not been moved yet ([`move_legacy_index`]).
+/// Only looks: a query never moves files.
 pub fn index_dir(pipeline: &Pipeline, step: &str) -> PathBuf {
-    let namespaced = pipeline
+    let namespaced = namespaced_index_dir(pipeline, step);
+    let legacy = legacy_index_dir(pipeline, step);
+    if !namespaced.exists() && legacy.join("CURRENT").is_file() {
+        legacy
+    } else {
+        namespaced
+    }
+}
+
+/// Moves an index step's index from the older `indexes/<step>` into its pipeline's folder, once;
+/// `run` calls it, holding the store, before the step starts.
+pub fn move_legacy_index(pipeline: &Pipeline, step: &str) -> anyhow::Result<()> {
+    let namespaced = namespaced_index_dir(pipeline, step);
+    let legacy = legacy_index_dir(pipeline, step);
+    if namespaced.exists() || !legacy.join("CURRENT").is_file() {
+        return Ok(());
+    }
+    if let Some(parent) = namespaced.parent() {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("cannot create {}", parent.display()))?;
+    }
+    std::fs::rename(&legacy, &namespaced).with_context(|| {
+        format!(
+            "cannot move the index of `{step}` from {} to {}",
+            legacy.display(),
+            namespaced.display()
+        )
+    })
+}
+
+fn namespaced_index_dir(pipeline: &Pipeline, step: &str) -> PathBuf {
+    pipeline
         .store
         .join("indexes")
         .join(folder_name(&pipeline.name))
-        .join(step);
-    let legacy = pipeline.store.join("indexes").join(step);
-    if !namespaced.exists() && legacy.join("CURRENT").is_file() {
-        // Indexes used to live at `indexes/<step>`: the first use moves one into its pipeline's
-        // folder (a query that cannot move it reads it where it is).
-        let moved = namespaced
-            .parent()
-            .is_some_and(|parent| std::fs::create_dir_all(parent).is_ok())
-            && std::fs::rename(&legacy, &namespaced).is_ok();
-        if !moved {
-            return legacy;
-        }
-    }
-    namespaced
+        .join(step)
+}
+
+fn legacy_index_dir(pipeline: &Pipeline, step: &str) -> PathBuf {
+    pipeline.store.join("indexes").join(step)
 }
 
 /// A pipeline name as one folder name: itself when it is plain, else a hash of it.
