@@ -281,7 +281,8 @@ fn http_batches_take_texts_from_several_documents() {
 }
 
 /// A text embedded once is not sent again in a later run: a renamed document's chunks come
-/// from the store's embedding cache. `gc` empties the cache.
+/// from the store's embedding cache. `gc` keeps the vectors of what the pipeline reaches and
+/// drops the others.
 #[test]
 fn a_renamed_document_is_not_embedded_again() {
     let (base_url, endpoint) = server();
@@ -307,10 +308,30 @@ fn a_renamed_document_is_not_embedded_again() {
     fs::rename(dir.path().join("docs/a.md"), dir.path().join("docs/b.md")).unwrap();
     assert_eq!(run(), first, "no text was sent again");
     assert_eq!(lines(&dir.path().join("out.jsonl"))[0]["doc_id"], "b.md");
-    let gc = engine().args(["gc"]).arg(&file).output().unwrap();
-    assert_eq!(gc.status.code(), Some(0), "{}", stderr(&gc));
+    let gc = || {
+        let gc = engine().args(["gc", "--json"]).arg(&file).output().unwrap();
+        assert_eq!(gc.status.code(), Some(0), "{}", stderr(&gc));
+        let collected: Value = serde_json::from_slice(&gc.stdout).unwrap();
+        collected["vectors_removed"].as_u64().unwrap()
+    };
+    assert_eq!(gc(), 0, "every vector is held by a live checkpoint");
     fs::rename(dir.path().join("docs/b.md"), dir.path().join("docs/c.md")).unwrap();
-    assert_eq!(run(), 2 * first, "after gc, the texts are embedded again");
+    assert_eq!(run(), first, "after gc, the live texts are still cached");
+    let original = fs::read_to_string(dir.path().join("docs/c.md")).unwrap();
+    fs::write(
+        dir.path().join("docs/c.md"),
+        "# Edited\n\nAnother paragraph entirely, on new things.\n",
+    )
+    .unwrap();
+    let edited = run();
+    assert!(edited > first, "{edited}");
+    assert_eq!(gc(), first as u64, "the old texts' vectors go");
+    fs::write(dir.path().join("docs/c.md"), original).unwrap();
+    assert_eq!(
+        run(),
+        edited + first,
+        "after gc, the texts no checkpoint held are embedded again"
+    );
 }
 
 #[test]

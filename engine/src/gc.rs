@@ -2,7 +2,11 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use crate::store::Store;
+use operators::embed::cache::CacheKey;
+use operators::embed::text_to_embed;
+
+use crate::runtime::Item;
+use crate::store::{Store, codec};
 
 /// What `engine gc` removed and kept.
 #[derive(Debug, Clone, Copy, Default, serde::Serialize)]
@@ -15,8 +19,24 @@ pub struct Collected {
     pub kept: u64,
     /// Old runs removed with their item records.
     pub runs_removed: u64,
-    /// Vectors removed from the embedding cache (all of them: it is rebuilt as steps embed).
+    /// Vectors removed from the embedding cache: those no kept checkpoint holds.
     pub vectors_removed: u64,
+}
+
+/// The embedding cache keys of every vector a stored output holds: the cache keeps them, so a
+/// document renamed after `gc` still costs no model call.
+fn held_vectors(store: &Store) -> anyhow::Result<HashSet<[u8; 32]>> {
+    let mut held = HashSet::new();
+    for value in store.checkpoint_values() {
+        if let Ok(Some(Item::Embedded(set))) = codec::decode(&value?) {
+            held.extend(
+                set.chunks
+                    .iter()
+                    .map(|c| *CacheKey::new(&set.model, text_to_embed(&c.chunk)).as_bytes()),
+            );
+        }
+    }
+    Ok(held)
 }
 
 /// Which pipeline a recorded run belongs to: its name (its file, for runs recorded before runs
@@ -66,7 +86,8 @@ pub fn collect_garbage(
         .filter_map(|run| run["run_id"].as_str().map(str::to_owned))
         .collect();
     let runs_removed = store.prune_runs(keep_runs.max(1), &protected)?;
-    let (vectors_removed, vector_bytes) = store.clear_vectors()?;
+    let held = held_vectors(store)?;
+    let (vectors_removed, vector_bytes) = store.retain_vectors(|key| held.contains(key))?;
     Ok(Collected {
         removed,
         bytes_freed: bytes_freed + vector_bytes,

@@ -60,7 +60,8 @@ mod tests {
                 .get(&CacheKey::new("other provider", "a text"))
                 .is_none()
         );
-        assert_eq!(store.clear_vectors().unwrap().0, 1);
+        assert_eq!(store.retain_vectors(|_| true).unwrap().0, 0);
+        assert_eq!(store.retain_vectors(|k| k != key.as_bytes()).unwrap().0, 1);
         let cache = StoredVectors::cache(Arc::new(LruCache::new(4)), store);
         assert!(cache.get(&key).is_none(), "cleared");
     }

@@ -160,15 +160,18 @@ impl Store {
         Ok(())
     }
 
-    /// Empties the embedding cache; returns (vectors, bytes) removed.
-    pub fn clear_vectors(&self) -> Result<(u64, u64), StoreError> {
+    /// Removes the embedding cache's vectors whose key `keep` refuses; returns (vectors, bytes)
+    /// removed.
+    pub fn retain_vectors(&self, keep: impl Fn(&[u8]) -> bool) -> Result<(u64, u64), StoreError> {
         let (mut count, mut bytes) = (0, 0);
         for entry in self.vectors.iter() {
             let (key, value) = entry?;
-            count += 1;
-            bytes += (key.len() + value.len()) as u64;
+            if !keep(&key) {
+                self.vectors.remove(&key)?;
+                count += 1;
+                bytes += (key.len() + value.len()) as u64;
+            }
         }
-        self.vectors.clear()?;
         Ok((count, bytes))
     }
 
@@ -277,6 +280,13 @@ impl Store {
             }
         }
         Ok((removed, bytes))
+    }
+
+    /// Every stored output, encoded, in no particular order.
+    pub fn checkpoint_values(&self) -> impl Iterator<Item = Result<sled::IVec, StoreError>> + '_ {
+        self.checkpoints
+            .iter()
+            .map(|entry| entry.map(|(_, value)| value).map_err(StoreError::from))
     }
 
     /// Number of checkpoints and their total size in bytes.
