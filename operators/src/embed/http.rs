@@ -157,6 +157,21 @@ impl HttpConfig {
     }
 }
 
+/// The most bytes read of a reply for `texts` texts: 1 MiB plus 512 KiB a text (a vector of
+/// 20,000 numbers as JSON), at most 256 MiB.
+fn reply_limit(texts: usize) -> u64 {
+    (1u64 << 20)
+        .saturating_add((texts as u64).saturating_mul(512 << 10))
+        .min(256 << 20)
+}
+
+fn too_large(url: &str, limit: u64, texts: usize) -> String {
+    format!(
+        "{url}: the reply is larger than {} MiB, far more than {texts} embeddings need",
+        limit >> 20
+    )
+}
+
 /// An OpenAI-compatible embeddings endpoint.
 pub struct HttpEmbedder {
     agent: ureq::Agent,
@@ -167,7 +182,10 @@ pub struct HttpEmbedder {
     concurrency: usize,
     retries: u32,
     backoff: Duration,
+    /// The vector length: from the settings, else learnt from this process's first reply.
     dimensions: Mutex<Option<usize>>,
+    /// Whether `dimensions` came from the settings.
+    dimensions_configured: bool,
     query_prefix: String,
     document_prefix: String,
     normalize: bool,
@@ -257,6 +275,7 @@ impl HttpEmbedder {
             retries: config.retries,
             backoff: seconds(config.backoff, "backoff")?,
             dimensions: Mutex::new(config.dimensions),
+            dimensions_configured: config.dimensions.is_some(),
             query_prefix: config.query_prefix.clone(),
             document_prefix: config.document_prefix.clone(),
             normalize: config.normalize,
@@ -323,13 +342,26 @@ impl HttpEmbedder {
             .get("retry-after")
             .and_then(|value| value.to_str().ok())
             .and_then(retry_after);
+        // A reply holds a vector per text: far less than this, unless the server misbehaves.
+        let limit = reply_limit(texts.len());
+        let announced = response
+            .headers()
+            .get("content-length")
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.trim().parse::<u64>().ok());
+        if announced.is_some_and(|length| length > limit) {
+            return Err(Attempt::Fail(too_large(&self.url, limit, texts.len())));
+        }
         let text = response
             .body_mut()
             .with_config()
-            .limit(256 << 20)
+            .limit(limit)
             .read_to_string();
         let text = match text {
             Ok(text) => text,
+            Err(ureq::Error::BodyExceedsLimit(_)) => {
+                return Err(Attempt::Fail(too_large(&self.url, limit, texts.len())));
+            }
             Err(err) => {
                 return Err(Attempt::Retry {
                     why: format!("{}: reading the reply: {err}", self.url),
@@ -392,8 +424,14 @@ impl HttpEmbedder {
             .unwrap_or_else(|poison| poison.into_inner());
         let wanted = *dimensions.get_or_insert(vectors[0].len());
         if let Some(wrong) = vectors.iter().find(|vector| vector.len() != wanted) {
+            let why = if self.dimensions_configured {
+                " (`dimensions`)"
+            } else {
+                ", the size of this run's first reply: set `dimensions` on the embed step to say \
+                 which size is right"
+            };
             return Err(format!(
-                "{}: an embedding has {} dimensions, expected {wanted}",
+                "{}: an embedding has {} dimensions, expected {wanted}{why}",
                 self.url,
                 wrong.len()
             ));
@@ -630,6 +668,12 @@ mod tests {
             )
                 .into_response(),
             "garbage" => (StatusCode::OK, "<html>not json</html>").into_response(),
+            // 8 MiB of JSON whitespace for one text: its length announced, or streamed without.
+            "huge" => (StatusCode::OK, " ".repeat(8 << 20)).into_response(),
+            "huge-stream" => {
+                let chunks = (0..128).map(|_| Ok::<_, std::io::Error>(" ".repeat(64 << 10)));
+                axum::body::Body::from_stream(futures_util::stream::iter(chunks)).into_response()
+            }
             "short" => Json(json!({"data": [{"index": 0, "embedding": [1.0]}]})).into_response(),
             "ragged" => {
                 let data: Vec<Value> = texts
@@ -822,7 +866,26 @@ mod tests {
             .embed_documents(&["x"])
             .unwrap_err()
             .to_string();
-        assert!(err.contains("3 dimensions, expected 4"), "{err}");
+        assert!(
+            err.contains("3 dimensions, expected 4 (`dimensions`)"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_reply_far_larger_than_its_vectors_is_refused_without_retrying() {
+        let (base, hits) = server();
+        for mode in ["huge", "huge-stream"] {
+            let err = HttpEmbedder::new(&config(&base, mode))
+                .unwrap()
+                .embed_documents(&["x"])
+                .unwrap_err();
+            assert!(!err.unavailable, "{mode}");
+            let err = err.to_string();
+            assert!(err.contains("larger than 1 MiB"), "{mode}: {err}");
+            assert_eq!(hits.lock().unwrap()[mode], 1, "{mode}: not retried");
+        }
+        assert_eq!(reply_limit(10_000), 256 << 20);
     }
 
     #[test]

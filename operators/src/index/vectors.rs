@@ -189,7 +189,7 @@ impl VectorIndex {
     pub fn insert(&mut self, vector: &[f32]) -> Result<usize, IndexError> {
         if vector.len() != self.dimensions {
             return Err(IndexError::new(format!(
-                "a vector has {} dimensions but the index holds {}; rebuild the index after changing the model",
+                "a vector has {} dimensions but the index holds {}: vectors of two sizes reached one index (a model changed without its fingerprint, or a provider answered in two sizes: set `dimensions` on the embed step, which recomputes its vectors)",
                 vector.len(),
                 self.dimensions
             )));
