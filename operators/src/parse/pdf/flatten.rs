@@ -3,16 +3,21 @@
 //! matrix and the current transformation, which pdf-extract would otherwise lose), images and
 //! vector graphics dropped, `'` and `"` turned into the operators pdf-extract knows, and
 //! malformed operations (wrong operand count or type) removed so that they cannot make the
-//! interpreter panic. Fonts are renamed after their objects so that pages can be drawn together.
+//! interpreter panic. Content cut short (see [`truncated`]) is read to its last complete
+//! operation. Fonts are renamed after their objects so that pages can be drawn together, and
+//! handed over without what the file lost (see [`dangling`]).
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::time::Instant;
 
 use lopdf::content::{Content, Operation};
 use lopdf::{Dictionary, Document, Object, ObjectId, Stream};
 
-use super::streams::{self, DecodeError};
-use super::tokens;
+use super::dangling::{self, Checked};
+use super::rebuild::Cut;
+use super::streams::{self, DecodeError, Decoded};
+use super::{tokens, truncated};
 
 /// Deepest nesting of form XObjects followed.
 const MAX_FORM_DEPTH: usize = 12;
@@ -50,6 +55,12 @@ pub(crate) struct Flattened {
     pub faces: Vec<Face>,
     /// Bytes of content decoded to reduce the page (which bounds the bytes of its strings).
     pub bytes: usize,
+    /// Whether some of its content was cut short or is missing (what came before was read).
+    pub cut: bool,
+    /// Fonts read without the entries that lead to objects the file lost, and fonts lost (the
+    /// text shown in them left out), by the names the operations give them (`R12_0`).
+    pub fonts_repaired: Vec<Vec<u8>>,
+    pub fonts_lost: Vec<Vec<u8>>,
 }
 
 /// What a font looks like, as far as layout cares.
@@ -82,20 +93,22 @@ impl Default for Limits {
     }
 }
 
-/// Reduces page `page` of `doc` to text operators; `tag` makes the names of fonts that are not
-/// separate objects unique to this page.
+/// Reduces page `page` of `doc`, whose streams in `cut` were cut short, to text operators;
+/// `tag` makes the names of fonts that are not separate objects unique to this page.
 pub(crate) fn flatten_page(
     doc: &Document,
+    cut: &Cut,
     page: ObjectId,
     tag: u32,
     deadline: Instant,
 ) -> Result<Flattened, String> {
-    flatten_page_with(doc, page, tag, deadline, Limits::default())
+    flatten_page_with(doc, cut, page, tag, deadline, Limits::default())
 }
 
 /// [`flatten_page`] within `limits`.
 pub(crate) fn flatten_page_with(
     doc: &Document,
+    cut: &Cut,
     page: ObjectId,
     tag: u32,
     deadline: Instant,
@@ -106,10 +119,14 @@ pub(crate) fn flatten_page_with(
         bytes: 0,
         tokens: 0,
     };
-    let content = page_content(doc, page, &mut budget)?;
+    let (content, short) = page_content(doc, cut, page, &mut budget)?;
     let resources = page_resources(doc, page).unwrap_or_default();
     let mut state = State {
         doc,
+        cut,
+        short,
+        repaired: Vec::new(),
+        lost: Vec::new(),
         tag,
         font_set: false,
         face_now: Face::default(),
@@ -132,6 +149,9 @@ pub(crate) fn flatten_page_with(
         forms: state.forms,
         faces: state.shows,
         bytes: state.budget.bytes,
+        cut: state.short,
+        fonts_repaired: state.repaired,
+        fonts_lost: state.lost,
     })
 }
 
@@ -157,11 +177,11 @@ impl Budget {
     }
 
     /// The decoded data of `stream`, counted against the budget.
-    fn decode(&mut self, stream: &Stream) -> Result<Result<Vec<u8>, ()>, String> {
-        match streams::decode(stream, self.bytes_left()) {
-            Ok(bytes) => {
-                self.bytes += bytes.len();
-                Ok(Ok(bytes))
+    fn decode(&mut self, stream: &Stream) -> Result<Result<Decoded, ()>, String> {
+        match streams::decode_prefix(stream, self.bytes_left()) {
+            Ok(decoded) => {
+                self.bytes += decoded.bytes.len();
+                Ok(Ok(decoded))
             }
             Err(DecodeError::TooLarge) => Err(self.too_large()),
             Err(DecodeError::Unreadable) => Ok(Err(())),
@@ -194,26 +214,40 @@ fn size(bytes: usize) -> String {
 }
 
 /// The page's content streams decoded and joined by newlines, as lopdf's `get_page_content`
-/// joins them (a stream whose filter is not read is taken as it is), within the budget.
-fn page_content(doc: &Document, page: ObjectId, budget: &mut Budget) -> Result<Vec<u8>, String> {
+/// joins them (a stream whose filter is not read is taken as it is), within the budget; and
+/// whether some were missing or cut short (of those, the complete operations are kept).
+fn page_content(
+    doc: &Document,
+    cut: &Cut,
+    page: ObjectId,
+    budget: &mut Budget,
+) -> Result<(Vec<u8>, bool), String> {
     let mut content = Vec::new();
+    let mut short = false;
     for id in doc.get_page_contents(page) {
         let Ok(stream) = doc.get_object(id).and_then(Object::as_stream) else {
+            short = true;
             continue;
         };
-        match budget.decode(stream)? {
-            Ok(bytes) => content.extend_from_slice(&bytes),
+        let (bytes, complete) = match budget.decode(stream)? {
+            Ok(decoded) => (Cow::Owned(decoded.bytes), decoded.complete),
             Err(()) => {
                 if stream.content.len() > budget.bytes_left() {
                     return Err(budget.too_large());
                 }
                 budget.bytes += stream.content.len();
-                content.extend_from_slice(&stream.content);
+                (Cow::Borrowed(&stream.content[..]), true)
             }
+        };
+        if complete && !cut.contains(&id) {
+            content.extend_from_slice(&bytes);
+        } else {
+            short = true;
+            content.extend_from_slice(truncated::complete_operations(&bytes));
         }
         content.push(b'\n');
     }
-    Ok(content)
+    Ok((content, short))
 }
 
 /// Makes `page` of `doc` draw `ops` with `fonts` and nothing else.
@@ -308,10 +342,17 @@ fn font_dict(doc: &Document, resources: &Dictionary) -> Dictionary {
 
 struct State<'d> {
     doc: &'d Document,
+    /// Streams the end of the file cut short.
+    cut: &'d Cut,
+    /// Whether content read was cut short or missing.
+    short: bool,
+    /// Fonts repaired and lost (see [`Flattened`]).
+    repaired: Vec<Vec<u8>>,
+    lost: Vec<Vec<u8>>,
     /// Distinguishes this page's direct (unnumbered) fonts.
     tag: u32,
-    /// Faces by font name, computed once.
-    font_faces: HashMap<Vec<u8>, Face>,
+    /// Faces by font name, computed once; `None` for a font lost.
+    font_faces: HashMap<Vec<u8>, Option<Face>>,
     out: Vec<Operation>,
     /// Whether a font has been selected (showing text before that would panic).
     font_set: bool,
@@ -414,16 +455,15 @@ impl State<'_> {
                     let face = match self.font_faces.get(renamed.as_bytes()) {
                         Some(&face) => face,
                         None => {
-                            let face = Face {
-                                bold: is_bold(self.doc, value),
-                                mono: is_mono(self.doc, value),
-                                dingbats: is_dingbats(self.doc, value),
-                            };
+                            let face = self.add_font(renamed.as_bytes(), value);
                             self.font_faces.insert(renamed.clone().into_bytes(), face);
-                            self.fonts
-                                .set(renamed.as_bytes(), safe_font(self.doc, value));
                             face
                         }
+                    };
+                    // A font lost shows nothing, until the next one is selected.
+                    let Some(face) = face else {
+                        self.font_set = false;
+                        continue;
                     };
                     self.face_now = face;
                     self.font_set = true;
@@ -487,6 +527,28 @@ impl State<'_> {
         Ok(())
     }
 
+    /// Adds font `value` under `name` to the page's fonts, as pdf-extract can read it (see
+    /// [`dangling`]); its face, or `None` when it is lost.
+    fn add_font(&mut self, name: &[u8], value: &Object) -> Option<Face> {
+        let font = match dangling::font(self.doc, self.cut, value) {
+            Checked::Lost => {
+                self.lost.push(name.to_vec());
+                return None;
+            }
+            Checked::Repaired(copy) => {
+                self.repaired.push(name.to_vec());
+                Object::Dictionary(copy)
+            }
+            Checked::Whole => value.clone(),
+        };
+        self.fonts.set(name, safe_font(self.doc, &font));
+        Some(Face {
+            bold: is_bold(self.doc, value),
+            mono: is_mono(self.doc, value),
+            dingbats: is_dingbats(self.doc, value),
+        })
+    }
+
     /// Draws form XObject `name` inline: `q`, its matrix, its content, `Q`.
     fn form(&mut self, name: &[u8], resources: &Dictionary, depth: usize) -> Result<(), String> {
         if depth >= MAX_FORM_DEPTH {
@@ -515,16 +577,22 @@ impl State<'_> {
         if !is_form || self.stack.contains(&id) {
             return Ok(());
         }
-        let Ok(bytes) = self.budget.decode(stream)? else {
+        let Ok(decoded) = self.budget.decode(stream)? else {
             return Ok(());
         };
+        let bytes = if decoded.complete && !self.cut.contains(&id) {
+            &decoded.bytes[..]
+        } else {
+            self.short = true;
+            truncated::complete_operations(&decoded.bytes)
+        };
         // The page goes on without a form lopdf cannot parse, but not past the budget.
-        let operations = match self.budget.parse(&bytes) {
+        let operations = match self.budget.parse(bytes) {
             Ok(operations) => operations,
             Err(_) if self.budget.tokens <= self.budget.limits.content_tokens => return Ok(()),
             Err(reason) => return Err(reason),
         };
-        drop(bytes);
+        drop(decoded);
         let inner = stream
             .dict
             .get(b"Resources")

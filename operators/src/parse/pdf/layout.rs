@@ -2,6 +2,7 @@
 //! running headers and footers, order, find tables, paragraphs, headings and lists, render.
 
 use crate::caught::catch_quietly;
+use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 use super::extract::{Collector, Frame, MAX_GLYPHS_PER_DOCUMENT, PageGlyphs};
@@ -10,6 +11,7 @@ use super::headings::{self, Levels};
 use super::lines::{self, Segment};
 use super::load::{self, LoadError};
 use super::paragraphs::{self, list_marker};
+use super::rebuild::Cut;
 use super::render::{self, Block, BlockKind};
 use super::{code, flatten, furniture, order, tables};
 use crate::parse::{ParseError, Parsed};
@@ -106,6 +108,9 @@ struct Read {
     glyph_limit: usize,
     /// Font streams found within their limit.
     checked: font_streams::Checked,
+    /// Fonts read without entries that lead to lost objects, and fonts lost, by name.
+    fonts_repaired: BTreeSet<Vec<u8>>,
+    fonts_lost: BTreeSet<Vec<u8>>,
 }
 
 impl Read {
@@ -114,6 +119,7 @@ impl Read {
     fn draw(
         &mut self,
         doc: &mut lopdf::Document,
+        cut: &Cut,
         flats: &mut [Flat],
         deadline: Instant,
     ) -> Result<(), u32> {
@@ -126,7 +132,7 @@ impl Read {
                 for flat in flats.iter_mut() {
                     // The batch consumed the operations: reduce the page again.
                     let again = catch_quietly(|| {
-                        flatten::flatten_page(doc, flat.id, flat.number, deadline)
+                        flatten::flatten_page(doc, cut, flat.id, flat.number, deadline)
                     });
                     match again {
                         Ok(Ok(page)) => flat.page = page,
@@ -209,7 +215,11 @@ pub(super) fn parse(
 ) -> Result<Parsed, ParseError> {
     let started = Instant::now();
     let deadline = started + budget;
-    let load::Opened { mut doc, rebuilt } = load::open(bytes).map_err(|err| match err {
+    let load::Opened {
+        mut doc,
+        rebuilt,
+        cut,
+    } = load::open(bytes).map_err(|err| match err {
         LoadError::Password => ParseError::PdfPassword,
         LoadError::Malformed(reason) => ParseError::PdfMalformed { reason },
     })?;
@@ -230,6 +240,8 @@ pub(super) fn parse(
         glyphs_left: limits.glyphs,
         glyph_limit: limits.glyphs,
         checked: font_streams::Checked::new(),
+        fonts_repaired: BTreeSet::new(),
+        fonts_lost: BTreeSet::new(),
     };
     let mut forms = 0usize;
     // Pages are drawn in batches (fonts are parsed once a batch), each with a bounded number
@@ -257,8 +269,15 @@ pub(super) fn parse(
                 continue;
             }
         };
-        match catch_quietly(|| flatten::flatten_page(&doc, id, number, deadline)) {
-            Ok(Ok(page)) => {
+        match catch_quietly(|| flatten::flatten_page(&doc, &cut, id, number, deadline)) {
+            Ok(Ok(mut page)) => {
+                if page.cut {
+                    read.warnings.push(format!(
+                        "page {number}: its content is cut short (the file is truncated or damaged); the text before the cut was read"
+                    ));
+                }
+                read.fonts_repaired.extend(page.fonts_repaired.drain(..));
+                read.fonts_lost.extend(page.fonts_lost.drain(..));
                 forms += page.forms;
                 batch_ops += page.ops.len();
                 batch_bytes += page.bytes;
@@ -283,13 +302,13 @@ pub(super) fn parse(
             }
         }
         if batch_ops >= limits.batch_operations || batch_bytes >= limits.batch_bytes {
-            read.draw(&mut doc, &mut batch, deadline)
+            read.draw(&mut doc, &cut, &mut batch, deadline)
                 .map_err(&timeout)?;
             batch.clear();
             (batch_ops, batch_bytes) = (0, 0);
         }
     }
-    read.draw(&mut doc, &mut batch, deadline)
+    read.draw(&mut doc, &cut, &mut batch, deadline)
         .map_err(&timeout)?;
     drop(batch);
     let oversized = read.checked.values().filter(|fits| !**fits).count();
@@ -297,6 +316,18 @@ pub(super) fn parse(
         read.warnings.push(format!(
             "{oversized} font streams (font files or CMaps) decode to more than {} MiB and were left out",
             MAX_FONT_BYTES >> 20
+        ));
+    }
+    if !read.fonts_repaired.is_empty() {
+        read.warnings.push(format!(
+            "{} fonts refer to objects missing from the file and were read without them",
+            read.fonts_repaired.len()
+        ));
+    }
+    if !read.fonts_lost.is_empty() {
+        read.warnings.push(format!(
+            "{} fonts are missing from the file or lack what they need; the text shown in them was left out",
+            read.fonts_lost.len()
         ));
     }
     let Read {

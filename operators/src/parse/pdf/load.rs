@@ -18,10 +18,12 @@ pub(crate) enum LoadError {
     Malformed(String),
 }
 
-/// A loaded document, and whether its cross-reference table had to be rebuilt.
+/// A loaded document, whether its cross-reference table had to be rebuilt, and the streams
+/// whose data the end of the file cut short.
 pub(crate) struct Opened {
     pub doc: Document,
     pub rebuilt: bool,
+    pub cut: rebuild::Cut,
 }
 
 /// Why one attempt at opening failed.
@@ -50,11 +52,12 @@ pub(crate) fn open(bytes: &[u8]) -> Result<Opened, LoadError> {
     {
         return Err(LoadError::Malformed("no %PDF header".into()));
     }
-    let reason = match open_as_is(bytes, false) {
-        Ok(doc) => {
+    let reason = match open_as_is(bytes, None) {
+        Ok((doc, cut)) => {
             return Ok(Opened {
                 doc,
                 rebuilt: false,
+                cut,
             });
         }
         Err(Attempt::Failed(err)) => return Err(err),
@@ -63,8 +66,12 @@ pub(crate) fn open(bytes: &[u8]) -> Result<Opened, LoadError> {
     let Some(rebuilt) = rebuild::rebuild(bytes) else {
         return Err(LoadError::Malformed(reason));
     };
-    match open_as_is(&rebuilt, true) {
-        Ok(doc) => Ok(Opened { doc, rebuilt: true }),
+    match open_as_is(&rebuilt.bytes, Some(&rebuilt)) {
+        Ok((doc, cut)) => Ok(Opened {
+            doc,
+            rebuilt: true,
+            cut,
+        }),
         Err(Attempt::Failed(err)) => Err(err),
         // Why the file as it was failed says more than why the rebuilt copy did.
         Err(Attempt::Damaged(_)) => Err(LoadError::Malformed(reason)),
@@ -72,13 +79,16 @@ pub(crate) fn open(bytes: &[u8]) -> Result<Opened, LoadError> {
 }
 
 /// One attempt at [`open`]; `rebuilt` when `bytes` are a copy with a rebuilt table.
-fn open_as_is(bytes: &[u8], rebuilt: bool) -> Result<Document, Attempt> {
+fn open_as_is(
+    bytes: &[u8],
+    rebuilt: Option<&rebuild::Rebuilt>,
+) -> Result<(Document, rebuild::Cut), Attempt> {
     preload::check(bytes, LoadLimits::default()).map_err(LoadError::Malformed)?;
     let mut doc = Document::load_mem(bytes).map_err(|err| match classify(err) {
         LoadError::Malformed(reason) => Attempt::Damaged(reason),
         err => Attempt::Failed(err),
     })?;
-    if rebuilt && doc.trailer.get(b"Encrypt").is_err() && has_security_handler(&doc) {
+    if rebuilt.is_some() && doc.trailer.get(b"Encrypt").is_err() && has_security_handler(&doc) {
         return Err(LoadError::Malformed(
             "the file is encrypted and its trailer, which names the key, is lost".into(),
         )
@@ -95,14 +105,15 @@ fn open_as_is(bytes: &[u8], rebuilt: bool) -> Result<Document, Attempt> {
         }
         doc.decrypt("").map_err(|_| LoadError::Password)?;
     }
-    if rebuilt {
-        rebuild::repair(&mut doc);
-    }
+    let cut = match rebuilt {
+        Some(rebuilt) => rebuild::repair(&mut doc, rebuilt),
+        None => rebuild::Cut::new(),
+    };
     if doc.get_pages().is_empty() {
         return Err(Attempt::Damaged("no pages in the page tree".into()));
     }
     check_page_count(&doc)?;
-    Ok(doc)
+    Ok((doc, cut))
 }
 
 /// Whether the document holds a standard security handler's encryption dictionary.

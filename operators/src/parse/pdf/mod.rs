@@ -10,6 +10,7 @@
 mod bidi;
 mod cmap_guard;
 mod code;
+mod dangling;
 mod extract;
 mod flatten;
 mod font_streams;
@@ -26,6 +27,7 @@ mod render;
 mod streams;
 mod tables;
 mod tokens;
+mod truncated;
 
 #[cfg(test)]
 mod tests;

@@ -4,12 +4,14 @@
 //! and trailer are appended to a copy of the bytes, which lopdf then loads as any other file
 //! (after the same pre-check of what loading decodes). The trailer keeps `/Root`, `/Info`,
 //! `/Encrypt` and `/ID` of the last surviving trailer or cross-reference stream that names a
-//! root; [`repair`] finds the catalog when none survived.
+//! root; [`repair`] finds the catalog when none survived, and gives a stream that runs past the
+//! end of the bytes what data there are.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
+use std::ops::Range;
 
-use lopdf::{Dictionary, Document, Object, ObjectId, ObjectStream};
+use lopdf::{Dictionary, Document, Object, ObjectId, ObjectStream, Stream};
 
 use super::preload::{dict_at, is_regular, is_white, object_header, skip_space};
 
@@ -18,13 +20,35 @@ const KEPT: [&[u8]; 4] = [b"Root", b"Info", b"Encrypt", b"ID"];
 /// Most bytes read back from `obj` to the start of its `N G` (numbers and white space).
 const MAX_HEADER_BYTES: usize = 48;
 
+/// Streams whose data the end of the file cut short: what is there was read.
+pub(crate) type Cut = BTreeSet<ObjectId>;
+
+/// A file with a rebuilt cross-reference table.
+pub(super) struct Rebuilt {
+    /// The file's bytes with the table appended.
+    pub bytes: Vec<u8>,
+    /// Its last stream, when its data run past the end of the file.
+    last: Option<Unended>,
+}
+
+/// A stream whose data run to the end of the bytes, without `endstream`.
+struct Unended {
+    /// Where its header starts.
+    at: usize,
+    id: ObjectId,
+    dict: Dictionary,
+    data: Range<usize>,
+    /// Whether the data are as long as a direct `/Length` says (only `endstream` was cut off).
+    whole: bool,
+}
+
 /// A copy of `file` (from its `%PDF-` header on, as lopdf reads it) with a cross-reference
 /// table and a trailer appended that list the objects found in its bytes; `None` when it holds
 /// none.
-pub(super) fn rebuild(file: &[u8]) -> Option<Vec<u8>> {
+pub(super) fn rebuild(file: &[u8]) -> Option<Rebuilt> {
     let start = file.windows(5).position(|w| w == b"%PDF-").unwrap_or(0);
     let buf = &file[start..];
-    let (objects, trailer) = scan(buf);
+    let (objects, trailer, unended) = scan(buf);
     let entries: Vec<(u32, (usize, u16))> = objects.into_iter().collect();
     let last = entries.last()?.0;
     let mut out = Vec::with_capacity(buf.len() + 64 + 20 * entries.len());
@@ -54,12 +78,15 @@ pub(super) fn rebuild(file: &[u8]) -> Option<Vec<u8>> {
     }
     let _ = write!(text, " >>\nstartxref\n{xref_at}\n%%EOF\n");
     out.extend_from_slice(text.as_bytes());
-    Some(out)
+    Some(Rebuilt {
+        bytes: out,
+        last: unended,
+    })
 }
 
-/// The offset and generation of the last `N G obj` of each object number in `buf`, and the
-/// trailer entries to keep.
-fn scan(buf: &[u8]) -> (BTreeMap<u32, (usize, u16)>, Dictionary) {
+/// The offset and generation of the last `N G obj` of each object number in `buf`, the
+/// trailer entries to keep, and the last object when it is a stream whose data run to the end.
+fn scan(buf: &[u8]) -> (BTreeMap<u32, (usize, u16)>, Dictionary, Option<Unended>) {
     let starts: Vec<usize> = memchr::memmem::find_iter(buf, b"obj")
         .filter(|&at| buf.get(at + 3).is_none_or(|&b| !is_regular(b)))
         .filter_map(|at| header_start(buf, at))
@@ -68,6 +95,7 @@ fn scan(buf: &[u8]) -> (BTreeMap<u32, (usize, u16)>, Dictionary) {
     // Trailer dictionaries (and cross-reference stream dictionaries) by offset.
     let mut trailers: Vec<(usize, Dictionary)> = Vec::new();
     let mut skip_to = 0;
+    let mut last = None;
     for (k, &begin) in starts.iter().enumerate() {
         if begin < skip_to {
             continue;
@@ -90,6 +118,8 @@ fn scan(buf: &[u8]) -> (BTreeMap<u32, (usize, u16)>, Dictionary) {
         // Stream data of a known length are skipped, so that nothing in them reads as a header.
         if let Some(data_end) = stream_end(buf, &dict, end) {
             skip_to = data_end;
+        } else if next == buf.len() {
+            last = unended(buf, begin, (num, generation), dict, end);
         }
     }
     for at in memchr::memmem::find_iter(buf, b"trailer") {
@@ -108,7 +138,9 @@ fn scan(buf: &[u8]) -> (BTreeMap<u32, (usize, u16)>, Dictionary) {
             }
         }
     }
-    (objects, trailer)
+    // Only the object's last occurrence counts.
+    let last = last.filter(|u: &Unended| objects.get(&u.id.0) == Some(&(u.at, u.id.1)));
+    (objects, trailer, last)
 }
 
 /// Where `N G obj` ends at `at` (the offset of `obj`) starts, read backwards.
@@ -137,6 +169,15 @@ fn stream_end(buf: &[u8], dict: &Dictionary, end: usize) -> Option<usize> {
     let Ok(Object::Integer(length)) = dict.get(b"Length") else {
         return None;
     };
+    let mut i = data_start(buf, end)?;
+    i = i.checked_add(usize::try_from(*length).ok()?)?;
+    skip_space(buf, &mut i);
+    buf.get(i..)?.starts_with(b"endstream").then_some(i + 9)
+}
+
+/// Where the data of the stream whose dictionary ends at `end` start, past `stream` and its
+/// end of line.
+fn data_start(buf: &[u8], end: usize) -> Option<usize> {
     let mut i = end;
     skip_space(buf, &mut i);
     if !buf.get(i..)?.starts_with(b"stream") {
@@ -148,9 +189,28 @@ fn stream_end(buf: &[u8], dict: &Dictionary, end: usize) -> Option<usize> {
         [b'\n' | b'\r', _] => i += 1,
         _ => return None,
     }
-    i = i.checked_add(usize::try_from(*length).ok()?)?;
-    skip_space(buf, &mut i);
-    buf.get(i..)?.starts_with(b"endstream").then_some(i + 9)
+    Some(i)
+}
+
+/// The stream object at `at`, whose dictionary ends at `end`, when no `endstream` follows its
+/// data: they run to the end of `buf` (no further than a direct `/Length`).
+fn unended(buf: &[u8], at: usize, id: ObjectId, dict: Dictionary, end: usize) -> Option<Unended> {
+    let start = data_start(buf, end)?;
+    if memchr::memmem::find(&buf[start..], b"endstream").is_some() {
+        return None;
+    }
+    let length = match dict.get(b"Length") {
+        Ok(Object::Integer(n)) => usize::try_from(*n).ok(),
+        _ => None,
+    };
+    let stop = length.map_or(buf.len(), |n| start.saturating_add(n).min(buf.len()));
+    Some(Unended {
+        at,
+        id,
+        whole: length == Some(stop - start),
+        dict,
+        data: start..stop,
+    })
 }
 
 /// Writes a trailer value as PDF text (strings in hexadecimal).
@@ -218,10 +278,19 @@ fn write_dict(text: &mut String, dict: &Dictionary, depth: usize) {
 const MAX_ROOTS_TRIED: usize = 8;
 
 /// After loading a rebuilt file: unpacks the object streams lopdf left packed (in an encrypted
-/// file it unpacks only those a cross-reference stream lists); then, when the trailer's catalog
-/// leads to no pages, tries the other catalogs, then the roots of page trees (under a new
-/// catalog), then gathers every page found under a new page tree.
-pub(super) fn repair(doc: &mut Document) {
+/// file it unpacks only those a cross-reference stream lists); gives the stream the end of the
+/// file cut its data (see [`restore`]); then, when the trailer's catalog leads to no pages,
+/// tries the other catalogs, then the roots of page trees (under a new catalog), then gathers
+/// every page found under a new page tree. The streams whose data are cut short.
+pub(super) fn repair(doc: &mut Document, rebuilt: &Rebuilt) -> Cut {
+    unpack(doc);
+    let cut = restore(doc, rebuilt);
+    find_pages(doc);
+    cut
+}
+
+/// Unpacks the object streams of an encrypted file, which lopdf leaves packed.
+fn unpack(doc: &mut Document) {
     if doc.was_encrypted() {
         let mut unpacked = Vec::new();
         for object in doc.objects.values_mut() {
@@ -236,6 +305,57 @@ pub(super) fn repair(doc: &mut Document) {
             doc.objects.entry(id).or_insert(object);
         }
     }
+}
+
+/// Gives the last stream of the file, when its data run to the end, the data there are: lopdf
+/// reads it as its dictionary alone, or as empty when its length is an object cut off too (or
+/// runs on into the appended table when that object survived). Its id when they are shorter
+/// than its `/Length` (or it has none to tell).
+fn restore(doc: &mut Document, rebuilt: &Rebuilt) -> Cut {
+    let mut cut = Cut::new();
+    let Some(last) = &rebuilt.last else {
+        return cut;
+    };
+    let Some(data) = rebuilt.bytes.get(last.data.clone()) else {
+        return cut;
+    };
+    let dict = match doc.objects.get(&last.id) {
+        Some(Object::Dictionary(dict)) => dict.clone(),
+        Some(Object::Stream(stream)) if stream.content.len() != data.len() => stream.dict.clone(),
+        Some(_) => return cut,
+        None => last.dict.clone(),
+    };
+    let Some(data) = decrypted(doc, last.id, &dict, data.to_vec()) else {
+        return cut;
+    };
+    doc.objects
+        .insert(last.id, Object::Stream(Stream::new(dict, data)));
+    if !last.whole {
+        cut.insert(last.id);
+    }
+    cut
+}
+
+/// `data` of stream `id` decrypted when the document was (its dictionary, already decrypted,
+/// only chooses the crypt filter); `None` when that fails.
+fn decrypted(doc: &Document, id: ObjectId, dict: &Dictionary, data: Vec<u8>) -> Option<Vec<u8>> {
+    let Some(state) = &doc.encryption_state else {
+        return Some(data);
+    };
+    let mut filters = Dictionary::new();
+    for key in [&b"Filter"[..], b"DecodeParms"] {
+        if let Ok(value) = dict.get(key) {
+            filters.set(key, value.clone());
+        }
+    }
+    let mut object = Object::Stream(Stream::new(filters, data));
+    lopdf::encryption::decrypt_object(state, id, &mut object).ok()?;
+    object.as_stream().ok().map(|s| s.content.clone())
+}
+
+/// When the trailer's catalog leads to no pages: the other catalogs, the roots of page trees,
+/// or every page (see [`repair`]).
+fn find_pages(doc: &mut Document) {
     if !doc.get_pages().is_empty() {
         return;
     }
@@ -344,10 +464,43 @@ mod tests {
             "lopdf alone cannot load it"
         );
         let rebuilt = rebuild(&file).expect("objects were found");
-        let mut doc = Document::load_mem(&rebuilt).unwrap();
-        repair(&mut doc);
+        let mut doc = Document::load_mem(&rebuilt.bytes).unwrap();
+        assert!(repair(&mut doc, &rebuilt).is_empty());
         assert_eq!(doc.get_pages().len(), 1);
         assert_eq!(doc.objects.len(), 4);
+    }
+
+    /// A file cut inside its last object, a stream: the stream keeps the data there are, and is
+    /// said to be cut short (lopdf read it as its dictionary alone); cut between its data and
+    /// `endstream`, it is whole.
+    #[test]
+    fn a_stream_the_end_of_the_file_cuts_keeps_the_data_there_are() {
+        let data = b"BT /F1 12 Tf 72 700 Td (Hello) Tj ET";
+        let mut file = String::from("%PDF-1.4\n");
+        let objects = [
+            "<< /Type /Catalog /Pages 2 0 R >>".to_string(),
+            "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_string(),
+            "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R >>".to_string(),
+            format!(
+                "<< /Length {} >>\nstream\n{}\nendstream",
+                data.len(),
+                String::from_utf8_lossy(data)
+            ),
+        ];
+        for (i, object) in objects.iter().enumerate() {
+            file.push_str(&format!("{} 0 obj\n{object}\nendobj\n", i + 1));
+        }
+        let at = file.find("(Hello)").unwrap_or(0);
+        let end = file.find("\nendstream").unwrap_or(0);
+        for (cut, content, short) in [(at + 4, &data[..27], true), (end, &data[..], false)] {
+            let rebuilt = rebuild(&file.as_bytes()[..cut]).expect("objects were found");
+            let mut doc = Document::load_mem(&rebuilt.bytes).unwrap();
+            assert!(doc.get_object((4, 0)).unwrap().as_stream().is_err());
+            let cut = repair(&mut doc, &rebuilt);
+            assert_eq!(cut.contains(&(4, 0)), short);
+            let stream = doc.get_object((4, 0)).unwrap().as_stream().unwrap();
+            assert_eq!(stream.content, content);
+        }
     }
 
     #[test]

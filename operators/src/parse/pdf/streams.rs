@@ -2,9 +2,11 @@
 //! at its size, so a few kilobytes of FlateDecode can take gigabytes. [`decode`] gives the bytes
 //! lopdf's `Stream::decompressed_content` gives (FlateDecode, LZWDecode and ASCII85Decode, PNG
 //! predictors, filter arrays, the same fallbacks), decodes ASCIIHexDecode and RunLengthDecode
-//! too, and stops as soon as the output of any filter passes a limit.
+//! too, and stops as soon as the output of any filter passes a limit. FlateDecode data that stop
+//! early (a truncated file) keep all that inflated, which lopdf may drop, and
+//! [`decode_prefix`] says they did.
 
-use std::io::{Read, Write};
+use std::io::Write;
 
 use lopdf::{Dictionary, Object, Stream};
 
@@ -17,11 +19,27 @@ pub(crate) enum DecodeError {
     Unreadable,
 }
 
+/// Data decoded from a stream, and whether its FlateDecode data came to their end (they may
+/// stop early: cut off, or damaged past some point, what inflated before is kept).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Decoded {
+    pub bytes: Vec<u8>,
+    pub complete: bool,
+}
+
 /// The decoded data of `stream`, or [`DecodeError::TooLarge`] as soon as it passes `limit`
 /// bytes. A stream without a (well-formed) `Filter` entry is its raw data, as for lopdf.
 pub(crate) fn decode(stream: &Stream, limit: usize) -> Result<Vec<u8>, DecodeError> {
+    decode_prefix(stream, limit).map(|decoded| decoded.bytes)
+}
+
+/// [`decode`], saying whether the data came to their end.
+pub(crate) fn decode_prefix(stream: &Stream, limit: usize) -> Result<Decoded, DecodeError> {
     let Ok(filters) = stream.filters() else {
-        return within(stream.content.clone(), limit);
+        return Ok(Decoded {
+            bytes: within(stream.content.clone(), limit)?,
+            complete: true,
+        });
     };
     // As lopdf: parameters only from a direct dictionary, the same for every filter.
     let params = stream
@@ -30,11 +48,16 @@ pub(crate) fn decode(stream: &Stream, limit: usize) -> Result<Vec<u8>, DecodeErr
         .and_then(Object::as_dict)
         .ok();
     let mut output = Vec::new();
+    let mut complete = true;
     let mut input: &[u8] = &stream.content;
     let mut owned;
     for filter in filters {
         owned = match filter {
-            b"FlateDecode" => predictor(inflate(input, limit)?, params)?,
+            b"FlateDecode" => {
+                let (inflated, whole) = inflate(input, limit)?;
+                complete &= whole;
+                predictor(inflated, params)?
+            }
             b"LZWDecode" => predictor(lzw(input, params, limit)?, params)?,
             b"ASCII85Decode" => ascii85(input, limit)?,
             b"ASCIIHexDecode" => ascii_hex(input),
@@ -44,7 +67,10 @@ pub(crate) fn decode(stream: &Stream, limit: usize) -> Result<Vec<u8>, DecodeErr
         output = within(owned, limit)?;
         input = &output;
     }
-    Ok(output)
+    Ok(Decoded {
+        bytes: output,
+        complete,
+    })
 }
 
 fn within(bytes: Vec<u8>, limit: usize) -> Result<Vec<u8>, DecodeError> {
@@ -55,31 +81,73 @@ fn within(bytes: Vec<u8>, limit: usize) -> Result<Vec<u8>, DecodeError> {
     }
 }
 
-/// Reads `reader` to its end or to one byte past `limit`, whichever comes first; like
-/// `read_to_end`, what was read before an error is kept.
-fn read_bounded(reader: impl Read, output: &mut Vec<u8>, limit: usize) -> Result<(), ()> {
-    let cap = u64::try_from(limit).unwrap_or(u64::MAX).saturating_add(1);
-    reader
-        .take(cap)
-        .read_to_end(output)
-        .map(|_| ())
-        .map_err(|_| ())
+/// FlateDecode as lopdf reads it: zlib, and raw deflate after the two header bytes when zlib
+/// yields nothing (a damaged header); and whether the deflate data came to their end. Unlike
+/// lopdf, all that inflates before the data stop (cut off) or turn bad is kept; a bad checksum
+/// after whole data is no stop.
+fn inflate(input: &[u8], limit: usize) -> Result<(Vec<u8>, bool), DecodeError> {
+    if input.is_empty() {
+        return Ok((Vec::new(), true));
+    }
+    let mut output = Vec::new();
+    let mut stop = inflate_into(input, true, &mut output, limit);
+    let mut zlib = true;
+    if stop != Stop::Ended && output.is_empty() && input.len() > 2 {
+        stop = inflate_into(&input[2..], false, &mut output, limit);
+        zlib = false;
+    }
+    let complete = match stop {
+        Stop::Ended => true,
+        Stop::Starved => false,
+        // Refused in the zlib trailer: the checksum.
+        Stop::Failed { read } => zlib && read.saturating_add(4) >= input.len(),
+    };
+    Ok((within(output, limit)?, complete))
 }
 
-/// FlateDecode as lopdf reads it: zlib, and raw deflate after the two header bytes when zlib
-/// yields nothing (a damaged header or checksum).
-fn inflate(input: &[u8], limit: usize) -> Result<Vec<u8>, DecodeError> {
-    use flate2::read::{DeflateDecoder, ZlibDecoder};
+/// Output inflated at a time.
+const INFLATE_CHUNK: usize = 32 << 10;
 
-    let mut output = Vec::with_capacity(input.len().saturating_mul(2).min(limit));
-    if !input.is_empty()
-        && read_bounded(ZlibDecoder::new(input), &mut output, limit).is_err()
-        && output.is_empty()
-        && input.len() > 2
-    {
-        let _ = read_bounded(DeflateDecoder::new(&input[2..]), &mut output, limit);
+/// Why inflating stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stop {
+    /// At the end of the deflate data, or past the limit.
+    Ended,
+    /// The input ran out first.
+    Starved,
+    /// The inflater refused the data, having read `read` bytes of them.
+    Failed { read: usize },
+}
+
+/// Inflates `input` (zlib when `zlib`, else raw deflate) onto `output`, up to one byte past
+/// `limit`; what inflated before it stopped stays in `output`.
+fn inflate_into(input: &[u8], zlib: bool, output: &mut Vec<u8>, limit: usize) -> Stop {
+    use flate2::{Decompress, FlushDecompress, Status};
+
+    let cap = limit.saturating_add(1);
+    let mut inflater = Decompress::new(zlib);
+    let mut chunk = vec![0u8; INFLATE_CHUNK];
+    loop {
+        let (read, written) = (inflater.total_in(), inflater.total_out());
+        let rest = usize::try_from(read)
+            .ok()
+            .and_then(|read| input.get(read..))
+            .unwrap_or_default();
+        let status = inflater.decompress(rest, &mut chunk, FlushDecompress::None);
+        let produced = usize::try_from(inflater.total_out() - written).unwrap_or(usize::MAX);
+        let kept = produced.min(chunk.len()).min(cap - output.len());
+        output.extend_from_slice(&chunk[..kept]);
+        match status {
+            Ok(Status::StreamEnd) => return Stop::Ended,
+            Ok(_) if output.len() >= cap => return Stop::Ended,
+            Ok(_) if produced == 0 && inflater.total_in() == read => return Stop::Starved,
+            Ok(_) => {}
+            Err(_) => {
+                let read = usize::try_from(inflater.total_in()).unwrap_or(usize::MAX);
+                return Stop::Failed { read };
+            }
+        }
     }
-    within(output, limit)
 }
 
 /// A writer that takes up to `limit` bytes and fails past them.
@@ -292,16 +360,12 @@ mod tests {
         let text = b"BT /F1 12 Tf 72 700 Td (Hello) Tj ET\n".repeat(50);
         let flate = zlib(&text);
         same_as_lopdf(&stream("FlateDecode".into(), None, flate.clone()));
-        // A damaged checksum: what inflates is kept.
-        let mut damaged = flate.clone();
-        let n = damaged.len();
-        damaged[n - 1] ^= 0xff;
-        same_as_lopdf(&stream("FlateDecode".into(), None, damaged));
         // A damaged header: raw deflate after it.
         let mut headless = flate.clone();
         headless[0] = 0;
         same_as_lopdf(&stream("FlateDecode".into(), None, headless));
         // Truncated.
+        let n = flate.len();
         same_as_lopdf(&stream("FlateDecode".into(), None, flate[..n / 2].to_vec()));
         // A85, then Flate of A85, as an array.
         let a85 = b"9jqo^BlbD-BleB1DJ+*+F(f,q/0JhKF<GL>Cj@.4Gp$d7F!,L7@<6@)/0JDEF<G%<+EV:2F!,O<z~>";
@@ -320,6 +384,59 @@ mod tests {
         same_as_lopdf(&stream(Object::Array(vec![]), None, flate.clone()));
         same_as_lopdf(&stream(Object::Array(vec![1.into()]), None, flate.clone()));
         same_as_lopdf(&stream("DCTDecode".into(), None, flate));
+    }
+
+    /// Deflate data that stop early, cut off or damaged, keep all that inflated before and say
+    /// so (lopdf drops what its last read inflated before an error); whole data are complete,
+    /// a bad checksum after them too.
+    #[test]
+    fn flate_data_that_stop_early_keep_what_inflated() {
+        let text: Vec<u8> = (0..20_000u32)
+            .flat_map(|i| format!("({i} {}) Tj\n", i.wrapping_mul(2_654_435_761)).into_bytes())
+            .collect();
+        let flate = zlib(&text);
+        let read = |data: Vec<u8>| {
+            decode_prefix(&stream("FlateDecode".into(), None, data), usize::MAX >> 1)
+                .unwrap_or_else(|e| panic!("{e:?}"))
+        };
+        let prefix = |data: Vec<u8>| {
+            let decoded = read(data);
+            assert!(text.starts_with(&decoded.bytes));
+            decoded
+        };
+        let whole = prefix(flate.clone());
+        assert_eq!((whole.bytes.len(), whole.complete), (text.len(), true));
+        let n = flate.len();
+        let mut checksum = flate.clone();
+        checksum[n - 1] ^= 0xff;
+        let checked = prefix(checksum);
+        assert_eq!((checked.bytes.len(), checked.complete), (text.len(), true));
+        let cut = prefix(flate[..n / 2].to_vec());
+        assert!(
+            !cut.complete && cut.bytes.len() > text.len() / 3,
+            "{}",
+            cut.bytes.len()
+        );
+        // Cut and followed by other bytes (which may inflate to a few wrong ones before the
+        // inflater fails): no less than lopdf keeps.
+        let followed = [
+            &flate[..n / 2],
+            b"\nendobj\nxref\n0 1\n0000000000 65535 f \n",
+        ]
+        .concat();
+        let ours = read(followed.clone());
+        let same = ours
+            .bytes
+            .iter()
+            .zip(&text)
+            .take_while(|(a, b)| a == b)
+            .count();
+        assert!(!ours.complete && same >= cut.bytes.len() - 64, "{same}");
+        let theirs = Stream::new(dictionary! { "Filter" => "FlateDecode" }, followed)
+            .decompressed_content()
+            .unwrap_or_default();
+        assert!(ours.bytes.len() >= theirs.len());
+        assert!(prefix(Vec::new()).complete);
     }
 
     #[test]
