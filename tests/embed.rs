@@ -248,6 +248,57 @@ fn http_embeds_through_an_openai_compatible_endpoint() {
     assert!(!stored.contains("sk-e2e-secret"));
 }
 
+/// The API key is needed to embed, not to load the pipeline: without it `validate` warns, a run
+/// whose embeddings are all checkpointed completes and BM25 queries answer; a vector query
+/// says what is missing.
+#[test]
+fn an_unset_api_key_only_stops_what_embeds() {
+    let (base_url, _) = server();
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir_all(dir.path().join("docs")).unwrap();
+    fs::write(dir.path().join("docs/a.md"), "# Keys\n\nLocks and keys.\n").unwrap();
+    let yaml = format!(
+        "version: 1\nname: http\nsteps:\n  docs: {{ op: source.files, path: docs }}\n  parse: {{ op: parse, input: docs }}\n  chunk: {{ op: chunk.recursive, input: parse, size: 200, unit: chars }}\n  embed: {{ op: embed, input: chunk, provider: http, base_url: \"{base_url}\", model: test, api_key_env: ENGINE_E2E_UNSET_KEY, backoff: 0.01 }}\n  index: {{ op: index.hybrid, input: embed }}\n",
+    );
+    let file = dir.path().join("pipeline.yaml");
+    fs::write(&file, yaml).unwrap();
+    let with_key = engine()
+        .arg("run")
+        .arg(&file)
+        .env("ENGINE_E2E_UNSET_KEY", "sk-e2e-secret")
+        .output()
+        .unwrap();
+    assert_eq!(with_key.status.code(), Some(0), "{}", stderr(&with_key));
+    let without_key = |args: &[&str]| {
+        engine()
+            .arg(args[0])
+            .arg(&file)
+            .args(&args[1..])
+            .env_remove("ENGINE_E2E_UNSET_KEY")
+            .output()
+            .unwrap()
+    };
+    let validate = without_key(&["validate"]);
+    assert_eq!(validate.status.code(), Some(0), "{}", stderr(&validate));
+    assert!(
+        stderr(&validate).contains("`ENGINE_E2E_UNSET_KEY` is not set"),
+        "{}",
+        stderr(&validate)
+    );
+    let rerun = without_key(&["run"]);
+    assert_eq!(rerun.status.code(), Some(0), "{}", stderr(&rerun));
+    let bm25 = without_key(&["query", "--index", "index", "--mode", "bm25", "keys"]);
+    assert_eq!(bm25.status.code(), Some(0), "{}", stderr(&bm25));
+    assert!(String::from_utf8_lossy(&bm25.stdout).contains("a.md"));
+    let vector = without_key(&["query", "--index", "index", "--mode", "vector", "keys"]);
+    assert_ne!(vector.status.code(), Some(0));
+    assert!(
+        stderr(&vector).contains("ENGINE_E2E_UNSET_KEY"),
+        "{}",
+        stderr(&vector)
+    );
+}
+
 #[test]
 fn http_batches_take_texts_from_several_documents() {
     let (base_url, endpoint) = server();

@@ -360,6 +360,23 @@ impl OperatorConfig {
         }
     }
 
+    /// What the environment lacks for the step's embedding provider (an API key variable), as
+    /// (key, message) pairs: warnings, since only computing new embeddings needs it.
+    pub fn environment_warnings(&self) -> Vec<(&'static str, String)> {
+        match self {
+            OperatorConfig::Embed(config) => config.environment_warnings(),
+            OperatorConfig::ChunkSemantic(SemanticConfig {
+                embedding: Some(embedding),
+                ..
+            }) => embedding
+                .environment_warnings()
+                .into_iter()
+                .map(|(_, message)| ("embedding", message))
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
     /// Files whose contents change what the step outputs (tokenizers, models), paths resolved
     /// against `base`: the step's fingerprint covers their contents.
     pub fn resource_files(&self, base: &Path) -> Vec<PathBuf> {

@@ -762,6 +762,17 @@ fn typed_step(
                 .at_key(key),
         );
     }
+    for (key, message) in config.environment_warnings() {
+        let at = format!("{}/{key}", outline.pointer);
+        diagnostics.push(
+            Diagnostic::warning(doc.value_pos(&at), message)
+                .in_step(&outline.name)
+                .at_key(key)
+                .with_hint(Some(
+                    "set it before `engine run`: until then, documents that need new embeddings fail, and so do vector and hybrid queries".to_owned(),
+                )),
+        );
+    }
     let path_problems = config
         .input_paths()
         .into_iter()

@@ -145,15 +145,19 @@ impl HttpConfig {
                 format!("must be from 0 to {MAX_BACKOFF_SECONDS} seconds"),
             ));
         }
-        if let Some(var) = &self.api_key_env
-            && std::env::var_os(var).is_none()
-        {
-            problems.push((
+        problems
+    }
+
+    /// What is missing from the environment for this provider to answer: the API key. Only
+    /// what embeds needs it, so it warns; querying BM25 or inspecting a run never does.
+    pub fn environment_warnings(&self) -> Vec<(&'static str, String)> {
+        match &self.api_key_env {
+            Some(var) if std::env::var_os(var).is_none() => vec![(
                 "api_key_env",
                 format!("environment variable `{var}` is not set"),
-            ));
+            )],
+            _ => Vec::new(),
         }
-        problems
     }
 }
 

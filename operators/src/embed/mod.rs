@@ -152,6 +152,15 @@ impl EmbedConfig {
         }
     }
 
+    /// What the environment lacks for the provider to work (see
+    /// [`http::HttpConfig::environment_warnings`]).
+    pub fn environment_warnings(&self) -> Vec<(&'static str, String)> {
+        match self {
+            EmbedConfig::Http(config) => config.environment_warnings(),
+            EmbedConfig::Onnx(_) | EmbedConfig::Hash(_) => Vec::new(),
+        }
+    }
+
     fn cache_entries(&self) -> usize {
         match self {
             EmbedConfig::Onnx(config) => config.cache_entries,
