@@ -86,8 +86,11 @@ pub struct OnnxConfig {
     pub cache_entries: usize,
 }
 
+/// The position table of BERT-style models (bge, MiniLM, e5): they take no longer input.
+const BERT_POSITIONS: usize = 512;
+
 fn default_max_tokens() -> usize {
-    512
+    BERT_POSITIONS
 }
 
 fn default_batch_size() -> usize {
@@ -634,9 +637,18 @@ impl OnnxEmbedder {
             .lock()
             .unwrap_or_else(|poison| poison.into_inner());
         let started = Instant::now();
-        let outputs = session
-            .run(inputs)
-            .map_err(|err| EmbedError::new(format!("onnxruntime failed: {err}")))?;
+        let outputs = session.run(inputs).map_err(|err| {
+            // Past its position table a BERT-style model fails with a shape error.
+            let hint = if width > BERT_POSITIONS {
+                format!(
+                    " (texts of {width} tokens: BERT-style models take at most \
+                         {BERT_POSITIONS}; lower `max_tokens` to what the model takes)"
+                )
+            } else {
+                String::new()
+            };
+            EmbedError::new(format!("onnxruntime failed: {err}{hint}"))
+        })?;
         let (shape, data) = outputs[self.graph.output]
             .try_extract_tensor::<f32>()
             .map_err(|err| {
@@ -900,6 +912,16 @@ mod tests {
         let embedder = OnnxEmbedder::new(&config(), &root()).unwrap();
         let query = embedder.embed_query(&reference.query).unwrap();
         assert!(cosine(&query, &reference.query_vector) >= 0.999);
+    }
+
+    #[test]
+    fn texts_past_the_models_positions_say_to_lower_max_tokens() {
+        let mut config = config();
+        config.max_tokens = 2048;
+        let embedder = OnnxEmbedder::new(&config, &root()).unwrap();
+        let long = "word ".repeat(1500);
+        let err = embedder.embed_documents(&[&long]).unwrap_err().to_string();
+        assert!(err.contains("lower `max_tokens`"), "{err}");
     }
 
     #[test]
