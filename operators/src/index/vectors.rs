@@ -10,7 +10,14 @@
 //!
 //! Inserted vectors wait until [`VectorIndex::commit`] (which saving does) and then go into the
 //! graph together, on every core.
+//!
+//! HNSW's neighbour pruning can leave a point that no link leads to (feature-hashed vectors,
+//! nearly orthogonal to each other, left 31 of 1,090): no search would ever return it. After
+//! each commit the points the links do not reach are found, and every search scores them
+//! directly. A search narrowed to a few allowed points, or asking for nearly all of them, is
+//! exact.
 
+use std::collections::HashMap;
 use std::fs;
 use std::io::{Read, Write};
 use std::path::Path;
@@ -32,6 +39,8 @@ const DISTANCE: &str = "unit-cosine";
 const INSERT_BLOCK: usize = 8192;
 /// Points a graph gets one at a time before inserts go parallel.
 const SERIAL_START: usize = 256;
+/// A search allowed at most this many points scores them all instead of walking the graph.
+const EXACT_AMONG: usize = 2048;
 
 /// What is saved beside the graph.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -51,6 +60,10 @@ struct VectorMeta {
     graph: Option<String>,
     #[serde(default)]
     distance: Option<String>,
+    /// The points in the graph that its links do not reach (absent in indexes saved before
+    /// they were tracked: found again on load).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    unreached: Option<Vec<usize>>,
 }
 
 /// The vectors added since the last rebuild (live and tombstoned), their graph and their
@@ -67,6 +80,8 @@ pub struct VectorIndex {
     graph: Option<Hnsw<'static, f32, UnitCosine>>,
     /// Points inserted since the last commit, not yet in the graph.
     pending: Vec<usize>,
+    /// Points in the graph that its links do not reach, ascending.
+    unreached: Vec<usize>,
     m: usize,
     ef_construction: usize,
     /// Whether [`VectorIndex::load`] found a graph of an older format and rebuilt it.
@@ -93,6 +108,7 @@ impl VectorIndex {
             next_id: 0,
             graph: None,
             pending: Vec::new(),
+            unreached: Vec::new(),
             m: config.m,
             ef_construction: config.ef_construction,
             rebuilt_on_load: false,
@@ -214,6 +230,7 @@ impl VectorIndex {
             None => self.new_graph(self.points()),
         };
         self.add_to_graph(&graph, &pending);
+        self.unreached = unreached(&graph);
         self.graph = Some(graph);
     }
 
@@ -244,6 +261,7 @@ impl VectorIndex {
         let graph = self.new_graph(kept);
         let slots: Vec<usize> = (0..kept).collect();
         self.add_to_graph(&graph, &slots);
+        self.unreached = unreached(&graph);
         self.graph = Some(graph);
         self.pending.clear();
     }
@@ -267,13 +285,44 @@ impl VectorIndex {
         let Some(query) = unit(query) else {
             return Vec::new();
         };
+        if let Some(ids) = allowed.filter(|ids| ids.len() <= EXACT_AMONG) {
+            return self.exact_among(&query, k, ids);
+        }
+        if k.saturating_mul(2) >= self.live() {
+            return self.exact_search(&query, k, allowed);
+        }
         let filter =
             |id: &usize| self.alive(*id) && allowed.is_none_or(|ids| ids.binary_search(id).is_ok());
-        graph
+        let mut found: Vec<(usize, f32)> = graph
             .search_filter(&query, k, ef_search.max(k), Some(&filter))
             .into_iter()
             .map(|neighbour| (neighbour.d_id, 1.0 - neighbour.distance))
-            .collect()
+            .collect();
+        let unreached = self.exact_among(&query, k, &self.unreached);
+        if !unreached.is_empty() {
+            let filtered = unreached.into_iter().filter(|(id, _)| filter(id));
+            found.extend(filtered);
+            found.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+            found.dedup_by_key(|(id, _)| *id);
+            found.truncate(k);
+        }
+        found
+    }
+
+    /// The exact `k` nearest of the live points `ids` (sorted) to the unit vector `query`.
+    fn exact_among(&self, query: &[f32], k: usize, ids: &[usize]) -> Vec<(usize, f32)> {
+        let mut scored: Vec<(usize, f32)> = ids
+            .iter()
+            .filter_map(|&id| {
+                let slot = self.slot(id)?;
+                let vector = self.vector(slot);
+                self.searchable(slot)
+                    .then(|| (id, dot(vector, query) / norm(vector)))
+            })
+            .collect();
+        scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        scored.truncate(k);
+        scored
     }
 
     /// The exact `k` nearest live points (brute force), to measure the graph's recall.
@@ -297,7 +346,7 @@ impl VectorIndex {
                 )
             })
             .collect();
-        scored.sort_by(|a, b| b.1.total_cmp(&a.1));
+        scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         scored.truncate(k);
         scored
     }
@@ -324,6 +373,7 @@ impl VectorIndex {
                 .collect(),
             graph,
             distance: Some(DISTANCE.to_owned()),
+            unreached: Some(self.unreached.clone()),
         };
         let mut bytes = Vec::with_capacity(self.vectors.len() * 4);
         for value in &self.vectors {
@@ -395,6 +445,11 @@ impl VectorIndex {
             Some(basename) if current => Some(load_graph(dir, basename)?),
             _ => None,
         };
+        let unreached = match (&graph, meta.unreached) {
+            (Some(_), Some(saved)) => saved,
+            (Some(graph), None) => unreached(graph),
+            (None, _) => Vec::new(),
+        };
         let mut index = VectorIndex {
             dimensions: meta.dimensions,
             vectors,
@@ -403,6 +458,7 @@ impl VectorIndex {
             next_id,
             graph,
             pending: Vec::new(),
+            unreached,
             m: config.m,
             ef_construction: config.ef_construction,
             rebuilt_on_load: meta.graph.is_some() && !current,
@@ -418,6 +474,45 @@ impl VectorIndex {
     pub fn rebuilt_on_load(&self) -> bool {
         self.rebuilt_on_load
     }
+}
+
+/// The points of `graph` that no chain of bottom-layer links leads to from its top layer (where
+/// every search starts), ascending: the bottom layer is where a search collects its results.
+fn unreached(graph: &Hnsw<'static, f32, UnitCosine>) -> Vec<usize> {
+    if graph.get_nb_point() == 0 {
+        return Vec::new();
+    }
+    let indexation = graph.get_point_indexation();
+    let mut links: HashMap<usize, Vec<usize>> = HashMap::with_capacity(graph.get_nb_point());
+    for point in indexation {
+        let neighbours = point.get_neighborhood_id();
+        links.insert(
+            point.get_origin_id(),
+            neighbours
+                .first()
+                .into_iter()
+                .flatten()
+                .map(|n| n.d_id)
+                .collect(),
+        );
+    }
+    let top = usize::from(graph.get_max_level_observed());
+    let mut reached: std::collections::HashSet<usize> = std::collections::HashSet::new();
+    let mut frontier: Vec<usize> = indexation
+        .get_layer_iterator(top)
+        .map(|point| point.get_origin_id())
+        .collect();
+    while let Some(point) = frontier.pop() {
+        if reached.insert(point) {
+            frontier.extend(links.get(&point).into_iter().flatten().copied());
+        }
+    }
+    let mut unreached: Vec<usize> = links
+        .into_keys()
+        .filter(|point| !reached.contains(point))
+        .collect();
+    unreached.sort_unstable();
+    unreached
 }
 
 /// Loads the graph hnsw_rs dumped as `basename` in `dir`. hnsw_rs asserts on some damage
@@ -618,5 +713,99 @@ mod tests {
         let loaded = VectorIndex::load(dir.path(), &config).unwrap();
         assert_eq!(loaded.points(), 1);
         assert!(loaded.search(&[1.0, 0.0], 1, 16, None).is_empty());
+    }
+}
+
+#[cfg(test)]
+mod reach_tests {
+    use super::*;
+
+    /// A deterministic pseudo-random vector.
+    fn noise(seed: u64, dimensions: usize) -> Vec<f32> {
+        let mut state = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (0..dimensions)
+            .map(|_| {
+                state = state
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                ((state >> 33) as f32 / (1u64 << 31) as f32) - 0.5
+            })
+            .collect()
+    }
+
+    /// The hash embedder's vectors (256 dimensions) of the Medline abstracts.
+    fn hashed_abstracts() -> Vec<Vec<f32>> {
+        let path = crate::parse::test_corpus::corpus_dir().join("../eval/ir/medline/corpus.jsonl");
+        let text =
+            fs::read_to_string(&path).unwrap_or_else(|err| panic!("{}: {err}", path.display()));
+        let embedder = crate::embed::hash::HashEmbedder::new(256);
+        text.lines()
+            .map(|line| {
+                let record: serde_json::Value = serde_json::from_str(line).unwrap();
+                embedder.embed(record["text"].as_str().unwrap())
+            })
+            .collect()
+    }
+
+    /// Vectors like feature-hashed texts make HNSW's neighbour pruning leave points that no
+    /// link leads to; every point must still be found, by its own vector and in a search for
+    /// everything.
+    #[test]
+    fn every_point_is_found_even_where_no_link_leads() {
+        let config = IndexConfig::default();
+        let mut index = VectorIndex::new(256, &config);
+        let vectors = hashed_abstracts();
+        let points: Vec<usize> = vectors.iter().map(|v| index.insert(v).unwrap()).collect();
+        index.commit();
+        assert!(
+            !index.unreached.is_empty(),
+            "the data leave points unreached"
+        );
+        let missing: Vec<usize> = index
+            .unreached
+            .iter()
+            .filter(|&&point| {
+                let found = index.search(&vectors[point], 10, 200, None);
+                found.first().is_none_or(|(id, _)| *id != point)
+            })
+            .copied()
+            .collect();
+        assert_eq!(missing, Vec::<usize>::new());
+        // Filtered to itself, an unreached point is found too.
+        let point = index.unreached[0];
+        let alone = index.search(&vectors[point], 3, 64, Some(&[point]));
+        assert_eq!(alone.len(), 1);
+        assert_eq!(alone[0].0, point);
+        assert_eq!(
+            points.len(),
+            index.search(&vectors[0], 5000, 64, None).len()
+        );
+        // Saved and loaded, the graph keeps knowing them.
+        let dir = tempfile::tempdir().unwrap();
+        index.save(dir.path()).unwrap();
+        let loaded = VectorIndex::load(dir.path(), &config).unwrap();
+        assert_eq!(loaded.unreached, index.unreached);
+    }
+
+    /// A search narrowed to a few allowed points scores exactly those.
+    #[test]
+    fn a_narrow_filter_is_searched_exactly() {
+        let config = IndexConfig::default();
+        let mut index = VectorIndex::new(256, &config);
+        let vectors: Vec<Vec<f32>> = (0..600u64).map(|seed| noise(seed, 256)).collect();
+        for vector in &vectors {
+            index.insert(vector).unwrap();
+        }
+        index.commit();
+        let allowed: Vec<usize> = (0..600).step_by(7).collect();
+        let ids = |hits: Vec<(usize, f32)>| hits.into_iter().map(|(id, _)| id).collect::<Vec<_>>();
+        let found = ids(index.search(&vectors[14], 5, 16, Some(&allowed)));
+        assert_eq!(
+            found,
+            ids(index.exact_search(&vectors[14], 5, Some(&allowed)))
+        );
+        assert_eq!(found[0], 14);
     }
 }
