@@ -299,6 +299,52 @@ fn an_unset_api_key_only_stops_what_embeds() {
     );
 }
 
+/// A query is embedded by the model that built the index, or refused: after switching the
+/// embed step to another model of the same length, and before running it, vector queries say
+/// to run the pipeline instead of ranking with vectors of two models.
+#[test]
+fn a_query_never_mixes_the_index_model_with_another() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir_all(dir.path().join("docs")).unwrap();
+    fs::write(
+        dir.path().join("docs/a.md"),
+        "# Locks\n\nA mutex guards data.\n",
+    )
+    .unwrap();
+    let pipeline = |embed: &str| {
+        format!(
+            "version: 1\nname: switch\nsteps:\n  docs: {{ op: source.files, path: docs }}\n  parse: {{ op: parse, input: docs }}\n  chunk: {{ op: chunk.recursive, input: parse, size: 200, unit: chars }}\n  embed: {{ op: embed, input: chunk, {embed} }}\n  index: {{ op: index.hybrid, input: embed }}\n"
+        )
+    };
+    let output = engine_on(dir.path(), &["run"], &pipeline("provider: hash, dim: 384"));
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let onnx = format!("provider: onnx, model: {}", model().display());
+    fs::write(dir.path().join("pipeline.yaml"), pipeline(&onnx)).unwrap();
+    let query = |mode: &str| {
+        engine()
+            .arg("query")
+            .arg(dir.path().join("pipeline.yaml"))
+            .args(["--index", "index", "--mode", mode, "mutex"])
+            .output()
+            .unwrap()
+    };
+    let vector = query("vector");
+    assert_eq!(vector.status.code(), Some(2), "{}", stderr(&vector));
+    assert!(
+        stderr(&vector).contains("holds vectors of hash:v1:dim=384"),
+        "{}",
+        stderr(&vector)
+    );
+    assert_eq!(query("bm25").status.code(), Some(0));
+    let output = engine()
+        .arg("run")
+        .arg(dir.path().join("pipeline.yaml"))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(query("vector").status.code(), Some(0), "after the run");
+}
+
 #[test]
 fn http_batches_take_texts_from_several_documents() {
     let (base_url, endpoint) = server();

@@ -89,6 +89,9 @@ pub struct Searcher {
     embedder: Option<Arc<dyn Embedder>>,
     embed_config: Option<operators::embed::EmbedConfig>,
     base: PathBuf,
+    /// The index step and the pipeline file, for messages.
+    step: String,
+    file: PathBuf,
 }
 
 impl Searcher {
@@ -133,6 +136,8 @@ impl Searcher {
             embedder: None,
             embed_config,
             base: pipeline.base.clone(),
+            step: step.to_owned(),
+            file: pipeline.file.clone(),
         })
     }
 
@@ -143,7 +148,18 @@ impl Searcher {
                     "the index step does not read an embed step, so it has no query embedder; use --mode bm25",
                 )
             })?;
-            self.embedder = Some(config.embedder(&self.base)?);
+            let embedder = config.embedder(&self.base)?;
+            // A query embedded by another model than the vectors' ranks noise, even at the
+            // same length.
+            let now = embedder.fingerprint();
+            if let Some(built) = self.index.model().filter(|built| **built != now) {
+                return Err(invalid(format!(
+                    "the index of `{}` holds vectors of {built}, but the embed step now says {now}: run the pipeline to re-embed (`engine run {}`), or query with --mode bm25",
+                    self.step,
+                    self.file.display()
+                )));
+            }
+            self.embedder = Some(embedder);
         }
         Ok(self.embedder.as_ref().expect("set above"))
     }

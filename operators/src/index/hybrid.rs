@@ -426,6 +426,7 @@ fn remove_other_generations(dir: &Path, keep: &[Option<String>]) {
 /// The live generation, open for queries.
 pub struct HybridIndex {
     config: IndexConfig,
+    model: Option<String>,
     text: TextIndex,
     vectors: Option<VectorIndex>,
     documents: usize,
@@ -463,6 +464,7 @@ impl HybridIndex {
         };
         Ok(HybridIndex {
             config: generation.config,
+            model: generation.model,
             text,
             vectors,
             documents: generation.docs.len(),
@@ -483,6 +485,11 @@ impl HybridIndex {
     /// Documents indexed.
     pub fn documents(&self) -> usize {
         self.documents
+    }
+
+    /// The fingerprint of the embedding model its vectors come from.
+    pub fn model(&self) -> Option<&str> {
+        self.model.as_deref()
     }
 
     /// The settings the index was built with.
@@ -700,6 +707,47 @@ mod tests {
                 assert!(none.is_empty(), "{mode:?}");
             }
         }
+    }
+
+    /// A query is words: `NOT`, `AND` and `OR` are searched for (as stop words, nothing), never
+    /// obeyed; a term counts once however many spellings lead to it.
+    #[test]
+    fn bm25_queries_are_words_not_syntax() {
+        let dir = tempfile::tempdir().unwrap();
+        build(
+            dir.path(),
+            &[
+                (
+                    "a",
+                    "ka",
+                    vec![entry(
+                        "a",
+                        0,
+                        "Patients who did not respond to treatment",
+                        0,
+                    )],
+                ),
+                (
+                    "b",
+                    "kb",
+                    vec![entry("b", 0, "Rust and C++ compared for systems work", 1)],
+                ),
+            ],
+        );
+        let index = HybridIndex::open(dir.path()).unwrap();
+        let bm25 = |text: &str| {
+            index
+                .search(text, None, Mode::Bm25, 5, &[], Fusion::default())
+                .unwrap()
+        };
+        assert_eq!(ids(&bm25("patients who did NOT respond")), ["a#0"]);
+        assert_eq!(ids(&bm25("NOT respond")), ["a#0"]);
+        assert_eq!(ids(&bm25("C++ AND Rust")), ["b#0"]);
+        assert_eq!(ids(&bm25("\"treatment -patients\" OR (x")), ["a#0"]);
+        assert!(bm25("NOT AND OR").is_empty());
+        let score = |text: &str| bm25(text)[0].score;
+        assert_eq!(score("patients"), score("patients Patients"));
+        assert_eq!(score("patients"), score("patients patient"));
     }
 
     #[test]

@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use tantivy::collector::{DocSetCollector, TopDocs};
-use tantivy::query::{BooleanQuery, Occur, Query, QueryParser, TermQuery};
+use tantivy::query::{BooleanQuery, BoostQuery, EmptyQuery, Occur, Query, TermQuery};
 use tantivy::schema::{
     Field, IndexRecordOption, JsonObjectOptions, STORED, STRING, Schema, TextFieldIndexing,
     TextOptions, Value,
@@ -84,8 +84,8 @@ pub struct TextIndex {
     index: Index,
     fields: Fields,
     reader: IndexReader,
-    /// Built once with the field boosts: queries reuse it.
-    parser: QueryParser,
+    /// The analysed fields a query searches and their boosts.
+    searched: [(Field, f32); 3],
 }
 
 fn failed(what: &str) -> impl Fn(tantivy::TantivyError) -> IndexError + '_ {
@@ -107,15 +107,16 @@ impl TextIndex {
         let reader = index
             .reader()
             .map_err(failed("cannot read the text index"))?;
-        let mut parser =
-            QueryParser::for_index(&index, vec![fields.text, fields.title, fields.section]);
-        parser.set_field_boost(fields.title, config.title_boost);
-        parser.set_field_boost(fields.section, config.section_boost);
+        let searched = [
+            (fields.text, 1.0),
+            (fields.title, config.title_boost),
+            (fields.section, config.section_boost),
+        ];
         Ok(TextIndex {
             index,
             fields,
             reader,
-            parser,
+            searched,
         })
     }
 
@@ -170,6 +171,35 @@ impl TextIndex {
         Some(Box::new(BooleanQuery::new(clauses)))
     }
 
+    /// The BM25 query for a user's text: every distinct term its analysis gives, in every
+    /// searched field with that field's boost, any of them matching. The text is words, never
+    /// query syntax: `NOT`, `AND`, `+` or quotes are nothing special.
+    fn text_query(&self, text: &str) -> Box<dyn Query> {
+        let Some(mut analyzer) = self.index.tokenizers().get(ANALYZER) else {
+            return Box::new(EmptyQuery);
+        };
+        let mut terms: Vec<String> = Vec::new();
+        analyzer.token_stream(text).process(&mut |token| {
+            if !terms.contains(&token.text) {
+                terms.push(token.text.clone());
+            }
+        });
+        let clauses: Vec<(Occur, Box<dyn Query>)> = terms
+            .iter()
+            .flat_map(|term| {
+                self.searched.iter().map(move |&(field, boost)| {
+                    let query = TermQuery::new(
+                        Term::from_field_text(field, term),
+                        IndexRecordOption::WithFreqs,
+                    );
+                    let query: Box<dyn Query> = Box::new(BoostQuery::new(Box::new(query), boost));
+                    (Occur::Should, query)
+                })
+            })
+            .collect();
+        Box::new(BooleanQuery::new(clauses))
+    }
+
     /// The best `k` chunks for `text` by BM25 that pass `filters`: their scores and addresses.
     fn top_docs(
         &self,
@@ -178,7 +208,7 @@ impl TextIndex {
         k: usize,
         filters: &[(String, String)],
     ) -> Result<Vec<(f32, tantivy::DocAddress)>, IndexError> {
-        let (query, _) = self.parser.parse_query_lenient(&escape_query(text));
+        let query = self.text_query(text);
         let query: Box<dyn Query> = match self.filter(filters) {
             Some(filter) => Box::new(BooleanQuery::new(vec![
                 (Occur::Must, query),
@@ -279,19 +309,6 @@ impl TextIndex {
         serde_json::from_str(text)
             .map_err(|err| IndexError::new(format!("damaged stored hit: {err}")))
     }
-}
-
-/// Keeps a user's words and drops query syntax, so any text is a valid query.
-fn escape_query(text: &str) -> String {
-    text.chars()
-        .map(|c| {
-            if c.is_alphanumeric() || c.is_whitespace() {
-                c
-            } else {
-                ' '
-            }
-        })
-        .collect()
 }
 
 /// The HNSW point id of the chunk at `address`, from its fast field.
