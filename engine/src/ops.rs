@@ -269,10 +269,16 @@ impl HybridIndexSink {
     }
 }
 
-/// What identifies an embedded document's content: its source hash, the model and every chunk id
-/// (which covers the chunker's settings and the spans).
+/// The version of what an index entry holds (2: every page a chunk covers is filterable).
+const INDEX_ENTRY_VERSION: &str = "2";
+
+/// What identifies an embedded document's content: the entry version, its source hash, the
+/// model and every chunk id (which covers the chunker's settings and the spans).
 fn content_key(set: &EmbeddedSet) -> String {
     let mut hasher = blake3::Hasher::new();
+    // A new entry version re-indexes every document once.
+    hasher.update(INDEX_ENTRY_VERSION.as_bytes());
+    hasher.update(b"\0");
     hasher.update(set.hash.as_bytes());
     hasher.update(b"\0");
     hasher.update(set.model.as_bytes());
@@ -307,6 +313,7 @@ impl SinkOp for HybridIndexSink {
                         text: chunk.text.clone(),
                     },
                     metadata: chunk.metadata.clone(),
+                    pages: chunk.pages,
                     vector: embedded.vector.clone(),
                 }
             })

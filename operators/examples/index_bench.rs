@@ -247,6 +247,7 @@ fn bench_size(
             Entry {
                 hit: p.hit.clone(),
                 metadata,
+                pages: None,
                 vector: embedder.embed(&p.hit.text),
             }
         })

@@ -648,6 +648,7 @@ mod tests {
                 text: text.to_owned(),
             },
             metadata,
+            pages: None,
             vector: vector(axis, 0.05),
         }
     }
@@ -707,6 +708,36 @@ mod tests {
                 assert!(none.is_empty(), "{mode:?}");
             }
         }
+    }
+
+    /// A chunk that runs over several pages is found by a filter on any of them.
+    #[test]
+    fn a_page_filter_finds_every_chunk_on_that_page() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut spanning = entry("a", 0, "Tables of results", 0);
+        spanning.hit.page = Some(2);
+        spanning.pages = Some([2, 4]);
+        let mut later = entry("a", 1, "More tables later", 1);
+        later.hit.page = Some(4);
+        later.pages = Some([4, 4]);
+        build(dir.path(), &[("a", "ka", vec![spanning, later])]);
+        let index = HybridIndex::open(dir.path()).unwrap();
+        let on = |page: &str| {
+            let filter = [("page".to_owned(), page.to_owned())];
+            let hits = index
+                .search("tables", None, Mode::Bm25, 5, &filter, Fusion::default())
+                .unwrap();
+            ids(&hits)
+                .into_iter()
+                .map(str::to_owned)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(on("2"), ["a#0"]);
+        assert_eq!(on("3"), ["a#0"]);
+        let mut four = on("4");
+        four.sort();
+        assert_eq!(four, ["a#0", "a#1"]);
+        assert!(on("5").is_empty());
     }
 
     /// A query is words: `NOT`, `AND` and `OR` are searched for (as stop words, nothing), never

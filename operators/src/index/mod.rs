@@ -128,6 +128,9 @@ pub struct Entry {
     pub hit: StoredHit,
     /// Metadata; string, number and boolean values can be filtered on.
     pub metadata: serde_json::Map<String, serde_json::Value>,
+    /// The first and last page the chunk covers, for paged formats: `--filter page=N` finds
+    /// it on each.
+    pub pages: Option<[u32; 2]>,
     /// The chunk's vector.
     pub vector: Vec<f32>,
 }

@@ -19,6 +19,8 @@ use super::{Entry, IndexConfig, IndexError, StoredHit};
 
 const ANALYZER: &str = "engine_text";
 const WRITER_MEMORY: usize = 64 * 1024 * 1024;
+/// Pages past a chunk's first that it is filterable by (a chunk spans a few at most).
+const MAX_PAGES_A_CHUNK: u32 = 1000;
 
 /// The fields of the text index.
 #[derive(Clone, Copy)]
@@ -345,8 +347,14 @@ impl TextWriter {
         doc.add_text(fields.chunk_id, &entry.hit.chunk_id);
         doc.add_text(fields.doc_id, &entry.hit.doc_id);
         doc.add_text(fields.source, &entry.hit.source);
-        if let Some(page) = entry.hit.page {
-            doc.add_text(fields.page, page.to_string());
+        match (entry.pages, entry.hit.page) {
+            (Some([first, last]), _) => {
+                for page in first..=last.min(first.saturating_add(MAX_PAGES_A_CHUNK)) {
+                    doc.add_text(fields.page, page.to_string());
+                }
+            }
+            (None, Some(page)) => doc.add_text(fields.page, page.to_string()),
+            (None, None) => {}
         }
         doc.add_u64(fields.point, point);
         if let Some(title) = &entry.hit.title {
