@@ -569,6 +569,75 @@ fn compare_without_judgments_shows_overlaps_and_both_lists() {
     );
 }
 
+/// `engine compare` pairs the same systems with and without judgments: the same mode across
+/// branches and the modes within a branch, so one index alone still compares its modes.
+#[test]
+fn compare_pairs_the_same_systems_with_and_without_judgments() {
+    let dir = setup();
+    run_json(dir.path());
+    let pairs = |report: &Value| -> Vec<String> {
+        report["pairs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|pair| {
+                let side = |s: &str| {
+                    format!(
+                        "{}·{}",
+                        pair[s]["index"].as_str().unwrap(),
+                        pair[s]["mode"].as_str().unwrap()
+                    )
+                };
+                format!("{} ~ {}", side("a"), side("b"))
+            })
+            .collect()
+    };
+    let unjudged = |args: &[&str]| -> Value {
+        let output = engine()
+            .arg("compare")
+            .arg(dir.path().join("pipeline.yaml"))
+            .arg("--queries")
+            .arg(dir.path().join("queries.jsonl"))
+            .arg("--json")
+            .args(args)
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+        serde_json::from_str(&stdout(&output)).unwrap()
+    };
+    // compare_judged writes the queries file the unjudged runs read.
+    let judged = compare_judged(dir.path(), &["--index", "index_a", "--trials", "10"]);
+    let one_index = pairs(&unjudged(&["--index", "index_a"]));
+    assert_eq!(
+        one_index,
+        [
+            "index_a·bm25 ~ index_a·hybrid",
+            "index_a·bm25 ~ index_a·vector",
+            "index_a·hybrid ~ index_a·vector",
+        ]
+    );
+    assert_eq!(one_index, pairs(&judged));
+    let both = pairs(&unjudged(&[]));
+    assert_eq!(
+        both,
+        pairs(&compare_judged(dir.path(), &["--trials", "10"]))
+    );
+    // Three modes within each of two branches, and each mode across them.
+    assert_eq!(both.len(), 3 + 3 + 3, "{both:?}");
+    assert!(
+        both.contains(&"index_a·bm25 ~ index_b·bm25".to_owned()),
+        "{both:?}"
+    );
+    assert!(
+        both.contains(&"index_b·hybrid ~ index_b·vector".to_owned()),
+        "{both:?}"
+    );
+    assert!(
+        !both.contains(&"index_a·bm25 ~ index_b·vector".to_owned()),
+        "{both:?}"
+    );
+}
+
 /// Two pipelines sharing a store with an index step of the same name keep two indexes; an index
 /// at the older location (`indexes/<step>`) is read where it is by a query and moved into its
 /// pipeline's folder by the next run.
