@@ -311,6 +311,9 @@ fn compare_scores_branches_tests_significance_and_writes_a_page_chromium_renders
                 .unwrap();
             assert!(ndcg > 0.5, "{branch} {mode}: {ndcg}");
             assert!(report["branches"][branch][mode]["recall@100"].is_number());
+            // Average precision within the 100 documents compare ranks, named so.
+            assert!(report["branches"][branch][mode]["map@100"].is_number());
+            assert!(report["branches"][branch][mode].get("map").is_none());
         }
     }
     let pair = report["pairs"]

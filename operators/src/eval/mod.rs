@@ -272,15 +272,16 @@ pub fn mrr_at(ranking: &[String], judged: &HashMap<String, f64>, k: usize) -> f6
         .map_or(0.0, |i| 1.0 / (i + 1) as f64)
 }
 
-/// Average precision over the whole ranking.
-pub fn average_precision(ranking: &[String], judged: &HashMap<String, f64>) -> f64 {
+/// Average precision within the top k (trec_eval's `map_cut.k`): the precision at each
+/// relevant document ranked in the top k, summed, over all the relevant documents.
+pub fn average_precision_at(ranking: &[String], judged: &HashMap<String, f64>, k: usize) -> f64 {
     let relevant = relevant(judged);
     if relevant.is_empty() {
         return 0.0;
     }
     let mut hits = 0;
     let mut sum = 0.0;
-    for (i, doc) in ranking.iter().enumerate() {
+    for (i, doc) in ranking.iter().take(k).enumerate() {
         if relevant.contains(doc.as_str()) {
             hits += 1;
             sum += hits as f64 / (i + 1) as f64;
@@ -296,8 +297,10 @@ pub struct Scores {
     pub per_query: BTreeMap<String, BTreeMap<String, f64>>,
 }
 
-/// The metrics every report gives.
-pub const METRICS: [&str; 5] = ["ndcg@10", "recall@10", "recall@100", "mrr@10", "map"];
+/// The metrics every report gives. Every one is cut at 100 documents at most, the depth
+/// `engine compare` ranks: MAP is `map@100` (trec_eval's `map_cut.100`), lower than trec_eval's
+/// `map` over a deeper run.
+pub const METRICS: [&str; 5] = ["ndcg@10", "recall@10", "recall@100", "mrr@10", "map@100"];
 
 impl Scores {
     /// Scores the document rankings of every query in `rankings` (the queries asked; an empty
@@ -317,7 +320,7 @@ impl Scores {
                 recall_at(ranking, judged, 10),
                 recall_at(ranking, judged, 100),
                 mrr_at(ranking, judged, 10),
-                average_precision(ranking, judged),
+                average_precision_at(ranking, judged, 100),
             ];
             for (metric, value) in METRICS.iter().zip(values) {
                 per_query
@@ -527,7 +530,7 @@ mod tests {
             ndcg_at(&[], &judged, 10),
             recall_at(&[], &judged, 10),
             mrr_at(&[], &judged, 10),
-            average_precision(&[], &judged),
+            average_precision_at(&[], &judged, 100),
             mean([]),
             mean([-0.0, -0.0]),
             compare(&BTreeMap::new(), &BTreeMap::new(), 10).mean_difference,
@@ -560,7 +563,22 @@ mod tests {
         assert_eq!(recall_at(&ranked, &judged, 2), 0.5);
         assert_eq!(recall_at(&ranked, &judged, 100), 1.0);
         assert_eq!(mrr_at(&ranked, &judged, 10), 0.5);
-        assert!((average_precision(&ranked, &judged) - (0.5 + 0.5) / 2.0).abs() < 1e-12);
+        assert!((average_precision_at(&ranked, &judged, 100) - (0.5 + 0.5) / 2.0).abs() < 1e-12);
+        // Cut at k: `b` at rank 4 no longer counts, but still divides.
+        assert!((average_precision_at(&ranked, &judged, 3) - 0.5 / 2.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn map_is_named_and_cut_at_100_documents() {
+        let judged = judged(&[("rel", 1.0)]);
+        // The one relevant document at rank 101: trec_eval's map would give 1/101.
+        let mut ranked: Vec<String> = (0..100).map(|i| format!("d{i}")).collect();
+        ranked.push("rel".to_owned());
+        let rankings: HashMap<String, Vec<String>> = [("q".to_owned(), ranked)].into();
+        let qrels: Qrels = [("q".to_owned(), judged)].into();
+        let scores = Scores::compute(&rankings, &qrels);
+        assert_eq!(scores.mean("map@100"), 0.0);
+        assert!(!scores.means().contains_key("map"));
     }
 
     #[test]
