@@ -106,7 +106,8 @@ fn a_file_of_queries_answers_each_as_alone_and_as_a_trec_run() {
         .iter()
         .map(|(id, text)| serde_json::json!({ "_id": id, "text": text }).to_string())
         .collect();
-    fs::write(&file, lines.join("\n")).unwrap();
+    // Saved with a byte-order mark, as Notepad does: it is skipped.
+    fs::write(&file, format!("\u{feff}{}", lines.join("\n"))).unwrap();
     let batch = |extra: &[&str]| {
         let output = engine()
             .arg("query")

@@ -14,11 +14,20 @@ pub type Qrels = HashMap<String, HashMap<String, f64>>;
 #[error("{0}")]
 pub struct EvalError(pub String);
 
+/// The text of `path`, without a leading UTF-8 byte-order mark (editors on Windows write one).
+fn read_text(path: &Path) -> Result<String, EvalError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|err| EvalError(format!("cannot read {}: {err}", path.display())))?;
+    Ok(match text.strip_prefix('\u{feff}') {
+        Some(rest) => rest.to_owned(),
+        None => text,
+    })
+}
+
 /// Reads `queries.jsonl` (`{"_id", "text"}` per line), in file order. A line without an id or
 /// a text, an id given twice and a file without queries are refused, with the line.
 pub fn read_queries(path: &Path) -> Result<Vec<(String, String)>, EvalError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|err| EvalError(format!("cannot read {}: {err}", path.display())))?;
+    let text = read_text(path)?;
     let mut queries = Vec::new();
     let mut lines_of: HashMap<String, usize> = HashMap::new();
     for (number, line) in text
@@ -61,8 +70,7 @@ pub fn read_queries(path: &Path) -> Result<Vec<(String, String)>, EvalError> {
 /// line that is not three tab-separated columns with a numeric score, and a file without
 /// judgments, are refused, with the line.
 pub fn read_qrels(path: &Path) -> Result<Qrels, EvalError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|err| EvalError(format!("cannot read {}: {err}", path.display())))?;
+    let text = read_text(path)?;
     let mut qrels: Qrels = HashMap::new();
     for (number, line) in text.lines().enumerate() {
         if line.trim().is_empty() {
@@ -153,8 +161,7 @@ pub fn mean(values: impl IntoIterator<Item = f64>) -> f64 {
 /// Reads a TREC run (`qid Q0 doc_id rank score tag` a line): per query, its documents best
 /// first, by score as trec_eval orders them (ties by rank), each once.
 pub fn read_trec_run(path: &Path) -> Result<HashMap<String, Vec<String>>, EvalError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|err| EvalError(format!("cannot read {}: {err}", path.display())))?;
+    let text = read_text(path)?;
     let mut scored: HashMap<String, Vec<(f64, u64, String)>> = HashMap::new();
     for (number, line) in text.lines().enumerate() {
         if line.trim().is_empty() {
@@ -439,6 +446,30 @@ mod tests {
         std::fs::write(&path, "q1 Q0 d1 first 0.9 sys\n").unwrap();
         let err = read_trec_run(&path).unwrap_err().to_string();
         assert!(err.contains("run.trec:1: rank `first`"), "{err}");
+    }
+
+    #[test]
+    fn a_leading_byte_order_mark_is_skipped_in_queries_qrels_and_runs() {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |name: &str, text: &str| {
+            let path = dir.path().join(name);
+            std::fs::write(&path, format!("\u{feff}{text}")).unwrap();
+            path
+        };
+        let queries = write("q.jsonl", "{\"_id\": \"q1\", \"text\": \"a\"}\n");
+        assert_eq!(read_queries(&queries).unwrap(), [("q1".into(), "a".into())]);
+        // Without a header row, the first query id would otherwise start with the mark.
+        let qrels = write("qrels.tsv", "q1\td1\t1\n");
+        assert_eq!(read_qrels(&qrels).unwrap()["q1"]["d1"], 1.0);
+        let run = write("run.trec", "q1 Q0 d1 1 2.5 x\n");
+        assert_eq!(read_trec_run(&run).unwrap()["q1"], ["d1"]);
+        // Only at the start: elsewhere it is a character like any other.
+        let inside = write(
+            "q2.jsonl",
+            "{\"_id\": \"q1\", \"text\": \"a\"}\n\u{feff}{}\n",
+        );
+        let err = read_queries(&inside).unwrap_err().to_string();
+        assert!(err.contains("q2.jsonl:2: invalid JSON"), "{err}");
     }
 
     #[test]
