@@ -89,6 +89,58 @@ fn every_mode_finds_the_document_about_the_query() {
     assert!(!filtered.is_empty() && doc_ids(&filtered).iter().all(|doc| *doc == "errors.md"));
 }
 
+/// Front matter read as YAML: a list filters by each of its elements, in every mode; a number
+/// or bool by its text.
+#[test]
+fn a_list_in_front_matter_filters_by_each_element() {
+    let dir = setup();
+    fs::write(
+        dir.path().join("docs/tagged.md"),
+        "---\ntags: [rust, memory]\ncategories:\n- guide\nyear: 2020\ndraft: false\n---\n# Tagged\n\nData on the heap, in threads.\n",
+    )
+    .unwrap();
+    let (code, summary) = run_json(dir.path());
+    assert_eq!(code, Some(0), "{summary}");
+    for mode in ["bm25", "vector", "hybrid"] {
+        for filter in [
+            "tags=rust",
+            "tags=memory",
+            "categories=guide",
+            "year=2020",
+            "draft=false",
+        ] {
+            let hits = query(
+                dir.path(),
+                &[
+                    "--index",
+                    "index_a",
+                    "--mode",
+                    mode,
+                    "--filter",
+                    filter,
+                    "heap threads",
+                ],
+            );
+            assert_eq!(doc_ids(&hits), ["tagged.md"], "{mode} {filter}");
+        }
+        for filter in ["tags=[rust, memory]", "tags=guide"] {
+            let hits = query(
+                dir.path(),
+                &[
+                    "--index",
+                    "index_a",
+                    "--mode",
+                    mode,
+                    "--filter",
+                    filter,
+                    "heap threads",
+                ],
+            );
+            assert!(hits.is_empty(), "{mode} {filter}: {hits:?}");
+        }
+    }
+}
+
 /// A file of queries gives, query by query, what one query at a time gives; as a TREC run,
 /// documents ranked by their best chunk, each once.
 #[test]

@@ -130,7 +130,8 @@ enum Command {
         /// Hits to return (at least 1; at most the chunks in the index).
         #[arg(short, long, default_value_t = 10, value_parser = at_least_one)]
         k: usize,
-        /// Only hits whose field or metadata `key` equals `value` (repeatable).
+        /// Only hits whose field or metadata `key` equals `value`, or holds it in a list
+        /// (repeatable).
         #[arg(long = "filter", value_name = "KEY=VALUE")]
         filters: Vec<String>,
         #[command(flatten)]
