@@ -89,6 +89,58 @@ fn every_mode_finds_the_document_about_the_query() {
     assert!(!filtered.is_empty() && doc_ids(&filtered).iter().all(|doc| *doc == "errors.md"));
 }
 
+/// Front matter read as YAML: a list filters by each of its elements, in every mode; a number
+/// or bool by its text.
+#[test]
+fn a_list_in_front_matter_filters_by_each_element() {
+    let dir = setup();
+    fs::write(
+        dir.path().join("docs/tagged.md"),
+        "---\ntags: [rust, memory]\ncategories:\n- guide\nyear: 2020\ndraft: false\n---\n# Tagged\n\nData on the heap, in threads.\n",
+    )
+    .unwrap();
+    let (code, summary) = run_json(dir.path());
+    assert_eq!(code, Some(0), "{summary}");
+    for mode in ["bm25", "vector", "hybrid"] {
+        for filter in [
+            "tags=rust",
+            "tags=memory",
+            "categories=guide",
+            "year=2020",
+            "draft=false",
+        ] {
+            let hits = query(
+                dir.path(),
+                &[
+                    "--index",
+                    "index_a",
+                    "--mode",
+                    mode,
+                    "--filter",
+                    filter,
+                    "heap threads",
+                ],
+            );
+            assert_eq!(doc_ids(&hits), ["tagged.md"], "{mode} {filter}");
+        }
+        for filter in ["tags=[rust, memory]", "tags=guide"] {
+            let hits = query(
+                dir.path(),
+                &[
+                    "--index",
+                    "index_a",
+                    "--mode",
+                    mode,
+                    "--filter",
+                    filter,
+                    "heap threads",
+                ],
+            );
+            assert!(hits.is_empty(), "{mode} {filter}: {hits:?}");
+        }
+    }
+}
+
 /// A file of queries gives, query by query, what one query at a time gives; as a TREC run,
 /// documents ranked by their best chunk, each once.
 #[test]
@@ -106,7 +158,8 @@ fn a_file_of_queries_answers_each_as_alone_and_as_a_trec_run() {
         .iter()
         .map(|(id, text)| serde_json::json!({ "_id": id, "text": text }).to_string())
         .collect();
-    fs::write(&file, lines.join("\n")).unwrap();
+    // Saved with a byte-order mark, as Notepad does: it is skipped.
+    fs::write(&file, format!("\u{feff}{}", lines.join("\n"))).unwrap();
     let batch = |extra: &[&str]| {
         let output = engine()
             .arg("query")
@@ -311,6 +364,9 @@ fn compare_scores_branches_tests_significance_and_writes_a_page_chromium_renders
                 .unwrap();
             assert!(ndcg > 0.5, "{branch} {mode}: {ndcg}");
             assert!(report["branches"][branch][mode]["recall@100"].is_number());
+            // Average precision within the 100 documents compare ranks, named so.
+            assert!(report["branches"][branch][mode]["map@100"].is_number());
+            assert!(report["branches"][branch][mode].get("map").is_none());
         }
     }
     let pair = report["pairs"]
@@ -566,6 +622,75 @@ fn compare_without_judgments_shows_overlaps_and_both_lists() {
             .lines()
             .any(|line| line.trim_start().starts_with("1. threads.md")),
         "{table}"
+    );
+}
+
+/// `engine compare` pairs the same systems with and without judgments: the same mode across
+/// branches and the modes within a branch, so one index alone still compares its modes.
+#[test]
+fn compare_pairs_the_same_systems_with_and_without_judgments() {
+    let dir = setup();
+    run_json(dir.path());
+    let pairs = |report: &Value| -> Vec<String> {
+        report["pairs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|pair| {
+                let side = |s: &str| {
+                    format!(
+                        "{}·{}",
+                        pair[s]["index"].as_str().unwrap(),
+                        pair[s]["mode"].as_str().unwrap()
+                    )
+                };
+                format!("{} ~ {}", side("a"), side("b"))
+            })
+            .collect()
+    };
+    let unjudged = |args: &[&str]| -> Value {
+        let output = engine()
+            .arg("compare")
+            .arg(dir.path().join("pipeline.yaml"))
+            .arg("--queries")
+            .arg(dir.path().join("queries.jsonl"))
+            .arg("--json")
+            .args(args)
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+        serde_json::from_str(&stdout(&output)).unwrap()
+    };
+    // compare_judged writes the queries file the unjudged runs read.
+    let judged = compare_judged(dir.path(), &["--index", "index_a", "--trials", "10"]);
+    let one_index = pairs(&unjudged(&["--index", "index_a"]));
+    assert_eq!(
+        one_index,
+        [
+            "index_a·bm25 ~ index_a·hybrid",
+            "index_a·bm25 ~ index_a·vector",
+            "index_a·hybrid ~ index_a·vector",
+        ]
+    );
+    assert_eq!(one_index, pairs(&judged));
+    let both = pairs(&unjudged(&[]));
+    assert_eq!(
+        both,
+        pairs(&compare_judged(dir.path(), &["--trials", "10"]))
+    );
+    // Three modes within each of two branches, and each mode across them.
+    assert_eq!(both.len(), 3 + 3 + 3, "{both:?}");
+    assert!(
+        both.contains(&"index_a·bm25 ~ index_b·bm25".to_owned()),
+        "{both:?}"
+    );
+    assert!(
+        both.contains(&"index_b·hybrid ~ index_b·vector".to_owned()),
+        "{both:?}"
+    );
+    assert!(
+        !both.contains(&"index_a·bm25 ~ index_b·vector".to_owned()),
+        "{both:?}"
     );
 }
 

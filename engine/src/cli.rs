@@ -130,7 +130,8 @@ enum Command {
         /// Hits to return (at least 1; at most the chunks in the index).
         #[arg(short, long, default_value_t = 10, value_parser = at_least_one)]
         k: usize,
-        /// Only hits whose field or metadata `key` equals `value` (repeatable).
+        /// Only hits whose field or metadata `key` equals `value`, or holds it in a list
+        /// (repeatable).
         #[arg(long = "filter", value_name = "KEY=VALUE")]
         filters: Vec<String>,
         #[command(flatten)]
@@ -602,6 +603,15 @@ fn inspect(
     Ok(0)
 }
 
+/// The last line of a tap: the items shown, and those skipped only when there were some.
+fn tap_ended(items: usize, skipped: u64) -> String {
+    if skipped == 0 {
+        format!("the run ended; {items} item(s)")
+    } else {
+        format!("the run ended; {items} item(s), {skipped} skipped (this terminal fell behind)")
+    }
+}
+
 fn tap(
     step: Option<&str>,
     store: &StoreArgs,
@@ -632,9 +642,7 @@ fn tap(
             print_step_output(item, &title);
         } else if let Some(end) = line.get("end") {
             let skipped = end["skipped"].as_u64().unwrap_or(0);
-            eprintln!(
-                "the run ended; {items} item(s), {skipped} skipped (this terminal fell behind)"
-            );
+            eprintln!("{}", tap_ended(items, skipped));
         }
         items += usize::from(line.get("item").is_some());
         limit.is_none_or(|limit| items < limit) && !crate::stdout::gone()
@@ -1395,5 +1403,19 @@ fn print_comparison(report: &serde_json::Value) {
                 ndcg["ties"]
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_tap_mentions_skipped_items_only_when_there_were_some() {
+        assert_eq!(tap_ended(3, 0), "the run ended; 3 item(s)");
+        assert_eq!(
+            tap_ended(0, 2),
+            "the run ended; 0 item(s), 2 skipped (this terminal fell behind)"
+        );
     }
 }

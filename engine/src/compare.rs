@@ -227,7 +227,7 @@ fn unjudged(
     let mut pairs = Vec::new();
     for (i, a) in keys.iter().enumerate() {
         for b in &keys[i + 1..] {
-            if a.1 != b.1 && a.1 != RUN && b.1 != RUN {
+            if !paired(a, b) {
                 continue;
             }
             let mut per_query = BTreeMap::new();

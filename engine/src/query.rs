@@ -106,7 +106,7 @@ impl Searcher {
         };
         if !matches!(index_step.config, OperatorConfig::IndexHybrid(_)) {
             return Err(invalid(format!(
-                "step `{step}` is a {}, not an index; {}",
+                "step `{step}` runs `{}`, not an index; {}",
                 index_step.config.info().name,
                 index_steps_are(pipeline)
             )));

@@ -132,7 +132,8 @@ pub const OPERATORS: &[OperatorInfo] = &[
         parallel: true,
         schema: schema_of::<ParseConfig>,
         // 2: PDF paragraphs joined over page breaks, with where they continue.
-        version: 2,
+        // 3: Markdown front matter read as YAML (lists, mappings, numbers, folded text).
+        version: 3,
     },
     OperatorInfo {
         name: "chunk.recursive",

@@ -14,11 +14,20 @@ pub type Qrels = HashMap<String, HashMap<String, f64>>;
 #[error("{0}")]
 pub struct EvalError(pub String);
 
+/// The text of `path`, without a leading UTF-8 byte-order mark (editors on Windows write one).
+fn read_text(path: &Path) -> Result<String, EvalError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|err| EvalError(format!("cannot read {}: {err}", path.display())))?;
+    Ok(match text.strip_prefix('\u{feff}') {
+        Some(rest) => rest.to_owned(),
+        None => text,
+    })
+}
+
 /// Reads `queries.jsonl` (`{"_id", "text"}` per line), in file order. A line without an id or
 /// a text, an id given twice and a file without queries are refused, with the line.
 pub fn read_queries(path: &Path) -> Result<Vec<(String, String)>, EvalError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|err| EvalError(format!("cannot read {}: {err}", path.display())))?;
+    let text = read_text(path)?;
     let mut queries = Vec::new();
     let mut lines_of: HashMap<String, usize> = HashMap::new();
     for (number, line) in text
@@ -61,8 +70,7 @@ pub fn read_queries(path: &Path) -> Result<Vec<(String, String)>, EvalError> {
 /// line that is not three tab-separated columns with a numeric score, and a file without
 /// judgments, are refused, with the line.
 pub fn read_qrels(path: &Path) -> Result<Qrels, EvalError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|err| EvalError(format!("cannot read {}: {err}", path.display())))?;
+    let text = read_text(path)?;
     let mut qrels: Qrels = HashMap::new();
     for (number, line) in text.lines().enumerate() {
         if line.trim().is_empty() {
@@ -153,8 +161,7 @@ pub fn mean(values: impl IntoIterator<Item = f64>) -> f64 {
 /// Reads a TREC run (`qid Q0 doc_id rank score tag` a line): per query, its documents best
 /// first, by score as trec_eval orders them (ties by rank), each once.
 pub fn read_trec_run(path: &Path) -> Result<HashMap<String, Vec<String>>, EvalError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|err| EvalError(format!("cannot read {}: {err}", path.display())))?;
+    let text = read_text(path)?;
     let mut scored: HashMap<String, Vec<(f64, u64, String)>> = HashMap::new();
     for (number, line) in text.lines().enumerate() {
         if line.trim().is_empty() {
@@ -272,15 +279,16 @@ pub fn mrr_at(ranking: &[String], judged: &HashMap<String, f64>, k: usize) -> f6
         .map_or(0.0, |i| 1.0 / (i + 1) as f64)
 }
 
-/// Average precision over the whole ranking.
-pub fn average_precision(ranking: &[String], judged: &HashMap<String, f64>) -> f64 {
+/// Average precision within the top k (trec_eval's `map_cut.k`): the precision at each
+/// relevant document ranked in the top k, summed, over all the relevant documents.
+pub fn average_precision_at(ranking: &[String], judged: &HashMap<String, f64>, k: usize) -> f64 {
     let relevant = relevant(judged);
     if relevant.is_empty() {
         return 0.0;
     }
     let mut hits = 0;
     let mut sum = 0.0;
-    for (i, doc) in ranking.iter().enumerate() {
+    for (i, doc) in ranking.iter().take(k).enumerate() {
         if relevant.contains(doc.as_str()) {
             hits += 1;
             sum += hits as f64 / (i + 1) as f64;
@@ -296,8 +304,10 @@ pub struct Scores {
     pub per_query: BTreeMap<String, BTreeMap<String, f64>>,
 }
 
-/// The metrics every report gives.
-pub const METRICS: [&str; 5] = ["ndcg@10", "recall@10", "recall@100", "mrr@10", "map"];
+/// The metrics every report gives. Every one is cut at 100 documents at most, the depth
+/// `engine compare` ranks: MAP is `map@100` (trec_eval's `map_cut.100`), lower than trec_eval's
+/// `map` over a deeper run.
+pub const METRICS: [&str; 5] = ["ndcg@10", "recall@10", "recall@100", "mrr@10", "map@100"];
 
 impl Scores {
     /// Scores the document rankings of every query in `rankings` (the queries asked; an empty
@@ -317,7 +327,7 @@ impl Scores {
                 recall_at(ranking, judged, 10),
                 recall_at(ranking, judged, 100),
                 mrr_at(ranking, judged, 10),
-                average_precision(ranking, judged),
+                average_precision_at(ranking, judged, 100),
             ];
             for (metric, value) in METRICS.iter().zip(values) {
                 per_query
@@ -439,6 +449,30 @@ mod tests {
     }
 
     #[test]
+    fn a_leading_byte_order_mark_is_skipped_in_queries_qrels_and_runs() {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |name: &str, text: &str| {
+            let path = dir.path().join(name);
+            std::fs::write(&path, format!("\u{feff}{text}")).unwrap();
+            path
+        };
+        let queries = write("q.jsonl", "{\"_id\": \"q1\", \"text\": \"a\"}\n");
+        assert_eq!(read_queries(&queries).unwrap(), [("q1".into(), "a".into())]);
+        // Without a header row, the first query id would otherwise start with the mark.
+        let qrels = write("qrels.tsv", "q1\td1\t1\n");
+        assert_eq!(read_qrels(&qrels).unwrap()["q1"]["d1"], 1.0);
+        let run = write("run.trec", "q1 Q0 d1 1 2.5 x\n");
+        assert_eq!(read_trec_run(&run).unwrap()["q1"], ["d1"]);
+        // Only at the start: elsewhere it is a character like any other.
+        let inside = write(
+            "q2.jsonl",
+            "{\"_id\": \"q1\", \"text\": \"a\"}\n\u{feff}{}\n",
+        );
+        let err = read_queries(&inside).unwrap_err().to_string();
+        assert!(err.contains("q2.jsonl:2: invalid JSON"), "{err}");
+    }
+
+    #[test]
     fn queries_with_a_repeated_id_no_text_or_none_at_all_are_refused_with_the_line() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("q.jsonl");
@@ -527,7 +561,7 @@ mod tests {
             ndcg_at(&[], &judged, 10),
             recall_at(&[], &judged, 10),
             mrr_at(&[], &judged, 10),
-            average_precision(&[], &judged),
+            average_precision_at(&[], &judged, 100),
             mean([]),
             mean([-0.0, -0.0]),
             compare(&BTreeMap::new(), &BTreeMap::new(), 10).mean_difference,
@@ -560,7 +594,22 @@ mod tests {
         assert_eq!(recall_at(&ranked, &judged, 2), 0.5);
         assert_eq!(recall_at(&ranked, &judged, 100), 1.0);
         assert_eq!(mrr_at(&ranked, &judged, 10), 0.5);
-        assert!((average_precision(&ranked, &judged) - (0.5 + 0.5) / 2.0).abs() < 1e-12);
+        assert!((average_precision_at(&ranked, &judged, 100) - (0.5 + 0.5) / 2.0).abs() < 1e-12);
+        // Cut at k: `b` at rank 4 no longer counts, but still divides.
+        assert!((average_precision_at(&ranked, &judged, 3) - 0.5 / 2.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn map_is_named_and_cut_at_100_documents() {
+        let judged = judged(&[("rel", 1.0)]);
+        // The one relevant document at rank 101: trec_eval's map would give 1/101.
+        let mut ranked: Vec<String> = (0..100).map(|i| format!("d{i}")).collect();
+        ranked.push("rel".to_owned());
+        let rankings: HashMap<String, Vec<String>> = [("q".to_owned(), ranked)].into();
+        let qrels: Qrels = [("q".to_owned(), judged)].into();
+        let scores = Scores::compute(&rankings, &qrels);
+        assert_eq!(scores.mean("map@100"), 0.0);
+        assert!(!scores.means().contains_key("map"));
     }
 
     #[test]

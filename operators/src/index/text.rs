@@ -362,18 +362,7 @@ impl TextWriter {
         }
         doc.add_text(fields.section, entry.hit.section.join(" > "));
         doc.add_text(fields.text, &entry.hit.text);
-        let metadata: serde_json::Map<String, serde_json::Value> = entry
-            .metadata
-            .iter()
-            .filter_map(|(key, value)| match value {
-                serde_json::Value::String(_) => Some((key.clone(), value.clone())),
-                serde_json::Value::Number(_) | serde_json::Value::Bool(_) => {
-                    Some((key.clone(), serde_json::Value::String(value.to_string())))
-                }
-                _ => None,
-            })
-            .collect();
-        doc.add_object(fields.metadata, json_to_tantivy(metadata));
+        doc.add_object(fields.metadata, filterable_metadata(&entry.metadata));
         let payload =
             serde_json::to_string(&entry.hit).map_err(|err| IndexError::new(err.to_string()))?;
         doc.add_text(fields.payload, payload);
@@ -394,14 +383,27 @@ impl TextWriter {
     }
 }
 
-fn json_to_tantivy(
-    map: serde_json::Map<String, serde_json::Value>,
+/// Metadata as `--filter key=value` matches it: a string, number or bool as its text, and a list
+/// as each of its strings, numbers and bools (`tags: [x, y]` passes `tags=x` and `tags=y`).
+/// Mappings, and lists and mappings inside lists, are not indexed.
+fn filterable_metadata(
+    metadata: &serde_json::Map<String, serde_json::Value>,
 ) -> std::collections::BTreeMap<String, tantivy::schema::OwnedValue> {
-    map.into_iter()
-        .filter_map(|(key, value)| {
-            value
-                .as_str()
-                .map(|text| (key, tantivy::schema::OwnedValue::Str(text.to_owned())))
+    use serde_json::Value;
+    use tantivy::schema::OwnedValue;
+    let exact = |value: &Value| match value {
+        Value::String(text) => Some(OwnedValue::Str(text.clone())),
+        Value::Number(_) | Value::Bool(_) => Some(OwnedValue::Str(value.to_string())),
+        _ => None,
+    };
+    metadata
+        .iter()
+        .filter_map(|(key, value)| match value {
+            Value::Array(items) => {
+                let items: Vec<OwnedValue> = items.iter().filter_map(exact).collect();
+                (!items.is_empty()).then(|| (key.clone(), OwnedValue::Array(items)))
+            }
+            other => exact(other).map(|value| (key.clone(), value)),
         })
         .collect()
 }

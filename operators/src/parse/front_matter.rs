@@ -1,32 +1,467 @@
-//! A leading YAML front-matter block (`---` … `---`), read as simple `key: value` lines.
+//! A leading YAML front-matter block (`---` … `---` or `...`), read as YAML into JSON metadata.
 //!
-//! There is deliberately no YAML parser: values are kept as strings (quotes stripped), nested
-//! or multi-line values are ignored, and inline lists like `[a, b]` stay strings.
+//! The block is read with saphyr-parser's event stream (the parser the engine reads pipelines
+//! with): scalars are typed by the YAML 1.2 core schema (plain `2020` is a number, `false` a
+//! bool, `2024-01-02` and anything quoted a string), block and flow lists become lists, nested
+//! mappings objects, folded and literal scalars their text, comments go; aliases and merge keys
+//! (`<<: *anchor`) are expanded. Top-level keys without a value (`key:`, `key: ~`) are left out.
+//! Reading is bounded: a block over [`MAX_YAML_BYTES`] is not read as YAML, and the values it
+//! expands to (aliases included), their bytes and their nesting are capped.
+//!
+//! The block is front matter when it is a YAML mapping, or empty. A block that is valid YAML but
+//! not a mapping (a paragraph between two rules) is not front matter: it stays text. A block
+//! that is not valid YAML (or passes a limit) falls back to the line reader of earlier versions,
+//! with a warning: it is front matter when it has a top-level `key: value` line (or nothing but
+//! blank, comment, indented and list lines), and then each such line is a string (quotes
+//! stripped; nested and multi-line values are left out); otherwise it stays text.
+
+use std::collections::HashMap;
+
+use saphyr_parser::{Event, Parser, ScalarStyle, Span, StrInput, Tag};
+use serde_json::{Map, Number, Value};
 
 use crate::model::Metadata;
 
-/// Splits a leading front-matter block off `text`: returns its `key: value` pairs and the
-/// byte offset where the rest of the document starts (0 when there is no front matter).
-pub(super) fn split(text: &str) -> (Metadata, usize) {
-    let mut metadata = Metadata::new();
-    let mut lines = lines_with_ends(text);
-    let Some((first, _)) = lines.next() else {
-        return (metadata, 0);
+/// Largest front-matter block read as YAML, in bytes; a larger one is read line by line.
+const MAX_YAML_BYTES: usize = 1 << 20;
+/// Most values (scalars, lists and mappings) front matter may expand to, aliases included.
+const MAX_VALUES: usize = 100_000;
+/// Most bytes of keys and text front matter may expand to, aliases and anchors included.
+const MAX_TEXT_BYTES: usize = 4 << 20;
+/// Deepest nesting of lists and mappings, aliases included.
+const MAX_DEPTH: usize = 64;
+
+/// A leading front-matter block split off a document.
+#[derive(Debug, Default)]
+pub(super) struct FrontMatter {
+    /// What the block declares.
+    pub metadata: Metadata,
+    /// The byte offset where the rest of the document starts (0 without front matter).
+    pub body_start: usize,
+    /// Problems reading it (front matter that is not valid YAML).
+    pub warnings: Vec<String>,
+}
+
+/// Splits a leading front-matter block off `text`.
+pub(super) fn split(text: &str) -> FrontMatter {
+    let Some((content, body_start)) = block(text) else {
+        return FrontMatter::default();
     };
-    if first.trim_end() != "---" {
-        return (metadata, 0);
+    let problem = if content.len() > MAX_YAML_BYTES {
+        format!(
+            "is larger than {} MiB, the most read as YAML",
+            MAX_YAML_BYTES >> 20
+        )
+    } else {
+        match read_yaml(content) {
+            Ok((Value::Null, warnings)) => {
+                return FrontMatter {
+                    metadata: Metadata::new(),
+                    body_start,
+                    warnings,
+                };
+            }
+            Ok((Value::Object(map), warnings)) => {
+                let metadata = map.into_iter().filter(|(_, v)| !v.is_null()).collect();
+                return FrontMatter {
+                    metadata,
+                    body_start,
+                    warnings,
+                };
+            }
+            // Valid YAML that is no mapping: a paragraph (or list) between two rules.
+            Ok(_) => return FrontMatter::default(),
+            Err(problem) => format!("is not valid YAML ({problem})"),
+        }
+    };
+    match simple_pairs(content) {
+        Some(metadata) => FrontMatter {
+            metadata,
+            body_start,
+            warnings: vec![format!(
+                "front matter {problem}: read as `key: value` lines, each value as text"
+            )],
+        },
+        None => FrontMatter::default(),
     }
-    let mut recognised = 0;
-    let mut other = 0;
+}
+
+/// The text of a leading `---` … `---` (or `...`) block and the byte offset just past it.
+fn block(text: &str) -> Option<(&str, usize)> {
+    let mut lines = lines_with_ends(text);
+    let (first, start) = lines.next()?;
+    if first.trim_end() != "---" {
+        return None;
+    }
+    let mut line_start = start;
     for (line, end) in lines {
         let trimmed = line.trim_end();
         if trimmed == "---" || trimmed == "..." {
-            return if recognised > 0 || other == 0 {
-                (metadata, end)
-            } else {
-                (Metadata::new(), 0)
-            };
+            return Some((&text[start..line_start], end));
         }
+        line_start = end;
+    }
+    None
+}
+
+/// Lines of `text` (without their line break) with the byte offset just past their break.
+fn lines_with_ends(text: &str) -> impl Iterator<Item = (&str, usize)> {
+    text.split_inclusive('\n').scan(0, |offset, line| {
+        *offset += line.len();
+        Some((line.trim_end_matches(['\n', '\r']), *offset))
+    })
+}
+
+/// Reads `yaml` (the block without its `---` lines) as one YAML document: its value (`Null` for
+/// none) and warnings, or why it cannot be read (naming the line of the document).
+fn read_yaml(yaml: &str) -> Result<(Value, Vec<String>), String> {
+    let mut reader = Reader {
+        events: Parser::new_from_str(yaml),
+        peeked: None,
+        anchors: HashMap::new(),
+        values: 0,
+        bytes: 0,
+        warnings: Vec::new(),
+    };
+    let mut value = Value::Null;
+    let mut documents = 0;
+    while let Some((event, span)) = reader.next()? {
+        match event {
+            Event::DocumentStart(_) => {
+                documents += 1;
+                if documents > 1 {
+                    return Err(format!("line {}: a second YAML document", line(&span)));
+                }
+                if let Some((Event::DocumentEnd, _)) = reader.peek()? {
+                    continue;
+                }
+                value = reader.node(0)?;
+            }
+            Event::StreamEnd => break,
+            _ => {}
+        }
+    }
+    Ok((value, reader.warnings))
+}
+
+/// The line of the document where `span` starts: the block starts on its second line.
+fn line(span: &Span) -> usize {
+    span.start.line() + 1
+}
+
+/// An anchored value and what copying it costs.
+struct Anchor {
+    value: Value,
+    values: usize,
+    bytes: usize,
+    depth: usize,
+}
+
+/// Builds JSON from saphyr-parser's events, within the limits.
+struct Reader<'a> {
+    events: Parser<'a, StrInput<'a>>,
+    peeked: Option<(Event<'a>, Span)>,
+    anchors: HashMap<usize, Anchor>,
+    /// Values built so far, copies included.
+    values: usize,
+    /// Bytes of keys and text built so far, copies included.
+    bytes: usize,
+    warnings: Vec<String>,
+}
+
+impl<'a> Reader<'a> {
+    fn next(&mut self) -> Result<Option<(Event<'a>, Span)>, String> {
+        if let Some(event) = self.peeked.take() {
+            return Ok(Some(event));
+        }
+        match self.events.next() {
+            None => Ok(None),
+            Some(Ok(event)) => Ok(Some(event)),
+            Some(Err(err)) => Err(format!("line {}: {}", err.marker().line() + 1, err.info())),
+        }
+    }
+
+    fn peek(&mut self) -> Result<Option<&(Event<'a>, Span)>, String> {
+        if self.peeked.is_none() {
+            self.peeked = self.next()?;
+        }
+        Ok(self.peeked.as_ref())
+    }
+
+    /// Counts `values` and `bytes` more built (or copied), refusing past the limits.
+    fn count(&mut self, values: usize, bytes: usize, line: usize) -> Result<(), String> {
+        self.values += values;
+        self.bytes += bytes;
+        if self.values > MAX_VALUES {
+            return Err(format!(
+                "line {line}: more than {MAX_VALUES} values, aliases expanded"
+            ));
+        }
+        if self.bytes > MAX_TEXT_BYTES {
+            return Err(format!(
+                "line {line}: more than {} MiB of text, aliases expanded",
+                MAX_TEXT_BYTES >> 20
+            ));
+        }
+        Ok(())
+    }
+
+    /// Reads one node at nesting `depth`.
+    fn node(&mut self, depth: usize) -> Result<Value, String> {
+        let Some((event, span)) = self.next()? else {
+            return Ok(Value::Null);
+        };
+        let line = line(&span);
+        if depth > MAX_DEPTH {
+            return Err(format!(
+                "line {line}: nested deeper than {MAX_DEPTH} levels"
+            ));
+        }
+        self.count(1, 0, line)?;
+        let (value, anchor) = match event {
+            Event::Scalar(text, style, anchor, tag) => {
+                self.count(0, text.len(), line)?;
+                (scalar(&text, style, tag.as_deref()), anchor)
+            }
+            Event::Alias(anchor) => return self.alias(anchor, depth, line),
+            Event::SequenceStart(anchor, _) => {
+                let mut items = Vec::new();
+                loop {
+                    match self.peek()? {
+                        Some((Event::SequenceEnd, _)) => {
+                            self.next()?;
+                            break;
+                        }
+                        None => break,
+                        Some(_) => items.push(self.node(depth + 1)?),
+                    }
+                }
+                (Value::Array(items), anchor)
+            }
+            Event::MappingStart(anchor, _) => (Value::Object(self.mapping(depth)?), anchor),
+            _ => (Value::Null, 0),
+        };
+        self.remember(anchor, &value, line)?;
+        Ok(value)
+    }
+
+    /// The value of an alias, copied within the limits.
+    fn alias(&mut self, anchor: usize, depth: usize, line: usize) -> Result<Value, String> {
+        let Some(found) = self.anchors.get(&anchor) else {
+            return Err(format!("line {line}: an alias to an unknown anchor"));
+        };
+        let (values, bytes, deepest) = (found.values, found.bytes, depth + found.depth);
+        if deepest > MAX_DEPTH {
+            return Err(format!(
+                "line {line}: through an alias nested deeper than {MAX_DEPTH} levels"
+            ));
+        }
+        // The alias itself was counted as one value.
+        self.count(values.saturating_sub(1), bytes, line)?;
+        Ok(self.anchors[&anchor].value.clone())
+    }
+
+    /// Reads the entries of a mapping whose start event was taken: a later key replaces an
+    /// earlier one; a key that is a list or a mapping is left out, with a warning.
+    fn mapping(&mut self, depth: usize) -> Result<Map<String, Value>, String> {
+        let mut map = Map::new();
+        while let Some((event, span)) = self.next()? {
+            let line = line(&span);
+            let (key, plain) = match event {
+                Event::MappingEnd => break,
+                Event::Scalar(text, style, anchor, tag) => {
+                    self.count(1, text.len(), line)?;
+                    let key = scalar(&text, style, tag.as_deref());
+                    self.remember(anchor, &key, line)?;
+                    (text.into_owned(), style == ScalarStyle::Plain)
+                }
+                Event::Alias(anchor) => match self.alias(anchor, depth + 1, line)? {
+                    Value::String(text) => (text, false),
+                    value @ (Value::Number(_) | Value::Bool(_)) => (value.to_string(), false),
+                    _ => {
+                        self.left_out_key(line)?;
+                        continue;
+                    }
+                },
+                start => {
+                    self.skip_rest_of(&start)?;
+                    self.left_out_key(line)?;
+                    continue;
+                }
+            };
+            let value = self.node(depth + 1)?;
+            if key == "<<" && plain {
+                merge(&mut map, value);
+            } else {
+                map.insert(key, value);
+            }
+        }
+        Ok(map)
+    }
+
+    /// Skips the value of a key that is not a scalar, with a warning.
+    fn left_out_key(&mut self, line: usize) -> Result<(), String> {
+        self.warnings.push(format!(
+            "front matter line {line}: a key that is a list or a mapping is left out"
+        ));
+        if let Some((event, _)) = self.next()? {
+            self.skip_rest_of(&event)?;
+        }
+        Ok(())
+    }
+
+    /// Skips the events of a node whose start event was taken.
+    fn skip_rest_of(&mut self, start: &Event<'a>) -> Result<(), String> {
+        if matches!(start, Event::SequenceStart(..) | Event::MappingStart(..)) {
+            let mut open = 1usize;
+            while open > 0 {
+                match self.next()? {
+                    Some((Event::SequenceStart(..) | Event::MappingStart(..), _)) => open += 1,
+                    Some((Event::SequenceEnd | Event::MappingEnd, _)) => open -= 1,
+                    Some(_) => {}
+                    None => break,
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Keeps an anchored value for its aliases; the copy counts towards the limits.
+    fn remember(&mut self, anchor: usize, value: &Value, line: usize) -> Result<(), String> {
+        if anchor == 0 {
+            return Ok(());
+        }
+        let (values, bytes, depth) = measure(value);
+        self.count(0, bytes, line)?;
+        self.anchors.insert(
+            anchor,
+            Anchor {
+                value: value.clone(),
+                values,
+                bytes,
+                depth,
+            },
+        );
+        Ok(())
+    }
+}
+
+/// Adds the keys of a merge key's mapping (or list of mappings, the first winning) that the
+/// mapping has not set; keys it sets later replace them. Anything else is left out.
+fn merge(map: &mut Map<String, Value>, value: Value) {
+    let sources = match value {
+        Value::Object(object) => vec![object],
+        Value::Array(items) => items
+            .into_iter()
+            .filter_map(|item| match item {
+                Value::Object(object) => Some(object),
+                _ => None,
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    for source in sources {
+        for (key, value) in source {
+            if !map.contains_key(&key) {
+                map.insert(key, value);
+            }
+        }
+    }
+}
+
+/// The values, bytes of keys and text, and nesting depth of a value.
+fn measure(value: &Value) -> (usize, usize, usize) {
+    match value {
+        Value::Array(items) => items.iter().map(measure).fold((1, 0, 0), |acc, item| {
+            (acc.0 + item.0, acc.1 + item.1, acc.2.max(item.2 + 1))
+        }),
+        Value::Object(map) => map.iter().fold((1, 0, 0), |acc, (key, item)| {
+            let item = measure(item);
+            (
+                acc.0 + item.0,
+                acc.1 + key.len() + item.1,
+                acc.2.max(item.2 + 1),
+            )
+        }),
+        Value::String(text) => (1, text.len(), 0),
+        _ => (1, 8, 0),
+    }
+}
+
+/// Types a scalar by the YAML 1.2 core schema (as the engine reads pipelines): quoted and block
+/// scalars are strings, and so are `.inf` and `.nan`, which JSON cannot hold.
+fn scalar(text: &str, style: ScalarStyle, tag: Option<&Tag>) -> Value {
+    match tag.map(|tag| tag.suffix.as_str()) {
+        Some("str") => return Value::String(text.to_owned()),
+        Some("null") => return Value::Null,
+        _ => {}
+    }
+    if style != ScalarStyle::Plain {
+        return Value::String(text.to_owned());
+    }
+    match text {
+        "" | "~" | "null" | "Null" | "NULL" => return Value::Null,
+        "true" | "True" | "TRUE" => return Value::Bool(true),
+        "false" | "False" | "FALSE" => return Value::Bool(false),
+        _ => {}
+    }
+    if let Some(number) = integer(text) {
+        return Value::Number(number);
+    }
+    if looks_like_float(text)
+        && let Ok(float) = text.parse::<f64>()
+        && let Some(number) = Number::from_f64(float)
+    {
+        return Value::Number(number);
+    }
+    Value::String(text.to_owned())
+}
+
+/// A core-schema integer: decimal, `0x` hexadecimal or `0o` octal, within 64 bits.
+fn integer(text: &str) -> Option<Number> {
+    let (negative, digits) = match text.as_bytes().first()? {
+        b'-' => (true, &text[1..]),
+        b'+' => (false, &text[1..]),
+        _ => (false, text),
+    };
+    let (radix, digits) = if let Some(hex) = digits.strip_prefix("0x") {
+        (16, hex)
+    } else if let Some(octal) = digits.strip_prefix("0o") {
+        (8, octal)
+    } else {
+        (10, digits)
+    };
+    if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
+        return None;
+    }
+    let magnitude = u64::from_str_radix(digits, radix).ok()?;
+    if negative {
+        let signed = i64::try_from(magnitude).ok()?;
+        Some(Number::from(-signed))
+    } else {
+        Some(Number::from(magnitude))
+    }
+}
+
+/// Whether a plain scalar is written as a core-schema float (digits, a point, an exponent).
+fn looks_like_float(text: &str) -> bool {
+    let body = text.trim_start_matches(['-', '+']);
+    !body.is_empty()
+        && body.starts_with(|c: char| c.is_ascii_digit() || c == '.')
+        && body
+            .chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, '.' | 'e' | 'E' | '-' | '+'))
+        && body.chars().any(|c| c.is_ascii_digit())
+}
+
+/// The line reader for front matter that is not valid YAML: its top-level `key: value` lines
+/// as strings, or `None` when the block does not look like front matter (it has lines that are
+/// none of `key: value`, blank, comment, indented or list lines, and no `key: value` line).
+fn simple_pairs(content: &str) -> Option<Metadata> {
+    let mut metadata = Metadata::new();
+    let mut recognised = 0;
+    let mut other = 0;
+    for line in content.lines() {
         match key_value(line) {
             Some((key, value)) => {
                 recognised += 1;
@@ -38,15 +473,7 @@ pub(super) fn split(text: &str) -> (Metadata, usize) {
             None => other += 1,
         }
     }
-    (Metadata::new(), 0)
-}
-
-/// Lines of `text` (without their line break) with the byte offset just past their break.
-fn lines_with_ends(text: &str) -> impl Iterator<Item = (&str, usize)> {
-    text.split_inclusive('\n').scan(0, |offset, line| {
-        *offset += line.len();
-        Some((line.trim_end_matches(['\n', '\r']), *offset))
-    })
+    (recognised > 0 || other == 0).then_some(metadata)
 }
 
 /// A top-level `key: value` line; the value has surrounding quotes removed.
@@ -95,25 +522,110 @@ fn strip_quotes(value: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
+
+    /// The metadata of `text`'s front matter, which must read without warnings.
+    fn metadata(text: &str) -> Value {
+        let front = split(text);
+        assert!(front.warnings.is_empty(), "{:?}", front.warnings);
+        assert!(front.body_start > 0, "{text:?} has front matter");
+        Value::Object(front.metadata)
+    }
 
     #[test]
-    fn reads_simple_pairs_and_skips_the_block() {
-        let text = "---\ntitle: \"Hello: world\"\nauthor: 'Ann'\ntags: [a, b]\ndate: 2024-01-02\nlist:\n  - x\n# comment\n---\n# Body\n";
-        let (meta, rest) = split(text);
-        assert_eq!(&text[rest..], "# Body\n");
-        assert_eq!(meta["title"], "Hello: world");
-        assert_eq!(meta["author"], "Ann");
-        assert_eq!(meta["tags"], "[a, b]");
-        assert_eq!(meta["date"], "2024-01-02");
-        assert!(!meta.contains_key("list"));
+    fn reads_yaml_lists_mappings_and_block_scalars() {
+        let text = "---\ntitle: \"Echo: a title\"\ndesc: >\n  folded line one\n  folded line two\nnote: value # a comment\nsq: 'single q'\ndate: 2024-01-02\ndraft: false\nyear: 2020\nratio: 0.5\ncategories:\n- news\n- tech\ntags: [x, y]\nauthor:\n  name: Ann\n  email: a@b.c\nnested: { k: v }\ncode: |\n  line 1\n  line 2\n---\n# Body\n";
+        let front = split(text);
+        assert_eq!(&text[front.body_start..], "# Body\n");
+        assert!(front.warnings.is_empty(), "{:?}", front.warnings);
+        assert_eq!(
+            Value::Object(front.metadata),
+            json!({
+                "title": "Echo: a title",
+                "desc": "folded line one folded line two\n",
+                "note": "value",
+                "sq": "single q",
+                "date": "2024-01-02",
+                "draft": false,
+                "year": 2020,
+                "ratio": 0.5,
+                "categories": ["news", "tech"],
+                "tags": ["x", "y"],
+                "author": {"name": "Ann", "email": "a@b.c"},
+                "nested": {"k": "v"},
+                "code": "line 1\nline 2\n",
+            })
+        );
+    }
+
+    #[test]
+    fn types_scalars_by_the_core_schema_and_leaves_out_empty_keys() {
+        assert_eq!(
+            metadata(
+                "---\nn: ~\nempty:\nquoted: \"42\"\ntagged: !!str 7\nhex: 0x1F\ninf: .inf\nyes: yes\nbig: 123456789012345678901234567890\nlist: [1, true, null, 'a']\n---\n"
+            ),
+            json!({
+                "quoted": "42",
+                "tagged": "7",
+                "hex": 31,
+                "inf": ".inf",
+                "yes": "yes",
+                "big": 1.2345678901234568e29,
+                "list": [1, true, null, "a"],
+            })
+        );
+    }
+
+    #[test]
+    fn expands_aliases_and_merge_keys_and_a_later_key_wins() {
+        assert_eq!(
+            metadata(
+                "---\nbase: &b { lang: en, kind: post }\npost:\n  <<: *b\n  kind: note\nsame: *b\ntitle: first\ntitle: second\n---\n"
+            ),
+            json!({
+                "base": {"lang": "en", "kind": "post"},
+                "post": {"lang": "en", "kind": "note"},
+                "same": {"lang": "en", "kind": "post"},
+                "title": "second",
+            })
+        );
+    }
+
+    #[test]
+    fn a_key_that_is_a_list_is_left_out_with_a_warning() {
+        let front = split("---\n? [a, b]\n: value\nkept: yes\n---\n");
+        assert_eq!(Value::Object(front.metadata), json!({"kept": "yes"}));
+        assert_eq!(front.warnings.len(), 1, "{:?}", front.warnings);
+        assert!(front.warnings[0].contains("line 2"), "{:?}", front.warnings);
+    }
+
+    #[test]
+    fn invalid_yaml_falls_back_to_key_value_lines_with_a_warning() {
+        let text = "---\ntitle: Hello: world\nauthor: 'Ann'\ntags: [a, b]\nlist:\n  - x\n# comment\n---\n# Body\n";
+        let front = split(text);
+        assert_eq!(&text[front.body_start..], "# Body\n");
+        assert_eq!(
+            Value::Object(front.metadata),
+            json!({"title": "Hello: world", "author": "Ann", "tags": "[a, b]"})
+        );
+        assert_eq!(front.warnings.len(), 1);
+        assert!(
+            front.warnings[0].starts_with("front matter is not valid YAML (line 2: ")
+                && front.warnings[0].ends_with("read as `key: value` lines, each value as text"),
+            "{:?}",
+            front.warnings
+        );
     }
 
     #[test]
     fn crlf_and_dots_terminator() {
-        let text = "---\r\ntitle: T\r\n...\r\nbody";
-        let (meta, rest) = split(text);
-        assert_eq!(&text[rest..], "body");
-        assert_eq!(meta["title"], "T");
+        let text = "---\r\ntitle: T\r\nlist:\r\n  - a\r\n...\r\nbody";
+        let front = split(text);
+        assert_eq!(&text[front.body_start..], "body");
+        assert_eq!(
+            Value::Object(front.metadata),
+            json!({"title": "T", "list": ["a"]})
+        );
     }
 
     #[test]
@@ -122,19 +634,67 @@ mod tests {
             "--- \nno closing\ntitle: x\n",
             "# Title\n---\ntitle: x\n---\n",
             "---\nJust a paragraph between rules\n---\n",
+            "---\n- a list\n- between rules\n---\n",
+            "---\nNot [valid YAML, and no key\n---\n",
             "----\ntitle: x\n----\n",
             "",
         ] {
-            let (meta, rest) = split(text);
-            assert_eq!(rest, 0, "{text:?}");
-            assert!(meta.is_empty(), "{text:?}");
+            let front = split(text);
+            assert_eq!(front.body_start, 0, "{text:?}");
+            assert!(front.metadata.is_empty(), "{text:?}");
+            assert!(front.warnings.is_empty(), "{text:?}");
         }
     }
 
     #[test]
     fn empty_block_is_front_matter() {
-        let (meta, rest) = split("---\n---\ntext");
-        assert!(meta.is_empty());
-        assert_eq!(rest, 8);
+        for (text, rest) in [("---\n---\ntext", 8), ("---\n# only a comment\n---\n", 25)] {
+            let front = split(text);
+            assert!(front.metadata.is_empty() && front.warnings.is_empty());
+            assert_eq!(front.body_start, rest, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn reading_is_bounded() {
+        // A billion laughs: each level repeats the one above ten times.
+        let mut text =
+            String::from("---\na0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]\n");
+        for level in 1..10 {
+            let above = format!("*a{}", level - 1);
+            let items = [above.as_str(); 10].join(", ");
+            text.push_str(&format!("a{level}: &a{level} [{items}]\n"));
+        }
+        text.push_str("title: laughs\n---\nbody");
+        let front = split(&text);
+        assert_eq!(&text[front.body_start..], "body");
+        assert_eq!(front.metadata["title"], "laughs");
+        assert!(
+            front.warnings[0].contains(&format!("more than {MAX_VALUES} values")),
+            "{:?}",
+            front.warnings
+        );
+        // Deep nesting: past saphyr's own limit, and past this reader's.
+        for (depth, needle) in [
+            (100_000, "recursion limit exceeded"),
+            (70, "nested deeper than 64 levels"),
+        ] {
+            let deep = format!("---\nk: {}{}\n---\n", "[".repeat(depth), "]".repeat(depth));
+            let front = split(&deep);
+            assert_eq!(front.body_start, deep.len());
+            assert!(front.warnings[0].contains(needle), "{:?}", front.warnings);
+        }
+        // Past the size read as YAML, lines are read.
+        let big = format!(
+            "---\ntitle: big\npad: {}\n---\n",
+            "x".repeat(MAX_YAML_BYTES)
+        );
+        let front = split(&big);
+        assert_eq!(front.metadata["title"], "big");
+        assert!(
+            front.warnings[0].contains("larger than 1 MiB"),
+            "{:?}",
+            front.warnings
+        );
     }
 }

@@ -12,15 +12,15 @@ use crate::model::{Element, ElementKind};
 
 /// Parses Markdown `source` (front matter included) into its rendering and elements.
 pub(super) fn parse(source: String) -> Parsed {
-    let (metadata, body_start) = front_matter::split(&source);
-    let body = source.get(body_start..).unwrap_or(&source);
+    let front = front_matter::split(&source);
+    let body = source.get(front.body_start..).unwrap_or(&source);
     let markdown = markdown_clean::clean(body, options());
     let elements = Walker::new(&markdown).run();
     Parsed {
         markdown,
         elements,
-        metadata,
-        warnings: Vec::new(),
+        metadata: front.metadata,
+        warnings: front.warnings,
         stats: Default::default(),
     }
 }

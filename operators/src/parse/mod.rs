@@ -22,6 +22,8 @@ mod text;
 #[cfg(test)]
 pub(crate) mod test_corpus;
 
+use std::borrow::Cow;
+
 use crate::model::{Document, Element, ElementKind, Format, Metadata, ParseDebug, ParsedDocument};
 
 pub use detect::detect_format;
@@ -193,12 +195,13 @@ fn assemble(
         .title
         .clone()
         .or_else(|| {
-            parsed
-                .metadata
-                .get("title")
-                .and_then(|v| v.as_str())
-                .filter(|t| !t.trim().is_empty())
-                .map(render::section_label)
+            // A title from YAML front matter may be a number (`title: 1984`).
+            let title = match parsed.metadata.get("title")? {
+                serde_json::Value::String(text) => Cow::Borrowed(text.as_str()),
+                serde_json::Value::Number(number) => Cow::Owned(number.to_string()),
+                _ => return None,
+            };
+            (!title.trim().is_empty()).then(|| render::section_label(&title))
         })
         .or_else(|| heading_title(&parsed.elements));
     let mut warnings = parsed.warnings;
@@ -229,18 +232,15 @@ const MAX_METADATA_BYTES: usize = 64 * 1024;
 
 /// Metadata from the content (front matter, `<title>` and `<meta>`, document properties)
 /// within bounds: every chunk carries a copy, so a megabyte of it would be copied into each.
-/// A longer string is cut to [`MAX_METADATA_CHARS`] characters (ending in "…"); values past
-/// [`MAX_METADATA_BYTES`] in all are left out. Both with a warning.
+/// A longer string, at any depth of a list or mapping, is cut to [`MAX_METADATA_CHARS`]
+/// characters (ending in "…"); values past [`MAX_METADATA_BYTES`] in all are left out. Both with
+/// a warning.
 fn bounded_metadata(metadata: Metadata, warnings: &mut Vec<String>) -> Metadata {
     let mut out = Metadata::new();
     let mut total = 0;
     let mut dropped = Vec::new();
     for (key, mut value) in metadata {
-        if let serde_json::Value::String(text) = &mut value
-            && let Some((cut, _)) = text.char_indices().nth(MAX_METADATA_CHARS)
-        {
-            text.truncate(cut);
-            text.push('…');
+        if cut_long_strings(&mut value) {
             warnings.push(format!(
                 "metadata `{key}` is longer than {MAX_METADATA_CHARS} characters: cut"
             ));
@@ -264,6 +264,30 @@ fn bounded_metadata(metadata: Metadata, warnings: &mut Vec<String>) -> Metadata 
         ));
     }
     out
+}
+
+/// Cuts every string in `value` longer than [`MAX_METADATA_CHARS`] characters to that many
+/// (ending in "…"); whether one was.
+fn cut_long_strings(value: &mut serde_json::Value) -> bool {
+    let items: Box<dyn Iterator<Item = &mut serde_json::Value>> = match value {
+        serde_json::Value::String(text) => {
+            let Some((cut, _)) = text.char_indices().nth(MAX_METADATA_CHARS) else {
+                return false;
+            };
+            text.truncate(cut);
+            text.push('…');
+            return true;
+        }
+        serde_json::Value::Array(items) => Box::new(items.iter_mut()),
+        serde_json::Value::Object(map) => Box::new(map.values_mut()),
+        _ => return false,
+    };
+    // Every string is cut, not only the first.
+    let mut cut = false;
+    for item in items {
+        cut |= cut_long_strings(item);
+    }
+    cut
 }
 
 /// The first level-1 heading's text, else the first heading's text, capped as in section paths.
@@ -328,6 +352,33 @@ mod tests {
         assert_eq!(parsed.title.as_deref(), Some("From front matter"));
         assert_eq!(parsed.metadata["author"], "Source");
         assert_eq!(parsed.metadata["title"], "From front matter");
+    }
+
+    #[test]
+    fn front_matter_is_yaml_and_its_problems_are_warnings() {
+        let parsed = parse(
+            &doc(
+                "a.md",
+                b"---\ntitle: 1984\ntags: [x, y]\nauthor:\n  name: Ann\n---\n# H\n",
+            ),
+            &ParseConfig::default(),
+        )
+        .unwrap();
+        assert_eq!(parsed.title.as_deref(), Some("1984"));
+        assert_eq!(parsed.metadata["tags"], serde_json::json!(["x", "y"]));
+        assert_eq!(parsed.metadata["author"]["name"], "Ann");
+        assert!(parsed.debug.warnings.is_empty());
+        let parsed = parse(
+            &doc("a.md", b"---\ntitle: Hello: world\n---\n# H\n"),
+            &ParseConfig::default(),
+        )
+        .unwrap();
+        assert_eq!(parsed.title.as_deref(), Some("Hello: world"));
+        assert!(
+            parsed.debug.warnings[0].starts_with("front matter is not valid YAML"),
+            "{:?}",
+            parsed.debug.warnings
+        );
     }
 
     #[test]
@@ -466,6 +517,25 @@ mod tests {
                 .iter()
                 .any(|w| w.contains("keys left out"))
         );
+        // Strings in lists and mappings are cut too.
+        let md = format!(
+            "---\ntags: [short, {}]\nauthor:\n  bio: {}\n---\n# H\n",
+            "t".repeat(MAX_METADATA_CHARS + 10),
+            "b".repeat(MAX_METADATA_CHARS + 10)
+        );
+        let parsed = parse(&doc("a.md", md.as_bytes()), &ParseConfig::default()).unwrap();
+        assert_eq!(parsed.metadata["tags"][0], "short");
+        let long = parsed.metadata["tags"][1].as_str().unwrap();
+        assert_eq!(long.chars().count(), MAX_METADATA_CHARS + 1);
+        let bio = parsed.metadata["author"]["bio"].as_str().unwrap();
+        assert_eq!(bio.chars().count(), MAX_METADATA_CHARS + 1);
+        for key in ["`tags`", "`author`"] {
+            assert!(
+                parsed.debug.warnings.iter().any(|w| w.contains(key)),
+                "{:?}",
+                parsed.debug.warnings
+            );
+        }
         // Ordinary metadata is untouched.
         let parsed = parse(
             &doc("a.md", b"---\ntitle: T\nauthor: Ann\n---\nx\n"),
