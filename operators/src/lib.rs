@@ -10,3 +10,4 @@ pub mod model;
 pub mod parse;
 pub mod sink;
 pub mod source;
+pub mod yaml_scalar;

@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 
 use saphyr_parser::{Event, Parser, ScalarStyle, Span, StrInput};
-use serde_json::{Map, Number, Value};
+use serde_json::{Map, Value};
 
 /// Largest pipeline file read, in bytes.
 pub const MAX_FILE_BYTES: usize = 1 << 20;
@@ -682,69 +682,7 @@ pub fn escape_pointer(key: &str) -> String {
 
 /// Types a scalar by the YAML 1.2 core schema; quoted and block scalars are strings.
 fn scalar(text: &str, style: ScalarStyle, tag: Option<&str>) -> Value {
-    if let Some(tag) = tag {
-        match tag {
-            "str" => return Value::String(text.to_owned()),
-            "null" => return Value::Null,
-            _ => {}
-        }
-    }
-    if style != ScalarStyle::Plain {
-        return Value::String(text.to_owned());
-    }
-    match text {
-        "" | "~" | "null" | "Null" | "NULL" => return Value::Null,
-        "true" | "True" | "TRUE" => return Value::Bool(true),
-        "false" | "False" | "FALSE" => return Value::Bool(false),
-        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" | "-.inf" | "-.Inf" | "-.INF"
-        | ".nan" | ".NaN" | ".NAN" => return Value::String(text.to_owned()),
-        _ => {}
-    }
-    if let Some(number) = integer(text) {
-        return Value::Number(number);
-    }
-    if looks_like_float(text)
-        && let Ok(float) = text.parse::<f64>()
-        && let Some(number) = Number::from_f64(float)
-    {
-        return Value::Number(number);
-    }
-    Value::String(text.to_owned())
-}
-
-fn integer(text: &str) -> Option<Number> {
-    let (negative, digits) = match text.as_bytes().first()? {
-        b'-' => (true, &text[1..]),
-        b'+' => (false, &text[1..]),
-        _ => (false, text),
-    };
-    let (radix, digits) = if let Some(hex) = digits.strip_prefix("0x") {
-        (16, hex)
-    } else if let Some(octal) = digits.strip_prefix("0o") {
-        (8, octal)
-    } else {
-        (10, digits)
-    };
-    if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
-        return None;
-    }
-    let magnitude = u64::from_str_radix(digits, radix).ok()?;
-    if negative {
-        let signed = i64::try_from(magnitude).ok()?;
-        Some(Number::from(-signed))
-    } else {
-        Some(Number::from(magnitude))
-    }
-}
-
-fn looks_like_float(text: &str) -> bool {
-    let body = text.trim_start_matches(['-', '+']);
-    !body.is_empty()
-        && body.starts_with(|c: char| c.is_ascii_digit() || c == '.')
-        && body
-            .chars()
-            .all(|c| c.is_ascii_digit() || matches!(c, '.' | 'e' | 'E' | '-' | '+'))
-        && body.chars().any(|c| c.is_ascii_digit())
+    operators::yaml_scalar::core_schema_scalar(text, style == ScalarStyle::Plain, tag)
 }
 
 #[cfg(test)]

@@ -18,7 +18,7 @@
 use std::collections::HashMap;
 
 use saphyr_parser::{Event, Parser, ScalarStyle, Span, StrInput, Tag};
-use serde_json::{Map, Number, Value};
+use serde_json::{Map, Value};
 
 use crate::model::Metadata;
 
@@ -391,67 +391,11 @@ fn measure(value: &Value) -> (usize, usize, usize) {
 /// Types a scalar by the YAML 1.2 core schema (as the engine reads pipelines): quoted and block
 /// scalars are strings, and so are `.inf` and `.nan`, which JSON cannot hold.
 fn scalar(text: &str, style: ScalarStyle, tag: Option<&Tag>) -> Value {
-    match tag.map(|tag| tag.suffix.as_str()) {
-        Some("str") => return Value::String(text.to_owned()),
-        Some("null") => return Value::Null,
-        _ => {}
-    }
-    if style != ScalarStyle::Plain {
-        return Value::String(text.to_owned());
-    }
-    match text {
-        "" | "~" | "null" | "Null" | "NULL" => return Value::Null,
-        "true" | "True" | "TRUE" => return Value::Bool(true),
-        "false" | "False" | "FALSE" => return Value::Bool(false),
-        _ => {}
-    }
-    if let Some(number) = integer(text) {
-        return Value::Number(number);
-    }
-    if looks_like_float(text)
-        && let Ok(float) = text.parse::<f64>()
-        && let Some(number) = Number::from_f64(float)
-    {
-        return Value::Number(number);
-    }
-    Value::String(text.to_owned())
-}
-
-/// A core-schema integer: decimal, `0x` hexadecimal or `0o` octal, within 64 bits.
-fn integer(text: &str) -> Option<Number> {
-    let (negative, digits) = match text.as_bytes().first()? {
-        b'-' => (true, &text[1..]),
-        b'+' => (false, &text[1..]),
-        _ => (false, text),
-    };
-    let (radix, digits) = if let Some(hex) = digits.strip_prefix("0x") {
-        (16, hex)
-    } else if let Some(octal) = digits.strip_prefix("0o") {
-        (8, octal)
-    } else {
-        (10, digits)
-    };
-    if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
-        return None;
-    }
-    let magnitude = u64::from_str_radix(digits, radix).ok()?;
-    if negative {
-        let signed = i64::try_from(magnitude).ok()?;
-        Some(Number::from(-signed))
-    } else {
-        Some(Number::from(magnitude))
-    }
-}
-
-/// Whether a plain scalar is written as a core-schema float (digits, a point, an exponent).
-fn looks_like_float(text: &str) -> bool {
-    let body = text.trim_start_matches(['-', '+']);
-    !body.is_empty()
-        && body.starts_with(|c: char| c.is_ascii_digit() || c == '.')
-        && body
-            .chars()
-            .all(|c| c.is_ascii_digit() || matches!(c, '.' | 'e' | 'E' | '-' | '+'))
-        && body.chars().any(|c| c.is_ascii_digit())
+    crate::yaml_scalar::core_schema_scalar(
+        text,
+        style == ScalarStyle::Plain,
+        tag.map(|tag| tag.suffix.as_str()),
+    )
 }
 
 /// The line reader for front matter that is not valid YAML: its top-level `key: value` lines

@@ -1,0 +1,71 @@
+//! Typing a YAML scalar by the YAML 1.2 core schema, shared by pipeline files and Markdown
+//! front matter.
+
+use serde_json::{Number, Value};
+
+/// A scalar typed by the YAML 1.2 core schema: `null`, booleans, integers (decimal, `0x`, `0o`)
+/// and floats when `plain` (unquoted, not a block scalar), else a string; the `str` and `null`
+/// tags force theirs. `.inf` and `.nan` stay strings: JSON cannot hold them.
+pub fn core_schema_scalar(text: &str, plain: bool, tag: Option<&str>) -> Value {
+    match tag {
+        Some("str") => return Value::String(text.to_owned()),
+        Some("null") => return Value::Null,
+        _ => {}
+    }
+    if !plain {
+        return Value::String(text.to_owned());
+    }
+    match text {
+        "" | "~" | "null" | "Null" | "NULL" => return Value::Null,
+        "true" | "True" | "TRUE" => return Value::Bool(true),
+        "false" | "False" | "FALSE" => return Value::Bool(false),
+        _ => {}
+    }
+    if let Some(number) = integer(text) {
+        return Value::Number(number);
+    }
+    if looks_like_float(text)
+        && let Ok(float) = text.parse::<f64>()
+        && let Some(number) = Number::from_f64(float)
+    {
+        return Value::Number(number);
+    }
+    Value::String(text.to_owned())
+}
+
+/// A core-schema integer: decimal, `0x` hexadecimal or `0o` octal, within 64 bits.
+fn integer(text: &str) -> Option<Number> {
+    let (negative, digits) = match text.as_bytes().first()? {
+        b'-' => (true, &text[1..]),
+        b'+' => (false, &text[1..]),
+        _ => (false, text),
+    };
+    let (radix, digits) = if let Some(hex) = digits.strip_prefix("0x") {
+        (16, hex)
+    } else if let Some(octal) = digits.strip_prefix("0o") {
+        (8, octal)
+    } else {
+        (10, digits)
+    };
+    if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
+        return None;
+    }
+    let magnitude = u64::from_str_radix(digits, radix).ok()?;
+    if negative {
+        let signed = i64::try_from(magnitude).ok()?;
+        Some(Number::from(-signed))
+    } else {
+        Some(Number::from(magnitude))
+    }
+}
+
+/// Whether a plain scalar is written as a core-schema float (digits, a point, an exponent).
+fn looks_like_float(text: &str) -> bool {
+    let body = text.trim_start_matches(['-', '+']);
+    !body.is_empty()
+        && body.starts_with(|c: char| c.is_ascii_digit() || c == '.')
+        && body
+            .chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, '.' | 'e' | 'E' | '-' | '+'))
+        && body.chars().any(|c| c.is_ascii_digit())
+}
