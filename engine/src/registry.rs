@@ -142,7 +142,7 @@ pub const OPERATORS: &[OperatorInfo] = &[
         emits: Some(ItemType::Chunks),
         parallel: true,
         schema: schema_of::<RecursiveConfig>,
-        version: 3,
+        version: 4,
     },
     OperatorInfo {
         name: "chunk.by_heading",
@@ -151,7 +151,7 @@ pub const OPERATORS: &[OperatorInfo] = &[
         emits: Some(ItemType::Chunks),
         parallel: true,
         schema: schema_of::<ByHeadingConfig>,
-        version: 2,
+        version: 3,
     },
     OperatorInfo {
         name: "chunk.by_page",
@@ -160,7 +160,7 @@ pub const OPERATORS: &[OperatorInfo] = &[
         emits: Some(ItemType::Chunks),
         parallel: true,
         schema: schema_of::<ByPageConfig>,
-        version: 2,
+        version: 3,
     },
     OperatorInfo {
         name: "chunk.semantic",
@@ -169,7 +169,7 @@ pub const OPERATORS: &[OperatorInfo] = &[
         emits: Some(ItemType::Chunks),
         parallel: true,
         schema: schema_of::<SemanticConfig>,
-        version: 2,
+        version: 3,
     },
     OperatorInfo {
         name: "chunk.smart",
@@ -178,7 +178,7 @@ pub const OPERATORS: &[OperatorInfo] = &[
         emits: Some(ItemType::Chunks),
         parallel: true,
         schema: schema_of::<SmartConfig>,
-        version: 2,
+        version: 3,
     },
     OperatorInfo {
         name: "embed",

@@ -91,15 +91,21 @@ impl<'a> ElementIndex<'a> {
     }
 
     /// First and last page among the elements overlapping `span`, if any has a page, and the
-    /// distinct kinds of those elements, in order of first appearance.
+    /// distinct kinds of those elements, in order of first appearance. A page-break marker
+    /// counts only when nothing else has a page: one at either end of a chunk adds no page.
     pub(super) fn pages_and_kinds(&self, span: [usize; 2]) -> (Option<[u32; 2]>, Vec<ElementKind>) {
         let mut pages: Option<[u32; 2]> = None;
+        let mut marker_pages: Option<[u32; 2]> = None;
         let mut kinds = Vec::new();
         // Bit `kind as u32` is set once `kind` is in `kinds`.
         let mut seen = 0u32;
         for element in self.overlapping(span) {
             if let Some([first, last]) = element.pages_within(span) {
-                pages = Some(match pages {
+                let range = match element.kind {
+                    ElementKind::PageBreak => &mut marker_pages,
+                    _ => &mut pages,
+                };
+                *range = Some(match *range {
                     None => [first, last],
                     Some([lo, hi]) => [lo.min(first), hi.max(last)],
                 });
@@ -110,7 +116,7 @@ impl<'a> ElementIndex<'a> {
                 kinds.push(element.kind);
             }
         }
-        (pages, kinds)
+        (pages.or(marker_pages), kinds)
     }
 
     /// First and last page among the elements overlapping `span`, if any has a page.
@@ -261,6 +267,30 @@ mod tests {
         assert_eq!(index.pages([2, 13]), Some([3, 4]));
         assert_eq!(index.pages([12, 20]), Some([4, 4]));
         assert_eq!(index.pages([14, 30]), Some([4, 4]));
+    }
+
+    #[test]
+    fn a_page_marker_adds_its_page_only_to_a_chunk_of_nothing_else() {
+        let mut elements = vec![
+            el(ElementKind::Paragraph, "one", [0, 10], &[]),
+            el(ElementKind::PageBreak, "", [12, 15], &[]),
+            el(ElementKind::Paragraph, "two", [17, 30], &[]),
+        ];
+        for (e, page) in elements.iter_mut().zip([1, 2, 2]) {
+            e.page = Some(page);
+        }
+        let index = ElementIndex::new(&elements);
+        assert_eq!(index.pages([0, 15]), Some([1, 1]), "trailing marker");
+        assert_eq!(index.pages([5, 20]), Some([1, 2]));
+        assert_eq!(index.pages([12, 15]), Some([2, 2]), "the marker alone");
+        // A marker given the page before it, leading a chunk on the next page.
+        elements[1].page = Some(1);
+        let index = ElementIndex::new(&elements);
+        assert_eq!(index.pages([12, 30]), Some([2, 2]), "leading marker");
+        assert_eq!(
+            index.kinds([12, 30]),
+            vec![ElementKind::PageBreak, ElementKind::Paragraph]
+        );
     }
 
     #[test]

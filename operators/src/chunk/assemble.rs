@@ -4,7 +4,7 @@ use super::annotate::{ChunkIds, ElementIndex};
 use super::config::Settings;
 use super::debug;
 use super::sizer::Sizer;
-use super::strategy::{Outcome, Piece};
+use super::strategy::{HEADER_JOIN, Outcome, Piece};
 use crate::model::{Chunk, ChunkSet, Metadata, ParsedDocument};
 
 /// Merges pieces under `min_size` with a neighbour, left to right, when the merged span fits
@@ -80,7 +80,7 @@ pub(super) fn chunk_set(
                     }
                     if let Some(header) = header {
                         out.push_str(header);
-                        out.push('\n');
+                        out.push_str(HEADER_JOIN);
                     }
                     out.push_str(chunk_text);
                     Some(out)

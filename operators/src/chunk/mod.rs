@@ -9,7 +9,8 @@
 //! - with `tables: own_chunk` every table is cut out of its region as a region of its own;
 //! - a region that fits in `size` is one chunk; a larger one is split by the greedy recursive
 //!   splitter (`recursive`, break levels from `breaks`: element starts, blank lines, lines,
-//!   sentences, words), with `overlap`; an oversized table is split between rows;
+//!   sentences, words), with `overlap`, which stops at section starts, page changes and table
+//!   edges (`barriers`); an oversized table is split between rows;
 //! - chunks under `min_size` merge with a neighbour when the result fits (`assemble`);
 //! - what a chunk inherits from the elements is worked out in `annotate`, and every chunk set
 //!   gets a debug record (`debug`).
@@ -23,6 +24,7 @@
 
 mod annotate;
 mod assemble;
+mod barriers;
 mod breaks;
 mod config;
 mod debug;

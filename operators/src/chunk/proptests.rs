@@ -4,7 +4,9 @@
 //! Invariants: no chunk exceeds `size` unless it is a single char (an indivisible unit, listed
 //! as oversized in the debug record); `text == markdown[span]`; chunks in order cover the
 //! document (nothing lost but whitespace); the same input gives the same chunks and ids; with
-//! overlap, a chunk after a multi-word chunk starts inside it (recursive strategy).
+//! overlap, a chunk after a multi-word chunk starts inside it (recursive strategy), overlap
+//! never reaches back over a heading, page change or table edge, and every chunk has text of
+//! its own (not only what its neighbours repeat).
 
 use std::sync::{Arc, OnceLock};
 
@@ -14,7 +16,7 @@ use tokenizers::Tokenizer;
 use super::sizer::{CharSizer, Sizer, TokenSizer, WordSizer};
 use super::{Chunker, Settings, Strategy as Chunking, Tables, Unit};
 use crate::embed::hash::HashEmbedder;
-use crate::model::{Document, Format, ParsedDocument};
+use crate::model::{Document, ElementKind, Format, ParsedDocument};
 use crate::parse::{ParseConfig, parse};
 
 /// Short words (at most 8 chars), some multibyte, some Markdown-ish.
@@ -164,13 +166,68 @@ fn check(doc: &ParsedDocument, strategy: &Chunking, settings: &Settings) -> Vec<
         );
     }
     let spans: Vec<[usize; 2]> = set.chunks.iter().map(|c| c.span).collect();
+    let stops = boundaries(doc);
     for w in spans.windows(2) {
         assert!(w[1][0] > w[0][0] && w[1][1] > w[0][1], "out of order {w:?}");
         if settings.overlap == 0 {
             assert!(w[1][0] >= w[0][1], "overlap without overlap {w:?}");
         }
+        if w[1][0] < w[0][1] {
+            let bound = skip_whitespace(md, w[0][1]);
+            let crossed = stops.iter().find(|&&at| w[1][0] < at && at <= bound);
+            assert!(
+                crossed.is_none(),
+                "{strategy:?}: overlap {w:?} crosses the boundary at {crossed:?}"
+            );
+            let cut = headings(doc).find(|h| h[0] < w[1][0] && w[1][0] < h[1]);
+            assert!(cut.is_none(), "{strategy:?}: overlap {w:?} cuts {cut:?}");
+        }
+    }
+    for w in spans.windows(3) {
+        let own = md.get(w[0][1].max(w[1][0])..w[2][0].min(w[1][1]));
+        assert!(
+            own.is_some_and(|own| !own.trim().is_empty()),
+            "{strategy:?}: chunk {:?} is only overlap ({w:?})",
+            &md[w[1][0]..w[1][1]]
+        );
     }
     spans
+}
+
+/// Positions overlap never reaches back over: heading starts, table edges, page-break markers
+/// and page changes.
+fn boundaries(doc: &ParsedDocument) -> Vec<usize> {
+    let mut stops = Vec::new();
+    let mut page = None;
+    for e in &doc.elements {
+        match e.kind {
+            ElementKind::Heading => stops.push(e.span[0]),
+            ElementKind::Table | ElementKind::PageBreak => stops.extend(e.span),
+            _ => {}
+        }
+        if e.page.is_some() && page.is_some() && e.page != page {
+            stops.push(e.span[0]);
+        }
+        page = e.page.or(page);
+        stops.extend(e.continued.iter().map(|c| c.at));
+        page = e.continued.last().map(|c| c.page).or(page);
+    }
+    stops
+}
+
+/// The spans of the headings.
+fn headings(doc: &ParsedDocument) -> impl Iterator<Item = [usize; 2]> + '_ {
+    doc.elements
+        .iter()
+        .filter(|e| e.kind == ElementKind::Heading)
+        .map(|e| e.span)
+}
+
+/// The first non-whitespace position at or after `at` (or the text's length).
+fn skip_whitespace(text: &str, at: usize) -> usize {
+    text[at..]
+        .find(|c: char| !c.is_whitespace())
+        .map_or(text.len(), |i| at + i)
 }
 
 fn settings(size: usize, overlap: usize, unit: Unit, min_size: usize, inline: bool) -> Settings {
@@ -235,9 +292,24 @@ proptest! {
             settings(overlap / 4 + extra / 10 + 1, overlap / 4, unit, 0, true)
         };
         let doc = parsed(&text, markdown);
+        let md = &doc.markdown;
         let spans = check(&doc, &Chunking::Recursive, &settings);
-        for w in spans.windows(2) {
-            let prev = &doc.markdown[w[0][0]..w[0][1]];
+        let stops = boundaries(&doc);
+        for (i, w) in spans.windows(2).enumerate() {
+            // Overlap comes from the previous chunk's own text (after the chunk before it),
+            // and stops at boundaries: expected when no boundary lies between that text's
+            // start and the new content.
+            let fresh = match i.checked_sub(1) {
+                Some(before) => w[0][0].max(skip_whitespace(md, spans[before][1])),
+                None => w[0][0],
+            };
+            let bound = skip_whitespace(md, w[0][1]);
+            // Nor does it repeat part of a heading: none after one that ends the chunk.
+            let ends_in_heading = headings(&doc).any(|h| h[0] < w[0][1] && w[0][1] <= h[1]);
+            if ends_in_heading || stops.iter().any(|&at| fresh < at && at <= bound) {
+                continue;
+            }
+            let prev = &md[fresh..w[0][1]];
             // Overlap repeats whole words: expected when the last word fits in it.
             let last_word_fits = match prev.split_whitespace().next_back() {
                 Some(word) if unit == Unit::Tokens => {

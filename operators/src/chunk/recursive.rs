@@ -3,8 +3,11 @@
 //! From a chunk's start, the furthest end that fits is found; among the breaks up to there the
 //! highest level wins, and the furthest break of that level is taken. Chunks are trimmed of
 //! surrounding whitespace. With overlap the next chunk starts at a word start inside the
-//! previous chunk's tail, but its end is always chosen past the previous chunk's end.
+//! previous chunk's tail, but its end is always chosen past the previous chunk's end. The
+//! overlap stops at the last boundary ([`Barriers`]) before the new content, and after the
+//! start of the previous chunk's own new content, so no chunk is only repeated text.
 
+use super::barriers::Barriers;
 use super::breaks::Breaks;
 use super::sizer::Sizer;
 
@@ -19,15 +22,26 @@ pub(super) fn split(
     overlap: usize,
 ) -> Vec<[usize; 2]> {
     let mut breaks = Breaks::new(text, element_starts);
-    split_range(text, &mut breaks, sizer, [0, text.len()], size, overlap)
+    let barriers = Barriers::default();
+    split_range(
+        text,
+        &mut breaks,
+        &barriers,
+        sizer,
+        [0, text.len()],
+        size,
+        overlap,
+    )
 }
 
 /// Splits `text[range]` into trimmed, non-empty byte spans of at most `size` units, with
-/// breaks from `breaks` (made for the whole `text`). Ranges of one text must be split in
-/// order (`breaks` fills sentence boundaries lazily, front to back).
+/// breaks from `breaks` and overlap limits from `barriers` (both made for the whole `text`).
+/// Ranges of one text must be split in order (`breaks` fills sentence boundaries lazily,
+/// front to back).
 pub(super) fn split_range(
     text: &str,
     breaks: &mut Breaks<'_>,
+    barriers: &Barriers,
     sizer: &dyn Sizer,
     range: [usize; 2],
     size: usize,
@@ -63,27 +77,34 @@ pub(super) fn split_range(
         if end >= n {
             break;
         }
+        let fresh = bound;
         bound = skip_whitespace(text, end, n);
         start = match overlap {
             0 => bound,
-            _ => overlap_start(text, sizer, [s, e], overlap).unwrap_or(bound),
+            _ => {
+                // Not back to a boundary before the new content, nor to the previous chunk's
+                // own new content (which would leave that chunk nothing of its own).
+                let floor = barriers.floor(bound).max(next_boundary(text, fresh));
+                overlap_start(text, sizer, barriers, e, floor, overlap).unwrap_or(bound)
+            }
         };
     }
     spans
 }
 
-/// Where the chunk after `prev` starts: the earliest word start at or after the position
-/// where `prev`'s last `overlap` units begin, strictly after `prev`'s start and before its
-/// end. `None` when there is no such word start.
-fn overlap_start(text: &str, sizer: &dyn Sizer, prev: [usize; 2], overlap: usize) -> Option<usize> {
-    let [s, e] = prev;
-    let back = sizer.fit_back(text, e, overlap);
-    let from = if back > s {
-        back
-    } else {
-        next_boundary(text, s)
-    };
-    let tail = text.get(from..e)?;
+/// Where the chunk after one ending at `end` starts: the earliest word start at or after
+/// both `floor` and the position where the last `overlap` units before `end` begin, not
+/// inside a heading, and before `end`. `None` when there is no such word start.
+fn overlap_start(
+    text: &str,
+    sizer: &dyn Sizer,
+    barriers: &Barriers,
+    end: usize,
+    floor: usize,
+    overlap: usize,
+) -> Option<usize> {
+    let from = barriers.outside_heading(sizer.fit_back(text, end, overlap).max(floor));
+    let tail = text.get(from..end)?;
     let mut prev_ws = text
         .get(..from)
         .and_then(|head| head.chars().next_back())
@@ -199,13 +220,15 @@ mod tests {
     fn overlap_repeats_whole_words() {
         let text = "alpha beta gamma delta epsilon zeta eta theta";
         let got = pieces(text, 20, 8, false);
+        // The last overlap is "eta", not "zeta eta": that would repeat all of the third
+        // chunk's own text, leaving it nothing but overlap.
         assert_eq!(
             got,
             vec![
                 "alpha beta gamma",
                 "gamma delta epsilon",
                 "epsilon zeta eta",
-                "zeta eta theta"
+                "eta theta"
             ]
         );
     }

@@ -5,12 +5,16 @@
 //! each region is cut around tables (`tables: own_chunk`), and each text part is one piece
 //! when it fits in `size`, else split by the recursive splitter.
 
+use super::barriers::Barriers;
 use super::breaks::Breaks;
 use super::config::{Settings, Tables};
 use super::recursive::{split_range, trim};
 use super::sizer::Sizer;
 use super::{ChunkError, Strategy, semantic, smart};
 use crate::model::{ElementKind, ParsedDocument};
+
+/// What joins a split table's repeated header rows to a continuation's text in `embed_text`.
+pub(super) const HEADER_JOIN: &str = "\n";
 
 /// One future chunk.
 #[derive(Debug, Clone, PartialEq)]
@@ -44,6 +48,8 @@ pub(super) struct Work<'a> {
     pub sizer: &'a dyn Sizer,
     pub settings: &'a Settings,
     breaks: Breaks<'a>,
+    /// Where overlap stops.
+    barriers: Barriers,
     /// Table spans in order (empty with `tables: inline`).
     tables: Vec<[usize; 2]>,
     pieces: Vec<Piece>,
@@ -88,6 +94,7 @@ impl<'a> Work<'a> {
             sizer,
             settings,
             breaks: Breaks::new(text, starts),
+            barriers: Barriers::new(doc),
             tables,
             pieces: Vec::new(),
         }
@@ -211,6 +218,7 @@ impl<'a> Work<'a> {
         let spans = split_range(
             self.text,
             &mut self.breaks,
+            &self.barriers,
             self.sizer,
             [s, e],
             self.settings.size,
@@ -240,11 +248,26 @@ impl<'a> Work<'a> {
             return;
         }
         let header = table_header(self.text, [s, e]);
-        let header_size = header.map_or(0, |[hs, he]| self.sizer.size(&self.text[hs..he]));
+        // The room the header takes: with what joins it to the rows in a continuation's
+        // `embed_text`, and with what comes before the rows in the first part.
+        let header_size = header.map_or(0, |[hs, he]| {
+            let joined = [&self.text[hs..he], HEADER_JOIN].concat();
+            let rows = e - self.text[he..e].trim_start().len();
+            let first = self.sizer.size(&self.text[hs..rows]);
+            self.sizer.size(&joined).max(first)
+        });
         // Repeat the header only when it takes at most half the budget: the rows after it are
         // split with what the header leaves, the first part keeps the header itself.
         let Some([_, header_end]) = header.filter(|_| header_size * 2 <= size) else {
-            let spans = split_range(self.text, &mut self.breaks, self.sizer, [s, e], size, 0);
+            let spans = split_range(
+                self.text,
+                &mut self.breaks,
+                &self.barriers,
+                self.sizer,
+                [s, e],
+                size,
+                0,
+            );
             self.pieces.extend(spans.into_iter().map(|span| Piece {
                 span,
                 table: true,
@@ -256,6 +279,7 @@ impl<'a> Work<'a> {
         let spans = split_range(
             self.text,
             &mut self.breaks,
+            &self.barriers,
             self.sizer,
             [header_end, e],
             budget,

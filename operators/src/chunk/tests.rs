@@ -517,3 +517,118 @@ fn smart_picks_per_document() {
     let page = "Words on a page that go on for a while. ";
     assert_eq!(pick(&paged(&[page, page, page, page])), "by_page");
 }
+
+const CONTROL_FLOW: &str = "# Control Flow\n\nThe most common constructs that let you control the flow of execution of Rust\ncode are `if` expressions and loops.\n\n## `if` Expressions\n\nAn `if` expression allows you to branch your code depending on conditions. You\nprovide a condition and then state, \"If this condition is met, run this block\nof code. If the condition is not met, do not run this block of code.\"\n";
+
+#[test]
+fn overlap_stops_at_section_starts() {
+    let doc = parsed("flow.md", CONTROL_FLOW);
+    for strategy in [Strategy::Recursive, Strategy::ByHeading { level: 1 }] {
+        let set = chunker(strategy, settings(200, 40, Unit::Chars))
+            .chunk(&doc)
+            .unwrap();
+        // Nothing of "Control Flow" goes with the next section's heading, and the text after
+        // the heading repeats none of it (the heading stands alone here whatever the overlap).
+        assert_eq!(
+            texts(&set),
+            vec![
+                "# Control Flow\n\nThe most common constructs that let you control the flow of execution of Rust\ncode are `if` expressions and loops.",
+                "## `if` Expressions",
+                "An `if` expression allows you to branch your code depending on conditions. You\nprovide a condition and then state, \"If this condition is met, run this block",
+                "this condition is met, run this block\nof code. If the condition is not met, do not run this block of code.\"",
+            ]
+        );
+        for c in &set.chunks[1..] {
+            assert_eq!(c.section, vec!["Control Flow", "if Expressions"]);
+        }
+        assert!(
+            set.chunks[3].span[0] < set.chunks[2].span[1],
+            "overlap within a section"
+        );
+    }
+}
+
+/// Pages as the PDF parser renders them: a `---` page-break element (on the new page) between.
+fn paged_with_markers(pages: &[&str]) -> ParsedDocument {
+    let mut doc = paged(pages);
+    let mut markdown = String::new();
+    let mut elements = Vec::new();
+    for (i, e) in doc.elements.iter().enumerate() {
+        if i > 0 && doc.elements[i - 1].page != e.page {
+            let start = markdown.len();
+            markdown.push_str("---");
+            let mut marker = Element::new(ElementKind::PageBreak, "", [start, markdown.len()]);
+            marker.page = e.page;
+            elements.push(marker);
+            markdown.push_str("\n\n");
+        }
+        let start = markdown.len();
+        markdown.push_str(&e.text);
+        let mut moved = Element::new(e.kind, e.text.clone(), [start, markdown.len()]);
+        moved.page = e.page;
+        elements.push(moved);
+        markdown.push_str("\n\n");
+    }
+    doc.markdown = markdown;
+    doc.elements = elements;
+    doc
+}
+
+#[test]
+fn overlap_stays_on_its_page_and_a_trailing_marker_adds_no_page() {
+    let doc = paged_with_markers(&[
+        "Page one has a first paragraph of some length.\n\nAnd a second one on page one.",
+        "Page two starts here and goes on for a while with words.",
+    ]);
+    let set = chunker(Strategy::Recursive, settings(60, 20, Unit::Chars))
+        .chunk(&doc)
+        .unwrap();
+    let got: Vec<(&str, Option<[u32; 2]>)> = set
+        .chunks
+        .iter()
+        .map(|c| (c.text.as_str(), c.pages))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (
+                "Page one has a first paragraph of some length.",
+                Some([1, 1])
+            ),
+            (
+                "of some length.\n\nAnd a second one on page one.\n\n---",
+                Some([1, 1])
+            ),
+            (
+                "Page two starts here and goes on for a while with words.",
+                Some([2, 2])
+            ),
+        ]
+    );
+    for c in &set.chunks {
+        assert_eq!(c.text, &doc.markdown[c.span[0]..c.span[1]]);
+    }
+}
+
+#[test]
+fn split_tables_keep_room_for_the_header_and_its_line_break() {
+    // Spaces after the header rows count in the first part.
+    let spaced = TABLE_DOC.replace("-|\n| a", "-|    \n| a");
+    for md in [TABLE_DOC, &spaced] {
+        let doc = parsed("t.md", md);
+        for (size, unit) in (34..120).flat_map(|size| [(size, Unit::Chars), (size, Unit::Words)]) {
+            let set = chunker(Strategy::Recursive, settings(size, 0, unit))
+                .chunk(&doc)
+                .unwrap();
+            for c in &set.chunks {
+                assert!(c.tokens <= size, "{size} {unit:?}: {:?}", c.text);
+                let embed = c.embed_text.as_deref().unwrap_or_default();
+                let embed_size = match unit {
+                    Unit::Chars => embed.chars().count(),
+                    _ => sizer::WordSizer.size(embed),
+                };
+                assert!(embed_size <= size, "{size} {unit:?}: {embed:?}");
+            }
+        }
+    }
+}
