@@ -141,7 +141,7 @@ pub const OPERATORS: &[OperatorInfo] = &[
         emits: Some(ItemType::Chunks),
         parallel: true,
         schema: schema_of::<RecursiveConfig>,
-        version: 3,
+        version: 4,
     },
     OperatorInfo {
         name: "chunk.by_heading",
@@ -150,7 +150,7 @@ pub const OPERATORS: &[OperatorInfo] = &[
         emits: Some(ItemType::Chunks),
         parallel: true,
         schema: schema_of::<ByHeadingConfig>,
-        version: 2,
+        version: 3,
     },
     OperatorInfo {
         name: "chunk.by_page",
@@ -159,7 +159,7 @@ pub const OPERATORS: &[OperatorInfo] = &[
         emits: Some(ItemType::Chunks),
         parallel: true,
         schema: schema_of::<ByPageConfig>,
-        version: 2,
+        version: 3,
     },
     OperatorInfo {
         name: "chunk.semantic",
@@ -168,7 +168,7 @@ pub const OPERATORS: &[OperatorInfo] = &[
         emits: Some(ItemType::Chunks),
         parallel: true,
         schema: schema_of::<SemanticConfig>,
-        version: 2,
+        version: 3,
     },
     OperatorInfo {
         name: "chunk.smart",
@@ -177,7 +177,7 @@ pub const OPERATORS: &[OperatorInfo] = &[
         emits: Some(ItemType::Chunks),
         parallel: true,
         schema: schema_of::<SmartConfig>,
-        version: 2,
+        version: 3,
     },
     OperatorInfo {
         name: "embed",

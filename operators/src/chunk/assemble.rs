@@ -106,7 +106,7 @@ pub(super) fn chunk_set(
             }
         })
         .collect();
-    let debug = debug::record(strategy, outcome, settings, &chunks, text);
+    let debug = debug::record(strategy, outcome, settings, &chunks, text, &index);
     ChunkSet {
         doc_id: doc.doc_id.clone(),
         source: doc.source.clone(),

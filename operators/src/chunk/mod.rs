@@ -31,6 +31,7 @@ mod scan;
 mod semantic;
 pub mod sizer;
 mod smart;
+mod softbreak;
 mod strategy;
 mod wordwise;
 
