@@ -78,7 +78,7 @@ impl<'a> ElementIndex<'a> {
     }
 
     /// The elements overlapping `span` (empty elements count when they lie inside it).
-    fn overlapping(&self, span: [usize; 2]) -> impl Iterator<Item = &'a Element> {
+    pub(super) fn overlapping(&self, span: [usize; 2]) -> impl Iterator<Item = &'a Element> {
         let [s, e] = span;
         let first = self.max_end.partition_point(|&end| end < s);
         (first..self.starts.len())

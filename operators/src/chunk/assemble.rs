@@ -3,6 +3,7 @@
 use super::annotate::{ChunkIds, ElementIndex};
 use super::config::Settings;
 use super::debug;
+use super::markup::Visible;
 use super::sizer::Sizer;
 use super::strategy::{HEADER_JOIN, Outcome, Piece};
 use crate::model::{Chunk, ChunkSet, Metadata, ParsedDocument};
@@ -54,6 +55,7 @@ pub(super) fn chunk_set(
     let text = doc.markdown.as_str();
     let index = ElementIndex::new(&doc.elements);
     let mut ids = ChunkIds::new(&doc.doc_id, fingerprint);
+    let mut visible = Visible::new(text);
     let chunks: Vec<Chunk> = pieces
         .into_iter()
         .filter_map(|piece| {
@@ -63,7 +65,8 @@ pub(super) fn chunk_set(
         .enumerate()
         .map(|(ordinal, (piece, chunk_text))| {
             let span = piece.span;
-            let section = index.section_at(span[0]);
+            // Leading markup (an anchor, a page marker) does not decide the section.
+            let section = index.section_at(visible.start(span, &index).unwrap_or(span[0]));
             let (pages, kinds) = index.pages_and_kinds(span);
             let header = piece.header.and_then(|[hs, he]| text.get(hs..he));
             let context = settings
@@ -106,7 +109,7 @@ pub(super) fn chunk_set(
             }
         })
         .collect();
-    let debug = debug::record(strategy, outcome, settings, &chunks, text);
+    let debug = debug::record(strategy, outcome, settings, &chunks, text, &index);
     ChunkSet {
         doc_id: doc.doc_id.clone(),
         source: doc.source.clone(),

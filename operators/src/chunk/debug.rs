@@ -1,6 +1,8 @@
 //! The debug record of one chunked document (`ChunkSet::debug`).
 
+use super::annotate::ElementIndex;
 use super::config::Settings;
+use super::softbreak::is_soft;
 use super::strategy::Outcome;
 use crate::model::{Chunk, ChunkDebug, ChunkSizes, ElementKind, OversizedChunk};
 
@@ -11,6 +13,7 @@ pub(super) fn record(
     settings: &Settings,
     chunks: &[Chunk],
     text: &str,
+    index: &ElementIndex<'_>,
 ) -> ChunkDebug {
     let mut sizes: Vec<usize> = chunks.iter().map(|c| c.tokens).collect();
     sizes.sort_unstable();
@@ -35,7 +38,7 @@ pub(super) fn record(
             .count(),
         mid_sentence_ends: chunks
             .iter()
-            .filter(|c| ends_mid_sentence(text, c.span[1]))
+            .filter(|c| ends_mid_sentence(text, index, c.span[1]))
             .count(),
         table_chunks: chunks
             .iter()
@@ -54,25 +57,26 @@ pub(super) fn record(
 }
 
 /// Whether a chunk ending at byte `end` stops inside a sentence: its last visible char is no
-/// sentence-final punctuation (closing quotes and brackets aside), and the text does not go on
-/// after a line break or end there.
-pub(super) fn ends_mid_sentence(text: &str, end: usize) -> bool {
+/// sentence-final punctuation (closing quotes and brackets aside), and the text goes on, on the
+/// same line or after a soft line break (one that only wraps a paragraph).
+pub(super) fn ends_mid_sentence(text: &str, index: &ElementIndex<'_>, end: usize) -> bool {
     let (Some(head), Some(rest)) = (text.get(..end), text.get(end..)) else {
         return false;
     };
-    let after = rest.trim_start();
-    if after.is_empty() || rest[..rest.len() - after.len()].contains('\n') {
-        return false;
-    }
     let last = head
         .trim_end()
         .trim_end_matches(['"', '\'', ')', ']', '*', '_', '»', '”', '’'])
         .chars()
         .next_back();
-    !matches!(
+    if matches!(
         last,
         None | Some('.' | '!' | '?' | ':' | ';' | '…' | '。' | '！' | '？' | '|' | '`')
-    )
+    ) {
+        return false;
+    }
+    let after = rest.trim_start();
+    let gap = &rest[..rest.len() - after.len()];
+    !after.is_empty() && gap.find('\n').is_none_or(|i| is_soft(text, index, end + i))
 }
 
 #[cfg(test)]
@@ -129,11 +133,31 @@ mod tests {
 
     #[test]
     fn mid_sentence() {
+        let none = ElementIndex::new(&[]);
         let text = "One two. Three four\nfive six";
-        assert!(!ends_mid_sentence(text, 8));
-        assert!(ends_mid_sentence(text, 3));
-        assert!(!ends_mid_sentence(text, 19));
-        assert!(!ends_mid_sentence(text, text.len()));
-        assert!(!ends_mid_sentence("He said \"yes.\" Then", 14));
+        assert!(!ends_mid_sentence(text, &none, 8));
+        assert!(ends_mid_sentence(text, &none, 3));
+        assert!(
+            !ends_mid_sentence(text, &none, 19),
+            "no paragraph: a hard break"
+        );
+        assert!(!ends_mid_sentence(text, &none, text.len()));
+        assert!(!ends_mid_sentence("He said \"yes.\" Then", &none, 14));
+    }
+
+    #[test]
+    fn a_soft_line_break_is_mid_sentence() {
+        let doc = super::super::tests::parsed(
+            "w.md",
+            "A sort is very\neasy: call it. It\nreturns.\n\n- item\n- next\n\n```\nx\ny\n```\n",
+        );
+        let index = ElementIndex::new(&doc.elements);
+        let text = doc.markdown.as_str();
+        let after = |s: &str| text.find(s).unwrap() + s.len();
+        assert!(ends_mid_sentence(text, &index, after("very")));
+        assert!(ends_mid_sentence(text, &index, after(" It")));
+        assert!(!ends_mid_sentence(text, &index, after("returns.")));
+        assert!(!ends_mid_sentence(text, &index, after("item")));
+        assert!(!ends_mid_sentence(text, &index, after("```\nx")));
     }
 }

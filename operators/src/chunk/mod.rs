@@ -11,6 +11,8 @@
 //!   splitter (`recursive`, break levels from `breaks`: element starts, blank lines, lines,
 //!   sentences, words), with `overlap`, which stops at section starts, page changes and table
 //!   edges (`barriers`); an oversized table is split between rows;
+//! - a piece of markup without visible text (a page marker, an `<a id>` anchor, link reference
+//!   definitions) joins a neighbour when the result fits, else is left out (`markup`);
 //! - chunks under `min_size` merge with a neighbour when the result fits (`assemble`);
 //! - what a chunk inherits from the elements is worked out in `annotate`, and every chunk set
 //!   gets a debug record (`debug`).
@@ -19,7 +21,8 @@
 //! document is tokenized once ([`sizer::TokenSizer`]), for chars its chars are counted once
 //! ([`sizer::DocumentCharSizer`]).
 //!
-//! `text == markdown[span]` holds for every chunk. What differs for embedding (the context
+//! `text == markdown[span]` holds for every chunk, and the chunks in order cover the document
+//! but for whitespace and such left-out markup. What differs for embedding (the context
 //! header, the repeated header row of a split table) goes into `embed_text` only.
 
 mod annotate;
@@ -28,11 +31,13 @@ mod barriers;
 mod breaks;
 mod config;
 mod debug;
+mod markup;
 mod recursive;
 mod scan;
 mod semantic;
 pub mod sizer;
 mod smart;
+mod softbreak;
 mod strategy;
 mod wordwise;
 
@@ -187,7 +192,8 @@ impl Chunker {
         };
         let mut work = strategy::Work::new(doc, sizer, &self.settings);
         let outcome = work.run(&self.strategy)?;
-        let pieces = assemble::merge_small(work.into_pieces(), text, sizer, &self.settings);
+        let pieces = markup::absorb(work.into_pieces(), doc, sizer, &self.settings);
+        let pieces = assemble::merge_small(pieces, text, sizer, &self.settings);
         Ok(assemble::chunk_set(
             doc,
             pieces,

@@ -1,17 +1,17 @@
 //! Semantic chunking: split where adjacent sentences stop resembling each other.
 //!
 //! The document's text (tables aside, with `tables: own_chunk`) is cut into sentences
-//! (Unicode sentence boundaries; a line break always ends one). Every sentence is embedded;
-//! the distance between neighbours is `1 - cosine`. Where a distance is above the configured
-//! percentile of all the document's distances, a group of sentences ends. Each group is one
-//! chunk when it fits in `size`, and is split by the recursive splitter otherwise, so `size`
-//! stays a maximum. Sentences without words (a code fence, a rule) embed to the zero vector:
-//! no breakpoint is placed next to them.
-
-use unicode_segmentation::UnicodeSegmentation;
+//! (`softbreak`): Unicode sentence boundaries, and line breaks except those that only wrap a
+//! paragraph, list item or quote; a code block is one sentence, fences and all. Every sentence
+//! is embedded; the distance between neighbours is `1 - cosine`. Where a distance is above the
+//! configured percentile of all the document's distances, a group of sentences ends. Each group
+//! is one chunk when it fits in `size`, and is split by the recursive splitter otherwise, so
+//! `size` stays a maximum. Sentences without words (a rule) embed to the zero vector: no
+//! breakpoint is placed next to them.
 
 use super::ChunkError;
-use super::recursive::trim;
+use super::annotate::ElementIndex;
+use super::softbreak;
 use super::strategy::{Outcome, Segment, Work};
 use crate::embed::Embedder;
 
@@ -25,16 +25,13 @@ pub(super) fn run(
 ) -> Result<Outcome, ChunkError> {
     let text = work.text;
     let segments = work.segments([0, text.len()]);
+    let elements = ElementIndex::new(&work.doc.elements);
     // Sentences of every text segment, with the index of their segment.
     let mut sentences: Vec<(usize, [usize; 2])> = Vec::new();
     for (index, segment) in segments.iter().enumerate() {
-        if let Segment::Text([lo, hi]) = *segment {
-            for (offset, sentence) in text[lo..hi].split_sentence_bound_indices() {
-                let [s, e] = trim(text, lo + offset, lo + offset + sentence.len());
-                if s < e {
-                    sentences.push((index, [s, e]));
-                }
-            }
+        if let Segment::Text(range) = *segment {
+            let found = softbreak::sentences(text, &elements, range);
+            sentences.extend(found.into_iter().map(|span| (index, span)));
         }
     }
     let mut vectors = Vec::with_capacity(sentences.len());

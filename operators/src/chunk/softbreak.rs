@@ -1,0 +1,231 @@
+//! Soft line breaks: a line break that only wraps running text, and the sentences of text in
+//! which such breaks do not end a sentence.
+//!
+//! A line break is soft when it lies inside a paragraph, list item or quote (not inside a code
+//! block, table or heading) and the next line is neither blank nor the start of another
+//! element. Every other line break is hard: it ends a sentence.
+
+use std::borrow::Cow;
+
+use unicode_segmentation::UnicodeSegmentation;
+
+use super::annotate::ElementIndex;
+use super::recursive::trim;
+use crate::model::ElementKind;
+
+/// Whether the `\n` at byte `at` of `text` is a soft line break.
+pub(super) fn is_soft(text: &str, index: &ElementIndex<'_>, at: usize) -> bool {
+    if text.as_bytes().get(at) != Some(&b'\n') {
+        return false;
+    }
+    // The first char of the next line that is not a space or tab.
+    let next = at + 1;
+    let indent = text.as_bytes()[next..]
+        .iter()
+        .take_while(|&&b| b == b' ' || b == b'\t')
+        .count();
+    let first = next + indent;
+    if matches!(text.as_bytes().get(first), None | Some(b'\n' | b'\r')) {
+        return false;
+    }
+    let mut prose = false;
+    for element in index.overlapping([at, first + 1]) {
+        let [start, end] = element.span;
+        if start > at {
+            // Another element starts on the next line.
+            return false;
+        }
+        if at < end {
+            match element.kind {
+                ElementKind::Paragraph | ElementKind::ListItem | ElementKind::Quote => {
+                    prose |= end > first;
+                }
+                _ => return false,
+            }
+        }
+    }
+    prose
+}
+
+/// The sentences of `text[range]`, trimmed and non-empty: a code block is one; elsewhere
+/// Unicode sentence boundaries and every hard line break end one, and a soft line break is
+/// read as a space.
+pub(super) fn sentences(
+    text: &str,
+    index: &ElementIndex<'_>,
+    range: [usize; 2],
+) -> Vec<[usize; 2]> {
+    let mut out = Vec::new();
+    let mut at = range[0];
+    for code in index.overlapping(range) {
+        let [start, end] = [code.span[0].max(at), code.span[1].min(range[1])];
+        if code.kind != ElementKind::Code || start >= end {
+            continue;
+        }
+        running_text(text, index, [at, start], &mut out);
+        let [s, e] = trim(text, start, end);
+        if s < e {
+            out.push([s, e]);
+        }
+        at = end;
+    }
+    running_text(text, index, [at, range[1]], &mut out);
+    out
+}
+
+/// The sentences of `text[range]`, which holds no code block, onto `out`.
+fn running_text(
+    text: &str,
+    index: &ElementIndex<'_>,
+    range: [usize; 2],
+    out: &mut Vec<[usize; 2]>,
+) {
+    let [lo, hi] = range;
+    let mut block_start = lo;
+    // Soft breaks of the current block, relative to its start.
+    let mut soft: Vec<usize> = Vec::new();
+    let Some(slice) = text.get(lo..hi) else {
+        return;
+    };
+    for offset in memchr::memchr_iter(b'\n', slice.as_bytes()) {
+        let at = lo + offset;
+        if is_soft(text, index, at) {
+            soft.push(at - block_start);
+        } else {
+            push_sentences(text, [block_start, at + 1], &soft, out);
+            soft.clear();
+            block_start = at + 1;
+        }
+    }
+    push_sentences(text, [block_start, hi], &soft, out);
+}
+
+/// The sentences of the block `text[block]`, its soft breaks (`soft`, relative) read as spaces.
+fn push_sentences(text: &str, block: [usize; 2], soft: &[usize], out: &mut Vec<[usize; 2]>) {
+    let [lo, hi] = block;
+    let Some(slice) = text.get(lo..hi) else {
+        return;
+    };
+    let joined: Cow<'_, str> = if soft.is_empty() {
+        Cow::Borrowed(slice)
+    } else {
+        // Same length, so offsets carry over; a CR before the break goes too.
+        let mut bytes = slice.as_bytes().to_vec();
+        for &at in soft {
+            bytes[at] = b' ';
+            if at > 0 && bytes[at - 1] == b'\r' {
+                bytes[at - 1] = b' ';
+            }
+        }
+        Cow::Owned(String::from_utf8(bytes).expect("ASCII bytes replaced by ASCII"))
+    };
+    for (offset, sentence) in joined.split_sentence_bound_indices() {
+        let [s, e] = trim(text, lo + offset, lo + offset + sentence.len());
+        if s < e {
+            out.push([s, e]);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::super::tests::parsed;
+    use super::super::{Chunker, Settings, Strategy};
+    use super::*;
+    use crate::embed::hash::HashEmbedder;
+
+    /// Sentences wrapped at about 40 columns, as Markdown sources often are.
+    const WRAPPED: &str = "# Sorting\n\nLists have a sort method that changes the\n\
+        list in place. The sorted function builds a\nnew list from any iterable. A simple sort\n\
+        is very easy: just call the function. It\nreturns a new list. Tomato soup needs\n\
+        basil and slow simmering. Soup with basil\nis tasty on cold days.\n";
+
+    fn split<'t>(text: &'t str, index: &ElementIndex<'_>) -> Vec<&'t str> {
+        sentences(text, index, [0, text.len()])
+            .into_iter()
+            .map(|[s, e]| &text[s..e])
+            .collect()
+    }
+
+    #[test]
+    fn a_wrapped_line_does_not_end_a_sentence() {
+        let md = "# Sorting\n\nA simple sort is very\neasy: call sorted(). It\nreturns a list.\n\n\
+                  - one item that\n  wraps\n- two\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n\
+                  ```\nlet x\nlet y\n```\n\n> quoted and\n> wrapped.\n";
+        let doc = parsed("w.md", md);
+        let index = ElementIndex::new(&doc.elements);
+        assert_eq!(
+            split(&doc.markdown, &index),
+            vec![
+                "# Sorting",
+                "A simple sort is very\neasy: call sorted().",
+                "It\nreturns a list.",
+                "- one item that\n  wraps",
+                "- two",
+                "| a | b |",
+                "|---|---|",
+                "| 1 | 2 |",
+                "```\nlet x\nlet y\n```",
+                "> quoted and\n> wrapped.",
+            ]
+        );
+        let nl = md.find("very\n").unwrap() + 4;
+        assert!(is_soft(md, &index, nl));
+        assert!(!is_soft(md, &index, md.find("let x\n").unwrap() + 5));
+        assert!(!is_soft(md, &index, md.find("wraps\n").unwrap() + 5));
+    }
+
+    #[test]
+    fn semantic_chunks_end_at_sentence_ends() {
+        let doc = parsed("w.md", WRAPPED);
+        let strategy = Strategy::Semantic {
+            percentile: 50.0,
+            embedder: Arc::new(HashEmbedder::new(256)),
+        };
+        let set = Chunker::new(strategy, Settings::chars(1000), None, "fp")
+            .unwrap()
+            .chunk(&doc)
+            .unwrap();
+        let debug = set.debug.as_ref().unwrap();
+        assert_eq!(debug.extra["sentences"], 7);
+        assert!(set.chunks.len() > 2);
+        for c in &set.chunks[1..] {
+            assert!(c.text.ends_with('.'), "{:?}", c.text);
+        }
+        assert_eq!(debug.mid_sentence_ends, 0);
+    }
+
+    #[test]
+    fn a_chunk_cut_at_a_soft_line_break_counts_as_mid_sentence() {
+        let doc = parsed("w.md", WRAPPED);
+        let set = Chunker::new(Strategy::Recursive, Settings::chars(60), None, "fp")
+            .unwrap()
+            .chunk(&doc)
+            .unwrap();
+        // The recursive splitter prefers line breaks to sentence ends: all but the heading and
+        // the last chunk end at a wrapped line, inside a sentence.
+        let ends: Vec<&str> = set
+            .chunks
+            .iter()
+            .map(|c| &c.text[c.text.len() - 3..])
+            .collect();
+        assert_eq!(
+            ends,
+            ["ing", "the", "s a", "ort", " It", "eds", "sil", "ys."]
+        );
+        assert_eq!(set.debug.unwrap().mid_sentence_ends, 6);
+    }
+
+    #[test]
+    fn plain_text_paragraphs_wrap_too() {
+        let text = "One line that\nwraps. Two.\n\nNext\r\nparagraph.";
+        let doc = parsed("t.txt", text);
+        let index = ElementIndex::new(&doc.elements);
+        assert_eq!(
+            split(text, &index),
+            vec!["One line that\nwraps.", "Two.", "Next\r\nparagraph."]
+        );
+    }
+}
