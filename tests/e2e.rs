@@ -274,8 +274,8 @@ fn fan_out_and_fan_in_with_capacity_one_finish() {
     }
     let beta = chunks
         .iter()
-        .find(|c| c["doc_id"] == "a.md" && c["text"].as_str().unwrap().starts_with("Second"))
-        .expect("the 20-character chunks start a chunk at the second paragraph");
+        .find(|c| c["doc_id"] == "a.md" && c["text"] == "## Beta\n\nSecond")
+        .expect("a 20-character chunk starts at the second heading, with its content's first word");
     assert_eq!(beta["section"], serde_json::json!(["Alpha", "Beta"]));
 }
 

@@ -203,7 +203,7 @@ fn http_embeds_through_an_openai_compatible_endpoint() {
     for i in 0..6 {
         fs::write(
             dir.path().join(format!("docs/{i}.md")),
-            format!("# Doc {i}\n\nShared paragraph.\n\nParagraph number {i} with some words.\n"),
+            format!("# Doc {i}\n\nParagraph number {i} with some words.\n\nShared paragraph.\n"),
         )
         .unwrap();
     }
@@ -236,7 +236,7 @@ fn http_embeds_through_an_openai_compatible_endpoint() {
             assert!((got - want / length).abs() < 1e-5, "{text}: {vector:?}");
         }
     }
-    // The six identical "Shared paragraph." chunks (and headings alike) were sent once.
+    // The six identical "Shared paragraph." chunks were sent once.
     let sent = endpoint.texts.lock().unwrap().clone();
     let shared = sent
         .iter()

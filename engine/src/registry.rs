@@ -142,7 +142,7 @@ pub const OPERATORS: &[OperatorInfo] = &[
         emits: Some(ItemType::Chunks),
         parallel: true,
         schema: schema_of::<RecursiveConfig>,
-        version: 4,
+        version: 5,
     },
     OperatorInfo {
         name: "chunk.by_heading",
@@ -151,7 +151,7 @@ pub const OPERATORS: &[OperatorInfo] = &[
         emits: Some(ItemType::Chunks),
         parallel: true,
         schema: schema_of::<ByHeadingConfig>,
-        version: 3,
+        version: 4,
     },
     OperatorInfo {
         name: "chunk.by_page",
@@ -160,7 +160,7 @@ pub const OPERATORS: &[OperatorInfo] = &[
         emits: Some(ItemType::Chunks),
         parallel: true,
         schema: schema_of::<ByPageConfig>,
-        version: 3,
+        version: 4,
     },
     OperatorInfo {
         name: "chunk.semantic",
@@ -169,7 +169,7 @@ pub const OPERATORS: &[OperatorInfo] = &[
         emits: Some(ItemType::Chunks),
         parallel: true,
         schema: schema_of::<SemanticConfig>,
-        version: 3,
+        version: 4,
     },
     OperatorInfo {
         name: "chunk.smart",
@@ -178,7 +178,7 @@ pub const OPERATORS: &[OperatorInfo] = &[
         emits: Some(ItemType::Chunks),
         parallel: true,
         schema: schema_of::<SmartConfig>,
-        version: 3,
+        version: 4,
     },
     OperatorInfo {
         name: "embed",

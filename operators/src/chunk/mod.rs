@@ -5,12 +5,15 @@
 //! - the strategy cuts the document into *regions*: the whole document (`recursive`),
 //!   sections up to a heading level (`by_heading`), pages (`by_page`), or groups of sentences
 //!   between drops in embedding similarity (`semantic`); `smart` picks one of the first three
-//!   per document (`smart`);
+//!   per document (`smart`); no region ends between a heading and its section's first content
+//!   (`headings`);
 //! - with `tables: own_chunk` every table is cut out of its region as a region of its own;
 //! - a region that fits in `size` is one chunk; a larger one is split by the greedy recursive
 //!   splitter (`recursive`, break levels from `breaks`: element starts, blank lines, lines,
-//!   sentences, words), with `overlap`, which stops at section starts, page changes and table
-//!   edges (`barriers`); an oversized table is split between rows;
+//!   sentences, words; a line break that only wraps text (`softbreak`) is a sentence end or a
+//!   word start; no break after a heading while its first content fits), with `overlap`, which
+//!   stops at section starts, page changes and table edges (`barriers`); an oversized table is
+//!   split between rows;
 //! - a piece of markup without visible text (a page marker, an `<a id>` anchor, link reference
 //!   definitions) joins a neighbour when the result fits, else is left out (`markup`);
 //! - chunks under `min_size` merge with a neighbour when the result fits (`assemble`);
@@ -31,6 +34,7 @@ mod barriers;
 mod breaks;
 mod config;
 mod debug;
+mod headings;
 mod markup;
 mod recursive;
 mod scan;

@@ -7,7 +7,8 @@
 //! room for it); the same input gives the same chunks and ids; with overlap, a chunk after a
 //! multi-word chunk starts inside it (recursive strategy), overlap never reaches back over a
 //! heading, page change or table edge, and every chunk has text of its own (not only what its
-//! neighbours repeat).
+//! neighbours repeat); a chunk ends with a heading whose content comes later only when the
+//! content's first word does not fit with it, or the content is a table of its own.
 
 use std::sync::{Arc, OnceLock};
 
@@ -17,7 +18,7 @@ use tokenizers::Tokenizer;
 use super::sizer::{CharSizer, Sizer, TokenSizer, WordSizer};
 use super::{Chunker, Settings, Strategy as Chunking, Tables, Unit};
 use crate::embed::hash::HashEmbedder;
-use crate::model::{Document, ElementKind, Format, ParsedDocument};
+use crate::model::{Document, Element, ElementKind, Format, ParsedDocument};
 use crate::parse::{ParseConfig, parse};
 
 /// Short words (at most 8 chars), some multibyte, some Markdown-ish (markup without text too).
@@ -170,6 +171,15 @@ fn check(doc: &ParsedDocument, strategy: &Chunking, settings: &Settings) -> Vec<
         );
     }
     let spans: Vec<[usize; 2]> = set.chunks.iter().map(|c| c.span).collect();
+    let mut shown: Vec<&Element> = doc
+        .elements
+        .iter()
+        .filter(|el| el.kind != ElementKind::PageBreak && !el.text.trim().is_empty())
+        .collect();
+    shown.sort_by_key(|el| el.span[0]);
+    for &span in &spans {
+        check_heading_end(doc, &shown, sizer, settings, span, strategy);
+    }
     let stops = boundaries(doc);
     for w in spans.windows(2) {
         assert!(w[1][0] > w[0][0] && w[1][1] > w[0][1], "out of order {w:?}");
@@ -196,6 +206,53 @@ fn check(doc: &ParsedDocument, strategy: &Chunking, settings: &Settings) -> Vec<
         );
     }
     spans
+}
+
+/// A chunk whose visible text ends with a whole heading (only a heading, or a heading after
+/// other text) while its section's content follows in a later chunk: allowed only when the
+/// chunk could not take that content's first word along within `size`, or when the content
+/// is a table of its own (`tables: own_chunk`). `elements`: those with text, by start.
+fn check_heading_end(
+    doc: &ParsedDocument,
+    elements: &[&Element],
+    sizer: &dyn Sizer,
+    settings: &Settings,
+    [s, e]: [usize; 2],
+    strategy: &Chunking,
+) {
+    let md = doc.markdown.as_str();
+    let Some(last) = elements
+        .iter()
+        .rev()
+        .find(|el| el.span[0] < e && el.span[1] > s)
+    else {
+        return;
+    };
+    if last.kind != ElementKind::Heading || last.span[0] < s || last.span[1] > e {
+        return;
+    }
+    let Some(content) = elements
+        .iter()
+        .find(|el| el.span[0] >= last.span[1] && el.kind != ElementKind::Heading)
+    else {
+        return;
+    };
+    if content.kind == ElementKind::Table && settings.tables == Tables::OwnChunk {
+        return;
+    }
+    // The first break after the content's start: the start of its second word.
+    let from = content.span[0];
+    let rest = &md[from..];
+    let token = rest.find(char::is_whitespace).unwrap_or(rest.len());
+    let next = rest[token..]
+        .find(|c: char| !c.is_whitespace())
+        .map_or(md.len(), |i| from + token + i);
+    assert!(
+        sizer.size(&md[s..next]) > settings.size.max(1),
+        "{strategy:?}: chunk {:?} ends with a heading, its content {:?} next",
+        &md[s..e],
+        &md[from..next]
+    );
 }
 
 /// Positions overlap never reaches back over: heading starts, table edges, page-break markers

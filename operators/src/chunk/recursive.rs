@@ -1,7 +1,8 @@
 //! The greedy recursive splitter: cut each chunk at the best break that keeps it within size.
 //!
 //! From a chunk's start, the furthest end that fits is found; among the breaks up to there the
-//! highest level wins, and the furthest break of that level is taken. Chunks are trimmed of
+//! highest level wins, and the furthest break of that level is taken (none after a heading
+//! while another is there, see `breaks`). Chunks are trimmed of
 //! surrounding whitespace. With overlap the next chunk starts at a word start inside the
 //! previous chunk's tail, but its end is always chosen past the previous chunk's end. The
 //! overlap stops at the last boundary ([`Barriers`]) before the new content, and after the
@@ -36,8 +37,8 @@ pub(super) fn split(
 
 /// Splits `text[range]` into trimmed, non-empty byte spans of at most `size` units, with
 /// breaks from `breaks` and overlap limits from `barriers` (both made for the whole `text`).
-/// Ranges of one text must be split in order (`breaks` fills sentence boundaries lazily,
-/// front to back).
+/// Ranges of one text are best split in order (`breaks` keeps the sentence boundaries of the
+/// last block it looked at).
 pub(super) fn split_range(
     text: &str,
     breaks: &mut Breaks<'_>,

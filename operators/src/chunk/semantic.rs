@@ -4,13 +4,15 @@
 //! (`softbreak`): Unicode sentence boundaries, and line breaks except those that only wrap a
 //! paragraph, list item or quote; a code block is one sentence, fences and all. Every sentence
 //! is embedded; the distance between neighbours is `1 - cosine`. Where a distance is above the
-//! configured percentile of all the document's distances, a group of sentences ends. Each group
-//! is one chunk when it fits in `size`, and is split by the recursive splitter otherwise, so
-//! `size` stays a maximum. Sentences without words (a rule) embed to the zero vector: no
-//! breakpoint is placed next to them.
+//! configured percentile of all the document's distances, a group of sentences ends (never
+//! between a heading and its section's first content). Each group is one chunk when it fits in
+//! `size`, and is split by the recursive splitter otherwise, so `size` stays a maximum.
+//! Sentences without words (a rule) embed to the zero vector: no breakpoint is placed next to
+//! them.
 
 use super::ChunkError;
 use super::annotate::ElementIndex;
+use super::headings;
 use super::softbreak;
 use super::strategy::{Outcome, Segment, Work};
 use crate::embed::Embedder;
@@ -53,9 +55,15 @@ pub(super) fn run(
     let mut known: Vec<f32> = distances.iter().flatten().copied().collect();
     known.sort_by(f32::total_cmp);
     let threshold = percentile_of(&known, percentile);
+    // No group ends between a heading and its section's first content.
+    let glued = headings::glued(work.doc);
     let breakpoints: Vec<bool> = distances
         .iter()
-        .map(|d| matches!((d, threshold), (Some(d), Some(t)) if *d > t))
+        .zip(sentences.iter().skip(1))
+        .map(|(d, (_, [next, _]))| {
+            matches!((d, threshold), (Some(d), Some(t)) if *d > t)
+                && headings::holding(&glued, *next).is_none()
+        })
         .collect();
 
     // Walk segments in order: tables as they are, text as groups of sentences.

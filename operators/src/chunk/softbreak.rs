@@ -2,8 +2,10 @@
 //! which such breaks do not end a sentence.
 //!
 //! A line break is soft when it lies inside a paragraph, list item or quote (not inside a code
-//! block, table or heading) and the next line is neither blank nor the start of another
-//! element. Every other line break is hard: it ends a sentence.
+//! block, table or heading), is no Markdown hard break (two spaces or a backslash before it),
+//! and the next line is neither blank nor the start of another element. Every other line break
+//! is hard: it ends a sentence. The recursive splitter (`breaks`) ranks a soft line break as
+//! the word or sentence boundary it stands for, semantic chunking reads it as a space.
 
 use std::borrow::Cow;
 
@@ -15,7 +17,7 @@ use crate::model::ElementKind;
 
 /// Whether the `\n` at byte `at` of `text` is a soft line break.
 pub(super) fn is_soft(text: &str, index: &ElementIndex<'_>, at: usize) -> bool {
-    if text.as_bytes().get(at) != Some(&b'\n') {
+    if text.as_bytes().get(at) != Some(&b'\n') || is_hard_break(text, at) {
         return false;
     }
     // The first char of the next line that is not a space or tab.
@@ -45,6 +47,16 @@ pub(super) fn is_soft(text: &str, index: &ElementIndex<'_>, at: usize) -> bool {
         }
     }
     prose
+}
+
+/// Whether the `\n` at byte `at` ends a Markdown hard line break: two spaces or a backslash
+/// before it.
+fn is_hard_break(text: &str, at: usize) -> bool {
+    let line = text.as_bytes()[..at]
+        .strip_suffix(b"\r")
+        .unwrap_or(&text.as_bytes()[..at]);
+    let backslashes = line.iter().rev().take_while(|&&b| b == b'\\').count();
+    line.ends_with(b"  ") || backslashes % 2 == 1
 }
 
 /// The sentences of `text[range]`, trimmed and non-empty: a code block is one; elsewhere
@@ -100,11 +112,22 @@ fn running_text(
     push_sentences(text, [block_start, hi], &soft, out);
 }
 
-/// The sentences of the block `text[block]`, its soft breaks (`soft`, relative) read as spaces.
+/// The sentences of the block `text[block]`, trimmed and non-empty, onto `out`.
 fn push_sentences(text: &str, block: [usize; 2], soft: &[usize], out: &mut Vec<[usize; 2]>) {
+    for [s, e] in block_sentences(text, block, soft) {
+        let [s, e] = trim(text, s, e);
+        if s < e {
+            out.push([s, e]);
+        }
+    }
+}
+
+/// The Unicode sentence segments (absolute, untrimmed) of the block `text[block]`, its soft
+/// line breaks (`soft`, offsets relative to the block) read as spaces.
+pub(super) fn block_sentences(text: &str, block: [usize; 2], soft: &[usize]) -> Vec<[usize; 2]> {
     let [lo, hi] = block;
     let Some(slice) = text.get(lo..hi) else {
-        return;
+        return Vec::new();
     };
     let joined: Cow<'_, str> = if soft.is_empty() {
         Cow::Borrowed(slice)
@@ -119,12 +142,10 @@ fn push_sentences(text: &str, block: [usize; 2], soft: &[usize], out: &mut Vec<[
         }
         Cow::Owned(String::from_utf8(bytes).expect("ASCII bytes replaced by ASCII"))
     };
-    for (offset, sentence) in joined.split_sentence_bound_indices() {
-        let [s, e] = trim(text, lo + offset, lo + offset + sentence.len());
-        if s < e {
-            out.push([s, e]);
-        }
-    }
+    joined
+        .split_sentence_bound_indices()
+        .map(|(offset, sentence)| [lo + offset, lo + offset + sentence.len()])
+        .collect()
 }
 
 #[cfg(test)]
@@ -132,7 +153,7 @@ mod tests {
     use std::sync::Arc;
 
     use super::super::tests::parsed;
-    use super::super::{Chunker, Settings, Strategy};
+    use super::super::{Chunker, Settings, Strategy, Unit};
     use super::*;
     use crate::embed::hash::HashEmbedder;
 
@@ -198,24 +219,56 @@ mod tests {
     }
 
     #[test]
-    fn a_chunk_cut_at_a_soft_line_break_counts_as_mid_sentence() {
+    fn recursive_chunks_end_at_sentence_ends_not_at_wrapped_lines() {
         let doc = parsed("w.md", WRAPPED);
         let set = Chunker::new(Strategy::Recursive, Settings::chars(60), None, "fp")
             .unwrap()
             .chunk(&doc)
             .unwrap();
-        // The recursive splitter prefers line breaks to sentence ends: all but the heading and
-        // the last chunk end at a wrapped line, inside a sentence.
-        let ends: Vec<&str> = set
-            .chunks
-            .iter()
-            .map(|c| &c.text[c.text.len() - 3..])
-            .collect();
+        // A wrapped line is no line break: each chunk ends at the last sentence end that fits
+        // (the first one after the heading it keeps).
+        let texts: Vec<&str> = set.chunks.iter().map(|c| c.text.as_str()).collect();
         assert_eq!(
-            ends,
-            ["ing", "the", "s a", "ort", " It", "eds", "sil", "ys."]
+            texts,
+            [
+                "# Sorting\n\nLists have a sort method that changes the\nlist",
+                "in place.",
+                "The sorted function builds a\nnew list from any iterable.",
+                "A simple sort\nis very easy: just call the function.",
+                "It\nreturns a new list.",
+                "Tomato soup needs\nbasil and slow simmering.",
+                "Soup with basil\nis tasty on cold days.",
+            ]
         );
-        assert_eq!(set.debug.unwrap().mid_sentence_ends, 6);
+        assert_eq!(set.debug.unwrap().mid_sentence_ends, 1);
+    }
+
+    #[test]
+    fn a_cut_at_a_wrapped_line_counts_as_mid_sentence() {
+        let doc = parsed("t.txt", "one two\nthree four");
+        let settings = Settings {
+            unit: Unit::Words,
+            ..Settings::chars(2)
+        };
+        let set = Chunker::new(Strategy::Recursive, settings, None, "fp")
+            .unwrap()
+            .chunk(&doc)
+            .unwrap();
+        assert_eq!(set.chunks[0].text, "one two");
+        assert_eq!(set.debug.unwrap().mid_sentence_ends, 1);
+    }
+
+    #[test]
+    fn hard_breaks_are_not_soft() {
+        let md =
+            "Two spaces  \nend a line. A backslash\\\nends one. Two do not\\\\\r\nhere\nor here.\n";
+        let doc = parsed("h.md", md);
+        let index = ElementIndex::new(&doc.elements);
+        let soft: Vec<bool> = md
+            .match_indices('\n')
+            .map(|(at, _)| is_soft(md, &index, at))
+            .collect();
+        assert_eq!(soft, [false, false, true, true, false]);
     }
 
     #[test]

@@ -8,6 +8,7 @@
 use super::barriers::Barriers;
 use super::breaks::Breaks;
 use super::config::{Settings, Tables};
+use super::headings;
 use super::recursive::{split_range, trim};
 use super::sizer::Sizer;
 use super::{ChunkError, Strategy, semantic, smart};
@@ -65,16 +66,6 @@ pub(super) enum Segment {
 impl<'a> Work<'a> {
     pub fn new(doc: &'a ParsedDocument, sizer: &'a dyn Sizer, settings: &'a Settings) -> Self {
         let text = doc.markdown.as_str();
-        // A heading binds to what follows it: the element right after a heading is no
-        // element-level break, so a chunk does not end on a dangling heading.
-        let mut starts = Vec::with_capacity(doc.elements.len());
-        let mut after_heading = false;
-        for e in &doc.elements {
-            if !after_heading {
-                starts.push(e.span[0]);
-            }
-            after_heading = e.kind == ElementKind::Heading;
-        }
         let mut tables: Vec<[usize; 2]> = match settings.tables {
             Tables::Inline => Vec::new(),
             Tables::OwnChunk => doc
@@ -93,7 +84,7 @@ impl<'a> Work<'a> {
             text,
             sizer,
             settings,
-            breaks: Breaks::new(text, starts),
+            breaks: Breaks::of(doc),
             barriers: Barriers::new(doc),
             tables,
             pieces: Vec::new(),
@@ -334,22 +325,22 @@ fn table_header(text: &str, span: [usize; 2]) -> Option<[usize; 2]> {
     (hs < he).then_some([hs, he])
 }
 
-/// Regions starting at each heading of level <= `level` (and one before the first).
+/// Regions starting at each heading of level <= `level` (and one before the first); headings
+/// with no content between them and such a heading start its region.
 pub(super) fn section_regions(doc: &ParsedDocument, level: u8) -> Vec<[usize; 2]> {
     let len = doc.markdown.len();
-    let mut bounds: Vec<usize> = doc
+    let bounds: Vec<usize> = doc
         .elements
         .iter()
         .filter(|e| e.kind == ElementKind::Heading && e.level.is_some_and(|l| l <= level))
         .map(|e| e.span[0].min(len))
         .filter(|&at| at > 0 && doc.markdown.is_char_boundary(at))
         .collect();
-    bounds.sort_unstable();
-    bounds.dedup();
-    regions_between(&bounds, len)
+    regions_between(doc, bounds)
 }
 
-/// Regions starting where the page changes; `None` when no element has a page.
+/// Regions starting where the page changes (at the headings whose content is on the next
+/// page, when a page ends with some); `None` when no element has a page.
 pub(super) fn page_regions(doc: &ParsedDocument) -> Option<Vec<[usize; 2]>> {
     let len = doc.markdown.len();
     let mut elements: Vec<_> = doc.elements.iter().collect();
@@ -369,14 +360,25 @@ pub(super) fn page_regions(doc: &ParsedDocument) -> Option<Vec<[usize; 2]>> {
         }
         current = Some(page);
     }
-    bounds.dedup();
-    Some(regions_between(&bounds, len))
+    Some(regions_between(doc, bounds))
 }
 
-fn regions_between(bounds: &[usize], len: usize) -> Vec<[usize; 2]> {
+/// The regions of `doc` between `bounds`, each moved back to the first of the headings bound
+/// to it (`headings::glued`), so that no region ends with a heading whose content is in the
+/// next, and none is only such headings.
+fn regions_between(doc: &ParsedDocument, mut bounds: Vec<usize>) -> Vec<[usize; 2]> {
+    let glued = headings::glued(doc);
+    for b in &mut bounds {
+        if let Some([from, _]) = headings::holding(&glued, *b) {
+            *b = from;
+        }
+    }
+    bounds.sort_unstable();
+    bounds.dedup();
+    let len = doc.markdown.len();
     let mut regions = Vec::with_capacity(bounds.len() + 1);
     let mut at = 0;
-    for &b in bounds {
+    for b in bounds {
         if b > at {
             regions.push([at, b]);
             at = b;

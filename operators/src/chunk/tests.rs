@@ -391,7 +391,12 @@ fn by_heading_sections_fallback_and_merge() {
     )
     .chunk(&doc)
     .unwrap();
-    assert!(texts(&set).contains(&"### Details"), "{:?}", texts(&set));
+    // A heading keeps at least its content's first words.
+    assert!(
+        texts(&set).contains(&"### Details\n\nMore setup"),
+        "{:?}",
+        texts(&set)
+    );
     assert!(set.chunks.iter().all(|c| c.tokens <= 30));
     // Tiny sections merge with neighbours up to min_size, within size.
     let merging = Settings {
@@ -528,21 +533,21 @@ fn overlap_stops_at_section_starts() {
             .chunk(&doc)
             .unwrap();
         // Nothing of "Control Flow" goes with the next section's heading, and the text after
-        // the heading repeats none of it (the heading stands alone here whatever the overlap).
+        // the heading repeats none of it; the heading keeps its first sentences, which end at
+        // a wrapped line ("block\nof code.").
         assert_eq!(
             texts(&set),
             vec![
                 "# Control Flow\n\nThe most common constructs that let you control the flow of execution of Rust\ncode are `if` expressions and loops.",
-                "## `if` Expressions",
-                "An `if` expression allows you to branch your code depending on conditions. You\nprovide a condition and then state, \"If this condition is met, run this block",
-                "this condition is met, run this block\nof code. If the condition is not met, do not run this block of code.\"",
+                "## `if` Expressions\n\nAn `if` expression allows you to branch your code depending on conditions. You\nprovide a condition and then state, \"If this condition is met, run this block\nof code.",
+                "is met, run this block\nof code. If the condition is not met, do not run this block of code.\"",
             ]
         );
         for c in &set.chunks[1..] {
             assert_eq!(c.section, vec!["Control Flow", "if Expressions"]);
         }
         assert!(
-            set.chunks[3].span[0] < set.chunks[2].span[1],
+            set.chunks[2].span[0] < set.chunks[1].span[1],
             "overlap within a section"
         );
     }
@@ -631,4 +636,199 @@ fn split_tables_keep_room_for_the_header_and_its_line_break() {
             }
         }
     }
+}
+
+/// No chunk's visible text is only a heading.
+fn assert_no_lone_heading(doc: &ParsedDocument, set: &ChunkSet) {
+    for c in &set.chunks {
+        let shown: Vec<&Element> = doc
+            .elements
+            .iter()
+            .filter(|e| e.kind != ElementKind::PageBreak && !e.text.trim().is_empty())
+            .filter(|e| e.span[0] < c.span[1] && e.span[1] > c.span[0])
+            .collect();
+        assert!(
+            !shown.iter().all(|e| e.kind == ElementKind::Heading),
+            "{:?}",
+            texts(set)
+        );
+    }
+}
+
+#[test]
+fn a_heading_keeps_its_first_content() {
+    let md = "# Guide\n\nIntro text that is long enough to need a chunk of its own here.\n\n\
+              ## Install\n\nDownload the archive. Unpack it somewhere. Run the installer and follow it.\n";
+    let doc = parsed("g.md", md);
+    for strategy in [Strategy::Recursive, Strategy::ByHeading { level: 2 }] {
+        for overlap in [0, 15] {
+            let set = chunker(strategy.clone(), settings(60, overlap, Unit::Chars))
+                .chunk(&doc)
+                .unwrap();
+            assert_no_lone_heading(&doc, &set);
+            assert!(
+                texts(&set).contains(&"## Install\n\nDownload the archive. Unpack it somewhere."),
+                "{:?}",
+                texts(&set)
+            );
+        }
+    }
+    let set = chunker(Strategy::Recursive, settings(60, 0, Unit::Chars))
+        .chunk(&doc)
+        .unwrap();
+    assert_eq!(
+        texts(&set),
+        vec![
+            "# Guide\n\nIntro text that is long enough to need a chunk of",
+            "its own here.",
+            "## Install\n\nDownload the archive. Unpack it somewhere.",
+            "Run the installer and follow it.",
+        ]
+    );
+}
+
+#[test]
+fn an_empty_section_goes_with_the_next_heading() {
+    let md = "# Part I\n\n## Chapter 1\n\nIt begins here. It goes on for a while longer.\n\n\
+              ## Chapter 2\n\nMore.\n";
+    let doc = parsed("p.md", md);
+    let set = chunker(
+        Strategy::ByHeading { level: 2 },
+        settings(200, 0, Unit::Chars),
+    )
+    .chunk(&doc)
+    .unwrap();
+    assert_eq!(
+        texts(&set),
+        vec![
+            "# Part I\n\n## Chapter 1\n\nIt begins here. It goes on for a while longer.",
+            "## Chapter 2\n\nMore."
+        ]
+    );
+    let set = chunker(Strategy::Recursive, settings(40, 0, Unit::Chars))
+        .chunk(&doc)
+        .unwrap();
+    assert_eq!(
+        texts(&set)[0],
+        "# Part I\n\n## Chapter 1\n\nIt begins here."
+    );
+    assert_no_lone_heading(&doc, &set);
+}
+
+#[test]
+fn a_heading_stands_alone_only_when_its_first_word_does_not_fit() {
+    let doc = parsed(
+        "i.md",
+        "## Installation\n\nSupercalifragilistic words follow.",
+    );
+    let split = |size| {
+        let set = chunker(Strategy::Recursive, settings(size, 0, Unit::Chars))
+            .chunk(&doc)
+            .unwrap();
+        texts(&set)
+            .iter()
+            .map(|t| t.to_string())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        split(20),
+        ["## Installation", "Supercalifragilistic", "words follow."]
+    );
+    assert_eq!(
+        split(40),
+        ["## Installation\n\nSupercalifragilistic", "words follow."]
+    );
+}
+
+/// A document with pages whose elements are given as `(kind, markdown, page)`.
+fn paged_elements(parts: &[(ElementKind, &str, u32)]) -> ParsedDocument {
+    let mut doc = paged(&[]);
+    doc.markdown.clear();
+    doc.elements.clear();
+    for &(kind, md, page) in parts {
+        let start = doc.markdown.len();
+        doc.markdown.push_str(md);
+        let mut e = Element::new(
+            kind,
+            md.trim_start_matches('#').trim(),
+            [start, doc.markdown.len()],
+        );
+        e.page = Some(page);
+        if kind == ElementKind::Heading {
+            e.level = Some(md.chars().take_while(|&c| c == '#').count() as u8);
+        }
+        doc.elements.push(e);
+        doc.markdown.push_str("\n\n");
+    }
+    doc
+}
+
+#[test]
+fn a_heading_at_the_foot_of_a_page_goes_with_its_content() {
+    let doc = paged_elements(&[
+        (ElementKind::Heading, "# Title", 1),
+        (ElementKind::Paragraph, "Intro text.", 2),
+        (ElementKind::Heading, "## Results", 2),
+        (ElementKind::Paragraph, "The results are good.", 3),
+    ]);
+    let set = chunker(Strategy::ByPage, settings(1000, 0, Unit::Chars))
+        .chunk(&doc)
+        .unwrap();
+    assert_eq!(
+        texts(&set),
+        vec![
+            "# Title\n\nIntro text.",
+            "## Results\n\nThe results are good."
+        ]
+    );
+    assert_eq!(set.chunks[1].pages, Some([2, 3]));
+    assert_eq!(set.debug.unwrap().used, "by_page");
+}
+
+#[test]
+fn semantic_groups_keep_a_heading_with_its_text() {
+    // Every heading shares no word with the sentence after it: the largest distances.
+    let md = "# Soup\n\nTomato basil broth simmers. Basil broth tastes good.\n\n# Rust\n\n\
+              Ownership rules govern memory. Borrowing rules check ownership.\n";
+    let doc = parsed("s.md", md);
+    let strategy = Strategy::Semantic {
+        percentile: 0.0,
+        embedder: Arc::new(HashEmbedder::new(256)),
+    };
+    let set = chunker(strategy, settings(500, 0, Unit::Chars))
+        .chunk(&doc)
+        .unwrap();
+    assert_eq!(
+        texts(&set),
+        vec![
+            "# Soup\n\nTomato basil broth simmers. Basil broth tastes good.",
+            "# Rust\n\nOwnership rules govern memory.",
+            "Borrowing rules check ownership."
+        ]
+    );
+}
+
+#[test]
+fn wrapped_lines_give_way_to_sentence_ends_and_hard_breaks_do_not() {
+    let split = |md: &str| {
+        let doc = parsed("w.md", md);
+        let set = chunker(Strategy::Recursive, settings(40, 0, Unit::Chars))
+            .chunk(&doc)
+            .unwrap();
+        set.chunks[0].text.clone()
+    };
+    // A wrapped line is a word boundary: the sentence end before it wins.
+    assert_eq!(
+        split("A short one. Then a wrapped\nline and more words here."),
+        "A short one."
+    );
+    // A hard break (two spaces) and a list item's line are line breaks still.
+    assert_eq!(
+        split("A short one. Then a hard  \nbreak and more words here."),
+        "A short one. Then a hard"
+    );
+    assert_eq!(
+        split("- A short one. Then an item\n- and more words here in it."),
+        "- A short one. Then an item"
+    );
 }
