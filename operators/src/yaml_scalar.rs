@@ -1,5 +1,5 @@
-//! Typing a YAML scalar by the YAML 1.2 core schema, shared by pipeline files and Markdown
-//! front matter.
+//! YAML read into JSON values, shared by pipeline files and Markdown front matter: scalars typed
+//! by the YAML 1.2 core schema, and the size of what was read.
 
 use serde_json::{Number, Value};
 
@@ -68,4 +68,24 @@ fn looks_like_float(text: &str) -> bool {
             .chars()
             .all(|c| c.is_ascii_digit() || matches!(c, '.' | 'e' | 'E' | '-' | '+'))
         && body.chars().any(|c| c.is_ascii_digit())
+}
+
+/// The values, bytes of keys and text, and nesting depth of a value (to bound what YAML
+/// aliases can expand to).
+pub fn measure(value: &Value) -> (usize, usize, usize) {
+    match value {
+        Value::Array(items) => items.iter().map(measure).fold((1, 0, 0), |acc, item| {
+            (acc.0 + item.0, acc.1 + item.1, acc.2.max(item.2 + 1))
+        }),
+        Value::Object(map) => map.iter().fold((1, 0, 0), |acc, (key, item)| {
+            let item = measure(item);
+            (
+                acc.0 + item.0,
+                acc.1 + key.len() + item.1,
+                acc.2.max(item.2 + 1),
+            )
+        }),
+        Value::String(text) => (1, text.len(), 0),
+        _ => (1, 8, 0),
+    }
 }

@@ -605,7 +605,7 @@ impl<'a> Builder<'a> {
         if anchor == 0 || self.stopped {
             return;
         }
-        let (nodes, bytes, depth) = measure(value);
+        let (nodes, bytes, depth) = operators::yaml_scalar::measure(value);
         if self.copy(bytes, pos, id) {
             self.anchors.insert(
                 anchor,
@@ -617,25 +617,6 @@ impl<'a> Builder<'a> {
                 },
             );
         }
-    }
-}
-
-/// The values, bytes of keys and text, and nesting depth of a value.
-fn measure(value: &Value) -> (usize, usize, usize) {
-    match value {
-        Value::Array(items) => items.iter().map(measure).fold((1, 0, 0), |acc, item| {
-            (acc.0 + item.0, acc.1 + item.1, acc.2.max(item.2 + 1))
-        }),
-        Value::Object(map) => map.iter().fold((1, 0, 0), |acc, (key, item)| {
-            let item = measure(item);
-            (
-                acc.0 + item.0,
-                acc.1 + key.len() + item.1,
-                acc.2.max(item.2 + 1),
-            )
-        }),
-        Value::String(text) => (1, text.len(), 0),
-        _ => (1, 8, 0),
     }
 }
 

@@ -331,7 +331,7 @@ impl<'a> Reader<'a> {
         if anchor == 0 {
             return Ok(());
         }
-        let (values, bytes, depth) = measure(value);
+        let (values, bytes, depth) = crate::yaml_scalar::measure(value);
         self.count(0, bytes, line)?;
         self.anchors.insert(
             anchor,
@@ -366,25 +366,6 @@ fn merge(map: &mut Map<String, Value>, value: Value) {
                 map.insert(key, value);
             }
         }
-    }
-}
-
-/// The values, bytes of keys and text, and nesting depth of a value.
-fn measure(value: &Value) -> (usize, usize, usize) {
-    match value {
-        Value::Array(items) => items.iter().map(measure).fold((1, 0, 0), |acc, item| {
-            (acc.0 + item.0, acc.1 + item.1, acc.2.max(item.2 + 1))
-        }),
-        Value::Object(map) => map.iter().fold((1, 0, 0), |acc, (key, item)| {
-            let item = measure(item);
-            (
-                acc.0 + item.0,
-                acc.1 + key.len() + item.1,
-                acc.2.max(item.2 + 1),
-            )
-        }),
-        Value::String(text) => (1, text.len(), 0),
-        _ => (1, 8, 0),
     }
 }
 

@@ -595,29 +595,7 @@ mod tests {
             b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] >>".to_vec(),
         ];
         objects.extend_from_slice(extra);
-        let mut bytes = b"%PDF-1.5\n".to_vec();
-        let mut offsets = Vec::new();
-        for (i, body) in objects.iter().enumerate() {
-            offsets.push(bytes.len());
-            let _ = writeln!(bytes, "{} 0 obj", i + 1);
-            bytes.extend_from_slice(body);
-            bytes.extend_from_slice(b"\nendobj\n");
-        }
-        let at = bytes.len();
-        let _ = write!(
-            bytes,
-            "xref\n0 {}\n0000000000 65535 f \n",
-            objects.len() + 1
-        );
-        for offset in offsets {
-            let _ = writeln!(bytes, "{offset:010} 00000 n ");
-        }
-        let _ = write!(
-            bytes,
-            "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{at}\n%%EOF\n",
-            objects.len() + 1
-        );
-        bytes
+        crate::parse::pdf::tests::objects_pdf_of_version("1.5", &objects)
     }
 
     /// An object stream lopdf finds by its type, whatever refers to it, is checked before

@@ -1098,9 +1098,14 @@ fn truncated_corpus_pdfs_keep_a_prefix_of_their_text() {
 /// The bytes of a PDF whose objects 1, 2, … are `objects`, in that order (object 1 the
 /// catalog), with a cross-reference table and a trailer after them.
 fn objects_pdf(objects: &[Vec<u8>]) -> Vec<u8> {
+    objects_pdf_of_version("1.4", objects)
+}
+
+/// [`objects_pdf`] with the header of PDF `version`.
+pub(crate) fn objects_pdf_of_version(version: &str, objects: &[Vec<u8>]) -> Vec<u8> {
     use std::io::Write;
 
-    let mut bytes = b"%PDF-1.4\n".to_vec();
+    let mut bytes = format!("%PDF-{version}\n").into_bytes();
     let mut offsets = Vec::new();
     for (i, body) in objects.iter().enumerate() {
         offsets.push(bytes.len());
