@@ -752,3 +752,41 @@ fn pipelines_sharing_a_store_never_share_an_index() {
         "{other:?}"
     );
 }
+
+/// The index holds what its documents say now: a record whose title or metadata alone changed
+/// (its text did not) shows the new ones, and its vectors are not recomputed for that.
+#[test]
+fn a_new_title_or_metadata_alone_reaches_the_index() {
+    let dir = tempfile::tempdir().unwrap();
+    let records = |title: &str, lang: &str| {
+        format!(
+            "{{\"_id\": \"a\", \"title\": \"{title}\", \"lang\": \"{lang}\", \"text\": \"Locks and mutexes guard shared data.\"}}\n{{\"_id\": \"b\", \"title\": \"Boxes\", \"lang\": \"en\", \"text\": \"A box owns heap data.\"}}\n"
+        )
+    };
+    fs::write(dir.path().join("data.jsonl"), records("Old title", "en")).unwrap();
+    fs::write(
+        dir.path().join("pipeline.yaml"),
+        "version: 1\nname: meta\nsteps:\n  docs: { op: source.jsonl, path: data.jsonl }\n  parse: { op: parse, input: docs }\n  chunk: { op: chunk.recursive, input: parse, size: 400, unit: chars }\n  embed: { op: embed, input: chunk, provider: hash, dim: 64 }\n  index: { op: index.hybrid, input: embed }\n",
+    )
+    .unwrap();
+    let (code, summary) = run_json(dir.path());
+    assert_eq!(code, Some(0), "{summary}");
+    fs::write(dir.path().join("data.jsonl"), records("New title", "fr")).unwrap();
+    let (code, summary) = run_json(dir.path());
+    assert_eq!(code, Some(0), "{summary}");
+    let hits = query(
+        dir.path(),
+        &[
+            "--index", "index", "--mode", "bm25", "--filter", "lang=fr", "mutexes",
+        ],
+    );
+    assert_eq!(doc_ids(&hits), ["a"]);
+    assert_eq!(hits[0]["title"], "New title");
+    let old = query(
+        dir.path(),
+        &[
+            "--index", "index", "--mode", "bm25", "--filter", "lang=en", "mutexes",
+        ],
+    );
+    assert!(old.is_empty(), "{old:?}");
+}

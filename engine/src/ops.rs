@@ -9,7 +9,7 @@ use anyhow::{Context, bail};
 use operators::chunk::Chunker;
 use operators::embed::Embed;
 use operators::index::{Entry, IndexConfig, IndexUpdate, StoredHit};
-use operators::model::{ChunkSet, EmbeddedSet};
+use operators::model::ChunkSet;
 use operators::parse::{ParseConfig, parse};
 use operators::sink::JsonlSink;
 use operators::source::{DocumentSource, FileSource, JsonlSource, SourceEvent};
@@ -269,22 +269,20 @@ impl HybridIndexSink {
     }
 }
 
-/// The version of what an index entry holds (2: every page a chunk covers is filterable).
-const INDEX_ENTRY_VERSION: &str = "2";
-
-/// What identifies an embedded document's content: the entry version, its source hash, the
-/// model and every chunk id (which covers the chunker's settings and the spans).
-fn content_key(set: &EmbeddedSet) -> String {
+/// What identifies the entries of an embedded document in the index: the model and everything
+/// an entry holds (the hit, metadata, pages and vector), so a new title, metadata, source or
+/// vector (e.g. `context_header` switched on) re-indexes the document and nothing else does.
+fn content_key(model: &str, entries: &[Entry]) -> String {
     let mut hasher = blake3::Hasher::new();
-    // A new entry version re-indexes every document once.
-    hasher.update(INDEX_ENTRY_VERSION.as_bytes());
-    hasher.update(b"\0");
-    hasher.update(set.hash.as_bytes());
-    hasher.update(b"\0");
-    hasher.update(set.model.as_bytes());
-    for chunk in &set.chunks {
+    hasher.update(model.as_bytes());
+    for entry in entries {
         hasher.update(b"\0");
-        hasher.update(chunk.chunk.chunk_id.as_bytes());
+        let described =
+            serde_json::to_vec(&(&entry.hit, &entry.metadata, entry.pages)).unwrap_or_default();
+        hasher.update(&described);
+        for value in &entry.vector {
+            hasher.update(&value.to_le_bytes());
+        }
     }
     hasher.finalize().to_hex().to_string()
 }
@@ -318,7 +316,7 @@ impl SinkOp for HybridIndexSink {
                 }
             })
             .collect();
-        let key = content_key(set);
+        let key = content_key(&set.model, &entries);
         self.update(Some(&set.model))?
             .upsert(&set.doc_id, &key, &entries)?;
         Ok(())
