@@ -276,8 +276,6 @@ impl<'a> Breaks<'a> {
 
 #[cfg(test)]
 mod tests {
-    use unicode_segmentation::UnicodeSegmentation;
-
     use super::super::tests::parsed;
     use super::*;
 
@@ -324,7 +322,7 @@ mod tests {
         let joined = String::from_utf8(joined).unwrap();
         let mut start = 0;
         for block in joined.split_inclusive('\n') {
-            for (offset, _) in block.split_sentence_bound_indices() {
+            for (offset, _) in softbreak::sentence_bounds(block) {
                 if offset > 0 {
                     raise(start + offset, SENTENCE);
                 }

@@ -122,6 +122,42 @@ fn push_sentences(text: &str, block: [usize; 2], soft: &[usize], out: &mut Vec<[
     }
 }
 
+/// The most text given to the Unicode sentence rules at once. After a full stop their lookahead
+/// runs to the next letter, and again from every char until it resolves, so a long run without
+/// letters (an ASCII-art table wrapped into one paragraph) took quadratic time: 382 KB, 11 s.
+/// Text is cut into windows at whitespace; a sentence longer than a window gets a sentence
+/// boundary at a word boundary.
+const SENTENCE_WINDOW: usize = 1024;
+
+/// The Unicode sentence segments of `text` as (offset, segment), found window by window (see
+/// [`SENTENCE_WINDOW`]).
+pub(super) fn sentence_bounds(text: &str) -> Vec<(usize, &str)> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    while start < text.len() {
+        let mut end = (start + SENTENCE_WINDOW).min(text.len());
+        if end < text.len() {
+            while !text.is_char_boundary(end) {
+                end -= 1;
+            }
+            if let Some((at, c)) = text[start..end]
+                .char_indices()
+                .rev()
+                .find(|(_, c)| c.is_whitespace())
+            {
+                end = start + at + c.len_utf8();
+            }
+        }
+        out.extend(
+            text[start..end]
+                .split_sentence_bound_indices()
+                .map(|(offset, segment)| (start + offset, segment)),
+        );
+        start = end;
+    }
+    out
+}
+
 /// The Unicode sentence segments (absolute, untrimmed) of the block `text[block]`, its soft
 /// line breaks (`soft`, offsets relative to the block) read as spaces.
 pub(super) fn block_sentences(text: &str, block: [usize; 2], soft: &[usize]) -> Vec<[usize; 2]> {
@@ -142,8 +178,8 @@ pub(super) fn block_sentences(text: &str, block: [usize; 2], soft: &[usize]) -> 
         }
         Cow::Owned(String::from_utf8(bytes).expect("ASCII bytes replaced by ASCII"))
     };
-    joined
-        .split_sentence_bound_indices()
+    sentence_bounds(&joined)
+        .into_iter()
         .map(|(offset, sentence)| [lo + offset, lo + offset + sentence.len()])
         .collect()
 }
@@ -168,6 +204,30 @@ mod tests {
             .into_iter()
             .map(|[s, e]| &text[s..e])
             .collect()
+    }
+
+    /// Sentence rules see at most a window of text at once, cut at whitespace, so a long run
+    /// without letters after a full stop cannot make them quadratic; within a window the
+    /// segments are Unicode's.
+    #[test]
+    fn sentences_are_found_window_by_window() {
+        let table = format!("Total. {}\n", "+-------".repeat(5000));
+        let bounds = sentence_bounds(&table);
+        assert_eq!(bounds[0], (0, "Total. "));
+        let mut covered = 0;
+        for &(offset, segment) in &bounds {
+            assert_eq!(offset, covered, "contiguous");
+            assert!(segment.len() <= SENTENCE_WINDOW, "{}", segment.len());
+            covered += segment.len();
+        }
+        assert_eq!(covered, table.len());
+        let prose = "One sentence here. Another one follows! And a third?";
+        let ours: Vec<&str> = sentence_bounds(prose).into_iter().map(|(_, s)| s).collect();
+        let unicode: Vec<&str> = prose.split_sentence_bounds().collect();
+        assert_eq!(ours, unicode);
+        let words = "word ".repeat(1000);
+        let cuts: Vec<usize> = sentence_bounds(&words).iter().map(|(o, _)| *o).collect();
+        assert!(cuts.len() > 1 && cuts.iter().all(|&at| at == 0 || &words[at - 1..at] == " "));
     }
 
     #[test]

@@ -276,29 +276,52 @@ impl VectorIndex {
         allowed: Option<&[usize]>,
     ) -> Vec<(usize, f32)> {
         debug_assert!(self.pending.is_empty(), "search before commit");
-        let Some(graph) = &self.graph else {
-            return Vec::new();
-        };
         if query.len() != self.dimensions {
             return Vec::new();
         }
         let Some(query) = unit(query) else {
             return Vec::new();
         };
+        let mut found = self.nearest(&query, k, ef_search, allowed);
+        // Vectors without direction are like nothing: they come last, only when asked for.
+        if found.len() < k {
+            let allowed_point =
+                |id: &usize| allowed.is_none_or(|ids| ids.binary_search(id).is_ok());
+            let directionless = (0..self.points())
+                .filter(|&slot| !self.dead[slot] && !self.searchable(slot))
+                .map(|slot| self.ids[slot])
+                .filter(allowed_point)
+                .map(|id| (id, 0.0));
+            found.extend(directionless.take(k - found.len()));
+        }
+        found
+    }
+
+    /// [`VectorIndex::search`] among the vectors with a direction.
+    fn nearest(
+        &self,
+        query: &[f32],
+        k: usize,
+        ef_search: usize,
+        allowed: Option<&[usize]>,
+    ) -> Vec<(usize, f32)> {
+        let Some(graph) = &self.graph else {
+            return Vec::new();
+        };
         if let Some(ids) = allowed.filter(|ids| ids.len() <= EXACT_AMONG) {
-            return self.exact_among(&query, k, ids);
+            return self.exact_among(query, k, ids);
         }
         if k.saturating_mul(2) >= self.live() {
-            return self.exact_search(&query, k, allowed);
+            return self.exact_search(query, k, allowed);
         }
         let filter =
             |id: &usize| self.alive(*id) && allowed.is_none_or(|ids| ids.binary_search(id).is_ok());
         let mut found: Vec<(usize, f32)> = graph
-            .search_filter(&query, k, ef_search.max(k), Some(&filter))
+            .search_filter(query, k, ef_search.max(k), Some(&filter))
             .into_iter()
             .map(|neighbour| (neighbour.d_id, 1.0 - neighbour.distance))
             .collect();
-        let unreached = self.exact_among(&query, k, &self.unreached);
+        let unreached = self.exact_among(query, k, &self.unreached);
         if !unreached.is_empty() {
             let filtered = unreached.into_iter().filter(|(id, _)| filter(id));
             found.extend(filtered);
@@ -615,7 +638,7 @@ mod tests {
         let loaded = VectorIndex::load(dir.path(), &config).unwrap();
         for index in [&index, &loaded] {
             let graph: Vec<usize> = index
-                .search(&query, 3, 16, None)
+                .search(&query, 2, 16, None)
                 .iter()
                 .map(|h| h.0)
                 .collect();
@@ -624,6 +647,9 @@ mod tests {
                 [x, y],
                 "the zero vector is not 'nearest' to everything"
             );
+            let everything = index.search(&query, 5, 16, None);
+            assert_eq!(everything.len(), 3, "asked for all, it comes last");
+            assert_eq!(everything[2], (zero, 0.0));
             let exact: Vec<usize> = index
                 .exact_search(&query, 3, None)
                 .iter()
@@ -704,7 +730,7 @@ mod tests {
     }
 
     #[test]
-    fn an_index_of_zero_vectors_saves_loads_and_finds_nothing() {
+    fn an_index_of_zero_vectors_saves_loads_and_scores_them_zero() {
         let dir = tempfile::tempdir().unwrap();
         let config = IndexConfig::default();
         let mut index = VectorIndex::new(2, &config);
@@ -712,7 +738,7 @@ mod tests {
         index.save(dir.path()).unwrap();
         let loaded = VectorIndex::load(dir.path(), &config).unwrap();
         assert_eq!(loaded.points(), 1);
-        assert!(loaded.search(&[1.0, 0.0], 1, 16, None).is_empty());
+        assert_eq!(loaded.search(&[1.0, 0.0], 1, 16, None), [(0, 0.0)]);
     }
 }
 
