@@ -82,7 +82,11 @@ pub(super) fn decode(bytes: &[u8]) -> Decoded {
         (None, None) => {
             let detected = detect_legacy(bytes);
             let (text, _) = detected.decode_without_bom_handling(bytes);
-            done(text.into_owned(), detected, None)
+            let warning = format!(
+                "no charset declared and not UTF-8; decoded as {}, the encoding detected",
+                detected.name()
+            );
+            done(text.into_owned(), detected, Some(warning))
         }
     }
 }
@@ -225,6 +229,7 @@ mod tests {
             let (bytes, _, _) = encoding.encode(cyrillic);
             let d = decode(&bytes);
             assert_eq!(d.text, cyrillic, "{}", encoding.name());
+            assert!(d.warning.as_deref().unwrap().contains(d.encoding));
             // KOI8-U is KOI8-R plus Ukrainian letters: either reads Russian the same.
             assert_eq!(&d.encoding[..4], &encoding.name()[..4]);
         }
