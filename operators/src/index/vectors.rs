@@ -285,13 +285,14 @@ impl VectorIndex {
         let mut found = self.nearest(&query, k, ef_search, allowed);
         // Vectors without direction are like nothing: they come last, only when asked for.
         if found.len() < k {
-            let allowed_point =
-                |id: &usize| allowed.is_none_or(|ids| ids.binary_search(id).is_ok());
-            let directionless = (0..self.points())
+            // Only the allowed points are looked at: a narrow filter does not scan the index.
+            let slots: Box<dyn Iterator<Item = usize>> = match allowed {
+                Some(ids) => Box::new(ids.iter().filter_map(|&id| self.slot(id))),
+                None => Box::new(0..self.points()),
+            };
+            let directionless = slots
                 .filter(|&slot| !self.dead[slot] && !self.searchable(slot))
-                .map(|slot| self.ids[slot])
-                .filter(allowed_point)
-                .map(|id| (id, 0.0));
+                .map(|slot| (self.ids[slot], 0.0));
             found.extend(directionless.take(k - found.len()));
         }
         found
