@@ -89,14 +89,14 @@ fn every_mode_finds_the_document_about_the_query() {
     assert!(!filtered.is_empty() && doc_ids(&filtered).iter().all(|doc| *doc == "errors.md"));
 }
 
-/// Front matter read as YAML: a list filters by each of its elements, in every mode; a number
-/// or bool by its text.
+/// Front matter read as YAML: a list filters by each of its elements, in every mode; a bool by
+/// its text, a number however it is written (YAML reads `1.10` as the number 1.1).
 #[test]
 fn a_list_in_front_matter_filters_by_each_element() {
     let dir = setup();
     fs::write(
         dir.path().join("docs/tagged.md"),
-        "---\ntags: [rust, memory]\ncategories:\n- guide\nyear: 2020\ndraft: false\n---\n# Tagged\n\nData on the heap, in threads.\n",
+        "---\ntags: [rust, memory]\ncategories:\n- guide\nyear: 2020\nversion: 1.10\ndraft: false\n---\n# Tagged\n\nData on the heap, in threads.\n",
     )
     .unwrap();
     let (code, summary) = run_json(dir.path());
@@ -107,6 +107,8 @@ fn a_list_in_front_matter_filters_by_each_element() {
             "tags=memory",
             "categories=guide",
             "year=2020",
+            "year=2020.0",
+            "version=1.10",
             "draft=false",
         ] {
             let hits = query(

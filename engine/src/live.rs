@@ -180,6 +180,8 @@ impl LiveRun {
                             "bytes_in": load(&c.bytes_in), "bytes_out": load(&c.bytes_out),
                             "peak_rss_kib": load(&c.peak_rss_kib),
                             "done": ended.contains_key(name),
+                            "finishing": c.finishing.load(Ordering::Acquire)
+                                && !ended.contains_key(name),
                             "seconds": ended.get(name).copied().unwrap_or(seconds),
                         });
                         if let Some(chunks) = c.chunks_of(op) {
@@ -328,18 +330,25 @@ mod tests {
             vec![
                 ("docs".into(), "source.files".into()),
                 ("parse".into(), "parse".into()),
+                ("index".into(), "index.hybrid".into()),
             ],
         );
         let docs = Arc::new(StepCounters::default());
         docs.output.store(7, Ordering::Relaxed);
         docs.done.store(true, Ordering::Relaxed);
-        live.observe(&[("docs".into(), docs)]);
+        let index = Arc::new(StepCounters::default());
+        index.finishing.store(true, Ordering::Relaxed);
+        live.observe(&[("docs".into(), docs), ("index".into(), index)]);
         std::thread::sleep(std::time::Duration::from_millis(20));
         let mut running = json!({ "run_id": "r1", "status": "running", "steps": {} });
         live.overlay(&mut running);
         assert_eq!(running["steps"]["docs"]["out"], 7);
         assert_eq!(running["steps"]["docs"]["op"], "source.files");
         assert_eq!(running["steps"]["docs"]["done"], true);
+        assert_eq!(running["steps"]["docs"]["finishing"], false);
+        // A sink that has written everything and commits says so until it ends.
+        assert_eq!(running["steps"]["index"]["finishing"], true);
+        assert_eq!(running["steps"]["index"]["done"], false);
         // An ended step keeps the time it took; the run's time goes on.
         let step_seconds = running["steps"]["docs"]["seconds"].as_f64().unwrap();
         assert!(step_seconds < running["seconds"].as_f64().unwrap());

@@ -269,11 +269,16 @@ impl HybridIndexSink {
     }
 }
 
+/// How the index writes an entry, part of every content key so that a change of it re-indexes
+/// each document once (2: a number in metadata is indexed by its canonical spelling).
+const INDEXED_AS: &[u8] = b"entries 2\0";
+
 /// What identifies the entries of an embedded document in the index: the model and everything
 /// an entry holds (the hit, metadata, pages and vector), so a new title, metadata, source or
 /// vector (e.g. `context_header` switched on) re-indexes the document and nothing else does.
 fn content_key(model: &str, entries: &[Entry]) -> String {
     let mut hasher = blake3::Hasher::new();
+    hasher.update(INDEXED_AS);
     hasher.update(model.as_bytes());
     for entry in entries {
         hasher.update(b"\0");

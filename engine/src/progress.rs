@@ -46,6 +46,9 @@ impl Progress {
                 if !bar.is_finished() {
                     bar.finish_with_message(format!("{message}  done"));
                 }
+            } else if live.finishing.load(Ordering::Acquire) {
+                bar.set_message(format!("{message}  finishing"));
+                bar.tick();
             } else {
                 bar.set_message(message);
                 bar.tick();

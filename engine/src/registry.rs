@@ -347,30 +347,27 @@ impl OperatorConfig {
     /// Problems with what the settings point at (models, libraries) once paths are resolved
     /// against `base`, the pipeline's folder, as (key, message) pairs.
     pub fn resource_problems(&self, base: &Path) -> Vec<(&'static str, String)> {
-        match self {
-            OperatorConfig::Embed(config) => config.problems(base),
-            OperatorConfig::ChunkSemantic(SemanticConfig {
-                embedding: Some(embedding),
-                ..
-            }) => embedding
-                .problems(base)
-                .into_iter()
-                .map(|(_, message)| ("embedding", message))
-                .collect(),
-            _ => Vec::new(),
-        }
+        self.embedding_check(|config| config.problems(base))
     }
 
     /// What the environment lacks for the step's embedding provider (an API key variable), as
     /// (key, message) pairs: warnings, since only computing new embeddings needs it.
     pub fn environment_warnings(&self) -> Vec<(&'static str, String)> {
+        self.embedding_check(EmbedConfig::environment_warnings)
+    }
+
+    /// `check` of the step's embedding settings: an embed step's own keys, or a semantic
+    /// chunker's `embedding` key.
+    fn embedding_check(
+        &self,
+        check: impl Fn(&EmbedConfig) -> Vec<(&'static str, String)>,
+    ) -> Vec<(&'static str, String)> {
         match self {
-            OperatorConfig::Embed(config) => config.environment_warnings(),
+            OperatorConfig::Embed(config) => check(config),
             OperatorConfig::ChunkSemantic(SemanticConfig {
                 embedding: Some(embedding),
                 ..
-            }) => embedding
-                .environment_warnings()
+            }) => check(embedding)
                 .into_iter()
                 .map(|(_, message)| ("embedding", message))
                 .collect(),

@@ -24,6 +24,11 @@ pub fn core_schema_scalar(text: &str, plain: bool, tag: Option<&str>) -> Value {
     if let Some(number) = integer(text) {
         return Value::Number(number);
     }
+    if is_decimal_integer(text) {
+        // Past 64 bits: a float would round it (an id of 20 digits would change), so it stays
+        // as written.
+        return Value::String(text.to_owned());
+    }
     if looks_like_float(text)
         && let Ok(float) = text.parse::<f64>()
         && let Some(number) = Number::from_f64(float)
@@ -59,6 +64,12 @@ fn integer(text: &str) -> Option<Number> {
     }
 }
 
+/// Whether `text` is an optional sign and decimal digits.
+fn is_decimal_integer(text: &str) -> bool {
+    let digits = text.strip_prefix(['-', '+']).unwrap_or(text);
+    !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
+}
+
 /// Whether a plain scalar is written as a core-schema float (digits, a point, an exponent).
 fn looks_like_float(text: &str) -> bool {
     let body = text.trim_start_matches(['-', '+']);
@@ -87,5 +98,31 @@ pub fn measure(value: &Value) -> (usize, usize, usize) {
         }),
         Value::String(text) => (1, text.len(), 0),
         _ => (1, 8, 0),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::core_schema_scalar;
+    use serde_json::json;
+
+    #[test]
+    fn types_plain_scalars_and_keeps_integers_past_64_bits_exact() {
+        let typed = |text: &str| core_schema_scalar(text, true, None);
+        assert_eq!(typed("2020"), json!(2020));
+        assert_eq!(typed("-0x10"), json!(-16));
+        assert_eq!(
+            typed("18446744073709551615"),
+            json!(18446744073709551615u64)
+        );
+        assert_eq!(typed("1.10"), json!(1.1));
+        assert_eq!(typed("1e3"), json!(1000.0));
+        assert_eq!(
+            typed("123456789012345678901234"),
+            json!("123456789012345678901234")
+        );
+        assert_eq!(typed("-9223372036854775809"), json!("-9223372036854775809"));
+        assert_eq!(typed(".inf"), json!(".inf"));
+        assert_eq!(core_schema_scalar("2020", false, None), json!("2020"));
     }
 }

@@ -176,6 +176,8 @@ pub struct StepCounters {
     pub busy_micros: AtomicU64,
     /// Highest resident memory of the process (KiB) seen while the step ran.
     pub peak_rss_kib: AtomicU64,
+    /// Whether a sink has written every item and is finishing (an index committing).
+    pub finishing: AtomicBool,
     /// Whether every worker has finished.
     pub done: AtomicBool,
 }
@@ -809,6 +811,7 @@ fn run_step(
                 .failed_documents
                 .clone();
             sink.documents_failed(&failed);
+            ctx.counters.finishing.store(true, Ordering::Release);
             let started = Instant::now();
             match panics::catch(|| sink.finish()) {
                 Ok(publish) => ctx

@@ -740,6 +740,41 @@ mod tests {
         assert!(on("5").is_empty());
     }
 
+    /// A number in metadata passes a filter however the number is written, on either side:
+    /// `1500.0` by `1500`, YAML's `1.10` (the number 1.1) by `1.10`; text keeps its spelling.
+    #[test]
+    fn a_number_filter_matches_any_spelling_of_the_number() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut price = entry("a", 0, "Tables of prices", 0);
+        price
+            .metadata
+            .insert("price".into(), serde_json::json!(1500.0));
+        price
+            .metadata
+            .insert("version".into(), serde_json::json!(1.10));
+        price
+            .metadata
+            .insert("code".into(), serde_json::json!("007"));
+        build(dir.path(), &[("a", "ka", vec![price])]);
+        let index = HybridIndex::open(dir.path()).unwrap();
+        let passes = |key: &str, value: &str| {
+            let filter = [(key.to_owned(), value.to_owned())];
+            let hits = index
+                .search("tables", None, Mode::Bm25, 5, &filter, Fusion::default())
+                .unwrap();
+            !hits.is_empty()
+        };
+        for value in ["1500", "1500.0", "1.5e3", "+1500"] {
+            assert!(passes("price", value), "price={value}");
+        }
+        for value in ["1.10", "1.1"] {
+            assert!(passes("version", value), "version={value}");
+        }
+        assert!(!passes("price", "1501"));
+        assert!(passes("code", "007"));
+        assert!(!passes("code", "7"), "text keeps its spelling");
+    }
+
     /// A query is words: `NOT`, `AND` and `OR` are searched for (as stop words, nothing), never
     /// obeyed; a term counts once however many spellings lead to it.
     #[test]

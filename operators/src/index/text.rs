@@ -158,12 +158,7 @@ impl TextIndex {
                     "chunk_id" => Term::from_field_text(self.fields.chunk_id, value),
                     "source" => Term::from_field_text(self.fields.source, value),
                     "page" => Term::from_field_text(self.fields.page, value),
-                    other => {
-                        let mut term =
-                            Term::from_field_json_path(self.fields.metadata, other, false);
-                        term.append_type_and_str(value);
-                        term
-                    }
+                    other => return (Occur::Must, self.metadata_filter(other, value)),
                 };
                 let query: Box<dyn Query> =
                     Box::new(TermQuery::new(term, IndexRecordOption::Basic));
@@ -171,6 +166,23 @@ impl TextIndex {
             })
             .collect();
         Some(Box::new(BooleanQuery::new(clauses)))
+    }
+
+    /// The filter on metadata `key` for `value`: the value's text, or, for a number, any
+    /// spelling of it (`1500`, `1500.0` and `1.5e3` are one number).
+    fn metadata_filter(&self, key: &str, value: &str) -> Box<dyn Query> {
+        let term = |text: &str| -> Box<dyn Query> {
+            let mut term = Term::from_field_json_path(self.fields.metadata, key, false);
+            term.append_type_and_str(text);
+            Box::new(TermQuery::new(term, IndexRecordOption::Basic))
+        };
+        match canonical_number(value).filter(|number| number != value) {
+            Some(number) => Box::new(BooleanQuery::new(vec![
+                (Occur::Should, term(value)),
+                (Occur::Should, term(&number)),
+            ])),
+            None => term(value),
+        }
     }
 
     /// The BM25 query for a user's text: every distinct term its analysis gives, in every
@@ -383,9 +395,10 @@ impl TextWriter {
     }
 }
 
-/// Metadata as `--filter key=value` matches it: a string, number or bool as its text, and a list
-/// as each of its strings, numbers and bools (`tags: [x, y]` passes `tags=x` and `tags=y`).
-/// Mappings, and lists and mappings inside lists, are not indexed.
+/// Metadata as `--filter key=value` matches it: a string or bool as its text, a number in its
+/// canonical spelling (see [`canonical_number`]), and a list as each of its strings, numbers and
+/// bools (`tags: [x, y]` passes `tags=x` and `tags=y`). Mappings, and lists and mappings inside
+/// lists, are not indexed.
 fn filterable_metadata(
     metadata: &serde_json::Map<String, serde_json::Value>,
 ) -> std::collections::BTreeMap<String, tantivy::schema::OwnedValue> {
@@ -393,7 +406,11 @@ fn filterable_metadata(
     use tantivy::schema::OwnedValue;
     let exact = |value: &Value| match value {
         Value::String(text) => Some(OwnedValue::Str(text.clone())),
-        Value::Number(_) | Value::Bool(_) => Some(OwnedValue::Str(value.to_string())),
+        Value::Number(number) => {
+            let text = number.to_string();
+            Some(OwnedValue::Str(canonical_number(&text).unwrap_or(text)))
+        }
+        Value::Bool(_) => Some(OwnedValue::Str(value.to_string())),
         _ => None,
     };
     metadata
@@ -406,4 +423,58 @@ fn filterable_metadata(
             other => exact(other).map(|value| (key.clone(), value)),
         })
         .collect()
+}
+
+/// One spelling for every way of writing a number, or `None` for text that is not one: an integer
+/// (up to 64 bits, or a float with no fraction below 2^53) as its digits, any other finite number
+/// as the shortest decimal that reads back to it. `1500.0`, `+1500` and `1.5e3` all give `1500`;
+/// `1.10` gives `1.1`.
+fn canonical_number(text: &str) -> Option<String> {
+    let text = text.trim();
+    let numeric = |c: char| c.is_ascii_digit() || matches!(c, '+' | '-' | '.' | 'e' | 'E');
+    if text.is_empty() || !text.chars().all(numeric) || !text.contains(|c: char| c.is_ascii_digit())
+    {
+        return None;
+    }
+    if let Ok(integer) = text.parse::<i64>() {
+        return Some(integer.to_string());
+    }
+    if let Ok(integer) = text.parse::<u64>() {
+        return Some(integer.to_string());
+    }
+    let number = text
+        .parse::<f64>()
+        .ok()
+        .filter(|number| number.is_finite())?;
+    const EXACT_INTEGERS: f64 = 9_007_199_254_740_992.0;
+    if number.fract() == 0.0 && number.abs() < EXACT_INTEGERS {
+        // Exact: below 2^53 every integer is a float.
+        return Some((number as i64).to_string());
+    }
+    Some(number.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::canonical_number;
+
+    #[test]
+    fn every_spelling_of_a_number_is_one() {
+        for (text, canonical) in [
+            ("1500", "1500"),
+            ("1500.0", "1500"),
+            ("+1500", "1500"),
+            ("1.5e3", "1500"),
+            ("1.10", "1.1"),
+            ("-0.0", "0"),
+            ("18446744073709551615", "18446744073709551615"),
+            ("-9223372036854775808", "-9223372036854775808"),
+            ("1e300", &1e300f64.to_string()),
+        ] {
+            assert_eq!(canonical_number(text).as_deref(), Some(canonical), "{text}");
+        }
+        for text in ["", "abc", "inf", "NaN", "1e999", "e", "2020-01-01x", "1,5"] {
+            assert_eq!(canonical_number(text), None, "{text}");
+        }
+    }
 }

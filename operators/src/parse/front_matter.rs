@@ -262,9 +262,10 @@ impl<'a> Reader<'a> {
     }
 
     /// Reads the entries of a mapping whose start event was taken: a later key replaces an
-    /// earlier one; a key that is a list or a mapping is left out, with a warning.
+    /// earlier one, with a warning; a key that is a list or a mapping is left out, with a warning.
     fn mapping(&mut self, depth: usize) -> Result<Map<String, Value>, String> {
         let mut map = Map::new();
+        let mut written = std::collections::HashSet::new();
         while let Some((event, span)) = self.next()? {
             let line = line(&span);
             let (key, plain) = match event {
@@ -293,6 +294,12 @@ impl<'a> Reader<'a> {
             if key == "<<" && plain {
                 merge(&mut map, value);
             } else {
+                if !written.insert(key.clone()) {
+                    self.warnings.push(format!(
+                        "front matter line {line}: key `{}` appears again; the later value is kept",
+                        shortened(&key)
+                    ));
+                }
                 map.insert(key, value);
             }
         }
@@ -366,6 +373,14 @@ fn merge(map: &mut Map<String, Value>, value: Value) {
                 map.insert(key, value);
             }
         }
+    }
+}
+
+/// `text` cut to at most 60 characters, for a warning.
+fn shortened(text: &str) -> String {
+    match text.char_indices().nth(60) {
+        Some((end, _)) => format!("{}…", &text[..end]),
+        None => text.to_owned(),
     }
 }
 
@@ -502,17 +517,40 @@ mod tests {
     }
 
     #[test]
-    fn expands_aliases_and_merge_keys_and_a_later_key_wins() {
+    fn expands_aliases_and_merge_keys() {
         assert_eq!(
             metadata(
-                "---\nbase: &b { lang: en, kind: post }\npost:\n  <<: *b\n  kind: note\nsame: *b\ntitle: first\ntitle: second\n---\n"
+                "---\nbase: &b { lang: en, kind: post }\npost:\n  <<: *b\n  kind: note\nsame: *b\n---\n"
             ),
             json!({
                 "base": {"lang": "en", "kind": "post"},
                 "post": {"lang": "en", "kind": "note"},
                 "same": {"lang": "en", "kind": "post"},
-                "title": "second",
             })
+        );
+    }
+
+    #[test]
+    fn a_repeated_key_is_named_in_a_warning() {
+        let front = split(
+            "---
+title: first
+post:
+  <<: { kind: a }
+  kind: b
+title: second
+---
+",
+        );
+        assert_eq!(
+            Value::Object(front.metadata),
+            json!({"title": "second", "post": {"kind": "b"}})
+        );
+        assert_eq!(front.warnings.len(), 1, "{:?}", front.warnings);
+        assert!(
+            front.warnings[0].contains("line 6") && front.warnings[0].contains("`title`"),
+            "{:?}",
+            front.warnings
         );
     }
 
