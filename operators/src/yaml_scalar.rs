@@ -24,11 +24,6 @@ pub fn core_schema_scalar(text: &str, plain: bool, tag: Option<&str>) -> Value {
     if let Some(number) = integer(text) {
         return Value::Number(number);
     }
-    if is_decimal_integer(text) {
-        // Past 64 bits: a float would round it (an id of 20 digits would change), so it stays
-        // as written.
-        return Value::String(text.to_owned());
-    }
     if looks_like_float(text)
         && let Ok(float) = text.parse::<f64>()
         && let Some(number) = Number::from_f64(float)
@@ -64,8 +59,9 @@ fn integer(text: &str) -> Option<Number> {
     }
 }
 
-/// Whether `text` is an optional sign and decimal digits.
-fn is_decimal_integer(text: &str) -> bool {
+/// Whether `text` is an optional sign and decimal digits (which [`core_schema_scalar`] types as
+/// a float past 64 bits).
+pub fn is_decimal_integer(text: &str) -> bool {
     let digits = text.strip_prefix(['-', '+']).unwrap_or(text);
     !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
 }
@@ -103,11 +99,11 @@ pub fn measure(value: &Value) -> (usize, usize, usize) {
 
 #[cfg(test)]
 mod tests {
-    use super::core_schema_scalar;
+    use super::{core_schema_scalar, is_decimal_integer};
     use serde_json::json;
 
     #[test]
-    fn types_plain_scalars_and_keeps_integers_past_64_bits_exact() {
+    fn types_plain_scalars_by_the_core_schema() {
         let typed = |text: &str| core_schema_scalar(text, true, None);
         assert_eq!(typed("2020"), json!(2020));
         assert_eq!(typed("-0x10"), json!(-16));
@@ -119,10 +115,11 @@ mod tests {
         assert_eq!(typed("1e3"), json!(1000.0));
         assert_eq!(
             typed("123456789012345678901234"),
-            json!("123456789012345678901234")
+            json!(1.2345678901234568e23)
         );
-        assert_eq!(typed("-9223372036854775809"), json!("-9223372036854775809"));
         assert_eq!(typed(".inf"), json!(".inf"));
         assert_eq!(core_schema_scalar("2020", false, None), json!("2020"));
+        assert!(is_decimal_integer("-123456789012345678901234"));
+        assert!(!is_decimal_integer("1e3") && !is_decimal_integer("-") && !is_decimal_integer(""));
     }
 }

@@ -385,13 +385,22 @@ fn shortened(text: &str) -> String {
 }
 
 /// Types a scalar by the YAML 1.2 core schema (as the engine reads pipelines): quoted and block
-/// scalars are strings, and so are `.inf` and `.nan`, which JSON cannot hold.
+/// scalars are strings, and so are `.inf` and `.nan`, which JSON cannot hold. An integer past
+/// 64 bits stays as written: a float would change an id of 20 digits.
 fn scalar(text: &str, style: ScalarStyle, tag: Option<&Tag>) -> Value {
-    crate::yaml_scalar::core_schema_scalar(
+    let value = crate::yaml_scalar::core_schema_scalar(
         text,
         style == ScalarStyle::Plain,
         tag.map(|tag| tag.suffix.as_str()),
-    )
+    );
+    match value {
+        Value::Number(number)
+            if number.is_f64() && crate::yaml_scalar::is_decimal_integer(text) =>
+        {
+            Value::String(text.to_owned())
+        }
+        value => value,
+    }
 }
 
 /// The line reader for front matter that is not valid YAML: its top-level `key: value` lines
@@ -499,6 +508,14 @@ mod tests {
     }
 
     #[test]
+    fn an_integer_past_64_bits_stays_exact() {
+        assert_eq!(
+            metadata("---\nid: 123456789012345678901234\nsmall: 18446744073709551615\n---\n"),
+            json!({"id": "123456789012345678901234", "small": 18446744073709551615u64})
+        );
+    }
+
+    #[test]
     fn types_scalars_by_the_core_schema_and_leaves_out_empty_keys() {
         assert_eq!(
             metadata(
@@ -510,7 +527,7 @@ mod tests {
                 "hex": 31,
                 "inf": ".inf",
                 "yes": "yes",
-                "big": 1.2345678901234568e29,
+                "big": "123456789012345678901234567890",
                 "list": [1, true, null, "a"],
             })
         );
