@@ -133,7 +133,9 @@ pub const OPERATORS: &[OperatorInfo] = &[
         schema: schema_of::<ParseConfig>,
         // 2: PDF paragraphs joined over page breaks, with where they continue.
         // 3: Markdown front matter read as YAML (lists, mappings, numbers, folded text).
-        version: 3,
+        // 4: HTML/DOCX line breaks (`<br>`, `w:br`) rendered as Markdown hard breaks; a line
+        //    break in HTML source is a space.
+        version: 4,
     },
     OperatorInfo {
         name: "chunk.recursive",
@@ -142,7 +144,9 @@ pub const OPERATORS: &[OperatorInfo] = &[
         emits: Some(ItemType::Chunks),
         parallel: true,
         schema: schema_of::<RecursiveConfig>,
-        version: 5,
+        // 6: a heading right before an own-chunk table leads it; a cut inside a sentence
+        //    leaves no tiny tail; a break just past the fitting end (after whitespace) fits.
+        version: 6,
     },
     OperatorInfo {
         name: "chunk.by_heading",
@@ -151,7 +155,9 @@ pub const OPERATORS: &[OperatorInfo] = &[
         emits: Some(ItemType::Chunks),
         parallel: true,
         schema: schema_of::<ByHeadingConfig>,
-        version: 4,
+        // 5: a heading right before an own-chunk table leads it; a cut inside a sentence
+        //    leaves no tiny tail; a break just past the fitting end (after whitespace) fits.
+        version: 5,
     },
     OperatorInfo {
         name: "chunk.by_page",
@@ -160,7 +166,9 @@ pub const OPERATORS: &[OperatorInfo] = &[
         emits: Some(ItemType::Chunks),
         parallel: true,
         schema: schema_of::<ByPageConfig>,
-        version: 4,
+        // 5: a heading right before an own-chunk table leads it; a cut inside a sentence
+        //    leaves no tiny tail; a break just past the fitting end (after whitespace) fits.
+        version: 5,
     },
     OperatorInfo {
         name: "chunk.semantic",
@@ -169,7 +177,9 @@ pub const OPERATORS: &[OperatorInfo] = &[
         emits: Some(ItemType::Chunks),
         parallel: true,
         schema: schema_of::<SemanticConfig>,
-        version: 4,
+        // 5: a heading right before an own-chunk table leads it; a cut inside a sentence
+        //    leaves no tiny tail; a break just past the fitting end (after whitespace) fits.
+        version: 5,
     },
     OperatorInfo {
         name: "chunk.smart",
@@ -178,7 +188,9 @@ pub const OPERATORS: &[OperatorInfo] = &[
         emits: Some(ItemType::Chunks),
         parallel: true,
         schema: schema_of::<SmartConfig>,
-        version: 4,
+        // 5: a heading right before an own-chunk table leads it; a cut inside a sentence
+        //    leaves no tiny tail; a break just past the fitting end (after whitespace) fits.
+        version: 5,
     },
     OperatorInfo {
         name: "embed",

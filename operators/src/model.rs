@@ -314,7 +314,7 @@ pub struct ChunkDebug {
     pub under_min_size: usize,
     /// Chunks that end inside a sentence: not on terminal punctuation nor at a line end.
     pub mid_sentence_ends: usize,
-    /// Table chunks.
+    /// Table chunks: a table or a part of one, maybe led by its headings.
     pub table_chunks: usize,
     /// Chunks larger than `size`: single chars worth more than `size` tokens, which cannot
     /// be divided.

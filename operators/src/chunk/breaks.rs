@@ -15,20 +15,15 @@ use super::softbreak;
 use crate::model::{ElementKind, ParsedDocument};
 
 /// Level of the start of a structural element.
-#[cfg(test)]
 const ELEMENT: u8 = 5;
 /// Level of the start of a blank line.
-#[cfg(test)]
 const PARAGRAPH: u8 = 4;
 /// Level of the start of a line.
-#[cfg(test)]
 const LINE: u8 = 3;
 /// Level of a sentence boundary.
-#[cfg(test)]
 const SENTENCE: u8 = 2;
 /// Level of the start of a word (after whitespace).
-#[cfg(test)]
-const WORD: u8 = 1;
+pub(super) const WORD: u8 = 1;
 
 /// The break positions of one text, found on demand.
 ///
@@ -100,6 +95,11 @@ impl<'a> Breaks<'a> {
     ///
     /// Calls with non-decreasing `after` cost least (the sentences of one block are kept).
     pub(super) fn best(&mut self, after: usize, up_to: usize) -> Option<usize> {
+        self.best_level(after, up_to).map(|(at, _)| at)
+    }
+
+    /// [`Breaks::best`] with its level ([`WORD`] for a word start, higher ones above).
+    pub(super) fn best_level(&mut self, after: usize, up_to: usize) -> Option<(usize, u8)> {
         let up_to = up_to.min(self.text.len());
         if after >= up_to || !self.text.is_char_boundary(after) {
             return None;
@@ -111,18 +111,25 @@ impl<'a> Breaks<'a> {
         })
     }
 
-    /// The best break in the window, outside the glued ranges when `unglued`.
-    fn best_of_levels(&mut self, after: usize, up_to: usize, unglued: bool) -> Option<usize> {
-        let levels: [Finder<'a>; 5] = [
-            Self::last_element,
-            Self::last_paragraph,
-            Self::last_line,
-            Self::last_sentence,
-            Self::last_word,
+    /// The last word start in `(after, before)` outside the glued ranges, if any.
+    pub(super) fn word_before(&mut self, after: usize, before: usize) -> Option<usize> {
+        let head = self.text.get(..before.min(self.text.len()))?;
+        let up_to = before - head.chars().next_back()?.len_utf8();
+        self.last(Self::last_word, after, up_to, true)
+    }
+
+    /// The best break in the window with its level, outside the glued ranges when `unglued`.
+    fn best_of_levels(&mut self, after: usize, up_to: usize, unglued: bool) -> Option<(usize, u8)> {
+        let levels: [(Finder<'a>, u8); 5] = [
+            (Self::last_element, ELEMENT),
+            (Self::last_paragraph, PARAGRAPH),
+            (Self::last_line, LINE),
+            (Self::last_sentence, SENTENCE),
+            (Self::last_word, WORD),
         ];
         levels
             .into_iter()
-            .find_map(|find| self.last(find, after, up_to, unglued))
+            .find_map(|(find, level)| self.last(find, after, up_to, unglued).map(|at| (at, level)))
     }
 
     /// The last break `find` finds in the window, outside the glued ranges when `unglued`.

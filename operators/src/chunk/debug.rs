@@ -40,10 +40,7 @@ pub(super) fn record(
             .iter()
             .filter(|c| ends_mid_sentence(text, index, c.span[1]))
             .count(),
-        table_chunks: chunks
-            .iter()
-            .filter(|c| c.kinds == [ElementKind::Table])
-            .count(),
+        table_chunks: chunks.iter().filter(|c| is_table_chunk(c)).count(),
         oversized: chunks
             .iter()
             .filter(|c| c.tokens > settings.size)
@@ -54,6 +51,15 @@ pub(super) fn record(
             .collect(),
         extra: outcome.extra,
     }
+}
+
+/// Whether a chunk is (part of) a table, maybe led by its headings.
+fn is_table_chunk(chunk: &Chunk) -> bool {
+    chunk.kinds.contains(&ElementKind::Table)
+        && chunk
+            .kinds
+            .iter()
+            .all(|k| matches!(k, ElementKind::Table | ElementKind::Heading))
 }
 
 /// Whether a chunk ending at byte `end` stops inside a sentence: its last visible char is no

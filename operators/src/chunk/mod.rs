@@ -7,7 +7,8 @@
 //!   between drops in embedding similarity (`semantic`); `smart` picks one of the first three
 //!   per document (`smart`); no region ends between a heading and its section's first content
 //!   (`headings`);
-//! - with `tables: own_chunk` every table is cut out of its region as a region of its own;
+//! - with `tables: own_chunk` every table is cut out of its region as a region of its own,
+//!   led by the headings right before it (`tables`);
 //! - a region that fits in `size` is one chunk; a larger one is split by the greedy recursive
 //!   splitter (`recursive`, break levels from `breaks`: element starts, blank lines, lines,
 //!   sentences, words; a line break that only wraps text (`softbreak`) is a sentence end or a
@@ -43,6 +44,8 @@ pub mod sizer;
 mod smart;
 mod softbreak;
 mod strategy;
+mod tables;
+mod tails;
 mod wordwise;
 
 #[cfg(test)]

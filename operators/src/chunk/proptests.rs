@@ -1,5 +1,5 @@
 //! Property tests of every strategy over generated text, and runs over the real corpora
-//! (`../shared/corpus` Markdown and `sample-corpus/`).
+//! (`../shared/corpus`, its Markdown with more settings, and `sample-corpus/`).
 //!
 //! Invariants: no chunk exceeds `size` unless it is a single char (an indivisible unit, listed
 //! as oversized in the debug record); `text == markdown[span]`; chunks in order cover the
@@ -8,7 +8,7 @@
 //! multi-word chunk starts inside it (recursive strategy), overlap never reaches back over a
 //! heading, page change or table edge, and every chunk has text of its own (not only what its
 //! neighbours repeat); a chunk ends with a heading whose content comes later only when the
-//! content's first word does not fit with it, or the content is a table of its own.
+//! content's first word does not fit with it (a table of its own: its header and first row).
 
 use std::sync::{Arc, OnceLock};
 
@@ -41,11 +41,13 @@ fn short_word() -> impl Strategy<Value = String> {
     ]
 }
 
-/// Any word, including ones far longer than small chunk sizes.
+/// Any word, including ones far longer than small chunk sizes, and a small table on lines
+/// of its own (after a heading, when a `## H` word comes before it).
 fn any_word() -> impl Strategy<Value = String> {
     prop_oneof![
-        8 => short_word(),
-        1 => "[a-zé]{9,60}",
+        16 => short_word(),
+        2 => "[a-zé]{9,60}",
+        1 => Just("\n\n| a | b |\n|---|---|\n| 1 | 2 |\n| 3 | 4 |\n\n".to_string()),
     ]
 }
 
@@ -210,8 +212,9 @@ fn check(doc: &ParsedDocument, strategy: &Chunking, settings: &Settings) -> Vec<
 
 /// A chunk whose visible text ends with a whole heading (only a heading, or a heading after
 /// other text) while its section's content follows in a later chunk: allowed only when the
-/// chunk could not take that content's first word along within `size`, or when the content
-/// is a table of its own (`tables: own_chunk`). `elements`: those with text, by start.
+/// chunk could not take that content's first word along within `size`, or, when the content
+/// is a table of its own (`tables: own_chunk`), its header rows and first row.
+/// `elements`: those with text, by start.
 fn check_heading_end(
     doc: &ParsedDocument,
     elements: &[&Element],
@@ -238,6 +241,16 @@ fn check_heading_end(
         return;
     };
     if content.kind == ElementKind::Table && settings.tables == Tables::OwnChunk {
+        // A table of its own takes the headings before it along when they fit with its
+        // header rows and first row.
+        let [ts, te] = super::recursive::trim(md, content.span[0], content.span[1]);
+        let row_end = super::tables::first_row_end(md, [ts, te]);
+        assert!(
+            sizer.size(&md[s..row_end]) > settings.size.max(1),
+            "{strategy:?}: chunk {:?} ends with a heading, its table {:?} next",
+            &md[s..e],
+            &md[ts..row_end]
+        );
         return;
     }
     // The first break after the content's start: the start of its second word.
@@ -487,4 +500,40 @@ fn sample_corpus_chunks_soundly() {
         seen += 1;
     }
     assert!(seen >= 5, "sample-corpus has too few documents");
+}
+
+/// The invariants over every document of the shared corpus (PDF, DOCX, HTML, Markdown), with
+/// sizes from 400 chars to 512 tokens.
+#[test]
+fn whole_corpus_chunks_soundly() {
+    let manifest = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let corpus = manifest
+        .ancestors()
+        .map(|dir| dir.join("shared/corpus"))
+        .find(|dir| dir.join("MANIFEST.tsv").exists())
+        .expect("shared/corpus (with MANIFEST.tsv) beside the repository");
+    let listed = std::fs::read_to_string(corpus.join("MANIFEST.tsv")).expect("manifest");
+    let all = [
+        settings(400, 0, Unit::Chars, 0, false),
+        settings(1000, 100, Unit::Chars, 0, true),
+        settings(128, 16, Unit::Tokens, 0, false),
+        settings(512, 0, Unit::Tokens, 64, false),
+    ];
+    let mut seen = 0;
+    for file in listed.lines().skip(1).filter_map(|l| l.split('\t').next()) {
+        let Ok(bytes) = std::fs::read(corpus.join(file)) else {
+            continue;
+        };
+        let doc = Document::new(file.into(), file.into(), bytes);
+        let Ok(parsed) = parse(&doc, &ParseConfig::default()) else {
+            continue;
+        };
+        for settings in &all {
+            for strategy in strategies() {
+                check(&parsed, &strategy, settings);
+            }
+        }
+        seen += 1;
+    }
+    assert!(seen >= 50, "only {seen} corpus documents");
 }

@@ -2,15 +2,16 @@
 //!
 //! From a chunk's start, the furthest end that fits is found; among the breaks up to there the
 //! highest level wins, and the furthest break of that level is taken (none after a heading
-//! while another is there, see `breaks`). Chunks are trimmed of
-//! surrounding whitespace. With overlap the next chunk starts at a word start inside the
+//! while another is there, see `breaks`; a cut inside a sentence leaves no tiny tail, see
+//! `tails`). Chunks are trimmed of surrounding whitespace. With overlap the next chunk starts at a word start inside the
 //! previous chunk's tail, but its end is always chosen past the previous chunk's end. The
 //! overlap stops at the last boundary ([`Barriers`]) before the new content, and after the
 //! start of the previous chunk's own new content, so no chunk is only repeated text.
 
 use super::barriers::Barriers;
-use super::breaks::Breaks;
+use super::breaks::{Breaks, WORD};
 use super::sizer::Sizer;
+use super::tails::{self, Cut};
 
 /// Splits `text` into trimmed, non-empty byte spans of at most `size` units (`size` ≥ 1,
 /// `overlap` < `size`). `element_starts` are the strongest break positions.
@@ -65,7 +66,22 @@ pub(super) fn split_range(
         let mut end = if max_end >= n {
             n
         } else {
-            breaks.best(bound, max_end).unwrap_or(max_end)
+            // Whitespace after `max_end` is trimmed off: a break past it fits too (and the
+            // "." after "cells " stays with "cells" when it fits).
+            let up_to = skip_whitespace(text, max_end, n);
+            match breaks.best_level(bound, up_to) {
+                Some((at, WORD)) => {
+                    let cut = Cut {
+                        start,
+                        bound,
+                        n,
+                        size,
+                    };
+                    tails::word_cut(text, breaks, sizer, &cut, at)
+                }
+                Some((at, _)) => at,
+                None => max_end,
+            }
         };
         if end <= bound {
             // A single char larger than `size` (several tokens): an indivisible unit.
@@ -130,7 +146,7 @@ fn next_boundary(text: &str, at: usize) -> usize {
 }
 
 /// The first non-whitespace position at or after `at` and before `limit` (or `limit`).
-fn skip_whitespace(text: &str, at: usize, limit: usize) -> usize {
+pub(super) fn skip_whitespace(text: &str, at: usize, limit: usize) -> usize {
     text.get(at..limit)
         .and_then(|rest| rest.find(|c: char| !c.is_whitespace()).map(|i| at + i))
         .unwrap_or(limit)
@@ -187,6 +203,20 @@ mod tests {
         assert_eq!(
             pieces("aaa bbb ccc", 5, 0, false),
             vec!["aaa", "bbb", "ccc"]
+        );
+    }
+
+    /// The furthest end that fits is followed by whitespace, which a chunk drops: the break
+    /// after it fits too, so a tail of punctuation ("cells .") stays with its chunk rather than
+    /// being a chunk of its own.
+    #[test]
+    fn a_punctuation_tail_joins_the_chunk_it_fits_in() {
+        let text = "aaaa bbbb .\n\nNext one.";
+        assert_eq!(pieces(text, 11, 0, false), vec!["aaaa bbbb .", "Next one."]);
+        let text = "cells . 2. the amount";
+        assert_eq!(
+            pieces(text, 7, 0, false),
+            vec!["cells .", "2. the", "amount"]
         );
     }
 

@@ -71,7 +71,7 @@ pub(super) fn run(
     let mut groups = 0;
     for (index, segment) in segments.iter().enumerate() {
         match *segment {
-            Segment::Table(range) => work.regions(&[range]),
+            Segment::Table { .. } => work.segment_pieces(*segment),
             Segment::Text(_) => {
                 let mut group_start: Option<usize> = None;
                 while let Some(&(seg, [s, e])) = sentences.get(next_sentence) {

@@ -286,13 +286,13 @@ mod tests {
             .chunk(&doc)
             .unwrap();
         // A wrapped line is no line break: each chunk ends at the last sentence end that fits
-        // (the first one after the heading it keeps).
+        // (the first one after the heading it keeps, cut where it leaves no tiny tail).
         let texts: Vec<&str> = set.chunks.iter().map(|c| c.text.as_str()).collect();
         assert_eq!(
             texts,
             [
-                "# Sorting\n\nLists have a sort method that changes the\nlist",
-                "in place.",
+                "# Sorting\n\nLists have a sort method that",
+                "changes the\nlist in place.",
                 "The sorted function builds a\nnew list from any iterable.",
                 "A simple sort\nis very easy: just call the function.",
                 "It\nreturns a new list.",
@@ -316,6 +316,45 @@ mod tests {
             .unwrap();
         assert_eq!(set.chunks[0].text, "one two");
         assert_eq!(set.debug.unwrap().mid_sentence_ends, 1);
+    }
+
+    /// A `<br>` (HTML, DOCX) is an explicit line break: it ends a sentence and ranks as a line
+    /// break, while a line of a PDF paragraph still wraps.
+    #[test]
+    fn an_explicit_line_break_is_no_wrapped_line() {
+        let html = "<html><body><p>Intro paragraph.</p>\
+                    <p>ACME Corp<br>12 Main Street<br>Springfield Road West</p></body></html>";
+        let doc = parsed("a.html", html);
+        let (md, index) = (doc.markdown.as_str(), ElementIndex::new(&doc.elements));
+        let breaks: Vec<usize> = md.match_indices('\n').map(|(at, _)| at).collect();
+        assert!(breaks.iter().all(|&at| !is_soft(md, &index, at)), "{md:?}");
+        assert_eq!(
+            split(md, &index),
+            [
+                "Intro paragraph.",
+                "ACME Corp",
+                "12 Main Street",
+                "Springfield Road West"
+            ]
+        );
+        // "Springfield Road" fits with the lines before it: the chunk ends at the line.
+        let set = Chunker::new(Strategy::Recursive, Settings::chars(45), None, "fp")
+            .unwrap()
+            .chunk(&doc)
+            .unwrap();
+        let texts: Vec<&str> = set.chunks.iter().map(|c| c.text.as_str()).collect();
+        assert_eq!(texts[1], "ACME Corp  \n12 Main Street");
+        // The lines of a PDF paragraph wrap it.
+        let mut pdf = doc.clone();
+        pdf.format = crate::model::Format::Pdf;
+        pdf.markdown = "One line that\nwraps here.\n".into();
+        pdf.elements = vec![crate::model::Element::new(
+            ElementKind::Paragraph,
+            "One line that\nwraps here.",
+            [0, 25],
+        )];
+        let index = ElementIndex::new(&pdf.elements);
+        assert!(is_soft(&pdf.markdown, &index, 13));
     }
 
     #[test]

@@ -3,7 +3,9 @@
 //! [`Work`] holds what every strategy needs (the text, the sizer, the break levels, the
 //! tables) and collects [`Piece`]s in document order. A strategy hands it regions in order;
 //! each region is cut around tables (`tables: own_chunk`), and each text part is one piece
-//! when it fits in `size`, else split by the recursive splitter.
+//! when it fits in `size`, else split by the recursive splitter. A table's piece begins with
+//! the headings bound to it (a heading right before a table), when they fit with its header
+//! and first row.
 
 use super::barriers::Barriers;
 use super::breaks::Breaks;
@@ -48,19 +50,26 @@ pub(super) struct Work<'a> {
     pub text: &'a str,
     pub sizer: &'a dyn Sizer,
     pub settings: &'a Settings,
-    breaks: Breaks<'a>,
+    pub(super) breaks: Breaks<'a>,
     /// Where overlap stops.
-    barriers: Barriers,
+    pub(super) barriers: Barriers,
     /// Table spans in order (empty with `tables: inline`).
     tables: Vec<[usize; 2]>,
-    pieces: Vec<Piece>,
+    /// Headings with what binds them to their content (`headings::glued`).
+    glued: Vec<[usize; 2]>,
+    pub(super) pieces: Vec<Piece>,
 }
 
 /// A part of a region: text, or a table.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(super) enum Segment {
     Text([usize; 2]),
-    Table([usize; 2]),
+    /// The table at `table`, led by the headings bound to it from `from` (`from == table[0]`
+    /// when none is).
+    Table {
+        from: usize,
+        table: [usize; 2],
+    },
 }
 
 impl<'a> Work<'a> {
@@ -87,6 +96,7 @@ impl<'a> Work<'a> {
             breaks: Breaks::of(doc),
             barriers: Barriers::new(doc),
             tables,
+            glued: headings::glued(doc),
             pieces: Vec::new(),
         }
     }
@@ -164,11 +174,16 @@ impl<'a> Work<'a> {
     pub fn regions(&mut self, regions: &[[usize; 2]]) {
         for &region in regions {
             for segment in self.segments(region) {
-                match segment {
-                    Segment::Text(range) => self.text_piece(range),
-                    Segment::Table(range) => self.table_pieces(range),
-                }
+                self.segment_pieces(segment);
             }
+        }
+    }
+
+    /// The pieces of one segment.
+    pub fn segment_pieces(&mut self, segment: Segment) {
+        match segment {
+            Segment::Text(range) => self.text_piece(range),
+            Segment::Table { from, table } => self.led_table_pieces(from, table),
         }
     }
 
@@ -179,11 +194,19 @@ impl<'a> Work<'a> {
         let mut at = lo;
         let first = self.tables.partition_point(|t| t[1] <= lo);
         for &[ts, te] in self.tables[first..].iter().take_while(|t| t[0] < hi) {
-            let (ts, te) = (ts.max(lo), te.min(hi));
-            if ts > at {
-                out.push(Segment::Text([at, ts]));
+            let (ts, te) = (ts.max(lo).max(at), te.min(hi));
+            // Headings whose first content is the table lead it (from inside this part).
+            let from = match headings::holding(&self.glued, ts) {
+                Some([from, to]) if to == ts && from >= at => from,
+                _ => ts,
+            };
+            if from > at {
+                out.push(Segment::Text([at, from]));
             }
-            out.push(Segment::Table([ts.max(at), te]));
+            out.push(Segment::Table {
+                from,
+                table: [ts, te],
+            });
             at = te;
         }
         if at < hi {
@@ -221,108 +244,6 @@ impl<'a> Work<'a> {
             header: None,
         }));
     }
-
-    /// A table: one piece when it fits; else split between rows (lines), without overlap,
-    /// leaving room for the header rows that continuation pieces repeat in `embed_text`.
-    fn table_pieces(&mut self, range: [usize; 2]) {
-        let [s, e] = trim(self.text, range[0], range[1]);
-        if s >= e {
-            return;
-        }
-        let size = self.settings.size;
-        if self.sizer.fits(&self.text[s..e], size) {
-            self.pieces.push(Piece {
-                span: [s, e],
-                table: true,
-                header: None,
-            });
-            return;
-        }
-        let header = table_header(self.text, [s, e]);
-        // The room the header takes: with what joins it to the rows in a continuation's
-        // `embed_text`, and with what comes before the rows in the first part.
-        let header_size = header.map_or(0, |[hs, he]| {
-            let joined = [&self.text[hs..he], HEADER_JOIN].concat();
-            let rows = e - self.text[he..e].trim_start().len();
-            let first = self.sizer.size(&self.text[hs..rows]);
-            self.sizer.size(&joined).max(first)
-        });
-        // Repeat the header only when it takes at most half the budget: the rows after it are
-        // split with what the header leaves, the first part keeps the header itself.
-        let Some([_, header_end]) = header.filter(|_| header_size * 2 <= size) else {
-            let spans = split_range(
-                self.text,
-                &mut self.breaks,
-                &self.barriers,
-                self.sizer,
-                [s, e],
-                size,
-                0,
-            );
-            self.pieces.extend(spans.into_iter().map(|span| Piece {
-                span,
-                table: true,
-                header: None,
-            }));
-            return;
-        };
-        let budget = size - header_size;
-        let spans = split_range(
-            self.text,
-            &mut self.breaks,
-            &self.barriers,
-            self.sizer,
-            [header_end, e],
-            budget,
-            0,
-        );
-        let parts = spans.len();
-        for (i, span) in spans.into_iter().enumerate() {
-            self.pieces.push(if i == 0 {
-                Piece {
-                    span: [s, span[1]],
-                    table: true,
-                    header: None,
-                }
-            } else {
-                Piece {
-                    span,
-                    table: true,
-                    header,
-                }
-            });
-        }
-        if parts == 0 {
-            // Nothing after the header rows (cannot happen: such a table fits).
-            self.pieces.push(Piece {
-                span: [s, header_end],
-                table: true,
-                header: None,
-            });
-        }
-    }
-}
-
-/// The header rows of the Markdown table at `span`: its first line, plus the delimiter row
-/// (`|---|:--|`) after it when there is one.
-fn table_header(text: &str, span: [usize; 2]) -> Option<[usize; 2]> {
-    let table = text.get(span[0]..span[1])?;
-    let first_end = table.find('\n')?;
-    let rest = &table[first_end + 1..];
-    let second_len = rest.find('\n').unwrap_or(rest.len());
-    let second = &rest[..second_len];
-    let is_delimiter = !second.trim().is_empty()
-        && second
-            .trim()
-            .chars()
-            .all(|c| matches!(c, '|' | '-' | ':' | ' ' | '\t'));
-    let end = if is_delimiter {
-        first_end + 1 + second_len
-    } else {
-        first_end
-    };
-    let [hs, he] = trim(text, span[0], span[0] + end);
-    (hs < he).then_some([hs, he])
 }
 
 /// Regions starting at each heading of level <= `level` (and one before the first); headings

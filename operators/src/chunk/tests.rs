@@ -393,7 +393,7 @@ fn by_heading_sections_fallback_and_merge() {
     .unwrap();
     // A heading keeps at least its content's first words.
     assert!(
-        texts(&set).contains(&"### Details\n\nMore setup"),
+        texts(&set).contains(&"### Details\n\nMore setup detail"),
         "{:?}",
         texts(&set)
     );
@@ -676,15 +676,18 @@ fn a_heading_keeps_its_first_content() {
     let set = chunker(Strategy::Recursive, settings(60, 0, Unit::Chars))
         .chunk(&doc)
         .unwrap();
+    // The heading's first sentence does not fit with it: the cut leaves the next chunk more
+    // than a tiny tail ("its own here.").
     assert_eq!(
         texts(&set),
         vec![
-            "# Guide\n\nIntro text that is long enough to need a chunk of",
-            "its own here.",
+            "# Guide\n\nIntro text that is long enough to need",
+            "a chunk of its own here.",
             "## Install\n\nDownload the archive. Unpack it somewhere.",
             "Run the installer and follow it.",
         ]
     );
+    assert!(set.chunks.iter().all(|c| c.text.chars().count() >= 20));
 }
 
 #[test]
@@ -831,4 +834,31 @@ fn wrapped_lines_give_way_to_sentence_ends_and_hard_breaks_do_not() {
         split("- A short one. Then an item\n- and more words here in it."),
         "- A short one. Then an item"
     );
+}
+
+/// Medline record 255 (the `text` of `shared/eval/ir/medline/corpus.jsonl`): tokenized text
+/// whose sentences end with " .".
+const MEDLINE_255: &str = "effect of heterologous antiserum and complement on glycolysis of tumor cells . the effect of heterologous antiserum and complement on glucose metabolism of rat ascites tumor cells was examined to clarify the mechanism of the cytotoxic effect of antibody . 1. lactate-production of the target cells was inhibited by the cooperation of antiserum and complement, while no inhibition was observed when the cells were subjected to either antiserum or complement alone . the inhibition of lactate-production was observed under both acrobic and anacrobic conditions . no effect of the antiserum and complement was observed on the oxygen consumption of the cells . 2. the amount of antiserum necessary for the inhibition of lactate-production of the cells was determined in the presence of a definite amount of complement, and it was found that the degree of inhibition was not in parallel with the concentration of antiserum beyond a certain threshold . on the other hand, a parallelism was observed between the amount of complement and the rate of inhibition of lactate-production when different amounts of complement were added to a definite amount of antiserum . 3. similar inhibitory effects of the antiserum and complement on lactate-production of the cells from glucose, fructose-1, 6-diphosphate, and pyruvate suggested that the inhibition occurred toward the final step of glycolytic process of the cells .";
+
+#[test]
+fn a_full_stop_stays_with_the_chunk_that_has_room_for_it() {
+    let doc = parsed("255.txt", MEDLINE_255);
+    let set = chunker(Strategy::Recursive, settings(400, 0, Unit::Chars))
+        .chunk(&doc)
+        .unwrap();
+    let texts = texts(&set);
+    // The " ." after "oxygen consumption of the cells" fits in that chunk (398 + 2 chars).
+    assert!(
+        texts
+            .iter()
+            .any(|t| t.ends_with("oxygen consumption of the cells .")),
+        "{texts:?}"
+    );
+    for t in &texts {
+        assert!(
+            t.chars().any(char::is_alphanumeric) && !t.starts_with('.'),
+            "{texts:?}"
+        );
+        assert!(t.chars().count() <= 400);
+    }
 }

@@ -9,7 +9,7 @@ use crate::model::{Element, ElementKind};
 pub(crate) enum Block {
     /// A heading of `level` 1..=6 (clamped).
     Heading { level: u8, text: String },
-    /// Running text; line breaks are kept.
+    /// Running text; line breaks are kept, as Markdown hard breaks.
     Paragraph(String),
     /// One list item at `depth` (0 = top level). An ordered item shows `number` when the
     /// source gives one (else it follows the previous item); a number that does not follow
@@ -440,12 +440,18 @@ pub(crate) fn fence_for(text: &str) -> String {
     "`".repeat(longest.max(2) + 1)
 }
 
-/// Each line of `text` escaped so it stays running text.
+/// What ends a line of a block's text: a Markdown hard line break (two spaces before the
+/// newline). A line break kept in a block's text is an explicit one (`<br>`, a DOCX `w:br`),
+/// not the wrapping of running text, and is rendered as one, so that it reads as a line
+/// break, not as a space (Markdown's soft break), to Markdown readers and to the chunkers.
+pub(crate) const HARD_BREAK: &str = "  \n";
+
+/// Each line of `text` escaped so it stays running text, the lines joined by hard breaks.
 fn escape_lines(text: &str) -> String {
     text.lines()
         .map(escape_inline)
         .collect::<Vec<_>>()
-        .join("\n")
+        .join(HARD_BREAK)
 }
 
 /// One line escaped: characters that would start inline markup, HTML or a block construct at
@@ -532,7 +538,7 @@ mod tests {
         ]);
         assert_eq!(
             md,
-            "# Title\n\nSome \\*text\\*\nsecond line\n\n## Sub\n\n1. one\n    - nested\n2. two\n\n| a | b\\|c |\n| --- | --- |\n| 1 |  |\n\n```rust\nfn x() {}\n```\n\n> quoted\n\n![pic](a%20b.png)\n"
+            "# Title\n\nSome \\*text\\*  \nsecond line\n\n## Sub\n\n1. one\n    - nested\n2. two\n\n| a | b\\|c |\n| --- | --- |\n| 1 |  |\n\n```rust\nfn x() {}\n```\n\n> quoted\n\n![pic](a%20b.png)\n"
         );
         for e in &els {
             assert!(!md[e.span[0]..e.span[1]].is_empty());
@@ -573,9 +579,10 @@ mod tests {
                 ElementKind::ListItem
             ]
         );
+        // Its line breaks are hard breaks: they stay line breaks, not spaces.
         assert_eq!(
             parsed.elements[0].text,
-            "# not a heading 1. not a list - nor this <b>no html</b>"
+            "# not a heading\n1. not a list\n- nor this\n<b>no html</b>"
         );
         assert_eq!(parsed.elements[2].depth, Some(1));
     }

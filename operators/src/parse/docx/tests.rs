@@ -182,3 +182,16 @@ fn the_main_part_is_found_through_the_package_relationships() {
     let err = parse(&package(&[("_rels/.rels", &package_rels("nowhere.xml"))])).unwrap_err();
     assert!(err.to_string().contains("no nowhere.xml part"), "{err}");
 }
+
+/// A `w:br` (and `w:cr`) is a Markdown hard break: it stays a line break.
+#[test]
+fn a_line_break_is_a_hard_break() {
+    let doc = r#"<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>
+<w:p><w:r><w:t>ACME Corp</w:t><w:br/><w:t>12 Main Street</w:t><w:cr/><w:t>Springfield</w:t></w:r></w:p>
+</w:body></w:document>"#;
+    let parsed = parse(&package(&[("word/document.xml", doc)])).unwrap();
+    assert_eq!(
+        parsed.markdown,
+        "ACME Corp  \n12 Main Street  \nSpringfield\n"
+    );
+}

@@ -12,6 +12,16 @@ const MAX_DEPTH: usize = 200;
 /// Most columns a `colspan` may add.
 const MAX_COLSPAN: usize = 64;
 
+/// Appends the text of a text node outside `<pre>`: its line breaks are white space, as
+/// browsers show them (only `<br>` and blocks break lines), so a paragraph wrapped in the
+/// source is one line of running text.
+fn push_collapsed(out: &mut String, text: &str) {
+    out.extend(
+        text.chars()
+            .map(|c| if matches!(c, '\n' | '\r') { ' ' } else { c }),
+    );
+}
+
 /// Converts the content nodes of `page` into blocks.
 pub(super) fn blocks(page: &Page<'_>, content: &[NodeRef<'_>]) -> Vec<Block> {
     let mut c = Converter {
@@ -51,7 +61,7 @@ impl Converter<'_, '_> {
         }
         let e = match node.value() {
             Node::Text(t) => {
-                self.inline.push_str(t);
+                push_collapsed(&mut self.inline, t);
                 return;
             }
             Node::Element(e) => e,
@@ -333,7 +343,8 @@ impl Converter<'_, '_> {
                 continue;
             }
             match n.value() {
-                Node::Text(t) => out.push_str(t),
+                Node::Text(t) if raw => out.push_str(t),
+                Node::Text(t) => push_collapsed(&mut out, t),
                 Node::Element(e) if e.name() == "br" => out.push('\n'),
                 Node::Element(_) => {
                     if block && !out.is_empty() && !out.ends_with('\n') {

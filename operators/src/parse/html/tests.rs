@@ -268,3 +268,29 @@ fn a_heading_right_before_the_content_is_kept() {
     assert_eq!(parsed.elements[0].kind, ElementKind::ListItem);
     assert_eq!(parsed.metadata["title"], "Glossary | Site");
 }
+
+/// A `<br>` is a Markdown hard break (it stays a line break); a line break in the source is
+/// white space (the paragraph is one line), but in `<pre>`.
+#[test]
+fn br_is_a_hard_break_and_source_wrapping_is_a_space() {
+    let page = "<html><body><article>\n<p>Our office is at the address below,\nwrapped in the source.</p>\n\
+                <p>ACME Corp<br>12 Main Street<br/>\nSpringfield</p>\n\
+                <ul><li>first line<br>second line</li></ul>\n\
+                <blockquote>Roses are red<br>Violets are blue</blockquote>\n\
+                <pre>let x;\nlet y;</pre>\n</article></body></html>";
+    let parsed = parse(page.as_bytes()).unwrap();
+    assert_eq!(
+        parsed.markdown,
+        "Our office is at the address below, wrapped in the source.\n\n\
+         ACME Corp  \n12 Main Street  \nSpringfield\n\n\
+         - first line  \n  second line\n\n\
+         > Roses are red  \n> Violets are blue\n\n\
+         ```\nlet x;\nlet y;\n```\n"
+    );
+    let address = parsed
+        .elements
+        .iter()
+        .find(|e| e.text.starts_with("ACME"))
+        .unwrap();
+    assert_eq!(address.text, "ACME Corp\n12 Main Street\nSpringfield");
+}
