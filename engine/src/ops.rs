@@ -270,7 +270,7 @@ impl HybridIndexSink {
 }
 
 /// How the index writes an entry, part of every content key so that a change of it re-indexes
-/// each document once (2: a number in metadata is indexed by its canonical spelling).
+/// each document once (2: a number in metadata is indexed as a number, not as its text).
 const INDEXED_AS: &[u8] = b"entries 2\0";
 
 /// What identifies the entries of an embedded document in the index: the model and everything

@@ -741,7 +741,8 @@ mod tests {
     }
 
     /// A number in metadata passes a filter however the number is written, on either side:
-    /// `1500.0` by `1500`, YAML's `1.10` (the number 1.1) by `1.10`; text keeps its spelling.
+    /// `1500.0` by `1500`, YAML's `1.10` (the number 1.1) by `1.10`; a string keeps its
+    /// spelling, even one that reads as a number.
     #[test]
     fn a_number_filter_matches_any_spelling_of_the_number() {
         let dir = tempfile::tempdir().unwrap();
@@ -755,6 +756,9 @@ mod tests {
         price
             .metadata
             .insert("code".into(), serde_json::json!("007"));
+        price
+            .metadata
+            .insert("seven".into(), serde_json::json!("7"));
         build(dir.path(), &[("a", "ka", vec![price])]);
         let index = HybridIndex::open(dir.path()).unwrap();
         let passes = |key: &str, value: &str| {
@@ -773,6 +777,13 @@ mod tests {
         assert!(!passes("price", "1501"));
         assert!(passes("code", "007"));
         assert!(!passes("code", "7"), "text keeps its spelling");
+        assert!(passes("seven", "7"));
+        for value in ["07", "7.0"] {
+            assert!(
+                !passes("seven", value),
+                "the string \"7\" is no number: {value}"
+            );
+        }
     }
 
     /// A query is words: `NOT`, `AND` and `OR` are searched for (as stop words, nothing), never

@@ -5,6 +5,7 @@
 use std::path::Path;
 
 use tantivy::collector::{DocSetCollector, TopDocs};
+use tantivy::columnar::NumericalValue;
 use tantivy::query::{BooleanQuery, BoostQuery, EmptyQuery, Occur, Query, TermQuery};
 use tantivy::schema::{
     Field, IndexRecordOption, JsonObjectOptions, STORED, STRING, Schema, TextFieldIndexing,
@@ -168,21 +169,29 @@ impl TextIndex {
         Some(Box::new(BooleanQuery::new(clauses)))
     }
 
-    /// The filter on metadata `key` for `value`: the value's text, or, for a number, any
-    /// spelling of it (`1500`, `1500.0` and `1.5e3` are one number).
+    /// The filter on metadata `key` for `value`: a string (or bool) spelled as `value`, or, when
+    /// `value` is a number, a number equal to it however either is written (`1500`, `1500.0`
+    /// and `1.5e3` are one number; the string "1500" is only matched by `1500`).
     fn metadata_filter(&self, key: &str, value: &str) -> Box<dyn Query> {
-        let term = |text: &str| -> Box<dyn Query> {
-            let mut term = Term::from_field_json_path(self.fields.metadata, key, false);
-            term.append_type_and_str(text);
+        let path = Term::from_field_json_path(self.fields.metadata, key, false);
+        let query = |term: Term| -> Box<dyn Query> {
             Box::new(TermQuery::new(term, IndexRecordOption::Basic))
         };
-        match canonical_number(value).filter(|number| number != value) {
-            Some(number) => Box::new(BooleanQuery::new(vec![
-                (Occur::Should, term(value)),
-                (Occur::Should, term(&number)),
-            ])),
-            None => term(value),
+        let mut text = path.clone();
+        text.append_type_and_str(value);
+        let Some(number) = number(value) else {
+            return query(text);
+        };
+        let mut typed = path;
+        match number {
+            NumericalValue::I64(number) => typed.append_type_and_fast_value(number),
+            NumericalValue::U64(number) => typed.append_type_and_fast_value(number),
+            NumericalValue::F64(number) => typed.append_type_and_fast_value(number),
         }
+        Box::new(BooleanQuery::new(vec![
+            (Occur::Should, query(text)),
+            (Occur::Should, query(typed)),
+        ]))
     }
 
     /// The BM25 query for a user's text: every distinct term its analysis gives, in every
@@ -395,10 +404,10 @@ impl TextWriter {
     }
 }
 
-/// Metadata as `--filter key=value` matches it: a string or bool as its text, a number in its
-/// canonical spelling (see [`canonical_number`]), and a list as each of its strings, numbers and
-/// bools (`tags: [x, y]` passes `tags=x` and `tags=y`). Mappings, and lists and mappings inside
-/// lists, are not indexed.
+/// Metadata as `--filter key=value` matches it: a string or bool as its text, a number as a
+/// number (Tantivy gives every spelling of one number one term: 1500.0 is 1500), and a list as
+/// each of its strings, numbers and bools (`tags: [x, y]` passes `tags=x` and `tags=y`).
+/// Mappings, and lists and mappings inside lists, are not indexed.
 fn filterable_metadata(
     metadata: &serde_json::Map<String, serde_json::Value>,
 ) -> std::collections::BTreeMap<String, tantivy::schema::OwnedValue> {
@@ -406,10 +415,13 @@ fn filterable_metadata(
     use tantivy::schema::OwnedValue;
     let exact = |value: &Value| match value {
         Value::String(text) => Some(OwnedValue::Str(text.clone())),
-        Value::Number(number) => {
-            let text = number.to_string();
-            Some(OwnedValue::Str(canonical_number(&text).unwrap_or(text)))
-        }
+        Value::Number(number) => Some(if let Some(number) = number.as_i64() {
+            OwnedValue::I64(number)
+        } else if let Some(number) = number.as_u64() {
+            OwnedValue::U64(number)
+        } else {
+            OwnedValue::F64(number.as_f64()?)
+        }),
         Value::Bool(_) => Some(OwnedValue::Str(value.to_string())),
         _ => None,
     };
@@ -425,56 +437,51 @@ fn filterable_metadata(
         .collect()
 }
 
-/// One spelling for every way of writing a number, or `None` for text that is not one: an integer
-/// (up to 64 bits, or a float with no fraction below 2^53) as its digits, any other finite number
-/// as the shortest decimal that reads back to it. `1500.0`, `+1500` and `1.5e3` all give `1500`;
-/// `1.10` gives `1.1`.
-fn canonical_number(text: &str) -> Option<String> {
-    let text = text.trim();
+/// The number `text` writes (digits, sign, point and exponent only: not `inf` or `NaN`), in
+/// Tantivy's canonical form (an integral float is an integer), or `None`.
+fn number(text: &str) -> Option<NumericalValue> {
     let numeric = |c: char| c.is_ascii_digit() || matches!(c, '+' | '-' | '.' | 'e' | 'E');
-    if text.is_empty() || !text.chars().all(numeric) || !text.contains(|c: char| c.is_ascii_digit())
-    {
+    if !text.chars().all(numeric) || !text.contains(|c: char| c.is_ascii_digit()) {
         return None;
     }
-    if let Ok(integer) = text.parse::<i64>() {
-        return Some(integer.to_string());
+    match text.parse::<NumericalValue>().ok()?.normalize() {
+        NumericalValue::F64(float) if !float.is_finite() => None,
+        number => Some(number),
     }
-    if let Ok(integer) = text.parse::<u64>() {
-        return Some(integer.to_string());
-    }
-    let number = text
-        .parse::<f64>()
-        .ok()
-        .filter(|number| number.is_finite())?;
-    const EXACT_INTEGERS: f64 = 9_007_199_254_740_992.0;
-    if number.fract() == 0.0 && number.abs() < EXACT_INTEGERS {
-        // Exact: below 2^53 every integer is a float.
-        return Some((number as i64).to_string());
-    }
-    Some(number.to_string())
 }
 
 #[cfg(test)]
 mod tests {
-    use super::canonical_number;
+    use super::{NumericalValue, number};
 
     #[test]
     fn every_spelling_of_a_number_is_one() {
-        for (text, canonical) in [
-            ("1500", "1500"),
-            ("1500.0", "1500"),
-            ("+1500", "1500"),
-            ("1.5e3", "1500"),
-            ("1.10", "1.1"),
-            ("-0.0", "0"),
-            ("18446744073709551615", "18446744073709551615"),
-            ("-9223372036854775808", "-9223372036854775808"),
-            ("1e300", &1e300f64.to_string()),
+        use NumericalValue::{F64, I64, U64};
+        for (text, value) in [
+            ("1500", I64(1500)),
+            ("1500.0", I64(1500)),
+            ("+1500", I64(1500)),
+            ("1.5e3", I64(1500)),
+            ("01500", I64(1500)),
+            ("1.10", F64(1.1)),
+            ("-0.0", I64(0)),
+            ("18446744073709551615", U64(u64::MAX)),
+            ("-9223372036854775808", I64(i64::MIN)),
         ] {
-            assert_eq!(canonical_number(text).as_deref(), Some(canonical), "{text}");
+            assert_eq!(number(text), Some(value), "{text}");
         }
-        for text in ["", "abc", "inf", "NaN", "1e999", "e", "2020-01-01x", "1,5"] {
-            assert_eq!(canonical_number(text), None, "{text}");
+        for text in [
+            "",
+            "abc",
+            "inf",
+            "NaN",
+            "1e999",
+            "e",
+            "2020-01-01",
+            "1,5",
+            " 7",
+        ] {
+            assert_eq!(number(text), None, "{text}");
         }
     }
 }
