@@ -125,8 +125,9 @@ fn push_sentences(text: &str, block: [usize; 2], soft: &[usize], out: &mut Vec<[
 /// The most text given to the Unicode sentence rules at once. After a full stop their lookahead
 /// runs to the next letter, and again from every char until it resolves, so a long run without
 /// letters (an ASCII-art table wrapped into one paragraph) took quadratic time: 382 KB, 11 s.
-/// Text is cut into windows at whitespace; a sentence longer than a window gets a sentence
-/// boundary at a word boundary.
+/// Text is cut into windows at whitespace; a window's last segment, which the window's end
+/// cuts, is segmented again at the start of the next window, so only a sentence longer than a
+/// window gets a boundary that is not a sentence's (at a word boundary).
 const SENTENCE_WINDOW: usize = 1024;
 
 /// The Unicode sentence segments of `text` as (offset, segment), found window by window (see
@@ -148,12 +149,21 @@ pub(super) fn sentence_bounds(text: &str) -> Vec<(usize, &str)> {
                 end = start + at + c.len_utf8();
             }
         }
-        out.extend(
-            text[start..end]
-                .split_sentence_bound_indices()
-                .map(|(offset, segment)| (start + offset, segment)),
-        );
-        start = end;
+        let mut segments: Vec<(usize, &str)> = text[start..end]
+            .split_sentence_bound_indices()
+            .map(|(offset, segment)| (start + offset, segment))
+            .collect();
+        let next = match segments.last() {
+            // The window's end is no sentence's end: the last segment goes again, with what
+            // follows it (unless it is the whole window: a sentence longer than one).
+            Some(&(last, _)) if end < text.len() && last > start => {
+                segments.pop();
+                last
+            }
+            _ => end,
+        };
+        out.extend(segments);
+        start = next;
     }
     out
 }
@@ -355,6 +365,37 @@ mod tests {
         )];
         let index = ElementIndex::new(&pdf.elements);
         assert!(is_soft(&pdf.markdown, &index, 13));
+    }
+
+    /// A window's end is no sentence's end: in a paragraph of many short sentences, every
+    /// boundary is a sentence's, wherever the windows fall.
+    #[test]
+    fn windows_add_no_sentence_boundary() {
+        let sentence = "Alpha bravo charlie delta echo foxtrot golf hotel india juliet kilo \
+                        lima mike november oscar papa quebec.";
+        for lead in 0..8 {
+            let text = format!("{}{}", "x ".repeat(lead), [sentence; 30].join(" "));
+            let segments = sentence_bounds(&text);
+            assert_eq!(
+                segments.iter().map(|(_, s)| s.len()).sum::<usize>(),
+                text.len()
+            );
+            for (offset, segment) in &segments[1..] {
+                assert!(
+                    segment.trim_end().ends_with("quebec."),
+                    "lead {lead}: a boundary inside a sentence at {offset}: {segment:?}"
+                );
+            }
+        }
+        // A sentence longer than a window is still cut, at a word boundary.
+        let long = "word ".repeat(SENTENCE_WINDOW);
+        let segments = sentence_bounds(&long);
+        assert!(segments.len() > 1);
+        assert!(
+            segments
+                .iter()
+                .all(|(_, s)| s.len() <= SENTENCE_WINDOW && s.ends_with(' '))
+        );
     }
 
     #[test]
