@@ -4,8 +4,8 @@
 //! chunk may end at that sentence's end: with only a few words ("in place.") when the sentence
 //! after does not fit with them. This happens most after a heading, which keeps its first
 //! content however long its first sentence is. Such a cut moves back by whole words until the
-//! next chunk gets at least [`TAIL_CHARS`] chars, while the chunk keeps as many (chunks under
-//! twice that are left as they are).
+//! next chunk gets at least [`TAIL_CHARS`] chars, or as far as it can while the chunk keeps as
+//! many (chunks under twice that are left as they are).
 
 use super::breaks::Breaks;
 use super::recursive::{skip_whitespace, trim};
@@ -52,18 +52,19 @@ pub(super) fn word_cut(
     if chars(cut.start, end) < 2 * least || chars(end, next_end) >= least {
         return end;
     }
-    // Back by whole words: the next chunk then still ends at `next_end` or later.
+    // Back by whole words: the next chunk then still ends at `next_end` or later. When the
+    // chunk cannot give enough and keep enough, it gives what it can.
     let mut at = end;
     while let Some(word) = breaks.word_before(cut.bound, at) {
         if chars(cut.start, word) < least {
             break;
         }
-        if chars(word, next_end) >= least {
-            return word;
-        }
         at = word;
+        if chars(word, next_end) >= least {
+            break;
+        }
     }
-    end
+    at
 }
 
 #[cfg(test)]
@@ -101,6 +102,23 @@ mod tests {
         assert_eq!(
             texts(md, 70)[0],
             "## Sorting\n\nLists have a sort method that changes the list in place."
+        );
+    }
+
+    /// A chunk that cannot give the tail enough while keeping enough gives what it can.
+    #[test]
+    fn a_tail_gets_what_the_chunk_can_give() {
+        let md = "### Note\n\nApplications that wanted precise values have historically had to \
+                  set extra\\_float\\_digits to 3 to obtain them. For maximum compatibility between \
+                  versions, they should continue to do so.\n";
+        let texts = texts(md, 60);
+        assert!(
+            texts.iter().all(|t| t.len() >= 10),
+            "a tiny tail is left: {texts:?}"
+        );
+        assert!(
+            texts.iter().any(|t| t.ends_with("to obtain them.")),
+            "{texts:?}"
         );
     }
 
