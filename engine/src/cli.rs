@@ -866,8 +866,14 @@ fn print_summary(summary: &serde_json::Value) {
     );
     for (name, step) in steps {
         let number = |key: &str| step[key].as_u64().unwrap_or(0);
+        // A running run's index that has every item and commits.
+        let finishing = if step["finishing"] == true {
+            "  finishing"
+        } else {
+            ""
+        };
         outln!(
-            "{:<width$}  {:<16} {:>8} {:>8} {:>8} {:>7} {:>7} {:>9.2} {:>9}",
+            "{:<width$}  {:<16} {:>8} {:>8} {:>8} {:>7} {:>7} {:>9.2} {:>9}{finishing}",
             name,
             step["op"].as_str().unwrap_or_default(),
             number("in"),

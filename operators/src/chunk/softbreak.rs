@@ -134,6 +134,8 @@ const SENTENCE_WINDOW: usize = 1024;
 /// [`SENTENCE_WINDOW`]).
 pub(super) fn sentence_bounds(text: &str) -> Vec<(usize, &str)> {
     let mut out = Vec::new();
+    // Where a window cut a sentence longer than itself.
+    let mut forced = Vec::new();
     let mut start = 0;
     while start < text.len() {
         let mut end = (start + SENTENCE_WINDOW).min(text.len());
@@ -160,10 +162,39 @@ pub(super) fn sentence_bounds(text: &str) -> Vec<(usize, &str)> {
                 segments.pop();
                 last
             }
-            _ => end,
+            _ => {
+                forced.push(end);
+                end
+            }
         };
         out.extend(segments);
         start = next;
+    }
+    glue_unspaced(text, out, &forced)
+}
+
+/// `segments` with every boundary between two ASCII chars that are not white space undone
+/// (except the `forced` cuts of windows): `![alt` (an image), `(...)` + `` ` `` (code) or
+/// `e.g.x` are no sentence ends, which in ASCII text are followed by white space. A boundary
+/// after a CJK full stop (`。`) stays.
+fn glue_unspaced<'t>(
+    text: &'t str,
+    segments: Vec<(usize, &'t str)>,
+    forced: &[usize],
+) -> Vec<(usize, &'t str)> {
+    let mut out: Vec<(usize, &'t str)> = Vec::with_capacity(segments.len());
+    for (offset, segment) in segments {
+        let before = text[..offset].chars().next_back();
+        let after = segment.chars().next();
+        let glued = |c: Option<char>| c.is_some_and(|c| c.is_ascii() && !c.is_ascii_whitespace());
+        match out.last_mut() {
+            Some((start, previous))
+                if glued(before) && glued(after) && forced.binary_search(&offset).is_err() =>
+            {
+                *previous = &text[*start..offset + segment.len()];
+            }
+            _ => out.push((offset, segment)),
+        }
     }
     out
 }
@@ -395,6 +426,35 @@ mod tests {
             segments
                 .iter()
                 .all(|(_, s)| s.len() <= SENTENCE_WINDOW && s.ends_with(' '))
+        );
+    }
+
+    /// A sentence ends before white space (or after a CJK full stop): `![` before an image's
+    /// text and `...)` before a closing backtick end none.
+    #[test]
+    fn a_sentence_ends_before_white_space() {
+        let segments = |text: &str| -> Vec<String> {
+            sentence_bounds(text)
+                .into_iter()
+                .map(|(_, s)| s.to_owned())
+                .collect()
+        };
+        // Unicode's rules end sentences after "![" and after "(...)".
+        for text in [
+            "Intro here. ![Save money at home.](x.jpg)",
+            "Add it to `Page.to_image(...)`. See the tracker.",
+        ] {
+            let found = segments(text);
+            assert!(
+                found
+                    .iter()
+                    .all(|s| s.ends_with(' ') || text.ends_with(s.as_str())),
+                "{found:?}"
+            );
+        }
+        assert_eq!(
+            segments("今日は晴れ。明日は雨。"),
+            ["今日は晴れ。", "明日は雨。"]
         );
     }
 
