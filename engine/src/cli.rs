@@ -366,16 +366,25 @@ impl StoreArgs {
     }
 
     /// The report for `request`: from the store, or, while a run holds it, from that run.
+    /// A run that is starting (not listening yet) or ending (no longer listening), or another
+    /// command holding the store a moment, is waited for up to [`crate::store::PATIENCE`].
     fn report(&self, request: &live::Request) -> anyhow::Result<serde_json::Value> {
         let dir = self.dir()?;
-        match Store::open(&dir) {
-            Ok(store) => live::answer(&store, None, request),
-            Err(in_use @ StoreError::InUse { .. }) => match live::ask(&dir, request) {
-                Ok(report) => Ok(report),
-                Err(AskError::Refused(err)) => Err(err),
-                Err(AskError::NoAnswer(why)) => Err(anyhow::anyhow!("{in_use} ({why:#})")),
-            },
-            Err(err) => Err(err.into()),
+        let started = std::time::Instant::now();
+        loop {
+            let why = match Store::open(&dir) {
+                Ok(store) => return live::answer(&store, None, request),
+                Err(in_use @ StoreError::InUse { .. }) => match live::ask(&dir, request) {
+                    Ok(report) => return Ok(report),
+                    Err(AskError::Refused(err)) => return Err(err),
+                    Err(AskError::NoAnswer(why)) => anyhow::anyhow!("{in_use} ({why:#})"),
+                },
+                Err(err) => return Err(err.into()),
+            };
+            if started.elapsed() >= crate::store::PATIENCE {
+                return Err(why);
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
         }
     }
 }
@@ -709,7 +718,7 @@ fn gc(path: &Path, keep_runs: usize, json: bool) -> anyhow::Result<i32> {
             )
         })
         .collect();
-    let store = Store::open(&pipeline.store)?;
+    let store = Store::open_waiting(&pipeline.store)?;
     let collected = crate::gc::collect_garbage(&store, &pipeline.name, &current, keep_runs)?;
     store.flush()?;
     print(collected);

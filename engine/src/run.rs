@@ -79,7 +79,7 @@ pub struct RunSummary {
 
 /// Runs a valid pipeline, checkpointing every step's outputs in the pipeline's store.
 pub fn run(pipeline: &Pipeline, mut options: Options) -> anyhow::Result<RunSummary> {
-    let store = Arc::new(Store::open(&pipeline.store)?);
+    let store = Arc::new(Store::open_waiting(&pipeline.store)?);
     mark_interrupted(&store)?;
     let now = SystemTime::now();
     let run_id = run_id(now);

@@ -1,16 +1,16 @@
 //! The Unix socket a running run answers on, and the client side of it.
 
 use std::collections::HashSet;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::RecvTimeoutError;
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use serde_json::{Value, json};
 
 use super::{AskError, LiveRun, Request, answer};
@@ -26,6 +26,10 @@ const MAX_SOCKET_PATH: usize = 107;
 const MAX_CONNECTIONS: usize = 16;
 /// How long a client may keep a read or a write of the server waiting.
 const CLIENT_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long a client waits for the run's next line before it calls the run stuck.
+const ANSWER_TIMEOUT: Duration = Duration::from_secs(if cfg!(test) { 1 } else { 30 });
+/// How often a tap with nothing to send tells its client the run is alive.
+const HEARTBEAT: Duration = Duration::from_secs(5);
 /// How often waiting threads look at whether the run has ended.
 const POLL: Duration = Duration::from_millis(50);
 
@@ -202,6 +206,7 @@ fn tap(
             sent.insert((step, doc_id));
         }
     }
+    let mut last_reply = Instant::now();
     while connected {
         match items.recv_timeout(POLL) {
             Ok((step, doc_id, record)) => {
@@ -211,8 +216,13 @@ fn tap(
                 }
                 let (step, doc_id) = item;
                 connected = reply(stream, &tapped(store, &step, &doc_id, &record)).is_ok();
+                last_reply = Instant::now();
             }
             Err(RecvTimeoutError::Timeout) if stop.load(Ordering::Acquire) => break,
+            Err(RecvTimeoutError::Timeout) if last_reply.elapsed() >= HEARTBEAT => {
+                connected = reply(stream, &json!({ "alive": true })).is_ok();
+                last_reply = Instant::now();
+            }
             Err(RecvTimeoutError::Timeout) => {}
             Err(RecvTimeoutError::Disconnected) => break,
         }
@@ -229,33 +239,55 @@ fn connect(dir: &Path, request: &Request) -> anyhow::Result<BufReader<UnixStream
     let path = socket_path(dir).context("the store's path is too long for a socket")?;
     let stream = UnixStream::connect(&path)
         .with_context(|| format!("the run does not answer on {}", path.display()))?;
+    stream.set_read_timeout(Some(ANSWER_TIMEOUT))?;
+    stream.set_write_timeout(Some(CLIENT_TIMEOUT))?;
     reply(&stream, &serde_json::to_value(request)?)?;
     Ok(BufReader::new(stream))
 }
 
-/// Reads one answer line: the report, or the server's error.
-fn read_answer(reader: &mut BufReader<UnixStream>) -> anyhow::Result<Option<Value>> {
-    let mut line = String::new();
-    if reader.read_line(&mut line)? == 0 {
-        return Ok(None);
-    }
-    let mut value: Value = serde_json::from_str(&line).context("an unreadable answer")?;
-    if let Some(error) = value.get("error") {
-        let message = error.as_str().unwrap_or_default();
-        if value["code"] == failure::EXIT_INVALID {
-            return Err(failure::invalid(message));
+/// Reads one answer line, heartbeats skipped: the report, `None` at the end, the server's
+/// error, or, when the connection breaks (the run ending), `NoAnswer`.
+fn read_answer(reader: &mut BufReader<UnixStream>) -> Result<Option<Value>, AskError> {
+    loop {
+        let mut line = String::new();
+        match reader.read_line(&mut line) {
+            Ok(0) => return Ok(None),
+            Ok(_) => {}
+            Err(err) if matches!(err.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+                return Err(AskError::Refused(anyhow::anyhow!(
+                    "the run using this store has not answered for {} s: it may be stopped \
+                     (SIGSTOP, a debugger) or stuck; `kill` it if it stays so",
+                    ANSWER_TIMEOUT.as_secs()
+                )));
+            }
+            Err(err) => {
+                return Err(AskError::NoAnswer(
+                    anyhow::Error::new(err).context("the run closed the connection"),
+                ));
+            }
         }
-        bail!("{message}");
+        let mut value: Value = serde_json::from_str(&line)
+            .context("an unreadable answer")
+            .map_err(AskError::Refused)?;
+        if value.get("alive").is_some() {
+            continue;
+        }
+        if let Some(error) = value.get("error") {
+            let message = error.as_str().unwrap_or_default();
+            if value["code"] == failure::EXIT_INVALID {
+                return Err(AskError::Refused(failure::invalid(message)));
+            }
+            return Err(AskError::Refused(anyhow::anyhow!("{message}")));
+        }
+        return Ok(Some(value.take()));
     }
-    Ok(Some(value.take()))
 }
 
 /// Asks the run using store `dir` for the report of `request`.
 pub fn ask(dir: &Path, request: &Request) -> Result<Value, AskError> {
     let mut reader = connect(dir, request).map_err(AskError::NoAnswer)?;
-    let answer =
-        read_answer(&mut reader).and_then(|answer| answer.context("the run closed the connection"));
-    let mut answer = answer.map_err(AskError::Refused)?;
+    let mut answer = read_answer(&mut reader)?
+        .ok_or_else(|| AskError::NoAnswer(anyhow::anyhow!("the run closed the connection")))?;
     Ok(answer["ok"].take())
 }
 
@@ -273,10 +305,70 @@ pub fn follow(
         from_start,
     };
     let mut reader = connect(dir, &request).map_err(AskError::NoAnswer)?;
-    while let Some(line) = read_answer(&mut reader).map_err(AskError::Refused)? {
+    while let Some(line) = read_answer(&mut reader)? {
         if !each(&line) {
             break;
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A stand-in for a run listening on `dir`'s socket: `serve` gets each connection.
+    fn fake_run(dir: &Path, serve: impl Fn(UnixStream) + Send + 'static) -> JoinHandle<()> {
+        let listener = UnixListener::bind(socket_path(dir).unwrap()).unwrap();
+        std::thread::spawn(move || {
+            if let Ok((stream, _)) = listener.accept() {
+                serve(stream);
+            }
+        })
+    }
+
+    fn request() -> Request {
+        Request::Runs
+    }
+
+    /// A run that takes the question and never answers (stopped, stuck) is called so, instead
+    /// of keeping `runs` or `inspect` waiting for ever.
+    #[test]
+    fn a_run_that_never_answers_is_called_stuck() {
+        let dir = tempfile::tempdir().unwrap();
+        let server = fake_run(dir.path(), |stream| {
+            std::thread::sleep(ANSWER_TIMEOUT * 3);
+            drop(stream);
+        });
+        let started = Instant::now();
+        match ask(dir.path(), &request()) {
+            Err(AskError::Refused(err)) => {
+                assert!(err.to_string().contains("has not answered"), "{err:#}")
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(started.elapsed() < ANSWER_TIMEOUT * 3);
+        server.join().unwrap();
+    }
+
+    /// Heartbeats are skipped; a connection the run drops (it ended) is no answer, which the
+    /// caller may retry from the store.
+    #[test]
+    fn heartbeats_are_skipped_and_a_dropped_connection_is_no_answer() {
+        let dir = tempfile::tempdir().unwrap();
+        let server = fake_run(dir.path(), |stream| {
+            let _ = reply(&stream, &json!({ "alive": true }));
+            let _ = reply(&stream, &json!({ "ok": { "runs": [] } }));
+        });
+        let answer = ask(dir.path(), &request()).unwrap();
+        assert_eq!(answer, json!({ "runs": [] }));
+        server.join().unwrap();
+        std::fs::remove_file(socket_path(dir.path()).unwrap()).unwrap();
+        let server = fake_run(dir.path(), drop);
+        assert!(matches!(
+            ask(dir.path(), &request()),
+            Err(AskError::NoAnswer(_))
+        ));
+        server.join().unwrap();
+    }
 }

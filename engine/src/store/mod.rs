@@ -18,6 +18,9 @@ pub use lock::StoreLock;
 /// A 32-byte key: the content-derived identity of an item.
 pub type Key = [u8; 32];
 
+/// How long a command that writes waits for another process to let go of the store.
+pub const PATIENCE: std::time::Duration = std::time::Duration::from_secs(3);
+
 /// Why the store could not be used.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -104,6 +107,20 @@ impl Store {
             db,
             _lock: lock,
         })
+    }
+
+    /// [`Store::open`], waiting up to [`PATIENCE`] while another process holds the store: a
+    /// command that only reads (`runs`, `inspect`) holds it for a moment.
+    pub fn open_waiting(dir: &Path) -> Result<Store, StoreError> {
+        let started = std::time::Instant::now();
+        loop {
+            match Store::open(dir) {
+                Err(StoreError::InUse { .. }) if started.elapsed() < PATIENCE => {
+                    std::thread::sleep(std::time::Duration::from_millis(50));
+                }
+                opened => return opened,
+            }
+        }
     }
 
     /// The store folder.
