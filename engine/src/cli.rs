@@ -1137,7 +1137,7 @@ fn query(
     let mut searcher = crate::query::Searcher::open(&pipeline, &request.index)?;
     if (searcher.index.vectors()).is_some_and(|vectors| vectors.rebuilt_on_load()) {
         eprintln!(
-            "note: the index of `{}` was saved by an older version of the engine, so every query rebuilds its vector graph; `engine run {}` once saves it in the current format",
+            "note: the vector graph of index `{}` is damaged or from an older version of the engine, so every query rebuilds it from the vectors; `engine run {}` once saves it anew",
             request.index,
             path.display()
         );

@@ -1058,6 +1058,44 @@ mod tests {
         assert_eq!(current_generation(dir.path()).unwrap().1, second);
     }
 
+    /// hnsw_rs ends the process on a truncated data file: the graph's files are checked
+    /// first, a damaged graph is rebuilt from the vectors for the queries, and the next run,
+    /// even with nothing changed, saves it anew.
+    #[test]
+    fn a_damaged_graph_is_rebuilt_and_saved_anew() {
+        let dir = tempfile::tempdir().unwrap();
+        let docs = [
+            ("a", "k1", vec![entry("a", 0, "alpha text", 0)]),
+            ("b", "k1", vec![entry("b", 0, "beta text", 1)]),
+        ];
+        build(dir.path(), &docs);
+        let (_, first) = current_generation(dir.path()).unwrap();
+        let data = first.join("hnsw.hnsw.data");
+        let file = fs::OpenOptions::new().write(true).open(&data).unwrap();
+        file.set_len(100).unwrap();
+        assert!(VectorIndex::outdated(&first));
+        let opened = HybridIndex::open(dir.path()).unwrap();
+        assert!(opened.vectors().unwrap().rebuilt_on_load());
+        let hits = opened
+            .search(
+                "",
+                Some(&vector(1, 0.0)),
+                Mode::Vector,
+                1,
+                &[],
+                Fusion::default(),
+            )
+            .unwrap();
+        assert_eq!(ids(&hits), ["b#0"]);
+        let stats = build(dir.path(), &docs);
+        assert_eq!(stats.documents_unchanged, 2);
+        let (_, second) = current_generation(dir.path()).unwrap();
+        assert_ne!(first, second);
+        assert!(!VectorIndex::outdated(&second));
+        let index = HybridIndex::open(dir.path()).unwrap();
+        assert!(!index.vectors().unwrap().rebuilt_on_load());
+    }
+
     #[test]
     fn new_settings_take_effect_without_a_changed_document() {
         let dir = tempfile::tempdir().unwrap();

@@ -64,6 +64,36 @@ struct VectorMeta {
     /// they were tracked: found again on load).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     unreached: Option<Vec<usize>>,
+    /// BLAKE3 of the graph's files as saved (absent in indexes saved before): hnsw_rs ends the
+    /// process on some damage to them, so they are checked before it reads them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    graph_digest: Option<String>,
+}
+
+impl VectorMeta {
+    /// Whether the graph saved with this meta in `dir` can be loaded as it is: in the current
+    /// format and, when its digest was saved, undamaged.
+    fn graph_usable(&self, dir: &Path) -> bool {
+        let Some(basename) = &self.graph else {
+            return false;
+        };
+        self.distance.as_deref() == Some(DISTANCE)
+            && self.graph_digest.as_ref().is_none_or(|digest| {
+                graph_digest(dir, basename).is_ok_and(|found| found == *digest)
+            })
+    }
+}
+
+/// BLAKE3 of the graph and data files hnsw_rs dumped as `basename` in `dir`.
+fn graph_digest(dir: &Path, basename: &str) -> std::io::Result<String> {
+    let mut hasher = blake3::Hasher::new();
+    for suffix in ["hnsw.graph", "hnsw.data"] {
+        let mut file = fs::File::open(dir.join(format!("{basename}.{suffix}")))?;
+        let length = file.metadata()?.len();
+        hasher.update(&length.to_le_bytes());
+        std::io::copy(&mut file, &mut hasher)?;
+    }
+    Ok(hasher.finalize().to_hex().to_string())
 }
 
 /// The vectors added since the last rebuild (live and tombstoned), their graph and their
@@ -84,7 +114,8 @@ pub struct VectorIndex {
     unreached: Vec<usize>,
     m: usize,
     ef_construction: usize,
-    /// Whether [`VectorIndex::load`] found a graph of an older format and rebuilt it.
+    /// Whether [`VectorIndex::load`] found a graph of an older format, or damaged, and rebuilt
+    /// it.
     rebuilt_on_load: bool,
 }
 
@@ -386,6 +417,13 @@ impl VectorIndex {
             ),
             _ => None,
         };
+        let graph_digest = match &graph {
+            Some(basename) => Some(
+                graph_digest(dir, basename)
+                    .map_err(|err| io_error("cannot read the graph in", dir, err))?,
+            ),
+            None => None,
+        };
         let meta = VectorMeta {
             dimensions: self.dimensions,
             points: self.points(),
@@ -398,6 +436,7 @@ impl VectorIndex {
             graph,
             distance: Some(DISTANCE.to_owned()),
             unreached: Some(self.unreached.clone()),
+            graph_digest,
         };
         let mut bytes = Vec::with_capacity(self.vectors.len() * 4);
         for value in &self.vectors {
@@ -413,13 +452,13 @@ impl VectorIndex {
         Ok(())
     }
 
-    /// Whether the graph saved in `dir` is in an older format, which [`VectorIndex::load`]
-    /// rebuilds from the vectors every time.
+    /// Whether the graph saved in `dir` is in an older format or damaged, so that
+    /// [`VectorIndex::load`] rebuilds it from the vectors every time.
     pub fn outdated(dir: &Path) -> bool {
         fs::read(dir.join("vectors.json"))
             .ok()
             .and_then(|bytes| serde_json::from_slice::<VectorMeta>(&bytes).ok())
-            .is_some_and(|meta| meta.graph.is_some() && meta.distance.as_deref() != Some(DISTANCE))
+            .is_some_and(|meta| meta.graph.is_some() && !meta.graph_usable(dir))
     }
 
     /// Reads what [`VectorIndex::save`] wrote.
@@ -430,6 +469,7 @@ impl VectorIndex {
             .and_then(|bytes| {
                 serde_json::from_slice(&bytes).map_err(|err| io_error("damaged", &path, err))
             })?;
+        let usable = meta.graph_usable(dir);
         let path = dir.join("vectors.f32");
         let mut bytes = Vec::new();
         fs::File::open(&path)
@@ -464,9 +504,8 @@ impl VectorIndex {
                 dead[slot] = true;
             }
         }
-        let current = meta.distance.as_deref() == Some(DISTANCE);
         let graph = match &meta.graph {
-            Some(basename) if current => Some(load_graph(dir, basename)?),
+            Some(basename) if usable => Some(load_graph(dir, basename)?),
             _ => None,
         };
         let unreached = match (&graph, meta.unreached) {
@@ -485,7 +524,7 @@ impl VectorIndex {
             unreached,
             m: config.m,
             ef_construction: config.ef_construction,
-            rebuilt_on_load: meta.graph.is_some() && !current,
+            rebuilt_on_load: meta.graph.is_some() && !usable,
         };
         if index.rebuilt_on_load {
             index.rebuild();
@@ -493,8 +532,8 @@ impl VectorIndex {
         Ok(index)
     }
 
-    /// Whether loading rebuilt a graph saved in an older format: every load does so until a
-    /// run saves the index again.
+    /// Whether loading rebuilt a graph saved in an older format or damaged: every load does so
+    /// until a run saves the index again.
     pub fn rebuilt_on_load(&self) -> bool {
         self.rebuilt_on_load
     }
@@ -710,7 +749,7 @@ mod tests {
     }
 
     #[test]
-    fn damaged_graph_files_are_an_error_not_a_panic() {
+    fn damaged_graph_files_are_rebuilt_or_an_error_never_a_panic() {
         let dir = tempfile::tempdir().unwrap();
         let config = IndexConfig::default();
         let mut index = VectorIndex::new(2, &config);
@@ -726,6 +765,17 @@ mod tests {
                 fs::write(file.path(), damaged).unwrap();
             }
         }
+        // Its digest tells the damage: the graph is rebuilt from the vectors.
+        let loaded = VectorIndex::load(dir.path(), &config).unwrap();
+        assert!(loaded.rebuilt_on_load());
+        assert_eq!(loaded.search(&[0.0, 1.0], 1, 16, None)[0].0, 1);
+        // Saved without a digest (by an older version), hnsw_rs reads it: its panics are an
+        // error.
+        let meta_path = dir.path().join("vectors.json");
+        let mut meta: serde_json::Value =
+            serde_json::from_slice(&fs::read(&meta_path).unwrap()).unwrap();
+        meta.as_object_mut().unwrap().remove("graph_digest").unwrap();
+        fs::write(&meta_path, meta.to_string()).unwrap();
         let err = VectorIndex::load(dir.path(), &config).err().unwrap();
         assert!(err.message.contains("cannot load the graph"), "{err}");
     }
