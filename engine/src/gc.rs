@@ -49,9 +49,9 @@ fn pipeline_of(run: &serde_json::Value) -> &str {
 }
 
 /// `engine gc` for pipeline `name` with step fingerprints `current`: keeps the checkpoints it
-/// reaches through its latest completed run, everything the latest completed run of every other
-/// pipeline sharing the store reached, the newest `keep_runs` runs and each pipeline's latest
-/// completed run.
+/// reaches through its latest completed run and through its runs since (a killed run's work
+/// with the current file), everything the latest completed run of every other pipeline sharing
+/// the store reached, the newest `keep_runs` runs and each pipeline's latest completed run.
 pub fn collect_garbage(
     store: &Store,
     name: &str,
@@ -80,6 +80,31 @@ pub fn collect_garbage(
             }
         }
     }
+    // Runs of this pipeline newer than its latest completed one (killed, cancelled, failed)
+    // computed checkpoints of the current file that no completed run reached yet: a run
+    // resumes from them.
+    for run in &runs {
+        if latest
+            .get(name)
+            .is_some_and(|done| std::ptr::eq(*done, run))
+        {
+            break;
+        }
+        if pipeline_of(run) != name {
+            continue;
+        }
+        let current_step = |step: &str| {
+            current
+                .get(step)
+                .is_some_and(|fingerprint| run["fingerprints"][step].as_str() == Some(fingerprint))
+        };
+        let run_id = run["run_id"].as_str().unwrap_or_default();
+        for (step, _, record) in store.item_records(run_id, None)? {
+            if !record.key.is_empty() && current_step(&step) {
+                live.insert((record.fingerprint, record.key));
+            }
+        }
+    }
     let (removed, bytes_freed) = store.retain_checkpoints(&live)?;
     let protected: HashSet<String> = latest
         .values()
@@ -95,4 +120,62 @@ pub fn collect_garbage(
         runs_removed,
         vectors_removed,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{ItemRecord, hex, parse_key};
+
+    /// Records a run of pipeline `p` whose chunk step (fingerprint `fingerprint`) computed the
+    /// checkpoint `key`.
+    fn record_run(store: &Store, run_id: &str, status: &str, fingerprint: &str, key: u8) {
+        let summary = serde_json::json!({
+            "run_id": run_id, "status": status, "name": "p",
+            "fingerprints": { "chunk": fingerprint },
+        });
+        store.save_run(run_id, &summary).unwrap();
+        let key = hex(&[key; 32]);
+        let record = ItemRecord {
+            fingerprint: fingerprint.to_owned(),
+            key: key.clone(),
+            cached: false,
+            seconds: 0.1,
+            bytes_in: 1,
+            bytes_out: 1,
+            error: None,
+        };
+        store.record_item(run_id, "chunk", "a.md", &record).unwrap();
+        let key = parse_key(&key).unwrap();
+        store.put_checkpoint(fingerprint, &key, b"chunks").unwrap();
+    }
+
+    /// A run killed after the pipeline file changed computed checkpoints of the current file
+    /// that no completed run reached: gc keeps them for the run that resumes, and drops those
+    /// of the old settings.
+    #[test]
+    fn gc_keeps_what_a_killed_run_computed_with_the_current_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        record_run(&store, "20261130T000001.000Z-aaaa", "ok", "size600", 1);
+        record_run(
+            &store,
+            "20261130T000002.000Z-bbbb",
+            "interrupted",
+            "size640",
+            2,
+        );
+        let current = BTreeMap::from([("chunk".to_owned(), "size640".to_owned())]);
+        let collected = collect_garbage(&store, "p", &current, 20).unwrap();
+        let kept = |fingerprint: &str, key: u8| {
+            let key = parse_key(&hex(&[key; 32])).unwrap();
+            store.checkpoint(fingerprint, &key).unwrap().is_some()
+        };
+        assert!(
+            kept("size640", 2),
+            "the killed run's work with the current file"
+        );
+        assert!(!kept("size600", 1), "the old settings' output");
+        assert_eq!(collected.removed, 1);
+    }
 }

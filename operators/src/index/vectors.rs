@@ -774,7 +774,10 @@ mod tests {
         let meta_path = dir.path().join("vectors.json");
         let mut meta: serde_json::Value =
             serde_json::from_slice(&fs::read(&meta_path).unwrap()).unwrap();
-        meta.as_object_mut().unwrap().remove("graph_digest").unwrap();
+        meta.as_object_mut()
+            .unwrap()
+            .remove("graph_digest")
+            .unwrap();
         fs::write(&meta_path, meta.to_string()).unwrap();
         let err = VectorIndex::load(dir.path(), &config).err().unwrap();
         assert!(err.message.contains("cannot load the graph"), "{err}");
