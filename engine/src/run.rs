@@ -77,6 +77,9 @@ pub struct RunSummary {
     pub warnings: Vec<ErrorRecord>,
 }
 
+/// How long the last write of a run's record may take before the run gives up (a full disk).
+const FLUSH_PATIENCE: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// Runs a valid pipeline, checkpointing every step's outputs in the pipeline's store.
 pub fn run(pipeline: &Pipeline, mut options: Options) -> anyhow::Result<RunSummary> {
     let store = Arc::new(Store::open_waiting(&pipeline.store)?);
@@ -145,7 +148,7 @@ pub fn run(pipeline: &Pipeline, mut options: Options) -> anyhow::Result<RunSumma
     summary.errors_total = execution.errors_total;
     summary.warnings = execution.warnings;
     save(&store, &summary)?;
-    store.flush()?;
+    store.flush_or_exit(FLUSH_PATIENCE)?;
     drop(server);
     Ok(summary)
 }

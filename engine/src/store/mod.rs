@@ -321,6 +321,30 @@ impl Store {
         self.db.flush()?;
         Ok(())
     }
+
+    /// [`Store::flush`], or, when it has not returned after `patience`, the end of the process
+    /// (exit 3) with a message: sled can wait for ever on a write that failed (a full disk),
+    /// and the next run marks this one interrupted and resumes from what was written.
+    pub fn flush_or_exit(&self, patience: std::time::Duration) -> Result<(), StoreError> {
+        let (done, flushed) = std::sync::mpsc::channel::<()>();
+        let dir = self.dir.clone();
+        let watchdog = std::thread::spawn(move || {
+            if let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = flushed.recv_timeout(patience)
+            {
+                eprintln!(
+                    "error: the store {} could not be written in {} s (is its disk full?); \
+                     stopping. The next run resumes from what was written.",
+                    dir.display(),
+                    patience.as_secs()
+                );
+                std::process::exit(crate::failure::EXIT_COULD_NOT_RUN);
+            }
+        });
+        let flushed = self.flush();
+        drop(done);
+        let _ = watchdog.join();
+        flushed
+    }
 }
 
 /// Lowercase hex of bytes.
