@@ -49,7 +49,28 @@ pub enum StoreError {
 
 impl From<sled::Error> for StoreError {
     fn from(err: sled::Error) -> Self {
-        StoreError::Io(err.to_string())
+        match err {
+            sled::Error::Io(err) => StoreError::Io(io_message(&err)),
+            err => StoreError::Io(err.to_string()),
+        }
+    }
+}
+
+/// A read or write error in words: sled passes some on as the debug text of the error it got
+/// (`Os { code: 28, kind: StorageFull, … }`).
+fn io_message(err: &std::io::Error) -> String {
+    let text = err.to_string();
+    if err.kind() == std::io::ErrorKind::StorageFull
+        || text.contains("StorageFull")
+        || text.contains("code: 28,")
+    {
+        return "cannot be written: no space left on device; free some space and run again \
+                (the run resumes from what was written)"
+            .to_owned();
+    }
+    match err.raw_os_error() {
+        Some(code) => format!("IO error: {}", std::io::Error::from_raw_os_error(code)),
+        None => format!("IO error: {text}"),
     }
 }
 
@@ -367,6 +388,18 @@ pub fn parse_key(text: &str) -> Option<Key> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A full disk is said in words, however sled passes the error on.
+    #[test]
+    fn a_full_disk_is_said_in_words() {
+        let full = std::io::Error::from_raw_os_error(28);
+        let wrapped = std::io::Error::other(format!("{full:?}"));
+        for err in [full, wrapped] {
+            let message = StoreError::from(sled::Error::Io(err)).to_string();
+            assert!(message.contains("no space left on device"), "{message}");
+            assert!(!message.contains("Os {"), "{message}");
+        }
+    }
 
     #[test]
     fn checkpoints_persist_and_gc_keeps_only_live_entries() {
