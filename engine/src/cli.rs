@@ -899,22 +899,22 @@ fn print_summary(summary: &serde_json::Value) {
         );
     }
     let records = |key: &str| summary[key].as_array().cloned().unwrap_or_default();
-    for warning in records("warnings") {
+    // "step doc: message", or "step: message" for the step as a whole (an index's commit).
+    let record = |kind: &str, record: &serde_json::Value| {
+        let doc_id = text(&record["doc_id"]);
+        let separator = if doc_id.is_empty() { "" } else { " " };
         outln!(
-            "warning: {} {}: {}",
-            text(&warning["step"]),
-            text(&warning["doc_id"]),
-            text(&warning["message"])
+            "{kind}: {}{separator}{doc_id}: {}",
+            text(&record["step"]),
+            text(&record["message"])
         );
+    };
+    for warning in records("warnings") {
+        record("warning", &warning);
     }
     let errors = records("errors");
     for error in &errors {
-        outln!(
-            "error: {} {}: {}",
-            text(&error["step"]),
-            text(&error["doc_id"]),
-            text(&error["message"])
-        );
+        record("error", error);
     }
     let total = summary["errors_total"].as_u64().unwrap_or(0);
     if total > errors.len() as u64 {
@@ -1050,6 +1050,9 @@ fn print_step_output(step: &serde_json::Value, title: &str) {
                     text(&chunk["text"]).replace('\n', " ")
                 );
             }
+        }
+        _ if output.is_null() && text(&step["key"]).is_empty() => {
+            outln!("(a sink: it writes the item out and keeps no output)")
         }
         _ if output.is_null() => outln!("(output not stored: key {})", text(&step["key"])),
         _ => outln!(
