@@ -329,12 +329,18 @@ impl Converter<'_, '_> {
         exclude: &mut dyn FnMut(&NodeRef<'n>) -> bool,
     ) -> String {
         let mut out = String::new();
-        // (node, entering): block elements add a line break on both sides.
-        let mut stack = vec![(node, true)];
-        while let Some((n, entering)) = stack.pop() {
+        // (node, entering, the text's length before it): block elements add a line break on
+        // both sides, but one without text is a space (a block a style shows inline, often).
+        let mut stack = vec![(node, true, 0)];
+        while let Some((n, entering, before)) = stack.pop() {
             let block = element(&n).is_some_and(|e| is_block(e.name()) && n.id() != node.id());
             if !entering {
-                if block && !out.ends_with('\n') {
+                if block && out[before..].trim().is_empty() {
+                    out.truncate(before);
+                    if !out.is_empty() && !out.ends_with(char::is_whitespace) {
+                        out.push(' ');
+                    }
+                } else if block && !out.ends_with('\n') {
                     out.push('\n');
                 }
                 continue;
@@ -347,13 +353,14 @@ impl Converter<'_, '_> {
                 Node::Text(t) => push_collapsed(&mut out, t),
                 Node::Element(e) if e.name() == "br" => out.push('\n'),
                 Node::Element(_) => {
+                    let before = out.len();
                     if block && !out.is_empty() && !out.ends_with('\n') {
                         out.push('\n');
                     }
-                    stack.push((n, false));
+                    stack.push((n, false, before));
                     let mut children: Vec<_> = n.children().collect();
                     children.reverse();
-                    stack.extend(children.into_iter().map(|c| (c, true)));
+                    stack.extend(children.into_iter().map(|c| (c, true, 0)));
                 }
                 _ => {}
             }

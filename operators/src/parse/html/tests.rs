@@ -294,3 +294,25 @@ fn br_is_a_hard_break_and_source_wrapping_is_a_space() {
         .unwrap();
     assert_eq!(address.text, "ACME Corp\n12 Main Street\nSpringfield");
 }
+
+/// A block without text inside running text (a `<div>` a style shows inline) is a space, not a
+/// line break; a block with text still breaks the line.
+#[test]
+fn an_empty_block_inside_text_is_a_space() {
+    let page = "<html><body><article><p>Intro paragraph with enough words to be content.</p>\
+                <ol><li>\"Reviews\"<div class=\"x\"></div>. Cinefantastique, 1983.</li>\
+                <li>Before<div>inside</div>after</li></ol></article></body></html>";
+    let parsed = parse(page.as_bytes()).unwrap();
+    assert!(
+        parsed
+            .markdown
+            .contains("1. \"Reviews\" . Cinefantastique, 1983.\n"),
+        "{:?}",
+        parsed.markdown
+    );
+    assert!(
+        parsed.markdown.contains("Before  \n"),
+        "{:?}",
+        parsed.markdown
+    );
+}
