@@ -307,6 +307,13 @@ fn diagnose(
                         Some("name the step(s) this step reads, e.g. `input: parse`".to_owned())
                     }
                     "op" => Some(format!("operators: {}", operator_names())),
+                    "steps" => Some(
+                        "add `steps:`, a mapping of step names to steps, e.g. \
+                         `docs: { op: source.files, path: docs }` (`engine schema` lists them)"
+                            .to_owned(),
+                    ),
+                    "version" => Some("add `version: 1`".to_owned()),
+                    "name" => Some("add `name:`, the pipeline's name, e.g. `name: kb`".to_owned()),
                     _ => None,
                 };
                 Diagnostic::error(doc.key_pos(&pointer), format!("missing key `{key}`"))

@@ -288,7 +288,7 @@ impl<'a> Builder<'a> {
                     col: marker.col() + 1,
                 };
                 let (pos, message) = long_key_message(self.text, pos.line)
-                    .unwrap_or_else(|| (pos, format!("YAML syntax error: {}", err.info())));
+                    .unwrap_or_else(|| (pos, syntax_message(self.text, pos, err.info())));
                 self.stop(pos, None, message);
                 None
             }
@@ -661,6 +661,34 @@ pub fn escape_pointer(key: &str) -> String {
     key.replace('~', "~0").replace('/', "~1")
 }
 
+/// The message for the YAML syntax error `info` at `pos` of `text`, with what to do where the
+/// parser's words do not say it.
+fn syntax_message(text: &str, pos: Pos, info: &str) -> String {
+    let mut message = format!("YAML syntax error: {info}");
+    if info.contains("tabs disallowed") {
+        message.push_str("; indent with spaces: YAML does not allow tabs for indentation");
+    } else if info.contains("unknown anchor") {
+        let line = text
+            .lines()
+            .nth(pos.line.saturating_sub(1))
+            .unwrap_or_default();
+        let alias: String = line
+            .chars()
+            .skip(pos.col.saturating_sub(1))
+            .skip_while(|c| *c != '*')
+            .skip(1)
+            .take_while(|c| !c.is_whitespace() && !",]}".contains(*c))
+            .collect();
+        if !alias.is_empty() {
+            message = format!(
+                "YAML syntax error: the alias `*{alias}` names no anchor; mark the value it \
+                 repeats with `&{alias}` before it"
+            );
+        }
+    }
+    message
+}
+
 /// Types a scalar by the YAML 1.2 core schema; quoted and block scalars are strings.
 fn scalar(text: &str, style: ScalarStyle, tag: Option<&str>) -> Value {
     operators::yaml_scalar::core_schema_scalar(text, style == ScalarStyle::Plain, tag)
@@ -721,6 +749,22 @@ mod tests {
         assert_eq!(
             parsed.doc.unwrap().value,
             serde_json::json!({"a": 1, "b": {"x": 1}, "c": 3})
+        );
+    }
+
+    #[test]
+    fn syntax_errors_say_what_to_do() {
+        let tabs = parse("version: 1\nsteps:\n\tdocs: { op: parse }\n");
+        assert!(
+            tabs.errors[0].message.contains("indent with spaces"),
+            "{}",
+            tabs.errors[0].message
+        );
+        let alias = parse("version: 1\nsteps:\n  docs: *zz\n");
+        assert!(
+            alias.errors[0].message.contains("`*zz`") && alias.errors[0].message.contains("&zz"),
+            "{}",
+            alias.errors[0].message
         );
     }
 
