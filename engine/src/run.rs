@@ -110,7 +110,12 @@ pub fn run(pipeline: &Pipeline, mut options: Options) -> anyhow::Result<RunSumma
         peak_rss_kib: 0,
         fingerprints,
         seconds: 0.0,
-        steps: Map::new(),
+        // Each step's operator, so that a run killed before its end still names its steps.
+        steps: plan
+            .step_ops(pipeline)
+            .into_iter()
+            .map(|(name, op)| (name, serde_json::json!({ "op": op })))
+            .collect(),
         errors: Vec::new(),
         errors_total: 0,
         warnings: Vec::new(),
@@ -176,7 +181,41 @@ pub fn mark_interrupted(store: &Store) -> anyhow::Result<()> {
         if run["status"] == "running" {
             run["status"] = "interrupted".into();
             let id = run["run_id"].as_str().unwrap_or_default().to_owned();
+            count_recorded_items(store, &id, &mut run)?;
             store.save_run(&id, &run)?;
+        }
+    }
+    Ok(())
+}
+
+/// Fills the step counters of a run that ended without its summary from the items it recorded:
+/// what each step finished before the end (in, out, failed, cached, bytes, busy seconds).
+fn count_recorded_items(
+    store: &Store,
+    run_id: &str,
+    run: &mut serde_json::Value,
+) -> anyhow::Result<()> {
+    if !run["steps"].is_object() {
+        run["steps"] = serde_json::json!({});
+    }
+    for (step, _, record) in store.item_records(run_id, None)? {
+        let counters = &mut run["steps"][step.as_str()];
+        let mut add = |key: &str, amount: f64| {
+            let total = counters[key].as_f64().unwrap_or(0.0) + amount;
+            counters[key] = if key == "busy_seconds" {
+                total.into()
+            } else {
+                (total as u64).into()
+            };
+        };
+        add("in", 1.0);
+        add("bytes_in", record.bytes_in as f64);
+        add("bytes_out", record.bytes_out as f64);
+        add("busy_seconds", record.seconds);
+        add("cached", f64::from(u8::from(record.cached)));
+        match record.error {
+            Some(_) => add("failed", 1.0),
+            None => add("out", 1.0),
         }
     }
     Ok(())
@@ -281,6 +320,63 @@ pub fn options(progress: Option<Arc<crate::progress::Progress>>) -> Options {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::ItemRecord;
+
+    /// A run killed before its summary is marked interrupted with what its steps finished.
+    #[test]
+    fn an_interrupted_run_counts_what_its_steps_finished() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let run = serde_json::json!({
+            "run_id": "r1", "status": "running",
+            "steps": { "parse": { "op": "parse" }, "chunk": { "op": "chunk.recursive" } },
+        });
+        store.save_run("r1", &run).unwrap();
+        let record = |cached: bool, error: Option<&str>| ItemRecord {
+            fingerprint: "fp".into(),
+            key: String::new(),
+            cached,
+            seconds: 0.5,
+            bytes_in: 10,
+            bytes_out: 20,
+            error: error.map(str::to_owned),
+        };
+        store
+            .record_item("r1", "parse", "a.md", &record(true, None))
+            .unwrap();
+        store
+            .record_item("r1", "parse", "b.md", &record(false, None))
+            .unwrap();
+        store
+            .record_item("r1", "parse", "c.md", &record(false, Some("bad")))
+            .unwrap();
+        mark_interrupted(&store).unwrap();
+        let run = &store.runs().unwrap()[0];
+        assert_eq!(run["status"], "interrupted");
+        let parse = &run["steps"]["parse"];
+        assert_eq!(
+            [
+                &parse["op"],
+                &parse["in"],
+                &parse["out"],
+                &parse["failed"],
+                &parse["cached"]
+            ],
+            [
+                &serde_json::json!("parse"),
+                &3.into(),
+                &2.into(),
+                &1.into(),
+                &1.into()
+            ]
+        );
+        assert_eq!(parse["bytes_out"], 60);
+        assert_eq!(parse["busy_seconds"], 1.5);
+        assert_eq!(
+            run["steps"]["chunk"],
+            serde_json::json!({ "op": "chunk.recursive" })
+        );
+    }
 
     #[test]
     fn civil_dates_are_right() {
