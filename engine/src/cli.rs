@@ -853,6 +853,8 @@ fn install_ctrl_c(cancel: Arc<std::sync::atomic::AtomicBool>) {
             eprintln!("\nstopped");
             std::process::exit(Status::Cancelled.exit_code());
         }
+        // An index being built for this run will not be kept: its build stops too.
+        operators::stop::request();
         eprintln!("\nstopping: finishing the items in flight (Ctrl-C again to stop at once)");
     });
 }

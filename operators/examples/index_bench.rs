@@ -544,7 +544,7 @@ fn bge_recall(
             .insert(vector)
             .unwrap_or_else(|e| fail(Path::new("bge"), e));
     }
-    index.commit();
+    index.commit().unwrap_or_else(|e| fail(Path::new("bge"), e));
     let sweep = measure_recall(&index, &vectors[n..], &[K, 32, config.ef_search, 256, 512]);
     let held = sweep[2];
     let real_queries = measure_recall(&index, &query_vectors, &[config.ef_search])[0];
@@ -861,7 +861,7 @@ mod tests {
         for _ in 0..200 {
             index.insert(&random()).unwrap();
         }
-        index.commit();
+        index.commit().unwrap();
         let queries: Vec<Vec<f32>> = (0..20).map(|_| random()).collect();
         // 200 points and ef 200: the graph search is exhaustive.
         assert_eq!(measure_recall(&index, &queries, &[200]), [1.0]);

@@ -10,4 +10,5 @@ pub mod model;
 pub mod parse;
 pub mod sink;
 pub mod source;
+pub mod stop;
 pub mod yaml_scalar;

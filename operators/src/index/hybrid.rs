@@ -345,7 +345,7 @@ impl IndexUpdate {
         staged.writer.commit()?;
         if let Some(vectors) = &mut staged.vectors {
             if graph_changed || vectors.tombstone_ratio() > self.config.rebuild_threshold {
-                vectors.rebuild();
+                vectors.rebuild()?;
                 self.stats.rebuilt = true;
             }
             vectors.save(&staged.path)?;

@@ -21,6 +21,7 @@ use std::collections::HashMap;
 use std::fs;
 use std::io::{Read, Write};
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use hnsw_rs::api::AnnT;
 use hnsw_rs::prelude::{Hnsw, HnswIo};
@@ -117,6 +118,8 @@ pub struct VectorIndex {
     /// Whether [`VectorIndex::load`] found a graph of an older format, or damaged, and rebuilt
     /// it.
     rebuilt_on_load: bool,
+    /// Set when the graph being built will not be kept ([`crate::stop`]): a commit stops.
+    stop: &'static AtomicBool,
 }
 
 /// The length of a vector, at least the smallest positive f32 (so it can divide).
@@ -143,6 +146,7 @@ impl VectorIndex {
             m: config.m,
             ef_construction: config.ef_construction,
             rebuilt_on_load: false,
+            stop: &crate::stop::REQUESTED,
         }
     }
 
@@ -192,9 +196,13 @@ impl VectorIndex {
 
     /// Inserts the live `slots` into `graph` under their point ids, scaled to length 1, in
     /// parallel; vectors without direction stay out. Scaled copies exist for
-    /// [`INSERT_BLOCK`] vectors at a time.
-    fn add_to_graph(&self, graph: &Hnsw<'static, f32, UnitCosine>, slots: &[usize]) {
+    /// [`INSERT_BLOCK`] vectors at a time. Stops between blocks when asked to (the graph is then
+    /// incomplete): `false`.
+    fn add_to_graph(&self, graph: &Hnsw<'static, f32, UnitCosine>, slots: &[usize]) -> bool {
         for block in slots.chunks(INSERT_BLOCK) {
+            if self.stop.load(Ordering::Relaxed) {
+                return false;
+            }
             let units: Vec<(Vec<f32>, usize)> = block
                 .iter()
                 .filter(|&&slot| !self.dead[slot])
@@ -214,6 +222,7 @@ impl VectorIndex {
                 graph.parallel_insert_slice(&slices[serial..].to_vec());
             }
         }
+        true
     }
 
     /// The vector in `slot`.
@@ -250,19 +259,21 @@ impl VectorIndex {
         Ok(point)
     }
 
-    /// Puts the vectors inserted since the last commit into the graph.
-    pub fn commit(&mut self) {
+    /// Puts the vectors inserted since the last commit into the graph. A stop request
+    /// ([`crate::stop`]) leaves it incomplete, and it is an error: nothing may be saved then.
+    pub fn commit(&mut self) -> Result<(), IndexError> {
         if self.pending.is_empty() {
-            return;
+            return Ok(());
         }
         let pending = std::mem::take(&mut self.pending);
         let graph = match self.graph.take() {
             Some(graph) => graph,
             None => self.new_graph(self.points()),
         };
-        self.add_to_graph(&graph, &pending);
+        let complete = self.add_to_graph(&graph, &pending);
         self.unreached = unreached(&graph);
         self.graph = Some(graph);
+        if complete { Ok(()) } else { Err(stopped()) }
     }
 
     /// Marks a point removed.
@@ -273,8 +284,8 @@ impl VectorIndex {
     }
 
     /// Drops the tombstoned vectors and rebuilds the graph from the live ones (their point ids
-    /// unchanged).
-    pub fn rebuild(&mut self) {
+    /// unchanged). A stop request ([`crate::stop`]) leaves it incomplete, and it is an error.
+    pub fn rebuild(&mut self) -> Result<(), IndexError> {
         let mut kept = 0;
         for slot in 0..self.ids.len() {
             if self.dead[slot] {
@@ -291,10 +302,11 @@ impl VectorIndex {
         self.dead = vec![false; kept];
         let graph = self.new_graph(kept);
         let slots: Vec<usize> = (0..kept).collect();
-        self.add_to_graph(&graph, &slots);
+        let complete = self.add_to_graph(&graph, &slots);
         self.unreached = unreached(&graph);
         self.graph = Some(graph);
         self.pending.clear();
+        if complete { Ok(()) } else { Err(stopped()) }
     }
 
     /// The `k` nearest live points to `query` as (point, cosine similarity), best first;
@@ -408,7 +420,7 @@ impl VectorIndex {
 
     /// Commits, then writes the vectors, tombstones and graph into `dir`.
     pub fn save(&mut self, dir: &Path) -> Result<(), IndexError> {
-        self.commit();
+        self.commit()?;
         let graph = match &self.graph {
             Some(graph) if graph.get_nb_point() > 0 => Some(
                 graph
@@ -525,9 +537,10 @@ impl VectorIndex {
             m: config.m,
             ef_construction: config.ef_construction,
             rebuilt_on_load: meta.graph.is_some() && !usable,
+            stop: &crate::stop::REQUESTED,
         };
         if index.rebuilt_on_load {
-            index.rebuild();
+            index.rebuild()?;
         }
         Ok(index)
     }
@@ -537,6 +550,11 @@ impl VectorIndex {
     pub fn rebuilt_on_load(&self) -> bool {
         self.rebuilt_on_load
     }
+}
+
+/// The error of a graph build stopped on request.
+fn stopped() -> IndexError {
+    IndexError::new("stopped: the run was cancelled while its index was being built")
 }
 
 /// The points of `graph` that no chain of bottom-layer links leads to from its top layer (where
@@ -615,12 +633,12 @@ mod tests {
                 index.insert(&[angle.cos(), angle.sin()]).unwrap()
             })
             .collect();
-        index.commit();
+        index.commit().unwrap();
         for &point in &points[..4] {
             index.remove(point);
         }
         assert!(index.tombstone_ratio() > 0.6);
-        index.rebuild();
+        index.rebuild().unwrap();
         assert_eq!((index.points(), index.live()), (2, 2));
         assert_eq!(index.tombstone_ratio(), 0.0, "the tombstones are gone");
         let later = index.insert(&[0.0, -1.0]).unwrap();
@@ -673,7 +691,7 @@ mod tests {
             "the zero vector still has its point id"
         );
         let query = unit(&[1.0, 0.0, 0.0]);
-        index.commit();
+        index.commit().unwrap();
         index.save(dir.path()).unwrap();
         let loaded = VectorIndex::load(dir.path(), &config).unwrap();
         for index in [&index, &loaded] {
@@ -709,7 +727,7 @@ mod tests {
         let b = index.insert(&[0.0, 2.0]).unwrap();
         let c = index.insert(&[1.0, 1.0]).unwrap();
         index.remove(b);
-        index.commit();
+        index.commit().unwrap();
         let found: Vec<usize> = index
             .search(&[1.0, 0.0], 3, 16, None)
             .iter()
@@ -783,6 +801,33 @@ mod tests {
         assert!(err.message.contains("cannot load the graph"), "{err}");
     }
 
+    /// A build asked to stop (a cancelled run) stops between blocks and is an error, so that
+    /// an incomplete graph is never saved.
+    #[test]
+    fn a_stop_request_ends_a_build_unsaved() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut index = VectorIndex::new(2, &IndexConfig::default());
+        index.stop = Box::leak(Box::new(AtomicBool::new(false)));
+        for v in [[1.0, 0.0], [0.0, 1.0]] {
+            index.insert(&v).unwrap();
+        }
+        index.stop.store(true, Ordering::Relaxed);
+        assert!(
+            index
+                .save(dir.path())
+                .unwrap_err()
+                .message
+                .contains("stopped")
+        );
+        assert!(!dir.path().join("vectors.json").exists());
+        assert!(index.rebuild().is_err());
+        index.stop.store(false, Ordering::Relaxed);
+        index.rebuild().unwrap();
+        index.save(dir.path()).unwrap();
+        let loaded = VectorIndex::load(dir.path(), &IndexConfig::default()).unwrap();
+        assert_eq!(loaded.search(&[0.0, 1.0], 1, 16, None)[0].0, 1);
+    }
+
     #[test]
     fn an_index_of_zero_vectors_saves_loads_and_scores_them_zero() {
         let dir = tempfile::tempdir().unwrap();
@@ -838,7 +883,7 @@ mod reach_tests {
         let mut index = VectorIndex::new(256, &config);
         let vectors = hashed_abstracts();
         let points: Vec<usize> = vectors.iter().map(|v| index.insert(v).unwrap()).collect();
-        index.commit();
+        index.commit().unwrap();
         assert!(
             !index.unreached.is_empty(),
             "the data leave points unreached"
@@ -878,7 +923,7 @@ mod reach_tests {
         for vector in &vectors {
             index.insert(vector).unwrap();
         }
-        index.commit();
+        index.commit().unwrap();
         let allowed: Vec<usize> = (0..600).step_by(7).collect();
         let ids = |hits: Vec<(usize, f32)>| hits.into_iter().map(|(id, _)| id).collect::<Vec<_>>();
         let found = ids(index.search(&vectors[14], 5, 16, Some(&allowed)));
