@@ -36,8 +36,9 @@ const BASENAME: &str = "hnsw";
 /// The graph's distance as saved; a graph saved without it (hnsw_rs's `DistCosine` over raw
 /// vectors, before this format) is rebuilt from the vectors when loaded.
 const DISTANCE: &str = "unit-cosine";
-/// Points scaled and inserted together by one parallel insert.
-const INSERT_BLOCK: usize = 8192;
+/// Points scaled and inserted together by one parallel insert; a stop request is seen between
+/// two (a second or less of work in a release build).
+const INSERT_BLOCK: usize = 1024;
 /// Points a graph gets one at a time before inserts go parallel.
 const SERIAL_START: usize = 256;
 /// A search allowed at most this many points scores them all instead of walking the graph.
