@@ -17,7 +17,7 @@ use operators::source::{DocumentSource, FileSource, JsonlSource, SourceEvent};
 use crate::plan::Plan;
 use crate::registry::OperatorConfig;
 use crate::runtime::{
-    BatchOp, Emitted, Item, Node, Operator, Publish, SinkOp, SourceOp, TransformOp,
+    BatchOp, Emitted, FailedDocuments, Item, Node, Operator, Publish, SinkOp, SourceOp, TransformOp,
 };
 use crate::spec::load::{Pipeline, Step};
 use crate::store::Store;
@@ -108,7 +108,7 @@ fn operator(
             texts_per_call: config.texts_per_call(),
         })),
         OperatorConfig::SinkJsonl(config) => {
-            Operator::Sink(Box::new(Jsonl(JsonlSink::create(config, base)?)))
+            Operator::Sink(Box::new(Jsonl::new(JsonlSink::create(config, base)?)))
         }
         OperatorConfig::IndexHybrid(config) => {
             crate::query::move_legacy_index(pipeline, &step.name)?;
@@ -131,6 +131,10 @@ impl<S: DocumentSource> SourceOp for Source<S> {
                 SourceEvent::Document(doc) => Emitted::Item(Item::Document(Arc::new(doc))),
                 SourceEvent::Error(err) => Emitted::Error {
                     doc_id: err.doc_id,
+                    message: err.message,
+                },
+                SourceEvent::FolderError(err) => Emitted::FolderError {
+                    folder: err.doc_id,
                     message: err.message,
                 },
                 SourceEvent::Warning(warning) => Emitted::Warning {
@@ -220,30 +224,59 @@ impl BatchOp for EmbedOp {
 }
 
 /// `sink.jsonl`: documents and parsed documents as one line each, chunks one line per chunk
-/// (embedded chunks with their `vector`).
-struct Jsonl(JsonlSink);
+/// (embedded chunks with their `vector`). The lines of a document that failed in the run are
+/// taken over from the previous output, as an index keeps such a document's chunks.
+struct Jsonl {
+    sink: JsonlSink,
+    /// The documents written in this run.
+    written: HashSet<String>,
+    /// The documents that failed in the run.
+    failed: FailedDocuments,
+}
+
+impl Jsonl {
+    fn new(sink: JsonlSink) -> Self {
+        Jsonl {
+            sink,
+            written: HashSet::new(),
+            failed: FailedDocuments::default(),
+        }
+    }
+}
 
 impl SinkOp for Jsonl {
     fn write(&mut self, item: &Item) -> anyhow::Result<()> {
+        if !self.written.contains(item.doc_id()) {
+            self.written.insert(item.doc_id().to_owned());
+        }
         match item {
-            Item::Document(doc) => self.0.write(doc.as_ref())?,
-            Item::Parsed(doc) => self.0.write(doc.as_ref())?,
+            Item::Document(doc) => self.sink.write(doc.as_ref())?,
+            Item::Parsed(doc) => self.sink.write(doc.as_ref())?,
             Item::Chunks(set) => {
                 for chunk in &set.chunks {
-                    self.0.write(chunk)?;
+                    self.sink.write(chunk)?;
                 }
             }
             Item::Embedded(set) => {
                 for chunk in &set.chunks {
-                    self.0.write(chunk)?;
+                    self.sink.write(chunk)?;
                 }
             }
         }
         Ok(())
     }
 
-    fn finish(self: Box<Self>) -> anyhow::Result<Publish> {
-        let written = self.0.finish()?;
+    fn documents_failed(&mut self, failed: &FailedDocuments) {
+        self.failed = failed.clone();
+    }
+
+    fn finish(mut self: Box<Self>) -> anyhow::Result<Publish> {
+        if !self.failed.ids.is_empty() || !self.failed.folders.is_empty() {
+            let (failed, written) = (&self.failed, &self.written);
+            self.sink
+                .keep_previous(|doc_id| failed.contains(doc_id) && !written.contains(doc_id))?;
+        }
+        let written = self.sink.finish()?;
         Ok(Box::new(move || {
             written.publish()?;
             Ok(())
@@ -327,10 +360,11 @@ impl SinkOp for HybridIndexSink {
         Ok(())
     }
 
-    fn documents_failed(&mut self, doc_ids: &HashSet<String>) {
+    fn documents_failed(&mut self, failed: &FailedDocuments) {
         // An index that cannot be opened is reported by `finish`.
         if let Ok(update) = self.update(None) {
-            update.keep_failed(doc_ids.iter().map(String::as_str));
+            update.keep_failed(failed.ids.iter().map(String::as_str));
+            update.keep_failed_under(failed.folders.iter().map(String::as_str));
         }
     }
 

@@ -62,6 +62,14 @@ pub enum Emitted {
         /// What went wrong.
         message: String,
     },
+    /// A folder whose entries could not be listed (`folder`: its path, as a doc_id would
+    /// name it): every document below it failed, so none of them is taken as gone.
+    FolderError {
+        /// The folder's path below the source root.
+        folder: String,
+        /// What went wrong.
+        message: String,
+    },
     /// An entry skipped on purpose; reported, not an error.
     Warning {
         /// The entry's id.
@@ -110,9 +118,10 @@ pub trait SinkOp: Send {
     /// Takes one item.
     fn write(&mut self, item: &Item) -> anyhow::Result<()>;
     /// Told, once every item is written and before [`SinkOp::finish`], which documents failed
-    /// in the run (`""` stands for a whole source that failed). A sink that mirrors its input
-    /// (an index) keeps what it holds for them rather than dropping it as gone.
-    fn documents_failed(&mut self, _doc_ids: &HashSet<String>) {}
+    /// in the run (a whole source, a folder that could not be listed, single documents). A sink
+    /// that mirrors its input (an index, a file of every item) keeps what it holds for them
+    /// rather than dropping it as gone.
+    fn documents_failed(&mut self, _failed: &FailedDocuments) {}
     /// Completes the output once every item is written (not called when cancelled), short of
     /// making it visible: that is what the returned [`Publish`] does, once every step of the
     /// run has finished.
@@ -278,14 +287,42 @@ struct Records {
     total: u64,
     warnings: Vec<ErrorRecord>,
     /// Every document that failed, even beyond [`MAX_ERROR_RECORDS`].
-    failed_documents: HashSet<String>,
+    failed_documents: FailedDocuments,
+}
+
+/// The documents that failed in a run, as sinks are told them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FailedDocuments {
+    /// Ids of documents that failed (`""`: a whole source failed, so every document may have).
+    pub ids: HashSet<String>,
+    /// Folders that could not be listed, each ending in `/`: every document whose id starts
+    /// with one failed.
+    pub folders: Vec<String>,
+}
+
+impl FailedDocuments {
+    /// Whether a whole source failed: no document not seen in the run may be taken as gone.
+    pub fn everything(&self) -> bool {
+        self.ids.contains("")
+    }
+
+    /// Whether `doc_id` failed in the run (itself, below a folder that failed, or in a source
+    /// that failed as a whole).
+    pub fn contains(&self, doc_id: &str) -> bool {
+        self.everything()
+            || self.ids.contains(doc_id)
+            || self
+                .folders
+                .iter()
+                .any(|folder| doc_id.starts_with(folder.as_str()))
+    }
 }
 
 impl Records {
     fn error(&mut self, step: &str, doc_id: &str, message: String) {
         self.total += 1;
-        if !self.failed_documents.contains(doc_id) {
-            self.failed_documents.insert(doc_id.to_owned());
+        if !self.failed_documents.ids.contains(doc_id) {
+            self.failed_documents.ids.insert(doc_id.to_owned());
         }
         if self.errors.len() < MAX_ERROR_RECORDS {
             self.errors.push(ErrorRecord {
@@ -492,6 +529,19 @@ impl StepContext {
             .unwrap_or_else(|p| p.into_inner())
             .error(&self.name, doc_id, message.clone());
         message
+    }
+
+    /// Records a folder that could not be listed: an error record for `folder/`, and every
+    /// document below it (or the entry itself, should it be a file) failed.
+    fn fail_folder(&self, folder: &str, error: &anyhow::Error) {
+        let prefix = format!("{}/", folder.trim_end_matches('/'));
+        self.fail(&prefix, error);
+        let mut records = self.records.lock().unwrap_or_else(|p| p.into_inner());
+        let failed = &mut records.failed_documents;
+        failed.ids.insert(prefix.trim_end_matches('/').to_owned());
+        if !failed.folders.contains(&prefix) {
+            failed.folders.push(prefix);
+        }
     }
 
     fn warn(&self, doc_id: String, message: String) {
@@ -747,6 +797,10 @@ fn run_step(
                         Emitted::Error { doc_id, message } => {
                             ctx.counters.input.fetch_add(1, Ordering::Relaxed);
                             ctx.fail(&doc_id, &anyhow::anyhow!(message));
+                        }
+                        Emitted::FolderError { folder, message } => {
+                            ctx.counters.input.fetch_add(1, Ordering::Relaxed);
+                            ctx.fail_folder(&folder, &anyhow::anyhow!(message));
                         }
                         Emitted::Warning { doc_id, message } => ctx.warn(doc_id, message),
                     }

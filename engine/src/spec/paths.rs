@@ -158,8 +158,25 @@ pub fn identity(path: &Path) -> PathBuf {
     }
 }
 
+/// Whether the file at `path` is what a sink writes: empty, or JSON lines whose first is an
+/// object with a `doc_id` (every line a sink writes has one). Only the first line is read.
+fn is_sink_output(path: &Path) -> bool {
+    #[derive(serde::Deserialize)]
+    struct Line {
+        #[allow(dead_code)]
+        doc_id: String,
+    }
+    let Ok(file) = std::fs::File::open(path) else {
+        return false;
+    };
+    let mut lines =
+        serde_json::Deserializer::from_reader(std::io::BufReader::new(file)).into_iter::<Line>();
+    matches!(lines.next(), None | Some(Ok(_)))
+}
+
 /// Outputs that would overwrite a file the pipeline reads (a `source.jsonl` file, a tokenizer,
-/// the pipeline file itself) or that another step writes.
+/// the pipeline file itself), a file of the user's below a `source.files` folder (anything
+/// there but a sink's own earlier output), or a file that another step writes.
 pub fn conflicts(
     doc: &LocatedValue,
     steps: &[Step],
@@ -177,14 +194,13 @@ pub fn conflicts(
     };
     let mut reads: Vec<(String, String, PathBuf)> =
         vec![(String::new(), String::new(), identity(file))];
+    let mut folders: Vec<(&str, &str, PathBuf)> = Vec::new();
     for step in steps {
         for (key, relative, kind) in step.config.input_paths() {
-            if kind == PathKind::File {
-                reads.push((
-                    step.name.clone(),
-                    key.to_owned(),
-                    identity(&base.join(relative)),
-                ));
+            let read = identity(&base.join(relative));
+            match kind {
+                PathKind::File => reads.push((step.name.clone(), key.to_owned(), read)),
+                PathKind::Folder => folders.push((&step.name, key, read)),
             }
         }
     }
@@ -211,6 +227,18 @@ pub fn conflicts(
                     )
                 };
                 diagnostics.push(clash(message, "write the output to another file"));
+            } else if let Some((reader, read_key, _)) = folders
+                .iter()
+                .find(|(_, _, folder)| written.starts_with(folder))
+                .filter(|_| written.is_file() && !is_sink_output(&written))
+            {
+                diagnostics.push(clash(
+                    format!(
+                        "`{relative}` is a file below the folder step `{reader}` reads (line {}), and not JSON lines a sink wrote; the run would overwrite it",
+                        doc.value_pos(&pointer(reader, read_key)).line
+                    ),
+                    "write the output to a file that is not there yet (a sink replaces only its own earlier output), or move that file away first",
+                ));
             } else if let Some((writer, write_key, _)) =
                 writes.iter().find(|(_, _, other)| *other == written)
             {

@@ -119,6 +119,9 @@ pub struct IndexUpdate {
     offered: HashMap<String, String>,
     /// Documents that failed upstream: not offered, but not gone either.
     failed: HashSet<String>,
+    /// Folders (each ending in `/`) that could not be listed upstream: documents below them
+    /// are not offered, but not gone either.
+    failed_folders: Vec<String>,
     /// Whether a whole source failed, so that nothing not offered may be taken as gone.
     keep_unseen: bool,
     staged: Option<Staged>,
@@ -168,6 +171,7 @@ impl IndexUpdate {
             generation,
             offered: HashMap::new(),
             failed: HashSet::new(),
+            failed_folders: Vec::new(),
             keep_unseen: false,
             staged: None,
             stats: UpdateStats::default(),
@@ -300,6 +304,18 @@ impl IndexUpdate {
         }
     }
 
+    /// Marks folders that could not be listed upstream in this run (each ending in `/`): the
+    /// documents below them that are not offered keep what the index holds for them.
+    pub fn keep_failed_under<'a>(&mut self, folders: impl IntoIterator<Item = &'a str>) {
+        for folder in folders {
+            if folder.is_empty() {
+                self.keep_unseen = true;
+            } else {
+                self.failed_folders.push(folder.to_owned());
+            }
+        }
+    }
+
     /// Removes the documents not offered (except those that failed upstream) and writes the new
     /// generation; the returned [`Switch`] makes it the live one.
     pub fn finish(mut self) -> Result<(UpdateStats, Switch), IndexError> {
@@ -310,9 +326,14 @@ impl IndexUpdate {
             .filter(|doc_id| !self.offered.contains_key(*doc_id))
             .cloned()
             .collect();
-        let (kept, gone): (Vec<String>, Vec<String>) = unseen
-            .into_iter()
-            .partition(|doc_id| self.keep_unseen || self.failed.contains(doc_id));
+        let (kept, gone): (Vec<String>, Vec<String>) = unseen.into_iter().partition(|doc_id| {
+            self.keep_unseen
+                || self.failed.contains(doc_id)
+                || self
+                    .failed_folders
+                    .iter()
+                    .any(|folder| doc_id.starts_with(folder.as_str()))
+        });
         self.stats.documents_kept = kept.len();
         for doc_id in &gone {
             self.remove(doc_id)?;

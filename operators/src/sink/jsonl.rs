@@ -2,7 +2,7 @@
 //! when the run completes, so an interrupted run never leaves a truncated output behind.
 
 use std::fs;
-use std::io::{BufWriter, Write};
+use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -58,6 +58,40 @@ impl JsonlSink {
         self.writer.write_all(b"\n")
     }
 
+    /// Copies the lines of the output in place (the previous run's) whose `doc_id` passes `keep`
+    /// to the output being written: the lines of documents that failed in this run stay as they
+    /// were. A previous output that is missing or cannot be read keeps nothing; a line that is
+    /// not a JSON object with a `doc_id` is not copied.
+    pub fn keep_previous(&mut self, keep: impl Fn(&str) -> bool) -> std::io::Result<usize> {
+        #[derive(Deserialize)]
+        struct Line {
+            doc_id: String,
+        }
+        let Ok(previous) = fs::File::open(&self.path) else {
+            return Ok(0);
+        };
+        let mut previous = BufReader::new(previous);
+        let mut line = Vec::new();
+        let mut kept = 0;
+        loop {
+            line.clear();
+            match previous.read_until(b'\n', &mut line) {
+                Ok(0) | Err(_) => break,
+                Ok(_) => {}
+            }
+            let text = line.strip_suffix(b"\n").unwrap_or(&line);
+            let Ok(Line { doc_id }) = serde_json::from_slice::<Line>(text) else {
+                continue;
+            };
+            if keep(&doc_id) {
+                self.writer.write_all(text)?;
+                self.writer.write_all(b"\n")?;
+                kept += 1;
+            }
+        }
+        Ok(kept)
+    }
+
     /// Flushes and syncs the file; [`Written::publish`] then moves it into place.
     pub fn finish(mut self) -> std::io::Result<Written> {
         self.writer.flush()?;
@@ -104,5 +138,26 @@ mod tests {
         );
         let path = written.publish().unwrap();
         assert_eq!(fs::read_to_string(path).unwrap(), "{\"a\":1}\n");
+    }
+
+    #[test]
+    fn the_previous_lines_of_chosen_documents_are_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = JsonlSinkConfig {
+            path: "out.jsonl".to_owned(),
+        };
+        fs::write(
+            dir.path().join("out.jsonl"),
+            "{\"doc_id\":\"a\",\"n\":1}\n{\"doc_id\":\"b\"}\nnot json\n{\"doc_id\":\"a\",\"n\":2}",
+        )
+        .unwrap();
+        let mut sink = JsonlSink::create(&config, dir.path()).unwrap();
+        sink.write(&serde_json::json!({"doc_id": "c"})).unwrap();
+        assert_eq!(sink.keep_previous(|doc_id| doc_id == "a").unwrap(), 2);
+        let path = sink.finish().unwrap().publish().unwrap();
+        assert_eq!(
+            fs::read_to_string(path).unwrap(),
+            "{\"doc_id\":\"c\"}\n{\"doc_id\":\"a\",\"n\":1}\n{\"doc_id\":\"a\",\"n\":2}\n"
+        );
     }
 }

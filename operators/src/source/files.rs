@@ -94,9 +94,10 @@ impl FileSource {
     }
 
     /// Never reads `paths` (files or folders, such as the pipeline's store and the files its
-    /// sinks write) when they lie below the root.
+    /// sinks write) when they lie below the root. They are resolved when the source is
+    /// scanned, so a folder made in between (a sink's) still resolves to where it is.
     pub fn skipping(mut self, paths: impl IntoIterator<Item = PathBuf>) -> Self {
-        self.skipped = paths.into_iter().map(|path| canonical(&path)).collect();
+        self.skipped = paths.into_iter().collect();
         self
     }
 
@@ -168,16 +169,33 @@ impl FileSource {
     }
 }
 
-/// `path` with symlinks resolved; for a file not yet written, its folder's resolved path.
+/// `path` with symlinks resolved; for a file not yet written (in folders maybe not made yet),
+/// the resolved path of its nearest existing folder, joined with the rest without `.` and `..`.
 fn canonical(path: &Path) -> PathBuf {
-    if let Ok(resolved) = fs::canonicalize(path) {
-        return resolved;
-    }
-    match (path.parent(), path.file_name()) {
-        (Some(folder), Some(name)) => fs::canonicalize(folder)
-            .map(|folder| folder.join(name))
-            .unwrap_or_else(|_| path.to_owned()),
-        _ => path.to_owned(),
+    let path = std::path::absolute(path).unwrap_or_else(|_| path.to_owned());
+    let mut rest = Vec::new();
+    let mut existing = path.as_path();
+    loop {
+        if let Ok(resolved) = fs::canonicalize(existing) {
+            let mut resolved = resolved;
+            for part in rest.iter().rev() {
+                match part {
+                    std::path::Component::ParentDir => {
+                        resolved.pop();
+                    }
+                    std::path::Component::Normal(name) => resolved.push(name),
+                    _ => {}
+                }
+            }
+            return resolved;
+        }
+        match (existing.parent(), existing.components().next_back()) {
+            (Some(parent), Some(last)) => {
+                rest.push(last);
+                existing = parent;
+            }
+            _ => return path.clone(),
+        }
     }
 }
 
@@ -190,21 +208,38 @@ fn relative_id(relative: &Path) -> Option<String> {
     (!parts.is_empty()).then(|| parts.join("/"))
 }
 
-/// A file name as text, with every byte that is not UTF-8 written `\xFF`: two names that
-/// differ only there stay two documents.
+/// A file name as text. A UTF-8 name is itself, unless it holds what reads as an escape
+/// (`\x` and two hex digits, `0-9A-F`); in a name that is not UTF-8, or holds such a sequence,
+/// every backslash is written `\\` and every byte that is not UTF-8 `\xFF`. So no two names share
+/// a text: an escaped text always holds a `\xHH` and the text of a name left as it is never
+/// does, and escaped texts decode one way.
 #[cfg(unix)]
 fn name_text(name: &std::ffi::OsStr) -> String {
     use std::fmt::Write;
     use std::os::unix::ffi::OsStrExt;
 
+    let bytes = name.as_bytes();
+    match std::str::from_utf8(bytes) {
+        Ok(text) if !holds_escape(text) => return text.to_owned(),
+        _ => {}
+    }
     let mut text = String::new();
-    for chunk in name.as_bytes().utf8_chunks() {
-        text.push_str(chunk.valid());
+    for chunk in bytes.utf8_chunks() {
+        text.push_str(&chunk.valid().replace('\\', "\\\\"));
         for byte in chunk.invalid() {
             let _ = write!(text, "\\x{byte:02X}");
         }
     }
     text
+}
+
+/// Whether `text` holds `\x` and two hex digits (as [`name_text`] writes a byte).
+#[cfg(unix)]
+fn holds_escape(text: &str) -> bool {
+    let hex = |byte: &u8| byte.is_ascii_digit() || (b'A'..=b'F').contains(byte);
+    text.as_bytes()
+        .windows(4)
+        .any(|w| w[0] == b'\\' && w[1] == b'x' && hex(&w[2]) && hex(&w[3]))
 }
 
 /// A file name as text (names elsewhere are Unicode already).
@@ -238,11 +273,11 @@ impl DocumentSource for FileSource {
             ));
         }
         let hidden = self.hidden;
-        let skipped: Vec<&Path> = self
+        let skipped: Vec<PathBuf> = self
             .skipped
             .iter()
+            .map(|path| canonical(path))
             .filter(|path| path.starts_with(&canonical_root))
-            .map(PathBuf::as_path)
             .collect();
         let root = &self.root;
         let walked_root = canonical_root.clone();
@@ -254,6 +289,9 @@ impl DocumentSource for FileSource {
                 (hidden || !is_hidden(entry)) && !is_skipped(&skipped, &walked_root, root, entry)
             });
         let mut documents = 0usize;
+        // A listing error that names no entry: which documents it hid is unknown, so the whole
+        // source counts as failed once the rest is read.
+        let mut unplaced: Option<std::io::Error> = None;
         for entry in walker {
             let event = match entry {
                 Ok(entry) => match self.visit_entry(&canonical_root, &entry) {
@@ -261,14 +299,35 @@ impl DocumentSource for FileSource {
                     None => continue,
                 },
                 Err(err) => {
-                    let doc_id = err
+                    let folder = err
                         .path()
+                        .filter(|_| err.depth() > 0)
                         .and_then(|path| path.strip_prefix(&self.root).ok())
-                        .and_then(relative_id)
-                        .unwrap_or_else(|| self.root.display().to_string());
-                    SourceEvent::Error(SourceItemError {
-                        doc_id,
-                        message: format!("cannot list: {err}"),
+                        .and_then(relative_id);
+                    let Some(folder) = folder else {
+                        let listing = std::io::Error::new(
+                            err.io_error()
+                                .map_or(std::io::ErrorKind::Other, std::io::Error::kind),
+                            format!(
+                                "source folder {} cannot be listed: {}; what it held is kept as it was",
+                                self.root.display(),
+                                listing_cause(&err)
+                            ),
+                        );
+                        if err.depth() == 0 {
+                            return Err(listing);
+                        }
+                        unplaced.get_or_insert(listing);
+                        continue;
+                    };
+                    // What is below an entry that cannot be listed is unknown: every document
+                    // there failed (it is not gone).
+                    SourceEvent::FolderError(SourceItemError {
+                        doc_id: folder,
+                        message: format!(
+                            "cannot list: {}; the documents below it are kept as they were",
+                            listing_cause(&err)
+                        ),
                     })
                 }
             };
@@ -276,6 +335,9 @@ impl DocumentSource for FileSource {
             if visit(event).is_break() {
                 return Ok(());
             }
+        }
+        if let Some(err) = unplaced {
+            return Err(err);
         }
         if documents == 0 {
             let _ = visit(SourceEvent::Warning(SourceWarning {
@@ -291,9 +353,17 @@ impl DocumentSource for FileSource {
     }
 }
 
+/// Why a walk could not go on: the system's error, without walkdir's repeat of the path.
+fn listing_cause(err: &walkdir::Error) -> String {
+    match err.io_error() {
+        Some(io) => io.to_string(),
+        None => err.to_string(),
+    }
+}
+
 /// Whether a walked entry is one of the `skipped` paths.
 fn is_skipped(
-    skipped: &[&Path],
+    skipped: &[PathBuf],
     canonical_root: &Path,
     root: &Path,
     entry: &walkdir::DirEntry,
@@ -305,7 +375,7 @@ fn is_skipped(
         return false;
     };
     let path = canonical_root.join(relative);
-    skipped.contains(&path.as_path())
+    skipped.contains(&path)
 }
 
 #[cfg(test)]
@@ -476,6 +546,141 @@ mod tests {
             ids(&scan_all(&mut source)),
             ["dup\\xFE.txt", "dup\\xFF.txt"]
         );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_name_that_reads_as_an_escape_is_not_the_name_with_that_byte() {
+        use std::os::unix::ffi::OsStrExt;
+
+        let dir = tempfile::tempdir().unwrap();
+        for name in [
+            &b"a\\xFF.md"[..],
+            b"a\xFF.md",
+            b"a\\xff.md",
+            b"a\\b.md",
+            b"a\xFF\\x41.md",
+            "plain \u{e9}.md".as_bytes(),
+        ] {
+            fs::write(dir.path().join(std::ffi::OsStr::from_bytes(name)), "x").unwrap();
+        }
+        let cfg = config(&dir.path().display().to_string());
+        let mut source = FileSource::new(&cfg, Path::new("/")).unwrap();
+        let mut found = ids(&scan_all(&mut source));
+        found.sort();
+        let mut expected = [
+            // A name that holds `\xFF` literally: its backslash doubled.
+            "a\\\\xFF.md",
+            // The byte 0xFF.
+            "a\\xFF.md",
+            // Names with nothing that reads as an escape are themselves.
+            "a\\xff.md",
+            "a\\b.md",
+            "plain \u{e9}.md",
+            // The byte 0xFF, then `\x41` literally: that backslash doubled.
+            "a\\xFF\\\\x41.md",
+        ];
+        expected.sort();
+        assert_eq!(found, expected);
+    }
+
+    /// A tree where `sub-folder-whose-name-is-long` cannot be listed though `a.md` beside it
+    /// can be read: the root is named with enough `./` that the folder's path is longer than
+    /// the system takes (ENAMETOOLONG), which fails for every user, root too.
+    #[cfg(target_os = "linux")]
+    fn tree_with_a_folder_too_deep_to_list() -> (tempfile::TempDir, FilesConfig) {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("src");
+        fs::create_dir_all(root.join("sub-folder-whose-name-is-long")).unwrap();
+        fs::write(root.join("a.md"), "a").unwrap();
+        fs::write(root.join("sub-folder-whose-name-is-long/b.md"), "b").unwrap();
+        let prefix = dir.path().display().to_string();
+        let padding = "./".repeat((4070 - prefix.len() - 4) / 2);
+        let path = format!("{prefix}/{padding}src");
+        assert!(path.len() + "/a.md".len() < 4095);
+        assert!(path.len() + "/sub-folder-whose-name-is-long".len() > 4096);
+        (dir, config(&path))
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_folder_that_cannot_be_listed_fails_every_document_below_it() {
+        let (_dir, cfg) = tree_with_a_folder_too_deep_to_list();
+        let mut source = FileSource::new(&cfg, Path::new("/")).unwrap();
+        let events = scan_all(&mut source);
+        assert_eq!(ids(&events), ["a.md"]);
+        assert!(
+            events.iter().any(|event| matches!(event,
+                SourceEvent::FolderError(e) if e.doc_id == "sub-folder-whose-name-is-long"
+                    && e.message.contains("cannot list"))),
+            "{events:?}"
+        );
+    }
+
+    /// Whether this process runs as root (which no permission bit stops).
+    #[cfg(unix)]
+    fn is_root() -> bool {
+        use std::os::unix::fs::MetadataExt;
+        let file = tempfile::NamedTempFile::new().unwrap();
+        file.as_file().metadata().unwrap().uid() == 0
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn unreadable_folders_fail_their_documents_or_the_whole_source() {
+        use std::os::unix::fs::PermissionsExt;
+
+        if is_root() {
+            eprintln!(
+                "running as root: permissions cannot hide a folder (see the ENAMETOOLONG test)"
+            );
+            return;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir_all(dir.path().join("sub")).unwrap();
+        fs::write(dir.path().join("a.md"), "a").unwrap();
+        fs::write(dir.path().join("sub/b.md"), "b").unwrap();
+        let cfg = config(&dir.path().display().to_string());
+        let mode = |path: &Path, mode| {
+            fs::set_permissions(path, fs::Permissions::from_mode(mode)).unwrap()
+        };
+        mode(&dir.path().join("sub"), 0o000);
+        let mut source = FileSource::new(&cfg, Path::new("/")).unwrap();
+        let events = scan_all(&mut source);
+        mode(&dir.path().join("sub"), 0o755);
+        assert_eq!(ids(&events), ["a.md"]);
+        assert!(
+            events.iter().any(|event| matches!(event,
+                SourceEvent::FolderError(e) if e.doc_id == "sub")),
+            "{events:?}"
+        );
+        mode(dir.path(), 0o000);
+        let mut source = FileSource::new(&cfg, Path::new("/")).unwrap();
+        let result = source.scan(&mut |_| ControlFlow::Continue(()));
+        mode(dir.path(), 0o755);
+        let err = result.unwrap_err();
+        assert!(err.to_string().contains("cannot be listed"), "{err}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_sink_file_in_a_folder_made_after_the_source_is_never_read() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir_all(dir.path().join("real")).unwrap();
+        std::os::unix::fs::symlink(dir.path().join("real"), dir.path().join("link")).unwrap();
+        fs::write(dir.path().join("real/doc.md"), "doc").unwrap();
+        let cfg = config(&dir.path().join("real").display().to_string());
+        // Named through the link, in a folder not made yet when the source is built.
+        let mut source = FileSource::new(&cfg, Path::new("/")).unwrap().skipping([
+            dir.path().join("link/out/p.jsonl"),
+            dir.path().join("link/out/p.jsonl.partial"),
+            dir.path().join("link/store/../.store"),
+        ]);
+        fs::create_dir_all(dir.path().join("real/out")).unwrap();
+        fs::write(dir.path().join("real/out/p.jsonl.partial"), "{}").unwrap();
+        fs::write(dir.path().join("real/out/p.jsonl"), "{}").unwrap();
+        fs::create_dir_all(dir.path().join("real/.store")).unwrap();
+        assert_eq!(ids(&scan_all(&mut source)), ["doc.md"]);
     }
 
     #[test]

@@ -299,7 +299,9 @@ mod tests {
             .iter()
             .map(|event| match event {
                 SourceEvent::Document(doc) => format!("doc {} {}", doc.doc_id, doc.source),
-                SourceEvent::Error(err) => format!("error {}: {}", err.doc_id, err.message),
+                SourceEvent::Error(err) | SourceEvent::FolderError(err) => {
+                    format!("error {}: {}", err.doc_id, err.message)
+                }
                 SourceEvent::Warning(w) => format!("warning {}", w.doc_id),
             })
             .collect();

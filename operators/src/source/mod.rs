@@ -36,6 +36,9 @@ pub enum SourceEvent {
     Document(Document),
     /// A document that could not be read.
     Error(SourceItemError),
+    /// A folder whose entries could not be listed (`doc_id`: its path below the root, as the
+    /// ids of the documents in it begin): every document below it failed, none is gone.
+    FolderError(SourceItemError),
     /// An entry skipped on purpose.
     Warning(SourceWarning),
 }

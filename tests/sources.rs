@@ -1,0 +1,370 @@
+//! `source.files` end to end: folders that cannot be listed, the pipeline's own files below the
+//! root, sinks that would overwrite a document.
+
+mod common;
+
+use std::fs;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::{engine, engine_on, stderr, stdout};
+use serde_json::Value;
+
+/// Four documents in `src`, three in `src/sub`.
+fn seven_documents(src: &Path) {
+    fs::create_dir_all(src.join("sub")).unwrap();
+    for i in 1..=4 {
+        fs::write(
+            src.join(format!("d{i}.md")),
+            format!("# Doc {i}\n\nAlpha text number {i}.\n"),
+        )
+        .unwrap();
+    }
+    for i in 5..=7 {
+        fs::write(
+            src.join(format!("sub/s{i}.md")),
+            format!("# Sub {i}\n\nBeta text number {i}.\n"),
+        )
+        .unwrap();
+    }
+}
+
+/// The tester's pipeline over `path`: parse, chunk, embed (hash), index, and a sink of parse.
+fn pipeline(path: &str) -> String {
+    format!(
+        "version: 1\nname: unlisted\nsteps:\n  src: {{ op: source.files, path: \"{path}\" }}\n  parse: {{ op: parse, input: src }}\n  chunk: {{ op: chunk.recursive, input: parse, size: 200 }}\n  embed: {{ op: embed, input: chunk, provider: hash }}\n  index: {{ op: index.hybrid, input: embed }}\n  out: {{ op: sink.jsonl, input: parse, path: out/p.jsonl }}\n"
+    )
+}
+
+/// The doc_ids the index holds (a BM25 query every document matches).
+fn indexed(engine_bin: &Path, dir: &Path) -> Vec<String> {
+    let output = Command::new(engine_bin)
+        .arg("query")
+        .arg(dir.join("pipeline.yaml"))
+        .args([
+            "--index",
+            "index",
+            "--mode",
+            "bm25",
+            "-k",
+            "50",
+            "--json",
+            "text number",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let hits: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let mut ids: Vec<String> = hits["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|hit| hit["doc_id"].as_str().unwrap().to_owned())
+        .collect();
+    ids.sort();
+    ids.dedup();
+    ids
+}
+
+/// The doc_ids of a sink's lines, sorted.
+fn sink_ids(path: &Path) -> Vec<String> {
+    let mut ids: Vec<String> = common::lines(path)
+        .iter()
+        .map(|line| line["doc_id"].as_str().unwrap().to_owned())
+        .collect();
+    ids.sort();
+    ids
+}
+
+fn all_seven() -> Vec<String> {
+    let mut ids: Vec<String> = (1..=4)
+        .map(|i| format!("d{i}.md"))
+        .chain((5..=7).map(|i| format!("sub/s{i}.md")))
+        .collect();
+    ids.sort();
+    ids
+}
+
+fn run(engine_bin: &Path, dir: &Path) -> (Option<i32>, Value) {
+    let output = Command::new(engine_bin)
+        .args(["run", "--json"])
+        .arg(dir.join("pipeline.yaml"))
+        .output()
+        .unwrap();
+    let summary = serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|_| panic!("no JSON summary; stderr: {}", stderr(&output)));
+    (output.status.code(), summary)
+}
+
+/// A subfolder that cannot be listed (its path is longer than the system takes: the pipeline
+/// names the same root with enough `./` before it) fails every document below it: they stay in
+/// the index and the sink as the last run left them, and the run says what it could not list.
+/// ENAMETOOLONG stops root as it stops anyone, so this runs the same in CI as root.
+#[test]
+fn documents_under_a_folder_that_cannot_be_listed_stay_in_the_index_and_the_sink() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    seven_documents(&dir.join("src"));
+    fs::rename(
+        dir.join("src/sub"),
+        dir.join("src/sub-folder-whose-name-is-long"),
+    )
+    .unwrap();
+    let bin = PathBuf::from(env!("CARGO_BIN_EXE_engine"));
+    fs::write(dir.join("pipeline.yaml"), pipeline("src")).unwrap();
+    let (code, summary) = run(&bin, dir);
+    assert_eq!(code, Some(0), "{summary}");
+    let seven: Vec<String> = all_seven()
+        .iter()
+        .map(|id| id.replace("sub/", "sub-folder-whose-name-is-long/"))
+        .collect();
+    assert_eq!(indexed(&bin, dir), seven);
+    assert_eq!(sink_ids(&dir.join("out/p.jsonl")), seven);
+
+    // The same root, named so that `src/d1.md` can be read but the subfolder not listed.
+    let absolute = dir.display().to_string();
+    let padding = "./".repeat((4070 - absolute.len() - 4) / 2);
+    assert!(absolute.len() + 1 + padding.len() + "src/d1.md".len() < 4095);
+    assert!(absolute.len() + 1 + padding.len() + "src/sub-folder-whose-name-is-long".len() > 4096);
+    fs::write(
+        dir.join("pipeline.yaml"),
+        pipeline(&format!("{padding}src")),
+    )
+    .unwrap();
+    let (code, summary) = run(&bin, dir);
+    assert_eq!(code, Some(1), "{summary}");
+    let errors = summary["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 1, "{summary}");
+    assert_eq!(errors[0]["doc_id"], "sub-folder-whose-name-is-long/");
+    assert!(
+        errors[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("cannot list"),
+        "{summary}"
+    );
+    assert_eq!(
+        indexed(&bin, dir),
+        seven,
+        "nothing below it is taken as gone"
+    );
+    assert_eq!(sink_ids(&dir.join("out/p.jsonl")), seven);
+
+    // Listed again and with a document removed, the removal is seen.
+    fs::remove_file(dir.join("src/sub-folder-whose-name-is-long/s5.md")).unwrap();
+    fs::write(dir.join("pipeline.yaml"), pipeline("src")).unwrap();
+    let (code, summary) = run(&bin, dir);
+    assert_eq!(code, Some(0), "{summary}");
+    let six: Vec<String> = seven
+        .iter()
+        .filter(|id| !id.ends_with("s5.md"))
+        .cloned()
+        .collect();
+    assert_eq!(indexed(&bin, dir), six);
+    assert_eq!(sink_ids(&dir.join("out/p.jsonl")), six);
+}
+
+/// Builds an `engine` command with the given arguments.
+type EngineAs = dyn Fn(&[&str]) -> Command;
+
+/// The binary, and how to run it as a user that permissions stop: this process's own user
+/// when it is not root; as root, `nobody` through `setpriv`, on a copy of the binary (the
+/// build folder may be closed to others) in `dir`, which is handed to `nobody`. `None` when
+/// running as root without `setpriv`.
+fn unprivileged(dir: &Path) -> Option<Box<EngineAs>> {
+    let probe = dir.join(".uid");
+    fs::write(&probe, "").unwrap();
+    let root = fs::metadata(&probe).unwrap().uid() == 0;
+    fs::remove_file(&probe).unwrap();
+    if !root {
+        return Some(Box::new(|args: &[&str]| {
+            let mut command = engine();
+            command.args(args);
+            command
+        }));
+    }
+    let setpriv = ["/usr/bin/setpriv", "/bin/setpriv"]
+        .into_iter()
+        .find(|path| Path::new(path).exists())?;
+    let bin = dir.join("engine");
+    fs::copy(env!("CARGO_BIN_EXE_engine"), &bin).unwrap();
+    Some(Box::new(move |args: &[&str]| {
+        let mut command = Command::new(setpriv);
+        command
+            .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .arg(&bin)
+            .args(args);
+        command
+    }))
+}
+
+/// Hands `path` and everything below it to `nobody` when running as root.
+fn give_away(path: &Path) {
+    if fs::metadata(path).unwrap().uid() != 0 {
+        return;
+    }
+    for entry in walkdir::WalkDir::new(path) {
+        let entry = entry.unwrap();
+        std::os::unix::fs::chown(entry.path(), Some(65534), Some(65534)).unwrap();
+    }
+}
+
+fn mode(path: &Path, mode: u32) {
+    fs::set_permissions(path, fs::Permissions::from_mode(mode)).unwrap();
+}
+
+/// The tester's repro: `chmod 000` on the source folder, then on a subfolder, as a user that
+/// permissions stop. The whole source failing keeps everything; the subfolder, its documents.
+#[test]
+fn a_source_folder_or_subfolder_made_unreadable_keeps_its_documents() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    mode(dir, 0o755);
+    let Some(engine_as) = unprivileged(dir) else {
+        eprintln!("running as root without setpriv: skipped (see the ENAMETOOLONG test)");
+        return;
+    };
+    seven_documents(&dir.join("src"));
+    fs::write(dir.join("pipeline.yaml"), pipeline("src")).unwrap();
+    give_away(dir);
+    let file = dir.join("pipeline.yaml");
+    let file = file.to_str().unwrap();
+    let run = |expected: i32| {
+        let output = engine_as(&["run", "--json", file]).output().unwrap();
+        assert_eq!(output.status.code(), Some(expected), "{}", stderr(&output));
+        serde_json::from_slice::<Value>(&output.stdout).unwrap()
+    };
+    let indexed = || {
+        let output = engine_as(&[
+            "query",
+            file,
+            "--index",
+            "index",
+            "--mode",
+            "bm25",
+            "-k",
+            "50",
+            "--json",
+            "text number",
+        ])
+        .output()
+        .unwrap();
+        let hits: Value = serde_json::from_slice(&output.stdout).unwrap();
+        let mut ids: Vec<String> = hits["hits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|hit| hit["doc_id"].as_str().unwrap().to_owned())
+            .collect();
+        ids.sort();
+        ids.dedup();
+        ids
+    };
+    run(0);
+    assert_eq!(indexed(), all_seven());
+
+    mode(&dir.join("src"), 0o000);
+    let summary = run(1);
+    mode(&dir.join("src"), 0o755);
+    assert!(
+        summary["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("cannot be listed"),
+        "{summary}"
+    );
+    assert_eq!(indexed(), all_seven());
+    assert_eq!(sink_ids(&dir.join("out/p.jsonl")), all_seven());
+
+    mode(&dir.join("src/sub"), 0o000);
+    let summary = run(1);
+    mode(&dir.join("src/sub"), 0o755);
+    assert_eq!(summary["errors"][0]["doc_id"], "sub/", "{summary}");
+    assert_eq!(indexed(), all_seven());
+    assert_eq!(sink_ids(&dir.join("out/p.jsonl")), all_seven());
+}
+
+/// A pipeline reading its own folder never reads what it writes there: its sink's `.partial`
+/// file (with `out/` missing or empty, the pipeline named relative to the working folder), its
+/// store (the checkpoints, the index generations).
+#[test]
+fn a_source_over_the_pipelines_folder_never_reads_the_files_the_run_writes() {
+    for (format, make_out) in [("", false), ("", true), (", format: text", true)] {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
+        fs::write(dir.join("a.md"), "# A\n\nAlpha text.\n").unwrap();
+        fs::write(dir.join("b.txt"), "Beta text.\n").unwrap();
+        if make_out {
+            fs::create_dir_all(dir.join("out")).unwrap();
+        }
+        fs::write(
+            dir.join("pipeline.yaml"),
+            format!(
+                "version: 1\nname: own\nstore: state\nsteps:\n  docs: {{ op: source.files, path: ., exclude: [pipeline.yaml] }}\n  parse: {{ op: parse, input: docs{format} }}\n  chunk: {{ op: chunk.recursive, input: parse, size: 200 }}\n  embed: {{ op: embed, input: chunk, provider: hash }}\n  index: {{ op: index.hybrid, input: embed }}\n  out: {{ op: sink.jsonl, input: parse, path: out/p.jsonl }}\n"
+            ),
+        )
+        .unwrap();
+        for _ in 0..2 {
+            let output = engine()
+                .current_dir(dir)
+                .args(["run", "--json", "./pipeline.yaml"])
+                .output()
+                .unwrap();
+            assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+            let summary: Value = serde_json::from_slice(&output.stdout).unwrap();
+            assert_eq!(summary["errors"], serde_json::json!([]), "{summary}");
+            assert_eq!(
+                sink_ids(&dir.join("out/p.jsonl")),
+                ["a.md", "b.txt"],
+                "{format} {make_out}"
+            );
+        }
+    }
+}
+
+/// A sink whose file is a document of a source of the pipeline is refused before anything
+/// runs, naming the line and key; the document is left as it was. A sink's own earlier output
+/// below the root is replaced as before.
+#[test]
+fn a_sink_that_would_overwrite_a_document_below_a_source_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    fs::create_dir_all(dir.join("d5")).unwrap();
+    fs::write(dir.join("d5/a.md"), "# precious\n").unwrap();
+    fs::write(dir.join("d5/b.md"), "# other\n").unwrap();
+    let yaml = "version: 1\nname: s\nsteps:\n  docs: { op: source.files, path: d5 }\n  parse: { op: parse, input: docs }\n  o5: { op: sink.jsonl, input: parse, path: d5/a.md }\n";
+    for command in ["validate", "run"] {
+        let output = engine_on(dir, &[command], yaml);
+        assert_eq!(
+            output.status.code(),
+            Some(2),
+            "{command}: {}",
+            stdout(&output)
+        );
+        let text = format!("{}{}", stdout(&output), stderr(&output));
+        assert!(
+            text.contains("pipeline.yaml:6:")
+                && text.contains("step `o5`, key `path`")
+                && text.contains("`d5/a.md` is a file below the folder step `docs` reads (line 4)")
+                && text.contains("help:"),
+            "{command}: {text}"
+        );
+        assert_eq!(
+            fs::read_to_string(dir.join("d5/a.md")).unwrap(),
+            "# precious\n"
+        );
+    }
+    let output = engine_on(dir, &["validate", "--json"], yaml);
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["diagnostics"][0]["key"], "path", "{report}");
+    assert_eq!(report["diagnostics"][0]["line"], 6, "{report}");
+
+    // Its own output below the root, run twice: the second run replaces the first's.
+    let yaml = "version: 1\nname: s\nsteps:\n  docs: { op: source.files, path: d5 }\n  parse: { op: parse, input: docs }\n  o5: { op: sink.jsonl, input: parse, path: d5/out.jsonl }\n";
+    for _ in 0..2 {
+        let output = engine_on(dir, &["run"], yaml);
+        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+        assert_eq!(sink_ids(&dir.join("d5/out.jsonl")), ["a.md", "b.md"]);
+    }
+}
