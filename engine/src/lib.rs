@@ -8,6 +8,7 @@ pub mod cli;
 pub mod compare;
 pub mod failure;
 pub mod gc;
+pub mod in_flight;
 pub mod inspect;
 pub mod live;
 pub mod ops;

@@ -14,6 +14,7 @@ use operators::parse::{ParseConfig, parse};
 use operators::sink::JsonlSink;
 use operators::source::{DocumentSource, FileSource, JsonlSource, SourceEvent};
 
+use crate::in_flight::InFlight;
 use crate::plan::Plan;
 use crate::registry::OperatorConfig;
 use crate::runtime::{
@@ -86,11 +87,11 @@ fn operator(
 ) -> anyhow::Result<Operator> {
     let base = pipeline.base.as_path();
     Ok(match &step.config {
-        OperatorConfig::SourceFiles(config) => Operator::Source(Box::new(Source(
+        OperatorConfig::SourceFiles(config) => Operator::Source(Box::new(Source::new(
             FileSource::new(config, base)?.skipping(written_by(pipeline)),
         ))),
         OperatorConfig::SourceJsonl(config) => {
-            Operator::Source(Box::new(Source(JsonlSource::new(config, base))))
+            Operator::Source(Box::new(Source::new(JsonlSource::new(config, base))))
         }
         OperatorConfig::Parse(config) => Operator::Transform(Arc::new(Parse(config.clone()))),
         OperatorConfig::ChunkRecursive(config) => chunking(config.chunker(base, fingerprint)?),
@@ -121,14 +122,27 @@ fn operator(
     })
 }
 
-/// Any document source as a runtime source.
-struct Source<S>(S);
+/// Any document source as a runtime source, its documents bounded in bytes ([`InFlight`]).
+struct Source<S> {
+    source: S,
+    in_flight: InFlight,
+}
+
+impl<S> Source<S> {
+    fn new(source: S) -> Self {
+        Source {
+            source,
+            in_flight: InFlight::new(crate::in_flight::BUDGET),
+        }
+    }
+}
 
 impl<S: DocumentSource> SourceOp for Source<S> {
     fn run(&mut self, emit: &mut dyn FnMut(Emitted) -> ControlFlow<()>) -> anyhow::Result<()> {
-        self.0.scan(&mut |event| {
+        let in_flight = &mut self.in_flight;
+        self.source.scan(&mut |event| {
             emit(match event {
-                SourceEvent::Document(doc) => Emitted::Item(Item::Document(Arc::new(doc))),
+                SourceEvent::Document(doc) => Emitted::Item(Item::Document(in_flight.admit(doc))),
                 SourceEvent::Error(err) => Emitted::Error {
                     doc_id: err.doc_id,
                     message: err.message,
