@@ -285,9 +285,9 @@ fn a_source_folder_or_subfolder_made_unreadable_keeps_its_documents() {
     assert_eq!(sink_ids(&dir.join("out/p.jsonl")), all_seven());
 }
 
-/// A pipeline reading its own folder never reads what it writes there: its sink's `.partial`
-/// file (with `out/` missing or empty, the pipeline named relative to the working folder), its
-/// store (the checkpoints, the index generations).
+/// A pipeline reading its own folder never reads its own file or what it writes there: its
+/// sink's `.partial` file (with `out/` missing or empty, the pipeline named relative to the
+/// working folder), its store (the checkpoints, the index generations).
 #[test]
 fn a_source_over_the_pipelines_folder_never_reads_the_files_the_run_writes() {
     for (format, make_out) in [("", false), ("", true), (", format: text", true)] {
@@ -301,7 +301,7 @@ fn a_source_over_the_pipelines_folder_never_reads_the_files_the_run_writes() {
         fs::write(
             dir.join("pipeline.yaml"),
             format!(
-                "version: 1\nname: own\nstore: state\nsteps:\n  docs: {{ op: source.files, path: ., exclude: [pipeline.yaml] }}\n  parse: {{ op: parse, input: docs{format} }}\n  chunk: {{ op: chunk.recursive, input: parse, size: 200 }}\n  embed: {{ op: embed, input: chunk, provider: hash }}\n  index: {{ op: index.hybrid, input: embed }}\n  out: {{ op: sink.jsonl, input: parse, path: out/p.jsonl }}\n"
+                "version: 1\nname: own\nstore: state\nsteps:\n  docs: {{ op: source.files, path: . }}\n  parse: {{ op: parse, input: docs{format} }}\n  chunk: {{ op: chunk.recursive, input: parse, size: 200 }}\n  embed: {{ op: embed, input: chunk, provider: hash }}\n  index: {{ op: index.hybrid, input: embed }}\n  out: {{ op: sink.jsonl, input: parse, path: out/p.jsonl }}\n"
             ),
         )
         .unwrap();

@@ -67,13 +67,15 @@ pub fn build_nodes(
         .collect()
 }
 
-/// What a pipeline writes: its store and the files of its sinks. A source never reads them.
+/// What a pipeline is made of and writes: its own file, its store and the files of its sinks.
+/// A source never reads them.
 fn written_by(pipeline: &Pipeline) -> Vec<PathBuf> {
     let sinks = pipeline.steps.iter().flat_map(|step| match &step.config {
         OperatorConfig::SinkJsonl(config) => JsonlSink::files(config, &pipeline.base).to_vec(),
         _ => Vec::new(),
     });
-    std::iter::once(pipeline.store.clone())
+    [pipeline.file.clone(), pipeline.store.clone()]
+        .into_iter()
         .chain(sinks)
         .collect()
 }
