@@ -792,3 +792,34 @@ fn a_new_title_or_metadata_alone_reaches_the_index() {
     );
     assert!(old.is_empty(), "{old:?}");
 }
+
+/// `gc` removes the index of a step the pipeline no longer has, and keeps the others.
+#[test]
+fn gc_removes_the_index_of_a_removed_step() {
+    let dir = setup();
+    let (code, summary) = run_json(dir.path());
+    assert_eq!(code, Some(0), "{summary}");
+    let indexes = dir.path().join(".engine/indexes/idx");
+    assert!(indexes.join("index_a").is_dir() && indexes.join("index_b").is_dir());
+    let without_b = PIPELINE
+        .replace(
+            "  embed_b: { op: embed, input: chunk_b, provider: hash, dim: 256 }\n",
+            "",
+        )
+        .replace("  index_b: { op: index.hybrid, input: embed_b }\n", "")
+        .replace(
+            "  chunk_b: { op: chunk.recursive, input: parse, size: 120, unit: chars }\n",
+            "",
+        );
+    fs::write(dir.path().join("pipeline.yaml"), without_b).unwrap();
+    let output = engine()
+        .args(["gc", "--json"])
+        .arg(dir.path().join("pipeline.yaml"))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let gc: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(gc["indexes_removed"], 1, "{gc}");
+    assert!(!indexes.join("index_b").exists());
+    assert!(!query(dir.path(), &["--index", "index_a", "threads"]).is_empty());
+}

@@ -688,9 +688,10 @@ fn gc(path: &Path, keep_runs: usize, json: bool) -> anyhow::Result<i32> {
             outln!("{}", serde_json::to_value(collected).unwrap_or_default());
         } else {
             outln!(
-                "removed {} checkpoints, {} cached vectors ({} bytes in all) and {} old runs; {} checkpoints kept",
+                "removed {} checkpoints, {} cached vectors, {} indexes of removed steps ({} bytes in all) and {} old runs; {} checkpoints kept",
                 collected.removed,
                 collected.vectors_removed,
+                collected.indexes_removed,
                 collected.bytes_freed,
                 collected.runs_removed,
                 collected.kept
@@ -719,8 +720,14 @@ fn gc(path: &Path, keep_runs: usize, json: bool) -> anyhow::Result<i32> {
         })
         .collect();
     let store = Store::open_waiting(&pipeline.store)?;
-    let collected = crate::gc::collect_garbage(&store, &pipeline.name, &current, keep_runs)?;
+    let mut collected = crate::gc::collect_garbage(&store, &pipeline.name, &current, keep_runs)?;
     store.flush()?;
+    // With the store held, no run is writing an index.
+    let (indexes, bytes) =
+        crate::gc::remove_folders(&crate::query::orphaned_index_dirs(&pipeline))?;
+    collected.indexes_removed = indexes;
+    collected.bytes_freed += bytes;
+    drop(store);
     print(collected);
     Ok(0)
 }

@@ -21,6 +21,26 @@ pub struct Collected {
     pub runs_removed: u64,
     /// Vectors removed from the embedding cache: those no kept checkpoint holds.
     pub vectors_removed: u64,
+    /// Index folders removed: those of index steps the pipeline no longer has.
+    pub indexes_removed: u64,
+}
+
+/// Removes `folders` (the indexes of steps a pipeline no longer has): how many, and the bytes
+/// they held.
+pub fn remove_folders(folders: &[std::path::PathBuf]) -> anyhow::Result<(u64, u64)> {
+    let mut bytes = 0;
+    for folder in folders {
+        bytes += walkdir::WalkDir::new(folder)
+            .into_iter()
+            .flatten()
+            .filter_map(|entry| entry.metadata().ok())
+            .filter(|meta| meta.is_file())
+            .map(|meta| meta.len())
+            .sum::<u64>();
+        std::fs::remove_dir_all(folder)
+            .map_err(|err| anyhow::anyhow!("cannot remove {}: {err}", folder.display()))?;
+    }
+    Ok((folders.len() as u64, bytes))
 }
 
 /// The embedding cache keys of every vector a stored output holds: the cache keeps them, so a
@@ -119,6 +139,7 @@ pub fn collect_garbage(
         kept: store.checkpoint_stats().0,
         runs_removed,
         vectors_removed,
+        indexes_removed: 0,
     })
 }
 

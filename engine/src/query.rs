@@ -54,6 +54,37 @@ fn namespaced_index_dir(pipeline: &Pipeline, step: &str) -> PathBuf {
         .join(step)
 }
 
+/// The index folders of `pipeline` in its store that no index step of it names any more (a
+/// step removed or renamed).
+pub fn orphaned_index_dirs(pipeline: &Pipeline) -> Vec<PathBuf> {
+    let steps: std::collections::HashSet<&str> = pipeline
+        .steps
+        .iter()
+        .filter(|step| matches!(step.config, crate::registry::OperatorConfig::IndexHybrid(_)))
+        .map(|step| step.name.as_str())
+        .collect();
+    let folder = pipeline
+        .store
+        .join("indexes")
+        .join(folder_name(&pipeline.name));
+    let Ok(entries) = std::fs::read_dir(&folder) else {
+        return Vec::new();
+    };
+    let mut orphaned: Vec<PathBuf> = entries
+        .flatten()
+        .filter(|entry| entry.file_type().is_ok_and(|kind| kind.is_dir()))
+        .filter(|entry| {
+            entry
+                .file_name()
+                .to_str()
+                .is_none_or(|name| !steps.contains(name))
+        })
+        .map(|entry| entry.path())
+        .collect();
+    orphaned.sort();
+    orphaned
+}
+
 fn legacy_index_dir(pipeline: &Pipeline, step: &str) -> PathBuf {
     pipeline.store.join("indexes").join(step)
 }
