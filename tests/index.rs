@@ -823,3 +823,53 @@ fn gc_removes_the_index_of_a_removed_step() {
     assert!(!indexes.join("index_b").exists());
     assert!(!query(dir.path(), &["--index", "index_a", "threads"]).is_empty());
 }
+
+/// Two pipeline files that give one name and one store would share runs and an index, each run
+/// dropping the other's documents: the second is refused (exit 2, naming the first), so are its
+/// `gc`, and the first's index is untouched. A file moved elsewhere is no other file.
+#[test]
+fn a_second_pipeline_file_with_the_same_name_and_store_is_refused() {
+    let dir = setup();
+    run_json(dir.path());
+    let before = query(dir.path(), &["--index", "index_a", "threads"]);
+    fs::create_dir_all(dir.path().join("other")).unwrap();
+    fs::write(
+        dir.path().join("other/docs.md"),
+        "# Other\n\nBanana bread.\n",
+    )
+    .unwrap();
+    let copy = PIPELINE
+        .replace("path: docs }", "path: other }")
+        .replace("version: 1\n", "version: 1\nstore: .engine\n");
+    fs::write(dir.path().join("copy.yaml"), copy).unwrap();
+    for command in ["run", "gc"] {
+        let output = engine()
+            .arg(command)
+            .arg(dir.path().join("copy.yaml"))
+            .output()
+            .unwrap();
+        assert_eq!(
+            output.status.code(),
+            Some(2),
+            "{command}: {}",
+            stderr(&output)
+        );
+        assert!(
+            stderr(&output).contains("pipeline.yaml is also named `idx`"),
+            "{command}: {}",
+            stderr(&output)
+        );
+    }
+    assert_eq!(
+        query(dir.path(), &["--index", "index_a", "threads"]),
+        before
+    );
+    // Moved: the old file is gone, so the new one carries on with its name.
+    fs::rename(
+        dir.path().join("pipeline.yaml"),
+        dir.path().join("moved.yaml"),
+    )
+    .unwrap();
+    let (code, summary) = common::run_file_json(&dir.path().join("moved.yaml"));
+    assert_eq!(code, Some(0), "{summary}");
+}

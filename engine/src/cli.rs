@@ -720,6 +720,12 @@ fn gc(path: &Path, keep_runs: usize, json: bool) -> anyhow::Result<i32> {
         })
         .collect();
     let store = Store::open_waiting(&pipeline.store)?;
+    if let Some(other) = crate::run::name_shared_with(&store, &pipeline) {
+        return Err(invalid(format!(
+            "{}; gc would drop what the other reaches",
+            crate::run::name_shared_message(&pipeline, &other)
+        )));
+    }
     let mut collected = crate::gc::collect_garbage(&store, &pipeline.name, &current, keep_runs)?;
     store.flush()?;
     // With the store held, no run is writing an index.
@@ -908,15 +914,16 @@ fn print_summary(summary: &serde_json::Value) {
         );
     }
     let records = |key: &str| summary[key].as_array().cloned().unwrap_or_default();
-    // "step doc: message", or "step: message" for the step as a whole (an index's commit).
+    // "step doc: message", "step: message" for the step as a whole (an index's commit), or
+    // the message alone for the run as a whole.
     let record = |kind: &str, record: &serde_json::Value| {
-        let doc_id = text(&record["doc_id"]);
-        let separator = if doc_id.is_empty() { "" } else { " " };
-        outln!(
-            "{kind}: {}{separator}{doc_id}: {}",
-            text(&record["step"]),
-            text(&record["message"])
-        );
+        let place = [text(&record["step"]), text(&record["doc_id"])]
+            .into_iter()
+            .filter(|part| !part.is_empty())
+            .collect::<Vec<_>>()
+            .join(" ");
+        let colon = if place.is_empty() { "" } else { ": " };
+        outln!("{kind}: {place}{colon}{}", text(&record["message"]));
     };
     for warning in records("warnings") {
         record("warning", &warning);

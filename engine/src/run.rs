@@ -49,6 +49,8 @@ pub struct RunSummary {
     pub status: Status,
     /// The pipeline file.
     pub pipeline: String,
+    /// The pipeline file's absolute path, to tell two files that give one name apart.
+    pub pipeline_path: String,
     /// The pipeline's name (pipelines sharing a store are told apart by it).
     #[serde(default)]
     pub name: String,
@@ -83,6 +85,11 @@ const FLUSH_PATIENCE: std::time::Duration = std::time::Duration::from_secs(60);
 /// Runs a valid pipeline, checkpointing every step's outputs in the pipeline's store.
 pub fn run(pipeline: &Pipeline, mut options: Options) -> anyhow::Result<RunSummary> {
     let store = Arc::new(Store::open_waiting(&pipeline.store)?);
+    if let Some(other) = name_shared_with(&store, pipeline) {
+        return Err(crate::failure::invalid(name_shared_message(
+            pipeline, &other,
+        )));
+    }
     mark_interrupted(&store)?;
     let now = SystemTime::now();
     let run_id = run_id(now);
@@ -102,6 +109,7 @@ pub fn run(pipeline: &Pipeline, mut options: Options) -> anyhow::Result<RunSumma
         run_id: run_id.clone(),
         status: Status::Running,
         pipeline: pipeline.file.display().to_string(),
+        pipeline_path: absolute(&pipeline.file).display().to_string(),
         name: pipeline.name.clone(),
         pipeline_hash: pipeline.file_hash.clone(),
         pipeline_commit: git_commit(&pipeline.file),
@@ -172,6 +180,46 @@ fn save(store: &Store, summary: &RunSummary) -> anyhow::Result<()> {
     let value = serde_json::to_value(summary)?;
     store.save_run(&summary.run_id, &value)?;
     Ok(())
+}
+
+/// `path` made absolute and free of symlinks where it can be.
+fn absolute(path: &std::path::Path) -> std::path::PathBuf {
+    std::fs::canonicalize(path).unwrap_or_else(|_| path.to_owned())
+}
+
+/// Another pipeline file that has run on this store under `pipeline`'s name and still gives
+/// that name and this store: the two share runs, indexes and what `gc` keeps.
+pub fn name_shared_with(store: &Store, pipeline: &Pipeline) -> Option<std::path::PathBuf> {
+    let ours = absolute(&pipeline.file);
+    let store_dir = absolute(&pipeline.store);
+    let mut seen = std::collections::HashSet::new();
+    for run in store.runs().ok()? {
+        if run["name"].as_str() != Some(pipeline.name.as_str()) {
+            continue;
+        }
+        let Some(path) = run["pipeline_path"].as_str().map(std::path::PathBuf::from) else {
+            continue;
+        };
+        if path == ours || !seen.insert(path.clone()) || !path.is_file() {
+            continue;
+        }
+        if let Ok((other, _)) = crate::spec::load::load(&path)
+            && other.name == pipeline.name
+            && absolute(&other.store) == store_dir
+        {
+            return Some(path);
+        }
+    }
+    None
+}
+
+/// What to say of a name that two pipeline files give.
+pub fn name_shared_message(pipeline: &Pipeline, other: &std::path::Path) -> String {
+    format!(
+        "{} is also named `{}` and uses this store: the two would share runs and indexes, each run replacing the other's documents; give one of them another `name`",
+        other.display(),
+        pipeline.name
+    )
 }
 
 /// Runs recorded as running cannot be when the caller holds the store and runs nothing: they
