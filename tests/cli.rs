@@ -406,6 +406,18 @@ fn bad_input_exits_2_and_what_stops_a_valid_command_exits_3() {
     .unwrap();
     fs::write(d.join("afile"), "not a store").unwrap();
     assert_fails(d, &["run", "filestore.yaml"], 2, "the store is a folder");
+    // So is a store that holds the documents: sources never read it.
+    fs::write(
+        d.join("docstore.yaml"),
+        PIPELINE.replace("name: cli\n", "name: cli2\nstore: docs\n"),
+    )
+    .unwrap();
+    assert_fails(
+        d,
+        &["validate", "docstore.yaml"],
+        2,
+        "inside the pipeline's store",
+    );
 }
 
 /// With `--json`, a failing command prints one JSON object on stdout,

@@ -172,6 +172,13 @@ pub fn load_str(path: &Path, text: &str) -> Result<(Pipeline, Report), Report> {
                             .with_hint(Some(problem.hint)),
                     );
                 }
+                diagnostics.extend(paths::sources_in_store(
+                    &doc,
+                    &steps,
+                    &outlines,
+                    &base,
+                    &header.store,
+                ));
                 Some(header)
             }
             Err(err) => {

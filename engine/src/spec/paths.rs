@@ -174,6 +174,46 @@ fn is_sink_output(path: &Path) -> bool {
     matches!(lines.next(), None | Some(Ok(_)))
 }
 
+/// Sources whose folder is the store or lies inside it: a source never reads the store, so it
+/// would find nothing.
+pub fn sources_in_store(
+    doc: &LocatedValue,
+    steps: &[Step],
+    outlines: &[StepOutline],
+    base: &Path,
+    store: &str,
+) -> Vec<Diagnostic> {
+    let store_dir = identity(&base.join(store));
+    let mut diagnostics = Vec::new();
+    for step in steps {
+        for (key, relative, kind) in step.config.input_paths() {
+            if kind != PathKind::Folder || !identity(&base.join(relative)).starts_with(&store_dir) {
+                continue;
+            }
+            let pointer = outlines
+                .iter()
+                .find(|outline| outline.name == step.name)
+                .map(|outline| format!("{}/{key}", outline.pointer))
+                .unwrap_or_default();
+            diagnostics.push(
+                Diagnostic::error(
+                    doc.value_pos(&pointer),
+                    format!(
+                        "`{relative}` is inside the pipeline's store `{store}`, which sources never read: this step would find nothing"
+                    ),
+                )
+                .in_step(&step.name)
+                .at_key(key)
+                .with_hint(Some(
+                    "give `store` a folder of its own, outside the documents (e.g. `store: .engine`)"
+                        .to_owned(),
+                )),
+            );
+        }
+    }
+    diagnostics
+}
+
 /// Outputs that would overwrite a file the pipeline reads (a `source.jsonl` file, a tokenizer,
 /// the pipeline file itself), a file of the user's below a `source.files` folder (anything
 /// there but a sink's own earlier output), or a file that another step writes.
