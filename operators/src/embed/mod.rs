@@ -470,7 +470,9 @@ fn document_debug(
         .iter()
         .filter_map(|placement| batches.get(placement.batch))
         .map(|batch| batch.seconds / batch.size.max(1) as f64)
-        .sum();
+        .sum::<f64>()
+        // An empty float sum is -0.0, printed "-0.0" for a document embedded from the cache.
+        + 0.0;
     let mut used: Vec<usize> = owned.iter().map(|placement| placement.batch).collect();
     used.sort_unstable();
     used.dedup();
@@ -490,6 +492,13 @@ mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     use super::*;
+
+    /// A document whose texts all came from the cache took no time: 0, not -0.
+    #[test]
+    fn a_document_from_the_cache_took_zero_seconds() {
+        let debug = document_debug(&[], &[], &[]);
+        assert!(debug.seconds == 0.0 && debug.seconds.is_sign_positive());
+    }
 
     /// Vectors from text lengths; counts the texts it is asked for.
     struct Counting(AtomicUsize);
