@@ -37,7 +37,12 @@ impl JsonlSink {
     pub fn create(config: &JsonlSinkConfig, base: &Path) -> std::io::Result<Self> {
         let [path, partial] = Self::files(config, base);
         if let Some(parent) = path.parent() {
-            fs::create_dir_all(parent)?;
+            fs::create_dir_all(parent).map_err(|err| {
+                std::io::Error::new(
+                    err.kind(),
+                    format!("cannot create the folder {}: {err}", parent.display()),
+                )
+            })?;
         }
         let file = fs::File::create(&partial).map_err(|err| {
             std::io::Error::new(
