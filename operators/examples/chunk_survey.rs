@@ -2,11 +2,18 @@
 //! chunks that look wrong: heading-only chunks, chunks under 20 chars, short tails after a
 //! chunk that keeps a heading with the start of its content, punctuation-only chunks, chunks
 //! ending mid-sentence, and broken invariants (over size, `text != markdown[span]`, out of
-//! order).
+//! order). For tables: chunks that are only a delimiter row (`| --- | --- |`), chunks of a
+//! table that are only rows of empty cells, chunks of a table that are other markup without
+//! text (pipes, dashes, colons: a lone `|`), and parts of a split table
+//! (`tables: own_chunk`) whose `embed_text` lacks the table's header rows although the header
+//! rows and the part's first row fit in `size` together.
 //!
 //! `cargo run -p operators --example chunk_survey -- [--show KIND] DIR...`; with `--show` it
 //! prints the offending chunks of that kind (`heading_only`, `heading_table`, `short`,
-//! `heading_tail`, `punct`, `violation`).
+//! `heading_tail`, `punct`, `violation`, `sep`, `bare`, `empty`, `no_header`). `SURVEY_SIZES` replaces
+//! the sizes (`60c,200c,64t`: chars or tokens), `SURVEY_STRATEGIES` the strategies
+//! (`recursive,smart`), `SURVEY_ONLY=substring` keeps the configurations whose label has it.
+//! `--print STRATEGY SIZE UNIT own|inline FILE` prints one file's chunks (and `embed_text`).
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -28,6 +35,42 @@ struct Counts {
     punct: usize,
     mid_sentence: usize,
     violations: usize,
+    sep: usize,
+    bare: usize,
+    empty: usize,
+    no_header: usize,
+}
+
+/// Whether `line` is a Markdown table delimiter row (`| --- | :-: |`).
+fn is_delimiter(line: &str) -> bool {
+    let line = line.trim();
+    line.contains('-')
+        && line
+            .chars()
+            .all(|c| matches!(c, '|' | '-' | ':' | ' ' | '\t'))
+}
+
+/// Whether `text` is only table markup: pipes, dashes, colons, plus signs and whitespace.
+fn is_bare(text: &str) -> bool {
+    text.chars()
+        .all(|c| matches!(c, '|' | '-' | ':' | '+' | '=') || c.is_whitespace())
+}
+
+/// Whether every line of `text` is a whole table row (`| … |`).
+fn whole_rows(text: &str) -> bool {
+    text.lines().all(|l| {
+        let l = l.trim();
+        l.len() >= 2 && l.starts_with('|') && l.ends_with('|')
+    })
+}
+
+/// The header rows of the table at `span` (its first line and the delimiter row after it).
+fn table_header(md: &str, span: [usize; 2]) -> Option<&str> {
+    let table = md.get(span[0]..span[1])?.trim();
+    let mut lines = table.split_inclusive('\n');
+    let first = lines.next()?;
+    let second = lines.next()?;
+    is_delimiter(second).then(|| table[..first.len() + second.len()].trim_end())
 }
 
 /// The documents below `dir`: those its MANIFEST.tsv lists (first column), else every file
@@ -105,6 +148,9 @@ fn print(args: &[String]) -> Result<(), String> {
     for c in &set.chunks {
         println!("--- #{} ({} units) {:?}", c.ordinal, c.tokens, c.span);
         println!("{}", c.text);
+        if let Some(embed) = &c.embed_text {
+            println!("    [embed_text] {embed:?}");
+        }
     }
     Ok(())
 }
@@ -156,18 +202,41 @@ fn main() -> Result<(), String> {
         embedder: Arc::new(HashEmbedder::new(256)),
     };
     let mut configs: Vec<(String, Strategy, Settings)> = Vec::new();
+    let sizes: Vec<(usize, Unit)> = match std::env::var("SURVEY_SIZES") {
+        Ok(list) => list
+            .split(',')
+            .map(|s| {
+                let unit = if s.ends_with('t') {
+                    Unit::Tokens
+                } else {
+                    Unit::Chars
+                };
+                let n = s
+                    .trim_end_matches(['c', 't'])
+                    .parse()
+                    .map_err(|e| format!("{s}: {e}"));
+                n.map(|n| (n, unit))
+            })
+            .collect::<Result<_, _>>()?,
+        Err(_) => vec![
+            (400, Unit::Chars),
+            (1000, Unit::Chars),
+            (128, Unit::Tokens),
+            (512, Unit::Tokens),
+        ],
+    };
+    let strategies = std::env::var("SURVEY_STRATEGIES")
+        .unwrap_or_else(|_| "recursive,by_heading,semantic,smart".into());
     for (name, strategy) in [
         ("recursive", Strategy::Recursive),
         ("by_heading", Strategy::ByHeading { level: 2 }),
         ("semantic", semantic()),
         ("smart", Strategy::Smart),
     ] {
-        for (size, unit) in [
-            (400, Unit::Chars),
-            (1000, Unit::Chars),
-            (128, Unit::Tokens),
-            (512, Unit::Tokens),
-        ] {
+        if !strategies.split(',').any(|s| s == name) {
+            continue;
+        }
+        for &(size, unit) in &sizes {
             for tables in [Tables::OwnChunk, Tables::Inline] {
                 let settings = Settings {
                     unit,
@@ -186,11 +255,27 @@ fn main() -> Result<(), String> {
     }
     let mut total = Counts::default();
     println!(
-        "{:<40} {:>7} {:>8} {:>7} {:>6} {:>8} {:>6} {:>8} {:>6}",
-        "config", "chunks", "h_only", "h_table", "<20", "h_tail", "punct", "mid", "viol"
+        "{:<40} {:>7} {:>8} {:>7} {:>6} {:>8} {:>6} {:>8} {:>6} {:>5} {:>5} {:>5} {:>6}",
+        "config",
+        "chunks",
+        "h_only",
+        "h_table",
+        "<20",
+        "h_tail",
+        "punct",
+        "mid",
+        "viol",
+        "sep",
+        "bare",
+        "empty",
+        "no_hdr"
     );
     for (label, strategy, settings) in configs {
         let tok = (settings.unit == Unit::Tokens).then(|| tokenizer.clone());
+        let measure = |text: &str| match settings.unit {
+            Unit::Tokens => tokenizer.encode(text, false).map_or(0, |e| e.len()),
+            _ => text.chars().count(),
+        };
         let chunker =
             Chunker::new(strategy, settings.clone(), tok, "survey").map_err(|e| e.to_string())?;
         let mut counts = Counts::default();
@@ -247,6 +332,45 @@ fn main() -> Result<(), String> {
                     counts.punct += 1;
                     flags.push("punct");
                 }
+                // Table markup without text: delimiter rows only, rows of empty cells only, or
+                // another piece of markup (a lone `|`), in a chunk that overlaps a table.
+                let in_table = doc.elements.iter().any(|e| {
+                    e.kind == ElementKind::Table && e.span[0] < c.span[1] && c.span[0] < e.span[1]
+                });
+                if in_table && c.text.lines().all(is_delimiter) {
+                    counts.sep += 1;
+                    flags.push("sep");
+                } else if in_table && is_bare(&c.text) && whole_rows(&c.text) {
+                    counts.empty += 1;
+                    flags.push("empty");
+                } else if in_table && is_bare(&c.text) {
+                    counts.bare += 1;
+                    flags.push("bare");
+                }
+                // A later part of a split table that starts with a whole row: its embed_text
+                // repeats the header rows when they fit with that row.
+                let table = doc.elements.iter().find(|e| {
+                    e.kind == ElementKind::Table && e.span[0] <= c.span[0] && c.span[1] <= e.span[1]
+                });
+                if settings.tables == Tables::OwnChunk
+                    && let Some(table) = table
+                    && let Some(header) = table_header(&doc.markdown, table.span)
+                    && !c.text.contains(header)
+                    && doc.markdown[..c.span[0]].ends_with('\n')
+                {
+                    // Up to its first row with text (rows of empty cells before it come along).
+                    let row = match c.text.find(|ch: char| ch.is_alphanumeric()) {
+                        Some(i) => {
+                            &c.text[..c.text[i..].find('\n').map_or(c.text.len(), |j| i + j)]
+                        }
+                        None => &c.text,
+                    };
+                    let has = c.embed_text.as_deref().is_some_and(|t| t.contains(header));
+                    if !has && measure(&format!("{header}\n")) + measure(row) <= settings.size {
+                        counts.no_header += 1;
+                        flags.push("no_header");
+                    }
+                }
                 if let Some(kind) = &show
                     && flags.contains(&kind.as_str())
                 {
@@ -270,7 +394,7 @@ fn main() -> Result<(), String> {
             }
         }
         println!(
-            "{label:<40} {:>7} {:>8} {:>7} {:>6} {:>8} {:>6} {:>8} {:>6}",
+            "{label:<40} {:>7} {:>8} {:>7} {:>6} {:>8} {:>6} {:>8} {:>6} {:>5} {:>5} {:>5} {:>6}",
             counts.chunks,
             counts.heading_only,
             counts.heading_table,
@@ -278,7 +402,11 @@ fn main() -> Result<(), String> {
             counts.heading_tail,
             counts.punct,
             counts.mid_sentence,
-            counts.violations
+            counts.violations,
+            counts.sep,
+            counts.bare,
+            counts.empty,
+            counts.no_header
         );
         total.chunks += counts.chunks;
         total.heading_only += counts.heading_only;
@@ -288,9 +416,13 @@ fn main() -> Result<(), String> {
         total.punct += counts.punct;
         total.mid_sentence += counts.mid_sentence;
         total.violations += counts.violations;
+        total.sep += counts.sep;
+        total.bare += counts.bare;
+        total.empty += counts.empty;
+        total.no_header += counts.no_header;
     }
     println!(
-        "{:<40} {:>7} {:>8} {:>7} {:>6} {:>8} {:>6} {:>8} {:>6}",
+        "{:<40} {:>7} {:>8} {:>7} {:>6} {:>8} {:>6} {:>8} {:>6} {:>5} {:>5} {:>5} {:>6}",
         "TOTAL",
         total.chunks,
         total.heading_only,
@@ -299,7 +431,11 @@ fn main() -> Result<(), String> {
         total.heading_tail,
         total.punct,
         total.mid_sentence,
-        total.violations
+        total.violations,
+        total.sep,
+        total.bare,
+        total.empty,
+        total.no_header
     );
     Ok(())
 }

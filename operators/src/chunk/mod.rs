@@ -14,7 +14,8 @@
 //!   sentences, words; a line break that only wraps text (`softbreak`) is a sentence end or a
 //!   word start; no break after a heading while its first content fits), with `overlap`, which
 //!   stops at section starts, page changes and table edges (`barriers`); an oversized table is
-//!   split between rows;
+//!   split between rows, its later parts repeating the header rows in `embed_text`, and no
+//!   piece of a table is only markup such as a delimiter row or a lone `|` (`tables`);
 //! - a piece of markup without visible text (a page marker, an `<a id>` anchor, link reference
 //!   definitions) joins a neighbour when the result fits, else is left out (`markup`);
 //! - chunks under `min_size` merge with a neighbour when the result fits (`assemble`);

@@ -55,6 +55,8 @@ pub(super) struct Work<'a> {
     pub(super) barriers: Barriers,
     /// Table spans in order (empty with `tables: inline`).
     tables: Vec<[usize; 2]>,
+    /// The spans of all tables, with either setting of `tables`.
+    pub(super) table_spans: Vec<[usize; 2]>,
     /// Headings with what binds them to their content (`headings::glued`).
     glued: Vec<[usize; 2]>,
     pub(super) pieces: Vec<Piece>,
@@ -75,17 +77,18 @@ pub(super) enum Segment {
 impl<'a> Work<'a> {
     pub fn new(doc: &'a ParsedDocument, sizer: &'a dyn Sizer, settings: &'a Settings) -> Self {
         let text = doc.markdown.as_str();
-        let mut tables: Vec<[usize; 2]> = match settings.tables {
+        let mut table_spans: Vec<[usize; 2]> = doc
+            .elements
+            .iter()
+            .filter(|e| e.kind == ElementKind::Table && e.span[0] < e.span[1])
+            .map(|e| [e.span[0], e.span[1].min(text.len())])
+            .filter(|[s, e]| text.get(*s..*e).is_some())
+            .collect();
+        table_spans.sort_unstable();
+        let mut tables = match settings.tables {
             Tables::Inline => Vec::new(),
-            Tables::OwnChunk => doc
-                .elements
-                .iter()
-                .filter(|e| e.kind == ElementKind::Table && e.span[0] < e.span[1])
-                .map(|e| [e.span[0], e.span[1].min(text.len())])
-                .filter(|[s, e]| text.get(*s..*e).is_some())
-                .collect(),
+            Tables::OwnChunk => table_spans.clone(),
         };
-        tables.sort_unstable();
         // Nested or overlapping tables (never from the parsers) keep the first.
         tables.dedup_by(|next, prev| next[0] < prev[1]);
         Work {
@@ -96,6 +99,7 @@ impl<'a> Work<'a> {
             breaks: Breaks::of(doc),
             barriers: Barriers::new(doc),
             tables,
+            table_spans,
             glued: headings::glued(doc),
             pieces: Vec::new(),
         }
@@ -238,11 +242,19 @@ impl<'a> Work<'a> {
             self.settings.size,
             self.settings.overlap,
         );
-        self.pieces.extend(spans.into_iter().map(|span| Piece {
-            span,
-            table: false,
-            header: None,
-        }));
+        let mut pieces: Vec<Piece> = spans
+            .into_iter()
+            .map(|span| Piece {
+                span,
+                table: false,
+                header: None,
+            })
+            .collect();
+        // A piece of a table split inline that shows no text takes some along.
+        if self.table_spans.iter().any(|t| t[0] < e && s < t[1]) {
+            self.join_bare(&mut pieces, 0);
+        }
+        self.pieces.append(&mut pieces);
     }
 }
 
