@@ -122,6 +122,7 @@ fn read_yaml(yaml: &str) -> Result<(Value, Vec<String>), String> {
         values: 0,
         bytes: 0,
         warnings: Vec::new(),
+        keys: Vec::new(),
     };
     let mut value = Value::Null;
     let mut documents = 0;
@@ -167,6 +168,8 @@ struct Reader<'a> {
     /// Bytes of keys and text built so far, copies included.
     bytes: usize,
     warnings: Vec<String>,
+    /// The keys of the mappings being read, outermost first (`b` while reading `b: { x: … }`).
+    keys: Vec<String>,
 }
 
 impl<'a> Reader<'a> {
@@ -290,14 +293,23 @@ impl<'a> Reader<'a> {
                     continue;
                 }
             };
-            let value = self.node(depth + 1)?;
+            self.keys.push(key.clone());
+            let value = self.node(depth + 1);
+            self.keys.pop();
+            let value = value?;
             if key == "<<" && plain {
                 merge(&mut map, value);
             } else {
                 if !written.insert(key.clone()) {
+                    let path: Vec<&str> = self
+                        .keys
+                        .iter()
+                        .map(String::as_str)
+                        .chain([key.as_str()])
+                        .collect();
                     self.warnings.push(format!(
                         "front matter line {line}: key `{}` appears again; the later value is kept",
-                        shortened(&key)
+                        shortened(&path.join("."))
                     ));
                 }
                 map.insert(key, value);
@@ -569,6 +581,10 @@ title: second
             "{:?}",
             front.warnings
         );
+        // Nested, it is named by its path.
+        let front = split("---\nb:\n  x: 1\n  x: 2\n---\n");
+        assert_eq!(Value::Object(front.metadata), json!({"b": {"x": 2}}));
+        assert!(front.warnings[0].contains("`b.x`"), "{:?}", front.warnings);
     }
 
     #[test]
