@@ -24,6 +24,7 @@
 
 use super::recursive::{skip_whitespace, split_range, trim};
 use super::strategy::{HEADER_JOIN, Piece, Work};
+use crate::model::ElementKind;
 
 impl Work<'_> {
     /// The table at `table`, led by the headings from `from` (`from == table[0]`: none).
@@ -36,11 +37,29 @@ impl Work<'_> {
             return;
         }
         let row_end = first_row_end(self.text, [s, e]);
-        if self.sizer.fits(&self.text[ls..row_end], self.settings.size) {
-            self.table_pieces([s, e], Some(ls));
-        } else {
-            self.text_piece([ls, le]);
-            self.table_pieces([s, e], None);
+        // The earliest heading of the lead that fits with the header rows and first row leads
+        // the table; the headings before it (an empty section's) are text of their own.
+        let mut starts: Vec<usize> = (self.doc.elements.iter())
+            .filter(|el| el.kind == ElementKind::Heading)
+            .map(|el| el.span[0])
+            .filter(|&start| ls < start && start < le)
+            .collect();
+        starts.sort_unstable();
+        let lead = std::iter::once(ls).chain(starts).find(|&start| {
+            self.sizer
+                .fits(&self.text[start..row_end], self.settings.size)
+        });
+        match lead {
+            Some(lead) => {
+                if lead > ls {
+                    self.text_piece([ls, lead]);
+                }
+                self.table_pieces([s, e], Some(lead));
+            }
+            None => {
+                self.text_piece([ls, le]);
+                self.table_pieces([s, e], None);
+            }
         }
     }
 
@@ -553,6 +572,31 @@ mod tests {
         let header = "| name | value |\n|------|-------|\n";
         assert_eq!(set.chunks[2].embed_text, Some(format!("{header}| c | 3 |")));
         assert!(set.chunks.iter().all(|c| c.tokens <= 70));
+    }
+
+    /// An empty section's heading before the heading of a table: when the two do not fit with
+    /// the table's header rows and first row, the nearer one still leads the table (found by
+    /// the property test, with a long first heading).
+    #[test]
+    fn the_nearest_heading_that_fits_leads_the_table() {
+        let md = format!(
+            "Intro text.\n\n## {}\n\n### Results\n\n| a | b |\n|---|---|\n| 1 | 2 |\n| 3 | 4 |\n",
+            "Long heading words ".repeat(4).trim()
+        );
+        for strategy in [Strategy::Recursive, Strategy::Smart] {
+            let set = Chunker::new(strategy, Settings::chars(83), None, "fp")
+                .unwrap()
+                .chunk(&parsed("t.md", &md))
+                .unwrap();
+            let texts = texts(&set);
+            assert!(
+                texts
+                    .iter()
+                    .any(|t| t.starts_with("### Results\n\n| a | b |")),
+                "{texts:?}"
+            );
+            assert!(!texts.contains(&"### Results"), "{texts:?}");
+        }
     }
 
     #[test]
