@@ -369,23 +369,17 @@ impl StoreArgs {
     /// A run that is starting (not listening yet) or ending (no longer listening), or another
     /// command holding the store a moment, is waited for up to [`crate::store::PATIENCE`].
     fn report(&self, request: &live::Request) -> anyhow::Result<serde_json::Value> {
+        use std::ops::ControlFlow::{Break, Continue};
         let dir = self.dir()?;
-        let started = std::time::Instant::now();
-        loop {
-            let why = match Store::open(&dir) {
-                Ok(store) => return live::answer(&store, None, request),
-                Err(in_use @ StoreError::InUse { .. }) => match live::ask(&dir, request) {
-                    Ok(report) => return Ok(report),
-                    Err(AskError::Refused(err)) => return Err(err),
-                    Err(AskError::NoAnswer(why)) => anyhow::anyhow!("{in_use} ({why:#})"),
-                },
-                Err(err) => return Err(err.into()),
-            };
-            if started.elapsed() >= crate::store::PATIENCE {
-                return Err(why);
-            }
-            std::thread::sleep(std::time::Duration::from_millis(50));
-        }
+        crate::store::patiently(|| match Store::open(&dir) {
+            Ok(store) => Break(live::answer(&store, None, request)),
+            Err(in_use @ StoreError::InUse { .. }) => match live::ask(&dir, request) {
+                Ok(report) => Break(Ok(report)),
+                Err(AskError::Refused(err)) => Break(Err(err)),
+                Err(AskError::NoAnswer(why)) => Continue(anyhow::anyhow!("{in_use} ({why:#})")),
+            },
+            Err(err) => Break(Err(err.into())),
+        })
     }
 }
 
@@ -726,14 +720,10 @@ fn gc(path: &Path, keep_runs: usize, json: bool) -> anyhow::Result<i32> {
             crate::run::name_shared_message(&pipeline, &other)
         )));
     }
-    let mut collected = crate::gc::collect_garbage(&store, &pipeline.name, &current, keep_runs)?;
+    let orphaned = crate::query::orphaned_index_dirs(&pipeline);
+    let collected =
+        crate::gc::collect_garbage(&store, &pipeline.name, &current, keep_runs, &orphaned)?;
     store.flush()?;
-    // With the store held, no run is writing an index.
-    let (indexes, bytes) =
-        crate::gc::remove_folders(&crate::query::orphaned_index_dirs(&pipeline))?;
-    collected.indexes_removed = indexes;
-    collected.bytes_freed += bytes;
-    drop(store);
     print(collected);
     Ok(0)
 }

@@ -27,7 +27,7 @@ pub struct Collected {
 
 /// Removes `folders` (the indexes of steps a pipeline no longer has): how many, and the bytes
 /// they held.
-pub fn remove_folders(folders: &[std::path::PathBuf]) -> anyhow::Result<(u64, u64)> {
+fn remove_folders(folders: &[std::path::PathBuf]) -> anyhow::Result<(u64, u64)> {
     let mut bytes = 0;
     for folder in folders {
         bytes += walkdir::WalkDir::new(folder)
@@ -71,12 +71,14 @@ fn pipeline_of(run: &serde_json::Value) -> &str {
 /// `engine gc` for pipeline `name` with step fingerprints `current`: keeps the checkpoints it
 /// reaches through its latest completed run and through its runs since (a killed run's work
 /// with the current file), everything the latest completed run of every other pipeline sharing
-/// the store reached, the newest `keep_runs` runs and each pipeline's latest completed run.
+/// the store reached, the newest `keep_runs` runs and each pipeline's latest completed run;
+/// removes the `orphaned_indexes` (folders of index steps the pipeline no longer has).
 pub fn collect_garbage(
     store: &Store,
     name: &str,
     current: &BTreeMap<String, String>,
     keep_runs: usize,
+    orphaned_indexes: &[std::path::PathBuf],
 ) -> anyhow::Result<Collected> {
     let runs = store.runs()?;
     let mut latest: BTreeMap<&str, &serde_json::Value> = BTreeMap::new();
@@ -85,42 +87,31 @@ pub fn collect_garbage(
             latest.entry(pipeline_of(run)).or_insert(run);
         }
     }
+    // Runs of this pipeline newer than its latest completed one (killed, cancelled, failed)
+    // computed checkpoints of the current file that no completed run reached yet: a run
+    // resumes from them.
+    let since_latest = runs
+        .iter()
+        .take_while(|run| {
+            !latest
+                .get(name)
+                .is_some_and(|done| std::ptr::eq(*done, *run))
+        })
+        .filter(|run| pipeline_of(run) == name);
     let mut live = HashSet::new();
-    for (pipeline, run) in &latest {
-        let run_id = run["run_id"].as_str().unwrap_or_default();
+    for run in latest.values().copied().chain(since_latest) {
+        // Another pipeline's run keeps all it reached; this pipeline's, what the current
+        // file still reaches.
+        let other = pipeline_of(run) != name;
         let reached = |step: &str| {
-            *pipeline != name
+            other
                 || current.get(step).is_some_and(|fingerprint| {
                     run["fingerprints"][step].as_str() == Some(fingerprint)
                 })
         };
-        for (step, _, record) in store.item_records(run_id, None)? {
-            if !record.key.is_empty() && reached(&step) {
-                live.insert((record.fingerprint, record.key));
-            }
-        }
-    }
-    // Runs of this pipeline newer than its latest completed one (killed, cancelled, failed)
-    // computed checkpoints of the current file that no completed run reached yet: a run
-    // resumes from them.
-    for run in &runs {
-        if latest
-            .get(name)
-            .is_some_and(|done| std::ptr::eq(*done, run))
-        {
-            break;
-        }
-        if pipeline_of(run) != name {
-            continue;
-        }
-        let current_step = |step: &str| {
-            current
-                .get(step)
-                .is_some_and(|fingerprint| run["fingerprints"][step].as_str() == Some(fingerprint))
-        };
         let run_id = run["run_id"].as_str().unwrap_or_default();
         for (step, _, record) in store.item_records(run_id, None)? {
-            if !record.key.is_empty() && current_step(&step) {
+            if !record.key.is_empty() && reached(&step) {
                 live.insert((record.fingerprint, record.key));
             }
         }
@@ -133,13 +124,15 @@ pub fn collect_garbage(
     let runs_removed = store.prune_runs(keep_runs.max(1), &protected)?;
     let held = held_vectors(store)?;
     let (vectors_removed, vector_bytes) = store.retain_vectors(|key| held.contains(key))?;
+    // With the store held, no run is writing an index.
+    let (indexes_removed, index_bytes) = remove_folders(orphaned_indexes)?;
     Ok(Collected {
         removed,
-        bytes_freed: bytes_freed + vector_bytes,
+        bytes_freed: bytes_freed + vector_bytes + index_bytes,
         kept: store.checkpoint_stats().0,
         runs_removed,
         vectors_removed,
-        indexes_removed: 0,
+        indexes_removed,
     })
 }
 
@@ -187,7 +180,7 @@ mod tests {
             2,
         );
         let current = BTreeMap::from([("chunk".to_owned(), "size640".to_owned())]);
-        let collected = collect_garbage(&store, "p", &current, 20).unwrap();
+        let collected = collect_garbage(&store, "p", &current, 20, &[]).unwrap();
         let kept = |fingerprint: &str, key: u8| {
             let key = parse_key(&hex(&[key; 32])).unwrap();
             store.checkpoint(fingerprint, &key).unwrap().is_some()

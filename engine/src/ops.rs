@@ -379,8 +379,7 @@ impl SinkOp for HybridIndexSink {
     fn documents_failed(&mut self, failed: &FailedDocuments) {
         // An index that cannot be opened is reported by `finish`.
         if let Ok(update) = self.update(None) {
-            update.keep_failed(failed.ids.iter().map(String::as_str));
-            update.keep_failed_under(failed.folders.iter().map(String::as_str));
+            update.keep_failed(failed);
         }
     }
 

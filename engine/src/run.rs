@@ -10,6 +10,7 @@ use crate::checkpoint::RunCheckpoints;
 use crate::live::{LiveRun, LiveServer};
 use crate::runtime::{self, ErrorRecord, Options};
 use crate::spec::load::Pipeline;
+use crate::spec::paths::identity;
 use crate::store::Store;
 
 /// How a run ended.
@@ -109,7 +110,7 @@ pub fn run(pipeline: &Pipeline, mut options: Options) -> anyhow::Result<RunSumma
         run_id: run_id.clone(),
         status: Status::Running,
         pipeline: pipeline.file.display().to_string(),
-        pipeline_path: absolute(&pipeline.file).display().to_string(),
+        pipeline_path: identity(&pipeline.file).display().to_string(),
         name: pipeline.name.clone(),
         pipeline_hash: pipeline.file_hash.clone(),
         pipeline_commit: git_commit(&pipeline.file),
@@ -182,16 +183,11 @@ fn save(store: &Store, summary: &RunSummary) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `path` made absolute and free of symlinks where it can be.
-fn absolute(path: &std::path::Path) -> std::path::PathBuf {
-    std::fs::canonicalize(path).unwrap_or_else(|_| path.to_owned())
-}
-
 /// Another pipeline file that has run on this store under `pipeline`'s name and still gives
 /// that name and this store: the two share runs, indexes and what `gc` keeps.
 pub fn name_shared_with(store: &Store, pipeline: &Pipeline) -> Option<std::path::PathBuf> {
-    let ours = absolute(&pipeline.file);
-    let store_dir = absolute(&pipeline.store);
+    let ours = identity(&pipeline.file);
+    let store_dir = identity(&pipeline.store);
     let mut seen = std::collections::HashSet::new();
     for run in store.runs().ok()? {
         if run["name"].as_str() != Some(pipeline.name.as_str()) {
@@ -205,7 +201,7 @@ pub fn name_shared_with(store: &Store, pipeline: &Pipeline) -> Option<std::path:
         }
         if let Ok((other, _)) = crate::spec::load::load(&path)
             && other.name == pipeline.name
-            && absolute(&other.store) == store_dir
+            && identity(&other.store) == store_dir
         {
             return Some(path);
         }
@@ -248,23 +244,23 @@ fn count_recorded_items(
     }
     for (step, _, record) in store.item_records(run_id, None)? {
         let counters = &mut run["steps"][step.as_str()];
-        let mut add = |key: &str, amount: f64| {
-            let total = counters[key].as_f64().unwrap_or(0.0) + amount;
-            counters[key] = if key == "busy_seconds" {
-                total.into()
-            } else {
-                (total as u64).into()
-            };
+        let mut count = |key: &str, amount: u64| {
+            counters[key] = (counters[key].as_u64().unwrap_or(0) + amount).into();
         };
-        add("in", 1.0);
-        add("bytes_in", record.bytes_in as f64);
-        add("bytes_out", record.bytes_out as f64);
-        add("busy_seconds", record.seconds);
-        add("cached", f64::from(u8::from(record.cached)));
-        match record.error {
-            Some(_) => add("failed", 1.0),
-            None => add("out", 1.0),
-        }
+        count("in", 1);
+        count("bytes_in", record.bytes_in);
+        count("bytes_out", record.bytes_out);
+        count("cached", u64::from(record.cached));
+        count(
+            if record.error.is_some() {
+                "failed"
+            } else {
+                "out"
+            },
+            1,
+        );
+        let busy = counters["busy_seconds"].as_f64().unwrap_or(0.0) + record.seconds;
+        counters["busy_seconds"] = busy.into();
     }
     Ok(())
 }

@@ -4,6 +4,7 @@
 //! Field names are a contract: `sink.jsonl` writes these types as they serialize here.
 
 use std::borrow::Cow;
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
@@ -424,6 +425,34 @@ pub struct BatchDebug {
 
 fn is_zero(n: &usize) -> bool {
     *n == 0
+}
+
+/// The documents that failed in a run, as sinks are told them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FailedDocuments {
+    /// Ids of documents that failed (`""`: a whole source failed, so every document may have).
+    pub ids: HashSet<String>,
+    /// Folders that could not be listed, each ending in `/`: every document whose id starts
+    /// with one failed.
+    pub folders: Vec<String>,
+}
+
+impl FailedDocuments {
+    /// Whether a whole source failed: no document not seen in the run may be taken as gone.
+    pub fn everything(&self) -> bool {
+        self.ids.contains("")
+    }
+
+    /// Whether `doc_id` failed in the run (itself, below a folder that failed, or in a source
+    /// that failed as a whole).
+    pub fn contains(&self, doc_id: &str) -> bool {
+        self.everything()
+            || self.ids.contains(doc_id)
+            || self
+                .folders
+                .iter()
+                .any(|folder| doc_id.starts_with(folder.as_str()))
+    }
 }
 
 #[cfg(test)]

@@ -8,7 +8,6 @@
 pub mod item;
 pub mod panics;
 
-use std::collections::HashSet;
 use std::ops::ControlFlow;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -19,6 +18,8 @@ use crossbeam_channel::{Receiver, Sender, bounded};
 use serde::Serialize;
 
 pub use item::Item;
+
+pub use operators::model::FailedDocuments;
 
 use crate::store::{ItemRecord, Key, hex};
 
@@ -288,34 +289,6 @@ struct Records {
     warnings: Vec<ErrorRecord>,
     /// Every document that failed, even beyond [`MAX_ERROR_RECORDS`].
     failed_documents: FailedDocuments,
-}
-
-/// The documents that failed in a run, as sinks are told them.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct FailedDocuments {
-    /// Ids of documents that failed (`""`: a whole source failed, so every document may have).
-    pub ids: HashSet<String>,
-    /// Folders that could not be listed, each ending in `/`: every document whose id starts
-    /// with one failed.
-    pub folders: Vec<String>,
-}
-
-impl FailedDocuments {
-    /// Whether a whole source failed: no document not seen in the run may be taken as gone.
-    pub fn everything(&self) -> bool {
-        self.ids.contains("")
-    }
-
-    /// Whether `doc_id` failed in the run (itself, below a folder that failed, or in a source
-    /// that failed as a whole).
-    pub fn contains(&self, doc_id: &str) -> bool {
-        self.everything()
-            || self.ids.contains(doc_id)
-            || self
-                .folders
-                .iter()
-                .any(|folder| doc_id.starts_with(folder.as_str()))
-    }
 }
 
 impl Records {

@@ -174,6 +174,16 @@ fn is_sink_output(path: &Path) -> bool {
     matches!(lines.next(), None | Some(Ok(_)))
 }
 
+/// The JSON pointer of `key` in step `step`.
+fn key_pointer(outlines: &[StepOutline], step: &str, key: &str) -> String {
+    let step = outlines
+        .iter()
+        .find(|outline| outline.name == step)
+        .map(|outline| outline.pointer.as_str())
+        .unwrap_or_default();
+    format!("{step}/{key}")
+}
+
 /// Sources whose folder is the store or lies inside it: a source never reads the store, so it
 /// would find nothing.
 pub fn sources_in_store(
@@ -190,14 +200,9 @@ pub fn sources_in_store(
             if kind != PathKind::Folder || !identity(&base.join(relative)).starts_with(&store_dir) {
                 continue;
             }
-            let pointer = outlines
-                .iter()
-                .find(|outline| outline.name == step.name)
-                .map(|outline| format!("{}/{key}", outline.pointer))
-                .unwrap_or_default();
             diagnostics.push(
                 Diagnostic::error(
-                    doc.value_pos(&pointer),
+                    doc.value_pos(&key_pointer(outlines, &step.name, key)),
                     format!(
                         "`{relative}` is inside the pipeline's store `{store}`, which sources never read: this step would find nothing"
                     ),
@@ -224,14 +229,7 @@ pub fn conflicts(
     base: &Path,
     file: &Path,
 ) -> Vec<Diagnostic> {
-    let pointer = |step: &str, key: &str| {
-        let step = outlines
-            .iter()
-            .find(|outline| outline.name == step)
-            .map(|outline| outline.pointer.as_str())
-            .unwrap_or_default();
-        format!("{step}/{key}")
-    };
+    let pointer = |step: &str, key: &str| key_pointer(outlines, step, key);
     let mut reads: Vec<(String, String, PathBuf)> =
         vec![(String::new(), String::new(), identity(file))];
     let mut folders: Vec<(&str, &str, PathBuf)> = Vec::new();

@@ -9,6 +9,7 @@ pub mod codec;
 mod lock;
 
 use std::collections::HashSet;
+use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -18,8 +19,21 @@ pub use lock::StoreLock;
 /// A 32-byte key: the content-derived identity of an item.
 pub type Key = [u8; 32];
 
-/// How long a command that writes waits for another process to let go of the store.
+/// How long a command waits for another process to let go of the store.
 pub const PATIENCE: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// Calls `attempt` until it breaks with a result, for up to [`PATIENCE`]: `Continue(error)`
+/// is worth another try a moment later, and is the result once the patience is spent.
+pub fn patiently<T, E>(mut attempt: impl FnMut() -> ControlFlow<Result<T, E>, E>) -> Result<T, E> {
+    let started = std::time::Instant::now();
+    loop {
+        match attempt() {
+            ControlFlow::Break(result) => return result,
+            ControlFlow::Continue(error) if started.elapsed() >= PATIENCE => return Err(error),
+            ControlFlow::Continue(_) => std::thread::sleep(std::time::Duration::from_millis(50)),
+        }
+    }
+}
 
 /// Why the store could not be used.
 #[derive(Debug, thiserror::Error)]
@@ -133,15 +147,10 @@ impl Store {
     /// [`Store::open`], waiting up to [`PATIENCE`] while another process holds the store: a
     /// command that only reads (`runs`, `inspect`) holds it for a moment.
     pub fn open_waiting(dir: &Path) -> Result<Store, StoreError> {
-        let started = std::time::Instant::now();
-        loop {
-            match Store::open(dir) {
-                Err(StoreError::InUse { .. }) if started.elapsed() < PATIENCE => {
-                    std::thread::sleep(std::time::Duration::from_millis(50));
-                }
-                opened => return opened,
-            }
-        }
+        patiently(|| match Store::open(dir) {
+            Err(in_use @ StoreError::InUse { .. }) => ControlFlow::Continue(in_use),
+            opened => ControlFlow::Break(opened),
+        })
     }
 
     /// The store folder.

@@ -6,7 +6,7 @@
 //! hard-linked, not copied), then replaces `CURRENT` by a rename: a crash at any moment leaves
 //! `CURRENT` naming a complete generation that agrees with the last finished update.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -16,6 +16,7 @@ use super::fusion::{self, Fusion};
 use super::text::{TextIndex, TextWriter};
 use super::vectors::VectorIndex;
 use super::{Entry, Hit, IndexConfig, IndexError, Mode};
+use crate::model::FailedDocuments;
 
 const CURRENT: &str = "CURRENT";
 
@@ -117,13 +118,9 @@ pub struct IndexUpdate {
     generation: Generation,
     /// The key each document was offered with in this update.
     offered: HashMap<String, String>,
-    /// Documents that failed upstream: not offered, but not gone either.
-    failed: HashSet<String>,
-    /// Folders (each ending in `/`) that could not be listed upstream: documents below them
-    /// are not offered, but not gone either.
-    failed_folders: Vec<String>,
-    /// Whether a whole source failed, so that nothing not offered may be taken as gone.
-    keep_unseen: bool,
+    /// Documents that failed upstream (one by one, below a folder, or a whole source): not
+    /// offered, but not gone either.
+    failed: FailedDocuments,
     staged: Option<Staged>,
     stats: UpdateStats,
 }
@@ -170,9 +167,7 @@ impl IndexUpdate {
             previous: if rebuild_all { None } else { previous },
             generation,
             offered: HashMap::new(),
-            failed: HashSet::new(),
-            failed_folders: Vec::new(),
-            keep_unseen: false,
+            failed: FailedDocuments::default(),
             staged: None,
             stats: UpdateStats::default(),
         })
@@ -292,28 +287,10 @@ impl IndexUpdate {
         Ok(())
     }
 
-    /// Marks documents that failed upstream in this run (`""`: a whole source failed): if they
-    /// are not offered, what the index holds for them stays instead of being removed.
-    pub fn keep_failed<'a>(&mut self, doc_ids: impl IntoIterator<Item = &'a str>) {
-        for doc_id in doc_ids {
-            if doc_id.is_empty() {
-                self.keep_unseen = true;
-            } else {
-                self.failed.insert(doc_id.to_owned());
-            }
-        }
-    }
-
-    /// Marks folders that could not be listed upstream in this run (each ending in `/`): the
-    /// documents below them that are not offered keep what the index holds for them.
-    pub fn keep_failed_under<'a>(&mut self, folders: impl IntoIterator<Item = &'a str>) {
-        for folder in folders {
-            if folder.is_empty() {
-                self.keep_unseen = true;
-            } else {
-                self.failed_folders.push(folder.to_owned());
-            }
-        }
+    /// Marks the documents that failed upstream in this run: if they are not offered, what the
+    /// index holds for them stays instead of being removed.
+    pub fn keep_failed(&mut self, failed: &FailedDocuments) {
+        self.failed = failed.clone();
     }
 
     /// Removes the documents not offered (except those that failed upstream) and writes the new
@@ -326,14 +303,9 @@ impl IndexUpdate {
             .filter(|doc_id| !self.offered.contains_key(*doc_id))
             .cloned()
             .collect();
-        let (kept, gone): (Vec<String>, Vec<String>) = unseen.into_iter().partition(|doc_id| {
-            self.keep_unseen
-                || self.failed.contains(doc_id)
-                || self
-                    .failed_folders
-                    .iter()
-                    .any(|folder| doc_id.starts_with(folder.as_str()))
-        });
+        let (kept, gone): (Vec<String>, Vec<String>) = unseen
+            .into_iter()
+            .partition(|doc_id| self.failed.contains(doc_id));
         self.stats.documents_kept = kept.len();
         for doc_id in &gone {
             self.remove(doc_id)?;
@@ -354,10 +326,13 @@ impl IndexUpdate {
         let graph_changed = self.previous_config.as_ref().is_some_and(|previous| {
             (previous.m, previous.ef_construction) != (self.config.m, self.config.ef_construction)
         });
-        // A graph in an older format is rebuilt and saved once, not at every load.
-        let outdated = self.generation.dimensions.is_some()
-            && (self.previous.as_ref()).is_some_and(|(_, path)| VectorIndex::outdated(path));
-        if self.staged.is_none() && (settings_changed || outdated) {
+        // A graph in an older format, or damaged, is rebuilt and saved once, not at every load
+        // (a staged update loaded it, rebuilt, and saves it anyway: its files are not read again).
+        let outdated = || {
+            self.generation.dimensions.is_some()
+                && (self.previous.as_ref()).is_some_and(|(_, path)| VectorIndex::outdated(path))
+        };
+        if self.staged.is_none() && (settings_changed || outdated()) {
             self.stage()?;
         }
         let Some(mut staged) = self.staged.take() else {

@@ -272,9 +272,25 @@ impl VectorIndex {
             None => self.new_graph(self.points()),
         };
         let complete = self.add_to_graph(&graph, &pending);
+        self.install(graph, complete)
+    }
+
+    /// Makes `graph` the index's graph, with the points it leaves unreached; an incomplete one
+    /// (a build stopped on request) is an error.
+    fn install(
+        &mut self,
+        graph: Hnsw<'static, f32, UnitCosine>,
+        complete: bool,
+    ) -> Result<(), IndexError> {
         self.unreached = unreached(&graph);
         self.graph = Some(graph);
-        if complete { Ok(()) } else { Err(stopped()) }
+        if complete {
+            Ok(())
+        } else {
+            Err(IndexError::new(
+                "stopped: the run was cancelled while its index was being built",
+            ))
+        }
     }
 
     /// Marks a point removed.
@@ -304,10 +320,8 @@ impl VectorIndex {
         let graph = self.new_graph(kept);
         let slots: Vec<usize> = (0..kept).collect();
         let complete = self.add_to_graph(&graph, &slots);
-        self.unreached = unreached(&graph);
-        self.graph = Some(graph);
         self.pending.clear();
-        if complete { Ok(()) } else { Err(stopped()) }
+        self.install(graph, complete)
     }
 
     /// The `k` nearest live points to `query` as (point, cosine similarity), best first;
@@ -551,11 +565,6 @@ impl VectorIndex {
     pub fn rebuilt_on_load(&self) -> bool {
         self.rebuilt_on_load
     }
-}
-
-/// The error of a graph build stopped on request.
-fn stopped() -> IndexError {
-    IndexError::new("stopped: the run was cancelled while its index was being built")
 }
 
 /// The points of `graph` that no chain of bottom-layer links leads to from its top layer (where
