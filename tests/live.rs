@@ -236,3 +236,59 @@ fn a_running_run_answers_runs_inspect_and_tap() {
         stderr(&idle)
     );
 }
+
+/// `tap --wait` follows a run that is over in a blink from its start to its end (it used to
+/// look for the run's socket every 200 ms and miss such a run, waiting for the next one).
+#[test]
+fn a_waiting_tap_follows_a_run_over_in_a_blink() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir_all(dir.path().join("docs")).unwrap();
+    fs::write(
+        dir.path().join("docs/a.md"),
+        "# A\n\nOne short paragraph.\n",
+    )
+    .unwrap();
+    let pipeline = dir.path().join("pipeline.yaml");
+    fs::write(
+        &pipeline,
+        "version: 1\nname: blink\nsteps:\n  docs: { op: source.files, path: docs }\n  parse: { op: parse, input: docs }\n",
+    )
+    .unwrap();
+    let mut tap = Running::spawn(
+        engine()
+            .args(["tap", "--wait", "--json", "--pipeline"])
+            .arg(&pipeline)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped()),
+    );
+    let tap_pid = tap.child().id().to_string();
+    // The tap listens in the store for the run to call it.
+    let sockets = dir.path().join(".engine/taps");
+    wait_for("the tap to wait", || {
+        fs::read_dir(&sockets).is_ok_and(|mut entries| entries.next().is_some())
+    });
+    let run = engine().arg("run").arg(&pipeline).output().unwrap();
+    assert!(run.status.success(), "{}", stderr(&run));
+    let (done, finished) = std::sync::mpsc::channel();
+    std::thread::spawn(move || done.send(tap.finish()));
+    let Ok(tapped) = finished.recv_timeout(Duration::from_secs(60)) else {
+        let _ = std::process::Command::new("kill").arg(&tap_pid).status();
+        panic!("the tap missed the run and still waits");
+    };
+    assert!(tapped.status.success(), "{}", stderr(&tapped));
+    let lines: Vec<Value> = stdout(&tapped)
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    let steps: Vec<&str> = lines
+        .iter()
+        .filter_map(|line| line["item"]["step"].as_str())
+        .collect();
+    assert_eq!(steps, ["docs", "parse"], "{lines:?}");
+    assert!(lines.last().unwrap().get("end").is_some(), "{lines:?}");
+    assert_eq!(
+        fs::read_dir(&sockets).unwrap().count(),
+        0,
+        "the tap's socket is removed"
+    );
+}

@@ -650,21 +650,15 @@ fn tap(
         items += usize::from(line.get("item").is_some());
         limit.is_none_or(|limit| items < limit) && !crate::stdout::gone()
     };
-    let mut waiting = false;
-    let followed = loop {
-        // Waiting for a run, the tap follows it from its start: a short run could otherwise
-        // end before the tap connects, or complete its first items before.
-        match live::follow(&dir, step, wait, &mut each) {
-            Err(AskError::NoAnswer(_)) if wait => {
-                if !waiting && !json {
-                    eprintln!("waiting for a run to use {} …", dir.display());
-                }
-                waiting = true;
-                std::thread::sleep(std::time::Duration::from_millis(200));
-            }
-            followed => break followed,
+    let mut waiting = || {
+        if !json {
+            eprintln!("waiting for a run to use {} …", dir.display());
         }
     };
+    // Waiting for a run, the tap follows it from its start: a short run could otherwise
+    // complete its first items before the tap connects.
+    let wait = wait.then_some(&mut waiting as &mut dyn FnMut());
+    let followed = live::follow(&dir, step, wait, &mut each);
     match followed {
         Ok(()) => Ok(0),
         Err(AskError::Refused(err)) => Err(err),

@@ -20,6 +20,12 @@ use crate::store::{ItemRecord, Store};
 
 /// The socket's name in the store folder.
 const SOCKET: &str = "live.sock";
+/// The folder in the store where taps waiting for a run (`tap --wait`) listen, one socket
+/// each, for the run to call them as it starts: polling for the run's socket alone misses runs
+/// shorter than the poll.
+const WAITING: &str = "taps";
+/// How long a waiting tap listens for a run's call before it looks for the run's socket again.
+const WAIT_ROUND: Duration = Duration::from_millis(200);
 /// Longest socket path the platform takes (`sun_path` is 108 bytes with its NUL).
 const MAX_SOCKET_PATH: usize = 107;
 /// Connections served at once; more are told to try again.
@@ -88,7 +94,19 @@ fn accept(
     live: &Arc<LiveRun>,
     stop: &Arc<AtomicBool>,
 ) {
-    let mut served: Vec<JoinHandle<()>> = Vec::new();
+    let serve_on_thread = |stream: UnixStream| {
+        let (store, live, stop) = (store.clone(), live.clone(), stop.clone());
+        std::thread::Builder::new()
+            .name("live-client".into())
+            .spawn(move || serve(stream, &store, &live, &stop))
+            .ok()
+    };
+    // The taps waiting for this run are served first, even by a run that ends at once. The
+    // socket listens already, so a tap that starts waiting after this call finds it.
+    let mut served: Vec<JoinHandle<()>> = call_waiting_taps(store.dir())
+        .into_iter()
+        .filter_map(serve_on_thread)
+        .collect();
     while !stop.load(Ordering::Acquire) {
         served.retain(|handle| !handle.is_finished());
         // Nonblocking: nobody waiting (or a failed accept) is a pause before looking again.
@@ -103,16 +121,80 @@ fn accept(
             );
             continue;
         }
-        let (store, live, stop) = (store.clone(), live.clone(), stop.clone());
-        let spawned = std::thread::Builder::new()
-            .name("live-client".into())
-            .spawn(move || serve(stream, &store, &live, &stop));
-        if let Ok(handle) = spawned {
-            served.push(handle);
-        }
+        served.extend(serve_on_thread(stream));
     }
     for handle in served {
         let _ = handle.join();
+    }
+}
+
+/// Connections to the taps waiting in store `dir` for a run; the sockets of taps that are gone
+/// are removed.
+fn call_waiting_taps(dir: &Path) -> Vec<UnixStream> {
+    let Ok(entries) = std::fs::read_dir(dir.join(WAITING)) else {
+        return Vec::new();
+    };
+    let sockets = entries
+        .flatten()
+        .map(|entry| entry.path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "sock"));
+    let mut called = Vec::new();
+    for path in sockets.take(MAX_CONNECTIONS) {
+        match UnixStream::connect(&path) {
+            Ok(stream) => called.push(stream),
+            Err(err) if err.kind() == ErrorKind::ConnectionRefused => {
+                let _ = std::fs::remove_file(&path);
+            }
+            Err(_) => {}
+        }
+    }
+    called
+}
+
+/// A `tap --wait` listening in the store for the next run to call it.
+struct Waiter {
+    listener: UnixListener,
+    path: PathBuf,
+}
+
+impl Waiter {
+    /// Listens in store `dir` (made when missing: the run to come uses it); `None` when that
+    /// cannot be done, and the tap only looks for the run's socket.
+    fn listen(dir: &Path) -> Option<Waiter> {
+        let folder = dir.join(WAITING);
+        std::fs::create_dir_all(&folder).ok()?;
+        let path = std::fs::canonicalize(&folder)
+            .ok()?
+            .join(format!("{}.sock", std::process::id()));
+        if path.as_os_str().len() > MAX_SOCKET_PATH {
+            return None;
+        }
+        // A socket of this process id is a dead tap's.
+        let _ = std::fs::remove_file(&path);
+        let listener = UnixListener::bind(&path).ok()?;
+        listener.set_nonblocking(true).ok()?;
+        Some(Waiter { listener, path })
+    }
+
+    /// The run that called within `patience`, if one did.
+    fn called(&self, patience: Duration) -> Option<UnixStream> {
+        let until = Instant::now() + patience;
+        loop {
+            if let Ok((stream, _)) = self.listener.accept() {
+                return Some(stream);
+            }
+            if Instant::now() >= until {
+                return None;
+            }
+            std::thread::sleep(POLL);
+        }
+    }
+}
+
+impl Drop for Waiter {
+    /// Closing the socket drops a call still queued, so that run's server does not wait on it.
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
     }
 }
 
@@ -239,6 +321,12 @@ fn connect(dir: &Path, request: &Request) -> anyhow::Result<BufReader<UnixStream
     let path = socket_path(dir).context("the store's path is too long for a socket")?;
     let stream = UnixStream::connect(&path)
         .with_context(|| format!("the run does not answer on {}", path.display()))?;
+    send(stream, request)
+}
+
+/// Sends `request` on `stream`, a connection to a run, for its answers to be read.
+fn send(stream: UnixStream, request: &Request) -> anyhow::Result<BufReader<UnixStream>> {
+    stream.set_nonblocking(false)?;
     stream.set_read_timeout(Some(ANSWER_TIMEOUT))?;
     stream.set_write_timeout(Some(CLIENT_TIMEOUT))?;
     reply(&stream, &serde_json::to_value(request)?)?;
@@ -294,17 +382,63 @@ pub fn ask(dir: &Path, request: &Request) -> Result<Value, AskError> {
 /// Follows step `step` (every step, without one) of the run using store `dir`: `each` sees the
 /// first line (`{"ok": {"run_id", "step"}}`), every item line (`{"item": …}`) and the last one
 /// (`{"end": …}`), and returns `false` to stop early.
+///
+/// With `wait`, when no run uses the store, `wait` is called once and the next run to start is
+/// followed from its start, however short it is.
 pub fn follow(
     dir: &Path,
     step: Option<&str>,
-    from_start: bool,
+    wait: Option<&mut dyn FnMut()>,
     mut each: impl FnMut(&Value) -> bool,
 ) -> Result<(), AskError> {
     let request = Request::Tap {
         step: step.map(str::to_owned),
-        from_start,
+        from_start: wait.is_some(),
     };
-    let mut reader = connect(dir, &request).map_err(AskError::NoAnswer)?;
+    let Some(waiting) = wait else {
+        let reader = connect(dir, &request).map_err(AskError::NoAnswer)?;
+        return stream_answers(reader, &mut each);
+    };
+    // Listening before looking for the run: a run that starts after the look calls the tap.
+    let mut waiter = None;
+    let mut waiting = Some(waiting);
+    loop {
+        if waiter.is_none() {
+            waiter = Waiter::listen(dir);
+        }
+        let reader = match connect(dir, &request) {
+            Ok(reader) => Some(reader),
+            Err(_) => {
+                if let Some(waiting) = waiting.take() {
+                    waiting();
+                }
+                match &waiter {
+                    Some(waiter) => waiter.called(WAIT_ROUND),
+                    None => {
+                        std::thread::sleep(WAIT_ROUND);
+                        None
+                    }
+                }
+                .and_then(|stream| send(stream, &request).ok())
+            }
+        };
+        if reader.is_some() {
+            // A call still queued is dropped, so that its run does not wait on it.
+            waiter = None;
+        }
+        match reader.map(|reader| stream_answers(reader, &mut each)) {
+            // No run yet, or one that dropped the connection before its first answer.
+            None | Some(Err(AskError::NoAnswer(_))) => continue,
+            Some(followed) => return followed,
+        }
+    }
+}
+
+/// Hands each answer on `reader` to `each` until the end, or until `each` returns `false`.
+fn stream_answers(
+    mut reader: BufReader<UnixStream>,
+    mut each: impl FnMut(&Value) -> bool,
+) -> Result<(), AskError> {
     while let Some(line) = read_answer(&mut reader)? {
         if !each(&line) {
             break;
@@ -370,5 +504,47 @@ mod tests {
             Err(AskError::NoAnswer(_))
         ));
         server.join().unwrap();
+    }
+
+    /// A run that starts and ends between two of a waiting tap's looks for its socket is
+    /// still followed, start to end: it calls the tap as it starts.
+    #[test]
+    fn a_waiting_tap_follows_a_run_that_ends_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(Store::open(dir.path()).unwrap());
+        let (lines, heard) = std::sync::mpsc::channel();
+        let tap_dir = dir.path().to_owned();
+        let tap = std::thread::spawn(move || {
+            let mut waiting = || {};
+            follow(&tap_dir, None, Some(&mut waiting), |line| {
+                lines.send(line.clone()).unwrap();
+                true
+            })
+        });
+        let sockets = dir.path().join(WAITING);
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while std::fs::read_dir(&sockets).map_or(true, |mut dir| dir.next().is_none()) {
+            assert!(Instant::now() < deadline, "the tap never listened");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        // A tap that died left its socket: the run skips it and removes it.
+        let dead = sockets.join("1.sock");
+        drop(UnixListener::bind(&dead).unwrap());
+        let live = Arc::new(LiveRun::new(
+            "r1".into(),
+            vec![("docs".into(), "source.files".into())],
+        ));
+        drop(LiveServer::start(store, live).unwrap());
+        let first = heard.recv_timeout(Duration::from_secs(30)).unwrap();
+        assert_eq!(first["ok"]["run_id"], "r1", "{first}");
+        let last = heard.recv_timeout(Duration::from_secs(30)).unwrap();
+        assert!(last.get("end").is_some(), "{last}");
+        tap.join().unwrap().unwrap();
+        assert!(!dead.exists());
+        assert_eq!(
+            std::fs::read_dir(&sockets).unwrap().count(),
+            0,
+            "the tap's socket is gone"
+        );
     }
 }

@@ -31,7 +31,7 @@ pub fn ask(_dir: &Path, _request: &Request) -> Result<Value, AskError> {
 pub fn follow(
     _dir: &Path,
     _step: Option<&str>,
-    _from_start: bool,
+    _wait: Option<&mut dyn FnMut()>,
     _each: impl FnMut(&Value) -> bool,
 ) -> Result<(), AskError> {
     Err(AskError::Refused(anyhow::anyhow!(UNSUPPORTED)))
