@@ -13,7 +13,7 @@
 //! `heading_tail`, `punct`, `violation`, `sep`, `bare`, `empty`, `no_header`). `SURVEY_SIZES` replaces
 //! the sizes (`60c,200c,64t`: chars or tokens), `SURVEY_STRATEGIES` the strategies
 //! (`recursive,smart`), `SURVEY_ONLY=substring` keeps the configurations whose label has it.
-//! `--print STRATEGY SIZE UNIT own|inline FILE` prints one file's chunks (and `embed_text`).
+//! The `chunk_debug` example prints one file's chunks (`--chunks`).
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -105,56 +105,6 @@ fn files(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
-/// `--print STRATEGY SIZE UNIT TABLES FILE`: prints the chunks of one file.
-fn print(args: &[String]) -> Result<(), String> {
-    let [strategy, size, unit, tables, file] = args else {
-        return Err("usage: --print STRATEGY SIZE UNIT own|inline FILE".into());
-    };
-    let strategy = match strategy.as_str() {
-        "recursive" => Strategy::Recursive,
-        "by_heading" => Strategy::ByHeading { level: 2 },
-        "semantic" => Strategy::Semantic {
-            percentile: 95.0,
-            embedder: Arc::new(HashEmbedder::new(256)),
-        },
-        "smart" => Strategy::Smart,
-        other => return Err(format!("unknown strategy {other}")),
-    };
-    let unit = match unit.as_str() {
-        "chars" => Unit::Chars,
-        _ => Unit::Tokens,
-    };
-    let tokenizer = Arc::new(load_tokenizer(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/all-MiniLM-L6-v2.tokenizer.json"),
-    )?);
-    let settings = Settings {
-        unit,
-        tables: if tables == "inline" {
-            Tables::Inline
-        } else {
-            Tables::OwnChunk
-        },
-        ..Settings::chars(size.parse().map_err(|e| format!("size: {e}"))?)
-    };
-    let tok = (unit == Unit::Tokens).then_some(tokenizer);
-    let chunker = Chunker::new(strategy, settings, tok, "survey").map_err(|e| e.to_string())?;
-    let bytes = std::fs::read(file).map_err(|e| format!("{file}: {e}"))?;
-    let doc = parse(
-        &Document::new(file.clone(), file.clone(), bytes),
-        &ParseConfig::default(),
-    )
-    .map_err(|e| e.to_string())?;
-    let set = chunker.chunk(&doc).map_err(|e| e.to_string())?;
-    for c in &set.chunks {
-        println!("--- #{} ({} units) {:?}", c.ordinal, c.tokens, c.span);
-        println!("{}", c.text);
-        if let Some(embed) = &c.embed_text {
-            println!("    [embed_text] {embed:?}");
-        }
-    }
-    Ok(())
-}
-
 /// The elements with text that a chunk overlaps.
 fn shown<'d>(doc: &'d ParsedDocument, c: &Chunk) -> Vec<&'d operators::model::Element> {
     doc.elements
@@ -174,9 +124,6 @@ fn main() -> Result<(), String> {
         }
         None => None,
     };
-    if args.first().is_some_and(|a| a == "--print") {
-        return print(&args[1..]);
-    }
     let mut paths = Vec::new();
     for dir in &args {
         files(Path::new(dir), &mut paths);
