@@ -1145,10 +1145,18 @@ fn query(
     }
     let mut searcher = crate::query::Searcher::open(&pipeline, &request.index)?;
     if (searcher.index.vectors()).is_some_and(|vectors| vectors.rebuilt_on_load()) {
+        // A query never writes the index: the graph rebuilt in memory answers this one.
+        let run = format!("`engine run {}`", path.display());
+        let saved_by = if searcher.index.read_only() {
+            format!(
+                "its folder is read-only to this user, so it cannot be saved from here: {run} by the store's owner saves it anew"
+            )
+        } else {
+            format!("{run} once saves it anew")
+        };
         eprintln!(
-            "note: the vector graph of index `{}` is damaged or from an older version of the engine, so every query rebuilds it from the vectors; `engine run {}` once saves it anew",
+            "note: the vector graph of index `{}` is damaged or from an older version of the engine, so every query rebuilds it from the vectors in memory; {saved_by}",
             request.index,
-            path.display()
         );
     }
     match input {
