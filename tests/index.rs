@@ -996,3 +996,60 @@ fn a_store_another_user_owns_answers_queries_and_the_rest_say_it_is_read_only() 
     // Root again may write: the temporary folder can be removed.
     chmod("u+w", &store);
 }
+
+/// `engine gc` with the output as JSON.
+fn gc(file: &Path) -> Value {
+    let output = engine().args(["gc", "--json"]).arg(file).output().unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+/// After a pipeline's `name:` changes, `gc` removes the index folder of its old name, once no
+/// pipeline file that still gives that name has run on the store; the folders of the other
+/// pipelines sharing the store stay and answer.
+#[test]
+fn gc_removes_the_index_folder_of_a_renamed_pipeline_once_no_file_gives_the_name() {
+    let dir = setup();
+    let indexes = dir.path().join(".engine/indexes");
+    let pipeline = dir.path().join("pipeline.yaml");
+    let (code, summary) = run_json(dir.path());
+    assert_eq!(code, Some(0), "{summary}");
+    let other = dir.path().join("other.yaml");
+    fs::write(
+        &other,
+        PIPELINE
+            .replace("name: idx", "name: other")
+            .replace("path: docs }", "path: docs, include: [\"boxes.md\"] }"),
+    )
+    .unwrap();
+    assert_eq!(common::run_file_json(&other).0, Some(0));
+    // Renamed: the old name's folder stays while another file that gives it has run.
+    fs::write(&pipeline, PIPELINE.replace("name: idx", "name: idx2")).unwrap();
+    assert_eq!(run_json(dir.path()).0, Some(0));
+    let third = dir.path().join("third.yaml");
+    fs::write(&third, PIPELINE).unwrap();
+    assert_eq!(common::run_file_json(&third).0, Some(0));
+    assert_eq!(gc(&pipeline)["indexes_removed"], 0);
+    assert!(indexes.join("idx/index_a").is_dir());
+    // Renamed too: nobody gives `idx` any more.
+    fs::write(&third, PIPELINE.replace("name: idx", "name: idx3")).unwrap();
+    assert_eq!(common::run_file_json(&third).0, Some(0));
+    let collected = gc(&pipeline);
+    assert_eq!(collected["indexes_removed"], 2, "{collected}");
+    assert!(!indexes.join("idx").exists());
+    for name in ["idx2", "idx3", "other"] {
+        assert!(
+            indexes.join(name).join("index_a/CURRENT").is_file(),
+            "{name}"
+        );
+    }
+    assert!(!query(dir.path(), &["--index", "index_a", "threads"]).is_empty());
+    let output = engine()
+        .arg("query")
+        .arg(&other)
+        .args(["--index", "index_a", "--mode", "bm25", "--json", "heap"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(gc(&other)["indexes_removed"], 0, "nothing more to remove");
+}

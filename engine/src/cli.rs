@@ -682,7 +682,7 @@ fn gc(path: &Path, keep_runs: usize, json: bool) -> anyhow::Result<i32> {
             outln!("{}", serde_json::to_value(collected).unwrap_or_default());
         } else {
             outln!(
-                "removed {} checkpoints, {} cached vectors, {} indexes of removed steps ({} bytes in all) and {} old runs; {} checkpoints kept",
+                "removed {} checkpoints, {} cached vectors, {} indexes of removed steps or renamed pipelines ({} bytes in all) and {} old runs; {} checkpoints kept",
                 collected.removed,
                 collected.vectors_removed,
                 collected.indexes_removed,
@@ -721,8 +721,22 @@ fn gc(path: &Path, keep_runs: usize, json: bool) -> anyhow::Result<i32> {
         )));
     }
     let orphaned = crate::query::orphaned_index_dirs(&pipeline);
-    let collected =
-        crate::gc::collect_garbage(&store, &pipeline.name, &current, keep_runs, &orphaned)?;
+    let store_dir = crate::spec::paths::identity(&pipeline.store);
+    // A file that is gone or does not load cannot tell: its name's index is kept.
+    let still_named = |file: &Path, name: &str| match load::load(file) {
+        Ok((other, _)) => {
+            other.name == name && crate::spec::paths::identity(&other.store) == store_dir
+        }
+        Err(_) => true,
+    };
+    let collected = crate::gc::collect_garbage(
+        &store,
+        &pipeline.name,
+        &current,
+        keep_runs,
+        &orphaned,
+        &still_named,
+    )?;
     store.flush()?;
     print(collected);
     Ok(0)
