@@ -873,3 +873,183 @@ fn a_second_pipeline_file_with_the_same_name_and_store_is_refused() {
     let (code, summary) = common::run_file_json(&dir.path().join("moved.yaml"));
     assert_eq!(code, Some(0), "{summary}");
 }
+
+/// `args` run by `program` as the user nobody, or why that cannot be done here: it needs root
+/// (which CI is) and `setpriv`, and `dir` reachable by nobody.
+fn as_nobody(program: &Path, dir: &Path) -> Result<Command, String> {
+    let id = Command::new("id")
+        .arg("-u")
+        .output()
+        .map_err(|err| err.to_string())?;
+    if String::from_utf8_lossy(&id.stdout).trim() != "0" {
+        return Err("not running as root, so cannot run the engine as another user".into());
+    }
+    let nobody = |program: &Path| {
+        let mut command = Command::new("setpriv");
+        command
+            .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .arg(program);
+        command
+    };
+    let reachable = nobody(Path::new("test"))
+        .arg("-r")
+        .arg(dir.join("pipeline.yaml"))
+        .status()
+        .map_err(|err| format!("no setpriv: {err}"))?;
+    if !reachable.success() {
+        return Err(format!("{} is not reachable by nobody", dir.display()));
+    }
+    Ok(nobody(program))
+}
+
+/// A knowledge base on a read-only mount or owned by another user is a normal deployment:
+/// `engine query` answers from it, as that other user, in every mode, and writes nothing there;
+/// the commands that need the store writable say so in one line of words (exit 3). Run as the
+/// user nobody through `setpriv` (root, as in CI, may write anywhere); skipped, saying why,
+/// where that cannot be done.
+#[test]
+fn a_store_another_user_owns_answers_queries_and_the_rest_say_it_is_read_only() {
+    let dir = setup();
+    let (code, summary) = run_json(dir.path());
+    assert_eq!(code, Some(0), "{summary}");
+    // The binary, where nobody may run it (the build folder may be under /root).
+    let binary = dir.path().join("engine");
+    fs::hard_link(env!("CARGO_BIN_EXE_engine"), &binary)
+        .or_else(|_| fs::copy(env!("CARGO_BIN_EXE_engine"), &binary).map(|_| ()))
+        .unwrap();
+    let chmod = |mode: &str, path: &Path| {
+        let status = Command::new("chmod")
+            .args(["-R", mode])
+            .arg(path)
+            .status()
+            .unwrap();
+        assert!(status.success());
+    };
+    chmod("a+rX", dir.path());
+    let store = dir.path().join(".engine");
+    chmod("a-w", &store);
+    let files = || {
+        let mut files: Vec<(String, u64)> = walkdir::WalkDir::new(&store)
+            .into_iter()
+            .flatten()
+            .map(|entry| {
+                let size = entry.metadata().map_or(0, |meta| meta.len());
+                (entry.path().display().to_string(), size)
+            })
+            .collect();
+        files.sort();
+        files
+    };
+    let before = files();
+    let nobody = || match as_nobody(&binary, dir.path()) {
+        Ok(command) => Some(command),
+        Err(why) => {
+            eprintln!("skipped: {why}");
+            None
+        }
+    };
+    let Some(_) = nobody() else {
+        chmod("u+w", &store);
+        return;
+    };
+    for mode in ["bm25", "vector", "hybrid"] {
+        let output = nobody()
+            .unwrap()
+            .arg("query")
+            .arg(dir.path().join("pipeline.yaml"))
+            .args(["--index", "index_a", "--mode", mode, "--json", "mutex"])
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(0), "{mode}: {}", stderr(&output));
+        let hits: Value = serde_json::from_slice(&output.stdout).unwrap();
+        let hits = hits["hits"].as_array().unwrap();
+        assert_eq!(doc_ids(hits)[0], "threads.md", "{mode}: {hits:?}");
+    }
+    let pipeline = dir.path().join("pipeline.yaml");
+    let commands: [Vec<&std::ffi::OsStr>; 4] = [
+        vec!["runs".as_ref(), "--store".as_ref(), store.as_os_str()],
+        vec![
+            "inspect".as_ref(),
+            "latest".as_ref(),
+            "-p".as_ref(),
+            pipeline.as_os_str(),
+        ],
+        vec!["gc".as_ref(), pipeline.as_os_str()],
+        vec!["run".as_ref(), pipeline.as_os_str()],
+    ];
+    for args in commands {
+        let output = nobody().unwrap().args(&args).output().unwrap();
+        let message = stderr(&output);
+        assert_eq!(output.status.code(), Some(3), "{args:?}: {message}");
+        assert_eq!(message.lines().count(), 1, "{args:?}: {message}");
+        assert!(
+            message.starts_with("error: the store ")
+                && message.contains(&format!("{} is read-only to this user (", store.display())),
+            "{args:?}: {message}"
+        );
+        assert!(
+            message.contains("permission denied") && !message.contains("Os {"),
+            "{args:?}: {message}"
+        );
+    }
+    assert_eq!(files(), before, "nothing in the store was written");
+    // Root again may write: the temporary folder can be removed.
+    chmod("u+w", &store);
+}
+
+/// `engine gc` with the output as JSON.
+fn gc(file: &Path) -> Value {
+    let output = engine().args(["gc", "--json"]).arg(file).output().unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+/// After a pipeline's `name:` changes, `gc` removes the index folder of its old name, once no
+/// pipeline file that still gives that name has run on the store; the folders of the other
+/// pipelines sharing the store stay and answer.
+#[test]
+fn gc_removes_the_index_folder_of_a_renamed_pipeline_once_no_file_gives_the_name() {
+    let dir = setup();
+    let indexes = dir.path().join(".engine/indexes");
+    let pipeline = dir.path().join("pipeline.yaml");
+    let (code, summary) = run_json(dir.path());
+    assert_eq!(code, Some(0), "{summary}");
+    let other = dir.path().join("other.yaml");
+    fs::write(
+        &other,
+        PIPELINE
+            .replace("name: idx", "name: other")
+            .replace("path: docs }", "path: docs, include: [\"boxes.md\"] }"),
+    )
+    .unwrap();
+    assert_eq!(common::run_file_json(&other).0, Some(0));
+    // Renamed: the old name's folder stays while another file that gives it has run.
+    fs::write(&pipeline, PIPELINE.replace("name: idx", "name: idx2")).unwrap();
+    assert_eq!(run_json(dir.path()).0, Some(0));
+    let third = dir.path().join("third.yaml");
+    fs::write(&third, PIPELINE).unwrap();
+    assert_eq!(common::run_file_json(&third).0, Some(0));
+    assert_eq!(gc(&pipeline)["indexes_removed"], 0);
+    assert!(indexes.join("idx/index_a").is_dir());
+    // Renamed too: nobody gives `idx` any more.
+    fs::write(&third, PIPELINE.replace("name: idx", "name: idx3")).unwrap();
+    assert_eq!(common::run_file_json(&third).0, Some(0));
+    let collected = gc(&pipeline);
+    assert_eq!(collected["indexes_removed"], 2, "{collected}");
+    assert!(!indexes.join("idx").exists());
+    for name in ["idx2", "idx3", "other"] {
+        assert!(
+            indexes.join(name).join("index_a/CURRENT").is_file(),
+            "{name}"
+        );
+    }
+    assert!(!query(dir.path(), &["--index", "index_a", "threads"]).is_empty());
+    let output = engine()
+        .arg("query")
+        .arg(&other)
+        .args(["--index", "index_a", "--mode", "bm25", "--json", "heap"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(gc(&other)["indexes_removed"], 0, "nothing more to remove");
+}

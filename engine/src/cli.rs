@@ -676,7 +676,7 @@ fn gc(path: &Path, keep_runs: usize, json: bool) -> anyhow::Result<i32> {
             outln!("{}", serde_json::to_value(collected).unwrap_or_default());
         } else {
             outln!(
-                "removed {} checkpoints, {} cached vectors, {} indexes of removed steps ({} bytes in all) and {} old runs; {} checkpoints kept",
+                "removed {} checkpoints, {} cached vectors, {} indexes of removed steps or renamed pipelines ({} bytes in all) and {} old runs; {} checkpoints kept",
                 collected.removed,
                 collected.vectors_removed,
                 collected.indexes_removed,
@@ -715,8 +715,22 @@ fn gc(path: &Path, keep_runs: usize, json: bool) -> anyhow::Result<i32> {
         )));
     }
     let orphaned = crate::query::orphaned_index_dirs(&pipeline);
-    let collected =
-        crate::gc::collect_garbage(&store, &pipeline.name, &current, keep_runs, &orphaned)?;
+    let store_dir = crate::spec::paths::identity(&pipeline.store);
+    // A file that is gone or does not load cannot tell: its name's index is kept.
+    let still_named = |file: &Path, name: &str| match load::load(file) {
+        Ok((other, _)) => {
+            other.name == name && crate::spec::paths::identity(&other.store) == store_dir
+        }
+        Err(_) => true,
+    };
+    let collected = crate::gc::collect_garbage(
+        &store,
+        &pipeline.name,
+        &current,
+        keep_runs,
+        &orphaned,
+        &still_named,
+    )?;
     store.flush()?;
     print(collected);
     Ok(0)
@@ -1139,10 +1153,18 @@ fn query(
     }
     let mut searcher = crate::query::Searcher::open(&pipeline, &request.index)?;
     if (searcher.index.vectors()).is_some_and(|vectors| vectors.rebuilt_on_load()) {
+        // A query never writes the index: the graph rebuilt in memory answers this one.
+        let run = format!("`engine run {}`", path.display());
+        let saved_by = if searcher.index.read_only() {
+            format!(
+                "its folder is read-only to this user, so it cannot be saved from here: {run} by the store's owner saves it anew"
+            )
+        } else {
+            format!("{run} once saves it anew")
+        };
         eprintln!(
-            "note: the vector graph of index `{}` is damaged or from an older version of the engine, so every query rebuilds it from the vectors; `engine run {}` once saves it anew",
+            "note: the vector graph of index `{}` is damaged or from an older version of the engine, so every query rebuilds it from the vectors in memory; {saved_by}",
             request.index,
-            path.display()
         );
     }
     match input {

@@ -1,10 +1,12 @@
 //! `engine gc`: removing what the current pipeline no longer reaches.
 
 use std::collections::{BTreeMap, HashSet};
+use std::path::{Path, PathBuf};
 
 use operators::embed::cache::CacheKey;
 use operators::embed::text_to_embed;
 
+use crate::query::folder_name;
 use crate::runtime::Item;
 use crate::store::{Store, codec};
 
@@ -21,13 +23,14 @@ pub struct Collected {
     pub runs_removed: u64,
     /// Vectors removed from the embedding cache: those no kept checkpoint holds.
     pub vectors_removed: u64,
-    /// Index folders removed: those of index steps the pipeline no longer has.
+    /// Index folders removed: those of index steps the pipeline no longer has, and those of
+    /// pipeline names no pipeline in the store uses any more (see [`abandoned_names`]).
     pub indexes_removed: u64,
 }
 
 /// Removes `folders` (the indexes of steps a pipeline no longer has): how many, and the bytes
 /// they held.
-fn remove_folders(folders: &[std::path::PathBuf]) -> anyhow::Result<(u64, u64)> {
+fn remove_folders(folders: &[PathBuf]) -> anyhow::Result<(u64, u64)> {
     let mut bytes = 0;
     for folder in folders {
         bytes += walkdir::WalkDir::new(folder)
@@ -41,6 +44,72 @@ fn remove_folders(folders: &[std::path::PathBuf]) -> anyhow::Result<(u64, u64)> 
             .map_err(|err| anyhow::anyhow!("cannot remove {}: {err}", folder.display()))?;
     }
     Ok((folders.len() as u64, bytes))
+}
+
+/// Whether the pipeline file at a path (as runs record it, `pipeline_path`) still gives a name
+/// and this store; `true` when that cannot be told (the file is gone, or does not load).
+pub type StillNamed<'a> = &'a dyn Fn(&Path, &str) -> bool;
+
+/// The index folders (`<store>/indexes/<name>/`) of pipeline names other than `name` that no
+/// pipeline uses any more, by the store's own records: no run left in the store carries the
+/// name, or every run that does was made by a pipeline file that now gives another name (or
+/// another store). A name that a file which still gives it has run under keeps its folder, and
+/// so does an index at the older `indexes/<step>/` (it holds `CURRENT` or a `gen-` folder
+/// itself: a run moves it).
+fn abandoned_names(
+    store: &Store,
+    name: &str,
+    still_named: StillNamed<'_>,
+) -> anyhow::Result<Vec<PathBuf>> {
+    let Ok(entries) = std::fs::read_dir(store.dir().join("indexes")) else {
+        return Ok(Vec::new());
+    };
+    // Each folder's runs: (name, file) of every run that carries a name.
+    let mut runs_of: BTreeMap<String, Vec<(String, Option<PathBuf>)>> = BTreeMap::new();
+    for run in store.runs()? {
+        if let Some(named) = run["name"].as_str().filter(|named| !named.is_empty()) {
+            let file = run["pipeline_path"].as_str().map(PathBuf::from);
+            runs_of
+                .entry(folder_name(named))
+                .or_default()
+                .push((named.to_owned(), file));
+        }
+    }
+    let ours = folder_name(name);
+    let mut abandoned = Vec::new();
+    for entry in entries.flatten() {
+        let folder = entry.path();
+        let Some(folder_name) = entry.file_name().to_str().map(str::to_owned) else {
+            continue;
+        };
+        if folder_name == ours || !entry.file_type().is_ok_and(|kind| kind.is_dir()) {
+            continue;
+        }
+        let legacy = std::fs::read_dir(&folder).is_ok_and(|mut inside| {
+            inside.any(|item| {
+                item.is_ok_and(|item| {
+                    let item = item.file_name();
+                    let item = item.to_string_lossy();
+                    item == "CURRENT" || item.starts_with("gen-")
+                })
+            })
+        });
+        if legacy {
+            continue;
+        }
+        let used = runs_of.get(&folder_name).is_some_and(|runs| {
+            runs.iter().any(|(named, file)| match file {
+                Some(file) => still_named(file, named),
+                // A run from before runs recorded their file: it cannot be told.
+                None => true,
+            })
+        });
+        if !used {
+            abandoned.push(folder);
+        }
+    }
+    abandoned.sort();
+    Ok(abandoned)
 }
 
 /// The embedding cache keys of every vector a stored output holds: the cache keeps them, so a
@@ -72,13 +141,16 @@ fn pipeline_of(run: &serde_json::Value) -> &str {
 /// reaches through its latest completed run and through its runs since (a killed run's work
 /// with the current file), everything the latest completed run of every other pipeline sharing
 /// the store reached, the newest `keep_runs` runs and each pipeline's latest completed run;
-/// removes the `orphaned_indexes` (folders of index steps the pipeline no longer has).
+/// removes the `orphaned_indexes` (folders of index steps the pipeline no longer has) and, once
+/// the runs are pruned, the index folders of names no pipeline uses any more (see
+/// [`abandoned_names`]; `still_named` tells whether a pipeline file still gives a name).
 pub fn collect_garbage(
     store: &Store,
     name: &str,
     current: &BTreeMap<String, String>,
     keep_runs: usize,
-    orphaned_indexes: &[std::path::PathBuf],
+    orphaned_indexes: &[PathBuf],
+    still_named: StillNamed<'_>,
 ) -> anyhow::Result<Collected> {
     let runs = store.runs()?;
     let mut latest: BTreeMap<&str, &serde_json::Value> = BTreeMap::new();
@@ -125,7 +197,20 @@ pub fn collect_garbage(
     let held = held_vectors(store)?;
     let (vectors_removed, vector_bytes) = store.retain_vectors(|key| held.contains(key))?;
     // With the store held, no run is writing an index.
-    let (indexes_removed, index_bytes) = remove_folders(orphaned_indexes)?;
+    let (mut indexes_removed, mut index_bytes) = remove_folders(orphaned_indexes)?;
+    for folder in abandoned_names(store, name, still_named)? {
+        // Each step's index in it counts.
+        let steps = std::fs::read_dir(&folder)
+            .map(|inside| {
+                inside
+                    .flatten()
+                    .filter(|item| item.file_type().is_ok_and(|kind| kind.is_dir()))
+                    .count() as u64
+            })
+            .unwrap_or(0);
+        index_bytes += remove_folders(std::slice::from_ref(&folder))?.1;
+        indexes_removed += steps;
+    }
     Ok(Collected {
         removed,
         bytes_freed: bytes_freed + vector_bytes + index_bytes,
@@ -180,7 +265,7 @@ mod tests {
             2,
         );
         let current = BTreeMap::from([("chunk".to_owned(), "size640".to_owned())]);
-        let collected = collect_garbage(&store, "p", &current, 20, &[]).unwrap();
+        let collected = collect_garbage(&store, "p", &current, 20, &[], &|_, _| true).unwrap();
         let kept = |fingerprint: &str, key: u8| {
             let key = parse_key(&hex(&[key; 32])).unwrap();
             store.checkpoint(fingerprint, &key).unwrap().is_some()
@@ -191,5 +276,79 @@ mod tests {
         );
         assert!(!kept("size600", 1), "the old settings' output");
         assert_eq!(collected.removed, 1);
+    }
+
+    /// Index folders of names no pipeline uses go; those of names a file still gives, of the
+    /// pipeline collected, and at the older `indexes/<step>/` stay.
+    #[test]
+    fn gc_removes_the_index_folders_of_names_no_pipeline_uses() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let mut id = 0;
+        let mut run = |name: &str, file: Option<&str>| {
+            id += 1;
+            let mut summary = serde_json::json!({
+                "run_id": format!("20261130T00000{id}.000Z-aaaa"), "status": "ok", "name": name,
+            });
+            if let Some(file) = file {
+                summary["pipeline_path"] = file.into();
+            }
+            store
+                .save_run(&format!("20261130T00000{id}.000Z-aaaa"), &summary)
+                .unwrap();
+        };
+        run("renamed", Some("/kb/a.yaml"));
+        run("kept", Some("/kb/b.yaml"));
+        run("shared", Some("/kb/a.yaml"));
+        run("shared", Some("/kb/c.yaml"));
+        run("unrecorded file", None);
+        run("p", Some("/kb/a.yaml"));
+        let indexes = dir.path().join("indexes");
+        let folders = [
+            "renamed/index_a",
+            "renamed/index_b",
+            "kept/index_a",
+            "shared/index_a",
+            "no runs/index_a",
+            "p/index_a",
+            "index_z/gen-000001",
+        ];
+        for folder in folders {
+            std::fs::create_dir_all(indexes.join(folder)).unwrap();
+        }
+        let hashed = indexes.join(folder_name("unrecorded file"));
+        std::fs::create_dir_all(hashed.join("index_a")).unwrap();
+        std::fs::write(indexes.join("index_z/CURRENT"), "gen-000001").unwrap();
+        std::fs::write(indexes.join("renamed/index_a/data"), "12345").unwrap();
+        // a.yaml now gives `p`; b.yaml and c.yaml still give their names.
+        let still_named = |file: &Path, name: &str| match file.to_str() {
+            Some("/kb/a.yaml") => name == "p",
+            _ => true,
+        };
+        let collected =
+            collect_garbage(&store, "p", &BTreeMap::new(), 20, &[], &still_named).unwrap();
+        let gone = |folder: &str| !indexes.join(folder).exists();
+        assert!(
+            gone("renamed"),
+            "all its runs are of a file now named otherwise"
+        );
+        assert!(gone("no runs"), "no run left carries the name");
+        assert!(
+            !gone("kept") && !gone("shared"),
+            "a file still gives the name"
+        );
+        assert!(
+            !gone("p") && !gone("index_z"),
+            "the pipeline's own, and an older index"
+        );
+        assert!(
+            hashed.exists(),
+            "a run that did not record its file cannot tell"
+        );
+        assert_eq!(
+            collected.indexes_removed, 3,
+            "renamed's two and no runs' one"
+        );
+        assert_eq!(collected.bytes_freed, 5);
     }
 }

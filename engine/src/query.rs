@@ -90,7 +90,7 @@ fn legacy_index_dir(pipeline: &Pipeline, step: &str) -> PathBuf {
 }
 
 /// A pipeline name as one folder name: itself when it is plain, else a hash of it.
-fn folder_name(name: &str) -> String {
+pub fn folder_name(name: &str) -> String {
     let plain = !name.is_empty()
         && !name.starts_with('.')
         && name

@@ -22,10 +22,7 @@ impl StoreLock {
             .create(true)
             .truncate(false)
             .open(&path)
-            .map_err(|err| StoreError::Open {
-                path: dir.to_owned(),
-                message: format!("cannot open {}: {err}", path.display()),
-            })?;
+            .map_err(|err| StoreError::opening(dir, &path, &err))?;
         match file.try_lock() {
             Ok(()) => {}
             Err(std::fs::TryLockError::WouldBlock) => {

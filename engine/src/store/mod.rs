@@ -48,6 +48,16 @@ pub enum StoreError {
         /// The holder's pid, as it wrote it.
         pid: String,
     },
+    /// The store cannot be written by this process: another user's, or on a read-only mount.
+    #[error(
+        "the store {path} is read-only to this user ({why}): every command but `engine query` writes to it; run this one as the store's owner, or on a copy you can write (`cp -r {path} COPY`, then point `--store` or the pipeline's `store:` at COPY)"
+    )]
+    ReadOnly {
+        /// The store folder.
+        path: PathBuf,
+        /// What was refused, in words.
+        why: String,
+    },
     /// The folder or database could not be opened.
     #[error("cannot open the store {path}: {message}")]
     Open {
@@ -59,6 +69,45 @@ pub enum StoreError {
     /// A read or write failed.
     #[error("store {0}")]
     Io(String),
+}
+
+impl StoreError {
+    /// The error of opening `what` (the store folder `dir` or a file in it) for writing: a
+    /// [`StoreError::ReadOnly`] when the place is not writable, else an [`StoreError::Open`].
+    pub fn opening(dir: &Path, what: &Path, err: &std::io::Error) -> StoreError {
+        if read_only(err) {
+            return StoreError::ReadOnly {
+                path: dir.to_owned(),
+                why: format!("{}: {}", what.display(), refusal(err)),
+            };
+        }
+        StoreError::Open {
+            path: dir.to_owned(),
+            message: format!("cannot open {}: {}", what.display(), io_message(err)),
+        }
+    }
+}
+
+/// Whether an I/O error says the place cannot be written (permissions or a read-only mount),
+/// however sled passes it on.
+fn read_only(err: &std::io::Error) -> bool {
+    use std::io::ErrorKind;
+    let text = err.to_string();
+    matches!(
+        err.kind(),
+        ErrorKind::PermissionDenied | ErrorKind::ReadOnlyFilesystem
+    ) || text.contains("PermissionDenied")
+        || text.contains("ReadOnlyFilesystem")
+}
+
+/// What refused a write, in words.
+fn refusal(err: &std::io::Error) -> &'static str {
+    let text = err.to_string();
+    if err.kind() == std::io::ErrorKind::ReadOnlyFilesystem || text.contains("ReadOnlyFilesystem") {
+        "read-only file system"
+    } else {
+        "permission denied"
+    }
 }
 
 impl From<sled::Error> for StoreError {
@@ -74,6 +123,12 @@ impl From<sled::Error> for StoreError {
 /// (`Os { code: 28, kind: StorageFull, … }`).
 fn io_message(err: &std::io::Error) -> String {
     let text = err.to_string();
+    if read_only(err) {
+        return format!(
+            "cannot be written ({}): every command but `engine query` writes to the store; run this one as the store's owner",
+            refusal(err)
+        );
+    }
     if err.kind() == std::io::ErrorKind::StorageFull
         || text.contains("StorageFull")
         || text.contains("code: 28,")
@@ -82,7 +137,14 @@ fn io_message(err: &std::io::Error) -> String {
                 (the run resumes from what was written)"
             .to_owned();
     }
-    match err.raw_os_error() {
+    // sled's debug text of an OS error (`Os { code: 5, kind: …, message: … }`) names its code.
+    let code = err.raw_os_error().or_else(|| {
+        let after = &text[text.find("code: ")? + "code: ".len()..];
+        after[..after.find(|c: char| !c.is_ascii_digit())?]
+            .parse()
+            .ok()
+    });
+    match code {
         Some(code) => format!("IO error: {}", std::io::Error::from_raw_os_error(code)),
         None => format!("IO error: {text}"),
     }
@@ -122,17 +184,19 @@ pub struct Store {
 impl Store {
     /// Opens (creating) the store in `dir`; fails at once if another process holds it.
     pub fn open(dir: &Path) -> Result<Store, StoreError> {
-        let open_error = |message: String| StoreError::Open {
-            path: dir.to_owned(),
-            message,
-        };
-        std::fs::create_dir_all(dir).map_err(|err| open_error(err.to_string()))?;
+        std::fs::create_dir_all(dir).map_err(|err| StoreError::opening(dir, dir, &err))?;
         let lock = StoreLock::acquire(dir)?;
         let db = sled::Config::new()
             .path(dir.join("db"))
             .flush_every_ms(Some(200))
             .open()
-            .map_err(|err| open_error(err.to_string()))?;
+            .map_err(|err| match err {
+                sled::Error::Io(err) => StoreError::opening(dir, &dir.join("db"), &err),
+                err => StoreError::Open {
+                    path: dir.to_owned(),
+                    message: err.to_string(),
+                },
+            })?;
         Ok(Store {
             dir: dir.to_owned(),
             checkpoints: db.open_tree("checkpoints")?,
@@ -408,6 +472,37 @@ mod tests {
             assert!(message.contains("no space left on device"), "{message}");
             assert!(!message.contains("Os {"), "{message}");
         }
+    }
+
+    /// A store that cannot be written (another user's, a read-only mount) is said so in one line
+    /// of words, with what to do, however the refusal comes.
+    #[test]
+    fn a_read_only_store_is_said_in_words() {
+        let dir = Path::new(".engine");
+        for err in [
+            std::io::Error::from_raw_os_error(13),
+            std::io::Error::from_raw_os_error(30),
+            std::io::Error::other(format!("{:?}", std::io::Error::from_raw_os_error(13))),
+        ] {
+            let message = StoreError::opening(dir, &dir.join("lock"), &err).to_string();
+            assert!(
+                message.starts_with("the store .engine is read-only to this user (.engine/lock: "),
+                "{message}"
+            );
+            assert!(
+                message.contains("run this one as the store's owner"),
+                "{message}"
+            );
+            assert!(
+                !message.contains("Os {") && !message.contains('\n'),
+                "{message}"
+            );
+            let message = StoreError::from(sled::Error::Io(err)).to_string();
+            assert!(message.contains("cannot be written"), "{message}");
+        }
+        let other = std::io::Error::other(format!("{:?}", std::io::Error::from_raw_os_error(5)));
+        let message = StoreError::from(sled::Error::Io(other)).to_string();
+        assert_eq!(message, "store IO error: Input/output error (os error 5)");
     }
 
     #[test]

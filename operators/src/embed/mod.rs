@@ -165,7 +165,11 @@ impl EmbedConfig {
         match self {
             EmbedConfig::Onnx(config) => config.cache_entries,
             EmbedConfig::Http(config) => config.cache_entries,
-            // Hashing is cheaper than a cache lookup.
+            // Hashing is no dearer than a cache lookup, and a cache miss adds a write to the
+            // store (and 4 × dim bytes a chunk to it). Measured in a debug build (this crate
+            // unoptimised, sled at opt-level 1) on 3,000 texts of 465 bytes: hashing 70 to
+            // 105 µs a text, a lookup in the store 50 to 110 µs, a write 80 to 265 µs; optimised,
+            // hashing (a pass over the words) gains more than a B-tree read does.
             EmbedConfig::Hash(_) => 0,
         }
     }

@@ -433,10 +433,18 @@ impl HybridIndex {
     /// it replaced, so an open that began before the switch completes; one that began before
     /// two switches finds its generation gone and opens the new live one.
     pub fn open(dir: &Path) -> Result<HybridIndex, IndexError> {
+        Self::open_with(dir, TextIndex::open)
+    }
+
+    /// [`HybridIndex::open`], opening the text index with `open_text`.
+    fn open_with(
+        dir: &Path,
+        open_text: impl Fn(&Path, &IndexConfig) -> Result<TextIndex, IndexError>,
+    ) -> Result<HybridIndex, IndexError> {
         let mut attempts = 0;
         loop {
             let before = current_generation(dir).map(|(number, _)| number);
-            match Self::open_current(dir) {
+            match Self::open_current(dir, &open_text) {
                 Err(_) if attempts < 3 && current_generation(dir).map(|(n, _)| n) != before => {
                     attempts += 1;
                 }
@@ -445,7 +453,10 @@ impl HybridIndex {
         }
     }
 
-    fn open_current(dir: &Path) -> Result<HybridIndex, IndexError> {
+    fn open_current(
+        dir: &Path,
+        open_text: &impl Fn(&Path, &IndexConfig) -> Result<TextIndex, IndexError>,
+    ) -> Result<HybridIndex, IndexError> {
         let Some((_, path)) = current_generation(dir) else {
             return Err(IndexError::new(format!(
                 "no index in {}: run the pipeline that builds it first",
@@ -453,7 +464,7 @@ impl HybridIndex {
             )));
         };
         let generation = read_generation(&path)?;
-        let text = TextIndex::open(&path.join("text"), &generation.config)?;
+        let text = open_text(&path.join("text"), &generation.config)?;
         let vectors = match generation.dimensions {
             Some(_) => Some(VectorIndex::load(&path, &generation.config)?),
             None => None,
@@ -496,6 +507,12 @@ impl HybridIndex {
     /// The vector half, for recall measurements.
     pub fn vectors(&self) -> Option<&VectorIndex> {
         self.vectors.as_ref()
+    }
+
+    /// Whether its folder is read-only to this process (another user's, or on a read-only
+    /// mount): it answers queries, but nothing can be saved in it from here.
+    pub fn read_only(&self) -> bool {
+        self.text.read_only()
     }
 
     /// Ranks chunks for a query. `vector` is the query's embedding (needed by vector and hybrid
@@ -668,6 +685,60 @@ mod tests {
         hits.iter()
             .map(|hit| hit.stored.chunk_id.as_str())
             .collect()
+    }
+
+    /// An index in a folder this process cannot write (another user's, a read-only mount:
+    /// simulated, as root may write anywhere) answers every mode, and says it is read-only;
+    /// Tantivy alone refuses to read it, for want of its lock file.
+    #[test]
+    fn an_index_that_cannot_be_written_is_read() {
+        use crate::index::directory::{ReadableDirectory, Unwritable};
+        use tantivy::directory::MmapDirectory;
+        let dir = tempfile::tempdir().unwrap();
+        build(
+            dir.path(),
+            &[
+                ("a", "ka", vec![entry("a", 0, "Resuming a pipeline", 0)]),
+                ("b", "kb", vec![entry("b", 0, "Chunking documents", 1)]),
+            ],
+        );
+        let unwritable = |text: &Path| Unwritable(MmapDirectory::open(text).unwrap());
+        let refused = HybridIndex::open_with(dir.path(), |text, _| {
+            let index = tantivy::Index::open(unwritable(text)).unwrap();
+            index
+                .reader()
+                .map_err(|err| IndexError::new(crate::index::directory::tantivy_message(&err)))?;
+            unreachable!("Tantivy read an unwritable folder without its lock")
+        });
+        let message = refused.err().unwrap().message;
+        assert!(
+            message.contains("lock file: Permission denied"),
+            "{message}"
+        );
+        let files = |dir: &Path| {
+            let mut files: Vec<_> = walkdir::WalkDir::new(dir)
+                .into_iter()
+                .flatten()
+                .map(|entry| entry.path().to_owned())
+                .collect();
+            files.sort();
+            files
+        };
+        let before = files(dir.path());
+        let index = HybridIndex::open_with(dir.path(), |text, config| {
+            TextIndex::open_in(ReadableDirectory::wrap(unwritable(text), text), config)
+        })
+        .unwrap();
+        assert!(index.read_only());
+        let query = vector(1, 0.0);
+        for mode in [Mode::Bm25, Mode::Vector, Mode::Hybrid] {
+            let hits = index
+                .search("chunking", Some(&query), mode, 1, &[], Fusion::default())
+                .unwrap();
+            assert_eq!(ids(&hits), ["b#0"], "{mode:?}");
+        }
+        assert_eq!(files(dir.path()), before, "nothing was written");
+        assert!(!HybridIndex::open(dir.path()).unwrap().read_only());
     }
 
     /// k is capped by the chunks indexed before anything is sized by it: the largest k gives

@@ -1,6 +1,7 @@
 //! The hybrid index: Tantivy BM25 plus an hnsw_rs vector graph, updated by document and
 //! switched atomically, queried by BM25, vector or both fused.
 
+pub mod directory;
 pub mod distance;
 pub mod fusion;
 pub mod hybrid;

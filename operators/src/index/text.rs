@@ -3,6 +3,8 @@
 //! source, page and metadata indexed exactly for filters and everything a hit shows stored.
 
 use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use tantivy::collector::{DocSetCollector, TopDocs};
 use tantivy::columnar::NumericalValue;
@@ -16,6 +18,7 @@ use tantivy::tokenizer::{
 };
 use tantivy::{Index, IndexReader, IndexWriter, TantivyDocument, Term};
 
+use super::directory::{ReadableDirectory, tantivy_message};
 use super::{Entry, IndexConfig, IndexError, StoredHit};
 
 const ANALYZER: &str = "engine_text";
@@ -89,10 +92,12 @@ pub struct TextIndex {
     reader: IndexReader,
     /// The analysed fields a query searches and their boosts.
     searched: [(Field, f32); 3],
+    /// Set once the folder turned out to be read-only to this process.
+    read_only: Arc<AtomicBool>,
 }
 
 fn failed(what: &str) -> impl Fn(tantivy::TantivyError) -> IndexError + '_ {
-    move |err| IndexError::new(format!("{what}: {err}"))
+    move |err| IndexError::new(format!("{what}: {}", tantivy_message(&err)))
 }
 
 impl TextIndex {
@@ -101,9 +106,18 @@ impl TextIndex {
     pub fn open(dir: &Path, config: &IndexConfig) -> Result<TextIndex, IndexError> {
         std::fs::create_dir_all(dir)
             .map_err(|err| IndexError::new(format!("cannot create {}: {err}", dir.display())))?;
+        let directory = ReadableDirectory::open(dir)
+            .map_err(|err| IndexError::new(tantivy_message(&tantivy::TantivyError::from(err))))?;
+        Self::open_in(directory, config)
+    }
+
+    /// [`TextIndex::open`] on a directory given: a folder that cannot be written is read.
+    pub(crate) fn open_in<D: tantivy::Directory + Clone>(
+        directory: ReadableDirectory<D>,
+        config: &IndexConfig,
+    ) -> Result<TextIndex, IndexError> {
         let (schema, fields) = schema();
-        let directory = tantivy::directory::MmapDirectory::open(dir)
-            .map_err(|err| IndexError::new(err.to_string()))?;
+        let read_only = directory.read_only_flag();
         let index = Index::open_or_create(directory, schema)
             .map_err(failed("cannot open the text index"))?;
         index.tokenizers().register(ANALYZER, analyzer(config));
@@ -120,7 +134,14 @@ impl TextIndex {
             fields,
             reader,
             searched,
+            read_only,
         })
+    }
+
+    /// Whether the folder turned out to be read-only to this process while opening it: the
+    /// index is read, but cannot be written (or its vector graph saved) from here.
+    pub fn read_only(&self) -> bool {
+        self.read_only.load(Ordering::Relaxed)
     }
 
     /// A writer for a batch of changes.
