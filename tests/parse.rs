@@ -347,3 +347,37 @@ fn mupdf_files_encrypted_with_an_empty_user_password_parse() {
     assert_eq!(output.status.code(), Some(1));
     assert!(stderr(&output).contains("password"), "{}", stderr(&output));
 }
+
+/// A `<br>` in a Markdown file is a line break, as in an HTML file: a hard break in the
+/// Markdown and a line break in the text, a space in a table cell, and text in code.
+#[test]
+fn a_br_in_markdown_is_a_line_break_as_in_html() {
+    let dir = tempfile::tempdir().unwrap();
+    let md = dir.path().join("address.md");
+    std::fs::write(
+        &md,
+        "ACME Corp<br>12 Main Street<br/>\nSpringfield\n\n| k | v |\n| - | - |\n| a<br>b | c |\n\n`x<br>y`\n",
+    )
+    .unwrap();
+    let output = parse(&["--format", "json"], &md);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let doc: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(
+        doc["markdown"],
+        "ACME Corp  \n12 Main Street  \nSpringfield\n\n| k | v |\n| - | - |\n| a b | c |\n\n`x<br>y`\n"
+    );
+    assert_eq!(
+        doc["elements"][0]["text"],
+        "ACME Corp\n12 Main Street\nSpringfield"
+    );
+    assert_eq!(doc["elements"][1]["rows"][1][0], "a b");
+    let html = dir.path().join("address.html");
+    std::fs::write(
+        &html,
+        "<p>ACME Corp<br>12 Main Street<br/>\nSpringfield</p>",
+    )
+    .unwrap();
+    let output = parse(&["--format", "json"], &html);
+    let page: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(page["elements"][0]["text"], doc["elements"][0]["text"]);
+}

@@ -136,7 +136,8 @@ pub const OPERATORS: &[OperatorInfo] = &[
         // 4: HTML/DOCX line breaks (`<br>`, `w:br`) rendered as Markdown hard breaks; a line
         //    break in HTML source is a space.
         // 5: front matter read line by line (not valid YAML) warns of a repeated key, and a
-        //    later empty value leaves the key out, as in YAML.
+        //    later empty value leaves the key out, as in YAML; `<br>` in Markdown is a hard
+        //    break (a space in table cells and headings), as in HTML.
         version: 5,
     },
     OperatorInfo {
