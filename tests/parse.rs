@@ -347,3 +347,117 @@ fn mupdf_files_encrypted_with_an_empty_user_password_parse() {
     assert_eq!(output.status.code(), Some(1));
     assert!(stderr(&output).contains("password"), "{}", stderr(&output));
 }
+
+/// A `<br>` in a Markdown file is a line break, as in an HTML file: a hard break in the
+/// Markdown and a line break in the text, a space in a table cell, and text in code.
+#[test]
+fn a_br_in_markdown_is_a_line_break_as_in_html() {
+    let dir = tempfile::tempdir().unwrap();
+    let md = dir.path().join("address.md");
+    std::fs::write(
+        &md,
+        "ACME Corp<br>12 Main Street<br/>\nSpringfield\n\n| k | v |\n| - | - |\n| a<br>b | c |\n\n`x<br>y`\n",
+    )
+    .unwrap();
+    let output = parse(&["--format", "json"], &md);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let doc: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(
+        doc["markdown"],
+        "ACME Corp  \n12 Main Street  \nSpringfield\n\n| k | v |\n| - | - |\n| a b | c |\n\n`x<br>y`\n"
+    );
+    assert_eq!(
+        doc["elements"][0]["text"],
+        "ACME Corp\n12 Main Street\nSpringfield"
+    );
+    assert_eq!(doc["elements"][1]["rows"][1][0], "a b");
+    let html = dir.path().join("address.html");
+    std::fs::write(
+        &html,
+        "<p>ACME Corp<br>12 Main Street<br/>\nSpringfield</p>",
+    )
+    .unwrap();
+    let output = parse(&["--format", "json"], &html);
+    let page: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(page["elements"][0]["text"], doc["elements"][0]["text"]);
+}
+
+/// Parse warnings reach the run summary (a count per step and a few documents named, in the
+/// table and in `--json`), a second run (from checkpoints) reports them still, and
+/// `engine inspect --doc` shows a document's warnings.
+#[test]
+fn parse_warnings_are_counted_and_named_in_the_run_summary_and_inspect() {
+    let dir = tempfile::tempdir().unwrap();
+    let docs = dir.path().join("docs");
+    std::fs::create_dir(&docs).unwrap();
+    for i in 0..5 {
+        std::fs::write(
+            docs.join(format!("w{i}.md")),
+            "---\ntitle: a\ntitle: b\n---\n# Body\n",
+        )
+        .unwrap();
+    }
+    // Not valid YAML, read line by line: the repeated key is named all the same.
+    std::fs::write(
+        docs.join("lines.md"),
+        "---\ntitle: Hello: world\nauthor: Ann\nauthor: Bob\n---\n# Body\n",
+    )
+    .unwrap();
+    std::fs::write(docs.join("clean.md"), "# Clean\n\ntext\n").unwrap();
+    let yaml = "version: 1\nname: w\nsteps:\n  docs: { op: source.files, path: docs }\n  parse: { op: parse, input: docs }\n  out: { op: sink.jsonl, input: parse, path: out.jsonl }\n";
+    let output = engine_on(dir.path(), &["run"], yaml);
+    let table = stdout(&output);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let header = table.lines().next().unwrap();
+    assert!(header.contains("warned"), "{table}");
+    // in, out, failed, warned (a parse step has no chunks column).
+    let parse_row: Vec<&str> = table
+        .lines()
+        .find(|l| l.starts_with("parse"))
+        .unwrap()
+        .split_whitespace()
+        .collect();
+    assert_eq!(parse_row[2..6], ["7", "7", "0", "6"], "{table}");
+    let named: Vec<&str> = table
+        .lines()
+        .filter(|l| l.starts_with("warning: parse "))
+        .collect();
+    assert_eq!(named.len(), 3, "{table}");
+    assert!(
+        named.iter().all(|l| l.contains(".md: front matter ")),
+        "{table}"
+    );
+    assert!(
+        table.contains("… and 3 more documents with warnings in parse: engine inspect "),
+        "{table}"
+    );
+
+    // The same from checkpoints, in JSON.
+    let (code, summary) = run_json(dir.path());
+    assert_eq!(code, Some(0), "{summary}");
+    assert_eq!(summary["steps"]["parse"]["cached"], 7, "{summary}");
+    assert_eq!(summary["steps"]["parse"]["warned"], 6, "{summary}");
+    assert!(summary["steps"]["docs"].get("warned").is_none());
+    let warned = summary["warned"].as_array().unwrap();
+    assert_eq!(warned.len(), 3, "{summary}");
+    for record in warned {
+        assert_eq!(record["step"], "parse");
+        let count = if record["doc_id"] == "lines.md" { 2 } else { 1 };
+        assert_eq!(record["warnings"], count, "{record}");
+    }
+
+    let output = engine()
+        .args(["inspect", "latest", "--doc", "lines.md", "--store"])
+        .arg(dir.path().join(".engine"))
+        .output()
+        .unwrap();
+    let text = stdout(&output);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(
+        text.contains("warning: front matter is not valid YAML")
+            && text.contains(
+                "warning: front matter line 4: key `author` appears again; the later value is kept"
+            ),
+        "{text}"
+    );
+}

@@ -875,13 +875,14 @@ fn print_summary(summary: &serde_json::Value) {
     let steps = summary["steps"].as_object().unwrap_or(&empty);
     let width = steps.keys().map(String::len).max().unwrap_or(4).max(4);
     outln!(
-        "{:<width$}  {:<16} {:>8} {:>8} {:>8} {:>7} {:>7} {:>9} {:>9}",
+        "{:<width$}  {:<16} {:>8} {:>8} {:>8} {:>7} {:>7} {:>7} {:>9} {:>9}",
         "step",
         "op",
         "in",
         "out",
         "chunks",
         "failed",
+        "warned",
         "cached",
         "seconds",
         "busy"
@@ -894,16 +895,20 @@ fn print_summary(summary: &serde_json::Value) {
         } else {
             ""
         };
+        let optional = |key: &str| {
+            step[key]
+                .as_u64()
+                .map_or_else(String::new, |n| n.to_string())
+        };
         outln!(
-            "{:<width$}  {:<16} {:>8} {:>8} {:>8} {:>7} {:>7} {:>9.2} {:>9}{finishing}",
+            "{:<width$}  {:<16} {:>8} {:>8} {:>8} {:>7} {:>7} {:>7} {:>9.2} {:>9}{finishing}",
             name,
             step["op"].as_str().unwrap_or_default(),
             number("in"),
             number("out"),
-            step["chunks"]
-                .as_u64()
-                .map_or_else(String::new, |n| n.to_string()),
+            optional("chunks"),
             number("failed"),
+            optional("warned"),
             number("cached"),
             step["seconds"].as_f64().unwrap_or(0.0),
             step["busy_seconds"]
@@ -926,6 +931,7 @@ fn print_summary(summary: &serde_json::Value) {
     for warning in records("warnings") {
         record("warning", &warning);
     }
+    print_warned(summary, steps);
     let errors = records("errors");
     for error in &errors {
         record("error", error);
@@ -940,6 +946,37 @@ fn print_summary(summary: &serde_json::Value) {
         text(&summary["status"]).replace('_', " "),
         summary["seconds"].as_f64().unwrap_or(0.0)
     );
+}
+
+/// The documents named with their first warning, and per step how many more had warnings
+/// (`engine inspect` lists them).
+fn print_warned(summary: &serde_json::Value, steps: &serde_json::Map<String, serde_json::Value>) {
+    let named = summary["warned"].as_array().cloned().unwrap_or_default();
+    for record in &named {
+        let more = record["warnings"].as_u64().unwrap_or(1).saturating_sub(1);
+        let more = if more > 0 {
+            format!(" (and {more} more)")
+        } else {
+            String::new()
+        };
+        outln!(
+            "warning: {} {}: {}{more}",
+            text(&record["step"]),
+            text(&record["doc_id"]),
+            text(&record["message"])
+        );
+    }
+    for (name, step) in steps {
+        let warned = step["warned"].as_u64().unwrap_or(0);
+        let shown = named.iter().filter(|r| r["step"] == name.as_str()).count() as u64;
+        if warned > shown {
+            outln!(
+                "… and {} more documents with warnings in {name}: engine inspect {} --step {name}",
+                warned - shown,
+                text(&summary["run_id"])
+            );
+        }
+    }
 }
 
 fn text(value: &serde_json::Value) -> &str {
@@ -1046,6 +1083,9 @@ fn print_step_output(step: &serde_json::Value, title: &str) {
                 output["characters"]
             );
             outln!("elements: {}", output["elements"]);
+            for warning in output["debug"]["warnings"].as_array().into_iter().flatten() {
+                outln!("warning: {}", text(warning));
+            }
             outln!("{}", text(&output["markdown"]));
         }
         "Chunks" => {

@@ -187,6 +187,9 @@ impl LiveRun {
                         if let Some(chunks) = c.chunks_of(op) {
                             step["chunks"] = chunks.into();
                         }
+                        if let Some(warned) = c.warned_of(op) {
+                            step["warned"] = warned.into();
+                        }
                         if let Some(busy) = c.busy_seconds_of(op) {
                             step["busy_seconds"] = busy.into();
                         }

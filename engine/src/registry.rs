@@ -135,7 +135,10 @@ pub const OPERATORS: &[OperatorInfo] = &[
         // 3: Markdown front matter read as YAML (lists, mappings, numbers, folded text).
         // 4: HTML/DOCX line breaks (`<br>`, `w:br`) rendered as Markdown hard breaks; a line
         //    break in HTML source is a space.
-        version: 4,
+        // 5: front matter read line by line (not valid YAML) warns of a repeated key, and a
+        //    later empty value leaves the key out, as in YAML; `<br>` in Markdown is a hard
+        //    break (a space in table cells and headings), as in HTML.
+        version: 5,
     },
     OperatorInfo {
         name: "chunk.recursive",

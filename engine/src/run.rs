@@ -78,6 +78,9 @@ pub struct RunSummary {
     pub errors_total: u64,
     /// Entries skipped on purpose.
     pub warnings: Vec<ErrorRecord>,
+    /// A few documents per step emitted with warnings (their first warning); each step's
+    /// `warned` counts them all, and `engine inspect RUN --step STEP` lists them.
+    pub warned: Vec<runtime::WarnedRecord>,
 }
 
 /// How long the last write of a run's record may take before the run gives up (a full disk).
@@ -128,6 +131,7 @@ pub fn run(pipeline: &Pipeline, mut options: Options) -> anyhow::Result<RunSumma
         errors: Vec::new(),
         errors_total: 0,
         warnings: Vec::new(),
+        warned: Vec::new(),
     };
     save(&store, &summary)?;
     let live = Arc::new(LiveRun::new(run_id.clone(), plan.step_ops(pipeline)));
@@ -161,6 +165,7 @@ pub fn run(pipeline: &Pipeline, mut options: Options) -> anyhow::Result<RunSumma
     summary.errors = execution.errors;
     summary.errors_total = execution.errors_total;
     summary.warnings = execution.warnings;
+    summary.warned = execution.warned;
     save(&store, &summary)?;
     store.flush_or_exit(FLUSH_PATIENCE)?;
     drop(server);

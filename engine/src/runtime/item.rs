@@ -29,6 +29,15 @@ impl Item {
         }
     }
 
+    /// The problems the step that made it recovered from (a parsed document's warnings: an
+    /// encoding guessed, a repeated front-matter key, damaged PDF pages…).
+    pub fn warnings(&self) -> &[String] {
+        match self {
+            Item::Parsed(doc) => &doc.debug.warnings,
+            Item::Document(_) | Item::Chunks(_) | Item::Embedded(_) => &[],
+        }
+    }
+
     /// The document this item belongs to.
     pub fn doc_id(&self) -> &str {
         match self {

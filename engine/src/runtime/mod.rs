@@ -181,6 +181,8 @@ pub struct StepCounters {
     pub bytes_out: AtomicU64,
     /// Chunks in the items emitted (chunk sets, embedded or not).
     pub chunks: AtomicU64,
+    /// Items emitted with warnings (parsed documents), from checkpoints too.
+    pub warned: AtomicU64,
     /// Microseconds spent on items (computing, or writing in a sink, and a sink's finish), over
     /// all workers; checkpoint hits cost none.
     pub busy_micros: AtomicU64,
@@ -226,6 +228,10 @@ pub struct StepReport {
     /// Chunks in the items emitted, for steps that emit chunk sets.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub chunks: Option<u64>,
+    /// Items emitted with warnings (taken from checkpoints too), for steps that emit parsed
+    /// documents; [`Execution::warned`] names a few.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub warned: Option<u64>,
     /// Highest resident memory of the process (KiB) seen while the step ran.
     pub peak_rss_kib: u64,
     /// Wall-clock seconds from the step's start to its last worker's end.
@@ -254,6 +260,14 @@ impl StepCounters {
         .then(|| self.chunks.load(Ordering::Relaxed))
     }
 
+    /// The items emitted with warnings so far, when the step's operator `op` emits items that
+    /// carry warnings (parsed documents).
+    pub fn warned_of(&self, op: &str) -> Option<u64> {
+        let emits = crate::registry::lookup(op).and_then(|info| info.emits);
+        matches!(emits, Some(crate::registry::ItemType::Parsed))
+            .then(|| self.warned.load(Ordering::Relaxed))
+    }
+
     /// The busy seconds so far, unless the step's operator `op` is a source.
     pub fn busy_seconds_of(&self, op: &str) -> Option<f64> {
         crate::registry::lookup(op)
@@ -273,6 +287,9 @@ pub struct Execution {
     pub errors_total: u64,
     /// Entries skipped on purpose.
     pub warnings: Vec<ErrorRecord>,
+    /// A few documents emitted with warnings, per step (at most [`MAX_WARNED_SHOWN`] each;
+    /// [`StepReport::warned`] counts all).
+    pub warned: Vec<WarnedRecord>,
     /// Whether the run was cancelled.
     pub cancelled: bool,
     /// Wall-clock seconds.
@@ -282,11 +299,28 @@ pub struct Execution {
 /// Error records kept in memory; beyond this they are only counted.
 pub const MAX_ERROR_RECORDS: usize = 10_000;
 
+/// Documents with warnings named per step; beyond this they are only counted.
+pub const MAX_WARNED_SHOWN: u64 = 3;
+
+/// A document a step emitted with warnings: its first warning, and how many it has.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct WarnedRecord {
+    /// The step.
+    pub step: String,
+    /// The document.
+    pub doc_id: String,
+    /// Its first warning.
+    pub message: String,
+    /// How many warnings it has.
+    pub warnings: usize,
+}
+
 #[derive(Default)]
 struct Records {
     errors: Vec<ErrorRecord>,
     total: u64,
     warnings: Vec<ErrorRecord>,
+    warned: Vec<WarnedRecord>,
     /// Every document that failed, even beyond [`MAX_ERROR_RECORDS`].
     failed_documents: FailedDocuments,
 }
@@ -409,6 +443,7 @@ pub fn execute(nodes: Vec<Node>, options: Options) -> Execution {
     for ((name, op, handle), (_, live)) in step_threads.into_iter().zip(&counters) {
         let seconds = handle.join().unwrap_or(0.0);
         let (chunks, busy_seconds) = (live.chunks_of(&op), live.busy_seconds_of(&op));
+        let warned = live.warned_of(&op);
         steps.push((
             name,
             StepReport {
@@ -420,6 +455,7 @@ pub fn execute(nodes: Vec<Node>, options: Options) -> Execution {
                 bytes_in: live.bytes_in.load(Ordering::Relaxed),
                 bytes_out: live.bytes_out.load(Ordering::Relaxed),
                 chunks,
+                warned,
                 peak_rss_kib: live.peak_rss_kib.load(Ordering::Relaxed),
                 busy_seconds,
                 seconds,
@@ -452,6 +488,7 @@ pub fn execute(nodes: Vec<Node>, options: Options) -> Execution {
         errors: records.errors,
         errors_total: records.total,
         warnings: records.warnings,
+        warned: records.warned,
         cancelled: options.cancel.load(Ordering::Relaxed),
         seconds: started.elapsed().as_secs_f64(),
     }
@@ -529,6 +566,26 @@ impl StepContext {
             });
     }
 
+    /// Counts an item emitted with warnings, and names the first few of the step.
+    fn note_warnings(&self, item: &Item) {
+        let warnings = item.warnings();
+        let Some(first) = warnings.first() else {
+            return;
+        };
+        if self.counters.warned.fetch_add(1, Ordering::Relaxed) < MAX_WARNED_SHOWN {
+            self.records
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .warned
+                .push(WarnedRecord {
+                    step: self.name.clone(),
+                    doc_id: item.doc_id().to_owned(),
+                    message: first.clone(),
+                    warnings: warnings.len(),
+                });
+        }
+    }
+
     /// Hands an item to every consumer; blocks while a consumer's channel is full.
     fn emit(&self, envelope: Envelope) {
         self.counters.output.fetch_add(1, Ordering::Relaxed);
@@ -540,6 +597,7 @@ impl StepContext {
                 .chunks
                 .fetch_add(chunks as u64, Ordering::Relaxed);
         }
+        self.note_warnings(&envelope.item);
         if let Some((last, rest)) = self.outputs.split_last() {
             for tx in rest {
                 let _ = tx.send(envelope.clone());
@@ -1054,6 +1112,53 @@ mod tests {
         assert_eq!(total.load(Ordering::Relaxed), 1000);
         assert_eq!(run.steps[3].1.input, 1000);
         assert!(run.errors.is_empty());
+    }
+
+    /// Parses each document as Markdown, in windows-1252 (a warning) when its number is odd.
+    struct ParseNumbers;
+
+    impl TransformOp for ParseNumbers {
+        fn apply(&self, item: &Item) -> anyhow::Result<Option<Item>> {
+            let id = item.doc_id();
+            let odd = id.parse::<u64>()? % 2 == 1;
+            let bytes: &[u8] = if odd { b"Caf\xE9\n" } else { b"Cafe\n" };
+            let doc = Document::new(format!("{id}.md"), id.to_owned(), bytes.to_vec());
+            let parsed = operators::parse::parse(&doc, &Default::default())?;
+            Ok(Some(Item::Parsed(Arc::new(parsed))))
+        }
+    }
+
+    #[test]
+    fn documents_with_warnings_are_counted_and_a_few_named() {
+        let total = Arc::new(AtomicU64::new(0));
+        let nodes = vec![
+            node("src", Operator::Source(Box::new(Numbers(20))), vec![]),
+            node(
+                "parse",
+                Operator::Transform(Arc::new(ParseNumbers)),
+                vec![0],
+            ),
+            node(
+                "sink",
+                Operator::Sink(Box::new(Count(total.clone()))),
+                vec![1],
+            ),
+        ];
+        let run = execute(nodes, Options::default());
+        assert_eq!(total.load(Ordering::Relaxed), 20);
+        assert_eq!(run.steps[1].1.warned, Some(10));
+        // Only steps that emit parsed documents count them.
+        assert_eq!(run.steps[0].1.warned, None);
+        assert_eq!(run.warned.len(), MAX_WARNED_SHOWN as usize);
+        for record in &run.warned {
+            assert_eq!(record.step, "parse");
+            let number: u64 = record.doc_id.trim_end_matches(".md").parse().unwrap();
+            assert_eq!(number % 2, 1, "{record:?}");
+            assert!(record.message.contains("windows-1252"), "{record:?}");
+            assert_eq!(record.warnings, 1);
+        }
+        let json = serde_json::to_value(&run.steps[1].1).unwrap();
+        assert_eq!(json["warned"], 10);
     }
 
     #[test]

@@ -75,13 +75,17 @@ pub(super) fn split(text: &str) -> FrontMatter {
         }
     };
     match simple_pairs(content) {
-        Some(metadata) => FrontMatter {
-            metadata,
-            body_start,
-            warnings: vec![format!(
+        Some((metadata, repeated)) => {
+            let mut warnings = vec![format!(
                 "front matter {problem}: read as `key: value` lines, each value as text"
-            )],
-        },
+            )];
+            warnings.extend(repeated);
+            FrontMatter {
+                metadata,
+                body_start,
+                warnings,
+            }
+        }
         None => FrontMatter::default(),
     }
 }
@@ -307,10 +311,7 @@ impl<'a> Reader<'a> {
                         .map(String::as_str)
                         .chain([key.as_str()])
                         .collect();
-                    self.warnings.push(format!(
-                        "front matter line {line}: key `{}` appears again; the later value is kept",
-                        shortened(&path.join("."))
-                    ));
+                    self.warnings.push(repeated_key(line, &path.join(".")));
                 }
                 map.insert(key, value);
             }
@@ -388,6 +389,14 @@ fn merge(map: &mut Map<String, Value>, value: Value) {
     }
 }
 
+/// The warning for a key (`path`, `b.x` when nested) that appears again on document line `line`.
+fn repeated_key(line: usize, path: &str) -> String {
+    format!(
+        "front matter line {line}: key `{}` appears again; the later value is kept",
+        shortened(path)
+    )
+}
+
 /// `text` cut to at most 60 characters, for a warning.
 fn shortened(text: &str) -> String {
     match text.char_indices().nth(60) {
@@ -416,17 +425,27 @@ fn scalar(text: &str, style: ScalarStyle, tag: Option<&Tag>) -> Value {
 }
 
 /// The line reader for front matter that is not valid YAML: its top-level `key: value` lines
-/// as strings, or `None` when the block does not look like front matter (it has lines that are
-/// none of `key: value`, blank, comment, indented or list lines, and no `key: value` line).
-fn simple_pairs(content: &str) -> Option<Metadata> {
+/// as strings, with a warning for each key that appears again (as the YAML reader warns: the
+/// later value is kept, and a later empty value leaves the key out, as YAML's `key:` does), or
+/// `None` when the block does not look like front matter (it has lines that are none of
+/// `key: value`, blank, comment, indented or list lines, and no `key: value` line).
+fn simple_pairs(content: &str) -> Option<(Metadata, Vec<String>)> {
     let mut metadata = Metadata::new();
+    let mut warnings = Vec::new();
+    let mut written = std::collections::HashSet::new();
     let mut recognised = 0;
     let mut other = 0;
-    for line in content.lines() {
+    for (index, line) in content.lines().enumerate() {
         match key_value(line) {
             Some((key, value)) => {
                 recognised += 1;
-                if !value.is_empty() {
+                if !written.insert(key) {
+                    // The block starts on the document's second line.
+                    warnings.push(repeated_key(index + 2, key));
+                }
+                if value.is_empty() {
+                    metadata.remove(key);
+                } else {
                     metadata.insert(key.to_string(), value.to_string().into());
                 }
             }
@@ -434,7 +453,7 @@ fn simple_pairs(content: &str) -> Option<Metadata> {
             None => other += 1,
         }
     }
-    (recognised > 0 || other == 0).then_some(metadata)
+    (recognised > 0 || other == 0).then_some((metadata, warnings))
 }
 
 /// A top-level `key: value` line; the value has surrounding quotes removed.
@@ -608,6 +627,38 @@ title: second
         assert!(
             front.warnings[0].starts_with("front matter is not valid YAML (line 2: ")
                 && front.warnings[0].ends_with("read as `key: value` lines, each value as text"),
+            "{:?}",
+            front.warnings
+        );
+    }
+
+    #[test]
+    fn the_line_reader_names_a_repeated_key_as_the_yaml_reader_does() {
+        // Not valid YAML (`Hello: world`), so read line by line.
+        let text = "---\ntitle: Hello: world\nauthor: Ann\nlist:\n  - x\nauthor: Bob\n\"draft\": yes\ndraft:\n---\nbody";
+        let front = split(text);
+        assert_eq!(&text[front.body_start..], "body");
+        assert_eq!(
+            Value::Object(front.metadata),
+            json!({"title": "Hello: world", "author": "Bob"})
+        );
+        assert_eq!(front.warnings.len(), 3, "{:?}", front.warnings);
+        assert!(front.warnings[0].starts_with("front matter is not valid YAML"));
+        assert_eq!(
+            front.warnings[1..],
+            [
+                "front matter line 6: key `author` appears again; the later value is kept",
+                "front matter line 8: key `draft` appears again; the later value is kept",
+            ]
+        );
+        // The same wording as the YAML reader's.
+        let yaml = split("---\ntitle: T\nauthor: Ann\nlist:\n  - x\nauthor: Bob\n---\n");
+        assert_eq!(yaml.warnings, front.warnings[1..2]);
+        // A long key is shortened as the YAML reader shortens it.
+        let key = "k".repeat(80);
+        let front = split(&format!("---\nt: a: b\n{key}: 1\n{key}: 2\n---\n"));
+        assert!(
+            front.warnings[1].contains(&format!("`{}…`", "k".repeat(60))),
             "{:?}",
             front.warnings
         );

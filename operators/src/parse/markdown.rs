@@ -576,8 +576,59 @@ mod tests {
                 "Name Age Alice 30",
                 "one two",
                 "First para. Second para.",
-                "Inline a b, c d and boldly."
+                "Inline a\nb, c\nd and boldly."
             ]
+        );
+    }
+
+    /// A `<br>` is a hard break, as the HTML parser renders one: in the Markdown and as a line
+    /// break in the element's text; in a table cell or a heading, a space; in code, text.
+    #[test]
+    fn br_is_a_hard_break_as_in_html() {
+        let md = "# Head<br>line\n\nACME Corp<br>12 Main Street<BR/>\nSpringfield<br />\n\n\
+                  - first<br>second\n- `a<br>b` code<br>- not a list\n\n\
+                  > Roses are red<br>Violets are blue\n\n\
+                  | k | v |\n| - | - |\n| a<br>b | `c<br>d` |\n\n\
+                  ```html\n<p>x<br>y</p>\n```\n";
+        let parsed = parse(md.to_string());
+        assert_eq!(
+            parsed.markdown,
+            "# Head line\n\nACME Corp  \n12 Main Street  \nSpringfield  \n\n\
+             - first  \n  second\n- `a<br>b` code  \n  \\- not a list\n\n\
+             > Roses are red  \n> Violets are blue\n\n\
+             | k | v |\n| - | - |\n| a b | `c<br>d` |\n\n\
+             ```html\n<p>x<br>y</p>\n```\n"
+        );
+        let texts: Vec<&str> = parsed.elements.iter().map(|e| e.text.as_str()).collect();
+        assert_eq!(
+            texts,
+            [
+                "Head line",
+                "ACME Corp\n12 Main Street\nSpringfield",
+                "first\nsecond",
+                "a<br>b code\n- not a list",
+                "Roses are red\nViolets are blue",
+                "k | v\na b | c<br>d",
+                "<p>x<br>y</p>",
+            ]
+        );
+        assert_eq!(
+            parsed.elements[5].rows,
+            Some(vec![
+                vec!["k".to_string(), "v".to_string()],
+                vec!["a b".to_string(), "c<br>d".to_string()]
+            ])
+        );
+        // Rendered as the HTML parser renders the same text.
+        let html = super::super::html::parse(
+            b"<p>ACME Corp<br>12 Main Street<br/>\nSpringfield</p><table><tr><th>k</th><th>v</th></tr><tr><td>a<br>b</td><td>c</td></tr></table>",
+        )
+        .unwrap();
+        assert!(
+            html.markdown
+                .starts_with("ACME Corp  \n12 Main Street  \nSpringfield\n\n| k | v |\n| --- | --- |\n| a b | c |"),
+            "{:?}",
+            html.markdown
         );
     }
 

@@ -1,22 +1,43 @@
 //! Normalising Markdown source before it becomes the rendering: raw HTML blocks become their
-//! text, HTML comments go, and character references outside code are decoded (escaped so the
-//! Markdown still means the same). The result reads like what a Markdown renderer shows.
+//! text, HTML comments go, inline `<br>`s become hard breaks (spaces in table cells and
+//! headings, see `markdown_br`), and character references outside code are decoded (escaped so
+//! the Markdown still means the same). The result reads like what a Markdown renderer shows.
 
 use std::ops::Range;
 
 use pulldown_cmark::{Event, Parser, Tag, TagEnd};
 
 use super::html_strip;
+use super::markdown_br::{self, Lines, Place};
 
-/// `markdown` with HTML blocks replaced by their text, comments removed and entities decoded.
+/// `markdown` with HTML blocks replaced by their text, comments removed, `<br>`s made line
+/// breaks and entities decoded.
 pub(super) fn clean(markdown: &str, options: pulldown_cmark::Options) -> String {
     let mut edits: Vec<(Range<usize>, String)> = Vec::new();
     let mut containers = 0usize;
     let mut code = 0usize;
     let mut html_block: Option<Range<usize>> = None;
     let mut comment: Option<usize> = None;
+    // The inline text being read (innermost last), where `<br>`s are rewritten.
+    let mut places: Vec<Place> = Vec::new();
+    // The end of the last run of `<br>`s rewritten, and of the last one that broke a line.
+    let mut breaks_end = 0;
+    let mut lines = Lines::default();
+    // Backslashes that keep the text after a break running text, and the text edits (which
+    // escape all punctuation themselves).
+    let mut escapes: Vec<usize> = Vec::new();
+    let mut text_edits: Vec<Range<usize>> = Vec::new();
     for (event, range) in Parser::new_ext(markdown, options).into_offset_iter() {
         match event {
+            Event::Start(Tag::Paragraph) => places.push(Place::Lines { start: range.start }),
+            Event::Start(Tag::Heading { .. } | Tag::TableCell | Tag::Image { .. }) => {
+                places.push(Place::OneLine)
+            }
+            Event::End(
+                TagEnd::Paragraph | TagEnd::Heading(_) | TagEnd::TableCell | TagEnd::Image,
+            ) => {
+                places.pop();
+            }
             Event::Start(Tag::HtmlBlock) => html_block = Some(range),
             Event::End(TagEnd::HtmlBlock) => {
                 // A multi-line block inside a container carries the container's markers on
@@ -31,7 +52,11 @@ pub(super) fn clean(markdown: &str, options: pulldown_cmark::Options) -> String 
                     } else {
                         text.lines().map(escape_all).collect::<Vec<_>>().join("\n")
                     };
-                    let keep_newline = source.ends_with('\n') && !replacement.is_empty();
+                    // In a container, the line stays even when empty: the next line joined
+                    // to the container's markers would be read as inside it (`- <div>` then
+                    // `> a` would become `- > a`).
+                    let keep_newline =
+                        source.ends_with('\n') && (containers > 0 || !replacement.is_empty());
                     let replacement = if keep_newline {
                         replacement + "\n"
                     } else {
@@ -41,10 +66,17 @@ pub(super) fn clean(markdown: &str, options: pulldown_cmark::Options) -> String 
                 }
             }
             Event::Start(Tag::BlockQuote(_) | Tag::Item | Tag::FootnoteDefinition(_)) => {
-                containers += 1
+                containers += 1;
+                // A tight list item's text is in no paragraph.
+                if matches!(event, Event::Start(Tag::Item)) {
+                    places.push(Place::Lines { start: range.start });
+                }
             }
             Event::End(TagEnd::BlockQuote(_) | TagEnd::Item | TagEnd::FootnoteDefinition) => {
-                containers = containers.saturating_sub(1)
+                containers = containers.saturating_sub(1);
+                if matches!(event, Event::End(TagEnd::Item)) {
+                    places.pop();
+                }
             }
             Event::Start(Tag::CodeBlock(_)) => code += 1,
             Event::End(TagEnd::CodeBlock) => code = code.saturating_sub(1),
@@ -54,8 +86,25 @@ pub(super) fn clean(markdown: &str, options: pulldown_cmark::Options) -> String 
                     let start = *comment.get_or_insert(range.start);
                     if html.contains("-->") {
                         comment = None;
+                        lines.removed = range.end;
                         edits.push((start..range.end, String::new()));
                     }
+                } else if range.start >= breaks_end
+                    && markdown.is_char_boundary(range.start)
+                    && markdown.is_char_boundary(range.end)
+                    && markdown_br::is_br(&html)
+                    && let Some(&place) = places.last()
+                {
+                    let rewrite = markdown_br::rewrite(markdown, range, place, lines);
+                    breaks_end = rewrite.range.end;
+                    if rewrite.breaks_line {
+                        lines.head = rewrite.range.end;
+                    }
+                    if let Some(at) = rewrite.break_before {
+                        edits.push((at..at, "  ".into()));
+                    }
+                    edits.push((rewrite.range, rewrite.text));
+                    escapes.extend(rewrite.escape);
                 }
             }
             Event::Text(text) if code == 0 && html_block.is_none() => {
@@ -63,13 +112,31 @@ pub(super) fn clean(markdown: &str, options: pulldown_cmark::Options) -> String 
                     && source.contains('&')
                     && source != text.as_ref()
                 {
+                    text_edits.push(range.clone());
                     edits.push((range, escape_all(&text)));
                 }
             }
             _ => {}
         }
     }
+    edits.extend(
+        outside(escapes, &text_edits)
+            .into_iter()
+            .map(|at| (at..at, "\\".to_string())),
+    );
     apply(markdown, edits)
+}
+
+/// The positions (ascending) that are in none of the ranges (ascending, not overlapping).
+fn outside(positions: Vec<usize>, ranges: &[Range<usize>]) -> Vec<usize> {
+    let mut ranges = ranges.iter().peekable();
+    positions
+        .into_iter()
+        .filter(|&at| {
+            while ranges.next_if(|range| range.end <= at).is_some() {}
+            ranges.peek().is_none_or(|range| !range.contains(&at))
+        })
+        .collect()
 }
 
 /// `text` with every ASCII punctuation character backslash-escaped: literal in Markdown.
@@ -127,6 +194,7 @@ mod tests {
             "\\& x\n\ntextafter\n\n"
         );
         assert_eq!(run("> <p>quoted</p>\n"), "> quoted\n");
+        assert_eq!(run("- <div>\n> a\n"), "- \n> a\n");
         assert_eq!(
             run("> <p>quoted\n> html</p>\n"),
             "> <p>quoted\n> html</p>\n"

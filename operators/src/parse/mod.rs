@@ -11,6 +11,7 @@ mod front_matter;
 mod html;
 mod html_strip;
 mod markdown;
+mod markdown_br;
 mod markdown_clean;
 pub mod pdf;
 #[cfg(test)]

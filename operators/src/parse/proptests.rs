@@ -49,6 +49,8 @@ fn fragment() -> impl Strategy<Value = String> {
             "\r\n",
             "🎉",
             "\u{a0}",
+            "<br>",
+            "<BR />",
         ])
         .prop_map(str::to_string),
     ]
@@ -73,6 +75,36 @@ proptest! {
             prop_assert!(e.kind == ElementKind::Image || !e.text.is_empty() || e.rows.is_some());
             if e.kind == ElementKind::Paragraph && as_text {
                 prop_assert_eq!(&md[s..t], e.text.as_str());
+            }
+        }
+    }
+
+    /// A `<br>` breaks a line but never changes the blocks: the elements are those the same
+    /// source has with inline HTML that breaks nothing (`<b>`) in its place, and no `<br>`
+    /// outside code is left in running text.
+    #[test]
+    fn a_br_changes_no_block(pieces in prop::collection::vec(fragment(), 0..60)) {
+        let source: String = pieces.concat();
+        // Also with text, for an element empty only for want of the line break's text.
+        let inert = |with: &str| source.replace("<br>", with).replace("<BR />", with);
+        let kinds = |text: &str| {
+            let doc = Document::new("p.md".into(), "p.md".into(), text.as_bytes().to_vec());
+            let parsed = parse(&doc, &ParseConfig::default()).expect("text always parses");
+            let kinds: Vec<_> = parsed.elements.iter().map(|e| (e.kind, e.level, e.depth)).collect();
+            (kinds, parsed)
+        };
+        let (with_br, parsed) = kinds(&source);
+        let (inert_kinds, _) = kinds(&inert("<b>"));
+        let (with_text, _) = kinds(&inert("<b>x</b>"));
+        prop_assert!(
+            with_br == inert_kinds || with_br == with_text,
+            "{:?} {:?}\n{:?}\n{:?}", with_br, inert_kinds, source, parsed.markdown
+        );
+        // Without code (or an escaped `<`), no `<br>` is left in running text.
+        let code = source.contains(['`', '~', '\t', '\\']) || source.contains("  ");
+        for e in parsed.elements.iter().filter(|_| !code) {
+            if matches!(e.kind, ElementKind::Paragraph | ElementKind::ListItem | ElementKind::Quote) {
+                prop_assert!(!e.text.contains("<br>"), "{:?} in {:?}", e, source);
             }
         }
     }
