@@ -135,7 +135,9 @@ pub const OPERATORS: &[OperatorInfo] = &[
         // 3: Markdown front matter read as YAML (lists, mappings, numbers, folded text).
         // 4: HTML/DOCX line breaks (`<br>`, `w:br`) rendered as Markdown hard breaks; a line
         //    break in HTML source is a space.
-        version: 4,
+        // 5: PDF running headers and footers told from body text (table rows at page ends, a
+        //    paragraph's line at two pages' edges, the first page's table header are kept).
+        version: 5,
     },
     OperatorInfo {
         name: "chunk.recursive",
