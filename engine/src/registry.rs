@@ -136,7 +136,8 @@ pub const OPERATORS: &[OperatorInfo] = &[
         // 4: HTML/DOCX line breaks (`<br>`, `w:br`) rendered as Markdown hard breaks; a line
         //    break in HTML source is a space.
         // 5: PDF running headers and footers told from body text (table rows at page ends, a
-        //    paragraph's line at two pages' edges, the first page's table header are kept).
+        //    paragraph's line at two pages' edges, the first page's table header are kept);
+        //    CJK fonts in predefined Unicode CMaps (`UniGB-UCS2-H`…) decoded.
         version: 5,
     },
     OperatorInfo {
