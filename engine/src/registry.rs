@@ -137,7 +137,9 @@ pub const OPERATORS: &[OperatorInfo] = &[
         //    break in HTML source is a space.
         // 5: PDF running headers and footers told from body text (table rows at page ends, a
         //    paragraph's line at two pages' edges, the first page's table header are kept);
-        //    CJK fonts in predefined Unicode CMaps (`UniGB-UCS2-H`…) decoded.
+        //    CJK fonts in predefined Unicode CMaps (`UniGB-UCS2-H`…) decoded; U+2010 hyphens
+        //    at line ends joined; ligatures (U+FB00–FB06) as letters; placeholder titles
+        //    (`untitled`, `(anonymous)`) give way to the first heading.
         version: 5,
     },
     OperatorInfo {

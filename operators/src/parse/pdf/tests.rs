@@ -1459,3 +1459,24 @@ fn a_cjk_font_in_a_cmap_that_needs_its_file_is_left_out_with_a_warning() {
         "{warnings}"
     );
 }
+
+#[test]
+fn ligature_glyphs_read_as_their_letters() {
+    use lopdf::{Object, dictionary};
+
+    let font = dictionary! {
+        "Type" => "Font", "Subtype" => "Type1", "BaseFont" => "Helvetica",
+        "Encoding" => dictionary! { "Type" => "Encoding", "BaseEncoding" => "WinAnsiEncoding",
+            "Differences" => vec![174.into(), Object::Name(b"fi".to_vec()),
+                Object::Name(b"fl".to_vec()), Object::Name(b"ffi".to_vec())] },
+    };
+    let content =
+        b"BT /F1 12 Tf 72 700 Td (The \\256rst \\257oor o\\260ce is e\\260cient.) Tj ET".to_vec();
+    let parsed = parse_bytes(fonts_and_contents_pdf(&[(font, content)]));
+    assert_eq!(
+        parsed.markdown.trim(),
+        "The first floor office is efficient.",
+        "{:?}",
+        parsed.debug.warnings
+    );
+}
