@@ -1480,3 +1480,37 @@ fn ligature_glyphs_read_as_their_letters() {
         parsed.debug.warnings
     );
 }
+
+#[test]
+fn a_placeholder_pdf_title_is_no_title() {
+    use lopdf::{Object, dictionary};
+
+    for (info_title, expected) in [
+        ("untitled", None),
+        ("(anonymous)", None),
+        (" ", None),
+        (
+            "Microsoft Word - parts.docx",
+            Some("Microsoft Word - parts.docx"),
+        ),
+    ] {
+        let bytes = lines_pdf(&[(
+            "F1",
+            72,
+            700,
+            "All parts are listed below, with their prices.",
+        )]);
+        let mut doc = lopdf::Document::load_mem(&bytes).unwrap_or_else(|e| panic!("{e}"));
+        let info = doc.add_object(dictionary! { "Title" => Object::string_literal(info_title) });
+        doc.trailer.set("Info", info);
+        let mut bytes = Vec::new();
+        doc.save_to(&mut bytes)
+            .unwrap_or_else(|e| panic!("save: {e}"));
+        let parsed = parse_bytes(bytes);
+        assert_eq!(parsed.title.as_deref(), expected, "{info_title}");
+        // The placeholder stays in the metadata, as the file has it.
+        if !info_title.trim().is_empty() {
+            assert_eq!(parsed.metadata["title"], info_title);
+        }
+    }
+}
