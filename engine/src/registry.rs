@@ -138,6 +138,11 @@ pub const OPERATORS: &[OperatorInfo] = &[
         // 5: front matter read line by line (not valid YAML) warns of a repeated key, and a
         //    later empty value leaves the key out, as in YAML; `<br>` in Markdown is a hard
         //    break (a space in table cells and headings), as in HTML.
+        //    PDF running headers and footers told from body text (table rows at page ends, a
+        //    paragraph's line at two pages' edges, the first page's table header are kept);
+        //    CJK fonts in predefined Unicode CMaps (`UniGB-UCS2-H`…) decoded; U+2010 hyphens
+        //    at line ends joined; ligatures (U+FB00–FB06) as letters; placeholder titles
+        //    (`untitled`, `(anonymous)`) give way to the first heading.
         version: 5,
     },
     OperatorInfo {

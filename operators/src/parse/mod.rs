@@ -202,7 +202,7 @@ fn assemble(
                 serde_json::Value::Number(number) => Cow::Owned(number.to_string()),
                 _ => return None,
             };
-            (!title.trim().is_empty()).then(|| render::section_label(&title))
+            (!placeholder_title(&title)).then(|| render::section_label(&title))
         })
         .or_else(|| heading_title(&parsed.elements));
     let mut warnings = parsed.warnings;
@@ -289,6 +289,22 @@ fn cut_long_strings(value: &mut serde_json::Value) -> bool {
         cut |= cut_long_strings(item);
     }
     cut
+}
+
+/// Whether a title from the document's properties says nothing: empty, or what a tool writes
+/// when it was given none (reportlab's `untitled` and `(anonymous)`, `Untitled`). A title
+/// such as "Microsoft Word - report.docx" does name the document, and is kept.
+fn placeholder_title(title: &str) -> bool {
+    let title = title.trim().to_lowercase();
+    matches!(
+        title.as_str(),
+        "" | "untitled"
+            | "(untitled)"
+            | "anonymous"
+            | "(anonymous)"
+            | "untitled document"
+            | "no title"
+    )
 }
 
 /// The first level-1 heading's text, else the first heading's text, capped as in section paths.
@@ -394,6 +410,18 @@ mod tests {
         assert_eq!(parsed.title.as_deref(), Some("Given"));
         let parsed = parse(&doc("a.txt", b"# x"), &ParseConfig::default()).unwrap();
         assert_eq!(parsed.title, None);
+        // Placeholders a tool writes for no title give way to the first heading.
+        for placeholder in ["untitled", "(anonymous)", "Untitled", "  "] {
+            let text = format!("---\ntitle: \"{placeholder}\"\n---\n# Real title\n\ntext\n");
+            let parsed = parse(&doc("a.md", text.as_bytes()), &ParseConfig::default()).unwrap();
+            assert_eq!(parsed.title.as_deref(), Some("Real title"), "{placeholder}");
+        }
+        let text = "---\ntitle: Microsoft Word - report.docx\n---\n# Heading\n";
+        let parsed = parse(&doc("a.md", text.as_bytes()), &ParseConfig::default()).unwrap();
+        assert_eq!(
+            parsed.title.as_deref(),
+            Some("Microsoft Word - report.docx")
+        );
     }
 
     #[test]

@@ -150,7 +150,7 @@ impl OutputDev for Collector {
         width: f64,
         _spacing: f64,
         font_size: f64,
-        text: &str,
+        text_in: &str,
     ) -> Result<(), OutputError> {
         self.total += 1;
         if self.total % 256 == 255 && Instant::now() > self.deadline {
@@ -198,11 +198,17 @@ impl OutputDev for Collector {
         // Codes a font maps to nothing, or to control characters (NUL from a symbol font
         // without an encoding, say), are not text; in a dingbat font they are a symbol, which
         // marks a list item when it starts a line (check boxes on forms, Word's bullets).
-        let mut text: String = text
-            .chars()
-            .map(|c| if c.is_whitespace() { ' ' } else { c })
-            .filter(|c| !c.is_control())
-            .collect();
+        // Ligatures (U+FB00 `ﬀ` to U+FB06 `ﬆ`) read as their letters, so that `ﬁrst` is
+        // found as `first`.
+        let mut text = String::with_capacity(text_in.len());
+        for c in text_in.chars() {
+            match ligature(c) {
+                Some(letters) => text.push_str(letters),
+                None if c.is_whitespace() => text.push(' '),
+                None if c.is_control() => {}
+                None => text.push(c),
+            }
+        }
         if text.is_empty() && face.dingbats && width > 0.0 {
             text.push(DINGBAT);
         }
@@ -242,4 +248,17 @@ impl OutputDev for Collector {
     fn end_line(&mut self) -> Result<(), OutputError> {
         Ok(())
     }
+}
+
+/// The letters of a Latin ligature code point (U+FB00 to U+FB06), as NFKC has them.
+pub(crate) fn ligature(c: char) -> Option<&'static str> {
+    Some(match c {
+        '\u{fb00}' => "ff",
+        '\u{fb01}' => "fi",
+        '\u{fb02}' => "fl",
+        '\u{fb03}' => "ffi",
+        '\u{fb04}' => "ffl",
+        '\u{fb05}' | '\u{fb06}' => "st",
+        _ => return None,
+    })
 }

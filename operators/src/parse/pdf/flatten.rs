@@ -14,6 +14,7 @@ use std::time::Instant;
 use lopdf::content::{Content, Operation};
 use lopdf::{Dictionary, Document, Object, ObjectId, Stream};
 
+use super::cid_encoding::Readable;
 use super::dangling::{self, Checked};
 use super::rebuild::Cut;
 use super::streams::{self, DecodeError, Decoded};
@@ -61,6 +62,9 @@ pub(crate) struct Flattened {
     /// text shown in them left out), by the names the operations give them (`R12_0`).
     pub fonts_repaired: Vec<Vec<u8>>,
     pub fonts_lost: Vec<Vec<u8>>,
+    /// Fonts whose encoding (a predefined CMap, by name) cannot be decoded, the text shown in
+    /// them left out: `(font, encoding)`.
+    pub fonts_undecodable: Vec<(Vec<u8>, String)>,
 }
 
 /// What a font looks like, as far as layout cares.
@@ -127,6 +131,7 @@ pub(crate) fn flatten_page_with(
         short,
         repaired: Vec::new(),
         lost: Vec::new(),
+        undecodable: Vec::new(),
         tag,
         font_set: false,
         face_now: Face::default(),
@@ -152,6 +157,7 @@ pub(crate) fn flatten_page_with(
         cut: state.short,
         fonts_repaired: state.repaired,
         fonts_lost: state.lost,
+        fonts_undecodable: state.undecodable,
     })
 }
 
@@ -349,6 +355,7 @@ struct State<'d> {
     /// Fonts repaired and lost (see [`Flattened`]).
     repaired: Vec<Vec<u8>>,
     lost: Vec<Vec<u8>>,
+    undecodable: Vec<(Vec<u8>, String)>,
     /// Distinguishes this page's direct (unnumbered) fonts.
     tag: u32,
     /// Faces by font name, computed once; `None` for a font lost.
@@ -541,7 +548,19 @@ impl State<'_> {
             }
             Checked::Whole => value.clone(),
         };
-        self.fonts.set(name, safe_font(self.doc, &font));
+        let font = safe_font(self.doc, &font);
+        let readable = resolve(self.doc, &font)
+            .and_then(|f| f.as_dict().ok())
+            .map(|dict| super::cid_encoding::readable(self.doc, dict));
+        let font = match readable {
+            Some(Readable::Copy(copy)) => Object::Dictionary(copy),
+            Some(Readable::Not(encoding)) => {
+                self.undecodable.push((name.to_vec(), encoding));
+                return None;
+            }
+            Some(Readable::AsIs) | None => font,
+        };
+        self.fonts.set(name, font);
         Some(Face {
             bold: is_bold(self.doc, value),
             mono: is_mono(self.doc, value),

@@ -1,14 +1,28 @@
 //! Running headers, footers and page numbers: lines near the top or bottom edge whose text
-//! (digits ignored) repeats on several pages, and lone page numbers at the edges.
+//! (digits ignored) repeats at the same place on several pages, and lone page numbers at the
+//! edges.
+//!
+//! Repetition alone would take body text for furniture: the rows of a long table (`PN-0033`,
+//! `Widget model 33`, digits folded) end every page alike, a repeated table header heads each
+//! page, and a paragraph's line may reach the edge of two pages. So a candidate is body when
+//! its row lines up in columns with the next row (a table row), when it goes on with the
+//! sentence of the line next to it, or when its text also occurs in the page's body; it must
+//! repeat at one position (the first page's table header sits lower, under the title); and a
+//! long line set close to the body must repeat on half the pages (three at least).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
-use super::lines::Segment;
+use super::lines::{Segment, rows};
 
 /// How many lines from each edge are candidates.
 const EDGE_LINES: usize = 2;
 /// Fraction of the page height, from each edge, where furniture may sit.
 const EDGE_ZONE: f32 = 0.15;
+/// A line this close (in font sizes, baseline to baseline) to the next body line is set with
+/// the body, as running headers and footers are not.
+const ATTACHED: f32 = 2.2;
+/// A line of more words than this is body-like.
+const LONG_WORDS: usize = 6;
 
 /// The text with digits folded, spaces collapsed and case ignored.
 fn normalize(text: &str) -> String {
@@ -51,23 +65,145 @@ pub(crate) fn is_page_number(text: &str) -> bool {
     t.len() <= 6 && t.chars().all(|c| matches!(c, 'i' | 'v' | 'x' | 'l'))
 }
 
-/// Indices of the candidate lines of one page: up to [`EDGE_LINES`] distinct baselines from
-/// the top and from the bottom, within the edge zones.
-fn edge_lines(segs: &[Segment], height: f32) -> Vec<usize> {
-    let mut ys: Vec<f32> = segs.iter().map(|s| s.y).collect();
-    ys.sort_by(f32::total_cmp);
-    ys.dedup_by(|a, b| (*a - *b).abs() < 2.0);
-    let top: Vec<f32> = ys.iter().take(EDGE_LINES).copied().collect();
-    let bottom: Vec<f32> = ys.iter().rev().take(EDGE_LINES).copied().collect();
-    segs.iter()
-        .enumerate()
-        .filter(|(_, s)| {
-            let near = |ys: &[f32]| ys.iter().any(|y| (s.y - y).abs() < 2.0);
-            (near(&top) && s.y < height * EDGE_ZONE)
-                || (near(&bottom) && s.y > height * (1.0 - EDGE_ZONE))
+/// Which edge a candidate sits at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Edge {
+    Top,
+    Bottom,
+}
+
+/// A line near a page edge that may be furniture.
+#[derive(Debug)]
+struct Candidate {
+    /// Segment index on its page.
+    seg: usize,
+    edge: Edge,
+    /// Distance of the baseline from its edge.
+    offset: f32,
+    /// Its font size.
+    size: f32,
+    /// Whether it is set close to the body line next to it (towards the page middle).
+    attached: bool,
+    /// Whether it is alone on its row.
+    alone: bool,
+}
+
+/// Whether the line reads on from the line before it: it starts in lower case, or the line
+/// before ends without closing its sentence.
+fn continues(before: &str, line: &str) -> bool {
+    let starts_lower = line
+        .chars()
+        .find(|c| c.is_alphabetic())
+        .is_some_and(char::is_lowercase)
+        && line.chars().next().is_some_and(char::is_alphabetic);
+    let before = before.trim_end();
+    let open = before
+        .chars()
+        .last()
+        .is_some_and(|c| c.is_alphabetic() || matches!(c, ',' | ';' | '-' | '‐' | '\u{AD}' | '–'));
+    starts_lower || open
+}
+
+/// Whether the segments of `row` each line up (left or right edge) with one of `next`'s, two
+/// or more on each side: a row of a table.
+fn aligned(segs: &[Segment], row: &[usize], next: &[usize]) -> bool {
+    row.len() >= 2
+        && next.len() >= 2
+        && row.iter().all(|&a| {
+            let a = &segs[a];
+            let tol = 0.5 * a.size;
+            next.iter().any(|&b| {
+                let b = &segs[b];
+                (a.x0 - b.x0).abs() <= tol || (a.x1 - b.x1).abs() <= tol
+            })
         })
-        .map(|(i, _)| i)
-        .collect()
+}
+
+/// The candidates of one page: the segments of up to [`EDGE_LINES`] rows from the top and from
+/// the bottom, within the edge zones, less those that are body by their neighbours (table rows,
+/// lines that go on with the sentence of the line above or below).
+fn candidates(segs: &[Segment], height: f32) -> Vec<Candidate> {
+    let rows = rows(segs);
+    let size_of = |row: &[usize]| row.iter().map(|&i| segs[i].size).fold(0.0f32, f32::max);
+    let text_of = |row: &[usize]| {
+        row.iter()
+            .map(|&i| segs[i].text.as_str())
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let mut out = Vec::new();
+    let n = rows.len();
+    let top = (0..n.min(EDGE_LINES)).map(|k| (k, Edge::Top));
+    let bottom = (n.saturating_sub(EDGE_LINES)..n)
+        .rev()
+        .map(|k| (k, Edge::Bottom));
+    let mut seen = HashSet::new();
+    for (k, edge) in top.chain(bottom) {
+        let row = &rows[k];
+        let y = segs[row[0]].y;
+        let in_zone = match edge {
+            Edge::Top => y < height * EDGE_ZONE,
+            Edge::Bottom => y > height * (1.0 - EDGE_ZONE),
+        };
+        if !in_zone || !seen.insert(k) {
+            continue;
+        }
+        // The next row towards the page middle.
+        let inner = match edge {
+            Edge::Top => rows.get(k + 1),
+            Edge::Bottom => k.checked_sub(1).map(|j| &rows[j]),
+        };
+        let attached = inner.is_some_and(|next| {
+            let size = size_of(row).max(size_of(next));
+            (segs[next[0]].y - y).abs() <= ATTACHED * size
+        });
+        if let Some(next) = inner
+            && attached
+        {
+            if aligned(segs, row, next) {
+                continue;
+            }
+            // A line that reads on from the line above it, or goes on below in lower case.
+            let (above, below) = match edge {
+                Edge::Top => (text_of(row), text_of(next)),
+                Edge::Bottom => (text_of(next), text_of(row)),
+            };
+            let lower_start = |t: &str| {
+                t.chars()
+                    .next()
+                    .is_some_and(|c| c.is_alphabetic() && c.is_lowercase())
+            };
+            // Only beside a line of running text (long, in the same type): a footer's second
+            // line goes on from its first as well.
+            let running = row.len() == 1
+                && next.len() == 1
+                && (segs[row[0]].size - segs[next[0]].size).abs() <= 0.5
+                && segs[next[0]].text.split_whitespace().count() > LONG_WORDS;
+            let reads_on = running
+                && match edge {
+                    Edge::Bottom => continues(&above, &below),
+                    Edge::Top => lower_start(&above),
+                };
+            if reads_on && !is_page_number(&text_of(row)) {
+                continue;
+            }
+        }
+        for &i in row {
+            let offset = match edge {
+                Edge::Top => segs[i].y,
+                Edge::Bottom => height - segs[i].y,
+            };
+            out.push(Candidate {
+                seg: i,
+                edge,
+                offset,
+                size: segs[i].size,
+                attached,
+                alone: row.len() == 1,
+            });
+        }
+    }
+    out
 }
 
 /// For each page (segments and page height), the indices of lines that are running headers,
@@ -77,28 +213,86 @@ pub(crate) fn furniture(pages: &[(&[Segment], f32)]) -> Vec<Vec<usize>> {
     if n < 2 {
         return vec![Vec::new(); n];
     }
-    let candidates: Vec<Vec<usize>> = pages.iter().map(|(s, h)| edge_lines(s, *h)).collect();
-    let mut counts: HashMap<String, usize> = HashMap::new();
-    for (page, idx) in pages.iter().zip(&candidates) {
-        let mut seen: Vec<String> = idx.iter().map(|&i| normalize(&page.0[i].text)).collect();
-        seen.sort();
-        seen.dedup();
-        for key in seen {
-            *counts.entry(key).or_default() += 1;
+    let candidates: Vec<Vec<Candidate>> = pages.iter().map(|(s, h)| candidates(s, *h)).collect();
+    // Text of each page's body: a candidate that also occurs there is part of a pattern of the
+    // body (a table column), not furniture.
+    let bodies: Vec<HashSet<String>> = pages
+        .iter()
+        .zip(&candidates)
+        .map(|(page, cands)| {
+            let edge: HashSet<usize> = cands.iter().map(|c| c.seg).collect();
+            page.0
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| !edge.contains(i))
+                .map(|(_, s)| normalize(&s.text))
+                .collect()
+        })
+        .collect();
+    // Where each text repeats: (page, candidate) by text and edge.
+    let mut places: HashMap<(String, Edge), Vec<(usize, usize)>> = HashMap::new();
+    for (p, (page, cands)) in pages.iter().zip(&candidates).enumerate() {
+        for (c, cand) in cands.iter().enumerate() {
+            let key = normalize(&page.0[cand.seg].text);
+            if bodies[p].contains(&key) {
+                continue;
+            }
+            places.entry((key, cand.edge)).or_default().push((p, c));
         }
     }
-    let needed = 2.max(n.div_ceil(4)).min(n);
+    let base = 2.max(n.div_ceil(4)).min(n);
+    let strict = 3.max(n.div_ceil(2));
+    let mut repeated: HashSet<(usize, usize)> = HashSet::new();
+    for ((key, _), mut at) in places {
+        let long = key.split(' ').count() > LONG_WORDS;
+        at.sort_by(|a, b| {
+            candidates[a.0][a.1]
+                .offset
+                .total_cmp(&candidates[b.0][b.1].offset)
+        });
+        // Clusters of one position, largest first, each counted by its pages.
+        while !at.is_empty() {
+            let offset = |&(p, c): &(usize, usize)| candidates[p][c].offset;
+            let mut best = (0, 0, 0);
+            for start in 0..at.len() {
+                let tol = 2.0 + 0.8 * candidates[at[start].0][at[start].1].size;
+                let end = start
+                    + at[start..]
+                        .iter()
+                        .take_while(|x| offset(x) - offset(&at[start]) <= tol)
+                        .count();
+                let pages: HashSet<usize> = at[start..end].iter().map(|x| x.0).collect();
+                if pages.len() > best.2 {
+                    best = (start, end, pages.len());
+                }
+            }
+            let (start, end, count) = best;
+            let cluster: Vec<(usize, usize)> = at.drain(start..end).collect();
+            let close = cluster.iter().any(|&(p, c)| candidates[p][c].attached);
+            let needed = if long && close { strict } else { base };
+            if count >= needed {
+                repeated.extend(cluster);
+            }
+        }
+    }
     let found: Vec<Vec<usize>> = pages
         .iter()
-        .zip(candidates)
-        .map(|(page, idx)| {
-            idx.into_iter()
-                .filter(|&i| {
-                    let text = &page.0[i].text;
-                    is_page_number(text)
-                        || counts.get(&normalize(text)).is_some_and(|&c| c >= needed)
+        .zip(&candidates)
+        .enumerate()
+        .map(|(p, (page, cands))| {
+            let mut lines: Vec<usize> = cands
+                .iter()
+                .enumerate()
+                .filter(|&(c, cand)| {
+                    repeated.contains(&(p, c))
+                        || (is_page_number(&page.0[cand.seg].text)
+                            && (cand.alone || !cand.attached))
                 })
-                .collect()
+                .map(|(_, cand)| cand.seg)
+                .collect();
+            lines.sort_unstable();
+            lines.dedup();
+            lines
         })
         .collect();
     // Lines that repeat on every page and are all there is (the same short text on each page)
@@ -112,7 +306,6 @@ pub(crate) fn furniture(pages: &[(&[Segment], f32)]) -> Vec<Vec<usize>> {
     }
     found
 }
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -160,6 +353,89 @@ mod tests {
         ];
         let pages: Vec<(&[Segment], f32)> = (0..20).map(|_| (&page[..], 792.0)).collect();
         assert!(furniture(&pages).iter().all(Vec::is_empty));
+    }
+
+    /// A table's rows: `PN-0000 | Widget model 0 gadget | 3` from `first`, 18 points apart,
+    /// starting at `top`.
+    fn table(first: usize, count: usize, top: f32) -> Vec<Segment> {
+        let mut out = Vec::new();
+        for (k, i) in (first..first + count).enumerate() {
+            let y = top + 18.0 * k as f32;
+            out.push(Segment::plain(&format!("PN-{i:04}"), 50.0, 100.0, y));
+            out.push(Segment::plain(
+                &format!("Widget model {i} gadget"),
+                150.0,
+                260.0,
+                y,
+            ));
+            out.push(Segment::plain(&format!("{}", i % 7 + 1), 300.0, 306.0, y));
+        }
+        out
+    }
+
+    #[test]
+    fn rows_of_a_long_table_at_the_page_ends_are_kept() {
+        let header = |y: f32| {
+            vec![
+                Segment::plain("Part number", 50.0, 110.0, y),
+                Segment::plain("Description", 150.0, 210.0, y),
+                Segment::plain("Quantity", 300.0, 340.0, y),
+            ]
+        };
+        let mut p1 = vec![Segment::plain("Catalogue", 50.0, 150.0, 60.0)];
+        p1.extend(header(100.0));
+        p1.extend(table(0, 38, 118.0));
+        let mut pages: Vec<Vec<Segment>> = vec![p1];
+        for first in [38, 76, 114] {
+            let mut page = header(60.0);
+            page.extend(table(first, 40, 78.0));
+            pages.push(page);
+        }
+        let views: Vec<(&[Segment], f32)> = pages.iter().map(|p| (&p[..], 842.0)).collect();
+        let found = furniture(&views);
+        // Only the header repeated at the top of later pages may go; never a data row, and
+        // not the first page's header.
+        assert!(found[0].is_empty(), "{found:?}");
+        for (page, lines) in pages.iter().zip(&found).skip(1) {
+            assert!(
+                lines.iter().all(|&i| page[i].y == 60.0),
+                "{:?}",
+                lines.iter().map(|&i| &page[i].text).collect::<Vec<_>>()
+            );
+        }
+    }
+
+    #[test]
+    fn a_body_line_at_the_edges_of_two_pages_is_kept() {
+        let line =
+            "ance and consistency. Administrators frequently misunderstand the interrelationships";
+        let body = |first: &str, last: &str| {
+            let mut page = vec![seg("Zephyr Manual", 40.0), seg(first, 80.0)];
+            for k in 1..50 {
+                page.push(seg(
+                    &format!("filler line {k} of the body text here"),
+                    80.0 + 14.0 * k as f32,
+                ));
+            }
+            page.push(seg(last, 80.0 + 14.0 * 50.0));
+            page.push(seg("Page 1 of 4", 810.0));
+            page
+        };
+        let pages = [
+            body("Intro words start the page here", line),
+            body(line, "tail words end the page, then"),
+            body("Fresh start of a page here", line),
+            body(
+                "frequently misunderstand the interrelationships",
+                "Last line.",
+            ),
+        ];
+        let views: Vec<(&[Segment], f32)> = pages.iter().map(|p| (&p[..], 842.0)).collect();
+        let found = furniture(&views);
+        for (page, lines) in pages.iter().zip(&found) {
+            let texts: Vec<&str> = lines.iter().map(|&i| page[i].text.as_str()).collect();
+            assert_eq!(texts, ["Zephyr Manual", "Page 1 of 4"]);
+        }
     }
 
     #[test]

@@ -111,6 +111,7 @@ struct Read {
     /// Fonts read without entries that lead to lost objects, and fonts lost, by name.
     fonts_repaired: BTreeSet<Vec<u8>>,
     fonts_lost: BTreeSet<Vec<u8>>,
+    fonts_undecodable: BTreeSet<(Vec<u8>, String)>,
 }
 
 impl Read {
@@ -242,6 +243,7 @@ pub(super) fn parse(
         checked: font_streams::Checked::new(),
         fonts_repaired: BTreeSet::new(),
         fonts_lost: BTreeSet::new(),
+        fonts_undecodable: BTreeSet::new(),
     };
     let mut forms = 0usize;
     // Pages are drawn in batches (fonts are parsed once a batch), each with a bounded number
@@ -278,6 +280,8 @@ pub(super) fn parse(
                 }
                 read.fonts_repaired.extend(page.fonts_repaired.drain(..));
                 read.fonts_lost.extend(page.fonts_lost.drain(..));
+                read.fonts_undecodable
+                    .extend(page.fonts_undecodable.drain(..));
                 forms += page.forms;
                 batch_ops += page.ops.len();
                 batch_bytes += page.bytes;
@@ -328,6 +332,20 @@ pub(super) fn parse(
         read.warnings.push(format!(
             "{} fonts are missing from the file or lack what they need; the text shown in them was left out",
             read.fonts_lost.len()
+        ));
+    }
+    if !read.fonts_undecodable.is_empty() {
+        let mut encodings: Vec<&str> = read
+            .fonts_undecodable
+            .iter()
+            .map(|(_, e)| e.as_str())
+            .collect();
+        encodings.sort_unstable();
+        encodings.dedup();
+        read.warnings.push(format!(
+            "{} fonts use an encoding that cannot be decoded without its CMap ({}); the text shown in them was left out",
+            read.fonts_undecodable.len(),
+            encodings.join(", ")
         ));
     }
     let Read {

@@ -8,6 +8,7 @@
 //! its own thread with a large stack, every page under `catch_unwind`, and within a time budget.
 
 mod bidi;
+mod cid_encoding;
 mod cmap_guard;
 mod code;
 mod dangling;

@@ -168,11 +168,11 @@ pub(crate) fn join_line(text: &mut String, line: &str) {
         text.push_str(line);
         return;
     }
-    let hyphenated = text.ends_with('-')
-        && text[..text.len() - 1]
-            .chars()
-            .next_back()
-            .is_some_and(char::is_alphabetic)
+    // `-` or U+2010 HYPHEN (what WeasyPrint and others draw for a break inside a word) after a
+    // letter, before a word in lower case.
+    let mut back = text.chars().rev();
+    let hyphenated = matches!(back.next(), Some('-' | '\u{2010}'))
+        && back.next().is_some_and(char::is_alphabetic)
         && line.chars().next().is_some_and(char::is_lowercase);
     if hyphenated || text.ends_with('\u{ad}') {
         text.pop();
@@ -262,6 +262,19 @@ mod tests {
         let mut text = String::from("well-");
         join_line(&mut text, "Known");
         assert_eq!(text, "well- Known");
+        // U+2010 HYPHEN and the soft hyphen, as WeasyPrint draws them.
+        let mut text = String::from("acknowledge\u{2010}");
+        join_line(&mut text, "ment of it");
+        assert_eq!(text, "acknowledgement of it");
+        let mut text = String::from("synchroniza\u{ad}");
+        join_line(&mut text, "tion");
+        assert_eq!(text, "synchronization");
+        let mut text = String::from("pre\u{2010}");
+        join_line(&mut text, "War");
+        assert_eq!(text, "pre\u{2010} War");
+        let mut text = String::from("2\u{2010}");
+        join_line(&mut text, "day");
+        assert_eq!(text, "2\u{2010} day");
     }
 
     #[test]

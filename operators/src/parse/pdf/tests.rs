@@ -1384,3 +1384,133 @@ fn cut_corpus_pdfs_are_read_without_the_reader_failing() {
         }
     }
 }
+
+/// A one-page PDF: `F1` (Helvetica) and a composite font `C` of Adobe-GB1 glyphs, not
+/// embedded, in the predefined CMap `encoding`, as reportlab writes `STSong-Light`.
+fn cjk_pdf(encoding: &str, content: &[u8]) -> Vec<u8> {
+    use lopdf::{Object, Stream, dictionary};
+
+    let mut doc = lopdf::Document::with_version("1.5");
+    let pages_id = doc.new_object_id();
+    let helvetica = doc.add_object(
+        dictionary! { "Type" => "Font", "Subtype" => "Type1", "BaseFont" => "Helvetica" },
+    );
+    let descendant = doc.add_object(dictionary! {
+        "Type" => "Font", "Subtype" => "CIDFontType0", "BaseFont" => "STSong-Light",
+        "CIDSystemInfo" => dictionary! { "Registry" => Object::string_literal("Adobe"),
+            "Ordering" => Object::string_literal("GB1"), "Supplement" => 0 },
+        "DW" => 1000,
+        "W" => vec![1.into(), vec![207.into(), 270.into()].into(), 18.into(), 26.into(), 462.into()],
+        "FontDescriptor" => dictionary! { "Type" => "FontDescriptor", "FontName" => "STSongStd-Light",
+            "Flags" => 6, "Ascent" => 752, "Descent" => -271, "CapHeight" => 737,
+            "ItalicAngle" => 0, "StemV" => 58, "MissingWidth" => 500,
+            "FontBBox" => vec![(-25).into(), (-254).into(), 1000.into(), 880.into()] },
+    });
+    let cjk = doc.add_object(dictionary! {
+        "Type" => "Font", "Subtype" => "Type0", "BaseFont" => "STSong-Light",
+        "Encoding" => Object::Name(encoding.as_bytes().to_vec()),
+        "DescendantFonts" => vec![descendant.into()],
+    });
+    let content = doc.add_object(Stream::new(dictionary! {}, content.to_vec()));
+    let page = doc.add_object(dictionary! {
+        "Type" => "Page", "Parent" => pages_id, "Contents" => content,
+        "MediaBox" => vec![0.into(), 0.into(), 612.into(), 792.into()],
+        "Resources" => dictionary! { "Font" => dictionary! { "F1" => helvetica, "C" => cjk } },
+    });
+    save_pdf(doc, pages_id, vec![page.into()])
+}
+
+#[test]
+fn a_cjk_font_in_a_unicode_cmap_is_decoded_and_the_text_after_it_kept() {
+    // 中文 (U+4E2D U+6587) and ": 1" in UCS-2, big-endian.
+    let content = b"BT /F1 12 Tf 72 700 Td (English before.) Tj ET\n\
+        BT /C 12 Tf 72 670 Td <4E2D6587FF1A0020003100200041> Tj ET\n\
+        BT /F1 12 Tf 72 640 Td (English after.) Tj ET";
+    for encoding in ["UniGB-UCS2-H", "UniGB-UTF16-H"] {
+        let parsed = parse_bytes(cjk_pdf(encoding, content));
+        let md = &parsed.markdown;
+        assert!(md.contains("English before."), "{encoding}: {md}");
+        assert!(md.contains("中文： 1 A"), "{encoding}: {md}");
+        assert!(md.contains("English after."), "{encoding}: {md}");
+        assert!(
+            parsed.debug.warnings.is_empty(),
+            "{:?}",
+            parsed.debug.warnings
+        );
+    }
+}
+
+#[test]
+fn a_cjk_font_in_a_cmap_that_needs_its_file_is_left_out_with_a_warning() {
+    let content = b"BT /F1 12 Tf 72 700 Td (English before.) Tj ET\n\
+        BT /C 12 Tf 72 670 Td <D6D0CEC4> Tj ET\n\
+        BT /F1 12 Tf 72 640 Td (English after.) Tj ET";
+    let parsed = parse_bytes(cjk_pdf("GBK-EUC-H", content));
+    let md = &parsed.markdown;
+    assert!(
+        md.contains("English before.") && md.contains("English after."),
+        "{md}"
+    );
+    let warnings = parsed.debug.warnings.join("\n");
+    assert!(
+        warnings.contains(
+            "1 fonts use an encoding that cannot be decoded without its CMap (GBK-EUC-H)"
+        ),
+        "{warnings}"
+    );
+}
+
+#[test]
+fn ligature_glyphs_read_as_their_letters() {
+    use lopdf::{Object, dictionary};
+
+    let font = dictionary! {
+        "Type" => "Font", "Subtype" => "Type1", "BaseFont" => "Helvetica",
+        "Encoding" => dictionary! { "Type" => "Encoding", "BaseEncoding" => "WinAnsiEncoding",
+            "Differences" => vec![174.into(), Object::Name(b"fi".to_vec()),
+                Object::Name(b"fl".to_vec()), Object::Name(b"ffi".to_vec())] },
+    };
+    let content =
+        b"BT /F1 12 Tf 72 700 Td (The \\256rst \\257oor o\\260ce is e\\260cient.) Tj ET".to_vec();
+    let parsed = parse_bytes(fonts_and_contents_pdf(&[(font, content)]));
+    assert_eq!(
+        parsed.markdown.trim(),
+        "The first floor office is efficient.",
+        "{:?}",
+        parsed.debug.warnings
+    );
+}
+
+#[test]
+fn a_placeholder_pdf_title_is_no_title() {
+    use lopdf::{Object, dictionary};
+
+    for (info_title, expected) in [
+        ("untitled", None),
+        ("(anonymous)", None),
+        (" ", None),
+        (
+            "Microsoft Word - parts.docx",
+            Some("Microsoft Word - parts.docx"),
+        ),
+    ] {
+        let bytes = lines_pdf(&[(
+            "F1",
+            72,
+            700,
+            "All parts are listed below, with their prices.",
+        )]);
+        let mut doc = lopdf::Document::load_mem(&bytes).unwrap_or_else(|e| panic!("{e}"));
+        let info = doc.add_object(dictionary! { "Title" => Object::string_literal(info_title) });
+        doc.trailer.set("Info", info);
+        let mut bytes = Vec::new();
+        doc.save_to(&mut bytes)
+            .unwrap_or_else(|e| panic!("save: {e}"));
+        let parsed = parse_bytes(bytes);
+        assert_eq!(parsed.title.as_deref(), expected, "{info_title}");
+        // The placeholder stays in the metadata, as the file has it.
+        if !info_title.trim().is_empty() {
+            assert_eq!(parsed.metadata["title"], info_title);
+        }
+    }
+}
