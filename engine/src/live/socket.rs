@@ -422,15 +422,30 @@ pub fn follow(
                 .and_then(|stream| send(stream, &request).ok())
             }
         };
-        if reader.is_some() {
-            // A call still queued is dropped, so that its run does not wait on it.
-            waiter = None;
+        let Some(mut reader) = reader else {
+            continue;
+        };
+        // The first answer says a run took the tap. A run that ended before it answered (its
+        // socket still took the connection) is no run: the call it queued for the waiting
+        // socket, if any, comes next.
+        let first = match read_answer(&mut reader) {
+            Ok(Some(first)) => first,
+            Ok(None) | Err(AskError::NoAnswer(_)) => {
+                std::thread::sleep(POLL);
+                continue;
+            }
+            Err(refused) => return Err(refused),
+        };
+        // A call still queued is dropped, so that its run does not wait on it.
+        drop(waiter.take());
+        if !each(&first) {
+            return Ok(());
         }
-        match reader.map(|reader| stream_answers(reader, &mut each)) {
-            // No run yet, or one that dropped the connection before its first answer.
-            None | Some(Err(AskError::NoAnswer(_))) => continue,
-            Some(followed) => return followed,
-        }
+        return match stream_answers(reader, &mut each) {
+            // The run closed the connection: it ended.
+            Err(AskError::NoAnswer(_)) => Ok(()),
+            followed => followed,
+        };
     }
 }
 
