@@ -423,7 +423,7 @@ fn usage_error(err: &clap::Error) -> i32 {
         let rendered = err.render().to_string();
         let message = rendered.lines().next().unwrap_or_default();
         let message = message.strip_prefix("error: ").unwrap_or(message);
-        outln!(
+        jsonln!(
             "{}",
             serde_json::json!({ "error": { "message": message, "code": code } })
         );
@@ -550,7 +550,7 @@ fn dispatch(command: Command) -> anyhow::Result<i32> {
 fn runs(store: &StoreArgs, json: bool) -> anyhow::Result<i32> {
     let report = store.report(&live::Request::Runs)?;
     if json {
-        outln!("{report}");
+        jsonln!("{report}");
         return Ok(0);
     }
     let runs = report["runs"].as_array().cloned().unwrap_or_default();
@@ -591,7 +591,7 @@ fn inspect(
     };
     let report = store.report(&request)?;
     if json {
-        outln!("{report}");
+        jsonln!("{report}");
     } else {
         match (step, doc) {
             (None, None) => print_summary(&report),
@@ -633,7 +633,7 @@ fn tap(
     let mut items = 0usize;
     let mut each = |line: &serde_json::Value| {
         if json {
-            outln!("{line}");
+            jsonln!("{line}");
         } else if let Some(started) = line.get("ok") {
             let what = step.map_or("every step".to_owned(), |step| format!("step {step}"));
             eprintln!(
@@ -673,7 +673,7 @@ fn gc(path: &Path, keep_runs: usize, json: bool) -> anyhow::Result<i32> {
     let (pipeline, _) = load_pipeline(path)?;
     let print = |collected: crate::gc::Collected| {
         if json {
-            outln!("{}", serde_json::to_value(collected).unwrap_or_default());
+            jsonln!("{}", serde_json::to_value(collected).unwrap_or_default());
         } else {
             outln!(
                 "removed {} checkpoints, {} cached vectors, {} indexes of removed steps or renamed pipelines ({} bytes in all) and {} old runs; {} checkpoints kept",
@@ -774,7 +774,7 @@ fn parse_file(path: &Path, output: ParseOutput, as_format: Option<&str>) -> anyh
         .map_err(|error| ItemFailed(format!("{}: {error}", path.display())))?;
     match output {
         ParseOutput::Markdown => out!("{}", parsed.markdown),
-        ParseOutput::Json => outln!(
+        ParseOutput::Json => jsonln!(
             "{}",
             serde_json::to_string(&parsed).expect("a parsed document serializes")
         ),
@@ -790,7 +790,7 @@ fn load_pipeline(path: &Path) -> anyhow::Result<(Pipeline, Report)> {
 fn validate(path: &Path, json: bool) -> anyhow::Result<i32> {
     let (pipeline, report) = load_pipeline(path)?;
     if json {
-        outln!(
+        jsonln!(
             "{}",
             serde_json::json!({ "valid": true, "file": report.file, "diagnostics": report.diagnostics })
         );
@@ -822,7 +822,7 @@ fn graph(path: &Path, format: GraphFormat, json: bool) -> anyhow::Result<i32> {
                 })
             })
             .collect();
-        outln!(
+        jsonln!(
             "{}",
             serde_json::json!({ "nodes": nodes, "edges": plan.edges })
         );
@@ -850,7 +850,7 @@ fn run(path: &Path, json: bool) -> anyhow::Result<i32> {
     let summary = crate::run::run(&pipeline, options)?;
     let value = serde_json::to_value(&summary).expect("summary serializes");
     if json {
-        outln!("{value}");
+        jsonln!("{value}");
     } else {
         print_summary(&value);
     }
@@ -1178,7 +1178,7 @@ fn query(
                 request.fusion,
             )?;
             match &request.output {
-                QueryOutput::Json => outln!("{}", serde_json::json!({ "hits": hits })),
+                QueryOutput::Json => jsonln!("{}", serde_json::json!({ "hits": hits })),
                 _ => print_hits(&hits),
             }
         }
@@ -1208,7 +1208,7 @@ fn query_all(
         let hits = searcher.search(text, None, request.mode, depth, filters, request.fusion)?;
         match &request.output {
             QueryOutput::Json => {
-                outln!(
+                jsonln!(
                     "{}",
                     serde_json::json!({ "query_id": id, "text": text, "hits": hits })
                 );
@@ -1322,7 +1322,7 @@ fn compare(
         }
     };
     if json {
-        outln!("{report}");
+        jsonln!("{report}");
     } else {
         print_comparison(&report);
     }
