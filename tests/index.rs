@@ -413,12 +413,12 @@ fn compare_fuses_hybrid_as_asked_and_says_how() {
         compare_judged(dir.path(), &args.concat())
     };
     let rrf = compare(&["--rrf-k", "10"]);
-    assert_eq!(rrf["fusion"], serde_json::json!({"Rrf": {"k": 10.0}}));
+    assert_eq!(rrf["fusion"], serde_json::json!({"rrf": {"k": 10}}));
     // All weight on the vector list: hybrid ranks exactly as vector search does.
     let vector_only = compare(&["--alpha", "1"]);
     assert_eq!(
         vector_only["fusion"],
-        serde_json::json!({"Weighted": {"alpha": 1.0}})
+        serde_json::json!({"weighted": {"alpha": 1}})
     );
     let branch = &vector_only["branches"]["index_a"];
     for metric in ["ndcg@10", "recall@100", "mrr@10"] {

@@ -139,6 +139,21 @@ fn a_running_run_answers_runs_inspect_and_tap() {
 
     let runs = json_of(&["runs"], &pipeline);
     assert_eq!(runs["runs"][0]["status"], "running", "{runs}");
+    // A query of the index the run is building says so, not "run the pipeline first".
+    let query = engine()
+        .arg("query")
+        .arg(&pipeline)
+        .args(["--index", "index", "--mode", "bm25", "first paragraph"])
+        .output()
+        .unwrap();
+    assert_eq!(query.status.code(), Some(2), "{}", stderr(&query));
+    let run_id = runs["runs"][0]["run_id"].as_str().unwrap();
+    assert!(
+        stderr(&query).contains(&format!("run {run_id} of"))
+            && stderr(&query).contains("is building it now"),
+        "{}",
+        stderr(&query)
+    );
     wait_for("every chunk set", || {
         let run = json_of(&["inspect", "latest"], &pipeline);
         run["steps"]["chunk"]["out"] == 3

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
+use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use operators::index::{Fusion, Hit, Mode};
@@ -318,7 +319,7 @@ impl StoreArgs {
             return Ok(store.clone());
         }
         if let Some(pipeline) = &self.pipeline {
-            return Ok(load_pipeline(pipeline)?.0.store);
+            return Ok(load_to_read(pipeline)?.0.store);
         }
         for candidate in [PathBuf::from(".engine")] {
             if candidate.is_dir() {
@@ -327,7 +328,7 @@ impl StoreArgs {
         }
         let default = Path::new("pipelines/kb.yaml");
         if default.exists()
-            && let Ok((pipeline, _)) = load::load(default)
+            && let Ok((pipeline, _)) = load::load_for(default, load::Purpose::Read)
         {
             return Ok(pipeline.store);
         }
@@ -339,7 +340,7 @@ impl StoreArgs {
     /// The name of the pipeline given with `--pipeline`, whose runs `latest` means.
     fn pipeline_name(&self) -> anyhow::Result<Option<String>> {
         match &self.pipeline {
-            Some(pipeline) => Ok(Some(load_pipeline(pipeline)?.0.name)),
+            Some(pipeline) => Ok(Some(load_to_read(pipeline)?.0.name)),
             None => Ok(None),
         }
     }
@@ -423,7 +424,7 @@ fn usage_error(err: &clap::Error) -> i32 {
         let rendered = err.render().to_string();
         let message = rendered.lines().next().unwrap_or_default();
         let message = message.strip_prefix("error: ").unwrap_or(message);
-        outln!(
+        jsonln!(
             "{}",
             serde_json::json!({ "error": { "message": message, "code": code } })
         );
@@ -550,7 +551,7 @@ fn dispatch(command: Command) -> anyhow::Result<i32> {
 fn runs(store: &StoreArgs, json: bool) -> anyhow::Result<i32> {
     let report = store.report(&live::Request::Runs)?;
     if json {
-        outln!("{report}");
+        jsonln!("{report}");
         return Ok(0);
     }
     let runs = report["runs"].as_array().cloned().unwrap_or_default();
@@ -591,7 +592,7 @@ fn inspect(
     };
     let report = store.report(&request)?;
     if json {
-        outln!("{report}");
+        jsonln!("{report}");
     } else {
         match (step, doc) {
             (None, None) => print_summary(&report),
@@ -633,7 +634,7 @@ fn tap(
     let mut items = 0usize;
     let mut each = |line: &serde_json::Value| {
         if json {
-            outln!("{line}");
+            jsonln!("{line}");
         } else if let Some(started) = line.get("ok") {
             let what = step.map_or("every step".to_owned(), |step| format!("step {step}"));
             eprintln!(
@@ -673,7 +674,7 @@ fn gc(path: &Path, keep_runs: usize, json: bool) -> anyhow::Result<i32> {
     let (pipeline, _) = load_pipeline(path)?;
     let print = |collected: crate::gc::Collected| {
         if json {
-            outln!("{}", serde_json::to_value(collected).unwrap_or_default());
+            jsonln!("{}", serde_json::to_value(collected).unwrap_or_default());
         } else {
             outln!(
                 "removed {} checkpoints, {} cached vectors, {} indexes of removed steps or renamed pipelines ({} bytes in all) and {} old runs; {} checkpoints kept",
@@ -774,7 +775,7 @@ fn parse_file(path: &Path, output: ParseOutput, as_format: Option<&str>) -> anyh
         .map_err(|error| ItemFailed(format!("{}: {error}", path.display())))?;
     match output {
         ParseOutput::Markdown => out!("{}", parsed.markdown),
-        ParseOutput::Json => outln!(
+        ParseOutput::Json => jsonln!(
             "{}",
             serde_json::to_string(&parsed).expect("a parsed document serializes")
         ),
@@ -782,15 +783,22 @@ fn parse_file(path: &Path, output: ParseOutput, as_format: Option<&str>) -> anyh
     Ok(0)
 }
 
-/// Loads a pipeline; one that does not load is an [`InvalidPipeline`] error with its problems.
+/// Loads a pipeline to run (or validate, draw, collect); one that does not load is an
+/// [`InvalidPipeline`] error with its problems.
 fn load_pipeline(path: &Path) -> anyhow::Result<(Pipeline, Report)> {
     load::load(path).map_err(|report| InvalidPipeline(report).into())
+}
+
+/// Loads a pipeline to read what its runs made (query, compare, inspect): its sources, sinks
+/// and models need not be there (see [`load::Purpose::Read`]).
+fn load_to_read(path: &Path) -> anyhow::Result<(Pipeline, Report)> {
+    load::load_for(path, load::Purpose::Read).map_err(|report| InvalidPipeline(report).into())
 }
 
 fn validate(path: &Path, json: bool) -> anyhow::Result<i32> {
     let (pipeline, report) = load_pipeline(path)?;
     if json {
-        outln!(
+        jsonln!(
             "{}",
             serde_json::json!({ "valid": true, "file": report.file, "diagnostics": report.diagnostics })
         );
@@ -822,7 +830,7 @@ fn graph(path: &Path, format: GraphFormat, json: bool) -> anyhow::Result<i32> {
                 })
             })
             .collect();
-        outln!(
+        jsonln!(
             "{}",
             serde_json::json!({ "nodes": nodes, "edges": plan.edges })
         );
@@ -850,7 +858,7 @@ fn run(path: &Path, json: bool) -> anyhow::Result<i32> {
     let summary = crate::run::run(&pipeline, options)?;
     let value = serde_json::to_value(&summary).expect("summary serializes");
     if json {
-        outln!("{value}");
+        jsonln!("{value}");
     } else {
         print_summary(&value);
     }
@@ -1176,22 +1184,35 @@ fn query(
     filters: &[String],
     input: &QueryInput,
 ) -> anyhow::Result<i32> {
-    let (pipeline, _) = load_pipeline(path)?;
+    let (pipeline, _) = load_to_read(path)?;
     // Every input is checked before the index and model load.
     let filters = crate::query::parse_filters(filters)?;
     if let QueryOutput::Trec(name) = &request.output {
         trec_field("run name", name)?;
     }
     let queries = match input {
-        QueryInput::Text(_) => Vec::new(),
-        QueryInput::File(file) => operators::eval::read_queries(file)?,
-    };
-    if let QueryOutput::Trec(_) = &request.output {
-        for (id, _) in &queries {
-            trec_field("query id", id)?;
+        QueryInput::Text(text) => {
+            empty_query(text)?;
+            Vec::new()
         }
-    }
+        QueryInput::File(file) => {
+            let queries = operators::eval::read_query_lines(file)?;
+            if let QueryOutput::Trec(_) = &request.output {
+                for (id, _, line) in &queries {
+                    trec_field("query id", id)
+                        .with_context(|| format!("{}:{line}", file.display()))?;
+                }
+            }
+            queries
+                .into_iter()
+                .map(|(id, text, _)| (id, text))
+                .collect()
+        }
+    };
     let mut searcher = crate::query::Searcher::open(&pipeline, &request.index)?;
+    if let Some(note) = crate::query::stale_note(&pipeline, &request.index) {
+        eprintln!("note: {note}");
+    }
     if (searcher.index.vectors()).is_some_and(|vectors| vectors.rebuilt_on_load()) {
         // A query never writes the index: the graph rebuilt in memory answers this one.
         let run = format!("`engine run {}`", path.display());
@@ -1218,7 +1239,7 @@ fn query(
                 request.fusion,
             )?;
             match &request.output {
-                QueryOutput::Json => outln!("{}", serde_json::json!({ "hits": hits })),
+                QueryOutput::Json => jsonln!("{}", serde_json::json!({ "hits": hits })),
                 _ => print_hits(&hits),
             }
         }
@@ -1248,7 +1269,7 @@ fn query_all(
         let hits = searcher.search(text, None, request.mode, depth, filters, request.fusion)?;
         match &request.output {
             QueryOutput::Json => {
-                outln!(
+                jsonln!(
                     "{}",
                     serde_json::json!({ "query_id": id, "text": text, "hits": hits })
                 );
@@ -1266,6 +1287,17 @@ fn query_all(
                 }
             }
         }
+    }
+    Ok(())
+}
+
+/// Refuses a query without words: BM25 finds nothing for it, and its embedding (the query
+/// prefix alone) would rank arbitrary chunks with confident scores.
+fn empty_query(text: &str) -> anyhow::Result<()> {
+    if text.trim().is_empty() {
+        return Err(invalid(
+            "the query is empty (or only whitespace): give the words to search for",
+        ));
     }
     Ok(())
 }
@@ -1293,6 +1325,17 @@ fn trec_lines(id: &str, hits: &[Hit], k: usize, name: &str) -> anyhow::Result<Ve
     Ok(lines)
 }
 
+/// A hit's document as `engine query` names it: its id, and its title when it has one that
+/// says more (`432 — Flow past a wing`).
+fn document_name(hit: &operators::index::StoredHit) -> String {
+    match hit.title.as_deref().map(str::trim) {
+        Some(title) if !title.is_empty() && title != hit.doc_id => {
+            format!("{} — {title}", hit.doc_id)
+        }
+        _ => hit.doc_id.clone(),
+    }
+}
+
 /// Hits as `engine query` prints them: rank, score, document, section and page, and a preview.
 fn print_hits(hits: &[Hit]) {
     if hits.is_empty() {
@@ -1313,7 +1356,7 @@ fn print_hits(hits: &[Hit]) {
             "{:>2}. {:.4}  {}{section}{page}",
             hit.rank,
             hit.score,
-            hit.stored.doc_id
+            document_name(&hit.stored)
         );
         let preview: String = hit
             .stored
@@ -1339,9 +1382,20 @@ fn compare(
     json: bool,
     html: Option<PathBuf>,
 ) -> anyhow::Result<i32> {
-    let (pipeline, _) = load_pipeline(path)?;
+    let (pipeline, _) = load_to_read(path)?;
     if let Some(html) = &html {
         html_target(html)?;
+    }
+    let steps = options.indexes.clone().unwrap_or_else(|| {
+        crate::query::index_steps(&pipeline)
+            .into_iter()
+            .map(str::to_owned)
+            .collect()
+    });
+    for step in &steps {
+        if let Some(note) = crate::query::stale_note(&pipeline, step) {
+            eprintln!("note: {note}");
+        }
     }
     let mut report = crate::compare::compare(&pipeline, &options)?;
     let written = html.map_or(Ok(()), |html| {
@@ -1361,8 +1415,12 @@ fn compare(
             code
         }
     };
+    // Problems of the input files, for people whichever the output (the JSON has them too).
+    for warning in report["warnings"].as_array().into_iter().flatten() {
+        eprintln!("warning: {}", crate::stdout::visible(text(warning)));
+    }
     if json {
-        outln!("{report}");
+        jsonln!("{report}");
     } else {
         print_comparison(&report);
     }
@@ -1395,13 +1453,15 @@ fn html_target(path: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Without judgments: per query, the overlap and both top lists side by side, to judge by eye.
-fn print_side_by_side(pair: &serde_json::Value) {
+/// Without judgments: per query, the overlap and both top lists side by side, to judge by eye,
+/// under the names of the two systems.
+fn print_side_by_side(pair: &serde_json::Value, a_name: &str, b_name: &str) {
     for (query, lists) in pair["queries"].as_object().into_iter().flatten() {
         outln!(
-            "  query {query}: overlap {:.2}",
+            "  query {query}: Jaccard overlap {:.2}",
             lists["overlap"].as_f64().unwrap_or(0.0)
         );
+        outln!("    {:>2}  {:<40} {}", "#", a_name, b_name);
         let (a, b) = (lists["a"].as_array(), lists["b"].as_array());
         let rows = a.map_or(0, Vec::len).max(b.map_or(0, Vec::len));
         for row in 0..rows {
@@ -1416,7 +1476,13 @@ fn print_side_by_side(pair: &serde_json::Value) {
 }
 
 fn print_comparison(report: &serde_json::Value) {
-    outln!("{} queries", report["queries"]);
+    match report["judged_queries"].as_u64() {
+        Some(judged) => outln!(
+            "{} queries, {judged} of them judged (metrics are means over the judged ones)",
+            report["queries"]
+        ),
+        None => outln!("{} queries (no judgments)", report["queries"]),
+    }
     for (name, run) in report["runs"].as_object().into_iter().flatten() {
         let count = |key: &str| run[key].as_array().map_or(0, Vec::len);
         if count("queries_missing") > 0 {
@@ -1466,11 +1532,11 @@ fn print_comparison(report: &serde_json::Value) {
         };
         if let Some(overlap) = pair["mean_overlap"].as_f64() {
             outln!(
-                "{} vs {}: mean top-k overlap {overlap:.3}",
+                "{} vs {}: mean top-k overlap (Jaccard) {overlap:.3}",
                 name("a"),
                 name("b")
             );
-            print_side_by_side(pair);
+            print_side_by_side(pair, &name("a"), &name("b"));
         } else if let Some(ndcg) = pair["metrics"].get("ndcg@10") {
             outln!(
                 "{} → {}: nDCG@10 {:+.4} (p = {:.4}; wins {}, losses {}, ties {})",
@@ -1484,11 +1550,117 @@ fn print_comparison(report: &serde_json::Value) {
             );
         }
     }
+    for (branch, stats) in report["chunks"].as_object().into_iter().flatten() {
+        outln!("{}", branch_line(branch, stats));
+    }
+}
+
+/// One branch's chunks, index size and build cost, as `compare` prints them: "index_a: 224
+/// chunks of chunk_a (sizes 12 / 180 / 256 min / median / max, 3 tables); index 1.2 MB; last
+/// run: docs 0.01s, parse 0.20s (11 cached), …".
+fn branch_line(branch: &str, stats: &serde_json::Value) -> String {
+    let mut parts = Vec::new();
+    if let Some(count) = stats["count"].as_u64() {
+        let sizes = &stats["sizes"];
+        parts.push(format!(
+            "{count} chunks of {} (sizes {} / {} / {} min / median / max, {} tables)",
+            text(&stats["step"]),
+            sizes["min"],
+            sizes["p50"],
+            sizes["max"],
+            stats["tables"]
+        ));
+    }
+    parts.push(format!(
+        "index {}",
+        human_bytes(stats["index_bytes"].as_u64().unwrap_or(0))
+    ));
+    if let Some(build) = stats["build"].as_object() {
+        let steps: Vec<String> = build
+            .iter()
+            .map(|(step, cost)| {
+                let cached = cost["cached"].as_u64().unwrap_or(0);
+                let cached = if cached > 0 {
+                    format!(" ({cached} cached)")
+                } else {
+                    String::new()
+                };
+                format!(
+                    "{step} {:.2}s{cached}",
+                    cost["seconds"].as_f64().unwrap_or(0.0)
+                )
+            })
+            .collect();
+        if !steps.is_empty() {
+            parts.push(format!("last run: {}", steps.join(", ")));
+        }
+    }
+    format!("{branch}: {}", parts.join("; "))
+}
+
+/// `bytes` in B, kB, MB or GB (powers of 1,000), three digits or so.
+fn human_bytes(bytes: u64) -> String {
+    const UNITS: [&str; 4] = ["B", "kB", "MB", "GB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1000.0 && unit + 1 < UNITS.len() {
+        value /= 1000.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_hit_shows_its_title_when_it_says_more_than_the_doc_id() {
+        let hit = |title: Option<&str>| operators::index::StoredHit {
+            chunk_id: "c".into(),
+            doc_id: "432".into(),
+            source: "corpus.jsonl".into(),
+            title: title.map(str::to_owned),
+            section: Vec::new(),
+            page: None,
+            text: "t".into(),
+        };
+        assert_eq!(
+            document_name(&hit(Some("Flow past a wing"))),
+            "432 — Flow past a wing"
+        );
+        assert_eq!(document_name(&hit(Some("432"))), "432");
+        assert_eq!(document_name(&hit(Some("  "))), "432");
+        assert_eq!(document_name(&hit(None)), "432");
+    }
+
+    #[test]
+    fn a_branch_line_says_chunks_index_size_and_build_cost() {
+        let stats = serde_json::json!({
+            "index_bytes": 1_234_567,
+            "step": "chunk_a", "count": 224, "tables": 3,
+            "sizes": { "min": 12, "p50": 180, "max": 256 },
+            "build": {
+                "docs": { "op": "source.files", "seconds": 0.012, "items": 11, "cached": 0 },
+                "chunk_a": { "op": "chunk.recursive", "seconds": 0.2, "items": 11, "cached": 11 },
+            },
+        });
+        assert_eq!(
+            branch_line("index_a", &stats),
+            "index_a: 224 chunks of chunk_a (sizes 12 / 180 / 256 min / median / max, 3 tables); index 1.2 MB; last run: docs 0.01s, chunk_a 0.20s (11 cached)"
+        );
+        // No run recorded (the store in use, say): the size alone.
+        assert_eq!(
+            branch_line("index_b", &serde_json::json!({ "index_bytes": 999 })),
+            "index_b: index 999 B"
+        );
+        assert_eq!(human_bytes(0), "0 B");
+        assert_eq!(human_bytes(2_500_000_000), "2.5 GB");
+    }
 
     #[test]
     fn a_tap_mentions_skipped_items_only_when_there_were_some() {

@@ -71,7 +71,13 @@ pub fn compare(pipeline: &Pipeline, options: &CompareOptions) -> anyhow::Result<
         )));
     }
     let queries = eval::read_queries(&options.queries)?;
-    let qrels = options.qrels.as_deref().map(eval::read_qrels).transpose()?;
+    let (qrels, mut warnings) = match options.qrels.as_deref() {
+        Some(path) => {
+            let (qrels, notes) = eval::read_qrels_noting(path)?;
+            (Some(qrels), notes)
+        }
+        None => (None, Vec::new()),
+    };
     let judged_queries = match (&qrels, &options.qrels) {
         (Some(qrels), Some(path)) => Some(eval::judged_queries(&queries, qrels, path)?.len()),
         _ => None,
@@ -125,13 +131,30 @@ pub fn compare(pipeline: &Pipeline, options: &CompareOptions) -> anyhow::Result<
     for (name, ranked) in external {
         rankings.insert((name, RUN), ranked);
     }
+    // Only a store that exists: this report never creates one. One in use by a run cannot be
+    // read; what needs it is left out.
+    let store = pipeline
+        .store
+        .join("db")
+        .is_dir()
+        .then(|| Store::open(&pipeline.store).ok())
+        .flatten();
+    let run = store
+        .as_ref()
+        .and_then(|store| find_run(store, "latest", Some(&pipeline.name)).ok());
+    if let (Some(qrels), Some(path), Some(store)) = (&qrels, &options.qrels, &store) {
+        warnings.extend(unknown_documents(
+            pipeline, store, &steps, &queries, qrels, path,
+        ));
+    }
     let mut report = json!({
         "queries": queries.len(),
         "judged_queries": judged_queries,
-        "fusion": options.fusion,
+        "fusion": fusion_json(options.fusion),
         "branches": {},
         "pairs": [],
-        "chunks": chunk_statistics(pipeline, &steps),
+        "chunks": chunk_statistics(pipeline, store.as_ref(), run.as_ref(), &steps),
+        "warnings": warnings,
     });
     if !runs.is_empty() {
         report["runs"] = Value::Object(runs);
@@ -256,27 +279,107 @@ fn unjudged(
     report["pairs"] = Value::Array(pairs);
 }
 
+/// `--alpha` or `--rrf-k` as the JSON report says it: `{"rrf": {"k": 60}}` or
+/// `{"weighted": {"alpha": 0.7}}`, each number as it was given (not its `f32` widened).
+pub fn fusion_json(fusion: Fusion) -> Value {
+    let number = |value: f32| {
+        serde_json::from_str::<Value>(&value.to_string()).unwrap_or_else(|_| json!(value))
+    };
+    match fusion {
+        Fusion::Rrf { k } => json!({ "rrf": { "k": number(k) } }),
+        Fusion::Weighted { alpha } => json!({ "weighted": { "alpha": number(alpha) } }),
+    }
+}
+
+/// Judged documents shown at most in a warning about documents the indexes do not hold.
+const UNKNOWN_SHOWN: usize = 5;
+
+/// A warning when the qrels judge, for the queries asked, documents that no compared index
+/// holds (by the documents its step took in the pipeline's latest completed run): the usual
+/// sign of ids that do not line up (a prefix, an extension, another id field). They count as
+/// never retrieved.
+fn unknown_documents(
+    pipeline: &Pipeline,
+    store: &Store,
+    steps: &[String],
+    queries: &[(String, String)],
+    qrels: &eval::Qrels,
+    path: &std::path::Path,
+) -> Option<String> {
+    let run = store
+        .runs()
+        .ok()?
+        .into_iter()
+        .filter(|run| {
+            run["name"]
+                .as_str()
+                .is_none_or(|name| name == pipeline.name)
+        })
+        .find(|run| matches!(run["status"].as_str(), Some("ok" | "failed_items")))?;
+    let run_id = run["run_id"].as_str()?;
+    let mut indexed = std::collections::HashSet::new();
+    for step in steps {
+        let records = store.item_records(run_id, Some(step)).ok()?;
+        indexed.extend(records.into_iter().map(|(_, doc_id, _)| doc_id));
+    }
+    if indexed.is_empty() {
+        return None;
+    }
+    let mut unknown: Vec<(&str, &str)> = queries
+        .iter()
+        .filter_map(|(id, _)| Some((id, qrels.get(id)?)))
+        .flat_map(|(id, judged)| {
+            judged
+                .keys()
+                .filter(|doc| !indexed.contains(*doc))
+                .map(move |doc| (id.as_str(), doc.as_str()))
+        })
+        .collect();
+    if unknown.is_empty() {
+        return None;
+    }
+    unknown.sort_unstable();
+    let judged: usize = queries
+        .iter()
+        .filter_map(|(id, _)| qrels.get(id).map(HashMap::len))
+        .sum();
+    let shown: Vec<String> = unknown
+        .iter()
+        .take(UNKNOWN_SHOWN)
+        .map(|(query, doc)| format!("`{doc}` (query {query})"))
+        .collect();
+    let more = if unknown.len() > UNKNOWN_SHOWN {
+        ", …"
+    } else {
+        ""
+    };
+    Some(format!(
+        "{}: {} of the {judged} judgments of these queries name documents the index does not hold, such as {}{more}; they count as never retrieved. Do the ids line up with the doc_id of the index (`engine query --json` shows them)?",
+        path.display(),
+        unknown.len(),
+        shown.join(", ")
+    ))
+}
+
 /// Per branch: index size on disk and, from the latest run, the chunks (count, size
 /// distribution and histogram, tables) and the build cost of every step upstream.
-fn chunk_statistics(pipeline: &Pipeline, steps: &[String]) -> Value {
-    // Only a store that exists: this report never creates one.
-    let store = pipeline
-        .store
-        .join("db")
-        .is_dir()
-        .then(|| Store::open(&pipeline.store).ok())
-        .flatten();
-    let run = store
-        .as_ref()
-        .and_then(|store| find_run(store, "latest", Some(&pipeline.name)).ok());
+fn chunk_statistics(
+    pipeline: &Pipeline,
+    store: Option<&Store>,
+    run: Option<&Value>,
+    steps: &[String],
+) -> Value {
     let mut chunks = serde_json::Map::new();
     for step in steps {
         let upstream = upstream(pipeline, step);
         let mut stats = json!({ "index_bytes": directory_size(&index_dir(pipeline, step)) });
-        if let Some(run) = &run {
-            let cost: serde_json::Map<String, Value> = upstream
+        if let Some(run) = run {
+            // In the pipeline's order, sources first.
+            let cost: serde_json::Map<String, Value> = pipeline
+                .steps
                 .iter()
-                .chain(std::iter::once(step))
+                .map(|spec| &spec.name)
+                .filter(|name| *name == step || upstream.contains(name))
                 .filter_map(|name| {
                     let counters = &run["steps"][name];
                     counters.is_object().then(|| {
@@ -292,7 +395,7 @@ fn chunk_statistics(pipeline: &Pipeline, steps: &[String]) -> Value {
                 .iter()
                 .any(|s| &s.name == *name && s.config.info().name.starts_with("chunk."))
         });
-        if let (Some(store), Some(run), Some(chunker)) = (&store, &run, chunker) {
+        if let (Some(store), Some(run), Some(chunker)) = (store, run, chunker) {
             add_chunk_sizes(&mut stats, store, run, chunker);
         }
         chunks.insert(step.clone(), stats);
@@ -339,7 +442,7 @@ fn add_chunk_sizes(stats: &mut Value, store: &Store, run: &Value, chunker: &str)
 }
 
 /// The steps a step depends on, nearest first.
-fn upstream(pipeline: &Pipeline, step: &str) -> Vec<String> {
+pub fn upstream(pipeline: &Pipeline, step: &str) -> Vec<String> {
     let mut found = Vec::new();
     let mut frontier = vec![step.to_owned()];
     while let Some(current) = frontier.pop() {
@@ -368,5 +471,26 @@ fn directory_size(path: &std::path::Path) -> u64 {
             .unwrap_or(0),
         Ok(meta) => meta.len(),
         Err(_) => 0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_report_names_the_fusion_in_lower_case_with_the_numbers_as_given() {
+        assert_eq!(
+            fusion_json(Fusion::Rrf { k: 60.0 }),
+            json!({ "rrf": { "k": 60 } })
+        );
+        assert_eq!(
+            fusion_json(Fusion::Weighted { alpha: 0.7 }),
+            json!({ "weighted": { "alpha": 0.7 } })
+        );
+        assert_eq!(
+            fusion_json(Fusion::Rrf { k: 2.5 }),
+            json!({ "rrf": { "k": 2.5 } })
+        );
     }
 }

@@ -87,8 +87,11 @@ pub fn report(err: &anyhow::Error, json: bool) -> i32 {
         .find_map(|cause| cause.downcast_ref::<InvalidPipeline>());
     let message = format!("{err:#}");
     match pipeline {
-        Some(InvalidPipeline(report)) => eprintln!("{report}{message}"),
-        None => eprintln!("error: {message}"),
+        // Messages may quote documents, queries files and pipeline files: shown, not sent.
+        Some(InvalidPipeline(report)) => {
+            eprintln!("{}", crate::stdout::visible(&format!("{report}{message}")))
+        }
+        None => eprintln!("error: {}", crate::stdout::visible(&message)),
     }
     if json {
         let error = serde_json::json!({ "message": message, "code": code });
@@ -98,7 +101,7 @@ pub fn report(err: &anyhow::Error, json: bool) -> i32 {
             }),
             None => serde_json::json!({ "error": error }),
         };
-        outln!("{value}");
+        jsonln!("{value}");
     }
     code
 }

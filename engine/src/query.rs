@@ -154,6 +154,13 @@ impl Searcher {
         });
         let dir = index_dir(pipeline, step);
         if !HybridIndex::exists(&dir) {
+            if let Some(run_id) = running_run(pipeline) {
+                return Err(invalid(format!(
+                    "`{step}` has no index yet: run {run_id} of {} is building it now; query again when it ends (`engine runs --pipeline {}` shows it)",
+                    pipeline.file.display(),
+                    pipeline.file.display()
+                )));
+            }
             return Err(invalid(format!(
                 "`{step}` has no index yet (none in {}): run the pipeline first (`engine run {}`)",
                 dir.display(),
@@ -179,7 +186,23 @@ impl Searcher {
                     "the index step does not read an embed step, so it has no query embedder; use --mode bm25",
                 )
             })?;
-            let embedder = config.embedder(&self.base)?;
+            // The pipeline was loaded to read (`Purpose::Read`): its model was not required
+            // then. A vector query needs it; BM25 does not.
+            let problems = config.problems(&self.base);
+            if !problems.is_empty() {
+                let problems: Vec<String> = problems.into_iter().map(|(_, m)| m).collect();
+                return Err(invalid(format!(
+                    "vector and hybrid queries of `{}` embed the query with the embed step's model, which cannot be loaded: {}; BM25 works without it (`query --mode bm25`, `compare --modes bm25`)",
+                    self.step,
+                    problems.join("; ")
+                )));
+            }
+            let embedder = config.embedder(&self.base).with_context(|| {
+                format!(
+                    "cannot load the query embedder of `{}` (BM25 works without it: `query --mode bm25`, `compare --modes bm25`)",
+                    self.step
+                )
+            })?;
             // A query embedded by another model than the vectors' ranks noise, even at the
             // same length.
             let now = embedder.fingerprint();
@@ -217,6 +240,67 @@ impl Searcher {
         let vector = vector.or(embedded.as_deref());
         Ok(self.index.search(text, vector, mode, k, filters, fusion)?)
     }
+}
+
+/// The id of the run of `pipeline` in progress on its store, if one answers there.
+fn running_run(pipeline: &Pipeline) -> Option<String> {
+    let report = crate::live::ask(&pipeline.store, &crate::live::Request::Runs).ok()?;
+    report["runs"]
+        .as_array()?
+        .iter()
+        .filter(|run| run["status"] == "running")
+        .find(|run| {
+            run["name"]
+                .as_str()
+                .is_none_or(|name| name == pipeline.name)
+        })
+        .and_then(|run| run["run_id"].as_str().map(str::to_owned))
+}
+
+/// A note when the steps that feed index `step` (their settings, or the files they read) are
+/// not what they were in the run that built it: the index still answers with what that run
+/// made until `engine run` rebuilds it. Checks the run records, so it says nothing when the
+/// store cannot be opened (a run holds it) or records no completed run; nor when the first
+/// step that differs lacks a file it reads (a model moved away: not a change of the pipeline,
+/// and a vector query says so itself).
+pub fn stale_note(pipeline: &Pipeline, step: &str) -> Option<String> {
+    if !pipeline.store.join("db").is_dir() {
+        return None;
+    }
+    let store = crate::store::Store::open(&pipeline.store).ok()?;
+    let built = store
+        .runs()
+        .ok()?
+        .into_iter()
+        .filter(|run| {
+            run["name"]
+                .as_str()
+                .is_none_or(|name| name == pipeline.name)
+        })
+        .filter(|run| matches!(run["status"].as_str(), Some("ok" | "failed_items")))
+        .find(|run| run["fingerprints"][step].is_string())?;
+    drop(store);
+    let plan = crate::plan::plan(pipeline);
+    let feeding = crate::compare::upstream(pipeline, step);
+    let changed = plan.order.iter().find(|planned| {
+        let spec = &pipeline.steps[planned.index];
+        (spec.name == step || feeding.contains(&spec.name))
+            && built["fingerprints"][&spec.name].as_str() != Some(planned.fingerprint.as_str())
+    })?;
+    let spec = &pipeline.steps[changed.index];
+    if (spec.config.resource_files(&pipeline.base).iter()).any(|file| !file.is_file()) {
+        return None;
+    }
+    let what = if spec.name == step {
+        "its settings changed".to_owned()
+    } else {
+        format!("step `{}` changed", spec.name)
+    };
+    Some(format!(
+        "the pipeline file changed since index `{step}` was built by run {} ({what}): the index answers with what that run made; `engine run {}` rebuilds it",
+        built["run_id"].as_str().unwrap_or("?"),
+        pipeline.file.display()
+    ))
 }
 
 /// "index steps: a, b", or that there are none.

@@ -2,15 +2,56 @@
 //! closes the pipe after ten lines, and `println!` would panic on the next write. Here the first
 //! write to a closed pipe marks standard output gone and every later one is skipped, so the
 //! command ends as it would have (its store closed, its run recorded) without printing.
+//!
+//! Text for people (`outln!`, `out!`) may carry what documents hold (hit text, titles, doc ids,
+//! error messages), and a document can hold terminal control sequences: an escape that
+//! recolours the terminal or sets its title, a carriage return that overwrites a line. Every
+//! text line goes through [`visible`], which shows control characters instead of sending them;
+//! JSON (`jsonln!`) is written as it is: serde escapes what JSON must, and a reader of JSON gets
+//! the document's exact text.
 
+use std::borrow::Cow;
 use std::fmt::Arguments;
 use std::io::{ErrorKind, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 static GONE: AtomicBool = AtomicBool::new(false);
 
-/// Writes `args` (and a newline when `newline`) to standard output, unless its reader is gone.
+/// Whether `c` is a control character a terminal may act on: C0 but line feed and tab, DEL, C1.
+fn is_control(c: char) -> bool {
+    c.is_control() && c != '\n' && c != '\t'
+}
+
+/// `text` with every control character but line feed and tab shown as `\u{..}` (ESC as
+/// `\u{1b}`, CR as `\u{d}`), so printing it cannot move the cursor, recolour or retitle the
+/// terminal, or fake a line.
+pub fn visible(text: &str) -> Cow<'_, str> {
+    if !text.contains(is_control) {
+        return Cow::Borrowed(text);
+    }
+    let mut shown = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if is_control(c) {
+            shown.push_str(&format!("\\u{{{:x}}}", u32::from(c)));
+        } else {
+            shown.push(c);
+        }
+    }
+    Cow::Owned(shown)
+}
+
+/// Writes `args` (and a newline when `newline`) to standard output, its control characters
+/// shown by [`visible`], unless its reader is gone.
 pub fn write(args: Arguments, newline: bool) {
+    if GONE.load(Ordering::Relaxed) {
+        return;
+    }
+    let text = args.to_string();
+    write_raw(format_args!("{}", visible(&text)), newline);
+}
+
+/// Writes `args` as they are (JSON, which serde has escaped), unless the reader is gone.
+pub fn write_raw(args: Arguments, newline: bool) {
     if GONE.load(Ordering::Relaxed) {
         return;
     }
@@ -45,9 +86,36 @@ macro_rules! outln {
     };
 }
 
+/// One line of JSON (or other machine output), written exactly, surviving a closed pipe.
+macro_rules! jsonln {
+    ($($arg:tt)*) => {
+        $crate::stdout::write_raw(format_args!($($arg)*), true)
+    };
+}
+
 /// `print!` that survives a closed pipe (see the module).
 macro_rules! out {
     ($($arg:tt)*) => {
         $crate::stdout::write(format_args!($($arg)*), false)
     };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_characters_are_shown_not_sent() {
+        assert!(matches!(
+            visible("plain text\n\twith tab"),
+            Cow::Borrowed(_)
+        ));
+        assert_eq!(
+            visible("a \u{1b}[31mred\u{1b}[0m \u{1b}]0;PWNED\u{7} cr\rover ab\u{8}\u{8}XY"),
+            "a \\u{1b}[31mred\\u{1b}[0m \\u{1b}]0;PWNED\\u{7} cr\\u{d}over ab\\u{8}\\u{8}XY"
+        );
+        // DEL and the C1 controls (a single-byte CSI is U+009B) too; other text is kept.
+        assert_eq!(visible("\u{7f}\u{9b}2J é 漢"), "\\u{7f}\\u{9b}2J é 漢");
+        assert_eq!(visible("line\nnext\ttab"), "line\nnext\ttab");
+    }
 }

@@ -64,8 +64,25 @@ pub struct StepOutline {
     pub inputs: Vec<(String, String)>,
 }
 
-/// Loads and checks a pipeline file. On success, the report holds the warnings.
+/// What a pipeline file is loaded for, which decides what must be there besides the file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    /// Running it (and `validate`, `graph`, `gc`): every path it reads must exist, every file
+    /// it writes must be writable, and its models must be there.
+    Run,
+    /// Reading what its runs made (`query`, `compare`, `inspect`, `runs`, `tap`): its sources
+    /// may be archived, its sinks' folders gone, and its model missing (BM25 needs none; a
+    /// vector query says so when it needs it). The settings and the graph are checked as ever.
+    Read,
+}
+
+/// Loads and checks a pipeline file to run it. On success, the report holds the warnings.
 pub fn load(path: &Path) -> Result<(Pipeline, Report), Report> {
+    load_for(path, Purpose::Run)
+}
+
+/// Loads and checks a pipeline file for `purpose`.
+pub fn load_for(path: &Path, purpose: Purpose) -> Result<(Pipeline, Report), Report> {
     let read = std::fs::File::open(path).and_then(|file| {
         // One byte more than allowed tells a file over the limit, without reading all of it.
         let mut bytes = Vec::new();
@@ -94,7 +111,7 @@ pub fn load(path: &Path) -> Result<(Pipeline, Report), Report> {
             ));
         }
     };
-    load_str(path, &text)
+    load_str_for(path, &text, purpose)
 }
 
 fn single(path: &Path, message: String) -> Report {
@@ -106,6 +123,15 @@ fn single(path: &Path, message: String) -> Report {
 
 /// Checks pipeline `text` as if read from `path`.
 pub fn load_str(path: &Path, text: &str) -> Result<(Pipeline, Report), Report> {
+    load_str_for(path, text, Purpose::Run)
+}
+
+/// Checks pipeline `text` as if read from `path`, for `purpose`.
+pub fn load_str_for(
+    path: &Path,
+    text: &str,
+    purpose: Purpose,
+) -> Result<(Pipeline, Report), Report> {
     let parsed = yaml::parse(text);
     let mut diagnostics: Vec<Diagnostic> = parsed
         .errors
@@ -152,12 +178,14 @@ pub fn load_str(path: &Path, text: &str) -> Result<(Pipeline, Report), Report> {
         if broken_steps.contains(&outline.name) || outline.op.is_none() {
             continue;
         }
-        if let Some(step) = typed_step(&doc, outline, &base, &mut diagnostics) {
+        if let Some(step) = typed_step(&doc, outline, &base, purpose, &mut diagnostics) {
             steps.push(step);
         }
     }
     diagnostics.extend(crate::plan::check_graph(&doc, &outlines));
-    diagnostics.extend(paths::conflicts(&doc, &steps, &outlines, &base, path));
+    if purpose == Purpose::Run {
+        diagnostics.extend(paths::conflicts(&doc, &steps, &outlines, &base, path));
+    }
     diagnostics.extend(index_dimensions(&doc, &steps, &outlines));
     super::inherit::fill_in(&mut steps, &doc, &outlines, &mut diagnostics);
     let header = if broken_steps.contains("") {
@@ -172,13 +200,15 @@ pub fn load_str(path: &Path, text: &str) -> Result<(Pipeline, Report), Report> {
                             .with_hint(Some(problem.hint)),
                     );
                 }
-                diagnostics.extend(paths::sources_in_store(
-                    &doc,
-                    &steps,
-                    &outlines,
-                    &base,
-                    &header.store,
-                ));
+                if purpose == Purpose::Run {
+                    diagnostics.extend(paths::sources_in_store(
+                        &doc,
+                        &steps,
+                        &outlines,
+                        &base,
+                        &header.store,
+                    ));
+                }
                 Some(header)
             }
             Err(err) => {
@@ -730,8 +760,11 @@ fn typed_step(
     doc: &LocatedValue,
     outline: &StepOutline,
     base: &Path,
+    purpose: Purpose,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Option<Step> {
+    // Models, tokenizers, sources and sinks are what a run needs; reading its results does not.
+    let run = purpose == Purpose::Run;
     let Value::Object(fields) = doc.value.pointer(&outline.pointer)?.clone() else {
         return None;
     };
@@ -763,11 +796,12 @@ fn typed_step(
         }
     };
     let mut fine = true;
-    for (key, message) in config
-        .problems()
-        .into_iter()
-        .chain(config.resource_problems(base))
-    {
+    let resources = if run {
+        config.resource_problems(base)
+    } else {
+        Vec::new()
+    };
+    for (key, message) in config.problems().into_iter().chain(resources) {
         fine = false;
         let at = format!("{}/{key}", outline.pointer);
         diagnostics.push(
@@ -790,6 +824,7 @@ fn typed_step(
     let path_problems = config
         .input_paths()
         .into_iter()
+        .filter(|_| run)
         .filter_map(|(key, relative, kind)| {
             Some((key, paths::input_problem(base, relative, kind)?))
         })
@@ -797,6 +832,7 @@ fn typed_step(
             config
                 .output_paths()
                 .into_iter()
+                .filter(|_| run)
                 .filter_map(|(key, relative)| Some((key, paths::output_problem(base, relative)?))),
         );
     for (key, problem) in path_problems.collect::<Vec<_>>() {

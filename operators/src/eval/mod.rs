@@ -25,8 +25,17 @@ fn read_text(path: &Path) -> Result<String, EvalError> {
 }
 
 /// Reads `queries.jsonl` (`{"_id", "text"}` per line), in file order. A line without an id or
-/// a text, an id given twice and a file without queries are refused, with the line.
+/// a text, a text without anything but whitespace, an id given twice and a file without
+/// queries are refused, with the line.
 pub fn read_queries(path: &Path) -> Result<Vec<(String, String)>, EvalError> {
+    Ok(read_query_lines(path)?
+        .into_iter()
+        .map(|(id, text, _)| (id, text))
+        .collect())
+}
+
+/// [`read_queries`] with the line (from 1) each query is on, for messages about one of them.
+pub fn read_query_lines(path: &Path) -> Result<Vec<(String, String, usize)>, EvalError> {
     let text = read_text(path)?;
     let mut queries = Vec::new();
     let mut lines_of: HashMap<String, usize> = HashMap::new();
@@ -49,13 +58,21 @@ pub fn read_queries(path: &Path) -> Result<Vec<(String, String)>, EvalError> {
                 at()
             )));
         };
+        // An empty text ranks nothing by its words, and its embedding (a query prefix alone)
+        // would rank arbitrary chunks with confident scores.
+        if query.trim().is_empty() {
+            return Err(EvalError(format!(
+                "{}: the text of query `{id}` is empty; give every query words to search for",
+                at()
+            )));
+        }
         if let Some(first) = lines_of.insert(id.clone(), number + 1) {
             return Err(EvalError(format!(
                 "{}: query id `{id}` again (first on line {first}); every query needs its own `_id`",
                 at()
             )));
         }
-        queries.push((id, query.to_owned()));
+        queries.push((id, query.to_owned(), number + 1));
     }
     if queries.is_empty() {
         return Err(EvalError(format!(
@@ -70,8 +87,18 @@ pub fn read_queries(path: &Path) -> Result<Vec<(String, String)>, EvalError> {
 /// line that is not three tab-separated columns with a numeric score, and a file without
 /// judgments, are refused, with the line.
 pub fn read_qrels(path: &Path) -> Result<Qrels, EvalError> {
+    Ok(read_qrels_noting(path)?.0)
+}
+
+/// [`read_qrels`], with a note (`file:line: …`) for every judgment given again for the same
+/// query and document. The last one counts, as in pytrec_eval, ranx and ir_measures, which
+/// read qrels into a mapping; trec_eval's own handling of duplicates is unspecified, so a
+/// file with them scores differently across tools: fix the file.
+pub fn read_qrels_noting(path: &Path) -> Result<(Qrels, Vec<String>), EvalError> {
     let text = read_text(path)?;
     let mut qrels: Qrels = HashMap::new();
+    let mut lines_of: HashMap<(String, String), usize> = HashMap::new();
+    let mut notes = Vec::new();
     for (number, line) in text.lines().enumerate() {
         if line.trim().is_empty() {
             continue;
@@ -100,10 +127,22 @@ pub fn read_qrels(path: &Path) -> Result<Qrels, EvalError> {
                 at()
             )));
         }
-        qrels
+        let earlier = qrels
             .entry(query.to_owned())
             .or_default()
             .insert(doc.to_owned(), score);
+        let first = lines_of.insert((query.to_owned(), doc.to_owned()), number + 1);
+        if let (Some(earlier), Some(first)) = (earlier, first) {
+            let grades = if earlier == score {
+                format!("the same score, {score}")
+            } else {
+                format!("{earlier} there, {score} here; {score} counts")
+            };
+            notes.push(format!(
+                "{}: query `{query}` judges document `{doc}` again (line {first}: {grades})",
+                at()
+            ));
+        }
     }
     if qrels.is_empty() {
         return Err(EvalError(format!(
@@ -111,7 +150,7 @@ pub fn read_qrels(path: &Path) -> Result<Qrels, EvalError> {
             path.display()
         )));
     }
-    Ok(qrels)
+    Ok((qrels, notes))
 }
 
 /// The queries among `queries` that `qrels` judges at least one document relevant for: the
@@ -492,6 +531,47 @@ mod tests {
         assert!(err.contains("q.jsonl:1: query `q1` has no `text`"), "{err}");
         let err = read("\n \n").unwrap_err();
         assert!(err.contains("holds no queries"), "{err}");
+        for empty in ["", " \\t \\n"] {
+            let err = read(&format!(
+                "{{\"_id\": \"q1\", \"text\": \"a\"}}\n{{\"_id\": \"q2\", \"text\": \"{empty}\"}}\n"
+            ))
+            .unwrap_err();
+            assert!(
+                err.contains("q.jsonl:2: the text of query `q2` is empty"),
+                "{err}"
+            );
+        }
+        let lines = {
+            std::fs::write(&path, "\n{\"_id\": \"q1\", \"text\": \"a\"}\n").unwrap();
+            read_query_lines(&path).unwrap()
+        };
+        assert_eq!(lines, [("q1".into(), "a".into(), 2)]);
+    }
+
+    #[test]
+    fn a_judgment_given_twice_is_noted_with_both_lines_and_the_last_counts() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("qrels.tsv");
+        std::fs::write(
+            &path,
+            "query-id\tcorpus-id\tscore\n1\t184\t2\n1\t29\t1\n1\t184\t0\n1\t29\t1\n",
+        )
+        .unwrap();
+        let (qrels, notes) = read_qrels_noting(&path).unwrap();
+        assert_eq!(qrels["1"]["184"], 0.0);
+        assert_eq!(
+            notes,
+            [
+                format!(
+                    "{}:4: query `1` judges document `184` again (line 2: 2 there, 0 here; 0 counts)",
+                    path.display()
+                ),
+                format!(
+                    "{}:5: query `1` judges document `29` again (line 3: the same score, 1)",
+                    path.display()
+                ),
+            ]
+        );
     }
 
     #[test]

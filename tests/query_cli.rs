@@ -1,0 +1,450 @@
+//! End-to-end tests of what `engine query`, `engine compare` and the other readers print for
+//! people, and of what they need to be there, on the real binary with the model-free hash
+//! embedder.
+
+mod common;
+
+use std::fs;
+use std::path::Path;
+use std::process::Output;
+
+use common::{engine, run_json, stderr, stdout};
+use serde_json::Value;
+
+const PIPELINE: &str = "version: 1\nname: qc\nsteps:\n  docs: { op: source.files, path: docs }\n  parse: { op: parse, input: docs }\n  chunk_a: { op: chunk.recursive, input: parse, size: 400, unit: chars }\n  chunk_b: { op: chunk.recursive, input: parse, size: 120, unit: chars }\n  embed_a: { op: embed, input: chunk_a, provider: hash, dim: 256 }\n  embed_b: { op: embed, input: chunk_b, provider: hash, dim: 256 }\n  index_a: { op: index.hybrid, input: embed_a }\n  index_b: { op: index.hybrid, input: embed_b }\n";
+
+/// Three documents and the pipeline, run.
+fn built() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    common::three_documents(&dir.path().join("docs"));
+    fs::write(dir.path().join("pipeline.yaml"), PIPELINE).unwrap();
+    let (code, summary) = run_json(dir.path());
+    assert_eq!(code, Some(0), "{summary}");
+    dir
+}
+
+/// `engine ARGS[0] pipeline.yaml ARGS[1..]`.
+fn engine_with(dir: &Path, args: &[&str]) -> Output {
+    engine()
+        .arg(args[0])
+        .arg(dir.join("pipeline.yaml"))
+        .args(&args[1..])
+        .current_dir(dir)
+        .output()
+        .unwrap()
+}
+
+/// Whether `text` holds a control character other than line feed and tab.
+fn has_control(text: &str) -> bool {
+    text.chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\t')
+}
+
+/// A document's terminal control sequences (colour, window title, bell, carriage return,
+/// backspace) are shown, never sent, in every text output; JSON keeps the exact text.
+#[test]
+fn control_characters_of_documents_are_shown_not_sent_to_the_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    common::three_documents(&dir.path().join("docs"));
+    let nasty = "# Escape \u{1b}[31mtest\u{1b}[0m\n\nansi \u{1b}[31mREDTEXT\u{1b}[0m and osc \u{1b}]0;PWNED\u{7} bell \u{7} cr\rover backspace ab\u{8}\u{8}XY c1 \u{9b}2J tail.\n";
+    fs::write(dir.path().join("docs/esc\u{1b}[1m.md"), nasty).unwrap();
+    fs::write(dir.path().join("pipeline.yaml"), PIPELINE).unwrap();
+    let run = engine_with(dir.path(), &["run"]);
+    assert_eq!(run.status.code(), Some(0), "{}", stderr(&run));
+    assert!(!has_control(&stdout(&run)), "{}", stdout(&run));
+    let text = engine_with(
+        dir.path(),
+        &[
+            "query",
+            "--index",
+            "index_a",
+            "--mode",
+            "bm25",
+            "ansi osc bell",
+        ],
+    );
+    assert_eq!(text.status.code(), Some(0), "{}", stderr(&text));
+    let shown = stdout(&text);
+    assert!(!has_control(&shown), "{shown:?}");
+    assert!(
+        shown.contains("\\u{1b}[31mREDTEXT") && shown.contains("cr\\u{d}over"),
+        "{shown}"
+    );
+    let json = engine_with(
+        dir.path(),
+        &[
+            "query",
+            "--index",
+            "index_a",
+            "--mode",
+            "bm25",
+            "--json",
+            "ansi osc bell",
+        ],
+    );
+    let hits: Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert!(
+        hits["hits"][0]["text"]
+            .as_str()
+            .unwrap()
+            .contains("\u{1b}]0;PWNED\u{7}"),
+        "{hits}"
+    );
+    for args in [
+        &["inspect", "latest", "--doc", "esc\u{1b}[1m.md"][..],
+        &["inspect", "latest", "--step", "parse"][..],
+    ] {
+        let output = engine()
+            .args(args)
+            .arg("--pipeline")
+            .arg(dir.path().join("pipeline.yaml"))
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+        assert!(
+            !has_control(&stdout(&output)),
+            "{args:?}: {}",
+            stdout(&output)
+        );
+        assert!(
+            stdout(&output).contains("esc\\u{1b}[1m.md"),
+            "{}",
+            stdout(&output)
+        );
+    }
+    let parse = engine()
+        .arg("parse")
+        .arg(dir.path().join("docs/esc\u{1b}[1m.md"))
+        .output()
+        .unwrap();
+    assert!(!has_control(&stdout(&parse)), "{}", stdout(&parse));
+    // An error quoting the file (a queries line) is shown too.
+    fs::write(
+        dir.path().join("q.jsonl"),
+        "{\"_id\": \"a\\u001b[2Jb c\", \"text\": \"x\"}\n",
+    )
+    .unwrap();
+    let trec = engine_with(
+        dir.path(),
+        &[
+            "query",
+            "--index",
+            "index_a",
+            "--queries",
+            "q.jsonl",
+            "--trec",
+            "t",
+        ],
+    );
+    assert_eq!(trec.status.code(), Some(2));
+    assert!(!has_control(&stderr(&trec)), "{}", stderr(&trec));
+}
+
+/// An empty or blank query is refused (exit 2) in every mode, on the command line and in a
+/// queries file (with the file and line), for `query` and `compare` alike.
+#[test]
+fn an_empty_query_is_refused_everywhere() {
+    let dir = built();
+    for mode in ["hybrid", "vector", "bm25"] {
+        for text in ["", "  \t "] {
+            let output = engine_with(
+                dir.path(),
+                &["query", "--index", "index_a", "--mode", mode, text],
+            );
+            assert_eq!(output.status.code(), Some(2), "{mode} {text:?}");
+            assert!(stdout(&output).is_empty(), "{}", stdout(&output));
+            assert!(
+                stderr(&output).contains("the query is empty"),
+                "{}",
+                stderr(&output)
+            );
+        }
+    }
+    fs::write(
+        dir.path().join("q.jsonl"),
+        "{\"_id\": \"q1\", \"text\": \"mutex\"}\n{\"_id\": \"q2\", \"text\": \" \"}\n",
+    )
+    .unwrap();
+    for args in [
+        &["query", "--index", "index_a", "--queries", "q.jsonl"][..],
+        &["compare", "--queries", "q.jsonl", "--modes", "bm25"][..],
+    ] {
+        let output = engine_with(dir.path(), args);
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        assert!(
+            stderr(&output).contains("q.jsonl:2: the text of query `q2` is empty"),
+            "{}",
+            stderr(&output)
+        );
+    }
+}
+
+/// A query id a TREC run cannot hold is refused with the file and line, as the other problems
+/// of a queries file are.
+#[test]
+fn a_query_id_a_trec_run_cannot_hold_names_its_line() {
+    let dir = built();
+    fs::write(
+        dir.path().join("q.jsonl"),
+        "{\"_id\": \"q1\", \"text\": \"mutex\"}\n\n{\"_id\": \"a b\", \"text\": \"heap\"}\n",
+    )
+    .unwrap();
+    let output = engine_with(
+        dir.path(),
+        &[
+            "query",
+            "--index",
+            "index_a",
+            "--queries",
+            "q.jsonl",
+            "--trec",
+            "run",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("q.jsonl:3: query id `a b` is empty or has whitespace"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(stdout(&output).is_empty());
+}
+
+/// A knowledge base stays searchable when what only a run needs is gone: its source documents
+/// archived, its sinks' folder removed, its model moved away. BM25 needs no model; vector and
+/// hybrid queries say that they need it and that BM25 works without it.
+#[test]
+fn query_and_compare_need_neither_the_sources_nor_the_model_for_bm25() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = common::repo().join("models/bge-small-en-v1.5");
+    assert!(
+        model.join("tokenizer.json").exists(),
+        "models/ is incomplete: run `just setup`"
+    );
+    std::os::unix::fs::symlink(&model, dir.path().join("model")).unwrap();
+    common::three_documents(&dir.path().join("docs"));
+    fs::write(
+        dir.path().join("pipeline.yaml"),
+        "version: 1\nname: archived\nsteps:\n  docs: { op: source.files, path: docs }\n  parse: { op: parse, input: docs }\n  chunk: { op: chunk.recursive, input: parse, size: 300, unit: chars }\n  embed: { op: embed, input: chunk, provider: onnx, model: model }\n  index: { op: index.hybrid, input: embed }\n  out: { op: sink.jsonl, input: chunk, path: out/chunks.jsonl }\n",
+    )
+    .unwrap();
+    let (code, summary) = run_json(dir.path());
+    assert_eq!(code, Some(0), "{summary}");
+    fs::write(
+        dir.path().join("q.jsonl"),
+        "{\"_id\": \"q1\", \"text\": \"mutex shared data\"}\n",
+    )
+    .unwrap();
+    // The documents archived and the sink's folder gone: every mode still answers.
+    fs::rename(dir.path().join("docs"), dir.path().join("docs.archived")).unwrap();
+    fs::remove_dir_all(dir.path().join("out")).unwrap();
+    for mode in ["bm25", "vector", "hybrid"] {
+        let output = engine_with(
+            dir.path(),
+            &[
+                "query",
+                "--index",
+                "index",
+                "--mode",
+                mode,
+                "mutex shared data",
+            ],
+        );
+        assert_eq!(output.status.code(), Some(0), "{mode}: {}", stderr(&output));
+        assert!(
+            stdout(&output).contains("threads.md"),
+            "{}",
+            stdout(&output)
+        );
+        assert!(stderr(&output).is_empty(), "{mode}: {}", stderr(&output));
+    }
+    let inspect = engine()
+        .args(["inspect", "latest", "--pipeline"])
+        .arg(dir.path().join("pipeline.yaml"))
+        .output()
+        .unwrap();
+    assert_eq!(inspect.status.code(), Some(0), "{}", stderr(&inspect));
+    // The model moved away too: BM25 answers, vector and hybrid say what they lack.
+    fs::remove_file(dir.path().join("model")).unwrap();
+    let bm25 = engine_with(
+        dir.path(),
+        &[
+            "query",
+            "--index",
+            "index",
+            "--mode",
+            "bm25",
+            "mutex shared data",
+        ],
+    );
+    assert_eq!(bm25.status.code(), Some(0), "{}", stderr(&bm25));
+    assert!(stdout(&bm25).contains("threads.md"), "{}", stdout(&bm25));
+    assert!(stderr(&bm25).is_empty(), "{}", stderr(&bm25));
+    let compare = engine_with(
+        dir.path(),
+        &["compare", "--queries", "q.jsonl", "--modes", "bm25"],
+    );
+    assert_eq!(compare.status.code(), Some(0), "{}", stderr(&compare));
+    for mode in ["vector", "hybrid"] {
+        let output = engine_with(
+            dir.path(),
+            &[
+                "query",
+                "--index",
+                "index",
+                "--mode",
+                mode,
+                "mutex shared data",
+            ],
+        );
+        assert_eq!(output.status.code(), Some(2), "{mode}");
+        let message = stderr(&output);
+        assert!(
+            message.contains("does not exist") && message.contains("BM25 works without it"),
+            "{message}"
+        );
+    }
+    // A run still needs all of it.
+    let run = engine_with(dir.path(), &["run"]);
+    assert_eq!(run.status.code(), Some(2));
+    assert!(stderr(&run).contains("does not exist"), "{}", stderr(&run));
+}
+
+/// `compare` warns of a judgment given twice (both lines; the last counts) and of judged
+/// documents the index does not hold (a count and examples), says how many queries are judged,
+/// and prints, in text too, each branch's chunks, index size and build cost, the side-by-side
+/// lists under their systems' names, and that the overlap is Jaccard's.
+#[test]
+fn compare_warns_of_qrels_problems_and_prints_what_it_measured() {
+    let dir = built();
+    fs::write(
+        dir.path().join("q.jsonl"),
+        "{\"_id\": \"q1\", \"text\": \"mutex shared data\"}\n{\"_id\": \"q2\", \"text\": \"heap box\"}\n{\"_id\": \"q3\", \"text\": \"errors\"}\n",
+    )
+    .unwrap();
+    fs::write(
+        dir.path().join("r.tsv"),
+        "query-id\tcorpus-id\tscore\nq1\tthreads.md\t2\nq1\tthreads.md\t0\nq2\tBoxes.MD\t1\nq2\tboxes.md\t1\n",
+    )
+    .unwrap();
+    let judged = engine_with(
+        dir.path(),
+        &[
+            "compare",
+            "--queries",
+            "q.jsonl",
+            "--qrels",
+            "r.tsv",
+            "--trials",
+            "10",
+        ],
+    );
+    assert_eq!(judged.status.code(), Some(0), "{}", stderr(&judged));
+    let warnings = stderr(&judged);
+    assert!(
+        warnings.contains(
+            "r.tsv:3: query `q1` judges document `threads.md` again (line 2: 2 there, 0 here; 0 counts)"
+        ),
+        "{warnings}"
+    );
+    assert!(
+        warnings.contains("1 of the 3 judgments of these queries name documents the index does not hold, such as `Boxes.MD` (query q2)"),
+        "{warnings}"
+    );
+    let text = stdout(&judged);
+    assert!(text.starts_with("3 queries, 1 of them judged"), "{text}");
+    for branch in ["index_a", "index_b"] {
+        let line = text
+            .lines()
+            .find(|line| line.starts_with(&format!("{branch}: ")))
+            .unwrap_or_else(|| panic!("no line for {branch}: {text}"));
+        assert!(
+            line.contains(" chunks of chunk_")
+                && line.contains("; index ")
+                && line.contains("last run: docs "),
+            "{line}"
+        );
+    }
+    let json = engine_with(
+        dir.path(),
+        &[
+            "compare",
+            "--queries",
+            "q.jsonl",
+            "--qrels",
+            "r.tsv",
+            "--trials",
+            "10",
+            "--json",
+        ],
+    );
+    let report: Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(report["warnings"].as_array().unwrap().len(), 2, "{report}");
+    assert_eq!(report["judged_queries"], 1);
+    assert_eq!(report["fusion"], serde_json::json!({"rrf": {"k": 60}}));
+    let unjudged = engine_with(
+        dir.path(),
+        &[
+            "compare",
+            "--queries",
+            "q.jsonl",
+            "--modes",
+            "bm25",
+            "--k",
+            "2",
+        ],
+    );
+    let text = stdout(&unjudged);
+    assert!(text.starts_with("3 queries (no judgments)"), "{text}");
+    assert!(
+        text.contains("index_a · bm25 vs index_b · bm25: mean top-k overlap (Jaccard) "),
+        "{text}"
+    );
+    assert!(
+        text.lines().any(|line| line.trim_start().starts_with("#")
+            && line.contains("index_a · bm25")
+            && line.contains("index_b · bm25")),
+        "{text}"
+    );
+    assert!(stderr(&unjudged).is_empty(), "{}", stderr(&unjudged));
+}
+
+/// A hit names its document's title beside the id; a pipeline whose steps changed since the
+/// index was built says so (once the steps are as they were, it says nothing).
+#[test]
+fn a_query_shows_titles_and_says_when_the_index_is_older_than_the_pipeline() {
+    let dir = built();
+    let query = |index: &str| {
+        engine_with(
+            dir.path(),
+            &["query", "--index", index, "--mode", "bm25", "mutex"],
+        )
+    };
+    let fresh = query("index_a");
+    assert_eq!(fresh.status.code(), Some(0), "{}", stderr(&fresh));
+    assert!(
+        stdout(&fresh).contains("threads.md — Threads"),
+        "{}",
+        stdout(&fresh)
+    );
+    assert!(stderr(&fresh).is_empty(), "{}", stderr(&fresh));
+    fs::write(
+        dir.path().join("pipeline.yaml"),
+        PIPELINE.replace("size: 400", "size: 300"),
+    )
+    .unwrap();
+    let stale = query("index_a");
+    assert_eq!(stale.status.code(), Some(0), "{}", stderr(&stale));
+    assert!(
+        stderr(&stale)
+            .contains("note: the pipeline file changed since index `index_a` was built by run ")
+            && stderr(&stale).contains("(step `chunk_a` changed)")
+            && stderr(&stale).contains("`engine run "),
+        "{}",
+        stderr(&stale)
+    );
+    // The other branch did not change.
+    assert!(stderr(&query("index_b")).is_empty());
+    fs::write(dir.path().join("pipeline.yaml"), PIPELINE).unwrap();
+    assert!(stderr(&query("index_a")).is_empty());
+}
