@@ -4,7 +4,7 @@
 use scraper::Node;
 
 use super::content::Page;
-use super::dom::{NodeRef, class_weight, element, is_block};
+use super::dom::{NodeRef, class_weight, element, is_block, is_noteref};
 use crate::parse::render::{Block, pad_span};
 
 /// Deeper than this, an element's text is taken flat (no recursion on hostile nesting).
@@ -74,6 +74,11 @@ impl Converter<'_, '_> {
             return;
         }
         if matches!(name, "ul" | "ol" | "div" | "section" | "dl") && self.is_link_cluster(&node) {
+            return;
+        }
+        if is_noteref(e) {
+            let mark = self.note_mark(node);
+            self.inline.push_str(&mark);
             return;
         }
         match name {
@@ -315,6 +320,29 @@ impl Converter<'_, '_> {
         rows
     }
 
+    /// A footnote reference as `[n]` (its text without the brackets or superscript some
+    /// generators add).
+    fn note_mark(&self, node: NodeRef<'_>) -> String {
+        let mut text = String::new();
+        for n in node.descendants() {
+            if let Node::Text(t) = n.value()
+                && !self.skipped(&n)
+            {
+                text.push_str(t);
+            }
+        }
+        let number = text
+            .trim()
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .trim();
+        if number.is_empty() {
+            String::new()
+        } else {
+            format!("[{number}]")
+        }
+    }
+
     /// The text under `node`: blocks on their own lines, `<br>` as a line break; with
     /// `raw` (code) whitespace is kept as is.
     fn text(&self, node: NodeRef<'_>, raw: bool) -> String {
@@ -352,6 +380,9 @@ impl Converter<'_, '_> {
                 Node::Text(t) if raw => out.push_str(t),
                 Node::Text(t) => push_collapsed(&mut out, t),
                 Node::Element(e) if e.name() == "br" => out.push('\n'),
+                Node::Element(e) if !raw && n.id() != node.id() && is_noteref(e) => {
+                    out.push_str(&self.note_mark(n));
+                }
                 Node::Element(_) => {
                     let before = out.len();
                     if block && !out.is_empty() && !out.ends_with('\n') {

@@ -225,6 +225,9 @@ pub(super) fn is_dropped(e: &Element, in_article: bool) -> bool {
     if NEVER_CONTENT.contains(&name) || hidden(e) {
         return true;
     }
+    if is_backlink(e) {
+        return true;
+    }
     if name == "footer" || (name == "header" && !in_article) {
         return true;
     }
@@ -273,6 +276,63 @@ pub(super) fn class_weight(e: &Element) -> f64 {
         }
     }
     weight
+}
+
+/// Whether the element holds the page's footnotes or endnotes: `role="doc-endnotes"` (pandoc,
+/// DPUB-ARIA), or a `footnotes` class or id (pandoc, Markdown generators, wikis' `references`).
+/// They belong to the article, never stand for it.
+pub(super) fn is_footnotes(e: &Element) -> bool {
+    if e.attr("role")
+        .is_some_and(|r| matches!(r.trim(), "doc-endnotes" | "doc-footnotes"))
+    {
+        return true;
+    }
+    let words = |v: Option<&str>| {
+        v.unwrap_or("").split_whitespace().any(|w| {
+            matches!(
+                w.to_lowercase().as_str(),
+                "footnote" | "footnotes" | "endnotes"
+            )
+        })
+    };
+    matches!(e.name(), "section" | "div" | "ol") && (words(e.attr("class")) || words(e.attr("id")))
+}
+
+/// Whether the element is a footnote's link back to its reference (`↩`): no text of the page.
+pub(super) fn is_backlink(e: &Element) -> bool {
+    e.name() == "a"
+        && (e.attr("role") == Some("doc-backlink")
+            || e.attr("class").is_some_and(|c| {
+                c.split_whitespace()
+                    .any(|w| matches!(w, "footnote-back" | "footnote-backref" | "reversefootnote"))
+            }))
+}
+
+/// Whether the element is a reference to a footnote (`<a class="footnote-ref">`,
+/// `role="doc-noteref"`): its number is shown as `[n]`, not glued to the word before it.
+pub(super) fn is_noteref(e: &Element) -> bool {
+    matches!(e.name(), "a" | "sup")
+        && (e.attr("role") == Some("doc-noteref")
+            || e.attr("class").is_some_and(|c| {
+                c.split_whitespace()
+                    .any(|w| matches!(w, "footnote-ref" | "footnote-reference"))
+            }))
+}
+
+/// Whether a dropped element is page furniture a reader sees (navigation, a site header,
+/// sidebars, footers, comments), as opposed to what is never visible text. A `<header>`
+/// without links is a title block (pandoc's `title-block-header`), not furniture.
+pub(super) fn is_furniture(node: &NodeRef<'_>) -> bool {
+    let Some(e) = element(node) else { return false };
+    if is_invisible(e) || is_backlink(e) || matches!(e.name(), "head" | "math") {
+        return false;
+    }
+    if e.name() == "header" {
+        return node
+            .descendants()
+            .any(|n| element(&n).is_some_and(|e| matches!(e.name(), "a" | "nav" | "form")));
+    }
+    true
 }
 
 /// Whether the element has `role="main"` or is `<main>`.

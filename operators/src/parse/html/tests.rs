@@ -176,7 +176,8 @@ fn ordered_lists_keep_their_start_values_and_stay_apart() {
 /// the hash map's order, which changes from run to run, so one page gave different Markdown.
 #[test]
 fn equal_candidates_are_ranked_the_same_way_every_time() {
-    let page = "<body><div><p>Alpha text that is long enough, to count.</p></div>\
+    // (The navigation makes it a page to look for the article in.)
+    let page = "<body><nav><a href=/>Home</a></nav><div><p>Alpha text that is long enough, to count.</p></div>\
                 <div><p>Bravo text that is long enough, to count.</p></div></body>";
     for _ in 0..20 {
         let parsed = parse(page.as_bytes()).unwrap();
@@ -253,7 +254,9 @@ fn a_heading_right_before_the_content_is_kept() {
     let items: String = (0..8)
         .map(|i| format!("<li><b>Term {i}</b>: the meaning of term {i}, explained in words.</li>"))
         .collect();
-    let page = format!("<html><body><h1>Glossary</h1><ul>{items}</ul></body></html>");
+    let page = format!(
+        "<html><body><nav><a href=/>Home</a></nav><h1>Glossary</h1><ul>{items}</ul></body></html>"
+    );
     let parsed = parse(page.as_bytes()).unwrap();
     assert_eq!(parsed.elements[0].kind, ElementKind::Heading);
     assert_eq!(parsed.elements[0].text, "Glossary");
@@ -315,4 +318,80 @@ fn an_empty_block_inside_text_is_a_space() {
         "{:?}",
         parsed.markdown
     );
+}
+
+/// Pandoc's standalone HTML: a title block, paragraphs right in the body, footnotes at the end.
+const PANDOC_PAGE: &str = r##"<!DOCTYPE html><html><head><title>Zephyr Handbook</title></head>
+<body>
+<header id="title-block-header"><h1 class="title">Zephyr Handbook</h1><p class="author">Bob Writer</p></header>
+<h1 id="getting-started">Getting Started</h1>
+<p>Zephyr is a tool for <em>efficient</em> office work<a href="#fn1" class="footnote-ref" id="fnref1" role="doc-noteref"><sup>1</sup></a>. See <a href="https://example.org/docs">the docs</a> for details.</p>
+<h2 id="installation-steps">Installation Steps</h2>
+<ol><li>Download the installer.</li><li>Run it.</li></ol>
+<blockquote><p>Configuration lives in a single file.</p></blockquote>
+<h1 id="advanced-topics">Advanced Topics</h1>
+<p>Second chapter paragraph with a footnote<a href="#fn2" class="footnote-ref" id="fnref2" role="doc-noteref"><sup>2</sup></a> and more words.</p>
+<section id="footnotes" class="footnotes footnotes-end-of-document" role="doc-endnotes"><hr />
+<ol>
+<li id="fn1"><p>The first footnote text about efficiency, long enough to score on its own.<a href="#fnref1" class="footnote-back" role="doc-backlink">↩︎</a></p></li>
+<li id="fn2"><p>Second footnote with more details, also long enough to be a candidate.<a href="#fnref2" class="footnote-back" role="doc-backlink">↩︎</a></p></li>
+</ol>
+</section>
+</body></html>"##;
+
+#[test]
+fn a_page_without_furniture_is_all_article_footnotes_included() {
+    let parsed = parse(PANDOC_PAGE.as_bytes()).unwrap();
+    let md = &parsed.markdown;
+    assert!(md.starts_with("# Getting Started\n"), "{md}");
+    for kept in [
+        "Installation Steps",
+        "Download the installer",
+        "single file",
+        "Advanced Topics",
+        "The first footnote text",
+        "Second footnote",
+    ] {
+        assert!(md.contains(kept), "{kept} missing in {md}");
+    }
+    assert!(parsed.warnings.is_empty(), "{:?}", parsed.warnings);
+    // Note references are marked, not glued to the word; the links back are gone.
+    let first = parsed
+        .elements
+        .iter()
+        .find(|e| e.text.starts_with("Zephyr"))
+        .unwrap();
+    assert!(first.text.contains("office work[1]. See"), "{}", first.text);
+    assert!(!md.contains('↩'), "{md}");
+}
+
+#[test]
+fn footnotes_never_stand_for_the_article_and_go_with_it() {
+    // With navigation on the page the scoring runs: the footnotes section must neither win
+    // over the paragraphs right in the body nor be left behind.
+    let page = PANDOC_PAGE.replace(
+        "<body>",
+        r##"<body><nav id="TOC" role="doc-toc"><ul><li><a href="#getting-started">Getting Started</a></li></ul></nav>"##,
+    );
+    let parsed = parse(page.as_bytes()).unwrap();
+    let md = &parsed.markdown;
+    for kept in [
+        "Zephyr is a tool",
+        "Installation Steps",
+        "Advanced Topics",
+        "The first footnote text",
+    ] {
+        assert!(md.contains(kept), "{kept} missing in {md}");
+    }
+    // An article in a div, its footnotes beside it: both are taken, the nav is not.
+    let page = r##"<html><body><nav><a href="/">Home</a> <a href="/x">Other</a></nav>
+<div class="post"><p>Body text of the post, with commas, clauses, and enough words to win the scoring easily here.</p>
+<p>More text of the post, again with commas, clauses, and words, so that it is the article<sup role="doc-noteref"><a href="#fn1">[1]</a></sup>.</p></div>
+<div class="footnotes"><ol><li id="fn1">A note, with commas, and words enough to be a paragraph.</li></ol></div>
+</body></html>"##;
+    let parsed = parse(page.as_bytes()).unwrap();
+    let md = &parsed.markdown;
+    assert!(md.contains(r"the article\[1\]."), "{md}");
+    assert!(md.contains("A note, with commas"), "{md}");
+    assert!(!md.contains("Home"), "{md}");
 }
