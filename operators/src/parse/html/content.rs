@@ -9,8 +9,8 @@ use ego_tree::NodeId;
 use scraper::Node;
 
 use super::dom::{
-    NodeRef, class_weight, element, is_block, is_dropped, is_footnotes, is_furniture, is_invisible,
-    is_main,
+    Context, NodeRef, class_weight, element, is_block, is_dropped, is_footnotes, is_furniture,
+    is_invisible, is_main,
 };
 
 /// The note recorded when a page has no article-like block.
@@ -80,14 +80,14 @@ impl<'a> Page<'a> {
         let mut dropped = std::collections::HashSet::new();
         let mut furniture = false;
         let mut order = Vec::new();
-        // Pre-order walk with an explicit stack; `in_article` travels with each node.
-        let mut stack = vec![(root, false)];
-        while let Some((node, in_article)) = stack.pop() {
+        // Pre-order walk with an explicit stack; the context travels with each node.
+        let mut stack = vec![(root, Context::default())];
+        while let Some((node, context)) = stack.pop() {
             if let Some(e) = element(&node)
                 && (if whole {
                     is_invisible(e)
                 } else {
-                    is_dropped(e, in_article)
+                    is_dropped(e, context)
                 })
             {
                 dropped.insert(node.id());
@@ -95,9 +95,9 @@ impl<'a> Page<'a> {
                 continue;
             }
             order.push(node);
-            let in_article = in_article || element(&node).is_some_and(|e| e.name() == "article");
+            let context = context.within(&node);
             for child in node.children().rev() {
-                stack.push((child, in_article));
+                stack.push((child, context));
             }
         }
         let mut facts: HashMap<NodeId, Facts> = HashMap::with_capacity(order.len());

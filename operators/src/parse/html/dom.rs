@@ -219,8 +219,30 @@ pub(super) fn is_invisible(e: &Element) -> bool {
 
 /// Whether the element (and everything in it) is dropped before looking for content:
 /// scripts, styles, forms, navigation, hidden parts and page furniture by role, class or id.
-/// `in_article` says whether it is inside an `<article>` (whose header is kept).
-pub(super) fn is_dropped(e: &Element, in_article: bool) -> bool {
+/// Where an element is, as far as dropping it goes.
+#[derive(Default, Clone, Copy)]
+pub(super) struct Context {
+    /// Inside an `<article>` (whose header is kept).
+    pub in_article: bool,
+    /// Inside a quote, figure, details or table cell, whose `<footer>` or `<header>` is its
+    /// own (a quote's attribution), not the page's.
+    pub in_content: bool,
+}
+
+impl Context {
+    /// The context of the children of `node`.
+    pub(super) fn within(self, node: &NodeRef<'_>) -> Self {
+        let name = element(node).map_or("", |e| e.name());
+        Context {
+            in_article: self.in_article || name == "article",
+            in_content: self.in_content
+                || matches!(name, "blockquote" | "figure" | "details" | "td" | "th"),
+        }
+    }
+}
+
+/// `context` says where it is: an article's header, a quote's footer are kept.
+pub(super) fn is_dropped(e: &Element, context: Context) -> bool {
     let name = e.name();
     if NEVER_CONTENT.contains(&name) || hidden(e) {
         return true;
@@ -228,7 +250,7 @@ pub(super) fn is_dropped(e: &Element, in_article: bool) -> bool {
     if is_backlink(e) {
         return true;
     }
-    if name == "footer" || (name == "header" && !in_article) {
+    if !context.in_content && (name == "footer" || (name == "header" && !context.in_article)) {
         return true;
     }
     if e.attr("role")

@@ -395,3 +395,103 @@ fn footnotes_never_stand_for_the_article_and_go_with_it() {
     assert!(md.contains("A note, with commas"), "{md}");
     assert!(!md.contains("Home"), "{md}");
 }
+
+/// The rows of the first table of a page.
+fn table_rows(page: &str) -> Vec<Vec<String>> {
+    let parsed = parse(page.as_bytes()).unwrap();
+    let table = parsed
+        .elements
+        .iter()
+        .find(|e| e.kind == ElementKind::Table)
+        .unwrap_or_else(|| panic!("no table in {}", parsed.markdown));
+    table.rows.clone().unwrap()
+}
+
+fn strings(rows: &[&[&str]]) -> Vec<Vec<String>> {
+    rows.iter()
+        .map(|r| r.iter().map(|c| c.to_string()).collect())
+        .collect()
+}
+
+#[test]
+fn rowspans_keep_cells_in_their_columns_and_header_rows_become_one() {
+    let page = r#"<html><body><table>
+<thead><tr><th rowspan="2">Plan</th><th colspan="2">Price</th><th rowspan="2">Notes</th></tr>
+<tr><th>Monthly</th><th>Yearly</th></tr></thead>
+<tbody>
+<tr><th scope="row">Basic</th><td>$5</td><td>$50</td><td>Good</td></tr>
+<tr><th scope="row">Pro</th><td colspan="2">Contact sales</td><td></td></tr>
+<tr><th scope="row">Team</th><td>$20</td><td>$200</td><td rowspan="2">Shared</td></tr>
+<tr><th scope="row">Enterprise</th><td>$99</td><td>$990</td></tr>
+<tr><td rowspan="2">Free</td><td>$0</td><td>$0</td><td>Trial</td></tr>
+<tr><td>$1</td><td>$10</td><td>Later</td></tr>
+</tbody></table></body></html>"#;
+    assert_eq!(
+        table_rows(page),
+        strings(&[
+            &["Plan", "Price Monthly", "Price Yearly", "Notes"],
+            &["Basic", "$5", "$50", "Good"],
+            &["Pro", "Contact sales", "", ""],
+            &["Team", "$20", "$200", "Shared"],
+            &["Enterprise", "$99", "$990", ""],
+            &["Free", "$0", "$0", "Trial"],
+            &["", "$1", "$10", "Later"],
+        ])
+    );
+    // Without a <thead>, leading rows of <th> are the header; a rowspan of 0 runs to the end.
+    let page = r#"<html><body><table>
+<tr><th rowspan="2">Name</th><th colspan="2">Size</th></tr><tr><th>W</th><th>H</th></tr>
+<tr><td rowspan="0">box</td><td>1</td><td>2</td></tr><tr><td>3</td><td>4</td></tr>
+</table></body></html>"#;
+    assert_eq!(
+        table_rows(page),
+        strings(&[
+            &["Name", "Size W", "Size H"],
+            &["box", "1", "2"],
+            &["", "3", "4"]
+        ])
+    );
+}
+
+#[test]
+fn huge_rowspans_stay_bounded() {
+    let page = format!(
+        "<html><body><table><tr>{}</tr>{}</table></body></html>",
+        "<td rowspan=65534 colspan=64>x</td>".repeat(20),
+        "<tr><td>y</td></tr>".repeat(2000)
+    );
+    let parsed = parse(page.as_bytes()).unwrap();
+    assert_eq!(
+        parsed
+            .elements
+            .iter()
+            .filter(|e| e.text.contains('y'))
+            .count(),
+        2000
+    );
+    assert!(
+        parsed.markdown.len() < 10_000_000,
+        "{}",
+        parsed.markdown.len()
+    );
+}
+
+#[test]
+fn a_footer_inside_a_quote_is_its_attribution() {
+    let page = r#"<html><body><nav><a href="/">Home</a></nav><main><h1>Words</h1>
+<p>Some text of the page, long enough, with commas, to be the article of it.</p>
+<blockquote><p>Pricing is simple and transparent.</p><footer>— The CEO</footer></blockquote>
+</main><footer class="site-footer"><p>© 2024 Example Inc.</p></footer></body></html>"#;
+    let parsed = parse(page.as_bytes()).unwrap();
+    let quote = parsed
+        .elements
+        .iter()
+        .find(|e| e.kind == ElementKind::Quote)
+        .unwrap();
+    assert_eq!(quote.text, "Pricing is simple and transparent.\n— The CEO");
+    assert!(
+        !parsed.markdown.contains("Example Inc"),
+        "{}",
+        parsed.markdown
+    );
+}
