@@ -1,11 +1,14 @@
 //! `word/document.xml` (and the notes parts): paragraphs and tables in reading order, turned
 //! into [`Block`]s by their styles, outline levels and numbering.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+
 use quick_xml::Reader;
 use quick_xml::events::{BytesStart, Event};
 
 use super::numbering::{Counters, Numbering};
-use super::styles::Styles;
+use super::styles::{Styles, is_monospace};
 use super::xml::{attr, local, resolve};
 use crate::parse::render::{Block, pad_span};
 
@@ -13,6 +16,50 @@ use crate::parse::render::{Block, pad_span};
 pub(super) struct Context<'a> {
     pub styles: &'a Styles,
     pub numbering: &'a Numbering,
+    /// The numbers given to notes as the references to them are met.
+    pub notes: RefCell<NoteNumbers>,
+}
+
+/// The numbers Word shows for notes: footnotes and endnotes are each numbered from 1 in the
+/// order of their first reference (a note's `w:id` is only a key, often not 1, 2, 3).
+#[derive(Debug, Default)]
+pub(super) struct NoteNumbers {
+    footnotes: HashMap<String, u32>,
+    endnotes: HashMap<String, u32>,
+}
+
+impl NoteNumbers {
+    /// The number of note `id`, given the next free one at its first reference.
+    pub(super) fn number(&mut self, endnote: bool, id: &str) -> u32 {
+        let map = if endnote {
+            &mut self.endnotes
+        } else {
+            &mut self.footnotes
+        };
+        let next = u32::try_from(map.len())
+            .unwrap_or(u32::MAX)
+            .saturating_add(1);
+        *map.entry(id.to_string()).or_insert(next)
+    }
+
+    /// Whether note `id` has its number (it was referenced).
+    pub(super) fn is_numbered(&self, endnote: bool, id: &str) -> bool {
+        if endnote {
+            self.endnotes.contains_key(id)
+        } else {
+            self.footnotes.contains_key(id)
+        }
+    }
+
+    /// The mark of note `id` as text: `[1]` for a footnote, `[e1]` for an endnote.
+    pub(super) fn mark(&mut self, endnote: bool, id: &str) -> String {
+        let number = self.number(endnote, id);
+        if endnote {
+            format!("[e{number}]")
+        } else {
+            format!("[{number}]")
+        }
+    }
 }
 
 /// A paragraph being read.
@@ -25,6 +72,12 @@ struct Para {
     text: String,
     /// Alt texts of the pictures anchored in the paragraph.
     images: Vec<String>,
+    /// Runs with text in a monospace font, and the other runs with text.
+    mono_runs: usize,
+    other_runs: usize,
+    /// The run being read: where its text starts and whether its font is monospace.
+    run_start: usize,
+    run_mono: bool,
 }
 
 /// A table cell being read: its paragraphs' text and how it merges.
@@ -96,6 +149,8 @@ struct Walker {
     skip: usize,
     /// The list counters, advanced by every numbered paragraph.
     counters: Counters,
+    /// Whether the last block is a code block that the next code paragraph continues.
+    code_open: bool,
 }
 
 impl Walker {
@@ -111,13 +166,13 @@ impl Walker {
                     self.skip = 1;
                     return;
                 }
-                self.open(&name, &e);
+                self.open(&name, &e, cx);
                 self.props += usize::from(is_props(&name));
                 self.stack.push(name);
             }
             Event::Empty(e) if self.skip == 0 => {
                 let name = local(&e);
-                self.open(&name, &e);
+                self.open(&name, &e, cx);
                 self.close(&name, cx);
             }
             Event::End(_) => {
@@ -155,16 +210,40 @@ impl Walker {
         self.props > 0
     }
 
+    /// Whether the open element is a run's properties (`w:r/w:rPr`).
+    fn in_run_props(&self) -> bool {
+        let n = self.stack.len();
+        n >= 2 && self.stack[n - 1] == "rPr" && self.stack[n - 2] == "r"
+    }
+
     fn push_text(&mut self, text: &str) {
         if let Some(para) = self.paras.last_mut() {
             para.text.push_str(text);
         }
     }
 
-    fn open(&mut self, name: &str, e: &BytesStart<'_>) {
+    fn open(&mut self, name: &str, e: &BytesStart<'_>, cx: &Context<'_>) {
         let val = || attr(e, "val");
         match name {
             "p" => self.paras.push(Para::default()),
+            "r" => {
+                if let Some(p) = self.paras.last_mut() {
+                    p.run_start = p.text.len();
+                    p.run_mono = false;
+                }
+            }
+            "rFonts" | "rStyle" if self.in_run_props() => {
+                let mono = if name == "rFonts" {
+                    attr(e, "ascii")
+                        .or_else(|| attr(e, "hAnsi"))
+                        .is_some_and(|f| is_monospace(&f))
+                } else {
+                    val().is_some_and(|s| cx.styles.is_monospace(&s))
+                };
+                if let Some(p) = self.paras.last_mut() {
+                    p.run_mono |= mono;
+                }
+            }
             "t" => self.in_text = true,
             "tbl" => self.tables.push(Table::default()),
             "tc" => {
@@ -226,9 +305,14 @@ impl Walker {
                 }
             }
             "footnoteReference" | "endnoteReference" => {
-                if let Some(id) = attr(e, "id") {
-                    let prefix = if name == "endnoteReference" { "e" } else { "" };
-                    self.push_text(&format!("[{prefix}{id}]"));
+                // A custom mark is the text of the run that follows.
+                let custom = attr(e, "customMarkFollows")
+                    .is_some_and(|v| matches!(v.as_str(), "1" | "true" | "on"));
+                if let Some(id) = attr(e, "id")
+                    && !custom
+                {
+                    let mark = cx.notes.borrow_mut().mark(name == "endnoteReference", &id);
+                    self.push_text(&mark);
                 }
             }
             _ => {}
@@ -238,6 +322,19 @@ impl Walker {
     fn close(&mut self, name: &str, cx: &Context<'_>) {
         match name {
             "t" => self.in_text = false,
+            "r" => {
+                if let Some(p) = self.paras.last_mut()
+                    && p.text
+                        .get(p.run_start..)
+                        .is_some_and(|t| !t.trim().is_empty())
+                {
+                    if p.run_mono {
+                        p.mono_runs += 1;
+                    } else {
+                        p.other_runs += 1;
+                    }
+                }
+            }
             "p" => {
                 if let Some(para) = self.paras.pop() {
                     self.finish_para(para, cx);
@@ -282,6 +379,25 @@ impl Walker {
             }
             return;
         }
+        if self.paras.is_empty() && is_code(&para, cx) {
+            // Code keeps its white space; its paragraphs (a line each, often) make one block.
+            let code = para.text.trim_matches(['\n', '\r']).trim_end().to_string();
+            if let (true, Some(Block::Code { text, .. })) = (self.code_open, self.blocks.last_mut())
+            {
+                text.push('\n');
+                text.push_str(&code);
+                return;
+            }
+            if !code.trim().is_empty() {
+                self.blocks.push(Block::Code {
+                    language: None,
+                    text: code,
+                });
+                self.code_open = true;
+                return;
+            }
+        }
+        self.code_open = false;
         let images: Vec<Block> = para
             .images
             .iter()
@@ -305,6 +421,7 @@ impl Walker {
     }
 
     fn finish_table(&mut self, table: Table) {
+        self.code_open = false;
         let mut rows = table.rows;
         if !table.row.is_empty() {
             rows.push(table.row);
@@ -360,6 +477,16 @@ fn list_number(
     Some((ilvl, counters.next(cx.numbering, &num_id, ilvl)))
 }
 
+/// Whether a body paragraph is code: in a code style, or with all its text in a monospace
+/// font; never a heading.
+fn is_code(para: &Para, cx: &Context<'_>) -> bool {
+    let style = para.style.as_deref();
+    if para.outline.is_some() || style.is_some_and(|s| cx.styles.heading_level(s).is_some()) {
+        return false;
+    }
+    style.is_some_and(|s| cx.styles.is_code(s)) || (para.mono_runs > 0 && para.other_runs == 0)
+}
+
 /// The block a body paragraph is: heading, list item (`list` from [`list_number`]), quote or
 /// paragraph.
 fn classify(para: Para, text: String, cx: &Context<'_>, list: Option<(u32, Option<u32>)>) -> Block {
@@ -381,7 +508,8 @@ fn classify(para: Para, text: String, cx: &Context<'_>, list: Option<(u32, Optio
         };
     }
     let name = style.map(|s| cx.styles.name(s)).unwrap_or_default();
-    if name.contains("quote") {
+    // pandoc writes a block quote in "Block Text".
+    if name.contains("quote") || name == "block text" {
         return Block::Quote(text);
     }
     Block::Paragraph(text)
@@ -392,15 +520,21 @@ mod tests {
     use super::*;
 
     fn blocks(body: &str) -> Vec<Block> {
-        let styles = Styles::parse(
-            r#"<w:styles xmlns:w="x"><w:style w:styleId="Quote"><w:name w:val="Quote"/></w:style></w:styles>"#,
-        );
+        blocks_styled(
+            r#"<w:style w:styleId="Quote"><w:name w:val="Quote"/></w:style>"#,
+            body,
+        )
+    }
+
+    fn blocks_styled(styles: &str, body: &str) -> Vec<Block> {
+        let styles = Styles::parse(&format!(r#"<w:styles xmlns:w="x">{styles}</w:styles>"#));
         let numbering = Numbering::parse(
             r#"<w:numbering xmlns:w="x"><w:abstractNum w:abstractNumId="0"><w:lvl w:ilvl="0"><w:numFmt w:val="decimal"/></w:lvl></w:abstractNum><w:num w:numId="1"><w:abstractNumId w:val="0"/></w:num></w:numbering>"#,
         );
         let cx = Context {
             styles: &styles,
             numbering: &numbering,
+            notes: Default::default(),
         };
         let xml =
             format!(r#"<w:document xmlns:w="x" xmlns:mc="m"><w:body>{body}</w:body></w:document>"#);
@@ -449,6 +583,57 @@ mod tests {
                 },
                 Block::Quote("said".into()),
                 Block::Paragraph("a & b\tc link once".into()),
+            ]
+        );
+    }
+
+    /// pandoc's "Source Code" paragraphs, code styles by name and paragraphs all in a
+    /// monospace font are code blocks with their white space; one per line make one block.
+    #[test]
+    fn code_keeps_its_white_space() {
+        let styles = r#"<w:style w:styleId="SourceCode"><w:name w:val="Source Code"/><w:basedOn w:val="Normal"/></w:style>
+<w:style w:type="character" w:styleId="VerbatimChar"><w:name w:val="Verbatim Char"/><w:rPr><w:rFonts w:ascii="Consolas" w:hAnsi="Consolas"/></w:rPr></w:style>
+<w:style w:styleId="HTMLPreformatted"><w:name w:val="HTML Preformatted"/></w:style>
+<w:style w:styleId="BlockText"><w:name w:val="Block Text"/></w:style>"#;
+        let run = |props: &str, text: &str| {
+            format!(r#"<w:r><w:rPr>{props}</w:rPr><w:t xml:space="preserve">{text}</w:t></w:r>"#)
+        };
+        let body = [
+            format!(
+                r#"<w:p><w:pPr><w:pStyle w:val="SourceCode"/></w:pPr>{}{}<w:r><w:br/></w:r>{}{}</w:p>"#,
+                run(r#"<w:rStyle w:val="KeywordTok"/>"#, "def"),
+                run("", " configure(path):"),
+                run("", "    "),
+                run("", "return load(path)   # comment"),
+            ),
+            p(r#"<w:pStyle w:val="BlockText"/>"#, "Quoted."),
+            p(r#"<w:pStyle w:val="HTMLPreformatted"/>"#, "for x in y:"),
+            r#"<w:p><w:pPr><w:pStyle w:val="HTMLPreformatted"/></w:pPr></w:p>"#.into(),
+            format!(
+                "<w:p>{}<w:r><w:tab/></w:r>{}</w:p>",
+                run(r#"<w:rFonts w:ascii="Courier New" w:hAnsi="Courier New"/>"#, "  print(x)"),
+                run(r#"<w:rStyle w:val="VerbatimChar"/>"#, "# done"),
+            ),
+            format!(
+                "<w:p>{}{}</w:p>",
+                run(r#"<w:rFonts w:ascii="Consolas"/>"#, "mono"),
+                run("", " and prose"),
+            ),
+        ]
+        .concat();
+        assert_eq!(
+            blocks_styled(styles, &body),
+            vec![
+                Block::Code {
+                    language: None,
+                    text: "def configure(path):\n    return load(path)   # comment".into()
+                },
+                Block::Quote("Quoted.".into()),
+                Block::Code {
+                    language: None,
+                    text: "for x in y:\n\n  print(x)\t# done".into()
+                },
+                Block::Paragraph("mono and prose".into()),
             ]
         );
     }
@@ -506,6 +691,7 @@ mod tests {
         let cx = Context {
             styles: &styles,
             numbering: &numbering,
+            notes: Default::default(),
         };
         let read = read(
             "<w:body><w:p><w:r><w:t>kept</w:t></w:r></w:p><w:p></w:x>",

@@ -4,8 +4,8 @@
 use scraper::Node;
 
 use super::content::Page;
-use super::dom::{NodeRef, class_weight, element, is_block, is_noteref};
-use crate::parse::render::{Block, MAX_SPAN_COLUMNS, MAX_TABLE_CELLS};
+use super::dom::{NodeRef, class_weight, element, is_block, is_footnotes, is_noteref};
+use crate::parse::render::{Block, MAX_SPAN_COLUMNS, MAX_TABLE_CELLS, top_level};
 
 /// Deeper than this, an element's text is taken flat (no recursion on hostile nesting).
 const MAX_DEPTH: usize = 200;
@@ -112,6 +112,24 @@ impl Converter<'_, '_> {
         }
         if matches!(name, "ul" | "ol" | "div" | "section" | "dl") && self.is_link_cluster(&node) {
             return;
+        }
+        if is_footnotes(e)
+            && !node
+                .ancestors()
+                .any(|a| element(&a).is_some_and(is_footnotes))
+            && !node.descendants().any(|n| {
+                element(&n)
+                    .is_some_and(|e| matches!(e.name(), "h1" | "h2" | "h3" | "h4" | "h5" | "h6"))
+            })
+        {
+            // Notes without a heading of their own do not take the last section's path: a
+            // heading without text at the top level closes the sections (as for a DOCX's
+            // notes) and adds no text.
+            self.flush();
+            self.blocks.push(Block::Heading {
+                level: top_level(&self.blocks),
+                text: String::new(),
+            });
         }
         if is_noteref(e) {
             let mark = self.note_mark(node);

@@ -363,6 +363,13 @@ fn a_page_without_furniture_is_all_article_footnotes_included() {
         .unwrap();
     assert!(first.text.contains("office work[1]. See"), "{}", first.text);
     assert!(!md.contains('↩'), "{md}");
+    // The notes are outside the sections, not in the last one.
+    let note = parsed
+        .elements
+        .iter()
+        .find(|e| e.text.starts_with("The first footnote"))
+        .unwrap();
+    assert!(note.section.is_empty(), "{:?}", note.section);
 }
 
 #[test]
