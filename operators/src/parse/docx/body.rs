@@ -416,7 +416,8 @@ impl Walker {
             outer.text.push_str(&text);
             return;
         }
-        self.blocks.push(classify(para, text, cx, list));
+        self.blocks
+            .push(classify(para, text, cx, list, &self.counters));
         self.blocks.extend(images);
     }
 
@@ -456,14 +457,21 @@ impl Walker {
     }
 }
 
-/// The list level of a numbered paragraph and the number Word shows for it (`None` for a
-/// bullet), advancing `counters`.
-fn list_number(
-    para: &Para,
-    cx: &Context<'_>,
-    counters: &mut Counters,
-) -> Option<(u32, Option<u32>)> {
-    let from_style = para.style.as_deref().and_then(|s| cx.styles.numbering(s));
+/// Where a numbered paragraph is in its list.
+struct ListPlace {
+    /// Its list's id and level (`w:ilvl`).
+    num_id: String,
+    ilvl: u32,
+    /// The depth it is shown at: its level, plus the level a "List Bullet 2" style stands for.
+    depth: u32,
+    /// The number Word shows (`None` for a bullet).
+    number: Option<u32>,
+}
+
+/// Where a numbered paragraph is in its list, advancing `counters`.
+fn list_number(para: &Para, cx: &Context<'_>, counters: &mut Counters) -> Option<ListPlace> {
+    let style = para.style.as_deref();
+    let from_style = style.and_then(|s| cx.styles.numbering(s));
     let num_id = para
         .num_id
         .clone()
@@ -472,9 +480,35 @@ fn list_number(
     let ilvl = para
         .ilvl
         .or_else(|| from_style.and_then(|(_, l)| l))
+        .or_else(|| style.and_then(|s| cx.numbering.level_of_style(&num_id, s)))
         .unwrap_or(0)
         .min(8);
-    Some((ilvl, counters.next(cx.numbering, &num_id, ilvl)))
+    // Word's "List Bullet 2", "List Number 3": a list of its own, shown a level deeper.
+    let depth = ilvl + style.map_or(0, |s| style_depth(&cx.styles.name(s)));
+    let number = counters.next(cx.numbering, &num_id, ilvl);
+    Some(ListPlace {
+        num_id,
+        ilvl,
+        depth: depth.min(8),
+        number,
+    })
+}
+
+/// The depth a built-in list style's name stands for: "list bullet 2" → 1.
+fn style_depth(name: &str) -> u32 {
+    let Some(rest) = name.strip_prefix("list ") else {
+        return 0;
+    };
+    let Some((kind, n)) = rest.rsplit_once(' ') else {
+        return 0;
+    };
+    if !matches!(kind, "bullet" | "number" | "continue" | "") {
+        return 0;
+    }
+    n.parse::<u32>()
+        .ok()
+        .filter(|n| (2..=9).contains(n))
+        .map_or(0, |n| n - 1)
 }
 
 /// Whether a body paragraph is code: in a code style, or with all its text in a monospace
@@ -489,7 +523,13 @@ fn is_code(para: &Para, cx: &Context<'_>) -> bool {
 
 /// The block a body paragraph is: heading, list item (`list` from [`list_number`]), quote or
 /// paragraph.
-fn classify(para: Para, text: String, cx: &Context<'_>, list: Option<(u32, Option<u32>)>) -> Block {
+fn classify(
+    para: Para,
+    text: String,
+    cx: &Context<'_>,
+    list: Option<ListPlace>,
+    counters: &Counters,
+) -> Block {
     let style = para.style.as_deref();
     let level = para
         .outline
@@ -497,9 +537,15 @@ fn classify(para: Para, text: String, cx: &Context<'_>, list: Option<(u32, Optio
         .map(|l| l.saturating_add(1).min(6))
         .or_else(|| style.and_then(|s| cx.styles.heading_level(s)));
     if let Some(level) = level {
+        // A numbered heading shows its number ("2.1 Setup").
+        let label = list.and_then(|l| counters.label(cx.numbering, &l.num_id, l.ilvl));
+        let text = match label {
+            Some(label) => format!("{label} {text}"),
+            None => text,
+        };
         return Block::Heading { level, text };
     }
-    if let Some((depth, number)) = list {
+    if let Some(ListPlace { depth, number, .. }) = list {
         return Block::ListItem {
             depth,
             ordered: number.is_some(),
@@ -527,10 +573,18 @@ mod tests {
     }
 
     fn blocks_styled(styles: &str, body: &str) -> Vec<Block> {
+        blocks_numbered(
+            styles,
+            r#"<w:abstractNum w:abstractNumId="0"><w:lvl w:ilvl="0"><w:numFmt w:val="decimal"/></w:lvl></w:abstractNum><w:num w:numId="1"><w:abstractNumId w:val="0"/></w:num>"#,
+            body,
+        )
+    }
+
+    fn blocks_numbered(styles: &str, numbering: &str, body: &str) -> Vec<Block> {
         let styles = Styles::parse(&format!(r#"<w:styles xmlns:w="x">{styles}</w:styles>"#));
-        let numbering = Numbering::parse(
-            r#"<w:numbering xmlns:w="x"><w:abstractNum w:abstractNumId="0"><w:lvl w:ilvl="0"><w:numFmt w:val="decimal"/></w:lvl></w:abstractNum><w:num w:numId="1"><w:abstractNumId w:val="0"/></w:num></w:numbering>"#,
-        );
+        let numbering = Numbering::parse(&format!(
+            r#"<w:numbering xmlns:w="x">{numbering}</w:numbering>"#
+        ));
         let cx = Context {
             styles: &styles,
             numbering: &numbering,
@@ -634,6 +688,74 @@ mod tests {
                     text: "for x in y:\n\n  print(x)\t# done".into()
                 },
                 Block::Paragraph("mono and prose".into()),
+            ]
+        );
+    }
+
+    /// Headings in a multilevel list show Word's numbers; "List Bullet 2" and "List Bullet 3",
+    /// lists of their own, nest by the style's level.
+    #[test]
+    fn numbered_headings_and_list_styles_by_level() {
+        let styles = r#"<w:style w:styleId="Heading1"><w:name w:val="heading 1"/><w:pPr><w:numPr><w:ilvl w:val="0"/><w:numId w:val="90"/></w:numPr></w:pPr></w:style>
+<w:style w:styleId="Heading2"><w:name w:val="heading 2"/><w:pPr><w:numPr><w:numId w:val="90"/></w:numPr></w:pPr></w:style>
+<w:style w:styleId="Heading3"><w:name w:val="heading 3"/><w:pPr><w:numPr><w:ilvl w:val="2"/><w:numId w:val="90"/></w:numPr></w:pPr></w:style>
+<w:style w:styleId="ListBullet"><w:name w:val="List Bullet"/><w:pPr><w:numPr><w:numId w:val="1"/></w:numPr></w:pPr></w:style>
+<w:style w:styleId="ListBullet2"><w:name w:val="List Bullet 2"/><w:pPr><w:numPr><w:numId w:val="2"/></w:numPr></w:pPr></w:style>
+<w:style w:styleId="ListBullet3"><w:name w:val="List Bullet 3"/><w:pPr><w:numPr><w:numId w:val="3"/></w:numPr></w:pPr></w:style>"#;
+        let lvl = |ilvl: u32, style: &str, text: &str, format: &str| {
+            format!(
+                r#"<w:lvl w:ilvl="{ilvl}"><w:start w:val="1"/><w:numFmt w:val="{format}"/><w:pStyle w:val="{style}"/><w:lvlText w:val="{text}"/></w:lvl>"#
+            )
+        };
+        let bullet = |id: u32| {
+            format!(
+                r#"<w:abstractNum w:abstractNumId="{id}"><w:lvl w:ilvl="0"><w:numFmt w:val="bullet"/><w:lvlText w:val="•"/></w:lvl></w:abstractNum><w:num w:numId="{id}"><w:abstractNumId w:val="{id}"/></w:num>"#
+            )
+        };
+        let numbering = format!(
+            r#"<w:abstractNum w:abstractNumId="90">{}{}{}</w:abstractNum><w:num w:numId="90"><w:abstractNumId w:val="90"/></w:num>{}{}{}"#,
+            lvl(0, "Heading1", "%1", "decimal"),
+            lvl(1, "Heading2", "%1.%2", "decimal"),
+            lvl(2, "Heading3", "Part %1.%2.%3)", "lowerLetter"),
+            bullet(1),
+            bullet(2),
+            bullet(3),
+        );
+        let style = |id: &str| format!(r#"<w:pStyle w:val="{id}"/>"#);
+        let body = [
+            p(&style("Heading1"), "Introduction"),
+            p(&style("Heading2"), "Scope"),
+            p(&style("Heading3"), "Details"),
+            p(&style("Heading1"), "Method"),
+            p(&style("Heading2"), "Setup"),
+            p(&style("ListBullet"), "top"),
+            p(&style("ListBullet2"), "sub"),
+            p(&style("ListBullet3"), "subsub"),
+            p(&style("ListBullet"), "again"),
+        ]
+        .concat();
+        let heading = |level: u8, text: &str| Block::Heading {
+            level,
+            text: text.into(),
+        };
+        let item = |depth: u32, text: &str| Block::ListItem {
+            depth,
+            ordered: false,
+            number: None,
+            text: text.into(),
+        };
+        assert_eq!(
+            blocks_numbered(styles, &numbering, &body),
+            vec![
+                heading(1, "1 Introduction"),
+                heading(2, "1.1 Scope"),
+                heading(3, "Part 1.1.a) Details"),
+                heading(1, "2 Method"),
+                heading(2, "2.1 Setup"),
+                item(0, "top"),
+                item(1, "sub"),
+                item(2, "subsub"),
+                item(0, "again"),
             ]
         );
     }
