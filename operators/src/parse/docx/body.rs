@@ -78,6 +78,8 @@ struct Para {
     /// The run being read: where its text starts and whether its font is monospace.
     run_start: usize,
     run_mono: bool,
+    /// The text of the text boxes anchored in the paragraph: paragraphs of their own.
+    boxes: Vec<String>,
 }
 
 /// A table cell being read: its paragraphs' text and how it merges.
@@ -151,6 +153,9 @@ struct Walker {
     counters: Counters,
     /// Whether the last block is a code block that the next code paragraph continues.
     code_open: bool,
+    /// The open content controls (`w:sdt`): whether each is a table of contents, whose
+    /// content is dropped (its entries repeat the headings).
+    sdts: Vec<bool>,
 }
 
 impl Walker {
@@ -162,7 +167,8 @@ impl Walker {
                     return;
                 }
                 let name = local(&e);
-                if matches!(name.as_str(), "Fallback" | "del" | "moveFrom" | "instrText") {
+                let toc = name == "sdtContent" && self.sdts.last() == Some(&true);
+                if toc || matches!(name.as_str(), "Fallback" | "del" | "moveFrom" | "instrText") {
                     self.skip = 1;
                     return;
                 }
@@ -226,6 +232,12 @@ impl Walker {
         let val = || attr(e, "val");
         match name {
             "p" => self.paras.push(Para::default()),
+            "sdt" => self.sdts.push(false),
+            "docPartGallery" => {
+                if let Some(toc) = self.sdts.last_mut() {
+                    *toc |= val().is_some_and(|v| v.eq_ignore_ascii_case("Table of Contents"));
+                }
+            }
             "r" => {
                 if let Some(p) = self.paras.last_mut() {
                     p.run_start = p.text.len();
@@ -288,10 +300,17 @@ impl Walker {
             "br" | "cr" if self.parent() == Some("r") => self.push_text("\n"),
             "noBreakHyphen" if !self.in_props() => self.push_text("-"),
             "sym" if !self.in_props() => {
-                let c = attr(e, "char")
-                    .and_then(|hex| u32::from_str_radix(&hex, 16).ok())
-                    .and_then(char::from_u32)
-                    .filter(|c| !('\u{E000}'..='\u{F8FF}').contains(c));
+                let code = attr(e, "char").and_then(|hex| u32::from_str_radix(&hex, 16).ok());
+                let symbol_font = attr(e, "font").is_some_and(|f| f.trim() == "Symbol");
+                let c = match code {
+                    // The Symbol font's characters, at F020–F0FF (or 20–FF) in Word.
+                    Some(code) if symbol_font => symbol_char(code),
+                    // Other symbol fonts (Wingdings) have no Unicode text.
+                    Some(code) => {
+                        char::from_u32(code).filter(|c| !('\u{E000}'..='\u{F8FF}').contains(c))
+                    }
+                    None => None,
+                };
                 if let Some(c) = c {
                     self.push_text(c.encode_utf8(&mut [0; 4]));
                 }
@@ -322,6 +341,9 @@ impl Walker {
     fn close(&mut self, name: &str, cx: &Context<'_>) {
         match name {
             "t" => self.in_text = false,
+            "sdt" => {
+                self.sdts.pop();
+            }
             "r" => {
                 if let Some(p) = self.paras.last_mut()
                     && p.text
@@ -406,19 +428,28 @@ impl Walker {
                 src: None,
             })
             .collect();
-        if text.is_empty() {
-            self.blocks.extend(images);
+        let boxes: Vec<Block> = para
+            .boxes
+            .iter()
+            .map(|t| Block::Paragraph(t.clone()))
+            .collect();
+        if let Some(outer) = self.paras.last_mut() {
+            // A text box inside a paragraph: a paragraph of its own after the outer one.
+            if !text.is_empty() {
+                outer.boxes.push(text);
+            }
+            outer.boxes.extend(para.boxes);
             return;
         }
-        if let Some(outer) = self.paras.last_mut() {
-            // A text box inside a paragraph: its text joins the outer paragraph.
-            outer.text.push('\n');
-            outer.text.push_str(&text);
+        if text.is_empty() {
+            self.blocks.extend(images);
+            self.blocks.extend(boxes);
             return;
         }
         self.blocks
             .push(classify(para, text, cx, list, &self.counters));
         self.blocks.extend(images);
+        self.blocks.extend(boxes);
     }
 
     fn finish_table(&mut self, table: Table) {
@@ -455,6 +486,40 @@ impl Walker {
             self.finish_table(table);
         }
     }
+}
+
+/// The characters of the Symbol font by code 0x20..=0xFF (Adobe's Symbol encoding); `\0`
+/// where it has none.
+const SYMBOL: [char; 224] = [
+    ' ', '!', '∀', '#', '∃', '%', '&', '∋', '(', ')', '∗', '+', ',', '−', '.', '/', //
+    '0', '1', '2', '3', '4', '5', '6', '7', '8', '9', ':', ';', '<', '=', '>', '?', //
+    '≅', 'Α', 'Β', 'Χ', 'Δ', 'Ε', 'Φ', 'Γ', 'Η', 'Ι', 'ϑ', 'Κ', 'Λ', 'Μ', 'Ν', 'Ο', //
+    'Π', 'Θ', 'Ρ', 'Σ', 'Τ', 'Υ', 'ς', 'Ω', 'Ξ', 'Ψ', 'Ζ', '[', '∴', ']', '⊥', '_', //
+    '‾', 'α', 'β', 'χ', 'δ', 'ε', 'φ', 'γ', 'η', 'ι', 'ϕ', 'κ', 'λ', 'μ', 'ν', 'ο', //
+    'π', 'θ', 'ρ', 'σ', 'τ', 'υ', 'ϖ', 'ω', 'ξ', 'ψ', 'ζ', '{', '|', '}', '∼', '\0', //
+    '\0', '\0', '\0', '\0', '\0', '\0', '\0', '\0', '\0', '\0', '\0', '\0', '\0', '\0', '\0',
+    '\0', //
+    '\0', '\0', '\0', '\0', '\0', '\0', '\0', '\0', '\0', '\0', '\0', '\0', '\0', '\0', '\0',
+    '\0', //
+    '€', 'ϒ', '′', '≤', '⁄', '∞', 'ƒ', '♣', '♦', '♥', '♠', '↔', '←', '↑', '→', '↓', //
+    '°', '±', '″', '≥', '×', '∝', '∂', '•', '÷', '≠', '≡', '≈', '…', '⏐', '⎯', '↵', //
+    'ℵ', 'ℑ', 'ℜ', '℘', '⊗', '⊕', '∅', '∩', '∪', '⊃', '⊇', '⊄', '⊂', '⊆', '∈', '∉', //
+    '∠', '∇', '®', '©', '™', '∏', '√', '⋅', '¬', '∧', '∨', '⇔', '⇐', '⇑', '⇒', '⇓', //
+    '◊', '〈', '®', '©', '™', '∑', '⎛', '⎜', '⎝', '⎡', '⎢', '⎣', '⎧', '⎨', '⎩', '⎪', //
+    '\0', '〉', '∫', '⌠', '⎮', '⌡', '⎞', '⎟', '⎠', '⎤', '⎥', '⎦', '⎫', '⎬', '⎭', '\0', //
+];
+
+/// The Unicode character of a Symbol-font code (`w:sym w:char`, F020–F0FF or 20–FF).
+fn symbol_char(code: u32) -> Option<char> {
+    let byte = match code {
+        0xF020..=0xF0FF => code - 0xF000,
+        0x20..=0xFF => code,
+        _ => return None,
+    };
+    SYMBOL
+        .get((byte - 0x20) as usize)
+        .copied()
+        .filter(|c| *c != '\0')
 }
 
 /// Where a numbered paragraph is in its list.
@@ -758,6 +823,41 @@ mod tests {
                 item(0, "again"),
             ]
         );
+    }
+
+    /// Symbol-font symbols are their Unicode characters (Wingdings' are dropped); a text box
+    /// is a paragraph of its own; a table of contents is dropped; Author (based on Title) is
+    /// a paragraph.
+    #[test]
+    fn symbols_text_boxes_tables_of_contents_and_title_styles() {
+        let styles = r#"<w:style w:styleId="Title"><w:name w:val="Title"/></w:style>
+<w:style w:styleId="Author"><w:name w:val="Author"/><w:basedOn w:val="Title"/></w:style>
+<w:style w:styleId="TOC1"><w:name w:val="toc 1"/></w:style>"#;
+        let body = [
+            r#"<w:sdt><w:sdtPr><w:docPartObj><w:docPartGallery w:val="Table of Contents"/></w:docPartObj></w:sdtPr><w:sdtContent><w:p><w:r><w:t>Contents</w:t></w:r></w:p><w:p><w:pPr><w:pStyle w:val="TOC1"/></w:pPr><w:r><w:t>Alpha Chapter 1</w:t></w:r></w:p></w:sdtContent></w:sdt>"#.to_string(),
+            p(r#"<w:pStyle w:val="Title"/>"#, "Handbook"),
+            p(r#"<w:pStyle w:val="Author"/>"#, "Bob Writer"),
+            r#"<w:p><w:r><w:t xml:space="preserve">Angle </w:t></w:r><w:r><w:sym w:font="Symbol" w:char="F061"/><w:sym w:font="Symbol" w:char="B3"/><w:sym w:font="Wingdings" w:char="F0FC"/></w:r><w:r><w:t xml:space="preserve"> name: </w:t></w:r><w:sdt><w:sdtPr><w:alias w:val="Name"/></w:sdtPr><w:sdtContent><w:r><w:t>Jane</w:t></w:r></w:sdtContent></w:sdt></w:p>"#.into(),
+            r#"<w:p><w:r><w:t xml:space="preserve">Before box. </w:t></w:r><w:r><w:drawing><wps:txbx xmlns:wps="s"><w:txbxContent><w:p><w:r><w:t>Box text.</w:t></w:r></w:p></w:txbxContent></wps:txbx></w:drawing></w:r><w:r><w:t>After box.</w:t></w:r></w:p>"#.into(),
+        ]
+        .concat();
+        assert_eq!(
+            blocks_styled(styles, &body),
+            vec![
+                Block::Heading {
+                    level: 1,
+                    text: "Handbook".into()
+                },
+                Block::Paragraph("Bob Writer".into()),
+                Block::Paragraph("Angle α≥ name: Jane".into()),
+                Block::Paragraph("Before box. After box.".into()),
+                Block::Paragraph("Box text.".into()),
+            ]
+        );
+        assert_eq!(symbol_char(0xF020), Some(' '));
+        assert_eq!(symbol_char(0xF0E5), Some('∑'));
+        assert_eq!(symbol_char(0xF0FF), None);
+        assert_eq!(symbol_char(0xF100), None);
     }
 
     #[test]

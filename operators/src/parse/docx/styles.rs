@@ -85,15 +85,17 @@ impl Styles {
     }
 
     /// The heading level (1..=6) a paragraph of style `id` has, if it is a heading.
+    /// Only the Title style itself is a title: a style based on it (pandoc's Author,
+    /// Subtitle, Date) is not a heading.
     pub(super) fn heading_level(&self, id: &str) -> Option<u8> {
         let mut current = Some(id.to_string());
-        for _ in 0..MAX_CHAIN {
+        for hop in 0..MAX_CHAIN {
             let key = current?;
             let Some(style) = self.styles.get(&key) else {
-                return level_from_name(&key);
+                return level_from_name(&key).filter(|_| hop == 0 || !is_title(&key));
             };
             if let Some(level) = level_from_name(&style.name) {
-                return Some(level);
+                return (hop == 0 || !is_title(&style.name)).then_some(level);
             }
             if let Some(outline) = style.outline {
                 return (outline < 9).then(|| outline.saturating_add(1).min(6));
@@ -199,6 +201,11 @@ pub(super) fn is_monospace(font: &str) -> bool {
     .any(|m| font.contains(m))
 }
 
+/// Whether a style name is the Title style's.
+fn is_title(name: &str) -> bool {
+    name.eq_ignore_ascii_case("title")
+}
+
 /// The level a style name stands for: "heading N" / "HeadingN" → N, "Title" → 1.
 fn level_from_name(name: &str) -> Option<u8> {
     let lower = name.to_lowercase();
@@ -232,6 +239,18 @@ mod tests {
         assert_eq!(styles.heading_level("Loop"), None);
         assert_eq!(styles.heading_level("Heading3"), Some(3));
         assert_eq!(styles.heading_level("Title"), Some(1));
+        let titles = r#"<w:styles xmlns:w="x">
+          <w:style w:type="paragraph" w:styleId="Title"><w:name w:val="Title"/></w:style>
+          <w:style w:type="paragraph" w:styleId="Author"><w:name w:val="Author"/><w:basedOn w:val="Title"/></w:style>
+          <w:style w:type="paragraph" w:styleId="Subtitle"><w:name w:val="Subtitle"/><w:basedOn w:val="Title"/></w:style>
+          <w:style w:type="paragraph" w:styleId="Chapter"><w:name w:val="Chapter"/><w:basedOn w:val="Heading1"/></w:style>
+          <w:style w:type="paragraph" w:styleId="Heading1"><w:name w:val="heading 1"/></w:style>
+        </w:styles>"#;
+        let titled = Styles::parse(titles);
+        assert_eq!(titled.heading_level("Title"), Some(1));
+        assert_eq!(titled.heading_level("Author"), None);
+        assert_eq!(titled.heading_level("Subtitle"), None);
+        assert_eq!(titled.heading_level("Chapter"), Some(1));
         assert_eq!(styles.numbering("Bullet"), Some(("3".into(), None)));
         assert_eq!(styles.name("Bullet"), "list bullet");
     }
