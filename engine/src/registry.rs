@@ -135,9 +135,10 @@ pub const OPERATORS: &[OperatorInfo] = &[
         // 3: Markdown front matter read as YAML (lists, mappings, numbers, folded text).
         // 4: HTML/DOCX line breaks (`<br>`, `w:br`) rendered as Markdown hard breaks; a line
         //    break in HTML source is a space.
-        // 5: HTML pages without furniture taken whole, footnotes kept with the article and
-        //    note references as `[n]`; rowspans; DOCX note numbers, code blocks, heading
-        //    numbers, nested list styles, symbols, text boxes, no TOC.
+        // 5: HTML pages without furniture taken whole, footnotes kept with the article (outside
+        //    its sections) and note references as `[n]`; rowspans, header rows joined, a
+        //    quote's footer; DOCX note numbers as Word shows them, code blocks, heading
+        //    numbers, nested list styles, Title-based styles, symbols, text boxes, no TOC.
         version: 5,
     },
     OperatorInfo {
