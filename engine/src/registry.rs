@@ -143,6 +143,10 @@ pub const OPERATORS: &[OperatorInfo] = &[
         //    CJK fonts in predefined Unicode CMaps (`UniGB-UCS2-H`…) decoded; U+2010 hyphens
         //    at line ends joined; ligatures (U+FB00–FB06) as letters; placeholder titles
         //    (`untitled`, `(anonymous)`) give way to the first heading.
+        //    HTML pages without furniture taken whole, footnotes kept with the article (outside
+        //    its sections) and note references as `[n]`; rowspans, header rows joined, a
+        //    quote's footer; DOCX note numbers as Word shows them, code blocks, heading
+        //    numbers, nested list styles, Title-based styles, symbols, text boxes, no TOC.
         version: 5,
     },
     OperatorInfo {

@@ -95,6 +95,19 @@ pub(crate) fn pad_span(row: &mut Vec<String>, span: usize) {
     ));
 }
 
+/// The top heading level among `blocks` (1 when there is none): the level of a heading
+/// added after them that ends all their sections (a document's notes).
+pub(crate) fn top_level(blocks: &[Block]) -> u8 {
+    blocks
+        .iter()
+        .filter_map(|b| match b {
+            Block::Heading { level, .. } => Some(*level),
+            _ => None,
+        })
+        .min()
+        .unwrap_or(1)
+}
+
 /// Table text: cells joined with " | ", rows with newlines.
 pub(crate) fn table_text(rows: &[Vec<String>]) -> String {
     rows.iter()

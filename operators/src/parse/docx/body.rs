@@ -1,11 +1,14 @@
 //! `word/document.xml` (and the notes parts): paragraphs and tables in reading order, turned
 //! into [`Block`]s by their styles, outline levels and numbering.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+
 use quick_xml::Reader;
 use quick_xml::events::{BytesStart, Event};
 
 use super::numbering::{Counters, Numbering};
-use super::styles::Styles;
+use super::styles::{Styles, is_monospace};
 use super::xml::{attr, local, resolve};
 use crate::parse::render::{Block, pad_span};
 
@@ -13,6 +16,50 @@ use crate::parse::render::{Block, pad_span};
 pub(super) struct Context<'a> {
     pub styles: &'a Styles,
     pub numbering: &'a Numbering,
+    /// The numbers given to notes as the references to them are met.
+    pub notes: RefCell<NoteNumbers>,
+}
+
+/// The numbers Word shows for notes: footnotes and endnotes are each numbered from 1 in the
+/// order of their first reference (a note's `w:id` is only a key, often not 1, 2, 3).
+#[derive(Debug, Default)]
+pub(super) struct NoteNumbers {
+    footnotes: HashMap<String, u32>,
+    endnotes: HashMap<String, u32>,
+}
+
+impl NoteNumbers {
+    /// The number of note `id`, given the next free one at its first reference.
+    pub(super) fn number(&mut self, endnote: bool, id: &str) -> u32 {
+        let map = if endnote {
+            &mut self.endnotes
+        } else {
+            &mut self.footnotes
+        };
+        let next = u32::try_from(map.len())
+            .unwrap_or(u32::MAX)
+            .saturating_add(1);
+        *map.entry(id.to_string()).or_insert(next)
+    }
+
+    /// Whether note `id` has its number (it was referenced).
+    pub(super) fn is_numbered(&self, endnote: bool, id: &str) -> bool {
+        if endnote {
+            self.endnotes.contains_key(id)
+        } else {
+            self.footnotes.contains_key(id)
+        }
+    }
+
+    /// The mark of note `id` as text: `[1]` for a footnote, `[e1]` for an endnote.
+    pub(super) fn mark(&mut self, endnote: bool, id: &str) -> String {
+        let number = self.number(endnote, id);
+        if endnote {
+            format!("[e{number}]")
+        } else {
+            format!("[{number}]")
+        }
+    }
 }
 
 /// A paragraph being read.
@@ -25,6 +72,14 @@ struct Para {
     text: String,
     /// Alt texts of the pictures anchored in the paragraph.
     images: Vec<String>,
+    /// Runs with text in a monospace font, and the other runs with text.
+    mono_runs: usize,
+    other_runs: usize,
+    /// The run being read: where its text starts and whether its font is monospace.
+    run_start: usize,
+    run_mono: bool,
+    /// The text of the text boxes anchored in the paragraph: paragraphs of their own.
+    boxes: Vec<String>,
 }
 
 /// A table cell being read: its paragraphs' text and how it merges.
@@ -96,6 +151,11 @@ struct Walker {
     skip: usize,
     /// The list counters, advanced by every numbered paragraph.
     counters: Counters,
+    /// Whether the last block is a code block that the next code paragraph continues.
+    code_open: bool,
+    /// The open content controls (`w:sdt`): whether each is a table of contents, whose
+    /// content is dropped (its entries repeat the headings).
+    sdts: Vec<bool>,
 }
 
 impl Walker {
@@ -107,17 +167,18 @@ impl Walker {
                     return;
                 }
                 let name = local(&e);
-                if matches!(name.as_str(), "Fallback" | "del" | "moveFrom" | "instrText") {
+                let toc = name == "sdtContent" && self.sdts.last() == Some(&true);
+                if toc || matches!(name.as_str(), "Fallback" | "del" | "moveFrom" | "instrText") {
                     self.skip = 1;
                     return;
                 }
-                self.open(&name, &e);
+                self.open(&name, &e, cx);
                 self.props += usize::from(is_props(&name));
                 self.stack.push(name);
             }
             Event::Empty(e) if self.skip == 0 => {
                 let name = local(&e);
-                self.open(&name, &e);
+                self.open(&name, &e, cx);
                 self.close(&name, cx);
             }
             Event::End(_) => {
@@ -155,16 +216,46 @@ impl Walker {
         self.props > 0
     }
 
+    /// Whether the open element is a run's properties (`w:r/w:rPr`).
+    fn in_run_props(&self) -> bool {
+        let n = self.stack.len();
+        n >= 2 && self.stack[n - 1] == "rPr" && self.stack[n - 2] == "r"
+    }
+
     fn push_text(&mut self, text: &str) {
         if let Some(para) = self.paras.last_mut() {
             para.text.push_str(text);
         }
     }
 
-    fn open(&mut self, name: &str, e: &BytesStart<'_>) {
+    fn open(&mut self, name: &str, e: &BytesStart<'_>, cx: &Context<'_>) {
         let val = || attr(e, "val");
         match name {
             "p" => self.paras.push(Para::default()),
+            "sdt" => self.sdts.push(false),
+            "docPartGallery" => {
+                if let Some(toc) = self.sdts.last_mut() {
+                    *toc |= val().is_some_and(|v| v.eq_ignore_ascii_case("Table of Contents"));
+                }
+            }
+            "r" => {
+                if let Some(p) = self.paras.last_mut() {
+                    p.run_start = p.text.len();
+                    p.run_mono = false;
+                }
+            }
+            "rFonts" | "rStyle" if self.in_run_props() => {
+                let mono = if name == "rFonts" {
+                    attr(e, "ascii")
+                        .or_else(|| attr(e, "hAnsi"))
+                        .is_some_and(|f| is_monospace(&f))
+                } else {
+                    val().is_some_and(|s| cx.styles.is_monospace(&s))
+                };
+                if let Some(p) = self.paras.last_mut() {
+                    p.run_mono |= mono;
+                }
+            }
             "t" => self.in_text = true,
             "tbl" => self.tables.push(Table::default()),
             "tc" => {
@@ -209,10 +300,17 @@ impl Walker {
             "br" | "cr" if self.parent() == Some("r") => self.push_text("\n"),
             "noBreakHyphen" if !self.in_props() => self.push_text("-"),
             "sym" if !self.in_props() => {
-                let c = attr(e, "char")
-                    .and_then(|hex| u32::from_str_radix(&hex, 16).ok())
-                    .and_then(char::from_u32)
-                    .filter(|c| !('\u{E000}'..='\u{F8FF}').contains(c));
+                let code = attr(e, "char").and_then(|hex| u32::from_str_radix(&hex, 16).ok());
+                let symbol_font = attr(e, "font").is_some_and(|f| f.trim() == "Symbol");
+                let c = match code {
+                    // The Symbol font's characters, at F020–F0FF (or 20–FF) in Word.
+                    Some(code) if symbol_font => symbol_char(code),
+                    // Other symbol fonts (Wingdings) have no Unicode text.
+                    Some(code) => {
+                        char::from_u32(code).filter(|c| !('\u{E000}'..='\u{F8FF}').contains(c))
+                    }
+                    None => None,
+                };
                 if let Some(c) = c {
                     self.push_text(c.encode_utf8(&mut [0; 4]));
                 }
@@ -226,9 +324,14 @@ impl Walker {
                 }
             }
             "footnoteReference" | "endnoteReference" => {
-                if let Some(id) = attr(e, "id") {
-                    let prefix = if name == "endnoteReference" { "e" } else { "" };
-                    self.push_text(&format!("[{prefix}{id}]"));
+                // A custom mark is the text of the run that follows.
+                let custom = attr(e, "customMarkFollows")
+                    .is_some_and(|v| matches!(v.as_str(), "1" | "true" | "on"));
+                if let Some(id) = attr(e, "id")
+                    && !custom
+                {
+                    let mark = cx.notes.borrow_mut().mark(name == "endnoteReference", &id);
+                    self.push_text(&mark);
                 }
             }
             _ => {}
@@ -238,6 +341,22 @@ impl Walker {
     fn close(&mut self, name: &str, cx: &Context<'_>) {
         match name {
             "t" => self.in_text = false,
+            "sdt" => {
+                self.sdts.pop();
+            }
+            "r" => {
+                if let Some(p) = self.paras.last_mut()
+                    && p.text
+                        .get(p.run_start..)
+                        .is_some_and(|t| !t.trim().is_empty())
+                {
+                    if p.run_mono {
+                        p.mono_runs += 1;
+                    } else {
+                        p.other_runs += 1;
+                    }
+                }
+            }
             "p" => {
                 if let Some(para) = self.paras.pop() {
                     self.finish_para(para, cx);
@@ -282,6 +401,25 @@ impl Walker {
             }
             return;
         }
+        if self.paras.is_empty() && is_code(&para, cx) {
+            // Code keeps its white space; its paragraphs (a line each, often) make one block.
+            let code = para.text.trim_matches(['\n', '\r']).trim_end().to_string();
+            if let (true, Some(Block::Code { text, .. })) = (self.code_open, self.blocks.last_mut())
+            {
+                text.push('\n');
+                text.push_str(&code);
+                return;
+            }
+            if !code.trim().is_empty() {
+                self.blocks.push(Block::Code {
+                    language: None,
+                    text: code,
+                });
+                self.code_open = true;
+                return;
+            }
+        }
+        self.code_open = false;
         let images: Vec<Block> = para
             .images
             .iter()
@@ -290,21 +428,32 @@ impl Walker {
                 src: None,
             })
             .collect();
+        let boxes: Vec<Block> = para
+            .boxes
+            .iter()
+            .map(|t| Block::Paragraph(t.clone()))
+            .collect();
+        if let Some(outer) = self.paras.last_mut() {
+            // A text box inside a paragraph: a paragraph of its own after the outer one.
+            if !text.is_empty() {
+                outer.boxes.push(text);
+            }
+            outer.boxes.extend(para.boxes);
+            return;
+        }
         if text.is_empty() {
             self.blocks.extend(images);
+            self.blocks.extend(boxes);
             return;
         }
-        if let Some(outer) = self.paras.last_mut() {
-            // A text box inside a paragraph: its text joins the outer paragraph.
-            outer.text.push('\n');
-            outer.text.push_str(&text);
-            return;
-        }
-        self.blocks.push(classify(para, text, cx, list));
+        self.blocks
+            .push(classify(para, text, cx, list, &self.counters));
         self.blocks.extend(images);
+        self.blocks.extend(boxes);
     }
 
     fn finish_table(&mut self, table: Table) {
+        self.code_open = false;
         let mut rows = table.rows;
         if !table.row.is_empty() {
             rows.push(table.row);
@@ -339,14 +488,55 @@ impl Walker {
     }
 }
 
-/// The list level of a numbered paragraph and the number Word shows for it (`None` for a
-/// bullet), advancing `counters`.
-fn list_number(
-    para: &Para,
-    cx: &Context<'_>,
-    counters: &mut Counters,
-) -> Option<(u32, Option<u32>)> {
-    let from_style = para.style.as_deref().and_then(|s| cx.styles.numbering(s));
+/// The characters of the Symbol font by code 0x20..=0xFF (Adobe's Symbol encoding); `\0`
+/// where it has none.
+const SYMBOL: [char; 224] = [
+    ' ', '!', '∀', '#', '∃', '%', '&', '∋', '(', ')', '∗', '+', ',', '−', '.', '/', //
+    '0', '1', '2', '3', '4', '5', '6', '7', '8', '9', ':', ';', '<', '=', '>', '?', //
+    '≅', 'Α', 'Β', 'Χ', 'Δ', 'Ε', 'Φ', 'Γ', 'Η', 'Ι', 'ϑ', 'Κ', 'Λ', 'Μ', 'Ν', 'Ο', //
+    'Π', 'Θ', 'Ρ', 'Σ', 'Τ', 'Υ', 'ς', 'Ω', 'Ξ', 'Ψ', 'Ζ', '[', '∴', ']', '⊥', '_', //
+    '‾', 'α', 'β', 'χ', 'δ', 'ε', 'φ', 'γ', 'η', 'ι', 'ϕ', 'κ', 'λ', 'μ', 'ν', 'ο', //
+    'π', 'θ', 'ρ', 'σ', 'τ', 'υ', 'ϖ', 'ω', 'ξ', 'ψ', 'ζ', '{', '|', '}', '∼', '\0', //
+    '\0', '\0', '\0', '\0', '\0', '\0', '\0', '\0', '\0', '\0', '\0', '\0', '\0', '\0', '\0',
+    '\0', //
+    '\0', '\0', '\0', '\0', '\0', '\0', '\0', '\0', '\0', '\0', '\0', '\0', '\0', '\0', '\0',
+    '\0', //
+    '€', 'ϒ', '′', '≤', '⁄', '∞', 'ƒ', '♣', '♦', '♥', '♠', '↔', '←', '↑', '→', '↓', //
+    '°', '±', '″', '≥', '×', '∝', '∂', '•', '÷', '≠', '≡', '≈', '…', '⏐', '⎯', '↵', //
+    'ℵ', 'ℑ', 'ℜ', '℘', '⊗', '⊕', '∅', '∩', '∪', '⊃', '⊇', '⊄', '⊂', '⊆', '∈', '∉', //
+    '∠', '∇', '®', '©', '™', '∏', '√', '⋅', '¬', '∧', '∨', '⇔', '⇐', '⇑', '⇒', '⇓', //
+    '◊', '〈', '®', '©', '™', '∑', '⎛', '⎜', '⎝', '⎡', '⎢', '⎣', '⎧', '⎨', '⎩', '⎪', //
+    '\0', '〉', '∫', '⌠', '⎮', '⌡', '⎞', '⎟', '⎠', '⎤', '⎥', '⎦', '⎫', '⎬', '⎭', '\0', //
+];
+
+/// The Unicode character of a Symbol-font code (`w:sym w:char`, F020–F0FF or 20–FF).
+fn symbol_char(code: u32) -> Option<char> {
+    let byte = match code {
+        0xF020..=0xF0FF => code - 0xF000,
+        0x20..=0xFF => code,
+        _ => return None,
+    };
+    SYMBOL
+        .get((byte - 0x20) as usize)
+        .copied()
+        .filter(|c| *c != '\0')
+}
+
+/// Where a numbered paragraph is in its list.
+struct ListPlace {
+    /// Its list's id and level (`w:ilvl`).
+    num_id: String,
+    ilvl: u32,
+    /// The depth it is shown at: its level, plus the level a "List Bullet 2" style stands for.
+    depth: u32,
+    /// The number Word shows (`None` for a bullet).
+    number: Option<u32>,
+}
+
+/// Where a numbered paragraph is in its list, advancing `counters`.
+fn list_number(para: &Para, cx: &Context<'_>, counters: &mut Counters) -> Option<ListPlace> {
+    let style = para.style.as_deref();
+    let from_style = style.and_then(|s| cx.styles.numbering(s));
     let num_id = para
         .num_id
         .clone()
@@ -355,14 +545,56 @@ fn list_number(
     let ilvl = para
         .ilvl
         .or_else(|| from_style.and_then(|(_, l)| l))
+        .or_else(|| style.and_then(|s| cx.numbering.level_of_style(&num_id, s)))
         .unwrap_or(0)
         .min(8);
-    Some((ilvl, counters.next(cx.numbering, &num_id, ilvl)))
+    // Word's "List Bullet 2", "List Number 3": a list of its own, shown a level deeper.
+    let depth = ilvl + style.map_or(0, |s| style_depth(&cx.styles.name(s)));
+    let number = counters.next(cx.numbering, &num_id, ilvl);
+    Some(ListPlace {
+        num_id,
+        ilvl,
+        depth: depth.min(8),
+        number,
+    })
+}
+
+/// The depth a built-in list style's name stands for: "list bullet 2" → 1.
+fn style_depth(name: &str) -> u32 {
+    let Some(rest) = name.strip_prefix("list ") else {
+        return 0;
+    };
+    let Some((kind, n)) = rest.rsplit_once(' ') else {
+        return 0;
+    };
+    if !matches!(kind, "bullet" | "number" | "continue" | "") {
+        return 0;
+    }
+    n.parse::<u32>()
+        .ok()
+        .filter(|n| (2..=9).contains(n))
+        .map_or(0, |n| n - 1)
+}
+
+/// Whether a body paragraph is code: in a code style, or with all its text in a monospace
+/// font; never a heading.
+fn is_code(para: &Para, cx: &Context<'_>) -> bool {
+    let style = para.style.as_deref();
+    if para.outline.is_some() || style.is_some_and(|s| cx.styles.heading_level(s).is_some()) {
+        return false;
+    }
+    style.is_some_and(|s| cx.styles.is_code(s)) || (para.mono_runs > 0 && para.other_runs == 0)
 }
 
 /// The block a body paragraph is: heading, list item (`list` from [`list_number`]), quote or
 /// paragraph.
-fn classify(para: Para, text: String, cx: &Context<'_>, list: Option<(u32, Option<u32>)>) -> Block {
+fn classify(
+    para: Para,
+    text: String,
+    cx: &Context<'_>,
+    list: Option<ListPlace>,
+    counters: &Counters,
+) -> Block {
     let style = para.style.as_deref();
     let level = para
         .outline
@@ -370,9 +602,15 @@ fn classify(para: Para, text: String, cx: &Context<'_>, list: Option<(u32, Optio
         .map(|l| l.saturating_add(1).min(6))
         .or_else(|| style.and_then(|s| cx.styles.heading_level(s)));
     if let Some(level) = level {
+        // A numbered heading shows its number ("2.1 Setup").
+        let label = list.and_then(|l| counters.label(cx.numbering, &l.num_id, l.ilvl));
+        let text = match label {
+            Some(label) => format!("{label} {text}"),
+            None => text,
+        };
         return Block::Heading { level, text };
     }
-    if let Some((depth, number)) = list {
+    if let Some(ListPlace { depth, number, .. }) = list {
         return Block::ListItem {
             depth,
             ordered: number.is_some(),
@@ -381,7 +619,8 @@ fn classify(para: Para, text: String, cx: &Context<'_>, list: Option<(u32, Optio
         };
     }
     let name = style.map(|s| cx.styles.name(s)).unwrap_or_default();
-    if name.contains("quote") {
+    // pandoc writes a block quote in "Block Text".
+    if name.contains("quote") || name == "block text" {
         return Block::Quote(text);
     }
     Block::Paragraph(text)
@@ -392,15 +631,29 @@ mod tests {
     use super::*;
 
     fn blocks(body: &str) -> Vec<Block> {
-        let styles = Styles::parse(
-            r#"<w:styles xmlns:w="x"><w:style w:styleId="Quote"><w:name w:val="Quote"/></w:style></w:styles>"#,
-        );
-        let numbering = Numbering::parse(
-            r#"<w:numbering xmlns:w="x"><w:abstractNum w:abstractNumId="0"><w:lvl w:ilvl="0"><w:numFmt w:val="decimal"/></w:lvl></w:abstractNum><w:num w:numId="1"><w:abstractNumId w:val="0"/></w:num></w:numbering>"#,
-        );
+        blocks_styled(
+            r#"<w:style w:styleId="Quote"><w:name w:val="Quote"/></w:style>"#,
+            body,
+        )
+    }
+
+    fn blocks_styled(styles: &str, body: &str) -> Vec<Block> {
+        blocks_numbered(
+            styles,
+            r#"<w:abstractNum w:abstractNumId="0"><w:lvl w:ilvl="0"><w:numFmt w:val="decimal"/></w:lvl></w:abstractNum><w:num w:numId="1"><w:abstractNumId w:val="0"/></w:num>"#,
+            body,
+        )
+    }
+
+    fn blocks_numbered(styles: &str, numbering: &str, body: &str) -> Vec<Block> {
+        let styles = Styles::parse(&format!(r#"<w:styles xmlns:w="x">{styles}</w:styles>"#));
+        let numbering = Numbering::parse(&format!(
+            r#"<w:numbering xmlns:w="x">{numbering}</w:numbering>"#
+        ));
         let cx = Context {
             styles: &styles,
             numbering: &numbering,
+            notes: Default::default(),
         };
         let xml =
             format!(r#"<w:document xmlns:w="x" xmlns:mc="m"><w:body>{body}</w:body></w:document>"#);
@@ -451,6 +704,160 @@ mod tests {
                 Block::Paragraph("a & b\tc link once".into()),
             ]
         );
+    }
+
+    /// pandoc's "Source Code" paragraphs, code styles by name and paragraphs all in a
+    /// monospace font are code blocks with their white space; one per line make one block.
+    #[test]
+    fn code_keeps_its_white_space() {
+        let styles = r#"<w:style w:styleId="SourceCode"><w:name w:val="Source Code"/><w:basedOn w:val="Normal"/></w:style>
+<w:style w:type="character" w:styleId="VerbatimChar"><w:name w:val="Verbatim Char"/><w:rPr><w:rFonts w:ascii="Consolas" w:hAnsi="Consolas"/></w:rPr></w:style>
+<w:style w:styleId="HTMLPreformatted"><w:name w:val="HTML Preformatted"/></w:style>
+<w:style w:styleId="BlockText"><w:name w:val="Block Text"/></w:style>"#;
+        let run = |props: &str, text: &str| {
+            format!(r#"<w:r><w:rPr>{props}</w:rPr><w:t xml:space="preserve">{text}</w:t></w:r>"#)
+        };
+        let body = [
+            format!(
+                r#"<w:p><w:pPr><w:pStyle w:val="SourceCode"/></w:pPr>{}{}<w:r><w:br/></w:r>{}{}</w:p>"#,
+                run(r#"<w:rStyle w:val="KeywordTok"/>"#, "def"),
+                run("", " configure(path):"),
+                run("", "    "),
+                run("", "return load(path)   # comment"),
+            ),
+            p(r#"<w:pStyle w:val="BlockText"/>"#, "Quoted."),
+            p(r#"<w:pStyle w:val="HTMLPreformatted"/>"#, "for x in y:"),
+            r#"<w:p><w:pPr><w:pStyle w:val="HTMLPreformatted"/></w:pPr></w:p>"#.into(),
+            format!(
+                "<w:p>{}<w:r><w:tab/></w:r>{}</w:p>",
+                run(r#"<w:rFonts w:ascii="Courier New" w:hAnsi="Courier New"/>"#, "  print(x)"),
+                run(r#"<w:rStyle w:val="VerbatimChar"/>"#, "# done"),
+            ),
+            format!(
+                "<w:p>{}{}</w:p>",
+                run(r#"<w:rFonts w:ascii="Consolas"/>"#, "mono"),
+                run("", " and prose"),
+            ),
+        ]
+        .concat();
+        assert_eq!(
+            blocks_styled(styles, &body),
+            vec![
+                Block::Code {
+                    language: None,
+                    text: "def configure(path):\n    return load(path)   # comment".into()
+                },
+                Block::Quote("Quoted.".into()),
+                Block::Code {
+                    language: None,
+                    text: "for x in y:\n\n  print(x)\t# done".into()
+                },
+                Block::Paragraph("mono and prose".into()),
+            ]
+        );
+    }
+
+    /// Headings in a multilevel list show Word's numbers; "List Bullet 2" and "List Bullet 3",
+    /// lists of their own, nest by the style's level.
+    #[test]
+    fn numbered_headings_and_list_styles_by_level() {
+        let styles = r#"<w:style w:styleId="Heading1"><w:name w:val="heading 1"/><w:pPr><w:numPr><w:ilvl w:val="0"/><w:numId w:val="90"/></w:numPr></w:pPr></w:style>
+<w:style w:styleId="Heading2"><w:name w:val="heading 2"/><w:pPr><w:numPr><w:numId w:val="90"/></w:numPr></w:pPr></w:style>
+<w:style w:styleId="Heading3"><w:name w:val="heading 3"/><w:pPr><w:numPr><w:ilvl w:val="2"/><w:numId w:val="90"/></w:numPr></w:pPr></w:style>
+<w:style w:styleId="ListBullet"><w:name w:val="List Bullet"/><w:pPr><w:numPr><w:numId w:val="1"/></w:numPr></w:pPr></w:style>
+<w:style w:styleId="ListBullet2"><w:name w:val="List Bullet 2"/><w:pPr><w:numPr><w:numId w:val="2"/></w:numPr></w:pPr></w:style>
+<w:style w:styleId="ListBullet3"><w:name w:val="List Bullet 3"/><w:pPr><w:numPr><w:numId w:val="3"/></w:numPr></w:pPr></w:style>"#;
+        let lvl = |ilvl: u32, style: &str, text: &str, format: &str| {
+            format!(
+                r#"<w:lvl w:ilvl="{ilvl}"><w:start w:val="1"/><w:numFmt w:val="{format}"/><w:pStyle w:val="{style}"/><w:lvlText w:val="{text}"/></w:lvl>"#
+            )
+        };
+        let bullet = |id: u32| {
+            format!(
+                r#"<w:abstractNum w:abstractNumId="{id}"><w:lvl w:ilvl="0"><w:numFmt w:val="bullet"/><w:lvlText w:val="•"/></w:lvl></w:abstractNum><w:num w:numId="{id}"><w:abstractNumId w:val="{id}"/></w:num>"#
+            )
+        };
+        let numbering = format!(
+            r#"<w:abstractNum w:abstractNumId="90">{}{}{}</w:abstractNum><w:num w:numId="90"><w:abstractNumId w:val="90"/></w:num>{}{}{}"#,
+            lvl(0, "Heading1", "%1", "decimal"),
+            lvl(1, "Heading2", "%1.%2", "decimal"),
+            lvl(2, "Heading3", "Part %1.%2.%3)", "lowerLetter"),
+            bullet(1),
+            bullet(2),
+            bullet(3),
+        );
+        let style = |id: &str| format!(r#"<w:pStyle w:val="{id}"/>"#);
+        let body = [
+            p(&style("Heading1"), "Introduction"),
+            p(&style("Heading2"), "Scope"),
+            p(&style("Heading3"), "Details"),
+            p(&style("Heading1"), "Method"),
+            p(&style("Heading2"), "Setup"),
+            p(&style("ListBullet"), "top"),
+            p(&style("ListBullet2"), "sub"),
+            p(&style("ListBullet3"), "subsub"),
+            p(&style("ListBullet"), "again"),
+        ]
+        .concat();
+        let heading = |level: u8, text: &str| Block::Heading {
+            level,
+            text: text.into(),
+        };
+        let item = |depth: u32, text: &str| Block::ListItem {
+            depth,
+            ordered: false,
+            number: None,
+            text: text.into(),
+        };
+        assert_eq!(
+            blocks_numbered(styles, &numbering, &body),
+            vec![
+                heading(1, "1 Introduction"),
+                heading(2, "1.1 Scope"),
+                heading(3, "Part 1.1.a) Details"),
+                heading(1, "2 Method"),
+                heading(2, "2.1 Setup"),
+                item(0, "top"),
+                item(1, "sub"),
+                item(2, "subsub"),
+                item(0, "again"),
+            ]
+        );
+    }
+
+    /// Symbol-font symbols are their Unicode characters (Wingdings' are dropped); a text box
+    /// is a paragraph of its own; a table of contents is dropped; Author (based on Title) is
+    /// a paragraph.
+    #[test]
+    fn symbols_text_boxes_tables_of_contents_and_title_styles() {
+        let styles = r#"<w:style w:styleId="Title"><w:name w:val="Title"/></w:style>
+<w:style w:styleId="Author"><w:name w:val="Author"/><w:basedOn w:val="Title"/></w:style>
+<w:style w:styleId="TOC1"><w:name w:val="toc 1"/></w:style>"#;
+        let body = [
+            r#"<w:sdt><w:sdtPr><w:docPartObj><w:docPartGallery w:val="Table of Contents"/></w:docPartObj></w:sdtPr><w:sdtContent><w:p><w:r><w:t>Contents</w:t></w:r></w:p><w:p><w:pPr><w:pStyle w:val="TOC1"/></w:pPr><w:r><w:t>Alpha Chapter 1</w:t></w:r></w:p></w:sdtContent></w:sdt>"#.to_string(),
+            p(r#"<w:pStyle w:val="Title"/>"#, "Handbook"),
+            p(r#"<w:pStyle w:val="Author"/>"#, "Bob Writer"),
+            r#"<w:p><w:r><w:t xml:space="preserve">Angle </w:t></w:r><w:r><w:sym w:font="Symbol" w:char="F061"/><w:sym w:font="Symbol" w:char="B3"/><w:sym w:font="Wingdings" w:char="F0FC"/></w:r><w:r><w:t xml:space="preserve"> name: </w:t></w:r><w:sdt><w:sdtPr><w:alias w:val="Name"/></w:sdtPr><w:sdtContent><w:r><w:t>Jane</w:t></w:r></w:sdtContent></w:sdt></w:p>"#.into(),
+            r#"<w:p><w:r><w:t xml:space="preserve">Before box. </w:t></w:r><w:r><w:drawing><wps:txbx xmlns:wps="s"><w:txbxContent><w:p><w:r><w:t>Box text.</w:t></w:r></w:p></w:txbxContent></wps:txbx></w:drawing></w:r><w:r><w:t>After box.</w:t></w:r></w:p>"#.into(),
+        ]
+        .concat();
+        assert_eq!(
+            blocks_styled(styles, &body),
+            vec![
+                Block::Heading {
+                    level: 1,
+                    text: "Handbook".into()
+                },
+                Block::Paragraph("Bob Writer".into()),
+                Block::Paragraph("Angle α≥ name: Jane".into()),
+                Block::Paragraph("Before box. After box.".into()),
+                Block::Paragraph("Box text.".into()),
+            ]
+        );
+        assert_eq!(symbol_char(0xF020), Some(' '));
+        assert_eq!(symbol_char(0xF0E5), Some('∑'));
+        assert_eq!(symbol_char(0xF0FF), None);
+        assert_eq!(symbol_char(0xF100), None);
     }
 
     #[test]
@@ -506,6 +913,7 @@ mod tests {
         let cx = Context {
             styles: &styles,
             numbering: &numbering,
+            notes: Default::default(),
         };
         let read = read(
             "<w:body><w:p><w:r><w:t>kept</w:t></w:r></w:p><w:p></w:x>",

@@ -44,6 +44,7 @@ pub(super) fn parse(bytes: &[u8]) -> Result<Parsed, ParseError> {
     let cx = body::Context {
         styles: &styles,
         numbering: &numbering,
+        notes: Default::default(),
     };
     let mut warnings = Vec::new();
     let main = body::read(&document, &cx);
@@ -55,14 +56,24 @@ pub(super) fn parse(bytes: &[u8]) -> Result<Parsed, ParseError> {
     }
     warnings.extend(main.warning.map(|w| format!("{main_part}: {w}")));
     let mut renderer = Renderer::new();
+    // The notes follow the body outside its sections, as an HTML page's footnotes do: they
+    // do not take the last section's path (a heading without text at the body's top level
+    // closes them all and adds no text).
+    let level = super::render::top_level(&main.blocks);
     renderer.extend(main.blocks);
-    for (part, prefix) in [(&parts.footnotes, ""), (&parts.endnotes, "e")] {
+    for (part, endnotes) in [(&parts.footnotes, false), (&parts.endnotes, true)] {
         let Some(xml) = archive.read(part)? else {
             continue;
         };
-        let notes = notes(&xml, prefix, &cx);
+        let notes = notes(&xml, endnotes, &cx);
         warnings.extend(notes.1.map(|w| format!("{part}: {w}")));
-        renderer.extend(notes.0);
+        if !notes.0.is_empty() {
+            renderer.extend([Block::Heading {
+                level,
+                text: String::new(),
+            }]);
+            renderer.extend(notes.0);
+        }
     }
     let metadata = match archive.read(&parts.core)? {
         Some(xml) => props::parse(&xml),
@@ -79,10 +90,11 @@ pub(super) fn parse(bytes: &[u8]) -> Result<Parsed, ParseError> {
     })
 }
 
-/// The notes of a footnotes or endnotes part, each as a paragraph starting with its marker
-/// (`[1]`, or `[e1]` for endnotes) as the body's references show it.
-fn notes(xml: &str, prefix: &str, cx: &body::Context<'_>) -> (Vec<Block>, Option<String>) {
-    let mut blocks = Vec::new();
+/// The notes of a footnotes or endnotes part, each as a paragraph starting with its mark as
+/// the body's references show it (`[1]`, or `[e1]` for endnotes), in the order of their numbers
+/// (notes never referenced after the others).
+fn notes(xml: &str, endnotes: bool, cx: &body::Context<'_>) -> (Vec<Block>, Option<String>) {
+    let mut numbered = Vec::new();
     let mut warning = None;
     for (id, part) in split_notes(xml) {
         let read = body::read(part, cx);
@@ -99,16 +111,30 @@ fn notes(xml: &str, prefix: &str, cx: &body::Context<'_>) -> (Vec<Block>, Option
             })
             .collect();
         let text = text.join("\n");
-        // The note's own paragraphs start with the reference mark, which reads as "[id]".
-        let text = text
-            .strip_prefix(&format!("[{prefix}{id}]"))
-            .unwrap_or(&text)
-            .trim();
+        let text = text.trim();
         if !text.is_empty() {
-            blocks.push(Block::Paragraph(format!("[{prefix}{id}] {text}")));
+            numbered.push((id, text.to_string()));
         }
     }
-    (blocks, warning)
+    // Referenced notes have their numbers; the others take the next ones, in part order.
+    let mut numbers = cx.notes.borrow_mut();
+    let referenced: Vec<bool> = numbered
+        .iter()
+        .map(|(id, _)| numbers.is_numbered(endnotes, id))
+        .collect();
+    let mut blocks: Vec<(u32, Block)> = numbered
+        .iter()
+        .zip(&referenced)
+        .filter(|(_, r)| **r)
+        .chain(numbered.iter().zip(&referenced).filter(|(_, r)| !**r))
+        .map(|((id, text), _)| {
+            let number = numbers.number(endnotes, id);
+            let mark = numbers.mark(endnotes, id);
+            (number, Block::Paragraph(format!("{mark} {text}")))
+        })
+        .collect();
+    blocks.sort_by_key(|(number, _)| *number);
+    (blocks.into_iter().map(|(_, b)| b).collect(), warning)
 }
 
 /// The `w:footnote` / `w:endnote` elements of a notes part with a positive id, as

@@ -29,6 +29,10 @@ struct Level {
     start: Option<u32>,
     /// `w:lvlRestart`: the 1-based level whose use restarts this one; 0 for never.
     restart: Option<u32>,
+    /// `w:lvlText`: the label, `%1`…`%9` standing for the levels' numbers ("%1.%2").
+    text: Option<String>,
+    /// `w:pStyle`: the paragraph style this level is attached to (Heading 2).
+    style: Option<String>,
 }
 
 /// An abstract numbering: its levels, or a link to a numbering style that holds them.
@@ -154,6 +158,16 @@ impl Numbering {
                                 level.start = number(val());
                             }
                         }
+                        "lvlText" => {
+                            if let Some((_, level)) = at.level.as_mut() {
+                                level.text = val();
+                            }
+                        }
+                        "pStyle" => {
+                            if let Some((_, level)) = at.level.as_mut() {
+                                level.style = val();
+                            }
+                        }
                         "lvlRestart" => {
                             if let Some((_, level)) = at.level.as_mut() {
                                 level.restart = number(val());
@@ -246,6 +260,8 @@ impl Numbering {
                 format: l.format.clone().or(base.format),
                 start: l.start.or(base.start),
                 restart: l.restart.or(base.restart),
+                text: l.text.clone().or(base.text),
+                style: l.style.clone().or(base.style),
             },
             None => base,
         };
@@ -260,6 +276,19 @@ impl Numbering {
         self.level(num_id, ilvl)
             .format
             .is_some_and(|f| !matches!(f.as_str(), "bullet" | "none" | ""))
+    }
+
+    /// The level of list `num_id` attached to paragraph style `style` (`w:pStyle` in a
+    /// `w:lvl`: Heading 2 is level 1 of a numbered-headings list).
+    pub(super) fn level_of_style(&self, num_id: &str, style: &str) -> Option<u32> {
+        let levels = &self.abstracts.get(self.abstract_of(num_id)?)?.levels;
+        let mut found: Vec<u32> = levels
+            .iter()
+            .filter(|(_, l)| l.style.as_deref() == Some(style))
+            .map(|(ilvl, _)| *ilvl)
+            .collect();
+        found.sort_unstable();
+        found.first().copied()
     }
 
     /// Whether `num_id` restarts level `ilvl` where it is first used.
@@ -316,6 +345,97 @@ impl Counters {
         }
         numbering.ordered(num_id, ilvl).then_some(value)
     }
+
+    /// The label Word shows before the paragraph just counted at level `ilvl` of `num_id`:
+    /// its `w:lvlText` with each `%N` replaced by level N's current number in level N's
+    /// format ("2.1"); `None` for a bullet or an empty label.
+    pub(super) fn label(&self, numbering: &Numbering, num_id: &str, ilvl: u32) -> Option<String> {
+        let ilvl = ilvl.min(LEVELS as u32 - 1);
+        if !numbering.ordered(num_id, ilvl) {
+            return None;
+        }
+        let key = numbering
+            .abstract_of(num_id)
+            .map_or_else(|| format!("num:{num_id}"), |a| format!("abstract:{a}"));
+        let values = self.values.get(&key)?;
+        let text = numbering
+            .level(num_id, ilvl)
+            .text
+            .unwrap_or_else(|| format!("%{}", ilvl + 1));
+        let mut label = String::new();
+        let mut chars = text.chars().peekable();
+        while let Some(c) = chars.next() {
+            let digit = chars.peek().and_then(|d| d.to_digit(10));
+            match (c, digit) {
+                ('%', Some(n @ 1..=9)) => {
+                    chars.next();
+                    let level = numbering.level(num_id, n - 1);
+                    let value = values[(n - 1) as usize].unwrap_or(level.start.unwrap_or(1));
+                    label.push_str(&format_number(value, level.format.as_deref()));
+                }
+                _ => label.push(c),
+            }
+        }
+        let label = label.trim().to_string();
+        (!label.is_empty()).then_some(label)
+    }
+}
+
+/// A list number in a `w:numFmt`: decimal, letters, roman numerals (others as decimal).
+fn format_number(value: u32, format: Option<&str>) -> String {
+    match format.unwrap_or("decimal") {
+        "lowerLetter" | "upperLetter" => {
+            // a..z, then aa, bb, … as Word counts.
+            let n = value.max(1) - 1;
+            let letter = char::from(b'a' + (n % 26) as u8);
+            let text = letter.to_string().repeat((n / 26 + 1).min(100) as usize);
+            if format == Some("upperLetter") {
+                text.to_uppercase()
+            } else {
+                text
+            }
+        }
+        "lowerRoman" | "upperRoman" => {
+            let text = roman(value);
+            if format == Some("upperRoman") {
+                text.to_uppercase()
+            } else {
+                text
+            }
+        }
+        "decimalZero" if value < 10 => format!("0{value}"),
+        _ => value.to_string(),
+    }
+}
+
+/// `value` in lowercase roman numerals (decimal past 3999).
+fn roman(value: u32) -> String {
+    if value == 0 || value > 3999 {
+        return value.to_string();
+    }
+    let mut n = value;
+    let mut out = String::new();
+    for (v, s) in [
+        (1000, "m"),
+        (900, "cm"),
+        (500, "d"),
+        (400, "cd"),
+        (100, "c"),
+        (90, "xc"),
+        (50, "l"),
+        (40, "xl"),
+        (10, "x"),
+        (9, "ix"),
+        (5, "v"),
+        (4, "iv"),
+        (1, "i"),
+    ] {
+        while n >= v {
+            out.push_str(s);
+            n -= v;
+        }
+    }
+    out
 }
 
 #[cfg(test)]

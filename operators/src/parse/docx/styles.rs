@@ -16,6 +16,8 @@ struct Style {
     outline: Option<u8>,
     num_id: Option<String>,
     ilvl: Option<u32>,
+    /// The font of its runs (`w:rFonts w:ascii`), when it sets one.
+    font: Option<String>,
 }
 
 /// Paragraph styles by id.
@@ -59,6 +61,9 @@ impl Styles {
                                     }
                                     "numId" => style.num_id = val,
                                     "ilvl" => style.ilvl = val.and_then(|v| v.parse().ok()),
+                                    "rFonts" => {
+                                        style.font = attr(&e, "ascii").or_else(|| attr(&e, "hAnsi"))
+                                    }
                                     _ => {}
                                 }
                             }
@@ -80,15 +85,17 @@ impl Styles {
     }
 
     /// The heading level (1..=6) a paragraph of style `id` has, if it is a heading.
+    /// Only the Title style itself is a title: a style based on it (pandoc's Author,
+    /// Subtitle, Date) is not a heading.
     pub(super) fn heading_level(&self, id: &str) -> Option<u8> {
         let mut current = Some(id.to_string());
-        for _ in 0..MAX_CHAIN {
+        for hop in 0..MAX_CHAIN {
             let key = current?;
             let Some(style) = self.styles.get(&key) else {
-                return level_from_name(&key);
+                return level_from_name(&key).filter(|_| hop == 0 || !is_title(&key));
             };
             if let Some(level) = level_from_name(&style.name) {
-                return Some(level);
+                return (hop == 0 || !is_title(&style.name)).then_some(level);
             }
             if let Some(outline) = style.outline {
                 return (outline < 9).then(|| outline.saturating_add(1).min(6));
@@ -111,6 +118,38 @@ impl Styles {
         None
     }
 
+    /// Whether paragraphs of style `id` are code: a code style by name ("Source Code",
+    /// "HTML Preformatted", "Code", "Plain Text", …), or one in a monospace font, itself or
+    /// through the styles it is based on.
+    pub(super) fn is_code(&self, id: &str) -> bool {
+        let mut current = Some(id.to_string());
+        for _ in 0..MAX_CHAIN {
+            let Some(key) = current else { return false };
+            let Some(style) = self.styles.get(&key) else {
+                return is_code_name(&key);
+            };
+            let name = if style.name.is_empty() {
+                &key
+            } else {
+                &style.name
+            };
+            if is_code_name(name) {
+                return true;
+            }
+            if let Some(font) = &style.font {
+                return is_monospace(font);
+            }
+            current = style.based_on.clone();
+        }
+        false
+    }
+
+    /// Whether runs of the character style `id` are in a monospace font (pandoc's
+    /// `VerbatimChar`, Word's "HTML Code").
+    pub(super) fn is_monospace(&self, id: &str) -> bool {
+        self.is_code(id)
+    }
+
     /// The style's display name (its id when undeclared), lowercase.
     pub(super) fn name(&self, id: &str) -> String {
         self.styles
@@ -120,6 +159,51 @@ impl Styles {
             .unwrap_or(id)
             .to_lowercase()
     }
+}
+
+/// Whether a style's name says it is code.
+fn is_code_name(name: &str) -> bool {
+    let name = name.to_lowercase();
+    let words: String = name.chars().filter(|c| c.is_alphanumeric()).collect();
+    [
+        "sourcecode",
+        "preformatted",
+        "verbatim",
+        "plaintext",
+        "macrotext",
+        "codeblock",
+    ]
+    .iter()
+    .any(|w| words.contains(w))
+        || matches!(words.as_str(), "code" | "htmlcode" | "codechar" | "listing")
+}
+
+/// Whether a font is monospace (Consolas, Courier New, Menlo, Source Code Pro, … Mono).
+pub(super) fn is_monospace(font: &str) -> bool {
+    let font = font.to_lowercase();
+    [
+        "mono",
+        "courier",
+        "consolas",
+        "menlo",
+        "monaco",
+        "lucida console",
+        "lucida sans typewriter",
+        "source code",
+        "fira code",
+        "inconsolata",
+        "cascadia",
+        "fixedsys",
+        "andale",
+        "ocr a",
+    ]
+    .iter()
+    .any(|m| font.contains(m))
+}
+
+/// Whether a style name is the Title style's.
+fn is_title(name: &str) -> bool {
+    name.eq_ignore_ascii_case("title")
 }
 
 /// The level a style name stands for: "heading N" / "HeadingN" → N, "Title" → 1.
@@ -155,6 +239,18 @@ mod tests {
         assert_eq!(styles.heading_level("Loop"), None);
         assert_eq!(styles.heading_level("Heading3"), Some(3));
         assert_eq!(styles.heading_level("Title"), Some(1));
+        let titles = r#"<w:styles xmlns:w="x">
+          <w:style w:type="paragraph" w:styleId="Title"><w:name w:val="Title"/></w:style>
+          <w:style w:type="paragraph" w:styleId="Author"><w:name w:val="Author"/><w:basedOn w:val="Title"/></w:style>
+          <w:style w:type="paragraph" w:styleId="Subtitle"><w:name w:val="Subtitle"/><w:basedOn w:val="Title"/></w:style>
+          <w:style w:type="paragraph" w:styleId="Chapter"><w:name w:val="Chapter"/><w:basedOn w:val="Heading1"/></w:style>
+          <w:style w:type="paragraph" w:styleId="Heading1"><w:name w:val="heading 1"/></w:style>
+        </w:styles>"#;
+        let titled = Styles::parse(titles);
+        assert_eq!(titled.heading_level("Title"), Some(1));
+        assert_eq!(titled.heading_level("Author"), None);
+        assert_eq!(titled.heading_level("Subtitle"), None);
+        assert_eq!(titled.heading_level("Chapter"), Some(1));
         assert_eq!(styles.numbering("Bullet"), Some(("3".into(), None)));
         assert_eq!(styles.name("Bullet"), "list bullet");
     }

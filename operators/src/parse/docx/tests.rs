@@ -48,6 +48,8 @@ fn a_small_document() {
     use ElementKind::*;
     assert_eq!(kinds, vec![Heading, Paragraph, ListItem, Table, Paragraph]);
     assert_eq!(parsed.elements[2].section, vec!["Intro"]);
+    // The notes are outside the sections.
+    assert!(parsed.elements[4].section.is_empty());
     assert_eq!(parsed.metadata["title"], "Doc title");
     assert_eq!(parsed.metadata["author"], "Ann Author");
     assert!(parsed.warnings.is_empty());
@@ -194,4 +196,45 @@ fn a_line_break_is_a_hard_break() {
         parsed.markdown,
         "ACME Corp  \n12 Main Street  \nSpringfield\n"
     );
+}
+
+/// Notes are numbered as Word shows them: by first reference, footnotes and endnotes apart,
+/// whatever their `w:id`; they follow the body under a heading of their own.
+#[test]
+fn notes_take_the_numbers_word_shows() {
+    let doc = r#"<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>
+<w:p><w:pPr><w:pStyle w:val="Heading2"/></w:pPr><w:r><w:t>Part</w:t></w:r></w:p>
+<w:p><w:r><w:t>One</w:t></w:r><w:r><w:footnoteReference w:id="15"/></w:r><w:r><w:t> two</w:t></w:r><w:r><w:footnoteReference w:id="9"/></w:r><w:r><w:t> end</w:t></w:r><w:r><w:endnoteReference w:id="4"/></w:r><w:r><w:t> again</w:t></w:r><w:r><w:footnoteReference w:id="15"/></w:r></w:p>
+<w:p><w:r><w:footnoteReference w:customMarkFollows="1" w:id="20"/><w:t>*</w:t></w:r></w:p>
+</w:body></w:document>"#;
+    let note = |kind: &str, id: &str, text: &str| {
+        format!(
+            r#"<w:{kind} w:id="{id}"><w:p><w:r><w:{kind}Ref/></w:r><w:r><w:t xml:space="preserve"> {text}</w:t></w:r></w:p></w:{kind}>"#
+        )
+    };
+    let footnotes = format!(
+        r#"<w:footnotes xmlns:w="x"><w:footnote w:type="separator" w:id="-1"><w:p/></w:footnote>{}{}{}{}</w:footnotes>"#,
+        note("footnote", "9", "Nine."),
+        note("footnote", "15", "Fifteen."),
+        note("footnote", "20", "Custom."),
+        note("footnote", "30", "Never referenced."),
+    );
+    let endnotes = format!(
+        r#"<w:endnotes xmlns:w="x">{}</w:endnotes>"#,
+        note("endnote", "4", "Four.")
+    );
+    let parsed = parse(&package(&[
+        ("word/document.xml", doc),
+        ("word/footnotes.xml", &footnotes),
+        ("word/endnotes.xml", &endnotes),
+    ]))
+    .unwrap();
+    assert_eq!(
+        parsed.markdown,
+        "## Part\n\nOne\\[1\\] two\\[2\\] end\\[e1\\] again\\[1\\]\n\n\\*\n\n\
+         \\[1\\] Fifteen.\n\n\\[2\\] Nine.\n\n\\[3\\] Custom.\n\n\\[4\\] Never referenced.\n\n\
+         \\[e1\\] Four.\n"
+    );
+    let last = parsed.elements.last().unwrap();
+    assert!(last.section.is_empty());
 }

@@ -4,13 +4,50 @@
 use scraper::Node;
 
 use super::content::Page;
-use super::dom::{NodeRef, class_weight, element, is_block};
-use crate::parse::render::{Block, pad_span};
+use super::dom::{NodeRef, class_weight, element, is_block, is_footnotes, is_noteref};
+use crate::parse::render::{Block, MAX_SPAN_COLUMNS, MAX_TABLE_CELLS, top_level};
 
 /// Deeper than this, an element's text is taken flat (no recursion on hostile nesting).
 const MAX_DEPTH: usize = 200;
 /// Most columns a `colspan` may add.
 const MAX_COLSPAN: usize = 64;
+/// Most rows a `rowspan` may cover (the HTML standard's limit).
+const MAX_ROWSPAN: usize = 65534;
+
+/// The text index of a grid cell that no cell covers.
+const NO_TEXT: usize = usize::MAX;
+
+/// A table row: its cells and whether it is in the table's `<thead>`.
+struct Row<'n> {
+    cells: Vec<NodeRef<'n>>,
+    head: bool,
+}
+
+/// A cell's `colspan` or `rowspan`: 1 when missing or unreadable, at most `max`.
+fn span(cell: &NodeRef<'_>, name: &str, max: usize) -> usize {
+    element(cell)
+        .and_then(|e| e.attr(name))
+        .and_then(|s| s.trim().parse::<usize>().ok())
+        .unwrap_or(1)
+        .min(max)
+}
+
+/// How many leading rows of a table are its header: those in its `<thead>`, or else the
+/// leading rows of `<th>` cells only.
+fn header_rows(rows: &[Row<'_>]) -> usize {
+    let rows: Vec<&Row<'_>> = rows.iter().filter(|r| !r.cells.is_empty()).collect();
+    let head = rows.iter().take_while(|r| r.head).count();
+    if head > 0 {
+        return head;
+    }
+    rows.iter()
+        .take_while(|r| {
+            r.cells
+                .iter()
+                .all(|c| element(c).is_some_and(|e| e.name() == "th"))
+        })
+        .count()
+}
 
 /// Appends the text of a text node outside `<pre>`: its line breaks are white space, as
 /// browsers show them (only `<br>` and blocks break lines), so a paragraph wrapped in the
@@ -74,6 +111,29 @@ impl Converter<'_, '_> {
             return;
         }
         if matches!(name, "ul" | "ol" | "div" | "section" | "dl") && self.is_link_cluster(&node) {
+            return;
+        }
+        if is_footnotes(e)
+            && !node
+                .ancestors()
+                .any(|a| element(&a).is_some_and(is_footnotes))
+            && !node.descendants().any(|n| {
+                element(&n)
+                    .is_some_and(|e| matches!(e.name(), "h1" | "h2" | "h3" | "h4" | "h5" | "h6"))
+            })
+        {
+            // Notes without a heading of their own do not take the last section's path: a
+            // heading without text at the top level closes the sections (as for a DOCX's
+            // notes) and adds no text.
+            self.flush();
+            self.blocks.push(Block::Heading {
+                level: top_level(&self.blocks),
+                text: String::new(),
+            });
+        }
+        if is_noteref(e) {
+            let mark = self.note_mark(node);
+            self.inline.push_str(&mark);
             return;
         }
         match name {
@@ -248,9 +308,9 @@ impl Converter<'_, '_> {
     fn table(&mut self, node: NodeRef<'_>, depth: usize) {
         let rows = self.rows(node);
         let layout = !self.page.is_data_table(node)
-            || (rows.len() <= 1 && rows.iter().flatten().count() <= 1);
+            || (rows.len() <= 1 && rows.iter().flat_map(|r| &r.cells).count() <= 1);
         if layout {
-            for cell in rows.iter().flatten() {
+            for cell in rows.iter().flat_map(|r| &r.cells) {
                 for child in cell.children() {
                     self.visit(child, depth + 1);
                 }
@@ -258,22 +318,7 @@ impl Converter<'_, '_> {
             }
             return;
         }
-        let mut table = Vec::new();
-        for row in &rows {
-            let mut cells = Vec::new();
-            for cell in row {
-                cells.push(self.text(*cell, false));
-                let span = element(cell)
-                    .and_then(|e| e.attr("colspan"))
-                    .and_then(|s| s.trim().parse::<usize>().ok())
-                    .unwrap_or(1)
-                    .clamp(1, MAX_COLSPAN);
-                pad_span(&mut cells, span);
-            }
-            if !cells.is_empty() {
-                table.push(cells);
-            }
-        }
+        let table = self.grid(&rows);
         if let Some(caption) = node
             .children()
             .find(|c| element(c).is_some_and(|e| e.name() == "caption"))
@@ -284,12 +329,113 @@ impl Converter<'_, '_> {
         self.blocks.push(Block::Table(table));
     }
 
-    /// The cells of a table's rows, not descending into nested tables.
-    fn rows<'n>(&self, table: NodeRef<'n>) -> Vec<Vec<NodeRef<'n>>> {
+    /// The rows of a table laid out as the browser does: a cell spanning columns or rows
+    /// leaves empty cells where it spans, so that the cells after it stay in their columns.
+    /// Several header rows (a `<thead>` of more than one row, or leading rows of `<th>` only)
+    /// become one, each column's labels joined top to bottom ("Price Monthly").
+    fn grid(&self, rows: &[Row<'_>]) -> Vec<Vec<String>> {
+        // Each grid cell: the index of its cell's text, and whether it is that cell's origin.
+        let mut texts: Vec<String> = Vec::new();
+        let mut grid: Vec<Vec<(usize, bool)>> = Vec::with_capacity(rows.len());
+        // Per column: rows still covered by a cell above, and that cell's text.
+        let mut covered: Vec<(usize, usize)> = Vec::new();
+        // Spanned cells are bounded like the cells of a rendered table.
+        let mut budget = MAX_TABLE_CELLS;
+        for row in rows {
+            let mut out: Vec<(usize, bool)> = Vec::new();
+            // (first column, end column, rows below, text) of the cells spanning rows.
+            let mut spans: Vec<(usize, usize, usize, usize)> = Vec::new();
+            for cell in &row.cells {
+                while let Some(&(left, text)) = covered.get(out.len())
+                    && left > 0
+                    && budget > 0
+                {
+                    out.push((text, false));
+                    budget -= 1;
+                }
+                let text = texts.len();
+                texts.push(self.text(*cell, false));
+                let start = out.len();
+                out.push((text, true));
+                let colspan = span(cell, "colspan", MAX_COLSPAN);
+                let pad = colspan
+                    .saturating_sub(1)
+                    .min(MAX_SPAN_COLUMNS.saturating_sub(out.len()));
+                out.extend(std::iter::repeat_n((text, false), pad));
+                let rowspan = span(cell, "rowspan", MAX_ROWSPAN);
+                if rowspan != 1 && start < MAX_SPAN_COLUMNS {
+                    // 0: to the end of the table.
+                    let rows = if rowspan == 0 { MAX_ROWSPAN } else { rowspan };
+                    spans.push((start, out.len().min(MAX_SPAN_COLUMNS), rows - 1, text));
+                }
+            }
+            // Columns past the row's last cell that cells above still cover.
+            if let Some(last) = covered.iter().rposition(|c| c.0 > 0) {
+                while out.len() <= last && budget > 0 {
+                    let (left, text) = covered[out.len()];
+                    out.push((if left > 0 { text } else { NO_TEXT }, false));
+                    budget -= 1;
+                }
+            }
+            for column in &mut covered {
+                column.0 = column.0.saturating_sub(1);
+            }
+            for (start, end, rows, text) in spans {
+                if covered.len() < end {
+                    covered.resize(end, (0, 0));
+                }
+                covered[start..end].fill((rows, text));
+            }
+            if row.cells.is_empty() {
+                continue;
+            }
+            grid.push(out);
+        }
+        let header = header_rows(rows);
+        let mut table: Vec<Vec<String>> = Vec::with_capacity(grid.len());
+        if header >= 2 && header < grid.len() {
+            let width = grid[..header].iter().map(Vec::len).max().unwrap_or(0);
+            let labels = (0..width)
+                .map(|c| {
+                    let mut label: Vec<&str> = Vec::new();
+                    let mut last = None;
+                    for row in &grid[..header] {
+                        let Some(&(text, _)) = row.get(c) else {
+                            continue;
+                        };
+                        let words = texts.get(text).map_or("", |t| t.trim());
+                        if last != Some(text) && !words.is_empty() && !label.contains(&words) {
+                            label.push(words);
+                        }
+                        last = Some(text);
+                    }
+                    label.join(" ")
+                })
+                .collect();
+            table.push(labels);
+            grid.drain(..header);
+        }
+        table.extend(grid.into_iter().map(|row| {
+            row.into_iter()
+                .map(|(text, origin)| {
+                    if origin {
+                        std::mem::take(&mut texts[text])
+                    } else {
+                        String::new()
+                    }
+                })
+                .collect()
+        }));
+        table
+    }
+
+    /// The rows of a table (not descending into nested tables): their cells and whether
+    /// they are in its `<thead>`.
+    fn rows<'n>(&self, table: NodeRef<'n>) -> Vec<Row<'n>> {
         let mut rows = Vec::new();
-        let mut stack: Vec<NodeRef<'n>> = table.children().collect();
+        let mut stack: Vec<(NodeRef<'n>, bool)> = table.children().map(|c| (c, false)).collect();
         stack.reverse();
-        while let Some(n) = stack.pop() {
+        while let Some((n, head)) = stack.pop() {
             if self.skipped(&n) {
                 continue;
             }
@@ -302,10 +448,12 @@ impl Converter<'_, '_> {
                                 && element(c).is_some_and(|e| matches!(e.name(), "td" | "th"))
                         })
                         .collect();
-                    rows.push(cells);
+                    rows.push(Row { cells, head });
                 }
-                Some("thead" | "tbody" | "tfoot") => {
-                    let mut children: Vec<NodeRef<'n>> = n.children().collect();
+                Some(name @ ("thead" | "tbody" | "tfoot")) => {
+                    let head = name == "thead";
+                    let mut children: Vec<(NodeRef<'n>, bool)> =
+                        n.children().map(|c| (c, head)).collect();
                     children.reverse();
                     stack.extend(children);
                 }
@@ -313,6 +461,29 @@ impl Converter<'_, '_> {
             }
         }
         rows
+    }
+
+    /// A footnote reference as `[n]` (its text without the brackets or superscript some
+    /// generators add).
+    fn note_mark(&self, node: NodeRef<'_>) -> String {
+        let mut text = String::new();
+        for n in node.descendants() {
+            if let Node::Text(t) = n.value()
+                && !self.skipped(&n)
+            {
+                text.push_str(t);
+            }
+        }
+        let number = text
+            .trim()
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .trim();
+        if number.is_empty() {
+            String::new()
+        } else {
+            format!("[{number}]")
+        }
     }
 
     /// The text under `node`: blocks on their own lines, `<br>` as a line break; with
@@ -352,6 +523,9 @@ impl Converter<'_, '_> {
                 Node::Text(t) if raw => out.push_str(t),
                 Node::Text(t) => push_collapsed(&mut out, t),
                 Node::Element(e) if e.name() == "br" => out.push('\n'),
+                Node::Element(e) if !raw && n.id() != node.id() && is_noteref(e) => {
+                    out.push_str(&self.note_mark(n));
+                }
                 Node::Element(_) => {
                     let before = out.len();
                     if block && !out.is_empty() && !out.ends_with('\n') {

@@ -8,7 +8,10 @@ use std::collections::HashMap;
 use ego_tree::NodeId;
 use scraper::Node;
 
-use super::dom::{NodeRef, class_weight, element, is_block, is_dropped, is_invisible, is_main};
+use super::dom::{
+    Context, NodeRef, class_weight, element, is_block, is_dropped, is_footnotes, is_furniture,
+    is_invisible, is_main,
+};
 
 /// The note recorded when a page has no article-like block.
 const WHOLE_PAGE: &str =
@@ -47,6 +50,9 @@ pub(super) struct Page<'a> {
     /// Whether this is the whole page: only invisible parts are dropped (no navigation,
     /// comments or footers), and link clusters are kept.
     pub whole: bool,
+    /// Whether furniture a reader sees was dropped (navigation, a site header, sidebars,
+    /// footers, comments), not only what is never visible text.
+    pub furniture: bool,
 }
 
 impl<'a> Page<'a> {
@@ -72,24 +78,26 @@ impl<'a> Page<'a> {
     /// Marks dropped nodes and computes facts, without recursion.
     fn build(root: NodeRef<'a>, whole: bool) -> Self {
         let mut dropped = std::collections::HashSet::new();
+        let mut furniture = false;
         let mut order = Vec::new();
-        // Pre-order walk with an explicit stack; `in_article` travels with each node.
-        let mut stack = vec![(root, false)];
-        while let Some((node, in_article)) = stack.pop() {
+        // Pre-order walk with an explicit stack; the context travels with each node.
+        let mut stack = vec![(root, Context::default())];
+        while let Some((node, context)) = stack.pop() {
             if let Some(e) = element(&node)
                 && (if whole {
                     is_invisible(e)
                 } else {
-                    is_dropped(e, in_article)
+                    is_dropped(e, context)
                 })
             {
                 dropped.insert(node.id());
+                furniture |= is_furniture(&node);
                 continue;
             }
             order.push(node);
-            let in_article = in_article || element(&node).is_some_and(|e| e.name() == "article");
+            let context = context.within(&node);
             for child in node.children().rev() {
-                stack.push((child, in_article));
+                stack.push((child, context));
             }
         }
         let mut facts: HashMap<NodeId, Facts> = HashMap::with_capacity(order.len());
@@ -122,6 +130,7 @@ impl<'a> Page<'a> {
             dropped,
             facts,
             whole,
+            furniture,
         }
     }
 
@@ -134,6 +143,11 @@ impl<'a> Page<'a> {
     /// article was found and the whole page (less furniture) is taken.
     pub(super) fn main_content(&self) -> (Vec<NodeRef<'a>>, Option<String>) {
         let body = self.body();
+        // A page without furniture (no navigation, site header, sidebar, footer or comments:
+        // a document a converter wrote, like pandoc's standalone HTML) is all article.
+        if !self.whole && !self.furniture {
+            return (vec![body], None);
+        }
         let scores = self.score(body);
         let Some(top) = self.top_candidate(&scores) else {
             return (vec![body], Some(WHOLE_PAGE.into()));
@@ -150,7 +164,11 @@ impl<'a> Page<'a> {
         let chosen = self.with_siblings(top, &scores);
         // Too little text for an article: the page is not an article (a datasheet, a form
         // letter); everything that is not furniture is its content.
-        let chosen_text: usize = chosen.iter().map(|n| self.facts(n).text).sum();
+        let chosen_text: usize = chosen
+            .iter()
+            .filter(|n| element(n).is_none_or(|e| !is_footnotes(e)))
+            .map(|n| self.facts(n).text)
+            .sum();
         let body_text = self.facts(&body).text;
         if chosen_text < 500 && chosen_text * 4 < body_text {
             return (vec![body], Some(WHOLE_PAGE.into()));
@@ -160,22 +178,28 @@ impl<'a> Page<'a> {
 
     /// Readability's content scores of the ancestors of text blocks. A data table counts
     /// as one block (its cells do not score), so a section of tables and prose stays one.
+    /// Footnotes do not score: they follow the article, and a page whose paragraphs sit
+    /// right in the body would otherwise lose to its footnotes' list.
     fn score(&self, body: NodeRef<'a>) -> HashMap<NodeId, (f64, NodeRef<'a>)> {
         let mut scores: HashMap<NodeId, (f64, NodeRef<'a>)> = HashMap::new();
-        let mut data_tables = std::collections::HashSet::new();
+        let mut unscored = std::collections::HashSet::new();
         for node in body.descendants() {
             let Some(e) = element(&node) else { continue };
             if !self.facts.contains_key(&node.id()) {
                 continue;
             }
-            if data_tables.contains(&node.id()) {
+            if unscored.contains(&node.id()) {
+                continue;
+            }
+            if is_footnotes(e) {
+                unscored.extend(node.descendants().map(|n| n.id()));
                 continue;
             }
             let facts = self.facts(&node);
             let scored = match e.name() {
                 "table" if self.is_data_table(node) => {
                     // Its cells and paragraphs do not score on their own.
-                    data_tables.extend(node.descendants().skip(1).map(|n| n.id()));
+                    unscored.extend(node.descendants().skip(1).map(|n| n.id()));
                     true
                 }
                 "p" | "pre" | "td" | "section" | "h2" | "h3" | "h4" | "h5" | "h6" => true,
@@ -297,7 +321,7 @@ impl<'a> Page<'a> {
                 let density = facts.link_density();
                 (facts.text > 80 && density < 0.25) || (facts.text > 0 && density == 0.0)
             };
-            if score + bonus >= threshold || paragraph_like {
+            if score + bonus >= threshold || paragraph_like || is_footnotes(e) {
                 out.append(&mut headings);
                 out.push(sibling);
             } else if matches!(e.name(), "h1" | "h2" | "h3" | "h4" | "h5" | "h6")

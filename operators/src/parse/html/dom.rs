@@ -219,13 +219,38 @@ pub(super) fn is_invisible(e: &Element) -> bool {
 
 /// Whether the element (and everything in it) is dropped before looking for content:
 /// scripts, styles, forms, navigation, hidden parts and page furniture by role, class or id.
-/// `in_article` says whether it is inside an `<article>` (whose header is kept).
-pub(super) fn is_dropped(e: &Element, in_article: bool) -> bool {
+/// Where an element is, as far as dropping it goes.
+#[derive(Default, Clone, Copy)]
+pub(super) struct Context {
+    /// Inside an `<article>` (whose header is kept).
+    pub in_article: bool,
+    /// Inside a quote, figure, details or table cell, whose `<footer>` or `<header>` is its
+    /// own (a quote's attribution), not the page's.
+    pub in_content: bool,
+}
+
+impl Context {
+    /// The context of the children of `node`.
+    pub(super) fn within(self, node: &NodeRef<'_>) -> Self {
+        let name = element(node).map_or("", |e| e.name());
+        Context {
+            in_article: self.in_article || name == "article",
+            in_content: self.in_content
+                || matches!(name, "blockquote" | "figure" | "details" | "td" | "th"),
+        }
+    }
+}
+
+/// `context` says where it is: an article's header, a quote's footer are kept.
+pub(super) fn is_dropped(e: &Element, context: Context) -> bool {
     let name = e.name();
     if NEVER_CONTENT.contains(&name) || hidden(e) {
         return true;
     }
-    if name == "footer" || (name == "header" && !in_article) {
+    if is_backlink(e) {
+        return true;
+    }
+    if !context.in_content && (name == "footer" || (name == "header" && !context.in_article)) {
         return true;
     }
     if e.attr("role")
@@ -273,6 +298,63 @@ pub(super) fn class_weight(e: &Element) -> f64 {
         }
     }
     weight
+}
+
+/// Whether the element holds the page's footnotes or endnotes: `role="doc-endnotes"` (pandoc,
+/// DPUB-ARIA), or a `footnotes` class or id (pandoc, Markdown generators, wikis' `references`).
+/// They belong to the article, never stand for it.
+pub(super) fn is_footnotes(e: &Element) -> bool {
+    if e.attr("role")
+        .is_some_and(|r| matches!(r.trim(), "doc-endnotes" | "doc-footnotes"))
+    {
+        return true;
+    }
+    let words = |v: Option<&str>| {
+        v.unwrap_or("").split_whitespace().any(|w| {
+            matches!(
+                w.to_lowercase().as_str(),
+                "footnote" | "footnotes" | "endnotes"
+            )
+        })
+    };
+    matches!(e.name(), "section" | "div" | "ol") && (words(e.attr("class")) || words(e.attr("id")))
+}
+
+/// Whether the element is a footnote's link back to its reference (`↩`): no text of the page.
+pub(super) fn is_backlink(e: &Element) -> bool {
+    e.name() == "a"
+        && (e.attr("role") == Some("doc-backlink")
+            || e.attr("class").is_some_and(|c| {
+                c.split_whitespace()
+                    .any(|w| matches!(w, "footnote-back" | "footnote-backref" | "reversefootnote"))
+            }))
+}
+
+/// Whether the element is a reference to a footnote (`<a class="footnote-ref">`,
+/// `role="doc-noteref"`): its number is shown as `[n]`, not glued to the word before it.
+pub(super) fn is_noteref(e: &Element) -> bool {
+    matches!(e.name(), "a" | "sup")
+        && (e.attr("role") == Some("doc-noteref")
+            || e.attr("class").is_some_and(|c| {
+                c.split_whitespace()
+                    .any(|w| matches!(w, "footnote-ref" | "footnote-reference"))
+            }))
+}
+
+/// Whether a dropped element is page furniture a reader sees (navigation, a site header,
+/// sidebars, footers, comments), as opposed to what is never visible text. A `<header>`
+/// without links is a title block (pandoc's `title-block-header`), not furniture.
+pub(super) fn is_furniture(node: &NodeRef<'_>) -> bool {
+    let Some(e) = element(node) else { return false };
+    if is_invisible(e) || is_backlink(e) || matches!(e.name(), "head" | "math") {
+        return false;
+    }
+    if e.name() == "header" {
+        return node
+            .descendants()
+            .any(|n| element(&n).is_some_and(|e| matches!(e.name(), "a" | "nav" | "form")));
+    }
+    true
 }
 
 /// Whether the element has `role="main"` or is `<main>`.

@@ -176,7 +176,8 @@ fn ordered_lists_keep_their_start_values_and_stay_apart() {
 /// the hash map's order, which changes from run to run, so one page gave different Markdown.
 #[test]
 fn equal_candidates_are_ranked_the_same_way_every_time() {
-    let page = "<body><div><p>Alpha text that is long enough, to count.</p></div>\
+    // (The navigation makes it a page to look for the article in.)
+    let page = "<body><nav><a href=/>Home</a></nav><div><p>Alpha text that is long enough, to count.</p></div>\
                 <div><p>Bravo text that is long enough, to count.</p></div></body>";
     for _ in 0..20 {
         let parsed = parse(page.as_bytes()).unwrap();
@@ -253,7 +254,9 @@ fn a_heading_right_before_the_content_is_kept() {
     let items: String = (0..8)
         .map(|i| format!("<li><b>Term {i}</b>: the meaning of term {i}, explained in words.</li>"))
         .collect();
-    let page = format!("<html><body><h1>Glossary</h1><ul>{items}</ul></body></html>");
+    let page = format!(
+        "<html><body><nav><a href=/>Home</a></nav><h1>Glossary</h1><ul>{items}</ul></body></html>"
+    );
     let parsed = parse(page.as_bytes()).unwrap();
     assert_eq!(parsed.elements[0].kind, ElementKind::Heading);
     assert_eq!(parsed.elements[0].text, "Glossary");
@@ -313,6 +316,189 @@ fn an_empty_block_inside_text_is_a_space() {
     assert!(
         parsed.markdown.contains("Before  \n"),
         "{:?}",
+        parsed.markdown
+    );
+}
+
+/// Pandoc's standalone HTML: a title block, paragraphs right in the body, footnotes at the end.
+const PANDOC_PAGE: &str = r##"<!DOCTYPE html><html><head><title>Zephyr Handbook</title></head>
+<body>
+<header id="title-block-header"><h1 class="title">Zephyr Handbook</h1><p class="author">Bob Writer</p></header>
+<h1 id="getting-started">Getting Started</h1>
+<p>Zephyr is a tool for <em>efficient</em> office work<a href="#fn1" class="footnote-ref" id="fnref1" role="doc-noteref"><sup>1</sup></a>. See <a href="https://example.org/docs">the docs</a> for details.</p>
+<h2 id="installation-steps">Installation Steps</h2>
+<ol><li>Download the installer.</li><li>Run it.</li></ol>
+<blockquote><p>Configuration lives in a single file.</p></blockquote>
+<h1 id="advanced-topics">Advanced Topics</h1>
+<p>Second chapter paragraph with a footnote<a href="#fn2" class="footnote-ref" id="fnref2" role="doc-noteref"><sup>2</sup></a> and more words.</p>
+<section id="footnotes" class="footnotes footnotes-end-of-document" role="doc-endnotes"><hr />
+<ol>
+<li id="fn1"><p>The first footnote text about efficiency, long enough to score on its own.<a href="#fnref1" class="footnote-back" role="doc-backlink">↩︎</a></p></li>
+<li id="fn2"><p>Second footnote with more details, also long enough to be a candidate.<a href="#fnref2" class="footnote-back" role="doc-backlink">↩︎</a></p></li>
+</ol>
+</section>
+</body></html>"##;
+
+#[test]
+fn a_page_without_furniture_is_all_article_footnotes_included() {
+    let parsed = parse(PANDOC_PAGE.as_bytes()).unwrap();
+    let md = &parsed.markdown;
+    assert!(md.starts_with("# Getting Started\n"), "{md}");
+    for kept in [
+        "Installation Steps",
+        "Download the installer",
+        "single file",
+        "Advanced Topics",
+        "The first footnote text",
+        "Second footnote",
+    ] {
+        assert!(md.contains(kept), "{kept} missing in {md}");
+    }
+    assert!(parsed.warnings.is_empty(), "{:?}", parsed.warnings);
+    // Note references are marked, not glued to the word; the links back are gone.
+    let first = parsed
+        .elements
+        .iter()
+        .find(|e| e.text.starts_with("Zephyr"))
+        .unwrap();
+    assert!(first.text.contains("office work[1]. See"), "{}", first.text);
+    assert!(!md.contains('↩'), "{md}");
+    // The notes are outside the sections, not in the last one.
+    let note = parsed
+        .elements
+        .iter()
+        .find(|e| e.text.starts_with("The first footnote"))
+        .unwrap();
+    assert!(note.section.is_empty(), "{:?}", note.section);
+}
+
+#[test]
+fn footnotes_never_stand_for_the_article_and_go_with_it() {
+    // With navigation on the page the scoring runs: the footnotes section must neither win
+    // over the paragraphs right in the body nor be left behind.
+    let page = PANDOC_PAGE.replace(
+        "<body>",
+        r##"<body><nav id="TOC" role="doc-toc"><ul><li><a href="#getting-started">Getting Started</a></li></ul></nav>"##,
+    );
+    let parsed = parse(page.as_bytes()).unwrap();
+    let md = &parsed.markdown;
+    for kept in [
+        "Zephyr is a tool",
+        "Installation Steps",
+        "Advanced Topics",
+        "The first footnote text",
+    ] {
+        assert!(md.contains(kept), "{kept} missing in {md}");
+    }
+    // An article in a div, its footnotes beside it: both are taken, the nav is not.
+    let page = r##"<html><body><nav><a href="/">Home</a> <a href="/x">Other</a></nav>
+<div class="post"><p>Body text of the post, with commas, clauses, and enough words to win the scoring easily here.</p>
+<p>More text of the post, again with commas, clauses, and words, so that it is the article<sup role="doc-noteref"><a href="#fn1">[1]</a></sup>.</p></div>
+<div class="footnotes"><ol><li id="fn1">A note, with commas, and words enough to be a paragraph.</li></ol></div>
+</body></html>"##;
+    let parsed = parse(page.as_bytes()).unwrap();
+    let md = &parsed.markdown;
+    assert!(md.contains(r"the article\[1\]."), "{md}");
+    assert!(md.contains("A note, with commas"), "{md}");
+    assert!(!md.contains("Home"), "{md}");
+}
+
+/// The rows of the first table of a page.
+fn table_rows(page: &str) -> Vec<Vec<String>> {
+    let parsed = parse(page.as_bytes()).unwrap();
+    let table = parsed
+        .elements
+        .iter()
+        .find(|e| e.kind == ElementKind::Table)
+        .unwrap_or_else(|| panic!("no table in {}", parsed.markdown));
+    table.rows.clone().unwrap()
+}
+
+fn strings(rows: &[&[&str]]) -> Vec<Vec<String>> {
+    rows.iter()
+        .map(|r| r.iter().map(|c| c.to_string()).collect())
+        .collect()
+}
+
+#[test]
+fn rowspans_keep_cells_in_their_columns_and_header_rows_become_one() {
+    let page = r#"<html><body><table>
+<thead><tr><th rowspan="2">Plan</th><th colspan="2">Price</th><th rowspan="2">Notes</th></tr>
+<tr><th>Monthly</th><th>Yearly</th></tr></thead>
+<tbody>
+<tr><th scope="row">Basic</th><td>$5</td><td>$50</td><td>Good</td></tr>
+<tr><th scope="row">Pro</th><td colspan="2">Contact sales</td><td></td></tr>
+<tr><th scope="row">Team</th><td>$20</td><td>$200</td><td rowspan="2">Shared</td></tr>
+<tr><th scope="row">Enterprise</th><td>$99</td><td>$990</td></tr>
+<tr><td rowspan="2">Free</td><td>$0</td><td>$0</td><td>Trial</td></tr>
+<tr><td>$1</td><td>$10</td><td>Later</td></tr>
+</tbody></table></body></html>"#;
+    assert_eq!(
+        table_rows(page),
+        strings(&[
+            &["Plan", "Price Monthly", "Price Yearly", "Notes"],
+            &["Basic", "$5", "$50", "Good"],
+            &["Pro", "Contact sales", "", ""],
+            &["Team", "$20", "$200", "Shared"],
+            &["Enterprise", "$99", "$990", ""],
+            &["Free", "$0", "$0", "Trial"],
+            &["", "$1", "$10", "Later"],
+        ])
+    );
+    // Without a <thead>, leading rows of <th> are the header; a rowspan of 0 runs to the end.
+    let page = r#"<html><body><table>
+<tr><th rowspan="2">Name</th><th colspan="2">Size</th></tr><tr><th>W</th><th>H</th></tr>
+<tr><td rowspan="0">box</td><td>1</td><td>2</td></tr><tr><td>3</td><td>4</td></tr>
+</table></body></html>"#;
+    assert_eq!(
+        table_rows(page),
+        strings(&[
+            &["Name", "Size W", "Size H"],
+            &["box", "1", "2"],
+            &["", "3", "4"]
+        ])
+    );
+}
+
+#[test]
+fn huge_rowspans_stay_bounded() {
+    let page = format!(
+        "<html><body><table><tr>{}</tr>{}</table></body></html>",
+        "<td rowspan=65534 colspan=64>x</td>".repeat(20),
+        "<tr><td>y</td></tr>".repeat(2000)
+    );
+    let parsed = parse(page.as_bytes()).unwrap();
+    assert_eq!(
+        parsed
+            .elements
+            .iter()
+            .filter(|e| e.text.contains('y'))
+            .count(),
+        2000
+    );
+    assert!(
+        parsed.markdown.len() < 10_000_000,
+        "{}",
+        parsed.markdown.len()
+    );
+}
+
+#[test]
+fn a_footer_inside_a_quote_is_its_attribution() {
+    let page = r#"<html><body><nav><a href="/">Home</a></nav><main><h1>Words</h1>
+<p>Some text of the page, long enough, with commas, to be the article of it.</p>
+<blockquote><p>Pricing is simple and transparent.</p><footer>— The CEO</footer></blockquote>
+</main><footer class="site-footer"><p>© 2024 Example Inc.</p></footer></body></html>"#;
+    let parsed = parse(page.as_bytes()).unwrap();
+    let quote = parsed
+        .elements
+        .iter()
+        .find(|e| e.kind == ElementKind::Quote)
+        .unwrap();
+    assert_eq!(quote.text, "Pricing is simple and transparent.\n— The CEO");
+    assert!(
+        !parsed.markdown.contains("Example Inc"),
+        "{}",
         parsed.markdown
     );
 }
