@@ -1053,3 +1053,95 @@ fn gc_removes_the_index_folder_of_a_renamed_pipeline_once_no_file_gives_the_name
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     assert_eq!(gc(&other)["indexes_removed"], 0, "nothing more to remove");
 }
+
+/// `title` and `section` filter by the hit's own title and headings, a page is a whole number,
+/// a key that nothing in the index has is named on stderr, and BM25 finds Japanese words and
+/// words written without their accents.
+#[test]
+fn title_section_and_page_filters_cjk_and_accents() {
+    let dir = setup();
+    fs::write(
+        dir.path().join("docs/ramen.md"),
+        format!(
+            "---\ntitle: Ramen Guide\nlang: ja\n---\n# Tokyo\n\n{filler}\n\n## Broth\n\n{filler}\n\n東京は日本の首都です。ラーメンが好きです。Un café naïve.\n",
+            filler = "A large city by the bay. ".repeat(20)
+        ),
+    )
+    .unwrap();
+    let (code, summary) = run_json(dir.path());
+    assert_eq!(code, Some(0), "{summary}");
+    let bm25 = |extra: &[&str], text: &str| {
+        let mut args = vec!["--index", "index_a", "--mode", "bm25"];
+        args.extend_from_slice(extra);
+        args.push(text);
+        query(dir.path(), &args)
+    };
+    for text in ["日本", "ラーメン", "cafe", "naive"] {
+        assert_eq!(doc_ids(&bm25(&[], text)), ["ramen.md"], "{text}");
+    }
+    let hit = &bm25(&[], "ラーメン")[0];
+    let title = hit["title"].as_str().unwrap().to_owned();
+    let section: Vec<String> = hit["section"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|heading| heading.as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(section, ["Tokyo", "Broth"], "{hit}");
+    let path = section.join(" > ");
+    for filter in [
+        format!("title={title}"),
+        "section=Tokyo".to_owned(),
+        "section=Broth".to_owned(),
+        format!("section={path}"),
+    ] {
+        let hits = bm25(&["--filter", &filter], "ラーメン cafe");
+        assert_eq!(doc_ids(&hits), ["ramen.md"], "{filter}");
+    }
+    // Filters are ANDed, the same key twice too.
+    assert!(
+        bm25(
+            &["--filter", "section=Tokyo", "--filter", "section=Other"],
+            "cafe"
+        )
+        .is_empty()
+    );
+    // A page is a number however it is written; anything else is refused.
+    assert!(bm25(&["--filter", "page=01"], "cafe").is_empty());
+    let refused = engine()
+        .arg("query")
+        .arg(dir.path().join("pipeline.yaml"))
+        .args(["--index", "index_a", "--filter", "page=abc", "cafe"])
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(2), "{}", stderr(&refused));
+    assert!(
+        stderr(&refused).contains("page `abc`"),
+        "{}",
+        stderr(&refused)
+    );
+    // A key nothing has is named, with the keys there are.
+    let unknown = engine()
+        .arg("query")
+        .arg(dir.path().join("pipeline.yaml"))
+        .args([
+            "--index", "index_a", "--mode", "bm25", "--filter", "doc=432", "cafe",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(unknown.status.code(), Some(0), "{}", stderr(&unknown));
+    let note = stderr(&unknown);
+    assert!(
+        note.contains("`doc`") && note.contains("doc_id") && note.contains("lang"),
+        "{note}"
+    );
+    let known = engine()
+        .arg("query")
+        .arg(dir.path().join("pipeline.yaml"))
+        .args([
+            "--index", "index_a", "--mode", "bm25", "--filter", "lang=ja", "cafe",
+        ])
+        .output()
+        .unwrap();
+    assert!(!stderr(&known).contains("note"), "{}", stderr(&known));
+}

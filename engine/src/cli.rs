@@ -131,8 +131,10 @@ enum Command {
         /// Hits to return (at least 1; at most the chunks in the index).
         #[arg(short, long, default_value_t = 10, value_parser = at_least_one)]
         k: usize,
-        /// Only hits whose field or metadata `key` equals `value`, or holds it in a list
-        /// (repeatable).
+        /// Only hits whose field (doc_id, chunk_id, source, page, title, section: any heading of
+        /// the section path, or the whole path joined by " > ") or metadata `key` equals `value`,
+        /// or holds it in a list. Repeated filters must all hold, the same key twice too (for a
+        /// list, both values in it); a page is a whole number.
         #[arg(long = "filter", value_name = "KEY=VALUE")]
         filters: Vec<String>,
         #[command(flatten)]
@@ -1210,7 +1212,11 @@ fn query(
         }
     };
     let mut searcher = crate::query::Searcher::open(&pipeline, &request.index)?;
-    if let Some(note) = crate::query::stale_note(&pipeline, &request.index) {
+    let stale = crate::query::stale_note(&pipeline, &request.index);
+    for note in stale
+        .into_iter()
+        .chain(crate::query::unknown_filter_keys(&searcher.index, &filters))
+    {
         eprintln!("note: {note}");
     }
     if (searcher.index.vectors()).is_some_and(|vectors| vectors.rebuilt_on_load()) {

@@ -319,8 +319,9 @@ impl HybridIndexSink {
 }
 
 /// How the index writes an entry, part of every content key so that a change of it re-indexes
-/// each document once (2: a number in metadata is indexed as a number, not as its text).
-const INDEXED_AS: &[u8] = b"entries 2\0";
+/// each document once (2: a number in metadata is indexed as a number, not as its text; 3: title
+/// and section headings indexed exactly, CJK bigrams and accent folding).
+const INDEXED_AS: &[u8] = b"entries 3\0";
 
 /// What identifies the entries of an embedded document in the index: the model and everything
 /// an entry holds (the hit, metadata, pages and vector), so a new title, metadata, source or

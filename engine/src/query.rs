@@ -311,15 +311,57 @@ fn index_steps_are(pipeline: &Pipeline) -> String {
     }
 }
 
-/// Parses `key=value` filters.
+/// Parses `key=value` filters; a page must be a whole number.
 pub fn parse_filters(filters: &[String]) -> anyhow::Result<Vec<(String, String)>> {
     filters
         .iter()
         .map(|filter| match filter.split_once('=') {
+            Some(("page", value)) => match operators::index::page_filter(value) {
+                Ok(_) => Ok(("page".to_owned(), value.to_owned())),
+                Err(err) => Err(invalid(err.message)),
+            },
             Some((key, value)) if !key.is_empty() => Ok((key.to_owned(), value.to_owned())),
             _ => Err(invalid(format!(
                 "filter `{filter}` is not key=value (e.g. --filter doc_id=guide.pdf)"
             ))),
         })
         .collect()
+}
+
+/// A note for each filter key that is neither a field of a hit nor a metadata key of any chunk
+/// in `index`: such a filter passes nothing (a mistyped key, `doc=` for `doc_id=`).
+pub fn unknown_filter_keys(index: &HybridIndex, filters: &[(String, String)]) -> Vec<String> {
+    let known = index.metadata_keys();
+    let mut notes: Vec<String> = Vec::new();
+    for (key, _) in filters {
+        if operators::index::FILTER_FIELDS.contains(&key.as_str()) || known.contains(key) {
+            continue;
+        }
+        let note = format!(
+            "no chunk in the index has `{key}`, so `--filter {key}=…` passes nothing; the fields are {}{}",
+            operators::index::FILTER_FIELDS.join(", "),
+            if known.is_empty() {
+                ", and no chunk has metadata".to_owned()
+            } else {
+                {
+                    const SHOWN: usize = 30;
+                    let shown: Vec<&str> = known.iter().take(SHOWN).map(String::as_str).collect();
+                    let more = known.len().saturating_sub(SHOWN);
+                    format!(
+                        ", and the metadata keys {}{}",
+                        shown.join(", "),
+                        if more > 0 {
+                            format!(" and {more} more")
+                        } else {
+                            String::new()
+                        }
+                    )
+                }
+            }
+        );
+        if !notes.contains(&note) {
+            notes.push(note);
+        }
+    }
+    notes
 }

@@ -13,7 +13,9 @@ pub enum Fusion {
         /// The constant k (60 in the original paper).
         k: f32,
     },
-    /// `alpha * vector + (1 - alpha) * bm25`, each min-max normalised to 0..1.
+    /// `alpha * vector + (1 - alpha) * bm25`, each min-max normalised into (0, 1] from the best
+    /// score a chunk absent from the list can have (0 for BM25; for vectors, the similarity just
+    /// past the list): a chunk absent from a list scores 0 in it, one in it above 0.
     Weighted {
         /// Weight of the vector score.
         alpha: f32,
@@ -26,22 +28,47 @@ impl Default for Fusion {
     }
 }
 
-fn normalised<Id: Eq + Hash>(list: &[(Id, f32)]) -> HashMap<&Id, f32> {
-    let (low, high) = list.iter().fold(
+/// The least normalised score of a chunk in a list: above the 0 of every chunk absent from it.
+const LEAST_PRESENT: f32 = 1e-6;
+
+/// A ranked list (id, score), best first, and the best score a chunk absent from it can have.
+#[derive(Debug, Clone, Copy)]
+pub struct Ranked<'a, Id> {
+    /// The list, best first.
+    pub list: &'a [(Id, f32)],
+    /// The best score of a chunk not in the list: the score just past it when the list was cut,
+    /// 0 for BM25 (a chunk that does not match). `None`: the list holds every chunk there is,
+    /// and its own minimum is the floor.
+    pub floor: Option<f32>,
+}
+
+impl<'a, Id> Ranked<'a, Id> {
+    /// A list with a floor.
+    pub fn new(list: &'a [(Id, f32)], floor: Option<f32>) -> Self {
+        Ranked { list, floor }
+    }
+}
+
+/// Scores min-max normalised between the list's floor (or its minimum, when lower) and its
+/// best: a chunk in the list gets at least [`LEAST_PRESENT`], so it never ties with one absent
+/// from it (0).
+fn normalised<Id: Eq + Hash>(ranked: Ranked<'_, Id>) -> HashMap<&Id, f32> {
+    let (low, high) = ranked.list.iter().fold(
         (f32::INFINITY, f32::NEG_INFINITY),
         |(low, high), (_, score)| (low.min(*score), high.max(*score)),
     );
+    let low = ranked.floor.map_or(low, |floor| floor.min(low));
     let span = high - low;
-    list.iter()
+    ranked
+        .list
+        .iter()
         .map(|(id, score)| {
-            (
-                id,
-                if span > 0.0 {
-                    (score - low) / span
-                } else {
-                    1.0
-                },
-            )
+            let normalised = if span > 0.0 {
+                ((score - low) / span).clamp(LEAST_PRESENT, 1.0)
+            } else {
+                1.0
+            };
+            (id, normalised)
         })
         .collect()
 }
@@ -49,14 +76,14 @@ fn normalised<Id: Eq + Hash>(list: &[(Id, f32)]) -> HashMap<&Id, f32> {
 /// Fuses two ranked lists of (id, score), best first, into one, best first (equal scores in
 /// id order).
 pub fn fuse<Id: Clone + Eq + Hash + Ord>(
-    bm25: &[(Id, f32)],
-    vector: &[(Id, f32)],
+    bm25: Ranked<'_, Id>,
+    vector: Ranked<'_, Id>,
     fusion: Fusion,
 ) -> Vec<(Id, f32)> {
     let mut scores: HashMap<&Id, f32> = HashMap::new();
     match fusion {
         Fusion::Rrf { k } => {
-            for list in [bm25, vector] {
+            for list in [bm25.list, vector.list] {
                 for (rank, (id, _)) in list.iter().enumerate() {
                     *scores.entry(id).or_default() += 1.0 / (k + rank as f32 + 1.0);
                 }
@@ -92,9 +119,10 @@ mod tests {
 
     #[test]
     fn rrf_rewards_agreement() {
+        let (bm25, vector) = (list(&["a", "b", "c"]), list(&["b", "d", "a"]));
         let fused = fuse(
-            &list(&["a", "b", "c"]),
-            &list(&["b", "d", "a"]),
+            Ranked::new(&bm25, Some(0.0)),
+            Ranked::new(&vector, None),
             Fusion::default(),
         );
         assert_eq!(fused[0].0, "b");
@@ -106,13 +134,65 @@ mod tests {
     fn weighted_follows_alpha() {
         let bm25 = list(&["a", "b"]);
         let vector = list(&["b", "a"]);
-        assert_eq!(
-            fuse(&bm25, &vector, Fusion::Weighted { alpha: 0.9 })[0].0,
-            "b"
+        let weighted = |alpha| {
+            fuse(
+                Ranked::new(&bm25, Some(0.0)),
+                Ranked::new(&vector, Some(8.0)),
+                Fusion::Weighted { alpha },
+            )
+        };
+        assert_eq!(weighted(0.9)[0].0, "b");
+        assert_eq!(weighted(0.1)[0].0, "a");
+    }
+
+    /// The weakest match of a list still scores above every chunk absent from it: with alpha 0
+    /// the fused order is the BM25 order, then the rest.
+    #[test]
+    fn the_weakest_match_never_ties_with_a_chunk_absent_from_the_list() {
+        let bm25 = vec![("a".to_owned(), 9.0), ("b".to_owned(), 5.2)];
+        let vector = vec![
+            ("c".to_owned(), 0.9),
+            ("d".to_owned(), 0.8),
+            ("b".to_owned(), 0.7),
+            ("a".to_owned(), 0.6),
+        ];
+        let fused = fuse(
+            Ranked::new(&bm25, Some(0.0)),
+            Ranked::new(&vector, Some(0.5)),
+            Fusion::Weighted { alpha: 0.0 },
         );
-        assert_eq!(
-            fuse(&bm25, &vector, Fusion::Weighted { alpha: 0.1 })[0].0,
-            "a"
+        let ids: Vec<&str> = fused.iter().map(|(id, _)| id.as_str()).collect();
+        assert_eq!(ids[..2], ["a", "b"]);
+        assert!(fused[1].1 > 0.0, "{fused:?}");
+        assert_eq!((fused[2].1, fused[3].1), (0.0, 0.0));
+        // alpha 1: the vector order, the last of the list above the floor just past it.
+        let fused = fuse(
+            Ranked::new(&bm25, Some(0.0)),
+            Ranked::new(&vector, Some(0.5)),
+            Fusion::Weighted { alpha: 1.0 },
         );
+        let ids: Vec<&str> = fused.iter().map(|(id, _)| id.as_str()).collect();
+        assert_eq!(ids, ["c", "d", "b", "a"]);
+        assert!(fused[3].1 > 0.0);
+        // A chunk at the floor itself (a tie at the cut) is still above the absent ones.
+        let tied = vec![("a".to_owned(), 0.9), ("b".to_owned(), 0.5)];
+        let fused = fuse(
+            Ranked::new(&[], Some(0.0)),
+            Ranked::new(&tied, Some(0.5)),
+            Fusion::Weighted { alpha: 1.0 },
+        );
+        assert!(fused[1].1 > 0.0);
+    }
+
+    #[test]
+    fn a_list_holding_everything_normalises_from_its_own_minimum() {
+        let vector = vec![("a".to_owned(), 0.9), ("b".to_owned(), 0.5)];
+        let fused = fuse(
+            Ranked::new(&[], Some(0.0)),
+            Ranked::new(&vector, None),
+            Fusion::Weighted { alpha: 1.0 },
+        );
+        assert_eq!(fused[0].1, 1.0);
+        assert!(fused[1].1 > 0.0 && fused[1].1 < 0.001);
     }
 }

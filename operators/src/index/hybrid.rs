@@ -6,19 +6,23 @@
 //! hard-linked, not copied), then replaces `CURRENT` by a rename: a crash at any moment leaves
 //! `CURRENT` naming a complete generation that agrees with the last finished update.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fs;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::fusion::{self, Fusion};
+use super::fusion::{self, Fusion, Ranked};
 use super::text::{TextIndex, TextWriter};
 use super::vectors::VectorIndex;
 use super::{Entry, Hit, IndexConfig, IndexError, Mode};
 use crate::model::FailedDocuments;
 
 const CURRENT: &str = "CURRENT";
+/// The layout of the text index a generation holds; an index of another layout is indexed
+/// afresh by the next update (2: title and section headings indexed exactly for filters, chunk
+/// ids as a fast field, CJK bigrams and accent folding).
+const FORMAT: u32 = 2;
 
 /// What a generation knows about each document.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -27,17 +31,27 @@ struct DocEntry {
     key: String,
     /// Its chunks' point ids.
     points: Vec<usize>,
+    /// The metadata keys its chunks can be filtered by.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    metadata_keys: Vec<String>,
 }
 
 /// `docs.json` of a generation.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct Generation {
+    /// The text index's layout ([`FORMAT`]; absent: 1).
+    #[serde(default = "first_format")]
+    format: u32,
     config: IndexConfig,
     /// The embedding model's fingerprint the vectors come from.
     #[serde(default)]
     model: Option<String>,
     dimensions: Option<usize>,
     docs: BTreeMap<String, DocEntry>,
+}
+
+fn first_format() -> u32 {
+    1
 }
 
 fn io(what: &str, path: &Path) -> impl Fn(std::io::Error) -> IndexError {
@@ -138,6 +152,7 @@ impl IndexUpdate {
         let mut generation = match &previous {
             Some((_, path)) => read_generation(path)?,
             None => Generation {
+                format: FORMAT,
                 config: config.clone(),
                 model: model.map(str::to_owned),
                 dimensions: None,
@@ -145,13 +160,23 @@ impl IndexUpdate {
             },
         };
         let new_model = model.is_some() && generation.model.as_deref() != model;
+        let analysis = |config: &IndexConfig| {
+            (
+                config.stemmer,
+                config.stopwords,
+                config.fold_accents,
+                config.cjk_bigrams,
+            )
+        };
         let rebuild_all = new_model
-            || generation.config.stemmer != config.stemmer
-            || generation.config.stopwords != config.stopwords;
+            || generation.format != FORMAT
+            || analysis(&generation.config) != analysis(config);
         if rebuild_all {
-            // The text analysis or the vectors' model changed: everything is indexed afresh.
+            // The text analysis or layout, or the vectors' model, changed: everything is
+            // indexed afresh.
             generation.docs.clear();
             generation.dimensions = None;
+            generation.format = FORMAT;
         }
         if model.is_some() {
             generation.model = model.map(str::to_owned);
@@ -267,7 +292,9 @@ impl IndexUpdate {
             .vectors
             .get_or_insert_with(|| VectorIndex::new(dimensions, &config));
         let mut points = Vec::with_capacity(entries.len());
+        let mut metadata_keys = BTreeSet::new();
         for entry in entries {
+            metadata_keys.extend(super::text::filterable_metadata(&entry.metadata).into_keys());
             let point = vectors.insert(&entry.vector)?;
             staged.writer.add(entry, point as u64)?;
             points.push(point);
@@ -282,6 +309,7 @@ impl IndexUpdate {
             DocEntry {
                 key: key.to_owned(),
                 points,
+                metadata_keys: metadata_keys.into_iter().collect(),
             },
         );
         Ok(())
@@ -426,6 +454,7 @@ pub struct HybridIndex {
     text: TextIndex,
     vectors: Option<VectorIndex>,
     documents: usize,
+    metadata_keys: BTreeSet<String>,
 }
 
 impl HybridIndex {
@@ -464,6 +493,12 @@ impl HybridIndex {
             )));
         };
         let generation = read_generation(&path)?;
+        if generation.format != FORMAT {
+            return Err(IndexError::new(format!(
+                "the index in {} was written by an earlier version of the engine (its text analysis and filters have changed since): run the pipeline once to index it anew",
+                dir.display()
+            )));
+        }
         let text = open_text(&path.join("text"), &generation.config)?;
         let vectors = match generation.dimensions {
             Some(_) => Some(VectorIndex::load(&path, &generation.config)?),
@@ -475,6 +510,9 @@ impl HybridIndex {
             text,
             vectors,
             documents: generation.docs.len(),
+            metadata_keys: (generation.docs.values())
+                .flat_map(|doc| doc.metadata_keys.iter().cloned())
+                .collect(),
         })
     }
 
@@ -492,6 +530,11 @@ impl HybridIndex {
     /// Documents indexed.
     pub fn documents(&self) -> usize {
         self.documents
+    }
+
+    /// The metadata keys some chunk can be filtered by (besides [`super::FILTER_FIELDS`]).
+    pub fn metadata_keys(&self) -> &BTreeSet<String> {
+        &self.metadata_keys
     }
 
     /// The fingerprint of the embedding model its vectors come from.
@@ -533,6 +576,13 @@ impl HybridIndex {
         if k == 0 {
             return Ok(Vec::new());
         }
+        // Vector search and both lists of hybrid mode go `candidates` deep whatever k asks; a
+        // k past what that ranks doubles the depth, again and again, each round adding the
+        // chunks it ranks that are not there yet after them: the hits of a smaller k are always
+        // the first of a larger one's.
+        let depths = std::iter::successors(Some(self.config.candidates.clamp(1, total)), |depth| {
+            (*depth < total).then(|| depth.saturating_mul(2).min(total))
+        });
         let ranked: Vec<(super::StoredHit, f32)> = match mode {
             Mode::Bm25 => self
                 .text
@@ -541,36 +591,38 @@ impl HybridIndex {
                 .map(|(score, hit)| (hit, score))
                 .collect(),
             Mode::Vector => {
-                let nearest = self.nearest(query_vector(vector)?, k, filters)?;
-                self.hits(
-                    nearest
-                        .into_iter()
-                        .map(|(point, score)| (point as u64, score)),
-                )?
+                let vector = query_vector(vector)?;
+                let nearest = |depth| -> Result<Vec<(u64, f32)>, IndexError> {
+                    self.order_ties(self.nearest(vector, depth, filters)?.0, usize::MAX)
+                };
+                let mut ranked = Vec::new();
+                for depth in depths {
+                    append_new(&mut ranked, nearest(depth)?);
+                    if ranked.len() >= k {
+                        break;
+                    }
+                }
+                self.hits(ranked.into_iter().take(k))?
             }
             Mode::Hybrid => {
-                // Both lists and their fusion work on point ids; only the k winners' stored
-                // hits are read. The two searches run side by side.
-                let candidates = k.saturating_mul(4).max(100).min(total);
                 let vector = query_vector(vector)?;
-                let (bm25, nearest) = std::thread::scope(|scope| {
-                    let bm25 = scope.spawn(|| self.text.search_points(text, candidates, filters));
-                    let nearest = self.nearest(vector, candidates, filters);
-                    let bm25 = bm25.join().unwrap_or_else(|_| {
-                        Err(IndexError::new("the BM25 search failed unexpectedly"))
-                    });
-                    (bm25, nearest)
-                });
-                let bm25: Vec<(u64, f32)> = bm25?
-                    .into_iter()
-                    .map(|(score, point)| (point, score))
-                    .collect();
-                let nearest: Vec<(u64, f32)> = nearest?
-                    .into_iter()
-                    .map(|(point, score)| (point as u64, score))
-                    .collect();
-                let fused = fusion::fuse(&bm25, &nearest, fusion);
-                self.hits(fused.into_iter().take(k))?
+                let mut ranked = Vec::new();
+                for depth in depths {
+                    // Ties are ordered where hits can come from: the first k of the first round,
+                    // anywhere in the later ones.
+                    let needed = if ranked.is_empty() { k } else { usize::MAX };
+                    let mut fused = self.fused(text, vector, depth, needed, filters, fusion)?;
+                    if depth < total {
+                        // A chunk scoring 0 (in no list that weighs) waits for the last round:
+                        // a deeper list may rank it.
+                        fused.retain(|(_, score)| *score > 0.0);
+                    }
+                    append_new(&mut ranked, fused);
+                    if ranked.len() >= k {
+                        break;
+                    }
+                }
+                self.hits(ranked.into_iter().take(k))?
             }
         };
         Ok(ranked
@@ -585,16 +637,52 @@ impl HybridIndex {
             .collect())
     }
 
-    /// The `k` live points nearest to `vector` among the chunks that pass `filters`, as
-    /// (point, cosine similarity).
+    /// The fusion of the BM25 and vector lists `depth` deep (ties among the first `needed` in
+    /// chunk id order), as (point, fused score). Both lists and their fusion work on point ids;
+    /// only the winners' stored hits are read later. The two searches run side by side.
+    fn fused(
+        &self,
+        text: &str,
+        vector: &[f32],
+        depth: usize,
+        needed: usize,
+        filters: &[(String, String)],
+        fusion: Fusion,
+    ) -> Result<Vec<(u64, f32)>, IndexError> {
+        let (bm25, nearest) = std::thread::scope(|scope| {
+            let bm25 = scope.spawn(|| self.text.search_points(text, depth, filters));
+            let nearest = self.nearest(vector, depth, filters);
+            let bm25 = bm25
+                .join()
+                .unwrap_or_else(|_| Err(IndexError::new("the BM25 search failed unexpectedly")));
+            (bm25, nearest)
+        });
+        let bm25: Vec<(u64, f32)> = bm25?
+            .into_iter()
+            .map(|(score, point)| (point, score))
+            .collect();
+        let (nearest, floor) = nearest?;
+        let nearest = self.order_ties(nearest, usize::MAX)?;
+        // A chunk absent from the BM25 list does not match (0), or is below its last.
+        let fused = fusion::fuse(
+            Ranked::new(&bm25, Some(0.0)),
+            Ranked::new(&nearest, floor),
+            fusion,
+        );
+        self.order_ties(fused, needed)
+    }
+
+    /// The `depth` live points nearest to `vector` among the chunks that pass `filters`, as
+    /// (point, cosine similarity), and the similarity of the next one (`None` when every chunk
+    /// that passes is in the list).
     fn nearest(
         &self,
         vector: &[f32],
-        k: usize,
+        depth: usize,
         filters: &[(String, String)],
-    ) -> Result<Vec<(usize, f32)>, IndexError> {
+    ) -> Result<Nearest, IndexError> {
         let Some(vectors) = &self.vectors else {
-            return Ok(Vec::new());
+            return Ok((Vec::new(), None));
         };
         if vector.len() != vectors.dimensions() {
             return Err(IndexError::new(format!(
@@ -604,7 +692,52 @@ impl HybridIndex {
             )));
         }
         let allowed = self.text.allowed_points(filters)?;
-        Ok(vectors.search(vector, k, self.config.ef_search, allowed.as_deref()))
+        let mut found: Vec<(u64, f32)> = vectors
+            .search(
+                vector,
+                depth.saturating_add(1),
+                self.config.ef_search,
+                allowed.as_deref(),
+            )
+            .into_iter()
+            .map(|(point, score)| (point as u64, score))
+            .collect();
+        let next = (found.len() > depth).then(|| found[depth].1);
+        found.truncate(depth);
+        Ok((found, next))
+    }
+
+    /// `ranked` (best first) with every run of equal scores that starts among the first `needed`
+    /// in chunk id order, so that ties never depend on where chunks sit in the index.
+    fn order_ties(
+        &self,
+        mut ranked: Vec<(u64, f32)>,
+        needed: usize,
+    ) -> Result<Vec<(u64, f32)>, IndexError> {
+        let mut runs = Vec::new();
+        let mut start = 0;
+        while start < ranked.len() && start < needed {
+            let end = start
+                + ranked[start..]
+                    .iter()
+                    .take_while(|(_, score)| *score == ranked[start].1)
+                    .count();
+            if end - start > 1 {
+                runs.push(start..end);
+            }
+            start = end;
+        }
+        if runs.is_empty() {
+            return Ok(ranked);
+        }
+        let points: Vec<u64> = (runs.iter().cloned().flatten())
+            .map(|i| ranked[i].0)
+            .collect();
+        let ids = self.text.chunk_ids_of_points(&points)?;
+        for run in runs {
+            ranked[run].sort_by(|a, b| ids.get(&a.0).cmp(&ids.get(&b.0)).then(a.0.cmp(&b.0)));
+        }
+        Ok(ranked)
     }
 
     /// The stored hits of ranked points, in their order, with their scores.
@@ -620,6 +753,19 @@ impl HybridIndex {
         }
         Ok(hits)
     }
+}
+
+/// Points (id, cosine similarity), best first, and the similarity of the next one.
+type Nearest = (Vec<(u64, f32)>, Option<f32>);
+
+/// Adds to `ranked` the points of `deeper` it does not hold yet, in their order.
+fn append_new(ranked: &mut Vec<(u64, f32)>, deeper: Vec<(u64, f32)>) {
+    let held: std::collections::HashSet<u64> = ranked.iter().map(|(point, _)| *point).collect();
+    ranked.extend(
+        deeper
+            .into_iter()
+            .filter(|(point, _)| !held.contains(point)),
+    );
 }
 
 /// The query's embedding, which vector and hybrid modes need.
@@ -1276,6 +1422,227 @@ mod tests {
         assert_eq!(live.chunks(), 1);
         finish_live(update);
         assert_eq!(generations(dir.path()), ["gen-000003", "gen-000004"]);
+    }
+
+    /// 300 chunks whose texts share words unevenly and whose vectors are scattered.
+    fn varied(dir: &Path) {
+        let words = [
+            "flow", "heat", "wing", "shock", "layer", "plate", "jet", "wake",
+        ];
+        let docs: Vec<(String, Vec<Entry>)> = (0..300)
+            .map(|d| {
+                let doc = format!("d{d:03}");
+                let text: Vec<&str> = (0..6).map(|w| words[(d * (w + 3) / 7 + w) % 8]).collect();
+                let mut e = entry(&doc, 0, &text.join(" "), 0);
+                e.vector = random_vector(d);
+                (doc, vec![e])
+            })
+            .collect();
+        let refs: Vec<(&str, &str, Vec<Entry>)> = docs
+            .iter()
+            .map(|(d, e)| (d.as_str(), "k1", e.clone()))
+            .collect();
+        build(dir, &refs);
+    }
+
+    #[test]
+    fn a_smaller_k_gives_the_first_hits_of_a_larger_one_in_every_mode() {
+        let dir = tempfile::tempdir().unwrap();
+        varied(dir.path());
+        let index = HybridIndex::open(dir.path()).unwrap();
+        let query = random_vector(4242);
+        for mode in [Mode::Bm25, Mode::Vector, Mode::Hybrid] {
+            for fusion in [Fusion::default(), Fusion::Weighted { alpha: 0.5 }] {
+                let ranked = |k| {
+                    let hits = index
+                        .search("flow shock wake", Some(&query), mode, k, &[], fusion)
+                        .unwrap();
+                    ids(&hits)
+                        .into_iter()
+                        .map(str::to_owned)
+                        .collect::<Vec<_>>()
+                };
+                let longest = ranked(300);
+                for k in [1, 10, 99, 100, 101, 200] {
+                    let hits = ranked(k);
+                    assert_eq!(hits.len(), k.min(longest.len()));
+                    assert_eq!(hits, longest[..hits.len()], "{mode:?} {fusion:?} k {k}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn equal_scores_are_in_chunk_id_order_in_every_mode() {
+        let dir = tempfile::tempdir().unwrap();
+        // The same text and vector under ids indexed in reverse order.
+        let docs: Vec<(String, Vec<Entry>)> = ["e", "d", "c", "b", "a"]
+            .iter()
+            .map(|doc| ((*doc).to_owned(), vec![entry(doc, 0, "same words", 1)]))
+            .collect();
+        let refs: Vec<(&str, &str, Vec<Entry>)> = docs
+            .iter()
+            .map(|(d, e)| (d.as_str(), "k1", e.clone()))
+            .collect();
+        build(dir.path(), &refs);
+        let index = HybridIndex::open(dir.path()).unwrap();
+        for mode in [Mode::Bm25, Mode::Vector, Mode::Hybrid] {
+            for k in [2, 5] {
+                let hits = index
+                    .search(
+                        "words",
+                        Some(&vector(1, 0.05)),
+                        mode,
+                        k,
+                        &[],
+                        Fusion::default(),
+                    )
+                    .unwrap();
+                assert_eq!(
+                    ids(&hits),
+                    ["a#0", "b#0", "c#0", "d#0", "e#0"][..k],
+                    "{mode:?}"
+                );
+            }
+        }
+    }
+
+    /// With alpha 0 the fused order is BM25's, and every match ranks above every chunk that
+    /// does not match.
+    #[test]
+    fn alpha_0_keeps_the_bm25_order_down_to_the_weakest_match() {
+        let dir = tempfile::tempdir().unwrap();
+        varied(dir.path());
+        let index = HybridIndex::open(dir.path()).unwrap();
+        let bm25 = index
+            .search("jet", None, Mode::Bm25, 300, &[], Fusion::default())
+            .unwrap();
+        assert!(!bm25.is_empty() && bm25.len() < 300);
+        let fused = index
+            .search(
+                "jet",
+                Some(&random_vector(1)),
+                Mode::Hybrid,
+                300,
+                &[],
+                Fusion::Weighted { alpha: 0.0 },
+            )
+            .unwrap();
+        assert_eq!(ids(&fused)[..bm25.len()], ids(&bm25));
+        assert!(fused[bm25.len() - 1].score > 0.0);
+        assert_eq!(fused[bm25.len()].score, 0.0);
+    }
+
+    #[test]
+    fn title_section_and_page_filters() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut a = entry("a", 0, "alpha text", 0);
+        a.hit.section = vec!["Guide".into(), "Install".into()];
+        a.pages = Some([1, 2]);
+        a.hit.page = Some(1);
+        let mut b = entry("b", 0, "beta text", 1);
+        b.hit.title = Some("Other Title".into());
+        b.hit.section = vec!["Install".into()];
+        b.metadata
+            .insert("tags".into(), serde_json::json!(["x", "y"]));
+        build(dir.path(), &[("a", "k1", vec![a]), ("b", "k1", vec![b])]);
+        let index = HybridIndex::open(dir.path()).unwrap();
+        let hits = |filters: &[(&str, &str)]| -> Result<Vec<String>, IndexError> {
+            let filters: Vec<(String, String)> = filters
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect();
+            let hits = index.search("text", None, Mode::Bm25, 5, &filters, Fusion::default())?;
+            Ok(ids(&hits).into_iter().map(str::to_owned).collect())
+        };
+        assert_eq!(hits(&[("title", "Title of a")]).unwrap(), ["a#0"]);
+        assert_eq!(hits(&[("title", "Other Title")]).unwrap(), ["b#0"]);
+        assert!(hits(&[("title", "other title")]).unwrap().is_empty());
+        let sorted = |mut ids: Vec<String>| {
+            ids.sort();
+            ids
+        };
+        assert_eq!(
+            sorted(hits(&[("section", "Install")]).unwrap()),
+            ["a#0", "b#0"]
+        );
+        assert_eq!(hits(&[("section", "Guide")]).unwrap(), ["a#0"]);
+        assert_eq!(hits(&[("section", "Guide > Install")]).unwrap(), ["a#0"]);
+        assert!(hits(&[("section", "Guide > Intro")]).unwrap().is_empty());
+        for page in ["1", "01", "1.0", "2"] {
+            assert_eq!(hits(&[("page", page)]).unwrap(), ["a#0"], "{page}");
+        }
+        assert!(hits(&[("page", "3")]).unwrap().is_empty());
+        for page in ["abc", "1.5", "-1", ""] {
+            assert!(hits(&[("page", page)]).is_err(), "{page}");
+        }
+        // Filters are ANDed; the same key twice means both values.
+        assert_eq!(
+            sorted(hits(&[("section", "Install"), ("lang", "en")]).unwrap()),
+            ["a#0", "b#0"]
+        );
+        assert_eq!(hits(&[("tags", "x"), ("tags", "y")]).unwrap(), ["b#0"]);
+        assert!(
+            hits(&[("section", "Guide"), ("section", "Other")])
+                .unwrap()
+                .is_empty()
+        );
+        let keys: Vec<&str> = index.metadata_keys().iter().map(String::as_str).collect();
+        assert_eq!(keys, ["lang", "tags"]);
+    }
+
+    #[test]
+    fn cjk_text_and_accents_are_found_by_bm25() {
+        let dir = tempfile::tempdir().unwrap();
+        build(
+            dir.path(),
+            &[
+                (
+                    "ja",
+                    "k1",
+                    vec![entry(
+                        "ja",
+                        0,
+                        "東京は日本の首都です。ラーメンが好きです。",
+                        0,
+                    )],
+                ),
+                ("fr", "k1", vec![entry("fr", 0, "un café naïve", 1)]),
+            ],
+        );
+        let index = HybridIndex::open(dir.path()).unwrap();
+        for (query, doc) in [
+            ("日本", "ja#0"),
+            ("ラーメン", "ja#0"),
+            ("cafe", "fr#0"),
+            ("naive", "fr#0"),
+            ("Café", "fr#0"),
+        ] {
+            let hits = index
+                .search(query, None, Mode::Bm25, 5, &[], Fusion::default())
+                .unwrap();
+            assert_eq!(ids(&hits), [doc], "{query}");
+        }
+    }
+
+    /// An index written before the current layout is refused with what to do, and the next
+    /// update indexes everything afresh.
+    #[test]
+    fn an_index_of_an_earlier_layout_is_indexed_afresh() {
+        let dir = tempfile::tempdir().unwrap();
+        let docs = [("a", "k1", vec![entry("a", 0, "alpha text", 0)])];
+        build(dir.path(), &docs);
+        let (_, path) = current_generation(dir.path()).unwrap();
+        let file = path.join("docs.json");
+        let mut generation: serde_json::Value =
+            serde_json::from_slice(&fs::read(&file).unwrap()).unwrap();
+        generation.as_object_mut().unwrap().remove("format");
+        fs::write(&file, generation.to_string()).unwrap();
+        let refused = HybridIndex::open(dir.path()).err().unwrap();
+        assert!(refused.message.contains("run the pipeline"), "{refused}");
+        let stats = build(dir.path(), &docs);
+        assert_eq!(stats.documents_indexed, 1);
+        assert_eq!(HybridIndex::open(dir.path()).unwrap().chunks(), 1);
     }
 
     fn random_vector(seed: usize) -> Vec<f32> {

@@ -1,6 +1,7 @@
 //! The hybrid index: Tantivy BM25 plus an hnsw_rs vector graph, updated by document and
 //! switched atomically, queried by BM25, vector or both fused.
 
+pub mod analysis;
 pub mod directory;
 pub mod distance;
 pub mod fusion;
@@ -51,6 +52,9 @@ fn default_section_boost() -> f32 {
 fn default_rebuild_threshold() -> f32 {
     0.2
 }
+fn default_candidates() -> usize {
+    100
+}
 
 /// Settings of `index.hybrid`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -74,6 +78,13 @@ pub struct IndexConfig {
     /// Drop English stop words for BM25.
     #[serde(default = "default_true")]
     pub stopwords: bool,
+    /// Fold accented letters to ASCII for BM25 (`cafe` finds "café").
+    #[serde(default = "default_true")]
+    pub fold_accents: bool,
+    /// Cut runs of Chinese, Japanese and Korean text into overlapping two-character terms for
+    /// BM25 (such text has no spaces between words).
+    #[serde(default = "default_true")]
+    pub cjk_bigrams: bool,
     /// BM25 weight of a match in the document title (0 to 1,000).
     #[serde(default = "default_title_boost")]
     #[schemars(range(min = 0.0, max = 1000.0))]
@@ -86,6 +97,11 @@ pub struct IndexConfig {
     #[serde(default = "default_rebuild_threshold")]
     #[schemars(range(min = 0.0, max = 1.0))]
     pub rebuild_threshold: f32,
+    /// How deep vector search and each list hybrid mode fuses go, whatever `-k` asks (a larger
+    /// `-k` goes that deep): up to this many hits, a query's hits are the first of one ranking.
+    #[serde(default = "default_candidates")]
+    #[schemars(range(min = 1, max = 10_000))]
+    pub candidates: usize,
 }
 
 impl Default for IndexConfig {
@@ -96,10 +112,32 @@ impl Default for IndexConfig {
             ef_search: default_ef_search(),
             stemmer: true,
             stopwords: true,
+            fold_accents: true,
+            cjk_bigrams: true,
             title_boost: default_title_boost(),
             section_boost: default_section_boost(),
             rebuild_threshold: default_rebuild_threshold(),
+            candidates: default_candidates(),
         }
+    }
+}
+
+/// The fields of a hit `--filter` matches besides metadata keys (`title` and `section` also
+/// match metadata of those names).
+pub const FILTER_FIELDS: [&str; 6] = ["doc_id", "chunk_id", "source", "page", "title", "section"];
+
+/// The page number a `page` filter's value writes: a whole number, however written (`01`,
+/// `1.0`); anything else is refused with a message.
+pub fn page_filter(value: &str) -> Result<u32, IndexError> {
+    let refused = || {
+        IndexError::new(format!(
+            "page `{value}` is not a page number: filter by a whole number (e.g. --filter page=3)"
+        ))
+    };
+    match text::number(value).ok_or_else(refused)? {
+        tantivy::columnar::NumericalValue::I64(page) => u32::try_from(page).map_err(|_| refused()),
+        tantivy::columnar::NumericalValue::U64(page) => u32::try_from(page).map_err(|_| refused()),
+        tantivy::columnar::NumericalValue::F64(_) => Err(refused()),
     }
 }
 

@@ -1,6 +1,6 @@
 //! The BM25 half of the hybrid index: a Tantivy index of chunk text, title and section path
-//! (analysed with an English stemmer and stop words unless configured off), with doc_id, chunk_id,
-//! source, page and metadata indexed exactly for filters and everything a hit shows stored.
+//! (analysed by [`super::analysis`]), with doc_id, chunk_id, source, page, title, each heading of
+//! the section path and metadata indexed exactly for filters and everything a hit shows stored.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -10,16 +10,14 @@ use tantivy::collector::{DocSetCollector, TopDocs};
 use tantivy::columnar::NumericalValue;
 use tantivy::query::{BooleanQuery, BoostQuery, EmptyQuery, Occur, Query, TermQuery};
 use tantivy::schema::{
-    Field, IndexRecordOption, JsonObjectOptions, STORED, STRING, Schema, TextFieldIndexing,
+    FAST, Field, IndexRecordOption, JsonObjectOptions, STORED, STRING, Schema, TextFieldIndexing,
     TextOptions, Value,
 };
-use tantivy::tokenizer::{
-    Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer, StopWordFilter, TextAnalyzer,
-};
-use tantivy::{Index, IndexReader, IndexWriter, TantivyDocument, Term};
+use tantivy::{DocAddress, Index, IndexReader, IndexWriter, Searcher, TantivyDocument, Term};
 
+use super::analysis::analyzer;
 use super::directory::{ReadableDirectory, tantivy_message};
-use super::{Entry, IndexConfig, IndexError, StoredHit};
+use super::{Entry, IndexConfig, IndexError, StoredHit, page_filter};
 
 const ANALYZER: &str = "engine_text";
 const WRITER_MEMORY: usize = 64 * 1024 * 1024;
@@ -36,6 +34,10 @@ struct Fields {
     point: Field,
     title: Field,
     section: Field,
+    /// The title, exactly, for filters.
+    title_exact: Field,
+    /// Each heading of the section path and the whole path joined by " > ", for filters.
+    section_exact: Field,
     text: Field,
     metadata: Field,
     payload: Field,
@@ -54,35 +56,21 @@ fn schema() -> (Schema, Fields) {
             .set_index_option(IndexRecordOption::Basic),
     );
     let fields = Fields {
-        chunk_id: builder.add_text_field("chunk_id", STRING),
+        // Fast: equal scores are ordered by chunk id.
+        chunk_id: builder.add_text_field("chunk_id", STRING | FAST),
         doc_id: builder.add_text_field("doc_id", STRING),
         source: builder.add_text_field("source", STRING),
         page: builder.add_text_field("page", STRING),
         point: builder.add_u64_field("point", tantivy::schema::INDEXED | tantivy::schema::FAST),
         title: builder.add_text_field("title", analysed.clone()),
         section: builder.add_text_field("section", analysed.clone()),
+        title_exact: builder.add_text_field("title_exact", STRING),
+        section_exact: builder.add_text_field("section_exact", STRING),
         text: builder.add_text_field("text", analysed),
         metadata: builder.add_json_field("metadata", exact_json),
         payload: builder.add_text_field("payload", STORED),
     };
     (builder.build(), fields)
-}
-
-fn analyzer(config: &IndexConfig) -> TextAnalyzer {
-    let builder = TextAnalyzer::builder(SimpleTokenizer::default())
-        .filter(RemoveLongFilter::limit(40))
-        .filter(LowerCaser)
-        .dynamic();
-    let builder = match (config.stopwords, StopWordFilter::new(Language::English)) {
-        (true, Some(filter)) => builder.filter_dynamic(filter),
-        _ => builder,
-    };
-    let builder = if config.stemmer {
-        builder.filter_dynamic(Stemmer::new(Language::English))
-    } else {
-        builder
-    };
-    builder.build()
 }
 
 /// The Tantivy index in one folder.
@@ -118,8 +106,12 @@ impl TextIndex {
     ) -> Result<TextIndex, IndexError> {
         let (schema, fields) = schema();
         let read_only = directory.read_only_flag();
-        let index = Index::open_or_create(directory, schema)
-            .map_err(failed("cannot open the text index"))?;
+        let index = Index::open_or_create(directory, schema).map_err(|err| match err {
+            tantivy::TantivyError::SchemaError(_) => IndexError::new(
+                "the text index was written by an earlier version of the engine: run the pipeline once to index it anew",
+            ),
+            err => failed("cannot open the text index")(err),
+        })?;
         index.tokenizers().register(ANALYZER, analyzer(config));
         let reader = index
             .reader()
@@ -167,27 +159,40 @@ impl TextIndex {
         self.len() == 0
     }
 
-    /// The filter query for `key=value` pairs: doc_id, chunk_id, source, page, or a metadata key.
-    fn filter(&self, filters: &[(String, String)]) -> Option<Box<dyn Query>> {
+    /// The filter query for `key=value` pairs, all of which must hold: doc_id, chunk_id,
+    /// source, page (a whole number), title or section (either the hit's, or metadata of that
+    /// name), or a metadata key.
+    fn filter(&self, filters: &[(String, String)]) -> Result<Option<Box<dyn Query>>, IndexError> {
         if filters.is_empty() {
-            return None;
+            return Ok(None);
         }
-        let clauses = filters
-            .iter()
-            .map(|(key, value)| {
-                let term = match key.as_str() {
-                    "doc_id" => Term::from_field_text(self.fields.doc_id, value),
-                    "chunk_id" => Term::from_field_text(self.fields.chunk_id, value),
-                    "source" => Term::from_field_text(self.fields.source, value),
-                    "page" => Term::from_field_text(self.fields.page, value),
-                    other => return (Occur::Must, self.metadata_filter(other, value)),
-                };
-                let query: Box<dyn Query> =
-                    Box::new(TermQuery::new(term, IndexRecordOption::Basic));
-                (Occur::Must, query)
-            })
-            .collect();
-        Some(Box::new(BooleanQuery::new(clauses)))
+        let term_query = |term: Term| -> Box<dyn Query> {
+            Box::new(TermQuery::new(term, IndexRecordOption::Basic))
+        };
+        let mut clauses = Vec::with_capacity(filters.len());
+        for (key, value) in filters {
+            let field = |field: Field| term_query(Term::from_field_text(field, value));
+            let or_metadata = |query: Box<dyn Query>| -> Box<dyn Query> {
+                Box::new(BooleanQuery::new(vec![
+                    (Occur::Should, query),
+                    (Occur::Should, self.metadata_filter(key, value)),
+                ]))
+            };
+            let query = match key.as_str() {
+                "doc_id" => field(self.fields.doc_id),
+                "chunk_id" => field(self.fields.chunk_id),
+                "source" => field(self.fields.source),
+                "page" => term_query(Term::from_field_text(
+                    self.fields.page,
+                    &page_filter(value)?.to_string(),
+                )),
+                "title" => or_metadata(field(self.fields.title_exact)),
+                "section" => or_metadata(field(self.fields.section_exact)),
+                other => self.metadata_filter(other, value),
+            };
+            clauses.push((Occur::Must, query));
+        }
+        Ok(Some(Box::new(BooleanQuery::new(clauses))))
     }
 
     /// The filter on metadata `key` for `value`: a string (or bool) spelled as `value`, or, when
@@ -244,16 +249,49 @@ impl TextIndex {
         Box::new(BooleanQuery::new(clauses))
     }
 
-    /// The best `k` chunks for `text` by BM25 that pass `filters`: their scores and addresses.
+    /// The best `k` chunks for `text` by BM25 that pass `filters`: their scores and addresses,
+    /// equal scores in chunk id order (the chunks tied with the k-th are all looked at, so which
+    /// of them make the cut does not depend on where they sit in the index).
     fn top_docs(
         &self,
-        searcher: &tantivy::Searcher,
+        searcher: &Searcher,
         text: &str,
         k: usize,
         filters: &[(String, String)],
-    ) -> Result<Vec<(f32, tantivy::DocAddress)>, IndexError> {
+    ) -> Result<Vec<(f32, DocAddress)>, IndexError> {
+        let k = k.max(1);
+        let mut limit = k;
+        let top = loop {
+            let top = self.top_docs_unordered(searcher, text, limit.saturating_add(1), filters)?;
+            if top.len() <= limit || top[limit].0 < top[k - 1].0 || limit == usize::MAX {
+                break top;
+            }
+            limit = limit.saturating_mul(2);
+        };
+        let mut ids = Vec::with_capacity(top.len());
+        for (_, address) in &top {
+            ids.push(chunk_id_of(searcher, *address)?);
+        }
+        let mut order: Vec<usize> = (0..top.len()).collect();
+        order.sort_by(|&a, &b| {
+            top[b]
+                .0
+                .total_cmp(&top[a].0)
+                .then_with(|| ids[a].cmp(&ids[b]))
+        });
+        Ok(order.iter().take(k).map(|&i| top[i]).collect())
+    }
+
+    /// The best `k` chunks for `text` by BM25 that pass `filters`, in Tantivy's order.
+    fn top_docs_unordered(
+        &self,
+        searcher: &Searcher,
+        text: &str,
+        k: usize,
+        filters: &[(String, String)],
+    ) -> Result<Vec<(f32, DocAddress)>, IndexError> {
         let query = self.text_query(text);
-        let query: Box<dyn Query> = match self.filter(filters) {
+        let query: Box<dyn Query> = match self.filter(filters)? {
             Some(filter) => Box::new(BooleanQuery::new(vec![
                 (Occur::Must, query),
                 (Occur::Must, filter),
@@ -307,7 +345,7 @@ impl TextIndex {
         &self,
         filters: &[(String, String)],
     ) -> Result<Option<Vec<usize>>, IndexError> {
-        let Some(filter) = self.filter(filters) else {
+        let Some(filter) = self.filter(filters)? else {
             return Ok(None);
         };
         let searcher = self.reader.searcher();
@@ -322,6 +360,38 @@ impl TextIndex {
         }
         points.sort_unstable();
         Ok(Some(points))
+    }
+
+    /// The chunk ids of the chunks with HNSW point ids `points` (those indexed), to order
+    /// equal scores.
+    pub fn chunk_ids_of_points(
+        &self,
+        points: &[u64],
+    ) -> Result<std::collections::HashMap<u64, String>, IndexError> {
+        let mut ids = std::collections::HashMap::with_capacity(points.len());
+        if points.is_empty() {
+            return Ok(ids);
+        }
+        let clauses = points
+            .iter()
+            .map(|&point| {
+                let query: Box<dyn Query> = Box::new(TermQuery::new(
+                    Term::from_field_u64(self.fields.point, point),
+                    IndexRecordOption::Basic,
+                ));
+                (Occur::Should, query)
+            })
+            .collect();
+        let searcher = self.reader.searcher();
+        let addresses = searcher
+            .search(&BooleanQuery::new(clauses), &DocSetCollector)
+            .map_err(failed("lookup failed"))?;
+        for address in addresses {
+            if let Some(point) = point_of(&searcher, address)? {
+                ids.insert(point, chunk_id_of(&searcher, address)?);
+            }
+        }
+        Ok(ids)
     }
 
     /// The stored hit of the chunk with HNSW point id `point`.
@@ -355,11 +425,26 @@ impl TextIndex {
     }
 }
 
+/// The chunk id of the chunk at `address`, from its fast field.
+fn chunk_id_of(searcher: &Searcher, address: DocAddress) -> Result<String, IndexError> {
+    let column = searcher
+        .segment_reader(address.segment_ord)
+        .fast_fields()
+        .str("chunk_id")
+        .map_err(failed("chunk id column"))?;
+    let mut id = String::new();
+    if let Some(column) = column
+        && let Some(ord) = column.term_ords(address.doc_id).next()
+    {
+        column
+            .ord_to_str(ord, &mut id)
+            .map_err(|err| IndexError::new(format!("cannot read a chunk id: {err}")))?;
+    }
+    Ok(id)
+}
+
 /// The HNSW point id of the chunk at `address`, from its fast field.
-fn point_of(
-    searcher: &tantivy::Searcher,
-    address: tantivy::DocAddress,
-) -> Result<Option<u64>, IndexError> {
+fn point_of(searcher: &Searcher, address: DocAddress) -> Result<Option<u64>, IndexError> {
     let column = searcher
         .segment_reader(address.segment_ord)
         .fast_fields()
@@ -401,8 +486,16 @@ impl TextWriter {
         doc.add_u64(fields.point, point);
         if let Some(title) = &entry.hit.title {
             doc.add_text(fields.title, title);
+            doc.add_text(fields.title_exact, title);
         }
-        doc.add_text(fields.section, entry.hit.section.join(" > "));
+        let path = entry.hit.section.join(" > ");
+        for heading in &entry.hit.section {
+            doc.add_text(fields.section_exact, heading);
+        }
+        if entry.hit.section.len() > 1 {
+            doc.add_text(fields.section_exact, &path);
+        }
+        doc.add_text(fields.section, path);
         doc.add_text(fields.text, &entry.hit.text);
         doc.add_object(fields.metadata, filterable_metadata(&entry.metadata));
         let payload =
@@ -429,7 +522,7 @@ impl TextWriter {
 /// number (Tantivy gives every spelling of one number one term: 1500.0 is 1500), and a list as
 /// each of its strings, numbers and bools (`tags: [x, y]` passes `tags=x` and `tags=y`).
 /// Mappings, and lists and mappings inside lists, are not indexed.
-fn filterable_metadata(
+pub(crate) fn filterable_metadata(
     metadata: &serde_json::Map<String, serde_json::Value>,
 ) -> std::collections::BTreeMap<String, tantivy::schema::OwnedValue> {
     use serde_json::Value;
@@ -460,7 +553,7 @@ fn filterable_metadata(
 
 /// The number `text` writes (digits, sign, point and exponent only: not `inf` or `NaN`), in
 /// Tantivy's canonical form (an integral float is an integer), or `None`.
-fn number(text: &str) -> Option<NumericalValue> {
+pub(crate) fn number(text: &str) -> Option<NumericalValue> {
     let numeric = |c: char| c.is_ascii_digit() || matches!(c, '+' | '-' | '.' | 'e' | 'E');
     if !text.chars().all(numeric) || !text.contains(|c: char| c.is_ascii_digit()) {
         return None;
