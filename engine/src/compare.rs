@@ -306,16 +306,9 @@ fn unknown_documents(
     qrels: &eval::Qrels,
     path: &std::path::Path,
 ) -> Option<String> {
-    let run = store
-        .runs()
+    let run = crate::query::completed_runs(store, &pipeline.name)
         .ok()?
-        .into_iter()
-        .filter(|run| {
-            run["name"]
-                .as_str()
-                .is_none_or(|name| name == pipeline.name)
-        })
-        .find(|run| matches!(run["status"].as_str(), Some("ok" | "failed_items")))?;
+        .next()?;
     let run_id = run["run_id"].as_str()?;
     let mut indexed = std::collections::HashSet::new();
     for step in steps {

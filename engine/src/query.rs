@@ -257,6 +257,18 @@ fn running_run(pipeline: &Pipeline) -> Option<String> {
         .and_then(|run| run["run_id"].as_str().map(str::to_owned))
 }
 
+/// The runs of pipeline `name` in `store` that completed (every item done, some perhaps
+/// failed), newest first; runs from before runs recorded their pipeline's name count as its.
+pub fn completed_runs(
+    store: &crate::store::Store,
+    name: &str,
+) -> anyhow::Result<impl Iterator<Item = serde_json::Value>> {
+    Ok(store.runs()?.into_iter().filter(move |run| {
+        run["name"].as_str().is_none_or(|named| named == name)
+            && matches!(run["status"].as_str(), Some("ok" | "failed_items"))
+    }))
+}
+
 /// A note when the steps that feed index `step` (their settings, or the files they read) are
 /// not what they were in the run that built it: the index still answers with what that run
 /// made until `engine run` rebuilds it. Checks the run records, so it says nothing when the
@@ -268,16 +280,8 @@ pub fn stale_note(pipeline: &Pipeline, step: &str) -> Option<String> {
         return None;
     }
     let store = crate::store::Store::open(&pipeline.store).ok()?;
-    let built = store
-        .runs()
+    let built = completed_runs(&store, &pipeline.name)
         .ok()?
-        .into_iter()
-        .filter(|run| {
-            run["name"]
-                .as_str()
-                .is_none_or(|name| name == pipeline.name)
-        })
-        .filter(|run| matches!(run["status"].as_str(), Some("ok" | "failed_items")))
         .find(|run| run["fingerprints"][step].is_string())?;
     drop(store);
     let plan = crate::plan::plan(pipeline);
