@@ -966,8 +966,35 @@ fn a_store_another_user_owns_answers_queries_and_the_rest_say_it_is_read_only() 
         assert_eq!(doc_ids(hits)[0], "threads.md", "{mode}: {hits:?}");
     }
     let pipeline = dir.path().join("pipeline.yaml");
-    let commands: [Vec<&std::ffi::OsStr>; 4] = [
+    // compare answers too, and says what it leaves out without the run records.
+    let queries = dir.path().join("q.jsonl");
+    fs::write(&queries, "{\"_id\": \"q1\", \"text\": \"mutex\"}\n").unwrap();
+    chmod("a+r", &queries);
+    let compared = nobody()
+        .unwrap()
+        .arg("compare")
+        .arg(&pipeline)
+        .arg("--queries")
+        .arg(&queries)
+        .args(["--modes", "bm25"])
+        .output()
+        .unwrap();
+    assert_eq!(compared.status.code(), Some(0), "{}", stderr(&compared));
+    assert!(
+        stderr(&compared).contains("run records cannot be read (it is read-only to this user)"),
+        "{}",
+        stderr(&compared)
+    );
+    let commands: [Vec<&std::ffi::OsStr>; 5] = [
         vec!["runs".as_ref(), "--store".as_ref(), store.as_os_str()],
+        // A waiting tap could never make its socket there, nor reach a run's: it says so
+        // instead of waiting for ever.
+        vec![
+            "tap".as_ref(),
+            "--wait".as_ref(),
+            "--pipeline".as_ref(),
+            pipeline.as_os_str(),
+        ],
         vec![
             "inspect".as_ref(),
             "latest".as_ref(),
@@ -1134,6 +1161,24 @@ fn title_section_and_page_filters_cjk_and_accents() {
     assert!(
         note.contains("`doc`") && note.contains("doc_id") && note.contains("lang"),
         "{note}"
+    );
+    // However many keys nothing has, one note names them (the first 30, and how many more).
+    let filters: Vec<String> = (0..300).map(|i| format!("k{i}=y")).collect();
+    let mut many = engine();
+    many.arg("query").arg(dir.path().join("pipeline.yaml"));
+    for filter in &filters {
+        many.args(["--filter", filter]);
+    }
+    let many = many
+        .args(["--index", "index_a", "--mode", "bm25", "cafe"])
+        .output()
+        .unwrap();
+    assert_eq!(many.status.code(), Some(0), "{}", stderr(&many));
+    let notes = stderr(&many);
+    assert_eq!(notes.matches("note:").count(), 1, "{notes}");
+    assert!(
+        notes.contains("`k0`, `k1`") && notes.contains("and 270 more"),
+        "{notes}"
     );
     let known = engine()
         .arg("query")

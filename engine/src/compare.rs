@@ -131,14 +131,14 @@ pub fn compare(pipeline: &Pipeline, options: &CompareOptions) -> anyhow::Result<
     for (name, ranked) in external {
         rankings.insert((name, RUN), ranked);
     }
-    // Only a store that exists: this report never creates one. One in use by a run cannot be
-    // read; what needs it is left out.
-    let store = pipeline
-        .store
-        .join("db")
-        .is_dir()
-        .then(|| Store::open(&pipeline.store).ok())
-        .flatten();
+    // Only a store that exists: this report never creates one. One that cannot be opened (a
+    // run holds it, or it is read-only to this user) leaves out what needs it, and says so.
+    let store = match pipeline.store.join("db").is_dir() {
+        false => None,
+        true => Store::open(&pipeline.store)
+            .map_err(|err| warnings.push(unreadable_store(&err)))
+            .ok(),
+    };
     let run = store
         .as_ref()
         .and_then(|store| find_run(store, "latest", Some(&pipeline.name)).ok());
@@ -289,6 +289,19 @@ pub fn fusion_json(fusion: Fusion) -> Value {
         Fusion::Rrf { k } => json!({ "rrf": { "k": number(k) } }),
         Fusion::Weighted { alpha } => json!({ "weighted": { "alpha": number(alpha) } }),
     }
+}
+
+/// The warning when the store cannot be opened: what the report leaves out, and why.
+fn unreadable_store(err: &crate::store::StoreError) -> String {
+    let why = match err {
+        crate::store::StoreError::InUse { .. } => "a run is using it".to_owned(),
+        crate::store::StoreError::ReadOnly { .. } => "it is read-only to this user".to_owned(),
+        other => other.to_string(),
+    };
+    format!(
+        "the store's run records cannot be read ({why}): the chunk statistics, build costs and \
+         the check of judged documents against the indexes are left out"
+    )
 }
 
 /// Judged documents shown at most in a warning about documents the indexes do not hold.

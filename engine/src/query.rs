@@ -332,40 +332,50 @@ pub fn parse_filters(filters: &[String]) -> anyhow::Result<Vec<(String, String)>
         .collect()
 }
 
-/// A note for each filter key that is neither a field of a hit nor a metadata key of any chunk
-/// in `index`: such a filter passes nothing (a mistyped key, `doc=` for `doc_id=`).
-pub fn unknown_filter_keys(index: &HybridIndex, filters: &[(String, String)]) -> Vec<String> {
+/// Keys named at most in a note (unknown filter keys, known metadata keys).
+const KEYS_SHOWN: usize = 30;
+
+/// `keys` joined with ", ", the first [`KEYS_SHOWN`] of them, and how many more.
+fn some_keys<'a>(keys: impl ExactSizeIterator<Item = &'a str>) -> String {
+    let more = keys.len().saturating_sub(KEYS_SHOWN);
+    let shown: Vec<&str> = keys.take(KEYS_SHOWN).collect();
+    let mut text = shown.join(", ");
+    if more > 0 {
+        text.push_str(&format!(" and {more} more"));
+    }
+    text
+}
+
+/// A note naming the filter keys that are neither a field of a hit nor a metadata key of any
+/// chunk in `index`: such a filter passes nothing (a mistyped key, `doc=` for `doc_id=`).
+pub fn unknown_filter_keys(index: &HybridIndex, filters: &[(String, String)]) -> Option<String> {
     let known = index.metadata_keys();
-    let mut notes: Vec<String> = Vec::new();
+    let mut unknown: Vec<&str> = Vec::new();
     for (key, _) in filters {
-        if operators::index::FILTER_FIELDS.contains(&key.as_str()) || known.contains(key) {
-            continue;
-        }
-        let note = format!(
-            "no chunk in the index has `{key}`, so `--filter {key}=…` passes nothing; the fields are {}{}",
-            operators::index::FILTER_FIELDS.join(", "),
-            if known.is_empty() {
-                ", and no chunk has metadata".to_owned()
-            } else {
-                {
-                    const SHOWN: usize = 30;
-                    let shown: Vec<&str> = known.iter().take(SHOWN).map(String::as_str).collect();
-                    let more = known.len().saturating_sub(SHOWN);
-                    format!(
-                        ", and the metadata keys {}{}",
-                        shown.join(", "),
-                        if more > 0 {
-                            format!(" and {more} more")
-                        } else {
-                            String::new()
-                        }
-                    )
-                }
-            }
-        );
-        if !notes.contains(&note) {
-            notes.push(note);
+        let key = key.as_str();
+        if !operators::index::FILTER_FIELDS.contains(&key)
+            && !known.contains(key)
+            && !unknown.contains(&key)
+        {
+            unknown.push(key);
         }
     }
-    notes
+    if unknown.is_empty() {
+        return None;
+    }
+    let quoted: Vec<String> = unknown.iter().map(|key| format!("`{key}`")).collect();
+    let metadata = if known.is_empty() {
+        ", and no chunk has metadata".to_owned()
+    } else {
+        format!(
+            ", and the metadata keys {}",
+            some_keys(known.iter().map(String::as_str))
+        )
+    };
+    Some(format!(
+        "no chunk in the index has {}, so a filter on {} passes nothing; the fields are {}{metadata}",
+        some_keys(quoted.iter().map(String::as_str)),
+        if unknown.len() == 1 { "it" } else { "them" },
+        operators::index::FILTER_FIELDS.join(", "),
+    ))
 }

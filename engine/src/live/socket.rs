@@ -151,6 +151,54 @@ fn call_waiting_taps(dir: &Path) -> Vec<UnixStream> {
     called
 }
 
+/// Refusal when the socket of a run using store `dir` (which exists) would have a path too long
+/// for a socket: no run there answers, so a tap would wait for ever.
+fn too_long(dir: &Path) -> Option<AskError> {
+    let folder = std::fs::canonicalize(dir).ok()?;
+    let path = folder.join(SOCKET);
+    let length = path.as_os_str().len();
+    (length > MAX_SOCKET_PATH).then(|| {
+        AskError::Refused(anyhow::anyhow!(
+            "the store {} is at a path too long for the socket a run answers on ({length} bytes \
+             with `{SOCKET}`; at most {MAX_SOCKET_PATH}), so runs there cannot be followed; \
+             use a store at a shorter path (`store:` in the pipeline, or `--store`)",
+            dir.display()
+        ))
+    })
+}
+
+/// Refusal when `err`, met making or reaching a socket in store `dir`, says this user may not
+/// write there (another user's store, a read-only mount): a tap needs to.
+fn unfollowable(dir: &Path, err: &std::io::Error) -> Option<AskError> {
+    matches!(
+        err.kind(),
+        ErrorKind::PermissionDenied | ErrorKind::ReadOnlyFilesystem
+    )
+    .then(|| {
+        AskError::Refused(anyhow::anyhow!(
+            "the store {} is read-only to this user ({}): `engine tap` talks to a run over a \
+             socket in the store, which needs write access; tap as the store's owner",
+            dir.display(),
+            crate::store::refusal(err)
+        ))
+    })
+}
+
+/// What keeps a tap from following a run of store `dir`, from the error of connecting to it:
+/// a refusal when it never can from here, or `NoAnswer` (no run now).
+fn not_followed(dir: &Path, err: anyhow::Error) -> AskError {
+    if let Some(too_long) = too_long(dir) {
+        return too_long;
+    }
+    match err
+        .downcast_ref::<std::io::Error>()
+        .and_then(|io| unfollowable(dir, io))
+    {
+        Some(refused) => refused,
+        None => AskError::NoAnswer(err),
+    }
+}
+
 /// A `tap --wait` listening in the store for the next run to call it.
 struct Waiter {
     listener: UnixListener,
@@ -160,20 +208,29 @@ struct Waiter {
 impl Waiter {
     /// Listens in store `dir` (made when missing: the run to come uses it); `None` when that
     /// cannot be done, and the tap only looks for the run's socket.
-    fn listen(dir: &Path) -> Option<Waiter> {
+    fn listen(dir: &Path) -> Result<Waiter, AskError> {
+        let unlistened = |err: std::io::Error| match unfollowable(dir, &err) {
+            Some(refused) => refused,
+            None => AskError::NoAnswer(err.into()),
+        };
         let folder = dir.join(WAITING);
-        std::fs::create_dir_all(&folder).ok()?;
+        std::fs::create_dir_all(&folder).map_err(unlistened)?;
         let path = std::fs::canonicalize(&folder)
-            .ok()?
+            .map_err(unlistened)?
             .join(format!("{}.sock", std::process::id()));
+        if let Some(too_long) = too_long(dir) {
+            return Err(too_long);
+        }
         if path.as_os_str().len() > MAX_SOCKET_PATH {
-            return None;
+            return Err(AskError::NoAnswer(anyhow::anyhow!(
+                "the waiting socket's path is too long"
+            )));
         }
         // A socket of this process id is a dead tap's.
         let _ = std::fs::remove_file(&path);
-        let listener = UnixListener::bind(&path).ok()?;
-        listener.set_nonblocking(true).ok()?;
-        Some(Waiter { listener, path })
+        let listener = UnixListener::bind(&path).map_err(unlistened)?;
+        listener.set_nonblocking(true).map_err(unlistened)?;
+        Ok(Waiter { listener, path })
     }
 
     /// The run that called within `patience`, if one did.
@@ -396,7 +453,7 @@ pub fn follow(
         from_start: wait.is_some(),
     };
     let Some(waiting) = wait else {
-        let reader = connect(dir, &request).map_err(AskError::NoAnswer)?;
+        let reader = connect(dir, &request).map_err(|err| not_followed(dir, err))?;
         return stream_answers(reader, &mut each);
     };
     // Listening before looking for the run: a run that starts after the look calls the tap.
@@ -404,11 +461,18 @@ pub fn follow(
     let mut waiting = Some(waiting);
     loop {
         if waiter.is_none() {
-            waiter = Waiter::listen(dir);
+            waiter = match Waiter::listen(dir) {
+                Ok(waiter) => Some(waiter),
+                Err(AskError::NoAnswer(_)) => None,
+                Err(refused) => return Err(refused),
+            };
         }
         let reader = match connect(dir, &request) {
             Ok(reader) => Some(reader),
-            Err(_) => {
+            Err(err) => {
+                if let refused @ AskError::Refused(_) = not_followed(dir, err) {
+                    return Err(refused);
+                }
                 if let Some(waiting) = waiting.take() {
                     waiting();
                 }
@@ -560,6 +624,27 @@ mod tests {
             std::fs::read_dir(&sockets).unwrap().count(),
             0,
             "the tap's socket is gone"
+        );
+    }
+
+    /// A store at a path too long for a socket can have no run to follow: a tap says so at once,
+    /// waiting or not, instead of waiting for ever.
+    #[test]
+    fn a_store_too_deep_for_a_socket_is_refused_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = dir.path().join("d".repeat(60)).join("e".repeat(60));
+        std::fs::create_dir_all(&store).unwrap();
+        let refused = |result: Result<(), AskError>| match result {
+            Err(AskError::Refused(err)) => err.to_string(),
+            other => panic!("{other:?}"),
+        };
+        let message = refused(follow(&store, None, None, |_| true));
+        assert!(message.contains("too long for the socket"), "{message}");
+        let mut waiting = || {};
+        let message = refused(follow(&store, None, Some(&mut waiting), |_| true));
+        assert!(
+            message.contains("use a store at a shorter path"),
+            "{message}"
         );
     }
 }

@@ -101,7 +101,7 @@ fn read_only(err: &std::io::Error) -> bool {
 }
 
 /// What refused a write, in words.
-fn refusal(err: &std::io::Error) -> &'static str {
+pub(crate) fn refusal(err: &std::io::Error) -> &'static str {
     let text = err.to_string();
     if err.kind() == std::io::ErrorKind::ReadOnlyFilesystem || text.contains("ReadOnlyFilesystem") {
         "read-only file system"

@@ -1591,6 +1591,58 @@ mod tests {
         assert_eq!(keys, ["lang", "tags"]);
     }
 
+    /// A filter narrows the hits and nothing else: each hit keeps its unfiltered score, so the
+    /// normalisation behind `--alpha` does not move with the number of filters.
+    #[test]
+    fn filters_leave_scores_as_they_are() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut a = entry("a", 0, "turbine blade turbine", 0);
+        a.metadata.insert("tags".into(), serde_json::json!(["y"]));
+        let mut b = entry("b", 0, "turbine housing", 1);
+        b.metadata
+            .insert("tags".into(), serde_json::json!(["y", "z"]));
+        let c = entry("c", 0, "turbine", 2);
+        build(
+            dir.path(),
+            &[
+                ("a", "k1", vec![a]),
+                ("b", "k1", vec![b]),
+                ("c", "k1", vec![c]),
+            ],
+        );
+        let index = HybridIndex::open(dir.path()).unwrap();
+        let scores = |filters: &[(&str, &str)]| -> Vec<(String, f32)> {
+            let filters: Vec<(String, String)> = filters
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect();
+            let hits = index
+                .search("turbine", None, Mode::Bm25, 5, &filters, Fusion::default())
+                .unwrap();
+            hits.iter()
+                .map(|hit| (hit.stored.chunk_id.clone(), hit.score))
+                .collect()
+        };
+        let unfiltered = scores(&[]);
+        let tagged: Vec<(String, f32)> = unfiltered
+            .iter()
+            .filter(|(id, _)| id != "c#0")
+            .cloned()
+            .collect();
+        assert_eq!(tagged.len(), 2, "{unfiltered:?}");
+        assert_eq!(scores(&[("tags", "y")]), tagged);
+        assert_eq!(
+            scores(&[("tags", "y"), ("tags", "y"), ("tags", "y")]),
+            tagged
+        );
+        let b: Vec<(String, f32)> = unfiltered
+            .iter()
+            .filter(|(id, _)| id == "b#0")
+            .cloned()
+            .collect();
+        assert_eq!(scores(&[("doc_id", "b")]), b);
+    }
+
     #[test]
     fn cjk_text_and_accents_are_found_by_bm25() {
         let dir = tempfile::tempdir().unwrap();

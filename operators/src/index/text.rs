@@ -8,7 +8,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use tantivy::collector::{DocSetCollector, TopDocs};
 use tantivy::columnar::NumericalValue;
-use tantivy::query::{BooleanQuery, BoostQuery, EmptyQuery, Occur, Query, TermQuery};
+use tantivy::query::{
+    BooleanQuery, BoostQuery, ConstScoreQuery, EmptyQuery, Occur, Query, TermQuery,
+};
 use tantivy::schema::{
     FAST, Field, IndexRecordOption, JsonObjectOptions, STORED, STRING, Schema, TextFieldIndexing,
     TextOptions, Value,
@@ -291,10 +293,11 @@ impl TextIndex {
         filters: &[(String, String)],
     ) -> Result<Vec<(f32, DocAddress)>, IndexError> {
         let query = self.text_query(text);
+        // A filter only narrows: scored 0, it leaves every hit's BM25 score as it is.
         let query: Box<dyn Query> = match self.filter(filters)? {
             Some(filter) => Box::new(BooleanQuery::new(vec![
                 (Occur::Must, query),
-                (Occur::Must, filter),
+                (Occur::Must, Box::new(ConstScoreQuery::new(filter, 0.0))),
             ])),
             None => query,
         };
