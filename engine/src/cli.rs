@@ -255,11 +255,16 @@ fn alpha(value: &str) -> Result<f32, String> {
     }
 }
 
-/// `--rrf-k`: a finite constant of at least 0.
+/// The largest `--rrf-k`: past it every rank scores alike to f32's precision.
+const MAX_RRF_K: f32 = 1_000_000.0;
+
+/// `--rrf-k`: a constant from 0 to [`MAX_RRF_K`].
 fn rrf_k(value: &str) -> Result<f32, String> {
     match value.parse::<f32>() {
-        Ok(k) if k.is_finite() && k >= 0.0 => Ok(k),
-        _ => Err("the RRF constant must be a finite number of at least 0 (usually 60)".to_owned()),
+        Ok(k) if (0.0..=MAX_RRF_K).contains(&k) => Ok(k),
+        _ => Err(format!(
+            "the RRF constant must be a number from 0 to {MAX_RRF_K} (usually 60)"
+        )),
     }
 }
 
@@ -1666,6 +1671,16 @@ mod tests {
         );
         assert_eq!(human_bytes(0), "0 B");
         assert_eq!(human_bytes(2_500_000_000), "2.5 GB");
+    }
+
+    #[test]
+    fn the_rrf_constant_is_a_number_in_range() {
+        assert_eq!(rrf_k("60"), Ok(60.0));
+        assert_eq!(rrf_k("0"), Ok(0.0));
+        for wrong in ["-1", "1e100", "inf", "NaN", "1000001", "sixty"] {
+            let message = rrf_k(wrong).unwrap_err();
+            assert!(message.contains("from 0 to 1000000"), "{wrong}: {message}");
+        }
     }
 
     #[test]
