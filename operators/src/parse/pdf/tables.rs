@@ -92,7 +92,7 @@ fn prose(rows: &[Vec<usize>], segs: &[Segment]) -> bool {
 }
 
 /// Fewest words a line of a text column holds, on average.
-const COLUMN_WORDS: f32 = 3.0;
+const COLUMN_WORDS: f32 = 2.5;
 /// Share of a text column's lines that fill it (from its left edge to near its right edge).
 const COLUMN_FILLED: f32 = 0.6;
 /// Share of a text column's lines after the first that go on with a sentence (they start
@@ -123,9 +123,21 @@ fn text_columns(rows: &[Vec<usize>], columns: &[(f32, f32)], segs: &[Segment]) -
             .map(|s| s.text.split_whitespace().count())
             .sum();
         let size = cells.iter().map(|s| s.size).fold(0.0f32, f32::max);
+        // A line fills the column when it ends near the right edge, or when the first word
+        // of the next line would not have fitted after it (ragged text with long words).
         let filled = cells
             .iter()
-            .filter(|s| s.x0 - a <= size && b - s.x1 <= 0.3 * (b - a))
+            .enumerate()
+            .filter(|&(r, s)| {
+                let near_edge = b - s.x1 <= 0.3 * (b - a);
+                let next_word_overflows = cells.get(r + 1).is_some_and(|next| {
+                    let chars = next.text.chars().count().max(1) as f32;
+                    let word = next.text.split_whitespace().next().unwrap_or("");
+                    let word_width = (next.x1 - next.x0) * word.chars().count() as f32 / chars;
+                    s.x1 + 0.25 * size + word_width >= b - 0.05 * (b - a)
+                });
+                s.x0 - a <= size && (near_edge || next_word_overflows)
+            })
             .count();
         let flowing = cells
             .windows(2)
