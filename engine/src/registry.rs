@@ -148,7 +148,8 @@ pub const OPERATORS: &[OperatorInfo] = &[
         //    quote's footer; DOCX note numbers as Word shows them, code blocks, heading
         //    numbers, nested list styles, Title-based styles, symbols, text boxes, no TOC.
         // 6: PDF pages in two columns of running text read column by column, not as tables;
-        //    short lines under columns that end together read after the columns.
+        //    short lines under columns that end together read after the columns; a
+        //    paragraph cut mid-sentence at a column's foot goes on in the next column.
         version: 6,
     },
     OperatorInfo {
