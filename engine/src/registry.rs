@@ -149,7 +149,8 @@ pub const OPERATORS: &[OperatorInfo] = &[
         //    numbers, nested list styles, Title-based styles, symbols, text boxes, no TOC.
         // 6: PDF pages in two columns of running text read column by column, not as tables;
         //    short lines under columns that end together read after the columns; a
-        //    paragraph cut mid-sentence at a column's foot goes on in the next column.
+        //    paragraph cut mid-sentence at a column's foot goes on in the next column;
+        //    justified lines spaced wider than a word gap are one line.
         version: 6,
     },
     OperatorInfo {
