@@ -519,6 +519,44 @@ fn a_page_in_two_columns_is_read_column_by_column() {
 }
 
 #[test]
+fn a_paragraph_runs_on_into_the_next_column_and_a_short_line_under_both_comes_last() {
+    let left = [
+        "Administrators frequently misunderstand",
+        "interrelationships between replication",
+        "factors, synchronization protocols and",
+    ];
+    let right = [
+        "their efficiency, which distributed",
+        "configurations must weigh against the",
+        "availability they promise to clients.",
+    ];
+    let mut lines = Vec::new();
+    for (r, (l, rt)) in left.iter().zip(right).enumerate() {
+        let y = 700 - 12 * r as i64;
+        lines.push(("F1", 72, y, *l));
+        lines.push(("F1", 324, y, rt));
+    }
+    // Narrow enough to sit inside the left column, but under both, after a blank.
+    lines.push(("F1", 72, 652, "Short closing line."));
+    let bytes = lines_pdf(&lines);
+    let doc = Document::new("c.pdf".into(), "c.pdf".into(), bytes);
+    let parsed = parse(&doc, &ParseConfig::default()).unwrap_or_else(|e| panic!("{e}"));
+    let paragraphs: Vec<&str> = parsed
+        .elements
+        .iter()
+        .filter(|e| e.kind == ElementKind::Paragraph)
+        .map(|e| e.text.as_str())
+        .collect();
+    let whole = format!("{} {}", left.join(" "), right.join(" "));
+    assert_eq!(
+        paragraphs,
+        [whole.as_str(), "Short closing line."],
+        "{}",
+        parsed.markdown
+    );
+}
+
+#[test]
 fn a_two_column_table_of_short_cells_stays_a_table() {
     let bytes = lines_pdf(&[
         ("F1", 72, 700, "The settings below are read at start-up."),
