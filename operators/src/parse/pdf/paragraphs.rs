@@ -150,8 +150,12 @@ fn breaks(prev: &Segment, next: &Segment, pitch: Option<f32>, open: Open) -> boo
             .is_some_and(|c| !matches!(c, '.' | '!' | '?' | ':' | ';'));
         // Words on both sides of the break, not code or formulas (`y:=-1`, `t1 = 100;`).
         let word = |w: Option<&str>| {
-            w.map(|w| w.trim_matches([',', ';', '-', '\u{2010}', '\u{ad}', '(', ')', '"']))
-                .is_some_and(|w| !w.is_empty() && w.chars().all(char::is_alphabetic))
+            w.map(|w| {
+                w.trim_matches([
+                    ',', ';', '.', ':', '!', '?', '-', '\u{2010}', '\u{ad}', '(', ')', '"',
+                ])
+            })
+            .is_some_and(|w| !w.is_empty() && w.chars().all(char::is_alphabetic))
         };
         let carries_on = lines >= 2
             && prev.x1 >= right - 4.0 * size
@@ -319,7 +323,7 @@ mod tests {
         let lines = [
             line("The first column ends in the middle", 50.0, 280.0, 700.0),
             line("of a sentence that the next column", 50.0, 278.0, 712.0),
-            line("carries on, in lower case.", 320.0, 480.0, 100.0),
+            line("carries. On, in lower case.", 320.0, 480.0, 100.0),
             line("A new paragraph, lower in that column", 320.0, 550.0, 124.0),
             line("ends with a full stop.", 320.0, 470.0, 136.0),
             line("Then up again in a third column.", 600.0, 800.0, 100.0),
@@ -329,7 +333,7 @@ mod tests {
         assert_eq!(
             texts,
             [
-                "The first column ends in the middle of a sentence that the next column carries on, in lower case.",
+                "The first column ends in the middle of a sentence that the next column carries. On, in lower case.",
                 "A new paragraph, lower in that column ends with a full stop.",
                 "Then up again in a third column."
             ]
