@@ -147,7 +147,11 @@ pub const OPERATORS: &[OperatorInfo] = &[
         //    its sections) and note references as `[n]`; rowspans, header rows joined, a
         //    quote's footer; DOCX note numbers as Word shows them, code blocks, heading
         //    numbers, nested list styles, Title-based styles, symbols, text boxes, no TOC.
-        version: 5,
+        // 6: PDF pages in two columns of running text read column by column, not as tables;
+        //    short lines under columns that end together read after the columns; a
+        //    paragraph cut mid-sentence at a column's foot goes on in the next column;
+        //    justified lines spaced wider than a word gap are one line.
+        version: 6,
     },
     OperatorInfo {
         name: "chunk.recursive",

@@ -163,6 +163,58 @@ fn runs(glyphs: &[Glyph]) -> Vec<Segment> {
     out
 }
 
+/// Widest word space of a justified line, in font sizes.
+const MAX_JUSTIFIED_GAP: f32 = 2.5;
+/// How much the word spaces of one justified line may differ, in font sizes.
+const JUSTIFIED_SPREAD: f32 = 0.1;
+/// Fewest words of a justified line told apart by its spaces.
+const JUSTIFIED_WORDS: usize = 3;
+/// Fewest characters of those words, on average.
+const JUSTIFIED_WORD_CHARS: usize = 3;
+
+/// Joins runs of words on one baseline (sorted left to right) that a justified line spaced
+/// wider than [`SPLIT_GAP`]: at least [`JUSTIFIED_WORDS`] single words with letters, separated
+/// by spaces of one width (justification shares the slack out evenly). Table cells and column
+/// gutters are spaced as their contents fall, and numbers are left alone.
+fn join_justified(line: Vec<Segment>) -> Vec<Segment> {
+    let word = |s: &Segment| !s.text.contains(' ') && s.text.chars().any(char::is_alphabetic);
+    let mut out: Vec<Segment> = Vec::with_capacity(line.len());
+    let mut i = 0;
+    while i < line.len() {
+        let mut j = i;
+        if word(&line[i]) {
+            let (mut low, mut high) = (f32::INFINITY, f32::NEG_INFINITY);
+            while j + 1 < line.len() && word(&line[j + 1]) {
+                let size = line[j].size.max(line[j + 1].size);
+                let gap = line[j + 1].x0 - line[j].x1;
+                let (l, h) = (low.min(gap), high.max(gap));
+                if gap <= 0.0 || gap > MAX_JUSTIFIED_GAP * size || h - l > JUSTIFIED_SPREAD * size {
+                    break;
+                }
+                (low, high) = (l, h);
+                j += 1;
+            }
+        }
+        // Words, not a grid of letters or symbols (`A  B  C`): a few letters each on average.
+        let chars: usize = line[i..=j].iter().map(|s| s.text.chars().count()).sum();
+        if j + 1 - i >= JUSTIFIED_WORDS && chars >= JUSTIFIED_WORD_CHARS * (j + 1 - i) {
+            let mut joined = line[i].clone();
+            for next in &line[i + 1..=j] {
+                joined.text.push(' ');
+                joined.text.push_str(&next.text);
+                joined.bold &= next.bold;
+                joined.mono &= next.mono;
+                joined.x1 = joined.x1.max(next.x1);
+            }
+            out.push(joined);
+        } else {
+            out.extend(line[i..=j].iter().cloned());
+        }
+        i = j + 1;
+    }
+    out
+}
+
 /// Sorts runs into lines by baseline and joins neighbours on a line that are close enough.
 fn merge_runs(mut runs: Vec<Segment>) -> Vec<Segment> {
     runs.sort_by(|a, b| a.y.total_cmp(&b.y).then(a.x0.total_cmp(&b.x0)));
@@ -179,6 +231,7 @@ fn merge_runs(mut runs: Vec<Segment>) -> Vec<Segment> {
     let mut out = Vec::new();
     for mut line in lines {
         line.sort_by(|a, b| a.x0.total_cmp(&b.x0));
+        let line = join_justified(line);
         let mut iter = line.into_iter();
         let Some(mut current) = iter.next() else {
             continue;
@@ -248,6 +301,40 @@ mod tests {
         let segs = segments(&all);
         let texts: Vec<&str> = segs.iter().map(|s| s.text.as_str()).collect();
         assert_eq!(texts, ["Hello world", "Second line"]);
+    }
+
+    #[test]
+    fn a_justified_line_with_wide_spaces_is_one_segment() {
+        // Four words spaced 9 points apart (justified), then a column gutter of 20 points and
+        // the next column's line; then a row of numbers spaced alike, which stays apart.
+        let mut g = Vec::new();
+        let mut x = 10.0;
+        for w in ["rotation,", "synchronization", "rotation", "consistency."] {
+            g.extend(glyphs(w, x, 100.0, 10.0));
+            x += 5.0 * w.chars().count() as f32 + 9.0;
+        }
+        g.extend(glyphs("next column", x - 9.0 + 20.0, 100.0, 10.0));
+        for (k, n) in ["1.5", "2.5", "3.5"].into_iter().enumerate() {
+            g.extend(glyphs(n, 10.0 + 24.0 * k as f32, 120.0, 10.0));
+        }
+        // Nor does a grid of letters.
+        for (k, n) in ["A", "B", "C"].into_iter().enumerate() {
+            g.extend(glyphs(n, 10.0 + 14.0 * k as f32, 140.0, 10.0));
+        }
+        let texts: Vec<String> = segments(&g).into_iter().map(|s| s.text).collect();
+        assert_eq!(
+            texts,
+            [
+                "rotation, synchronization rotation consistency.",
+                "next column",
+                "1.5",
+                "2.5",
+                "3.5",
+                "A",
+                "B",
+                "C"
+            ]
+        );
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! Reading order: a recursive XY cut over the segments of a page. Where a vertical gutter runs
 //! through a region it is read column by column, left to right; otherwise it is cut into
 //! horizontal bands read top to bottom, where consecutive bands that share a gutter are kept
-//! together so that two columns are not interleaved at lines that happen to align.
+//! together so that two columns are not interleaved at lines that happen to align. Short lines
+//! under columns that end together (a heading, a line across the page) are read after them.
 
 use super::lines::Segment;
 
@@ -36,7 +37,7 @@ fn order(segs: &[Segment], mut ids: Vec<usize>, out: &mut Vec<usize>, depth: usi
         return;
     }
     let gutter = GUTTER * median_size(segs, &ids);
-    let columns = split_columns(segs, &ids, gutter);
+    let columns = columns_then_tail(segs, &ids, gutter);
     if columns.len() > 1 {
         for column in columns {
             order(segs, column, out, depth + 1);
@@ -74,7 +75,7 @@ fn order(segs: &[Segment], mut ids: Vec<usize>, out: &mut Vec<usize>, depth: usi
     if groups.len() == 1 {
         // One group with a gutter: read it as columns.
         let group = groups.pop().unwrap_or_default();
-        let columns = split_columns(segs, &group, gutter);
+        let columns = columns_then_tail(segs, &group, gutter);
         if columns.len() > 1 {
             for column in columns {
                 order(segs, column, out, depth + 1);
@@ -94,6 +95,58 @@ fn order(segs: &[Segment], mut ids: Vec<usize>, out: &mut Vec<usize>, depth: usi
     for group in groups {
         order(segs, group, out, depth + 1);
     }
+}
+
+/// Widest gap between the first column's text above a tail and the foot of the other
+/// columns, in font sizes, for the columns to count as ending together there.
+const BALANCED: f32 = 2.5;
+/// Fewest lines of each column for a tail to be told apart from them.
+const COLUMN_LINES: usize = 3;
+/// Narrowest blank between the columns' text and a tail under them, in font sizes (more than
+/// the leading between two lines of a paragraph).
+const TAIL_GAP: f32 = 0.6;
+
+/// [`split_columns`], then what stands under the columns where they end together: lines
+/// narrow enough to sit inside the first column (a heading, a short line set across the page
+/// after the columns) but below the foot of every other column, after a blank, are read after
+/// all the columns rather than in the first. The tail, when there is one, comes last.
+fn columns_then_tail(segs: &[Segment], ids: &[usize], gutter: f32) -> Vec<Vec<usize>> {
+    let mut columns = split_columns(segs, ids, gutter);
+    // Only columns of text: a few lines each, not a label beside a block.
+    if columns.len() < 2 || columns.iter().any(|c| c.len() < COLUMN_LINES) {
+        return columns;
+    }
+    let others_bottom = columns[1..]
+        .iter()
+        .flatten()
+        .map(|&i| segs[i].bottom())
+        .fold(f32::NEG_INFINITY, f32::max);
+    let first = &mut columns[0];
+    first.sort_by(|&a, &b| {
+        segs[a]
+            .top()
+            .total_cmp(&segs[b].top())
+            .then(segs[a].x0.total_cmp(&segs[b].x0))
+    });
+    let mut above = f32::NEG_INFINITY;
+    let mut cut = None;
+    for (k, &i) in first.iter().enumerate() {
+        let s = &segs[i];
+        if k >= COLUMN_LINES
+            && s.top() > others_bottom
+            && s.top() - above > TAIL_GAP * s.size
+            && above <= others_bottom + BALANCED * s.size
+        {
+            cut = Some(k);
+            break;
+        }
+        above = above.max(s.bottom());
+    }
+    if let Some(k) = cut {
+        let tail = first.split_off(k);
+        columns.push(tail);
+    }
+    columns
 }
 
 /// Splits at vertical gaps at least `gutter` wide that no segment crosses; left to right.
@@ -160,6 +213,52 @@ mod tests {
         assert_eq!(
             texts(&segs),
             ["title", "L1", "L2", "L3", "R1", "R2", "R3", "footer"]
+        );
+    }
+
+    #[test]
+    fn a_short_line_under_balanced_columns_comes_after_both() {
+        let segs = vec![
+            seg("L1", 50.0, 280.0, 100.0),
+            seg("R1", 320.0, 550.0, 100.0),
+            seg("L2", 50.0, 280.0, 112.0),
+            seg("R2", 320.0, 550.0, 112.0),
+            seg("L3", 50.0, 280.0, 124.0),
+            seg("R3", 320.0, 450.0, 124.0),
+            seg("L4", 50.0, 200.0, 136.0),
+            seg("Heading", 50.0, 150.0, 160.0),
+            seg("short", 50.0, 200.0, 172.0),
+        ];
+        assert_eq!(
+            texts(&segs),
+            ["L1", "L2", "L3", "L4", "R1", "R2", "R3", "Heading", "short"]
+        );
+    }
+
+    #[test]
+    fn a_longer_first_column_is_read_before_the_next() {
+        // The right column stops early (the last page of a frame layout); the left goes on,
+        // past a paragraph break.
+        let mut segs = Vec::new();
+        for (k, y) in [100.0, 112.0, 124.0, 136.0, 148.0, 160.0, 184.0, 196.0]
+            .into_iter()
+            .enumerate()
+        {
+            segs.push(seg(
+                ["L1", "L2", "L3", "L4", "L5", "L6", "L7", "L8"][k],
+                50.0,
+                280.0,
+                y,
+            ));
+        }
+        for (k, y) in [100.0, 112.0, 124.0].into_iter().enumerate() {
+            segs.push(seg(["R1", "R2", "R3"][k], 320.0, 550.0, y));
+        }
+        assert_eq!(
+            texts(&segs),
+            [
+                "L1", "L2", "L3", "L4", "L5", "L6", "L7", "L8", "R1", "R2", "R3"
+            ]
         );
     }
 

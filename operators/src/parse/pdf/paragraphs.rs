@@ -1,8 +1,9 @@
 //! Paragraphs from lines in reading order: a new paragraph starts at a larger vertical gap than
 //! the page's usual line pitch, a change of font size, a jump sideways, an indented first line,
-//! a bullet, or after a short line that ends a sentence. A list item's lines indented under its
-//! text (a hanging indent) continue the item. Lines are joined with spaces, and a word
-//! hyphenated at a line end is joined back.
+//! a bullet, or after a short line that ends a sentence. A paragraph that stops mid-sentence at
+//! the foot of a column goes on at the top of the next when that starts in lower case. A list
+//! item's lines indented under its text (a hanging indent) continue the item. Lines are joined
+//! with spaces, and a word hyphenated at a line end is joined back.
 
 use super::lines::Segment;
 
@@ -119,6 +120,8 @@ struct Open {
     left: f32,
     right: f32,
     list_item: bool,
+    /// Lines so far.
+    lines: usize,
 }
 
 /// Whether `next` starts a new paragraph after `prev`, the last line of `open`.
@@ -127,12 +130,42 @@ fn breaks(prev: &Segment, next: &Segment, pitch: Option<f32>, open: Open) -> boo
         left,
         right,
         list_item,
+        lines,
     } = open;
     let size = prev.size.max(next.size);
     let dy = next.y - prev.y;
     if dy.abs() <= 0.3 * size && next.x0 >= prev.x1 - 0.5 * size {
         // The rest of the same line, after a wide gap.
         return (prev.size - next.size).abs() > 0.12 * size;
+    }
+    if dy < -0.3 * size && next.x0 >= right - 0.5 * size {
+        // Up to the top of the next column: the paragraph goes on there when it ran over
+        // lines to the column's edge and stopped mid-sentence, and the next line carries on in
+        // lower case, in the same type.
+        let open_sentence = prev
+            .text
+            .trim_end()
+            .chars()
+            .next_back()
+            .is_some_and(|c| !matches!(c, '.' | '!' | '?' | ':' | ';'));
+        // Words on both sides of the break, not code or formulas (`y:=-1`, `t1 = 100;`).
+        let word = |w: Option<&str>| {
+            w.map(|w| {
+                w.trim_matches([
+                    ',', ';', '.', ':', '!', '?', '-', '\u{2010}', '\u{ad}', '(', ')', '"',
+                ])
+            })
+            .is_some_and(|w| !w.is_empty() && w.chars().all(char::is_alphabetic))
+        };
+        let carries_on = lines >= 2
+            && prev.x1 >= right - 4.0 * size
+            && open_sentence
+            && next.text.starts_with(char::is_lowercase)
+            && word(prev.text.split_whitespace().next_back())
+            && word(next.text.split_whitespace().next())
+            && (prev.size - next.size).abs() <= 0.12 * size
+            && prev.bold == next.bold;
+        return !carries_on;
     }
     if dy <= 0.3 * size {
         return true;
@@ -212,6 +245,7 @@ pub(crate) fn paragraphs(lines: &[&Segment]) -> Vec<Paragraph> {
         left: 0.0,
         right: 0.0,
         list_item: false,
+        lines: 0,
     };
     for &line in lines {
         let new = match prev {
@@ -231,10 +265,17 @@ pub(crate) fn paragraphs(lines: &[&Segment]) -> Vec<Paragraph> {
                 left: line.x0,
                 right: line.x1,
                 list_item: list_marker(&line.text).is_some(),
+                lines: 1,
             };
+        } else if prev.is_some_and(|p| line.y < p.y - 0.3 * p.size.max(line.size)) {
+            // The paragraph goes on in the next column: its edges are that column's.
+            open.left = line.x0;
+            open.right = line.x1;
+            open.lines += 1;
         } else {
             open.left = open.left.min(line.x0);
             open.right = open.right.max(line.x1);
+            open.lines += 1;
         }
         if let Some(p) = out.last_mut() {
             join_line(&mut p.text, &line.text);
@@ -275,6 +316,28 @@ mod tests {
         let mut text = String::from("2\u{2010}");
         join_line(&mut text, "day");
         assert_eq!(text, "2\u{2010} day");
+    }
+
+    #[test]
+    fn a_paragraph_goes_on_at_the_top_of_the_next_column() {
+        let lines = [
+            line("The first column ends in the middle", 50.0, 280.0, 700.0),
+            line("of a sentence that the next column", 50.0, 278.0, 712.0),
+            line("carries. On, in lower case.", 320.0, 480.0, 100.0),
+            line("A new paragraph, lower in that column", 320.0, 550.0, 124.0),
+            line("ends with a full stop.", 320.0, 470.0, 136.0),
+            line("Then up again in a third column.", 600.0, 800.0, 100.0),
+        ];
+        let refs: Vec<&Segment> = lines.iter().collect();
+        let texts: Vec<String> = paragraphs(&refs).into_iter().map(|p| p.text).collect();
+        assert_eq!(
+            texts,
+            [
+                "The first column ends in the middle of a sentence that the next column carries. On, in lower case.",
+                "A new paragraph, lower in that column ends with a full stop.",
+                "Then up again in a third column."
+            ]
+        );
     }
 
     #[test]

@@ -48,11 +48,13 @@ pub(crate) fn find(segs: &[Segment]) -> Vec<Table> {
             j += 1;
         }
         let cells = (j - i).saturating_mul(columns.len());
-        if j - i >= MIN_ROWS
-            && columns.len() >= MIN_COLUMNS
-            && cells <= MAX_CELLS
-            && !prose(&rows[i..j], segs)
-        {
+        let shaped = j - i >= MIN_ROWS && columns.len() >= MIN_COLUMNS;
+        if shaped && text_columns(&rows[i..j], &columns, segs) {
+            // Columns of running text side by side: none of their rows starts a table.
+            i = j;
+            continue;
+        }
+        if shaped && cells <= MAX_CELLS && !prose(&rows[i..j], segs) {
             let table_rows = rows[i..j]
                 .iter()
                 .map(|row| {
@@ -87,6 +89,70 @@ fn prose(rows: &[Vec<usize>], segs: &[Segment]) -> bool {
         words += segs[k].text.split_whitespace().count();
     }
     words > 5 * cells
+}
+
+/// Fewest words a line of a text column holds, on average.
+const COLUMN_WORDS: f32 = 2.5;
+/// Share of a text column's lines that fill it (from its left edge to near its right edge).
+const COLUMN_FILLED: f32 = 0.6;
+/// Share of a text column's lines after the first that go on with a sentence (they start
+/// with a lowercase letter, or follow a line that ends without a full stop).
+const COLUMN_FLOW: f32 = 0.5;
+
+/// Whether the aligned rows are columns of running text set side by side (a page in two
+/// columns whose lines happen to share baselines) rather than a table: every column's lines
+/// hold several words, most of them run the column's full width, and each line mostly carries
+/// on the sentence of the line above. A table's cells are short and vary in width, or start
+/// afresh row after row.
+fn text_columns(rows: &[Vec<usize>], columns: &[(f32, f32)], segs: &[Segment]) -> bool {
+    columns.iter().all(|&(a, b)| {
+        let cells: Vec<&Segment> = rows
+            .iter()
+            .filter_map(|row| {
+                row.iter()
+                    .map(|&k| &segs[k])
+                    .find(|s| overlaps(s.x0, s.x1, a, b))
+            })
+            .collect();
+        if cells.len() < MIN_ROWS {
+            return false;
+        }
+        let n = cells.len() as f32;
+        let words: usize = cells
+            .iter()
+            .map(|s| s.text.split_whitespace().count())
+            .sum();
+        let size = cells.iter().map(|s| s.size).fold(0.0f32, f32::max);
+        // A line fills the column when it ends near the right edge, or when the first word
+        // of the next line would not have fitted after it (ragged text with long words).
+        let filled = cells
+            .iter()
+            .enumerate()
+            .filter(|&(r, s)| {
+                let near_edge = b - s.x1 <= 0.3 * (b - a);
+                let next_word_overflows = cells.get(r + 1).is_some_and(|next| {
+                    let chars = next.text.chars().count().max(1) as f32;
+                    let word = next.text.split_whitespace().next().unwrap_or("");
+                    let word_width = (next.x1 - next.x0) * word.chars().count() as f32 / chars;
+                    s.x1 + 0.25 * size + word_width >= b - 0.05 * (b - a)
+                });
+                s.x0 - a <= size && (near_edge || next_word_overflows)
+            })
+            .count();
+        let flowing = cells
+            .windows(2)
+            .filter(|w| {
+                let before = w[0].text.trim_end();
+                let after = w[1].text.trim_start();
+                after.starts_with(char::is_lowercase)
+                    || !before.ends_with(['.', ':', '!', '?'])
+                        && !after.starts_with(char::is_numeric)
+            })
+            .count();
+        words as f32 >= COLUMN_WORDS * n
+            && filled as f32 >= COLUMN_FILLED * n
+            && flowing as f32 >= COLUMN_FLOW * (n - 1.0)
+    })
 }
 
 fn overlaps(a0: f32, a1: f32, b0: f32, b1: f32) -> bool {
@@ -180,6 +246,54 @@ mod tests {
         let tables = find(&segs);
         let cells: usize = tables.iter().map(|t| t.rows.len() * t.rows[0].len()).sum();
         assert!(cells <= MAX_CELLS, "{cells} cells");
+    }
+
+    #[test]
+    fn two_columns_of_running_text_are_not_a_table() {
+        let left = [
+            "Administrators frequently misunderstand",
+            "interrelationships between replication",
+            "factors, synchronization protocols and",
+            "the efficiency of their deployments.",
+        ];
+        let right = [
+            "Distributed configurations require careful",
+            "consideration of availability, partition",
+            "tolerance and consistency guarantees in",
+            "every cluster they administer.",
+        ];
+        let mut segs = Vec::new();
+        for (r, (l, rt)) in left.iter().zip(right).enumerate() {
+            let y = 100.0 + 12.0 * r as f32;
+            segs.push(seg(l, 50.0, if r == 3 { 230.0 } else { 280.0 }, y));
+            segs.push(seg(rt, 320.0, if r == 3 { 480.0 } else { 548.0 }, y));
+        }
+        assert!(find(&segs).is_empty());
+    }
+
+    #[test]
+    fn a_two_column_table_with_wrapped_descriptions_stays_a_table() {
+        let segs = vec![
+            seg("Option", 50.0, 90.0, 100.0),
+            seg("Meaning", 200.0, 260.0, 100.0),
+            seg("--workers", 50.0, 110.0, 112.0),
+            seg(
+                "how many threads parse documents at once,",
+                200.0,
+                520.0,
+                112.0,
+            ),
+            seg("--batch", 50.0, 95.0, 124.0),
+            seg(
+                "documents handed to a thread in one go and",
+                200.0,
+                525.0,
+                124.0,
+            ),
+            seg("--store", 50.0, 95.0, 136.0),
+            seg("where the knowledge base is written", 200.0, 480.0, 136.0),
+        ];
+        assert_eq!(find(&segs).len(), 1);
     }
 
     #[test]

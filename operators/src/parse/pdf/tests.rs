@@ -469,6 +469,116 @@ fn a_numbered_monospaced_listing_is_one_code_block() {
 }
 
 #[test]
+fn a_page_in_two_columns_is_read_column_by_column() {
+    // Both columns share baselines, as typesetters set them: row by row they line up like
+    // the cells of a two-column table.
+    // Narrow columns hold only a few (long) words a line.
+    let left = [
+        "Administrators frequently misunderstand",
+        "interrelationships between replication",
+        "factors and synchronization protocols.",
+    ];
+    let right = [
+        "Distributed configurations require careful",
+        "consideration of availability, partition",
+        "tolerance and consistency guarantees.",
+    ];
+    let mut lines = vec![("F1", 72, 720, "A Title Across Both Columns")];
+    for (r, (l, rt)) in left.iter().zip(right).enumerate() {
+        let y = 690 - 12 * r as i64;
+        lines.push(("F1", 72, y, l));
+        lines.push(("F1", 324, y, rt));
+    }
+    lines.push((
+        "F1",
+        72,
+        640,
+        "A closing line set across the whole width of the page, below both of the columns.",
+    ));
+    let bytes = lines_pdf(&lines);
+    let doc = Document::new("c.pdf".into(), "c.pdf".into(), bytes);
+    let parsed = parse(&doc, &ParseConfig::default()).unwrap_or_else(|e| panic!("{e}"));
+    let md = &parsed.markdown;
+    assert!(!md.contains('|'), "no table: {md}");
+    let paragraphs: Vec<&str> = parsed
+        .elements
+        .iter()
+        .filter(|e| e.kind == ElementKind::Paragraph)
+        .map(|e| e.text.as_str())
+        .collect();
+    assert_eq!(
+        paragraphs,
+        [
+            "A Title Across Both Columns",
+            left.join(" ").as_str(),
+            right.join(" ").as_str(),
+            "A closing line set across the whole width of the page, below both of the columns.",
+        ],
+        "{md}"
+    );
+}
+
+#[test]
+fn a_paragraph_runs_on_into_the_next_column_and_a_short_line_under_both_comes_last() {
+    let left = [
+        "Administrators frequently misunderstand",
+        "interrelationships between replication",
+        "factors, synchronization protocols and",
+    ];
+    let right = [
+        "their efficiency, which distributed",
+        "configurations must weigh against the",
+        "availability they promise to clients.",
+    ];
+    let mut lines = Vec::new();
+    for (r, (l, rt)) in left.iter().zip(right).enumerate() {
+        let y = 700 - 12 * r as i64;
+        lines.push(("F1", 72, y, *l));
+        lines.push(("F1", 324, y, rt));
+    }
+    // Narrow enough to sit inside the left column, but under both, after a blank.
+    lines.push(("F1", 72, 652, "Short closing line."));
+    let bytes = lines_pdf(&lines);
+    let doc = Document::new("c.pdf".into(), "c.pdf".into(), bytes);
+    let parsed = parse(&doc, &ParseConfig::default()).unwrap_or_else(|e| panic!("{e}"));
+    let paragraphs: Vec<&str> = parsed
+        .elements
+        .iter()
+        .filter(|e| e.kind == ElementKind::Paragraph)
+        .map(|e| e.text.as_str())
+        .collect();
+    let whole = format!("{} {}", left.join(" "), right.join(" "));
+    assert_eq!(
+        paragraphs,
+        [whole.as_str(), "Short closing line."],
+        "{}",
+        parsed.markdown
+    );
+}
+
+#[test]
+fn a_two_column_table_of_short_cells_stays_a_table() {
+    let bytes = lines_pdf(&[
+        ("F1", 72, 700, "The settings below are read at start-up."),
+        ("F1", 72, 680, "Setting"),
+        ("F1", 324, 680, "Default"),
+        ("F1", 72, 668, "workers"),
+        ("F1", 324, 668, "4"),
+        ("F1", 72, 656, "batch size"),
+        ("F1", 324, 656, "64 documents"),
+        ("F1", 72, 644, "store"),
+        ("F1", 324, 644, "./kb"),
+    ]);
+    let doc = Document::new("t.pdf".into(), "t.pdf".into(), bytes);
+    let parsed = parse(&doc, &ParseConfig::default()).unwrap_or_else(|e| panic!("{e}"));
+    let md = &parsed.markdown;
+    assert!(
+        md.contains("| Setting | Default |\n| --- | --- |\n| workers | 4 |"),
+        "{md}"
+    );
+}
+
+#[test]
 fn list_items_nest_by_their_indentation() {
     let bytes = lines_pdf(&[
         ("F1", 72, 700, "Things to pack for the trip, in order:"),
