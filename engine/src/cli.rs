@@ -1217,7 +1217,7 @@ fn query(
         }
     };
     let mut searcher = crate::query::Searcher::open(&pipeline, &request.index)?;
-    let stale = crate::query::stale_note(&pipeline, &request.index);
+    let stale = crate::query::stale_notes(&pipeline, &[request.index.as_str()]);
     for note in stale
         .into_iter()
         .chain(crate::query::unknown_filter_keys(&searcher.index, &filters))
@@ -1397,16 +1397,12 @@ fn compare(
     if let Some(html) = &html {
         html_target(html)?;
     }
-    let steps = options.indexes.clone().unwrap_or_else(|| {
-        crate::query::index_steps(&pipeline)
-            .into_iter()
-            .map(str::to_owned)
-            .collect()
-    });
-    for step in &steps {
-        if let Some(note) = crate::query::stale_note(&pipeline, step) {
-            eprintln!("note: {note}");
-        }
+    let steps: Vec<&str> = match &options.indexes {
+        Some(steps) => steps.iter().map(String::as_str).collect(),
+        None => crate::query::index_steps(&pipeline),
+    };
+    for note in crate::query::stale_notes(&pipeline, &steps) {
+        eprintln!("note: {note}");
     }
     let mut report = crate::compare::compare(&pipeline, &options)?;
     let written = html.map_or(Ok(()), |html| {

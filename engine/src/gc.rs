@@ -1,6 +1,6 @@
 //! `engine gc`: removing what the current pipeline no longer reaches.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::path::{Path, PathBuf};
 
 use operators::embed::cache::CacheKey;
@@ -64,15 +64,16 @@ fn abandoned_names(
     let Ok(entries) = std::fs::read_dir(store.dir().join("indexes")) else {
         return Ok(Vec::new());
     };
-    // Each folder's runs: (name, file) of every run that carries a name.
-    let mut runs_of: BTreeMap<String, Vec<(String, Option<PathBuf>)>> = BTreeMap::new();
+    // Each folder's runs: the distinct (name, file) of the runs that carry a name, so that a
+    // file is loaded once per name however many runs it made.
+    let mut runs_of: BTreeMap<String, BTreeSet<(String, Option<PathBuf>)>> = BTreeMap::new();
     for run in store.runs()? {
         if let Some(named) = run["name"].as_str().filter(|named| !named.is_empty()) {
             let file = run["pipeline_path"].as_str().map(PathBuf::from);
             runs_of
                 .entry(folder_name(named))
                 .or_default()
-                .push((named.to_owned(), file));
+                .insert((named.to_owned(), file));
         }
     }
     let ours = folder_name(name);

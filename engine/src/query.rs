@@ -269,22 +269,40 @@ pub fn completed_runs(
     }))
 }
 
-/// A note when the steps that feed index `step` (their settings, or the files they read) are
-/// not what they were in the run that built it: the index still answers with what that run
-/// made until `engine run` rebuilds it. Checks the run records, so it says nothing when the
-/// store cannot be opened (a run holds it) or records no completed run; nor when the first
-/// step that differs lacks a file it reads (a model moved away: not a change of the pipeline,
-/// and a vector query says so itself).
-pub fn stale_note(pipeline: &Pipeline, step: &str) -> Option<String> {
+/// A note for each index of `steps` whose feeding steps (their settings, or the files they
+/// read) are not what they were in the run that built it: the index still answers with what
+/// that run made until `engine run` rebuilds it. Checks the run records (the store opened once
+/// for all), so it says nothing when the store cannot be opened (a run holds it) or records no
+/// completed run; nor when the first step that differs lacks a file it reads (a model moved
+/// away: not a change of the pipeline, and a vector query says so itself).
+pub fn stale_notes(pipeline: &Pipeline, steps: &[&str]) -> Vec<String> {
     if !pipeline.store.join("db").is_dir() {
-        return None;
+        return Vec::new();
     }
-    let store = crate::store::Store::open(&pipeline.store).ok()?;
-    let built = completed_runs(&store, &pipeline.name)
-        .ok()?
-        .find(|run| run["fingerprints"][step].is_string())?;
+    let Ok(store) = crate::store::Store::open(&pipeline.store) else {
+        return Vec::new();
+    };
+    let Ok(runs) = completed_runs(&store, &pipeline.name).map(Vec::from_iter) else {
+        return Vec::new();
+    };
     drop(store);
     let plan = crate::plan::plan(pipeline);
+    steps
+        .iter()
+        .filter_map(|step| stale_note(pipeline, &plan, &runs, step))
+        .collect()
+}
+
+/// The note of [`stale_notes`] for index `step`, from the `completed` runs, newest first.
+fn stale_note(
+    pipeline: &Pipeline,
+    plan: &crate::plan::Plan,
+    completed: &[serde_json::Value],
+    step: &str,
+) -> Option<String> {
+    let built = completed
+        .iter()
+        .find(|run| run["fingerprints"][step].is_string())?;
     let feeding = crate::compare::upstream(pipeline, step);
     let changed = plan.order.iter().find(|planned| {
         let spec = &pipeline.steps[planned.index];
