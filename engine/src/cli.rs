@@ -1222,7 +1222,7 @@ fn query(
         .into_iter()
         .chain(crate::query::unknown_filter_keys(&searcher.index, &filters))
     {
-        eprintln!("note: {note}");
+        eprintln!("note: {}", crate::stdout::visible(&note));
     }
     if (searcher.index.vectors()).is_some_and(|vectors| vectors.rebuilt_on_load()) {
         // A query never writes the index: the graph rebuilt in memory answers this one.
@@ -1402,7 +1402,7 @@ fn compare(
         None => crate::query::index_steps(&pipeline),
     };
     for note in crate::query::stale_notes(&pipeline, &steps) {
-        eprintln!("note: {note}");
+        eprintln!("note: {}", crate::stdout::visible(&note));
     }
     let mut report = crate::compare::compare(&pipeline, &options)?;
     let written = html.map_or(Ok(()), |html| {
