@@ -437,11 +437,18 @@ impl VectorIndex {
     pub fn save(&mut self, dir: &Path) -> Result<(), IndexError> {
         self.commit()?;
         let graph = match &self.graph {
-            Some(graph) if graph.get_nb_point() > 0 => Some(
-                graph
-                    .file_dump(dir, BASENAME)
-                    .map_err(|err| io_error("cannot write the graph in", dir, err))?,
-            ),
+            Some(graph) if graph.get_nb_point() > 0 => {
+                // hnsw_rs panics when it cannot create its files: make sure it can.
+                for suffix in ["hnsw.graph", "hnsw.data"] {
+                    let path = dir.join(format!("{BASENAME}.{suffix}"));
+                    fs::File::create(&path).map_err(|err| io_error("cannot write", &path, err))?;
+                }
+                Some(
+                    graph
+                        .file_dump(dir, BASENAME)
+                        .map_err(|err| io_error("cannot write the graph in", dir, err))?,
+                )
+            }
             _ => None,
         };
         let graph_digest = match &graph {
@@ -848,6 +855,21 @@ mod tests {
         let loaded = VectorIndex::load(dir.path(), &config).unwrap();
         assert_eq!(loaded.points(), 1);
         assert_eq!(loaded.search(&[1.0, 0.0], 1, 16, None), [(0, 0.0)]);
+    }
+
+    /// hnsw_rs panics when it cannot create its files; saving says which file instead.
+    #[test]
+    fn a_graph_that_cannot_be_written_is_an_error_not_a_panic() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir(dir.path().join(format!("{BASENAME}.hnsw.data"))).unwrap();
+        let mut index = VectorIndex::new(2, &IndexConfig::default());
+        index.insert(&[1.0, 0.0]).unwrap();
+        index.insert(&[0.0, 1.0]).unwrap();
+        let err = index.save(dir.path()).unwrap_err().to_string();
+        assert!(
+            err.contains("cannot write") && err.contains("hnsw.hnsw.data"),
+            "{err}"
+        );
     }
 }
 
