@@ -151,7 +151,10 @@ pub const OPERATORS: &[OperatorInfo] = &[
         //    short lines under columns that end together read after the columns; a
         //    paragraph cut mid-sentence at a column's foot goes on in the next column;
         //    justified lines spaced wider than a word gap are one line.
-        version: 6,
+        // 7: task-list items keep their check boxes (`- [x]`, element `checked`) from
+        //    Markdown, HTML and DOCX; DOCX single-cell tables are their text, a caption
+        //    repeating it is dropped, Wingdings check marks and boxes are read.
+        version: 7,
     },
     OperatorInfo {
         name: "chunk.recursive",

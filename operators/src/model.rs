@@ -147,6 +147,9 @@ pub struct Element {
     /// Whether a list item belongs to an ordered list.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ordered: Option<bool>,
+    /// Whether a task-list item's box is checked (`- [x]`), for items with a check box.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checked: Option<bool>,
     /// The language of a code block, when given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub language: Option<String>,
@@ -171,6 +174,7 @@ impl Element {
             continued: Vec::new(),
             depth: None,
             ordered: None,
+            checked: None,
             language: None,
             rows: None,
             section: Vec::new(),

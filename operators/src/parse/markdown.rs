@@ -42,6 +42,8 @@ enum Kind {
     Item {
         depth: u32,
         ordered: bool,
+        /// The state of the item's task box (`- [x]`), when it has one.
+        checked: Option<bool>,
     },
     Quote,
     Table(Vec<Vec<String>>),
@@ -146,7 +148,16 @@ impl<'a> Walker<'a> {
                         self.push_text(" ", &range);
                     }
                 }
-                Event::Rule | Event::TaskListMarker(_) => {}
+                Event::TaskListMarker(checked) => {
+                    let item = self.stack.iter_mut().rev().find_map(|f| match &mut f.kind {
+                        Kind::Item { checked, .. } => Some(checked),
+                        _ => None,
+                    });
+                    if let Some(item) = item {
+                        *item = Some(checked);
+                    }
+                }
+                Event::Rule => {}
             }
         }
         // Close anything left open (the parser always balances, but stay total).
@@ -171,6 +182,7 @@ impl<'a> Walker<'a> {
             Tag::Item => Kind::Item {
                 depth: u32::try_from(self.lists.len().saturating_sub(1)).unwrap_or(u32::MAX),
                 ordered: self.lists.last().copied().unwrap_or(false),
+                checked: None,
             },
             Tag::Image { .. } => {
                 self.image_depth += 1;
@@ -344,9 +356,14 @@ impl<'a> Walker<'a> {
                 };
                 (!text.is_empty()).then(|| Element::new(kind, text, span))
             }
-            Kind::Item { depth, ordered } => (!text.is_empty()).then(|| Element {
+            Kind::Item {
+                depth,
+                ordered,
+                checked,
+            } => (!text.is_empty()).then(|| Element {
                 depth: Some(depth),
                 ordered: Some(ordered),
+                checked,
                 ..Element::new(ElementKind::ListItem, text, span)
             }),
             Kind::Code(language) => (!text.is_empty()).then(|| Element {
@@ -513,6 +530,30 @@ mod tests {
         assert_eq!(els[1].language.as_deref(), Some("sh"));
         assert_eq!(els[2].text, "done");
         assert_eq!(els[2].ordered, Some(true));
+        assert_eq!(els[2].checked, Some(true));
+        assert_eq!(els[0].checked, None);
+    }
+
+    /// Task items keep their box's state; a nested plain item under a task is no task.
+    #[test]
+    fn task_items_are_checked_or_not() {
+        let els = elements(
+            "- [ ] open
+- [X] done
+  - plain
+- [x]not a task
+",
+        );
+        let states: Vec<_> = els.iter().map(|e| (e.text.as_str(), e.checked)).collect();
+        assert_eq!(
+            states,
+            [
+                ("open", Some(false)),
+                ("done", Some(true)),
+                ("plain", None),
+                ("[x]not a task", None)
+            ]
+        );
     }
 
     #[test]

@@ -13,11 +13,13 @@ pub(crate) enum Block {
     Paragraph(String),
     /// One list item at `depth` (0 = top level). An ordered item shows `number` when the
     /// source gives one (else it follows the previous item); a number that does not follow
-    /// the previous item's starts a new list, as a restart does.
+    /// the previous item's starts a new list, as a restart does. A task item has a check
+    /// box, `checked` or not (`- [x] text`).
     ListItem {
         depth: u32,
         ordered: bool,
         number: Option<u32>,
+        checked: Option<bool>,
         text: String,
     },
     /// A table, row by row; the first row is rendered as the header.
@@ -221,8 +223,9 @@ impl Renderer {
                 depth,
                 ordered,
                 number,
+                checked,
                 text,
-            } => self.list_item(depth, ordered, number, &text),
+            } => self.list_item(depth, ordered, number, checked, &text),
             Block::Table(rows) => self.table(rows),
             Block::Code { language, text } => {
                 let text = text.trim_matches(['\n', '\r']).trim_end().to_string();
@@ -279,7 +282,14 @@ impl Renderer {
         }
     }
 
-    fn list_item(&mut self, depth: u32, ordered: bool, number: Option<u32>, text: &str) {
+    fn list_item(
+        &mut self,
+        depth: u32,
+        ordered: bool,
+        number: Option<u32>,
+        checked: Option<bool>,
+        text: &str,
+    ) {
         let text = tidy(text);
         if text.is_empty() {
             return;
@@ -327,11 +337,17 @@ impl Renderer {
         level.column = indent + marker.len();
         let continuation = " ".repeat(level.column);
         let indent = " ".repeat(indent);
+        let task_box = match checked {
+            Some(true) => "[x] ",
+            Some(false) => "[ ] ",
+            None => "",
+        };
         let mut md = String::new();
         for (i, line) in escape_lines(&text).lines().enumerate() {
             if i == 0 {
                 md.push_str(&indent);
                 md.push_str(&marker);
+                md.push_str(task_box);
             } else {
                 md.push('\n');
                 md.push_str(&continuation);
@@ -341,6 +357,7 @@ impl Renderer {
         let element = Element {
             depth: Some(depth_index as u32),
             ordered: Some(ordered),
+            checked,
             ..Element::new(ElementKind::ListItem, text, [0, 0])
         };
         if separate {
@@ -524,18 +541,21 @@ mod tests {
                 depth: 0,
                 ordered: true,
                 number: None,
+                checked: None,
                 text: "one".into(),
             },
             Block::ListItem {
                 depth: 1,
                 ordered: false,
                 number: None,
+                checked: None,
                 text: "nested".into(),
             },
             Block::ListItem {
                 depth: 0,
                 ordered: true,
                 number: None,
+                checked: None,
                 text: "two".into(),
             },
             Block::Table(vec![vec!["a".into(), "b|c".into()], vec!["1".into()]]),
@@ -573,12 +593,14 @@ mod tests {
                 depth: 0,
                 ordered: false,
                 number: None,
+                checked: None,
                 text: "item".into(),
             },
             Block::ListItem {
                 depth: 1,
                 ordered: true,
                 number: None,
+                checked: None,
                 text: "sub".into(),
             },
         ]);
@@ -606,6 +628,7 @@ mod tests {
             depth,
             ordered: false,
             number: None,
+            checked: None,
             text: format!("d{depth}"),
         };
         let (md, els) = render(vec![
@@ -654,6 +677,7 @@ mod tests {
         let item = |depth: u32, number: Option<u32>, text: &str| Block::ListItem {
             depth,
             ordered: number.is_some(),
+            checked: None,
             number,
             text: text.into(),
         };

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use quick_xml::Reader;
 use quick_xml::events::{BytesStart, Event};
 
-use super::numbering::{Counters, Numbering};
+use super::numbering::{Counters, Numbering, check_box_state};
 use super::styles::{Styles, is_monospace};
 use super::xml::{attr, local, resolve};
 use crate::parse::render::{Block, pad_span};
@@ -305,7 +305,11 @@ impl Walker {
                 let c = match code {
                     // The Symbol font's characters, at F020–F0FF (or 20–FF) in Word.
                     Some(code) if symbol_font => symbol_char(code),
-                    // Other symbol fonts (Wingdings) have no Unicode text.
+                    // Wingdings' check boxes and marks; other symbol fonts' characters have no
+                    // Unicode text.
+                    Some(code) if attr(e, "font").is_some_and(|f| f.trim() == "Wingdings") => {
+                        wingdings_mark(code)
+                    }
                     Some(code) => {
                         char::from_u32(code).filter(|c| !('\u{E000}'..='\u{F8FF}').contains(c))
                     }
@@ -446,6 +450,17 @@ impl Walker {
             self.blocks.extend(boxes);
             return;
         }
+        let caption = para
+            .style
+            .as_deref()
+            .is_some_and(|s| cx.styles.name(s).contains("caption"));
+        if caption && self.blocks.last() == Some(&Block::Paragraph(text.clone())) {
+            // A caption repeating the text just before it: pandoc writes a missing image's
+            // description, then the same words as its caption.
+            self.blocks.extend(images);
+            self.blocks.extend(boxes);
+            return;
+        }
         self.blocks
             .push(classify(para, text, cx, list, &self.counters));
         self.blocks.extend(images);
@@ -471,6 +486,17 @@ impl Walker {
                     cell.lines.push(line);
                 }
             }
+            return;
+        }
+        if let [row] = rows.as_slice()
+            && let [cell] = row.as_slice()
+        {
+            // A single cell is a frame (pandoc's figures, boxed notes), not data.
+            self.blocks.extend(
+                cell.lines()
+                    .filter(|l| !l.trim().is_empty())
+                    .map(|l| Block::Paragraph(l.to_string())),
+            );
             return;
         }
         if !rows.is_empty() {
@@ -508,6 +534,19 @@ const SYMBOL: [char; 224] = [
     '◊', '〈', '®', '©', '™', '∑', '⎛', '⎜', '⎝', '⎡', '⎢', '⎣', '⎧', '⎨', '⎩', '⎪', //
     '\0', '〉', '∫', '⌠', '⎮', '⌡', '⎞', '⎟', '⎠', '⎤', '⎥', '⎦', '⎫', '⎬', '⎭', '\0', //
 ];
+
+/// The check boxes and marks of the Wingdings font (`w:sym w:font="Wingdings"`), which Word
+/// uses for check-box content controls and typed check lists.
+fn wingdings_mark(code: u32) -> Option<char> {
+    match code & 0xFF {
+        0x6F | 0xA8 => Some('☐'),
+        0xFE => Some('☑'),
+        0xFD => Some('☒'),
+        0xFC => Some('✓'),
+        0xFB => Some('✗'),
+        _ => None,
+    }
+}
 
 /// The Unicode character of a Symbol-font code (`w:sym w:char`, F020–F0FF or 20–FF).
 fn symbol_char(code: u32) -> Option<char> {
@@ -610,12 +649,26 @@ fn classify(
         };
         return Block::Heading { level, text };
     }
-    if let Some(ListPlace { depth, number, .. }) = list {
+    if let Some(ListPlace {
+        depth,
+        number,
+        num_id,
+        ilvl,
+    }) = list
+    {
+        // A task item: its bullet is a check box, or its text starts with one (typed, or a
+        // check-box content control's glyph).
+        let typed = text.chars().next().and_then(check_box_state);
+        let (checked, text) = match typed {
+            Some(state) => (Some(state), text.chars().skip(1).collect::<String>()),
+            None => (cx.numbering.check_box(&num_id, ilvl), text),
+        };
         return Block::ListItem {
             depth,
             ordered: number.is_some(),
             number,
-            text,
+            checked,
+            text: text.trim_start().to_string(),
         };
     }
     let name = style.map(|s| cx.styles.name(s)).unwrap_or_default();
@@ -692,12 +745,14 @@ mod tests {
                     depth: 0,
                     ordered: true,
                     number: Some(1),
+                    checked: None,
                     text: "first".into()
                 },
                 Block::ListItem {
                     depth: 1,
                     ordered: false,
                     number: None,
+                    checked: None,
                     text: "bullet".into()
                 },
                 Block::Quote("said".into()),
@@ -807,6 +862,7 @@ mod tests {
             depth,
             ordered: false,
             number: None,
+            checked: None,
             text: text.into(),
         };
         assert_eq!(
@@ -825,7 +881,8 @@ mod tests {
         );
     }
 
-    /// Symbol-font symbols are their Unicode characters (Wingdings' are dropped); a text box
+    /// Symbol-font symbols are their Unicode characters (Wingdings' are dropped, but for check
+    /// marks and boxes); a text box
     /// is a paragraph of its own; a table of contents is dropped; Author (based on Title) is
     /// a paragraph.
     #[test]
@@ -837,7 +894,7 @@ mod tests {
             r#"<w:sdt><w:sdtPr><w:docPartObj><w:docPartGallery w:val="Table of Contents"/></w:docPartObj></w:sdtPr><w:sdtContent><w:p><w:r><w:t>Contents</w:t></w:r></w:p><w:p><w:pPr><w:pStyle w:val="TOC1"/></w:pPr><w:r><w:t>Alpha Chapter 1</w:t></w:r></w:p></w:sdtContent></w:sdt>"#.to_string(),
             p(r#"<w:pStyle w:val="Title"/>"#, "Handbook"),
             p(r#"<w:pStyle w:val="Author"/>"#, "Bob Writer"),
-            r#"<w:p><w:r><w:t xml:space="preserve">Angle </w:t></w:r><w:r><w:sym w:font="Symbol" w:char="F061"/><w:sym w:font="Symbol" w:char="B3"/><w:sym w:font="Wingdings" w:char="F0FC"/></w:r><w:r><w:t xml:space="preserve"> name: </w:t></w:r><w:sdt><w:sdtPr><w:alias w:val="Name"/></w:sdtPr><w:sdtContent><w:r><w:t>Jane</w:t></w:r></w:sdtContent></w:sdt></w:p>"#.into(),
+            r#"<w:p><w:r><w:t xml:space="preserve">Angle </w:t></w:r><w:r><w:sym w:font="Symbol" w:char="F061"/><w:sym w:font="Symbol" w:char="B3"/><w:sym w:font="Wingdings" w:char="F04A"/><w:sym w:font="Wingdings" w:char="F0FC"/></w:r><w:r><w:t xml:space="preserve"> name: </w:t></w:r><w:sdt><w:sdtPr><w:alias w:val="Name"/></w:sdtPr><w:sdtContent><w:r><w:t>Jane</w:t></w:r></w:sdtContent></w:sdt></w:p>"#.into(),
             r#"<w:p><w:r><w:t xml:space="preserve">Before box. </w:t></w:r><w:r><w:drawing><wps:txbx xmlns:wps="s"><w:txbxContent><w:p><w:r><w:t>Box text.</w:t></w:r></w:p></w:txbxContent></wps:txbx></w:drawing></w:r><w:r><w:t>After box.</w:t></w:r></w:p>"#.into(),
         ]
         .concat();
@@ -849,7 +906,7 @@ mod tests {
                     text: "Handbook".into()
                 },
                 Block::Paragraph("Bob Writer".into()),
-                Block::Paragraph("Angle α≥ name: Jane".into()),
+                Block::Paragraph("Angle α≥✓ name: Jane".into()),
                 Block::Paragraph("Before box. After box.".into()),
                 Block::Paragraph("Box text.".into()),
             ]
@@ -868,6 +925,53 @@ mod tests {
             vec![
                 Block::Paragraph("kept".into()),
                 Block::Paragraph("movedto".into())
+            ]
+        );
+    }
+
+    /// pandoc's task lists (bullets `☐`/`☒`), typed boxes and Wingdings boxes make task
+    /// items; a single-cell table (pandoc's figure frame) is its text, and a caption that
+    /// repeats that text is dropped.
+    #[test]
+    fn task_items_frames_and_captions() {
+        let numbering = r#"<w:abstractNum w:abstractNumId="1"><w:lvl w:ilvl="0"><w:numFmt w:val="bullet"/><w:lvlText w:val="☐"/></w:lvl></w:abstractNum>
+<w:abstractNum w:abstractNumId="2"><w:lvl w:ilvl="0"><w:numFmt w:val="bullet"/><w:lvlText w:val="☒"/></w:lvl></w:abstractNum>
+<w:abstractNum w:abstractNumId="3"><w:lvl w:ilvl="0"><w:numFmt w:val="bullet"/><w:lvlText w:val="•"/></w:lvl></w:abstractNum>
+<w:num w:numId="1"><w:abstractNumId w:val="1"/></w:num><w:num w:numId="2"><w:abstractNumId w:val="2"/></w:num><w:num w:numId="3"><w:abstractNumId w:val="3"/></w:num>"#;
+        let styles =
+            r#"<w:style w:styleId="ImageCaption"><w:name w:val="Image Caption"/></w:style>"#;
+        let list =
+            |num: u32| format!(r#"<w:numPr><w:ilvl w:val="0"/><w:numId w:val="{num}"/></w:numPr>"#);
+        let wingdings = r#"<w:p><w:pPr><w:numPr><w:ilvl w:val="0"/><w:numId w:val="3"/></w:numPr></w:pPr><w:r><w:sym w:font="Wingdings" w:char="F0FE"/><w:t xml:space="preserve"> Signed</w:t></w:r></w:p>"#;
+        let figure = r#"<w:tbl><w:tblPr><w:tblStyle w:val="FigureTable"/></w:tblPr><w:tr><w:tc><w:p><w:r><w:t>A diagram</w:t></w:r></w:p></w:tc></w:tr></w:tbl>"#;
+        let body = [
+            p(&list(1), "open task"),
+            p(&list(2), "done task"),
+            p(&list(3), "☒ typed"),
+            p(&list(3), "plain"),
+            wingdings.to_string(),
+            figure.to_string(),
+            p(r#"<w:pStyle w:val="ImageCaption"/>"#, "A diagram"),
+            p(r#"<w:pStyle w:val="ImageCaption"/>"#, "Another caption"),
+        ]
+        .concat();
+        let item = |checked: Option<bool>, text: &str| Block::ListItem {
+            depth: 0,
+            ordered: false,
+            number: None,
+            checked,
+            text: text.into(),
+        };
+        assert_eq!(
+            blocks_numbered(styles, numbering, &body),
+            vec![
+                item(Some(false), "open task"),
+                item(Some(true), "done task"),
+                item(Some(true), "typed"),
+                item(None, "plain"),
+                item(Some(true), "Signed"),
+                Block::Paragraph("A diagram".into()),
+                Block::Paragraph("Another caption".into()),
             ]
         );
     }

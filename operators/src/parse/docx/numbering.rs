@@ -278,6 +278,19 @@ impl Numbering {
             .is_some_and(|f| !matches!(f.as_str(), "bullet" | "none" | ""))
     }
 
+    /// The state a bulleted level's check-box bullet shows (pandoc writes task lists as
+    /// bullets `☐` and `☒`); `None` for other bullets and numbered levels.
+    pub(super) fn check_box(&self, num_id: &str, ilvl: u32) -> Option<bool> {
+        if self.ordered(num_id, ilvl) {
+            return None;
+        }
+        let text = self.level(num_id, ilvl).text?;
+        let mut chars = text.trim().chars();
+        let bullet = chars.next()?;
+        chars.next().is_none().then_some(())?;
+        check_box_state(bullet)
+    }
+
     /// The level of list `num_id` attached to paragraph style `style` (`w:pStyle` in a
     /// `w:lvl`: Heading 2 is level 1 of a numbered-headings list).
     pub(super) fn level_of_style(&self, num_id: &str, style: &str) -> Option<u32> {
@@ -436,6 +449,15 @@ fn roman(value: u32) -> String {
         }
     }
     out
+}
+
+/// Whether a check-box character is checked: `☐` no; `☑`, `☒` yes; `None` for others.
+pub(super) fn check_box_state(c: char) -> Option<bool> {
+    match c {
+        '☐' => Some(false),
+        '☑' | '☒' => Some(true),
+        _ => None,
+    }
 }
 
 #[cfg(test)]

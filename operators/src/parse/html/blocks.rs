@@ -261,6 +261,7 @@ impl Converter<'_, '_> {
                         depth,
                         ordered,
                         number,
+                        checked: task_box(child),
                         text,
                     });
                     for (list, ordered) in nested {
@@ -282,6 +283,7 @@ impl Converter<'_, '_> {
                             depth,
                             ordered,
                             number,
+                            checked: None,
                             text,
                         });
                     }
@@ -541,6 +543,27 @@ impl Converter<'_, '_> {
         }
         if raw { out } else { out.replace('\u{a0}', " ") }
     }
+}
+
+/// The state of a task item's check box: an `<input type="checkbox">` before any of the
+/// item's text (`<li><input type="checkbox" checked> Done</li>`, as Markdown renderers write
+/// task lists); `None` when the item has none.
+fn task_box(li: NodeRef<'_>) -> Option<bool> {
+    for node in li.descendants().skip(1).take(64) {
+        match node.value() {
+            Node::Text(t) if !t.trim().is_empty() => return None,
+            Node::Element(e) if matches!(e.name(), "ul" | "ol") => return None,
+            Node::Element(e)
+                if e.name() == "input"
+                    && e.attr("type")
+                        .is_some_and(|t| t.trim().eq_ignore_ascii_case("checkbox")) =>
+            {
+                return Some(e.attr("checked").is_some());
+            }
+            _ => {}
+        }
+    }
+    None
 }
 
 /// The language of a code block from `language-x` / `lang-x` / `highlight-x` classes on the

@@ -502,3 +502,35 @@ fn a_footer_inside_a_quote_is_its_attribution() {
         parsed.markdown
     );
 }
+
+/// Task lists as Markdown renderers write them keep their boxes (`- [x] Done`); a box after
+/// the item's text is not the item's.
+#[test]
+fn task_list_check_boxes() {
+    let page = r#"<html><body><article><h1>Plan</h1>
+<ul class="contains-task-list">
+<li class="task-list-item"><input type="checkbox" class="task-list-item-checkbox" disabled checked> Write the parser</li>
+<li class="task-list-item"><label><input type="CheckBox" disabled> Test it</label></li>
+<li>Agree <input type="checkbox"> later</li>
+</ul></article></body></html>"#;
+    let parsed = parse(page.as_bytes()).unwrap();
+    let md = &parsed.markdown;
+    assert!(
+        md.contains("- [x] Write the parser\n- [ ] Test it\n- Agree later"),
+        "{md}"
+    );
+    let checked: Vec<_> = parsed
+        .elements
+        .iter()
+        .filter(|e| e.kind == ElementKind::ListItem)
+        .map(|e| (e.text.as_str(), e.checked))
+        .collect();
+    assert_eq!(
+        checked,
+        [
+            ("Write the parser", Some(true)),
+            ("Test it", Some(false)),
+            ("Agree later", None)
+        ]
+    );
+}
