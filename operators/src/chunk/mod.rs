@@ -150,7 +150,8 @@ pub struct Chunker {
 }
 
 impl Chunker {
-    /// A chunker; `tokenizer` is required with `unit: tokens` (and ignored otherwise).
+    /// A chunker; `tokenizer` is required with `unit: tokens` (the engine fills in the embed
+    /// step's model's when the pipeline names none) and ignored otherwise.
     ///
     /// Settings with [`Settings::problems`] are clamped rather than rejected: size 0 counts as
     /// 1, the overlap as at most `size - 1`.

@@ -55,6 +55,7 @@ pub struct HttpConfig {
     pub backoff: f64,
     /// The length every vector must have (default: whatever the first reply gives).
     #[serde(default)]
+    #[schemars(range(min = 1))]
     pub dimensions: Option<usize>,
     /// Text put before every search query.
     #[serde(default)]
@@ -234,6 +235,41 @@ enum Attempt {
     Fail(String),
 }
 
+/// Keys at least this long are redacted wherever they appear; shorter ones (test keys) only
+/// as whole words, so that a key `ed` does not turn "expected" into "expect[redacted]".
+const REDACT_ANYWHERE_LEN: usize = 16;
+
+/// `text` with every occurrence of `key` replaced by `[redacted]`: anywhere for a long key,
+/// only where no letter or digit touches it for a short one.
+fn redact(text: &str, key: &str) -> String {
+    if key.chars().count() >= REDACT_ANYWHERE_LEN {
+        return text.replace(key, "[redacted]");
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = 0;
+    for (at, _) in text.match_indices(key) {
+        if at < rest {
+            continue;
+        }
+        let end = at + key.len();
+        let touches = text[..at]
+            .chars()
+            .next_back()
+            .is_some_and(char::is_alphanumeric)
+            || text[end..]
+                .chars()
+                .next()
+                .is_some_and(char::is_alphanumeric);
+        if !touches {
+            out.push_str(&text[rest..at]);
+            out.push_str("[redacted]");
+            rest = end;
+        }
+    }
+    out.push_str(&text[rest..]);
+    out
+}
+
 impl HttpEmbedder {
     /// A client for the endpoint `config` names.
     pub fn new(config: &HttpConfig) -> Result<Self, EmbedError> {
@@ -290,7 +326,7 @@ impl HttpEmbedder {
     /// Removes the key from text that may echo it (server messages).
     fn redact(&self, text: &str) -> String {
         match &self.api_key {
-            Some(key) if !key.is_empty() => text.replace(key.as_str(), "[redacted]"),
+            Some(key) if !key.is_empty() => redact(text, key),
             _ => text.to_owned(),
         }
     }
@@ -800,6 +836,22 @@ mod tests {
         assert!(err.contains("gave up after 4 attempts"), "{err}");
         assert!(err.contains("500"), "{err}");
         assert_eq!(hits.lock().unwrap()["down"], 4);
+    }
+
+    /// A short key is redacted only as a word of its own: "expected" stays whole with key
+    /// `ed`, and the message around a long key is kept.
+    #[test]
+    fn redaction_keeps_words_that_contain_a_short_key() {
+        assert_eq!(
+            redact("an embedding has 8 dimensions, expected 16 (key: ed)", "ed"),
+            "an embedding has 8 dimensions, expected 16 (key: [redacted])"
+        );
+        assert_eq!(redact("x-x x", "x"), "[redacted]-[redacted] [redacted]");
+        let long = "sk-0123456789abcdef0123";
+        assert_eq!(
+            redact(&format!("Bearer%20{long}: bad key {long}x"), long),
+            "Bearer%20[redacted]: bad key [redacted]x"
+        );
     }
 
     #[test]

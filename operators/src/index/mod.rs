@@ -49,7 +49,7 @@ fn default_title_boost() -> f32 {
 fn default_section_boost() -> f32 {
     1.5
 }
-fn default_rebuild_threshold() -> f32 {
+fn default_rebuild_threshold() -> f64 {
     0.2
 }
 fn default_candidates() -> usize {
@@ -96,7 +96,7 @@ pub struct IndexConfig {
     /// Rebuild the vector graph when this share of its points are tombstones.
     #[serde(default = "default_rebuild_threshold")]
     #[schemars(range(min = 0.0, max = 1.0))]
-    pub rebuild_threshold: f32,
+    pub rebuild_threshold: f64,
     /// How deep vector search and each list hybrid mode fuses go, whatever `-k` asks (a larger
     /// `-k` goes that deep): up to this many hits, a query's hits are the first of one ranking.
     #[serde(default = "default_candidates")]

@@ -177,11 +177,11 @@ impl VectorIndex {
     }
 
     /// Share of points that are tombstones.
-    pub fn tombstone_ratio(&self) -> f32 {
+    pub fn tombstone_ratio(&self) -> f64 {
         if self.dead.is_empty() {
             0.0
         } else {
-            (self.points() - self.live()) as f32 / self.points() as f32
+            (self.points() - self.live()) as f64 / self.points() as f64
         }
     }
 

@@ -1,5 +1,5 @@
-//! A Markdown renderer shared by the formats that are not Markdown themselves (HTML, DOCX,
-//! later PDF): a list of [`Block`]s becomes one Markdown string plus elements whose spans index
+//! A Markdown renderer shared by HTML and DOCX (PDF renders its pages itself, with these
+//! escaping helpers): a list of [`Block`]s becomes one Markdown string plus elements whose spans index
 //! it and whose sections follow the headings.
 
 use crate::model::{Element, ElementKind};
