@@ -151,7 +151,10 @@ pub const OPERATORS: &[OperatorInfo] = &[
         //    short lines under columns that end together read after the columns; a
         //    paragraph cut mid-sentence at a column's foot goes on in the next column;
         //    justified lines spaced wider than a word gap are one line.
-        version: 6,
+        // 7: PDF list items: a marker drawn with its own space (`1. `) is a word of its own;
+        //    lettered and roman labels in sequence, a label column beside text read as a list,
+        //    not a table; right-to-left paragraphs kept apart.
+        version: 7,
     },
     OperatorInfo {
         name: "chunk.recursive",
