@@ -10,15 +10,17 @@ use super::font_streams::{self, MAX_FONT_BYTES};
 use super::headings::{self, Levels};
 use super::lines::{self, Segment};
 use super::load::{self, LoadError};
-use super::paragraphs::{self, list_marker};
+use super::paragraphs;
 use super::rebuild::Cut;
 use super::render::{self, Block, BlockKind};
-use super::{code, flatten, furniture, order, tables};
+use super::{code, flatten, furniture, lists, order, tables};
 use crate::parse::{ParseError, Parsed};
 
-/// A unit of a page in reading order: a line segment, a whole table or a code block.
+/// A unit of a page in reading order: a line segment, a whole table, a code block, or a list
+/// item's label and text (cells of a two-column table that is a list) as one line.
 enum Unit {
     Line(usize),
+    Item(Segment),
     Table(tables::Table),
     Code(String),
 }
@@ -536,11 +538,12 @@ fn classify(
             continued: Vec::new(),
         };
     }
-    if let Some((marker, ordered)) = list_marker(&p.text) {
+    if let Some(label) = p.label {
+        let ordered = label.ordered();
         let text = if ordered {
             p.text
         } else {
-            p.text[marker..].trim_start().to_string()
+            p.text[label.len..].trim_start().to_string()
         };
         return Block {
             kind: BlockKind::ListItem {
@@ -629,6 +632,29 @@ fn bounding_box(segments: &[Segment], cells: &[usize]) -> Option<Segment> {
     Some(bbox)
 }
 
+/// The rows of a two-column table whose first column holds list labels in sequence and whose
+/// second holds text, as one line each (`1 | Open the box.` → `1. Open the box.`).
+fn list_items(table: &tables::Table, segments: &[Segment]) -> Option<Vec<Segment>> {
+    let pairs: Vec<(&Segment, &Segment)> = table
+        .rows
+        .iter()
+        .map(|row| match row.as_slice() {
+            [Some(label), Some(text)] => Some((&segments[*label], &segments[*text])),
+            _ => None,
+        })
+        .collect::<Option<_>>()?;
+    let texts: Vec<[&str; 2]> = pairs
+        .iter()
+        .map(|(label, text)| [label.text.as_str(), text.text.as_str()])
+        .collect();
+    lists::is_label_column(&texts).then(|| {
+        pairs
+            .into_iter()
+            .map(|(label, text)| lists::item_line(label, text))
+            .collect()
+    })
+}
+
 /// Lays out one page: code blocks (when `find_code`), tables, reading order, paragraphs.
 fn page_pieces_of(segments: &[Segment], find_code: bool) -> Vec<Piece> {
     let mut in_table = vec![false; segments.len()];
@@ -669,6 +695,13 @@ fn page_pieces_of(segments: &[Segment], find_code: bool) -> Vec<Piece> {
         for &c in &cells {
             in_table[c] = true;
         }
+        if let Some(items) = list_items(&table, segments) {
+            for item in items {
+                boxes.push(item.clone());
+                units.push(Unit::Item(item));
+            }
+            continue;
+        }
         boxes.push(bbox);
         units.push(Unit::Table(table));
     }
@@ -691,6 +724,7 @@ fn page_pieces_of(segments: &[Segment], find_code: bool) -> Vec<Piece> {
     for i in order::reading_order(&boxes) {
         match &units[i] {
             Unit::Line(k) => run.push(&segments[*k]),
+            Unit::Item(line) => run.push(line),
             Unit::Table(table) => {
                 pieces.extend(paragraphs::paragraphs(&run).into_iter().map(Piece::Para));
                 run.clear();

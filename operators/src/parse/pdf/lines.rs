@@ -65,7 +65,7 @@ const BULLET_GAP: f32 = 5.0;
 /// the tab stop puts it.
 fn lone_bullet(text: &str) -> bool {
     let mut chars = text.trim().chars();
-    chars.next().is_some_and(super::paragraphs::is_bullet) && chars.next().is_none()
+    chars.next().is_some_and(super::lists::is_bullet) && chars.next().is_none()
 }
 
 /// Whether two baselines belong to one line, given the larger font size.

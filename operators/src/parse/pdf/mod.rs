@@ -19,6 +19,7 @@ mod furniture;
 mod headings;
 mod layout;
 mod lines;
+mod lists;
 mod load;
 mod order;
 mod paragraphs;

@@ -5,7 +5,9 @@
 //! item's lines indented under its text (a hanging indent) continue the item. Lines are joined
 //! with spaces, and a word hyphenated at a line end is joined back.
 
+use super::bidi;
 use super::lines::Segment;
+use super::lists::{self, Label};
 
 /// Consecutive lines that belong together.
 #[derive(Debug, Clone, PartialEq)]
@@ -22,71 +24,8 @@ pub(crate) struct Paragraph {
     pub y: f32,
     /// Whether every line is bold.
     pub bold: bool,
-}
-
-/// Whether `c` is a bullet glyph that marks nothing but a list item (unlike `-` or `*`).
-pub(crate) fn is_bullet(c: char) -> bool {
-    matches!(
-        c,
-        '•' | '◦'
-            | '▪'
-            | '●'
-            | '○'
-            | '■'
-            | '□'
-            | '‣'
-            | '∙'
-            | '►'
-            | '▶'
-            | '➢'
-            | '➤'
-            | '◆'
-            | '♦'
-            | '❖'
-            | '✓'
-            | '✔'
-            | '\u{f0b7}'
-            | '\u{f0a7}'
-            | '\u{f076}'
-            | '\u{f0d8}'
-    )
-}
-
-/// Whether a line starts with a list bullet or an enumerator like `1.` or `(a)`.
-pub(crate) fn list_marker(text: &str) -> Option<(usize, bool)> {
-    let mut chars = text.char_indices();
-    let (_, first) = chars.next()?;
-    if is_bullet(first) || matches!(first, '·' | '–' | '-' | '*') {
-        let rest = &text[first.len_utf8()..];
-        if rest.starts_with(' ') && rest.trim().chars().next().is_some() {
-            return Some((first.len_utf8(), false));
-        }
-        return None;
-    }
-    // Enumerators: 1. 12) (a) a.
-    let bytes = text.as_bytes();
-    let mut i = 0;
-    let open = bytes.first() == Some(&b'(');
-    if open {
-        i += 1;
-    }
-    let start = i;
-    while i < bytes.len() && bytes[i].is_ascii_digit() && i - start < 3 {
-        i += 1;
-    }
-    if i == start {
-        return None;
-    }
-    let close = bytes.get(i).copied();
-    let ok = match close {
-        Some(b')') => true,
-        Some(b'.') => !open,
-        _ => false,
-    };
-    if ok && bytes.get(i + 1) == Some(&b' ') && text.len() > i + 2 {
-        return Some((i + 1, true));
-    }
-    None
+    /// The label of a list item.
+    pub label: Option<Label>,
 }
 
 /// The most common distance between consecutive baselines of same-sized lines, if any.
@@ -122,15 +61,28 @@ struct Open {
     list_item: bool,
     /// Lines so far.
     lines: usize,
+    /// Left edge of the second line.
+    second: Option<f32>,
+}
+
+/// What is known of the line that may start a new paragraph, beyond its segment.
+#[derive(Debug, Clone, Copy)]
+struct Next {
+    /// Whether it opens with a list label.
+    labelled: bool,
+    /// Left edge of the column of text the line before stands in, when that line is
+    /// right-to-left.
+    rtl_column_left: Option<f32>,
 }
 
 /// Whether `next` starts a new paragraph after `prev`, the last line of `open`.
-fn breaks(prev: &Segment, next: &Segment, pitch: Option<f32>, open: Open) -> bool {
+fn breaks(prev: &Segment, next: &Segment, pitch: Option<f32>, open: Open, known: Next) -> bool {
     let Open {
         left,
         right,
         list_item,
         lines,
+        second,
     } = open;
     let size = prev.size.max(next.size);
     let dy = next.y - prev.y;
@@ -180,7 +132,7 @@ fn breaks(prev: &Segment, next: &Segment, pitch: Option<f32>, open: Open) -> boo
     if next.x0 > prev.x1 || next.x1 < prev.x0 {
         return true;
     }
-    if list_marker(&next.text).is_some() {
+    if known.labelled || rule(&prev.text) || rule(&next.text) {
         return true;
     }
     let indent = next.x0 - left;
@@ -191,8 +143,60 @@ fn breaks(prev: &Segment, next: &Segment, pitch: Option<f32>, open: Open) -> boo
     if indent > 0.8 * size && indent < 8.0 * size && next.x1 > right - 2.0 * size && !hanging {
         return true;
     }
-    let ends_sentence = prev.text.ends_with(['.', '!', '?', ':']);
+    let ends_sentence = prev.text.ends_with(['.', '!', '?', ':', '؟', '۔']);
+    // A list item ends at a line back at its label's edge (or left of it) with no label of its
+    // own, once its text hung indented under the label or a sentence ended.
+    if list_item && next.x0 <= left + 0.5 * size {
+        let hung = second.is_some_and(|x| x > left + 0.5 * size);
+        if hung || ends_sentence && !next.text.starts_with(char::is_lowercase) {
+            return true;
+        }
+    }
+    // A right-to-left line is short at its left end.
+    if let Some(column_left) = known.rtl_column_left
+        && ends_sentence
+        && prev.x0 > column_left.min(next.x0) + 4.0 * size
+    {
+        return true;
+    }
     ends_sentence && prev.x1 < right.max(next.x1) - 4.0 * size
+}
+
+/// Whether a line is a rule drawn in dashes, stars or the like (`- - - - x`, `* * *`): three
+/// or more such marks and at most one other word. (Not a leader of dots.)
+fn rule(text: &str) -> bool {
+    let (mut marks, mut words) = (0usize, 0usize);
+    for token in text.split_whitespace() {
+        if token
+            .chars()
+            .all(|c| matches!(c, '-' | '*' | '_' | '=' | '~' | '–' | '—'))
+        {
+            marks += 1;
+        } else {
+            words += 1;
+        }
+    }
+    marks >= 3 && words <= 1
+}
+
+/// How many lines back the left edge of a right-to-left line's column is looked for.
+const COLUMN_REACH: usize = 30;
+
+/// The left edge of the column of text that line `i` stands in: the leftmost of the lines
+/// before it (back to the top of its column) that share some of its width.
+fn column_left(lines: &[&Segment], i: usize) -> f32 {
+    let line = lines[i];
+    let mut left = line.x0;
+    for j in (i.saturating_sub(COLUMN_REACH)..i).rev() {
+        let (above, below) = (lines[j], lines[j + 1]);
+        if above.y > below.y + 0.3 * above.size.max(below.size) {
+            break;
+        }
+        if above.x0 < line.x1 && above.x1 > line.x0 {
+            left = left.min(above.x0);
+        }
+    }
+    left
 }
 
 /// Joins one more line onto a paragraph's text, undoing end-of-line hyphenation.
@@ -239,6 +243,7 @@ pub(crate) fn continues_on_next_page(
 /// Groups lines (already in reading order) into paragraphs.
 pub(crate) fn paragraphs(lines: &[&Segment]) -> Vec<Paragraph> {
     let pitch = typical_pitch(lines);
+    let labels = lists::line_labels(lines);
     let mut out: Vec<Paragraph> = Vec::new();
     let mut prev: Option<&Segment> = None;
     let mut open = Open {
@@ -246,11 +251,19 @@ pub(crate) fn paragraphs(lines: &[&Segment]) -> Vec<Paragraph> {
         right: 0.0,
         list_item: false,
         lines: 0,
+        second: None,
     };
-    for &line in lines {
+    for (i, &line) in lines.iter().enumerate() {
         let new = match prev {
             None => true,
-            Some(p) => breaks(p, line, pitch, open),
+            Some(p) => {
+                let known = Next {
+                    labelled: labels[i].is_some(),
+                    rtl_column_left: bidi::mostly_rtl(std::iter::once(p.text.as_str()))
+                        .then(|| column_left(lines, i - 1)),
+                };
+                breaks(p, line, pitch, open, known)
+            }
         };
         if new {
             out.push(Paragraph {
@@ -260,12 +273,14 @@ pub(crate) fn paragraphs(lines: &[&Segment]) -> Vec<Paragraph> {
                 x0: line.x0,
                 y: line.y,
                 bold: true,
+                label: labels[i],
             });
             open = Open {
                 left: line.x0,
                 right: line.x1,
-                list_item: list_marker(&line.text).is_some(),
+                list_item: labels[i].is_some(),
                 lines: 1,
+                second: None,
             };
         } else if prev.is_some_and(|p| line.y < p.y - 0.3 * p.size.max(line.size)) {
             // The paragraph goes on in the next column: its edges are that column's.
@@ -276,6 +291,9 @@ pub(crate) fn paragraphs(lines: &[&Segment]) -> Vec<Paragraph> {
             open.left = open.left.min(line.x0);
             open.right = open.right.max(line.x1);
             open.lines += 1;
+            if open.lines == 2 {
+                open.second = Some(line.x0);
+            }
         }
         if let Some(p) = out.last_mut() {
             join_line(&mut p.text, &line.text);
@@ -438,6 +456,7 @@ mod tests {
             x0: 50.0,
             y: 100.0,
             bold,
+            label: None,
         };
         let body = (10.0, false);
         let next = first("clockwise if it is the boundary of a hole.", 10.0, false);
@@ -457,14 +476,5 @@ mod tests {
         assert!(!continues_on_next_page("outer boundary and", body, &small));
         let bold = first("clockwise", 10.0, true);
         assert!(!continues_on_next_page("outer boundary and", body, &bold));
-    }
-
-    #[test]
-    fn list_markers() {
-        assert_eq!(list_marker("• item"), Some((3, false)));
-        assert_eq!(list_marker("12. item"), Some((3, true)));
-        assert_eq!(list_marker("(a) item"), None);
-        assert_eq!(list_marker("3.5 million"), None);
-        assert_eq!(list_marker("-5 degrees"), None);
     }
 }
