@@ -16,11 +16,9 @@ use super::render::{self, Block, BlockKind};
 use super::{code, flatten, furniture, lists, order, tables};
 use crate::parse::{ParseError, Parsed};
 
-/// A unit of a page in reading order: a line segment, a whole table, a code block, or a list
-/// item's label and text (cells of a two-column table that is a list) as one line.
+/// A unit of a page in reading order: a line segment, a whole table or a code block.
 enum Unit {
     Line(usize),
-    Item(Segment),
     Table(tables::Table),
     Code(String),
 }
@@ -540,6 +538,15 @@ fn classify(
     }
     if let Some(label) = p.label {
         let ordered = label.ordered();
+        // Labels are set left- or right-aligned (`9.` and `10.` end together): the item's text
+        // starts about a label's width (half a font size a character, and a space) right of it.
+        // A right-to-left item is measured from the right.
+        let width = (label.len as f32 * 0.5 + 0.25) * p.size;
+        let at = if super::bidi::mostly_rtl(std::iter::once(p.text.as_str())) {
+            (-p.x1, -p.x1 + width)
+        } else {
+            (p.x0, p.x0 + width)
+        };
         let text = if ordered {
             p.text
         } else {
@@ -548,7 +555,7 @@ fn classify(
         return Block {
             kind: BlockKind::ListItem {
                 ordered,
-                depth: indents.item(p.x0, p.size),
+                depth: indents.item(at, p.size),
             },
             text,
             page,
@@ -570,29 +577,39 @@ const MAX_LIST_DEPTH: usize = 8;
 /// another column, not a deeper level.
 const MAX_INDENT_STEP: f32 = 6.0;
 
-/// The left edges of the open list levels, outermost first: an item indented past the
-/// innermost level opens a level, one back at an outer level's edge closes the levels inside.
+/// The edges of the open list levels, outermost first, each the left edge of its items' label
+/// and (about) of their text: an item indented past the innermost level opens a level, one back
+/// at an outer level's edges closes the levels inside. An item at either edge of a level is on
+/// that level, so that labels of different widths set right-aligned (`iii.` and `iv.`) or
+/// left-aligned stay on one level.
 #[derive(Debug, Default)]
 struct ListIndents {
-    edges: Vec<f32>,
+    edges: Vec<(f32, f32)>,
 }
 
 impl ListIndents {
-    /// The depth of a list item whose first line starts at `x0`.
-    fn item(&mut self, x0: f32, size: f32) -> u32 {
+    /// The depth of a list item whose label starts at `at.0` and text at `at.1`.
+    fn item(&mut self, at: (f32, f32), size: f32) -> u32 {
         let tolerance = 0.5 * size;
-        while self.edges.last().is_some_and(|&e| e > x0 + tolerance) {
+        let same =
+            |e: (f32, f32)| (at.0 - e.0).abs() <= tolerance || (at.1 - e.1).abs() <= tolerance;
+        while self
+            .edges
+            .last()
+            .is_some_and(|&e| !same(e) && e.0 > at.0 + tolerance)
+        {
             self.edges.pop();
         }
         match self.edges.last() {
-            Some(&e) if x0 > e + tolerance && x0 - e <= MAX_INDENT_STEP * size => {
+            Some(&e) if same(e) => {}
+            Some(&e) if at.0 > e.0 + tolerance && at.0 - e.0 <= MAX_INDENT_STEP * size => {
                 if self.edges.len() < MAX_LIST_DEPTH {
-                    self.edges.push(x0);
+                    self.edges.push(at);
                 }
             }
-            Some(&e) if x0 > e + tolerance => self.edges = vec![x0],
+            Some(&e) if at.0 > e.0 + tolerance => self.edges = vec![at],
             Some(_) => {}
-            None => self.edges.push(x0),
+            None => self.edges.push(at),
         }
         self.edges.len().saturating_sub(1) as u32
     }
@@ -603,7 +620,7 @@ impl ListIndents {
         if self
             .edges
             .first()
-            .is_some_and(|&e| x0 < e - 0.5 * size || x0 - e > MAX_INDENT_STEP * size * 2.0)
+            .is_some_and(|&(e, _)| x0 < e - 0.5 * size || x0 - e > MAX_INDENT_STEP * size * 2.0)
         {
             self.reset();
         }
@@ -632,31 +649,11 @@ fn bounding_box(segments: &[Segment], cells: &[usize]) -> Option<Segment> {
     Some(bbox)
 }
 
-/// The rows of a two-column table whose first column holds list labels in sequence and whose
-/// second holds text, as one line each (`1 | Open the box.` → `1. Open the box.`).
-fn list_items(table: &tables::Table, segments: &[Segment]) -> Option<Vec<Segment>> {
-    let pairs: Vec<(&Segment, &Segment)> = table
-        .rows
-        .iter()
-        .map(|row| match row.as_slice() {
-            [Some(label), Some(text)] => Some((&segments[*label], &segments[*text])),
-            _ => None,
-        })
-        .collect::<Option<_>>()?;
-    let texts: Vec<[&str; 2]> = pairs
-        .iter()
-        .map(|(label, text)| [label.text.as_str(), text.text.as_str()])
-        .collect();
-    lists::is_label_column(&texts).then(|| {
-        pairs
-            .into_iter()
-            .map(|(label, text)| lists::item_line(label, text))
-            .collect()
-    })
-}
-
 /// Lays out one page: code blocks (when `find_code`), tables, reading order, paragraphs.
 fn page_pieces_of(segments: &[Segment], find_code: bool) -> Vec<Piece> {
+    // A list whose labels a layout set as a column of their own is no table.
+    let joined = lists::join_label_columns(segments);
+    let segments = joined.as_deref().unwrap_or(segments);
     let mut in_table = vec![false; segments.len()];
     let mut units: Vec<Unit> = Vec::new();
     let mut boxes: Vec<Segment> = Vec::new();
@@ -695,13 +692,6 @@ fn page_pieces_of(segments: &[Segment], find_code: bool) -> Vec<Piece> {
         for &c in &cells {
             in_table[c] = true;
         }
-        if let Some(items) = list_items(&table, segments) {
-            for item in items {
-                boxes.push(item.clone());
-                units.push(Unit::Item(item));
-            }
-            continue;
-        }
         boxes.push(bbox);
         units.push(Unit::Table(table));
     }
@@ -724,7 +714,6 @@ fn page_pieces_of(segments: &[Segment], find_code: bool) -> Vec<Piece> {
     for i in order::reading_order(&boxes) {
         match &units[i] {
             Unit::Line(k) => run.push(&segments[*k]),
-            Unit::Item(line) => run.push(line),
             Unit::Table(table) => {
                 pieces.extend(paragraphs::paragraphs(&run).into_iter().map(Piece::Para));
                 run.clear();
@@ -768,18 +757,36 @@ mod tests {
         let mut indents = ListIndents::default();
         let mut depths = Vec::new();
         for x0 in [72.0, 90.0, 108.0, 91.0, 72.0, 300.0, 318.0] {
-            depths.push(indents.item(x0, 10.0));
+            depths.push(indents.item((x0, x0 + 8.0), 10.0));
         }
         // 300 is another column: a new list, not a level 4 cm in.
         assert_eq!(depths, [0, 1, 2, 1, 0, 0, 1]);
         indents.text(72.0, 10.0);
         assert_eq!(
-            indents.item(90.0, 10.0),
+            indents.item((90.0, 98.0), 10.0),
             0,
             "text at the margin ends the list"
         );
         indents.text(100.0, 10.0);
-        assert_eq!(indents.item(108.0, 10.0), 1, "text under an item does not");
+        assert_eq!(
+            indents.item((108.0, 116.0), 10.0),
+            1,
+            "text under an item does not"
+        );
+        // Right-aligned labels (`i.` … `iv.`, then `I.`) start at different edges, and their
+        // text at one.
+        indents.reset();
+        let depths: Vec<u32> = [
+            (79.0, 90.0),
+            (77.0, 90.5),
+            (74.7, 90.0),
+            (76.8, 90.2),
+            (80.9, 90.0),
+        ]
+        .into_iter()
+        .map(|at| indents.item(at, 11.0))
+        .collect();
+        assert_eq!(depths, [0, 0, 0, 0, 0]);
     }
 
     #[test]

@@ -74,11 +74,6 @@ impl Label {
         self.bullet.is_none()
     }
 
-    /// Whether it marks an item on its own, wherever it stands: a bullet glyph or a number.
-    fn strong(&self) -> bool {
-        self.bullet.is_some_and(is_bullet) || self.number.is_some()
-    }
-
     /// Whether `next` is the label after this one: the same bullet, or the next value in the
     /// same style.
     pub(crate) fn followed_by(&self, next: &Label) -> bool {
@@ -181,7 +176,7 @@ fn bullet_label(c: char) -> Label {
 }
 
 /// An enumerator opening `text`: `(`, one to three digits, one letter or a roman numeral, then
-/// `.` or `)` (`(` needs `)`); a bare one (`3`) only when `bare`, and only digits.
+/// `.` or `)` (`(` needs `)`); a bare one (`3`, `c`, `iv`) only when `bare`.
 fn enumerator(text: &str, bare: bool) -> Option<Label> {
     let bytes = text.as_bytes();
     let open = bytes.first() == Some(&b'(');
@@ -204,7 +199,7 @@ fn enumerator(text: &str, bare: bool) -> Option<Label> {
     let close = if closed {
         len += 1;
         close.unwrap_or_default()
-    } else if bare && !open && body.bytes().all(|b| b.is_ascii_digit()) {
+    } else if bare && !open {
         0
     } else {
         return None;
@@ -259,30 +254,45 @@ const SAME_EDGE: f32 = 0.5;
 /// How many lines on either side of a label are searched for its neighbour in a sequence.
 const SEQUENCE_REACH: usize = 40;
 
+/// A line's list label, and whether it starts a new paragraph wherever it stands.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct LineLabel {
+    pub label: Label,
+    pub breaks: bool,
+}
+
 /// The label of each line (in reading order) that marks a list item, by the rules of the module
-/// notes.
-pub(crate) fn line_labels(lines: &[&Segment]) -> Vec<Option<Label>> {
+/// notes. A number marks an item where a paragraph starts anyway; it starts one itself in a
+/// sequence, after a finished sentence, or as `1` (not `LEN !=` / `0. With this…`).
+pub(crate) fn line_labels(lines: &[&Segment]) -> Vec<Option<LineLabel>> {
     let labels: Vec<Option<Label>> = lines.iter().map(|l| label(&l.text)).collect();
-    let aligned = |i: usize, j: usize| {
+    // Labels of different widths line up at either end (`9.` and `10.` end together).
+    let aligned = |i: usize, j: usize, a: &Label, b: &Label| {
         let size = lines[i].size.max(lines[j].size);
-        (lines[i].x0 - lines[j].x0).abs() <= SAME_EDGE * size
+        let widths = 0.6 * size * a.len.abs_diff(b.len) as f32;
+        (lines[i].x0 - lines[j].x0).abs() <= SAME_EDGE * size + widths
     };
     (0..lines.len())
         .map(|i| {
             let here = labels[i]?;
-            if here.strong() {
-                return Some(here);
+            if here.bullet.is_some_and(is_bullet) {
+                return Some(LineLabel {
+                    label: here,
+                    breaks: true,
+                });
             }
             // Next label at this edge, before and after (lines further left end the search:
             // the list ended there).
             let neighbour = |range: &mut dyn Iterator<Item = usize>| {
                 for j in range {
                     let size = lines[i].size.max(lines[j].size);
-                    if lines[j].x0 < lines[i].x0 - SAME_EDGE * size {
+                    if lines[j].x0 < lines[i].x0 - (SAME_EDGE + 2.0) * size {
                         return None;
                     }
-                    if aligned(i, j) && labels[j].is_some() {
-                        return labels[j];
+                    if let Some(other) = labels[j]
+                        && aligned(i, j, &here, &other)
+                    {
+                        return Some(other);
                     }
                 }
                 None
@@ -291,9 +301,10 @@ pub(crate) fn line_labels(lines: &[&Segment]) -> Vec<Option<Label>> {
             let after = neighbour(&mut (i + 1..lines.len().min(i + 1 + SEQUENCE_REACH)));
             let in_sequence = before.is_some_and(|b| b.followed_by(&here))
                 || after.is_some_and(|a| here.followed_by(&a));
-            // A dash starts an item on its own after a finished sentence, at the start, or next
-            // to a line that opens with the same dash (an item nested alone, at another edge).
-            let after_sentence = here.bullet.is_some()
+            // A number or a dash starts an item on its own after a finished sentence, or at the
+            // start; a dash also next to a line that opens with the same dash (an item nested
+            // alone, at another edge).
+            let after_sentence = (here.bullet.is_some() || here.number.is_some())
                 && i.checked_sub(1).is_none_or(|p| {
                     lines[p]
                         .text
@@ -304,8 +315,15 @@ pub(crate) fn line_labels(lines: &[&Segment]) -> Vec<Option<Label>> {
                 j.and_then(|j| labels.get(j).copied().flatten())
                     .is_some_and(|l| l.bullet.is_some() && l.bullet == here.bullet)
             };
-            let beside = same_dash(i.checked_sub(1)) || same_dash(Some(i + 1));
-            (in_sequence || after_sentence || beside).then_some(here)
+            let beside =
+                here.bullet.is_some() && (same_dash(i.checked_sub(1)) || same_dash(Some(i + 1)));
+            // `1.` opens a list wherever it stands (`1. Precision` under a line without a stop).
+            let opens = here.number == Some(1);
+            let breaks = in_sequence || after_sentence || beside || opens;
+            (breaks || here.number.is_some()).then_some(LineLabel {
+                label: here,
+                breaks,
+            })
         })
         .collect()
 }
@@ -336,9 +354,9 @@ pub(crate) fn is_label_column(rows: &[[&str; 2]]) -> bool {
 }
 
 /// A label cell and its text cell as one line: `3` becomes `3.`, so that it reads as a number.
-pub(crate) fn item_line(label: &Segment, text: &Segment) -> Segment {
+fn item_line(label: &Segment, text: &Segment) -> Segment {
     let mut mark = label.text.trim().to_string();
-    if mark.bytes().all(|b| b.is_ascii_digit()) {
+    if mark.bytes().all(|b| b.is_ascii_alphanumeric()) {
         mark.push('.');
     }
     Segment {
@@ -346,6 +364,119 @@ pub(crate) fn item_line(label: &Segment, text: &Segment) -> Segment {
         x1: label.x1.max(text.x1),
         text: format!("{mark} {}", text.text),
         ..text.clone()
+    }
+}
+
+/// Widest gap, in font sizes, between a label and its item's text in a label column.
+const LABEL_GAP: f32 = 5.0;
+
+/// A label standing alone on its row, left of the row's only other segment: its item's text.
+struct Candidate {
+    label: usize,
+    text: usize,
+    value: Label,
+}
+
+/// Joins the labels of a list that a layout set as a column of their own (ReportLab's
+/// `ListFlowable` draws `1`, `2`, `3` or `a`, `b`, `c` left of the items' text) to their items'
+/// first lines: `a` and `Open the box.` become `a. Open the box.` The labels must stand alone
+/// on rows of two segments, line up (left or right), follow each other from the start of a
+/// sequence with nothing between them left of the items' text, and the items be text, not
+/// numbers (see [`is_label_column`]); a header row over the two columns (`No. | Step`) keeps
+/// them a table. `segments` are sorted as [`super::lines::segments`] returns them; `None` when
+/// nothing is joined.
+pub(crate) fn join_label_columns(segments: &[Segment]) -> Option<Vec<Segment>> {
+    let rows = super::lines::rows(segments);
+    let mut candidates: Vec<(usize, Candidate)> = Vec::new();
+    for (r, row) in rows.iter().enumerate() {
+        let &[label, text] = row.as_slice() else {
+            continue;
+        };
+        let (l, t) = (&segments[label], &segments[text]);
+        let gap = t.x0 - l.x1;
+        if let Some(value) = label_only(&l.text)
+            && !t.mono
+            && gap > 0.0
+            && gap <= LABEL_GAP * t.size
+        {
+            candidates.push((r, Candidate { label, text, value }));
+        }
+    }
+    if candidates.len() < 2 {
+        return None;
+    }
+    let mut joined: Vec<Option<Segment>> = segments.iter().cloned().map(Some).collect();
+    let mut any = false;
+    let mut i = 0;
+    while i < candidates.len() {
+        let mut j = i + 1;
+        while j < candidates.len() && continues(segments, &rows, &candidates[j - 1], &candidates[j])
+        {
+            j += 1;
+        }
+        let group = &candidates[i..j];
+        let pairs: Vec<[&str; 2]> = group
+            .iter()
+            .map(|(_, c)| {
+                [
+                    segments[c.label].text.as_str(),
+                    segments[c.text].text.as_str(),
+                ]
+            })
+            .collect();
+        if group.len() >= 2 && is_label_column(&pairs) && !headed(segments, &rows, &group[0]) {
+            for (_, c) in group {
+                joined[c.label] = Some(item_line(&segments[c.label], &segments[c.text]));
+                joined[c.text] = None;
+            }
+            any = true;
+        }
+        i = j;
+    }
+    any.then(|| joined.into_iter().flatten().collect())
+}
+
+/// Whether candidate `b` is the next item after `a` in one label column: its label lines up
+/// with `a`'s and follows it, and no row between them starts left of the items' text.
+fn continues(
+    segments: &[Segment],
+    rows: &[Vec<usize>],
+    (ra, a): &(usize, Candidate),
+    (rb, b): &(usize, Candidate),
+) -> bool {
+    let (la, lb) = (&segments[a.label], &segments[b.label]);
+    let tolerance = SAME_EDGE * la.size.max(lb.size);
+    let lined_up = (la.x0 - lb.x0).abs() <= tolerance || (la.x1 - lb.x1).abs() <= tolerance;
+    let text_edge = segments[a.text].x0.min(segments[b.text].x0);
+    let clear = rows[ra + 1..*rb].iter().flatten().all(|&k| {
+        let s = &segments[k];
+        s.x0 >= text_edge - tolerance || s.x1 <= la.x0.min(lb.x0)
+    });
+    lined_up && clear && a.value.followed_by(&b.value)
+}
+
+/// Whether the row right above candidate `first` heads the two columns as a table's header:
+/// two segments over the label and the text, or one in bold (unlike the items' text) that
+/// starts over the labels and is no sentence or lead-in (`Steps:`).
+fn headed(segments: &[Segment], rows: &[Vec<usize>], (r, first): &(usize, Candidate)) -> bool {
+    let Some(above) = r.checked_sub(1).and_then(|a| rows.get(a)) else {
+        return false;
+    };
+    let (label, text) = (&segments[first.label], &segments[first.text]);
+    let tolerance = SAME_EDGE * text.size;
+    let near = |x: f32, edge: f32| (x - edge).abs() <= tolerance;
+    match above.as_slice() {
+        [one] => {
+            let s = &segments[*one];
+            s.bold
+                && !text.bold
+                && near(s.x0, label.x0)
+                && !s.text.trim_end().ends_with(['.', ':', '!', '?'])
+        }
+        many => {
+            many.iter().any(|&k| near(segments[k].x0, label.x0))
+                && many.iter().any(|&k| near(segments[k].x0, text.x0))
+        }
     }
 }
 
@@ -371,11 +502,9 @@ mod tests {
         assert_eq!(label("ab. item"), None);
         assert_eq!(label("iiii. item"), None);
         assert_eq!(label("1234. item"), None);
-        let strong = |t: &str| label(t).is_some_and(|l| l.strong());
-        assert!(strong("(3) item"));
-        assert!(!strong("a. item"));
-        assert!(!strong("- item"));
         assert!(label_only("3").is_some_and(|l| l.number == Some(3)));
+        assert!(label_only("iv").is_some_and(|l| l.roman == Some(4)));
+        assert!(label_only("b").is_some_and(|l| l.letter == Some(2)));
         assert!(label_only(" • ").is_some());
         assert_eq!(label_only("3 apples"), None);
         assert_eq!(label_only("No."), None);
@@ -422,6 +551,79 @@ mod tests {
                 false, true, false, true, false, false, false, false, true, true
             ]
         );
+        // A number breaks a paragraph in a sequence or after a sentence, not in one.
+        let lines = [
+            line("SEQUENCE OF: VALUE must be \"NEW\" and LEN !=", 50.0, 100.0),
+            line(
+                "0. With this instruction an element is appended.",
+                50.0,
+                112.0,
+            ),
+            line("The parties agree as follows.", 50.0, 136.0),
+            line("9. The ninth clause, which runs on to", 55.0, 148.0),
+            line("a second line;", 50.0, 160.0),
+            line("10. and the tenth.", 50.0, 172.0),
+        ];
+        let refs: Vec<&Segment> = lines.iter().collect();
+        let breaks: Vec<Option<bool>> = line_labels(&refs)
+            .iter()
+            .map(|l| l.map(|l| l.breaks))
+            .collect();
+        assert_eq!(
+            breaks,
+            [None, Some(false), None, Some(true), None, Some(true)]
+        );
+    }
+
+    #[test]
+    fn label_columns_join_their_items() {
+        let seg = |text: &str, x0: f32, x1: f32, y: f32| Segment::plain(text, x0, x1, y);
+        let mut bold = seg("No. Step", 78.0, 160.0, 300.0);
+        bold.bold = true;
+        let segments = vec![
+            seg("Lettered:", 78.0, 118.0, 100.0),
+            seg("a", 78.0, 84.0, 120.0),
+            seg("Open the box.", 96.0, 160.0, 120.0),
+            seg("b", 78.0, 84.0, 138.0),
+            seg(
+                "This item is long enough that it wraps onto",
+                96.0,
+                480.0,
+                138.0,
+            ),
+            seg("a second line under its text.", 96.0, 300.0, 150.0),
+            seg("c", 78.0, 84.0, 168.0),
+            seg("Plug it in.", 96.0, 140.0, 168.0),
+            seg("A table:", 78.0, 118.0, 200.0),
+            seg("1", 78.0, 84.0, 220.0),
+            seg("Apples", 96.0, 130.0, 220.0),
+            seg("3", 150.0, 156.0, 220.0),
+            seg("2", 78.0, 84.0, 238.0),
+            seg("Pears", 96.0, 130.0, 238.0),
+            seg("5", 150.0, 156.0, 238.0),
+            bold,
+            seg("1", 78.0, 84.0, 318.0),
+            seg("Open the box now.", 96.0, 190.0, 318.0),
+            seg("2", 78.0, 84.0, 336.0),
+            seg("Remove the device.", 96.0, 190.0, 336.0),
+        ];
+        let texts: Vec<String> = join_label_columns(&segments)
+            .expect("a list")
+            .into_iter()
+            .map(|s| s.text)
+            .collect();
+        assert_eq!(
+            texts[..6],
+            [
+                "Lettered:",
+                "a. Open the box.",
+                "b. This item is long enough that it wraps onto",
+                "a second line under its text.",
+                "c. Plug it in.",
+                "A table:"
+            ]
+        );
+        assert_eq!(texts.len(), segments.len() - 3, "{texts:?}");
     }
 
     #[test]

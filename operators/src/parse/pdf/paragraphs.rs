@@ -18,8 +18,9 @@ pub(crate) struct Paragraph {
     pub size: f32,
     /// Number of lines.
     pub lines: usize,
-    /// Left edge and baseline of the first line.
+    /// Left and right edges of the first line.
     pub x0: f32,
+    pub x1: f32,
     /// Baseline of the first line.
     pub y: f32,
     /// Whether every line is bold.
@@ -258,7 +259,7 @@ pub(crate) fn paragraphs(lines: &[&Segment]) -> Vec<Paragraph> {
             None => true,
             Some(p) => {
                 let known = Next {
-                    labelled: labels[i].is_some(),
+                    labelled: labels[i].is_some_and(|l| l.breaks),
                     rtl_column_left: bidi::mostly_rtl(std::iter::once(p.text.as_str()))
                         .then(|| column_left(lines, i - 1)),
                 };
@@ -271,9 +272,10 @@ pub(crate) fn paragraphs(lines: &[&Segment]) -> Vec<Paragraph> {
                 size: line.size,
                 lines: 0,
                 x0: line.x0,
+                x1: line.x1,
                 y: line.y,
                 bold: true,
-                label: labels[i],
+                label: labels[i].map(|l| l.label),
             });
             open = Open {
                 left: line.x0,
@@ -454,6 +456,7 @@ mod tests {
             size,
             lines: 1,
             x0: 50.0,
+            x1: 500.0,
             y: 100.0,
             bold,
             label: None,
