@@ -450,6 +450,101 @@ mod tests {
     }
 
     #[test]
+    fn a_list_item_ends_at_a_line_back_at_its_label() {
+        // ReportLab: one-line items, then a lead-in at the label's edge; LaTeX: an item whose
+        // text hangs under it, then body text back at the label's edge.
+        let lines = [
+            line("• Bananas are yellow.", 78.0, 186.0, 154.0),
+            line("• Cherries are dark red.", 78.0, 193.0, 172.0),
+            line("Numbered:", 78.0, 127.0, 188.0),
+            line(
+                "• An item whose text runs on to the edge and",
+                60.0,
+                500.0,
+                220.0,
+            ),
+            line("hangs under its label", 72.0, 180.0, 232.0),
+            line("then text at the margin", 60.0, 500.0, 244.0),
+            line(
+                "- A dash, no bullet, runs on in a sentence",
+                60.0,
+                500.0,
+                276.0,
+            ),
+            line("which wraps back to the dash.", 60.0, 300.0, 288.0),
+        ];
+        let refs: Vec<&Segment> = lines.iter().collect();
+        let texts: Vec<String> = paragraphs(&refs).into_iter().map(|p| p.text).collect();
+        assert_eq!(
+            texts,
+            [
+                "• Bananas are yellow.",
+                "• Cherries are dark red.",
+                "Numbered:",
+                "• An item whose text runs on to the edge and hangs under its label",
+                "then text at the margin",
+                "- A dash, no bullet, runs on in a sentence which wraps back to the dash.",
+            ]
+        );
+    }
+
+    #[test]
+    fn right_to_left_paragraphs_stay_apart() {
+        // WeasyPrint: paragraphs set flush right, one line each, at the pitch of the text;
+        // each ends short at its left, further right than the column's left edge.
+        let lines = [
+            line("English line before.", 62.0, 177.0, 127.5),
+            line(
+                "שלום עולם, זהו משפט בעברית עם המספר 2024.",
+                155.0,
+                533.0,
+                153.5,
+            ),
+            line(
+                "مرحبا بالعالم، هذه جملة باللغة العربية.",
+                343.0,
+                533.0,
+                179.5,
+            ),
+            line("Ligatures: the first floor office.", 62.0, 489.0, 205.5),
+            // A paragraph of two right-to-left lines: the first runs the column's width.
+            line("זוהי פסקה ארוכה בעברית. היא ממשיכה עד", 62.0, 533.0, 231.5),
+            line("לשורה השנייה.", 420.0, 533.0, 257.5),
+        ];
+        let refs: Vec<&Segment> = lines.iter().collect();
+        let texts: Vec<String> = paragraphs(&refs).into_iter().map(|p| p.text).collect();
+        assert_eq!(
+            texts,
+            [
+                "English line before.",
+                "שלום עולם, זהו משפט בעברית עם המספר 2024.",
+                "مرحبا بالعالم، هذه جملة باللغة العربية.",
+                "Ligatures: the first floor office.",
+                "זוהי פסקה ארוכה בעברית. היא ממשיכה עד לשורה השנייה.",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_rule_of_dashes_stands_alone() {
+        let lines = [
+            line(
+                "IN THE SUPREME COURT OF THE UNITED STATES",
+                100.0,
+                400.0,
+                100.0,
+            ),
+            line("- - - - - - - - - - - x", 100.0, 300.0, 112.0),
+            line("MICHAEL A. KNOWLES,", 100.0, 250.0, 124.0),
+        ];
+        let refs: Vec<&Segment> = lines.iter().collect();
+        assert_eq!(paragraphs(&refs).len(), 3);
+        assert!(rule("* * *"));
+        assert!(!rule("Contents . . . . . 3"));
+        assert!(!rule("- a dash - and - more words"));
+    }
+
+    #[test]
     fn a_sentence_cut_by_the_page_end_continues_on_the_next_page() {
         let first = |text: &str, size: f32, bold: bool| Paragraph {
             text: text.into(),
