@@ -2,8 +2,9 @@
 //! the page's usual line pitch, a change of font size, a jump sideways, an indented first line,
 //! a bullet, or after a short line that ends a sentence. A paragraph that stops mid-sentence at
 //! the foot of a column goes on at the top of the next when that starts in lower case. A list
-//! item's lines indented under its text (a hanging indent) continue the item. Lines are joined
-//! with spaces, and a word hyphenated at a line end is joined back.
+//! item's lines indented under its text (a hanging indent) continue the item; a line back at its
+//! label's edge ends it. A right-to-left line is short at its left end. Lines are joined with
+//! spaces, and a word hyphenated at a line end is joined back.
 
 use super::bidi;
 use super::lines::Segment;
