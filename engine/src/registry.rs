@@ -154,6 +154,9 @@ pub const OPERATORS: &[OperatorInfo] = &[
         // 7: task-list items keep their check boxes (`- [x]`, element `checked`) from
         //    Markdown, HTML and DOCX; DOCX single-cell tables are their text, a caption
         //    repeating it is dropped, Wingdings check marks and boxes are read.
+        //    PDF list items: a marker drawn with its own space (`1. `) is a word of its own;
+        //    lettered and roman labels in sequence, a label column beside text read as a list,
+        //    not a table; right-to-left paragraphs kept apart.
         version: 7,
     },
     OperatorInfo {

@@ -47,7 +47,7 @@ pub(crate) fn heading_shaped(text: &str, lines: usize) -> bool {
         && !text.contains("....")
         && text.chars().any(char::is_alphabetic)
         && !text.ends_with([',', ';'])
-        && !text.starts_with(super::paragraphs::is_bullet)
+        && !text.starts_with(super::lists::is_bullet)
 }
 
 impl Levels {

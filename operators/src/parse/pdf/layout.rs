@@ -10,10 +10,10 @@ use super::font_streams::{self, MAX_FONT_BYTES};
 use super::headings::{self, Levels};
 use super::lines::{self, Segment};
 use super::load::{self, LoadError};
-use super::paragraphs::{self, list_marker};
+use super::paragraphs;
 use super::rebuild::Cut;
 use super::render::{self, Block, BlockKind};
-use super::{code, flatten, furniture, order, tables};
+use super::{code, flatten, furniture, lists, order, tables};
 use crate::parse::{ParseError, Parsed};
 
 /// A unit of a page in reading order: a line segment, a whole table or a code block.
@@ -536,16 +536,26 @@ fn classify(
             continued: Vec::new(),
         };
     }
-    if let Some((marker, ordered)) = list_marker(&p.text) {
+    if let Some(label) = p.label {
+        let ordered = label.ordered();
+        // Labels are set left- or right-aligned (`9.` and `10.` end together): the item's text
+        // starts about a label's width (half a font size a character, and a space) right of it.
+        // A right-to-left item is measured from the right.
+        let width = (label.len as f32 * 0.5 + 0.25) * p.size;
+        let at = if super::bidi::mostly_rtl(std::iter::once(p.text.as_str())) {
+            (-p.x1, -p.x1 + width)
+        } else {
+            (p.x0, p.x0 + width)
+        };
         let text = if ordered {
             p.text
         } else {
-            p.text[marker..].trim_start().to_string()
+            p.text[label.len..].trim_start().to_string()
         };
         return Block {
             kind: BlockKind::ListItem {
                 ordered,
-                depth: indents.item(p.x0, p.size),
+                depth: indents.item(at, p.size),
             },
             text,
             page,
@@ -567,29 +577,39 @@ const MAX_LIST_DEPTH: usize = 8;
 /// another column, not a deeper level.
 const MAX_INDENT_STEP: f32 = 6.0;
 
-/// The left edges of the open list levels, outermost first: an item indented past the
-/// innermost level opens a level, one back at an outer level's edge closes the levels inside.
+/// The edges of the open list levels, outermost first, each the left edge of its items' label
+/// and (about) of their text: an item indented past the innermost level opens a level, one back
+/// at an outer level's edges closes the levels inside. An item at either edge of a level is on
+/// that level, so that labels of different widths set right-aligned (`iii.` and `iv.`) or
+/// left-aligned stay on one level.
 #[derive(Debug, Default)]
 struct ListIndents {
-    edges: Vec<f32>,
+    edges: Vec<(f32, f32)>,
 }
 
 impl ListIndents {
-    /// The depth of a list item whose first line starts at `x0`.
-    fn item(&mut self, x0: f32, size: f32) -> u32 {
+    /// The depth of a list item whose label starts at `at.0` and text at `at.1`.
+    fn item(&mut self, at: (f32, f32), size: f32) -> u32 {
         let tolerance = 0.5 * size;
-        while self.edges.last().is_some_and(|&e| e > x0 + tolerance) {
+        let same =
+            |e: (f32, f32)| (at.0 - e.0).abs() <= tolerance || (at.1 - e.1).abs() <= tolerance;
+        while self
+            .edges
+            .last()
+            .is_some_and(|&e| !same(e) && e.0 > at.0 + tolerance)
+        {
             self.edges.pop();
         }
         match self.edges.last() {
-            Some(&e) if x0 > e + tolerance && x0 - e <= MAX_INDENT_STEP * size => {
+            Some(&e) if same(e) => {}
+            Some(&e) if at.0 > e.0 + tolerance && at.0 - e.0 <= MAX_INDENT_STEP * size => {
                 if self.edges.len() < MAX_LIST_DEPTH {
-                    self.edges.push(x0);
+                    self.edges.push(at);
                 }
             }
-            Some(&e) if x0 > e + tolerance => self.edges = vec![x0],
+            Some(&e) if at.0 > e.0 + tolerance => self.edges = vec![at],
             Some(_) => {}
-            None => self.edges.push(x0),
+            None => self.edges.push(at),
         }
         self.edges.len().saturating_sub(1) as u32
     }
@@ -600,7 +620,7 @@ impl ListIndents {
         if self
             .edges
             .first()
-            .is_some_and(|&e| x0 < e - 0.5 * size || x0 - e > MAX_INDENT_STEP * size * 2.0)
+            .is_some_and(|&(e, _)| x0 < e - 0.5 * size || x0 - e > MAX_INDENT_STEP * size * 2.0)
         {
             self.reset();
         }
@@ -631,6 +651,9 @@ fn bounding_box(segments: &[Segment], cells: &[usize]) -> Option<Segment> {
 
 /// Lays out one page: code blocks (when `find_code`), tables, reading order, paragraphs.
 fn page_pieces_of(segments: &[Segment], find_code: bool) -> Vec<Piece> {
+    // A list whose labels a layout set as a column of their own is no table.
+    let joined = lists::join_label_columns(segments);
+    let segments = joined.as_deref().unwrap_or(segments);
     let mut in_table = vec![false; segments.len()];
     let mut units: Vec<Unit> = Vec::new();
     let mut boxes: Vec<Segment> = Vec::new();
@@ -734,18 +757,36 @@ mod tests {
         let mut indents = ListIndents::default();
         let mut depths = Vec::new();
         for x0 in [72.0, 90.0, 108.0, 91.0, 72.0, 300.0, 318.0] {
-            depths.push(indents.item(x0, 10.0));
+            depths.push(indents.item((x0, x0 + 8.0), 10.0));
         }
         // 300 is another column: a new list, not a level 4 cm in.
         assert_eq!(depths, [0, 1, 2, 1, 0, 0, 1]);
         indents.text(72.0, 10.0);
         assert_eq!(
-            indents.item(90.0, 10.0),
+            indents.item((90.0, 98.0), 10.0),
             0,
             "text at the margin ends the list"
         );
         indents.text(100.0, 10.0);
-        assert_eq!(indents.item(108.0, 10.0), 1, "text under an item does not");
+        assert_eq!(
+            indents.item((108.0, 116.0), 10.0),
+            1,
+            "text under an item does not"
+        );
+        // Right-aligned labels (`i.` … `iv.`, then `I.`) start at different edges, and their
+        // text at one.
+        indents.reset();
+        let depths: Vec<u32> = [
+            (79.0, 90.0),
+            (77.0, 90.5),
+            (74.7, 90.0),
+            (76.8, 90.2),
+            (80.9, 90.0),
+        ]
+        .into_iter()
+        .map(|at| indents.item(at, 11.0))
+        .collect();
+        assert_eq!(depths, [0, 0, 0, 0, 0]);
     }
 
     #[test]

@@ -65,7 +65,7 @@ const BULLET_GAP: f32 = 5.0;
 /// the tab stop puts it.
 fn lone_bullet(text: &str) -> bool {
     let mut chars = text.trim().chars();
-    chars.next().is_some_and(super::paragraphs::is_bullet) && chars.next().is_none()
+    chars.next().is_some_and(super::lists::is_bullet) && chars.next().is_none()
 }
 
 /// Whether two baselines belong to one line, given the larger font size.
@@ -137,7 +137,11 @@ fn runs(glyphs: &[Glyph]) -> Vec<Segment> {
             if blank {
                 continue;
             }
-            out.extend(current.take());
+            out.extend(
+                current
+                    .take()
+                    .map(|seg| with_trailing_space(seg, pending_space)),
+            );
         }
         pending_space = false;
         if blank || g.text.is_empty() {
@@ -154,13 +158,21 @@ fn runs(glyphs: &[Glyph]) -> Vec<Segment> {
             mono: g.mono,
         });
     }
-    out.extend(current);
-    for seg in &mut out {
-        let trimmed = seg.text.trim_end().len();
-        seg.text.truncate(trimmed);
-    }
-    out.retain(|s| !s.text.is_empty());
+    out.extend(current.map(|seg| with_trailing_space(seg, pending_space)));
+    out.retain(|s| !s.text.trim().is_empty());
     out
+}
+
+/// A run that ends in a drawn space keeps it as a trailing `' '` until runs are merged: the
+/// run drawn next to it (an item's text after its `1. ` marker) is another word, however
+/// close. Other trailing white space is dropped.
+fn with_trailing_space(mut seg: Segment, space: bool) -> Segment {
+    let trimmed = seg.text.trim_end().len();
+    seg.text.truncate(trimmed);
+    if space {
+        seg.text.push(' ');
+    }
+    seg
 }
 
 /// Widest word space of a justified line, in font sizes.
@@ -177,7 +189,8 @@ const JUSTIFIED_WORD_CHARS: usize = 3;
 /// by spaces of one width (justification shares the slack out evenly). Table cells and column
 /// gutters are spaced as their contents fall, and numbers are left alone.
 fn join_justified(line: Vec<Segment>) -> Vec<Segment> {
-    let word = |s: &Segment| !s.text.contains(' ') && s.text.chars().any(char::is_alphabetic);
+    let word =
+        |s: &Segment| !s.text.trim_end().contains(' ') && s.text.chars().any(char::is_alphabetic);
     let mut out: Vec<Segment> = Vec::with_capacity(line.len());
     let mut i = 0;
     while i < line.len() {
@@ -196,11 +209,16 @@ fn join_justified(line: Vec<Segment>) -> Vec<Segment> {
             }
         }
         // Words, not a grid of letters or symbols (`A  B  C`): a few letters each on average.
-        let chars: usize = line[i..=j].iter().map(|s| s.text.chars().count()).sum();
+        let chars: usize = line[i..=j]
+            .iter()
+            .map(|s| s.text.trim_end().chars().count())
+            .sum();
         if j + 1 - i >= JUSTIFIED_WORDS && chars >= JUSTIFIED_WORD_CHARS * (j + 1 - i) {
             let mut joined = line[i].clone();
             for next in &line[i + 1..=j] {
-                joined.text.push(' ');
+                if !joined.text.ends_with(' ') {
+                    joined.text.push(' ');
+                }
                 joined.text.push_str(&next.text);
                 joined.bold &= next.bold;
                 joined.mono &= next.mono;
@@ -241,20 +259,21 @@ fn merge_runs(mut runs: Vec<Segment>) -> Vec<Segment> {
             let gap = next.x0 - current.x1;
             // (Not before a lone character: a chart of glyphs, a grid of symbols.)
             let bullet = lone_bullet(&current.text)
-                && next.text.chars().nth(1).is_some()
+                && next.text.trim_end().chars().nth(1).is_some()
                 && (0.0..BULLET_GAP * size).contains(&gap);
             if bullet || gap < SPLIT_GAP * size && gap > -2.0 * size {
-                if bullet
+                let spaced = bullet
                     || gap > SPACE_GAP * size
                     || current.text.ends_with(char::is_alphanumeric)
                         && next.text.starts_with(char::is_alphanumeric)
-                        && gap > 0.0
-                {
-                    current.text.push(' ');
-                }
-                // Keep the larger share's size.
-                if next.text.len() > current.text.len() {
+                        && gap > 0.0;
+                // Keep the larger share's size (the space between counted with the left one).
+                let left = current.text.trim_end().len() + usize::from(spaced);
+                if next.text.trim_end().len() > left {
                     current.size = next.size;
+                }
+                if spaced && !current.text.ends_with(' ') {
+                    current.text.push(' ');
                 }
                 current.text.push_str(&next.text);
                 current.bold &= next.bold;
@@ -266,6 +285,10 @@ fn merge_runs(mut runs: Vec<Segment>) -> Vec<Segment> {
             }
         }
         out.push(current);
+    }
+    for seg in &mut out {
+        let trimmed = seg.text.trim_end().len();
+        seg.text.truncate(trimmed);
     }
     out
 }
@@ -345,6 +368,21 @@ mod tests {
         assert_eq!(segs.len(), 2);
         assert_eq!(segs[0].text, "left column");
         assert_eq!(segs[1].text, "right column");
+    }
+
+    #[test]
+    fn a_marker_drawn_with_its_space_is_a_word_of_its_own() {
+        // WeasyPrint draws a list's markers (`1. `, `• `) after the items' text, each with a
+        // space that ends where the item text starts.
+        let mut g = glyphs("Download it.", 92.0, 100.0, 10.0);
+        g.extend(glyphs("Verify it.", 92.0, 112.0, 10.0));
+        g.extend(glyphs("1. ", 77.0, 100.0, 10.0));
+        g.extend(glyphs("• ", 82.0, 112.0, 10.0));
+        // Without a drawn space, touching runs stay one word.
+        g.extend(glyphs("(x)", 92.0, 124.0, 10.0));
+        g.extend(glyphs("f", 87.0, 124.0, 10.0));
+        let texts: Vec<String> = segments(&g).into_iter().map(|s| s.text).collect();
+        assert_eq!(texts, ["1. Download it.", "• Verify it.", "f(x)"]);
     }
 
     #[test]

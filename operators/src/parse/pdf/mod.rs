@@ -3,7 +3,8 @@
 //!
 //! One module per job: `load` (open, decrypt, metadata, sanity checks), `extract` (glyphs),
 //! `lines` (glyphs → words → line segments), `furniture` (running headers, footers, page
-//! numbers), `order` (columns and reading order), `tables`, `paragraphs`, `headings` and
+//! numbers), `order` (columns and reading order), `lists` (which labels mark list items, and
+//! label columns beside text), `tables`, `paragraphs`, `headings` and
 //! `render` (Markdown and elements). Bad input never panics out of [`parse`]: the work runs on
 //! its own thread with a large stack, every page under `catch_unwind`, and within a time budget.
 
@@ -19,6 +20,7 @@ mod furniture;
 mod headings;
 mod layout;
 mod lines;
+mod lists;
 mod load;
 mod order;
 mod paragraphs;

@@ -2,10 +2,13 @@
 //! the page's usual line pitch, a change of font size, a jump sideways, an indented first line,
 //! a bullet, or after a short line that ends a sentence. A paragraph that stops mid-sentence at
 //! the foot of a column goes on at the top of the next when that starts in lower case. A list
-//! item's lines indented under its text (a hanging indent) continue the item. Lines are joined
-//! with spaces, and a word hyphenated at a line end is joined back.
+//! item's lines indented under its text (a hanging indent) continue the item; a line back at its
+//! label's edge ends it. A right-to-left line is short at its left end. Lines are joined with
+//! spaces, and a word hyphenated at a line end is joined back.
 
+use super::bidi;
 use super::lines::Segment;
+use super::lists::{self, Label};
 
 /// Consecutive lines that belong together.
 #[derive(Debug, Clone, PartialEq)]
@@ -16,77 +19,15 @@ pub(crate) struct Paragraph {
     pub size: f32,
     /// Number of lines.
     pub lines: usize,
-    /// Left edge and baseline of the first line.
+    /// Left and right edges of the first line.
     pub x0: f32,
+    pub x1: f32,
     /// Baseline of the first line.
     pub y: f32,
     /// Whether every line is bold.
     pub bold: bool,
-}
-
-/// Whether `c` is a bullet glyph that marks nothing but a list item (unlike `-` or `*`).
-pub(crate) fn is_bullet(c: char) -> bool {
-    matches!(
-        c,
-        '•' | '◦'
-            | '▪'
-            | '●'
-            | '○'
-            | '■'
-            | '□'
-            | '‣'
-            | '∙'
-            | '►'
-            | '▶'
-            | '➢'
-            | '➤'
-            | '◆'
-            | '♦'
-            | '❖'
-            | '✓'
-            | '✔'
-            | '\u{f0b7}'
-            | '\u{f0a7}'
-            | '\u{f076}'
-            | '\u{f0d8}'
-    )
-}
-
-/// Whether a line starts with a list bullet or an enumerator like `1.` or `(a)`.
-pub(crate) fn list_marker(text: &str) -> Option<(usize, bool)> {
-    let mut chars = text.char_indices();
-    let (_, first) = chars.next()?;
-    if is_bullet(first) || matches!(first, '·' | '–' | '-' | '*') {
-        let rest = &text[first.len_utf8()..];
-        if rest.starts_with(' ') && rest.trim().chars().next().is_some() {
-            return Some((first.len_utf8(), false));
-        }
-        return None;
-    }
-    // Enumerators: 1. 12) (a) a.
-    let bytes = text.as_bytes();
-    let mut i = 0;
-    let open = bytes.first() == Some(&b'(');
-    if open {
-        i += 1;
-    }
-    let start = i;
-    while i < bytes.len() && bytes[i].is_ascii_digit() && i - start < 3 {
-        i += 1;
-    }
-    if i == start {
-        return None;
-    }
-    let close = bytes.get(i).copied();
-    let ok = match close {
-        Some(b')') => true,
-        Some(b'.') => !open,
-        _ => false,
-    };
-    if ok && bytes.get(i + 1) == Some(&b' ') && text.len() > i + 2 {
-        return Some((i + 1, true));
-    }
-    None
+    /// The label of a list item.
+    pub label: Option<Label>,
 }
 
 /// The most common distance between consecutive baselines of same-sized lines, if any.
@@ -122,15 +63,28 @@ struct Open {
     list_item: bool,
     /// Lines so far.
     lines: usize,
+    /// Left edge of the second line.
+    second: Option<f32>,
+}
+
+/// What is known of the line that may start a new paragraph, beyond its segment.
+#[derive(Debug, Clone, Copy)]
+struct Next {
+    /// Whether it opens with a list label.
+    labelled: bool,
+    /// Left edge of the column of text the line before stands in, when that line is
+    /// right-to-left.
+    rtl_column_left: Option<f32>,
 }
 
 /// Whether `next` starts a new paragraph after `prev`, the last line of `open`.
-fn breaks(prev: &Segment, next: &Segment, pitch: Option<f32>, open: Open) -> bool {
+fn breaks(prev: &Segment, next: &Segment, pitch: Option<f32>, open: Open, known: Next) -> bool {
     let Open {
         left,
         right,
         list_item,
         lines,
+        second,
     } = open;
     let size = prev.size.max(next.size);
     let dy = next.y - prev.y;
@@ -180,7 +134,7 @@ fn breaks(prev: &Segment, next: &Segment, pitch: Option<f32>, open: Open) -> boo
     if next.x0 > prev.x1 || next.x1 < prev.x0 {
         return true;
     }
-    if list_marker(&next.text).is_some() {
+    if known.labelled || rule(&prev.text) || rule(&next.text) {
         return true;
     }
     let indent = next.x0 - left;
@@ -191,8 +145,60 @@ fn breaks(prev: &Segment, next: &Segment, pitch: Option<f32>, open: Open) -> boo
     if indent > 0.8 * size && indent < 8.0 * size && next.x1 > right - 2.0 * size && !hanging {
         return true;
     }
-    let ends_sentence = prev.text.ends_with(['.', '!', '?', ':']);
+    let ends_sentence = prev.text.ends_with(['.', '!', '?', ':', '؟', '۔']);
+    // A list item ends at a line back at its label's edge (or left of it) with no label of its
+    // own, once its text hung indented under the label or a sentence ended.
+    if list_item && next.x0 <= left + 0.5 * size {
+        let hung = second.is_some_and(|x| x > left + 0.5 * size);
+        if hung || ends_sentence && !next.text.starts_with(char::is_lowercase) {
+            return true;
+        }
+    }
+    // A right-to-left line is short at its left end.
+    if let Some(column_left) = known.rtl_column_left
+        && ends_sentence
+        && prev.x0 > column_left.min(next.x0) + 4.0 * size
+    {
+        return true;
+    }
     ends_sentence && prev.x1 < right.max(next.x1) - 4.0 * size
+}
+
+/// Whether a line is a rule drawn in dashes, stars or the like (`- - - - x`, `* * *`): three
+/// or more such marks and at most one other word. (Not a leader of dots.)
+fn rule(text: &str) -> bool {
+    let (mut marks, mut words) = (0usize, 0usize);
+    for token in text.split_whitespace() {
+        if token
+            .chars()
+            .all(|c| matches!(c, '-' | '*' | '_' | '=' | '~' | '–' | '—'))
+        {
+            marks += 1;
+        } else {
+            words += 1;
+        }
+    }
+    marks >= 3 && words <= 1
+}
+
+/// How many lines back the left edge of a right-to-left line's column is looked for.
+const COLUMN_REACH: usize = 30;
+
+/// The left edge of the column of text that line `i` stands in: the leftmost of the lines
+/// before it (back to the top of its column) that share some of its width.
+fn column_left(lines: &[&Segment], i: usize) -> f32 {
+    let line = lines[i];
+    let mut left = line.x0;
+    for j in (i.saturating_sub(COLUMN_REACH)..i).rev() {
+        let (above, below) = (lines[j], lines[j + 1]);
+        if above.y > below.y + 0.3 * above.size.max(below.size) {
+            break;
+        }
+        if above.x0 < line.x1 && above.x1 > line.x0 {
+            left = left.min(above.x0);
+        }
+    }
+    left
 }
 
 /// Joins one more line onto a paragraph's text, undoing end-of-line hyphenation.
@@ -239,6 +245,7 @@ pub(crate) fn continues_on_next_page(
 /// Groups lines (already in reading order) into paragraphs.
 pub(crate) fn paragraphs(lines: &[&Segment]) -> Vec<Paragraph> {
     let pitch = typical_pitch(lines);
+    let labels = lists::line_labels(lines);
     let mut out: Vec<Paragraph> = Vec::new();
     let mut prev: Option<&Segment> = None;
     let mut open = Open {
@@ -246,11 +253,19 @@ pub(crate) fn paragraphs(lines: &[&Segment]) -> Vec<Paragraph> {
         right: 0.0,
         list_item: false,
         lines: 0,
+        second: None,
     };
-    for &line in lines {
+    for (i, &line) in lines.iter().enumerate() {
         let new = match prev {
             None => true,
-            Some(p) => breaks(p, line, pitch, open),
+            Some(p) => {
+                let known = Next {
+                    labelled: labels[i].is_some_and(|l| l.breaks),
+                    rtl_column_left: bidi::mostly_rtl(std::iter::once(p.text.as_str()))
+                        .then(|| column_left(lines, i - 1)),
+                };
+                breaks(p, line, pitch, open, known)
+            }
         };
         if new {
             out.push(Paragraph {
@@ -258,14 +273,17 @@ pub(crate) fn paragraphs(lines: &[&Segment]) -> Vec<Paragraph> {
                 size: line.size,
                 lines: 0,
                 x0: line.x0,
+                x1: line.x1,
                 y: line.y,
                 bold: true,
+                label: labels[i].map(|l| l.label),
             });
             open = Open {
                 left: line.x0,
                 right: line.x1,
-                list_item: list_marker(&line.text).is_some(),
+                list_item: labels[i].is_some(),
                 lines: 1,
+                second: None,
             };
         } else if prev.is_some_and(|p| line.y < p.y - 0.3 * p.size.max(line.size)) {
             // The paragraph goes on in the next column: its edges are that column's.
@@ -276,6 +294,9 @@ pub(crate) fn paragraphs(lines: &[&Segment]) -> Vec<Paragraph> {
             open.left = open.left.min(line.x0);
             open.right = open.right.max(line.x1);
             open.lines += 1;
+            if open.lines == 2 {
+                open.second = Some(line.x0);
+            }
         }
         if let Some(p) = out.last_mut() {
             join_line(&mut p.text, &line.text);
@@ -430,14 +451,111 @@ mod tests {
     }
 
     #[test]
+    fn a_list_item_ends_at_a_line_back_at_its_label() {
+        // ReportLab: one-line items, then a lead-in at the label's edge; LaTeX: an item whose
+        // text hangs under it, then body text back at the label's edge.
+        let lines = [
+            line("• Bananas are yellow.", 78.0, 186.0, 154.0),
+            line("• Cherries are dark red.", 78.0, 193.0, 172.0),
+            line("Numbered:", 78.0, 127.0, 188.0),
+            line(
+                "• An item whose text runs on to the edge and",
+                60.0,
+                500.0,
+                220.0,
+            ),
+            line("hangs under its label", 72.0, 180.0, 232.0),
+            line("then text at the margin", 60.0, 500.0, 244.0),
+            line(
+                "- A dash, no bullet, runs on in a sentence",
+                60.0,
+                500.0,
+                276.0,
+            ),
+            line("which wraps back to the dash.", 60.0, 300.0, 288.0),
+        ];
+        let refs: Vec<&Segment> = lines.iter().collect();
+        let texts: Vec<String> = paragraphs(&refs).into_iter().map(|p| p.text).collect();
+        assert_eq!(
+            texts,
+            [
+                "• Bananas are yellow.",
+                "• Cherries are dark red.",
+                "Numbered:",
+                "• An item whose text runs on to the edge and hangs under its label",
+                "then text at the margin",
+                "- A dash, no bullet, runs on in a sentence which wraps back to the dash.",
+            ]
+        );
+    }
+
+    #[test]
+    fn right_to_left_paragraphs_stay_apart() {
+        // WeasyPrint: paragraphs set flush right, one line each, at the pitch of the text;
+        // each ends short at its left, further right than the column's left edge.
+        let lines = [
+            line("English line before.", 62.0, 177.0, 127.5),
+            line(
+                "שלום עולם, זהו משפט בעברית עם המספר 2024.",
+                155.0,
+                533.0,
+                153.5,
+            ),
+            line(
+                "مرحبا بالعالم، هذه جملة باللغة العربية.",
+                343.0,
+                533.0,
+                179.5,
+            ),
+            line("Ligatures: the first floor office.", 62.0, 489.0, 205.5),
+            // A paragraph of two right-to-left lines: the first runs the column's width.
+            line("זוהי פסקה ארוכה בעברית. היא ממשיכה עד", 62.0, 533.0, 231.5),
+            line("לשורה השנייה.", 420.0, 533.0, 257.5),
+        ];
+        let refs: Vec<&Segment> = lines.iter().collect();
+        let texts: Vec<String> = paragraphs(&refs).into_iter().map(|p| p.text).collect();
+        assert_eq!(
+            texts,
+            [
+                "English line before.",
+                "שלום עולם, זהו משפט בעברית עם המספר 2024.",
+                "مرحبا بالعالم، هذه جملة باللغة العربية.",
+                "Ligatures: the first floor office.",
+                "זוהי פסקה ארוכה בעברית. היא ממשיכה עד לשורה השנייה.",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_rule_of_dashes_stands_alone() {
+        let lines = [
+            line(
+                "IN THE SUPREME COURT OF THE UNITED STATES",
+                100.0,
+                400.0,
+                100.0,
+            ),
+            line("- - - - - - - - - - - x", 100.0, 300.0, 112.0),
+            line("MICHAEL A. KNOWLES,", 100.0, 250.0, 124.0),
+        ];
+        let refs: Vec<&Segment> = lines.iter().collect();
+        assert_eq!(paragraphs(&refs).len(), 3);
+        assert!(rule("* * *"));
+        assert!(!rule("Contents . . . . . 3"));
+        assert!(!rule("- a dash - and - more words"));
+    }
+
+    #[test]
     fn a_sentence_cut_by_the_page_end_continues_on_the_next_page() {
         let first = |text: &str, size: f32, bold: bool| Paragraph {
             text: text.into(),
             size,
             lines: 1,
             x0: 50.0,
+            x1: 500.0,
             y: 100.0,
             bold,
+            label: None,
         };
         let body = (10.0, false);
         let next = first("clockwise if it is the boundary of a hole.", 10.0, false);
@@ -457,14 +575,5 @@ mod tests {
         assert!(!continues_on_next_page("outer boundary and", body, &small));
         let bold = first("clockwise", 10.0, true);
         assert!(!continues_on_next_page("outer boundary and", body, &bold));
-    }
-
-    #[test]
-    fn list_markers() {
-        assert_eq!(list_marker("• item"), Some((3, false)));
-        assert_eq!(list_marker("12. item"), Some((3, true)));
-        assert_eq!(list_marker("(a) item"), None);
-        assert_eq!(list_marker("3.5 million"), None);
-        assert_eq!(list_marker("-5 degrees"), None);
     }
 }

@@ -1624,3 +1624,107 @@ fn a_placeholder_pdf_title_is_no_title() {
         }
     }
 }
+
+#[test]
+fn a_column_of_labels_beside_text_is_a_list_and_real_tables_stay_tables() {
+    // ReportLab's ListFlowable sets the labels `1`, `2`, `3` in a column of their own, left of
+    // the items' text; the second item wraps under its text.
+    let bytes = lines_pdf(&[
+        ("F1", 72, 720, "Do this in order:"),
+        ("F1", 72, 700, "1"),
+        ("F1", 90, 700, "Open the box and take the device out."),
+        ("F1", 72, 682, "2"),
+        (
+            "F1",
+            90,
+            682,
+            "Remove the film from the screen, then set the device",
+        ),
+        ("F1", 90, 670, "on a flat surface."),
+        ("F1", 72, 652, "3"),
+        ("F1", 90, 652, "Plug it in."),
+        ("F1", 72, 620, "Stock by shelf, a table of three columns:"),
+        ("F1", 72, 600, "1"),
+        ("F1", 90, 600, "Apples"),
+        ("F1", 200, 600, "3"),
+        ("F1", 72, 588, "2"),
+        ("F1", 90, 588, "Pears"),
+        ("F1", 200, 588, "5"),
+        ("F1", 72, 576, "3"),
+        ("F1", 90, 576, "Plums"),
+        ("F1", 200, 576, "7"),
+        ("F1", 72, 544, "Steps, a numbered table with a header row:"),
+        ("F1", 72, 524, "No."),
+        ("F1", 100, 524, "Step"),
+        ("F1", 72, 512, "1"),
+        ("F1", 100, 512, "Open the box."),
+        ("F1", 72, 500, "2"),
+        ("F1", 100, 500, "Remove the device."),
+        ("F1", 72, 488, "3"),
+        ("F1", 100, 488, "Plug it in."),
+    ]);
+    let doc = Document::new("l.pdf".into(), "l.pdf".into(), bytes);
+    let parsed = parse(&doc, &ParseConfig::default()).unwrap_or_else(|e| panic!("{e}"));
+    let md = &parsed.markdown;
+    assert!(
+        md.contains(
+            "Do this in order:\n\n1. Open the box and take the device out.\n\n2. Remove the film from the screen, then set the device on a flat surface.\n\n3. Plug it in.\n\n"
+        ),
+        "{md}"
+    );
+    assert!(
+        md.contains("| 1 | Apples | 3 |\n| --- | --- | --- |\n| 2 | Pears | 5 |"),
+        "{md}"
+    );
+    assert!(
+        md.contains("| No. | Step |\n| --- | --- |\n| 1 | Open the box. |"),
+        "{md}"
+    );
+}
+
+#[test]
+fn lettered_items_are_a_list_and_initials_are_not() {
+    let bytes = lines_pdf(&[
+        ("F1", 72, 720, "Choose one of these:"),
+        (
+            "F1",
+            82,
+            706,
+            "a) the first way, which takes longer than any other and",
+        ),
+        ("F1", 96, 694, "costs less;"),
+        ("F1", 82, 682, "b) the second way."),
+        ("F1", 72, 660, "The method is due to the work that"),
+        (
+            "F1",
+            72,
+            648,
+            "A. Smith described in a paper on the subject.",
+        ),
+    ]);
+    let doc = Document::new("l.pdf".into(), "l.pdf".into(), bytes);
+    let parsed = parse(&doc, &ParseConfig::default()).unwrap_or_else(|e| panic!("{e}"));
+    let items: Vec<&str> = parsed
+        .elements
+        .iter()
+        .filter(|e| e.kind == ElementKind::ListItem)
+        .map(|e| e.text.as_str())
+        .collect();
+    assert_eq!(
+        items,
+        [
+            "a) the first way, which takes longer than any other and costs less;",
+            "b) the second way."
+        ],
+        "{}",
+        parsed.markdown
+    );
+    assert!(
+        parsed.markdown.contains("- a) the first way")
+            && parsed.markdown.ends_with(
+                "The method is due to the work that A. Smith described in a paper on the subject.\n"
+            ),
+        "{}",
+        parsed.markdown
+    );
+}
