@@ -2,8 +2,9 @@
 //! lines, reading order, paragraphs, headings, lists and tables, rendered as Markdown.
 //!
 //! One module per job: `load` (open, decrypt, metadata, sanity checks), `extract` (glyphs),
-//! `lines` (glyphs → words → line segments), `furniture` (running headers, footers, page
-//! numbers), `order` (columns and reading order), `tables`, `paragraphs`, `headings` and
+//! `rules` (the thin lines a page draws), `lines` (glyphs → words → line segments),
+//! `furniture` (running headers, footers, page numbers), `order` (columns and reading order),
+//! `grid` (ruled tables), `tables` (tables told from text), `paragraphs`, `headings` and
 //! `render` (Markdown and elements). Bad input never panics out of [`parse`]: the work runs on
 //! its own thread with a large stack, every page under `catch_unwind`, and within a time budget.
 
@@ -16,6 +17,7 @@ mod extract;
 mod flatten;
 mod font_streams;
 mod furniture;
+mod grid;
 mod headings;
 mod layout;
 mod lines;
@@ -25,6 +27,7 @@ mod paragraphs;
 mod preload;
 mod rebuild;
 mod render;
+mod rules;
 mod streams;
 mod tables;
 mod tokens;
