@@ -151,7 +151,9 @@ pub const OPERATORS: &[OperatorInfo] = &[
         //    short lines under columns that end together read after the columns; a
         //    paragraph cut mid-sentence at a column's foot goes on in the next column;
         //    justified lines spaced wider than a word gap are one line.
-        version: 6,
+        // 7: PDF tables ruled with drawn lines read cell by cell from the grid (cells with thin
+        //    padding kept apart, a bold header row a table row, merged cells once).
+        version: 7,
     },
     OperatorInfo {
         name: "chunk.recursive",

@@ -20,6 +20,8 @@ const JOIN: f32 = 2.0;
 const MEET: f32 = 2.5;
 /// Most pairs of horizontal and vertical lines checked for meeting on one page.
 const MAX_PAIRS: usize = 4_000_000;
+/// Most cells of a grid read as a table (bounded memory).
+const MAX_GRID_CELLS: usize = 250_000;
 /// Fewest rows and columns of a ruled table, holding text.
 const MIN_ROWS: usize = 2;
 const MIN_COLUMNS: usize = 2;
@@ -48,9 +50,9 @@ pub(crate) struct Grid {
     pub xs: Vec<f32>,
     /// Row bounds, top to bottom: the horizontal lines' positions and the grid's edges.
     pub ys: Vec<f32>,
-    /// Its vertical lines.
+    /// Its vertical lines, sorted by position.
     pub walls: Vec<Line>,
-    /// Its horizontal lines (`at` is y, `from`–`to` x).
+    /// Its horizontal lines (`at` is y, `from`–`to` x), sorted by position.
     pub floors: Vec<Line>,
 }
 
@@ -274,12 +276,18 @@ pub(crate) fn find(segs: &[Segment], rules: &PageRules) -> Vec<Table> {
 fn table_in(segs: &[Segment], used: &mut [bool], grid: &Grid) -> Option<Table> {
     let (xs, ys, walls) = (&grid.xs, &grid.ys, &grid.walls);
     let (columns, bands) = (xs.len().checked_sub(1)?, ys.len().checked_sub(1)?);
-    if columns < MIN_COLUMNS || bands.saturating_mul(columns) > 1_000_000 {
+    if columns < MIN_COLUMNS || bands.saturating_mul(columns) > MAX_GRID_CELLS {
         return None;
     }
     // Segments by row band and column.
+    // Segments are sorted by line, their baselines within a font size of the line's: those
+    // whose probe may fall inside.
+    let (top, bottom) = (ys[0], ys[bands]);
+    let largest = segs.iter().map(|s| s.size).fold(0.0f32, f32::max);
+    let start = segs.partition_point(|s| s.y < top - largest);
+    let end = segs.partition_point(|s| s.y <= bottom + largest);
     let mut placed: Vec<(usize, usize, usize)> = Vec::new();
-    for (k, s) in segs.iter().enumerate() {
+    for (k, s) in segs.iter().enumerate().take(end).skip(start) {
         if used[k] {
             continue;
         }
@@ -297,9 +305,9 @@ fn table_in(segs: &[Segment], used: &mut [bool], grid: &Grid) -> Option<Table> {
         .filter(|&&(_, _, k)| {
             let s = &segs[k];
             let y = s.y - 0.3 * s.size;
-            walls.iter().any(|w| {
-                w.at > s.x0 + 0.5 * s.size && w.at < s.x1 - 0.5 * s.size && w.from <= y && y <= w.to
-            })
+            lines_near(walls, s.x0 + 0.5 * s.size, s.x1 - 0.5 * s.size)
+                .iter()
+                .any(|w| w.from <= y && y <= w.to)
         })
         .count();
     if crossing as f32 > MAX_CROSSING * placed.len() as f32 {
@@ -341,15 +349,22 @@ fn table_in(segs: &[Segment], used: &mut [bool], grid: &Grid) -> Option<Table> {
     Some(Table { rows })
 }
 
+/// The lines of `lines` (sorted by position) from `low` to `high`.
+fn lines_near(lines: &[Line], low: f32, high: f32) -> &[Line] {
+    let start = lines.partition_point(|l| l.at < low);
+    let end = lines.partition_point(|l| l.at <= high);
+    &lines[start..end.max(start)]
+}
+
 /// Where the text of segment `k`, in the cell at row band `r` and column `c`, goes: the
 /// top left cell of the merged cell it is in (a cell spanning columns or rows has no line
 /// between its parts).
 fn merged_cell_start(grid: &Grid, mut r: usize, mut c: usize, k: usize) -> (usize, usize, usize) {
     let mid_y = (grid.ys[r] + grid.ys[r + 1]) / 2.0;
     let ruled = |lines: &[Line], at: f32, along: f32| {
-        lines
+        lines_near(lines, at - SNAP, at + SNAP)
             .iter()
-            .any(|l| (l.at - at).abs() <= SNAP && l.from - MEET <= along && along <= l.to + MEET)
+            .any(|l| l.from - MEET <= along && along <= l.to + MEET)
     };
     while c > 0 && !ruled(&grid.walls, grid.xs[c], mid_y) {
         c -= 1;

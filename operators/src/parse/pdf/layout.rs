@@ -652,10 +652,25 @@ fn tables_among(
     found
 }
 
-/// The text of a table cell: its segments' lines joined.
-fn cell_text(segments: &[Segment], cell: &[usize]) -> String {
+/// The text of a table cell: its segments' lines joined, pieces of one line from the right
+/// when `rtl`.
+fn cell_text(segments: &[Segment], cell: &[usize], rtl: bool) -> String {
+    let mut order = cell.to_vec();
+    if rtl {
+        for line in lines::rows(
+            &cell
+                .iter()
+                .map(|&k| segments[k].clone())
+                .collect::<Vec<_>>(),
+        ) {
+            let mut ks: Vec<usize> = line.iter().map(|&i| cell[i]).collect();
+            ks.reverse();
+            let first = line.iter().copied().min().unwrap_or(0);
+            order.splice(first..first + ks.len(), ks);
+        }
+    }
     let mut text = String::new();
-    for &k in cell {
+    for k in order {
         paragraphs::join_line(&mut text, &segments[k].text);
     }
     text
@@ -708,7 +723,8 @@ fn page_pieces_of(segments: &[Segment], rules: &PageRules, find_code: bool) -> V
     }
     // A right-to-left page is ordered as its mirror image: columns and pieces of a line from
     // the right.
-    if super::bidi::mostly_rtl(segments.iter().map(|s| s.text.as_str())) {
+    let rtl = super::bidi::mostly_rtl(segments.iter().map(|s| s.text.as_str()));
+    if rtl {
         let right = boxes.iter().map(|b| b.x1).fold(0.0f32, f32::max);
         for b in &mut boxes {
             (b.x0, b.x1) = (right - b.x1, right - b.x0);
@@ -725,7 +741,11 @@ fn page_pieces_of(segments: &[Segment], rules: &PageRules, find_code: bool) -> V
                 let rows = table
                     .rows
                     .iter()
-                    .map(|row| row.iter().map(|cell| cell_text(segments, cell)).collect())
+                    .map(|row| {
+                        row.iter()
+                            .map(|cell| cell_text(segments, cell, rtl))
+                            .collect()
+                    })
                     .collect();
                 pieces.push(Piece::Table(rows));
             }
