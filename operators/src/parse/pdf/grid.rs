@@ -1,11 +1,12 @@
 //! Ruled tables: the rules a page draws (see [`super::rules`]), in page coordinates, merged
-//! into horizontal and vertical lines. Vertical lines are walls that text on one baseline is
-//! not joined across (a cell border between two cells with thin padding); lines that meet form
-//! grids, and a grid that holds text in two rows and two columns at least is a table whose
-//! cells are the grid's cells.
+//! into horizontal and vertical lines. Lines that meet form a grid when they bound two rows
+//! and two columns at least; a grid's vertical lines are walls that text on one baseline is
+//! not joined across (a cell border between two cells with thin padding), and a grid that
+//! holds text in two rows and two columns is a table whose cells are the grid's cells.
 //!
-//! Lines that meet no others (an underline, a rule under a heading, a bar beside a quote), or
-//! a lone box around text, make no table: the page is read as if they were not there.
+//! Lines in no grid (an underline, a rule under a heading, a bar beside a quote, a lone box
+//! around text, a page of separate boxes, column separators) are left out: the page is read as
+//! if they were not there.
 
 use super::extract::Frame;
 use super::lines::Segment;
