@@ -156,7 +156,9 @@ pub const OPERATORS: &[OperatorInfo] = &[
         //    repeating it is dropped, Wingdings check marks and boxes are read.
         //    PDF list items: a marker drawn with its own space (`1. `) is a word of its own;
         //    lettered and roman labels in sequence, a label column beside text read as a list,
-        //    not a table; right-to-left paragraphs kept apart.
+        //    not a table; right-to-left paragraphs kept apart. PDF tables ruled with drawn
+        //    lines read cell by cell from the grid (cells with thin padding kept apart, a bold
+        //    header row a table row, merged cells once).
         version: 7,
     },
     OperatorInfo {

@@ -1,7 +1,8 @@
 //! Page flattening before extraction: each page's content is rewritten into one stream that
 //! holds only text and transformation operators, with form XObjects drawn inline (under their
 //! matrix and the current transformation, which pdf-extract would otherwise lose), images and
-//! vector graphics dropped, `'` and `"` turned into the operators pdf-extract knows, and
+//! vector graphics dropped (the thin lines they paint kept aside as rules, see [`super::rules`]),
+//! `'` and `"` turned into the operators pdf-extract knows, and
 //! malformed operations (wrong operand count or type) removed so that they cannot make the
 //! interpreter panic. Content cut short (see [`truncated`]) is read to its last complete
 //! operation. Fonts are renamed after their objects so that pages can be drawn together, and
@@ -17,6 +18,7 @@ use lopdf::{Dictionary, Document, Object, ObjectId, Stream};
 use super::cid_encoding::Readable;
 use super::dangling::{self, Checked};
 use super::rebuild::Cut;
+use super::rules::{Gfx, Painter, Rule};
 use super::streams::{self, DecodeError, Decoded};
 use super::{tokens, truncated};
 
@@ -65,6 +67,8 @@ pub(crate) struct Flattened {
     /// Fonts whose encoding (a predefined CMap, by name) cannot be decoded, the text shown in
     /// them left out: `(font, encoding)`.
     pub fonts_undecodable: Vec<(Vec<u8>, String)>,
+    /// The thin lines the page paints, in default user space (see [`super::rules`]).
+    pub rules: Vec<Rule>,
 }
 
 /// What a font looks like, as far as layout cares.
@@ -136,6 +140,7 @@ pub(crate) fn flatten_page_with(
         font_set: false,
         face_now: Face::default(),
         face_stack: Vec::new(),
+        painter: Painter::default(),
         font_faces: HashMap::new(),
         shows: Vec::new(),
         out: Vec::new(),
@@ -158,6 +163,7 @@ pub(crate) fn flatten_page_with(
         fonts_repaired: state.repaired,
         fonts_lost: state.lost,
         fonts_undecodable: state.undecodable,
+        rules: state.painter.rules,
     })
 }
 
@@ -366,7 +372,9 @@ struct State<'d> {
     /// The current font's face, and the faces saved by `q` with whether a font was set (a
     /// `Q` can restore a state without one).
     face_now: Face,
-    face_stack: Vec<(Face, bool)>,
+    face_stack: Vec<(Face, bool, Gfx)>,
+    /// Paths and their paint, for the rules they draw.
+    painter: Painter,
     /// The face of each shown string.
     shows: Vec<Face>,
     fonts: Dictionary,
@@ -403,8 +411,8 @@ impl State<'_> {
         let base = self.face_stack.len();
         let result = self.walk_ops(ops, resources, depth, base);
         while self.face_stack.len() > base {
-            if let Some((face, font_set)) = self.face_stack.pop() {
-                (self.face_now, self.font_set) = (face, font_set);
+            if let Some((face, font_set, gfx)) = self.face_stack.pop() {
+                (self.face_now, self.font_set, self.painter.gfx) = (face, font_set, gfx);
             }
             self.out.push(op("Q", vec![]));
         }
@@ -436,10 +444,14 @@ impl State<'_> {
                 "Q" if self.face_stack.len() <= base => {}
                 "BT" | "ET" | "q" | "Q" | "T*" => {
                     match operation.operator.as_str() {
-                        "q" => self.face_stack.push((self.face_now, self.font_set)),
+                        "q" => {
+                            self.face_stack
+                                .push((self.face_now, self.font_set, self.painter.gfx))
+                        }
                         "Q" => {
-                            if let Some((face, font_set)) = self.face_stack.pop() {
-                                (self.face_now, self.font_set) = (face, font_set);
+                            if let Some((face, font_set, gfx)) = self.face_stack.pop() {
+                                (self.face_now, self.font_set, self.painter.gfx) =
+                                    (face, font_set, gfx);
                             }
                         }
                         _ => {}
@@ -447,7 +459,11 @@ impl State<'_> {
                     operation.operands.clear();
                     self.out.push(operation);
                 }
-                "cm" | "Tm" if numbers(o, 6) => self.out.push(operation),
+                "cm" if numbers(o, 6) => {
+                    self.painter.op("cm", o);
+                    self.out.push(operation)
+                }
+                "Tm" if numbers(o, 6) => self.out.push(operation),
                 "Td" | "TD" if numbers(o, 2) => self.out.push(operation),
                 "Tc" | "Tw" | "Tz" | "TL" | "Ts" if numbers(o, 1) => self.out.push(operation),
                 "Tf" if o.len() == 2 && is_number(&o[1]) => {
@@ -527,6 +543,11 @@ impl State<'_> {
                 "Do" if o.len() == 1 => {
                     let Ok(name) = o[0].as_name() else { continue };
                     self.form(name, resources, depth)?;
+                }
+                "w" | "G" | "g" | "RG" | "rg" | "K" | "k" | "SC" | "sc" | "SCN" | "scn" | "CS"
+                | "cs" | "m" | "l" | "c" | "v" | "y" | "h" | "re" | "S" | "s" | "f" | "F"
+                | "f*" | "B" | "B*" | "b" | "b*" | "n" => {
+                    self.painter.op(operation.operator.as_str(), o)
                 }
                 _ => {}
             }
@@ -629,17 +650,18 @@ impl State<'_> {
             .filter(|m| numbers(m, 6))
             .cloned();
         self.forms += 1;
-        // The `Q` after the form restores the font from before it.
-        let saved = (self.face_now, self.font_set);
+        // The `Q` after the form restores the font (and the matrix) from before it.
+        let saved = (self.face_now, self.font_set, self.painter.gfx);
         self.out.push(op("q", vec![]));
         if let Some(matrix) = matrix {
+            self.painter.op("cm", &matrix);
             self.out.push(op("cm", matrix));
         }
         self.stack.insert(id);
         let result = self.walk(operations, &inner, depth + 1);
         self.stack.remove(&id);
         self.out.push(op("Q", vec![]));
-        (self.face_now, self.font_set) = saved;
+        (self.face_now, self.font_set, self.painter.gfx) = saved;
         result
     }
 }

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use super::extract::{Collector, Frame, MAX_GLYPHS_PER_DOCUMENT, PageGlyphs};
 use super::font_streams::{self, MAX_FONT_BYTES};
+use super::grid::{self, PageRules};
 use super::headings::{self, Levels};
 use super::lines::{self, Segment};
 use super::load::{self, LoadError};
@@ -94,8 +95,8 @@ const BATCH_BYTES: usize = 64 << 20;
 
 /// What the pages drawn so far gave.
 struct Read {
-    /// Each page's number, line segments and height.
-    segments: Vec<(u32, Vec<Segment>, f32)>,
+    /// Each page's number, line segments, height and drawn rules.
+    segments: Vec<(u32, Vec<Segment>, f32, PageRules)>,
     warnings: Vec<String>,
     /// Pages not read.
     failed: usize,
@@ -168,13 +169,14 @@ impl Read {
             self.rotated += page.rotated;
             self.past_limit += page.past_limit;
             self.glyphs_left -= page.glyphs.len();
-            let segments = lines::segments(&page.glyphs);
+            let rules = PageRules::new(&flat.page.rules, &flat.frame);
+            let segments = lines::segments(&page.glyphs, &rules);
             if segments.is_empty() {
                 self.warnings.push(format!(
                     "page {number} has no extractable text: scanned image?"
                 ));
             }
-            self.segments.push((number, segments, page.height));
+            self.segments.push((number, segments, page.height, rules));
         }
         Ok(())
     }
@@ -386,21 +388,21 @@ pub(super) fn parse(
     let drop = {
         let views: Vec<(&[Segment], f32)> = page_segments
             .iter()
-            .map(|(_, s, h)| (s.as_slice(), *h))
+            .map(|(_, s, h, _)| (s.as_slice(), *h))
             .collect();
         furniture::furniture(&views)
     };
     // Monospaced lines are code, unless the whole document is set that way.
-    let find_code = !code::mono_body(page_segments.iter().flat_map(|(_, s, _)| s.iter()));
+    let find_code = !code::mono_body(page_segments.iter().flat_map(|(_, s, _, _)| s.iter()));
     let mut page_pieces: Vec<(u32, Vec<Piece>)> = Vec::with_capacity(page_segments.len());
-    for ((number, mut segments, _), drop) in page_segments.into_iter().zip(drop) {
+    for ((number, mut segments, _, rules), drop) in page_segments.into_iter().zip(drop) {
         let mut keep = vec![true; segments.len()];
         for i in drop {
             keep[i] = false;
         }
         let mut k = keep.iter();
         segments.retain(|_| k.next().copied().unwrap_or(true));
-        page_pieces.push((number, page_pieces_of(&segments, find_code)));
+        page_pieces.push((number, page_pieces_of(&segments, &rules, find_code)));
     }
     let body = headings::body_size(page_pieces.iter().flat_map(|(_, pieces)| {
         pieces.iter().filter_map(|p| match p {
@@ -649,8 +651,54 @@ fn bounding_box(segments: &[Segment], cells: &[usize]) -> Option<Segment> {
     Some(bbox)
 }
 
-/// Lays out one page: code blocks (when `find_code`), tables, reading order, paragraphs.
-fn page_pieces_of(segments: &[Segment], find_code: bool) -> Vec<Piece> {
+/// Tables found by `find` among the segments not yet `taken` (indices mapped back to
+/// `segments`).
+fn tables_among(
+    segments: &[Segment],
+    taken: &[bool],
+    find: impl Fn(&[Segment]) -> Vec<tables::Table>,
+) -> Vec<tables::Table> {
+    let rest: Vec<usize> = (0..segments.len()).filter(|&i| !taken[i]).collect();
+    if rest.len() == segments.len() {
+        return find(segments);
+    }
+    let kept: Vec<Segment> = rest.iter().map(|&i| segments[i].clone()).collect();
+    let mut found = find(&kept);
+    for table in &mut found {
+        for cell in table.rows.iter_mut().flatten().flatten() {
+            *cell = rest[*cell];
+        }
+    }
+    found
+}
+
+/// The text of a table cell: its segments' lines joined, pieces of one line from the right
+/// when `rtl`.
+fn cell_text(segments: &[Segment], cell: &[usize], rtl: bool) -> String {
+    let mut order = cell.to_vec();
+    if rtl {
+        for line in lines::rows(
+            &cell
+                .iter()
+                .map(|&k| segments[k].clone())
+                .collect::<Vec<_>>(),
+        ) {
+            let mut ks: Vec<usize> = line.iter().map(|&i| cell[i]).collect();
+            ks.reverse();
+            let first = line.iter().copied().min().unwrap_or(0);
+            order.splice(first..first + ks.len(), ks);
+        }
+    }
+    let mut text = String::new();
+    for k in order {
+        paragraphs::join_line(&mut text, &segments[k].text);
+    }
+    text
+}
+
+/// Lays out one page: code blocks (when `find_code`), tables (ruled by `rules`, then told from
+/// the text), reading order, paragraphs.
+fn page_pieces_of(segments: &[Segment], rules: &PageRules, find_code: bool) -> Vec<Piece> {
     // A list whose labels a layout set as a column of their own is no table.
     let joined = lists::join_label_columns(segments);
     let segments = joined.as_deref().unwrap_or(segments);
@@ -670,30 +718,25 @@ fn page_pieces_of(segments: &[Segment], find_code: bool) -> Vec<Piece> {
             units.push(Unit::Code(code::text(&block, segments)));
         }
     }
-    // Tables among the lines that are not code (indices mapped back to `segments`).
-    let rest: Vec<usize> = (0..segments.len()).filter(|&i| !in_table[i]).collect();
-    let found = if rest.len() == segments.len() {
-        tables::find(segments)
-    } else {
-        let kept: Vec<Segment> = rest.iter().map(|&i| segments[i].clone()).collect();
-        let mut found = tables::find(&kept);
-        for table in &mut found {
-            for cell in table.rows.iter_mut().flatten().flatten() {
-                *cell = rest[*cell];
-            }
-        }
-        found
-    };
-    for table in found {
-        let cells: Vec<usize> = table.rows.iter().flatten().flatten().copied().collect();
-        let Some(bbox) = bounding_box(segments, &cells) else {
-            continue;
+    // Ruled tables among the lines that are not code, then tables told from the text among
+    // the rest.
+    for ruled in [true, false] {
+        let found = if ruled {
+            tables_among(segments, &in_table, |segs| grid::find(segs, rules))
+        } else {
+            tables_among(segments, &in_table, tables::find)
         };
-        for &c in &cells {
-            in_table[c] = true;
+        for table in found {
+            let cells: Vec<usize> = table.rows.iter().flatten().flatten().copied().collect();
+            let Some(bbox) = bounding_box(segments, &cells) else {
+                continue;
+            };
+            for &c in &cells {
+                in_table[c] = true;
+            }
+            boxes.push(bbox);
+            units.push(Unit::Table(table));
         }
-        boxes.push(bbox);
-        units.push(Unit::Table(table));
     }
     for (i, s) in segments.iter().enumerate() {
         if !in_table[i] {
@@ -703,7 +746,8 @@ fn page_pieces_of(segments: &[Segment], find_code: bool) -> Vec<Piece> {
     }
     // A right-to-left page is ordered as its mirror image: columns and pieces of a line from
     // the right.
-    if super::bidi::mostly_rtl(segments.iter().map(|s| s.text.as_str())) {
+    let rtl = super::bidi::mostly_rtl(segments.iter().map(|s| s.text.as_str()));
+    if rtl {
         let right = boxes.iter().map(|b| b.x1).fold(0.0f32, f32::max);
         for b in &mut boxes {
             (b.x0, b.x1) = (right - b.x1, right - b.x0);
@@ -722,7 +766,7 @@ fn page_pieces_of(segments: &[Segment], find_code: bool) -> Vec<Piece> {
                     .iter()
                     .map(|row| {
                         row.iter()
-                            .map(|c| c.map_or(String::new(), |k| segments[k].text.clone()))
+                            .map(|cell| cell_text(segments, cell, rtl))
                             .collect()
                     })
                     .collect();

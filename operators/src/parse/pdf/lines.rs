@@ -3,6 +3,7 @@
 //! new segment on the same baseline.
 
 use super::extract::Glyph;
+use super::grid::PageRules;
 
 /// A horizontal run of text on one baseline: a line, or a piece of one when gaps split it.
 #[derive(Debug, Clone, PartialEq)]
@@ -91,10 +92,11 @@ pub(crate) fn rows(segs: &[Segment]) -> Vec<Vec<usize>> {
     rows
 }
 
-/// Groups glyphs (in any order) into segments, sorted top to bottom then left to right.
-pub(crate) fn segments(glyphs: &[Glyph]) -> Vec<Segment> {
-    let runs = runs(glyphs);
-    let mut segments = merge_runs(runs);
+/// Groups glyphs (in any order) into segments, sorted top to bottom then left to right. Text
+/// is not joined across a vertical line of `rules` (a cell border).
+pub(crate) fn segments(glyphs: &[Glyph], rules: &PageRules) -> Vec<Segment> {
+    let runs = runs(glyphs, rules);
+    let mut segments = merge_runs(runs, rules);
     for seg in &mut segments {
         if let Some(text) = super::bidi::logical_order(&seg.text) {
             seg.text = text;
@@ -105,7 +107,7 @@ pub(crate) fn segments(glyphs: &[Glyph]) -> Vec<Segment> {
 
 /// Pieces built from glyphs in content order: each glyph extends the current piece when it
 /// continues it on the same baseline.
-fn runs(glyphs: &[Glyph]) -> Vec<Segment> {
+fn runs(glyphs: &[Glyph], rules: &PageRules) -> Vec<Segment> {
     let mut out: Vec<Segment> = Vec::new();
     let mut current: Option<Segment> = None;
     let mut pending_space = false;
@@ -117,7 +119,8 @@ fn runs(glyphs: &[Glyph]) -> Vec<Segment> {
             let continues = same_baseline(seg.y, g.y, size)
                 && gap > -0.5 * size
                 && gap < SPLIT_GAP * size
-                && (g.size - seg.size).abs() <= 0.3 * size;
+                && (g.size - seg.size).abs() <= 0.3 * size
+                && !rules.walled(seg.x1, g.x, g.y, size);
             if continues {
                 if blank {
                     pending_space = true;
@@ -188,7 +191,7 @@ const JUSTIFIED_WORD_CHARS: usize = 3;
 /// wider than [`SPLIT_GAP`]: at least [`JUSTIFIED_WORDS`] single words with letters, separated
 /// by spaces of one width (justification shares the slack out evenly). Table cells and column
 /// gutters are spaced as their contents fall, and numbers are left alone.
-fn join_justified(line: Vec<Segment>) -> Vec<Segment> {
+fn join_justified(line: Vec<Segment>, rules: &PageRules) -> Vec<Segment> {
     let word =
         |s: &Segment| !s.text.trim_end().contains(' ') && s.text.chars().any(char::is_alphabetic);
     let mut out: Vec<Segment> = Vec::with_capacity(line.len());
@@ -201,7 +204,11 @@ fn join_justified(line: Vec<Segment>) -> Vec<Segment> {
                 let size = line[j].size.max(line[j + 1].size);
                 let gap = line[j + 1].x0 - line[j].x1;
                 let (l, h) = (low.min(gap), high.max(gap));
-                if gap <= 0.0 || gap > MAX_JUSTIFIED_GAP * size || h - l > JUSTIFIED_SPREAD * size {
+                if gap <= 0.0
+                    || gap > MAX_JUSTIFIED_GAP * size
+                    || h - l > JUSTIFIED_SPREAD * size
+                    || rules.walled(line[j].x1, line[j + 1].x0, line[j].y, size)
+                {
                     break;
                 }
                 (low, high) = (l, h);
@@ -234,7 +241,7 @@ fn join_justified(line: Vec<Segment>) -> Vec<Segment> {
 }
 
 /// Sorts runs into lines by baseline and joins neighbours on a line that are close enough.
-fn merge_runs(mut runs: Vec<Segment>) -> Vec<Segment> {
+fn merge_runs(mut runs: Vec<Segment>, rules: &PageRules) -> Vec<Segment> {
     runs.sort_by(|a, b| a.y.total_cmp(&b.y).then(a.x0.total_cmp(&b.x0)));
     // Cluster baselines.
     let mut lines: Vec<Vec<Segment>> = Vec::new();
@@ -249,7 +256,7 @@ fn merge_runs(mut runs: Vec<Segment>) -> Vec<Segment> {
     let mut out = Vec::new();
     for mut line in lines {
         line.sort_by(|a, b| a.x0.total_cmp(&b.x0));
-        let line = join_justified(line);
+        let line = join_justified(line, rules);
         let mut iter = line.into_iter();
         let Some(mut current) = iter.next() else {
             continue;
@@ -261,7 +268,8 @@ fn merge_runs(mut runs: Vec<Segment>) -> Vec<Segment> {
             let bullet = lone_bullet(&current.text)
                 && next.text.trim_end().chars().nth(1).is_some()
                 && (0.0..BULLET_GAP * size).contains(&gap);
-            if bullet || gap < SPLIT_GAP * size && gap > -2.0 * size {
+            let walled = rules.walled(current.x1, next.x0, next.y, size);
+            if !walled && (bullet || gap < SPLIT_GAP * size && gap > -2.0 * size) {
                 let spaced = bullet
                     || gap > SPACE_GAP * size
                     || current.text.ends_with(char::is_alphanumeric)
@@ -321,7 +329,7 @@ mod tests {
         // The next line, drawn first in the stream.
         let mut all = glyphs("Second line", 10.0, 112.0, 10.0);
         all.extend(g);
-        let segs = segments(&all);
+        let segs = segments(&all, &PageRules::default());
         let texts: Vec<&str> = segs.iter().map(|s| s.text.as_str()).collect();
         assert_eq!(texts, ["Hello world", "Second line"]);
     }
@@ -344,7 +352,10 @@ mod tests {
         for (k, n) in ["A", "B", "C"].into_iter().enumerate() {
             g.extend(glyphs(n, 10.0 + 14.0 * k as f32, 140.0, 10.0));
         }
-        let texts: Vec<String> = segments(&g).into_iter().map(|s| s.text).collect();
+        let texts: Vec<String> = segments(&g, &PageRules::default())
+            .into_iter()
+            .map(|s| s.text)
+            .collect();
         assert_eq!(
             texts,
             [
@@ -364,7 +375,7 @@ mod tests {
     fn wide_gaps_split_columns() {
         let mut g = glyphs("left column", 10.0, 100.0, 10.0);
         g.extend(glyphs("right column", 200.0, 100.0, 10.0));
-        let segs = segments(&g);
+        let segs = segments(&g, &PageRules::default());
         assert_eq!(segs.len(), 2);
         assert_eq!(segs[0].text, "left column");
         assert_eq!(segs[1].text, "right column");
@@ -381,7 +392,10 @@ mod tests {
         // Without a drawn space, touching runs stay one word.
         g.extend(glyphs("(x)", 92.0, 124.0, 10.0));
         g.extend(glyphs("f", 87.0, 124.0, 10.0));
-        let texts: Vec<String> = segments(&g).into_iter().map(|s| s.text).collect();
+        let texts: Vec<String> = segments(&g, &PageRules::default())
+            .into_iter()
+            .map(|s| s.text)
+            .collect();
         assert_eq!(texts, ["1. Download it.", "• Verify it.", "f(x)"]);
     }
 
@@ -401,7 +415,10 @@ mod tests {
         // A dash is not a bullet on its own: it may be an empty table cell.
         g.extend(glyphs("-", 50.0, 140.0, 10.0));
         g.extend(glyphs("next cell", 75.0, 140.0, 10.0));
-        let texts: Vec<String> = segments(&g).into_iter().map(|s| s.text).collect();
+        let texts: Vec<String> = segments(&g, &PageRules::default())
+            .into_iter()
+            .map(|s| s.text)
+            .collect();
         assert_eq!(
             texts,
             [

@@ -2,9 +2,10 @@
 //! lines, reading order, paragraphs, headings, lists and tables, rendered as Markdown.
 //!
 //! One module per job: `load` (open, decrypt, metadata, sanity checks), `extract` (glyphs),
-//! `lines` (glyphs → words → line segments), `furniture` (running headers, footers, page
-//! numbers), `order` (columns and reading order), `lists` (which labels mark list items, and
-//! label columns beside text), `tables`, `paragraphs`, `headings` and
+//! `rules` (the thin lines a page draws), `lines` (glyphs → words → line segments),
+//! `furniture` (running headers, footers, page numbers), `order` (columns and reading order),
+//! `lists` (which labels mark list items, and label columns beside text), `grid` (ruled
+//! tables), `tables` (tables told from text), `paragraphs`, `headings` and
 //! `render` (Markdown and elements). Bad input never panics out of [`parse`]: the work runs on
 //! its own thread with a large stack, every page under `catch_unwind`, and within a time budget.
 
@@ -17,6 +18,7 @@ mod extract;
 mod flatten;
 mod font_streams;
 mod furniture;
+mod grid;
 mod headings;
 mod layout;
 mod lines;
@@ -27,6 +29,7 @@ mod paragraphs;
 mod preload;
 mod rebuild;
 mod render;
+mod rules;
 mod streams;
 mod tables;
 mod tokens;

@@ -6,8 +6,10 @@ use super::lines::Segment;
 /// A table found among a page's lines (indices into the page's segments, row by row).
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Table {
-    /// Segment indices of each row, left to right, one per column (a missing cell is `None`).
-    pub rows: Vec<Vec<Option<usize>>>,
+    /// Segment indices of each row's cells, left to right, one cell per column: the segments
+    /// of a cell in reading order (an empty cell has none). Tables told from text alone have
+    /// one segment a cell; ruled tables (see [`super::grid`]) may have several.
+    pub rows: Vec<Vec<Vec<usize>>>,
 }
 
 /// Fewest rows of a table.
@@ -58,15 +60,15 @@ pub(crate) fn find(segs: &[Segment]) -> Vec<Table> {
             let table_rows = rows[i..j]
                 .iter()
                 .map(|row| {
-                    let mut cells = vec![None; columns.len()];
+                    let mut cells = vec![Vec::new(); columns.len()];
                     for &k in row {
                         let column = columns
                             .iter()
                             .position(|&(a, b)| overlaps(segs[k].x0, segs[k].x1, a, b));
                         if let Some(c) = column
-                            && cells[c].is_none()
+                            && cells[c].is_empty()
                         {
-                            cells[c] = Some(k);
+                            cells[c].push(k);
                         }
                     }
                     cells
@@ -225,9 +227,9 @@ mod tests {
         assert_eq!(
             tables[0].rows,
             vec![
-                vec![Some(1), Some(2)],
-                vec![Some(3), Some(4)],
-                vec![Some(5), Some(6)]
+                vec![vec![1], vec![2]],
+                vec![vec![3], vec![4]],
+                vec![vec![5], vec![6]]
             ]
         );
     }

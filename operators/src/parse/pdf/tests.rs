@@ -1728,3 +1728,174 @@ fn lettered_items_are_a_list_and_initials_are_not() {
         parsed.markdown
     );
 }
+
+/// A one-page PDF drawing `content` with `F1` (Helvetica) and `F2` (Helvetica-Bold).
+fn regular_and_bold_pdf(content: &str) -> Vec<u8> {
+    use lopdf::{Stream, dictionary};
+
+    let mut doc = lopdf::Document::with_version("1.5");
+    let pages_id = doc.new_object_id();
+    let regular = doc.add_object(dictionary! {
+        "Type" => "Font", "Subtype" => "Type1", "BaseFont" => "Helvetica",
+    });
+    let bold = doc.add_object(dictionary! {
+        "Type" => "Font", "Subtype" => "Type1", "BaseFont" => "Helvetica-Bold",
+    });
+    let content = doc.add_object(Stream::new(dictionary! {}, content.as_bytes().to_vec()));
+    let page = doc.add_object(dictionary! {
+        "Type" => "Page", "Parent" => pages_id, "Contents" => content,
+        "MediaBox" => vec![0.into(), 0.into(), 612.into(), 792.into()],
+        "Resources" => dictionary! { "Font" => dictionary! { "F1" => regular, "F2" => bold } },
+    });
+    save_pdf(doc, pages_id, vec![page.into()])
+}
+
+/// A stock table ruled in a grid whose cells hold their text 2 points from the lines (a bold
+/// header row, then three rows), between two paragraphs: the content of a page. Drawn in
+/// WeasyPrint's way when `flipped` (y downwards under a `cm`, the lines as thin filled
+/// rectangles), else in plain user space with stroked lines.
+fn ruled_table_content(flipped: bool) -> String {
+    let rows = [
+        ["Item", "Quantity", "Price"],
+        ["Item 1", "3 units", "$2.00"],
+        ["Item 2", "12 units", "$10.00"],
+        ["Item 3", "9 units", "$6.00"],
+    ];
+    let xs = [72.0, 104.0, 150.0, 184.0];
+    let ys: Vec<f64> = (0..=rows.len()).map(|r| 700.0 - 14.0 * r as f64).collect();
+    // Page y (upwards) to the y the content gives.
+    let y = |v: f64| if flipped { 792.0 - v } else { v };
+    let mut c = String::new();
+    if flipped {
+        c.push_str("q 1 0 0 -1 0 792 cm\n");
+    }
+    let tm = |x: f64, v: f64| {
+        if flipped {
+            format!("1 0 0 -1 {x} {} Tm", y(v))
+        } else {
+            format!("1 0 0 1 {x} {v} Tm")
+        }
+    };
+    c.push_str(&format!(
+        "BT /F1 10 Tf {} (Stock levels are listed below.) Tj ET\n",
+        tm(72.0, 720.0)
+    ));
+    for &v in &ys {
+        if flipped {
+            c.push_str(&format!("72 {} 112 0.5 re f\n", y(v) - 0.25));
+        } else {
+            c.push_str(&format!("0.5 w 72 {v} m 184 {v} l S\n"));
+        }
+    }
+    for &x in &xs {
+        let (top, bottom) = (ys[0], ys[rows.len()]);
+        if flipped {
+            c.push_str(&format!(
+                "{} {} 0.5 {} re f\n",
+                x - 0.25,
+                y(top),
+                top - bottom
+            ));
+        } else {
+            c.push_str(&format!("0.5 w {x} {top} m {x} {bottom} l S\n"));
+        }
+    }
+    for (r, row) in rows.iter().enumerate() {
+        let font = if r == 0 { "F2" } else { "F1" };
+        for (cell, x) in row.iter().zip(xs) {
+            c.push_str(&format!(
+                "BT /{font} 10 Tf {} ({cell}) Tj ET\n",
+                tm(x + 2.0, ys[r] - 10.0)
+            ));
+        }
+    }
+    c.push_str(&format!(
+        "BT /F1 10 Tf {} (That is all the stock there is.) Tj ET\n",
+        tm(72.0, 620.0)
+    ));
+    if flipped {
+        c.push_str("Q\n");
+    }
+    c
+}
+
+#[test]
+fn a_table_ruled_in_a_grid_reads_cell_by_cell() {
+    // Without the lines the cells run together (`Item 1 3 units`, `Quantity Price`), and the
+    // bold header row reads as a heading.
+    for flipped in [false, true] {
+        let parsed = parse_bytes(regular_and_bold_pdf(&ruled_table_content(flipped)));
+        let md = &parsed.markdown;
+        assert!(
+            md.contains(
+                "| Item | Quantity | Price |\n| --- | --- | --- |\n| Item 1 | 3 units | $2.00 |\n\
+                 | Item 2 | 12 units | $10.00 |\n| Item 3 | 9 units | $6.00 |"
+            ),
+            "flipped: {flipped}\n{md}"
+        );
+        let kinds: Vec<ElementKind> = parsed.elements.iter().map(|e| e.kind).collect();
+        assert_eq!(
+            kinds,
+            [
+                ElementKind::Paragraph,
+                ElementKind::Table,
+                ElementKind::Paragraph
+            ],
+            "flipped: {flipped}\n{md}"
+        );
+    }
+}
+
+#[test]
+fn lines_that_form_no_grid_change_nothing() {
+    let text = [
+        ("F2", 72, 720, "Lines on a page"),
+        (
+            "F1",
+            72,
+            700,
+            "A paragraph with an underlined word in it, set",
+        ),
+        ("F1", 72, 688, "over two lines of running text on the page."),
+        ("F1", 72, 660, "Boxed note: a single box around one line."),
+        ("F1", 72, 630, "Setting"),
+        ("F1", 250, 630, "Default"),
+        ("F1", 72, 618, "workers"),
+        ("F1", 250, 618, "4"),
+        ("F1", 72, 606, "batch"),
+        ("F1", 250, 606, "64"),
+        ("F1", 72, 560, "Left column text of the page"),
+        ("F1", 320, 560, "Right column text of the page"),
+    ];
+    let mut content = String::new();
+    for (font, x, y, line) in text {
+        content.push_str(&format!(
+            "BT /{font} 10 Tf 1 0 0 1 {x} {y} Tm ({line}) Tj ET\n"
+        ));
+    }
+    let graphics = [
+        // A page background, a clipping path, a white rule.
+        "0.95 g 0 0 612 792 re f 0 g",
+        "q 0 0 612 792 re W n Q",
+        "1 G 72 650 m 500 650 l S 0 G",
+        // An underline, a rule under the heading, a box, a bar beside the paragraph.
+        "0.5 w 150 698 m 200 698 l S",
+        "72 714 300 0.75 re f",
+        "70 655 220 16 re S",
+        "60 685 2 25 re f",
+        // Rules over and under the column table, and between two columns of text.
+        "72 642 m 300 642 l S 72 600 m 300 600 l S",
+        "300 550 m 300 575 l S 60 575 m 540 575 l S",
+        // A curve and a slanted line.
+        "72 500 m 100 540 200 540 300 500 c S 72 480 m 300 470 l S",
+    ];
+    let plain = parse_bytes(regular_and_bold_pdf(&content));
+    content.push_str(&graphics.join("\n"));
+    let drawn = parse_bytes(regular_and_bold_pdf(&content));
+    assert_eq!(plain.markdown, drawn.markdown);
+    assert!(
+        plain.markdown.contains("| Setting | Default |"),
+        "{}",
+        plain.markdown
+    );
+}
