@@ -320,11 +320,12 @@ impl HybridIndexSink {
 
 /// How the index writes an entry, part of every content key so that a change of it re-indexes
 /// each document once (2: a number in metadata is indexed as a number, not as its text; 3: title
-/// and section headings indexed exactly, CJK bigrams and accent folding).
-const INDEXED_AS: &[u8] = b"entries 3\0";
+/// and section headings indexed exactly, CJK bigrams and accent folding; 4: a chunk's section
+/// filters pass it under every section it covers, not only the one it starts in).
+const INDEXED_AS: &[u8] = b"entries 4\0";
 
 /// What identifies the entries of an embedded document in the index: the model and everything
-/// an entry holds (the hit, metadata, pages and vector), so a new title, metadata, source or
+/// an entry holds (the hit, metadata, pages, sections and vector), so a new title, metadata, source or
 /// vector (e.g. `context_header` switched on) re-indexes the document and nothing else does.
 fn content_key(model: &str, entries: &[Entry]) -> String {
     let mut hasher = blake3::Hasher::new();
@@ -333,7 +334,8 @@ fn content_key(model: &str, entries: &[Entry]) -> String {
     for entry in entries {
         hasher.update(b"\0");
         let described =
-            serde_json::to_vec(&(&entry.hit, &entry.metadata, entry.pages)).unwrap_or_default();
+            serde_json::to_vec(&(&entry.hit, &entry.metadata, entry.pages, &entry.sections))
+                .unwrap_or_default();
         hasher.update(&described);
         for value in &entry.vector {
             hasher.update(&value.to_le_bytes());
@@ -367,6 +369,7 @@ impl SinkOp for HybridIndexSink {
                     },
                     metadata: chunk.metadata.clone(),
                     pages: chunk.pages,
+                    sections: chunk.sections.clone().unwrap_or_default(),
                     vector: embedded.vector.clone(),
                 }
             })

@@ -530,6 +530,7 @@ mod tests {
             text: text.to_owned(),
             span: [0, text.len()],
             section: Vec::new(),
+            sections: None,
             pages: None,
             tokens: 1,
             kinds: Vec::new(),
