@@ -98,6 +98,9 @@ fn default_batch_size() -> usize {
     32
 }
 
+/// One pooled vector per text of a batch, and the seconds the model took.
+type Pooled = (Vec<Vec<f32>>, f64);
+
 /// The tokenizer's file name inside a model folder.
 pub const TOKENIZER_FILE: &str = "tokenizer.json";
 
@@ -621,7 +624,7 @@ impl OnnxEmbedder {
         &self,
         batch: impl ExactSizeIterator<Item = &'a Encoded> + Clone,
         stop: &AtomicBool,
-    ) -> Result<Option<(Vec<Vec<f32>>, f64)>, EmbedError> {
+    ) -> Result<Option<Pooled>, EmbedError> {
         let rows = batch.len();
         let width = batch
             .clone()
