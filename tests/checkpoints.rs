@@ -503,6 +503,17 @@ fn sigterm_cancels_the_run_cleanly() {
             "nothing published"
         );
     }
+    // Published or not, no sink leaves its `.partial` file behind.
+    let partials: Vec<_> = fs::read_dir(dir.path().join("out"))
+        .map(|entries| {
+            entries
+                .flatten()
+                .map(|entry| entry.file_name())
+                .filter(|name| name.to_string_lossy().ends_with(".partial"))
+                .collect()
+        })
+        .unwrap_or_default();
+    assert!(partials.is_empty(), "{partials:?}");
     let (code, summary) = run_json(dir.path());
     assert_eq!(code, Some(0), "{summary}");
     assert!(dir.path().join("out/a.jsonl").exists());

@@ -448,3 +448,72 @@ fn a_query_shows_titles_and_says_when_the_index_is_older_than_the_pipeline() {
     fs::write(dir.path().join("pipeline.yaml"), PIPELINE).unwrap();
     assert!(stderr(&query("index_a")).is_empty());
 }
+
+/// `--filter section=X` finds every chunk whose text covers section X: the Install text, in a
+/// chunk that starts at the empty `# Guide` heading merged with it (so its `section` is Guide),
+/// passes `section=Install` and `section=Guide > Install`, with by_heading and recursive alike.
+#[test]
+fn a_section_filter_finds_a_documents_first_section() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir(dir.path().join("docs")).unwrap();
+    fs::write(
+        dir.path().join("docs/guide.md"),
+        "# Guide\n\n## Install\n\nInstall the widget with the installer.\n\n## Use\n\nUse the widget daily.\n",
+    )
+    .unwrap();
+    fs::write(
+        dir.path().join("pipeline.yaml"),
+        "version: 1\nname: sections\nsteps:\n  docs: { op: source.files, path: docs }\n  parse: { op: parse, input: docs }\n  by_heading: { op: chunk.by_heading, input: parse, size: 400, unit: chars }\n  recursive: { op: chunk.recursive, input: parse, size: 60, unit: chars }\n  embed_h: { op: embed, input: by_heading, provider: hash, dim: 64 }\n  embed_r: { op: embed, input: recursive, provider: hash, dim: 64 }\n  index_h: { op: index.hybrid, input: embed_h }\n  index_r: { op: index.hybrid, input: embed_r }\n",
+    )
+    .unwrap();
+    let (code, summary) = run_json(dir.path());
+    assert_eq!(code, Some(0), "{summary}");
+    for index in ["index_h", "index_r"] {
+        let hits = |filter: &str| -> Vec<Value> {
+            let output = engine_with(
+                dir.path(),
+                &[
+                    "query", "--index", index, "--mode", "bm25", "--json", "--filter", filter,
+                    "widget",
+                ],
+            );
+            assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+            let found: Value = serde_json::from_slice(&output.stdout).unwrap();
+            found["hits"].as_array().cloned().unwrap_or_default()
+        };
+        let texts = |hits: &[Value]| -> String {
+            hits.iter()
+                .map(|hit| hit["text"].as_str().unwrap_or_default())
+                .collect::<Vec<_>>()
+                .join(" | ")
+        };
+        for filter in ["section=Install", "section=Guide > Install"] {
+            let found = hits(filter);
+            assert!(
+                texts(&found).contains("Install the widget with the installer."),
+                "{index} {filter}: {found:?}"
+            );
+            // A hit shows the section its chunk starts in, a path of the document's headings.
+            for hit in &found {
+                assert_eq!(hit["section"][0], "Guide", "{index} {filter}: {hit}");
+            }
+        }
+        for filter in ["section=Use", "section=Guide > Use"] {
+            let found = hits(filter);
+            assert!(
+                texts(&found).contains("Use the widget daily."),
+                "{index} {filter}: {found:?}"
+            );
+        }
+        // Each section's filter passes its own text only (the sizes keep them apart).
+        assert!(
+            !texts(&hits("section=Use")).contains("Install the widget"),
+            "{index}"
+        );
+        assert!(
+            !texts(&hits("section=Install")).contains("Use the widget"),
+            "{index}"
+        );
+        assert!(hits("section=Other").is_empty(), "{index}");
+    }
+}

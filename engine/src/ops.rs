@@ -227,6 +227,8 @@ impl BatchOp for EmbedOp {
             .map(|item| match item {
                 Item::Chunks(_) => match embedded.next() {
                     Some(Ok(set)) => Ok(Some(Item::Embedded(Arc::new(set)))),
+                    // Cancelled before its texts were embedded: not done, and not failed.
+                    Some(Err(error)) if error.stopped => Err(operators::stop::Stopped.into()),
                     Some(Err(error)) => Err(error.into()),
                     None => Err(anyhow::anyhow!("no result for the document")),
                 },
@@ -320,11 +322,12 @@ impl HybridIndexSink {
 
 /// How the index writes an entry, part of every content key so that a change of it re-indexes
 /// each document once (2: a number in metadata is indexed as a number, not as its text; 3: title
-/// and section headings indexed exactly, CJK bigrams and accent folding).
-const INDEXED_AS: &[u8] = b"entries 3\0";
+/// and section headings indexed exactly, CJK bigrams and accent folding; 4: a chunk's section
+/// filters pass it under every section it covers, not only the one it starts in).
+const INDEXED_AS: &[u8] = b"entries 4\0";
 
 /// What identifies the entries of an embedded document in the index: the model and everything
-/// an entry holds (the hit, metadata, pages and vector), so a new title, metadata, source or
+/// an entry holds (the hit, metadata, pages, sections and vector), so a new title, metadata, source or
 /// vector (e.g. `context_header` switched on) re-indexes the document and nothing else does.
 fn content_key(model: &str, entries: &[Entry]) -> String {
     let mut hasher = blake3::Hasher::new();
@@ -333,7 +336,8 @@ fn content_key(model: &str, entries: &[Entry]) -> String {
     for entry in entries {
         hasher.update(b"\0");
         let described =
-            serde_json::to_vec(&(&entry.hit, &entry.metadata, entry.pages)).unwrap_or_default();
+            serde_json::to_vec(&(&entry.hit, &entry.metadata, entry.pages, &entry.sections))
+                .unwrap_or_default();
         hasher.update(&described);
         for value in &entry.vector {
             hasher.update(&value.to_le_bytes());
@@ -367,6 +371,7 @@ impl SinkOp for HybridIndexSink {
                     },
                     metadata: chunk.metadata.clone(),
                     pages: chunk.pages,
+                    sections: chunk.sections.clone().unwrap_or_default(),
                     vector: embedded.vector.clone(),
                 }
             })
@@ -394,5 +399,235 @@ impl SinkOp for HybridIndexSink {
             switch.publish()?;
             Ok(())
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+    use operators::embed::{EmbedError, Embedder, Embeddings, Placement, cache::NoCache};
+    use operators::model::{BatchDebug, Chunk};
+
+    use super::*;
+    use crate::runtime::{Checkpoints, Execution, Node, Options, execute};
+    use crate::store::{ItemRecord, Key};
+
+    /// Embeds batches of two texts in order, checking the stop request before each; Ctrl-C
+    /// comes (the run's cancel and the stop request, as the CLI's handler sets them) while
+    /// batch number `trip` runs.
+    struct Stepping {
+        trip: usize,
+        stop: &'static AtomicBool,
+        cancel: Arc<AtomicBool>,
+        batches: AtomicUsize,
+    }
+
+    impl Embedder for Stepping {
+        fn fingerprint(&self) -> String {
+            "stepping".to_owned()
+        }
+
+        fn embed_documents(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError> {
+            Ok(self.embed_documents_debug(texts)?.vectors)
+        }
+
+        fn embed_query(&self, text: &str) -> Result<Vec<f32>, EmbedError> {
+            Ok(vec![text.len() as f32, 1.0])
+        }
+
+        fn embed_documents_until(
+            &self,
+            texts: &[&str],
+            stop: &AtomicBool,
+        ) -> Result<Embeddings, EmbedError> {
+            let mut out = Embeddings::default();
+            for batch in texts.chunks(2) {
+                if stop.load(Ordering::SeqCst) {
+                    out.stopped = true;
+                    out.vectors.extend(batch.iter().map(|_| Vec::new()));
+                    out.placements
+                        .extend(batch.iter().map(|_| Placement::default()));
+                    continue;
+                }
+                if self.batches.fetch_add(1, Ordering::SeqCst) + 1 == self.trip {
+                    self.cancel.store(true, Ordering::SeqCst);
+                    self.stop.store(true, Ordering::SeqCst);
+                }
+                out.vectors
+                    .extend(batch.iter().map(|t| vec![t.len() as f32, 1.0]));
+                out.placements.extend(batch.iter().map(|_| Placement {
+                    batch: out.batches.len(),
+                    truncated: false,
+                }));
+                out.batches.push(BatchDebug {
+                    size: batch.len(),
+                    ..BatchDebug::default()
+                });
+            }
+            Ok(out)
+        }
+    }
+
+    /// Emits chunk sets.
+    struct Sets(Vec<ChunkSet>);
+
+    impl SourceOp for Sets {
+        fn run(&mut self, emit: &mut dyn FnMut(Emitted) -> ControlFlow<()>) -> anyhow::Result<()> {
+            for set in self.0.drain(..) {
+                if emit(Emitted::Item(Item::Chunks(Arc::new(set)))).is_break() {
+                    break;
+                }
+            }
+            Ok(())
+        }
+    }
+
+    /// Checkpoints in memory: nothing found, everything stored and recorded kept.
+    #[derive(Default)]
+    struct Memory {
+        stored: Mutex<Vec<(String, Option<Item>)>>,
+        records: Mutex<Vec<(String, String, ItemRecord)>>,
+    }
+
+    impl Checkpoints for Memory {
+        fn get(&self, _fingerprint: &str, _key: &Key) -> Option<(Option<Item>, u64)> {
+            None
+        }
+        fn put(&self, fingerprint: &str, _key: &Key, output: Option<&Item>) -> u64 {
+            self.stored
+                .lock()
+                .unwrap()
+                .push((fingerprint.to_owned(), output.cloned()));
+            1
+        }
+        fn record(&self, step: &str, doc_id: &str, record: ItemRecord) {
+            self.records
+                .lock()
+                .unwrap()
+                .push((step.to_owned(), doc_id.to_owned(), record));
+        }
+    }
+
+    fn chunk_set(doc: usize, chunks: usize) -> ChunkSet {
+        let doc_id = format!("d{doc}");
+        ChunkSet {
+            doc_id: doc_id.clone(),
+            source: doc_id.clone(),
+            title: None,
+            hash: doc_id.clone(),
+            chunks: (0..chunks)
+                .map(|ordinal| {
+                    let text = format!("text {ordinal} of {doc_id}");
+                    Chunk {
+                        chunk_id: format!("{doc_id}#{ordinal}"),
+                        doc_id: doc_id.clone(),
+                        ordinal,
+                        span: [0, text.len()],
+                        text,
+                        embed_text: None,
+                        section: Vec::new(),
+                        sections: None,
+                        pages: None,
+                        tokens: 1,
+                        kinds: Vec::new(),
+                        metadata: Default::default(),
+                    }
+                })
+                .collect(),
+            debug: None,
+        }
+    }
+
+    fn node(name: &str, operator: Operator, inputs: Vec<usize>) -> Node {
+        Node {
+            name: name.to_owned(),
+            op: name.to_owned(),
+            fingerprint: name.to_owned(),
+            operator,
+            inputs,
+            parallelism: 1,
+            capacity: 64,
+        }
+    }
+
+    /// Ctrl-C while an embed step runs a call of several model batches: the batches after the
+    /// one running then are not run, the documents whose texts all ran are checkpointed
+    /// whole, the others are neither checkpointed nor recorded (as done or as failed), so
+    /// the next run embeds them.
+    #[test]
+    fn a_cancelled_embed_stops_between_batches_and_checkpoints_only_whole_documents() {
+        let memory = Arc::new(Memory::default());
+        let options = Options {
+            checkpoints: Some(memory.clone()),
+            ..Options::default()
+        };
+        let provider = Arc::new(Stepping {
+            trip: 2,
+            stop: Box::leak(Box::new(AtomicBool::new(false))),
+            cancel: options.cancel.clone(),
+            batches: AtomicUsize::new(0),
+        });
+        let embed =
+            Embed::with_cache(provider.clone(), Arc::new(NoCache)).stopping_on(provider.stop);
+        // Five documents of three texts: eight batches of two to embed them all.
+        let sets: Vec<ChunkSet> = (0..5).map(|doc| chunk_set(doc, 3)).collect();
+        let written = Arc::new(AtomicUsize::new(0));
+        struct Count(Arc<AtomicUsize>);
+        impl SinkOp for Count {
+            fn write(&mut self, _item: &Item) -> anyhow::Result<()> {
+                self.0.fetch_add(1, Ordering::SeqCst);
+                Ok(())
+            }
+            fn finish(self: Box<Self>) -> anyhow::Result<Publish> {
+                Ok(Box::new(|| Ok(())))
+            }
+        }
+        let nodes = vec![
+            node("src", Operator::Source(Box::new(Sets(sets))), vec![]),
+            node(
+                "embed",
+                Operator::Batch(Arc::new(EmbedOp {
+                    embed,
+                    texts_per_call: 100,
+                })),
+                vec![0],
+            ),
+            node(
+                "sink",
+                Operator::Sink(Box::new(Count(written.clone()))),
+                vec![1],
+            ),
+        ];
+        let run: Execution = execute(nodes, options);
+        assert!(run.cancelled);
+        // Two of the eight batches ran, whichever documents the step gathered per call.
+        assert_eq!(provider.batches.load(Ordering::SeqCst), 2);
+        assert!(run.errors.is_empty(), "{:?}", run.errors);
+        let embed_report = &run.steps[1].1;
+        assert_eq!(embed_report.failed, 0);
+        // The four texts embedded complete d0 only (d1 has one of its three).
+        let stored = memory.stored.lock().unwrap();
+        let done: Vec<&str> = stored
+            .iter()
+            .map(|(fingerprint, item)| {
+                assert_eq!(fingerprint, "embed");
+                let Some(Item::Embedded(set)) = item else {
+                    panic!("stored {item:?}")
+                };
+                assert_eq!(set.chunks.len(), 3);
+                assert!(set.chunks.iter().all(|c| c.vector.len() == 2));
+                set.doc_id.as_str()
+            })
+            .collect();
+        assert_eq!(done, ["d0"]);
+        let records = memory.records.lock().unwrap();
+        let embedded: Vec<(&str, bool)> = records
+            .iter()
+            .filter(|(step, _, _)| step == "embed")
+            .map(|(_, doc, record)| (doc.as_str(), record.error.is_some()))
+            .collect();
+        assert_eq!(embedded, [("d0", false)]);
     }
 }

@@ -170,7 +170,8 @@ pub const OPERATORS: &[OperatorInfo] = &[
         schema: schema_of::<RecursiveConfig>,
         // 6: a heading right before an own-chunk table leads it; a cut inside a sentence
         //    leaves no tiny tail; a break just past the fitting end (after whitespace) fits.
-        version: 6,
+        // 7: `sections`, every section path a chunk covers when more than its `section`.
+        version: 7,
     },
     OperatorInfo {
         name: "chunk.by_heading",
@@ -181,7 +182,8 @@ pub const OPERATORS: &[OperatorInfo] = &[
         schema: schema_of::<ByHeadingConfig>,
         // 5: a heading right before an own-chunk table leads it; a cut inside a sentence
         //    leaves no tiny tail; a break just past the fitting end (after whitespace) fits.
-        version: 5,
+        // 6: `sections`, every section path a chunk covers when more than its `section`.
+        version: 6,
     },
     OperatorInfo {
         name: "chunk.by_page",
@@ -192,7 +194,8 @@ pub const OPERATORS: &[OperatorInfo] = &[
         schema: schema_of::<ByPageConfig>,
         // 5: a heading right before an own-chunk table leads it; a cut inside a sentence
         //    leaves no tiny tail; a break just past the fitting end (after whitespace) fits.
-        version: 5,
+        // 6: `sections`, every section path a chunk covers when more than its `section`.
+        version: 6,
     },
     OperatorInfo {
         name: "chunk.semantic",
@@ -203,7 +206,8 @@ pub const OPERATORS: &[OperatorInfo] = &[
         schema: schema_of::<SemanticConfig>,
         // 5: a heading right before an own-chunk table leads it; a cut inside a sentence
         //    leaves no tiny tail; a break just past the fitting end (after whitespace) fits.
-        version: 5,
+        // 6: `sections`, every section path a chunk covers when more than its `section`.
+        version: 6,
     },
     OperatorInfo {
         name: "chunk.smart",
@@ -214,7 +218,8 @@ pub const OPERATORS: &[OperatorInfo] = &[
         schema: schema_of::<SmartConfig>,
         // 5: a heading right before an own-chunk table leads it; a cut inside a sentence
         //    leaves no tiny tail; a break just past the fitting end (after whitespace) fits.
-        version: 5,
+        // 6: `sections`, every section path a chunk covers when more than its `section`.
+        version: 6,
     },
     OperatorInfo {
         name: "embed",

@@ -248,6 +248,7 @@ fn bench_size(
                 hit: p.hit.clone(),
                 metadata,
                 pages: None,
+                sections: Vec::new(),
                 vector: embedder.embed(&p.hit.text),
             }
         })

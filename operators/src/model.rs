@@ -255,8 +255,14 @@ pub struct Chunk {
     pub embed_text: Option<String>,
     /// Byte range in the parsed document's `markdown`.
     pub span: [usize; 2],
-    /// The headings above the chunk's start, outermost first.
+    /// The headings above the chunk's start (its first visible content), outermost first.
     pub section: Vec<String>,
+    /// Every section path the chunk's text covers, in document order, `section` first, when
+    /// that is more than `section` alone: a chunk that holds a heading (an empty section
+    /// merged with the next one, a section that begins inside the chunk) covers that heading's
+    /// section too. Absent when it would be `[section]`; see [`Chunk::sections`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sections: Option<Vec<Vec<String>>>,
     /// First and last page the chunk touches, for formats with pages.
     pub pages: Option<[u32; 2]>,
     /// The chunk's size in the step's unit.
@@ -352,6 +358,14 @@ pub struct OversizedChunk {
 }
 
 impl Chunk {
+    /// Every section path the chunk covers: `sections` when set, else `section` alone.
+    pub fn sections(&self) -> &[Vec<String>] {
+        match &self.sections {
+            Some(sections) => sections,
+            None => std::slice::from_ref(&self.section),
+        }
+    }
+
     /// The text to embed: `embed_text` when set, otherwise `text`.
     pub fn text_to_embed(&self) -> &str {
         self.embed_text.as_deref().unwrap_or(&self.text)

@@ -3,7 +3,8 @@
 //! Memory is bounded by channel capacities and worker counts, not by the corpus. Fan-out sends
 //! each consumer the same `Arc`; fan-in is several producers sharing one channel. End of stream is
 //! the last sender of a channel going away. One item's error or panic becomes an error record and
-//! the run goes on. Cancellation stops the sources; everything already emitted is finished.
+//! the run goes on. Cancellation stops the sources; everything already emitted is finished,
+//! but for work an operator stops on request ([`operators::stop`]), which is not recorded.
 
 pub mod item;
 pub mod panics;
@@ -643,7 +644,9 @@ impl StepContext {
     }
 
     /// Completes a computed input: checkpoints and emits its output, or records its failure.
-    /// Failures are never stored.
+    /// Failures are never stored. An input whose work stopped on request (a cancelled run,
+    /// [`operators::stop::Stopped`]) is neither: nothing is stored or recorded for it, so the
+    /// next run does it again.
     fn complete(
         &self,
         input: &Envelope,
@@ -654,6 +657,7 @@ impl StepContext {
         let doc_id = input.item.doc_id();
         self.counters.add_busy(seconds);
         match result {
+            Err(error) if error.is::<operators::stop::Stopped>() => {}
             Ok(output) => {
                 let bytes = self
                     .checkpoints

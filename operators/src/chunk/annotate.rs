@@ -77,6 +77,40 @@ impl<'a> ElementIndex<'a> {
         section
     }
 
+    /// Every section path the content in `span` covers, in document order, starting with
+    /// `first` (the chunk's section): each element's section, and a heading's own path (its
+    /// section and itself), so a chunk holding `## Install` is under Guide › Install even when
+    /// it starts in Guide. `None` when that is `first` alone. Page markers and elements with
+    /// no text add nothing.
+    pub(super) fn sections(&self, span: [usize; 2], first: &[String]) -> Option<Vec<Vec<String>>> {
+        let mut sections: Vec<Vec<String>> = Vec::new();
+        for element in self.overlapping(span) {
+            if element.kind == ElementKind::PageBreak || element.text.trim().is_empty() {
+                continue;
+            }
+            let heading = (element.kind == ElementKind::Heading)
+                .then(|| crate::parse::render::section_label(&element.text));
+            let is_path = |path: &[String]| match &heading {
+                Some(heading) => {
+                    path.len() == element.section.len() + 1
+                        && path.starts_with(&element.section)
+                        && path.last() == Some(heading)
+                }
+                None => path == element.section.as_slice(),
+            };
+            if is_path(first) || sections.iter().rev().any(|path| is_path(path)) {
+                continue;
+            }
+            let mut path = element.section.clone();
+            path.extend(heading);
+            sections.push(path);
+        }
+        (!sections.is_empty()).then(|| {
+            sections.insert(0, first.to_vec());
+            sections
+        })
+    }
+
     /// The elements overlapping `span` (empty elements count when they lie inside it).
     pub(super) fn overlapping(&self, span: [usize; 2]) -> impl Iterator<Item = &'a Element> {
         let [s, e] = span;
@@ -247,6 +281,41 @@ mod tests {
             assert_eq!(unsorted.section_at(span[0]), index.section_at(span[0]));
             assert_eq!(unsorted.pages_and_kinds(span), index.pages_and_kinds(span));
         }
+    }
+
+    /// A span's sections: each element's, a heading's own path, in order and once each;
+    /// `None` when only the chunk's own section is covered.
+    #[test]
+    fn sections_a_span_covers() {
+        let elements = vec![
+            el(ElementKind::Heading, "Guide", [0, 7], &[]),
+            el(ElementKind::Heading, "Install", [9, 19], &["Guide"]),
+            el(ElementKind::Paragraph, "p", [21, 30], &["Guide", "Install"]),
+            el(ElementKind::PageBreak, "", [31, 31], &["Guide", "Install"]),
+            el(ElementKind::Heading, "Use", [32, 38], &["Guide"]),
+            el(ElementKind::Paragraph, "q", [40, 50], &["Guide", "Use"]),
+        ];
+        let index = ElementIndex::new(&elements);
+        let path = |p: &[&str]| p.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        // An empty heading merged forward: the chunk is in Guide and covers Guide › Install.
+        assert_eq!(
+            index.sections([0, 30], &path(&["Guide"])),
+            Some(vec![path(&["Guide"]), path(&["Guide", "Install"])])
+        );
+        // A section beginning inside the chunk; the page marker between adds nothing.
+        assert_eq!(
+            index.sections([21, 50], &path(&["Guide", "Install"])),
+            Some(vec![path(&["Guide", "Install"]), path(&["Guide", "Use"])])
+        );
+        // Within one section: nothing beyond the chunk's own.
+        assert_eq!(index.sections([21, 30], &path(&["Guide", "Install"])), None);
+        assert_eq!(index.sections([9, 30], &path(&["Guide", "Install"])), None);
+        assert_eq!(
+            index
+                .sections([22, 33], &path(&["Guide", "Install"]))
+                .map(|s| s.len()),
+            Some(2)
+        );
     }
 
     #[test]

@@ -66,7 +66,9 @@ pub(super) fn chunk_set(
         .map(|(ordinal, (piece, chunk_text))| {
             let span = piece.span;
             // Leading markup (an anchor, a page marker) does not decide the section.
-            let section = index.section_at(visible.start(span, &index).unwrap_or(span[0]));
+            let start = visible.start(span, &index).unwrap_or(span[0]);
+            let section = index.section_at(start);
+            let sections = index.sections([start.max(span[0]), span[1]], &section);
             let (pages, kinds) = index.pages_and_kinds(span);
             let header = piece.header.and_then(|[hs, he]| text.get(hs..he));
             let context = settings
@@ -97,6 +99,7 @@ pub(super) fn chunk_set(
                 embed_text,
                 span,
                 section,
+                sections,
                 pages,
                 tokens: sizer.size(chunk_text),
                 kinds,

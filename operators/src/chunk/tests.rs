@@ -362,6 +362,60 @@ fn context_header_goes_to_embed_text() {
 
 const SECTIONS: &str = "# Manual\n\nOverview of the manual.\n\n## Setup\n\nInstall it. Configure it.\n\n### Details\n\nMore setup detail here.\n\n## Usage\n\nRun it daily.\n\n## Tiny\n\nOk.\n";
 
+/// A chunk records every section its text covers: an empty heading merged forward (its
+/// `section` is taken at its first content, the outer heading) and a section beginning inside
+/// it. A chunk within one section records nothing more, and serializes as before.
+#[test]
+fn chunks_record_the_sections_they_cover() {
+    let doc = parsed(
+        "g.md",
+        "# Guide\n\n## Install\n\nInstall the widget with the installer.\n\n## Use\n\nUse the widget daily.\n",
+    );
+    let path = |p: &[&str]| p.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    for strategy in [Strategy::ByHeading { level: 2 }, Strategy::Recursive] {
+        let set = chunker(strategy, settings(200, 0, Unit::Chars))
+            .chunk(&doc)
+            .unwrap();
+        let install = set
+            .chunks
+            .iter()
+            .find(|c| c.text.contains("Install the widget"))
+            .unwrap();
+        assert_eq!(install.section, path(&["Guide"]));
+        let covered = install.sections();
+        assert!(
+            covered.contains(&path(&["Guide", "Install"])),
+            "{covered:?}"
+        );
+        assert_eq!(covered[0], install.section);
+        let json = serde_json::to_value(install).unwrap();
+        assert_eq!(json["sections"][1], serde_json::json!(["Guide", "Install"]));
+        let back: Chunk = serde_json::from_value(json).unwrap();
+        assert_eq!(&back, install);
+        let using = set
+            .chunks
+            .iter()
+            .find(|c| c.text.contains("Use the widget"))
+            .unwrap();
+        assert!(using.sections().contains(&path(&["Guide", "Use"])));
+    }
+    let set = chunker(
+        Strategy::ByHeading { level: 2 },
+        settings(200, 0, Unit::Chars),
+    )
+    .chunk(&doc)
+    .unwrap();
+    let using = set.chunks.last().unwrap();
+    assert_eq!(using.text, "## Use\n\nUse the widget daily.");
+    assert_eq!(using.sections, None);
+    assert!(
+        serde_json::to_value(using)
+            .unwrap()
+            .get("sections")
+            .is_none()
+    );
+}
+
 #[test]
 fn by_heading_sections_fallback_and_merge() {
     let doc = parsed("m.md", SECTIONS);

@@ -10,7 +10,7 @@
 //! `operators/https` feature (rustls).
 
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
@@ -331,8 +331,14 @@ impl HttpEmbedder {
         }
     }
 
-    /// One request, retried; the vectors and the number of retries.
-    fn request(&self, texts: &[String]) -> Result<(Vec<Vec<f32>>, usize), EmbedError> {
+    /// One request, retried (unless `stop` is set: then it stops with
+    /// [`EmbedError::stopped`] rather than wait to try again); the vectors and the number of
+    /// retries.
+    fn request(
+        &self,
+        texts: &[String],
+        stop: &AtomicBool,
+    ) -> Result<(Vec<Vec<f32>>, usize), EmbedError> {
         let mut attempt = 0u32;
         loop {
             match self.attempt(texts) {
@@ -350,7 +356,10 @@ impl HttpEmbedder {
                     }
                     let backoff = self.backoff.saturating_mul(1 << attempt.min(16));
                     let jittered = backoff.mul_f64(jitter()).min(MAX_WAIT);
-                    std::thread::sleep(wait.map(|w| w.min(MAX_WAIT)).unwrap_or(jittered));
+                    let wait = wait.map(|w| w.min(MAX_WAIT)).unwrap_or(jittered);
+                    if !sleep_unless_stopped(wait, stop) {
+                        return Err(EmbedError::stopped());
+                    }
                     attempt += 1;
                 }
             }
@@ -479,7 +488,14 @@ impl HttpEmbedder {
         Ok(vectors)
     }
 
-    fn embed_prefixed(&self, texts: &[&str], prefix: &str) -> Result<Embeddings, EmbedError> {
+    /// Embeds texts with `prefix` in batches, `concurrency` requests at a time, until `stop`
+    /// is set: no request starts after that (see [`Embedder::embed_documents_until`]).
+    fn embed_prefixed(
+        &self,
+        texts: &[&str],
+        prefix: &str,
+        stop: &AtomicBool,
+    ) -> Result<Embeddings, EmbedError> {
         let texts: Vec<String> = texts.iter().map(|text| format!("{prefix}{text}")).collect();
         let batches: Vec<&[String]> = texts.chunks(self.batch_size).collect();
         let results: Vec<Mutex<Option<BatchResult>>> =
@@ -489,20 +505,25 @@ impl HttpEmbedder {
         let work = || {
             loop {
                 let index = next.fetch_add(1, Ordering::SeqCst);
-                if index >= batches.len() || failed.load(Ordering::SeqCst) {
+                if index >= batches.len()
+                    || failed.load(Ordering::SeqCst)
+                    || stop.load(Ordering::Relaxed)
+                {
                     break;
                 }
                 let started = Instant::now();
-                let result = self.request(batches[index]).map(|(vectors, retries)| {
-                    let debug = BatchDebug {
-                        size: batches[index].len(),
-                        seconds: started.elapsed().as_secs_f64(),
-                        retries,
-                        ..BatchDebug::default()
-                    };
-                    (vectors, debug)
-                });
-                if result.is_err() {
+                let result = self
+                    .request(batches[index], stop)
+                    .map(|(vectors, retries)| {
+                        let debug = BatchDebug {
+                            size: batches[index].len(),
+                            seconds: started.elapsed().as_secs_f64(),
+                            retries,
+                            ..BatchDebug::default()
+                        };
+                        (vectors, debug)
+                    });
+                if result.as_ref().is_err_and(|err| !err.stopped) {
                     failed.store(true, Ordering::SeqCst);
                 }
                 *results[index].lock().unwrap_or_else(|p| p.into_inner()) = Some(result);
@@ -518,9 +539,20 @@ impl HttpEmbedder {
                 }
             });
         }
+        let results: Vec<Option<BatchResult>> = results
+            .into_iter()
+            .map(|result| result.into_inner().unwrap_or_else(|p| p.into_inner()))
+            .collect();
+        if let Some(Err(err)) = results
+            .iter()
+            .flatten()
+            .find(|result| result.as_ref().is_err_and(|err| !err.stopped))
+        {
+            return Err(err.clone());
+        }
         let mut embeddings = Embeddings::default();
-        for result in results {
-            match result.into_inner().unwrap_or_else(|p| p.into_inner()) {
+        for (result, batch) in results.into_iter().zip(&batches) {
+            match result {
                 Some(Ok((vectors, debug))) => {
                     embeddings.vectors.extend(vectors.into_iter().map(|mut v| {
                         if self.normalize {
@@ -538,8 +570,17 @@ impl HttpEmbedder {
                     ));
                     embeddings.batches.push(debug);
                 }
-                Some(Err(err)) => return Err(err),
-                None => {}
+                // Not run, or its retries stopped: left out on request (any other failure
+                // returned above, and a batch runs unless one failed or a stop came).
+                Some(Err(_)) | None => {
+                    embeddings.stopped = true;
+                    embeddings
+                        .vectors
+                        .extend(std::iter::repeat_n(Vec::new(), batch.len()));
+                    embeddings
+                        .placements
+                        .extend(std::iter::repeat_n(Placement::default(), batch.len()));
+                }
             }
         }
         if embeddings.vectors.len() != texts.len() {
@@ -582,6 +623,22 @@ fn seconds(value: f64, key: &str) -> Result<Duration, EmbedError> {
         .map_err(|_| EmbedError::new(format!("`{key}` of {value} seconds is out of range")))
 }
 
+/// Sleeps for `wait`, in steps short enough to see `stop` soon; false when it was set.
+fn sleep_unless_stopped(wait: Duration, stop: &AtomicBool) -> bool {
+    const STEP: Duration = Duration::from_millis(50);
+    let until = Instant::now() + wait;
+    loop {
+        if stop.load(Ordering::Relaxed) {
+            return false;
+        }
+        let left = until.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return true;
+        }
+        std::thread::sleep(left.min(STEP));
+    }
+}
+
 /// A factor in [0.5, 1.0): jitter for backoffs, without a random number crate.
 fn jitter() -> f64 {
     use std::hash::{BuildHasher, Hasher};
@@ -605,7 +662,7 @@ impl Embedder for HttpEmbedder {
     }
 
     fn embed_query(&self, text: &str) -> Result<Vec<f32>, EmbedError> {
-        self.embed_prefixed(&[text], &self.query_prefix)?
+        self.embed_prefixed(&[text], &self.query_prefix, &super::NEVER)?
             .vectors
             .pop()
             .ok_or_else(|| EmbedError::new("the endpoint returned no vector"))
@@ -615,7 +672,18 @@ impl Embedder for HttpEmbedder {
         if texts.is_empty() {
             return Ok(Embeddings::default());
         }
-        self.embed_prefixed(texts, &self.document_prefix)
+        self.embed_prefixed(texts, &self.document_prefix, &super::NEVER)
+    }
+
+    fn embed_documents_until(
+        &self,
+        texts: &[&str],
+        stop: &AtomicBool,
+    ) -> Result<Embeddings, EmbedError> {
+        if texts.is_empty() {
+            return Ok(Embeddings::default());
+        }
+        self.embed_prefixed(texts, &self.document_prefix, stop)
     }
 }
 
@@ -634,6 +702,10 @@ mod tests {
     use super::*;
 
     const KEY: &str = "sk-test-secret-0123456789";
+
+    /// The stop requests the `stop-…` modes make.
+    static STOP_OK: AtomicBool = AtomicBool::new(false);
+    static STOP_DOWN: AtomicBool = AtomicBool::new(false);
 
     /// Requests seen per mode.
     type Hits = Arc<Mutex<HashMap<String, usize>>>;
@@ -695,6 +767,15 @@ mod tests {
                 _ => good(),
             },
             "down" => (StatusCode::INTERNAL_SERVER_ERROR, "always down").into_response(),
+            // Ctrl-C while the first request runs: answered, or failed (a retry would follow).
+            "stop-ok" => {
+                STOP_OK.store(true, Ordering::SeqCst);
+                good()
+            }
+            "stop-down" => {
+                STOP_DOWN.store(true, Ordering::SeqCst);
+                (StatusCode::SERVICE_UNAVAILABLE, "busy").into_response()
+            }
             "slow" => {
                 if hit == 1 {
                     tokio::time::sleep(Duration::from_secs(3)).await;
@@ -762,6 +843,33 @@ mod tests {
 
     fn texts() -> Vec<&'static str> {
         vec!["a", "bb", "ccc", "dddd", "eeeee"]
+    }
+
+    /// A stop request is seen between requests and before a retry: no request starts after
+    /// it, the texts of batches not sent have no vector, and the call says it stopped.
+    #[test]
+    fn a_stop_request_sends_no_more_requests() {
+        let (base, hits) = server();
+        let mut settings = config(&base, "stop-ok");
+        settings.concurrency = 1;
+        let embedder = HttpEmbedder::new(&settings).unwrap();
+        let out = embedder.embed_documents_until(&texts(), &STOP_OK).unwrap();
+        assert_eq!(hits.lock().unwrap()["stop-ok"], 1);
+        assert!(out.stopped);
+        assert_eq!(out.batches.len(), 1);
+        assert_eq!(out.vectors[..2], [vector_for("a"), vector_for("bb")]);
+        assert!(out.vectors[2..].iter().all(Vec::is_empty));
+        assert_eq!(out.vectors.len(), 5);
+        // A failed request is not retried once a stop came: stopped, not unavailable.
+        let mut settings = config(&base, "stop-down");
+        settings.concurrency = 1;
+        let embedder = HttpEmbedder::new(&settings).unwrap();
+        let out = embedder
+            .embed_documents_until(&texts(), &STOP_DOWN)
+            .unwrap();
+        assert_eq!(hits.lock().unwrap()["stop-down"], 1);
+        assert!(out.stopped && out.batches.is_empty());
+        assert!(out.vectors.iter().all(Vec::is_empty));
     }
 
     #[test]

@@ -12,6 +12,7 @@ pub mod onnx;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
@@ -33,6 +34,8 @@ pub struct EmbedError {
     /// The provider could not be reached, or kept failing through its retries: nothing to do
     /// with the texts, so asking again for fewer of them would fail the same way.
     pub unavailable: bool,
+    /// The work stopped on request ([`crate::stop`]) before it was done: not a failure.
+    pub stopped: bool,
 }
 
 impl EmbedError {
@@ -41,6 +44,15 @@ impl EmbedError {
         EmbedError {
             message: message.into(),
             unavailable: false,
+            stopped: false,
+        }
+    }
+
+    /// The work stopped on request (see [`EmbedError::stopped`]).
+    pub fn stopped() -> Self {
+        EmbedError {
+            stopped: true,
+            ..EmbedError::new(crate::stop::Stopped.to_string())
         }
     }
 
@@ -62,6 +74,10 @@ pub struct Embeddings {
     pub batches: Vec<BatchDebug>,
     /// One entry per text, in the order of the texts: where it ran.
     pub placements: Vec<Placement>,
+    /// The provider stopped on request before every batch ran
+    /// ([`Embedder::embed_documents_until`]): the texts of the batches it did not run have an
+    /// empty vector.
+    pub stopped: bool,
 }
 
 /// Where one text was embedded.
@@ -98,9 +114,29 @@ pub trait Embedder: Send + Sync {
                 ..BatchDebug::default()
             }],
             placements: vec![Placement::default(); texts.len()],
+            stopped: false,
         })
     }
+
+    /// Like [`Embedder::embed_documents_debug`], but checks `stop` before each batch (each
+    /// model call or request) and, once it is set, runs no more: the texts of the batches not
+    /// run get an empty vector and [`Embeddings::stopped`] is set, so a cancelled run waits for
+    /// one batch at most. Providers that batch override it; the default checks once, before the
+    /// whole call, and stops with [`EmbedError::stopped`].
+    fn embed_documents_until(
+        &self,
+        texts: &[&str],
+        stop: &AtomicBool,
+    ) -> Result<Embeddings, EmbedError> {
+        if stop.load(Ordering::Relaxed) {
+            return Err(EmbedError::stopped());
+        }
+        self.embed_documents_debug(texts)
+    }
 }
+
+/// A stop request that is never made, for calls that run to the end.
+pub(crate) static NEVER: AtomicBool = AtomicBool::new(false);
 
 /// Scales `vector` to unit length (a zero vector stays zero).
 pub fn l2_normalize(vector: &mut [f32]) {
@@ -233,6 +269,9 @@ pub struct Embed {
     /// What to build it from (`None` when it was given built).
     settings: Option<(EmbedConfig, PathBuf)>,
     cache: Arc<dyn VectorCache>,
+    /// Checked between the provider's batches: once set, the documents not embedded yet fail
+    /// with [`EmbedError::stopped`] ([`crate::stop::REQUESTED`] unless told otherwise).
+    stop: &'static AtomicBool,
 }
 
 /// A built provider and its fingerprint.
@@ -274,6 +313,7 @@ impl Embed {
             provider: OnceLock::new(),
             settings: Some((config.clone(), base.to_owned())),
             cache,
+            stop: &crate::stop::REQUESTED,
         }
     }
 
@@ -283,7 +323,15 @@ impl Embed {
             provider: OnceLock::from(Ok(Provider::new(embedder))),
             settings: None,
             cache,
+            stop: &crate::stop::REQUESTED,
         }
+    }
+
+    /// The operator stopping on `stop` rather than on the process-wide [`crate::stop`]
+    /// request (tests, embedders of their own).
+    pub fn stopping_on(mut self, stop: &'static AtomicBool) -> Self {
+        self.stop = stop;
+        self
     }
 
     /// The provider, built on first use; its error, every time, when it cannot be built.
@@ -315,6 +363,10 @@ impl Embed {
     /// anywhere in `sets`, are computed once. One result per set, in order: when the provider
     /// refuses the combined call, each set is tried alone so that one document's bad text fails
     /// only it; when the provider is unavailable, every set fails with that error at once.
+    ///
+    /// A stop request ([`Embed::stopping_on`]) is seen between the provider's batches: the
+    /// sets whose every text was embedded by then are complete, the others fail with
+    /// [`EmbedError::stopped`] (and the vectors computed for them are cached all the same).
     pub fn embed_sets(&self, sets: &[&ChunkSet]) -> Vec<Result<EmbeddedSet, EmbedError>> {
         let provider = match self.provider() {
             Ok(provider) => provider,
@@ -331,10 +383,10 @@ impl Embed {
                     .collect()
             })
             .collect();
-        let computed = match compute(&provider.embedder, &plan.missing) {
+        let computed = match compute(&provider.embedder, &plan.missing, self.stop) {
             Ok(computed) => computed,
-            // Down for all of them: each fails now instead of retrying alone.
-            Err(error) if error.unavailable => {
+            // Down for all of them, or stopped: each fails now instead of retrying alone.
+            Err(error) if error.unavailable || error.stopped => {
                 return sets.iter().map(|_| Err(error.clone())).collect();
             }
             // Perhaps one document's text: each is tried alone, so it fails only its own.
@@ -343,15 +395,27 @@ impl Embed {
             }
             Err(error) => return vec![Err(error)],
         };
+        let stopped = computed.stopped;
         let vectors: Vec<Arc<[f32]>> = computed.vectors.into_iter().map(Arc::from).collect();
+        // Texts of batches a stop request left out have no vector.
+        let done = |vector: &Arc<[f32]>| !(stopped && vector.is_empty());
         for (text, vector) in plan.missing.iter().zip(&vectors) {
-            self.cache
-                .put(CacheKey::new(&provider.fingerprint, text), vector.clone());
+            if done(vector) {
+                self.cache
+                    .put(CacheKey::new(&provider.fingerprint, text), vector.clone());
+            }
         }
         sets.iter()
             .zip(sources)
             .enumerate()
             .map(|(owner, (set, sources))| {
+                let unfinished = sources.iter().any(|source| match source {
+                    VectorSource::Computed(slot) => !done(&vectors[*slot]),
+                    VectorSource::Cached(_) => false,
+                });
+                if unfinished {
+                    return Err(EmbedError::stopped());
+                }
                 let owned: Vec<Placement> = plan
                     .owners
                     .iter()
@@ -366,12 +430,17 @@ impl Embed {
     }
 }
 
-/// Runs the provider on `texts` and checks it gave one vector (and placement) per text.
-fn compute(embedder: &Arc<dyn Embedder>, texts: &[&str]) -> Result<Embeddings, EmbedError> {
+/// Runs the provider on `texts` until `stop` is set and checks it gave one vector (and
+/// placement) per text.
+fn compute(
+    embedder: &Arc<dyn Embedder>,
+    texts: &[&str],
+    stop: &AtomicBool,
+) -> Result<Embeddings, EmbedError> {
     if texts.is_empty() {
         return Ok(Embeddings::default());
     }
-    let mut computed = embedder.embed_documents_debug(texts)?;
+    let mut computed = embedder.embed_documents_until(texts, stop)?;
     if computed.vectors.len() != texts.len() {
         return Err(EmbedError::new(format!(
             "the provider returned {} vectors for {} texts",
@@ -493,7 +562,8 @@ fn document_debug(
 
 #[cfg(test)]
 mod tests {
-    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Mutex;
+    use std::sync::atomic::AtomicUsize;
 
     use super::*;
 
@@ -530,6 +600,7 @@ mod tests {
             text: text.to_owned(),
             span: [0, text.len()],
             section: Vec::new(),
+            sections: None,
             pages: None,
             tokens: 1,
             kinds: Vec::new(),
@@ -547,6 +618,124 @@ mod tests {
             chunks: texts.iter().enumerate().map(|(i, t)| chunk(i, t)).collect(),
             debug: None,
         }
+    }
+
+    /// Runs batches of two texts in order, as a model would, checking the stop request before
+    /// each; the request comes (Ctrl-C) while batch number `trip` runs.
+    struct Stepping {
+        trip: usize,
+        stop: &'static AtomicBool,
+        batches: AtomicUsize,
+        texts: Mutex<Vec<String>>,
+    }
+
+    impl Stepping {
+        fn new(trip: usize) -> Self {
+            Stepping {
+                trip,
+                stop: Box::leak(Box::new(AtomicBool::new(false))),
+                batches: AtomicUsize::new(0),
+                texts: Mutex::new(Vec::new()),
+            }
+        }
+    }
+
+    impl Embedder for Stepping {
+        fn fingerprint(&self) -> String {
+            "stepping".to_owned()
+        }
+
+        fn embed_documents(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError> {
+            Ok(self.embed_documents_debug(texts)?.vectors)
+        }
+
+        fn embed_query(&self, text: &str) -> Result<Vec<f32>, EmbedError> {
+            Ok(vec![text.len() as f32, 1.0])
+        }
+
+        fn embed_documents_until(
+            &self,
+            texts: &[&str],
+            stop: &AtomicBool,
+        ) -> Result<Embeddings, EmbedError> {
+            let mut out = Embeddings::default();
+            for batch in texts.chunks(2) {
+                if stop.load(Ordering::SeqCst) {
+                    out.stopped = true;
+                    out.vectors.extend(batch.iter().map(|_| Vec::new()));
+                    out.placements
+                        .extend(batch.iter().map(|_| Placement::default()));
+                    continue;
+                }
+                let ran = self.batches.fetch_add(1, Ordering::SeqCst) + 1;
+                if ran == self.trip {
+                    self.stop.store(true, Ordering::SeqCst);
+                }
+                self.texts
+                    .lock()
+                    .unwrap()
+                    .extend(batch.iter().map(|t| t.to_string()));
+                out.vectors
+                    .extend(batch.iter().map(|t| vec![t.len() as f32, 1.0]));
+                out.placements.extend(batch.iter().map(|_| Placement {
+                    batch: out.batches.len(),
+                    truncated: false,
+                }));
+                out.batches.push(BatchDebug {
+                    size: batch.len(),
+                    ..BatchDebug::default()
+                });
+            }
+            Ok(out)
+        }
+    }
+
+    /// A stop request seen between batches ends the call: the batches after it do not run,
+    /// the documents whose texts all ran are complete, the others fail as stopped (not as
+    /// failures), and what was computed is cached, so only the rest is embedded next time.
+    #[test]
+    fn a_stop_request_ends_embedding_between_batches() {
+        let provider = Arc::new(Stepping::new(2));
+        let embed = Embed::with_cache(provider.clone(), Arc::new(LruCache::new(100)))
+            .stopping_on(provider.stop);
+        let a = named("a", &["a1", "a2"]);
+        let b = named("b", &["b1", "b2", "b3"]);
+        let c = named("c", &["c1"]);
+        let results = embed.embed_sets(&[&a, &b, &c]);
+        // Three batches were wanted ([a1 a2] [b1 b2] [b3 c1]); two ran.
+        assert_eq!(provider.batches.load(Ordering::SeqCst), 2);
+        let done = results[0].as_ref().expect("a's texts all ran");
+        assert_eq!(done.chunks.len(), 2);
+        assert_eq!(done.chunks[1].vector, vec![2.0, 1.0]);
+        for result in &results[1..] {
+            let error = result.as_ref().expect_err("stopped before its texts ran");
+            assert!(error.stopped && !error.unavailable, "{error:?}");
+        }
+        // Still stopped: nothing more runs, every document is stopped.
+        let again = embed.embed_sets(&[&b]);
+        assert!(again[0].as_ref().is_err_and(|e| e.stopped));
+        assert_eq!(provider.batches.load(Ordering::SeqCst), 2);
+        // The next run embeds only what was left.
+        provider.stop.store(false, Ordering::SeqCst);
+        let results = embed.embed_sets(&[&b, &c]);
+        assert!(results.iter().all(Result::is_ok));
+        assert_eq!(
+            *provider.texts.lock().unwrap(),
+            ["a1", "a2", "b1", "b2", "b3", "c1"]
+        );
+    }
+
+    /// A provider without batches of its own is checked once, before the call.
+    #[test]
+    fn a_stop_request_before_the_call_embeds_nothing() {
+        let provider = Arc::new(Counting(AtomicUsize::new(0)));
+        let stop: &'static AtomicBool = Box::leak(Box::new(AtomicBool::new(true)));
+        let embed =
+            Embed::with_cache(provider.clone(), Arc::new(LruCache::new(100))).stopping_on(stop);
+        let (a, b) = (named("a", &["x"]), named("b", &["y"]));
+        let results = embed.embed_sets(&[&a, &b]);
+        assert!(results.iter().all(|r| r.as_ref().is_err_and(|e| e.stopped)));
+        assert_eq!(provider.0.load(Ordering::SeqCst), 0);
     }
 
     /// A run whose embeddings all come from checkpoints never needs the model: the operator
@@ -626,6 +815,7 @@ mod tests {
                         truncated: texts[index].len() > 3,
                     })
                     .collect(),
+                stopped: false,
             })
         }
     }

@@ -12,6 +12,7 @@
 
 use std::borrow::Cow;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::time::Instant;
 
@@ -96,6 +97,9 @@ fn default_max_tokens() -> usize {
 fn default_batch_size() -> usize {
     32
 }
+
+/// One pooled vector per text of a batch, and the seconds the model took.
+type Pooled = (Vec<Vec<f32>>, f64);
 
 /// The tokenizer's file name inside a model folder.
 pub const TOKENIZER_FILE: &str = "tokenizer.json";
@@ -536,8 +540,15 @@ impl OnnxEmbedder {
             .collect())
     }
 
-    /// Runs the model on texts with `prefix`, batching texts of similar length.
-    fn embed_prefixed(&self, texts: &[&str], prefix: &str) -> Result<Embeddings, EmbedError> {
+    /// Runs the model on texts with `prefix`, batching texts of similar length, until `stop` is
+    /// set: it is checked before each batch, and again once the session is free (two workers
+    /// share it), see [`Embedder::embed_documents_until`].
+    fn embed_prefixed(
+        &self,
+        texts: &[&str],
+        prefix: &str,
+        stop: &AtomicBool,
+    ) -> Result<Embeddings, EmbedError> {
         if texts.is_empty() {
             return Ok(Embeddings::default());
         }
@@ -557,11 +568,20 @@ impl OnnxEmbedder {
         let sizes = batch_sizes(&lengths, self.batch_size);
         let batch_count = sizes.len();
         let mut rest = order.as_slice();
+        let mut stopped = false;
         for size in sizes {
+            if stop.load(Ordering::Relaxed) {
+                stopped = true;
+                break;
+            }
             let (batch, after) = rest.split_at(size);
             rest = after;
-            let (pooled, model_seconds) =
-                self.run_batch(batch.iter().map(|&index| &encoded[index]))?;
+            let Some((pooled, model_seconds)) =
+                self.run_batch(batch.iter().map(|&index| &encoded[index]), stop)?
+            else {
+                stopped = true;
+                break;
+            };
             // Tokenizing was done for all batches at once; each batch carries its share.
             let seconds = model_seconds + tokenize_seconds / batch_count as f64;
             let tokens: usize = batch.iter().map(|&index| encoded[index].ids.len()).sum();
@@ -593,15 +613,18 @@ impl OnnxEmbedder {
             vectors,
             batches,
             placements,
+            stopped,
         })
     }
 
     /// One model call on a batch, padded to its longest text: one pooled vector per text, and
-    /// the seconds it took once the session was free (another worker may hold it).
+    /// the seconds it took once the session was free (another worker may hold it); `None` when
+    /// `stop` was set while it waited for the session.
     fn run_batch<'a>(
         &self,
         batch: impl ExactSizeIterator<Item = &'a Encoded> + Clone,
-    ) -> Result<(Vec<Vec<f32>>, f64), EmbedError> {
+        stop: &AtomicBool,
+    ) -> Result<Option<Pooled>, EmbedError> {
         let rows = batch.len();
         let width = batch
             .clone()
@@ -636,6 +659,9 @@ impl OnnxEmbedder {
             .session
             .lock()
             .unwrap_or_else(|poison| poison.into_inner());
+        if stop.load(Ordering::Relaxed) {
+            return Ok(None);
+        }
         let started = Instant::now();
         let outputs = session.run(inputs).map_err(|err| {
             // Past its position table a BERT-style model fails with a shape error.
@@ -700,7 +726,7 @@ impl OnnxEmbedder {
                 )));
             }
         }
-        Ok((vectors, started.elapsed().as_secs_f64()))
+        Ok(Some((vectors, started.elapsed().as_secs_f64())))
     }
 }
 
@@ -714,7 +740,7 @@ impl Embedder for OnnxEmbedder {
     }
 
     fn embed_query(&self, text: &str) -> Result<Vec<f32>, EmbedError> {
-        let mut embeddings = self.embed_prefixed(&[text], &self.query_prefix)?;
+        let mut embeddings = self.embed_prefixed(&[text], &self.query_prefix, &super::NEVER)?;
         embeddings
             .vectors
             .pop()
@@ -722,7 +748,15 @@ impl Embedder for OnnxEmbedder {
     }
 
     fn embed_documents_debug(&self, texts: &[&str]) -> Result<Embeddings, EmbedError> {
-        self.embed_prefixed(texts, &self.document_prefix)
+        self.embed_prefixed(texts, &self.document_prefix, &super::NEVER)
+    }
+
+    fn embed_documents_until(
+        &self,
+        texts: &[&str],
+        stop: &AtomicBool,
+    ) -> Result<Embeddings, EmbedError> {
+        self.embed_prefixed(texts, &self.document_prefix, stop)
     }
 }
 
@@ -856,6 +890,28 @@ mod tests {
             query: value["query"].as_str().unwrap().to_owned(),
             query_vector: floats(&value["query_vector"]),
         }
+    }
+
+    /// A stop request is checked before every model batch: made before the call, no batch
+    /// runs and every text is left without a vector; without one, every batch runs.
+    #[test]
+    fn a_stop_request_runs_no_more_batches() {
+        let mut config = config();
+        config.batch_size = 1;
+        let embedder = OnnxEmbedder::new(&config, &root()).unwrap();
+        let texts = ["one text", "another text", "a third"];
+        let stopped = embedder
+            .embed_documents_until(&texts, &AtomicBool::new(true))
+            .unwrap();
+        assert!(stopped.stopped && stopped.batches.is_empty());
+        assert_eq!(stopped.vectors.len(), 3);
+        assert!(stopped.vectors.iter().all(Vec::is_empty));
+        let all = embedder
+            .embed_documents_until(&texts, &AtomicBool::new(false))
+            .unwrap();
+        assert!(!all.stopped);
+        assert_eq!(all.batches.len(), 3);
+        assert!(all.vectors.iter().all(|v| v.len() == 384));
     }
 
     /// The engine's vectors match onnxruntime-python's (scripts/reference_vectors.py) on the

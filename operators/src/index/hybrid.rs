@@ -808,6 +808,7 @@ mod tests {
             },
             metadata,
             pages: None,
+            sections: Vec::new(),
             vector: vector(axis, 0.05),
         }
     }
@@ -1589,6 +1590,42 @@ mod tests {
         );
         let keys: Vec<&str> = index.metadata_keys().iter().map(String::as_str).collect();
         assert_eq!(keys, ["lang", "tags"]);
+    }
+
+    /// A chunk covering several sections (an empty heading merged with the next section) is
+    /// found by a section filter on each heading and each whole path it covers, and shows the
+    /// section it starts in.
+    #[test]
+    fn a_section_filter_finds_every_chunk_covering_that_section() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = |p: &[&str]| p.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let mut install = entry("a", 0, "Install the widget", 0);
+        install.hit.section = path(&["Guide"]);
+        install.sections = vec![path(&["Guide"]), path(&["Guide", "Install"])];
+        let mut using = entry("a", 1, "Use the widget daily", 1);
+        using.hit.section = path(&["Guide", "Use"]);
+        build(dir.path(), &[("a", "ka", vec![install, using])]);
+        let index = HybridIndex::open(dir.path()).unwrap();
+        let on = |section: &str| {
+            let filter = [("section".to_owned(), section.to_owned())];
+            index
+                .search("widget", None, Mode::Bm25, 5, &filter, Fusion::default())
+                .unwrap()
+        };
+        for section in ["Install", "Guide > Install"] {
+            let hits = on(section);
+            assert_eq!(ids(&hits), ["a#0"], "{section}");
+            assert_eq!(hits[0].stored.section, ["Guide"]);
+        }
+        assert_eq!(ids(&on("Use")), ["a#1"]);
+        assert_eq!(ids(&on("Guide > Use")), ["a#1"]);
+        let mut guide = ids(&on("Guide"))
+            .into_iter()
+            .map(str::to_owned)
+            .collect::<Vec<_>>();
+        guide.sort();
+        assert_eq!(guide, ["a#0", "a#1"]);
+        assert!(on("Install > Use").is_empty());
     }
 
     /// A filter narrows the hits and nothing else: each hit keeps its unfiltered score, so the

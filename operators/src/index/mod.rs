@@ -170,6 +170,9 @@ pub struct Entry {
     /// The first and last page the chunk covers, for paged formats: `--filter page=N` finds
     /// it on each.
     pub pages: Option<[u32; 2]>,
+    /// Every section path the chunk covers ([`crate::model::Chunk::sections`]): `--filter
+    /// section=X` finds it under each. Empty: the hit's `section` alone.
+    pub sections: Vec<Vec<String>>,
     /// The chunk's vector.
     pub vector: Vec<f32>,
 }

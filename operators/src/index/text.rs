@@ -491,14 +491,25 @@ impl TextWriter {
             doc.add_text(fields.title, title);
             doc.add_text(fields.title_exact, title);
         }
-        let path = entry.hit.section.join(" > ");
-        for heading in &entry.hit.section {
-            doc.add_text(fields.section_exact, heading);
+        // Filters pass the chunk under each heading of every section path it covers and
+        // under each whole path; BM25 reads the hit's own path.
+        let covered = match entry.sections.as_slice() {
+            [] => std::slice::from_ref(&entry.hit.section),
+            sections => sections,
+        };
+        let mut exact: Vec<String> = Vec::new();
+        for section in covered {
+            let whole = (section.len() > 1).then(|| section.join(" > "));
+            for term in section.iter().cloned().chain(whole) {
+                if !exact.contains(&term) {
+                    exact.push(term);
+                }
+            }
         }
-        if entry.hit.section.len() > 1 {
-            doc.add_text(fields.section_exact, &path);
+        for term in &exact {
+            doc.add_text(fields.section_exact, term);
         }
-        doc.add_text(fields.section, path);
+        doc.add_text(fields.section, entry.hit.section.join(" > "));
         doc.add_text(fields.text, &entry.hit.text);
         doc.add_object(fields.metadata, filterable_metadata(&entry.metadata));
         let payload =

@@ -1,5 +1,7 @@
 //! `sink.jsonl`: one JSON object per line, written to a temporary file and moved into place only
-//! when the run completes, so an interrupted run never leaves a truncated output behind.
+//! when the run completes, so an interrupted run never leaves a truncated output behind. An
+//! output dropped before it is moved into place (a cancelled run) removes its temporary file;
+//! only a process killed outright leaves one, which the next run writes over.
 
 use std::fs;
 use std::io::{BufRead, BufReader, BufWriter, Write};
@@ -101,10 +103,26 @@ impl JsonlSink {
     pub fn finish(mut self) -> std::io::Result<Written> {
         self.writer.flush()?;
         self.writer.get_ref().sync_all()?;
+        // The file is the `Written`'s now: this sink's drop leaves it.
         Ok(Written {
-            path: self.path,
-            partial: self.partial,
+            path: std::mem::take(&mut self.path),
+            partial: std::mem::take(&mut self.partial),
         })
+    }
+}
+
+/// A sink dropped unfinished (a cancelled run, a failure) removes its `.partial` file.
+impl Drop for JsonlSink {
+    fn drop(&mut self) {
+        remove_partial(&self.partial);
+    }
+}
+
+/// Removes an unpublished `.partial` file (none when `partial` is empty: handed on or moved
+/// into place).
+fn remove_partial(partial: &Path) {
+    if !partial.as_os_str().is_empty() {
+        let _ = fs::remove_file(partial);
     }
 }
 
@@ -117,9 +135,18 @@ pub struct Written {
 
 impl Written {
     /// Moves the output into place.
-    pub fn publish(self) -> std::io::Result<PathBuf> {
+    pub fn publish(mut self) -> std::io::Result<PathBuf> {
         fs::rename(&self.partial, &self.path)?;
-        Ok(self.path)
+        self.partial = PathBuf::new();
+        Ok(std::mem::take(&mut self.path))
+    }
+}
+
+/// An output never published (the run was cancelled after this sink finished) removes its
+/// `.partial` file.
+impl Drop for Written {
+    fn drop(&mut self) {
+        remove_partial(&self.partial);
     }
 }
 
@@ -143,6 +170,31 @@ mod tests {
         );
         let path = written.publish().unwrap();
         assert_eq!(fs::read_to_string(path).unwrap(), "{\"a\":1}\n");
+    }
+
+    /// An output never published (a cancelled run drops its sinks, before or after they
+    /// finish) leaves no `.partial` file, and the previous output as it was.
+    #[test]
+    fn an_unpublished_output_removes_its_partial_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = JsonlSinkConfig {
+            path: "out/a.jsonl".to_owned(),
+        };
+        let [path, partial] = JsonlSink::files(&config, dir.path());
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(&path, "previous\n").unwrap();
+        let mut sink = JsonlSink::create(&config, dir.path()).unwrap();
+        sink.write(&serde_json::json!({"a": 1})).unwrap();
+        assert!(partial.exists());
+        drop(sink);
+        assert!(!partial.exists());
+        let mut sink = JsonlSink::create(&config, dir.path()).unwrap();
+        sink.write(&serde_json::json!({"a": 1})).unwrap();
+        let written = sink.finish().unwrap();
+        assert!(partial.exists());
+        drop(written);
+        assert!(!partial.exists());
+        assert_eq!(fs::read_to_string(&path).unwrap(), "previous\n");
     }
 
     #[test]
