@@ -17,6 +17,7 @@ pub mod pdf;
 #[cfg(test)]
 mod proptests;
 pub(crate) mod render;
+mod roman;
 mod stats;
 mod text;
 

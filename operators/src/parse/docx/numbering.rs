@@ -7,6 +7,7 @@
 //! is first used. A level restarts after any use of a level above it, or only of the level its
 //! `w:lvlRestart` names (never when that is 0).
 
+use crate::parse::roman::roman;
 use std::collections::{HashMap, HashSet};
 
 use quick_xml::Reader;
@@ -419,36 +420,6 @@ fn format_number(value: u32, format: Option<&str>) -> String {
         "decimalZero" if value < 10 => format!("0{value}"),
         _ => value.to_string(),
     }
-}
-
-/// `value` in lowercase roman numerals (decimal past 3999).
-fn roman(value: u32) -> String {
-    if value == 0 || value > 3999 {
-        return value.to_string();
-    }
-    let mut n = value;
-    let mut out = String::new();
-    for (v, s) in [
-        (1000, "m"),
-        (900, "cm"),
-        (500, "d"),
-        (400, "cd"),
-        (100, "c"),
-        (90, "xc"),
-        (50, "l"),
-        (40, "xl"),
-        (10, "x"),
-        (9, "ix"),
-        (5, "v"),
-        (4, "iv"),
-        (1, "i"),
-    ] {
-        while n >= v {
-            out.push_str(s);
-            n -= v;
-        }
-    }
-    out
 }
 
 /// Whether a check-box character is checked: `☐` no; `☑`, `☒` yes; `None` for others.

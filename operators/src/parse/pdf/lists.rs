@@ -124,29 +124,7 @@ fn roman_value(s: &str) -> Option<u32> {
     }
     // Canonical form only: `iiii` or `vx` are words, not numerals.
     let total = u32::try_from(total).ok()?;
-    (to_roman(total) == lower).then_some(total)
-}
-
-fn to_roman(mut n: u32) -> String {
-    let table = [
-        (100, "c"),
-        (90, "xc"),
-        (50, "l"),
-        (40, "xl"),
-        (10, "x"),
-        (9, "ix"),
-        (5, "v"),
-        (4, "iv"),
-        (1, "i"),
-    ];
-    let mut out = String::new();
-    for (value, numeral) in table {
-        while n >= value {
-            out.push_str(numeral);
-            n -= value;
-        }
-    }
-    out
+    (crate::parse::roman::roman(total) == lower).then_some(total)
 }
 
 /// A label that is the whole of `text` (a cell of a label column): a bullet, or an enumerator
