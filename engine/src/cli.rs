@@ -955,6 +955,14 @@ fn print_summary(summary: &serde_json::Value) {
     if total > errors.len() as u64 {
         outln!("… and {} more errors", total - errors.len() as u64);
     }
+    for (name, step) in steps {
+        if let Some(stopped) = step["stopped"].as_u64().filter(|&n| n > 0) {
+            outln!(
+                "{}: {stopped} document(s) stopped when the run was cancelled; the next run does them",
+                name
+            );
+        }
+    }
     let length = run_seconds(summary).map_or(String::new(), |s| format!(" in {s:.2}s"));
     outln!(
         "run {} {}{length}",

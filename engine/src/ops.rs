@@ -607,6 +607,10 @@ mod tests {
         assert!(run.errors.is_empty(), "{:?}", run.errors);
         let embed_report = &run.steps[1].1;
         assert_eq!(embed_report.failed, 0);
+        // Every document the step took in is done or stopped: none is lost from the counts.
+        let stopped = embed_report.stopped.unwrap_or(0);
+        assert!(stopped > 0);
+        assert_eq!(embed_report.input, embed_report.output + stopped);
         // The four texts embedded complete d0 only (d1 has one of its three).
         let stored = memory.stored.lock().unwrap();
         let done: Vec<&str> = stored

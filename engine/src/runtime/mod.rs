@@ -174,6 +174,8 @@ pub struct StepCounters {
     pub output: AtomicU64,
     /// Items that failed.
     pub failed: AtomicU64,
+    /// Items whose work stopped on request (a cancelled run): neither done nor failed.
+    pub stopped: AtomicU64,
     /// Items taken from checkpoints instead of computed.
     pub cached: AtomicU64,
     /// Stored size of the items received.
@@ -220,6 +222,10 @@ pub struct StepReport {
     pub output: u64,
     /// Items failed.
     pub failed: u64,
+    /// Items whose work stopped when the run was cancelled (redone by the next run); only
+    /// when some did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stopped: Option<u64>,
     /// Items reused from checkpoints.
     pub cached: u64,
     /// Stored size of the items received.
@@ -452,6 +458,7 @@ pub fn execute(nodes: Vec<Node>, options: Options) -> Execution {
                 input: live.input.load(Ordering::Relaxed),
                 output: live.output.load(Ordering::Relaxed),
                 failed: live.failed.load(Ordering::Relaxed),
+                stopped: Some(live.stopped.load(Ordering::Relaxed)).filter(|&n| n > 0),
                 cached: live.cached.load(Ordering::Relaxed),
                 bytes_in: live.bytes_in.load(Ordering::Relaxed),
                 bytes_out: live.bytes_out.load(Ordering::Relaxed),
@@ -657,7 +664,9 @@ impl StepContext {
         let doc_id = input.item.doc_id();
         self.counters.add_busy(seconds);
         match result {
-            Err(error) if error.is::<operators::stop::Stopped>() => {}
+            Err(error) if error.is::<operators::stop::Stopped>() => {
+                self.counters.stopped.fetch_add(1, Ordering::Relaxed);
+            }
             Ok(output) => {
                 let bytes = self
                     .checkpoints
