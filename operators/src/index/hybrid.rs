@@ -281,25 +281,23 @@ impl IndexUpdate {
             return Ok(());
         }
         self.remove(doc_id)?;
-        let dimensions = match (self.generation.dimensions, entries.first()) {
-            (Some(dimensions), _) => dimensions,
-            (None, Some(first)) => first.vector.len(),
-            (None, None) => 0,
-        };
         let config = self.config.clone();
+        let known = self.generation.dimensions;
         let staged = self.stage()?;
-        let vectors = staged
-            .vectors
-            .get_or_insert_with(|| VectorIndex::new(dimensions, &config));
         let mut points = Vec::with_capacity(entries.len());
         let mut metadata_keys = BTreeSet::new();
-        for entry in entries {
-            metadata_keys.extend(super::text::filterable_metadata(&entry.metadata).into_keys());
-            let point = vectors.insert(&entry.vector)?;
-            staged.writer.add(entry, point as u64)?;
-            points.push(point);
-        }
-        if !entries.is_empty() {
+        // A document without chunks sets no vector length (it would refuse every other).
+        if let Some(first) = entries.first() {
+            let dimensions = known.unwrap_or(first.vector.len());
+            let vectors = staged
+                .vectors
+                .get_or_insert_with(|| VectorIndex::new(dimensions, &config));
+            for entry in entries {
+                metadata_keys.extend(super::text::filterable_metadata(&entry.metadata).into_keys());
+                let point = vectors.insert(&entry.vector)?;
+                staged.writer.add(entry, point as u64)?;
+                points.push(point);
+            }
             self.generation.dimensions = Some(dimensions);
         }
         self.stats.documents_indexed += 1;
@@ -1130,6 +1128,81 @@ mod tests {
             )
             .unwrap();
         assert_eq!(ids(&by_doc), ["b#0"]);
+    }
+
+    /// A document without chunks (an empty file) that reaches a new index first sets no
+    /// vector length: the documents after it are indexed, not refused for "0 dimensions".
+    #[test]
+    fn a_document_without_chunks_first_sets_no_vector_length() {
+        let dir = tempfile::tempdir().unwrap();
+        build(
+            dir.path(),
+            &[
+                ("a.md", "ka", Vec::new()),
+                ("b.txt", "kb", vec![entry("b.txt", 0, "apple banana", 0)]),
+                ("c.txt", "kc", vec![entry("c.txt", 0, "cherry date", 1)]),
+            ],
+        );
+        let index = HybridIndex::open(dir.path()).unwrap();
+        assert_eq!(index.chunks(), 2);
+        let near = index
+            .search(
+                "",
+                Some(&vector(1, 0.0)),
+                Mode::Vector,
+                1,
+                &[],
+                Fusion::default(),
+            )
+            .unwrap();
+        assert_eq!(ids(&near), ["c.txt#0"]);
+    }
+
+    /// Removed and replaced chunks leave BM25's statistics: after deletes, scores are a fresh
+    /// build's (they kept counting in document frequencies and lengths, so "xylophone yak"
+    /// ranked the yak documents above the one with both words).
+    #[test]
+    fn scores_after_deletes_are_a_fresh_builds() {
+        let kept = |axis: usize| {
+            vec![
+                ("d1", "k", vec![entry("d1", 0, "xylophone music", axis)]),
+                ("d2", "k", vec![entry("d2", 0, "yak music", axis + 1)]),
+                ("d3", "k", vec![entry("d3", 0, "yak grass", axis + 2)]),
+            ]
+        };
+        let updated = tempfile::tempdir().unwrap();
+        let mut first = kept(0);
+        let lessons: Vec<String> = (1..=6).map(|i| format!("x{i}")).collect();
+        for (i, id) in lessons.iter().enumerate() {
+            let text = format!("xylophone lesson {i}");
+            first.push((id, "k", vec![entry(id, 0, &text, i)]));
+        }
+        build(updated.path(), &first);
+        // d2 changes too: its old chunk is replaced, not only removed ones deleted.
+        let mut second = kept(0);
+        second[1] = ("d2", "k2", vec![entry("d2", 0, "yak music", 1)]);
+        build(updated.path(), &second);
+        let fresh = tempfile::tempdir().unwrap();
+        build(fresh.path(), &kept(0));
+        let scores = |dir: &Path| {
+            let index = HybridIndex::open(dir).unwrap();
+            index
+                .search(
+                    "xylophone yak",
+                    None,
+                    Mode::Bm25,
+                    10,
+                    &[],
+                    Fusion::default(),
+                )
+                .unwrap()
+                .into_iter()
+                .map(|hit| (hit.stored.chunk_id, hit.score))
+                .collect::<Vec<_>>()
+        };
+        let expected = scores(fresh.path());
+        assert_eq!(expected[0].0, "d1#0");
+        assert_eq!(scores(updated.path()), expected);
     }
 
     #[test]

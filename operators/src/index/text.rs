@@ -521,12 +521,36 @@ impl TextWriter {
         Ok(())
     }
 
-    /// Makes the batch durable and visible.
+    /// Makes the batch durable and visible, with BM25's statistics as a fresh build's: a
+    /// deleted chunk counts in document frequencies and the average length until its segment
+    /// is merged (a re-indexed document could rank its own old text's neighbours above a
+    /// better match), so every segment that holds deletes is merged.
     pub fn commit(mut self) -> Result<(), IndexError> {
         self.writer.commit().map_err(failed("commit failed"))?;
+        let index = self.writer.index().clone();
         self.writer
             .wait_merging_threads()
             .map_err(failed("merge failed"))?;
+        let with_deletes: Vec<tantivy::index::SegmentId> = index
+            .searchable_segment_metas()
+            .map_err(failed("cannot list the text index's segments"))?
+            .iter()
+            .filter(|meta| meta.has_deletes())
+            .map(|meta| meta.id())
+            .collect();
+        if !with_deletes.is_empty() {
+            let mut writer: IndexWriter = index
+                .writer(WRITER_MEMORY)
+                .map_err(failed("cannot write the text index"))?;
+            writer.set_merge_policy(Box::new(tantivy::indexer::NoMergePolicy));
+            writer
+                .merge(&with_deletes)
+                .wait()
+                .map_err(failed("cannot merge away deleted chunks"))?;
+            writer
+                .wait_merging_threads()
+                .map_err(failed("merge failed"))?;
+        }
         self.reader.reload().map_err(failed("reload failed"))?;
         Ok(())
     }
