@@ -229,6 +229,8 @@ pub fn mark_interrupted(store: &Store) -> anyhow::Result<()> {
     for mut run in store.runs()? {
         if run["status"] == "running" {
             run["status"] = "interrupted".into();
+            // How long it ran is not known: it ended without saying.
+            run["seconds"] = serde_json::Value::Null;
             let id = run["run_id"].as_str().unwrap_or_default().to_owned();
             count_recorded_items(store, &id, &mut run)?;
             store.save_run(&id, &run)?;
@@ -402,6 +404,7 @@ mod tests {
         mark_interrupted(&store).unwrap();
         let run = &store.runs().unwrap()[0];
         assert_eq!(run["status"], "interrupted");
+        assert!(run["seconds"].is_null(), "its length is not known");
         let parse = &run["steps"]["parse"];
         assert_eq!(
             [

@@ -239,10 +239,45 @@ enum Attempt {
 /// as whole words, so that a key `ed` does not turn "expected" into "expect[redacted]".
 const REDACT_ANYWHERE_LEN: usize = 16;
 
-/// `text` with every occurrence of `key` replaced by `[redacted]`: anywhere for a long key,
-/// only where no letter or digit touches it for a short one.
+/// `text` with every occurrence of `key`, as it is or as a server may echo it (percent-encoded
+/// in a URL, escaped in JSON), replaced by `[redacted]`: anywhere for a long key, only where no
+/// letter or digit touches it for a short one.
 fn redact(text: &str, key: &str) -> String {
-    if key.chars().count() >= REDACT_ANYWHERE_LEN {
+    let mut forms = vec![key.to_owned()];
+    let percent = |upper: bool| -> String {
+        key.bytes()
+            .map(|b| match b {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                    char::from(b).to_string()
+                }
+                _ if upper => format!("%{b:02X}"),
+                _ => format!("%{b:02x}"),
+            })
+            .collect()
+    };
+    let json = serde_json::to_string(key).unwrap_or_default();
+    let json = json.trim_matches('"');
+    for form in [
+        percent(true),
+        percent(false),
+        json.to_owned(),
+        json.replace('/', "\\/"),
+    ] {
+        if !forms.contains(&form) {
+            forms.push(form);
+        }
+    }
+    let mut text = text.to_owned();
+    for form in &forms {
+        text = redact_form(&text, form, key.chars().count() >= REDACT_ANYWHERE_LEN);
+    }
+    text
+}
+
+/// `text` with `form` replaced by `[redacted]` (`anywhere`, or only where no letter or digit
+/// touches it).
+fn redact_form(text: &str, key: &str, anywhere: bool) -> String {
+    if anywhere {
         return text.replace(key, "[redacted]");
     }
     let mut out = String::with_capacity(text.len());
@@ -321,6 +356,12 @@ impl HttpEmbedder {
             normalize: config.normalize,
             fingerprint,
         })
+    }
+
+    /// The first 200 characters of a reply, the key removed first (a key cut in two by the
+    /// excerpt would no longer be found).
+    fn excerpt(&self, text: &str) -> String {
+        excerpt(&self.redact(text))
     }
 
     /// Removes the key from text that may echo it (server messages).
@@ -420,7 +461,7 @@ impl HttpEmbedder {
         };
         if status == 429 || (500..600).contains(&status) {
             return Err(Attempt::Retry {
-                why: format!("{} answered {status}: {}", self.url, excerpt(&text)),
+                why: format!("{} answered {status}: {}", self.url, self.excerpt(&text)),
                 wait: retry_after,
             });
         }
@@ -428,7 +469,7 @@ impl HttpEmbedder {
             return Err(Attempt::Fail(format!(
                 "{} answered {status}: {}{}",
                 self.url,
-                excerpt(&text),
+                self.excerpt(&text),
                 match status {
                     401 | 403 => " (check the API key in `api_key_env`)",
                     404 => " (check `base_url`: requests go to {base_url}/embeddings)",
@@ -440,8 +481,13 @@ impl HttpEmbedder {
     }
 
     fn parse(&self, text: &str, expected: usize) -> Result<Vec<Vec<f32>>, String> {
-        let reply: Reply = serde_json::from_str(text)
-            .map_err(|err| format!("{}: malformed reply ({err}): {}", self.url, excerpt(text)))?;
+        let reply: Reply = serde_json::from_str(text).map_err(|err| {
+            format!(
+                "{}: malformed reply ({err}): {}",
+                self.url,
+                self.excerpt(text)
+            )
+        })?;
         if reply.data.len() != expected {
             return Err(format!(
                 "{}: {} embeddings for {expected} texts",
@@ -960,6 +1006,12 @@ mod tests {
             redact(&format!("Bearer%20{long}: bad key {long}x"), long),
             "Bearer%20[redacted]: bad key [redacted]x"
         );
+        // As a server may echo it: percent-encoded (either case) or escaped in JSON.
+        let key = "sk-Abc/def+ghi=jkl1234567890XYZ";
+        let echoed = r#"{"key": "sk-Abc\/def+ghi=jkl1234567890XYZ"} url: ?k=sk-Abc%2Fdef%2Bghi%3Djkl1234567890XYZ or sk-Abc%2fdef%2bghi%3djkl1234567890XYZ"#;
+        let redacted = redact(echoed, key);
+        assert!(!redacted.contains("jkl1234567890"), "{redacted}");
+        assert_eq!(redacted.matches("[redacted]").count(), 3, "{redacted}");
     }
 
     #[test]
@@ -980,6 +1032,22 @@ mod tests {
         assert!(!format!("{embedder:?}").contains(KEY));
         assert!(!embedder.fingerprint().contains(KEY));
         assert_eq!(hits.lock().unwrap()["echo"], 1, "4xx is not retried");
+    }
+
+    /// A key the 200-character excerpt of a reply would cut in two is removed before the cut:
+    /// its first part was shown.
+    #[test]
+    fn a_key_across_the_excerpts_end_is_removed_first() {
+        let var = "ENGINE_TEST_EMBED_KEY_EXCERPT";
+        // SAFETY: set once by this test, read only by it.
+        unsafe { std::env::set_var(var, KEY) };
+        let mut config = config("http://127.0.0.1:9", "unused");
+        config.api_key_env = Some(var.to_owned());
+        let embedder = HttpEmbedder::new(&config).unwrap();
+        let reply = format!("{}{KEY} is not a valid key", "x".repeat(190));
+        let shown = embedder.excerpt(&reply);
+        assert!(!shown.contains(&KEY[..8]), "{shown}");
+        assert!(shown.contains("[redacted]"), "{shown}");
     }
 
     #[test]

@@ -1677,7 +1677,9 @@ mod tests {
         install.sections = vec![path(&["Guide"]), path(&["Guide", "Install"])];
         let mut using = entry("a", 1, "Use the widget daily", 1);
         using.hit.section = path(&["Guide", "Use"]);
-        build(dir.path(), &[("a", "ka", vec![install, using])]);
+        let mut linux = entry("a", 2, "On Linux the widget needs root", 2);
+        linux.hit.section = path(&["Guide", "Install", "Linux"]);
+        build(dir.path(), &[("a", "ka", vec![install, using, linux])]);
         let index = HybridIndex::open(dir.path()).unwrap();
         let on = |section: &str| {
             let filter = [("section".to_owned(), section.to_owned())];
@@ -1685,11 +1687,14 @@ mod tests {
                 .search("widget", None, Mode::Bm25, 5, &filter, Fusion::default())
                 .unwrap()
         };
+        // A path passes its subsections too, as one heading's name does.
         for section in ["Install", "Guide > Install"] {
             let hits = on(section);
-            assert_eq!(ids(&hits), ["a#0"], "{section}");
+            assert_eq!(ids(&hits), ["a#0", "a#2"], "{section}");
             assert_eq!(hits[0].stored.section, ["Guide"]);
         }
+        assert_eq!(ids(&on("Guide > Install > Linux")), ["a#2"]);
+        assert!(on("Install > Linux").is_empty(), "paths start at the top");
         assert_eq!(ids(&on("Use")), ["a#1"]);
         assert_eq!(ids(&on("Guide > Use")), ["a#1"]);
         let mut guide = ids(&on("Guide"))
@@ -1697,7 +1702,7 @@ mod tests {
             .map(str::to_owned)
             .collect::<Vec<_>>();
         guide.sort();
-        assert_eq!(guide, ["a#0", "a#1"]);
+        assert_eq!(guide, ["a#0", "a#1", "a#2"]);
         assert!(on("Install > Use").is_empty());
     }
 

@@ -492,15 +492,16 @@ impl TextWriter {
             doc.add_text(fields.title_exact, title);
         }
         // Filters pass the chunk under each heading of every section path it covers and
-        // under each whole path; BM25 reads the hit's own path.
+        // under each path from the top of those; BM25 reads the hit's own path.
         let covered = match entry.sections.as_slice() {
             [] => std::slice::from_ref(&entry.hit.section),
             sections => sections,
         };
         let mut exact: Vec<String> = Vec::new();
         for section in covered {
-            let whole = (section.len() > 1).then(|| section.join(" > "));
-            for term in section.iter().cloned().chain(whole) {
+            // Each path from the top, so `Guide > Install` passes Guide › Install › Linux too.
+            let paths = (2..=section.len()).map(|depth| section[..depth].join(" > "));
+            for term in section.iter().cloned().chain(paths) {
                 if !exact.contains(&term) {
                     exact.push(term);
                 }

@@ -78,6 +78,8 @@ struct Para {
     /// The run being read: where its text starts and whether its font is monospace.
     run_start: usize,
     run_mono: bool,
+    /// Whether the current run is set in Wingdings (its text is symbol codes, not letters).
+    run_wingdings: bool,
     /// The text of the text boxes anchored in the paragraph: paragraphs of their own.
     boxes: Vec<String>,
 }
@@ -88,6 +90,9 @@ struct Cell {
     lines: Vec<String>,
     span: usize,
     continues: bool,
+    /// Whether it holds more than paragraphs (a table, a list item, a heading), which its
+    /// lines flatten.
+    structured: bool,
 }
 
 /// A table being read.
@@ -96,6 +101,8 @@ struct Table {
     rows: Vec<Vec<String>>,
     row: Vec<String>,
     cell: Option<Cell>,
+    /// Whether a cell holds more than paragraphs.
+    structured: bool,
 }
 
 /// The result of reading one part: its blocks and any problem met on the way.
@@ -156,6 +163,8 @@ struct Walker {
     /// The open content controls (`w:sdt`): whether each is a table of contents, whose
     /// content is dropped (its entries repeat the headings).
     sdts: Vec<bool>,
+    /// Whether the last block is a caption paragraph (a frame's text may repeat it).
+    caption_last: bool,
 }
 
 impl Walker {
@@ -224,7 +233,19 @@ impl Walker {
 
     fn push_text(&mut self, text: &str) {
         if let Some(para) = self.paras.last_mut() {
-            para.text.push_str(text);
+            if para.run_wingdings && self.in_text {
+                // Text in Wingdings is symbol codes (`þ` is a checked box): its check boxes
+                // and marks are read, the rest has no text.
+                para.text.extend(text.chars().filter_map(|c| {
+                    if c.is_whitespace() {
+                        Some(c)
+                    } else {
+                        wingdings_mark(u32::from(c))
+                    }
+                }));
+            } else {
+                para.text.push_str(text);
+            }
         }
     }
 
@@ -242,6 +263,7 @@ impl Walker {
                 if let Some(p) = self.paras.last_mut() {
                     p.run_start = p.text.len();
                     p.run_mono = false;
+                    p.run_wingdings = false;
                 }
             }
             "rFonts" | "rStyle" if self.in_run_props() => {
@@ -252,8 +274,13 @@ impl Walker {
                 } else {
                     val().is_some_and(|s| cx.styles.is_monospace(&s))
                 };
+                let wingdings = name == "rFonts"
+                    && attr(e, "ascii")
+                        .or_else(|| attr(e, "hAnsi"))
+                        .is_some_and(|f| f.trim() == "Wingdings");
                 if let Some(p) = self.paras.last_mut() {
                     p.run_mono |= mono;
+                    p.run_wingdings |= wingdings;
                 }
             }
             "t" => self.in_text = true,
@@ -375,6 +402,7 @@ impl Walker {
                     } else {
                         cell.lines.join("\n")
                     };
+                    table.structured |= cell.structured;
                     table.row.push(text);
                     pad_span(&mut table.row, cell.span);
                 }
@@ -401,11 +429,18 @@ impl Walker {
         let text = para.text.trim().to_string();
         if let Some(cell) = self.tables.last_mut().and_then(|t| t.cell.as_mut()) {
             if !text.is_empty() {
+                let heading = para.outline.is_some()
+                    || para
+                        .style
+                        .as_deref()
+                        .is_some_and(|s| cx.styles.heading_level(s).is_some());
+                cell.structured |= list.is_some() || heading;
                 cell.lines.push(text);
             }
             return;
         }
         if self.paras.is_empty() && is_code(&para, cx) {
+            self.caption_last = false;
             // Code keeps its white space; its paragraphs (a line each, often) make one block.
             let code = para.text.trim_matches(['\n', '\r']).trim_end().to_string();
             if let (true, Some(Block::Code { text, .. })) = (self.code_open, self.blocks.last_mut())
@@ -463,6 +498,7 @@ impl Walker {
         }
         self.blocks
             .push(classify(para, text, cx, list, &self.counters));
+        self.caption_last = caption && images.is_empty() && boxes.is_empty();
         self.blocks.extend(images);
         self.blocks.extend(boxes);
     }
@@ -475,6 +511,7 @@ impl Walker {
         }
         if let Some(cell) = self.tables.last_mut().and_then(|t| t.cell.as_mut()) {
             // A nested table flattens into its cell, a row per line.
+            cell.structured = true;
             for row in &rows {
                 let line = row
                     .iter()
@@ -490,15 +527,23 @@ impl Walker {
         }
         if let [row] = rows.as_slice()
             && let [cell] = row.as_slice()
+            && !table.structured
         {
-            // A single cell is a frame (pandoc's figures, boxed notes), not data.
-            self.blocks.extend(
-                cell.lines()
-                    .filter(|l| !l.trim().is_empty())
-                    .map(|l| Block::Paragraph(l.to_string())),
-            );
+            // A single cell of paragraphs is a frame (pandoc's figures, boxed notes), not
+            // data; a caption above it that says the same is not said twice.
+            let repeated = |line: &str| {
+                self.caption_last && self.blocks.last() == Some(&Block::Paragraph(line.into()))
+            };
+            let lines: Vec<Block> = cell
+                .lines()
+                .filter(|l| !l.trim().is_empty() && !repeated(l))
+                .map(|l| Block::Paragraph(l.to_string()))
+                .collect();
+            self.blocks.extend(lines);
+            self.caption_last = false;
             return;
         }
+        self.caption_last = false;
         if !rows.is_empty() {
             self.blocks.push(Block::Table(rows));
         }
@@ -538,6 +583,9 @@ const SYMBOL: [char; 224] = [
 /// The check boxes and marks of the Wingdings font (`w:sym w:font="Wingdings"`), which Word
 /// uses for check-box content controls and typed check lists.
 fn wingdings_mark(code: u32) -> Option<char> {
+    if !matches!(code, 0x20..=0xFF | 0xF020..=0xF0FF) {
+        return None;
+    }
     match code & 0xFF {
         0x6F | 0xA8 => Some('☐'),
         0xFE => Some('☑'),
@@ -942,7 +990,8 @@ mod tests {
             r#"<w:style w:styleId="ImageCaption"><w:name w:val="Image Caption"/></w:style>"#;
         let list =
             |num: u32| format!(r#"<w:numPr><w:ilvl w:val="0"/><w:numId w:val="{num}"/></w:numPr>"#);
-        let wingdings = r#"<w:p><w:pPr><w:numPr><w:ilvl w:val="0"/><w:numId w:val="3"/></w:numPr></w:pPr><w:r><w:sym w:font="Wingdings" w:char="F0FE"/><w:t xml:space="preserve"> Signed</w:t></w:r></w:p>"#;
+        let wingdings = r#"<w:p><w:pPr><w:numPr><w:ilvl w:val="0"/><w:numId w:val="3"/></w:numPr></w:pPr><w:r><w:sym w:font="Wingdings" w:char="F0FE"/><w:t xml:space="preserve"> Signed</w:t></w:r></w:p>
+<w:p><w:pPr><w:numPr><w:ilvl w:val="0"/><w:numId w:val="3"/></w:numPr></w:pPr><w:r><w:rPr><w:rFonts w:ascii="Wingdings" w:hAnsi="Wingdings"/></w:rPr><w:t>¨</w:t></w:r><w:r><w:t xml:space="preserve"> Unsigned</w:t></w:r></w:p>"#;
         let figure = r#"<w:tbl><w:tblPr><w:tblStyle w:val="FigureTable"/></w:tblPr><w:tr><w:tc><w:p><w:r><w:t>A diagram</w:t></w:r></w:p></w:tc></w:tr></w:tbl>"#;
         let body = [
             p(&list(1), "open task"),
@@ -970,8 +1019,37 @@ mod tests {
                 item(Some(true), "typed"),
                 item(None, "plain"),
                 item(Some(true), "Signed"),
+                item(Some(false), "Unsigned"),
                 Block::Paragraph("A diagram".into()),
                 Block::Paragraph("Another caption".into()),
+            ]
+        );
+    }
+
+    /// A caption above a frame that says what the frame says is not said twice; a frame
+    /// that holds a table or a heading keeps them in a table, not flattened into paragraphs.
+    #[test]
+    fn frames_with_captions_above_and_frames_with_structure() {
+        let styles = r#"<w:style w:styleId="Caption"><w:name w:val="caption"/></w:style>
+<w:style w:styleId="Heading2"><w:name w:val="heading 2"/></w:style>"#;
+        let frame = |inner: &str| format!("<w:tbl><w:tr><w:tc>{inner}</w:tc></w:tr></w:tbl>");
+        let body = [
+            p(r#"<w:pStyle w:val="Caption"/>"#, "Warning box text"),
+            frame(&p("", "Warning box text")),
+            frame(
+                &[
+                    p(r#"<w:pStyle w:val="Heading2"/>"#, "Inside"),
+                    p("", "body"),
+                ]
+                .concat(),
+            ),
+        ]
+        .concat();
+        assert_eq!(
+            blocks_styled(styles, &body),
+            vec![
+                Block::Paragraph("Warning box text".into()),
+                Block::Table(vec![vec!["Inside\nbody".into()]]),
             ]
         );
     }

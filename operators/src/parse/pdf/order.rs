@@ -38,7 +38,7 @@ fn order(segs: &[Segment], mut ids: Vec<usize>, out: &mut Vec<usize>, depth: usi
     }
     let gutter = GUTTER * median_size(segs, &ids);
     let columns = columns_then_tail(segs, &ids, gutter);
-    if columns.len() > 1 {
+    if columns.len() > 1 && side_by_side(segs, &columns) {
         for column in columns {
             order(segs, column, out, depth + 1);
         }
@@ -149,6 +149,47 @@ fn columns_then_tail(segs: &[Segment], ids: &[usize], gutter: f32) -> Vec<Vec<us
     columns
 }
 
+/// Whether some text of one column stands beside text of another (their heights overlap).
+/// Columns that never do are blocks set one under another at different indents (a centred
+/// table between short paragraphs), read top to bottom, not as columns.
+fn side_by_side(segs: &[Segment], columns: &[Vec<usize>]) -> bool {
+    // Every span by its top; a span overlaps an earlier-starting one of another column when
+    // that one reaches below its top.
+    let mut spans: Vec<(f32, f32, usize)> = columns
+        .iter()
+        .enumerate()
+        .flat_map(|(k, column)| {
+            column
+                .iter()
+                .map(move |&i| (segs[i].top(), segs[i].bottom(), k))
+        })
+        .collect();
+    spans.sort_by(|a, b| a.0.total_cmp(&b.0));
+    // The two lowest bottoms reached so far, by different columns.
+    let mut lowest: [(f32, usize); 2] = [(f32::NEG_INFINITY, usize::MAX); 2];
+    for (top, bottom, column) in spans {
+        let other = if lowest[0].1 == column {
+            lowest[1]
+        } else {
+            lowest[0]
+        };
+        if other.0 > top {
+            return true;
+        }
+        if lowest[0].1 == column {
+            lowest[0].0 = lowest[0].0.max(bottom);
+        } else if lowest[1].1 == column {
+            lowest[1].0 = lowest[1].0.max(bottom);
+        } else if bottom > lowest[1].0 {
+            lowest[1] = (bottom, column);
+        }
+        if lowest[1].0 > lowest[0].0 {
+            lowest.swap(0, 1);
+        }
+    }
+    false
+}
+
 /// Splits at vertical gaps at least `gutter` wide that no segment crosses; left to right.
 fn split_columns(segs: &[Segment], ids: &[usize], gutter: f32) -> Vec<Vec<usize>> {
     let mut sorted: Vec<usize> = ids.to_vec();
@@ -196,6 +237,28 @@ mod tests {
             .into_iter()
             .map(|i| segs[i].text.as_str())
             .collect()
+    }
+
+    /// Short paragraphs at the left margin and centred tables between them share no height:
+    /// blocks one under another, read top to bottom (the tables came after every paragraph).
+    #[test]
+    fn centred_blocks_between_short_paragraphs_are_no_column() {
+        let mut table1 = seg("table 1", 250.0, 350.0, 130.0);
+        table1.y_last = 160.0;
+        let mut table2 = seg("table 2", 250.0, 350.0, 210.0);
+        table2.y_last = 240.0;
+        let segs = vec![
+            seg("title", 50.0, 150.0, 50.0),
+            seg("P1", 50.0, 220.0, 100.0),
+            table1,
+            seg("P2", 50.0, 230.0, 185.0),
+            table2,
+            seg("P3", 50.0, 200.0, 265.0),
+        ];
+        assert_eq!(
+            texts(&segs),
+            ["title", "P1", "table 1", "P2", "table 2", "P3"]
+        );
     }
 
     #[test]
