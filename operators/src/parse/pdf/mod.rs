@@ -9,6 +9,7 @@
 //! `render` (Markdown and elements). Bad input never panics out of [`parse`]: the work runs on
 //! its own thread with a large stack, every page under `catch_unwind`, and within a time budget.
 
+mod banded;
 mod bidi;
 mod cid_encoding;
 mod cmap_guard;
