@@ -61,11 +61,12 @@ pub(crate) fn grids(floors: &[Line], glyphs: &[Glyph]) -> Vec<Grid> {
         .filter(|&i| glyphs[i].y.is_finite() && glyphs[i].x.is_finite())
         .collect();
     order.sort_by(|&a, &b| glyphs[a].y.total_cmp(&glyphs[b].y));
+    let spaces_drawn = glyphs.iter().any(|g| g.text.trim().is_empty() && g.w > 0.0);
     let mut out = Vec::new();
     for stack in stacks(&lines) {
         let mut k = 0;
         while k + 1 < stack.len() {
-            match table_from(&stack, k, glyphs, &order) {
+            match table_from(&stack, k, glyphs, &order, spaces_drawn) {
                 Some((grid, last)) => {
                     out.push(grid);
                     k = last.max(k + 1);
@@ -154,8 +155,9 @@ fn rows_between(
 }
 
 /// The gaps (from, to) that no glyph of `rows` covers, between their leftmost and rightmost
-/// text, wide enough to part columns.
-fn gaps(rows: &[&Row], glyphs: &[Glyph]) -> Vec<(f32, f32)> {
+/// text, wide enough to part columns: wider than a word space, or, when the page draws its
+/// word spaces (`spaces_drawn`), thin but with no space drawn in them.
+fn gaps(rows: &[&Row], glyphs: &[Glyph], spaces_drawn: bool) -> Vec<(f32, f32)> {
     let mut ink: Vec<(f32, f32)> = Vec::new();
     let mut blanks: Vec<(f32, f32)> = Vec::new();
     let mut sizes: Vec<f32> = Vec::new();
@@ -176,7 +178,6 @@ fn gaps(rows: &[&Row], glyphs: &[Glyph]) -> Vec<(f32, f32)> {
     sizes.sort_by(f32::total_cmp);
     let size = sizes[sizes.len() / 2].max(1.0);
     ink.sort_by(|a, b| a.0.total_cmp(&b.0));
-    let spaces_drawn = !blanks.is_empty();
     let mut out = Vec::new();
     let mut end = ink[0].1;
     for &(a, b) in &ink[1..] {
@@ -296,6 +297,7 @@ fn table_from(
     k: usize,
     glyphs: &[Glyph],
     order: &[usize],
+    spaces_drawn: bool,
 ) -> Option<(Grid, usize)> {
     let (from, to) = (
         stack[k].from.min(stack[k + 1].from),
@@ -312,7 +314,7 @@ fn table_from(
             break;
         }
         let all: Vec<&Row> = bands.iter().flatten().chain(&rows).collect();
-        if gaps(&all, glyphs).is_empty() {
+        if gaps(&all, glyphs, spaces_drawn).is_empty() {
             break;
         }
         bands.push(rows);
@@ -320,7 +322,14 @@ fn table_from(
     }
     // The longest run of bands that reads as a table.
     while !bands.is_empty() {
-        if let Some(grid) = grid_of(&stack[k..=j], &bands, from, to, glyphs, order) {
+        if let Some(grid) = grid_of(
+            &stack[k..=j],
+            &bands,
+            (from, to),
+            glyphs,
+            order,
+            spaces_drawn,
+        ) {
             return Some((grid, j));
         }
         bands.pop();
@@ -334,10 +343,10 @@ fn table_from(
 fn grid_of(
     lines: &[Line],
     bands: &[Vec<Row>],
-    from: f32,
-    to: f32,
+    (from, to): (f32, f32),
     glyphs: &[Glyph],
     order: &[usize],
+    spaces_drawn: bool,
 ) -> Option<Grid> {
     let all: Vec<&Row> = bands.iter().flatten().collect();
     let size = all.iter().map(|r| r.size).fold(0.0f32, f32::max).max(1.0);
@@ -377,10 +386,10 @@ fn grid_of(
     if 2 * mono >= ink {
         return None;
     }
-    let base = gaps(&all, glyphs);
+    let base = gaps(&all, glyphs, spaces_drawn);
     let fits = |row: &Row| {
         let with: Vec<&Row> = all.iter().copied().chain([row]).collect();
-        let g = gaps(&with, glyphs);
+        let g = gaps(&with, glyphs, spaces_drawn);
         g.len() == base.len() && {
             let c = cells(row, &g, glyphs);
             c.iter().filter(|s| !s.is_empty()).count() >= 2
@@ -391,7 +400,7 @@ fn grid_of(
     let mut every: Vec<&Row> = all.clone();
     every.extend(above.iter());
     every.extend(below.iter());
-    let gaps = gaps(&every, glyphs);
+    let gaps = gaps(&every, glyphs, spaces_drawn);
     if gaps.is_empty() || gaps.len() + 1 > MAX_COLUMNS {
         return None;
     }
