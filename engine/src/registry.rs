@@ -158,7 +158,9 @@ pub const OPERATORS: &[OperatorInfo] = &[
         //    lettered and roman labels in sequence, a label column beside text read as a list,
         //    not a table; right-to-left paragraphs kept apart. PDF tables ruled with drawn
         //    lines read cell by cell from the grid (cells with thin padding kept apart, a bold
-        //    header row a table row, merged cells once).
+        //    header row a table row, merged cells once). PDF tables ruled with horizontal
+        //    lines alone (booktabs, a rule under every row) read by the columns their text
+        //    leaves gaps for, the header the row between the first two lines.
         version: 7,
     },
     OperatorInfo {

@@ -119,11 +119,19 @@ fn rows_between(
         if probe >= bottom + 2.0 * g.size.max(1.0) {
             break;
         }
-        if probe <= top || probe >= bottom || g.x + g.w <= from || g.x >= to {
+        if probe <= top || probe >= bottom {
             continue;
         }
         if g.text.trim().is_empty() {
-            picked.push(i);
+            if g.x + g.w > from && g.x < to {
+                picked.push(i);
+            }
+            continue;
+        }
+        // Text a gutter away beside the lines is not theirs; text at their ends or past them
+        // runs on from inside.
+        let reach = g.size.max(1.0);
+        if g.x + g.w <= from - reach || g.x >= to + reach {
             continue;
         }
         if g.x < from - 0.5 * g.size || g.x + g.w > to + 0.5 * g.size {
@@ -448,4 +456,130 @@ fn grid_of(
         floors,
         banded: true,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Glyphs of `text` from `x` on baseline `y`, 5 points a character, spaces drawn.
+    fn text(glyphs: &mut Vec<Glyph>, s: &str, x: f32, y: f32, mono: bool) {
+        for (i, c) in s.chars().enumerate() {
+            glyphs.push(Glyph {
+                x: x + 5.0 * i as f32,
+                y,
+                w: 5.0,
+                size: 10.0,
+                text: c.to_string(),
+                bold: false,
+                mono,
+            });
+        }
+    }
+
+    fn rule(at: f32) -> Line {
+        Line {
+            at,
+            from: 48.0,
+            to: 260.0,
+        }
+    }
+
+    /// A table of `rows` with columns at `xs`, a row every 14 points from baseline 110.
+    fn table(rows: &[&[&str]], xs: &[f32], mono: bool) -> Vec<Glyph> {
+        let mut glyphs = Vec::new();
+        for (r, row) in rows.iter().enumerate() {
+            for (cell, &x) in row.iter().zip(xs) {
+                text(&mut glyphs, cell, x, 110.0 + 14.0 * r as f32, mono);
+            }
+        }
+        glyphs
+    }
+
+    const ROWS: &[&[&str]] = &[
+        &["Parameter", "Default", "Unit"],
+        &["timeout", "30", "seconds"],
+        &["max retries", "5", "attempts"],
+    ];
+
+    #[test]
+    fn a_header_between_two_lines_and_a_body_make_a_grid_with_walls_in_the_gaps() {
+        // Columns 2 points apart: thinner than a word space.
+        let glyphs = table(ROWS, &[50.0, 107.0, 144.0], false);
+        let grids = grids(&[rule(98.0), rule(114.0), rule(142.0)], &glyphs);
+        assert_eq!(grids.len(), 1, "{grids:?}");
+        let g = &grids[0];
+        assert!(g.banded);
+        assert_eq!(g.ys, [98.0, 114.0, 142.0]);
+        assert_eq!(g.walls.len(), 2, "{g:?}");
+        assert!((g.walls[0].at - 106.0).abs() < 0.01, "{g:?}");
+        assert!((g.walls[1].at - 143.0).abs() < 0.01, "{g:?}");
+    }
+
+    #[test]
+    fn a_row_above_the_first_line_of_a_table_ruled_under_every_row_is_its_header() {
+        let glyphs = table(
+            &[
+                &["Name", "Value"],
+                &["alpha", "1"],
+                &["beta", "2"],
+                &["gamma", "3"],
+            ],
+            &[50.0, 150.0],
+            false,
+        );
+        let grids = grids(
+            &[rule(114.0), rule(128.0), rule(142.0), rule(156.0)],
+            &glyphs,
+        );
+        assert_eq!(grids.len(), 1, "{grids:?}");
+        assert_eq!(grids[0].ys.len(), 5, "{grids:?}");
+        assert!(grids[0].ys[0] < 100.0, "{grids:?}");
+    }
+
+    #[test]
+    fn prose_code_and_a_single_row_between_lines_make_no_grid() {
+        let lines = [rule(98.0), rule(142.0)];
+        // Prose whose word spaces happen to line up.
+        let prose = table(
+            &[
+                &["The service must be stopped before the upgrade"],
+                &["and the data written meanwhile will be lost."],
+                &["Restore it from the backup to get it back."],
+            ],
+            &[50.0],
+            false,
+        );
+        assert!(grids(&lines, &prose).is_empty());
+        // The same rows in a monospaced font: code lines up by its characters.
+        let code = table(ROWS, &[50.0, 120.0, 160.0], true);
+        assert!(grids(&lines, &code).is_empty());
+        // One row between the lines: a boxed line, not a table.
+        let one = table(&ROWS[..1], &[50.0, 120.0, 160.0], false);
+        assert!(grids(&lines, &one).is_empty());
+        // A short label over a paragraph (a heading above a line, a rule under it).
+        let heading = table(
+            &[
+                &["Configuration"],
+                &["Edit the file config to set the options, then restart."],
+            ],
+            &[50.0],
+            false,
+        );
+        assert!(grids(&lines, &heading).is_empty());
+    }
+
+    #[test]
+    fn text_running_past_the_lines_makes_no_grid() {
+        let mut glyphs = table(ROWS, &[50.0, 120.0, 160.0], false);
+        text(
+            &mut glyphs,
+            "and a long line on past the end",
+            120.0,
+            124.0,
+            false,
+        );
+        let g = grids(&[rule(98.0), rule(114.0), rule(142.0)], &glyphs);
+        assert!(g.is_empty(), "{g:?}");
+    }
 }

@@ -4,7 +4,9 @@
 //! not joined across (a cell border between two cells with thin padding), and a grid that
 //! holds text in two rows and two columns is a table whose cells are the grid's cells.
 //!
-//! Lines in no grid (an underline, a rule under a heading, a bar beside a quote, a lone box
+//! Horizontal lines in no grid may still rule a table by themselves (see [`super::banded`]),
+//! which gives a grid whose vertical lines stand in the gaps between its text's columns. Other
+//! lines in no grid (an underline, a rule under a heading, a bar beside a quote, a lone box
 //! around text, a page of separate boxes, column separators) are left out: the page is read as
 //! if they were not there.
 
