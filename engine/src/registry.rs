@@ -158,10 +158,13 @@ pub const OPERATORS: &[OperatorInfo] = &[
         //    lettered and roman labels in sequence, a label column beside text read as a list,
         //    not a table; right-to-left paragraphs kept apart. PDF tables ruled with drawn
         //    lines read cell by cell from the grid (cells with thin padding kept apart, a bold
-        //    header row a table row, merged cells once). PDF blocks one under another at
-        //    different indents (a centred table between short paragraphs) read top to bottom,
-        //    not as columns. DOCX frames holding a table or heading stay tables, a caption
-        //    above a frame is not repeated, Wingdings run text read for check boxes.
+        //    header row a table row, merged cells once). PDF tables ruled with horizontal
+        //    lines alone (booktabs, a rule under every row) read by the columns their text
+        //    leaves gaps for, the header the row between the first two lines. PDF blocks one
+        //    under another at different indents (a centred table between short paragraphs)
+        //    read top to bottom, not as columns. DOCX frames holding a table or heading stay
+        //    tables, a caption above a frame is not repeated, Wingdings run text read for
+        //    check boxes.
         version: 7,
     },
     OperatorInfo {

@@ -4,11 +4,13 @@
 //! not joined across (a cell border between two cells with thin padding), and a grid that
 //! holds text in two rows and two columns is a table whose cells are the grid's cells.
 //!
-//! Lines in no grid (an underline, a rule under a heading, a bar beside a quote, a lone box
+//! Horizontal lines in no grid may still rule a table by themselves (see [`super::banded`]),
+//! which gives a grid whose vertical lines stand in the gaps between its text's columns. Other
+//! lines in no grid (an underline, a rule under a heading, a bar beside a quote, a lone box
 //! around text, a page of separate boxes, column separators) are left out: the page is read as
 //! if they were not there.
 
-use super::extract::Frame;
+use super::extract::{Frame, Glyph};
 use super::lines::Segment;
 use super::rules::Rule;
 use super::tables::Table;
@@ -55,6 +57,10 @@ pub(crate) struct Grid {
     pub walls: Vec<Line>,
     /// Its horizontal lines (`at` is y, `from`–`to` x), sorted by position.
     pub floors: Vec<Line>,
+    /// Whether it is drawn with horizontal lines alone, its vertical lines standing in the
+    /// gaps between the text's columns (see [`super::banded`]): its first band is the header,
+    /// one row however many lines it holds.
+    pub banded: bool,
 }
 
 /// A page's rules: the grids they form, and the vertical lines of those grids. Lines in no
@@ -67,8 +73,9 @@ pub(crate) struct PageRules {
 }
 
 impl PageRules {
-    /// The rules of a page framed by `frame`, merged into lines.
-    pub fn new(rules: &[Rule], frame: &Frame) -> PageRules {
+    /// The rules of a page framed by `frame`, merged into lines, with the tables that
+    /// horizontal lines alone rule around the page's `glyphs` (see [`super::banded`]).
+    pub fn new(rules: &[Rule], frame: &Frame, glyphs: &[Glyph]) -> PageRules {
         let (mut horizontal, mut vertical) = (Vec::new(), Vec::new());
         for r in rules {
             // To page coordinates, y downwards.
@@ -98,7 +105,14 @@ impl PageRules {
             }
         }
         let (horizontal, vertical) = (merge(horizontal), merge(vertical));
-        let grids = grids(&horizontal, &vertical);
+        let (mut grids, in_grid) = grids(&horizontal, &vertical);
+        let loose: Vec<Line> = horizontal
+            .iter()
+            .zip(&in_grid)
+            .filter(|(_, in_grid)| !**in_grid)
+            .map(|(l, _)| *l)
+            .collect();
+        grids.extend(super::banded::grids(&loose, glyphs));
         let mut walls: Vec<Line> = grids.iter().flat_map(|g| g.walls.iter().copied()).collect();
         walls.sort_by(|a, b| a.at.total_cmp(&b.at));
         PageRules { grids, walls }
@@ -167,10 +181,12 @@ fn root(parent: &mut [usize], mut i: usize) -> usize {
 }
 
 /// The grids of lines that meet: groups of horizontal lines `h` and vertical lines `v` (each
-/// sorted by position) that bound two rows and two columns at least.
-fn grids(h: &[Line], v: &[Line]) -> Vec<Grid> {
+/// sorted by position) that bound two rows and two columns at least; and for each horizontal
+/// line, whether it is in one of them.
+fn grids(h: &[Line], v: &[Line]) -> (Vec<Grid>, Vec<bool>) {
+    let mut in_grid = vec![false; h.len()];
     if h.len() < 2 || v.len() < 2 || h.len().saturating_mul(v.len()) > MAX_PAIRS {
-        return Vec::new();
+        return (Vec::new(), in_grid);
     }
     let mut parent: Vec<usize> = (0..h.len() + v.len()).collect();
     for (i, a) in h.iter().enumerate() {
@@ -197,44 +213,51 @@ fn grids(h: &[Line], v: &[Line]) -> Vec<Grid> {
             group.1.push(i - h.len());
         }
     }
-    groups
-        .into_values()
-        .filter(|(hs, vs)| hs.len() >= 2 && vs.len() >= 2)
-        .filter_map(|(hs, vs)| {
-            let left = hs
-                .iter()
-                .map(|&i| h[i].from)
-                .chain(vs.iter().map(|&i| v[i].at));
-            let right = hs
-                .iter()
-                .map(|&i| h[i].to)
-                .chain(vs.iter().map(|&i| v[i].at));
-            let top = vs
-                .iter()
-                .map(|&i| v[i].from)
-                .chain(hs.iter().map(|&i| h[i].at));
-            let bottom = vs
-                .iter()
-                .map(|&i| v[i].to)
-                .chain(hs.iter().map(|&i| h[i].at));
-            let (x0, x1) = (
-                left.fold(f32::MAX, f32::min),
-                right.fold(f32::MIN, f32::max),
-            );
-            let (y0, y1) = (
-                top.fold(f32::MAX, f32::min),
-                bottom.fold(f32::MIN, f32::max),
-            );
-            let xs = positions(vs.iter().map(|&i| v[i].at).chain([x0, x1]).collect());
-            let ys = positions(hs.iter().map(|&i| h[i].at).chain([y0, y1]).collect());
-            (xs.len() > MIN_COLUMNS && ys.len() > MIN_ROWS).then(|| Grid {
+    let mut out = Vec::new();
+    for (hs, vs) in groups.into_values() {
+        if hs.len() < 2 || vs.len() < 2 {
+            continue;
+        }
+        let left = hs
+            .iter()
+            .map(|&i| h[i].from)
+            .chain(vs.iter().map(|&i| v[i].at));
+        let right = hs
+            .iter()
+            .map(|&i| h[i].to)
+            .chain(vs.iter().map(|&i| v[i].at));
+        let top = vs
+            .iter()
+            .map(|&i| v[i].from)
+            .chain(hs.iter().map(|&i| h[i].at));
+        let bottom = vs
+            .iter()
+            .map(|&i| v[i].to)
+            .chain(hs.iter().map(|&i| h[i].at));
+        let (x0, x1) = (
+            left.fold(f32::MAX, f32::min),
+            right.fold(f32::MIN, f32::max),
+        );
+        let (y0, y1) = (
+            top.fold(f32::MAX, f32::min),
+            bottom.fold(f32::MIN, f32::max),
+        );
+        let xs = positions(vs.iter().map(|&i| v[i].at).chain([x0, x1]).collect());
+        let ys = positions(hs.iter().map(|&i| h[i].at).chain([y0, y1]).collect());
+        if xs.len() > MIN_COLUMNS && ys.len() > MIN_ROWS {
+            for &i in &hs {
+                in_grid[i] = true;
+            }
+            out.push(Grid {
                 xs,
                 ys,
                 walls: vs.iter().map(|&i| v[i]).collect(),
                 floors: hs.iter().map(|&i| h[i]).collect(),
-            })
-        })
-        .collect()
+                banded: false,
+            });
+        }
+    }
+    (out, in_grid)
 }
 
 /// Sorted positions with those closer than [`SNAP`] taken as one.
@@ -275,7 +298,7 @@ pub(crate) fn find(segs: &[Segment], rules: &PageRules) -> Vec<Table> {
 /// The table the grid of column bounds `xs` and row bounds `ys` makes of the segments inside
 /// it that are not `used` yet, if it is one (then they are marked used).
 fn table_in(segs: &[Segment], used: &mut [bool], grid: &Grid) -> Option<Table> {
-    let (xs, ys, walls) = (&grid.xs, &grid.ys, &grid.walls);
+    let (xs, ys, walls, banded) = (&grid.xs, &grid.ys, &grid.walls, grid.banded);
     let (columns, bands) = (xs.len().checked_sub(1)?, ys.len().checked_sub(1)?);
     if columns < MIN_COLUMNS || bands.saturating_mul(columns) > MAX_GRID_CELLS {
         return None;
@@ -318,7 +341,7 @@ fn table_in(segs: &[Segment], used: &mut [bool], grid: &Grid) -> Option<Table> {
     for &(r, c, k) in &placed {
         grid[r][c].push(k);
     }
-    let rows = split_bands(grid, segs);
+    let rows = split_bands(grid, segs, banded);
     // Empty rows and columns (a double border, a spacer) go.
     let rows: Vec<Vec<Vec<usize>>> = rows
         .into_iter()
@@ -416,19 +439,22 @@ fn baselines(row: &[Vec<usize>], segs: &[Segment]) -> Vec<(Vec<(usize, usize)>, 
 /// body but not between the body's rows) into one row per baseline, a line in one column
 /// alone going on with the row above (a wrapped cell). A grid ruled between its rows, most of
 /// whose bands hold one baseline, keeps its bands: there a band of several lines holds
-/// wrapped cells.
-fn split_bands(grid: Vec<Vec<Vec<usize>>>, segs: &[Segment]) -> Vec<Vec<Vec<usize>>> {
+/// wrapped cells. The header band of a `banded` grid stays one row, and so do all its bands
+/// when it has a line between its body's rows.
+fn split_bands(grid: Vec<Vec<Vec<usize>>>, segs: &[Segment], banded: bool) -> Vec<Vec<Vec<usize>>> {
     let lines: Vec<_> = grid.iter().map(|row| baselines(row, segs)).collect();
     let with_text = lines.iter().filter(|l| !l.is_empty()).count();
     let single = lines.iter().filter(|l| l.len() == 1).count();
-    if single >= 2 && single as f32 >= 0.75 * with_text as f32 {
+    // (A grid of horizontal lines alone ruled between body rows: its bands are rows.)
+    if single >= 2 && single as f32 >= 0.75 * with_text as f32 || banded && with_text >= 3 {
         return grid;
     }
     let columns = grid.first().map_or(0, Vec::len);
     let mut out = Vec::new();
-    for (row, lines) in grid.into_iter().zip(lines) {
+    for (band, (row, lines)) in grid.into_iter().zip(lines).enumerate() {
         let shared = lines.iter().filter(|(_, n)| *n >= 2).count();
-        if lines.len() < 2 || (shared as f32) < 2.0 / 3.0 * lines.len() as f32 {
+        let header = banded && out.is_empty() && band == 0;
+        if header || lines.len() < 2 || (shared as f32) < 2.0 / 3.0 * lines.len() as f32 {
             out.push(row);
             continue;
         }
@@ -507,6 +533,7 @@ mod tests {
         let rules = PageRules::new(
             &grid_rules(&[50.0, 100.0, 150.0], &[100.0, 120.0, 140.0]),
             &FRAME,
+            &[],
         );
         assert_eq!(rules.grids.len(), 1, "{rules:?}");
         let grid = &rules.grids[0];
@@ -522,6 +549,7 @@ mod tests {
         let rules = PageRules::new(
             &grid_rules(&[50.0, 100.0, 150.0, 200.0], &[100.0, 120.0, 140.0, 170.0]),
             &FRAME,
+            &[],
         );
         assert!(rules.walled(98.0, 102.0, 115.0, 10.0));
         assert!(!rules.walled(60.0, 62.0, 115.0, 10.0));
@@ -557,6 +585,7 @@ mod tests {
         let rules = PageRules::new(
             &grid_rules(&[50.0, 100.0, 200.0], &[100.0, 120.0, 180.0]),
             &FRAME,
+            &[],
         );
         let segs = vec![
             seg("Term", 52.0, 70.0, 115.0),
@@ -596,6 +625,7 @@ mod tests {
                 v(45.0, 220.0, 260.0),
             ],
             &FRAME,
+            &[],
         );
         let segs = vec![
             seg("A word underlined here", 50.0, 160.0, 100.0),
@@ -613,7 +643,7 @@ mod tests {
         // A chart's grid drawn behind long labels.
         let mut rules = grid_rules(&[50.0, 100.0, 150.0, 200.0], &[100.0, 120.0, 140.0]);
         rules.extend(grid_rules(&[50.0, 100.0, 150.0, 200.0], &[140.0, 160.0]));
-        let rules = PageRules::new(&rules, &FRAME);
+        let rules = PageRules::new(&rules, &FRAME, &[]);
         let segs = vec![
             seg("A label across two bands", 52.0, 190.0, 115.0),
             seg("Another long label", 52.0, 190.0, 135.0),
@@ -631,7 +661,7 @@ mod tests {
             rules.push(h(at, 0.0, 600.0));
             rules.push(v(at, 0.0, 700.0));
         }
-        let rules = PageRules::new(&rules, &FRAME);
+        let rules = PageRules::new(&rules, &FRAME, &[]);
         assert!(rules.grids.is_empty());
     }
 }

@@ -169,7 +169,7 @@ impl Read {
             self.rotated += page.rotated;
             self.past_limit += page.past_limit;
             self.glyphs_left -= page.glyphs.len();
-            let rules = PageRules::new(&flat.page.rules, &flat.frame);
+            let rules = PageRules::new(&flat.page.rules, &flat.frame, &page.glyphs);
             let segments = lines::segments(&page.glyphs, &rules);
             if segments.is_empty() {
                 self.warnings.push(format!(

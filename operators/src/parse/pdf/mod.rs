@@ -5,10 +5,11 @@
 //! `rules` (the thin lines a page draws), `lines` (glyphs → words → line segments),
 //! `furniture` (running headers, footers, page numbers), `order` (columns and reading order),
 //! `lists` (which labels mark list items, and label columns beside text), `grid` (ruled
-//! tables), `tables` (tables told from text), `paragraphs`, `headings` and
-//! `render` (Markdown and elements). Bad input never panics out of [`parse`]: the work runs on
+//! tables), `banded` (tables ruled with horizontal lines alone), `tables` (tables told from
+//! text), `paragraphs`, `headings` and `render` (Markdown and elements). Bad input never panics out of [`parse`]: the work runs on
 //! its own thread with a large stack, every page under `catch_unwind`, and within a time budget.
 
+mod banded;
 mod bidi;
 mod cid_encoding;
 mod cmap_guard;

@@ -1899,3 +1899,140 @@ fn lines_that_form_no_grid_change_nothing() {
         plain.markdown
     );
 }
+
+/// A table ruled with horizontal lines alone, booktabs' way (a rule above the bold header, one
+/// under it, one under the last row), whose columns stand 3 points apart (closer than the gap
+/// that parts text on a line): the content of a page between two paragraphs. With `rows` of
+/// the body rows.
+fn booktabs_content(rows: usize) -> String {
+    let table = [
+        ["Parameter", "Default", "Unit"],
+        ["timeout", "30", "seconds"],
+        ["retries", "5", "attempts"],
+        ["buffer", "4096", "bytes"],
+    ];
+    // Each column starts 3 points after its widest cell ends (Helvetica at 10 points).
+    let xs = [72.0, 124.0, 161.0];
+    let mut c = String::from(
+        "BT /F1 10 Tf 1 0 0 1 72 720 Tm (The settings of the service are listed below.) Tj ET\n",
+    );
+    let baseline = |r: usize| 690.0 - 14.0 * r as f64 - if r > 0 { 4.0 } else { 0.0 };
+    for (r, row) in table.iter().take(rows + 1).enumerate() {
+        let font = if r == 0 { "F2" } else { "F1" };
+        for (cell, x) in row.iter().zip(xs) {
+            c.push_str(&format!(
+                "BT /{font} 10 Tf 1 0 0 1 {x} {} Tm ({cell}) Tj ET\n",
+                baseline(r)
+            ));
+        }
+    }
+    let bottom = baseline(rows) - 5.0;
+    for (y, w) in [(702.0, 1.0), (685.0, 0.5), (bottom, 1.0)] {
+        c.push_str(&format!("{w} w 70 {y} m 205 {y} l S\n"));
+    }
+    c.push_str("BT /F1 10 Tf 1 0 0 1 72 600 Tm (Restart the service after changing them.) Tj ET\n");
+    c
+}
+
+#[test]
+fn a_table_ruled_with_horizontal_lines_alone_reads_cell_by_cell() {
+    // Without the lines the cells of a row run together (`timeout 30 seconds`) and the bold
+    // header reads as a heading; a table of a header and one row is a table too.
+    let parsed = parse_bytes(regular_and_bold_pdf(&booktabs_content(3)));
+    let md = &parsed.markdown;
+    assert!(
+        md.contains(
+            "| Parameter | Default | Unit |\n| --- | --- | --- |\n| timeout | 30 | seconds |\n\
+             | retries | 5 | attempts |\n| buffer | 4096 | bytes |"
+        ),
+        "{md}"
+    );
+    let kinds: Vec<ElementKind> = parsed.elements.iter().map(|e| e.kind).collect();
+    assert_eq!(
+        kinds,
+        [
+            ElementKind::Paragraph,
+            ElementKind::Table,
+            ElementKind::Paragraph
+        ],
+        "{md}"
+    );
+    let parsed = parse_bytes(regular_and_bold_pdf(&booktabs_content(1)));
+    assert!(
+        parsed.markdown.contains(
+            "| Parameter | Default | Unit |\n| --- | --- | --- |\n| timeout | 30 | seconds |\n"
+        ),
+        "{}",
+        parsed.markdown
+    );
+}
+
+#[test]
+fn horizontal_lines_around_prose_and_headings_change_nothing() {
+    let text = [
+        ("F2", 72, 720, "Installation notes"),
+        (
+            "F1",
+            72,
+            700,
+            "Download the archive and unpack it into a folder of your choice.",
+        ),
+        ("F2", 72, 676, "Configuration"),
+        (
+            "F1",
+            72,
+            656,
+            "Edit the file to set the options you need, then restart it.",
+        ),
+        (
+            "F1",
+            72,
+            620,
+            "Note: the service must be stopped before the",
+        ),
+        (
+            "F1",
+            72,
+            608,
+            "upgrade, or the data written meanwhile is lost.",
+        ),
+        (
+            "F1",
+            72,
+            580,
+            "The first paragraph talks about the weather today.",
+        ),
+        (
+            "F1",
+            72,
+            556,
+            "The second paragraph is about the garden in spring.",
+        ),
+        ("F1", 72, 532, "Short line"),
+        ("F1", 72, 508, "Address"),
+        ("F1", 72, 484, "Jane Doe"),
+        ("F1", 72, 472, "12 Main Street"),
+    ];
+    let mut content = String::new();
+    for (font, x, y, line) in text {
+        content.push_str(&format!(
+            "BT /{font} 10 Tf 1 0 0 1 {x} {y} Tm ({line}) Tj ET\n"
+        ));
+    }
+    let graphics = [
+        // Rules under both headings, of one width.
+        "0.75 w 72 716 m 400 716 l S 72 672 m 400 672 l S",
+        // A note between a rule above and one below.
+        "0.5 w 72 632 m 400 632 l S 72 602 m 400 602 l S",
+        // Rules between paragraphs, and an underline.
+        "72 572 m 400 572 l S 72 548 m 400 548 l S 72 524 m 400 524 l S",
+        "72 530 m 120 530 l S",
+        // Lines above and below an address.
+        "72 496 m 300 496 l S 72 466 m 300 466 l S",
+    ];
+    let plain = parse_bytes(regular_and_bold_pdf(&content));
+    content.push_str(&graphics.join("\n"));
+    let drawn = parse_bytes(regular_and_bold_pdf(&content));
+    assert_eq!(plain.markdown, drawn.markdown);
+    assert!(!drawn.markdown.contains('|'), "{}", drawn.markdown);
+}
