@@ -881,7 +881,9 @@ fn install_ctrl_c(cancel: Arc<std::sync::atomic::AtomicBool>) {
         }
         // An index being built for this run will not be kept: its build stops too.
         operators::stop::request();
-        eprintln!("\nstopping: finishing the items in flight (Ctrl-C again to stop at once)");
+        eprintln!(
+            "\nstopping: finishing the items in flight, embedding stops after its current batch (Ctrl-C again to stop at once)"
+        );
     });
 }
 
