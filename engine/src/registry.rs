@@ -159,6 +159,7 @@ pub const OPERATORS: &[OperatorInfo] = &[
         //    not a table; right-to-left paragraphs kept apart. PDF tables ruled with drawn
         //    lines read cell by cell from the grid (cells with thin padding kept apart, a bold
         //    header row a table row, merged cells once).
+        //    PDF right-to-left lines read mirrored: a line ragged at its left end goes on.
         version: 7,
     },
     OperatorInfo {
