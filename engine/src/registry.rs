@@ -160,6 +160,8 @@ pub const OPERATORS: &[OperatorInfo] = &[
         //    lines read cell by cell from the grid (cells with thin padding kept apart, a bold
         //    header row a table row, merged cells once).
         //    PDF right-to-left lines read mirrored: a line ragged at its left end goes on.
+        //    PDF label columns from any value, two-digit labels in their own type kept apart,
+        //    nested label columns (an outer list resumes; an item of only a sublist is `2.`).
         version: 7,
     },
     OperatorInfo {
