@@ -164,7 +164,10 @@ pub const OPERATORS: &[OperatorInfo] = &[
         //    under another at different indents (a centred table between short paragraphs)
         //    read top to bottom, not as columns. DOCX frames holding a table or heading stay
         //    tables, a caption above a frame is not repeated, Wingdings run text read for
-        //    check boxes.
+        //    check boxes. PDF right-to-left lines read mirrored: a line ragged at its left end
+        //    goes on. PDF label columns from any value, two-digit labels in their own type kept
+        //    apart, nested label columns (an outer list resumes; an item of only a sublist is
+        //    `2.`).
         version: 7,
     },
     OperatorInfo {

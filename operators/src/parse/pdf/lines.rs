@@ -62,6 +62,20 @@ const SPACE_GAP: f32 = 0.12;
 /// Widest gap, in font sizes, between a lone bullet and the item text it marks (a tab stop).
 const BULLET_GAP: f32 = 5.0;
 
+/// Whether `label`, a number, letter or numeral alone (`10`, `b.`), set in a type and on a
+/// baseline of its own apart from the text that follows it after a word space (`spaced`; the
+/// text in `next_size` type on baseline `next_y`), is a list item's label drawn in a column of
+/// its own: ReportLab sets `10` in 12 points, 2 points below items in 10, so close to them that
+/// the two would read as one word. (A line number or page number on the text's baseline stays
+/// with it.)
+fn label_apart(label: &Segment, (next_size, next_y): (f32, f32), spaced: bool) -> bool {
+    let size = label.size.max(next_size);
+    spaced
+        && (label.size - next_size).abs() > 0.1 * size
+        && (label.y - next_y).abs() > 0.1 * size
+        && super::lists::label_only(&label.text).is_some_and(|l| l.ordered())
+}
+
 /// Whether `text` is a bullet glyph alone: the marker of the text to its right, however far
 /// the tab stop puts it.
 fn lone_bullet(text: &str) -> bool {
@@ -120,7 +134,9 @@ fn runs(glyphs: &[Glyph], rules: &PageRules) -> Vec<Segment> {
                 && gap > -0.5 * size
                 && gap < SPLIT_GAP * size
                 && (g.size - seg.size).abs() <= 0.3 * size
-                && !rules.walled(seg.x1, g.x, g.y, size);
+                && !rules.walled(seg.x1, g.x, g.y, size)
+                && (blank
+                    || !label_apart(seg, (g.size, g.y), pending_space || gap > SPACE_GAP * size));
             if continues {
                 if blank {
                     pending_space = true;
@@ -269,7 +285,8 @@ fn merge_runs(mut runs: Vec<Segment>, rules: &PageRules) -> Vec<Segment> {
                 && next.text.trim_end().chars().nth(1).is_some()
                 && (0.0..BULLET_GAP * size).contains(&gap);
             let walled = rules.walled(current.x1, next.x0, next.y, size);
-            if !walled && (bullet || gap < SPLIT_GAP * size && gap > -2.0 * size) {
+            let apart = label_apart(&current, (next.size, next.y), gap > SPACE_GAP * size);
+            if !walled && !apart && (bullet || gap < SPLIT_GAP * size && gap > -2.0 * size) {
                 let spaced = bullet
                     || gap > SPACE_GAP * size
                     || current.text.ends_with(char::is_alphanumeric)
@@ -332,6 +349,22 @@ mod tests {
         let segs = segments(&all, &PageRules::default());
         let texts: Vec<&str> = segs.iter().map(|s| s.text.as_str()).collect();
         assert_eq!(texts, ["Hello world", "Second line"]);
+    }
+
+    #[test]
+    fn a_label_in_a_type_of_its_own_is_a_segment_of_its_own() {
+        // ReportLab: `10` in 12 points, its item's text in 10 points a word space after it.
+        let mut g = glyphs("10", 78.0, 430.0, 12.0);
+        g.extend(glyphs("Long entry", 78.0 + 12.0 + 4.7, 428.0, 10.0));
+        // A word in a larger type inside a line stays in it.
+        g.extend(glyphs("Some", 78.0, 460.0, 10.0));
+        g.extend(glyphs("BIG", 78.0 + 20.0 + 2.0, 460.0, 12.0));
+        g.extend(glyphs("word", 78.0 + 40.0 + 2.0, 460.0, 10.0));
+        let texts: Vec<String> = segments(&g, &PageRules::default())
+            .into_iter()
+            .map(|s| s.text)
+            .collect();
+        assert_eq!(texts, ["10", "Long entry", "Some BIG word"]);
     }
 
     #[test]

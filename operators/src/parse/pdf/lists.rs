@@ -1,6 +1,7 @@
 //! List labels: bullets and enumerators (`1.`, `2)`, `(3)`, `a.`, `(b)`, `iv.`, `(ii)`) that open
 //! a line, which of them mark list items, and a column of labels beside a column of text (a list
-//! that a layout set as two columns) read as list items rather than as a table.
+//! that a layout set as two columns) read as list items rather than as a table. A label alone on
+//! its line (`2.`, an item that holds only a sublist) marks an item in a sequence.
 //!
 //! Bullets that mark nothing else (`•`, `◦`, `▪`…) and numbers mark items wherever they open a
 //! line. Letters and roman numerals also open sentences and names (`A. Smith`, `I. Newton`), and
@@ -88,14 +89,6 @@ impl Label {
         step(self.number, next.number)
             || step(self.letter, next.letter)
             || step(self.roman, next.roman)
-    }
-
-    /// Whether this label starts a sequence: `1`, `a`, `i`, or any bullet.
-    pub(crate) fn first(&self) -> bool {
-        self.bullet.is_some()
-            || self.number == Some(1)
-            || self.letter == Some(1)
-            || self.roman == Some(1)
     }
 }
 
@@ -243,7 +236,13 @@ pub(crate) struct LineLabel {
 /// notes. A number marks an item where a paragraph starts anyway; it starts one itself in a
 /// sequence, after a finished sentence, or as `1` (not `LEN !=` / `0. With this…`).
 pub(crate) fn line_labels(lines: &[&Segment]) -> Vec<Option<LineLabel>> {
-    let labels: Vec<Option<Label>> = lines.iter().map(|l| label(&l.text)).collect();
+    // A closed label alone on its line (`2.`) is an item that holds only a sublist, in a
+    // sequence.
+    let alone = |text: &str| label_only(text).filter(|l| l.bullet.is_none() && l.close != 0);
+    let labels: Vec<Option<Label>> = lines
+        .iter()
+        .map(|l| label(&l.text).or_else(|| alone(&l.text)))
+        .collect();
     // Labels of different widths line up at either end (`9.` and `10.` end together).
     let aligned = |i: usize, j: usize, a: &Label, b: &Label| {
         let size = lines[i].size.max(lines[j].size);
@@ -297,6 +296,12 @@ pub(crate) fn line_labels(lines: &[&Segment]) -> Vec<Option<LineLabel>> {
                 here.bullet.is_some() && (same_dash(i.checked_sub(1)) || same_dash(Some(i + 1)));
             // `1.` opens a list wherever it stands (`1. Precision` under a line without a stop).
             let opens = here.number == Some(1);
+            if alone(&lines[i].text).is_some() {
+                return in_sequence.then_some(LineLabel {
+                    label: here,
+                    breaks: true,
+                });
+            }
             let breaks = in_sequence || after_sentence || beside || opens;
             (breaks || here.number.is_some()).then_some(LineLabel {
                 label: here,
@@ -307,7 +312,7 @@ pub(crate) fn line_labels(lines: &[&Segment]) -> Vec<Option<LineLabel>> {
 }
 
 /// Whether a table's rows are a list set as two columns: every row a label and text, the labels
-/// a sequence from its start (`1 2 3`, `a b c`, one bullet throughout), the text words rather
+/// a sequence from any value (`1 2 3`, `c d e`, one bullet throughout), the text words rather
 /// than numbers, some of it more than one word. A header row (`No. | Item`) or a third column
 /// keeps it a table.
 pub(crate) fn is_label_column(rows: &[[&str; 2]]) -> bool {
@@ -318,8 +323,7 @@ pub(crate) fn is_label_column(rows: &[[&str; 2]]) -> bool {
     else {
         return false;
     };
-    let sequence = labels.first().is_some_and(Label::first)
-        && labels.windows(2).all(|w| w[0].followed_by(&w[1]));
+    let sequence = labels.windows(2).all(|w| w[0].followed_by(&w[1]));
     let wordy = |text: &str| {
         text.trim_start_matches(['"', '“', '‘', '('])
             .starts_with(char::is_alphabetic)
@@ -348,51 +352,93 @@ fn item_line(label: &Segment, text: &Segment) -> Segment {
 /// Widest gap, in font sizes, between a label and its item's text in a label column.
 const LABEL_GAP: f32 = 5.0;
 
-/// A label standing alone on its row, left of the row's only other segment: its item's text.
+/// A label standing alone on its row, left of the row's only other segment: its item's text;
+/// or, for an item that holds only a sublist, left of that sublist's first label (`sub`).
 struct Candidate {
     label: usize,
     text: usize,
     value: Label,
+    sub: bool,
 }
 
 /// Joins the labels of a list that a layout set as a column of their own (ReportLab's
 /// `ListFlowable` draws `1`, `2`, `3` or `a`, `b`, `c` left of the items' text) to their items'
 /// first lines: `a` and `Open the box.` become `a. Open the box.` The labels must stand alone
-/// on rows of two segments, line up (left or right), follow each other from the start of a
-/// sequence with nothing between them left of the items' text, and the items be text, not
-/// numbers (see [`is_label_column`]); a header row over the two columns (`No. | Step`) keeps
-/// them a table. `segments` are sorted as [`super::lines::segments`] returns them; `None` when
-/// nothing is joined.
+/// on rows of two segments, line up (left or right), follow each other (from any value) with
+/// nothing between them left of the items' text but the items of a nested list, and the items
+/// be text, not numbers (see [`is_label_column`]); a header row over the two columns
+/// (`No. | Step`) keeps them a table. An item holding only a sublist (`2`, then `a` and
+/// `Inner a.` on its row) keeps its label on a line of its own, just above. `segments` are
+/// sorted as [`super::lines::segments`] returns them; `None` when nothing is joined.
 pub(crate) fn join_label_columns(segments: &[Segment]) -> Option<Vec<Segment>> {
     let rows = super::lines::rows(segments);
     let mut candidates: Vec<(usize, Candidate)> = Vec::new();
-    for (r, row) in rows.iter().enumerate() {
-        let &[label, text] = row.as_slice() else {
-            continue;
-        };
+    let pair = |label: usize, text: usize| {
         let (l, t) = (&segments[label], &segments[text]);
         let gap = t.x0 - l.x1;
-        if let Some(value) = label_only(&l.text)
-            && !t.mono
-            && gap > 0.0
-            && gap <= LABEL_GAP * t.size
-        {
-            candidates.push((r, Candidate { label, text, value }));
+        label_only(&l.text).filter(|_| !t.mono && gap > 0.0 && gap <= LABEL_GAP * t.size)
+    };
+    for (r, row) in rows.iter().enumerate() {
+        match *row.as_slice() {
+            [label, text] => {
+                if let Some(value) = pair(label, text) {
+                    candidates.push((
+                        r,
+                        Candidate {
+                            label,
+                            text,
+                            value,
+                            sub: false,
+                        },
+                    ));
+                }
+            }
+            [outer, label, text] => {
+                if let (Some(outer_value), Some(value)) = (pair(outer, label), pair(label, text)) {
+                    candidates.push((
+                        r,
+                        Candidate {
+                            label: outer,
+                            text: label,
+                            value: outer_value,
+                            sub: true,
+                        },
+                    ));
+                    candidates.push((
+                        r,
+                        Candidate {
+                            label,
+                            text,
+                            value,
+                            sub: false,
+                        },
+                    ));
+                }
+            }
+            _ => {}
         }
     }
     if candidates.len() < 2 {
         return None;
     }
+    // Label columns, each an item after another: a nested list's items may stand between two
+    // of an outer list's.
+    let mut columns: Vec<Vec<usize>> = Vec::new();
+    for c in 0..candidates.len() {
+        let column = columns.iter_mut().rev().find(|column| {
+            column
+                .last()
+                .is_some_and(|&last| continues(segments, &rows, &candidates[last], &candidates[c]))
+        });
+        match column {
+            Some(column) => column.push(c),
+            None => columns.push(vec![c]),
+        }
+    }
     let mut joined: Vec<Option<Segment>> = segments.iter().cloned().map(Some).collect();
     let mut any = false;
-    let mut i = 0;
-    while i < candidates.len() {
-        let mut j = i + 1;
-        while j < candidates.len() && continues(segments, &rows, &candidates[j - 1], &candidates[j])
-        {
-            j += 1;
-        }
-        let group = &candidates[i..j];
+    for column in &columns {
+        let group: Vec<&(usize, Candidate)> = column.iter().map(|&c| &candidates[c]).collect();
         let pairs: Vec<[&str; 2]> = group
             .iter()
             .map(|(_, c)| {
@@ -402,26 +448,50 @@ pub(crate) fn join_label_columns(segments: &[Segment]) -> Option<Vec<Segment>> {
                 ]
             })
             .collect();
-        if group.len() >= 2 && is_label_column(&pairs) && !headed(segments, &rows, &group[0]) {
+        if group.len() >= 2 && is_label_column(&pairs) && !headed(segments, &rows, group[0]) {
             for (_, c) in group {
-                joined[c.label] = Some(item_line(&segments[c.label], &segments[c.text]));
-                joined[c.text] = None;
+                if c.sub {
+                    joined[c.label] = Some(label_line(&segments[c.label], &segments[c.text]));
+                } else {
+                    joined[c.label] = Some(item_line(&segments[c.label], &segments[c.text]));
+                    joined[c.text] = None;
+                }
             }
             any = true;
         }
-        i = j;
     }
     any.then(|| joined.into_iter().flatten().collect())
 }
 
+/// The label of an item that holds only a sublist, as a line of its own just above the row of
+/// the sublist's first item (`next`), in that item's type: `2` becomes `2.`.
+fn label_line(label: &Segment, next: &Segment) -> Segment {
+    let mut mark = label.text.trim().to_string();
+    if mark.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        mark.push('.');
+    }
+    Segment {
+        x0: label.x0,
+        x1: label.x1,
+        y: next.y - 0.5 * next.size,
+        y_last: next.y - 0.5 * next.size,
+        text: mark,
+        ..next.clone()
+    }
+}
+
 /// Whether candidate `b` is the next item after `a` in one label column: its label lines up
-/// with `a`'s and follows it, and no row between them starts left of the items' text.
+/// with `a`'s and follows it on a later row, and no row between them starts left of the items'
+/// text.
 fn continues(
     segments: &[Segment],
     rows: &[Vec<usize>],
     (ra, a): &(usize, Candidate),
     (rb, b): &(usize, Candidate),
 ) -> bool {
+    if rb <= ra {
+        return false;
+    }
     let (la, lb) = (&segments[a.label], &segments[b.label]);
     let tolerance = SAME_EDGE * la.size.max(lb.size);
     let lined_up = (la.x0 - lb.x0).abs() <= tolerance || (la.x1 - lb.x1).abs() <= tolerance;
@@ -451,6 +521,8 @@ fn headed(segments: &[Segment], rows: &[Vec<usize>], (r, first): &(usize, Candid
                 && near(s.x0, label.x0)
                 && !s.text.trim_end().ends_with(['.', ':', '!', '?'])
         }
+        // (Not the last item of a list before, nested deeper or not: a label and its text.)
+        [first_above, ..] if label_only(&segments[*first_above].text).is_some() => false,
         many => {
             many.iter().any(|&k| near(segments[k].x0, label.x0))
                 && many.iter().any(|&k| near(segments[k].x0, text.x0))
@@ -602,6 +674,56 @@ mod tests {
             ]
         );
         assert_eq!(texts.len(), segments.len() - 3, "{texts:?}");
+    }
+
+    #[test]
+    fn label_columns_from_any_start_and_nested() {
+        // ReportLab: a list from 3; a nested list the outer one resumes after; an item that
+        // holds only a sublist, whose label shares the row of the sublist's first label.
+        let seg = |text: &str, x0: f32, x1: f32, y: f32| Segment::plain(text, x0, x1, y);
+        let segments = vec![
+            seg("3", 78.0, 84.0, 100.0),
+            seg("Third step here.", 96.0, 160.0, 100.0),
+            seg("4", 78.0, 84.0, 112.0),
+            seg("Fourth step here.", 96.0, 160.0, 112.0),
+            seg("Nested:", 78.0, 118.0, 140.0),
+            seg("1", 78.0, 84.0, 160.0),
+            seg("Outer one.", 96.0, 160.0, 160.0),
+            seg("a", 96.0, 102.0, 172.0),
+            seg("Inner a.", 114.0, 160.0, 172.0),
+            seg("b", 96.0, 102.0, 184.0),
+            seg("Inner b.", 114.0, 160.0, 184.0),
+            seg("2", 78.0, 84.0, 196.0),
+            seg("a", 96.0, 102.0, 196.0),
+            seg("Inner a again.", 114.0, 180.0, 196.0),
+            seg("b", 96.0, 102.0, 208.0),
+            seg("Inner b again.", 114.0, 180.0, 208.0),
+            seg("3", 78.0, 84.0, 220.0),
+            seg("Outer three.", 96.0, 160.0, 220.0),
+        ];
+        let joined = join_label_columns(&segments).expect("a list");
+        let texts: Vec<(&str, f32)> = joined.iter().map(|s| (s.text.as_str(), s.y)).collect();
+        assert_eq!(
+            texts,
+            [
+                ("3. Third step here.", 100.0),
+                ("4. Fourth step here.", 112.0),
+                ("Nested:", 140.0),
+                ("1. Outer one.", 160.0),
+                ("a. Inner a.", 172.0),
+                ("b. Inner b.", 184.0),
+                ("2.", 191.0),
+                ("a. Inner a again.", 196.0),
+                ("b. Inner b again.", 208.0),
+                ("3. Outer three.", 220.0),
+            ]
+        );
+        let refs: Vec<&Segment> = joined.iter().collect();
+        let marked: Vec<bool> = line_labels(&refs).iter().map(Option::is_some).collect();
+        assert_eq!(
+            marked,
+            [true, true, false, true, true, true, true, true, true, true]
+        );
     }
 
     #[test]

@@ -3,8 +3,9 @@
 //! a bullet, or after a short line that ends a sentence. A paragraph that stops mid-sentence at
 //! the foot of a column goes on at the top of the next when that starts in lower case. A list
 //! item's lines indented under its text (a hanging indent) continue the item; a line back at its
-//! label's edge ends it. A right-to-left line is short at its left end. Lines are joined with
-//! spaces, and a word hyphenated at a line end is joined back.
+//! label's edge ends it. Right-to-left lines are read mirrored: they start at the right, an
+//! indented first line is indented there, and a line is short at its left end. Lines are joined
+//! with spaces, and a word hyphenated at a line end is joined back.
 
 use super::bidi;
 use super::lines::Segment;
@@ -63,8 +64,8 @@ struct Open {
     list_item: bool,
     /// Lines so far.
     lines: usize,
-    /// Left edge of the second line.
-    second: Option<f32>,
+    /// Left and right edges of the second line.
+    second: Option<(f32, f32)>,
 }
 
 /// What is known of the line that may start a new paragraph, beyond its segment.
@@ -75,6 +76,8 @@ struct Next {
     /// Left edge of the column of text the line before stands in, when that line is
     /// right-to-left.
     rtl_column_left: Option<f32>,
+    /// Whether the line itself is right-to-left.
+    next_rtl: bool,
 }
 
 /// Whether `next` starts a new paragraph after `prev`, the last line of `open`.
@@ -137,18 +140,29 @@ fn breaks(prev: &Segment, next: &Segment, pitch: Option<f32>, open: Open, known:
     if known.labelled || rule(&prev.text) || rule(&next.text) {
         return true;
     }
-    let indent = next.x0 - left;
+    // Right-to-left lines start at the right: the rules below read the page mirrored.
+    let rtl = known.rtl_column_left.is_some() && known.next_rtl;
+    let flip = |x0: f32, x1: f32| if rtl { (-x1, -x0) } else { (x0, x1) };
+    let (_, prev_end) = flip(prev.x0, prev.x1);
+    let (next_start, next_end) = flip(next.x0, next.x1);
+    let (left, right) = flip(left, right);
+    let second = if rtl {
+        second.map(|(_, x1)| -x1)
+    } else {
+        second.map(|(x0, _)| x0)
+    };
+    let indent = next_start - left;
     // Only a line that ran to the right edge wraps: after a short first line (`1. Precision`)
     // an indented line starts the body, not the rest of the item.
-    let wrapped = prev.x1 >= right.max(next.x1) - 4.0 * size;
+    let wrapped = prev_end >= right.max(next_end) - 4.0 * size;
     let hanging = list_item && wrapped && indent <= MAX_HANGING_INDENT * size;
-    if indent > 0.8 * size && indent < 8.0 * size && next.x1 > right - 2.0 * size && !hanging {
+    if indent > 0.8 * size && indent < 8.0 * size && next_end > right - 2.0 * size && !hanging {
         return true;
     }
     let ends_sentence = prev.text.ends_with(['.', '!', '?', ':', '؟', '۔']);
     // A list item ends at a line back at its label's edge (or left of it) with no label of its
     // own, once its text hung indented under the label or a sentence ended.
-    if list_item && next.x0 <= left + 0.5 * size {
+    if list_item && next_start <= left + 0.5 * size {
         let hung = second.is_some_and(|x| x > left + 0.5 * size);
         if hung || ends_sentence && !next.text.starts_with(char::is_lowercase) {
             return true;
@@ -161,7 +175,7 @@ fn breaks(prev: &Segment, next: &Segment, pitch: Option<f32>, open: Open, known:
     {
         return true;
     }
-    ends_sentence && prev.x1 < right.max(next.x1) - 4.0 * size
+    ends_sentence && prev_end < right.max(next_end) - 4.0 * size
 }
 
 /// Whether a line is a rule drawn in dashes, stars or the like (`- - - - x`, `* * *`): three
@@ -263,6 +277,7 @@ pub(crate) fn paragraphs(lines: &[&Segment]) -> Vec<Paragraph> {
                     labelled: labels[i].is_some_and(|l| l.breaks),
                     rtl_column_left: bidi::mostly_rtl(std::iter::once(p.text.as_str()))
                         .then(|| column_left(lines, i - 1)),
+                    next_rtl: bidi::mostly_rtl(std::iter::once(line.text.as_str())),
                 };
                 breaks(p, line, pitch, open, known)
             }
@@ -295,7 +310,7 @@ pub(crate) fn paragraphs(lines: &[&Segment]) -> Vec<Paragraph> {
             open.right = open.right.max(line.x1);
             open.lines += 1;
             if open.lines == 2 {
-                open.second = Some(line.x0);
+                open.second = Some((line.x0, line.x1));
             }
         }
         if let Some(p) = out.last_mut() {
@@ -522,6 +537,42 @@ mod tests {
                 "مرحبا بالعالم، هذه جملة باللغة العربية.",
                 "Ligatures: the first floor office.",
                 "זוהי פסקה ארוכה בעברית. היא ממשיכה עד לשורה השנייה.",
+            ]
+        );
+    }
+
+    #[test]
+    fn right_to_left_lines_ragged_at_their_left_go_on() {
+        // WeasyPrint, `body{width:300px}`, Arabic and Hebrew: each line is flush right, short at
+        // its left by up to several words; only a line that ends a sentence short ends its
+        // paragraph (an indent is at the right).
+        let lines = [
+            line("هذه هي الفقرة الأولى وهي طويلة بما يكفي", 72.0, 287.2, 79.4),
+            line("لتمتد على عدة أسطر في هذه الصفحة", 97.2, 287.3, 93.4),
+            line("الضيقة، مع كلمات كثيرة أخرى.", 133.8, 287.3, 107.3),
+            line("فقرة أخرى طويلة أيضا، وفيها جمل عدة.", 87.4, 287.3, 133.3),
+            line(
+                "الجملة الثانية تستمر هنا مع بعض الكلمات",
+                83.7,
+                287.3,
+                147.3,
+            ),
+            line("لملء سطر ثالث في الصفحة.", 140.5, 287.3, 161.2),
+            line("זוהי הפסקה הראשונה והיא ארוכה מספיק", 75.0, 287.2, 187.2),
+            line("כדי להימשך על פני כמה שורות בעמוד הצר", 69.0, 287.2, 201.2),
+            line("הזה, עם עוד מילים רבות.", 158.6, 287.2, 215.1),
+            line("פסקה שנייה,", 240.0, 277.2, 241.1),
+            line("עם שורה שנייה.", 220.0, 287.2, 255.1),
+        ];
+        let refs: Vec<&Segment> = lines.iter().collect();
+        let texts: Vec<String> = paragraphs(&refs).into_iter().map(|p| p.text).collect();
+        assert_eq!(
+            texts,
+            [
+                "هذه هي الفقرة الأولى وهي طويلة بما يكفي لتمتد على عدة أسطر في هذه الصفحة الضيقة، مع كلمات كثيرة أخرى.",
+                "فقرة أخرى طويلة أيضا، وفيها جمل عدة. الجملة الثانية تستمر هنا مع بعض الكلمات لملء سطر ثالث في الصفحة.",
+                "זוהי הפסקה הראשונה והיא ארוכה מספיק כדי להימשך על פני כמה שורות בעמוד הצר הזה, עם עוד מילים רבות.",
+                "פסקה שנייה, עם שורה שנייה.",
             ]
         );
     }

@@ -205,6 +205,10 @@ fn escape_ordered(text: &str) -> String {
     match text.find(['.', ')']) {
         Some(pos) if pos > 0 && text[..pos].bytes().all(|b| b.is_ascii_digit()) => {
             let rest = text[pos + 1..].trim_start();
+            // An item that holds only a sublist is its number alone.
+            if rest.is_empty() {
+                return format!("{}.", &text[..pos]);
+            }
             format!("{}. {}", &text[..pos], escape(rest))
         }
         _ => format!("- {}", escape(text)),

@@ -1682,6 +1682,109 @@ fn a_column_of_labels_beside_text_is_a_list_and_real_tables_stay_tables() {
     );
 }
 
+/// A one-page PDF drawing each `(size, x, y, text)` line in Helvetica.
+fn sized_lines_pdf(lines: &[(i64, i64, i64, &str)]) -> Vec<u8> {
+    use lopdf::content::{Content, Operation};
+    use lopdf::{Object, Stream, dictionary};
+
+    let mut doc = lopdf::Document::with_version("1.5");
+    let pages_id = doc.new_object_id();
+    let helvetica = doc.add_object(dictionary! {
+        "Type" => "Font", "Subtype" => "Type1", "BaseFont" => "Helvetica",
+    });
+    let mut operations = vec![Operation::new("BT", vec![])];
+    for &(size, x, y, text) in lines {
+        operations.push(Operation::new("Tf", vec!["F1".into(), size.into()]));
+        operations.push(Operation::new(
+            "Tm",
+            vec![1.into(), 0.into(), 0.into(), 1.into(), x.into(), y.into()],
+        ));
+        operations.push(Operation::new("Tj", vec![Object::string_literal(text)]));
+    }
+    operations.push(Operation::new("ET", vec![]));
+    let content = doc.add_object(Stream::new(
+        dictionary! {},
+        Content { operations }.encode().unwrap_or_default(),
+    ));
+    let page = doc.add_object(dictionary! {
+        "Type" => "Page", "Parent" => pages_id, "Contents" => content,
+        "MediaBox" => vec![0.into(), 0.into(), 612.into(), 792.into()],
+        "Resources" => dictionary! { "Font" => dictionary! { "F1" => helvetica } },
+    });
+    save_pdf(doc, pages_id, vec![page.into()])
+}
+
+#[test]
+fn reportlab_label_columns_of_two_digits_from_any_start_and_nested() {
+    // ReportLab's ListFlowable: labels in 12 points, 2 points below the items' baseline, the
+    // items in 10 points 18 points right of the labels' left edge; `10` ends 4.7 points short
+    // of its item's text. A list that starts at 8; one that starts at 3; a nested list that
+    // the outer one resumes after, and an item that holds only a sublist.
+    let mut lines: Vec<(i64, i64, i64, String)> = vec![(10, 72, 740, "Long list:".into())];
+    for (k, n) in (8..=12).enumerate() {
+        let y = 726 - 12 * k as i64;
+        lines.push((12, 72, y - 2, n.to_string()));
+        lines.push((
+            10,
+            90,
+            y,
+            format!("Long list entry number {n} with a few words."),
+        ));
+    }
+    lines.push((10, 72, 654, "Starting at three:".into()));
+    for (k, text) in ["Third step here.", "Fourth step here.", "Fifth step here."]
+        .into_iter()
+        .enumerate()
+    {
+        let y = 640 - 12 * k as i64;
+        lines.push((12, 72, y - 2, (k + 3).to_string()));
+        lines.push((10, 90, y, text.into()));
+    }
+    lines.push((10, 72, 590, "Nested:".into()));
+    for (label, x, y, text) in [
+        ("1", 72, 576, "Outer one has a sublist."),
+        ("a", 90, 564, "Inner a."),
+        ("b", 90, 552, "Inner b."),
+        ("2", 72, 540, "Outer two."),
+    ] {
+        lines.push((12, x, y - 2, label.into()));
+        lines.push((10, x + 18, y, text.into()));
+    }
+    // An item that holds only a sublist: its label on the row of the sublist's first item.
+    lines.push((12, 72, 526, "3".into()));
+    for (label, y, text) in [("a", 528, "Inner a again."), ("b", 516, "Inner b again.")] {
+        lines.push((12, 90, y - 2, label.into()));
+        lines.push((10, 108, y, text.into()));
+    }
+    lines.push((12, 72, 502, "4".into()));
+    lines.push((10, 90, 504, "Outer four.".into()));
+    lines.push((10, 72, 480, "The end.".into()));
+    let lines: Vec<(i64, i64, i64, &str)> = lines
+        .iter()
+        .map(|(s, x, y, t)| (*s, *x, *y, t.as_str()))
+        .collect();
+    let parsed = parse_bytes(sized_lines_pdf(&lines));
+    let md = &parsed.markdown;
+    assert!(
+        md.contains(
+            "Long list:\n\n8. Long list entry number 8 with a few words.\n\n9. Long list entry number 9 with a few words.\n\n10. Long list entry number 10 with a few words.\n\n11. Long list entry number 11 with a few words.\n\n12. Long list entry number 12 with a few words.\n\n"
+        ),
+        "{md}"
+    );
+    assert!(
+        md.contains(
+            "Starting at three:\n\n3. Third step here.\n\n4. Fourth step here.\n\n5. Fifth step here.\n\n"
+        ),
+        "{md}"
+    );
+    assert!(
+        md.contains(
+            "Nested:\n\n1. Outer one has a sublist.\n\n    - a. Inner a.\n\n    - b. Inner b.\n\n2. Outer two.\n\n3.\n\n    - a. Inner a again.\n\n    - b. Inner b again.\n\n4. Outer four.\n\nThe end."
+        ),
+        "{md}"
+    );
+}
+
 #[test]
 fn lettered_items_are_a_list_and_initials_are_not() {
     let bytes = lines_pdf(&[
