@@ -165,6 +165,8 @@ pub const OPERATORS: &[OperatorInfo] = &[
         //    read top to bottom, not as columns. DOCX frames holding a table or heading stay
         //    tables, a caption above a frame is not repeated, Wingdings run text read for
         //    check boxes.
+        //    PDF ruled tables whose cells have no padding (text touching the lines) read cell
+        //    by cell.
         version: 7,
     },
     OperatorInfo {
