@@ -166,7 +166,7 @@ pub const OPERATORS: &[OperatorInfo] = &[
         //    tables, a caption above a frame is not repeated, Wingdings run text read for
         //    check boxes.
         //    PDF ruled tables whose cells have no padding (text touching the lines) read cell
-        //    by cell.
+        //    by cell; a ruled table nested in a ruled table's cell is that cell's text.
         version: 7,
     },
     OperatorInfo {

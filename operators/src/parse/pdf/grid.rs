@@ -295,12 +295,21 @@ fn band(bounds: &[f32], v: f32) -> Option<usize> {
 }
 
 /// Finds the ruled tables of a page among `segs` (sorted by baseline, as
-/// [`super::lines::segments`] returns them). Segments are used by one table at most.
+/// [`super::lines::segments`] returns them). Segments are used by one table at most. A grid
+/// inside another's cell (a table nested in a table's cell) is tried after it: a table holds
+/// the nested one's text in its cell, in place; the inner grid is a table of its own only
+/// when the outer one is none.
 pub(crate) fn find(segs: &[Segment], rules: &PageRules) -> Vec<Table> {
     let mut used = vec![false; segs.len()];
-    rules
-        .grids
-        .iter()
+    let area = |g: &Grid| {
+        let (xs, ys) = (&g.xs, &g.ys);
+        (xs[xs.len() - 1] - xs[0]) * (ys[ys.len() - 1] - ys[0])
+    };
+    let mut order: Vec<&Grid> = rules.grids.iter().collect();
+    // (Larger first: a grid inside another is smaller than it.)
+    order.sort_by(|a, b| area(b).total_cmp(&area(a)));
+    order
+        .into_iter()
         .filter_map(|g| table_in(segs, &mut used, g))
         .collect()
 }
