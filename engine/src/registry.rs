@@ -167,7 +167,8 @@ pub const OPERATORS: &[OperatorInfo] = &[
         //    check boxes. PDF right-to-left lines read mirrored: a line ragged at its left end
         //    goes on. PDF label columns from any value, two-digit labels in their own type kept
         //    apart, nested label columns (an outer list resumes; an item of only a sublist is
-        //    `2.`).
+        //    `2.`). PDF ruled tables whose cells have no padding (text touching the lines) read
+        //    cell by cell; a ruled table nested in a ruled table's cell is that cell's text.
         version: 7,
     },
     OperatorInfo {

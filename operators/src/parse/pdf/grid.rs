@@ -34,6 +34,11 @@ const MIN_FILLED: f32 = 0.4;
 const MAX_CELL_WORDS: f32 = 60.0;
 /// Narrowest gap, in font sizes, between text on either side of a grid's vertical line.
 const MIN_WALLED_GAP: f32 = 0.05;
+/// How near (in font sizes) a grid's vertical line must be to where text touching across it
+/// (closer than [`MIN_WALLED_GAP`]) meets, to split it: a cell with no padding, its text
+/// reaching the line or crossing it by a hair. A word overflowing its cell goes on well past
+/// the line, which falls between two of its letters only by chance.
+const TOUCH: f32 = 0.02;
 /// Most share of the text in a grid that crosses one of its vertical lines: lines drawn
 /// through the text (a chart's grid behind its labels) do not bound cells.
 const MAX_CROSSING: f32 = 0.1;
@@ -119,14 +124,19 @@ impl PageRules {
     }
 
     /// Whether a grid's vertical line stands between text ending at `left` and text starting
-    /// at `right` on baseline `y` in type of `size`, with a gap between them: they are not one
-    /// piece of text. (Text that runs over a line without a gap, a word too long for its
-    /// cell, stays whole.)
+    /// at `right` on baseline `y` in type of `size`: they are not one piece of text. Text on
+    /// either side of a gap is split at a line in or near the gap; text that touches (a cell
+    /// with no padding) only at a line right where it meets. (Text that runs over a line, a
+    /// word too long for its cell, stays whole.)
     pub fn walled(&self, left: f32, right: f32, y: f32, size: f32) -> bool {
-        if self.walls.is_empty() || right - left < MIN_WALLED_GAP * size {
+        if self.walls.is_empty() || right - left < -TOUCH * size {
             return false;
         }
-        let slack = 0.15 * size;
+        let slack = if right - left < MIN_WALLED_GAP * size {
+            TOUCH * size
+        } else {
+            0.15 * size
+        };
         let (low, high) = (left - slack, right + slack);
         let probe = y - 0.3 * size;
         let start = self.walls.partition_point(|l| l.at < low);
@@ -285,12 +295,21 @@ fn band(bounds: &[f32], v: f32) -> Option<usize> {
 }
 
 /// Finds the ruled tables of a page among `segs` (sorted by baseline, as
-/// [`super::lines::segments`] returns them). Segments are used by one table at most.
+/// [`super::lines::segments`] returns them). Segments are used by one table at most. A grid
+/// inside another's cell (a table nested in a table's cell) is tried after it: a table holds
+/// the nested one's text in its cell, in place; the inner grid is a table of its own only
+/// when the outer one is none.
 pub(crate) fn find(segs: &[Segment], rules: &PageRules) -> Vec<Table> {
     let mut used = vec![false; segs.len()];
-    rules
-        .grids
-        .iter()
+    let area = |g: &Grid| {
+        let (xs, ys) = (&g.xs, &g.ys);
+        (xs[xs.len() - 1] - xs[0]) * (ys[ys.len() - 1] - ys[0])
+    };
+    let mut order: Vec<&Grid> = rules.grids.iter().collect();
+    // (Larger first: a grid inside another is smaller than it.)
+    order.sort_by(|a, b| area(b).total_cmp(&area(a)));
+    order
+        .into_iter()
         .filter_map(|g| table_in(segs, &mut used, g))
         .collect()
 }
@@ -554,6 +573,13 @@ mod tests {
         assert!(rules.walled(98.0, 102.0, 115.0, 10.0));
         assert!(!rules.walled(60.0, 62.0, 115.0, 10.0));
         assert!(!rules.walled(98.0, 102.0, 190.0, 10.0), "below the grid");
+        // Text touching the line, or crossing it by a hair, is split there; a word running
+        // over it is not.
+        assert!(rules.walled(100.0, 100.0, 115.0, 10.0));
+        assert!(rules.walled(100.1, 100.1, 115.0, 10.0));
+        assert!(rules.walled(99.75, 100.25, 115.0, 10.0));
+        assert!(!rules.walled(101.0, 101.0, 115.0, 10.0));
+        assert!(!rules.walled(98.8, 98.8, 115.0, 10.0));
         let segs = vec![
             seg("Before", 50.0, 200.0, 90.0),
             seg("Item", 52.0, 70.0, 115.0),

@@ -2003,6 +2003,109 @@ fn lines_that_form_no_grid_change_nothing() {
     );
 }
 
+/// A table ruled in a grid with no padding in its cells, ReportLab's way (`inset` 0: each
+/// column as wide as its widest text, which starts and ends on the lines) or WeasyPrint's
+/// (`inset` 0.25: the text inside the half of a 0.5 point border), between two paragraphs.
+fn unpadded_table_content(inset: f64) -> String {
+    let rows = [
+        ["Name", "Qty", "Price"],
+        ["Apple", "10", "1.50"],
+        ["Banana", "200", "0.25"],
+        ["Cherry", "3000", "12.00"],
+    ];
+    // Helvetica 10: `Banana` is 34.47 points wide, `3000` 22.24, `12.00` 25.02.
+    let widths = [34.47, 22.24, 25.02];
+    let mut xs = vec![72.0];
+    for w in widths {
+        xs.push(xs[xs.len() - 1] + w + 2.0 * inset);
+    }
+    let ys: Vec<f64> = (0..=rows.len()).map(|r| 700.0 - 12.0 * r as f64).collect();
+    let mut c = String::from("BT /F1 10 Tf 1 0 0 1 72 720 Tm (The fruit in stock:) Tj ET\n");
+    for &v in &ys {
+        c.push_str(&format!("0.5 w {} {v} m {} {v} l S\n", xs[0], xs[3]));
+    }
+    for &x in &xs {
+        c.push_str(&format!("0.5 w {x} {} m {x} {} l S\n", ys[0], ys[4]));
+    }
+    for (r, row) in rows.iter().enumerate() {
+        for (cell, x) in row.iter().zip(&xs) {
+            c.push_str(&format!(
+                "BT /F1 10 Tf 1 0 0 1 {} {} Tm ({cell}) Tj ET\n",
+                x + inset,
+                ys[r] - 10.0
+            ));
+        }
+    }
+    c.push_str("BT /F1 10 Tf 1 0 0 1 72 620 Tm (That is all the fruit.) Tj ET\n");
+    c
+}
+
+#[test]
+fn a_ruled_table_with_no_padding_in_its_cells_reads_cell_by_cell() {
+    // Text touching a line is split at it: without that, `Banana200` and `300012.00` ran
+    // over the lines, and the grid was no table.
+    for inset in [0.0, 0.25] {
+        let parsed = parse_bytes(regular_and_bold_pdf(&unpadded_table_content(inset)));
+        let md = &parsed.markdown;
+        assert!(
+            md.contains(
+                "The fruit in stock:\n\n| Name | Qty | Price |\n| --- | --- | --- |\n\
+                 | Apple | 10 | 1.50 |\n| Banana | 200 | 0.25 |\n| Cherry | 3000 | 12.00 |\n\n\
+                 That is all the fruit."
+            ),
+            "inset: {inset}\n{md}"
+        );
+    }
+}
+
+#[test]
+fn a_table_nested_in_a_ruled_tables_cell_stays_in_the_cell() {
+    // The outer grid's cell at the second row and column holds a grid of its own, drawn
+    // apart from the outer lines (ReportLab's way).
+    let mut c = String::from("BT /F1 10 Tf 1 0 0 1 72 720 Tm (Nested below.) Tj ET\n");
+    let grid = |c: &mut String, xs: &[f64], ys: &[f64]| {
+        for &v in ys {
+            c.push_str(&format!(
+                "0.5 w {} {v} m {} {v} l S\n",
+                xs[0],
+                xs[xs.len() - 1]
+            ));
+        }
+        for &x in xs {
+            c.push_str(&format!(
+                "0.5 w {x} {} m {x} {} l S\n",
+                ys[0],
+                ys[ys.len() - 1]
+            ));
+        }
+    };
+    grid(&mut c, &[72.0, 150.0, 260.0], &[700.0, 686.0, 646.0, 632.0]);
+    grid(&mut c, &[156.0, 176.0, 196.0], &[680.0, 666.0, 652.0]);
+    let text = [
+        (78, 690, "Outer1"),
+        (156, 690, "Outer2"),
+        (78, 650, "x"),
+        (160, 670, "a"),
+        (180, 670, "b"),
+        (160, 656, "c"),
+        (180, 656, "d"),
+        (78, 636, "y"),
+        (156, 636, "z"),
+        (72, 600, "After the tables."),
+    ];
+    for (x, y, t) in text {
+        c.push_str(&format!("BT /F1 10 Tf 1 0 0 1 {x} {y} Tm ({t}) Tj ET\n"));
+    }
+    let md = parse_bytes(regular_and_bold_pdf(&c)).markdown;
+    assert!(
+        md.contains(
+            "Nested below.\n\n| Outer1 | Outer2 |\n| --- | --- |\n| x | a b c d |\n\
+             | y | z |\n\nAfter the tables."
+        ),
+        "{md}"
+    );
+}
+
 /// A table ruled with horizontal lines alone, booktabs' way (a rule above the bold header, one
 /// under it, one under the last row), whose columns stand 3 points apart (closer than the gap
 /// that parts text on a line): the content of a page between two paragraphs. With `rows` of
