@@ -169,6 +169,7 @@ pub const OPERATORS: &[OperatorInfo] = &[
         //    apart, nested label columns (an outer list resumes; an item of only a sublist is
         //    `2.`). PDF ruled tables whose cells have no padding (text touching the lines) read
         //    cell by cell; a ruled table nested in a ruled table's cell is that cell's text.
+        //    A right-to-left PDF table's first column is its rightmost.
         version: 7,
     },
     OperatorInfo {

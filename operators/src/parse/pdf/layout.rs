@@ -761,7 +761,7 @@ fn page_pieces_of(segments: &[Segment], rules: &PageRules, find_code: bool) -> V
             Unit::Table(table) => {
                 pieces.extend(paragraphs::paragraphs(&run).into_iter().map(Piece::Para));
                 run.clear();
-                let rows = table
+                let mut rows: Vec<Vec<String>> = table
                     .rows
                     .iter()
                     .map(|row| {
@@ -770,6 +770,11 @@ fn page_pieces_of(segments: &[Segment], rules: &PageRules, find_code: bool) -> V
                             .collect()
                     })
                     .collect();
+                // A right-to-left table's first column is its rightmost, as HTML and DOCX
+                // give it.
+                if super::bidi::mostly_rtl(rows.iter().flatten().map(String::as_str)) {
+                    rows.iter_mut().for_each(|row| row.reverse());
+                }
                 pieces.push(Piece::Table(rows));
             }
             Unit::Code(text) => {
@@ -794,6 +799,43 @@ mod tests {
             page: 1,
             continued: Vec::new(),
         }
+    }
+
+    /// A right-to-left table's first column is its rightmost (the name column of a Hebrew
+    /// price list), as HTML and DOCX give it; a left-to-right one keeps page order.
+    #[test]
+    fn a_right_to_left_tables_columns_start_at_the_right() {
+        let table = |cells: [[&str; 3]; 3]| -> Vec<Segment> {
+            let mut segs = Vec::new();
+            for (r, row) in cells.iter().enumerate() {
+                for (c, text) in row.iter().enumerate() {
+                    let x0 = 72.0 + 120.0 * c as f32;
+                    segs.push(Segment::plain(text, x0, x0 + 40.0, 100.0 + 14.0 * r as f32));
+                }
+            }
+            segs
+        };
+        let first_rows = |segs: &[Segment]| -> Vec<Vec<String>> {
+            page_pieces_of(segs, &PageRules::default(), false)
+                .into_iter()
+                .find_map(|piece| match piece {
+                    Piece::Table(rows) => Some(rows),
+                    _ => None,
+                })
+                .expect("a table")
+        };
+        let hebrew = table([
+            ["מחיר", "כמות", "שם"],
+            ["1.50", "10", "תפוח"],
+            ["0.25", "200", "בננה"],
+        ]);
+        assert_eq!(first_rows(&hebrew)[0], ["שם", "כמות", "מחיר"]);
+        let english = table([
+            ["Name", "Qty", "Price"],
+            ["Apple", "10", "1.50"],
+            ["Banana", "200", "0.25"],
+        ]);
+        assert_eq!(first_rows(&english)[0], ["Name", "Qty", "Price"]);
     }
 
     #[test]
