@@ -170,6 +170,8 @@ pub const OPERATORS: &[OperatorInfo] = &[
         //    `2.`). PDF ruled tables whose cells have no padding (text touching the lines) read
         //    cell by cell; a ruled table nested in a ruled table's cell is that cell's text.
         //    A right-to-left PDF table's first column is its rightmost.
+        //    A first column going on after a paragraph break where the next column ends is
+        //    read whole before it (its rest was taken for lines under both columns).
         version: 7,
     },
     OperatorInfo {

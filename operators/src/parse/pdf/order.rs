@@ -102,6 +102,8 @@ fn order(segs: &[Segment], mut ids: Vec<usize>, out: &mut Vec<usize>, depth: usi
 const BALANCED: f32 = 2.5;
 /// Fewest lines of each column for a tail to be told apart from them.
 const COLUMN_LINES: usize = 3;
+/// Most lines of a tail under the columns.
+const MAX_TAIL_LINES: usize = 3;
 /// Narrowest blank between the columns' text and a tail under them, in font sizes (more than
 /// the leading between two lines of a paragraph).
 const TAIL_GAP: f32 = 0.6;
@@ -142,7 +144,9 @@ fn columns_then_tail(segs: &[Segment], ids: &[usize], gutter: f32) -> Vec<Vec<us
         }
         above = above.max(s.bottom());
     }
-    if let Some(k) = cut {
+    // A tail is a line or a few (a heading and a line under it): more is the first column
+    // going on after a paragraph break, past where the others happen to end.
+    if let Some(k) = cut.filter(|&k| first.len() - k <= MAX_TAIL_LINES) {
         let tail = first.split_off(k);
         columns.push(tail);
     }
@@ -296,6 +300,35 @@ mod tests {
             texts(&segs),
             ["L1", "L2", "L3", "L4", "R1", "R2", "R3", "Heading", "short"]
         );
+    }
+
+    /// A first column that goes on after a paragraph break just where the second one ends is
+    /// read whole before it: its rest is no line under the columns (it came after them).
+    #[test]
+    fn a_first_column_going_on_past_the_seconds_end_is_no_tail() {
+        let mut segs = Vec::new();
+        let mut y = 100.0;
+        for k in 1..=20 {
+            if k == 10 {
+                y += 12.0;
+            }
+            segs.push(seg(&format!("L{k:02}"), 50.0, 280.0, y));
+            y += 12.0;
+        }
+        for k in 1..=8 {
+            segs.push(seg(
+                &format!("R{k:02}"),
+                320.0,
+                550.0,
+                100.0 + 12.0 * (k - 1) as f32,
+            ));
+        }
+        let order = texts(&segs);
+        let expected: Vec<String> = (1..=20)
+            .map(|k| format!("L{k:02}"))
+            .chain((1..=8).map(|k| format!("R{k:02}")))
+            .collect();
+        assert_eq!(order, expected);
     }
 
     #[test]
