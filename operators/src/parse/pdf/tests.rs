@@ -1970,12 +1970,6 @@ fn lines_that_form_no_grid_change_nothing() {
         ("F1", 72, 560, "Left column text of the page"),
         ("F1", 320, 560, "Right column text of the page"),
     ];
-    let mut content = String::new();
-    for (font, x, y, line) in text {
-        content.push_str(&format!(
-            "BT /{font} 10 Tf 1 0 0 1 {x} {y} Tm ({line}) Tj ET\n"
-        ));
-    }
     let graphics = [
         // A page background, a clipping path, a white rule.
         "0.95 g 0 0 612 792 re f 0 g",
@@ -1992,14 +1986,11 @@ fn lines_that_form_no_grid_change_nothing() {
         // A curve and a slanted line.
         "72 500 m 100 540 200 540 300 500 c S 72 480 m 300 470 l S",
     ];
-    let plain = parse_bytes(regular_and_bold_pdf(&content));
-    content.push_str(&graphics.join("\n"));
-    let drawn = parse_bytes(regular_and_bold_pdf(&content));
-    assert_eq!(plain.markdown, drawn.markdown);
+    let drawn = drawn_lines_change_nothing(&text, &graphics);
     assert!(
-        plain.markdown.contains("| Setting | Default |"),
+        drawn.markdown.contains("| Setting | Default |"),
         "{}",
-        plain.markdown
+        drawn.markdown
     );
 }
 
@@ -2219,12 +2210,6 @@ fn horizontal_lines_around_prose_and_headings_change_nothing() {
         ("F1", 72, 484, "Jane Doe"),
         ("F1", 72, 472, "12 Main Street"),
     ];
-    let mut content = String::new();
-    for (font, x, y, line) in text {
-        content.push_str(&format!(
-            "BT /{font} 10 Tf 1 0 0 1 {x} {y} Tm ({line}) Tj ET\n"
-        ));
-    }
     let graphics = [
         // Rules under both headings, of one width.
         "0.75 w 72 716 m 400 716 l S 72 672 m 400 672 l S",
@@ -2236,9 +2221,25 @@ fn horizontal_lines_around_prose_and_headings_change_nothing() {
         // Lines above and below an address.
         "72 496 m 300 496 l S 72 466 m 300 466 l S",
     ];
+    let drawn = drawn_lines_change_nothing(&text, &graphics);
+    assert!(!drawn.markdown.contains('|'), "{}", drawn.markdown);
+}
+
+/// Parses the lines of `text` (font, x, y, text) without and with the `graphics` drawn over
+/// them, asserts the two read alike, and returns the drawn one.
+fn drawn_lines_change_nothing(
+    text: &[(&str, i32, i32, &str)],
+    graphics: &[&str],
+) -> crate::model::ParsedDocument {
+    let mut content = String::new();
+    for (font, x, y, line) in text {
+        content.push_str(&format!(
+            "BT /{font} 10 Tf 1 0 0 1 {x} {y} Tm ({line}) Tj ET\n"
+        ));
+    }
     let plain = parse_bytes(regular_and_bold_pdf(&content));
     content.push_str(&graphics.join("\n"));
     let drawn = parse_bytes(regular_and_bold_pdf(&content));
     assert_eq!(plain.markdown, drawn.markdown);
-    assert!(!drawn.markdown.contains('|'), "{}", drawn.markdown);
+    drawn
 }
