@@ -400,6 +400,16 @@ fn a_one_page_document_the_reader_fails_on_midway_keeps_what_was_read() {
 /// A one-page PDF drawing each `(font, x, y, text)` line, `font` being `F1` (Helvetica) or
 /// `C` (Courier), at 10 points.
 fn lines_pdf(lines: &[(&str, i64, i64, &str)]) -> Vec<u8> {
+    let sized: Vec<(&str, i64, i64, i64, &str)> = lines
+        .iter()
+        .map(|&(font, x, y, text)| (font, 10, x, y, text))
+        .collect();
+    styled_lines_pdf(&sized)
+}
+
+/// A one-page PDF drawing each `(font, size, x, y, text)` line, `font` being `F1` (Helvetica)
+/// or `C` (Courier).
+fn styled_lines_pdf(lines: &[(&str, i64, i64, i64, &str)]) -> Vec<u8> {
     use lopdf::content::{Content, Operation};
     use lopdf::{Object, Stream, dictionary};
 
@@ -412,8 +422,8 @@ fn lines_pdf(lines: &[(&str, i64, i64, &str)]) -> Vec<u8> {
         "Type" => "Font", "Subtype" => "Type1", "BaseFont" => "Courier",
     });
     let mut operations = vec![Operation::new("BT", vec![])];
-    for &(font, x, y, text) in lines {
-        operations.push(Operation::new("Tf", vec![font.into(), 10.into()]));
+    for &(font, size, x, y, text) in lines {
+        operations.push(Operation::new("Tf", vec![font.into(), size.into()]));
         operations.push(Operation::new(
             "Tm",
             vec![1.into(), 0.into(), 0.into(), 1.into(), x.into(), y.into()],
@@ -1684,34 +1694,11 @@ fn a_column_of_labels_beside_text_is_a_list_and_real_tables_stay_tables() {
 
 /// A one-page PDF drawing each `(size, x, y, text)` line in Helvetica.
 fn sized_lines_pdf(lines: &[(i64, i64, i64, &str)]) -> Vec<u8> {
-    use lopdf::content::{Content, Operation};
-    use lopdf::{Object, Stream, dictionary};
-
-    let mut doc = lopdf::Document::with_version("1.5");
-    let pages_id = doc.new_object_id();
-    let helvetica = doc.add_object(dictionary! {
-        "Type" => "Font", "Subtype" => "Type1", "BaseFont" => "Helvetica",
-    });
-    let mut operations = vec![Operation::new("BT", vec![])];
-    for &(size, x, y, text) in lines {
-        operations.push(Operation::new("Tf", vec!["F1".into(), size.into()]));
-        operations.push(Operation::new(
-            "Tm",
-            vec![1.into(), 0.into(), 0.into(), 1.into(), x.into(), y.into()],
-        ));
-        operations.push(Operation::new("Tj", vec![Object::string_literal(text)]));
-    }
-    operations.push(Operation::new("ET", vec![]));
-    let content = doc.add_object(Stream::new(
-        dictionary! {},
-        Content { operations }.encode().unwrap_or_default(),
-    ));
-    let page = doc.add_object(dictionary! {
-        "Type" => "Page", "Parent" => pages_id, "Contents" => content,
-        "MediaBox" => vec![0.into(), 0.into(), 612.into(), 792.into()],
-        "Resources" => dictionary! { "Font" => dictionary! { "F1" => helvetica } },
-    });
-    save_pdf(doc, pages_id, vec![page.into()])
+    let styled: Vec<(&str, i64, i64, i64, &str)> = lines
+        .iter()
+        .map(|&(size, x, y, text)| ("F1", size, x, y, text))
+        .collect();
+    styled_lines_pdf(&styled)
 }
 
 #[test]
