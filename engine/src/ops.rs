@@ -411,6 +411,7 @@ mod tests {
     use operators::model::{BatchDebug, Chunk};
 
     use super::*;
+    use crate::runtime::tests::Count;
     use crate::runtime::{Checkpoints, Execution, Node, Options, execute};
     use crate::store::{ItemRecord, Key};
 
@@ -573,17 +574,6 @@ mod tests {
             Embed::with_cache(provider.clone(), Arc::new(NoCache)).stopping_on(provider.stop);
         // Five documents of three texts: eight batches of two to embed them all.
         let sets: Vec<ChunkSet> = (0..5).map(|doc| chunk_set(doc, 3)).collect();
-        let written = Arc::new(AtomicUsize::new(0));
-        struct Count(Arc<AtomicUsize>);
-        impl SinkOp for Count {
-            fn write(&mut self, _item: &Item) -> anyhow::Result<()> {
-                self.0.fetch_add(1, Ordering::SeqCst);
-                Ok(())
-            }
-            fn finish(self: Box<Self>) -> anyhow::Result<Publish> {
-                Ok(Box::new(|| Ok(())))
-            }
-        }
         let nodes = vec![
             node("src", Operator::Source(Box::new(Sets(sets))), vec![]),
             node(
@@ -596,7 +586,7 @@ mod tests {
             ),
             node(
                 "sink",
-                Operator::Sink(Box::new(Count(written.clone()))),
+                Operator::Sink(Box::new(Count(Arc::default()))),
                 vec![1],
             ),
         ];

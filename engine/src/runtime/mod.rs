@@ -927,7 +927,7 @@ fn run_step(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use operators::model::Document;
 
@@ -959,7 +959,8 @@ mod tests {
         }
     }
 
-    struct Count(Arc<AtomicU64>);
+    /// A sink that counts the items written to it.
+    pub(crate) struct Count(pub(crate) Arc<AtomicU64>);
 
     impl SinkOp for Count {
         fn write(&mut self, _item: &Item) -> anyhow::Result<()> {

@@ -322,6 +322,14 @@ fn merge_runs(mut runs: Vec<Segment>, rules: &PageRules) -> Vec<Segment> {
 mod tests {
     use super::*;
 
+    /// The texts of the segments `glyphs` make on a page without rules.
+    fn texts_of(glyphs: &[Glyph]) -> Vec<String> {
+        segments(glyphs, &PageRules::default())
+            .into_iter()
+            .map(|s| s.text)
+            .collect()
+    }
+
     fn glyphs(text: &str, x: f32, y: f32, size: f32) -> Vec<Glyph> {
         let w = size * 0.5;
         text.chars()
@@ -360,10 +368,7 @@ mod tests {
         g.extend(glyphs("Some", 78.0, 460.0, 10.0));
         g.extend(glyphs("BIG", 78.0 + 20.0 + 2.0, 460.0, 12.0));
         g.extend(glyphs("word", 78.0 + 40.0 + 2.0, 460.0, 10.0));
-        let texts: Vec<String> = segments(&g, &PageRules::default())
-            .into_iter()
-            .map(|s| s.text)
-            .collect();
+        let texts = texts_of(&g);
         assert_eq!(texts, ["10", "Long entry", "Some BIG word"]);
     }
 
@@ -385,10 +390,7 @@ mod tests {
         for (k, n) in ["A", "B", "C"].into_iter().enumerate() {
             g.extend(glyphs(n, 10.0 + 14.0 * k as f32, 140.0, 10.0));
         }
-        let texts: Vec<String> = segments(&g, &PageRules::default())
-            .into_iter()
-            .map(|s| s.text)
-            .collect();
+        let texts = texts_of(&g);
         assert_eq!(
             texts,
             [
@@ -425,10 +427,7 @@ mod tests {
         // Without a drawn space, touching runs stay one word.
         g.extend(glyphs("(x)", 92.0, 124.0, 10.0));
         g.extend(glyphs("f", 87.0, 124.0, 10.0));
-        let texts: Vec<String> = segments(&g, &PageRules::default())
-            .into_iter()
-            .map(|s| s.text)
-            .collect();
+        let texts = texts_of(&g);
         assert_eq!(texts, ["1. Download it.", "• Verify it.", "f(x)"]);
     }
 
@@ -448,10 +447,7 @@ mod tests {
         // A dash is not a bullet on its own: it may be an empty table cell.
         g.extend(glyphs("-", 50.0, 140.0, 10.0));
         g.extend(glyphs("next cell", 75.0, 140.0, 10.0));
-        let texts: Vec<String> = segments(&g, &PageRules::default())
-            .into_iter()
-            .map(|s| s.text)
-            .collect();
+        let texts = texts_of(&g);
         assert_eq!(
             texts,
             [
