@@ -172,7 +172,11 @@ pub const OPERATORS: &[OperatorInfo] = &[
         //    A right-to-left PDF table's first column is its rightmost.
         //    A first column going on after a paragraph break where the next column ends is
         //    read whole before it (its rest was taken for lines under both columns).
-        version: 7,
+        // 8: HTML quotes keep their blocks (lists, paragraphs apart, code) as Markdown inside
+        //    the quote; a task in a quote keeps its box in the quote's text; a list item of
+        //    only a check box (or nothing) and a nested list keeps its marker, its nested
+        //    items under it.
+        version: 8,
     },
     OperatorInfo {
         name: "chunk.recursive",

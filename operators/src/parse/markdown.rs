@@ -336,6 +336,14 @@ impl<'a> Walker<'a> {
             _ => {}
         }
         let Some(slot) = slot else {
+            // An item that is no element of its own (in a quote) keeps its box in the text.
+            let text = match kind {
+                Kind::Item {
+                    checked: Some(checked),
+                    ..
+                } => format!("[{}] {text}", if checked { 'x' } else { ' ' }),
+                _ => text,
+            };
             self.absorb(&text, end);
             return;
         };
@@ -554,6 +562,15 @@ mod tests {
                 ("[x]not a task", None)
             ]
         );
+    }
+
+    /// A task in a quote is part of the quote's text, box and all.
+    #[test]
+    fn a_task_in_a_quote_keeps_its_box_in_the_quote_text() {
+        let els = elements("> - [x] done\n> - [ ] open\n> - plain\n");
+        assert_eq!(els.len(), 1, "{els:#?}");
+        assert_eq!(els[0].kind, ElementKind::Quote);
+        assert_eq!(els[0].text, "[x] done\n[ ] open\nplain");
     }
 
     #[test]

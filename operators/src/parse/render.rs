@@ -29,8 +29,8 @@ pub(crate) enum Block {
         language: Option<String>,
         text: String,
     },
-    /// A block quote.
-    Quote(String),
+    /// A block quote: the blocks it holds (paragraphs, lists, code, quotes…).
+    Quote(Vec<Block>),
     /// An image with its alt text and source.
     Image { alt: String, src: Option<String> },
 }
@@ -110,6 +110,26 @@ pub(crate) fn top_level(blocks: &[Block]) -> u8 {
         .unwrap_or(1)
 }
 
+/// A block's text without Markdown (a table's as [`table_text`], a quote's blocks a line
+/// each); `None` for an image.
+pub(crate) fn plain_text(block: &Block) -> Option<String> {
+    match block {
+        Block::Paragraph(text)
+        | Block::Heading { text, .. }
+        | Block::ListItem { text, .. }
+        | Block::Code { text, .. } => Some(text.clone()),
+        Block::Table(rows) => Some(table_text(rows)),
+        Block::Quote(blocks) => Some(
+            blocks
+                .iter()
+                .filter_map(plain_text)
+                .collect::<Vec<_>>()
+                .join("\n"),
+        ),
+        Block::Image { .. } => None,
+    }
+}
+
 /// Table text: cells joined with " | ", rows with newlines.
 pub(crate) fn table_text(rows: &[Vec<String>]) -> String {
     rows.iter()
@@ -178,8 +198,27 @@ impl Renderer {
 
     /// Renders every block of `blocks`.
     pub(crate) fn extend(&mut self, blocks: impl IntoIterator<Item = Block>) {
-        for block in blocks {
-            self.push(block);
+        let mut blocks = blocks.into_iter().peekable();
+        while let Some(block) = blocks.next() {
+            match block {
+                // An item without text holding a nested list (a bare check box, an empty
+                // bullet) is kept as its marker: its nested items stay under it rather than
+                // going under the item before.
+                Block::ListItem {
+                    depth,
+                    ordered,
+                    number,
+                    checked,
+                    text,
+                } => {
+                    let holds_list = matches!(
+                        blocks.peek(),
+                        Some(Block::ListItem { depth: next, .. }) if *next > depth
+                    );
+                    self.list_item(depth, ordered, number, checked, &text, holds_list);
+                }
+                block => self.push(block),
+            }
         }
     }
 
@@ -225,7 +264,7 @@ impl Renderer {
                 number,
                 checked,
                 text,
-            } => self.list_item(depth, ordered, number, checked, &text),
+            } => self.list_item(depth, ordered, number, checked, &text, false),
             Block::Table(rows) => self.table(rows),
             Block::Code { language, text } => {
                 let text = text.trim_matches(['\n', '\r']).trim_end().to_string();
@@ -241,29 +280,7 @@ impl Renderer {
                 };
                 self.emit(element, &md, false, None);
             }
-            Block::Quote(text) => {
-                let text = tidy(&text);
-                if text.is_empty() {
-                    return;
-                }
-                let md = escape_lines(&text)
-                    .lines()
-                    .map(|l| {
-                        if l.is_empty() {
-                            ">".into()
-                        } else {
-                            format!("> {l}")
-                        }
-                    })
-                    .collect::<Vec<_>>()
-                    .join("\n");
-                self.emit(
-                    Element::new(ElementKind::Quote, text, [0, 0]),
-                    &md,
-                    false,
-                    None,
-                );
-            }
+            Block::Quote(blocks) => self.quote(blocks),
             Block::Image { alt, src } => {
                 let alt = one_line(&alt);
                 let src = src.map(|s| one_line(&s).replace(' ', "%20"));
@@ -289,9 +306,10 @@ impl Renderer {
         number: Option<u32>,
         checked: Option<bool>,
         text: &str,
+        holds_list: bool,
     ) {
         let text = tidy(text);
-        if text.is_empty() {
+        if text.is_empty() && !holds_list {
             return;
         }
         if !self.in_list {
@@ -343,6 +361,22 @@ impl Renderer {
             None => "",
         };
         let mut md = String::new();
+        if text.is_empty() {
+            // The marker alone (CommonMark: an item may start with a blank line); it has no
+            // text for an element.
+            md = format!("{indent}{marker}{task_box}").trim_end().to_string();
+            let separator = if self.in_list && !separate {
+                "\n"
+            } else {
+                "\n\n"
+            };
+            if !self.markdown.is_empty() {
+                self.markdown.push_str(separator);
+            }
+            self.markdown.push_str(&md);
+            self.in_list = true;
+            return;
+        }
         for (i, line) in escape_lines(&text).lines().enumerate() {
             if i == 0 {
                 md.push_str(&indent);
@@ -419,6 +453,47 @@ impl Renderer {
             ..Element::new(ElementKind::Table, table_text(&rows), [0, 0])
         };
         self.emit(element, &md, false, None);
+    }
+
+    /// Renders a quote's blocks as Markdown of their own, every line marked `>`: one quote
+    /// element whose text is its blocks' texts, a line each (a task keeps its box).
+    fn quote(&mut self, blocks: Vec<Block>) {
+        let mut inner = Renderer {
+            page: self.page,
+            ..Renderer::new()
+        };
+        inner.extend(blocks);
+        self.warnings.append(&mut inner.warnings);
+        let (md, elements) = inner.finish();
+        let text = elements
+            .iter()
+            .map(|e| match e.checked {
+                Some(checked) => format!("[{}] {}", if checked { 'x' } else { ' ' }, e.text),
+                None => e.text.clone(),
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+        if text.trim().is_empty() {
+            return;
+        }
+        let md = md
+            .trim_end()
+            .lines()
+            .map(|l| {
+                if l.is_empty() {
+                    ">".into()
+                } else {
+                    format!("> {l}")
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+        self.emit(
+            Element::new(ElementKind::Quote, text, [0, 0]),
+            &md,
+            false,
+            None,
+        );
     }
 
     /// Appends `md` after the right separator and records `element` spanning it.
@@ -563,7 +638,7 @@ mod tests {
                 language: Some("rust".into()),
                 text: "fn x() {}\n".into(),
             },
-            Block::Quote("quoted".into()),
+            Block::Quote(vec![Block::Paragraph("quoted".into())]),
             Block::Image {
                 alt: "pic".into(),
                 src: Some("a b.png".into()),

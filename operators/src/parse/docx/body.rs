@@ -722,7 +722,7 @@ fn classify(
     let name = style.map(|s| cx.styles.name(s)).unwrap_or_default();
     // pandoc writes a block quote in "Block Text".
     if name.contains("quote") || name == "block text" {
-        return Block::Quote(text);
+        return Block::Quote(vec![Block::Paragraph(text)]);
     }
     Block::Paragraph(text)
 }
@@ -803,7 +803,7 @@ mod tests {
                     checked: None,
                     text: "bullet".into()
                 },
-                Block::Quote("said".into()),
+                Block::Quote(vec![Block::Paragraph("said".into())]),
                 Block::Paragraph("a & b\tc link once".into()),
             ]
         );
@@ -850,7 +850,7 @@ mod tests {
                     language: None,
                     text: "def configure(path):\n    return load(path)   # comment".into()
                 },
-                Block::Quote("Quoted.".into()),
+                Block::Quote(vec![Block::Paragraph("Quoted.".into())]),
                 Block::Code {
                     language: None,
                     text: "for x in y:\n\n  print(x)\t# done".into()

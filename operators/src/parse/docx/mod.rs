@@ -102,13 +102,7 @@ fn notes(xml: &str, endnotes: bool, cx: &body::Context<'_>) -> (Vec<Block>, Opti
         let text: Vec<String> = read
             .blocks
             .into_iter()
-            .filter_map(|b| match b {
-                Block::Paragraph(t) | Block::Quote(t) => Some(t),
-                Block::Heading { text, .. } | Block::ListItem { text, .. } => Some(text),
-                Block::Table(rows) => Some(super::render::table_text(&rows)),
-                Block::Code { text, .. } => Some(text),
-                Block::Image { .. } => None,
-            })
+            .filter_map(|b| super::render::plain_text(&b))
             .collect();
         let text = text.join("\n");
         let text = text.trim();

@@ -14,6 +14,10 @@ const MAX_COLSPAN: usize = 64;
 /// Most rows a `rowspan` may cover (the HTML standard's limit).
 const MAX_ROWSPAN: usize = 65534;
 
+/// Quotes nested deeper than this are read as plain containers: every level copies the text
+/// of those inside it once more.
+pub(super) const MAX_QUOTE_DEPTH: usize = 8;
+
 /// The text index of a grid cell that no cell covers.
 const NO_TEXT: usize = usize::MAX;
 
@@ -65,6 +69,7 @@ pub(super) fn blocks(page: &Page<'_>, content: &[NodeRef<'_>]) -> Vec<Block> {
         page,
         blocks: Vec::new(),
         inline: String::new(),
+        quotes: 0,
     };
     for node in content {
         c.visit(*node, 0);
@@ -78,6 +83,8 @@ struct Converter<'p, 'a> {
     blocks: Vec<Block>,
     /// Inline text gathered since the last block.
     inline: String,
+    /// How many quotes the node being visited is in.
+    quotes: usize,
 }
 
 impl Converter<'_, '_> {
@@ -168,10 +175,18 @@ impl Converter<'_, '_> {
                 let language = language(&node);
                 self.blocks.push(Block::Code { language, text });
             }
-            "blockquote" => {
+            "blockquote" if self.quotes < MAX_QUOTE_DEPTH => {
+                // The quote's own blocks (paragraphs, lists, code), rendered inside it.
                 self.flush();
-                let text = self.text(node, false);
-                self.blocks.push(Block::Quote(text));
+                let outer = std::mem::take(&mut self.blocks);
+                self.quotes += 1;
+                for child in node.children() {
+                    self.visit(child, depth + 1);
+                }
+                self.flush();
+                self.quotes -= 1;
+                let quoted = std::mem::replace(&mut self.blocks, outer);
+                self.blocks.push(Block::Quote(quoted));
             }
             "img" => {
                 if self.inline.trim().is_empty() {

@@ -534,3 +534,86 @@ fn task_list_check_boxes() {
         ]
     );
 }
+
+/// An item holding only a check box, or nothing, and a nested list keeps its place: its
+/// nested items stay under it (they went under the item before), and Markdown reads the
+/// same nesting back.
+#[test]
+fn an_item_of_only_a_box_and_a_nested_list_keeps_its_children() {
+    let page = r#"<html><body><article><h1>Plan</h1>
+<ul><li>First item</li>
+<li><input type="checkbox" checked><ul><li>child one</li><li>child two</li></ul></li>
+<li><ul><li>grandchild</li></ul></li>
+<li></li>
+<li><input type="checkbox"> Plain task</li></ul></article></body></html>"#;
+    let parsed = parse(page.as_bytes()).unwrap();
+    let md = &parsed.markdown;
+    assert!(
+        md.contains(
+            "- First item\n- [x]\n    - child one\n    - child two\n-\n    - grandchild\n- [ ] Plain task"
+        ),
+        "{md}"
+    );
+    let items = |elements: &[crate::model::Element]| -> Vec<(String, Option<u32>)> {
+        elements
+            .iter()
+            .filter(|e| e.kind == ElementKind::ListItem)
+            .map(|e| (e.text.clone(), e.depth))
+            .collect()
+    };
+    let expected = [
+        ("First item", 0),
+        ("child one", 1),
+        ("child two", 1),
+        ("grandchild", 1),
+        ("Plain task", 0),
+    ]
+    .map(|(text, depth)| (text.to_string(), Some(depth)));
+    assert_eq!(items(&parsed.elements), expected);
+    let again = crate::parse::markdown::parse(md.clone());
+    assert_eq!(items(&again.elements), expected, "{md}");
+}
+
+/// A quote keeps its blocks: its lists (and their check boxes) and paragraphs are Markdown
+/// inside the quote, not one run of text.
+#[test]
+fn a_quote_keeps_its_lists_and_paragraphs() {
+    let page = r#"<html><body><article><h1>Notes</h1>
+<blockquote><p>Quote para</p><ul><li>quoted item</li><li><input type="checkbox" checked> done</li></ul>
+<ol><li>one</li><li>two</li></ol><p>After para</p></blockquote>
+<p>Outside.</p></article></body></html>"#;
+    let parsed = parse(page.as_bytes()).unwrap();
+    let md = &parsed.markdown;
+    assert!(
+        md.contains(
+            "> Quote para\n>\n> - quoted item\n> - [x] done\n> 1. one\n> 2. two\n>\n> After para\n\nOutside."
+        ),
+        "{md}"
+    );
+    let quotes: Vec<&str> = parsed
+        .elements
+        .iter()
+        .filter(|e| e.kind == ElementKind::Quote)
+        .map(|e| e.text.as_str())
+        .collect();
+    assert_eq!(
+        quotes,
+        ["Quote para\nquoted item\n[x] done\none\ntwo\nAfter para"]
+    );
+}
+
+/// Quotes nested past the limit are read as plain containers: their text stays, and the
+/// Markdown does not grow with the square of the nesting.
+#[test]
+fn deeply_nested_quotes_keep_their_text() {
+    let page = format!(
+        "<html><body>{}deep words{}</body></html>",
+        "<blockquote>".repeat(50),
+        "</blockquote>".repeat(50)
+    );
+    let parsed = parse(page.as_bytes()).unwrap();
+    let md = &parsed.markdown;
+    assert!(md.trim_end().ends_with("deep words"), "{md}");
+    let marks = md.lines().next().unwrap().matches('>').count();
+    assert_eq!(marks, blocks::MAX_QUOTE_DEPTH, "{md}");
+}
