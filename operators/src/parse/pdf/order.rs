@@ -104,6 +104,9 @@ const BALANCED: f32 = 2.5;
 const COLUMN_LINES: usize = 3;
 /// Most lines of a tail under the columns.
 const MAX_TAIL_LINES: usize = 3;
+/// Most a line of a column's text falls short of either edge of the column, as a share of its
+/// width (ragged text ends up to a long word short of the right edge).
+const RAGGED: f32 = 0.2;
 /// Narrowest blank between the columns' text and a tail under them, in font sizes (more than
 /// the leading between two lines of a paragraph).
 const TAIL_GAP: f32 = 0.6;
@@ -111,7 +114,8 @@ const TAIL_GAP: f32 = 0.6;
 /// [`split_columns`], then what stands under the columns where they end together: lines
 /// narrow enough to sit inside the first column (a heading, a short line set across the page
 /// after the columns) but below the foot of every other column, after a blank, are read after
-/// all the columns rather than in the first. The tail, when there is one, comes last.
+/// all the columns rather than in the first. A line as wide as the first column is no tail but
+/// that column's text. The tail, when there is one, comes last.
 fn columns_then_tail(segs: &[Segment], ids: &[usize], gutter: f32) -> Vec<Vec<usize>> {
     let mut columns = split_columns(segs, ids, gutter);
     // Only columns of text: a few lines each, not a label beside a block.
@@ -144,13 +148,35 @@ fn columns_then_tail(segs: &[Segment], ids: &[usize], gutter: f32) -> Vec<Vec<us
         }
         above = above.max(s.bottom());
     }
-    // A tail is a line or a few (a heading and a line under it): more is the first column
-    // going on after a paragraph break, past where the others happen to end.
-    if let Some(k) = cut.filter(|&k| first.len() - k <= MAX_TAIL_LINES) {
+    // A tail is a line or a few (a heading and a line under it), each shorter than the column:
+    // more, or a line as wide as the column, is the first column going on after a paragraph
+    // break, past where the others happen to end.
+    if let Some(k) = cut.filter(|&k| {
+        first.len() - k <= MAX_TAIL_LINES && !spans_column(segs, &first[..k], &first[k..])
+    }) {
         let tail = first.split_off(k);
         columns.push(tail);
     }
     columns
+}
+
+/// Whether one of `lines` spans the column whose text above them is `body`, from near its
+/// left edge to near its right: text wrapped at the column's width, not a heading or a short
+/// line set under the columns (text set across the page would have run on past the gutter).
+fn spans_column(segs: &[Segment], body: &[usize], lines: &[usize]) -> bool {
+    let left = body
+        .iter()
+        .map(|&i| segs[i].x0)
+        .fold(f32::INFINITY, f32::min);
+    let right = body
+        .iter()
+        .map(|&i| segs[i].x1)
+        .fold(f32::NEG_INFINITY, f32::max);
+    let slack = RAGGED * (right - left);
+    lines.iter().any(|&i| {
+        let s = &segs[i];
+        s.x0 <= left + slack && s.x1 >= right - slack
+    })
 }
 
 /// Whether some text of one column stands beside text of another (their heights overlap).
@@ -329,6 +355,22 @@ mod tests {
             .chain((1..=8).map(|k| format!("R{k:02}")))
             .collect();
         assert_eq!(order, expected);
+    }
+
+    /// A single line under balanced columns that spans the first column is its text (a
+    /// paragraph's first line, going on at the top of the next column), not a tail.
+    #[test]
+    fn a_column_wide_line_under_balanced_columns_stays_in_the_first() {
+        let segs = vec![
+            seg("L1", 50.0, 280.0, 100.0),
+            seg("R1", 320.0, 550.0, 100.0),
+            seg("L2", 50.0, 280.0, 112.0),
+            seg("R2", 320.0, 550.0, 112.0),
+            seg("L3", 50.0, 200.0, 124.0),
+            seg("R3", 320.0, 450.0, 124.0),
+            seg("L4", 50.0, 270.0, 148.0),
+        ];
+        assert_eq!(texts(&segs), ["L1", "L2", "L3", "L4", "R1", "R2", "R3"]);
     }
 
     #[test]

@@ -566,6 +566,53 @@ fn a_paragraph_runs_on_into_the_next_column_and_a_short_line_under_both_comes_la
     );
 }
 
+/// The left column runs a line past the right one, then starts a paragraph in its last two
+/// lines that goes on at the top of the right column. Those lines stand under both columns
+/// after a blank, like a short line set under them, but they span the column: they are its
+/// text, read before the right column (they came after it).
+#[test]
+fn a_paragraph_starting_at_the_foot_of_the_first_column_goes_on_in_the_second() {
+    let first = [
+        "Replicated stores keep several copies of each",
+        "record on machines that stand far apart, so",
+        "that one failure loses nothing at all.",
+    ];
+    let starts = [
+        "Keeping those copies in step costs time, as",
+        "every write must wait for a quorum of the",
+    ];
+    let goes_on = [
+        "replicas to answer before the client hears",
+        "back, and that wait grows with the distance",
+        "between the machines holding the copies.",
+    ];
+    let mut lines = Vec::new();
+    for (r, (l, rt)) in first.iter().zip(goes_on).enumerate() {
+        let y = 700 - 12 * r as i64;
+        lines.push(("F1", 72, y, *l));
+        lines.push(("F1", 324, y, rt));
+    }
+    for (r, l) in starts.iter().enumerate() {
+        lines.push(("F1", 72, 652 - 12 * r as i64, *l));
+    }
+    let bytes = lines_pdf(&lines);
+    let doc = Document::new("c.pdf".into(), "c.pdf".into(), bytes);
+    let parsed = parse(&doc, &ParseConfig::default()).unwrap_or_else(|e| panic!("{e}"));
+    let paragraphs: Vec<&str> = parsed
+        .elements
+        .iter()
+        .filter(|e| e.kind == ElementKind::Paragraph)
+        .map(|e| e.text.as_str())
+        .collect();
+    let second = format!("{} {}", starts.join(" "), goes_on.join(" "));
+    assert_eq!(
+        paragraphs,
+        [first.join(" ").as_str(), second.as_str()],
+        "{}",
+        parsed.markdown
+    );
+}
+
 #[test]
 fn a_two_column_table_of_short_cells_stays_a_table() {
     let bytes = lines_pdf(&[
