@@ -175,7 +175,8 @@ pub const OPERATORS: &[OperatorInfo] = &[
         // 8: HTML quotes keep their blocks (lists, paragraphs apart, code) as Markdown inside
         //    the quote; a task in a quote keeps its box in the quote's text; a list item of
         //    only a check box (or nothing) and a nested list keeps its marker, its nested
-        //    items under it.
+        //    items under it. PDF: a line under balanced columns as wide as the first
+        //    column is its text (a paragraph going on at the next column's top), not a tail.
         version: 8,
     },
     OperatorInfo {
