@@ -1,18 +1,21 @@
 //! Content extraction: runs pdf-extract's content-stream interpreter over one page and keeps
-//! every glyph with its position and size, in top-down page coordinates.
+//! every glyph with its position and size, in top-down coordinates of the page turned so that
+//! the glyph stands upright (see [`super::turn`]).
 
 use std::time::Instant;
 
 use pdf_extract::{MediaBox, OutputDev, OutputError, Transform};
 
 use super::flatten::Face;
+use super::turn::Turn;
 
 /// One shown glyph (or ligature) on a page.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Glyph {
-    /// Left edge, in points from the page's left edge.
+    /// Left edge, in points from the page's left edge (of the page turned so that the glyph
+    /// stands upright).
     pub x: f32,
-    /// Baseline, in points from the page's top edge.
+    /// Baseline, in points from the page's top edge (of the page so turned).
     pub y: f32,
     /// Advance width in points.
     pub w: f32,
@@ -29,20 +32,24 @@ pub(crate) struct Glyph {
 /// The glyphs of one page.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct PageGlyphs {
-    /// Page width in points.
-    pub width: f32,
-    /// Page height in points.
-    pub height: f32,
-    /// Glyphs in content-stream order.
-    pub glyphs: Vec<Glyph>,
+    /// Glyphs in content-stream order by the way their baseline runs ([`Turn::index`]), each
+    /// in the frame of the page turned so that it stands upright ([`Turn::frame`]).
+    pub by_turn: [Vec<Glyph>; 4],
     /// Glyphs whose code had no Unicode mapping.
     pub unmapped: usize,
-    /// Glyphs dropped because they were not upright (rotated text).
+    /// Glyphs dropped because their baseline is slanted (or turned, and mirrored).
     pub rotated: usize,
     /// Glyphs dropped because they lie outside the page.
     pub off_page: usize,
     /// Glyphs dropped because the document had kept as many as it may.
     pub past_limit: usize,
+}
+
+impl PageGlyphs {
+    /// Glyphs kept, in every turn.
+    pub fn len(&self) -> usize {
+        self.by_turn.iter().map(Vec::len).sum()
+    }
 }
 
 /// What a dingbat glyph without a Unicode meaning reads as: U+F0A7, where Wingdings puts its
@@ -103,14 +110,7 @@ impl Collector {
         faces: Vec<Face>,
         left: usize,
     ) -> Self {
-        let pages = frames
-            .iter()
-            .map(|f| PageGlyphs {
-                width: f.width,
-                height: f.height,
-                ..PageGlyphs::default()
-            })
-            .collect();
+        let pages = frames.iter().map(|_| PageGlyphs::default()).collect();
         Collector {
             pages,
             frames,
@@ -163,7 +163,7 @@ impl OutputDev for Collector {
         ) else {
             return Ok(());
         };
-        if page.glyphs.len() >= MAX_GLYPHS_PER_PAGE {
+        if page.len() >= MAX_GLYPHS_PER_PAGE {
             return Ok(());
         }
         if self.left == 0 {
@@ -178,14 +178,17 @@ impl OutputDev for Collector {
         if !(size.is_finite() && x.is_finite() && y.is_finite()) || size <= 0.0 {
             return Ok(());
         }
-        if b.abs() > 0.1 * a.abs() || a <= 0.0 {
+        // The glyph is placed on the page turned so that it stands upright.
+        let Some(turn) = Turn::of_matrix(a, b, c, d) else {
             page.rotated += 1;
             return Ok(());
-        }
-        let (x, y) = ((x - frame.left) as f32, (frame.top - y) as f32);
+        };
+        let seen = turn.frame(&frame);
+        let (x, y) = turn.point(&frame, (x, y));
+        let (x, y) = ((x - seen.left) as f32, (seen.top - y) as f32);
         // Off the page (a spread drawn shifted onto each half, say): not shown, not text.
         let margin = 0.25 * size;
-        if x < -margin || y < -margin || x > page.width || y > page.height + margin {
+        if x < -margin || y < -margin || x > seen.width || y > seen.height + margin {
             page.off_page += 1;
             return Ok(());
         }
@@ -215,9 +218,9 @@ impl OutputDev for Collector {
         if text.is_empty() {
             page.unmapped += 1;
         }
-        let w = (width * font_size.abs() * a) as f32;
+        let w = (width * font_size.abs() * turn.run(a, b)) as f32;
         self.left -= 1;
-        page.glyphs.push(Glyph {
+        page.by_turn[turn.index()].push(Glyph {
             x,
             y,
             w: if w.is_finite() { w.max(0.0) } else { 0.0 },

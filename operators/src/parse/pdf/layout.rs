@@ -14,6 +14,7 @@ use super::load::{self, LoadError};
 use super::paragraphs;
 use super::rebuild::Cut;
 use super::render::{self, Block, BlockKind};
+use super::turn::{self, Side};
 use super::{code, flatten, furniture, lists, order, tables};
 use crate::parse::{ParseError, Parsed};
 
@@ -95,8 +96,8 @@ const BATCH_BYTES: usize = 64 << 20;
 
 /// What the pages drawn so far gave.
 struct Read {
-    /// Each page's number, line segments, height and drawn rules.
-    segments: Vec<(u32, Vec<Segment>, f32, PageRules)>,
+    /// Each page's number, its text in its main turn, and its text in other turns.
+    segments: Vec<(u32, Side, Vec<Side>)>,
     warnings: Vec<String>,
     /// Pages not read.
     failed: usize,
@@ -145,7 +146,7 @@ impl Read {
                         Drawn::Done(one) => one,
                         Drawn::TimedOut(_) => return Err(flat.number),
                         Drawn::Failed(partial) => {
-                            let kept = partial.first().map_or(0, |p| p.glyphs.len());
+                            let kept = partial.first().map_or(0, |p| p.len());
                             // A page partly read counts as read: its glyphs are kept.
                             if kept == 0 {
                                 self.failed += 1;
@@ -157,7 +158,7 @@ impl Read {
                             partial
                         }
                     };
-                    left -= drawn.iter().map(|p| p.glyphs.len()).sum::<usize>();
+                    left -= drawn.iter().map(|p| p.len()).sum::<usize>();
                     all.extend(drawn);
                 }
                 all
@@ -166,17 +167,16 @@ impl Read {
         for (flat, page) in flats.iter().zip(glyphs) {
             let number = flat.number;
             self.unmapped += page.unmapped;
-            self.rotated += page.rotated;
             self.past_limit += page.past_limit;
-            self.glyphs_left -= page.glyphs.len();
-            let rules = PageRules::new(&flat.page.rules, &flat.frame, &page.glyphs);
-            let segments = lines::segments(&page.glyphs, &rules);
-            if segments.is_empty() {
+            self.glyphs_left -= page.len();
+            let sides = turn::sides(&page, &flat.frame, &flat.page.rules);
+            self.rotated += page.rotated + sides.left_out;
+            if sides.main.segments.is_empty() && sides.asides.is_empty() {
                 self.warnings.push(format!(
                     "page {number} has no extractable text: scanned image?"
                 ));
             }
-            self.segments.push((number, segments, page.height, rules));
+            self.segments.push((number, sides.main, sides.asides));
         }
         Ok(())
     }
@@ -388,21 +388,31 @@ pub(super) fn parse(
     let drop = {
         let views: Vec<(&[Segment], f32)> = page_segments
             .iter()
-            .map(|(_, s, h, _)| (s.as_slice(), *h))
+            .map(|(_, main, _)| (main.segments.as_slice(), main.height))
             .collect();
         furniture::furniture(&views)
     };
     // Monospaced lines are code, unless the whole document is set that way.
-    let find_code = !code::mono_body(page_segments.iter().flat_map(|(_, s, _, _)| s.iter()));
+    let find_code = !code::mono_body(
+        page_segments
+            .iter()
+            .flat_map(|(_, main, asides)| std::iter::once(main).chain(asides))
+            .flat_map(|side| &side.segments),
+    );
     let mut page_pieces: Vec<(u32, Vec<Piece>)> = Vec::with_capacity(page_segments.len());
-    for ((number, mut segments, _, rules), drop) in page_segments.into_iter().zip(drop) {
-        let mut keep = vec![true; segments.len()];
+    for ((number, mut main, asides), drop) in page_segments.into_iter().zip(drop) {
+        let mut keep = vec![true; main.segments.len()];
         for i in drop {
             keep[i] = false;
         }
         let mut k = keep.iter();
-        segments.retain(|_| k.next().copied().unwrap_or(true));
-        page_pieces.push((number, page_pieces_of(&segments, &rules, find_code)));
+        main.segments.retain(|_| k.next().copied().unwrap_or(true));
+        // Text set in another turn than the page's (a table set sideways) follows its text.
+        let pieces = std::iter::once(main)
+            .chain(asides)
+            .flat_map(|side| page_pieces_of(&side.segments, &side.rules, find_code))
+            .collect();
+        page_pieces.push((number, pieces));
     }
     let body = headings::body_size(page_pieces.iter().flat_map(|(_, pieces)| {
         pieces.iter().filter_map(|p| match p {

@@ -2,6 +2,7 @@
 //! lines, reading order, paragraphs, headings, lists and tables, rendered as Markdown.
 //!
 //! One module per job: `load` (open, decrypt, metadata, sanity checks), `extract` (glyphs),
+//! `turn` (text set sideways or upside down, read in the frame that turns it upright),
 //! `rules` (the thin lines a page draws), `lines` (glyphs → words → line segments),
 //! `furniture` (running headers, footers, page numbers), `order` (columns and reading order),
 //! `lists` (which labels mark list items, and label columns beside text), `grid` (ruled
@@ -35,6 +36,7 @@ mod streams;
 mod tables;
 mod tokens;
 mod truncated;
+mod turn;
 
 #[cfg(test)]
 mod tests;

@@ -2277,3 +2277,120 @@ fn drawn_lines_change_nothing(
     assert_eq!(plain.markdown, drawn.markdown);
     drawn
 }
+
+/// `bytes` with page `number`'s `/Rotate` set to `degrees`.
+fn with_rotate(bytes: &[u8], number: u32, degrees: i64) -> Vec<u8> {
+    let mut doc = lopdf::Document::load_mem(bytes).unwrap_or_else(|e| panic!("{e}"));
+    let id = doc.get_pages()[&number];
+    doc.get_object_mut(id)
+        .and_then(|o| o.as_dict_mut())
+        .unwrap_or_else(|e| panic!("{e}"))
+        .set("Rotate", degrees);
+    let mut out = Vec::new();
+    doc.save_to(&mut out).unwrap_or_else(|e| panic!("{e}"));
+    out
+}
+
+/// A heading, a table ruled in three columns and a sentence, drawn (in Helvetica, `F1`) under
+/// `matrix` within 60 to 420 points across and 400 to 540 up.
+fn turned_table_content(matrix: &str) -> String {
+    let mut s = format!("q {matrix} cm BT /F1 18 Tf 1 0 0 1 60 540 Tm (Quarterly figures) Tj ET ");
+    let (xs, ys) = ([60, 180, 300, 420], [500, 480, 460, 440]);
+    for x in xs {
+        s.push_str(&format!("{x} 500 m {x} 440 l S "));
+    }
+    for y in ys {
+        s.push_str(&format!("60 {y} m 420 {y} l S "));
+    }
+    let rows = [
+        ["Region", "Units", "Revenue"],
+        ["North", "120", "4,800"],
+        ["South", "95", "3,100"],
+    ];
+    for (row, y) in rows.iter().zip(ys) {
+        for (cell, x) in row.iter().zip(xs) {
+            let (x, y) = (x + 4, y - 14);
+            s.push_str(&format!("BT /F1 11 Tf 1 0 0 1 {x} {y} Tm ({cell}) Tj ET "));
+        }
+    }
+    s.push_str("BT /F1 11 Tf 1 0 0 1 60 400 Tm (The figures are read across the page.) Tj ET Q ");
+    s
+}
+
+/// What [`turned_table_content`] reads as.
+const TURNED_TABLE: &str = "# Quarterly figures\n\n\
+    | Region | Units | Revenue |\n| --- | --- | --- |\n\
+    | North | 120 | 4,800 |\n| South | 95 | 3,100 |\n\n\
+    The figures are read across the page.";
+
+/// A landscape page drawn on a portrait media box, its content turned by a `cm` and the page
+/// turned back upright by `/Rotate` (pdflscape; Word and LibreOffice landscape sections
+/// printed to PDF), was read as rotated text and left out whole. Its text now reads as on an
+/// unturned page, in each of the three turns.
+#[test]
+fn a_page_drawn_turned_and_turned_back_by_rotate_reads_upright() {
+    let portrait = b"BT /F1 11 Tf 72 700 Td (A portrait page comes first.) Tj ET".to_vec();
+    for (matrix, rotate) in [
+        // Running up the page (landscape x up, y leftwards), seen turned clockwise.
+        ("0 1 -1 0 612 0", 90),
+        // Upside down.
+        ("-1 0 0 -1 612 792", 180),
+        // Running down the page, seen turned counterclockwise.
+        ("0 -1 1 0 0 792", 270),
+    ] {
+        let turned = turned_table_content(matrix).into_bytes();
+        let bytes = with_rotate(&content_pdf(&[portrait.clone(), turned]), 2, rotate);
+        let parsed = parse_bytes(bytes);
+        let md = &parsed.markdown;
+        assert!(
+            md.contains("A portrait page comes first."),
+            "{rotate}: {md}"
+        );
+        assert!(md.contains(TURNED_TABLE), "{rotate}: {md}");
+        assert!(
+            parsed.debug.warnings.is_empty(),
+            "{:?}",
+            parsed.debug.warnings
+        );
+    }
+}
+
+/// A table set sideways on a portrait page without `/Rotate` (`sidewaystable`), among upright
+/// running text, is read upright after that text. Labels set sideways (a stamp up the margin,
+/// month names under a chart) are left out as before, even where they outnumber the upright
+/// glyphs, with a warning.
+#[test]
+fn a_table_set_sideways_reads_upright_and_sideways_labels_are_left_out() {
+    let mut page = String::from("BT /F1 11 Tf 14 TL 72 760 Td ");
+    for i in 1..=6 {
+        page.push_str(&format!("(Upright running text, line {i} of the page.) ' "));
+    }
+    page.push_str("ET ");
+    // (x, y) to (600 - y, 100 + x): up the lower part of the page.
+    page.push_str(&turned_table_content("0 1 -1 0 600 100"));
+    let mut labels = String::from(
+        "BT /F1 11 Tf 72 700 Td (A chart of sales by month, with its labels set sideways.) Tj \
+         ET BT /F1 20 Tf 0 1 -1 0 30 200 Tm (arXiv:2004.04906v3 [cs.CL] 30 Sep 2020) Tj ET ",
+    );
+    for (i, month) in ["January", "February", "March", "April", "May", "June"]
+        .iter()
+        .enumerate()
+    {
+        let x = 150 + 30 * i;
+        labels.push_str(&format!("BT /F1 9 Tf 0 1 -1 0 {x} 300 Tm ({month}) Tj ET "));
+    }
+    let parsed = parse_bytes(content_pdf(&[page.into_bytes(), labels.into_bytes()]));
+    let md = &parsed.markdown;
+    let upright = md.find("line 6 of the page.").unwrap_or(usize::MAX);
+    let table = md.find(TURNED_TABLE).unwrap_or(usize::MAX);
+    assert!(upright < table && table < usize::MAX, "{md}");
+    assert!(md.contains("A chart of sales by month"), "{md}");
+    for label in ["arXiv", "January", "June"] {
+        assert!(!md.contains(label), "{label}: {md}");
+    }
+    let warnings = parsed.debug.warnings.join("\n");
+    assert!(
+        warnings.contains("rotated glyphs were left out"),
+        "{warnings}"
+    );
+}
