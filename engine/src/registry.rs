@@ -177,6 +177,8 @@ pub const OPERATORS: &[OperatorInfo] = &[
         //    only a check box (or nothing) and a nested list keeps its marker, its nested
         //    items under it. PDF: a line under balanced columns as wide as the first
         //    column is its text (a paragraph going on at the next column's top), not a tail.
+        //    PDF text set in a quarter or half turn (a landscape page turned back by
+        //    `/Rotate`, a table set sideways) read upright; it was left out.
         version: 8,
     },
     OperatorInfo {
