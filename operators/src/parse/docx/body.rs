@@ -9,6 +9,7 @@ use quick_xml::events::{BytesStart, Event};
 
 use super::numbering::{Counters, Numbering, check_box_state};
 use super::styles::{Styles, is_monospace};
+use super::symbol_fonts::SymbolFont;
 use super::xml::{attr, local, resolve};
 use crate::parse::render::{Block, pad_span};
 
@@ -78,8 +79,12 @@ struct Para {
     /// The run being read: where its text starts and whether its font is monospace.
     run_start: usize,
     run_mono: bool,
-    /// Whether the current run is set in Wingdings (its text is symbol codes, not letters).
-    run_wingdings: bool,
+    /// The symbol font the paragraph's style sets its runs in.
+    style_font: Option<SymbolFont>,
+    /// The symbol font of the current run (its text is glyph codes, not letters), and whether
+    /// the run sets its font itself (over its character style's).
+    run_font: Option<SymbolFont>,
+    run_font_direct: bool,
     /// The text of the text boxes anchored in the paragraph: paragraphs of their own.
     boxes: Vec<String>,
 }
@@ -233,18 +238,11 @@ impl Walker {
 
     fn push_text(&mut self, text: &str) {
         if let Some(para) = self.paras.last_mut() {
-            if para.run_wingdings && self.in_text {
-                // Text in Wingdings is symbol codes (`þ` is a checked box): its check boxes
-                // and marks are read, the rest has no text.
-                para.text.extend(text.chars().filter_map(|c| {
-                    if c.is_whitespace() {
-                        Some(c)
-                    } else {
-                        wingdings_mark(u32::from(c))
-                    }
-                }));
-            } else {
-                para.text.push_str(text);
+            match para.run_font.filter(|_| self.in_text) {
+                // Text in a symbol font is glyph codes (`a` is α in Symbol, `þ` a checked
+                // box in Wingdings).
+                Some(font) => font.decode_into(text, &mut para.text),
+                None => para.text.push_str(text),
             }
         }
     }
@@ -263,24 +261,25 @@ impl Walker {
                 if let Some(p) = self.paras.last_mut() {
                     p.run_start = p.text.len();
                     p.run_mono = false;
-                    p.run_wingdings = false;
+                    p.run_font = p.style_font;
+                    p.run_font_direct = false;
                 }
             }
-            "rFonts" | "rStyle" if self.in_run_props() => {
-                let mono = if name == "rFonts" {
-                    attr(e, "ascii")
-                        .or_else(|| attr(e, "hAnsi"))
-                        .is_some_and(|f| is_monospace(&f))
-                } else {
-                    val().is_some_and(|s| cx.styles.is_monospace(&s))
-                };
-                let wingdings = name == "rFonts"
-                    && attr(e, "ascii")
-                        .or_else(|| attr(e, "hAnsi"))
-                        .is_some_and(|f| f.trim() == "Wingdings");
-                if let Some(p) = self.paras.last_mut() {
-                    p.run_mono |= mono;
-                    p.run_wingdings |= wingdings;
+            "rFonts" if self.in_run_props() => {
+                let font = attr(e, "ascii").or_else(|| attr(e, "hAnsi"));
+                if let (Some(p), Some(font)) = (self.paras.last_mut(), font) {
+                    p.run_mono |= is_monospace(&font);
+                    p.run_font = SymbolFont::named(&font);
+                    p.run_font_direct = true;
+                }
+            }
+            "rStyle" if self.in_run_props() => {
+                if let (Some(p), Some(style)) = (self.paras.last_mut(), val()) {
+                    p.run_mono |= cx.styles.is_monospace(&style);
+                    // A font set on the run itself wins over its character style's.
+                    if let Some(font) = cx.styles.font(&style).filter(|_| !p.run_font_direct) {
+                        p.run_font = SymbolFont::named(font);
+                    }
                 }
             }
             "t" => self.in_text = true,
@@ -306,6 +305,11 @@ impl Walker {
             "pStyle" => {
                 if let Some(p) = self.paras.last_mut() {
                     p.style = val();
+                    p.style_font = p
+                        .style
+                        .as_deref()
+                        .and_then(|s| cx.styles.font(s))
+                        .and_then(SymbolFont::named);
                 }
             }
             "outlineLvl" => {
@@ -328,22 +332,21 @@ impl Walker {
             "noBreakHyphen" if !self.in_props() => self.push_text("-"),
             "sym" if !self.in_props() => {
                 let code = attr(e, "char").and_then(|hex| u32::from_str_radix(&hex, 16).ok());
-                let symbol_font = attr(e, "font").is_some_and(|f| f.trim() == "Symbol");
-                let c = match code {
-                    // The Symbol font's characters, at F020–F0FF (or 20–FF) in Word.
-                    Some(code) if symbol_font => symbol_char(code),
-                    // Wingdings' check boxes and marks; other symbol fonts' characters have no
-                    // Unicode text.
-                    Some(code) if attr(e, "font").is_some_and(|f| f.trim() == "Wingdings") => {
-                        wingdings_mark(code)
-                    }
-                    Some(code) => {
-                        char::from_u32(code).filter(|c| !('\u{E000}'..='\u{F8FF}').contains(c))
-                    }
-                    None => None,
+                // In its font (the run's when it names none); other fonts' private-use
+                // characters have no text.
+                let font = match attr(e, "font") {
+                    Some(font) => SymbolFont::named(&font),
+                    None => self.paras.last().and_then(|p| p.run_font),
                 };
+                let c = code.and_then(|code| match font {
+                    Some(font) => font.char(code),
+                    None => char::from_u32(code).filter(|c| !('\u{E000}'..='\u{F8FF}').contains(c)),
+                });
                 if let Some(c) = c {
-                    self.push_text(c.encode_utf8(&mut [0; 4]));
+                    // The character itself, not a code of the run's font.
+                    if let Some(p) = self.paras.last_mut() {
+                        p.text.push(c);
+                    }
                 }
             }
             "docPr" => {
@@ -557,56 +560,6 @@ impl Walker {
             self.finish_table(table);
         }
     }
-}
-
-/// The characters of the Symbol font by code 0x20..=0xFF (Adobe's Symbol encoding); `\0`
-/// where it has none.
-const SYMBOL: [char; 224] = [
-    ' ', '!', '∀', '#', '∃', '%', '&', '∋', '(', ')', '∗', '+', ',', '−', '.', '/', //
-    '0', '1', '2', '3', '4', '5', '6', '7', '8', '9', ':', ';', '<', '=', '>', '?', //
-    '≅', 'Α', 'Β', 'Χ', 'Δ', 'Ε', 'Φ', 'Γ', 'Η', 'Ι', 'ϑ', 'Κ', 'Λ', 'Μ', 'Ν', 'Ο', //
-    'Π', 'Θ', 'Ρ', 'Σ', 'Τ', 'Υ', 'ς', 'Ω', 'Ξ', 'Ψ', 'Ζ', '[', '∴', ']', '⊥', '_', //
-    '‾', 'α', 'β', 'χ', 'δ', 'ε', 'φ', 'γ', 'η', 'ι', 'ϕ', 'κ', 'λ', 'μ', 'ν', 'ο', //
-    'π', 'θ', 'ρ', 'σ', 'τ', 'υ', 'ϖ', 'ω', 'ξ', 'ψ', 'ζ', '{', '|', '}', '∼', '\0', //
-    '\0', '\0', '\0', '\0', '\0', '\0', '\0', '\0', '\0', '\0', '\0', '\0', '\0', '\0', '\0',
-    '\0', //
-    '\0', '\0', '\0', '\0', '\0', '\0', '\0', '\0', '\0', '\0', '\0', '\0', '\0', '\0', '\0',
-    '\0', //
-    '€', 'ϒ', '′', '≤', '⁄', '∞', 'ƒ', '♣', '♦', '♥', '♠', '↔', '←', '↑', '→', '↓', //
-    '°', '±', '″', '≥', '×', '∝', '∂', '•', '÷', '≠', '≡', '≈', '…', '⏐', '⎯', '↵', //
-    'ℵ', 'ℑ', 'ℜ', '℘', '⊗', '⊕', '∅', '∩', '∪', '⊃', '⊇', '⊄', '⊂', '⊆', '∈', '∉', //
-    '∠', '∇', '®', '©', '™', '∏', '√', '⋅', '¬', '∧', '∨', '⇔', '⇐', '⇑', '⇒', '⇓', //
-    '◊', '〈', '®', '©', '™', '∑', '⎛', '⎜', '⎝', '⎡', '⎢', '⎣', '⎧', '⎨', '⎩', '⎪', //
-    '\0', '〉', '∫', '⌠', '⎮', '⌡', '⎞', '⎟', '⎠', '⎤', '⎥', '⎦', '⎫', '⎬', '⎭', '\0', //
-];
-
-/// The check boxes and marks of the Wingdings font (`w:sym w:font="Wingdings"`), which Word
-/// uses for check-box content controls and typed check lists.
-fn wingdings_mark(code: u32) -> Option<char> {
-    if !matches!(code, 0x20..=0xFF | 0xF020..=0xF0FF) {
-        return None;
-    }
-    match code & 0xFF {
-        0x6F | 0xA8 => Some('☐'),
-        0xFE => Some('☑'),
-        0xFD => Some('☒'),
-        0xFC => Some('✓'),
-        0xFB => Some('✗'),
-        _ => None,
-    }
-}
-
-/// The Unicode character of a Symbol-font code (`w:sym w:char`, F020–F0FF or 20–FF).
-fn symbol_char(code: u32) -> Option<char> {
-    let byte = match code {
-        0xF020..=0xF0FF => code - 0xF000,
-        0x20..=0xFF => code,
-        _ => return None,
-    };
-    SYMBOL
-        .get((byte - 0x20) as usize)
-        .copied()
-        .filter(|c| *c != '\0')
 }
 
 /// Where a numbered paragraph is in its list.
@@ -959,10 +912,6 @@ mod tests {
                 Block::Paragraph("Box text.".into()),
             ]
         );
-        assert_eq!(symbol_char(0xF020), Some(' '));
-        assert_eq!(symbol_char(0xF0E5), Some('∑'));
-        assert_eq!(symbol_char(0xF0FF), None);
-        assert_eq!(symbol_char(0xF100), None);
     }
 
     #[test]

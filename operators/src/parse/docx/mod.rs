@@ -8,6 +8,7 @@ mod numbering;
 mod parts;
 mod props;
 mod styles;
+mod symbol_fonts;
 mod xml;
 
 use super::render::{Block, Renderer};

@@ -14,6 +14,7 @@ use quick_xml::Reader;
 use quick_xml::events::Event;
 
 use super::styles::Styles;
+use super::symbol_fonts::SymbolFont;
 use super::xml::{attr, local};
 
 /// Levels of a list (`w:ilvl` 0..=8).
@@ -34,6 +35,8 @@ struct Level {
     text: Option<String>,
     /// `w:pStyle`: the paragraph style this level is attached to (Heading 2).
     style: Option<String>,
+    /// The font of its label (`w:rPr/w:rFonts`): a bullet in Wingdings is a glyph code.
+    font: Option<String>,
 }
 
 /// An abstract numbering: its levels, or a link to a numbering style that holds them.
@@ -174,6 +177,12 @@ impl Numbering {
                                 level.restart = number(val());
                             }
                         }
+                        "rFonts" => {
+                            if let Some((_, level)) = at.level.as_mut() {
+                                let font = attr(&e, "ascii").or_else(|| attr(&e, "hAnsi"));
+                                level.font = font.or(level.font.take());
+                            }
+                        }
                         _ => {}
                     }
                 }
@@ -263,6 +272,7 @@ impl Numbering {
                 restart: l.restart.or(base.restart),
                 text: l.text.clone().or(base.text),
                 style: l.style.clone().or(base.style),
+                font: l.font.clone().or(base.font),
             },
             None => base,
         };
@@ -280,15 +290,21 @@ impl Numbering {
     }
 
     /// The state a bulleted level's check-box bullet shows (pandoc writes task lists as
-    /// bullets `☐` and `☒`); `None` for other bullets and numbered levels.
+    /// bullets `☐` and `☒`, Word draws a box in Wingdings, U+F0A8); `None` for other bullets
+    /// and numbered levels.
     pub(super) fn check_box(&self, num_id: &str, ilvl: u32) -> Option<bool> {
         if self.ordered(num_id, ilvl) {
             return None;
         }
-        let text = self.level(num_id, ilvl).text?;
+        let level = self.level(num_id, ilvl);
+        let text = level.text?;
         let mut chars = text.trim().chars();
         let bullet = chars.next()?;
         chars.next().is_none().then_some(())?;
+        let bullet = match level.font.as_deref().and_then(SymbolFont::named) {
+            Some(font) => font.char(u32::from(bullet))?,
+            None => bullet,
+        };
         check_box_state(bullet)
     }
 

@@ -144,6 +144,20 @@ impl Styles {
         false
     }
 
+    /// The font runs of style `id` are set in (`w:rFonts`), its own or that of the styles it
+    /// is based on.
+    pub(super) fn font(&self, id: &str) -> Option<&str> {
+        let mut current = id;
+        for _ in 0..MAX_CHAIN {
+            let style = self.styles.get(current)?;
+            if let Some(font) = &style.font {
+                return Some(font);
+            }
+            current = style.based_on.as_deref()?;
+        }
+        None
+    }
+
     /// Whether runs of the character style `id` are in a monospace font (pandoc's
     /// `VerbatimChar`, Word's "HTML Code").
     pub(super) fn is_monospace(&self, id: &str) -> bool {

@@ -238,3 +238,174 @@ fn notes_take_the_numbers_word_shows() {
     let last = parsed.elements.last().unwrap();
     assert!(last.section.is_empty());
 }
+
+/// A WordprocessingML document part around `body`.
+fn document(body: &str) -> String {
+    format!(
+        r#"<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>{body}</w:body></w:document>"#
+    )
+}
+
+/// A run of `text` with run properties `props`.
+fn run(props: &str, text: &str) -> String {
+    format!(r#"<w:r><w:rPr>{props}</w:rPr><w:t xml:space="preserve">{text}</w:t></w:r>"#)
+}
+
+/// `w:rFonts` naming `font` for ASCII and other Latin text.
+fn fonts(font: &str) -> String {
+    format!(r#"<w:rFonts w:ascii="{font}" w:hAnsi="{font}"/>"#)
+}
+
+/// Text in the Symbol font is Greek letters and math signs, given as ASCII or at U+F0xx, the
+/// font set on the run, by its character style (through `basedOn`) or by the paragraph's
+/// style; a font set on the run itself wins over its style's, and "Segoe UI Symbol" is an
+/// ordinary font.
+#[test]
+fn symbol_font_runs_read_as_greek_and_math() {
+    let styles = format!(
+        r#"<w:styles xmlns:w="x">
+<w:style w:type="character" w:styleId="SymbolChar"><w:name w:val="Symbol Char"/><w:rPr>{}</w:rPr></w:style>
+<w:style w:type="character" w:styleId="GreekChar"><w:name w:val="Greek Char"/><w:basedOn w:val="SymbolChar"/></w:style>
+<w:style w:type="paragraph" w:styleId="Formula"><w:name w:val="Formula"/><w:rPr>{}</w:rPr></w:style>
+</w:styles>"#,
+        fonts("Symbol"),
+        fonts("Symbol"),
+    );
+    let symbol = fonts("Symbol");
+    let body = [
+        format!(
+            "<w:p>{}{}{}{}<w:r><w:rPr>{symbol}</w:rPr><w:sym w:char=\"F0AE\"/></w:r>{}</w:p>",
+            run("", "If "),
+            run(&symbol, "a £ b"),
+            run("", " then "),
+            run(&symbol, "\u{F070} \u{F0B3} \u{F0B4}"),
+            run("", " done"),
+        ),
+        format!(
+            "<w:p>{}{}{}</w:p>",
+            run(r#"<w:rStyle w:val="GreekChar"/>"#, "S "),
+            run(
+                &format!(
+                    r#"<w:rStyle w:val="GreekChar"/>{}"#,
+                    fonts("Times New Roman")
+                ),
+                "S "
+            ),
+            run(&fonts("Segoe UI Symbol"), "a"),
+        ),
+        format!(
+            r#"<w:p><w:pPr><w:pStyle w:val="Formula"/></w:pPr>{}{}</w:p>"#,
+            run("", "a ¹ ¥ "),
+            run(&fonts("Calibri"), "ok"),
+        ),
+    ]
+    .concat();
+    let parsed = parse(&package(&[
+        ("word/document.xml", &document(&body)),
+        ("word/styles.xml", &styles),
+    ]))
+    .unwrap();
+    assert_eq!(
+        parsed.markdown,
+        "If α ≤ β then π ≥ ×→ done\n\nΣ S a\n\nα ≠ ∞ ok\n"
+    );
+}
+
+/// A list `num` of bullet levels, each its bullet text and font.
+fn bullets(num: u32, levels: &[(&str, &str)]) -> String {
+    let levels: String = levels
+        .iter()
+        .enumerate()
+        .map(|(ilvl, (text, font))| {
+            format!(
+                r#"<w:lvl w:ilvl="{ilvl}"><w:numFmt w:val="bullet"/><w:lvlText w:val="{text}"/><w:rPr>{}</w:rPr></w:lvl>"#,
+                fonts(font)
+            )
+        })
+        .collect();
+    format!(
+        r#"<w:abstractNum w:abstractNumId="{num}">{levels}</w:abstractNum><w:num w:numId="{num}"><w:abstractNumId w:val="{num}"/></w:num>"#
+    )
+}
+
+/// A body paragraph of `runs` in list `num` at level `ilvl`.
+fn item_of_runs(num: u32, ilvl: u32, runs: &str) -> String {
+    format!(
+        r#"<w:p><w:pPr><w:numPr><w:ilvl w:val="{ilvl}"/><w:numId w:val="{num}"/></w:numPr></w:pPr>{runs}</w:p>"#
+    )
+}
+
+/// Parses a package of `body` and `numbering` (the `w:numbering` content).
+fn parse_numbered(body: &str, numbering: &str) -> Parsed {
+    let numbering = format!(r#"<w:numbering xmlns:w="x">{numbering}</w:numbering>"#);
+    parse(&package(&[
+        ("word/document.xml", &document(body)),
+        ("word/numbering.xml", &numbering),
+    ]))
+    .unwrap()
+}
+
+/// Boxes drawn in Wingdings 2 (typed, or `w:sym`) at the start of a list item make task
+/// items, as Wingdings' do; its check and X marks elsewhere are text.
+#[test]
+fn wingdings_2_boxes_and_marks_in_text() {
+    let wingdings2 = fonts("Wingdings 2");
+    let body = [
+        item_of_runs(1, 0, &[run(&wingdings2, "R"), run("", " Signed")].concat()),
+        item_of_runs(
+            1,
+            0,
+            &format!(
+                r#"<w:r><w:sym w:font="Wingdings 2" w:char="F054"/></w:r>{}"#,
+                run("", " Rejected")
+            ),
+        ),
+        item_of_runs(
+            1,
+            0,
+            &[run(&wingdings2, "\u{F0A3}"), run("", " Open")].concat(),
+        ),
+        format!(
+            r#"<w:p>{}{}{}<w:r><w:sym w:font="Wingdings 2" w:char="F04F"/></w:r></w:p>"#,
+            run("", "Done "),
+            run(&wingdings2, "P"),
+            run("", " failed "),
+        ),
+    ]
+    .concat();
+    let parsed = parse_numbered(&body, &bullets(1, &[("•", "Arial")]));
+    assert_eq!(
+        parsed.markdown,
+        "- [x] Signed\n- [x] Rejected\n- [ ] Open\n\nDone ✓ failed ✗\n"
+    );
+    let checked: Vec<Option<bool>> = parsed.elements.iter().map(|e| e.checked).collect();
+    assert_eq!(checked, [Some(true), Some(true), Some(false), None]);
+}
+
+/// A list level whose bullet is a box in Wingdings (U+F0A8, U+F0FE) or Wingdings 2 (U+F0A3)
+/// makes task items; Wingdings' small square bullet (U+F0A7) and Courier's "o" do not.
+#[test]
+fn box_bullets_in_wingdings_make_task_lists() {
+    let numbering = [
+        bullets(10, &[("\u{F0A8}", "Wingdings")]),
+        bullets(11, &[("\u{F0FE}", "Wingdings")]),
+        bullets(12, &[("\u{F0A7}", "Wingdings"), ("o", "Courier New")]),
+        bullets(13, &[("\u{F0A3}", "Wingdings 2")]),
+    ]
+    .concat();
+    let body = [
+        item(10, 0, "Buy milk"),
+        item(11, 0, "Pay rent"),
+        item(12, 0, "plain"),
+        item(12, 1, "sub plain"),
+        item(13, 0, "Call back"),
+    ]
+    .concat();
+    let parsed = parse_numbered(&body, &numbering);
+    assert_eq!(
+        parsed.markdown,
+        "- [ ] Buy milk\n- [x] Pay rent\n- plain\n    - sub plain\n- [ ] Call back\n"
+    );
+    let checked: Vec<Option<bool>> = parsed.elements.iter().map(|e| e.checked).collect();
+    assert_eq!(checked, [Some(false), Some(true), None, None, Some(false)]);
+}
