@@ -178,7 +178,9 @@ pub const OPERATORS: &[OperatorInfo] = &[
         //    items under it. PDF: a line under balanced columns as wide as the first
         //    column is its text (a paragraph going on at the next column's top), not a tail.
         //    PDF text set in a quarter or half turn (a landscape page turned back by
-        //    `/Rotate`, a table set sideways) read upright; it was left out.
+        //    `/Rotate`, a table set sideways) read upright; it was left out. DOCX runs in
+        //    Symbol (on the run or its styles) read as Greek and math, Wingdings 2 boxes and
+        //    marks read, a list level with a box bullet in Wingdings is a task list.
         version: 8,
     },
     OperatorInfo {
