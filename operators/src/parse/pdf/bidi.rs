@@ -2,6 +2,8 @@
 //! whose letters are mostly Hebrew or Arabic is reversed into logical order, keeping runs of
 //! left-to-right text (numbers, Latin words) in their own order and mirroring brackets.
 
+use std::borrow::Cow;
+
 /// Whether `c` is a strong right-to-left character (Hebrew, Arabic and their forms).
 fn is_rtl(c: char) -> bool {
     matches!(c as u32, 0x0590..=0x08FF | 0xFB1D..=0xFDFF | 0xFE70..=0xFEFF)
@@ -40,6 +42,21 @@ pub(crate) fn mostly_rtl<'a>(texts: impl Iterator<Item = &'a str>) -> bool {
         }
     }
     rtl > ltr
+}
+
+/// The text of one glyph as it reads left to right on the page. A glyph that stands for
+/// several right-to-left characters (a lam-alef ligature, `لا`; a letter with its vowel mark)
+/// shows them from right to left, so they are reversed here: reversing the line then brings
+/// them back in order, where reversing the glyph's own text in logical order swapped them
+/// (`الأولى` read `األولى`).
+pub(crate) fn visual(glyph: &str) -> Cow<'_, str> {
+    let mut chars = glyph.chars();
+    let several = chars.next().is_some() && chars.next().is_some();
+    if several && glyph.chars().any(is_rtl) && !glyph.chars().any(is_ltr) {
+        Cow::Owned(glyph.chars().rev().collect())
+    } else {
+        Cow::Borrowed(glyph)
+    }
 }
 
 /// Puts a visually ordered line into logical order when it is mostly right-to-left.
@@ -87,5 +104,21 @@ mod tests {
         // Brackets are drawn in their visual shape: "(" on the left.
         let visual = format!("({})", "מחיר".chars().rev().collect::<String>());
         assert_eq!(logical_order(&visual).as_deref(), Some("(מחיר)"));
+    }
+
+    #[test]
+    fn a_glyph_of_several_letters_keeps_their_order() {
+        // `الأولى` drawn as ى ل و لأ ا from the left: `لأ` is one glyph, its text in logical
+        // order. Reversing characters alone swapped its letters (`األولى`).
+        let glyphs = ["ى", "ل", "و", "لأ", "ا"];
+        let visual_line: String = glyphs.iter().map(|g| visual(g)).collect();
+        assert_eq!(logical_order(&visual_line).as_deref(), Some("الأولى"));
+        // A letter with its vowel mark, one glyph: the mark stays after its letter.
+        let visual_line: String = ["ب", "بَ"].iter().map(|g| visual(g)).collect();
+        assert_eq!(logical_order(&visual_line).as_deref(), Some("بَب"));
+        // Left-to-right glyphs of several letters are left alone.
+        assert_eq!(visual("ﬁ"), "ﬁ");
+        assert_eq!(visual("fi"), "fi");
+        assert_eq!(visual("ل"), "ل");
     }
 }

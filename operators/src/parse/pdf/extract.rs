@@ -202,11 +202,12 @@ impl OutputDev for Collector {
         // without an encoding, say), are not text; in a dingbat font they are a symbol, which
         // marks a list item when it starts a line (check boxes on forms, Word's bullets).
         // Ligatures (U+FB00 `ﬀ` to U+FB06 `ﬆ`) read as their letters, so that `ﬁrst` is
-        // found as `first`.
+        // found as `first`; so do Arabic presentation forms (`ﻻ` as `لا`).
         let mut text = String::with_capacity(text_in.len());
         for c in text_in.chars() {
             match ligature(c) {
                 Some(letters) => text.push_str(letters),
+                None if is_arabic_presentation_form(c) => text.push_str(&arabic_letters(c)),
                 None if c.is_whitespace() => text.push(' '),
                 None if c.is_control() => {}
                 None => text.push(c),
@@ -264,4 +265,42 @@ pub(crate) fn ligature(c: char) -> Option<&'static str> {
         '\u{fb05}' | '\u{fb06}' => "st",
         _ => return None,
     })
+}
+
+/// Whether `c` is an Arabic presentation form (U+FB50 to U+FDFF, U+FE70 to U+FEFF): a letter
+/// in one of its joining shapes, a ligature of letters, or a word ligature.
+fn is_arabic_presentation_form(c: char) -> bool {
+    matches!(c as u32, 0xFB50..=0xFDFF | 0xFE70..=0xFEFF)
+}
+
+/// The standard letters of an Arabic presentation form, as NFKC has them (`ﻻ` reads `لا`,
+/// `ﺑ` reads `ب`), search tokenising on those. The spacing form of a vowel mark (`ﹰ`, NFKC
+/// `\u{20}\u{64b}`) loses its space, which would split the word it is drawn in.
+fn arabic_letters(c: char) -> String {
+    use unicode_normalization::UnicodeNormalization;
+
+    let letters: String = std::iter::once(c).nfkc().collect();
+    match letters.trim_start() {
+        "" => c.to_string(),
+        trimmed => trimmed.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn arabic_presentation_forms_read_as_standard_letters() {
+        assert_eq!(arabic_letters('\u{fefb}'), "\u{644}\u{627}"); // ﻻ: lam, alef
+        assert_eq!(arabic_letters('\u{fef7}'), "\u{644}\u{623}"); // ﻷ: lam, alef with hamza
+        assert_eq!(arabic_letters('\u{fe91}'), "\u{628}"); // ﺑ: beh
+        assert_eq!(arabic_letters('\u{fe82}'), "\u{622}"); // ﺂ: alef with madda, composed
+        assert_eq!(arabic_letters('\u{fb8f}'), "\u{6a9}"); // ﮏ: keheh (Persian kaf)
+        assert_eq!(arabic_letters('\u{fe70}'), "\u{64b}"); // ﹰ: fathatan, no space
+        assert_eq!(arabic_letters('\u{fdf2}'), "\u{627}\u{644}\u{644}\u{647}"); // ﷲ
+        assert!(is_arabic_presentation_form('\u{fefc}'));
+        assert!(!is_arabic_presentation_form('\u{644}'));
+        assert!(!is_arabic_presentation_form('\u{fb01}'));
+    }
 }

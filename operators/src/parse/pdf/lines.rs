@@ -18,7 +18,8 @@ pub(crate) struct Segment {
     pub y_last: f32,
     /// Dominant font size.
     pub size: f32,
-    /// The text, words separated by single spaces.
+    /// The text, words separated by single spaces: in visual order (see [`super::bidi::visual`])
+    /// until [`segments`] puts it in logical order.
     pub text: String,
     /// Whether all of it is set in a bold font.
     pub bold: bool,
@@ -147,7 +148,7 @@ fn runs(glyphs: &[Glyph], rules: &PageRules) -> Vec<Segment> {
                     seg.text.push(' ');
                 }
                 pending_space = false;
-                seg.text.push_str(&g.text);
+                seg.text.push_str(&super::bidi::visual(&g.text));
                 seg.bold &= g.bold;
                 seg.mono &= g.mono;
                 seg.x1 = seg.x1.max(g.x + g.w);
@@ -172,7 +173,7 @@ fn runs(glyphs: &[Glyph], rules: &PageRules) -> Vec<Segment> {
             y: g.y,
             y_last: g.y,
             size: g.size,
-            text: g.text.clone(),
+            text: super::bidi::visual(&g.text).into_owned(),
             bold: g.bold,
             mono: g.mono,
         });

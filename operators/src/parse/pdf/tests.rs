@@ -1120,6 +1120,81 @@ fn check_boxes_in_a_dingbat_font_mark_list_items() {
     );
 }
 
+/// The text of one line drawn left to right in a font whose codes `A`, `B`, ... map, through
+/// its ToUnicode CMap, to `glyphs` in turn (each one glyph's text, several characters for a
+/// ligature); `line` is the codes drawn, as Word draws right-to-left text: in visual order.
+fn mapped_glyphs_text(glyphs: &[&str], line: &str) -> String {
+    use lopdf::content::{Content, Operation};
+    use lopdf::{Object, Stream, dictionary};
+
+    let utf16 =
+        |text: &str| -> String { text.encode_utf16().map(|u| format!("{u:04X}")).collect() };
+    let mut bfchar = String::from("<20> <0020>\n");
+    for (i, glyph) in glyphs.iter().enumerate() {
+        bfchar.push_str(&format!("<{:02X}> <{}>\n", b'A' + i as u8, utf16(glyph)));
+    }
+    let cmap = format!(
+        "/CIDInit /ProcSet findresource begin 12 dict begin begincmap\n/CMapName /Mapped def\n\
+         1 begincodespacerange <00> <FF> endcodespacerange\n{} beginbfchar\n{bfchar}endbfchar\n\
+         endcmap CMapName currentdict /CMap defineresource pop end end\n",
+        glyphs.len() + 1
+    );
+    let mut doc = lopdf::Document::with_version("1.5");
+    let pages_id = doc.new_object_id();
+    let to_unicode = doc.add_object(Stream::new(dictionary! {}, cmap.into_bytes()));
+    let last = i64::from(b'A') + glyphs.len() as i64 - 1;
+    let font = doc.add_object(dictionary! {
+        "Type" => "Font", "Subtype" => "Type1", "BaseFont" => "ABCDEE+BNazanin",
+        "FirstChar" => 32, "LastChar" => last,
+        "Widths" => vec![Object::from(500); (last - 31) as usize],
+        "ToUnicode" => to_unicode,
+    });
+    let content = Content {
+        operations: vec![
+            Operation::new("BT", vec![]),
+            Operation::new("Tf", vec!["F1".into(), 12.into()]),
+            Operation::new("Td", vec![72.into(), 700.into()]),
+            Operation::new("Tj", vec![Object::string_literal(line)]),
+            Operation::new("ET", vec![]),
+        ],
+    };
+    let content = doc.add_object(Stream::new(
+        dictionary! {},
+        content.encode().unwrap_or_default(),
+    ));
+    let page = doc.add_object(dictionary! {
+        "Type" => "Page", "Parent" => pages_id, "Contents" => content,
+        "MediaBox" => vec![0.into(), 0.into(), 612.into(), 792.into()],
+        "Resources" => dictionary! { "Font" => dictionary! { "F1" => font } },
+    });
+    let bytes = save_pdf(doc, pages_id, vec![Object::from(page)]);
+    let doc = Document::new("rtl.pdf".into(), "rtl.pdf".into(), bytes);
+    let parsed = parse(&doc, &ParseConfig::default()).unwrap_or_else(|e| panic!("{e}"));
+    parsed.markdown.trim().to_string()
+}
+
+/// A lam-alef ligature whose ToUnicode maps one glyph to two letters in logical order (`لأ`,
+/// as Word writes it): the right-to-left line is put in order glyph by glyph, each glyph's
+/// letters kept in theirs. Reversing characters read `الأولى` as `األولى`.
+#[test]
+fn a_ligature_of_two_letters_keeps_their_order_in_right_to_left_text() {
+    // `الأولى لا`, drawn from the left: لا (one glyph), space, ى ل و لأ ا.
+    let glyphs = ["ى", "ل", "و", "لأ", "ا", "لا"];
+    assert_eq!(mapped_glyphs_text(&glyphs, "F ABCDE"), "الأولى لا");
+}
+
+/// Arabic presentation forms (a letter's joining shape, a lam-alef ligature) in glyph text
+/// read as the standard letters that search tokenises on.
+#[test]
+fn arabic_presentation_forms_read_as_standard_letters() {
+    // `كلام السلام`, drawn from the left in isolated, final, medial and initial forms:
+    // ﻡ ﻼ ﺴ ﻟ ﺍ, space, ﻡ ﻼ ﻛ.
+    let glyphs = [
+        "\u{fee1}", "\u{fefc}", "\u{fedb}", "\u{feb4}", "\u{fedf}", "\u{fe8d}",
+    ];
+    assert_eq!(mapped_glyphs_text(&glyphs, "ABDEF ABC"), "كلام السلام");
+}
+
 #[test]
 #[ignore = "report: how many corpus PDFs cut to PDF_CUT percent (95) still parse"]
 fn truncated_corpus_report() {
