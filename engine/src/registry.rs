@@ -180,7 +180,9 @@ pub const OPERATORS: &[OperatorInfo] = &[
         //    PDF text set in a quarter or half turn (a landscape page turned back by
         //    `/Rotate`, a table set sideways) read upright; it was left out. DOCX runs in
         //    Symbol (on the run or its styles) read as Greek and math, Wingdings 2 boxes and
-        //    marks read, a list level with a box bullet in Wingdings is a task list.
+        //    marks read, a list level with a box bullet in Wingdings is a task list. PDF
+        //    right-to-left ligatures keep their letters' order (`الأولى`, not `األولى`), and
+        //    Arabic presentation forms read as standard letters.
         version: 8,
     },
     OperatorInfo {
