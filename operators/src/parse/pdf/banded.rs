@@ -39,10 +39,10 @@ const COLUMN_WORDS: f32 = 2.5;
 const SPACE_GAP: f32 = 0.12;
 
 /// The text of one baseline between the lines of a stack: glyph indices, left to right.
-struct Row {
-    y: f32,
-    size: f32,
-    glyphs: Vec<usize>,
+pub(super) struct Row {
+    pub y: f32,
+    pub size: f32,
+    pub glyphs: Vec<usize>,
 }
 
 /// The grids of the tables that stacks of horizontal lines `floors` (in no grid, sorted by
@@ -100,6 +100,62 @@ fn stacks(lines: &[Line]) -> Vec<Vec<Line>> {
     stacks
 }
 
+/// Where a glyph stands against lines from `from` to `to`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Place {
+    /// Over the lines (a space anywhere over them).
+    Over,
+    /// A gutter away beside them: not their text.
+    Beside,
+    /// At their ends or past them: text that runs on from inside.
+    Past,
+}
+
+/// Where glyph `g` stands against lines from `from` to `to`.
+pub(super) fn place(g: &Glyph, from: f32, to: f32) -> Place {
+    if g.text.trim().is_empty() {
+        return if g.x + g.w > from && g.x < to {
+            Place::Over
+        } else {
+            Place::Beside
+        };
+    }
+    let reach = g.size.max(1.0);
+    if g.x + g.w <= from - reach || g.x >= to + reach {
+        Place::Beside
+    } else if g.x < from - 0.5 * g.size || g.x + g.w > to + 0.5 * g.size {
+        Place::Past
+    } else {
+        Place::Over
+    }
+}
+
+/// Glyph indices `picked` (sorted by baseline) grouped into rows by baseline, each left to
+/// right; rows of spaces alone are left out.
+pub(super) fn rows_of(picked: &[usize], glyphs: &[Glyph]) -> Vec<Row> {
+    let mut rows: Vec<Row> = Vec::new();
+    for &i in picked {
+        let g = &glyphs[i];
+        match rows.last_mut() {
+            Some(r) if (g.y - r.y).abs() <= 0.35 * g.size.max(r.size) => {
+                r.size = r.size.max(g.size);
+                r.glyphs.push(i);
+            }
+            _ => rows.push(Row {
+                y: g.y,
+                size: g.size,
+                glyphs: vec![i],
+            }),
+        }
+    }
+    rows.retain(|r| r.glyphs.iter().any(|&i| !glyphs[i].text.trim().is_empty()));
+    for r in &mut rows {
+        r.glyphs
+            .sort_by(|&a, &b| glyphs[a].x.total_cmp(&glyphs[b].x));
+    }
+    rows
+}
+
 /// Rows of text with baselines between `top` and `bottom` (exclusive, by a point a little
 /// above the baseline) whose glyphs lie over `from`–`to`; `None` when text there runs past
 /// the ends of the lines (the lines are not a table's).
@@ -122,50 +178,19 @@ fn rows_between(
         if probe <= top || probe >= bottom {
             continue;
         }
-        if g.text.trim().is_empty() {
-            if g.x + g.w > from && g.x < to {
-                picked.push(i);
-            }
-            continue;
-        }
-        // Text a gutter away beside the lines is not theirs; text at their ends or past them
-        // runs on from inside.
-        let reach = g.size.max(1.0);
-        if g.x + g.w <= from - reach || g.x >= to + reach {
-            continue;
-        }
-        if g.x < from - 0.5 * g.size || g.x + g.w > to + 0.5 * g.size {
-            return None;
-        }
-        picked.push(i);
-    }
-    let mut rows: Vec<Row> = Vec::new();
-    for i in picked {
-        let g = &glyphs[i];
-        match rows.last_mut() {
-            Some(r) if (g.y - r.y).abs() <= 0.35 * g.size.max(r.size) => {
-                r.size = r.size.max(g.size);
-                r.glyphs.push(i);
-            }
-            _ => rows.push(Row {
-                y: g.y,
-                size: g.size,
-                glyphs: vec![i],
-            }),
+        match place(g, from, to) {
+            Place::Over => picked.push(i),
+            Place::Beside => {}
+            Place::Past => return None,
         }
     }
-    rows.retain(|r| r.glyphs.iter().any(|&i| !glyphs[i].text.trim().is_empty()));
-    for r in &mut rows {
-        r.glyphs
-            .sort_by(|&a, &b| glyphs[a].x.total_cmp(&glyphs[b].x));
-    }
-    Some(rows)
+    Some(rows_of(&picked, glyphs))
 }
 
 /// The gaps (from, to) that no glyph of `rows` covers, between their leftmost and rightmost
 /// text, wide enough to part columns: wider than a word space, or, when the page draws its
 /// word spaces (`spaces_drawn`), thin but with no space drawn in them.
-fn gaps(rows: &[&Row], glyphs: &[Glyph], spaces_drawn: bool) -> Vec<(f32, f32)> {
+pub(super) fn gaps(rows: &[&Row], glyphs: &[Glyph], spaces_drawn: bool) -> Vec<(f32, f32)> {
     let mut ink: Vec<(f32, f32)> = Vec::new();
     let mut blanks: Vec<(f32, f32)> = Vec::new();
     let mut sizes: Vec<f32> = Vec::new();
@@ -207,7 +232,7 @@ fn gaps(rows: &[&Row], glyphs: &[Glyph], spaces_drawn: bool) -> Vec<(f32, f32)> 
 }
 
 /// The text of each column (split at `gaps`) of a row, words separated by single spaces.
-fn cells(row: &Row, gaps: &[(f32, f32)], glyphs: &[Glyph]) -> Vec<String> {
+pub(super) fn cells(row: &Row, gaps: &[(f32, f32)], glyphs: &[Glyph]) -> Vec<String> {
     let mut cells = vec![String::new(); gaps.len() + 1];
     let mut last: Option<(usize, f32)> = None;
     for &i in &row.glyphs {
@@ -240,7 +265,7 @@ fn cells(row: &Row, gaps: &[(f32, f32)], glyphs: &[Glyph]) -> Vec<String> {
 
 /// Whether rows of cells read as a table: the header (first band) and most bands have text in
 /// two columns, the cells are short, and not every column is running text.
-fn tabular(bands: &[Vec<Vec<String>>]) -> bool {
+pub(super) fn tabular(bands: &[Vec<Vec<String>>]) -> bool {
     let columns = bands
         .iter()
         .flatten()
@@ -296,6 +321,19 @@ fn tabular(bands: &[Vec<Vec<String>>]) -> bool {
         texts.iter().map(|s| words(s)).sum::<usize>() as f32 >= COLUMN_WORDS * n
     });
     !running
+}
+
+/// Whether `rows` are code: set in a monospaced font, which lines up by its characters, not
+/// in columns.
+pub(super) fn code(rows: &[&Row], glyphs: &[Glyph]) -> bool {
+    let (mono, ink) = rows
+        .iter()
+        .flat_map(|r| r.glyphs.iter().map(|&i| &glyphs[i]))
+        .filter(|g| !g.text.trim().is_empty())
+        .fold((0usize, 0usize), |(m, n), g| {
+            (m + usize::from(g.mono), n + 1)
+        });
+    2 * mono >= ink
 }
 
 /// The table whose top line is `stack[k]`, with the lines below it that go on with it, and the
@@ -383,15 +421,7 @@ fn grid_of(
         let row = rows.into_iter().next()?;
         (row.y - last.at <= d + 0.3 * size).then_some(row)
     });
-    // Code set in a monospaced font lines up by its characters, not in columns.
-    let (mono, ink) = all
-        .iter()
-        .flat_map(|r| r.glyphs.iter().map(|&i| &glyphs[i]))
-        .filter(|g| !g.text.trim().is_empty())
-        .fold((0usize, 0usize), |(m, n), g| {
-            (m + usize::from(g.mono), n + 1)
-        });
-    if 2 * mono >= ink {
+    if code(&all, glyphs) {
         return None;
     }
     let base = gaps(&all, glyphs, spaces_drawn);
@@ -428,6 +458,11 @@ fn grid_of(
     ys.extend(lines[..=bands.len()].iter().map(|l| l.at));
     if let Some(r) = &below {
         ys.push(r.y + 0.5 * r.size);
+    }
+    // One band between two lines is a header without a body, or a body without its header
+    // (a table ruled under its header and its last row, see [`super::header_rule`]).
+    if ys.len() < 3 {
+        return None;
     }
     let (top, bottom) = (ys[0], ys[ys.len() - 1]);
     let mut xs = vec![from];

@@ -4,8 +4,9 @@
 //! not joined across (a cell border between two cells with thin padding), and a grid that
 //! holds text in two rows and two columns is a table whose cells are the grid's cells.
 //!
-//! Horizontal lines in no grid may still rule a table by themselves (see [`super::banded`]),
-//! which gives a grid whose vertical lines stand in the gaps between its text's columns. Other
+//! Horizontal lines in no grid may still rule a table by themselves (see [`super::banded`],
+//! and [`super::header_rule`] for a line under a header alone), which gives a grid whose
+//! vertical lines stand in the gaps between its text's columns. Other
 //! lines in no grid (an underline, a rule under a heading, a bar beside a quote, a lone box
 //! around text, a page of separate boxes, column separators) are left out: the page is read as
 //! if they were not there.
@@ -14,6 +15,7 @@ use super::extract::{Frame, Glyph};
 use super::lines::Segment;
 use super::rules::Rule;
 use super::tables::Table;
+use super::wrapped::{self, Reading};
 
 /// Lines closer than this (points) across their length are one line.
 const SNAP: f32 = 1.5;
@@ -68,6 +70,17 @@ pub(crate) struct Grid {
     pub banded: bool,
 }
 
+impl Grid {
+    /// Whether horizontal line `l` is one of the grid's, or inside it.
+    pub fn holds(&self, l: &Line) -> bool {
+        let (xs, ys) = (&self.xs, &self.ys);
+        ys[0] - 1.0 <= l.at
+            && l.at <= ys[ys.len() - 1] + 1.0
+            && l.from < xs[xs.len() - 1]
+            && xs[0] < l.to
+    }
+}
+
 /// A page's rules: the grids they form, and the vertical lines of those grids. Lines in no
 /// grid are left out.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -117,7 +130,19 @@ impl PageRules {
             .filter(|(_, in_grid)| !**in_grid)
             .map(|(l, _)| *l)
             .collect();
-        grids.extend(super::banded::grids(&loose, glyphs));
+        // Tables ruled under their header alone first (stacked, such lines would read as one
+        // table ruled with horizontal lines), then those with more lines, then tables ruled
+        // under their header and their last row.
+        let alone = super::header_rule::grids(&loose, &[], glyphs, true);
+        let loose: Vec<Line> = loose
+            .into_iter()
+            .filter(|l| !alone.iter().any(|g| g.holds(l)))
+            .collect();
+        let banded = super::banded::grids(&loose, glyphs);
+        let last = super::header_rule::grids(&loose, &banded, glyphs, false);
+        grids.extend(alone);
+        grids.extend(banded);
+        grids.extend(last);
         let mut walls: Vec<Line> = grids.iter().flat_map(|g| g.walls.iter().copied()).collect();
         walls.sort_by(|a, b| a.at.total_cmp(&b.at));
         PageRules { grids, walls }
@@ -456,10 +481,11 @@ fn baselines(row: &[Vec<usize>], segs: &[Segment]) -> Vec<(Vec<(usize, usize)>, 
 
 /// Splits row bands that hold several rows of the table (a grid ruled around its header and
 /// body but not between the body's rows) into one row per baseline, a line in one column
-/// alone going on with the row above (a wrapped cell). A grid ruled between its rows, most of
-/// whose bands hold one baseline, keeps its bands: there a band of several lines holds
-/// wrapped cells. The header band of a `banded` grid stays one row, and so do all its bands
-/// when it has a line between its body's rows.
+/// alone going on with the row above (a wrapped cell), unless it is text in the first column
+/// alone that does not read as the rest of the cell above (a group label, see [`wrapped`]).
+/// A grid ruled between its rows, most of whose bands hold one baseline, keeps its bands:
+/// there a band of several lines holds wrapped cells. The header band of a `banded` grid
+/// stays one row, and so do all its bands when it has a line between its body's rows.
 fn split_bands(grid: Vec<Vec<Vec<usize>>>, segs: &[Segment], banded: bool) -> Vec<Vec<Vec<usize>>> {
     let lines: Vec<_> = grid.iter().map(|row| baselines(row, segs)).collect();
     let with_text = lines.iter().filter(|l| !l.is_empty()).count();
@@ -469,19 +495,50 @@ fn split_bands(grid: Vec<Vec<Vec<usize>>>, segs: &[Segment], banded: bool) -> Ve
         return grid;
     }
     let columns = grid.first().map_or(0, Vec::len);
+    // The first column that holds text: the rightmost in a right-to-left table.
+    let rtl = super::bidi::mostly_rtl(
+        grid.iter()
+            .flatten()
+            .flatten()
+            .map(|&k| segs[k].text.as_str()),
+    );
+    let mut filled = (0..columns).filter(|&c| grid.iter().any(|row| !row[c].is_empty()));
+    let first = if rtl {
+        filled.next_back()
+    } else {
+        filled.next()
+    }
+    .unwrap_or(0);
     let mut out = Vec::new();
     for (band, (row, lines)) in grid.into_iter().zip(lines).enumerate() {
-        let shared = lines.iter().filter(|(_, n)| *n >= 2).count();
+        let wrapped_lines = first_cells(&lines, first, rtl, segs);
+        let limit = wrapped::wrap_limit(&wrapped_lines);
+        // How each line in the first column alone reads (a group label, or not).
+        let readings: Vec<Option<Reading>> = lines
+            .iter()
+            .enumerate()
+            .map(|(i, (line, n))| {
+                (*n < 2 && line.iter().all(|&(c, _)| c == first))
+                    .then(|| wrapped::read(&wrapped_lines, i, limit))
+            })
+            .collect();
+        // Lines that start a row: text in two columns or more, or a label.
+        let shared = lines
+            .iter()
+            .zip(&readings)
+            .enumerate()
+            .filter(|(i, ((_, n), reading))| *n >= 2 || *i > 0 && **reading == Some(Reading::Row))
+            .count();
         let header = banded && out.is_empty() && band == 0;
         if header || lines.len() < 2 || (shared as f32) < 2.0 / 3.0 * lines.len() as f32 {
             out.push(row);
             continue;
         }
         let mut sub: Vec<Vec<Vec<usize>>> = Vec::new();
-        for (line, n) in lines {
-            if n < 2
-                && let Some(last) = sub.last_mut()
-            {
+        for ((line, n), reading) in lines.into_iter().zip(readings) {
+            // (Text in the first column alone that cannot be told stays a row.)
+            let goes_on = n < 2 && reading.is_none_or(|r| r == Reading::Wrapped);
+            if goes_on && let Some(last) = sub.last_mut() {
                 for (c, k) in line {
                     last[c].push(k);
                 }
@@ -496,6 +553,42 @@ fn split_bands(grid: Vec<Vec<Vec<usize>>>, segs: &[Segment], banded: bool) -> Ve
         out.extend(sub);
     }
     out
+}
+
+/// The lines of a row band (see [`baselines`]) as seen from their text in column `first`
+/// (indents measured from the right when `rtl`).
+fn first_cells<'a>(
+    lines: &[(Vec<(usize, usize)>, usize)],
+    first: usize,
+    rtl: bool,
+    segs: &'a [Segment],
+) -> Vec<wrapped::Line<'a>> {
+    lines
+        .iter()
+        .map(|(line, n)| {
+            let cell: Vec<&Segment> = line
+                .iter()
+                .filter(|&&(c, _)| c == first)
+                .map(|&(_, k)| &segs[k])
+                .collect();
+            let x0 = if rtl {
+                -cell.iter().map(|s| s.x1).fold(f32::MIN, f32::max)
+            } else {
+                cell.iter().map(|s| s.x0).fold(f32::MAX, f32::min)
+            };
+            wrapped::Line {
+                y: segs[line[0].1].y,
+                size: line.iter().map(|&(_, k)| segs[k].size).fold(0.0, f32::max),
+                // (A cell of one segment a line, the usual case, is judged by it.)
+                first: cell.last().map(|s| wrapped::First {
+                    text: &s.text,
+                    x0,
+                    bold: cell.iter().all(|s| s.bold),
+                }),
+                filled: *n,
+            }
+        })
+        .collect()
 }
 
 #[cfg(test)]

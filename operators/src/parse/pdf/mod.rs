@@ -6,9 +6,11 @@
 //! `rules` (the thin lines a page draws), `lines` (glyphs → words → line segments),
 //! `furniture` (running headers, footers, page numbers), `order` (columns and reading order),
 //! `lists` (which labels mark list items, and label columns beside text), `grid` (ruled
-//! tables), `banded` (tables ruled with horizontal lines alone), `tables` (tables told from
-//! text), `paragraphs`, `headings` and `render` (Markdown and elements). Bad input never panics out of [`parse`]: the work runs on
-//! its own thread with a large stack, every page under `catch_unwind`, and within a time budget.
+//! tables), `banded` (tables ruled with horizontal lines alone), `header_rule` (tables ruled
+//! under their header alone), `tables` (tables told from text), `wrapped` (a first cell
+//! wrapped onto a line of its own, or a row of its own), `paragraphs`, `headings` and `render`
+//! (Markdown and elements). Bad input never panics out of [`parse`]: the work runs on its own
+//! thread with a large stack, every page under `catch_unwind`, and within a time budget.
 
 mod banded;
 mod bidi;
@@ -21,6 +23,7 @@ mod flatten;
 mod font_streams;
 mod furniture;
 mod grid;
+mod header_rule;
 mod headings;
 mod layout;
 mod lines;
@@ -37,6 +40,7 @@ mod tables;
 mod tokens;
 mod truncated;
 mod turn;
+mod wrapped;
 
 #[cfg(test)]
 mod tests;

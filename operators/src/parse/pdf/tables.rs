@@ -1,7 +1,10 @@
 //! Simple tables: runs of consecutive lines that each split into two or more segments whose
-//! left edges line up with the same column positions.
+//! left edges line up with the same column positions. A line of one segment in the first
+//! column that reads as the rest of the first cell above it (see [`super::wrapped`]) goes on
+//! with that row.
 
 use super::lines::Segment;
+use super::wrapped;
 
 /// A table found among a page's lines (indices into the page's segments, row by row).
 #[derive(Debug, Clone, PartialEq)]
@@ -25,6 +28,7 @@ const MAX_CELLS: usize = 1_000_000;
 /// same column bands.
 pub(crate) fn find(segs: &[Segment]) -> Vec<Table> {
     let rows = super::lines::rows(segs);
+    let rtl = super::bidi::mostly_rtl(segs.iter().map(|s| s.text.as_str()));
     let mut tables = Vec::new();
     let mut i = 0;
     while i < rows.len() {
@@ -36,6 +40,8 @@ pub(crate) fn find(segs: &[Segment]) -> Vec<Table> {
         let mut columns: Vec<(f32, f32)> =
             rows[i].iter().map(|&k| (segs[k].x0, segs[k].x1)).collect();
         let mut j = i + 1;
+        // Which of the rows from `i` are lines of a wrapped first cell.
+        let mut goes_on = vec![false];
         while j < rows.len() {
             let row = &rows[j];
             let prev_y = segs[rows[j - 1][0]].y;
@@ -43,37 +49,47 @@ pub(crate) fn find(segs: &[Segment]) -> Vec<Table> {
             if segs[row[0]].y - prev_y > 3.0 * size {
                 break;
             }
-            let Some(merged) = align(&columns, row, segs, size) else {
+            if let Some(merged) = align(&columns, row, segs, size) {
+                columns = merged;
+                goes_on.push(false);
+            } else if let Some(merged) = wrapped_first_cell(&rows[i..], j - i, &columns, segs, rtl)
+            {
+                columns = merged;
+                goes_on.push(true);
+            } else {
                 break;
-            };
-            columns = merged;
+            }
             j += 1;
         }
+        let wrapped = goes_on.iter().filter(|w| **w).count();
         let cells = (j - i).saturating_mul(columns.len());
-        let shaped = j - i >= MIN_ROWS && columns.len() >= MIN_COLUMNS;
+        let shaped = j - i - wrapped >= MIN_ROWS && columns.len() >= MIN_COLUMNS;
         if shaped && text_columns(&rows[i..j], &columns, segs) {
             // Columns of running text side by side: none of their rows starts a table.
             i = j;
             continue;
         }
         if shaped && cells <= MAX_CELLS && !prose(&rows[i..j], segs) {
-            let table_rows = rows[i..j]
-                .iter()
-                .map(|row| {
-                    let mut cells = vec![Vec::new(); columns.len()];
-                    for &k in row {
-                        let column = columns
-                            .iter()
-                            .position(|&(a, b)| overlaps(segs[k].x0, segs[k].x1, a, b));
-                        if let Some(c) = column
-                            && cells[c].is_empty()
-                        {
-                            cells[c].push(k);
-                        }
+            let mut table_rows: Vec<Vec<Vec<usize>>> = Vec::new();
+            for (row, &goes_on) in rows[i..j].iter().zip(&goes_on) {
+                if goes_on && let Some(last) = table_rows.last_mut() {
+                    let first = if rtl { columns.len() - 1 } else { 0 };
+                    last[first].extend(row);
+                    continue;
+                }
+                let mut cells = vec![Vec::new(); columns.len()];
+                for &k in row {
+                    let column = columns
+                        .iter()
+                        .position(|&(a, b)| overlaps(segs[k].x0, segs[k].x1, a, b));
+                    if let Some(c) = column
+                        && cells[c].is_empty()
+                    {
+                        cells[c].push(k);
                     }
-                    cells
-                })
-                .collect();
+                }
+                table_rows.push(cells);
+            }
             tables.push(Table { rows: table_rows });
             i = j;
         } else {
@@ -154,6 +170,68 @@ fn text_columns(rows: &[Vec<usize>], columns: &[(f32, f32)], segs: &[Segment]) -
         words as f32 >= COLUMN_WORDS * n
             && filled as f32 >= COLUMN_FILLED * n
             && flowing as f32 >= COLUMN_FLOW * (n - 1.0)
+    })
+}
+
+/// The column bands widened by row `k` of `rows` (the table's rows from its first on, and
+/// those after), when that row is one segment in the first column alone (the rightmost when
+/// `rtl`) that goes on with the first cell above it (see [`wrapped`]).
+fn wrapped_first_cell(
+    rows: &[Vec<usize>],
+    k: usize,
+    columns: &[(f32, f32)],
+    segs: &[Segment],
+    rtl: bool,
+) -> Option<Vec<(f32, f32)>> {
+    let [only] = rows[k][..] else {
+        return None;
+    };
+    let s = &segs[only];
+    let slack = 0.2 * s.size;
+    let hits = |&(a, b): &(f32, f32)| overlaps(s.x0 - slack, s.x1 + slack, a, b);
+    let first = if rtl {
+        columns.len().checked_sub(1)?
+    } else {
+        0
+    };
+    let (a, b) = columns[first];
+    let others = columns.iter().enumerate().filter(|&(c, _)| c != first);
+    if !hits(&(a, b)) || others.clone().any(|(_, band)| hits(band)) {
+        return None;
+    }
+    let widened = (a.min(s.x0), b.max(s.x1));
+    // The widened band must not run into the next one.
+    if others
+        .into_iter()
+        .any(|(_, &(c, d))| widened.0 < d && c < widened.1)
+    {
+        return None;
+    }
+    let lines: Vec<wrapped::Line> = rows[..(k + 2).min(rows.len())]
+        .iter()
+        .map(|row| {
+            // The row's segment in the first column, if any.
+            let cell = row
+                .iter()
+                .map(|&k| &segs[k])
+                .find(|s| overlaps(s.x0, s.x1, a - slack, b + slack));
+            wrapped::Line {
+                y: segs[row[0]].y,
+                size: row.iter().map(|&k| segs[k].size).fold(0.0, f32::max),
+                first: cell.map(|s| wrapped::First {
+                    text: &s.text,
+                    x0: if rtl { -s.x1 } else { s.x0 },
+                    bold: s.bold,
+                }),
+                filled: row.len(),
+            }
+        })
+        .collect();
+    let limit = wrapped::wrap_limit(&lines[..=k]);
+    wrapped::continues(&lines, k, limit).then(|| {
+        let mut out = columns.to_vec();
+        out[first] = widened;
+        out
     })
 }
 

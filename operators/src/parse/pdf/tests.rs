@@ -2334,6 +2334,235 @@ fn horizontal_lines_around_prose_and_headings_change_nothing() {
     assert!(!drawn.markdown.contains('|'), "{}", drawn.markdown);
 }
 
+/// The content of a page drawing each `(font, x, y, text)` line at 10 points, then `graphics`.
+fn text_and_graphics(text: &[(&str, i32, i32, &str)], graphics: &[&str]) -> String {
+    let mut content = String::new();
+    for (font, x, y, line) in text {
+        content.push_str(&format!(
+            "BT /{font} 10 Tf 1 0 0 1 {x} {y} Tm ({line}) Tj ET\n"
+        ));
+    }
+    content.push_str(&graphics.join("\n"));
+    content
+}
+
+/// A table whose only line is the one under its bold header (Word's "Plain Table"), rows 16
+/// points apart, a wrapped line 11 under its row: a first cell hyphenated onto a line of its
+/// own, a last cell wrapped. "Revenue" and "Growth" stand 3 points apart, closer than the gap
+/// that parts text on a line.
+const UNDER_HEADER_TABLE: &[(&str, i32, i32, &str)] = &[
+    (
+        "F1",
+        72,
+        730,
+        "The results of the quarter by region are given below.",
+    ),
+    ("F2", 72, 700, "Region"),
+    ("F2", 170, 700, "Units"),
+    ("F2", 210, 700, "Revenue"),
+    ("F2", 255, 700, "Growth"),
+    ("F2", 295, 700, "Notes"),
+    ("F1", 72, 684, "North"),
+    ("F1", 170, 684, "1,204"),
+    ("F1", 210, 684, "$3.4m"),
+    ("F1", 255, 684, "4.1%"),
+    ("F1", 295, 684, "Stable"),
+    ("F1", 72, 668, "Total operating ex-"),
+    ("F1", 170, 668, "987"),
+    ("F1", 210, 668, "$2.1m"),
+    ("F1", 255, 668, "1.2%"),
+    ("F1", 295, 668, "New office"),
+    ("F1", 72, 657, "penses"),
+    ("F1", 72, 641, "East"),
+    ("F1", 170, 641, "2,310"),
+    ("F1", 210, 641, "$6.7m"),
+    ("F1", 255, 641, "12.8%"),
+    ("F1", 295, 641, "Strong demand in"),
+    ("F1", 295, 630, "the north"),
+    ("F1", 72, 614, "West"),
+    ("F1", 170, 614, "450"),
+    ("F1", 210, 614, "$0.9m"),
+    ("F1", 255, 614, "0.3%"),
+    ("F1", 295, 614, "Flat"),
+    (
+        "F1",
+        72,
+        580,
+        "Some more running text follows the table to end the page.",
+    ),
+];
+
+#[test]
+fn a_table_ruled_under_its_header_alone_reads_cell_by_cell() {
+    // Without the table's line read as its own, the header ran together (`Revenue Growth`)
+    // and the wrapped lines broke the rows apart.
+    let content = text_and_graphics(UNDER_HEADER_TABLE, &["0.5 w 70 696 m 400 696 l S"]);
+    let parsed = parse_bytes(regular_and_bold_pdf(&content));
+    let md = &parsed.markdown;
+    assert!(
+        md.contains(
+            "| Region | Units | Revenue | Growth | Notes |\n| --- | --- | --- | --- | --- |\n\
+             | North | 1,204 | $3.4m | 4.1% | Stable |\n\
+             | Total operating expenses | 987 | $2.1m | 1.2% | New office |\n\
+             | East | 2,310 | $6.7m | 12.8% | Strong demand in the north |\n\
+             | West | 450 | $0.9m | 0.3% | Flat |\n"
+        ),
+        "{md}"
+    );
+    let kinds: Vec<ElementKind> = parsed.elements.iter().map(|e| e.kind).collect();
+    assert_eq!(
+        kinds,
+        [
+            ElementKind::Paragraph,
+            ElementKind::Table,
+            ElementKind::Paragraph
+        ],
+        "{md}"
+    );
+    // Two such tables of one width on a page, and one with a line under its last row too.
+    let second: Vec<(&str, i32, i32, &str)> = UNDER_HEADER_TABLE[1..28]
+        .iter()
+        .map(|&(font, x, y, text)| (font, x, y - 150, text))
+        .collect();
+    let mut both = UNDER_HEADER_TABLE.to_vec();
+    both.extend(second);
+    let content = text_and_graphics(
+        &both,
+        &["0.5 w 70 696 m 400 696 l S 70 546 m 400 546 l S 70 458 m 400 458 l S"],
+    );
+    let md = parse_bytes(regular_and_bold_pdf(&content)).markdown;
+    assert_eq!(
+        md.matches("| Total operating expenses |").count(),
+        2,
+        "{md}"
+    );
+    assert_eq!(md.matches("| Region | Units |").count(), 2, "{md}");
+}
+
+#[test]
+fn single_lines_not_under_a_table_header_change_nothing() {
+    let text = [
+        // A numbered heading with a rule under it, over a paragraph.
+        ("F2", 72, 720, "2.1"),
+        ("F2", 100, 720, "Results of the study"),
+        (
+            "F1",
+            72,
+            704,
+            "The results show a clear trend over the whole period.",
+        ),
+        (
+            "F1",
+            72,
+            692,
+            "The numbers were measured at each site in turn.",
+        ),
+        // A line of labels over a rule, then a paragraph.
+        ("F1", 72, 660, "Name"),
+        ("F1", 160, 660, "Role"),
+        ("F1", 250, 660, "Date"),
+        (
+            "F1",
+            72,
+            642,
+            "The second paragraph follows the rule and runs on.",
+        ),
+        // Two signature lines with their labels under them.
+        ("F1", 72, 580, "Signature"),
+        ("F1", 250, 580, "Date"),
+        // A paragraph over a footnote separator, then the footnotes.
+        (
+            "F1",
+            72,
+            540,
+            "The body text that refers to a footnote ends here.",
+        ),
+        ("F1", 72, 514, "1"),
+        ("F1", 84, 514, "The first footnote, which is short."),
+        ("F1", 72, 502, "2"),
+        ("F1", 84, 502, "Another footnote."),
+    ];
+    let graphics = [
+        "0.75 w 72 716 m 400 716 l S",
+        "0.5 w 72 656 m 400 656 l S",
+        "72 592 m 200 592 l S 250 592 m 378 592 l S",
+        "72 528 m 180 528 l S",
+    ];
+    let drawn = drawn_lines_change_nothing(&text, &graphics);
+    assert!(!drawn.markdown.contains('|'), "{}", drawn.markdown);
+}
+
+#[test]
+fn a_first_cell_wrapped_onto_a_line_of_its_own_stays_in_its_row() {
+    // A table told from its text alone: the line of a wrapped first cell ended it, and the
+    // wrapped cell's rest read as a paragraph.
+    let text = [
+        ("F1", 72, 700, "Item"),
+        ("F1", 170, 700, "Qty"),
+        ("F1", 220, 700, "Price"),
+        ("F1", 72, 684, "Bolt"),
+        ("F1", 170, 684, "300"),
+        ("F1", 220, 684, "0.10"),
+        ("F1", 72, 668, "Total operating ex-"),
+        ("F1", 170, 668, "12"),
+        ("F1", 220, 668, "4.50"),
+        ("F1", 72, 657, "penses"),
+        ("F1", 72, 641, "Long name of"),
+        ("F1", 170, 641, "7"),
+        ("F1", 220, 641, "19.99"),
+        ("F1", 72, 630, "the item"),
+        ("F1", 72, 614, "Nut"),
+        ("F1", 170, 614, "300"),
+        ("F1", 220, 614, "0.05"),
+    ];
+    let md = parse_bytes(regular_and_bold_pdf(&text_and_graphics(&text, &[]))).markdown;
+    assert!(
+        md.contains(
+            "| Item | Qty | Price |\n| --- | --- | --- |\n| Bolt | 300 | 0.10 |\n\
+             | Total operating expenses | 12 | 4.50 |\n| Long name of the item | 7 | 19.99 |\n\
+             | Nut | 300 | 0.05 |"
+        ),
+        "{md}"
+    );
+}
+
+#[test]
+fn group_labels_in_the_first_column_stay_rows_of_their_own() {
+    // A table ruled booktabs' way, its rows as close as lines of text: a bold label, and a
+    // plain one heading indented rows, are rows; a cell wrapped in lower case goes on.
+    let text = [
+        ("F2", 200, 700, "2023"),
+        ("F2", 250, 700, "2022"),
+        ("F2", 72, 684, "Assets"),
+        ("F1", 82, 672, "Cash"),
+        ("F1", 200, 672, "1,200"),
+        ("F1", 250, 672, "1,100"),
+        ("F1", 82, 660, "Receivables"),
+        ("F1", 200, 660, "300"),
+        ("F1", 250, 660, "280"),
+        ("F2", 72, 648, "Liabilities"),
+        ("F1", 82, 636, "Long-term loans and"),
+        ("F1", 200, 636, "900"),
+        ("F1", 250, 636, "1,000"),
+        ("F1", 82, 624, "other borrowings"),
+        ("F1", 72, 612, "Other"),
+        ("F1", 82, 600, "Payables"),
+        ("F1", 200, 600, "400"),
+        ("F1", 250, 600, "390"),
+    ];
+    let graphics = ["1 w 70 712 m 290 712 l S 0.5 w 70 695 m 290 695 l S 1 w 70 595 m 290 595 l S"];
+    let md = parse_bytes(regular_and_bold_pdf(&text_and_graphics(&text, &graphics))).markdown;
+    assert!(
+        md.contains(
+            "|  | 2023 | 2022 |\n| --- | --- | --- |\n| Assets |  |  |\n\
+             | Cash | 1,200 | 1,100 |\n| Receivables | 300 | 280 |\n| Liabilities |  |  |\n\
+             | Long-term loans and other borrowings | 900 | 1,000 |\n| Other |  |  |\n\
+             | Payables | 400 | 390 |"
+        ),
+        "{md}"
+    );
+}
+
 /// Parses the lines of `text` (font, x, y, text) without and with the `graphics` drawn over
 /// them, asserts the two read alike, and returns the drawn one.
 fn drawn_lines_change_nothing(
