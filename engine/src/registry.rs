@@ -182,7 +182,9 @@ pub const OPERATORS: &[OperatorInfo] = &[
         //    Symbol (on the run or its styles) read as Greek and math, Wingdings 2 boxes and
         //    marks read, a list level with a box bullet in Wingdings is a task list. PDF
         //    right-to-left ligatures keep their letters' order (`الأولى`, not `األولى`), and
-        //    Arabic presentation forms read as standard letters.
+        //    Arabic presentation forms read as standard letters. PDF tables ruled under their
+        //    header alone read cell by cell; a first cell wrapped onto a line of its own stays
+        //    in its row (a group label stays a row).
         version: 8,
     },
     OperatorInfo {
