@@ -179,6 +179,63 @@ fn an_empty_query_is_refused_everywhere() {
     }
 }
 
+/// A query of stop words alone gives BM25 nothing to search: the query says so, in hybrid mode
+/// that its hits are the vector search's alone; a query with a real word says nothing.
+#[test]
+fn a_query_of_stop_words_alone_says_bm25_searches_nothing() {
+    let dir = built();
+    for (mode, says) in [
+        ("hybrid", "the hits are the vector search's alone"),
+        ("bm25", "nothing can match"),
+    ] {
+        let output = engine_with(
+            dir.path(),
+            &[
+                "query",
+                "--index",
+                "index_a",
+                "--mode",
+                mode,
+                "the of and ?",
+            ],
+        );
+        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+        let note = stderr(&output);
+        assert!(
+            note.contains("no word of the query is searched by BM25") && note.contains(says),
+            "{mode}: {note}"
+        );
+    }
+    for mode in ["hybrid", "vector", "bm25"] {
+        let output = engine_with(
+            dir.path(),
+            &["query", "--index", "index_a", "--mode", mode, "the mutex"],
+        );
+        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+        assert!(
+            !stderr(&output).contains("searched by BM25"),
+            "{mode}: {}",
+            stderr(&output)
+        );
+    }
+    let vector = engine_with(
+        dir.path(),
+        &[
+            "query",
+            "--index",
+            "index_a",
+            "--mode",
+            "vector",
+            "the of and",
+        ],
+    );
+    assert!(
+        !stderr(&vector).contains("searched by BM25"),
+        "{}",
+        stderr(&vector)
+    );
+}
+
 /// A query id a TREC run cannot hold is refused with the file and line, as the other problems
 /// of a queries file are.
 #[test]

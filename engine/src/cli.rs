@@ -1261,6 +1261,9 @@ fn query(
     }
     match input {
         QueryInput::Text(text) => {
+            if request.mode != Mode::Vector && searcher.index.search_terms(text).is_empty() {
+                eprintln!("note: {}", no_search_terms(request.mode));
+            }
             let hits = searcher.search(
                 text,
                 None,
@@ -1277,6 +1280,17 @@ fn query(
         QueryInput::File(_) => query_all(&mut searcher, request, &filters, &queries)?,
     }
     Ok(0)
+}
+
+/// The note for a query BM25 has no term of (every word a stop word, or none of letters or
+/// digits), in `mode`: hybrid answers with the vector search alone.
+fn no_search_terms(mode: Mode) -> String {
+    let why =
+        "no word of the query is searched by BM25 (each is a stop word, or has no letter or digit)";
+    match mode {
+        Mode::Hybrid => format!("{why}: the hits are the vector search's alone"),
+        _ => format!("{why}: nothing can match"),
+    }
 }
 
 /// Runs `queries` (id, text) in order, printing each one's results as it is answered.

@@ -550,6 +550,11 @@ impl HybridIndex {
         self.vectors.as_ref()
     }
 
+    /// The distinct terms BM25 searches for `text`: none when every word is a stop word.
+    pub fn search_terms(&self, text: &str) -> Vec<String> {
+        self.text.terms(text)
+    }
+
     /// Whether its folder is read-only to this process (another user's, or on a read-only
     /// mount): it answers queries, but nothing can be saved in it from here.
     pub fn read_only(&self) -> bool {

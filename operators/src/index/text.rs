@@ -226,15 +226,10 @@ impl TextIndex {
     /// searched field with that field's boost, any of them matching. The text is words, never
     /// query syntax: `NOT`, `AND`, `+` or quotes are nothing special.
     fn text_query(&self, text: &str) -> Box<dyn Query> {
-        let Some(mut analyzer) = self.index.tokenizers().get(ANALYZER) else {
+        if self.index.tokenizers().get(ANALYZER).is_none() {
             return Box::new(EmptyQuery);
-        };
-        let mut terms: Vec<String> = Vec::new();
-        analyzer.token_stream(text).process(&mut |token| {
-            if !terms.contains(&token.text) {
-                terms.push(token.text.clone());
-            }
-        });
+        }
+        let terms = self.terms(text);
         let clauses: Vec<(Occur, Box<dyn Query>)> = terms
             .iter()
             .flat_map(|term| {
@@ -249,6 +244,20 @@ impl TextIndex {
             })
             .collect();
         Box::new(BooleanQuery::new(clauses))
+    }
+
+    /// The distinct terms BM25 searches for `text`, as the index analyses it: none when every
+    /// word is a stop word.
+    pub fn terms(&self, text: &str) -> Vec<String> {
+        let mut terms: Vec<String> = Vec::new();
+        if let Some(mut analyzer) = self.index.tokenizers().get(ANALYZER) {
+            analyzer.token_stream(text).process(&mut |token| {
+                if !terms.contains(&token.text) {
+                    terms.push(token.text.clone());
+                }
+            });
+        }
+        terms
     }
 
     /// The best `k` chunks for `text` by BM25 that pass `filters`: their scores and addresses,
