@@ -184,7 +184,9 @@ pub const OPERATORS: &[OperatorInfo] = &[
         //    right-to-left ligatures keep their letters' order (`الأولى`, not `األولى`), and
         //    Arabic presentation forms read as standard letters. PDF tables ruled under their
         //    header alone read cell by cell; a first cell wrapped onto a line of its own stays
-        //    in its row (a group label stays a row).
+        //    in its row (a group label stays a row). PDF lines centred between running text
+        //    (displayed formulas) are blocks of their own; compact unruled tables whose columns
+        //    stand a word space apart or less read row by row (thin gutters that stay put).
         version: 8,
     },
     OperatorInfo {

@@ -92,7 +92,8 @@ pub(crate) struct PageRules {
 
 impl PageRules {
     /// The rules of a page framed by `frame`, merged into lines, with the tables that
-    /// horizontal lines alone rule around the page's `glyphs` (see [`super::banded`]).
+    /// horizontal lines alone rule around the page's `glyphs` (see [`super::banded`]), and
+    /// walls in the thin gutters of compact tables without rules (see [`super::gutters`]).
     pub fn new(rules: &[Rule], frame: &Frame, glyphs: &[Glyph]) -> PageRules {
         let (mut horizontal, mut vertical) = (Vec::new(), Vec::new());
         for r in rules {
@@ -144,6 +145,7 @@ impl PageRules {
         grids.extend(banded);
         grids.extend(last);
         let mut walls: Vec<Line> = grids.iter().flat_map(|g| g.walls.iter().copied()).collect();
+        walls.extend(super::gutters::walls(glyphs));
         walls.sort_by(|a, b| a.at.total_cmp(&b.at));
         PageRules { grids, walls }
     }

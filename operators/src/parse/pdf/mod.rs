@@ -7,10 +7,12 @@
 //! `furniture` (running headers, footers, page numbers), `order` (columns and reading order),
 //! `lists` (which labels mark list items, and label columns beside text), `grid` (ruled
 //! tables), `banded` (tables ruled with horizontal lines alone), `header_rule` (tables ruled
-//! under their header alone), `tables` (tables told from text), `wrapped` (a first cell
-//! wrapped onto a line of its own, or a row of its own), `paragraphs`, `headings` and `render`
-//! (Markdown and elements). Bad input never panics out of [`parse`]: the work runs on its own
-//! thread with a large stack, every page under `catch_unwind`, and within a time budget.
+//! under their header alone), `gutters` (the thin gutters of compact tables without rules),
+//! `tables` (tables told from text), `wrapped` (a first cell wrapped onto a line of its own, or
+//! a row of its own), `paragraphs`, `display` (centred lines between running text), `headings`
+//! and `render` (Markdown and elements). Bad input never panics out of [`parse`]: the work runs
+//! on its own thread with a large stack, every page under `catch_unwind`, and within a time
+//! budget.
 
 mod banded;
 mod bidi;
@@ -18,11 +20,13 @@ mod cid_encoding;
 mod cmap_guard;
 mod code;
 mod dangling;
+mod display;
 mod extract;
 mod flatten;
 mod font_streams;
 mod furniture;
 mod grid;
+mod gutters;
 mod header_rule;
 mod headings;
 mod layout;

@@ -1,13 +1,15 @@
 //! Paragraphs from lines in reading order: a new paragraph starts at a larger vertical gap than
 //! the page's usual line pitch, a change of font size, a jump sideways, an indented first line,
-//! a bullet, or after a short line that ends a sentence. A paragraph that stops mid-sentence at
-//! the foot of a column goes on at the top of the next when that starts in lower case. A list
-//! item's lines indented under its text (a hanging indent) continue the item; a line back at its
-//! label's edge ends it. Right-to-left lines are read mirrored: they start at the right, an
-//! indented first line is indented there, and a line is short at its left end. Lines are joined
-//! with spaces, and a word hyphenated at a line end is joined back.
+//! a bullet, or after a short line that ends a sentence. A line centred between lines of running
+//! text (a displayed formula, see [`super::display`]) is a block of its own. A paragraph that
+//! stops mid-sentence at the foot of a column goes on at the top of the next when that starts in
+//! lower case. A list item's lines indented under its text (a hanging indent) continue the item;
+//! a line back at its label's edge ends it. Right-to-left lines are read mirrored: they start at
+//! the right, an indented first line is indented there, and a line is short at its left end.
+//! Lines are joined with spaces, and a word hyphenated at a line end is joined back.
 
 use super::bidi;
+use super::display;
 use super::lines::Segment;
 use super::lists::{self, Label};
 
@@ -260,6 +262,7 @@ pub(crate) fn continues_on_next_page(
 pub(crate) fn paragraphs(lines: &[&Segment]) -> Vec<Paragraph> {
     let pitch = typical_pitch(lines);
     let labels = lists::line_labels(lines);
+    let displays = display::displays(lines);
     let mut out: Vec<Paragraph> = Vec::new();
     let mut prev: Option<&Segment> = None;
     let mut open = Open {
@@ -272,6 +275,17 @@ pub(crate) fn paragraphs(lines: &[&Segment]) -> Vec<Paragraph> {
     for (i, &line) in lines.iter().enumerate() {
         let new = match prev {
             None => true,
+            // A displayed line is a block of its own, with its scripts.
+            Some(_) if displays[i].is_some() && displays[i] == displays[i - 1] => continue,
+            Some(_) if displays[i].is_some() => {
+                let end = (i..lines.len())
+                    .find(|&k| displays[k] != displays[i])
+                    .unwrap_or(lines.len());
+                out.push(display::paragraph(&lines[i..end]));
+                prev = lines.get(end - 1).copied();
+                continue;
+            }
+            Some(_) if displays[i - 1].is_some() => true,
             Some(p) => {
                 let known = Next {
                     labelled: labels[i].is_some_and(|l| l.breaks),

@@ -255,13 +255,21 @@ fn align(
     let mut used = vec![false; columns.len()];
     for &k in row {
         let s = &segs[k];
-        let hits: Vec<usize> = columns
-            .iter()
-            .enumerate()
-            .filter(|(_, (a, b))| overlaps(s.x0 - 0.2 * size, s.x1 + 0.2 * size, *a, *b))
-            .map(|(c, _)| c)
-            .collect();
-        let [c] = hits[..] else {
+        // A little slack, unless it reaches the next band (a compact table's columns stand
+        // a couple of points apart).
+        let hits = |slack: f32| -> Vec<usize> {
+            columns
+                .iter()
+                .enumerate()
+                .filter(|(_, (a, b))| overlaps(s.x0 - slack, s.x1 + slack, *a, *b))
+                .map(|(c, _)| c)
+                .collect()
+        };
+        let mut hit = hits(0.2 * size);
+        if hit.len() > 1 {
+            hit = hits(0.0);
+        }
+        let [c] = hit[..] else {
             return None;
         };
         if used[c] {
@@ -374,6 +382,23 @@ mod tests {
             seg("where the knowledge base is written", 200.0, 480.0, 136.0),
         ];
         assert_eq!(find(&segs).len(), 1);
+    }
+
+    #[test]
+    fn columns_two_points_apart_keep_their_cells() {
+        // A right-aligned column, then one that starts 2 points (here 1.9) after its widest
+        // cell: the slack that lets a cell stray a little would reach into both.
+        let segs = vec![
+            seg("Qty", 161.7, 177.3, 100.0),
+            seg("Price", 181.5, 204.3, 100.0),
+            seg("1200", 155.0, 177.3, 118.0),
+            seg("0.45", 184.8, 204.3, 118.0),
+            seg("36", 166.2, 177.3, 136.0),
+            seg("12.20", 179.2, 204.3, 136.0),
+        ];
+        let tables = find(&segs);
+        assert_eq!(tables.len(), 1, "{tables:?}");
+        assert_eq!(tables[0].rows.len(), 3);
     }
 
     #[test]

@@ -2698,3 +2698,162 @@ fn a_table_set_sideways_reads_upright_and_sideways_labels_are_left_out() {
         "{warnings}"
     );
 }
+
+/// A formula centred on a line of its own between paragraphs, at the text's pitch, with no
+/// space around it (ReportLab's centred paragraph, a canvas's `drawCentredString`, LaTeX's
+/// display with its number at the right edge) is a block of its own: neither the text before
+/// nor the text after runs into it. Its exponent, set smaller just above it, goes in after the
+/// letter it raises; it is no heading.
+#[test]
+fn a_centred_formula_between_paragraphs_is_a_block_of_its_own() {
+    let full = [
+        "The energy of a body at rest is related to its mass by a constant factor, as Einstein showed in one of his",
+        "papers of the miraculous year; the relation reads as follows, with c the speed of light in the vacuum and",
+        "where the factor c squared is very large, so that a small mass holds a large energy. The midpoint of two",
+        "numbers a and b is found in a similar way to the one above, by adding the two of them up and halving",
+        "which lies halfway between them on the number line. Both of these relations are used throughout the rest",
+    ];
+    let bytes = styled_lines_pdf(&[
+        ("F1", 10, 72, 700, full[0]),
+        ("F1", 10, 72, 688, full[1]),
+        ("F1", 10, 72, 676, "the speed of light and m the rest mass:"),
+        ("F1", 10, 282, 664, "E = mc"),
+        ("F1", 7, 313, 668, "2"),
+        ("F1", 10, 330, 664, "(1)"),
+        ("F1", 10, 72, 652, full[2]),
+        ("F1", 10, 72, 640, full[3]),
+        ("F1", 10, 72, 628, "the sum, which gives"),
+        ("F1", 10, 280, 616, "x = (a + b) / 2"),
+        ("F1", 10, 72, 604, full[4]),
+        ("F1", 10, 72, 592, "the rest of this chapter."),
+        // Another paragraph, then a formula numbered at the right edge.
+        ("F1", 10, 72, 568, full[0]),
+        ("F1", 10, 72, 556, full[1]),
+        ("F1", 10, 72, 544, "the speed of light and m the rest mass:"),
+        ("F1", 10, 283, 532, "y = 2x + 1"),
+        ("F1", 10, 526, 532, "(2)"),
+        ("F1", 10, 72, 520, full[2]),
+        ("F1", 10, 72, 508, full[3]),
+    ]);
+    let parsed = parse_bytes(bytes);
+    let texts: Vec<(ElementKind, &str)> = parsed
+        .elements
+        .iter()
+        .map(|e| (e.kind, e.text.as_str()))
+        .collect();
+    let md = &parsed.markdown;
+    let first = format!(
+        "{} {} the speed of light and m the rest mass:",
+        full[0], full[1]
+    );
+    let second = format!("{} {} the sum, which gives", full[2], full[3]);
+    let third = format!("{} the rest of this chapter.", full[4]);
+    let last = format!("{} {}", full[2], full[3]);
+    use ElementKind::Paragraph;
+    assert_eq!(
+        texts,
+        [
+            (Paragraph, first.as_str()),
+            (Paragraph, "E = mc2 (1)"),
+            (Paragraph, second.as_str()),
+            (Paragraph, "x = (a + b) / 2"),
+            (Paragraph, third.as_str()),
+            (Paragraph, first.as_str()),
+            (Paragraph, "y = 2x + 1 (2)"),
+            (Paragraph, last.as_str()),
+        ],
+        "{md}"
+    );
+}
+
+/// A compact table without rules whose columns stand 3 points apart, less than a word space
+/// wider than its widest cells (cells drawn at column x's, as a canvas or ReportLab's `Table`
+/// with `LEFTPADDING` and `RIGHTPADDING` of 1 set them): its rows read cell by cell, not
+/// column by column with cells run together.
+#[test]
+fn a_compact_table_with_columns_3_points_apart_reads_row_by_row() {
+    let rows = [
+        ["Name", "Qty", "Unit price", "Origin"],
+        ["Apples", "120", "0.45", "Kent"],
+        ["Bananas", "36", "0.20", "Ecuador"],
+        ["Cherries", "1000", "0.05", "Kent"],
+        ["Dates", "48", "1.10", "Tunisia"],
+        ["Elderberries", "7", "3.00", "Devon"],
+    ];
+    // `Elderberries` ends at 125.9, `1000` at 151.2, `Unit price` at 196.2.
+    let xs = [72, 129, 154, 199];
+    let mut lines = vec![("F1", 72, 720, "Stock at the market this week, by fruit:")];
+    for (r, row) in rows.iter().enumerate() {
+        for (cell, &x) in row.iter().zip(&xs) {
+            lines.push(("F1", x, 700 - 12 * r as i64, *cell));
+        }
+    }
+    lines.push(("F1", 72, 616, "Prices are per piece and include tax."));
+    let parsed = parse_bytes(lines_pdf(&lines));
+    let md = &parsed.markdown;
+    let table = rows
+        .iter()
+        .map(|row| format!("| {} |", row.join(" | ")))
+        .collect::<Vec<_>>();
+    let expected = format!(
+        "Stock at the market this week, by fruit:\n\n{}\n| --- | --- | --- | --- |\n{}\n\nPrices are per piece and include tax.\n",
+        table[0],
+        table[1..].join("\n")
+    );
+    assert_eq!(md, &expected);
+}
+
+/// ReportLab's `Table` with a padding of 1 point and its numbers right-aligned: the item
+/// column ends 2 points before the widest quantity starts, and quantities start wherever
+/// their widths put them; the columns after them start 2 points after the widest.
+#[test]
+fn a_compact_table_with_right_aligned_numbers_reads_row_by_row() {
+    let rows: [[(&str, f32); 4]; 5] = [
+        [
+            ("Item", 73.0),
+            ("Qty", 161.71),
+            ("Price", 181.51),
+            ("Total", 214.64),
+        ],
+        [
+            ("Widgets, large", 73.0),
+            ("1200", 155.03),
+            ("0.45", 184.83),
+            ("540.00", 206.29),
+        ],
+        [
+            ("Bolts", 73.0),
+            ("36", 166.15),
+            ("12.20", 179.27),
+            ("439.20", 206.29),
+        ],
+        [
+            ("Nuts and washers", 73.0),
+            ("1000", 155.03),
+            ("0.05", 184.83),
+            ("50.00", 211.85),
+        ],
+        [
+            ("Springs", 73.0),
+            ("48", 166.15),
+            ("1.10", 184.83),
+            ("52.80", 211.85),
+        ],
+    ];
+    let mut content = String::from("BT /F1 10 Tf ");
+    for (r, row) in rows.iter().enumerate() {
+        let y = 700.0 - 18.0 * r as f32;
+        for (text, x) in row {
+            content.push_str(&format!("1 0 0 1 {x} {y} Tm ({text}) Tj "));
+        }
+    }
+    content.push_str("ET");
+    let parsed = parse_bytes(content_pdf(&[content.into_bytes()]));
+    let md = &parsed.markdown;
+    assert_eq!(
+        md,
+        "| Item | Qty | Price | Total |\n| --- | --- | --- | --- |\n\
+         | Widgets, large | 1200 | 0.45 | 540.00 |\n| Bolts | 36 | 12.20 | 439.20 |\n\
+         | Nuts and washers | 1000 | 0.05 | 50.00 |\n| Springs | 48 | 1.10 | 52.80 |\n"
+    );
+}
