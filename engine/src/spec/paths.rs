@@ -51,6 +51,13 @@ pub fn input_problem(base: &Path, relative: &str, kind: PathKind) -> Option<Prob
             ),
             "name a file in it",
         ),
+        PathKind::File if !resolved.is_file() => problem(
+            format!(
+                "`{relative}` is not a regular file but a FIFO, socket or device ({}): this step reads a file to its end",
+                resolved.display()
+            ),
+            "write what it gives to a file, and name that file",
+        ),
         _ => None,
     }
 }
@@ -371,6 +378,13 @@ mod tests {
             input("gone", PathKind::File)
                 .unwrap()
                 .contains("does not exist")
+        );
+        // A device (and so a FIFO or socket) never ends: not a file to read.
+        std::os::unix::fs::symlink("/dev/zero", base.join("zero")).unwrap();
+        assert!(
+            input("zero", PathKind::File)
+                .unwrap()
+                .contains("not a regular file")
         );
     }
 }

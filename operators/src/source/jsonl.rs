@@ -192,6 +192,17 @@ impl DocumentSource for JsonlSource {
         &mut self,
         visit: &mut dyn FnMut(SourceEvent) -> ControlFlow<()>,
     ) -> Result<(), std::io::Error> {
+        // A FIFO would block the open until a writer comes, and a device never ends: only
+        // a regular file is read (checked before opening, which is what blocks).
+        if fs::metadata(&self.path).is_ok_and(|meta| !meta.is_file()) {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                format!(
+                    "{} is not a regular file (a FIFO, socket or device): source.jsonl reads a file to its end; write the records to a file first",
+                    self.path.display()
+                ),
+            ));
+        }
         let file = fs::File::open(&self.path).map_err(|err| {
             std::io::Error::new(
                 err.kind(),
@@ -287,6 +298,22 @@ mod tests {
             })
             .unwrap();
         events
+    }
+
+    /// A FIFO (which blocks the open until a writer comes) or a device (which never ends) is
+    /// refused at once, never read.
+    #[test]
+    fn a_fifo_or_device_is_refused_before_it_is_opened() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("fifo.jsonl");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        assert!(made.is_ok_and(|status| status.success()), "mkfifo");
+        std::os::unix::fs::symlink("/dev/zero", dir.path().join("zero.jsonl")).unwrap();
+        for name in ["./fifo.jsonl", "./zero.jsonl"] {
+            let mut source = JsonlSource::new(&config(Path::new(name)), dir.path());
+            let err = source.scan(&mut |_| ControlFlow::Continue(())).unwrap_err();
+            assert!(err.to_string().contains("not a regular file"), "{err}");
+        }
     }
 
     #[test]
