@@ -152,6 +152,16 @@ impl FileSource {
                     }));
                 }
             }
+        } else if !file_type.is_file() && !file_type.is_dir() {
+            // A FIFO, socket or device the patterns pick: never read (an open or a read could
+            // block or never end), but said.
+            let picked = self.include.is_match(relative) && !self.exclude.is_match(relative);
+            return picked.then(|| {
+                SourceEvent::Warning(SourceWarning {
+                    doc_id,
+                    message: "not a regular file (a FIFO, socket or device); skipped".to_owned(),
+                })
+            });
         } else if !file_type.is_file() {
             return None;
         }
@@ -452,6 +462,36 @@ mod tests {
         assert_eq!(ids(&events), vec!["alias.txt", "inside.txt"]);
         assert!(events.iter().any(|event| matches!(event,
             SourceEvent::Warning(w) if w.doc_id == "link.txt" && w.message.contains("outside"))));
+    }
+
+    /// A FIFO or socket the patterns pick is never opened (a FIFO blocks the open) but is
+    /// named in a warning; one they do not pick is passed over in silence.
+    #[test]
+    fn fifos_and_sockets_are_skipped_with_a_warning() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join("a.md"), "a").unwrap();
+        let made = std::process::Command::new("mkfifo")
+            .arg(dir.path().join("pipe.md"))
+            .status();
+        assert!(made.is_ok_and(|status| status.success()), "mkfifo");
+        let _socket = std::os::unix::net::UnixListener::bind(dir.path().join("s.md")).unwrap();
+        let _other = std::os::unix::net::UnixListener::bind(dir.path().join("s.sock")).unwrap();
+        let mut cfg = config(&dir.path().display().to_string());
+        cfg.include = vec!["**/*.md".to_owned()];
+        let mut source = FileSource::new(&cfg, Path::new("/")).unwrap();
+        let events = scan_all(&mut source);
+        assert_eq!(ids(&events), vec!["a.md"]);
+        let mut warned: Vec<&str> = events
+            .iter()
+            .filter_map(|event| match event {
+                SourceEvent::Warning(w) if w.message.contains("not a regular file") => {
+                    Some(w.doc_id.as_str())
+                }
+                _ => None,
+            })
+            .collect();
+        warned.sort_unstable();
+        assert_eq!(warned, ["pipe.md", "s.md"]);
     }
 
     #[test]
