@@ -187,6 +187,8 @@ pub const OPERATORS: &[OperatorInfo] = &[
         //    in its row (a group label stays a row). PDF lines centred between running text
         //    (displayed formulas) are blocks of their own; compact unruled tables whose columns
         //    stand a word space apart or less read row by row (thin gutters that stay put).
+        //    PDF pages the glyph limit emptied are not called scanned; the limit's warning
+        //    comes first.
         version: 8,
     },
     OperatorInfo {

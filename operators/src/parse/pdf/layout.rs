@@ -171,7 +171,9 @@ impl Read {
             self.glyphs_left -= page.len();
             let sides = turn::sides(&page, &flat.frame, &flat.page.rules);
             self.rotated += page.rotated + sides.left_out;
-            if sides.main.segments.is_empty() && sides.asides.is_empty() {
+            // A page whose glyphs all came past the document's limit is no scanned image:
+            // the limit's own warning says what was left out.
+            if sides.main.segments.is_empty() && sides.asides.is_empty() && page.past_limit == 0 {
                 self.warnings.push(format!(
                     "page {number} has no extractable text: scanned image?"
                 ));
@@ -258,10 +260,14 @@ pub(super) fn parse(
             return Err(timeout(number));
         }
         if read.glyphs_left == 0 {
-            read.warnings.push(format!(
-                "pages {number} to {last} not read: the document has the most glyphs kept ({})",
-                limits.glyphs
-            ));
+            // First: it says why the last pages are missing.
+            read.warnings.insert(
+                0,
+                format!(
+                    "pages {number} to {last} not read: the document has the most glyphs kept ({})",
+                    limits.glyphs
+                ),
+            );
             break;
         }
         let frame = match load::check_page(&doc, id) {
@@ -381,9 +387,13 @@ pub(super) fn parse(
         warnings.push(format!("{rotated} rotated glyphs were left out"));
     }
     if past_limit > 0 {
-        warnings.push(format!(
-            "{past_limit} glyphs past the first {glyph_limit} of the document were left out"
-        ));
+        // First, before what follows from it.
+        warnings.insert(
+            0,
+            format!(
+                "{past_limit} glyphs past the first {glyph_limit} of the document were left out"
+            ),
+        );
     }
     let drop = {
         let views: Vec<(&[Segment], f32)> = page_segments

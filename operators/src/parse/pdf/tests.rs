@@ -972,10 +972,15 @@ fn a_document_keeps_a_bounded_number_of_glyphs() {
         "{}",
         parsed.markdown
     );
+    // The limit comes first, and pages it emptied are not called scanned images.
+    assert_eq!(
+        parsed.warnings.first().map(String::as_str),
+        Some("15 glyphs past the first 12 of the document were left out"),
+        "{:?}",
+        parsed.warnings
+    );
     assert!(
-        parsed
-            .warnings
-            .contains(&"15 glyphs past the first 12 of the document were left out".to_string()),
+        !parsed.warnings.iter().any(|w| w.contains("scanned image")),
         "{:?}",
         parsed.warnings
     );
