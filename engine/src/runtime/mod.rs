@@ -917,6 +917,9 @@ fn run_step(
                     .lock()
                     .unwrap_or_else(|p| p.into_inner())
                     .push((ctx.name.clone(), publish)),
+                // A finish the run's cancel stopped (an index build) is no failure: the run
+                // is cancelled, and nothing of it is published.
+                Err(_) if ctx.cancel.load(Ordering::Relaxed) => {}
                 Err(error) => {
                     ctx.fail("", &error);
                 }
@@ -970,6 +973,42 @@ pub(crate) mod tests {
         fn finish(self: Box<Self>) -> anyhow::Result<Publish> {
             Ok(Box::new(|| Ok(())))
         }
+    }
+
+    /// A sink whose finish is stopped by a cancel coming while it works, as an index build is.
+    struct StoppedInFinish(Arc<AtomicBool>);
+
+    impl SinkOp for StoppedInFinish {
+        fn write(&mut self, _item: &Item) -> anyhow::Result<()> {
+            Ok(())
+        }
+        fn finish(self: Box<Self>) -> anyhow::Result<Publish> {
+            self.0.store(true, Ordering::SeqCst);
+            anyhow::bail!("stopped: the run was cancelled while its index was being built")
+        }
+    }
+
+    /// A cancel that stops a sink's finish makes a cancelled run, not a failed item.
+    #[test]
+    fn a_finish_stopped_by_a_cancel_is_no_failure() {
+        let cancel = Arc::new(AtomicBool::new(false));
+        let nodes = vec![
+            node("src", Operator::Source(Box::new(Numbers(5))), vec![]),
+            node(
+                "index",
+                Operator::Sink(Box::new(StoppedInFinish(cancel.clone()))),
+                vec![0],
+            ),
+        ];
+        let run = execute(
+            nodes,
+            Options {
+                cancel,
+                ..Options::default()
+            },
+        );
+        assert!(run.cancelled);
+        assert!(run.errors.is_empty(), "{:?}", run.errors);
     }
 
     /// A sink whose publish records whether a step was still running when it was called.
