@@ -7,22 +7,25 @@
 use pulldown_cmark::{CodeBlockKind, Event, Options, Parser, Tag, TagEnd};
 
 use super::render::{Sections, table_text};
-use super::{Parsed, front_matter, html_strip, markdown_clean};
+use super::{
+    MAX_ELEMENTS, ParseError, Parsed, front_matter, html_strip, markdown_clean, too_many_elements,
+};
 use crate::model::{Element, ElementKind};
 
-/// Parses Markdown `source` (front matter included) into its rendering and elements.
-pub(super) fn parse(source: String) -> Parsed {
+/// Parses Markdown `source` (front matter included) into its rendering and elements; more than
+/// [`MAX_ELEMENTS`] elements is an error.
+pub(super) fn parse(source: String) -> Result<Parsed, ParseError> {
     let front = front_matter::split(&source);
     let body = source.get(front.body_start..).unwrap_or(&source);
     let markdown = markdown_clean::clean(body, options());
-    let elements = Walker::new(&markdown).run();
-    Parsed {
+    let elements = Walker::new(&markdown).run().ok_or_else(too_many_elements)?;
+    Ok(Parsed {
         markdown,
         elements,
         metadata: front.metadata,
         warnings: front.warnings,
         stats: Default::default(),
-    }
+    })
 }
 
 /// The pulldown-cmark extensions this parser understands.
@@ -127,9 +130,13 @@ impl<'a> Walker<'a> {
         }
     }
 
-    fn run(mut self) -> Vec<Element> {
+    /// The elements; `None` past [`MAX_ELEMENTS`] (the walk stops there).
+    fn run(mut self) -> Option<Vec<Element>> {
         let parser = Parser::new_ext(self.markdown, options()).into_offset_iter();
         for (event, range) in parser {
+            if self.slots.len() > MAX_ELEMENTS {
+                return None;
+            }
             match event {
                 Event::Start(tag) => self.start(tag, &range),
                 Event::End(end) => self.end(end),
@@ -164,7 +171,7 @@ impl<'a> Walker<'a> {
         while let Some(frame) = self.pop() {
             self.close(frame);
         }
-        self.slots.into_iter().flatten().collect()
+        Some(self.slots.into_iter().flatten().collect())
     }
 
     fn start(&mut self, tag: Tag<'_>, range: &std::ops::Range<usize>) {
@@ -455,7 +462,7 @@ mod tests {
     use super::*;
 
     fn elements(md: &str) -> Vec<Element> {
-        parse(md.to_string()).elements
+        parse(md.to_string()).unwrap().elements
     }
 
     #[test]
@@ -648,7 +655,7 @@ mod tests {
                   > Roses are red<br>Violets are blue\n\n\
                   | k | v |\n| - | - |\n| a<br>b | `c<br>d` |\n\n\
                   ```html\n<p>x<br>y</p>\n```\n";
-        let parsed = parse(md.to_string());
+        let parsed = parse(md.to_string()).unwrap();
         assert_eq!(
             parsed.markdown,
             "# Head line\n\nACME Corp  \n12 Main Street  \nSpringfield  \n\n\
@@ -692,7 +699,7 @@ mod tests {
 
     #[test]
     fn front_matter_is_removed_from_markdown() {
-        let parsed = parse("---\ntitle: T\n---\n# Body\n\nText\n".to_string());
+        let parsed = parse("---\ntitle: T\n---\n# Body\n\nText\n".to_string()).unwrap();
         assert_eq!(parsed.markdown, "# Body\n\nText\n");
         assert_eq!(parsed.metadata["title"], "T");
         assert_eq!(parsed.elements[0].span, [0, 6]);

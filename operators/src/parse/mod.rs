@@ -164,8 +164,8 @@ pub fn parse(doc: &Document, config: &ParseConfig) -> Result<ParsedDocument, Par
     })?;
     let started = std::time::Instant::now();
     let parsed = match format {
-        Format::Markdown => decoded(decode::decode(&doc.bytes)?, markdown::parse),
-        Format::Text => decoded(decode::decode(&doc.bytes)?, text::parse),
+        Format::Markdown => decoded(decode::decode(&doc.bytes)?, markdown::parse)?,
+        Format::Text => decoded(decode::decode(&doc.bytes)?, text::parse)?,
         Format::Html => html::parse(&doc.bytes)?,
         Format::Docx => docx::parse(&doc.bytes)?,
         Format::Pdf => pdf::parse_with(doc.bytes.clone(), &config.pdf)?,
@@ -173,17 +173,34 @@ pub fn parse(doc: &Document, config: &ParseConfig) -> Result<ParsedDocument, Par
     Ok(assemble(doc, format, parsed, started))
 }
 
+/// Most elements (paragraphs, list items, headings, tables…) a document may have: each costs
+/// a few hundred bytes through parsing and chunking, so a file of tiny ones (`a` and a blank
+/// line, a million times over) would take hundreds of times its size in memory.
+pub(crate) const MAX_ELEMENTS: usize = 1_000_000;
+
+/// The error of a document with more than [`MAX_ELEMENTS`] elements.
+pub(crate) fn too_many_elements() -> ParseError {
+    ParseError::TooLarge {
+        detail: format!(
+            "the document has more than {MAX_ELEMENTS} elements (paragraphs, list items, headings, tables…), more than one document may hold: split it"
+        ),
+    }
+}
+
 /// Parses decoded text with `parse`, recording an encoding other than UTF-8 in the metadata
 /// and a guessed one in the warnings.
-fn decoded(decoded: decode::Decoded, parse: fn(String) -> Parsed) -> Parsed {
-    let mut parsed = parse(decoded.text);
+fn decoded(
+    decoded: decode::Decoded,
+    parse: fn(String) -> Result<Parsed, ParseError>,
+) -> Result<Parsed, ParseError> {
+    let mut parsed = parse(decoded.text)?;
     if let Some(encoding) = decoded.encoding {
         parsed
             .metadata
             .insert("encoding".into(), encoding.to_string().into());
     }
     parsed.warnings.extend(decoded.warning);
-    parsed
+    Ok(parsed)
 }
 
 /// Builds the [`ParsedDocument`] from a format parser's result, with its debug record.
@@ -574,6 +591,23 @@ mod tests {
         .unwrap();
         assert_eq!(parsed.metadata["author"], "Ann");
         assert!(parsed.debug.warnings.is_empty());
+    }
+
+    /// A file of tiny elements cannot make the parser hold hundreds of times its size: past
+    /// [`MAX_ELEMENTS`] paragraphs or items, Markdown and text are refused; at the limit, read.
+    #[test]
+    fn a_document_of_more_than_the_most_elements_is_refused() {
+        for (name, unit) in [("a.md", "- a\n"), ("a.txt", "a\n\n")] {
+            let over = unit.repeat(MAX_ELEMENTS + 1);
+            let err = parse(&doc(name, over.as_bytes()), &ParseConfig::default()).unwrap_err();
+            assert!(
+                err.to_string().contains("more than 1000000 elements"),
+                "{name}: {err}"
+            );
+        }
+        let at = "a\n\n".repeat(MAX_ELEMENTS);
+        let parsed = parse(&doc("a.txt", at.as_bytes()), &ParseConfig::default()).unwrap();
+        assert_eq!(parsed.elements.len(), MAX_ELEMENTS);
     }
 
     #[test]

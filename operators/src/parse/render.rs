@@ -679,7 +679,7 @@ mod tests {
                 text: "sub".into(),
             },
         ]);
-        let parsed = super::super::markdown::parse(md);
+        let parsed = super::super::markdown::parse(md).unwrap();
         let kinds: Vec<ElementKind> = parsed.elements.iter().map(|e| e.kind).collect();
         assert_eq!(
             kinds,
@@ -717,7 +717,7 @@ mod tests {
         assert_eq!(md, "- d2\n    - d3\n\n## Using C\\#\n");
         assert_eq!(els[0].depth, Some(0));
         assert_eq!(els[1].depth, Some(1));
-        let parsed = super::super::markdown::parse(md);
+        let parsed = super::super::markdown::parse(md).unwrap();
         assert_eq!(parsed.elements[2].text, "Using C#");
     }
 

@@ -1,22 +1,27 @@
 //! Plain text: the text is its own rendering; paragraphs are separated by blank lines.
 
-use super::Parsed;
+use super::{MAX_ELEMENTS, ParseError, Parsed, too_many_elements};
 use crate::model::{Element, ElementKind, Metadata};
 
 /// Parses plain text: one paragraph element per run of non-blank lines. A lone CR (old Mac
-/// line endings) is a line break: it becomes a LF in the rendering.
-pub(super) fn parse(text: String) -> Parsed {
+/// line endings) is a line break: it becomes a LF in the rendering. More than
+/// [`MAX_ELEMENTS`] paragraphs is an error.
+pub(super) fn parse(text: String) -> Result<Parsed, ParseError> {
     let text = lone_cr_to_lf(text);
-    let elements = paragraphs(&text)
+    let elements: Vec<Element> = paragraphs(&text)
+        .take(MAX_ELEMENTS + 1)
         .map(|span| Element::new(ElementKind::Paragraph, &text[span[0]..span[1]], span))
         .collect();
-    Parsed {
+    if elements.len() > MAX_ELEMENTS {
+        return Err(too_many_elements());
+    }
+    Ok(Parsed {
         markdown: text,
         elements,
         metadata: Metadata::new(),
         warnings: Vec::new(),
         stats: Metadata::new(),
-    }
+    })
 }
 
 /// `text` with each CR that is not followed by a LF replaced by a LF.
@@ -70,7 +75,7 @@ mod tests {
     #[test]
     fn paragraphs_by_blank_lines() {
         let text = "  first line\nsecond line  \n \t\n\nthird\r\n\r\nfourth ünï\n";
-        let parsed = parse(text.to_string());
+        let parsed = parse(text.to_string()).unwrap();
         let got: Vec<&str> = parsed.elements.iter().map(|e| e.text.as_str()).collect();
         assert_eq!(got, vec!["first line\nsecond line", "third", "fourth ünï"]);
         for e in &parsed.elements {
@@ -83,7 +88,7 @@ mod tests {
 
     #[test]
     fn lone_carriage_returns_break_lines() {
-        let parsed = parse("first\rline\r\rsecond\r\n\r\nthird\r".to_string());
+        let parsed = parse("first\rline\r\rsecond\r\n\r\nthird\r".to_string()).unwrap();
         let got: Vec<&str> = parsed.elements.iter().map(|e| e.text.as_str()).collect();
         assert_eq!(got, ["first\nline", "second", "third"]);
         assert_eq!(parsed.markdown, "first\nline\n\nsecond\r\n\r\nthird\n");
@@ -91,9 +96,9 @@ mod tests {
 
     #[test]
     fn no_headings_and_no_trailing_newline() {
-        let parsed = parse("# not a heading\nline".to_string());
+        let parsed = parse("# not a heading\nline".to_string()).unwrap();
         assert_eq!(parsed.elements.len(), 1);
         assert_eq!(parsed.elements[0].text, "# not a heading\nline");
-        assert!(parse("\n\n  \n".to_string()).elements.is_empty());
+        assert!(parse("\n\n  \n".to_string()).unwrap().elements.is_empty());
     }
 }

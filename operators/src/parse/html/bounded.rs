@@ -41,6 +41,9 @@ const STEPS: u64 = 32 << 20;
 const STEPS_PER_BYTE: u64 = 64;
 /// Elements allowed for any page; one more per two bytes on top (a tag takes at least three).
 const ELEMENTS: u64 = 100_000;
+/// Elements allowed for any page however large: each costs some hundred bytes in the tree and
+/// more in what is read from it (40 MB of `<i>x</i>` took 2.8 GB).
+pub(super) const MAX_ELEMENTS: u64 = 2_500_000;
 
 /// Time the parser may take for one page.
 pub(super) const TIME_BUDGET: Duration = Duration::from_secs(30);
@@ -54,8 +57,21 @@ pub(super) enum Refused {
     Work,
     /// The tree builder created more elements than the page's size allows.
     Elements,
+    /// The tree builder created more than [`MAX_ELEMENTS`] elements.
+    TooMany,
     /// Parsing took longer than the time budget.
     Time,
+}
+
+/// Why `elements` created are too many for a page allowed `allowed` by its size, if they are.
+fn too_many(elements: u64, allowed: u64) -> Option<Refused> {
+    if elements > MAX_ELEMENTS {
+        Some(Refused::TooMany)
+    } else if elements > allowed {
+        Some(Refused::Elements)
+    } else {
+        None
+    }
 }
 
 /// Parses a whole page like `Html::parse_document` within `budget`, or says which limit it
@@ -141,8 +157,8 @@ impl Bounded {
 
     fn created(&self) {
         self.elements.set(self.elements.get() + 1);
-        if self.elements.get() > self.limits.elements {
-            self.refuse(Refused::Elements);
+        if let Some(why) = too_many(self.elements.get(), self.limits.elements) {
+            self.refuse(why);
         }
     }
 
@@ -321,6 +337,16 @@ impl TreeSink for Bounded {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// However large a page, its tree holds at most [`MAX_ELEMENTS`] elements; below that, a
+    /// page's size sets its allowance.
+    #[test]
+    fn no_page_grows_past_the_most_elements() {
+        assert_eq!(too_many(MAX_ELEMENTS + 1, u64::MAX), Some(Refused::TooMany));
+        assert_eq!(too_many(MAX_ELEMENTS, u64::MAX), None);
+        assert_eq!(too_many(11, 10), Some(Refused::Elements));
+        assert_eq!(too_many(10, 10), None);
+    }
 
     #[test]
     fn a_page_past_its_time_budget_is_refused_where_parsing_stopped() {

@@ -44,6 +44,14 @@ pub(super) fn parse(bytes: &[u8]) -> Result<Parsed, ParseError> {
                 Refused::Elements => {
                     "the html tree grows more elements than a page of its size can hold".into()
                 }
+                Refused::TooMany => {
+                    return ParseError::TooLarge {
+                        detail: format!(
+                            "the page has more than {} html elements (by byte {at}), more than one document may hold: split it",
+                            bounded::MAX_ELEMENTS
+                        ),
+                    };
+                }
                 Refused::Time => format!(
                     "parsing took more than {} s",
                     bounded::TIME_BUDGET.as_secs()

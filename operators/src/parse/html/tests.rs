@@ -570,7 +570,7 @@ fn an_item_of_only_a_box_and_a_nested_list_keeps_its_children() {
     ]
     .map(|(text, depth)| (text.to_string(), Some(depth)));
     assert_eq!(items(&parsed.elements), expected);
-    let again = crate::parse::markdown::parse(md.clone());
+    let again = crate::parse::markdown::parse(md.clone()).unwrap();
     assert_eq!(items(&again.elements), expected, "{md}");
 }
 
