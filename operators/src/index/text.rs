@@ -3,13 +3,14 @@
 //! the section path and metadata indexed exactly for filters and everything a hit shows stored.
 
 use std::path::Path;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 
 use tantivy::collector::{DocSetCollector, TopDocs};
 use tantivy::columnar::NumericalValue;
 use tantivy::query::{
-    BooleanQuery, BoostQuery, ConstScoreQuery, EmptyQuery, Occur, Query, TermQuery,
+    Bm25StatisticsProvider, BooleanQuery, BoostQuery, ConstScoreQuery, EmptyQuery, Occur, Query,
+    TermQuery,
 };
 use tantivy::schema::{
     FAST, Field, IndexRecordOption, JsonObjectOptions, STORED, STRING, Schema, TextFieldIndexing,
@@ -43,6 +44,22 @@ struct Fields {
     text: Field,
     metadata: Field,
     payload: Field,
+    /// The exact token counts of text, title and section in the chunk, for BM25's average
+    /// lengths.
+    text_tokens: Field,
+    title_tokens: Field,
+    section_tokens: Field,
+}
+
+impl Fields {
+    /// Each analysed field with the field of its token counts.
+    fn token_counts(&self) -> [(Field, Field); 3] {
+        [
+            (self.text, self.text_tokens),
+            (self.title, self.title_tokens),
+            (self.section, self.section_tokens),
+        ]
+    }
 }
 
 fn schema() -> (Schema, Fields) {
@@ -57,6 +74,9 @@ fn schema() -> (Schema, Fields) {
             .set_tokenizer("raw")
             .set_index_option(IndexRecordOption::Basic),
     );
+    let title = builder.add_text_field("title", analysed.clone());
+    let section = builder.add_text_field("section", analysed.clone());
+    let text = builder.add_text_field("text", analysed);
     let fields = Fields {
         // Fast: equal scores are ordered by chunk id.
         chunk_id: builder.add_text_field("chunk_id", STRING | FAST),
@@ -64,13 +84,16 @@ fn schema() -> (Schema, Fields) {
         source: builder.add_text_field("source", STRING),
         page: builder.add_text_field("page", STRING),
         point: builder.add_u64_field("point", tantivy::schema::INDEXED | tantivy::schema::FAST),
-        title: builder.add_text_field("title", analysed.clone()),
-        section: builder.add_text_field("section", analysed.clone()),
+        title,
+        section,
         title_exact: builder.add_text_field("title_exact", STRING),
         section_exact: builder.add_text_field("section_exact", STRING),
-        text: builder.add_text_field("text", analysed),
+        text,
         metadata: builder.add_json_field("metadata", exact_json),
         payload: builder.add_text_field("payload", STORED),
+        text_tokens: builder.add_u64_field("text_tokens", FAST),
+        title_tokens: builder.add_u64_field("title_tokens", FAST),
+        section_tokens: builder.add_u64_field("section_tokens", FAST),
     };
     (builder.build(), fields)
 }
@@ -84,6 +107,8 @@ pub struct TextIndex {
     searched: [(Field, f32); 3],
     /// Set once the folder turned out to be read-only to this process.
     read_only: Arc<AtomicBool>,
+    /// BM25's statistics of the last searcher generation searched.
+    statistics: Mutex<Option<Arc<Statistics>>>,
 }
 
 fn failed(what: &str) -> impl Fn(tantivy::TantivyError) -> IndexError + '_ {
@@ -129,6 +154,7 @@ impl TextIndex {
             reader,
             searched,
             read_only,
+            statistics: Mutex::new(None),
         })
     }
 
@@ -145,6 +171,7 @@ impl TextIndex {
             .writer(WRITER_MEMORY)
             .map_err(failed("cannot write the text index"))?;
         Ok(TextWriter {
+            index: self.index.clone(),
             fields: self.fields,
             reader: self.reader.clone(),
             writer,
@@ -310,9 +337,32 @@ impl TextIndex {
             ])),
             None => query,
         };
+        let statistics = self.statistics(searcher)?;
         searcher
-            .search(&query, &TopDocs::with_limit(k.max(1)).order_by_score())
+            .search_with_statistics_provider(
+                &query,
+                &TopDocs::with_limit(k.max(1)).order_by_score(),
+                &statistics.with(searcher),
+            )
             .map_err(failed("search failed"))
+    }
+
+    /// BM25's statistics of `searcher`'s generation: counted once per generation (a commit or
+    /// reload makes a new one), not by every query.
+    fn statistics(&self, searcher: &Searcher) -> Result<Arc<Statistics>, IndexError> {
+        let generation = searcher.generation().generation_id();
+        let mut cached = self
+            .statistics
+            .lock()
+            .unwrap_or_else(|err| err.into_inner());
+        if let Some(statistics) = cached.as_ref()
+            && statistics.generation == generation
+        {
+            return Ok(statistics.clone());
+        }
+        let statistics = Arc::new(Statistics::of(searcher, &self.fields)?);
+        *cached = Some(statistics.clone());
+        Ok(statistics)
     }
 
     /// The best `k` chunks for `text` by BM25, as (score, HNSW point id), without reading the
@@ -465,8 +515,77 @@ fn point_of(searcher: &Searcher, address: DocAddress) -> Result<Option<u64>, Ind
     Ok(column.first(address.doc_id))
 }
 
+/// BM25's statistics of one searcher generation, independent of how its chunks came to be
+/// split into segments. Tantivy's own total of a field's tokens is exact in a segment written at
+/// once, but a merged segment's is summed from its chunks' one-byte field lengths, which round
+/// long fields down: an index updated in place (its segments with deletes merged) would score
+/// unlike a fresh build of the same chunks. The totals here are the sums of the exact counts
+/// [`TextWriter::add`] stores.
+struct Statistics {
+    /// The searcher generation counted.
+    generation: u64,
+    /// The total token count of each searched field.
+    tokens: Vec<(Field, u64)>,
+}
+
+impl Statistics {
+    /// Sums the token counts over every chunk the searcher's segments hold, the deleted ones
+    /// too: as Tantivy's own chunk count and document frequencies do (both exact, since each
+    /// commit merges the segments that hold deleted chunks).
+    fn of(searcher: &Searcher, fields: &Fields) -> Result<Statistics, IndexError> {
+        let counts = fields.token_counts();
+        let mut tokens: Vec<(Field, u64)> = counts.iter().map(|&(field, _)| (field, 0)).collect();
+        for segment in searcher.segment_readers() {
+            for (&(_, count), (_, total)) in counts.iter().zip(&mut tokens) {
+                let name = searcher.schema().get_field_name(count);
+                let column = segment
+                    .fast_fields()
+                    .u64(name)
+                    .map_err(failed("token count column"))?;
+                *total += column.values.iter().sum::<u64>();
+            }
+        }
+        Ok(Statistics {
+            generation: searcher.generation().generation_id(),
+            tokens,
+        })
+    }
+
+    /// The statistics provider for a search with `searcher`.
+    fn with<'a>(&'a self, searcher: &'a Searcher) -> StatisticsOf<'a> {
+        StatisticsOf {
+            statistics: self,
+            searcher,
+        }
+    }
+}
+
+/// [`Statistics`] with the searcher they were counted from, which gives the rest.
+struct StatisticsOf<'a> {
+    statistics: &'a Statistics,
+    searcher: &'a Searcher,
+}
+
+impl Bm25StatisticsProvider for StatisticsOf<'_> {
+    fn total_num_tokens(&self, field: Field) -> tantivy::Result<u64> {
+        match self.statistics.tokens.iter().find(|(of, _)| *of == field) {
+            Some(&(_, total)) => Ok(total),
+            None => <Searcher as Bm25StatisticsProvider>::total_num_tokens(self.searcher, field),
+        }
+    }
+
+    fn total_num_docs(&self) -> tantivy::Result<u64> {
+        <Searcher as Bm25StatisticsProvider>::total_num_docs(self.searcher)
+    }
+
+    fn doc_freq(&self, term: &Term) -> tantivy::Result<u64> {
+        self.searcher.doc_freq(term)
+    }
+}
+
 /// A batch of adds and deletes, made visible by [`TextWriter::commit`].
 pub struct TextWriter {
+    index: Index,
     fields: Fields,
     reader: IndexReader,
     writer: IndexWriter,
@@ -519,8 +638,17 @@ impl TextWriter {
         for term in &exact {
             doc.add_text(fields.section_exact, term);
         }
-        doc.add_text(fields.section, entry.hit.section.join(" > "));
+        let section = entry.hit.section.join(" > ");
+        doc.add_text(fields.section, &section);
         doc.add_text(fields.text, &entry.hit.text);
+        let mut analyzer = self.index.tokenizers().get(ANALYZER);
+        let mut tokens = |text: Option<&str>| match (&mut analyzer, text) {
+            (Some(analyzer), Some(text)) => indexed_tokens(analyzer, text),
+            _ => 0,
+        };
+        doc.add_u64(fields.text_tokens, tokens(Some(&entry.hit.text)));
+        doc.add_u64(fields.title_tokens, tokens(entry.hit.title.as_deref()));
+        doc.add_u64(fields.section_tokens, tokens(Some(&section)));
         doc.add_object(fields.metadata, filterable_metadata(&entry.metadata));
         let payload =
             serde_json::to_string(&entry.hit).map_err(|err| IndexError::new(err.to_string()))?;
@@ -531,12 +659,13 @@ impl TextWriter {
         Ok(())
     }
 
-    /// Makes the batch durable and visible, with BM25's statistics close to a fresh build's: a
-    /// deleted chunk counts in document frequencies and the average length until its segment
-    /// is merged (a re-indexed document could rank its own old text's neighbours above a
-    /// better match), so every segment that holds deletes is merged. (The merge counts the
-    /// live chunks' tokens from one-byte field lengths, exact for short fields only: average
-    /// lengths stay within about 0.1%.)
+    /// Makes the batch durable and visible, with BM25's statistics a fresh build's: a deleted
+    /// chunk counts in document frequencies and the chunk count until its segment is merged (a
+    /// re-indexed document could rank its own old text's neighbours above a better match), so
+    /// every segment that holds deletes is merged. Average lengths come from the exact token
+    /// counts stored with each chunk ([`Statistics`]), not from Tantivy's merged totals, so
+    /// scores equal a fresh build's (but for the last bit of a sum of several terms' scores,
+    /// summed in an order that depends on the segments, as in two fresh builds).
     pub fn commit(mut self) -> Result<(), IndexError> {
         self.writer.commit().map_err(failed("commit failed"))?;
         let index = self.writer.index().clone();
@@ -566,6 +695,18 @@ impl TextWriter {
         self.reader.reload().map_err(failed("reload failed"))?;
         Ok(())
     }
+}
+
+/// The number of tokens Tantivy indexes for `text` in a field `analyzer` analyses (the ones it
+/// does not drop for their length): what its field lengths and token totals count.
+fn indexed_tokens(analyzer: &mut tantivy::tokenizer::TextAnalyzer, text: &str) -> u64 {
+    let mut tokens = 0;
+    analyzer.token_stream(text).process(&mut |token| {
+        if token.text.len() <= tantivy::tokenizer::MAX_TOKEN_LEN {
+            tokens += 1;
+        }
+    });
+    tokens
 }
 
 /// Metadata as `--filter key=value` matches it: a string or bool as its text, a number as a
@@ -617,6 +758,62 @@ pub(crate) fn number(text: &str) -> Option<NumericalValue> {
 #[cfg(test)]
 mod tests {
     use super::{NumericalValue, number};
+
+    /// The token counts stored with each chunk total what Tantivy counts in a segment it wrote
+    /// at once (exact there), for every searched field: stop words, stems, CJK bigrams, accents,
+    /// over-long words, a chunk without title or section.
+    #[test]
+    fn stored_token_counts_are_what_tantivy_counts() {
+        use super::{StoredHit, TextIndex};
+        use crate::index::{Entry, IndexConfig};
+        let dir = tempfile::tempdir().unwrap();
+        let index = TextIndex::open(dir.path(), &IndexConfig::default()).unwrap();
+        let long_word = "x".repeat(300);
+        let texts = [
+            "The quick brown foxes were running over the lazy dogs, and the dogs ran.".to_owned(),
+            "Café naïve résumé: 東京都の天気は晴れです。 mixed 中文文本 words".to_owned(),
+            format!("a {long_word} word too long to index, and it is not the only one"),
+            "of the and a an to in".to_owned(),
+            String::new(),
+        ];
+        let mut writer = index.writer().unwrap();
+        for (i, text) in texts.iter().enumerate() {
+            let entry = Entry {
+                hit: StoredHit {
+                    chunk_id: format!("d#{i}"),
+                    doc_id: "d".to_owned(),
+                    source: "/d".to_owned(),
+                    title: (i % 2 == 0).then(|| format!("The title of chunks number {i}")),
+                    section: ["Intro", "Getting started"][..i % 3]
+                        .iter()
+                        .map(|s| s.to_string())
+                        .collect(),
+                    page: None,
+                    text: text.clone(),
+                },
+                metadata: serde_json::Map::new(),
+                pages: None,
+                sections: Vec::new(),
+                vector: Vec::new(),
+            };
+            writer.add(&entry, i as u64).unwrap();
+        }
+        writer.commit().unwrap();
+        let searcher = index.reader.searcher();
+        let statistics = super::Statistics::of(&searcher, &index.fields).unwrap();
+        for (field, total) in statistics.tokens {
+            let tantivy: u64 = (searcher.segment_readers().iter())
+                .map(|segment| segment.inverted_index(field).unwrap().total_num_tokens())
+                .sum();
+            assert!(tantivy > 0);
+            assert_eq!(
+                total,
+                tantivy,
+                "{}",
+                searcher.schema().get_field_name(field)
+            );
+        }
+    }
 
     #[test]
     fn every_spelling_of_a_number_is_one() {
