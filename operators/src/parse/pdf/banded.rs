@@ -468,14 +468,7 @@ fn grid_of(
     let mut xs = vec![from];
     xs.extend(gaps.iter().map(|&(a, b)| (a + b) / 2.0));
     xs.push(to);
-    let walls = xs[1..xs.len() - 1]
-        .iter()
-        .map(|&at| Line {
-            at,
-            from: top,
-            to: bottom,
-        })
-        .collect();
+    let walls = inner_walls(&xs, top, bottom);
     let mut floors: Vec<Line> = lines[..=bands.len()].to_vec();
     // Rows without lines of their own still end at the table's edge.
     for y in [top, bottom] {
@@ -493,24 +486,25 @@ fn grid_of(
     })
 }
 
+/// The vertical lines of a table whose column edges are `xs` (its outer edges first and last),
+/// from `top` to `bottom`: one at each inner edge.
+pub(crate) fn inner_walls(xs: &[f32], top: f32, bottom: f32) -> Vec<Line> {
+    let inner = xs.get(1..xs.len().saturating_sub(1)).unwrap_or_default();
+    inner
+        .iter()
+        .map(|&at| Line {
+            at,
+            from: top,
+            to: bottom,
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// Glyphs of `text` from `x` on baseline `y`, 5 points a character, spaces drawn.
-    fn text(glyphs: &mut Vec<Glyph>, s: &str, x: f32, y: f32, mono: bool) {
-        for (i, c) in s.chars().enumerate() {
-            glyphs.push(Glyph {
-                x: x + 5.0 * i as f32,
-                y,
-                w: 5.0,
-                size: 10.0,
-                text: c.to_string(),
-                bold: false,
-                mono,
-            });
-        }
-    }
+    use crate::parse::pdf::extract::test_glyphs as text;
 
     fn rule(at: f32) -> Line {
         Line {

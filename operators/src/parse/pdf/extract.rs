@@ -45,6 +45,23 @@ pub(crate) struct PageGlyphs {
     pub past_limit: usize,
 }
 
+/// Glyphs of `s` from `x` on baseline `y` in 10-point type, 5 points a character (spaces
+/// drawn as glyphs), for tests that lay out glyphs by hand.
+#[cfg(test)]
+pub(crate) fn test_glyphs(glyphs: &mut Vec<Glyph>, s: &str, x: f32, y: f32, mono: bool) {
+    for (i, c) in s.chars().enumerate() {
+        glyphs.push(Glyph {
+            x: x + 5.0 * i as f32,
+            y,
+            w: 5.0,
+            size: 10.0,
+            text: c.to_string(),
+            bold: false,
+            mono,
+        });
+    }
+}
+
 impl PageGlyphs {
     /// Glyphs kept, in every turn.
     pub fn len(&self) -> usize {

@@ -519,17 +519,7 @@ mod tests {
     /// space drawn between words (as TeX and many table cells place them).
     fn words(glyphs: &mut Vec<Glyph>, words: &[(&str, f32)], y: f32, mono: bool) {
         for &(word, x) in words {
-            for (i, c) in word.chars().enumerate() {
-                glyphs.push(Glyph {
-                    x: x + 5.0 * i as f32,
-                    y,
-                    w: 5.0,
-                    size: 10.0,
-                    text: c.to_string(),
-                    bold: false,
-                    mono,
-                });
-            }
+            crate::parse::pdf::extract::test_glyphs(glyphs, word, x, y, mono);
         }
     }
 

@@ -388,14 +388,7 @@ fn grid(
     let mut xs = vec![left];
     xs.extend(gaps.iter().map(|&(a, b)| (a + b) / 2.0));
     xs.push(right);
-    let walls = xs[1..xs.len() - 1]
-        .iter()
-        .map(|&at| Line {
-            at,
-            from: top,
-            to: bottom,
-        })
-        .collect();
+    let walls = super::banded::inner_walls(&xs, top, bottom);
     let floors = ys
         .iter()
         .map(|&at| Line {
@@ -417,19 +410,9 @@ fn grid(
 mod tests {
     use super::*;
 
-    /// Glyphs of `text` from `x` on baseline `y`, 5 points a character, spaces drawn.
+    /// Glyphs of `s` from `x` on baseline `y`, 5 points a character, spaces drawn.
     fn text(glyphs: &mut Vec<Glyph>, s: &str, x: f32, y: f32) {
-        for (i, c) in s.chars().enumerate() {
-            glyphs.push(Glyph {
-                x: x + 5.0 * i as f32,
-                y,
-                w: 5.0,
-                size: 10.0,
-                text: c.to_string(),
-                bold: false,
-                mono: false,
-            });
-        }
+        crate::parse::pdf::extract::test_glyphs(glyphs, s, x, y, false);
     }
 
     fn rule(at: f32) -> Line {
