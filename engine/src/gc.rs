@@ -244,6 +244,7 @@ mod tests {
             bytes_in: 1,
             bytes_out: 1,
             error: None,
+            warned: false,
         };
         store.record_item(run_id, "chunk", "a.md", &record).unwrap();
         let key = parse_key(&key).unwrap();

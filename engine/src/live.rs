@@ -298,6 +298,7 @@ mod tests {
             bytes_in: 1,
             bytes_out: 2,
             error: None,
+            warned: false,
         }
     }
 

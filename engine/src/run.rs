@@ -240,7 +240,8 @@ pub fn mark_interrupted(store: &Store) -> anyhow::Result<()> {
 }
 
 /// Fills the step counters of a run that ended without its summary from the items it recorded:
-/// what each step finished before the end (in, out, failed, cached, bytes, busy seconds).
+/// what each step finished before the end (in, out, failed, cached, warned for steps that parse,
+/// bytes, busy seconds).
 fn count_recorded_items(
     store: &Store,
     run_id: &str,
@@ -248,6 +249,15 @@ fn count_recorded_items(
 ) -> anyhow::Result<()> {
     if !run["steps"].is_object() {
         run["steps"] = serde_json::json!({});
+    }
+    // Steps that emit parsed documents count the warned ones, as a finished run's summary does.
+    if let Some(steps) = run["steps"].as_object_mut() {
+        for counters in steps.values_mut() {
+            let op = counters["op"].as_str().unwrap_or_default();
+            if runtime::emits_warnings(op) {
+                counters["warned"] = 0.into();
+            }
+        }
     }
     for (step, _, record) in store.item_records(run_id, None)? {
         let counters = &mut run["steps"][step.as_str()];
@@ -258,6 +268,9 @@ fn count_recorded_items(
         count("bytes_in", record.bytes_in);
         count("bytes_out", record.bytes_out);
         count("cached", u64::from(record.cached));
+        if record.warned {
+            count("warned", 1);
+        }
         count(
             if record.error.is_some() {
                 "failed"
@@ -373,7 +386,8 @@ mod tests {
     use super::*;
     use crate::store::ItemRecord;
 
-    /// A run killed before its summary is marked interrupted with what its steps finished.
+    /// A run killed before its summary is marked interrupted with what its steps finished,
+    /// the documents parsed with warnings among them.
     #[test]
     fn an_interrupted_run_counts_what_its_steps_finished() {
         let dir = tempfile::tempdir().unwrap();
@@ -391,13 +405,17 @@ mod tests {
             bytes_in: 10,
             bytes_out: 20,
             error: error.map(str::to_owned),
+            warned: false,
         };
         store
             .record_item("r1", "parse", "a.md", &record(true, None))
             .unwrap();
-        store
-            .record_item("r1", "parse", "b.md", &record(false, None))
-            .unwrap();
+        // b.md was parsed with warnings.
+        let warned = ItemRecord {
+            warned: true,
+            ..record(false, None)
+        };
+        store.record_item("r1", "parse", "b.md", &warned).unwrap();
         store
             .record_item("r1", "parse", "c.md", &record(false, Some("bad")))
             .unwrap();
@@ -424,6 +442,10 @@ mod tests {
         );
         assert_eq!(parse["bytes_out"], 60);
         assert_eq!(parse["busy_seconds"], 1.5);
+        assert_eq!(
+            parse["warned"], 1,
+            "warned items count as in a finished run"
+        );
         assert_eq!(
             run["steps"]["chunk"],
             serde_json::json!({ "op": "chunk.recursive" })

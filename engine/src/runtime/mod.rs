@@ -165,6 +165,13 @@ pub struct Node {
     pub capacity: usize,
 }
 
+/// Whether operator `op` emits items that carry warnings (parsed documents): its steps count
+/// the warned ones.
+pub fn emits_warnings(op: &str) -> bool {
+    let emits = crate::registry::lookup(op).and_then(|info| info.emits);
+    matches!(emits, Some(crate::registry::ItemType::Parsed))
+}
+
 /// Live counters of one step.
 #[derive(Debug, Default)]
 pub struct StepCounters {
@@ -270,9 +277,7 @@ impl StepCounters {
     /// The items emitted with warnings so far, when the step's operator `op` emits items that
     /// carry warnings (parsed documents).
     pub fn warned_of(&self, op: &str) -> Option<u64> {
-        let emits = crate::registry::lookup(op).and_then(|info| info.emits);
-        matches!(emits, Some(crate::registry::ItemType::Parsed))
-            .then(|| self.warned.load(Ordering::Relaxed))
+        emits_warnings(op).then(|| self.warned.load(Ordering::Relaxed))
     }
 
     /// The busy seconds so far, unless the step's operator `op` is a source.
@@ -641,8 +646,12 @@ impl StepContext {
             return Some(key);
         };
         self.counters.cached.fetch_add(1, Ordering::Relaxed);
-        self.record(input.item.doc_id(), |fingerprint| {
-            item_record(fingerprint, &key, true, 0.0, input.bytes, bytes, None)
+        let warned = output
+            .as_ref()
+            .is_some_and(|item| !item.warnings().is_empty());
+        self.record(input.item.doc_id(), |fingerprint| ItemRecord {
+            warned,
+            ..item_record(fingerprint, &key, true, 0.0, input.bytes, bytes, None)
         });
         if let Some(item) = output {
             self.emit(Envelope { key, bytes, item });
@@ -672,8 +681,12 @@ impl StepContext {
                     .checkpoints
                     .as_ref()
                     .map_or(0, |c| c.put(&self.fingerprint, &key, output.as_ref()));
-                self.record(doc_id, |fingerprint| {
-                    item_record(fingerprint, &key, false, seconds, input.bytes, bytes, None)
+                let warned = output
+                    .as_ref()
+                    .is_some_and(|item| !item.warnings().is_empty());
+                self.record(doc_id, |fingerprint| ItemRecord {
+                    warned,
+                    ..item_record(fingerprint, &key, false, seconds, input.bytes, bytes, None)
                 });
                 if let Some(item) = output {
                     self.emit(Envelope { key, bytes, item });
@@ -794,6 +807,7 @@ fn item_record(
         bytes_in,
         bytes_out,
         error,
+        warned: false,
     }
 }
 
@@ -897,6 +911,7 @@ fn run_step(
                     bytes_in: envelope.bytes,
                     bytes_out: 0,
                     error,
+                    warned: false,
                 });
             }
             if ctx.cancel.load(Ordering::Relaxed) {

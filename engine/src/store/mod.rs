@@ -168,6 +168,10 @@ pub struct ItemRecord {
     /// The error, when the item failed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// Whether the output carries warnings (a parsed document's), so that a run that ends
+    /// without its summary still counts them.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub warned: bool,
 }
 
 /// A store, held exclusively by this process while open.
@@ -549,6 +553,7 @@ mod tests {
             bytes_in: 10,
             bytes_out: 20,
             error: None,
+            warned: false,
         };
         store.record_item("r1", "parse", "a.md", &record).unwrap();
         store.record_item("r1", "chunk", "a.md", &record).unwrap();
