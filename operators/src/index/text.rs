@@ -171,7 +171,7 @@ impl TextIndex {
             .writer(WRITER_MEMORY)
             .map_err(failed("cannot write the text index"))?;
         Ok(TextWriter {
-            index: self.index.clone(),
+            analyzer: self.index.tokenizers().get(ANALYZER),
             fields: self.fields,
             reader: self.reader.clone(),
             writer,
@@ -253,10 +253,10 @@ impl TextIndex {
     /// searched field with that field's boost, any of them matching. The text is words, never
     /// query syntax: `NOT`, `AND`, `+` or quotes are nothing special.
     fn text_query(&self, text: &str) -> Box<dyn Query> {
-        if self.index.tokenizers().get(ANALYZER).is_none() {
+        let terms = self.terms(text);
+        if terms.is_empty() {
             return Box::new(EmptyQuery);
         }
-        let terms = self.terms(text);
         let clauses: Vec<(Occur, Box<dyn Query>)> = terms
             .iter()
             .flat_map(|term| {
@@ -585,7 +585,8 @@ impl Bm25StatisticsProvider for StatisticsOf<'_> {
 
 /// A batch of adds and deletes, made visible by [`TextWriter::commit`].
 pub struct TextWriter {
-    index: Index,
+    /// The text analysis, to count each chunk's tokens as Tantivy does.
+    analyzer: Option<tantivy::tokenizer::TextAnalyzer>,
     fields: Fields,
     reader: IndexReader,
     writer: IndexWriter,
@@ -641,8 +642,7 @@ impl TextWriter {
         let section = entry.hit.section.join(" > ");
         doc.add_text(fields.section, &section);
         doc.add_text(fields.text, &entry.hit.text);
-        let mut analyzer = self.index.tokenizers().get(ANALYZER);
-        let mut tokens = |text: Option<&str>| match (&mut analyzer, text) {
+        let mut tokens = |text: Option<&str>| match (&mut self.analyzer, text) {
             (Some(analyzer), Some(text)) => indexed_tokens(analyzer, text),
             _ => 0,
         };

@@ -156,6 +156,26 @@ pub(super) fn rows_of(picked: &[usize], glyphs: &[Glyph]) -> Vec<Row> {
     rows
 }
 
+/// The glyphs of `order` (sorted by baseline) whose baselines lie between `top` and `bottom`
+/// (exclusive, by a point a little above the baseline), top to bottom.
+pub(super) fn glyphs_between<'a>(
+    top: f32,
+    bottom: f32,
+    glyphs: &'a [Glyph],
+    order: &'a [usize],
+) -> impl Iterator<Item = usize> + 'a {
+    let probe = |g: &Glyph| g.y - 0.3 * g.size;
+    let start = order.partition_point(|&i| glyphs[i].y < top);
+    order[start..]
+        .iter()
+        .copied()
+        .take_while(move |&i| probe(&glyphs[i]) < bottom + 2.0 * glyphs[i].size.max(1.0))
+        .filter(move |&i| {
+            let probe = probe(&glyphs[i]);
+            !(probe <= top || probe >= bottom)
+        })
+}
+
 /// Rows of text with baselines between `top` and `bottom` (exclusive, by a point a little
 /// above the baseline) whose glyphs lie over `from`–`to`; `None` when text there runs past
 /// the ends of the lines (the lines are not a table's).
@@ -167,18 +187,9 @@ fn rows_between(
     glyphs: &[Glyph],
     order: &[usize],
 ) -> Option<Vec<Row>> {
-    let start = order.partition_point(|&i| glyphs[i].y < top);
     let mut picked: Vec<usize> = Vec::new();
-    for &i in &order[start..] {
-        let g = &glyphs[i];
-        let probe = g.y - 0.3 * g.size;
-        if probe >= bottom + 2.0 * g.size.max(1.0) {
-            break;
-        }
-        if probe <= top || probe >= bottom {
-            continue;
-        }
-        match place(g, from, to) {
+    for i in glyphs_between(top, bottom, glyphs, order) {
+        match place(&glyphs[i], from, to) {
             Place::Over => picked.push(i),
             Place::Beside => {}
             Place::Past => return None,

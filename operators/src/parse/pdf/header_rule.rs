@@ -112,7 +112,6 @@ impl Page<'_> {
         mut take: impl FnMut(Row, bool) -> bool,
     ) {
         let glyphs = self.glyphs;
-        let start = self.order.partition_point(|&i| glyphs[i].y < top);
         // The glyphs of the baseline at hand: from the first, of the largest size, how many
         // run past.
         let (mut picked, mut first, mut size, mut past) = (Vec::new(), 0.0f32, 0.0f32, false);
@@ -121,15 +120,8 @@ impl Page<'_> {
             picked.clear();
             row.is_none_or(|row| take(row, past))
         };
-        for &i in &self.order[start..] {
+        for i in banded::glyphs_between(top, bottom, glyphs, self.order) {
             let g = &glyphs[i];
-            let probe = g.y - 0.3 * g.size;
-            if probe >= bottom + 2.0 * g.size.max(1.0) {
-                break;
-            }
-            if probe <= top || probe >= bottom {
-                continue;
-            }
             let place = banded::place(g, line.from, line.to);
             if place == Place::Beside {
                 continue;
