@@ -200,30 +200,27 @@ impl Renderer {
     pub(crate) fn extend(&mut self, blocks: impl IntoIterator<Item = Block>) {
         let mut blocks = blocks.into_iter().peekable();
         while let Some(block) = blocks.next() {
-            match block {
-                // An item without text holding a nested list (a bare check box, an empty
-                // bullet) is kept as its marker: its nested items stay under it rather than
-                // going under the item before.
-                Block::ListItem {
-                    depth,
-                    ordered,
-                    number,
-                    checked,
-                    text,
-                } => {
-                    let holds_list = matches!(
-                        blocks.peek(),
-                        Some(Block::ListItem { depth: next, .. }) if *next > depth
-                    );
-                    self.list_item(depth, ordered, number, checked, &text, holds_list);
+            // An item without text holding a nested list (a bare check box, an empty bullet)
+            // is kept as its marker: its nested items stay under it rather than going under
+            // the item before.
+            let holds_list = match (&block, blocks.peek()) {
+                (Block::ListItem { depth, .. }, Some(Block::ListItem { depth: next, .. })) => {
+                    next > depth
                 }
-                block => self.push(block),
-            }
+                _ => false,
+            };
+            self.render(block, holds_list);
         }
     }
 
     /// Renders one block; blocks without text are dropped.
     pub(crate) fn push(&mut self, block: Block) {
+        self.render(block, false);
+    }
+
+    /// Renders one block; a list item without text is kept as its marker when it
+    /// `holds_list`, and other blocks without text are dropped.
+    fn render(&mut self, block: Block, holds_list: bool) {
         match block {
             Block::Heading { level, text } => {
                 let text = one_line(&text);
@@ -264,7 +261,7 @@ impl Renderer {
                 number,
                 checked,
                 text,
-            } => self.list_item(depth, ordered, number, checked, &text, false),
+            } => self.list_item(depth, ordered, number, checked, &text, holds_list),
             Block::Table(rows) => self.table(rows),
             Block::Code { language, text } => {
                 let text = text.trim_matches(['\n', '\r']).trim_end().to_string();
