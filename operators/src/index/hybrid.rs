@@ -5,20 +5,30 @@
 //! An update writes a new generation (text segments are immutable, so the previous ones are
 //! hard-linked, not copied), then replaces `CURRENT` by a rename: a crash at any moment leaves
 //! `CURRENT` naming a complete generation that agrees with the last finished update.
+//!
+//! Building the vector graph is most of an update's time. A new generation notes, while its
+//! graph is built, what it builds on and holds (`partial.json`), and the build saves its progress
+//! under `build/` now and then and when the run is cancelled; an update that finds such a
+//! generation on top of the live one goes on from its last checkpoint instead of starting over.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
 use super::fusion::{self, Fusion, Ranked};
 use super::text::{TextIndex, TextWriter};
-use super::vectors::VectorIndex;
+use super::vectors::{BuildCheckpoints, CHECKPOINT_EVERY, VectorIndex};
 use super::{Entry, Hit, IndexConfig, IndexError, Mode};
 use crate::model::FailedDocuments;
 
 const CURRENT: &str = "CURRENT";
+/// What a generation being built builds on and holds, until it is complete.
+const PARTIAL: &str = "partial.json";
+/// The checkpoints of a generation's graph build, until it is complete.
+const BUILD: &str = "build";
 /// The layout of the text index a generation holds; an index of another layout is indexed
 /// afresh by the next update (2: title and section headings indexed exactly for filters, chunk
 /// ids as a fast field, CJK bigrams and accent folding; 3: each chunk's exact token counts, so
@@ -55,6 +65,53 @@ fn first_format() -> u32 {
     1
 }
 
+/// `partial.json` of a generation whose graph is being built.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Partial {
+    /// The live generation it builds on (none for the first).
+    base: Option<String>,
+    /// Its `docs.json`-to-be.
+    generation: Generation,
+}
+
+/// A generation an update left while building its graph, on top of the live one.
+struct Resumable {
+    number: u64,
+    path: PathBuf,
+    generation: Generation,
+    /// Its last checkpoint's folder.
+    vectors: PathBuf,
+}
+
+/// The newest generation on top of `base` (the live generation's name) whose graph build was
+/// cut short after saving a checkpoint.
+fn resumable(dir: &Path, base: Option<&str>) -> Option<Resumable> {
+    let entries = fs::read_dir(dir).ok()?;
+    entries
+        .flatten()
+        .filter_map(|entry| {
+            let name = entry.file_name();
+            let number = name.to_str()?.strip_prefix("gen-")?.parse().ok()?;
+            let path = entry.path();
+            let partial: Partial =
+                serde_json::from_slice(&fs::read(path.join(PARTIAL)).ok()?).ok()?;
+            let vectors = BuildCheckpoints::latest(&path.join(BUILD))?;
+            (partial.base.as_deref() == base).then_some(Resumable {
+                number,
+                path,
+                generation: partial.generation,
+                vectors,
+            })
+        })
+        .max_by_key(|resumable| resumable.number)
+}
+
+/// The folder name of a generation.
+fn generation_name(path: &Path) -> Option<String> {
+    path.file_name()
+        .map(|name| name.to_string_lossy().into_owned())
+}
+
 fn io(what: &str, path: &Path) -> impl Fn(std::io::Error) -> IndexError {
     let place = format!("{what} {}", path.display());
     move |err| IndexError::new(format!("{place}: {err}"))
@@ -73,6 +130,12 @@ fn read_generation(path: &Path) -> Result<Generation, IndexError> {
     let bytes = fs::read(&file).map_err(io("cannot read", &file))?;
     serde_json::from_slice(&bytes)
         .map_err(|err| IndexError::new(format!("damaged {}: {err}", file.display())))
+}
+
+/// Writes `value` as JSON into `path`.
+fn write_json(path: &Path, value: &impl Serialize) -> Result<(), IndexError> {
+    let bytes = serde_json::to_vec(value).map_err(|err| IndexError::new(err.to_string()))?;
+    fs::write(path, bytes).map_err(io("cannot write", path))
 }
 
 /// Hard-links every file of a text index folder into another.
@@ -110,6 +173,9 @@ pub struct UpdateStats {
     /// Whether the vector graph was rebuilt: to drop tombstones, or for a new `m` or
     /// `ef_construction`.
     pub rebuilt: bool,
+    /// Whether the update went on from the graph build of an update cut short, rather than
+    /// starting it over.
+    pub resumed: bool,
 }
 
 /// The work of one update, started on the first change.
@@ -130,6 +196,11 @@ pub struct IndexUpdate {
     /// The live generation this update replaces (its number and folder), even when the update
     /// starts afresh and builds on nothing of it.
     live: Option<(u64, PathBuf)>,
+    /// The checkpoint the vectors come from when `previous` is a generation whose graph build
+    /// was cut short.
+    resume: Option<PathBuf>,
+    /// How often the graph build saves its progress.
+    checkpoint_every: Duration,
     generation: Generation,
     /// The key each document was offered with in this update.
     offered: HashMap<String, String>,
@@ -149,16 +220,27 @@ impl IndexUpdate {
         model: Option<&str>,
     ) -> Result<IndexUpdate, IndexError> {
         fs::create_dir_all(dir).map_err(io("cannot create", dir))?;
-        let previous = current_generation(dir);
-        let mut generation = match &previous {
-            Some((_, path)) => read_generation(path)?,
-            None => Generation {
-                format: FORMAT,
-                config: config.clone(),
-                model: model.map(str::to_owned),
-                dimensions: None,
-                docs: BTreeMap::new(),
-            },
+        let live = current_generation(dir);
+        let live_name = live.as_ref().and_then(|(_, path)| generation_name(path));
+        let (previous, mut generation, mut resume) = match resumable(dir, live_name.as_deref()) {
+            Some(cut_short) => (
+                Some((cut_short.number, cut_short.path)),
+                cut_short.generation,
+                Some(cut_short.vectors),
+            ),
+            None => {
+                let generation = match &live {
+                    Some((_, path)) => read_generation(path)?,
+                    None => Generation {
+                        format: FORMAT,
+                        config: config.clone(),
+                        model: model.map(str::to_owned),
+                        dimensions: None,
+                        docs: BTreeMap::new(),
+                    },
+                };
+                (live.clone(), generation, None)
+            }
         };
         let new_model = model.is_some() && generation.model.as_deref() != model;
         let analysis = |config: &IndexConfig| {
@@ -178,6 +260,7 @@ impl IndexUpdate {
             generation.docs.clear();
             generation.dimensions = None;
             generation.format = FORMAT;
+            resume = None;
         }
         if model.is_some() {
             generation.model = model.map(str::to_owned);
@@ -189,8 +272,10 @@ impl IndexUpdate {
             dir: dir.to_owned(),
             config: config.clone(),
             previous_config,
-            live: previous.clone(),
+            live,
             previous: if rebuild_all { None } else { previous },
+            resume,
+            checkpoint_every: CHECKPOINT_EVERY,
             generation,
             offered: HashMap::new(),
             failed: FailedDocuments::default(),
@@ -201,7 +286,8 @@ impl IndexUpdate {
 
     fn stage(&mut self) -> Result<&mut Staged, IndexError> {
         if self.staged.is_none() {
-            let number = self.live.as_ref().map_or(1, |(n, _)| n + 1);
+            let built_on = [&self.live, &self.previous].into_iter().flatten();
+            let number = built_on.map(|(n, _)| n + 1).max().unwrap_or(1);
             let path = self.dir.join(format!("gen-{number:06}"));
             if path.exists() {
                 fs::remove_dir_all(&path).map_err(io("cannot clear", &path))?;
@@ -213,8 +299,8 @@ impl IndexUpdate {
             }
             let text = TextIndex::open(&text_dir, &self.config)?;
             let writer = text.writer()?;
-            let vectors = match (&self.previous, self.generation.dimensions) {
-                (Some((_, previous)), Some(_)) => Some(VectorIndex::load(previous, &self.config)?),
+            let vectors = match (self.previous_vectors(), self.generation.dimensions) {
+                (Some(previous), Some(_)) => Some(VectorIndex::load(&previous, &self.config)?),
                 _ => None,
             };
             self.staged = Some(Staged {
@@ -224,6 +310,12 @@ impl IndexUpdate {
             });
         }
         Ok(self.staged.as_mut().expect("staged above"))
+    }
+
+    /// The folder the vectors this update builds on are loaded from.
+    fn previous_vectors(&self) -> Option<PathBuf> {
+        let previous = self.previous.as_ref().map(|(_, path)| path.clone());
+        self.resume.clone().or(previous)
     }
 
     fn remove(&mut self, doc_id: &str) -> Result<(), IndexError> {
@@ -357,31 +449,45 @@ impl IndexUpdate {
         // (a staged update loaded it, rebuilt, and saves it anyway: its files are not read again).
         let outdated = || {
             self.generation.dimensions.is_some()
-                && (self.previous.as_ref()).is_some_and(|(_, path)| VectorIndex::outdated(path))
+                && self
+                    .previous_vectors()
+                    .is_some_and(|path| VectorIndex::outdated(&path))
         };
-        if self.staged.is_none() && (settings_changed || outdated()) {
+        // A build cut short is finished even when nothing changed since.
+        let resumed = self.resume.is_some();
+        if self.staged.is_none() && (settings_changed || resumed || outdated()) {
             self.stage()?;
         }
         let Some(mut staged) = self.staged.take() else {
             return Ok((self.stats, Switch(None)));
         };
+        self.stats.resumed = resumed;
         staged.writer.commit()?;
         if let Some(vectors) = &mut staged.vectors {
+            let partial = Partial {
+                base: self
+                    .live
+                    .as_ref()
+                    .and_then(|(_, path)| generation_name(path)),
+                generation: self.generation.clone(),
+            };
+            write_json(&staged.path.join(PARTIAL), &partial)?;
+            vectors.save_checkpoints(BuildCheckpoints {
+                dir: staged.path.join(BUILD),
+                every: self.checkpoint_every,
+            });
             if graph_changed || vectors.tombstone_ratio() > self.config.rebuild_threshold {
                 vectors.rebuild()?;
                 self.stats.rebuilt = true;
             }
             vectors.save(&staged.path)?;
         }
-        let docs = staged.path.join("docs.json");
-        let bytes =
-            serde_json::to_vec(&self.generation).map_err(|err| IndexError::new(err.to_string()))?;
-        fs::write(&docs, bytes).map_err(io("cannot write", &docs))?;
-        let name = staged
-            .path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
+        write_json(&staged.path.join("docs.json"), &self.generation)?;
+        // Complete: what a resumed build would need goes (a failure only leaves it on disk
+        // until the next update removes the generation).
+        let _ = fs::remove_file(staged.path.join(PARTIAL));
+        let _ = fs::remove_dir_all(staged.path.join(BUILD));
+        let name = generation_name(&staged.path).unwrap_or_default();
         let pending = self.dir.join(format!("{CURRENT}.pending"));
         fs::write(&pending, &name).map_err(io("cannot write", &pending))?;
         fs::File::open(&pending)
@@ -1910,6 +2016,124 @@ mod tests {
         let stats = build(dir.path(), &docs);
         assert_eq!(stats.documents_indexed, 1);
         assert_eq!(HybridIndex::open(dir.path()).unwrap().chunks(), 1);
+    }
+
+    /// 40 documents of 10 chunks each, with random vectors; `edit` changes document `d7`.
+    fn forty(edit: bool) -> Vec<(String, String, Vec<Entry>)> {
+        (0..40)
+            .map(|d| {
+                let doc = format!("d{d}");
+                let edited = edit && d == 7;
+                let entries = (0..10)
+                    .map(|n| {
+                        let text = if edited { "edited words" } else { "text words" };
+                        let mut e = entry(&doc, n, &format!("{text} {d} {n}"), 0);
+                        e.vector = random_vector(d * 10 + n + usize::from(edited) * 1000);
+                        e
+                    })
+                    .collect();
+                let key = if edited { "k2" } else { "k1" };
+                (doc, key.to_owned(), entries)
+            })
+            .collect()
+    }
+
+    /// An update whose graph build is cut short (stopped after two blocks of 64 points) after
+    /// every document of `docs` was offered.
+    fn cut_short(dir: &Path, docs: &[(String, String, Vec<Entry>)], model: &str) {
+        let mut update = IndexUpdate::begin(dir, &IndexConfig::default(), Some(model)).unwrap();
+        update.checkpoint_every = Duration::ZERO;
+        for (doc_id, key, entries) in docs {
+            update.upsert(doc_id, key, entries).unwrap();
+        }
+        let staged = update.staged.as_mut().unwrap();
+        staged.vectors.as_mut().unwrap().stop_after_blocks(2, 64);
+        let err = update.finish().err().unwrap();
+        assert!(err.message.contains("stopped"), "{err}");
+    }
+
+    /// A run killed or cancelled while its index's graph is built leaves the graph so far; the
+    /// next update goes on from it, takes the documents changed and removed since, and ends
+    /// with every chunk found and nothing of the cut-short build left on disk.
+    #[test]
+    fn a_graph_build_cut_short_goes_on_from_its_checkpoint() {
+        let dir = tempfile::tempdir().unwrap();
+        let docs = forty(false);
+        cut_short(dir.path(), &docs, "model");
+        assert!(
+            HybridIndex::open(dir.path()).is_err(),
+            "nothing is live yet"
+        );
+        let checkpoint = BuildCheckpoints::latest(&dir.path().join("gen-000001/build")).unwrap();
+        let saved = VectorIndex::load(&checkpoint, &IndexConfig::default()).unwrap();
+        assert_eq!((saved.points(), saved.pending()), (400, 400 - 128));
+
+        let mut update =
+            IndexUpdate::begin(dir.path(), &IndexConfig::default(), Some("model")).unwrap();
+        for (doc_id, key, entries) in forty(true).iter().filter(|(doc, ..)| doc != "d3") {
+            update.upsert(doc_id, key, entries).unwrap();
+        }
+        let stats = finish_live(update);
+        assert!(stats.resumed);
+        assert_eq!(
+            (
+                stats.documents_indexed,
+                stats.documents_unchanged,
+                stats.documents_removed
+            ),
+            (1, 38, 1)
+        );
+        assert_eq!(generations(dir.path()), ["gen-000002"]);
+        let live = dir.path().join("gen-000002");
+        assert!(!live.join(PARTIAL).exists() && !live.join(BUILD).exists());
+
+        let index = HybridIndex::open(dir.path()).unwrap();
+        assert_eq!(index.chunks(), 390);
+        for (doc_id, _, entries) in forty(true).iter().filter(|(doc, ..)| doc != "d3") {
+            for entry in entries {
+                let hits = index
+                    .search(
+                        "",
+                        Some(&entry.vector),
+                        Mode::Vector,
+                        1,
+                        &[],
+                        Fusion::default(),
+                    )
+                    .unwrap();
+                assert_eq!(ids(&hits), [entry.hit.chunk_id.as_str()], "{doc_id}");
+            }
+        }
+        let bm25 = |query: &str, doc: &str| {
+            let filter = [("doc_id".to_owned(), doc.to_owned())];
+            index
+                .search(query, None, Mode::Bm25, 20, &filter, Fusion::default())
+                .unwrap()
+                .len()
+        };
+        assert_eq!(index.documents(), 39);
+        assert_eq!(
+            (bm25("edited", "d7"), bm25("text", "d7"), bm25("text", "d3")),
+            (10, 0, 0)
+        );
+    }
+
+    /// A checkpoint of another model's vectors is not gone on from: the update starts afresh.
+    #[test]
+    fn a_build_cut_short_with_another_model_is_started_afresh() {
+        let dir = tempfile::tempdir().unwrap();
+        let docs = forty(false);
+        cut_short(dir.path(), &docs, "old model");
+        let mut update =
+            IndexUpdate::begin(dir.path(), &IndexConfig::default(), Some("model")).unwrap();
+        for (doc_id, key, entries) in &docs {
+            update.upsert(doc_id, key, entries).unwrap();
+        }
+        let stats = finish_live(update);
+        assert!(!stats.resumed);
+        assert_eq!(stats.documents_indexed, 40);
+        assert_eq!(generations(dir.path()), ["gen-000001"]);
+        assert_eq!(HybridIndex::open(dir.path()).unwrap().chunks(), 400);
     }
 
     fn random_vector(seed: usize) -> Vec<f32> {

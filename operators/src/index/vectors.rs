@@ -9,7 +9,9 @@
 //! word) is kept under its point id but stays out of the graph: it has no cosine with anything.
 //!
 //! Inserted vectors wait until [`VectorIndex::commit`] (which saving does) and then go into the
-//! graph together, on every core.
+//! graph together, on every core. A long build saves its progress now and then, and when asked
+//! to stop, into [`BuildCheckpoints`]: the graph so far and the points still to insert, which
+//! [`VectorIndex::load`] reads back to go on from there.
 //!
 //! HNSW's neighbour pruning can leave a point that no link leads to (feature-hashed vectors,
 //! nearly orthogonal to each other, left 31 of 1,090): no search would ever return it. After
@@ -20,8 +22,9 @@
 use std::collections::HashMap;
 use std::fs;
 use std::io::{Read, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 
 use hnsw_rs::api::AnnT;
 use hnsw_rs::prelude::{Hnsw, HnswIo};
@@ -43,6 +46,11 @@ const INSERT_BLOCK: usize = 8192;
 const SERIAL_START: usize = 256;
 /// A search allowed at most this many points scores them all instead of walking the graph.
 const EXACT_AMONG: usize = 2048;
+/// Names the complete checkpoint of the two a build alternates between.
+const LATEST_CHECKPOINT: &str = "LATEST";
+/// How often a long graph build saves its progress (a save of 100,000 points of 384 dimensions
+/// writes about 350 MB, a second or so).
+pub const CHECKPOINT_EVERY: Duration = Duration::from_secs(30);
 
 /// What is saved beside the graph.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -70,6 +78,10 @@ struct VectorMeta {
     /// process on some damage to them, so they are checked before it reads them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     graph_digest: Option<String>,
+    /// Point ids of stored vectors not in the graph yet, in the order they go in (a build's
+    /// checkpoint).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pending: Vec<usize>,
 }
 
 impl VectorMeta {
@@ -121,6 +133,35 @@ pub struct VectorIndex {
     rebuilt_on_load: bool,
     /// Set when the graph being built will not be kept ([`crate::stop`]): a commit stops.
     stop: &'static AtomicBool,
+    /// Points inserted into the graph by one parallel insert ([`INSERT_BLOCK`]).
+    insert_block: usize,
+    /// Where a build saves its progress, if anywhere.
+    checkpoints: Option<BuildCheckpoints>,
+    /// Tests: asks to stop once this many blocks are in the graph.
+    #[cfg(test)]
+    stop_after_blocks: Option<usize>,
+}
+
+/// Where a graph build saves its progress, and how often: into one of two folders under `dir`
+/// in turn, `dir/LATEST` naming the last complete one, so that a save cut short leaves the one
+/// before. A build saves after a block of inserts once `every` has passed since it began or
+/// last saved, and when it is asked to stop.
+#[derive(Debug, Clone)]
+pub struct BuildCheckpoints {
+    /// The folder the checkpoints go in.
+    pub dir: PathBuf,
+    /// The time between two saves.
+    pub every: Duration,
+}
+
+impl BuildCheckpoints {
+    /// The folder of the last complete checkpoint under `dir`, if there is one.
+    pub fn latest(dir: &Path) -> Option<PathBuf> {
+        let name = fs::read_to_string(dir.join(LATEST_CHECKPOINT)).ok()?;
+        let name = name.trim();
+        let folder = dir.join(name);
+        (matches!(name, "a" | "b") && folder.join("vectors.json").exists()).then_some(folder)
+    }
 }
 
 /// The length of a vector, at least the smallest positive f32 (so it can divide).
@@ -148,7 +189,30 @@ impl VectorIndex {
             ef_construction: config.ef_construction,
             rebuilt_on_load: false,
             stop: &crate::stop::REQUESTED,
+            insert_block: INSERT_BLOCK,
+            checkpoints: None,
+            #[cfg(test)]
+            stop_after_blocks: None,
         }
+    }
+
+    /// Makes the next builds save their progress as `checkpoints` says.
+    pub fn save_checkpoints(&mut self, checkpoints: BuildCheckpoints) {
+        self.checkpoints = Some(checkpoints);
+    }
+
+    /// Points not in the graph yet (a build that was stopped, or inserts not committed).
+    pub fn pending(&self) -> usize {
+        self.pending.len()
+    }
+
+    /// Tests: builds in blocks of `block` points and, with a stop flag of its own, is asked to
+    /// stop once `blocks` blocks are in.
+    #[cfg(test)]
+    pub(crate) fn stop_after_blocks(&mut self, blocks: usize, block: usize) {
+        self.stop = Box::leak(Box::new(AtomicBool::new(false)));
+        self.insert_block = block;
+        self.stop_after_blocks = Some(blocks);
     }
 
     /// Length of every vector.
@@ -196,13 +260,29 @@ impl VectorIndex {
     }
 
     /// Inserts the live `slots` into `graph` under their point ids, scaled to length 1, in
-    /// parallel; vectors without direction stay out. Scaled copies exist for
-    /// [`INSERT_BLOCK`] vectors at a time. Stops between blocks when asked to (the graph is then
-    /// incomplete): `false`.
+    /// parallel; vectors without direction stay out. Scaled copies exist for one block of
+    /// vectors at a time. Stops between blocks when asked to (the graph is then incomplete):
+    /// `false`. Saves its progress between blocks as [`BuildCheckpoints`] say, and when stopped.
     fn add_to_graph(&self, graph: &Hnsw<'static, f32, UnitCosine>, slots: &[usize]) -> bool {
-        for block in slots.chunks(INSERT_BLOCK) {
+        let mut last_saved = Instant::now();
+        for (done, block) in slots.chunks(self.insert_block).enumerate() {
+            #[cfg(test)]
+            if self.stop_after_blocks == Some(done) {
+                self.stop.store(true, Ordering::Relaxed);
+            }
+            let remaining = &slots[done * self.insert_block..];
             if self.stop.load(Ordering::Relaxed) {
+                if done > 0 {
+                    self.checkpoint(graph, remaining);
+                }
                 return false;
+            }
+            if done > 0
+                && let Some(checkpoints) = &self.checkpoints
+                && last_saved.elapsed() >= checkpoints.every
+            {
+                self.checkpoint(graph, remaining);
+                last_saved = Instant::now();
             }
             let units: Vec<(Vec<f32>, usize)> = block
                 .iter()
@@ -224,6 +304,42 @@ impl VectorIndex {
             }
         }
         true
+    }
+
+    /// Saves `graph` and the `remaining` slots as the next checkpoint, if checkpoints are kept.
+    /// A checkpoint is only a head start for the next run: one that cannot be written is left
+    /// out, and the build goes on.
+    fn checkpoint(&self, graph: &Hnsw<'static, f32, UnitCosine>, remaining: &[usize]) {
+        if let Some(checkpoints) = &self.checkpoints {
+            let _skipped_when_unwritable =
+                self.write_checkpoint(&checkpoints.dir, graph, remaining);
+        }
+    }
+
+    /// Writes a checkpoint into the folder under `dir` that `LATEST` does not name, then names
+    /// it there.
+    fn write_checkpoint(
+        &self,
+        dir: &Path,
+        graph: &Hnsw<'static, f32, UnitCosine>,
+        remaining: &[usize],
+    ) -> Result<(), IndexError> {
+        let latest = BuildCheckpoints::latest(dir);
+        let name = if latest.is_some_and(|folder| folder.ends_with("a")) {
+            "b"
+        } else {
+            "a"
+        };
+        let folder = dir.join(name);
+        if folder.exists() {
+            fs::remove_dir_all(&folder).map_err(|err| io_error("cannot clear", &folder, err))?;
+        }
+        fs::create_dir_all(&folder).map_err(|err| io_error("cannot create", &folder, err))?;
+        self.write(&folder, Some(graph), remaining, None)?;
+        let pending = dir.join(format!("{LATEST_CHECKPOINT}.pending"));
+        fs::write(&pending, name)
+            .and_then(|()| fs::rename(&pending, dir.join(LATEST_CHECKPOINT)))
+            .map_err(|err| io_error("cannot write", &pending, err))
     }
 
     /// The vector in `slot`.
@@ -436,7 +552,19 @@ impl VectorIndex {
     /// Commits, then writes the vectors, tombstones and graph into `dir`.
     pub fn save(&mut self, dir: &Path) -> Result<(), IndexError> {
         self.commit()?;
-        let graph = match &self.graph {
+        self.write(dir, self.graph.as_ref(), &[], Some(&self.unreached))
+    }
+
+    /// Writes the vectors, tombstones, `graph` and the `pending` slots not in it into `dir`;
+    /// `unreached` is found again on load when not given.
+    fn write(
+        &self,
+        dir: &Path,
+        graph: Option<&Hnsw<'static, f32, UnitCosine>>,
+        pending: &[usize],
+        unreached: Option<&[usize]>,
+    ) -> Result<(), IndexError> {
+        let graph = match graph {
             Some(graph) if graph.get_nb_point() > 0 => {
                 // hnsw_rs panics when it cannot create its files: make sure it can.
                 for suffix in ["hnsw.graph", "hnsw.data"] {
@@ -467,10 +595,12 @@ impl VectorIndex {
                 .filter(|slot| self.dead[*slot])
                 .map(|slot| self.ids[slot])
                 .collect(),
-            graph,
             distance: Some(DISTANCE.to_owned()),
-            unreached: Some(self.unreached.clone()),
+            // A graph of no points was not written: it is made anew, and nothing is unreached.
+            unreached: unreached.filter(|_| graph.is_some()).map(<[usize]>::to_vec),
+            graph,
             graph_digest,
+            pending: pending.iter().map(|&slot| self.ids[slot]).collect(),
         };
         let mut bytes = Vec::with_capacity(self.vectors.len() * 4);
         for value in &self.vectors {
@@ -547,6 +677,11 @@ impl VectorIndex {
             (Some(graph), None) => unreached(graph),
             (None, _) => Vec::new(),
         };
+        let pending = meta
+            .pending
+            .iter()
+            .filter_map(|point| ids.binary_search(point).ok())
+            .collect();
         let mut index = VectorIndex {
             dimensions: meta.dimensions,
             vectors,
@@ -554,12 +689,16 @@ impl VectorIndex {
             dead,
             next_id,
             graph,
-            pending: Vec::new(),
+            pending,
             unreached,
             m: config.m,
             ef_construction: config.ef_construction,
             rebuilt_on_load: meta.graph.is_some() && !usable,
             stop: &crate::stop::REQUESTED,
+            insert_block: INSERT_BLOCK,
+            checkpoints: None,
+            #[cfg(test)]
+            stop_after_blocks: None,
         };
         if index.rebuilt_on_load {
             index.rebuild()?;
@@ -845,6 +984,63 @@ mod tests {
         assert_eq!(loaded.search(&[0.0, 1.0], 1, 16, None)[0].0, 1);
     }
 
+    /// Each point's nearest neighbour, as the graph finds it, is the point itself.
+    fn finds_every_point(index: &VectorIndex) {
+        for slot in 0..index.points() {
+            let found = index.search(index.vector(slot), 1, 64, None);
+            assert_eq!(found[0].0, index.ids[slot], "point {}", index.ids[slot]);
+        }
+    }
+
+    /// A build stopped between blocks saves the graph so far and the points still to insert;
+    /// loading that checkpoint goes on from there to a complete graph.
+    #[test]
+    fn a_stopped_build_saves_a_checkpoint_that_goes_on_when_loaded() {
+        let (checkpoints, done) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let config = IndexConfig::default();
+        let mut index = VectorIndex::new(16, &config);
+        for seed in 0..300 {
+            index.insert(&super::reach_tests::noise(seed, 16)).unwrap();
+        }
+        index.save_checkpoints(BuildCheckpoints {
+            dir: checkpoints.path().to_owned(),
+            every: Duration::ZERO,
+        });
+        index.stop_after_blocks(3, 50);
+        assert!(index.save(done.path()).is_err());
+        assert!(!done.path().join("vectors.json").exists());
+        // Checkpoints after the first block (a) and the second (b), and on the stop after the
+        // third (a again).
+        let latest = BuildCheckpoints::latest(checkpoints.path()).unwrap();
+        assert!(latest.ends_with("a"), "{}", latest.display());
+        let mut resumed = VectorIndex::load(&latest, &config).unwrap();
+        assert_eq!((resumed.points(), resumed.pending()), (300, 150));
+        resumed.save(done.path()).unwrap();
+        let loaded = VectorIndex::load(done.path(), &config).unwrap();
+        assert_eq!(loaded.pending(), 0);
+        finds_every_point(&loaded);
+    }
+
+    /// A checkpoint that cannot be written is left out: the build goes on and completes.
+    #[test]
+    fn a_checkpoint_that_cannot_be_written_does_not_stop_the_build() {
+        let (blocked, done) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let file = blocked.path().join("file");
+        fs::write(&file, "not a folder").unwrap();
+        let config = IndexConfig::default();
+        let mut index = VectorIndex::new(16, &config);
+        for seed in 0..120 {
+            index.insert(&super::reach_tests::noise(seed, 16)).unwrap();
+        }
+        index.save_checkpoints(BuildCheckpoints {
+            dir: file,
+            every: Duration::ZERO,
+        });
+        index.insert_block = 30;
+        index.save(done.path()).unwrap();
+        finds_every_point(&VectorIndex::load(done.path(), &config).unwrap());
+    }
+
     #[test]
     fn an_index_of_zero_vectors_saves_loads_and_scores_them_zero() {
         let dir = tempfile::tempdir().unwrap();
@@ -878,7 +1074,7 @@ mod reach_tests {
     use super::*;
 
     /// A deterministic pseudo-random vector.
-    fn noise(seed: u64, dimensions: usize) -> Vec<f32> {
+    pub(super) fn noise(seed: u64, dimensions: usize) -> Vec<f32> {
         let mut state = seed
             .wrapping_mul(6364136223846793005)
             .wrapping_add(1442695040888963407);
