@@ -567,15 +567,24 @@ impl VectorIndex {
         let graph = match graph {
             Some(graph) if graph.get_nb_point() > 0 => {
                 // hnsw_rs panics when it cannot create its files: make sure it can.
-                for suffix in ["hnsw.graph", "hnsw.data"] {
-                    let path = dir.join(format!("{BASENAME}.{suffix}"));
-                    fs::File::create(&path).map_err(|err| io_error("cannot write", &path, err))?;
+                let made: Vec<PathBuf> = ["hnsw.graph", "hnsw.data"]
+                    .iter()
+                    .map(|suffix| dir.join(format!("{BASENAME}.{suffix}")))
+                    .collect();
+                for path in &made {
+                    fs::File::create(path).map_err(|err| io_error("cannot write", path, err))?;
                 }
-                Some(
-                    graph
-                        .file_dump(dir, BASENAME)
-                        .map_err(|err| io_error("cannot write the graph in", dir, err))?,
-                )
+                let basename = graph
+                    .file_dump(dir, BASENAME)
+                    .map_err(|err| io_error("cannot write the graph in", dir, err))?;
+                // A graph that was loaded is dumped under a name of its own (hnsw_rs never
+                // writes over the files a loaded graph may map): the empty files go.
+                if basename != BASENAME {
+                    for path in &made {
+                        let _ = fs::remove_file(path);
+                    }
+                }
+                Some(basename)
             }
             _ => None,
         };
@@ -1051,6 +1060,26 @@ mod tests {
         let loaded = VectorIndex::load(dir.path(), &config).unwrap();
         assert_eq!(loaded.points(), 1);
         assert_eq!(loaded.search(&[1.0, 0.0], 1, 16, None), [(0, 0.0)]);
+    }
+
+    /// A loaded graph saved again leaves no empty files beside it (hnsw_rs dumps it under a
+    /// name of its own, not over the files made for it).
+    #[test]
+    fn a_loaded_graph_saved_again_leaves_no_empty_files() {
+        let (first, second) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let config = IndexConfig::default();
+        let mut index = VectorIndex::new(2, &config);
+        index.insert(&[1.0, 0.0]).unwrap();
+        index.save(first.path()).unwrap();
+        let mut loaded = VectorIndex::load(first.path(), &config).unwrap();
+        loaded.insert(&[0.0, 1.0]).unwrap();
+        loaded.save(second.path()).unwrap();
+        for entry in fs::read_dir(second.path()).unwrap().flatten() {
+            let size = entry.metadata().unwrap().len();
+            assert!(size > 0, "{} is empty", entry.path().display());
+        }
+        let reloaded = VectorIndex::load(second.path(), &config).unwrap();
+        assert_eq!(reloaded.search(&[0.0, 1.0], 1, 16, None)[0].0, 1);
     }
 
     /// hnsw_rs panics when it cannot create its files; saving says which file instead.
