@@ -189,7 +189,10 @@ pub const OPERATORS: &[OperatorInfo] = &[
         //    stand a word space apart or less read row by row (thin gutters that stay put).
         //    PDF pages the glyph limit emptied are not called scanned; the limit's warning
         //    comes first.
-        version: 8,
+        // 9: PDF exponents, indices and citation numbers drawn right after their text stay in
+        //    its line (`m2`, `H2O`, `et al.12`), and a raised footnote marker opens its line;
+        //    they stood on lines of their own and broke the paragraph around them in two.
+        version: 9,
     },
     OperatorInfo {
         name: "chunk.recursive",

@@ -84,6 +84,40 @@ fn lone_bullet(text: &str) -> bool {
     chars.next().is_some_and(super::lists::is_bullet) && chars.next().is_none()
 }
 
+/// Largest type of an exponent or index, as a share of the text's.
+const SCRIPT_SIZE: f32 = 0.85;
+/// Smallest type of an exponent or index, as a share of the text's.
+const MIN_SCRIPT_SIZE: f32 = 0.4;
+/// Nearest and farthest an exponent's or index's baseline stands from the text's, in the
+/// text's size.
+const SCRIPT_SHIFT: std::ops::RangeInclusive<f32> = 0.1..=0.7;
+/// Widest gap, in the text's size, between an exponent or index and the text it follows.
+const SCRIPT_GAP: f32 = 0.15;
+/// Widest gap, in the text's size, between a raised marker that opens a line (a footnote's
+/// number) and the text after it, a word space included.
+const MARKER_GAP: f32 = 0.5;
+/// Most characters of such a marker.
+const MAX_MARKER: usize = 3;
+
+/// Whether `text` may be a raised marker that opens a line: a footnote's number, letter or
+/// sign (`1`, `a`, `∗`, `†`), not a rule or bracket (a `|` between footer fields).
+fn marker(text: &str) -> bool {
+    let text = text.trim_end();
+    (1..=MAX_MARKER).contains(&text.chars().count())
+        && text
+            .chars()
+            .all(|c| c.is_alphanumeric() || "*∗†‡§¶#".contains(c))
+}
+
+/// Whether type of `size` on baseline `y` is an exponent or index (a superscript or subscript:
+/// `m²`, `H₂O`, a citation's number) of text of `text_size` on baseline `text_y`: smaller, and
+/// raised or lowered (smaller type on the text's baseline is not a script: a page number after
+/// a `|` in larger type).
+fn script_of(size: f32, y: f32, text_size: f32, text_y: f32) -> bool {
+    (MIN_SCRIPT_SIZE * text_size..=SCRIPT_SIZE * text_size).contains(&size)
+        && SCRIPT_SHIFT.contains(&((y - text_y).abs() / text_size))
+}
+
 /// Whether two baselines belong to one line, given the larger font size.
 fn same_baseline(a: f32, b: f32, size: f32) -> bool {
     (a - b).abs() <= 0.35 * size
@@ -131,14 +165,35 @@ fn runs(glyphs: &[Glyph], rules: &PageRules) -> Vec<Segment> {
         if let Some(seg) = current.as_mut() {
             let size = seg.size.max(g.size);
             let gap = g.x - seg.x1;
+            let walled = rules.walled(seg.x1, g.x, g.y, size);
             let continues = same_baseline(seg.y, g.y, size)
                 && gap > -0.5 * size
                 && gap < SPLIT_GAP * size
                 && (g.size - seg.size).abs() <= 0.3 * size
-                && !rules.walled(seg.x1, g.x, g.y, size)
+                && !walled
                 && (blank
                     || !label_apart(seg, (g.size, g.y), pending_space || gap > SPACE_GAP * size));
-            if continues {
+            // An exponent or index drawn right after its text, with no space between, goes on
+            // its line (`m2`, `H2O`, `et al.12`); the text's baseline and size stay the line's.
+            let script = !blank
+                && !walled
+                && !pending_space
+                && (-0.5 * size..SCRIPT_GAP * seg.size).contains(&gap)
+                && script_of(g.size, g.y, seg.size, seg.y);
+            // A raised marker that opens a line (a footnote's number) takes the baseline and
+            // size of the text after it.
+            let marked = !blank
+                && !walled
+                && marker(&seg.text)
+                && seg.y < g.y
+                && (-0.5 * size..MARKER_GAP * g.size).contains(&gap)
+                && script_of(seg.size, seg.y, g.size, g.y);
+            if marked {
+                seg.y = g.y;
+                seg.y_last = g.y;
+                seg.size = g.size;
+            }
+            if continues || script || marked {
                 if blank {
                     pending_space = true;
                     seg.x1 = seg.x1.max(g.x + g.w);
@@ -371,6 +426,85 @@ mod tests {
         g.extend(glyphs("word", 78.0 + 40.0 + 2.0, 460.0, 10.0));
         let texts = texts_of(&g);
         assert_eq!(texts, ["10", "Long entry", "Some BIG word"]);
+    }
+
+    /// `glyphs` of `text` at `x` followed, touching, by `script` in 7-point type `shift` points
+    /// below (positive) or above (negative) the 10-point text's baseline `y`, then `rest`
+    /// after a space; with the x after it.
+    fn with_script(text: &str, script: &str, shift: f32, rest: &str, x: f32, y: f32) -> Vec<Glyph> {
+        let mut g = glyphs(text, x, y, 10.0);
+        let mut x = x + 5.0 * text.chars().count() as f32;
+        g.extend(glyphs(script, x, y + shift, 7.0));
+        x += 3.5 * script.chars().count() as f32;
+        g.extend(glyphs(" ", x, y, 10.0));
+        g.extend(glyphs(rest, x + 2.5, y, 10.0));
+        g
+    }
+
+    /// Exponents, indices and citation numbers drawn right after their text stay in its line
+    /// (they broke it in two, with the script on a line of its own between).
+    #[test]
+    fn exponents_and_indices_stay_in_their_line() {
+        let mut g = with_script("an area of 25 m", "2", -3.5, "and more", 10.0, 100.0);
+        g.extend(with_script("water is H", "2", 2.0, "and air", 10.0, 120.0));
+        g.extend(with_script(
+            "Smith et al.",
+            "12,13",
+            -4.0,
+            "found",
+            10.0,
+            140.0,
+        ));
+        assert_eq!(
+            texts_of(&g),
+            [
+                "an area of 25 m2 and more",
+                "water is H2 and air",
+                "Smith et al.12,13 found"
+            ]
+        );
+    }
+
+    /// A raised marker opening a line (a footnote's number) goes with the text after it, which
+    /// keeps its baseline and size.
+    #[test]
+    fn a_raised_marker_opens_its_line() {
+        let mut g = glyphs("1", 10.0, 96.0, 7.0);
+        g.extend(glyphs("The code is released", 13.5, 100.0, 10.0));
+        let segs = segments(&g, &PageRules::default());
+        assert_eq!(segs.len(), 1);
+        assert_eq!(segs[0].text, "1The code is released");
+        assert_eq!((segs[0].y, segs[0].size), (100.0, 10.0));
+    }
+
+    /// Smaller type on the text's own baseline or after a space is no script, nor is a raised
+    /// rule sign a marker: each stays a piece of its own in its own type (a page number in 7
+    /// points after a `|` in 12 took the `|`'s size and left its footer's line).
+    #[test]
+    fn smaller_type_on_the_baseline_or_after_a_space_is_no_script() {
+        let mut g = glyphs("|", 500.0, 100.0, 12.0);
+        g.extend(glyphs(" ", 506.0, 100.0, 12.0));
+        g.extend(glyphs("41", 512.0, 100.0, 7.0));
+        g.extend(glyphs("|", 500.0, 120.0, 12.0));
+        g.extend(glyphs("41", 506.0, 120.0, 7.0));
+        g.extend(glyphs("|", 500.0, 139.0, 6.0));
+        g.extend(glyphs("Footer", 503.0, 143.0, 10.0));
+        let pieces: Vec<(String, f32, f32)> = runs(&g, &PageRules::default())
+            .into_iter()
+            .map(|run| (run.text, run.y, run.size))
+            .collect();
+        let expected = [
+            ("| ", 100.0, 12.0),
+            ("41", 100.0, 7.0),
+            ("|", 120.0, 12.0),
+            ("41", 120.0, 7.0),
+            ("|", 139.0, 6.0),
+            ("Footer", 143.0, 10.0),
+        ];
+        assert_eq!(
+            pieces,
+            expected.map(|(text, y, size)| (text.to_owned(), y, size))
+        );
     }
 
     #[test]
