@@ -79,12 +79,25 @@ struct Resumable {
     number: u64,
     path: PathBuf,
     generation: Generation,
-    /// Its last checkpoint's folder.
+    /// Its last checkpoint's folder, or the generation's own when its build was complete.
     vectors: PathBuf,
 }
 
+impl Resumable {
+    /// Its vectors, once its text index and vectors are found whole.
+    fn open(&self, config: &IndexConfig) -> Result<VectorIndex, IndexError> {
+        let text = self.path.join("text");
+        if !text.join("meta.json").is_file() {
+            return Err(IndexError::new(format!("{} is missing", text.display())));
+        }
+        TextIndex::open(&text, config)?;
+        VectorIndex::load(&self.vectors, config)
+    }
+}
+
 /// The newest generation on top of `base` (the live generation's name) whose graph build was
-/// cut short after saving a checkpoint.
+/// cut short after saving a checkpoint, or completed in a run that was cancelled before it
+/// could be switched in.
 fn resumable(dir: &Path, base: Option<&str>) -> Option<Resumable> {
     let entries = fs::read_dir(dir).ok()?;
     entries
@@ -95,7 +108,11 @@ fn resumable(dir: &Path, base: Option<&str>) -> Option<Resumable> {
             let path = entry.path();
             let partial: Partial =
                 serde_json::from_slice(&fs::read(path.join(PARTIAL)).ok()?).ok()?;
-            let vectors = BuildCheckpoints::latest(&path.join(BUILD))?;
+            let complete = path.join("docs.json").is_file() && path.join("vectors.json").is_file();
+            let vectors = match complete {
+                true => path.clone(),
+                false => BuildCheckpoints::latest(&path.join(BUILD))?,
+            };
             (partial.base.as_deref() == base).then_some(Resumable {
                 number,
                 path,
@@ -201,6 +218,8 @@ pub struct IndexUpdate {
     resume: Option<PathBuf>,
     /// How often the graph build saves its progress.
     checkpoint_every: Duration,
+    /// The vectors of `resume`, loaded when the update began (to tell they are whole).
+    resumed_vectors: Option<VectorIndex>,
     generation: Generation,
     /// The key each document was offered with in this update.
     offered: HashMap<String, String>,
@@ -222,11 +241,22 @@ impl IndexUpdate {
         fs::create_dir_all(dir).map_err(io("cannot create", dir))?;
         let live = current_generation(dir);
         let live_name = live.as_ref().and_then(|(_, path)| generation_name(path));
-        let (previous, mut generation, mut resume) = match resumable(dir, live_name.as_deref()) {
-            Some(cut_short) => (
+        // A damaged build is no head start: it goes, and the update starts from the live
+        // generation (it would fail every update after otherwise).
+        let cut_short = resumable(dir, live_name.as_deref()).and_then(|cut_short| match cut_short
+            .open(config)
+        {
+            Ok(vectors) => Some((cut_short, vectors)),
+            Err(_) => {
+                let _ = fs::remove_dir_all(&cut_short.path);
+                None
+            }
+        });
+        let (previous, mut generation, mut resume) = match cut_short {
+            Some((cut_short, vectors)) => (
                 Some((cut_short.number, cut_short.path)),
                 cut_short.generation,
-                Some(cut_short.vectors),
+                Some((cut_short.vectors, vectors)),
             ),
             None => {
                 let generation = match &live {
@@ -267,6 +297,7 @@ impl IndexUpdate {
         }
         let previous_config =
             (previous.is_some() && !rebuild_all).then(|| generation.config.clone());
+        let (resume, resumed_vectors) = resume.unzip();
         generation.config = config.clone();
         Ok(IndexUpdate {
             dir: dir.to_owned(),
@@ -276,6 +307,7 @@ impl IndexUpdate {
             previous: if rebuild_all { None } else { previous },
             resume,
             checkpoint_every: CHECKPOINT_EVERY,
+            resumed_vectors,
             generation,
             offered: HashMap::new(),
             failed: FailedDocuments::default(),
@@ -300,6 +332,7 @@ impl IndexUpdate {
             let text = TextIndex::open(&text_dir, &self.config)?;
             let writer = text.writer()?;
             let vectors = match (self.previous_vectors(), self.generation.dimensions) {
+                _ if self.resumed_vectors.is_some() => self.resumed_vectors.take(),
                 (Some(previous), Some(_)) => Some(VectorIndex::load(&previous, &self.config)?),
                 _ => None,
             };
@@ -482,11 +515,9 @@ impl IndexUpdate {
             }
             vectors.save(&staged.path)?;
         }
+        // Complete. Until it is switched in (a run cancelled now never switches it in), it stays
+        // resumable: the next update would go on from it.
         write_json(&staged.path.join("docs.json"), &self.generation)?;
-        // Complete: what a resumed build would need goes (a failure only leaves it on disk
-        // until the next update removes the generation).
-        let _ = fs::remove_file(staged.path.join(PARTIAL));
-        let _ = fs::remove_dir_all(staged.path.join(BUILD));
         let name = generation_name(&staged.path).unwrap_or_default();
         let pending = self.dir.join(format!("{CURRENT}.pending"));
         fs::write(&pending, &name).map_err(io("cannot write", &pending))?;
@@ -532,6 +563,10 @@ impl Switch {
         };
         let pending = dir.join(format!("{CURRENT}.pending"));
         fs::rename(&pending, dir.join(CURRENT)).map_err(io("cannot switch", &dir))?;
+        // Live: what resuming its build took goes (a failure only leaves it on disk until the
+        // next update removes the generation).
+        let _ = fs::remove_file(dir.join(&name).join(PARTIAL));
+        let _ = fs::remove_dir_all(dir.join(&name).join(BUILD));
         remove_other_generations(&dir, &[Some(name), replaced]);
         Ok(())
     }
@@ -2118,18 +2153,69 @@ mod tests {
         );
     }
 
+    /// A checkpoint found damaged is dropped, and the update builds from what is live (it
+    /// failed every update after).
+    #[test]
+    fn a_damaged_checkpoint_is_dropped_and_the_update_starts_afresh() {
+        let dir = tempfile::tempdir().unwrap();
+        let docs = forty(false);
+        cut_short(dir.path(), &docs, "model");
+        let checkpoint = BuildCheckpoints::latest(&dir.path().join("gen-000001/build")).unwrap();
+        let vectors = fs::OpenOptions::new()
+            .write(true)
+            .open(checkpoint.join("vectors.f32"))
+            .unwrap();
+        vectors.set_len(1000).unwrap();
+        let stats = build_all(dir.path(), &docs);
+        assert!(!stats.resumed);
+        assert_eq!(stats.documents_indexed, 40);
+        assert_eq!(HybridIndex::open(dir.path()).unwrap().chunks(), 400);
+    }
+
+    /// A build completed in a run cancelled before it was switched in is gone on from whole.
+    #[test]
+    fn a_build_completed_but_not_switched_in_is_taken_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let docs = forty(false);
+        let mut update =
+            IndexUpdate::begin(dir.path(), &IndexConfig::default(), Some("model")).unwrap();
+        for (doc_id, key, entries) in &docs {
+            update.upsert(doc_id, key, entries).unwrap();
+        }
+        let (_, switch) = update.finish().unwrap();
+        drop(switch);
+        assert!(
+            HybridIndex::open(dir.path()).is_err(),
+            "nothing is live yet"
+        );
+        let stats = build_all(dir.path(), &docs);
+        assert!(stats.resumed);
+        assert_eq!(
+            (stats.documents_indexed, stats.documents_unchanged),
+            (0, 40)
+        );
+        assert_eq!(generations(dir.path()), ["gen-000002"]);
+        let live = dir.path().join("gen-000002");
+        assert!(!live.join(PARTIAL).exists() && !live.join(BUILD).exists());
+        assert_eq!(HybridIndex::open(dir.path()).unwrap().chunks(), 400);
+    }
+
+    /// Offers every document of `docs` to an update, and switches it in.
+    fn build_all(dir: &Path, docs: &[(String, String, Vec<Entry>)]) -> UpdateStats {
+        let mut update = IndexUpdate::begin(dir, &IndexConfig::default(), Some("model")).unwrap();
+        for (doc_id, key, entries) in docs {
+            update.upsert(doc_id, key, entries).unwrap();
+        }
+        finish_live(update)
+    }
+
     /// A checkpoint of another model's vectors is not gone on from: the update starts afresh.
     #[test]
     fn a_build_cut_short_with_another_model_is_started_afresh() {
         let dir = tempfile::tempdir().unwrap();
         let docs = forty(false);
         cut_short(dir.path(), &docs, "old model");
-        let mut update =
-            IndexUpdate::begin(dir.path(), &IndexConfig::default(), Some("model")).unwrap();
-        for (doc_id, key, entries) in &docs {
-            update.upsert(doc_id, key, entries).unwrap();
-        }
-        let stats = finish_live(update);
+        let stats = build_all(dir.path(), &docs);
         assert!(!stats.resumed);
         assert_eq!(stats.documents_indexed, 40);
         assert_eq!(generations(dir.path()), ["gen-000001"]);
