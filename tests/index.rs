@@ -234,7 +234,17 @@ fn a_file_of_queries_answers_each_as_alone_and_as_a_trec_run() {
 #[test]
 fn reruns_never_duplicate_and_changes_replace_or_remove_a_documents_chunks() {
     let dir = setup();
-    run_json(dir.path());
+    // What each index update did, as the run's report tells: indexed, unchanged, removed.
+    let counts = |summary: &Value| {
+        let outcome = &summary["steps"]["index_b"]["outcome"];
+        let count = |key: &str| outcome[key].as_u64().unwrap();
+        (
+            count("documents_indexed"),
+            count("documents_unchanged"),
+            count("documents_removed"),
+        )
+    };
+    assert_eq!(counts(&run_json(dir.path()).1), (3, 0, 0));
     let all = |dir: &Path| {
         query(
             dir,
@@ -250,7 +260,7 @@ fn reruns_never_duplicate_and_changes_replace_or_remove_a_documents_chunks() {
         )
     };
     let before = all(dir.path());
-    run_json(dir.path());
+    assert_eq!(counts(&run_json(dir.path()).1), (0, 3, 0));
     assert_eq!(
         all(dir.path()).len(),
         before.len(),
@@ -262,8 +272,9 @@ fn reruns_never_duplicate_and_changes_replace_or_remove_a_documents_chunks() {
         "# Boxes\n\nA box is a smart pointer; the heap holds its value.\n",
     )
     .unwrap();
-    let (code, _) = run_json(dir.path());
+    let (code, summary) = run_json(dir.path());
     assert_eq!(code, Some(0));
+    assert_eq!(counts(&summary), (1, 1, 1));
     let after = all(dir.path());
     assert!(
         !doc_ids(&after).contains(&"errors.md"),

@@ -958,6 +958,9 @@ fn print_summary(summary: &serde_json::Value) {
         outln!("… and {} more errors", total - errors.len() as u64);
     }
     for (name, step) in steps {
+        if let Some(line) = index_outcome(&step["outcome"]) {
+            outln!("{name}: {line}");
+        }
         if let Some(stopped) = step["stopped"].as_u64().filter(|&n| n > 0) {
             outln!(
                 "{}: {stopped} document(s) stopped when the run was cancelled; the next run does them",
@@ -1655,9 +1658,50 @@ fn human_bytes(bytes: u64) -> String {
     }
 }
 
+/// What an index update did, in a line of the run's text report (from its step's `outcome`).
+fn index_outcome(outcome: &serde_json::Value) -> Option<String> {
+    let count = |key: &str| outcome[key].as_u64().unwrap_or(0);
+    let indexed = outcome["documents_indexed"].as_u64()?;
+    let mut line = format!(
+        "{indexed} document(s) indexed, {} unchanged, {} removed",
+        count("documents_unchanged"),
+        count("documents_removed")
+    );
+    if count("documents_kept") > 0 {
+        let kept = count("documents_kept");
+        line.push_str(&format!(
+            ", {kept} kept as they were (they failed in this run)"
+        ));
+    }
+    line.push_str(&format!("; {} chunks", count("chunks")));
+    if outcome["graph_resumed"] == true {
+        line.push_str("; the vector graph build went on from where a cancelled run left it");
+    } else if outcome["graph_rebuilt"] == true {
+        line.push_str("; the vector graph was rebuilt");
+    }
+    Some(line)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// An index update's line tells what it did, and says when its graph was rebuilt or went
+    /// on from a cancelled run's build.
+    #[test]
+    fn an_index_outcome_reads_as_one_line() {
+        let outcome = serde_json::json!({
+            "documents_indexed": 2, "documents_unchanged": 5, "documents_removed": 1,
+            "documents_kept": 0, "chunks_added": 9, "chunks": 40,
+            "graph_rebuilt": false, "graph_resumed": true
+        });
+        assert_eq!(
+            index_outcome(&outcome).unwrap(),
+            "2 document(s) indexed, 5 unchanged, 1 removed; 40 chunks; the vector graph build \
+             went on from where a cancelled run left it"
+        );
+        assert_eq!(index_outcome(&serde_json::Value::Null), None);
+    }
 
     /// A killed run's length is unknown ("—"), not 0.00 s; a finished run's is its seconds.
     #[test]

@@ -389,16 +389,23 @@ impl SinkOp for HybridIndexSink {
         }
     }
 
-    fn finish(mut self: Box<Self>) -> anyhow::Result<Publish> {
+    fn finish(self: Box<Self>) -> anyhow::Result<Publish> {
+        Ok(self.finish_reporting()?.0)
+    }
+
+    fn finish_reporting(
+        mut self: Box<Self>,
+    ) -> anyhow::Result<(Publish, Option<serde_json::Value>)> {
         self.update(None)?;
         let Some(update) = self.update.take() else {
-            return Ok(Box::new(|| Ok(())));
+            return Ok((Box::new(|| Ok(())), None));
         };
-        let (_, switch) = update.finish()?;
-        Ok(Box::new(move || {
+        let (stats, switch) = update.finish()?;
+        let publish: Publish = Box::new(move || {
             switch.publish()?;
             Ok(())
-        }))
+        });
+        Ok((publish, Some(serde_json::to_value(stats)?)))
     }
 }
 

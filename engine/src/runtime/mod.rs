@@ -128,6 +128,11 @@ pub trait SinkOp: Send {
     /// making it visible: that is what the returned [`Publish`] does, once every step of the
     /// run has finished.
     fn finish(self: Box<Self>) -> anyhow::Result<Publish>;
+    /// [`SinkOp::finish`], with what the sink did as a whole for the step's report (an index:
+    /// documents indexed and removed, whether its graph was rebuilt), when it tells.
+    fn finish_reporting(self: Box<Self>) -> anyhow::Result<(Publish, Option<serde_json::Value>)> {
+        Ok((self.finish()?, None))
+    }
 }
 
 /// What makes a sink's completed output visible (moves a file into place, switches an index
@@ -200,6 +205,8 @@ pub struct StepCounters {
     pub peak_rss_kib: AtomicU64,
     /// Whether a sink has written every item and is finishing (an index committing).
     pub finishing: AtomicBool,
+    /// What a sink did as a whole, as its finish told ([`SinkOp::finish_reporting`]).
+    pub outcome: Mutex<Option<serde_json::Value>>,
     /// Whether every worker has finished.
     pub done: AtomicBool,
 }
@@ -255,6 +262,10 @@ pub struct StepReport {
     /// whose time is their lifetime.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub busy_seconds: Option<f64>,
+    /// What a sink did as a whole (an index: documents indexed, unchanged and removed, chunks,
+    /// whether its graph was rebuilt or went on from a cancelled run's build), when it tells.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<serde_json::Value>,
 }
 
 impl StepCounters {
@@ -472,6 +483,11 @@ pub fn execute(nodes: Vec<Node>, options: Options) -> Execution {
                 peak_rss_kib: live.peak_rss_kib.load(Ordering::Relaxed),
                 busy_seconds,
                 seconds,
+                outcome: live
+                    .outcome
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .take(),
             },
         ));
     }
@@ -926,12 +942,17 @@ fn run_step(
             sink.documents_failed(&failed);
             ctx.counters.finishing.store(true, Ordering::Release);
             let started = Instant::now();
-            match panics::catch(|| sink.finish()) {
-                Ok(publish) => ctx
-                    .publishes
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .push((ctx.name.clone(), publish)),
+            match panics::catch(|| sink.finish_reporting()) {
+                Ok((publish, outcome)) => {
+                    *ctx.counters
+                        .outcome
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner()) = outcome;
+                    ctx.publishes
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .push((ctx.name.clone(), publish));
+                }
                 // A finish the run's cancel stopped (an index build) is no failure: the run
                 // is cancelled, and nothing of it is published.
                 Err(_) if ctx.cancel.load(Ordering::Relaxed) => {}

@@ -189,9 +189,11 @@ pub struct UpdateStats {
     pub chunks: usize,
     /// Whether the vector graph was rebuilt: to drop tombstones, or for a new `m` or
     /// `ef_construction`.
+    #[serde(rename = "graph_rebuilt")]
     pub rebuilt: bool,
     /// Whether the update went on from the graph build of an update cut short, rather than
     /// starting it over.
+    #[serde(rename = "graph_resumed")]
     pub resumed: bool,
 }
 
