@@ -494,7 +494,12 @@ pub fn execute(nodes: Vec<Node>, options: Options) -> Execution {
     monitor_stop.store(true, Ordering::Release);
     let _ = monitor.join();
     let publishes = std::mem::take(&mut *publishes.lock().unwrap_or_else(|p| p.into_inner()));
-    if !options.cancel.load(Ordering::Relaxed) {
+    if options.cancel.load(Ordering::Relaxed) {
+        // Nothing of a cancelled run is published: what a sink's finish did never went live.
+        for (_, report) in &mut steps {
+            report.outcome = None;
+        }
+    } else {
         for (step, publish) in publishes {
             if let Err(error) = panics::catch(publish) {
                 if let Some((_, live)) = counters.iter().find(|(name, _)| *name == step) {
@@ -1045,6 +1050,50 @@ pub(crate) mod tests {
         );
         assert!(run.cancelled);
         assert!(run.errors.is_empty(), "{:?}", run.errors);
+    }
+
+    /// A sink that reports an outcome, and cancels the run in its finish when given a flag.
+    struct Reports(Option<Arc<AtomicBool>>);
+
+    impl SinkOp for Reports {
+        fn write(&mut self, _item: &Item) -> anyhow::Result<()> {
+            Ok(())
+        }
+        fn finish(self: Box<Self>) -> anyhow::Result<Publish> {
+            Ok(self.finish_reporting()?.0)
+        }
+        fn finish_reporting(
+            self: Box<Self>,
+        ) -> anyhow::Result<(Publish, Option<serde_json::Value>)> {
+            if let Some(cancel) = &self.0 {
+                cancel.store(true, Ordering::SeqCst);
+            }
+            Ok((Box::new(|| Ok(())), Some(serde_json::json!({"indexed": 5}))))
+        }
+    }
+
+    /// A sink's outcome is in its step's report, unless the run was cancelled: then nothing
+    /// of it was published, and it tells nothing.
+    #[test]
+    fn a_sinks_outcome_is_reported_unless_the_run_is_cancelled() {
+        for cancelled in [false, true] {
+            let cancel = Arc::new(AtomicBool::new(false));
+            let sink = Reports(cancelled.then(|| cancel.clone()));
+            let nodes = vec![
+                node("src", Operator::Source(Box::new(Numbers(5))), vec![]),
+                node("index", Operator::Sink(Box::new(sink)), vec![0]),
+            ];
+            let run = execute(
+                nodes,
+                Options {
+                    cancel,
+                    ..Options::default()
+                },
+            );
+            assert_eq!(run.cancelled, cancelled);
+            let outcome = &run.steps[1].1.outcome;
+            assert_eq!(outcome.is_some(), !cancelled, "{outcome:?}");
+        }
     }
 
     /// A sink whose publish records whether a step was still running when it was called.

@@ -347,6 +347,26 @@ impl IndexUpdate {
         Ok(self.staged.as_mut().expect("staged above"))
     }
 
+    /// Counts what the update changes against the live generation, not the build it went on
+    /// from (which had indexed most of it already).
+    fn count_against_live(&mut self) -> Result<(), IndexError> {
+        let live = match &self.live {
+            Some((_, path)) => read_generation(path)?.docs,
+            None => BTreeMap::new(),
+        };
+        let offered = |doc_id: &String| self.offered.contains_key(doc_id);
+        let (changed, unchanged): (Vec<_>, Vec<_>) = (self.generation.docs.iter())
+            .filter(|(doc_id, _)| offered(doc_id))
+            .partition(|(doc_id, entry)| live.get(*doc_id).is_none_or(|was| was.key != entry.key));
+        self.stats.documents_indexed = changed.len();
+        self.stats.documents_unchanged = unchanged.len();
+        self.stats.chunks_added = changed.iter().map(|(_, entry)| entry.points.len()).sum();
+        self.stats.documents_removed = (live.keys())
+            .filter(|doc_id| !self.generation.docs.contains_key(*doc_id))
+            .count();
+        Ok(())
+    }
+
     /// The folder the vectors this update builds on are loaded from.
     fn previous_vectors(&self) -> Option<PathBuf> {
         let previous = self.previous.as_ref().map(|(_, path)| path.clone());
@@ -497,6 +517,9 @@ impl IndexUpdate {
             return Ok((self.stats, Switch(None)));
         };
         self.stats.resumed = resumed;
+        if resumed {
+            self.count_against_live()?;
+        }
         staged.writer.commit()?;
         if let Some(vectors) = &mut staged.vectors {
             let partial = Partial {
@@ -2112,13 +2135,15 @@ mod tests {
         }
         let stats = finish_live(update);
         assert!(stats.resumed);
+        // Counted against what was live (nothing), not against the build it went on from.
         assert_eq!(
             (
                 stats.documents_indexed,
                 stats.documents_unchanged,
-                stats.documents_removed
+                stats.documents_removed,
+                stats.chunks_added
             ),
-            (1, 38, 1)
+            (39, 0, 0, 390)
         );
         assert_eq!(generations(dir.path()), ["gen-000002"]);
         let live = dir.path().join("gen-000002");
@@ -2174,32 +2199,39 @@ mod tests {
         assert_eq!(HybridIndex::open(dir.path()).unwrap().chunks(), 400);
     }
 
-    /// A build completed in a run cancelled before it was switched in is gone on from whole.
+    /// A build completed in a run cancelled before it was switched in is gone on from whole,
+    /// and what the update changes is counted against what was live.
     #[test]
     fn a_build_completed_but_not_switched_in_is_taken_whole() {
         let dir = tempfile::tempdir().unwrap();
-        let docs = forty(false);
+        build_all(dir.path(), &forty(false));
+        let edited: Vec<_> = forty(true)
+            .into_iter()
+            .filter(|(doc, ..)| doc != "d3")
+            .collect();
         let mut update =
             IndexUpdate::begin(dir.path(), &IndexConfig::default(), Some("model")).unwrap();
-        for (doc_id, key, entries) in &docs {
+        for (doc_id, key, entries) in &edited {
             update.upsert(doc_id, key, entries).unwrap();
         }
         let (_, switch) = update.finish().unwrap();
         drop(switch);
-        assert!(
-            HybridIndex::open(dir.path()).is_err(),
-            "nothing is live yet"
-        );
-        let stats = build_all(dir.path(), &docs);
+        assert_eq!(HybridIndex::open(dir.path()).unwrap().chunks(), 400);
+        let stats = build_all(dir.path(), &edited);
         assert!(stats.resumed);
         assert_eq!(
-            (stats.documents_indexed, stats.documents_unchanged),
-            (0, 40)
+            (
+                stats.documents_indexed,
+                stats.documents_unchanged,
+                stats.documents_removed,
+                stats.chunks_added
+            ),
+            (1, 38, 1, 10)
         );
-        assert_eq!(generations(dir.path()), ["gen-000002"]);
-        let live = dir.path().join("gen-000002");
+        assert_eq!(generations(dir.path()), ["gen-000001", "gen-000003"]);
+        let live = dir.path().join("gen-000003");
         assert!(!live.join(PARTIAL).exists() && !live.join(BUILD).exists());
-        assert_eq!(HybridIndex::open(dir.path()).unwrap().chunks(), 400);
+        assert_eq!(HybridIndex::open(dir.path()).unwrap().chunks(), 390);
     }
 
     /// Offers every document of `docs` to an update, and switches it in.

@@ -84,29 +84,33 @@ fn lone_bullet(text: &str) -> bool {
     chars.next().is_some_and(super::lists::is_bullet) && chars.next().is_none()
 }
 
-/// Largest type of an exponent or index, as a share of the text's.
-const SCRIPT_SIZE: f32 = 0.85;
-/// Smallest type of an exponent or index, as a share of the text's.
-const MIN_SCRIPT_SIZE: f32 = 0.4;
+/// Largest type of an exponent or index, as a share of the text's (WeasyPrint's `<sup>` is 0.9
+/// of it, ReportLab's in a heading 2 points less: 0.86 to 0.89).
+const SCRIPT_SIZE: f32 = 0.92;
+/// Smallest type of an exponent or index, as a share of the text's (LaTeX's second-level
+/// scripts are half of it; a line beside a drop cap is less).
+const MIN_SCRIPT_SIZE: f32 = 0.5;
 /// Nearest and farthest an exponent's or index's baseline stands from the text's, in the
 /// text's size.
 const SCRIPT_SHIFT: std::ops::RangeInclusive<f32> = 0.1..=0.7;
-/// Widest gap, in the text's size, between an exponent or index and the text it follows.
+/// Widest gap, in the smaller of the two sizes, between an exponent or index and the text it
+/// follows (so that a word space in the script's own type ends it).
 const SCRIPT_GAP: f32 = 0.15;
 /// Widest gap, in the text's size, between a raised marker that opens a line (a footnote's
 /// number) and the text after it, a word space included.
 const MARKER_GAP: f32 = 0.5;
 /// Most characters of such a marker.
-const MAX_MARKER: usize = 3;
+const MAX_MARKER: usize = 5;
 
 /// Whether `text` may be a raised marker that opens a line: a footnote's number, letter or
-/// sign (`1`, `a`, `∗`, `†`), not a rule or bracket (a `|` between footer fields).
+/// sign (`1`, `a`, `∗`, `†`), or citation numbers wrapped to the line's start (`3,4`, `7–9`);
+/// not a rule (a `|` between footer fields).
 fn marker(text: &str) -> bool {
     let text = text.trim_end();
+    let sign = |c: char| c.is_alphanumeric() || "*∗†‡§¶#".contains(c);
     (1..=MAX_MARKER).contains(&text.chars().count())
-        && text
-            .chars()
-            .all(|c| c.is_alphanumeric() || "*∗†‡§¶#".contains(c))
+        && text.chars().any(sign)
+        && text.chars().all(|c| sign(c) || ",-–".contains(c))
 }
 
 /// Whether type of `size` on baseline `y` is an exponent or index (a superscript or subscript:
@@ -178,7 +182,7 @@ fn runs(glyphs: &[Glyph], rules: &PageRules) -> Vec<Segment> {
             let script = !blank
                 && !walled
                 && !pending_space
-                && (-0.5 * size..SCRIPT_GAP * seg.size).contains(&gap)
+                && (-0.5 * size..SCRIPT_GAP * seg.size.min(g.size)).contains(&gap)
                 && script_of(g.size, g.y, seg.size, seg.y);
             // A raised marker that opens a line (a footnote's number) takes the baseline and
             // size of the text after it.
@@ -463,6 +467,26 @@ mod tests {
                 "Smith et al.12,13 found"
             ]
         );
+    }
+
+    /// WeasyPrint's `<sup>` (9 points on 10, raised 4.5) is an exponent too; the first line
+    /// beside a drop cap (10 points beside 22, 13 above its baseline) is not the cap's script.
+    #[test]
+    fn a_large_script_is_one_and_a_drop_caps_line_is_none() {
+        let mut g = glyphs("covers 40 m", 10.0, 100.0, 10.0);
+        g.extend(glyphs("2", 65.0, 95.5, 9.0));
+        g.extend(glyphs(" and more", 69.5, 100.0, 10.0));
+        g.extend(glyphs("D", 10.0, 213.0, 22.0));
+        g.extend(glyphs("rop caps are", 21.0, 200.0, 10.0));
+        assert_eq!(texts_of(&g), ["covers 40 m2 and more", "rop caps are", "D"]);
+    }
+
+    /// Citation numbers wrapped to the start of a line, raised, go with the text after them.
+    #[test]
+    fn a_wrapped_citation_list_opens_its_line() {
+        let mut g = glyphs("3,4", 10.0, 96.0, 7.0);
+        g.extend(glyphs(" and the line goes on", 19.0, 100.0, 10.0));
+        assert_eq!(texts_of(&g), ["3,4 and the line goes on"]);
     }
 
     /// A raised marker opening a line (a footnote's number) goes with the text after it, which
