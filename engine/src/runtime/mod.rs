@@ -507,6 +507,8 @@ pub fn execute(nodes: Vec<Node>, options: Options) -> Execution {
                 }
                 if let Some((_, report)) = steps.iter_mut().find(|(name, _)| *name == step) {
                     report.failed += 1;
+                    // What it did did not go live.
+                    report.outcome = None;
                 }
                 records.lock().unwrap_or_else(|p| p.into_inner()).error(
                     &step,
