@@ -191,7 +191,8 @@ pub const OPERATORS: &[OperatorInfo] = &[
         //    comes first.
         // 9: PDF exponents, indices and citation numbers drawn right after their text stay in
         //    its line (`m2`, `H2O`, `et al.12`), and a raised footnote marker opens its line;
-        //    they stood on lines of their own and broke the paragraph around them in two.
+        //    they stood on lines of their own and broke the paragraph around them in two. A
+        //    raised marker opening a line in type smaller than the body's starts a footnote.
         version: 9,
     },
     OperatorInfo {

@@ -25,6 +25,8 @@ pub(crate) struct Segment {
     pub bold: bool,
     /// Whether all of it is set in a monospaced font.
     pub mono: bool,
+    /// Whether it opens with a raised marker (a footnote's number, `∗`, `†`).
+    pub marked: bool,
 }
 
 impl Segment {
@@ -40,6 +42,7 @@ impl Segment {
             text: text.into(),
             bold: false,
             mono: false,
+            marked: false,
         }
     }
 }
@@ -196,6 +199,7 @@ fn runs(glyphs: &[Glyph], rules: &PageRules) -> Vec<Segment> {
                 seg.y = g.y;
                 seg.y_last = g.y;
                 seg.size = g.size;
+                seg.marked = true;
             }
             if continues || script || marked {
                 if blank {
@@ -235,6 +239,7 @@ fn runs(glyphs: &[Glyph], rules: &PageRules) -> Vec<Segment> {
             text: super::bidi::visual(&g.text).into_owned(),
             bold: g.bold,
             mono: g.mono,
+            marked: false,
         });
     }
     out.extend(current.map(|seg| with_trailing_space(seg, pending_space)));

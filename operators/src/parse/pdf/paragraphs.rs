@@ -57,6 +57,15 @@ fn typical_pitch(lines: &[&Segment]) -> Option<f32> {
 /// How far, in font sizes, a list item's text may sit right of its marker: its continuation
 /// lines, indented that far under the text, are not indented first lines of new paragraphs.
 const MAX_HANGING_INDENT: f32 = 4.0;
+/// Type smaller than this share of the body's is a footnote's, when a raised marker opens it.
+const FOOTNOTE_SIZE: f32 = 0.95;
+
+/// Whether `line` opens a footnote: a raised marker (`1`, `∗`, `†`) before text smaller than
+/// the body's, `body`. (A citation's number wrapped to the start of a line of body text is raised
+/// too, and goes on with its paragraph.)
+fn opens_footnote(line: &Segment, body: f32) -> bool {
+    line.marked && line.size < FOOTNOTE_SIZE * body
+}
 
 /// The paragraph being built: its left and right edges so far, and whether it is a list item.
 #[derive(Debug, Clone, Copy)]
@@ -261,6 +270,7 @@ pub(crate) fn continues_on_next_page(
 /// Groups lines (already in reading order) into paragraphs.
 pub(crate) fn paragraphs(lines: &[&Segment]) -> Vec<Paragraph> {
     let pitch = typical_pitch(lines);
+    let body = super::headings::body_size(lines.iter().map(|l| (l.size, l.text.len())));
     let labels = lists::line_labels(lines);
     let displays = display::displays(lines);
     let mut out: Vec<Paragraph> = Vec::new();
@@ -293,7 +303,7 @@ pub(crate) fn paragraphs(lines: &[&Segment]) -> Vec<Paragraph> {
                         .then(|| column_left(lines, i - 1)),
                     next_rtl: bidi::mostly_rtl(std::iter::once(line.text.as_str())),
                 };
-                breaks(p, line, pitch, open, known)
+                breaks(p, line, pitch, open, known) || opens_footnote(line, body)
             }
         };
         if new {
@@ -410,6 +420,40 @@ mod tests {
                 "Second paragraph after a short line still second",
                 "Third after a gap",
                 "• a bullet"
+            ]
+        );
+    }
+
+    /// A raised marker opening a line of footnote type starts a footnote, though the one before
+    /// filled the measure; in body type (a citation wrapped to the line's start) it goes on.
+    #[test]
+    fn each_footnote_is_a_paragraph_and_a_wrapped_citation_goes_on() {
+        let small = |text: &str, y: f32, marked: bool| Segment {
+            size: 8.0,
+            marked,
+            ..line(text, 50.0, 500.0, y)
+        };
+        let mut cited = line("3,4 the paragraph goes on here", 50.0, 500.0, 136.0);
+        cited.marked = true;
+        let lines = [
+            line("Body text of the page that fills", 50.0, 500.0, 100.0),
+            line("its lines, as body text does, and", 50.0, 500.0, 112.0),
+            line("cites its sources as it goes on", 50.0, 500.0, 124.0),
+            cited,
+            line("and ends.", 50.0, 200.0, 148.0),
+            small("1The first footnote fills the measure of", 700.0, true),
+            small("the page foot to its right edge", 709.6, false),
+            small("2The second footnote.", 719.2, true),
+        ];
+        let refs: Vec<&Segment> = lines.iter().collect();
+        let texts: Vec<String> = paragraphs(&refs).into_iter().map(|p| p.text).collect();
+        assert_eq!(
+            texts,
+            [
+                "Body text of the page that fills its lines, as body text does, and cites its \
+                 sources as it goes on 3,4 the paragraph goes on here and ends.",
+                "1The first footnote fills the measure of the page foot to its right edge",
+                "2The second footnote."
             ]
         );
     }
