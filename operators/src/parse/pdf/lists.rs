@@ -239,9 +239,13 @@ pub(crate) fn line_labels(lines: &[&Segment]) -> Vec<Option<LineLabel>> {
     // A closed label alone on its line (`2.`) is an item that holds only a sublist, in a
     // sequence.
     let alone = |text: &str| label_only(text).filter(|l| l.bullet.is_none() && l.close != 0);
+    // A raised marker opening a line (a footnote's `*` or `1`) is no list label.
     let labels: Vec<Option<Label>> = lines
         .iter()
-        .map(|l| label(&l.text).or_else(|| alone(&l.text)))
+        .map(|l| match l.marked {
+            true => None,
+            false => label(&l.text).or_else(|| alone(&l.text)),
+        })
         .collect();
     // Labels of different widths line up at either end (`9.` and `10.` end together).
     let aligned = |i: usize, j: usize, a: &Label, b: &Label| {
@@ -573,6 +577,26 @@ mod tests {
         assert!(!l("a.").followed_by(&l("b)")));
         assert!(!l("1.").followed_by(&l("3.")));
         assert!(!l("•").followed_by(&l("◦")));
+    }
+
+    /// Lines opened by a raised marker (footnotes `* …`, `1 …`, `2 …`) are no list items,
+    /// however they follow each other; the same text on the baseline is.
+    #[test]
+    fn a_raised_marker_is_no_list_label() {
+        let footnote = |text: &str, y: f32| Segment {
+            marked: true,
+            ..line(text, 50.0, y)
+        };
+        let lines = [
+            footnote("* Funded by the Foundation.", 700.0),
+            footnote("1 See the appendix.", 710.0),
+            footnote("2 Reported elsewhere.", 720.0),
+            line("1. First step.", 50.0, 740.0),
+            line("2. Second step.", 50.0, 750.0),
+        ];
+        let refs: Vec<&Segment> = lines.iter().collect();
+        let labelled: Vec<bool> = line_labels(&refs).iter().map(Option::is_some).collect();
+        assert_eq!(labelled, [false, false, false, true, true]);
     }
 
     #[test]
