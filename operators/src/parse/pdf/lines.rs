@@ -88,8 +88,8 @@ fn lone_bullet(text: &str) -> bool {
 }
 
 /// Largest type of an exponent or index, as a share of the text's (WeasyPrint's `<sup>` is 0.9
-/// of it, ReportLab's in a heading 2 points less: 0.86 to 0.89).
-const SCRIPT_SIZE: f32 = 0.92;
+/// of it, 0.96 in a heading; ReportLab's in a heading 2 points less: 0.86 to 0.89).
+const SCRIPT_SIZE: f32 = 0.97;
 /// Smallest type of an exponent or index, as a share of the text's (LaTeX's second-level
 /// scripts are half of it; a line beside a drop cap is less).
 const MIN_SCRIPT_SIZE: f32 = 0.5;
