@@ -111,7 +111,10 @@ const MAX_MARKER: usize = 5;
 fn marker(text: &str) -> bool {
     let text = text.trim_end();
     let sign = |c: char| c.is_alphanumeric() || "*∗†‡§¶#".contains(c);
-    (1..=MAX_MARKER).contains(&text.chars().count())
+    // A long text is told by its length in bytes alone (at most 4 a character): this is asked
+    // of the line being built at every glyph.
+    text.len() <= 4 * MAX_MARKER
+        && (1..=MAX_MARKER).contains(&text.chars().count())
         && text.chars().any(sign)
         && text.chars().all(|c| sign(c) || ",-–".contains(c))
 }
@@ -191,10 +194,10 @@ fn runs(glyphs: &[Glyph], rules: &PageRules) -> Vec<Segment> {
             // size of the text after it.
             let marked = !blank
                 && !walled
-                && marker(&seg.text)
                 && seg.y < g.y
                 && (-0.5 * size..MARKER_GAP * g.size).contains(&gap)
-                && script_of(seg.size, seg.y, g.size, g.y);
+                && script_of(seg.size, seg.y, g.size, g.y)
+                && marker(&seg.text);
             if marked {
                 seg.y = g.y;
                 seg.y_last = g.y;
