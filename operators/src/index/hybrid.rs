@@ -215,12 +215,13 @@ pub struct IndexUpdate {
     /// The live generation this update replaces (its number and folder), even when the update
     /// starts afresh and builds on nothing of it.
     live: Option<(u64, PathBuf)>,
-    /// The checkpoint the vectors come from when `previous` is a generation whose graph build
-    /// was cut short.
-    resume: Option<PathBuf>,
+    /// Whether `previous` is a generation whose graph build was cut short, which this update
+    /// goes on from.
+    resumed: bool,
     /// How often the graph build saves its progress.
     checkpoint_every: Duration,
-    /// The vectors of `resume`, loaded when the update began (to tell they are whole).
+    /// The vectors of the cut-short build's last checkpoint, loaded when the update began (to
+    /// tell they are whole), until the update is staged.
     resumed_vectors: Option<VectorIndex>,
     generation: Generation,
     /// The key each document was offered with in this update.
@@ -254,11 +255,11 @@ impl IndexUpdate {
                 None
             }
         });
-        let (previous, mut generation, mut resume) = match cut_short {
+        let (previous, mut generation, mut resumed_vectors) = match cut_short {
             Some((cut_short, vectors)) => (
                 Some((cut_short.number, cut_short.path)),
                 cut_short.generation,
-                Some((cut_short.vectors, vectors)),
+                Some(vectors),
             ),
             None => {
                 let generation = match &live {
@@ -292,14 +293,13 @@ impl IndexUpdate {
             generation.docs.clear();
             generation.dimensions = None;
             generation.format = FORMAT;
-            resume = None;
+            resumed_vectors = None;
         }
         if model.is_some() {
             generation.model = model.map(str::to_owned);
         }
         let previous_config =
             (previous.is_some() && !rebuild_all).then(|| generation.config.clone());
-        let (resume, resumed_vectors) = resume.unzip();
         generation.config = config.clone();
         Ok(IndexUpdate {
             dir: dir.to_owned(),
@@ -307,7 +307,7 @@ impl IndexUpdate {
             previous_config,
             live,
             previous: if rebuild_all { None } else { previous },
-            resume,
+            resumed: resumed_vectors.is_some(),
             checkpoint_every: CHECKPOINT_EVERY,
             resumed_vectors,
             generation,
@@ -333,9 +333,9 @@ impl IndexUpdate {
             }
             let text = TextIndex::open(&text_dir, &self.config)?;
             let writer = text.writer()?;
-            let vectors = match (self.previous_vectors(), self.generation.dimensions) {
+            let vectors = match (&self.previous, self.generation.dimensions) {
                 _ if self.resumed_vectors.is_some() => self.resumed_vectors.take(),
-                (Some(previous), Some(_)) => Some(VectorIndex::load(&previous, &self.config)?),
+                (Some((_, previous)), Some(_)) => Some(VectorIndex::load(previous, &self.config)?),
                 _ => None,
             };
             self.staged = Some(Staged {
@@ -365,12 +365,6 @@ impl IndexUpdate {
             .filter(|doc_id| !self.generation.docs.contains_key(*doc_id))
             .count();
         Ok(())
-    }
-
-    /// The folder the vectors this update builds on are loaded from.
-    fn previous_vectors(&self) -> Option<PathBuf> {
-        let previous = self.previous.as_ref().map(|(_, path)| path.clone());
-        self.resume.clone().or(previous)
     }
 
     fn remove(&mut self, doc_id: &str) -> Result<(), IndexError> {
@@ -504,12 +498,10 @@ impl IndexUpdate {
         // (a staged update loaded it, rebuilt, and saves it anyway: its files are not read again).
         let outdated = || {
             self.generation.dimensions.is_some()
-                && self
-                    .previous_vectors()
-                    .is_some_and(|path| VectorIndex::outdated(&path))
+                && (self.previous.as_ref()).is_some_and(|(_, path)| VectorIndex::outdated(path))
         };
         // A build cut short is finished even when nothing changed since.
-        let resumed = self.resume.is_some();
+        let resumed = self.resumed;
         if self.staged.is_none() && (settings_changed || resumed || outdated()) {
             self.stage()?;
         }
