@@ -65,6 +65,25 @@ fn first_format() -> u32 {
     1
 }
 
+impl Generation {
+    /// Whether an update with `config` and vectors from `model` indexes everything afresh
+    /// rather than building on this generation: its text layout or analysis, or its vectors'
+    /// model, is another.
+    fn indexed_afresh_for(&self, config: &IndexConfig, model: Option<&str>) -> bool {
+        let analysis = |config: &IndexConfig| {
+            (
+                config.stemmer,
+                config.stopwords,
+                config.fold_accents,
+                config.cjk_bigrams,
+            )
+        };
+        (model.is_some() && self.model.as_deref() != model)
+            || self.format != FORMAT
+            || analysis(&self.config) != analysis(config)
+    }
+}
+
 /// `partial.json` of a generation whose graph is being built.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct Partial {
@@ -244,18 +263,19 @@ impl IndexUpdate {
         fs::create_dir_all(dir).map_err(io("cannot create", dir))?;
         let live = current_generation(dir);
         let live_name = live.as_ref().and_then(|(_, path)| generation_name(path));
-        // A damaged build is no head start: it goes, and the update starts from the live
-        // generation (it would fail every update after otherwise).
-        let cut_short = resumable(dir, live_name.as_deref()).and_then(|cut_short| match cut_short
-            .open(config)
-        {
-            Ok(vectors) => Some((cut_short, vectors)),
-            Err(_) => {
-                let _ = fs::remove_dir_all(&cut_short.path);
-                None
-            }
-        });
-        let (previous, mut generation, mut resumed_vectors) = match cut_short {
+        // A build this update would index afresh anyway is not loaded; a damaged one is no
+        // head start: it goes, and the update starts from the live generation (it would fail
+        // every update after otherwise).
+        let cut_short = resumable(dir, live_name.as_deref())
+            .filter(|cut_short| !cut_short.generation.indexed_afresh_for(config, model))
+            .and_then(|cut_short| match cut_short.open(config) {
+                Ok(vectors) => Some((cut_short, vectors)),
+                Err(_) => {
+                    let _ = fs::remove_dir_all(&cut_short.path);
+                    None
+                }
+            });
+        let (previous, mut generation, resumed_vectors) = match cut_short {
             Some((cut_short, vectors)) => (
                 Some((cut_short.number, cut_short.path)),
                 cut_short.generation,
@@ -275,25 +295,13 @@ impl IndexUpdate {
                 (live.clone(), generation, None)
             }
         };
-        let new_model = model.is_some() && generation.model.as_deref() != model;
-        let analysis = |config: &IndexConfig| {
-            (
-                config.stemmer,
-                config.stopwords,
-                config.fold_accents,
-                config.cjk_bigrams,
-            )
-        };
-        let rebuild_all = new_model
-            || generation.format != FORMAT
-            || analysis(&generation.config) != analysis(config);
+        let rebuild_all = generation.indexed_afresh_for(config, model);
         if rebuild_all {
             // The text analysis or layout, or the vectors' model, changed: everything is
             // indexed afresh.
             generation.docs.clear();
             generation.dimensions = None;
             generation.format = FORMAT;
-            resumed_vectors = None;
         }
         if model.is_some() {
             generation.model = model.map(str::to_owned);
@@ -2161,6 +2169,20 @@ mod tests {
             (bm25("edited", "d7"), bm25("text", "d7"), bm25("text", "d3")),
             (10, 0, 0)
         );
+    }
+
+    /// A build cut short with another model than the update's is not loaded: the update goes
+    /// on from the live generation, whose model it has (it indexed everything afresh).
+    #[test]
+    fn a_build_cut_short_with_another_model_leaves_the_live_one_to_build_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let docs = forty(false);
+        build_all(dir.path(), &docs);
+        cut_short(dir.path(), &docs, "old model");
+        let stats = build_all(dir.path(), &docs);
+        assert!(!stats.resumed);
+        assert_eq!(changes(&stats), (0, 40, 0, 0));
+        assert_eq!(HybridIndex::open(dir.path()).unwrap().chunks(), 400);
     }
 
     /// A checkpoint found damaged is dropped, and the update builds from what is live (it
