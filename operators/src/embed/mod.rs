@@ -95,6 +95,13 @@ pub trait Embedder: Send + Sync {
     /// with equal fingerprints give equal vectors for equal texts (cache keys use it).
     fn fingerprint(&self) -> String;
 
+    /// Which cached vectors this provider may reuse and add to: its fingerprint, unless a setting
+    /// that leaves the model alone still changes its vectors (texts embedded alone rather than in
+    /// batches, whose int8 activations are scaled over the whole batch).
+    fn cache_scope(&self) -> String {
+        self.fingerprint()
+    }
+
     /// Embeds texts to be stored and searched (with the document prefix, if any).
     fn embed_documents(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError>;
 
@@ -274,16 +281,18 @@ pub struct Embed {
     stop: &'static AtomicBool,
 }
 
-/// A built provider and its fingerprint.
+/// A built provider, its fingerprint and its cache scope.
 struct Provider {
     embedder: Arc<dyn Embedder>,
     fingerprint: String,
+    cache_scope: String,
 }
 
 impl Provider {
     fn new(embedder: Arc<dyn Embedder>) -> Self {
         Provider {
             fingerprint: embedder.fingerprint(),
+            cache_scope: embedder.cache_scope(),
             embedder,
         }
     }
@@ -402,7 +411,7 @@ impl Embed {
         for (text, vector) in plan.missing.iter().zip(&vectors) {
             if done(vector) {
                 self.cache
-                    .put(CacheKey::new(&provider.fingerprint, text), vector.clone());
+                    .put(CacheKey::new(&provider.cache_scope, text), vector.clone());
             }
         }
         sets.iter()
@@ -521,7 +530,7 @@ impl<'a> Plan<'a> {
         if let Some(&slot) = self.slots.get(text) {
             return VectorSource::Computed(slot);
         }
-        if let Some(vector) = embed.cache.get(&CacheKey::new(&provider.fingerprint, text)) {
+        if let Some(vector) = embed.cache.get(&CacheKey::new(&provider.cache_scope, text)) {
             return VectorSource::Cached(vector);
         }
         let slot = self.missing.len();
@@ -753,6 +762,52 @@ mod tests {
             assert!(err.message.contains("no-such-model"), "{}", err.message);
         }
         assert!(embed.embedder().is_err());
+    }
+
+    /// The same model with another cache scope (texts embedded alone, say).
+    struct Alone(Counting);
+
+    impl Embedder for Alone {
+        fn fingerprint(&self) -> String {
+            self.0.fingerprint()
+        }
+
+        fn cache_scope(&self) -> String {
+            "counting:alone".to_owned()
+        }
+
+        fn embed_documents(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError> {
+            self.0.embed_documents(texts)
+        }
+
+        fn embed_query(&self, text: &str) -> Result<Vec<f32>, EmbedError> {
+            self.0.embed_query(text)
+        }
+    }
+
+    /// Vectors cached under one scope are not served to a provider of another, though the
+    /// model (and so the vectors' recorded model) is the same: a step embedding texts alone
+    /// must not get the vectors a batched step computed.
+    #[test]
+    fn vectors_are_shared_within_a_cache_scope_only() {
+        let cache: Arc<dyn VectorCache> = Arc::new(LruCache::new(100));
+        let batched = Arc::new(Counting(AtomicUsize::new(0)));
+        Embed::with_cache(batched.clone(), cache.clone())
+            .embed_set(&set(&["a", "bb"]))
+            .unwrap();
+        let alone = Arc::new(Alone(Counting(AtomicUsize::new(0))));
+        let embed = Embed::with_cache(alone.clone(), cache.clone());
+        let out = embed.embed_set(&set(&["a", "bb"])).unwrap();
+        assert_eq!(alone.0.0.load(Ordering::SeqCst), 2, "computed, not cached");
+        assert_eq!(out.debug.cached, 0);
+        assert_eq!(out.model, "counting");
+        // Within its own scope the cache serves it as before.
+        embed.embed_set(&set(&["bb", "a"])).unwrap();
+        assert_eq!(alone.0.0.load(Ordering::SeqCst), 2);
+        Embed::with_cache(batched.clone(), cache)
+            .embed_set(&set(&["a"]))
+            .unwrap();
+        assert_eq!(batched.0.load(Ordering::SeqCst), 2);
     }
 
     #[test]

@@ -735,6 +735,15 @@ impl Embedder for OnnxEmbedder {
         self.fingerprint.clone()
     }
 
+    /// Texts embedded alone (`batch_size: 1`) have vectors of their own, apart from batched ones.
+    fn cache_scope(&self) -> String {
+        if self.batch_size == 1 {
+            format!("{}:alone", self.fingerprint)
+        } else {
+            self.fingerprint.clone()
+        }
+    }
+
     fn embed_documents(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError> {
         Ok(self.embed_documents_debug(texts)?.vectors)
     }
@@ -968,6 +977,22 @@ mod tests {
         let embedder = OnnxEmbedder::new(&config(), &root()).unwrap();
         let query = embedder.embed_query(&reference.query).unwrap();
         assert!(cosine(&query, &reference.query_vector) >= 0.999);
+    }
+
+    /// Batch size leaves the model's fingerprint alone, but texts embedded alone have a cache
+    /// scope of their own: their int8 vectors differ from batched ones.
+    #[test]
+    fn texts_embedded_alone_have_a_cache_scope_of_their_own() {
+        let mut config = config();
+        config.batch_size = 1;
+        let alone = OnnxEmbedder::new(&config, &root()).unwrap();
+        config.batch_size = 8;
+        let batched = OnnxEmbedder::new(&config, &root()).unwrap();
+        config.batch_size = 32;
+        let larger = OnnxEmbedder::new(&config, &root()).unwrap();
+        assert_eq!(alone.fingerprint(), batched.fingerprint());
+        assert_ne!(alone.cache_scope(), batched.cache_scope());
+        assert_eq!(batched.cache_scope(), larger.cache_scope());
     }
 
     #[test]
