@@ -28,6 +28,7 @@ use std::time::{Duration, Instant};
 
 use hnsw_rs::api::AnnT;
 use hnsw_rs::prelude::{Hnsw, HnswIo};
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::distance::{UnitCosine, dot, length, unit};
@@ -39,8 +40,9 @@ const BASENAME: &str = "hnsw";
 /// The graph's distance as saved; a graph saved without it (hnsw_rs's `DistCosine` over raw
 /// vectors, before this format) is rebuilt from the vectors when loaded.
 const DISTANCE: &str = "unit-cosine";
-/// Points scaled and inserted together by one parallel insert; a stop request is seen between
-/// two (3 to 10 s of work in a release build). Blocks of 1,024 or 4,096 built 10 to 15% slower.
+/// Points scaled and inserted together by one parallel insert (a stop request is seen between
+/// any two inserts); checkpoints are saved between two. Blocks of 1,024 or 4,096 built 10 to 15%
+/// slower.
 const INSERT_BLOCK: usize = 8192;
 /// Points a graph gets one at a time before inserts go parallel.
 const SERIAL_START: usize = 256;
@@ -140,6 +142,12 @@ pub struct VectorIndex {
     /// Tests: asks to stop once this many blocks are in the graph.
     #[cfg(test)]
     stop_after_blocks: Option<usize>,
+    /// Tests: asks to stop once this many points are in the graph.
+    #[cfg(test)]
+    stop_after_points: Option<usize>,
+    /// Tests: points inserted so far.
+    #[cfg(test)]
+    inserted: std::sync::atomic::AtomicUsize,
 }
 
 /// Where a graph build saves its progress, and how often: into one of two folders under `dir`
@@ -193,6 +201,10 @@ impl VectorIndex {
             checkpoints: None,
             #[cfg(test)]
             stop_after_blocks: None,
+            #[cfg(test)]
+            stop_after_points: None,
+            #[cfg(test)]
+            inserted: Default::default(),
         }
     }
 
@@ -213,6 +225,14 @@ impl VectorIndex {
         self.stop = Box::leak(Box::new(AtomicBool::new(false)));
         self.insert_block = block;
         self.stop_after_blocks = Some(blocks);
+    }
+
+    /// Tests: with a stop flag of its own, is asked to stop once `points` points are in the
+    /// graph (some inserts under way then may still finish).
+    #[cfg(test)]
+    pub(crate) fn stop_after_points(&mut self, points: usize) {
+        self.stop = Box::leak(Box::new(AtomicBool::new(false)));
+        self.stop_after_points = Some(points);
     }
 
     /// Length of every vector.
@@ -261,8 +281,9 @@ impl VectorIndex {
 
     /// Inserts the live `slots` into `graph` under their point ids, scaled to length 1, in
     /// parallel; vectors without direction stay out. Scaled copies exist for one block of
-    /// vectors at a time. Stops between blocks when asked to (the graph is then incomplete):
-    /// `false`. Saves its progress between blocks as [`BuildCheckpoints`] say, and when stopped.
+    /// vectors at a time. Stops when asked to, between two points (the graph is then
+    /// incomplete): `false`. Saves its progress between blocks as [`BuildCheckpoints`] say, and
+    /// when stopped.
     fn add_to_graph(&self, graph: &Hnsw<'static, f32, UnitCosine>, slots: &[usize]) -> bool {
         let mut last_saved = Instant::now();
         for (done, block) in slots.chunks(self.insert_block).enumerate() {
@@ -270,7 +291,8 @@ impl VectorIndex {
             if self.stop_after_blocks == Some(done) {
                 self.stop.store(true, Ordering::Relaxed);
             }
-            let remaining = &slots[done * self.insert_block..];
+            let first = done * self.insert_block;
+            let remaining = &slots[first..];
             if self.stop.load(Ordering::Relaxed) {
                 if done > 0 {
                     self.checkpoint(graph, remaining);
@@ -287,23 +309,59 @@ impl VectorIndex {
             let units: Vec<(Vec<f32>, usize)> = block
                 .iter()
                 .filter(|&&slot| !self.dead[slot])
-                .filter_map(|&slot| unit(self.vector(slot)).map(|v| (v, self.ids[slot])))
+                .filter_map(|&slot| unit(self.vector(slot)).map(|v| (v, slot)))
                 .collect();
-            let slices: Vec<(&[f32], usize)> =
-                units.iter().map(|(v, p)| (v.as_slice(), *p)).collect();
-            // Parallel inserts into a nearly empty graph race for its entry point and can leave
-            // points unreachable: the first points go in one at a time.
-            let serial = SERIAL_START
-                .saturating_sub(graph.get_nb_point())
-                .min(slices.len());
-            for &(vector, point) in &slices[..serial] {
-                graph.insert_slice((vector, point));
-            }
-            if serial < slices.len() {
-                graph.parallel_insert_slice(&slices[serial..].to_vec());
+            let mut left_out = self.insert_until_stopped(graph, &units);
+            if !left_out.is_empty() {
+                if graph.get_nb_point() > 0 {
+                    left_out.extend_from_slice(&slots[first + block.len()..]);
+                    self.checkpoint(graph, &left_out);
+                }
+                return false;
             }
         }
         true
+    }
+
+    /// Inserts scaled `units` (vector, slot) into `graph`, in parallel once it holds enough
+    /// points, each unless a stop request came first: the slots left out, in order. A Ctrl-C
+    /// is thus seen within one insert, not one block.
+    fn insert_until_stopped(
+        &self,
+        graph: &Hnsw<'static, f32, UnitCosine>,
+        units: &[(Vec<f32>, usize)],
+    ) -> Vec<usize> {
+        let insert = |(vector, slot): &(Vec<f32>, usize)| {
+            if self.stop.load(Ordering::Relaxed) {
+                return Some(*slot);
+            }
+            graph.insert_slice((vector, self.ids[*slot]));
+            #[cfg(test)]
+            self.count_insert();
+            None
+        };
+        // Parallel inserts into a nearly empty graph race for its entry point and can leave
+        // points unreachable: the first points go in one at a time.
+        let serial = SERIAL_START
+            .saturating_sub(graph.get_nb_point())
+            .min(units.len());
+        let mut left_out: Vec<usize> = units[..serial].iter().filter_map(insert).collect();
+        left_out.extend(
+            units[serial..]
+                .par_iter()
+                .filter_map(insert)
+                .collect::<Vec<_>>(),
+        );
+        left_out
+    }
+
+    /// Tests: counts an insert, and asks to stop at the count `stop_after_points` names.
+    #[cfg(test)]
+    fn count_insert(&self) {
+        let inserted = self.inserted.fetch_add(1, Ordering::SeqCst) + 1;
+        if self.stop_after_points == Some(inserted) {
+            self.stop.store(true, Ordering::SeqCst);
+        }
     }
 
     /// Saves `graph` and the `remaining` slots as the next checkpoint, if checkpoints are kept.
@@ -708,6 +766,10 @@ impl VectorIndex {
             checkpoints: None,
             #[cfg(test)]
             stop_after_blocks: None,
+            #[cfg(test)]
+            stop_after_points: None,
+            #[cfg(test)]
+            inserted: Default::default(),
         };
         if index.rebuilt_on_load {
             index.rebuild()?;
@@ -966,7 +1028,7 @@ mod tests {
         assert!(err.message.contains("cannot load the graph"), "{err}");
     }
 
-    /// A build asked to stop (a cancelled run) stops between blocks and is an error, so that
+    /// A build asked to stop (a cancelled run) stops and is an error, so that
     /// an incomplete graph is never saved.
     #[test]
     fn a_stop_request_ends_a_build_unsaved() {
@@ -1001,7 +1063,7 @@ mod tests {
         }
     }
 
-    /// A build stopped between blocks saves the graph so far and the points still to insert;
+    /// A build stopped after a block saves the graph so far and the points still to insert;
     /// loading that checkpoint goes on from there to a complete graph.
     #[test]
     fn a_stopped_build_saves_a_checkpoint_that_goes_on_when_loaded() {
@@ -1024,6 +1086,38 @@ mod tests {
         assert!(latest.ends_with("a"), "{}", latest.display());
         let mut resumed = VectorIndex::load(&latest, &config).unwrap();
         assert_eq!((resumed.points(), resumed.pending()), (300, 150));
+        resumed.save(done.path()).unwrap();
+        let loaded = VectorIndex::load(done.path(), &config).unwrap();
+        assert_eq!(loaded.pending(), 0);
+        finds_every_point(&loaded);
+    }
+
+    /// A stop request is seen between two inserts, not at the end of a block: the build stops
+    /// within its first block, and its checkpoint holds the points inserted so far and, as
+    /// still to insert, exactly the others, so that resuming completes the graph.
+    #[test]
+    fn a_stop_request_ends_a_build_within_a_block() {
+        let (checkpoints, done) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let config = IndexConfig::default();
+        let mut index = VectorIndex::new(16, &config);
+        for seed in 0..2000 {
+            index.insert(&super::reach_tests::noise(seed, 16)).unwrap();
+        }
+        index.save_checkpoints(BuildCheckpoints {
+            dir: checkpoints.path().to_owned(),
+            every: Duration::from_secs(3600),
+        });
+        index.stop_after_points(400);
+        assert!(index.save(done.path()).is_err());
+        let inserted = index.inserted.load(Ordering::SeqCst);
+        // Inserts under way when the request came finish; no other starts.
+        assert!((400..=400 + 64).contains(&inserted), "{inserted} inserted");
+        let latest = BuildCheckpoints::latest(checkpoints.path()).unwrap();
+        let mut resumed = VectorIndex::load(&latest, &config).unwrap();
+        assert_eq!(resumed.points(), 2000);
+        assert_eq!(resumed.pending(), 2000 - inserted);
+        let graph = resumed.graph.as_ref().unwrap();
+        assert_eq!(graph.get_nb_point(), inserted);
         resumed.save(done.path()).unwrap();
         let loaded = VectorIndex::load(done.path(), &config).unwrap();
         assert_eq!(loaded.pending(), 0);
