@@ -205,7 +205,11 @@ pub const OPERATORS: &[OperatorInfo] = &[
         // 6: a heading right before an own-chunk table leads it; a cut inside a sentence
         //    leaves no tiny tail; a break just past the fitting end (after whitespace) fits.
         // 7: `sections`, every section path a chunk covers when more than its `section`.
-        version: 7,
+        // 8: //    runs without spaces are cut into full chunks (a 1,024-byte window's edge was taken
+        //    for a sentence end), between grapheme clusters; overlap goes rather than cutting a
+        //    word that fits without it, is taken in CJK text, and stops where the section
+        //    changes.
+        version: 8,
     },
     OperatorInfo {
         name: "chunk.by_heading",
@@ -217,7 +221,11 @@ pub const OPERATORS: &[OperatorInfo] = &[
         // 5: a heading right before an own-chunk table leads it; a cut inside a sentence
         //    leaves no tiny tail; a break just past the fitting end (after whitespace) fits.
         // 6: `sections`, every section path a chunk covers when more than its `section`.
-        version: 6,
+        // 7: //    runs without spaces are cut into full chunks (a 1,024-byte window's edge was taken
+        //    for a sentence end), between grapheme clusters; overlap goes rather than cutting a
+        //    word that fits without it, is taken in CJK text, and stops where the section
+        //    changes.
+        version: 7,
     },
     OperatorInfo {
         name: "chunk.by_page",
@@ -229,7 +237,11 @@ pub const OPERATORS: &[OperatorInfo] = &[
         // 5: a heading right before an own-chunk table leads it; a cut inside a sentence
         //    leaves no tiny tail; a break just past the fitting end (after whitespace) fits.
         // 6: `sections`, every section path a chunk covers when more than its `section`.
-        version: 6,
+        // 7: //    runs without spaces are cut into full chunks (a 1,024-byte window's edge was taken
+        //    for a sentence end), between grapheme clusters; overlap goes rather than cutting a
+        //    word that fits without it, is taken in CJK text, and stops where the section
+        //    changes.
+        version: 7,
     },
     OperatorInfo {
         name: "chunk.semantic",
@@ -241,7 +253,11 @@ pub const OPERATORS: &[OperatorInfo] = &[
         // 5: a heading right before an own-chunk table leads it; a cut inside a sentence
         //    leaves no tiny tail; a break just past the fitting end (after whitespace) fits.
         // 6: `sections`, every section path a chunk covers when more than its `section`.
-        version: 6,
+        // 7: //    runs without spaces are cut into full chunks (a 1,024-byte window's edge was taken
+        //    for a sentence end), between grapheme clusters; overlap goes rather than cutting a
+        //    word that fits without it, is taken in CJK text, and stops where the section
+        //    changes.
+        version: 7,
     },
     OperatorInfo {
         name: "chunk.smart",
@@ -253,7 +269,11 @@ pub const OPERATORS: &[OperatorInfo] = &[
         // 5: a heading right before an own-chunk table leads it; a cut inside a sentence
         //    leaves no tiny tail; a break just past the fitting end (after whitespace) fits.
         // 6: `sections`, every section path a chunk covers when more than its `section`.
-        version: 6,
+        // 7: //    runs without spaces are cut into full chunks (a 1,024-byte window's edge was taken
+        //    for a sentence end), between grapheme clusters; overlap goes rather than cutting a
+        //    word that fits without it, is taken in CJK text, and stops where the section
+        //    changes.
+        version: 7,
     },
     OperatorInfo {
         name: "embed",

@@ -1,4 +1,5 @@
-//! Where overlap must stop: section starts (headings), page changes and table edges.
+//! Where overlap must stop: section starts (headings, and any change of section), page
+//! changes and table edges.
 //!
 //! Overlap repeats the end of the previous chunk; it never reaches back over one of these
 //! boundaries, so the repeated text is in the same section, on the same page and on the same
@@ -20,8 +21,8 @@ pub(super) struct Barriers {
 }
 
 impl Barriers {
-    /// The boundaries of `doc`: every heading's start, both edges of every table, and where
-    /// the page changes (an element on another page than the one before, a paragraph going on
+    /// The boundaries of `doc`: every heading's start, where the section changes, both edges
+    /// of every table, and where the page changes (an element on another page than the one before, a paragraph going on
     /// to the next page, the whole of a page-break marker).
     pub(super) fn new(doc: &ParsedDocument) -> Self {
         let mut elements: Vec<_> = doc.elements.iter().collect();
@@ -29,8 +30,19 @@ impl Barriers {
         let mut zones: Vec<[usize; 2]> = Vec::new();
         let mut headings = Vec::new();
         let mut page = None;
+        let mut section: Option<&[String]> = None;
         for e in elements {
             let [start, end] = e.span;
+            // A section left without a heading (notes after the last section, say). A heading
+            // is a boundary of its own, and its content's section is not its own.
+            if e.kind == ElementKind::Heading {
+                section = None;
+            } else {
+                if section.is_some_and(|s| s != e.section.as_slice()) {
+                    zones.push([start, start]);
+                }
+                section = Some(&e.section);
+            }
             match e.kind {
                 ElementKind::Heading => {
                     zones.push([start, start]);
@@ -134,5 +146,23 @@ mod tests {
             .map(|&at| barriers.outside_heading(at))
             .collect();
         assert_eq!(inside, vec![9, 10, 14, 14, 14, 15]);
+    }
+
+    /// Where the section changes without a heading (notes after the last section), overlap
+    /// stops; after a heading, whose section is its parent's, only the heading is a boundary.
+    #[test]
+    fn a_change_of_section_is_a_boundary() {
+        let in_section = |kind, span, path: &[&str]| Element {
+            section: path.iter().map(|s| s.to_string()).collect(),
+            ..el(kind, span, None)
+        };
+        let barriers = Barriers::new(&doc(vec![
+            in_section(ElementKind::Heading, [0, 5], &[]),
+            in_section(ElementKind::Paragraph, [6, 20], &["A"]),
+            in_section(ElementKind::Paragraph, [21, 30], &["A"]),
+            in_section(ElementKind::Paragraph, [31, 40], &[]),
+        ]));
+        let floors: Vec<usize> = [6, 21, 35].iter().map(|&at| barriers.floor(at)).collect();
+        assert_eq!(floors, vec![0, 0, 31]);
     }
 }

@@ -10,8 +10,9 @@
 
 use super::barriers::Barriers;
 use super::breaks::{Breaks, WORD};
-use super::sizer::Sizer;
+use super::sizer::{Sizer, is_word_char};
 use super::tails::{self, Cut};
+use unicode_segmentation::UnicodeSegmentation;
 
 /// Splits `text` into trimmed, non-empty byte spans of at most `size` units (`size` ≥ 1,
 /// `overlap` < `size`). `element_starts` are the strongest break positions.
@@ -63,29 +64,37 @@ pub(super) fn split_range(
             start = bound;
             max_end = sizer.fit(text, start, size).min(n);
         }
-        let mut end = if max_end >= n {
-            n
-        } else {
-            // Whitespace after `max_end` is trimmed off: a break past it fits too (and the
-            // "." after "cells " stays with "cells" when it fits).
-            let up_to = skip_whitespace(text, max_end, n);
-            match breaks.best_level(bound, up_to) {
-                Some((at, WORD)) => {
-                    let cut = Cut {
-                        start,
-                        bound,
-                        n,
-                        size,
-                    };
-                    tails::word_cut(text, breaks, sizer, &cut, at)
-                }
-                Some((at, _)) => at,
-                None => max_end,
+        // Whitespace after `max_end` is trimmed off: a break past it fits too (and the "."
+        // after "cells " stays with "cells" when it fits).
+        let mut best = (max_end < n)
+            .then(|| breaks.best_level(bound, skip_whitespace(text, max_end, n)))
+            .flatten();
+        if best.is_none() && max_end < n && start < bound {
+            // No break fits after the overlap: a word the overlap leaves no room for is not
+            // cut, the overlap goes instead.
+            let without = sizer.fit(text, bound, size).min(n);
+            if let Some(found) = breaks.best_level(bound, skip_whitespace(text, without, n)) {
+                (start, max_end, best) = (bound, without, Some(found));
             }
+        }
+        let mut end = match best {
+            _ if max_end >= n => n,
+            Some((at, WORD)) => {
+                let cut = Cut {
+                    start,
+                    bound,
+                    n,
+                    size,
+                };
+                tails::word_cut(text, breaks, sizer, &cut, at)
+            }
+            Some((at, _)) => at,
+            // Inside a word: between two of its grapheme clusters.
+            None => grapheme_floor(text, bound, max_end),
         };
         if end <= bound {
-            // A single char larger than `size` (several tokens): an indivisible unit.
-            end = next_boundary(text, bound);
+            // A single char or cluster larger than `size` (several tokens): indivisible.
+            end = grapheme_end(text, bound);
         }
         let [s, e] = trim(text, start, end);
         if s < e {
@@ -109,9 +118,10 @@ pub(super) fn split_range(
     spans
 }
 
-/// Where the chunk after one ending at `end` starts: the earliest word start at or after
-/// both `floor` and the position where the last `overlap` units before `end` begin, not
-/// inside a heading, and before `end`. `None` when there is no such word start.
+/// Where the chunk after one ending at `end` starts: the earliest word start (after white
+/// space, or a CJK ideograph or kana) at or after both `floor` and the position where the last
+/// `overlap` units before `end` begin, not inside a heading, and before `end`. `None` when
+/// there is no such word start.
 fn overlap_start(
     text: &str,
     sizer: &dyn Sizer,
@@ -128,12 +138,61 @@ fn overlap_start(
         .is_none_or(char::is_whitespace);
     for (i, c) in tail.char_indices() {
         let ws = c.is_whitespace();
-        if !ws && prev_ws {
+        // A CJK ideograph or kana is a word of its own, written without spaces.
+        if !ws && (prev_ws || is_word_char(c)) {
             return Some(from + i);
         }
         prev_ws = ws;
     }
     None
+}
+
+/// How far around a cut grapheme clusters are looked for, in bytes: a cut inside a longer
+/// cluster (a pathological run of combining marks) stays at a char boundary.
+const GRAPHEME_REACH: usize = 64;
+
+/// The last grapheme cluster boundary in `(after, at]` within [`GRAPHEME_REACH`] bytes of
+/// `at`; `after` when `(after, at]` lies inside one cluster, else `at` (a char boundary inside
+/// a cluster longer than the reach). A cut there keeps a letter with its accents, a flag or a
+/// family emoji whole.
+fn grapheme_floor(text: &str, after: usize, at: usize) -> usize {
+    let mut from = floor_char_boundary(text, at.saturating_sub(GRAPHEME_REACH).max(after));
+    // Flags pair regional indicators from the start of their run: look from there (a run of
+    // over a thousand flags may be paired from within).
+    let regional = |c: char| ('\u{1F1E6}'..='\u{1F1FF}').contains(&c);
+    if text[from..].chars().next().is_some_and(regional) {
+        let run = (text[after..from].chars().rev())
+            .take(2048)
+            .take_while(|&c| regional(c))
+            .count();
+        from -= 4 * run;
+    }
+    let until = floor_char_boundary(text, (at + 16).min(text.len()));
+    text[from..until]
+        .grapheme_indices(true)
+        .map(|(offset, _)| from + offset)
+        .rfind(|&boundary| boundary > from.max(after) && boundary <= at)
+        // All of `(after, at]` inside the cluster that starts at `after`: none.
+        .unwrap_or(if from <= after { after } else { at })
+}
+
+/// The end of the grapheme cluster that starts at `at` (within [`GRAPHEME_REACH`] bytes; at
+/// least the next char boundary).
+fn grapheme_end(text: &str, at: usize) -> usize {
+    let until = floor_char_boundary(text, (at + GRAPHEME_REACH).min(text.len()));
+    text.get(at..until)
+        .and_then(|local| local.graphemes(true).next())
+        .map_or(0, str::len)
+        .max(next_boundary(text, at) - at)
+        + at
+}
+
+/// `at`, or the char boundary before it.
+fn floor_char_boundary(text: &str, mut at: usize) -> usize {
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    at
 }
 
 /// The first char boundary strictly after `at` (or the text's length).
@@ -232,6 +291,75 @@ mod tests {
         let text = "ééééééééé";
         assert_eq!(pieces(text, 4, 0, false), vec!["éééé", "éééé", "é"]);
         assert_eq!(pieces(text, 4, 2, false), vec!["éééé", "éééé", "é"]);
+    }
+
+    /// A word longer than a chunk is cut between grapheme clusters: an accent stays with its
+    /// letter, a flag and a family emoji stay whole, even far into a long run of flags.
+    #[test]
+    fn long_words_are_cut_between_grapheme_clusters() {
+        let accents = "e\u{301}".repeat(9);
+        for piece in pieces(&accents, 5, 0, false) {
+            assert!(
+                !piece.starts_with('\u{301}') && piece.ends_with('\u{301}'),
+                "{piece:?}"
+            );
+        }
+        let flags = "🇫🇷🇩🇪🇯🇵".repeat(40);
+        for piece in pieces(&flags, 51, 0, false) {
+            assert_eq!(piece.chars().count() % 2, 0, "{piece:?}");
+        }
+        let family = "👨\u{200d}👩\u{200d}👦".repeat(9);
+        for piece in pieces(&family, 7, 0, false) {
+            assert!(
+                piece.starts_with('👨') && piece.ends_with('👦'),
+                "{piece:?}"
+            );
+        }
+        // A cluster larger than a chunk is one chunk of its own.
+        assert_eq!(
+            pieces(&"👨\u{200d}👩\u{200d}👦".repeat(2), 3, 0, false).len(),
+            2
+        );
+    }
+
+    /// Text without spaces longer than the sentence rules' window (1,024 bytes) is cut into
+    /// full chunks: the window's own cuts are no sentence ends (they left 24-char chunks).
+    #[test]
+    fn long_unspaced_runs_give_full_chunks() {
+        let sizes = |text: &str| -> Vec<usize> {
+            pieces(text, 200, 0, false)
+                .iter()
+                .map(|p| p.chars().count())
+                .collect()
+        };
+        assert_eq!(sizes(&"x".repeat(3000)), [[200; 15].as_slice()].concat());
+        assert_eq!(sizes(&"中".repeat(1000)), [200; 5]);
+    }
+
+    /// A word that fits in a chunk but not after the overlap is not cut: the overlap goes.
+    #[test]
+    fn overlap_never_cuts_a_word_that_fits_without_it() {
+        let url = format!("https://example.com/{}", "abcdefghij".repeat(7));
+        let text = format!("First sentence has several short words in it. Then {url} and more.");
+        let got = pieces(&text, 100, 30, false);
+        assert!(got.iter().any(|piece| piece.starts_with(&url)), "{got:?}");
+        assert!(
+            got.iter()
+                .all(|piece| !piece.contains("https") || piece.contains(&url))
+        );
+    }
+
+    /// Overlap in CJK text, written without spaces, starts before an ideograph (it had none).
+    #[test]
+    fn cjk_text_gets_its_overlap() {
+        let text =
+            "東京は日本の首都です。大阪は商業の中心です。京都には古い寺が多いです。".repeat(3);
+        let spans = split(&text, [], &CharSizer, 30, 8);
+        assert!(spans.len() > 2);
+        for pair in spans.windows(2) {
+            let repeated = pair[0][1].saturating_sub(pair[1][0]);
+            assert!(repeated > 0 && text[pair[1][0]..pair[0][1]].chars().count() <= 8);
+        }
     }
 
     #[test]

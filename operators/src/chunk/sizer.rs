@@ -242,7 +242,7 @@ pub struct WordSizer;
 pub const MAX_WORD_CHARS: usize = 32;
 
 /// Whether `c` is written without spaces between words and counts as a word itself.
-fn is_word_char(c: char) -> bool {
+pub(super) fn is_word_char(c: char) -> bool {
     matches!(c as u32,
         0x3040..=0x30FF // Hiragana, Katakana
         | 0x3400..=0x4DBF // CJK Extension A

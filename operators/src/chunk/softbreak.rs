@@ -126,15 +126,15 @@ fn push_sentences(text: &str, block: [usize; 2], soft: &[usize], out: &mut Vec<[
 /// runs to the next letter, and again from every char until it resolves, so a long run without
 /// letters (an ASCII-art table wrapped into one paragraph) took quadratic time: 382 KB, 11 s.
 /// Text is cut into windows at whitespace; a window's last segment, which the window's end
-/// cuts, is segmented again at the start of the next window, so only a sentence longer than a
-/// window gets a boundary that is not a sentence's (at a word boundary).
+/// cuts, is segmented again at the start of the next window. A sentence longer than a window
+/// is cut by the windows too, and made whole again: those cuts are no sentence boundaries.
 const SENTENCE_WINDOW: usize = 1024;
 
 /// The Unicode sentence segments of `text` as (offset, segment), found window by window (see
 /// [`SENTENCE_WINDOW`]).
 pub(super) fn sentence_bounds(text: &str) -> Vec<(usize, &str)> {
     let mut out = Vec::new();
-    // Where a window cut a sentence longer than itself.
+    // Where a window cut a sentence longer than itself: no boundaries.
     let mut forced = Vec::new();
     let mut start = 0;
     while start < text.len() {
@@ -163,7 +163,9 @@ pub(super) fn sentence_bounds(text: &str) -> Vec<(usize, &str)> {
                 last
             }
             _ => {
-                forced.push(end);
+                if end < text.len() && !ends_sentence(text, start, end) {
+                    forced.push(end);
+                }
                 end
             }
         };
@@ -173,10 +175,22 @@ pub(super) fn sentence_bounds(text: &str) -> Vec<(usize, &str)> {
     glue_unspaced(text, out, &forced)
 }
 
-/// `segments` with every boundary between two ASCII chars that are not white space undone
-/// (except the `forced` cuts of windows): `![alt` (an image), `(...)` + `` ` `` (code) or
-/// `e.g.x` are no sentence ends, which in ASCII text are followed by white space. A boundary
-/// after a CJK full stop (`。`) stays.
+/// Whether a sentence ends at `end` in `text`, the text from `start` (a sentence start) seen
+/// with at most one window after `end` (the rules' lookahead).
+fn ends_sentence(text: &str, start: usize, end: usize) -> bool {
+    let mut until = (end + SENTENCE_WINDOW).min(text.len());
+    while !text.is_char_boundary(until) {
+        until -= 1;
+    }
+    text[start..until]
+        .split_sentence_bound_indices()
+        .any(|(offset, _)| start + offset == end)
+}
+
+/// `segments` with the `forced` cuts of windows undone, and every boundary between two ASCII
+/// chars that are not white space: `![alt` (an image), `(...)` + `` ` `` (code) or `e.g.x` are
+/// no sentence ends, which in ASCII text are followed by white space. A boundary after a CJK
+/// full stop (`。`) stays.
 fn glue_unspaced<'t>(
     text: &'t str,
     segments: Vec<(usize, &'t str)>,
@@ -189,7 +203,7 @@ fn glue_unspaced<'t>(
         let glued = |c: Option<char>| c.is_some_and(|c| c.is_ascii() && !c.is_ascii_whitespace());
         match out.last_mut() {
             Some((start, previous))
-                if glued(before) && glued(after) && forced.binary_search(&offset).is_err() =>
+                if (glued(before) && glued(after)) || forced.binary_search(&offset).is_ok() =>
             {
                 *previous = &text[*start..offset + segment.len()];
             }
@@ -249,26 +263,25 @@ mod tests {
 
     /// Sentence rules see at most a window of text at once, cut at whitespace, so a long run
     /// without letters after a full stop cannot make them quadratic; within a window the
-    /// segments are Unicode's.
+    /// segments are Unicode's, and the windows' own cuts are no boundaries: a run longer than
+    /// a window is one segment (a chunk cut it at every 1,024 bytes, leaving pieces of 24
+    /// chars of a run without spaces).
     #[test]
     fn sentences_are_found_window_by_window() {
-        let table = format!("Total. {}\n", "+-------".repeat(5000));
+        let run = "+-------".repeat(5000);
+        let table = format!("Total. {run}\n");
         let bounds = sentence_bounds(&table);
-        assert_eq!(bounds[0], (0, "Total. "));
-        let mut covered = 0;
-        for &(offset, segment) in &bounds {
-            assert_eq!(offset, covered, "contiguous");
-            assert!(segment.len() <= SENTENCE_WINDOW, "{}", segment.len());
-            covered += segment.len();
-        }
-        assert_eq!(covered, table.len());
+        assert_eq!(bounds, [(0, "Total. "), (7, &table[7..])]);
+        let unspaced = "x".repeat(3000);
+        assert_eq!(sentence_bounds(&unspaced), [(0, unspaced.as_str())]);
+        let cjk = "中".repeat(1000);
+        assert_eq!(sentence_bounds(&cjk).len(), 1);
         let prose = "One sentence here. Another one follows! And a third?";
         let ours: Vec<&str> = sentence_bounds(prose).into_iter().map(|(_, s)| s).collect();
         let unicode: Vec<&str> = prose.split_sentence_bounds().collect();
         assert_eq!(ours, unicode);
         let words = "word ".repeat(1000);
-        let cuts: Vec<usize> = sentence_bounds(&words).iter().map(|(o, _)| *o).collect();
-        assert!(cuts.len() > 1 && cuts.iter().all(|&at| at == 0 || &words[at - 1..at] == " "));
+        assert_eq!(sentence_bounds(&words), [(0, words.as_str())]);
     }
 
     #[test]
@@ -418,15 +431,10 @@ mod tests {
                 );
             }
         }
-        // A sentence longer than a window is still cut, at a word boundary.
-        let long = "word ".repeat(SENTENCE_WINDOW);
-        let segments = sentence_bounds(&long);
-        assert!(segments.len() > 1);
-        assert!(
-            segments
-                .iter()
-                .all(|(_, s)| s.len() <= SENTENCE_WINDOW && s.ends_with(' '))
-        );
+        // A sentence longer than a window is one segment.
+        let long = format!("{}end. Next.", "word ".repeat(SENTENCE_WINDOW));
+        let segments: Vec<&str> = sentence_bounds(&long).into_iter().map(|(_, s)| s).collect();
+        assert_eq!(segments, [&long[..long.len() - 5], "Next."]);
     }
 
     /// A sentence ends before white space (or after a CJK full stop): `![` before an image's
