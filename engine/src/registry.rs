@@ -193,7 +193,11 @@ pub const OPERATORS: &[OperatorInfo] = &[
         //    its line (`m2`, `H2O`, `et al.12`), and a raised footnote marker opens its line;
         //    they stood on lines of their own and broke the paragraph around them in two. A
         //    raised marker opening a line in type smaller than the body's starts a footnote.
-        version: 9,
+        // 10: DOCX: tracked formatting changes keep the current properties; hidden text, field
+        //    instructions, table-of-contents fields and placeholder text are dropped; deleted
+        //    paragraph marks join paragraphs and deleted rows go; `gridBefore`/`gridAfter`
+        //    cells; fractions `a/b`, ruby base text, Wingdings arrows, positional tabs.
+        version: 10,
     },
     OperatorInfo {
         name: "chunk.recursive",
@@ -314,8 +318,10 @@ pub fn lookup(name: &str) -> Option<&'static OperatorInfo> {
 pub enum PathKind {
     /// A folder (`source.files`).
     Folder,
-    /// A file (`source.jsonl`, a tokenizer).
+    /// A file (`source.jsonl`).
     File,
+    /// A Hugging Face `tokenizer.json`, which must load as one.
+    Tokenizer,
 }
 
 /// For the settings of a step of operator `op` (its keys but `op`) that do not deserialize: the
@@ -512,7 +518,7 @@ impl OperatorConfig {
             }
             _ => self
                 .tokenizer_path()
-                .map(|path| ("tokenizer", path, PathKind::File))
+                .map(|path| ("tokenizer", path, PathKind::Tokenizer))
                 .into_iter()
                 .collect(),
         }
@@ -581,7 +587,7 @@ mod tests {
         assert!(config.problems().is_empty());
         assert_eq!(
             config.input_paths(),
-            vec![("tokenizer", "t.json", PathKind::File)]
+            vec![("tokenizer", "t.json", PathKind::Tokenizer)]
         );
         assert!(
             serde_json::from_value::<OperatorConfig>(serde_json::json!({

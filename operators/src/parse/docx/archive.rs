@@ -24,9 +24,17 @@ pub(super) struct Archive<'a> {
 }
 
 impl<'a> Archive<'a> {
-    /// Opens the package; encrypted (OLE) files and broken zips are clear errors.
+    /// Opens the package; encrypted (OLE) files, legacy Word documents and broken zips are
+    /// clear errors.
     pub(super) fn open(bytes: &'a [u8]) -> Result<Self, ParseError> {
         if bytes.starts_with(b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1") {
+            // An OLE compound file: an encrypted package, or a Word 97-2003 document.
+            if !has_stream(bytes, "EncryptedPackage") && has_stream(bytes, "WordDocument") {
+                return Err(damaged(
+                    "this is a legacy Word 97-2003 .doc file (OLE), not a .docx; the .doc format \
+                     is not supported: save it as .docx (Word Open XML) to parse it",
+                ));
+            }
             return Err(ParseError::Encrypted {
                 format: Format::Docx,
             });
@@ -89,6 +97,13 @@ impl<'a> Archive<'a> {
         self.budget = self.budget.saturating_sub(read);
         Ok(Some(xml_text(bytes)))
     }
+}
+
+/// Whether an OLE compound file has a stream named `name`: directory entries hold their
+/// names in UTF-16LE.
+fn has_stream(bytes: &[u8], name: &str) -> bool {
+    let utf16: Vec<u8> = name.encode_utf16().flat_map(u16::to_le_bytes).collect();
+    bytes.windows(utf16.len()).any(|w| w == utf16.as_slice())
 }
 
 /// XML bytes as text: UTF-16 by its byte order mark, otherwise UTF-8 (lossy).
@@ -155,6 +170,30 @@ mod tests {
         ));
         assert!(matches!(
             Archive::open(b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1rest"),
+            Err(ParseError::Encrypted { .. })
+        ));
+    }
+
+    /// An OLE file with a `WordDocument` stream and no `EncryptedPackage` is a Word 97-2003
+    /// document renamed, not an encrypted one.
+    #[test]
+    fn legacy_word_documents_are_named_as_such() {
+        let ole = |names: &[&str]| {
+            let mut bytes = b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1".to_vec();
+            for name in names {
+                bytes.extend(name.encode_utf16().flat_map(u16::to_le_bytes));
+                bytes.extend([0, 0]);
+            }
+            bytes
+        };
+        let Err(err) = Archive::open(&ole(&["Root Entry", "WordDocument", "1Table"])) else {
+            panic!("a legacy document opened");
+        };
+        assert!(matches!(err, ParseError::Damaged { .. }), "{err}");
+        assert!(err.to_string().contains("Word 97-2003 .doc"), "{err}");
+        let encrypted = ole(&["Root Entry", "EncryptionInfo", "EncryptedPackage"]);
+        assert!(matches!(
+            Archive::open(&encrypted),
             Err(ParseError::Encrypted { .. })
         ));
     }

@@ -8,9 +8,9 @@ use quick_xml::Reader;
 use quick_xml::events::{BytesStart, Event};
 
 use super::numbering::{Counters, Numbering, check_box_state};
-use super::styles::{Styles, is_monospace};
+use super::styles::{Styles, is_change, is_monospace};
 use super::symbol_fonts::SymbolFont;
-use super::xml::{attr, local, resolve};
+use super::xml::{attr, is_on, local, resolve};
 use crate::parse::render::{Block, pad_span};
 
 /// What the body reader needs to classify paragraphs.
@@ -87,6 +87,12 @@ struct Para {
     run_font_direct: bool,
     /// The text of the text boxes anchored in the paragraph: paragraphs of their own.
     boxes: Vec<String>,
+    /// Whether its style hides its runs' text (`w:vanish`), and whether the current run's
+    /// text is hidden (by that, its character style or itself).
+    style_hidden: bool,
+    run_hidden: bool,
+    /// Whether its paragraph mark is deleted (tracked): it joins the next paragraph.
+    mark_deleted: bool,
 }
 
 /// A table cell being read: its paragraphs' text and how it merges.
@@ -108,6 +114,28 @@ struct Table {
     cell: Option<Cell>,
     /// Whether a cell holds more than paragraphs.
     structured: bool,
+    /// Whether the current row is deleted (tracked, `w:trPr/w:del`), and the grid columns
+    /// it leaves empty after its cells (`w:gridAfter`).
+    row_deleted: bool,
+    grid_after: usize,
+}
+
+/// A field (`w:fldChar` begin, instruction, separate, result, end) being read.
+struct Field {
+    /// The instruction's text (its start: enough to name the field).
+    instr: String,
+    /// Whether its result is being read (after `separate`).
+    result: bool,
+    /// Whether it is a table of contents, whose result repeats the headings.
+    toc: bool,
+}
+
+impl Field {
+    /// Whether the text read now is not content: the instruction (and the results of the
+    /// fields nested in it), or a table of contents.
+    fn hides(&self) -> bool {
+        !self.result || self.toc
+    }
 }
 
 /// The result of reading one part: its blocks and any problem met on the way.
@@ -146,6 +174,32 @@ fn is_props(name: &str) -> bool {
     matches!(name, "pPr" | "rPr" | "tblPr" | "sectPr")
 }
 
+/// Whether the subtree of element `name` (under `parent`) is skipped: the fallback of
+/// alternate content, deleted or moved-away runs, old properties of tracked formatting
+/// changes, and the pronunciation guide of ruby text (its base is the text).
+fn is_skipped(name: &str, parent: Option<&str>) -> bool {
+    matches!(name, "Fallback" | "del" | "moveFrom")
+        || is_change(name)
+        || (name == "rt" && parent == Some("ruby"))
+}
+
+/// Whether a field instruction names a table of contents (` TOC \o "1-3" \h`).
+fn is_toc(instr: &str) -> bool {
+    instr
+        .split_whitespace()
+        .next()
+        .is_some_and(|w| w.eq_ignore_ascii_case("TOC"))
+}
+
+/// Whether a fraction's part needs parentheses once written on a line (`a+b` over `c` is
+/// `(a+b)/c`): it has an operator after its first character.
+fn needs_parens(part: &str) -> bool {
+    part.trim()
+        .chars()
+        .skip(1)
+        .any(|c| "+-−±×·*/=<>≤≥ ".contains(c))
+}
+
 #[derive(Default)]
 struct Walker {
     blocks: Vec<Block>,
@@ -165,11 +219,21 @@ struct Walker {
     counters: Counters,
     /// Whether the last block is a code block that the next code paragraph continues.
     code_open: bool,
-    /// The open content controls (`w:sdt`): whether each is a table of contents, whose
-    /// content is dropped (its entries repeat the headings).
+    /// The open content controls (`w:sdt`): whether each one's content is dropped, a table
+    /// of contents (its entries repeat the headings) or placeholder text ("Click or tap here
+    /// to enter text.").
     sdts: Vec<bool>,
     /// Whether the last block is a caption paragraph (a frame's text may repeat it).
     caption_last: bool,
+    /// The open fields, and how many of them hide the text read now ([`Field::hides`]).
+    fields: Vec<Field>,
+    hiding_fields: usize,
+    /// Inside `w:instrText` (a field's instruction).
+    in_instr: bool,
+    /// A paragraph whose mark is deleted, which the next paragraph continues.
+    joined: Option<Para>,
+    /// Where the open fraction parts (`m:num`, `m:den`) start in the paragraph's text.
+    fraction_parts: Vec<usize>,
 }
 
 impl Walker {
@@ -181,8 +245,11 @@ impl Walker {
                     return;
                 }
                 let name = local(&e);
-                let toc = name == "sdtContent" && self.sdts.last() == Some(&true);
-                if toc || matches!(name.as_str(), "Fallback" | "del" | "moveFrom" | "instrText") {
+                let dropped = name == "sdtContent" && self.sdts.last() == Some(&true);
+                if dropped || is_skipped(&name, self.parent()) {
+                    if name == "del" {
+                        self.mark_deleted();
+                    }
                     self.skip = 1;
                     return;
                 }
@@ -208,6 +275,13 @@ impl Walker {
             Event::Text(t) if self.in_text && self.skip == 0 => {
                 let text = t.xml10_content();
                 self.push_text(&text);
+            }
+            Event::Text(t) if self.in_instr && self.skip == 0 => {
+                if let Some(field) = self.fields.last_mut()
+                    && field.instr.len() < 64
+                {
+                    field.instr.push_str(&t.xml10_content());
+                }
             }
             Event::CData(t) if self.in_text && self.skip == 0 => {
                 let text = t.into_inner().into_owned();
@@ -237,6 +311,9 @@ impl Walker {
     }
 
     fn push_text(&mut self, text: &str) {
+        if self.hiding_fields > 0 {
+            return;
+        }
         if let Some(para) = self.paras.last_mut() {
             match para.run_font.filter(|_| self.in_text) {
                 // Text in a symbol font is glyph codes (`a` is α in Symbol, `þ` a checked
@@ -250,19 +327,54 @@ impl Walker {
     fn open(&mut self, name: &str, e: &BytesStart<'_>, cx: &Context<'_>) {
         let val = || attr(e, "val");
         match name {
-            "p" => self.paras.push(Para::default()),
+            "p" => {
+                // A paragraph whose mark is deleted goes on in this one, which gives the
+                // joined paragraph its properties.
+                let para = match self.joined.take() {
+                    Some(joined) => Para {
+                        text: joined.text,
+                        images: joined.images,
+                        boxes: joined.boxes,
+                        mono_runs: joined.mono_runs,
+                        other_runs: joined.other_runs,
+                        ..Para::default()
+                    },
+                    None => Para::default(),
+                };
+                self.paras.push(para);
+            }
             "sdt" => self.sdts.push(false),
             "docPartGallery" => {
                 if let Some(toc) = self.sdts.last_mut() {
                     *toc |= val().is_some_and(|v| v.eq_ignore_ascii_case("Table of Contents"));
                 }
             }
+            "showingPlcHdr" => {
+                if let Some(dropped) = self.sdts.last_mut() {
+                    *dropped |= is_on(e);
+                }
+            }
+            "del" => self.mark_deleted(),
+            "fldChar" => match attr(e, "fldCharType").as_deref() {
+                Some("begin") => self.open_field(String::new(), false),
+                Some("separate") => self.separate_field(),
+                Some("end") => self.close_field(),
+                _ => {}
+            },
+            "fldSimple" => self.open_field(attr(e, "instr").unwrap_or_default(), true),
+            "instrText" => self.in_instr = true,
             "r" => {
                 if let Some(p) = self.paras.last_mut() {
                     p.run_start = p.text.len();
                     p.run_mono = false;
                     p.run_font = p.style_font;
                     p.run_font_direct = false;
+                    p.run_hidden = p.style_hidden;
+                }
+            }
+            "vanish" if self.in_run_props() => {
+                if let Some(p) = self.paras.last_mut() {
+                    p.run_hidden = is_on(e);
                 }
             }
             "rFonts" if self.in_run_props() => {
@@ -276,6 +388,7 @@ impl Walker {
             "rStyle" if self.in_run_props() => {
                 if let (Some(p), Some(style)) = (self.paras.last_mut(), val()) {
                     p.run_mono |= cx.styles.is_monospace(&style);
+                    p.run_hidden = cx.styles.hidden(&style).unwrap_or(p.run_hidden);
                     // A font set on the run itself wins over its character style's.
                     if let Some(font) = cx.styles.font(&style).filter(|_| !p.run_font_direct) {
                         p.run_font = SymbolFont::named(font);
@@ -283,7 +396,21 @@ impl Walker {
                 }
             }
             "t" => self.in_text = true,
-            "tbl" => self.tables.push(Table::default()),
+            "tbl" => {
+                self.flush_joined(cx);
+                self.tables.push(Table::default());
+            }
+            "gridBefore" | "gridAfter" => {
+                let n = val().and_then(|v| v.parse().ok()).unwrap_or(0usize).min(64);
+                if let Some(table) = self.tables.last_mut() {
+                    if name == "gridBefore" {
+                        // The grid columns before its first cell are empty.
+                        pad_span(&mut table.row, n + 1);
+                    } else {
+                        table.grid_after = n;
+                    }
+                }
+            }
             "tc" => {
                 if let Some(table) = self.tables.last_mut() {
                     table.cell = Some(Cell {
@@ -310,6 +437,11 @@ impl Walker {
                         .as_deref()
                         .and_then(|s| cx.styles.font(s))
                         .and_then(SymbolFont::named);
+                    p.style_hidden = p
+                        .style
+                        .as_deref()
+                        .and_then(|s| cx.styles.hidden(s))
+                        .unwrap_or(false);
                 }
             }
             "outlineLvl" => {
@@ -327,7 +459,16 @@ impl Walker {
                     p.ilvl = val().and_then(|v| v.parse().ok());
                 }
             }
-            "tab" if self.parent() == Some("r") => self.push_text("\t"),
+            // A positional tab (`w:ptab`, right-aligned page numbers) separates as a tab does.
+            "tab" | "ptab" if self.parent() == Some("r") => self.push_text("\t"),
+            "num" | "den" if self.parent() == Some("f") => {
+                // A fraction on a line: numerator `/` denominator.
+                if name == "den" {
+                    self.push_text("/");
+                }
+                let start = self.paras.last().map_or(0, |p| p.text.len());
+                self.fraction_parts.push(start);
+            }
             "br" | "cr" if self.parent() == Some("r") => self.push_text("\n"),
             "noBreakHyphen" if !self.in_props() => self.push_text("-"),
             "sym" if !self.in_props() => {
@@ -342,7 +483,9 @@ impl Walker {
                     Some(font) => font.char(code),
                     None => char::from_u32(code).filter(|c| !('\u{E000}'..='\u{F8FF}').contains(c)),
                 });
-                if let Some(c) = c {
+                if let Some(c) = c
+                    && self.hiding_fields == 0
+                {
                     // The character itself, not a code of the run's font.
                     if let Some(p) = self.paras.last_mut() {
                         p.text.push(c);
@@ -375,10 +518,27 @@ impl Walker {
     fn close(&mut self, name: &str, cx: &Context<'_>) {
         match name {
             "t" => self.in_text = false,
+            "instrText" => self.in_instr = false,
+            "fldSimple" => self.close_field(),
             "sdt" => {
                 self.sdts.pop();
             }
+            "num" | "den" if self.parent() == Some("f") => {
+                let start = self.fraction_parts.pop();
+                if let (Some(p), Some(start)) = (self.paras.last_mut(), start)
+                    && p.text.get(start..).is_some_and(needs_parens)
+                {
+                    p.text.insert(start, '(');
+                    p.text.push(')');
+                }
+            }
             "r" => {
+                if let Some(p) = self.paras.last_mut()
+                    && p.run_hidden
+                {
+                    // Hidden text (`w:vanish`) is not shown.
+                    p.text.truncate(p.run_start);
+                }
                 if let Some(p) = self.paras.last_mut()
                     && p.text
                         .get(p.run_start..)
@@ -397,10 +557,14 @@ impl Walker {
                 }
             }
             "tc" => {
+                self.flush_joined(cx);
                 if let Some(table) = self.tables.last_mut()
                     && let Some(cell) = table.cell.take()
                 {
-                    let text = if cell.continues {
+                    // A cell that continues a merge with no cell above it starts one.
+                    let col = table.row.len();
+                    let above = table.rows.last().is_some_and(|r| r.len() > col);
+                    let text = if cell.continues && above {
                         String::new()
                     } else {
                         cell.lines.join("\n")
@@ -412,8 +576,12 @@ impl Walker {
             }
             "tr" => {
                 if let Some(table) = self.tables.last_mut() {
-                    let row = std::mem::take(&mut table.row);
-                    table.rows.push(row);
+                    let mut row = std::mem::take(&mut table.row);
+                    pad_span(&mut row, std::mem::take(&mut table.grid_after) + 1);
+                    // A deleted row (tracked) is gone.
+                    if !std::mem::take(&mut table.row_deleted) {
+                        table.rows.push(row);
+                    }
                 }
             }
             "tbl" => {
@@ -425,8 +593,76 @@ impl Walker {
         }
     }
 
+    /// A tracked deletion (`w:del`) of the paragraph mark (in `w:pPr/w:rPr`) or of a table row
+    /// (in `w:trPr`).
+    fn mark_deleted(&mut self) {
+        let n = self.stack.len();
+        let at = |i: usize| n.checked_sub(i).map(|i| self.stack[i].as_str());
+        if at(1) == Some("rPr") && at(2) == Some("pPr") {
+            if let Some(p) = self.paras.last_mut() {
+                p.mark_deleted = true;
+            }
+        } else if at(1) == Some("trPr")
+            && let Some(table) = self.tables.last_mut()
+        {
+            table.row_deleted = true;
+        }
+    }
+
+    /// A field begins: its instruction (given by a `w:fldSimple`, or read from `w:instrText`
+    /// up to `separate`), then its result.
+    fn open_field(&mut self, instr: String, result: bool) {
+        let field = Field {
+            toc: result && is_toc(&instr),
+            instr,
+            result,
+        };
+        self.hiding_fields += usize::from(field.hides());
+        self.fields.push(field);
+    }
+
+    /// A field's instruction ends and its result begins.
+    fn separate_field(&mut self) {
+        if let Some(field) = self.fields.last_mut()
+            && !field.result
+        {
+            field.result = true;
+            field.toc = is_toc(&field.instr);
+            if !field.hides() {
+                self.hiding_fields -= 1;
+            }
+        }
+    }
+
+    /// A field ends.
+    fn close_field(&mut self) {
+        if let Some(field) = self.fields.pop() {
+            self.hiding_fields -= usize::from(field.hides());
+        }
+    }
+
+    /// A paragraph whose mark is deleted, with no paragraph after it in its cell or before a
+    /// table, ends there.
+    fn flush_joined(&mut self, cx: &Context<'_>) {
+        if let Some(para) = self.joined.take() {
+            self.finish_para(
+                Para {
+                    mark_deleted: false,
+                    ..para
+                },
+                cx,
+            );
+        }
+    }
+
     /// A paragraph ends: its text goes to the enclosing cell or paragraph, or becomes a block.
     fn finish_para(&mut self, para: Para, cx: &Context<'_>) {
+        if para.mark_deleted {
+            // Its mark is deleted: the next paragraph goes on from its text (none when all
+            // its runs are deleted too), and only that one is numbered.
+            self.joined = Some(para);
+            return;
+        }
         // Word numbers every numbered paragraph, empty ones and those in tables included.
         let list = list_number(&para, cx, &mut self.counters);
         let text = para.text.trim().to_string();
@@ -556,6 +792,7 @@ impl Walker {
         while let Some(para) = self.paras.pop() {
             self.finish_para(para, cx);
         }
+        self.flush_joined(cx);
         while let Some(table) = self.tables.pop() {
             self.finish_table(table);
         }
@@ -1052,6 +1289,277 @@ mod tests {
         );
         assert_eq!(read.blocks, vec![Block::Paragraph("kept".into())]);
         assert!(read.warning.is_some());
+    }
+
+    /// Tracked formatting changes hold the old properties: the current style, numbering and
+    /// run properties count, not theirs.
+    #[test]
+    fn formatting_changes_keep_the_current_properties() {
+        let change = |old: &str| {
+            format!(r#"<w:pPrChange w:id="1" w:author="x"><w:pPr>{old}</w:pPr></w:pPrChange>"#)
+        };
+        let list = r#"<w:numPr><w:ilvl w:val="0"/><w:numId w:val="1"/></w:numPr>"#;
+        let body = [
+            p(
+                &format!(
+                    r#"<w:pStyle w:val="Heading2"/>{}"#,
+                    change(r#"<w:pStyle w:val="Normal"/>"#)
+                ),
+                "Now a heading",
+            ),
+            p(
+                &format!(
+                    r#"<w:pStyle w:val="Normal"/>{}"#,
+                    change(r#"<w:pStyle w:val="Heading1"/>"#)
+                ),
+                "Was a heading",
+            ),
+            p(&change(list), "Was a list item"),
+            r#"<w:p><w:r><w:rPr><w:rPrChange w:id="2" w:author="x"><w:rPr><w:vanish/></w:rPr></w:rPrChange></w:rPr><w:t>Was hidden</w:t></w:r></w:p>"#.into(),
+        ]
+        .concat();
+        assert_eq!(
+            blocks(&body),
+            vec![
+                Block::Heading {
+                    level: 2,
+                    text: "Now a heading".into()
+                },
+                Block::Paragraph("Was a heading".into()),
+                Block::Paragraph("Was a list item".into()),
+                Block::Paragraph("Was hidden".into()),
+            ]
+        );
+    }
+
+    /// Hidden text (`w:vanish` on the run, its character style or its paragraph's style) is
+    /// not shown; `w:val="0"` shows it again, and neither `w:specVanish` nor a style's old
+    /// properties (`w:rPrChange`) hide.
+    #[test]
+    fn hidden_text_is_dropped() {
+        let styles = r#"<w:style w:type="character" w:styleId="Secret"><w:name w:val="Secret"/><w:rPr><w:vanish/></w:rPr></w:style>
+<w:style w:type="character" w:styleId="MoreSecret"><w:basedOn w:val="Secret"/></w:style>
+<w:style w:type="paragraph" w:styleId="HiddenPara"><w:name w:val="Hidden Para"/><w:rPr><w:vanish/></w:rPr></w:style>
+<w:style w:type="character" w:styleId="WasSecret"><w:rPr><w:rPrChange w:id="1"><w:rPr><w:vanish/></w:rPr></w:rPrChange></w:rPr></w:style>"#;
+        let run = |props: &str, text: &str| {
+            format!(r#"<w:r><w:rPr>{props}</w:rPr><w:t xml:space="preserve">{text}</w:t></w:r>"#)
+        };
+        let body = [
+            format!(
+                "<w:p>{}{}{}{}{}{}{}</w:p>",
+                run("", "Price: "),
+                run("<w:vanish/>", "INTERNAL cost 3.10 "),
+                run(r#"<w:rStyle w:val="MoreSecret"/>"#, "secret "),
+                run(r#"<w:vanish w:val="false"/>"#, "4.99"),
+                run(r#"<w:rStyle w:val="Secret"/><w:vanish w:val="0"/>"#, " USD"),
+                run("<w:specVanish/>", "!"),
+                run(r#"<w:rStyle w:val="WasSecret"/>"#, "?"),
+            ),
+            format!(
+                r#"<w:p><w:pPr><w:pStyle w:val="HiddenPara"/><w:rPr><w:vanish/></w:rPr></w:pPr>{}{}</w:p>"#,
+                run("", "gone "),
+                run(r#"<w:vanish w:val="0"/>"#, "shown"),
+            ),
+            p(r#"<w:rPr><w:vanish/></w:rPr>"#, "hidden mark, shown text"),
+        ]
+        .concat();
+        assert_eq!(
+            blocks_styled(styles, &body),
+            vec![
+                Block::Paragraph("Price: 4.99 USD!?".into()),
+                Block::Paragraph("shown".into()),
+                Block::Paragraph("hidden mark, shown text".into()),
+            ]
+        );
+    }
+
+    /// A field's instruction is not content, nor are the results of the fields nested in it
+    /// (a mail merge's `IF { MERGEFIELD }`); a table of contents field's result (its
+    /// entries, over several paragraphs) is dropped, as a table of contents control is.
+    #[test]
+    fn field_instructions_and_tables_of_contents_are_dropped() {
+        let fld = |kind: &str| format!(r#"<w:r><w:fldChar w:fldCharType="{kind}"/></w:r>"#);
+        let instr = |text: &str| {
+            format!(r#"<w:r><w:instrText xml:space="preserve">{text}</w:instrText></w:r>"#)
+        };
+        let t = |text: &str| format!(r#"<w:r><w:t xml:space="preserve">{text}</w:t></w:r>"#);
+        let body = [
+            format!(
+                "<w:p>{}{}{}{}{}{}{}{}{}{}{}{}{}</w:p>",
+                t("Dear "),
+                fld("begin"),
+                instr(" IF "),
+                fld("begin"),
+                instr(" MERGEFIELD Gender "),
+                fld("separate"),
+                t("F"),
+                fld("end"),
+                instr(r#" = "F" "Ms." "Mr." "#),
+                fld("separate"),
+                t("Ms."),
+                fld("end"),
+                t(" Smith,"),
+            ),
+            format!(
+                "<w:p>{}{}{}{}</w:p><w:p>{}</w:p><w:p>{}</w:p>",
+                fld("begin"),
+                instr(r#" TOC \o "1-3" \h "#),
+                fld("separate"),
+                t("Introduction\t1"),
+                t("Methods\t2"),
+                fld("end"),
+            ),
+            r#"<w:p><w:fldSimple w:instr=" TOC \o "><w:r><w:t>Entry 3</w:t></w:r></w:fldSimple></w:p>"#.into(),
+            format!(
+                "<w:p>{}{}{}{}{}{}</w:p>",
+                t("See page "),
+                fld("begin"),
+                instr(" PAGEREF _Toc1 \\h "),
+                fld("separate"),
+                t("7"),
+                fld("end"),
+            ),
+        ]
+        .concat();
+        assert_eq!(
+            blocks(&body),
+            vec![
+                Block::Paragraph("Dear Ms. Smith,".into()),
+                Block::Paragraph("See page 7".into()),
+            ]
+        );
+    }
+
+    /// A paragraph whose mark is deleted (tracked) joins the next one, which alone is
+    /// numbered; with all its runs deleted too it is gone. A deleted row is gone.
+    #[test]
+    fn deleted_paragraph_marks_and_rows() {
+        let deleted_mark = r#"<w:rPr><w:del w:id="1" w:author="x"/></w:rPr>"#;
+        let list = r#"<w:numPr><w:ilvl w:val="0"/><w:numId w:val="1"/></w:numPr>"#;
+        let deleted_item = format!(
+            r#"<w:p><w:pPr>{list}{deleted_mark}</w:pPr><w:del w:id="2" w:author="x"><w:r><w:delText>Beta</w:delText></w:r></w:del></w:p>"#
+        );
+        let row = |a: &str, b: &str, props: &str| {
+            format!(
+                "<w:tr><w:trPr>{props}</w:trPr><w:tc>{}</w:tc><w:tc>{}</w:tc></w:tr>",
+                p("", a),
+                p("", b)
+            )
+        };
+        let body = [
+            p(list, "Alpha"),
+            deleted_item,
+            p(list, "Gamma"),
+            p(deleted_mark, "The first half "),
+            p("", "and the second."),
+            format!(
+                "<w:tbl>{}{}{}</w:tbl>",
+                row("Name", "Role", ""),
+                row("Bob", "Dev", r#"<w:del w:id="3" w:author="x"/>"#),
+                row("Ann", "PM", ""),
+            ),
+        ]
+        .concat();
+        let item = |number: u32, text: &str| Block::ListItem {
+            depth: 0,
+            ordered: true,
+            number: Some(number),
+            checked: None,
+            text: text.into(),
+        };
+        assert_eq!(
+            blocks(&body),
+            vec![
+                item(1, "Alpha"),
+                item(2, "Gamma"),
+                Block::Paragraph("The first half and the second.".into()),
+                Block::Table(vec![
+                    vec!["Name".into(), "Role".into()],
+                    vec!["Ann".into(), "PM".into()],
+                ]),
+            ]
+        );
+    }
+
+    /// Grid columns a row skips before its first cell (`w:gridBefore`) and after its last
+    /// (`w:gridAfter`) are empty cells; a merge continuation with no cell above it is a cell.
+    #[test]
+    fn skipped_grid_columns_and_merges_without_a_start() {
+        let cell = |props: &str, text: &str| {
+            format!("<w:tc><w:tcPr>{props}</w:tcPr>{}</w:tc>", p("", text))
+        };
+        let body = format!(
+            r#"<w:tbl><w:tr>{}{}{}</w:tr><w:tr><w:trPr><w:gridBefore w:val="1"/></w:trPr>{}{}</w:tr><w:tr><w:trPr><w:gridAfter w:val="2"/></w:trPr>{}</w:tr></w:tbl>"#,
+            cell("<w:vMerge/>", "Item"),
+            cell("", "Qty"),
+            cell("", "Price"),
+            cell("", "3"),
+            cell("", "9.99"),
+            cell("<w:vMerge/>", "Total"),
+        );
+        assert_eq!(
+            blocks(&body),
+            vec![Block::Table(vec![
+                vec!["Item".into(), "Qty".into(), "Price".into()],
+                vec!["".into(), "3".into(), "9.99".into()],
+                vec!["".into(), "".into(), "".into()],
+            ])]
+        );
+    }
+
+    /// A content control showing its placeholder ("Click or tap here to enter text.") has
+    /// no content; one holding text keeps it.
+    #[test]
+    fn placeholder_text_is_dropped() {
+        let sdt = |props: &str, text: &str| {
+            format!(
+                r#"<w:sdt><w:sdtPr>{props}</w:sdtPr><w:sdtContent><w:r><w:t>{text}</w:t></w:r></w:sdtContent></w:sdt>"#
+            )
+        };
+        let body = format!(
+            r#"<w:p><w:r><w:t xml:space="preserve">Client: </w:t></w:r>{}</w:p><w:p><w:r><w:t xml:space="preserve">Name: </w:t></w:r>{}</w:p>"#,
+            sdt("<w:showingPlcHdr/>", "Click or tap here to enter text."),
+            sdt(r#"<w:showingPlcHdr w:val="0"/>"#, "Jane"),
+        );
+        assert_eq!(
+            blocks(&body),
+            vec![
+                Block::Paragraph("Client:".into()),
+                Block::Paragraph("Name: Jane".into()),
+            ]
+        );
+    }
+
+    /// A positional tab separates words, ruby text reads as its base, a fraction reads
+    /// `num/den` (in parentheses when a part has several terms) and a Wingdings arrow is an
+    /// arrow.
+    #[test]
+    fn positional_tabs_ruby_fractions_and_arrows() {
+        let math = |num: &str, den: &str| {
+            format!(
+                r#"<m:oMath><m:f><m:num><m:r><m:t>{num}</m:t></m:r></m:num><m:den><m:r><m:t>{den}</m:t></m:r></m:den></m:f></m:oMath>"#
+            )
+        };
+        let body = [
+            r#"<w:p><w:r><w:t>Name</w:t></w:r><w:r><w:ptab w:relativeTo="margin" w:alignment="right" w:leader="dot"/></w:r><w:r><w:t>Page</w:t></w:r></w:p>"#.to_string(),
+            format!(
+                r#"<w:p><w:r><w:t xml:space="preserve">r=</w:t></w:r>{} and {}</w:p>"#,
+                math("10", "25"),
+                math("a+b", "-c"),
+            ),
+            r#"<w:p><w:r><w:ruby><w:rubyPr/><w:rt><w:r><w:t>とうきょう</w:t></w:r></w:rt><w:rubyBase><w:r><w:t>東京</w:t></w:r></w:rubyBase></w:ruby></w:r></w:p>"#.into(),
+            r#"<w:p><w:r><w:t xml:space="preserve">Next </w:t></w:r><w:r><w:sym w:font="Wingdings" w:char="F0E0"/></w:r><w:r><w:t xml:space="preserve"> step</w:t></w:r></w:p>"#.into(),
+        ]
+        .concat();
+        assert_eq!(
+            blocks(&body),
+            vec![
+                Block::Paragraph("Name\tPage".into()),
+                Block::Paragraph("r=10/25(a+b)/-c".into()),
+                Block::Paragraph("東京".into()),
+                Block::Paragraph("Next → step".into()),
+            ]
+        );
     }
 
     /// Found fuzzing the docx parts: every symbol or non-breaking hyphen walked the whole

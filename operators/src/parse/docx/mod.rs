@@ -136,32 +136,40 @@ fn notes(xml: &str, endnotes: bool, cx: &body::Context<'_>) -> (Vec<Block>, Opti
 /// (id, XML of the note).
 fn split_notes(xml: &str) -> Vec<(String, &str)> {
     let mut notes = Vec::new();
-    let mut rest = xml;
     let mut offset = 0;
-    while let Some(start) = find_note_start(rest) {
-        let tail = &rest[start..];
+    while let Some(start) = find_tag(&xml[offset..], "<w:", &["footnote ", "endnote "]) {
+        let tail = &xml[offset + start..];
         let head_end = tail.find('>').unwrap_or(tail.len());
         let head = &tail[..head_end];
-        let close = ["</w:footnote>", "</w:endnote>"]
-            .iter()
-            .filter_map(|c| tail.find(c).map(|i| i + c.len()))
-            .min()
+        let close = find_tag(tail, "</w:", &["footnote>", "endnote>"])
+            .and_then(|i| tail[i..].find('>').map(|j| i + j + 1))
             .unwrap_or(tail.len());
         let id = note_id(head);
         if let Some(id) = id.filter(|id| id.parse::<i64>().is_ok_and(|n| n > 0)) {
             notes.push((id, &tail[..close]));
         }
         offset += start + close.max(1);
-        rest = xml.get(offset..).unwrap_or("");
+        if !xml.is_char_boundary(offset) || offset >= xml.len() {
+            break;
+        }
     }
     notes
 }
 
-fn find_note_start(text: &str) -> Option<usize> {
-    ["<w:footnote ", "<w:endnote "]
-        .iter()
-        .filter_map(|t| text.find(t))
-        .min()
+/// Where the first `prefix` followed by one of `names` starts in `text`: one pass, as
+/// searching for each name in turn scans the whole rest of the part for the name it lacks
+/// (a footnotes part has no `<w:endnote `), which made reading many notes quadratic.
+fn find_tag(text: &str, prefix: &str, names: &[&str]) -> Option<usize> {
+    let mut from = 0;
+    while let Some(i) = text[from..].find(prefix) {
+        let at = from + i;
+        let rest = &text[at + prefix.len()..];
+        if names.iter().any(|n| rest.starts_with(n)) {
+            return Some(at);
+        }
+        from = at + prefix.len();
+    }
+    None
 }
 
 /// The `w:id` attribute of a note's start tag.

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use quick_xml::Reader;
 use quick_xml::events::Event;
 
-use super::xml::{attr, local};
+use super::xml::{attr, is_on, local};
 
 /// One paragraph style as declared.
 #[derive(Debug, Default, Clone)]
@@ -18,6 +18,8 @@ struct Style {
     ilvl: Option<u32>,
     /// The font of its runs (`w:rFonts w:ascii`), when it sets one.
     font: Option<String>,
+    /// Whether its runs are hidden (`w:vanish`), when it says.
+    vanish: Option<bool>,
 }
 
 /// Paragraph styles by id.
@@ -35,12 +37,20 @@ impl Styles {
         let mut styles = HashMap::new();
         let mut reader = Reader::from_str(xml);
         let mut current: Option<(String, Style)> = None;
+        // Depth inside tracked formatting changes (`w:rPrChange`, …), which hold the old
+        // properties.
+        let mut changes = 0usize;
         loop {
             let event = match reader.read_event() {
                 Ok(Event::Eof) | Err(_) => break,
                 Ok(event) => event,
             };
+            let empty = matches!(event, Event::Empty(_));
             match event {
+                Event::Start(e) | Event::Empty(e) if changes > 0 || is_change(&local(&e)) => {
+                    changes += usize::from(!empty);
+                }
+                Event::End(_) if changes > 0 => changes -= 1,
                 Event::Start(e) | Event::Empty(e) => {
                     let name = local(&e);
                     match name.as_str() {
@@ -64,6 +74,7 @@ impl Styles {
                                     "rFonts" => {
                                         style.font = attr(&e, "ascii").or_else(|| attr(&e, "hAnsi"))
                                     }
+                                    "vanish" => style.vanish = Some(is_on(&e)),
                                     _ => {}
                                 }
                             }
@@ -158,6 +169,20 @@ impl Styles {
         None
     }
 
+    /// Whether runs of style `id` are hidden (`w:vanish`), by it or the styles it is based on;
+    /// `None` when none of them says.
+    pub(super) fn hidden(&self, id: &str) -> Option<bool> {
+        let mut current = id;
+        for _ in 0..MAX_CHAIN {
+            let style = self.styles.get(current)?;
+            if let Some(vanish) = style.vanish {
+                return Some(vanish);
+            }
+            current = style.based_on.as_deref()?;
+        }
+        None
+    }
+
     /// Whether runs of the character style `id` are in a monospace font (pandoc's
     /// `VerbatimChar`, Word's "HTML Code").
     pub(super) fn is_monospace(&self, id: &str) -> bool {
@@ -173,6 +198,12 @@ impl Styles {
             .unwrap_or(id)
             .to_lowercase()
     }
+}
+
+/// Whether an element is a tracked formatting change (`w:pPrChange`, `w:rPrChange`, …),
+/// which holds the properties as they were before.
+pub(super) fn is_change(name: &str) -> bool {
+    name.ends_with("PrChange")
 }
 
 /// Whether a style's name says it is code.

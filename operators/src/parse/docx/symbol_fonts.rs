@@ -16,8 +16,9 @@
 //!   X (☐ ☑ ☒ ✓ ✗) that task lists are recognised by. Wingdings: 0x6F □ and 0xA8 ◻ (white
 //!   squares) ☐, 0xFB ✗, 0xFC ✓, 0xFD ☒, 0xFE ☑. Wingdings 2: 0x4F 🗴 (ballot script X) ✗,
 //!   0x50 🗸 (light check mark) ✓, 0x51 🗵 (ballot box with script X) ☒, 0x52 ☑, 0x53 ⮽
-//!   (ballot box with light X) ☒, 0x54 ☒, 0xA3 □ (white square) ☐. Their other pictographs
-//!   have no text.
+//!   (ballot box with light X) ☒, 0x54 ☒, 0xA3 □ (white square) ☐. Wingdings' arrows
+//!   0xDF–0xF2 (wide-headed and heavy arrows U+1F868–U+1F87F, white arrows ⇦ ⇨ ⇧ ⇩) read as
+//!   the plain arrows ← → ↑ ↓ ↖ ↗ ↙ ↘ and ⇦ ⇨ ⇧ ⇩. Their other pictographs have no text.
 
 /// A font whose text is glyph codes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -96,7 +97,7 @@ const SYMBOL: [char; 224] = [
 ];
 
 /// The check boxes and marks of Wingdings (which Word uses for check-box content controls,
-/// typed check lists and box bullets), by byte.
+/// typed check lists and box bullets), and its arrows, by byte.
 fn wingdings_mark(byte: u32) -> Option<char> {
     match byte {
         0x6F | 0xA8 => Some('☐'),
@@ -104,9 +105,18 @@ fn wingdings_mark(byte: u32) -> Option<char> {
         0xFD => Some('☒'),
         0xFC => Some('✓'),
         0xFB => Some('✗'),
+        0xDF..=0xF2 => WINGDINGS_ARROWS.get((byte - 0xDF) as usize).copied(),
         _ => None,
     }
 }
+
+/// Wingdings' arrows 0xDF..=0xF2: two sets of left, right, up, down, north-west, north-east,
+/// south-west and south-east arrows, then the white arrows.
+const WINGDINGS_ARROWS: [char; 20] = [
+    '←', '→', '↑', '↓', '↖', '↗', '↙', '↘', //
+    '←', '→', '↑', '↓', '↖', '↗', '↙', '↘', //
+    '⇦', '⇨', '⇧', '⇩',
+];
 
 /// The check boxes and marks of Wingdings 2, by byte.
 fn wingdings2_mark(byte: u32) -> Option<char> {
@@ -158,6 +168,12 @@ mod tests {
         assert_eq!(decode(Wingdings2, "!"), "");
         assert_eq!(Wingdings.char(0xF0A7), None);
         assert_eq!(decode(Wingdings, "☐"), "☐");
+        // Its arrows are plain arrows (Word's "→" typed as Wingdings 0xE0).
+        assert_eq!(Wingdings.char(0xF0E0), Some('→'));
+        assert_eq!(
+            decode(Wingdings, "\u{F0DF}\u{F0E2}\u{F0E4}\u{F0F0}"),
+            "←↓↗⇨"
+        );
     }
 
     #[test]

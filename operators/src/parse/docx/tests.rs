@@ -409,3 +409,23 @@ fn box_bullets_in_wingdings_make_task_lists() {
     let checked: Vec<Option<bool>> = parsed.elements.iter().map(|e| e.checked).collect();
     assert_eq!(checked, [Some(false), Some(true), None, None, Some(false)]);
 }
+
+/// Notes are found in one pass over the part (each was found by searching for both
+/// `<w:footnote ` and `<w:endnote `, so a part without one of them was scanned to its end at
+/// every note: 16,000 notes took 17.7 s): every one of many notes, and only notes.
+#[test]
+fn many_notes_are_split_one_by_one() {
+    let n = 5_000;
+    let notes: String = (1..=n)
+        .map(|i| {
+            format!(r#"<w:footnote w:id="{i}"><w:p><w:r><w:t>n{i}</w:t></w:r></w:p></w:footnote>"#)
+        })
+        .collect();
+    let xml = format!(r#"<w:footnotes xmlns:w="x"><w:footnotePr/>{notes}</w:footnotes>"#);
+    let split = split_notes(&xml);
+    assert_eq!(split.len(), n);
+    let first = r#"<w:footnote w:id="1"><w:p><w:r><w:t>n1</w:t></w:r></w:p></w:footnote>"#;
+    assert_eq!(split[0], ("1".to_owned(), first));
+    assert_eq!(split[n - 1].0, n.to_string());
+    assert!(split[n - 1].1.ends_with("</w:footnote>"));
+}

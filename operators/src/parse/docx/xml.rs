@@ -34,3 +34,9 @@ pub(super) fn resolve(r: &BytesRef<'_>) -> Option<char> {
         _ => None,
     }
 }
+
+/// Whether an on/off property is on: present without `w:val`, or with a value other than
+/// `0`, `false` or `off` (`<w:vanish w:val="0"/>` turns hiding off).
+pub(super) fn is_on(e: &BytesStart<'_>) -> bool {
+    attr(e, "val").is_none_or(|v| !matches!(v.trim(), "0" | "false" | "off"))
+}
