@@ -189,9 +189,10 @@ fn validate_reports_chunking_problems() {
     let dir = workdir();
     let corpus = repo().join("sample-corpus");
     let yaml = format!(
-        "version: 1\nname: t\nsteps:\n  docs: {{ op: source.files, path: {} }}\n  parse: {{ op: parse, input: docs }}\n  a: {{ op: chunk.by_heading, input: parse, size: 100, overlap: 100 }}\n  b: {{ op: chunk.recursive, input: parse, size: 100, unit: tokens }}\n  c: {{ op: chunk.semantic, input: parse, size: 100, unit: tokens, tokenizer: missing.json }}\n  d: {{ op: chunk.smart, input: parse, size: 100, level: 2 }}\n  e: {{ op: chunk.semantic, input: parse, size: 100, embedding: {{ provider: hash, dims: 3 }} }}\n  out: {{ op: sink.jsonl, input: [a, b, c, d, e], path: o.jsonl }}\n",
+        "version: 1\nname: t\nsteps:\n  docs: {{ op: source.files, path: {} }}\n  parse: {{ op: parse, input: docs }}\n  a: {{ op: chunk.by_heading, input: parse, size: 100, overlap: 100 }}\n  b: {{ op: chunk.recursive, input: parse, size: 100, unit: tokens }}\n  c: {{ op: chunk.semantic, input: parse, size: 100, unit: tokens, tokenizer: missing.json }}\n  d: {{ op: chunk.smart, input: parse, size: 100, level: 2 }}\n  e: {{ op: chunk.semantic, input: parse, size: 100, embedding: {{ provider: hash, dims: 3 }} }}\n  f: {{ op: chunk.semantic, input: parse, size: 100, embedding: {{ provider: foo }} }}\n  g: {{ op: chunk.recursive, input: parse, size: 100, unit: tokens, tokenizer: not-a-tokenizer.json }}\n  out: {{ op: sink.jsonl, input: [a, b, c, d, e, f, g], path: o.jsonl }}\n",
         corpus.display()
     );
+    fs::write(dir.path().join("not-a-tokenizer.json"), r#"{"a": 1}"#).unwrap();
     let output = engine_on(dir.path(), &["validate"], &yaml);
     let err = text(&output.stderr);
     assert_eq!(output.status.code(), Some(2), "{err}");
@@ -201,6 +202,10 @@ fn validate_reports_chunking_problems() {
         (8, "`missing.json` does not exist"),
         (9, "unknown key `level`"),
         (10, "dims"),
+        // An unknown provider is named, with the choices (it read "expected another value").
+        (11, "`provider: foo` is not allowed here"),
+        // A file that is no tokenizer is found before the run (it was "valid").
+        (12, "is not a Hugging Face tokenizer.json"),
     ] {
         assert!(
             err.lines()

@@ -394,10 +394,14 @@ mod tests {
             by_step.sort();
             by_step
         };
-        std::fs::write(&tokenizer, "{\"version\": 1}").unwrap();
+        // A real tokenizer (validation loads it), then the same one written otherwise.
+        let real = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../operators/tests/data/all-MiniLM-L6-v2.tokenizer.json");
+        let json = std::fs::read_to_string(&real).unwrap();
+        std::fs::write(&tokenizer, &json).unwrap();
         let before = fingerprints();
         assert_eq!(before, fingerprints(), "planning is deterministic");
-        std::fs::write(&tokenizer, "{\"version\": 2}").unwrap();
+        std::fs::write(&tokenizer, format!("{json}\n")).unwrap();
         let after = fingerprints();
         for ((step, old), (_, new)) in before.iter().zip(&after) {
             let upstream = step == "docs" || step == "parse";

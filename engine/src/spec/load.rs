@@ -307,7 +307,20 @@ fn diagnose(
                 .unwrap_or_default(),
         );
         let instance = doc.value.pointer(&pointer).unwrap_or(&Value::Null);
+        let tag = unknown_tag(error, instance);
         let mut found = match error.kind() {
+            ValidationErrorKind::AnyOf { .. } | ValidationErrorKind::OneOfNotValid { .. }
+                if tag.is_some() =>
+            {
+                let (key, value, choices) = tag.unwrap_or_default();
+                let hint = did_you_mean(&value, choices.iter().map(String::as_str))
+                    .or_else(|| Some(format!("choose one of: {}", choices.join(", "))));
+                Diagnostic::error(
+                    doc.value_pos(&format!("{pointer}/{}", escape_pointer(&key))),
+                    format!("`{key}: {value}` is not allowed here"),
+                )
+                .with_hint(hint)
+            }
             ValidationErrorKind::AdditionalProperties { unexpected } => {
                 for key in unexpected {
                     diagnostics.push(unknown_key(doc, &pointer, key));
@@ -480,6 +493,43 @@ fn meant_branch<'e>(
         (Some(errors), None) => Some(errors),
         _ => None,
     }
+}
+
+/// The tag of a mapping that matches no branch of an `anyOf` or `oneOf` (`provider: foo` where
+/// the branches want `provider: onnx`, `http` or `hash`): its key, its value and the values
+/// the branches want, when every branch refused the value of that one key.
+fn unknown_tag(
+    error: &jsonschema::ValidationError,
+    instance: &Value,
+) -> Option<(String, String, Vec<String>)> {
+    let (ValidationErrorKind::AnyOf { context } | ValidationErrorKind::OneOfNotValid { context }) =
+        error.kind()
+    else {
+        return None;
+    };
+    let pointer = error.instance_path().as_str();
+    let mut tag: Option<String> = None;
+    let mut choices = Vec::new();
+    for branch in context {
+        for inner in branch {
+            let ValidationErrorKind::Constant { expected_value } = inner.kind() else {
+                continue;
+            };
+            let key = inner
+                .instance_path()
+                .as_str()
+                .strip_prefix(pointer)
+                .and_then(|rest| rest.strip_prefix('/'))
+                .filter(|key| !key.contains('/'))?;
+            if tag.get_or_insert_with(|| key.to_owned()) != key {
+                return None;
+            }
+            choices.push(display_value(expected_value));
+        }
+    }
+    let key = tag?;
+    let value = instance.get(&key)?;
+    Some((key, display_value(value), choices))
 }
 
 fn valid_step_name(name: &str) -> bool {

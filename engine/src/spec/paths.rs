@@ -44,20 +44,28 @@ pub fn input_problem(base: &Path, relative: &str, kind: PathKind) -> Option<Prob
             ),
             "name the folder that holds it, and pick files with `include`",
         ),
-        PathKind::File if resolved.is_dir() => problem(
+        PathKind::File | PathKind::Tokenizer if resolved.is_dir() => problem(
             format!(
                 "`{relative}` is a folder, but this step reads one file ({})",
                 resolved.display()
             ),
             "name a file in it",
         ),
-        PathKind::File if !resolved.is_file() => problem(
+        PathKind::File | PathKind::Tokenizer if !resolved.is_file() => problem(
             format!(
                 "`{relative}` is not a regular file but a FIFO, socket or device ({}): this step reads a file to its end",
                 resolved.display()
             ),
             "write what it gives to a file, and name that file",
         ),
+        PathKind::Tokenizer => operators::chunk::sizer::load_tokenizer(&resolved)
+            .err()
+            .and_then(|err| {
+                problem(
+                    format!("`{relative}` is not a Hugging Face tokenizer.json: {err}"),
+                    "name the tokenizer.json of the embedding model, e.g. `models/bge-small-en-v1.5/tokenizer.json`",
+                )
+            }),
         _ => None,
     }
 }
@@ -244,7 +252,9 @@ pub fn conflicts(
         for (key, relative, kind) in step.config.input_paths() {
             let read = identity(&base.join(relative));
             match kind {
-                PathKind::File => reads.push((step.name.clone(), key.to_owned(), read)),
+                PathKind::File | PathKind::Tokenizer => {
+                    reads.push((step.name.clone(), key.to_owned(), read))
+                }
                 PathKind::Folder => folders.push((&step.name, key, read)),
             }
         }
