@@ -127,13 +127,13 @@ fn word_list_numbers_restart_and_continue_as_word_shows_them() {
     let output = parse(&[], &file);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let md = stdout(&output);
-    // A new list restarts at 1, a list starting at 10 shows 10, and a list interrupted by a
-    // paragraph goes on where it stopped.
+    // A new list restarts at 1, a list starting at 10 shows 10, a list interrupted by a
+    // paragraph goes on where it stopped, and a lettered level shows its letters.
     for line in [
         "4. Entry #4\n1) Restarted to 1 from 5\n",
         "\n10. Jump to new list at 10\n11. Now 11\n",
         "\n12. Carrying on @ 12\n",
-        "\n    1. 2-a\n",
+        "\n    - a. 2-a\n    - b. 2-b\n",
     ] {
         assert!(md.contains(line), "{line:?} not in\n{md}");
     }

@@ -196,7 +196,8 @@ pub const OPERATORS: &[OperatorInfo] = &[
         // 10: DOCX: tracked formatting changes keep the current properties; hidden text, field
         //    instructions, table-of-contents fields and placeholder text are dropped; deleted
         //    paragraph marks join paragraphs and deleted rows go; `gridBefore`/`gridAfter`
-        //    cells; fractions `a/b`, ruby base text, Wingdings arrows, positional tabs.
+        //    cells; fractions `a/b`, ruby base text, Wingdings arrows, positional tabs; items
+        //    counted in letters or roman numerals keep their label; `w:isLgl` labels.
         version: 10,
     },
     OperatorInfo {

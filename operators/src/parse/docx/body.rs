@@ -901,12 +901,25 @@ fn classify(
             Some(state) => (Some(state), text.chars().skip(1).collect::<String>()),
             None => (cx.numbering.check_box(&num_id, ilvl), text),
         };
+        let text = text.trim_start().to_string();
+        // Items counted in letters or roman numerals ("a)", "(ii)", "IV.") keep their label,
+        // which a Markdown list would show as a number, and the text may refer to.
+        if number.is_some() && cx.numbering.lettered(&num_id, ilvl) {
+            let label = counters.label(cx.numbering, &num_id, ilvl);
+            return Block::ListItem {
+                depth,
+                ordered: false,
+                number: None,
+                checked,
+                text: label.map_or_else(|| text.clone(), |label| format!("{label} {text}")),
+            };
+        }
         return Block::ListItem {
             depth,
             ordered: number.is_some(),
             number,
             checked,
-            text: text.trim_start().to_string(),
+            text,
         };
     }
     let name = style.map(|s| cx.styles.name(s)).unwrap_or_default();
@@ -1117,6 +1130,71 @@ mod tests {
                 item(0, "again"),
             ]
         );
+    }
+
+    /// Items counted in letters or roman numerals keep Word's label in their text (a Markdown
+    /// list showed `1.` for `a)`); a legal-numbering level shows every number in decimal.
+    #[test]
+    fn lettered_items_keep_their_labels_and_legal_levels_are_decimal() {
+        let lvl = |ilvl: u32, format: &str, text: &str, extra: &str| {
+            format!(
+                r#"<w:lvl w:ilvl="{ilvl}"><w:start w:val="1"/><w:numFmt w:val="{format}"/><w:lvlText w:val="{text}"/>{extra}</w:lvl>"#
+            )
+        };
+        let numbering = format!(
+            r#"<w:abstractNum w:abstractNumId="1">{}{}</w:abstractNum><w:num w:numId="1"><w:abstractNumId w:val="1"/></w:num><w:abstractNum w:abstractNumId="2">{}{}</w:abstractNum><w:num w:numId="2"><w:abstractNumId w:val="2"/></w:num>"#,
+            lvl(0, "lowerLetter", "%1)", ""),
+            lvl(1, "lowerRoman", "(%2)", ""),
+            lvl(0, "upperRoman", "%1.", ""),
+            lvl(1, "decimal", "%1.%2", "<w:isLgl/>"),
+        );
+        let item = |num: u32, ilvl: u32, text: &str| {
+            p(
+                &format!(r#"<w:numPr><w:ilvl w:val="{ilvl}"/><w:numId w:val="{num}"/></w:numPr>"#),
+                text,
+            )
+        };
+        let body = [
+            item(1, 0, "first"),
+            item(1, 1, "sub one"),
+            item(1, 1, "sub two"),
+            item(1, 0, "second"),
+            item(2, 0, "Part"),
+            item(2, 1, "Terms"),
+        ]
+        .concat();
+        let texts: Vec<(u32, bool, String)> = blocks_numbered("", &numbering, &body)
+            .into_iter()
+            .map(|block| match block {
+                Block::ListItem {
+                    depth,
+                    ordered,
+                    text,
+                    ..
+                } => (depth, ordered, text),
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        let want = |depth: u32, ordered: bool, text: &str| (depth, ordered, text.to_owned());
+        assert_eq!(
+            texts,
+            [
+                want(0, false, "a) first"),
+                want(1, false, "(i) sub one"),
+                want(1, false, "(ii) sub two"),
+                want(0, false, "b) second"),
+                want(0, false, "I. Part"),
+                want(1, true, "Terms"),
+            ]
+        );
+        // The label a numbered heading would show: `1.1`, not `I.1`.
+        let numbering = Numbering::parse(&format!(
+            r#"<w:numbering xmlns:w="x">{numbering}</w:numbering>"#
+        ));
+        let mut counters = Counters::default();
+        counters.next(&numbering, "2", 0);
+        counters.next(&numbering, "2", 1);
+        assert_eq!(counters.label(&numbering, "2", 1).as_deref(), Some("1.1"));
     }
 
     /// Symbol-font symbols are their Unicode characters (Wingdings' are dropped, but for check

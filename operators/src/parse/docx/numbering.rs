@@ -37,6 +37,8 @@ struct Level {
     style: Option<String>,
     /// The font of its label (`w:rPr/w:rFonts`): a bullet in Wingdings is a glyph code.
     font: Option<String>,
+    /// `w:isLgl`: its label shows every level's number in decimal ("1.1", not "I.1").
+    legal: bool,
 }
 
 /// An abstract numbering: its levels, or a link to a numbering style that holds them.
@@ -172,6 +174,11 @@ impl Numbering {
                                 level.style = val();
                             }
                         }
+                        "isLgl" => {
+                            if let Some((_, level)) = at.level.as_mut() {
+                                level.legal = super::xml::is_on(&e);
+                            }
+                        }
                         "lvlRestart" => {
                             if let Some((_, level)) = at.level.as_mut() {
                                 level.restart = number(val());
@@ -273,6 +280,7 @@ impl Numbering {
                 text: l.text.clone().or(base.text),
                 style: l.style.clone().or(base.style),
                 font: l.font.clone().or(base.font),
+                legal: l.legal || base.legal,
             },
             None => base,
         };
@@ -287,6 +295,17 @@ impl Numbering {
         self.level(num_id, ilvl)
             .format
             .is_some_and(|f| !matches!(f.as_str(), "bullet" | "none" | ""))
+    }
+
+    /// Whether items of list `num_id` at level `ilvl` are counted in letters or roman
+    /// numerals, which a Markdown list cannot show: they keep their label in their text.
+    pub(super) fn lettered(&self, num_id: &str, ilvl: u32) -> bool {
+        self.level(num_id, ilvl).format.is_some_and(|f| {
+            matches!(
+                f.as_str(),
+                "lowerLetter" | "upperLetter" | "lowerRoman" | "upperRoman"
+            )
+        })
     }
 
     /// The state a bulleted level's check-box bullet shows (pandoc writes task lists as
@@ -388,10 +407,8 @@ impl Counters {
             .abstract_of(num_id)
             .map_or_else(|| format!("num:{num_id}"), |a| format!("abstract:{a}"));
         let values = self.values.get(&key)?;
-        let text = numbering
-            .level(num_id, ilvl)
-            .text
-            .unwrap_or_else(|| format!("%{}", ilvl + 1));
+        let own = numbering.level(num_id, ilvl);
+        let text = own.text.unwrap_or_else(|| format!("%{}", ilvl + 1));
         let mut label = String::new();
         let mut chars = text.chars().peekable();
         while let Some(c) = chars.next() {
@@ -401,7 +418,12 @@ impl Counters {
                     chars.next();
                     let level = numbering.level(num_id, n - 1);
                     let value = values[(n - 1) as usize].unwrap_or(level.start.unwrap_or(1));
-                    label.push_str(&format_number(value, level.format.as_deref()));
+                    let format = if own.legal {
+                        None
+                    } else {
+                        level.format.as_deref()
+                    };
+                    label.push_str(&format_number(value, format));
                 }
                 _ => label.push(c),
             }
