@@ -118,6 +118,9 @@ struct Table {
     /// it leaves empty after its cells (`w:gridAfter`).
     row_deleted: bool,
     grid_after: usize,
+    /// The blocks of its paragraphs while it has one cell only (and no table in it): a single
+    /// cell that holds a heading or a list (a call-out box) is read as those blocks.
+    frame: Option<Vec<Block>>,
 }
 
 /// A field (`w:fldChar` begin, instruction, separate, result, end) being read.
@@ -398,7 +401,10 @@ impl Walker {
             "t" => self.in_text = true,
             "tbl" => {
                 self.flush_joined(cx);
-                self.tables.push(Table::default());
+                self.tables.push(Table {
+                    frame: Some(Vec::new()),
+                    ..Table::default()
+                });
             }
             "gridBefore" | "gridAfter" => {
                 let n = val().and_then(|v| v.parse().ok()).unwrap_or(0usize).min(64);
@@ -413,6 +419,9 @@ impl Walker {
             }
             "tc" => {
                 if let Some(table) = self.tables.last_mut() {
+                    if !(table.rows.is_empty() && table.row.is_empty()) {
+                        table.frame = None;
+                    }
                     table.cell = Some(Cell {
                         span: 1,
                         ..Cell::default()
@@ -666,7 +675,9 @@ impl Walker {
         // Word numbers every numbered paragraph, empty ones and those in tables included.
         let list = list_number(&para, cx, &mut self.counters);
         let text = para.text.trim().to_string();
-        if let Some(cell) = self.tables.last_mut().and_then(|t| t.cell.as_mut()) {
+        if let Some(table) = self.tables.last_mut()
+            && let Some(cell) = table.cell.as_mut()
+        {
             if !text.is_empty() {
                 let heading = para.outline.is_some()
                     || para
@@ -674,7 +685,10 @@ impl Walker {
                         .as_deref()
                         .is_some_and(|s| cx.styles.heading_level(s).is_some());
                 cell.structured |= list.is_some() || heading;
-                cell.lines.push(text);
+                cell.lines.push(text.clone());
+                if let Some(frame) = table.frame.as_mut() {
+                    frame.push(classify(para, text, cx, list, &self.counters));
+                }
             }
             return;
         }
@@ -748,7 +762,9 @@ impl Walker {
         if !table.row.is_empty() {
             rows.push(table.row);
         }
-        if let Some(cell) = self.tables.last_mut().and_then(|t| t.cell.as_mut()) {
+        if let Some(parent) = self.tables.last_mut()
+            && let Some(cell) = parent.cell.as_mut()
+        {
             // A nested table flattens into its cell, a row per line.
             cell.structured = true;
             for row in &rows {
@@ -762,6 +778,22 @@ impl Walker {
                     cell.lines.push(line);
                 }
             }
+            // A frame holding a table stays a table (of one cell): its rows keep their lines.
+            parent.frame = None;
+            return;
+        }
+        if let ([row], Some(frame)) = (rows.as_slice(), table.frame)
+            && row.len() == 1
+            && table.structured
+        {
+            // A single cell with a heading or a list (a call-out box): its blocks, its headings
+            // as paragraphs (a box's title heads no section of the document).
+            self.blocks
+                .extend(frame.into_iter().map(|block| match block {
+                    Block::Heading { text, .. } => Block::Paragraph(text),
+                    other => other,
+                }));
+            self.caption_last = false;
             return;
         }
         if let [row] = rows.as_slice()
@@ -1290,8 +1322,10 @@ mod tests {
         );
     }
 
-    /// A caption above a frame that says what the frame says is not said twice; a frame
-    /// that holds a table or a heading keeps them in a table, not flattened into paragraphs.
+    /// A caption above a frame that says what the frame says is not said twice; a frame that
+    /// holds a table keeps it in a table, not flattened into paragraphs; a frame with a heading
+    /// or a list (a call-out box) is its paragraphs and list items (it was a table of one cell
+    /// holding all its text on one line), its heading a paragraph.
     #[test]
     fn frames_with_captions_above_and_frames_with_structure() {
         let styles = r#"<w:style w:styleId="Caption"><w:name w:val="caption"/></w:style>
@@ -1304,16 +1338,30 @@ mod tests {
                 &[
                     p(r#"<w:pStyle w:val="Heading2"/>"#, "Inside"),
                     p("", "body"),
+                    p(
+                        r#"<w:numPr><w:ilvl w:val="0"/><w:numId w:val="1"/></w:numPr>"#,
+                        "step",
+                    ),
                 ]
                 .concat(),
             ),
+            frame(&[p("", "Table:"), frame(&p("", "nested"))].concat()),
         ]
         .concat();
         assert_eq!(
             blocks_styled(styles, &body),
             vec![
                 Block::Paragraph("Warning box text".into()),
-                Block::Table(vec![vec!["Inside\nbody".into()]]),
+                Block::Paragraph("Inside".into()),
+                Block::Paragraph("body".into()),
+                Block::ListItem {
+                    depth: 0,
+                    ordered: true,
+                    number: Some(1),
+                    checked: None,
+                    text: "step".into(),
+                },
+                Block::Table(vec![vec!["Table:\nnested".into()]]),
             ]
         );
     }
