@@ -21,6 +21,8 @@ pub(super) struct Archive<'a> {
     zip: ZipArchive<Cursor<&'a [u8]>>,
     /// Bytes that may still be decompressed.
     budget: u64,
+    /// What reading the parts found wrong but read anyway (text that is not what it says).
+    warnings: Vec<String>,
 }
 
 impl<'a> Archive<'a> {
@@ -47,6 +49,7 @@ impl<'a> Archive<'a> {
         Ok(Archive {
             zip,
             budget: MAX_TOTAL,
+            warnings: Vec::new(),
         })
     }
 
@@ -95,7 +98,15 @@ impl<'a> Archive<'a> {
             return Err(too_large(name, "decompressed size", read));
         }
         self.budget = self.budget.saturating_sub(read);
-        Ok(Some(xml_text(bytes)))
+        let (text, problem) = xml_text(bytes);
+        self.warnings
+            .extend(problem.map(|problem| format!("part {name}: {problem}")));
+        Ok(Some(text))
+    }
+
+    /// What reading the parts so far found wrong but read anyway.
+    pub(super) fn take_warnings(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.warnings)
     }
 }
 
@@ -106,13 +117,41 @@ fn has_stream(bytes: &[u8], name: &str) -> bool {
     bytes.windows(utf16.len()).any(|w| w == utf16.as_slice())
 }
 
-/// XML bytes as text: UTF-16 by its byte order mark, otherwise UTF-8 (lossy).
-fn xml_text(bytes: Vec<u8>) -> String {
-    if let Some((encoding, _)) = encoding_rs::Encoding::for_bom(&bytes) {
-        let (text, _) = encoding.decode_with_bom_removal(&bytes);
-        return text.into_owned();
-    }
-    String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+/// XML bytes as text: UTF-16 by its byte order mark, else in the encoding its XML declaration
+/// names (`encoding="ISO-8859-1"`), else UTF-8; and what was wrong with them, when some bytes
+/// were not text in that encoding (each is then U+FFFD).
+fn xml_text(bytes: Vec<u8>) -> (String, Option<String>) {
+    let (encoding, text, lossy) = match encoding_rs::Encoding::for_bom(&bytes) {
+        Some((encoding, _)) => {
+            let (text, lossy) = encoding.decode_with_bom_removal(&bytes);
+            (encoding, text.into_owned(), lossy)
+        }
+        None => {
+            let encoding = declared_encoding(&bytes).unwrap_or(encoding_rs::UTF_8);
+            let (text, lossy) = encoding.decode_without_bom_handling(&bytes);
+            (encoding, text.into_owned(), lossy)
+        }
+    };
+    let problem = lossy.then(|| {
+        format!(
+            "not valid {} text: the bytes that are not were replaced by U+FFFD",
+            encoding.name()
+        )
+    });
+    (text, problem)
+}
+
+/// The encoding an XML declaration at the start of `bytes` names, if encoding_rs knows it.
+fn declared_encoding(bytes: &[u8]) -> Option<&'static encoding_rs::Encoding> {
+    let head = bytes.get(..bytes.len().min(200))?;
+    let declaration = head.strip_prefix(b"<?xml")?;
+    let declaration = &declaration[..declaration.windows(2).position(|w| w == b"?>")?];
+    let at = declaration.windows(8).position(|w| w == b"encoding")?;
+    let rest = &declaration[at + 8..];
+    let quote = rest.iter().position(|&b| b == b'"' || b == b'\'')?;
+    let value = &rest[quote + 1..];
+    let end = value.iter().position(|&b| b == rest[quote])?;
+    encoding_rs::Encoding::for_label(&value[..end])
 }
 
 /// A damaged-DOCX error with `detail`.
@@ -172,6 +211,25 @@ mod tests {
             Archive::open(b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1rest"),
             Err(ParseError::Encrypted { .. })
         ));
+    }
+
+    /// A part declared in another encoding than UTF-8 is read in it; bytes that are not
+    /// text in the part's encoding are replaced, and said to be.
+    #[test]
+    fn parts_are_read_in_their_declared_encoding() {
+        let latin1 = b"<?xml version='1.0' encoding='ISO-8859-1'?><t>H\xe9llo</t>".to_vec();
+        assert_eq!(
+            xml_text(latin1),
+            (
+                "<?xml version='1.0' encoding='ISO-8859-1'?><t>Héllo</t>".to_owned(),
+                None
+            )
+        );
+        let utf8 = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><t>Héllo</t>";
+        assert_eq!(xml_text(utf8.as_bytes().to_vec()), (utf8.to_owned(), None));
+        let (text, problem) = xml_text(b"<t>H\xe9llo</t>".to_vec());
+        assert_eq!(text, "<t>H\u{FFFD}llo</t>");
+        assert!(problem.is_some_and(|p| p.contains("not valid UTF-8")));
     }
 
     /// An OLE file with a `WordDocument` stream and no `EncryptedPackage` is a Word 97-2003

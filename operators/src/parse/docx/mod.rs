@@ -81,6 +81,7 @@ pub(super) fn parse(bytes: &[u8]) -> Result<Parsed, ParseError> {
         None => Default::default(),
     };
     warnings.extend(renderer.take_warnings());
+    warnings.extend(archive.take_warnings());
     let (markdown, elements) = renderer.finish();
     Ok(Parsed {
         markdown,
