@@ -197,7 +197,9 @@ pub const OPERATORS: &[OperatorInfo] = &[
         //    instructions, table-of-contents fields and placeholder text are dropped; deleted
         //    paragraph marks join paragraphs and deleted rows go; `gridBefore`/`gridAfter`
         //    cells; fractions `a/b`, ruby base text, Wingdings arrows, positional tabs; items
-        //    counted in letters or roman numerals keep their label; `w:isLgl` labels.
+        //    counted in letters or roman numerals keep their label; `w:isLgl` labels; call-out
+        //    boxes keep their lists; custom note marks; unreferenced notes go; parts read in
+        //    their declared encoding.
         version: 10,
     },
     OperatorInfo {

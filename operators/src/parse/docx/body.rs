@@ -27,6 +27,9 @@ pub(super) struct Context<'a> {
 pub(super) struct NoteNumbers {
     footnotes: HashMap<String, u32>,
     endnotes: HashMap<String, u32>,
+    /// Notes referenced by a custom mark (`*`), by (endnote, id): the mark, and how many
+    /// notes of their kind were numbered before (they are listed after that one).
+    custom: HashMap<(bool, String), (String, u32)>,
 }
 
 impl NoteNumbers {
@@ -41,6 +44,24 @@ impl NoteNumbers {
             .unwrap_or(u32::MAX)
             .saturating_add(1);
         *map.entry(id.to_string()).or_insert(next)
+    }
+
+    /// Note `id` is referenced by the custom `mark` (the text after its reference).
+    pub(super) fn custom_mark(&mut self, endnote: bool, id: &str, mark: &str) {
+        let before = if endnote {
+            self.endnotes.len()
+        } else {
+            self.footnotes.len()
+        };
+        let before = u32::try_from(before).unwrap_or(u32::MAX);
+        self.custom
+            .entry((endnote, id.to_string()))
+            .or_insert_with(|| (mark.to_string(), before));
+    }
+
+    /// The custom mark of note `id` and how many notes were numbered before its reference.
+    pub(super) fn custom(&self, endnote: bool, id: &str) -> Option<&(String, u32)> {
+        self.custom.get(&(endnote, id.to_string()))
     }
 
     /// Whether note `id` has its number (it was referenced).
@@ -237,6 +258,8 @@ struct Walker {
     joined: Option<Para>,
     /// Where the open fraction parts (`m:num`, `m:den`) start in the paragraph's text.
     fraction_parts: Vec<usize>,
+    /// A note referenced by a custom mark, whose mark is the text that follows.
+    custom_note: Option<(bool, String)>,
 }
 
 impl Walker {
@@ -277,6 +300,10 @@ impl Walker {
             }
             Event::Text(t) if self.in_text && self.skip == 0 => {
                 let text = t.xml10_content();
+                if let Some((endnote, id)) = self.custom_note.take() {
+                    let mark = text.split_whitespace().next().unwrap_or_default();
+                    cx.notes.borrow_mut().custom_mark(endnote, &id, mark);
+                }
                 self.push_text(&text);
             }
             Event::Text(t) if self.in_instr && self.skip == 0 => {
@@ -513,11 +540,14 @@ impl Walker {
                 // A custom mark is the text of the run that follows.
                 let custom = attr(e, "customMarkFollows")
                     .is_some_and(|v| matches!(v.as_str(), "1" | "true" | "on"));
-                if let Some(id) = attr(e, "id")
-                    && !custom
-                {
-                    let mark = cx.notes.borrow_mut().mark(name == "endnoteReference", &id);
-                    self.push_text(&mark);
+                let endnote = name == "endnoteReference";
+                match attr(e, "id") {
+                    Some(id) if custom => self.custom_note = Some((endnote, id)),
+                    Some(id) => {
+                        let mark = cx.notes.borrow_mut().mark(endnote, &id);
+                        self.push_text(&mark);
+                    }
+                    None => {}
                 }
             }
             _ => {}

@@ -93,12 +93,19 @@ pub(super) fn parse(bytes: &[u8]) -> Result<Parsed, ParseError> {
 }
 
 /// The notes of a footnotes or endnotes part, each as a paragraph starting with its mark as
-/// the body's references show it (`[1]`, or `[e1]` for endnotes), in the order of their numbers
-/// (notes never referenced after the others).
+/// the body's references show it (`[1]`, or `[e1]` for endnotes; a custom mark such as `*` as
+/// it is), in the order of their references. A note no reference shows (its reference deleted,
+/// or none) is not shown, as in Word.
 fn notes(xml: &str, endnotes: bool, cx: &body::Context<'_>) -> (Vec<Block>, Option<String>) {
-    let mut numbered = Vec::new();
+    let mut listed: Vec<((u32, bool), Block)> = Vec::new();
     let mut warning = None;
     for (id, part) in split_notes(xml) {
+        let numbers = cx.notes.borrow();
+        let custom = numbers.custom(endnotes, &id).cloned();
+        if custom.is_none() && !numbers.is_numbered(endnotes, &id) {
+            continue;
+        }
+        drop(numbers);
         let read = body::read(part, cx);
         warning = warning.or(read.warning);
         let text: Vec<String> = read
@@ -108,29 +115,29 @@ fn notes(xml: &str, endnotes: bool, cx: &body::Context<'_>) -> (Vec<Block>, Opti
             .collect();
         let text = text.join("\n");
         let text = text.trim();
-        if !text.is_empty() {
-            numbered.push((id, text.to_string()));
+        if text.is_empty() {
+            continue;
         }
+        let (key, mark) = match custom {
+            // Listed after the note numbered before its reference.
+            Some((mark, before)) => ((before, true), mark),
+            None => {
+                let mut numbers = cx.notes.borrow_mut();
+                (
+                    (numbers.number(endnotes, &id), false),
+                    numbers.mark(endnotes, &id),
+                )
+            }
+        };
+        let text = match text.strip_prefix(mark.as_str()) {
+            // The note's own text begins with its custom mark.
+            Some(_) if !mark.is_empty() => text.to_string(),
+            _ => format!("{mark} {text}").trim_start().to_string(),
+        };
+        listed.push((key, Block::Paragraph(text)));
     }
-    // Referenced notes have their numbers; the others take the next ones, in part order.
-    let mut numbers = cx.notes.borrow_mut();
-    let referenced: Vec<bool> = numbered
-        .iter()
-        .map(|(id, _)| numbers.is_numbered(endnotes, id))
-        .collect();
-    let mut blocks: Vec<(u32, Block)> = numbered
-        .iter()
-        .zip(&referenced)
-        .filter(|(_, r)| **r)
-        .chain(numbered.iter().zip(&referenced).filter(|(_, r)| !**r))
-        .map(|((id, text), _)| {
-            let number = numbers.number(endnotes, id);
-            let mark = numbers.mark(endnotes, id);
-            (number, Block::Paragraph(format!("{mark} {text}")))
-        })
-        .collect();
-    blocks.sort_by_key(|(number, _)| *number);
-    (blocks.into_iter().map(|(_, b)| b).collect(), warning)
+    listed.sort_by_key(|(key, _)| *key);
+    (listed.into_iter().map(|(_, b)| b).collect(), warning)
 }
 
 /// The `w:footnote` / `w:endnote` elements of a notes part with a positive id, as
