@@ -215,7 +215,8 @@ pub const OPERATORS: &[OperatorInfo] = &[
         // 8: //    runs without spaces are cut into full chunks (a 1,024-byte window's edge was taken
         //    for a sentence end), between grapheme clusters; overlap goes rather than cutting a
         //    word that fits without it, is taken in CJK text, and stops where the section
-        //    changes.
+        //    changes; no cut right before a code block's closing fence; overlap in code
+        //    starts at a line.
         version: 8,
     },
     OperatorInfo {
@@ -231,7 +232,8 @@ pub const OPERATORS: &[OperatorInfo] = &[
         // 7: //    runs without spaces are cut into full chunks (a 1,024-byte window's edge was taken
         //    for a sentence end), between grapheme clusters; overlap goes rather than cutting a
         //    word that fits without it, is taken in CJK text, and stops where the section
-        //    changes.
+        //    changes; no cut right before a code block's closing fence; overlap in code
+        //    starts at a line.
         version: 7,
     },
     OperatorInfo {
@@ -247,7 +249,8 @@ pub const OPERATORS: &[OperatorInfo] = &[
         // 7: //    runs without spaces are cut into full chunks (a 1,024-byte window's edge was taken
         //    for a sentence end), between grapheme clusters; overlap goes rather than cutting a
         //    word that fits without it, is taken in CJK text, and stops where the section
-        //    changes.
+        //    changes; no cut right before a code block's closing fence; overlap in code
+        //    starts at a line.
         version: 7,
     },
     OperatorInfo {
@@ -263,7 +266,8 @@ pub const OPERATORS: &[OperatorInfo] = &[
         // 7: //    runs without spaces are cut into full chunks (a 1,024-byte window's edge was taken
         //    for a sentence end), between grapheme clusters; overlap goes rather than cutting a
         //    word that fits without it, is taken in CJK text, and stops where the section
-        //    changes.
+        //    changes; no cut right before a code block's closing fence; overlap in code
+        //    starts at a line.
         version: 7,
     },
     OperatorInfo {
@@ -279,7 +283,8 @@ pub const OPERATORS: &[OperatorInfo] = &[
         // 7: //    runs without spaces are cut into full chunks (a 1,024-byte window's edge was taken
         //    for a sentence end), between grapheme clusters; overlap goes rather than cutting a
         //    word that fits without it, is taken in CJK text, and stops where the section
-        //    changes.
+        //    changes; no cut right before a code block's closing fence; overlap in code
+        //    starts at a line.
         version: 7,
     },
     OperatorInfo {

@@ -18,6 +18,8 @@ pub(super) struct Barriers {
     floor: Vec<usize>,
     /// Heading spans, ascending.
     headings: Vec<[usize; 2]>,
+    /// Code block spans, ascending: overlap in them starts at a line's start.
+    code: Vec<[usize; 2]>,
 }
 
 impl Barriers {
@@ -29,6 +31,7 @@ impl Barriers {
         elements.sort_by_key(|e| e.span[0]);
         let mut zones: Vec<[usize; 2]> = Vec::new();
         let mut headings = Vec::new();
+        let mut code = Vec::new();
         let mut page = None;
         let mut section: Option<&[String]> = None;
         for e in elements {
@@ -49,6 +52,7 @@ impl Barriers {
                     headings.push(e.span);
                 }
                 ElementKind::Table => zones.extend([[start, start], [end, end]]),
+                ElementKind::Code => code.push(e.span),
                 ElementKind::PageBreak => zones.push([start, end.max(start)]),
                 _ => {}
             }
@@ -76,6 +80,7 @@ impl Barriers {
             from: zones.iter().map(|z| z[0]).collect(),
             floor,
             headings,
+            code,
         }
     }
 
@@ -86,6 +91,19 @@ impl Barriers {
             Some([_, end]) if at < end => end,
             _ => at,
         }
+    }
+
+    /// `at`, or, inside a code block, the start of the first line of `text` in `[at, end)`
+    /// (`None` when there is none): overlap repeats whole lines of code.
+    pub(super) fn code_line_start(&self, text: &str, at: usize, end: usize) -> Option<usize> {
+        let count = self.code.partition_point(|c| c[0] < at);
+        let inside = count.checked_sub(1).is_some_and(|i| at < self.code[i][1]);
+        let line_start = at == 0 || text.as_bytes().get(at - 1) == Some(&b'\n');
+        if !inside || line_start {
+            return Some(at);
+        }
+        let next = at + text.get(at..end)?.find('\n')? + 1;
+        (next < end).then_some(next)
     }
 
     /// The earliest position the overlap of a chunk whose new content starts at `bound` may

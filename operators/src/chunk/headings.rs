@@ -26,6 +26,8 @@ pub(super) fn glued(doc: &ParsedDocument) -> Vec<[usize; 2]> {
         }
     }
     ranges.reverse();
+    ranges.extend(closing_fences(doc));
+    ranges.sort_unstable();
     let mut merged: Vec<[usize; 2]> = Vec::with_capacity(ranges.len());
     for [from, to] in ranges {
         match merged.last_mut() {
@@ -34,6 +36,24 @@ pub(super) fn glued(doc: &ParsedDocument) -> Vec<[usize; 2]> {
         }
     }
     merged
+}
+
+/// The closing fence lines of fenced code blocks, as ranges that hold no break: a chunk cut
+/// before one left the next chunk nothing new but the fence (`` ``` ``).
+fn closing_fences(doc: &ParsedDocument) -> impl Iterator<Item = [usize; 2]> + '_ {
+    let text = doc.markdown.as_str();
+    doc.elements
+        .iter()
+        .filter(|e| e.kind == ElementKind::Code)
+        .filter_map(move |e| {
+            let [start, end] = e.span;
+            let block = text.get(start..end)?.trim_end();
+            let line = block.rfind('\n').map_or(0, |i| i + 1);
+            let fence = block[line..].trim();
+            let fenced = fence.len() >= 3
+                && (fence.bytes().all(|b| b == b'`') || fence.bytes().all(|b| b == b'~'));
+            (fenced && line > 0).then_some([start + line - 1, start + block.len()])
+        })
 }
 
 /// The range of `glued` (sorted, disjoint) that holds `at` (`from < at <= to`).

@@ -120,8 +120,8 @@ pub(super) fn split_range(
 
 /// Where the chunk after one ending at `end` starts: the earliest word start (after white
 /// space, or a CJK ideograph or kana) at or after both `floor` and the position where the last
-/// `overlap` units before `end` begin, not inside a heading, and before `end`. `None` when
-/// there is no such word start.
+/// `overlap` units before `end` begin, not inside a heading, at a line's start in code, and
+/// before `end`. `None` when there is no such word start.
 fn overlap_start(
     text: &str,
     sizer: &dyn Sizer,
@@ -131,6 +131,7 @@ fn overlap_start(
     overlap: usize,
 ) -> Option<usize> {
     let from = barriers.outside_heading(sizer.fit_back(text, end, overlap).max(floor));
+    let from = barriers.code_line_start(text, from, end)?;
     let tail = text.get(from..end)?;
     let mut prev_ws = text
         .get(..from)

@@ -916,3 +916,36 @@ fn a_full_stop_stays_with_the_chunk_that_has_room_for_it() {
         assert!(t.chars().count() <= 400);
     }
 }
+
+/// A code block longer than a chunk is not cut right before its closing fence (the next chunk
+/// had nothing new but `` ``` ``), and overlap in code repeats whole lines (it began at
+/// `= compute(5)`).
+#[test]
+fn code_blocks_keep_their_fence_and_overlap_whole_lines() {
+    let code: String = (0..8)
+        .map(|i| format!("x{i} = compute({i})  # c\n"))
+        .collect();
+    let md = format!("## One\n\nIntro paragraph here w w.\n\n```\n{code}```\n\n## Two\n\nAfter.\n");
+    let set = chunker(
+        Strategy::ByHeading { level: 2 },
+        settings(200, 40, Unit::Chars),
+    )
+    .chunk(&parsed("f.md", &md))
+    .unwrap();
+    let texts = texts(&set);
+    assert!(
+        texts
+            .iter()
+            .all(|t| t.trim() != "```" && !t.ends_with("```\n```")),
+        "{texts:#?}"
+    );
+    for text in texts.iter().filter(|t| t.contains("compute")) {
+        let first = text.lines().next().unwrap();
+        assert!(
+            first.starts_with('x') || first.starts_with("Intro") || first.starts_with("##"),
+            "overlap inside a line: {text:?}"
+        );
+    }
+    let fence = texts.iter().find(|t| t.ends_with("```")).unwrap();
+    assert!(fence.contains("x7 = compute(7)"), "{texts:#?}");
+}
