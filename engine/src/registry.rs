@@ -199,7 +199,7 @@ pub const OPERATORS: &[OperatorInfo] = &[
         //    cells; fractions `a/b`, ruby base text, Wingdings arrows, positional tabs; items
         //    counted in letters or roman numerals keep their label; `w:isLgl` labels; call-out
         //    boxes keep their lists; custom note marks; unreferenced notes go; parts read in
-        //    their declared encoding.
+        //    their declared encoding; imported HTML (`w:altChunk`) read in place.
         version: 10,
     },
     OperatorInfo {

@@ -166,6 +166,9 @@ impl Field {
 pub(super) struct Read {
     pub blocks: Vec<Block>,
     pub warning: Option<String>,
+    /// Imported content (`w:altChunk`) to put in: before block number `.0`, the part of
+    /// relationship `.1` (`usize::MAX`: one in a table cell, which is not read).
+    pub imports: Vec<(usize, String)>,
 }
 
 /// Reads the paragraphs and tables of a WordprocessingML part in order.
@@ -190,6 +193,7 @@ pub(super) fn read(xml: &str, cx: &Context<'_>) -> Read {
     Read {
         blocks: walker.blocks,
         warning,
+        imports: walker.imports,
     }
 }
 
@@ -260,6 +264,9 @@ struct Walker {
     fraction_parts: Vec<usize>,
     /// A note referenced by a custom mark, whose mark is the text that follows.
     custom_note: Option<(bool, String)>,
+    /// Imported content (`w:altChunk`: HTML, RTF or another document shown in its place):
+    /// where its blocks go among `blocks`, and its relationship id.
+    imports: Vec<(usize, String)>,
 }
 
 impl Walker {
@@ -536,6 +543,15 @@ impl Walker {
                     p.images.push(alt);
                 }
             }
+            // Between body paragraphs: its blocks go after those read so far (in a table
+            // cell, it is not read).
+            "altChunk" if self.tables.is_empty() && self.paras.is_empty() => {
+                self.flush_joined(cx);
+                self.code_open = false;
+                let id = attr(e, "id").unwrap_or_default();
+                self.imports.push((self.blocks.len(), id));
+            }
+            "altChunk" => self.imports.push((usize::MAX, String::new())),
             "footnoteReference" | "endnoteReference" => {
                 // A custom mark is the text of the run that follows.
                 let custom = attr(e, "customMarkFollows")
@@ -1445,6 +1461,26 @@ mod tests {
         );
         assert_eq!(read.blocks, vec![Block::Paragraph("kept".into())]);
         assert!(read.warning.is_some());
+    }
+
+    /// Imported content (`w:altChunk`) is found where it stands among the blocks.
+    #[test]
+    fn imported_parts_are_found_in_place() {
+        let styles = Styles::parse(r#"<w:styles xmlns:w="x"/>"#);
+        let numbering = Numbering::parse(r#"<w:numbering xmlns:w="x"/>"#);
+        let cx = Context {
+            styles: &styles,
+            numbering: &numbering,
+            notes: Default::default(),
+        };
+        let xml = format!(
+            r#"<w:document xmlns:w="x" xmlns:r="r"><w:body>{}<w:altChunk r:id="rId9"/>{}</w:body></w:document>"#,
+            p("", "Before."),
+            p("", "After.")
+        );
+        let read = read(&xml, &cx);
+        assert_eq!(read.blocks.len(), 2);
+        assert_eq!(read.imports, [(1, "rId9".to_owned())]);
     }
 
     /// Tracked formatting changes hold the old properties: the current style, numbering and

@@ -47,8 +47,8 @@ pub(super) fn parse(bytes: &[u8]) -> Result<Parsed, ParseError> {
         numbering: &numbering,
         notes: Default::default(),
     };
-    let mut warnings = Vec::new();
-    let main = body::read(&document, &cx);
+    let mut main = body::read(&document, &cx);
+    let mut warnings = import(&mut archive, &parts, &mut main);
     if main.blocks.is_empty() && main.warning.is_some() {
         return Err(ParseError::Damaged {
             format: Format::Docx,
@@ -90,6 +90,70 @@ pub(super) fn parse(bytes: &[u8]) -> Result<Parsed, ParseError> {
         warnings,
         stats: Default::default(),
     })
+}
+
+/// Puts the imported content of the main part (`w:altChunk`) in its place: HTML (the usual
+/// kind: converters write whole documents as one) as its blocks, plain text as paragraphs.
+/// What cannot be read (RTF, MHT, another DOCX, a part missing or too large) is said to be
+/// missing.
+fn import(
+    archive: &mut archive::Archive<'_>,
+    parts: &parts::Parts,
+    read: &mut body::Read,
+) -> Vec<String> {
+    let mut warnings = Vec::new();
+    let mut unread = 0;
+    for (at, id) in std::mem::take(&mut read.imports).into_iter().rev() {
+        let name = parts.imports.get(&id).filter(|_| at <= read.blocks.len());
+        let text = name.and_then(|name| archive.read(name).ok().flatten());
+        let blocks = match (name, text) {
+            (Some(name), Some(text)) if is_html(name, &text) => {
+                match super::html::body_blocks(&text) {
+                    Ok(blocks) => Some(blocks),
+                    Err(err) => {
+                        warnings.push(format!("{name}: {err}"));
+                        None
+                    }
+                }
+            }
+            (Some(name), Some(text)) if name.to_ascii_lowercase().ends_with(".txt") => Some(
+                text.split("\n\n")
+                    .map(str::trim)
+                    .filter(|p| !p.is_empty())
+                    .map(|p| Block::Paragraph(p.to_string()))
+                    .collect(),
+            ),
+            _ => None,
+        };
+        match blocks {
+            Some(blocks) => {
+                read.blocks.splice(at..at, blocks);
+            }
+            None => unread += 1,
+        }
+    }
+    if unread > 0 {
+        warnings.push(format!(
+            "{unread} imported part(s) (w:altChunk: RTF, MHT or another document that Word shows in place) not read: their text is missing"
+        ));
+    }
+    warnings
+}
+
+/// Whether an imported part is HTML: by its name, or by its start.
+fn is_html(name: &str, text: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    let mut end = text.len().min(2048);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    let head = text[..end].to_ascii_lowercase();
+    [".htm", ".html", ".xhtml"]
+        .iter()
+        .any(|ext| name.ends_with(ext))
+        || ["<!doctype html", "<html", "<body"]
+            .iter()
+            .any(|tag| head.contains(tag))
 }
 
 /// The notes of a footnotes or endnotes part, each as a paragraph starting with its mark as

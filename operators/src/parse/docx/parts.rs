@@ -3,6 +3,8 @@
 //! targets of the main part's own relationships. Packages without relationships, or with
 //! relationships that name no part, fall back to the usual names (`word/document.xml`, …).
 
+use std::collections::HashMap;
+
 use quick_xml::Reader;
 use quick_xml::events::Event;
 
@@ -22,6 +24,8 @@ pub(super) struct Parts {
     pub footnotes: String,
     pub endnotes: String,
     pub core: String,
+    /// Imported content of the main part (`w:altChunk`): part names by relationship id.
+    pub imports: HashMap<String, String>,
 }
 
 impl Parts {
@@ -34,6 +38,7 @@ impl Parts {
             footnotes: "word/footnotes.xml".into(),
             endnotes: "word/endnotes.xml".into(),
             core: "docProps/core.xml".into(),
+            imports: HashMap::new(),
         }
     }
 
@@ -43,10 +48,10 @@ impl Parts {
             Some(xml) => relationships(&xml, ""),
             None => Vec::new(),
         };
-        let target = |rels: &[(String, String)], kind: &str| {
+        let target = |rels: &[Relationship], kind: &str| {
             rels.iter()
-                .find(|(t, _)| t.rsplit('/').next() == Some(kind))
-                .map(|(_, target)| target.clone())
+                .find(|r| r.kind.rsplit('/').next() == Some(kind))
+                .map(|r| r.target.clone())
         };
         let main = target(&package, "officeDocument").unwrap_or_else(|| USUAL_MAIN.to_string());
         let (dir, file) = match main.rsplit_once('/') {
@@ -66,14 +71,28 @@ impl Parts {
             endnotes: part("endnotes", "endnotes.xml"),
             core: target(&package, "core-properties")
                 .unwrap_or_else(|| "docProps/core.xml".to_string()),
+            imports: own
+                .iter()
+                .filter(|r| r.kind.rsplit('/').next() == Some("aFChunk"))
+                .map(|r| (r.id.clone(), r.target.clone()))
+                .collect(),
             main,
         })
     }
 }
 
-/// The internal relationships of a `.rels` part: each one's type and its target as a part
-/// name, resolved against `base` (the directory of the source part, with a trailing `/`).
-fn relationships(xml: &str, base: &str) -> Vec<(String, String)> {
+/// One internal relationship of a part.
+struct Relationship {
+    id: String,
+    /// Its type (a URI ending in `/styles`, `/footnotes`, …).
+    kind: String,
+    /// The part it names.
+    target: String,
+}
+
+/// The internal relationships of a `.rels` part, targets as part names resolved against `base`
+/// (the directory of the source part, with a trailing `/`).
+fn relationships(xml: &str, base: &str) -> Vec<Relationship> {
     let mut reader = Reader::from_str(xml);
     let mut out = Vec::new();
     loop {
@@ -83,9 +102,10 @@ fn relationships(xml: &str, base: &str) -> Vec<(String, String)> {
                     continue;
                 }
                 if let (Some(kind), Some(target)) = (attr(&e, "Type"), attr(&e, "Target"))
-                    && let Some(name) = resolve(base, &target)
+                    && let Some(target) = resolve(base, &target)
                 {
-                    out.push((kind, name));
+                    let id = attr(&e, "Id").unwrap_or_default();
+                    out.push(Relationship { id, kind, target });
                 }
             }
             Ok(Event::Eof) | Err(_) => break,
@@ -140,6 +160,9 @@ mod tests {
         let xml = r#"<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="r1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles" Target="styles.xml"/><Relationship Id="r2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/hyperlink" Target="http://example.com/" TargetMode="External"/></Relationships>"#;
         let rels = relationships(xml, "other/");
         assert_eq!(rels.len(), 1);
-        assert_eq!(rels[0].1, "other/styles.xml");
+        assert_eq!(
+            (rels[0].id.as_str(), rels[0].target.as_str()),
+            ("r1", "other/styles.xml")
+        );
     }
 }

@@ -430,3 +430,51 @@ fn many_notes_are_split_one_by_one() {
     assert_eq!(split[n - 1].0, n.to_string());
     assert!(split[n - 1].1.ends_with("</w:footnote>"));
 }
+
+/// Imported content (`w:altChunk`) is read in its place: HTML as its blocks (converters write
+/// whole documents as one), plain text as paragraphs; an RTF import is said to be missing. It
+/// was dropped without a word.
+#[test]
+fn imported_html_is_read_in_place() {
+    let chunk = |id: &str| format!(r#"<w:altChunk r:id="{id}"/>"#);
+    let para = |text: &str| format!("<w:p><w:r><w:t>{text}</w:t></w:r></w:p>");
+    let doc = format!(
+        r#"<w:document xmlns:w="x" xmlns:r="{RELS_NS}"><w:body>{}{}{}{}{}</w:body></w:document>"#,
+        para("Before."),
+        chunk("rIdHtml"),
+        chunk("rIdText"),
+        chunk("rIdRtf"),
+        para("After."),
+    );
+    let rel = |id: &str, target: &str| {
+        format!(r#"<Relationship Id="{id}" Type="{RELS_NS}/aFChunk" Target="{target}"/>"#)
+    };
+    let own_rels = format!(
+        r#"<Relationships xmlns="x">{}{}{}</Relationships>"#,
+        rel("rIdHtml", "import.htm"),
+        rel("rIdText", "notes.txt"),
+        rel("rIdRtf", "old.rtf"),
+    );
+    let html = "<html><body><nav>Kept: it is the document's</nav><h1>Imported</h1><ul><li>one</li><li>two</li></ul></body></html>";
+    let parsed = parse(&package(&[
+        ("_rels/.rels", &package_rels("word/document.xml")),
+        ("word/document.xml", &doc),
+        ("word/_rels/document.xml.rels", &own_rels),
+        ("word/import.htm", html),
+        ("word/notes.txt", "First line.\n\nSecond."),
+        ("word/old.rtf", r"{\rtf1 Old.}"),
+    ]))
+    .unwrap();
+    assert_eq!(
+        parsed.markdown,
+        "Before.\n\nKept: it is the document's\n\n# Imported\n\n- one\n- two\n\nFirst line.\n\nSecond.\n\nAfter.\n"
+    );
+    assert!(
+        parsed
+            .warnings
+            .iter()
+            .any(|w| w.contains("1 imported part(s)")),
+        "{:?}",
+        parsed.warnings
+    );
+}

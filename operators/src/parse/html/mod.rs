@@ -13,7 +13,7 @@ pub(super) use dom::is_block;
 
 use scraper::Html;
 
-use super::render::Renderer;
+use super::render::{Block, Renderer};
 use super::{ParseError, Parsed};
 use crate::model::{Format, Metadata};
 use bounded::Refused;
@@ -34,34 +34,7 @@ const WHOLE_BODY: &str = "the main content found has no text; the whole page's t
 pub(super) fn parse(bytes: &[u8]) -> Result<Parsed, ParseError> {
     let decoded = charset::decode(bytes);
     check_text(&decoded.text)?;
-    let html = bounded::parse_document(&decoded.text, MAX_NESTING, bounded::TIME_BUDGET).map_err(
-        |(why, at)| {
-            let detail = match why {
-                Refused::Depth => format!("html elements nest more than {MAX_NESTING} deep"),
-                Refused::Work => {
-                    "building the html tree takes more steps than a page of its size needs".into()
-                }
-                Refused::Elements => {
-                    "the html tree grows more elements than a page of its size can hold".into()
-                }
-                Refused::TooMany => {
-                    return ParseError::TooLarge {
-                        detail: format!(
-                            "the page has more than {} html elements (by byte {at}), more than one document may hold: split it",
-                            bounded::MAX_ELEMENTS
-                        ),
-                    };
-                }
-                Refused::Time => format!(
-                    "parsing took more than {} s",
-                    bounded::TIME_BUDGET.as_secs()
-                ),
-            };
-            ParseError::TooLarge {
-                detail: format!("{detail} (by byte {at}); such a page is hostile or broken"),
-            }
-        },
-    )?;
+    let html = tree(&decoded.text)?;
     let page = content::Page::new(html.tree.root());
     let (main, mut note) = page.main_content();
     let mut renderer = Renderer::new();
@@ -93,6 +66,47 @@ pub(super) fn parse(bytes: &[u8]) -> Result<Parsed, ParseError> {
             .collect(),
         stats: Default::default(),
     })
+}
+
+/// The blocks of a whole HTML document's body, for HTML that is part of another document (a
+/// DOCX's imported HTML): all of it is content, none is page furniture to drop.
+pub(in crate::parse) fn body_blocks(text: &str) -> Result<Vec<Block>, ParseError> {
+    check_text(text)?;
+    let html = tree(text)?;
+    let whole = content::Page::whole(html.tree.root());
+    Ok(blocks::blocks(&whole, &[whole.body()]))
+}
+
+/// The tree of a page, refused when it nests too deep or takes too long to build.
+fn tree(text: &str) -> Result<Html, ParseError> {
+    bounded::parse_document(text, MAX_NESTING, bounded::TIME_BUDGET).map_err(
+        |(why, at)| {
+            let detail = match why {
+                Refused::Depth => format!("html elements nest more than {MAX_NESTING} deep"),
+                Refused::Work => {
+                    "building the html tree takes more steps than a page of its size needs".into()
+                }
+                Refused::Elements => {
+                    "the html tree grows more elements than a page of its size can hold".into()
+                }
+                Refused::TooMany => {
+                    return ParseError::TooLarge {
+                        detail: format!(
+                            "the page has more than {} html elements (by byte {at}), more than one document may hold: split it",
+                            bounded::MAX_ELEMENTS
+                        ),
+                    };
+                }
+                Refused::Time => format!(
+                    "parsing took more than {} s",
+                    bounded::TIME_BUDGET.as_secs()
+                ),
+            };
+            ParseError::TooLarge {
+                detail: format!("{detail} (by byte {at}); such a page is hostile or broken"),
+            }
+        },
+    )
 }
 
 /// Refuses binary data: NUL bytes or many control characters.
