@@ -152,6 +152,8 @@ struct Field {
     result: bool,
     /// Whether it is a table of contents, whose result repeats the headings.
     toc: bool,
+    /// Bytes of text it hid.
+    hidden: usize,
 }
 
 impl Field {
@@ -171,10 +173,31 @@ pub(super) struct Read {
     pub imports: Vec<(usize, String)>,
 }
 
-/// Reads the paragraphs and tables of a WordprocessingML part in order.
+/// Reads the paragraphs and tables of a WordprocessingML part in order. A field that never
+/// ends would hide all text after it: then the part is read again with fields ignored.
 pub(super) fn read(xml: &str, cx: &Context<'_>) -> Read {
+    let (walker, warning) = walk(xml, cx, false);
+    let (walker, warning) = if walker.fields.iter().any(|field| field.hidden > 0) {
+        let (walker, again) = walk(xml, cx, true);
+        let unended = "a field never ends (w:fldChar begin without end): its instructions and results are read as text";
+        (walker, again.or_else(|| Some(unended.to_owned())))
+    } else {
+        (walker, warning)
+    };
+    Read {
+        blocks: walker.blocks,
+        warning,
+        imports: walker.imports,
+    }
+}
+
+/// One pass over a part, fields ignored when `no_fields`.
+fn walk(xml: &str, cx: &Context<'_>, no_fields: bool) -> (Walker, Option<String>) {
     let mut reader = Reader::from_str(xml);
-    let mut walker = Walker::default();
+    let mut walker = Walker {
+        no_fields,
+        ..Walker::default()
+    };
     let mut warning = None;
     loop {
         match reader.read_event() {
@@ -190,11 +213,7 @@ pub(super) fn read(xml: &str, cx: &Context<'_>) -> Read {
         }
     }
     walker.finish(cx);
-    Read {
-        blocks: walker.blocks,
-        warning,
-        imports: walker.imports,
-    }
+    (walker, warning)
 }
 
 /// Whether `name` is a property element, whose content is formatting rather than text.
@@ -264,6 +283,8 @@ struct Walker {
     fraction_parts: Vec<usize>,
     /// A note referenced by a custom mark, whose mark is the text that follows.
     custom_note: Option<(bool, String)>,
+    /// Whether fields are ignored (a second pass over a part with a field that never ends).
+    no_fields: bool,
     /// Imported content (`w:altChunk`: HTML, RTF or another document shown in its place):
     /// where its blocks go among `blocks`, and its relationship id.
     imports: Vec<(usize, String)>,
@@ -349,6 +370,9 @@ impl Walker {
 
     fn push_text(&mut self, text: &str) {
         if self.hiding_fields > 0 {
+            if let Some(field) = self.fields.iter_mut().find(|field| field.hides()) {
+                field.hidden += text.len();
+            }
             return;
         }
         if let Some(para) = self.paras.last_mut() {
@@ -392,6 +416,7 @@ impl Walker {
                 }
             }
             "del" => self.mark_deleted(),
+            "fldChar" | "fldSimple" if self.no_fields => {}
             "fldChar" => match attr(e, "fldCharType").as_deref() {
                 Some("begin") => self.open_field(String::new(), false),
                 Some("separate") => self.separate_field(),
@@ -574,7 +599,7 @@ impl Walker {
         match name {
             "t" => self.in_text = false,
             "instrText" => self.in_instr = false,
-            "fldSimple" => self.close_field(),
+            "fldSimple" if !self.no_fields => self.close_field(),
             "sdt" => {
                 self.sdts.pop();
             }
@@ -671,6 +696,7 @@ impl Walker {
             toc: result && is_toc(&instr),
             instr,
             result,
+            hidden: 0,
         };
         self.hiding_fields += usize::from(field.hides());
         self.fields.push(field);
@@ -1461,6 +1487,38 @@ mod tests {
         );
         assert_eq!(read.blocks, vec![Block::Paragraph("kept".into())]);
         assert!(read.warning.is_some());
+    }
+
+    /// A field that never ends does not hide the rest of the part: it is read again with
+    /// fields ignored, and says so.
+    #[test]
+    fn a_field_that_never_ends_hides_nothing() {
+        let xml = format!(
+            "{}{}{}",
+            r#"<w:p><w:r><w:t>Start </w:t></w:r><w:r><w:fldChar w:fldCharType="begin"/></w:r><w:r><w:instrText> PAGE </w:instrText></w:r></w:p>"#,
+            p("", "All the rest."),
+            p("", "And more."),
+        );
+        let styles = Styles::parse(r#"<w:styles xmlns:w="x"/>"#);
+        let numbering = Numbering::parse(r#"<w:numbering xmlns:w="x"/>"#);
+        let cx = Context {
+            styles: &styles,
+            numbering: &numbering,
+            notes: Default::default(),
+        };
+        let read = read(
+            &format!(r#"<w:document xmlns:w="x"><w:body>{xml}</w:body></w:document>"#),
+            &cx,
+        );
+        assert_eq!(
+            read.blocks,
+            vec![
+                Block::Paragraph("Start".into()),
+                Block::Paragraph("All the rest.".into()),
+                Block::Paragraph("And more.".into()),
+            ]
+        );
+        assert!(read.warning.is_some_and(|w| w.contains("never ends")));
     }
 
     /// Imported content (`w:altChunk`) is found where it stands among the blocks.
