@@ -199,7 +199,11 @@ pub const OPERATORS: &[OperatorInfo] = &[
         //    cells; fractions `a/b`, ruby base text, Wingdings arrows, positional tabs; items
         //    counted in letters or roman numerals keep their label; `w:isLgl` labels; call-out
         //    boxes keep their lists; custom note marks; unreferenced notes go; parts read in
-        //    their declared encoding; imported HTML (`w:altChunk`) read in place.
+        //    their declared encoding; imported HTML (`w:altChunk`) read in place. HTML:
+        //    headings are never furniture by class, nor sections titled by their heading's
+        //    slug; Sphinx footnotes (`<aside>`) kept with their numbers; wiki `[edit]` links
+        //    and soft hyphens dropped; code in list items keeps its lines; text after a
+        //    nested list is not glued; reversed lists count down; BOM-less UTF-16 CJK pages.
         version: 10,
     },
     OperatorInfo {

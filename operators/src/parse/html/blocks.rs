@@ -247,21 +247,31 @@ impl Converter<'_, '_> {
     }
 
     fn list(&mut self, node: NodeRef<'_>, ordered: bool, depth: u32, tree_depth: usize) {
-        // The numbers the browser shows: from `start` (1) up, reset by an item's `value`;
-        // a reversed list is left to the renderer's own count.
+        // The numbers the browser shows: from `start` (1) up, reset by an item's `value`; a
+        // reversed list counts down, from its number of items.
         let list = element(&node);
         let reversed = list.is_some_and(|e| e.attr("reversed").is_some());
+        let items = || {
+            let li = node
+                .children()
+                .filter(|c| element(c).is_some_and(|e| e.name() == "li"));
+            u32::try_from(li.count()).unwrap_or(u32::MAX)
+        };
         let mut next = list
             .and_then(|e| e.attr("start"))
             .and_then(|v| v.trim().parse::<u32>().ok())
-            .unwrap_or(1);
+            .unwrap_or_else(|| if reversed { items() } else { 1 });
         let mut number = |value: Option<&str>| {
             if let Some(v) = value.and_then(|v| v.trim().parse::<u32>().ok()) {
                 next = v;
             }
             let n = next;
-            next = next.saturating_add(1);
-            (ordered && !reversed).then_some(n)
+            next = if reversed {
+                next.saturating_sub(1)
+            } else {
+                next.saturating_add(1)
+            };
+            ordered.then_some(n)
         };
         for child in node.children() {
             if self.skipped(&child) {
@@ -533,7 +543,14 @@ impl Converter<'_, '_> {
                 }
                 continue;
             }
-            if self.skipped(&n) || (n.id() != node.id() && exclude(&n)) {
+            if self.skipped(&n) {
+                continue;
+            }
+            if n.id() != node.id() && exclude(&n) {
+                // Text after a nested list is not glued to the text before it.
+                if block && !out.is_empty() && !out.ends_with(char::is_whitespace) {
+                    out.push('\n');
+                }
                 continue;
             }
             match n.value() {
@@ -542,6 +559,18 @@ impl Converter<'_, '_> {
                 Node::Element(e) if e.name() == "br" => out.push('\n'),
                 Node::Element(e) if !raw && n.id() != node.id() && is_noteref(e) => {
                     out.push_str(&self.note_mark(n));
+                }
+                // Code inside running text (a list item's) keeps its lines.
+                Node::Element(e)
+                    if !raw
+                        && n.id() != node.id()
+                        && matches!(e.name(), "pre" | "listing" | "xmp") =>
+                {
+                    if !out.is_empty() && !out.ends_with('\n') {
+                        out.push('\n');
+                    }
+                    out.push_str(self.text(n, true).trim_matches('\n'));
+                    out.push('\n');
                 }
                 Node::Element(_) => {
                     let before = out.len();
@@ -556,7 +585,12 @@ impl Converter<'_, '_> {
                 _ => {}
             }
         }
-        if raw { out } else { out.replace('\u{a0}', " ") }
+        if raw {
+            out
+        } else {
+            // A soft hyphen only shows where a line breaks: `hy\u{ad}phen` is one word.
+            out.replace('\u{a0}', " ").replace('\u{ad}', "")
+        }
     }
 }
 

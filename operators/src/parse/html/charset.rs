@@ -99,7 +99,8 @@ fn done(text: String, encoding: &'static Encoding, warning: Option<String>) -> D
     }
 }
 
-/// UTF-16 recognised by NUL bytes on one side of ASCII text.
+/// UTF-16 recognised by NUL bytes on one side of its ASCII characters: the markup, at least
+/// 3 units in 10 even on a page of CJK text (whose units have no NUL on either side).
 fn utf16_without_bom(bytes: &[u8]) -> Option<&'static Encoding> {
     let head = &bytes[..bytes.len().min(PRESCAN) & !1];
     if head.len() < 8 {
@@ -108,9 +109,9 @@ fn utf16_without_bom(bytes: &[u8]) -> Option<&'static Encoding> {
     let pairs = head.len() / 2;
     let even_nul = head.iter().step_by(2).filter(|&&b| b == 0).count();
     let odd_nul = head.iter().skip(1).step_by(2).filter(|&&b| b == 0).count();
-    if odd_nul * 10 >= pairs * 9 && even_nul * 10 < pairs {
+    if odd_nul * 10 >= pairs * 3 && even_nul * 10 < pairs {
         Some(UTF_16LE)
-    } else if even_nul * 10 >= pairs * 9 && odd_nul * 10 < pairs {
+    } else if even_nul * 10 >= pairs * 3 && odd_nul * 10 < pairs {
         Some(UTF_16BE)
     } else {
         None
@@ -197,6 +198,17 @@ mod tests {
             .flat_map(u16::to_be_bytes)
             .collect();
         assert_eq!(decode(&no_bom).text, "<html><p>hello</p></html>");
+        // A page of CJK text has NULs in its markup only (it was refused as binary).
+        let japanese = "<html><body><h1>東京の天気</h1><p>今日は晴れです。明日は雨が降るでしょう。週末は曇りの予報です。</p></body></html>";
+        for bytes in [
+            japanese
+                .encode_utf16()
+                .flat_map(u16::to_le_bytes)
+                .collect::<Vec<u8>>(),
+            japanese.encode_utf16().flat_map(u16::to_be_bytes).collect(),
+        ] {
+            assert_eq!(decode(&bytes).text, japanese);
+        }
     }
 
     #[test]

@@ -10,7 +10,7 @@ use scraper::Node;
 
 use super::dom::{
     Context, NodeRef, class_weight, element, is_block, is_dropped, is_footnotes, is_furniture,
-    is_invisible, is_main,
+    is_invisible, is_main, is_numbered_backlink, is_titled_section,
 };
 
 /// The note recorded when a page has no article-like block.
@@ -88,6 +88,8 @@ impl<'a> Page<'a> {
                     is_invisible(e)
                 } else {
                     is_dropped(e, context)
+                        && !is_titled_section(&node)
+                        && !is_numbered_backlink(&node)
                 })
             {
                 dropped.insert(node.id());

@@ -244,10 +244,14 @@ impl Context {
 /// `context` says where it is: an article's header, a quote's footer are kept.
 pub(super) fn is_dropped(e: &Element, context: Context) -> bool {
     let name = e.name();
-    if NEVER_CONTENT.contains(&name) || hidden(e) {
+    if hidden(e) {
         return true;
     }
-    if is_backlink(e) {
+    // Footnotes are the article's, in whatever element (Sphinx's `<aside class="footnote">`).
+    if is_footnotes(e) {
+        return false;
+    }
+    if NEVER_CONTENT.contains(&name) || is_backlink(e) || is_edit_link(e) {
         return true;
     }
     if !context.in_content && (name == "footer" || (name == "header" && !context.in_article)) {
@@ -278,6 +282,14 @@ pub(super) fn is_dropped(e: &Element, context: Context) -> bool {
             | "th"
             | "pre"
             | "code"
+            // A heading is the document's, whatever its class (Docusaurus's headings carry
+            // `anchorWithStickyNavbar`).
+            | "h1"
+            | "h2"
+            | "h3"
+            | "h4"
+            | "h5"
+            | "h6"
     ) {
         return false;
     }
@@ -304,20 +316,76 @@ pub(super) fn class_weight(e: &Element) -> f64 {
 /// DPUB-ARIA), or a `footnotes` class or id (pandoc, Markdown generators, wikis' `references`).
 /// They belong to the article, never stand for it.
 pub(super) fn is_footnotes(e: &Element) -> bool {
-    if e.attr("role")
-        .is_some_and(|r| matches!(r.trim(), "doc-endnotes" | "doc-footnotes"))
-    {
+    if e.attr("role").is_some_and(|r| {
+        matches!(
+            r.trim(),
+            "doc-endnotes" | "doc-footnotes" | "doc-footnote" | "doc-endnote"
+        )
+    }) {
         return true;
     }
     let words = |v: Option<&str>| {
         v.unwrap_or("").split_whitespace().any(|w| {
             matches!(
                 w.to_lowercase().as_str(),
-                "footnote" | "footnotes" | "endnotes"
+                "footnote" | "footnotes" | "endnotes" | "footnote-list"
             )
         })
     };
-    matches!(e.name(), "section" | "div" | "ol") && (words(e.attr("class")) || words(e.attr("id")))
+    matches!(e.name(), "section" | "div" | "ol" | "aside")
+        && (words(e.attr("class")) || words(e.attr("id")))
+}
+
+/// Whether the element is a wiki's edit link beside a heading (MediaWiki's `[edit]`).
+fn is_edit_link(e: &Element) -> bool {
+    e.attr("class")
+        .is_some_and(|c| c.split_whitespace().any(|w| w == "mw-editsection"))
+}
+
+/// Whether a footnote's link back holds its number (docutils' `[<a role="doc-backlink">2</a>]`),
+/// which is the note's label and stays; an arrow (`↩`) is no text of the page.
+pub(super) fn is_numbered_backlink(node: &NodeRef<'_>) -> bool {
+    element(node).is_some_and(is_backlink)
+        && node
+            .descendants()
+            .filter_map(|n| n.value().as_text().map(|t| t.to_string()))
+            .any(|t| t.chars().any(char::is_alphanumeric))
+}
+
+/// Whether a section (or div) is titled by its heading: its `id` is the heading's text as a slug
+/// (`<section id="related-work"><h2>Related Work</h2>`, as pandoc, Sphinx, Hugo and Jekyll
+/// write sections). Such a section is the document's, whatever words its id holds.
+pub(super) fn is_titled_section(node: &NodeRef<'_>) -> bool {
+    let Some(id) = element(node)
+        .filter(|e| matches!(e.name(), "section" | "div"))
+        .and_then(|e| e.attr("id"))
+    else {
+        return false;
+    };
+    let heading = node
+        .children()
+        .filter(|n| element(n).is_some())
+        .take(2)
+        .find(|n| {
+            element(n).is_some_and(|e| matches!(e.name(), "h1" | "h2" | "h3" | "h4" | "h5" | "h6"))
+        });
+    heading.is_some_and(|h| {
+        let text: String = h
+            .descendants()
+            .filter_map(|n| n.value().as_text().map(|t| t.to_string()))
+            .collect();
+        let slug = slug(&text);
+        !slug.is_empty() && slug == self::slug(id)
+    })
+}
+
+/// Text as a URL slug: lowercase alphanumeric words joined by `-`.
+fn slug(text: &str) -> String {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect::<Vec<_>>()
+        .join("-")
 }
 
 /// Whether the element is a footnote's link back to its reference (`↩`): no text of the page.

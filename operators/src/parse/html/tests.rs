@@ -617,3 +617,70 @@ fn deeply_nested_quotes_keep_their_text() {
     let marks = md.lines().next().unwrap().matches('>').count();
     assert_eq!(marks, blocks::MAX_QUOTE_DEPTH, "{md}");
 }
+
+/// An article around `body`, with enough text of its own to be the main content.
+fn article(body: &str) -> String {
+    format!(
+        "<html><body><nav><a href='/'>Home</a></nav><article><h1>Doc</h1>\
+         <p>Intro paragraph, with words, commas, and more words for the content.</p>{body}\
+         <p>Closing paragraph, with words, commas, and more words.</p></article></body></html>"
+    )
+}
+
+/// What readers see of a documentation page stays, whatever its classes and ids say: a
+/// heading with `navbar` in its class (Docusaurus), a section whose id is its heading's slug
+/// (`related-work`), a Sphinx footnote (`<aside>`, its number in the link back); a wiki's
+/// `[edit]` link and soft hyphens do not.
+#[test]
+fn documentation_structure_survives_furniture_words() {
+    let body = r##"<h2 class="anchor anchorWithStickyNavbar_LWe7">Dynamic routes</h2>
+<p>Use square brackets for parameters.</p>
+<section id="related-work"><h2>Related work</h2><p>Prior systems partition both inputs.</p></section>
+<h2>Course<span class="mw-editsection"><a href="?edit">edit</a></span></h2>
+<p>The river rises at 2,300 metres, hy&shy;phen&shy;ated.<a class="footnote-reference brackets" href="#id3" role="doc-noteref">1</a></p>
+<aside class="footnote-list brackets"><aside class="footnote brackets" id="id3" role="note">
+<span class="label"><span class="fn-bracket">[</span><a role="doc-backlink" href="#id1">1</a><span class="fn-bracket">]</span></span>
+<p>See the file NameAliases.txt.</p></aside></aside>"##;
+    let parsed = parse(article(body).as_bytes()).unwrap();
+    let md = &parsed.markdown;
+    for kept in [
+        "## Dynamic routes",
+        "## Related work\n\nPrior systems",
+        "## Course\n",
+        "hyphenated",
+        "See the file NameAliases.txt.",
+        "\\[1\\]",
+    ] {
+        assert!(md.contains(kept), "{kept:?} not in\n{md}");
+    }
+    assert!(!md.contains("edit") && !md.contains('\u{ad}'), "{md}");
+}
+
+/// A list item keeps the lines of its code, its text after a nested list is not glued to the
+/// text before it, and a reversed list counts down.
+#[test]
+fn list_items_keep_code_lines_and_reversed_lists_count_down() {
+    let body = "<ol><li>Download:<pre>curl -LO https://x/s.tgz\ntar xzf s.tgz</pre></li>\
+                <li>before nested<ul><li>nested</li></ul>after nested</li></ol>\
+                <ol reversed><li>three</li><li>two</li><li>one</li></ol>";
+    let parsed = parse(article(body).as_bytes()).unwrap();
+    let items: Vec<&str> = parsed
+        .elements
+        .iter()
+        .filter(|e| e.kind == ElementKind::ListItem)
+        .map(|e| e.text.as_str())
+        .collect();
+    assert_eq!(
+        items,
+        [
+            "Download:\ncurl -LO https://x/s.tgz\ntar xzf s.tgz",
+            "before nested\nafter nested",
+            "nested",
+            "three",
+            "two",
+            "one",
+        ]
+    );
+    let md = &parsed.markdown;
+    assert!(md.contains("3. three\n") && md.contains("1. one\n"), "{md}");
+}
