@@ -203,7 +203,8 @@ pub const OPERATORS: &[OperatorInfo] = &[
         //    headings are never furniture by class, nor sections titled by their heading's
         //    slug; Sphinx footnotes (`<aside>`) kept with their numbers; wiki `[edit]` links
         //    and soft hyphens dropped; code in list items keeps its lines; text after a
-        //    nested list is not glued; reversed lists count down; BOM-less UTF-16 CJK pages.
+        //    nested list is not glued; reversed lists count down; BOM-less UTF-16 CJK pages;
+        //    formulas as TeX (KaTeX, MathJax, Wikipedia) or MathML on a line.
         version: 10,
     },
     OperatorInfo {

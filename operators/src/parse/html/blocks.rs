@@ -4,7 +4,9 @@
 use scraper::Node;
 
 use super::content::Page;
-use super::dom::{NodeRef, class_weight, element, is_block, is_footnotes, is_noteref};
+use super::dom::{
+    NodeRef, class_weight, element, is_block, is_footnotes, is_noteref, is_tex_script, math_text,
+};
 use crate::parse::render::{Block, MAX_SPAN_COLUMNS, MAX_TABLE_CELLS, top_level};
 
 /// Deeper than this, an element's text is taken flat (no recursion on hostile nesting).
@@ -141,6 +143,10 @@ impl Converter<'_, '_> {
         if is_noteref(e) {
             let mark = self.note_mark(node);
             self.inline.push_str(&mark);
+            return;
+        }
+        if name == "math" || is_tex_script(e) {
+            self.inline.push_str(&math_text(&node));
             return;
         }
         match name {
@@ -559,6 +565,9 @@ impl Converter<'_, '_> {
                 Node::Element(e) if e.name() == "br" => out.push('\n'),
                 Node::Element(e) if !raw && n.id() != node.id() && is_noteref(e) => {
                     out.push_str(&self.note_mark(n));
+                }
+                Node::Element(e) if !raw && (e.name() == "math" || is_tex_script(e)) => {
+                    out.push_str(&math_text(&n));
                 }
                 // Code inside running text (a list item's) keeps its lines.
                 Node::Element(e)

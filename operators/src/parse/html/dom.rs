@@ -11,7 +11,7 @@ pub(super) type NodeRef<'a> = ego_tree::NodeRef<'a, Node>;
 const NEVER_CONTENT: &[&str] = &[
     "script", "style", "noscript", "template", "nav", "aside", "form", "button", "input", "select",
     "textarea", "iframe", "svg", "canvas", "dialog", "menu", "object", "embed", "head", "title",
-    "meta", "link", "map", "audio", "video", "math",
+    "meta", "link", "map", "audio", "video",
 ];
 
 /// Block-level elements: they break inline text.
@@ -189,10 +189,16 @@ fn class_and_id(e: &Element) -> String {
     .to_lowercase()
 }
 
-/// Whether the element is hidden from readers.
+/// Whether the element is hidden from readers. Wikipedia's MathML, hidden beside the image of
+/// the same formula, is not: it is the formula's text.
 fn hidden(e: &Element) -> bool {
     if e.attr("hidden").is_some() || e.attr("aria-hidden") == Some("true") {
         return true;
+    }
+    if e.attr("class")
+        .is_some_and(|c| c.split_whitespace().any(|w| w == "mwe-math-mathml-a11y"))
+    {
+        return false;
     }
     let style: String = e
         .attr("style")
@@ -247,8 +253,9 @@ pub(super) fn is_dropped(e: &Element, context: Context) -> bool {
     if hidden(e) {
         return true;
     }
-    // Footnotes are the article's, in whatever element (Sphinx's `<aside class="footnote">`).
-    if is_footnotes(e) {
+    // Footnotes are the article's, in whatever element (Sphinx's `<aside class="footnote">`),
+    // and so is MathJax 2's TeX (`<script type="math/tex">`).
+    if is_footnotes(e) || is_tex_script(e) {
         return false;
     }
     if NEVER_CONTENT.contains(&name) || is_backlink(e) || is_edit_link(e) {
@@ -334,6 +341,104 @@ pub(super) fn is_footnotes(e: &Element) -> bool {
     };
     matches!(e.name(), "section" | "div" | "ol" | "aside")
         && (words(e.attr("class")) || words(e.attr("id")))
+}
+
+/// How deep MathML is read; deeper parts are read as their plain text.
+const MAX_MATH_DEPTH: usize = 64;
+
+/// Whether the element is MathJax 2's TeX source (`<script type="math/tex">`).
+pub(super) fn is_tex_script(e: &Element) -> bool {
+    e.name() == "script"
+        && e.attr("type")
+            .is_some_and(|t| t.trim().to_ascii_lowercase().starts_with("math/tex"))
+}
+
+/// The text of a `<math>` element, or of MathJax 2's TeX script: its TeX (an `application/x-tex` annotation, as KaTeX and
+/// MathJax write, or `alttext`) between `$` (`$$` for display math), else its MathML read on
+/// one line (`(a+b)/c`, `x^2`, `√(x)`).
+pub(super) fn math_text(math: &NodeRef<'_>) -> String {
+    let tex = math
+        .descendants()
+        .find(|n| {
+            element(n).is_some_and(|e| {
+                e.name() == "annotation"
+                    && e.attr("encoding")
+                        .is_some_and(|enc| enc.eq_ignore_ascii_case("application/x-tex"))
+            })
+        })
+        .map(|n| text_of(&n))
+        .or_else(|| {
+            element(math)
+                .and_then(|e| e.attr("alttext"))
+                .map(str::to_owned)
+        })
+        .or_else(|| {
+            element(math)
+                .filter(|e| is_tex_script(e))
+                .map(|_| text_of(math))
+        })
+        .map(|tex| unwrap_style(tex.trim()).to_owned())
+        .filter(|tex| !tex.is_empty());
+    let display = element(math).is_some_and(|e| {
+        e.attr("display") == Some("block")
+            || e.attr("type").is_some_and(|t| t.contains("mode=display"))
+    });
+    match tex {
+        Some(tex) if display => format!("$${tex}$$"),
+        Some(tex) => format!("${tex}$"),
+        None => mathml(math, 0),
+    }
+}
+
+/// TeX without the style wrapper Wikipedia puts around it (`{\displaystyle Q=vA}`).
+fn unwrap_style(tex: &str) -> &str {
+    ["{\\displaystyle", "{\\textstyle"]
+        .iter()
+        .find_map(|style| tex.strip_prefix(style)?.strip_suffix('}'))
+        .map_or(tex, str::trim)
+}
+
+/// The plain text under a node.
+fn text_of(node: &NodeRef<'_>) -> String {
+    node.descendants()
+        .filter_map(|n| n.value().as_text().map(|t| t.to_string()))
+        .collect()
+}
+
+/// MathML on one line.
+fn mathml(node: &NodeRef<'_>, depth: usize) -> String {
+    let Some(e) = element(node) else {
+        return node
+            .value()
+            .as_text()
+            .map(|t| t.trim().to_owned())
+            .unwrap_or_default();
+    };
+    if depth > MAX_MATH_DEPTH {
+        return text_of(node);
+    }
+    let parts: Vec<String> = node
+        .children()
+        .filter(|c| element(c).is_none_or(|e| !matches!(e.name(), "annotation" | "annotation-xml")))
+        .map(|c| mathml(&c, depth + 1))
+        .filter(|p| !p.is_empty())
+        .collect();
+    let grouped = |part: &String| {
+        if part.chars().count() > 1 && !(part.starts_with('(') && part.ends_with(')')) {
+            format!("({part})")
+        } else {
+            part.clone()
+        }
+    };
+    match (e.name(), parts.as_slice()) {
+        ("mfrac", [num, den]) => format!("{}/{}", grouped(num), grouped(den)),
+        ("msup", [base, sup]) => format!("{base}^{}", grouped(sup)),
+        ("msub", [base, sub]) => format!("{base}_{}", grouped(sub)),
+        ("msubsup", [base, sub, sup]) => format!("{base}_{}^{}", grouped(sub), grouped(sup)),
+        ("msqrt", _) => format!("√({})", parts.concat()),
+        ("mroot", [base, index]) => format!("{index}√({base})"),
+        _ => parts.concat(),
+    }
 }
 
 /// Whether the element is a wiki's edit link beside a heading (MediaWiki's `[edit]`).

@@ -684,3 +684,23 @@ fn list_items_keep_code_lines_and_reversed_lists_count_down() {
     let md = &parsed.markdown;
     assert!(md.contains("3. three\n") && md.contains("1. one\n"), "{md}");
 }
+
+/// Formulas are text: KaTeX's and Wikipedia's TeX, MathJax 2's TeX script, plain MathML read
+/// on a line (all were lost).
+#[test]
+fn formulas_are_read_as_tex_or_mathml() {
+    let body = r#"<p>KaTeX <span class="katex"><span class="katex-mathml"><math><semantics><mrow><msup><mi>x</mi><mn>2</mn></msup></mrow><annotation encoding="application/x-tex">x^2</annotation></semantics></math></span><span class="katex-html" aria-hidden="true">x2</span></span> end.</p>
+<p>Wiki <span class="mwe-math-element"><span class="mwe-math-mathml-inline mwe-math-mathml-a11y" style="display: none;"><math alttext="{\displaystyle Q=vA}"><semantics><mrow><mi>Q</mi></mrow><annotation encoding="application/x-tex">{\displaystyle Q=vA}</annotation></semantics></math></span><img class="mwe-math-fallback-image-inline" aria-hidden="true" alt="{\displaystyle Q=vA}"></span> end.</p>
+<p>MathJax <script type="math/tex; mode=display">e^{i\pi}+1=0</script> end.</p>
+<p>MathML <math><mfrac><mrow><mi>a</mi><mo>+</mo><mi>b</mi></mrow><mi>c</mi></mfrac><mo>=</mo><msqrt><mi>x</mi></msqrt></math> end.</p>"#;
+    let parsed = parse(article(body).as_bytes()).unwrap();
+    let texts: Vec<&str> = parsed.elements.iter().map(|e| e.text.as_str()).collect();
+    for formula in [
+        "KaTeX $x^2$ end.",
+        "Wiki $Q=vA$ end.",
+        "MathJax $$e^{i\\pi}+1=0$$ end.",
+        "MathML (a+b)/c=√(x) end.",
+    ] {
+        assert!(texts.contains(&formula), "{formula:?} not in {texts:#?}");
+    }
+}
