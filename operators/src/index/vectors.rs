@@ -515,6 +515,15 @@ impl VectorIndex {
             return Vec::new();
         };
         let mut found = self.nearest(&query, k, ef_search, allowed);
+        // Every path scores with one formula, so that a chunk's score does not depend on how
+        // it was found (the graph's `1 - distance` differs in the last bits): equal vectors
+        // score the same, and equal scores are ordered by point.
+        for (id, score) in &mut found {
+            if let Some(slot) = self.slot(*id) {
+                *score = self.similarity(slot, &query);
+            }
+        }
+        found.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         // Vectors without direction are like nothing: they come last, only when asked for.
         if found.len() < k {
             // Only the allowed points are looked at: a narrow filter does not scan the index.
@@ -571,14 +580,19 @@ impl VectorIndex {
             .iter()
             .filter_map(|&id| {
                 let slot = self.slot(id)?;
-                let vector = self.vector(slot);
                 self.searchable(slot)
-                    .then(|| (id, dot(vector, query) / norm(vector)))
+                    .then(|| (id, self.similarity(slot, query)))
             })
             .collect();
         scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         scored.truncate(k);
         scored
+    }
+
+    /// The cosine similarity of the vector in `slot` to the unit vector `query`.
+    fn similarity(&self, slot: usize, query: &[f32]) -> f32 {
+        let vector = self.vector(slot);
+        dot(vector, query) / norm(vector)
     }
 
     /// The exact `k` nearest live points (brute force), to measure the graph's recall.
@@ -1122,6 +1136,53 @@ mod tests {
         let loaded = VectorIndex::load(done.path(), &config).unwrap();
         assert_eq!(loaded.pending(), 0);
         finds_every_point(&loaded);
+    }
+
+    /// Equal vectors score the same however the search finds them (the graph's `1 - distance`
+    /// and the exact paths' dot product differed in the last bits), and equal scores come in
+    /// point order, so that filtered and unfiltered searches agree.
+    #[test]
+    fn equal_vectors_score_the_same_on_every_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = IndexConfig::default();
+        let mut index = VectorIndex::new(16, &config);
+        // Not of length 1, as a model's raw vectors may be.
+        let same: Vec<f32> = super::reach_tests::noise(7, 16)
+            .iter()
+            .map(|x| x * 3.7)
+            .collect();
+        for seed in 0..1200 {
+            let vector = if seed % 4 == 0 {
+                same.clone()
+            } else {
+                super::reach_tests::noise(1000 + seed, 16)
+            };
+            index.insert(&vector).unwrap();
+        }
+        index.save(dir.path()).unwrap();
+        let index = VectorIndex::load(dir.path(), &config).unwrap();
+        let graph = index.search(&same, 20, 128, None);
+        let first = graph[0].1;
+        let equal: Vec<usize> = graph
+            .iter()
+            .filter(|(_, score)| *score == first)
+            .map(|(id, _)| *id)
+            .collect();
+        assert_eq!(equal.len(), 20, "{graph:?}");
+        assert!(equal.windows(2).all(|w| w[0] < w[1]), "{equal:?}");
+        // A narrow filter searches exactly, and so does a deep search: the same scores.
+        let allowed: Vec<usize> = equal[..3].to_vec();
+        let exact = index.search(&same, 3, 128, Some(&allowed));
+        assert!(
+            exact.iter().all(|(_, score)| *score == first),
+            "{exact:?} vs {first}"
+        );
+        let deep = index.search(&same, 1000, 128, None);
+        assert_eq!(deep[0].1, first);
+        let other = super::reach_tests::noise(1001, 16);
+        let by_graph = index.search(&other, 5, 128, None);
+        let by_scan = index.search(&other, 1000, 128, None);
+        assert_eq!(by_scan[..5], by_graph[..]);
     }
 
     /// A checkpoint that cannot be written is left out: the build goes on and completes.
