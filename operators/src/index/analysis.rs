@@ -8,6 +8,9 @@ use tantivy::tokenizer::{
     TextAnalyzer, Token, TokenStream, Tokenizer,
 };
 
+use unicode_normalization::UnicodeNormalization;
+use unicode_normalization::char::is_combining_mark;
+
 use super::IndexConfig;
 
 /// Tokens longer than this many bytes are dropped (base64, hashes, URLs run together).
@@ -59,8 +62,8 @@ fn is_cjk(c: char) -> bool {
     )
 }
 
-/// Splits text into words at every character that is not a letter or digit (as Tantivy's
-/// `SimpleTokenizer`), and, with `cjk_bigrams`, a run of CJK characters into its overlapping
+/// Splits text into words at every character that is not a letter, digit or a combining mark
+/// after one (as Tantivy's `SimpleTokenizer`, which split `nai\u{308}ve` in two), and, with `cjk_bigrams`, a run of CJK characters into its overlapping
 /// pairs (`日本語` gives `日本` and `本語`; a run of one character is itself), as Lucene's CJK
 /// bigram filter does: such text has no spaces, so a whole sentence would be one token.
 #[derive(Clone, Default)]
@@ -81,11 +84,17 @@ impl Tokenizer for WordTokenizer {
     fn token_stream<'a>(&'a mut self, text: &'a str) -> WordTokenStream {
         let mut tokens = Vec::new();
         let mut push = |from: usize, to: usize| {
+            let word = &text[from..to];
             tokens.push(Token {
                 offset_from: from,
                 offset_to: to,
                 position: tokens.len(),
-                text: text[from..to].to_owned(),
+                // Composed, so that a decomposed accent (`nai\u{308}ve`) folds as `naïve` does.
+                text: if word.is_ascii() {
+                    word.to_owned()
+                } else {
+                    word.nfc().collect()
+                },
                 position_length: 1,
             });
         };
@@ -113,6 +122,10 @@ impl Tokenizer for WordTokenizer {
             run.clear();
         };
         for (offset, c) in text.char_indices() {
+            // A combining mark (a decomposed accent) belongs to the word it follows.
+            if is_combining_mark(c) && word.is_some_and(|(_, cjk)| !cjk) {
+                continue;
+            }
             if !c.is_alphanumeric() {
                 flush(&mut word, &mut run, offset, &mut push);
                 continue;
@@ -222,6 +235,10 @@ mod tests {
         let config = IndexConfig::default();
         assert_eq!(terms(&config, "Café"), terms(&config, "cafe"));
         assert_eq!(terms(&config, "naïve"), ["naiv"]);
+        // Decomposed accents are one word with their letters, and fold alike (the word was
+        // cut at the mark: `éclair` was `e` and `clair`).
+        assert_eq!(terms(&config, "nai\u{308}ve"), ["naiv"]);
+        assert_eq!(terms(&config, "e\u{301}clair"), terms(&config, "éclair"));
         assert_eq!(terms(&config, "the cafés"), ["cafe"]);
         let unfolded = IndexConfig {
             fold_accents: false,

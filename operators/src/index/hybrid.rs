@@ -32,8 +32,9 @@ const BUILD: &str = "build";
 /// The layout of the text index a generation holds; an index of another layout is indexed
 /// afresh by the next update (2: title and section headings indexed exactly for filters, chunk
 /// ids as a fast field, CJK bigrams and accent folding; 3: each chunk's exact token counts, so
-/// BM25's average lengths do not depend on how segments were merged).
-const FORMAT: u32 = 3;
+/// BM25's average lengths do not depend on how segments were merged; 4: combining marks stay
+/// in their word, which is read composed, so decomposed accents fold as composed ones do).
+const FORMAT: u32 = 4;
 
 /// What a generation knows about each document.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
