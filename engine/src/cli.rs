@@ -1674,7 +1674,9 @@ fn index_outcome(outcome: &serde_json::Value) -> Option<String> {
         ));
     }
     line.push_str(&format!("; {} chunks", count("chunks")));
-    if outcome["graph_resumed"] == true {
+    if outcome["damaged_index_rebuilt"] == true {
+        line.push_str("; the index was found damaged, and everything was indexed afresh");
+    } else if outcome["graph_resumed"] == true {
         line.push_str("; the vector graph build went on from where a cancelled run left it");
     } else if outcome["graph_rebuilt"] == true {
         line.push_str("; the vector graph was rebuilt");

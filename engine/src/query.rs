@@ -167,8 +167,12 @@ impl Searcher {
                 pipeline.file.display()
             )));
         }
-        let index = HybridIndex::open(&dir)
-            .with_context(|| format!("cannot open the index of `{step}`"))?;
+        let index = HybridIndex::open(&dir).with_context(|| {
+            format!(
+                "cannot open the index of `{step}` (`engine run {}` rebuilds an index found damaged)",
+                pipeline.file.display()
+            )
+        })?;
         Ok(Searcher {
             index,
             embedder: None,

@@ -215,6 +215,10 @@ pub struct UpdateStats {
     /// starting it over.
     #[serde(rename = "graph_resumed")]
     pub resumed: bool,
+    /// Whether the live index was found damaged (its vectors cut short, say), and so
+    /// everything was indexed afresh.
+    #[serde(rename = "damaged_index_rebuilt")]
+    pub repaired: bool,
 }
 
 /// The work of one update, started on the first change.
@@ -296,7 +300,12 @@ impl IndexUpdate {
                 (live.clone(), generation, None)
             }
         };
-        let rebuild_all = generation.indexed_afresh_for(config, model);
+        // A live generation whose vectors are damaged would fail every query, and every update
+        // that changes nothing would leave it so: everything is indexed afresh.
+        let damaged = resumed_vectors.is_none()
+            && generation.dimensions.is_some()
+            && (live.as_ref()).is_some_and(|(_, path)| !VectorIndex::intact(path));
+        let rebuild_all = damaged || generation.indexed_afresh_for(config, model);
         if rebuild_all {
             // The text analysis or layout, or the vectors' model, changed: everything is
             // indexed afresh.
@@ -323,7 +332,10 @@ impl IndexUpdate {
             offered: HashMap::new(),
             failed: FailedDocuments::default(),
             staged: None,
-            stats: UpdateStats::default(),
+            stats: UpdateStats {
+                repaired: damaged,
+                ..UpdateStats::default()
+            },
         })
     }
 
@@ -509,9 +521,11 @@ impl IndexUpdate {
             self.generation.dimensions.is_some()
                 && (self.previous.as_ref()).is_some_and(|(_, path)| VectorIndex::outdated(path))
         };
-        // A build cut short is finished even when nothing changed since.
+        // A build cut short is finished even when nothing changed since, and a first update
+        // that found no document still makes an (empty) index to query.
         let resumed = self.resumed;
-        if self.staged.is_none() && (settings_changed || resumed || outdated()) {
+        let first = self.live.is_none();
+        if self.staged.is_none() && (settings_changed || resumed || first || outdated()) {
             self.stage()?;
         }
         let Some(mut staged) = self.staged.take() else {
@@ -1648,6 +1662,64 @@ mod tests {
         assert!(!VectorIndex::outdated(&second));
         let index = HybridIndex::open(dir.path()).unwrap();
         assert!(!index.vectors().unwrap().rebuilt_on_load());
+    }
+
+    /// A live index whose vectors are damaged (cut short) failed every query, and an update
+    /// that changed nothing left it so: the next update indexes everything afresh, and says so.
+    #[test]
+    fn a_damaged_index_is_indexed_afresh_by_the_next_update() {
+        let dir = tempfile::tempdir().unwrap();
+        let docs = [
+            ("a", "k1", vec![entry("a", 0, "alpha text", 0)]),
+            ("b", "k1", vec![entry("b", 0, "beta text", 1)]),
+        ];
+        build(dir.path(), &docs);
+        let (_, first) = current_generation(dir.path()).unwrap();
+        assert!(VectorIndex::intact(&first));
+        let file = fs::OpenOptions::new()
+            .write(true)
+            .open(first.join("vectors.f32"))
+            .unwrap();
+        file.set_len(10).unwrap();
+        assert!(!VectorIndex::intact(&first));
+        assert!(HybridIndex::open(dir.path()).is_err());
+        let stats = build(dir.path(), &docs);
+        assert!(stats.repaired);
+        assert_eq!(stats.documents_indexed, 2);
+        let index = HybridIndex::open(dir.path()).unwrap();
+        let hits = index
+            .search(
+                "beta",
+                Some(&vector(1, 0.0)),
+                Mode::Hybrid,
+                1,
+                &[],
+                Fusion::default(),
+            )
+            .unwrap();
+        assert_eq!(ids(&hits), ["b#0"]);
+        assert!(!build(dir.path(), &docs).repaired);
+    }
+
+    /// A first update that finds no document makes an empty index, which answers queries
+    /// with no hits (it said there was no index yet).
+    #[test]
+    fn a_first_update_without_documents_makes_an_empty_index() {
+        let dir = tempfile::tempdir().unwrap();
+        let stats = build(dir.path(), &[]);
+        assert_eq!(stats.chunks, 0);
+        let index = HybridIndex::open(dir.path()).unwrap();
+        let hits = index
+            .search(
+                "anything",
+                Some(&vector(1, 0.0)),
+                Mode::Hybrid,
+                5,
+                &[],
+                Fusion::default(),
+            )
+            .unwrap();
+        assert!(hits.is_empty());
     }
 
     #[test]

@@ -706,6 +706,16 @@ impl VectorIndex {
             .is_some_and(|meta| meta.graph.is_some() && !meta.graph_usable(dir))
     }
 
+    /// Whether what [`VectorIndex::save`] wrote in `dir` is whole: its description reads and
+    /// the vectors' file has the size it gives (a cheap check, without reading the vectors).
+    pub fn intact(dir: &Path) -> bool {
+        fs::read(dir.join("vectors.json"))
+            .ok()
+            .and_then(|bytes| serde_json::from_slice::<VectorMeta>(&bytes).ok())
+            .zip(fs::metadata(dir.join("vectors.f32")).ok())
+            .is_some_and(|(meta, file)| file.len() == (meta.points * meta.dimensions * 4) as u64)
+    }
+
     /// Reads what [`VectorIndex::save`] wrote.
     pub fn load(dir: &Path, config: &IndexConfig) -> Result<VectorIndex, IndexError> {
         let path = dir.join("vectors.json");
