@@ -234,6 +234,23 @@ fn a_query_of_stop_words_alone_says_bm25_searches_nothing() {
         "{}",
         stderr(&vector)
     );
+    // A file of queries says it of the queries it holds, by id, as a lone query would.
+    fs::write(
+        dir.path().join("stop.jsonl"),
+        "{\"_id\": \"q1\", \"text\": \"the mutex\"}\n{\"_id\": \"q2\", \"text\": \"the of and\"}\n",
+    )
+    .unwrap();
+    let many = engine_with(
+        dir.path(),
+        &["query", "--index", "index_a", "--queries", "stop.jsonl"],
+    );
+    assert_eq!(many.status.code(), Some(0), "{}", stderr(&many));
+    let notes = stderr(&many);
+    assert!(
+        notes.contains("query q2: no word of the query is searched by BM25")
+            && !notes.contains("query q1:"),
+        "{notes}"
+    );
 }
 
 /// A query id a TREC run cannot hold is refused with the file and line, as the other problems

@@ -1314,6 +1314,13 @@ fn query_all(
         if crate::stdout::gone() {
             break;
         }
+        if request.mode != Mode::Vector && searcher.index.search_terms(text).is_empty() {
+            eprintln!(
+                "note: query {}: {}",
+                crate::stdout::visible(id),
+                no_search_terms(request.mode)
+            );
+        }
         let hits = searcher.search(text, None, request.mode, depth, filters, request.fusion)?;
         match &request.output {
             QueryOutput::Json => {
