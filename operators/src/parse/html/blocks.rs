@@ -465,35 +465,45 @@ impl Converter<'_, '_> {
     /// The rows of a table (not descending into nested tables): their cells and whether
     /// they are in its `<thead>`.
     fn rows<'n>(&self, table: NodeRef<'n>) -> Vec<Row<'n>> {
-        let mut rows = Vec::new();
-        let mut stack: Vec<(NodeRef<'n>, bool)> = table.children().map(|c| (c, false)).collect();
-        stack.reverse();
-        while let Some((n, head)) = stack.pop() {
-            if self.skipped(&n) {
+        // As a browser shows them: the header rows, the body's, then the footer's wherever
+        // `<tfoot>` stands (HTML 4 put it before `<tbody>`).
+        let (mut head, mut body, mut foot) = (Vec::new(), Vec::new(), Vec::new());
+        for child in table.children() {
+            if self.skipped(&child) {
                 continue;
             }
-            match element(&n).map(|e| e.name()) {
-                Some("tr") => {
-                    let cells: Vec<NodeRef<'n>> = n
-                        .children()
-                        .filter(|c| {
-                            !self.skipped(c)
-                                && element(c).is_some_and(|e| matches!(e.name(), "td" | "th"))
-                        })
-                        .collect();
-                    rows.push(Row { cells, head });
-                }
-                Some(name @ ("thead" | "tbody" | "tfoot")) => {
-                    let head = name == "thead";
-                    let mut children: Vec<(NodeRef<'n>, bool)> =
-                        n.children().map(|c| (c, head)).collect();
-                    children.reverse();
-                    stack.extend(children);
-                }
+            match element(&child).map(|e| e.name()) {
+                Some("tr") => body.extend(self.row(child, false)),
+                Some("thead") => head.extend(self.group_rows(child, true)),
+                Some("tbody") => body.extend(self.group_rows(child, false)),
+                Some("tfoot") => foot.extend(self.group_rows(child, false)),
                 _ => {}
             }
         }
-        rows
+        head.into_iter().chain(body).chain(foot).collect()
+    }
+
+    /// The rows of a `<thead>`, `<tbody>` or `<tfoot>`.
+    fn group_rows<'n>(&self, group: NodeRef<'n>, head: bool) -> Vec<Row<'n>> {
+        group
+            .children()
+            .filter(|c| !self.skipped(c))
+            .filter_map(|c| self.row(c, head))
+            .collect()
+    }
+
+    /// The row of a `<tr>` (none for anything else): its cells.
+    fn row<'n>(&self, tr: NodeRef<'n>, head: bool) -> Option<Row<'n>> {
+        if element(&tr).is_none_or(|e| e.name() != "tr") {
+            return None;
+        }
+        let cells: Vec<NodeRef<'n>> = tr
+            .children()
+            .filter(|c| {
+                !self.skipped(c) && element(c).is_some_and(|e| matches!(e.name(), "td" | "th"))
+            })
+            .collect();
+        Some(Row { cells, head })
     }
 
     /// A footnote reference as `[n]` (its text without the brackets or superscript some

@@ -704,3 +704,20 @@ fn formulas_are_read_as_tex_or_mathml() {
         assert!(texts.contains(&formula), "{formula:?} not in {texts:#?}");
     }
 }
+
+/// A footer placed before the body (as HTML 4 had it) comes last, as browsers show it; it
+/// was the first data row, or the header row when it came before `<thead>` too.
+#[test]
+fn table_footers_come_last_wherever_they_stand() {
+    let table = "<table><tfoot><tr><td>Total</td><td>300</td></tr></tfoot>\
+                 <thead><tr><th>Item</th><th>Cost</th></tr></thead>\
+                 <tbody><tr><td>a</td><td>100</td></tr><tr><td>b</td><td>200</td></tr></tbody></table>";
+    let parsed = parse(article(table).as_bytes()).unwrap();
+    let rows = parsed
+        .elements
+        .iter()
+        .find_map(|e| e.rows.clone())
+        .expect("a table");
+    let first: Vec<&str> = rows.iter().map(|r| r[0].as_str()).collect();
+    assert_eq!(first, ["Item", "a", "b", "Total"]);
+}
