@@ -326,9 +326,7 @@ impl<'a> Page<'a> {
             if score + bonus >= threshold || paragraph_like || is_footnotes(e) {
                 out.append(&mut headings);
                 out.push(sibling);
-            } else if matches!(e.name(), "h1" | "h2" | "h3" | "h4" | "h5" | "h6")
-                && !self.repeats_title(sibling)
-            {
+            } else if self.is_headline(sibling) && !self.repeats_title(sibling) {
                 headings.push(sibling);
             } else {
                 headings.clear();
@@ -339,6 +337,27 @@ impl<'a> Page<'a> {
 }
 
 impl Page<'_> {
+    /// Whether a node is a heading, or a wrapper of one (a news page's `<div
+    /// class="headline-block"><span>kicker</span><h1>…</h1><h2>deck</h2></div>`): a heading
+    /// among its first two elements, a short text and no links.
+    fn is_headline(&self, node: NodeRef<'_>) -> bool {
+        let is_heading = |n: &NodeRef<'_>| {
+            element(n).is_some_and(|e| matches!(e.name(), "h1" | "h2" | "h3" | "h4" | "h5" | "h6"))
+        };
+        if is_heading(&node) {
+            return true;
+        }
+        let facts = self.facts(&node);
+        element(&node).is_some_and(|e| matches!(e.name(), "div" | "hgroup" | "header"))
+            && facts.link_text == 0
+            && facts.text < 400
+            && node
+                .children()
+                .filter(|c| element(c).is_some())
+                .take(2)
+                .any(|child| is_heading(&child))
+    }
+
     /// Whether a heading's text is part of the page's `<title>`, which is the document's
     /// title already (readability drops such a heading too).
     fn repeats_title(&self, heading: NodeRef<'_>) -> bool {

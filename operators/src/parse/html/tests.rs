@@ -721,3 +721,27 @@ fn table_footers_come_last_wherever_they_stand() {
     let first: Vec<&str> = rows.iter().map(|r| r[0].as_str()).collect();
     assert_eq!(first, ["Item", "a", "b", "Total"]);
 }
+
+/// A news page's headline in a wrapper of its own, beside the story's body, heads the story
+/// (it was lost: only headings right before the body were kept).
+#[test]
+fn a_headline_in_a_wrapper_before_the_story_is_kept() {
+    let page = r#"<html><head><title>Storm | Coastal Times</title></head><body>
+<nav><a href="/">Home</a> <a href="/w">Weather</a></nav><div class="page">
+<div class="headline-block"><span class="kicker">Weather</span><h1>Storm hits coast, thousands without power</h1></div>
+<div class="story-body"><p>A powerful storm swept across the coast overnight, knocking down trees and power lines, and leaving about 40,000 homes without electricity.</p>
+<p>Utility crews from three states have been called in to help, the company said in a statement on Wednesday morning.</p></div></div>
+<div class="sidebar"><h3>Most read</h3><ol><li><a href="/1">Local team wins</a></li><li><a href="/2">New mall</a></li></ol></div></body></html>"#;
+    let parsed = parse(page.as_bytes()).unwrap();
+    let heading = parsed
+        .elements
+        .iter()
+        .find(|e| e.kind == ElementKind::Heading)
+        .map(|e| e.text.as_str());
+    assert_eq!(heading, Some("Storm hits coast, thousands without power"));
+    assert!(
+        !parsed.markdown.contains("Most read"),
+        "{}",
+        parsed.markdown
+    );
+}
