@@ -204,7 +204,8 @@ pub const OPERATORS: &[OperatorInfo] = &[
         //    slug; Sphinx footnotes (`<aside>`) kept with their numbers; wiki `[edit]` links
         //    and soft hyphens dropped; code in list items keeps its lines; text after a
         //    nested list is not glued; reversed lists count down; BOM-less UTF-16 CJK pages;
-        //    formulas as TeX (KaTeX, MathJax, Wikipedia) or MathML on a line.
+        //    formulas as TeX (KaTeX, MathJax, Wikipedia) or MathML on a line; `<tfoot>` last;
+        //    a headline in a wrapper before the main content kept.
         version: 10,
     },
     OperatorInfo {
