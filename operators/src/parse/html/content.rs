@@ -304,6 +304,16 @@ impl<'a> Page<'a> {
         let mut headings = Vec::new();
         for sibling in parent.children() {
             if sibling.id() == top.id() {
+                // A heading the content repeats as its own first heading is said once.
+                let own = top
+                    .descendants()
+                    .find(|n| {
+                        element(n).is_some_and(|e| {
+                            matches!(e.name(), "h1" | "h2" | "h3" | "h4" | "h5" | "h6")
+                        })
+                    })
+                    .map(|n| heading_text(&n));
+                headings.retain(|h| Some(heading_text(h)) != own);
                 out.append(&mut headings);
                 out.push(sibling);
                 continue;
@@ -336,6 +346,15 @@ impl<'a> Page<'a> {
     }
 }
 
+/// A heading's text on one line, lower-cased.
+fn heading_text(node: &NodeRef<'_>) -> String {
+    let text: String = node
+        .descendants()
+        .filter_map(|n| n.value().as_text().map(|t| t.to_string()))
+        .collect();
+    crate::parse::render::one_line(&text).to_lowercase()
+}
+
 impl Page<'_> {
     /// Whether a node is a heading, or a wrapper of one (a news page's `<div
     /// class="headline-block"><span>kicker</span><h1>…</h1><h2>deck</h2></div>`): a heading
@@ -361,13 +380,7 @@ impl Page<'_> {
     /// Whether a heading's text is part of the page's `<title>`, which is the document's
     /// title already (readability drops such a heading too).
     fn repeats_title(&self, heading: NodeRef<'_>) -> bool {
-        let words = |node: NodeRef<'_>| {
-            let text: String = node
-                .descendants()
-                .filter_map(|n| n.value().as_text().map(|t| t.to_string()))
-                .collect();
-            crate::parse::render::one_line(&text).to_lowercase()
-        };
+        let words = |node: NodeRef<'_>| heading_text(&node);
         let Some(title) = self
             .root
             .descendants()

@@ -745,3 +745,23 @@ fn a_headline_in_a_wrapper_before_the_story_is_kept() {
         parsed.markdown
     );
 }
+
+/// A page heading that the content repeats as its own first heading is said once (it was
+/// said twice).
+#[test]
+fn a_heading_the_content_repeats_is_said_once() {
+    let page = r#"<html><head><title>Site</title></head><body><nav><a href="/">Home</a> <a href="/x">X</a></nav>
+<h1>Understanding Rust lifetimes</h1><div class="content"><h1>Understanding Rust lifetimes</h1>
+<p>Lifetimes tell the compiler how long references are valid, so that it can reject code that would read freed memory.</p>
+<p>Most of the time they are inferred, and you only write them when a function returns a reference.</p></div></body></html>"#;
+    let parsed = parse(page.as_bytes()).unwrap();
+    assert_eq!(
+        parsed
+            .markdown
+            .matches("Understanding Rust lifetimes")
+            .count(),
+        1,
+        "{}",
+        parsed.markdown
+    );
+}
