@@ -11,6 +11,11 @@ pub(super) fn strip_tags(html: &str) -> String {
         let after = &rest[open..];
         let close = if after.starts_with("<!--") {
             after.find("-->").map(|i| i + 3)
+        } else if let Some(name) = hidden_element(after) {
+            // A script's or style's content is no text: up to its end tag.
+            let closing = format!("</{name}");
+            find_ignoring_case(after, &closing)
+                .map(|at| at + after[at..].find('>').map_or(after.len() - at, |i| i + 1))
         } else if looks_like_tag(after) {
             after.find('>').map(|i| i + 1)
         } else {
@@ -39,6 +44,27 @@ pub(super) fn strip_tags(html: &str) -> String {
         .filter(|line| !line.is_empty())
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+/// The name of the element at the start of `s` when its content is never text (`<script>`,
+/// `<style>`).
+fn hidden_element(s: &str) -> Option<&'static str> {
+    ["script", "style"].into_iter().find(|name| {
+        s.get(1..=name.len())
+            .is_some_and(|tag| tag.eq_ignore_ascii_case(name))
+            && s[name.len() + 1..]
+                .chars()
+                .next()
+                .is_some_and(|c| c == '>' || c == '/' || c.is_whitespace())
+    })
+}
+
+/// Where `needle` (ASCII) first occurs in `haystack`, case ignored.
+fn find_ignoring_case(haystack: &str, needle: &str) -> Option<usize> {
+    haystack
+        .as_bytes()
+        .windows(needle.len())
+        .position(|window| window.eq_ignore_ascii_case(needle.as_bytes()))
 }
 
 /// What a tag separates in the text around it.
@@ -141,6 +167,21 @@ mod tests {
         assert_eq!(strip_tags("<p>a < b &amp; c</p>"), "a < b & c");
         assert_eq!(strip_tags("<!-- only a comment -->"), "");
         assert_eq!(strip_tags("<p>unterminated <a href=\"x"), "unterminated");
+    }
+
+    /// A script's or style's content is no text (it came through as paragraphs).
+    #[test]
+    fn scripts_and_styles_are_no_text() {
+        assert_eq!(
+            strip_tags("<script>\nvar secret = \"x\";\n</script>\n<p>kept</p>"),
+            "kept"
+        );
+        assert_eq!(
+            strip_tags("<STYLE type=\"text/css\">.x { color: red }</Style>after"),
+            "after"
+        );
+        assert_eq!(strip_tags("<scripted>text</scripted>"), "text");
+        assert_eq!(strip_tags("<script>never closed"), "");
     }
 
     #[test]

@@ -399,6 +399,14 @@ impl<'a> Walker<'a> {
                 *place = Some(element);
             }
         }
+        // Text of the enclosing item after this block (a code block in a tight item) is not
+        // glued to its text before it.
+        if let Some(parent) = self.text_frame()
+            && !parent.text.is_empty()
+            && !parent.text.ends_with('\n')
+        {
+            parent.text.push('\n');
+        }
     }
 
     /// Builds a heading element and updates the headings in force.
@@ -426,6 +434,8 @@ impl<'a> Walker<'a> {
                 parent.text.push('\n');
             }
             parent.text.push_str(text);
+            // Inline text after it (a tight item's after its heading) starts a line.
+            parent.text.push('\n');
             parent.own_end = Some(end);
         }
     }
@@ -578,6 +588,25 @@ mod tests {
         assert_eq!(els.len(), 1, "{els:#?}");
         assert_eq!(els[0].kind, ElementKind::Quote);
         assert_eq!(els[0].text, "[x] done\n[ ] open\nplain");
+    }
+
+    /// A tight item's text after a heading or a code block in it starts a line: it was glued
+    /// to the text before (`InstallRun the installer.`, `attribute:Per the spec`).
+    #[test]
+    fn text_after_a_block_in_an_item_is_not_glued() {
+        let md = "- ## Install\n  Run the installer.\n- The data from the attribute:\n  ```js\n  import foo;\n  ```\n  Per the spec, hosts fail.\n";
+        let items: Vec<String> = elements(md)
+            .into_iter()
+            .filter(|e| e.kind == ElementKind::ListItem)
+            .map(|e| e.text)
+            .collect();
+        assert_eq!(
+            items,
+            [
+                "Install\nRun the installer.",
+                "The data from the attribute:\nPer the spec, hosts fail."
+            ]
+        );
     }
 
     #[test]
