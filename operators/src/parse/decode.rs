@@ -91,6 +91,18 @@ pub(super) fn decode(bytes: &[u8]) -> Result<Decoded, ParseError> {
         // A UTF-8 BOM says UTF-8: broken bytes after it are damage, not another encoding.
         return Err(invalid);
     }
+    if let Some(damaged) = mostly_utf8(body) {
+        // UTF-8 with a few stray bytes (a file pasted together): decoding it all in a legacy
+        // encoding would garble every accent.
+        return Ok(Decoded {
+            text: String::from_utf8_lossy(body).into_owned(),
+            encoding: None,
+            warning: Some(format!(
+                "not valid UTF-8 (byte offset {}): {damaged} byte(s) that are not were replaced by U+FFFD; the rest is UTF-8",
+                error.valid_up_to()
+            )),
+        });
+    }
     let encoding = detect_legacy(body);
     let (text, _) = encoding.decode_without_bom_handling(body);
     let total = text.chars().count().max(1);
@@ -110,6 +122,21 @@ pub(super) fn decode(bytes: &[u8]) -> Result<Decoded, ParseError> {
             encoding.name()
         )),
     })
+}
+
+/// The number of bytes that are not UTF-8 in `bytes`, when it is mostly UTF-8: its valid
+/// characters of more than one byte outnumber its invalid sequences four to one (text in a
+/// legacy encoding has almost none of the first).
+fn mostly_utf8(bytes: &[u8]) -> Option<usize> {
+    let (mut multibyte, mut invalid, mut invalid_bytes) = (0usize, 0usize, 0usize);
+    for chunk in bytes.utf8_chunks() {
+        multibyte += chunk.valid().chars().filter(|c| !c.is_ascii()).count();
+        if !chunk.invalid().is_empty() {
+            invalid += 1;
+            invalid_bytes += chunk.invalid().len();
+        }
+    }
+    (multibyte >= invalid.saturating_mul(4).max(1)).then_some(invalid_bytes)
 }
 
 /// Decodes UTF-32 code units (after a 4-byte BOM) built by `unit` from byte quads.
@@ -239,6 +266,24 @@ mod tests {
         assert_eq!(d.text, "café \u{201C}quoted\u{201D} naïve\r\n");
         assert_eq!(d.encoding, Some("windows-1252"));
         assert!(d.warning.unwrap().contains("byte offset 3"));
+    }
+
+    /// UTF-8 with a stray byte stays UTF-8 (it was all decoded as windows-1252: `cafÃ©`).
+    #[test]
+    fn mostly_utf8_text_with_a_stray_byte_stays_utf8() {
+        let mut bytes = "Le café est très bon. Élève, où êtes-vous ? "
+            .repeat(20)
+            .into_bytes();
+        bytes.push(0x92);
+        bytes.extend("fin".as_bytes());
+        let decoded = decode(&bytes).unwrap();
+        assert!(
+            decoded.text.starts_with("Le café est très bon."),
+            "{}",
+            decoded.text
+        );
+        assert!(decoded.text.ends_with("\u{FFFD}fin"));
+        assert!(decoded.warning.unwrap().contains("1 byte(s)"));
     }
 
     #[test]
