@@ -6,6 +6,7 @@ mod common;
 
 use std::fs;
 use std::io::Write;
+use std::os::unix::fs::FileTypeExt;
 use std::path::Path;
 use std::process::Output;
 
@@ -417,6 +418,30 @@ fn bad_input_exits_2_and_what_stops_a_valid_command_exits_3() {
         &["validate", "docstore.yaml"],
         2,
         "inside the pipeline's store",
+    );
+    // A sink writing into the store would damage it (a run did, for good), and one writing a
+    // device or FIFO would put a file in its place: both are refused before the run.
+    for (name, path, says) in [
+        (
+            "sinkstore",
+            ".engine/db/conf",
+            "inside the pipeline's store",
+        ),
+        ("sinkdevice", "/dev/null", "not a regular file"),
+    ] {
+        fs::write(
+            d.join(format!("{name}.yaml")),
+            format!("{PIPELINE}  out: {{ op: sink.jsonl, input: parse, path: {path} }}\n"),
+        )
+        .unwrap();
+        assert_fails(d, &["validate", &format!("{name}.yaml")], 2, says);
+        assert_fails(d, &["run", &format!("{name}.yaml")], 2, says);
+    }
+    assert!(
+        fs::metadata("/dev/null")
+            .unwrap()
+            .file_type()
+            .is_char_device()
     );
 }
 

@@ -214,6 +214,7 @@ pub struct ParsedDocument {
     /// The detected format.
     pub format: Format,
     /// The title: from the source, the document's metadata or its first heading.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
     /// Markdown rendering that keeps the structure; element and chunk spans index it in bytes.
     pub markdown: String,
@@ -493,5 +494,28 @@ mod tests {
         assert_eq!(element.pages_within([20, 30]), Some([3, 3]));
         assert_eq!(element.pages_within([25, 35]), Some([3, 4]));
         assert_eq!(element.pages_within([35, 35]), Some([4, 4]));
+    }
+
+    /// A parsed document without a title leaves `title` out, as the output contract says
+    /// (`"title"?`), and one written before with `"title": null` still reads.
+    #[test]
+    fn an_untitled_document_leaves_its_title_out() {
+        let doc = ParsedDocument {
+            doc_id: "d".into(),
+            source: "d".into(),
+            format: Format::Text,
+            title: None,
+            markdown: String::new(),
+            elements: Vec::new(),
+            metadata: Metadata::new(),
+            hash: "h".into(),
+            debug: ParseDebug::default(),
+        };
+        let json = serde_json::to_value(&doc).unwrap();
+        assert!(json.get("title").is_none(), "{json}");
+        let mut old = json.clone();
+        old["title"] = serde_json::Value::Null;
+        let read: ParsedDocument = serde_json::from_value(old).unwrap();
+        assert_eq!(read.title, None);
     }
 }

@@ -201,7 +201,7 @@ pub fn load_str_for(
                     );
                 }
                 if purpose == Purpose::Run {
-                    diagnostics.extend(paths::sources_in_store(
+                    diagnostics.extend(paths::paths_in_store(
                         &doc,
                         &steps,
                         &outlines,

@@ -79,6 +79,15 @@ pub fn output_problem(base: &Path, relative: &str) -> Option<Problem> {
         );
     }
     let resolved = base.join(relative);
+    if resolved.exists() && !resolved.is_dir() && !resolved.is_file() {
+        return problem(
+            format!(
+                "`{relative}` is not a regular file but a FIFO, socket or device ({}): a sink writes a file, and would put one in its place",
+                resolved.display()
+            ),
+            "name a file, e.g. `out/items.jsonl` (relative to the pipeline file)",
+        );
+    }
     if relative.ends_with('/') || resolved.is_dir() {
         return problem(
             format!(
@@ -199,9 +208,9 @@ fn key_pointer(outlines: &[StepOutline], step: &str, key: &str) -> String {
     format!("{step}/{key}")
 }
 
-/// Sources whose folder is the store or lies inside it: a source never reads the store, so it
-/// would find nothing.
-pub fn sources_in_store(
+/// Sources whose folder is the store or lies inside it (a source never reads the store, so it
+/// would find nothing), and outputs inside the store (a sink's file there would damage it).
+pub fn paths_in_store(
     doc: &LocatedValue,
     steps: &[Step],
     outlines: &[StepOutline],
@@ -227,6 +236,24 @@ pub fn sources_in_store(
                 .with_hint(Some(
                     "give `store` a folder of its own, outside the documents (e.g. `store: .engine`)"
                         .to_owned(),
+                )),
+            );
+        }
+        for (key, relative) in step.config.output_paths() {
+            if !identity(&base.join(relative)).starts_with(&store_dir) {
+                continue;
+            }
+            diagnostics.push(
+                Diagnostic::error(
+                    doc.value_pos(&key_pointer(outlines, &step.name, key)),
+                    format!(
+                        "`{relative}` is inside the pipeline's store `{store}`, whose files are the engine's own: writing it there would damage the store"
+                    ),
+                )
+                .in_step(&step.name)
+                .at_key(key)
+                .with_hint(Some(
+                    "write outside the store, e.g. `path: out/items.jsonl`".to_owned(),
                 )),
             );
         }
