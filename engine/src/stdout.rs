@@ -23,15 +23,18 @@ fn is_control(c: char) -> bool {
 }
 
 /// `text` with every control character but line feed and tab shown as `\u{..}` (ESC as
-/// `\u{1b}`, CR as `\u{d}`), so printing it cannot move the cursor, recolour or retitle the
-/// terminal, or fake a line.
+/// `\u{1b}`, a CR but one before a line feed as `\u{d}`), so printing it cannot move the
+/// cursor, recolour or retitle the terminal, or fake a line.
 pub fn visible(text: &str) -> Cow<'_, str> {
     if !text.contains(is_control) {
         return Cow::Borrowed(text);
     }
     let mut shown = String::with_capacity(text.len() + 8);
-    for c in text.chars() {
-        if is_control(c) {
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        // A CR that ends a line before its LF (a CRLF file's text) is a line end, not a
+        // carriage return that could overwrite what was printed.
+        if is_control(c) && !(c == '\r' && chars.peek() == Some(&'\n')) {
             shown.push_str(&format!("\\u{{{:x}}}", u32::from(c)));
         } else {
             shown.push(c);
@@ -117,5 +120,8 @@ mod tests {
         // DEL and the C1 controls (a single-byte CSI is U+009B) too; other text is kept.
         assert_eq!(visible("\u{7f}\u{9b}2J é 漢"), "\\u{7f}\\u{9b}2J é 漢");
         assert_eq!(visible("line\nnext\ttab"), "line\nnext\ttab");
+        // A CRLF line end is a line end (a CRLF file printed `\u{d}` at every line), a lone
+        // CR is shown.
+        assert_eq!(visible("a\r\nb\rc\r"), "a\r\nb\\u{d}c\\u{d}");
     }
 }
