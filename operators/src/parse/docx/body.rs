@@ -554,6 +554,12 @@ impl Walker {
                 if let Some(c) = c
                     && self.hiding_fields == 0
                 {
+                    // A note's custom mark may be a symbol (`•` in Symbol).
+                    if let Some((endnote, id)) = self.custom_note.take() {
+                        cx.notes
+                            .borrow_mut()
+                            .custom_mark(endnote, &id, &c.to_string());
+                    }
                     // The character itself, not a code of the run's font.
                     if let Some(p) = self.paras.last_mut() {
                         p.text.push(c);

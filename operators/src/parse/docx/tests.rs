@@ -208,6 +208,7 @@ fn notes_take_the_numbers_word_shows() {
 <w:p><w:pPr><w:pStyle w:val="Heading2"/></w:pPr><w:r><w:t>Part</w:t></w:r></w:p>
 <w:p><w:r><w:t>One</w:t></w:r><w:r><w:footnoteReference w:id="15"/></w:r><w:r><w:t> two</w:t></w:r><w:r><w:footnoteReference w:id="9"/></w:r><w:r><w:t> end</w:t></w:r><w:r><w:endnoteReference w:id="4"/></w:r><w:r><w:t> again</w:t></w:r><w:r><w:footnoteReference w:id="15"/></w:r></w:p>
 <w:p><w:r><w:footnoteReference w:customMarkFollows="1" w:id="20"/><w:t>*</w:t></w:r></w:p>
+<w:p><w:r><w:t xml:space="preserve">Bullet </w:t></w:r><w:r><w:footnoteReference w:customMarkFollows="1" w:id="21"/><w:sym w:font="Symbol" w:char="F0B7"/></w:r><w:r><w:t xml:space="preserve"> trailing</w:t></w:r></w:p>
 </w:body></w:document>"#;
     let note = |kind: &str, id: &str, text: &str| {
         format!(
@@ -215,10 +216,11 @@ fn notes_take_the_numbers_word_shows() {
         )
     };
     let footnotes = format!(
-        r#"<w:footnotes xmlns:w="x"><w:footnote w:type="separator" w:id="-1"><w:p/></w:footnote>{}{}{}{}</w:footnotes>"#,
+        r#"<w:footnotes xmlns:w="x"><w:footnote w:type="separator" w:id="-1"><w:p/></w:footnote>{}{}{}{}{}</w:footnotes>"#,
         note("footnote", "9", "Nine."),
         note("footnote", "15", "Fifteen."),
         note("footnote", "20", "Custom."),
+        note("footnote", "21", "Symbol."),
         note("footnote", "30", "Never referenced."),
     );
     let endnotes = format!(
@@ -233,8 +235,8 @@ fn notes_take_the_numbers_word_shows() {
     .unwrap();
     assert_eq!(
         parsed.markdown,
-        "## Part\n\nOne\\[1\\] two\\[2\\] end\\[e1\\] again\\[1\\]\n\n\\*\n\n\
-         \\[1\\] Fifteen.\n\n\\[2\\] Nine.\n\n\\* Custom.\n\n\\[e1\\] Four.\n"
+        "## Part\n\nOne\\[1\\] two\\[2\\] end\\[e1\\] again\\[1\\]\n\n\\*\n\nBullet • trailing\n\n\
+         \\[1\\] Fifteen.\n\n\\[2\\] Nine.\n\n\\* Custom.\n\n• Symbol.\n\n\\[e1\\] Four.\n"
     );
     let last = parsed.elements.last().unwrap();
     assert!(last.section.is_empty());
