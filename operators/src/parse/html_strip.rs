@@ -67,6 +67,32 @@ fn find_ignoring_case(haystack: &str, needle: &str) -> Option<usize> {
         .position(|window| window.eq_ignore_ascii_case(needle.as_bytes()))
 }
 
+/// The level and text of an HTML block that is one heading element (`<h1 align="center">` with
+/// a logo and the title, as READMEs start), if it is one and has text.
+pub(super) fn heading(html: &str) -> Option<(usize, String)> {
+    let html = html.trim();
+    let lower = html.to_ascii_lowercase();
+    let level = lower.strip_prefix("<h")?.chars().next()?.to_digit(10)? as usize;
+    let after = lower.as_bytes().get(3).copied()?;
+    if !(1..=6).contains(&level) || !(after == b'>' || after.is_ascii_whitespace()) {
+        return None;
+    }
+    let open_end = lower.find('>')? + 1;
+    let inner = lower
+        .strip_suffix(&format!("</h{level}>"))?
+        .get(open_end..)?;
+    // One heading: no other heading or block inside.
+    let blocks = [
+        "<h1", "<h2", "<h3", "<h4", "<h5", "<h6", "<p", "<div", "<table", "<ul", "<ol",
+    ];
+    if blocks.iter().any(|tag| inner.contains(tag)) {
+        return None;
+    }
+    let text = strip_tags(&html[open_end..open_end + inner.len()]);
+    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    (!text.is_empty()).then_some((level, text))
+}
+
 /// What a tag separates in the text around it.
 #[derive(Debug, PartialEq)]
 pub(super) enum Boundary {
@@ -167,6 +193,20 @@ mod tests {
         assert_eq!(strip_tags("<p>a < b &amp; c</p>"), "a < b & c");
         assert_eq!(strip_tags("<!-- only a comment -->"), "");
         assert_eq!(strip_tags("<p>unterminated <a href=\"x"), "unterminated");
+    }
+
+    #[test]
+    fn an_html_heading_block_is_a_heading() {
+        let block = "<h1 align=\"center\">\n  <img src=\"logo.png\" alt=\"Logo\"><br>\n  Awesome <b>Tool</b>\n</h1>\n";
+        assert_eq!(heading(block), Some((1, "Awesome Tool".to_owned())));
+        assert_eq!(
+            heading("<H2 id=x>Install</H2>"),
+            Some((2, "Install".to_owned()))
+        );
+        assert_eq!(heading("<h2>a</h2><p>b</p>"), None);
+        assert_eq!(heading("<h1><img src=x></h1>"), None);
+        assert_eq!(heading("<hr>"), None);
+        assert_eq!(heading("<header>x</header>"), None);
     }
 
     /// A script's or style's content is no text (it came through as paragraphs).

@@ -47,10 +47,13 @@ pub(super) fn clean(markdown: &str, options: pulldown_cmark::Options) -> String 
                     && (containers == 0 || !source.trim_end().contains('\n'))
                 {
                     let text = html_strip::strip_tags(source);
-                    let replacement = if containers > 0 {
-                        escape_all(&super::render::one_line(&text))
-                    } else {
-                        text.lines().map(escape_all).collect::<Vec<_>>().join("\n")
+                    let replacement = match html_strip::heading(source) {
+                        // A block that is one heading is a heading (a README's title).
+                        Some((level, text)) if containers == 0 => {
+                            format!("{} {}", "#".repeat(level), escape_all(&text))
+                        }
+                        _ if containers > 0 => escape_all(&super::render::one_line(&text)),
+                        _ => text.lines().map(escape_all).collect::<Vec<_>>().join("\n"),
                     };
                     // In a container, the line stays even when empty: the next line joined
                     // to the container's markers would be read as inside it (`- <div>` then
