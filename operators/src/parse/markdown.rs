@@ -115,6 +115,8 @@ struct Walker<'a> {
     sections: Sections,
     /// How many images the current inline position is inside.
     image_depth: usize,
+    /// Whether the text last pushed is the space a soft line break stands for.
+    soft_space: bool,
 }
 
 impl<'a> Walker<'a> {
@@ -127,6 +129,7 @@ impl<'a> Walker<'a> {
             slots: Vec::new(),
             sections: Sections::default(),
             image_depth: 0,
+            soft_space: false,
         }
     }
 
@@ -143,7 +146,10 @@ impl<'a> Walker<'a> {
                 Event::Text(text) | Event::Code(text) => self.push_text(&text, &range),
                 Event::InlineMath(text) | Event::DisplayMath(text) => self.push_text(&text, &range),
                 Event::Html(html) => self.push_html(&html, &range),
-                Event::SoftBreak => self.push_text(" ", &range),
+                Event::SoftBreak => {
+                    self.push_text(" ", &range);
+                    self.soft_space = true;
+                }
                 Event::HardBreak => self.push_text("\n", &range),
                 Event::FootnoteReference(label) => self.push_text(&format!("[{label}]"), &range),
                 Event::InlineHtml(html) => {
@@ -279,9 +285,21 @@ impl<'a> Walker<'a> {
 
     fn push_text(&mut self, text: &str, range: &std::ops::Range<usize>) {
         let in_image = self.image_depth > 0;
+        let after_soft_break = std::mem::take(&mut self.soft_space);
         let Some(frame) = self.text_frame() else {
             return;
         };
+        // Chinese and Japanese are written without spaces: a line wrapped between two of
+        // their characters joins them without one.
+        if after_soft_break
+            && text.chars().next().is_some_and(is_unspaced_script)
+            && frame
+                .text
+                .strip_suffix(' ')
+                .is_some_and(|before| before.chars().next_back().is_some_and(is_unspaced_script))
+        {
+            frame.text.pop();
+        }
         frame.own_end = Some(range.end);
         if let Kind::Paragraph(state) = &mut frame.kind {
             if in_image {
@@ -439,6 +457,17 @@ impl<'a> Walker<'a> {
             parent.own_end = Some(end);
         }
     }
+}
+
+/// Whether `c` is Chinese or Japanese (or their punctuation), written without spaces.
+fn is_unspaced_script(c: char) -> bool {
+    matches!(c as u32,
+        0x3000..=0x30FF       // CJK punctuation, Hiragana, Katakana
+        | 0x3400..=0x4DBF     // CJK extension A
+        | 0x4E00..=0x9FFF     // CJK unified ideographs
+        | 0xF900..=0xFAFF     // CJK compatibility ideographs
+        | 0xFF00..=0xFF60     // full-width forms
+        | 0x20000..=0x3FFFF) // CJK extensions B and later
 }
 
 /// The language named by a code fence's info string: its first word, without attribute
@@ -605,6 +634,24 @@ mod tests {
             [
                 "Install\nRun the installer.",
                 "The data from the attribute:\nPer the spec, hosts fail."
+            ]
+        );
+    }
+
+    /// A line wrapped between Chinese or Japanese characters joins them without a space (a
+    /// space came between them); other wrapped lines join with one.
+    #[test]
+    fn wrapped_cjk_lines_join_without_a_space() {
+        let texts: Vec<String> =
+            elements("这是第一行中文文本\n这是第二行。\n\nLatin\nwords and 日本\ntext\n")
+                .into_iter()
+                .map(|e| e.text)
+                .collect();
+        assert_eq!(
+            texts,
+            [
+                "这是第一行中文文本这是第二行。",
+                "Latin words and 日本 text"
             ]
         );
     }
