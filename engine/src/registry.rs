@@ -205,7 +205,10 @@ pub const OPERATORS: &[OperatorInfo] = &[
         //    and soft hyphens dropped; code in list items keeps its lines; text after a
         //    nested list is not glued; reversed lists count down; BOM-less UTF-16 CJK pages;
         //    formulas as TeX (KaTeX, MathJax, Wikipedia) or MathML on a line; `<tfoot>` last;
-        //    a headline in a wrapper before the main content kept.
+        //    a headline in a wrapper before the main content kept. Markdown: a tight item's
+        //    text after a heading or code block not glued; script and style content dropped;
+        //    an HTML heading block a heading; wrapped CJK lines joined without a space; UTF-8
+        //    with stray bytes stays UTF-8.
         version: 10,
     },
     OperatorInfo {
