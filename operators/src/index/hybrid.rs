@@ -1626,16 +1626,21 @@ mod tests {
         assert_eq!(current_generation(dir.path()).unwrap().1, second);
     }
 
+    /// Two documents of one chunk each, on axes 0 and 1.
+    fn alpha_and_beta() -> [(&'static str, &'static str, Vec<Entry>); 2] {
+        [
+            ("a", "k1", vec![entry("a", 0, "alpha text", 0)]),
+            ("b", "k1", vec![entry("b", 0, "beta text", 1)]),
+        ]
+    }
+
     /// hnsw_rs ends the process on a truncated data file: the graph's files are checked
     /// first, a damaged graph is rebuilt from the vectors for the queries, and the next run,
     /// even with nothing changed, saves it anew.
     #[test]
     fn a_damaged_graph_is_rebuilt_and_saved_anew() {
         let dir = tempfile::tempdir().unwrap();
-        let docs = [
-            ("a", "k1", vec![entry("a", 0, "alpha text", 0)]),
-            ("b", "k1", vec![entry("b", 0, "beta text", 1)]),
-        ];
+        let docs = alpha_and_beta();
         build(dir.path(), &docs);
         let (_, first) = current_generation(dir.path()).unwrap();
         let data = first.join("hnsw.hnsw.data");
@@ -1669,10 +1674,7 @@ mod tests {
     #[test]
     fn a_damaged_index_is_indexed_afresh_by_the_next_update() {
         let dir = tempfile::tempdir().unwrap();
-        let docs = [
-            ("a", "k1", vec![entry("a", 0, "alpha text", 0)]),
-            ("b", "k1", vec![entry("b", 0, "beta text", 1)]),
-        ];
+        let docs = alpha_and_beta();
         build(dir.path(), &docs);
         let (_, first) = current_generation(dir.path()).unwrap();
         assert!(VectorIndex::intact(&first));

@@ -1060,6 +1060,11 @@ mod tests {
     }
 
     fn blocks_numbered(styles: &str, numbering: &str, body: &str) -> Vec<Block> {
+        read_numbered(styles, numbering, body).blocks
+    }
+
+    /// What reading a document of `body`, with `styles` and `numbering`, gives.
+    fn read_numbered(styles: &str, numbering: &str, body: &str) -> Read {
         let styles = Styles::parse(&format!(r#"<w:styles xmlns:w="x">{styles}</w:styles>"#));
         let numbering = Numbering::parse(&format!(
             r#"<w:numbering xmlns:w="x">{numbering}</w:numbering>"#
@@ -1069,9 +1074,10 @@ mod tests {
             numbering: &numbering,
             notes: Default::default(),
         };
-        let xml =
-            format!(r#"<w:document xmlns:w="x" xmlns:mc="m"><w:body>{body}</w:body></w:document>"#);
-        read(&xml, &cx).blocks
+        let xml = format!(
+            r#"<w:document xmlns:w="x" xmlns:mc="m" xmlns:r="r"><w:body>{body}</w:body></w:document>"#
+        );
+        read(&xml, &cx)
     }
 
     fn p(props: &str, text: &str) -> String {
@@ -1505,17 +1511,7 @@ mod tests {
             p("", "All the rest."),
             p("", "And more."),
         );
-        let styles = Styles::parse(r#"<w:styles xmlns:w="x"/>"#);
-        let numbering = Numbering::parse(r#"<w:numbering xmlns:w="x"/>"#);
-        let cx = Context {
-            styles: &styles,
-            numbering: &numbering,
-            notes: Default::default(),
-        };
-        let read = read(
-            &format!(r#"<w:document xmlns:w="x"><w:body>{xml}</w:body></w:document>"#),
-            &cx,
-        );
+        let read = read_numbered("", "", &xml);
         assert_eq!(
             read.blocks,
             vec![
@@ -1530,19 +1526,12 @@ mod tests {
     /// Imported content (`w:altChunk`) is found where it stands among the blocks.
     #[test]
     fn imported_parts_are_found_in_place() {
-        let styles = Styles::parse(r#"<w:styles xmlns:w="x"/>"#);
-        let numbering = Numbering::parse(r#"<w:numbering xmlns:w="x"/>"#);
-        let cx = Context {
-            styles: &styles,
-            numbering: &numbering,
-            notes: Default::default(),
-        };
-        let xml = format!(
-            r#"<w:document xmlns:w="x" xmlns:r="r"><w:body>{}<w:altChunk r:id="rId9"/>{}</w:body></w:document>"#,
+        let body = format!(
+            r#"{}<w:altChunk r:id="rId9"/>{}"#,
             p("", "Before."),
             p("", "After.")
         );
-        let read = read(&xml, &cx);
+        let read = read_numbered("", "", &body);
         assert_eq!(read.blocks.len(), 2);
         assert_eq!(read.imports, [(1, "rId9".to_owned())]);
     }
