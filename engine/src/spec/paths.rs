@@ -218,43 +218,40 @@ pub fn paths_in_store(
     store: &str,
 ) -> Vec<Diagnostic> {
     let store_dir = identity(&base.join(store));
+    let inside = |relative: &str| identity(&base.join(relative)).starts_with(&store_dir);
     let mut diagnostics = Vec::new();
     for step in steps {
-        for (key, relative, kind) in step.config.input_paths() {
-            if kind != PathKind::Folder || !identity(&base.join(relative)).starts_with(&store_dir) {
-                continue;
-            }
-            diagnostics.push(
-                Diagnostic::error(
-                    doc.value_pos(&key_pointer(outlines, &step.name, key)),
+        let sources = (step.config.input_paths().into_iter())
+            .filter(|(_, relative, kind)| *kind == PathKind::Folder && inside(relative))
+            .map(|(key, relative, _)| {
+                (
+                    key,
                     format!(
                         "`{relative}` is inside the pipeline's store `{store}`, which sources never read: this step would find nothing"
                     ),
+                    "give `store` a folder of its own, outside the documents (e.g. `store: .engine`)",
                 )
-                .in_step(&step.name)
-                .at_key(key)
-                .with_hint(Some(
-                    "give `store` a folder of its own, outside the documents (e.g. `store: .engine`)"
-                        .to_owned(),
-                )),
-            );
-        }
-        for (key, relative) in step.config.output_paths() {
-            if !identity(&base.join(relative)).starts_with(&store_dir) {
-                continue;
-            }
-            diagnostics.push(
-                Diagnostic::error(
-                    doc.value_pos(&key_pointer(outlines, &step.name, key)),
+            });
+        let sinks = (step.config.output_paths().into_iter())
+            .filter(|(_, relative)| inside(relative))
+            .map(|(key, relative)| {
+                (
+                    key,
                     format!(
                         "`{relative}` is inside the pipeline's store `{store}`, whose files are the engine's own: writing it there would damage the store"
                     ),
+                    "write outside the store, e.g. `path: out/items.jsonl`",
+                )
+            });
+        for (key, message, hint) in sources.chain(sinks).collect::<Vec<_>>() {
+            diagnostics.push(
+                Diagnostic::error(
+                    doc.value_pos(&key_pointer(outlines, &step.name, key)),
+                    message,
                 )
                 .in_step(&step.name)
                 .at_key(key)
-                .with_hint(Some(
-                    "write outside the store, e.g. `path: out/items.jsonl`".to_owned(),
-                )),
+                .with_hint(Some(hint.to_owned())),
             );
         }
     }
