@@ -504,6 +504,12 @@ fn with_json_every_error_is_one_object_on_stdout() {
         assert_eq!(value["error"]["code"], code, "{args:?}: {value}");
         assert!(stderr(&output).contains("error"), "{args:?}");
     }
+    // A usage error names what is wrong: the missing argument too (its message stopped at
+    // "the following required arguments were not provided:").
+    let output = engine_in(d, &["inspect", "--json"]);
+    let value: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let message = value["error"]["message"].as_str().unwrap_or_default();
+    assert!(message.ends_with("not provided: <RUN>"), "{value}");
     // A pipeline that does not load keeps its diagnostics, as `validate --json` gives them.
     let output = engine_in(d, &["run", "missing.yaml", "--json"]);
     let value: Value = serde_json::from_slice(&output.stdout).unwrap();

@@ -428,9 +428,16 @@ fn usage_error(err: &clap::Error) -> i32 {
         .take_while(|arg| arg != "--")
         .any(|arg| arg == "--json");
     if code != 0 && json {
+        // The message is the lines before the usage: "the following required arguments were
+        // not provided: <RUN>" needs its second line.
         let rendered = err.render().to_string();
-        let message = rendered.lines().next().unwrap_or_default();
-        let message = message.strip_prefix("error: ").unwrap_or(message);
+        let message = rendered
+            .lines()
+            .take_while(|line| !line.trim().is_empty() && !line.starts_with("Usage:"))
+            .map(str::trim)
+            .collect::<Vec<_>>()
+            .join(" ");
+        let message = message.strip_prefix("error: ").unwrap_or(&message);
         jsonln!(
             "{}",
             serde_json::json!({ "error": { "message": message, "code": code } })
