@@ -785,8 +785,16 @@ fn parse_file(path: &Path, output: ParseOutput, as_format: Option<&str>) -> anyh
     }
     let name = path.display().to_string();
     let doc = operators::model::Document::new(name.clone(), name, bytes);
-    let parsed = operators::parse::parse(&doc, &config)
-        .map_err(|error| ItemFailed(format!("{}: {error}", path.display())))?;
+    let parsed = operators::parse::parse(&doc, &config).map_err(|error| {
+        // Here the format is set on the command line, not in a pipeline's parse settings.
+        let message = match error {
+            operators::parse::ParseError::UnknownFormat { .. } => error
+                .to_string()
+                .replace("set `format` in the parse settings", "give it with `--as`"),
+            _ => error.to_string(),
+        };
+        ItemFailed(format!("{}: {message}", path.display()))
+    })?;
     match output {
         ParseOutput::Markdown => out!("{}", parsed.markdown),
         ParseOutput::Json => jsonln!(
