@@ -1,4 +1,5 @@
-//! A leading YAML front-matter block (`---` … `---` or `...`), read as YAML into JSON metadata.
+//! A leading YAML front-matter block (`---` … `---` or `...`), read as YAML into JSON metadata;
+//! or a TOML one (`+++` … `+++`, as Hugo writes it), read as TOML.
 //!
 //! The block is read with saphyr-parser's event stream (the parser the engine reads pipelines
 //! with): scalars are typed by the YAML 1.2 core schema (plain `2020` is a number, `false` a
@@ -44,6 +45,9 @@ pub(super) struct FrontMatter {
 
 /// Splits a leading front-matter block off `text`.
 pub(super) fn split(text: &str) -> FrontMatter {
+    if let Some((content, body_start)) = fenced(text, "+++", "+++") {
+        return toml_front_matter(content, body_start);
+    }
     let Some((content, body_start)) = block(text) else {
         return FrontMatter::default();
     };
@@ -92,20 +96,116 @@ pub(super) fn split(text: &str) -> FrontMatter {
 
 /// The text of a leading `---` … `---` (or `...`) block and the byte offset just past it.
 fn block(text: &str) -> Option<(&str, usize)> {
+    fenced(text, "---", "---")
+}
+
+/// The text of a leading block between an `open` line and the first `close` line (for `---`,
+/// `...` too), and the byte offset just past it.
+fn fenced<'t>(text: &'t str, open: &str, close: &str) -> Option<(&'t str, usize)> {
     let mut lines = lines_with_ends(text);
     let (first, start) = lines.next()?;
-    if first.trim_end() != "---" {
+    if first.trim_end() != open {
         return None;
     }
     let mut line_start = start;
     for (line, end) in lines {
         let trimmed = line.trim_end();
-        if trimmed == "---" || trimmed == "..." {
+        if trimmed == close || (close == "---" && trimmed == "...") {
             return Some((&text[start..line_start], end));
         }
         line_start = end;
     }
     None
+}
+
+/// TOML front matter (`+++` … `+++`, as Hugo writes it), read into JSON metadata: tables as
+/// objects, dates as their text. A block that is not valid TOML is still front matter (its
+/// fences say so), read as nothing, with a warning.
+fn toml_front_matter(content: &str, body_start: usize) -> FrontMatter {
+    let parsed = if content.len() > MAX_YAML_BYTES {
+        Err(format!(
+            "is larger than {} MiB, the most read",
+            MAX_YAML_BYTES >> 20
+        ))
+    } else {
+        content
+            .parse::<toml_edit::DocumentMut>()
+            .map_err(|err| format!("is not valid TOML ({})", err.message()))
+    };
+    match parsed {
+        Ok(document) => FrontMatter {
+            metadata: document
+                .iter()
+                .filter_map(|(key, item)| Some((key.to_owned(), toml_item(item, 0)?)))
+                .collect(),
+            body_start,
+            warnings: Vec::new(),
+        },
+        Err(problem) => FrontMatter {
+            metadata: Metadata::new(),
+            body_start,
+            warnings: vec![format!("front matter {problem}: left out")],
+        },
+    }
+}
+
+/// A TOML item as JSON (`None` for an empty one, or nested past [`MAX_DEPTH`]).
+fn toml_item(item: &toml_edit::Item, depth: usize) -> Option<Value> {
+    use toml_edit::Item;
+    match item {
+        Item::None => None,
+        Item::Value(value) => Some(toml_value(value, depth)),
+        _ if depth >= MAX_DEPTH => None,
+        Item::Table(table) => Some(Value::Object(
+            table
+                .iter()
+                .filter_map(|(key, item)| Some((key.to_owned(), toml_item(item, depth + 1)?)))
+                .collect(),
+        )),
+        Item::ArrayOfTables(tables) => Some(Value::Array(
+            tables
+                .iter()
+                .map(|table| {
+                    Value::Object(
+                        table
+                            .iter()
+                            .filter_map(|(key, item)| {
+                                Some((key.to_owned(), toml_item(item, depth + 1)?))
+                            })
+                            .collect(),
+                    )
+                })
+                .collect(),
+        )),
+    }
+}
+
+/// A TOML value as JSON (null past [`MAX_DEPTH`]).
+fn toml_value(value: &toml_edit::Value, depth: usize) -> Value {
+    use toml_edit::Value as Toml;
+    if depth >= MAX_DEPTH {
+        return Value::Null;
+    }
+    match value {
+        Toml::String(text) => Value::String(text.value().clone()),
+        Toml::Integer(n) => Value::from(*n.value()),
+        Toml::Float(x) => serde_json::Number::from_f64(*x.value())
+            .map_or_else(|| Value::String(x.value().to_string()), Value::Number),
+        Toml::Boolean(b) => Value::Bool(*b.value()),
+        Toml::Datetime(date) => Value::String(date.value().to_string()),
+        Toml::Array(array) => Value::Array(
+            array
+                .iter()
+                .map(|value| toml_value(value, depth + 1))
+                .collect(),
+        ),
+        Toml::InlineTable(table) => Value::Object(
+            table
+                .iter()
+                .map(|(key, value)| (key.to_owned(), toml_value(value, depth + 1)))
+                .collect(),
+        ),
+    }
 }
 
 /// Lines of `text` (without their line break) with the byte offset just past their break.
@@ -510,6 +610,29 @@ mod tests {
         assert!(front.warnings.is_empty(), "{:?}", front.warnings);
         assert!(front.body_start > 0, "{text:?} has front matter");
         Value::Object(front.metadata)
+    }
+
+    /// TOML front matter (`+++`, Hugo's) is read into metadata too (it stayed text).
+    #[test]
+    fn toml_front_matter_is_read() {
+        let text = "+++\ntitle = \"Toml Title\"\ndate = 2024-01-01\ndraft = false\nweight = 3\ntags = [\"x\", \"y\"]\n\n[params]\nauthor = \"Ann\"\n+++\n\n# Heading\n";
+        assert_eq!(
+            metadata(text),
+            json!({
+                "title": "Toml Title", "date": "2024-01-01", "draft": false, "weight": 3,
+                "tags": ["x", "y"], "params": {"author": "Ann"}
+            })
+        );
+        assert_eq!(&text[split(text).body_start..], "\n# Heading\n");
+        let broken = split("+++\ntitle = \n+++\nbody\n");
+        assert!(broken.metadata.is_empty() && broken.body_start > 0);
+        assert!(
+            broken.warnings[0].contains("not valid TOML"),
+            "{:?}",
+            broken.warnings
+        );
+        // A `+++` line with no closing one is text.
+        assert_eq!(split("+++\nnot closed\n").body_start, 0);
     }
 
     #[test]
