@@ -208,7 +208,8 @@ pub const OPERATORS: &[OperatorInfo] = &[
         //    a headline in a wrapper before the main content kept. Markdown: a tight item's
         //    text after a heading or code block not glued; script and style content dropped;
         //    an HTML heading block a heading; wrapped CJK lines joined without a space; UTF-8
-        //    with stray bytes stays UTF-8.
+        //    with stray bytes stays UTF-8; TOML front matter. HTML: MediaWiki's reference
+        //    backlinks (`^`) dropped.
         version: 10,
     },
     OperatorInfo {

@@ -441,10 +441,13 @@ fn mathml(node: &NodeRef<'_>, depth: usize) -> String {
     }
 }
 
-/// Whether the element is a wiki's edit link beside a heading (MediaWiki's `[edit]`).
+/// Whether the element is a wiki's edit link beside a heading (MediaWiki's `[edit]`) or a
+/// reference's links back to where it is cited (its `^ a b`).
 fn is_edit_link(e: &Element) -> bool {
-    e.attr("class")
-        .is_some_and(|c| c.split_whitespace().any(|w| w == "mw-editsection"))
+    e.attr("class").is_some_and(|c| {
+        c.split_whitespace()
+            .any(|w| w == "mw-editsection" || w == "mw-cite-backlink")
+    })
 }
 
 /// Whether a footnote's link back holds its number (docutils' `[<a role="doc-backlink">2</a>]`),

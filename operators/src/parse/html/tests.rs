@@ -637,6 +637,7 @@ fn documentation_structure_survives_furniture_words() {
 <p>Use square brackets for parameters.</p>
 <section id="related-work"><h2>Related work</h2><p>Prior systems partition both inputs.</p></section>
 <h2>Course<span class="mw-editsection"><a href="?edit">edit</a></span></h2>
+<ol class="references"><li id="cite_note-1"><span class="mw-cite-backlink"><a href="#cite_ref-1">^</a></span> <span class="reference-text">Ref text one.</span></li></ol>
 <p>The river rises at 2,300 metres, hy&shy;phen&shy;ated.<a class="footnote-reference brackets" href="#id3" role="doc-noteref">1</a></p>
 <aside class="footnote-list brackets"><aside class="footnote brackets" id="id3" role="note">
 <span class="label"><span class="fn-bracket">[</span><a role="doc-backlink" href="#id1">1</a><span class="fn-bracket">]</span></span>
@@ -654,6 +655,7 @@ fn documentation_structure_survives_furniture_words() {
         assert!(md.contains(kept), "{kept:?} not in\n{md}");
     }
     assert!(!md.contains("edit") && !md.contains('\u{ad}'), "{md}");
+    assert!(md.contains("Ref text one.") && !md.contains('^'), "{md}");
 }
 
 /// A list item keeps the lines of its code, its text after a nested list is not glued to the
