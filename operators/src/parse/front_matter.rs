@@ -119,8 +119,7 @@ fn fenced<'t>(text: &'t str, open: &str, close: &str) -> Option<(&'t str, usize)
 }
 
 /// TOML front matter (`+++` … `+++`, as Hugo writes it), read into JSON metadata: tables as
-/// objects, dates as their text. A block that is not valid TOML is still front matter (its
-/// fences say so), read as nothing, with a warning.
+/// objects, dates as their text. A block that is not valid TOML stays text, with a warning.
 fn toml_front_matter(content: &str, body_start: usize) -> FrontMatter {
     let parsed = if content.len() > MAX_YAML_BYTES {
         Err(format!(
@@ -141,10 +140,12 @@ fn toml_front_matter(content: &str, body_start: usize) -> FrontMatter {
             body_start,
             warnings: Vec::new(),
         },
+        // Not front matter after all: it stays text, as YAML that is no mapping does.
         Err(problem) => FrontMatter {
-            metadata: Metadata::new(),
-            body_start,
-            warnings: vec![format!("front matter {problem}: left out")],
+            warnings: vec![format!(
+                "a `+++` block at the top {problem}: kept as text, not read as front matter"
+            )],
+            ..FrontMatter::default()
         },
     }
 }
@@ -624,8 +625,9 @@ mod tests {
             })
         );
         assert_eq!(&text[split(text).body_start..], "\n# Heading\n");
-        let broken = split("+++\ntitle = \n+++\nbody\n");
-        assert!(broken.metadata.is_empty() && broken.body_start > 0);
+        // Not TOML: it stays text (its words were dropped), and says why.
+        let broken = split("+++\nthis is not toml at all\n+++\nbody\n");
+        assert!(broken.metadata.is_empty() && broken.body_start == 0);
         assert!(
             broken.warnings[0].contains("not valid TOML"),
             "{:?}",

@@ -156,7 +156,14 @@ impl Converter<'_, '_> {
                 let text = self.text(node, false);
                 // Permalink marks some generators append to headings.
                 let text = text.trim_end_matches(['¶', '§', ' ', '\n']).to_string();
-                self.blocks.push(Block::Heading { level, text });
+                // A page heading the content repeats right after it is said once.
+                let repeated = matches!(
+                    self.blocks.last(),
+                    Some(Block::Heading { level: l, text: t }) if *l == level && *t == text
+                );
+                if !repeated {
+                    self.blocks.push(Block::Heading { level, text });
+                }
             }
             "p" | "dt" | "figcaption" | "caption" | "summary" => {
                 self.flush();

@@ -482,8 +482,9 @@ pub(super) fn is_titled_section(node: &NodeRef<'_>) -> bool {
             .descendants()
             .filter_map(|n| n.value().as_text().map(|t| t.to_string()))
             .collect();
+        // Of two words at least: `comments`, `related` or `share` alone title furniture.
         let slug = slug(&text);
-        !slug.is_empty() && slug == self::slug(id)
+        slug.contains('-') && slug == self::slug(id)
     })
 }
 

@@ -656,6 +656,12 @@ fn documentation_structure_survives_furniture_words() {
     }
     assert!(!md.contains("edit") && !md.contains('\u{ad}'), "{md}");
     assert!(md.contains("Ref text one.") && !md.contains('^'), "{md}");
+    // A section titled by one furniture word is furniture still.
+    let comments = article(
+        r#"<section id="comments"><h2>Comments</h2><div class="comment"><p>Great post, visit my site.</p></div></section>"#,
+    );
+    let md = parse(comments.as_bytes()).unwrap().markdown;
+    assert!(!md.contains("Comments") && !md.contains("visit"), "{md}");
 }
 
 /// A list item keeps the lines of its code, its text after a nested list is not glued to the
@@ -756,14 +762,18 @@ fn a_heading_the_content_repeats_is_said_once() {
 <h1>Understanding Rust lifetimes</h1><div class="content"><h1>Understanding Rust lifetimes</h1>
 <p>Lifetimes tell the compiler how long references are valid, so that it can reject code that would read freed memory.</p>
 <p>Most of the time they are inferred, and you only write them when a function returns a reference.</p></div></body></html>"#;
-    let parsed = parse(page.as_bytes()).unwrap();
-    assert_eq!(
-        parsed
-            .markdown
-            .matches("Understanding Rust lifetimes")
-            .count(),
-        1,
-        "{}",
-        parsed.markdown
+    let count = |page: &str| {
+        let markdown = parse(page.as_bytes()).unwrap().markdown;
+        let count = markdown.matches("Understanding Rust lifetimes").count();
+        (count, markdown)
+    };
+    let (once, markdown) = count(page);
+    assert_eq!(once, 1, "{markdown}");
+    // Also when the page heading repeats the title, so the page is read as one block.
+    let titled = page.replace(
+        "<title>Site</title>",
+        "<title>Understanding Rust lifetimes</title>",
     );
+    let (once, markdown) = count(&titled);
+    assert_eq!(once, 1, "{markdown}");
 }
