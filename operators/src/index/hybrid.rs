@@ -280,31 +280,41 @@ impl IndexUpdate {
                     None
                 }
             });
-        let (previous, mut generation, resumed_vectors) = match cut_short {
+        let fresh = || Generation {
+            format: FORMAT,
+            config: config.clone(),
+            model: model.map(str::to_owned),
+            dimensions: None,
+            docs: BTreeMap::new(),
+        };
+        // A live generation that is damaged (its document list, text index or vectors) would
+        // fail every query, and every update that changes nothing would leave it so:
+        // everything is indexed afresh.
+        let (previous, mut generation, resumed_vectors, damaged) = match cut_short {
             Some((cut_short, vectors)) => (
                 Some((cut_short.number, cut_short.path)),
                 cut_short.generation,
                 Some(vectors),
+                false,
             ),
             None => {
-                let generation = match &live {
-                    Some((_, path)) => read_generation(path)?,
-                    None => Generation {
-                        format: FORMAT,
-                        config: config.clone(),
-                        model: model.map(str::to_owned),
-                        dimensions: None,
-                        docs: BTreeMap::new(),
+                let (generation, damaged) = match &live {
+                    Some((_, path)) => match read_generation(path) {
+                        Ok(generation) => {
+                            // (Opening a text index that is not there would make one.)
+                            let text = path.join("text");
+                            let damaged = !text.join("meta.json").is_file()
+                                || TextIndex::open(&text, config).is_err()
+                                || (generation.dimensions.is_some() && !VectorIndex::intact(path));
+                            (generation, damaged)
+                        }
+                        Err(_) => (fresh(), true),
                     },
+                    None => (fresh(), false),
                 };
-                (live.clone(), generation, None)
+                (live.clone(), generation, None, damaged)
             }
         };
-        // A live generation whose vectors are damaged would fail every query, and every update
-        // that changes nothing would leave it so: everything is indexed afresh.
-        let damaged = resumed_vectors.is_none()
-            && generation.dimensions.is_some()
-            && (live.as_ref()).is_some_and(|(_, path)| !VectorIndex::intact(path));
         let rebuild_all = damaged || generation.indexed_afresh_for(config, model);
         if rebuild_all {
             // The text analysis or layout, or the vectors' model, changed: everything is
@@ -1701,6 +1711,36 @@ mod tests {
             .unwrap();
         assert_eq!(ids(&hits), ["b#0"]);
         assert!(!build(dir.path(), &docs).repaired);
+    }
+
+    /// A live index whose document list or text index is damaged is indexed afresh too (runs
+    /// failed every document, or left queries failing).
+    #[test]
+    fn a_damaged_document_list_or_text_index_is_indexed_afresh() {
+        let docs = alpha_and_beta();
+        for damage in ["docs.json", "text"] {
+            let dir = tempfile::tempdir().unwrap();
+            build(dir.path(), &docs);
+            let (_, live) = current_generation(dir.path()).unwrap();
+            if damage == "docs.json" {
+                fs::write(live.join("docs.json"), "garbage").unwrap();
+            } else {
+                for entry in fs::read_dir(live.join("text")).unwrap() {
+                    let path = entry.unwrap().path();
+                    if path.extension().is_some_and(|ext| ext == "idx") {
+                        fs::write(&path, b"").unwrap();
+                    }
+                }
+            }
+            let stats = build(dir.path(), &docs);
+            assert!(stats.repaired, "{damage}");
+            assert_eq!(stats.documents_indexed, 2, "{damage}");
+            let index = HybridIndex::open(dir.path()).unwrap();
+            let hits = index
+                .search("beta", None, Mode::Bm25, 1, &[], Fusion::default())
+                .unwrap();
+            assert_eq!(ids(&hits), ["b#0"], "{damage}");
+        }
     }
 
     /// A first update that finds no document makes an empty index, which answers queries
