@@ -64,34 +64,21 @@ pub(super) fn split_range(
             start = bound;
             max_end = sizer.fit(text, start, size).min(n);
         }
-        // Whitespace after `max_end` is trimmed off: a break past it fits too (and the "."
-        // after "cells " stays with "cells" when it fits).
-        let mut best = (max_end < n)
-            .then(|| breaks.best_level(bound, skip_whitespace(text, max_end, n)))
-            .flatten();
-        if best.is_none() && max_end < n && start < bound {
-            // No break fits after the overlap: a word the overlap leaves no room for is not
-            // cut, the overlap goes instead.
-            let without = sizer.fit(text, bound, size).min(n);
-            if let Some(found) = breaks.best_level(bound, skip_whitespace(text, without, n)) {
-                (start, max_end, best) = (bound, without, Some(found));
+        let mut end = chunk_end(text, breaks, sizer, [start, bound, n], size, max_end);
+        if start < bound && max_end < n {
+            // The overlap leaves room for only a little new content (an opening fence, a list
+            // item's number), or a word that fits without it is cut: the overlap goes instead,
+            // when that gives the chunk more of its own.
+            let little = end <= bound || sizer.size(&text[bound..end]).saturating_mul(4) < size;
+            let cut_inside = breaks.best_level(bound, end).is_none_or(|(at, _)| at < end);
+            if little || cut_inside {
+                let without = sizer.fit(text, bound, size).min(n);
+                let alone = chunk_end(text, breaks, sizer, [bound, bound, n], size, without);
+                if alone > end {
+                    (start, end) = (bound, alone);
+                }
             }
         }
-        let mut end = match best {
-            _ if max_end >= n => n,
-            Some((at, WORD)) => {
-                let cut = Cut {
-                    start,
-                    bound,
-                    n,
-                    size,
-                };
-                tails::word_cut(text, breaks, sizer, &cut, at)
-            }
-            Some((at, _)) => at,
-            // Inside a word: between two of its grapheme clusters.
-            None => grapheme_floor(text, bound, max_end),
-        };
         if end <= bound {
             // A single char or cluster larger than `size` (several tokens): indivisible.
             end = grapheme_end(text, bound);
@@ -116,6 +103,38 @@ pub(super) fn split_range(
         };
     }
     spans
+}
+
+/// Where a chunk of text from `start` whose new content begins at `bound` (in a region ending
+/// at `n`) ends, when it may reach `max_end`: at the best break that fits, else between two
+/// grapheme clusters of the word `max_end` falls in.
+fn chunk_end(
+    text: &str,
+    breaks: &mut Breaks<'_>,
+    sizer: &dyn Sizer,
+    [start, bound, n]: [usize; 3],
+    size: usize,
+    max_end: usize,
+) -> usize {
+    if max_end >= n {
+        return n;
+    }
+    // Whitespace after `max_end` is trimmed off: a break past it fits too (and the "." after
+    // "cells " stays with "cells" when it fits).
+    match breaks.best_level(bound, skip_whitespace(text, max_end, n)) {
+        Some((at, WORD)) => {
+            let cut = Cut {
+                start,
+                bound,
+                n,
+                size,
+            };
+            tails::word_cut(text, breaks, sizer, &cut, at)
+        }
+        Some((at, _)) => at,
+        // Inside a word: between two of its grapheme clusters.
+        None => grapheme_floor(text, bound, max_end),
+    }
 }
 
 /// Where the chunk after one ending at `end` starts: the earliest word start (after white
@@ -338,15 +357,25 @@ mod tests {
     }
 
     /// A word that fits in a chunk but not after the overlap is not cut: the overlap goes.
+    /// So it does when it leaves room for only a little new content (an opening code fence,
+    /// a list item's number), which would be a chunk of its own.
     #[test]
     fn overlap_never_cuts_a_word_that_fits_without_it() {
         let url = format!("https://example.com/{}", "abcdefghij".repeat(7));
         let text = format!("First sentence has several short words in it. Then {url} and more.");
         let got = pieces(&text, 100, 30, false);
-        assert!(got.iter().any(|piece| piece.starts_with(&url)), "{got:?}");
+        assert!(got.iter().any(|piece| piece.contains(&url)), "{got:?}");
         assert!(
             got.iter()
                 .all(|piece| !piece.contains("https") || piece.contains(&url))
+        );
+        let code = "Some text before it.\n\n```\nSELECT * FROM weather JOIN cities ON\n```\n";
+        let spans = split(code, [0, 22, 63], &CharSizer, 40, 10);
+        let texts: Vec<&str> = spans.iter().map(|&[s, e]| &code[s..e]).collect();
+        // No chunk of the overlap and an opening fence alone ("it.\n\n```").
+        assert_eq!(
+            texts[1], "```\nSELECT * FROM weather JOIN cities ON",
+            "{texts:?}"
         );
     }
 
