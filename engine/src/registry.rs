@@ -226,7 +226,8 @@ pub const OPERATORS: &[OperatorInfo] = &[
         //    for a sentence end), between grapheme clusters; overlap goes rather than cutting a
         //    word that fits without it, is taken in CJK text, and stops where the section
         //    changes; no cut right before a code block's closing fence; overlap in code
-        //    starts at a line; overlap goes where it leaves room for only a little new text.
+        //    starts at a line; overlap goes where it leaves room for only a little new text;
+        //    no cut right after an opening fence.
         version: 8,
     },
     OperatorInfo {
@@ -243,7 +244,8 @@ pub const OPERATORS: &[OperatorInfo] = &[
         //    for a sentence end), between grapheme clusters; overlap goes rather than cutting a
         //    word that fits without it, is taken in CJK text, and stops where the section
         //    changes; no cut right before a code block's closing fence; overlap in code
-        //    starts at a line; overlap goes where it leaves room for only a little new text.
+        //    starts at a line; overlap goes where it leaves room for only a little new text;
+        //    no cut right after an opening fence.
         version: 7,
     },
     OperatorInfo {
@@ -260,7 +262,8 @@ pub const OPERATORS: &[OperatorInfo] = &[
         //    for a sentence end), between grapheme clusters; overlap goes rather than cutting a
         //    word that fits without it, is taken in CJK text, and stops where the section
         //    changes; no cut right before a code block's closing fence; overlap in code
-        //    starts at a line; overlap goes where it leaves room for only a little new text.
+        //    starts at a line; overlap goes where it leaves room for only a little new text;
+        //    no cut right after an opening fence.
         version: 7,
     },
     OperatorInfo {
@@ -277,7 +280,8 @@ pub const OPERATORS: &[OperatorInfo] = &[
         //    for a sentence end), between grapheme clusters; overlap goes rather than cutting a
         //    word that fits without it, is taken in CJK text, and stops where the section
         //    changes; no cut right before a code block's closing fence; overlap in code
-        //    starts at a line; overlap goes where it leaves room for only a little new text.
+        //    starts at a line; overlap goes where it leaves room for only a little new text;
+        //    no cut right after an opening fence.
         version: 7,
     },
     OperatorInfo {
@@ -294,7 +298,8 @@ pub const OPERATORS: &[OperatorInfo] = &[
         //    for a sentence end), between grapheme clusters; overlap goes rather than cutting a
         //    word that fits without it, is taken in CJK text, and stops where the section
         //    changes; no cut right before a code block's closing fence; overlap in code
-        //    starts at a line; overlap goes where it leaves room for only a little new text.
+        //    starts at a line; overlap goes where it leaves room for only a little new text;
+        //    no cut right after an opening fence.
         version: 7,
     },
     OperatorInfo {

@@ -38,21 +38,32 @@ pub(super) fn glued(doc: &ParsedDocument) -> Vec<[usize; 2]> {
     merged
 }
 
-/// The closing fence lines of fenced code blocks, as ranges that hold no break: a chunk cut
-/// before one left the next chunk nothing new but the fence (`` ``` ``).
+/// The fence lines of fenced code blocks, as ranges that hold no break: a chunk cut before a
+/// closing fence left the next chunk nothing new but the fence (`` ``` ``), and one cut after
+/// an opening fence was nothing but the fence.
 fn closing_fences(doc: &ParsedDocument) -> impl Iterator<Item = [usize; 2]> + '_ {
     let text = doc.markdown.as_str();
+    let is_fence = |line: &str| {
+        let fence = line.trim();
+        fence.len() >= 3
+            && (fence.starts_with("```") || fence.starts_with("~~~"))
+            && (fence.bytes().all(|b| b == b'`') || fence.bytes().all(|b| b == b'~'))
+    };
     doc.elements
         .iter()
         .filter(|e| e.kind == ElementKind::Code)
-        .filter_map(move |e| {
+        .flat_map(move |e| {
             let [start, end] = e.span;
-            let block = text.get(start..end)?.trim_end();
-            let line = block.rfind('\n').map_or(0, |i| i + 1);
-            let fence = block[line..].trim();
-            let fenced = fence.len() >= 3
-                && (fence.bytes().all(|b| b == b'`') || fence.bytes().all(|b| b == b'~'));
-            (fenced && line > 0).then_some([start + line - 1, start + block.len()])
+            let block = text.get(start..end).unwrap_or_default().trim_end();
+            let last = block.rfind('\n').map_or(0, |i| i + 1);
+            let closing = (last > 0 && is_fence(&block[last..]))
+                .then_some([start + last - 1, start + block.len()]);
+            // An opening fence may carry an info string (```rust).
+            let first = block.find('\n').unwrap_or(block.len());
+            let opening = (first < block.len()
+                && (block.starts_with("```") || block.starts_with("~~~")))
+            .then_some([start, start + first + 1]);
+            opening.into_iter().chain(closing)
         })
 }
 

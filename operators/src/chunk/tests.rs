@@ -949,3 +949,15 @@ fn code_blocks_keep_their_fence_and_overlap_whole_lines() {
     let fence = texts.iter().find(|t| t.ends_with("```")).unwrap();
     assert!(fence.contains("x7 = compute(7)"), "{texts:#?}");
 }
+
+/// A code block whose first line is longer than a chunk is not cut right after its opening
+/// fence: no chunk is a fence alone.
+#[test]
+fn no_chunk_is_an_opening_fence_alone() {
+    let md = "Para.\n\n```\nSELECT * FROM weather JOIN cities ON w.city = c.name;\n```\n\nAfter.\n";
+    let set = chunker(Strategy::Recursive, settings(40, 0, Unit::Chars))
+        .chunk(&parsed("f.md", md))
+        .unwrap();
+    let texts = texts(&set);
+    assert!(texts.iter().all(|t| t.trim() != "```"), "{texts:#?}");
+}
