@@ -202,7 +202,7 @@ pub const OPERATORS: &[OperatorInfo] = &[
         //    their declared encoding; imported HTML (`w:altChunk`) read in place. HTML:
         //    headings are never furniture by class, nor sections titled by their heading's
         //    slug; Sphinx footnotes (`<aside>`) kept with their numbers; wiki `[edit]` links
-        //    and soft hyphens dropped; code in list items keeps its lines; text after a
+        //    and soft hyphens dropped; code in a list item a code block after it; text after a
         //    nested list is not glued; reversed lists count down; BOM-less UTF-16 CJK pages;
         //    formulas as TeX (KaTeX, MathJax, Wikipedia) or MathML on a line; `<tfoot>` last;
         //    a headline in a wrapper before the main content kept. Markdown: a tight item's

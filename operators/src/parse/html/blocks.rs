@@ -294,7 +294,7 @@ impl Converter<'_, '_> {
             match e.name() {
                 "li" => {
                     let number = number(e.attr("value"));
-                    let (text, nested) = self.item(child);
+                    let (text, code, nested) = self.item(child);
                     self.blocks.push(Block::ListItem {
                         depth,
                         ordered,
@@ -302,6 +302,11 @@ impl Converter<'_, '_> {
                         checked: task_box(child),
                         text,
                     });
+                    for pre in code {
+                        let text = self.text(pre, true);
+                        let language = language(&pre);
+                        self.blocks.push(Block::Code { language, text });
+                    }
                     for (list, ordered) in nested {
                         if tree_depth < MAX_DEPTH {
                             self.list(list, ordered, depth + 1, tree_depth + 1);
@@ -331,18 +336,19 @@ impl Converter<'_, '_> {
     }
 
     /// A list item's own text and the lists nested in it.
-    fn item<'n>(&self, li: NodeRef<'n>) -> (String, Vec<(NodeRef<'n>, bool)>) {
-        let mut nested = Vec::new();
+    /// A list item's own text, the code blocks in it and the lists nested in it.
+    fn item<'n>(&self, li: NodeRef<'n>) -> (String, Vec<NodeRef<'n>>, Vec<(NodeRef<'n>, bool)>) {
+        let (mut code, mut nested) = (Vec::new(), Vec::new());
         let text = self.text_with(li, false, &mut |n: &NodeRef<'n>| {
-            let list = element(n).filter(|e| matches!(e.name(), "ul" | "ol"));
-            if let Some(e) = list {
-                nested.push((*n, e.name() == "ol"));
-                true
-            } else {
-                false
+            match element(n).map(|e| e.name()) {
+                Some(name @ ("ul" | "ol")) => nested.push((*n, name == "ol")),
+                // Code keeps its lines and indentation as a block of its own.
+                Some("pre" | "listing" | "xmp") => code.push(*n),
+                _ => return false,
             }
+            true
         });
-        (text, nested)
+        (text, code, nested)
     }
 
     fn table(&mut self, node: NodeRef<'_>, depth: usize) {

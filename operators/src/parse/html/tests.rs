@@ -664,11 +664,12 @@ fn documentation_structure_survives_furniture_words() {
     assert!(!md.contains("Comments") && !md.contains("visit"), "{md}");
 }
 
-/// A list item keeps the lines of its code, its text after a nested list is not glued to the
-/// text before it, and a reversed list counts down.
+/// A list item's code is a code block after it, with its lines and indentation (they were
+/// flattened into the item's text), its text after a nested list is not glued to the text
+/// before it, and a reversed list counts down.
 #[test]
 fn list_items_keep_code_lines_and_reversed_lists_count_down() {
-    let body = "<ol><li>Download:<pre>curl -LO https://x/s.tgz\ntar xzf s.tgz</pre></li>\
+    let body = "<ol><li>Download:<pre>curl -LO https://x/s.tgz\n  tar xzf s.tgz</pre></li>\
                 <li>before nested<ul><li>nested</li></ul>after nested</li></ol>\
                 <ol reversed><li>three</li><li>two</li><li>one</li></ol>";
     let parsed = parse(article(body).as_bytes()).unwrap();
@@ -681,13 +682,18 @@ fn list_items_keep_code_lines_and_reversed_lists_count_down() {
     assert_eq!(
         items,
         [
-            "Download:\ncurl -LO https://x/s.tgz\ntar xzf s.tgz",
+            "Download:",
             "before nested\nafter nested",
             "nested",
             "three",
             "two",
             "one",
         ]
+    );
+    let code = parsed.elements.iter().find(|e| e.kind == ElementKind::Code);
+    assert_eq!(
+        code.map(|e| e.text.as_str()),
+        Some("curl -LO https://x/s.tgz\n  tar xzf s.tgz")
     );
     let md = &parsed.markdown;
     assert!(md.contains("3. three\n") && md.contains("1. one\n"), "{md}");
