@@ -26,7 +26,7 @@ pub(super) fn glued(doc: &ParsedDocument) -> Vec<[usize; 2]> {
         }
     }
     ranges.reverse();
-    ranges.extend(closing_fences(doc));
+    ranges.extend(fences(doc));
     ranges.sort_unstable();
     let mut merged: Vec<[usize; 2]> = Vec::with_capacity(ranges.len());
     for [from, to] in ranges {
@@ -41,7 +41,7 @@ pub(super) fn glued(doc: &ParsedDocument) -> Vec<[usize; 2]> {
 /// The fence lines of fenced code blocks, as ranges that hold no break: a chunk cut before a
 /// closing fence left the next chunk nothing new but the fence (`` ``` ``), and one cut after
 /// an opening fence was nothing but the fence.
-fn closing_fences(doc: &ParsedDocument) -> impl Iterator<Item = [usize; 2]> + '_ {
+fn fences(doc: &ParsedDocument) -> impl Iterator<Item = [usize; 2]> + '_ {
     let text = doc.markdown.as_str();
     let is_fence = |line: &str| {
         let fence = line.trim();

@@ -133,10 +133,7 @@ fn toml_front_matter(content: &str, body_start: usize) -> FrontMatter {
     };
     match parsed {
         Ok(document) => FrontMatter {
-            metadata: document
-                .iter()
-                .filter_map(|(key, item)| Some((key.to_owned(), toml_item(item, 0)?)))
-                .collect(),
+            metadata: toml_table(document.as_table(), 0),
             body_start,
             warnings: Vec::new(),
         },
@@ -157,28 +154,21 @@ fn toml_item(item: &toml_edit::Item, depth: usize) -> Option<Value> {
         Item::None => None,
         Item::Value(value) => Some(toml_value(value, depth)),
         _ if depth >= MAX_DEPTH => None,
-        Item::Table(table) => Some(Value::Object(
-            table
-                .iter()
-                .filter_map(|(key, item)| Some((key.to_owned(), toml_item(item, depth + 1)?)))
-                .collect(),
-        )),
+        Item::Table(table) => Some(Value::Object(toml_table(table, depth + 1))),
         Item::ArrayOfTables(tables) => Some(Value::Array(
-            tables
-                .iter()
-                .map(|table| {
-                    Value::Object(
-                        table
-                            .iter()
-                            .filter_map(|(key, item)| {
-                                Some((key.to_owned(), toml_item(item, depth + 1)?))
-                            })
-                            .collect(),
-                    )
-                })
+            (tables.iter())
+                .map(|table| Value::Object(toml_table(table, depth + 1)))
                 .collect(),
         )),
     }
+}
+
+/// A TOML table's items as a JSON object, its items `depth` deep.
+fn toml_table(table: &toml_edit::Table, depth: usize) -> Map<String, Value> {
+    table
+        .iter()
+        .filter_map(|(key, item)| Some((key.to_owned(), toml_item(item, depth)?)))
+        .collect()
 }
 
 /// A TOML value as JSON (null past [`MAX_DEPTH`]).

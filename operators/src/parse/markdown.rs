@@ -419,11 +419,8 @@ impl<'a> Walker<'a> {
         }
         // Text of the enclosing item after this block (a code block in a tight item) is not
         // glued to its text before it.
-        if let Some(parent) = self.text_frame()
-            && !parent.text.is_empty()
-            && !parent.text.ends_with('\n')
-        {
-            parent.text.push('\n');
+        if let Some(parent) = self.text_frame() {
+            end_line(&mut parent.text);
         }
     }
 
@@ -448,14 +445,19 @@ impl<'a> Walker<'a> {
             return;
         }
         if let Some(parent) = self.text_frame() {
-            if !parent.text.is_empty() && !parent.text.ends_with('\n') {
-                parent.text.push('\n');
-            }
+            end_line(&mut parent.text);
             parent.text.push_str(text);
             // Inline text after it (a tight item's after its heading) starts a line.
-            parent.text.push('\n');
+            end_line(&mut parent.text);
             parent.own_end = Some(end);
         }
+    }
+}
+
+/// Ends the last line of `text`, if it has one that is not ended.
+fn end_line(text: &mut String) {
+    if !text.is_empty() && !text.ends_with('\n') {
+        text.push('\n');
     }
 }
 

@@ -5,7 +5,8 @@ use scraper::Node;
 
 use super::content::Page;
 use super::dom::{
-    NodeRef, class_weight, element, is_block, is_footnotes, is_noteref, is_tex_script, math_text,
+    NodeRef, class_weight, element, is_block, is_footnotes, is_heading, is_noteref, is_tex_script,
+    math_text,
 };
 use crate::parse::render::{Block, MAX_SPAN_COLUMNS, MAX_TABLE_CELLS, top_level};
 
@@ -126,10 +127,7 @@ impl Converter<'_, '_> {
             && !node
                 .ancestors()
                 .any(|a| element(&a).is_some_and(is_footnotes))
-            && !node.descendants().any(|n| {
-                element(&n)
-                    .is_some_and(|e| matches!(e.name(), "h1" | "h2" | "h3" | "h4" | "h5" | "h6"))
-            })
+            && !node.descendants().any(|n| is_heading(&n))
         {
             // Notes without a heading of their own do not take the last section's path: a
             // heading without text at the top level closes the sections (as for a DOCX's

@@ -10,7 +10,7 @@ use scraper::Node;
 
 use super::dom::{
     Context, NodeRef, class_weight, element, is_block, is_dropped, is_footnotes, is_furniture,
-    is_invisible, is_main, is_numbered_backlink, is_titled_section,
+    is_heading, is_invisible, is_main, is_numbered_backlink, is_titled_section, text_of,
 };
 
 /// The note recorded when a page has no article-like block.
@@ -305,14 +305,7 @@ impl<'a> Page<'a> {
         for sibling in parent.children() {
             if sibling.id() == top.id() {
                 // A heading the content repeats as its own first heading is said once.
-                let own = top
-                    .descendants()
-                    .find(|n| {
-                        element(n).is_some_and(|e| {
-                            matches!(e.name(), "h1" | "h2" | "h3" | "h4" | "h5" | "h6")
-                        })
-                    })
-                    .map(|n| heading_text(&n));
+                let own = top.descendants().find(is_heading).map(|n| heading_text(&n));
                 headings.retain(|h| Some(heading_text(h)) != own);
                 out.append(&mut headings);
                 out.push(sibling);
@@ -348,11 +341,7 @@ impl<'a> Page<'a> {
 
 /// A heading's text on one line, lower-cased.
 fn heading_text(node: &NodeRef<'_>) -> String {
-    let text: String = node
-        .descendants()
-        .filter_map(|n| n.value().as_text().map(|t| t.to_string()))
-        .collect();
-    crate::parse::render::one_line(&text).to_lowercase()
+    crate::parse::render::one_line(&text_of(node)).to_lowercase()
 }
 
 impl Page<'_> {
@@ -360,9 +349,6 @@ impl Page<'_> {
     /// class="headline-block"><span>kicker</span><h1>…</h1><h2>deck</h2></div>`): a heading
     /// among its first two elements, a short text and no links.
     fn is_headline(&self, node: NodeRef<'_>) -> bool {
-        let is_heading = |n: &NodeRef<'_>| {
-            element(n).is_some_and(|e| matches!(e.name(), "h1" | "h2" | "h3" | "h4" | "h5" | "h6"))
-        };
         if is_heading(&node) {
             return true;
         }

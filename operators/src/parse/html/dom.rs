@@ -399,7 +399,7 @@ fn unwrap_style(tex: &str) -> &str {
 }
 
 /// The plain text under a node.
-fn text_of(node: &NodeRef<'_>) -> String {
+pub(super) fn text_of(node: &NodeRef<'_>) -> String {
     node.descendants()
         .filter_map(|n| n.value().as_text().map(|t| t.to_string()))
         .collect()
@@ -453,11 +453,12 @@ fn is_edit_link(e: &Element) -> bool {
 /// Whether a footnote's link back holds its number (docutils' `[<a role="doc-backlink">2</a>]`),
 /// which is the note's label and stays; an arrow (`↩`) is no text of the page.
 pub(super) fn is_numbered_backlink(node: &NodeRef<'_>) -> bool {
-    element(node).is_some_and(is_backlink)
-        && node
-            .descendants()
-            .filter_map(|n| n.value().as_text().map(|t| t.to_string()))
-            .any(|t| t.chars().any(char::is_alphanumeric))
+    element(node).is_some_and(is_backlink) && text_of(node).chars().any(char::is_alphanumeric)
+}
+
+/// Whether the node is a heading element (`<h1>` … `<h6>`).
+pub(super) fn is_heading(node: &NodeRef<'_>) -> bool {
+    element(node).is_some_and(|e| matches!(e.name(), "h1" | "h2" | "h3" | "h4" | "h5" | "h6"))
 }
 
 /// Whether a section (or div) is titled by its heading: its `id` is the heading's text as a slug
@@ -474,16 +475,10 @@ pub(super) fn is_titled_section(node: &NodeRef<'_>) -> bool {
         .children()
         .filter(|n| element(n).is_some())
         .take(2)
-        .find(|n| {
-            element(n).is_some_and(|e| matches!(e.name(), "h1" | "h2" | "h3" | "h4" | "h5" | "h6"))
-        });
+        .find(is_heading);
     heading.is_some_and(|h| {
-        let text: String = h
-            .descendants()
-            .filter_map(|n| n.value().as_text().map(|t| t.to_string()))
-            .collect();
         // Of two words at least: `comments`, `related` or `share` alone title furniture.
-        let slug = slug(&text);
+        let slug = slug(&text_of(&h));
         slug.contains('-') && slug == self::slug(id)
     })
 }
