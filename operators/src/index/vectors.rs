@@ -172,6 +172,12 @@ impl BuildCheckpoints {
     }
 }
 
+/// The description [`VectorIndex::save`] wrote in `dir`, when it reads.
+fn saved_meta(dir: &Path) -> Option<VectorMeta> {
+    let bytes = fs::read(dir.join("vectors.json")).ok()?;
+    serde_json::from_slice(&bytes).ok()
+}
+
 /// The length of a vector, at least the smallest positive f32 (so it can divide).
 pub fn norm(vector: &[f32]) -> f32 {
     dot(vector, vector).sqrt().max(f32::MIN_POSITIVE)
@@ -700,18 +706,13 @@ impl VectorIndex {
     /// Whether the graph saved in `dir` is in an older format or damaged, so that
     /// [`VectorIndex::load`] rebuilds it from the vectors every time.
     pub fn outdated(dir: &Path) -> bool {
-        fs::read(dir.join("vectors.json"))
-            .ok()
-            .and_then(|bytes| serde_json::from_slice::<VectorMeta>(&bytes).ok())
-            .is_some_and(|meta| meta.graph.is_some() && !meta.graph_usable(dir))
+        saved_meta(dir).is_some_and(|meta| meta.graph.is_some() && !meta.graph_usable(dir))
     }
 
     /// Whether what [`VectorIndex::save`] wrote in `dir` is whole: its description reads and
     /// the vectors' file has the size it gives (a cheap check, without reading the vectors).
     pub fn intact(dir: &Path) -> bool {
-        fs::read(dir.join("vectors.json"))
-            .ok()
-            .and_then(|bytes| serde_json::from_slice::<VectorMeta>(&bytes).ok())
+        saved_meta(dir)
             .zip(fs::metadata(dir.join("vectors.f32")).ok())
             .is_some_and(|(meta, file)| file.len() == (meta.points * meta.dimensions * 4) as u64)
     }
