@@ -64,16 +64,16 @@ pub(super) fn split_range(
             start = bound;
             max_end = sizer.fit(text, start, size).min(n);
         }
-        let mut end = chunk_end(text, breaks, sizer, [start, bound, n], size, max_end);
+        let (mut end, cut_inside) =
+            chunk_end(text, breaks, sizer, [start, bound, n], size, max_end);
         if start < bound && max_end < n {
             // The overlap leaves room for only a little new content (an opening fence, a list
             // item's number), or a word that fits without it is cut: the overlap goes instead,
             // when that gives the chunk more of its own.
             let little = end <= bound || sizer.size(&text[bound..end]).saturating_mul(4) < size;
-            let cut_inside = breaks.best_level(bound, end).is_none_or(|(at, _)| at < end);
             if little || cut_inside {
                 let without = sizer.fit(text, bound, size).min(n);
-                let alone = chunk_end(text, breaks, sizer, [bound, bound, n], size, without);
+                let (alone, _) = chunk_end(text, breaks, sizer, [bound, bound, n], size, without);
                 if alone > end {
                     (start, end) = (bound, alone);
                 }
@@ -107,7 +107,7 @@ pub(super) fn split_range(
 
 /// Where a chunk of text from `start` whose new content begins at `bound` (in a region ending
 /// at `n`) ends, when it may reach `max_end`: at the best break that fits, else between two
-/// grapheme clusters of the word `max_end` falls in.
+/// grapheme clusters of the word `max_end` falls in (then `true`: it cuts inside a word).
 fn chunk_end(
     text: &str,
     breaks: &mut Breaks<'_>,
@@ -115,9 +115,9 @@ fn chunk_end(
     [start, bound, n]: [usize; 3],
     size: usize,
     max_end: usize,
-) -> usize {
+) -> (usize, bool) {
     if max_end >= n {
-        return n;
+        return (n, false);
     }
     // Whitespace after `max_end` is trimmed off: a break past it fits too (and the "." after
     // "cells " stays with "cells" when it fits).
@@ -129,11 +129,11 @@ fn chunk_end(
                 n,
                 size,
             };
-            tails::word_cut(text, breaks, sizer, &cut, at)
+            (tails::word_cut(text, breaks, sizer, &cut, at), false)
         }
-        Some((at, _)) => at,
+        Some((at, _)) => (at, false),
         // Inside a word: between two of its grapheme clusters.
-        None => grapheme_floor(text, bound, max_end),
+        None => (grapheme_floor(text, bound, max_end), true),
     }
 }
 
