@@ -10,7 +10,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use engine::runtime::{
-    Emitted, Item, Node, Operator, Options, Publish, SinkOp, SourceOp, TransformOp, execute,
+    Emitted, Item, Node, Operator, Options, Position, Publish, SinkOp, SourceOp, TransformOp,
+    execute,
 };
 use operators::model::Document;
 
@@ -45,7 +46,7 @@ impl TransformOp for Touch {
 struct Count(Arc<AtomicU64>);
 
 impl SinkOp for Count {
-    fn write(&mut self, _item: &Item) -> anyhow::Result<()> {
+    fn write(&mut self, _item: &Item, _position: Position) -> anyhow::Result<()> {
         self.0.fetch_add(1, Ordering::Relaxed);
         Ok(())
     }

@@ -18,7 +18,8 @@ use crate::in_flight::InFlight;
 use crate::plan::Plan;
 use crate::registry::OperatorConfig;
 use crate::runtime::{
-    BatchOp, Emitted, FailedDocuments, Item, Node, Operator, Publish, SinkOp, SourceOp, TransformOp,
+    BatchOp, Emitted, FailedDocuments, Item, Node, Operator, Position, Publish, SinkOp, SourceOp,
+    TransformOp,
 };
 use crate::spec::load::{Pipeline, Step};
 use crate::store::Store;
@@ -263,10 +264,11 @@ impl Jsonl {
 }
 
 impl SinkOp for Jsonl {
-    fn write(&mut self, item: &Item) -> anyhow::Result<()> {
+    fn write(&mut self, item: &Item, position: Position) -> anyhow::Result<()> {
         if !self.written.contains(item.doc_id()) {
             self.written.insert(item.doc_id().to_owned());
         }
+        self.sink.start_item(output_order(position));
         match item {
             Item::Document(doc) => self.sink.write(doc.as_ref())?,
             Item::Parsed(doc) => self.sink.write(doc.as_ref())?,
@@ -300,6 +302,12 @@ impl SinkOp for Jsonl {
             Ok(())
         }))
     }
+}
+
+/// Where an item's lines go in a JSON Lines output: by source, then by the document's place in
+/// its source, then by the branch that brought it.
+fn output_order(position: Position) -> u128 {
+    ((position.source as u128) << 96) | ((position.document as u128) << 32) | position.from as u128
 }
 
 /// `index.hybrid`: each document's embedded chunks upserted by content; when the run completes,
@@ -347,7 +355,7 @@ fn content_key(model: &str, entries: &[Entry]) -> String {
 }
 
 impl SinkOp for HybridIndexSink {
-    fn write(&mut self, item: &Item) -> anyhow::Result<()> {
+    fn write(&mut self, item: &Item, _position: Position) -> anyhow::Result<()> {
         let Item::Embedded(set) = item else {
             bail!(
                 "index.hybrid takes embedded chunks, got {}",
@@ -630,5 +638,65 @@ mod tests {
             .map(|(_, doc, record)| (doc.as_str(), record.error.is_some()))
             .collect();
         assert_eq!(embedded, [("d0", false)]);
+    }
+
+    /// Tags the chunk ids of a set with the step's name, the earliest documents slowest.
+    struct SlowFirst(&'static str);
+
+    impl TransformOp for SlowFirst {
+        fn apply(&self, item: &Item) -> anyhow::Result<Option<Item>> {
+            let Item::Chunks(set) = item else {
+                bail!("chunks expected")
+            };
+            let doc: u64 = set.doc_id[1..].parse()?;
+            std::thread::sleep(std::time::Duration::from_millis(20 * (6 - doc)));
+            let mut set = set.as_ref().clone();
+            for chunk in &mut set.chunks {
+                chunk.chunk_id = format!("{} {}", self.0, chunk.chunk_id);
+            }
+            Ok(Some(Item::Chunks(Arc::new(set))))
+        }
+    }
+
+    /// Workers finish the documents in reverse order, on two branches into one sink: the file
+    /// holds them in the source's order, each document's items in the order of the branches,
+    /// and each item's lines as written.
+    #[test]
+    fn a_jsonl_output_is_in_source_order_whatever_order_the_items_arrive_in() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = operators::sink::JsonlSinkConfig {
+            path: "out.jsonl".to_owned(),
+        };
+        let sink = Jsonl::new(JsonlSink::create(&config, dir.path()).unwrap());
+        let sets: Vec<ChunkSet> = (0..6).map(|doc| chunk_set(doc, 2)).collect();
+        let slow = |name: &'static str| Node {
+            parallelism: 6,
+            ..node(
+                name,
+                Operator::Transform(Arc::new(SlowFirst(name))),
+                vec![0],
+            )
+        };
+        let nodes = vec![
+            node("src", Operator::Source(Box::new(Sets(sets))), vec![]),
+            slow("a"),
+            slow("b"),
+            node("sink", Operator::Sink(Box::new(sink)), vec![2, 1]),
+        ];
+        let run = execute(nodes, Options::default());
+        assert!(run.errors.is_empty(), "{:?}", run.errors);
+        let written = std::fs::read_to_string(dir.path().join("out.jsonl")).unwrap();
+        let ids: Vec<String> = written
+            .lines()
+            .map(|line| serde_json::from_str::<Chunk>(line).unwrap().chunk_id)
+            .collect();
+        let expected: Vec<String> = (0..6)
+            .flat_map(|doc| {
+                ["a", "b"].into_iter().flat_map(move |branch| {
+                    (0..2).map(move |ordinal| format!("{branch} d{doc}#{ordinal}"))
+                })
+            })
+            .collect();
+        assert_eq!(ids, expected);
     }
 }

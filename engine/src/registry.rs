@@ -210,7 +210,9 @@ pub const OPERATORS: &[OperatorInfo] = &[
         //    an HTML heading block a heading; wrapped CJK lines joined without a space; UTF-8
         //    with stray bytes stays UTF-8; TOML front matter. HTML: MediaWiki's reference
         //    backlinks (`^`) dropped.
-        version: 10,
+        // 11: `debug.stats` no longer holds the parse time (`ms`), so identical inputs give
+        //    identical outputs; `engine inspect` tells each step's time per document.
+        version: 11,
     },
     OperatorInfo {
         name: "chunk.recursive",

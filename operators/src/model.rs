@@ -232,7 +232,7 @@ pub struct ParsedDocument {
 /// Debug information of one parse: what was produced, how long it took, what went wrong.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ParseDebug {
-    /// Element counts by kind, characters, milliseconds, and format-specific figures (pages…).
+    /// Element counts by kind, characters and format-specific figures (pages…).
     pub stats: Metadata,
     /// Problems the parser recovered from (e.g. "page 4 has no extractable text: scanned image?").
     pub warnings: Vec<String>,

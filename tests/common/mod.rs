@@ -69,7 +69,7 @@ pub fn lines(path: &Path) -> Vec<Value> {
         .collect()
 }
 
-/// The lines of a file, sorted (sinks write in arrival order).
+/// The lines of a file, sorted: what it holds, whatever the order.
 pub fn sorted_lines(path: &Path) -> Vec<String> {
     let mut lines: Vec<String> = fs::read_to_string(path)
         .unwrap()

@@ -24,12 +24,27 @@ pub use operators::model::FailedDocuments;
 
 use crate::store::{ItemRecord, Key, hex};
 
-/// An item on an edge with its content-derived key and stored size.
+/// An item on an edge with its content-derived key, stored size and place in the run's order.
 #[derive(Debug, Clone)]
 struct Envelope {
     key: Key,
     bytes: u64,
     item: Item,
+    position: Position,
+}
+
+/// Where an item belongs in the order of a run's outputs, whatever order the workers finished
+/// in: the source step that emitted its document, the document's place among that source's
+/// documents, and the step that handed the item on (which orders the items of one document
+/// reaching a sink from several branches).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Position {
+    /// The node index of the source step.
+    pub source: usize,
+    /// The document's place in the source's order, from 0.
+    pub document: u64,
+    /// The node index of the step that emitted the item.
+    pub from: usize,
 }
 
 /// Where steps keep and find their outputs, and what they did to each document.
@@ -118,7 +133,7 @@ const BATCH_GATHER_LIMIT: Duration = Duration::from_millis(250);
 /// A step that consumes items.
 pub trait SinkOp: Send {
     /// Takes one item.
-    fn write(&mut self, item: &Item) -> anyhow::Result<()>;
+    fn write(&mut self, item: &Item, position: Position) -> anyhow::Result<()>;
     /// Told, once every item is written and before [`SinkOp::finish`], which documents failed
     /// in the run (a whole source, a folder that could not be listed, single documents). A sink
     /// that mirrors its input (an index, a file of every item) keeps what it holds for them
@@ -414,6 +429,7 @@ pub fn execute(nodes: Vec<Node>, options: Options) -> Execution {
     let mut step_threads = Vec::new();
     for (index, node) in nodes.into_iter().enumerate() {
         let context = StepContext {
+            index,
             name: node.name.clone(),
             fingerprint: node.fingerprint.clone(),
             counters: counters[index].1.clone(),
@@ -555,6 +571,8 @@ fn proc_status_kib(field: &str) -> u64 {
 
 /// What every worker of a step shares.
 struct StepContext {
+    /// The step's node index.
+    index: usize,
     name: String,
     fingerprint: String,
     counters: Arc<StepCounters>,
@@ -623,7 +641,8 @@ impl StepContext {
     }
 
     /// Hands an item to every consumer; blocks while a consumer's channel is full.
-    fn emit(&self, envelope: Envelope) {
+    fn emit(&self, mut envelope: Envelope) {
+        envelope.position.from = self.index;
         self.counters.output.fetch_add(1, Ordering::Relaxed);
         self.counters
             .bytes_out
@@ -677,7 +696,13 @@ impl StepContext {
             ..item_record(fingerprint, &key, true, 0.0, input.bytes, bytes, None)
         });
         if let Some(item) = output {
-            self.emit(Envelope { key, bytes, item });
+            let position = input.position;
+            self.emit(Envelope {
+                key,
+                bytes,
+                item,
+                position,
+            });
         }
         None
     }
@@ -712,7 +737,13 @@ impl StepContext {
                     ..item_record(fingerprint, &key, false, seconds, input.bytes, bytes, None)
                 });
                 if let Some(item) = output {
-                    self.emit(Envelope { key, bytes, item });
+                    let position = input.position;
+                    self.emit(Envelope {
+                        key,
+                        bytes,
+                        item,
+                        position,
+                    });
                 }
             }
             Err(error) => {
@@ -858,6 +889,7 @@ fn run_step(
 ) {
     match operator {
         Operator::Source(mut source) => {
+            let mut emitted_documents = 0;
             let result = panics::catch(|| {
                 source.run(&mut |emitted| {
                     if ctx.cancel.load(Ordering::Relaxed) {
@@ -873,7 +905,18 @@ fn run_step(
                             ctx.record(item.doc_id(), |fingerprint| {
                                 item_record(fingerprint, &key, false, 0.0, 0, bytes, None)
                             });
-                            ctx.emit(Envelope { key, bytes, item });
+                            let position = Position {
+                                source: ctx.index,
+                                document: emitted_documents,
+                                from: ctx.index,
+                            };
+                            emitted_documents += 1;
+                            ctx.emit(Envelope {
+                                key,
+                                bytes,
+                                item,
+                                position,
+                            });
                         }
                         Emitted::Error { doc_id, message } => {
                             ctx.counters.input.fetch_add(1, Ordering::Relaxed);
@@ -917,7 +960,7 @@ fn run_step(
                     .bytes_in
                     .fetch_add(envelope.bytes, Ordering::Relaxed);
                 let started = Instant::now();
-                let result = panics::catch(|| sink.write(&envelope.item));
+                let result = panics::catch(|| sink.write(&envelope.item, envelope.position));
                 ctx.counters.add_busy(started.elapsed().as_secs_f64());
                 let error = match result {
                     Ok(()) => {
@@ -1009,7 +1052,7 @@ pub(crate) mod tests {
     pub(crate) struct Count(pub(crate) Arc<AtomicU64>);
 
     impl SinkOp for Count {
-        fn write(&mut self, _item: &Item) -> anyhow::Result<()> {
+        fn write(&mut self, _item: &Item, _position: Position) -> anyhow::Result<()> {
             self.0.fetch_add(1, Ordering::Relaxed);
             Ok(())
         }
@@ -1022,7 +1065,7 @@ pub(crate) mod tests {
     struct StoppedInFinish(Arc<AtomicBool>);
 
     impl SinkOp for StoppedInFinish {
-        fn write(&mut self, _item: &Item) -> anyhow::Result<()> {
+        fn write(&mut self, _item: &Item, _position: Position) -> anyhow::Result<()> {
             Ok(())
         }
         fn finish(self: Box<Self>) -> anyhow::Result<Publish> {
@@ -1058,7 +1101,7 @@ pub(crate) mod tests {
     struct Reports(Option<Arc<AtomicBool>>);
 
     impl SinkOp for Reports {
-        fn write(&mut self, _item: &Item) -> anyhow::Result<()> {
+        fn write(&mut self, _item: &Item, _position: Position) -> anyhow::Result<()> {
             Ok(())
         }
         fn finish(self: Box<Self>) -> anyhow::Result<Publish> {
@@ -1106,7 +1149,7 @@ pub(crate) mod tests {
     }
 
     impl SinkOp for Published {
-        fn write(&mut self, _item: &Item) -> anyhow::Result<()> {
+        fn write(&mut self, _item: &Item, _position: Position) -> anyhow::Result<()> {
             Ok(())
         }
         fn finish(self: Box<Self>) -> anyhow::Result<Publish> {

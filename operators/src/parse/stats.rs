@@ -1,15 +1,12 @@
-//! What a parse produced and how long it took, recorded in every parsed document's
-//! `debug.stats`.
-
-use std::time::Duration;
+//! What a parse produced, recorded in every parsed document's `debug.stats`. How long it took
+//! is not: an output depends on its input alone (`engine inspect` tells the time).
 
 use serde_json::{Map, Value, json};
 
 use crate::model::Element;
 
-/// Element counts by kind, the Markdown's size in characters and the parse time in
-/// milliseconds.
-pub(super) fn stats(markdown: &str, elements: &[Element], elapsed: Duration) -> Map<String, Value> {
+/// Element counts by kind and the Markdown's size in characters.
+pub(super) fn stats(markdown: &str, elements: &[Element]) -> Map<String, Value> {
     let mut counts = Map::new();
     for element in elements {
         let count = counts
@@ -21,9 +18,5 @@ pub(super) fn stats(markdown: &str, elements: &[Element], elapsed: Duration) -> 
     stats.insert("elements".into(), Value::Object(counts));
     stats.insert("element_total".into(), json!(elements.len()));
     stats.insert("chars".into(), json!(markdown.chars().count()));
-    stats.insert(
-        "ms".into(),
-        json!((elapsed.as_secs_f64() * 1e6).round() / 1e3),
-    );
     stats
 }

@@ -2,9 +2,13 @@
 //! when the run completes, so an interrupted run never leaves a truncated output behind. An
 //! output dropped before it is moved into place (a cancelled run) removes its temporary file;
 //! only a process killed outright leaves one, which the next run writes over.
+//!
+//! Items arrive in whatever order the run's workers finish them; each is written as it comes,
+//! with its place in the output's order ([`JsonlSink::start_item`]), and [`JsonlSink::finish`]
+//! puts the lines in that order, so identical runs write identical files.
 
 use std::fs;
-use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::io::{BufRead, BufReader, BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -23,6 +27,12 @@ pub struct JsonlSink {
     path: PathBuf,
     partial: PathBuf,
     writer: BufWriter<fs::File>,
+    /// Bytes written so far.
+    written: u64,
+    /// Where each item's lines start in the file, with the item's place in the output's order.
+    items: Vec<(u128, u64)>,
+    /// One line, encoded.
+    line: Vec<u8>,
 }
 
 impl JsonlSink {
@@ -56,19 +66,39 @@ impl JsonlSink {
             path,
             partial,
             writer: BufWriter::with_capacity(1 << 16, file),
+            written: 0,
+            items: Vec::new(),
+            line: Vec::new(),
         })
+    }
+
+    /// Starts an item: the lines written until the next item belong to it, and go where `order`
+    /// puts them among the output's items (items of equal order stay in the order written).
+    /// Lines written before the first item come first.
+    pub fn start_item(&mut self, order: u128) {
+        self.items.push((order, self.written));
     }
 
     /// Appends one value as a line.
     pub fn write<T: Serialize + ?Sized>(&mut self, value: &T) -> std::io::Result<()> {
-        serde_json::to_writer(&mut self.writer, value)?;
-        self.writer.write_all(b"\n")
+        self.line.clear();
+        serde_json::to_writer(&mut self.line, value)?;
+        self.line.push(b'\n');
+        self.write_line()
+    }
+
+    /// Appends `self.line`, which ends with a line break.
+    fn write_line(&mut self) -> std::io::Result<()> {
+        self.writer.write_all(&self.line)?;
+        self.written += self.line.len() as u64;
+        Ok(())
     }
 
     /// Copies the lines of the output in place (the previous run's) whose `doc_id` passes `keep`
-    /// to the output being written: the lines of documents that failed in this run stay as they
-    /// were. A previous output that is missing or cannot be read keeps nothing; a line that is
-    /// not a JSON object with a `doc_id` is not copied.
+    /// to the output being written, after every item and in their previous order: the lines of
+    /// documents that failed in this run stay as they were. A previous output that is missing
+    /// or cannot be read keeps nothing; a line that is not a JSON object with a `doc_id` is not
+    /// copied.
     pub fn keep_previous(&mut self, keep: impl Fn(&str) -> bool) -> std::io::Result<usize> {
         #[derive(Deserialize)]
         struct Line {
@@ -80,6 +110,7 @@ impl JsonlSink {
         let mut previous = BufReader::new(previous);
         let mut line = Vec::new();
         let mut kept = 0;
+        self.start_item(u128::MAX);
         loop {
             line.clear();
             match previous.read_until(b'\n', &mut line) {
@@ -91,23 +122,72 @@ impl JsonlSink {
                 continue;
             };
             if keep(&doc_id) {
-                self.writer.write_all(text)?;
-                self.writer.write_all(b"\n")?;
+                self.line.clear();
+                self.line.extend_from_slice(text);
+                self.line.push(b'\n');
+                self.write_line()?;
                 kept += 1;
             }
         }
         Ok(kept)
     }
 
-    /// Flushes and syncs the file; [`Written::publish`] then moves it into place.
+    /// Puts the items in order, flushes and syncs the file; [`Written::publish`] then moves it
+    /// into place.
     pub fn finish(mut self) -> std::io::Result<Written> {
         self.writer.flush()?;
+        self.put_in_order()?;
         self.writer.get_ref().sync_all()?;
         // The file is the `Written`'s now: this sink's drop leaves it.
         Ok(Written {
             path: std::mem::take(&mut self.path),
             partial: std::mem::take(&mut self.partial),
         })
+    }
+}
+
+impl JsonlSink {
+    /// Rewrites the file with its items in order, when they were not written in order: the
+    /// items' lines are copied in order to a new file beside it, which then takes its place.
+    fn put_in_order(&mut self) -> std::io::Result<()> {
+        if self.items.is_sorted_by_key(|&(order, _)| order) {
+            return Ok(());
+        }
+        let mut spans: Vec<(u128, u64, u64)> = Vec::with_capacity(self.items.len() + 1);
+        if self.items.first().is_some_and(|&(_, start)| start > 0) {
+            spans.push((0, 0, self.items[0].1));
+        }
+        for (index, &(order, start)) in self.items.iter().enumerate() {
+            let end = self
+                .items
+                .get(index + 1)
+                .map_or(self.written, |next| next.1);
+            spans.push((order, start, end));
+        }
+        spans.sort_by_key(|&(order, _, _)| order);
+        let folder = self.partial.parent().unwrap_or(Path::new("."));
+        let ordered = tempfile::NamedTempFile::new_in(folder)?;
+        let mut unordered = fs::File::open(&self.partial)?;
+        {
+            let mut out = BufWriter::with_capacity(1 << 16, ordered.as_file());
+            for (_, start, end) in spans {
+                unordered.seek(SeekFrom::Start(start))?;
+                let copied = std::io::copy(&mut (&mut unordered).take(end - start), &mut out)?;
+                if copied != end - start {
+                    return Err(std::io::Error::new(
+                        std::io::ErrorKind::UnexpectedEof,
+                        format!(
+                            "{} is shorter than what was written",
+                            self.partial.display()
+                        ),
+                    ));
+                }
+            }
+            out.flush()?;
+        }
+        let file = ordered.persist(&self.partial).map_err(|err| err.error)?;
+        self.writer = BufWriter::with_capacity(1 << 16, file);
+        Ok(())
     }
 }
 
@@ -216,5 +296,39 @@ mod tests {
             fs::read_to_string(path).unwrap(),
             "{\"doc_id\":\"c\"}\n{\"doc_id\":\"a\",\"n\":1}\n{\"doc_id\":\"a\",\"n\":2}\n"
         );
+    }
+
+    /// Items written out of order are published in order (equal orders as written), after
+    /// the lines written before the first item and before the previous run's kept lines.
+    #[test]
+    fn items_are_published_in_their_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = JsonlSinkConfig {
+            path: "out.jsonl".to_owned(),
+        };
+        fs::write(dir.path().join("out.jsonl"), "{\"doc_id\":\"kept\"}\n").unwrap();
+        let mut sink = JsonlSink::create(&config, dir.path()).unwrap();
+        sink.write(&serde_json::json!({"n": "first"})).unwrap();
+        for (order, lines) in [(3, ["3a", "3b"]), (1, ["1a", "1b"]), (3, ["3c", "3d"])] {
+            sink.start_item(order);
+            for n in lines {
+                sink.write(&serde_json::json!({ "n": n })).unwrap();
+            }
+        }
+        sink.start_item(2);
+        sink.keep_previous(|doc_id| doc_id == "kept").unwrap();
+        let path = sink.finish().unwrap().publish().unwrap();
+        let lines: Vec<serde_json::Value> = fs::read_to_string(&path)
+            .unwrap()
+            .lines()
+            .map(|line| serde_json::from_str(line).unwrap())
+            .collect();
+        let names: Vec<&str> = lines
+            .iter()
+            .map(|line| line["n"].as_str().or(line["doc_id"].as_str()).unwrap())
+            .collect();
+        assert_eq!(names, ["first", "1a", "1b", "3a", "3b", "3c", "3d", "kept"]);
+        let leftovers = fs::read_dir(dir.path()).unwrap().count();
+        assert_eq!(leftovers, 1, "only the output is left in its folder");
     }
 }
