@@ -241,7 +241,8 @@ pub fn mark_interrupted(store: &Store) -> anyhow::Result<()> {
 
 /// Fills the step counters of a run that ended without its summary from the items it recorded:
 /// what each step finished before the end (in, out, failed, cached, warned for steps that parse,
-/// bytes, busy seconds).
+/// bytes, busy seconds), and its error records (the first [`runtime::MAX_ERROR_RECORDS`], as a
+/// finished run keeps them, and how many in all).
 fn count_recorded_items(
     store: &Store,
     run_id: &str,
@@ -259,7 +260,17 @@ fn count_recorded_items(
             }
         }
     }
-    for (step, _, record) in store.item_records(run_id, None)? {
+    let mut errors = Vec::new();
+    let mut errors_total: u64 = 0;
+    for (step, doc_id, record) in store.item_records(run_id, None)? {
+        if let Some(message) = &record.error {
+            errors_total += 1;
+            if errors.len() < runtime::MAX_ERROR_RECORDS {
+                errors.push(serde_json::json!({
+                    "step": step, "doc_id": doc_id, "message": message,
+                }));
+            }
+        }
         let counters = &mut run["steps"][step.as_str()];
         let mut count = |key: &str, amount: u64| {
             counters[key] = (counters[key].as_u64().unwrap_or(0) + amount).into();
@@ -282,6 +293,8 @@ fn count_recorded_items(
         let busy = counters["busy_seconds"].as_f64().unwrap_or(0.0) + record.seconds;
         counters["busy_seconds"] = busy.into();
     }
+    run["errors"] = errors.into();
+    run["errors_total"] = errors_total.into();
     Ok(())
 }
 
@@ -387,7 +400,7 @@ mod tests {
     use crate::store::ItemRecord;
 
     /// A run killed before its summary is marked interrupted with what its steps finished,
-    /// the documents parsed with warnings among them.
+    /// the documents parsed with warnings among them, and the errors it met.
     #[test]
     fn an_interrupted_run_counts_what_its_steps_finished() {
         let dir = tempfile::tempdir().unwrap();
@@ -449,6 +462,14 @@ mod tests {
         assert_eq!(
             run["steps"]["chunk"],
             serde_json::json!({ "op": "chunk.recursive" })
+        );
+        assert_eq!(
+            (&run["errors"], &run["errors_total"]),
+            (
+                &serde_json::json!([{ "step": "parse", "doc_id": "c.md", "message": "bad" }]),
+                &1.into()
+            ),
+            "its errors are listed as a finished run lists them"
         );
     }
 
