@@ -462,6 +462,7 @@ impl<'a> Builder<'a> {
     fn mapping(&mut self, id: usize, depth: usize) -> Map<String, Value> {
         let mut map = Map::new();
         let mut first_seen: HashMap<String, Pos> = HashMap::new();
+        let mut first_merge: Option<Pos> = None;
         while let Some((event, span)) = self.take() {
             let key_pos = Pos::of(&span);
             let (key, plain) = match event {
@@ -489,6 +490,16 @@ impl<'a> Builder<'a> {
             }
             let segment = escape_pointer(&key);
             if key == "<<" && plain {
+                if let Some(first) = first_merge {
+                    let message = format!(
+                        "a second merge key `<<` (first at line {}); merge several in one: `<<: [*a, *b]`",
+                        first.line
+                    );
+                    self.error(key_pos, Some(id), message);
+                    self.skip_node();
+                    continue;
+                }
+                first_merge = Some(key_pos);
                 let value = self.node(Some(id), &segment, Some(key_pos), depth + 1);
                 let value_pos = self
                     .locations
@@ -879,6 +890,28 @@ mod tests {
         assert_eq!(
             doc_value("a: { '<<': 1 }\n"),
             serde_json::json!({"a": {"<<": 1}})
+        );
+    }
+
+    /// Two merge keys in one mapping are refused like any key written twice (which of them
+    /// wins would be a guess); a list merges several, and a quoted `<<` is no merge key.
+    #[test]
+    fn a_second_merge_key_is_refused() {
+        let parsed = parse("a: &a { x: 1 }\nb: &b { y: 2 }\nc: { <<: *a,\n  <<: *b }\n");
+        assert_eq!(parsed.errors.len(), 1, "{:?}", parsed.errors);
+        assert_eq!(parsed.errors[0].pos.line, 4);
+        assert!(
+            parsed.errors[0]
+                .message
+                .contains("a second merge key `<<` (first at line 3)"),
+            "{}",
+            parsed.errors[0].message
+        );
+        assert_eq!(parsed.doc.unwrap().value["c"], serde_json::json!({"x": 1}));
+        assert!(
+            parse("a: &a { x: 1 }\nc: { '<<': 0, <<: *a }\n")
+                .errors
+                .is_empty()
         );
     }
 
