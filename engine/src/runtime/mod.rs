@@ -696,12 +696,11 @@ impl StepContext {
             ..item_record(fingerprint, &key, true, 0.0, input.bytes, bytes, None)
         });
         if let Some(item) = output {
-            let position = input.position;
             self.emit(Envelope {
                 key,
                 bytes,
                 item,
-                position,
+                position: input.position,
             });
         }
         None
@@ -737,12 +736,11 @@ impl StepContext {
                     ..item_record(fingerprint, &key, false, seconds, input.bytes, bytes, None)
                 });
                 if let Some(item) = output {
-                    let position = input.position;
                     self.emit(Envelope {
                         key,
                         bytes,
                         item,
-                        position,
+                        position: input.position,
                     });
                 }
             }
