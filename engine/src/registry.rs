@@ -211,7 +211,10 @@ pub const OPERATORS: &[OperatorInfo] = &[
         //    with stray bytes stays UTF-8; TOML front matter. HTML: MediaWiki's reference
         //    backlinks (`^`) dropped.
         // 11: `debug.stats` no longer holds the parse time (`ms`), so identical inputs give
-        //    identical outputs; `engine inspect` tells each step's time per document.
+        //    identical outputs; `engine inspect` tells each step's time per document. The
+        //    Markdown of HTML and DOCX escapes only what could be markup: no backslash before
+        //    an underscore inside a word, a backslash before a letter, a lone tilde, nor block
+        //    starts in table cells; a lone `1.` line is escaped.
         version: 11,
     },
     OperatorInfo {

@@ -429,7 +429,7 @@ impl Renderer {
             for i in 0..width {
                 let cell = row.get(i).map(String::as_str).unwrap_or("");
                 out.push(' ');
-                out.push_str(&escape_inline(cell).replace('|', "\\|"));
+                out.push_str(&escape_cell(cell));
                 out.push_str(" |");
             }
             out
@@ -557,30 +557,55 @@ fn escape_lines(text: &str) -> String {
 }
 
 /// One line escaped: characters that would start inline markup, HTML or a block construct at
-/// the line start get a backslash.
+/// the line start get a backslash. Those that cannot are left as they are, so the text reads as
+/// written: a backslash before anything but ASCII punctuation (`C:\Users`, TeX's `\alpha`) and an
+/// underscore inside a word (`snake_case`, which CommonMark never reads as emphasis).
 pub(crate) fn escape_inline(line: &str) -> String {
+    escape_text(line, true)
+}
+
+/// A table cell's text escaped: inline markup and the cell separator `|`, but no block starts,
+/// which a cell cannot hold.
+fn escape_cell(cell: &str) -> String {
+    escape_text(cell, false).replace('|', "\\|")
+}
+
+/// [`escape_inline`], with the escapes of what starts a block only `at_line_start`.
+fn escape_text(line: &str, at_line_start: bool) -> String {
     let mut out = String::with_capacity(line.len() + 8);
+    let mut previous = None;
+    // Two tildes can strike through what is between them; one alone is text (`~5 minutes`).
+    let tildes_pair = line.bytes().filter(|&b| b == b'~').nth(1).is_some();
     for (i, c) in line.char_indices() {
         let next = line[i + c.len_utf8()..].chars().next();
+        let line_start = at_line_start && i == 0;
         let escape = match c {
-            '\\' | '`' | '*' | '_' | '[' | ']' => true,
+            '\\' => next.is_none_or(|n| n.is_ascii_punctuation()),
+            '_' => {
+                !(previous.is_some_and(char::is_alphanumeric)
+                    && next.is_some_and(char::is_alphanumeric))
+            }
+            '`' | '*' | '[' | ']' => true,
             '<' => next.is_some_and(|n| n.is_ascii_alphabetic() || matches!(n, '/' | '!' | '?')),
             '&' => next.is_some_and(|n| n.is_ascii_alphanumeric() || n == '#'),
-            '#' | '>' | '|' | '~' | '=' if i == 0 => true,
-            '-' | '+' if i == 0 => next.is_none_or(|n| n == ' ' || n == c),
+            '~' => line_start || tildes_pair,
+            '#' | '>' | '|' | '=' if line_start => true,
+            '-' | '+' if line_start => next.is_none_or(|n| n == ' ' || n == c),
             _ => false,
         };
         if escape {
             out.push('\\');
         }
         out.push(c);
+        previous = Some(c);
     }
     // An ordered-list marker at the start ("1. ") would become a list.
-    if let Some(dot) = out.find(['.', ')'])
+    if at_line_start
+        && let Some(dot) = out.find(['.', ')'])
         && dot > 0
         && dot <= 9
         && out[..dot].bytes().all(|b| b.is_ascii_digit())
-        && out[dot + 1..].starts_with(' ')
+        && (out[dot + 1..].is_empty() || out[dot + 1..].starts_with(' '))
     {
         out.insert(dot, '\\');
     }
@@ -589,7 +614,50 @@ pub(crate) fn escape_inline(line: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
+
+    /// The text a CommonMark reader (with the extensions the Markdown parser enables) finds in
+    /// `markdown`, a paragraph.
+    fn read_back(markdown: &str) -> String {
+        use pulldown_cmark::{Event, Options, Parser};
+        let options = Options::ENABLE_TABLES
+            | Options::ENABLE_STRIKETHROUGH
+            | Options::ENABLE_TASKLISTS
+            | Options::ENABLE_FOOTNOTES;
+        Parser::new_ext(markdown, options)
+            .filter_map(|event| match event {
+                Event::Text(text) | Event::Code(text) => Some(text.into_string()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    proptest! {
+        /// An escaped line reads back as exactly its text: no markup, HTML or block starts.
+        #[test]
+        fn an_escaped_line_reads_back_as_its_text(line in "[a-z1 _*`\\\\\\[\\]<>&#=+~|!.()-]{1,16}") {
+            // A paragraph's text has no spaces at its ends.
+            let line = line.trim();
+            prop_assert_eq!(read_back(&escape_inline(line)), line);
+        }
+    }
+
+    #[test]
+    fn only_what_could_be_markup_is_escaped() {
+        for (line, escaped) in [
+            ("snake_case_name", "snake_case_name"),
+            ("_emphasis_ and a_", "\\_emphasis\\_ and a\\_"),
+            ("C:\\Users\\me", "C:\\Users\\me"),
+            ("$\\alpha_1$", "$\\alpha_1$"),
+            ("a\\*b", "a\\\\\\*b"),
+            ("ends with \\", "ends with \\\\"),
+            ("*", "\\*"),
+        ] {
+            assert_eq!(escape_inline(line), escaped, "{line}");
+        }
+    }
 
     fn render(blocks: Vec<Block>) -> (String, Vec<Element>) {
         let mut r = Renderer::new();
