@@ -214,7 +214,8 @@ pub const OPERATORS: &[OperatorInfo] = &[
         //    identical outputs; `engine inspect` tells each step's time per document. The
         //    Markdown of HTML and DOCX escapes only what could be markup: no backslash before
         //    an underscore inside a word, a backslash before a letter, a lone tilde, nor block
-        //    starts in table cells; a lone `1.` line is escaped.
+        //    starts in table cells; a lone `1.` line is escaped. PDF: a page's fonts map at most
+        //    2^20 codes through their ToUnicode CMaps (the fonts past it are left out).
         version: 11,
     },
     OperatorInfo {

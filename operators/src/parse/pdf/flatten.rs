@@ -67,6 +67,11 @@ pub(crate) struct Flattened {
     /// Fonts whose encoding (a predefined CMap, by name) cannot be decoded, the text shown in
     /// them left out: `(font, encoding)`.
     pub fonts_undecodable: Vec<(Vec<u8>, String)>,
+    /// Fonts past the codes a page may map through ToUnicode CMaps, the text shown in them left
+    /// out (see [`super::cmap_guard::MAX_PAGE_MAPPED_CODES`]).
+    pub fonts_over_budget: Vec<Vec<u8>>,
+    /// The page's fonts that map codes through a ToUnicode CMap, with how many.
+    pub mapped_codes: Vec<(Vec<u8>, u64)>,
     /// The thin lines the page paints, in default user space (see [`super::rules`]).
     pub rules: Vec<Rule>,
 }
@@ -136,6 +141,8 @@ pub(crate) fn flatten_page_with(
         repaired: Vec::new(),
         lost: Vec::new(),
         undecodable: Vec::new(),
+        over_budget: Vec::new(),
+        mapped_codes: Vec::new(),
         tag,
         font_set: false,
         face_now: Face::default(),
@@ -163,6 +170,8 @@ pub(crate) fn flatten_page_with(
         fonts_repaired: state.repaired,
         fonts_lost: state.lost,
         fonts_undecodable: state.undecodable,
+        fonts_over_budget: state.over_budget,
+        mapped_codes: state.mapped_codes,
         rules: state.painter.rules,
     })
 }
@@ -362,6 +371,9 @@ struct State<'d> {
     repaired: Vec<Vec<u8>>,
     lost: Vec<Vec<u8>>,
     undecodable: Vec<(Vec<u8>, String)>,
+    over_budget: Vec<Vec<u8>>,
+    /// The fonts added so far that map codes through a ToUnicode CMap, with how many.
+    mapped_codes: Vec<(Vec<u8>, u64)>,
     /// Distinguishes this page's direct (unnumbered) fonts.
     tag: u32,
     /// Faces by font name, computed once; `None` for a font lost.
@@ -581,6 +593,19 @@ impl State<'_> {
             }
             Some(Readable::AsIs) | None => font,
         };
+        // pdf-extract expands each font's CMap into a map of its own.
+        let codes = resolve(self.doc, &font)
+            .and_then(|f| f.as_dict().ok())
+            .and_then(|dict| super::cmap_guard::to_unicode_codes(self.doc, dict))
+            .unwrap_or(0);
+        let mapped: u64 = self.mapped_codes.iter().map(|(_, codes)| codes).sum();
+        if mapped + codes > super::cmap_guard::MAX_PAGE_MAPPED_CODES {
+            self.over_budget.push(name.to_vec());
+            return None;
+        }
+        if codes > 0 {
+            self.mapped_codes.push((name.to_vec(), codes));
+        }
         self.fonts.set(name, font);
         Some(Face {
             bold: is_bold(self.doc, value),

@@ -5,6 +5,7 @@ use crate::caught::catch_quietly;
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
+use super::cmap_guard;
 use super::extract::{Collector, Frame, MAX_GLYPHS_PER_DOCUMENT, PageGlyphs};
 use super::font_streams::{self, MAX_FONT_BYTES};
 use super::grid::{self, PageRules};
@@ -114,6 +115,7 @@ struct Read {
     fonts_repaired: BTreeSet<Vec<u8>>,
     fonts_lost: BTreeSet<Vec<u8>>,
     fonts_undecodable: BTreeSet<(Vec<u8>, String)>,
+    fonts_over_budget: BTreeSet<Vec<u8>>,
 }
 
 impl Read {
@@ -248,12 +250,17 @@ pub(super) fn parse(
         fonts_repaired: BTreeSet::new(),
         fonts_lost: BTreeSet::new(),
         fonts_undecodable: BTreeSet::new(),
+        fonts_over_budget: BTreeSet::new(),
     };
     let mut forms = 0usize;
     // Pages are drawn in batches (fonts are parsed once a batch), each with a bounded number
     // of operations and bytes: what pdf-extract builds for them is bounded too.
     let mut batch: Vec<Flat> = Vec::new();
     let (mut batch_ops, mut batch_bytes) = (0usize, 0usize);
+    // Codes the batch's fonts map (pdf-extract expands each font's CMap once a batch): a batch
+    // ends before a page whose new fonts would take it past what one page may map.
+    let mut batch_fonts: BTreeSet<Vec<u8>> = BTreeSet::new();
+    let mut batch_codes = 0u64;
     let last = pages.keys().last().copied().unwrap_or(0);
     for (&number, &id) in &pages {
         if Instant::now() > deadline {
@@ -290,6 +297,26 @@ pub(super) fn parse(
                 read.fonts_lost.extend(page.fonts_lost.drain(..));
                 read.fonts_undecodable
                     .extend(page.fonts_undecodable.drain(..));
+                read.fonts_over_budget
+                    .extend(page.fonts_over_budget.drain(..));
+                let new_codes = |fonts: &BTreeSet<Vec<u8>>| -> u64 {
+                    page.mapped_codes
+                        .iter()
+                        .filter(|(name, _)| !fonts.contains(name))
+                        .map(|(_, codes)| codes)
+                        .sum()
+                };
+                if !batch.is_empty()
+                    && batch_codes + new_codes(&batch_fonts) > cmap_guard::MAX_PAGE_MAPPED_CODES
+                {
+                    read.draw(&mut doc, &cut, &mut batch, deadline)
+                        .map_err(&timeout)?;
+                    batch.clear();
+                    batch_fonts.clear();
+                    (batch_ops, batch_bytes, batch_codes) = (0, 0, 0);
+                }
+                batch_codes += new_codes(&batch_fonts);
+                batch_fonts.extend(page.mapped_codes.iter().map(|(name, _)| name.clone()));
                 forms += page.forms;
                 batch_ops += page.ops.len();
                 batch_bytes += page.bytes;
@@ -317,7 +344,8 @@ pub(super) fn parse(
             read.draw(&mut doc, &cut, &mut batch, deadline)
                 .map_err(&timeout)?;
             batch.clear();
-            (batch_ops, batch_bytes) = (0, 0);
+            batch_fonts.clear();
+            (batch_ops, batch_bytes, batch_codes) = (0, 0, 0);
         }
     }
     read.draw(&mut doc, &cut, &mut batch, deadline)
@@ -354,6 +382,13 @@ pub(super) fn parse(
             "{} fonts use an encoding that cannot be decoded without its CMap ({}); the text shown in them was left out",
             read.fonts_undecodable.len(),
             encodings.join(", ")
+        ));
+    }
+    if !read.fonts_over_budget.is_empty() {
+        read.warnings.push(format!(
+            "{} fonts were left out, with the text shown in them: a page's fonts may map at most {} character codes through their ToUnicode CMaps",
+            read.fonts_over_budget.len(),
+            cmap_guard::MAX_PAGE_MAPPED_CODES
         ));
     }
     let Read {

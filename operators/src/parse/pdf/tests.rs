@@ -1607,6 +1607,81 @@ fn a_composite_font_missing_its_descriptor_or_descendant() {
     );
 }
 
+/// Twenty composite fonts on one page share one ToUnicode CMap of 63,488 codes: pdf-extract
+/// expands it once per font (a page of 500 such fonts took 2.4 GB). The fonts past what a page
+/// may map are left out with their text, and a warning says so; the rest is read.
+#[test]
+fn fonts_sharing_a_large_cmap_are_bounded_by_the_codes_a_page_may_map() {
+    let fonts = 20;
+    let mut cmap = String::from(
+        "/CIDInit /ProcSet findresource begin 12 dict begin begincmap\n\
+         1 begincodespacerange <0000> <FFFF> endcodespacerange\n",
+    );
+    let ranges: Vec<u32> = (0..=0xff)
+        .filter(|hi| !(0xd8..=0xdf).contains(hi))
+        .collect();
+    for block in ranges.chunks(100) {
+        cmap.push_str(&format!("{} beginbfrange\n", block.len()));
+        for hi in block {
+            cmap.push_str(&format!("<{hi:02X}00> <{hi:02X}FF> <{hi:02X}00>\n"));
+        }
+        cmap.push_str("endbfrange\n");
+    }
+    cmap.push_str("endcmap end end\n");
+    let names: Vec<String> = (0..fonts).map(|i| format!("/C{i} {} 0 R", 8 + i)).collect();
+    let mut content = String::from("BT /F1 12 Tf 72 740 Td (Plain text) Tj ");
+    for i in 0..fonts {
+        content.push_str(&format!("/C{i} 12 Tf 0 -20 Td <0048> Tj "));
+    }
+    content.push_str("ET");
+    let mut objects = page_objects(&format!("/F1 4 0 R {}", names.join(" ")), "5 0 R");
+    objects.push(HELVETICA.to_vec());
+    objects.push(stream_object(
+        "<<",
+        &content.len().to_string(),
+        content.as_bytes(),
+    ));
+    objects.push(
+        b"<< /Type /Font /Subtype /CIDFontType2 /BaseFont /Sans /FontDescriptor 7 0 R \
+          /CIDSystemInfo << /Registry (Adobe) /Ordering (Identity) /Supplement 0 >> >>"
+            .to_vec(),
+    );
+    objects.push(
+        b"<< /Type /FontDescriptor /FontName /Sans /Flags 32 /FontBBox [0 0 1000 1000] \
+          /ItalicAngle 0 /Ascent 800 /Descent -200 /CapHeight 700 /StemV 80 >>"
+            .to_vec(),
+    );
+    for _ in 0..fonts {
+        objects.push(
+            format!(
+                "<< /Type /Font /Subtype /Type0 /BaseFont /Sans /Encoding /Identity-H \
+                 /DescendantFonts [6 0 R] /ToUnicode {} 0 R >>",
+                8 + fonts
+            )
+            .into_bytes(),
+        );
+    }
+    objects.push(stream_object(
+        "<<",
+        &cmap.len().to_string(),
+        cmap.as_bytes(),
+    ));
+    let parsed = parse_bytes(objects_pdf(&objects));
+    let kept = parsed.markdown.matches('H').count();
+    assert!(
+        parsed.markdown.contains("Plain text"),
+        "{}",
+        parsed.markdown
+    );
+    assert_eq!(kept, 16, "{}", parsed.markdown);
+    assert_eq!(
+        parsed.debug.warnings,
+        [
+            "4 fonts were left out, with the text shown in them: a page's fonts may map at most 1048576 character codes through their ToUnicode CMaps"
+        ]
+    );
+}
+
 /// Corpus files cut to 80, 90 and 95% of their length: no page fails in the PDF reader (it
 /// panicked on references to fonts, and to their parts, that the cut took, and the page lost
 /// its text: 5 of the 26 files at 95%).
