@@ -226,6 +226,7 @@ pub(super) fn parse(
         mut doc,
         rebuilt,
         cut,
+        lengths_wrong,
     } = load::open(bytes).map_err(|err| match err {
         LoadError::Password => ParseError::PdfPassword,
         LoadError::Malformed(reason) => ParseError::PdfMalformed { reason },
@@ -413,6 +414,11 @@ pub(super) fn parse(
         warnings.push(format!(
             "the file is damaged (cross-reference table rebuilt); {} pages read",
             pages.len() - failed
+        ));
+    }
+    if lengths_wrong > 0 {
+        warnings.push(format!(
+            "the file is damaged: {lengths_wrong} streams have a wrong or missing /Length and were read up to their endstream"
         ));
     }
     if unmapped > 0 {

@@ -3,6 +3,7 @@
 
 use lopdf::{Dictionary, Document, Object, ObjectId};
 
+use super::lengths;
 use super::preload::{self, LoadLimits};
 use super::rebuild;
 
@@ -24,6 +25,8 @@ pub(crate) struct Opened {
     pub doc: Document,
     pub rebuilt: bool,
     pub cut: rebuild::Cut,
+    /// Streams read up to their `endstream`, their `/Length` wrong or missing.
+    pub lengths_wrong: usize,
 }
 
 /// Why one attempt at opening failed.
@@ -53,11 +56,12 @@ pub(crate) fn open(bytes: &[u8]) -> Result<Opened, LoadError> {
         return Err(LoadError::Malformed("no %PDF header".into()));
     }
     let reason = match open_as_is(bytes, None) {
-        Ok((doc, cut)) => {
+        Ok((doc, cut, lengths_wrong)) => {
             return Ok(Opened {
                 doc,
                 rebuilt: false,
                 cut,
+                lengths_wrong,
             });
         }
         Err(Attempt::Failed(err)) => return Err(err),
@@ -67,10 +71,11 @@ pub(crate) fn open(bytes: &[u8]) -> Result<Opened, LoadError> {
         return Err(LoadError::Malformed(reason));
     };
     match open_as_is(&rebuilt.bytes, Some(&rebuilt)) {
-        Ok((doc, cut)) => Ok(Opened {
+        Ok((doc, cut, lengths_wrong)) => Ok(Opened {
             doc,
             rebuilt: true,
             cut,
+            lengths_wrong,
         }),
         Err(Attempt::Failed(err)) => Err(err),
         // Why the file as it was failed says more than why the rebuilt copy did.
@@ -78,11 +83,13 @@ pub(crate) fn open(bytes: &[u8]) -> Result<Opened, LoadError> {
     }
 }
 
-/// One attempt at [`open`]; `rebuilt` when `bytes` are a copy with a rebuilt table.
+/// One attempt at [`open`]; `rebuilt` when `bytes` are a copy with a rebuilt table. Gives the
+/// document, the streams the end of the file cut, and how many streams were read up to their
+/// `endstream` ([`lengths`]).
 fn open_as_is(
     bytes: &[u8],
     rebuilt: Option<&rebuild::Rebuilt>,
-) -> Result<(Document, rebuild::Cut), Attempt> {
+) -> Result<(Document, rebuild::Cut, usize), Attempt> {
     preload::check(bytes, LoadLimits::default()).map_err(LoadError::Malformed)?;
     let mut doc = Document::load_mem(bytes).map_err(|err| match classify(err) {
         LoadError::Malformed(reason) => Attempt::Damaged(reason),
@@ -105,6 +112,12 @@ fn open_as_is(
         }
         doc.decrypt("").map_err(|_| LoadError::Password)?;
     }
+    // An encrypted file's streams would need decrypting: they are left as lopdf read them.
+    let lengths_wrong = if doc.was_encrypted() || doc.trailer.get(b"Encrypt").is_ok() {
+        0
+    } else {
+        lengths::recover(&mut doc, bytes)
+    };
     let cut = match rebuilt {
         Some(rebuilt) => rebuild::repair(&mut doc, rebuilt),
         None => rebuild::Cut::new(),
@@ -113,7 +126,7 @@ fn open_as_is(
         return Err(Attempt::Damaged("no pages in the page tree".into()));
     }
     check_page_count(&doc)?;
-    Ok((doc, cut))
+    Ok((doc, cut, lengths_wrong))
 }
 
 /// Whether the document holds a standard security handler's encryption dictionary.

@@ -30,6 +30,7 @@ mod gutters;
 mod header_rule;
 mod headings;
 mod layout;
+mod lengths;
 mod lines;
 mod lists;
 mod load;

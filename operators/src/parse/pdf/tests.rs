@@ -1607,6 +1607,40 @@ fn a_composite_font_missing_its_descriptor_or_descendant() {
     );
 }
 
+/// A content stream whose `/Length` is one byte short, ten bytes long, missing, or a number
+/// of another object that is not one: lopdf kept it as its dictionary alone (or empty) and the
+/// page lost all its text, with a warning that blamed a scanned image. It is read up to its
+/// `endstream`, and the warning says the file is damaged.
+#[test]
+fn a_content_stream_with_a_wrong_length_is_read_up_to_its_endstream() {
+    let content = b"BT /F1 12 Tf 72 700 Td (Read despite its length) Tj ET";
+    let declared = content.len();
+    for length in [
+        (declared - 1).to_string(),
+        (declared + 10).to_string(),
+        "6 0 R".to_owned(),
+        "0".to_owned(),
+    ] {
+        let mut objects = page_objects("/F1 4 0 R", "5 0 R");
+        objects.push(HELVETICA.to_vec());
+        objects.push(stream_object("<<", &length, content));
+        objects.push(b"(not a number)".to_vec());
+        let parsed = parse_bytes(objects_pdf(&objects));
+        assert!(
+            parsed.markdown.contains("Read despite its length"),
+            "/Length {length}: {}",
+            parsed.markdown
+        );
+        assert_eq!(
+            parsed.debug.warnings,
+            [
+                "the file is damaged: 1 streams have a wrong or missing /Length and were read up to their endstream"
+            ],
+            "/Length {length}"
+        );
+    }
+}
+
 /// Twenty composite fonts on one page share one ToUnicode CMap of 63,488 codes: pdf-extract
 /// expands it once per font (a page of 500 such fonts took 2.4 GB). The fonts past what a page
 /// may map are left out with their text, and a warning says so; the rest is read.
