@@ -216,7 +216,8 @@ pub const OPERATORS: &[OperatorInfo] = &[
         //    an underscore inside a word, a backslash before a letter, a lone tilde, nor block
         //    starts in table cells; a lone `1.` line is escaped. PDF: a page's fonts map at most
         //    2^20 codes through their ToUnicode CMaps (the fonts past it are left out); a
-        //    stream whose /Length is wrong or missing is read up to its endstream.
+        //    stream whose /Length is wrong or missing is read up to its endstream; headings at
+        //    the top of each page that differ only in their numbers are no running headers.
         version: 11,
     },
     OperatorInfo {

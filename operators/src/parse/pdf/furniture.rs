@@ -23,6 +23,27 @@ const EDGE_ZONE: f32 = 0.15;
 const ATTACHED: f32 = 2.2;
 /// A line of more words than this is body-like.
 const LONG_WORDS: usize = 6;
+/// Lines at least this much larger than the page's body text are set as headings.
+const HEADING_RATIO: f32 = 1.15;
+
+/// The font size most of the page's text is set in.
+fn body_size(segs: &[Segment]) -> f32 {
+    let mut chars: Vec<(f32, usize)> = Vec::new();
+    for seg in segs {
+        let count = seg.text.chars().count();
+        match chars
+            .iter_mut()
+            .find(|(size, _)| (*size - seg.size).abs() < 0.25)
+        {
+            Some((_, total)) => *total += count,
+            None => chars.push((seg.size, count)),
+        }
+    }
+    chars
+        .into_iter()
+        .max_by_key(|&(_, count)| count)
+        .map_or(0.0, |(size, _)| size)
+}
 
 /// The text with digits folded, spaces collapsed and case ignored.
 fn normalize(text: &str) -> String {
@@ -240,6 +261,7 @@ pub(crate) fn furniture(pages: &[(&[Segment], f32)]) -> Vec<Vec<usize>> {
             places.entry((key, cand.edge)).or_default().push((p, c));
         }
     }
+    let body_sizes: Vec<f32> = pages.iter().map(|(segs, _)| body_size(segs)).collect();
     let base = 2.max(n.div_ceil(4)).min(n);
     let strict = 3.max(n.div_ceil(2));
     let mut repeated: HashSet<(usize, usize)> = HashSet::new();
@@ -270,7 +292,18 @@ pub(crate) fn furniture(pages: &[(&[Segment], f32)]) -> Vec<Vec<usize>> {
             let cluster: Vec<(usize, usize)> = at.drain(start..end).collect();
             let close = cluster.iter().any(|&(p, c)| candidates[p][c].attached);
             let needed = if long && close { strict } else { base };
-            if count >= needed {
+            // Lines set larger than the body, each page's its own (`Chapter 1`, `Chapter 2`),
+            // are the headings of a page each, not a running header (which repeats its text,
+            // or differs only by its page number in type no larger than the body's).
+            let texts: HashSet<&str> = cluster
+                .iter()
+                .map(|&(p, c)| pages[p].0[candidates[p][c].seg].text.as_str())
+                .collect();
+            let headings = texts.len() == cluster.len()
+                && cluster
+                    .iter()
+                    .all(|&(p, c)| candidates[p][c].size >= body_sizes[p] * HEADING_RATIO);
+            if count >= needed && !headings {
                 repeated.extend(cluster);
             }
         }
@@ -337,6 +370,39 @@ mod tests {
         assert_eq!(found, vec![vec![0, 3], vec![0, 2], vec![2]]);
         let single = [(&p1[..], 800.0)];
         assert_eq!(furniture(&single), vec![Vec::<usize>::new()]);
+    }
+
+    /// A heading at the top of each page that differs from the others only in its number
+    /// (`Chapter 1`, `Chapter 2`), set larger than the body, is no running header; one at the
+    /// body's size, or the same heading on every page, is.
+    #[test]
+    fn a_heading_of_each_page_numbered_apart_is_kept() {
+        let sized = |text: &str, y: f32, size: f32| Segment {
+            size,
+            ..seg(text, y)
+        };
+        let body = "A body line of the page, long enough to be the text most of it is set in.";
+        let pages_with = |heading: &dyn Fn(usize) -> String, size: f32| -> Vec<Vec<Segment>> {
+            (1..=4)
+                .map(|n| {
+                    vec![
+                        sized(&heading(n), 40.0, size),
+                        sized(body, 120.0, 10.0),
+                        sized(body, 134.0, 10.0),
+                    ]
+                })
+                .collect()
+        };
+        let found = |pages: &[Vec<Segment>]| {
+            let pages: Vec<(&[Segment], f32)> = pages.iter().map(|p| (&p[..], 800.0)).collect();
+            furniture(&pages)
+        };
+        let chapters = pages_with(&|n| format!("Chapter {n}"), 18.0);
+        assert!(found(&chapters).iter().all(Vec::is_empty));
+        let running = pages_with(&|n| format!("Annual report {n}"), 10.0);
+        assert!(found(&running).iter().all(|lines| lines == &[0]));
+        let same = pages_with(&|_| "Annual report".to_owned(), 18.0);
+        assert!(found(&same).iter().all(|lines| lines == &[0]));
     }
 
     #[test]
