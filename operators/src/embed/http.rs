@@ -9,8 +9,9 @@
 //! The client is ureq (blocking, no async runtime): plain HTTP by default, HTTPS with the
 //! `operators/https` feature (rustls).
 
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::mpsc::RecvTimeoutError;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
@@ -99,6 +100,9 @@ pub const MAX_BACKOFF_SECONDS: f64 = 600.0;
 /// Longest wait between two attempts, whatever the server asks.
 const MAX_WAIT: Duration = Duration::from_secs(60);
 
+/// How often a request in flight looks for a stop request.
+const STOP_POLL: Duration = Duration::from_millis(50);
+
 impl HttpConfig {
     /// Settings for `model` at `base_url` with every default.
     pub fn new(base_url: impl Into<String>, model: impl Into<String>) -> Self {
@@ -179,30 +183,38 @@ fn too_large(url: &str, limit: u64, texts: usize) -> String {
 
 /// An OpenAI-compatible embeddings endpoint.
 pub struct HttpEmbedder {
-    agent: ureq::Agent,
-    url: String,
-    model: String,
-    api_key: Option<String>,
+    /// What one request needs, shared with the thread it runs on.
+    client: Arc<Client>,
     batch_size: usize,
     concurrency: usize,
     retries: u32,
     backoff: Duration,
-    /// The vector length: from the settings, else learnt from this process's first reply.
-    dimensions: Mutex<Option<usize>>,
-    /// Whether `dimensions` came from the settings.
-    dimensions_configured: bool,
     query_prefix: String,
     document_prefix: String,
     normalize: bool,
     fingerprint: String,
 }
 
+/// The endpoint, and how to ask it and read its replies.
+struct Client {
+    agent: ureq::Agent,
+    url: String,
+    model: String,
+    api_key: Option<String>,
+    /// `timeout`, in seconds, to say in an error.
+    timeout: f64,
+    /// The vector length: from the settings, else learnt from this process's first reply.
+    dimensions: Mutex<Option<usize>>,
+    /// Whether `dimensions` came from the settings.
+    dimensions_configured: bool,
+}
+
 impl std::fmt::Debug for HttpEmbedder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // Never the key.
         f.debug_struct("HttpEmbedder")
-            .field("url", &self.url)
-            .field("model", &self.model)
+            .field("url", &self.client.url)
+            .field("model", &self.client.model)
             .finish_non_exhaustive()
     }
 }
@@ -341,21 +353,118 @@ impl HttpEmbedder {
             .to_hex()[..16]
         );
         Ok(HttpEmbedder {
-            agent,
-            url,
-            model: config.model.clone(),
-            api_key,
+            client: Arc::new(Client {
+                agent,
+                url,
+                model: config.model.clone(),
+                api_key,
+                timeout: config.timeout,
+                dimensions: Mutex::new(config.dimensions),
+                dimensions_configured: config.dimensions.is_some(),
+            }),
             batch_size: config.batch_size.max(1),
             concurrency: config.concurrency.max(1),
             retries: config.retries,
             backoff: seconds(config.backoff, "backoff")?,
-            dimensions: Mutex::new(config.dimensions),
-            dimensions_configured: config.dimensions.is_some(),
             query_prefix: config.query_prefix.clone(),
             document_prefix: config.document_prefix.clone(),
             normalize: config.normalize,
             fingerprint,
         })
+    }
+
+    /// One request, retried (unless `stop` is set: then it stops with
+    /// [`EmbedError::stopped`] rather than wait for the reply or to try again); the vectors and
+    /// the number of retries.
+    fn request(
+        &self,
+        texts: &[String],
+        stop: &AtomicBool,
+    ) -> Result<(Vec<Vec<f32>>, usize), EmbedError> {
+        let mut attempt = 0u32;
+        loop {
+            let Some(result) = self.attempt_until(texts, stop) else {
+                return Err(EmbedError::stopped());
+            };
+            match result {
+                Ok(vectors) => return Ok((vectors, attempt as usize)),
+                Err(Attempt::Fail(message)) => {
+                    return Err(EmbedError::new(self.client.redact(&message)));
+                }
+                // A failure once a stop came (a reply cut off by it) is no fault of the server.
+                Err(Attempt::Retry { .. }) if stop.load(Ordering::Relaxed) => {
+                    return Err(EmbedError::stopped());
+                }
+                Err(Attempt::Retry { why, wait }) => {
+                    if attempt >= self.retries {
+                        let attempts = match attempt + 1 {
+                            1 => "1 attempt".to_owned(),
+                            n => format!("{n} attempts"),
+                        };
+                        return Err(EmbedError::provider_unavailable(self.client.redact(
+                            &format!("{}: gave up after {attempts}; last: {why}", self.client.url),
+                        )));
+                    }
+                    let backoff = self.backoff.saturating_mul(1 << attempt.min(16));
+                    let jittered = backoff.mul_f64(jitter()).min(MAX_WAIT);
+                    let wait = wait.map(|w| w.min(MAX_WAIT)).unwrap_or(jittered);
+                    if !sleep_unless_stopped(wait, stop) {
+                        return Err(EmbedError::stopped());
+                    }
+                    attempt += 1;
+                }
+            }
+        }
+    }
+
+    /// One attempt; `None` when `stop` came first. The attempt runs on a thread of its own, so
+    /// that a stop is seen while a slow server takes its time (up to `timeout`): the thread is
+    /// then left to end by itself, and nothing waits for it.
+    fn attempt_until(
+        &self,
+        texts: &[String],
+        stop: &AtomicBool,
+    ) -> Option<Result<Vec<Vec<f32>>, Attempt>> {
+        if std::ptr::eq(stop, &super::NEVER) {
+            return Some(self.client.attempt(texts));
+        }
+        let client = Arc::clone(&self.client);
+        let owned = texts.to_vec();
+        let (reply, answer) = std::sync::mpsc::sync_channel(1);
+        let spawned = std::thread::Builder::new()
+            .name("embed-http".into())
+            .spawn(move || {
+                let _ = reply.send(client.attempt(&owned));
+            });
+        if spawned.is_err() {
+            return Some(self.client.attempt(texts));
+        }
+        loop {
+            match answer.recv_timeout(STOP_POLL) {
+                Ok(result) => return Some(result),
+                Err(RecvTimeoutError::Timeout) if stop.load(Ordering::Relaxed) => return None,
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => {
+                    return Some(Err(Attempt::Retry {
+                        why: format!("{}: the request ended without a result", self.client.url),
+                        wait: None,
+                    }));
+                }
+            }
+        }
+    }
+}
+
+impl Client {
+    /// A request's error, a timeout with the setting that set it.
+    fn describe(&self, err: &ureq::Error) -> String {
+        match err {
+            ureq::Error::Timeout(_) => format!(
+                "no complete reply within {} s (the embed step's `timeout`)",
+                self.timeout
+            ),
+            other => other.to_string(),
+        }
     }
 
     /// The first 200 characters of a reply, the key removed first (a key cut in two by the
@@ -369,41 +478,6 @@ impl HttpEmbedder {
         match &self.api_key {
             Some(key) if !key.is_empty() => redact(text, key),
             _ => text.to_owned(),
-        }
-    }
-
-    /// One request, retried (unless `stop` is set: then it stops with
-    /// [`EmbedError::stopped`] rather than wait to try again); the vectors and the number of
-    /// retries.
-    fn request(
-        &self,
-        texts: &[String],
-        stop: &AtomicBool,
-    ) -> Result<(Vec<Vec<f32>>, usize), EmbedError> {
-        let mut attempt = 0u32;
-        loop {
-            match self.attempt(texts) {
-                Ok(vectors) => return Ok((vectors, attempt as usize)),
-                Err(Attempt::Fail(message)) => {
-                    return Err(EmbedError::new(self.redact(&message)));
-                }
-                Err(Attempt::Retry { why, wait }) => {
-                    if attempt >= self.retries {
-                        return Err(EmbedError::provider_unavailable(self.redact(&format!(
-                            "{}: gave up after {} attempts; last: {why}",
-                            self.url,
-                            attempt + 1
-                        ))));
-                    }
-                    let backoff = self.backoff.saturating_mul(1 << attempt.min(16));
-                    let jittered = backoff.mul_f64(jitter()).min(MAX_WAIT);
-                    let wait = wait.map(|w| w.min(MAX_WAIT)).unwrap_or(jittered);
-                    if !sleep_unless_stopped(wait, stop) {
-                        return Err(EmbedError::stopped());
-                    }
-                    attempt += 1;
-                }
-            }
         }
     }
 
@@ -421,7 +495,7 @@ impl HttpEmbedder {
             Ok(response) => response,
             Err(err) => {
                 return Err(Attempt::Retry {
-                    why: format!("{}: {err}", self.url),
+                    why: format!("{}: {}", self.url, self.describe(&err)),
                     wait: None,
                 });
             }
@@ -454,7 +528,7 @@ impl HttpEmbedder {
             }
             Err(err) => {
                 return Err(Attempt::Retry {
-                    why: format!("{}: reading the reply: {err}", self.url),
+                    why: format!("{}: reading the reply: {}", self.url, self.describe(&err)),
                     wait: None,
                 });
             }
@@ -510,6 +584,14 @@ impl HttpEmbedder {
                     self.url
                 ));
             }
+            // No text embeds to nothing: a provider fault (a placeholder, a broken model), and
+            // a vector no query could ever find.
+            if item.embedding.iter().all(|&x| x == 0.0) {
+                return Err(format!(
+                    "{}: embedding {index} is all zeros, which no text embeds to: is the model or its deployment broken?",
+                    self.url
+                ));
+            }
             *slot = Some(item.embedding);
         }
         let vectors: Vec<Vec<f32>> = vectors.into_iter().flatten().collect();
@@ -533,7 +615,9 @@ impl HttpEmbedder {
         }
         Ok(vectors)
     }
+}
 
+impl HttpEmbedder {
     /// Embeds texts with `prefix` in batches, `concurrency` requests at a time, until `stop`
     /// is set: no request starts after that (see [`Embedder::embed_documents_until`]).
     fn embed_prefixed(
@@ -632,7 +716,7 @@ impl HttpEmbedder {
         if embeddings.vectors.len() != texts.len() {
             return Err(EmbedError::new(format!(
                 "{}: {} vectors for {} texts",
-                self.url,
+                self.client.url,
                 embeddings.vectors.len(),
                 texts.len()
             )));
@@ -752,6 +836,7 @@ mod tests {
     /// The stop requests the `stop-…` modes make.
     static STOP_OK: AtomicBool = AtomicBool::new(false);
     static STOP_DOWN: AtomicBool = AtomicBool::new(false);
+    static STOP_HANG: AtomicBool = AtomicBool::new(false);
 
     /// Requests seen per mode.
     type Hits = Arc<Mutex<HashMap<String, usize>>>;
@@ -821,6 +906,20 @@ mod tests {
             "stop-down" => {
                 STOP_DOWN.store(true, Ordering::SeqCst);
                 (StatusCode::SERVICE_UNAVAILABLE, "busy").into_response()
+            }
+            // Ctrl-C while the server takes its time: it answers only after 30 s.
+            "stop-hang" => {
+                STOP_HANG.store(true, Ordering::SeqCst);
+                tokio::time::sleep(Duration::from_secs(30)).await;
+                good()
+            }
+            "zeros" => {
+                let data: Vec<Value> = texts
+                    .iter()
+                    .enumerate()
+                    .map(|(index, _)| json!({"index": index, "embedding": [0.0, 0.0, 0.0]}))
+                    .collect();
+                Json(json!({"data": data})).into_response()
             }
             "slow" => {
                 if hit == 1 {
@@ -916,6 +1015,36 @@ mod tests {
         assert_eq!(hits.lock().unwrap()["stop-down"], 1);
         assert!(out.stopped && out.batches.is_empty());
         assert!(out.vectors.iter().all(Vec::is_empty));
+    }
+
+    /// A stop while a request waits on a server that takes its time (up to `timeout`) is seen
+    /// at once: the call says it stopped, without waiting for the reply, and nothing failed.
+    #[test]
+    fn a_stop_request_does_not_wait_for_a_slow_reply() {
+        let (base, _) = server();
+        let mut settings = config(&base, "stop-hang");
+        settings.timeout = 60.0;
+        settings.retries = 0;
+        let embedder = HttpEmbedder::new(&settings).unwrap();
+        let started = Instant::now();
+        let out = embedder
+            .embed_documents_until(&texts(), &STOP_HANG)
+            .unwrap();
+        assert!(out.stopped && out.batches.is_empty());
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "waited {:?} for a reply after the stop",
+            started.elapsed()
+        );
+    }
+
+    /// An embedding of zeros is a provider fault, not a vector: the texts fail, saying so.
+    #[test]
+    fn an_embedding_of_zeros_is_an_error() {
+        let (base, _) = server();
+        let embedder = HttpEmbedder::new(&config(&base, "zeros")).unwrap();
+        let err = embedder.embed_documents(&["a"]).unwrap_err();
+        assert!(err.to_string().contains("is all zeros"), "{err}");
     }
 
     #[test]
@@ -1045,7 +1174,7 @@ mod tests {
         config.api_key_env = Some(var.to_owned());
         let embedder = HttpEmbedder::new(&config).unwrap();
         let reply = format!("{}{KEY} is not a valid key", "x".repeat(190));
-        let shown = embedder.excerpt(&reply);
+        let shown = embedder.client.excerpt(&reply);
         assert!(!shown.contains(&KEY[..8]), "{shown}");
         assert!(shown.contains("[redacted]"), "{shown}");
     }

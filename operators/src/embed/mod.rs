@@ -148,8 +148,20 @@ pub(crate) static NEVER: AtomicBool = AtomicBool::new(false);
 /// Scales `vector` to unit length (a zero vector stays zero).
 pub fn l2_normalize(vector: &mut [f32]) {
     let norm = vector.iter().map(|x| x * x).sum::<f32>().sqrt();
-    if norm > 0.0 {
+    if norm.is_normal() {
         vector.iter_mut().for_each(|x| *x /= norm);
+    } else {
+        // Components so small (1e-30) that their squares vanish in f32: in f64 they do not.
+        let norm = vector
+            .iter()
+            .map(|&x| f64::from(x).powi(2))
+            .sum::<f64>()
+            .sqrt();
+        if norm > 0.0 {
+            vector
+                .iter_mut()
+                .for_each(|x| *x = (f64::from(*x) / norm) as f32);
+        }
     }
 }
 
@@ -573,6 +585,18 @@ fn document_debug(
 mod tests {
     use std::sync::Mutex;
     use std::sync::atomic::AtomicUsize;
+
+    /// Components so small that their squares vanish in f32 are still scaled to unit length.
+    #[test]
+    fn tiny_vectors_are_normalized() {
+        let mut tiny = vec![1e-30f32, 2e-30, 2e-30];
+        l2_normalize(&mut tiny);
+        let norm: f32 = tiny.iter().map(|x| x * x).sum::<f32>().sqrt();
+        assert!((norm - 1.0).abs() < 1e-5, "{tiny:?}");
+        let mut zero = vec![0.0f32; 3];
+        l2_normalize(&mut zero);
+        assert_eq!(zero, [0.0; 3]);
+    }
 
     use super::*;
 
