@@ -168,6 +168,8 @@ impl JsonlSink {
         let folder = self.partial.parent().unwrap_or(Path::new("."));
         let ordered = tempfile::NamedTempFile::new_in(folder)?;
         let mut unordered = fs::File::open(&self.partial)?;
+        // A temporary file is private (0600); the output is made as any file (the umask).
+        fs::set_permissions(ordered.path(), unordered.metadata()?.permissions())?;
         {
             let mut out = BufWriter::with_capacity(1 << 16, ordered.as_file());
             for (_, start, end) in spans {
@@ -214,8 +216,12 @@ pub struct Written {
 }
 
 impl Written {
-    /// Moves the output into place.
+    /// Moves the output into place, with the permissions of the output it replaces (a user's
+    /// `chmod` stays).
     pub fn publish(mut self) -> std::io::Result<PathBuf> {
+        if let Ok(previous) = fs::metadata(&self.path) {
+            fs::set_permissions(&self.partial, previous.permissions())?;
+        }
         fs::rename(&self.partial, &self.path)?;
         self.partial = PathBuf::new();
         Ok(std::mem::take(&mut self.path))
@@ -330,5 +336,33 @@ mod tests {
         assert_eq!(names, ["first", "1a", "1b", "3a", "3b", "3c", "3d", "kept"]);
         let leftovers = fs::read_dir(dir.path()).unwrap().count();
         assert_eq!(leftovers, 1, "only the output is left in its folder");
+    }
+
+    /// An output rewritten in order is made as any file is (not private, as temporary files
+    /// are), and one that replaces an output keeps that output's permissions.
+    #[cfg(unix)]
+    #[test]
+    fn outputs_keep_the_permissions_files_get() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let config = JsonlSinkConfig {
+            path: "out.jsonl".to_owned(),
+        };
+        let mode = |path: &Path| fs::metadata(path).unwrap().permissions().mode() & 0o777;
+        let write = || {
+            let mut sink = JsonlSink::create(&config, dir.path()).unwrap();
+            for order in [2, 1] {
+                sink.start_item(order);
+                sink.write(&serde_json::json!({ "n": order })).unwrap();
+            }
+            sink.finish().unwrap().publish().unwrap()
+        };
+        let path = write();
+        let plain = dir.path().join("plain");
+        fs::write(&plain, "").unwrap();
+        assert_eq!(mode(&path), mode(&plain), "made as any file");
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o640)).unwrap();
+        let path = write();
+        assert_eq!(mode(&path), 0o640, "the replaced output's permissions");
     }
 }
