@@ -104,6 +104,21 @@ fn schema_of<T: JsonSchema>(generator: &mut SchemaGenerator) -> Schema {
     T::json_schema(generator)
 }
 
+/// The version of the chunking operators' output (`chunk.recursive` is one ahead: it began one
+/// change earlier). Its history:
+/// 5: a heading right before an own-chunk table leads it; a cut inside a sentence leaves no
+///    tiny tail; a break just past the fitting end (after whitespace) fits.
+/// 6: `sections`, every section path a chunk covers when more than its `section`.
+/// 7: runs without spaces are cut into full chunks (a 1,024-byte window's edge was taken for a
+///    sentence end), between grapheme clusters; overlap goes rather than cutting a word that
+///    fits without it, is taken in CJK text, and stops where the section changes; no cut
+///    right before a code block's closing fence; overlap in code starts at a line; overlap
+///    goes where it leaves room for only a little new text; no cut right after an opening
+///    fence.
+/// 8: a run of words without letters (a grid table's rules) is a sentence segment of its own;
+///    a chunk under `min_size` merges with a neighbour it overlaps.
+const CHUNKERS_VERSION: u32 = 8;
+
 /// Every operator, in the order the documentation lists them.
 pub const OPERATORS: &[OperatorInfo] = &[
     OperatorInfo {
@@ -227,16 +242,8 @@ pub const OPERATORS: &[OperatorInfo] = &[
         emits: Some(ItemType::Chunks),
         parallel: true,
         schema: schema_of::<RecursiveConfig>,
-        // 6: a heading right before an own-chunk table leads it; a cut inside a sentence
-        //    leaves no tiny tail; a break just past the fitting end (after whitespace) fits.
-        // 7: `sections`, every section path a chunk covers when more than its `section`.
-        // 8: //    runs without spaces are cut into full chunks (a 1,024-byte window's edge was taken
-        //    for a sentence end), between grapheme clusters; overlap goes rather than cutting a
-        //    word that fits without it, is taken in CJK text, and stops where the section
-        //    changes; no cut right before a code block's closing fence; overlap in code
-        //    starts at a line; overlap goes where it leaves room for only a little new text;
-        //    no cut right after an opening fence.
-        version: 8,
+        // One ahead of the other chunkers (see `CHUNKERS_VERSION`).
+        version: CHUNKERS_VERSION + 1,
     },
     OperatorInfo {
         name: "chunk.by_heading",
@@ -245,16 +252,7 @@ pub const OPERATORS: &[OperatorInfo] = &[
         emits: Some(ItemType::Chunks),
         parallel: true,
         schema: schema_of::<ByHeadingConfig>,
-        // 5: a heading right before an own-chunk table leads it; a cut inside a sentence
-        //    leaves no tiny tail; a break just past the fitting end (after whitespace) fits.
-        // 6: `sections`, every section path a chunk covers when more than its `section`.
-        // 7: //    runs without spaces are cut into full chunks (a 1,024-byte window's edge was taken
-        //    for a sentence end), between grapheme clusters; overlap goes rather than cutting a
-        //    word that fits without it, is taken in CJK text, and stops where the section
-        //    changes; no cut right before a code block's closing fence; overlap in code
-        //    starts at a line; overlap goes where it leaves room for only a little new text;
-        //    no cut right after an opening fence.
-        version: 7,
+        version: CHUNKERS_VERSION,
     },
     OperatorInfo {
         name: "chunk.by_page",
@@ -263,16 +261,7 @@ pub const OPERATORS: &[OperatorInfo] = &[
         emits: Some(ItemType::Chunks),
         parallel: true,
         schema: schema_of::<ByPageConfig>,
-        // 5: a heading right before an own-chunk table leads it; a cut inside a sentence
-        //    leaves no tiny tail; a break just past the fitting end (after whitespace) fits.
-        // 6: `sections`, every section path a chunk covers when more than its `section`.
-        // 7: //    runs without spaces are cut into full chunks (a 1,024-byte window's edge was taken
-        //    for a sentence end), between grapheme clusters; overlap goes rather than cutting a
-        //    word that fits without it, is taken in CJK text, and stops where the section
-        //    changes; no cut right before a code block's closing fence; overlap in code
-        //    starts at a line; overlap goes where it leaves room for only a little new text;
-        //    no cut right after an opening fence.
-        version: 7,
+        version: CHUNKERS_VERSION,
     },
     OperatorInfo {
         name: "chunk.semantic",
@@ -281,16 +270,7 @@ pub const OPERATORS: &[OperatorInfo] = &[
         emits: Some(ItemType::Chunks),
         parallel: true,
         schema: schema_of::<SemanticConfig>,
-        // 5: a heading right before an own-chunk table leads it; a cut inside a sentence
-        //    leaves no tiny tail; a break just past the fitting end (after whitespace) fits.
-        // 6: `sections`, every section path a chunk covers when more than its `section`.
-        // 7: //    runs without spaces are cut into full chunks (a 1,024-byte window's edge was taken
-        //    for a sentence end), between grapheme clusters; overlap goes rather than cutting a
-        //    word that fits without it, is taken in CJK text, and stops where the section
-        //    changes; no cut right before a code block's closing fence; overlap in code
-        //    starts at a line; overlap goes where it leaves room for only a little new text;
-        //    no cut right after an opening fence.
-        version: 7,
+        version: CHUNKERS_VERSION,
     },
     OperatorInfo {
         name: "chunk.smart",
@@ -299,16 +279,7 @@ pub const OPERATORS: &[OperatorInfo] = &[
         emits: Some(ItemType::Chunks),
         parallel: true,
         schema: schema_of::<SmartConfig>,
-        // 5: a heading right before an own-chunk table leads it; a cut inside a sentence
-        //    leaves no tiny tail; a break just past the fitting end (after whitespace) fits.
-        // 6: `sections`, every section path a chunk covers when more than its `section`.
-        // 7: //    runs without spaces are cut into full chunks (a 1,024-byte window's edge was taken
-        //    for a sentence end), between grapheme clusters; overlap goes rather than cutting a
-        //    word that fits without it, is taken in CJK text, and stops where the section
-        //    changes; no cut right before a code block's closing fence; overlap in code
-        //    starts at a line; overlap goes where it leaves room for only a little new text;
-        //    no cut right after an opening fence.
-        version: 7,
+        version: CHUNKERS_VERSION,
     },
     OperatorInfo {
         name: "embed",

@@ -9,7 +9,8 @@ use super::strategy::{HEADER_JOIN, Outcome, Piece};
 use crate::model::{Chunk, ChunkSet, Metadata, ParsedDocument};
 
 /// Merges pieces under `min_size` with a neighbour, left to right, when the merged span fits
-/// in `size`. Tables never merge, nor do pieces that overlap (overlap is deliberate).
+/// in `size`. Tables never merge. Pieces that overlap merge too: the merged span holds both,
+/// and what the small one repeated of its neighbour is said once.
 pub(super) fn merge_small(
     pieces: Vec<Piece>,
     text: &str,
@@ -26,7 +27,6 @@ pub(super) fn merge_small(
         if let Some((last, last_size)) = out.last_mut()
             && !last.table
             && !piece.table
-            && piece.span[0] >= last.span[1]
             && (*last_size < settings.min_size || piece_size < settings.min_size)
         {
             let merged = [last.span[0], piece.span[1]];
@@ -154,5 +154,32 @@ mod tests {
         assert_eq!(context_header(Some("Doc"), &s(&["A"])), "Doc > A");
         assert_eq!(context_header(None, &s(&["A", "B"])), "A > B");
         assert_eq!(context_header(None, &[]), "");
+    }
+
+    /// A piece under `min_size` merges with the neighbour it overlaps when the merged span
+    /// fits in `size` (a short first chunk whose text the next one repeats as overlap stood
+    /// alone); one that would not fit stays.
+    #[test]
+    fn a_small_piece_merges_with_the_neighbour_it_overlaps() {
+        let text = "x".repeat(900);
+        let piece = |span| Piece {
+            span,
+            table: false,
+            header: None,
+        };
+        let merged = |size| {
+            let settings = Settings {
+                min_size: 50,
+                overlap: 30,
+                ..Settings::chars(size)
+            };
+            let pieces = vec![piece([0, 40]), piece([20, 700]), piece([701, 869])];
+            merge_small(pieces, &text, &crate::chunk::sizer::CharSizer, &settings)
+                .into_iter()
+                .map(|piece| piece.span)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(merged(800), [[0, 700], [701, 869]]);
+        assert_eq!(merged(690), [[0, 40], [20, 700], [701, 869]]);
     }
 }

@@ -130,16 +130,79 @@ fn push_sentences(text: &str, block: [usize; 2], soft: &[usize], out: &mut Vec<[
 /// is cut by the windows too, and made whole again: those cuts are no sentence boundaries.
 const SENTENCE_WINDOW: usize = 1024;
 
+/// A run of at least this many bytes without a letter (a table's rules and padding, ASCII art,
+/// a dotted leader) holds no sentence: it is a segment of its own, and the rules never see it.
+/// After a full stop their lookahead crosses such a run at every char, in quadratic time (a
+/// pandoc grid table of 3.4 MB took 6 s in a release build).
+const LETTERLESS_RUN: usize = 64;
+
 /// The Unicode sentence segments of `text` as (offset, segment), found window by window (see
-/// [`SENTENCE_WINDOW`]).
+/// [`SENTENCE_WINDOW`]) in the stretches between runs without letters ([`LETTERLESS_RUN`]).
 pub(super) fn sentence_bounds(text: &str) -> Vec<(usize, &str)> {
     let mut out = Vec::new();
     // Where a window cut a sentence longer than itself: no boundaries.
     let mut forced = Vec::new();
     let mut start = 0;
-    while start < text.len() {
-        let mut end = (start + SENTENCE_WINDOW).min(text.len());
-        if end < text.len() {
+    for [run_start, run_end] in letterless_runs(text) {
+        windows(text, [start, run_start], &mut out, &mut forced);
+        out.push((run_start, &text[run_start..run_end]));
+        start = run_end;
+    }
+    windows(text, [start, text.len()], &mut out, &mut forced);
+    glue_unspaced(text, out, &forced)
+}
+
+/// The runs of at least [`LETTERLESS_RUN`] bytes in `text` of words without a letter, each
+/// from the start of its first word to the start of the next word with one.
+fn letterless_runs(text: &str) -> Vec<[usize; 2]> {
+    let mut runs = Vec::new();
+    // Where the current run started, if one has.
+    let mut run_start: Option<usize> = None;
+    let mut end_run = |run_start: &mut Option<usize>, at: usize| {
+        if let Some(start) = run_start.take()
+            && at - start >= LETTERLESS_RUN
+        {
+            runs.push([start, at]);
+        }
+    };
+    // Each word: where it starts, and whether it has a letter.
+    for (start, letters) in words_with_letters(text) {
+        if letters {
+            end_run(&mut run_start, start);
+        } else {
+            run_start.get_or_insert(start);
+        }
+    }
+    end_run(&mut run_start, text.len());
+    runs
+}
+
+/// The words of `text` (runs of chars between white space): where each starts, and whether
+/// it has a letter.
+fn words_with_letters(text: &str) -> impl Iterator<Item = (usize, bool)> + '_ {
+    let mut chars = text.char_indices().peekable();
+    std::iter::from_fn(move || {
+        while chars.next_if(|(_, c)| c.is_whitespace()).is_some() {}
+        let (start, first) = chars.next()?;
+        let mut letters = first.is_alphabetic();
+        while let Some((_, c)) = chars.next_if(|(_, c)| !c.is_whitespace()) {
+            letters |= c.is_alphabetic();
+        }
+        Some((start, letters))
+    })
+}
+
+/// The sentence segments of `text[stretch]` onto `out`, window by window, and where a window
+/// cut a sentence longer than itself onto `forced`.
+fn windows<'t>(
+    text: &'t str,
+    [mut start, stretch_end]: [usize; 2],
+    out: &mut Vec<(usize, &'t str)>,
+    forced: &mut Vec<usize>,
+) {
+    while start < stretch_end {
+        let mut end = (start + SENTENCE_WINDOW).min(stretch_end);
+        if end < stretch_end {
             while !text.is_char_boundary(end) {
                 end -= 1;
             }
@@ -157,13 +220,15 @@ pub(super) fn sentence_bounds(text: &str) -> Vec<(usize, &str)> {
             .collect();
         let next = match segments.last() {
             // The window's end is no sentence's end: the last segment goes again, with what
-            // follows it (unless it is the whole window: a sentence longer than one).
-            Some(&(last, _)) if end < text.len() && last > start => {
+            // follows it, when it starts in the window's second half (a segment that starts
+            // earlier is as good as a sentence longer than the window: taking it again would
+            // move the next window on by little, and cost quadratic time again).
+            Some(&(last, _)) if end < stretch_end && last > start + (end - start) / 2 => {
                 segments.pop();
                 last
             }
             _ => {
-                if end < text.len() && !ends_sentence(text, start, end) {
+                if end < stretch_end && !ends_sentence(&text[..stretch_end], start, end) {
                     forced.push(end);
                 }
                 end
@@ -172,7 +237,6 @@ pub(super) fn sentence_bounds(text: &str) -> Vec<(usize, &str)> {
         out.extend(segments);
         start = next;
     }
-    glue_unspaced(text, out, &forced)
 }
 
 /// Whether a sentence ends at `end` in `text`, the text from `start` (a sentence start) seen
@@ -266,6 +330,29 @@ mod tests {
     /// segments are Unicode's, and the windows' own cuts are no boundaries: a run longer than
     /// a window is one segment (a chunk cut it at every 1,024 bytes, leaving pieces of 24
     /// chars of a run without spaces).
+    /// Runs of words without letters (a grid table's rules and padding, with numbers in its
+    /// cells) of 64 bytes or more are segments the sentence rules never see; shorter ones (a
+    /// date, a price) are read with their sentence.
+    #[test]
+    fn runs_of_words_without_letters_are_segments_of_their_own() {
+        let grid = "+------+------+\n| 12.5 | 13.0 |\n+------+------+\n| 14.  | 15.  |\n";
+        let text =
+            format!("See the table. {grid}{grid}Then it ends. On 12.05.2024 at 10:00 it ran.");
+        let start = text.find('+').unwrap();
+        let end = text.find("Then").unwrap();
+        assert_eq!(letterless_runs(&text), [[start, end]]);
+        let segments: Vec<&str> = sentence_bounds(&text).into_iter().map(|(_, s)| s).collect();
+        assert_eq!(
+            segments,
+            [
+                "See the table. ",
+                &text[start..end],
+                "Then it ends. ",
+                "On 12.05.2024 at 10:00 it ran."
+            ]
+        );
+    }
+
     #[test]
     fn sentences_are_found_window_by_window() {
         let run = "+-------".repeat(5000);
