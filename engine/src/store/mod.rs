@@ -119,6 +119,28 @@ impl From<sled::Error> for StoreError {
     }
 }
 
+/// Free space a store's disk must have for the store to be opened: sled writes as it opens
+/// (recovering what the last process left), and a write a full disk cuts short can leave its
+/// database unreadable for good.
+pub const MIN_FREE_BYTES: u64 = 32 << 20;
+
+/// An error when `available` bytes are too few to open the store in `dir` safely.
+fn enough_space(dir: &Path, available: u64) -> Result<(), StoreError> {
+    if available >= MIN_FREE_BYTES {
+        return Ok(());
+    }
+    Err(StoreError::Open {
+        path: dir.to_owned(),
+        message: format!(
+            "its disk has {:.1} MiB free, less than the {} MiB opening it needs: free some space \
+             and try again (opening a store on a full disk can damage it; a run resumes from \
+             what was written)",
+            available as f64 / f64::from(1 << 20),
+            MIN_FREE_BYTES >> 20
+        ),
+    })
+}
+
 /// A read or write error in words: sled passes some on as the debug text of the error it got
 /// (`Os { code: 28, kind: StorageFull, … }`).
 fn io_message(err: &std::io::Error) -> String {
@@ -186,10 +208,14 @@ pub struct Store {
 }
 
 impl Store {
-    /// Opens (creating) the store in `dir`; fails at once if another process holds it.
+    /// Opens (creating) the store in `dir`; fails at once if another process holds it, or
+    /// when its disk is nearly full ([`MIN_FREE_BYTES`]).
     pub fn open(dir: &Path) -> Result<Store, StoreError> {
         std::fs::create_dir_all(dir).map_err(|err| StoreError::opening(dir, dir, &err))?;
         let lock = StoreLock::acquire(dir)?;
+        if let Ok(available) = fs4::available_space(dir) {
+            enough_space(dir, available)?;
+        }
         let db = sled::Config::new()
             .path(dir.join("db"))
             .flush_every_ms(Some(200))
@@ -465,6 +491,20 @@ pub fn parse_key(text: &str) -> Option<Key> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A store whose disk is nearly full is not opened (sled's writes while it opens could be
+    /// cut short and damage it for good): the error says so and what to do.
+    #[test]
+    fn a_store_on_a_nearly_full_disk_is_not_opened() {
+        let dir = Path::new("/data/store");
+        assert!(enough_space(dir, MIN_FREE_BYTES).is_ok());
+        let message = enough_space(dir, 3 << 19).unwrap_err().to_string();
+        assert!(
+            message.starts_with("cannot open the store /data/store: its disk has 1.5 MiB free")
+                && message.contains("free some space and try again"),
+            "{message}"
+        );
+    }
 
     /// A full disk is said in words, however sled passes the error on.
     #[test]
