@@ -933,7 +933,7 @@ fn print_summary(summary: &serde_json::Value) {
                 .map_or_else(String::new, |n| n.to_string())
         };
         outln!(
-            "{:<width$}  {:<16} {:>8} {:>8} {:>8} {:>7} {:>7} {:>7} {:>9.2} {:>9}{finishing}",
+            "{:<width$}  {:<16} {:>8} {:>8} {:>8} {:>7} {:>7} {:>7} {:>9} {:>9}{finishing}",
             name,
             step["op"].as_str().unwrap_or_default(),
             number("in"),
@@ -942,7 +942,10 @@ fn print_summary(summary: &serde_json::Value) {
             number("failed"),
             optional("warned"),
             number("cached"),
-            step["seconds"].as_f64().unwrap_or(0.0),
+            // Unknown for a run that was killed.
+            step["seconds"]
+                .as_f64()
+                .map_or_else(|| "—".to_owned(), |seconds| format!("{seconds:.2}")),
             step["busy_seconds"]
                 .as_f64()
                 .map_or_else(String::new, |busy| format!("{busy:.2}")),

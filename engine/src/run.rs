@@ -293,6 +293,22 @@ fn count_recorded_items(
         let busy = counters["busy_seconds"].as_f64().unwrap_or(0.0) + record.seconds;
         counters["busy_seconds"] = busy.into();
     }
+    // Every step has the counters a finished run's has: 0 when it finished nothing, and
+    // null where the run did not live to say (its seconds and memory).
+    if let Some(steps) = run["steps"].as_object_mut() {
+        for counters in steps.values_mut() {
+            for key in ["in", "out", "failed", "cached", "bytes_in", "bytes_out"] {
+                if counters[key].is_null() {
+                    counters[key] = 0.into();
+                }
+            }
+            for key in ["seconds", "peak_rss_kib"] {
+                if counters.get(key).is_none() {
+                    counters[key] = serde_json::Value::Null;
+                }
+            }
+        }
+    }
     run["errors"] = errors.into();
     run["errors_total"] = errors_total.into();
     Ok(())
@@ -461,7 +477,11 @@ mod tests {
         );
         assert_eq!(
             run["steps"]["chunk"],
-            serde_json::json!({ "op": "chunk.recursive" })
+            serde_json::json!({
+                "op": "chunk.recursive", "in": 0, "out": 0, "failed": 0, "cached": 0,
+                "bytes_in": 0, "bytes_out": 0, "seconds": null, "peak_rss_kib": null,
+            }),
+            "the counters of a finished run's steps, unknown ones null"
         );
         assert_eq!(
             (&run["errors"], &run["errors_total"]),
