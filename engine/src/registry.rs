@@ -497,6 +497,18 @@ impl OperatorConfig {
         files
     }
 
+    /// A chunking step's `size`.
+    pub fn chunk_size(&self) -> Option<usize> {
+        match self {
+            OperatorConfig::ChunkRecursive(c) => Some(c.size),
+            OperatorConfig::ChunkByHeading(c) => Some(c.size),
+            OperatorConfig::ChunkByPage(c) => Some(c.size),
+            OperatorConfig::ChunkSemantic(c) => Some(c.size),
+            OperatorConfig::ChunkSmart(c) => Some(c.size),
+            _ => None,
+        }
+    }
+
     /// For chunking steps: their `unit` and their `tokenizer` setting, to fill in.
     pub fn tokenizer_setting(&mut self) -> Option<(Unit, &mut Option<String>)> {
         match self {

@@ -50,6 +50,20 @@ pub fn fill_in(
                 )),
             }
         }
+        let size = step.config.chunk_size();
+        if let (Some(size), Some((Unit::Tokens, Some(tokenizer)))) =
+            (size, step.config.tokenizer_setting())
+        {
+            let pos = doc.value_pos(&format!("{pointer}/size"));
+            for (message, hint) in cut_off_warnings(size, tokenizer, found) {
+                diagnostics.push(
+                    Diagnostic::warning(pos, message)
+                        .in_step(&step.name)
+                        .at_key("size")
+                        .with_hint(Some(hint)),
+                );
+            }
+        }
         if let OperatorConfig::ChunkSemantic(config) = &mut step.config
             && config.embedding.is_none()
         {
@@ -101,11 +115,51 @@ fn inherited_tokenizer(found: &[(String, EmbedConfig)]) -> Result<String, String
         [(name, embed)] => embed.tokenizer().ok_or_else(|| {
             format!("the `embed` step `{name}` it feeds has no local tokenizer (only `provider: onnx` has one)")
         }),
-        several => Err(format!(
-            "it feeds several `embed` steps with different settings ({})",
-            names(several)
-        )),
+        several => {
+            // Several settings of one model (a `batch_size: 1` branch beside a batched one)
+            // count with one tokenizer.
+            let tokenizers: Vec<Option<String>> =
+                several.iter().map(|(_, embed)| embed.tokenizer()).collect();
+            match &tokenizers[0] {
+                Some(first) if tokenizers.iter().all(|t| t.as_ref() == Some(first)) => {
+                    Ok(first.clone())
+                }
+                _ => Err(format!(
+                    "it feeds several `embed` steps with different models ({})",
+                    names(several)
+                )),
+            }
+        }
     }
+}
+
+/// A warning for each local model among `found` that counts with `tokenizer` and embeds fewer
+/// tokens than the chunks may hold: the rest of a long chunk is cut off before embedding.
+fn cut_off_warnings(
+    size: usize,
+    tokenizer: &str,
+    found: &[(String, EmbedConfig)],
+) -> Vec<(String, String)> {
+    found
+        .iter()
+        .filter_map(|(name, embed)| match embed {
+            EmbedConfig::Onnx(onnx)
+                if embed.tokenizer().as_deref() == Some(tokenizer) && size > onnx.max_tokens =>
+            {
+                Some((
+                    format!(
+                        "chunks of up to {size} tokens are longer than the {} tokens `{name}` embeds: the rest of a long chunk is cut off before embedding, and vector search never sees it",
+                        onnx.max_tokens
+                    ),
+                    format!(
+                        "set `size` to {} or less (or `max_tokens` on `{name}`, if the model takes more)",
+                        onnx.max_tokens
+                    ),
+                ))
+            }
+            _ => None,
+        })
+        .collect()
 }
 
 fn names(found: &[(String, EmbedConfig)]) -> String {
@@ -201,6 +255,47 @@ mod tests {
         let mut config = chunk(&pipeline.unwrap()).clone();
         let (_, tokenizer) = config.tokenizer_setting().unwrap();
         assert_eq!(tokenizer.as_deref(), Some("m/tokenizer.json"));
+    }
+
+    /// Two `embed` steps of one model with other settings (a `batch_size: 1` branch beside a
+    /// batched one) give one tokenizer to count with.
+    #[test]
+    fn embed_steps_of_one_model_give_their_tokenizer() {
+        let dir = tempfile::tempdir().unwrap();
+        model(dir.path(), "m");
+        let pipeline = load(
+            dir.path(),
+            "chunk.recursive, size: 100, unit: tokens",
+            "  one: { op: embed, input: chunk, provider: onnx, model: m, runtime: m/model.onnx, batch_size: 1 }\n  \
+             many: { op: embed, input: chunk, provider: onnx, model: m, runtime: m/model.onnx, batch_size: 16 }\n",
+        );
+        let mut config = chunk(&pipeline.unwrap()).clone();
+        let (_, tokenizer) = config.tokenizer_setting().unwrap();
+        assert_eq!(tokenizer.as_deref(), Some("m/tokenizer.json"));
+    }
+
+    /// Chunks counted in a model's tokens but larger than it embeds are cut off before
+    /// embedding: `validate` warns at `size`, with the number to set.
+    #[test]
+    fn chunks_larger_than_the_model_embeds_are_a_warning() {
+        let dir = tempfile::tempdir().unwrap();
+        model(dir.path(), "m");
+        let warnings = |size: usize| {
+            std::fs::create_dir_all(dir.path().join("docs")).unwrap();
+            let text = format!(
+                "version: 1\nname: t\nsteps:\n  docs: {{ op: source.files, path: docs }}\n  parse: {{ op: parse, input: docs }}\n  chunk: {{ op: chunk.recursive, input: parse, size: {size}, unit: tokens }}\n  embed: {{ op: embed, input: chunk, provider: onnx, model: m, runtime: m/model.onnx }}\n  index: {{ op: index.hybrid, input: embed }}\n"
+            );
+            let (_, report) = load_str(&dir.path().join("p.yaml"), &text).unwrap();
+            report.to_string()
+        };
+        let report = warnings(1000);
+        assert!(
+            report.contains(
+                "chunks of up to 1000 tokens are longer than the 512 tokens `embed` embeds"
+            ) && report.contains("set `size` to 512 or less"),
+            "{report}"
+        );
+        assert!(!warnings(512).contains("longer than"));
     }
 
     #[test]
