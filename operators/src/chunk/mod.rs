@@ -81,9 +81,16 @@ pub enum ChunkError {
     /// Tokenizing the document failed.
     #[error("{0}")]
     Tokenize(String),
-    /// The embedding provider of `chunk.semantic` failed.
+    /// The embedding provider of `chunk.semantic` failed. Its error is said in the message,
+    /// and so is no `source` (a chain would say it twice).
     #[error("embedding sentences failed: {0}")]
-    Embed(#[from] EmbedError),
+    Embed(EmbedError),
+}
+
+impl From<EmbedError> for ChunkError {
+    fn from(err: EmbedError) -> Self {
+        ChunkError::Embed(err)
+    }
 }
 
 /// How a chunker cuts documents into regions.

@@ -961,3 +961,15 @@ fn no_chunk_is_an_opening_fence_alone() {
     let texts = texts(&set);
     assert!(texts.iter().all(|t| t.trim() != "```"), "{texts:#?}");
 }
+
+/// A failing provider of `chunk.semantic` is said once: the error is in the message, not also
+/// its source, which `{:#}` would print again.
+#[test]
+fn a_semantic_provider_error_is_said_once() {
+    let err = ChunkError::from(crate::embed::EmbedError::new("http://x: answered 500"));
+    assert_eq!(
+        err.to_string(),
+        "embedding sentences failed: http://x: answered 500"
+    );
+    assert!(std::error::Error::source(&err).is_none());
+}
