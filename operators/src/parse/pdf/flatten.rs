@@ -6,7 +6,8 @@
 //! malformed operations (wrong operand count or type) removed so that they cannot make the
 //! interpreter panic. Content cut short (see [`truncated`]) is read to its last complete
 //! operation. Fonts are renamed after their objects so that pages can be drawn together, and
-//! handed over without what the file lost (see [`dangling`]).
+//! handed over without what the file lost (see [`dangling`]) or what pdf-extract panics on
+//! (see [`font_repair`]).
 
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
@@ -17,6 +18,7 @@ use lopdf::{Dictionary, Document, Object, ObjectId, Stream};
 
 use super::cid_encoding::Readable;
 use super::dangling::{self, Checked};
+use super::font_repair::{self, Defect};
 use super::rebuild::Cut;
 use super::rules::{Gfx, Painter, Rule};
 use super::streams::{self, DecodeError, Decoded};
@@ -64,6 +66,9 @@ pub(crate) struct Flattened {
     /// text shown in them left out), by the names the operations give them (`R12_0`).
     pub fonts_repaired: Vec<Vec<u8>>,
     pub fonts_lost: Vec<Vec<u8>>,
+    /// Fonts read without malformed entries pdf-extract panics on, by name, with each kind of
+    /// entry (see [`font_repair`]).
+    pub fonts_malformed: Vec<(Vec<u8>, Defect)>,
     /// Fonts whose encoding (a predefined CMap, by name) cannot be decoded, the text shown in
     /// them left out: `(font, encoding)`.
     pub fonts_undecodable: Vec<(Vec<u8>, String)>,
@@ -107,21 +112,24 @@ impl Default for Limits {
 }
 
 /// Reduces page `page` of `doc`, whose streams in `cut` were cut short, to text operators;
-/// `tag` makes the names of fonts that are not separate objects unique to this page.
+/// `tag` makes the names of fonts that are not separate objects unique to this page. `fonts`
+/// keeps what was found of the document's fonts from page to page.
 pub(crate) fn flatten_page(
     doc: &Document,
     cut: &Cut,
+    fonts: &mut font_repair::Cache,
     page: ObjectId,
     tag: u32,
     deadline: Instant,
 ) -> Result<Flattened, String> {
-    flatten_page_with(doc, cut, page, tag, deadline, Limits::default())
+    flatten_page_with(doc, cut, fonts, page, tag, deadline, Limits::default())
 }
 
 /// [`flatten_page`] within `limits`.
 pub(crate) fn flatten_page_with(
     doc: &Document,
     cut: &Cut,
+    fonts: &mut font_repair::Cache,
     page: ObjectId,
     tag: u32,
     deadline: Instant,
@@ -137,9 +145,11 @@ pub(crate) fn flatten_page_with(
     let mut state = State {
         doc,
         cut,
+        font_checks: fonts,
         short,
         repaired: Vec::new(),
         lost: Vec::new(),
+        malformed: Vec::new(),
         undecodable: Vec::new(),
         over_budget: Vec::new(),
         mapped_codes: Vec::new(),
@@ -169,6 +179,7 @@ pub(crate) fn flatten_page_with(
         cut: state.short,
         fonts_repaired: state.repaired,
         fonts_lost: state.lost,
+        fonts_malformed: state.malformed,
         fonts_undecodable: state.undecodable,
         fonts_over_budget: state.over_budget,
         mapped_codes: state.mapped_codes,
@@ -365,11 +376,14 @@ struct State<'d> {
     doc: &'d Document,
     /// Streams the end of the file cut short.
     cut: &'d Cut,
+    /// What was found of the document's fonts.
+    font_checks: &'d mut font_repair::Cache,
     /// Whether content read was cut short or missing.
     short: bool,
     /// Fonts repaired and lost (see [`Flattened`]).
     repaired: Vec<Vec<u8>>,
     lost: Vec<Vec<u8>>,
+    malformed: Vec<(Vec<u8>, Defect)>,
     undecodable: Vec<(Vec<u8>, String)>,
     over_budget: Vec<Vec<u8>>,
     /// The fonts added so far that map codes through a ToUnicode CMap, with how many.
@@ -593,6 +607,7 @@ impl State<'_> {
             }
             Some(Readable::AsIs) | None => font,
         };
+        let font = self.repair(name, value, font);
         // pdf-extract expands each font's CMap into a map of its own.
         let codes = resolve(self.doc, &font)
             .and_then(|f| f.as_dict().ok())
@@ -612,6 +627,25 @@ impl State<'_> {
             mono: is_mono(self.doc, value),
             dingbats: is_dingbats(self.doc, value),
         })
+    }
+
+    /// Font `font`, which the page names `name` and refers to as `value`, or a copy without
+    /// the entries pdf-extract panics on (see [`font_repair`]), found once a document.
+    fn repair(&mut self, name: &[u8], value: &Object, font: Object) -> Object {
+        let id = match value {
+            Object::Reference(id) => Some(*id),
+            _ => None,
+        };
+        let Some(dict) = resolve(self.doc, &font).and_then(|f| f.as_dict().ok()) else {
+            return font;
+        };
+        let Some(repaired) = self.font_checks.font(self.doc, id, dict) else {
+            return font;
+        };
+        for &defect in &repaired.defects {
+            self.malformed.push((name.to_vec(), defect));
+        }
+        Object::Dictionary(repaired.font)
     }
 
     /// Draws form XObject `name` inline: `q`, its matrix, its content, `Q`.

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use super::cmap_guard;
 use super::extract::{Collector, Frame, MAX_GLYPHS_PER_DOCUMENT, PageGlyphs};
+use super::font_repair::{self, Defect};
 use super::font_streams::{self, MAX_FONT_BYTES};
 use super::grid::{self, PageRules};
 use super::headings::{self, Levels};
@@ -111,9 +112,13 @@ struct Read {
     glyph_limit: usize,
     /// Font streams found within their limit.
     checked: font_streams::Checked,
+    /// What was found of the document's fonts, for each page that uses them.
+    font_checks: font_repair::Cache,
     /// Fonts read without entries that lead to lost objects, and fonts lost, by name.
     fonts_repaired: BTreeSet<Vec<u8>>,
     fonts_lost: BTreeSet<Vec<u8>>,
+    /// Fonts read without malformed entries, by name, with each kind of entry.
+    fonts_malformed: BTreeSet<(Vec<u8>, Defect)>,
     fonts_undecodable: BTreeSet<(Vec<u8>, String)>,
     fonts_over_budget: BTreeSet<Vec<u8>>,
 }
@@ -136,8 +141,9 @@ impl Read {
                 let mut left = self.glyphs_left;
                 for flat in flats.iter_mut() {
                     // The batch consumed the operations: reduce the page again.
+                    let fonts = &mut self.font_checks;
                     let again = catch_quietly(|| {
-                        flatten::flatten_page(doc, cut, flat.id, flat.number, deadline)
+                        flatten::flatten_page(doc, cut, fonts, flat.id, flat.number, deadline)
                     });
                     match again {
                         Ok(Ok(page)) => flat.page = page,
@@ -184,6 +190,21 @@ impl Read {
         }
         Ok(())
     }
+}
+
+/// The warning for fonts read without malformed entries: how many, and which kinds of entry.
+fn malformed_warning(fonts: &BTreeSet<(Vec<u8>, Defect)>) -> Option<String> {
+    let names: BTreeSet<&[u8]> = fonts.iter().map(|(name, _)| &name[..]).collect();
+    if names.is_empty() {
+        return None;
+    }
+    let defects: BTreeSet<Defect> = fonts.iter().map(|&(_, defect)| defect).collect();
+    let defects: Vec<&str> = defects.into_iter().map(Defect::name).collect();
+    Some(format!(
+        "{} fonts have malformed entries ({}) and were read without them",
+        names.len(),
+        defects.join(", ")
+    ))
 }
 
 /// One page's paragraphs, tables and code, before headings are known.
@@ -248,8 +269,10 @@ pub(super) fn parse(
         glyphs_left: limits.glyphs,
         glyph_limit: limits.glyphs,
         checked: font_streams::Checked::new(),
+        font_checks: font_repair::Cache::default(),
         fonts_repaired: BTreeSet::new(),
         fonts_lost: BTreeSet::new(),
+        fonts_malformed: BTreeSet::new(),
         fonts_undecodable: BTreeSet::new(),
         fonts_over_budget: BTreeSet::new(),
     };
@@ -287,7 +310,8 @@ pub(super) fn parse(
                 continue;
             }
         };
-        match catch_quietly(|| flatten::flatten_page(&doc, &cut, id, number, deadline)) {
+        let fonts = &mut read.font_checks;
+        match catch_quietly(|| flatten::flatten_page(&doc, &cut, fonts, id, number, deadline)) {
             Ok(Ok(mut page)) => {
                 if page.cut {
                     read.warnings.push(format!(
@@ -296,6 +320,7 @@ pub(super) fn parse(
                 }
                 read.fonts_repaired.extend(page.fonts_repaired.drain(..));
                 read.fonts_lost.extend(page.fonts_lost.drain(..));
+                read.fonts_malformed.extend(page.fonts_malformed.drain(..));
                 read.fonts_undecodable
                     .extend(page.fonts_undecodable.drain(..));
                 read.fonts_over_budget
@@ -364,6 +389,9 @@ pub(super) fn parse(
             "{} fonts refer to objects missing from the file and were read without them",
             read.fonts_repaired.len()
         ));
+    }
+    if let Some(warning) = malformed_warning(&read.fonts_malformed) {
+        read.warnings.push(warning);
     }
     if !read.fonts_lost.is_empty() {
         read.warnings.push(format!(

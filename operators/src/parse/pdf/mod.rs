@@ -23,6 +23,7 @@ mod dangling;
 mod display;
 mod extract;
 mod flatten;
+mod font_repair;
 mod font_streams;
 mod furniture;
 mod grid;

@@ -774,8 +774,15 @@ fn saves_are_balanced_and_bounded_per_page() {
     let doc = lopdf::Document::load_mem(&bytes).unwrap_or_else(|e| panic!("{e}"));
     let page = doc.get_pages()[&1];
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    let flat = flatten_page(&doc, &Default::default(), page, 1, deadline)
-        .unwrap_or_else(|e| panic!("{e}"));
+    let flat = flatten_page(
+        &doc,
+        &Default::default(),
+        &mut Default::default(),
+        page,
+        1,
+        deadline,
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
     let count = |name: &str| flat.ops.iter().filter(|o| o.operator == name).count();
     assert_eq!(count("q"), MAX_SAVES);
     assert_eq!(count("Q"), MAX_SAVES);
@@ -824,7 +831,8 @@ fn flatten_first(
     let doc = lopdf::Document::load_mem(bytes).unwrap_or_else(|e| panic!("{e}"));
     let page = doc.get_pages()[&1];
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    super::flatten::flatten_page_with(&doc, &Default::default(), page, 1, deadline, limits)
+    let fonts = &mut Default::default();
+    super::flatten::flatten_page_with(&doc, &Default::default(), fonts, page, 1, deadline, limits)
 }
 
 const TEXT: &[u8] = b"BT /F1 12 Tf 72 700 Td (Some text) Tj ET ";
@@ -1604,6 +1612,166 @@ fn a_composite_font_missing_its_descriptor_or_descendant() {
             "1 fonts refer to objects missing from the file and were read without them",
             "1 fonts are missing from the file or lack what they need; the text shown in them was left out",
         ]
+    );
+}
+
+/// A one-page PDF that shows, one line each, the text of each of `fonts` (`(font dictionary,
+/// string)`, named `/F1`, `/F2`, …) and then a sentence in Helvetica. Objects 6, 7, … are
+/// `extra` (the fonts' parts), the fonts follow them.
+fn fonts_pdf(fonts: &[(&str, &str)], extra: Vec<Vec<u8>>) -> Vec<u8> {
+    let first_font = 6 + extra.len();
+    let names: Vec<String> = (0..fonts.len())
+        .map(|i| format!("/F{} {} 0 R", i + 1, first_font + i))
+        .collect();
+    let mut content = String::new();
+    for (i, (_, shown)) in fonts.iter().enumerate() {
+        let y = 700 - 20 * i;
+        content.push_str(&format!("BT /F{} 12 Tf 72 {y} Td {shown} Tj ET\n", i + 1));
+    }
+    content.push_str("BT /H 12 Tf 72 500 Td (Text in a healthy font after them.) Tj ET");
+    let mut objects = page_objects(&format!("{} /H 5 0 R", names.join(" ")), "4 0 R");
+    objects.push(stream_object(
+        "<<",
+        &content.len().to_string(),
+        content.as_bytes(),
+    ));
+    objects.push(HELVETICA.to_vec());
+    objects.extend(extra);
+    objects.extend(fonts.iter().map(|(font, _)| font.as_bytes().to_vec()));
+    objects_pdf(&objects)
+}
+
+/// A ToUnicode CMap (a stream object) with `body` between its code space and its end.
+fn cmap_object(body: &str) -> Vec<u8> {
+    let cmap = format!(
+        "/CIDInit /ProcSet findresource begin 12 dict begin begincmap\n\
+         1 begincodespacerange <00> <FF> endcodespacerange\n{body}\nendcmap end end\n"
+    );
+    stream_object("<<", &cmap.len().to_string(), cmap.as_bytes())
+}
+
+/// Parses `bytes` and checks that every line in `lines` was read, the Helvetica sentence
+/// after them too, with these `warnings`.
+fn assert_fonts_read(bytes: Vec<u8>, lines: &[&str], warnings: &[&str]) {
+    let parsed = parse_bytes(bytes);
+    let md = &parsed.markdown;
+    for line in lines.iter().chain(&["Text in a healthy font after them."]) {
+        assert!(md.contains(line), "{line:?} in {md}");
+    }
+    assert_eq!(parsed.debug.warnings, warnings);
+}
+
+/// `Differences` with a negative code, a string, a real and a code past 255 (pdf-extract
+/// indexed its 256-entry table with them, or panicked on the type) are cleaned to the codes
+/// from 0 to 255 and their names, as MuPDF reads them; a glyph name that pdf-extract maps to a
+/// lone surrogate (a TeX font's) is dropped without a warning, the font's CMap reading it.
+#[test]
+fn a_font_with_malformed_differences_is_read_without_them() {
+    let bad = "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica \
+        /Encoding << /Differences [-5 /A (str) 66 /C 1.5 /D 300 /E] >> >>";
+    let tex = "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /ToUnicode 6 0 R \
+        /Encoding << /Differences [65 /capitalcompwordmark /B] >> >>";
+    let cmap = cmap_object("2 beginbfchar <41> <0041> <42> <0042> endbfchar");
+    assert_fonts_read(
+        fonts_pdf(&[(bad, "(ABCD)"), (tex, "(BAB)")], vec![cmap]),
+        &["ACDD", "BAB"],
+        &["1 fonts have malformed entries (Encoding) and were read without them"],
+    );
+}
+
+/// ToUnicode CMaps that map a code to an odd number of bytes or to reversed surrogates
+/// (pdf-extract asserted, or unwrapped the UTF-16) are left out: the fonts' own encoding reads
+/// their text.
+#[test]
+fn a_font_whose_cmap_maps_to_bad_utf16_is_read_without_it() {
+    let font = |cmap: usize| {
+        format!("<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /ToUnicode {cmap} 0 R >>")
+    };
+    let (odd, reversed) = (font(6), font(7));
+    let cmaps = vec![
+        cmap_object("1 beginbfchar <48> <004> endbfchar"),
+        cmap_object("1 beginbfchar <48> <DFFFD800> endbfchar"),
+    ];
+    assert_fonts_read(
+        fonts_pdf(&[(&odd, "(Half)"), (&reversed, "(Hush)")], cmaps),
+        &["Half", "Hush"],
+        &["2 fonts have malformed entries (ToUnicode) and were read without them"],
+    );
+}
+
+/// Fewer widths than `FirstChar` to `LastChar` span, and widths that are a string and a name
+/// (pdf-extract asserted the span, and expected numbers): `LastChar` is set to agree with the
+/// widths, and those that are not numbers are 0.
+#[test]
+fn a_font_whose_widths_disagree_with_its_range_is_read() {
+    let short = "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica \
+        /FirstChar 32 /LastChar 126 /Widths [278 278 355] >>";
+    let junk = "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica \
+        /FirstChar 72 /LastChar 74 /Widths [722 (x) /N] >>";
+    assert_fonts_read(
+        fonts_pdf(&[(short, "(Short)"), (junk, "(Junk)")], vec![]),
+        &["Short", "Junk"],
+        &["2 fonts have malformed entries (Widths) and were read without them"],
+    );
+}
+
+/// A Type 3 font showing a code outside `FirstChar` to `LastChar` (pdf-extract panicked:
+/// "missing width", and the page lost the rest of its text), which is no error, and one whose
+/// widths are not numbers and disagree with `LastChar`: their widths are spread over all 256
+/// codes, a warning saying only of the second.
+#[test]
+fn a_type3_font_shows_codes_outside_its_widths() {
+    let font = |range: &str| {
+        format!(
+            "<< /Type /Font /Subtype /Type3 /FontBBox [0 0 1000 1000] \
+             /FontMatrix [0.001 0 0 0.001 0 0] /CharProcs << /a 6 0 R /b 6 0 R >> \
+             /Encoding << /Type /Encoding /Differences [97 /a /b] >> {range} /Resources << >> >>"
+        )
+    };
+    let (partial, malformed) = (
+        font("/FirstChar 97 /LastChar 98 /Widths [600 600]"),
+        font("/FirstChar 97 /LastChar 99 /Widths [600 (x)]"),
+    );
+    let glyph = b"600 0 d0 0 0 600 1000 re f";
+    let procedure = stream_object("<<", &glyph.len().to_string(), glyph);
+    assert_fonts_read(
+        fonts_pdf(
+            &[(&partial, "(abba ab)"), (&malformed, "(baa b)")],
+            vec![procedure],
+        ),
+        &["abba ab", "baa b"],
+        &["1 fonts have malformed entries (Widths) and were read without them"],
+    );
+}
+
+/// An embedded Type 1 font program that its encoding parser rejects (a PFB segment header) and
+/// a CFF program that its parser rejects (pdf-extract unwrapped both): the descriptor is read
+/// without them.
+#[test]
+fn a_font_whose_embedded_program_is_unreadable_is_read_without_it() {
+    let font = |subtype: &str, key: &str, file: usize| {
+        format!(
+            "<< /Type /Font /Subtype /{subtype} /BaseFont /Foo /Encoding /WinAnsiEncoding \
+             /FontDescriptor << /Type /FontDescriptor /FontName /Foo /Flags 32 \
+             /FontBBox [0 0 1000 1000] /ItalicAngle 0 /Ascent 800 /Descent -200 \
+             /CapHeight 700 /StemV 80 /{key} {file} 0 R >> >>"
+        )
+    };
+    let (type1, cff) = (font("Type1", "FontFile", 6), font("Type1", "FontFile3", 7));
+    let pfb = [&b"\x80\x01\x10\x00\x00\x00"[..], &[0x9c; 64]].concat();
+    let garbage = [&b"\x01\x00\x04\x02"[..], &[0; 200]].concat();
+    let files = vec![
+        stream_object(
+            "<< /Length1 70 /Length2 0 /Length3 0",
+            &pfb.len().to_string(),
+            &pfb,
+        ),
+        stream_object("<< /Subtype /Type1C", &garbage.len().to_string(), &garbage),
+    ];
+    assert_fonts_read(
+        fonts_pdf(&[(&type1, "(Pfb)"), (&cff, "(Cff)")], files),
+        &["Pfb", "Cff"],
+        &["2 fonts have malformed entries (font file) and were read without them"],
     );
 }
 
