@@ -232,7 +232,8 @@ pub const OPERATORS: &[OperatorInfo] = &[
         //    starts in table cells; a lone `1.` line is escaped. PDF: a page's fonts map at most
         //    2^20 codes through their ToUnicode CMaps (the fonts past it are left out); a
         //    stream whose /Length is wrong or missing is read up to its endstream; headings at
-        //    the top of each page that differ only in their numbers are no running headers.
+        //    the top of each page that differ only in their numbers are no running headers;
+        //    fonts with entries pdf-extract panics on are read without them.
         version: 11,
     },
     OperatorInfo {
