@@ -60,12 +60,14 @@ pub enum ParseError {
     },
     /// Parsing took longer than the time budget.
     #[error(
-        "timed out after {seconds} s at page {page} of the PDF; the file may be damaged or very large"
+        "timed out after {seconds} s {} of the PDF; the file may be damaged or very large",
+        at_page(*page)
     )]
     PdfTimeout {
         /// The budget in seconds.
         seconds: u64,
-        /// The page being read when the budget ran out (0 when still opening the file).
+        /// The page being read when the budget ran out (0 when not known: the reader did not
+        /// stop by itself).
         page: u32,
     },
     /// Neither the name nor the content says what the format is.
@@ -126,6 +128,14 @@ pub enum ParseError {
         /// What exceeded which limit.
         detail: String,
     },
+}
+
+/// Where a PDF's time budget ran out, as the timeout error says it.
+fn at_page(page: u32) -> String {
+    match page {
+        0 => "reading the pages".to_owned(),
+        page => format!("at page {page}"),
+    }
 }
 
 /// Phrase for [`ParseError::UnknownFormat`] naming the extension, if any.

@@ -227,6 +227,44 @@ fn candidates(segs: &[Segment], height: f32) -> Vec<Candidate> {
     out
 }
 
+/// Of `places` sorted by offset, as (offset, tolerance, page), the run from one place to
+/// those within its tolerance below it that spans the most pages: (start, end, pages).
+///
+/// A window slides over the places, counting its pages: linear, where counting each start's
+/// window afresh was quadratic when every page has the text (40,000 pages took 27 s).
+fn densest_cluster(places: &[(f32, f32, usize)]) -> (usize, usize, usize) {
+    let mut best = (0, 0, 0);
+    let mut end = 0;
+    let mut in_window: HashMap<usize, usize> = HashMap::new();
+    for (start, &(first, tolerance, page)) in places.iter().enumerate() {
+        let within = |at: usize| places[at].0 - first <= tolerance;
+        while end < places.len() && within(end) {
+            *in_window.entry(places[end].2).or_default() += 1;
+            end += 1;
+        }
+        // A smaller tolerance than the last start's ends the window sooner.
+        while end > start + 1 && !within(end - 1) {
+            end -= 1;
+            leave(&mut in_window, places[end].2);
+        }
+        if in_window.len() > best.2 {
+            best = (start, end, in_window.len());
+        }
+        leave(&mut in_window, page);
+    }
+    best
+}
+
+/// One place on `page` leaves a window of places counted by page.
+fn leave(pages: &mut HashMap<usize, usize>, page: usize) {
+    if let Some(count) = pages.get_mut(&page) {
+        *count -= 1;
+        if *count == 0 {
+            pages.remove(&page);
+        }
+    }
+}
+
 /// For each page (segments and page height), the indices of lines that are running headers,
 /// footers or page numbers. Only documents of two pages or more have any.
 pub(crate) fn furniture(pages: &[(&[Segment], f32)]) -> Vec<Vec<usize>> {
@@ -274,20 +312,14 @@ pub(crate) fn furniture(pages: &[(&[Segment], f32)]) -> Vec<Vec<usize>> {
         });
         // Clusters of one position, largest first, each counted by its pages.
         while !at.is_empty() {
-            let offset = |&(p, c): &(usize, usize)| candidates[p][c].offset;
-            let mut best = (0, 0, 0);
-            for start in 0..at.len() {
-                let tol = 2.0 + 0.8 * candidates[at[start].0][at[start].1].size;
-                let end = start
-                    + at[start..]
-                        .iter()
-                        .take_while(|x| offset(x) - offset(&at[start]) <= tol)
-                        .count();
-                let pages: HashSet<usize> = at[start..end].iter().map(|x| x.0).collect();
-                if pages.len() > best.2 {
-                    best = (start, end, pages.len());
-                }
-            }
+            let places: Vec<(f32, f32, usize)> = at
+                .iter()
+                .map(|&(p, c)| {
+                    let cand = &candidates[p][c];
+                    (cand.offset, 2.0 + 0.8 * cand.size, p)
+                })
+                .collect();
+            let best = densest_cluster(&places);
             let (start, end, count) = best;
             let cluster: Vec<(usize, usize)> = at.drain(start..end).collect();
             let close = cluster.iter().any(|&(p, c)| candidates[p][c].attached);
@@ -403,6 +435,38 @@ mod tests {
         assert!(found(&running).iter().all(|lines| lines == &[0]));
         let same = pages_with(&|_| "Annual report".to_owned(), 18.0);
         assert!(found(&same).iter().all(|lines| lines == &[0]));
+    }
+
+    /// The sliding window finds the cluster that counting each start's window afresh finds.
+    #[test]
+    fn the_densest_cluster_is_found_in_one_pass() {
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut next = |n: u64| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state % n
+        };
+        for _ in 0..200 {
+            let count = 1 + next(40) as usize;
+            let mut places: Vec<(f32, f32, usize)> = (0..count)
+                .map(|_| (next(60) as f32, 2.0 + next(20) as f32, next(12) as usize))
+                .collect();
+            places.sort_by(|a, b| a.0.total_cmp(&b.0));
+            let mut naive = (0, 0, 0);
+            for (start, &(first, tolerance, _)) in places.iter().enumerate() {
+                let end = start
+                    + places[start..]
+                        .iter()
+                        .take_while(|p| p.0 - first <= tolerance)
+                        .count();
+                let pages: HashSet<usize> = places[start..end].iter().map(|p| p.2).collect();
+                if pages.len() > naive.2 {
+                    naive = (start, end, pages.len());
+                }
+            }
+            assert_eq!(densest_cluster(&places), naive, "{places:?}");
+        }
     }
 
     #[test]

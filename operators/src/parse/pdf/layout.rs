@@ -464,6 +464,12 @@ pub(super) fn parse(
             ),
         );
     }
+    // The passes over all pages below check the budget too: past it, the reader stops by
+    // itself rather than run on after the document has failed.
+    let last_read = page_segments.last().map_or(0, |(number, _, _)| *number);
+    if Instant::now() > deadline {
+        return Err(timeout(last_read));
+    }
     let drop = {
         let views: Vec<(&[Segment], f32)> = page_segments
             .iter()
@@ -480,6 +486,9 @@ pub(super) fn parse(
     );
     let mut page_pieces: Vec<(u32, Vec<Piece>)> = Vec::with_capacity(page_segments.len());
     for ((number, mut main, asides), drop) in page_segments.into_iter().zip(drop) {
+        if Instant::now() > deadline {
+            return Err(timeout(number));
+        }
         let mut keep = vec![true; main.segments.len()];
         for i in drop {
             keep[i] = false;
