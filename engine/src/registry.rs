@@ -233,7 +233,8 @@ pub const OPERATORS: &[OperatorInfo] = &[
         //    2^20 codes through their ToUnicode CMaps (the fonts past it are left out); a
         //    stream whose /Length is wrong or missing is read up to its endstream; headings at
         //    the top of each page that differ only in their numbers are no running headers;
-        //    fonts with entries pdf-extract panics on are read without them.
+        //    fonts with entries pdf-extract panics on are read without them; a page without
+        //    a usable media box is read as US Letter.
         version: 11,
     },
     OperatorInfo {

@@ -248,6 +248,7 @@ pub(super) fn parse(
         rebuilt,
         cut,
         lengths_wrong,
+        pages_boxed,
     } = load::open(bytes).map_err(|err| match err {
         LoadError::Password => ParseError::PdfPassword,
         LoadError::Malformed(reason) => ParseError::PdfMalformed { reason },
@@ -442,6 +443,11 @@ pub(super) fn parse(
         warnings.push(format!(
             "the file is damaged (cross-reference table rebuilt); {} pages read",
             pages.len() - failed
+        ));
+    }
+    if pages_boxed > 0 {
+        warnings.push(format!(
+            "{pages_boxed} pages have no usable media box (missing, malformed or of no area) and were read as US Letter"
         ));
     }
     if lengths_wrong > 0 {

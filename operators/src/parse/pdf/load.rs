@@ -27,6 +27,8 @@ pub(crate) struct Opened {
     pub cut: rebuild::Cut,
     /// Streams read up to their `endstream`, their `/Length` wrong or missing.
     pub lengths_wrong: usize,
+    /// Pages without a usable media box (missing, malformed or of no area), given US Letter.
+    pub pages_boxed: usize,
 }
 
 /// Why one attempt at opening failed.
@@ -56,12 +58,14 @@ pub(crate) fn open(bytes: &[u8]) -> Result<Opened, LoadError> {
         return Err(LoadError::Malformed("no %PDF header".into()));
     }
     let reason = match open_as_is(bytes, None) {
-        Ok((doc, cut, lengths_wrong)) => {
+        Ok((mut doc, cut, lengths_wrong)) => {
+            let pages_boxed = box_pages(&mut doc);
             return Ok(Opened {
                 doc,
                 rebuilt: false,
                 cut,
                 lengths_wrong,
+                pages_boxed,
             });
         }
         Err(Attempt::Failed(err)) => return Err(err),
@@ -71,12 +75,16 @@ pub(crate) fn open(bytes: &[u8]) -> Result<Opened, LoadError> {
         return Err(LoadError::Malformed(reason));
     };
     match open_as_is(&rebuilt.bytes, Some(&rebuilt)) {
-        Ok((doc, cut, lengths_wrong)) => Ok(Opened {
-            doc,
-            rebuilt: true,
-            cut,
-            lengths_wrong,
-        }),
+        Ok((mut doc, cut, lengths_wrong)) => {
+            let pages_boxed = box_pages(&mut doc);
+            Ok(Opened {
+                doc,
+                rebuilt: true,
+                cut,
+                lengths_wrong,
+                pages_boxed,
+            })
+        }
         Err(Attempt::Failed(err)) => Err(err),
         // Why the file as it was failed says more than why the rebuilt copy did.
         Err(Attempt::Damaged(_)) => Err(LoadError::Malformed(reason)),
@@ -274,6 +282,33 @@ fn deref<'a>(doc: &'a Document, obj: &'a Object) -> Option<&'a Object> {
     }
 }
 
+/// The size other readers give a page without a usable media box: US Letter.
+const DEFAULT_MEDIA_BOX: [i64; 4] = [0, 0, 612, 792];
+
+/// Gives every page of `doc` without a usable media box (missing, malformed, or of no area)
+/// [`DEFAULT_MEDIA_BOX`], as other readers do: pdf-extract panics without one, and a page of no
+/// area shows nothing. Returns how many pages it gave one.
+fn box_pages(doc: &mut Document) -> usize {
+    let unboxed: Vec<ObjectId> = doc
+        .get_pages()
+        .into_values()
+        .filter(|&page| match check_page(doc, page) {
+            Ok(frame) => frame.width < 1.0 || frame.height < 1.0,
+            Err(reason) => reason != NOT_A_DICTIONARY,
+        })
+        .collect();
+    for &page in &unboxed {
+        if let Ok(Object::Dictionary(dict)) = doc.get_object_mut(page) {
+            let media_box: Vec<Object> = DEFAULT_MEDIA_BOX.iter().map(|&n| n.into()).collect();
+            dict.set("MediaBox", media_box);
+        }
+    }
+    unboxed.len()
+}
+
+/// Why [`check_page`] refuses a page that is not a dictionary.
+const NOT_A_DICTIONARY: &str = "the page is not a dictionary";
+
 /// The page's media box as a [`Frame`]; an error when it has none usable (pdf-extract panics
 /// without one).
 pub(crate) fn check_page(doc: &Document, page: ObjectId) -> Result<Frame, String> {
@@ -281,7 +316,7 @@ pub(crate) fn check_page(doc: &Document, page: ObjectId) -> Result<Frame, String
         .get_object(page)
         .ok()
         .and_then(|o| o.as_dict().ok())
-        .ok_or("the page is not a dictionary")?;
+        .ok_or(NOT_A_DICTIONARY)?;
     let media_box = inherited(doc, dict, b"MediaBox", 0).ok_or("no media box")?;
     let n: Vec<f64> = media_box
         .as_array()

@@ -1775,6 +1775,38 @@ fn a_font_whose_embedded_program_is_unreadable_is_read_without_it() {
     );
 }
 
+/// A page with no media box, or one of no area, is read as US Letter, as other readers do:
+/// the document was refused (pdf-extract panics without one), or the page showed nothing.
+#[test]
+fn a_page_without_a_usable_media_box_is_read_as_letter() {
+    let content = b"BT /F1 12 Tf 72 700 Td (Boxed by default) Tj ET";
+    for media_box in ["", "/MediaBox [0 0 0 0]", "/MediaBox [0 0 (wide) 792]"] {
+        let objects = vec![
+            b"<< /Type /Catalog /Pages 2 0 R >>".to_vec(),
+            b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_vec(),
+            format!(
+                "<< /Type /Page /Parent 2 0 R {media_box} /Resources << /Font << /F1 4 0 R >> >> /Contents 5 0 R >>"
+            )
+            .into_bytes(),
+            HELVETICA.to_vec(),
+            stream_object("<<", &content.len().to_string(), content),
+        ];
+        let parsed = parse_bytes(objects_pdf(&objects));
+        assert!(
+            parsed.markdown.contains("Boxed by default"),
+            "{media_box}: {}",
+            parsed.markdown
+        );
+        assert_eq!(
+            parsed.debug.warnings,
+            [
+                "1 pages have no usable media box (missing, malformed or of no area) and were read as US Letter"
+            ],
+            "{media_box}"
+        );
+    }
+}
+
 /// A content stream whose `/Length` is one byte short, ten bytes long, missing, or a number
 /// of another object that is not one: lopdf kept it as its dictionary alone (or empty) and the
 /// page lost all its text, with a warning that blamed a scanned image. It is read up to its
