@@ -119,6 +119,19 @@ impl From<sled::Error> for StoreError {
     }
 }
 
+/// What to do about a checkpoint database sled cannot read (damaged, or written by another
+/// version): it can be moved away, at the cost of every step running again.
+fn damaged(db: &Path, err: &sled::Error) -> String {
+    let detail = err.to_string();
+    let detail = detail.trim_end_matches(" backtrace ()").trim_end();
+    format!(
+        "its checkpoint database cannot be read ({detail}); move it away to start afresh \
+         (`mv {db} {db}.damaged`): the next run computes every step again, and the indexes stay \
+         as they are until it replaces them",
+        db = db.display()
+    )
+}
+
 /// Free space a store's disk must have for the store to be opened: sled writes as it opens
 /// (recovering what the last process left), and a write a full disk cuts short can leave its
 /// database unreadable for good.
@@ -224,7 +237,7 @@ impl Store {
                 sled::Error::Io(err) => StoreError::opening(dir, &dir.join("db"), &err),
                 err => StoreError::Open {
                     path: dir.to_owned(),
-                    message: err.to_string(),
+                    message: damaged(&dir.join("db"), &err),
                 },
             })?;
         Ok(Store {
@@ -504,6 +517,24 @@ mod tests {
                 && message.contains("free some space and try again"),
             "{message}"
         );
+    }
+
+    /// A database sled cannot read says what to do, without sled's internal text.
+    #[test]
+    fn a_damaged_database_says_how_to_start_afresh() {
+        let dir = tempfile::tempdir().unwrap();
+        drop(Store::open(dir.path()).unwrap());
+        let conf = dir.path().join("db/conf");
+        std::fs::write(&conf, b"\x00garbage\xff").unwrap();
+        let Err(err) = Store::open(dir.path()) else {
+            panic!("sled read a damaged configuration");
+        };
+        let message = err.to_string();
+        assert!(
+            message.contains("checkpoint database cannot be read") && message.contains(".damaged`"),
+            "{message}"
+        );
+        assert!(!message.contains("backtrace"), "{message}");
     }
 
     /// A full disk is said in words, however sled passes the error on.
