@@ -1164,7 +1164,10 @@ fn print_step_output(step: &serde_json::Value, title: &str) {
         _ if output.is_null() && text(&step["key"]).is_empty() => {
             outln!("(a sink: it writes the item out and keeps no output)")
         }
-        _ if output.is_null() => outln!("(output not stored: key {})", text(&step["key"])),
+        _ if output.is_null() => outln!(
+            "(output not in the store, key {}: `engine gc` removes the outputs only older runs used; a run that needs it computes it again)",
+            text(&step["key"])
+        ),
         _ => outln!(
             "{}",
             serde_json::to_string_pretty(output).unwrap_or_default()
