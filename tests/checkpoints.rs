@@ -571,3 +571,49 @@ fn runs_are_listed_newest_first_and_killed_runs_show_as_interrupted() {
         assert_eq!(runs[1]["status"], "interrupted");
     }
 }
+
+/// A second Ctrl-C leaves at once; with `--json`, stdout still ends with the error object
+/// (exit 130) that every command ends with, saying what became of the run.
+#[test]
+fn a_second_ctrl_c_leaves_at_once_and_json_says_so() {
+    let dir = setup(400, TWO_BRANCHES);
+    let store = dir.path().join(".engine");
+    let child = engine()
+        .args(["run", "--json"])
+        .arg(dir.path().join("pipeline.yaml"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    for _ in 0..500 {
+        if store.join("db").exists() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    for _ in 0..2 {
+        let interrupted = std::process::Command::new("kill")
+            .args(["-INT", &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(interrupted.success());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let output = child.wait_with_output().unwrap();
+    if output.status.code() == Some(0) {
+        return; // The run finished before the signals arrived.
+    }
+    assert_eq!(output.status.code(), Some(130), "{}", stderr(&output));
+    let last = stdout(&output)
+        .lines()
+        .last()
+        .unwrap_or_default()
+        .to_owned();
+    let last: Value = serde_json::from_str(&last).unwrap_or_else(|_| panic!("{last:?}"));
+    if last["status"] == "cancelled" {
+        return; // The first Ctrl-C ended the run before the second came.
+    }
+    assert_eq!(last["error"]["code"], 130, "{last}");
+    let message = last["error"]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("second Ctrl-C"), "{message}");
+}

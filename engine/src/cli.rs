@@ -875,7 +875,7 @@ fn run(path: &Path, json: bool) -> anyhow::Result<i32> {
         Arc::new(Progress::new(&steps))
     });
     let options = crate::run::options(progress);
-    install_ctrl_c(options.cancel.clone());
+    install_ctrl_c(options.cancel.clone(), json);
     // The store in use or unopenable, a step that cannot start: exit 3.
     let summary = crate::run::run(&pipeline, options)?;
     let value = serde_json::to_value(&summary).expect("summary serializes");
@@ -887,12 +887,21 @@ fn run(path: &Path, json: bool) -> anyhow::Result<i32> {
     Ok(summary.status.exit_code())
 }
 
-/// First Ctrl-C: stop the sources and finish what is in flight. Second: leave at once.
-fn install_ctrl_c(cancel: Arc<std::sync::atomic::AtomicBool>) {
+/// First Ctrl-C: stop the sources and finish what is in flight. Second: leave at once, saying
+/// so (with `--json`, as the error object on stdout a command ends with).
+fn install_ctrl_c(cancel: Arc<std::sync::atomic::AtomicBool>, json: bool) {
     let _ = ctrlc::set_handler(move || {
         if cancel.swap(true, Ordering::SeqCst) {
-            eprintln!("\nstopped");
-            std::process::exit(Status::Cancelled.exit_code());
+            let code = Status::Cancelled.exit_code();
+            let message = "stopped at once by a second Ctrl-C: the run is recorded as interrupted, and the next run resumes from what was stored";
+            eprintln!("\n{message}");
+            if json {
+                jsonln!(
+                    "{}",
+                    serde_json::json!({ "error": { "message": message, "code": code } })
+                );
+            }
+            std::process::exit(code);
         }
         // An index being built for this run will not be kept: its build stops too.
         operators::stop::request();
