@@ -513,8 +513,30 @@ impl Client {
             .get("content-length")
             .and_then(|value| value.to_str().ok())
             .and_then(|value| value.trim().parse::<u64>().ok());
+        let retryable = status == 429 || (500..600).contains(&status);
+        // A reply too large to read: a retryable status is still retried (a proxy's 503 page),
+        // and any other says its status.
+        let oversized = |texts: &[String]| {
+            let answered = || {
+                format!(
+                    "{} answered {status} with a reply larger than {} MiB (not read)",
+                    self.url,
+                    limit >> 20
+                )
+            };
+            if retryable {
+                Attempt::Retry {
+                    why: answered(),
+                    wait: retry_after,
+                }
+            } else if (200..300).contains(&status) {
+                Attempt::Fail(too_large(&self.url, limit, texts.len()))
+            } else {
+                Attempt::Fail(answered())
+            }
+        };
         if announced.is_some_and(|length| length > limit) {
-            return Err(Attempt::Fail(too_large(&self.url, limit, texts.len())));
+            return Err(oversized(texts));
         }
         let text = response
             .body_mut()
@@ -523,9 +545,7 @@ impl Client {
             .read_to_string();
         let text = match text {
             Ok(text) => text,
-            Err(ureq::Error::BodyExceedsLimit(_)) => {
-                return Err(Attempt::Fail(too_large(&self.url, limit, texts.len())));
-            }
+            Err(ureq::Error::BodyExceedsLimit(_)) => return Err(oversized(texts)),
             Err(err) => {
                 return Err(Attempt::Retry {
                     why: format!("{}: reading the reply: {}", self.url, self.describe(&err)),
@@ -533,7 +553,7 @@ impl Client {
                 });
             }
         };
-        if status == 429 || (500..600).contains(&status) {
+        if retryable {
             return Err(Attempt::Retry {
                 why: format!("{} answered {status}: {}", self.url, self.excerpt(&text)),
                 wait: retry_after,
@@ -936,6 +956,11 @@ mod tests {
             "garbage" => (StatusCode::OK, "<html>not json</html>").into_response(),
             // 8 MiB of JSON whitespace for one text: its length announced, or streamed without.
             "huge" => (StatusCode::OK, " ".repeat(8 << 20)).into_response(),
+            // A proxy's 503 page, larger than any reply, then the answer.
+            "huge-503" if hit == 1 => {
+                (StatusCode::SERVICE_UNAVAILABLE, " ".repeat(8 << 20)).into_response()
+            }
+            "huge-503" => good(),
             "huge-stream" => {
                 let chunks = (0..128).map(|_| Ok::<_, std::io::Error>(" ".repeat(64 << 10)));
                 axum::body::Body::from_stream(futures_util::stream::iter(chunks)).into_response()
@@ -1247,6 +1272,13 @@ mod tests {
             assert_eq!(hits.lock().unwrap()[mode], 1, "{mode}: not retried");
         }
         assert_eq!(reply_limit(10_000), 256 << 20);
+        // A 503 with a page larger than any reply is retried, and says its status.
+        let vectors = HttpEmbedder::new(&config(&base, "huge-503"))
+            .unwrap()
+            .embed_documents(&["x"])
+            .unwrap();
+        assert_eq!(vectors, [vector_for("x")]);
+        assert_eq!(hits.lock().unwrap()["huge-503"], 2, "retried once");
     }
 
     #[test]
