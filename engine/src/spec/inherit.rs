@@ -68,7 +68,17 @@ pub fn fill_in(
             && config.embedding.is_none()
         {
             match found.as_slice() {
-                [] => {}
+                [] => diagnostics.push(
+                    Diagnostic::warning(
+                        doc.value_pos(&format!("{pointer}/op")),
+                        "`chunk.semantic` compares its sentences with the default `hash` provider, which sees shared words, not meaning: most neighbouring sentences share none, so its breakpoints fall almost anywhere or nowhere",
+                    )
+                    .in_step(&step.name)
+                    .at_key("op")
+                    .with_hint(Some(
+                        "set `embedding` to a model (`{ provider: onnx, model: … }`), or feed the chunks into an `embed` step with one; `embedding: { provider: hash }` keeps this choice without the warning".to_owned(),
+                    )),
+                ),
                 [(_, embed)] => config.embedding = Some(embed.clone()),
                 several => diagnostics.push(problem(
                     "op",
@@ -336,6 +346,23 @@ mod tests {
         .unwrap_err();
         assert!(report.contains("onnxruntime library"), "{report}");
         assert!(!report.contains("needs a tokenizer"), "{report}");
+    }
+
+    /// `chunk.semantic` left with the default `hash` provider (no `embedding`, no `embed`
+    /// step to follow) is a warning; naming `hash` is a choice, and no warning.
+    #[test]
+    fn semantic_chunking_by_default_hashes_is_a_warning() {
+        let dir = tempfile::tempdir().unwrap();
+        let warned = |settings: &str| {
+            std::fs::create_dir_all(dir.path().join("docs")).unwrap();
+            let text = format!(
+                "version: 1\nname: t\nsteps:\n  docs: {{ op: source.files, path: docs }}\n  parse: {{ op: parse, input: docs }}\n  chunk: {{ op: chunk.semantic, input: parse, size: 100{settings} }}\n  out: {{ op: sink.jsonl, input: chunk, path: out.jsonl }}\n"
+            );
+            let (_, report) = load_str(&dir.path().join("p.yaml"), &text).unwrap();
+            report.to_string().contains("default `hash` provider")
+        };
+        assert!(warned(""));
+        assert!(!warned(", embedding: { provider: hash }"));
     }
 
     #[test]
