@@ -116,7 +116,8 @@ fn schema_of<T: JsonSchema>(generator: &mut SchemaGenerator) -> Schema {
 ///    goes where it leaves room for only a little new text; no cut right after an opening
 ///    fence.
 /// 8: a run of words without letters (a grid table's rules) is a sentence segment of its own;
-///    a chunk under `min_size` merges with a neighbour it overlaps.
+///    a list item's number (`2.`) ends no sentence; a chunk under `min_size` merges with a
+///    neighbour it overlaps.
 const CHUNKERS_VERSION: u32 = 8;
 
 /// Every operator, in the order the documentation lists them.

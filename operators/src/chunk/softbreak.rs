@@ -253,8 +253,8 @@ fn ends_sentence(text: &str, start: usize, end: usize) -> bool {
 
 /// `segments` with the `forced` cuts of windows undone, and every boundary between two ASCII
 /// chars that are not white space: `![alt` (an image), `(...)` + `` ` `` (code) or `e.g.x` are
-/// no sentence ends, which in ASCII text are followed by white space. A boundary after a CJK
-/// full stop (`。`) stays.
+/// no sentence ends, which in ASCII text are followed by white space; nor is the full stop of
+/// a list item's number ([`is_list_marker`]). A boundary after a CJK full stop (`。`) stays.
 fn glue_unspaced<'t>(
     text: &'t str,
     segments: Vec<(usize, &'t str)>,
@@ -267,7 +267,9 @@ fn glue_unspaced<'t>(
         let glued = |c: Option<char>| c.is_some_and(|c| c.is_ascii() && !c.is_ascii_whitespace());
         match out.last_mut() {
             Some((start, previous))
-                if (glued(before) && glued(after)) || forced.binary_search(&offset).is_ok() =>
+                if (glued(before) && glued(after))
+                    || forced.binary_search(&offset).is_ok()
+                    || is_list_marker(previous) =>
             {
                 *previous = &text[*start..offset + segment.len()];
             }
@@ -275,6 +277,21 @@ fn glue_unspaced<'t>(
         }
     }
     out
+}
+
+/// Whether a segment is only a list item's number or letter (`2.`, `10)`, `b.`): the full stop
+/// after it ends no sentence, and a chunk that began after it would strand it.
+fn is_list_marker(segment: &str) -> bool {
+    let Some(label) = segment
+        .trim()
+        .strip_suffix('.')
+        .or_else(|| segment.trim().strip_suffix(')'))
+    else {
+        return false;
+    };
+    let digits = !label.is_empty() && label.len() <= 9 && label.bytes().all(|b| b.is_ascii_digit());
+    let letter = label.len() == 1 && label.bytes().all(|b| b.is_ascii_alphabetic());
+    digits || letter
 }
 
 /// The Unicode sentence segments (absolute, untrimmed) of the block `text[block]`, its soft
@@ -330,6 +347,30 @@ mod tests {
     /// segments are Unicode's, and the windows' own cuts are no boundaries: a run longer than
     /// a window is one segment (a chunk cut it at every 1,024 bytes, leaving pieces of 24
     /// chars of a run without spaces).
+    /// A list item's number (`2.`) or letter (`b)`) ends no sentence: it stays with its text
+    /// (a chunk of `2.` alone was cut from the text it numbers).
+    #[test]
+    fn a_list_number_stays_with_its_text() {
+        let segments = |text: &str| -> Vec<String> {
+            sentence_bounds(text)
+                .into_iter()
+                .map(|(_, s)| s.to_owned())
+                .collect()
+        };
+        assert_eq!(
+            segments("Steps follow. 2. Check out the issues. Then stop."),
+            ["Steps follow. ", "2. Check out the issues. ", "Then stop."]
+        );
+        assert_eq!(
+            segments("b) Second. C. Third."),
+            ["b) Second. ", "C. Third."]
+        );
+        assert_eq!(
+            segments("It costs 10. Then more."),
+            ["It costs 10. ", "Then more."]
+        );
+    }
+
     /// Runs of words without letters (a grid table's rules and padding, with numbers in its
     /// cells) of 64 bytes or more are segments the sentence rules never see; shorter ones (a
     /// date, a price) are read with their sentence.
