@@ -563,6 +563,8 @@ impl IndexUpdate {
                 vectors.rebuild()?;
                 self.stats.rebuilt = true;
             }
+            // A graph found damaged, or in an older format, was rebuilt as it was loaded.
+            self.stats.rebuilt |= vectors.rebuilt_on_load();
             vectors.save(&staged.path)?;
         }
         // Complete. Until it is switched in (a run cancelled now never switches it in), it stays
@@ -1672,6 +1674,7 @@ mod tests {
         assert_eq!(ids(&hits), ["b#0"]);
         let stats = build(dir.path(), &docs);
         assert_eq!(stats.documents_unchanged, 2);
+        assert!(stats.rebuilt, "the update says it rebuilt the graph");
         let (_, second) = current_generation(dir.path()).unwrap();
         assert_ne!(first, second);
         assert!(!VectorIndex::outdated(&second));
