@@ -459,25 +459,32 @@ fn inspect_names_the_run_that_computed_a_cached_output() {
     );
 }
 
+/// `engine ARGS dir/pipeline.yaml`, spawned with its output to `output()`, once its store is
+/// open (or after 2.5 s).
+fn started_run(dir: &Path, args: &[&str], output: fn() -> Stdio) -> std::process::Child {
+    let child = engine()
+        .args(args)
+        .arg(dir.join("pipeline.yaml"))
+        .stdout(output())
+        .stderr(output())
+        .spawn()
+        .unwrap();
+    for _ in 0..500 {
+        if dir.join(".engine/db").exists() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    child
+}
+
 /// SIGTERM (a service manager stopping the engine) cancels the run as Ctrl-C does: exit 130,
 /// the run recorded as cancelled, nothing published, and the next run completes it.
 #[test]
 fn sigterm_cancels_the_run_cleanly() {
     let dir = setup(400, TWO_BRANCHES);
     let store = dir.path().join(".engine");
-    let child = engine()
-        .args(["run"])
-        .arg(dir.path().join("pipeline.yaml"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    for _ in 0..500 {
-        if store.join("db").exists() {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    let child = started_run(dir.path(), &["run"], Stdio::null);
     let terminated = std::process::Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
@@ -577,20 +584,7 @@ fn runs_are_listed_newest_first_and_killed_runs_show_as_interrupted() {
 #[test]
 fn a_second_ctrl_c_leaves_at_once_and_json_says_so() {
     let dir = setup(400, TWO_BRANCHES);
-    let store = dir.path().join(".engine");
-    let child = engine()
-        .args(["run", "--json"])
-        .arg(dir.path().join("pipeline.yaml"))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    for _ in 0..500 {
-        if store.join("db").exists() {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    let child = started_run(dir.path(), &["run", "--json"], Stdio::piped);
     for _ in 0..2 {
         let interrupted = std::process::Command::new("kill")
             .args(["-INT", &child.id().to_string()])

@@ -6,7 +6,7 @@
 use lopdf::xref::XrefEntry;
 use lopdf::{Document, Object, Stream};
 
-use super::preload::{dict_at, object_header, skip_space};
+use super::preload::{object_header, stream_dict_at};
 
 /// Most streams read again in one document: each is a search of the file.
 const MAX_RECOVERED: usize = 10_000;
@@ -64,20 +64,7 @@ fn stream_to_endstream(
     if found != id {
         return None;
     }
-    let (dict, mut i) = dict_at(bytes, at)?;
-    skip_space(bytes, &mut i);
-    if !bytes.get(i..)?.starts_with(b"stream") {
-        return None;
-    }
-    i += b"stream".len();
-    while matches!(bytes.get(i), Some(b' ' | b'\t')) {
-        i += 1;
-    }
-    match bytes.get(i..i + 2) {
-        Some(b"\r\n") => i += 2,
-        _ if matches!(bytes.get(i), Some(b'\n' | b'\r')) => i += 1,
-        _ => return None,
-    }
+    let (dict, i) = stream_dict_at(bytes, at)?;
     let end = i + memchr::memmem::find(&bytes[i..], b"endstream")?;
     let mut data = &bytes[i..end];
     // A stream cut short has no `endstream` of its own: the one found ends a later object.

@@ -335,20 +335,7 @@ pub(super) fn stream_at<'a>(
     offsets: Option<&BTreeMap<u32, usize>>,
 ) -> Option<Found<'a>> {
     let (id, i) = object_header(buf, at)?;
-    let (dict, mut i) = dict_at(buf, i)?;
-    skip_space(buf, &mut i);
-    if !buf.get(i..)?.starts_with(b"stream") {
-        return None;
-    }
-    i += 6;
-    while matches!(buf.get(i), Some(b' ' | b'\t')) {
-        i += 1;
-    }
-    match buf.get(i..i + 2) {
-        Some(b"\r\n") => i += 2,
-        _ if matches!(buf.get(i), Some(b'\n' | b'\r')) => i += 1,
-        _ => return None,
-    }
+    let (dict, i) = stream_dict_at(buf, i)?;
     let rest = &buf[i..];
     let length = match dict.get(b"Length") {
         Ok(Object::Integer(n)) => usize::try_from(*n).ok(),
@@ -365,6 +352,26 @@ pub(super) fn stream_at<'a>(
         dict,
         data: &rest[..length.min(rest.len())],
     })
+}
+
+/// The dictionary of the stream object whose body starts at `at`, and where its data start:
+/// after `stream` and the end of line that follows it.
+pub(super) fn stream_dict_at(buf: &[u8], at: usize) -> Option<(Dictionary, usize)> {
+    let (dict, mut i) = dict_at(buf, at)?;
+    skip_space(buf, &mut i);
+    if !buf.get(i..)?.starts_with(b"stream") {
+        return None;
+    }
+    i += b"stream".len();
+    while matches!(buf.get(i), Some(b' ' | b'\t')) {
+        i += 1;
+    }
+    match buf.get(i..i + 2) {
+        Some(b"\r\n") => i += 2,
+        _ if matches!(buf.get(i), Some(b'\n' | b'\r')) => i += 1,
+        _ => return None,
+    }
+    Some((dict, i))
 }
 
 /// `N G obj` at `at`: the object's id and where its body starts.
