@@ -231,7 +231,7 @@ pub const OPERATORS: &[OperatorInfo] = &[
         //    Markdown of HTML and DOCX escapes only what could be markup: no backslash before
         //    an underscore inside a word, a backslash before a letter, a lone tilde, nor block
         //    starts in table cells; a lone `1.` line is escaped. PDF: a page's fonts map at most
-        //    2^20 codes through their ToUnicode CMaps (the fonts past it are left out); a
+        //    2^21 codes through their ToUnicode CMaps (the fonts past it are left out); a
         //    stream whose /Length is wrong or missing is read up to its endstream; headings at
         //    the top of each page that differ only in their numbers are no running headers;
         //    fonts with entries pdf-extract panics on are read without them; a page without

@@ -12,9 +12,9 @@ use super::streams::{self, DecodeError};
 /// Most codes a ToUnicode CMap may map in total (a two-byte font has 65,536).
 const MAX_MAPPED_CODES: u64 = 1 << 18;
 
-/// Most codes the fonts of one page may map through their ToUnicode CMaps together: sixteen
-/// full two-byte fonts, some 80 MB once pdf-extract has expanded them.
-pub(crate) const MAX_PAGE_MAPPED_CODES: u64 = 1 << 20;
+/// Most codes the fonts of one page may map through their ToUnicode CMaps together: 32 full
+/// two-byte fonts, some 160 MB once pdf-extract has expanded them.
+pub(crate) const MAX_PAGE_MAPPED_CODES: u64 = 1 << 21;
 
 /// Whether the font's ToUnicode CMap (if any) is safe to hand to pdf-extract: it decodes
 /// within [`MAX_FONT_BYTES`] and maps few enough codes.

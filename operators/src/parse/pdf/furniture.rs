@@ -255,6 +255,19 @@ fn densest_cluster(places: &[(f32, f32, usize)]) -> (usize, usize, usize) {
     best
 }
 
+/// Whether a line says it is a page's (`Annual Report 2024 - Page 3`, `Seite 3`): a running
+/// header, whatever its type.
+fn names_a_page(text: &str) -> bool {
+    const PAGE: [&str; 7] = ["page", "pg.", "seite", "página", "pagina", "strona", "стр"];
+    let lower = text.to_lowercase();
+    lower
+        .split(|c: char| !c.is_alphanumeric() && c != '.')
+        .any(|word| {
+            PAGE.iter()
+                .any(|page| word.trim_end_matches('.') == page.trim_end_matches('.'))
+        })
+}
+
 /// One place on `page` leaves a window of places counted by page.
 fn leave(pages: &mut HashMap<usize, usize>, page: usize) {
     if let Some(count) = pages.get_mut(&page) {
@@ -332,6 +345,7 @@ pub(crate) fn furniture(pages: &[(&[Segment], f32)]) -> Vec<Vec<usize>> {
                 .map(|&(p, c)| pages[p].0[candidates[p][c].seg].text.as_str())
                 .collect();
             let headings = texts.len() == cluster.len()
+                && !texts.iter().any(|text| names_a_page(text))
                 && cluster
                     .iter()
                     .all(|&(p, c)| candidates[p][c].size >= body_sizes[p] * HEADING_RATIO);
@@ -435,6 +449,9 @@ mod tests {
         assert!(found(&running).iter().all(|lines| lines == &[0]));
         let same = pages_with(&|_| "Annual report".to_owned(), 18.0);
         assert!(found(&same).iter().all(|lines| lines == &[0]));
+        // Large, but it says it is the page's: a running header.
+        let paged = pages_with(&|n| format!("Annual Report 2024 - Page {n}"), 18.0);
+        assert!(found(&paged).iter().all(|lines| lines == &[0]));
     }
 
     /// The sliding window finds the cluster that counting each start's window afresh finds.
