@@ -375,6 +375,16 @@ fn inspect_follows_a_document_through_every_step() {
     let one = inspect(&["latest", "--step", "chunk_b", "--doc", "doc-0001.md"]);
     let chunks = one["output"]["chunks"].as_array().unwrap();
     assert!(chunks.iter().all(|c| c["doc_id"] == "doc-0001.md"));
+    assert!(one.get("output_note").is_none(), "{one}");
+    // No output: the view says why (a source keeps none).
+    let source = inspect(&["latest", "--step", "docs", "--doc", "doc-0001.md"]);
+    assert!(source["output"].is_null());
+    assert!(
+        source["output_note"]
+            .as_str()
+            .is_some_and(|note| note.starts_with("a source keeps no output")),
+        "{source}"
+    );
     let step = inspect(&["latest", "--step", "parse"]);
     assert_eq!(step["documents"].as_array().unwrap().len(), 3);
     assert!(step["timing"]["p50"].is_number());

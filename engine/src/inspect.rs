@@ -306,10 +306,29 @@ pub fn one_output(store: &Store, run: &Value, step: &str, doc_id: &str) -> anyho
         Some(Item::Document(doc)) => serde_json::to_value(doc.as_ref())?,
         None => Value::Null,
     };
-    Ok(
-        json!({ "run_id": run_id, "step": step, "doc_id": doc_id, "record": record,
-                "computed_in": origin_of(&origins, record), "output": output }),
-    )
+    let mut found = json!({ "run_id": run_id, "step": step, "doc_id": doc_id, "record": record,
+                            "computed_in": origin_of(&origins, record), "output": output });
+    if found["output"].is_null() {
+        found["output_note"] =
+            missing_output_note(run["steps"][step]["op"].as_str(), record).into();
+    }
+    Ok(found)
+}
+
+/// Why `inspect --step --doc` shows no output: what the step keeps, or that `gc` removed it.
+fn missing_output_note(op: Option<&str>, record: &ItemRecord) -> &'static str {
+    match op {
+        Some(op) if op.starts_with("source.") => {
+            "a source keeps no output: it reads the document from its file"
+        }
+        _ if record.key.is_empty() => "a sink keeps no output: it writes the item out",
+        _ if record.error.is_some() => {
+            "the step failed on this document: a failure stores no output"
+        }
+        _ => {
+            "not in the store: `engine gc` removes the outputs only older runs used; a run that needs it computes it again"
+        }
+    }
 }
 
 fn step_names(run: &Value) -> String {

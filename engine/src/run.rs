@@ -302,7 +302,13 @@ fn count_recorded_items(
                     counters[key] = 0.into();
                 }
             }
-            for key in ["seconds", "peak_rss_kib"] {
+            let mut unknown = vec!["seconds", "peak_rss_kib"];
+            // Steps that emit chunks count them; items record no such count.
+            let op = counters["op"].as_str().unwrap_or_default();
+            if op.starts_with("chunk.") || op == "embed" {
+                unknown.push("chunks");
+            }
+            for key in unknown {
                 if counters.get(key).is_none() {
                     counters[key] = serde_json::Value::Null;
                 }
@@ -480,6 +486,7 @@ mod tests {
             serde_json::json!({
                 "op": "chunk.recursive", "in": 0, "out": 0, "failed": 0, "cached": 0,
                 "bytes_in": 0, "bytes_out": 0, "seconds": null, "peak_rss_kib": null,
+                "chunks": null,
             }),
             "the counters of a finished run's steps, unknown ones null"
         );
