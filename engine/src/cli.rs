@@ -412,6 +412,7 @@ pub fn main() -> i32 {
         Err(err) => return usage_error(&err),
     };
     let json = cli.command.json();
+    crate::failure::set_json(json);
     match dispatch(cli.command) {
         Ok(code) => code,
         Err(err) => crate::failure::report(&err, json),
@@ -875,7 +876,7 @@ fn run(path: &Path, json: bool) -> anyhow::Result<i32> {
         Arc::new(Progress::new(&steps))
     });
     let options = crate::run::options(progress);
-    install_ctrl_c(options.cancel.clone(), json);
+    install_ctrl_c(options.cancel.clone());
     // The store in use or unopenable, a step that cannot start: exit 3.
     let summary = crate::run::run(&pipeline, options)?;
     let value = serde_json::to_value(&summary).expect("summary serializes");
@@ -889,19 +890,14 @@ fn run(path: &Path, json: bool) -> anyhow::Result<i32> {
 
 /// First Ctrl-C: stop the sources and finish what is in flight. Second: leave at once, saying
 /// so (with `--json`, as the error object on stdout a command ends with).
-fn install_ctrl_c(cancel: Arc<std::sync::atomic::AtomicBool>, json: bool) {
+fn install_ctrl_c(cancel: Arc<std::sync::atomic::AtomicBool>) {
     let _ = ctrlc::set_handler(move || {
         if cancel.swap(true, Ordering::SeqCst) {
-            let code = Status::Cancelled.exit_code();
-            let message = "stopped at once by a second Ctrl-C: the run is recorded as interrupted, and the next run resumes from what was stored";
-            eprintln!("\n{message}");
-            if json {
-                jsonln!(
-                    "{}",
-                    serde_json::json!({ "error": { "message": message, "code": code } })
-                );
-            }
-            std::process::exit(code);
+            eprintln!();
+            crate::failure::exit_now(
+                "stopped at once by a second Ctrl-C: the run is recorded as interrupted, and the next run resumes from what was stored",
+                Status::Cancelled.exit_code(),
+            );
         }
         // An index being built for this run will not be kept: its build stops too.
         operators::stop::request();

@@ -106,6 +106,28 @@ pub fn report(err: &anyhow::Error, json: bool) -> i32 {
     code
 }
 
+/// Whether the command was given `--json`, for the exits that leave from deep inside it.
+static JSON: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Records whether the command was given `--json` ([`exit_now`] says its error as JSON then).
+pub fn set_json(json: bool) {
+    JSON.store(json, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// Ends the process at once with exit `code`: `error: message` on stderr, and with `--json`
+/// also the error object on stdout, as every command that fails ends (a second Ctrl-C, a
+/// store that cannot be written).
+pub fn exit_now(message: &str, code: i32) -> ! {
+    eprintln!("error: {message}");
+    if JSON.load(std::sync::atomic::Ordering::Relaxed) {
+        jsonln!(
+            "{}",
+            serde_json::json!({ "error": { "message": message, "code": code } })
+        );
+    }
+    std::process::exit(code)
+}
+
 #[cfg(test)]
 mod tests {
     use anyhow::Context;

@@ -468,13 +468,15 @@ impl Store {
         let watchdog = std::thread::spawn(move || {
             if let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = flushed.recv_timeout(patience)
             {
-                eprintln!(
-                    "error: the store {} could not be written in {} s (is its disk full?); \
-                     stopping. The next run resumes from what was written.",
-                    dir.display(),
-                    patience.as_secs()
+                crate::failure::exit_now(
+                    &format!(
+                        "the store {} could not be written in {} s (is its disk full?); \
+                         stopping. The next run resumes from what was written.",
+                        dir.display(),
+                        patience.as_secs()
+                    ),
+                    crate::failure::EXIT_COULD_NOT_RUN,
                 );
-                std::process::exit(crate::failure::EXIT_COULD_NOT_RUN);
             }
         });
         let flushed = self.flush();
