@@ -146,8 +146,8 @@ fn enough_space(dir: &Path, available: u64) -> Result<(), StoreError> {
         path: dir.to_owned(),
         message: format!(
             "its disk has {:.1} MiB free, less than the {} MiB opening it needs: free some space \
-             and try again (opening a store on a full disk can damage it; a run resumes from \
-             what was written)",
+             and try again (opening a store on a full disk can damage it, so `engine gc` waits \
+             for space too; a run resumes from what was written)",
             available as f64 / f64::from(1 << 20),
             MIN_FREE_BYTES >> 20
         ),
