@@ -401,9 +401,11 @@ impl HttpEmbedder {
                             1 => "1 attempt".to_owned(),
                             n => format!("{n} attempts"),
                         };
-                        return Err(EmbedError::provider_unavailable(self.client.redact(
-                            &format!("{}: gave up after {attempts}; last: {why}", self.client.url),
-                        )));
+                        // `why` names the endpoint.
+                        return Err(EmbedError::provider_unavailable(
+                            self.client
+                                .redact(&format!("gave up after {attempts}; last: {why}")),
+                        ));
                     }
                     let backoff = self.backoff.saturating_mul(1 << attempt.min(16));
                     let jittered = backoff.mul_f64(jitter()).min(MAX_WAIT);
@@ -1143,6 +1145,7 @@ mod tests {
         let err = err.to_string();
         assert!(err.contains("gave up after 4 attempts"), "{err}");
         assert!(err.contains("500"), "{err}");
+        assert_eq!(err.matches("/down/v1/embeddings").count(), 1, "{err}");
         assert_eq!(hits.lock().unwrap()["down"], 4);
     }
 
