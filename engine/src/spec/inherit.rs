@@ -143,8 +143,13 @@ fn inherited_tokenizer(found: &[(String, EmbedConfig)]) -> Result<String, String
     }
 }
 
+/// Tokens a BERT-style model adds to every text it embeds (`[CLS]` and `[SEP]`), which count
+/// against its `max_tokens` beside a chunk's own.
+const SPECIAL_TOKENS: usize = 2;
+
 /// A warning for each local model among `found` that counts with `tokenizer` and embeds fewer
-/// tokens than the chunks may hold: the rest of a long chunk is cut off before embedding.
+/// tokens than the chunks may hold, with the model's special tokens: the rest of a long chunk
+/// is cut off before embedding.
 fn cut_off_warnings(
     size: usize,
     tokenizer: &str,
@@ -154,16 +159,17 @@ fn cut_off_warnings(
         .iter()
         .filter_map(|(name, embed)| match embed {
             EmbedConfig::Onnx(onnx)
-                if embed.tokenizer().as_deref() == Some(tokenizer) && size > onnx.max_tokens =>
+                if embed.tokenizer().as_deref() == Some(tokenizer)
+                    && size + SPECIAL_TOKENS > onnx.max_tokens =>
             {
+                let room = onnx.max_tokens.saturating_sub(SPECIAL_TOKENS);
                 Some((
                     format!(
-                        "chunks of up to {size} tokens are longer than the {} tokens `{name}` embeds: the rest of a long chunk is cut off before embedding, and vector search never sees it",
+                        "chunks of up to {size} tokens, with the model's {SPECIAL_TOKENS} special tokens, are longer than the {} tokens `{name}` embeds: the rest of a long chunk is cut off before embedding, and vector search never sees it",
                         onnx.max_tokens
                     ),
                     format!(
-                        "set `size` to {} or less (or `max_tokens` on `{name}`, if the model takes more)",
-                        onnx.max_tokens
+                        "set `size` to {room} or less, less still with a `document_prefix` or `context_header` (or raise `max_tokens` on `{name}`, if the model takes more)"
                     ),
                 ))
             }
@@ -298,14 +304,14 @@ mod tests {
             let (_, report) = load_str(&dir.path().join("p.yaml"), &text).unwrap();
             report.to_string()
         };
-        let report = warnings(1000);
+        let report = warnings(512);
         assert!(
             report.contains(
-                "chunks of up to 1000 tokens are longer than the 512 tokens `embed` embeds"
-            ) && report.contains("set `size` to 512 or less"),
+                "chunks of up to 512 tokens, with the model's 2 special tokens, are longer than the 512 tokens `embed` embeds"
+            ) && report.contains("set `size` to 510 or less"),
             "{report}"
         );
-        assert!(!warnings(512).contains("longer than"));
+        assert!(!warnings(510).contains("longer than"));
     }
 
     #[test]
