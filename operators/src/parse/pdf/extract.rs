@@ -224,6 +224,8 @@ impl OutputDev for Collector {
         for c in text_in.chars() {
             match ligature(c) {
                 Some(letters) => text.push_str(letters),
+                // Unicode's noncharacters (U+FFFF, U+FDD0…) are no text either.
+                None if is_noncharacter(c) => {}
                 None if is_arabic_presentation_form(c) => text.push_str(&arabic_letters(c)),
                 None if c.is_whitespace() => text.push(' '),
                 None if c.is_control() => {}
@@ -282,6 +284,13 @@ pub(crate) fn ligature(c: char) -> Option<&'static str> {
         '\u{fb05}' | '\u{fb06}' => "st",
         _ => return None,
     })
+}
+
+/// Whether `c` is one of Unicode's noncharacters (U+FDD0 to U+FDEF, and the last two code
+/// points of every plane, U+FFFE and U+FFFF among them), which no text holds.
+fn is_noncharacter(c: char) -> bool {
+    let code = c as u32;
+    (0xFDD0..=0xFDEF).contains(&code) || code & 0xFFFE == 0xFFFE
 }
 
 /// Whether `c` is an Arabic presentation form (U+FB50 to U+FDFF, U+FE70 to U+FEFF): a letter

@@ -1775,6 +1775,41 @@ fn a_font_whose_embedded_program_is_unreadable_is_read_without_it() {
     );
 }
 
+/// A font whose ToUnicode CMap maps a code to a noncharacter (U+FFFF) shows no such char in
+/// the text: the rest of the word reads as it is.
+#[test]
+fn noncharacters_are_no_text() {
+    let content = b"BT /F1 12 Tf 72 700 Td <004800690048> Tj ET";
+    let cmap = b"/CIDInit /ProcSet findresource begin 12 dict begin begincmap\n\
+        1 begincodespacerange <0000> <FFFF> endcodespacerange\n\
+        2 beginbfchar <0048> <FFFF> <0069> <0069> endbfchar\nendcmap end end\n";
+    let mut objects = page_objects("/F1 4 0 R", "5 0 R");
+    objects.push(
+        b"<< /Type /Font /Subtype /Type0 /BaseFont /Sans /Encoding /Identity-H \
+          /DescendantFonts [6 0 R] /ToUnicode 8 0 R >>"
+            .to_vec(),
+    );
+    objects.push(stream_object("<<", &content.len().to_string(), content));
+    objects.push(
+        b"<< /Type /Font /Subtype /CIDFontType2 /BaseFont /Sans /FontDescriptor 7 0 R \
+          /CIDSystemInfo << /Registry (Adobe) /Ordering (Identity) /Supplement 0 >> >>"
+            .to_vec(),
+    );
+    objects.push(
+        b"<< /Type /FontDescriptor /FontName /Sans /Flags 32 /FontBBox [0 0 1000 1000] \
+          /ItalicAngle 0 /Ascent 800 /Descent -200 /CapHeight 700 /StemV 80 >>"
+            .to_vec(),
+    );
+    objects.push(stream_object("<<", &cmap.len().to_string(), cmap));
+    let parsed = parse_bytes(objects_pdf(&objects));
+    assert!(parsed.markdown.contains('i'), "{:?}", parsed.markdown);
+    assert!(
+        !parsed.markdown.contains('\u{ffff}'),
+        "{:?}",
+        parsed.markdown
+    );
+}
+
 /// A page with no media box, or one of no area, is read as US Letter, as other readers do:
 /// the document was refused (pdf-extract panics without one), or the page showed nothing.
 #[test]
