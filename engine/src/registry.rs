@@ -235,7 +235,7 @@ pub const OPERATORS: &[OperatorInfo] = &[
         //    stream whose /Length is wrong or missing is read up to its endstream; headings at
         //    the top of each page that differ only in their numbers are no running headers;
         //    fonts with entries pdf-extract panics on are read without them; a page without
-        //    a usable media box is read as US Letter.
+        //    a usable media box is read as US Letter; noncharacters (U+FFFF) are no text.
         version: 11,
     },
     OperatorInfo {
