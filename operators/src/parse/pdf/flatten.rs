@@ -611,8 +611,7 @@ impl State<'_> {
         // pdf-extract expands each font's CMap into a map of its own.
         let codes = resolve(self.doc, &font)
             .and_then(|f| f.as_dict().ok())
-            .and_then(|dict| super::cmap_guard::to_unicode_codes(self.doc, dict))
-            .unwrap_or(0);
+            .map_or(0, |dict| self.font_checks.mapped_codes(self.doc, dict));
         let mapped: u64 = self.mapped_codes.iter().map(|(_, codes)| codes).sum();
         if mapped + codes > super::cmap_guard::MAX_PAGE_MAPPED_CODES {
             self.over_budget.push(name.to_vec());

@@ -59,6 +59,8 @@ pub(crate) struct Repaired {
 pub(crate) struct Cache {
     fonts: HashMap<ObjectId, Option<Repaired>>,
     streams: HashMap<(ObjectId, Parse), bool>,
+    /// Codes each ToUnicode CMap object maps (see [`Cache::mapped_codes`]).
+    codes: HashMap<ObjectId, u64>,
 }
 
 /// How a stream is parsed.
@@ -89,6 +91,24 @@ impl Cache {
             self.fonts.insert(id, found.clone());
         }
         found
+    }
+
+    /// How many codes font `font`'s ToUnicode CMap maps (see
+    /// [`super::cmap_guard::to_unicode_codes`]; 0 without one), found once for a CMap object
+    /// however many pages use it.
+    pub(crate) fn mapped_codes(&mut self, doc: &Document, font: &Dictionary) -> u64 {
+        let id = match font.get(b"ToUnicode") {
+            Ok(Object::Reference(id)) => Some(*id),
+            _ => None,
+        };
+        if let Some(&codes) = id.and_then(|id| self.codes.get(&id)) {
+            return codes;
+        }
+        let codes = super::cmap_guard::to_unicode_codes(doc, font).unwrap_or(0);
+        if let Some(id) = id {
+            self.codes.insert(id, codes);
+        }
+        codes
     }
 
     /// Whether pdf-extract reads `stream` (object `id`, when it is one) as `parse` reads it.
