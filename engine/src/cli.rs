@@ -1166,17 +1166,11 @@ fn print_step_output(step: &serde_json::Value, title: &str) {
                 );
             }
         }
-        _ if output.is_null() && text(&step["key"]).is_empty() => {
-            outln!("(a sink: it writes the item out and keeps no output)")
-        }
-        _ if output.is_null() && text(&step["op"]).starts_with("source.") => {
-            outln!("(a source: it reads the document from its file and keeps no output)")
-        }
         // Its error is said above: a failure stores no output.
         _ if output.is_null() && step["error"].is_string() => {}
         _ if output.is_null() => outln!(
-            "(output not in the store, key {}: `engine gc` removes the outputs only older runs used; a run that needs it computes it again)",
-            text(&step["key"])
+            "({})",
+            crate::inspect::missing_output_note(step["op"].as_str(), text(&step["key"]), false)
         ),
         _ => outln!(
             "{}",

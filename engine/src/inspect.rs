@@ -309,25 +309,24 @@ pub fn one_output(store: &Store, run: &Value, step: &str, doc_id: &str) -> anyho
     let mut found = json!({ "run_id": run_id, "step": step, "doc_id": doc_id, "record": record,
                             "computed_in": origin_of(&origins, record), "output": output });
     if found["output"].is_null() {
-        found["output_note"] =
-            missing_output_note(run["steps"][step]["op"].as_str(), record).into();
+        let op = run["steps"][step]["op"].as_str();
+        found["output_note"] = missing_output_note(op, &record.key, record.error.is_some()).into();
     }
     Ok(found)
 }
 
-/// Why `inspect --step --doc` shows no output: what the step keeps, or that `gc` removed it.
-fn missing_output_note(op: Option<&str>, record: &ItemRecord) -> &'static str {
+/// Why a step shows no output for a document (`op` the step's operator, `key` its output key,
+/// `failed` whether it failed on the document): what the step keeps, or that `gc` removed it.
+pub fn missing_output_note(op: Option<&str>, key: &str, failed: bool) -> String {
     match op {
         Some(op) if op.starts_with("source.") => {
-            "a source keeps no output: it reads the document from its file"
+            "a source keeps no output: it reads the document from its file".to_owned()
         }
-        _ if record.key.is_empty() => "a sink keeps no output: it writes the item out",
-        _ if record.error.is_some() => {
-            "the step failed on this document: a failure stores no output"
-        }
-        _ => {
-            "not in the store: `engine gc` removes the outputs only older runs used; a run that needs it computes it again"
-        }
+        _ if key.is_empty() => "a sink keeps no output: it writes the item out".to_owned(),
+        _ if failed => "the step failed on this document: a failure stores no output".to_owned(),
+        _ => format!(
+            "not in the store (key {key}): `engine gc` removes the outputs only older runs used; a run that needs it computes it again"
+        ),
     }
 }
 
