@@ -1775,6 +1775,19 @@ fn a_font_whose_embedded_program_is_unreadable_is_read_without_it() {
     );
 }
 
+/// Objects 6 and 7 of a PDF whose composite fonts use them: a CID font of Identity ordering
+/// and its descriptor (object 7).
+fn identity_cid_font_objects() -> [Vec<u8>; 2] {
+    [
+        b"<< /Type /Font /Subtype /CIDFontType2 /BaseFont /Sans /FontDescriptor 7 0 R \
+          /CIDSystemInfo << /Registry (Adobe) /Ordering (Identity) /Supplement 0 >> >>"
+            .to_vec(),
+        b"<< /Type /FontDescriptor /FontName /Sans /Flags 32 /FontBBox [0 0 1000 1000] \
+          /ItalicAngle 0 /Ascent 800 /Descent -200 /CapHeight 700 /StemV 80 >>"
+            .to_vec(),
+    ]
+}
+
 /// A font whose ToUnicode CMap maps a code to a noncharacter (U+FFFF) shows no such char in
 /// the text: the rest of the word reads as it is.
 #[test]
@@ -1790,16 +1803,7 @@ fn noncharacters_are_no_text() {
             .to_vec(),
     );
     objects.push(stream_object("<<", &content.len().to_string(), content));
-    objects.push(
-        b"<< /Type /Font /Subtype /CIDFontType2 /BaseFont /Sans /FontDescriptor 7 0 R \
-          /CIDSystemInfo << /Registry (Adobe) /Ordering (Identity) /Supplement 0 >> >>"
-            .to_vec(),
-    );
-    objects.push(
-        b"<< /Type /FontDescriptor /FontName /Sans /Flags 32 /FontBBox [0 0 1000 1000] \
-          /ItalicAngle 0 /Ascent 800 /Descent -200 /CapHeight 700 /StemV 80 >>"
-            .to_vec(),
-    );
+    objects.extend(identity_cid_font_objects());
     objects.push(stream_object("<<", &cmap.len().to_string(), cmap));
     let parsed = parse_bytes(objects_pdf(&objects));
     assert!(parsed.markdown.contains('i'), "{:?}", parsed.markdown);
@@ -1910,16 +1914,7 @@ fn fonts_sharing_a_large_cmap_are_bounded_by_the_codes_a_page_may_map() {
         &content.len().to_string(),
         content.as_bytes(),
     ));
-    objects.push(
-        b"<< /Type /Font /Subtype /CIDFontType2 /BaseFont /Sans /FontDescriptor 7 0 R \
-          /CIDSystemInfo << /Registry (Adobe) /Ordering (Identity) /Supplement 0 >> >>"
-            .to_vec(),
-    );
-    objects.push(
-        b"<< /Type /FontDescriptor /FontName /Sans /Flags 32 /FontBBox [0 0 1000 1000] \
-          /ItalicAngle 0 /Ascent 800 /Descent -200 /CapHeight 700 /StemV 80 >>"
-            .to_vec(),
-    );
+    objects.extend(identity_cid_font_objects());
     for _ in 0..fonts {
         objects.push(
             format!(
