@@ -26,25 +26,6 @@ const LONG_WORDS: usize = 6;
 /// Lines at least this much larger than the page's body text are set as headings.
 const HEADING_RATIO: f32 = 1.15;
 
-/// The font size most of the page's text is set in.
-fn body_size(segs: &[Segment]) -> f32 {
-    let mut chars: Vec<(f32, usize)> = Vec::new();
-    for seg in segs {
-        let count = seg.text.chars().count();
-        match chars
-            .iter_mut()
-            .find(|(size, _)| (*size - seg.size).abs() < 0.25)
-        {
-            Some((_, total)) => *total += count,
-            None => chars.push((seg.size, count)),
-        }
-    }
-    chars
-        .into_iter()
-        .max_by_key(|&(_, count)| count)
-        .map_or(0.0, |(size, _)| size)
-}
-
 /// The text with digits folded, spaces collapsed and case ignored.
 fn normalize(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
@@ -312,7 +293,12 @@ pub(crate) fn furniture(pages: &[(&[Segment], f32)]) -> Vec<Vec<usize>> {
             places.entry((key, cand.edge)).or_default().push((p, c));
         }
     }
-    let body_sizes: Vec<f32> = pages.iter().map(|(segs, _)| body_size(segs)).collect();
+    let body_sizes: Vec<f32> = pages
+        .iter()
+        .map(|(segs, _)| {
+            super::headings::body_size(segs.iter().map(|seg| (seg.size, seg.text.chars().count())))
+        })
+        .collect();
     let base = 2.max(n.div_ceil(4)).min(n);
     let strict = 3.max(n.div_ceil(2));
     let mut repeated: HashSet<(usize, usize)> = HashSet::new();
