@@ -439,10 +439,7 @@ fn usage_error(err: &clap::Error) -> i32 {
             .collect::<Vec<_>>()
             .join(" ");
         let message = message.strip_prefix("error: ").unwrap_or(&message);
-        jsonln!(
-            "{}",
-            serde_json::json!({ "error": { "message": message, "code": code } })
-        );
+        jsonln!("{}", crate::failure::error_object(message, code));
     }
     code
 }

@@ -94,12 +94,12 @@ pub fn report(err: &anyhow::Error, json: bool) -> i32 {
         None => eprintln!("error: {}", crate::stdout::visible(&message)),
     }
     if json {
-        let error = serde_json::json!({ "message": message, "code": code });
         let value = match pipeline {
             Some(InvalidPipeline(report)) => serde_json::json!({
-                "valid": false, "file": report.file, "diagnostics": report.diagnostics, "error": error,
+                "valid": false, "file": report.file, "diagnostics": report.diagnostics,
+                "error": error_object(&message, code)["error"],
             }),
-            None => serde_json::json!({ "error": error }),
+            None => error_object(&message, code),
         };
         jsonln!("{value}");
     }
@@ -118,14 +118,16 @@ pub fn set_json(json: bool) {
 /// also the error object on stdout, as every command that fails ends (a second Ctrl-C, a
 /// store that cannot be written).
 pub fn exit_now(message: &str, code: i32) -> ! {
-    eprintln!("error: {message}");
+    eprintln!("error: {}", crate::stdout::visible(message));
     if JSON.load(std::sync::atomic::Ordering::Relaxed) {
-        jsonln!(
-            "{}",
-            serde_json::json!({ "error": { "message": message, "code": code } })
-        );
+        jsonln!("{}", error_object(message, code));
     }
     std::process::exit(code)
+}
+
+/// The object that ends a failed command's JSON output: `{"error": {"message", "code"}}`.
+pub fn error_object(message: &str, code: i32) -> serde_json::Value {
+    serde_json::json!({ "error": { "message": message, "code": code } })
 }
 
 #[cfg(test)]
