@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Output;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use axum::Router;
@@ -155,10 +155,15 @@ struct Endpoint {
     texts: Mutex<Vec<String>>,
     /// The texts of each answered request.
     calls: Mutex<Vec<Vec<String>>>,
+    /// Answer every request with 503 from now on.
+    down: AtomicBool,
 }
 
 async fn embeddings(State(endpoint): State<Arc<Endpoint>>, Json(body): Json<Value>) -> Response {
     let request = endpoint.requests.fetch_add(1, Ordering::SeqCst);
+    if endpoint.down.load(Ordering::SeqCst) {
+        return (StatusCode::SERVICE_UNAVAILABLE, "down for maintenance").into_response();
+    }
     // Every third request is refused once: the engine retries it.
     if request % 3 == 0 {
         return (
@@ -297,6 +302,40 @@ fn an_unset_api_key_only_stops_what_embeds() {
         "{}",
         stderr(&vector)
     );
+}
+
+/// With the embedding server down, a vector query fails with the server's answer and points to
+/// BM25, which needs no server.
+#[test]
+fn a_query_whose_server_is_down_points_to_bm25() {
+    let (base_url, endpoint) = server();
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir_all(dir.path().join("docs")).unwrap();
+    fs::write(dir.path().join("docs/a.md"), "# Keys\n\nLocks and keys.\n").unwrap();
+    let yaml = format!(
+        "version: 1\nname: http\nsteps:\n  docs: {{ op: source.files, path: docs }}\n  parse: {{ op: parse, input: docs }}\n  chunk: {{ op: chunk.recursive, input: parse, size: 200, unit: chars }}\n  embed: {{ op: embed, input: chunk, provider: http, base_url: \"{base_url}\", model: test, retries: 1, backoff: 0.01 }}\n  index: {{ op: index.hybrid, input: embed }}\n",
+    );
+    let file = dir.path().join("pipeline.yaml");
+    fs::write(&file, yaml).unwrap();
+    let run = engine().arg("run").arg(&file).output().unwrap();
+    assert_eq!(run.status.code(), Some(0), "{}", stderr(&run));
+    endpoint.down.store(true, Ordering::SeqCst);
+    let query = |mode: &str| {
+        engine()
+            .arg("query")
+            .arg(&file)
+            .args(["--index", "index", "--mode", mode, "keys"])
+            .output()
+            .unwrap()
+    };
+    let vector = query("vector");
+    assert_ne!(vector.status.code(), Some(0));
+    let message = stderr(&vector);
+    assert!(message.contains("503"), "{message}");
+    assert!(message.contains("query --mode bm25"), "{message}");
+    let bm25 = query("bm25");
+    assert_eq!(bm25.status.code(), Some(0), "{}", stderr(&bm25));
+    assert!(String::from_utf8_lossy(&bm25.stdout).contains("a.md"));
 }
 
 /// A query is embedded by the model that built the index, or refused: after switching the

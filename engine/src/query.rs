@@ -224,7 +224,12 @@ impl Searcher {
 
     /// The query's embedding by the branch's provider (with its query prefix).
     pub fn embed_query(&mut self, text: &str) -> anyhow::Result<Vec<f32>> {
-        Ok(self.embedder()?.embed_query(text)?)
+        let step = self.step.clone();
+        self.embedder()?.embed_query(text).with_context(|| {
+            format!(
+                "cannot embed the query with the model of `{step}` (BM25 works without it: `query --mode bm25`, `compare --modes bm25`)"
+            )
+        })
     }
 
     /// Ranks chunks for `text`; `vector` is its embedding when already known.
