@@ -765,3 +765,24 @@ fn duplicate_query_ids_and_malformed_or_unrelated_qrels_are_refused() {
         }
     }
 }
+
+/// A store beside the pipeline's folder is named as written when the pipeline is in the
+/// working directory, not as `./../st`.
+#[test]
+fn a_store_outside_the_working_directory_is_named_as_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let work = dir.path().join("work");
+    fs::create_dir_all(work.join("docs")).unwrap();
+    fs::write(
+        work.join("pipeline.yaml"),
+        "version: 1\nname: beside\nstore: ../st\nsteps:\n  docs: { op: source.files, path: docs }\n  parse: { op: parse, input: docs }\n",
+    )
+    .unwrap();
+    let output = engine_in(&work, &["gc", "pipeline.yaml"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("no store at ../st yet"),
+        "{}",
+        stderr(&output)
+    );
+}

@@ -232,7 +232,7 @@ pub fn load_str_for(
             Pipeline {
                 file: path.to_owned(),
                 file_hash: blake3::hash(text.as_bytes()).to_hex().to_string(),
-                store: base.join(&header.store),
+                store: under_base(&base, &header.store),
                 base,
                 name: header.name,
                 channel_capacity: header.channel_capacity,
@@ -908,3 +908,14 @@ fn typed_step(
         channel_capacity: number("channel_capacity"),
     })
 }
+
+/// `relative` under the pipeline's folder, without the `./` in front that a pipeline in the
+/// working directory would give it (`./../shared/st` in messages).
+fn under_base(base: &Path, relative: &str) -> PathBuf {
+    if base == Path::new(".") {
+        PathBuf::from(relative)
+    } else {
+        base.join(relative)
+    }
+}
+
