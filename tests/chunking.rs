@@ -205,7 +205,10 @@ fn validate_reports_chunking_problems() {
         // An unknown provider is named, with the choices (it read "expected another value").
         (11, "`provider: foo` is not allowed here"),
         // A file that is no tokenizer is found before the run (it was "valid").
-        (12, "is not a Hugging Face tokenizer.json"),
+        (
+            12,
+            "`not-a-tokenizer.json` is JSON but not a Hugging Face tokenizer",
+        ),
     ] {
         assert!(
             err.lines()

@@ -918,4 +918,3 @@ fn under_base(base: &Path, relative: &str) -> PathBuf {
         base.join(relative)
     }
 }
-

@@ -58,11 +58,11 @@ pub fn input_problem(base: &Path, relative: &str, kind: PathKind) -> Option<Prob
             ),
             "write what it gives to a file, and name that file",
         ),
-        PathKind::Tokenizer => operators::chunk::sizer::load_tokenizer(&resolved)
+        PathKind::Tokenizer => operators::chunk::sizer::read_tokenizer(&resolved)
             .err()
             .and_then(|err| {
                 problem(
-                    format!("`{relative}` is not a Hugging Face tokenizer.json: {err}"),
+                    format!("`{relative}` {err}"),
                     "name the tokenizer.json of the embedding model, e.g. `models/bge-small-en-v1.5/tokenizer.json`",
                 )
             }),

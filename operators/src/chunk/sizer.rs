@@ -319,10 +319,25 @@ impl Sizer for WordSizer {
     }
 }
 
+/// Reads a Hugging Face `tokenizer.json`. The error, to follow the file's name, says whether it
+/// cannot be read, is not JSON, or is JSON of another kind.
+pub fn read_tokenizer(path: &Path) -> Result<Tokenizer, String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot be read: {e}"))?;
+    Tokenizer::from_bytes(&bytes).map_err(|e| {
+        if serde_json::from_slice::<serde::de::IgnoredAny>(&bytes).is_ok() {
+            format!(
+                "is JSON but not a Hugging Face tokenizer (the `tokenizer.json` saved with a model): {e}"
+            )
+        } else {
+            format!("is not a tokenizer.json, not even JSON: {e}")
+        }
+    })
+}
+
 /// Loads a Hugging Face `tokenizer.json` for counting: no truncation, no padding.
 pub fn load_tokenizer(path: &Path) -> Result<Tokenizer, String> {
-    let mut tokenizer = Tokenizer::from_file(path)
-        .map_err(|e| format!("cannot load tokenizer {}: {e}", path.display()))?;
+    let mut tokenizer =
+        read_tokenizer(path).map_err(|e| format!("the tokenizer {} {e}", path.display()))?;
     tokenizer
         .with_truncation(None)
         .map_err(|e| format!("tokenizer {}: {e}", path.display()))?;
@@ -462,6 +477,23 @@ impl Sizer for TokenSizer<'_> {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+
+    #[test]
+    fn a_tokenizer_file_that_is_not_one_says_what_it_is() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("tokenizer.json");
+        std::fs::write(&file, "{\"vocab\": {\"a\": 1}}").unwrap();
+        let err = load_tokenizer(&file).unwrap_err();
+        assert!(
+            err.contains("is JSON but not a Hugging Face tokenizer"),
+            "{err}"
+        );
+        std::fs::write(&file, "<html>not found</html>").unwrap();
+        let err = load_tokenizer(&file).unwrap_err();
+        assert!(err.contains("not even JSON"), "{err}");
+        let err = load_tokenizer(&dir.path().join("missing.json")).unwrap_err();
+        assert!(err.contains("missing.json cannot be read"), "{err}");
+    }
 
     #[test]
     fn chars() {

@@ -449,9 +449,10 @@ impl OnnxEmbedder {
         let library = config.runtime_path(base, &dir)?;
         let environment = environment(&library)?;
 
-        let mut tokenizer = Tokenizer::from_file(&tokenizer_file).map_err(|err| {
-            EmbedError::new(format!("cannot read {}: {err}", tokenizer_file.display()))
-        })?;
+        let mut tokenizer =
+            crate::chunk::sizer::read_tokenizer(&tokenizer_file).map_err(|err| {
+                EmbedError::new(format!("the tokenizer {} {err}", tokenizer_file.display()))
+            })?;
         tokenizer.with_padding(None);
         tokenizer
             .with_truncation(Some(TruncationParams {
