@@ -67,19 +67,25 @@ pub fn fill_in(
         if let OperatorConfig::ChunkSemantic(config) = &mut step.config
             && config.embedding.is_none()
         {
+            let hashing = |whose: &str| {
+                Diagnostic::warning(
+                    doc.value_pos(&format!("{pointer}/op")),
+                    format!("`chunk.semantic` compares its sentences with {whose} `hash` provider, which sees shared words, not meaning: most neighbouring sentences share none, so its breakpoints fall almost anywhere or nowhere"),
+                )
+                .in_step(&step.name)
+                .at_key("op")
+                .with_hint(Some(
+                    "set `embedding` to a model (`{ provider: onnx, model: … }`), or feed the chunks into an `embed` step with one; `embedding: { provider: hash }` keeps this choice without the warning".to_owned(),
+                ))
+            };
             match found.as_slice() {
-                [] => diagnostics.push(
-                    Diagnostic::warning(
-                        doc.value_pos(&format!("{pointer}/op")),
-                        "`chunk.semantic` compares its sentences with the default `hash` provider, which sees shared words, not meaning: most neighbouring sentences share none, so its breakpoints fall almost anywhere or nowhere",
-                    )
-                    .in_step(&step.name)
-                    .at_key("op")
-                    .with_hint(Some(
-                        "set `embedding` to a model (`{ provider: onnx, model: … }`), or feed the chunks into an `embed` step with one; `embedding: { provider: hash }` keeps this choice without the warning".to_owned(),
-                    )),
-                ),
-                [(_, embed)] => config.embedding = Some(embed.clone()),
+                [] => diagnostics.push(hashing("the default")),
+                [(name, embed)] => {
+                    if matches!(embed, EmbedConfig::Hash(_)) {
+                        diagnostics.push(hashing(&format!("the `embed` step `{name}`'s")));
+                    }
+                    config.embedding = Some(embed.clone());
+                }
                 several => diagnostics.push(problem(
                     "op",
                     format!(
@@ -369,6 +375,24 @@ mod tests {
         };
         assert!(warned(""));
         assert!(!warned(", embedding: { provider: hash }"));
+        // Taking `hash` from the embed step it feeds is no better, and said too.
+        let (_, report) = load_str(
+            &dir.path().join("p.yaml"),
+            "version: 1\nname: t\nsteps:\n  docs: { op: source.files, path: docs }\n  parse: { op: parse, input: docs }\n  chunk: { op: chunk.semantic, input: parse, size: 100 }\n  embed: { op: embed, input: chunk, provider: hash }\n  index: { op: index.hybrid, input: embed }\n",
+        )
+        .unwrap();
+        let report = report.to_string();
+        assert!(
+            report.contains("with the `embed` step `embed`'s `hash` provider"),
+            "{report}"
+        );
+        // Its own `embedding: { provider: hash }` is a choice, even with an embed step.
+        let (_, report) = load_str(
+            &dir.path().join("p.yaml"),
+            "version: 1\nname: t\nsteps:\n  docs: { op: source.files, path: docs }\n  parse: { op: parse, input: docs }\n  chunk: { op: chunk.semantic, input: parse, size: 100, embedding: { provider: hash } }\n  embed: { op: embed, input: chunk, provider: hash }\n  index: { op: index.hybrid, input: embed }\n",
+        )
+        .unwrap();
+        assert!(!report.to_string().contains("`hash` provider"), "{report}");
     }
 
     #[test]
