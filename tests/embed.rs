@@ -511,3 +511,33 @@ fn semantic_chunking_compares_sentences_with_the_model_it_feeds() {
     let second = chunks[1]["text"].as_str().unwrap();
     assert!(second.starts_with("The stock market"), "{second}");
 }
+
+/// `chunk.semantic` keeps its sentence vectors in the store: chunking again with another
+/// breakpoint sends no sentence to the provider again, and gives what a fresh store gives.
+#[test]
+fn semantic_chunking_embeds_a_documents_sentences_once() {
+    let (base_url, endpoint) = server();
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir_all(dir.path().join("docs")).unwrap();
+    fs::write(
+        dir.path().join("docs/a.md"),
+        "Cats are small mammals. They purr and hunt mice. Cats sleep a lot.\n\nThe stock market fell today. Investors sold shares of banks. Bond yields rose as well.\n",
+    )
+    .unwrap();
+    let pipeline = |store: &str, percentile: u32| {
+        format!(
+            "version: 1\nname: sem\nstore: {store}\nsteps:\n  docs: {{ op: source.files, path: docs }}\n  parse: {{ op: parse, input: docs }}\n  chunk: {{ op: chunk.semantic, input: parse, size: 300, unit: chars, breakpoint_percentile: {percentile}, embedding: {{ provider: http, base_url: \"{base_url}\", model: test, backoff: 0.01 }} }}\n  out: {{ op: sink.jsonl, input: chunk, path: {store}.jsonl }}\n"
+        )
+    };
+    let run = |store: &str, percentile: u32| {
+        let output = engine_on(dir.path(), &["run"], &pipeline(store, percentile));
+        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+        fs::read(dir.path().join(format!("{store}.jsonl"))).unwrap()
+    };
+    run("kept", 95);
+    let sent = endpoint.texts.lock().unwrap().len();
+    assert_eq!(sent, 6, "six sentences, each sent once");
+    let again = run("kept", 50);
+    assert_eq!(endpoint.texts.lock().unwrap().len(), sent, "no sentence sent again");
+    assert_eq!(again, run("fresh", 50), "as a fresh store chunks it");
+}

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use anyhow::{Context, bail};
 use operators::chunk::Chunker;
 use operators::embed::Embed;
+use operators::embed::cache::LruCache;
 use operators::index::{Entry, IndexConfig, IndexUpdate, StoredHit};
 use operators::model::ChunkSet;
 use operators::parse::{ParseConfig, parse};
@@ -82,6 +83,10 @@ fn written_by(pipeline: &Pipeline) -> Vec<PathBuf> {
 }
 
 /// The runtime operator of one step.
+/// Calls of `chunk.semantic`'s sentence embedding kept in memory in front of the store's (each
+/// up to 256 vectors).
+const SENTENCE_CALLS_IN_MEMORY: usize = 16;
+
 fn operator(
     pipeline: &Pipeline,
     step: &Step,
@@ -100,7 +105,16 @@ fn operator(
         OperatorConfig::ChunkRecursive(config) => chunking(config.chunker(base, fingerprint)?),
         OperatorConfig::ChunkByHeading(config) => chunking(config.chunker(base, fingerprint)?),
         OperatorConfig::ChunkByPage(config) => chunking(config.chunker(base, fingerprint)?),
-        OperatorConfig::ChunkSemantic(config) => chunking(config.chunker(base, fingerprint)?),
+        OperatorConfig::ChunkSemantic(config) => chunking(config.chunker_keeping(
+            base,
+            fingerprint,
+            store.map(|store| {
+                StoredVectors::cache(
+                    Arc::new(LruCache::new(SENTENCE_CALLS_IN_MEMORY)),
+                    Arc::clone(store),
+                )
+            }),
+        )?),
         OperatorConfig::ChunkSmart(config) => chunking(config.chunker(base, fingerprint)?),
         OperatorConfig::Embed(config) => Operator::Batch(Arc::new(EmbedOp {
             embed: match store {

@@ -59,8 +59,9 @@ use std::sync::Arc;
 
 use tokenizers::Tokenizer;
 
+use crate::embed::cache::{CallCache, VectorCache};
 use crate::embed::hash::HashEmbedder;
-use crate::embed::{EmbedError, Embedder};
+use crate::embed::{EmbedConfig, EmbedError, Embedder};
 use crate::model::{ChunkSet, ParsedDocument};
 use sizer::{DocumentCharSizer, Sizer, TokenSizer, WordSizer};
 
@@ -272,11 +273,25 @@ impl ByPageConfig {
 impl SemanticConfig {
     /// The chunker of these settings; paths are relative to `base`.
     pub fn chunker(&self, base: &Path, fingerprint: &str) -> Result<Chunker, ChunkError> {
+        self.chunker_keeping(base, fingerprint, None)
+    }
+
+    /// [`SemanticConfig::chunker`], keeping the sentence vectors of a model in `cache` (one
+    /// on disk, say), so that chunking a document again with other settings does not embed
+    /// its sentences again. The built-in `hash` provider is faster than any cache, and skips it.
+    pub fn chunker_keeping(
+        &self,
+        base: &Path,
+        fingerprint: &str,
+        cache: Option<Arc<dyn VectorCache>>,
+    ) -> Result<Chunker, ChunkError> {
         let settings = self.settings();
         let tokenizer = load_tokenizer(&settings, base)?;
-        let embedder: Arc<dyn Embedder> = match &self.embedding {
-            Some(config) => config.embedder(base)?,
-            None => Arc::new(HashEmbedder::from_config(&Default::default())),
+        let embedder: Arc<dyn Embedder> = match (&self.embedding, cache) {
+            (Some(EmbedConfig::Hash(config)), _) => Arc::new(HashEmbedder::from_config(config)),
+            (Some(config), Some(cache)) => CallCache::wrap(config.embedder(base)?, cache),
+            (Some(config), None) => config.embedder(base)?,
+            (None, _) => Arc::new(HashEmbedder::from_config(&Default::default())),
         };
         let strategy = Strategy::Semantic {
             percentile: self.breakpoint_percentile.clamp(0.0, 100.0),

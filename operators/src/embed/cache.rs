@@ -8,6 +8,8 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
+use super::{EmbedError, Embedder};
+
 /// The cache key of one text under one provider: blake3 of fingerprint and text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct CacheKey([u8; 32]);
@@ -22,9 +24,75 @@ impl CacheKey {
         CacheKey(*hasher.finalize().as_bytes())
     }
 
+    /// The key of one whole call: `texts`, together and in order, embedded by the provider
+    /// whose cache scope is `scope`. It never equals a key of one text ([`CacheKey::new`]).
+    pub fn of_call(scope: &str, texts: &[&str]) -> Self {
+        let mut hasher = blake3::Hasher::new();
+        hasher.update(&(scope.len() as u64).to_le_bytes());
+        hasher.update(scope.as_bytes());
+        hasher.update(b"\0call");
+        hasher.update(&(texts.len() as u64).to_le_bytes());
+        for text in texts {
+            hasher.update(&(text.len() as u64).to_le_bytes());
+            hasher.update(text.as_bytes());
+        }
+        CacheKey(*hasher.finalize().as_bytes())
+    }
+
     /// The key's bytes (for stores that persist it).
     pub fn as_bytes(&self) -> &[u8; 32] {
         &self.0
+    }
+}
+
+/// An embedder whose calls are cached whole: the vectors of one call's texts are kept under the
+/// key of all of them ([`CacheKey::of_call`]), so the same call again gets exactly the vectors
+/// the provider gave, even from a model whose int8 activations are scaled over each batch (a
+/// text keyed alone could get vectors computed in other company). `chunk.semantic` embeds its
+/// sentences through it, so a changed breakpoint does not embed a document's sentences again.
+pub struct CallCache {
+    inner: Arc<dyn Embedder>,
+    cache: Arc<dyn VectorCache>,
+}
+
+impl CallCache {
+    /// `inner` with its calls kept in `cache`.
+    pub fn wrap(inner: Arc<dyn Embedder>, cache: Arc<dyn VectorCache>) -> Arc<dyn Embedder> {
+        Arc::new(CallCache { inner, cache })
+    }
+}
+
+impl Embedder for CallCache {
+    fn fingerprint(&self) -> String {
+        self.inner.fingerprint()
+    }
+
+    fn cache_scope(&self) -> String {
+        self.inner.cache_scope()
+    }
+
+    fn embed_documents(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError> {
+        if texts.is_empty() {
+            return self.inner.embed_documents(texts);
+        }
+        let key = CacheKey::of_call(&self.inner.cache_scope(), texts);
+        if let Some(all) = self.cache.get(&key)
+            && all.len() % texts.len() == 0
+        {
+            let dim = all.len() / texts.len();
+            return Ok(all.chunks(dim.max(1)).map(<[f32]>::to_vec).collect());
+        }
+        let vectors = self.inner.embed_documents(texts)?;
+        // Kept as one array: only vectors of one length can be cut apart again.
+        let dim = vectors.first().map_or(0, Vec::len);
+        if dim > 0 && vectors.len() == texts.len() && vectors.iter().all(|v| v.len() == dim) {
+            self.cache.put(key, Arc::from(vectors.concat()));
+        }
+        Ok(vectors)
+    }
+
+    fn embed_query(&self, text: &str) -> Result<Vec<f32>, EmbedError> {
+        self.inner.embed_query(text)
     }
 }
 
@@ -134,6 +202,48 @@ mod tests {
         assert_ne!(CacheKey::new("a", "text"), CacheKey::new("a", "texts"));
         // The fingerprint's length is hashed, so boundaries cannot shift.
         assert_ne!(CacheKey::new("ab", "c"), CacheKey::new("a", "bc"));
+    }
+
+    /// Counts its calls; vector i of a call is `[i, length of text i]`, so a vector that comes
+    /// back from the cache shows which call made it.
+    struct Counting(std::sync::atomic::AtomicUsize);
+
+    impl Embedder for Counting {
+        fn fingerprint(&self) -> String {
+            "counting".to_owned()
+        }
+
+        fn embed_documents(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError> {
+            self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            Ok(texts
+                .iter()
+                .enumerate()
+                .map(|(i, t)| vec![i as f32, t.len() as f32])
+                .collect())
+        }
+
+        fn embed_query(&self, text: &str) -> Result<Vec<f32>, EmbedError> {
+            Ok(vec![0.0, text.len() as f32])
+        }
+    }
+
+    #[test]
+    fn a_call_again_gets_the_vectors_of_that_call_and_no_other() {
+        let inner = Arc::new(Counting(Default::default()));
+        let cached = CallCache::wrap(inner.clone(), Arc::new(LruCache::new(8)));
+        let first = cached.embed_documents(&["a", "bb", "ccc"]).unwrap();
+        let again = cached.embed_documents(&["a", "bb", "ccc"]).unwrap();
+        assert_eq!(first, again);
+        assert_eq!(inner.0.load(std::sync::atomic::Ordering::SeqCst), 1);
+        // Other company, another order or a text split differently: another call.
+        assert_eq!(
+            cached.embed_documents(&["bb", "a", "ccc"]).unwrap()[1],
+            vec![1.0, 1.0]
+        );
+        cached.embed_documents(&["a", "bbccc"]).unwrap();
+        cached.embed_documents(&["ab", "bccc"]).unwrap();
+        assert_eq!(inner.0.load(std::sync::atomic::Ordering::SeqCst), 4);
+        assert_ne!(CacheKey::of_call("f", &["a"]), CacheKey::new("f", "a"));
     }
 
     #[test]
