@@ -538,6 +538,10 @@ fn semantic_chunking_embeds_a_documents_sentences_once() {
     let sent = endpoint.texts.lock().unwrap().len();
     assert_eq!(sent, 6, "six sentences, each sent once");
     let again = run("kept", 50);
-    assert_eq!(endpoint.texts.lock().unwrap().len(), sent, "no sentence sent again");
+    assert_eq!(
+        endpoint.texts.lock().unwrap().len(),
+        sent,
+        "no sentence sent again"
+    );
     assert_eq!(again, run("fresh", 50), "as a fresh store chunks it");
 }

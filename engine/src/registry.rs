@@ -236,7 +236,12 @@ pub const OPERATORS: &[OperatorInfo] = &[
         //    the top of each page that differ only in their numbers are no running headers;
         //    fonts with entries pdf-extract panics on are read without them; a page without
         //    a usable media box is read as US Letter; noncharacters (U+FFFF) are no text.
-        version: 11,
+        // 12: PDF: a line centred over two columns (a paper's author line) is read before
+        //    them, not between a column's heading and its text; a section number a quad from
+        //    its title (`1 Introduction`, `2.3 Scope`) is one line with it; TeX's and URW's
+        //    bold faces (`CMBX12`, `NimbusRomNo9L-Medi`) are bold; a bold phrase of four words
+        //    or more opening in lower case is no heading.
+        version: 12,
     },
     OperatorInfo {
         name: "chunk.recursive",

@@ -754,6 +754,7 @@ fn is_bold(doc: &Document, font: &Object) -> bool {
         ["bold", "black", "heavy", "semibold", "demi"]
             .iter()
             .any(|w| n.contains(w))
+            || tex_bold(&n)
     });
     if named_bold {
         return true;
@@ -787,6 +788,21 @@ fn is_bold(doc: &Document, font: &Object) -> bool {
         }
         _ => false,
     }
+}
+
+/// Whether a lower-case font name (subset prefix and all) names a bold face in TeX's or URW's
+/// abbreviations: Computer Modern's and the EC fonts' bold extended (`CMBX12`, `CMSSBX10`,
+/// `SFBX1200`) and URW's medium, their bold (`NimbusRomNo9L-Medi`, `…-MediItal`; not
+/// `Poppins-Medium`).
+fn tex_bold(name: &str) -> bool {
+    let name = name.split_once('+').map_or(name, |(_, rest)| rest);
+    let urw_medium = name
+        .rsplit_once('-')
+        .is_some_and(|(_, weight)| weight == "medi" || weight == "mediital");
+    urw_medium
+        || ["cmbx", "cmssbx", "sfbx", "sfsx"]
+            .iter()
+            .any(|p| name.starts_with(p))
 }
 
 /// Words in font names of typewriter designs (lowercase, subset prefix and spaces removed):
@@ -882,4 +898,30 @@ fn is_bold_descendant(doc: &Document, font: &Object) -> bool {
         return false;
     }
     is_bold(doc, font)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tex_and_urw_bold_names_are_bold() {
+        for name in [
+            "egukd+cmbx12",
+            "cmssbx10",
+            "sfbx1200",
+            "ygcxdp+nimbusromno9l-medi",
+        ] {
+            assert!(tex_bold(name), "{name}");
+        }
+        for name in [
+            "cmr10",
+            "poppins-medium",
+            "nimbusromno9l-regu",
+            "cmmi10",
+            "abc+cmb",
+        ] {
+            assert!(!tex_bold(name), "{name}");
+        }
+    }
 }

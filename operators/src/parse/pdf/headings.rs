@@ -77,6 +77,7 @@ impl Levels {
             && lines <= 2
             && text.chars().count() <= 120
             && !text.ends_with(['.', ':'])
+            && !opens_in_lower_case(text)
             && size >= self.body * 0.9;
         if bold_title {
             let depth = numbered_level(text).unwrap_or(1);
@@ -86,6 +87,21 @@ impl Levels {
             .filter(|_| lines == 1 && (size - self.body).abs() <= 0.15 * self.body)
             .map(|depth| (self.sizes.len() + depth - 1).clamp(1, 6) as u8)
     }
+}
+
+/// Words of a phrase in bold from which, opening in lower case, it is part of a sentence.
+const SENTENCE_WORDS: usize = 4;
+
+/// Whether `text` is a phrase of [`SENTENCE_WORDS`] words or more that opens with a lower-case
+/// word (`at the final point`, not `iPhone`): in body-size bold, words set in bold inside a
+/// sentence, not a title. (A shorter one may be a label, `legal aid` under `State funded`.)
+fn opens_in_lower_case(text: &str) -> bool {
+    let mut chars = text.chars();
+    chars.next().is_some_and(char::is_lowercase)
+        && chars
+            .next()
+            .is_none_or(|c| c.is_lowercase() || c.is_whitespace())
+        && text.split_whitespace().count() >= SENTENCE_WORDS
 }
 
 /// The depth of a multi-level section number opening a short title (`2.3 Scope` → 2).
@@ -116,6 +132,17 @@ mod tests {
         assert!(!heading_shaped("\u{f0a7} No", 1));
         assert_eq!(levels.level("\u{f0a7} No", 14.0, 1, false), None);
         assert_eq!(levels.level("• Summary", 10.0, 1, true), None);
+    }
+
+    #[test]
+    fn bold_words_in_lower_case_are_no_title() {
+        let levels = Levels::new(10.0, std::iter::empty());
+        assert!(levels.level("Configure script", 10.0, 1, true).is_some());
+        assert!(levels.level("iPhone setup", 10.0, 1, true).is_some());
+        assert_eq!(
+            levels.level("at the beginning point then drag the mouse", 10.0, 1, true),
+            None
+        );
     }
 
     #[test]

@@ -324,6 +324,42 @@ fn join_justified(line: Vec<Segment>, rules: &PageRules) -> Vec<Segment> {
     out
 }
 
+/// Widest gap, in font sizes, between a section number and its title (TeX sets a quad, one).
+const SECTION_GAP: f32 = 1.6;
+/// Most words of a title after a section number (leader dots aside).
+const SECTION_TITLE_WORDS: usize = 12;
+
+/// Whether `number` is a section number and `title`, after it on its baseline in the same type
+/// and at most [`SECTION_GAP`] away, the short title it numbers (`1 Introduction`, `2.3
+/// Scope`): one line, though set wider apart than words are. A number of one level (`1`) must
+/// be bold with its title, as headings are: ReportLab sets a list's labels as far from their
+/// items, in body type.
+fn titled_section_number(number: &Segment, title: &Segment, gap: f32) -> bool {
+    let size = number.size.max(title.size);
+    let parts: Vec<&str> = number.text.split('.').collect();
+    let levels = parts.len();
+    let numeral = levels <= 4
+        && parts.iter().enumerate().all(|(k, part)| {
+            let digits = (1..=3).contains(&part.len()) && part.bytes().all(|b| b.is_ascii_digit());
+            // An appendix's letter opens a number of several levels (`A.1`).
+            let letter =
+                k == 0 && levels > 1 && part.len() == 1 && part.as_bytes()[0].is_ascii_uppercase();
+            digits || letter
+        });
+    let words = title
+        .text
+        .split_whitespace()
+        .filter(|w| w.chars().any(char::is_alphanumeric))
+        .count();
+    numeral
+        && (levels > 1 || number.bold && title.bold)
+        && title.text.starts_with(char::is_uppercase)
+        && words <= SECTION_TITLE_WORDS
+        && (number.size - title.size).abs() <= 0.05 * size
+        && number.bold == title.bold
+        && (0.0..SECTION_GAP * size).contains(&gap)
+}
+
 /// Sorts runs into lines by baseline and joins neighbours on a line that are close enough.
 fn merge_runs(mut runs: Vec<Segment>, rules: &PageRules) -> Vec<Segment> {
     runs.sort_by(|a, b| a.y.total_cmp(&b.y).then(a.x0.total_cmp(&b.x0)));
@@ -354,8 +390,13 @@ fn merge_runs(mut runs: Vec<Segment>, rules: &PageRules) -> Vec<Segment> {
                 && (0.0..BULLET_GAP * size).contains(&gap);
             let walled = rules.walled(current.x1, next.x0, next.y, size);
             let apart = label_apart(&current, (next.size, next.y), gap > SPACE_GAP * size);
-            if !walled && !apart && (bullet || gap < SPLIT_GAP * size && gap > -2.0 * size) {
+            let numbered = titled_section_number(&current, &next, gap);
+            if !walled
+                && !apart
+                && (bullet || numbered || gap < SPLIT_GAP * size && gap > -2.0 * size)
+            {
                 let spaced = bullet
+                    || numbered
                     || gap > SPACE_GAP * size
                     || current.text.ends_with(char::is_alphanumeric)
                         && next.text.starts_with(char::is_alphanumeric)
@@ -389,6 +430,57 @@ fn merge_runs(mut runs: Vec<Segment>, rules: &PageRules) -> Vec<Segment> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A section number and its title a quad apart are one line; a list's label as far from
+    /// its item in body type, or a number before a sentence, stays apart.
+    #[test]
+    fn a_section_number_and_its_title_are_one_line() {
+        let part = |text: &str, x0: f32, x1: f32, size: f32, bold: bool| Segment {
+            size,
+            bold,
+            ..Segment::plain(text, x0, x1, 100.0)
+        };
+        let joined = |number: Segment, title: Segment| {
+            let gap = title.x0 - number.x1;
+            titled_section_number(&number, &title, gap)
+        };
+        // `1 Introduction` in 12-point bold, 12 points apart (TeX's quad).
+        assert!(joined(
+            part("1", 72.0, 78.0, 12.0, true),
+            part("Introduction", 90.0, 155.0, 12.0, true)
+        ));
+        assert!(joined(
+            part("2.3", 72.0, 85.0, 10.0, false),
+            part("Scope", 97.0, 125.0, 10.0, false)
+        ));
+        assert!(joined(
+            part("A.1", 72.0, 85.0, 10.0, true),
+            part("Proofs", 97.0, 125.0, 10.0, true)
+        ));
+        // ReportLab's list labels, in body type.
+        assert!(!joined(
+            part("1", 72.0, 77.0, 10.0, false),
+            part("Open the box.", 90.0, 150.0, 10.0, false)
+        ));
+        assert!(!joined(
+            part("2.3", 72.0, 85.0, 10.0, false),
+            part(
+                "percent of the samples were lost.",
+                97.0,
+                250.0,
+                10.0,
+                false
+            )
+        ));
+        assert!(!joined(
+            part("2.3", 72.0, 85.0, 10.0, false),
+            part("Scope", 130.0, 160.0, 10.0, false)
+        ));
+        assert!(!joined(
+            part("1.", 72.0, 78.0, 12.0, true),
+            part("Introduction", 90.0, 155.0, 12.0, true)
+        ));
+    }
 
     /// The texts of the segments `glyphs` make on a page without rules.
     fn texts_of(glyphs: &[Glyph]) -> Vec<String> {

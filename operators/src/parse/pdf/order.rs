@@ -62,8 +62,15 @@ fn order(segs: &[Segment], mut ids: Vec<usize>, out: &mut Vec<usize>, depth: usi
         if let Some(last) = groups.last_mut() {
             let mut union = last.clone();
             union.extend(&band);
-            let band_alone = split_columns(segs, &band, gutter).len() > 1;
-            if (group_has_gutter || band_alone) && split_columns(segs, &union, gutter).len() > 1 {
+            let own = split_columns(segs, &band, gutter);
+            let band_alone = own.len() > 1;
+            // A line above that crosses the band's own gutter (an author line centred over
+            // both columns) shares no gutter with it, whatever narrower gap their union has.
+            let crossed = !group_has_gutter && band_alone && crosses_gutters(segs, last, &own);
+            if !crossed
+                && (group_has_gutter || band_alone)
+                && split_columns(segs, &union, gutter).len() > 1
+            {
                 *last = union;
                 group_has_gutter = true;
                 continue;
@@ -235,6 +242,27 @@ fn split_columns(segs: &[Segment], ids: &[usize], gutter: f32) -> Vec<Vec<usize>
         right = right.max(s.x1);
     }
     columns
+}
+
+/// Whether a segment of `group` covers most of the gap between two of `columns` (as
+/// [`split_columns`] gives them, left to right): with it, what gap is left is not theirs.
+fn crosses_gutters(segs: &[Segment], group: &[usize], columns: &[Vec<usize>]) -> bool {
+    let edge = |column: &[usize], right: bool| {
+        let edges = column
+            .iter()
+            .map(|&i| if right { segs[i].x1 } else { segs[i].x0 });
+        if right {
+            edges.fold(f32::NEG_INFINITY, f32::max)
+        } else {
+            edges.fold(f32::INFINITY, f32::min)
+        }
+    };
+    columns.windows(2).any(|pair| {
+        let (left, right) = (edge(&pair[0], true), edge(&pair[1], false));
+        group
+            .iter()
+            .any(|&i| segs[i].x1.min(right) - segs[i].x0.max(left) > 0.5 * (right - left))
+    })
 }
 
 /// Splits at horizontal gaps that no segment crosses; top to bottom.
@@ -409,5 +437,37 @@ mod tests {
             seg("d", 70.0, 500.0, 136.0),
         ];
         assert_eq!(texts(&segs), ["a", "b", "c end.", "d"]);
+    }
+
+    /// The first page of a two-column paper: an author line centred over both columns, then
+    /// the abstract's heading in the left column beside the right column's first line. The
+    /// author line's gap to the heading is no gutter of the columns: it was read between the
+    /// heading and the abstract, and the right column's first line with it.
+    #[test]
+    fn a_line_centred_over_two_columns_is_read_before_them() {
+        let mut segs = vec![
+            seg("Title", 100.0, 490.0, 80.0),
+            seg("author", 217.0, 383.0, 170.0),
+            seg("email", 217.0, 383.0, 184.0),
+            seg("Abstract", 159.0, 203.0, 232.0),
+            seg("R1", 318.0, 527.0, 232.0),
+        ];
+        for k in 0..6 {
+            let y = 252.0 + 12.0 * k as f32;
+            segs.push(seg(["L1", "L2", "L3", "L4", "L5", "L6"][k], 89.0, 275.0, y));
+            segs.push(seg(
+                ["R2", "R3", "R4", "R5", "R6", "R7"][k],
+                307.0,
+                527.0,
+                y - 6.0,
+            ));
+        }
+        assert_eq!(
+            texts(&segs),
+            [
+                "Title", "author", "email", "Abstract", "L1", "L2", "L3", "L4", "L5", "L6", "R1",
+                "R2", "R3", "R4", "R5", "R6", "R7"
+            ]
+        );
     }
 }
