@@ -1427,6 +1427,67 @@ mod tests {
             .join(" ")
     }
 
+    /// A chunk is found by its own text; its title and section only rank it among those found.
+    /// A document titled "Two-Column Document" brought up all its chunks, a lone page number
+    /// among them, for "range of a bigint column", above the one chunk that says it.
+    #[test]
+    fn a_title_word_alone_finds_no_chunk() {
+        let dir = tempfile::tempdir().unwrap();
+        let titled = |doc: &str, title: &str, n: usize, text: &str| {
+            let mut entry = entry(doc, n, text, n);
+            entry.hit.title = Some(title.to_owned());
+            entry.hit.section = vec![title.to_owned()];
+            entry
+        };
+        let lorem: Vec<Entry> = ["Lorem ipsum dolor sit amet.", "3", "Sed do eiusmod tempor."]
+            .iter()
+            .enumerate()
+            .map(|(n, text)| titled("lorem", "Two-Column Document", n, text))
+            .collect();
+        let numeric = vec![
+            titled(
+                "numeric",
+                "Numeric Types",
+                0,
+                "A bigint holds a large range of integers.",
+            ),
+            titled(
+                "numeric",
+                "Numeric Types",
+                1,
+                "Floating point types are inexact.",
+            ),
+        ];
+        build(
+            dir.path(),
+            &[("lorem", "k1", lorem), ("numeric", "k2", numeric)],
+        );
+        let index = HybridIndex::open(dir.path()).unwrap();
+        let hits = index
+            .search(
+                "range of a bigint column",
+                None,
+                Mode::Bm25,
+                10,
+                &[],
+                Fusion::default(),
+            )
+            .unwrap();
+        assert_eq!(ids(&hits), ["numeric#0"]);
+        // Among the chunks their text finds, a title word still counts.
+        let hits = index
+            .search(
+                "numeric inexact",
+                None,
+                Mode::Bm25,
+                10,
+                &[],
+                Fusion::default(),
+            )
+            .unwrap();
+        assert_eq!(ids(&hits), ["numeric#1"]);
+    }
+
     /// After edits and deletes of long chunks (whose one-byte field lengths are rounded, which
     /// a merge used to total them from), every BM25 score is a fresh build's: the average
     /// lengths no longer depend on the segments' history (scores were 0.1-1% off).
@@ -1481,8 +1542,9 @@ mod tests {
             "bakox tubax",
             "pekox",
             "rebax fumix",
-            "intro",
-            "title doc05",
+            // The title's and section's scores (for chunks their text finds).
+            "bakox intro",
+            "pekox title doc05",
         ] {
             let expected = scores(fresh.path(), query);
             let updated = scores(updated.path(), query);

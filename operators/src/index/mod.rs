@@ -43,11 +43,15 @@ fn default_ef_search() -> usize {
 fn default_true() -> bool {
     true
 }
+/// Title and section words rank the chunks their own text finds; weighed at half a word of the
+/// text, as measured: at 2 and 1.5, a question word in some document's title brought up that
+/// document's chunks above the answer (a tester's 50 questions over the corpus: 44 right
+/// documents first, 49 at 0.5; Cranfield BM25 nDCG@10 0.366, 0.383 at 0.5).
 fn default_title_boost() -> f32 {
-    2.0
+    0.5
 }
 fn default_section_boost() -> f32 {
-    1.5
+    0.5
 }
 fn default_rebuild_threshold() -> f64 {
     0.2
@@ -85,11 +89,13 @@ pub struct IndexConfig {
     /// BM25 (such text has no spaces between words).
     #[serde(default = "default_true")]
     pub cjk_bigrams: bool,
-    /// BM25 weight of a match in the document title (0 to 1,000).
+    /// BM25 weight of a match in the document title (0 to 1,000), for chunks whose text
+    /// matches the query.
     #[serde(default = "default_title_boost")]
     #[schemars(range(min = 0.0, max = 1000.0))]
     pub title_boost: f32,
-    /// BM25 weight of a match in the section path (0 to 1,000).
+    /// BM25 weight of a match in the section path (0 to 1,000), for chunks whose text matches
+    /// the query.
     #[serde(default = "default_section_boost")]
     #[schemars(range(min = 0.0, max = 1000.0))]
     pub section_boost: f32,

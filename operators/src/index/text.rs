@@ -250,17 +250,19 @@ impl TextIndex {
     }
 
     /// The BM25 query for a user's text: every distinct term its analysis gives, in every
-    /// searched field with that field's boost, any of them matching. The text is words, never
-    /// query syntax: `NOT`, `AND`, `+` or quotes are nothing special.
+    /// searched field with that field's boost. A chunk is found by its own text (some term in
+    /// it); its title and section only rank it among the chunks found, so that a word of a
+    /// document's title does not bring up every chunk of the document, whatever they say. The
+    /// text is words, never query syntax: `NOT`, `AND`, `+` or quotes are nothing special.
     fn text_query(&self, text: &str) -> Box<dyn Query> {
         let terms = self.terms(text);
         if terms.is_empty() {
             return Box::new(EmptyQuery);
         }
-        let clauses: Vec<(Occur, Box<dyn Query>)> = terms
-            .iter()
-            .flat_map(|term| {
-                self.searched.iter().map(move |&(field, boost)| {
+        let any_term = |(field, boost): (Field, f32)| -> Box<dyn Query> {
+            let clauses: Vec<(Occur, Box<dyn Query>)> = terms
+                .iter()
+                .map(|term| {
                     let query = TermQuery::new(
                         Term::from_field_text(field, term),
                         IndexRecordOption::WithFreqs,
@@ -268,8 +270,17 @@ impl TextIndex {
                     let query: Box<dyn Query> = Box::new(BoostQuery::new(Box::new(query), boost));
                     (Occur::Should, query)
                 })
-            })
-            .collect();
+                .collect();
+            Box::new(BooleanQuery::new(clauses))
+        };
+        let [text, labels @ ..] = self.searched;
+        let mut clauses = vec![(Occur::Must, any_term(text))];
+        clauses.extend(
+            labels
+                .into_iter()
+                .filter(|&(_, boost)| boost > 0.0)
+                .map(|searched| (Occur::Should, any_term(searched))),
+        );
         Box::new(BooleanQuery::new(clauses))
     }
 
