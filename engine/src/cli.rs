@@ -3,7 +3,6 @@
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
@@ -873,7 +872,7 @@ fn run(path: &Path, json: bool) -> anyhow::Result<i32> {
         Arc::new(Progress::new(&steps))
     });
     let options = crate::run::options(progress);
-    install_ctrl_c(options.cancel.clone());
+    install_ctrl_c(options.cancel.clone(), options.gate.clone());
     // The store in use or unopenable, a step that cannot start: exit 3.
     let summary = crate::run::run(&pipeline, options)?;
     let value = serde_json::to_value(&summary).expect("summary serializes");
@@ -886,21 +885,38 @@ fn run(path: &Path, json: bool) -> anyhow::Result<i32> {
 }
 
 /// First Ctrl-C: stop the sources and finish what is in flight. Second: leave at once, saying
-/// so (with `--json`, as the error object on stdout a command ends with).
-fn install_ctrl_c(cancel: Arc<std::sync::atomic::AtomicBool>) {
-    let _ = ctrlc::set_handler(move || {
-        if cancel.swap(true, Ordering::SeqCst) {
+/// so (with `--json`, as the error object on stdout a command ends with). Once the run's
+/// outputs are going into place, a Ctrl-C cancels nothing: the run ends as what it is.
+fn install_ctrl_c(
+    cancel: Arc<std::sync::atomic::AtomicBool>,
+    gate: Arc<crate::runtime::commit::CommitGate>,
+) {
+    use crate::runtime::commit::Interrupt;
+    let _ = ctrlc::set_handler(move || match gate.interrupt(&cancel) {
+        Interrupt::Cancelled => {
+            // An index being built for this run will not be kept: its build stops too.
+            operators::stop::request();
+            eprintln!(
+                "\nstopping: finishing the items in flight, embedding stops after its current batch (Ctrl-C again to stop at once)"
+            );
+        }
+        Interrupt::Again => {
             eprintln!();
             crate::failure::exit_now(
                 "stopped at once by a second Ctrl-C: the run is recorded as interrupted, and the next run resumes from what was stored",
                 Status::Cancelled.exit_code(),
             );
         }
-        // An index being built for this run will not be kept: its build stops too.
-        operators::stop::request();
-        eprintln!(
-            "\nstopping: finishing the items in flight, embedding stops after its current batch (Ctrl-C again to stop at once)"
-        );
+        Interrupt::AfterCommit => eprintln!(
+            "\ntoo late to cancel: the run's outputs are going into place, and it ends in a moment (Ctrl-C again to leave before it is recorded)"
+        ),
+        Interrupt::AgainAfterCommit => {
+            eprintln!();
+            crate::failure::exit_now(
+                "stopped at once by a second Ctrl-C after the run's outputs went into place: they stay, and the run is recorded as interrupted",
+                Status::Cancelled.exit_code(),
+            );
+        }
     });
 }
 

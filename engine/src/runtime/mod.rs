@@ -6,6 +6,7 @@
 //! the run goes on. Cancellation stops the sources; everything already emitted is finished,
 //! but for work an operator stops on request ([`operators::stop`]), which is not recorded.
 
+pub mod commit;
 pub mod item;
 pub mod panics;
 
@@ -391,6 +392,8 @@ pub struct Options {
     pub observer: Option<Observer>,
     /// Where outputs are checkpointed; without it every item is computed.
     pub checkpoints: Option<Arc<dyn Checkpoints>>,
+    /// Decides between the run's commit and a cancel (a Ctrl-C) that comes at its end.
+    pub gate: Arc<commit::CommitGate>,
 }
 
 /// Runs the nodes to completion. Nodes must be in topological order.
@@ -510,7 +513,9 @@ pub fn execute(nodes: Vec<Node>, options: Options) -> Execution {
     monitor_stop.store(true, Ordering::Release);
     let _ = monitor.join();
     let publishes = std::mem::take(&mut *publishes.lock().unwrap_or_else(|p| p.into_inner()));
-    if options.cancel.load(Ordering::Relaxed) {
+    // Decided once: a cancel that comes while the outputs go into place does not undo them.
+    let cancelled = !options.gate.commit(&options.cancel);
+    if cancelled {
         // Nothing of a cancelled run is published: what a sink's finish did never went live.
         for (_, report) in &mut steps {
             report.outcome = None;
@@ -541,7 +546,7 @@ pub fn execute(nodes: Vec<Node>, options: Options) -> Execution {
         errors_total: records.total,
         warnings: records.warnings,
         warned: records.warned,
-        cancelled: options.cancel.load(Ordering::Relaxed),
+        cancelled,
         seconds: started.elapsed().as_secs_f64(),
     }
 }
@@ -1137,6 +1142,45 @@ pub(crate) mod tests {
             let outcome = &run.steps[1].1.outcome;
             assert_eq!(outcome.is_some(), !cancelled, "{outcome:?}");
         }
+    }
+
+    /// A sink that cancels the run while its output goes into place, as a late Ctrl-C does.
+    struct CancelledInPublish(Arc<AtomicBool>);
+
+    impl SinkOp for CancelledInPublish {
+        fn write(&mut self, _item: &Item, _position: Position) -> anyhow::Result<()> {
+            Ok(())
+        }
+        fn finish(self: Box<Self>) -> anyhow::Result<Publish> {
+            Ok(Box::new(move || {
+                self.0.store(true, Ordering::SeqCst);
+                Ok(())
+            }))
+        }
+    }
+
+    /// A cancel that comes once the outputs are going into place does not make the run
+    /// cancelled: what it published stays, and the run is what it is.
+    #[test]
+    fn a_cancel_during_the_publish_does_not_cancel_the_run() {
+        let cancel = Arc::new(AtomicBool::new(false));
+        let nodes = vec![
+            node("src", Operator::Source(Box::new(Numbers(5))), vec![]),
+            node(
+                "index",
+                Operator::Sink(Box::new(CancelledInPublish(cancel.clone()))),
+                vec![0],
+            ),
+        ];
+        let run = execute(
+            nodes,
+            Options {
+                cancel: cancel.clone(),
+                ..Options::default()
+            },
+        );
+        assert!(cancel.load(Ordering::SeqCst));
+        assert!(!run.cancelled);
     }
 
     /// A sink whose publish records whether a step was still running when it was called.
