@@ -240,7 +240,11 @@ pub const OPERATORS: &[OperatorInfo] = &[
         //    them, not between a column's heading and its text; a section number a quad from
         //    its title (`1 Introduction`, `2.3 Scope`) is one line with it; TeX's and URW's
         //    bold faces (`CMBX12`, `NimbusRomNo9L-Medi`) are bold; a bold phrase of four words
-        //    or more opening in lower case is no heading.
+        //    or more opening in lower case is no heading. HTML: a heading's link to itself
+        //    (`<a href="#x">#</a>`) is no part of its text. A title from the properties loses
+        //    what a printing program added (`Microsoft Word - `, `.doc`); a program's file
+        //    name (`10811.exe`) is no title. Markdown of more than 1,000,000 characters of
+        //    inline markup is refused.
         version: 12,
     },
     OperatorInfo {

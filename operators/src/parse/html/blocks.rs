@@ -10,6 +10,34 @@ use super::dom::{
 };
 use crate::parse::render::{Block, MAX_SPAN_COLUMNS, MAX_TABLE_CELLS, top_level};
 
+/// Marks a permalink beside a heading may show (Hugo's and many blogs' `#`).
+const PERMALINK_MARKS: &[&str] = &["#", "¶", "§", "🔗", "⚓", "link", "permalink"];
+
+/// `text`, a heading's, without the mark of a link to the heading itself that ends it (`<a
+/// href="#current-status">#</a>`): `Current status`, not `Current status #`; a `#` that is no
+/// such link stays (`C#`).
+fn without_permalink<'a>(heading: &NodeRef<'_>, text: &'a str) -> &'a str {
+    let marks = heading.descendants().filter_map(|n| {
+        let e = element(&n)?;
+        let linked = e.name() == "a" && e.attr("href").is_some_and(|h| h.starts_with('#'));
+        let mark = super::dom::text_of(&n);
+        let mark = mark.trim();
+        linked.then(|| {
+            PERMALINK_MARKS
+                .iter()
+                .find(|m| m.eq_ignore_ascii_case(mark))
+        })?
+    });
+    for mark in marks.collect::<Vec<_>>() {
+        if let Some(rest) = text.strip_suffix(mark)
+            && !rest.trim_end().is_empty()
+        {
+            return rest.trim_end();
+        }
+    }
+    text
+}
+
 /// Deeper than this, an element's text is taken flat (no recursion on hostile nesting).
 const MAX_DEPTH: usize = 200;
 /// Most columns a `colspan` may add.
@@ -153,7 +181,8 @@ impl Converter<'_, '_> {
                 let level = name[1..].parse().unwrap_or(1);
                 let text = self.text(node, false);
                 // Permalink marks some generators append to headings.
-                let text = text.trim_end_matches(['¶', '§', ' ', '\n']).to_string();
+                let text = text.trim_end_matches(['¶', '§', ' ', '\n']);
+                let text = without_permalink(&node, text).to_string();
                 // A page heading the content repeats right after it is said once.
                 let repeated = matches!(
                     self.blocks.last(),

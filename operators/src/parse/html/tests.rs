@@ -783,3 +783,28 @@ fn a_heading_the_content_repeats_is_said_once() {
     let (once, markdown) = count(&titled);
     assert_eq!(once, 1, "{markdown}");
 }
+
+/// A heading's link to itself (`<a href="#current-status">#</a>`, as Hugo and many blogs set
+/// it) is no part of its text, so a section filter finds it; a `#` that is text stays.
+#[test]
+fn a_headings_permalink_mark_is_no_part_of_it() {
+    let body: String = (0..6)
+        .map(|i| format!("<p>Paragraph {i} of the article, long enough to be content.</p>"))
+        .collect();
+    let page = format!(
+        "<html><body><article><h2 id=current-status>Current status <a href=\"#current-status\" class=bookmark>#</a></h2>{body}<h2>Learning C#</h2>{body}<h2>Notes <a href=\"#notes\">link</a></h2>{body}</article></body></html>"
+    );
+    let parsed = parse(page.as_bytes()).unwrap();
+    let headings: Vec<&str> = parsed
+        .elements
+        .iter()
+        .filter(|e| e.kind == ElementKind::Heading)
+        .map(|e| e.text.as_str())
+        .collect();
+    assert_eq!(headings, ["Current status", "Learning C#", "Notes"]);
+    assert!(
+        parsed.markdown.contains("## Current status\n"),
+        "{}",
+        parsed.markdown
+    );
+}
