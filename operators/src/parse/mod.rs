@@ -224,7 +224,8 @@ fn assemble(doc: &Document, format: Format, parsed: Parsed) -> ParsedDocument {
                 serde_json::Value::Number(number) => Cow::Owned(number.to_string()),
                 _ => return None,
             };
-            (!placeholder_title(&title)).then(|| render::section_label(&title))
+            let title = tidy_title(&title);
+            (!placeholder_title(title)).then(|| render::section_label(title))
         })
         .or_else(|| heading_title(&parsed.elements));
     let mut warnings = parsed.warnings;
@@ -313,20 +314,56 @@ fn cut_long_strings(value: &mut serde_json::Value) -> bool {
     cut
 }
 
-/// Whether a title from the document's properties says nothing: empty, or what a tool writes
-/// when it was given none (reportlab's `untitled` and `(anonymous)`, `Untitled`). A title
-/// such as "Microsoft Word - report.docx" does name the document, and is kept.
+/// Office programs that prefix the file name to a document's title when printing it to PDF.
+const PRINTED_BY: &[&str] = &[
+    "Microsoft Word - ",
+    "Microsoft PowerPoint - ",
+    "Microsoft Excel - ",
+    "Microsoft Outlook - ",
+];
+
+/// Extensions of office files a printed title ends with.
+const OFFICE_EXTENSIONS: &[&str] = &[
+    ".docx", ".doc", ".rtf", ".pptx", ".ppt", ".xlsx", ".xls", ".odt", ".pages",
+];
+
+/// A title from the document's properties without what the program that printed it added:
+/// "Microsoft Word - SPECIAL BOARD AGENDA 040616.doc" is "SPECIAL BOARD AGENDA 040616".
+fn tidy_title(title: &str) -> &str {
+    let title = title.trim();
+    let title = PRINTED_BY
+        .iter()
+        .find_map(|prefix| title.strip_prefix(prefix))
+        .unwrap_or(title);
+    let lower = title.to_ascii_lowercase();
+    OFFICE_EXTENSIONS
+        .iter()
+        .find(|ext| {
+            lower
+                .strip_suffix(*ext)
+                .is_some_and(|name| name.ends_with(|c: char| !c.is_whitespace()))
+        })
+        .map_or(title, |ext| title[..title.len() - ext.len()].trim_end())
+}
+
+/// Whether a title from the document's properties says nothing: empty, what a tool writes
+/// when it was given none (reportlab's `untitled` and `(anonymous)`, `Untitled`), or the name
+/// of a program or temporary file (`10811.exe`, `~WRL0001.tmp`).
 fn placeholder_title(title: &str) -> bool {
     let title = title.trim().to_lowercase();
-    matches!(
-        title.as_str(),
-        "" | "untitled"
-            | "(untitled)"
-            | "anonymous"
-            | "(anonymous)"
-            | "untitled document"
-            | "no title"
-    )
+    let program = [".exe", ".dll", ".tmp", ".dvi"]
+        .iter()
+        .any(|ext| title.ends_with(ext) && !title.contains(' '));
+    program
+        || matches!(
+            title.as_str(),
+            "" | "untitled"
+                | "(untitled)"
+                | "anonymous"
+                | "(anonymous)"
+                | "untitled document"
+                | "no title"
+        )
 }
 
 /// The first level-1 heading's text, else the first heading's text, capped as in section paths.
@@ -436,17 +473,29 @@ mod tests {
         let parsed = parse(&doc("a.txt", b"# x"), &ParseConfig::default()).unwrap();
         assert_eq!(parsed.title, None);
         // Placeholders a tool writes for no title give way to the first heading.
-        for placeholder in ["untitled", "(anonymous)", "Untitled", "  "] {
+        for placeholder in ["untitled", "(anonymous)", "Untitled", "  ", "10811.exe"] {
             let text = format!("---\ntitle: \"{placeholder}\"\n---\n# Real title\n\ntext\n");
             let parsed = parse(&doc("a.md", text.as_bytes()), &ParseConfig::default()).unwrap();
             assert_eq!(parsed.title.as_deref(), Some("Real title"), "{placeholder}");
         }
-        let text = "---\ntitle: Microsoft Word - report.docx\n---\n# Heading\n";
-        let parsed = parse(&doc("a.md", text.as_bytes()), &ParseConfig::default()).unwrap();
-        assert_eq!(
-            parsed.title.as_deref(),
-            Some("Microsoft Word - report.docx")
-        );
+        // What the program that printed it added goes; the file's name is the title.
+        for (given, title) in [
+            ("Microsoft Word - report.docx", "report"),
+            (
+                "Microsoft Word - SPECIAL BOARD AGENDA 040616.doc",
+                "SPECIAL BOARD AGENDA 040616",
+            ),
+            ("Notes on .doc", "Notes on .doc"),
+            ("Setup.exe explained", "Setup.exe explained"),
+        ] {
+            let text = format!("---\ntitle: {given}\n---\n# Heading\n");
+            let parsed = parse(&doc("a.md", text.as_bytes()), &ParseConfig::default()).unwrap();
+            assert_eq!(parsed.title.as_deref(), Some(title), "{given}");
+            assert_eq!(
+                parsed.metadata["title"], given,
+                "the metadata keeps it as given"
+            );
+        }
     }
 
     #[test]

@@ -2075,10 +2075,8 @@ fn a_placeholder_pdf_title_is_no_title() {
         ("untitled", None),
         ("(anonymous)", None),
         (" ", None),
-        (
-            "Microsoft Word - parts.docx",
-            Some("Microsoft Word - parts.docx"),
-        ),
+        ("Microsoft Word - parts.docx", Some("parts")),
+        ("10811.exe", None),
     ] {
         let bytes = lines_pdf(&[(
             "F1",
