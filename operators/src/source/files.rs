@@ -46,7 +46,7 @@ impl FilesConfig {
         let mut problems = Vec::new();
         for (key, globs) in [("include", &self.include), ("exclude", &self.exclude)] {
             for glob in globs {
-                if let Err(err) = Glob::new(glob) {
+                if let Err(err) = Glob::new(&relative_glob(glob)) {
                     problems.push((key, format!("invalid glob `{glob}`: {}", err.kind())));
                 }
             }
@@ -73,9 +73,31 @@ pub struct FileSource {
 fn glob_set(globs: &[String]) -> Result<GlobSet, globset::Error> {
     let mut builder = GlobSetBuilder::new();
     for glob in globs {
-        builder.add(Glob::new(glob)?);
+        builder.add(Glob::new(&relative_glob(glob))?);
     }
     builder.build()
+}
+
+/// A glob as it matches paths relative to the root: a leading `./` says nothing (`./**/*.md`
+/// is `**/*.md`), and one ending in `/` names a folder, so everything below it (`drafts/` is
+/// `drafts/**`).
+fn relative_glob(glob: &str) -> String {
+    let mut glob = glob;
+    while let Some(rest) = glob.strip_prefix("./") {
+        glob = rest.trim_start_matches('/');
+    }
+    match glob.strip_suffix('/') {
+        Some(folder) if !folder.is_empty() => format!("{folder}/**"),
+        _ => glob.to_owned(),
+    }
+}
+
+/// Whether `exclude` leaves out everything below the folder `relative` (`private/**` does,
+/// `*.log` does not): such a folder is not listed at all, so one that cannot be listed
+/// (`lost+found`) is no error.
+fn excluded_folder(exclude: &GlobSet, relative: &Path) -> bool {
+    // A name no pattern names: a pattern that leaves it out leaves out any name there.
+    exclude.is_match(relative.join("\u{1}"))
 }
 
 impl FileSource {
@@ -291,12 +313,21 @@ impl DocumentSource for FileSource {
             .collect();
         let root = &self.root;
         let walked_root = canonical_root.clone();
+        let exclude = self.exclude.clone();
         let walker = walkdir::WalkDir::new(root)
             .follow_links(false)
             .sort_by_file_name()
             .into_iter()
             .filter_entry(move |entry| {
-                (hidden || !is_hidden(entry)) && !is_skipped(&skipped, &walked_root, root, entry)
+                let pruned = entry.depth() > 0
+                    && entry.file_type().is_dir()
+                    && entry
+                        .path()
+                        .strip_prefix(root)
+                        .is_ok_and(|relative| excluded_folder(&exclude, relative));
+                !pruned
+                    && (hidden || !is_hidden(entry))
+                    && !is_skipped(&skipped, &walked_root, root, entry)
             });
         let mut documents = 0usize;
         // A listing error that names no entry: which documents it hid is unknown, so the whole
@@ -421,6 +452,42 @@ mod tests {
                 _ => None,
             })
             .collect()
+    }
+
+    /// `./` before a glob says nothing and a `/` after one names a folder; a folder that
+    /// `exclude` leaves out whole is not even listed (one that cannot be, `lost+found`, was an
+    /// error in every run).
+    #[test]
+    fn globs_read_as_paths_below_the_root_and_excluded_folders_are_not_listed() {
+        assert_eq!(relative_glob("./**/*.md"), "**/*.md");
+        assert_eq!(relative_glob(".//a.md"), "a.md");
+        assert_eq!(relative_glob("drafts/"), "drafts/**");
+        assert_eq!(relative_glob("**/*.md"), "**/*.md");
+        let exclude = glob_set(&[
+            "private/**".to_owned(),
+            "**/node_modules/".to_owned(),
+            "*.log".to_owned(),
+        ])
+        .unwrap();
+        assert!(excluded_folder(&exclude, Path::new("private")));
+        assert!(excluded_folder(&exclude, Path::new("web/node_modules")));
+        assert!(!excluded_folder(&exclude, Path::new("public")));
+
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir_all(dir.path().join("private")).unwrap();
+        fs::create_dir_all(dir.path().join("docs")).unwrap();
+        fs::write(dir.path().join("docs/a.md"), "a").unwrap();
+        fs::write(dir.path().join("private/b.md"), "b").unwrap();
+        // Listing `private` would say this link is broken.
+        std::os::unix::fs::symlink("/nonexistent", dir.path().join("private/gone.md")).unwrap();
+        let mut cfg = config("root");
+        cfg.path = dir.path().display().to_string();
+        cfg.include = vec!["./**/*.md".to_owned()];
+        cfg.exclude = vec!["./private/".to_owned()];
+        let mut source = FileSource::new(&cfg, Path::new("/")).unwrap();
+        let events = scan_all(&mut source);
+        assert_eq!(ids(&events), vec!["docs/a.md"]);
+        assert_eq!(events.len(), 1, "nothing said of `private`: {events:?}");
     }
 
     #[test]
