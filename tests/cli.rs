@@ -346,6 +346,13 @@ fn bad_input_exits_2_and_what_stops_a_valid_command_exits_3() {
     ] {
         assert_fails(d, args, 2, needle);
     }
+    // A FIFO is refused, not waited on for a writer that never comes.
+    let made = std::process::Command::new("mkfifo")
+        .arg(d.join("pipe.md"))
+        .status()
+        .unwrap();
+    assert!(made.success());
+    assert_fails(d, &["parse", "pipe.md"], 2, "not a regular file");
     fs::write(
         d.join("plain.yaml"),
         "version: 1\nname: plain\nsteps:\n  docs: { op: source.files, path: docs }\n  parse: { op: parse, input: docs }\n  out: { op: sink.jsonl, input: parse, path: out.jsonl }\n",

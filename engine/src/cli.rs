@@ -767,6 +767,16 @@ fn parse_file(path: &Path, output: ParseOutput, as_format: Option<&str>) -> anyh
             })?
         }
     };
+    // Opening a FIFO waits for a writer, and a device may never end.
+    if let Ok(metadata) = std::fs::metadata(path)
+        && !metadata.is_file()
+        && !metadata.is_dir()
+    {
+        return Err(invalid(format!(
+            "{} is not a regular file but a FIFO, socket or device: `engine parse` reads a file to its end, so save what it gives to a file and parse that",
+            path.display()
+        )));
+    }
     let mut bytes = Vec::new();
     let read = std::fs::File::open(path)
         .and_then(|file| file.take(PARSE_MAX_BYTES + 1).read_to_end(&mut bytes));
