@@ -66,32 +66,73 @@ pub(super) fn decode(bytes: &[u8]) -> Result<Decoded, ParseError> {
         return decode_utf32(rest, u32::from_be_bytes).map(|t| Decoded::marked(t, "UTF-32BE"));
     }
     if let Some(rest) = bytes.strip_prefix(b"\xFF\xFE") {
-        return decode_utf16(rest, u16::from_le_bytes).map(|t| Decoded::marked(t, "UTF-16LE"));
+        return Ok(decode_utf16(rest, u16::from_le_bytes, "UTF-16LE"));
     }
     if let Some(rest) = bytes.strip_prefix(b"\xFE\xFF") {
-        return decode_utf16(rest, u16::from_be_bytes).map(|t| Decoded::marked(t, "UTF-16BE"));
+        return Ok(decode_utf16(rest, u16::from_be_bytes, "UTF-16BE"));
     }
     let (body, skipped) = match bytes.strip_prefix(b"\xEF\xBB\xBF") {
         Some(rest) => (rest, 3),
         None => (bytes, 0),
     };
-    if let Some(nul) = body.iter().position(|&b| b == 0) {
-        return Err(ParseError::Binary {
-            offset: nul + skipped,
+    let (body, nuls) = without_stray_nuls(body).map_err(|nul| ParseError::Binary {
+        offset: nul + skipped,
+    })?;
+    let mut decoded = decode_unmarked(&body, skipped > 0)?;
+    if let Some(nuls) = nuls {
+        decoded.warn(nuls);
+    }
+    Ok(decoded)
+}
+
+/// Most NUL bytes per 10,000 that text may hold, stray (a log written past a crash): more, and
+/// the bytes are binary.
+const STRAY_NULS_PER_10K: usize = 1;
+
+/// `bytes` without their NUL bytes, and a note of them, when there are no more than a stray
+/// one per 10,000 bytes (at least one); else the offset of the first, as binary content.
+fn without_stray_nuls(bytes: &[u8]) -> Result<(std::borrow::Cow<'_, [u8]>, Option<String>), usize> {
+    let Some(first) = bytes.iter().position(|&b| b == 0) else {
+        return Ok((std::borrow::Cow::Borrowed(bytes), None));
+    };
+    let count = bytes.iter().filter(|&&b| b == 0).count();
+    if count > (bytes.len() / 10_000 * STRAY_NULS_PER_10K).max(1) {
+        return Err(first);
+    }
+    let kept: Vec<u8> = bytes.iter().copied().filter(|&b| b != 0).collect();
+    Ok((
+        std::borrow::Cow::Owned(kept),
+        Some(format!(
+            "{count} stray NUL byte(s) dropped (the first at byte offset {first})"
+        )),
+    ))
+}
+
+impl Decoded {
+    /// Adds `note` to the warning.
+    fn warn(&mut self, note: String) {
+        self.warning = Some(match self.warning.take() {
+            Some(warning) => format!("{warning}; {note}"),
+            None => note,
         });
     }
+}
+
+/// Decodes bytes without a byte order mark other than UTF-8's (`bom`) and without NUL bytes.
+fn decode_unmarked(body: &[u8], bom: bool) -> Result<Decoded, ParseError> {
     let error = match std::str::from_utf8(body) {
         Ok(text) => return Ok(Decoded::utf8(text.to_string())),
         Err(e) => e,
     };
     let invalid = ParseError::InvalidUtf8 {
-        offset: error.valid_up_to() + skipped,
+        offset: error.valid_up_to() + if bom { 3 } else { 0 },
     };
-    if skipped > 0 {
-        // A UTF-8 BOM says UTF-8: broken bytes after it are damage, not another encoding.
-        return Err(invalid);
-    }
-    if let Some(damaged) = mostly_utf8(body) {
+    // A UTF-8 BOM says UTF-8: broken bytes after it are damage, not another encoding.
+    let damaged = match bom {
+        true => Some(body.utf8_chunks().map(|c| c.invalid().len()).sum()),
+        false => mostly_utf8(body),
+    };
+    if let Some(damaged) = damaged {
         // UTF-8 with a few stray bytes (a file pasted together): decoding it all in a legacy
         // encoding would garble every accent.
         return Ok(Decoded {
@@ -169,27 +210,46 @@ pub(super) fn decode_utf32_lossy(bytes: &[u8], unit: fn([u8; 4]) -> u32) -> Stri
         .collect()
 }
 
-/// Decodes UTF-16 code units (after a 2-byte BOM) built by `unit` from byte pairs.
-fn decode_utf16(bytes: &[u8], unit: fn([u8; 2]) -> u16) -> Result<String, ParseError> {
+/// Decodes UTF-16 code units (after a 2-byte BOM) built by `unit` from byte pairs, as the BOM
+/// says (`encoding`). Damage is said and read around: a lone surrogate is U+FFFD, a last odd
+/// byte (a cut file) and NUL characters are dropped.
+fn decode_utf16(bytes: &[u8], unit: fn([u8; 2]) -> u16, encoding: &'static str) -> Decoded {
     let pairs = bytes.chunks_exact(2);
-    if !pairs.remainder().is_empty() {
-        return Err(ParseError::InvalidUtf16 {
-            offset: bytes.len() + 1,
-        });
-    }
+    let odd = !pairs.remainder().is_empty();
     let units = pairs.map(|p| unit([p[0], p[1]]));
     let mut text = String::with_capacity(bytes.len() / 2);
+    let (mut lone, mut nuls, mut first) = (0usize, 0usize, None);
     let mut offset = 2;
     for decoded in char::decode_utf16(units) {
         match decoded {
-            Ok(c) => {
-                text.push(c);
-                offset += 2 * c.len_utf16();
+            Ok('\0') => nuls += 1,
+            Ok(c) => text.push(c),
+            Err(_) => {
+                lone += 1;
+                text.push('\u{FFFD}');
             }
-            Err(_) => return Err(ParseError::InvalidUtf16 { offset }),
         }
+        if !matches!(decoded, Ok(c) if c != '\0') {
+            first.get_or_insert(offset);
+        }
+        offset += 2 * decoded.map_or(1, char::len_utf16);
     }
-    Ok(text)
+    let mut decoded = Decoded::marked(text, encoding);
+    let mut notes = Vec::new();
+    if lone > 0 {
+        notes.push(format!("{lone} unpaired surrogate(s) read as U+FFFD"));
+    }
+    if nuls > 0 {
+        notes.push(format!("{nuls} NUL character(s) dropped"));
+    }
+    if odd {
+        notes.push("a last odd byte dropped (is the file cut short?)".to_owned());
+    }
+    if !notes.is_empty() {
+        let at = first.map_or(String::new(), |at| format!(" from byte offset {at}"));
+        decoded.warn(format!("damaged {encoding}{at}: {}", notes.join(", ")));
+    }
+    decoded
 }
 
 #[cfg(test)]
@@ -305,17 +365,21 @@ mod tests {
         assert_eq!(decode(&bytes).unwrap().text, japanese);
     }
 
+    /// Damaged UTF-16 is read around its damage, which is said: one bad unit lost the file.
     #[test]
-    fn broken_utf16_is_an_error() {
+    fn broken_utf16_is_read_with_a_warning() {
         let mut odd = utf16("ab", false);
         odd.push(b'c');
-        assert!(matches!(decode(&odd), Err(ParseError::InvalidUtf16 { .. })));
-        // A lone high surrogate followed by a normal unit.
-        let lone = [0xFF, 0xFE, 0x3D, 0xD8, 0x41, 0x00];
-        assert!(matches!(
-            decode(&lone),
-            Err(ParseError::InvalidUtf16 { offset: 2 })
-        ));
+        let d = decode(&odd).unwrap();
+        assert_eq!(d.text, "ab");
+        assert!(d.warning.unwrap().contains("last odd byte dropped"));
+        // A lone high surrogate followed by a normal unit, and a NUL.
+        let lone = [0xFF, 0xFE, 0x3D, 0xD8, 0x41, 0x00, 0x00, 0x00];
+        let d = decode(&lone).unwrap();
+        assert_eq!(d.text, "\u{FFFD}A");
+        let warning = d.warning.unwrap();
+        assert!(warning.contains("from byte offset 2"), "{warning}");
+        assert!(warning.contains("1 NUL character(s) dropped"), "{warning}");
     }
 
     #[test]
@@ -325,15 +389,32 @@ mod tests {
         assert!(matches!(err, ParseError::InvalidUtf8 { offset: 3 }));
         let msg = err.to_string();
         assert!(msg.contains("byte offset 3") && msg.contains("convert the file to UTF-8"));
-        // After a UTF-8 BOM, bad bytes are damage.
-        let err = decode(b"\xEF\xBB\xBFab\xFF").unwrap_err();
-        assert!(matches!(err, ParseError::InvalidUtf8 { offset: 5 }));
+        // After a UTF-8 BOM, bad bytes are damage: replaced, and said.
+        let d = decode(b"\xEF\xBB\xBFab\xFFc").unwrap();
+        assert_eq!(d.text, "ab\u{FFFD}c");
+        assert!(d.warning.unwrap().contains("1 byte(s)"));
     }
 
+    /// NUL bytes mean binary content, unless a stray one in 10,000 bytes (a log cut by a
+    /// crash): it is dropped, and said.
     #[test]
-    fn nul_bytes_mean_binary() {
-        let err = decode(b"text\0more").unwrap_err();
+    fn nul_bytes_mean_binary_unless_stray() {
+        let err = decode(b"text\0more\0").unwrap_err();
         assert!(matches!(err, ParseError::Binary { offset: 4 }));
         assert!(err.to_string().contains("binary content, not text"));
+        let mut log = "a line of the log\n".repeat(300).into_bytes();
+        log.insert(5100, 0);
+        let d = decode(&log).unwrap();
+        assert_eq!(d.text, "a line of the log\n".repeat(300));
+        assert!(
+            d.warning
+                .unwrap()
+                .contains("1 stray NUL byte(s) dropped (the first at byte offset 5100)")
+        );
+        log.insert(10, 0);
+        assert!(matches!(
+            decode(&log),
+            Err(ParseError::Binary { offset: 10 })
+        ));
     }
 }

@@ -99,12 +99,6 @@ pub enum ParseError {
         /// Byte offset of the first invalid code unit.
         offset: usize,
     },
-    /// The bytes start with a UTF-16 byte order mark but are not valid UTF-16.
-    #[error("invalid UTF-16 at byte offset {offset}; convert the file to UTF-8")]
-    InvalidUtf16 {
-        /// Byte offset of the first invalid code unit.
-        offset: usize,
-    },
     /// The file is damaged or is not what its name or format says.
     #[error("damaged or invalid {} document: {detail}", .format.name())]
     Damaged {
@@ -519,7 +513,7 @@ mod tests {
             matches!(err, ParseError::InvalidUtf8 { offset: 2 }),
             "{err}"
         );
-        let err = parse(&doc("a.txt", b"ab\0cd"), &ParseConfig::default()).unwrap_err();
+        let err = parse(&doc("a.txt", b"ab\0cd\0"), &ParseConfig::default()).unwrap_err();
         assert!(
             err.to_string().contains("binary content, not text"),
             "{err}"
