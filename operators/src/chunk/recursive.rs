@@ -168,8 +168,10 @@ fn overlap_start(
 }
 
 /// How far around a cut grapheme clusters are looked for, in bytes: a cut inside a longer
-/// cluster (a pathological run of combining marks) stays at a char boundary.
-const GRAPHEME_REACH: usize = 64;
+/// cluster (a pathological run of combining marks) stays at a char boundary. (At 64 bytes, a
+/// letter under 60 marks, "Zalgo" text, was cut into two chunks, the second opening with a
+/// bare mark.)
+const GRAPHEME_REACH: usize = 256;
 
 /// The last grapheme cluster boundary in `(after, at]` within [`GRAPHEME_REACH`] bytes of
 /// `at`; `after` when `(after, at]` lies inside one cluster, else `at` (a char boundary inside
@@ -339,6 +341,12 @@ mod tests {
         assert_eq!(
             pieces(&"👨\u{200d}👩\u{200d}👦".repeat(2), 3, 0, false).len(),
             2
+        );
+        // So is a letter under 60 stacked marks ("Zalgo" text): it was cut after 32 chars.
+        let zalgo = format!("e{}", "\u{301}".repeat(60));
+        assert_eq!(
+            pieces(&format!("{zalgo}{zalgo}"), 10, 0, false),
+            [&zalgo, &zalgo]
         );
     }
 
