@@ -246,7 +246,8 @@ pub const OPERATORS: &[OperatorInfo] = &[
         //    (`<a href="#x">#</a>`) is no part of its text. A title from the properties loses
         //    what a printing program added (`Microsoft Word - `, `.doc`); a program's file
         //    name (`10811.exe`) is no title. Markdown of more than 1,000,000 characters of
-        //    inline markup is refused.
+        //    inline markup is refused. PDF: an accent TeX draws over a letter is its combining
+        //    mark (`numérique`, `Oğuz`, not `num´erique`, `O˘guz`).
         version: 12,
     },
     OperatorInfo {

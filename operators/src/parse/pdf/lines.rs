@@ -154,7 +154,8 @@ pub(crate) fn rows(segs: &[Segment]) -> Vec<Vec<usize>> {
 /// Groups glyphs (in any order) into segments, sorted top to bottom then left to right. Text
 /// is not joined across a vertical line of `rules` (a cell border).
 pub(crate) fn segments(glyphs: &[Glyph], rules: &PageRules) -> Vec<Segment> {
-    let runs = runs(glyphs, rules);
+    let glyphs = super::accents::combine(glyphs);
+    let runs = runs(&glyphs, rules);
     let mut segments = merge_runs(runs, rules);
     for seg in &mut segments {
         if let Some(text) = super::bidi::logical_order(&seg.text) {

@@ -14,6 +14,7 @@
 //! on its own thread with a large stack, every page under `catch_unwind`, and within a time
 //! budget.
 
+mod accents;
 mod banded;
 mod bidi;
 mod cid_encoding;
