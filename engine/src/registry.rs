@@ -247,7 +247,8 @@ pub const OPERATORS: &[OperatorInfo] = &[
         //    what a printing program added (`Microsoft Word - `, `.doc`); a program's file
         //    name (`10811.exe`) is no title. Markdown of more than 1,000,000 characters of
         //    inline markup is refused. PDF: an accent TeX draws over a letter is its combining
-        //    mark (`numérique`, `Oğuz`, not `num´erique`, `O˘guz`).
+        //    mark (`numérique`, `Oğuz`, not `num´erique`, `O˘guz`). A header that repeats on a
+        //    few pages only, where running headers stand on the others (a chapter's), is one.
         version: 12,
     },
     OperatorInfo {

@@ -302,7 +302,11 @@ pub(crate) fn furniture(pages: &[(&[Segment], f32)]) -> Vec<Vec<usize>> {
     let base = 2.max(n.div_ceil(4)).min(n);
     let strict = 3.max(n.div_ceil(2));
     let mut repeated: HashSet<(usize, usize)> = HashSet::new();
-    for ((key, _), mut at) in places {
+    // Where running headers and footers were found (edge, offsets), and the clusters that
+    // repeat too little alone.
+    let mut found_at: Vec<(Edge, f32, f32)> = Vec::new();
+    let mut too_few: Vec<(Edge, usize, Vec<(usize, usize)>)> = Vec::new();
+    for ((key, edge), mut at) in places {
         let long = key.split(' ').count() > LONG_WORDS;
         at.sort_by(|a, b| {
             candidates[a.0][a.1]
@@ -336,8 +340,34 @@ pub(crate) fn furniture(pages: &[(&[Segment], f32)]) -> Vec<Vec<usize>> {
                     .iter()
                     .all(|&(p, c)| candidates[p][c].size >= body_sizes[p] * HEADING_RATIO);
             if count >= needed && !headings {
+                let offsets = cluster.iter().map(|&(p, c)| candidates[p][c].offset);
+                let low = offsets.clone().fold(f32::INFINITY, f32::min);
+                let high = offsets.fold(f32::NEG_INFINITY, f32::max);
+                found_at.push((edge, low, high));
                 repeated.extend(cluster);
+            } else if !headings {
+                too_few.push((edge, count, cluster));
             }
+        }
+    }
+    // A text that repeats on a few pages only, where running headers stand on the others, is
+    // one too: a manual's `Chapter 4: Relational databases` over that chapter's odd pages,
+    // with the book's title over the even ones. Not in type set as a heading (against the
+    // document's body: a page of small type makes its header look large).
+    let mut sizes = body_sizes.clone();
+    sizes.sort_by(f32::total_cmp);
+    let document_body = sizes[sizes.len() / 2];
+    for (edge, count, cluster) in too_few {
+        let beside_found = cluster.iter().all(|&(p, c)| {
+            let cand = &candidates[p][c];
+            let tolerance = 2.0 + 0.8 * cand.size;
+            cand.size < document_body * HEADING_RATIO
+                && found_at.iter().any(|&(e, low, high)| {
+                    e == edge && cand.offset >= low - tolerance && cand.offset <= high + tolerance
+                })
+        });
+        if count >= 2 && beside_found {
+            repeated.extend(cluster);
         }
     }
     let found: Vec<Vec<usize>> = pages
@@ -402,6 +432,39 @@ mod tests {
         assert_eq!(found, vec![vec![0, 3], vec![0, 2], vec![2]]);
         let single = [(&p1[..], 800.0)];
         assert_eq!(furniture(&single), vec![Vec::<usize>::new()]);
+    }
+
+    /// A manual's running headers: the book's title over the even pages, over the odd ones the
+    /// chapter's, each on a few pages only. Where the title stands, a chapter's repeated
+    /// header is one too; a line repeated as often elsewhere is not.
+    #[test]
+    fn a_chapters_header_beside_the_books_is_furniture() {
+        let body = "A body line of the page, long enough to be the text most of it is set in.";
+        let chapters = [
+            "Introduction",
+            "Spreadsheet-like data",
+            "Relational databases",
+            "Connections",
+        ];
+        let pages: Vec<Vec<Segment>> = (0..16)
+            .map(|p| {
+                let header = match p % 2 {
+                    0 => format!("R Data Import/Export {p}"),
+                    _ => format!("Chapter {}: {} {p}", p / 4 + 1, chapters[p / 4]),
+                };
+                let mut page = vec![seg(&header, 30.0), seg(body, 100.0), seg(body, 112.0)];
+                // A line lower on two pages, at no header's place.
+                if p == 3 || p == 9 {
+                    page.push(seg("See also the appendix", 700.0));
+                }
+                page
+            })
+            .collect();
+        let pages: Vec<(&[Segment], f32)> = pages.iter().map(|p| (&p[..], 800.0)).collect();
+        let found = furniture(&pages);
+        for (p, lines) in found.iter().enumerate() {
+            assert_eq!(lines, &vec![0], "page {p}");
+        }
     }
 
     /// A heading at the top of each page that differs from the others only in its number
