@@ -34,8 +34,21 @@ fn sniff(bytes: &[u8]) -> Option<Format> {
         head.get(..prefix.len())
             .is_some_and(|h| h.eq_ignore_ascii_case(prefix))
     };
-    (starts_with_ci(b"<!doctype html") || starts_with_ci(b"<html")).then_some(Format::Html)
+    if starts_with_ci(b"<!doctype html") || starts_with_ci(b"<html") {
+        return Some(Format::Html);
+    }
+    // XHTML: an XML declaration (and comments) before the doctype or the root element.
+    let xhtml = starts_with_ci(b"<?xml") && {
+        let prefix = &head[..head.len().min(XML_PROLOGUE)];
+        let lower = prefix.to_ascii_lowercase();
+        let find = |needle: &[u8]| lower.windows(needle.len()).any(|w| w == needle);
+        find(b"<!doctype html") || find(b"<html")
+    };
+    xhtml.then_some(Format::Html)
 }
+
+/// How far into an XML document its root element is looked for.
+const XML_PROLOGUE: usize = 1024;
 
 /// The format a file name's extension stands for; a name without extension is text.
 fn by_name(name: &str) -> Option<Format> {
@@ -108,6 +121,16 @@ mod tests {
         assert_eq!(detect("a.docx", b"x"), Some(Format::Docx));
         assert_eq!(detect("a.xyz", b"x"), None);
         assert_eq!(detect("", b"x"), None);
+    }
+
+    /// XHTML opens with an XML declaration: without an extension it was read as text, tags
+    /// and all. Other XML stays what its name says.
+    #[test]
+    fn xhtml_is_told_by_its_root_after_the_declaration() {
+        let xhtml = b"<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<!-- page -->\n<!DOCTYPE html PUBLIC \"-//W3C//DTD XHTML 1.0 Strict//EN\" \"x\">\n<html xmlns=\"http://www.w3.org/1999/xhtml\"><body/></html>";
+        assert_eq!(detect("page", xhtml), Some(Format::Html));
+        let rss = b"<?xml version=\"1.0\"?><rss><channel><title>html</title></channel></rss>";
+        assert_eq!(detect("feed", rss), Some(Format::Text));
     }
 
     #[test]
