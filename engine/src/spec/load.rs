@@ -185,6 +185,7 @@ pub fn load_str_for(
     diagnostics.extend(crate::plan::check_graph(&doc, &outlines));
     if purpose == Purpose::Run {
         diagnostics.extend(paths::conflicts(&doc, &steps, &outlines, &base, path));
+        diagnostics.extend(paths::overlapping_sources(&doc, &steps, &outlines, &base));
     }
     diagnostics.extend(index_dimensions(&doc, &steps, &outlines));
     super::inherit::fill_in(&mut steps, &doc, &outlines, &mut diagnostics);

@@ -258,6 +258,66 @@ pub fn paths_in_store(
     diagnostics
 }
 
+/// `source.files` steps that read one folder, or one inside the other's, with the same
+/// `include`: the files they share are read twice, as two documents (under two ids when the
+/// folders differ), so every chunk of them is found twice. A warning at the inner one's `path`.
+pub fn overlapping_sources(
+    doc: &LocatedValue,
+    steps: &[Step],
+    outlines: &[StepOutline],
+    base: &Path,
+) -> Vec<Diagnostic> {
+    let folders: Vec<(&str, &[String], &str, PathBuf)> = steps
+        .iter()
+        .filter_map(|step| match &step.config {
+            crate::registry::OperatorConfig::SourceFiles(config) => Some((
+                step.name.as_str(),
+                config.include.as_slice(),
+                config.path.as_str(),
+                identity(&base.join(&config.path)),
+            )),
+            _ => None,
+        })
+        .collect();
+    let mut diagnostics = Vec::new();
+    for (k, a) in folders.iter().enumerate() {
+        for b in &folders[k + 1..] {
+            if a.1 != b.1 {
+                continue;
+            }
+            let (outer, inner) = match (b.3.starts_with(&a.3), a.3.starts_with(&b.3)) {
+                (true, _) => (a, b),
+                (_, true) => (b, a),
+                _ => continue,
+            };
+            let message = if outer.3 == inner.3 {
+                format!(
+                    "`{}` is the folder step `{}` reads too, with the same `include`: every document in it is read twice",
+                    inner.2, outer.0
+                )
+            } else {
+                format!(
+                    "`{}` lies inside `{}`, which step `{}` reads too, with the same `include`: its documents are read twice, under two ids",
+                    inner.2, outer.2, outer.0
+                )
+            };
+            diagnostics.push(
+                Diagnostic::warning(
+                    doc.value_pos(&key_pointer(outlines, inner.0, "path")),
+                    message,
+                )
+                .in_step(inner.0)
+                .at_key("path")
+                .with_hint(Some(format!(
+                    "remove one of the two steps, or leave the folder out of `{}` with `exclude`",
+                    outer.0
+                ))),
+            );
+        }
+    }
+    diagnostics
+}
+
 /// Outputs that would overwrite a file the pipeline reads (a `source.jsonl` file, a tokenizer,
 /// the pipeline file itself), a file of the user's below a `source.files` folder (anything
 /// there but a sink's own earlier output), or a file that another step writes.
@@ -338,6 +398,45 @@ pub fn conflicts(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Two sources of one folder, or of a folder and one inside it, with the same `include`
+    /// read their shared documents twice: a warning; with different `include`s (Markdown from
+    /// one, PDF from the other) they may share nothing, and get none.
+    #[test]
+    fn sources_that_read_one_folder_twice_are_warned_about() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("docs/sub")).unwrap();
+        let warnings = |sources: &str| {
+            let text = format!(
+                "version: 1\nname: t\nsteps:\n{sources}  parse: {{ op: parse, input: [a, b] }}\n  out: {{ op: sink.jsonl, input: parse, path: out.jsonl }}\n"
+            );
+            let (_, report) =
+                crate::spec::load::load_str(&dir.path().join("p.yaml"), &text).unwrap();
+            report.to_string()
+        };
+        let twice = warnings(
+            "  a: { op: source.files, path: docs }\n  b: { op: source.files, path: ./docs/ }\n",
+        );
+        assert!(
+            twice.contains("every document in it is read twice"),
+            "{twice}"
+        );
+        let inside = warnings(
+            "  a: { op: source.files, path: docs/sub }\n  b: { op: source.files, path: docs }\n",
+        );
+        assert!(
+            inside.contains("`docs/sub` lies inside `docs`, which step `b` reads too"),
+            "{inside}"
+        );
+        assert!(
+            inside.contains("p.yaml:4:"),
+            "at the inner one's path: {inside}"
+        );
+        let split = warnings(
+            "  a: { op: source.files, path: docs, include: [\"**/*.md\"] }\n  b: { op: source.files, path: docs, include: [\"**/*.pdf\"] }\n",
+        );
+        assert!(!split.contains("twice"), "{split}");
+    }
 
     #[test]
     fn paths_that_name_one_file_are_one_identity() {

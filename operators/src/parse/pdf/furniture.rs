@@ -74,6 +74,9 @@ enum Edge {
     Bottom,
 }
 
+/// A candidate's place: its page, and its index among the page's candidates.
+type Place = (usize, usize);
+
 /// A line near a page edge that may be furniture.
 #[derive(Debug)]
 struct Candidate {
@@ -305,7 +308,7 @@ pub(crate) fn furniture(pages: &[(&[Segment], f32)]) -> Vec<Vec<usize>> {
     // Where running headers and footers were found (edge, offsets), and the clusters that
     // repeat too little alone.
     let mut found_at: Vec<(Edge, f32, f32)> = Vec::new();
-    let mut too_few: Vec<(Edge, usize, Vec<(usize, usize)>)> = Vec::new();
+    let mut too_few: Vec<(Edge, usize, Vec<Place>)> = Vec::new();
     for ((key, edge), mut at) in places {
         let long = key.split(' ').count() > LONG_WORDS;
         at.sort_by(|a, b| {
