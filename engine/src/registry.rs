@@ -249,6 +249,7 @@ pub const OPERATORS: &[OperatorInfo] = &[
         //    inline markup is refused. PDF: an accent TeX draws over a letter is its combining
         //    mark (`numérique`, `Oğuz`, not `num´erique`, `O˘guz`). A header that repeats on a
         //    few pages only, where running headers stand on the others (a chapter's), is one.
+        //    A hyphen at a line's end after a capital stays (`DBMS-specific`).
         version: 12,
     },
     OperatorInfo {

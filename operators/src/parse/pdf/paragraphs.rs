@@ -235,10 +235,15 @@ pub(crate) fn join_line(text: &mut String, line: &str) {
     // `-` or U+2010 HYPHEN (what WeasyPrint and others draw for a break inside a word) after a
     // letter, before a word in lower case.
     let mut back = text.chars().rev();
-    let hyphenated = matches!(back.next(), Some('-' | '\u{2010}'))
-        && back.next().is_some_and(char::is_alphabetic)
+    let hyphen = matches!(back.next(), Some('-' | '\u{2010}'));
+    let before = back.next();
+    let hyphenated = hyphen
+        && before.is_some_and(char::is_alphabetic)
         && line.chars().next().is_some_and(char::is_lowercase);
-    if hyphenated || text.ends_with('\u{ad}') {
+    if hyphenated && before.is_some_and(char::is_uppercase) {
+        // After a capital (`DBMS-specific`) the hyphen is the compound's own: words are not
+        // broken after an acronym's letters.
+    } else if hyphenated || text.ends_with('\u{ad}') {
         text.pop();
     } else {
         text.push(' ');
@@ -363,6 +368,9 @@ mod tests {
         let mut text = String::from("well-");
         join_line(&mut text, "Known");
         assert_eq!(text, "well- Known");
+        let mut text = String::from("is DBMS-");
+        join_line(&mut text, "specific");
+        assert_eq!(text, "is DBMS-specific");
         // U+2010 HYPHEN and the soft hyphen, as WeasyPrint draws them.
         let mut text = String::from("acknowledge\u{2010}");
         join_line(&mut text, "ment of it");
