@@ -249,7 +249,8 @@ pub const OPERATORS: &[OperatorInfo] = &[
         //    inline markup is refused. PDF: an accent TeX draws over a letter is its combining
         //    mark (`numérique`, `Oğuz`, not `num´erique`, `O˘guz`). A header that repeats on a
         //    few pages only, where running headers stand on the others (a chapter's), is one.
-        //    A hyphen at a line's end after a capital stays (`DBMS-specific`).
+        //    A hyphen at a line's end after a capital stays (`DBMS-specific`); a web address
+        //    broken at a line's end is one word again.
         version: 12,
     },
     OperatorInfo {

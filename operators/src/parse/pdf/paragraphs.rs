@@ -240,7 +240,9 @@ pub(crate) fn join_line(text: &mut String, line: &str) {
     let hyphenated = hyphen
         && before.is_some_and(char::is_alphabetic)
         && line.chars().next().is_some_and(char::is_lowercase);
-    if hyphenated && before.is_some_and(char::is_uppercase) {
+    if url_goes_on(text, line) {
+        // A web address broken at the line's end (`https://CRAN.` / `R-project.org/…`).
+    } else if hyphenated && before.is_some_and(char::is_uppercase) {
         // After a capital (`DBMS-specific`) the hyphen is the compound's own: words are not
         // broken after an acronym's letters.
     } else if hyphenated || text.ends_with('\u{ad}') {
@@ -249,6 +251,24 @@ pub(crate) fn join_line(text: &mut String, line: &str) {
         text.push(' ');
     }
     text.push_str(line);
+}
+
+/// Whether `line` goes on with a web address that ends `text`: the address (`http://`,
+/// `https://` or `www.`) is the last word, and the line's first word is more of one (a path,
+/// a query or a host part: `/`, `=`, `?`, `&`, `#`, `%`, or a dot inside it).
+fn url_goes_on(text: &str, line: &str) -> bool {
+    let last = text.rsplit(char::is_whitespace).next().unwrap_or_default();
+    let last = last.trim_start_matches(['(', '<', '[', '"', '\'']);
+    let address = ["http://", "https://", "www."]
+        .iter()
+        .any(|scheme| last.len() > scheme.len() && last.starts_with(scheme));
+    let next = line.split(char::is_whitespace).next().unwrap_or_default();
+    let next = next.trim_end_matches([')', '>', ']', '.', ',', ';', ':', '"', '\'']);
+    let more = next.contains(['/', '=', '?', '&', '#', '%'])
+        || next
+            .split_once('.')
+            .is_some_and(|(a, b)| !a.is_empty() && b.starts_with(char::is_alphanumeric));
+    address && !last.ends_with([')', '>', ']', ',', ';']) && more
 }
 
 /// Whether `first`, the first paragraph of a page, goes on with the running text that ended the
@@ -371,6 +391,34 @@ mod tests {
         let mut text = String::from("is DBMS-");
         join_line(&mut text, "specific");
         assert_eq!(text, "is DBMS-specific");
+        // A web address broken at the line's end is one word again; one that ends a sentence
+        // is not joined to the next.
+        for (first, second, joined) in [
+            (
+                "(https://CRAN.",
+                "R-project.org/package=DBI)",
+                "(https://CRAN.R-project.org/package=DBI)",
+            ),
+            (
+                "at https://CRAN.R-project.org/",
+                "package=RPostgreSQL.",
+                "at https://CRAN.R-project.org/package=RPostgreSQL.",
+            ),
+            (
+                "see https://example.com.",
+                "The next",
+                "see https://example.com. The next",
+            ),
+            (
+                "see www.example.com",
+                "for more",
+                "see www.example.com for more",
+            ),
+        ] {
+            let mut text = String::from(first);
+            join_line(&mut text, second);
+            assert_eq!(text, joined);
+        }
         // U+2010 HYPHEN and the soft hyphen, as WeasyPrint draws them.
         let mut text = String::from("acknowledge\u{2010}");
         join_line(&mut text, "ment of it");
