@@ -18,6 +18,8 @@ use super::lines::{Segment, rows};
 const EDGE_LINES: usize = 2;
 /// Fraction of the page height, from each edge, where furniture may sit.
 const EDGE_ZONE: f32 = 0.15;
+/// The same for a page number alone on its line.
+const NUMBER_ZONE: f32 = 0.25;
 /// A line this close (in font sizes, baseline to baseline) to the next body line is set with
 /// the body, as running headers and footers are not.
 const ATTACHED: f32 = 2.2;
@@ -146,9 +148,14 @@ fn candidates(segs: &[Segment], height: f32) -> Vec<Candidate> {
     for (k, edge) in top.chain(bottom) {
         let row = &rows[k];
         let y = segs[row[0]].y;
+        // A page number alone on its line may sit further in (LaTeX's on A4: 83% down).
+        let zone = match is_page_number(&text_of(row)) {
+            true => NUMBER_ZONE,
+            false => EDGE_ZONE,
+        };
         let in_zone = match edge {
-            Edge::Top => y < height * EDGE_ZONE,
-            Edge::Bottom => y > height * (1.0 - EDGE_ZONE),
+            Edge::Top => y < height * zone,
+            Edge::Bottom => y > height * (1.0 - zone),
         };
         if !in_zone || !seen.insert(k) {
             continue;
@@ -435,6 +442,24 @@ mod tests {
         assert_eq!(found, vec![vec![0, 3], vec![0, 2], vec![2]]);
         let single = [(&p1[..], 800.0)];
         assert_eq!(furniture(&single), vec![Vec::<usize>::new()]);
+    }
+
+    /// LaTeX sets the page number on A4 83% down the page, 30 points under the text: a page
+    /// number alone on its line is looked for a quarter of the page from the edge.
+    #[test]
+    fn a_page_number_further_in_is_found() {
+        let body = "A body line of the page, long enough to be the text most of it is set in.";
+        let pages: Vec<Vec<Segment>> = (1..=3)
+            .map(|n| {
+                vec![
+                    seg(body, 100.0),
+                    seg(body, 672.0),
+                    seg(&n.to_string(), 702.6),
+                ]
+            })
+            .collect();
+        let pages: Vec<(&[Segment], f32)> = pages.iter().map(|p| (&p[..], 841.9)).collect();
+        assert_eq!(furniture(&pages), vec![vec![2]; 3]);
     }
 
     /// A manual's running headers: the book's title over the even pages, over the odd ones the
