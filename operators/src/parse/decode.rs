@@ -85,18 +85,18 @@ pub(super) fn decode(bytes: &[u8]) -> Result<Decoded, ParseError> {
     Ok(decoded)
 }
 
-/// Most NUL bytes per 10,000 that text may hold, stray (a log written past a crash): more, and
-/// the bytes are binary.
-const STRAY_NULS_PER_10K: usize = 1;
+/// Bytes of text for each stray NUL byte it may hold (a log written past a crash): more NULs,
+/// or one in a shorter text, and the bytes are binary.
+const BYTES_PER_STRAY_NUL: usize = 4096;
 
 /// `bytes` without their NUL bytes, and a note of them, when there are no more than a stray
-/// one per 10,000 bytes (at least one); else the offset of the first, as binary content.
+/// one per [`BYTES_PER_STRAY_NUL`] bytes; else the offset of the first, as binary content.
 fn without_stray_nuls(bytes: &[u8]) -> Result<(std::borrow::Cow<'_, [u8]>, Option<String>), usize> {
     let Some(first) = bytes.iter().position(|&b| b == 0) else {
         return Ok((std::borrow::Cow::Borrowed(bytes), None));
     };
     let count = bytes.iter().filter(|&&b| b == 0).count();
-    if count > (bytes.len() / 10_000 * STRAY_NULS_PER_10K).max(1) {
+    if count > bytes.len() / BYTES_PER_STRAY_NUL {
         return Err(first);
     }
     let kept: Vec<u8> = bytes.iter().copied().filter(|&b| b != 0).collect();
@@ -395,11 +395,11 @@ mod tests {
         assert!(d.warning.unwrap().contains("1 byte(s)"));
     }
 
-    /// NUL bytes mean binary content, unless a stray one in 10,000 bytes (a log cut by a
+    /// NUL bytes mean binary content, unless a stray one in 4 KiB of text (a log cut by a
     /// crash): it is dropped, and said.
     #[test]
     fn nul_bytes_mean_binary_unless_stray() {
-        let err = decode(b"text\0more\0").unwrap_err();
+        let err = decode(b"text\0more").unwrap_err();
         assert!(matches!(err, ParseError::Binary { offset: 4 }));
         assert!(err.to_string().contains("binary content, not text"));
         let mut log = "a line of the log\n".repeat(300).into_bytes();
@@ -416,5 +416,9 @@ mod tests {
             decode(&log),
             Err(ParseError::Binary { offset: 10 })
         ));
+        let mut log = "a line of the log\n".repeat(1000).into_bytes();
+        log.insert(10, 0);
+        log.insert(9000, 0);
+        assert!(decode(&log).is_ok(), "two in 18 KB");
     }
 }

@@ -513,7 +513,7 @@ mod tests {
             matches!(err, ParseError::InvalidUtf8 { offset: 2 }),
             "{err}"
         );
-        let err = parse(&doc("a.txt", b"ab\0cd\0"), &ParseConfig::default()).unwrap_err();
+        let err = parse(&doc("a.txt", b"ab\0cd"), &ParseConfig::default()).unwrap_err();
         assert!(
             err.to_string().contains("binary content, not text"),
             "{err}"
