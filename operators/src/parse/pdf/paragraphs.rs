@@ -254,21 +254,25 @@ pub(crate) fn join_line(text: &mut String, line: &str) {
 }
 
 /// Whether `line` goes on with a web address that ends `text`: the address (`http://`,
-/// `https://` or `www.`) is the last word, and the line's first word is more of one (a path,
-/// a query or a host part: `/`, `=`, `?`, `&`, `#`, `%`, or a dot inside it).
+/// `https://` or `www.`) is the last word and breaks off after a separator (`/`, `.`, `-`,
+/// `=`, `&`, `?`, `#`, `_`), and the line's first word is more of one (a path, a query or a
+/// host part: `/`, `=`, `?`, `&`, `%`, or a dot inside it), not an address of its own nor a
+/// label (`Email:`).
 fn url_goes_on(text: &str, line: &str) -> bool {
     let last = text.rsplit(char::is_whitespace).next().unwrap_or_default();
     let last = last.trim_start_matches(['(', '<', '[', '"', '\'']);
     let address = ["http://", "https://", "www."]
         .iter()
         .any(|scheme| last.len() > scheme.len() && last.starts_with(scheme));
+    let broken = last.ends_with(['/', '.', '-', '=', '&', '?', '#', '_']);
     let next = line.split(char::is_whitespace).next().unwrap_or_default();
     let next = next.trim_end_matches([')', '>', ']', '.', ',', ';', ':', '"', '\'']);
-    let more = next.contains(['/', '=', '?', '&', '#', '%'])
+    let own = next.contains("://") || next.starts_with("www.") || next.contains(':');
+    let more = next.contains(['/', '=', '?', '&', '%'])
         || next
             .split_once('.')
             .is_some_and(|(a, b)| !a.is_empty() && b.starts_with(char::is_alphanumeric));
-    address && !last.ends_with([')', '>', ']', ',', ';']) && more
+    address && broken && !own && more
 }
 
 /// Whether `first`, the first paragraph of a page, goes on with the running text that ended the
@@ -413,6 +417,22 @@ mod tests {
                 "see www.example.com",
                 "for more",
                 "see www.example.com for more",
+            ),
+            // One address a line, or a label after one: apart.
+            (
+                "https://one.example.org/pub/",
+                "https://two.example.net/pub/",
+                "https://one.example.org/pub/ https://two.example.net/pub/",
+            ),
+            (
+                "Web: http://www.example.com/school/",
+                "Email:name@example.com",
+                "Web: http://www.example.com/school/ Email:name@example.com",
+            ),
+            (
+                "http://www.example.com/dilworth#",
+                "Email: a@b.org",
+                "http://www.example.com/dilworth# Email: a@b.org",
             ),
         ] {
             let mut text = String::from(first);
