@@ -108,20 +108,35 @@ impl Frame {
     }
 }
 
-/// Most characters that may open or close inline markup (`*`, `_`, `` ` ``, `[`, `]`, `<`,
-/// `&`, `\`, `!`, `~`) a document holds outside fenced code: pulldown-cmark keeps a node of
-/// 300 to 600 bytes for each (a paragraph of 4 MB of `*a* ` took 600 MB).
+/// Most characters that may open or close inline markup a document holds outside fenced and
+/// indented code: pulldown-cmark keeps a node of 300 to 600 bytes for each (a paragraph of
+/// 4 MB of `*a* ` took 600 MB).
 const MAX_INLINE_MARKUP: usize = 1_000_000;
 
-/// The characters of `markdown` that may be inline markup, fenced code blocks left out.
+/// The characters of `markdown` that may be inline markup, code blocks left out: `*`, `` ` ``,
+/// `[`, `]` and `<`; `_` and `~` not inside a word (CommonMark makes no emphasis of
+/// `snake_case`); `&` that opens an entity (`&amp;`, `&#38;`, not `?a=1&b=2`); `\` before
+/// punctuation, and `!` before `[`.
 fn inline_markup(markdown: &str) -> usize {
     let mut count = 0;
     // The open fence's character and length.
     let mut fence: Option<(u8, usize)> = None;
+    // Whether the line before was blank, and whether an indented code block is open.
+    let (mut blank_before, mut indented) = (true, false);
     for line in markdown.split_inclusive('\n') {
         let indent = line.len() - line.trim_start_matches(' ').len();
         let rest = line.trim_start_matches(' ').as_bytes();
         let run = |c: u8| rest.iter().take_while(|&&b| b == c).count();
+        let blank = rest.trim_ascii().is_empty();
+        // Indented code opens after a blank line and runs while lines are indented or blank
+        // (inside a list item such lines may be text: counted there, which errs on the safe
+        // side).
+        indented = fence.is_none() && !blank && indent >= 4 && (indented || blank_before)
+            || indented && blank;
+        blank_before = blank;
+        if indented {
+            continue;
+        }
         match fence {
             Some((c, len)) => {
                 if indent <= 3 && run(c) >= len && rest[run(c)..].trim_ascii().is_empty() {
@@ -141,17 +156,40 @@ fn inline_markup(markdown: &str) -> usize {
             }
             None => {}
         }
-        count += line
-            .bytes()
-            .filter(|b| {
-                matches!(
-                    b,
-                    b'*' | b'_' | b'`' | b'[' | b']' | b'<' | b'&' | b'\\' | b'!' | b'~'
-                )
-            })
-            .count();
+        count += markup_in(line.as_bytes());
     }
     count
+}
+
+/// The characters of one line that may be inline markup (see [`inline_markup`]).
+fn markup_in(line: &[u8]) -> usize {
+    let word = |at: Option<&u8>| at.is_some_and(|b| b.is_ascii_alphanumeric() || *b >= 0x80);
+    (0..line.len())
+        .filter(|&i| {
+            let (before, after) = (i.checked_sub(1).map(|j| &line[j]), line.get(i + 1));
+            match line[i] {
+                b'*' | b'`' | b'[' | b']' | b'<' => true,
+                b'_' | b'~' => !(word(before) && word(after)),
+                b'&' => entity_at(&line[i..]),
+                b'\\' => after.is_some_and(u8::is_ascii_punctuation),
+                b'!' => after == Some(&b'['),
+                _ => false,
+            }
+        })
+        .count()
+}
+
+/// Whether `text` opens with an entity reference (`&amp;`, `&#38;`, `&#x26;`).
+fn entity_at(text: &[u8]) -> bool {
+    let body = &text[1..text.len().min(34)];
+    let Some(end) = body.iter().position(|&b| b == b';') else {
+        return false;
+    };
+    let name = &body[..end];
+    match name.strip_prefix(b"#") {
+        Some(number) => !number.is_empty() && number.iter().all(u8::is_ascii_alphanumeric),
+        None => !name.is_empty() && name.iter().all(u8::is_ascii_alphanumeric),
+    }
 }
 
 /// Walks pulldown-cmark's events and builds elements.
@@ -571,7 +609,11 @@ mod tests {
         assert_eq!(inline_markup(&code), 2);
         let tilde = format!("~~~~ rust\n{}\n~~~\n~~~~\n*b*\n", "<&>".repeat(10));
         assert_eq!(inline_markup(&tilde), 2, "a shorter fence closes nothing");
-        assert_eq!(inline_markup("a `b` [c](d) \\* e_f &amp;\n"), 8);
+        assert_eq!(inline_markup("a `b` [c](d) \\* e_f &amp;\n"), 7);
+        // Not markup: a word's underscores, a query's `&`, indented code, a lone `!`.
+        assert_eq!(inline_markup("my_func_name(x) at ?a=1&b=2 now!\n"), 0);
+        assert_eq!(inline_markup("text\n\n    *p = a[i] & b;\n    x<y\n"), 0);
+        assert_eq!(inline_markup("_emphasis_ and ~~gone~~ ![img](x)\n"), 9);
     }
 
     fn elements(md: &str) -> Vec<Element> {
