@@ -896,37 +896,33 @@ fn run(path: &Path, json: bool) -> anyhow::Result<i32> {
 
 /// First Ctrl-C: stop the sources and finish what is in flight. Second: leave at once, saying
 /// so (with `--json`, as the error object on stdout a command ends with). Once the run's
-/// outputs are going into place, a Ctrl-C cancels nothing: the run ends as what it is.
+/// outputs are going into place, a Ctrl-C does nothing: the run ends, and is recorded, as what
+/// it is (the little left to do is bounded).
 fn install_ctrl_c(
     cancel: Arc<std::sync::atomic::AtomicBool>,
     gate: Arc<crate::runtime::commit::CommitGate>,
 ) {
     use crate::runtime::commit::Interrupt;
-    let _ = ctrlc::set_handler(move || match gate.interrupt(&cancel) {
-        Interrupt::Cancelled => {
-            // An index being built for this run will not be kept: its build stops too.
-            operators::stop::request();
-            eprintln!(
-                "\nstopping: finishing the items in flight, embedding stops after its current batch (Ctrl-C again to stop at once)"
-            );
-        }
-        Interrupt::Again => {
-            eprintln!();
-            crate::failure::exit_now(
-                "stopped at once by a second Ctrl-C: the run is recorded as interrupted, and the next run resumes from what was stored",
-                Status::Cancelled.exit_code(),
-            );
-        }
-        Interrupt::AfterCommit => eprintln!(
-            "\ntoo late to cancel: the run's outputs are going into place, and it ends in a moment (Ctrl-C again to leave before it is recorded)"
-        ),
-        Interrupt::AgainAfterCommit => {
-            eprintln!();
-            crate::failure::exit_now(
-                "stopped at once by a second Ctrl-C after the run's outputs went into place: they stay, and the run is recorded as interrupted",
-                Status::Cancelled.exit_code(),
-            );
-        }
+    let _ = ctrlc::set_handler(move || {
+        gate.interrupt(&cancel, |what| match what {
+            Interrupt::Cancelled => {
+                // An index being built for this run will not be kept: its build stops too.
+                operators::stop::request();
+                eprintln!(
+                    "\nstopping: finishing the items in flight, embedding stops after its current batch (Ctrl-C again to stop at once)"
+                );
+            }
+            Interrupt::Again => {
+                eprintln!();
+                crate::failure::exit_now(
+                    "stopped at once by a second Ctrl-C: nothing of this run went into place, and the next run resumes from what was stored",
+                    Status::Cancelled.exit_code(),
+                );
+            }
+            Interrupt::AfterCommit => eprintln!(
+                "\ntoo late to cancel: the run's outputs are going into place, and it ends as soon as it is recorded"
+            ),
+        })
     });
 }
 
