@@ -251,7 +251,9 @@ pub const OPERATORS: &[OperatorInfo] = &[
         //    few pages only, where running headers stand on the others (a chapter's), is one.
         //    A hyphen at a line's end after a capital stays (`DBMS-specific`); a web address
         //    broken at a line's end is one word again. A page number alone on its line is
-        //    looked for a quarter of the page from the edge (LaTeX's on A4 sits 83% down).
+        //    looked for a quarter of the page from the edge (LaTeX's on A4 sits 83% down). A
+        //    table of contents' entries set in bold, and the rest of a word broken off before
+        //    a bold line, are no headings.
         version: 12,
     },
     OperatorInfo {

@@ -580,6 +580,8 @@ pub(super) fn parse(
         }
     }
     demote_label_runs(&mut blocks);
+    demote_continued_words(&mut blocks);
+    demote_contents_entries(&mut blocks);
     let (markdown, elements) = render::render(&blocks);
     let mut stats = crate::model::Metadata::new();
     stats.insert("pages".into(), pages.len().into());
@@ -622,6 +624,68 @@ fn demote_label_runs(blocks: &mut [Block]) {
             }
         }
         i = j.max(i + 1);
+    }
+}
+
+/// Turns a heading right after text that breaks off inside a word (`… AND CON-`) back into a
+/// paragraph when it reads as the rest of that word, in its case (`TROL OF IB AT CORNERS`): it
+/// is the rest of that text, set apart, not a title. (A numbered heading, or one in another
+/// case, is a title that reading order put there.)
+fn demote_continued_words(blocks: &mut [Block]) {
+    for i in 1..blocks.len() {
+        if !matches!(blocks[i].kind, BlockKind::Heading(_))
+            || !matches!(
+                blocks[i - 1].kind,
+                BlockKind::Paragraph | BlockKind::ListItem { .. }
+            )
+        {
+            continue;
+        }
+        let before = blocks[i - 1].text.trim_end();
+        let Some(fragment) = before
+            .strip_suffix(['-', '\u{2010}', '\u{ad}'])
+            .and_then(|rest| rest.split_whitespace().last())
+            .filter(|word| word.chars().all(char::is_alphabetic))
+        else {
+            continue;
+        };
+        let first = blocks[i].text.split_whitespace().next().unwrap_or_default();
+        let letters = |word: &str| word.chars().all(char::is_alphabetic);
+        let upper = |word: &str| word.chars().all(char::is_uppercase);
+        let lower = |word: &str| word.chars().all(char::is_lowercase);
+        let same_case = upper(fragment) && upper(first) || lower(first);
+        if letters(first) && !first.is_empty() && same_case {
+            blocks[i].kind = BlockKind::Paragraph;
+        }
+    }
+}
+
+/// Paragraphs with leader dots (`Programs . . . . 12`) a page must hold, and their least share
+/// of its blocks, to be a table of contents.
+const CONTENTS_LINES: usize = 5;
+const CONTENTS_SHARE: f32 = 0.3;
+
+/// On a page of a table of contents, the entries set like headings (a book's chapters in bold)
+/// are entries, not headings: every heading of the page but its first (`Contents`) becomes a
+/// paragraph.
+fn demote_contents_entries(blocks: &mut [Block]) {
+    let leaders = |text: &str| text.contains(". . .") || text.contains("....");
+    let mut start = 0;
+    while start < blocks.len() {
+        let page = blocks[start].page;
+        let end = (start..blocks.len())
+            .find(|&i| blocks[i].page != page)
+            .unwrap_or(blocks.len());
+        let on_page = &blocks[start..end];
+        let dotted = on_page.iter().filter(|b| leaders(&b.text)).count();
+        if dotted >= CONTENTS_LINES && dotted as f32 >= CONTENTS_SHARE * on_page.len() as f32 {
+            let headings =
+                (start..end).filter(|&i| matches!(blocks[i].kind, BlockKind::Heading(_)));
+            for i in headings.skip(1).collect::<Vec<_>>() {
+                blocks[i].kind = BlockKind::Paragraph;
+            }
+        }
+        start = end;
     }
 }
 
@@ -977,6 +1041,58 @@ mod tests {
         .map(|at| indents.item(at, 11.0))
         .collect();
         assert_eq!(depths, [0, 0, 0, 0, 0]);
+    }
+
+    fn text_block(kind: BlockKind, text: &str, page: u32) -> Block {
+        Block {
+            text: text.into(),
+            page,
+            ..block(kind)
+        }
+    }
+
+    /// A bold line after text that breaks off inside a word, in that word's case, is the rest
+    /// of the text; a numbered heading there is a title reading order put there.
+    #[test]
+    fn the_rest_of_a_broken_word_is_no_heading() {
+        use BlockKind::{Heading, ListItem, Paragraph};
+        let item = ListItem {
+            ordered: false,
+            depth: 0,
+        };
+        let mut blocks = vec![
+            text_block(item.clone(), "A SQUARE WITH SIDES AND CON-", 1),
+            text_block(Heading(4), "TROL OF IB AT CORNERS", 1),
+            text_block(Paragraph, "You must delete all sections entitled “En-", 2),
+            text_block(Heading(3), "5.6 Collections of Documents", 2),
+        ];
+        demote_continued_words(&mut blocks);
+        let kinds: Vec<BlockKind> = blocks.into_iter().map(|b| b.kind).collect();
+        assert_eq!(kinds, [item, Paragraph, Paragraph, Heading(3)]);
+    }
+
+    /// On a page of a table of contents, its entries set in bold are no headings; its title is.
+    #[test]
+    fn a_table_of_contents_entries_are_no_headings() {
+        use BlockKind::{Heading, Paragraph};
+        let mut blocks = vec![text_block(Heading(1), "Contents", 1)];
+        for n in 1..=6 {
+            blocks.push(text_block(Heading(4), &format!("{n} Chapter"), 1));
+            blocks.push(text_block(
+                Paragraph,
+                &format!("{n}.1 Section . . . . . {n}"),
+                1,
+            ));
+        }
+        blocks.push(text_block(Heading(1), "Introduction", 2));
+        blocks.push(text_block(Heading(2), "Scope", 2));
+        demote_contents_entries(&mut blocks);
+        let headings: Vec<&str> = blocks
+            .iter()
+            .filter(|b| matches!(b.kind, Heading(_)))
+            .map(|b| b.text.as_str())
+            .collect();
+        assert_eq!(headings, ["Contents", "Introduction", "Scope"]);
     }
 
     #[test]
