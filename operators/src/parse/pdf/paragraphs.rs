@@ -263,7 +263,7 @@ fn url_goes_on(text: &str, line: &str) -> bool {
     let last = last.trim_start_matches(['(', '<', '[', '"', '\'']);
     let address = ["http://", "https://", "www."]
         .iter()
-        .any(|scheme| last.len() > scheme.len() && last.starts_with(scheme));
+        .any(|scheme| last.starts_with(scheme));
     let broken = last.ends_with(['/', '.', '-', '=', '&', '?', '#', '_']);
     let next = line.split(char::is_whitespace).next().unwrap_or_default();
     let next = next.trim_end_matches([')', '>', ']', '.', ',', ';', ':', '"', '\'']);
@@ -272,7 +272,8 @@ fn url_goes_on(text: &str, line: &str) -> bool {
         || next
             .split_once('.')
             .is_some_and(|(a, b)| !a.is_empty() && b.starts_with(char::is_alphanumeric));
-    address && broken && !own && more
+    // A typesetter breaks an address after its own hyphen, and adds none.
+    address && broken && !own && (more || last.ends_with('-') && !next.is_empty())
 }
 
 /// Whether `first`, the first paragraph of a page, goes on with the running text that ended the
@@ -433,6 +434,17 @@ mod tests {
                 "http://www.example.com/dilworth#",
                 "Email: a@b.org",
                 "http://www.example.com/dilworth# Email: a@b.org",
+            ),
+            // Broken right after the scheme, or after a hyphen of its own.
+            (
+                "see https://",
+                "cran.r-project.org/web/",
+                "see https://cran.r-project.org/web/",
+            ),
+            (
+                "at https://example.org/some-",
+                "path/to/it",
+                "at https://example.org/some-path/to/it",
             ),
         ] {
             let mut text = String::from(first);
