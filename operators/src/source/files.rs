@@ -86,9 +86,11 @@ fn relative_glob(glob: &str) -> String {
     while let Some(rest) = glob.strip_prefix("./") {
         glob = rest.trim_start_matches('/');
     }
-    match glob.strip_suffix('/') {
-        Some(folder) if !folder.is_empty() => format!("{folder}/**"),
-        _ => glob.to_owned(),
+    let folder = glob.trim_end_matches('/');
+    if folder.len() < glob.len() && !folder.is_empty() {
+        format!("{folder}/**")
+    } else {
+        glob.to_owned()
     }
 }
 
@@ -462,6 +464,7 @@ mod tests {
         assert_eq!(relative_glob("./**/*.md"), "**/*.md");
         assert_eq!(relative_glob(".//a.md"), "a.md");
         assert_eq!(relative_glob("drafts/"), "drafts/**");
+        assert_eq!(relative_glob("drafts//"), "drafts/**");
         assert_eq!(relative_glob("**/*.md"), "**/*.md");
         let exclude = glob_set(&[
             "private/**".to_owned(),
