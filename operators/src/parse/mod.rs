@@ -318,7 +318,7 @@ const PRINTED_BY: &[&str] = &[
 
 /// Extensions of office files a printed title ends with.
 const OFFICE_EXTENSIONS: &[&str] = &[
-    ".docx", ".doc", ".rtf", ".pptx", ".ppt", ".xlsx", ".xls", ".odt", ".pages",
+    ".docx", ".doc", ".rtf", ".pptx", ".ppt", ".xlsx", ".xls", ".odt", ".pages", ".pdf",
 ];
 
 /// A title from the document's properties without what the program that printed it added:
@@ -327,8 +327,20 @@ fn tidy_title(title: &str) -> &str {
     let title = title.trim();
     let title = PRINTED_BY
         .iter()
-        .find_map(|prefix| title.strip_prefix(prefix))
-        .unwrap_or(title);
+        .find_map(|prefix| {
+            let head = title.get(..prefix.len())?;
+            head.eq_ignore_ascii_case(prefix)
+                .then(|| &title[prefix.len()..])
+        })
+        .or_else(|| {
+            // "Microsoft Word -" with no name after it.
+            PRINTED_BY
+                .iter()
+                .any(|prefix| title.eq_ignore_ascii_case(prefix.trim_end()))
+                .then_some("")
+        })
+        .unwrap_or(title)
+        .trim();
     let lower = title.to_ascii_lowercase();
     OFFICE_EXTENSIONS
         .iter()
@@ -341,14 +353,22 @@ fn tidy_title(title: &str) -> &str {
 }
 
 /// Whether a title from the document's properties says nothing: empty, what a tool writes
-/// when it was given none (reportlab's `untitled` and `(anonymous)`, `Untitled`), or the name
-/// of a program or temporary file (`10811.exe`, `~WRL0001.tmp`).
+/// when it was given none (reportlab's `untitled` and `(anonymous)`, `Untitled`, Word's
+/// `Document1`), or the name of a program or temporary file (`10811.exe`, `~WRL0001.tmp`).
 fn placeholder_title(title: &str) -> bool {
     let title = title.trim().to_lowercase();
     let program = [".exe", ".dll", ".tmp", ".dvi"]
         .iter()
         .any(|ext| title.ends_with(ext) && !title.contains(' '));
+    let numbered = |name: &str| {
+        title
+            .strip_prefix(name)
+            .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+    };
     program
+        || numbered("document")
+        || numbered("presentation")
+        || numbered("book")
         || matches!(
             title.as_str(),
             "" | "untitled"
@@ -467,7 +487,16 @@ mod tests {
         let parsed = parse(&doc("a.txt", b"# x"), &ParseConfig::default()).unwrap();
         assert_eq!(parsed.title, None);
         // Placeholders a tool writes for no title give way to the first heading.
-        for placeholder in ["untitled", "(anonymous)", "Untitled", "  ", "10811.exe"] {
+        for placeholder in [
+            "untitled",
+            "(anonymous)",
+            "Untitled",
+            "  ",
+            "10811.exe",
+            "Microsoft Word - Document1",
+            "MICROSOFT WORD - Document12.docx",
+            "Microsoft Word -",
+        ] {
             let text = format!("---\ntitle: \"{placeholder}\"\n---\n# Real title\n\ntext\n");
             let parsed = parse(&doc("a.md", text.as_bytes()), &ParseConfig::default()).unwrap();
             assert_eq!(parsed.title.as_deref(), Some("Real title"), "{placeholder}");
@@ -480,6 +509,7 @@ mod tests {
                 "SPECIAL BOARD AGENDA 040616",
             ),
             ("Notes on .doc", "Notes on .doc"),
+            ("Report.pdf", "Report"),
             ("Setup.exe explained", "Setup.exe explained"),
         ] {
             let text = format!("---\ntitle: {given}\n---\n# Heading\n");
