@@ -60,10 +60,10 @@ impl Decoded {
 pub(super) fn decode(bytes: &[u8]) -> Result<Decoded, ParseError> {
     // UTF-32LE's BOM starts with UTF-16LE's: look for it first.
     if let Some(rest) = bytes.strip_prefix(b"\xFF\xFE\0\0") {
-        return decode_utf32(rest, u32::from_le_bytes).map(|t| Decoded::marked(t, "UTF-32LE"));
+        return utf32_read_around(rest, u32::from_le_bytes, "UTF-32LE");
     }
     if let Some(rest) = bytes.strip_prefix(b"\0\0\xFE\xFF") {
-        return decode_utf32(rest, u32::from_be_bytes).map(|t| Decoded::marked(t, "UTF-32BE"));
+        return utf32_read_around(rest, u32::from_be_bytes, "UTF-32BE");
     }
     if let Some(rest) = bytes.strip_prefix(b"\xFF\xFE") {
         return Ok(decode_utf16(rest, u16::from_le_bytes, "UTF-16LE"));
@@ -199,6 +199,26 @@ pub(super) fn decode_utf32(bytes: &[u8], unit: fn([u8; 4]) -> u32) -> Result<Str
     Ok(text)
 }
 
+/// Decodes UTF-32 code units (after a 4-byte BOM) as the BOM says (`encoding`): an invalid
+/// unit or a last partial one is U+FFFD, with a warning; a NUL character is binary content.
+fn utf32_read_around(
+    bytes: &[u8],
+    unit: fn([u8; 4]) -> u32,
+    encoding: &'static str,
+) -> Result<Decoded, ParseError> {
+    match decode_utf32(bytes, unit) {
+        Ok(text) => Ok(Decoded::marked(text, encoding)),
+        Err(ParseError::InvalidUtf32 { offset }) => {
+            let mut decoded = Decoded::marked(decode_utf32_lossy(bytes, unit), encoding);
+            decoded.warn(format!(
+                "damaged {encoding} from byte offset {offset}: what is not a character read as U+FFFD"
+            ));
+            Ok(decoded)
+        }
+        Err(other) => Err(other),
+    }
+}
+
 /// Decodes UTF-32 code units (after a 4-byte BOM), an invalid unit or a trailing partial one
 /// as U+FFFD.
 pub(super) fn decode_utf32_lossy(bytes: &[u8], unit: fn([u8; 4]) -> u32) -> String {
@@ -309,15 +329,14 @@ mod tests {
             .flat_map(u32::to_be_bytes)
             .collect();
         assert_eq!(text(&be), t);
-        assert!(matches!(
-            decode(&le[..le.len() - 1]),
-            Err(ParseError::InvalidUtf32 { .. })
-        ));
-        let surrogate = [0xFF, 0xFE, 0, 0, 0x00, 0xD8, 0, 0];
-        assert!(matches!(
-            decode(&surrogate),
-            Err(ParseError::InvalidUtf32 { offset: 4 })
-        ));
+        // Damage is read around, and said.
+        let cut = decode(&le[..le.len() - 1]).unwrap();
+        assert!(cut.text.ends_with("lin\u{FFFD}"), "{:?}", cut.text);
+        assert!(cut.warning.unwrap().contains("damaged UTF-32LE"));
+        let surrogate = [0xFF, 0xFE, 0, 0, 0x00, 0xD8, 0, 0, 0x41, 0, 0, 0];
+        let d = decode(&surrogate).unwrap();
+        assert_eq!(d.text, "\u{FFFD}A");
+        assert!(d.warning.unwrap().contains("from byte offset 4"));
     }
 
     #[test]
