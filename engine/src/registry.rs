@@ -253,7 +253,8 @@ pub const OPERATORS: &[OperatorInfo] = &[
         //    broken at a line's end is one word again. A page number alone on its line is
         //    looked for a quarter of the page from the edge (LaTeX's on A4 sits 83% down). A
         //    table of contents' entries set in bold, and the rest of a word broken off before
-        //    a bold line, are no headings.
+        //    a bold line, are no headings. A definition list (texinfo's `@table`) reads term
+        //    by term, each before its definition.
         version: 12,
     },
     OperatorInfo {

@@ -38,6 +38,17 @@ fn order(segs: &[Segment], mut ids: Vec<usize>, out: &mut Vec<usize>, depth: usi
     }
     let gutter = GUTTER * median_size(segs, &ids);
     let columns = columns_then_tail(segs, &ids, gutter);
+    if definition_list(segs, &columns) {
+        // Row by row: each term, then its definition.
+        ids.sort_by(|&a, &b| {
+            segs[a]
+                .y
+                .total_cmp(&segs[b].y)
+                .then(segs[a].x0.total_cmp(&segs[b].x0))
+        });
+        out.extend(ids);
+        return;
+    }
     if columns.len() > 1 && side_by_side(segs, &columns) {
         for column in columns {
             order(segs, column, out, depth + 1);
@@ -225,6 +236,41 @@ fn side_by_side(segs: &[Segment], columns: &[Vec<usize>]) -> bool {
         }
     }
     false
+}
+
+/// Most words of a term in a definition list's narrow left column.
+const TERM_WORDS: usize = 4;
+
+/// Whether two columns are a definition list (texinfo's `@table`, a glossary): the left one
+/// narrower, of short terms with letters, two at least, each on the baseline of a line of the
+/// right one (its definition's first), which wraps on under it. Read as columns, every term
+/// came before every definition (`float(p) integer smallint Real number…`).
+fn definition_list(segs: &[Segment], columns: &[Vec<usize>]) -> bool {
+    let [terms, definitions] = columns else {
+        return false;
+    };
+    let width = |column: &[usize]| {
+        let left = column
+            .iter()
+            .map(|&i| segs[i].x0)
+            .fold(f32::INFINITY, f32::min);
+        let right = column
+            .iter()
+            .map(|&i| segs[i].x1)
+            .fold(f32::NEG_INFINITY, f32::max);
+        right - left
+    };
+    terms.len() >= 2
+        && definitions.len() > terms.len()
+        && width(terms) < 0.6 * width(definitions)
+        && terms.iter().all(|&t| {
+            let term = &segs[t];
+            term.text.split_whitespace().count() <= TERM_WORDS
+                && term.text.chars().any(char::is_alphabetic)
+                && definitions
+                    .iter()
+                    .any(|&d| (segs[d].y - term.y).abs() <= 0.3 * term.size)
+        })
 }
 
 /// Splits at vertical gaps at least `gutter` wide that no segment crosses; left to right.
@@ -469,5 +515,48 @@ mod tests {
                 "R2", "R3", "R4", "R5", "R6", "R7"
             ]
         );
+    }
+
+    /// A definition list (texinfo's `@table`) reads term by term, each before its definition;
+    /// a column of short labels beside running text that does not start on their baselines,
+    /// or of line numbers, stays a column.
+    #[test]
+    fn a_definition_list_reads_term_by_term() {
+        let segs = vec![
+            seg("float(p)", 90.0, 136.0, 365.0),
+            seg(
+                "Real number, with optional precision. Often called",
+                148.0,
+                522.0,
+                365.0,
+            ),
+            seg("precision.", 148.0, 202.0, 378.0),
+            seg("integer", 90.0, 130.0, 397.0),
+            seg("32-bit integer. Often called int.", 148.0, 301.0, 397.0),
+            seg("smallint", 90.0, 136.0, 417.0),
+            seg("16-bit integer", 148.0, 212.0, 417.0),
+        ];
+        assert_eq!(
+            texts(&segs),
+            [
+                "float(p)",
+                "Real number, with optional precision. Often called",
+                "precision.",
+                "integer",
+                "32-bit integer. Often called int.",
+                "smallint",
+                "16-bit integer"
+            ]
+        );
+        let numbered: Vec<Segment> = (0..4)
+            .flat_map(|k| {
+                let y = 100.0 + 12.0 * k as f32;
+                [
+                    seg(&(k + 1).to_string(), 50.0, 56.0, y),
+                    seg("a line of the transcript", 80.0, 400.0, y),
+                ]
+            })
+            .collect();
+        assert_eq!(texts(&numbered)[..2], ["1", "2"]);
     }
 }
