@@ -345,8 +345,9 @@ impl HybridIndexSink {
 /// How the index writes an entry, part of every content key so that a change of it re-indexes
 /// each document once (2: a number in metadata is indexed as a number, not as its text; 3: title
 /// and section headings indexed exactly, CJK bigrams and accent folding; 4: a chunk's section
-/// filters pass it under every section it covers, not only the one it starts in).
-const INDEXED_AS: &[u8] = b"entries 4\0";
+/// filters pass it under every section it covers, not only the one it starts in; 5: a
+/// document's first chunk is found by its title too).
+const INDEXED_AS: &[u8] = b"entries 5\0";
 
 /// What identifies the entries of an embedded document in the index: the model and everything
 /// an entry holds (the hit, metadata, pages, sections and vector), so a new title, metadata, source or

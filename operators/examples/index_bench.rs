@@ -260,8 +260,10 @@ fn bench_size(
     let text = TextIndex::open(&dir.join("bm25-only"), &config).unwrap_or_else(|e| fail(&dir, e));
     let mut writer = text.writer().unwrap_or_else(|e| fail(&dir, e));
     for (point, entry) in entries.iter().enumerate() {
+        // Chunks are grouped by document: a document's first is its lead, as upserts make it.
+        let lead = point == 0 || entries[point - 1].hit.doc_id != entry.hit.doc_id;
         writer
-            .add(entry, point as u64)
+            .add(entry, point as u64, lead)
             .unwrap_or_else(|e| fail(&dir, e));
     }
     writer.commit().unwrap_or_else(|e| fail(&dir, e));

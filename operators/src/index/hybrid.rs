@@ -465,10 +465,10 @@ impl IndexUpdate {
             let vectors = staged
                 .vectors
                 .get_or_insert_with(|| VectorIndex::new(dimensions, &config));
-            for entry in entries {
+            for (k, entry) in entries.iter().enumerate() {
                 metadata_keys.extend(super::text::filterable_metadata(&entry.metadata).into_keys());
                 let point = vectors.insert(&entry.vector)?;
-                staged.writer.add(entry, point as u64)?;
+                staged.writer.add(entry, point as u64, k == 0)?;
                 points.push(point);
             }
             self.generation.dimensions = Some(dimensions);
@@ -1427,9 +1427,10 @@ mod tests {
             .join(" ")
     }
 
-    /// A chunk is found by its own text; its title and section only rank it among those found.
-    /// A document titled "Two-Column Document" brought up all its chunks, a lone page number
-    /// among them, for "range of a bigint column", above the one chunk that says it.
+    /// A chunk is found by its own text (a document's first chunk by its title too); its title
+    /// and section only rank it among those found. A document titled "Two-Column Document"
+    /// brought up all its chunks, a lone page number among them, for "range of a bigint
+    /// column", above the one chunk that says it.
     #[test]
     fn a_title_word_alone_finds_no_chunk() {
         let dir = tempfile::tempdir().unwrap();
@@ -1480,9 +1481,16 @@ mod tests {
                 .map(|id| id.to_string())
                 .collect::<Vec<_>>()
         };
-        assert_eq!(bm25("range of a bigint column"), ["numeric#0"]);
-        // Among the chunks their text finds, a title word still counts.
-        assert_eq!(bm25("numeric inexact"), ["numeric#1", "other#0"]);
+        // The answer first; of the titled document, only its first chunk, which holds its
+        // title; never the lone page number.
+        assert_eq!(bm25("range of a bigint column"), ["numeric#0", "lorem#0"]);
+        // A query of a title's words finds its document, by the first chunk.
+        assert_eq!(bm25("two-column document"), ["lorem#0"]);
+        // Among the chunks their text finds, a title word still counts: of two chunks that
+        // say the same, the one under the title.
+        let hits = bm25("numeric inexact");
+        let at = |id: &str| hits.iter().position(|hit| hit == id).unwrap();
+        assert!(at("numeric#1") < at("other#0"), "{hits:?}");
     }
 
     /// After edits and deletes of long chunks (whose one-byte field lengths are rounded, which

@@ -98,6 +98,12 @@ fn schema() -> (Schema, Fields) {
     (builder.build(), fields)
 }
 
+/// Whether `text` holds `title` (case aside): a first chunk that opens with its document's
+/// title heading needs it no second time.
+fn holds(text: &str, title: &str) -> bool {
+    text.to_lowercase().contains(&title.trim().to_lowercase())
+}
+
 /// The Tantivy index in one folder.
 pub struct TextIndex {
     index: Index,
@@ -610,8 +616,10 @@ impl TextWriter {
             .delete_term(Term::from_field_text(self.fields.doc_id, doc_id));
     }
 
-    /// Adds one chunk under HNSW point id `point`.
-    pub fn add(&mut self, entry: &Entry, point: u64) -> Result<(), IndexError> {
+    /// Adds one chunk under HNSW point id `point`. `lead` is a document's first chunk: BM25
+    /// finds it by the document's title too (as if its text began with it, unless it does), so
+    /// a query of a title's words finds the document, whose other chunks its title only ranks.
+    pub fn add(&mut self, entry: &Entry, point: u64, lead: bool) -> Result<(), IndexError> {
         let fields = &self.fields;
         let mut doc = TantivyDocument::new();
         doc.add_text(fields.chunk_id, &entry.hit.chunk_id);
@@ -652,12 +660,20 @@ impl TextWriter {
         }
         let section = entry.hit.section.join(" > ");
         doc.add_text(fields.section, &section);
-        doc.add_text(fields.text, &entry.hit.text);
+        let led;
+        let text = match &entry.hit.title {
+            Some(title) if lead && !holds(&entry.hit.text, title) => {
+                led = format!("{title}\n\n{}", entry.hit.text);
+                led.as_str()
+            }
+            _ => entry.hit.text.as_str(),
+        };
+        doc.add_text(fields.text, text);
         let mut tokens = |text: Option<&str>| match (&mut self.analyzer, text) {
             (Some(analyzer), Some(text)) => indexed_tokens(analyzer, text),
             _ => 0,
         };
-        doc.add_u64(fields.text_tokens, tokens(Some(&entry.hit.text)));
+        doc.add_u64(fields.text_tokens, tokens(Some(text)));
         doc.add_u64(fields.title_tokens, tokens(entry.hit.title.as_deref()));
         doc.add_u64(fields.section_tokens, tokens(Some(&section)));
         doc.add_object(fields.metadata, filterable_metadata(&entry.metadata));
@@ -807,7 +823,7 @@ mod tests {
                 sections: Vec::new(),
                 vector: Vec::new(),
             };
-            writer.add(&entry, i as u64).unwrap();
+            writer.add(&entry, i as u64, false).unwrap();
         }
         writer.commit().unwrap();
         let searcher = index.reader.searcher();
