@@ -383,10 +383,23 @@ impl DocumentSource for FileSource {
             return Err(err);
         }
         if documents == 0 {
+            // A pattern that names hidden files or folders finds none unless they are read.
+            let hidden_named = !self.hidden
+                && self.include_globs.iter().any(|glob| {
+                    relative_glob(glob)
+                        .split('/')
+                        .any(|part| part.starts_with('.') && part != "." && part != "..")
+                });
+            let advice = match hidden_named {
+                true => {
+                    "; hidden files and folders (names starting with `.`) are skipped unless `hidden: true`"
+                }
+                false => "",
+            };
             let _ = visit(SourceEvent::Warning(SourceWarning {
                 doc_id: String::new(),
                 message: format!(
-                    "found no files in {} (include: {}); check `path` and `include`",
+                    "found no files in {} (include: {}); check `path` and `include`{advice}",
                     self.root.display(),
                     self.include_globs.join(", ")
                 ),
@@ -491,6 +504,26 @@ mod tests {
         let events = scan_all(&mut source);
         assert_eq!(ids(&events), vec!["docs/a.md"]);
         assert_eq!(events.len(), 1, "nothing said of `private`: {events:?}");
+    }
+
+    /// An `include` that names hidden files finds none unless `hidden: true`, and says so.
+    #[test]
+    fn no_files_named_hidden_says_hidden_files_are_skipped() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir_all(dir.path().join(".notes")).unwrap();
+        fs::write(dir.path().join(".notes/a.md"), "a").unwrap();
+        let mut cfg = config("root");
+        cfg.path = dir.path().display().to_string();
+        cfg.include = vec![".notes/**".to_owned()];
+        let mut source = FileSource::new(&cfg, Path::new("/")).unwrap();
+        let events = scan_all(&mut source);
+        let said = events.iter().any(|event| {
+            matches!(event, SourceEvent::Warning(w) if w.message.contains("unless `hidden: true`"))
+        });
+        assert!(said, "{events:?}");
+        cfg.hidden = true;
+        let mut source = FileSource::new(&cfg, Path::new("/")).unwrap();
+        assert_eq!(ids(&scan_all(&mut source)), vec![".notes/a.md"]);
     }
 
     #[test]
