@@ -19,34 +19,33 @@ pub(crate) fn reading_order(segs: &[Segment]) -> Vec<usize> {
     out
 }
 
+/// `ids` line by line, top to bottom, each line left to right.
+fn in_rows(segs: &[Segment], mut ids: Vec<usize>) -> Vec<usize> {
+    ids.sort_by(|&a, &b| {
+        segs[a]
+            .y
+            .total_cmp(&segs[b].y)
+            .then(segs[a].x0.total_cmp(&segs[b].x0))
+    });
+    ids
+}
+
 fn median_size(segs: &[Segment], ids: &[usize]) -> f32 {
     let mut sizes: Vec<f32> = ids.iter().map(|&i| segs[i].size).collect();
     sizes.sort_by(f32::total_cmp);
     sizes.get(sizes.len() / 2).copied().unwrap_or(10.0)
 }
 
-fn order(segs: &[Segment], mut ids: Vec<usize>, out: &mut Vec<usize>, depth: usize) {
+fn order(segs: &[Segment], ids: Vec<usize>, out: &mut Vec<usize>, depth: usize) {
     if ids.len() <= 1 || depth > MAX_DEPTH {
-        ids.sort_by(|&a, &b| {
-            segs[a]
-                .y
-                .total_cmp(&segs[b].y)
-                .then(segs[a].x0.total_cmp(&segs[b].x0))
-        });
-        out.extend(ids);
+        out.extend(in_rows(segs, ids));
         return;
     }
     let gutter = GUTTER * median_size(segs, &ids);
     let columns = columns_then_tail(segs, &ids, gutter);
     if definition_list(segs, &columns) {
         // Row by row: each term, then its definition.
-        ids.sort_by(|&a, &b| {
-            segs[a]
-                .y
-                .total_cmp(&segs[b].y)
-                .then(segs[a].x0.total_cmp(&segs[b].x0))
-        });
-        out.extend(ids);
+        out.extend(in_rows(segs, ids));
         return;
     }
     if columns.len() > 1 && side_by_side(segs, &columns) {
@@ -57,13 +56,7 @@ fn order(segs: &[Segment], mut ids: Vec<usize>, out: &mut Vec<usize>, depth: usi
     }
     let bands = bands(segs, &ids);
     if bands.len() <= 1 {
-        ids.sort_by(|&a, &b| {
-            segs[a]
-                .y
-                .total_cmp(&segs[b].y)
-                .then(segs[a].x0.total_cmp(&segs[b].x0))
-        });
-        out.extend(ids);
+        out.extend(in_rows(segs, ids));
         return;
     }
     // Keep consecutive bands together while their union still has a gutter.
@@ -99,14 +92,7 @@ fn order(segs: &[Segment], mut ids: Vec<usize>, out: &mut Vec<usize>, depth: usi
                 order(segs, column, out, depth + 1);
             }
         } else {
-            let mut group = group;
-            group.sort_by(|&a, &b| {
-                segs[a]
-                    .y
-                    .total_cmp(&segs[b].y)
-                    .then(segs[a].x0.total_cmp(&segs[b].x0))
-            });
-            out.extend(group);
+            out.extend(in_rows(segs, group));
         }
         return;
     }
