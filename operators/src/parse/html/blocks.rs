@@ -13,9 +13,9 @@ use crate::parse::render::{Block, MAX_SPAN_COLUMNS, MAX_TABLE_CELLS, top_level};
 /// Marks a permalink beside a heading may show (Hugo's and many blogs' `#`).
 const PERMALINK_MARKS: &[&str] = &["#", "¶", "§", "🔗", "⚓", "link", "permalink"];
 
-/// `text`, a heading's, without the mark of a link to the heading itself that ends it (`<a
-/// href="#current-status">#</a>`): `Current status`, not `Current status #`; a `#` that is no
-/// such link stays (`C#`).
+/// `text`, a heading's, without the mark of a link to the heading itself that ends or opens it
+/// (`<a href="#current-status">#</a>`): `Current status`, not `Current status #`; a `#` that
+/// is no such link stays (`C#`).
 fn without_permalink<'a>(heading: &NodeRef<'_>, text: &'a str) -> &'a str {
     let marks = heading.descendants().filter_map(|n| {
         let e = element(&n)?;
@@ -33,6 +33,13 @@ fn without_permalink<'a>(heading: &NodeRef<'_>, text: &'a str) -> &'a str {
             && !rest.trim_end().is_empty()
         {
             return rest.trim_end();
+        }
+        // Some set it before the text (`<a href="#x">§</a> Scope`).
+        if let Some(rest) = text.strip_prefix(mark)
+            && rest.starts_with(char::is_whitespace)
+            && !rest.trim_start().is_empty()
+        {
+            return rest.trim_start();
         }
     }
     text

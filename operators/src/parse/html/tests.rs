@@ -792,7 +792,7 @@ fn a_headings_permalink_mark_is_no_part_of_it() {
         .map(|i| format!("<p>Paragraph {i} of the article, long enough to be content.</p>"))
         .collect();
     let page = format!(
-        "<html><body><article><h2 id=current-status>Current status <a href=\"#current-status\" class=bookmark>#</a></h2>{body}<h2>Learning C#</h2>{body}<h2>Notes <a href=\"#notes\">link</a></h2>{body}</article></body></html>"
+        "<html><body><article><h2 id=current-status>Current status <a href=\"#current-status\" class=bookmark>#</a></h2>{body}<h2>Learning C#</h2>{body}<h2>Notes <a href=\"#notes\">link</a></h2>{body}<h2><a href=\"#scope\">§</a> Scope</h2>{body}</article></body></html>"
     );
     let parsed = parse(page.as_bytes()).unwrap();
     let headings: Vec<&str> = parsed
@@ -801,7 +801,10 @@ fn a_headings_permalink_mark_is_no_part_of_it() {
         .filter(|e| e.kind == ElementKind::Heading)
         .map(|e| e.text.as_str())
         .collect();
-    assert_eq!(headings, ["Current status", "Learning C#", "Notes"]);
+    assert_eq!(
+        headings,
+        ["Current status", "Learning C#", "Notes", "Scope"]
+    );
     assert!(
         parsed.markdown.contains("## Current status\n"),
         "{}",
