@@ -267,12 +267,21 @@ pub fn overlapping_sources(
     outlines: &[StepOutline],
     base: &Path,
 ) -> Vec<Diagnostic> {
-    let folders: Vec<(&str, &[String], &str, PathBuf)> = steps
+    // Each `include` as the globs it matches with (`./**/*.md` is `**/*.md`), in any order.
+    let include = |globs: &[String]| {
+        let mut globs: Vec<String> = (globs.iter())
+            .map(|glob| operators::source::files::relative_glob(glob))
+            .collect();
+        globs.sort();
+        globs.dedup();
+        globs
+    };
+    let folders: Vec<(&str, Vec<String>, &str, PathBuf)> = steps
         .iter()
         .filter_map(|step| match &step.config {
             crate::registry::OperatorConfig::SourceFiles(config) => Some((
                 step.name.as_str(),
-                config.include.as_slice(),
+                include(&config.include),
                 config.path.as_str(),
                 identity(&base.join(&config.path)),
             )),
@@ -431,6 +440,13 @@ mod tests {
         assert!(
             inside.contains("p.yaml:4:"),
             "at the inner one's path: {inside}"
+        );
+        let same = warnings(
+            "  a: { op: source.files, path: docs, include: [\"**/*.md\", \"**/*.txt\"] }\n  b: { op: source.files, path: docs, include: [\"./**/*.txt\", \"**/*.md\"] }\n",
+        );
+        assert!(
+            same.contains("read twice"),
+            "the same globs, written otherwise: {same}"
         );
         let split = warnings(
             "  a: { op: source.files, path: docs, include: [\"**/*.md\"] }\n  b: { op: source.files, path: docs, include: [\"**/*.pdf\"] }\n",

@@ -81,7 +81,7 @@ fn glob_set(globs: &[String]) -> Result<GlobSet, globset::Error> {
 /// A glob as it matches paths relative to the root: a leading `./` says nothing (`./**/*.md`
 /// is `**/*.md`), and one ending in `/` names a folder, so everything below it (`drafts/` is
 /// `drafts/**`).
-fn relative_glob(glob: &str) -> String {
+pub fn relative_glob(glob: &str) -> String {
     let mut glob = glob;
     while let Some(rest) = glob.strip_prefix("./") {
         glob = rest.trim_start_matches('/');
