@@ -19,6 +19,14 @@ pub(crate) fn reading_order(segs: &[Segment]) -> Vec<usize> {
     out
 }
 
+/// The left edge of the leftmost of `ids` and the right edge of the rightmost.
+fn extent(segs: &[Segment], ids: &[usize]) -> (f32, f32) {
+    ids.iter()
+        .fold((f32::INFINITY, f32::NEG_INFINITY), |(left, right), &i| {
+            (left.min(segs[i].x0), right.max(segs[i].x1))
+        })
+}
+
 /// `ids` line by line, top to bottom, each line left to right.
 fn in_rows(segs: &[Segment], mut ids: Vec<usize>) -> Vec<usize> {
     ids.sort_by(|&a, &b| {
@@ -63,11 +71,11 @@ fn order(segs: &[Segment], ids: Vec<usize>, out: &mut Vec<usize>, depth: usize) 
     let mut groups: Vec<Vec<usize>> = Vec::new();
     let mut group_has_gutter = false;
     for band in bands {
+        let own = split_columns(segs, &band, gutter);
+        let band_alone = own.len() > 1;
         if let Some(last) = groups.last_mut() {
             let mut union = last.clone();
             union.extend(&band);
-            let own = split_columns(segs, &band, gutter);
-            let band_alone = own.len() > 1;
             // A line above that crosses the band's own gutter (an author line centred over
             // both columns) shares no gutter with it, whatever narrower gap their union has.
             let crossed = !group_has_gutter && band_alone && crosses_gutters(segs, last, &own);
@@ -80,7 +88,7 @@ fn order(segs: &[Segment], ids: Vec<usize>, out: &mut Vec<usize>, depth: usize) 
                 continue;
             }
         }
-        group_has_gutter = split_columns(segs, &band, gutter).len() > 1;
+        group_has_gutter = band_alone;
         groups.push(band);
     }
     if groups.len() == 1 {
@@ -168,14 +176,7 @@ fn columns_then_tail(segs: &[Segment], ids: &[usize], gutter: f32) -> Vec<Vec<us
 /// left edge to near its right: text wrapped at the column's width, not a heading or a short
 /// line set under the columns (text set across the page would have run on past the gutter).
 fn spans_column(segs: &[Segment], body: &[usize], lines: &[usize]) -> bool {
-    let left = body
-        .iter()
-        .map(|&i| segs[i].x0)
-        .fold(f32::INFINITY, f32::min);
-    let right = body
-        .iter()
-        .map(|&i| segs[i].x1)
-        .fold(f32::NEG_INFINITY, f32::max);
+    let (left, right) = extent(segs, body);
     let slack = RAGGED * (right - left);
     lines.iter().any(|&i| {
         let s = &segs[i];
@@ -236,14 +237,7 @@ fn definition_list(segs: &[Segment], columns: &[Vec<usize>]) -> bool {
         return false;
     };
     let width = |column: &[usize]| {
-        let left = column
-            .iter()
-            .map(|&i| segs[i].x0)
-            .fold(f32::INFINITY, f32::min);
-        let right = column
-            .iter()
-            .map(|&i| segs[i].x1)
-            .fold(f32::NEG_INFINITY, f32::max);
+        let (left, right) = extent(segs, column);
         right - left
     };
     terms.len() >= 2
@@ -279,18 +273,8 @@ fn split_columns(segs: &[Segment], ids: &[usize], gutter: f32) -> Vec<Vec<usize>
 /// Whether a segment of `group` covers most of the gap between two of `columns` (as
 /// [`split_columns`] gives them, left to right): with it, what gap is left is not theirs.
 fn crosses_gutters(segs: &[Segment], group: &[usize], columns: &[Vec<usize>]) -> bool {
-    let edge = |column: &[usize], right: bool| {
-        let edges = column
-            .iter()
-            .map(|&i| if right { segs[i].x1 } else { segs[i].x0 });
-        if right {
-            edges.fold(f32::NEG_INFINITY, f32::max)
-        } else {
-            edges.fold(f32::INFINITY, f32::min)
-        }
-    };
     columns.windows(2).any(|pair| {
-        let (left, right) = (edge(&pair[0], true), edge(&pair[1], false));
+        let (left, right) = (extent(segs, &pair[0]).1, extent(segs, &pair[1]).0);
         group
             .iter()
             .any(|&i| segs[i].x1.min(right) - segs[i].x0.max(left) > 0.5 * (right - left))
