@@ -669,7 +669,6 @@ const CONTENTS_SHARE: f32 = 0.3;
 /// are entries, not headings: every heading of the page but its first (`Contents`) becomes a
 /// paragraph.
 fn demote_contents_entries(blocks: &mut [Block]) {
-    let leaders = |text: &str| text.contains(". . .") || text.contains("....");
     let mut start = 0;
     while start < blocks.len() {
         let page = blocks[start].page;
@@ -677,7 +676,9 @@ fn demote_contents_entries(blocks: &mut [Block]) {
             .find(|&i| blocks[i].page != page)
             .unwrap_or(blocks.len());
         let on_page = &blocks[start..end];
-        let dotted = on_page.iter().filter(|b| leaders(&b.text)).count();
+        let dotted = (on_page.iter())
+            .filter(|b| headings::has_leader_dots(&b.text))
+            .count();
         if dotted >= CONTENTS_LINES && dotted as f32 >= CONTENTS_SHARE * on_page.len() as f32 {
             let headings =
                 (start..end).filter(|&i| matches!(blocks[i].kind, BlockKind::Heading(_)));
