@@ -109,7 +109,7 @@ impl Frame {
 }
 
 /// Most characters that may open or close inline markup a document holds outside fenced and
-/// indented code: pulldown-cmark keeps a node of 300 to 600 bytes for each (a paragraph of
+/// indented code blocks: pulldown-cmark keeps a node of 300 to 600 bytes for each (a paragraph of
 /// 4 MB of `*a* ` took 600 MB).
 const MAX_INLINE_MARKUP: usize = 1_000_000;
 
@@ -121,18 +121,27 @@ fn inline_markup(markdown: &str) -> usize {
     let mut count = 0;
     // The open fence's character and length.
     let mut fence: Option<(u8, usize)> = None;
-    // Whether the line before was blank, and whether an indented code block is open.
-    let (mut blank_before, mut indented) = (true, false);
+    // Whether the line before was blank, whether an indented code block is open, and whether
+    // a list item or footnote is, whose indented lines are its text, not code.
+    let (mut blank_before, mut indented, mut container) = (true, false, false);
     for line in markdown.split_inclusive('\n') {
         let indent = line.len() - line.trim_start_matches(' ').len();
         let rest = line.trim_start_matches(' ').as_bytes();
         let run = |c: u8| rest.iter().take_while(|&&b| b == c).count();
         let blank = rest.trim_ascii().is_empty();
-        // Indented code opens after a blank line and runs while lines are indented or blank
-        // (inside a list item such lines may be text: counted there, which errs on the safe
-        // side).
-        indented = fence.is_none() && !blank && indent >= 4 && (indented || blank_before)
-            || indented && blank;
+        if fence.is_none() && !blank && indent <= 3 {
+            // A line at the margin after a blank line ends any list item or footnote.
+            if opens_container(rest) {
+                container = true;
+            } else if indent == 0 && blank_before {
+                container = false;
+            }
+        }
+        // Indented code opens after a blank line, outside list items and footnotes, and runs
+        // while lines are indented or blank.
+        indented =
+            fence.is_none() && !container && !blank && indent >= 4 && (indented || blank_before)
+                || indented && blank;
         blank_before = blank;
         if indented {
             continue;
@@ -146,7 +155,9 @@ fn inline_markup(markdown: &str) -> usize {
             }
             None if indent <= 3 => {
                 for c in [b'`', b'~'] {
-                    if run(c) >= 3 {
+                    // A backtick fence's info string has no backtick (```x``` is a code span).
+                    let info = &rest[run(c)..];
+                    if run(c) >= 3 && (c == b'~' || !info.contains(&b'`')) {
                         fence = Some((c, run(c)));
                     }
                 }
@@ -159,6 +170,21 @@ fn inline_markup(markdown: &str) -> usize {
         count += markup_in(line.as_bytes());
     }
     count
+}
+
+/// Whether a line (its indentation off) opens a list item (`- `, `* `, `+ `, `1. `, `1) `) or a
+/// footnote definition (`[^1]: `), whose indented lines are text.
+fn opens_container(line: &[u8]) -> bool {
+    let after = |at: usize| line.get(at).is_none_or(u8::is_ascii_whitespace);
+    let digits = line.iter().take_while(|b| b.is_ascii_digit()).count();
+    match line.first() {
+        Some(b'-' | b'*' | b'+') => after(1),
+        Some(b'0'..=b'9') => {
+            digits <= 9 && matches!(line.get(digits), Some(b'.' | b')')) && after(digits + 1)
+        }
+        Some(b'[') => line.starts_with(b"[^") && line.windows(2).any(|w| w == b"]:"),
+        _ => false,
+    }
 }
 
 /// The characters of one line that may be inline markup (see [`inline_markup`]).
@@ -613,6 +639,21 @@ mod tests {
         // Not markup: a word's underscores, a query's `&`, indented code, a lone `!`.
         assert_eq!(inline_markup("my_func_name(x) at ?a=1&b=2 now!\n"), 0);
         assert_eq!(inline_markup("text\n\n    *p = a[i] & b;\n    x<y\n"), 0);
+        // Indented lines in a list item or footnote are its text, and a code span of three
+        // backticks opens no fence: counted.
+        assert_eq!(inline_markup("- item\n\n    *a*\n"), 2);
+        assert_eq!(inline_markup("1. item\n\n  more\n\n    *a*\n"), 2);
+        assert_eq!(
+            inline_markup("[^1]: note\n\n    *a*\n"),
+            4,
+            "its brackets too"
+        );
+        assert_eq!(
+            inline_markup("- item\n\nafter\n\n    *a*\n"),
+            0,
+            "code again"
+        );
+        assert_eq!(inline_markup("```x```\n*a*\n"), 8);
         assert_eq!(inline_markup("_emphasis_ and ~~gone~~ ![img](x)\n"), 9);
     }
 
