@@ -276,50 +276,60 @@ pub fn overlapping_sources(
         globs.dedup();
         globs
     };
-    let folders: Vec<(&str, Vec<String>, &str, PathBuf)> = steps
+    /// A `source.files` step: its name, `include`, `path` as written, and the folder.
+    struct Source<'a> {
+        step: &'a str,
+        include: Vec<String>,
+        path: &'a str,
+        folder: PathBuf,
+    }
+    let sources: Vec<Source> = steps
         .iter()
         .filter_map(|step| match &step.config {
-            crate::registry::OperatorConfig::SourceFiles(config) => Some((
-                step.name.as_str(),
-                include(&config.include),
-                config.path.as_str(),
-                identity(&base.join(&config.path)),
-            )),
+            crate::registry::OperatorConfig::SourceFiles(config) => Some(Source {
+                step: &step.name,
+                include: include(&config.include),
+                path: &config.path,
+                folder: identity(&base.join(&config.path)),
+            }),
             _ => None,
         })
         .collect();
     let mut diagnostics = Vec::new();
-    for (k, a) in folders.iter().enumerate() {
-        for b in &folders[k + 1..] {
-            if a.1 != b.1 {
+    for (k, a) in sources.iter().enumerate() {
+        for b in &sources[k + 1..] {
+            if a.include != b.include {
                 continue;
             }
-            let (outer, inner) = match (b.3.starts_with(&a.3), a.3.starts_with(&b.3)) {
+            let (outer, inner) = match (
+                b.folder.starts_with(&a.folder),
+                a.folder.starts_with(&b.folder),
+            ) {
                 (true, _) => (a, b),
                 (_, true) => (b, a),
                 _ => continue,
             };
-            let message = if outer.3 == inner.3 {
+            let message = if outer.folder == inner.folder {
                 format!(
                     "`{}` is the folder step `{}` reads too, with the same `include`: every document in it is read twice",
-                    inner.2, outer.0
+                    inner.path, outer.step
                 )
             } else {
                 format!(
                     "`{}` lies inside `{}`, which step `{}` reads too, with the same `include`: its documents are read twice, under two ids",
-                    inner.2, outer.2, outer.0
+                    inner.path, outer.path, outer.step
                 )
             };
             diagnostics.push(
                 Diagnostic::warning(
-                    doc.value_pos(&key_pointer(outlines, inner.0, "path")),
+                    doc.value_pos(&key_pointer(outlines, inner.step, "path")),
                     message,
                 )
-                .in_step(inner.0)
+                .in_step(inner.step)
                 .at_key("path")
                 .with_hint(Some(format!(
                     "remove one of the two steps, or leave the folder out of `{}` with `exclude`",
-                    outer.0
+                    outer.step
                 ))),
             );
         }
