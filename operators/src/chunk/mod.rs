@@ -287,11 +287,15 @@ impl SemanticConfig {
     ) -> Result<Chunker, ChunkError> {
         let settings = self.settings();
         let tokenizer = load_tokenizer(&settings, base)?;
-        let embedder: Arc<dyn Embedder> = match (&self.embedding, cache) {
-            (Some(EmbedConfig::Hash(config)), _) => Arc::new(HashEmbedder::from_config(config)),
-            (Some(config), Some(cache)) => CallCache::wrap(config.embedder(base)?, cache),
-            (Some(config), None) => config.embedder(base)?,
-            (None, _) => Arc::new(HashEmbedder::from_config(&Default::default())),
+        let embedder: Arc<dyn Embedder> = match &self.embedding {
+            Some(config) => config.embedder(base)?,
+            None => Arc::new(HashEmbedder::from_config(&Default::default())),
+        };
+        let embedder = match (cache, &self.embedding) {
+            (Some(cache), Some(config)) if !matches!(config, EmbedConfig::Hash(_)) => {
+                CallCache::wrap(embedder, cache)
+            }
+            _ => embedder,
         };
         let strategy = Strategy::Semantic {
             percentile: self.breakpoint_percentile.clamp(0.0, 100.0),
