@@ -26,7 +26,7 @@ fn main() {
     let ef = index.config().ef_search;
     let step = (vectors.points() / 1000).max(1);
     let (mut found, mut wanted, mut queries) = (0usize, 0usize, 0usize);
-    for point in (0..vectors.points()).step_by(step) {
+    for &point in vectors.point_ids().iter().step_by(step) {
         let Some(query) = vectors.live_vector(point) else {
             continue;
         };

@@ -251,6 +251,12 @@ impl VectorIndex {
         self.dead.len()
     }
 
+    /// The ids of the points stored, ascending (after a rebuild that dropped tombstones they
+    /// are not `0..points()`).
+    pub fn point_ids(&self) -> &[usize] {
+        &self.ids
+    }
+
     /// The slot holding point `point`, if it is stored.
     fn slot(&self, point: usize) -> Option<usize> {
         self.ids.binary_search(&point).ok()
