@@ -25,10 +25,13 @@ fn default_max_bytes() -> u64 {
 pub struct FilesConfig {
     /// The root folder (relative to the pipeline file). `doc_id` is the path below it.
     pub path: String,
-    /// Globs (relative to the root) of the files to read.
+    /// Globs of the files to read, as `.gitignore` reads them: one with no `/` (but at its end)
+    /// names files at any depth (`*.md`, `README.md`); one with a `/` inside, or a leading `/`
+    /// or `./`, is a path from the root (`docs/**/*.md`, `/README.md`).
     #[serde(default = "default_include")]
     pub include: Vec<String>,
-    /// Globs of files to leave out, applied after `include`.
+    /// Globs of files and folders to leave out, applied after `include` and read alike
+    /// (`SOURCES.md` and `node_modules` at any depth, `/drafts/` the root's folder alone).
     #[serde(default)]
     pub exclude: Vec<String>,
     /// Read hidden files and folders (names starting with `.`) too.
@@ -78,28 +81,45 @@ fn glob_set(globs: &[String]) -> Result<GlobSet, globset::Error> {
     builder.build()
 }
 
-/// A glob as it matches paths relative to the root: a leading `./` says nothing (`./**/*.md`
-/// is `**/*.md`), and one ending in `/` names a folder, so everything below it (`drafts/` is
-/// `drafts/**`).
+/// A glob as it matches paths relative to the root, as `.gitignore` reads one: a pattern with
+/// no `/` but at its end names a file or folder at any depth (`SOURCES.md` is `**/SOURCES.md`,
+/// `node_modules` every folder of that name), one that starts with `/` or `./` or has a `/`
+/// inside is a path from the root (`./a.md` is the root's `a.md` alone, `./**/*.md` is
+/// `**/*.md`), and one ending in `/` names a folder, so everything below it (`drafts/` is
+/// `**/drafts/**`).
 pub fn relative_glob(glob: &str) -> String {
-    let mut glob = glob;
-    while let Some(rest) = glob.strip_prefix("./") {
-        glob = rest.trim_start_matches('/');
+    let mut rest = glob;
+    let mut anchored = false;
+    loop {
+        if let Some(after) = rest.strip_prefix("./") {
+            rest = after;
+        } else if let Some(after) = rest.strip_prefix('/') {
+            rest = after;
+        } else {
+            break;
+        }
+        anchored = true;
     }
-    let folder = glob.trim_end_matches('/');
-    if folder.len() < glob.len() && !folder.is_empty() {
+    let folder = rest.trim_end_matches('/');
+    let pattern = if folder.len() < rest.len() && !folder.is_empty() {
         format!("{folder}/**")
     } else {
-        glob.to_owned()
+        rest.to_owned()
+    };
+    if anchored || folder.contains('/') || folder.starts_with("**") {
+        pattern
+    } else {
+        format!("**/{pattern}")
     }
 }
 
-/// Whether `exclude` leaves out everything below the folder `relative` (`private/**` does,
-/// `*.log` does not): such a folder is not listed at all, so one that cannot be listed
-/// (`lost+found`) is no error.
+/// Whether `exclude` leaves out the folder `relative` and everything below it: a pattern that
+/// names the folder (`node_modules`, `private/`) or all below it (`private/**`) does, `*.log`
+/// does not. Such a folder is not listed at all, so one that cannot be listed (`lost+found`)
+/// is no error.
 fn excluded_folder(exclude: &GlobSet, relative: &Path) -> bool {
     // A name no pattern names: a pattern that leaves it out leaves out any name there.
-    exclude.is_match(relative.join("\u{1}"))
+    exclude.is_match(relative) || exclude.is_match(relative.join("\u{1}"))
 }
 
 impl FileSource {
@@ -476,18 +496,26 @@ mod tests {
     fn globs_read_as_paths_below_the_root_and_excluded_folders_are_not_listed() {
         assert_eq!(relative_glob("./**/*.md"), "**/*.md");
         assert_eq!(relative_glob(".//a.md"), "a.md");
-        assert_eq!(relative_glob("drafts/"), "drafts/**");
-        assert_eq!(relative_glob("drafts//"), "drafts/**");
+        assert_eq!(relative_glob("/a.md"), "a.md");
+        assert_eq!(relative_glob("a.md"), "**/a.md");
+        assert_eq!(relative_glob("*.md"), "**/*.md");
+        assert_eq!(relative_glob("docs/*.md"), "docs/*.md");
+        assert_eq!(relative_glob("drafts/"), "**/drafts/**");
+        assert_eq!(relative_glob("drafts//"), "**/drafts/**");
+        assert_eq!(relative_glob("./drafts/"), "drafts/**");
         assert_eq!(relative_glob("**/*.md"), "**/*.md");
         let exclude = glob_set(&[
             "private/**".to_owned(),
             "**/node_modules/".to_owned(),
+            "build".to_owned(),
             "*.log".to_owned(),
         ])
         .unwrap();
         assert!(excluded_folder(&exclude, Path::new("private")));
         assert!(excluded_folder(&exclude, Path::new("web/node_modules")));
+        assert!(excluded_folder(&exclude, Path::new("web/build")));
         assert!(!excluded_folder(&exclude, Path::new("public")));
+        assert!(!excluded_folder(&exclude, Path::new("web/private")));
 
         let dir = tempfile::tempdir().unwrap();
         fs::create_dir_all(dir.path().join("private")).unwrap();
@@ -504,6 +532,34 @@ mod tests {
         let events = scan_all(&mut source);
         assert_eq!(ids(&events), vec!["docs/a.md"]);
         assert_eq!(events.len(), 1, "nothing said of `private`: {events:?}");
+    }
+
+    /// A pattern without a `/` names a file or folder at any depth, as in `.gitignore`:
+    /// `exclude: ["e.md"]` left `sub/e.md` in, and `exclude: ["build"]` left every file of a
+    /// `build` folder in. A leading `/` keeps a pattern to the root.
+    #[test]
+    fn a_name_without_a_slash_matches_at_any_depth() {
+        let dir = tempfile::tempdir().unwrap();
+        for file in ["e.md", "a.md", "sub/e.md", "sub/a.md", "sub/build/x.md", "build/y.md"] {
+            let path = dir.path().join(file);
+            fs::create_dir_all(path.parent().unwrap()).unwrap();
+            fs::write(path, "x").unwrap();
+        }
+        let mut cfg = config("root");
+        cfg.path = dir.path().display().to_string();
+        cfg.exclude = vec!["e.md".to_owned(), "build".to_owned()];
+        let mut source = FileSource::new(&cfg, Path::new("/")).unwrap();
+        assert_eq!(ids(&scan_all(&mut source)), vec!["a.md", "sub/a.md"]);
+        cfg.exclude = vec!["/e.md".to_owned(), "./build/".to_owned()];
+        let mut source = FileSource::new(&cfg, Path::new("/")).unwrap();
+        assert_eq!(
+            ids(&scan_all(&mut source)),
+            vec!["a.md", "sub/a.md", "sub/build/x.md", "sub/e.md"]
+        );
+        cfg.exclude = Vec::new();
+        cfg.include = vec!["e.md".to_owned()];
+        let mut source = FileSource::new(&cfg, Path::new("/")).unwrap();
+        assert_eq!(ids(&scan_all(&mut source)), vec!["e.md", "sub/e.md"]);
     }
 
     /// An `include` that names hidden files finds none unless `hidden: true`, and says so.
