@@ -163,16 +163,28 @@ pub(crate) struct Parsed {
 /// ([`render::section_label`]), since every chunk's context header repeats it. Metadata is the source's metadata plus what the content
 /// declares (the source wins on conflicts).
 pub fn parse(doc: &Document, config: &ParseConfig) -> Result<ParsedDocument, ParseError> {
-    let format = detect_format(doc, config).ok_or_else(|| ParseError::UnknownFormat {
-        extension: detect::extension_of(doc),
-    })?;
-    let parsed = match format {
+    let (format, unknown) = match detect_format(doc, config) {
+        Some(format) => (format, None),
+        None => {
+            let extension = detect::extension_of(doc);
+            match detect::plain_text(&doc.bytes) {
+                true => (Format::Text, extension),
+                false => return Err(ParseError::UnknownFormat { extension }),
+            }
+        }
+    };
+    let mut parsed = match format {
         Format::Markdown => decoded(decode::decode(&doc.bytes)?, markdown::parse)?,
         Format::Text => decoded(decode::decode(&doc.bytes)?, text::parse)?,
         Format::Html => html::parse(&doc.bytes)?,
         Format::Docx => docx::parse(&doc.bytes)?,
         Format::Pdf => pdf::parse_with(doc.bytes.clone(), &config.pdf)?,
     };
+    if let Some(extension) = unknown {
+        parsed.warnings.push(format!(
+            "unknown extension `.{extension}`: read as plain text; set `format` in the parse settings to read it otherwise, or exclude such files"
+        ));
+    }
     Ok(assemble(doc, format, parsed))
 }
 
@@ -414,11 +426,20 @@ mod tests {
         );
     }
 
+    /// Binary data of an unknown extension is a clear error; text of one (`.json`, `.yaml`) is
+    /// read as text, with a warning that says so.
     #[test]
-    fn unknown_extension_is_a_clear_error() {
-        let err = parse(&doc("data.xyz", b"hello"), &ParseConfig::default()).unwrap_err();
+    fn unknown_extension_is_text_or_a_clear_error() {
+        let err = parse(&doc("data.xyz", b"\x89PNG\r\n\x1a\n\0"), &ParseConfig::default())
+            .unwrap_err();
         assert!(err.to_string().contains("`.xyz`"), "{err}");
         assert!(err.to_string().contains("set `format`"), "{err}");
+        let parsed = parse(&doc("conf.yaml", b"name: kb\nsteps: 3\n"), &ParseConfig::default())
+            .unwrap();
+        assert_eq!(parsed.format, Format::Text);
+        assert_eq!(parsed.markdown, "name: kb\nsteps: 3\n");
+        assert_eq!(parsed.debug.warnings.len(), 1, "{:?}", parsed.debug.warnings);
+        assert!(parsed.debug.warnings[0].contains("unknown extension `.yaml`: read as plain text"));
     }
 
     #[test]
