@@ -225,6 +225,13 @@ fn a_running_run_answers_runs_inspect_and_tap() {
         items[0]["item"]["step"], "docs",
         "a tap waiting for the run follows it from its start: {items:?}"
     );
+    // A source keeps no output, and says so as `inspect` does (it was said to be gc'd).
+    assert_eq!(items[0]["item"]["op"], "source.files", "{items:?}");
+    assert_eq!(
+        items[0]["item"]["output_note"],
+        "a source keeps no output: it reads the document from its file",
+        "{items:?}"
+    );
     for line in &items {
         let step = line["item"]["step"].as_str().unwrap();
         let steps = ["docs", "parse", "chunk", "embed", "index"];

@@ -153,6 +153,12 @@ impl LiveRun {
         }
     }
 
+    /// The step named `name` and its operator (`""` for a name the run does not have).
+    fn step<'a>(&'a self, name: &'a str) -> (&'a str, &'a str) {
+        let op = self.steps.iter().find(|(step, _)| step == name);
+        (name, op.map_or("", |(_, op)| op.as_str()))
+    }
+
     /// Offers a completed item of `step` to the taps listening to it.
     pub fn offer(&self, step: &str, doc_id: &str, record: &ItemRecord) {
         self.taps.offer(step, doc_id, record);

@@ -292,14 +292,20 @@ fn serve(stream: UnixStream, store: &Store, live: &LiveRun, stop: &AtomicBool) {
     let _ = reply(&stream, &answer);
 }
 
-/// One completed item as a tap line.
-fn tapped(store: &Store, step: &str, doc_id: &str, record: &ItemRecord) -> Value {
+/// One completed item of step `step` (operator `op`) as a tap line; one without an output says
+/// why, as `inspect` does.
+fn tapped(store: &Store, (step, op): (&str, &str), doc_id: &str, record: &ItemRecord) -> Value {
     let output = inspect::output_of(store, record);
-    json!({ "item": {
-        "step": step, "doc_id": doc_id, "cached": record.cached, "seconds": record.seconds,
-        "error": record.error, "key": record.key,
+    let mut item = json!({
+        "step": step, "op": op, "doc_id": doc_id, "cached": record.cached,
+        "seconds": record.seconds, "error": record.error, "key": record.key,
         "output": output.as_ref().map(|item| inspect::describe(item, false)),
-    }})
+    });
+    if output.is_none() {
+        item["output_note"] =
+            inspect::missing_output_note(Some(op), &record.key, record.error.is_some()).into();
+    }
+    json!({ "item": item })
 }
 
 /// Streams the items `step` (every step, without one) completes until the run ends or the
@@ -341,7 +347,7 @@ fn tap(
             if !connected {
                 break;
             }
-            connected = reply(stream, &tapped(store, &step, &doc_id, &record)).is_ok();
+            connected = reply(stream, &tapped(store, live.step(&step), &doc_id, &record)).is_ok();
             sent.insert((step, doc_id));
         }
     }
@@ -354,7 +360,8 @@ fn tap(
                     continue;
                 }
                 let (step, doc_id) = item;
-                connected = reply(stream, &tapped(store, &step, &doc_id, &record)).is_ok();
+                connected =
+                    reply(stream, &tapped(store, live.step(&step), &doc_id, &record)).is_ok();
                 last_reply = Instant::now();
             }
             Err(RecvTimeoutError::Timeout) if stop.load(Ordering::Acquire) => break,

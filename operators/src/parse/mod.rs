@@ -430,15 +430,26 @@ mod tests {
     /// read as text, with a warning that says so.
     #[test]
     fn unknown_extension_is_text_or_a_clear_error() {
-        let err = parse(&doc("data.xyz", b"\x89PNG\r\n\x1a\n\0"), &ParseConfig::default())
-            .unwrap_err();
+        let err = parse(
+            &doc("data.xyz", b"\x89PNG\r\n\x1a\n\0"),
+            &ParseConfig::default(),
+        )
+        .unwrap_err();
         assert!(err.to_string().contains("`.xyz`"), "{err}");
         assert!(err.to_string().contains("set `format`"), "{err}");
-        let parsed = parse(&doc("conf.yaml", b"name: kb\nsteps: 3\n"), &ParseConfig::default())
-            .unwrap();
+        let parsed = parse(
+            &doc("conf.yaml", b"name: kb\nsteps: 3\n"),
+            &ParseConfig::default(),
+        )
+        .unwrap();
         assert_eq!(parsed.format, Format::Text);
         assert_eq!(parsed.markdown, "name: kb\nsteps: 3\n");
-        assert_eq!(parsed.debug.warnings.len(), 1, "{:?}", parsed.debug.warnings);
+        assert_eq!(
+            parsed.debug.warnings.len(),
+            1,
+            "{:?}",
+            parsed.debug.warnings
+        );
         assert!(parsed.debug.warnings[0].contains("unknown extension `.yaml`: read as plain text"));
     }
 

@@ -540,7 +540,14 @@ mod tests {
     #[test]
     fn a_name_without_a_slash_matches_at_any_depth() {
         let dir = tempfile::tempdir().unwrap();
-        for file in ["e.md", "a.md", "sub/e.md", "sub/a.md", "sub/build/x.md", "build/y.md"] {
+        for file in [
+            "e.md",
+            "a.md",
+            "sub/e.md",
+            "sub/a.md",
+            "sub/build/x.md",
+            "build/y.md",
+        ] {
             let path = dir.path().join(file);
             fs::create_dir_all(path.parent().unwrap()).unwrap();
             fs::write(path, "x").unwrap();
