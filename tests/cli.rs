@@ -343,6 +343,38 @@ fn bad_input_exits_2_and_what_stops_a_valid_command_exits_3() {
         (&["tap", "--store", ".engine"], "no run is using"),
         (&["gc", "pipeline.yaml", "--keep-runs", "0"], "at least 1"),
         (&["parse", "missing.md"], "missing.md"),
+        (
+            &["parse", "."],
+            "is a folder: `engine parse` reads one file",
+        ),
+        (
+            &["parse", "x.md", "--as", "word"],
+            "[possible values: text, markdown",
+        ),
+        // `--trec` asks for `--queries`, with a query text or without.
+        (
+            &[
+                "query",
+                "pipeline.yaml",
+                "--index",
+                "index_a",
+                "--trec",
+                "x",
+            ],
+            "not provided:\n  --queries <QUERIES>\n",
+        ),
+        (
+            &[
+                "query",
+                "pipeline.yaml",
+                "--index",
+                "index_a",
+                "box",
+                "--trec",
+                "x",
+            ],
+            "give `--queries FILE`",
+        ),
     ] {
         assert_fails(d, args, 2, needle);
     }

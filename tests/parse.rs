@@ -119,6 +119,11 @@ fn format_can_be_forced() {
     assert_eq!(stdout(&output), "Hello there\n", "{}", stderr(&output));
     let output = parse(&["--as", "nope"], &file);
     assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("text, markdown, html, pdf, docx"),
+        "{}",
+        stderr(&output)
+    );
     // A format that cannot be told says how to give it here: `--as`, not a pipeline setting.
     let unknown = dir.path().join("data.bin");
     std::fs::write(&unknown, [0xFFu8, 0xFE, 0x00, 0x01, 0x02].repeat(40)).unwrap();

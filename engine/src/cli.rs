@@ -151,11 +151,11 @@ enum Command {
             long,
             value_name = "NAME",
             requires = "queries",
-            conflicts_with_all = ["json", "text"]
+            conflicts_with = "json"
         )]
         trec: Option<String>,
         /// The query.
-        #[arg(required_unless_present = "queries", conflicts_with = "queries")]
+        #[arg(required_unless_present_any = ["queries", "trec"], conflicts_with = "queries")]
         text: Option<String>,
     },
     /// Evaluate every index step (branch) on the same queries, side by side.
@@ -202,7 +202,7 @@ enum Command {
         #[arg(long, value_enum, default_value_t = ParseOutput::Markdown)]
         format: ParseOutput,
         /// Parse as this format instead of detecting it.
-        #[arg(long = "as", value_name = "FORMAT")]
+        #[arg(long = "as", value_name = "FORMAT", value_parser = ["text", "markdown", "html", "pdf", "docx"])]
         as_format: Option<String>,
         /// Print the parsed document as JSON: the same as --format json.
         #[arg(long, conflicts_with = "format")]
@@ -489,6 +489,11 @@ fn dispatch(command: Command) -> anyhow::Result<i32> {
             trec,
             text,
         } => {
+            if trec.is_some() && queries.is_none() {
+                return Err(invalid(
+                    "`--trec` writes a run of the queries of a file: give `--queries FILE` (one query prints as text or with `--json`)",
+                ));
+            }
             let output = match (trec, json) {
                 (Some(name), _) => QueryOutput::Trec(name),
                 (None, true) => QueryOutput::Json,
@@ -769,8 +774,15 @@ fn parse_file(path: &Path, output: ParseOutput, as_format: Option<&str>) -> anyh
     };
     // Opening a FIFO waits for a writer, and a device may never end.
     if let Ok(metadata) = std::fs::metadata(path)
+        && metadata.is_dir()
+    {
+        return Err(invalid(format!(
+            "{} is a folder: `engine parse` reads one file (a pipeline's `source.files` step reads a folder)",
+            path.display()
+        )));
+    }
+    if let Ok(metadata) = std::fs::metadata(path)
         && !metadata.is_file()
-        && !metadata.is_dir()
     {
         return Err(invalid(format!(
             "{} is not a regular file but a FIFO, socket or device: `engine parse` reads a file to its end, so save what it gives to a file and parse that",
@@ -795,9 +807,10 @@ fn parse_file(path: &Path, output: ParseOutput, as_format: Option<&str>) -> anyh
     let parsed = operators::parse::parse(&doc, &config).map_err(|error| {
         // Here the format is set on the command line, not in a pipeline's parse settings.
         let message = match error {
-            operators::parse::ParseError::UnknownFormat { .. } => error
-                .to_string()
-                .replace("set `format` in the parse settings", "give it with `--as`"),
+            operators::parse::ParseError::UnknownFormat { .. } => error.to_string().replace(
+                operators::parse::UNKNOWN_FORMAT_ADVICE,
+                "give it with `--as` (text, markdown, html, pdf or docx)",
+            ),
             _ => error.to_string(),
         };
         ItemFailed(format!("{}: {message}", path.display()))

@@ -54,10 +54,9 @@ fn sniff(bytes: &[u8]) -> Option<Format> {
 pub(super) fn plain_text(bytes: &[u8]) -> bool {
     let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     std::str::from_utf8(body).is_ok_and(|text| {
-        !text.is_empty()
-            && !text
-                .bytes()
-                .any(|b| b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\x0C' | b'\r'))
+        !text
+            .bytes()
+            .any(|b| b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\x0C' | b'\r'))
     })
 }
 
@@ -153,7 +152,7 @@ mod tests {
     fn text_of_an_unknown_extension_is_plain_text() {
         assert!(plain_text(b"{\"a\": [1, 2]}\n"));
         assert!(plain_text("\u{feff}key: värde\r\n\tx: 1\n".as_bytes()));
-        assert!(!plain_text(b""));
+        assert!(plain_text(b""));
         assert!(!plain_text(b"\x89PNG\r\n\x1a\n\0\0"));
         assert!(!plain_text(b"caf\xe9"));
         assert!(!plain_text(b"a\x1b[31mred"));

@@ -72,7 +72,7 @@ pub enum ParseError {
     },
     /// Neither the name nor the content says what the format is.
     #[error(
-        "cannot tell the document's format{}; set `format` in the parse settings (text, markdown, html, pdf or docx)",
+        "cannot tell the document's format{}; {UNKNOWN_FORMAT_ADVICE}",
         describe_extension(.extension.as_deref())
     )]
     UnknownFormat {
@@ -132,10 +132,15 @@ fn at_page(page: u32) -> String {
     }
 }
 
+/// What to do about a document of [`ParseError::UnknownFormat`] in a pipeline.
+pub const UNKNOWN_FORMAT_ADVICE: &str = "leave such files out with the source's `exclude`, or set `format` in the parse settings (text, markdown, html, pdf or docx) if every document of the step has that format";
+
 /// Phrase for [`ParseError::UnknownFormat`] naming the extension, if any.
 fn describe_extension(extension: Option<&str>) -> String {
     match extension {
-        Some(ext) => format!(" (unknown extension `.{ext}` and no recognisable content)"),
+        Some(ext) => format!(
+            " (unknown extension `.{ext}`, and the content is neither text nor a PDF, DOCX or HTML file)"
+        ),
         None => " from its name or content".to_string(),
     }
 }
