@@ -112,6 +112,23 @@ fn control_characters_of_documents_are_shown_not_sent_to_the_terminal() {
             stdout(&output)
         );
     }
+    // The title is shown as every other line shows text, not as JSON (`\u001b`).
+    let doc = engine()
+        .args([
+            "inspect",
+            "latest",
+            "--doc",
+            "esc\u{1b}[1m.md",
+            "--pipeline",
+        ])
+        .arg(dir.path().join("pipeline.yaml"))
+        .output()
+        .unwrap();
+    assert!(
+        stdout(&doc).contains("title: Escape \\u{1b}[31mtest\\u{1b}[0m  format: markdown"),
+        "{}",
+        stdout(&doc)
+    );
     let parse = engine()
         .arg("parse")
         .arg(dir.path().join("docs/esc\u{1b}[1m.md"))

@@ -1171,7 +1171,8 @@ fn print_step_output(step: &serde_json::Value, title: &str) {
         "Parsed" => {
             outln!(
                 "title: {}  format: {}  characters: {}",
-                output["title"],
+                // As written (control characters shown as every line shows them), not JSON.
+                output["title"].as_str().unwrap_or("(none)"),
                 text(&output["format"]),
                 output["characters"]
             );
