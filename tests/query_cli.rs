@@ -487,6 +487,14 @@ fn compare_warns_of_qrels_problems_and_prints_what_it_measured() {
     );
     let text = stdout(&unjudged);
     assert!(text.starts_with("3 queries (no judgments)"), "{text}");
+    // The count stands under its header.
+    assert!(
+        text.contains(&format!(
+            "{:<28}    queries\n{:<28}          3\n",
+            "branch · mode", "index_a · bm25"
+        )),
+        "{text}"
+    );
     assert!(
         text.contains("index_a · bm25 vs index_b · bm25: mean top-k overlap (Jaccard) "),
         "{text}"

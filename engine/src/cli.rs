@@ -1625,7 +1625,8 @@ fn print_comparison(report: &serde_json::Value) {
             for value in metrics.values() {
                 match value.as_f64() {
                     Some(number) if value.is_f64() => out!(" {number:>10.4}"),
-                    _ => out!(" {value:>10}"),
+                    // A JSON value's Display takes no width: pad its text.
+                    _ => out!(" {:>10}", value.to_string()),
                 }
             }
             outln!();
