@@ -227,7 +227,7 @@ impl DocumentSource for JsonlSource {
                 SourceEvent::Error(SourceItemError {
                     doc_id: location.clone(),
                     message: format!(
-                        "line {number} is longer than max_line_bytes ({})",
+                        "the line is longer than max_line_bytes ({})",
                         self.config.max_line_bytes
                     ),
                 })
@@ -248,9 +248,10 @@ impl DocumentSource for JsonlSource {
                             SourceEvent::Document(doc)
                         }
                     },
+                    // The id (`file:line`) tells the line.
                     Err(message) => SourceEvent::Error(SourceItemError {
                         doc_id: location.clone(),
-                        message: format!("line {number}: {message}"),
+                        message,
                     }),
                 }
             };
@@ -333,7 +334,8 @@ mod tests {
             })
             .collect();
         assert_eq!(summary[0], "doc a data.jsonl#a");
-        assert!(summary[1].starts_with("error data.jsonl:3: line 3: invalid JSON"));
+        // The id names the line; the message does not say it again.
+        assert!(summary[1].starts_with("error data.jsonl:3: invalid JSON"));
         assert_eq!(summary[2], "doc 7 data.jsonl#7");
         assert!(summary[3].contains("duplicate id `a` (first at line 1)"));
         assert!(summary[4].contains("longer than max_line_bytes"));
