@@ -290,8 +290,13 @@ fn count_recorded_items(
             },
             1,
         );
-        let busy = counters["busy_seconds"].as_f64().unwrap_or(0.0) + record.seconds;
-        counters["busy_seconds"] = busy.into();
+        // Sources have no busy time, as in a finished run.
+        let source = crate::registry::lookup(counters["op"].as_str().unwrap_or_default())
+            .is_some_and(|info| info.is_source());
+        if !source {
+            let busy = counters["busy_seconds"].as_f64().unwrap_or(0.0) + record.seconds;
+            counters["busy_seconds"] = busy.into();
+        }
     }
     // Every step has the counters a finished run's has: 0 when it finished nothing, and
     // null where the run did not live to say (its seconds and memory).
@@ -429,7 +434,8 @@ mod tests {
         let store = Store::open(dir.path()).unwrap();
         let run = serde_json::json!({
             "run_id": "r1", "status": "running",
-            "steps": { "parse": { "op": "parse" }, "chunk": { "op": "chunk.recursive" } },
+            "steps": { "docs": { "op": "source.files" }, "parse": { "op": "parse" },
+                       "chunk": { "op": "chunk.recursive" } },
         });
         store.save_run("r1", &run).unwrap();
         let record = |cached: bool, error: Option<&str>| ItemRecord {
@@ -442,6 +448,9 @@ mod tests {
             error: error.map(str::to_owned),
             warned: false,
         };
+        store
+            .record_item("r1", "docs", "a.md", &record(false, None))
+            .unwrap();
         store
             .record_item("r1", "parse", "a.md", &record(true, None))
             .unwrap();
@@ -477,6 +486,12 @@ mod tests {
         );
         assert_eq!(parse["bytes_out"], 60);
         assert_eq!(parse["busy_seconds"], 1.5);
+        let docs = &run["steps"]["docs"];
+        assert_eq!(docs["out"], 1, "{docs}");
+        assert!(
+            docs.get("busy_seconds").is_none(),
+            "a source has no busy time: {docs}"
+        );
         assert_eq!(
             parse["warned"], 1,
             "warned items count as in a finished run"
