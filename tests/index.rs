@@ -853,7 +853,8 @@ fn a_second_pipeline_file_with_the_same_name_and_store_is_refused() {
         .replace("path: docs }", "path: other }")
         .replace("version: 1\n", "version: 1\nstore: .engine\n");
     fs::write(dir.path().join("copy.yaml"), copy).unwrap();
-    for command in ["run", "gc"] {
+    // `validate` says so too, at the `name` key, so a check in CI catches it before a run.
+    for command in ["run", "gc", "validate"] {
         let output = engine()
             .arg(command)
             .arg(dir.path().join("copy.yaml"))
@@ -871,6 +872,18 @@ fn a_second_pipeline_file_with_the_same_name_and_store_is_refused() {
             stderr(&output)
         );
     }
+    let validate = engine()
+        .args(["validate", "--json"])
+        .arg(dir.path().join("copy.yaml"))
+        .output()
+        .unwrap();
+    let answer: serde_json::Value = serde_json::from_slice(&validate.stdout).unwrap();
+    let diagnostic = &answer["diagnostics"][0];
+    assert_eq!(
+        (&diagnostic["key"], &diagnostic["line"]),
+        (&"name".into(), &3.into()),
+        "{answer}"
+    );
     assert_eq!(
         query(dir.path(), &["--index", "index_a", "threads"]),
         before

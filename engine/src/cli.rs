@@ -839,6 +839,24 @@ fn load_to_read(path: &Path) -> anyhow::Result<(Pipeline, Report)> {
 
 fn validate(path: &Path, json: bool) -> anyhow::Result<i32> {
     let (pipeline, report) = load_pipeline(path)?;
+    // What `run` refuses with the store's records: another pipeline file of this name there.
+    if let Some(other) = name_shared_in_store(&pipeline) {
+        let text = std::fs::read_to_string(path).unwrap_or_default();
+        let at = crate::spec::yaml::parse(&text)
+            .doc
+            .map_or(crate::spec::yaml::Pos { line: 1, col: 1 }, |doc| {
+                doc.value_pos("/name")
+            });
+        let shared = crate::spec::diagnostic::Diagnostic::error(
+            at,
+            crate::run::name_shared_message(&pipeline, &other),
+        )
+        .at_key("name");
+        let mut diagnostics = report.diagnostics;
+        diagnostics.push(shared);
+        let report = crate::spec::diagnostic::Report::new(path, diagnostics);
+        return Err(crate::failure::InvalidPipeline(report).into());
+    }
     if json {
         jsonln!(
             "{}",
@@ -854,6 +872,21 @@ fn validate(path: &Path, json: bool) -> anyhow::Result<i32> {
         );
     }
     Ok(0)
+}
+
+/// Another pipeline file that has run on `pipeline`'s store under its name and still gives
+/// both, by the store's records (read from the run that holds the store, if one does); none
+/// when there is no store yet or it cannot be read.
+fn name_shared_in_store(pipeline: &Pipeline) -> Option<PathBuf> {
+    if !pipeline.store.join("db").is_dir() {
+        return None;
+    }
+    let store = StoreArgs {
+        store: Some(pipeline.store.clone()),
+        pipeline: None,
+    };
+    let report = store.report(&live::Request::Runs).ok()?;
+    crate::run::name_shared_in(report["runs"].as_array()?, pipeline)
 }
 
 fn graph(path: &Path, format: GraphFormat, json: bool) -> anyhow::Result<i32> {

@@ -191,10 +191,18 @@ fn save(store: &Store, summary: &RunSummary) -> anyhow::Result<()> {
 /// Another pipeline file that has run on this store under `pipeline`'s name and still gives
 /// that name and this store: the two share runs, indexes and what `gc` keeps.
 pub fn name_shared_with(store: &Store, pipeline: &Pipeline) -> Option<std::path::PathBuf> {
+    name_shared_in(&store.runs().ok()?, pipeline)
+}
+
+/// [`name_shared_with`] over the store's `runs`, as `engine runs --json` lists them.
+pub fn name_shared_in(
+    runs: &[serde_json::Value],
+    pipeline: &Pipeline,
+) -> Option<std::path::PathBuf> {
     let ours = identity(&pipeline.file);
     let store_dir = identity(&pipeline.store);
     let mut seen = std::collections::HashSet::new();
-    for run in store.runs().ok()? {
+    for run in runs {
         if run["name"].as_str() != Some(pipeline.name.as_str()) {
             continue;
         }
