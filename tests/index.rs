@@ -1214,3 +1214,56 @@ fn title_section_and_page_filters_cjk_and_accents() {
         .unwrap();
     assert!(!stderr(&known).contains("note"), "{}", stderr(&known));
 }
+
+/// A JSON line that fails is not a document gone: a record whose id is read (a null text)
+/// keeps its chunks in the index and the sink; a line of no readable id (half-written JSON)
+/// may have been any record, so no document is removed in that run. Both used to be taken as
+/// deleted, so one bad line of an export deleted documents.
+#[test]
+fn a_failed_json_line_removes_no_document() {
+    let dir = tempfile::tempdir().unwrap();
+    let yaml = "version: 1\nname: recs\nsteps:\n  recs: { op: source.jsonl, path: c.jsonl }\n  parse: { op: parse, input: recs }\n  chunk: { op: chunk.recursive, input: parse, size: 300, unit: chars }\n  embed: { op: embed, input: chunk, provider: hash, dim: 32 }\n  index: { op: index.hybrid, input: embed }\n  out: { op: sink.jsonl, input: chunk, path: out/c.jsonl }\n";
+    fs::write(dir.path().join("pipeline.yaml"), yaml).unwrap();
+    let records = |lines: &[&str]| {
+        fs::write(dir.path().join("c.jsonl"), lines.join("\n") + "\n").unwrap();
+        run_json(dir.path())
+    };
+    let r1 = r#"{"_id": "r1", "text": "apple banana"}"#;
+    let (code, summary) = records(&[r1, r#"{"_id": "r2", "text": "cherry durian"}"#]);
+    assert_eq!(code, Some(0), "{summary}");
+    let found = |word: &str| {
+        doc_ids(&query(
+            dir.path(),
+            &["--index", "index", "--mode", "bm25", word],
+        ))
+        .join(",")
+    };
+    assert_eq!(found("cherry"), "r2");
+
+    let (code, summary) = records(&[r1, r#"{"_id": "r2", "text": null}"#]);
+    assert_eq!(code, Some(1), "{summary}");
+    assert_eq!(summary["errors"][0]["doc_id"], "r2", "{summary}");
+    assert_eq!(
+        summary["steps"]["index"]["outcome"]["documents_kept"], 1,
+        "{summary}"
+    );
+    assert_eq!(found("cherry"), "r2", "the failed record keeps its chunks");
+    assert_eq!(common::lines(&dir.path().join("out/c.jsonl")).len(), 2);
+
+    // r1 is left out and a half-written line comes instead: it may have been r1.
+    let (code, summary) = records(&[
+        r#"{"_id": "r2", "text": "cherry durian"}"#,
+        r#"{"_id": "r3", "te"#,
+    ]);
+    assert_eq!(code, Some(1), "{summary}");
+    assert_eq!(summary["errors"][0]["doc_id"], "c.jsonl:2", "{summary}");
+    assert_eq!(
+        summary["steps"]["index"]["outcome"]["documents_removed"], 0,
+        "{summary}"
+    );
+    assert_eq!(found("apple"), "r1");
+    // Once the file reads whole again, r1 is gone.
+    let (code, summary) = records(&[r#"{"_id": "r2", "text": "cherry durian"}"#]);
+    assert_eq!(code, Some(0), "{summary}");
+    assert_eq!(found("apple"), "");
+}

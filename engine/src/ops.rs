@@ -168,6 +168,10 @@ impl<S: DocumentSource> SourceOp for Source<S> {
                     folder: err.doc_id,
                     message: err.message,
                 },
+                SourceEvent::Unplaced(err) => Emitted::Unplaced {
+                    doc_id: err.doc_id,
+                    message: err.message,
+                },
                 SourceEvent::Warning(warning) => Emitted::Warning {
                     doc_id: warning.doc_id,
                     message: warning.message,

@@ -88,6 +88,15 @@ pub enum Emitted {
         /// What went wrong.
         message: String,
     },
+    /// An entry that could not be read and whose document cannot be told (`doc_id` names the
+    /// entry, a JSON line's `file:line`): it failed, and since it may have been any document,
+    /// none is taken as gone in this run.
+    Unplaced {
+        /// The entry's name.
+        doc_id: String,
+        /// What went wrong.
+        message: String,
+    },
     /// An entry skipped on purpose; reported, not an error.
     Warning {
         /// The entry's id.
@@ -613,6 +622,13 @@ impl StepContext {
         }
     }
 
+    /// Fails an entry whose document cannot be told: no document is taken as gone.
+    fn fail_unplaced(&self, doc_id: &str, error: &anyhow::Error) {
+        self.fail(doc_id, error);
+        let mut records = self.records.lock().unwrap_or_else(|p| p.into_inner());
+        records.failed_documents.ids.insert(String::new());
+    }
+
     fn warn(&self, doc_id: String, message: String) {
         self.records
             .lock()
@@ -928,6 +944,10 @@ fn run_step(
                         Emitted::FolderError { folder, message } => {
                             ctx.counters.input.fetch_add(1, Ordering::Relaxed);
                             ctx.fail_folder(&folder, &anyhow::anyhow!(message));
+                        }
+                        Emitted::Unplaced { doc_id, message } => {
+                            ctx.counters.input.fetch_add(1, Ordering::Relaxed);
+                            ctx.fail_unplaced(&doc_id, &anyhow::anyhow!(message));
                         }
                         Emitted::Warning { doc_id, message } => ctx.warn(doc_id, message),
                     }

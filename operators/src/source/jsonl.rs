@@ -56,6 +56,22 @@ pub struct JsonlConfig {
     pub max_line_bytes: u64,
 }
 
+/// What is wrong with one line: `id`, the record's id when it could be read.
+struct RecordError {
+    id: Option<String>,
+    message: String,
+}
+
+impl RecordError {
+    /// A line whose record's id cannot be read.
+    fn unplaced(message: impl Into<String>) -> Self {
+        RecordError {
+            id: None,
+            message: message.into(),
+        }
+    }
+}
+
 /// Reads records from a JSON Lines file; every other field of a record becomes metadata.
 #[derive(Debug)]
 pub struct JsonlSource {
@@ -87,51 +103,56 @@ impl JsonlSource {
     /// Turns one line into a document, or says what is wrong with it. Its `source` is the file
     /// as the pipeline names it and the id (`corpus.jsonl#42`), not the line: a record that
     /// moves in the file is the same document.
-    fn record(&self, line: &[u8]) -> Result<Document, String> {
+    fn record(&self, line: &[u8]) -> Result<Document, RecordError> {
         // A byte-order mark (editors write one at the start of a file) is not part of the JSON.
         let line = line.strip_prefix("\u{feff}".as_bytes()).unwrap_or(line);
-        let value: Value =
-            serde_json::from_slice(line).map_err(|err| format!("invalid JSON: {err}"))?;
+        let value: Value = serde_json::from_slice(line)
+            .map_err(|err| RecordError::unplaced(format!("invalid JSON: {err}")))?;
         let Value::Object(mut fields) = value else {
-            return Err("a record must be a JSON object".to_owned());
+            return Err(RecordError::unplaced("a record must be a JSON object"));
         };
         let id = match fields.remove(&self.config.id_field) {
             Some(Value::String(id)) if !id.is_empty() => id,
             Some(Value::Number(id)) => id.to_string(),
             Some(_) => {
-                return Err(format!(
+                return Err(RecordError::unplaced(format!(
                     "field `{}` must be a non-empty string or a number",
                     self.config.id_field
-                ));
+                )));
             }
             None => {
-                return Err(format!(
+                return Err(RecordError::unplaced(format!(
                     "no `{}` field (set id_field to the field holding the id)",
                     self.config.id_field
-                ));
+                )));
             }
+        };
+        // Past here the record's document is known: a problem fails it alone.
+        let of = |message: String| RecordError {
+            id: Some(id.clone()),
+            message,
         };
         let text = match fields.remove(&self.config.text_field) {
             Some(Value::String(text)) => text,
             // A missing or null text is far more often a wrong `text_field` or a broken export
             // than an empty document: say so rather than index nothing in silence.
             Some(Value::Null) => {
-                return Err(format!(
+                return Err(of(format!(
                     "field `{}` is null: give a string (\"\" for a document with no text)",
                     self.config.text_field
-                ));
+                )));
             }
             Some(_) => {
-                return Err(format!(
+                return Err(of(format!(
                     "field `{}` must be a string",
                     self.config.text_field
-                ));
+                )));
             }
             None => {
-                return Err(format!(
+                return Err(of(format!(
                     "no `{}` field (set text_field to the field holding the text)",
                     self.config.text_field
-                ));
+                )));
             }
         };
         let title = match self
@@ -144,10 +165,10 @@ impl JsonlSource {
             Some(Value::Number(number)) => Some(number.to_string()),
             Some(Value::String(_) | Value::Null) | None => None,
             Some(_) => {
-                return Err(format!(
+                return Err(of(format!(
                     "field `{}` must be a string or a number",
                     self.config.title_field.as_deref().unwrap_or_default()
-                ));
+                )));
             }
         };
         let source = format!("{}#{id}", self.named);
@@ -224,7 +245,7 @@ impl DocumentSource for JsonlSource {
             number += 1;
             let location = format!("{name}:{number}");
             let event = if length > self.config.max_line_bytes {
-                SourceEvent::Error(SourceItemError {
+                SourceEvent::Unplaced(SourceItemError {
                     doc_id: location.clone(),
                     message: format!(
                         "the line is longer than max_line_bytes ({})",
@@ -239,7 +260,7 @@ impl DocumentSource for JsonlSource {
                         Some(first) => SourceEvent::Error(SourceItemError {
                             doc_id: doc.doc_id.clone(),
                             message: format!(
-                                "line {number}: duplicate id `{}` (first at line {first}); ids must be unique",
+                                "{location}: duplicate id `{}` (first at line {first}); ids must be unique",
                                 doc.doc_id
                             ),
                         }),
@@ -248,11 +269,21 @@ impl DocumentSource for JsonlSource {
                             SourceEvent::Document(doc)
                         }
                     },
-                    // The id (`file:line`) tells the line.
-                    Err(message) => SourceEvent::Error(SourceItemError {
-                        doc_id: location.clone(),
+                    // The record's document failed, and is not gone.
+                    Err(RecordError {
+                        id: Some(id),
                         message,
+                    }) => SourceEvent::Error(SourceItemError {
+                        doc_id: id,
+                        message: format!("{location}: {message}"),
                     }),
+                    // Its id (`file:line`) tells the line; it may have been any document.
+                    Err(RecordError { id: None, message }) => {
+                        SourceEvent::Unplaced(SourceItemError {
+                            doc_id: location.clone(),
+                            message,
+                        })
+                    }
                 }
             };
             let found = !matches!(event, SourceEvent::Warning(_));
@@ -330,16 +361,23 @@ mod tests {
                 SourceEvent::Error(err) | SourceEvent::FolderError(err) => {
                     format!("error {}: {}", err.doc_id, err.message)
                 }
+                SourceEvent::Unplaced(err) => format!("unplaced {}: {}", err.doc_id, err.message),
                 SourceEvent::Warning(w) => format!("warning {}", w.doc_id),
             })
             .collect();
         assert_eq!(summary[0], "doc a data.jsonl#a");
-        // The id names the line; the message does not say it again.
-        assert!(summary[1].starts_with("error data.jsonl:3: invalid JSON"));
+        // A line of no readable id is named by its place, and may have been any document;
+        // one whose id is read fails that document, the line said in the message.
+        assert!(summary[1].starts_with("unplaced data.jsonl:3: invalid JSON"));
         assert_eq!(summary[2], "doc 7 data.jsonl#7");
-        assert!(summary[3].contains("duplicate id `a` (first at line 1)"));
-        assert!(summary[4].contains("longer than max_line_bytes"));
-        assert!(summary[5].contains("no `_id` field"));
+        assert_eq!(
+            summary[3],
+            "error a: data.jsonl:5: duplicate id `a` (first at line 1); ids must be unique"
+        );
+        assert!(
+            summary[4].starts_with("unplaced data.jsonl:6: the line is longer than max_line_bytes")
+        );
+        assert!(summary[5].starts_with("unplaced data.jsonl:7: no `_id` field"));
         assert_eq!(summary.len(), 6);
         let SourceEvent::Document(doc) = &events[0] else {
             panic!()
@@ -355,17 +393,25 @@ mod tests {
         let events = scan(
             "{\"_id\": \"a\", \"body\": \"alpha\"}\n{\"_id\": \"b\", \"text\": null}\n{\"_id\": \"c\", \"text\": 3}\n{\"_id\": \"d\", \"text\": \"\"}\n",
         );
-        let errors: Vec<&str> = events
+        let errors: Vec<(&str, &str)> = events
             .iter()
             .filter_map(|event| match event {
-                SourceEvent::Error(err) => Some(err.message.as_str()),
+                SourceEvent::Error(err) => Some((err.doc_id.as_str(), err.message.as_str())),
                 _ => None,
             })
             .collect();
         assert_eq!(errors.len(), 3, "{errors:?}");
-        assert!(errors[0].contains("no `text` field (set text_field"));
-        assert!(errors[1].contains("field `text` is null"));
-        assert!(errors[2].contains("field `text` must be a string"));
+        // Each fails its own document, by id, so the index keeps what it held of it (a null
+        // text used to fail `data.jsonl:2`, and record `b` was taken as gone).
+        let ids: Vec<&str> = errors.iter().map(|(id, _)| *id).collect();
+        assert_eq!(ids, ["a", "b", "c"]);
+        assert!(
+            errors[0]
+                .1
+                .contains("data.jsonl:1: no `text` field (set text_field")
+        );
+        assert!(errors[1].1.contains("data.jsonl:2: field `text` is null"));
+        assert!(errors[2].1.contains("field `text` must be a string"));
         assert!(matches!(events.last(), Some(SourceEvent::Document(doc)) if doc.bytes.is_empty()));
     }
 

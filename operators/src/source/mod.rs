@@ -39,6 +39,9 @@ pub enum SourceEvent {
     /// A folder whose entries could not be listed (`doc_id`: its path below the root, as the
     /// ids of the documents in it begin): every document below it failed, none is gone.
     FolderError(SourceItemError),
+    /// An entry that could not be read and whose document cannot be told (a JSON line with no
+    /// readable id): it failed, and as it may have been any document, none is gone.
+    Unplaced(SourceItemError),
     /// An entry skipped on purpose.
     Warning(SourceWarning),
 }
