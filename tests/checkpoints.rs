@@ -339,6 +339,24 @@ fn gc_removes_what_the_pipeline_no_longer_reaches() {
     }
 }
 
+/// `gc` between an edit and its run keeps what the latest completed run made (its index and
+/// sinks hold it): undoing the edit recomputes nothing. It dropped those checkpoints, and
+/// their vectors, as no longer reached.
+#[test]
+fn gc_before_an_edit_is_run_keeps_the_latest_completed_runs_outputs() {
+    let dir = setup(8, TWO_BRANCHES);
+    run_json(dir.path());
+    let changed = TWO_BRANCHES.replace("size: 60, unit: words", "size: 90, unit: words");
+    fs::write(dir.path().join("pipeline.yaml"), changed).unwrap();
+    let gc = gc_keeping_one_run(dir.path());
+    assert_eq!(gc["removed"], 0, "{gc}");
+    fs::write(dir.path().join("pipeline.yaml"), TWO_BRANCHES).unwrap();
+    let (_, summary) = run_json(dir.path());
+    for name in ["parse", "chunk_a", "chunk_b"] {
+        assert_eq!(step(&summary, name)["cached"], 8, "{name}");
+    }
+}
+
 #[test]
 fn inspect_follows_a_document_through_every_step() {
     let dir = setup(3, TWO_BRANCHES);

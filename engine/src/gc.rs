@@ -1,4 +1,4 @@
-//! `engine gc`: removing what the current pipeline no longer reaches.
+//! `engine gc`: removing what no run that counts reached any more.
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::path::{Path, PathBuf};
@@ -129,6 +129,23 @@ fn held_vectors(store: &Store) -> anyhow::Result<HashSet<[u8; 32]>> {
     Ok(held)
 }
 
+/// Whether some pipeline's newest run (`runs` newest first) ended without completing after its
+/// newest completed one (`latest`, by pipeline), or with none: a run will resume it.
+fn awaiting_resume(
+    runs: &[serde_json::Value],
+    latest: &BTreeMap<&str, &serde_json::Value>,
+) -> bool {
+    let mut newest: BTreeMap<&str, &serde_json::Value> = BTreeMap::new();
+    for run in runs {
+        newest.entry(pipeline_of(run)).or_insert(run);
+    }
+    newest.iter().any(|(pipeline, run)| {
+        !latest
+            .get(pipeline)
+            .is_some_and(|done| std::ptr::eq(*done, *run))
+    })
+}
+
 /// Which pipeline a recorded run belongs to: its name (its file, for runs recorded before runs
 /// named their pipeline).
 fn pipeline_of(run: &serde_json::Value) -> &str {
@@ -138,10 +155,12 @@ fn pipeline_of(run: &serde_json::Value) -> &str {
     }
 }
 
-/// `engine gc` for pipeline `name` with step fingerprints `current`: keeps the checkpoints it
-/// reaches through its latest completed run and through its runs since (a killed run's work
-/// with the current file), everything the latest completed run of every other pipeline sharing
-/// the store reached, the newest `keep_runs` runs and each pipeline's latest completed run;
+/// `engine gc` for pipeline `name` with step fingerprints `current`: keeps everything the
+/// latest completed run of each pipeline sharing the store reached (this one's too, edited
+/// since or not: its indexes and sinks hold it), what this pipeline's runs since computed with
+/// the current file (a killed run's work, for the run that resumes), the newest `keep_runs`
+/// runs and each pipeline's latest completed run, and every cached vector while a run awaits
+/// its resume;
 /// removes the `orphaned_indexes` (folders of index steps the pipeline no longer has) and, once
 /// the runs are pruned, the index folders of names no pipeline uses any more (see
 /// [`abandoned_names`]; `still_named` tells whether a pipeline file still gives a name).
@@ -173,11 +192,13 @@ pub fn collect_garbage(
         .filter(|run| pipeline_of(run) == name);
     let mut live = HashSet::new();
     for run in latest.values().copied().chain(since_latest) {
-        // Another pipeline's run keeps all it reached; this pipeline's, what the current
-        // file still reaches.
-        let other = pipeline_of(run) != name;
+        // A completed run keeps all it reached (its outputs are what the indexes and sinks
+        // hold, whatever the file says since); a run since, what the current file reaches.
+        let completed = latest
+            .get(pipeline_of(run))
+            .is_some_and(|done| std::ptr::eq(*done, run));
         let reached = |step: &str| {
-            other
+            completed
                 || current.get(step).is_some_and(|fingerprint| {
                     run["fingerprints"][step].as_str() == Some(fingerprint)
                 })
@@ -195,8 +216,15 @@ pub fn collect_garbage(
         .filter_map(|run| run["run_id"].as_str().map(str::to_owned))
         .collect();
     let runs_removed = store.prune_runs(keep_runs.max(1), &protected)?;
-    let held = held_vectors(store)?;
-    let (vectors_removed, vector_bytes) = store.retain_vectors(|key| held.contains(key))?;
+    // A cancelled or killed run's vectors are in the cache alone, for the run that resumes
+    // it: while one waits, no vector goes.
+    let (vectors_removed, vector_bytes) = match awaiting_resume(&runs, &latest) {
+        true => (0, 0),
+        false => {
+            let held = held_vectors(store)?;
+            store.retain_vectors(|key| held.contains(key))?
+        }
+    };
     // With the store held, no run is writing an index.
     let (mut indexes_removed, mut index_bytes) = remove_folders(orphaned_indexes)?;
     for folder in abandoned_names(store, name, still_named)? {
@@ -252,12 +280,13 @@ mod tests {
     }
 
     /// A run killed after the pipeline file changed computed checkpoints of the current file
-    /// that no completed run reached: gc keeps them for the run that resumes, and drops those
-    /// of the old settings.
+    /// that no completed run reached: gc keeps them for the run that resumes, and those of the
+    /// latest completed run too (its index holds them), but not those of an older run.
     #[test]
     fn gc_keeps_what_a_killed_run_computed_with_the_current_file() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();
+        record_run(&store, "20261130T000000.000Z-0000", "ok", "size500", 0);
         record_run(&store, "20261130T000001.000Z-aaaa", "ok", "size600", 1);
         record_run(
             &store,
@@ -276,8 +305,35 @@ mod tests {
             kept("size640", 2),
             "the killed run's work with the current file"
         );
-        assert!(!kept("size600", 1), "the old settings' output");
+        assert!(kept("size600", 1), "the latest completed run's output");
+        assert!(!kept("size500", 0), "an older run's output");
         assert_eq!(collected.removed, 1);
+    }
+
+    /// A cancelled run's vectors are in the cache alone: gc keeps them until a run completes
+    /// (it dropped them, and the resume embedded everything again), then drops what no
+    /// checkpoint holds.
+    #[test]
+    fn gc_keeps_cached_vectors_while_a_run_awaits_its_resume() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        record_run(&store, "20261130T000001.000Z-aaaa", "ok", "size600", 1);
+        record_run(
+            &store,
+            "20261130T000002.000Z-bbbb",
+            "cancelled",
+            "size640",
+            2,
+        );
+        store.put_vector(&[7; 32], &[0.5, 0.5]).unwrap();
+        let current = BTreeMap::from([("chunk".to_owned(), "size640".to_owned())]);
+        let collected = collect_garbage(&store, "p", &current, 20, &[], &|_, _| true).unwrap();
+        assert_eq!(collected.vectors_removed, 0);
+        assert!(store.vector(&[7; 32]).is_some());
+        record_run(&store, "20261130T000003.000Z-cccc", "ok", "size640", 2);
+        let collected = collect_garbage(&store, "p", &current, 20, &[], &|_, _| true).unwrap();
+        assert_eq!(collected.vectors_removed, 1);
+        assert!(store.vector(&[7; 32]).is_none());
     }
 
     /// Index folders of names no pipeline uses go; those of names a file still gives, of the
