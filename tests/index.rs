@@ -1267,3 +1267,54 @@ fn a_failed_json_line_removes_no_document() {
     assert_eq!(code, Some(0), "{summary}");
     assert_eq!(found("apple"), "");
 }
+
+/// A document that failed in the latest run keeps its chunks in the index: `compare` counts it
+/// as held (it warned that the index did not hold it, though it found it first) and says how
+/// many chunks the index holds beside those the latest run made.
+#[test]
+fn compare_knows_a_document_kept_after_a_failure() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir_all(dir.path().join("docs")).unwrap();
+    fs::write(
+        dir.path().join("docs/a.md"),
+        "# Apple\n\napple banana orchard fruit.\n",
+    )
+    .unwrap();
+    fs::write(
+        dir.path().join("docs/b.md"),
+        "# Cherry\n\ncherry durian tropical fruit.\n",
+    )
+    .unwrap();
+    let yaml = "version: 1\nname: kept\nsteps:\n  docs: { op: source.files, path: docs }\n  parse: { op: parse, input: docs }\n  chunk: { op: chunk.recursive, input: parse, size: 300 }\n  embed: { op: embed, input: chunk, provider: hash, dim: 32 }\n  index: { op: index.hybrid, input: embed }\n";
+    fs::write(dir.path().join("pipeline.yaml"), yaml).unwrap();
+    assert_eq!(run_json(dir.path()).0, Some(0));
+    fs::write(dir.path().join("docs/b.md"), b"AB\0\0\0\0binary").unwrap();
+    let (code, summary) = run_json(dir.path());
+    assert_eq!(code, Some(1), "{summary}");
+    fs::write(
+        dir.path().join("q.jsonl"),
+        "{\"_id\": \"q1\", \"text\": \"cherry durian\"}\n",
+    )
+    .unwrap();
+    fs::write(dir.path().join("qrels.tsv"), "q1\tb.md\t1\n").unwrap();
+    let output = engine()
+        .arg("compare")
+        .arg(dir.path().join("pipeline.yaml"))
+        .args(["--modes", "bm25", "--queries"])
+        .arg(dir.path().join("q.jsonl"))
+        .arg("--qrels")
+        .arg(dir.path().join("qrels.tsv"))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(
+        !stderr(&output).contains("does not hold"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(
+        stdout(&output).contains("index: 1 chunks of chunk in the latest run; the index holds 2 "),
+        "{}",
+        stdout(&output)
+    );
+}

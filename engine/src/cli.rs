@@ -1703,16 +1703,26 @@ fn print_comparison(report: &serde_json::Value) {
 /// run: docs 0.01s, parse 0.20s (11 cached), …".
 fn branch_line(branch: &str, stats: &serde_json::Value) -> String {
     let mut parts = Vec::new();
+    let indexed = stats["indexed_chunks"].as_u64();
     if let Some(count) = stats["count"].as_u64() {
         let sizes = &stats["sizes"];
+        // Documents that failed in the latest run keep their earlier chunks in the index.
+        let held = match indexed {
+            Some(indexed) if indexed != count => {
+                format!(" in the latest run; the index holds {indexed}")
+            }
+            _ => String::new(),
+        };
         parts.push(format!(
-            "{count} chunks of {} (sizes {} / {} / {} min / median / max, {} tables)",
+            "{count} chunks of {}{held} (sizes {} / {} / {} min / median / max, {} tables)",
             text(&stats["step"]),
             sizes["min"],
             sizes["p50"],
             sizes["max"],
             stats["tables"]
         ));
+    } else if let Some(indexed) = indexed {
+        parts.push(format!("{indexed} chunks"));
     }
     parts.push(format!(
         "index {}",

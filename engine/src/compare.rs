@@ -100,6 +100,17 @@ pub fn compare(pipeline: &Pipeline, options: &CompareOptions) -> anyhow::Result<
     for step in &steps {
         searchers.push((step, Searcher::open(pipeline, step)?));
     }
+    if let (Some(qrels), Some(path)) = (&qrels, &options.qrels) {
+        let held = |doc: &str| {
+            searchers
+                .iter()
+                .any(|(_, searcher)| searcher.index.holds(doc))
+        };
+        warnings.extend(unknown_documents(held, &queries, qrels, path));
+    }
+    let indexed_chunks: BTreeMap<String, u64> = (searchers.iter())
+        .map(|(step, searcher)| ((*step).clone(), searcher.index.chunks()))
+        .collect();
     let mut rankings: BTreeMap<(String, &'static str), Rankings> = BTreeMap::new();
     for (step, mut searcher) in searchers {
         for (id, text) in &queries {
@@ -142,18 +153,13 @@ pub fn compare(pipeline: &Pipeline, options: &CompareOptions) -> anyhow::Result<
     let run = store
         .as_ref()
         .and_then(|store| find_run(store, "latest", Some(&pipeline.name)).ok());
-    if let (Some(qrels), Some(path), Some(store)) = (&qrels, &options.qrels, &store) {
-        warnings.extend(unknown_documents(
-            pipeline, store, &steps, &queries, qrels, path,
-        ));
-    }
     let mut report = json!({
         "queries": queries.len(),
         "judged_queries": judged_queries,
         "fusion": fusion_json(options.fusion),
         "branches": {},
         "pairs": [],
-        "chunks": chunk_statistics(pipeline, store.as_ref(), run.as_ref(), &steps),
+        "chunks": chunk_statistics(pipeline, store.as_ref(), run.as_ref(), &indexed_chunks),
         "warnings": warnings,
     });
     if !runs.is_empty() {
@@ -299,8 +305,8 @@ fn unreadable_store(err: &crate::store::StoreError) -> String {
         other => other.to_string(),
     };
     format!(
-        "the store's run records cannot be read ({why}): the chunk statistics, build costs and \
-         the check of judged documents against the indexes are left out"
+        "the store's run records cannot be read ({why}): the chunk statistics and build costs \
+         are left out"
     )
 }
 
@@ -308,36 +314,21 @@ fn unreadable_store(err: &crate::store::StoreError) -> String {
 const UNKNOWN_SHOWN: usize = 5;
 
 /// A warning when the qrels judge, for the queries asked, documents that no compared index
-/// holds (by the documents its step took in the pipeline's latest completed run): the usual
-/// sign of ids that do not line up (a prefix, an extension, another id field). They count as
-/// never retrieved.
+/// holds (`held` tells): the usual sign of ids that do not line up (a prefix, an extension,
+/// another id field). They count as never retrieved.
 fn unknown_documents(
-    pipeline: &Pipeline,
-    store: &Store,
-    steps: &[String],
+    held: impl Fn(&str) -> bool,
     queries: &[(String, String)],
     qrels: &eval::Qrels,
     path: &std::path::Path,
 ) -> Option<String> {
-    let run = crate::query::completed_runs(store, &pipeline.name)
-        .ok()?
-        .next()?;
-    let run_id = run["run_id"].as_str()?;
-    let mut indexed = std::collections::HashSet::new();
-    for step in steps {
-        let records = store.item_records(run_id, Some(step)).ok()?;
-        indexed.extend(records.into_iter().map(|(_, doc_id, _)| doc_id));
-    }
-    if indexed.is_empty() {
-        return None;
-    }
     let mut unknown: Vec<(&str, &str)> = queries
         .iter()
         .filter_map(|(id, _)| Some((id, qrels.get(id)?)))
         .flat_map(|(id, judged)| {
             judged
                 .keys()
-                .filter(|doc| !indexed.contains(*doc))
+                .filter(|doc| !held(doc))
                 .map(move |doc| (id.as_str(), doc.as_str()))
         })
         .collect();
@@ -367,18 +358,23 @@ fn unknown_documents(
     ))
 }
 
-/// Per branch: index size on disk and, from the latest run, the chunks (count, size
-/// distribution and histogram, tables) and the build cost of every step upstream.
+/// Per branch (index step, and the chunks its index holds): index size on disk and chunks,
+/// and from the latest run, the chunks its chunking step made (count, size distribution and
+/// histogram, tables; a document that failed in the run keeps its earlier chunks in the index,
+/// which then holds more) and the build cost of every step upstream.
 fn chunk_statistics(
     pipeline: &Pipeline,
     store: Option<&Store>,
     run: Option<&Value>,
-    steps: &[String],
+    indexed_chunks: &BTreeMap<String, u64>,
 ) -> Value {
     let mut chunks = serde_json::Map::new();
-    for step in steps {
+    for (step, indexed) in indexed_chunks {
         let upstream = upstream(pipeline, step);
-        let mut stats = json!({ "index_bytes": directory_size(&index_dir(pipeline, step)) });
+        let mut stats = json!({
+            "index_bytes": directory_size(&index_dir(pipeline, step)),
+            "indexed_chunks": indexed,
+        });
         if let Some(run) = run {
             // In the pipeline's order, sources first.
             let cost: serde_json::Map<String, Value> = pipeline

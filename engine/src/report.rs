@@ -22,12 +22,29 @@ pub fn render(report: &Value, title: &str) -> String {
     let mut page = String::new();
     let _ = write!(
         page,
-        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{}</title>\n<style>{}</style></head><body>\n<h1>{}</h1>\n<p>{} queries</p>\n",
+        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{}</title>\n<style>{}</style></head><body>\n<h1>{}</h1>\n<p>{}</p>\n",
         escape(title),
         STYLE,
         escape(title),
-        report["queries"]
+        match report["judged_queries"].as_u64() {
+            Some(judged) => format!(
+                "{} queries, {judged} of them judged (metrics are means over the judged ones)",
+                report["queries"]
+            ),
+            None => format!("{} queries (no judgments)", report["queries"]),
+        }
     );
+    // What the text report says beside its tables: the warnings about the inputs.
+    let warnings: Vec<&str> = (report["warnings"].as_array().into_iter().flatten())
+        .filter_map(Value::as_str)
+        .collect();
+    if !warnings.is_empty() {
+        page.push_str("<h2>Warnings</h2>\n<ul>\n");
+        for warning in warnings {
+            let _ = writeln!(page, "<li>{}</li>", escape(warning));
+        }
+        page.push_str("</ul>\n");
+    }
     page.push_str(&metric_section(report));
     page.push_str(&pairs_section(report));
     page.push_str(&chunks_section(report));
@@ -224,11 +241,21 @@ fn difference_plot(caption: &str, differences: &[f64]) -> String {
 fn chunks_section(report: &Value) -> String {
     let mut html = String::from("<h2>Chunks per branch</h2>\n");
     for (branch, stats) in report["chunks"].as_object().into_iter().flatten() {
+        let chunks = match (stats["count"].as_u64(), stats["indexed_chunks"].as_u64()) {
+            (Some(made), Some(held)) if made != held => {
+                format!(
+                    "{made} chunks of {} in the latest run; the index holds {held}",
+                    escape(stats["step"].as_str().unwrap_or_default())
+                )
+            }
+            (Some(made), _) => format!("{made} chunks"),
+            (None, Some(held)) => format!("{held} chunks"),
+            (None, None) => "chunks not known".to_owned(),
+        };
         let _ = writeln!(
             html,
-            "<h3>{}</h3><p>{} chunks; index {} bytes on disk</p>",
+            "<h3>{}</h3><p>{chunks}; index {} bytes on disk</p>",
             escape(branch),
-            stats["count"],
             stats["index_bytes"]
         );
         if let Some(histogram) = stats["histogram"].as_array() {
@@ -261,7 +288,7 @@ mod tests {
     #[test]
     fn the_page_is_self_contained_and_escapes_names() {
         let report = json!({
-            "queries": 2,
+            "queries": 2, "judged_queries": 1, "warnings": ["q.tsv: <b> judged twice"],
             "branches": {"a<b": {"hybrid": {"ndcg@10": 0.4, "recall@100": 0.8}}, "c": {"hybrid": {"ndcg@10": 0.5, "recall@100": 0.7}}},
             "pairs": [{"a": {"index": "a<b", "mode": "hybrid"}, "b": {"index": "c", "mode": "hybrid"},
                        "metrics": {"ndcg@10": {"mean_difference": 0.1, "p_value": 0.03, "wins": 1, "losses": 0, "ties": 1,
@@ -271,6 +298,12 @@ mod tests {
         });
         let page = render(&report, "A vs B");
         assert!(page.starts_with("<!doctype html>"));
+        // What the text report says of the queries and inputs, the page says too.
+        assert!(page.contains("<p>2 queries, 1 of them judged"), "{page}");
+        assert!(
+            page.contains("<li>q.tsv: &lt;b&gt; judged twice</li>"),
+            "{page}"
+        );
         assert!(page.contains("a&lt;b · hybrid"));
         assert_eq!(
             page.matches("<svg").count(),

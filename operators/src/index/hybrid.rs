@@ -11,7 +11,7 @@
 //! under `build/` now and then and when the run is cancelled; an update that finds such a
 //! generation on top of the live one goes on from its last checkpoint instead of starting over.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -645,7 +645,8 @@ pub struct HybridIndex {
     model: Option<String>,
     text: TextIndex,
     vectors: Option<VectorIndex>,
-    documents: usize,
+    /// The ids of the documents indexed.
+    documents: HashSet<String>,
     metadata_keys: BTreeSet<String>,
 }
 
@@ -701,10 +702,10 @@ impl HybridIndex {
             model: generation.model,
             text,
             vectors,
-            documents: generation.docs.len(),
             metadata_keys: (generation.docs.values())
                 .flat_map(|doc| doc.metadata_keys.iter().cloned())
                 .collect(),
+            documents: generation.docs.into_keys().collect(),
         })
     }
 
@@ -721,7 +722,12 @@ impl HybridIndex {
 
     /// Documents indexed.
     pub fn documents(&self) -> usize {
-        self.documents
+        self.documents.len()
+    }
+
+    /// Whether document `doc_id` is indexed.
+    pub fn holds(&self, doc_id: &str) -> bool {
+        self.documents.contains(doc_id)
     }
 
     /// The metadata keys some chunk can be filtered by (besides [`super::FILTER_FIELDS`]).
