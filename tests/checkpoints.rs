@@ -485,6 +485,30 @@ fn inspect_names_the_run_that_computed_a_cached_output() {
         "{}",
         stdout(&text)
     );
+    // A step renamed keeps its checkpoints, and `--step` still names the run that computed
+    // them under the old name (it gave none).
+    let renamed = TWO_BRANCHES
+        .replace("chunk_b:", "chunk_z:")
+        .replace("input: chunk_b", "input: chunk_z");
+    fs::write(dir.path().join("pipeline.yaml"), renamed).unwrap();
+    let (_, fourth) = run_json(dir.path());
+    assert_eq!(step(&fourth, "chunk_z")["cached"], 3, "{fourth}");
+    let output = engine()
+        .args([
+            "inspect",
+            "latest",
+            "--step",
+            "chunk_z",
+            "--doc",
+            "doc-0002.md",
+            "--json",
+            "--store",
+        ])
+        .arg(dir.path().join(".engine"))
+        .output()
+        .unwrap();
+    let one: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(one["computed_in"]["run_id"], second["run_id"], "{one}");
 }
 
 /// `engine ARGS dir/pipeline.yaml`, spawned with its output to `output()`, once its store is

@@ -84,26 +84,35 @@ fn computed_in(
         .map(|(_, _, record)| (record.fingerprint.clone(), record.key.clone()))
         .collect();
     let mut origins = Origins::new();
-    let earlier = store
-        .runs()?
-        .into_iter()
-        .skip_while(|run| run["run_id"].as_str() != Some(run_id))
-        .skip(1);
-    for run in earlier {
-        if wanted.is_empty() {
-            break;
-        }
-        let earlier_id = run["run_id"].as_str().unwrap_or_default();
-        for (_, _, record) in store.item_records(earlier_id, step)? {
-            if record.cached || record.error.is_some() {
-                continue;
+    let runs = store.runs()?;
+    let earlier = || {
+        runs.iter()
+            .skip_while(|run| run["run_id"].as_str() != Some(run_id))
+            .skip(1)
+    };
+    // The step's own records first; then every step's, for an output computed under another
+    // name (a step renamed since keeps its checkpoints).
+    let mut steps = vec![step];
+    if step.is_some() {
+        steps.push(None);
+    }
+    for step in steps {
+        for run in earlier() {
+            if wanted.is_empty() {
+                return Ok(origins);
             }
-            let output = (record.fingerprint, record.key);
-            if wanted.remove(&output) {
-                origins.insert(
-                    output,
-                    json!({ "run_id": earlier_id, "seconds": record.seconds }),
-                );
+            let earlier_id = run["run_id"].as_str().unwrap_or_default();
+            for (_, _, record) in store.item_records(earlier_id, step)? {
+                if record.cached || record.error.is_some() {
+                    continue;
+                }
+                let output = (record.fingerprint, record.key);
+                if wanted.remove(&output) {
+                    origins.insert(
+                        output,
+                        json!({ "run_id": earlier_id, "seconds": record.seconds }),
+                    );
+                }
             }
         }
     }
