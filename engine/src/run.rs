@@ -239,6 +239,8 @@ pub fn mark_interrupted(store: &Store) -> anyhow::Result<()> {
             run["status"] = "interrupted".into();
             // How long it ran is not known: it ended without saying.
             run["seconds"] = serde_json::Value::Null;
+            // Nor is its memory: it was measured at the end.
+            run["peak_rss_kib"] = serde_json::Value::Null;
             let id = run["run_id"].as_str().unwrap_or_default().to_owned();
             count_recorded_items(store, &id, &mut run)?;
             store.save_run(&id, &run)?;
@@ -280,6 +282,12 @@ fn count_recorded_items(
             }
         }
         let counters = &mut run["steps"][step.as_str()];
+        let op = counters["op"].as_str().unwrap_or_default().to_owned();
+        // Steps that emit chunk sets count their chunks, read from the outputs kept.
+        let chunks = match op.starts_with("chunk.") || op == "embed" {
+            true => crate::inspect::output_of(store, &record).and_then(|item| item.chunks()),
+            false => None,
+        };
         let mut count = |key: &str, amount: u64| {
             counters[key] = (counters[key].as_u64().unwrap_or(0) + amount).into();
         };
@@ -298,9 +306,11 @@ fn count_recorded_items(
             },
             1,
         );
+        if let Some(chunks) = chunks {
+            count("chunks", chunks as u64);
+        }
         // Sources have no busy time, as in a finished run.
-        let source = crate::registry::lookup(counters["op"].as_str().unwrap_or_default())
-            .is_some_and(|info| info.is_source());
+        let source = crate::registry::lookup(&op).is_some_and(|info| info.is_source());
         if !source {
             let busy = counters["busy_seconds"].as_f64().unwrap_or(0.0) + record.seconds;
             counters["busy_seconds"] = busy.into();
@@ -315,8 +325,8 @@ fn count_recorded_items(
                     counters[key] = 0.into();
                 }
             }
+            // A chunking step that finished no item (or whose outputs are gone) tells none.
             let mut unknown = vec!["seconds", "peak_rss_kib"];
-            // Steps that emit chunks count them; items record no such count.
             let op = counters["op"].as_str().unwrap_or_default();
             if op.starts_with("chunk.") || op == "embed" {
                 unknown.push("chunks");
@@ -441,9 +451,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();
         let run = serde_json::json!({
-            "run_id": "r1", "status": "running",
+            "run_id": "r1", "status": "running", "peak_rss_kib": 0,
             "steps": { "docs": { "op": "source.files" }, "parse": { "op": "parse" },
-                       "chunk": { "op": "chunk.recursive" } },
+                       "chunk": { "op": "chunk.recursive" },
+                       "chunk_b": { "op": "chunk.recursive" } },
         });
         store.save_run("r1", &run).unwrap();
         let record = |cached: bool, error: Option<&str>| ItemRecord {
@@ -471,10 +482,36 @@ mod tests {
         store
             .record_item("r1", "parse", "c.md", &record(false, Some("bad")))
             .unwrap();
+        // A chunk set of two chunks kept in the store: its step counts them.
+        let chunk = |ordinal: usize| {
+            serde_json::json!({ "chunk_id": format!("c{ordinal}"), "doc_id": "a.md",
+                "ordinal": ordinal, "text": "x", "span": [0, 1], "section": [], "pages": null,
+                "tokens": 1, "kinds": [], "metadata": {} })
+        };
+        let set: operators::model::ChunkSet = serde_json::from_value(serde_json::json!({
+            "doc_id": "a.md", "source": "a.md", "title": null, "hash": "h",
+            "chunks": [chunk(0), chunk(1)],
+        }))
+        .unwrap();
+        let item = runtime::Item::Chunks(std::sync::Arc::new(set));
+        let key = crate::store::hex(&[9; 32]);
+        let bytes = crate::store::codec::encode(Some(&item)).unwrap();
+        let parsed_key = crate::store::parse_key(&key).unwrap();
+        store.put_checkpoint("fpc", &parsed_key, &bytes).unwrap();
+        let chunked = ItemRecord {
+            fingerprint: "fpc".into(),
+            key,
+            ..record(false, None)
+        };
+        store
+            .record_item("r1", "chunk_b", "a.md", &chunked)
+            .unwrap();
         mark_interrupted(&store).unwrap();
         let run = &store.runs().unwrap()[0];
         assert_eq!(run["status"], "interrupted");
         assert!(run["seconds"].is_null(), "its length is not known");
+        assert!(run["peak_rss_kib"].is_null(), "nor its memory: {run}");
+        assert_eq!(run["steps"]["chunk_b"]["chunks"], 2, "{run}");
         let parse = &run["steps"]["parse"];
         assert_eq!(
             [
