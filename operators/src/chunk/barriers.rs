@@ -94,16 +94,29 @@ impl Barriers {
     }
 
     /// `at`, or, inside a code block, the start of the first line of `text` in `[at, end)`
-    /// (`None` when there is none): overlap repeats whole lines of code.
+    /// (`None` when there is none): overlap repeats whole lines of code. Overlap that would
+    /// leave the block before `end` starts after it (`None` when nothing is left): a chunk
+    /// opening with code lines or a bare closing fence renders that fence as an opening one.
     pub(super) fn code_line_start(&self, text: &str, at: usize, end: usize) -> Option<usize> {
-        let count = self.code.partition_point(|c| c[0] < at);
-        let inside = count.checked_sub(1).is_some_and(|i| at < self.code[i][1]);
+        let Some([_, block_end]) = self.code_around(at) else {
+            return Some(at);
+        };
+        if block_end <= end {
+            return (block_end < end).then_some(block_end);
+        }
         let line_start = at == 0 || text.as_bytes().get(at - 1) == Some(&b'\n');
-        if !inside || line_start {
+        if line_start {
             return Some(at);
         }
         let next = at + text.get(at..end)?.find('\n')? + 1;
         (next < end).then_some(next)
+    }
+
+    /// The code block `at` lies inside (after its start, before its end).
+    pub(super) fn code_around(&self, at: usize) -> Option<[usize; 2]> {
+        let count = self.code.partition_point(|c| c[0] < at);
+        let block = self.code[..count].last()?;
+        (at < block[1]).then_some(*block)
     }
 
     /// The earliest position the overlap of a chunk whose new content starts at `bound` may

@@ -68,10 +68,13 @@ pub(super) fn split_range(
             chunk_end(text, breaks, sizer, [start, bound, n], size, max_end);
         if start < bound && max_end < n {
             // The overlap leaves room for only a little new content (an opening fence, a list
-            // item's number), or a word that fits without it is cut: the overlap goes instead,
-            // when that gives the chunk more of its own.
+            // item's number), or a word or a code block that fits without it is cut: the
+            // overlap goes instead, when that gives the chunk more of its own.
             let little = end <= bound || sizer.size(&text[bound..end]).saturating_mul(4) < size;
-            if little || cut_inside {
+            let splits_code = barriers.code_around(end).is_some_and(|[from, to]| {
+                from >= bound && sizer.size(&text[bound..to.min(n)]) <= size
+            });
+            if little || cut_inside || splits_code {
                 let without = sizer.fit(text, bound, size).min(n);
                 let (alone, _) = chunk_end(text, breaks, sizer, [bound, bound, n], size, without);
                 if alone > end {

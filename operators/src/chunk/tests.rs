@@ -922,7 +922,7 @@ fn a_full_stop_stays_with_the_chunk_that_has_room_for_it() {
 /// `= compute(5)`).
 #[test]
 fn code_blocks_keep_their_fence_and_overlap_whole_lines() {
-    let code: String = (0..8)
+    let code: String = (0..12)
         .map(|i| format!("x{i} = compute({i})  # c\n"))
         .collect();
     let md = format!("## One\n\nIntro paragraph here w w.\n\n```\n{code}```\n\n## Two\n\nAfter.\n");
@@ -942,12 +942,42 @@ fn code_blocks_keep_their_fence_and_overlap_whole_lines() {
     for text in texts.iter().filter(|t| t.contains("compute")) {
         let first = text.lines().next().unwrap();
         assert!(
-            first.starts_with('x') || first.starts_with("Intro") || first.starts_with("##"),
+            first.starts_with('x')
+                || first.starts_with("Intro")
+                || first.starts_with("##")
+                || first == "```",
             "overlap inside a line: {text:?}"
         );
     }
     let fence = texts.iter().find(|t| t.ends_with("```")).unwrap();
-    assert!(fence.contains("x7 = compute(7)"), "{texts:#?}");
+    assert!(fence.contains("x11 = compute(11)"), "{texts:#?}");
+}
+
+/// Overlap never leaves a code block: after a chunk that ends with a block's closing fence, the
+/// next began with that fence alone (a chunk of "```" and one sentence, rendered as an open
+/// code block). And a code block that fits in a chunk is not cut for the overlap's sake.
+#[test]
+fn overlap_never_leaves_a_code_block_nor_cuts_one_that_fits() {
+    let md = "# Threads\n\nWe will now show the compiler output that explains what went wrong with the program.\n\n```console\nerror[E0373]: closure may outlive the current function\n```\n\nRust ownership rules have saved us again! We got an error from the code because Rust was being conservative and only borrowing v for the thread, which meant the main thread could theoretically invalidate the reference.\n";
+    let set = chunker(Strategy::Recursive, settings(200, 40, Unit::Chars))
+        .chunk(&parsed("f.md", md))
+        .unwrap();
+    let first = texts(&set);
+    for text in &first[1..] {
+        assert!(!text.starts_with("```") && !text.starts_with("error["), "{first:#?}");
+    }
+    let code: String = (0..8)
+        .map(|i| format!("SELECT col_{i} FROM table_{i};\n"))
+        .collect();
+    let md = format!("The first paragraph explains the setup in enough words to fill most of the first chunk of this document nicely.\n\nWhen rounding values, the numeric type rounds ties away from zero. For example:\n\n```sql\n{code}```\n\nAfter the code.\n");
+    let set = chunker(Strategy::Recursive, settings(260, 60, Unit::Chars))
+        .chunk(&parsed("f.md", &md))
+        .unwrap();
+    let texts = texts(&set);
+    assert!(
+        texts.iter().any(|t| t.contains(&format!("```sql\n{code}```"))),
+        "{texts:#?}"
+    );
 }
 
 /// A code block whose first line is longer than a chunk is not cut right after its opening
