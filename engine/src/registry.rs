@@ -121,7 +121,8 @@ fn schema_of<T: JsonSchema>(generator: &mut SchemaGenerator) -> Schema {
 /// 9: a grapheme cluster of up to 256 bytes is never cut (64 before: a letter under 60 marks
 ///    was).
 /// 10: overlap never leaves a code block (it could be a closing fence alone), and goes rather
-///    than cut a code block that fits without it.
+///    than cut a code block that fits without it; with `context_header`, header and text are
+///    within `size` together.
 const CHUNKERS_VERSION: u32 = 10;
 
 /// Every operator, in the order the documentation lists them.

@@ -6,6 +6,8 @@ use super::debug;
 use super::markup::Visible;
 use super::sizer::Sizer;
 use super::strategy::{HEADER_JOIN, Outcome, Piece};
+use std::collections::HashSet;
+
 use crate::model::{Chunk, ChunkSet, Metadata, ParsedDocument};
 
 /// Merges pieces under `min_size` with a neighbour, left to right, when the merged span fits
@@ -42,12 +44,61 @@ pub(super) fn merge_small(
     out.into_iter().map(|(piece, _)| piece).collect()
 }
 
-/// The chunk set of `doc` from its final pieces.
+/// The blank line between a context header and the text.
+const CONTEXT_JOIN: &str = "\n\n";
+
+/// Units of `size` kept for the context header (`context_header: true`, else 0): the longest
+/// the document's sections give, with the blank line after it, but at most a quarter of
+/// `size` (a longer header is shortened to fit, see [`fitted_header`]).
+pub(super) fn header_room(doc: &ParsedDocument, sizer: &dyn Sizer, settings: &Settings) -> usize {
+    if !settings.context_header {
+        return 0;
+    }
+    let mut sections: HashSet<&[String]> = (doc.elements.iter())
+        .map(|e| e.section.as_slice())
+        .collect();
+    sections.insert(&[]);
+    let title = doc.title.as_deref();
+    (sections.into_iter())
+        .map(|section| context_header(title, section))
+        .filter(|header| !header.is_empty())
+        .map(|header| sizer.size(&(header + CONTEXT_JOIN)))
+        .max()
+        .unwrap_or(0)
+        .min(settings.size / 4)
+}
+
+/// `header` within `room` units with the blank line after it: whole, else without its
+/// outermost parts (the title first: the nearest sections say most of where the text is),
+/// else its last part cut short; `None` when not even that fits.
+fn fitted_header(header: String, room: usize, sizer: &dyn Sizer) -> Option<String> {
+    let fits = |header: &str| sizer.size(&format!("{header}{CONTEXT_JOIN}")) <= room;
+    if fits(&header) {
+        return Some(header);
+    }
+    let parts: Vec<&str> = header.split(" > ").collect();
+    for from in 1..parts.len() {
+        let shorter = parts[from..].join(" > ");
+        if fits(&shorter) {
+            return Some(shorter);
+        }
+    }
+    let last = parts.last()?;
+    let join = sizer.size(CONTEXT_JOIN);
+    let end = sizer.fit(last, 0, room.checked_sub(join)?);
+    let cut = last.get(..end)?.trim_end();
+    (!cut.is_empty() && fits(cut)).then(|| cut.to_owned())
+}
+
+/// The chunk set of `doc` from its final pieces, `room` units of `size` kept for each chunk's
+/// context header.
+#[allow(clippy::too_many_arguments)]
 pub(super) fn chunk_set(
     doc: &ParsedDocument,
     pieces: Vec<Piece>,
     sizer: &dyn Sizer,
     settings: &Settings,
+    room: usize,
     fingerprint: &str,
     outcome: Outcome,
     strategy: &'static str,
@@ -74,14 +125,15 @@ pub(super) fn chunk_set(
             let context = settings
                 .context_header
                 .then(|| context_header(doc.title.as_deref(), &section))
-                .filter(|c| !c.is_empty());
+                .filter(|c| !c.is_empty())
+                .and_then(|c| fitted_header(c, room, sizer));
             let embed_text = match (context, header) {
                 (None, None) => None,
                 (context, header) => {
                     let mut out = String::new();
                     if let Some(context) = context {
                         out.push_str(&context);
-                        out.push_str("\n\n");
+                        out.push_str(CONTEXT_JOIN);
                     }
                     if let Some(header) = header {
                         out.push_str(header);
@@ -112,7 +164,21 @@ pub(super) fn chunk_set(
             }
         })
         .collect();
-    let debug = debug::record(strategy, outcome, settings, &chunks, text, &index);
+    // The record tells the size chunks were cut to, and the room kept for the header.
+    let mut outcome = outcome;
+    if room > 0 {
+        outcome
+            .extra
+            .insert("context_header_room".into(), room.into());
+    }
+    let debug = debug::record(
+        strategy,
+        outcome,
+        &settings.less(room),
+        &chunks,
+        text,
+        &index,
+    );
     ChunkSet {
         doc_id: doc.doc_id.clone(),
         source: doc.source.clone(),

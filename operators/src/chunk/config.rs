@@ -94,6 +94,18 @@ impl Settings {
         }
     }
 
+    /// These settings with `room` units of `size` kept for something put before each chunk's
+    /// text (its context header): chunks are cut to the rest, overlap and `min_size` within it.
+    pub(super) fn less(&self, room: usize) -> Settings {
+        let size = self.size.saturating_sub(room).max(1);
+        Settings {
+            size,
+            overlap: self.overlap.min(size - 1),
+            min_size: self.min_size.min(size),
+            ..self.clone()
+        }
+    }
+
     /// Problems with the settings as (key, message) pairs.
     pub fn problems(&self) -> Vec<(&'static str, String)> {
         let mut problems = Vec::new();

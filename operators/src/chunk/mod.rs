@@ -207,15 +207,20 @@ impl Chunker {
                 &tokens
             }
         };
-        let mut work = strategy::Work::new(doc, sizer, &self.settings);
+        // A context header comes before the text of what gets embedded: room is kept for it,
+        // so that the two are within `size` (beyond a model's positions, the end was cut off).
+        let room = assemble::header_room(doc, sizer, &self.settings);
+        let settings = self.settings.less(room);
+        let mut work = strategy::Work::new(doc, sizer, &settings);
         let outcome = work.run(&self.strategy)?;
-        let pieces = markup::absorb(work.into_pieces(), doc, sizer, &self.settings);
-        let pieces = assemble::merge_small(pieces, text, sizer, &self.settings);
+        let pieces = markup::absorb(work.into_pieces(), doc, sizer, &settings);
+        let pieces = assemble::merge_small(pieces, text, sizer, &settings);
         Ok(assemble::chunk_set(
             doc,
             pieces,
             sizer,
             &self.settings,
+            room,
             &self.fingerprint,
             outcome,
             self.strategy.name(),

@@ -137,6 +137,21 @@ fn check(doc: &ParsedDocument, strategy: &Chunking, settings: &Settings) -> Vec<
             &tokens
         }
     };
+    // Chunks are cut to what a context header leaves of `size`, and with it within `size`.
+    let configured = settings;
+    let effective = settings.less(super::assemble::header_room(doc, sizer, settings));
+    let settings = &effective;
+    if configured.unit == Unit::Chars {
+        for chunk in &set.chunks {
+            let embedded = chunk.embed_text.as_deref().unwrap_or(&chunk.text);
+            assert!(
+                chunk.text.chars().count() == 1 || sizer.size(embedded) <= configured.size.max(1),
+                "{strategy:?}: embed_text of {} > {}: {embedded:?}",
+                sizer.size(embedded),
+                configured.size
+            );
+        }
+    }
     let debug = set.debug.as_ref().expect("debug record");
     let flagged = debug.oversized.len();
     let mut oversized = 0;

@@ -324,6 +324,36 @@ fn tables_own_chunk_and_split_with_header() {
     }
 }
 
+/// With `context_header`, what gets embedded (header, blank line and text) is within `size`:
+/// the header came on top of a full chunk, and past a model's positions the end of the text
+/// was cut off before embedding.
+#[test]
+fn a_context_header_and_its_text_are_within_size() {
+    let words: String = (0..200).map(|i| format!("word{i} ")).collect();
+    let md = format!("# A Rather Long Document Title\n\n## Installation Section\n\n{words}\n");
+    let s = Settings {
+        context_header: true,
+        ..settings(200, 20, Unit::Chars)
+    };
+    let set = chunker(Strategy::Recursive, s)
+        .chunk(&parsed("g.md", &md))
+        .unwrap();
+    assert!(set.chunks.len() > 3);
+    for chunk in &set.chunks {
+        let embedded = chunk.embed_text.as_deref().unwrap();
+        assert!(embedded.chars().count() <= 200, "{embedded:?}");
+        // "A Rather Long Document Title > Installation Section" and its blank line take more
+        // than a quarter of `size`: the title goes, the nearer section stays.
+        assert!(
+            embedded.starts_with("A Rather Long Document Title\n\n# ")
+                || embedded.starts_with("Installation Section\n\n"),
+            "{embedded:?}"
+        );
+    }
+    let debug = set.debug.as_ref().unwrap();
+    assert_eq!(debug.extra["context_header_room"], 50, "{debug:?}");
+}
+
 #[test]
 fn context_header_goes_to_embed_text() {
     let md = "# Guide\n\nIntro.\n\n## Install\n\nRun the installer.\n";
@@ -343,8 +373,21 @@ fn context_header_goes_to_embed_text() {
         set.chunks[0].embed_text.as_deref(),
         Some("Guide\n\n# Guide\n\nIntro.")
     );
+    // A header longer than a quarter of `size` loses its outer parts, so that it and the
+    // text are within `size` (the text cut to what the header leaves).
     assert_eq!(
         set.chunks[1].embed_text.as_deref(),
+        Some("Install\n\n## Install\n\nRun the installer.")
+    );
+    let roomy = Settings {
+        context_header: true,
+        ..settings(80, 0, Unit::Chars)
+    };
+    let set80 = chunker(Strategy::ByHeading { level: 2 }, roomy)
+        .chunk(&doc)
+        .unwrap();
+    assert_eq!(
+        set80.chunks[1].embed_text.as_deref(),
         Some("Guide > Install\n\n## Install\n\nRun the installer.")
     );
     let json = serde_json::to_value(&set.chunks[0]).unwrap();
@@ -964,18 +1007,25 @@ fn overlap_never_leaves_a_code_block_nor_cuts_one_that_fits() {
         .unwrap();
     let first = texts(&set);
     for text in &first[1..] {
-        assert!(!text.starts_with("```") && !text.starts_with("error["), "{first:#?}");
+        assert!(
+            !text.starts_with("```") && !text.starts_with("error["),
+            "{first:#?}"
+        );
     }
     let code: String = (0..8)
         .map(|i| format!("SELECT col_{i} FROM table_{i};\n"))
         .collect();
-    let md = format!("The first paragraph explains the setup in enough words to fill most of the first chunk of this document nicely.\n\nWhen rounding values, the numeric type rounds ties away from zero. For example:\n\n```sql\n{code}```\n\nAfter the code.\n");
+    let md = format!(
+        "The first paragraph explains the setup in enough words to fill most of the first chunk of this document nicely.\n\nWhen rounding values, the numeric type rounds ties away from zero. For example:\n\n```sql\n{code}```\n\nAfter the code.\n"
+    );
     let set = chunker(Strategy::Recursive, settings(260, 60, Unit::Chars))
         .chunk(&parsed("f.md", &md))
         .unwrap();
     let texts = texts(&set);
     assert!(
-        texts.iter().any(|t| t.contains(&format!("```sql\n{code}```"))),
+        texts
+            .iter()
+            .any(|t| t.contains(&format!("```sql\n{code}```"))),
         "{texts:#?}"
     );
 }
