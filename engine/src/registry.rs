@@ -122,7 +122,8 @@ fn schema_of<T: JsonSchema>(generator: &mut SchemaGenerator) -> Schema {
 ///    was).
 /// 10: overlap never leaves a code block (it could be a closing fence alone), and goes rather
 ///    than cut a code block that fits without it; with `context_header`, header and text are
-///    within `size` together.
+///    within `size` together; a CJK ideograph or kana starts a word for breaks too, so a heading
+///    keeps its content's first words in CJK text.
 const CHUNKERS_VERSION: u32 = 10;
 
 /// Every operator, in the order the documentation lists them.

@@ -11,6 +11,7 @@
 use super::annotate::ElementIndex;
 use super::headings;
 use super::scan::char_at;
+use super::sizer::is_word_char;
 use super::softbreak;
 use crate::model::{ElementKind, ParsedDocument};
 
@@ -268,17 +269,23 @@ impl<'a> Breaks<'a> {
     /// The last word start (a non-whitespace char after whitespace) in the window.
     fn last_word(&mut self, after: usize, up_to: usize) -> Option<usize> {
         let text = self.text;
-        let mut right_is_word = up_to < text.len() && !char_at(text, up_to).0;
+        // The char right of each boundary looked at, from the window's end.
+        let mut right = text.get(up_to..).and_then(|rest| rest.chars().next());
         let window = text.get(after..up_to)?;
         for (offset, c) in window.char_indices().rev() {
-            let ws = c.is_whitespace();
-            if ws && right_is_word {
+            if right.is_some_and(|r| word_starts(c, r)) {
                 return Some(after + offset + c.len_utf8());
             }
-            right_is_word = !ws;
+            right = Some(c);
         }
         None
     }
+}
+
+/// Whether a word starts between `left` and `right`: after whitespace, or at a CJK ideograph
+/// or kana, a word of its own written without spaces (not at the punctuation after one).
+fn word_starts(left: char, right: char) -> bool {
+    !right.is_whitespace() && (left.is_whitespace() || is_word_char(right))
 }
 
 #[cfg(test)]
@@ -301,7 +308,8 @@ mod tests {
         let mut i = 0;
         while i < bytes.len() {
             let (ws, len) = char_at(text, i);
-            if !ws && prev_ws {
+            let cjk = text[i..].chars().next().is_some_and(is_word_char);
+            if !ws && (prev_ws || (i > 0 && cjk)) {
                 raise(i, WORD);
             }
             if bytes[i] == b'\n' {

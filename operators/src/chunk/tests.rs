@@ -324,6 +324,31 @@ fn tables_own_chunk_and_split_with_header() {
     }
 }
 
+/// A heading keeps its content's first word in CJK text too, where an ideograph is a word: in
+/// words, `# 人工智能` was a chunk of its own (the whole run without spaces was taken for the
+/// first word, and no break was left after the heading but the one before its content).
+#[test]
+fn a_cjk_heading_keeps_its_first_words() {
+    let md = "# 人工智能\n\n人工智能是计算机科学的一个分支，它企图了解智能的实质，并生产出一种新的能以人类智能相似的方式做出反应的智能机器。该领域的研究包括机器人、语言识别。\n";
+    for unit in [Unit::Words, Unit::Chars] {
+        let set = chunker(Strategy::Recursive, settings(20, 0, unit))
+            .chunk(&parsed("cjk.md", md))
+            .unwrap();
+        let first = &set.chunks[0].text;
+        assert!(
+            first.starts_with("# 人工智能\n\n人工智能是"),
+            "{unit:?}: {first:?}"
+        );
+        for chunk in &set.chunks[1..] {
+            assert!(
+                !chunk.text.starts_with(['，', '。', '、']),
+                "{unit:?}: {:?}",
+                chunk.text
+            );
+        }
+    }
+}
+
 /// With `context_header`, what gets embedded (header, blank line and text) is within `size`:
 /// the header came on top of a full chunk, and past a model's positions the end of the text
 /// was cut off before embedding.
