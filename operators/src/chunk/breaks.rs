@@ -20,7 +20,7 @@ const ELEMENT: u8 = 5;
 /// Level of the start of a blank line.
 const PARAGRAPH: u8 = 4;
 /// Level of the start of a line.
-const LINE: u8 = 3;
+pub(super) const LINE: u8 = 3;
 /// Level of a sentence boundary.
 const SENTENCE: u8 = 2;
 /// Level of the start of a word (after whitespace).

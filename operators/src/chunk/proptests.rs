@@ -324,7 +324,12 @@ fn invisible(doc: &ParsedDocument, at: usize) -> bool {
     let md = doc.markdown.as_str();
     let start = md[..at].rfind('\n').map_or(0, |i| i + 1);
     let end = md[at..].find('\n').map_or(md.len(), |i| at + i);
-    super::markup::is_markup_line(&md[start..end])
+    // A table row of empty cells (or a delimiter row) that nothing could join is left out.
+    let line = &md[start..end];
+    if line.contains('|') && super::tables::is_bare(line) {
+        return true;
+    }
+    super::markup::is_markup_line(line)
         && doc.elements.iter().all(|e| {
             e.kind == ElementKind::PageBreak
                 || e.text.trim().is_empty()

@@ -22,6 +22,7 @@
 //! so that the piece takes text along. The same holds for a table split inline with the text
 //! around it (`tables: inline`).
 
+use super::breaks::{LINE, WORD};
 use super::recursive::{skip_whitespace, split_range, trim};
 use super::strategy::{HEADER_JOIN, Piece, Work};
 use crate::model::ElementKind;
@@ -173,6 +174,26 @@ impl Work<'_> {
     /// than `size`), and so does one that overlaps a neighbour (`overlap` with `tables:
     /// inline`).
     pub(super) fn join_bare(&mut self, pieces: &mut Vec<Piece>, room: usize) {
+        // A run of bare pieces (rows of empty cells) is one, when it fits; and a bare piece
+        // repeats no header rows, which would head nothing.
+        let mut i = 0;
+        while i < pieces.len() {
+            if !self.is_table_markup(pieces[i].span) {
+                i += 1;
+                continue;
+            }
+            pieces[i].header = None;
+            if let Some(next) = pieces.get(i + 1)
+                && pieces[i].span[1] <= next.span[0]
+                && self.is_table_markup(next.span)
+                && self.part_fits([pieces[i].span[0], next.span[1]], false, room)
+            {
+                pieces[i].span[1] = next.span[1];
+                pieces.remove(i + 1);
+                continue;
+            }
+            i += 1;
+        }
         let mut i = 0;
         while i < pieces.len() {
             let span = pieces[i].span;
@@ -205,13 +226,18 @@ impl Work<'_> {
                     continue;
                 }
             }
-            let limit = |p: &Piece| {
-                let room = if p.header.is_some() { room } else { 0 };
-                self.settings.size.max(1).saturating_sub(room)
+            let limit = self.settings.size.max(1);
+            // Whole rows of empty cells (not a delimiter row, which goes with its header row)
+            // take whole rows along, never a row's last cells: that row fits whole.
+            let rows = whole_lines(self.text, span) && {
+                let bare = &self.text[span[0]..span[1]];
+                bare.matches('|').count() >= 2
+                    && bare.chars().all(|c| c == '|' || c.is_whitespace())
             };
+            let level = if rows { LINE } else { WORD };
             if i > 0 {
                 let prev = pieces[i - 1].span;
-                if let Some(at) = self.cut_back(prev, span, limit(&pieces[i])) {
+                if let Some(at) = self.cut_back(prev, span, limit, level) {
                     pieces[i - 1].span = trim(self.text, prev[0], at);
                     pieces[i].span[0] = at;
                     i += 1;
@@ -219,10 +245,18 @@ impl Work<'_> {
                 }
             }
             if let Some(next) = pieces.get(i + 1)
-                && let Some(at) = self.cut_forward(span, next.span, limit(&pieces[i]))
+                && let Some(at) = self.cut_forward(span, next.span, limit, level)
             {
                 pieces[i].span[1] = at;
                 pieces[i + 1].span[0] = skip_whitespace(self.text, at, pieces[i + 1].span[1]);
+                i += 1;
+                continue;
+            }
+            if rows {
+                // Rows that show nothing and that nothing can join within `size`: left out
+                // rather than a chunk of empty cells.
+                pieces.remove(i);
+                continue;
             }
             i += 1;
         }
@@ -239,7 +273,13 @@ impl Work<'_> {
 
     /// The best break inside `prev` from which the text up to `bare`'s end fits in `limit` and
     /// shows text, with text of `prev` left before it.
-    fn cut_back(&mut self, prev: [usize; 2], bare: [usize; 2], limit: usize) -> Option<usize> {
+    fn cut_back(
+        &mut self,
+        prev: [usize; 2],
+        bare: [usize; 2],
+        limit: usize,
+        level: u8,
+    ) -> Option<usize> {
         let text = self.text;
         let lowest = self.sizer.fit_back(text, bare[1], limit).max(prev[0]);
         // Breaks are looked for after a position: just before the lowest one that fits.
@@ -250,14 +290,20 @@ impl Work<'_> {
         };
         let mut up_to = prev[1];
         while up_to > after {
-            let Some(at) = self.breaks.best(after, up_to) else {
+            let Some((at, found)) = self.breaks.best_level(after, up_to) else {
                 break;
             };
+            if found < level {
+                return None;
+            }
             let [s, e] = trim(text, prev[0], at);
             if s < e && !is_bare(&text[at..bare[1]]) {
                 return Some(at);
             }
             up_to = before(text, at);
+        }
+        if level > WORD {
+            return None;
         }
         // No break will do: the last char of `prev` (the end of a word cut inside).
         let at = before(text, prev[1]);
@@ -267,11 +313,20 @@ impl Work<'_> {
 
     /// The best break inside `next` up to which the text from `bare`'s start fits in `limit`
     /// and shows text, with text of `next` left after it.
-    fn cut_forward(&mut self, bare: [usize; 2], next: [usize; 2], limit: usize) -> Option<usize> {
+    fn cut_forward(
+        &mut self,
+        bare: [usize; 2],
+        next: [usize; 2],
+        limit: usize,
+        level: u8,
+    ) -> Option<usize> {
         let text = self.text;
         let mut up_to = self.sizer.fit(text, bare[0], limit).min(next[1]);
         while up_to > next[0] {
-            let at = self.breaks.best(next[0], up_to)?;
+            let (at, found) = self.breaks.best_level(next[0], up_to)?;
+            if found < level {
+                return None;
+            }
             let [s, e] = trim(text, at, next[1]);
             if s < e && !is_bare(&text[bare[0]..at]) {
                 return Some(trim(text, bare[0], at)[1]);
@@ -321,6 +376,13 @@ impl Work<'_> {
 pub(super) fn is_bare(text: &str) -> bool {
     text.chars()
         .all(|c| matches!(c, '|' | '-' | ':' | '+' | '=') || c.is_whitespace())
+}
+
+/// Whether `span` of `text` starts at a line's start and ends at a line's end.
+fn whole_lines(text: &str, [start, end]: [usize; 2]) -> bool {
+    let bytes = text.as_bytes();
+    (start == 0 || bytes.get(start - 1) == Some(&b'\n'))
+        && matches!(bytes.get(end), None | Some(b'\n' | b'\r'))
 }
 
 /// The char boundary before `at` (0 at the start).
@@ -505,6 +567,35 @@ mod tests {
             assert!(texts.contains(&"| k | aaaa bbbb"), "{texts:?}");
             assert!(texts.contains(&"cccc |"), "{texts:?}");
             assert!(!texts.contains(&row));
+        }
+    }
+
+    /// Rows of empty cells after a table's last rows: they were chunks of their own (under the
+    /// header rows repeated over nothing), or took the last cell of the row before them (`ok
+    /// |`) though that whole row fitted with them. Now they join whole rows, or, when none fits
+    /// with them, are left out.
+    #[test]
+    fn rows_of_empty_cells_join_whole_rows() {
+        let mut md =
+            String::from("# Report\n\n| Section | Signal | Status |\n| --- | --- | --- |\n");
+        for i in 0..6 {
+            md.push_str(&format!("| zone {i} | alarm signal number {i} | ok |\n"));
+        }
+        md.push_str(&"|  |  |  |\n".repeat(6));
+        md.push_str("\nRemarks:\n");
+        for size in [100, 150] {
+            let set = chunk_with(&md, "t.md", Settings::chars(size));
+            let all = texts(&set);
+            assert!(
+                all.iter()
+                    .any(|t| t.contains("| zone 5 | alarm signal number 5 | ok |")),
+                "{size}: the last row cut: {all:?}"
+            );
+            for c in &set.chunks {
+                assert!(!is_bare(&c.text), "{size}: {all:?}");
+                let embedded = c.embed_text.as_deref().unwrap_or(&c.text);
+                assert!(embedded.chars().count() <= size, "{size}: {embedded:?}");
+            }
         }
     }
 
