@@ -22,7 +22,7 @@ const PARAGRAPH: u8 = 4;
 /// Level of the start of a line.
 pub(super) const LINE: u8 = 3;
 /// Level of a sentence boundary.
-const SENTENCE: u8 = 2;
+pub(super) const SENTENCE: u8 = 2;
 /// Level of the start of a word (after whitespace).
 pub(super) const WORD: u8 = 1;
 
@@ -110,6 +110,25 @@ impl<'a> Breaks<'a> {
                 .then(|| self.best_of_levels(after, up_to, false))
                 .flatten()
         })
+    }
+
+    /// The earliest break of at least `level` in `(after, up_to]` outside the glued ranges.
+    pub(super) fn earliest(&mut self, after: usize, up_to: usize, level: u8) -> Option<usize> {
+        let mut earliest = None;
+        let mut up_to = up_to.min(self.text.len());
+        while up_to > after {
+            match self.best_of_levels(after, up_to, true) {
+                Some((at, found)) if found >= level => {
+                    earliest = Some(at);
+                    up_to = self.text[..at]
+                        .chars()
+                        .next_back()
+                        .map_or(0, |c| at - c.len_utf8());
+                }
+                _ => break,
+            }
+        }
+        earliest
     }
 
     /// The last word start in `(after, before)` outside the glued ranges, if any.

@@ -9,7 +9,7 @@
 //! start of the previous chunk's own new content, so no chunk is only repeated text.
 
 use super::barriers::Barriers;
-use super::breaks::{Breaks, WORD};
+use super::breaks::{Breaks, SENTENCE, WORD};
 use super::sizer::{Sizer, is_word_char};
 use super::tails::{self, Cut};
 use unicode_segmentation::UnicodeSegmentation;
@@ -101,7 +101,9 @@ pub(super) fn split_range(
                 // Not back to a boundary before the new content, nor to the previous chunk's
                 // own new content (which would leave that chunk nothing of its own).
                 let floor = barriers.floor(bound).max(next_boundary(text, fresh));
-                overlap_start(text, sizer, barriers, e, floor, overlap).unwrap_or(bound)
+                overlap_start(text, sizer, barriers, e, floor, overlap)
+                    .map(|at| clean_start(text, breaks, sizer, barriers, [at, e], overlap))
+                    .unwrap_or(bound)
             }
         };
     }
@@ -168,6 +170,37 @@ fn overlap_start(
         prev_ws = ws;
     }
     None
+}
+
+/// Where overlap starting at `at` (up to the previous chunk's `end`) had better start: at the
+/// earliest line or sentence start after it that still leaves at least half of `overlap`, so
+/// that the next chunk opens with a whole list item or sentence rather than the tail of one.
+/// Code keeps its whole lines.
+fn clean_start(
+    text: &str,
+    breaks: &mut Breaks<'_>,
+    sizer: &dyn Sizer,
+    barriers: &Barriers,
+    [at, end]: [usize; 2],
+    overlap: usize,
+) -> usize {
+    if barriers.code_around(at).is_some() || at == 0 {
+        return at;
+    }
+    let after = text[..at]
+        .chars()
+        .next_back()
+        .map_or(0, |c| at - c.len_utf8());
+    match breaks.earliest(after, end, SENTENCE) {
+        Some(start)
+            if start > at
+                && start < end
+                && sizer.size(&text[start..end]).saturating_mul(2) >= overlap =>
+        {
+            skip_whitespace(text, start, end)
+        }
+        _ => at,
+    }
 }
 
 /// How far around a cut grapheme clusters are looked for, in bytes: a cut inside a longer

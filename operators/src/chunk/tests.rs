@@ -324,6 +324,41 @@ fn tables_own_chunk_and_split_with_header() {
     }
 }
 
+/// Overlap starts at a line or sentence start when one leaves at least half of it: chunks
+/// opened with the tail of a list item (`detail text\n - deeper`) or of a sentence.
+#[test]
+fn overlap_starts_at_a_line_or_sentence_when_it_can() {
+    let items: String = (0..12)
+        .map(|i| format!("- item {i} with a fine grained detail text\n"))
+        .collect();
+    let set = chunker(Strategy::Recursive, settings(200, 60, Unit::Chars))
+        .chunk(&parsed("l.md", &items))
+        .unwrap();
+    assert!(set.chunks.len() > 2);
+    for chunk in &set.chunks[1..] {
+        assert!(chunk.text.starts_with("- item"), "{:?}", texts(&set));
+    }
+    let prose: String = (0..20)
+        .map(|i| format!("Sentence number {i} says a few words. "))
+        .collect();
+    let set = chunker(Strategy::Recursive, settings(200, 60, Unit::Chars))
+        .chunk(&parsed("p.md", &prose))
+        .unwrap();
+    assert!(set.chunks.len() > 2);
+    for pair in set.chunks.windows(2) {
+        assert!(
+            pair[1].span[0] < pair[0].span[1],
+            "overlap kept: {:?}",
+            texts(&set)
+        );
+        assert!(
+            pair[1].text.starts_with("Sentence number"),
+            "{:?}",
+            texts(&set)
+        );
+    }
+}
+
 /// A heading keeps its content's first word in CJK text too, where an ideograph is a word: in
 /// words, `# 人工智能` was a chunk of its own (the whole run without spaces was taken for the
 /// first word, and no break was left after the heading but the one before its content).
