@@ -125,7 +125,8 @@ fn schema_of<T: JsonSchema>(generator: &mut SchemaGenerator) -> Schema {
 ///    within `size` together; a CJK ideograph or kana starts a word for breaks too, so a heading
 ///    keeps its content's first words in CJK text; rows of empty cells take whole rows along
 ///    (never a row's last cells), repeat no header rows, and are left out when none fits;
-///    overlap starts at a line or sentence start that leaves at least half of it.
+///    overlap starts at a line or sentence start that leaves at least half of it; `by_page`
+///    and `smart` see a page change inside a paragraph that goes on to the next page.
 const CHUNKERS_VERSION: u32 = 10;
 
 /// Every operator, in the order the documentation lists them.

@@ -283,15 +283,25 @@ pub(super) fn page_regions(doc: &ParsedDocument) -> Option<Vec<[usize; 2]>> {
     }
     let mut bounds = Vec::new();
     let mut current = None;
+    let mut bound = |at: usize| {
+        let at = at.min(len);
+        if at > 0 && doc.markdown.is_char_boundary(at) {
+            bounds.push(at);
+        }
+    };
     for e in elements {
         let Some(page) = e.page else { continue };
         if current.is_some_and(|c| c != page) {
-            let at = e.span[0].min(len);
-            if at > 0 && doc.markdown.is_char_boundary(at) {
-                bounds.push(at);
-            }
+            bound(e.span[0]);
         }
         current = Some(page);
+        // A paragraph that goes on to the next page: the page changes inside it.
+        for c in &e.continued {
+            if current != Some(c.page) {
+                bound(c.at);
+            }
+            current = Some(c.page);
+        }
     }
     Some(regions_between(doc, bounds))
 }
@@ -319,4 +329,38 @@ fn regions_between(doc: &ParsedDocument, mut bounds: Vec<usize>) -> Vec<[usize; 
     }
     regions.push([at, len]);
     regions
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Element, Format, Metadata, PageContinuation};
+
+    /// A paragraph that goes on to the next page changes page inside it: `by_page` cuts there
+    /// (it cut only where an element of another page began, so a regular PDF whose pages end
+    /// mid-paragraph had pages "too uneven" for `smart`, and `by_page` chunks straddled pages).
+    #[test]
+    fn pages_change_inside_a_paragraph_that_goes_on() {
+        let mut first = Element::new(ElementKind::Paragraph, "x", [0, 40]);
+        first.page = Some(1);
+        first.continued = vec![PageContinuation { page: 2, at: 20 }];
+        let mut second = Element::new(ElementKind::Paragraph, "x", [42, 80]);
+        second.page = Some(3);
+        second.continued = vec![PageContinuation { page: 4, at: 60 }];
+        let doc = ParsedDocument {
+            doc_id: "d".into(),
+            source: "d".into(),
+            format: Format::Pdf,
+            title: None,
+            markdown: "word ".repeat(16),
+            elements: vec![first, second],
+            metadata: Metadata::new(),
+            hash: "h".into(),
+            debug: Default::default(),
+        };
+        assert_eq!(
+            page_regions(&doc),
+            Some(vec![[0, 20], [20, 42], [42, 60], [60, 80]])
+        );
+    }
 }
