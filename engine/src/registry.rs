@@ -126,7 +126,9 @@ fn schema_of<T: JsonSchema>(generator: &mut SchemaGenerator) -> Schema {
 ///    keeps its content's first words in CJK text; rows of empty cells take whole rows along
 ///    (never a row's last cells), repeat no header rows, and are left out when none fits;
 ///    overlap starts at a line or sentence start that leaves at least half of it; `by_page`
-///    and `smart` see a page change inside a paragraph that goes on to the next page.
+///    and `smart` see a page change inside a paragraph that goes on to the next page;
+///    `semantic` groups of fewer than 4 words join a neighbour, and no group ends after a
+///    sentence ending in `:`.
 const CHUNKERS_VERSION: u32 = 10;
 
 /// Every operator, in the order the documentation lists them.

@@ -13,6 +13,7 @@
 use super::ChunkError;
 use super::annotate::ElementIndex;
 use super::headings;
+use super::sizer::{Sizer, WordSizer};
 use super::softbreak;
 use super::strategy::{Outcome, Segment, Work};
 use crate::embed::Embedder;
@@ -57,14 +58,25 @@ pub(super) fn run(
     let threshold = percentile_of(&known, percentile);
     // No group ends between a heading and its section's first content.
     let glued = headings::glued(work.doc);
+    // Nor after a sentence that announces what follows ("For example:").
     let breakpoints: Vec<bool> = distances
         .iter()
-        .zip(sentences.iter().skip(1))
-        .map(|(d, (_, [next, _]))| {
+        .zip(sentences.windows(2))
+        .map(|(d, pair)| {
+            let ([s, e], [next, _]) = (pair[0].1, pair[1].1);
             matches!((d, threshold), (Some(d), Some(t)) if *d > t)
-                && headings::holding(&glued, *next).is_none()
+                && headings::holding(&glued, next).is_none()
+                && !text[s..e].trim_end().ends_with(':')
         })
         .collect();
+    let span = |first: usize, last: usize| &text[sentences[first].1[0]..sentences[last].1[1]];
+    let breakpoints = join_small_groups(
+        &sentences,
+        breakpoints,
+        &distances,
+        |first, last| WordSizer.size(span(first, last)) < FEWEST_WORDS,
+        |first, last| work.sizer.fits(span(first, last), work.settings.size),
+    );
 
     // Walk segments in order: tables as they are, text as groups of sentences.
     let mut next_sentence = 0;
@@ -121,6 +133,72 @@ pub(super) fn run(
     Ok(outcome)
 }
 
+/// A group of fewer words than this ("Oh no!", "NaN") joins a neighbour.
+const FEWEST_WORDS: usize = 4;
+
+/// `breakpoints` (after each sentence but the last) without those that leave a `small` group
+/// of sentences (of one segment: `sentences[i].0`; `small(first, last)`): such a group joins
+/// the neighbour it is nearer to (`distances`), when the two `fit` together.
+fn join_small_groups(
+    sentences: &[(usize, [usize; 2])],
+    mut breakpoints: Vec<bool>,
+    distances: &[Option<f32>],
+    small: impl Fn(usize, usize) -> bool,
+    fit: impl Fn(usize, usize) -> bool,
+) -> Vec<bool> {
+    let ends = |breakpoints: &[bool], i: usize| {
+        breakpoints.get(i).copied().unwrap_or(true)
+            || sentences.get(i + 1).is_none_or(|n| n.0 != sentences[i].0)
+    };
+    let mut first = 0;
+    while first < sentences.len() {
+        let mut last = first;
+        while !ends(&breakpoints, last) {
+            last += 1;
+        }
+        if !small(first, last) {
+            first = last + 1;
+            continue;
+        }
+        // The neighbours in the segment: the group before (its start) and the one after.
+        let segment = sentences[first].0;
+        let before = (first > 0 && sentences[first - 1].0 == segment).then(|| {
+            let mut start = first - 1;
+            while start > 0 && !ends(&breakpoints, start - 1) {
+                start -= 1;
+            }
+            start
+        });
+        let after = (sentences.get(last + 1).is_some_and(|n| n.0 == segment)).then(|| {
+            let mut end = last + 1;
+            while !ends(&breakpoints, end) {
+                end += 1;
+            }
+            end
+        });
+        let nearness = |at: usize| {
+            distances
+                .get(at)
+                .copied()
+                .flatten()
+                .unwrap_or(f32::INFINITY)
+        };
+        let fits_before = before.filter(|&start| fit(start, last));
+        let fits_after = after.filter(|&end| fit(first, end));
+        match (fits_before, fits_after) {
+            (Some(_), Some(_)) if nearness(last) < nearness(first - 1) => breakpoints[last] = false,
+            (Some(start), _) => {
+                breakpoints[first - 1] = false;
+                first = start;
+                continue;
+            }
+            (None, Some(_)) => breakpoints[last] = false,
+            (None, None) => first = last + 1,
+        }
+    }
+    breakpoints
+}
+
 /// Cosine similarity; `None` when either vector is zero.
 fn cosine(a: &[f32], b: &[f32]) -> Option<f32> {
     let (mut dot, mut na, mut nb) = (0f32, 0f32, 0f32);
@@ -153,6 +231,36 @@ mod tests {
         assert_eq!(percentile_of(&[0.0, 1.0], 50.0), Some(0.5));
         assert_eq!(percentile_of(&[0.0, 1.0, 2.0, 3.0, 4.0], 100.0), Some(4.0));
         assert_eq!(percentile_of(&[0.0, 1.0, 2.0, 3.0, 4.0], 0.0), Some(0.0));
+    }
+
+    /// A small group ("Oh no!" between two long ones) joins the neighbour it is nearer to, when
+    /// the two fit; groups of another segment are never joined.
+    #[test]
+    fn small_groups_join_their_nearer_neighbour() {
+        // Sentences of 10 units each but the third (1 unit); all in segment 0 but the last.
+        let sentences: Vec<(usize, [usize; 2])> = vec![
+            (0, [0, 10]),
+            (0, [10, 20]),
+            (0, [20, 21]),
+            (0, [21, 31]),
+            (1, [40, 41]),
+        ];
+        let size_of = |first: usize, last: usize| sentences[last].1[1] - sentences[first].1[0];
+        let small = |first, last| size_of(first, last) < 5;
+        let breakpoints = vec![false, true, true, true];
+        // Nearer to what follows (0.2 against 0.5).
+        let distances = vec![Some(0.1), Some(0.5), Some(0.2), None];
+        let fit = |first, last| size_of(first, last) <= 100;
+        let joined = join_small_groups(&sentences, breakpoints.clone(), &distances, small, fit);
+        assert_eq!(joined, vec![false, true, false, true]);
+        // Nearer to what comes before.
+        let distances = vec![Some(0.1), Some(0.2), Some(0.5), None];
+        let joined = join_small_groups(&sentences, breakpoints.clone(), &distances, small, fit);
+        assert_eq!(joined, vec![false, false, true, true]);
+        // Neither fits with it: it stays.
+        let tight = |first, last| size_of(first, last) <= 10;
+        let joined = join_small_groups(&sentences, breakpoints.clone(), &distances, small, tight);
+        assert_eq!(joined, breakpoints);
     }
 
     #[test]

@@ -633,6 +633,30 @@ fn by_page_pages_and_fallback() {
     assert!(debug.fallback.unwrap().contains("no pages"));
 }
 
+/// Semantic groups of a few words ("Oh no!") join a neighbour, and a sentence that announces
+/// what follows ("For example:") stays with it: both were chunks of their own.
+#[test]
+fn semantic_groups_are_no_fragments() {
+    // Distances: the first two sentences share words (the least distance, no break); every
+    // other pair none, so percentile 0 breaks between each.
+    let md = "Rust ownership rules govern memory.\n\nOwnership rules move memory values.\n\nOh no!\n\nTomato soup needs basil and a long slow simmer.\n\nFor example:\n\n```\nlet broth = Broth::new();\n```\n";
+    let strategy = Strategy::Semantic {
+        percentile: 0.0,
+        embedder: Arc::new(HashEmbedder::new(256)),
+    };
+    let set = chunker(strategy, settings(500, 0, Unit::Chars))
+        .chunk(&parsed("s.md", md))
+        .unwrap();
+    let texts = texts(&set);
+    assert!(texts.iter().all(|t| t.trim() != "Oh no!"), "{texts:?}");
+    assert!(
+        texts
+            .iter()
+            .any(|t| t.contains("For example:\n\n```\nlet broth")),
+        "{texts:?}"
+    );
+}
+
 #[test]
 fn semantic_splits_at_topic_shifts() {
     let md = "Rust ownership rules govern memory. Ownership rules move values. Borrowing rules check ownership.\n\
