@@ -199,10 +199,11 @@ impl<'a> Work<'a> {
         let first = self.tables.partition_point(|t| t[1] <= lo);
         for &[ts, te] in self.tables[first..].iter().take_while(|t| t[0] < hi) {
             let (ts, te) = (ts.max(lo).max(at), te.min(hi));
-            // Headings whose first content is the table lead it (from inside this part).
+            // Headings whose first content is the table lead it (from inside this part), and
+            // so does its caption ("Table 9.6. Random Functions").
             let from = match headings::holding(&self.glued, ts) {
                 Some([from, to]) if to == ts && from >= at => from,
-                _ => ts,
+                _ => self.caption_before(ts).filter(|&c| c >= at).unwrap_or(ts),
             };
             if from > at {
                 out.push(Segment::Text([at, from]));
@@ -217,6 +218,18 @@ impl<'a> Work<'a> {
             out.push(Segment::Text([at, hi]));
         }
         out
+    }
+
+    /// The start of the paragraph right before the table at `table_start` when it is the
+    /// table's caption: one short line that opens with "Table" and a number.
+    fn caption_before(&self, table_start: usize) -> Option<usize> {
+        let element = (self.doc.elements.iter())
+            .filter(|e| e.span[1] <= table_start && e.kind == ElementKind::Paragraph)
+            .max_by_key(|e| e.span[1])?;
+        let [s, e] = element.span;
+        let between = self.text.get(e..table_start)?;
+        let caption = self.text.get(s..e)?.trim();
+        (between.trim().is_empty() && is_caption(caption)).then_some(s)
     }
 
     /// Text of `range`: one piece when it fits, else split by size with overlap.
@@ -306,6 +319,34 @@ pub(super) fn page_regions(doc: &ParsedDocument) -> Option<Vec<[usize; 2]>> {
     Some(regions_between(doc, bounds))
 }
 
+/// Whether `text` reads as a table's caption: one line of at most 200 chars, "Table" (or
+/// "Tab.", any case) and then a number ("Table 9.6.", "TABLE II", "Table A1:").
+fn is_caption(text: &str) -> bool {
+    if text.len() > 200 || text.contains('\n') {
+        return false;
+    }
+    let lower = text.to_lowercase();
+    let Some(rest) = ["table", "tab."]
+        .iter()
+        .find_map(|word| lower.strip_prefix(word))
+    else {
+        return false;
+    };
+    let number = rest.trim_start();
+    number.len() < rest.len()
+        && number
+            .split(|c: char| c.is_whitespace() || c == ':')
+            .next()
+            .is_some_and(|n| {
+                let n = n.trim_end_matches('.');
+                !n.is_empty()
+                    && n.chars().any(|c| c.is_ascii_digit() || "ivxl".contains(c))
+                    && n.chars()
+                        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-'))
+                    && n.chars().filter(|c| c.is_ascii_alphabetic()).count() <= 4
+            })
+}
+
 /// The regions of `doc` between `bounds`, each moved back to the first of the headings bound
 /// to it (`headings::glued`), so that no region ends with a heading whose content is in the
 /// next, and none is only such headings.
@@ -335,6 +376,44 @@ fn regions_between(doc: &ParsedDocument, mut bounds: Vec<usize>) -> Vec<[usize; 
 mod tests {
     use super::*;
     use crate::model::{Element, Format, Metadata, PageContinuation};
+
+    /// A table's caption leads it, as a heading does: it went with the prose before it, and
+    /// the table lost the only words that say what it holds.
+    #[test]
+    fn a_caption_leads_its_table() {
+        let rows: String = (0..6).map(|i| format!("| random() | {i}.5 |\n")).collect();
+        let md = format!(
+            "Table 9.6 shows functions for generating random numbers, and a good deal more prose besides.\n\nTable 9.6. Random Functions\n\n| Function | Value |\n| --- | --- |\n{rows}"
+        );
+        let doc = super::super::tests::parsed("f.md", &md);
+        let set = crate::chunk::Chunker::new(Strategy::Recursive, Settings::chars(120), None, "fp")
+            .unwrap()
+            .chunk(&doc)
+            .unwrap();
+        let table = set
+            .chunks
+            .iter()
+            .find(|c| c.text.contains("| Function |"))
+            .unwrap();
+        assert!(
+            table
+                .text
+                .starts_with("Table 9.6. Random Functions\n\n| Function"),
+            "{:?}",
+            table.text
+        );
+        for (text, caption) in [
+            ("Table 9.6. Random Functions", true),
+            ("TABLE II: Results", true),
+            ("Tab. 3 Sizes", true),
+            ("Table A1. Inputs", true),
+            ("Table of contents", false),
+            ("Table lists the sizes", false),
+            ("Tablespace 4", false),
+        ] {
+            assert_eq!(is_caption(text), caption, "{text}");
+        }
+    }
 
     /// A paragraph that goes on to the next page changes page inside it: `by_page` cuts there
     /// (it cut only where an element of another page began, so a regular PDF whose pages end
