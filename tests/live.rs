@@ -188,6 +188,36 @@ fn a_running_run_answers_runs_inspect_and_tap() {
         stderr(&unknown)
     );
 
+    // A tap of another pipeline sharing the store is told whose run this is, and a step the
+    // pipeline lacks is refused at once, even waiting (it waited for ever).
+    fs::write(
+        dir.path().join("other.yaml"),
+        "version: 1\nname: other\nstore: .engine\nsteps:\n  docs: { op: source.files, path: docs }\n  parse: { op: parse, input: docs }\n",
+    )
+    .unwrap();
+    let other = engine()
+        .args(["tap", "--pipeline"])
+        .arg(dir.path().join("other.yaml"))
+        .output()
+        .unwrap();
+    assert_eq!(other.status.code(), Some(2), "{}", stderr(&other));
+    assert!(
+        stderr(&other).contains("is of pipeline `live`, not `other`"),
+        "{}",
+        stderr(&other)
+    );
+    let missing = engine()
+        .args(["tap", "embed", "--wait", "--pipeline"])
+        .arg(dir.path().join("other.yaml"))
+        .output()
+        .unwrap();
+    assert_eq!(missing.status.code(), Some(2), "{}", stderr(&missing));
+    assert!(
+        stderr(&missing).contains("has no step `embed`"),
+        "{}",
+        stderr(&missing)
+    );
+
     // Tap the embed step, then let the endpoint answer: every embedded set comes through.
     let mut tap = Running::spawn(
         engine()

@@ -639,6 +639,25 @@ fn tap(
     wait: bool,
     json: bool,
 ) -> anyhow::Result<i32> {
+    // With --pipeline, a run of that pipeline, and a step it has (waiting for a step no run
+    // of it will have would wait for ever).
+    let pipeline = match &store.pipeline {
+        Some(file) => {
+            let (pipeline, _) = load_to_read(file)?;
+            if let Some(step) = step
+                && !pipeline.steps.iter().any(|s| s.name == step)
+            {
+                let names: Vec<&str> = pipeline.steps.iter().map(|s| s.name.as_str()).collect();
+                return Err(invalid(format!(
+                    "{} has no step `{step}`; its steps: {}",
+                    file.display(),
+                    names.join(", ")
+                )));
+            }
+            Some(pipeline.name)
+        }
+        None => None,
+    };
     // Waiting, the store need not exist yet: the run to come makes it. A file never becomes one.
     let dir = if wait { store.folder()? } else { store.dir()? };
     if dir.is_file() {
@@ -675,7 +694,7 @@ fn tap(
     // Waiting for a run, the tap follows it from its start: a short run could otherwise
     // complete its first items before the tap connects.
     let wait = wait.then_some(&mut waiting as &mut dyn FnMut());
-    let followed = live::follow(&dir, step, wait, &mut each);
+    let followed = live::follow(&dir, step, pipeline.as_deref(), wait, &mut each);
     match followed {
         Ok(()) => Ok(0),
         Err(AskError::Refused(err)) => Err(err),

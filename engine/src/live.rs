@@ -63,6 +63,9 @@ pub enum Request {
         /// Whether the items completed before the request come first.
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         from_start: bool,
+        /// Only a run of this pipeline: a run of another says which it is and ends the tap.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pipeline: Option<String>,
     },
 }
 
@@ -110,6 +113,8 @@ pub fn answer(store: &Store, live: Option<&LiveRun>, request: &Request) -> anyho
 /// counters, and the taps listening to its steps.
 pub struct LiveRun {
     run_id: String,
+    /// The name of the pipeline the run runs.
+    pipeline: String,
     started: Instant,
     /// `(step, operator)` in plan order.
     steps: Vec<(String, String)>,
@@ -127,10 +132,12 @@ struct Observed {
 }
 
 impl LiveRun {
-    /// Run `run_id` of `steps` (`(name, operator)` in plan order), started now.
-    pub fn new(run_id: String, steps: Vec<(String, String)>) -> Self {
+    /// Run `run_id` of pipeline `pipeline` and its `steps` (`(name, operator)` in plan order),
+    /// started now.
+    pub fn new(run_id: String, pipeline: String, steps: Vec<(String, String)>) -> Self {
         LiveRun {
             run_id,
+            pipeline,
             started: Instant::now(),
             steps,
             observed: Mutex::default(),
@@ -337,6 +344,7 @@ mod tests {
     fn the_running_run_gets_live_counters_and_others_are_left_alone() {
         let live = LiveRun::new(
             "r1".into(),
+            "p".into(),
             vec![
                 ("docs".into(), "source.files".into()),
                 ("parse".into(), "parse".into()),
@@ -381,10 +389,12 @@ mod tests {
             Request::Tap {
                 step: Some("embed".into()),
                 from_start: true,
+                pipeline: Some("kb".into()),
             },
             Request::Tap {
                 step: None,
                 from_start: false,
+                pipeline: None,
             },
         ];
         for request in requests {

@@ -134,7 +134,11 @@ pub fn run(pipeline: &Pipeline, mut options: Options) -> anyhow::Result<RunSumma
         warned: Vec::new(),
     };
     save(&store, &summary)?;
-    let live = Arc::new(LiveRun::new(run_id.clone(), plan.step_ops(pipeline)));
+    let live = Arc::new(LiveRun::new(
+        run_id.clone(),
+        pipeline.name.clone(),
+        plan.step_ops(pipeline),
+    ));
     let checkpoints = RunCheckpoints::new(store.clone(), run_id).with_live(live.clone());
     options.checkpoints = Some(Arc::new(checkpoints));
     options.observer = Some(observe_live(live.clone(), options.observer.take()));

@@ -280,8 +280,18 @@ fn serve(stream: UnixStream, store: &Store, live: &LiveRun, stop: &AtomicBool) {
             return;
         }
     };
-    if let Request::Tap { step, from_start } = &request {
-        tap(&stream, store, live, step.as_deref(), *from_start, stop);
+    if let Request::Tap {
+        step,
+        from_start,
+        pipeline,
+    } = &request
+    {
+        let follow = Follow {
+            step: step.as_deref(),
+            from_start: *from_start,
+            pipeline: pipeline.as_deref(),
+        };
+        tap(&stream, store, live, follow, stop);
         return;
     }
     let answer = match answer(store, Some(live), &request) {
@@ -308,16 +318,31 @@ fn tapped(store: &Store, (step, op): (&str, &str), doc_id: &str, record: &ItemRe
     json!({ "item": item })
 }
 
-/// Streams the items `step` (every step, without one) completes until the run ends or the
-/// client leaves; with `from_start`, those it completed before come first.
-fn tap(
-    stream: &UnixStream,
-    store: &Store,
-    live: &LiveRun,
-    step: Option<&str>,
+/// What a tap asks to follow.
+struct Follow<'a> {
+    /// The step (every step, without one).
+    step: Option<&'a str>,
+    /// Whether the items completed before come first.
     from_start: bool,
-    stop: &AtomicBool,
-) {
+    /// Only a run of this pipeline.
+    pipeline: Option<&'a str>,
+}
+
+/// Streams the items the step asked for completes until the run ends or the client leaves;
+/// with `from_start`, those it completed before come first. A run of another pipeline than
+/// the one asked for says which it is, and ends the tap.
+fn tap(stream: &UnixStream, store: &Store, live: &LiveRun, follow: Follow<'_>, stop: &AtomicBool) {
+    let Follow {
+        step,
+        from_start,
+        pipeline,
+    } = follow;
+    if pipeline.is_some_and(|name| name != live.pipeline) {
+        let other =
+            json!({ "ok": { "run_id": live.run_id, "step": step, "pipeline": live.pipeline } });
+        let _ = reply(stream, &other);
+        return;
+    }
     if let Some(step) = step
         && !live.steps.iter().any(|(name, _)| name == step)
     {
@@ -334,7 +359,8 @@ fn tap(
         return;
     }
     let (id, items, skipped) = live.taps.subscribe(step);
-    let started = json!({ "ok": { "run_id": live.run_id, "step": step } });
+    let started =
+        json!({ "ok": { "run_id": live.run_id, "step": step, "pipeline": live.pipeline } });
     let mut connected = reply(stream, &started).is_ok();
     // Items are recorded in the store before they are offered to taps, and the tap listens
     // before the store is read: each completed item comes once, from one or the other.
@@ -452,15 +478,37 @@ pub fn ask(dir: &Path, request: &Request) -> Result<Value, AskError> {
 pub fn follow(
     dir: &Path,
     step: Option<&str>,
+    pipeline: Option<&str>,
     wait: Option<&mut dyn FnMut()>,
     mut each: impl FnMut(&Value) -> bool,
 ) -> Result<(), AskError> {
     let request = Request::Tap {
         step: step.map(str::to_owned),
         from_start: wait.is_some(),
+        pipeline: pipeline.map(str::to_owned),
+    };
+    // The run's first answer names its pipeline: another than the one asked for is not ours.
+    let another = |first: &Value| {
+        let theirs = first["ok"]["pipeline"].as_str();
+        pipeline
+            .zip(theirs)
+            .filter(|(ours, theirs)| ours != theirs)
+            .map(|(ours, theirs)| (ours.to_owned(), theirs.to_owned()))
     };
     let Some(waiting) = wait else {
-        let reader = connect(dir, &request).map_err(|err| not_followed(dir, err))?;
+        let mut reader = connect(dir, &request).map_err(|err| not_followed(dir, err))?;
+        let Some(first) = read_answer(&mut reader)? else {
+            return Ok(());
+        };
+        if let Some((ours, theirs)) = another(&first) {
+            return Err(AskError::Refused(failure::invalid(format!(
+                "the run using {} is of pipeline `{theirs}`, not `{ours}`; `engine tap --wait` waits for a run of `{ours}`",
+                dir.display()
+            ))));
+        }
+        if !each(&first) {
+            return Ok(());
+        }
         return stream_answers(reader, &mut each);
     };
     // Listening before looking for the run: a run that starts after the look calls the tap.
@@ -509,6 +557,11 @@ pub fn follow(
         };
         // A call still queued is dropped, so that its run does not wait on it.
         drop(waiter.take());
+        if another(&first).is_some() {
+            // Another pipeline's run holds the store: wait for it to end, then for ours.
+            std::thread::sleep(WAIT_ROUND);
+            continue;
+        }
         if !each(&first) {
             return Ok(());
         }
@@ -606,7 +659,7 @@ mod tests {
         let tap_dir = dir.path().to_owned();
         let tap = std::thread::spawn(move || {
             let mut waiting = || {};
-            follow(&tap_dir, None, Some(&mut waiting), |line| {
+            follow(&tap_dir, None, None, Some(&mut waiting), |line| {
                 lines.send(line.clone()).unwrap();
                 true
             })
@@ -622,6 +675,7 @@ mod tests {
         drop(UnixListener::bind(&dead).unwrap());
         let live = Arc::new(LiveRun::new(
             "r1".into(),
+            "p".into(),
             vec![("docs".into(), "source.files".into())],
         ));
         drop(LiveServer::start(store, live).unwrap());
@@ -649,10 +703,10 @@ mod tests {
             Err(AskError::Refused(err)) => err.to_string(),
             other => panic!("{other:?}"),
         };
-        let message = refused(follow(&store, None, None, |_| true));
+        let message = refused(follow(&store, None, None, None, |_| true));
         assert!(message.contains("too long for the socket"), "{message}");
         let mut waiting = || {};
-        let message = refused(follow(&store, None, Some(&mut waiting), |_| true));
+        let message = refused(follow(&store, None, None, Some(&mut waiting), |_| true));
         assert!(
             message.contains("use a store at a shorter path"),
             "{message}"
