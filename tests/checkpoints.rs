@@ -662,4 +662,6 @@ fn a_second_ctrl_c_leaves_at_once_and_json_says_so() {
     assert_eq!(last["error"]["code"], 130, "{last}");
     let message = last["error"]["message"].as_str().unwrap_or_default();
     assert!(message.contains("second Ctrl-C"), "{message}");
+    // Its socket goes with it (it was left behind).
+    assert!(!dir.path().join(".engine/live.sock").exists());
 }

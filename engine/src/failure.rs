@@ -114,10 +114,39 @@ pub fn set_json(json: bool) {
     JSON.store(json, std::sync::atomic::Ordering::Relaxed);
 }
 
+/// Files this process made for as long as it runs (a run's `live.sock`), which an exit at once
+/// removes too.
+static MADE_FOR_NOW: std::sync::Mutex<Vec<std::path::PathBuf>> = std::sync::Mutex::new(Vec::new());
+
+/// Has [`exit_now`] remove `path` (while it is not [`forget_at_exit`]).
+pub fn remove_at_exit(path: &std::path::Path) {
+    let mut made = MADE_FOR_NOW.lock().unwrap_or_else(|p| p.into_inner());
+    made.push(path.to_owned());
+}
+
+/// What [`exit_now`] would remove now.
+#[cfg(test)]
+pub fn removed_at_exit() -> Vec<std::path::PathBuf> {
+    MADE_FOR_NOW
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .clone()
+}
+
+/// Takes `path` off what [`exit_now`] removes (it is removed already).
+pub fn forget_at_exit(path: &std::path::Path) {
+    let mut made = MADE_FOR_NOW.lock().unwrap_or_else(|p| p.into_inner());
+    made.retain(|made| made != path);
+}
+
 /// Ends the process at once with exit `code`: `error: message` on stderr, and with `--json`
 /// also the error object on stdout, as every command that fails ends (a second Ctrl-C, a
 /// store that cannot be written).
 pub fn exit_now(message: &str, code: i32) -> ! {
+    let made = MADE_FOR_NOW.lock().unwrap_or_else(|p| p.into_inner());
+    for path in made.iter() {
+        let _ = std::fs::remove_file(path);
+    }
     eprintln!("error: {}", crate::stdout::visible(message));
     if JSON.load(std::sync::atomic::Ordering::Relaxed) {
         jsonln!("{}", error_object(message, code));

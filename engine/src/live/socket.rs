@@ -60,6 +60,8 @@ impl LiveServer {
         // This process holds the store's lock: a socket left there is from a run that died.
         let _ = std::fs::remove_file(&path);
         let listener = UnixListener::bind(&path).ok()?;
+        // A second Ctrl-C leaves at once: the socket goes with it.
+        failure::remove_at_exit(&path);
         listener.set_nonblocking(true).ok()?;
         let stop = Arc::new(AtomicBool::new(false));
         let accepting = {
@@ -84,6 +86,7 @@ impl Drop for LiveServer {
             let _ = accepting.join();
         }
         let _ = std::fs::remove_file(&self.path);
+        failure::forget_at_exit(&self.path);
     }
 }
 
@@ -647,6 +650,21 @@ mod tests {
             Err(AskError::NoAnswer(_))
         ));
         server.join().unwrap();
+    }
+
+    /// A run's socket is removed by an exit at once (a second Ctrl-C left it behind), for as
+    /// long as the run serves it.
+    #[test]
+    fn an_exit_at_once_removes_the_socket() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(Store::open(dir.path()).unwrap());
+        let live = Arc::new(LiveRun::new("r1".into(), "p".into(), Vec::new()));
+        let server = LiveServer::start(store, live).unwrap();
+        let path = socket_path(dir.path()).unwrap();
+        assert!(failure::removed_at_exit().contains(&path));
+        drop(server);
+        assert!(!path.exists());
+        assert!(!failure::removed_at_exit().contains(&path));
     }
 
     /// A run that starts and ends between two of a waiting tap's looks for its socket is
