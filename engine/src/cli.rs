@@ -1804,6 +1804,10 @@ fn index_outcome(outcome: &serde_json::Value) -> Option<String> {
     line.push_str(&format!("; {} chunks", count("chunks")));
     if outcome["damaged_index_rebuilt"] == true {
         line.push_str("; the index was found damaged, and everything was indexed afresh");
+    } else if outcome["indexed_afresh"] == true {
+        line.push_str(
+            "; everything was indexed afresh, the vector graph built anew (another model or text analysis)",
+        );
     } else if outcome["graph_resumed"] == true {
         line.push_str("; the vector graph build went on from where a cancelled run left it");
     } else if outcome["graph_rebuilt"] == true {

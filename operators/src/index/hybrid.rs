@@ -219,6 +219,10 @@ pub struct UpdateStats {
     /// everything was indexed afresh.
     #[serde(rename = "damaged_index_rebuilt")]
     pub repaired: bool,
+    /// Whether the live index was replaced by one built afresh, every document indexed and
+    /// the graph built anew, because its vectors' model or its text analysis changed.
+    #[serde(rename = "indexed_afresh")]
+    pub afresh: bool,
 }
 
 /// The work of one update, started on the first change.
@@ -328,6 +332,7 @@ impl IndexUpdate {
         }
         let previous_config =
             (previous.is_some() && !rebuild_all).then(|| generation.config.clone());
+        let afresh = rebuild_all && !damaged && live.is_some();
         generation.config = config.clone();
         Ok(IndexUpdate {
             dir: dir.to_owned(),
@@ -344,6 +349,7 @@ impl IndexUpdate {
             staged: None,
             stats: UpdateStats {
                 repaired: damaged,
+                afresh,
                 ..UpdateStats::default()
             },
         })
@@ -1943,7 +1949,11 @@ mod tests {
             let mut update =
                 IndexUpdate::begin(dir.path(), &IndexConfig::default(), Some("model")).unwrap();
             offer(&mut update, key);
-            finish_live(update);
+            let stats = finish_live(update);
+            assert!(
+                !stats.afresh,
+                "a first build or an update builds on what is there"
+            );
         }
         assert_eq!(generations(dir.path()), ["gen-000002", "gen-000003"]);
         let mut update =
@@ -1951,7 +1961,8 @@ mod tests {
         offer(&mut update, "k4");
         let live = HybridIndex::open(dir.path()).expect("the live generation is intact mid-update");
         assert_eq!(live.chunks(), 1);
-        finish_live(update);
+        // Another model: indexed afresh, and said so (it read as no graph rebuilt).
+        assert!(finish_live(update).afresh);
         assert_eq!(generations(dir.path()), ["gen-000003", "gen-000004"]);
     }
 
