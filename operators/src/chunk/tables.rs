@@ -271,8 +271,8 @@ impl Work<'_> {
                 .any(|t| t[0] < span[1] && span[0] < t[1])
     }
 
-    /// The best break inside `prev` from which the text up to `bare`'s end fits in `limit` and
-    /// shows text, with text of `prev` left before it.
+    /// The best break of at least `level` inside `prev` from which the text up to `bare`'s end
+    /// fits in `limit` and shows text, with text of `prev` left before it.
     fn cut_back(
         &mut self,
         prev: [usize; 2],
@@ -311,8 +311,8 @@ impl Work<'_> {
         (at >= lowest && s < e && !is_bare(&text[at..bare[1]])).then_some(at)
     }
 
-    /// The best break inside `next` up to which the text from `bare`'s start fits in `limit`
-    /// and shows text, with text of `next` left after it.
+    /// The best break of at least `level` inside `next` up to which the text from `bare`'s
+    /// start fits in `limit` and shows text, with text of `next` left after it.
     fn cut_forward(
         &mut self,
         bare: [usize; 2],

@@ -418,13 +418,16 @@ fn a_context_header_and_its_text_are_within_size() {
 fn context_header_goes_to_embed_text() {
     let md = "# Guide\n\nIntro.\n\n## Install\n\nRun the installer.\n";
     let doc = parsed("g.md", md);
-    let s = Settings {
-        context_header: true,
-        ..settings(40, 0, Unit::Chars)
+    let headed = |size: usize| {
+        let s = Settings {
+            context_header: true,
+            ..settings(size, 0, Unit::Chars)
+        };
+        chunker(Strategy::ByHeading { level: 2 }, s)
+            .chunk(&doc)
+            .unwrap()
     };
-    let set = chunker(Strategy::ByHeading { level: 2 }, s)
-        .chunk(&doc)
-        .unwrap();
+    let set = headed(40);
     assert_eq!(
         texts(&set),
         vec!["# Guide\n\nIntro.", "## Install\n\nRun the installer."]
@@ -439,13 +442,7 @@ fn context_header_goes_to_embed_text() {
         set.chunks[1].embed_text.as_deref(),
         Some("Install\n\n## Install\n\nRun the installer.")
     );
-    let roomy = Settings {
-        context_header: true,
-        ..settings(80, 0, Unit::Chars)
-    };
-    let set80 = chunker(Strategy::ByHeading { level: 2 }, roomy)
-        .chunk(&doc)
-        .unwrap();
+    let set80 = headed(80);
     assert_eq!(
         set80.chunks[1].embed_text.as_deref(),
         Some("Guide > Install\n\n## Install\n\nRun the installer.")
