@@ -26,8 +26,9 @@ pub struct FilesConfig {
     /// The root folder (relative to the pipeline file). `doc_id` is the path below it.
     pub path: String,
     /// Globs of the files to read, as `.gitignore` reads them: one with no `/` (but at its end)
-    /// names files at any depth (`*.md`, `README.md`); one with a `/` inside, or a leading `/`
-    /// or `./`, is a path from the root (`docs/**/*.md`, `/README.md`).
+    /// names files or folders at any depth (`*.md`, `README.md`, `docs`); one with a `/` inside,
+    /// or a leading `/` or `./`, is a path from the root (`docs/**/*.md`, `/README.md`); `*`
+    /// stays within a folder, `**` crosses folders.
     #[serde(default = "default_include")]
     pub include: Vec<String>,
     /// Globs of files and folders to leave out, applied after `include` and read alike
@@ -49,7 +50,14 @@ impl FilesConfig {
         let mut problems = Vec::new();
         for (key, globs) in [("include", &self.include), ("exclude", &self.exclude)] {
             for glob in globs {
-                if let Err(err) = Glob::new(&relative_glob(glob)) {
+                if let Some(name) = glob.strip_prefix('!') {
+                    problems.push((
+                        key,
+                        format!(
+                            "`{glob}`: a leading `!` (a .gitignore negation) is not read here; list what to read in `include` and what to leave out in `exclude` (a file whose name starts with `!` is `[!]{name}`)"
+                        ),
+                    ));
+                } else if let Err(err) = glob_of(glob) {
                     problems.push((key, format!("invalid glob `{glob}`: {}", err.kind())));
                 }
             }
@@ -76,9 +84,17 @@ pub struct FileSource {
 fn glob_set(globs: &[String]) -> Result<GlobSet, globset::Error> {
     let mut builder = GlobSetBuilder::new();
     for glob in globs {
-        builder.add(Glob::new(&relative_glob(glob))?);
+        builder.add(glob_of(glob)?);
     }
     builder.build()
+}
+
+/// A glob as [`relative_glob`] reads it, where `*` and `?` stay within a path component (as in
+/// `.gitignore`: `/*.md` is the root's Markdown files, `docs/*.md` those right in `docs`).
+fn glob_of(glob: &str) -> Result<Glob, globset::Error> {
+    globset::GlobBuilder::new(&relative_glob(glob))
+        .literal_separator(true)
+        .build()
 }
 
 /// A glob as it matches paths relative to the root, as `.gitignore` reads one: a pattern with
@@ -88,7 +104,8 @@ fn glob_set(globs: &[String]) -> Result<GlobSet, globset::Error> {
 /// `**/*.md`), and one ending in `/` names a folder, so everything below it (`drafts/` is
 /// `**/drafts/**`).
 pub fn relative_glob(glob: &str) -> String {
-    let mut rest = glob;
+    // Trailing spaces are no part of a pattern, as in `.gitignore`.
+    let mut rest = glob.trim_end_matches(' ');
     let mut anchored = false;
     loop {
         if let Some(after) = rest.strip_prefix("./") {
@@ -174,6 +191,15 @@ impl FileSource {
         Ok(bytes)
     }
 
+    /// Whether `include` takes the file at `relative`: it, or a folder it lies in, matches
+    /// (`include: [docs]` takes all below `docs`, as `docs/` does).
+    fn included(&self, relative: &Path) -> bool {
+        relative
+            .ancestors()
+            .filter(|path| !path.as_os_str().is_empty())
+            .any(|path| self.include.is_match(path))
+    }
+
     /// Decides what to do with one walked entry whose path is `path` (below the root).
     fn visit_entry(&self, canonical_root: &Path, entry: &walkdir::DirEntry) -> Option<SourceEvent> {
         let relative = entry.path().strip_prefix(&self.root).ok()?;
@@ -199,7 +225,7 @@ impl FileSource {
         } else if !file_type.is_file() && !file_type.is_dir() {
             // A FIFO, socket or device the patterns pick: never read (an open or a read could
             // block or never end), but said.
-            let picked = self.include.is_match(relative) && !self.exclude.is_match(relative);
+            let picked = self.included(relative) && !self.exclude.is_match(relative);
             return picked.then(|| {
                 SourceEvent::Warning(SourceWarning {
                     doc_id,
@@ -209,7 +235,7 @@ impl FileSource {
         } else if !file_type.is_file() {
             return None;
         }
-        if !self.include.is_match(relative) || self.exclude.is_match(relative) {
+        if !self.included(relative) || self.exclude.is_match(relative) {
             return None;
         }
         Some(match self.read(entry.path(), &doc_id) {
@@ -567,6 +593,43 @@ mod tests {
         cfg.include = vec!["e.md".to_owned()];
         let mut source = FileSource::new(&cfg, Path::new("/")).unwrap();
         assert_eq!(ids(&scan_all(&mut source)), vec!["e.md", "sub/e.md"]);
+        // A folder's name takes all below it, as with a `/` after it (it took nothing).
+        for include in ["build", "/build", "build/", "sub/build"] {
+            cfg.include = vec![include.to_owned()];
+            let mut source = FileSource::new(&cfg, Path::new("/")).unwrap();
+            let expected = match include {
+                "build" | "build/" => vec!["build/y.md", "sub/build/x.md"],
+                "/build" => vec!["build/y.md"],
+                _ => vec!["sub/build/x.md"],
+            };
+            assert_eq!(ids(&scan_all(&mut source)), expected, "{include}");
+        }
+        // `*` stays within a folder, as in `.gitignore`; trailing spaces say nothing.
+        for (include, expected) in [
+            ("/*.md", vec!["a.md", "e.md"]),
+            ("sub/*.md", vec!["sub/a.md", "sub/e.md"]),
+            (
+                "*.md",
+                vec![
+                    "a.md",
+                    "build/y.md",
+                    "e.md",
+                    "sub/a.md",
+                    "sub/build/x.md",
+                    "sub/e.md",
+                ],
+            ),
+            ("a.md  ", vec!["a.md", "sub/a.md"]),
+        ] {
+            cfg.include = vec![include.to_owned()];
+            let mut source = FileSource::new(&cfg, Path::new("/")).unwrap();
+            assert_eq!(ids(&scan_all(&mut source)), expected, "{include:?}");
+        }
+        // A `.gitignore` negation is refused, not read as a name.
+        cfg.exclude = vec!["!README.md".to_owned()];
+        let problems = cfg.problems();
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(problems[0].1.contains("negation"), "{problems:?}");
     }
 
     /// An `include` that names hidden files finds none unless `hidden: true`, and says so.
