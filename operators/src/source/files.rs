@@ -54,7 +54,7 @@ impl FilesConfig {
                     problems.push((
                         key,
                         format!(
-                            "`{glob}`: a leading `!` (a .gitignore negation) is not read here; list what to read in `include` and what to leave out in `exclude` (a file whose name starts with `!` is `[!]{name}`)"
+                            "`{glob}`: a leading `!` (a .gitignore negation) is not read here; list what to read in `include` and what to leave out in `exclude` (a file whose name starts with `!` is `\\!{name}`)"
                         ),
                     ));
                 } else if let Err(err) = glob_of(glob) {
@@ -630,6 +630,9 @@ mod tests {
         let problems = cfg.problems();
         assert_eq!(problems.len(), 1, "{problems:?}");
         assert!(problems[0].1.contains("negation"), "{problems:?}");
+        // The name it gives for a file whose name starts with `!` is one.
+        let escaped = glob_set(&["\\!x.md".to_owned()]).unwrap();
+        assert!(escaped.is_match("!x.md") && escaped.is_match("sub/!x.md"));
     }
 
     /// An `include` that names hidden files finds none unless `hidden: true`, and says so.
