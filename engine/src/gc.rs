@@ -129,23 +129,6 @@ fn held_vectors(store: &Store) -> anyhow::Result<HashSet<[u8; 32]>> {
     Ok(held)
 }
 
-/// Whether some pipeline's newest run (`runs` newest first) ended without completing after its
-/// newest completed one (`latest`, by pipeline), or with none: a run will resume it.
-fn awaiting_resume(
-    runs: &[serde_json::Value],
-    latest: &BTreeMap<&str, &serde_json::Value>,
-) -> bool {
-    let mut newest: BTreeMap<&str, &serde_json::Value> = BTreeMap::new();
-    for run in runs {
-        newest.entry(pipeline_of(run)).or_insert(run);
-    }
-    newest.iter().any(|(pipeline, run)| {
-        !latest
-            .get(pipeline)
-            .is_some_and(|done| std::ptr::eq(*done, *run))
-    })
-}
-
 /// Which pipeline a recorded run belongs to: its name (its file, for runs recorded before runs
 /// named their pipeline).
 fn pipeline_of(run: &serde_json::Value) -> &str {
@@ -179,26 +162,34 @@ pub fn collect_garbage(
             latest.entry(pipeline_of(run)).or_insert(run);
         }
     }
-    // Runs of this pipeline newer than its latest completed one (killed, cancelled, failed)
-    // computed checkpoints of the current file that no completed run reached yet: a run
-    // resumes from them.
-    let since_latest = runs
-        .iter()
-        .take_while(|run| {
-            !latest
-                .get(name)
+    // Runs of a pipeline newer than its latest completed one (killed, cancelled, failed), or
+    // of one that never completed a run, computed checkpoints no completed run reached yet: a
+    // run resumes from them.
+    let mut completed_seen = HashSet::new();
+    let since_latest: Vec<&serde_json::Value> = (runs.iter())
+        .filter(|run| {
+            let pipeline = pipeline_of(run);
+            if latest
+                .get(pipeline)
                 .is_some_and(|done| std::ptr::eq(*done, *run))
+            {
+                completed_seen.insert(pipeline);
+            }
+            !completed_seen.contains(pipeline)
         })
-        .filter(|run| pipeline_of(run) == name);
+        .collect();
     let mut live = HashSet::new();
-    for run in latest.values().copied().chain(since_latest) {
+    for run in latest.values().copied().chain(since_latest.iter().copied()) {
         // A completed run keeps all it reached (its outputs are what the indexes and sinks
-        // hold, whatever the file says since); a run since, what the current file reaches.
+        // hold, whatever the file says since); a run since, what the current file reaches (of
+        // another pipeline, whose file is not read here, all it reached).
         let completed = latest
             .get(pipeline_of(run))
             .is_some_and(|done| std::ptr::eq(*done, run));
+        let ours = pipeline_of(run) == name;
         let reached = |step: &str| {
             completed
+                || !ours
                 || current.get(step).is_some_and(|fingerprint| {
                     run["fingerprints"][step].as_str() == Some(fingerprint)
                 })
@@ -211,14 +202,16 @@ pub fn collect_garbage(
         }
     }
     let (removed, bytes_freed) = store.retain_checkpoints(&live)?;
-    let protected: HashSet<String> = latest
-        .values()
+    // Nor are the runs that tell it pruned: each pipeline's latest completed run and its runs
+    // since.
+    let protected: HashSet<String> = (latest.values().copied())
+        .chain(since_latest.iter().copied())
         .filter_map(|run| run["run_id"].as_str().map(str::to_owned))
         .collect();
     let runs_removed = store.prune_runs(keep_runs.max(1), &protected)?;
     // A cancelled or killed run's vectors are in the cache alone, for the run that resumes
     // it: while one waits, no vector goes.
-    let (vectors_removed, vector_bytes) = match awaiting_resume(&runs, &latest) {
+    let (vectors_removed, vector_bytes) = match !since_latest.is_empty() {
         true => (0, 0),
         false => {
             let held = held_vectors(store)?;
@@ -258,8 +251,20 @@ mod tests {
     /// Records a run of pipeline `p` whose chunk step (fingerprint `fingerprint`) computed the
     /// checkpoint `key`.
     fn record_run(store: &Store, run_id: &str, status: &str, fingerprint: &str, key: u8) {
+        record_run_of(store, "p", run_id, status, fingerprint, key);
+    }
+
+    /// [`record_run`] of pipeline `name`.
+    fn record_run_of(
+        store: &Store,
+        name: &str,
+        run_id: &str,
+        status: &str,
+        fingerprint: &str,
+        key: u8,
+    ) {
         let summary = serde_json::json!({
-            "run_id": run_id, "status": status, "name": "p",
+            "run_id": run_id, "status": status, "name": name,
             "fingerprints": { "chunk": fingerprint },
         });
         store.save_run(run_id, &summary).unwrap();
@@ -308,6 +313,33 @@ mod tests {
         assert!(kept("size600", 1), "the latest completed run's output");
         assert!(!kept("size500", 0), "an older run's output");
         assert_eq!(collected.removed, 1);
+    }
+
+    /// Another pipeline sharing the store whose only run was killed keeps what that run
+    /// computed, whichever pipeline is collected (collecting `p` removed it).
+    #[test]
+    fn gc_keeps_what_another_pipelines_killed_run_computed() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        record_run_of(
+            &store,
+            "b",
+            "20261130T000001.000Z-bbbb",
+            "interrupted",
+            "bsize",
+            2,
+        );
+        record_run(&store, "20261130T000002.000Z-aaaa", "ok", "size600", 1);
+        let current = BTreeMap::from([("chunk".to_owned(), "size600".to_owned())]);
+        let collected = collect_garbage(&store, "p", &current, 1, &[], &|_, _| true).unwrap();
+        assert_eq!(collected.removed, 0);
+        let key = parse_key(&hex(&[2; 32])).unwrap();
+        assert!(store.checkpoint("bsize", &key).unwrap().is_some());
+        assert_eq!(
+            store.runs().unwrap().len(),
+            2,
+            "the run that tells it is kept"
+        );
     }
 
     /// A cancelled run's vectors are in the cache alone: gc keeps them until a run completes
