@@ -129,6 +129,27 @@ fn format_can_be_forced() {
     std::fs::write(&unknown, [0xFFu8, 0xFE, 0x00, 0x01, 0x02].repeat(40)).unwrap();
     let output = parse(&[], &unknown);
     assert!(stderr(&output).contains("`--as`"), "{}", stderr(&output));
+    // Text in a legacy encoding under an unknown extension: the error says why it is not read
+    // as text (it said the content was "neither text").
+    let latin = dir.path().join("menu.ini");
+    std::fs::write(&latin, b"[menu]\nplat = caf\xe9\n").unwrap();
+    let output = parse(&[], &latin);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("not valid UTF-8"),
+        "{}",
+        stderr(&output)
+    );
+    // UTF-8 text is read, and what the parser says of it goes to stderr.
+    let json = dir.path().join("data.json");
+    std::fs::write(&json, "{\"a\": 1}\n").unwrap();
+    let output = parse(&[], &json);
+    assert_eq!(stdout(&output), "{\"a\": 1}\n", "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("unknown extension `.json`: read as plain text"),
+        "{}",
+        stderr(&output)
+    );
 }
 
 #[test]

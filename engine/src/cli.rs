@@ -835,7 +835,17 @@ fn parse_file(path: &Path, output: ParseOutput, as_format: Option<&str>) -> anyh
         ItemFailed(format!("{}: {message}", path.display()))
     })?;
     match output {
-        ParseOutput::Markdown => out!("{}", parsed.markdown),
+        ParseOutput::Markdown => {
+            // What the parser recovered from goes to stderr (the JSON holds it in `debug`).
+            for warning in &parsed.debug.warnings {
+                eprintln!(
+                    "warning: {}: {}",
+                    path.display(),
+                    crate::stdout::visible(warning)
+                );
+            }
+            out!("{}", parsed.markdown)
+        }
         ParseOutput::Json => jsonln!(
             "{}",
             serde_json::to_string(&parsed).expect("a parsed document serializes")

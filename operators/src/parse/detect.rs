@@ -47,17 +47,24 @@ fn sniff(bytes: &[u8]) -> Option<Format> {
     xhtml.then_some(Format::Html)
 }
 
-/// Whether a file of an unknown extension (`.json`, `.yaml`, `.sh`) is plain text to read as
-/// such: UTF-8 throughout (after a byte order mark), without a NUL or other C0 control but
-/// tab, line feed, form feed and carriage return. Legacy encodings are left to a known name:
-/// any bytes decode as windows-1252, a binary file of no NUL too.
-pub(super) fn plain_text(bytes: &[u8]) -> bool {
+/// Why a file of an unknown extension (`.json`, `.yaml`, `.sh`) is not plain text to read as
+/// such (`None`: it is): UTF-8 throughout (after a byte order mark), without a NUL or other C0
+/// control but tab, line feed, form feed and carriage return. Legacy encodings are left to a
+/// known name: any bytes decode as windows-1252, a binary file of no NUL too.
+pub(super) fn not_plain_text(bytes: &[u8]) -> Option<&'static str> {
     let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    std::str::from_utf8(body).is_ok_and(|text| {
-        !text
-            .bytes()
-            .any(|b| b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\x0C' | b'\r'))
-    })
+    let Ok(text) = std::str::from_utf8(body) else {
+        return Some(match body.contains(&0) {
+            true => "it holds NUL bytes, as binary data does",
+            false => "it is not valid UTF-8 (a legacy encoding, or binary data)",
+        });
+    };
+    let control = |b: u8| b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\x0C' | b'\r');
+    match text.bytes().find(|&b| control(b)) {
+        None => None,
+        Some(0) => Some("it holds NUL bytes, as binary data does"),
+        Some(_) => Some("it holds control characters (terminal escapes, say)"),
+    }
 }
 
 /// How far into an XML document its root element is looked for.
@@ -150,12 +157,17 @@ mod tests {
     /// whole; text of an unknown extension is read as text, binary data still fails.
     #[test]
     fn text_of_an_unknown_extension_is_plain_text() {
-        assert!(plain_text(b"{\"a\": [1, 2]}\n"));
-        assert!(plain_text("\u{feff}key: värde\r\n\tx: 1\n".as_bytes()));
-        assert!(plain_text(b""));
-        assert!(!plain_text(b"\x89PNG\r\n\x1a\n\0\0"));
-        assert!(!plain_text(b"caf\xe9"));
-        assert!(!plain_text(b"a\x1b[31mred"));
+        assert_eq!(not_plain_text(b"{\"a\": [1, 2]}\n"), None);
+        assert_eq!(
+            not_plain_text("\u{feff}key: värde\r\n\tx: 1\n".as_bytes()),
+            None
+        );
+        assert_eq!(not_plain_text(b""), None);
+        // Each says why it is not.
+        let why = |bytes: &[u8]| not_plain_text(bytes).unwrap();
+        assert!(why(b"\x89PNG\r\n\x1a\n\0\0").contains("NUL"));
+        assert!(why(b"caf\xe9").contains("not valid UTF-8"));
+        assert!(why(b"a\x1b[31mred").contains("control characters"));
     }
 
     #[test]

@@ -73,11 +73,13 @@ pub enum ParseError {
     /// Neither the name nor the content says what the format is.
     #[error(
         "cannot tell the document's format{}; {UNKNOWN_FORMAT_ADVICE}",
-        describe_extension(.extension.as_deref())
+        describe_extension(.extension.as_deref(), .content)
     )]
     UnknownFormat {
         /// The unrecognised file extension, when there was one.
         extension: Option<String>,
+        /// Why the content is not read as text ("it is not valid UTF-8").
+        content: &'static str,
     },
     /// The bytes are binary data rather than text.
     #[error(
@@ -133,13 +135,14 @@ fn at_page(page: u32) -> String {
 }
 
 /// What to do about a document of [`ParseError::UnknownFormat`] in a pipeline.
-pub const UNKNOWN_FORMAT_ADVICE: &str = "leave such files out with the source's `exclude`, or set `format` in the parse settings (text, markdown, html, pdf or docx) if every document of the step has that format";
+pub const UNKNOWN_FORMAT_ADVICE: &str = "leave such files out with the source's `exclude`, or set `format` in the parse settings (text, markdown, html, pdf or docx) if every document of the step has that format (`text` reads a legacy encoding too)";
 
-/// Phrase for [`ParseError::UnknownFormat`] naming the extension, if any.
-fn describe_extension(extension: Option<&str>) -> String {
+/// Phrase for [`ParseError::UnknownFormat`] naming the extension, if any, and why its content
+/// is not read as text.
+fn describe_extension(extension: Option<&str>, content: &str) -> String {
     match extension {
         Some(ext) => format!(
-            " (unknown extension `.{ext}`, and the content is neither text nor a PDF, DOCX or HTML file)"
+            " (unknown extension `.{ext}`, and the content is no PDF, DOCX or HTML file, nor plain text: {content})"
         ),
         None => " from its name or content".to_string(),
     }
@@ -172,9 +175,9 @@ pub fn parse(doc: &Document, config: &ParseConfig) -> Result<ParsedDocument, Par
         Some(format) => (format, None),
         None => {
             let extension = detect::extension_of(doc);
-            match detect::plain_text(&doc.bytes) {
-                true => (Format::Text, extension),
-                false => return Err(ParseError::UnknownFormat { extension }),
+            match detect::not_plain_text(&doc.bytes) {
+                None => (Format::Text, extension),
+                Some(content) => return Err(ParseError::UnknownFormat { extension, content }),
             }
         }
     };
