@@ -712,13 +712,15 @@ fn gc(path: &Path, keep_runs: usize, json: bool) -> anyhow::Result<i32> {
             jsonln!("{}", serde_json::to_value(collected).unwrap_or_default());
         } else {
             outln!(
-                "removed {} checkpoints, {} cached vectors, {} indexes of removed steps or renamed pipelines ({} bytes in all) and {} old runs; {} checkpoints kept",
+                "removed {} checkpoints, {} cached vectors, {} indexes of removed steps or renamed pipelines ({} bytes in all) and {} old runs; {} checkpoints kept; the store's database {} bytes on disk ({} before)",
                 collected.removed,
                 collected.vectors_removed,
                 collected.indexes_removed,
                 collected.bytes_freed,
                 collected.runs_removed,
-                collected.kept
+                collected.kept,
+                collected.store_bytes,
+                collected.store_bytes_before
             );
         }
     };
@@ -759,7 +761,7 @@ fn gc(path: &Path, keep_runs: usize, json: bool) -> anyhow::Result<i32> {
         }
         Err(_) => true,
     };
-    let collected = crate::gc::collect_garbage(
+    let mut collected = crate::gc::collect_garbage(
         &store,
         &pipeline.name,
         &current,
@@ -767,6 +769,10 @@ fn gc(path: &Path, keep_runs: usize, json: bool) -> anyhow::Result<i32> {
         &orphaned,
         &still_named,
     )?;
+    // sled keeps its files' size: the database is rewritten to give the space back.
+    let (store, before, after) = store.compact()?;
+    collected.store_bytes_before = before;
+    collected.store_bytes = after;
     store.flush()?;
     print(collected);
     Ok(0)

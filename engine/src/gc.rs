@@ -26,6 +26,10 @@ pub struct Collected {
     /// Index folders removed: those of index steps the pipeline no longer has, and those of
     /// pipeline names no pipeline in the store uses any more (see [`abandoned_names`]).
     pub indexes_removed: u64,
+    /// Bytes of the store's database on disk before it was compacted, and after.
+    pub store_bytes_before: u64,
+    /// See `store_bytes_before`.
+    pub store_bytes: u64,
 }
 
 /// Removes `folders` (the indexes of steps a pipeline no longer has): how many, and the bytes
@@ -240,6 +244,7 @@ pub fn collect_garbage(
         runs_removed,
         vectors_removed,
         indexes_removed,
+        ..Collected::default()
     })
 }
 

@@ -3,9 +3,12 @@
 //!
 //! Layout: `lock` (held by the process using the store, holding its pid) and `db/` (sled) with
 //! trees `checkpoints` (step fingerprint + output key → encoded output), `runs` (run id → summary)
-//! and `items` (run id, step, doc id → what that step did to that document in that run).
+//! and `items` (run id, step, doc id → what that step did to that document in that run). While
+//! `gc` compacts the database, `db.compacting/`, `db.compacted` and `db.old/` stand beside it
+//! (see `compact`).
 
 pub mod codec;
+mod compact;
 mod lock;
 
 use std::collections::HashSet;
@@ -229,6 +232,13 @@ impl Store {
         if let Ok(available) = fs4::available_space(dir) {
             enough_space(dir, available)?;
         }
+        Self::open_locked(dir, lock)
+    }
+
+    /// Opens the store in `dir`, whose lock this process holds; a compaction a process was
+    /// killed in is finished or undone first.
+    fn open_locked(dir: &Path, lock: StoreLock) -> Result<Store, StoreError> {
+        compact::recover(dir)?;
         let db = sled::Config::new()
             .path(dir.join("db"))
             .flush_every_ms(Some(200))
@@ -451,6 +461,36 @@ impl Store {
             .fold((0, 0), |(count, bytes), (key, value)| {
                 (count + 1, bytes + (key.len() + value.len()) as u64)
             })
+    }
+
+    /// Rewrites the database afresh, which gives back to the disk the space of removed records
+    /// (sled keeps its files' size): the store again, with the database's bytes before and
+    /// after. Without room on the disk for a copy, it is left as it is.
+    pub fn compact(self) -> Result<(Store, u64, u64), StoreError> {
+        let dir = self.dir.clone();
+        let before = compact::size_of(&dir.join("db"));
+        let room = fs4::available_space(&dir)
+            .is_ok_and(|available| available > before.saturating_add(MIN_FREE_BYTES));
+        if !room {
+            return Ok((self, before, before));
+        }
+        self.db.flush()?;
+        compact::copy_out(&dir, &self.db)?;
+        let Store {
+            db,
+            checkpoints,
+            runs,
+            items,
+            vectors,
+            _lock: lock,
+            ..
+        } = self;
+        drop((checkpoints, runs, items, vectors));
+        drop(db);
+        compact::put_in_place(&dir)?;
+        let store = Store::open_locked(&dir, lock)?;
+        let after = compact::size_of(&dir.join("db"));
+        Ok((store, before, after))
     }
 
     /// Writes everything to disk.

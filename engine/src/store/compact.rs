@@ -1,0 +1,184 @@
+//! Giving the disk back: sled keeps its files' size when records are removed, so a store
+//! that `gc` collects again and again only grows. Compacting copies every tree into a fresh
+//! database beside the old one (`db.compacting`), marks the copy complete (`db.compacted`), and
+//! then puts it in the old one's place. A process killed at any point leaves a store that
+//! [`recover`] (run on every open, under the store's lock) brings back to one whole database:
+//! the old one while the copy is not complete, the copy once it is.
+
+use std::path::{Path, PathBuf};
+
+use super::StoreError;
+
+/// The database folder of a store in `dir`.
+fn db(dir: &Path) -> PathBuf {
+    dir.join("db")
+}
+
+/// Where the copy is made.
+fn copy(dir: &Path) -> PathBuf {
+    dir.join("db.compacting")
+}
+
+/// Present once the copy is complete and on disk.
+fn complete(dir: &Path) -> PathBuf {
+    dir.join("db.compacted")
+}
+
+/// The old database, while it is put aside.
+fn old(dir: &Path) -> PathBuf {
+    dir.join("db.old")
+}
+
+fn io(what: &str, path: &Path) -> impl FnOnce(std::io::Error) -> StoreError {
+    let path = path.display().to_string();
+    let what = what.to_owned();
+    move |err| StoreError::Io(format!("cannot {what} {path}: {err}"))
+}
+
+/// Finishes or undoes a compaction a process was killed in, so that `dir/db` is one whole
+/// database: a complete copy takes the old one's place, an incomplete one goes.
+pub fn recover(dir: &Path) -> Result<(), StoreError> {
+    if complete(dir).exists() {
+        if copy(dir).exists() {
+            if db(dir).exists() && !old(dir).exists() {
+                std::fs::rename(db(dir), old(dir)).map_err(io("put aside", &db(dir)))?;
+            } else if db(dir).exists() {
+                // The old one is aside already: this `db` can only be a leftover of nothing.
+                std::fs::remove_dir_all(db(dir)).map_err(io("remove", &db(dir)))?;
+            }
+            std::fs::rename(copy(dir), db(dir)).map_err(io("put in place", &copy(dir)))?;
+        }
+        std::fs::remove_file(complete(dir)).map_err(io("remove", &complete(dir)))?;
+    } else if copy(dir).exists() {
+        std::fs::remove_dir_all(copy(dir)).map_err(io("remove", &copy(dir)))?;
+    }
+    if old(dir).exists() && db(dir).exists() {
+        std::fs::remove_dir_all(old(dir)).map_err(io("remove", &old(dir)))?;
+    }
+    Ok(())
+}
+
+/// Copies every tree of `from` into a fresh database at `dir/db.compacting` and marks it
+/// complete; the caller closes `from` and calls [`put_in_place`].
+pub fn copy_out(dir: &Path, from: &sled::Db) -> Result<(), StoreError> {
+    let to_path = copy(dir);
+    if to_path.exists() {
+        std::fs::remove_dir_all(&to_path).map_err(io("remove", &to_path))?;
+    }
+    let to = sled::Config::new().path(&to_path).open()?;
+    for name in from.tree_names() {
+        let (source, target) = (from.open_tree(&name)?, to.open_tree(&name)?);
+        let mut batch = sled::Batch::default();
+        let mut pending = 0usize;
+        for entry in source.iter() {
+            let (key, value) = entry?;
+            pending += key.len() + value.len();
+            batch.insert(key, value);
+            if pending >= 8 << 20 {
+                target.apply_batch(std::mem::take(&mut batch))?;
+                pending = 0;
+            }
+        }
+        target.apply_batch(batch)?;
+    }
+    to.flush()?;
+    drop(to);
+    let mark = complete(dir);
+    let file = std::fs::File::create(&mark).map_err(io("write", &mark))?;
+    file.sync_all().map_err(io("write", &mark))?;
+    Ok(())
+}
+
+/// Puts a complete copy in the old database's place (which must be closed).
+pub fn put_in_place(dir: &Path) -> Result<(), StoreError> {
+    recover(dir)
+}
+
+/// Bytes of the files below `path`.
+pub fn size_of(path: &Path) -> u64 {
+    walkdir::WalkDir::new(path)
+        .into_iter()
+        .flatten()
+        .filter_map(|entry| entry.metadata().ok())
+        .filter(|meta| meta.is_file())
+        .map(|meta| meta.len())
+        .sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn db_with(path: &Path, value: &[u8]) {
+        let db = sled::open(path).unwrap();
+        db.open_tree("t").unwrap().insert("k", value).unwrap();
+        db.flush().unwrap();
+    }
+
+    fn value_in(dir: &Path) -> Vec<u8> {
+        let db = sled::open(db(dir)).unwrap();
+        db.open_tree("t")
+            .unwrap()
+            .get("k")
+            .unwrap()
+            .unwrap()
+            .to_vec()
+    }
+
+    /// Killed at each point of a compaction, the store opens as one whole database: the old
+    /// one until the copy is complete, the copy after.
+    #[test]
+    fn a_compaction_killed_anywhere_leaves_one_whole_database() {
+        // Killed while copying: the old one stays, the copy goes.
+        let dir = tempfile::tempdir().unwrap();
+        db_with(&db(dir.path()), b"old");
+        db_with(&copy(dir.path()), b"half");
+        recover(dir.path()).unwrap();
+        assert_eq!(value_in(dir.path()), b"old");
+        assert!(!copy(dir.path()).exists());
+        // Killed once the copy was marked complete, before or after the old one went aside.
+        for aside in [false, true] {
+            let dir = tempfile::tempdir().unwrap();
+            db_with(&db(dir.path()), b"old");
+            db_with(&copy(dir.path()), b"new");
+            std::fs::write(complete(dir.path()), b"").unwrap();
+            if aside {
+                std::fs::rename(db(dir.path()), old(dir.path())).unwrap();
+            }
+            recover(dir.path()).unwrap();
+            assert_eq!(value_in(dir.path()), b"new", "aside: {aside}");
+            for gone in [copy(dir.path()), complete(dir.path()), old(dir.path())] {
+                assert!(!gone.exists(), "{}", gone.display());
+            }
+        }
+        // Killed after the copy was put in place, before the old one and the mark went.
+        let dir = tempfile::tempdir().unwrap();
+        db_with(&old(dir.path()), b"old");
+        db_with(&db(dir.path()), b"new");
+        std::fs::write(complete(dir.path()), b"").unwrap();
+        recover(dir.path()).unwrap();
+        assert_eq!(value_in(dir.path()), b"new");
+        assert!(!old(dir.path()).exists() && !complete(dir.path()).exists());
+    }
+
+    /// A compaction keeps every tree's records.
+    #[test]
+    fn a_compaction_keeps_every_record() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let from = sled::open(db(dir.path())).unwrap();
+            for tree in ["a", "b"] {
+                let tree = from.open_tree(tree).unwrap();
+                for i in 0..1000u32 {
+                    tree.insert(i.to_be_bytes(), vec![7u8; 100]).unwrap();
+                }
+            }
+            copy_out(dir.path(), &from).unwrap();
+        }
+        put_in_place(dir.path()).unwrap();
+        let db = sled::open(db(dir.path())).unwrap();
+        for tree in ["a", "b"] {
+            assert_eq!(db.open_tree(tree).unwrap().len(), 1000);
+        }
+    }
+}
