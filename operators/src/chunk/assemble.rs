@@ -4,7 +4,7 @@ use super::annotate::{ChunkIds, ElementIndex};
 use super::config::Settings;
 use super::debug;
 use super::markup::Visible;
-use super::sizer::Sizer;
+use super::sizer::{Sizer, is_word_char};
 use super::strategy::{HEADER_JOIN, Outcome, Piece};
 use std::collections::HashSet;
 
@@ -86,7 +86,19 @@ fn fitted_header(header: String, room: usize, sizer: &dyn Sizer) -> Option<Strin
     let last = parts.last()?;
     let join = sizer.size(CONTEXT_JOIN);
     let end = sizer.fit(last, 0, room.checked_sub(join)?);
-    let cut = last.get(..end)?.trim_end();
+    let cut = last.get(..end)?;
+    // At a word's end: back to the last space when the cut falls inside a word (a CJK
+    // ideograph or kana is a word of its own); none when it leaves no whole word.
+    let inside_word = last[end..]
+        .chars()
+        .next()
+        .is_some_and(|c| !c.is_whitespace())
+        && !cut.chars().next_back().is_some_and(is_word_char);
+    let cut = match inside_word {
+        true => &cut[..cut.rfind(char::is_whitespace)?],
+        false => cut,
+    }
+    .trim_end();
     (!cut.is_empty() && fits(cut)).then(|| cut.to_owned())
 }
 
@@ -220,6 +232,24 @@ mod tests {
         assert_eq!(context_header(Some("Doc"), &s(&["A"])), "Doc > A");
         assert_eq!(context_header(None, &s(&["A", "B"])), "A > B");
         assert_eq!(context_header(None, &[]), "");
+    }
+
+    /// A header too long for its room loses its outer parts, then is cut at a word's end (it
+    /// was cut inside a word: `… Section h`).
+    #[test]
+    fn headers_are_fitted_whole_part_by_part_then_by_words() {
+        use super::super::sizer::CharSizer;
+        let fit = |header: &str, room| fitted_header(header.to_owned(), room, &CharSizer);
+        assert_eq!(
+            fit("Guide > Install", 17).as_deref(),
+            Some("Guide > Install")
+        );
+        assert_eq!(fit("Guide > Install", 16).as_deref(), Some("Install"));
+        assert_eq!(
+            fit("A very long section heading", 16).as_deref(),
+            Some("A very long")
+        );
+        assert_eq!(fit("Unbreakable", 5), None);
     }
 
     /// A piece under `min_size` merges with the neighbour it overlaps when the merged span
