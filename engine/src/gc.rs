@@ -144,10 +144,10 @@ fn pipeline_of(run: &serde_json::Value) -> &str {
 
 /// `engine gc` for pipeline `name` with step fingerprints `current`: keeps everything the
 /// latest completed run of each pipeline sharing the store reached (this one's too, edited
-/// since or not: its indexes and sinks hold it), what this pipeline's runs since computed with
-/// the current file (a killed run's work, for the run that resumes), the newest `keep_runs`
-/// runs and each pipeline's latest completed run, and every cached vector while a run awaits
-/// its resume;
+/// since or not: its indexes and sinks hold it), what the runs since computed (a killed run's
+/// work, for the run that resumes: of this pipeline, with the current file; of another, all),
+/// the newest `keep_runs` runs and the runs that tell what is kept, and every cached vector
+/// while a run awaits its resume;
 /// removes the `orphaned_indexes` (folders of index steps the pipeline no longer has) and, once
 /// the runs are pruned, the index folders of names no pipeline uses any more (see
 /// [`abandoned_names`]; `still_named` tells whether a pipeline file still gives a name).
