@@ -146,7 +146,7 @@ fn format_can_be_forced() {
     let output = parse(&[], &json);
     assert_eq!(stdout(&output), "{\"a\": 1}\n", "{}", stderr(&output));
     assert!(
-        stderr(&output).contains("unknown extension `.json`: read as plain text"),
+        stderr(&output).contains("unknown extension `.json`: read as plain text; give `--as`"),
         "{}",
         stderr(&output)
     );

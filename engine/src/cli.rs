@@ -770,13 +770,20 @@ fn gc(path: &Path, keep_runs: usize, json: bool) -> anyhow::Result<i32> {
         &still_named,
     )?;
     // sled keeps its files' size: the database is rewritten to give the space back.
-    let (store, before, after) = store.compact()?;
-    collected.store_bytes_before = before;
-    collected.store_bytes = after;
+    let compacted = store.compact(COMPACT_PATIENCE)?;
+    if let Some(note) = &compacted.note {
+        eprintln!("note: {note}");
+    }
+    collected.store_bytes_before = compacted.before;
+    collected.store_bytes = compacted.after;
+    let store = compacted.store;
     store.flush()?;
     print(collected);
     Ok(0)
 }
+
+/// How long `gc`'s rewrite of the store may make no progress before the process gives up.
+const COMPACT_PATIENCE: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// Largest file `engine parse` reads, as `source.files` does by default.
 const PARSE_MAX_BYTES: u64 = 256 << 20;
@@ -844,10 +851,15 @@ fn parse_file(path: &Path, output: ParseOutput, as_format: Option<&str>) -> anyh
         ParseOutput::Markdown => {
             // What the parser recovered from goes to stderr (the JSON holds it in `debug`).
             for warning in &parsed.debug.warnings {
+                // Here the format is given with `--as`, not in a pipeline's settings.
+                let warning = warning.replace(
+                    "set `format` in the parse settings to read it otherwise, or exclude such files",
+                    "give `--as` to read it otherwise",
+                );
                 eprintln!(
                     "warning: {}: {}",
                     path.display(),
-                    crate::stdout::visible(warning)
+                    crate::stdout::visible(&warning)
                 );
             }
             out!("{}", parsed.markdown)

@@ -6,6 +6,7 @@
 //! the old one while the copy is not complete, the copy once it is.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::StoreError;
 
@@ -58,14 +59,35 @@ pub fn recover(dir: &Path) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// Bytes copied between two looks at the disk's free space.
+const BATCH_BYTES: usize = 8 << 20;
+
 /// Copies every tree of `from` into a fresh database at `dir/db.compacting` and marks it
-/// complete; the caller closes `from` and calls [`put_in_place`].
-pub fn copy_out(dir: &Path, from: &sled::Db) -> Result<(), StoreError> {
+/// complete; the caller closes `from` and calls [`put_in_place`]. `progress` counts the bytes
+/// copied (a watchdog tells a stalled copy by it). It stops, leaving the store as it was, when
+/// the disk's free space falls under `least` bytes: sled waits for ever on a write the disk
+/// has no room for.
+pub fn copy_out(
+    dir: &Path,
+    from: &sled::Db,
+    least: u64,
+    progress: &AtomicU64,
+) -> Result<(), StoreError> {
     let to_path = copy(dir);
     if to_path.exists() {
         std::fs::remove_dir_all(&to_path).map_err(io("remove", &to_path))?;
     }
     let to = sled::Config::new().path(&to_path).open()?;
+    let room = || {
+        let short = fs4::available_space(dir).is_ok_and(|available| available < least);
+        match short {
+            true => Err(StoreError::Io(format!(
+                "the disk of {} is nearly full: the rewrite of its database stopped, and it is as it was",
+                dir.display()
+            ))),
+            false => Ok(()),
+        }
+    };
     for name in from.tree_names() {
         let (source, target) = (from.open_tree(&name)?, to.open_tree(&name)?);
         let mut batch = sled::Batch::default();
@@ -74,13 +96,18 @@ pub fn copy_out(dir: &Path, from: &sled::Db) -> Result<(), StoreError> {
             let (key, value) = entry?;
             pending += key.len() + value.len();
             batch.insert(key, value);
-            if pending >= 8 << 20 {
+            if pending >= BATCH_BYTES {
+                room()?;
                 target.apply_batch(std::mem::take(&mut batch))?;
+                progress.fetch_add(pending as u64, Ordering::Relaxed);
                 pending = 0;
             }
         }
+        room()?;
         target.apply_batch(batch)?;
+        progress.fetch_add(pending as u64 + 1, Ordering::Relaxed);
     }
+    room()?;
     to.flush()?;
     drop(to);
     let mark = complete(dir);
@@ -161,6 +188,22 @@ mod tests {
         assert!(!old(dir.path()).exists() && !complete(dir.path()).exists());
     }
 
+    /// A copy the disk runs short of room for stops with an error (sled would wait for ever on
+    /// a write that finds no room), and the store stays as it was.
+    #[test]
+    fn a_copy_stops_when_the_disk_runs_short() {
+        let dir = tempfile::tempdir().unwrap();
+        db_with(&db(dir.path()), b"old");
+        {
+            let from = sled::open(db(dir.path())).unwrap();
+            let err = copy_out(dir.path(), &from, u64::MAX, &AtomicU64::new(0)).unwrap_err();
+            assert!(err.to_string().contains("nearly full"), "{err}");
+        }
+        recover(dir.path()).unwrap();
+        assert!(!copy(dir.path()).exists() && !complete(dir.path()).exists());
+        assert_eq!(value_in(dir.path()), b"old");
+    }
+
     /// A compaction keeps every tree's records.
     #[test]
     fn a_compaction_keeps_every_record() {
@@ -173,7 +216,7 @@ mod tests {
                     tree.insert(i.to_be_bytes(), vec![7u8; 100]).unwrap();
                 }
             }
-            copy_out(dir.path(), &from).unwrap();
+            copy_out(dir.path(), &from, 0, &AtomicU64::new(0)).unwrap();
         }
         put_in_place(dir.path()).unwrap();
         let db = sled::open(db(dir.path())).unwrap();

@@ -229,16 +229,17 @@ impl Store {
     pub fn open(dir: &Path) -> Result<Store, StoreError> {
         std::fs::create_dir_all(dir).map_err(|err| StoreError::opening(dir, dir, &err))?;
         let lock = StoreLock::acquire(dir)?;
+        // A compaction a process was killed in is finished or undone first: the copy it
+        // leaves may be what fills the disk.
+        compact::recover(dir)?;
         if let Ok(available) = fs4::available_space(dir) {
             enough_space(dir, available)?;
         }
         Self::open_locked(dir, lock)
     }
 
-    /// Opens the store in `dir`, whose lock this process holds; a compaction a process was
-    /// killed in is finished or undone first.
+    /// Opens the database of the store in `dir`, whose lock this process holds.
     fn open_locked(dir: &Path, lock: StoreLock) -> Result<Store, StoreError> {
-        compact::recover(dir)?;
         let db = sled::Config::new()
             .path(dir.join("db"))
             .flush_every_ms(Some(200))
@@ -465,17 +466,36 @@ impl Store {
 
     /// Rewrites the database afresh, which gives back to the disk the space of removed records
     /// (sled keeps its files' size): the store again, with the database's bytes before and
-    /// after. Without room on the disk for a copy, it is left as it is.
-    pub fn compact(self) -> Result<(Store, u64, u64), StoreError> {
+    /// after. Without room on the disk for a copy, it is left as it is; a copy the disk runs
+    /// short of room for stops (and is removed), and one that makes no progress for `patience`
+    /// (a write the disk has no room for: sled waits for ever) ends the process, the next open
+    /// removing the copy.
+    pub fn compact(self, patience: std::time::Duration) -> Result<Compacted, StoreError> {
         let dir = self.dir.clone();
         let before = compact::size_of(&dir.join("db"));
         let room = fs4::available_space(&dir)
             .is_ok_and(|available| available > before.saturating_add(MIN_FREE_BYTES));
+        let left = |store, note: &str| Compacted {
+            store,
+            before,
+            after: before,
+            note: Some(note.to_owned()),
+        };
         if !room {
-            return Ok((self, before, before));
+            return Ok(left(
+                self,
+                "the disk has no room for a copy of the store's database: it was not rewritten",
+            ));
         }
         self.db.flush()?;
-        compact::copy_out(&dir, &self.db)?;
+        let progress = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let copied = watched(&dir, &progress, patience, || {
+            compact::copy_out(&dir, &self.db, MIN_FREE_BYTES, &progress)
+        });
+        if let Err(err) = copied {
+            compact::recover(&dir)?;
+            return Ok(left(self, &err.to_string()));
+        }
         let Store {
             db,
             checkpoints,
@@ -490,7 +510,12 @@ impl Store {
         compact::put_in_place(&dir)?;
         let store = Store::open_locked(&dir, lock)?;
         let after = compact::size_of(&dir.join("db"));
-        Ok((store, before, after))
+        Ok(Compacted {
+            store,
+            before,
+            after,
+            note: None,
+        })
     }
 
     /// Writes everything to disk.
@@ -524,6 +549,55 @@ impl Store {
         let _ = watchdog.join();
         flushed
     }
+}
+
+/// A store after [`Store::compact`].
+pub struct Compacted {
+    /// The store, open again.
+    pub store: Store,
+    /// Bytes of its database on disk before.
+    pub before: u64,
+    /// And after.
+    pub after: u64,
+    /// Why it was left as it was, when it was.
+    pub note: Option<String>,
+}
+
+/// Runs `work`, ending the process (exit 3) when `progress` stands still for `patience`: sled
+/// waits for ever on a write the disk has no room for.
+fn watched<T>(
+    dir: &Path,
+    progress: &std::sync::Arc<std::sync::atomic::AtomicU64>,
+    patience: std::time::Duration,
+    work: impl FnOnce() -> T,
+) -> T {
+    use std::sync::atomic::Ordering;
+    let (done, finished) = std::sync::mpsc::channel::<()>();
+    let (dir, progress) = (dir.to_owned(), progress.clone());
+    let watchdog = std::thread::spawn(move || {
+        let mut seen = (progress.load(Ordering::Relaxed), std::time::Instant::now());
+        while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) =
+            finished.recv_timeout(std::time::Duration::from_millis(200))
+        {
+            let now = progress.load(Ordering::Relaxed);
+            if now != seen.0 {
+                seen = (now, std::time::Instant::now());
+            } else if seen.1.elapsed() >= patience {
+                crate::failure::exit_now(
+                    &format!(
+                        "the rewrite of the store {} made no progress for {} s (is its disk full?); stopping. The store is as it was: the next command removes the copy",
+                        dir.display(),
+                        patience.as_secs()
+                    ),
+                    crate::failure::EXIT_COULD_NOT_RUN,
+                );
+            }
+        }
+    });
+    let result = work();
+    drop(done);
+    let _ = watchdog.join();
+    result
 }
 
 /// Lowercase hex of bytes.

@@ -104,8 +104,13 @@ fn glob_of(glob: &str) -> Result<Glob, globset::Error> {
 /// `**/*.md`), and one ending in `/` names a folder, so everything below it (`drafts/` is
 /// `**/drafts/**`).
 pub fn relative_glob(glob: &str) -> String {
-    // Trailing spaces are no part of a pattern, as in `.gitignore`.
-    let mut rest = glob.trim_end_matches(' ');
+    // Trailing spaces are no part of a pattern, as in `.gitignore`, but one escaped (`a.md\ `).
+    let trimmed = glob.trim_end_matches(' ');
+    let escapes = trimmed.len() - trimmed.trim_end_matches('\\').len();
+    let mut rest = match escapes % 2 == 1 && trimmed.len() < glob.len() {
+        true => &glob[..trimmed.len() + 1],
+        false => trimmed,
+    };
     let mut anchored = false;
     loop {
         if let Some(after) = rest.strip_prefix("./") {
@@ -620,6 +625,8 @@ mod tests {
                 ],
             ),
             ("a.md  ", vec!["a.md", "sub/a.md"]),
+            // An escaped space is one (no file here has it; the glob is valid).
+            ("a.md\\ ", vec![]),
         ] {
             cfg.include = vec![include.to_owned()];
             let mut source = FileSource::new(&cfg, Path::new("/")).unwrap();
