@@ -328,23 +328,24 @@ fn tables_own_chunk_and_split_with_header() {
 /// opened with the tail of a list item (`detail text\n - deeper`) or of a sentence.
 #[test]
 fn overlap_starts_at_a_line_or_sentence_when_it_can() {
+    let chunked = |md: &str| {
+        let set = chunker(Strategy::Recursive, settings(200, 60, Unit::Chars))
+            .chunk(&parsed("o.md", md))
+            .unwrap();
+        assert!(set.chunks.len() > 2);
+        set
+    };
     let items: String = (0..12)
         .map(|i| format!("- item {i} with a fine grained detail text\n"))
         .collect();
-    let set = chunker(Strategy::Recursive, settings(200, 60, Unit::Chars))
-        .chunk(&parsed("l.md", &items))
-        .unwrap();
-    assert!(set.chunks.len() > 2);
+    let set = chunked(&items);
     for chunk in &set.chunks[1..] {
         assert!(chunk.text.starts_with("- item"), "{:?}", texts(&set));
     }
     let prose: String = (0..20)
         .map(|i| format!("Sentence number {i} says a few words. "))
         .collect();
-    let set = chunker(Strategy::Recursive, settings(200, 60, Unit::Chars))
-        .chunk(&parsed("p.md", &prose))
-        .unwrap();
-    assert!(set.chunks.len() > 2);
+    let set = chunked(&prose);
     for pair in set.chunks.windows(2) {
         assert!(
             pair[1].span[0] < pair[0].span[1],
