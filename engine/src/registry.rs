@@ -128,7 +128,8 @@ fn schema_of<T: JsonSchema>(generator: &mut SchemaGenerator) -> Schema {
 ///    overlap starts at a line or sentence start that leaves at least half of it; `by_page`
 ///    and `smart` see a page change inside a paragraph that goes on to the next page;
 ///    `semantic` groups of fewer than 4 words join a neighbour, and no group ends after a
-///    sentence ending in `:`; a table's caption ("Table 9.6. …") leads it as its headings do.
+///    sentence ending in `:`; a table's caption ("Table 9.6. …") leads it as its headings do;
+///    a chunk that starts in code keeps its first line's indentation.
 const CHUNKERS_VERSION: u32 = 10;
 
 /// Every operator, in the order the documentation lists them.

@@ -112,6 +112,22 @@ impl Barriers {
         (next < end).then_some(next)
     }
 
+    /// `at`, or inside a code block, the start of its line when only spaces and tabs stand
+    /// between them and that start is at or after `floor`: a chunk starting in code keeps its
+    /// first line's indentation.
+    pub(super) fn indented(&self, text: &str, at: usize, floor: usize) -> usize {
+        if self.code_around(at).is_none() {
+            return at;
+        }
+        let line = text[..at].rfind('\n').map_or(0, |newline| newline + 1);
+        let indent = text[line..at].bytes().all(|b| b == b' ' || b == b'\t');
+        if indent && line >= floor && line < at {
+            line
+        } else {
+            at
+        }
+    }
+
     /// The code block `at` lies inside (after its start, before its end).
     pub(super) fn code_around(&self, at: usize) -> Option<[usize; 2]> {
         let count = self.code.partition_point(|c| c[0] < at);

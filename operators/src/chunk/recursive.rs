@@ -3,7 +3,8 @@
 //! From a chunk's start, the furthest end that fits is found; among the breaks up to there the
 //! highest level wins, and the furthest break of that level is taken (none after a heading
 //! while another is there, see `breaks`; a cut inside a sentence leaves no tiny tail, see
-//! `tails`). Chunks are trimmed of surrounding whitespace. With overlap the next chunk starts at a word start inside the
+//! `tails`). Chunks are trimmed of surrounding whitespace (but for a first line's indentation
+//! in code). With overlap the next chunk starts at a word start inside the
 //! previous chunk's tail, but its end is always chosen past the previous chunk's end. The
 //! overlap stops at the last boundary ([`Barriers`]) before the new content, and after the
 //! start of the previous chunk's own new content, so no chunk is only repeated text.
@@ -87,6 +88,7 @@ pub(super) fn split_range(
             end = grapheme_end(text, bound);
         }
         let [s, e] = trim(text, start, end);
+        let s = barriers.indented(text, s, start);
         if s < e {
             spans.push([s, e]);
         }
@@ -94,7 +96,7 @@ pub(super) fn split_range(
             break;
         }
         let fresh = bound;
-        bound = skip_whitespace(text, end, n);
+        bound = barriers.indented(text, skip_whitespace(text, end, n), end);
         start = match overlap {
             0 => bound,
             _ => {
@@ -157,6 +159,12 @@ fn overlap_start(
     let from = barriers.outside_heading(sizer.fit_back(text, end, overlap).max(floor));
     let from = barriers.code_line_start(text, from, end)?;
     let tail = text.get(from..end)?;
+    // In code, at the start of its first line that is not blank, indentation and all.
+    if barriers.code_around(from).is_some() {
+        let blank = tail.len() - tail.trim_start().len();
+        let line = tail[..blank].rfind('\n').map_or(0, |newline| newline + 1);
+        return (blank < tail.len()).then_some(from + line);
+    }
     let mut prev_ws = text
         .get(..from)
         .and_then(|head| head.chars().next_back())

@@ -1078,6 +1078,33 @@ fn code_blocks_keep_their_fence_and_overlap_whole_lines() {
     assert!(fence.contains("x11 = compute(11)"), "{texts:#?}");
 }
 
+/// A chunk that starts inside a code block keeps its first line's indentation, with overlap
+/// or without: it began at `return x * 6 + y`, four spaces short.
+#[test]
+fn a_chunk_starting_in_code_keeps_its_indentation() {
+    let body: String = (0..16)
+        .map(|i| format!("def f{i}(x, y):\n    return x * {i} + y\n"))
+        .collect();
+    let md = format!("Some code:\n\n```python\n{body}```\n");
+    for overlap in [0, 30] {
+        let set = chunker(Strategy::Recursive, settings(120, overlap, Unit::Chars))
+            .chunk(&parsed("c.md", &md))
+            .unwrap();
+        for chunk in &set.chunks {
+            assert!(
+                !chunk.text.starts_with("return"),
+                "overlap {overlap}: {:?}",
+                texts(&set)
+            );
+        }
+        assert!(
+            set.chunks.iter().any(|c| c.text.starts_with("    return")),
+            "overlap {overlap}: {:?}",
+            texts(&set)
+        );
+    }
+}
+
 /// Overlap never leaves a code block: after a chunk that ends with a block's closing fence, the
 /// next began with that fence alone (a chunk of "```" and one sentence, rendered as an open
 /// code block). And a code block that fits in a chunk is not cut for the overlap's sake.
