@@ -10,7 +10,7 @@
 
 use super::annotate::ElementIndex;
 use super::headings;
-use super::scan::char_at;
+use super::scan::{before, char_at};
 use super::sizer::is_word_char;
 use super::softbreak;
 use crate::model::{ElementKind, ParsedDocument};
@@ -120,10 +120,7 @@ impl<'a> Breaks<'a> {
             match self.best_of_levels(after, up_to, true) {
                 Some((at, found)) if found >= level => {
                     earliest = Some(at);
-                    up_to = self.text[..at]
-                        .chars()
-                        .next_back()
-                        .map_or(0, |c| at - c.len_utf8());
+                    up_to = before(self.text, at);
                 }
                 _ => break,
             }

@@ -11,6 +11,7 @@
 
 use super::barriers::Barriers;
 use super::breaks::{Breaks, SENTENCE, WORD};
+use super::scan::before;
 use super::sizer::{Sizer, is_word_char};
 use super::tails::{self, Cut};
 use unicode_segmentation::UnicodeSegmentation;
@@ -195,11 +196,7 @@ fn clean_start(
     if barriers.code_around(at).is_some() || at == 0 {
         return at;
     }
-    let after = text[..at]
-        .chars()
-        .next_back()
-        .map_or(0, |c| at - c.len_utf8());
-    match breaks.earliest(after, end, SENTENCE) {
+    match breaks.earliest(before(text, at), end, SENTENCE) {
         Some(start)
             if start > at
                 && start < end

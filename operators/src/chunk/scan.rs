@@ -17,6 +17,13 @@ pub(super) fn char_at(text: &str, i: usize) -> (bool, usize) {
     }
 }
 
+/// The char boundary before `at` (0 at the start).
+pub(super) fn before(text: &str, at: usize) -> usize {
+    text.get(..at)
+        .and_then(|head| head.chars().next_back())
+        .map_or(0, |c| at - c.len_utf8())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

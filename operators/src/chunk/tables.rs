@@ -24,6 +24,7 @@
 
 use super::breaks::{LINE, WORD};
 use super::recursive::{skip_whitespace, split_range, trim};
+use super::scan::before;
 use super::strategy::{HEADER_JOIN, Piece, Work};
 use crate::model::ElementKind;
 
@@ -383,13 +384,6 @@ fn whole_lines(text: &str, [start, end]: [usize; 2]) -> bool {
     let bytes = text.as_bytes();
     (start == 0 || bytes.get(start - 1) == Some(&b'\n'))
         && matches!(bytes.get(end), None | Some(b'\n' | b'\r'))
-}
-
-/// The char boundary before `at` (0 at the start).
-fn before(text: &str, at: usize) -> usize {
-    text.get(..at)
-        .and_then(|head| head.chars().next_back())
-        .map_or(0, |c| at - c.len_utf8())
 }
 
 /// The rows (non-blank lines, trimmed) of `text[range]`.
