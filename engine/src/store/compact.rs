@@ -63,7 +63,7 @@ pub fn recover(dir: &Path) -> Result<(), StoreError> {
 const BATCH_BYTES: usize = 8 << 20;
 
 /// Copies every tree of `from` into a fresh database at `dir/db.compacting` and marks it
-/// complete; the caller closes `from` and calls [`put_in_place`]. `progress` counts the bytes
+/// complete; the caller closes `from` and calls [`recover`], which puts the copy in place. `progress` counts the bytes
 /// copied (a watchdog tells a stalled copy by it). It stops, leaving the store as it was, when
 /// the disk's free space falls under `least` bytes: sled waits for ever on a write the disk
 /// has no room for.
@@ -114,11 +114,6 @@ pub fn copy_out(
     let file = std::fs::File::create(&mark).map_err(io("write", &mark))?;
     file.sync_all().map_err(io("write", &mark))?;
     Ok(())
-}
-
-/// Puts a complete copy in the old database's place (which must be closed).
-pub fn put_in_place(dir: &Path) -> Result<(), StoreError> {
-    recover(dir)
 }
 
 /// Bytes of the files below `path`.
@@ -218,7 +213,7 @@ mod tests {
             }
             copy_out(dir.path(), &from, 0, &AtomicU64::new(0)).unwrap();
         }
-        put_in_place(dir.path()).unwrap();
+        recover(dir.path()).unwrap();
         let db = sled::open(db(dir.path())).unwrap();
         for tree in ["a", "b"] {
             assert_eq!(db.open_tree(tree).unwrap().len(), 1000);

@@ -489,7 +489,12 @@ impl Store {
         }
         self.db.flush()?;
         let progress = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
-        let copied = watched(&dir, &progress, patience, || {
+        let stalled = format!(
+            "the rewrite of the store {} made no progress for {} s (is its disk full?); stopping. The store is as it was: the next command removes the copy",
+            dir.display(),
+            patience.as_secs()
+        );
+        let copied = watched(&progress, patience, stalled, || {
             compact::copy_out(&dir, &self.db, MIN_FREE_BYTES, &progress)
         });
         if let Err(err) = copied {
@@ -507,7 +512,8 @@ impl Store {
         } = self;
         drop((checkpoints, runs, items, vectors));
         drop(db);
-        compact::put_in_place(&dir)?;
+        // The complete copy takes the old one's place.
+        compact::recover(&dir)?;
         let store = Store::open_locked(&dir, lock)?;
         let after = compact::size_of(&dir.join("db"));
         Ok(Compacted {
@@ -528,26 +534,14 @@ impl Store {
     /// (exit 3) with a message: sled can wait for ever on a write that failed (a full disk),
     /// and the next run marks this one interrupted and resumes from what was written.
     pub fn flush_or_exit(&self, patience: std::time::Duration) -> Result<(), StoreError> {
-        let (done, flushed) = std::sync::mpsc::channel::<()>();
-        let dir = self.dir.clone();
-        let watchdog = std::thread::spawn(move || {
-            if let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = flushed.recv_timeout(patience)
-            {
-                crate::failure::exit_now(
-                    &format!(
-                        "the store {} could not be written in {} s (is its disk full?); \
-                         stopping. The next run resumes from what was written.",
-                        dir.display(),
-                        patience.as_secs()
-                    ),
-                    crate::failure::EXIT_COULD_NOT_RUN,
-                );
-            }
-        });
-        let flushed = self.flush();
-        drop(done);
-        let _ = watchdog.join();
-        flushed
+        // Nothing counts progress: a flush that has not returned after `patience` stands still.
+        let still = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let stalled = format!(
+            "the store {} could not be written in {} s (is its disk full?); stopping. The next run resumes from what was written.",
+            self.dir.display(),
+            patience.as_secs()
+        );
+        watched(&still, patience, stalled, || self.flush())
     }
 }
 
@@ -563,17 +557,17 @@ pub struct Compacted {
     pub note: Option<String>,
 }
 
-/// Runs `work`, ending the process (exit 3) when `progress` stands still for `patience`: sled
-/// waits for ever on a write the disk has no room for.
+/// Runs `work`, ending the process (exit 3) with `stalled` when `progress` stands still for
+/// `patience`: sled waits for ever on a write the disk has no room for.
 fn watched<T>(
-    dir: &Path,
     progress: &std::sync::Arc<std::sync::atomic::AtomicU64>,
     patience: std::time::Duration,
+    stalled: String,
     work: impl FnOnce() -> T,
 ) -> T {
     use std::sync::atomic::Ordering;
     let (done, finished) = std::sync::mpsc::channel::<()>();
-    let (dir, progress) = (dir.to_owned(), progress.clone());
+    let progress = progress.clone();
     let watchdog = std::thread::spawn(move || {
         let mut seen = (progress.load(Ordering::Relaxed), std::time::Instant::now());
         while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) =
@@ -583,14 +577,7 @@ fn watched<T>(
             if now != seen.0 {
                 seen = (now, std::time::Instant::now());
             } else if seen.1.elapsed() >= patience {
-                crate::failure::exit_now(
-                    &format!(
-                        "the rewrite of the store {} made no progress for {} s (is its disk full?); stopping. The store is as it was: the next command removes the copy",
-                        dir.display(),
-                        patience.as_secs()
-                    ),
-                    crate::failure::EXIT_COULD_NOT_RUN,
-                );
+                crate::failure::exit_now(&stalled, crate::failure::EXIT_COULD_NOT_RUN);
             }
         }
     });
