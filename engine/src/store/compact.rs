@@ -59,6 +59,24 @@ pub fn recover(dir: &Path) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// Opens the database `config` names, waiting up to 5 s while another handle of this process,
+/// just dropped, still holds its file lock: sled lets go of it from a background thread, so a
+/// database closed a moment ago (the copy put in place) can refuse to open at once.
+pub fn open(config: &sled::Config) -> sled::Result<sled::Db> {
+    let started = std::time::Instant::now();
+    loop {
+        match config.open() {
+            Err(sled::Error::Io(err))
+                if err.to_string().contains("could not acquire lock")
+                    && started.elapsed() < std::time::Duration::from_secs(5) =>
+            {
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            opened => return opened,
+        }
+    }
+}
+
 /// Bytes copied between two looks at the disk's free space.
 const BATCH_BYTES: usize = 8 << 20;
 
@@ -77,7 +95,7 @@ pub fn copy_out(
     if to_path.exists() {
         std::fs::remove_dir_all(&to_path).map_err(io("remove", &to_path))?;
     }
-    let to = sled::Config::new().path(&to_path).open()?;
+    let to = open(&sled::Config::new().path(&to_path))?;
     let room = || {
         let short = fs4::available_space(dir).is_ok_and(|available| available < least);
         match short {
@@ -132,13 +150,13 @@ mod tests {
     use super::*;
 
     fn db_with(path: &Path, value: &[u8]) {
-        let db = sled::open(path).unwrap();
+        let db = open(&sled::Config::new().path(path)).unwrap();
         db.open_tree("t").unwrap().insert("k", value).unwrap();
         db.flush().unwrap();
     }
 
     fn value_in(dir: &Path) -> Vec<u8> {
-        let db = sled::open(db(dir)).unwrap();
+        let db = open(&sled::Config::new().path(db(dir))).unwrap();
         db.open_tree("t")
             .unwrap()
             .get("k")
@@ -190,7 +208,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         db_with(&db(dir.path()), b"old");
         {
-            let from = sled::open(db(dir.path())).unwrap();
+            let from = open(&sled::Config::new().path(db(dir.path()))).unwrap();
             let err = copy_out(dir.path(), &from, u64::MAX, &AtomicU64::new(0)).unwrap_err();
             assert!(err.to_string().contains("nearly full"), "{err}");
         }
@@ -204,7 +222,7 @@ mod tests {
     fn a_compaction_keeps_every_record() {
         let dir = tempfile::tempdir().unwrap();
         {
-            let from = sled::open(db(dir.path())).unwrap();
+            let from = open(&sled::Config::new().path(db(dir.path()))).unwrap();
             for tree in ["a", "b"] {
                 let tree = from.open_tree(tree).unwrap();
                 for i in 0..1000u32 {
@@ -214,7 +232,7 @@ mod tests {
             copy_out(dir.path(), &from, 0, &AtomicU64::new(0)).unwrap();
         }
         recover(dir.path()).unwrap();
-        let db = sled::open(db(dir.path())).unwrap();
+        let db = open(&sled::Config::new().path(db(dir.path()))).unwrap();
         for tree in ["a", "b"] {
             assert_eq!(db.open_tree(tree).unwrap().len(), 1000);
         }

@@ -240,17 +240,16 @@ impl Store {
 
     /// Opens the database of the store in `dir`, whose lock this process holds.
     fn open_locked(dir: &Path, lock: StoreLock) -> Result<Store, StoreError> {
-        let db = sled::Config::new()
+        let config = sled::Config::new()
             .path(dir.join("db"))
-            .flush_every_ms(Some(200))
-            .open()
-            .map_err(|err| match err {
-                sled::Error::Io(err) => StoreError::opening(dir, &dir.join("db"), &err),
-                err => StoreError::Open {
-                    path: dir.to_owned(),
-                    message: damaged(&dir.join("db"), &err),
-                },
-            })?;
+            .flush_every_ms(Some(200));
+        let db = compact::open(&config).map_err(|err| match err {
+            sled::Error::Io(err) => StoreError::opening(dir, &dir.join("db"), &err),
+            err => StoreError::Open {
+                path: dir.to_owned(),
+                message: damaged(&dir.join("db"), &err),
+            },
+        })?;
         Ok(Store {
             dir: dir.to_owned(),
             checkpoints: db.open_tree("checkpoints")?,
