@@ -59,6 +59,8 @@ pub(super) struct Work<'a> {
     pub(super) table_spans: Vec<[usize; 2]>,
     /// Headings with what binds them to their content (`headings::glued`).
     glued: Vec<[usize; 2]>,
+    /// Paragraph spans by their end, where a table's caption is looked for.
+    paragraphs: Vec<[usize; 2]>,
     pub(super) pieces: Vec<Piece>,
 }
 
@@ -91,6 +93,11 @@ impl<'a> Work<'a> {
         };
         // Nested or overlapping tables (never from the parsers) keep the first.
         tables.dedup_by(|next, prev| next[0] < prev[1]);
+        let mut paragraphs: Vec<[usize; 2]> = (doc.elements.iter())
+            .filter(|e| e.kind == ElementKind::Paragraph)
+            .map(|e| e.span)
+            .collect();
+        paragraphs.sort_by_key(|span| span[1]);
         Work {
             doc,
             text,
@@ -101,6 +108,7 @@ impl<'a> Work<'a> {
             tables,
             table_spans,
             glued: headings::glued(doc),
+            paragraphs,
             pieces: Vec::new(),
         }
     }
@@ -223,10 +231,10 @@ impl<'a> Work<'a> {
     /// The start of the paragraph right before the table at `table_start` when it is the
     /// table's caption: one short line that opens with "Table" and a number.
     fn caption_before(&self, table_start: usize) -> Option<usize> {
-        let element = (self.doc.elements.iter())
-            .filter(|e| e.span[1] <= table_start && e.kind == ElementKind::Paragraph)
-            .max_by_key(|e| e.span[1])?;
-        let [s, e] = element.span;
+        let before = self
+            .paragraphs
+            .partition_point(|span| span[1] <= table_start);
+        let [s, e] = *self.paragraphs[..before].last()?;
         let between = self.text.get(e..table_start)?;
         let caption = self.text.get(s..e)?.trim();
         (between.trim().is_empty() && is_caption(caption)).then_some(s)
