@@ -372,7 +372,7 @@ fn chunk_statistics(
     for (step, indexed) in indexed_chunks {
         let upstream = upstream(pipeline, step);
         let mut stats = json!({
-            "index_bytes": directory_size(&index_dir(pipeline, step)),
+            "index_bytes": crate::store::bytes_below(&index_dir(pipeline, step)),
             "indexed_chunks": indexed,
         });
         if let Some(run) = run {
@@ -458,22 +458,6 @@ pub fn upstream(pipeline: &Pipeline, step: &str) -> Vec<String> {
         }
     }
     found
-}
-
-/// Bytes of the files below `path` (0 when it does not exist).
-fn directory_size(path: &std::path::Path) -> u64 {
-    match std::fs::metadata(path) {
-        Ok(meta) if meta.is_dir() => std::fs::read_dir(path)
-            .map(|entries| {
-                entries
-                    .flatten()
-                    .map(|entry| directory_size(&entry.path()))
-                    .sum()
-            })
-            .unwrap_or(0),
-        Ok(meta) => meta.len(),
-        Err(_) => 0,
-    }
 }
 
 #[cfg(test)]

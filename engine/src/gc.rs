@@ -37,13 +37,7 @@ pub struct Collected {
 fn remove_folders(folders: &[PathBuf]) -> anyhow::Result<(u64, u64)> {
     let mut bytes = 0;
     for folder in folders {
-        bytes += walkdir::WalkDir::new(folder)
-            .into_iter()
-            .flatten()
-            .filter_map(|entry| entry.metadata().ok())
-            .filter(|meta| meta.is_file())
-            .map(|meta| meta.len())
-            .sum::<u64>();
+        bytes += crate::store::bytes_below(folder);
         std::fs::remove_dir_all(folder)
             .map_err(|err| anyhow::anyhow!("cannot remove {}: {err}", folder.display()))?;
     }

@@ -134,17 +134,6 @@ pub fn copy_out(
     Ok(())
 }
 
-/// Bytes of the files below `path`.
-pub fn size_of(path: &Path) -> u64 {
-    walkdir::WalkDir::new(path)
-        .into_iter()
-        .flatten()
-        .filter_map(|entry| entry.metadata().ok())
-        .filter(|meta| meta.is_file())
-        .map(|meta| meta.len())
-        .sum()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

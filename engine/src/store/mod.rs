@@ -471,7 +471,7 @@ impl Store {
     /// removing the copy.
     pub fn compact(self, patience: std::time::Duration) -> Result<Compacted, StoreError> {
         let dir = self.dir.clone();
-        let before = compact::size_of(&dir.join("db"));
+        let before = bytes_below(&dir.join("db"));
         let room = fs4::available_space(&dir)
             .is_ok_and(|available| available > before.saturating_add(MIN_FREE_BYTES));
         let left = |store, note: &str| Compacted {
@@ -514,7 +514,7 @@ impl Store {
         // The complete copy takes the old one's place.
         compact::recover(&dir)?;
         let store = Store::open_locked(&dir, lock)?;
-        let after = compact::size_of(&dir.join("db"));
+        let after = bytes_below(&dir.join("db"));
         Ok(Compacted {
             store,
             before,
@@ -584,6 +584,17 @@ fn watched<T>(
     drop(done);
     let _ = watchdog.join();
     result
+}
+
+/// Bytes of the files below `path` (of `path` itself when it is a file; 0 when it is not there).
+pub fn bytes_below(path: &Path) -> u64 {
+    walkdir::WalkDir::new(path)
+        .into_iter()
+        .flatten()
+        .filter_map(|entry| entry.metadata().ok())
+        .filter(|meta| meta.is_file())
+        .map(|meta| meta.len())
+        .sum()
 }
 
 /// Lowercase hex of bytes.
