@@ -853,7 +853,7 @@ fn parse_file(path: &Path, output: ParseOutput, as_format: Option<&str>) -> anyh
             for warning in &parsed.debug.warnings {
                 // Here the format is given with `--as`, not in a pipeline's settings.
                 let warning = warning.replace(
-                    "set `format` in the parse settings to read it otherwise, or exclude such files",
+                    operators::parse::AS_TEXT_ADVICE,
                     "give `--as` to read it otherwise",
                 );
                 eprintln!(

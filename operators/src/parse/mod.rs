@@ -137,6 +137,10 @@ fn at_page(page: u32) -> String {
 /// What to do about a document of [`ParseError::UnknownFormat`] in a pipeline.
 pub const UNKNOWN_FORMAT_ADVICE: &str = "leave such files out with the source's `exclude`, or set `format` in the parse settings (text, markdown, html, pdf or docx) if every document of the step has that format (`text` reads a legacy encoding too)";
 
+/// What to do, in a pipeline, about a file of an unknown extension read as plain text.
+pub const AS_TEXT_ADVICE: &str =
+    "set `format` in the parse settings to read it otherwise, or exclude such files";
+
 /// Phrase for [`ParseError::UnknownFormat`] naming the extension, if any, and why its content
 /// is not read as text.
 fn describe_extension(extension: Option<&str>, content: &str) -> String {
@@ -190,7 +194,7 @@ pub fn parse(doc: &Document, config: &ParseConfig) -> Result<ParsedDocument, Par
     };
     if let Some(extension) = unknown {
         parsed.warnings.push(format!(
-            "unknown extension `.{extension}`: read as plain text; set `format` in the parse settings to read it otherwise, or exclude such files"
+            "unknown extension `.{extension}`: read as plain text; {AS_TEXT_ADVICE}"
         ));
     }
     Ok(assemble(doc, format, parsed))
