@@ -87,8 +87,14 @@ fn all_seven() -> Vec<String> {
 }
 
 fn run(engine_bin: &Path, dir: &Path) -> (Option<i32>, Value) {
+    run_with(engine_bin, dir, &[])
+}
+
+/// [`run`] with more arguments.
+fn run_with(engine_bin: &Path, dir: &Path, args: &[&str]) -> (Option<i32>, Value) {
     let output = Command::new(engine_bin)
         .args(["run", "--json"])
+        .args(args)
         .arg(dir.join("pipeline.yaml"))
         .output()
         .unwrap();
@@ -163,6 +169,53 @@ fn documents_under_a_folder_that_cannot_be_listed_stay_in_the_index_and_the_sink
         .collect();
     assert_eq!(indexed(&bin, dir), six);
     assert_eq!(sink_ids(&dir.join("out/p.jsonl")), six);
+}
+
+/// A source folder found empty (a drive not mounted, files moved away) where the last
+/// completed run read documents fails as a whole: the index and the sink keep them, run after
+/// run, until `--allow-empty` says the removal is meant. After that, an empty folder is fine.
+#[test]
+fn an_emptied_source_folder_keeps_the_index_and_sink_until_allow_empty() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    seven_documents(&dir.join("src"));
+    let bin = PathBuf::from(env!("CARGO_BIN_EXE_engine"));
+    fs::write(dir.join("pipeline.yaml"), pipeline("src")).unwrap();
+    let (code, first) = run(&bin, dir);
+    assert_eq!(code, Some(0), "{first}");
+
+    fs::rename(dir.join("src"), dir.join("away")).unwrap();
+    fs::create_dir(dir.join("src")).unwrap();
+    for _ in 0..2 {
+        let (code, summary) = run(&bin, dir);
+        assert_eq!(code, Some(1), "{summary}");
+        let errors = summary["errors"].as_array().unwrap();
+        assert_eq!(errors.len(), 1, "{summary}");
+        assert_eq!(
+            (&errors[0]["step"], &errors[0]["doc_id"]),
+            (&"src".into(), &"".into())
+        );
+        let message = errors[0]["message"].as_str().unwrap();
+        let expected = format!(
+            "where run {} read 7 documents",
+            first["run_id"].as_str().unwrap()
+        );
+        assert!(message.contains(&expected), "{message}");
+        assert!(message.contains("--allow-empty"), "{message}");
+        assert_eq!(indexed(&bin, dir), all_seven(), "the index keeps them");
+        assert_eq!(sink_ids(&dir.join("out/p.jsonl")), all_seven());
+    }
+
+    let (code, summary) = run_with(&bin, dir, &["--allow-empty"]);
+    assert_eq!(code, Some(0), "{summary}");
+    assert!(indexed(&bin, dir).is_empty(), "the removal was meant");
+    assert!(sink_ids(&dir.join("out/p.jsonl")).is_empty());
+    let (code, summary) = run(&bin, dir);
+    assert_eq!(
+        code,
+        Some(0),
+        "the last completed run read nothing: {summary}"
+    );
 }
 
 /// Builds an `engine` command with the given arguments.

@@ -39,6 +39,10 @@ enum Command {
         /// Print one JSON object at the end instead of progress and a table.
         #[arg(long)]
         json: bool,
+        /// Let a source that reads no documents, where the last completed run read some, empty
+        /// the index and sinks (without it, that source fails and they keep what they hold).
+        #[arg(long)]
+        allow_empty: bool,
     },
     /// Check a pipeline without running it; reports every problem with file:line:column.
     Validate {
@@ -446,7 +450,11 @@ fn usage_error(err: &clap::Error) -> i32 {
 /// Runs one command: its exit code, or why it failed.
 fn dispatch(command: Command) -> anyhow::Result<i32> {
     match command {
-        Command::Run { pipeline, json } => run(&pipeline, json),
+        Command::Run {
+            pipeline,
+            json,
+            allow_empty,
+        } => run(&pipeline, json, allow_empty),
         Command::Validate { pipeline, json } => validate(&pipeline, json),
         Command::Graph {
             pipeline,
@@ -965,7 +973,7 @@ fn graph(path: &Path, format: GraphFormat, json: bool) -> anyhow::Result<i32> {
     Ok(0)
 }
 
-fn run(path: &Path, json: bool) -> anyhow::Result<i32> {
+fn run(path: &Path, json: bool, allow_empty: bool) -> anyhow::Result<i32> {
     let (pipeline, report) = load_pipeline(path)?;
     if !json && report.warnings() > 0 {
         eprint!("{report}");
@@ -977,7 +985,7 @@ fn run(path: &Path, json: bool) -> anyhow::Result<i32> {
     let options = crate::run::options(progress);
     install_ctrl_c(options.cancel.clone(), options.gate.clone());
     // The store in use or unopenable, a step that cannot start: exit 3.
-    let summary = crate::run::run(&pipeline, options)?;
+    let summary = crate::run::run(&pipeline, options, allow_empty)?;
     let value = serde_json::to_value(&summary).expect("summary serializes");
     if json {
         jsonln!("{value}");

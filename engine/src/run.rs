@@ -1,5 +1,6 @@
 //! One run of a pipeline: plan, build, execute, summarise and record it under the store.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -8,7 +9,7 @@ use serde_json::Map;
 
 use crate::checkpoint::RunCheckpoints;
 use crate::live::{LiveRun, LiveServer};
-use crate::runtime::{self, ErrorRecord, Options};
+use crate::runtime::{self, ErrorRecord, LastRead, Options};
 use crate::spec::load::Pipeline;
 use crate::spec::paths::identity;
 use crate::store::Store;
@@ -86,8 +87,14 @@ pub struct RunSummary {
 /// How long the last write of a run's record may take before the run gives up (a full disk).
 const FLUSH_PATIENCE: std::time::Duration = std::time::Duration::from_secs(60);
 
-/// Runs a valid pipeline, checkpointing every step's outputs in the pipeline's store.
-pub fn run(pipeline: &Pipeline, mut options: Options) -> anyhow::Result<RunSummary> {
+/// Runs a valid pipeline, checkpointing every step's outputs in the pipeline's store. A source
+/// that reads no document where the last completed run read some fails, keeping the outputs,
+/// unless `allow_empty`.
+pub fn run(
+    pipeline: &Pipeline,
+    mut options: Options,
+    allow_empty: bool,
+) -> anyhow::Result<RunSummary> {
     let store = Arc::new(Store::open_waiting(&pipeline.store)?);
     if let Some(other) = name_shared_with(&store, pipeline) {
         return Err(crate::failure::invalid(name_shared_message(
@@ -95,6 +102,9 @@ pub fn run(pipeline: &Pipeline, mut options: Options) -> anyhow::Result<RunSumma
         )));
     }
     mark_interrupted(&store)?;
+    if !allow_empty {
+        options.last_read = last_reads(&store, pipeline);
+    }
     let now = SystemTime::now();
     let run_id = run_id(now);
     let plan = crate::plan::plan(pipeline);
@@ -174,6 +184,29 @@ pub fn run(pipeline: &Pipeline, mut options: Options) -> anyhow::Result<RunSumma
     store.flush_or_exit(FLUSH_PATIENCE)?;
     drop(server);
     Ok(summary)
+}
+
+/// What each source of `pipeline` read in its latest completed run that it did not fail in as
+/// a whole (a run in which it read nothing and failed, such as one this guard stopped, tells
+/// nothing); sources that read nothing there are left out.
+fn last_reads(store: &Store, pipeline: &Pipeline) -> HashMap<String, LastRead> {
+    let Ok(runs) = crate::query::completed_runs(store, &pipeline.name) else {
+        return HashMap::new();
+    };
+    let runs: Vec<_> = runs.collect();
+    let sources = pipeline.steps.iter().filter(|step| step.inputs.is_empty());
+    sources
+        .filter_map(|step| {
+            let (run, documents) = runs.iter().find_map(|run| {
+                let report = &run["steps"][&step.name];
+                let documents = report["out"].as_u64()?;
+                let failed = report["failed"].as_u64().unwrap_or(0);
+                (documents > 0 || failed == 0).then_some((run, documents))
+            })?;
+            let run_id = run["run_id"].as_str()?.to_owned();
+            (documents > 0).then(|| (step.name.clone(), LastRead { run_id, documents }))
+        })
+        .collect()
 }
 
 /// An observer that keeps the live counters in `live`, then calls `then`.

@@ -403,6 +403,19 @@ pub struct Options {
     pub checkpoints: Option<Arc<dyn Checkpoints>>,
     /// Decides between the run's commit and a cancel (a Ctrl-C) that comes at its end.
     pub gate: Arc<commit::CommitGate>,
+    /// What each source (by step name) read in the pipeline's last completed run: a source
+    /// that now reads no document where that run read some fails as a whole, so that nothing
+    /// is taken as gone. Sources left out may read none.
+    pub last_read: std::collections::HashMap<String, LastRead>,
+}
+
+/// The documents a source read in an earlier run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LastRead {
+    /// That run.
+    pub run_id: String,
+    /// How many documents the source emitted in it.
+    pub documents: u64,
 }
 
 /// Runs the nodes to completion. Nodes must be in topological order.
@@ -450,6 +463,7 @@ pub fn execute(nodes: Vec<Node>, options: Options) -> Execution {
             publishes: publishes.clone(),
             cancel: options.cancel.clone(),
             checkpoints: options.checkpoints.clone(),
+            last_read: options.last_read.get(&node.name).cloned(),
         };
         let receiver = receivers[index].take();
         let op = node.op.clone();
@@ -596,6 +610,9 @@ struct StepContext {
     publishes: Arc<Mutex<Vec<(String, Publish)>>>,
     cancel: Arc<AtomicBool>,
     checkpoints: Option<Arc<dyn Checkpoints>>,
+    /// What this step read in the last completed run, when it is a source that must not
+    /// read nothing.
+    last_read: Option<LastRead>,
 }
 
 impl StepContext {
@@ -627,6 +644,32 @@ impl StepContext {
         self.fail(doc_id, error);
         let mut records = self.records.lock().unwrap_or_else(|p| p.into_inner());
         records.failed_documents.ids.insert(String::new());
+    }
+
+    /// Fails the source as a whole when it read no document, failed none and was not
+    /// cancelled, where the last completed run read some: a folder not mounted or a file
+    /// emptied by mistake would otherwise empty the index and sinks.
+    fn refuse_emptying(&self, emitted_documents: u64) {
+        let Some(last) = &self.last_read else {
+            return;
+        };
+        if emitted_documents > 0
+            || self.counters.failed.load(Ordering::Relaxed) > 0
+            || self.cancel.load(Ordering::Relaxed)
+        {
+            return;
+        }
+        let documents = match last.documents {
+            1 => "1 document".to_owned(),
+            many => format!("{many} documents"),
+        };
+        self.fail(
+            "",
+            &anyhow::anyhow!(
+                "read no documents, where run {} read {documents}, so nothing is taken as gone: the index and sinks keep what they hold. If the documents were removed on purpose, `engine run --allow-empty` empties them",
+                last.run_id
+            ),
+        );
     }
 
     fn warn(&self, doc_id: String, message: String) {
@@ -954,8 +997,11 @@ fn run_step(
                     ControlFlow::Continue(())
                 })
             });
-            if let Err(error) = result {
-                ctx.fail("", &error);
+            match result {
+                Err(error) => {
+                    ctx.fail("", &error);
+                }
+                Ok(()) => ctx.refuse_emptying(emitted_documents),
             }
         }
         Operator::Transform(transform) => {
@@ -1357,6 +1403,49 @@ pub(crate) mod tests {
         assert_eq!(total.load(Ordering::Relaxed), 1000);
         assert_eq!(run.steps[3].1.input, 1000);
         assert!(run.errors.is_empty());
+    }
+
+    /// A source that reads nothing where the last completed run read documents fails as a
+    /// whole (nothing is taken as gone); one that reads some, or had read none, does not.
+    #[test]
+    fn a_source_that_reads_nothing_after_reading_documents_fails_as_a_whole() {
+        let errors_with = |documents: usize, last: Option<u64>| {
+            let nodes = vec![
+                node(
+                    "src",
+                    Operator::Source(Box::new(Numbers(documents))),
+                    vec![],
+                ),
+                node(
+                    "sink",
+                    Operator::Sink(Box::new(Count(Arc::default()))),
+                    vec![0],
+                ),
+            ];
+            let last_read = last
+                .map(|documents| {
+                    let run_id = "r1".to_owned();
+                    ("src".to_owned(), LastRead { run_id, documents })
+                })
+                .into_iter()
+                .collect();
+            let options = Options {
+                last_read,
+                ..Options::default()
+            };
+            execute(nodes, options).errors
+        };
+        let errors = errors_with(0, Some(7));
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!(
+            (errors[0].step.as_str(), errors[0].doc_id.as_str()),
+            ("src", "")
+        );
+        let message = &errors[0].message;
+        assert!(message.contains("run r1 read 7 documents"), "{message}");
+        assert!(message.contains("--allow-empty"), "{message}");
+        assert!(errors_with(0, None).is_empty());
+        assert!(errors_with(2, Some(7)).is_empty());
     }
 
     /// Parses each document as Markdown, in windows-1252 (a warning) when its number is odd.
