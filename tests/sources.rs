@@ -218,6 +218,97 @@ fn an_emptied_source_folder_keeps_the_index_and_sink_until_allow_empty() {
     );
 }
 
+/// Two folders with files of the same names feeding one step: without `id_prefix` their ids
+/// clash (an error, the index keeps one of each pair, and the message names the setting);
+/// with it on one source every file is indexed under its own id, a folder that cannot be
+/// listed keeps the prefixed ids below it, and a control character in it is refused.
+#[test]
+fn an_id_prefix_keeps_two_sources_files_of_one_name_apart() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    for (folder, word) in [("a", "alpha"), ("b", "beta")] {
+        fs::create_dir_all(dir.join(folder).join("sub")).unwrap();
+        fs::write(
+            dir.join(folder).join("x.md"),
+            format!("# X\n\n{word} text number one.\n"),
+        )
+        .unwrap();
+        fs::write(
+            dir.join(folder).join("sub/y.md"),
+            format!("# Y\n\n{word} text number two.\n"),
+        )
+        .unwrap();
+    }
+    let yaml = |b: &str, prefix: &str| {
+        format!(
+            "version: 1\nname: two\nsteps:\n  sa: {{ op: source.files, path: a }}\n  sb: {{ op: source.files, path: \"{b}\"{prefix} }}\n  parse: {{ op: parse, input: [sa, sb] }}\n  chunk: {{ op: chunk.recursive, input: parse, size: 200 }}\n  embed: {{ op: embed, input: chunk, provider: hash }}\n  index: {{ op: index.hybrid, input: embed }}\n  out: {{ op: sink.jsonl, input: parse, path: out/p.jsonl }}\n"
+        )
+    };
+    let bin = PathBuf::from(env!("CARGO_BIN_EXE_engine"));
+    fs::write(dir.join("pipeline.yaml"), yaml("b", "")).unwrap();
+    let (code, summary) = run(&bin, dir);
+    assert_eq!(code, Some(1), "{summary}");
+    assert!(
+        summary["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("give each source an `id_prefix`"),
+        "{summary}"
+    );
+    assert_eq!(indexed(&bin, dir), ["sub/y.md", "x.md"]);
+
+    fs::write(dir.join("pipeline.yaml"), yaml("b", ", id_prefix: b/")).unwrap();
+    let (code, summary) = run(&bin, dir);
+    assert_eq!(code, Some(0), "{summary}");
+    let four = ["b/sub/y.md", "b/x.md", "sub/y.md", "x.md"];
+    assert_eq!(indexed(&bin, dir), four);
+    assert_eq!(sink_ids(&dir.join("out/p.jsonl")), four);
+
+    // `b/sub` cannot be listed (the ENAMETOOLONG trick of the test above): its document
+    // fails under its prefixed id and stays.
+    fs::rename(
+        dir.join("b/sub"),
+        dir.join("b/sub-folder-whose-name-is-long"),
+    )
+    .unwrap();
+    let (code, _) = run(&bin, dir);
+    assert_eq!(code, Some(0));
+    let absolute = dir.display().to_string();
+    let padding = "./".repeat((4070 - absolute.len() - 4) / 2);
+    let padded = yaml(&format!("{padding}b"), ", id_prefix: b/");
+    fs::write(dir.join("pipeline.yaml"), padded).unwrap();
+    let (code, summary) = run(&bin, dir);
+    assert_eq!(code, Some(1), "{summary}");
+    assert_eq!(
+        summary["errors"][0]["doc_id"], "b/sub-folder-whose-name-is-long/",
+        "{summary}"
+    );
+    let kept = [
+        "b/sub-folder-whose-name-is-long/y.md",
+        "b/x.md",
+        "sub/y.md",
+        "x.md",
+    ];
+    assert_eq!(indexed(&bin, dir), kept);
+
+    fs::write(
+        dir.join("pipeline.yaml"),
+        yaml("b", ", id_prefix: \"b\\t\""),
+    )
+    .unwrap();
+    let output = Command::new(&bin)
+        .args(["validate"])
+        .arg(dir.join("pipeline.yaml"))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("key `id_prefix`"),
+        "{}",
+        stderr(&output)
+    );
+}
+
 /// Builds an `engine` command with the given arguments.
 type EngineAs = dyn Fn(&[&str]) -> Command;
 

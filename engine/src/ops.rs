@@ -97,10 +97,12 @@ fn operator(
     Ok(match &step.config {
         OperatorConfig::SourceFiles(config) => Operator::Source(Box::new(Source::new(
             FileSource::new(config, base)?.skipping(written_by(pipeline)),
+            &config.id_prefix,
         ))),
-        OperatorConfig::SourceJsonl(config) => {
-            Operator::Source(Box::new(Source::new(JsonlSource::new(config, base))))
-        }
+        OperatorConfig::SourceJsonl(config) => Operator::Source(Box::new(Source::new(
+            JsonlSource::new(config, base),
+            &config.id_prefix,
+        ))),
         OperatorConfig::Parse(config) => Operator::Transform(Arc::new(Parse(config.clone()))),
         OperatorConfig::ChunkRecursive(config) => chunking(config.chunker(base, fingerprint)?),
         OperatorConfig::ChunkByHeading(config) => chunking(config.chunker(base, fingerprint)?),
@@ -139,41 +141,61 @@ fn operator(
     })
 }
 
-/// Any document source as a runtime source, its documents bounded in bytes ([`InFlight`]).
+/// Any document source as a runtime source, its documents bounded in bytes ([`InFlight`]) and
+/// their ids after the source's `id_prefix`.
 struct Source<S> {
     source: S,
     in_flight: InFlight,
+    id_prefix: String,
 }
 
 impl<S> Source<S> {
-    fn new(source: S) -> Self {
+    fn new(source: S, id_prefix: &str) -> Self {
         Source {
             source,
             in_flight: InFlight::new(crate::in_flight::BUDGET),
+            id_prefix: id_prefix.to_owned(),
         }
+    }
+}
+
+/// `id` after `prefix`; an empty id (the source as a whole) stays empty.
+fn prefixed(prefix: &str, id: String) -> String {
+    match prefix.is_empty() || id.is_empty() {
+        true => id,
+        false => format!("{prefix}{id}"),
     }
 }
 
 impl<S: DocumentSource> SourceOp for Source<S> {
     fn run(&mut self, emit: &mut dyn FnMut(Emitted) -> ControlFlow<()>) -> anyhow::Result<()> {
-        let in_flight = &mut self.in_flight;
-        self.source.scan(&mut |event| {
+        let Source {
+            source,
+            in_flight,
+            id_prefix,
+        } = self;
+        let prefixed = |id: String| prefixed(id_prefix, id);
+        source.scan(&mut |event| {
             emit(match event {
-                SourceEvent::Document(doc) => Emitted::Item(Item::Document(in_flight.admit(doc))),
+                SourceEvent::Document(mut doc) => {
+                    doc.doc_id = prefixed(std::mem::take(&mut doc.doc_id));
+                    Emitted::Item(Item::Document(in_flight.admit(doc)))
+                }
                 SourceEvent::Error(err) => Emitted::Error {
-                    doc_id: err.doc_id,
+                    doc_id: prefixed(err.doc_id),
                     message: err.message,
                 },
                 SourceEvent::FolderError(err) => Emitted::FolderError {
-                    folder: err.doc_id,
+                    folder: prefixed(err.doc_id),
                     message: err.message,
                 },
+                // `file:line`: the entry, not a document.
                 SourceEvent::Unplaced(err) => Emitted::Unplaced {
                     doc_id: err.doc_id,
                     message: err.message,
                 },
                 SourceEvent::Warning(warning) => Emitted::Warning {
-                    doc_id: warning.doc_id,
+                    doc_id: prefixed(warning.doc_id),
                     message: warning.message,
                 },
             })

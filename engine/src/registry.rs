@@ -466,13 +466,13 @@ impl OperatorConfig {
     pub fn problems(&self) -> Vec<(&'static str, String)> {
         match self {
             OperatorConfig::SourceFiles(config) => config.problems(),
+            OperatorConfig::SourceJsonl(config) => config.problems(),
             OperatorConfig::ChunkRecursive(config) => config.problems(),
             OperatorConfig::ChunkByHeading(config) => config.problems(),
             OperatorConfig::ChunkByPage(config) => config.problems(),
             OperatorConfig::ChunkSemantic(config) => config.problems(),
             OperatorConfig::ChunkSmart(config) => config.problems(),
-            OperatorConfig::SourceJsonl(_)
-            | OperatorConfig::Parse(_)
+            OperatorConfig::Parse(_)
             | OperatorConfig::Embed(_)
             | OperatorConfig::SinkJsonl(_)
             | OperatorConfig::IndexHybrid(_) => Vec::new(),

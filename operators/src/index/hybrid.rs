@@ -432,7 +432,7 @@ impl IndexUpdate {
         if let Some(first) = twice {
             let message = format!(
                 "document `{doc_id}` came twice in this run with different content (two sources \
-                 with the same id?); the index keeps one of them: give the documents distinct ids"
+                 with the same id?); the index keeps one of them: give each source an `id_prefix`, or the documents distinct ids"
             );
             if first.as_str() < key {
                 return Err(IndexError::new(message));

@@ -42,12 +42,16 @@ pub struct FilesConfig {
     #[serde(default = "default_max_bytes")]
     #[schemars(range(min = 1))]
     pub max_bytes: u64,
+    /// Put before every `doc_id` (`wiki/`), so that two sources feeding one step keep files
+    /// or records of the same name apart.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub id_prefix: String,
 }
 
 impl FilesConfig {
     /// Problems with the settings as (key, message) pairs.
     pub fn problems(&self) -> Vec<(&'static str, String)> {
-        let mut problems = Vec::new();
+        let mut problems = super::id_prefix_problems(&self.id_prefix);
         for (key, globs) in [("include", &self.include), ("exclude", &self.exclude)] {
             for glob in globs {
                 if let Some(name) = glob.strip_prefix('!') {
@@ -496,7 +500,24 @@ mod tests {
             exclude: Vec::new(),
             hidden: false,
             max_bytes: default_max_bytes(),
+            id_prefix: String::new(),
         }
+    }
+
+    /// Without `id_prefix` the settings serialize as before it existed, so the fingerprints of
+    /// existing pipelines (and the work their stores keep) stay; a control character in it is
+    /// refused.
+    #[test]
+    fn an_unset_id_prefix_leaves_the_settings_as_they_were() {
+        let settings = serde_json::to_value(config("docs")).unwrap();
+        assert!(settings.get("id_prefix").is_none(), "{settings}");
+        let mut prefixed = config("docs");
+        prefixed.id_prefix = "wiki/".to_owned();
+        assert!(prefixed.problems().is_empty());
+        prefixed.id_prefix = "wiki\n".to_owned();
+        let problems = prefixed.problems();
+        assert_eq!(problems.len(), 1);
+        assert_eq!(problems[0].0, "id_prefix");
     }
 
     fn scan_all(source: &mut FileSource) -> Vec<SourceEvent> {

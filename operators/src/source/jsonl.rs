@@ -54,6 +54,17 @@ pub struct JsonlConfig {
     #[serde(default = "default_max_line_bytes")]
     #[schemars(range(min = 1))]
     pub max_line_bytes: u64,
+    /// Put before every `doc_id` (`wiki/`), so that two sources feeding one step keep files
+    /// or records of the same name apart.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub id_prefix: String,
+}
+
+impl JsonlConfig {
+    /// Problems with the settings as (key, message) pairs.
+    pub fn problems(&self) -> Vec<(&'static str, String)> {
+        super::id_prefix_problems(&self.id_prefix)
+    }
 }
 
 /// What is wrong with one line: `id`, the record's id when it could be read.
@@ -314,6 +325,7 @@ mod tests {
             text_field: default_text_field(),
             format: Format::Text,
             max_line_bytes: 100,
+            id_prefix: String::new(),
         }
     }
 

@@ -56,6 +56,21 @@ pub trait DocumentSource: Send {
     ) -> Result<(), std::io::Error>;
 }
 
+/// What is wrong with a source's `id_prefix`: ids are printed and matched as they are, so
+/// control characters are refused.
+pub(crate) fn id_prefix_problems(prefix: &str) -> Vec<(&'static str, String)> {
+    match prefix.chars().find(|c| c.is_control()) {
+        Some(c) => vec![(
+            "id_prefix",
+            format!(
+                "holds the control character {:?}; use printable characters, such as `wiki/`",
+                c
+            ),
+        )],
+        None => Vec::new(),
+    }
+}
+
 /// `path` without `.` components and with each `..` taking out the folder before it, where
 /// there is one: the same file named the same way wherever the engine runs from.
 pub(crate) fn normalize(path: &Path) -> PathBuf {
