@@ -301,6 +301,41 @@ fn a_query_id_a_trec_run_cannot_hold_names_its_line() {
     assert!(stdout(&output).is_empty());
 }
 
+/// A TREC run is machine output: a query id or doc_id with a control character is written as
+/// it is, so that the run matches the queries, the qrels and the index.
+#[test]
+fn a_trec_run_writes_ids_exactly() {
+    let dir = built();
+    fs::copy(
+        dir.path().join("docs/boxes.md"),
+        dir.path().join("docs/b\u{1b}x.md"),
+    )
+    .unwrap();
+    let (code, summary) = run_json(dir.path());
+    assert_eq!(code, Some(0), "{summary}");
+    fs::write(
+        dir.path().join("q.jsonl"),
+        "{\"_id\": \"q\\u001b1\", \"text\": \"heap box\"}\n",
+    )
+    .unwrap();
+    let output = engine_with(
+        dir.path(),
+        &[
+            "query",
+            "--index",
+            "index_a",
+            "--queries",
+            "q.jsonl",
+            "--trec",
+            "run",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let run = stdout(&output);
+    assert!(run.starts_with("q\u{1b}1 Q0 "), "{run:?}");
+    assert!(run.contains(" b\u{1b}x.md "), "{run:?}");
+}
+
 /// A knowledge base stays searchable when what only a run needs is gone: its source documents
 /// archived, its sinks' folder removed, its model moved away. BM25 needs no model; vector and
 /// hybrid queries say that they need it and that BM25 works without it.
@@ -615,4 +650,115 @@ fn a_section_filter_finds_a_documents_first_section() {
         );
         assert!(hits("section=Other").is_empty(), "{index}");
     }
+}
+
+/// Ten long documents of many matching chunks and a hundred short ones: a TREC run and
+/// `compare` rank as many documents as asked (the chunks are fetched deeper until they hold
+/// them), each line's score is never above the one before it (trec_eval sorts by score), and
+/// Recall@100 counts the short relevant documents.
+#[test]
+fn long_documents_do_not_crowd_out_the_ranked_documents() {
+    let dir = tempfile::tempdir().unwrap();
+    let docs = dir.path().join("docs");
+    fs::create_dir_all(&docs).unwrap();
+    let long_paragraph = "Turbine blade cooling channels carry air along the blade. ";
+    for i in 0..10 {
+        let paragraphs: Vec<String> = (0..150)
+            .map(|p| format!("{long_paragraph}Section {p} of manual {i}."))
+            .collect();
+        fs::write(docs.join(format!("long{i:02}.md")), paragraphs.join("\n\n")).unwrap();
+    }
+    let mut qrels = String::from("query-id\tcorpus-id\tscore\n");
+    for i in 0..100 {
+        fs::write(
+            docs.join(format!("short{i:03}.md")),
+            format!("Note {i} on turbine cooling.\n"),
+        )
+        .unwrap();
+        qrels.push_str(&format!("q1\tshort{i:03}.md\t1\n"));
+    }
+    fs::write(dir.path().join("qrels.tsv"), qrels).unwrap();
+    fs::write(
+        dir.path().join("queries.jsonl"),
+        "{\"_id\":\"q1\",\"text\":\"turbine blade cooling\"}\n",
+    )
+    .unwrap();
+    let pipeline = "version: 1\nname: long\nsteps:\n  docs: { op: source.files, path: docs }\n  parse: { op: parse, input: docs }\n  chunk: { op: chunk.recursive, input: parse, size: 90, unit: chars }\n  embed: { op: embed, input: chunk, provider: hash, dim: 64 }\n  index: { op: index.hybrid, input: embed }\n";
+    fs::write(dir.path().join("pipeline.yaml"), pipeline).unwrap();
+    let (code, summary) = run_json(dir.path());
+    assert_eq!(code, Some(0), "{summary}");
+
+    for mode in ["bm25", "vector", "hybrid"] {
+        let trec = engine_with(
+            dir.path(),
+            &[
+                "query",
+                "--index",
+                "index",
+                "--mode",
+                mode,
+                "-k",
+                "100",
+                "--queries",
+                "queries.jsonl",
+                "--trec",
+                "t",
+            ],
+        );
+        assert_eq!(trec.status.code(), Some(0), "{}", stderr(&trec));
+        let lines: Vec<Vec<String>> = stdout(&trec)
+            .lines()
+            .map(|line| line.split(' ').map(str::to_owned).collect())
+            .collect();
+        assert_eq!(lines.len(), 100, "{mode}: {}", stdout(&trec));
+        let scores: Vec<f32> = lines.iter().map(|line| line[4].parse().unwrap()).collect();
+        assert!(
+            scores.windows(2).all(|pair| pair[0] >= pair[1]),
+            "{mode}: {scores:?}"
+        );
+        let ranks: Vec<usize> = lines.iter().map(|line| line[3].parse().unwrap()).collect();
+        assert_eq!(ranks, (1..=100).collect::<Vec<_>>());
+    }
+
+    let compare = engine_with(
+        dir.path(),
+        &[
+            "compare",
+            "--queries",
+            "queries.jsonl",
+            "--qrels",
+            "qrels.tsv",
+            "--modes",
+            "bm25",
+            "--json",
+        ],
+    );
+    assert_eq!(compare.status.code(), Some(0), "{}", stderr(&compare));
+    let report: Value = serde_json::from_slice(&compare.stdout).unwrap();
+    let text = report.to_string();
+    // The true top 100 holds the 10 long documents and 90 short ones.
+    let recall = report["branches"]["index"]["bm25"]["recall@100"].as_f64();
+    assert_eq!(recall, Some(0.9), "{text}");
+}
+
+/// Without judgments, two branches that both find nothing for a query do not overlap
+/// perfectly: that query has no overlap, and a report of such queries alone says so.
+#[test]
+fn two_empty_lists_have_no_overlap() {
+    let dir = built();
+    fs::write(
+        dir.path().join("q.jsonl"),
+        "{\"_id\": \"q1\", \"text\": \"zzzzqqq\"}\n",
+    )
+    .unwrap();
+    let args = ["compare", "--queries", "q.jsonl", "--modes", "bm25"];
+    let output = engine_with(dir.path(), &args);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let text = stdout(&output);
+    assert!(text.contains("no query has hits on either side"), "{text}");
+    assert!(text.contains("query q1: no hits on either side"), "{text}");
+    assert!(!text.contains("Jaccard"), "{text}");
+    let json = engine_with(dir.path(), &[&args[..], &["--json"]].concat());
+    let report: Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert!(report["pairs"][0]["mean_overlap"].is_null(), "{report}");
 }

@@ -244,9 +244,9 @@ fn at_least_one(value: &str) -> Result<usize, String> {
 
 /// `compare --trials`: 1 to [`MAX_TRIALS`].
 fn trials(value: &str) -> Result<usize, String> {
-    match at_least_one(value)? {
-        trials if trials > MAX_TRIALS => Err(format!("at most {MAX_TRIALS}")),
-        trials => Ok(trials),
+    match value.parse::<usize>() {
+        Ok(trials) if (1..=MAX_TRIALS).contains(&trials) => Ok(trials),
+        _ => Err(format!("not a whole number from 1 to {MAX_TRIALS}")),
     }
 }
 
@@ -1449,12 +1449,6 @@ fn query_all(
     filters: &[(String, String)],
     queries: &[(String, String)],
 ) -> anyhow::Result<()> {
-    // A TREC run ranks documents: enough chunks to find k distinct ones in most cases.
-    // (The index caps any depth at the chunks it holds.)
-    let depth = match request.output {
-        QueryOutput::Trec(_) => request.k.saturating_mul(10).max(100),
-        _ => request.k,
-    };
     for (i, (id, text)) in queries.iter().enumerate() {
         // Nobody reads any more (`| head`): the rest need not be searched.
         if crate::stdout::gone() {
@@ -1467,7 +1461,18 @@ fn query_all(
                 no_search_terms(request.mode)
             );
         }
-        let hits = searcher.search(text, None, request.mode, depth, filters, request.fusion)?;
+        let hits = match request.output {
+            // A TREC run ranks documents, each by its best chunk.
+            QueryOutput::Trec(_) => searcher.search_documents(
+                text,
+                None,
+                request.mode,
+                request.k,
+                filters,
+                request.fusion,
+            )?,
+            _ => searcher.search(text, None, request.mode, request.k, filters, request.fusion)?,
+        };
         match &request.output {
             QueryOutput::Json => {
                 jsonln!(
@@ -1483,8 +1488,9 @@ fn query_all(
                 print_hits(&hits);
             }
             QueryOutput::Trec(name) => {
-                for line in trec_lines(id, &hits, request.k, name)? {
-                    outln!("{line}");
+                // Machine output: the ids exactly as the index and qrels hold them.
+                for line in trec_lines(id, &hits, name)? {
+                    jsonln!("{line}");
                 }
             }
         }
@@ -1513,15 +1519,15 @@ fn trec_field(what: &str, value: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The TREC run lines of query `id`: its `k` best documents, each scored by its best chunk.
-fn trec_lines(id: &str, hits: &[Hit], k: usize, name: &str) -> anyhow::Result<Vec<String>> {
+/// The TREC run lines of query `id`: its documents' hits (each document's best chunk, best
+/// first), with their exact ids.
+fn trec_lines(id: &str, documents: &[Hit], name: &str) -> anyhow::Result<Vec<String>> {
     trec_field("query id", id)?;
-    let best = operators::eval::best_per_document(hits, |hit| hit.stored.doc_id.as_str());
     let mut lines = Vec::new();
-    for (rank, hit) in best.into_iter().take(k).enumerate() {
+    for hit in documents {
         let doc = hit.stored.doc_id.as_str();
         trec_field("doc_id", doc)?;
-        lines.push(format!("{id} Q0 {doc} {} {} {name}", rank + 1, hit.score));
+        lines.push(format!("{id} Q0 {doc} {} {} {name}", hit.rank, hit.score));
     }
     Ok(lines)
 }
@@ -1654,10 +1660,10 @@ fn html_target(path: &Path) -> anyhow::Result<()> {
 /// under the names of the two systems.
 fn print_side_by_side(pair: &serde_json::Value, a_name: &str, b_name: &str) {
     for (query, lists) in pair["queries"].as_object().into_iter().flatten() {
-        outln!(
-            "  query {query}: Jaccard overlap {:.2}",
-            lists["overlap"].as_f64().unwrap_or(0.0)
-        );
+        match lists["overlap"].as_f64() {
+            Some(overlap) => outln!("  query {query}: Jaccard overlap {overlap:.2}"),
+            None => outln!("  query {query}: no hits on either side"),
+        }
         outln!("    {:>2}  {:<40} {}", "#", a_name, b_name);
         let (a, b) = (lists["a"].as_array(), lists["b"].as_array());
         let rows = a.map_or(0, Vec::len).max(b.map_or(0, Vec::len));
@@ -1728,12 +1734,19 @@ fn print_comparison(report: &serde_json::Value) {
                 text(&pair[side]["mode"])
             )
         };
-        if let Some(overlap) = pair["mean_overlap"].as_f64() {
-            outln!(
-                "{} vs {}: mean top-k overlap (Jaccard) {overlap:.3}",
-                name("a"),
-                name("b")
-            );
+        if let Some(overlap) = pair.get("mean_overlap") {
+            match overlap.as_f64() {
+                Some(overlap) => outln!(
+                    "{} vs {}: mean top-k overlap (Jaccard) {overlap:.3}",
+                    name("a"),
+                    name("b")
+                ),
+                None => outln!(
+                    "{} vs {}: no query has hits on either side",
+                    name("a"),
+                    name("b")
+                ),
+            }
             print_side_by_side(pair, &name("a"), &name("b"));
         } else if let Some(ndcg) = pair["metrics"].get("ndcg@10") {
             outln!(

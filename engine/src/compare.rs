@@ -40,8 +40,6 @@ type Rankings = HashMap<String, Vec<String>>;
 
 /// Documents kept per query (Recall@100 needs 100).
 const DEPTH: usize = 100;
-/// Chunks fetched per query to fill [`DEPTH`] documents.
-const CHUNK_DEPTH: usize = 1000;
 
 /// The "mode" of a run read from a file: it is compared with every branch and mode.
 const RUN: &str = "run";
@@ -120,18 +118,15 @@ pub fn compare(pipeline: &Pipeline, options: &CompareOptions) -> anyhow::Result<
                 None
             };
             for mode in &options.modes {
-                let hits = searcher.search(
+                let hits = searcher.search_documents(
                     text,
                     vector.as_deref(),
                     *mode,
-                    CHUNK_DEPTH,
+                    DEPTH,
                     &[],
                     options.fusion,
                 )?;
-                let mut documents = eval::documents_by_best_chunk(
-                    hits.iter().map(|hit| hit.stored.doc_id.as_str()),
-                );
-                documents.truncate(DEPTH);
+                let documents = hits.into_iter().map(|hit| hit.stored.doc_id).collect();
                 rankings
                     .entry((step.clone(), mode_name(*mode)))
                     .or_default()
@@ -273,12 +268,16 @@ fn unjudged(
                 per_query.insert(
                     id.clone(),
                     json!({
-                        "overlap": if union == 0 { 1.0 } else { shared as f64 / union as f64 },
+                        // Two empty lists share nothing to compare: no overlap, not a perfect one.
+                        "overlap": (union > 0).then(|| shared as f64 / union as f64),
                         "a": left, "b": right,
                     }),
                 );
             }
-            let mean = eval::mean(per_query.values().filter_map(|q| q["overlap"].as_f64()));
+            let overlaps: Vec<f64> = (per_query.values())
+                .filter_map(|q| q["overlap"].as_f64())
+                .collect();
+            let mean = (!overlaps.is_empty()).then(|| eval::mean(overlaps));
             pairs.push(json!({ "a": { "index": a.0, "mode": a.1 }, "b": { "index": b.0, "mode": b.1 }, "mean_overlap": mean, "queries": per_query }));
         }
     }

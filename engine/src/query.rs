@@ -249,6 +249,47 @@ impl Searcher {
         let vector = vector.or(embedded.as_deref());
         Ok(self.index.search(text, vector, mode, k, filters, fusion)?)
     }
+
+    /// Ranks the `documents` best documents for `text` among the chunks that pass `filters`,
+    /// each by its best chunk (the hit
+    /// returned for it), best score first. Chunks are fetched ten times `documents` deep (at
+    /// least 100), and four times deeper again while they hold fewer documents than asked and
+    /// the index has more: documents of many chunks never crowd out the rest.
+    pub fn search_documents(
+        &mut self,
+        text: &str,
+        vector: Option<&[f32]>,
+        mode: Mode,
+        documents: usize,
+        filters: &[(String, String)],
+        fusion: Fusion,
+    ) -> anyhow::Result<Vec<Hit>> {
+        let embedded = match (mode, vector) {
+            (Mode::Bm25, _) | (_, Some(_)) => None,
+            _ => Some(self.embed_query(text)?),
+        };
+        let vector = vector.or(embedded.as_deref());
+        let chunks = usize::try_from(self.index.chunks()).unwrap_or(usize::MAX);
+        let mut depth = documents.saturating_mul(10).max(100);
+        loop {
+            let hits = self
+                .index
+                .search(text, vector, mode, depth, filters, fusion)?;
+            let exhausted = hits.len() < depth || depth >= chunks;
+            let mut best =
+                operators::eval::best_per_document(hits, |hit| hit.stored.doc_id.as_str());
+            if best.len() >= documents || exhausted {
+                // Stable: equal scores keep the order the search gave them.
+                best.sort_by(|a, b| b.score.total_cmp(&a.score));
+                best.truncate(documents);
+                for (i, hit) in best.iter_mut().enumerate() {
+                    hit.rank = i + 1;
+                }
+                return Ok(best);
+            }
+            depth = depth.saturating_mul(4).min(chunks);
+        }
+    }
 }
 
 /// The id of the run of `pipeline` in progress on its store, if one answers there.

@@ -83,6 +83,13 @@ pub fn read_query_lines(path: &Path) -> Result<Vec<(String, String, usize)>, Eva
     Ok(queries)
 }
 
+/// Whether `text` starts as a number does (a digit, or a sign or point before one).
+fn looks_numeric(text: &str) -> bool {
+    let unsigned = text.trim_start_matches(['+', '-']);
+    let digits = unsigned.strip_prefix('.').unwrap_or(unsigned);
+    digits.starts_with(|c: char| c.is_ascii_digit())
+}
+
 /// Reads a qrels TSV (`query-id TAB corpus-id TAB score`, with or without a header row). A
 /// line that is not three tab-separated columns with a numeric score, and a file without
 /// judgments, are refused, with the line.
@@ -113,8 +120,10 @@ pub fn read_qrels_noting(path: &Path) -> Result<(Qrels, Vec<String>), EvalError>
             )));
         };
         let Ok(score) = score.parse::<f64>() else {
-            if number == 0 {
-                continue; // header
+            // A header names its column (`score`); a score column starting like a number
+            // (`1x`) is a judgment with a typo, refused like one on any other line.
+            if number == 0 && !looks_numeric(score) {
+                continue;
             }
             return Err(EvalError(format!(
                 "{}: score `{score}` is not a number",
@@ -597,6 +606,15 @@ mod tests {
             ("", "holds no judgments"),
             ("query-id\tcorpus-id\tscore\n", "holds no judgments"),
             ("\u{0}\u{1}garbage\n", "qrels.tsv:1: not a qrels line"),
+            // A typo in the first line's score is no header.
+            (
+                "q1\td1\t1x\nq1\td2\t1\n",
+                "qrels.tsv:1: score `1x` is not a number",
+            ),
+            (
+                "q1\td1\t-.5e\n",
+                "qrels.tsv:1: score `-.5e` is not a number",
+            ),
         ] {
             let err = read(text).unwrap_err();
             assert!(err.contains(needle), "{text:?}: {err}");
