@@ -33,6 +33,23 @@ pub struct ReadableDirectory<D = MmapDirectory> {
     read_only: Arc<AtomicBool>,
 }
 
+/// Gives the files in `dir` that only their owner may read (Tantivy writes `meta.json` and
+/// `.managed.json` through private temporary files) the mode the folder's own files get (the
+/// folder's mode without execute bits, so the umask's), so that whoever may read the other index
+/// files, another user querying a shared store, may read these too.
+pub fn share_like_folder(dir: &Path) -> io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(dir)?.permissions().mode() & 0o666;
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let metadata = entry.metadata()?;
+        if metadata.is_file() && metadata.permissions().mode() & 0o777 == 0o600 && mode != 0o600 {
+            std::fs::set_permissions(entry.path(), std::fs::Permissions::from_mode(mode))?;
+        }
+    }
+    Ok(())
+}
+
 /// Whether an error of opening a file for writing says the place is not writable (as opposed to
 /// a missing folder or a full disk).
 pub fn unwritable(err: &io::Error) -> bool {
@@ -167,6 +184,9 @@ pub fn tantivy_message(err: &tantivy::TantivyError) -> String {
         }) => format!("cannot open {}: {io_error}", directory_path.display()),
         TantivyError::OpenDirectoryError(err) => err.to_string(),
         TantivyError::IoError(io) => io.to_string(),
+        TantivyError::DataCorruption(_) => {
+            format!("the text index is damaged ({err}): the next run indexes it afresh")
+        }
         other => other.to_string(),
     }
 }

@@ -305,10 +305,7 @@ impl IndexUpdate {
                 let (generation, damaged) = match &live {
                     Some((_, path)) => match read_generation(path) {
                         Ok(generation) => {
-                            // (Opening a text index that is not there would make one.)
-                            let text = path.join("text");
-                            let damaged = !text.join("meta.json").is_file()
-                                || TextIndex::open(&text, config).is_err()
+                            let damaged = !TextIndex::intact(&path.join("text"), config)
                                 || (generation.dimensions.is_some() && !VectorIndex::intact(path));
                             (generation, damaged)
                         }
@@ -552,6 +549,8 @@ impl IndexUpdate {
             self.count_against_live()?;
         }
         staged.writer.commit()?;
+        let text = staged.path.join("text");
+        super::directory::share_like_folder(&text).map_err(io("cannot share", &text))?;
         if let Some(vectors) = &mut staged.vectors {
             let partial = Partial {
                 base: self
@@ -698,7 +697,15 @@ impl HybridIndex {
                 dir.display()
             )));
         }
-        let text = open_text(&path.join("text"), &generation.config)?;
+        let text = path.join("text");
+        // Opening a text index that is not there would make an empty one, and hide the damage.
+        if !text.join("meta.json").is_file() {
+            return Err(IndexError::new(format!(
+                "the text index in {} is damaged (its meta.json is missing): the next run indexes it afresh",
+                text.display()
+            )));
+        }
+        let text = open_text(&text, &generation.config)?;
         let vectors = match generation.dimensions {
             Some(_) => Some(VectorIndex::load(&path, &generation.config)?),
             None => None,
@@ -926,8 +933,11 @@ impl HybridIndex {
         let mut runs = Vec::new();
         let mut start = 0;
         while start < ranked.len() && start < needed {
+            // At least the chunk itself: a NaN score (a damaged vectors file) equals nothing,
+            // not even itself, and would otherwise never move on.
             let end = start
-                + ranked[start..]
+                + 1
+                + ranked[start + 1..]
                     .iter()
                     .take_while(|(_, score)| *score == ranked[start].1)
                     .count();
@@ -1765,21 +1775,33 @@ mod tests {
     /// that changed nothing left it so: the next update indexes everything afresh, and says so.
     #[test]
     fn a_damaged_index_is_indexed_afresh_by_the_next_update() {
-        let dir = tempfile::tempdir().unwrap();
         let docs = alpha_and_beta();
+        for damage in ["cut short", "NaN"] {
+            let dir = tempfile::tempdir().unwrap();
+            build(dir.path(), &docs);
+            let (_, first) = current_generation(dir.path()).unwrap();
+            assert!(VectorIndex::intact(&first));
+            let path = first.join("vectors.f32");
+            match damage {
+                "cut short" => {
+                    let file = fs::OpenOptions::new().write(true).open(&path).unwrap();
+                    file.set_len(10).unwrap();
+                }
+                _ => {
+                    // A NaN made every vector query spin for ever.
+                    let mut bytes = fs::read(&path).unwrap();
+                    bytes[..4].copy_from_slice(&f32::NAN.to_le_bytes());
+                    fs::write(&path, bytes).unwrap();
+                }
+            }
+            assert!(!VectorIndex::intact(&first), "{damage}");
+            assert!(HybridIndex::open(dir.path()).is_err(), "{damage}");
+            let stats = build(dir.path(), &docs);
+            assert!(stats.repaired, "{damage}");
+            assert_eq!(stats.documents_indexed, 2, "{damage}");
+        }
+        let dir = tempfile::tempdir().unwrap();
         build(dir.path(), &docs);
-        let (_, first) = current_generation(dir.path()).unwrap();
-        assert!(VectorIndex::intact(&first));
-        let file = fs::OpenOptions::new()
-            .write(true)
-            .open(first.join("vectors.f32"))
-            .unwrap();
-        file.set_len(10).unwrap();
-        assert!(!VectorIndex::intact(&first));
-        assert!(HybridIndex::open(dir.path()).is_err());
-        let stats = build(dir.path(), &docs);
-        assert!(stats.repaired);
-        assert_eq!(stats.documents_indexed, 2);
         let index = HybridIndex::open(dir.path()).unwrap();
         let hits = index
             .search(
@@ -1800,17 +1822,40 @@ mod tests {
     #[test]
     fn a_damaged_document_list_or_text_index_is_indexed_afresh() {
         let docs = alpha_and_beta();
-        for damage in ["docs.json", "text"] {
+        let segment_files = |live: &Path, ext: &str| -> Vec<PathBuf> {
+            (fs::read_dir(live.join("text")).unwrap())
+                .map(|entry| entry.unwrap().path())
+                .filter(|path| path.extension().is_some_and(|e| e == ext))
+                .collect()
+        };
+        for damage in ["docs.json", "idx", "meta.json", "pos", "store bytes"] {
             let dir = tempfile::tempdir().unwrap();
             build(dir.path(), &docs);
             let (_, live) = current_generation(dir.path()).unwrap();
-            if damage == "docs.json" {
-                fs::write(live.join("docs.json"), "garbage").unwrap();
-            } else {
-                for entry in fs::read_dir(live.join("text")).unwrap() {
-                    let path = entry.unwrap().path();
-                    if path.extension().is_some_and(|ext| ext == "idx") {
+            match damage {
+                "docs.json" => fs::write(live.join("docs.json"), "garbage").unwrap(),
+                "idx" => {
+                    for path in segment_files(&live, "idx") {
                         fs::write(&path, b"").unwrap();
+                    }
+                }
+                "meta.json" => {
+                    fs::remove_file(live.join("text/meta.json")).unwrap();
+                    // A query says so, and writes no empty index in its place.
+                    let err = HybridIndex::open(dir.path()).err().unwrap().to_string();
+                    assert!(err.contains("meta.json is missing"), "{err}");
+                    assert!(!live.join("text/meta.json").exists());
+                }
+                "pos" => {
+                    for path in segment_files(&live, "pos") {
+                        fs::remove_file(&path).unwrap();
+                    }
+                }
+                _ => {
+                    for path in segment_files(&live, "store") {
+                        let mut bytes = fs::read(&path).unwrap();
+                        bytes[0] ^= 0xff;
+                        fs::write(&path, bytes).unwrap();
                     }
                 }
             }
@@ -1822,6 +1867,36 @@ mod tests {
                 .search("beta", None, Mode::Bm25, 1, &[], Fusion::default())
                 .unwrap();
             assert_eq!(ids(&hits), ["b#0"], "{damage}");
+        }
+    }
+
+    /// Tantivy's private `meta.json` and `.managed.json` get the mode of the other index files,
+    /// so that another user who may read the store may query it.
+    #[test]
+    fn the_text_index_files_are_as_readable_as_their_folder() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        build(dir.path(), &alpha_and_beta());
+        let (_, live) = current_generation(dir.path()).unwrap();
+        let text = live.join("text");
+        fs::set_permissions(&text, fs::Permissions::from_mode(0o755)).unwrap();
+        fs::set_permissions(text.join("meta.json"), fs::Permissions::from_mode(0o600)).unwrap();
+        super::super::directory::share_like_folder(&text).unwrap();
+        let mode = |name: &str| fs::metadata(text.join(name)).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode("meta.json"), 0o644);
+        // Built here, under whatever umask the tests run with: the same mode as the folder's.
+        let dir = tempfile::tempdir().unwrap();
+        fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o755)).unwrap();
+        build(dir.path(), &alpha_and_beta());
+        let (_, live) = current_generation(dir.path()).unwrap();
+        let folder = fs::metadata(live.join("text"))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o666;
+        for name in ["meta.json", ".managed.json"] {
+            let file = fs::metadata(live.join("text").join(name)).unwrap();
+            assert_eq!(file.permissions().mode() & 0o777, folder, "{name}");
         }
     }
 

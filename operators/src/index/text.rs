@@ -132,6 +132,17 @@ impl TextIndex {
         Self::open_in(directory, config)
     }
 
+    /// Whether the text index in `dir` is there and whole: every file it lists present and
+    /// matching its checksum (a file removed, cut short or with bytes changed fails every
+    /// search that reads it). Reads every file once.
+    pub fn intact(dir: &Path, config: &IndexConfig) -> bool {
+        // (Opening a text index that is not there would make one.)
+        dir.join("meta.json").is_file()
+            && Self::open(dir, config).is_ok_and(|text| {
+                (text.index.validate_checksum()).is_ok_and(|damaged| damaged.is_empty())
+            })
+    }
+
     /// [`TextIndex::open`] on a directory given: a folder that cannot be written is read.
     pub(crate) fn open_in<D: tantivy::Directory + Clone>(
         directory: ReadableDirectory<D>,
@@ -499,8 +510,11 @@ impl TextIndex {
             .get_first(self.fields.payload)
             .and_then(|value| value.as_str())
             .unwrap_or_default();
-        serde_json::from_str(text)
-            .map_err(|err| IndexError::new(format!("damaged stored hit: {err}")))
+        serde_json::from_str(text).map_err(|err| {
+            IndexError::new(format!(
+                "damaged stored hit ({err}): the next run indexes the text index afresh"
+            ))
+        })
     }
 }
 

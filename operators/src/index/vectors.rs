@@ -21,7 +21,7 @@
 
 use std::collections::HashMap;
 use std::fs;
-use std::io::{Read, Write};
+use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -181,6 +181,20 @@ fn saved_meta(dir: &Path) -> Option<VectorMeta> {
 /// The length of a vector, at least the smallest positive f32 (so it can divide).
 pub fn norm(vector: &[f32]) -> f32 {
     dot(vector, vector).sqrt().max(f32::MIN_POSITIVE)
+}
+
+/// Whether every f32 of the vectors file at `path` is finite, read a block at a time.
+fn all_finite(path: &Path) -> io::Result<bool> {
+    let mut reader = io::BufReader::with_capacity(1 << 20, fs::File::open(path)?);
+    let mut value = [0u8; 4];
+    loop {
+        match reader.read_exact(&mut value) {
+            Ok(()) if f32::from_le_bytes(value).is_finite() => {}
+            Ok(()) => return Ok(false),
+            Err(err) if err.kind() == io::ErrorKind::UnexpectedEof => return Ok(true),
+            Err(err) => return Err(err),
+        }
+    }
 }
 
 fn io_error(what: &str, path: &Path, err: impl std::fmt::Display) -> IndexError {
@@ -721,6 +735,7 @@ impl VectorIndex {
         saved_meta(dir)
             .zip(fs::metadata(dir.join("vectors.f32")).ok())
             .is_some_and(|(meta, file)| file.len() == (meta.points * meta.dimensions * 4) as u64)
+            && all_finite(&dir.join("vectors.f32")).unwrap_or(false)
     }
 
     /// Reads what [`VectorIndex::save`] wrote.
@@ -744,10 +759,19 @@ impl VectorIndex {
                 "size does not match the point count",
             ));
         }
-        let vectors = bytes
+        let vectors: Vec<f32> = bytes
             .chunks_exact(4)
             .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
             .collect();
+        // The engine stores finite vectors only: any other value is damage (its scores would
+        // be NaN), found here rather than in every query.
+        if !vectors.iter().all(|value| value.is_finite()) {
+            return Err(io_error(
+                "damaged",
+                &path,
+                "it holds values that are not numbers",
+            ));
+        }
         let ids = meta.ids.unwrap_or_else(|| (0..meta.points).collect());
         if ids.len() != meta.points || ids.windows(2).any(|pair| pair[0] >= pair[1]) {
             return Err(io_error(
