@@ -1519,15 +1519,23 @@ fn trec_field(what: &str, value: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The TREC run lines of query `id`: its documents' hits (each document's best chunk, best
-/// first), with their exact ids.
+/// The TREC run lines of query `id`: its documents' hits (each document's best chunk, in
+/// rank order), with their exact ids. Tools that read a run sort it by score, so each score is
+/// below the one before: where a deeper round of a vector or hybrid search ranks a chunk after
+/// one it scores above, or two score alike, it is written just below the one before.
 fn trec_lines(id: &str, documents: &[Hit], name: &str) -> anyhow::Result<Vec<String>> {
     trec_field("query id", id)?;
     let mut lines = Vec::new();
+    let mut ceiling = f32::INFINITY;
     for hit in documents {
         let doc = hit.stored.doc_id.as_str();
         trec_field("doc_id", doc)?;
-        lines.push(format!("{id} Q0 {doc} {} {} {name}", hit.rank, hit.score));
+        let score = match hit.score < ceiling {
+            true => hit.score,
+            false => ceiling.next_down(),
+        };
+        ceiling = score;
+        lines.push(format!("{id} Q0 {doc} {} {score} {name}", hit.rank));
     }
     Ok(lines)
 }

@@ -251,10 +251,10 @@ impl Searcher {
     }
 
     /// Ranks the `documents` best documents for `text` among the chunks that pass `filters`,
-    /// each by its best chunk (the hit
-    /// returned for it), best score first. Chunks are fetched ten times `documents` deep (at
-    /// least 100), and four times deeper again while they hold fewer documents than asked and
-    /// the index has more: documents of many chunks never crowd out the rest.
+    /// each at its best chunk (the hit returned for it), in the order `engine query` ranks
+    /// those chunks. Chunks are fetched ten times `documents` deep (at least 100), and four
+    /// times deeper again while they hold fewer documents than asked and the index has more:
+    /// documents of many chunks never crowd out the rest.
     pub fn search_documents(
         &mut self,
         text: &str,
@@ -279,8 +279,6 @@ impl Searcher {
             let mut best =
                 operators::eval::best_per_document(hits, |hit| hit.stored.doc_id.as_str());
             if best.len() >= documents || exhausted {
-                // Stable: equal scores keep the order the search gave them.
-                best.sort_by(|a, b| b.score.total_cmp(&a.score));
                 best.truncate(documents);
                 for (i, hit) in best.iter_mut().enumerate() {
                     hit.rank = i + 1;
