@@ -291,6 +291,9 @@ pub struct Embed {
     /// Checked between the provider's batches: once set, the documents not embedded yet fail
     /// with [`EmbedError::stopped`] ([`crate::stop::REQUESTED`] unless told otherwise).
     stop: &'static AtomicBool,
+    /// The length of the provider's vectors: the size the cache holds for its fingerprint, or
+    /// the first computed. Vectors of another size are neither used nor kept.
+    vector_size: OnceLock<usize>,
 }
 
 /// A built provider, its fingerprint and its cache scope.
@@ -326,8 +329,10 @@ impl Embed {
         base: &Path,
         layer: impl FnOnce(Arc<dyn VectorCache>) -> Arc<dyn VectorCache>,
     ) -> Self {
+        // With no cache, the layer still records the size of the vectors (a cache on disk
+        // keeps that across runs), though it keeps no vector.
         let cache: Arc<dyn VectorCache> = match config.cache_entries() {
-            0 => Arc::new(NoCache),
+            0 => layer(Arc::new(NoCache)),
             entries => layer(Arc::new(LruCache::new(entries))),
         };
         Embed {
@@ -335,6 +340,7 @@ impl Embed {
             settings: Some((config.clone(), base.to_owned())),
             cache,
             stop: &crate::stop::REQUESTED,
+            vector_size: OnceLock::new(),
         }
     }
 
@@ -345,6 +351,7 @@ impl Embed {
             settings: None,
             cache,
             stop: &crate::stop::REQUESTED,
+            vector_size: OnceLock::new(),
         }
     }
 
@@ -364,6 +371,23 @@ impl Embed {
             })
             .as_ref()
             .map_err(Clone::clone)
+    }
+
+    /// The length of the provider's vectors, when known: learnt in this process, or the size
+    /// the cache holds for its fingerprint.
+    fn known_vector_size(&self, provider: &Provider) -> Option<usize> {
+        if let Some(size) = self.vector_size.get() {
+            return Some(*size);
+        }
+        let size = self.cache.vector_size(&provider.fingerprint)?;
+        Some(*self.vector_size.get_or_init(|| size))
+    }
+
+    /// Records `size`, the length of the first vectors computed, as the provider's (unless the
+    /// cache holds another already); returns the length recorded.
+    fn settle_vector_size(&self, provider: &Provider, size: usize) -> usize {
+        let settled = self.cache.settle_vector_size(&provider.fingerprint, size);
+        *self.vector_size.get_or_init(|| settled)
     }
 
     /// The provider, built on first use.
@@ -388,12 +412,19 @@ impl Embed {
     /// A stop request ([`Embed::stopping_on`]) is seen between the provider's batches: the
     /// sets whose every text was embedded by then are complete, the others fail with
     /// [`EmbedError::stopped`] (and the vectors computed for them are cached all the same).
+    ///
+    /// Vectors whose length differs from the one the cache holds for the provider (or, before
+    /// it holds any, from the first computed) fail their sets and are not cached; such
+    /// cached vectors are computed again.
     pub fn embed_sets(&self, sets: &[&ChunkSet]) -> Vec<Result<EmbeddedSet, EmbedError>> {
         let provider = match self.provider() {
             Ok(provider) => provider,
             Err(error) => return sets.iter().map(|_| Err(error.clone())).collect(),
         };
-        let mut plan = Plan::default();
+        let mut plan = Plan {
+            vector_size: self.known_vector_size(provider),
+            ..Plan::default()
+        };
         let sources: Vec<Vec<VectorSource>> = sets
             .iter()
             .enumerate()
@@ -420,8 +451,16 @@ impl Embed {
         let vectors: Vec<Arc<[f32]>> = computed.vectors.into_iter().map(Arc::from).collect();
         // Texts of batches a stop request left out have no vector.
         let done = |vector: &Arc<[f32]>| !(stopped && vector.is_empty());
+        let size = match plan.vector_size {
+            Some(size) => Some(size),
+            None => vectors
+                .iter()
+                .find(|vector| !vector.is_empty())
+                .map(|vector| self.settle_vector_size(provider, vector.len())),
+        };
+        let sized = |vector: &Arc<[f32]>| size.is_none_or(|size| vector.len() == size);
         for (text, vector) in plan.missing.iter().zip(&vectors) {
-            if done(vector) {
+            if done(vector) && sized(vector) {
                 self.cache
                     .put(CacheKey::new(&provider.cache_scope, text), vector.clone());
             }
@@ -436,6 +475,18 @@ impl Embed {
                 });
                 if unfinished {
                     return Err(EmbedError::stopped());
+                }
+                let missized = sources.iter().find_map(|source| match source {
+                    VectorSource::Computed(slot) if !sized(&vectors[*slot]) => {
+                        Some(vectors[*slot].len())
+                    }
+                    _ => None,
+                });
+                if let (Some(got), Some(size)) = (missized, size) {
+                    return Err(EmbedError::new(format!(
+                        "the provider answered {got}-dimensional vectors where it answered {size}-dimensional ones before for this model ({}): not kept; if the model behind `model` changed on purpose, set `dimensions` on the embed step or name the model differently (either embeds every text again)",
+                        provider.fingerprint
+                    )));
                 }
                 let owned: Vec<Placement> = plan
                     .owners
@@ -528,6 +579,9 @@ struct Plan<'a> {
     missing: Vec<&'a str>,
     owners: Vec<usize>,
     slots: HashMap<&'a str, usize>,
+    /// The length of the provider's vectors, when known: a cached vector of another is
+    /// computed again.
+    vector_size: Option<usize>,
 }
 
 impl<'a> Plan<'a> {
@@ -542,7 +596,11 @@ impl<'a> Plan<'a> {
         if let Some(&slot) = self.slots.get(text) {
             return VectorSource::Computed(slot);
         }
-        if let Some(vector) = embed.cache.get(&CacheKey::new(&provider.cache_scope, text)) {
+        if let Some(vector) = embed
+            .cache
+            .get(&CacheKey::new(&provider.cache_scope, text))
+            .filter(|vector| self.vector_size.is_none_or(|size| vector.len() == size))
+        {
             return VectorSource::Cached(vector);
         }
         let slot = self.missing.len();
@@ -994,5 +1052,73 @@ mod tests {
         let mut zero = vec![0.0, 0.0];
         l2_normalize(&mut zero);
         assert_eq!(zero, vec![0.0, 0.0]);
+    }
+
+    /// Vectors of `size` numbers, the size changed at will (a server whose model changed).
+    struct Resizable {
+        size: AtomicUsize,
+        calls: AtomicUsize,
+    }
+
+    impl Embedder for Resizable {
+        fn fingerprint(&self) -> String {
+            "resizable".to_owned()
+        }
+
+        fn embed_documents(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError> {
+            self.calls.fetch_add(1, Ordering::SeqCst);
+            let size = self.size.load(Ordering::SeqCst);
+            Ok(texts.iter().map(|t| vec![t.len() as f32; size]).collect())
+        }
+
+        fn embed_query(&self, text: &str) -> Result<Vec<f32>, EmbedError> {
+            Ok(vec![text.len() as f32; self.size.load(Ordering::SeqCst)])
+        }
+    }
+
+    /// A reply of another size than the cache holds for the model fails its documents and is
+    /// not cached; once the provider answers the right size again, they are embedded (a new
+    /// operator on the same cache: the next run); a cached vector of another size is computed
+    /// again.
+    #[test]
+    fn vectors_of_another_size_than_before_are_refused_and_not_cached() {
+        let cache: Arc<dyn VectorCache> = Arc::new(LruCache::new(100));
+        let provider = Arc::new(Resizable {
+            size: AtomicUsize::new(2),
+            calls: AtomicUsize::new(0),
+        });
+        let embed = Embed::with_cache(provider.clone(), cache.clone());
+        embed.embed_set(&set(&["first"])).unwrap();
+        provider.size.store(3, Ordering::SeqCst);
+        let error = embed.embed_set(&set(&["second"])).unwrap_err();
+        assert!(
+            error
+                .message
+                .contains("3-dimensional vectors where it answered 2-dimensional"),
+            "{error}"
+        );
+        assert!(cache.get(&CacheKey::new("resizable", "second")).is_none());
+        let next_run = Embed::with_cache(provider.clone(), cache.clone());
+        assert!(next_run.embed_set(&set(&["second"])).is_err(), "still 3");
+        provider.size.store(2, Ordering::SeqCst);
+        let next_run = Embed::with_cache(provider.clone(), cache.clone());
+        let out = next_run.embed_set(&set(&["second"])).unwrap();
+        assert_eq!(out.dimensions, 2);
+        // A vector of another size in the cache (stored before sizes were recorded) is a miss.
+        cache.put(
+            CacheKey::new("resizable", "third"),
+            Arc::from(vec![1.0f32; 5]),
+        );
+        let calls = provider.calls.load(Ordering::SeqCst);
+        let out = next_run.embed_set(&set(&["third"])).unwrap();
+        assert_eq!(out.chunks[0].vector.len(), 2);
+        assert_eq!(provider.calls.load(Ordering::SeqCst), calls + 1);
+        assert_eq!(
+            cache
+                .get(&CacheKey::new("resizable", "third"))
+                .unwrap()
+                .len(),
+            2
+        );
     }
 }
