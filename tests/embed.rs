@@ -619,3 +619,41 @@ fn a_reply_of_another_size_is_not_kept_and_the_next_run_recovers() {
     assert_eq!(query.status.code(), Some(0), "{}", stderr(&query));
     assert!(String::from_utf8_lossy(&query.stdout).contains("b.md"));
 }
+
+/// `validate` refuses a `base_url` no request can go to, at its key, and an empty `model`.
+#[test]
+fn validate_refuses_a_base_url_no_request_can_reach() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir_all(dir.path().join("docs")).unwrap();
+    let pipeline = |embed: &str| {
+        format!(
+            "version: 1\nname: urls\nsteps:\n  docs: {{ op: source.files, path: docs }}\n  parse: {{ op: parse, input: docs }}\n  chunk: {{ op: chunk.recursive, input: parse, size: 200, unit: chars }}\n  embed: {{ op: embed, input: chunk, provider: http, {embed} }}\n"
+        )
+    };
+    for (embed, needle) in [
+        ("base_url: \"http://127.0.0.1:99999/v1\", model: m", "99999"),
+        (
+            "base_url: \"http://127.0.0.1:8080/v1 \", model: m",
+            "a space at its end",
+        ),
+        (
+            "base_url: \"http://h/v1?api-version=1\", model: m",
+            "query string",
+        ),
+        ("base_url: \"http://h/v1\", model: \"\"", "model"),
+    ] {
+        let output = engine_on(dir.path(), &["validate"], &pipeline(embed));
+        let text = stderr(&output);
+        assert_eq!(output.status.code(), Some(2), "{embed}: {text}");
+        assert!(
+            text.contains("pipeline.yaml:7:") && text.contains(needle),
+            "{embed}: {text}"
+        );
+    }
+    let upper = engine_on(
+        dir.path(),
+        &["validate"],
+        &pipeline("base_url: \"HTTP://127.0.0.1:8080/v1\", model: m"),
+    );
+    assert_eq!(upper.status.code(), Some(0), "{}", stderr(&upper));
+}

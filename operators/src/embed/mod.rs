@@ -36,6 +36,10 @@ pub struct EmbedError {
     pub unavailable: bool,
     /// The work stopped on request ([`crate::stop`]) before it was done: not a failure.
     pub stopped: bool,
+    /// The provider kept failing on its side (5xx, timeouts, broken connections) through its
+    /// retries: perhaps down, perhaps failing on one text, so the documents of the call are
+    /// tried alone, once each, until a few in a row fail the same way (see [`Embed`]).
+    pub server_fault: bool,
 }
 
 impl EmbedError {
@@ -45,6 +49,15 @@ impl EmbedError {
             message: message.into(),
             unavailable: false,
             stopped: false,
+            server_fault: false,
+        }
+    }
+
+    /// The provider failed on its side through its retries (see [`EmbedError::server_fault`]).
+    pub fn server_fault(message: impl Into<String>) -> Self {
+        EmbedError {
+            server_fault: true,
+            ..EmbedError::new(message)
         }
     }
 
@@ -139,6 +152,28 @@ pub trait Embedder: Send + Sync {
             return Err(EmbedError::stopped());
         }
         self.embed_documents_debug(texts)
+    }
+
+    /// Like [`Embedder::embed_documents_until`], but each request is tried once, without
+    /// retries: for a document tried alone after its call failed ([`EmbedError::server_fault`]).
+    /// Providers that retry override it; the default is `embed_documents_until`.
+    fn embed_documents_once(
+        &self,
+        texts: &[&str],
+        stop: &AtomicBool,
+    ) -> Result<Embeddings, EmbedError> {
+        self.embed_documents_until(texts, stop)
+    }
+
+    /// Like [`Embedder::embed_query`], telling `note` (once, at most) when the provider makes
+    /// it wait: a slow reply, or a retry. The default tells nothing.
+    fn embed_query_noting(
+        &self,
+        text: &str,
+        note: &(dyn Fn(&str) + Sync),
+    ) -> Result<Vec<f32>, EmbedError> {
+        let _ = note;
+        self.embed_query(text)
     }
 }
 
@@ -296,6 +331,19 @@ pub struct Embed {
     vector_size: OnceLock<usize>,
 }
 
+/// Documents tried alone in a row that may fail on the provider's side (after their call did)
+/// before the rest of the call fails at once, the provider counted as unavailable.
+pub const LONE_SERVER_FAULTS: usize = 3;
+
+/// How a call asks the provider.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Tries {
+    /// With the provider's retries.
+    Retrying,
+    /// Each request once ([`Embedder::embed_documents_once`]).
+    Once,
+}
+
 /// A built provider, its fingerprint and its cache scope.
 struct Provider {
     embedder: Arc<dyn Embedder>,
@@ -413,10 +461,60 @@ impl Embed {
     /// sets whose every text was embedded by then are complete, the others fail with
     /// [`EmbedError::stopped`] (and the vectors computed for them are cached all the same).
     ///
+    /// When the call failed on the provider's side through its retries
+    /// ([`EmbedError::server_fault`]: a 5xx, perhaps for one text), each set is tried alone, once
+    /// (no retries), in order; once [`LONE_SERVER_FAULTS`] in a row fail that way, the provider
+    /// is taken for down and the rest fail at once.
+    ///
     /// Vectors whose length differs from the one the cache holds for the provider (or, before
     /// it holds any, from the first computed) fail their sets and are not cached; such
     /// cached vectors are computed again.
     pub fn embed_sets(&self, sets: &[&ChunkSet]) -> Vec<Result<EmbeddedSet, EmbedError>> {
+        self.embed_sets_trying(sets, Tries::Retrying)
+    }
+
+    /// Each of `sets` alone, each request once, in order, until [`LONE_SERVER_FAULTS`] in a row
+    /// fail on the provider's side: then the rest fail at once as the provider unavailable.
+    fn embed_alone_once(&self, sets: &[&ChunkSet]) -> Vec<Result<EmbeddedSet, EmbedError>> {
+        let mut results = Vec::with_capacity(sets.len());
+        let mut faults_in_a_row = 0;
+        for (tried, set) in sets.iter().enumerate() {
+            let result = self
+                .embed_sets_trying(&[set], Tries::Once)
+                .pop()
+                .unwrap_or_else(|| Err(EmbedError::new("no result for the document")));
+            let rest = match &result {
+                Ok(_) => {
+                    faults_in_a_row = 0;
+                    None
+                }
+                Err(error) if error.stopped || error.unavailable => Some(error.clone()),
+                Err(error) if error.server_fault => {
+                    faults_in_a_row += 1;
+                    (faults_in_a_row >= LONE_SERVER_FAULTS).then(|| {
+                        EmbedError::provider_unavailable(format!(
+                            "the embedding provider is unavailable: its call failed, then {LONE_SERVER_FAULTS} documents tried alone in a row failed on its side too; last: {}",
+                            error.message
+                        ))
+                    })
+                }
+                Err(_) => None,
+            };
+            results.push(result);
+            if let Some(error) = rest {
+                results.extend(sets[tried + 1..].iter().map(|_| Err(error.clone())));
+                break;
+            }
+        }
+        results
+    }
+
+    /// [`Embed::embed_sets`], asking the provider as `tries` says.
+    fn embed_sets_trying(
+        &self,
+        sets: &[&ChunkSet],
+        tries: Tries,
+    ) -> Vec<Result<EmbeddedSet, EmbedError>> {
         let provider = match self.provider() {
             Ok(provider) => provider,
             Err(error) => return sets.iter().map(|_| Err(error.clone())).collect(),
@@ -435,11 +533,15 @@ impl Embed {
                     .collect()
             })
             .collect();
-        let computed = match compute(&provider.embedder, &plan.missing, self.stop) {
+        let computed = match compute(&provider.embedder, &plan.missing, self.stop, tries) {
             Ok(computed) => computed,
             // Down for all of them, or stopped: each fails now instead of retrying alone.
             Err(error) if error.unavailable || error.stopped => {
                 return sets.iter().map(|_| Err(error.clone())).collect();
+            }
+            // Down, or failing on one document's text: each is tried alone, once.
+            Err(error) if error.server_fault && sets.len() > 1 => {
+                return self.embed_alone_once(sets);
             }
             // Perhaps one document's text: each is tried alone, so it fails only its own.
             Err(_) if sets.len() > 1 => {
@@ -502,17 +604,21 @@ impl Embed {
     }
 }
 
-/// Runs the provider on `texts` until `stop` is set and checks it gave one vector (and
-/// placement) per text.
+/// Runs the provider on `texts` until `stop` is set, as `tries` says, and checks it gave one
+/// vector (and placement) per text.
 fn compute(
     embedder: &Arc<dyn Embedder>,
     texts: &[&str],
     stop: &AtomicBool,
+    tries: Tries,
 ) -> Result<Embeddings, EmbedError> {
     if texts.is_empty() {
         return Ok(Embeddings::default());
     }
-    let mut computed = embedder.embed_documents_until(texts, stop)?;
+    let mut computed = match tries {
+        Tries::Retrying => embedder.embed_documents_until(texts, stop)?,
+        Tries::Once => embedder.embed_documents_once(texts, stop)?,
+    };
     if computed.vectors.len() != texts.len() {
         return Err(EmbedError::new(format!(
             "the provider returned {} vectors for {} texts",
@@ -1052,6 +1158,76 @@ mod tests {
         let mut zero = vec![0.0, 0.0];
         l2_normalize(&mut zero);
         assert_eq!(zero, vec![0.0, 0.0]);
+    }
+
+    /// Fails on the provider's side (through its retries) for a call of several texts, or for
+    /// any text "bad"; counts the calls.
+    struct Faulty(AtomicUsize);
+
+    impl Embedder for Faulty {
+        fn fingerprint(&self) -> String {
+            "faulty".to_owned()
+        }
+
+        fn embed_documents(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError> {
+            self.0.fetch_add(1, Ordering::SeqCst);
+            if texts.len() > 1 || texts.contains(&"bad") {
+                return Err(EmbedError::server_fault(
+                    "gave up after 2 attempts; last: 500",
+                ));
+            }
+            Ok(texts.iter().map(|t| vec![t.len() as f32, 1.0]).collect())
+        }
+
+        fn embed_query(&self, text: &str) -> Result<Vec<f32>, EmbedError> {
+            Ok(vec![text.len() as f32, 1.0])
+        }
+    }
+
+    /// After a call failed on the provider's side, each document is tried alone, once: a
+    /// success resets the count of failures in a row, so the documents that fail are only the
+    /// ones whose text the provider fails on.
+    #[test]
+    fn after_a_server_fault_documents_are_tried_alone_once() {
+        let provider = Arc::new(Faulty(AtomicUsize::new(0)));
+        let embed = Embed::with_cache(provider.clone(), Arc::new(NoCache));
+        let sets = [
+            named("a", &["bad"]),
+            named("b", &["bad"]),
+            named("c", &["one"]),
+            named("d", &["bad"]),
+            named("e", &["bad"]),
+            named("f", &["two"]),
+        ];
+        let out = embed.embed_sets(&sets.iter().collect::<Vec<_>>());
+        assert_eq!(
+            provider.0.load(Ordering::SeqCst),
+            7,
+            "the call, then six alone"
+        );
+        let ok: Vec<bool> = out.iter().map(Result::is_ok).collect();
+        assert_eq!(ok, [false, false, true, false, false, true]);
+        assert!(out[0].as_ref().unwrap_err().message.contains("500"));
+    }
+
+    /// Three documents alone failing in a row on the provider's side: it is down, and the rest
+    /// of the call fails at once, with one message.
+    #[test]
+    fn three_lone_server_faults_in_a_row_fail_the_rest_at_once() {
+        let provider = Arc::new(Faulty(AtomicUsize::new(0)));
+        let embed = Embed::with_cache(provider.clone(), Arc::new(NoCache));
+        let sets: Vec<ChunkSet> = (0..6).map(|i| named(&format!("d{i}"), &["bad"])).collect();
+        let out = embed.embed_sets(&sets.iter().collect::<Vec<_>>());
+        assert_eq!(provider.0.load(Ordering::SeqCst), 1 + LONE_SERVER_FAULTS);
+        assert_eq!(out.len(), 6);
+        for result in &out[LONE_SERVER_FAULTS..] {
+            let error = result.as_ref().unwrap_err();
+            assert!(error.unavailable, "{error}");
+            assert!(
+                error.message.contains("3 documents tried alone in a row"),
+                "{error}"
+            );
+        }
     }
 
     /// Vectors of `size` numbers, the size changed at will (a server whose model changed).
