@@ -603,7 +603,10 @@ fn a_reply_of_another_size_is_not_kept_and_the_next_run_recovers() {
         .unwrap();
     assert_ne!(query.status.code(), Some(0));
     let message = stderr(&query);
-    assert!(message.contains("holds 3"), "{message}");
+    assert!(
+        message.contains("holds 3") && message.contains("query --mode bm25"),
+        "{message}"
+    );
     // Fixed: the texts are asked again, and every document is indexed.
     endpoint.extra_dimensions.store(0, Ordering::SeqCst);
     let sent = endpoint.texts.lock().unwrap().len();
