@@ -157,6 +157,8 @@ struct Endpoint {
     calls: Mutex<Vec<Vec<String>>>,
     /// Answer every request with 503 from now on.
     down: AtomicBool,
+    /// Zeros added to every vector (a model of another size behind the same name).
+    extra_dimensions: AtomicUsize,
 }
 
 async fn embeddings(State(endpoint): State<Arc<Endpoint>>, Json(body): Json<Value>) -> Response {
@@ -181,12 +183,14 @@ async fn embeddings(State(endpoint): State<Arc<Endpoint>>, Json(body): Json<Valu
         .collect();
     endpoint.texts.lock().unwrap().extend(texts.clone());
     endpoint.calls.lock().unwrap().push(texts.clone());
+    let extra = endpoint.extra_dimensions.load(Ordering::SeqCst);
     let data: Vec<Value> = texts
         .iter()
         .enumerate()
         .map(|(index, text)| {
-            json!({"object": "embedding", "index": index,
-                   "embedding": [text.len() as f32, text.matches(' ').count() as f32, 1.0]})
+            let mut vector = vec![text.len() as f32, text.matches(' ').count() as f32, 1.0];
+            vector.extend(std::iter::repeat_n(0.0, extra));
+            json!({"object": "embedding", "index": index, "embedding": vector})
         })
         .collect();
     Json(json!({"object": "list", "data": data, "model": body["model"]})).into_response()
@@ -544,4 +548,115 @@ fn semantic_chunking_embeds_a_documents_sentences_once() {
         "no sentence sent again"
     );
     assert_eq!(again, run("fresh", 50), "as a fresh store chunks it");
+}
+
+/// A server that answers vectors of another size for a while: the documents it embedded then
+/// fail and nothing of theirs is kept (neither vectors nor checkpoints), a vector query says
+/// that BM25 works, and once the server answers the right size again the next run asks it
+/// again and succeeds.
+#[test]
+fn a_reply_of_another_size_is_not_kept_and_the_next_run_recovers() {
+    let (base_url, endpoint) = server();
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir_all(dir.path().join("docs")).unwrap();
+    fs::write(
+        dir.path().join("docs/a.md"),
+        "# Horses\n\nHorses run fast.\n",
+    )
+    .unwrap();
+    let yaml = format!(
+        "version: 1\nname: sizes\nsteps:\n  docs: {{ op: source.files, path: docs }}\n  parse: {{ op: parse, input: docs }}\n  chunk: {{ op: chunk.recursive, input: parse, size: 200, unit: chars }}\n  embed: {{ op: embed, input: chunk, provider: http, base_url: \"{base_url}\", model: test, backoff: 0.01 }}\n  index: {{ op: index.hybrid, input: embed }}\n",
+    );
+    let file = dir.path().join("pipeline.yaml");
+    fs::write(&file, yaml).unwrap();
+    let run = || engine().arg("run").arg(&file).output().unwrap();
+    let first = run();
+    assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
+    // A new document and an edited one, embedded while the server answers 4 numbers, not 3.
+    fs::write(
+        dir.path().join("docs/b.md"),
+        "# Zebras\n\nZebras have stripes.\n",
+    )
+    .unwrap();
+    fs::write(
+        dir.path().join("docs/a.md"),
+        "# Horses\n\nHorses run far.\n",
+    )
+    .unwrap();
+    endpoint.extra_dimensions.store(1, Ordering::SeqCst);
+    let wrong = run();
+    assert_eq!(wrong.status.code(), Some(1), "{}", stderr(&wrong));
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&wrong.stdout),
+        stderr(&wrong)
+    );
+    assert!(
+        said.contains("4-dimensional vectors where it answered 3-dimensional"),
+        "{said}"
+    );
+    let query = engine()
+        .arg("query")
+        .arg(&file)
+        .args(["--index", "index", "--mode", "vector", "zebras"])
+        .output()
+        .unwrap();
+    assert_ne!(query.status.code(), Some(0));
+    let message = stderr(&query);
+    assert!(
+        message.contains("holds 3") && message.contains("query --mode bm25"),
+        "{message}"
+    );
+    // Fixed: the texts are asked again, and every document is indexed.
+    endpoint.extra_dimensions.store(0, Ordering::SeqCst);
+    let sent = endpoint.texts.lock().unwrap().len();
+    let fixed = run();
+    assert_eq!(fixed.status.code(), Some(0), "{}", stderr(&fixed));
+    assert!(endpoint.texts.lock().unwrap().len() > sent, "asked again");
+    let query = engine()
+        .arg("query")
+        .arg(&file)
+        .args(["--index", "index", "--mode", "vector", "--json", "zebras"])
+        .output()
+        .unwrap();
+    assert_eq!(query.status.code(), Some(0), "{}", stderr(&query));
+    assert!(String::from_utf8_lossy(&query.stdout).contains("b.md"));
+}
+
+/// `validate` refuses a `base_url` no request can go to, at its key, and an empty `model`.
+#[test]
+fn validate_refuses_a_base_url_no_request_can_reach() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir_all(dir.path().join("docs")).unwrap();
+    let pipeline = |embed: &str| {
+        format!(
+            "version: 1\nname: urls\nsteps:\n  docs: {{ op: source.files, path: docs }}\n  parse: {{ op: parse, input: docs }}\n  chunk: {{ op: chunk.recursive, input: parse, size: 200, unit: chars }}\n  embed: {{ op: embed, input: chunk, provider: http, {embed} }}\n"
+        )
+    };
+    for (embed, needle) in [
+        ("base_url: \"http://127.0.0.1:99999/v1\", model: m", "99999"),
+        (
+            "base_url: \"http://127.0.0.1:8080/v1 \", model: m",
+            "a space at its end",
+        ),
+        (
+            "base_url: \"http://h/v1?api-version=1\", model: m",
+            "query string",
+        ),
+        ("base_url: \"http://h/v1\", model: \"\"", "model"),
+    ] {
+        let output = engine_on(dir.path(), &["validate"], &pipeline(embed));
+        let text = stderr(&output);
+        assert_eq!(output.status.code(), Some(2), "{embed}: {text}");
+        assert!(
+            text.contains("pipeline.yaml:7:") && text.contains(needle),
+            "{embed}: {text}"
+        );
+    }
+    let upper = engine_on(
+        dir.path(),
+        &["validate"],
+        &pipeline("base_url: \"HTTP://127.0.0.1:8080/v1\", model: m"),
+    );
+    assert_eq!(upper.status.code(), Some(0), "{}", stderr(&upper));
 }

@@ -212,8 +212,9 @@ impl Searcher {
             let now = embedder.fingerprint();
             if let Some(built) = self.index.model().filter(|built| **built != now) {
                 return Err(invalid(format!(
-                    "the index of `{}` holds vectors of {built}, but the embed step now says {now}: run the pipeline to re-embed (`engine run {}`), or query with --mode bm25",
+                    "the index of `{}` holds vectors of {built}, but the embed step now says {now}{}: run the pipeline to re-embed (`engine run {}`), or query with --mode bm25",
                     self.step,
+                    identity_note(config, built, &now),
                     self.file.display()
                 )));
             }
@@ -222,14 +223,25 @@ impl Searcher {
         Ok(self.embedder.as_ref().expect("set above"))
     }
 
-    /// The query's embedding by the branch's provider (with its query prefix).
+    /// The query's embedding by the branch's provider (with its query prefix). A provider
+    /// that makes it wait (a slow reply, a retry) says so on stderr, once.
     pub fn embed_query(&mut self, text: &str) -> anyhow::Result<Vec<f32>> {
         let step = self.step.clone();
-        self.embedder()?.embed_query(text).with_context(|| {
-            format!(
-                "cannot embed the query with the model of `{step}` (BM25 works without it: `query --mode bm25`, `compare --modes bm25`)"
-            )
-        })
+        let note = |note: &str| eprintln!("note: {}", crate::stdout::visible(note));
+        let vector = self
+            .embedder()?
+            .embed_query_noting(text, &note)
+            .with_context(|| {
+                format!("cannot embed the query with the model of `{step}` ({BM25_WORKS})")
+            })?;
+        let held = self.index.vectors().map(|vectors| vectors.dimensions());
+        if let Some(held) = held.filter(|held| *held != vector.len()) {
+            anyhow::bail!(
+                "the query vector has {} dimensions but the index of `{step}` holds {held}: query with the model that built it ({BM25_WORKS})",
+                vector.len()
+            );
+        }
+        Ok(vector)
     }
 
     /// Ranks chunks for `text`; `vector` is its embedding when already known.
@@ -287,6 +299,29 @@ impl Searcher {
             }
             depth = depth.saturating_mul(4).min(chunks);
         }
+    }
+}
+
+/// What every query-embedding error says BM25 does without it.
+const BM25_WORKS: &str = "BM25 works without it: `query --mode bm25`, `compare --modes bm25`";
+
+/// For two fingerprints of one provider that differ after the model's name (`built`, the
+/// index's, and `now`): what that part covers, so the user can tell which setting changed.
+fn identity_note(config: &operators::embed::EmbedConfig, built: &str, now: &str) -> String {
+    let model_part = |fingerprint: &str| {
+        fingerprint
+            .rsplit_once(':')
+            .map(|(model, _)| model.to_owned())
+    };
+    match config {
+        operators::embed::EmbedConfig::Http(settings) if model_part(built) == model_part(now) => {
+            format!(
+                " (the same model; the hash after its name covers {}: one of them changed, even if only in spelling; `base_url` is now `{}`)",
+                operators::embed::http::FINGERPRINTED,
+                settings.base_url
+            )
+        }
+        _ => String::new(),
     }
 }
 
@@ -444,4 +479,29 @@ pub fn unknown_filter_keys(index: &HybridIndex, filters: &[(String, String)]) ->
         if unknown.len() == 1 { "it" } else { "them" },
         operators::index::FILTER_FIELDS.join(", "),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use operators::embed::{EmbedConfig, HttpConfig};
+
+    use super::*;
+
+    /// Two identities of one http model differ only in their hash: the refusal says what the
+    /// hash covers, and the `base_url` now set, so the user can tell what changed.
+    #[test]
+    fn another_identity_of_the_same_model_names_what_its_hash_covers() {
+        let config = EmbedConfig::Http(HttpConfig::new("http://localhost:8080/v1", "m"));
+        let note = identity_note(
+            &config,
+            "http:m:b3bd0132f58b5ce6",
+            "http:m:866e9d6d0adcde50",
+        );
+        assert!(note.contains("`base_url` (as written)"), "{note}");
+        assert!(
+            note.contains("`base_url` is now `http://localhost:8080/v1`"),
+            "{note}"
+        );
+        assert!(identity_note(&config, "http:other:b3bd0132f58b5ce6", "http:m:1").is_empty());
+    }
 }

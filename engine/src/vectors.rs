@@ -23,6 +23,9 @@ impl StoredVectors {
 
 impl VectorCache for StoredVectors {
     fn get(&self, key: &CacheKey) -> Option<Arc<[f32]>> {
+        if !self.memory.keeps_vectors() {
+            return None;
+        }
         if let Some(vector) = self.memory.get(key) {
             return Some(vector);
         }
@@ -32,9 +35,35 @@ impl VectorCache for StoredVectors {
     }
 
     fn put(&self, key: CacheKey, vector: Arc<[f32]>) {
+        if !self.memory.keeps_vectors() {
+            return;
+        }
         // A vector that cannot be written is computed again next time; nothing else depends on it.
         let _ = self.store.put_vector(key.as_bytes(), &vector);
         self.memory.put(key, vector);
+    }
+
+    fn keeps_vectors(&self) -> bool {
+        self.memory.keeps_vectors()
+    }
+
+    fn vector_size(&self, fingerprint: &str) -> Option<usize> {
+        self.memory
+            .vector_size(fingerprint)
+            .or_else(|| self.store.vector_size(fingerprint))
+    }
+
+    fn settle_vector_size(&self, fingerprint: &str, size: usize) -> usize {
+        // The store's record wins: it outlives this process. One that cannot be written is
+        // learnt again next run.
+        let settled = match self.store.vector_size(fingerprint) {
+            Some(stored) => stored,
+            None => {
+                let _ = self.store.put_vector_size(fingerprint, size);
+                size
+            }
+        };
+        self.memory.settle_vector_size(fingerprint, settled)
     }
 }
 
@@ -64,5 +93,33 @@ mod tests {
         assert_eq!(store.retain_vectors(|k| k != key.as_bytes()).unwrap().0, 1);
         let cache = StoredVectors::cache(Arc::new(LruCache::new(4)), store);
         assert!(cache.get(&key).is_none(), "cleared");
+    }
+
+    /// The size of a provider's vectors outlives the process that learnt it, and the first
+    /// recorded wins; with no cache (`cache_entries: 0`) the size is kept all the same, and no
+    /// vector.
+    #[test]
+    fn the_size_of_a_providers_vectors_is_kept_in_the_store() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let store = Arc::new(Store::open(dir.path()).unwrap());
+            let cache = StoredVectors::cache(Arc::new(operators::embed::cache::NoCache), store);
+            assert_eq!(cache.settle_vector_size("provider", 8), 8);
+            cache.put(CacheKey::new("provider", "t"), Arc::from(vec![1.0f32; 8]));
+        }
+        let store = Arc::new(Store::open(dir.path()).unwrap());
+        assert!(
+            store
+                .vector(CacheKey::new("provider", "t").as_bytes())
+                .is_none()
+        );
+        let cache = StoredVectors::cache(Arc::new(LruCache::new(4)), store);
+        assert_eq!(cache.vector_size("provider"), Some(8));
+        assert_eq!(
+            cache.settle_vector_size("provider", 16),
+            8,
+            "the first wins"
+        );
+        assert_eq!(cache.vector_size("other"), None);
     }
 }

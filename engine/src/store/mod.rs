@@ -220,6 +220,8 @@ pub struct Store {
     runs: sled::Tree,
     items: sled::Tree,
     vectors: sled::Tree,
+    /// The length of each embedding provider's vectors in `vectors`, by fingerprint.
+    vector_sizes: sled::Tree,
     _lock: StoreLock,
 }
 
@@ -256,6 +258,7 @@ impl Store {
             runs: db.open_tree("runs")?,
             items: db.open_tree("items")?,
             vectors: db.open_tree("vectors")?,
+            vector_sizes: db.open_tree("vector_sizes")?,
             db,
             _lock: lock,
         })
@@ -321,6 +324,20 @@ impl Store {
     pub fn put_vector(&self, key: &[u8; 32], vector: &[f32]) -> Result<(), StoreError> {
         let bytes: Vec<u8> = vector.iter().flat_map(|x| x.to_le_bytes()).collect();
         self.vectors.insert(key, bytes)?;
+        Ok(())
+    }
+
+    /// The length recorded for the vectors of the embedding provider of `fingerprint`.
+    pub fn vector_size(&self, fingerprint: &str) -> Option<usize> {
+        let bytes = self.vector_sizes.get(fingerprint.as_bytes()).ok()??;
+        let bytes: [u8; 8] = bytes.as_ref().try_into().ok()?;
+        usize::try_from(u64::from_le_bytes(bytes)).ok()
+    }
+
+    /// Records the length of the vectors of the embedding provider of `fingerprint`.
+    pub fn put_vector_size(&self, fingerprint: &str, size: usize) -> Result<(), StoreError> {
+        self.vector_sizes
+            .insert(fingerprint.as_bytes(), &(size as u64).to_le_bytes())?;
         Ok(())
     }
 
@@ -506,10 +523,11 @@ impl Store {
             runs,
             items,
             vectors,
+            vector_sizes,
             _lock: lock,
             ..
         } = self;
-        drop((checkpoints, runs, items, vectors));
+        drop((checkpoints, runs, items, vectors, vector_sizes));
         drop(db);
         // The complete copy takes the old one's place.
         compact::recover(&dir)?;

@@ -102,6 +102,26 @@ pub trait VectorCache: Send + Sync {
     fn get(&self, key: &CacheKey) -> Option<Arc<[f32]>>;
     /// Stores `vector` under `key`.
     fn put(&self, key: CacheKey, vector: Arc<[f32]>);
+
+    /// Whether it keeps vectors at all ([`NoCache`] does not; a layer on disk then keeps none
+    /// either).
+    fn keeps_vectors(&self) -> bool {
+        true
+    }
+
+    /// The length of the vectors of the provider whose fingerprint is `fingerprint`: the first
+    /// [`VectorCache::settle_vector_size`] recorded; `None` while unknown.
+    fn vector_size(&self, fingerprint: &str) -> Option<usize> {
+        let _ = fingerprint;
+        None
+    }
+
+    /// Records `size` as the length of `fingerprint`'s vectors unless one is recorded already;
+    /// returns the length recorded. Replies of another length are then refused, not cached.
+    fn settle_vector_size(&self, fingerprint: &str, size: usize) -> usize {
+        let _ = fingerprint;
+        size
+    }
 }
 
 /// A cache that keeps nothing (`cache_entries: 0`).
@@ -114,6 +134,10 @@ impl VectorCache for NoCache {
     }
 
     fn put(&self, _key: CacheKey, _vector: Arc<[f32]>) {}
+
+    fn keeps_vectors(&self) -> bool {
+        false
+    }
 }
 
 /// An in-memory cache bounded by entries; the least recently used entry goes first.
@@ -128,6 +152,8 @@ struct Lru {
     tick: u64,
     entries: HashMap<CacheKey, (Arc<[f32]>, u64)>,
     by_use: BTreeMap<u64, CacheKey>,
+    /// The length of each provider's vectors, by fingerprint.
+    sizes: HashMap<String, usize>,
 }
 
 impl LruCache {
@@ -184,6 +210,18 @@ impl VectorCache for LruCache {
             };
             lru.entries.remove(&oldest);
         }
+    }
+
+    fn vector_size(&self, fingerprint: &str) -> Option<usize> {
+        self.lock().sizes.get(fingerprint).copied()
+    }
+
+    fn settle_vector_size(&self, fingerprint: &str, size: usize) -> usize {
+        *self
+            .lock()
+            .sizes
+            .entry(fingerprint.to_owned())
+            .or_insert(size)
     }
 }
 

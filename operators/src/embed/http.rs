@@ -1,9 +1,12 @@
 //! The `http` provider: an OpenAI-compatible `POST {base_url}/embeddings` endpoint.
 //!
-//! Texts go in batches of `batch_size`, up to `concurrency` requests at once, each with a
-//! `timeout`. 429, 5xx, timeouts and broken connections are retried with exponential backoff and
-//! full jitter (a `Retry-After` in seconds wins); other 4xx and malformed or wrong-sized replies
-//! fail at once with a message that says which. The API key is read from the environment
+//! Texts go in batches of `batch_size`, up to `concurrency` requests at once (for every
+//! provider built from the same settings in the process), each with a `timeout`. 429, 5xx,
+//! timeouts and broken connections are retried with exponential backoff and full jitter (a
+//! `Retry-After`, in seconds or as an HTTP date, wins); once a request spent its retries on
+//! server failures, later ones are tried once until one succeeds. A refused key (401, 403, 407),
+//! a redirect or a compressed reply fail every text at once; other 4xx and malformed or
+//! wrong-sized replies fail their texts at once, with a message that says which. The API key is read from the environment
 //! variable `api_key_env` names and never appears in vectors, fingerprints, logs or errors.
 //!
 //! The client is ureq (blocking, no async runtime): plain HTTP by default, HTTPS with the
@@ -36,7 +39,8 @@ pub struct HttpConfig {
     #[serde(default = "default_batch_size")]
     #[schemars(range(min = 1, max = 8192))]
     pub batch_size: usize,
-    /// Requests in flight at once.
+    /// Requests in flight at once, for the whole step (all its workers, and any provider with
+    /// the same settings, e.g. a `chunk.semantic` embedding).
     #[serde(default = "default_concurrency")]
     #[schemars(range(min = 1, max = 256))]
     pub concurrency: usize,
@@ -45,7 +49,7 @@ pub struct HttpConfig {
     #[schemars(range(min = 0.0, max = MAX_TIMEOUT_SECONDS))]
     pub timeout: f64,
     /// Retries of one request after a 429, a 5xx, a timeout or a broken connection (at most
-    /// 100).
+    /// 100; a query retries at most once).
     #[serde(default = "default_retries")]
     #[schemars(range(max = 100))]
     pub retries: u32,
@@ -126,16 +130,13 @@ impl HttpConfig {
     /// Problems with the settings that the schema cannot express.
     pub fn problems(&self) -> Vec<(&'static str, String)> {
         let mut problems = Vec::new();
-        let url = self.base_url.as_str();
-        if !(url.starts_with("http://") || url.starts_with("https://")) {
+        if let Some(problem) = base_url_problem(&self.base_url) {
+            problems.push(("base_url", problem));
+        }
+        if self.model.trim().is_empty() {
             problems.push((
-                "base_url",
-                format!("`{url}` is not an http:// or https:// URL"),
-            ));
-        } else if url.starts_with("https://") && !cfg!(feature = "https") {
-            problems.push((
-                "base_url",
-                "https needs the engine built with the `operators/https` feature".to_owned(),
+                "model",
+                "is empty: name the model the server should embed with".to_owned(),
             ));
         }
         if !(self.timeout > 0.0 && self.timeout <= MAX_TIMEOUT_SECONDS) {
@@ -153,24 +154,124 @@ impl HttpConfig {
         problems
     }
 
-    /// What is missing from the environment for this provider to answer: the API key. Only
-    /// what embeds needs it, so it warns; querying BM25 or inspecting a run never does.
+    /// What is missing from the environment for this provider to answer: the API key, or a key
+    /// that cannot be sent. Only what embeds needs it, so it warns; querying BM25 or inspecting
+    /// a run never does.
     pub fn environment_warnings(&self) -> Vec<(&'static str, String)> {
-        match &self.api_key_env {
-            Some(var) if std::env::var_os(var).is_none() => vec![(
+        let Some(var) = &self.api_key_env else {
+            return Vec::new();
+        };
+        match std::env::var_os(var) {
+            None => vec![(
                 "api_key_env",
                 format!("environment variable `{var}` is not set"),
             )],
-            _ => Vec::new(),
+            Some(value) => match value.to_str().map_or(Some(UNSENDABLE_KEY), key_problem) {
+                Some(why) => vec![("api_key_env", unsendable_key(var, why))],
+                None => Vec::new(),
+            },
+        }
+    }
+
+    /// The address requests go to: `{base_url}/embeddings`, its scheme in lower case.
+    fn endpoint_url(&self) -> String {
+        let url = self.base_url.trim_end_matches('/');
+        match url.split_once("://") {
+            Some((scheme, rest)) => format!("{}://{rest}/embeddings", scheme.to_ascii_lowercase()),
+            None => format!("{url}/embeddings"),
         }
     }
 }
 
-/// The most bytes read of a reply for `texts` texts: 1 MiB plus 512 KiB a text (a vector of
-/// 20,000 numbers as JSON), at most 256 MiB.
+/// What is wrong with `url` as a `base_url`, if anything: not an http:// or https:// URL (the
+/// scheme in any case), a space or control character, no host, a port out of range, a query
+/// string or fragment (requests append `/embeddings` to the path), https in a build without it.
+fn base_url_problem(url: &str) -> Option<String> {
+    let scheme = url
+        .split_once("://")
+        .map(|(scheme, _)| scheme.to_ascii_lowercase());
+    let secure = match scheme.as_deref() {
+        Some("http") => false,
+        Some("https") => true,
+        _ => return Some(format!("`{url}` is not an http:// or https:// URL")),
+    };
+    if let Some(c) = url.chars().find(|c| c.is_whitespace() || c.is_control()) {
+        let place = if url.ends_with(c) { " at its end" } else { "" };
+        return Some(format!(
+            "`{url}` holds {}{place}: remove it",
+            if c == ' ' {
+                "a space"
+            } else {
+                "a control or whitespace character"
+            }
+        ));
+    }
+    if url.contains(['?', '#']) {
+        return Some(format!(
+            "`{url}` has a query string or fragment, but requests go to {{base_url}}/embeddings: \
+             give `base_url` without `?…` or `#…`"
+        ));
+    }
+    let parsed = match url.parse::<ureq::http::Uri>() {
+        Ok(parsed) => parsed,
+        Err(err) => return Some(format!("`{url}` is not a valid URL: {err}")),
+    };
+    let authority = parsed
+        .authority()
+        .map_or("", |authority| authority.as_str());
+    let host_and_port = authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, after)| after);
+    let port = match host_and_port.rsplit_once(']') {
+        Some((_, after)) => after.strip_prefix(':'),
+        None => host_and_port.split_once(':').map(|(_, port)| port),
+    };
+    if parsed.host().is_none_or(str::is_empty) {
+        return Some(format!(
+            "`{url}` names no host (e.g. http://127.0.0.1:8080/v1)"
+        ));
+    }
+    if let Some(port) = port.filter(|port| !port.is_empty())
+        && port.parse::<u16>().is_err()
+    {
+        return Some(format!(
+            "`{url}` has port {port}, which is not a port (1 to 65535)"
+        ));
+    }
+    if secure && !cfg!(feature = "https") {
+        return Some("https needs the engine built with the `operators/https` feature".to_owned());
+    }
+    None
+}
+
+/// Why a key cannot be sent in a header, when it holds something other than visible ASCII.
+const UNSENDABLE_KEY: &str = "it holds characters other than visible ASCII";
+
+/// Why `key` cannot be sent as `Authorization: Bearer {key}`, if it cannot: a line break (the
+/// `\r` a CRLF `.env` file leaves), a space or another character that is not visible ASCII.
+fn key_problem(key: &str) -> Option<&'static str> {
+    if key.contains(['\r', '\n']) {
+        Some("it holds a line break (a CRLF `.env` file leaves a `\\r` at the end)")
+    } else if key.chars().any(|c| !c.is_ascii_graphic()) {
+        Some("it holds a space, a control character or a character that is not ASCII")
+    } else {
+        None
+    }
+}
+
+/// The message for a key variable `var` whose value cannot be sent, and `why`; never the key.
+fn unsendable_key(var: &str, why: &str) -> String {
+    format!(
+        "environment variable `{var}` (`api_key_env`) holds a value that cannot be sent in an HTTP header: {why}; set it to the key alone"
+    )
+}
+
+/// The most bytes read of a reply for `texts` texts: 1 MiB plus 256 KiB a text (a vector of
+/// 8,192 numbers as JSON, with room to spare), at most 256 MiB. Requests in flight are at most
+/// `concurrency` for the whole step, so that bounds the memory replies take.
 fn reply_limit(texts: usize) -> u64 {
     (1u64 << 20)
-        .saturating_add((texts as u64).saturating_mul(512 << 10))
+        .saturating_add((texts as u64).saturating_mul(256 << 10))
         .min(256 << 20)
 }
 
@@ -181,10 +282,86 @@ fn too_large(url: &str, limit: u64, texts: usize) -> String {
     )
 }
 
+/// What the providers built from equal settings share in this process (the steps and
+/// semantic chunkers that name the same endpoint and settings): the limit on requests in
+/// flight, and whether the provider is down.
+struct Endpoint {
+    /// Requests that may start now: `concurrency` less those in flight.
+    free: Mutex<usize>,
+    freed: std::sync::Condvar,
+    /// A request spent all its retries on server failures (5xx, timeouts, broken
+    /// connections) and nothing succeeded since: later requests are tried once.
+    down: AtomicBool,
+}
+
+impl Endpoint {
+    /// The state shared by every provider built from `config` in this process.
+    fn shared(config: &HttpConfig) -> Arc<Endpoint> {
+        type Known = Vec<(HttpConfig, std::sync::Weak<Endpoint>)>;
+        static KNOWN: Mutex<Known> = Mutex::new(Vec::new());
+        let mut known = KNOWN.lock().unwrap_or_else(|poison| poison.into_inner());
+        known.retain(|(_, endpoint)| endpoint.strong_count() > 0);
+        if let Some(endpoint) = known
+            .iter()
+            .find(|(settings, _)| settings == config)
+            .and_then(|(_, endpoint)| endpoint.upgrade())
+        {
+            return endpoint;
+        }
+        let endpoint = Arc::new(Endpoint {
+            free: Mutex::new(config.concurrency.max(1)),
+            freed: std::sync::Condvar::new(),
+            down: AtomicBool::new(false),
+        });
+        known.push((config.clone(), Arc::downgrade(&endpoint)));
+        endpoint
+    }
+
+    /// Leave to send one request, once fewer than `concurrency` are in flight; `None` when
+    /// `stop` is set first.
+    fn admit(self: &Arc<Self>, stop: &AtomicBool) -> Option<Permit> {
+        let mut free = self
+            .free
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner());
+        loop {
+            if stop.load(Ordering::Relaxed) {
+                return None;
+            }
+            if *free > 0 {
+                *free -= 1;
+                return Some(Permit(Arc::clone(self)));
+            }
+            free = self
+                .freed
+                .wait_timeout(free, STOP_POLL)
+                .unwrap_or_else(|poison| poison.into_inner())
+                .0;
+        }
+    }
+}
+
+/// One request in flight; dropping it lets another start.
+struct Permit(Arc<Endpoint>);
+
+impl Drop for Permit {
+    fn drop(&mut self) {
+        *self
+            .0
+            .free
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner()) += 1;
+        self.0.freed.notify_one();
+    }
+}
+
 /// An OpenAI-compatible embeddings endpoint.
 pub struct HttpEmbedder {
     /// What one request needs, shared with the thread it runs on.
     client: Arc<Client>,
+    /// The limit on requests in flight and the provider's health, shared with every provider
+    /// built from the same settings.
+    endpoint: Arc<Endpoint>,
     batch_size: usize,
     concurrency: usize,
     retries: u32,
@@ -203,10 +380,10 @@ struct Client {
     api_key: Option<String>,
     /// `timeout`, in seconds, to say in an error.
     timeout: f64,
-    /// The vector length: from the settings, else learnt from this process's first reply.
-    dimensions: Mutex<Option<usize>>,
-    /// Whether `dimensions` came from the settings.
-    dimensions_configured: bool,
+    /// The vector length `dimensions` sets, if it does.
+    dimensions: Option<usize>,
+    /// The variable `api_key_env` names, for messages.
+    api_key_env: Option<String>,
 }
 
 impl std::fmt::Debug for HttpEmbedder {
@@ -243,9 +420,53 @@ type BatchResult = Result<(Vec<Vec<f32>>, BatchDebug), EmbedError>;
 
 /// Why one attempt failed, and whether another may succeed.
 enum Attempt {
-    Retry { why: String, wait: Option<Duration> },
-    Fail(String),
+    /// Perhaps passing: a 429 (`server_fault` false), a 5xx, a timeout or a broken connection.
+    Retry {
+        why: String,
+        wait: Option<Duration>,
+        server_fault: bool,
+    },
+    /// About these texts: a smaller request (a document alone) may succeed.
+    Refused(String),
+    /// About the settings or the endpoint (a key refused, a redirect, a reply the engine cannot
+    /// read): no request can succeed, so every text fails at once.
+    Unusable(String),
 }
+
+/// How one call asks the provider.
+struct Asking<'a> {
+    /// Checked before every request and while one is in flight.
+    stop: &'a AtomicBool,
+    /// The most retries of one request (before the provider-down rule).
+    retries: u32,
+    /// Told, once, that the call waits: a reply slower than [`PATIENCE`], or a retry (queries).
+    note: Option<&'a (dyn Fn(&str) + Sync)>,
+    /// Whether `note` was told.
+    noted: AtomicBool,
+}
+
+impl<'a> Asking<'a> {
+    fn new(stop: &'a AtomicBool, retries: u32) -> Self {
+        Asking {
+            stop,
+            retries,
+            note: None,
+            noted: AtomicBool::new(false),
+        }
+    }
+
+    /// Tells `note` (once) that the call waits, and why.
+    fn tell(&self, what: impl FnOnce() -> String) {
+        if let Some(note) = self.note
+            && !self.noted.swap(true, Ordering::Relaxed)
+        {
+            note(&what());
+        }
+    }
+}
+
+/// How long a query waits for a reply before it says that it waits.
+const PATIENCE: Duration = Duration::from_secs(2);
 
 /// Keys at least this long are redacted wherever they appear; shorter ones (test keys) only
 /// as whole words, so that a key `ed` does not turn "expected" into "expect[redacted]".
@@ -324,44 +545,42 @@ impl HttpEmbedder {
             return Err(EmbedError::new(message));
         }
         let api_key = match &config.api_key_env {
-            Some(var) => Some(std::env::var(var).map_err(|_| {
-                EmbedError::new(format!("environment variable `{var}` is not set"))
-            })?),
+            Some(var) => {
+                let key = std::env::var_os(var).ok_or_else(|| {
+                    EmbedError::new(format!("environment variable `{var}` is not set"))
+                })?;
+                let key = key.into_string().map_err(|_| {
+                    EmbedError::provider_unavailable(unsendable_key(var, UNSENDABLE_KEY))
+                })?;
+                if let Some(why) = key_problem(&key) {
+                    return Err(EmbedError::provider_unavailable(unsendable_key(var, why)));
+                }
+                Some(key)
+            }
             None => None,
         };
         let agent = ureq::Agent::new_with_config(
             ureq::Agent::config_builder()
                 .http_status_as_error(false)
+                // A redirect is reported, not followed: ureq would turn the POST into a GET.
+                .max_redirects(0)
                 .timeout_global(Some(seconds(config.timeout, "timeout")?))
                 .user_agent("engine-embed")
                 .build(),
         );
-        let url = format!("{}/embeddings", config.base_url.trim_end_matches('/'));
-        let fingerprint = format!(
-            "http:{}:{}",
-            config.model,
-            &blake3::hash(
-                format!(
-                    "{url}\0{}\0{}\0{}\0{:?}",
-                    config.query_prefix,
-                    config.document_prefix,
-                    config.normalize,
-                    config.dimensions
-                )
-                .as_bytes()
-            )
-            .to_hex()[..16]
-        );
+        let url = config.endpoint_url();
         Ok(HttpEmbedder {
+            fingerprint: fingerprint(config, &url),
             client: Arc::new(Client {
                 agent,
                 url,
                 model: config.model.clone(),
                 api_key,
                 timeout: config.timeout,
-                dimensions: Mutex::new(config.dimensions),
-                dimensions_configured: config.dimensions.is_some(),
+                dimensions: config.dimensions,
+                api_key_env: config.api_key_env.clone(),
             }),
+            endpoint: Endpoint::shared(config),
             batch_size: config.batch_size.max(1),
             concurrency: config.concurrency.max(1),
             retries: config.retries,
@@ -369,47 +588,62 @@ impl HttpEmbedder {
             query_prefix: config.query_prefix.clone(),
             document_prefix: config.document_prefix.clone(),
             normalize: config.normalize,
-            fingerprint,
         })
     }
 
-    /// One request, retried (unless `stop` is set: then it stops with
-    /// [`EmbedError::stopped`] rather than wait for the reply or to try again); the vectors and
+    /// One request, retried up to `asking.retries` times (once only while the provider is
+    /// down: see [`Endpoint::down`]), unless `stop` is set: then it stops with
+    /// [`EmbedError::stopped`] rather than wait for the reply or to try again. The vectors and
     /// the number of retries.
     fn request(
         &self,
         texts: &[String],
-        stop: &AtomicBool,
+        asking: &Asking,
     ) -> Result<(Vec<Vec<f32>>, usize), EmbedError> {
+        let stop = asking.stop;
+        let was_down = self.endpoint.down.load(Ordering::SeqCst);
+        let retries = if was_down { 0 } else { asking.retries };
         let mut attempt = 0u32;
         loop {
-            let Some(result) = self.attempt_until(texts, stop) else {
+            let Some(permit) = self.endpoint.admit(stop) else {
+                return Err(EmbedError::stopped());
+            };
+            let Some(result) = self.attempt_until(texts, permit, asking) else {
                 return Err(EmbedError::stopped());
             };
             match result {
-                Ok(vectors) => return Ok((vectors, attempt as usize)),
-                Err(Attempt::Fail(message)) => {
+                Ok(vectors) => {
+                    self.endpoint.down.store(false, Ordering::SeqCst);
+                    return Ok((vectors, attempt as usize));
+                }
+                Err(Attempt::Refused(message)) => {
                     return Err(EmbedError::new(self.client.redact(&message)));
+                }
+                Err(Attempt::Unusable(message)) => {
+                    return Err(EmbedError::provider_unavailable(
+                        self.client.redact(&message),
+                    ));
                 }
                 // A failure once a stop came (a reply cut off by it) is no fault of the server.
                 Err(Attempt::Retry { .. }) if stop.load(Ordering::Relaxed) => {
                     return Err(EmbedError::stopped());
                 }
-                Err(Attempt::Retry { why, wait }) => {
-                    if attempt >= self.retries {
-                        let attempts = match attempt + 1 {
-                            1 => "1 attempt".to_owned(),
-                            n => format!("{n} attempts"),
-                        };
-                        // `why` names the endpoint.
-                        return Err(EmbedError::provider_unavailable(
-                            self.client
-                                .redact(&format!("gave up after {attempts}; last: {why}")),
-                        ));
-                    }
+                Err(Attempt::Retry {
+                    why, server_fault, ..
+                }) if attempt >= retries => {
+                    return Err(self.gave_up(attempt + 1, &why, server_fault, was_down, asking));
+                }
+                Err(Attempt::Retry { why, wait, .. }) => {
                     let backoff = self.backoff.saturating_mul(1 << attempt.min(16));
                     let jittered = backoff.mul_f64(jitter()).min(MAX_WAIT);
                     let wait = wait.map(|w| w.min(MAX_WAIT)).unwrap_or(jittered);
+                    asking.tell(|| {
+                        format!(
+                            "waiting for the embedding provider: {}; trying again in {:.1} s",
+                            self.client.redact(&why),
+                            wait.as_secs_f64()
+                        )
+                    });
                     if !sleep_unless_stopped(wait, stop) {
                         return Err(EmbedError::stopped());
                     }
@@ -419,16 +653,53 @@ impl HttpEmbedder {
         }
     }
 
-    /// One attempt; `None` when `stop` came first. The attempt runs on a thread of its own, so
-    /// that a stop is seen while a slow server takes its time (up to `timeout`): the thread is
-    /// then left to end by itself, and nothing waits for it.
+    /// The error of a request that failed `attempts` times, the last because of `why`. A
+    /// server fault marks the provider down. It fails every text of the call at once when the
+    /// provider was down already (a request that would have retried was tried once) or when
+    /// the server kept refusing work (429); otherwise the caller may try the texts of other
+    /// documents alone ([`EmbedError::server_fault`]).
+    fn gave_up(
+        &self,
+        attempts: u32,
+        why: &str,
+        server_fault: bool,
+        was_down: bool,
+        asking: &Asking,
+    ) -> EmbedError {
+        let tries = match attempts {
+            1 => "1 attempt".to_owned(),
+            n => format!("{n} attempts"),
+        };
+        // `why` names the endpoint.
+        let message = self
+            .client
+            .redact(&format!("gave up after {tries}; last: {why}"));
+        if !server_fault {
+            return EmbedError::provider_unavailable(message);
+        }
+        self.endpoint.down.store(true, Ordering::SeqCst);
+        if was_down && asking.retries > 0 {
+            return EmbedError::provider_unavailable(format!(
+                "{message} (without retries: the provider failed through all its retries earlier in this run)"
+            ));
+        }
+        EmbedError::server_fault(message)
+    }
+
+    /// One attempt, holding `permit` until it ends; `None` when `stop` came first. The attempt
+    /// runs on a thread of its own, so that a stop is seen while a slow server takes its time
+    /// (up to `timeout`): the thread is then left to end by itself, and nothing waits for it.
     fn attempt_until(
         &self,
         texts: &[String],
-        stop: &AtomicBool,
+        permit: Permit,
+        asking: &Asking,
     ) -> Option<Result<Vec<Vec<f32>>, Attempt>> {
-        if std::ptr::eq(stop, &super::NEVER) {
-            return Some(self.client.attempt(texts));
+        let stop = asking.stop;
+        if std::ptr::eq(stop, &super::NEVER) && asking.note.is_none() {
+            let result = self.client.attempt(texts);
+            drop(permit);
+            return Some(result);
         }
         let client = Arc::clone(&self.client);
         let owned = texts.to_vec();
@@ -436,26 +707,61 @@ impl HttpEmbedder {
         let spawned = std::thread::Builder::new()
             .name("embed-http".into())
             .spawn(move || {
-                let _ = reply.send(client.attempt(&owned));
+                let result = client.attempt(&owned);
+                drop(permit);
+                let _ = reply.send(result);
             });
         if spawned.is_err() {
             return Some(self.client.attempt(texts));
         }
+        let started = Instant::now();
         loop {
             match answer.recv_timeout(STOP_POLL) {
                 Ok(result) => return Some(result),
                 Err(RecvTimeoutError::Timeout) if stop.load(Ordering::Relaxed) => return None,
-                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Timeout) => {
+                    if started.elapsed() >= PATIENCE {
+                        asking.tell(|| {
+                            format!(
+                                "waiting for the embedding provider at {} (up to the embed step's `timeout`, {} s)",
+                                self.client.url, self.client.timeout
+                            )
+                        });
+                    }
+                }
                 Err(RecvTimeoutError::Disconnected) => {
                     return Some(Err(Attempt::Retry {
                         why: format!("{}: the request ended without a result", self.client.url),
                         wait: None,
+                        server_fault: true,
                     }));
                 }
             }
         }
     }
 }
+
+/// The provider's fingerprint: the model, and a hash of what else changes its vectors: the
+/// endpoint (`base_url`, which may serve another model under the same name), the prefixes,
+/// `normalize` and `dimensions`.
+fn fingerprint(config: &HttpConfig, url: &str) -> String {
+    format!(
+        "http:{}:{}",
+        config.model,
+        &blake3::hash(
+            format!(
+                "{url}\0{}\0{}\0{}\0{:?}",
+                config.query_prefix, config.document_prefix, config.normalize, config.dimensions
+            )
+            .as_bytes()
+        )
+        .to_hex()[..16]
+    )
+}
+
+/// The settings [`fingerprint`] hashes after the model's name, for messages.
+pub const FINGERPRINTED: &str =
+    "`base_url` (as written), `query_prefix`, `document_prefix`, `normalize` and `dimensions`";
 
 impl Client {
     /// A request's error, a timeout with the setting that set it.
@@ -483,8 +789,76 @@ impl Client {
         }
     }
 
+    /// Why a request could not be sent or answered: settings no request can succeed with
+    /// (an address or header ureq refuses) are [`Attempt::Unusable`]; anything else (a refused
+    /// or broken connection, a timeout) may pass.
+    fn unsent(&self, err: &ureq::Error) -> Attempt {
+        let why = format!("{}: {}", self.url, self.describe(err));
+        match err {
+            ureq::Error::Http(_)
+            | ureq::Error::BadUri(_)
+            | ureq::Error::InvalidProxyUrl
+            | ureq::Error::RequireHttpsOnly(_) => Attempt::Unusable(why),
+            _ => Attempt::Retry {
+                why,
+                wait: None,
+                server_fault: true,
+            },
+        }
+    }
+
+    /// The failure of a redirect reply: the endpoint moved, and `base_url` should say where.
+    fn redirected(&self, status: u16, location: Option<&str>) -> Attempt {
+        let advice = match location {
+            Some(location) => {
+                let base = location
+                    .split(['?', '#'])
+                    .next()
+                    .unwrap_or(location)
+                    .trim_end_matches('/');
+                match base.strip_suffix("/embeddings") {
+                    Some(base) => format!("to `{location}`: set `base_url: {base}`"),
+                    None => format!(
+                        "to `{location}`: set `base_url` to the address it names (requests go to {{base_url}}/embeddings)"
+                    ),
+                }
+            }
+            None => "without saying where (no `Location`): check `base_url`".to_owned(),
+        };
+        Attempt::Unusable(format!(
+            "{} redirected ({status}) {advice}; the engine does not follow redirects",
+            self.url
+        ))
+    }
+
+    /// The failure of a refusal with `status`: a key or proxy refused (401, 403, 407) fails
+    /// every text, as no request can pass; other 4xx are about the texts.
+    fn refused(&self, status: u16, text: &str) -> Attempt {
+        let answered = format!("{} answered {status}: {}", self.url, self.excerpt(text));
+        let key = match &self.api_key_env {
+            Some(var) => format!("the key in `{var}` (`api_key_env`)"),
+            None => {
+                "whether it needs a key: set `api_key_env` to the variable holding it".to_owned()
+            }
+        };
+        match status {
+            401 | 403 => Attempt::Unusable(format!("{answered} (check {key})")),
+            407 => Attempt::Unusable(format!(
+                "{answered} (a proxy between the engine and the endpoint wants credentials)"
+            )),
+            404 => Attempt::Refused(format!(
+                "{answered} (check `base_url`: requests go to {{base_url}}/embeddings)"
+            )),
+            _ => Attempt::Refused(answered),
+        }
+    }
+
     fn attempt(&self, texts: &[String]) -> Result<Vec<Vec<f32>>, Attempt> {
-        let mut request = self.agent.post(&self.url);
+        // Replies are read as they are: ask for them uncompressed.
+        let mut request = self
+            .agent
+            .post(&self.url)
+            .header("Accept-Encoding", "identity");
         if let Some(key) = &self.api_key {
             request = request.header("Authorization", format!("Bearer {key}"));
         }
@@ -495,19 +869,22 @@ impl Client {
         };
         let mut response = match request.send_json(&body) {
             Ok(response) => response,
-            Err(err) => {
-                return Err(Attempt::Retry {
-                    why: format!("{}: {}", self.url, self.describe(&err)),
-                    wait: None,
-                });
-            }
+            Err(err) => return Err(self.unsent(&err)),
         };
         let status = response.status().as_u16();
-        let retry_after = response
-            .headers()
-            .get("retry-after")
-            .and_then(|value| value.to_str().ok())
-            .and_then(retry_after);
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|value| value.to_str().ok())
+                .map(str::to_owned)
+        };
+        if (300..400).contains(&status) {
+            return Err(self.redirected(status, header("location").as_deref()));
+        }
+        let retry_after = header("retry-after").as_deref().and_then(retry_after);
+        let encoding = header("content-encoding")
+            .filter(|encoding| !encoding.trim().eq_ignore_ascii_case("identity"));
         // A reply holds a vector per text: far less than this, unless the server misbehaves.
         let limit = reply_limit(texts.len());
         let announced = response
@@ -530,11 +907,12 @@ impl Client {
                 Attempt::Retry {
                     why: answered(),
                     wait: retry_after,
+                    server_fault: status != 429,
                 }
             } else if (200..300).contains(&status) {
-                Attempt::Fail(too_large(&self.url, limit, texts.len()))
+                Attempt::Refused(too_large(&self.url, limit, texts.len()))
             } else {
-                Attempt::Fail(answered())
+                Attempt::Refused(answered())
             }
         };
         if announced.is_some_and(|length| length > limit) {
@@ -548,10 +926,15 @@ impl Client {
         let text = match text {
             Ok(text) => text,
             Err(ureq::Error::BodyExceedsLimit(_)) => return Err(oversized(texts)),
+            // A compressed body is not text: say so rather than that it is not UTF-8.
+            Err(_) if (200..300).contains(&status) && encoding.is_some() => {
+                return Err(self.compressed(encoding.as_deref().unwrap_or_default()));
+            }
             Err(err) => {
                 return Err(Attempt::Retry {
                     why: format!("{}: reading the reply: {}", self.url, self.describe(&err)),
                     wait: None,
+                    server_fault: true,
                 });
             }
         };
@@ -559,21 +942,24 @@ impl Client {
             return Err(Attempt::Retry {
                 why: format!("{} answered {status}: {}", self.url, self.excerpt(&text)),
                 wait: retry_after,
+                server_fault: status != 429,
             });
         }
         if !(200..300).contains(&status) {
-            return Err(Attempt::Fail(format!(
-                "{} answered {status}: {}{}",
-                self.url,
-                self.excerpt(&text),
-                match status {
-                    401 | 403 => " (check the API key in `api_key_env`)",
-                    404 => " (check `base_url`: requests go to {base_url}/embeddings)",
-                    _ => "",
-                }
-            )));
+            return Err(self.refused(status, &text));
         }
-        self.parse(&text, texts.len()).map_err(Attempt::Fail)
+        if let Some(encoding) = encoding {
+            return Err(self.compressed(&encoding));
+        }
+        self.parse(&text, texts.len()).map_err(Attempt::Refused)
+    }
+
+    /// The failure of a reply in a `Content-Encoding` the engine does not read.
+    fn compressed(&self, encoding: &str) -> Attempt {
+        Attempt::Unusable(format!(
+            "{} answered in `Content-Encoding: {encoding}`, which the engine cannot read, though it asked for `identity`: configure the server (or the proxy before it) not to compress replies",
+            self.url
+        ))
     }
 
     fn parse(&self, text: &str, expected: usize) -> Result<Vec<Vec<f32>>, String> {
@@ -617,18 +1003,16 @@ impl Client {
             *slot = Some(item.embedding);
         }
         let vectors: Vec<Vec<f32>> = vectors.into_iter().flatten().collect();
-        let mut dimensions = self
-            .dimensions
-            .lock()
-            .unwrap_or_else(|poison| poison.into_inner());
-        let wanted = *dimensions.get_or_insert(vectors[0].len());
+        // Across replies, the vectors' size is checked by the `embed` operator against the
+        // size it holds for the model (see `Embed`), which outlives this process.
+        let (wanted, why) = match self.dimensions {
+            Some(configured) => (configured, " (`dimensions`)"),
+            None => (
+                vectors[0].len(),
+                ", the size of the first in the same reply: set `dimensions` on the embed step to say which size is right",
+            ),
+        };
         if let Some(wrong) = vectors.iter().find(|vector| vector.len() != wanted) {
-            let why = if self.dimensions_configured {
-                " (`dimensions`)"
-            } else {
-                ", the size of this run's first reply: set `dimensions` on the embed step to say \
-                 which size is right"
-            };
             return Err(format!(
                 "{}: an embedding has {} dimensions, expected {wanted}{why}",
                 self.url,
@@ -640,14 +1024,24 @@ impl Client {
 }
 
 impl HttpEmbedder {
-    /// Embeds texts with `prefix` in batches, `concurrency` requests at a time, until `stop`
-    /// is set: no request starts after that (see [`Embedder::embed_documents_until`]).
+    /// The vector of the query `text`, asked as `asking` says.
+    fn query(&self, text: &str, asking: Asking) -> Result<Vec<f32>, EmbedError> {
+        self.embed_prefixed(&[text], &self.query_prefix, &asking)?
+            .vectors
+            .pop()
+            .ok_or_else(|| EmbedError::new("the endpoint returned no vector"))
+    }
+
+    /// Embeds texts with `prefix` in batches, at most `concurrency` requests at a time (for
+    /// every provider built from the same settings), until `asking.stop` is set: no request
+    /// starts after that (see [`Embedder::embed_documents_until`]).
     fn embed_prefixed(
         &self,
         texts: &[&str],
         prefix: &str,
-        stop: &AtomicBool,
+        asking: &Asking,
     ) -> Result<Embeddings, EmbedError> {
+        let stop = asking.stop;
         let texts: Vec<String> = texts.iter().map(|text| format!("{prefix}{text}")).collect();
         let batches: Vec<&[String]> = texts.chunks(self.batch_size).collect();
         let results: Vec<Mutex<Option<BatchResult>>> =
@@ -665,7 +1059,7 @@ impl HttpEmbedder {
                 }
                 let started = Instant::now();
                 let result = self
-                    .request(batches[index], stop)
+                    .request(batches[index], asking)
                     .map(|(vectors, retries)| {
                         let debug = BatchDebug {
                             size: batches[index].len(),
@@ -758,13 +1152,27 @@ fn excerpt(text: &str) -> String {
     }
 }
 
-/// The wait a `Retry-After` header in seconds asks for, at most [`MAX_WAIT`]; `None` for a
-/// value that is not a number of seconds (an HTTP date, say).
+/// The wait a `Retry-After` header asks for, at most [`MAX_WAIT`]: a number of seconds, or an
+/// HTTP date (RFC 9110: IMF-fixdate, or the obsolete RFC 850 and asctime forms; a date past is
+/// no wait). `None` for a value that is neither.
 fn retry_after(value: &str) -> Option<Duration> {
-    let seconds = value.trim().parse::<f64>().ok().filter(|s| *s >= 0.0)?;
+    retry_after_at(value, std::time::SystemTime::now())
+}
+
+/// [`retry_after`] at the time `now`.
+fn retry_after_at(value: &str, now: std::time::SystemTime) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(seconds) = value.parse::<f64>() {
+        return (seconds >= 0.0).then(|| {
+            Duration::try_from_secs_f64(seconds)
+                .unwrap_or(MAX_WAIT)
+                .min(MAX_WAIT)
+        });
+    }
+    let date = httpdate::parse_http_date(value).ok()?;
     Some(
-        Duration::try_from_secs_f64(seconds)
-            .unwrap_or(MAX_WAIT)
+        date.duration_since(now)
+            .unwrap_or(Duration::ZERO)
             .min(MAX_WAIT),
     )
 }
@@ -813,18 +1221,25 @@ impl Embedder for HttpEmbedder {
         Ok(self.embed_documents_debug(texts)?.vectors)
     }
 
+    /// A query is interactive: it retries at most once, whatever `retries` says.
     fn embed_query(&self, text: &str) -> Result<Vec<f32>, EmbedError> {
-        self.embed_prefixed(&[text], &self.query_prefix, &super::NEVER)?
-            .vectors
-            .pop()
-            .ok_or_else(|| EmbedError::new("the endpoint returned no vector"))
+        self.query(text, Asking::new(&super::NEVER, self.retries.min(1)))
+    }
+
+    fn embed_query_noting(
+        &self,
+        text: &str,
+        note: &(dyn Fn(&str) + Sync),
+    ) -> Result<Vec<f32>, EmbedError> {
+        let asking = Asking {
+            note: Some(note),
+            ..Asking::new(&super::NEVER, self.retries.min(1))
+        };
+        self.query(text, asking)
     }
 
     fn embed_documents_debug(&self, texts: &[&str]) -> Result<Embeddings, EmbedError> {
-        if texts.is_empty() {
-            return Ok(Embeddings::default());
-        }
-        self.embed_prefixed(texts, &self.document_prefix, &super::NEVER)
+        self.embed_documents_until(texts, &super::NEVER)
     }
 
     fn embed_documents_until(
@@ -835,7 +1250,22 @@ impl Embedder for HttpEmbedder {
         if texts.is_empty() {
             return Ok(Embeddings::default());
         }
-        self.embed_prefixed(texts, &self.document_prefix, stop)
+        self.embed_prefixed(
+            texts,
+            &self.document_prefix,
+            &Asking::new(stop, self.retries),
+        )
+    }
+
+    fn embed_documents_once(
+        &self,
+        texts: &[&str],
+        stop: &AtomicBool,
+    ) -> Result<Embeddings, EmbedError> {
+        if texts.is_empty() {
+            return Ok(Embeddings::default());
+        }
+        self.embed_prefixed(texts, &self.document_prefix, &Asking::new(stop, 0))
     }
 }
 
@@ -859,6 +1289,10 @@ mod tests {
     static STOP_OK: AtomicBool = AtomicBool::new(false);
     static STOP_DOWN: AtomicBool = AtomicBool::new(false);
     static STOP_HANG: AtomicBool = AtomicBool::new(false);
+
+    /// Requests of mode `count` in flight now, and the most seen at once.
+    static IN_FLIGHT: AtomicUsize = AtomicUsize::new(0);
+    static MOST_IN_FLIGHT: AtomicUsize = AtomicUsize::new(0);
 
     /// Requests seen per mode.
     type Hits = Arc<Mutex<HashMap<String, usize>>>;
@@ -920,6 +1354,52 @@ mod tests {
                 _ => good(),
             },
             "down" => (StatusCode::INTERNAL_SERVER_ERROR, "always down").into_response(),
+            // Down for the first five requests and the seventh.
+            "down-5" if hit <= 5 || hit == 7 => {
+                (StatusCode::BAD_GATEWAY, "bad gateway").into_response()
+            }
+            "down-5" => good(),
+            // A server that fails on one text (one too long for it, say).
+            "zebra" if texts.iter().any(|text| text.contains("zebra")) => {
+                (StatusCode::INTERNAL_SERVER_ERROR, "mock error").into_response()
+            }
+            "zebra" => good(),
+            // Counts the requests in flight, each taking 100 ms.
+            "count" => {
+                let now = IN_FLIGHT.fetch_add(1, Ordering::SeqCst) + 1;
+                MOST_IN_FLIGHT.fetch_max(now, Ordering::SeqCst);
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                IN_FLIGHT.fetch_sub(1, Ordering::SeqCst);
+                good()
+            }
+            "forbidden" => (StatusCode::FORBIDDEN, "no").into_response(),
+            "proxy-auth" => (StatusCode::PROXY_AUTHENTICATION_REQUIRED, "who?").into_response(),
+            "moved" => (
+                StatusCode::PERMANENT_REDIRECT,
+                [("location", "https://127.0.0.1:9/new/v1/embeddings")],
+                "",
+            )
+                .into_response(),
+            "moved-get" => (
+                StatusCode::MOVED_PERMANENTLY,
+                [("location", "/elsewhere")],
+                "",
+            )
+                .into_response(),
+            // A compressed reply (the engine asks for none), unless asked for `identity`.
+            "gzip"
+                if headers
+                    .get("accept-encoding")
+                    .is_some_and(|v| v == "identity") =>
+            {
+                (
+                    StatusCode::OK,
+                    [("content-encoding", "gzip")],
+                    vec![0x1f_u8, 0x8b, 0x08, 0x00, 0xff, 0xfe],
+                )
+                    .into_response()
+            }
+            "gzip" => (StatusCode::BAD_REQUEST, "no accept-encoding: identity").into_response(),
             // Ctrl-C while the first request runs: answered, or failed (a retry would follow).
             "stop-ok" => {
                 STOP_OK.store(true, Ordering::SeqCst);
@@ -1122,7 +1602,11 @@ mod tests {
         assert_eq!(retry_after("inf"), Some(MAX_WAIT));
         assert_eq!(retry_after("-1"), None);
         assert_eq!(retry_after("NaN"), None);
-        assert_eq!(retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), None);
+        assert_eq!(
+            retry_after("Wed, 21 Oct 2015 07:28:00 GMT"),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(retry_after("soon"), None);
         assert!(seconds(1e308, "timeout").is_err());
         assert!(seconds(f64::NAN, "backoff").is_err());
         let mut config = HttpConfig::new("http://127.0.0.1:9/v1", "m");
@@ -1139,8 +1623,8 @@ mod tests {
         let embedder = HttpEmbedder::new(&config(&base, "down")).unwrap();
         let err = embedder.embed_documents(&["x"]).unwrap_err();
         assert!(
-            err.unavailable,
-            "retries spent: the provider counts as down"
+            err.server_fault && !err.unavailable,
+            "retries spent on 5xx: down, or failing on one text"
         );
         let err = err.to_string();
         assert!(err.contains("gave up after 4 attempts"), "{err}");
@@ -1218,10 +1702,9 @@ mod tests {
         let embedder = HttpEmbedder::new(&config).unwrap();
         assert_eq!(embedder.embed_documents(&["x"]).unwrap().len(), 1);
         let unauthorized = HttpEmbedder::new(&self::config(&base, "auth")).unwrap();
-        let err = unauthorized
-            .embed_documents(&["x"])
-            .unwrap_err()
-            .to_string();
+        let err = unauthorized.embed_documents(&["x"]).unwrap_err();
+        assert!(err.unavailable, "a refused key fails every text at once");
+        let err = err.to_string();
         assert!(err.contains("401") && err.contains("api_key_env"), "{err}");
         let mut missing = self::config(&base, "auth");
         missing.api_key_env = Some("ENGINE_TEST_EMBED_KEY_UNSET".to_owned());
@@ -1275,6 +1758,9 @@ mod tests {
             assert_eq!(hits.lock().unwrap()[mode], 1, "{mode}: not retried");
         }
         assert_eq!(reply_limit(10_000), 256 << 20);
+        // 256 KiB a text: an 8,192-dimension vector as JSON, with room to spare.
+        assert_eq!(reply_limit(1), (1 << 20) + (256 << 10));
+        assert_eq!(reply_limit(64), (1 << 20) + 64 * (256 << 10));
         // A 503 with a page larger than any reply is retried, and says its status.
         let vectors = HttpEmbedder::new(&config(&base, "huge-503"))
             .unwrap()
@@ -1303,5 +1789,266 @@ mod tests {
         config.timeout = 0.0;
         let keys: Vec<&str> = config.problems().iter().map(|(key, _)| *key).collect();
         assert_eq!(keys, vec!["base_url", "timeout"]);
+    }
+
+    /// `concurrency` bounds the requests in flight for the whole step: its workers (threads
+    /// sharing one provider) and every provider built from the same settings (a semantic
+    /// chunker's, say) together never have more than `concurrency` requests at once.
+    #[test]
+    fn concurrency_bounds_the_requests_in_flight_of_every_provider_with_the_settings() {
+        let (base, hits) = server();
+        let mut settings = config(&base, "count");
+        settings.batch_size = 1;
+        settings.concurrency = 2;
+        let first = Arc::new(HttpEmbedder::new(&settings).unwrap());
+        let second = Arc::new(HttpEmbedder::new(&settings).unwrap());
+        let texts = ["a", "b", "c", "d"];
+        std::thread::scope(|scope| {
+            for embedder in [&first, &first, &second, &second] {
+                scope.spawn(|| assert_eq!(embedder.embed_documents(&texts).unwrap().len(), 4));
+            }
+        });
+        assert_eq!(hits.lock().unwrap()["count"], 16);
+        let most = MOST_IN_FLIGHT.load(Ordering::SeqCst);
+        assert!(
+            most <= 2,
+            "{most} requests in flight at once, `concurrency` is 2"
+        );
+        assert_eq!(most, 2, "requests ran side by side");
+    }
+
+    /// Once a request spent its retries on server failures, later requests are tried once
+    /// (failing every text of their call at once) until one succeeds, which restores retries.
+    #[test]
+    fn a_provider_down_through_its_retries_is_tried_once_until_it_answers() {
+        let (base, hits) = server();
+        let embedder = HttpEmbedder::new(&config(&base, "down-5")).unwrap();
+        let hits_now = || hits.lock().unwrap()["down-5"];
+        let first = embedder.embed_documents(&["x"]).unwrap_err();
+        assert!(first.server_fault, "{first}");
+        assert_eq!(hits_now(), 4, "1 + 3 retries");
+        let second = embedder.embed_documents(&["y"]).unwrap_err();
+        assert!(second.unavailable, "{second}");
+        assert!(second.message.contains("without retries"), "{second}");
+        assert_eq!(hits_now(), 5, "tried once");
+        assert_eq!(embedder.embed_documents(&["z"]).unwrap().len(), 1);
+        // Up again: the 7th request fails and is retried.
+        let out = embedder.embed_documents_debug(&["w"]).unwrap();
+        assert_eq!(out.batches[0].retries, 1);
+        assert_eq!(hits_now(), 8);
+    }
+
+    /// A call that fails on the server's side through its retries because of one document's
+    /// text: the documents are tried alone, once each, and only that one fails.
+    #[test]
+    fn a_text_the_server_fails_with_5xx_fails_only_its_document() {
+        use crate::embed::Embed;
+        use crate::embed::cache::NoCache;
+        use crate::model::{Chunk, ChunkSet};
+        let (base, hits) = server();
+        let mut settings = config(&base, "zebra");
+        settings.batch_size = 64;
+        settings.retries = 1;
+        let embed = Embed::with_cache(
+            Arc::new(HttpEmbedder::new(&settings).unwrap()),
+            Arc::new(NoCache),
+        );
+        let set = |doc: &str, text: &str| ChunkSet {
+            doc_id: doc.to_owned(),
+            source: doc.to_owned(),
+            title: None,
+            hash: doc.to_owned(),
+            chunks: vec![Chunk {
+                chunk_id: doc.to_owned(),
+                doc_id: doc.to_owned(),
+                ordinal: 0,
+                text: text.to_owned(),
+                span: [0, text.len()],
+                section: Vec::new(),
+                sections: None,
+                pages: None,
+                tokens: 1,
+                kinds: Vec::new(),
+                metadata: Default::default(),
+                embed_text: None,
+            }],
+            debug: None,
+        };
+        let sets = [
+            set("a", "horses"),
+            set("b", "zebra stripes"),
+            set("c", "giraffes"),
+        ];
+        let out = embed.embed_sets(&sets.iter().collect::<Vec<_>>());
+        assert_eq!(
+            out[0].as_ref().unwrap().chunks[0].vector,
+            vector_for("horses")
+        );
+        let error = out[1].as_ref().unwrap_err();
+        assert!(error.message.contains("500"), "{error}");
+        assert_eq!(
+            out[2].as_ref().unwrap().chunks[0].vector,
+            vector_for("giraffes")
+        );
+        // The call (2 attempts), then each document once.
+        assert_eq!(hits.lock().unwrap()["zebra"], 5);
+    }
+
+    /// A key or proxy refusal is about every request: the call fails at once, never resent.
+    #[test]
+    fn refused_credentials_fail_the_call_at_once() {
+        let (base, hits) = server();
+        for (mode, needle) in [("forbidden", "403"), ("proxy-auth", "proxy")] {
+            let mut settings = config(&base, mode);
+            settings.batch_size = 1;
+            settings.concurrency = 1;
+            let err = HttpEmbedder::new(&settings)
+                .unwrap()
+                .embed_documents(&["x", "y", "z"])
+                .unwrap_err();
+            assert!(err.unavailable, "{mode}: {err}");
+            assert!(err.message.contains(needle), "{mode}: {err}");
+            assert_eq!(hits.lock().unwrap()[mode], 1, "{mode}: sent once");
+        }
+    }
+
+    /// A redirect is not followed (a POST would become a GET) nor retried: it says where to.
+    #[test]
+    fn a_redirect_says_which_base_url_to_set() {
+        let (base, hits) = server();
+        let err = HttpEmbedder::new(&config(&base, "moved"))
+            .unwrap()
+            .embed_documents(&["x"])
+            .unwrap_err();
+        assert!(err.unavailable, "{err}");
+        assert!(
+            err.message.contains("redirected (308)")
+                && err
+                    .message
+                    .contains("set `base_url: https://127.0.0.1:9/new/v1`"),
+            "{err}"
+        );
+        let err = HttpEmbedder::new(&config(&base, "moved-get"))
+            .unwrap()
+            .embed_documents(&["x"])
+            .unwrap_err();
+        assert!(
+            err.message.contains("redirected (301) to `/elsewhere`"),
+            "{err}"
+        );
+        let hits = hits.lock().unwrap();
+        assert_eq!((hits["moved"], hits["moved-get"]), (1, 1));
+    }
+
+    /// The engine asks for uncompressed replies; one compressed all the same fails at once,
+    /// saying so.
+    #[test]
+    fn a_compressed_reply_is_an_error_that_says_so() {
+        let (base, hits) = server();
+        let err = HttpEmbedder::new(&config(&base, "gzip"))
+            .unwrap()
+            .embed_documents(&["x"])
+            .unwrap_err();
+        assert!(err.unavailable, "{err}");
+        assert!(err.message.contains("Content-Encoding: gzip"), "{err}");
+        assert_eq!(hits.lock().unwrap()["gzip"], 1);
+    }
+
+    /// A key that cannot be a header (the `\r` a CRLF `.env` file leaves) fails before any
+    /// request, naming its variable, never the key; `validate` warns about it.
+    #[test]
+    fn a_key_that_cannot_be_a_header_fails_at_once() {
+        let var = "ENGINE_TEST_EMBED_KEY_CRLF";
+        // SAFETY: set once by this test, read only by it.
+        unsafe { std::env::set_var(var, format!("{KEY}\r")) };
+        let mut settings = config("http://127.0.0.1:9", "unused");
+        settings.api_key_env = Some(var.to_owned());
+        let err = HttpEmbedder::new(&settings).unwrap_err();
+        assert!(
+            err.message.contains(var) && err.message.contains("line break"),
+            "{err}"
+        );
+        assert!(!err.message.contains(KEY), "{err}");
+        let warnings = settings.environment_warnings();
+        assert_eq!(warnings.len(), 1);
+        assert_eq!(warnings[0].0, "api_key_env");
+        assert_eq!(key_problem("sk-abc def"), key_problem("sk-é"));
+        assert!(key_problem(KEY).is_none());
+    }
+
+    /// `validate` refuses a `base_url` no request can go to, and accepts the scheme in any case.
+    #[test]
+    fn base_url_and_model_are_checked() {
+        for url in [
+            "http://",
+            "http://127.0.0.1 :8080/v1",
+            "http://127.0.0.1:8080/v1 ",
+            "http://127.0.0.1:99999/v1",
+            "http://127.0.0.1:8080/v1?api-version=2024",
+            "http://127.0.0.1:8080/v1#x",
+            "ftp://x",
+            "127.0.0.1:8080",
+        ] {
+            let keys: Vec<&str> = HttpConfig::new(url, "m")
+                .problems()
+                .iter()
+                .map(|(key, _)| *key)
+                .collect();
+            assert_eq!(keys, ["base_url"], "{url}");
+        }
+        for url in [
+            "HTTP://127.0.0.1:8080/v1",
+            "http://[::1]:8080/v1/",
+            "http://h/v1",
+        ] {
+            assert!(HttpConfig::new(url, "m").problems().is_empty(), "{url}");
+        }
+        let upper = HttpConfig::new("HTTP://127.0.0.1:8080/v1", "m");
+        assert_eq!(upper.endpoint_url(), "http://127.0.0.1:8080/v1/embeddings");
+        let keys: Vec<&str> = HttpConfig::new("http://h/v1", "")
+            .problems()
+            .iter()
+            .map(|(key, _)| *key)
+            .collect();
+        assert_eq!(keys, ["model"]);
+    }
+
+    /// `Retry-After` as an HTTP date waits until then, at most [`MAX_WAIT`].
+    #[test]
+    fn retry_after_takes_an_http_date() {
+        let date = std::time::UNIX_EPOCH + Duration::from_secs(1_445_412_480);
+        let header = "Wed, 21 Oct 2015 07:28:00 GMT";
+        let before = |seconds| date - Duration::from_secs(seconds);
+        assert_eq!(
+            retry_after_at(header, before(21)),
+            Some(Duration::from_secs(21))
+        );
+        assert_eq!(retry_after_at(header, before(3600)), Some(MAX_WAIT));
+        assert_eq!(
+            retry_after_at(header, date + Duration::from_secs(5)),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(
+            retry_after_at("Wednesday, 21-Oct-15 07:28:00 GMT", before(2)),
+            Some(Duration::from_secs(2))
+        );
+    }
+
+    /// A query retries at most once whatever `retries` says, and says once that it waits.
+    #[test]
+    fn a_query_retries_once_and_says_it_waits() {
+        let (base, hits) = server();
+        let embedder = HttpEmbedder::new(&config(&base, "down")).unwrap();
+        let notes = Mutex::new(Vec::new());
+        let note = |text: &str| notes.lock().unwrap().push(text.to_owned());
+        let err = embedder.embed_query_noting("q", &note).unwrap_err();
+        assert!(err.message.contains("gave up after 2 attempts"), "{err}");
+        assert_eq!(hits.lock().unwrap()["down"], 2);
+        let notes = notes.into_inner().unwrap();
+        assert_eq!(notes.len(), 1, "{notes:?}");
+        assert!(
+            notes[0].contains("waiting for the embedding provider"),
+            "{notes:?}"
+        );
     }
 }

@@ -36,6 +36,10 @@ pub struct EmbedError {
     pub unavailable: bool,
     /// The work stopped on request ([`crate::stop`]) before it was done: not a failure.
     pub stopped: bool,
+    /// The provider kept failing on its side (5xx, timeouts, broken connections) through its
+    /// retries: perhaps down, perhaps failing on one text, so the documents of the call are
+    /// tried alone, once each, until a few in a row fail the same way (see [`Embed`]).
+    pub server_fault: bool,
 }
 
 impl EmbedError {
@@ -45,6 +49,15 @@ impl EmbedError {
             message: message.into(),
             unavailable: false,
             stopped: false,
+            server_fault: false,
+        }
+    }
+
+    /// The provider failed on its side through its retries (see [`EmbedError::server_fault`]).
+    pub fn server_fault(message: impl Into<String>) -> Self {
+        EmbedError {
+            server_fault: true,
+            ..EmbedError::new(message)
         }
     }
 
@@ -139,6 +152,28 @@ pub trait Embedder: Send + Sync {
             return Err(EmbedError::stopped());
         }
         self.embed_documents_debug(texts)
+    }
+
+    /// Like [`Embedder::embed_documents_until`], but each request is tried once, without
+    /// retries: for a document tried alone after its call failed ([`EmbedError::server_fault`]).
+    /// Providers that retry override it; the default is `embed_documents_until`.
+    fn embed_documents_once(
+        &self,
+        texts: &[&str],
+        stop: &AtomicBool,
+    ) -> Result<Embeddings, EmbedError> {
+        self.embed_documents_until(texts, stop)
+    }
+
+    /// Like [`Embedder::embed_query`], telling `note` (once, at most) when the provider makes
+    /// it wait: a slow reply, or a retry. The default tells nothing.
+    fn embed_query_noting(
+        &self,
+        text: &str,
+        note: &(dyn Fn(&str) + Sync),
+    ) -> Result<Vec<f32>, EmbedError> {
+        let _ = note;
+        self.embed_query(text)
     }
 }
 
@@ -291,6 +326,22 @@ pub struct Embed {
     /// Checked between the provider's batches: once set, the documents not embedded yet fail
     /// with [`EmbedError::stopped`] ([`crate::stop::REQUESTED`] unless told otherwise).
     stop: &'static AtomicBool,
+    /// The length of the provider's vectors: the size the cache holds for its fingerprint, or
+    /// the first computed. Vectors of another size are neither used nor kept.
+    vector_size: OnceLock<usize>,
+}
+
+/// Documents tried alone in a row that may fail on the provider's side (after their call did)
+/// before the rest of the call fails at once, the provider counted as unavailable.
+pub const LONE_SERVER_FAULTS: usize = 3;
+
+/// How a call asks the provider.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Tries {
+    /// With the provider's retries.
+    Retrying,
+    /// Each request once ([`Embedder::embed_documents_once`]).
+    Once,
 }
 
 /// A built provider, its fingerprint and its cache scope.
@@ -326,8 +377,10 @@ impl Embed {
         base: &Path,
         layer: impl FnOnce(Arc<dyn VectorCache>) -> Arc<dyn VectorCache>,
     ) -> Self {
+        // With no cache, the layer still records the size of the vectors (a cache on disk
+        // keeps that across runs), though it keeps no vector.
         let cache: Arc<dyn VectorCache> = match config.cache_entries() {
-            0 => Arc::new(NoCache),
+            0 => layer(Arc::new(NoCache)),
             entries => layer(Arc::new(LruCache::new(entries))),
         };
         Embed {
@@ -335,6 +388,7 @@ impl Embed {
             settings: Some((config.clone(), base.to_owned())),
             cache,
             stop: &crate::stop::REQUESTED,
+            vector_size: OnceLock::new(),
         }
     }
 
@@ -345,6 +399,7 @@ impl Embed {
             settings: None,
             cache,
             stop: &crate::stop::REQUESTED,
+            vector_size: OnceLock::new(),
         }
     }
 
@@ -364,6 +419,23 @@ impl Embed {
             })
             .as_ref()
             .map_err(Clone::clone)
+    }
+
+    /// The length of the provider's vectors, when known: learnt in this process, or the size
+    /// the cache holds for its fingerprint.
+    fn known_vector_size(&self, provider: &Provider) -> Option<usize> {
+        if let Some(size) = self.vector_size.get() {
+            return Some(*size);
+        }
+        let size = self.cache.vector_size(&provider.fingerprint)?;
+        Some(*self.vector_size.get_or_init(|| size))
+    }
+
+    /// Records `size`, the length of the first vectors computed, as the provider's (unless the
+    /// cache holds another already); returns the length recorded.
+    fn settle_vector_size(&self, provider: &Provider, size: usize) -> usize {
+        let settled = self.cache.settle_vector_size(&provider.fingerprint, size);
+        *self.vector_size.get_or_init(|| settled)
     }
 
     /// The provider, built on first use.
@@ -388,12 +460,69 @@ impl Embed {
     /// A stop request ([`Embed::stopping_on`]) is seen between the provider's batches: the
     /// sets whose every text was embedded by then are complete, the others fail with
     /// [`EmbedError::stopped`] (and the vectors computed for them are cached all the same).
+    ///
+    /// When the call failed on the provider's side through its retries
+    /// ([`EmbedError::server_fault`]: a 5xx, perhaps for one text), each set is tried alone, once
+    /// (no retries), in order; once [`LONE_SERVER_FAULTS`] in a row fail that way, the provider
+    /// is taken for down and the rest fail at once.
+    ///
+    /// Vectors whose length differs from the one the cache holds for the provider (or, before
+    /// it holds any, from the first computed) fail their sets and are not cached; such
+    /// cached vectors are computed again.
     pub fn embed_sets(&self, sets: &[&ChunkSet]) -> Vec<Result<EmbeddedSet, EmbedError>> {
+        self.embed_sets_trying(sets, Tries::Retrying)
+    }
+
+    /// Each of `sets` alone, each request once, in order, until [`LONE_SERVER_FAULTS`] in a row
+    /// fail on the provider's side: then the rest fail at once as the provider unavailable.
+    fn embed_alone_once(&self, sets: &[&ChunkSet]) -> Vec<Result<EmbeddedSet, EmbedError>> {
+        let mut results = Vec::with_capacity(sets.len());
+        let mut faults_in_a_row = 0;
+        for (tried, set) in sets.iter().enumerate() {
+            let result = self
+                .embed_sets_trying(&[set], Tries::Once)
+                .pop()
+                .unwrap_or_else(|| Err(EmbedError::new("no result for the document")));
+            let rest = match &result {
+                Ok(_) => {
+                    faults_in_a_row = 0;
+                    None
+                }
+                Err(error) if error.stopped || error.unavailable => Some(error.clone()),
+                Err(error) if error.server_fault => {
+                    faults_in_a_row += 1;
+                    (faults_in_a_row >= LONE_SERVER_FAULTS).then(|| {
+                        EmbedError::provider_unavailable(format!(
+                            "the embedding provider is unavailable: its call failed, then {LONE_SERVER_FAULTS} documents tried alone in a row failed on its side too; last: {}",
+                            error.message
+                        ))
+                    })
+                }
+                Err(_) => None,
+            };
+            results.push(result);
+            if let Some(error) = rest {
+                results.extend(sets[tried + 1..].iter().map(|_| Err(error.clone())));
+                break;
+            }
+        }
+        results
+    }
+
+    /// [`Embed::embed_sets`], asking the provider as `tries` says.
+    fn embed_sets_trying(
+        &self,
+        sets: &[&ChunkSet],
+        tries: Tries,
+    ) -> Vec<Result<EmbeddedSet, EmbedError>> {
         let provider = match self.provider() {
             Ok(provider) => provider,
             Err(error) => return sets.iter().map(|_| Err(error.clone())).collect(),
         };
-        let mut plan = Plan::default();
+        let mut plan = Plan {
+            vector_size: self.known_vector_size(provider),
+            ..Plan::default()
+        };
         let sources: Vec<Vec<VectorSource>> = sets
             .iter()
             .enumerate()
@@ -404,11 +533,15 @@ impl Embed {
                     .collect()
             })
             .collect();
-        let computed = match compute(&provider.embedder, &plan.missing, self.stop) {
+        let computed = match compute(&provider.embedder, &plan.missing, self.stop, tries) {
             Ok(computed) => computed,
             // Down for all of them, or stopped: each fails now instead of retrying alone.
             Err(error) if error.unavailable || error.stopped => {
                 return sets.iter().map(|_| Err(error.clone())).collect();
+            }
+            // Down, or failing on one document's text: each is tried alone, once.
+            Err(error) if error.server_fault && sets.len() > 1 => {
+                return self.embed_alone_once(sets);
             }
             // Perhaps one document's text: each is tried alone, so it fails only its own.
             Err(_) if sets.len() > 1 => {
@@ -420,8 +553,16 @@ impl Embed {
         let vectors: Vec<Arc<[f32]>> = computed.vectors.into_iter().map(Arc::from).collect();
         // Texts of batches a stop request left out have no vector.
         let done = |vector: &Arc<[f32]>| !(stopped && vector.is_empty());
+        let size = match plan.vector_size {
+            Some(size) => Some(size),
+            None => vectors
+                .iter()
+                .find(|vector| !vector.is_empty())
+                .map(|vector| self.settle_vector_size(provider, vector.len())),
+        };
+        let sized = |vector: &Arc<[f32]>| size.is_none_or(|size| vector.len() == size);
         for (text, vector) in plan.missing.iter().zip(&vectors) {
-            if done(vector) {
+            if done(vector) && sized(vector) {
                 self.cache
                     .put(CacheKey::new(&provider.cache_scope, text), vector.clone());
             }
@@ -437,6 +578,18 @@ impl Embed {
                 if unfinished {
                     return Err(EmbedError::stopped());
                 }
+                let missized = sources.iter().find_map(|source| match source {
+                    VectorSource::Computed(slot) if !sized(&vectors[*slot]) => {
+                        Some(vectors[*slot].len())
+                    }
+                    _ => None,
+                });
+                if let (Some(got), Some(size)) = (missized, size) {
+                    return Err(EmbedError::new(format!(
+                        "the provider answered {got}-dimensional vectors where it answered {size}-dimensional ones before for this model ({}): not kept; if the model behind `model` changed on purpose, set `dimensions` on the embed step or name the model differently (either embeds every text again)",
+                        provider.fingerprint
+                    )));
+                }
                 let owned: Vec<Placement> = plan
                     .owners
                     .iter()
@@ -451,17 +604,21 @@ impl Embed {
     }
 }
 
-/// Runs the provider on `texts` until `stop` is set and checks it gave one vector (and
-/// placement) per text.
+/// Runs the provider on `texts` until `stop` is set, as `tries` says, and checks it gave one
+/// vector (and placement) per text.
 fn compute(
     embedder: &Arc<dyn Embedder>,
     texts: &[&str],
     stop: &AtomicBool,
+    tries: Tries,
 ) -> Result<Embeddings, EmbedError> {
     if texts.is_empty() {
         return Ok(Embeddings::default());
     }
-    let mut computed = embedder.embed_documents_until(texts, stop)?;
+    let mut computed = match tries {
+        Tries::Retrying => embedder.embed_documents_until(texts, stop)?,
+        Tries::Once => embedder.embed_documents_once(texts, stop)?,
+    };
     if computed.vectors.len() != texts.len() {
         return Err(EmbedError::new(format!(
             "the provider returned {} vectors for {} texts",
@@ -528,6 +685,9 @@ struct Plan<'a> {
     missing: Vec<&'a str>,
     owners: Vec<usize>,
     slots: HashMap<&'a str, usize>,
+    /// The length of the provider's vectors, when known: a cached vector of another is
+    /// computed again.
+    vector_size: Option<usize>,
 }
 
 impl<'a> Plan<'a> {
@@ -542,7 +702,11 @@ impl<'a> Plan<'a> {
         if let Some(&slot) = self.slots.get(text) {
             return VectorSource::Computed(slot);
         }
-        if let Some(vector) = embed.cache.get(&CacheKey::new(&provider.cache_scope, text)) {
+        if let Some(vector) = embed
+            .cache
+            .get(&CacheKey::new(&provider.cache_scope, text))
+            .filter(|vector| self.vector_size.is_none_or(|size| vector.len() == size))
+        {
             return VectorSource::Cached(vector);
         }
         let slot = self.missing.len();
@@ -994,5 +1158,143 @@ mod tests {
         let mut zero = vec![0.0, 0.0];
         l2_normalize(&mut zero);
         assert_eq!(zero, vec![0.0, 0.0]);
+    }
+
+    /// Fails on the provider's side (through its retries) for a call of several texts, or for
+    /// any text "bad"; counts the calls.
+    struct Faulty(AtomicUsize);
+
+    impl Embedder for Faulty {
+        fn fingerprint(&self) -> String {
+            "faulty".to_owned()
+        }
+
+        fn embed_documents(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError> {
+            self.0.fetch_add(1, Ordering::SeqCst);
+            if texts.len() > 1 || texts.contains(&"bad") {
+                return Err(EmbedError::server_fault(
+                    "gave up after 2 attempts; last: 500",
+                ));
+            }
+            Ok(texts.iter().map(|t| vec![t.len() as f32, 1.0]).collect())
+        }
+
+        fn embed_query(&self, text: &str) -> Result<Vec<f32>, EmbedError> {
+            Ok(vec![text.len() as f32, 1.0])
+        }
+    }
+
+    /// After a call failed on the provider's side, each document is tried alone, once: a
+    /// success resets the count of failures in a row, so the documents that fail are only the
+    /// ones whose text the provider fails on.
+    #[test]
+    fn after_a_server_fault_documents_are_tried_alone_once() {
+        let provider = Arc::new(Faulty(AtomicUsize::new(0)));
+        let embed = Embed::with_cache(provider.clone(), Arc::new(NoCache));
+        let sets = [
+            named("a", &["bad"]),
+            named("b", &["bad"]),
+            named("c", &["one"]),
+            named("d", &["bad"]),
+            named("e", &["bad"]),
+            named("f", &["two"]),
+        ];
+        let out = embed.embed_sets(&sets.iter().collect::<Vec<_>>());
+        assert_eq!(
+            provider.0.load(Ordering::SeqCst),
+            7,
+            "the call, then six alone"
+        );
+        let ok: Vec<bool> = out.iter().map(Result::is_ok).collect();
+        assert_eq!(ok, [false, false, true, false, false, true]);
+        assert!(out[0].as_ref().unwrap_err().message.contains("500"));
+    }
+
+    /// Three documents alone failing in a row on the provider's side: it is down, and the rest
+    /// of the call fails at once, with one message.
+    #[test]
+    fn three_lone_server_faults_in_a_row_fail_the_rest_at_once() {
+        let provider = Arc::new(Faulty(AtomicUsize::new(0)));
+        let embed = Embed::with_cache(provider.clone(), Arc::new(NoCache));
+        let sets: Vec<ChunkSet> = (0..6).map(|i| named(&format!("d{i}"), &["bad"])).collect();
+        let out = embed.embed_sets(&sets.iter().collect::<Vec<_>>());
+        assert_eq!(provider.0.load(Ordering::SeqCst), 1 + LONE_SERVER_FAULTS);
+        assert_eq!(out.len(), 6);
+        for result in &out[LONE_SERVER_FAULTS..] {
+            let error = result.as_ref().unwrap_err();
+            assert!(error.unavailable, "{error}");
+            assert!(
+                error.message.contains("3 documents tried alone in a row"),
+                "{error}"
+            );
+        }
+    }
+
+    /// Vectors of `size` numbers, the size changed at will (a server whose model changed).
+    struct Resizable {
+        size: AtomicUsize,
+        calls: AtomicUsize,
+    }
+
+    impl Embedder for Resizable {
+        fn fingerprint(&self) -> String {
+            "resizable".to_owned()
+        }
+
+        fn embed_documents(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError> {
+            self.calls.fetch_add(1, Ordering::SeqCst);
+            let size = self.size.load(Ordering::SeqCst);
+            Ok(texts.iter().map(|t| vec![t.len() as f32; size]).collect())
+        }
+
+        fn embed_query(&self, text: &str) -> Result<Vec<f32>, EmbedError> {
+            Ok(vec![text.len() as f32; self.size.load(Ordering::SeqCst)])
+        }
+    }
+
+    /// A reply of another size than the cache holds for the model fails its documents and is
+    /// not cached; once the provider answers the right size again, they are embedded (a new
+    /// operator on the same cache: the next run); a cached vector of another size is computed
+    /// again.
+    #[test]
+    fn vectors_of_another_size_than_before_are_refused_and_not_cached() {
+        let cache: Arc<dyn VectorCache> = Arc::new(LruCache::new(100));
+        let provider = Arc::new(Resizable {
+            size: AtomicUsize::new(2),
+            calls: AtomicUsize::new(0),
+        });
+        let embed = Embed::with_cache(provider.clone(), cache.clone());
+        embed.embed_set(&set(&["first"])).unwrap();
+        provider.size.store(3, Ordering::SeqCst);
+        let error = embed.embed_set(&set(&["second"])).unwrap_err();
+        assert!(
+            error
+                .message
+                .contains("3-dimensional vectors where it answered 2-dimensional"),
+            "{error}"
+        );
+        assert!(cache.get(&CacheKey::new("resizable", "second")).is_none());
+        let next_run = Embed::with_cache(provider.clone(), cache.clone());
+        assert!(next_run.embed_set(&set(&["second"])).is_err(), "still 3");
+        provider.size.store(2, Ordering::SeqCst);
+        let next_run = Embed::with_cache(provider.clone(), cache.clone());
+        let out = next_run.embed_set(&set(&["second"])).unwrap();
+        assert_eq!(out.dimensions, 2);
+        // A vector of another size in the cache (stored before sizes were recorded) is a miss.
+        cache.put(
+            CacheKey::new("resizable", "third"),
+            Arc::from(vec![1.0f32; 5]),
+        );
+        let calls = provider.calls.load(Ordering::SeqCst);
+        let out = next_run.embed_set(&set(&["third"])).unwrap();
+        assert_eq!(out.chunks[0].vector.len(), 2);
+        assert_eq!(provider.calls.load(Ordering::SeqCst), calls + 1);
+        assert_eq!(
+            cache
+                .get(&CacheKey::new("resizable", "third"))
+                .unwrap()
+                .len(),
+            2
+        );
     }
 }
