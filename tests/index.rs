@@ -1048,6 +1048,70 @@ fn a_store_another_user_owns_answers_queries_and_the_rest_say_it_is_read_only() 
     chmod("u+w", &store);
 }
 
+/// Under a umask that lets others read new files, a store built by one user answers another's
+/// BM25 query with no chmod of its files (Tantivy's meta.json and .managed.json were private);
+/// a file made private again is named as one this user may not read, not as damage.
+#[test]
+fn an_index_is_as_readable_to_others_as_the_umask_makes_files() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = setup();
+    let probe = dir.path().join("probe");
+    fs::write(&probe, "").unwrap();
+    if fs::metadata(&probe).unwrap().permissions().mode() & 0o004 == 0 {
+        eprintln!("skipped: the umask keeps new files from others");
+        return;
+    }
+    let (code, summary) = run_json(dir.path());
+    assert_eq!(code, Some(0), "{summary}");
+    let binary = dir.path().join("engine");
+    fs::copy(env!("CARGO_BIN_EXE_engine"), &binary).unwrap();
+    // Folders reachable (a temporary folder is private to its owner); files as they were made.
+    for entry in walkdir::WalkDir::new(dir.path()).into_iter().flatten() {
+        if entry.file_type().is_dir() {
+            let mode = entry.metadata().unwrap().permissions().mode() | 0o005;
+            fs::set_permissions(entry.path(), fs::Permissions::from_mode(mode)).unwrap();
+        }
+    }
+    fs::set_permissions(&binary, fs::Permissions::from_mode(0o755)).unwrap();
+    let query = || {
+        as_nobody(&binary, dir.path()).map(|mut command| {
+            command
+                .arg("query")
+                .arg(dir.path().join("pipeline.yaml"))
+                .args(["--index", "index_a", "--mode", "bm25", "--json", "mutex"])
+                .output()
+                .unwrap()
+        })
+    };
+    let output = match query() {
+        Ok(output) => output,
+        Err(why) => {
+            eprintln!("skipped: {why}");
+            return;
+        }
+    };
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let managed: Vec<std::path::PathBuf> =
+        walkdir::WalkDir::new(dir.path().join(".engine/indexes"))
+            .into_iter()
+            .flatten()
+            .filter(|entry| entry.file_name() == ".managed.json")
+            .map(|entry| entry.path().to_owned())
+            .collect();
+    assert!(!managed.is_empty());
+    for path in &managed {
+        fs::set_permissions(path, fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    let output = query().unwrap();
+    assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
+    let message = stderr(&output);
+    assert!(
+        message.contains("this user may not read its files"),
+        "{message}"
+    );
+    assert!(!message.contains("rebuilds"), "{message}");
+}
+
 /// `engine gc` with the output as JSON.
 fn gc(file: &Path) -> Value {
     let output = engine().args(["gc", "--json"]).arg(file).output().unwrap();

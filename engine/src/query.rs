@@ -167,11 +167,19 @@ impl Searcher {
                 pipeline.file.display()
             )));
         }
-        let index = HybridIndex::open(&dir).with_context(|| {
-            format!(
-                "cannot open the index of `{step}` (`engine run {}` rebuilds an index found damaged)",
-                pipeline.file.display()
-            )
+        let index = HybridIndex::open(&dir).map_err(|err| {
+            // A file this user may not read is not damage: a run would change nothing.
+            let advice = match err.to_string().contains("Permission denied") {
+                true => format!(
+                    "this user may not read its files: ask the owner of {} to let you read them",
+                    dir.display()
+                ),
+                false => format!(
+                    "`engine run {}` rebuilds an index found damaged",
+                    pipeline.file.display()
+                ),
+            };
+            anyhow::Error::new(err).context(format!("cannot open the index of `{step}` ({advice})"))
         })?;
         Ok(Searcher {
             index,
