@@ -262,12 +262,22 @@ impl Searcher {
         filters: &[(String, String)],
         fusion: Fusion,
     ) -> anyhow::Result<Vec<Hit>> {
-        let embedded = match (mode, vector) {
-            (Mode::Bm25, _) | (_, Some(_)) => None,
-            _ => Some(self.embed_query(text)?),
-        };
+        let embedded = self.embedding_needed(text, mode, vector)?;
         let vector = vector.or(embedded.as_deref());
         Ok(self.index.search(text, vector, mode, k, filters, fusion)?)
+    }
+
+    /// The embedding of `text` when `mode` needs one and `known` is not it.
+    fn embedding_needed(
+        &mut self,
+        text: &str,
+        mode: Mode,
+        known: Option<&[f32]>,
+    ) -> anyhow::Result<Option<Vec<f32>>> {
+        Ok(match (mode, known) {
+            (Mode::Bm25, _) | (_, Some(_)) => None,
+            _ => Some(self.embed_query(text)?),
+        })
     }
 
     /// Ranks the `documents` best documents for `text` among the chunks that pass `filters`,
@@ -284,10 +294,7 @@ impl Searcher {
         filters: &[(String, String)],
         fusion: Fusion,
     ) -> anyhow::Result<Vec<Hit>> {
-        let embedded = match (mode, vector) {
-            (Mode::Bm25, _) | (_, Some(_)) => None,
-            _ => Some(self.embed_query(text)?),
-        };
+        let embedded = self.embedding_needed(text, mode, vector)?;
         let vector = vector.or(embedded.as_deref());
         let chunks = usize::try_from(self.index.chunks()).unwrap_or(usize::MAX);
         let mut depth = documents.saturating_mul(10).max(100);
