@@ -232,9 +232,21 @@ fn decoded(
 
 /// Builds the [`ParsedDocument`] from a format parser's result, with its debug record.
 fn assemble(doc: &Document, format: Format, parsed: Parsed) -> ParsedDocument {
+    let mut warnings = parsed.warnings;
+    // The source's title and metadata (a JSON lines record's fields) are bounded as the
+    // content's are: every chunk carries a copy.
     let title = doc
         .title
-        .clone()
+        .as_ref()
+        .map(|title| {
+            let mut title = serde_json::Value::String(title.clone());
+            if cut_long_strings(&mut title) {
+                warnings.push(format!(
+                    "the title is longer than {MAX_METADATA_CHARS} characters: cut"
+                ));
+            }
+            title.as_str().unwrap_or_default().to_owned()
+        })
         .or_else(|| {
             // A title from YAML front matter may be a number (`title: 1984`).
             let title = match parsed.metadata.get("title")? {
@@ -246,8 +258,7 @@ fn assemble(doc: &Document, format: Format, parsed: Parsed) -> ParsedDocument {
             (!placeholder_title(title)).then(|| render::section_label(title))
         })
         .or_else(|| heading_title(&parsed.elements));
-    let mut warnings = parsed.warnings;
-    let mut metadata = doc.metadata.clone();
+    let mut metadata = bounded_metadata(doc.metadata.clone(), &mut warnings);
     for (key, value) in bounded_metadata(parsed.metadata, &mut warnings) {
         metadata.entry(key).or_insert(value);
     }
@@ -272,8 +283,8 @@ const MAX_METADATA_CHARS: usize = 4096;
 /// Most bytes (as JSON) of all metadata taken from the content.
 const MAX_METADATA_BYTES: usize = 64 * 1024;
 
-/// Metadata from the content (front matter, `<title>` and `<meta>`, document properties)
-/// within bounds: every chunk carries a copy, so a megabyte of it would be copied into each.
+/// Metadata from the source or the content (front matter, `<title>` and `<meta>`, document
+/// properties) within bounds: every chunk carries a copy, so a megabyte of it would be copied into each.
 /// A longer string, at any depth of a list or mapping, is cut to [`MAX_METADATA_CHARS`]
 /// characters (ending in "…"); values past [`MAX_METADATA_BYTES`] in all are left out. Both with
 /// a warning.
@@ -660,6 +671,29 @@ mod tests {
             );
             assert_eq!(parsed.elements.len(), 2001, "{name}");
         }
+    }
+
+    /// A JSON lines record's title and extra fields are bounded as the content's metadata is:
+    /// a 6 MB field was copied into each of a document's chunks (13 GB for one record).
+    #[test]
+    fn the_sources_title_and_metadata_are_bounded() {
+        let mut record = doc("r1", b"some text");
+        record.title = Some("t".repeat(1_000_000));
+        record
+            .metadata
+            .insert("blob".into(), "b".repeat(6_000_000).into());
+        record.metadata.insert("lang".into(), "en".into());
+        let parsed = parse(&record, &ParseConfig::default()).unwrap();
+        assert_eq!(
+            parsed.title.unwrap().chars().count(),
+            MAX_METADATA_CHARS + 1
+        );
+        let blob = parsed.metadata["blob"].as_str().unwrap();
+        assert_eq!(blob.chars().count(), MAX_METADATA_CHARS + 1);
+        assert_eq!(parsed.metadata["lang"], "en");
+        let warnings = &parsed.debug.warnings;
+        assert!(warnings.iter().any(|w| w.contains("the title is longer")));
+        assert!(warnings.iter().any(|w| w.contains("`blob`")));
     }
 
     #[test]
