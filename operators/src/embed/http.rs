@@ -1844,7 +1844,7 @@ mod tests {
     fn a_text_the_server_fails_with_5xx_fails_only_its_document() {
         use crate::embed::Embed;
         use crate::embed::cache::NoCache;
-        use crate::model::{Chunk, ChunkSet};
+        use crate::embed::tests::named;
         let (base, hits) = server();
         let mut settings = config(&base, "zebra");
         settings.batch_size = 64;
@@ -1853,31 +1853,10 @@ mod tests {
             Arc::new(HttpEmbedder::new(&settings).unwrap()),
             Arc::new(NoCache),
         );
-        let set = |doc: &str, text: &str| ChunkSet {
-            doc_id: doc.to_owned(),
-            source: doc.to_owned(),
-            title: None,
-            hash: doc.to_owned(),
-            chunks: vec![Chunk {
-                chunk_id: doc.to_owned(),
-                doc_id: doc.to_owned(),
-                ordinal: 0,
-                text: text.to_owned(),
-                span: [0, text.len()],
-                section: Vec::new(),
-                sections: None,
-                pages: None,
-                tokens: 1,
-                kinds: Vec::new(),
-                metadata: Default::default(),
-                embed_text: None,
-            }],
-            debug: None,
-        };
         let sets = [
-            set("a", "horses"),
-            set("b", "zebra stripes"),
-            set("c", "giraffes"),
+            named("a", &["horses"]),
+            named("b", &["zebra stripes"]),
+            named("c", &["giraffes"]),
         ];
         let out = embed.embed_sets(&sets.iter().collect::<Vec<_>>());
         assert_eq!(

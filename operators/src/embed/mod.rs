@@ -1063,7 +1063,8 @@ mod tests {
         }
     }
 
-    fn named(doc_id: &str, texts: &[&str]) -> ChunkSet {
+    /// Document `doc_id` of one chunk per text (shared with the providers' tests).
+    pub(super) fn named(doc_id: &str, texts: &[&str]) -> ChunkSet {
         ChunkSet {
             doc_id: doc_id.to_owned(),
             ..set(texts)

@@ -239,13 +239,13 @@ fn assemble(doc: &Document, format: Format, parsed: Parsed) -> ParsedDocument {
         .title
         .as_ref()
         .map(|title| {
-            let mut title = serde_json::Value::String(title.clone());
-            if cut_long_strings(&mut title) {
+            let mut title = title.clone();
+            if cut_long_string(&mut title) {
                 warnings.push(format!(
                     "the title is longer than {MAX_METADATA_CHARS} characters: cut"
                 ));
             }
-            title.as_str().unwrap_or_default().to_owned()
+            title
         })
         .or_else(|| {
             // A title from YAML front matter may be a number (`title: 1984`).
@@ -323,14 +323,7 @@ fn bounded_metadata(metadata: Metadata, warnings: &mut Vec<String>) -> Metadata 
 /// (ending in "…"); whether one was.
 fn cut_long_strings(value: &mut serde_json::Value) -> bool {
     let items: Box<dyn Iterator<Item = &mut serde_json::Value>> = match value {
-        serde_json::Value::String(text) => {
-            let Some((cut, _)) = text.char_indices().nth(MAX_METADATA_CHARS) else {
-                return false;
-            };
-            text.truncate(cut);
-            text.push('…');
-            return true;
-        }
+        serde_json::Value::String(text) => return cut_long_string(text),
         serde_json::Value::Array(items) => Box::new(items.iter_mut()),
         serde_json::Value::Object(map) => Box::new(map.values_mut()),
         _ => return false,
@@ -341,6 +334,16 @@ fn cut_long_strings(value: &mut serde_json::Value) -> bool {
         cut |= cut_long_strings(item);
     }
     cut
+}
+
+/// Cuts `text` to [`MAX_METADATA_CHARS`] characters (ending in "…") when longer; whether it was.
+fn cut_long_string(text: &mut String) -> bool {
+    let Some((cut, _)) = text.char_indices().nth(MAX_METADATA_CHARS) else {
+        return false;
+    };
+    text.truncate(cut);
+    text.push('…');
+    true
 }
 
 /// Office programs that prefix the file name to a document's title when printing it to PDF.
