@@ -1393,7 +1393,11 @@ fn query(
     {
         eprintln!("note: {}", crate::stdout::visible(&note));
     }
-    if (searcher.index.vectors()).is_some_and(|vectors| vectors.rebuilt_on_load()) {
+    let vectors = match request.mode {
+        Mode::Bm25 => None,
+        Mode::Vector | Mode::Hybrid => searcher.vectors()?,
+    };
+    if vectors.is_some_and(|vectors| vectors.rebuilt_on_load()) {
         // A query never writes the index: the graph rebuilt in memory answers this one.
         let run = format!("`engine run {}`", path.display());
         let saved_by = if searcher.index.read_only() {

@@ -96,7 +96,11 @@ pub fn compare(pipeline: &Pipeline, options: &CompareOptions) -> anyhow::Result<
     // Every index opens before any query runs: a missing one fails at once.
     let mut searchers = Vec::new();
     for step in &steps {
-        searchers.push((step, Searcher::open(pipeline, step)?));
+        let searcher = Searcher::open(pipeline, step)?;
+        if options.modes.iter().any(|mode| *mode != Mode::Bm25) {
+            searcher.vectors()?;
+        }
+        searchers.push((step, searcher));
     }
     if let (Some(qrels), Some(path)) = (&qrels, &options.qrels) {
         let held = |doc: &str| {

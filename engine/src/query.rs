@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use operators::embed::Embedder;
+use operators::index::vectors::VectorIndex;
 use operators::index::{Fusion, Hit, HybridIndex, Mode};
 
 use crate::failure::invalid;
@@ -120,6 +121,8 @@ pub struct Searcher {
     embedder: Option<Arc<dyn Embedder>>,
     embed_config: Option<operators::embed::EmbedConfig>,
     base: PathBuf,
+    /// The index's folder.
+    dir: PathBuf,
     /// The index step and the pipeline file, for messages.
     step: String,
     file: PathBuf,
@@ -167,28 +170,24 @@ impl Searcher {
                 pipeline.file.display()
             )));
         }
-        let index = HybridIndex::open(&dir).map_err(|err| {
-            // A file this user may not read is not damage: a run would change nothing.
-            let advice = match err.to_string().contains("Permission denied") {
-                true => format!(
-                    "this user may not read its files: ask the owner of {} to let you read them",
-                    dir.display()
-                ),
-                false => format!(
-                    "`engine run {}` rebuilds an index found damaged",
-                    pipeline.file.display()
-                ),
-            };
-            anyhow::Error::new(err).context(format!("cannot open the index of `{step}` ({advice})"))
-        })?;
+        let index =
+            HybridIndex::open(&dir).map_err(|err| unopened(err, step, &dir, &pipeline.file))?;
         Ok(Searcher {
             index,
             embedder: None,
             embed_config,
             base: pipeline.base.clone(),
+            dir,
             step: step.to_owned(),
             file: pipeline.file.clone(),
         })
+    }
+
+    /// The index's vector half (`None` when it holds no vectors), read on first use: BM25
+    /// searches never read it. A damaged or unreadable vectors file is reported as one found
+    /// by the open.
+    pub fn vectors(&self) -> anyhow::Result<Option<&VectorIndex>> {
+        (self.index.vectors()).map_err(|err| unopened(err, &self.step, &self.dir, &self.file))
     }
 
     fn embedder(&mut self) -> anyhow::Result<&Arc<dyn Embedder>> {
@@ -242,7 +241,7 @@ impl Searcher {
             .with_context(|| {
                 format!("cannot embed the query with the model of `{step}` ({BM25_WORKS})")
             })?;
-        let held = self.index.vectors().map(|vectors| vectors.dimensions());
+        let held = self.vectors()?.map(|vectors| vectors.dimensions());
         if let Some(held) = held.filter(|held| *held != vector.len()) {
             anyhow::bail!(
                 "the query vector has {} dimensions but the index of `{step}` holds {held}: query with the model that built it ({BM25_WORKS})",
@@ -264,6 +263,9 @@ impl Searcher {
     ) -> anyhow::Result<Vec<Hit>> {
         let embedded = self.embedding_needed(text, mode, vector)?;
         let vector = vector.or(embedded.as_deref());
+        if mode != Mode::Bm25 {
+            self.vectors()?;
+        }
         Ok(self.index.search(text, vector, mode, k, filters, fusion)?)
     }
 
@@ -296,6 +298,9 @@ impl Searcher {
     ) -> anyhow::Result<Vec<Hit>> {
         let embedded = self.embedding_needed(text, mode, vector)?;
         let vector = vector.or(embedded.as_deref());
+        if mode != Mode::Bm25 {
+            self.vectors()?;
+        }
         let chunks = usize::try_from(self.index.chunks()).unwrap_or(usize::MAX);
         let mut depth = documents.saturating_mul(10).max(100);
         loop {
@@ -315,6 +320,27 @@ impl Searcher {
             depth = depth.saturating_mul(4).min(chunks);
         }
     }
+}
+
+/// Why the index of `step` in `dir` could not be opened or read, and what to do.
+fn unopened(
+    err: operators::index::IndexError,
+    step: &str,
+    dir: &std::path::Path,
+    pipeline_file: &std::path::Path,
+) -> anyhow::Error {
+    // A file this user may not read is not damage: a run would change nothing.
+    let advice = match err.to_string().contains("Permission denied") {
+        true => format!(
+            "this user may not read its files: ask the owner of {} to let you read them",
+            dir.display()
+        ),
+        false => format!(
+            "`engine run {}` rebuilds an index found damaged",
+            pipeline_file.display()
+        ),
+    };
+    anyhow::Error::new(err).context(format!("cannot open the index of `{step}` ({advice})"))
 }
 
 /// What every query-embedding error says BM25 does without it.

@@ -19,7 +19,11 @@ fn main() {
         eprintln!("error: {err}");
         std::process::exit(1);
     });
-    let Some(vectors) = index.vectors() else {
+    let vectors = index.vectors().unwrap_or_else(|err| {
+        eprintln!("error: {err}");
+        std::process::exit(1);
+    });
+    let Some(vectors) = vectors else {
         eprintln!("error: the index holds no vectors");
         std::process::exit(1);
     };
@@ -36,7 +40,7 @@ fn main() {
             .map(|(p, _)| p)
             .collect();
         let graph: Vec<usize> = vectors
-            .search(query, 10, ef, None)
+            .graph_search(query, 10, ef)
             .into_iter()
             .map(|(p, _)| p)
             .collect();

@@ -319,7 +319,11 @@ fn bench_size(
             latency_figures(&samples, queries.len()),
         );
     }
-    let vectors = index.vectors().expect("the index holds vectors");
+    let vectors = index
+        .vectors()
+        .ok()
+        .flatten()
+        .expect("the index holds vectors");
     let ef = index.config().ef_search;
     let sweep = measure_recall(vectors, held_out_vectors, &[K, 32, ef, 256, 512]);
     let recall_held_out = sweep[2];
@@ -420,7 +424,7 @@ fn measure_recall(vectors: &VectorIndex, queries: &[Vec<f32>], efs: &[usize]) ->
         let exact = vectors.exact_search(query, K, None);
         for (ef, found) in efs.iter().zip(&mut found) {
             let graph: Vec<usize> = vectors
-                .search(query, K, *ef, None)
+                .graph_search(query, K, *ef)
                 .into_iter()
                 .map(|(point, _)| point)
                 .collect();

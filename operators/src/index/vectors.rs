@@ -48,6 +48,9 @@ const INSERT_BLOCK: usize = 8192;
 const SERIAL_START: usize = 256;
 /// A search allowed at most this many points scores them all instead of walking the graph.
 const EXACT_AMONG: usize = 2048;
+/// How many points a scan scores in the time a graph walk computes one distance (see
+/// [`walk_is_cheaper`]).
+const WALK_COST: usize = 6;
 /// Names the complete checkpoint of the two a build alternates between.
 const LATEST_CHECKPOINT: &str = "LATEST";
 /// How often a long graph build saves its progress (a save of 100,000 points of 384 dimensions
@@ -533,6 +536,23 @@ impl VectorIndex {
         ef_search: usize,
         allowed: Option<&[usize]>,
     ) -> Vec<(usize, f32)> {
+        self.search_by(query, k, ef_search, allowed, Strategy::Cheapest)
+    }
+
+    /// [`VectorIndex::search`] that always walks the graph, even where scoring every point
+    /// would cost less: to measure the graph's recall.
+    pub fn graph_search(&self, query: &[f32], k: usize, ef_search: usize) -> Vec<(usize, f32)> {
+        self.search_by(query, k, ef_search, None, Strategy::Walk)
+    }
+
+    fn search_by(
+        &self,
+        query: &[f32],
+        k: usize,
+        ef_search: usize,
+        allowed: Option<&[usize]>,
+        strategy: Strategy,
+    ) -> Vec<(usize, f32)> {
         debug_assert!(self.pending.is_empty(), "search before commit");
         if query.len() != self.dimensions {
             return Vec::new();
@@ -540,7 +560,7 @@ impl VectorIndex {
         let Some(query) = unit(query) else {
             return Vec::new();
         };
-        let mut found = self.nearest(&query, k, ef_search, allowed);
+        let mut found = self.nearest(&query, k, ef_search, allowed, strategy);
         // Every path scores with one formula, so that a chunk's score does not depend on how
         // it was found (the graph's `1 - distance` differs in the last bits): equal vectors
         // score the same, and equal scores are ordered by point.
@@ -572,6 +592,7 @@ impl VectorIndex {
         k: usize,
         ef_search: usize,
         allowed: Option<&[usize]>,
+        strategy: Strategy,
     ) -> Vec<(usize, f32)> {
         let Some(graph) = &self.graph else {
             return Vec::new();
@@ -579,16 +600,15 @@ impl VectorIndex {
         if let Some(ids) = allowed.filter(|ids| ids.len() <= EXACT_AMONG) {
             return self.exact_among(query, k, ids);
         }
-        if k.saturating_mul(2) >= self.live() {
-            return self.exact_search(query, k, allowed);
-        }
         let filter =
             |id: &usize| self.alive(*id) && allowed.is_none_or(|ids| ids.binary_search(id).is_ok());
-        let mut found: Vec<(usize, f32)> = graph
-            .search_filter(query, k, ef_search.max(k), Some(&filter))
-            .into_iter()
-            .map(|neighbour| (neighbour.d_id, 1.0 - neighbour.distance))
-            .collect();
+        let walked = self.walk(graph, query, (k, ef_search), allowed, &filter, strategy);
+        let Some(mut found) = walked else {
+            return match allowed {
+                Some(ids) => self.exact_among(query, k, ids),
+                None => self.exact_search(query, k, None),
+            };
+        };
         let unreached = self.exact_among(query, k, &self.unreached);
         if !unreached.is_empty() {
             let filtered = unreached.into_iter().filter(|(id, _)| filter(id));
@@ -598,6 +618,47 @@ impl VectorIndex {
             found.truncate(k);
         }
         found
+    }
+
+    /// The `k` nearest points of the graph to the unit vector `query` that pass `filter`
+    /// (live, and among `allowed` when given), or `None` when scoring every candidate is
+    /// cheaper than walking the graph that deep and `strategy` allows it.
+    ///
+    /// The walk asks the graph for as many more points as tombstones and `allowed` leave out,
+    /// and twice as many again while fewer than `k` pass: hnsw_rs's own filtered search never
+    /// ends early, so its cost grows with the square of its depth (8 s for 8,000 of 38,000
+    /// points, where a scan takes milliseconds).
+    fn walk(
+        &self,
+        graph: &Hnsw<'static, f32, UnitCosine>,
+        query: &[f32],
+        (k, ef_search): (usize, usize),
+        allowed: Option<&[usize]>,
+        filter: &impl Fn(&usize) -> bool,
+        strategy: Strategy,
+    ) -> Option<Vec<(usize, f32)>> {
+        let in_graph = graph.get_nb_point();
+        let candidates = allowed.map_or(self.live(), <[usize]>::len).max(1);
+        let mut depth = k.saturating_mul(in_graph).div_ceil(candidates).max(k);
+        loop {
+            if strategy == Strategy::Cheapest
+                && !walk_is_cheaper(depth, ef_search, self.m, candidates)
+            {
+                return None;
+            }
+            let walked = graph.search(query, depth, ef_search.max(depth));
+            let exhausted = walked.len() < depth;
+            let found: Vec<(usize, f32)> = walked
+                .into_iter()
+                .filter(|neighbour| filter(&neighbour.d_id))
+                .map(|neighbour| (neighbour.d_id, 1.0 - neighbour.distance))
+                .take(k)
+                .collect();
+            if found.len() >= k || exhausted {
+                return Some(found);
+            }
+            depth = depth.saturating_mul(2);
+        }
     }
 
     /// The exact `k` nearest of the live points `ids` (sorted) to the unit vector `query`.
@@ -878,6 +939,26 @@ fn unreached(graph: &Hnsw<'static, f32, UnitCosine>) -> Vec<usize> {
     unreached
 }
 
+/// How a search finds the nearest points.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Strategy {
+    /// Walk the graph, or score every candidate where that costs less.
+    Cheapest,
+    /// Always walk the graph.
+    Walk,
+}
+
+/// Whether walking the graph `depth` deep costs less than scoring all `candidates`: a walk
+/// computes about `ef × m` distances, each a random read, where a scan computes one per
+/// candidate in order. Asking for half the candidates or more always scans.
+fn walk_is_cheaper(depth: usize, ef_search: usize, m: usize, candidates: usize) -> bool {
+    let walked = ef_search
+        .max(depth)
+        .saturating_mul(m.max(2))
+        .saturating_mul(WALK_COST);
+    depth.saturating_mul(2) < candidates && walked < candidates
+}
+
 /// Loads the graph hnsw_rs dumped as `basename` in `dir`. hnsw_rs asserts on some damage
 /// instead of returning an error; such a panic becomes the error too.
 fn load_graph(dir: &Path, basename: &str) -> Result<Hnsw<'static, f32, UnitCosine>, IndexError> {
@@ -1113,7 +1194,7 @@ mod tests {
     /// Each point's nearest neighbour, as the graph finds it, is the point itself.
     fn finds_every_point(index: &VectorIndex) {
         for slot in 0..index.points() {
-            let found = index.search(index.vector(slot), 1, 64, None);
+            let found = index.graph_search(index.vector(slot), 1, 64);
             assert_eq!(found[0].0, index.ids[slot], "point {}", index.ids[slot]);
         }
     }
@@ -1202,7 +1283,7 @@ mod tests {
         }
         index.save(dir.path()).unwrap();
         let index = VectorIndex::load(dir.path(), &config).unwrap();
-        let graph = index.search(&same, 20, 128, None);
+        let graph = index.graph_search(&same, 20, 128);
         let first = graph[0].1;
         let equal: Vec<usize> = graph
             .iter()
@@ -1221,7 +1302,7 @@ mod tests {
         let deep = index.search(&same, 1000, 128, None);
         assert_eq!(deep[0].1, first);
         let other = super::reach_tests::noise(1001, 16);
-        let by_graph = index.search(&other, 5, 128, None);
+        let by_graph = index.graph_search(&other, 5, 128);
         let by_scan = index.search(&other, 1000, 128, None);
         assert_eq!(by_scan[..5], by_graph[..]);
     }
@@ -1345,7 +1426,7 @@ mod reach_tests {
             .unreached
             .iter()
             .filter(|&&point| {
-                let found = index.search(&vectors[point], 10, 200, None);
+                let found = index.graph_search(&vectors[point], 10, 200);
                 found.first().is_none_or(|(id, _)| *id != point)
             })
             .copied()
@@ -1365,6 +1446,63 @@ mod reach_tests {
         index.save(dir.path()).unwrap();
         let loaded = VectorIndex::load(dir.path(), &config).unwrap();
         assert_eq!(loaded.unreached, index.unreached);
+    }
+
+    /// A graph walk whose nearest points are tombstones walks past them to `k` live ones.
+    #[test]
+    fn a_walk_past_tombstones_still_finds_k_live_points() {
+        let mut index = VectorIndex::new(16, &IndexConfig::default());
+        let vectors: Vec<Vec<f32>> = (0..3000u64).map(|seed| noise(seed, 16)).collect();
+        for vector in &vectors {
+            index.insert(vector).unwrap();
+        }
+        index.commit().unwrap();
+        let query = &vectors[0];
+        let removed: Vec<usize> = (index.exact_search(query, 200, None).into_iter())
+            .map(|(id, _)| id)
+            .collect();
+        for &point in &removed {
+            index.remove(point);
+        }
+        let found = index.graph_search(query, 5, 16);
+        assert_eq!(found.len(), 5, "{found:?}");
+        assert!(
+            found.iter().all(|(id, _)| !removed.contains(id)),
+            "{found:?}"
+        );
+    }
+
+    /// A filter that allows too many points to score them all walks the graph and keeps to
+    /// them; a search for most of them scores them all.
+    #[test]
+    fn a_wide_filter_walks_the_graph_and_keeps_to_it() {
+        let config = IndexConfig {
+            m: 8,
+            ef_search: 24,
+            ..IndexConfig::default()
+        };
+        let mut index = VectorIndex::new(16, &config);
+        let vectors: Vec<Vec<f32>> = (0..7000u64).map(|seed| noise(seed, 16)).collect();
+        for vector in &vectors {
+            index.insert(vector).unwrap();
+        }
+        index.commit().unwrap();
+        let allowed: Vec<usize> = (0..7000).step_by(3).collect();
+        assert!(allowed.len() > EXACT_AMONG);
+        assert!(walk_is_cheaper(
+            15,
+            config.ef_search,
+            config.m,
+            allowed.len()
+        ));
+        let found = index.search(&vectors[300], 5, config.ef_search, Some(&allowed));
+        assert_eq!(found.len(), 5, "{found:?}");
+        assert_eq!(found[0].0, 300);
+        assert!(found.iter().all(|(id, _)| id % 3 == 0), "{found:?}");
+        let most = index.search(&vectors[300], 2000, config.ef_search, Some(&allowed));
+        let ids = |hits: Vec<(usize, f32)>| hits.into_iter().map(|(id, _)| id).collect::<Vec<_>>();
+        let exact = index.exact_search(&vectors[300], 2000, Some(&allowed));
+        assert_eq!(ids(most), ids(exact));
     }
 
     /// A search narrowed to a few allowed points scores exactly those.
