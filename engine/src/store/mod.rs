@@ -220,6 +220,9 @@ pub struct Store {
     runs: sled::Tree,
     items: sled::Tree,
     vectors: sled::Tree,
+    /// Where each output was last computed, under its checkpoint's key: the run and the
+    /// seconds it took, so that `inspect` finds it without reading every earlier run.
+    origins: sled::Tree,
     /// The length of each embedding provider's vectors in `vectors`, by fingerprint.
     vector_sizes: sled::Tree,
     _lock: StoreLock,
@@ -259,6 +262,7 @@ impl Store {
             items: db.open_tree("items")?,
             vectors: db.open_tree("vectors")?,
             vector_sizes: db.open_tree("vector_sizes")?,
+            origins: db.open_tree("origins")?,
             db,
             _lock: lock,
         })
@@ -391,7 +395,35 @@ impl Store {
             rmp_serde::to_vec_named(record).map_err(|err| StoreError::Io(err.to_string()))?;
         self.items
             .insert(Self::item_key(run_id, step, doc_id), bytes)?;
+        if !record.cached
+            && record.error.is_none()
+            && let Some(key) = parse_key(&record.key)
+        {
+            let origin = rmp_serde::to_vec(&(run_id, record.seconds))
+                .map_err(|err| StoreError::Io(err.to_string()))?;
+            self.origins
+                .insert(Self::checkpoint_key(&record.fingerprint, &key), origin)?;
+        }
         Ok(())
+    }
+
+    /// What step `step` did to document `doc_id` in run `run_id`, if recorded.
+    pub fn item_record(&self, run_id: &str, step: &str, doc_id: &str) -> Option<ItemRecord> {
+        let bytes = self
+            .items
+            .get(Self::item_key(run_id, step, doc_id))
+            .ok()??;
+        rmp_serde::from_slice(&bytes).ok()
+    }
+
+    /// The run that last computed output `key` of step `fingerprint` (a record not taken from
+    /// a checkpoint), and the seconds it took there; unknown for outputs computed before the
+    /// store kept this.
+    pub fn origin(&self, fingerprint: &str, key: &Key) -> Option<(String, f64)> {
+        let bytes = (self.origins)
+            .get(Self::checkpoint_key(fingerprint, key))
+            .ok()??;
+        rmp_serde::from_slice(&bytes).ok()
     }
 
     /// The item records of a run as (step, doc_id, record), optionally for one step.
@@ -440,27 +472,14 @@ impl Store {
         Ok(removed)
     }
 
-    /// Removes every checkpoint whose (fingerprint, key) is not in `live`; returns
-    /// (entries removed, bytes freed).
+    /// Removes every checkpoint whose (fingerprint, key) is not in `live`, and where it was
+    /// computed; returns (checkpoints removed, bytes freed).
     pub fn retain_checkpoints(
         &self,
         live: &HashSet<(String, String)>,
     ) -> Result<(u64, u64), StoreError> {
-        let (mut removed, mut bytes) = (0, 0);
-        for entry in self.checkpoints.iter() {
-            let (key, value) = entry?;
-            let Some(split) = key.iter().position(|byte| *byte == 0) else {
-                continue;
-            };
-            let fingerprint = String::from_utf8_lossy(&key[..split]).into_owned();
-            let output = hex(&key[split + 1..]);
-            if !live.contains(&(fingerprint, output)) {
-                self.checkpoints.remove(&key)?;
-                removed += 1;
-                bytes += (key.len() + value.len()) as u64;
-            }
-        }
-        Ok((removed, bytes))
+        retain_outputs(&self.origins, live)?;
+        retain_outputs(&self.checkpoints, live)
     }
 
     /// Every stored output, encoded, in no particular order.
@@ -602,6 +621,29 @@ fn watched<T>(
     drop(done);
     let _ = watchdog.join();
     result
+}
+
+/// Removes the entries of `tree`, keyed by output (`fingerprint \0 key`), whose output is not
+/// in `live`; returns (entries removed, bytes freed).
+fn retain_outputs(
+    tree: &sled::Tree,
+    live: &HashSet<(String, String)>,
+) -> Result<(u64, u64), StoreError> {
+    let (mut removed, mut bytes) = (0, 0);
+    for entry in tree.iter() {
+        let (key, value) = entry?;
+        let Some(split) = key.iter().position(|byte| *byte == 0) else {
+            continue;
+        };
+        let fingerprint = String::from_utf8_lossy(&key[..split]).into_owned();
+        let output = hex(&key[split + 1..]);
+        if !live.contains(&(fingerprint, output)) {
+            tree.remove(&key)?;
+            removed += 1;
+            bytes += (key.len() + value.len()) as u64;
+        }
+    }
+    Ok((removed, bytes))
 }
 
 /// Bytes of the files below `path` (of `path` itself when it is a file; 0 when it is not there).
@@ -762,6 +804,52 @@ mod tests {
         store.record_item("r2", "parse", "a.md", &record).unwrap();
         assert_eq!(store.item_records("r1", None).unwrap().len(), 2);
         let parse = store.item_records("r1", Some("parse")).unwrap();
-        assert_eq!(parse, vec![("parse".to_owned(), "a.md".to_owned(), record)]);
+        assert_eq!(
+            parse,
+            vec![("parse".to_owned(), "a.md".to_owned(), record.clone())]
+        );
+        assert_eq!(store.item_record("r1", "chunk", "a.md"), Some(record));
+        assert_eq!(store.item_record("r1", "chunk", "b.md"), None);
+    }
+
+    /// A computed output's run is remembered under its checkpoint's key; a cached or failed
+    /// record leaves it, and `gc`'s pruning of checkpoints drops it with them.
+    #[test]
+    fn where_an_output_was_computed_is_kept_until_its_checkpoint_goes() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let computed = |key: u8| ItemRecord {
+            fingerprint: "fp".into(),
+            key: hex(&[key; 32]),
+            cached: false,
+            seconds: 0.25,
+            bytes_in: 1,
+            bytes_out: 1,
+            error: None,
+            warned: false,
+        };
+        store
+            .record_item("r1", "parse", "a.md", &computed(1))
+            .unwrap();
+        store
+            .record_item("r1", "parse", "b.md", &computed(2))
+            .unwrap();
+        let cached = ItemRecord {
+            cached: true,
+            seconds: 0.0,
+            ..computed(1)
+        };
+        store.record_item("r2", "parse", "a.md", &cached).unwrap();
+        let failed = ItemRecord {
+            error: Some("bad".into()),
+            ..computed(1)
+        };
+        store.record_item("r3", "parse", "a.md", &failed).unwrap();
+        assert_eq!(store.origin("fp", &[1; 32]), Some(("r1".to_owned(), 0.25)));
+        assert_eq!(store.origin("fp", &[3; 32]), None);
+        let live = HashSet::from([("fp".to_owned(), hex(&[1; 32]))]);
+        store.retain_checkpoints(&live).unwrap();
+        assert!(store.origin("fp", &[1; 32]).is_some());
+        assert_eq!(store.origin("fp", &[2; 32]), None);
     }
 }
