@@ -202,6 +202,14 @@ fn an_emptied_source_folder_keeps_the_index_and_sink_until_allow_empty() {
         );
         assert!(message.contains(&expected), "{message}");
         assert!(message.contains("--allow-empty"), "{message}");
+        // The source as a whole is one entry in, failed: its counters add up.
+        let counters = &summary["steps"]["src"];
+        let count = |name: &str| counters[name].as_u64();
+        assert_eq!(
+            (count("in"), count("out"), count("failed")),
+            (Some(1), Some(0), Some(1)),
+            "{summary}"
+        );
         assert_eq!(indexed(&bin, dir), all_seven(), "the index keeps them");
         assert_eq!(sink_ids(&dir.join("out/p.jsonl")), all_seven());
     }

@@ -179,7 +179,8 @@ impl<S: DocumentSource> SourceOp for Source<S> {
             emit(match event {
                 SourceEvent::Document(mut doc) => {
                     doc.doc_id = prefixed(std::mem::take(&mut doc.doc_id));
-                    Emitted::Item(Item::Document(in_flight.admit(doc)))
+                    let lease = in_flight.admit(doc.bytes.len() as u64);
+                    Emitted::Leased(Item::Document(Arc::new(doc)), lease)
                 }
                 SourceEvent::Error(err) => Emitted::Error {
                     doc_id: prefixed(err.doc_id),
