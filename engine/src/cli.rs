@@ -720,7 +720,7 @@ fn gc(path: &Path, keep_runs: usize, json: bool) -> anyhow::Result<i32> {
             jsonln!("{}", serde_json::to_value(collected).unwrap_or_default());
         } else {
             outln!(
-                "removed {} checkpoints, {} cached vectors, {} indexes of removed steps or renamed pipelines ({} bytes in all) and {} old runs; {} checkpoints kept; the store's database {} bytes on disk ({} before)",
+                "removed {} checkpoints, {} cached vectors, {} indexes of removed steps or renamed pipelines ({} bytes in all) and {} old runs; {} checkpoints kept; the store's database {} bytes on disk ({})",
                 collected.removed,
                 collected.vectors_removed,
                 collected.indexes_removed,
@@ -728,7 +728,11 @@ fn gc(path: &Path, keep_runs: usize, json: bool) -> anyhow::Result<i32> {
                 collected.runs_removed,
                 collected.kept,
                 collected.store_bytes,
-                collected.store_bytes_before
+                match (collected.rewritten, collected.removed_from_database()) {
+                    (true, _) => format!("{} before", collected.store_bytes_before),
+                    (false, true) => "not rewritten".to_owned(),
+                    (false, false) => "not rewritten: nothing was removed from it".to_owned(),
+                }
             );
         }
     };
@@ -777,14 +781,22 @@ fn gc(path: &Path, keep_runs: usize, json: bool) -> anyhow::Result<i32> {
         &orphaned,
         &still_named,
     )?;
-    // sled keeps its files' size: the database is rewritten to give the space back.
-    let compacted = store.compact(COMPACT_PATIENCE)?;
-    if let Some(note) = &compacted.note {
-        eprintln!("note: {note}");
-    }
-    collected.store_bytes_before = compacted.before;
-    collected.store_bytes = compacted.after;
-    let store = compacted.store;
+    // sled keeps its files' size: the database is rewritten to give the space back, when
+    // anything went (a rewrite of 6.6 GB takes minutes).
+    let store = if collected.removed_from_database() {
+        let compacted = store.compact(COMPACT_PATIENCE)?;
+        if let Some(note) = &compacted.note {
+            eprintln!("note: {note}");
+        }
+        collected.store_bytes_before = compacted.before;
+        collected.store_bytes = compacted.after;
+        collected.rewritten = compacted.note.is_none();
+        compacted.store
+    } else {
+        let bytes = crate::store::bytes_below(&pipeline.store.join("db"));
+        (collected.store_bytes_before, collected.store_bytes) = (bytes, bytes);
+        store
+    };
     store.flush()?;
     print(collected);
     Ok(0)

@@ -30,6 +30,15 @@ pub struct Collected {
     pub store_bytes_before: u64,
     /// See `store_bytes_before`.
     pub store_bytes: u64,
+    /// Whether the database was rewritten: not when nothing was removed from it.
+    pub rewritten: bool,
+}
+
+impl Collected {
+    /// Whether anything was removed from the store's database (index folders are not in it).
+    pub fn removed_from_database(&self) -> bool {
+        self.removed + self.runs_removed + self.vectors_removed > 0
+    }
 }
 
 /// Removes `folders` (the indexes of steps a pipeline no longer has): how many, and the bytes

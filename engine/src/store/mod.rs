@@ -543,10 +543,12 @@ impl Store {
             items,
             vectors,
             vector_sizes,
+            origins,
             _lock: lock,
-            ..
+            dir: _,
         } = self;
-        drop((checkpoints, runs, items, vectors, vector_sizes));
+        // Every tree holds the database open: all go before it is swapped.
+        drop((checkpoints, runs, items, vectors, vector_sizes, origins));
         drop(db);
         // The complete copy takes the old one's place.
         compact::recover(&dir)?;
@@ -851,5 +853,16 @@ mod tests {
         store.retain_checkpoints(&live).unwrap();
         assert!(store.origin("fp", &[1; 32]).is_some());
         assert_eq!(store.origin("fp", &[2; 32]), None);
+        // The rewrite of the database keeps them, and lets go of the old one whole.
+        let patience = std::time::Duration::from_secs(60);
+        let store = store.compact(patience).unwrap().store;
+        assert_eq!(store.origin("fp", &[1; 32]), Some(("r1".to_owned(), 0.25)));
+        store
+            .record_item("r4", "parse", "b.md", &computed(2))
+            .unwrap();
+        drop(store);
+        let store = Store::open(dir.path()).unwrap();
+        assert_eq!(store.origin("fp", &[2; 32]), Some(("r4".to_owned(), 0.25)));
+        assert_eq!(store.item_records("r1", None).unwrap().len(), 2);
     }
 }
