@@ -5,7 +5,7 @@
 //! timeouts and broken connections are retried with exponential backoff and full jitter (a
 //! `Retry-After`, in seconds or as an HTTP date, wins); once a request spent its retries on
 //! server failures, later ones are tried once until one succeeds. A refused key (401, 403, 407),
-//! a redirect or a compressed reply fail every text at once; other 4xx and malformed or
+//! an endpoint not found (404), a redirect or a compressed reply fail every text at once; other 4xx and malformed or
 //! wrong-sized replies fail their texts at once, with a message that says which. The API key is read from the environment
 //! variable `api_key_env` names and never appears in vectors, fingerprints, logs or errors.
 //!
@@ -831,8 +831,9 @@ impl Client {
         ))
     }
 
-    /// The failure of a refusal with `status`: a key or proxy refused (401, 403, 407) fails
-    /// every text, as no request can pass; other 4xx are about the texts.
+    /// The failure of a refusal with `status`: a key or proxy refused (401, 403, 407) or an
+    /// endpoint not found (404) fails every text, as no request can pass; other 4xx are about
+    /// the texts.
     fn refused(&self, status: u16, text: &str) -> Attempt {
         let answered = format!("{} answered {status}: {}", self.url, self.excerpt(text));
         let key = match &self.api_key_env {
@@ -846,8 +847,9 @@ impl Client {
             407 => Attempt::Unusable(format!(
                 "{answered} (a proxy between the engine and the endpoint wants credentials)"
             )),
-            404 => Attempt::Refused(format!(
-                "{answered} (check `base_url`: requests go to {{base_url}}/embeddings)"
+            // No such endpoint (or model, for some servers): no request can pass either.
+            404 => Attempt::Unusable(format!(
+                "{answered} (check `base_url` and `model`: requests go to {{base_url}}/embeddings)"
             )),
             _ => Attempt::Refused(answered),
         }
@@ -1873,11 +1875,17 @@ mod tests {
         assert_eq!(hits.lock().unwrap()["zebra"], 5);
     }
 
-    /// A key or proxy refusal is about every request: the call fails at once, never resent.
+    /// A key or proxy refusal, or an endpoint not found, is about every request: the call
+    /// fails at once, never resent (a 404 was sent again for every document).
     #[test]
-    fn refused_credentials_fail_the_call_at_once() {
+    fn refused_credentials_or_a_missing_endpoint_fail_the_call_at_once() {
         let (base, hits) = server();
-        for (mode, needle) in [("forbidden", "403"), ("proxy-auth", "proxy")] {
+        let modes = [
+            ("forbidden", "403"),
+            ("proxy-auth", "proxy"),
+            ("nowhere", "check `base_url` and `model`"),
+        ];
+        for (mode, needle) in modes {
             let mut settings = config(&base, mode);
             settings.batch_size = 1;
             settings.concurrency = 1;
