@@ -270,6 +270,50 @@ fn a_query_of_stop_words_alone_says_bm25_searches_nothing() {
     );
 }
 
+/// A query the embedder finds nothing in (the `hash` provider's vector of a text with no word
+/// is all zeros) says the vector search ranks nothing, instead of answering "no hits" alone.
+#[test]
+fn a_query_without_a_direction_says_the_vector_search_ranks_nothing() {
+    let dir = built();
+    for (mode, says) in [
+        ("vector", "nothing can match"),
+        ("hybrid", "the hits are BM25's alone"),
+    ] {
+        let output = engine_with(
+            dir.path(),
+            &["query", "--index", "index_a", "--mode", mode, "?!"],
+        );
+        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+        let note = stderr(&output);
+        assert!(
+            note.contains("the query's embedding is all zeros") && note.contains(says),
+            "{mode}: {note}"
+        );
+    }
+    let output = engine_with(
+        dir.path(),
+        &["query", "--index", "index_a", "--mode", "vector", "mutex"],
+    );
+    assert!(
+        !stderr(&output).contains("all zeros"),
+        "{}",
+        stderr(&output)
+    );
+    fs::write(
+        dir.path().join("q.jsonl"),
+        "{\"_id\": \"q1\", \"text\": \"mutex\"}\n{\"_id\": \"q2\", \"text\": \"?!\"}\n",
+    )
+    .unwrap();
+    let args = ["query", "--index", "index_a", "--mode", "vector"];
+    let many = engine_with(dir.path(), &[&args[..], &["--queries", "q.jsonl"]].concat());
+    assert_eq!(many.status.code(), Some(0), "{}", stderr(&many));
+    let notes = stderr(&many);
+    assert!(
+        notes.contains("query q2: the query's embedding is all zeros") && !notes.contains("q1"),
+        "{notes}"
+    );
+}
+
 /// A query id a TREC run cannot hold is refused with the file and line, as the other problems
 /// of a queries file are.
 #[test]

@@ -1426,12 +1426,13 @@ fn query(
     }
     match input {
         QueryInput::Text(text) => {
-            if request.mode != Mode::Vector && searcher.index.search_terms(text).is_empty() {
-                eprintln!("note: {}", no_search_terms(request.mode));
+            let (vector, notes) = prepare_query(&mut searcher, request.mode, text)?;
+            for note in notes {
+                eprintln!("note: {note}");
             }
             let hits = searcher.search(
                 text,
-                None,
+                vector.as_deref(),
                 request.mode,
                 request.k,
                 &filters,
@@ -1458,6 +1459,37 @@ fn no_search_terms(mode: Mode) -> String {
     }
 }
 
+/// The embedding of `text` when `mode` needs one, and notes on the halves of the search that
+/// can match nothing for it.
+fn prepare_query(
+    searcher: &mut crate::query::Searcher,
+    mode: Mode,
+    text: &str,
+) -> anyhow::Result<(Option<Vec<f32>>, Vec<String>)> {
+    let mut notes = Vec::new();
+    if mode != Mode::Vector && searcher.index.search_terms(text).is_empty() {
+        notes.push(no_search_terms(mode));
+    }
+    let vector = match mode {
+        Mode::Bm25 => None,
+        Mode::Vector | Mode::Hybrid => Some(searcher.embed_query(text)?),
+    };
+    if (vector.as_deref()).is_some_and(|vector| vector.iter().all(|x| *x == 0.0)) {
+        notes.push(no_direction(mode));
+    }
+    Ok((vector, notes))
+}
+
+/// The note for a query whose embedding is all zeros (the `hash` provider's for a text with no
+/// word), in `mode`: it has no cosine with anything.
+fn no_direction(mode: Mode) -> String {
+    let why = "the query's embedding is all zeros (the embed step's model found nothing in it to embed), so the vector search ranks no chunk";
+    match mode {
+        Mode::Hybrid => format!("{why}: the hits are BM25's alone"),
+        _ => format!("{why}: nothing can match"),
+    }
+}
+
 /// Runs `queries` (id, text) in order, printing each one's results as it is answered.
 fn query_all(
     searcher: &mut crate::query::Searcher,
@@ -1470,24 +1502,18 @@ fn query_all(
         if crate::stdout::gone() {
             break;
         }
-        if request.mode != Mode::Vector && searcher.index.search_terms(text).is_empty() {
-            eprintln!(
-                "note: query {}: {}",
-                crate::stdout::visible(id),
-                no_search_terms(request.mode)
-            );
+        let (vector, notes) = prepare_query(searcher, request.mode, text)?;
+        for note in notes {
+            eprintln!("note: query {}: {note}", crate::stdout::visible(id));
         }
+        let vector = vector.as_deref();
+        let (mode, k, fusion) = (request.mode, request.k, request.fusion);
         let hits = match request.output {
             // A TREC run ranks documents, each by its best chunk.
-            QueryOutput::Trec(_) => searcher.search_documents(
-                text,
-                None,
-                request.mode,
-                request.k,
-                filters,
-                request.fusion,
-            )?,
-            _ => searcher.search(text, None, request.mode, request.k, filters, request.fusion)?,
+            QueryOutput::Trec(_) => {
+                searcher.search_documents(text, vector, mode, k, filters, fusion)?
+            }
+            _ => searcher.search(text, vector, mode, k, filters, fusion)?,
         };
         match &request.output {
             QueryOutput::Json => {
