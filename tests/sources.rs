@@ -186,8 +186,9 @@ fn an_emptied_source_folder_keeps_the_index_and_sink_until_allow_empty() {
 
     fs::rename(dir.join("src"), dir.join("away")).unwrap();
     fs::create_dir(dir.join("src")).unwrap();
-    for _ in 0..2 {
-        let (code, summary) = run(&bin, dir);
+    // Runs keeping only the newest run keep the one the guard compares with too.
+    for _ in 0..3 {
+        let (code, summary) = run_with(&bin, dir, &["--keep-runs", "1"]);
         assert_eq!(code, Some(1), "{summary}");
         let errors = summary["errors"].as_array().unwrap();
         assert_eq!(errors.len(), 1, "{summary}");

@@ -43,6 +43,10 @@ enum Command {
         /// the index and sinks (without it, that source fails and they keep what they hold).
         #[arg(long)]
         allow_empty: bool,
+        /// How many of the pipeline's newest runs (with their per-item records) to keep; older
+        /// ones are removed after the run, except those that say what `gc` keeps.
+        #[arg(long, default_value_t = crate::gc::RUNS_KEPT, value_parser = at_least_one)]
+        keep_runs: usize,
     },
     /// Check a pipeline without running it; reports every problem with file:line:column.
     Validate {
@@ -115,7 +119,7 @@ enum Command {
         pipeline: PathBuf,
         /// How many of the newest runs (with their per-item records) to keep; at least 1, since
         /// the newest completed run says which checkpoints the pipeline reaches.
-        #[arg(long, default_value_t = 20, value_parser = at_least_one)]
+        #[arg(long, default_value_t = crate::gc::RUNS_KEPT, value_parser = at_least_one)]
         keep_runs: usize,
         /// Print the result as JSON.
         #[arg(long)]
@@ -454,7 +458,8 @@ fn dispatch(command: Command) -> anyhow::Result<i32> {
             pipeline,
             json,
             allow_empty,
-        } => run(&pipeline, json, allow_empty),
+            keep_runs,
+        } => run(&pipeline, json, allow_empty, keep_runs),
         Command::Validate { pipeline, json } => validate(&pipeline, json),
         Command::Graph {
             pipeline,
@@ -985,7 +990,7 @@ fn graph(path: &Path, format: GraphFormat, json: bool) -> anyhow::Result<i32> {
     Ok(0)
 }
 
-fn run(path: &Path, json: bool, allow_empty: bool) -> anyhow::Result<i32> {
+fn run(path: &Path, json: bool, allow_empty: bool, keep_runs: usize) -> anyhow::Result<i32> {
     let (pipeline, report) = load_pipeline(path)?;
     if !json && report.warnings() > 0 {
         eprint!("{report}");
@@ -997,7 +1002,7 @@ fn run(path: &Path, json: bool, allow_empty: bool) -> anyhow::Result<i32> {
     let options = crate::run::options(progress);
     install_ctrl_c(options.cancel.clone(), options.gate.clone());
     // The store in use or unopenable, a step that cannot start: exit 3.
-    let summary = crate::run::run(&pipeline, options, allow_empty)?;
+    let summary = crate::run::run(&pipeline, options, allow_empty, keep_runs)?;
     let value = serde_json::to_value(&summary).expect("summary serializes");
     if json {
         jsonln!("{value}");

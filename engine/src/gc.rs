@@ -1,6 +1,6 @@
 //! `engine gc`: removing what no run that counts reached any more.
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use operators::embed::cache::CacheKey;
@@ -136,6 +136,81 @@ fn held_vectors(store: &Store) -> anyhow::Result<HashSet<[u8; 32]>> {
     Ok(held)
 }
 
+/// Runs of each pipeline kept by `engine run`, with their per-item records: every run records
+/// every document of every step (90 MB a run for 20,000 documents through 10 steps), and
+/// sled reuses the space of removed records.
+pub const RUNS_KEPT: usize = 20;
+
+/// Removes, with their item records, the runs of pipeline `only` (of every pipeline when
+/// `None`) past its newest `keep` (at least 1), except the runs that say what is kept: each
+/// pipeline's latest completed run and its runs since (what `gc` keeps), and the run each
+/// source's empty-source guard compares with (see [`guard_references`]). Returns how many.
+pub fn prune_runs(store: &Store, only: Option<&str>, keep: usize) -> anyhow::Result<u64> {
+    let runs = store.runs()?;
+    let mut protected = guard_references(&runs);
+    let mut completed_seen = HashSet::new();
+    for run in &runs {
+        // Newest first: everything down to a pipeline's latest completed run.
+        let pipeline = pipeline_of(run);
+        if completed_seen.contains(pipeline) {
+            continue;
+        }
+        if matches!(run["status"].as_str(), Some("ok" | "failed_items")) {
+            completed_seen.insert(pipeline);
+        }
+        protected.extend(run["run_id"].as_str().map(str::to_owned));
+    }
+    let mut seen: HashMap<&str, usize> = HashMap::new();
+    let mut removed = Vec::new();
+    for run in &runs {
+        let pipeline = pipeline_of(run);
+        let newer = seen.entry(pipeline).or_default();
+        *newer += 1;
+        let Some(run_id) = run["run_id"].as_str() else {
+            continue;
+        };
+        if *newer > keep.max(1)
+            && only.is_none_or(|only| only == pipeline)
+            && !protected.contains(run_id)
+        {
+            removed.push(run_id.to_owned());
+        }
+    }
+    Ok(store.remove_runs(&removed)?)
+}
+
+/// For every source step of every pipeline (an `op` named `source.…`), the latest completed run
+/// in which it read documents without failing as a whole: the run its empty-source guard
+/// compares with (`engine run`'s last reads). Pruned, it would disarm the guard after many
+/// runs that read nothing, and the next one would empty the index.
+fn guard_references(runs: &[serde_json::Value]) -> HashSet<String> {
+    let mut decided: HashSet<(&str, &str)> = HashSet::new();
+    let mut references = HashSet::new();
+    let completed =
+        (runs.iter()).filter(|run| matches!(run["status"].as_str(), Some("ok" | "failed_items")));
+    for run in completed {
+        let Some(steps) = run["steps"].as_object() else {
+            continue;
+        };
+        for (step, report) in steps {
+            let source = report["op"]
+                .as_str()
+                .is_some_and(|op| op.starts_with("source."));
+            if !source || decided.contains(&(pipeline_of(run), step.as_str())) {
+                continue;
+            }
+            let documents = report["out"].as_u64().unwrap_or(0);
+            if documents > 0 || report["failed"].as_u64().unwrap_or(0) == 0 {
+                decided.insert((pipeline_of(run), step.as_str()));
+                if documents > 0 {
+                    references.extend(run["run_id"].as_str().map(str::to_owned));
+                }
+            }
+        }
+    }
+    references
+}
+
 /// Which pipeline a recorded run belongs to: its name (its file, for runs recorded before runs
 /// named their pipeline).
 fn pipeline_of(run: &serde_json::Value) -> &str {
@@ -209,13 +284,7 @@ pub fn collect_garbage(
         }
     }
     let (removed, bytes_freed) = store.retain_checkpoints(&live)?;
-    // Nor are the runs that tell it pruned: each pipeline's latest completed run and its runs
-    // since.
-    let protected: HashSet<String> = (latest.values().copied())
-        .chain(since_latest.iter().copied())
-        .filter_map(|run| run["run_id"].as_str().map(str::to_owned))
-        .collect();
-    let runs_removed = store.prune_runs(keep_runs.max(1), &protected)?;
+    let runs_removed = prune_runs(store, None, keep_runs)?;
     // A cancelled or killed run's vectors are in the cache alone, for the run that resumes
     // it: while one waits, no vector goes.
     let (vectors_removed, vector_bytes) = match !since_latest.is_empty() {
@@ -448,5 +517,52 @@ mod tests {
             "renamed's two and no runs' one"
         );
         assert_eq!(collected.bytes_freed, 5);
+    }
+}
+
+#[cfg(test)]
+mod pruning_tests {
+    use super::*;
+
+    /// Records a run of pipeline `name` whose source read `read` documents, and failed as a
+    /// whole when it read none.
+    fn record(store: &Store, name: &str, run_id: &str, status: &str, read: u64) {
+        let failed = u64::from(read == 0);
+        let summary = serde_json::json!({
+            "run_id": run_id, "status": status, "name": name,
+            "steps": { "docs": { "op": "source.files", "in": read + failed, "out": read, "failed": failed } },
+        });
+        store.save_run(run_id, &summary).unwrap();
+    }
+
+    fn kept(store: &Store) -> Vec<String> {
+        let runs = store.runs().unwrap();
+        let mut ids: Vec<String> = (runs.iter())
+            .filter_map(|run| run["run_id"].as_str().map(str::to_owned))
+            .collect();
+        ids.sort();
+        ids
+    }
+
+    /// A run prunes its own pipeline's runs past the newest few, never another pipeline's,
+    /// never the latest completed run and the runs since (what gc keeps), and never the run the
+    /// empty-source guard compares with: after many runs that read nothing (a drive not
+    /// mounted), pruning it would let the next such run empty the index.
+    #[test]
+    fn pruning_keeps_the_runs_that_say_what_is_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        record(&store, "b", "r00", "ok", 3);
+        record(&store, "a", "r01", "ok", 5);
+        for id in ["r02", "r03", "r04", "r05"] {
+            record(&store, "a", id, "failed_items", 0);
+        }
+        record(&store, "b", "r06", "ok", 3);
+        record(&store, "a", "r07", "interrupted", 5);
+        assert_eq!(prune_runs(&store, Some("a"), 2).unwrap(), 3);
+        assert_eq!(kept(&store), ["r00", "r01", "r05", "r06", "r07"]);
+        // gc prunes every pipeline's.
+        assert_eq!(prune_runs(&store, None, 1).unwrap(), 1);
+        assert_eq!(kept(&store), ["r01", "r05", "r06", "r07"]);
     }
 }

@@ -412,7 +412,7 @@ mod tests {
         }
         assert_eq!(origin_in(&store, "r4"), "r3");
         assert_eq!(origin_in(&store, "r2"), "r1");
-        store.prune_runs(3, &HashSet::new()).unwrap();
+        store.remove_runs(&["r1".to_owned()]).unwrap();
         assert_eq!(origin_in(&store, "r2"), Value::Null);
     }
 }

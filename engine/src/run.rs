@@ -89,11 +89,13 @@ const FLUSH_PATIENCE: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// Runs a valid pipeline, checkpointing every step's outputs in the pipeline's store. A source
 /// that reads no document where the last completed run read some fails, keeping the outputs,
-/// unless `allow_empty`.
+/// unless `allow_empty`. Then removes the pipeline's runs past its newest `keep_runs`
+/// ([`crate::gc::prune_runs`]).
 pub fn run(
     pipeline: &Pipeline,
     mut options: Options,
     allow_empty: bool,
+    keep_runs: usize,
 ) -> anyhow::Result<RunSummary> {
     let store = Arc::new(Store::open_waiting(&pipeline.store)?);
     if let Some(other) = name_shared_with(&store, pipeline) {
@@ -181,6 +183,8 @@ pub fn run(
     summary.warnings = execution.warnings;
     summary.warned = execution.warned;
     save(&store, &summary)?;
+    // Every run records every document: without a bound the store grows run after run.
+    crate::gc::prune_runs(&store, Some(&pipeline.name), keep_runs)?;
     store.flush_or_exit(FLUSH_PATIENCE)?;
     drop(server);
     Ok(summary)

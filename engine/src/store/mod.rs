@@ -451,23 +451,19 @@ impl Store {
         Ok(records)
     }
 
-    /// Keeps the newest `keep` runs and those in `protected`, with their item records; removes
-    /// the rest. Returns how many runs were removed.
-    pub fn prune_runs(&self, keep: usize, protected: &HashSet<String>) -> Result<u64, StoreError> {
+    /// Removes runs `run_ids` with their item records; returns how many were there.
+    pub fn remove_runs(&self, run_ids: &[String]) -> Result<u64, StoreError> {
         let mut removed = 0;
-        for entry in self.runs.iter().rev().skip(keep) {
-            let (run_id, _) = entry?;
-            if protected.contains(String::from_utf8_lossy(&run_id).as_ref()) {
-                continue;
-            }
-            let mut prefix = run_id.to_vec();
+        for run_id in run_ids {
+            let mut prefix = run_id.as_bytes().to_vec();
             prefix.push(0);
             for item in self.items.scan_prefix(&prefix) {
                 let (key, _) = item?;
                 self.items.remove(key)?;
             }
-            self.runs.remove(&run_id)?;
-            removed += 1;
+            if self.runs.remove(run_id.as_bytes())?.is_some() {
+                removed += 1;
+            }
         }
         Ok(removed)
     }
