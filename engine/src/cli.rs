@@ -1237,7 +1237,12 @@ fn print_step_report(report: &serde_json::Value) {
 fn origin_note(origin: &serde_json::Value, after: &str) -> String {
     match origin["run_id"].as_str() {
         Some(run_id) => format!(
-            " (computed in run {run_id} in {:.4}s){after}",
+            " (computed in run {run_id}{} in {:.4}s){after}",
+            if origin["pruned"] == true {
+                ", since removed,"
+            } else {
+                ""
+            },
             origin["seconds"].as_f64().unwrap_or(0.0)
         ),
         None => String::new(),

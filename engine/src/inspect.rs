@@ -94,7 +94,6 @@ fn computed_in(
             .skip_while(|run| run["run_id"].as_str() != Some(run_id))
             .skip(1)
     };
-    let earlier_ids: HashSet<&str> = earlier().filter_map(|run| run["run_id"].as_str()).collect();
     let kept_ids: HashSet<&str> = runs
         .iter()
         .filter_map(|run| run["run_id"].as_str())
@@ -104,14 +103,17 @@ fn computed_in(
         let Some((origin, seconds)) = known else {
             return true;
         };
-        if earlier_ids.contains(origin.as_str()) {
-            let found = json!({ "run_id": origin, "seconds": seconds });
-            origins.insert((fingerprint.clone(), key.clone()), found);
-            false
-        } else {
-            // Pruned: no entry. Computed again since: an earlier run computed it first.
-            kept_ids.contains(origin.as_str())
+        // Run ids sort as the runs started. One computed again since: an earlier run
+        // computed it first.
+        if origin.as_str() >= run_id {
+            return true;
         }
+        let mut found = json!({ "run_id": origin, "seconds": seconds });
+        if !kept_ids.contains(origin.as_str()) {
+            found["pruned"] = true.into();
+        }
+        origins.insert((fingerprint.clone(), key.clone()), found);
+        false
     });
     // The step's own records first; then every step's, for an output computed under another
     // name (a step renamed since keeps its checkpoints).
@@ -392,12 +394,13 @@ mod tests {
     fn origin_in(store: &Store, run_id: &str) -> Value {
         let records = vec![("parse".to_owned(), "a.md".to_owned(), record(true))];
         let origins = computed_in(store, run_id, Some("parse"), &records).unwrap();
-        origin_of(&origins, &records[0].2)["run_id"].clone()
+        origin_of(&origins, &records[0].2)
     }
 
     /// An output computed in run 1, taken from its checkpoint in run 2, and computed again in
     /// run 3 (its checkpoint removed meanwhile): run 2's copy came from run 1, found in the
-    /// records of the runs before it; once run 1 is pruned it has no origin.
+    /// records of the runs before it, and has no origin once run 1 is pruned; run 4's came
+    /// from run 3, named (as pruned) even once run 3 is.
     #[test]
     fn a_cached_output_names_the_earlier_run_that_computed_it() {
         let dir = tempfile::tempdir().unwrap();
@@ -410,9 +413,18 @@ mod tests {
                 .record_item(run_id, "parse", "a.md", &record(cached))
                 .unwrap();
         }
-        assert_eq!(origin_in(&store, "r4"), "r3");
-        assert_eq!(origin_in(&store, "r2"), "r1");
+        assert_eq!(
+            origin_in(&store, "r4"),
+            json!({ "run_id": "r3", "seconds": 0.5 })
+        );
+        assert_eq!(
+            origin_in(&store, "r2"),
+            json!({ "run_id": "r1", "seconds": 0.5 })
+        );
         store.remove_runs(&["r1".to_owned()]).unwrap();
         assert_eq!(origin_in(&store, "r2"), Value::Null);
+        store.remove_runs(&["r3".to_owned()]).unwrap();
+        let pruned = json!({ "run_id": "r3", "seconds": 0.5, "pruned": true });
+        assert_eq!(origin_in(&store, "r4"), pruned);
     }
 }
