@@ -255,6 +255,9 @@ pub struct IndexUpdate {
     generation: Generation,
     /// The key each document was offered with in this update.
     offered: HashMap<String, String>,
+    /// The chunks each document indexed (not found unchanged) in this update added, so that a
+    /// document offered again and replaced is counted once.
+    indexed_now: HashMap<String, usize>,
     /// Documents that failed upstream (one by one, below a folder, or a whole source): not
     /// offered, but not gone either.
     failed: FailedDocuments,
@@ -343,6 +346,7 @@ impl IndexUpdate {
             resumed_vectors,
             generation,
             offered: HashMap::new(),
+            indexed_now: HashMap::new(),
             failed: FailedDocuments::default(),
             staged: None,
             stats: UpdateStats {
@@ -447,7 +451,20 @@ impl IndexUpdate {
         key: &str,
         entries: &[Entry],
     ) -> Result<(), IndexError> {
-        self.offered.insert(doc_id.to_owned(), key.to_owned());
+        // Offered again in this update (see `upsert`): what the first offer counted goes.
+        if self
+            .offered
+            .insert(doc_id.to_owned(), key.to_owned())
+            .is_some()
+        {
+            match self.indexed_now.remove(doc_id) {
+                Some(chunks) => {
+                    self.stats.documents_indexed -= 1;
+                    self.stats.chunks_added -= chunks;
+                }
+                None => self.stats.documents_unchanged -= 1,
+            }
+        }
         if self
             .generation
             .docs
@@ -479,6 +496,7 @@ impl IndexUpdate {
         }
         self.stats.documents_indexed += 1;
         self.stats.chunks_added += entries.len();
+        self.indexed_now.insert(doc_id.to_owned(), entries.len());
         self.generation.docs.insert(
             doc_id.to_owned(),
             DocEntry {
@@ -2356,6 +2374,37 @@ mod tests {
                 .unwrap();
             assert_eq!(ids(&hits), [doc], "{query}");
         }
+    }
+
+    /// A document offered twice in one update with different content (one id from two sources)
+    /// is counted once, whichever of the two is kept, and whether it was unchanged before.
+    #[test]
+    fn a_document_offered_twice_is_counted_once() {
+        let one = vec![entry("a", 0, "alpha text", 0)];
+        let two = vec![entry("a", 0, "alpha text", 0), entry("a", 1, "more", 1)];
+        for (first, second) in [("k2", "k1"), ("k1", "k2")] {
+            let dir = tempfile::tempdir().unwrap();
+            let mut update =
+                IndexUpdate::begin(dir.path(), &IndexConfig::default(), Some("model")).unwrap();
+            update.upsert("a", first, &two).unwrap();
+            assert!(update.upsert("a", second, &one).is_err());
+            let stats = finish_live(update);
+            let kept = if second == "k1" { 1 } else { 2 };
+            assert_eq!(
+                (stats.documents_indexed, stats.chunks_added),
+                (1, kept),
+                "{first} then {second}"
+            );
+        }
+        // Unchanged at first (k1 is indexed), then replaced by a smaller key.
+        let dir = tempfile::tempdir().unwrap();
+        build(dir.path(), &[("a", "k1", two.clone())]);
+        let mut update =
+            IndexUpdate::begin(dir.path(), &IndexConfig::default(), Some("model")).unwrap();
+        update.upsert("a", "k1", &two).unwrap();
+        assert!(update.upsert("a", "k0", &one).is_err());
+        let stats = finish_live(update);
+        assert_eq!((stats.documents_indexed, stats.documents_unchanged), (1, 0));
     }
 
     /// An index written before the current layout is refused with what to do, and the next
