@@ -355,15 +355,35 @@ fn gc_keeps_the_store_the_size_of_what_it_holds() {
         fs::write(dir.path().join("pipeline.yaml"), sized).unwrap();
         run_json(dir.path());
         let gc = gc_keeping_one_run(dir.path());
-        // The first has nothing to remove.
-        assert_eq!(gc["rewritten"], cycle > 0, "{gc}");
-        sizes.push(gc["store_bytes"].as_u64().unwrap());
+        // The first has nothing to remove; a rewrite never leaves the database larger (a copy
+        // came out 30 to 50% larger where there was little to give back).
+        if cycle == 0 {
+            assert_eq!(gc["rewritten"], false, "{gc}");
+        }
+        let bytes = |key: &str| gc[key].as_u64().unwrap();
+        assert!(bytes("store_bytes") <= bytes("store_bytes_before"), "{gc}");
+        sizes.push(bytes("store_bytes"));
     }
     // A gc with nothing to remove leaves the database as it is.
     let again = gc_keeping_one_run(dir.path());
     assert_eq!(again["rewritten"], false, "{again}");
     assert_eq!(again["store_bytes"], again["store_bytes_before"], "{again}");
     assert_eq!(again["store_bytes"], sizes[5], "{again}");
+    // One whose rewrite a kill ended leaves its mark: the next rewrites, with nothing to remove.
+    let mark = dir.path().join(".engine/compact.wanted");
+    fs::write(&mark, "").unwrap();
+    let output = engine()
+        .args(["gc", "--keep-runs", "1"])
+        .arg(dir.path().join("pipeline.yaml"))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let said = format!("{}{}", stdout(&output), stderr(&output));
+    assert!(
+        said.contains(" before)") || said.contains("would not have been smaller"),
+        "{said}"
+    );
+    assert!(!mark.exists(), "the mark goes once the rewrite is done");
     // sled's segments make the size move a little from one rewrite to the next.
     assert!(sizes[5] <= sizes[0] * 7 / 4, "the store grows: {sizes:?}");
     let (_, summary) = run_json(dir.path());

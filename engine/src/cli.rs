@@ -778,6 +778,9 @@ fn gc(path: &Path, keep_runs: usize, json: bool) -> anyhow::Result<i32> {
         }
         Err(_) => true,
     };
+    // A gc killed from here on leaves the mark: the next one rewrites the database.
+    let wanted = store.compaction_wanted();
+    store.want_compaction(true)?;
     let mut collected = crate::gc::collect_garbage(
         &store,
         &pipeline.name,
@@ -787,17 +790,25 @@ fn gc(path: &Path, keep_runs: usize, json: bool) -> anyhow::Result<i32> {
         &still_named,
     )?;
     // sled keeps its files' size: the database is rewritten to give the space back, when
-    // anything went (a rewrite of 6.6 GB takes minutes).
-    let store = if collected.removed_from_database() {
+    // anything went (a rewrite of 6.6 GB takes minutes), now or in a gc that did not finish.
+    let store = if collected.removed_from_database() || wanted {
         let compacted = store.compact(COMPACT_PATIENCE)?;
-        if let Some(note) = &compacted.note {
-            eprintln!("note: {note}");
+        match &compacted.note {
+            Some(note) => eprintln!("note: {note}"),
+            None if !compacted.rewritten => eprintln!(
+                "note: a copy of the store's database would not have been smaller: it was left as it was"
+            ),
+            None => {}
         }
         collected.store_bytes_before = compacted.before;
         collected.store_bytes = compacted.after;
-        collected.rewritten = compacted.note.is_none();
+        collected.rewritten = compacted.rewritten;
+        if compacted.note.is_none() {
+            compacted.store.want_compaction(false)?;
+        }
         compacted.store
     } else {
+        store.want_compaction(false)?;
         let bytes = crate::store::bytes_below(&pipeline.store.join("db"));
         (collected.store_bytes_before, collected.store_bytes) = (bytes, bytes);
         store

@@ -212,6 +212,9 @@ pub struct ItemRecord {
     pub warned: bool,
 }
 
+/// The file in a store's folder that says a rewrite of its database is wanted.
+const COMPACTION_WANTED: &str = "compact.wanted";
+
 /// A store, held exclusively by this process while open.
 pub struct Store {
     dir: PathBuf,
@@ -506,16 +509,19 @@ impl Store {
         let before = bytes_below(&dir.join("db"));
         let room = fs4::available_space(&dir)
             .is_ok_and(|available| available > before.saturating_add(MIN_FREE_BYTES));
-        let left = |store, note: &str| Compacted {
+        let left = |store, note: Option<&str>| Compacted {
             store,
             before,
             after: before,
-            note: Some(note.to_owned()),
+            rewritten: false,
+            note: note.map(str::to_owned),
         };
         if !room {
             return Ok(left(
                 self,
-                "the disk has no room for a copy of the store's database: it was not rewritten",
+                Some(
+                    "the disk has no room for a copy of the store's database: it was not rewritten",
+                ),
             ));
         }
         self.db.flush()?;
@@ -528,9 +534,13 @@ impl Store {
         let copied = watched(&progress, patience, stalled, || {
             compact::copy_out(&dir, &self.db, MIN_FREE_BYTES, &progress)
         });
-        if let Err(err) = copied {
-            compact::recover(&dir)?;
-            return Ok(left(self, &err.to_string()));
+        match copied {
+            Err(err) => {
+                compact::recover(&dir)?;
+                return Ok(left(self, Some(&err.to_string())));
+            }
+            Ok(false) => return Ok(left(self, None)),
+            Ok(true) => {}
         }
         let Store {
             db,
@@ -554,8 +564,33 @@ impl Store {
             store,
             before,
             after,
+            rewritten: true,
             note: None,
         })
+    }
+
+    /// Whether a `gc` removed records from the database that no rewrite has given back to the
+    /// disk yet (one was killed, or found no room): the next `gc` rewrites it even when it
+    /// removes nothing.
+    pub fn compaction_wanted(&self) -> bool {
+        self.dir.join(COMPACTION_WANTED).exists()
+    }
+
+    /// Records whether a rewrite is wanted ([`Store::compaction_wanted`]); the mark is on disk
+    /// before records are removed.
+    pub fn want_compaction(&self, wanted: bool) -> Result<(), StoreError> {
+        let mark = self.dir.join(COMPACTION_WANTED);
+        let failed = |err: std::io::Error| StoreError::Io(format!("{}: {err}", mark.display()));
+        if wanted {
+            std::fs::File::create(&mark)
+                .and_then(|file| file.sync_all())
+                .map_err(failed)
+        } else {
+            match std::fs::remove_file(&mark) {
+                Err(err) if err.kind() != std::io::ErrorKind::NotFound => Err(failed(err)),
+                _ => Ok(()),
+            }
+        }
     }
 
     /// Writes everything to disk.
@@ -587,7 +622,9 @@ pub struct Compacted {
     pub before: u64,
     /// And after.
     pub after: u64,
-    /// Why it was left as it was, when it was.
+    /// Whether the copy took the database's place: not when it would not have been smaller.
+    pub rewritten: bool,
+    /// Why it could not be rewritten, when it could not.
     pub note: Option<String>,
 }
 
