@@ -920,9 +920,9 @@ impl HybridIndex {
         self.order_ties(fused, needed)
     }
 
-    /// The `depth` live points nearest to `vector` among the chunks that pass `filters`, as
-    /// (point, cosine similarity), and the similarity of the next one (`None` when every chunk
-    /// that passes is in the list).
+    /// The `depth` live points nearest to `vector` among the chunks that pass `filters` (more
+    /// when chunks tie with the last), as (point, cosine similarity), and the similarity of the
+    /// next one (`None` when every chunk that passes is in the list).
     fn nearest(
         &self,
         vector: &[f32],
@@ -940,23 +940,34 @@ impl HybridIndex {
             )));
         }
         let allowed = self.text.allowed_points(filters)?;
-        let mut found: Vec<(u64, f32)> = vectors
-            .search(
-                vector,
-                depth.saturating_add(1),
-                self.config.ef_search,
-                allowed.as_deref(),
-            )
-            .into_iter()
-            .map(|(point, score)| (point as u64, score))
-            .collect();
-        let next = (found.len() > depth).then(|| found[depth].1);
-        found.truncate(depth);
-        Ok((found, next))
+        // Chunks tied with the last one are all taken, as BM25 takes them, so that ties at
+        // the cut go by chunk id ([`HybridIndex::order_ties`]), not by where chunks sit.
+        let mut wanted = depth.saturating_add(1);
+        loop {
+            let mut found: Vec<(u64, f32)> = vectors
+                .search(vector, wanted, self.config.ef_search, allowed.as_deref())
+                .into_iter()
+                .map(|(point, score)| (point as u64, score))
+                .collect();
+            if found.len() <= depth {
+                return Ok((found, None));
+            }
+            let last = found[depth.saturating_sub(1)].1;
+            match found.iter().position(|(_, score)| *score < last) {
+                Some(end) => {
+                    let next = found[end].1;
+                    found.truncate(end);
+                    return Ok((found, Some(next)));
+                }
+                None if found.len() < wanted => return Ok((found, None)),
+                None => wanted = wanted.saturating_mul(2),
+            }
+        }
     }
 
     /// `ranked` (best first) with every run of equal scores that starts among the first `needed`
-    /// in chunk id order, so that ties never depend on where chunks sit in the index.
+    /// in chunk id order (vectors without direction last), so that ties never depend on where
+    /// chunks sit in the index.
     fn order_ties(
         &self,
         mut ranked: Vec<(u64, f32)>,
@@ -985,8 +996,16 @@ impl HybridIndex {
             .map(|i| ranked[i].0)
             .collect();
         let ids = self.text.chunk_ids_of_points(&points)?;
+        // A vector without direction comes after every chunk that has one (read only when the
+        // search loaded the vectors).
+        let loaded = self.vectors.get().and_then(|loaded| loaded.as_ref().ok());
+        let directionless = |point: u64| loaded.is_some_and(|v| !v.has_direction(point as usize));
         for run in runs {
-            ranked[run].sort_by(|a, b| ids.get(&a.0).cmp(&ids.get(&b.0)).then(a.0.cmp(&b.0)));
+            ranked[run].sort_by(|a, b| {
+                (directionless(a.0).cmp(&directionless(b.0)))
+                    .then(ids.get(&a.0).cmp(&ids.get(&b.0)))
+                    .then(a.0.cmp(&b.0))
+            });
         }
         Ok(ranked)
     }
@@ -2374,6 +2393,57 @@ mod tests {
                 .unwrap();
             assert_eq!(ids(&hits), [doc], "{query}");
         }
+    }
+
+    /// Vector ties at the cut go by chunk id, as in BM25, not by where the chunks sit in the
+    /// index; and a vector without direction, scored 0, comes after every chunk with one, even
+    /// one scored 0 too.
+    #[test]
+    fn vector_ties_at_the_cut_go_by_chunk_id_and_directionless_chunks_last() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = IndexConfig {
+            candidates: 2,
+            ..IndexConfig::default()
+        };
+        let axis = |i: usize| {
+            let mut v = vec![0.0; 8];
+            v[i] = 1.0;
+            v
+        };
+        let with_vector = |doc: &str, vector: Vec<f32>| Entry {
+            vector,
+            ..entry(doc, 0, "text", 0)
+        };
+        let mut update = IndexUpdate::begin(dir.path(), &config, Some("model")).unwrap();
+        for doc in ["zz", "yy", "bb", "aa"] {
+            update
+                .upsert(doc, "k", &[with_vector(doc, axis(1))])
+                .unwrap();
+        }
+        update
+            .upsert("p", "k", &[with_vector("p", axis(0))])
+            .unwrap();
+        update
+            .upsert("q", "k", &[with_vector("q", axis(2))])
+            .unwrap();
+        update
+            .upsert("a0", "k", &[with_vector("a0", vec![0.0; 8])])
+            .unwrap();
+        finish_live(update);
+        let index = HybridIndex::open(dir.path()).unwrap();
+        let search = |query: Vec<f32>, k| {
+            let hits =
+                (index.search("", Some(&query), Mode::Vector, k, &[], Fusion::default())).unwrap();
+            ids(&hits)
+                .into_iter()
+                .map(str::to_owned)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(search(axis(1), 2), ["aa#0", "bb#0"]);
+        assert_eq!(search(axis(1), 3), ["aa#0", "bb#0", "yy#0"]);
+        let all = search(axis(0), 8);
+        assert_eq!(all[0], "p#0");
+        assert_eq!(all.last().map(String::as_str), Some("a0#0"), "{all:?}");
     }
 
     /// A document offered twice in one update with different content (one id from two sources)

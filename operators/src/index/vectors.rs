@@ -439,6 +439,11 @@ impl VectorIndex {
         !self.dead[slot] && length(self.vector(slot)).is_some()
     }
 
+    /// Whether `point` is live and has a direction (a vector search can rank it).
+    pub fn has_direction(&self, point: usize) -> bool {
+        self.slot(point).is_some_and(|slot| self.searchable(slot))
+    }
+
     /// The vector of a live point.
     pub fn live_vector(&self, point: usize) -> Option<&[f32]> {
         let slot = self.slot(point)?;
