@@ -855,3 +855,44 @@ fn bm25_never_reads_the_vectors_and_the_rest_report_their_damage() {
         assert!(stdout(&output).is_empty(), "{}", stdout(&output));
     }
 }
+
+/// A vector graph found damaged is rebuilt in memory for every query until a run saves it:
+/// `query` and `compare` both say so (compare, in its warnings too); BM25 alone never reads it.
+#[test]
+fn query_and_compare_say_a_damaged_graph_is_rebuilt_for_every_query() {
+    let dir = built();
+    let generation = fs::read_dir(dir.path().join(".engine/indexes/qc/index_a"))
+        .unwrap()
+        .flatten()
+        .map(|entry| entry.path())
+        .find(|path| path.join("vectors.f32").is_file())
+        .expect("a generation with vectors");
+    fs::remove_file(generation.join("hnsw.hnsw.graph")).unwrap();
+    fs::write(
+        dir.path().join("q.jsonl"),
+        "{\"_id\": \"q1\", \"text\": \"mutex shared data\"}\n",
+    )
+    .unwrap();
+    let says = "the vector graph of index `index_a` is damaged";
+    let query = engine_with(
+        dir.path(),
+        &["query", "--index", "index_a", "--mode", "vector", "mutex"],
+    );
+    assert_eq!(query.status.code(), Some(0), "{}", stderr(&query));
+    assert!(stderr(&query).contains(says), "{}", stderr(&query));
+    let compare = |modes: &str, json: bool| {
+        let args = ["compare", "--queries", "q.jsonl", "--index", "index_a"];
+        let json = if json { &["--json"][..] } else { &[][..] };
+        engine_with(dir.path(), &[&args[..], &["--modes", modes], json].concat())
+    };
+    let text = compare("bm25,vector", false);
+    assert_eq!(text.status.code(), Some(0), "{}", stderr(&text));
+    assert!(stderr(&text).contains(says), "{}", stderr(&text));
+    let report: Value = serde_json::from_slice(&compare("vector", true).stdout).unwrap();
+    let warned = report["warnings"].as_array().unwrap();
+    assert!(
+        warned.iter().any(|w| w.as_str().unwrap().contains(says)),
+        "{report}"
+    );
+    assert!(!stderr(&compare("bm25", false)).contains(says));
+}

@@ -1426,24 +1426,10 @@ fn query(
     {
         eprintln!("note: {}", crate::stdout::visible(&note));
     }
-    let vectors = match request.mode {
-        Mode::Bm25 => None,
-        Mode::Vector | Mode::Hybrid => searcher.vectors()?,
-    };
-    if vectors.is_some_and(|vectors| vectors.rebuilt_on_load()) {
-        // A query never writes the index: the graph rebuilt in memory answers this one.
-        let run = format!("`engine run {}`", path.display());
-        let saved_by = if searcher.index.read_only() {
-            format!(
-                "its folder is read-only to this user, so it cannot be saved from here: {run} by the store's owner saves it anew"
-            )
-        } else {
-            format!("{run} once saves it anew")
-        };
-        eprintln!(
-            "note: the vector graph of index `{}` is damaged or from an older version of the engine, so every query rebuilds it from the vectors in memory; {saved_by}",
-            request.index,
-        );
+    if request.mode != Mode::Bm25
+        && let Some(note) = searcher.rebuilt_graph_note()?
+    {
+        eprintln!("note: {note}");
     }
     match input {
         QueryInput::Text(text) => {
@@ -1466,6 +1452,9 @@ fn query(
         }
         QueryInput::File(_) => query_all(&mut searcher, request, &filters, &queries)?,
     }
+    // The process ends here: freeing a large vector graph point by point took a fifth of a
+    // query's time (0.4 s at 100,000 chunks), and the system takes the memory back at once.
+    std::mem::forget(searcher);
     Ok(0)
 }
 

@@ -98,7 +98,7 @@ pub fn compare(pipeline: &Pipeline, options: &CompareOptions) -> anyhow::Result<
     for step in &steps {
         let searcher = Searcher::open(pipeline, step)?;
         if options.modes.iter().any(|mode| *mode != Mode::Bm25) {
-            searcher.vectors()?;
+            warnings.extend(searcher.rebuilt_graph_note()?);
         }
         searchers.push((step, searcher));
     }

@@ -183,6 +183,30 @@ impl Searcher {
         })
     }
 
+    /// What to say when the index's vector graph (read now) was damaged or of an older format
+    /// and rebuilt in memory: every query pays for that until a run saves it anew.
+    pub fn rebuilt_graph_note(&self) -> anyhow::Result<Option<String>> {
+        if !self
+            .vectors()?
+            .is_some_and(|vectors| vectors.rebuilt_on_load())
+        {
+            return Ok(None);
+        }
+        // A query never writes the index: the graph rebuilt in memory answers this one.
+        let run = format!("`engine run {}`", self.file.display());
+        let saved_by = if self.index.read_only() {
+            format!(
+                "its folder is read-only to this user, so it cannot be saved from here: {run} by the store's owner saves it anew"
+            )
+        } else {
+            format!("{run} once saves it anew")
+        };
+        Ok(Some(format!(
+            "the vector graph of index `{}` is damaged or from an older version of the engine, so every query rebuilds it from the vectors in memory; {saved_by}",
+            self.step,
+        )))
+    }
+
     /// The index's vector half (`None` when it holds no vectors), read on first use: BM25
     /// searches never read it. A damaged or unreadable vectors file is reported as one found
     /// by the open.
