@@ -386,6 +386,41 @@ impl IndexUpdate {
         Ok(self.staged.as_mut().expect("staged above"))
     }
 
+    /// A build this update went on from (a killed or cancelled run's) has applied that run's
+    /// removals and changes. A document that failed in this run must stay as the live
+    /// generation holds it; when the build no longer holds it so, the build is dropped (with
+    /// what this update staged on it) and the update fails: the index stays as the last
+    /// completed run left it, and the next update starts from there. Without this a run whose
+    /// empty-source guard kept every document emptied the index.
+    fn drop_a_build_that_lost_failed_documents(&mut self) -> Result<(), IndexError> {
+        let live = match &self.live {
+            Some((_, path)) => read_generation(path)?.docs,
+            None => BTreeMap::new(),
+        };
+        let lost = (live.iter())
+            .filter(|(doc_id, _)| {
+                !self.offered.contains_key(*doc_id) && self.failed.contains(doc_id)
+            })
+            .filter(|(doc_id, was)| {
+                (self.generation.docs.get(*doc_id)).is_none_or(|now| now.key != was.key)
+            })
+            .count();
+        if lost == 0 {
+            return Ok(());
+        }
+        let built = [
+            self.staged.take().map(|staged| staged.path),
+            self.previous.take().map(|(_, path)| path),
+        ];
+        for path in built.into_iter().flatten() {
+            let _ = fs::remove_dir_all(path);
+        }
+        let _ = fs::remove_file(self.dir.join(format!("{CURRENT}.pending")));
+        Err(IndexError::new(format!(
+            "the index build a killed or cancelled run left had removed or changed {lost} document(s) that failed in this run, which the index keeps as they were: that build was dropped, and the index stays as the last completed run left it (the next run indexes from there)"
+        )))
+    }
+
     /// Counts what the update changes against the live generation, not the build it went on
     /// from (which had indexed most of it already).
     fn count_against_live(&mut self) -> Result<(), IndexError> {
@@ -517,6 +552,9 @@ impl IndexUpdate {
     /// Removes the documents not offered (except those that failed upstream) and writes the new
     /// generation; the returned [`Switch`] makes it the live one.
     pub fn finish(mut self) -> Result<(UpdateStats, Switch), IndexError> {
+        if self.resumed {
+            self.drop_a_build_that_lost_failed_documents()?;
+        }
         let unseen: Vec<String> = self
             .generation
             .docs
@@ -2648,6 +2686,60 @@ mod tests {
         let live = dir.path().join("gen-000003");
         assert!(!live.join(PARTIAL).exists() && !live.join(BUILD).exists());
         assert_eq!(HybridIndex::open(dir.path()).unwrap().chunks(), 390);
+    }
+
+    /// A build a cancelled run left, which removed `d3`, is not gone on from by a run in which
+    /// `d3` failed (or its whole source did): the update fails, the index keeps `d3` as the
+    /// last completed run left it, and the next update starts from there and keeps it too.
+    /// Going on from it removed what the run's failures keep (a guard-stopped source emptied
+    /// the index).
+    #[test]
+    fn a_cut_short_build_is_dropped_when_it_lost_a_document_that_failed() {
+        for failed in ["d3", ""] {
+            let dir = tempfile::tempdir().unwrap();
+            build_all(dir.path(), &forty(false));
+            let without_d3: Vec<_> = forty(false)
+                .into_iter()
+                .filter(|(doc, ..)| doc != "d3")
+                .collect();
+            let mut update =
+                IndexUpdate::begin(dir.path(), &IndexConfig::default(), Some("model")).unwrap();
+            for (doc_id, key, entries) in &without_d3 {
+                update.upsert(doc_id, key, entries).unwrap();
+            }
+            drop(update.finish().unwrap());
+            let failures = FailedDocuments {
+                ids: HashSet::from([failed.to_owned()]),
+                folders: Vec::new(),
+            };
+            let offered = if failed.is_empty() {
+                &[][..]
+            } else {
+                &without_d3[..]
+            };
+            for attempt in 0..2 {
+                let mut update =
+                    IndexUpdate::begin(dir.path(), &IndexConfig::default(), Some("model")).unwrap();
+                for (doc_id, key, entries) in offered {
+                    update.upsert(doc_id, key, entries).unwrap();
+                }
+                update.keep_failed(&failures);
+                match update.finish() {
+                    Err(err) if attempt == 0 => {
+                        assert!(err.message.contains("was dropped"), "{err}")
+                    }
+                    Ok((stats, switch)) if attempt == 1 => {
+                        switch.publish().unwrap();
+                        assert!(!stats.resumed);
+                        assert_eq!(stats.documents_kept, if failed.is_empty() { 40 } else { 1 });
+                    }
+                    other => panic!("attempt {attempt}, failed {failed:?}: {other:?}"),
+                }
+                let index = HybridIndex::open(dir.path()).unwrap();
+                assert!(index.holds("d3"), "attempt {attempt}, failed {failed:?}");
+                assert_eq!(index.chunks(), 400);
+            }
+        }
     }
 
     /// Documents indexed, unchanged and removed, and chunks added.
