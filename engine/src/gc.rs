@@ -260,14 +260,29 @@ pub fn collect_garbage(
             !completed_seen.contains(pipeline)
         })
         .collect();
+    // The runs an empty-source guard compares with: while it keeps a source's documents in
+    // the indexes and sinks, what they were made of stays too (when the drive is back, nothing
+    // is computed or embedded again).
+    let references = guard_references(&runs);
+    let guarded = (runs.iter()).filter(|run| {
+        run["run_id"]
+            .as_str()
+            .is_some_and(|id| references.contains(id))
+    });
     let mut live = HashSet::new();
-    for run in latest.values().copied().chain(since_latest.iter().copied()) {
+    for run in (latest.values().copied())
+        .chain(since_latest.iter().copied())
+        .chain(guarded)
+    {
         // A completed run keeps all it reached (its outputs are what the indexes and sinks
         // hold, whatever the file says since); a run since, what the current file reaches (of
         // another pipeline, whose file is not read here, all it reached).
         let completed = latest
             .get(pipeline_of(run))
-            .is_some_and(|done| std::ptr::eq(*done, run));
+            .is_some_and(|done| std::ptr::eq(*done, run))
+            || run["run_id"]
+                .as_str()
+                .is_some_and(|id| references.contains(id));
         let ours = pipeline_of(run) == name;
         let reached = |step: &str| {
             completed
@@ -390,6 +405,34 @@ mod tests {
         assert!(kept("size600", 1), "the latest completed run's output");
         assert!(!kept("size500", 0), "an older run's output");
         assert_eq!(collected.removed, 1);
+    }
+
+    /// While an empty-source guard keeps a source's documents in the index (its latest
+    /// completed run read nothing), gc keeps what they were made of, as the run the guard
+    /// compares with reached: collecting removed it, and everything was embedded again when
+    /// the drive came back.
+    #[test]
+    fn gc_keeps_what_an_empty_source_guard_keeps_in_the_index() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        record_run(&store, "20261130T000000.000Z-0000", "ok", "size500", 0);
+        for (id, status, read) in [
+            ("20261130T000000.000Z-0000", "ok", 5),
+            ("20261130T000001.000Z-aaaa", "failed_items", 0),
+        ] {
+            let failed = u64::from(read == 0);
+            let summary = serde_json::json!({
+                "run_id": id, "status": status, "name": "p",
+                "fingerprints": { "chunk": "size500" },
+                "steps": { "docs": { "op": "source.files", "out": read, "failed": failed } },
+            });
+            store.save_run(id, &summary).unwrap();
+        }
+        let current = BTreeMap::from([("chunk".to_owned(), "size500".to_owned())]);
+        let collected = collect_garbage(&store, "p", &current, 1, &[], &|_, _| true).unwrap();
+        assert_eq!(collected.removed, 0);
+        let key = parse_key(&hex(&[0; 32])).unwrap();
+        assert!(store.checkpoint("size500", &key).unwrap().is_some());
     }
 
     /// Another pipeline sharing the store whose only run was killed keeps what that run
