@@ -77,11 +77,14 @@ pub fn open(config: &sled::Config) -> sled::Result<sled::Db> {
     }
 }
 
+/// What opening a database may add to its files (a snapshot, a new 512 KiB segment): a copy
+/// smaller by less came out larger once open.
+const OPENING_ADDS: u64 = 1 << 20;
 /// Bytes copied between two looks at the disk's free space.
 const BATCH_BYTES: usize = 8 << 20;
 
 /// Copies every tree of `from` into a fresh database at `dir/db.compacting` and, when the copy
-/// is smaller than the database, marks it complete (`true`); the caller closes `from` and calls
+/// is smaller than the database (by more than opening it may add), marks it complete (`true`); the caller closes `from` and calls
 /// [`recover`], which puts the copy in place. A copy no smaller is removed (`false`): sled's
 /// files hold more than their records, and a copy of a database with little to give back came
 /// out 30 to 50% larger. `progress` counts the bytes copied (a watchdog tells a stalled copy by
@@ -130,7 +133,9 @@ pub fn copy_out(
     room()?;
     to.flush()?;
     drop(to);
-    if super::bytes_below(&to_path) >= super::bytes_below(&db(dir)) {
+    // Opening the copy adds a snapshot and may start a segment: it must be smaller by more.
+    let opened = super::bytes_below(&to_path).saturating_add(OPENING_ADDS);
+    if opened >= super::bytes_below(&db(dir)) {
         std::fs::remove_dir_all(&to_path).map_err(io("remove", &to_path))?;
         return Ok(false);
     }
