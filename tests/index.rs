@@ -1169,6 +1169,45 @@ fn gc_removes_the_index_folder_of_a_renamed_pipeline_once_no_file_gives_the_name
     assert_eq!(gc(&other)["indexes_removed"], 0, "nothing more to remove");
 }
 
+/// A project copied whole (`cp -a`) keeps both pipelines' indexes when one of them is
+/// collected: the runs record the files where they were, which give the original store, and
+/// the copy's own files tell. gc of one pipeline deleted the other's index.
+#[test]
+fn gc_in_a_copied_project_keeps_the_other_pipelines_index() {
+    let dir = setup();
+    assert_eq!(run_json(dir.path()).0, Some(0));
+    let other = dir.path().join("other.yaml");
+    fs::write(&other, PIPELINE.replace("name: idx", "name: other")).unwrap();
+    assert_eq!(common::run_file_json(&other).0, Some(0));
+    let copy = tempfile::tempdir().unwrap();
+    let copied = copy.path().join("project");
+    let status = std::process::Command::new("cp")
+        .arg("-a")
+        .arg(dir.path())
+        .arg(&copied)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let collected = gc(&copied.join("pipeline.yaml"));
+    assert_eq!(collected["indexes_removed"], 0, "{collected}");
+    assert!(
+        copied
+            .join(".engine/indexes/other/index_a/CURRENT")
+            .is_file()
+    );
+    // Once this copy's pipeline has run here, its older runs still say where it was.
+    assert_eq!(
+        common::run_file_json(&copied.join("pipeline.yaml")).0,
+        Some(0)
+    );
+    assert_eq!(gc(&copied.join("pipeline.yaml"))["indexes_removed"], 0);
+    assert!(
+        copied
+            .join(".engine/indexes/other/index_a/CURRENT")
+            .is_file()
+    );
+}
+
 /// `title` and `section` filter by the hit's own title and headings, a page is a whole number,
 /// a key that nothing in the index has is named on stderr, and BM25 finds Japanese words and
 /// words written without their accents.

@@ -772,11 +772,21 @@ fn gc(path: &Path, keep_runs: usize, json: bool) -> anyhow::Result<i32> {
     let orphaned = crate::query::orphaned_index_dirs(&pipeline);
     let store_dir = crate::spec::paths::identity(&pipeline.store);
     // A file that is gone or does not load cannot tell: its name's index is kept.
-    let still_named = |file: &Path, name: &str| match load::load(file) {
+    let gives_name = |file: &Path, name: &str| match load::load(file) {
         Ok((other, _)) => {
             other.name == name && crate::spec::paths::identity(&other.store) == store_dir
         }
         Err(_) => true,
+    };
+    // A project copied or moved whole (`cp -a`) records the files where they were: the one at
+    // the same place in this copy tells too.
+    let moved = crate::gc::moved_root(&store.runs()?, &pipeline);
+    let still_named = |file: &Path, name: &str| {
+        gives_name(file, name)
+            || moved
+                .as_ref()
+                .and_then(|(was, is)| Some(is.join(file.strip_prefix(was).ok()?)))
+                .is_some_and(|here| here.is_file() && gives_name(&here, name))
     };
     // A gc killed from here on leaves the mark: the next one rewrites the database.
     let wanted = store.compaction_wanted();

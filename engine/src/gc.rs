@@ -211,6 +211,25 @@ fn guard_references(runs: &[serde_json::Value]) -> HashSet<String> {
     references
 }
 
+/// Where the project of `pipeline` was, and where it is now, when its runs recorded its file
+/// elsewhere (the project copied or moved whole): the folders above the file that differ, for
+/// the newest run that recorded it elsewhere. `None` when none did.
+pub fn moved_root(
+    runs: &[serde_json::Value],
+    pipeline: &crate::spec::load::Pipeline,
+) -> Option<(PathBuf, PathBuf)> {
+    let now = crate::spec::paths::identity(&pipeline.file);
+    let recorded = (runs.iter())
+        .filter(|run| run["name"].as_str() == Some(pipeline.name.as_str()))
+        .filter_map(|run| run["pipeline_path"].as_str().map(PathBuf::from))
+        .find(|recorded| *recorded != now)?;
+    let (mut was, mut is) = (recorded.as_path(), now.as_path());
+    while was.file_name().is_some() && was.file_name() == is.file_name() {
+        (was, is) = (was.parent()?, is.parent()?);
+    }
+    (was != is).then(|| (was.to_owned(), is.to_owned()))
+}
+
 /// Which pipeline a recorded run belongs to: its name (its file, for runs recorded before runs
 /// named their pipeline).
 fn pipeline_of(run: &serde_json::Value) -> &str {
