@@ -215,6 +215,34 @@ pub struct ItemRecord {
     pub warned: bool,
 }
 
+/// The store's layout. 2: each run's item records in a tree of its own. A store written by an
+/// engine of a later layout is refused rather than misread (an engine that does not see a
+/// run's records would take nothing as reached, and `gc` would drop every checkpoint); stores
+/// written before the layout was recorded are read as they are.
+const FORMAT: u32 = 2;
+
+/// Refuses a store of a later layout than [`FORMAT`]; records this one's in a store of an
+/// earlier or unrecorded one.
+fn check_format(dir: &Path, db: &sled::Db) -> Result<(), StoreError> {
+    let meta = db.open_tree("meta")?;
+    let recorded = (meta.get("format")?)
+        .and_then(|bytes| <[u8; 4]>::try_from(bytes.as_ref()).ok())
+        .map(u32::from_le_bytes);
+    match recorded {
+        Some(format) if format > FORMAT => Err(StoreError::Open {
+            path: dir.to_owned(),
+            message: format!(
+                "it was written by a later version of the engine (store format {format}; this one reads up to {FORMAT}): use that version, or point `store:` at a new folder"
+            ),
+        }),
+        Some(format) if format == FORMAT => Ok(()),
+        _ => {
+            meta.insert("format", &FORMAT.to_le_bytes())?;
+            Ok(())
+        }
+    }
+}
+
 /// The name of the tree of run `run_id`'s item records.
 fn run_items(run_id: &str) -> Vec<u8> {
     [b"items/", run_id.as_bytes()].concat()
@@ -266,6 +294,7 @@ impl Store {
                 message: damaged(&dir.join("db"), &err),
             },
         })?;
+        check_format(dir, &db)?;
         Ok(Store {
             dir: dir.to_owned(),
             checkpoints: db.open_tree("checkpoints")?,
@@ -829,6 +858,28 @@ mod tests {
         assert_eq!(store.retain_checkpoints(&live).unwrap().0, 1);
         assert!(store.checkpoint("fpB", &[2; 32]).unwrap().is_none());
         assert_eq!(parse_key(&hex(&[7; 32])), Some([7; 32]));
+    }
+
+    /// A store records its layout, and one of a later layout is refused, naming what to do.
+    #[test]
+    fn a_store_of_a_later_layout_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        drop(Store::open(dir.path()).unwrap());
+        {
+            let db = sled::Config::new()
+                .path(dir.path().join("db"))
+                .open()
+                .unwrap();
+            let meta = db.open_tree("meta").unwrap();
+            assert_eq!(
+                meta.get("format").unwrap().as_deref(),
+                Some(&FORMAT.to_le_bytes()[..])
+            );
+            meta.insert("format", &(FORMAT + 1).to_le_bytes()).unwrap();
+            db.flush().unwrap();
+        }
+        let err = Store::open(dir.path()).err().unwrap().to_string();
+        assert!(err.contains("later version of the engine"), "{err}");
     }
 
     #[test]
