@@ -214,6 +214,15 @@ fn an_emptied_source_folder_keeps_the_index_and_sink_until_allow_empty() {
         assert_eq!(indexed(&bin, dir), all_seven(), "the index keeps them");
         assert_eq!(sink_ids(&dir.join("out/p.jsonl")), all_seven());
     }
+    // The source step renamed, the same folder still empty: still guarded (by what it reads).
+    let renamed = pipeline("src")
+        .replace("  src: {", "  files: {")
+        .replace("input: src", "input: files");
+    fs::write(dir.join("pipeline.yaml"), renamed).unwrap();
+    let (code, summary) = run_with(&bin, dir, &["--keep-runs", "1"]);
+    assert_eq!(code, Some(1), "{summary}");
+    assert_eq!(summary["errors"][0]["step"], "files", "{summary}");
+    assert_eq!(indexed(&bin, dir), all_seven(), "the index keeps them");
 
     let (code, summary) = run_with(&bin, dir, &["--allow-empty"]);
     assert_eq!(code, Some(0), "{summary}");

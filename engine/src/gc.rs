@@ -196,12 +196,14 @@ fn guard_references(runs: &[serde_json::Value]) -> HashSet<String> {
             let source = report["op"]
                 .as_str()
                 .is_some_and(|op| op.starts_with("source."));
-            if !source || decided.contains(&(pipeline_of(run), step.as_str())) {
+            // A source is what it reads, whatever its step's name (when the run recorded it).
+            let which = (pipeline_of(run), report["reads"].as_str().unwrap_or(step));
+            if !source || decided.contains(&which) {
                 continue;
             }
             let documents = report["out"].as_u64().unwrap_or(0);
             if documents > 0 || report["failed"].as_u64().unwrap_or(0) == 0 {
-                decided.insert((pipeline_of(run), step.as_str()));
+                decided.insert(which);
                 if documents > 0 {
                     references.extend(run["run_id"].as_str().map(str::to_owned));
                 }

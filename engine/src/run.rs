@@ -9,6 +9,7 @@ use serde_json::Map;
 
 use crate::checkpoint::RunCheckpoints;
 use crate::live::{LiveRun, LiveServer};
+use crate::registry::OperatorConfig;
 use crate::runtime::{self, ErrorRecord, LastRead, Options};
 use crate::spec::load::Pipeline;
 use crate::spec::paths::identity;
@@ -171,6 +172,9 @@ pub fn run(
             let mut value = serde_json::to_value(report).expect("step report serializes");
             if let Some(object) = value.as_object_mut() {
                 object.insert("op".into(), report.op.clone().into());
+                if let Some(reads) = source_reads(pipeline, name) {
+                    object.insert("reads".into(), reads.into());
+                }
             }
             (name.clone(), value)
         })
@@ -190,9 +194,22 @@ pub fn run(
     Ok(summary)
 }
 
+/// The folder or file source step `step` of `pipeline` reads (resolved), as its report in a
+/// run records it (`reads`); `None` for any other step.
+pub fn source_reads(pipeline: &Pipeline, step: &str) -> Option<String> {
+    let path = match &pipeline.steps.iter().find(|s| s.name == step)?.config {
+        OperatorConfig::SourceFiles(config) => &config.path,
+        OperatorConfig::SourceJsonl(config) => &config.path,
+        _ => return None,
+    };
+    Some(identity(&pipeline.base.join(path)).display().to_string())
+}
+
 /// What each source of `pipeline` read in its latest completed run that it did not fail in as
 /// a whole (a run in which it read nothing and failed, such as one this guard stopped, tells
-/// nothing); sources that read nothing there are left out.
+/// nothing); sources that read nothing there are left out. A run's report of the source is the
+/// one of a step that read the same folder or file, under any name (a source step renamed
+/// while its folder is empty is still guarded), or else the step of the same name.
 fn last_reads(store: &Store, pipeline: &Pipeline) -> HashMap<String, LastRead> {
     let Ok(runs) = crate::query::completed_runs(store, &pipeline.name) else {
         return HashMap::new();
@@ -201,8 +218,19 @@ fn last_reads(store: &Store, pipeline: &Pipeline) -> HashMap<String, LastRead> {
     let sources = pipeline.steps.iter().filter(|step| step.inputs.is_empty());
     sources
         .filter_map(|step| {
+            let reads = source_reads(pipeline, &step.name);
+            let report_of = |run: &serde_json::Value| {
+                let same_source =
+                    (run["steps"].as_object().into_iter().flatten()).find(|(_, report)| {
+                        reads.is_some() && report["reads"].as_str() == reads.as_deref()
+                    });
+                match same_source {
+                    Some((_, report)) => report.clone(),
+                    None => run["steps"][&step.name].clone(),
+                }
+            };
             let (run, documents) = runs.iter().find_map(|run| {
-                let report = &run["steps"][&step.name];
+                let report = &report_of(run);
                 let documents = report["out"].as_u64()?;
                 let failed = report["failed"].as_u64().unwrap_or(0);
                 (documents > 0 || failed == 0).then_some((run, documents))
