@@ -287,19 +287,20 @@ impl Searcher {
     ) -> anyhow::Result<Vec<Hit>> {
         let embedded = self.embedding_needed(text, mode, vector)?;
         let vector = vector.or(embedded.as_deref());
-        if mode != Mode::Bm25 {
-            self.vectors()?;
-        }
         Ok(self.index.search(text, vector, mode, k, filters, fusion)?)
     }
 
-    /// The embedding of `text` when `mode` needs one and `known` is not it.
+    /// The embedding of `text` when `mode` needs one and `known` is not it. A mode that
+    /// searches vectors reads them first, so that their damage is reported as the open's.
     fn embedding_needed(
         &mut self,
         text: &str,
         mode: Mode,
         known: Option<&[f32]>,
     ) -> anyhow::Result<Option<Vec<f32>>> {
+        if mode != Mode::Bm25 {
+            self.vectors()?;
+        }
         Ok(match (mode, known) {
             (Mode::Bm25, _) | (_, Some(_)) => None,
             _ => Some(self.embed_query(text)?),
@@ -322,9 +323,6 @@ impl Searcher {
     ) -> anyhow::Result<Vec<Hit>> {
         let embedded = self.embedding_needed(text, mode, vector)?;
         let vector = vector.or(embedded.as_deref());
-        if mode != Mode::Bm25 {
-            self.vectors()?;
-        }
         let chunks = usize::try_from(self.index.chunks()).unwrap_or(usize::MAX);
         let mut depth = documents.saturating_mul(10).max(100);
         loop {

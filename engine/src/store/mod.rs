@@ -244,7 +244,7 @@ fn check_format(dir: &Path, db: &sled::Db) -> Result<(), StoreError> {
 }
 
 /// The name of the tree of run `run_id`'s item records.
-fn run_items(run_id: &str) -> Vec<u8> {
+fn items_tree_name(run_id: &str) -> Vec<u8> {
     [b"items/", run_id.as_bytes()].concat()
 }
 
@@ -433,7 +433,8 @@ impl Store {
     ) -> Result<(), StoreError> {
         let bytes =
             rmp_serde::to_vec_named(record).map_err(|err| StoreError::Io(err.to_string()))?;
-        (self.db.open_tree(run_items(run_id))?).insert(Self::run_item_key(step, doc_id), bytes)?;
+        (self.db.open_tree(items_tree_name(run_id))?)
+            .insert(Self::run_item_key(step, doc_id), bytes)?;
         if !record.cached
             && record.error.is_none()
             && let Some(key) = parse_key(&record.key)
@@ -458,7 +459,7 @@ impl Store {
     /// The tree of run `run_id`'s item records, if it has one (runs recorded before such trees
     /// keep theirs in `items`). Never creates one.
     fn run_items(&self, run_id: &str) -> Option<sled::Tree> {
-        let name = run_items(run_id);
+        let name = items_tree_name(run_id);
         let exists = self.db.tree_names().iter().any(|tree| **tree == *name);
         exists.then(|| self.db.open_tree(name).ok()).flatten()
     }
@@ -509,7 +510,7 @@ impl Store {
     pub fn remove_runs(&self, run_ids: &[String]) -> Result<u64, StoreError> {
         let mut removed = 0;
         for run_id in run_ids {
-            self.db.drop_tree(run_items(run_id))?;
+            self.db.drop_tree(items_tree_name(run_id))?;
             let mut prefix = run_id.as_bytes().to_vec();
             prefix.push(0);
             for item in self.items.scan_prefix(&prefix) {

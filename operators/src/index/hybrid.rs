@@ -392,11 +392,10 @@ impl IndexUpdate {
     /// what this update staged on it) and the update fails: the index stays as the last
     /// completed run left it, and the next update starts from there. Without this a run whose
     /// empty-source guard kept every document emptied the index.
-    fn drop_a_build_that_lost_failed_documents(&mut self) -> Result<(), IndexError> {
-        let live = match &self.live {
-            Some((_, path)) => read_generation(path)?.docs,
-            None => BTreeMap::new(),
-        };
+    fn drop_a_build_that_lost_failed_documents(
+        &mut self,
+        live: &BTreeMap<String, DocEntry>,
+    ) -> Result<(), IndexError> {
         let lost = (live.iter())
             .filter(|(doc_id, _)| {
                 !self.offered.contains_key(*doc_id) && self.failed.contains(doc_id)
@@ -423,11 +422,7 @@ impl IndexUpdate {
 
     /// Counts what the update changes against the live generation, not the build it went on
     /// from (which had indexed most of it already).
-    fn count_against_live(&mut self) -> Result<(), IndexError> {
-        let live = match &self.live {
-            Some((_, path)) => read_generation(path)?.docs,
-            None => BTreeMap::new(),
-        };
+    fn count_against_live(&mut self, live: &BTreeMap<String, DocEntry>) {
         let offered = |doc_id: &String| self.offered.contains_key(doc_id);
         let (changed, unchanged): (Vec<_>, Vec<_>) = (self.generation.docs.iter())
             .filter(|(doc_id, _)| offered(doc_id))
@@ -438,7 +433,6 @@ impl IndexUpdate {
         self.stats.documents_removed = (live.keys())
             .filter(|doc_id| !self.generation.docs.contains_key(*doc_id))
             .count();
-        Ok(())
     }
 
     fn remove(&mut self, doc_id: &str) -> Result<(), IndexError> {
@@ -552,8 +546,13 @@ impl IndexUpdate {
     /// Removes the documents not offered (except those that failed upstream) and writes the new
     /// generation; the returned [`Switch`] makes it the live one.
     pub fn finish(mut self) -> Result<(UpdateStats, Switch), IndexError> {
+        // What is live, read once, when this update went on from a build cut short.
+        let live_docs = match (&self.live, self.resumed) {
+            (Some((_, path)), true) => read_generation(path)?.docs,
+            _ => BTreeMap::new(),
+        };
         if self.resumed {
-            self.drop_a_build_that_lost_failed_documents()?;
+            self.drop_a_build_that_lost_failed_documents(&live_docs)?;
         }
         let unseen: Vec<String> = self
             .generation
@@ -603,7 +602,7 @@ impl IndexUpdate {
         };
         self.stats.resumed = resumed;
         if resumed {
-            self.count_against_live()?;
+            self.count_against_live(&live_docs);
         }
         staged.writer.commit()?;
         let text = staged.path.join("text");

@@ -1399,6 +1399,27 @@ mod reach_tests {
             .collect()
     }
 
+    /// An index with `config` of `count` [`noise`] vectors of `dimensions`, committed, and
+    /// the vectors (point `i` holds vector `i`).
+    fn noise_index(
+        count: u64,
+        dimensions: usize,
+        config: &IndexConfig,
+    ) -> (VectorIndex, Vec<Vec<f32>>) {
+        let mut index = VectorIndex::new(dimensions, config);
+        let vectors: Vec<Vec<f32>> = (0..count).map(|seed| noise(seed, dimensions)).collect();
+        for vector in &vectors {
+            index.insert(vector).unwrap();
+        }
+        index.commit().unwrap();
+        (index, vectors)
+    }
+
+    /// The points of `hits`, in order.
+    fn ids(hits: Vec<(usize, f32)>) -> Vec<usize> {
+        hits.into_iter().map(|(id, _)| id).collect()
+    }
+
     /// The hash embedder's vectors (256 dimensions) of the Medline abstracts.
     fn hashed_abstracts() -> Vec<Vec<f32>> {
         let path = crate::parse::test_corpus::corpus_dir().join("../eval/ir/medline/corpus.jsonl");
@@ -1456,16 +1477,9 @@ mod reach_tests {
     /// A graph walk whose nearest points are tombstones walks past them to `k` live ones.
     #[test]
     fn a_walk_past_tombstones_still_finds_k_live_points() {
-        let mut index = VectorIndex::new(16, &IndexConfig::default());
-        let vectors: Vec<Vec<f32>> = (0..3000u64).map(|seed| noise(seed, 16)).collect();
-        for vector in &vectors {
-            index.insert(vector).unwrap();
-        }
-        index.commit().unwrap();
+        let (mut index, vectors) = noise_index(3000, 16, &IndexConfig::default());
         let query = &vectors[0];
-        let removed: Vec<usize> = (index.exact_search(query, 200, None).into_iter())
-            .map(|(id, _)| id)
-            .collect();
+        let removed = ids(index.exact_search(query, 200, None));
         for &point in &removed {
             index.remove(point);
         }
@@ -1486,12 +1500,7 @@ mod reach_tests {
             ef_search: 24,
             ..IndexConfig::default()
         };
-        let mut index = VectorIndex::new(16, &config);
-        let vectors: Vec<Vec<f32>> = (0..7000u64).map(|seed| noise(seed, 16)).collect();
-        for vector in &vectors {
-            index.insert(vector).unwrap();
-        }
-        index.commit().unwrap();
+        let (index, vectors) = noise_index(7000, 16, &config);
         let allowed: Vec<usize> = (0..7000).step_by(3).collect();
         assert!(allowed.len() > EXACT_AMONG);
         assert!(walk_is_cheaper(
@@ -1505,7 +1514,6 @@ mod reach_tests {
         assert_eq!(found[0].0, 300);
         assert!(found.iter().all(|(id, _)| id % 3 == 0), "{found:?}");
         let most = index.search(&vectors[300], 2000, config.ef_search, Some(&allowed));
-        let ids = |hits: Vec<(usize, f32)>| hits.into_iter().map(|(id, _)| id).collect::<Vec<_>>();
         let exact = index.exact_search(&vectors[300], 2000, Some(&allowed));
         assert_eq!(ids(most), ids(exact));
     }
@@ -1513,15 +1521,8 @@ mod reach_tests {
     /// A search narrowed to a few allowed points scores exactly those.
     #[test]
     fn a_narrow_filter_is_searched_exactly() {
-        let config = IndexConfig::default();
-        let mut index = VectorIndex::new(256, &config);
-        let vectors: Vec<Vec<f32>> = (0..600u64).map(|seed| noise(seed, 256)).collect();
-        for vector in &vectors {
-            index.insert(vector).unwrap();
-        }
-        index.commit().unwrap();
+        let (index, vectors) = noise_index(600, 256, &IndexConfig::default());
         let allowed: Vec<usize> = (0..600).step_by(7).collect();
-        let ids = |hits: Vec<(usize, f32)>| hits.into_iter().map(|(id, _)| id).collect::<Vec<_>>();
         let found = ids(index.search(&vectors[14], 5, 16, Some(&allowed)));
         assert_eq!(
             found,
