@@ -627,6 +627,43 @@ fn a_query_shows_titles_and_says_when_the_index_is_older_than_the_pipeline() {
     assert!(stderr(&query("index_a")).is_empty());
 }
 
+/// A query tells an index older than the pipeline from the record the run left beside the
+/// index, without opening the store (which takes seconds once it holds gigabytes); an index
+/// with no record (built by an older engine) is told from the store's runs.
+#[test]
+fn a_query_tells_a_stale_index_without_the_store_and_from_the_store_without_a_record() {
+    let dir = built();
+    let store = dir.path().join(".engine");
+    let record = store.join("indexes/qc/index_a/built.json");
+    let recorded: serde_json::Value = serde_json::from_slice(&fs::read(&record).unwrap()).unwrap();
+    assert!(
+        recorded["fingerprints"]["chunk_a"].is_string(),
+        "{recorded}"
+    );
+    let stale_note = |query: &Output| {
+        assert_eq!(query.status.code(), Some(0), "{}", stderr(query));
+        stderr(query).contains("since index `index_a` was built by run ")
+            && stderr(query).contains("(step `chunk_a` changed)")
+    };
+    let query = || engine_with(dir.path(), &["query", "--index", "index_a", "mutex"]);
+    fs::write(
+        dir.path().join("pipeline.yaml"),
+        PIPELINE.replace("size: 400", "size: 300"),
+    )
+    .unwrap();
+    fs::rename(store.join("db"), store.join("db.away")).unwrap();
+    assert!(stale_note(&query()), "{}", stderr(&query()));
+    fs::rename(store.join("db.away"), store.join("db")).unwrap();
+    fs::remove_file(&record).unwrap();
+    assert!(stale_note(&query()), "{}", stderr(&query()));
+    fs::write(dir.path().join("pipeline.yaml"), PIPELINE).unwrap();
+    assert!(stderr(&query()).is_empty(), "{}", stderr(&query()));
+    // The next run records the build again.
+    let (code, summary) = run_json(dir.path());
+    assert_eq!(code, Some(0), "{summary}");
+    assert!(record.is_file());
+}
+
 /// `--filter section=X` finds every chunk whose text covers section X: the Install text, in a
 /// chunk that starts at the empty `# Guide` heading merged with it (so its `section` is Guide),
 /// passes `section=Install` and `section=Guide > Install`, with by_heading and recursive alike.

@@ -421,34 +421,89 @@ pub fn completed_runs(
 /// for all), so it says nothing when the store cannot be opened (a run holds it) or records no
 /// completed run; nor when the first step that differs lacks a file it reads (a model moved
 /// away: not a change of the pipeline, and a vector query says so itself).
+/// Reads the build record of each index ([`record_builds`]) when every index has one, so that
+/// a query need not open the store (which takes seconds once it holds gigabytes).
 pub fn stale_notes(pipeline: &Pipeline, steps: &[&str]) -> Vec<String> {
-    if !pipeline.store.join("db").is_dir() {
-        return Vec::new();
-    }
-    let Ok(store) = crate::store::Store::open(&pipeline.store) else {
-        return Vec::new();
-    };
-    let Ok(runs) = completed_runs(&store, &pipeline.name).map(Vec::from_iter) else {
-        return Vec::new();
-    };
-    drop(store);
     let plan = crate::plan::plan(pipeline);
+    let recorded: Option<Vec<serde_json::Value>> = (steps.iter())
+        .map(|step| build_record(pipeline, step))
+        .collect();
+    let built = match recorded {
+        Some(records) => records,
+        None => {
+            let Some(runs) = completed_runs_of(pipeline) else {
+                return Vec::new();
+            };
+            let built_by = |step: &&str| {
+                let built = runs
+                    .iter()
+                    .find(|run| run["fingerprints"][*step].is_string());
+                built.cloned().unwrap_or_default()
+            };
+            steps.iter().map(built_by).collect()
+        }
+    };
     steps
         .iter()
-        .filter_map(|step| stale_note(pipeline, &plan, &runs, step))
+        .zip(&built)
+        .filter_map(|(step, built)| stale_note(pipeline, &plan, built, step))
         .collect()
 }
 
-/// The note of [`stale_notes`] for index `step`, from the `completed` runs, newest first.
+/// The completed runs of `pipeline`, newest first, from its store (`None` when it has none or
+/// cannot be opened: a run holds it).
+fn completed_runs_of(pipeline: &Pipeline) -> Option<Vec<serde_json::Value>> {
+    if !pipeline.store.join("db").is_dir() {
+        return None;
+    }
+    let store = crate::store::Store::open(&pipeline.store).ok()?;
+    completed_runs(&store, &pipeline.name)
+        .map(Vec::from_iter)
+        .ok()
+}
+
+/// The file in an index's folder that names the completed run that last updated it and the
+/// fingerprints of the pipeline's steps then.
+const BUILT: &str = "built.json";
+
+/// Records, in the folder of each index of `pipeline`, the completed `run` (its id and
+/// fingerprints) that last updated it: what [`stale_notes`] compares the pipeline with. A
+/// record that cannot be written is removed, so that the store's runs are read instead.
+pub fn record_builds(pipeline: &Pipeline, run_id: &str, fingerprints: &serde_json::Value) {
+    let record = serde_json::json!({ "run_id": run_id, "fingerprints": fingerprints });
+    for step in index_steps(pipeline) {
+        let dir = index_dir(pipeline, step);
+        if !dir.join("CURRENT").is_file() {
+            continue;
+        }
+        let file = dir.join(BUILT);
+        let written = {
+            let pending = dir.join(format!("{BUILT}.pending"));
+            std::fs::write(&pending, record.to_string())
+                .and_then(|()| std::fs::rename(&pending, &file))
+        };
+        if written.is_err() {
+            let _ = std::fs::remove_file(&file);
+        }
+    }
+}
+
+/// The build record of index `step` ([`record_builds`]), if it has one that reads whole.
+fn build_record(pipeline: &Pipeline, step: &str) -> Option<serde_json::Value> {
+    let text = std::fs::read(index_dir(pipeline, step).join(BUILT)).ok()?;
+    let record: serde_json::Value = serde_json::from_slice(&text).ok()?;
+    (record["run_id"].is_string() && record["fingerprints"][step].is_string()).then_some(record)
+}
+
+/// The note of [`stale_notes`] for index `step`, last updated by run `built` (its id and
+/// fingerprints; null when no completed run built it).
 fn stale_note(
     pipeline: &Pipeline,
     plan: &crate::plan::Plan,
-    completed: &[serde_json::Value],
+    built: &serde_json::Value,
     step: &str,
 ) -> Option<String> {
-    let built = completed
-        .iter()
-        .find(|run| run["fingerprints"][step].is_string())?;
+    built["fingerprints"][step].as_str()?;
     let feeding = crate::compare::upstream(pipeline, step);
     let changed = plan.order.iter().find(|planned| {
         let spec = &pipeline.steps[planned.index];

@@ -187,6 +187,10 @@ pub fn run(
     summary.warnings = execution.warnings;
     summary.warned = execution.warned;
     save(&store, &summary)?;
+    if matches!(summary.status, Status::Ok | Status::FailedItems) {
+        let fingerprints = serde_json::to_value(&summary.fingerprints)?;
+        crate::query::record_builds(pipeline, &summary.run_id, &fingerprints);
+    }
     // Every run records every document: without a bound the store grows run after run.
     crate::gc::prune_runs(&store, Some(&pipeline.name), keep_runs)?;
     store.flush_or_exit(FLUSH_PATIENCE)?;
