@@ -383,6 +383,19 @@ impl StoreArgs {
     /// The report for `request`: from the store, or, while a run holds it, from that run.
     /// A run that is starting (not listening yet) or ending (no longer listening), or another
     /// command holding the store a moment, is waited for up to [`crate::store::PATIENCE`].
+    /// Gives the store to `local` when it opens here at once; `None` when another process
+    /// holds it (a run answers over its socket instead: see [`StoreArgs::report`]).
+    fn with_open_store<T>(
+        &self,
+        local: impl FnOnce(&Store) -> anyhow::Result<T>,
+    ) -> anyhow::Result<Option<T>> {
+        match Store::open(&self.dir()?) {
+            Ok(store) => local(&store).map(Some),
+            Err(StoreError::InUse { .. }) => Ok(None),
+            Err(err) => Err(err.into()),
+        }
+    }
+
     fn report(&self, request: &live::Request) -> anyhow::Result<serde_json::Value> {
         use std::ops::ControlFlow::{Break, Continue};
         let dir = self.dir()?;
@@ -619,13 +632,31 @@ fn inspect(
         doc: doc.map(str::to_owned),
         pipeline: store.pipeline_name()?,
     };
-    let report = store.report(&request)?;
+    let report = match (step, doc) {
+        // Written as it is read when the store opens here: it can be large.
+        (Some(step), None) => {
+            let streamed = store.with_open_store(|opened| {
+                let run = live::recorded_run(opened, run, store.pipeline_name()?.as_deref())?;
+                let report = crate::inspect::StepReport::open(opened, &run, step)?;
+                print_step_report(&report.header(), report.documents(), json);
+                Ok(())
+            })?;
+            match streamed {
+                Some(()) => return Ok(0),
+                None => store.report(&request)?,
+            }
+        }
+        _ => store.report(&request)?,
+    };
     if json {
         jsonln!("{report}");
     } else {
         match (step, doc) {
             (None, None) => print_summary(&report),
-            (Some(_), None) => print_step_report(&report),
+            (Some(_), None) => {
+                let documents = report["documents"].as_array().into_iter().flatten();
+                print_step_report(&report, documents.cloned(), false)
+            }
             (None, Some(_)) => print_document_report(&report),
             (Some(_), Some(_)) => outln!(
                 "{}",
@@ -1202,7 +1233,52 @@ fn text(value: &serde_json::Value) -> &str {
     value.as_str().unwrap_or_default()
 }
 
-fn print_step_report(report: &serde_json::Value) {
+/// Prints the report of `inspect --step`: its `header` (everything but the documents), then
+/// the `documents` one by one, as text or as one line of JSON (`{...header, "documents": [...]}`).
+fn print_step_report(
+    header: &serde_json::Value,
+    documents: impl Iterator<Item = serde_json::Value>,
+    json: bool,
+) {
+    if json {
+        for piece in step_report_json(header, documents) {
+            if crate::stdout::gone() {
+                return;
+            }
+            crate::stdout::write_raw(format_args!("{piece}"), false);
+        }
+        jsonln!("");
+        return;
+    }
+    print_step_header(header);
+    for doc in documents {
+        if crate::stdout::gone() {
+            return;
+        }
+        print_step_document(&doc);
+    }
+}
+
+/// The JSON of `header` with `"documents": [...]` added last, in pieces: the opening, each
+/// document, the closing.
+fn step_report_json(
+    header: &serde_json::Value,
+    documents: impl Iterator<Item = serde_json::Value>,
+) -> impl Iterator<Item = String> {
+    let opening = header.to_string();
+    let opening = match opening.strip_suffix('}') {
+        Some(fields) if fields.len() > 1 => format!("{fields},\"documents\":["),
+        _ => "{\"documents\":[".to_owned(),
+    };
+    let documents = documents
+        .enumerate()
+        .map(|(i, document)| format!("{}{document}", if i == 0 { "" } else { "," }));
+    std::iter::once(opening)
+        .chain(documents)
+        .chain(std::iter::once("]}".to_owned()))
+}
+
+fn print_step_header(report: &serde_json::Value) {
     let counters = &report["counters"];
     outln!(
         "step {} ({}) of run {}: in {} out {} failed {} cached {}",
@@ -1226,7 +1302,11 @@ fn print_step_report(report: &serde_json::Value) {
             timing["total"].as_f64().unwrap_or(0.0)
         );
     }
-    for doc in report["documents"].as_array().into_iter().flatten() {
+}
+
+/// One document's line of `inspect --step`.
+fn print_step_document(doc: &serde_json::Value) {
+    {
         let state = if doc["error"].is_string() {
             "failed"
         } else if doc["cached"] == true {
@@ -1938,6 +2018,27 @@ fn index_outcome(outcome: &serde_json::Value) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `inspect --step --json`, written document by document, is the report built whole (as a
+    /// running store's socket answers it), with none, one and several documents.
+    #[test]
+    fn a_step_report_written_in_pieces_is_the_whole_report() {
+        let header = serde_json::json!({
+            "run_id": "r1", "step": "parse", "counters": {"in": 2, "out": 2}, "timing": null
+        });
+        let document =
+            |id: &str| serde_json::json!({"doc_id": id, "cached": false, "debug": {"elements": 3}});
+        for count in [0, 1, 3] {
+            let documents: Vec<_> = (0..count).map(|i| document(&format!("d{i}.md"))).collect();
+            let mut whole = header.clone();
+            whole["documents"] = documents.clone().into();
+            let written: String = step_report_json(&header, documents.into_iter()).collect();
+            assert_eq!(written, whole.to_string());
+        }
+        let empty = serde_json::json!({});
+        let written: String = step_report_json(&empty, std::iter::empty()).collect();
+        assert_eq!(written, r#"{"documents":[]}"#);
+    }
 
     /// An index update's line tells what it did, and says when its graph was rebuilt or went
     /// on from a cancelled run's build.

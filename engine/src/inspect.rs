@@ -253,34 +253,66 @@ fn debug_summary(item: &Item) -> Value {
 
 /// `inspect RUN --step S`: counters, timing distribution and per-document debug records.
 pub fn step_report(store: &Store, run: &Value, step: &str) -> anyhow::Result<Value> {
-    let run_id = run["run_id"].as_str().unwrap_or_default();
-    let Some(counters) = run["steps"].get(step) else {
-        return Err(invalid(format!(
-            "run {run_id} has no step `{step}`; its steps: {}",
-            step_names(run)
-        )));
-    };
-    let records = store.item_records(run_id, Some(step))?;
-    let origins = computed_in(store, run_id, Some(step), &records)?;
-    let computed: Vec<f64> = records
-        .iter()
-        .filter(|(_, _, r)| !r.cached)
-        .map(|(_, _, r)| r.seconds)
-        .collect();
-    let documents: Vec<Value> = records
-        .iter()
-        .map(|(_, doc_id, record)| {
+    let report = StepReport::open(store, run, step)?;
+    let mut value = report.header();
+    value["documents"] = report.documents().collect();
+    Ok(value)
+}
+
+/// The report of `inspect RUN --step S`, its per-document records made one at a time as they
+/// are read, so that it can be written out without holding them all (a document's record
+/// decodes its stored output: hundreds of megabytes for 20,000 documents).
+pub struct StepReport<'a> {
+    store: &'a Store,
+    header: Value,
+    records: Vec<(String, String, ItemRecord)>,
+    origins: Origins,
+}
+
+impl<'a> StepReport<'a> {
+    /// The report of `step` in `run`, or an error naming the run's steps.
+    pub fn open(store: &'a Store, run: &Value, step: &str) -> anyhow::Result<StepReport<'a>> {
+        let run_id = run["run_id"].as_str().unwrap_or_default();
+        let Some(counters) = run["steps"].get(step) else {
+            return Err(invalid(format!(
+                "run {run_id} has no step `{step}`; its steps: {}",
+                step_names(run)
+            )));
+        };
+        let records = store.item_records(run_id, Some(step))?;
+        let origins = computed_in(store, run_id, Some(step), &records)?;
+        let computed: Vec<f64> = records
+            .iter()
+            .filter(|(_, _, r)| !r.cached)
+            .map(|(_, _, r)| r.seconds)
+            .collect();
+        let header = json!({
+            "run_id": run_id, "step": step, "counters": counters,
+            "timing": distribution(computed),
+        });
+        Ok(StepReport {
+            store,
+            header,
+            records,
+            origins,
+        })
+    }
+
+    /// Everything but the documents: run id, step, counters and timing.
+    pub fn header(&self) -> Value {
+        self.header.clone()
+    }
+
+    /// Each document's record, in the store's order.
+    pub fn documents(&self) -> impl Iterator<Item = Value> + '_ {
+        self.records.iter().map(|(_, doc_id, record)| {
             json!({
                 "doc_id": doc_id, "cached": record.cached, "seconds": record.seconds,
-                "computed_in": origin_of(&origins, record), "bytes_in": record.bytes_in, "bytes_out": record.bytes_out, "error": record.error,
-                "debug": output_of(store, record).as_ref().map(debug_summary),
+                "computed_in": origin_of(&self.origins, record), "bytes_in": record.bytes_in, "bytes_out": record.bytes_out, "error": record.error,
+                "debug": output_of(self.store, record).as_ref().map(debug_summary),
             })
         })
-        .collect();
-    Ok(json!({
-        "run_id": run_id, "step": step, "counters": counters,
-        "timing": distribution(computed), "documents": documents,
-    }))
+    }
 }
 
 /// `inspect RUN --doc D`: what every step produced for one document, in step order.

@@ -69,6 +69,13 @@ pub enum Request {
     },
 }
 
+/// Run `run` (an id, a prefix of one, or `latest`) of a store this process opened and runs
+/// nothing on (a run recorded as running there was killed, and is marked so).
+pub fn recorded_run(store: &Store, run: &str, pipeline: Option<&str>) -> anyhow::Result<Value> {
+    crate::run::mark_interrupted(store)?;
+    inspect::find_run(store, run, pipeline)
+}
+
 /// The report for `request` from an open store; `live` is the run in progress, if this process
 /// runs one.
 pub fn answer(store: &Store, live: Option<&LiveRun>, request: &Request) -> anyhow::Result<Value> {
