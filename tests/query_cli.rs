@@ -893,8 +893,9 @@ fn bm25_never_reads_the_vectors_and_the_rest_report_their_damage() {
     }
 }
 
-/// A vector graph found damaged is rebuilt in memory for every query until a run saves it:
-/// `query` and `compare` both say so (compare, in its warnings too); BM25 alone never reads it.
+/// A vector graph found damaged is not walked (every chunk is scored) until a run saves it
+/// anew: `query` and `compare` both say so (compare, in its warnings too); BM25 alone never
+/// reads it.
 #[test]
 fn query_and_compare_say_a_damaged_graph_is_rebuilt_for_every_query() {
     let dir = built();

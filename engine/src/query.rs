@@ -183,16 +183,16 @@ impl Searcher {
         })
     }
 
-    /// What to say when the index's vector graph (read now) was damaged or of an older format
-    /// and rebuilt in memory: every query pays for that until a run saves it anew.
+    /// What to say when the index's vector graph is damaged or of an older format: vector
+    /// searches score every chunk instead of walking it until a run saves it anew.
     pub fn rebuilt_graph_note(&self) -> anyhow::Result<Option<String>> {
         if !self
             .vectors()?
-            .is_some_and(|vectors| vectors.rebuilt_on_load())
+            .is_some_and(|vectors| vectors.graph_unusable())
         {
             return Ok(None);
         }
-        // A query never writes the index: the graph rebuilt in memory answers this one.
+        // A query never writes the index.
         let run = format!("`engine run {}`", self.file.display());
         let saved_by = if self.index.read_only() {
             format!(
@@ -202,7 +202,7 @@ impl Searcher {
             format!("{run} once saves it anew")
         };
         Ok(Some(format!(
-            "the vector graph of index `{}` is damaged or from an older version of the engine, so every query rebuilds it from the vectors in memory; {saved_by}",
+            "the vector graph of index `{}` is damaged or from an older version of the engine, so vector searches score every chunk instead of walking it (the same hits, slower on a large index); {saved_by}",
             self.step,
         )))
     }

@@ -824,7 +824,7 @@ impl HybridIndex {
             return Ok(None);
         }
         let loaded = self.vectors.get_or_init(|| {
-            VectorIndex::load(&self.generation, &self.config).map_err(|e| e.message)
+            VectorIndex::open(&self.generation, &self.config).map_err(|e| e.message)
         });
         match loaded {
             Ok(vectors) => Ok(Some(vectors)),
@@ -1788,7 +1788,7 @@ mod tests {
         fs::write(&meta_path, meta.to_string()).unwrap();
         assert!(VectorIndex::outdated(&first));
         let opened = HybridIndex::open(dir.path()).unwrap();
-        assert!(opened.vectors().unwrap().unwrap().rebuilt_on_load());
+        assert!(opened.vectors().unwrap().unwrap().graph_unusable());
         let stats = build(dir.path(), &docs);
         assert_eq!(stats.documents_unchanged, 1);
         let (_, second) = current_generation(dir.path()).unwrap();
@@ -1798,7 +1798,7 @@ mod tests {
         );
         assert!(!VectorIndex::outdated(&second));
         let index = HybridIndex::open(dir.path()).unwrap();
-        assert!(!index.vectors().unwrap().unwrap().rebuilt_on_load());
+        assert!(!index.vectors().unwrap().unwrap().graph_unusable());
         let hits = index
             .search(
                 "alpha",
@@ -1824,8 +1824,8 @@ mod tests {
     }
 
     /// hnsw_rs ends the process on a truncated data file: the graph's files are checked
-    /// first, a damaged graph is rebuilt from the vectors for the queries, and the next run,
-    /// even with nothing changed, saves it anew.
+    /// first, queries score every chunk instead of walking a damaged graph, and the next run,
+    /// even with nothing changed, rebuilds it from the vectors and saves it anew.
     #[test]
     fn a_damaged_graph_is_rebuilt_and_saved_anew() {
         let dir = tempfile::tempdir().unwrap();
@@ -1837,7 +1837,7 @@ mod tests {
         file.set_len(100).unwrap();
         assert!(VectorIndex::outdated(&first));
         let opened = HybridIndex::open(dir.path()).unwrap();
-        assert!(opened.vectors().unwrap().unwrap().rebuilt_on_load());
+        assert!(opened.vectors().unwrap().unwrap().graph_unusable());
         let hits = opened
             .search(
                 "",
@@ -1856,7 +1856,7 @@ mod tests {
         assert_ne!(first, second);
         assert!(!VectorIndex::outdated(&second));
         let index = HybridIndex::open(dir.path()).unwrap();
-        assert!(!index.vectors().unwrap().unwrap().rebuilt_on_load());
+        assert!(!index.vectors().unwrap().unwrap().graph_unusable());
     }
 
     /// A live index whose vectors are damaged (cut short) failed every query, and an update

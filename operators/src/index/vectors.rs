@@ -23,6 +23,7 @@ use std::collections::HashMap;
 use std::fs;
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
@@ -136,6 +137,9 @@ pub struct VectorIndex {
     /// Whether [`VectorIndex::load`] found a graph of an older format, or damaged, and rebuilt
     /// it.
     rebuilt_on_load: bool,
+    /// The graph saved where [`VectorIndex::open`] read the vectors, read when a search first
+    /// walks it.
+    saved_graph: Option<SavedGraph>,
     /// Set when the graph being built will not be kept ([`crate::stop`]): a commit stops.
     stop: &'static AtomicBool,
     /// Points inserted into the graph by one parallel insert ([`INSERT_BLOCK`]).
@@ -204,6 +208,49 @@ fn io_error(what: &str, path: &Path, err: impl std::fmt::Display) -> IndexError 
     IndexError::new(format!("{what} {}: {err}", path.display()))
 }
 
+/// The graph of the vectors.
+type Graph = Hnsw<'static, f32, UnitCosine>;
+
+/// Points found, with their cosine similarity to a query.
+type Scored = Vec<(usize, f32)>;
+
+/// A graph [`VectorIndex::open`] left on disk: searches that score every candidate (a narrow
+/// filter, a small index) never need it, and loading it is most of a vector query's start at
+/// 100,000 chunks.
+struct SavedGraph {
+    dir: PathBuf,
+    /// What was saved beside the vectors about the graph.
+    meta: VectorMeta,
+    /// Whether the graph's files are in this version's format and undamaged (read once).
+    usable: OnceLock<bool>,
+    /// The graph and the points its links do not reach, once loaded (`None`: it is not usable,
+    /// or could not be loaded: searches then score every candidate).
+    loaded: OnceLock<Option<(Graph, Vec<usize>)>>,
+}
+
+impl SavedGraph {
+    fn usable(&self) -> bool {
+        *self
+            .usable
+            .get_or_init(|| self.meta.graph_usable(&self.dir))
+    }
+
+    fn loaded(&self) -> Option<(&Hnsw<'static, f32, UnitCosine>, &[usize])> {
+        let loaded = self.loaded.get_or_init(|| {
+            let basename = self.meta.graph.as_deref().filter(|_| self.usable())?;
+            let graph = load_graph(&self.dir, basename).ok()?;
+            let unreached = match &self.meta.unreached {
+                Some(saved) => saved.clone(),
+                None => unreached(&graph),
+            };
+            Some((graph, unreached))
+        });
+        loaded
+            .as_ref()
+            .map(|(graph, unreached)| (graph, unreached.as_slice()))
+    }
+}
+
 impl VectorIndex {
     /// An empty index for vectors of `dimensions` values.
     pub fn new(dimensions: usize, config: &IndexConfig) -> VectorIndex {
@@ -219,6 +266,7 @@ impl VectorIndex {
             m: config.m,
             ef_construction: config.ef_construction,
             rebuilt_on_load: false,
+            saved_graph: None,
             stop: &crate::stop::REQUESTED,
             insert_block: INSERT_BLOCK,
             checkpoints: None,
@@ -439,6 +487,16 @@ impl VectorIndex {
         !self.dead[slot] && length(self.vector(slot)).is_some()
     }
 
+    /// The graph to walk and the points its links do not reach: the index's own, or the one
+    /// saved where it was opened, loaded now.
+    fn graph(&self) -> Option<(&Hnsw<'static, f32, UnitCosine>, &[usize])> {
+        match (&self.graph, &self.saved_graph) {
+            (Some(graph), _) => Some((graph, &self.unreached)),
+            (None, Some(saved)) => saved.loaded(),
+            (None, None) => None,
+        }
+    }
+
     /// Whether `point` is live and has a direction (a vector search can rank it).
     pub fn has_direction(&self, point: usize) -> bool {
         self.slot(point).is_some_and(|slot| self.searchable(slot))
@@ -599,22 +657,19 @@ impl VectorIndex {
         allowed: Option<&[usize]>,
         strategy: Strategy,
     ) -> Vec<(usize, f32)> {
-        let Some(graph) = &self.graph else {
-            return Vec::new();
-        };
         if let Some(ids) = allowed.filter(|ids| ids.len() <= EXACT_AMONG) {
             return self.exact_among(query, k, ids);
         }
         let filter =
             |id: &usize| self.alive(*id) && allowed.is_none_or(|ids| ids.binary_search(id).is_ok());
-        let walked = self.walk(graph, query, (k, ef_search), allowed, &filter, strategy);
-        let Some(mut found) = walked else {
+        let walked = self.walk(query, (k, ef_search), allowed, &filter, strategy);
+        let Some((mut found, unreached)) = walked else {
             return match allowed {
                 Some(ids) => self.exact_among(query, k, ids),
                 None => self.exact_search(query, k, None),
             };
         };
-        let unreached = self.exact_among(query, k, &self.unreached);
+        let unreached = self.exact_among(query, k, unreached);
         if !unreached.is_empty() {
             let filtered = unreached.into_iter().filter(|(id, _)| filter(id));
             found.extend(filtered);
@@ -626,8 +681,10 @@ impl VectorIndex {
     }
 
     /// The `k` nearest points of the graph to the unit vector `query` that pass `filter`
-    /// (live, and among `allowed` when given), or `None` when scoring every candidate is
-    /// cheaper than walking the graph that deep and `strategy` allows it.
+    /// (live, and among `allowed` when given), with the points the graph's links do not reach;
+    /// or `None` when scoring every candidate is cheaper than walking the graph that deep and
+    /// `strategy` allows it, or when there is no graph to walk (none, or a saved one that is
+    /// damaged).
     ///
     /// The walk asks the graph for as many more points as tombstones and `allowed` leave out,
     /// and twice as many again while fewer than `k` pass: hnsw_rs's own filtered search never
@@ -635,14 +692,13 @@ impl VectorIndex {
     /// points, where a scan takes milliseconds).
     fn walk(
         &self,
-        graph: &Hnsw<'static, f32, UnitCosine>,
         query: &[f32],
         (k, ef_search): (usize, usize),
         allowed: Option<&[usize]>,
         filter: &impl Fn(&usize) -> bool,
         strategy: Strategy,
-    ) -> Option<Vec<(usize, f32)>> {
-        let in_graph = graph.get_nb_point();
+    ) -> Option<(Scored, &[usize])> {
+        let in_graph = self.points() - self.pending.len();
         let candidates = allowed.map_or(self.live(), <[usize]>::len).max(1);
         let mut depth = k.saturating_mul(in_graph).div_ceil(candidates).max(k);
         loop {
@@ -651,6 +707,7 @@ impl VectorIndex {
             {
                 return None;
             }
+            let (graph, unreached) = self.graph()?;
             let walked = graph.search(query, depth, ef_search.max(depth));
             let exhausted = walked.len() < depth;
             let found: Vec<(usize, f32)> = walked
@@ -660,7 +717,7 @@ impl VectorIndex {
                 .take(k)
                 .collect();
             if found.len() >= k || exhausted {
-                return Some(found);
+                return Some((found, unreached));
             }
             depth = depth.saturating_mul(2);
         }
@@ -804,15 +861,27 @@ impl VectorIndex {
             && all_finite(&dir.join("vectors.f32")).unwrap_or(false)
     }
 
-    /// Reads what [`VectorIndex::save`] wrote.
+    /// Reads what [`VectorIndex::save`] wrote, the graph included (one saved in an older
+    /// format, or damaged, is rebuilt from the vectors), to update it.
     pub fn load(dir: &Path, config: &IndexConfig) -> Result<VectorIndex, IndexError> {
+        Self::read(dir, config, true)
+    }
+
+    /// Reads what [`VectorIndex::save`] wrote, to search it: the graph is read when a search
+    /// first walks it (one saved in an older format, or damaged, is not rebuilt: searches then
+    /// score every candidate, see [`VectorIndex::graph_unusable`]).
+    pub fn open(dir: &Path, config: &IndexConfig) -> Result<VectorIndex, IndexError> {
+        Self::read(dir, config, false)
+    }
+
+    fn read(dir: &Path, config: &IndexConfig, with_graph: bool) -> Result<VectorIndex, IndexError> {
         let path = dir.join("vectors.json");
-        let meta: VectorMeta = fs::read(&path)
+        let mut meta: VectorMeta = fs::read(&path)
             .map_err(|err| io_error("cannot read", &path, err))
             .and_then(|bytes| {
                 serde_json::from_slice(&bytes).map_err(|err| io_error("damaged", &path, err))
             })?;
-        let usable = meta.graph_usable(dir);
+        let usable = with_graph && meta.graph_usable(dir);
         let path = dir.join("vectors.f32");
         let mut bytes = Vec::new();
         fs::File::open(&path)
@@ -838,7 +907,10 @@ impl VectorIndex {
                 "it holds values that are not numbers",
             ));
         }
-        let ids = meta.ids.unwrap_or_else(|| (0..meta.points).collect());
+        let ids = meta
+            .ids
+            .take()
+            .unwrap_or_else(|| (0..meta.points).collect());
         if ids.len() != meta.points || ids.windows(2).any(|pair| pair[0] >= pair[1]) {
             return Err(io_error(
                 "damaged",
@@ -851,7 +923,7 @@ impl VectorIndex {
             .unwrap_or(meta.points)
             .max(ids.last().map_or(0, |last| last + 1));
         let mut dead = vec![false; meta.points];
-        for point in meta.dead {
+        for &point in &meta.dead {
             if let Ok(slot) = ids.binary_search(&point) {
                 dead[slot] = true;
             }
@@ -860,8 +932,8 @@ impl VectorIndex {
             Some(basename) if usable => Some(load_graph(dir, basename)?),
             _ => None,
         };
-        let unreached = match (&graph, meta.unreached) {
-            (Some(_), Some(saved)) => saved,
+        let unreached = match (&graph, &meta.unreached) {
+            (Some(_), Some(saved)) => saved.clone(),
             (Some(graph), None) => unreached(graph),
             (None, _) => Vec::new(),
         };
@@ -881,7 +953,8 @@ impl VectorIndex {
             unreached,
             m: config.m,
             ef_construction: config.ef_construction,
-            rebuilt_on_load: meta.graph.is_some() && !usable,
+            rebuilt_on_load: with_graph && meta.graph.is_some() && !usable,
+            saved_graph: None,
             stop: &crate::stop::REQUESTED,
             insert_block: INSERT_BLOCK,
             checkpoints: None,
@@ -895,6 +968,14 @@ impl VectorIndex {
         if index.rebuilt_on_load {
             index.rebuild()?;
         }
+        if !with_graph && meta.graph.is_some() {
+            index.saved_graph = Some(SavedGraph {
+                dir: dir.to_owned(),
+                meta,
+                usable: OnceLock::new(),
+                loaded: OnceLock::new(),
+            });
+        }
         Ok(index)
     }
 
@@ -902,6 +983,15 @@ impl VectorIndex {
     /// until a run saves the index again.
     pub fn rebuilt_on_load(&self) -> bool {
         self.rebuilt_on_load
+    }
+
+    /// Whether the graph saved where the index was opened is in an older format or damaged
+    /// (its files are read to tell), so that searches score every candidate instead of
+    /// walking it, until a run saves the index again.
+    pub fn graph_unusable(&self) -> bool {
+        self.saved_graph
+            .as_ref()
+            .is_some_and(|saved| !saved.usable())
     }
 }
 
@@ -1529,5 +1619,51 @@ mod reach_tests {
             ids(index.exact_search(&vectors[14], 5, Some(&allowed)))
         );
         assert_eq!(found[0], 14);
+    }
+
+    /// An index opened to search reads its saved graph only to walk it: a search that scores
+    /// its candidates (a narrow filter) never loads it, and a walk finds what the index loaded
+    /// whole finds. A damaged graph is never walked: searches score every point.
+    #[test]
+    fn an_opened_index_reads_its_graph_only_to_walk_it() {
+        let config = IndexConfig {
+            m: 4,
+            ef_search: 8,
+            ..IndexConfig::default()
+        };
+        let (mut index, vectors) = noise_index(1000, 16, &config);
+        let dir = tempfile::tempdir().unwrap();
+        index.save(dir.path()).unwrap();
+        let loaded = VectorIndex::load(dir.path(), &config).unwrap();
+        let opened = VectorIndex::open(dir.path(), &config).unwrap();
+        let graph_read = || {
+            let saved = opened.saved_graph.as_ref().expect("a saved graph");
+            saved.loaded.get().is_some_and(Option::is_some)
+        };
+        let query = &vectors[7];
+        let few: Vec<usize> = (0..50).collect();
+        assert_eq!(
+            opened.search(query, 5, 8, Some(&few)),
+            loaded.search(query, 5, 8, Some(&few))
+        );
+        assert!(!graph_read(), "a narrow filter scores its points");
+        assert!(walk_is_cheaper(10, 8, 4, 1000), "the search below walks");
+        assert_eq!(
+            opened.search(query, 10, 8, None),
+            loaded.search(query, 10, 8, None)
+        );
+        assert!(graph_read());
+        assert!(!opened.graph_unusable());
+        let data = dir.path().join("hnsw.hnsw.data");
+        let file = fs::OpenOptions::new().write(true).open(&data).unwrap();
+        file.set_len(100).unwrap();
+        let damaged = VectorIndex::open(dir.path(), &config).unwrap();
+        assert!(damaged.graph_unusable());
+        for query in &vectors[..20] {
+            assert_eq!(
+                ids(damaged.search(query, 10, 8, None)),
+                ids(damaged.exact_search(query, 10, None))
+            );
+        }
     }
 }
