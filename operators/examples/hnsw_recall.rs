@@ -27,6 +27,12 @@ fn main() {
         eprintln!("error: the index holds no vectors");
         std::process::exit(1);
     };
+    if vectors.graph_unusable() {
+        eprintln!(
+            "error: the graph is damaged or of an older format: run the pipeline to rebuild it"
+        );
+        std::process::exit(1);
+    }
     let ef = index.config().ef_search;
     let step = (vectors.points() / 1000).max(1);
     let (mut found, mut wanted, mut queries) = (0usize, 0usize, 0usize);
