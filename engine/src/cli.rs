@@ -380,9 +380,6 @@ impl StoreArgs {
         }
     }
 
-    /// The report for `request`: from the store, or, while a run holds it, from that run.
-    /// A run that is starting (not listening yet) or ending (no longer listening), or another
-    /// command holding the store a moment, is waited for up to [`crate::store::PATIENCE`].
     /// Gives the store to `local` when it opens here at once; `None` when another process
     /// holds it (a run answers over its socket instead: see [`StoreArgs::report`]).
     fn with_open_store<T>(
@@ -396,6 +393,9 @@ impl StoreArgs {
         }
     }
 
+    /// The report for `request`: from the store, or, while a run holds it, from that run.
+    /// A run that is starting (not listening yet) or ending (no longer listening), or another
+    /// command holding the store a moment, is waited for up to [`crate::store::PATIENCE`].
     fn report(&self, request: &live::Request) -> anyhow::Result<serde_json::Value> {
         use std::ops::ControlFlow::{Break, Continue};
         let dir = self.dir()?;
@@ -1306,31 +1306,29 @@ fn print_step_header(report: &serde_json::Value) {
 
 /// One document's line of `inspect --step`.
 fn print_step_document(doc: &serde_json::Value) {
-    {
-        let state = if doc["error"].is_string() {
-            "failed"
-        } else if doc["cached"] == true {
-            "cached"
+    let state = if doc["error"].is_string() {
+        "failed"
+    } else if doc["cached"] == true {
+        "cached"
+    } else {
+        "computed"
+    };
+    outln!(
+        "  {:<40} {:<8} {:>8.4}s {:>9}B  {}",
+        text(&doc["doc_id"]),
+        state,
+        doc["seconds"].as_f64().unwrap_or(0.0),
+        doc["bytes_out"],
+        if doc["error"].is_string() {
+            text(&doc["error"]).to_owned()
         } else {
-            "computed"
-        };
-        outln!(
-            "  {:<40} {:<8} {:>8.4}s {:>9}B  {}",
-            text(&doc["doc_id"]),
-            state,
-            doc["seconds"].as_f64().unwrap_or(0.0),
-            doc["bytes_out"],
-            if doc["error"].is_string() {
-                text(&doc["error"]).to_owned()
-            } else {
-                format!(
-                    "{}{}",
-                    origin_note(&doc["computed_in"], ": ").trim_start(),
-                    doc["debug"]
-                )
-            }
-        );
-    }
+            format!(
+                "{}{}",
+                origin_note(&doc["computed_in"], ": ").trim_start(),
+                doc["debug"]
+            )
+        }
+    );
 }
 
 /// "computed in run R in S s" for a cached output whose computing run is known, then `after`;

@@ -417,12 +417,12 @@ pub fn completed_runs(
 
 /// A note for each index of `steps` whose feeding steps (their settings, or the files they
 /// read) are not what they were in the run that built it: the index still answers with what
-/// that run made until `engine run` rebuilds it. Checks the run records (the store opened once
-/// for all), so it says nothing when the store cannot be opened (a run holds it) or records no
-/// completed run; nor when the first step that differs lacks a file it reads (a model moved
-/// away: not a change of the pipeline, and a vector query says so itself).
-/// Reads the build record of each index ([`record_builds`]) when every index has one, so that
-/// a query need not open the store (which takes seconds once it holds gigabytes).
+/// that run made until `engine run` rebuilds it. Reads the build record of each index
+/// ([`record_builds`]) when every index has one, so that a query need not open the store (which
+/// takes most of a second once it holds gigabytes); else the store's run records (opened once
+/// for all), and then says nothing when the store cannot be opened (a run holds it) or records
+/// no completed run. Says nothing either when the first step that differs lacks a file it reads
+/// (a model moved away: not a change of the pipeline, and a vector query says so itself).
 pub fn stale_notes(pipeline: &Pipeline, steps: &[&str]) -> Vec<String> {
     let plan = crate::plan::plan(pipeline);
     let recorded: Option<Vec<serde_json::Value>> = (steps.iter())
