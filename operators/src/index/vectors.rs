@@ -235,7 +235,7 @@ impl SavedGraph {
             .get_or_init(|| self.meta.graph_usable(&self.dir))
     }
 
-    fn loaded(&self) -> Option<(&Hnsw<'static, f32, UnitCosine>, &[usize])> {
+    fn loaded(&self) -> Option<(&Graph, &[usize])> {
         let loaded = self.loaded.get_or_init(|| {
             let basename = self.meta.graph.as_deref().filter(|_| self.usable())?;
             let graph = load_graph(&self.dir, basename).ok()?;
@@ -489,7 +489,7 @@ impl VectorIndex {
 
     /// The graph to walk and the points its links do not reach: the index's own, or the one
     /// saved where it was opened, loaded now.
-    fn graph(&self) -> Option<(&Hnsw<'static, f32, UnitCosine>, &[usize])> {
+    fn graph(&self) -> Option<(&Graph, &[usize])> {
         match (&self.graph, &self.saved_graph) {
             (Some(graph), _) => Some((graph, &self.unreached)),
             (None, Some(saved)) => saved.loaded(),
