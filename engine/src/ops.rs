@@ -82,11 +82,11 @@ fn written_by(pipeline: &Pipeline) -> Vec<PathBuf> {
         .collect()
 }
 
-/// The runtime operator of one step.
 /// Calls of `chunk.semantic`'s sentence embedding kept in memory in front of the store's (each
 /// up to 256 vectors).
 const SENTENCE_CALLS_IN_MEMORY: usize = 16;
 
+/// The runtime operator of one step.
 fn operator(
     pipeline: &Pipeline,
     step: &Step,
