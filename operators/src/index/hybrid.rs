@@ -947,7 +947,17 @@ impl HybridIndex {
             .map(|(score, point)| (point, score))
             .collect();
         let (nearest, floor) = nearest?;
-        let nearest = self.order_ties(nearest, usize::MAX)?;
+        let mut nearest = self.order_ties(nearest, usize::MAX)?;
+        // Both lists go exactly `depth` deep, chunks tied at the cut taken by chunk id (as
+        // BM25 takes them): a tie run past the cut would give some copies of a text a vector
+        // rank in this round and leave their BM25 rank to the next.
+        let floor = match nearest.get(depth) {
+            Some(&(_, next)) => {
+                nearest.truncate(depth);
+                Some(next)
+            }
+            None => floor,
+        };
         // A chunk absent from the BM25 list does not match (0), or is below its last.
         let fused = fusion::fuse(
             Ranked::new(&bm25, Some(0.0)),
@@ -2481,6 +2491,49 @@ mod tests {
         let all = search(axis(0), 8);
         assert_eq!(all[0], "p#0");
         assert_eq!(all.last().map(String::as_str), Some("a0#0"), "{all:?}");
+    }
+
+    /// Hybrid mode fuses two lists that both go exactly `candidates` deep, chunks tied at the
+    /// cut taken by chunk id: copies of one text tied past the cut get both their ranks in a
+    /// later round, never their vector rank alone (half the score of the copies before them).
+    #[test]
+    fn copies_tied_at_the_cut_are_fused_with_both_their_ranks() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = IndexConfig {
+            candidates: 2,
+            ..IndexConfig::default()
+        };
+        let mut update = IndexUpdate::begin(dir.path(), &config, Some("model")).unwrap();
+        for doc in ["c", "a", "b"] {
+            update
+                .upsert(doc, "k", &[entry(doc, 0, "apple banana", 1)])
+                .unwrap();
+        }
+        update
+            .upsert("d", "k", &[entry("d", 0, "apple cherry kiwi", 2)])
+            .unwrap();
+        finish_live(update);
+        let index = HybridIndex::open(dir.path()).unwrap();
+        let hits = index
+            .search(
+                "apple banana",
+                Some(&vector(1, 0.05)),
+                Mode::Hybrid,
+                4,
+                &[],
+                Fusion::default(),
+            )
+            .unwrap();
+        assert_eq!(ids(&hits), ["a#0", "b#0", "c#0", "d#0"]);
+        let both_ranks = |rank: f32| 2.0 / (60.0 + rank);
+        for (hit, rank) in hits.iter().zip(1..=3) {
+            assert!(
+                (hit.score - both_ranks(rank as f32)).abs() < 1e-6,
+                "{} scored {}",
+                hit.stored.chunk_id,
+                hit.score
+            );
+        }
     }
 
     /// A document offered twice in one update with different content (one id from two sources)
