@@ -1546,46 +1546,50 @@ fn query(
     Ok(0)
 }
 
-/// The note for a query BM25 has no term of (every word a stop word, or none of letters or
-/// digits), in `mode`: hybrid answers with the vector search alone.
-fn no_search_terms(mode: Mode) -> String {
-    let why =
-        "no word of the query is searched by BM25 (each is a stop word, or has no letter or digit)";
-    match mode {
-        Mode::Hybrid => format!("{why}: the hits are the vector search's alone"),
-        _ => format!("{why}: nothing can match"),
-    }
+/// Why BM25 searches nothing for a query: every word a stop word, none of letters or digits,
+/// or too long.
+fn no_search_terms() -> String {
+    format!(
+        "no word of the query is searched by BM25 (each is a stop word, has no letter or digit, or is longer than {} characters)",
+        operators::index::analysis::LONGEST_WORD
+    )
 }
 
-/// The embedding of `text` when `mode` needs one, and notes on the halves of the search that
-/// can match nothing for it.
+/// Why the vector search ranks nothing for a query whose embedding is all zeros (the `hash`
+/// provider's for a text with no word): it has no cosine with anything.
+const NO_DIRECTION: &str = "the query's embedding is all zeros (the embed step's model found nothing in it to embed), so the vector search ranks no chunk";
+
+/// The embedding of `text` when `mode` needs one, and a note on the halves of the search that
+/// can match nothing for it: one note, ending in what is left (in hybrid mode, the other half's
+/// hits, or nothing when neither can match).
 fn prepare_query(
     searcher: &mut crate::query::Searcher,
     mode: Mode,
     text: &str,
 ) -> anyhow::Result<(Option<Vec<f32>>, Vec<String>)> {
-    let mut notes = Vec::new();
-    if mode != Mode::Vector && searcher.index.search_terms(text).is_empty() {
-        notes.push(no_search_terms(mode));
-    }
+    let no_terms = mode != Mode::Vector && searcher.index.search_terms(text).is_empty();
     let vector = match mode {
         Mode::Bm25 => None,
         Mode::Vector | Mode::Hybrid => Some(searcher.embed_query(text)?),
     };
-    if (vector.as_deref()).is_some_and(|vector| vector.iter().all(|x| *x == 0.0)) {
-        notes.push(no_direction(mode));
-    }
-    Ok((vector, notes))
-}
-
-/// The note for a query whose embedding is all zeros (the `hash` provider's for a text with no
-/// word), in `mode`: it has no cosine with anything.
-fn no_direction(mode: Mode) -> String {
-    let why = "the query's embedding is all zeros (the embed step's model found nothing in it to embed), so the vector search ranks no chunk";
-    match mode {
-        Mode::Hybrid => format!("{why}: the hits are BM25's alone"),
-        _ => format!("{why}: nothing can match"),
-    }
+    let no_direction = (vector.as_deref()).is_some_and(|vector| vector.iter().all(|x| *x == 0.0));
+    let note = match (no_terms, no_direction) {
+        (false, false) => None,
+        (true, true) => Some(format!(
+            "{}, and {NO_DIRECTION}: nothing can match",
+            no_search_terms()
+        )),
+        (true, false) if mode == Mode::Hybrid => Some(format!(
+            "{}: the hits are the vector search's alone",
+            no_search_terms()
+        )),
+        (false, true) if mode == Mode::Hybrid => {
+            Some(format!("{NO_DIRECTION}: the hits are BM25's alone"))
+        }
+        (true, false) => Some(format!("{}: nothing can match", no_search_terms())),
+        (false, true) => Some(format!("{NO_DIRECTION}: nothing can match")),
+    };
+    Ok((vector, note.into_iter().collect()))
 }
 
 /// Runs `queries` (id, text) in order, printing each one's results as it is answered.

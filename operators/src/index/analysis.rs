@@ -1,11 +1,11 @@
 //! Text analysis for BM25, the same at index and query time: words split at anything not a
 //! letter or digit, runs of Chinese, Japanese or Korean script cut into overlapping bigrams,
-//! long tokens dropped, lower-cased, accents folded (`café` is `cafe`), English stop words
+//! words of more than 255 characters dropped, lower-cased, accents folded (`café` is `cafe`), English stop words
 //! dropped and words stemmed; each step but the split can be switched off in the settings.
 
 use tantivy::tokenizer::{
-    AsciiFoldingFilter, Language, LowerCaser, RemoveLongFilter, Stemmer, StopWordFilter,
-    TextAnalyzer, Token, TokenStream, Tokenizer,
+    AsciiFoldingFilter, Language, LowerCaser, Stemmer, StopWordFilter, TextAnalyzer, Token,
+    TokenStream, Tokenizer,
 };
 
 use unicode_normalization::UnicodeNormalization;
@@ -13,15 +13,16 @@ use unicode_normalization::char::is_combining_mark;
 
 use super::IndexConfig;
 
-/// Tokens longer than this many bytes are dropped (base64, hashes, URLs run together).
-const LONGEST_TOKEN: usize = 40;
+/// Words longer than this many characters are dropped (base64 and other blobs), as Lucene's
+/// standard tokenizer bounds them. It counts characters, not bytes: a 40-byte bound dropped
+/// Russian words of 20 letters, Thai phrases (written without spaces) and git hashes.
+pub const LONGEST_WORD: usize = 255;
 
 /// The analyzer of the analysed fields (text, title, section) for `config`.
 pub fn analyzer(config: &IndexConfig) -> TextAnalyzer {
     let builder = TextAnalyzer::builder(WordTokenizer {
         cjk_bigrams: config.cjk_bigrams,
     })
-    .filter(RemoveLongFilter::limit(LONGEST_TOKEN))
     .filter(LowerCaser)
     .dynamic();
     let builder = if config.fold_accents {
@@ -85,6 +86,9 @@ impl Tokenizer for WordTokenizer {
         let mut tokens = Vec::new();
         let mut push = |from: usize, to: usize| {
             let word = &text[from..to];
+            if word.len() > LONGEST_WORD && word.chars().nth(LONGEST_WORD).is_some() {
+                return;
+            }
             tokens.push(Token {
                 offset_from: from,
                 offset_to: to,
@@ -176,6 +180,31 @@ mod tests {
             .token_stream(text)
             .process(&mut |token| terms.push(token.text.clone()));
         terms
+    }
+
+    /// Words are kept up to 255 characters, however many bytes they take: a 21-letter
+    /// Russian word, a git hash and a Thai phrase (one run of letters) are terms; a blob of 256
+    /// characters is not.
+    #[test]
+    fn long_words_are_terms_up_to_255_characters() {
+        let config = IndexConfig {
+            stemmer: false,
+            ..IndexConfig::default()
+        };
+        for word in [
+            "достопримечательность",
+            "3f786850e387550fdab836ed7e6dc881de23001b",
+            "บ้านเมืองของประเทศไทยสวยงาม",
+        ] {
+            assert_eq!(
+                terms(&config, &format!("a {word} b")),
+                [word, "b"],
+                "{word}"
+            );
+        }
+        let longest = "é".repeat(LONGEST_WORD);
+        assert_eq!(terms(&config, &longest), ["e".repeat(LONGEST_WORD)]);
+        assert!(terms(&config, &format!("{longest}e")).is_empty());
     }
 
     #[test]
