@@ -1229,6 +1229,12 @@ fn print_warned(summary: &serde_json::Value, steps: &serde_json::Map<String, ser
     }
 }
 
+/// `text` on one line: each line end (LF or CRLF, so no carriage return is left to show as
+/// `\u{d}`) a space.
+fn one_line(text: &str) -> String {
+    text.replace("\r\n", " ").replace('\n', " ")
+}
+
 fn text(value: &serde_json::Value) -> &str {
     value.as_str().unwrap_or_default()
 }
@@ -1404,7 +1410,7 @@ fn print_step_output(step: &serde_json::Value, title: &str) {
                         .as_array()
                         .map(|s| s.iter().map(text).collect::<Vec<_>>().join(" > "))
                         .unwrap_or_default(),
-                    text(&chunk["text"]).replace('\n', " ")
+                    one_line(text(&chunk["text"]))
                 );
             }
         }
@@ -1717,13 +1723,7 @@ fn print_hits(hits: &[Hit]) {
             hit.score,
             document_name(&hit.stored)
         );
-        let preview: String = hit
-            .stored
-            .text
-            .chars()
-            .take(240)
-            .collect::<String>()
-            .replace('\n', " ");
+        let preview = one_line(&hit.stored.text.chars().take(240).collect::<String>());
         outln!(
             "    {preview}{}",
             if hit.stored.text.chars().count() > 240 {
@@ -2020,6 +2020,14 @@ fn index_outcome(outcome: &serde_json::Value) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A CRLF line end is a space on one line, as LF is: no carriage return is left for the
+    /// terminal filter to show as `\u{d}`; one inside a line stays.
+    #[test]
+    fn crlf_line_ends_are_spaces_on_one_line() {
+        assert_eq!(one_line("first\r\nsecond\nthird"), "first second third");
+        assert_eq!(one_line("a\rb"), "a\rb");
+    }
 
     /// `inspect --step --json`, written document by document, is the report built whole (as a
     /// running store's socket answers it), with none, one and several documents.
