@@ -1269,6 +1269,13 @@ mod tests {
         four.sort();
         assert_eq!(four, ["a#0", "a#1"]);
         assert!(on("5").is_empty());
+        // Written otherwise, or past every page number there can be.
+        assert_eq!(on("02"), ["a#0"]);
+        assert_eq!(on("2.0"), ["a#0"]);
+        assert!(on("4294967296").is_empty());
+        assert!(on("99999999999999999999").is_empty());
+        let refused = |page: &str| super::super::page_filter(page).is_err();
+        assert!(refused("-1") && refused("2.5") && refused("abc"));
     }
 
     /// A number in metadata passes a filter however the number is written, on either side:

@@ -132,18 +132,24 @@ impl Default for IndexConfig {
 /// match metadata of those names).
 pub const FILTER_FIELDS: [&str; 6] = ["doc_id", "chunk_id", "source", "page", "title", "section"];
 
-/// The page number a `page` filter's value writes: a whole number, however written (`01`,
-/// `1.0`); anything else is refused with a message.
-pub fn page_filter(value: &str) -> Result<u32, IndexError> {
+/// The page number a `page` filter's value writes, in plain digits: a whole number, however
+/// written (`01`, `1.0`), and however large (one past every page passes nothing); anything
+/// else is refused with a message.
+pub fn page_filter(value: &str) -> Result<String, IndexError> {
     let refused = || {
         IndexError::new(format!(
             "page `{value}` is not a page number: filter by a whole number (e.g. --filter page=3)"
         ))
     };
     match text::number(value).ok_or_else(refused)? {
-        tantivy::columnar::NumericalValue::I64(page) => u32::try_from(page).map_err(|_| refused()),
-        tantivy::columnar::NumericalValue::U64(page) => u32::try_from(page).map_err(|_| refused()),
-        tantivy::columnar::NumericalValue::F64(_) => Err(refused()),
+        tantivy::columnar::NumericalValue::I64(page) if page >= 0 => Ok(page.to_string()),
+        tantivy::columnar::NumericalValue::U64(page) => Ok(page.to_string()),
+        tantivy::columnar::NumericalValue::F64(page)
+            if page.is_finite() && page >= 0.0 && page.fract() == 0.0 =>
+        {
+            Ok(format!("{page:.0}"))
+        }
+        _ => Err(refused()),
     }
 }
 

@@ -230,7 +230,7 @@ impl TextIndex {
                 "source" => field(self.fields.source),
                 "page" => term_query(Term::from_field_text(
                     self.fields.page,
-                    &page_filter(value)?.to_string(),
+                    &page_filter(value)?,
                 )),
                 "title" => or_metadata(field(self.fields.title_exact)),
                 "section" => or_metadata(field(self.fields.section_exact)),
