@@ -74,31 +74,34 @@ fn normalised<Id: Eq + Hash>(ranked: Ranked<'_, Id>) -> HashMap<&Id, f32> {
 }
 
 /// Fuses two ranked lists of (id, score), best first, into one, best first (equal scores in
-/// id order).
+/// id order). Fused scores are summed in double precision: with a large RRF `k`, sums of
+/// different ranks differ past what single precision holds (1/(k+5) + 1/(k+8) and
+/// 1/(k+6) + 1/(k+7) are one `f32` at k = 1,000,000).
 pub fn fuse<Id: Clone + Eq + Hash + Ord>(
     bm25: Ranked<'_, Id>,
     vector: Ranked<'_, Id>,
     fusion: Fusion,
-) -> Vec<(Id, f32)> {
-    let mut scores: HashMap<&Id, f32> = HashMap::new();
+) -> Vec<(Id, f64)> {
+    let mut scores: HashMap<&Id, f64> = HashMap::new();
     match fusion {
         Fusion::Rrf { k } => {
             for list in [bm25.list, vector.list] {
                 for (rank, (id, _)) in list.iter().enumerate() {
-                    *scores.entry(id).or_default() += 1.0 / (k + rank as f32 + 1.0);
+                    *scores.entry(id).or_default() += 1.0 / (f64::from(k) + rank as f64 + 1.0);
                 }
             }
         }
         Fusion::Weighted { alpha } => {
+            let alpha = f64::from(alpha);
             for (id, score) in normalised(bm25) {
-                *scores.entry(id).or_default() += (1.0 - alpha) * score;
+                *scores.entry(id).or_default() += (1.0 - alpha) * f64::from(score);
             }
             for (id, score) in normalised(vector) {
-                *scores.entry(id).or_default() += alpha * score;
+                *scores.entry(id).or_default() += alpha * f64::from(score);
             }
         }
     }
-    let mut fused: Vec<(Id, f32)> = scores
+    let mut fused: Vec<(Id, f64)> = scores
         .into_iter()
         .map(|(id, score)| (id.clone(), score))
         .collect();
@@ -128,6 +131,28 @@ mod tests {
         assert_eq!(fused[0].0, "b");
         assert!((fused[0].1 - (1.0 / 62.0 + 1.0 / 61.0)).abs() < 1e-6);
         assert_eq!(fused.len(), 4);
+    }
+
+    /// At a large `k`, fused sums that single precision cannot tell apart still rank by their
+    /// value, not by id: 1/(k+5) + 1/(k+8) is above 1/(k+6) + 1/(k+7).
+    #[test]
+    fn rrf_at_a_large_k_ranks_by_the_exact_sums() {
+        let bm25 = list(&["a", "b", "c", "d", "y", "x", "e", "f"]);
+        let vector = list(&["g", "h", "i", "j", "k", "l", "x", "y"]);
+        let k = 1_000_000.0_f32;
+        // As single precision summed them: one value for both.
+        let single = |index: f32| 1.0 / (k + index + 1.0);
+        assert_eq!(
+            0.0 + single(4.0) + single(7.0),
+            0.0 + single(5.0) + single(6.0)
+        );
+        let fused = fuse(
+            Ranked::new(&bm25, Some(0.0)),
+            Ranked::new(&vector, None),
+            Fusion::Rrf { k },
+        );
+        let rank = |id: &str| fused.iter().position(|(fused, _)| fused == id).unwrap();
+        assert!(rank("y") < rank("x"), "{fused:?}");
     }
 
     #[test]

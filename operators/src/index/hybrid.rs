@@ -907,7 +907,9 @@ impl HybridIndex {
                         break;
                     }
                 }
-                self.hits(ranked.into_iter().take(k))?
+                // Ranked in double precision, shown in single.
+                let ranked = ranked.into_iter().take(k);
+                self.hits(ranked.map(|(point, score)| (point, score as f32)))?
             }
         };
         Ok(ranked
@@ -933,7 +935,7 @@ impl HybridIndex {
         needed: usize,
         filters: &[(String, String)],
         fusion: Fusion,
-    ) -> Result<Vec<(u64, f32)>, IndexError> {
+    ) -> Result<Vec<(u64, f64)>, IndexError> {
         let (bm25, nearest) = std::thread::scope(|scope| {
             let bm25 = scope.spawn(|| self.text.search_points(text, depth, filters));
             let nearest = self.nearest(vector, depth, filters);
@@ -1015,11 +1017,11 @@ impl HybridIndex {
     /// `ranked` (best first) with every run of equal scores that starts among the first `needed`
     /// in chunk id order (vectors without direction last), so that ties never depend on where
     /// chunks sit in the index.
-    fn order_ties(
+    fn order_ties<Score: PartialEq>(
         &self,
-        mut ranked: Vec<(u64, f32)>,
+        mut ranked: Vec<(u64, Score)>,
         needed: usize,
-    ) -> Result<Vec<(u64, f32)>, IndexError> {
+    ) -> Result<Vec<(u64, Score)>, IndexError> {
         let mut runs = Vec::new();
         let mut start = 0;
         while start < ranked.len() && start < needed {
@@ -1076,7 +1078,7 @@ impl HybridIndex {
 type Nearest = (Vec<(u64, f32)>, Option<f32>);
 
 /// Adds to `ranked` the points of `deeper` it does not hold yet, in their order.
-fn append_new(ranked: &mut Vec<(u64, f32)>, deeper: Vec<(u64, f32)>) {
+fn append_new<Score>(ranked: &mut Vec<(u64, Score)>, deeper: Vec<(u64, Score)>) {
     let held: std::collections::HashSet<u64> = ranked.iter().map(|(point, _)| *point).collect();
     ranked.extend(
         deeper
