@@ -825,3 +825,29 @@ fn a_store_outside_the_working_directory_is_named_as_written() {
         stderr(&output)
     );
 }
+
+/// A reader that goes away (`engine validate bad.yaml 2>&1 | head -1`) does not make the
+/// engine panic (exit 101) on its next message: it ends with its own exit code.
+#[test]
+fn a_closed_stderr_pipe_keeps_the_exit_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("pipeline.yaml");
+    fs::write(
+        &file,
+        "version: 1\nname: p\nsteps:\n  docs: { op: source.files, path: docs, unti: 3 }\n  parse: { op: prase, input: docs }\n",
+    )
+    .unwrap();
+    for command in ["validate", "gc"] {
+        let mut child = engine()
+            .arg(command)
+            .arg(&file)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stderr.take());
+        drop(child.stdout.take());
+        let status = child.wait().unwrap();
+        assert_eq!(status.code(), Some(2), "{command}");
+    }
+}

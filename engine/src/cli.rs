@@ -716,7 +716,7 @@ fn tap(
             jsonln!("{line}");
         } else if let Some(started) = line.get("ok") {
             let what = step.map_or("every step".to_owned(), |step| format!("step {step}"));
-            eprintln!(
+            errln!(
                 "following {what} of run {} (Ctrl-C to stop)",
                 text(&started["run_id"])
             );
@@ -725,14 +725,14 @@ fn tap(
             print_step_output(item, &title);
         } else if let Some(end) = line.get("end") {
             let skipped = end["skipped"].as_u64().unwrap_or(0);
-            eprintln!("{}", tap_ended(items, skipped));
+            errln!("{}", tap_ended(items, skipped));
         }
         items += usize::from(line.get("item").is_some());
         limit.is_none_or(|limit| items < limit) && !crate::stdout::gone()
     };
     let mut waiting = || {
         if !json {
-            eprintln!("waiting for a run to use {} …", dir.display());
+            errln!("waiting for a run to use {} …", dir.display());
         }
     };
     // Waiting for a run, the tap follows it from its start: a short run could otherwise
@@ -774,7 +774,7 @@ fn gc(path: &Path, keep_runs: usize, json: bool) -> anyhow::Result<i32> {
     };
     // No store, nothing to collect: gc never makes one.
     if !pipeline.store.join("db").is_dir() {
-        eprintln!(
+        errln!(
             "note: {} has no store at {} yet: nothing to collect",
             path.display(),
             pipeline.store.display()
@@ -835,8 +835,8 @@ fn gc(path: &Path, keep_runs: usize, json: bool) -> anyhow::Result<i32> {
     let store = if collected.removed_from_database() || wanted {
         let compacted = store.compact(COMPACT_PATIENCE)?;
         match &compacted.note {
-            Some(note) => eprintln!("note: {note}"),
-            None if !compacted.rewritten => eprintln!(
+            Some(note) => errln!("note: {note}"),
+            None if !compacted.rewritten => errln!(
                 "note: a copy of the store's database would not have been smaller: it was left as it was"
             ),
             None => {}
@@ -933,7 +933,7 @@ fn parse_file(path: &Path, output: ParseOutput, as_format: Option<&str>) -> anyh
                     operators::parse::AS_TEXT_ADVICE,
                     "give `--as` to read it otherwise",
                 );
-                eprintln!(
+                errln!(
                     "warning: {}: {}",
                     path.display(),
                     crate::stdout::visible(&warning)
@@ -987,7 +987,7 @@ fn validate(path: &Path, json: bool) -> anyhow::Result<i32> {
             serde_json::json!({ "valid": true, "file": report.file, "diagnostics": report.diagnostics })
         );
     } else {
-        eprint!("{report}");
+        err_out!("{report}");
         outln!(
             "{}: valid ({} steps, {} warning(s))",
             path.display(),
@@ -1045,7 +1045,7 @@ fn graph(path: &Path, format: GraphFormat, json: bool) -> anyhow::Result<i32> {
 fn run(path: &Path, json: bool, allow_empty: bool, keep_runs: usize) -> anyhow::Result<i32> {
     let (pipeline, report) = load_pipeline(path)?;
     if !json && report.warnings() > 0 {
-        eprint!("{report}");
+        err_out!("{report}");
     }
     let progress = (!json && std::io::stderr().is_terminal()).then(|| {
         let steps = crate::plan::plan(&pipeline).step_ops(&pipeline);
@@ -1078,18 +1078,18 @@ fn install_ctrl_c(
             Interrupt::Cancelled => {
                 // An index being built for this run will not be kept: its build stops too.
                 operators::stop::request();
-                eprintln!(
+                errln!(
                     "\nstopping: finishing the items in flight, embedding stops after its current batch (Ctrl-C again to stop at once)"
                 );
             }
             Interrupt::Again => {
-                eprintln!();
+                errln!();
                 crate::failure::exit_now(
                     "stopped at once by a second Ctrl-C: nothing of this run went into place, and the next run resumes from what was stored",
                     Status::Cancelled.exit_code(),
                 );
             }
-            Interrupt::AfterCommit => eprintln!(
+            Interrupt::AfterCommit => errln!(
                 "\ntoo late to cancel: the run's outputs are going into place, and it ends as soon as it is recorded"
             ),
         })
@@ -1518,18 +1518,18 @@ fn query(
         .into_iter()
         .chain(crate::query::unknown_filter_keys(&searcher.index, &filters))
     {
-        eprintln!("note: {}", crate::stdout::visible(&note));
+        errln!("note: {}", crate::stdout::visible(&note));
     }
     if request.mode != Mode::Bm25
         && let Some(note) = searcher.rebuilt_graph_note()?
     {
-        eprintln!("note: {note}");
+        errln!("note: {note}");
     }
     match input {
         QueryInput::Text(text) => {
             let (vector, notes) = prepare_query(&mut searcher, request.mode, text)?;
             for note in notes {
-                eprintln!("note: {note}");
+                errln!("note: {note}");
             }
             let hits = searcher.search(
                 text,
@@ -1612,7 +1612,7 @@ fn query_all(
         }
         let (vector, notes) = prepare_query(searcher, request.mode, text)?;
         for note in notes {
-            eprintln!("note: query {}: {note}", crate::stdout::visible(id));
+            errln!("note: query {}: {note}", crate::stdout::visible(id));
         }
         let vector = vector.as_deref();
         let (mode, k, fusion) = (request.mode, request.k, request.fusion);
@@ -1750,7 +1750,7 @@ fn compare(
         None => crate::query::index_steps(&pipeline),
     };
     for note in crate::query::stale_notes(&pipeline, &steps) {
-        eprintln!("note: {}", crate::stdout::visible(&note));
+        errln!("note: {}", crate::stdout::visible(&note));
     }
     let mut report = crate::compare::compare(&pipeline, &options)?;
     let written = html.map_or(Ok(()), |html| {
@@ -1772,7 +1772,7 @@ fn compare(
     };
     // Problems of the input files, for people whichever the output (the JSON has them too).
     for warning in report["warnings"].as_array().into_iter().flatten() {
-        eprintln!("warning: {}", crate::stdout::visible(text(warning)));
+        errln!("warning: {}", crate::stdout::visible(text(warning)));
     }
     if json {
         jsonln!("{report}");
@@ -1780,7 +1780,7 @@ fn compare(
         print_comparison(&report);
     }
     if let Err(err) = written {
-        eprintln!("error: {err:#}");
+        errln!("error: {err:#}");
     }
     Ok(code)
 }

@@ -89,9 +89,9 @@ pub fn report(err: &anyhow::Error, json: bool) -> i32 {
     match pipeline {
         // Messages may quote documents, queries files and pipeline files: shown, not sent.
         Some(InvalidPipeline(report)) => {
-            eprintln!("{}", crate::stdout::visible(&format!("{report}{message}")))
+            errln!("{}", crate::stdout::visible(&format!("{report}{message}")))
         }
-        None => eprintln!("error: {}", crate::stdout::visible(&message)),
+        None => errln!("error: {}", crate::stdout::visible(&message)),
     }
     if json {
         let value = match pipeline {
@@ -147,7 +147,7 @@ pub fn exit_now(message: &str, code: i32) -> ! {
     for path in made.iter() {
         let _ = std::fs::remove_file(path);
     }
-    eprintln!("error: {}", crate::stdout::visible(message));
+    errln!("error: {}", crate::stdout::visible(message));
     if JSON.load(std::sync::atomic::Ordering::Relaxed) {
         jsonln!("{}", error_object(message, code));
     }

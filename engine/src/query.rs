@@ -258,7 +258,7 @@ impl Searcher {
     /// that makes it wait (a slow reply, a retry) says so on stderr, once.
     pub fn embed_query(&mut self, text: &str) -> anyhow::Result<Vec<f32>> {
         let step = self.step.clone();
-        let note = |note: &str| eprintln!("note: {}", crate::stdout::visible(note));
+        let note = |note: &str| errln!("note: {}", crate::stdout::visible(note));
         let vector = self
             .embedder()?
             .embed_query_noting(text, &note)

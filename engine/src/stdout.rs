@@ -69,7 +69,10 @@ pub fn write_raw(args: Arguments, newline: bool) {
     if let Err(err) = written {
         GONE.store(true, Ordering::Relaxed);
         if err.kind() != ErrorKind::BrokenPipe {
-            eprintln!("error: cannot write to standard output: {err}");
+            write_err(
+                format_args!("error: cannot write to standard output: {err}"),
+                true,
+            );
         }
     }
 }
@@ -77,6 +80,36 @@ pub fn write_raw(args: Arguments, newline: bool) {
 /// Whether standard output's reader has gone away (a command that follows a run stops then).
 pub fn gone() -> bool {
     GONE.load(Ordering::Relaxed)
+}
+
+/// Writes `args` (and a line end when `newline`) to standard error as it is; a closed pipe
+/// (`engine validate … 2>&1 | head -1`) is ignored, where `eprintln!` would panic.
+pub fn write_err(args: Arguments, newline: bool) {
+    let mut stderr = std::io::stderr().lock();
+    let _ = stderr.write_fmt(args).and_then(|()| {
+        if newline {
+            stderr.write_all(b"\n")
+        } else {
+            Ok(())
+        }
+    });
+}
+
+/// `eprintln!` that survives a closed pipe.
+macro_rules! errln {
+    () => {
+        $crate::stdout::write_err(format_args!(""), true)
+    };
+    ($($arg:tt)*) => {
+        $crate::stdout::write_err(format_args!($($arg)*), true)
+    };
+}
+
+/// `eprint!` that survives a closed pipe.
+macro_rules! err_out {
+    ($($arg:tt)*) => {
+        $crate::stdout::write_err(format_args!($($arg)*), false)
+    };
 }
 
 /// `println!` that survives a closed pipe (see the module).
