@@ -671,6 +671,29 @@ fn a_query_tells_a_stale_index_without_the_store_and_from_the_store_without_a_re
     assert!(record.is_file());
 }
 
+/// A run that leaves the index holding what an earlier run made (its source found empty: the
+/// index keeps every document) is not taken for the index's build: a query still says the
+/// pipeline changed since, and says nothing once the pipeline is as the index was built.
+#[test]
+fn a_run_that_kept_the_index_as_it_was_does_not_count_as_its_build() {
+    let dir = built();
+    let query = || engine_with(dir.path(), &["query", "--index", "index_a", "mutex"]);
+    let says_stale = |query: &Output| stderr(query).contains("(step `chunk_a` changed)");
+    fs::write(
+        dir.path().join("pipeline.yaml"),
+        PIPELINE.replace("size: 400", "size: 300"),
+    )
+    .unwrap();
+    fs::rename(dir.path().join("docs"), dir.path().join("docs.away")).unwrap();
+    fs::create_dir(dir.path().join("docs")).unwrap();
+    let (code, summary) = run_json(dir.path());
+    assert_eq!(code, Some(1), "{summary}");
+    assert!(summary["steps"]["index_a"]["outcome"]["documents_kept"].as_u64() > Some(0));
+    assert!(says_stale(&query()), "{}", stderr(&query()));
+    fs::write(dir.path().join("pipeline.yaml"), PIPELINE).unwrap();
+    assert!(stderr(&query()).is_empty(), "{}", stderr(&query()));
+}
+
 /// `--filter section=X` finds every chunk whose text covers section X: the Install text, in a
 /// chunk that starts at the empty `# Guide` heading merged with it (so its `section` is Guide),
 /// passes `section=Install` and `section=Guide > Install`, with by_heading and recursive alike.

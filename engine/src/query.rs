@@ -435,9 +435,7 @@ pub fn stale_notes(pipeline: &Pipeline, steps: &[&str]) -> Vec<String> {
                 return Vec::new();
             };
             let built_by = |step: &&str| {
-                let built = runs
-                    .iter()
-                    .find(|run| run["fingerprints"][*step].is_string());
+                let built = runs.iter().find(|run| brought_up_to_date(run, step));
                 built.cloned().unwrap_or_default()
             };
             steps.iter().map(built_by).collect()
@@ -466,14 +464,27 @@ fn completed_runs_of(pipeline: &Pipeline) -> Option<Vec<serde_json::Value>> {
 /// fingerprints of the pipeline's steps then.
 const BUILT: &str = "built.json";
 
-/// Records, in the folder of each index of `pipeline`, the completed `run` (its id and
-/// fingerprints) that last updated it: what [`stale_notes`] compares the pipeline with. A
-/// record that cannot be written is removed, so that the store's runs are read instead.
-pub fn record_builds(pipeline: &Pipeline, run_id: &str, fingerprints: &serde_json::Value) {
-    let record = serde_json::json!({ "run_id": run_id, "fingerprints": fingerprints });
+/// Whether completed `run` (as the store records it) brought index `step` up to date: the
+/// step updated the index and kept no document from before for one that failed (a source
+/// found empty, a provider down), so that everything it holds came from the run's settings.
+fn brought_up_to_date(run: &serde_json::Value, step: &str) -> bool {
+    let outcome = &run["steps"][step]["outcome"];
+    run["fingerprints"][step].is_string()
+        && outcome.is_object()
+        && outcome["documents_kept"].as_u64().unwrap_or(0) == 0
+}
+
+/// Records, in the folder of each index of `pipeline` that completed `run` (its id,
+/// fingerprints and step reports, as the store records it) brought up to date, that run's id
+/// and fingerprints: what [`stale_notes`] compares the pipeline with. An index the run left
+/// holding documents of an earlier run keeps its record. A record that cannot be written is
+/// removed, so that the store's runs are read instead.
+pub fn record_builds(pipeline: &Pipeline, run: &serde_json::Value) {
+    let record =
+        serde_json::json!({ "run_id": run["run_id"], "fingerprints": run["fingerprints"] });
     for step in index_steps(pipeline) {
         let dir = index_dir(pipeline, step);
-        if !dir.join("CURRENT").is_file() {
+        if !dir.join("CURRENT").is_file() || !brought_up_to_date(run, step) {
             continue;
         }
         let file = dir.join(BUILT);

@@ -188,8 +188,7 @@ pub fn run(
     summary.warned = execution.warned;
     save(&store, &summary)?;
     if matches!(summary.status, Status::Ok | Status::FailedItems) {
-        let fingerprints = serde_json::to_value(&summary.fingerprints)?;
-        crate::query::record_builds(pipeline, &summary.run_id, &fingerprints);
+        crate::query::record_builds(pipeline, &serde_json::to_value(&summary)?);
     }
     // Every run records every document: without a bound the store grows run after run.
     crate::gc::prune_runs(&store, Some(&pipeline.name), keep_runs)?;
