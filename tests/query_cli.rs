@@ -632,6 +632,17 @@ fn a_query_shows_titles_and_says_when_the_index_is_older_than_the_pipeline() {
     assert!(stderr(&query("index_b")).is_empty());
     fs::write(dir.path().join("pipeline.yaml"), PIPELINE).unwrap();
     assert!(stderr(&query("index_a")).is_empty());
+    // A step renamed computes what it did: nothing changed.
+    fs::write(
+        dir.path().join("pipeline.yaml"),
+        PIPELINE.replace("chunk_a", "chunk_renamed"),
+    )
+    .unwrap();
+    assert!(
+        stderr(&query("index_a")).is_empty(),
+        "{}",
+        stderr(&query("index_a"))
+    );
 }
 
 /// A query tells an index older than the pipeline from the record the run left beside the

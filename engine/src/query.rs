@@ -516,10 +516,15 @@ fn stale_note(
 ) -> Option<String> {
     built["fingerprints"][step].as_str()?;
     let feeding = crate::compare::upstream(pipeline, step);
+    // By fingerprint, not by name: a step renamed since computes what it did.
+    let built_fingerprints: std::collections::HashSet<&str> = (built["fingerprints"].as_object())
+        .into_iter()
+        .flat_map(|fingerprints| fingerprints.values().filter_map(|value| value.as_str()))
+        .collect();
     let changed = plan.order.iter().find(|planned| {
         let spec = &pipeline.steps[planned.index];
         (spec.name == step || feeding.contains(&spec.name))
-            && built["fingerprints"][&spec.name].as_str() != Some(planned.fingerprint.as_str())
+            && !built_fingerprints.contains(planned.fingerprint.as_str())
     })?;
     let spec = &pipeline.steps[changed.index];
     if (spec.config.resource_files(&pipeline.base).iter()).any(|file| !file.is_file()) {
