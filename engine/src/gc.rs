@@ -19,7 +19,7 @@ pub struct Collected {
     pub bytes_freed: u64,
     /// Checkpoints kept.
     pub kept: u64,
-    /// Old runs removed with their item records.
+    /// Old runs removed with their item records, and every run of a pipeline renamed since.
     pub runs_removed: u64,
     /// Vectors removed from the embedding cache: those no kept checkpoint holds.
     pub vectors_removed: u64,
@@ -73,16 +73,8 @@ fn abandoned_names(
     };
     // Each folder's runs: the distinct (name, file) of the runs that carry a name, so that a
     // file is loaded once per name however many runs it made.
-    let mut runs_of: BTreeMap<String, BTreeSet<(String, Option<PathBuf>)>> = BTreeMap::new();
-    for run in store.runs()? {
-        if let Some(named) = run["name"].as_str().filter(|named| !named.is_empty()) {
-            let file = run["pipeline_path"].as_str().map(PathBuf::from);
-            runs_of
-                .entry(folder_name(named))
-                .or_default()
-                .insert((named.to_owned(), file));
-        }
-    }
+    let runs = store.runs()?;
+    let runs_of = runs_by_name(&runs, folder_name);
     let ours = folder_name(name);
     let mut abandoned = Vec::new();
     for entry in entries.flatten() {
@@ -105,19 +97,54 @@ fn abandoned_names(
         if legacy {
             continue;
         }
-        let used = runs_of.get(&folder_name).is_some_and(|runs| {
-            runs.iter().any(|(named, file)| match file {
-                Some(file) => still_named(file, named),
-                // A run from before runs recorded their file: it cannot be told.
-                None => true,
-            })
-        });
+        let used = (runs_of.get(&folder_name)).is_some_and(|runs| still_used(runs, still_named));
         if !used {
             abandoned.push(folder);
         }
     }
     abandoned.sort();
     Ok(abandoned)
+}
+
+/// The distinct (name, file) of the runs that carry a pipeline name, by `key` of the name, so
+/// that a file is loaded once per name however many runs it made.
+type RunsByName = BTreeMap<String, BTreeSet<(String, Option<PathBuf>)>>;
+
+fn runs_by_name(runs: &[serde_json::Value], key: impl Fn(&str) -> String) -> RunsByName {
+    let mut runs_of = RunsByName::new();
+    for run in runs {
+        if let Some(named) = run["name"].as_str().filter(|named| !named.is_empty()) {
+            let file = run["pipeline_path"].as_str().map(PathBuf::from);
+            runs_of
+                .entry(key(named))
+                .or_default()
+                .insert((named.to_owned(), file));
+        }
+    }
+    runs_of
+}
+
+/// Whether a pipeline file that made one of `runs` (name, file) still gives its name, or it
+/// cannot be told (a run from before runs recorded their file).
+fn still_used(runs: &BTreeSet<(String, Option<PathBuf>)>, still_named: StillNamed<'_>) -> bool {
+    runs.iter().any(|(named, file)| match file {
+        Some(file) => still_named(file, named),
+        None => true,
+    })
+}
+
+/// The pipeline names other than `name` that `runs` carry and that no pipeline file gives any
+/// more: every run under the name was made by a file that now gives another name (or another
+/// store). Their runs tell nothing gc must keep (their indexes go too).
+fn renamed_pipelines(
+    runs: &[serde_json::Value],
+    name: &str,
+    still_named: StillNamed<'_>,
+) -> HashSet<String> {
+    (runs_by_name(runs, str::to_owned).into_iter())
+        .filter(|(named, runs)| named != name && !still_used(runs, still_named))
+        .map(|(named, _)| named)
+        .collect()
 }
 
 /// The embedding cache keys of every vector a stored output holds: the cache keeps them, so a
@@ -249,7 +276,8 @@ fn pipeline_of(run: &serde_json::Value) -> &str {
 /// while a run awaits its resume;
 /// removes the `orphaned_indexes` (folders of index steps the pipeline no longer has) and, once
 /// the runs are pruned, the index folders of names no pipeline uses any more (see
-/// [`abandoned_names`]; `still_named` tells whether a pipeline file still gives a name).
+/// [`abandoned_names`]; `still_named` tells whether a pipeline file still gives a name). The
+/// runs of a pipeline renamed since ([`renamed_pipelines`]) keep nothing and go.
 pub fn collect_garbage(
     store: &Store,
     name: &str,
@@ -258,7 +286,13 @@ pub fn collect_garbage(
     orphaned_indexes: &[PathBuf],
     still_named: StillNamed<'_>,
 ) -> anyhow::Result<Collected> {
+    // A pipeline renamed since (its file now gives another name) keeps nothing alive: its
+    // runs go, and what they alone reached.
     let runs = store.runs()?;
+    let renamed = renamed_pipelines(&runs, name, still_named);
+    let (renamed_runs, runs): (Vec<serde_json::Value>, Vec<serde_json::Value>) = runs
+        .into_iter()
+        .partition(|run| renamed.contains(pipeline_of(run)));
     let mut latest: BTreeMap<&str, &serde_json::Value> = BTreeMap::new();
     for run in &runs {
         if matches!(run["status"].as_str(), Some("ok" | "failed_items")) {
@@ -320,7 +354,10 @@ pub fn collect_garbage(
         }
     }
     let (removed, bytes_freed) = store.retain_checkpoints(&live)?;
-    let runs_removed = prune_runs(store, None, keep_runs)?;
+    let renamed_ids: Vec<String> = (renamed_runs.iter())
+        .filter_map(|run| run["run_id"].as_str().map(str::to_owned))
+        .collect();
+    let runs_removed = store.remove_runs(&renamed_ids)? + prune_runs(store, None, keep_runs)?;
     // A cancelled or killed run's vectors are in the cache alone, for the run that resumes
     // it: while one waits, no vector goes.
     let (vectors_removed, vector_bytes) = match !since_latest.is_empty() {
@@ -507,6 +544,59 @@ mod tests {
         let collected = collect_garbage(&store, "p", &current, 20, &[], &|_, _| true).unwrap();
         assert_eq!(collected.vectors_removed, 1);
         assert!(store.vector(&[7; 32]).is_none());
+    }
+
+    /// A pipeline renamed since (the file that ran it now gives another name) keeps nothing
+    /// alive: its runs go and the checkpoints only they reached; a name that a file still
+    /// gives keeps its latest run and what it reached.
+    #[test]
+    fn gc_drops_the_runs_and_checkpoints_of_a_renamed_pipeline() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let runs = [
+            (
+                "old",
+                "20261130T000001.000Z-aaaa",
+                "/kb/a.yaml",
+                "fp-old",
+                1,
+            ),
+            (
+                "other",
+                "20261130T000002.000Z-aaaa",
+                "/kb/b.yaml",
+                "fp-other",
+                2,
+            ),
+            ("p", "20261130T000003.000Z-aaaa", "/kb/a.yaml", "fp-p", 3),
+        ];
+        for (name, run_id, file, fingerprint, key) in runs {
+            record_run_of(&store, name, run_id, "ok", fingerprint, key);
+            let summary = serde_json::json!({
+                "run_id": run_id, "status": "ok", "name": name, "pipeline_path": file,
+                "fingerprints": { "chunk": fingerprint },
+            });
+            store.save_run(run_id, &summary).unwrap();
+        }
+        // a.yaml now gives `p`; b.yaml still gives `other`.
+        let still_named = |file: &Path, name: &str| match file.to_str() {
+            Some("/kb/a.yaml") => name == "p",
+            _ => true,
+        };
+        let current = BTreeMap::from([("chunk".to_owned(), "fp-p".to_owned())]);
+        let collected = collect_garbage(&store, "p", &current, 1, &[], &still_named).unwrap();
+        assert_eq!((collected.runs_removed, collected.removed), (1, 1));
+        let names: Vec<String> = (store.runs().unwrap().iter())
+            .map(|run| run["name"].as_str().unwrap().to_owned())
+            .collect();
+        assert_eq!(names, ["p", "other"]);
+        let kept = |fingerprint: &str, key: u8| {
+            store
+                .checkpoint(fingerprint, &parse_key(&hex(&[key; 32])).unwrap())
+                .unwrap()
+                .is_some()
+        };
+        assert!(!kept("fp-old", 1) && kept("fp-other", 2) && kept("fp-p", 3));
     }
 
     /// Index folders of names no pipeline uses go; those of names a file still gives, of the
