@@ -548,6 +548,15 @@ fn semantic_chunking_embeds_a_documents_sentences_once() {
         "no sentence sent again"
     );
     assert_eq!(again, run("fresh", 50), "as a fresh store chunks it");
+    // gc keeps the sentence vectors of the chunking it keeps: tuning again embeds nothing.
+    let gc = engine_on(dir.path(), &["gc"], &pipeline("kept", 50));
+    assert_eq!(gc.status.code(), Some(0), "{}", stderr(&gc));
+    run("kept", 30);
+    assert_eq!(
+        endpoint.texts.lock().unwrap().len(),
+        sent * 2,
+        "the fresh store's six sentences only"
+    );
 }
 
 /// A server that answers vectors of another size for a while: the documents it embedded then

@@ -148,16 +148,26 @@ fn renamed_pipelines(
 }
 
 /// The embedding cache keys of every vector a stored output holds: the cache keeps them, so a
-/// document renamed after `gc` still costs no model call.
+/// document renamed after `gc` still costs no model call; and of the sentence vectors a
+/// semantic chunking was cut from, so that chunking it again with another percentile or size
+/// embeds nothing.
 fn held_vectors(store: &Store) -> anyhow::Result<HashSet<[u8; 32]>> {
     let mut held = HashSet::new();
     for value in store.checkpoint_values() {
-        if let Ok(Some(Item::Embedded(set))) = codec::decode(&value?) {
-            held.extend(
+        match codec::decode(&value?) {
+            Ok(Some(Item::Embedded(set))) => held.extend(
                 set.chunks
                     .iter()
                     .map(|c| *CacheKey::new(&set.model, text_to_embed(&c.chunk)).as_bytes()),
-            );
+            ),
+            Ok(Some(Item::Chunks(set))) => {
+                let calls = (set.debug.as_ref())
+                    .and_then(|debug| debug.extra.get(operators::chunk::SENTENCE_CALLS))
+                    .and_then(serde_json::Value::as_array);
+                let keys = calls.into_iter().flatten().filter_map(|call| call.as_str());
+                held.extend(keys.filter_map(crate::store::parse_key));
+            }
+            _ => {}
         }
     }
     Ok(held)

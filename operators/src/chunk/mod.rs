@@ -41,6 +41,7 @@ mod markup;
 mod recursive;
 mod scan;
 mod semantic;
+pub use semantic::SENTENCE_CALLS;
 pub mod sizer;
 mod smart;
 mod softbreak;

@@ -17,9 +17,14 @@ use super::sizer::{Sizer, WordSizer};
 use super::softbreak;
 use super::strategy::{Outcome, Segment, Work};
 use crate::embed::Embedder;
+use crate::embed::cache::CacheKey;
 
 /// Sentences embedded per call to the provider.
 const BATCH: usize = 256;
+
+/// The entry of a document's chunk debug that lists the cache keys (hex) of its sentence
+/// embedding calls.
+pub const SENTENCE_CALLS: &str = "sentence_calls";
 
 pub(super) fn run(
     work: &mut Work<'_>,
@@ -38,9 +43,17 @@ pub(super) fn run(
         }
     }
     let mut vectors = Vec::with_capacity(sentences.len());
+    // The cache key of each call, recorded with the chunks: `engine gc` keeps the sentence
+    // vectors of the chunkings it keeps, which another percentile or size chunks again from.
+    let scope = embedder.cache_scope();
+    let mut calls = Vec::new();
     for batch in sentences.chunks(BATCH) {
         let texts: Vec<&str> = batch.iter().map(|(_, [s, e])| &text[*s..*e]).collect();
         vectors.extend(embedder.embed_documents(&texts)?);
+        let key = CacheKey::of_call(&scope, &texts);
+        calls.push(serde_json::Value::from(
+            blake3::Hash::from(*key.as_bytes()).to_hex().as_str(),
+        ));
     }
     // distances[i]: between sentence i and i + 1, when both are in one segment and have words.
     let distances: Vec<Option<f32>> = sentences
@@ -121,6 +134,9 @@ pub(super) fn run(
         breakpoints.iter().filter(|b| **b).count().into(),
     );
     outcome.extra.insert("groups".into(), groups.into());
+    outcome
+        .extra
+        .insert(SENTENCE_CALLS.into(), serde_json::Value::Array(calls));
     outcome.extra.insert(
         "threshold".into(),
         threshold.map_or(serde_json::Value::Null, |t| {
