@@ -71,10 +71,8 @@ fn abandoned_names(
     let Ok(entries) = std::fs::read_dir(store.dir().join("indexes")) else {
         return Ok(Vec::new());
     };
-    // Each folder's runs: the distinct (name, file) of the runs that carry a name, so that a
-    // file is loaded once per name however many runs it made.
-    let runs = store.runs()?;
-    let runs_of = runs_by_name(&runs, folder_name);
+    // Each folder's runs.
+    let runs_of = runs_by_name(&store.runs()?, folder_name);
     let ours = folder_name(name);
     let mut abandoned = Vec::new();
     for entry in entries.flatten() {

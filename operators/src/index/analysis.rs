@@ -1,7 +1,8 @@
 //! Text analysis for BM25, the same at index and query time: words split at anything not a
 //! letter or digit, runs of Chinese, Japanese or Korean script cut into overlapping bigrams,
-//! words of more than 255 characters dropped, lower-cased, accents folded (`café` is `cafe`), English stop words
-//! dropped and words stemmed; each step but the split can be switched off in the settings.
+//! words of more than 255 characters dropped, lower-cased, accents folded (`café` is `cafe`),
+//! English stop words dropped and words stemmed; each step but the split can be switched off
+//! in the settings.
 
 use tantivy::tokenizer::{
     AsciiFoldingFilter, Language, LowerCaser, Stemmer, StopWordFilter, TextAnalyzer, Token,
