@@ -374,7 +374,8 @@ impl HybridIndexSink {
 /// and section headings indexed exactly, CJK bigrams and accent folding; 4: a chunk's section
 /// filters pass it under every section it covers, not only the one it starts in; 5: a
 /// document's first chunk is found by its title too; 6: words of 40 bytes to 255 characters
-/// are indexed, where they were dropped).
+/// are indexed, where they were dropped, and text is normalised (NFKC, format characters,
+/// final sigma) and its diacritics folded in every alphabetic script).
 const INDEXED_AS: &[u8] = b"entries 6\0";
 
 /// What identifies the entries of an embedded document in the index: the model and everything

@@ -9,6 +9,8 @@ use tantivy::tokenizer::{
     TokenStream, Tokenizer,
 };
 
+use std::borrow::Cow;
+
 use unicode_normalization::UnicodeNormalization;
 use unicode_normalization::char::is_combining_mark;
 
@@ -23,6 +25,7 @@ pub const LONGEST_WORD: usize = 255;
 pub fn analyzer(config: &IndexConfig) -> TextAnalyzer {
     let builder = TextAnalyzer::builder(WordTokenizer {
         cjk_bigrams: config.cjk_bigrams,
+        fold_accents: config.fold_accents,
     })
     .filter(LowerCaser)
     .dynamic();
@@ -68,10 +71,67 @@ fn is_cjk(c: char) -> bool {
 /// after one (as Tantivy's `SimpleTokenizer`, which split `nai\u{308}ve` in two), and, with `cjk_bigrams`, a run of CJK characters into its overlapping
 /// pairs (`日本語` gives `日本` and `本語`; a run of one character is itself), as Lucene's CJK
 /// bigram filter does: such text has no spaces, so a whole sentence would be one token.
+///
+/// The text is [`normalized`] first: compatibility forms as their plain letters, format
+/// characters dropped, and with `fold_accents` the diacritics of alphabetic scripts too.
 #[derive(Clone, Default)]
 pub struct WordTokenizer {
     /// Cut CJK runs into bigrams.
     pub cjk_bigrams: bool,
+    /// Drop the diacritics of alphabetic scripts ([`normalized`]).
+    pub fold_accents: bool,
+}
+
+/// Whether `c` only formats text, and is no part of what it says: a soft hyphen, a zero-width
+/// non-joiner or joiner (Persian writes one inside words), a word joiner, a zero-width no-break
+/// space. Dropped, so that a word holding one is the word a reader sees.
+fn is_ignorable(c: char) -> bool {
+    matches!(
+        c,
+        '\u{AD}' | '\u{200C}' | '\u{200D}' | '\u{2060}' | '\u{FEFF}'
+    )
+}
+
+/// Whether `c` is a diacritic of an alphabetic script, folded away with accents: the combining
+/// diacritical marks (Latin and Greek accents, Cyrillic stress, the dot of Turkish İ), Cyrillic
+/// titlo, Hebrew points, Arabic vowel marks and tatweel. The vowel signs and viramas of Indic
+/// and Southeast Asian scripts, and the voicing marks of kana, spell their words and stay.
+fn is_folded_mark(c: char) -> bool {
+    matches!(c as u32,
+        0x0300..=0x036F
+        | 0x0483..=0x0489
+        | 0x0591..=0x05BD | 0x05BF | 0x05C1..=0x05C2 | 0x05C4..=0x05C5 | 0x05C7
+        | 0x0610..=0x061A | 0x0640 | 0x064B..=0x065F | 0x0670
+        | 0x06D6..=0x06DC | 0x06DF..=0x06E4 | 0x06E7..=0x06E8 | 0x06EA..=0x06ED
+        | 0x1AB0..=0x1AFF | 0x1DC0..=0x1DFF | 0x20D0..=0x20FF | 0xFE20..=0xFE2F)
+}
+
+/// `text` as it is analysed: compatibility forms as their plain letters (NFKC: full-width
+/// Latin, half-width katakana, ligatures), decomposed Hangul and kana composed (so that CJK
+/// bigrams are of syllables, however the text was written), format characters dropped, a final
+/// sigma as sigma (upper case has one sigma); and with `fold_accents`, the diacritics of
+/// alphabetic scripts dropped ([`is_folded_mark`]: `αθηνα` finds "Αθήνα", `москва` "Москва́",
+/// `istanbul` "İstanbul", `елка` "Ёлка").
+pub fn normalized(text: &str, fold_accents: bool) -> Cow<'_, str> {
+    if text.is_ascii() {
+        return Cow::Borrowed(text);
+    }
+    let composed = text
+        .chars()
+        .filter(|c| !is_ignorable(*c))
+        .nfkc()
+        .map(|c| if c == 'ς' { 'σ' } else { c });
+    if !fold_accents {
+        return Cow::Owned(composed.collect());
+    }
+    let composed: String = composed.collect();
+    Cow::Owned(
+        composed
+            .nfd()
+            .filter(|c| !is_folded_mark(*c))
+            .nfc()
+            .collect(),
+    )
 }
 
 /// The tokens of one text, produced up front.
@@ -84,6 +144,7 @@ impl Tokenizer for WordTokenizer {
     type TokenStream<'a> = WordTokenStream;
 
     fn token_stream<'a>(&'a mut self, text: &'a str) -> WordTokenStream {
+        let text = &*normalized(text, self.fold_accents);
         let mut tokens = Vec::new();
         let mut push = |from: usize, to: usize| {
             let word = &text[from..to];
@@ -94,12 +155,7 @@ impl Tokenizer for WordTokenizer {
                 offset_from: from,
                 offset_to: to,
                 position: tokens.len(),
-                // Composed, so that a decomposed accent (`nai\u{308}ve`) folds as `naïve` does.
-                text: if word.is_ascii() {
-                    word.to_owned()
-                } else {
-                    word.nfc().collect()
-                },
+                text: word.to_owned(),
                 position_length: 1,
             });
         };
@@ -205,7 +261,54 @@ mod tests {
         }
         let longest = "é".repeat(LONGEST_WORD);
         assert_eq!(terms(&config, &longest), ["e".repeat(LONGEST_WORD)]);
+        // Characters as a reader counts them: an accent written apart is no character more.
+        let decomposed = "e\u{301}".repeat(LONGEST_WORD);
+        assert_eq!(terms(&config, &decomposed), ["e".repeat(LONGEST_WORD)]);
         assert!(terms(&config, &format!("{longest}e")).is_empty());
+    }
+
+    /// What people type finds what documents hold, in any script: Turkish İ without its dot,
+    /// Greek without tonos and in capitals (final sigma), Cyrillic without stress marks or ё's
+    /// dots, Hebrew and Arabic without vowel marks, half-width katakana as full-width, words
+    /// with a soft hyphen or a Persian zero-width non-joiner, decomposed Hangul and kana.
+    #[test]
+    fn words_in_other_scripts_fold_as_people_type_them() {
+        let config = IndexConfig {
+            stemmer: false,
+            stopwords: false,
+            ..IndexConfig::default()
+        };
+        let same = |document: &str, query: &str| {
+            assert_eq!(
+                terms(&config, document),
+                terms(&config, query),
+                "{document} / {query}"
+            );
+        };
+        same("İstanbul DİYARBAKIR", "istanbul diyarbakir");
+        same("Αθήνα ΣΩΚΡΑΤΗΣ Οδυσσέας", "αθηνα σωκρατης ΟΔΥΣΣΕΑΣ");
+        same("Москва\u{301} Ёлка Пётр", "москва елка петр");
+        same("O\u{323}\u{300}ro\u{323}\u{300}", "oro");
+        same("ס\u{5b0}פ\u{5b8}ר\u{5b4}ים مِصْرَ", "ספרים مصر");
+        same("ｶﾀｶﾅ ＡＢＣ１２３", "カタカナ abc123");
+        same(
+            "super\u{ad}cali\u{ad}fragilistic می\u{200c}خواهم",
+            "supercalifragilistic میخواهم",
+        );
+        let nfd = |text: &str| text.nfd().collect::<String>();
+        same(&nfd("부산 비빔밥 ガギグゲゴ"), "부산 비빔밥 ガギグゲゴ");
+        // The voicing marks of kana and the vowel signs of Indic scripts spell words: kept.
+        assert_ne!(terms(&config, "ガ"), terms(&config, "カ"));
+        assert_ne!(terms(&config, "किताब"), terms(&config, "कताब"));
+        // Without accent folding, accents stay; the rest is folded still.
+        let kept = IndexConfig {
+            fold_accents: false,
+            ..config.clone()
+        };
+        assert_eq!(
+            terms(&kept, "Αθήνα ΣΩΚΡΑΤΗΣ ｶﾀｶﾅ"),
+            ["αθήνα", "σωκρατησ", "カタ", "タカ", "カナ"]
+        );
     }
 
     #[test]
@@ -229,7 +332,10 @@ mod tests {
 
     #[test]
     fn bigram_positions_and_offsets_follow_the_text() {
-        let mut tokenizer = WordTokenizer { cjk_bigrams: true };
+        let mut tokenizer = WordTokenizer {
+            cjk_bigrams: true,
+            fold_accents: true,
+        };
         let mut stream = tokenizer.token_stream("ab 日本語");
         let mut seen = Vec::new();
         while stream.advance() {
