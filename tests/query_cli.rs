@@ -632,6 +632,17 @@ fn a_query_shows_titles_and_says_when_the_index_is_older_than_the_pipeline() {
     assert!(stderr(&query("index_b")).is_empty());
     fs::write(dir.path().join("pipeline.yaml"), PIPELINE).unwrap();
     assert!(stderr(&query("index_a")).is_empty());
+    // A step made like another branch's (chunk_b's size) computes what index_a never held.
+    fs::write(
+        dir.path().join("pipeline.yaml"),
+        PIPELINE.replace("size: 400", "size: 120"),
+    )
+    .unwrap();
+    assert!(
+        stderr(&query("index_a")).contains("(step `chunk_a` changed)"),
+        "{}",
+        stderr(&query("index_a"))
+    );
     // A step renamed computes what it did: nothing changed.
     fs::write(
         dir.path().join("pipeline.yaml"),
@@ -652,7 +663,7 @@ fn a_query_shows_titles_and_says_when_the_index_is_older_than_the_pipeline() {
 fn a_query_tells_a_stale_index_without_the_store_and_from_the_store_without_a_record() {
     let dir = built();
     let store = dir.path().join(".engine");
-    let record = store.join("indexes/qc/index_a/built.json");
+    let record = live_generation(dir.path(), "index_a").join("built.json");
     let recorded: serde_json::Value = serde_json::from_slice(&fs::read(&record).unwrap()).unwrap();
     assert!(
         recorded["fingerprints"]["chunk_a"].is_string(),
@@ -679,7 +690,49 @@ fn a_query_tells_a_stale_index_without_the_store_and_from_the_store_without_a_re
     // The next run records the build again.
     let (code, summary) = run_json(dir.path());
     assert_eq!(code, Some(0), "{summary}");
-    assert!(record.is_file());
+    assert!(
+        live_generation(dir.path(), "index_a")
+            .join("built.json")
+            .is_file()
+    );
+}
+
+/// The live generation folder of index `step` of the `qc` pipeline run in `dir`.
+fn live_generation(dir: &Path, step: &str) -> std::path::PathBuf {
+    let index = dir.join(".engine/indexes/qc").join(step);
+    let current = fs::read_to_string(index.join("CURRENT")).unwrap();
+    index.join(current.trim())
+}
+
+/// A run in which a document failed still built the rest of the index with its settings: a
+/// query with the pipeline of that run says the failed document holds what an earlier run
+/// made of it; with the pipeline file of before, that the file changed since the index was
+/// built.
+#[test]
+fn a_run_with_a_failed_document_counts_as_the_build_and_says_what_it_kept() {
+    let dir = built();
+    let docx = common::shared_corpus().join("docx/docling__docx_checkboxes.docx");
+    fs::copy(&docx, dir.path().join("docs/form.docx")).unwrap();
+    let (code, summary) = run_json(dir.path());
+    assert_eq!(code, Some(0), "{summary}");
+    fs::write(dir.path().join("docs/form.docx"), "not a zip").unwrap();
+    fs::write(
+        dir.path().join("pipeline.yaml"),
+        PIPELINE.replace("size: 400", "size: 300"),
+    )
+    .unwrap();
+    let (code, summary) = run_json(dir.path());
+    assert_eq!(code, Some(1), "{summary}");
+    assert_eq!(summary["steps"]["index_a"]["outcome"]["documents_kept"], 1);
+    let query = || engine_with(dir.path(), &["query", "--index", "index_a", "mutex"]);
+    let note = stderr(&query());
+    assert!(
+        note.contains("1 document(s) failed in run ") && !note.contains("file changed"),
+        "{note}"
+    );
+    fs::write(dir.path().join("pipeline.yaml"), PIPELINE).unwrap();
+    let note = stderr(&query());
+    assert!(note.contains("(step `chunk_a` changed)"), "{note}");
 }
 
 /// A run that leaves the index holding what an earlier run made (its source found empty: the

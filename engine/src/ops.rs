@@ -35,10 +35,14 @@ pub fn default_parallelism() -> usize {
 
 /// The nodes of `plan`, in its order, ready for [`crate::runtime::execute`]; embed steps keep
 /// their vectors in `store` when one is given.
+///
+/// `build` is what each index records of the run that updates it (its id and the steps'
+/// fingerprints), so that a query can tell an index older than the pipeline file.
 pub fn build_nodes(
     pipeline: &Pipeline,
     plan: &Plan,
     store: Option<&Arc<Store>>,
+    build: &serde_json::Value,
 ) -> anyhow::Result<Vec<Node>> {
     let position: std::collections::HashMap<&str, usize> = plan
         .order
@@ -50,7 +54,7 @@ pub fn build_nodes(
         .iter()
         .map(|planned| {
             let step = &pipeline.steps[planned.index];
-            let operator = operator(pipeline, step, &planned.fingerprint, store)
+            let operator = operator(pipeline, step, &planned.fingerprint, store, build)
                 .with_context(|| format!("step `{}` cannot start", step.name))?;
             Ok(Node {
                 name: step.name.clone(),
@@ -92,6 +96,7 @@ fn operator(
     step: &Step,
     fingerprint: &str,
     store: Option<&Arc<Store>>,
+    build: &serde_json::Value,
 ) -> anyhow::Result<Operator> {
     let base = pipeline.base.as_path();
     Ok(match &step.config {
@@ -135,6 +140,7 @@ fn operator(
             Operator::Sink(Box::new(HybridIndexSink {
                 dir: crate::query::index_dir(pipeline, &step.name),
                 config: config.clone(),
+                build: build.clone(),
                 update: None,
             }))
         }
@@ -357,13 +363,17 @@ fn output_order(position: Position) -> u128 {
 struct HybridIndexSink {
     dir: std::path::PathBuf,
     config: IndexConfig,
+    /// What the index records of the run ([`IndexUpdate::record_build`]).
+    build: serde_json::Value,
     update: Option<IndexUpdate>,
 }
 
 impl HybridIndexSink {
     fn update(&mut self, model: Option<&str>) -> anyhow::Result<&mut IndexUpdate> {
         if self.update.is_none() {
-            self.update = Some(IndexUpdate::begin(&self.dir, &self.config, model)?);
+            let mut update = IndexUpdate::begin(&self.dir, &self.config, model)?;
+            update.record_build(self.build.clone());
+            self.update = Some(update);
         }
         Ok(self.update.as_mut().expect("begun above"))
     }

@@ -460,13 +460,10 @@ fn completed_runs_of(pipeline: &Pipeline) -> Option<Vec<serde_json::Value>> {
         .ok()
 }
 
-/// The file in an index's folder that names the completed run that last updated it and the
-/// fingerprints of the pipeline's steps then.
-const BUILT: &str = "built.json";
-
 /// Whether completed `run` (as the store records it) brought index `step` up to date: the
 /// step updated the index and kept no document from before for one that failed (a source
 /// found empty, a provider down), so that everything it holds came from the run's settings.
+/// For an index written before indexes recorded their run ([`build_record`]).
 fn brought_up_to_date(run: &serde_json::Value, step: &str) -> bool {
     let outcome = &run["steps"][step]["outcome"];
     run["fingerprints"][step].is_string()
@@ -474,35 +471,10 @@ fn brought_up_to_date(run: &serde_json::Value, step: &str) -> bool {
         && outcome["documents_kept"].as_u64().unwrap_or(0) == 0
 }
 
-/// Records, in the folder of each index of `pipeline` that completed `run` (its id,
-/// fingerprints and step reports, as the store records it) brought up to date, that run's id
-/// and fingerprints: what [`stale_notes`] compares the pipeline with. An index the run left
-/// holding documents of an earlier run keeps its record. A record that cannot be written is
-/// removed, so that the store's runs are read instead.
-pub fn record_builds(pipeline: &Pipeline, run: &serde_json::Value) {
-    let record =
-        serde_json::json!({ "run_id": run["run_id"], "fingerprints": run["fingerprints"] });
-    for step in index_steps(pipeline) {
-        let dir = index_dir(pipeline, step);
-        if !dir.join("CURRENT").is_file() || !brought_up_to_date(run, step) {
-            continue;
-        }
-        let file = dir.join(BUILT);
-        let written = {
-            let pending = dir.join(format!("{BUILT}.pending"));
-            std::fs::write(&pending, record.to_string())
-                .and_then(|()| std::fs::rename(&pending, &file))
-        };
-        if written.is_err() {
-            let _ = std::fs::remove_file(&file);
-        }
-    }
-}
-
-/// The build record of index `step` ([`record_builds`]), if it has one that reads whole.
+/// The record index `step` keeps of the run that made it what it is (its id, the steps'
+/// fingerprints then, and the documents it kept from before), if it has one that reads whole.
 fn build_record(pipeline: &Pipeline, step: &str) -> Option<serde_json::Value> {
-    let text = std::fs::read(index_dir(pipeline, step).join(BUILT)).ok()?;
-    let record: serde_json::Value = serde_json::from_slice(&text).ok()?;
+    let record = operators::index::hybrid::build_record(&index_dir(pipeline, step))?;
     (record["run_id"].is_string() && record["fingerprints"][step].is_string()).then_some(record)
 }
 
@@ -514,31 +486,52 @@ fn stale_note(
     built: &serde_json::Value,
     step: &str,
 ) -> Option<String> {
-    built["fingerprints"][step].as_str()?;
-    let feeding = crate::compare::upstream(pipeline, step);
-    // By fingerprint, not by name: a step renamed since computes what it did.
-    let built_fingerprints: std::collections::HashSet<&str> = (built["fingerprints"].as_object())
-        .into_iter()
-        .flat_map(|fingerprints| fingerprints.values().filter_map(|value| value.as_str()))
+    let fingerprints = &built["fingerprints"];
+    let run = built["run_id"].as_str().unwrap_or("?");
+    let planned_fingerprint = |name: &str| {
+        (plan.order.iter())
+            .find(|planned| pipeline.steps[planned.index].name == name)
+            .map(|planned| planned.fingerprint.as_str())
+    };
+    // A step's fingerprint covers all that feeds it: the index's own tells.
+    if fingerprints[step].as_str()? == planned_fingerprint(step)? {
+        return kept_note(built, step, run);
+    }
+    // The first step that differs, by name; one renamed since, by its fingerprint.
+    let known: std::collections::HashSet<&str> = (fingerprints.as_object().into_iter())
+        .flat_map(|all| all.values().filter_map(|value| value.as_str()))
         .collect();
+    let feeding = crate::compare::upstream(pipeline, step);
     let changed = plan.order.iter().find(|planned| {
         let spec = &pipeline.steps[planned.index];
-        (spec.name == step || feeding.contains(&spec.name))
-            && !built_fingerprints.contains(planned.fingerprint.as_str())
+        let differs = match fingerprints[&spec.name].as_str() {
+            Some(fingerprint) => fingerprint != planned.fingerprint,
+            None => !known.contains(planned.fingerprint.as_str()),
+        };
+        (spec.name == step || feeding.contains(&spec.name)) && differs
     })?;
     let spec = &pipeline.steps[changed.index];
     if (spec.config.resource_files(&pipeline.base).iter()).any(|file| !file.is_file()) {
         return None;
     }
     let what = if spec.name == step {
-        "its settings changed".to_owned()
+        "its settings or its input changed".to_owned()
     } else {
         format!("step `{}` changed", spec.name)
     };
     Some(format!(
-        "the pipeline file changed since index `{step}` was built by run {} ({what}): the index answers with what that run made; `engine run {}` rebuilds it",
-        built["run_id"].as_str().unwrap_or("?"),
+        "the pipeline file changed since index `{step}` was built by run {run} ({what}): the index answers with what that run made; `engine run {}` rebuilds it",
         pipeline.file.display()
+    ))
+}
+
+/// The note for an index up to date with the pipeline but for documents that failed in the
+/// run that built it (`documents_kept` in its record): it holds what an earlier run made of
+/// them.
+fn kept_note(built: &serde_json::Value, step: &str, run: &str) -> Option<String> {
+    let kept = built["documents_kept"].as_u64().filter(|kept| *kept > 0)?;
+    Some(format!(
+        "{kept} document(s) failed in run {run}, which built index `{step}`: the index answers with what an earlier run made of them, until a run reads them again without failing"
     ))
 }
 

@@ -111,8 +111,7 @@ pub fn run(
     let now = SystemTime::now();
     let run_id = run_id(now);
     let plan = crate::plan::plan(pipeline);
-    let nodes = crate::ops::build_nodes(pipeline, &plan, Some(&store))?;
-    let fingerprints = plan
+    let fingerprints: Map<String, serde_json::Value> = plan
         .order
         .iter()
         .map(|planned| {
@@ -122,6 +121,8 @@ pub fn run(
             )
         })
         .collect();
+    let build = serde_json::json!({ "run_id": run_id, "fingerprints": fingerprints });
+    let nodes = crate::ops::build_nodes(pipeline, &plan, Some(&store), &build)?;
     let mut summary = RunSummary {
         run_id: run_id.clone(),
         status: Status::Running,
@@ -187,9 +188,6 @@ pub fn run(
     summary.warnings = execution.warnings;
     summary.warned = execution.warned;
     save(&store, &summary)?;
-    if matches!(summary.status, Status::Ok | Status::FailedItems) {
-        crate::query::record_builds(pipeline, &serde_json::to_value(&summary)?);
-    }
     // Every run records every document: without a bound the store grows run after run.
     crate::gc::prune_runs(&store, Some(&pipeline.name), keep_runs)?;
     store.flush_or_exit(FLUSH_PATIENCE)?;

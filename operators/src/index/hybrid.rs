@@ -163,6 +163,35 @@ fn current_generation(dir: &Path) -> Option<(u64, PathBuf)> {
     path.join("docs.json").exists().then_some((number, path))
 }
 
+/// The file of a generation that names the run that made it ([`IndexUpdate::record_build`]).
+const BUILT: &str = "built.json";
+
+/// The record of the run that made the live generation of the index in `dir` what it is
+/// ([`IndexUpdate::record_build`]), when it has one that reads.
+pub fn build_record(dir: &Path) -> Option<serde_json::Value> {
+    read_build_record(&current_generation(dir)?.1)
+}
+
+fn read_build_record(generation: &Path) -> Option<serde_json::Value> {
+    serde_json::from_slice(&fs::read(generation.join(BUILT)).ok()?).ok()
+}
+
+/// Writes `build` as the record of `generation` (written whole, then renamed into place), or
+/// removes it when there is none; a record that cannot be written is removed: an index
+/// without one is told from the store's runs.
+fn write_build_record(generation: &Path, build: Option<&serde_json::Value>) {
+    let file = generation.join(BUILT);
+    let written = build.is_some_and(|build| {
+        let pending = generation.join(format!("{BUILT}.pending"));
+        fs::write(&pending, build.to_string())
+            .and_then(|()| fs::rename(&pending, &file))
+            .is_ok()
+    });
+    if !written {
+        let _ = fs::remove_file(&file);
+    }
+}
+
 fn read_generation(path: &Path) -> Result<Generation, IndexError> {
     let file = path.join("docs.json");
     let bytes = fs::read(&file).map_err(io("cannot read", &file))?;
@@ -263,6 +292,8 @@ pub struct IndexUpdate {
     failed: FailedDocuments,
     staged: Option<Staged>,
     stats: UpdateStats,
+    /// What the update records of the run that made it ([`IndexUpdate::record_build`]).
+    build: Option<serde_json::Value>,
 }
 
 impl IndexUpdate {
@@ -354,7 +385,28 @@ impl IndexUpdate {
                 afresh,
                 ..UpdateStats::default()
             },
+            build: None,
         })
+    }
+
+    /// Records `build` (what run made the update, with what settings) with the index as the
+    /// update leaves it, switched in with it ([`build_record`] reads it), adding how many
+    /// documents the index kept from before for documents that failed (`documents_kept`). An
+    /// update offered no document, that kept what the index held (a source found empty), leaves
+    /// the record of the run that made what it holds.
+    pub fn record_build(&mut self, build: serde_json::Value) {
+        self.build = Some(build);
+    }
+
+    /// The record of [`IndexUpdate::record_build`] for the index as it will be, and whether it
+    /// is the record of an earlier run (the update offered nothing, and kept what was there).
+    fn build_to_record(&mut self) -> Option<(serde_json::Value, bool)> {
+        let mut build = self.build.take()?;
+        let stats = &self.stats;
+        let earlier =
+            stats.documents_indexed + stats.documents_unchanged == 0 && stats.documents_kept > 0;
+        build["documents_kept"] = stats.documents_kept.into();
+        Some((build, earlier))
     }
 
     fn stage(&mut self) -> Result<&mut Staged, IndexError> {
@@ -597,9 +649,22 @@ impl IndexUpdate {
         if self.staged.is_none() && (settings_changed || resumed || first || outdated()) {
             self.stage()?;
         }
+        let build = self.build_to_record();
+        let live = self.live.as_ref().map(|(_, path)| path.clone());
         let Some(mut staged) = self.staged.take() else {
+            // Nothing changed: the live generation is what this run makes of its input.
+            if let (Some((build, false)), Some(live)) = (&build, &live) {
+                write_build_record(live, Some(build));
+            }
             return Ok((self.stats, Switch(None)));
         };
+        match (&build, &live) {
+            (Some((build, false)), _) => write_build_record(&staged.path, Some(build)),
+            (Some((_, true)), Some(live)) => {
+                write_build_record(&staged.path, read_build_record(live).as_ref())
+            }
+            _ => {}
+        }
         self.stats.resumed = resumed;
         if resumed {
             self.count_against_live(&live_docs);
@@ -2500,6 +2565,37 @@ mod tests {
         let all = search(axis(0), 8);
         assert_eq!(all[0], "p#0");
         assert_eq!(all.last().map(String::as_str), Some("a0#0"), "{all:?}");
+    }
+
+    /// The record of the run that made the index goes with the generation it made: an update
+    /// not switched in (its run killed before) leaves the live record, and one that changed
+    /// nothing writes its run's record into the live generation.
+    #[test]
+    fn an_index_records_the_run_that_made_it_with_its_generation() {
+        let dir = tempfile::tempdir().unwrap();
+        let update = |run: &str, text: &str| {
+            let mut update =
+                IndexUpdate::begin(dir.path(), &IndexConfig::default(), Some("model")).unwrap();
+            update.record_build(serde_json::json!({ "run_id": run }));
+            update.upsert("a", text, &[entry("a", 0, text, 0)]).unwrap();
+            update.finish().unwrap().1
+        };
+        let run_of = || build_record(dir.path()).map(|record| record["run_id"].clone());
+        update("r1", "alpha").publish().unwrap();
+        assert_eq!(run_of(), Some("r1".into()));
+        let not_switched_in = update("r2", "beta");
+        drop(not_switched_in);
+        assert_eq!(run_of(), Some("r1".into()));
+        update("r3", "alpha").publish().unwrap();
+        assert_eq!(run_of(), Some("r3".into()));
+        let unchanged = update("r4", "alpha");
+        assert_eq!(
+            run_of(),
+            Some("r4".into()),
+            "nothing changed: the live generation is r4's"
+        );
+        unchanged.publish().unwrap();
+        assert_eq!(build_record(dir.path()).unwrap()["documents_kept"], 0);
     }
 
     /// Hybrid mode fuses two lists that both go exactly `candidates` deep, chunks tied at the
