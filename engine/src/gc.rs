@@ -361,6 +361,17 @@ pub fn collect_garbage(
             }
         }
     }
+    // A renamed pipeline's runs may have computed what the current file reaches (a name
+    // changed, then changed back): that stays, for the next run.
+    let reaches: HashSet<&str> = current.values().map(String::as_str).collect();
+    for run in &renamed_runs {
+        let run_id = run["run_id"].as_str().unwrap_or_default();
+        for (_, _, record) in store.item_records(run_id, None)? {
+            if !record.key.is_empty() && reaches.contains(record.fingerprint.as_str()) {
+                live.insert((record.fingerprint, record.key));
+            }
+        }
+    }
     let (removed, bytes_freed) = store.retain_checkpoints(&live)?;
     let renamed_ids: Vec<String> = (renamed_runs.iter())
         .filter_map(|run| run["run_id"].as_str().map(str::to_owned))
@@ -592,6 +603,19 @@ mod tests {
             _ => true,
         };
         let current = BTreeMap::from([("chunk".to_owned(), "fp-p".to_owned())]);
+        // What the current file reaches stays, whichever name computed it.
+        let renamed_computed = BTreeMap::from([("chunk".to_owned(), "fp-old".to_owned())]);
+        let collected =
+            collect_garbage(&store, "p", &renamed_computed, 20, &[], &still_named).unwrap();
+        assert_eq!((collected.runs_removed, collected.removed), (1, 0));
+        for (name, run_id, file, fingerprint, key) in &runs[..1] {
+            record_run_of(&store, name, run_id, "ok", fingerprint, *key);
+            let summary = serde_json::json!({
+                "run_id": run_id, "status": "ok", "name": name, "pipeline_path": file,
+                "fingerprints": { "chunk": fingerprint },
+            });
+            store.save_run(run_id, &summary).unwrap();
+        }
         let collected = collect_garbage(&store, "p", &current, 1, &[], &still_named).unwrap();
         assert_eq!((collected.runs_removed, collected.removed), (1, 1));
         let names: Vec<String> = (store.runs().unwrap().iter())
