@@ -1520,11 +1520,6 @@ fn query(
     {
         errln!("note: {}", crate::stdout::visible(&note));
     }
-    if request.mode != Mode::Bm25
-        && let Some(note) = searcher.rebuilt_graph_note()?
-    {
-        errln!("note: {note}");
-    }
     match input {
         QueryInput::Text(text) => {
             let (vector, notes) = prepare_query(&mut searcher, request.mode, text)?;
@@ -1545,6 +1540,9 @@ fn query(
             }
         }
         QueryInput::File(_) => query_all(&mut searcher, request, &filters, &queries)?,
+    }
+    if let Some(note) = searcher.rebuilt_graph_note() {
+        errln!("note: {note}");
     }
     // The process ends here: freeing a large vector graph point by point took a fifth of a
     // query's time (0.4 s at 100,000 chunks), and the system takes the memory back at once.

@@ -97,9 +97,6 @@ pub fn compare(pipeline: &Pipeline, options: &CompareOptions) -> anyhow::Result<
     let mut searchers = Vec::new();
     for step in &steps {
         let searcher = Searcher::open(pipeline, step)?;
-        if options.modes.iter().any(|mode| *mode != Mode::Bm25) {
-            warnings.extend(searcher.rebuilt_graph_note()?);
-        }
         searchers.push((step, searcher));
     }
     if let (Some(qrels), Some(path)) = (&qrels, &options.qrels) {
@@ -137,6 +134,7 @@ pub fn compare(pipeline: &Pipeline, options: &CompareOptions) -> anyhow::Result<
                     .insert(id.clone(), documents);
             }
         }
+        warnings.extend(searcher.rebuilt_graph_note());
     }
     for (name, ranked) in external {
         rankings.insert((name, RUN), ranked);

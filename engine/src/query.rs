@@ -183,14 +183,13 @@ impl Searcher {
         })
     }
 
-    /// What to say when the index's vector graph is damaged or of an older format: vector
-    /// searches score every chunk instead of walking it until a run saves it anew.
-    pub fn rebuilt_graph_note(&self) -> anyhow::Result<Option<String>> {
-        if !self
-            .vectors()?
-            .is_some_and(|vectors| vectors.graph_unusable())
-        {
-            return Ok(None);
+    /// What to say, after searching, when a search found the index's vector graph damaged
+    /// or of an older format: vector searches score every chunk instead of walking it until a
+    /// run saves it anew.
+    pub fn rebuilt_graph_note(&self) -> Option<String> {
+        let loaded = self.index.vectors().ok().flatten();
+        if !loaded.is_some_and(|vectors| vectors.graph_found_unusable()) {
+            return None;
         }
         // A query never writes the index.
         let run = format!("`engine run {}`", self.file.display());
@@ -201,10 +200,10 @@ impl Searcher {
         } else {
             format!("{run} once saves it anew")
         };
-        Ok(Some(format!(
+        Some(format!(
             "the vector graph of index `{}` is damaged or from an older version of the engine, so vector searches score every chunk instead of walking it (the same hits, slower on a large index); {saved_by}",
             self.step,
-        )))
+        ))
     }
 
     /// The index's vector half (`None` when it holds no vectors), read on first use: BM25

@@ -985,13 +985,12 @@ impl VectorIndex {
         self.rebuilt_on_load
     }
 
-    /// Whether the graph saved where the index was opened is in an older format or damaged
-    /// (its files are read to tell), so that searches score every candidate instead of
-    /// walking it, until a run saves the index again.
-    pub fn graph_unusable(&self) -> bool {
-        self.saved_graph
-            .as_ref()
-            .is_some_and(|saved| !saved.usable())
+    /// Whether a search that would have walked the graph saved where the index was opened
+    /// found it in an older format or damaged, and scored every candidate instead: so it goes
+    /// until a run saves the index again. Searches that score every candidate anyway never
+    /// read the graph's files, and never tell.
+    pub fn graph_found_unusable(&self) -> bool {
+        (self.saved_graph.as_ref()).is_some_and(|saved| saved.usable.get() == Some(&false))
     }
 }
 
@@ -1653,17 +1652,23 @@ mod reach_tests {
             loaded.search(query, 10, 8, None)
         );
         assert!(graph_read());
-        assert!(!opened.graph_unusable());
+        assert!(!opened.graph_found_unusable());
         let data = dir.path().join("hnsw.hnsw.data");
         let file = fs::OpenOptions::new().write(true).open(&data).unwrap();
         file.set_len(100).unwrap();
         let damaged = VectorIndex::open(dir.path(), &config).unwrap();
-        assert!(damaged.graph_unusable());
+        assert!(!damaged.graph_found_unusable(), "not read yet");
+        damaged.search(&vectors[0], 5, 8, Some(&few));
+        assert!(
+            !damaged.graph_found_unusable(),
+            "a narrow filter never reads it"
+        );
         for query in &vectors[..20] {
             assert_eq!(
                 ids(damaged.search(query, 10, 8, None)),
                 ids(damaged.exact_search(query, 10, None))
             );
         }
+        assert!(damaged.graph_found_unusable());
     }
 }
