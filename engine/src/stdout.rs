@@ -17,9 +17,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 static GONE: AtomicBool = AtomicBool::new(false);
 
-/// Whether `c` is a control character a terminal may act on: C0 but line feed and tab, DEL, C1.
+/// Whether `c` is a control character a terminal may act on: C0 but line feed and tab, DEL, C1;
+/// or a bidirectional embedding, override or isolate, which makes what follows it read in
+/// another order than the text holds (a file name or hit text shown reversed).
 fn is_control(c: char) -> bool {
-    c.is_control() && c != '\n' && c != '\t'
+    (c.is_control() && c != '\n' && c != '\t')
+        || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
 /// `text` with every control character but line feed and tab shown as `\u{..}` (ESC as
@@ -139,6 +142,17 @@ macro_rules! out {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A bidirectional override or isolate is shown, so text after it reads in its own order;
+    /// right-to-left text itself, and its marks, print as they are.
+    #[test]
+    fn bidirectional_overrides_are_shown_not_sent() {
+        assert_eq!(
+            visible("invoice \u{202e}txt.exe\u{202c} \u{2067}x\u{2069}"),
+            "invoice \\u{202e}txt.exe\\u{202c} \\u{2067}x\\u{2069}"
+        );
+        assert_eq!(visible("שלום \u{200f}עולם مرحبا"), "שלום \u{200f}עולם مرحبا");
+    }
 
     #[test]
     fn control_characters_are_shown_not_sent() {
