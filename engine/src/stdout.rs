@@ -151,7 +151,10 @@ mod tests {
             visible("invoice \u{202e}txt.exe\u{202c} \u{2067}x\u{2069}"),
             "invoice \\u{202e}txt.exe\\u{202c} \\u{2067}x\\u{2069}"
         );
-        assert_eq!(visible("שלום \u{200f}עולם مرحبا"), "שלום \u{200f}עולם مرحبا");
+        assert_eq!(
+            visible("שלום \u{200f}עולם مرحبا"),
+            "שלום \u{200f}עולם مرحبا"
+        );
     }
 
     #[test]

@@ -244,11 +244,27 @@ pub const MAX_WORD_CHARS: usize = 32;
 /// Whether `c` is written without spaces between words and counts as a word itself.
 pub(super) fn is_word_char(c: char) -> bool {
     matches!(c as u32,
-        0x3040..=0x30FF // Hiragana, Katakana
+        0x3040..=0x30FA | 0x30FC..=0x30FF // Hiragana, Katakana (not the middle dot)
+        | 0xFF66..=0xFF9F // half-width Katakana
         | 0x3400..=0x4DBF // CJK Extension A
         | 0x4E00..=0x9FFF // CJK Unified Ideographs
         | 0xF900..=0xFAFF // CJK Compatibility Ideographs
         | 0x20000..=0x3FFFF) // CJK Extensions B and later
+}
+
+/// Whether `c` is punctuation of CJK text (`。`, `、`, `「`, `・`, full-width `！` and `？`):
+/// like a space between words, it is no word of its own (`北京。` is two words, as
+/// `Paris.` is one).
+fn is_cjk_punctuation(c: char) -> bool {
+    matches!(c as u32,
+        0x3000..=0x303F // CJK symbols and punctuation
+        | 0x30FB // Katakana middle dot
+        | 0xFF01..=0xFF0F | 0xFF1A..=0xFF20 | 0xFF3B..=0xFF40 | 0xFF5B..=0xFF65)
+}
+
+/// Whether `c` separates words as a space does, and is none itself.
+fn between_words(c: char) -> bool {
+    c.is_whitespace() || is_cjk_punctuation(c)
 }
 
 /// Counts words one character at a time, in either direction.
@@ -262,14 +278,14 @@ struct WordCounter {
 impl WordCounter {
     /// Whether `c`, coming next, begins a word.
     fn begins(&self, c: char) -> bool {
-        !c.is_whitespace() && (is_word_char(c) || self.run == 0 || self.run == MAX_WORD_CHARS)
+        !between_words(c) && (is_word_char(c) || self.run == 0 || self.run == MAX_WORD_CHARS)
     }
 
     /// Takes the next character; returns whether it begins a word.
     fn step(&mut self, c: char) -> bool {
         let begins = self.begins(c);
         self.words += usize::from(begins);
-        self.run = if c.is_whitespace() || is_word_char(c) {
+        self.run = if between_words(c) || is_word_char(c) {
             0
         } else if begins {
             1
@@ -526,6 +542,19 @@ pub(crate) mod tests {
         assert_eq!(s.size(&text[15..]), 1);
         assert_eq!(s.fit_back(text, text.len(), 2), 9);
         assert_eq!(s.fit_back(text, text.len(), 9), 0);
+    }
+
+    /// CJK punctuation is no word (as `.` after `Paris` is none), and half-width katakana are
+    /// kana: each a word, as their full-width forms.
+    #[test]
+    fn cjk_punctuation_is_no_word_and_half_width_kana_are_kana() {
+        let s = WordSizer;
+        assert_eq!(s.size("北京。上海、广州「深圳」"), 8);
+        assert_eq!(s.size("Paris。"), 1);
+        assert_eq!(s.size("ｱｲｳｴｵ"), s.size("アイウエオ"));
+        assert_eq!(s.size("ｱｲｳｴｵ"), 5);
+        assert_eq!(s.fit("北京。上海。", 0, 2), "北京。".len());
+        assert_fits_are_maximal(&s, "北京。上海、 ｱｲ・ウエ！", false);
     }
 
     /// From every char boundary of `text` and for limits 0 to 7: `fit` and `fit_back` stay
