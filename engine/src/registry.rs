@@ -131,7 +131,7 @@ fn schema_of<T: JsonSchema>(generator: &mut SchemaGenerator) -> Schema {
 ///    sentence ending in `:`; a table's caption ("Table 9.6. …") leads it as its headings do;
 ///    a chunk that starts in code keeps its first line's indentation.
 /// 11: sizes in words count no CJK punctuation (`北京。` is two words) and count half-width
-///    katakana as kana, one word each.
+///    katakana as kana, one word each; a heading's marker is never a chunk of its own.
 const CHUNKERS_VERSION: u32 = 11;
 
 /// Every operator, in the order the documentation lists them.

@@ -129,7 +129,11 @@ fn chunk_end(
     }
     // Whitespace after `max_end` is trimmed off: a break past it fits too (and the "." after
     // "cells " stays with "cells" when it fits).
-    match breaks.best_level(bound, skip_whitespace(text, max_end, n)) {
+    let best = breaks.best_level(bound, skip_whitespace(text, max_end, n));
+    // A heading's marker is no chunk of its own: a heading of one word larger than the chunk
+    // (Thai, written without spaces) is cut inside that word, its marker kept with it.
+    let best = best.filter(|&(at, _)| !is_heading_marker(&text[start..at]));
+    match best {
         Some((at, WORD)) => {
             let cut = Cut {
                 start,
@@ -143,6 +147,12 @@ fn chunk_end(
         // Inside a word: between two of its grapheme clusters.
         None => (grapheme_floor(text, bound, max_end), true),
     }
+}
+
+/// Whether `piece` is only an ATX heading's marker (`#` to `######`), and white space.
+fn is_heading_marker(piece: &str) -> bool {
+    let marker = piece.trim();
+    (1..=6).contains(&marker.len()) && marker.bytes().all(|b| b == b'#')
 }
 
 /// Where the chunk after one ending at `end` starts: the earliest word start (after white

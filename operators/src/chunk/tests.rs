@@ -178,6 +178,33 @@ fn chunks_inside_a_long_heading_carry_it_cut_short() {
     }
 }
 
+/// A heading of one word larger than a chunk (Thai, written without spaces; a run of emoji)
+/// is cut inside that word: its marker is never a chunk of its own.
+#[test]
+fn a_heading_marker_is_never_a_chunk_of_its_own() {
+    let thai = "# การประชุมคณะกรรมการบริหารประจำปีสองพันห้าร้อยหกสิบเจ็ด\n\nเนื้อหา สั้น\n";
+    let emoji = format!("## {}\n\nshort text\n", "👨\u{200d}👩\u{200d}👧".repeat(6));
+    for text in [thai.to_owned(), emoji] {
+        let doc = parsed("a.md", &text);
+        let set = chunker(Strategy::Recursive, settings(40, 0, Unit::Chars))
+            .chunk(&doc)
+            .unwrap();
+        for chunk in &set.chunks {
+            assert!(
+                chunk.text.trim_start_matches('#').trim().chars().count() > 0,
+                "{:?}",
+                chunk.text
+            );
+            assert!(chunk.text.chars().count() <= 40, "{:?}", chunk.text);
+        }
+        assert!(
+            set.chunks[0].text.starts_with('#'),
+            "{:?}",
+            set.chunks[0].text
+        );
+    }
+}
+
 #[test]
 fn text_without_spaces_is_chunked_to_size_in_words() {
     let chinese = "知识库把文档变成可以检索的段落。".repeat(40);
