@@ -374,7 +374,7 @@ fn a_query_never_mixes_the_index_model_with_another() {
     let vector = query("vector");
     assert_eq!(vector.status.code(), Some(2), "{}", stderr(&vector));
     assert!(
-        stderr(&vector).contains("holds vectors of hash:v1:dim=384"),
+        stderr(&vector).contains("holds vectors of hash:v2:dim=384"),
         "{}",
         stderr(&vector)
     );

@@ -703,7 +703,7 @@ fn semantic_splits_at_topic_shifts() {
     let debug = set.debug.as_ref().unwrap();
     assert_eq!(debug.strategy, "semantic");
     assert_eq!(debug.extra["sentences"], 6);
-    assert_eq!(debug.extra["embedder"], "hash:v1:dim=256");
+    assert_eq!(debug.extra["embedder"], "hash:v2:dim=256");
     // Size stays a maximum.
     let set = chunker(strategy, settings(40, 0, Unit::Chars))
         .chunk(&doc)

@@ -57,10 +57,15 @@ impl HashEmbedder {
         HashEmbedder::new(config.dim)
     }
 
-    /// The vector of one text.
+    /// The vector of one text: its words found in its NFKC form, lower-cased, so that a text
+    /// composed or decomposed (`café`, `cafe\u{301}`), or in full-width letters, embeds alike.
     pub fn embed(&self, text: &str) -> Vec<f32> {
+        use unicode_normalization::UnicodeNormalization;
         let mut vector = vec![0f32; self.dim];
-        let lower = text.to_lowercase();
+        let lower = match text.is_ascii() {
+            true => text.to_lowercase(),
+            false => text.nfkc().collect::<String>().to_lowercase(),
+        };
         let mut previous: Option<&str> = None;
         for word in lower
             .split(|c: char| !c.is_alphanumeric())
@@ -92,7 +97,7 @@ impl HashEmbedder {
 
 impl Embedder for HashEmbedder {
     fn fingerprint(&self) -> String {
-        format!("hash:v1:dim={}", self.dim)
+        format!("hash:v2:dim={}", self.dim)
     }
 
     fn embed_documents(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError> {
@@ -166,10 +171,22 @@ mod tests {
         assert!(cosine(&a, &unrelated) < cosine(&a, &related));
     }
 
+    /// A text composed or decomposed, or in full-width letters, embeds alike: the vector
+    /// search finds what BM25 finds.
+    #[test]
+    fn normalisation_forms_embed_alike() {
+        let e = HashEmbedder::new(256);
+        let same =
+            |a: &str, b: &str| assert!((cosine(&e.embed(a), &e.embed(b)) - 1.0).abs() < 1e-5);
+        same("Crème brûlée", "Cre\u{300}me bru\u{302}le\u{301}e");
+        same("Αθήνα", "Αθη\u{301}να");
+        same("ＡＢＣ１２３", "abc123");
+    }
+
     #[test]
     fn embedder_trait() {
         let e = HashEmbedder::from_config(&HashConfig::default());
-        assert_eq!(e.fingerprint(), "hash:v1:dim=256");
+        assert_eq!(e.fingerprint(), "hash:v2:dim=256");
         let docs = e.embed_documents(&["a b", "c"]).unwrap();
         assert_eq!(docs.len(), 2);
         assert_eq!(e.embed_query("a b").unwrap(), docs[0]);
