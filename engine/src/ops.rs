@@ -383,10 +383,10 @@ impl HybridIndexSink {
 /// each document once (2: a number in metadata is indexed as a number, not as its text; 3: title
 /// and section headings indexed exactly, CJK bigrams and accent folding; 4: a chunk's section
 /// filters pass it under every section it covers, not only the one it starts in; 5: a
-/// document's first chunk is found by its title too; 6: words of 40 bytes to 255 characters
-/// are indexed, where they were dropped, and text is normalised (NFKC, format characters,
-/// final sigma) and its diacritics folded in every alphabetic script).
-const INDEXED_AS: &[u8] = b"entries 6\0";
+/// document's first chunk is found by its title too). A change of the text analysis is a new
+/// index format instead (`FORMAT` in the index), which queries refuse until a run indexes it
+/// afresh: a query read with other rules than the index would miss what it holds.
+const INDEXED_AS: &[u8] = b"entries 5\0";
 
 /// What identifies the entries of an embedded document in the index: the model and everything
 /// an entry holds (the hit, metadata, pages, sections and vector), so a new title, metadata, source or

@@ -244,8 +244,10 @@ pub const MAX_WORD_CHARS: usize = 32;
 /// Whether `c` is written without spaces between words and counts as a word itself.
 pub(super) fn is_word_char(c: char) -> bool {
     matches!(c as u32,
-        0x3040..=0x30FA | 0x30FC..=0x30FF // Hiragana, Katakana (not the middle dot)
-        | 0xFF66..=0xFF9F // half-width Katakana
+        0x3005..=0x3007 // 々 〆 〇
+        | 0x3021..=0x3029 | 0x3031..=0x3035 | 0x3038..=0x303C // Hangzhou numerals, repeat marks
+        | 0x3040..=0x3098 | 0x309D..=0x30FA | 0x30FC..=0x30FF // Kana (not its voicing marks, nor ・)
+        | 0xFF66..=0xFF9D // half-width Katakana (not its voicing marks)
         | 0x3400..=0x4DBF // CJK Extension A
         | 0x4E00..=0x9FFF // CJK Unified Ideographs
         | 0xF900..=0xFAFF // CJK Compatibility Ideographs
@@ -257,9 +259,15 @@ pub(super) fn is_word_char(c: char) -> bool {
 /// `Paris.` is one).
 fn is_cjk_punctuation(c: char) -> bool {
     matches!(c as u32,
-        0x3000..=0x303F // CJK symbols and punctuation
+        0x3000..=0x3004 | 0x3008..=0x3020 | 0x3030 | 0x3036..=0x3037 | 0x303D..=0x303F
         | 0x30FB // Katakana middle dot
         | 0xFF01..=0xFF0F | 0xFF1A..=0xFF20 | 0xFF3B..=0xFF40 | 0xFF5B..=0xFF65)
+}
+
+/// Whether `c` is a voicing mark of kana written apart from it (decomposed, as macOS writes
+/// it, or half-width): part of its kana's word, never one of its own.
+fn is_kana_voicing_mark(c: char) -> bool {
+    matches!(c as u32, 0x3099..=0x309C | 0xFF9E..=0xFF9F)
 }
 
 /// Whether `c` separates words as a space does, and is none itself.
@@ -278,11 +286,17 @@ struct WordCounter {
 impl WordCounter {
     /// Whether `c`, coming next, begins a word.
     fn begins(&self, c: char) -> bool {
-        !between_words(c) && (is_word_char(c) || self.run == 0 || self.run == MAX_WORD_CHARS)
+        !between_words(c)
+            && !is_kana_voicing_mark(c)
+            && (is_word_char(c) || self.run == 0 || self.run == MAX_WORD_CHARS)
     }
 
     /// Takes the next character; returns whether it begins a word.
     fn step(&mut self, c: char) -> bool {
+        // A voicing mark written apart belongs to its kana, in either direction.
+        if is_kana_voicing_mark(c) {
+            return false;
+        }
         let begins = self.begins(c);
         self.words += usize::from(begins);
         self.run = if between_words(c) || is_word_char(c) {
@@ -555,6 +569,11 @@ pub(crate) mod tests {
         assert_eq!(s.size("ｱｲｳｴｵ"), 5);
         assert_eq!(s.fit("北京。上海。", 0, 2), "北京。".len());
         assert_fits_are_maximal(&s, "北京。上海、 ｱｲ・ウエ！", false);
+        // A voicing mark written apart is part of its kana; 々 and 〇 are words.
+        assert_eq!(s.size("カ\u{3099}キ\u{3099}ｶﾞｷﾞ"), 4);
+        assert_eq!(s.fit("カ\u{3099}キ\u{3099}", 0, 1), "カ\u{3099}".len());
+        assert_eq!(s.size("人々 二〇二六年"), 7);
+        assert_fits_are_maximal(&s, "カ\u{3099}キ ｶﾞｷﾞ人々", false);
     }
 
     /// From every char boundary of `text` and for limits 0 to 7: `fit` and `fit_back` stay

@@ -125,12 +125,25 @@ pub fn normalized(text: &str, fold_accents: bool) -> Cow<'_, str> {
         return Cow::Owned(composed.collect());
     }
     let composed: String = composed.collect();
-    Cow::Owned(
-        composed
-            .nfd()
-            .filter(|c| !is_folded_mark(*c))
-            .nfc()
-            .collect(),
+    let mut folded = String::with_capacity(composed.len());
+    let mut base = '\0';
+    for c in composed.nfd() {
+        if !is_folded_mark(c) || is_letter_of_its_own(base, c) {
+            folded.push(c);
+        }
+        if !is_combining_mark(c) {
+            base = c;
+        }
+    }
+    Cow::Owned(folded.nfc().collect())
+}
+
+/// Whether `mark` after `base` makes a letter of its own, not an accented one: Cyrillic й, ў
+/// (a breve) and Ukrainian ї (a diaeresis) spell other words than и, у and і (мой, мои).
+fn is_letter_of_its_own(base: char, mark: char) -> bool {
+    matches!(
+        (base, mark),
+        ('и' | 'И' | 'у' | 'У', '\u{306}') | ('і' | 'І', '\u{308}')
     )
 }
 
@@ -288,6 +301,12 @@ mod tests {
         same("İstanbul DİYARBAKIR", "istanbul diyarbakir");
         same("Αθήνα ΣΩΚΡΑΤΗΣ Οδυσσέας", "αθηνα σωκρατης ΟΔΥΣΣΕΑΣ");
         same("Москва\u{301} Ёлка Пётр", "москва елка петр");
+        // Й, ў and ї are letters of their own: мой is not мои.
+        assert_ne!(
+            terms(&config, "мой край їх ўсё"),
+            terms(&config, "мои краи іх усё")
+        );
+        assert_eq!(terms(&config, "Мой"), terms(&config, "мой"));
         same("O\u{323}\u{300}ro\u{323}\u{300}", "oro");
         same("ס\u{5b0}פ\u{5b8}ר\u{5b4}ים مِصْرَ", "ספרים مصر");
         same("ｶﾀｶﾅ ＡＢＣ１２３", "カタカナ abc123");
