@@ -351,15 +351,20 @@ fn unopened(
     pipeline_file: &std::path::Path,
 ) -> anyhow::Error {
     // A file this user may not read is not damage: a run would change nothing.
-    let advice = match err.to_string().contains("Permission denied") {
-        true => format!(
+    let message = err.to_string();
+    let advice = if message.contains("Permission denied") {
+        format!(
             "this user may not read its files: ask the owner of {} to let you read them",
             dir.display()
-        ),
-        false => format!(
+        )
+    } else if message.contains("written by an earlier version") {
+        // The message says what to do.
+        return anyhow::Error::new(err).context(format!("cannot open the index of `{step}`"));
+    } else {
+        format!(
             "`engine run {}` rebuilds an index found damaged",
             pipeline_file.display()
-        ),
+        )
     };
     anyhow::Error::new(err).context(format!("cannot open the index of `{step}` ({advice})"))
 }
