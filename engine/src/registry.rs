@@ -130,8 +130,9 @@ fn schema_of<T: JsonSchema>(generator: &mut SchemaGenerator) -> Schema {
 ///    `semantic` groups of fewer than 4 words join a neighbour, and no group ends after a
 ///    sentence ending in `:`; a table's caption ("Table 9.6. …") leads it as its headings do;
 ///    a chunk that starts in code keeps its first line's indentation.
-/// 11: sizes in words count no CJK punctuation (`北京。` is two words) and count half-width
-///    katakana as kana, one word each; a heading's marker is never a chunk of its own.
+/// 11: sizes in words count no CJK punctuation (`北京。` is two words), count half-width
+///    katakana as kana, one word each, a kana's voicing mark written apart as part of it, and
+///    々 〆 〇 as words; a heading's marker is never a chunk of its own.
 const CHUNKERS_VERSION: u32 = 11;
 
 /// Every operator, in the order the documentation lists them.
