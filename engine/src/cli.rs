@@ -1229,6 +1229,13 @@ fn print_warned(summary: &serde_json::Value, steps: &serde_json::Map<String, ser
     }
 }
 
+/// `text` followed by spaces up to `columns` columns as a terminal shows it (a CJK character
+/// or an emoji takes two), so that the next column lines up.
+fn padded(text: &str, columns: usize) -> String {
+    let width = unicode_width::UnicodeWidthStr::width(text);
+    format!("{text}{}", " ".repeat(columns.saturating_sub(width)))
+}
+
 /// `text` on one line: each line end (LF or CRLF, so no carriage return is left to show as
 /// `\u{d}`) a space.
 fn one_line(text: &str) -> String {
@@ -1320,8 +1327,8 @@ fn print_step_document(doc: &serde_json::Value) {
         "computed"
     };
     outln!(
-        "  {:<40} {:<8} {:>8.4}s {:>9}B  {}",
-        text(&doc["doc_id"]),
+        "  {} {:<8} {:>8.4}s {:>9}B  {}",
+        padded(text(&doc["doc_id"]), 40),
         state,
         doc["seconds"].as_f64().unwrap_or(0.0),
         doc["bytes_out"],
@@ -2018,6 +2025,14 @@ fn index_outcome(outcome: &serde_json::Value) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Table columns line up by display width: a wide character takes two columns.
+    #[test]
+    fn columns_pad_by_display_width() {
+        assert_eq!(padded("ab", 5), "ab   ");
+        assert_eq!(padded("北京", 5), "北京 ");
+        assert_eq!(padded("longer than", 4), "longer than");
+    }
 
     /// A CRLF line end is a space on one line, as LF is: no carriage return is left for the
     /// terminal filter to show as `\u{d}`; one inside a line stays.
