@@ -654,11 +654,13 @@ impl IndexUpdate {
         let build = self.build_to_record();
         let live = self.live.as_ref().map(|(_, path)| path.clone());
         let Some(mut staged) = self.staged.take() else {
-            // Nothing changed: the live generation is what this run makes of its input.
-            if let (Some((build, false)), Some(live)) = (&build, &live) {
-                write_build_record(live, Some(build));
-            }
-            return Ok((self.stats, Switch(None)));
+            // Nothing changed: the live generation is what this run makes of its input, and
+            // says so once the run completes.
+            let record = match (build, live) {
+                (Some((build, false)), Some(live)) => Some((live, build)),
+                _ => None,
+            };
+            return Ok((self.stats, Switch(Publishing::Record(record))));
         };
         match (&build, &live) {
             (Some((build, false)), _) => write_build_record(&staged.path, Some(build)),
@@ -708,7 +710,7 @@ impl IndexUpdate {
         let replaced = replaced.map(|name| name.to_string_lossy().into_owned());
         Ok((
             self.stats,
-            Switch(Some(PendingSwitch {
+            Switch(Publishing::Generation(PendingSwitch {
                 dir: self.dir,
                 name,
                 replaced,
@@ -717,10 +719,18 @@ impl IndexUpdate {
     }
 }
 
-/// What makes a finished update the live generation: nothing when it changed nothing.
+/// What makes a finished update the live generation; when it changed nothing, what records
+/// that its run made the live one what it is.
 #[derive(Debug)]
 #[must_use = "the update is not live until it is switched in"]
-pub struct Switch(Option<PendingSwitch>);
+pub struct Switch(Publishing);
+
+#[derive(Debug)]
+enum Publishing {
+    Generation(PendingSwitch),
+    /// The live generation, and the record of the run it stays (none: it stays as it was).
+    Record(Option<(PathBuf, serde_json::Value)>),
+}
 
 #[derive(Debug)]
 struct PendingSwitch {
@@ -731,15 +741,21 @@ struct PendingSwitch {
 
 impl Switch {
     /// Makes the update live: renames `CURRENT.pending` over `CURRENT`, then removes the
-    /// generations no query needs any more.
+    /// generations no query needs any more (or, when it changed nothing, records its run with
+    /// the live generation).
     pub fn publish(self) -> Result<(), IndexError> {
-        let Some(PendingSwitch {
+        let PendingSwitch {
             dir,
             name,
             replaced,
-        }) = self.0
-        else {
-            return Ok(());
+        } = match self.0 {
+            Publishing::Generation(pending) => pending,
+            Publishing::Record(record) => {
+                if let Some((live, build)) = record {
+                    write_build_record(&live, Some(&build));
+                }
+                return Ok(());
+            }
         };
         let pending = dir.join(format!("{CURRENT}.pending"));
         fs::rename(&pending, dir.join(CURRENT)).map_err(io("cannot switch", &dir))?;
@@ -2612,12 +2628,13 @@ mod tests {
         update("r3", "alpha").publish().unwrap();
         assert_eq!(run_of(), Some("r3".into()));
         let unchanged = update("r4", "alpha");
+        assert_eq!(run_of(), Some("r3".into()), "until its run completes");
+        unchanged.publish().unwrap();
         assert_eq!(
             run_of(),
             Some("r4".into()),
             "nothing changed: the live generation is r4's"
         );
-        unchanged.publish().unwrap();
         assert_eq!(build_record(dir.path()).unwrap()["documents_kept"], 0);
     }
 
