@@ -116,26 +116,57 @@ pub fn normalized(text: &str, fold_accents: bool) -> Cow<'_, str> {
     if text.is_ascii() {
         return Cow::Borrowed(text);
     }
-    let composed = text
-        .chars()
-        .filter(|c| !is_ignorable(*c))
-        .nfkc()
-        .map(|c| if c == 'ς' { 'σ' } else { c });
-    if !fold_accents {
-        return Cow::Owned(composed.collect());
+    // Most text is in its NFKC form already (curly quotes, dashes, accented letters): only
+    // text that is not, or holds a format character or a final sigma, is rewritten.
+    let plain = unicode_normalization::is_nfkc_quick(text.chars())
+        == unicode_normalization::IsNormalized::Yes
+        && !text.chars().any(|c| is_ignorable(c) || c == 'ς');
+    let composed: Cow<'_, str> = match plain {
+        true => Cow::Borrowed(text),
+        false => Cow::Owned(
+            (text.chars())
+                .filter(|c| !is_ignorable(*c))
+                .nfkc()
+                .map(|c| if c == 'ς' { 'σ' } else { c })
+                .collect(),
+        ),
+    };
+    match fold_accents {
+        true => Cow::Owned(without_diacritics(&composed)),
+        false => composed,
     }
-    let composed: String = composed.collect();
-    let mut folded = String::with_capacity(composed.len());
+}
+
+/// `text` (NFKC) without the diacritics of alphabetic scripts ([`is_folded_mark`]), in one
+/// pass: only Latin, Greek and Cyrillic letters are decomposed to drop theirs (other scripts'
+/// marks stand apart already), and the text is composed again only when a mark stays with its
+/// letter (й).
+fn without_diacritics(text: &str) -> String {
+    let mut folded = String::with_capacity(text.len());
     let mut base = '\0';
-    for c in composed.nfd() {
-        if !is_folded_mark(c) || is_letter_of_its_own(base, c) {
-            folded.push(c);
-        }
-        if !is_combining_mark(c) {
-            base = c;
+    // Whether a mark split from its letter here stayed: the text is composed again then.
+    let mut split_mark_kept = false;
+    for c in text.chars() {
+        let decomposes = matches!(c as u32, 0xC0..=0x24F | 0x370..=0x4FF | 0x1E00..=0x1FFF);
+        let mut take = |part: char| {
+            let mark = is_combining_mark(part);
+            if !is_folded_mark(part) || is_letter_of_its_own(base, part) {
+                folded.push(part);
+                split_mark_kept |= mark && decomposes;
+            }
+            if !mark {
+                base = part;
+            }
+        };
+        match decomposes {
+            true => unicode_normalization::char::decompose_canonical(c, take),
+            false => take(c),
         }
     }
-    Cow::Owned(folded.nfc().collect())
+    match split_mark_kept {
+        true => folded.nfc().collect(),
+        false => folded,
+    }
 }
 
 /// Whether `mark` after `base` makes a letter of its own, not an accented one: Cyrillic й, ў
