@@ -187,8 +187,9 @@ impl Searcher {
     /// or of an older format: vector searches score every chunk instead of walking it until a
     /// run saves it anew.
     pub fn rebuilt_graph_note(&self) -> Option<String> {
-        let loaded = self.index.vectors().ok().flatten();
-        if !loaded.is_some_and(|vectors| vectors.graph_found_unusable()) {
+        // Vectors no search read (BM25 alone) are not read for this.
+        let read = self.index.vectors_if_read();
+        if !read.is_some_and(|vectors| vectors.graph_found_unusable()) {
             return None;
         }
         // A query never writes the index.
@@ -422,7 +423,7 @@ pub fn completed_runs(
 /// A note for each index of `steps` whose feeding steps (their settings, or the files they
 /// read) are not what they were in the run that built it: the index still answers with what
 /// that run made until `engine run` rebuilds it. Reads the build record of each index
-/// ([`record_builds`]) when every index has one, so that a query need not open the store (which
+/// ([`build_record`]) when every index has one, so that a query need not open the store (which
 /// takes most of a second once it holds gigabytes); else the store's run records (opened once
 /// for all), and then says nothing when the store cannot be opened (a run holds it) or records
 /// no completed run. Says nothing either when the first step that differs lacks a file it reads

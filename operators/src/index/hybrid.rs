@@ -915,6 +915,11 @@ impl HybridIndex {
         }
     }
 
+    /// The vector half when a search has read it already: never reads it.
+    pub fn vectors_if_read(&self) -> Option<&VectorIndex> {
+        self.vectors.get().and_then(|loaded| loaded.as_ref().ok())
+    }
+
     /// The distinct terms BM25 searches for `text`: none when every word is a stop word.
     pub fn search_terms(&self, text: &str) -> Vec<String> {
         self.text.terms(text)
@@ -1130,7 +1135,7 @@ impl HybridIndex {
         let ids = self.text.chunk_ids_of_points(&points)?;
         // A vector without direction comes after every chunk that has one (read only when the
         // search loaded the vectors).
-        let loaded = self.vectors.get().and_then(|loaded| loaded.as_ref().ok());
+        let loaded = self.vectors_if_read();
         let directionless = |point: u64| loaded.is_some_and(|v| !v.has_direction(point as usize));
         for run in runs {
             ranked[run].sort_by(|a, b| {
@@ -1986,6 +1991,7 @@ mod tests {
                 opened.search("beta", Some(&vector), mode, 1, &[], Fusion::default())
             };
             assert_eq!(ids(&search(Mode::Bm25).unwrap()), ["b#0"], "{damage}");
+            assert!(opened.vectors_if_read().is_none() && opened.vectors.get().is_none());
             assert!(search(Mode::Vector).is_err(), "{damage}");
             assert!(search(Mode::Hybrid).is_err(), "{damage}");
             assert!(opened.vectors().is_err(), "{damage}");
