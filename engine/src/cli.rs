@@ -1529,8 +1529,8 @@ fn query(
     }
     match input {
         QueryInput::Text(text) => {
-            let (vector, notes) = prepare_query(&mut searcher, request.mode, text)?;
-            for note in notes {
+            let (vector, note) = prepare_query(&mut searcher, request.mode, text)?;
+            if let Some(note) = note {
                 errln!("note: {note}");
             }
             let hits = searcher.search(
@@ -1571,13 +1571,13 @@ fn no_search_terms() -> String {
 const NO_DIRECTION: &str = "the query's embedding is all zeros (the embed step's model found nothing in it to embed), so the vector search ranks no chunk";
 
 /// The embedding of `text` when `mode` needs one, and a note on the halves of the search that
-/// can match nothing for it: one note, ending in what is left (in hybrid mode, the other half's
-/// hits, or nothing when neither can match).
+/// can match nothing for it, ending in what is left (in hybrid mode, the other half's hits, or
+/// nothing when neither can match).
 fn prepare_query(
     searcher: &mut crate::query::Searcher,
     mode: Mode,
     text: &str,
-) -> anyhow::Result<(Option<Vec<f32>>, Vec<String>)> {
+) -> anyhow::Result<(Option<Vec<f32>>, Option<String>)> {
     let no_terms = mode != Mode::Vector && searcher.index.search_terms(text).is_empty();
     let vector = match mode {
         Mode::Bm25 => None,
@@ -1600,7 +1600,7 @@ fn prepare_query(
         (true, false) => Some(format!("{}: nothing can match", no_search_terms())),
         (false, true) => Some(format!("{NO_DIRECTION}: nothing can match")),
     };
-    Ok((vector, note.into_iter().collect()))
+    Ok((vector, note))
 }
 
 /// Runs `queries` (id, text) in order, printing each one's results as it is answered.
@@ -1615,8 +1615,8 @@ fn query_all(
         if crate::stdout::gone() {
             break;
         }
-        let (vector, notes) = prepare_query(searcher, request.mode, text)?;
-        for note in notes {
+        let (vector, note) = prepare_query(searcher, request.mode, text)?;
+        if let Some(note) = note {
             errln!("note: query {}: {note}", crate::stdout::visible(id));
         }
         let vector = vector.as_deref();

@@ -589,14 +589,16 @@ mod tests {
             ),
             ("p", "20261130T000003.000Z-aaaa", "/kb/a.yaml", "fp-p", 3),
         ];
-        for (name, run_id, file, fingerprint, key) in runs {
+        // Each run, with the file that made it.
+        let record = |&(name, run_id, file, fingerprint, key): &(&str, &str, &str, &str, u8)| {
             record_run_of(&store, name, run_id, "ok", fingerprint, key);
             let summary = serde_json::json!({
                 "run_id": run_id, "status": "ok", "name": name, "pipeline_path": file,
                 "fingerprints": { "chunk": fingerprint },
             });
             store.save_run(run_id, &summary).unwrap();
-        }
+        };
+        runs.iter().for_each(record);
         // a.yaml now gives `p`; b.yaml still gives `other`.
         let still_named = |file: &Path, name: &str| match file.to_str() {
             Some("/kb/a.yaml") => name == "p",
@@ -608,14 +610,7 @@ mod tests {
         let collected =
             collect_garbage(&store, "p", &renamed_computed, 20, &[], &still_named).unwrap();
         assert_eq!((collected.runs_removed, collected.removed), (1, 0));
-        for (name, run_id, file, fingerprint, key) in &runs[..1] {
-            record_run_of(&store, name, run_id, "ok", fingerprint, *key);
-            let summary = serde_json::json!({
-                "run_id": run_id, "status": "ok", "name": name, "pipeline_path": file,
-                "fingerprints": { "chunk": fingerprint },
-            });
-            store.save_run(run_id, &summary).unwrap();
-        }
+        record(&runs[0]);
         let collected = collect_garbage(&store, "p", &current, 1, &[], &still_named).unwrap();
         assert_eq!((collected.runs_removed, collected.removed), (1, 1));
         let names: Vec<String> = (store.runs().unwrap().iter())
