@@ -1034,3 +1034,60 @@ fn a_search_that_would_walk_a_damaged_graph_says_so() {
     let (_, note) = query(&["--mode", "bm25", "alpha"]);
     assert!(!note.contains(says), "{note}");
 }
+
+/// `compare` says so too, in its warnings (stderr and JSON alike), when its searches walk a
+/// damaged graph: one that ranks 100 documents walks only a graph of more than 1,200 chunks.
+#[test]
+fn a_comparison_that_would_walk_a_damaged_graph_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let words = [
+        "alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel",
+    ];
+    let records: Vec<String> = (0..1_300)
+        .map(|i| {
+            let text = format!(
+                "{} {} {} {i}",
+                words[i % 8],
+                words[(i / 8) % 8],
+                words[i / 64 % 8]
+            );
+            serde_json::json!({ "_id": format!("d{i}"), "text": text }).to_string()
+        })
+        .collect();
+    fs::write(dir.path().join("corpus.jsonl"), records.join("\n")).unwrap();
+    fs::write(
+        dir.path().join("queries.jsonl"),
+        "{\"_id\": \"q1\", \"text\": \"alpha bravo\"}\n",
+    )
+    .unwrap();
+    fs::write(
+        dir.path().join("pipeline.yaml"),
+        "version: 1\nname: qc\nsteps:\n  docs: { op: source.jsonl, path: corpus.jsonl, id_field: _id }\n  parse: { op: parse, input: docs }\n  chunk: { op: chunk.recursive, input: parse, size: 400, unit: chars }\n  embed: { op: embed, input: chunk, provider: hash, dim: 64 }\n  index: { op: index.hybrid, input: embed, m: 2, ef_search: 1 }\n",
+    )
+    .unwrap();
+    let (code, summary) = run_json(dir.path());
+    assert_eq!(code, Some(0), "{summary}");
+    let compare = |modes: &str| {
+        let args = [
+            "compare",
+            "--queries",
+            "queries.jsonl",
+            "--modes",
+            modes,
+            "--json",
+        ];
+        let output = engine_with(dir.path(), &args);
+        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+        let report: Value = serde_json::from_str(&stdout(&output)).unwrap();
+        (report["warnings"].to_string(), stderr(&output))
+    };
+    let says = "the vector graph of index `index` is damaged";
+    let (warnings, note) = compare("vector");
+    assert!(!warnings.contains(says) && !note.contains(says), "{note}");
+    fs::remove_file(live_generation(dir.path(), "index").join("hnsw.hnsw.graph")).unwrap();
+    let (warnings, note) = compare("vector");
+    assert!(warnings.contains(says), "{warnings}");
+    assert!(note.contains(says), "{note}");
+    let (warnings, note) = compare("bm25");
+    assert!(!warnings.contains(says) && !note.contains(says), "{note}");
+}
