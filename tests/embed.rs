@@ -474,6 +474,59 @@ fn a_renamed_document_is_not_embedded_again() {
     );
 }
 
+/// Tuning how the endpoint is called (retries, timeout, concurrency, batch size) redoes
+/// nothing: every document's embeddings come from the step's checkpoints, the index keeps every
+/// document, and a query does not say the pipeline changed since the index was built.
+#[test]
+fn tuning_the_endpoint_redoes_nothing() {
+    let (base_url, endpoint) = server();
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir_all(dir.path().join("docs")).unwrap();
+    for i in 0..4 {
+        let text = format!("# Doc {i}\n\nA paragraph about tuning, number {i}.\n");
+        fs::write(dir.path().join(format!("docs/{i}.md")), text).unwrap();
+    }
+    let file = dir.path().join("pipeline.yaml");
+    let write = |tuning: &str| {
+        let yaml = format!(
+            "version: 1\nname: http\nsteps:\n  docs: {{ op: source.files, path: docs }}\n  parse: {{ op: parse, input: docs }}\n  chunk: {{ op: chunk.recursive, input: parse, size: 30, unit: chars }}\n  embed: {{ op: embed, input: chunk, provider: http, base_url: \"{base_url}\", model: test, backoff: 0.01{tuning} }}\n  index: {{ op: index.hybrid, input: embed }}\n",
+        );
+        fs::write(&file, yaml).unwrap();
+    };
+    let run = || {
+        let output = engine()
+            .args(["run", "--json"])
+            .arg(&file)
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+        serde_json::from_slice::<Value>(&output.stdout).unwrap()
+    };
+    write("");
+    let first = run();
+    assert_eq!(first["steps"]["embed"]["cached"], 0, "{first}");
+    write(", retries: 9, timeout: 30, concurrency: 2, batch_size: 3");
+    let tuned = run();
+    assert_eq!(tuned["fingerprints"], first["fingerprints"], "{tuned}");
+    assert_eq!(tuned["steps"]["embed"]["cached"], 4, "{tuned}");
+    let index = &tuned["steps"]["index"]["outcome"];
+    assert_eq!(index["documents_unchanged"], 4, "{tuned}");
+    assert_eq!(index["documents_indexed"], 0, "{tuned}");
+    let sent = endpoint.texts.lock().unwrap().len();
+    let query = engine()
+        .arg("query")
+        .arg(&file)
+        .args(["--index", "index", "--mode", "bm25", "tuning"])
+        .output()
+        .unwrap();
+    assert_eq!(query.status.code(), Some(0), "{}", stderr(&query));
+    assert!(!stderr(&query).contains("changed since"), "{}", stderr(&query));
+    assert_eq!(endpoint.texts.lock().unwrap().len(), sent);
+    write(", document_prefix: \"passage: \"");
+    let prefixed = run();
+    assert_eq!(prefixed["steps"]["embed"]["cached"], 0, "{prefixed}");
+}
+
 #[test]
 fn semantic_chunking_compares_sentences_with_the_model_it_feeds() {
     let dir = tempfile::tempdir().unwrap();

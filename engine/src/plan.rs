@@ -284,7 +284,7 @@ impl FileHashes {
     }
 }
 
-/// Identifies a step's output: its operator, settings, the contents of the files it reads
+/// Identifies a step's output: its operator, the settings that shape it, the contents of the files it reads
 /// (models, tokenizers) and its inputs' fingerprints.
 fn fingerprint(
     step: &crate::spec::load::Step,
@@ -293,7 +293,8 @@ fn fingerprint(
     contents: &mut FileHashes,
 ) -> String {
     let info = step.config.info();
-    let settings = serde_json::to_string(&step.config).expect("settings serialize");
+    let settings =
+        serde_json::to_string(&step.config.output_settings()).expect("settings serialize");
     let mut hasher = blake3::Hasher::new();
     hasher.update(info.name.as_bytes());
     hasher.update(b"\0");
@@ -375,7 +376,7 @@ fn escape(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::spec::load::load_str;
+    use crate::spec::load::{Purpose, load_str, load_str_for};
 
     #[test]
     fn a_changed_tokenizer_file_changes_the_fingerprints_from_its_step_on() {
@@ -407,5 +408,53 @@ mod tests {
             let upstream = step == "docs" || step == "parse";
             assert_eq!(old == new, upstream, "step {step}");
         }
+    }
+
+    /// Settings that cannot change a vector (an endpoint's retries, timeout, concurrency, key
+    /// variable and batch size; onnxruntime's threads; the in-memory cache; one ONNX batch size
+    /// for another above 1) keep every fingerprint, so tuning them redoes nothing; the model,
+    /// a prefix, and batching texts alone or not change the embedding steps' fingerprints.
+    #[test]
+    fn settings_that_cannot_change_a_vector_keep_the_fingerprints() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("docs")).unwrap();
+        let fingerprints = |embed: &str, model: &str| {
+            let text = format!(
+                "version: 1\nname: t\nsteps:\n  docs: {{ op: source.files, path: docs }}\n  parse: {{ op: parse, input: docs }}\n  chunk: {{ op: chunk.semantic, input: parse, size: 100, embedding: {{ {model} }} }}\n  embed: {{ op: embed, input: chunk, {embed} }}\n  index: {{ op: index.hybrid, input: embed }}\n"
+            );
+            let (pipeline, _) = load_str_for(&dir.path().join("p.yaml"), &text, Purpose::Read)
+                .unwrap_or_else(|report| panic!("{report:?}"));
+            let plan = plan(&pipeline);
+            let mut by_step: Vec<(String, String)> = plan
+                .order
+                .iter()
+                .map(|p| (pipeline.steps[p.index].name.clone(), p.fingerprint.clone()))
+                .collect();
+            by_step.sort();
+            by_step
+        };
+        let http = "provider: http, base_url: \"http://127.0.0.1:9/v1\", model: m";
+        let onnx = "provider: onnx, model: models/m";
+        let changed = |a: &[(String, String)], b: &[(String, String)]| -> Vec<String> {
+            a.iter()
+                .zip(b)
+                .filter(|(x, y)| x.1 != y.1)
+                .map(|(x, _)| x.0.clone())
+                .collect()
+        };
+        let base = fingerprints(http, onnx);
+        let tuned = fingerprints(
+            &format!(
+                "{http}, retries: 9, timeout: 5, backoff: 2, concurrency: 16, batch_size: 8, api_key_env: KEY, cache_entries: 0"
+            ),
+            &format!("{onnx}, threads: 3, batch_size: 8, cache_entries: 10"),
+        );
+        assert!(changed(&base, &tuned).is_empty(), "{base:?} {tuned:?}");
+        let other_model = fingerprints(&http.replace("model: m", "model: n"), onnx);
+        assert_eq!(changed(&base, &other_model), ["embed", "index"]);
+        let prefixed = fingerprints(&format!("{http}, document_prefix: \"passage: \""), onnx);
+        assert_eq!(changed(&base, &prefixed), ["embed", "index"]);
+        let alone = fingerprints(http, &format!("{onnx}, batch_size: 1"));
+        assert_eq!(changed(&base, &alone), ["chunk", "embed", "index"]);
     }
 }

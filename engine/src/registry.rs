@@ -465,6 +465,24 @@ impl OperatorConfig {
         lookup(name).expect("every operator config has a registry entry")
     }
 
+    /// These settings as a step's fingerprint hashes them: an embedding provider's settings
+    /// that cannot change a vector (threads, retries, timeouts, …) at their defaults, see
+    /// [`EmbedConfig::output_settings`].
+    pub fn output_settings(&self) -> std::borrow::Cow<'_, OperatorConfig> {
+        use std::borrow::Cow;
+        match self {
+            OperatorConfig::Embed(config) => {
+                Cow::Owned(OperatorConfig::Embed(config.output_settings()))
+            }
+            OperatorConfig::ChunkSemantic(config) => {
+                let mut settings = config.clone();
+                settings.embedding = config.embedding.as_ref().map(EmbedConfig::output_settings);
+                Cow::Owned(OperatorConfig::ChunkSemantic(settings))
+            }
+            _ => Cow::Borrowed(self),
+        }
+    }
+
     /// Problems with the settings that the schema cannot express, as (key, message) pairs.
     pub fn problems(&self) -> Vec<(&'static str, String)> {
         match self {

@@ -251,6 +251,37 @@ impl EmbedConfig {
         }
     }
 
+    /// These settings with those that cannot change a document's vector at their defaults:
+    /// onnxruntime's threads, the in-memory cache, an ONNX batch size other than 1 (the vector
+    /// cache serves any batched vector for any other, see [`Embedder::cache_scope`]) and an
+    /// HTTP endpoint's key variable, batch size, concurrency, timeout, retries and backoff. A
+    /// step's fingerprint hashes these, so tuning them keeps its checkpoints.
+    pub fn output_settings(&self) -> EmbedConfig {
+        let mut settings = self.clone();
+        match &mut settings {
+            EmbedConfig::Onnx(onnx) => {
+                let defaults = OnnxConfig::new(String::new());
+                onnx.threads = defaults.threads;
+                onnx.cache_entries = defaults.cache_entries;
+                if onnx.batch_size != 1 {
+                    onnx.batch_size = defaults.batch_size;
+                }
+            }
+            EmbedConfig::Http(http) => {
+                let defaults = HttpConfig::new(String::new(), String::new());
+                http.api_key_env = defaults.api_key_env;
+                http.batch_size = defaults.batch_size;
+                http.concurrency = defaults.concurrency;
+                http.timeout = defaults.timeout;
+                http.retries = defaults.retries;
+                http.backoff = defaults.backoff;
+                http.cache_entries = defaults.cache_entries;
+            }
+            EmbedConfig::Hash(_) => {}
+        }
+        settings
+    }
+
     fn cache_entries(&self) -> usize {
         match self {
             EmbedConfig::Onnx(config) => config.cache_entries,
