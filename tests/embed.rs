@@ -474,6 +474,41 @@ fn a_renamed_document_is_not_embedded_again() {
     );
 }
 
+/// A model that embeds each text alone (`batch_size: 1`) keeps its vectors apart from batched
+/// ones; `gc` keeps those its checkpoints hold all the same, and drops them with the last
+/// checkpoint that holds them.
+#[test]
+fn gc_keeps_the_vectors_of_texts_embedded_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir_all(dir.path().join("docs")).unwrap();
+    fs::write(
+        dir.path().join("docs/a.md"),
+        "# Alone\n\nA paragraph embedded on its own.\n",
+    )
+    .unwrap();
+    let yaml = format!(
+        "version: 1\nname: alone\nsteps:\n  docs: {{ op: source.files, path: docs }}\n  parse: {{ op: parse, input: docs }}\n  chunk: {{ op: chunk.recursive, input: parse, size: 200, unit: chars }}\n  embed: {{ op: embed, input: chunk, provider: onnx, model: {}, batch_size: 1 }}\n  out: {{ op: sink.jsonl, input: embed, path: out.jsonl }}\n",
+        model().display()
+    );
+    let file = dir.path().join("pipeline.yaml");
+    fs::write(&file, yaml).unwrap();
+    let run = || {
+        let output = engine().arg("run").arg(&file).output().unwrap();
+        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    };
+    let gc = || {
+        let gc = engine().args(["gc", "--json"]).arg(&file).output().unwrap();
+        assert_eq!(gc.status.code(), Some(0), "{}", stderr(&gc));
+        let collected: Value = serde_json::from_slice(&gc.stdout).unwrap();
+        collected["vectors_removed"].as_u64().unwrap()
+    };
+    run();
+    assert_eq!(gc(), 0, "every vector is held by a live checkpoint");
+    fs::write(dir.path().join("docs/a.md"), "# Edited\n\nAnother text.\n").unwrap();
+    run();
+    assert!(gc() > 0, "the old text's vectors go");
+}
+
 /// Tuning how the endpoint is called (retries, timeout, concurrency, batch size) redoes
 /// nothing: every document's embeddings come from the step's checkpoints, the index keeps every
 /// document, and a query does not say the pipeline changed since the index was built.
@@ -520,7 +555,11 @@ fn tuning_the_endpoint_redoes_nothing() {
         .output()
         .unwrap();
     assert_eq!(query.status.code(), Some(0), "{}", stderr(&query));
-    assert!(!stderr(&query).contains("changed since"), "{}", stderr(&query));
+    assert!(
+        !stderr(&query).contains("changed since"),
+        "{}",
+        stderr(&query)
+    );
     assert_eq!(endpoint.texts.lock().unwrap().len(), sent);
     write(", document_prefix: \"passage: \"");
     let prefixed = run();

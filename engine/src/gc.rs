@@ -153,11 +153,15 @@ fn held_vectors(store: &Store) -> anyhow::Result<HashSet<[u8; 32]>> {
     let mut held = HashSet::new();
     for value in store.checkpoint_values() {
         match codec::decode(&value?) {
-            Ok(Some(Item::Embedded(set))) => held.extend(
-                set.chunks
-                    .iter()
-                    .map(|c| *CacheKey::new(&set.model, text_to_embed(&c.chunk)).as_bytes()),
-            ),
+            Ok(Some(Item::Embedded(set))) => {
+                for scope in cache_scopes(&set) {
+                    held.extend(
+                        set.chunks
+                            .iter()
+                            .map(|c| *CacheKey::new(&scope, text_to_embed(&c.chunk)).as_bytes()),
+                    );
+                }
+            }
             Ok(Some(Item::Chunks(set))) => {
                 let calls = (set.debug.as_ref())
                     .and_then(|debug| debug.extra.get(operators::chunk::SENTENCE_CALLS))
@@ -169,6 +173,20 @@ fn held_vectors(store: &Store) -> anyhow::Result<HashSet<[u8; 32]>> {
         }
     }
     Ok(held)
+}
+
+/// The scopes the vectors of `set` may be cached under: the one it records, else its model's
+/// fingerprint and, for a local model, the scope of texts embedded alone (checkpoints from
+/// before the scope was recorded do not say which).
+fn cache_scopes(set: &operators::model::EmbeddedSet) -> Vec<String> {
+    match &set.cache_scope {
+        Some(scope) => vec![scope.clone()],
+        None if set.model.starts_with("onnx:") => vec![
+            set.model.clone(),
+            operators::embed::onnx::alone_scope(&set.model),
+        ],
+        None => vec![set.model.clone()],
+    }
 }
 
 /// Runs of each pipeline kept by `engine run`, with their per-item records: every run records
@@ -745,5 +763,31 @@ mod pruning_tests {
         // gc prunes every pipeline's.
         assert_eq!(prune_runs(&store, None, 1).unwrap(), 1);
         assert_eq!(kept(&store), ["r01", "r05", "r06", "r07"]);
+    }
+
+    /// A checkpoint says the scope its vectors are cached under; one from before it said so
+    /// may hold a local model's vectors of texts embedded alone, or batched.
+    #[test]
+    fn vectors_are_held_under_the_scope_a_checkpoint_says_or_may_have() {
+        let set = |model: &str, cache_scope: Option<&str>| operators::model::EmbeddedSet {
+            doc_id: "d".into(),
+            source: "d".into(),
+            title: None,
+            hash: "h".into(),
+            model: model.into(),
+            cache_scope: cache_scope.map(str::to_owned),
+            dimensions: 0,
+            chunks: Vec::new(),
+            debug: Default::default(),
+        };
+        assert_eq!(
+            cache_scopes(&set("onnx:m:1", Some("onnx:m:1:alone"))),
+            ["onnx:m:1:alone"]
+        );
+        assert_eq!(
+            cache_scopes(&set("onnx:m:1", None)),
+            ["onnx:m:1", "onnx:m:1:alone"]
+        );
+        assert_eq!(cache_scopes(&set("http:m:1", None)), ["http:m:1"]);
     }
 }

@@ -396,6 +396,10 @@ pub struct EmbeddedSet {
     pub hash: String,
     /// The embedding provider's fingerprint (provider, model and every setting that changes vectors).
     pub model: String,
+    /// The scope its vectors are cached under when it is not `model` (a model that embeds each
+    /// text alone, see `Embedder::cache_scope`): `engine gc` keeps the vectors under it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache_scope: Option<String>,
     /// Length of every vector.
     pub dimensions: usize,
     /// The chunks in document order.

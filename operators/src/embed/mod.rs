@@ -629,7 +629,7 @@ impl Embed {
                     .map(|(_, placement)| *placement)
                     .collect();
                 let debug = document_debug(&sources, &owned, &computed.batches);
-                assemble(set, sources, &vectors, debug, &provider.fingerprint)
+                assemble(set, sources, &vectors, debug, provider)
             })
             .collect()
     }
@@ -669,7 +669,7 @@ fn assemble(
     sources: Vec<VectorSource>,
     computed: &[Arc<[f32]>],
     debug: EmbedDebug,
-    fingerprint: &str,
+    provider: &Provider,
 ) -> Result<EmbeddedSet, EmbedError> {
     let mut dimensions = None;
     let mut chunks = Vec::with_capacity(set.chunks.len());
@@ -695,7 +695,9 @@ fn assemble(
         source: set.source.clone(),
         title: set.title.clone(),
         hash: set.hash.clone(),
-        model: fingerprint.to_owned(),
+        model: provider.fingerprint.clone(),
+        cache_scope: (provider.cache_scope != provider.fingerprint)
+            .then(|| provider.cache_scope.clone()),
         dimensions: dimensions.unwrap_or(0),
         chunks,
         debug,

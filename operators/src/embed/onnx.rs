@@ -101,6 +101,12 @@ fn default_batch_size() -> usize {
 /// One pooled vector per text of a batch, and the seconds the model took.
 type Pooled = (Vec<Vec<f32>>, f64);
 
+/// The cache scope of the vectors of texts embedded alone by the model whose fingerprint is
+/// `fingerprint` (see [`super::Embedder::cache_scope`]).
+pub fn alone_scope(fingerprint: &str) -> String {
+    format!("{fingerprint}:alone")
+}
+
 /// The tokenizer's file name inside a model folder.
 pub const TOKENIZER_FILE: &str = "tokenizer.json";
 
@@ -739,7 +745,7 @@ impl Embedder for OnnxEmbedder {
     /// Texts embedded alone (`batch_size: 1`) have vectors of their own, apart from batched ones.
     fn cache_scope(&self) -> String {
         if self.batch_size == 1 {
-            format!("{}:alone", self.fingerprint)
+            alone_scope(&self.fingerprint)
         } else {
             self.fingerprint.clone()
         }
