@@ -509,9 +509,79 @@ fn gc_keeps_the_vectors_of_texts_embedded_alone() {
     assert!(gc() > 0, "the old text's vectors go");
 }
 
-/// Tuning how the endpoint is called (retries, timeout, concurrency, batch size) redoes
-/// nothing: every document's embeddings come from the step's checkpoints, the index keeps every
-/// document, and a query does not say the pipeline changed since the index was built.
+/// An index built by an engine whose vectors' identity hashed the query prefix says so to a
+/// vector query, and one run switches it to the new identity without sending a text again.
+#[test]
+fn an_index_of_the_older_identity_is_switched_by_one_run() {
+    let (base_url, endpoint) = server();
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir_all(dir.path().join("docs")).unwrap();
+    fs::write(
+        dir.path().join("docs/a.md"),
+        "# Wings\n\nA paragraph on wings.\n",
+    )
+    .unwrap();
+    let yaml = format!(
+        "version: 1\nname: older\nsteps:\n  docs: {{ op: source.files, path: docs }}\n  parse: {{ op: parse, input: docs }}\n  chunk: {{ op: chunk.recursive, input: parse, size: 30, unit: chars }}\n  embed: {{ op: embed, input: chunk, provider: http, base_url: \"{base_url}\", model: test, backoff: 0.01, query_prefix: \"find: \" }}\n  index: {{ op: index.hybrid, input: embed }}\n",
+    );
+    let file = dir.path().join("pipeline.yaml");
+    fs::write(&file, yaml).unwrap();
+    let run = || {
+        let output = engine()
+            .args(["run", "--json"])
+            .arg(&file)
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+        serde_json::from_slice::<Value>(&output.stdout).unwrap()
+    };
+    run();
+    // The identity the older engine recorded: the query prefix hashed in.
+    let hashed = format!("{base_url}/embeddings\0find: \0\0true\0None");
+    let older = format!(
+        "http:test:{}",
+        &blake3::hash(hashed.as_bytes()).to_hex()[..16]
+    );
+    let index = dir.path().join(".engine/indexes/older/index");
+    let current = fs::read_to_string(index.join("CURRENT")).unwrap();
+    let docs = index.join(current.trim()).join("docs.json");
+    let mut manifest: Value = serde_json::from_slice(&fs::read(&docs).unwrap()).unwrap();
+    manifest["model"] = Value::from(older);
+    fs::write(&docs, manifest.to_string()).unwrap();
+    let query = || {
+        engine()
+            .arg("query")
+            .arg(&file)
+            .args(["--index", "index", "--mode", "vector", "wings"])
+            .output()
+            .unwrap()
+    };
+    let refused = query();
+    assert_eq!(refused.status.code(), Some(2), "{}", stderr(&refused));
+    assert!(
+        stderr(&refused).contains("built by an earlier version of the engine"),
+        "{}",
+        stderr(&refused)
+    );
+    let sent = endpoint.texts.lock().unwrap().len();
+    let switched = run();
+    assert_eq!(
+        switched["steps"]["index"]["outcome"]["indexed_afresh"],
+        true
+    );
+    assert_eq!(
+        endpoint.texts.lock().unwrap().len(),
+        sent,
+        "nothing embedded again"
+    );
+    let answered = query();
+    assert_eq!(answered.status.code(), Some(0), "{}", stderr(&answered));
+}
+
+/// Tuning how the endpoint is called (retries, timeout, concurrency, batch size) or the query
+/// prefix redoes nothing: every document's embeddings come from the step's checkpoints, the
+/// index keeps every document, a query does not say the pipeline changed since the index was
+/// built, and a vector query is embedded with the new prefix.
 #[test]
 fn tuning_the_endpoint_redoes_nothing() {
     let (base_url, endpoint) = server();
@@ -540,7 +610,7 @@ fn tuning_the_endpoint_redoes_nothing() {
     write("");
     let first = run();
     assert_eq!(first["steps"]["embed"]["cached"], 0, "{first}");
-    write(", retries: 9, timeout: 30, concurrency: 2, batch_size: 3");
+    write(", retries: 9, timeout: 30, concurrency: 2, batch_size: 3, query_prefix: \"find: \"");
     let tuned = run();
     assert_eq!(tuned["fingerprints"], first["fingerprints"], "{tuned}");
     assert_eq!(tuned["steps"]["embed"]["cached"], 4, "{tuned}");
@@ -561,6 +631,15 @@ fn tuning_the_endpoint_redoes_nothing() {
         stderr(&query)
     );
     assert_eq!(endpoint.texts.lock().unwrap().len(), sent);
+    let query = engine()
+        .arg("query")
+        .arg(&file)
+        .args(["--index", "index", "--mode", "vector", "tuning"])
+        .output()
+        .unwrap();
+    assert_eq!(query.status.code(), Some(0), "{}", stderr(&query));
+    let texts = endpoint.texts.lock().unwrap().clone();
+    assert_eq!(texts[sent..], ["find: tuning"]);
     write(", document_prefix: \"passage: \"");
     let prefixed = run();
     assert_eq!(prefixed["steps"]["embed"]["cached"], 0, "{prefixed}");

@@ -410,10 +410,11 @@ mod tests {
         }
     }
 
-    /// Settings that cannot change a vector (an endpoint's retries, timeout, concurrency, key
-    /// variable and batch size; onnxruntime's threads; the in-memory cache; one ONNX batch size
-    /// for another above 1) keep every fingerprint, so tuning them redoes nothing; the model,
-    /// a prefix, and batching texts alone or not change the embedding steps' fingerprints.
+    /// Settings that cannot change a vector (the query prefix; an endpoint's retries, timeout,
+    /// concurrency, key variable and batch size; onnxruntime's threads; the in-memory cache;
+    /// one ONNX batch size for another above 1) keep every fingerprint, so tuning them redoes
+    /// nothing; the model, the document prefix, and batching texts alone or not change the
+    /// embedding steps' fingerprints.
     #[test]
     fn settings_that_cannot_change_a_vector_keep_the_fingerprints() {
         let dir = tempfile::tempdir().unwrap();
@@ -445,9 +446,9 @@ mod tests {
         let base = fingerprints(http, onnx);
         let tuned = fingerprints(
             &format!(
-                "{http}, retries: 9, timeout: 5, backoff: 2, concurrency: 16, batch_size: 8, api_key_env: KEY, cache_entries: 0"
+                "{http}, retries: 9, timeout: 5, backoff: 2, query_prefix: \"q: \", concurrency: 16, batch_size: 8, api_key_env: KEY, cache_entries: 0"
             ),
-            &format!("{onnx}, threads: 3, batch_size: 8, cache_entries: 10"),
+            &format!("{onnx}, threads: 3, batch_size: 8, cache_entries: 10, query_prefix: q"),
         );
         assert!(changed(&base, &tuned).is_empty(), "{base:?} {tuned:?}");
         let other_model = fingerprints(&http.replace("model: m", "model: n"), onnx);

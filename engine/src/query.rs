@@ -242,6 +242,13 @@ impl Searcher {
             // same length.
             let now = embedder.fingerprint();
             if let Some(built) = self.index.model().filter(|built| **built != now) {
+                if embedder.legacy_fingerprint().as_deref() == Some(built) {
+                    return Err(invalid(format!(
+                        "the index of `{}` was built by an earlier version of the engine, whose vectors' identity included the query prefix: run the pipeline once (`engine run {}`) to switch it to the new identity (nothing is embedded again), or query with --mode bm25",
+                        self.step,
+                        self.file.display()
+                    )));
+                }
                 return Err(invalid(format!(
                     "the index of `{}` holds vectors of {built}, but the embed step now says {now}{}: run the pipeline to re-embed (`engine run {}`), or query with --mode bm25",
                     self.step,

@@ -71,12 +71,27 @@ impl Embedder for CallCache {
         self.inner.cache_scope()
     }
 
+    fn legacy_fingerprint(&self) -> Option<String> {
+        self.inner.legacy_fingerprint()
+    }
+
+    fn legacy_cache_scope(&self) -> Option<String> {
+        self.inner.legacy_cache_scope()
+    }
+
     fn embed_documents(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError> {
         if texts.is_empty() {
             return self.inner.embed_documents(texts);
         }
         let key = CacheKey::of_call(&self.inner.cache_scope(), texts);
-        if let Some(all) = self.cache.get(&key)
+        // A call kept under the legacy scope is kept under the current one too.
+        let legacy = || {
+            let scope = self.inner.legacy_cache_scope()?;
+            let all = self.cache.get(&CacheKey::of_call(&scope, texts))?;
+            self.cache.put(key, all.clone());
+            Some(all)
+        };
+        if let Some(all) = self.cache.get(&key).or_else(legacy)
             && all.len() % texts.len() == 0
         {
             let dim = all.len() / texts.len();

@@ -370,6 +370,8 @@ pub struct HttpEmbedder {
     document_prefix: String,
     normalize: bool,
     fingerprint: String,
+    /// See [`legacy_fingerprint`].
+    legacy_fingerprint: Option<String>,
 }
 
 /// The endpoint, and how to ask it and read its replies.
@@ -571,6 +573,7 @@ impl HttpEmbedder {
         let url = config.endpoint_url();
         Ok(HttpEmbedder {
             fingerprint: fingerprint(config, &url),
+            legacy_fingerprint: legacy_fingerprint(config, &url),
             client: Arc::new(Client {
                 agent,
                 url,
@@ -742,16 +745,27 @@ impl HttpEmbedder {
 }
 
 /// The provider's fingerprint: the model, and a hash of what else changes its vectors: the
-/// endpoint (`base_url`, which may serve another model under the same name), the prefixes,
-/// `normalize` and `dimensions`.
+/// endpoint (`base_url`, which may serve another model under the same name), the document
+/// prefix, `normalize` and `dimensions`. The query prefix, which changes no document's vector,
+/// is hashed as empty (as engines before 2026-12 hashed a pipeline without one).
 fn fingerprint(config: &HttpConfig, url: &str) -> String {
+    fingerprint_with(config, url, "")
+}
+
+/// The fingerprint engines before 2026-12 gave these settings, their query prefix hashed in,
+/// when it differs from [`fingerprint`].
+fn legacy_fingerprint(config: &HttpConfig, url: &str) -> Option<String> {
+    (!config.query_prefix.is_empty()).then(|| fingerprint_with(config, url, &config.query_prefix))
+}
+
+fn fingerprint_with(config: &HttpConfig, url: &str, query_prefix: &str) -> String {
     format!(
         "http:{}:{}",
         config.model,
         &blake3::hash(
             format!(
-                "{url}\0{}\0{}\0{}\0{:?}",
-                config.query_prefix, config.document_prefix, config.normalize, config.dimensions
+                "{url}\0{query_prefix}\0{}\0{}\0{:?}",
+                config.document_prefix, config.normalize, config.dimensions
             )
             .as_bytes()
         )
@@ -761,7 +775,7 @@ fn fingerprint(config: &HttpConfig, url: &str) -> String {
 
 /// The settings [`fingerprint`] hashes after the model's name, for messages.
 pub const FINGERPRINTED: &str =
-    "`base_url` (as written), `query_prefix`, `document_prefix`, `normalize` and `dimensions`";
+    "`base_url` (as written), `document_prefix`, `normalize` and `dimensions`";
 
 impl Client {
     /// A request's error, a timeout with the setting that set it.
@@ -1219,6 +1233,10 @@ impl Embedder for HttpEmbedder {
         self.fingerprint.clone()
     }
 
+    fn legacy_fingerprint(&self) -> Option<String> {
+        self.legacy_fingerprint.clone()
+    }
+
     fn embed_documents(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError> {
         Ok(self.embed_documents_debug(texts)?.vectors)
     }
@@ -1483,6 +1501,35 @@ mod tests {
             });
         });
         (format!("http://{}", rx.recv().unwrap()), hits)
+    }
+
+    /// The query prefix changes no document's vector: it is not in the fingerprint, which for
+    /// settings without one is what engines before 2026-12 gave; with one, the fingerprint they
+    /// gave (the prefix hashed in) is the legacy scope.
+    #[test]
+    fn the_query_prefix_is_no_part_of_the_vectors_identity() {
+        let url = "http://127.0.0.1:9/v1/embeddings";
+        let older = |config: &HttpConfig| {
+            let hashed = format!(
+                "{url}\0{}\0{}\0{}\0{:?}",
+                config.query_prefix, config.document_prefix, config.normalize, config.dimensions
+            );
+            format!(
+                "http:{}:{}",
+                config.model,
+                &blake3::hash(hashed.as_bytes()).to_hex()[..16]
+            )
+        };
+        let plain = HttpConfig::new("http://127.0.0.1:9/v1", "m");
+        let mut prefixed = plain.clone();
+        prefixed.query_prefix = "query: ".into();
+        assert_eq!(fingerprint(&plain, url), older(&plain));
+        assert_eq!(legacy_fingerprint(&plain, url), None);
+        assert_eq!(fingerprint(&prefixed, url), fingerprint(&plain, url));
+        assert_eq!(legacy_fingerprint(&prefixed, url), Some(older(&prefixed)));
+        let mut other = plain.clone();
+        other.document_prefix = "passage: ".into();
+        assert_ne!(fingerprint(&other, url), fingerprint(&plain, url));
     }
 
     fn config(base: &str, mode: &str) -> HttpConfig {

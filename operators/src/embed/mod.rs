@@ -115,6 +115,20 @@ pub trait Embedder: Send + Sync {
         self.fingerprint()
     }
 
+    /// The fingerprint engines before 2026-12 gave this provider, when it differs from
+    /// [`Embedder::fingerprint`]: theirs hashed the query prefix, which changes no document's
+    /// vector.
+    fn legacy_fingerprint(&self) -> Option<String> {
+        None
+    }
+
+    /// The scope engines before 2026-12 kept this provider's vectors under, when it differs
+    /// from [`Embedder::cache_scope`] (see [`Embedder::legacy_fingerprint`]): a vector missing
+    /// from the cache is looked for there too.
+    fn legacy_cache_scope(&self) -> Option<String> {
+        self.legacy_fingerprint()
+    }
+
     /// Embeds texts to be stored and searched (with the document prefix, if any).
     fn embed_documents(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError>;
 
@@ -252,15 +266,17 @@ impl EmbedConfig {
     }
 
     /// These settings with those that cannot change a document's vector at their defaults:
-    /// onnxruntime's threads, the in-memory cache, an ONNX batch size other than 1 (the vector
-    /// cache serves any batched vector for any other, see [`Embedder::cache_scope`]) and an
-    /// HTTP endpoint's key variable, batch size, concurrency, timeout, retries and backoff. A
-    /// step's fingerprint hashes these, so tuning them keeps its checkpoints.
+    /// the query prefix, onnxruntime's threads, the in-memory cache, an ONNX batch size other
+    /// than 1 (the vector cache serves any batched vector for any other, see
+    /// [`Embedder::cache_scope`]) and an HTTP endpoint's key variable, batch size, concurrency,
+    /// timeout, retries and backoff. A step's fingerprint hashes these, so tuning them keeps
+    /// its checkpoints.
     pub fn output_settings(&self) -> EmbedConfig {
         let mut settings = self.clone();
         match &mut settings {
             EmbedConfig::Onnx(onnx) => {
                 let defaults = OnnxConfig::new(String::new());
+                onnx.query_prefix = defaults.query_prefix;
                 onnx.threads = defaults.threads;
                 onnx.cache_entries = defaults.cache_entries;
                 if onnx.batch_size != 1 {
@@ -269,6 +285,7 @@ impl EmbedConfig {
             }
             EmbedConfig::Http(http) => {
                 let defaults = HttpConfig::new(String::new(), String::new());
+                http.query_prefix = defaults.query_prefix;
                 http.api_key_env = defaults.api_key_env;
                 http.batch_size = defaults.batch_size;
                 http.concurrency = defaults.concurrency;
@@ -375,11 +392,12 @@ enum Tries {
     Once,
 }
 
-/// A built provider, its fingerprint and its cache scope.
+/// A built provider, its fingerprint and its cache scopes.
 struct Provider {
     embedder: Arc<dyn Embedder>,
     fingerprint: String,
     cache_scope: String,
+    legacy_cache_scope: Option<String>,
 }
 
 impl Provider {
@@ -387,8 +405,21 @@ impl Provider {
         Provider {
             fingerprint: embedder.fingerprint(),
             cache_scope: embedder.cache_scope(),
+            legacy_cache_scope: embedder.legacy_cache_scope(),
             embedder,
         }
+    }
+
+    /// The cached vector of `text`: under the provider's scope, else under its legacy scope
+    /// (then kept under its scope too, where `gc` finds it held by the new checkpoints).
+    fn cached(&self, cache: &dyn VectorCache, text: &str) -> Option<Arc<[f32]>> {
+        let key = CacheKey::new(&self.cache_scope, text);
+        cache.get(&key).or_else(|| {
+            let legacy = self.legacy_cache_scope.as_deref()?;
+            let vector = cache.get(&CacheKey::new(legacy, text))?;
+            cache.put(key, vector.clone());
+            Some(vector)
+        })
     }
 }
 
@@ -735,9 +766,8 @@ impl<'a> Plan<'a> {
         if let Some(&slot) = self.slots.get(text) {
             return VectorSource::Computed(slot);
         }
-        if let Some(vector) = embed
-            .cache
-            .get(&CacheKey::new(&provider.cache_scope, text))
+        if let Some(vector) = provider
+            .cached(embed.cache.as_ref(), text)
             .filter(|vector| self.vector_size.is_none_or(|size| vector.len() == size))
         {
             return VectorSource::Cached(vector);
@@ -1029,6 +1059,59 @@ mod tests {
             .embed_set(&set(&["a"]))
             .unwrap();
         assert_eq!(batched.0.load(Ordering::SeqCst), 2);
+    }
+
+    /// A provider whose vectors an older engine kept under another scope (its query prefix
+    /// hashed in).
+    struct Renamed(Counting);
+
+    impl Embedder for Renamed {
+        fn fingerprint(&self) -> String {
+            "counting:new".to_owned()
+        }
+
+        fn legacy_fingerprint(&self) -> Option<String> {
+            Some("counting".to_owned())
+        }
+
+        fn embed_documents(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError> {
+            self.0.embed_documents(texts)
+        }
+
+        fn embed_query(&self, text: &str) -> Result<Vec<f32>, EmbedError> {
+            self.0.embed_query(text)
+        }
+    }
+
+    /// Vectors kept under a provider's legacy scope are served, and kept under its scope
+    /// from then on; whole calls (a semantic chunker's) too.
+    #[test]
+    fn vectors_kept_under_the_legacy_scope_are_found_and_kept_anew() {
+        let cache: Arc<dyn VectorCache> = Arc::new(LruCache::new(100));
+        let old = Arc::new(Counting(AtomicUsize::new(0)));
+        Embed::with_cache(old.clone(), cache.clone())
+            .embed_set(&set(&["a", "bb"]))
+            .unwrap();
+        let renamed = Arc::new(Renamed(Counting(AtomicUsize::new(0))));
+        let out = Embed::with_cache(renamed.clone(), cache.clone())
+            .embed_set(&set(&["a", "bb", "ccc"]))
+            .unwrap();
+        assert_eq!(renamed.0.0.load(Ordering::SeqCst), 1, "ccc alone computed");
+        assert_eq!((out.debug.cached, out.model.as_str()), (2, "counting:new"));
+        assert_eq!(out.chunks[1].vector, vec![2.0, 1.0]);
+        assert!(cache.get(&CacheKey::new("counting:new", "a")).is_some());
+        let calls = cache::CallCache::wrap(Arc::new(Counting(AtomicUsize::new(0))), cache.clone());
+        calls.embed_documents(&["x y", "z"]).unwrap();
+        let counted = Arc::new(Renamed(Counting(AtomicUsize::new(0))));
+        let calls = cache::CallCache::wrap(counted.clone(), cache.clone());
+        assert_eq!(calls.embed_documents(&["x y", "z"]).unwrap()[0], [3.0, 1.0]);
+        assert_eq!(
+            counted.0.0.load(Ordering::SeqCst),
+            0,
+            "the call came from the cache"
+        );
+        let key = CacheKey::of_call("counting:new", &["x y", "z"]);
+        assert!(cache.get(&key).is_some());
     }
 
     #[test]

@@ -423,6 +423,9 @@ pub struct OnnxEmbedder {
     query_prefix: String,
     document_prefix: String,
     fingerprint: String,
+    /// The fingerprint engines before 2026-12 gave these settings (their query prefix hashed
+    /// in), when it differs.
+    legacy_fingerprint: Option<String>,
 }
 
 impl std::fmt::Debug for OnnxEmbedder {
@@ -441,6 +444,16 @@ struct Encoded {
 }
 
 impl OnnxEmbedder {
+    /// The cache scope of vectors by the model whose fingerprint is `fingerprint` with these
+    /// settings: texts embedded alone are kept apart.
+    fn scope_of(&self, fingerprint: &str) -> String {
+        if self.batch_size == 1 {
+            alone_scope(fingerprint)
+        } else {
+            fingerprint.to_owned()
+        }
+    }
+
     /// Loads the model `config` names, paths resolved against `base`.
     pub fn new(config: &OnnxConfig, base: &Path) -> Result<Self, EmbedError> {
         let dir = base.join(&config.model);
@@ -496,25 +509,34 @@ impl OnnxEmbedder {
                 .map_err(|err| EmbedError::new(format!("cannot read {}: {err}", file.display())))?;
             hasher.update(&bytes);
         }
-        hasher.update(
+        // The query prefix changes no document's vector: it is hashed as empty (as engines
+        // before 2026-12 hashed a pipeline without one), and the vectors they kept under it
+        // are found through the legacy scope.
+        let fingerprint_with = |query_prefix: &str| {
+            let mut hasher = hasher.clone();
+            hasher.update(
+                format!(
+                    "{:?}\0{}\0{}\0{}\0{}\0{}",
+                    config.pooling,
+                    config.max_tokens,
+                    config.normalize,
+                    graph.output_name,
+                    query_prefix,
+                    config.document_prefix
+                )
+                .as_bytes(),
+            );
             format!(
-                "{:?}\0{}\0{}\0{}\0{}\0{}",
-                config.pooling,
-                config.max_tokens,
-                config.normalize,
-                graph.output_name,
-                config.query_prefix,
-                config.document_prefix
+                "onnx:{}:{}",
+                dir.file_name()
+                    .map(|name| name.to_string_lossy().into_owned())
+                    .unwrap_or_default(),
+                &hasher.finalize().to_hex()[..16]
             )
-            .as_bytes(),
-        );
-        let fingerprint = format!(
-            "onnx:{}:{}",
-            dir.file_name()
-                .map(|name| name.to_string_lossy().into_owned())
-                .unwrap_or_default(),
-            &hasher.finalize().to_hex()[..16]
-        );
+        };
+        let fingerprint = fingerprint_with("");
+        let legacy_fingerprint =
+            (!config.query_prefix.is_empty()).then(|| fingerprint_with(&config.query_prefix));
         Ok(OnnxEmbedder {
             session: Mutex::new(session),
             tokenizer,
@@ -525,6 +547,7 @@ impl OnnxEmbedder {
             query_prefix: config.query_prefix.clone(),
             document_prefix: config.document_prefix.clone(),
             fingerprint,
+            legacy_fingerprint,
         })
     }
 
@@ -744,11 +767,17 @@ impl Embedder for OnnxEmbedder {
 
     /// Texts embedded alone (`batch_size: 1`) have vectors of their own, apart from batched ones.
     fn cache_scope(&self) -> String {
-        if self.batch_size == 1 {
-            alone_scope(&self.fingerprint)
-        } else {
-            self.fingerprint.clone()
-        }
+        self.scope_of(&self.fingerprint)
+    }
+
+    fn legacy_fingerprint(&self) -> Option<String> {
+        self.legacy_fingerprint.clone()
+    }
+
+    fn legacy_cache_scope(&self) -> Option<String> {
+        self.legacy_fingerprint
+            .as_ref()
+            .map(|fingerprint| self.scope_of(fingerprint))
     }
 
     fn embed_documents(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError> {
@@ -1000,6 +1029,34 @@ mod tests {
         assert_eq!(alone.fingerprint(), batched.fingerprint());
         assert_ne!(alone.cache_scope(), batched.cache_scope());
         assert_eq!(batched.cache_scope(), larger.cache_scope());
+    }
+
+    /// The query prefix changes no document's vector: embedders that differ in it alone
+    /// share their fingerprint and cache scope; the one with a prefix looks in the scope
+    /// older engines kept its vectors under (the prefix hashed in), alone or batched.
+    #[test]
+    fn the_query_prefix_is_no_part_of_the_vectors_identity() {
+        let mut config = config();
+        config.batch_size = 1;
+        config.query_prefix = String::new();
+        let plain = OnnxEmbedder::new(&config, &root()).unwrap();
+        config.query_prefix = "Represent this sentence: ".into();
+        let prefixed = OnnxEmbedder::new(&config, &root()).unwrap();
+        config.batch_size = 8;
+        let batched = OnnxEmbedder::new(&config, &root()).unwrap();
+        assert_eq!(plain.fingerprint(), prefixed.fingerprint());
+        assert_eq!(plain.cache_scope(), prefixed.cache_scope());
+        assert_eq!(plain.legacy_cache_scope(), None);
+        let legacy = prefixed.legacy_cache_scope().unwrap();
+        assert!(legacy.ends_with(":alone") && legacy != prefixed.cache_scope());
+        assert_eq!(
+            batched.legacy_cache_scope().unwrap(),
+            legacy.trim_end_matches(":alone")
+        );
+        assert_ne!(
+            plain.embed_query("wings").unwrap(),
+            prefixed.embed_query("wings").unwrap()
+        );
     }
 
     #[test]
