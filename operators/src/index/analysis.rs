@@ -1,5 +1,6 @@
 //! Text analysis for BM25, the same at index and query time: words split at anything not a
-//! letter or digit, runs of Chinese, Japanese or Korean script cut into overlapping bigrams,
+//! letter or digit, runs of Chinese, Japanese, Korean, Thai, Lao, Khmer or Burmese script cut
+//! into overlapping bigrams,
 //! words of more than 255 characters dropped, lower-cased, accents folded (`café` is `cafe`),
 //! English stop words dropped and words stemmed; each step but the split can be switched off
 //! in the settings.
@@ -18,7 +19,7 @@ use super::IndexConfig;
 
 /// Words longer than this many characters are dropped (base64 and other blobs), as Lucene's
 /// standard tokenizer bounds them. It counts characters, not bytes: a 40-byte bound dropped
-/// Russian words of 20 letters, Thai phrases (written without spaces) and git hashes.
+/// Russian words of 20 letters, Devanagari compounds and git hashes.
 pub const LONGEST_WORD: usize = 255;
 
 /// The analyzer of the analysed fields (text, title, section) for `config`.
@@ -46,9 +47,21 @@ pub fn analyzer(config: &IndexConfig) -> TextAnalyzer {
     builder.build()
 }
 
-/// Whether `c` is written in a script without spaces between words (or one Lucene's CJK
-/// analysis treats alike): Han, Hiragana, Katakana, Hangul.
+/// Whether `c` is a letter of a script written without spaces between words (or one
+/// Lucene's CJK analysis treats alike): Han, Hiragana, Katakana, Hangul, and the letters of
+/// Thai, Lao, Khmer and Burmese (their vowel signs and tone marks are combining marks, which
+/// stay with the letter before them; their digits are words of their own).
 fn is_cjk(c: char) -> bool {
+    let southeast_asian = matches!(c as u32,
+        0x0E00..=0x0EFF          // Thai, Lao
+        | 0x1000..=0x109F        // Myanmar
+        | 0x1780..=0x17FF        // Khmer
+        | 0xA9E0..=0xA9FF        // Myanmar extended B
+        | 0xAA60..=0xAA7F // Myanmar extended A
+    );
+    if southeast_asian {
+        return c.is_alphabetic() && !is_combining_mark(c);
+    }
     matches!(c as u32,
         0x1100..=0x11FF          // Hangul Jamo
         | 0x3005..=0x3007        // 々 〆 〇
@@ -68,9 +81,12 @@ fn is_cjk(c: char) -> bool {
 }
 
 /// Splits text into words at every character that is not a letter, digit or a combining mark
-/// after one (as Tantivy's `SimpleTokenizer`, which split `nai\u{308}ve` in two), and, with `cjk_bigrams`, a run of CJK characters into its overlapping
-/// pairs (`日本語` gives `日本` and `本語`; a run of one character is itself), as Lucene's CJK
-/// bigram filter does: such text has no spaces, so a whole sentence would be one token.
+/// after one (as Tantivy's `SimpleTokenizer`, which split `nai\u{308}ve` in two), and, with
+/// `cjk_bigrams`, a run of CJK characters into its overlapping pairs (`日本語` gives `日本` and
+/// `本語`; a run of one character is itself), as Lucene's CJK bigram filter does: such text
+/// has no spaces, so a whole sentence would be one token. Thai, Lao, Khmer and Burmese runs
+/// are cut alike, each letter with the combining marks after it (`ประเทศไทย` gives `ปร`, `ระ`,
+/// …, `ไท`, `ทย`).
 ///
 /// The text is [`normalized`] first: compatibility forms as their plain letters, format
 /// characters dropped, and with `fold_accents` the diacritics of alphabetic scripts too.
@@ -227,8 +243,9 @@ impl Tokenizer for WordTokenizer {
             run.clear();
         };
         for (offset, c) in text.char_indices() {
-            // A combining mark (a decomposed accent) belongs to the word it follows.
-            if is_combining_mark(c) && word.is_some_and(|(_, cjk)| !cjk) {
+            // A combining mark (a decomposed accent, a Thai vowel sign) belongs to the word,
+            // or the letter of a bigram run, it follows.
+            if is_combining_mark(c) && word.is_some() {
                 continue;
             }
             if !c.is_alphanumeric() {
@@ -284,7 +301,7 @@ mod tests {
     }
 
     /// Words are kept up to 255 characters, however many bytes they take: a 21-letter
-    /// Russian word, a git hash and a Thai phrase (one run of letters) are terms; a blob of 256
+    /// Russian word, a git hash and a Hindi word with its vowel signs are terms; a blob of 256
     /// characters is not.
     #[test]
     fn long_words_are_terms_up_to_255_characters() {
@@ -295,7 +312,7 @@ mod tests {
         for word in [
             "достопримечательность",
             "3f786850e387550fdab836ed7e6dc881de23001b",
-            "บ้านเมืองของประเทศไทยสวยงาม",
+            "अंतर्राष्ट्रीयकरण",
         ] {
             assert_eq!(
                 terms(&config, &format!("a {word} b")),
@@ -405,6 +422,31 @@ mod tests {
                 ("本語".to_owned(), 2, 6, 12)
             ]
         );
+    }
+
+    /// Thai, Lao, Khmer and Burmese are written without spaces between words: a run is cut
+    /// into overlapping pairs of letters, each with its vowel signs and tone marks, so a word
+    /// finds the phrase that holds it; their digits and Latin words beside them stay words.
+    #[test]
+    fn southeast_asian_runs_become_overlapping_bigrams_of_letters() {
+        let config = IndexConfig::default();
+        let phrase = terms(&config, "บ้านเมืองของประเทศไทยสวยงาม");
+        assert_eq!(phrase[..3], ["บ้า", "าน", "นเ"]);
+        let word = terms(&config, "ประเทศไทย");
+        assert_eq!(word, ["ปร", "ระ", "ะเ", "เท", "ทศ", "ศไ", "ไท", "ทย"]);
+        assert!(word.iter().all(|pair| phrase.contains(pair)), "{phrase:?}");
+        assert_eq!(terms(&config, "ປະເທດລາວ")[..2], ["ປະ", "ະເ"]);
+        // Khmer: the coeng (U+17D2) and the vowel signs stay with their consonants.
+        assert_eq!(terms(&config, "កម្ពុជា"), ["កម្", "ម្ពុ", "ពុជា"]);
+        assert_eq!(
+            terms(&config, "Bangkok กรุงเทพ ๒๕๖๗"),
+            ["bangkok", "กรุ", "รุง", "งเ", "เท", "ทพ", "๒๕๖๗"]
+        );
+        let off = IndexConfig {
+            cjk_bigrams: false,
+            ..IndexConfig::default()
+        };
+        assert_eq!(terms(&off, "ประเทศไทย"), ["ประเทศไทย"]);
     }
 
     #[test]

@@ -36,7 +36,8 @@ const BUILD: &str = "build";
 /// BM25's average lengths do not depend on how segments were merged; 4: combining marks stay
 /// in their word, which is read composed, so decomposed accents fold as composed ones do; 5:
 /// words up to 255 characters, not 40 bytes, text read in its NFKC form without format
-/// characters, a final sigma as sigma, and the diacritics of every alphabetic script folded).
+/// characters, a final sigma as sigma, the diacritics of every alphabetic script folded, and
+/// Thai, Lao, Khmer and Burmese cut into bigrams).
 const FORMAT: u32 = 5;
 
 /// What a generation knows about each document.

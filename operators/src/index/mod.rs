@@ -85,8 +85,8 @@ pub struct IndexConfig {
     /// Fold accented letters to ASCII for BM25 (`cafe` finds "café").
     #[serde(default = "default_true")]
     pub fold_accents: bool,
-    /// Cut runs of Chinese, Japanese and Korean text into overlapping two-character terms for
-    /// BM25 (such text has no spaces between words).
+    /// Cut runs of Chinese, Japanese, Korean, Thai, Lao, Khmer and Burmese text into
+    /// overlapping two-letter terms for BM25 (such text has no spaces between words).
     #[serde(default = "default_true")]
     pub cjk_bigrams: bool,
     /// BM25 weight of a match in the document title (0 to 1,000), for chunks whose text
