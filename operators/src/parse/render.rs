@@ -80,8 +80,25 @@ pub(crate) fn section_label(text: &str) -> String {
 }
 
 /// Most cells of one table's grid (rows × the widest row) rendered as a Markdown table; a
-/// larger table's rows become paragraphs, with a warning.
+/// larger table's rows become paragraphs, with a warning (as a sparse table's do, without).
 pub(crate) const MAX_TABLE_CELLS: usize = 1_000_000;
+
+/// Tables at least this wide whose cells are mostly empty are rendered row by row as
+/// paragraphs (see [`is_sparse`]).
+const SPARSE_FROM_COLUMNS: usize = 8;
+
+/// Whether a table of `rows`, `width` columns wide, is a form laid out on a fine grid rather
+/// than a grid of data: at least [`SPARSE_FROM_COLUMNS`] wide with fewer than a third of its
+/// cells holding text (merged cells leave the columns they span empty). As a Markdown table
+/// it would be mostly pipes (a 63-column estimate of 480 rows: 118 KB, 93% empty cells),
+/// which chunks and embeddings would be made of.
+fn is_sparse(rows: &[Vec<String>], width: usize) -> bool {
+    let filled: usize = rows
+        .iter()
+        .map(|row| row.iter().filter(|cell| !cell.is_empty()).count())
+        .sum();
+    width >= SPARSE_FROM_COLUMNS && filled.saturating_mul(3) < width.saturating_mul(rows.len())
+}
 
 /// Most columns that column spans may pad one row to: a span is rendered as empty cells after
 /// its own, so that the columns line up; past this a span adds none (the cells' text stays).
@@ -414,14 +431,12 @@ impl Renderer {
                 "a table of {} rows and {width} columns is more than {MAX_TABLE_CELLS} cells: its rows are kept as paragraphs",
                 rows.len()
             ));
-            for row in rows {
-                let cells: Vec<&str> = row
-                    .iter()
-                    .map(String::as_str)
-                    .filter(|c| !c.is_empty())
-                    .collect();
-                self.push(Block::Paragraph(cells.join(" | ")));
-            }
+            self.rows_as_paragraphs(rows, false);
+            return;
+        }
+        if is_sparse(&rows, width) {
+            let named = rows[0].iter().filter(|cell| !cell.is_empty()).count() * 2 >= width;
+            self.rows_as_paragraphs(rows, named);
             return;
         }
         let line = |row: &[String]| {
@@ -450,6 +465,28 @@ impl Renderer {
             ..Element::new(ElementKind::Table, table_text(&rows), [0, 0])
         };
         self.emit(element, &md, false, None);
+    }
+
+    /// Renders a table's rows as paragraphs of their cells that hold text, joined by ` | `;
+    /// with `named`, each later row's cells after the first row's cell above them (`Linux: ✓`).
+    fn rows_as_paragraphs(&mut self, rows: Vec<Vec<String>>, named: bool) {
+        let names = if named { rows[0].clone() } else { Vec::new() };
+        for (index, row) in rows.into_iter().enumerate() {
+            let cells: Vec<String> = row
+                .into_iter()
+                .enumerate()
+                .filter(|(_, cell)| !cell.is_empty())
+                .map(|(column, cell)| match names.get(column) {
+                    Some(name) if index > 0 && !name.is_empty() && *name != cell => {
+                        format!("{name}: {cell}")
+                    }
+                    _ => cell,
+                })
+                .collect();
+            if !cells.is_empty() {
+                self.push(Block::Paragraph(cells.join(" | ")));
+            }
+        }
     }
 
     /// Renders a quote's blocks as Markdown of their own, every line marked `>`: one quote
@@ -928,6 +965,67 @@ mod tests {
         assert_eq!(els[1].text, "y0");
         // Below the limit a table stays a table.
         let (_, els) = render(vec![Block::Table(vec![vec!["a".into(); 1000]; 1000])]);
+        assert_eq!(els[0].kind, ElementKind::Table);
+    }
+
+    /// A wide table whose cells are mostly empty (a form laid out on a fine grid, merged
+    /// cells spanning columns) is its rows as paragraphs of the cells that hold text, without
+    /// a warning; a data table's header names each later row's cells. Narrower or fuller
+    /// tables stay tables.
+    #[test]
+    fn a_sparse_wide_table_is_its_rows_as_paragraphs() {
+        let row = |cells: &[(usize, &str)]| {
+            let mut row = vec![String::new(); 10];
+            for (column, text) in cells {
+                row[*column] = (*text).to_owned();
+            }
+            row
+        };
+        let form = vec![
+            row(&[(0, "Estimate No. 2")]),
+            row(&[(0, "Basis"), (5, "Cost -"), (8, "1 735 k")]),
+            row(&[]),
+            row(&[(0, "Wages"), (4, "106 598"), (9, "1")]),
+        ];
+        let mut r = Renderer::new();
+        r.push(Block::Table(form));
+        assert!(r.take_warnings().is_empty());
+        let (md, els) = r.finish();
+        assert!(els.iter().all(|e| e.kind == ElementKind::Paragraph));
+        let texts: Vec<&str> = els.iter().map(|e| e.text.as_str()).collect();
+        assert_eq!(
+            texts,
+            [
+                "Estimate No. 2",
+                "Basis | Cost - | 1 735 k",
+                "Wages | 106 598 | 1"
+            ]
+        );
+        assert!(!md.contains("| |"), "{md}");
+        let mut header = vec!["Feature".to_owned()];
+        header.extend((1..10).map(|i| format!("OS {i}")));
+        let mut matrix = vec![header];
+        matrix.extend((0..8).map(|i| row(&[(0, "Sound"), (i + 1, "yes")])));
+        let (_, els) = render(vec![Block::Table(matrix)]);
+        assert_eq!(els[1].text, "Feature: Sound | OS 1: yes");
+        assert_eq!(els[8].text, "Feature: Sound | OS 8: yes");
+        // Seven columns, or a third of the cells filled: a table.
+        let narrow = vec![
+            vec![
+                "a".to_owned(),
+                String::new(),
+                String::new(),
+                String::new(),
+                String::new(),
+                String::new(),
+                String::new()
+            ];
+            3
+        ];
+        let (_, els) = render(vec![Block::Table(narrow)]);
+        assert_eq!(els[0].kind, ElementKind::Table);
+        let third = vec![row(&[(0, "a"), (4, "b"), (8, "c"), (9, "d")]); 3];
+        let (_, els) = render(vec![Block::Table(third)]);
         assert_eq!(els[0].kind, ElementKind::Table);
     }
 
