@@ -237,7 +237,8 @@ fn an_emptied_source_folder_keeps_the_index_and_sink_until_allow_empty() {
 }
 
 /// Two folders with files of the same names feeding one step: without `id_prefix` their ids
-/// clash (an error, the index keeps one of each pair, and the message names the setting);
+/// clash (an error, the index and the output file keep one of each pair, and the message names
+/// the setting);
 /// with it on one source every file is indexed under its own id, a folder that cannot be
 /// listed keeps the prefixed ids below it, and a control character in it is refused.
 #[test]
@@ -274,6 +275,21 @@ fn an_id_prefix_keeps_two_sources_files_of_one_name_apart() {
         "{summary}"
     );
     assert_eq!(indexed(&bin, dir), ["sub/y.md", "x.md"]);
+    // The output file keeps one of each pair too, the same whichever source is read first,
+    // and says so for the other.
+    let sink_errors = |summary: &serde_json::Value| {
+        (summary["errors"].as_array().unwrap().iter())
+            .filter(|error| error["step"] == "out")
+            .count()
+    };
+    assert_eq!(sink_errors(&summary), 2, "{summary}");
+    let output = fs::read_to_string(dir.join("out/p.jsonl")).unwrap();
+    assert_eq!(sink_ids(&dir.join("out/p.jsonl")), ["sub/y.md", "x.md"]);
+    let swapped = yaml("b", "").replace("[sa, sb]", "[sb, sa]");
+    fs::write(dir.join("pipeline.yaml"), swapped).unwrap();
+    let (code, summary) = run(&bin, dir);
+    assert_eq!((code, sink_errors(&summary)), (Some(1), 2), "{summary}");
+    assert_eq!(fs::read_to_string(dir.join("out/p.jsonl")).unwrap(), output);
 
     fs::write(dir.join("pipeline.yaml"), yaml("b", ", id_prefix: b/")).unwrap();
     let (code, summary) = run(&bin, dir);

@@ -1,6 +1,6 @@
 //! Builds the runtime nodes of a planned pipeline from the operator library.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::ops::ControlFlow;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -296,6 +296,8 @@ struct Jsonl {
     sink: JsonlSink,
     /// The documents written in this run.
     written: HashSet<String>,
+    /// Per input step and document: the content hash and item number of what was written.
+    by_branch: HashMap<(usize, String), (String, usize)>,
     /// The documents that failed in the run.
     failed: FailedDocuments,
 }
@@ -305,17 +307,38 @@ impl Jsonl {
         Jsonl {
             sink,
             written: HashSet::new(),
+            by_branch: HashMap::new(),
             failed: FailedDocuments::default(),
         }
     }
 }
 
 impl SinkOp for Jsonl {
+    /// A document that comes twice from one input step with other content (two sources with
+    /// the same id) fails: of the two, the one whose content hash is smaller is written,
+    /// whichever came first, so that the output does not depend on the order they arrive in.
     fn write(&mut self, item: &Item, position: Position) -> anyhow::Result<()> {
+        let branch = (position.from, item.doc_id().to_owned());
+        let hash = item.content_hash();
+        let replaced = match self.by_branch.get(&branch) {
+            Some((first, _)) if first == hash => return Ok(()),
+            Some((first, number)) => {
+                let twice = anyhow::anyhow!(
+                    "document `{}` came twice in this run with different content (two sources with the same id?); the output keeps one of them: give each source an `id_prefix`, or the documents distinct ids",
+                    item.doc_id()
+                );
+                if first.as_str() < hash {
+                    return Err(twice);
+                }
+                Some((*number, twice))
+            }
+            None => None,
+        };
         if !self.written.contains(item.doc_id()) {
             self.written.insert(item.doc_id().to_owned());
         }
-        self.sink.start_item(output_order(position));
+        let number = self.sink.start_item(output_order(position));
+        self.by_branch.insert(branch, (hash.to_owned(), number));
         match item {
             Item::Document(doc) => self.sink.write(doc.as_ref())?,
             Item::Parsed(doc) => self.sink.write(doc.as_ref())?,
@@ -330,7 +353,13 @@ impl SinkOp for Jsonl {
                 }
             }
         }
-        Ok(())
+        match replaced {
+            Some((number, twice)) => {
+                self.sink.drop_item(number);
+                Err(twice)
+            }
+            None => Ok(()),
+        }
     }
 
     fn documents_failed(&mut self, failed: &FailedDocuments) {

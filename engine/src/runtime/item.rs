@@ -48,6 +48,16 @@ impl Item {
         }
     }
 
+    /// The content hash of the document it comes from (of its bytes as the source read them).
+    pub fn content_hash(&self) -> &str {
+        match self {
+            Item::Document(doc) => &doc.hash,
+            Item::Parsed(doc) => &doc.hash,
+            Item::Chunks(set) => &set.hash,
+            Item::Embedded(set) => &set.hash,
+        }
+    }
+
     /// A hash of everything that defines this item as a source emitted it: for a document, its
     /// id, origin, content hash, format, title and metadata.
     pub fn identity(&self) -> [u8; 32] {

@@ -31,6 +31,8 @@ pub struct JsonlSink {
     written: u64,
     /// Where each item's lines start in the file, with the item's place in the output's order.
     items: Vec<(u128, u64)>,
+    /// Items whose lines are left out of the output ([`JsonlSink::drop_item`]), ascending.
+    dropped: Vec<usize>,
     /// One line, encoded.
     line: Vec<u8>,
 }
@@ -68,15 +70,26 @@ impl JsonlSink {
             writer: BufWriter::with_capacity(1 << 16, file),
             written: 0,
             items: Vec::new(),
+            dropped: Vec::new(),
             line: Vec::new(),
         })
     }
 
     /// Starts an item: the lines written until the next item belong to it, and go where `order`
     /// puts them among the output's items (items of equal order stay in the order written).
-    /// Lines written before the first item come first.
-    pub fn start_item(&mut self, order: u128) {
+    /// Lines written before the first item come first. Returns the item's number, for
+    /// [`JsonlSink::drop_item`].
+    pub fn start_item(&mut self, order: u128) -> usize {
         self.items.push((order, self.written));
+        self.items.len() - 1
+    }
+
+    /// Leaves the lines of item `item` (a number [`JsonlSink::start_item`] returned) out of
+    /// the output.
+    pub fn drop_item(&mut self, item: usize) {
+        if let Err(at) = self.dropped.binary_search(&item) {
+            self.dropped.insert(at, item);
+        }
     }
 
     /// Appends one value as a line.
@@ -147,10 +160,11 @@ impl JsonlSink {
 }
 
 impl JsonlSink {
-    /// Rewrites the file with its items in order, when they were not written in order: the
-    /// items' lines are copied in order to a new file beside it, which then takes its place.
+    /// Rewrites the file with its items in order, without the dropped ones, when they were not
+    /// written so: the items' lines are copied in order to a new file beside it, which then
+    /// takes its place.
     fn put_in_order(&mut self) -> std::io::Result<()> {
-        if self.items.is_sorted_by_key(|&(order, _)| order) {
+        if self.items.is_sorted_by_key(|&(order, _)| order) && self.dropped.is_empty() {
             return Ok(());
         }
         let mut spans: Vec<(u128, u64, u64)> = Vec::with_capacity(self.items.len() + 1);
@@ -158,6 +172,9 @@ impl JsonlSink {
             spans.push((0, 0, self.items[0].1));
         }
         for (index, &(order, start)) in self.items.iter().enumerate() {
+            if self.dropped.binary_search(&index).is_ok() {
+                continue;
+            }
             let end = self
                 .items
                 .get(index + 1)
@@ -302,6 +319,34 @@ mod tests {
             fs::read_to_string(path).unwrap(),
             "{\"doc_id\":\"c\"}\n{\"doc_id\":\"a\",\"n\":1}\n{\"doc_id\":\"a\",\"n\":2}\n"
         );
+    }
+
+    /// A dropped item's lines are left out, whether the items came in order or not.
+    #[test]
+    fn dropped_items_are_left_out() {
+        for orders in [[1, 2, 3], [3, 1, 2]] {
+            let dir = tempfile::tempdir().unwrap();
+            let config = JsonlSinkConfig {
+                path: "out.jsonl".to_owned(),
+            };
+            let mut sink = JsonlSink::create(&config, dir.path()).unwrap();
+            let mut numbers = Vec::new();
+            for order in orders {
+                numbers.push(sink.start_item(order));
+                sink.write(&serde_json::json!({ "n": order })).unwrap();
+            }
+            sink.drop_item(numbers[1]);
+            let path = sink.finish().unwrap().publish().unwrap();
+            let kept: Vec<u128> = orders.iter().copied().filter(|&o| o != orders[1]).collect();
+            let mut expected: Vec<String> =
+                kept.iter().map(|n| format!("{{\"n\":{n}}}\n")).collect();
+            expected.sort();
+            assert_eq!(
+                fs::read_to_string(path).unwrap(),
+                expected.concat(),
+                "{orders:?}"
+            );
+        }
     }
 
     /// Items written out of order are published in order (equal orders as written), after
