@@ -272,7 +272,9 @@ pub const OPERATORS: &[OperatorInfo] = &[
         //    cells holding text (a form laid out on a fine grid, merged cells spanning its
         //    columns) is its rows as paragraphs of the cells that hold text, each named after
         //    the header cell above it when the first row names most columns; as a Markdown
-        //    table it was mostly pipes (a 63-column estimate: 93% empty cells).
+        //    table it was mostly pipes (a 63-column estimate: 93% empty cells). A `README`,
+        //    `CHANGELOG` and the like without an extension is read as Markdown when it shows
+        //    Markdown's structure (a heading, a fenced code block), not as text.
         version: 13,
     },
     OperatorInfo {

@@ -6,17 +6,65 @@ use crate::model::{Document, Format};
 /// Detects the format: config override, then the source's hint (doc.format), then magic bytes
 /// (%PDF-, PK\x03\x04 zip → docx, <!doctype html / <html after whitespace/BOM → html), then
 /// the extension of doc.source / doc.doc_id (.md .markdown .mdx → markdown; .txt .text .rst
-/// .log .csv and no extension → text; .html .htm .xhtml → html; .pdf; .docx).
+/// .log .csv and no extension → text, but a `README`, `CHANGELOG` and the like without one
+/// that is written in Markdown → markdown; .html .htm .xhtml → html; .pdf; .docx).
 pub fn detect_format(doc: &Document, config: &ParseConfig) -> Option<Format> {
     config
         .format
         .or(doc.format)
         .or_else(|| sniff(&doc.bytes))
         .or_else(|| {
-            [&doc.source, &doc.doc_id]
+            let (name, format) = [&doc.source, &doc.doc_id]
                 .into_iter()
-                .find_map(|n| by_name(n))
+                .find_map(|name| Some((name, by_name(name)?)))?;
+            let markdown = format == Format::Text
+                && extension(name).is_none()
+                && is_project_document(name)
+                && written_in_markdown(&doc.bytes);
+            Some(if markdown { Format::Markdown } else { format })
         })
+}
+
+/// Whether `name` is one a project gives its documents without an extension (`README`,
+/// `CHANGELOG`, `CONTRIBUTING`, …), often written in Markdown.
+fn is_project_document(name: &str) -> bool {
+    const NAMES: [&str; 10] = [
+        "README",
+        "CHANGELOG",
+        "CHANGES",
+        "CONTRIBUTING",
+        "HISTORY",
+        "NEWS",
+        "INSTALL",
+        "TODO",
+        "NOTES",
+        "RELEASE-NOTES",
+    ];
+    NAMES
+        .iter()
+        .any(|known| file_name(name).eq_ignore_ascii_case(known))
+}
+
+/// Whether text opens (in its first 64 KiB) with Markdown's structure: a heading (`# Title`,
+/// or a line underlined with `===` or `---`) or a fenced code block.
+fn written_in_markdown(bytes: &[u8]) -> bool {
+    let head = String::from_utf8_lossy(&bytes[..bytes.len().min(64 * 1024)]);
+    let mut previous = "";
+    for line in head.lines() {
+        let trimmed = line.trim_end();
+        let hashes = trimmed.len() - trimmed.trim_start_matches('#').len();
+        let atx = (1..=6).contains(&hashes)
+            && trimmed[hashes..].starts_with([' ', '\t'])
+            && !trimmed[hashes..].trim().is_empty();
+        let underline = !previous.trim().is_empty()
+            && trimmed.len() >= 3
+            && (trimmed.bytes().all(|b| b == b'=') || trimmed.bytes().all(|b| b == b'-'));
+        if atx || underline || trimmed.starts_with("```") || trimmed.starts_with("~~~") {
+            return true;
+        }
+        previous = line;
+    }
+    false
 }
 
 /// The format announced by the content's first bytes, if any.
@@ -141,6 +189,42 @@ mod tests {
         assert_eq!(detect("a.docx", b"x"), Some(Format::Docx));
         assert_eq!(detect("a.xyz", b"x"), None);
         assert_eq!(detect("", b"x"), None);
+    }
+
+    /// A `README` (or `CHANGELOG`, …) without an extension written in Markdown is read as
+    /// Markdown, its headings kept; one in plain text, and other names without an extension
+    /// (a `Makefile`'s `# comments`), stay text.
+    #[test]
+    fn an_extensionless_readme_in_markdown_is_markdown() {
+        for text in [
+            "# Project\n\nWhat it does.\n",
+            "Project\n=======\n\nWhat it does.\n",
+            "Intro.\n\nUsage\n---\n",
+            "Run:\n\n```sh\nmake\n```\n",
+        ] {
+            assert_eq!(
+                detect("src/README", text.as_bytes()),
+                Some(Format::Markdown),
+                "{text}"
+            );
+        }
+        assert_eq!(
+            detect("ChangeLog", b"## 1.0\n\n- first\n"),
+            Some(Format::Markdown)
+        );
+        for text in [
+            "Project\n\nWhat it does, #1 in its class.\n",
+            "----\nA rule.\n",
+            "#!/bin/sh\n",
+        ] {
+            assert_eq!(
+                detect("README", text.as_bytes()),
+                Some(Format::Text),
+                "{text}"
+            );
+        }
+        assert_eq!(detect("Makefile", b"# Build\n\nall:\n"), Some(Format::Text));
+        assert_eq!(detect("README.txt", b"# Project\n"), Some(Format::Text));
     }
 
     /// XHTML opens with an XML declaration: without an extension it was read as text, tags
