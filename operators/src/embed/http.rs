@@ -1,7 +1,8 @@
 //! The `http` provider: an OpenAI-compatible `POST {base_url}/embeddings` endpoint.
 //!
 //! Texts go in batches of `batch_size`, up to `concurrency` requests at once (for every
-//! provider built from the same settings in the process), each with a `timeout`. 429, 5xx,
+//! provider in the process that calls the same endpoint with the same key: the smallest of
+//! their `concurrency`), each with a `timeout`. 429, 5xx,
 //! timeouts and broken connections are retried with exponential backoff and full jitter (a
 //! `Retry-After`, in seconds or as an HTTP date, wins); once a request spent its retries on
 //! server failures, later ones are tried once until one succeeds. A refused key (401, 403, 407),
@@ -39,8 +40,8 @@ pub struct HttpConfig {
     #[serde(default = "default_batch_size")]
     #[schemars(range(min = 1, max = 8192))]
     pub batch_size: usize,
-    /// Requests in flight at once, for the whole step (all its workers, and any provider with
-    /// the same settings, e.g. a `chunk.semantic` embedding).
+    /// Requests in flight at once to the endpoint, for every step that calls it with the same
+    /// key (all their workers, a `chunk.semantic` embedding too): the smallest among them.
     #[serde(default = "default_concurrency")]
     #[schemars(range(min = 1, max = 256))]
     pub concurrency: usize,
@@ -282,59 +283,79 @@ fn too_large(url: &str, limit: u64, texts: usize) -> String {
     )
 }
 
-/// What the providers built from equal settings share in this process (the steps and
-/// semantic chunkers that name the same endpoint and settings): the limit on requests in
-/// flight, and whether the provider is down.
+/// What the providers that call one endpoint with one key share in this process (the steps
+/// and semantic chunkers that name the same `base_url` and `api_key_env`, whatever their other
+/// settings): the limit on requests in flight, and whether the endpoint is down.
 struct Endpoint {
-    /// Requests that may start now: `concurrency` less those in flight.
-    free: Mutex<usize>,
+    /// Requests in flight, and the most allowed at once: the smallest `concurrency` of the
+    /// providers sharing it.
+    flight: Mutex<Flight>,
     freed: std::sync::Condvar,
     /// A request spent all its retries on server failures (5xx, timeouts, broken
     /// connections) and nothing succeeded since: later requests are tried once.
     down: AtomicBool,
 }
 
+/// Requests in flight to an endpoint, and its limit.
+struct Flight {
+    in_flight: usize,
+    limit: usize,
+}
+
 impl Endpoint {
-    /// The state shared by every provider built from `config` in this process.
+    /// The state shared by every provider in this process that calls the endpoint of
+    /// `config` with its key; its limit is lowered to `config.concurrency` when that is
+    /// smaller.
     fn shared(config: &HttpConfig) -> Arc<Endpoint> {
-        type Known = Vec<(HttpConfig, std::sync::Weak<Endpoint>)>;
+        type Known = Vec<((String, Option<String>), std::sync::Weak<Endpoint>)>;
         static KNOWN: Mutex<Known> = Mutex::new(Vec::new());
         let mut known = KNOWN.lock().unwrap_or_else(|poison| poison.into_inner());
         known.retain(|(_, endpoint)| endpoint.strong_count() > 0);
+        let key = (config.endpoint_url(), config.api_key_env.clone());
+        let limit = config.concurrency.max(1);
         if let Some(endpoint) = known
             .iter()
-            .find(|(settings, _)| settings == config)
+            .find(|(calls, _)| *calls == key)
             .and_then(|(_, endpoint)| endpoint.upgrade())
         {
+            let mut flight = endpoint.flight();
+            flight.limit = flight.limit.min(limit);
+            drop(flight);
             return endpoint;
         }
         let endpoint = Arc::new(Endpoint {
-            free: Mutex::new(config.concurrency.max(1)),
+            flight: Mutex::new(Flight {
+                in_flight: 0,
+                limit,
+            }),
             freed: std::sync::Condvar::new(),
             down: AtomicBool::new(false),
         });
-        known.push((config.clone(), Arc::downgrade(&endpoint)));
+        known.push((key, Arc::downgrade(&endpoint)));
         endpoint
     }
 
-    /// Leave to send one request, once fewer than `concurrency` are in flight; `None` when
+    fn flight(&self) -> std::sync::MutexGuard<'_, Flight> {
+        self.flight
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner())
+    }
+
+    /// Leave to send one request, once fewer than the limit are in flight; `None` when
     /// `stop` is set first.
     fn admit(self: &Arc<Self>, stop: &AtomicBool) -> Option<Permit> {
-        let mut free = self
-            .free
-            .lock()
-            .unwrap_or_else(|poison| poison.into_inner());
+        let mut flight = self.flight();
         loop {
             if stop.load(Ordering::Relaxed) {
                 return None;
             }
-            if *free > 0 {
-                *free -= 1;
+            if flight.in_flight < flight.limit {
+                flight.in_flight += 1;
                 return Some(Permit(Arc::clone(self)));
             }
-            free = self
+            flight = self
                 .freed
-                .wait_timeout(free, STOP_POLL)
+                .wait_timeout(flight, STOP_POLL)
                 .unwrap_or_else(|poison| poison.into_inner())
                 .0;
         }
@@ -346,11 +367,7 @@ struct Permit(Arc<Endpoint>);
 
 impl Drop for Permit {
     fn drop(&mut self) {
-        *self
-            .0
-            .free
-            .lock()
-            .unwrap_or_else(|poison| poison.into_inner()) += 1;
+        self.0.flight().in_flight -= 1;
         self.0.freed.notify_one();
     }
 }
@@ -359,8 +376,8 @@ impl Drop for Permit {
 pub struct HttpEmbedder {
     /// What one request needs, shared with the thread it runs on.
     client: Arc<Client>,
-    /// The limit on requests in flight and the provider's health, shared with every provider
-    /// built from the same settings.
+    /// The limit on requests in flight and the endpoint's health, shared with every provider
+    /// that calls the same endpoint with the same key.
     endpoint: Arc<Endpoint>,
     batch_size: usize,
     concurrency: usize,
@@ -1840,17 +1857,27 @@ mod tests {
         assert_eq!(keys, vec!["base_url", "timeout"]);
     }
 
-    /// `concurrency` bounds the requests in flight for the whole step: its workers (threads
-    /// sharing one provider) and every provider built from the same settings (a semantic
-    /// chunker's, say) together never have more than `concurrency` requests at once.
+    /// `concurrency` bounds the requests in flight to an endpoint: a step's workers (threads
+    /// sharing one provider) and every provider that calls it with the same key (another
+    /// step, a semantic chunker's), whatever its other settings, together never have more than
+    /// the smallest `concurrency` among them in flight. Another key is another account, with
+    /// a limit of its own.
     #[test]
-    fn concurrency_bounds_the_requests_in_flight_of_every_provider_with_the_settings() {
+    fn concurrency_bounds_the_requests_in_flight_of_every_provider_of_the_endpoint() {
         let (base, hits) = server();
         let mut settings = config(&base, "count");
         settings.batch_size = 1;
         settings.concurrency = 2;
         let first = Arc::new(HttpEmbedder::new(&settings).unwrap());
-        let second = Arc::new(HttpEmbedder::new(&settings).unwrap());
+        let mut other = settings.clone();
+        other.concurrency = 3;
+        other.document_prefix = "passage: ".into();
+        let second = Arc::new(HttpEmbedder::new(&other).unwrap());
+        assert!(Arc::ptr_eq(&first.endpoint, &second.endpoint));
+        // Any variable that is set will do: no request is sent with it.
+        other.api_key_env = Some("PATH".into());
+        let account = HttpEmbedder::new(&other).unwrap();
+        assert!(!Arc::ptr_eq(&first.endpoint, &account.endpoint));
         let texts = ["a", "b", "c", "d"];
         std::thread::scope(|scope| {
             for embedder in [&first, &first, &second, &second] {
