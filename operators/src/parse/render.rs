@@ -1010,19 +1010,9 @@ mod tests {
         assert_eq!(els[1].text, "Feature: Sound | OS 1: yes");
         assert_eq!(els[8].text, "Feature: Sound | OS 8: yes");
         // Seven columns, or a third of the cells filled: a table.
-        let narrow = vec![
-            vec![
-                "a".to_owned(),
-                String::new(),
-                String::new(),
-                String::new(),
-                String::new(),
-                String::new(),
-                String::new()
-            ];
-            3
-        ];
-        let (_, els) = render(vec![Block::Table(narrow)]);
+        let mut narrow = vec![String::new(); 7];
+        narrow[0] = "a".to_owned();
+        let (_, els) = render(vec![Block::Table(vec![narrow; 3])]);
         assert_eq!(els[0].kind, ElementKind::Table);
         let third = vec![row(&[(0, "a"), (4, "b"), (8, "c"), (9, "d")]); 3];
         let (_, els) = render(vec![Block::Table(third)]);
