@@ -39,6 +39,17 @@ fn pipeline(path: &str) -> String {
 
 /// The doc_ids the index holds (a BM25 query every document matches).
 fn indexed(engine_bin: &Path, dir: &Path) -> Vec<String> {
+    let mut ids: Vec<String> = indexed_texts(engine_bin, dir)
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect();
+    ids.sort();
+    ids.dedup();
+    ids
+}
+
+/// The doc id and text of every chunk of the index whose text holds "text number".
+fn indexed_texts(engine_bin: &Path, dir: &Path) -> Vec<(String, String)> {
     let output = Command::new(engine_bin)
         .arg("query")
         .arg(dir.join("pipeline.yaml"))
@@ -56,15 +67,12 @@ fn indexed(engine_bin: &Path, dir: &Path) -> Vec<String> {
         .unwrap();
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let hits: Value = serde_json::from_slice(&output.stdout).unwrap();
-    let mut ids: Vec<String> = hits["hits"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|hit| hit["doc_id"].as_str().unwrap().to_owned())
-        .collect();
-    ids.sort();
-    ids.dedup();
-    ids
+    (hits["hits"].as_array().unwrap().iter())
+        .map(|hit| {
+            let text = |key: &str| hit[key].as_str().unwrap().to_owned();
+            (text("doc_id"), text("text"))
+        })
+        .collect()
 }
 
 /// The doc_ids of a sink's lines, sorted.
@@ -285,6 +293,20 @@ fn an_id_prefix_keeps_two_sources_files_of_one_name_apart() {
     assert_eq!(sink_errors(&summary), 2, "{summary}");
     let output = fs::read_to_string(dir.join("out/p.jsonl")).unwrap();
     assert_eq!(sink_ids(&dir.join("out/p.jsonl")), ["sub/y.md", "x.md"]);
+    // The index keeps the same ones.
+    let in_output = |id: &str, word: &str| {
+        common::lines(&dir.join("out/p.jsonl"))
+            .iter()
+            .any(|line| line["doc_id"] == id && line.to_string().contains(word))
+    };
+    for (id, text) in indexed_texts(&bin, dir) {
+        let word = if text.contains("alpha") {
+            "alpha"
+        } else {
+            "beta"
+        };
+        assert!(in_output(&id, word), "{id}: the index keeps {text:?}");
+    }
     let swapped = yaml("b", "").replace("[sa, sb]", "[sb, sa]");
     fs::write(dir.join("pipeline.yaml"), swapped).unwrap();
     let (code, summary) = run(&bin, dir);

@@ -467,7 +467,9 @@ impl SinkOp for HybridIndexSink {
                 }
             })
             .collect();
-        let key = content_key(&set.model, &entries);
+        // Led by the document's content hash: of two documents with one id (two sources),
+        // the index keeps the one a `sink.jsonl` keeps, the smaller hash.
+        let key = format!("{}:{}", set.hash, content_key(&set.model, &entries));
         self.update(Some(&set.model))?
             .upsert(&set.doc_id, &key, &entries)?;
         Ok(())

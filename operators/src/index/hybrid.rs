@@ -508,7 +508,8 @@ impl IndexUpdate {
     ///
     /// A document id offered twice in one update with different content (two sources giving the
     /// same id) is an error: of the two, the one with the smaller key is indexed, whichever came
-    /// first, so the index does not change from run to run with the order they arrive in.
+    /// first, so the index does not change from run to run with the order they arrive in (the
+    /// engine's keys begin with the document's content hash, so it keeps what its sinks keep).
     pub fn upsert(&mut self, doc_id: &str, key: &str, entries: &[Entry]) -> Result<(), IndexError> {
         let twice = match self.offered.get(doc_id) {
             Some(first) if first == key => return Ok(()),
