@@ -284,7 +284,8 @@ impl FileHashes {
     }
 }
 
-/// Identifies a step's output: its operator, the settings that shape it, the contents of the files it reads
+/// Identifies a step's output: its operator, the settings that shape it (see
+/// [`crate::registry::OperatorConfig::output_settings`]), the contents of the files it reads
 /// (models, tokenizers) and its inputs' fingerprints.
 fn fingerprint(
     step: &crate::spec::load::Step,

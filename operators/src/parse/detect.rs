@@ -45,8 +45,8 @@ fn is_project_document(name: &str) -> bool {
         .any(|known| file_name(name).eq_ignore_ascii_case(known))
 }
 
-/// Whether text opens (in its first 64 KiB) with Markdown's structure: a heading (`# Title`,
-/// or a line underlined with `===` or `---`) or a fenced code block.
+/// Whether text shows Markdown's structure in its first 64 KiB: a heading (`# Title`, or a
+/// line underlined with `===` or `---`) or a fenced code block.
 fn written_in_markdown(bytes: &[u8]) -> bool {
     let head = String::from_utf8_lossy(&bytes[..bytes.len().min(64 * 1024)]);
     let mut previous = "";
