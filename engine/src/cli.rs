@@ -802,12 +802,20 @@ fn gc(path: &Path, keep_runs: usize, json: bool) -> anyhow::Result<i32> {
     }
     let orphaned = crate::query::orphaned_index_dirs(&pipeline);
     let store_dir = crate::spec::paths::identity(&pipeline.store);
-    // A file that is gone or does not load cannot tell: its name's index is kept.
-    let gives_name = |file: &Path, name: &str| match load::load(file) {
-        Ok((other, _)) => {
-            other.name == name && crate::spec::paths::identity(&other.store) == store_dir
+    // A file that is gone or does not load cannot tell: its name's index is kept. Each file
+    // is loaded once (gc asks of renamed pipelines, then of abandoned index folders).
+    let loaded: std::cell::RefCell<std::collections::HashMap<PathBuf, Option<(String, PathBuf)>>> =
+        Default::default();
+    let gives_name = |file: &Path, name: &str| {
+        let mut loaded = loaded.borrow_mut();
+        let found = loaded.entry(file.to_owned()).or_insert_with(|| {
+            let (other, _) = load::load(file).ok()?;
+            Some((other.name, crate::spec::paths::identity(&other.store)))
+        });
+        match found {
+            Some((other, store)) => other == name && *store == store_dir,
+            None => true,
         }
-        Err(_) => true,
     };
     // A project copied or moved whole (`cp -a`) records the files where they were: the one at
     // the same place in this copy tells too.
