@@ -30,6 +30,21 @@ fn model() -> PathBuf {
     model
 }
 
+/// The summary of a run of `file`, which must succeed.
+fn run_summary(file: &Path) -> Value {
+    let output = engine().args(["run", "--json"]).arg(file).output().unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+/// How many cached vectors `engine gc` of `file` removed.
+fn vectors_removed_by_gc(file: &Path) -> u64 {
+    let gc = engine().args(["gc", "--json"]).arg(file).output().unwrap();
+    assert_eq!(gc.status.code(), Some(0), "{}", stderr(&gc));
+    let collected: Value = serde_json::from_slice(&gc.stdout).unwrap();
+    collected["vectors_removed"].as_u64().unwrap()
+}
+
 fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
@@ -448,12 +463,7 @@ fn a_renamed_document_is_not_embedded_again() {
     fs::rename(dir.path().join("docs/a.md"), dir.path().join("docs/b.md")).unwrap();
     assert_eq!(run(), first, "no text was sent again");
     assert_eq!(lines(&dir.path().join("out.jsonl"))[0]["doc_id"], "b.md");
-    let gc = || {
-        let gc = engine().args(["gc", "--json"]).arg(&file).output().unwrap();
-        assert_eq!(gc.status.code(), Some(0), "{}", stderr(&gc));
-        let collected: Value = serde_json::from_slice(&gc.stdout).unwrap();
-        collected["vectors_removed"].as_u64().unwrap()
-    };
+    let gc = || vectors_removed_by_gc(&file);
     assert_eq!(gc(), 0, "every vector is held by a live checkpoint");
     fs::rename(dir.path().join("docs/b.md"), dir.path().join("docs/c.md")).unwrap();
     assert_eq!(run(), first, "after gc, the live texts are still cached");
@@ -492,20 +502,11 @@ fn gc_keeps_the_vectors_of_texts_embedded_alone() {
     );
     let file = dir.path().join("pipeline.yaml");
     fs::write(&file, yaml).unwrap();
-    let run = || {
-        let output = engine().arg("run").arg(&file).output().unwrap();
-        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-    };
-    let gc = || {
-        let gc = engine().args(["gc", "--json"]).arg(&file).output().unwrap();
-        assert_eq!(gc.status.code(), Some(0), "{}", stderr(&gc));
-        let collected: Value = serde_json::from_slice(&gc.stdout).unwrap();
-        collected["vectors_removed"].as_u64().unwrap()
-    };
-    run();
+    let gc = || vectors_removed_by_gc(&file);
+    run_summary(&file);
     assert_eq!(gc(), 0, "every vector is held by a live checkpoint");
     fs::write(dir.path().join("docs/a.md"), "# Edited\n\nAnother text.\n").unwrap();
-    run();
+    run_summary(&file);
     assert!(gc() > 0, "the old text's vectors go");
 }
 
@@ -526,15 +527,7 @@ fn an_index_of_the_older_identity_is_switched_by_one_run() {
     );
     let file = dir.path().join("pipeline.yaml");
     fs::write(&file, yaml).unwrap();
-    let run = || {
-        let output = engine()
-            .args(["run", "--json"])
-            .arg(&file)
-            .output()
-            .unwrap();
-        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-        serde_json::from_slice::<Value>(&output.stdout).unwrap()
-    };
+    let run = || run_summary(&file);
     run();
     // The identity the older engine recorded: the query prefix hashed in.
     let hashed = format!("{base_url}/embeddings\0find: \0\0true\0None");
@@ -598,15 +591,7 @@ fn tuning_the_endpoint_redoes_nothing() {
         );
         fs::write(&file, yaml).unwrap();
     };
-    let run = || {
-        let output = engine()
-            .args(["run", "--json"])
-            .arg(&file)
-            .output()
-            .unwrap();
-        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-        serde_json::from_slice::<Value>(&output.stdout).unwrap()
-    };
+    let run = || run_summary(&file);
     write("");
     let first = run();
     assert_eq!(first["steps"]["embed"]["cached"], 0, "{first}");

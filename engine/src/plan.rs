@@ -379,6 +379,15 @@ mod tests {
     use super::*;
     use crate::spec::load::{Purpose, load_str, load_str_for};
 
+    /// Each step's fingerprint, by step name.
+    fn by_step(pipeline: &Pipeline) -> Vec<(String, String)> {
+        let mut by_step: Vec<(String, String)> = (plan(pipeline).order.iter())
+            .map(|p| (pipeline.steps[p.index].name.clone(), p.fingerprint.clone()))
+            .collect();
+        by_step.sort();
+        by_step
+    }
+
     #[test]
     fn a_changed_tokenizer_file_changes_the_fingerprints_from_its_step_on() {
         let dir = tempfile::tempdir().unwrap();
@@ -387,14 +396,7 @@ mod tests {
         let text = "version: 1\nname: t\nsteps:\n  docs: { op: source.files, path: docs }\n  parse: { op: parse, input: docs }\n  chunk: { op: chunk.recursive, input: parse, size: 100, unit: tokens, tokenizer: t.json }\n  out: { op: sink.jsonl, input: chunk, path: o.jsonl }\n";
         let fingerprints = || {
             let (pipeline, _) = load_str(&dir.path().join("p.yaml"), text).unwrap();
-            let plan = plan(&pipeline);
-            let mut by_step: Vec<(String, String)> = plan
-                .order
-                .iter()
-                .map(|p| (pipeline.steps[p.index].name.clone(), p.fingerprint.clone()))
-                .collect();
-            by_step.sort();
-            by_step
+            by_step(&pipeline)
         };
         // A real tokenizer (validation loads it), then the same one written otherwise.
         let real = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -426,14 +428,7 @@ mod tests {
             );
             let (pipeline, _) = load_str_for(&dir.path().join("p.yaml"), &text, Purpose::Read)
                 .unwrap_or_else(|report| panic!("{report:?}"));
-            let plan = plan(&pipeline);
-            let mut by_step: Vec<(String, String)> = plan
-                .order
-                .iter()
-                .map(|p| (pipeline.steps[p.index].name.clone(), p.fingerprint.clone()))
-                .collect();
-            by_step.sort();
-            by_step
+            by_step(&pipeline)
         };
         let http = "provider: http, base_url: \"http://127.0.0.1:9/v1\", model: m";
         let onnx = "provider: onnx, model: models/m";
