@@ -221,6 +221,13 @@ impl TransformOp for Parse {
         };
         Ok(Some(Item::Parsed(Arc::new(parse(doc, &self.0)?))))
     }
+
+    fn key_variant(&self, item: &Item) -> Option<String> {
+        let Item::Document(doc) = item else {
+            return None;
+        };
+        operators::parse::versions::output_variant(doc, &self.0)
+    }
 }
 
 fn chunking(chunker: Chunker) -> Operator {

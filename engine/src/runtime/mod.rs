@@ -89,6 +89,15 @@ pub fn output_key(fingerprint: &str, input: &Key) -> Key {
     *hasher.finalize().as_bytes()
 }
 
+/// [`output_key`], then the item's `variant` ([`TransformOp::key_variant`]) applied to it.
+pub fn varied_output_key(fingerprint: &str, input: &Key, variant: Option<&str>) -> Key {
+    let key = output_key(fingerprint, input);
+    match variant {
+        Some(variant) => output_key(variant, &key),
+        None => key,
+    }
+}
+
 /// What a source hands the runtime.
 #[derive(Debug)]
 pub enum Emitted {
@@ -140,6 +149,13 @@ pub trait SourceOp: Send {
 pub trait TransformOp: Send + Sync {
     /// Processes one item.
     fn apply(&self, item: &Item) -> anyhow::Result<Option<Item>>;
+
+    /// What sets `item`'s output apart beyond the step's fingerprint (`parse`: the version of
+    /// the document's format), folded into its checkpoint key; `None` leaves the key as the
+    /// fingerprint alone makes it.
+    fn key_variant(&self, _item: &Item) -> Option<String> {
+        None
+    }
 }
 
 /// A step that turns each item into at most one item, but works better on several at once
@@ -784,9 +800,10 @@ impl StepContext {
         });
     }
 
-    /// Counts an input of a transform and looks up its checkpoint: a hit is emitted and gives
-    /// `None`; a miss gives the key its output must be stored under.
-    fn receive(&self, input: &Envelope) -> Option<Key> {
+    /// Counts an input of a transform and looks up its checkpoint (under the key its
+    /// `variant` sets apart, if any): a hit is emitted and gives `None`; a miss gives the key
+    /// its output must be stored under.
+    fn receive(&self, input: &Envelope, variant: Option<&str>) -> Option<Key> {
         if self.cancel.load(Ordering::Relaxed) {
             // Cancelled: what waits in the channel is dropped; only items already inside an
             // operator are finished.
@@ -796,7 +813,7 @@ impl StepContext {
         self.counters
             .bytes_in
             .fetch_add(input.bytes, Ordering::Relaxed);
-        let key = output_key(&self.fingerprint, &input.key);
+        let key = varied_output_key(&self.fingerprint, &input.key, variant);
         let Some((output, bytes)) = self
             .checkpoints
             .as_ref()
@@ -871,7 +888,10 @@ impl StepContext {
     /// Processes one input of a transform: from its checkpoint when there is one, else by
     /// running the operator and checkpointing the complete output.
     fn transform(&self, transform: &dyn TransformOp, input: &Envelope) {
-        let Some(key) = self.receive(input) else {
+        // A variant that panics leaves the key unvaried: `apply` meets the same input next, and
+        // its failure is recorded, never stored.
+        let variant = panics::catch(|| Ok(transform.key_variant(&input.item))).unwrap_or(None);
+        let Some(key) = self.receive(input, variant.as_deref()) else {
             return;
         };
         let started = Instant::now();
@@ -890,7 +910,7 @@ impl StepContext {
             let mut weight = 0;
             let mut next = Some(first);
             while let Some(input) = next.take() {
-                if let Some(key) = self.receive(&input) {
+                if let Some(key) = self.receive(&input, None) {
                     weight += op.weight(&input.item).max(1);
                     pending.push((input, key));
                 }
@@ -1111,6 +1131,7 @@ fn run_step(
 pub(crate) mod tests {
     use super::*;
     use operators::model::Document;
+    use std::collections::HashMap;
 
     struct Numbers(usize);
 
@@ -1399,6 +1420,75 @@ pub(crate) mod tests {
             parallelism: 3,
             capacity: 1,
         }
+    }
+
+    /// Checkpoints in memory, found by step and key.
+    #[derive(Default)]
+    struct KeyedMemory(Mutex<HashMap<(String, Key), Option<Item>>>);
+
+    impl Checkpoints for KeyedMemory {
+        fn get(&self, fingerprint: &str, key: &Key) -> Option<(Option<Item>, u64)> {
+            let stored = self.0.lock().unwrap();
+            let output = stored.get(&(fingerprint.to_owned(), *key))?;
+            Some((output.clone(), 1))
+        }
+        fn put(&self, fingerprint: &str, key: &Key, output: Option<&Item>) -> u64 {
+            let mut stored = self.0.lock().unwrap();
+            stored.insert((fingerprint.to_owned(), *key), output.cloned());
+            1
+        }
+        fn record(&self, _step: &str, _doc_id: &str, _record: ItemRecord) {}
+    }
+
+    /// Passes items on, counting them, with the key variant `variants` gives each document.
+    struct Varied {
+        variants: HashMap<&'static str, &'static str>,
+        applied: AtomicU64,
+    }
+
+    impl TransformOp for Varied {
+        fn apply(&self, item: &Item) -> anyhow::Result<Option<Item>> {
+            self.applied.fetch_add(1, Ordering::SeqCst);
+            Ok(Some(item.clone()))
+        }
+        fn key_variant(&self, item: &Item) -> Option<String> {
+            self.variants.get(item.doc_id()).map(|v| v.to_string())
+        }
+    }
+
+    /// A step's outputs are found again under their variants: a document whose variant
+    /// changes (its format's parse version moved on) is computed again, the others are not.
+    #[test]
+    fn a_changed_key_variant_redoes_only_its_own_items() {
+        let memory = Arc::new(KeyedMemory::default());
+        let applied = |variants: &[(&'static str, &'static str)]| {
+            let step = Arc::new(Varied {
+                variants: variants.iter().copied().collect(),
+                applied: AtomicU64::new(0),
+            });
+            let nodes = vec![
+                node("src", Operator::Source(Box::new(Numbers(5))), vec![]),
+                node("step", Operator::Transform(step.clone()), vec![0]),
+                node(
+                    "sink",
+                    Operator::Sink(Box::new(Count(Arc::default()))),
+                    vec![1],
+                ),
+            ];
+            let options = Options {
+                checkpoints: Some(memory.clone()),
+                ..Options::default()
+            };
+            let run = execute(nodes, options);
+            assert!(run.errors.is_empty(), "{:?}", run.errors);
+            step.applied.load(Ordering::SeqCst)
+        };
+        assert_eq!(applied(&[]), 5);
+        assert_eq!(applied(&[]), 0, "no variant: the keys of before");
+        assert_eq!(applied(&[("2", "v2")]), 1, "only the varied document");
+        assert_eq!(applied(&[("2", "v2")]), 0);
+        assert_eq!(applied(&[("2", "v3"), ("4", "v3")]), 2);
+        assert_eq!(applied(&[]), 0, "the unvaried outputs are still kept");
     }
 
     #[test]

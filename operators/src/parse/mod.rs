@@ -20,6 +20,7 @@ pub(crate) mod render;
 mod roman;
 mod stats;
 mod text;
+pub mod versions;
 
 #[cfg(test)]
 pub(crate) mod test_corpus;

@@ -1,0 +1,127 @@
+//! The version of each format's parsed output, so that a change to one format's parsing
+//! redoes the documents of that format alone.
+//!
+//! Up to version [`SHARED_VERSION`] the `parse` operator had one version for every format, so
+//! a fix to DOCX tables re-parsed every PDF too (the slowest documents to parse). Past it, each
+//! format counts on its own: a document's checkpoint key takes its format's version only once
+//! that version has moved past the shared one ([`output_variant`]), so every checkpoint made
+//! before keeps its key.
+//!
+//! What to bump:
+//! - a change to one format's parser (its module): that format's entry in [`format_version`];
+//! - a change to what several formats share (`render.rs` for HTML and DOCX, `decode.rs` for
+//!   Markdown and text, the assembly of title and metadata in `mod.rs` for all): each of them;
+//! - a change to detection that moves documents to another format: the formats they move to
+//!   (their keys would otherwise find the output of the format they were read as before).
+
+use super::{ParseConfig, detect};
+use crate::model::{Document, Format};
+
+/// The last version every format shared (the `parse` operator's version in the engine's
+/// registry, which stays there).
+pub const SHARED_VERSION: u32 = 13;
+
+/// The version of `format`'s parsed output; each starts at [`SHARED_VERSION`]. Its history:
+/// none past the shared history yet.
+pub fn format_version(format: Format) -> u32 {
+    match format {
+        Format::Text => 13,
+        Format::Markdown => 13,
+        Format::Html => 13,
+        Format::Pdf => 13,
+        Format::Docx => 13,
+    }
+}
+
+/// What sets apart the checkpoint key of `doc`'s parsed output beyond the step's settings:
+/// its format's version, once that has moved past [`SHARED_VERSION`] (`None` before, the key
+/// being then what it was before formats had versions of their own). A document of no known
+/// format counts as text, which it is read as.
+pub fn output_variant(doc: &Document, config: &ParseConfig) -> Option<String> {
+    variant_by(doc, config, format_version)
+}
+
+/// [`output_variant`] with the versions `version_of` gives.
+fn variant_by(
+    doc: &Document,
+    config: &ParseConfig,
+    version_of: impl Fn(Format) -> u32,
+) -> Option<String> {
+    let format = detect::detect_format(doc, config).unwrap_or(Format::Text);
+    let version = version_of(format);
+    (version != SHARED_VERSION).then(|| format!("parse:{}:{version}", format.name()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn document(name: &str, bytes: &[u8]) -> Document {
+        Document::new(name.to_owned(), name.to_owned(), bytes.to_vec())
+    }
+
+    /// Every format starts at the shared version, and no format's version goes back.
+    #[test]
+    fn every_format_counts_on_from_the_shared_version() {
+        for format in [
+            Format::Text,
+            Format::Markdown,
+            Format::Html,
+            Format::Pdf,
+            Format::Docx,
+        ] {
+            assert!(format_version(format) >= SHARED_VERSION, "{format:?}");
+        }
+    }
+
+    /// While a format is at the shared version its documents' keys are those of before
+    /// (no variant); past it, only that format's documents get one, and each version its own.
+    #[test]
+    fn a_bumped_format_sets_apart_its_own_documents_only() {
+        let config = ParseConfig::default();
+        let pdf = document("a.pdf", b"%PDF-1.7\n");
+        let docx = document("b.docx", b"PK\x03\x04");
+        let notes = document("notes.txt", b"plain words");
+        let unknown = document("data.xyz", b"plain words too");
+        for doc in [&pdf, &docx, &notes, &unknown] {
+            assert_eq!(output_variant(doc, &config), None, "{}", doc.doc_id);
+        }
+        let docx_bumped = |format| match format {
+            Format::Docx => SHARED_VERSION + 1,
+            _ => SHARED_VERSION,
+        };
+        assert_eq!(variant_by(&pdf, &config, docx_bumped), None);
+        assert_eq!(variant_by(&notes, &config, docx_bumped), None);
+        assert_eq!(
+            variant_by(&docx, &config, docx_bumped).as_deref(),
+            Some("parse:docx:14")
+        );
+        let text_bumped = |format| match format {
+            Format::Text => SHARED_VERSION + 2,
+            _ => SHARED_VERSION,
+        };
+        assert_eq!(
+            variant_by(&unknown, &config, text_bumped).as_deref(),
+            Some("parse:text:15"),
+            "a document of no known format is read as text"
+        );
+    }
+
+    /// The format the settings force is the one whose version counts.
+    #[test]
+    fn the_format_the_settings_give_is_the_one_that_counts() {
+        let config = ParseConfig {
+            format: Some(Format::Markdown),
+            ..ParseConfig::default()
+        };
+        let notes = document("notes.txt", b"# Title");
+        let markdown_bumped = |format| match format {
+            Format::Markdown => SHARED_VERSION + 1,
+            _ => SHARED_VERSION,
+        };
+        assert_eq!(
+            variant_by(&notes, &config, markdown_bumped).as_deref(),
+            Some("parse:markdown:14")
+        );
+    }
+}
