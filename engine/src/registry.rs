@@ -133,7 +133,10 @@ fn schema_of<T: JsonSchema>(generator: &mut SchemaGenerator) -> Schema {
 /// 11: sizes in words count no CJK punctuation (`北京。` is two words), count half-width
 ///    katakana as kana, one word each, a kana's voicing mark written apart as part of it, and
 ///    々 〆 〇 as words; a heading's marker is never a chunk of its own.
-const CHUNKERS_VERSION: u32 = 11;
+/// 12: text without a capital letter (a lower-cased corpus, a transcript) has sentences: one
+///    starts at a lower-case word after `.`, `!` or `?`, but not after an abbreviation, an
+///    initial, `e.g.`, an ellipsis or a list item's number.
+const CHUNKERS_VERSION: u32 = 12;
 
 /// Every operator, in the order the documentation lists them.
 pub const OPERATORS: &[OperatorInfo] = &[

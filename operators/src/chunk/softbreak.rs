@@ -149,7 +149,87 @@ pub(super) fn sentence_bounds(text: &str) -> Vec<(usize, &str)> {
         start = run_end;
     }
     windows(text, [start, text.len()], &mut out, &mut forced);
-    glue_unspaced(text, out, &forced)
+    split_lower_case(text, glue_unspaced(text, out, &forced))
+}
+
+/// Words whose full stop ends no sentence in text without capitals, where a lower-case word
+/// after it says nothing: `e.g. the`, `et al. found`, `fig. a`.
+const ABBREVIATIONS: [&str; 40] = [
+    "al", "approx", "art", "ca", "cf", "ch", "chap", "co", "col", "dept", "dr", "ed", "eds", "eq",
+    "eqs", "esp", "est", "etc", "fig", "figs", "inc", "incl", "jr", "ltd", "max", "min", "mr",
+    "mrs", "ms", "no", "nos", "p", "pp", "prof", "ref", "refs", "resp", "sec", "vol", "vs",
+];
+
+/// `segments` of `text` cut again where a sentence starts with a lower-case word, when `text`
+/// has no capital letter at all (a lower-cased corpus such as Cranfield, a transcript): the
+/// Unicode rules never end a sentence before a lower-case word (`ratios . an experimental`),
+/// so such text was one sentence. Text with any capital keeps the Unicode rules alone.
+fn split_lower_case<'t>(text: &'t str, segments: Vec<(usize, &'t str)>) -> Vec<(usize, &'t str)> {
+    if text.chars().any(char::is_uppercase) {
+        return segments;
+    }
+    let mut out = Vec::with_capacity(segments.len());
+    for (offset, segment) in segments {
+        let mut start = 0;
+        for cut in lower_case_sentence_starts(segment) {
+            out.push((offset + start, &segment[start..cut]));
+            start = cut;
+        }
+        out.push((offset + start, &segment[start..]));
+    }
+    out
+}
+
+/// Where a sentence starts inside `segment`: a lower-case letter after white space after `.`,
+/// `!` or `?` (and any closing quotes or brackets), unless the full stop is an ellipsis's, or
+/// ends an abbreviation ([`ABBREVIATIONS`]), a single letter (an initial, a list's `a.`) or a
+/// word of letters with a full stop inside (`e.g.`, `u.s.`; a number's, `1.5.`, ends one), or
+/// follows a list item's number alone (`. 2. the amount`).
+fn lower_case_sentence_starts(segment: &str) -> Vec<usize> {
+    let mut starts = Vec::new();
+    let mut chars = segment.char_indices().peekable();
+    while let Some((at, c)) = chars.next() {
+        if !matches!(c, '.' | '!' | '?') {
+            continue;
+        }
+        while chars
+            .next_if(|(_, c)| matches!(c, ')' | ']' | '"' | '\'' | '’' | '”' | '»'))
+            .is_some()
+        {}
+        let mut spaced = false;
+        while chars.next_if(|(_, c)| c.is_whitespace()).is_some() {
+            spaced = true;
+        }
+        let Some(&(next, first)) = chars.peek() else {
+            break;
+        };
+        let since = starts.last().copied().unwrap_or(0);
+        if spaced
+            && first.is_lowercase()
+            && (c != '.' || ends_sentence_with_stop(&segment[..at]))
+            && !is_list_marker(&segment[since..next])
+        {
+            starts.push(next);
+        }
+    }
+    starts
+}
+
+/// Whether the full stop after `before` ends a sentence: not an ellipsis's, nor after an
+/// abbreviation, a single letter, or a word of letters with a full stop inside.
+fn ends_sentence_with_stop(before: &str) -> bool {
+    if before.ends_with('.') {
+        return false;
+    }
+    let word = before
+        .rsplit(char::is_whitespace)
+        .next()
+        .unwrap_or_default()
+        .trim_start_matches(|c: char| !c.is_alphanumeric());
+    let letters = word.chars().count();
+    let single_letter = letters == 1 && word.chars().all(char::is_alphabetic);
+    let dotted = word.contains('.') && word.chars().any(char::is_alphabetic);
+    !(single_letter || dotted || ABBREVIATIONS.contains(&word))
 }
 
 /// The runs of at least [`LETTERLESS_RUN`] bytes in `text` of words without a letter, each
@@ -391,6 +471,45 @@ mod tests {
                 "Then it ends. ",
                 "On 12.05.2024 at 10:00 it ran."
             ]
+        );
+    }
+
+    fn segments(text: &str) -> Vec<&str> {
+        sentence_bounds(text).into_iter().map(|(_, s)| s).collect()
+    }
+
+    /// Text without a capital (Cranfield's abstracts) has sentences: one starts at a
+    /// lower-case word after a full stop, question or exclamation mark, but not after an
+    /// abbreviation, an initial, `e.g.` or an ellipsis.
+    #[test]
+    fn lower_case_text_has_sentences() {
+        let cranfield = "the lift increase was measured . an experimental study was made. \
+                         was it right? (it was.) then the results, e.g. the slope, \
+                         follow fig. a of smith et al. and j. doe... but not here";
+        assert_eq!(
+            segments(cranfield),
+            [
+                "the lift increase was measured . ",
+                "an experimental study was made. ",
+                "was it right? ",
+                "(it was.) ",
+                "then the results, e.g. the slope, follow fig. a of smith et al. and j. doe... but not here"
+            ]
+        );
+        // Text with a capital anywhere keeps the Unicode rules, which see no end before a
+        // lower-case word.
+        let mixed = "The slope was measured. then it was not. Then it was.";
+        assert_eq!(
+            segments(mixed),
+            ["The slope was measured. then it was not. ", "Then it was."]
+        );
+        // A full stop inside a word, or a number's, is no end.
+        assert_eq!(segments("see v1.2.3 now. ok"), ["see v1.2.3 now. ", "ok"]);
+        assert_eq!(segments("it was 1.5. the end"), ["it was 1.5. ", "the end"]);
+        // Nor is a list item's number's, inline (Medline's `. 2. the amount`).
+        assert_eq!(
+            segments("the cells . 2. the amount"),
+            ["the cells . ", "2. the amount"]
         );
     }
 
