@@ -163,6 +163,36 @@ fn a_missing_model_is_an_invalid_pipeline_that_says_run_setup() {
     assert!(text.contains("onnx"), "{text}");
 }
 
+/// A `max_tokens` past the model's 512 positions is an invalid pipeline at its line and key,
+/// for `validate` and `run` alike, and for a semantic chunker's `embedding`: before, it passed,
+/// and every document of more than 512 tokens failed in the model.
+#[test]
+fn max_tokens_past_the_models_positions_is_an_invalid_pipeline() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir_all(dir.path().join("docs")).unwrap();
+    let model = model().display().to_string();
+    let yaml = format!(
+        "version: 1\nname: long\nsteps:\n  docs: {{ op: source.files, path: docs }}\n  parse: {{ op: parse, input: docs }}\n  chunk: {{ op: chunk.recursive, input: parse, size: 100 }}\n  embed: {{ op: embed, input: chunk, provider: onnx, model: {model},\n           max_tokens: 1024 }}\n  out: {{ op: sink.jsonl, input: embed, path: out.jsonl }}\n"
+    );
+    for command in ["validate", "run"] {
+        let output = engine_on(dir.path(), &[command], &yaml);
+        let text = stderr(&output);
+        assert_eq!(output.status.code(), Some(2), "{command}: {text}");
+        assert!(text.contains("pipeline.yaml:8:"), "{text}");
+        assert!(text.contains("set `max_tokens` to 512 or less"), "{text}");
+    }
+    assert!(!dir.path().join("out.jsonl").exists());
+    let output = engine_on(dir.path(), &["validate"], &yaml.replace("1024", "512"));
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let semantic = format!(
+        "version: 1\nname: long\nsteps:\n  docs: {{ op: source.files, path: docs }}\n  parse: {{ op: parse, input: docs }}\n  chunk: {{ op: chunk.semantic, input: parse, size: 100,\n           embedding: {{ provider: onnx, model: {model}, max_tokens: 600 }} }}\n  out: {{ op: sink.jsonl, input: chunk, path: out.jsonl }}\n"
+    );
+    let output = engine_on(dir.path(), &["validate"], &semantic);
+    let text = stderr(&output);
+    assert_eq!(output.status.code(), Some(2), "{text}");
+    assert!(text.contains("set `max_tokens` to 512 or less"), "{text}");
+}
+
 /// Requests seen, and how many to refuse with 429 before answering.
 #[derive(Default)]
 struct Endpoint {

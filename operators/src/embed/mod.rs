@@ -9,6 +9,7 @@
 pub mod cache;
 pub mod http;
 pub mod onnx;
+mod positions;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};

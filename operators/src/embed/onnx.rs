@@ -169,8 +169,9 @@ impl OnnxConfig {
             ));
             return problems;
         }
-        if let Err(err) = self.model_file(&dir) {
-            problems.push(("model", err.message));
+        match self.model_file(&dir) {
+            Err(err) => problems.push(("model", err.message)),
+            Ok(file) => problems.extend(self.past_the_positions(&file)),
         }
         if !dir.join(TOKENIZER_FILE).is_file() {
             problems.push((
@@ -182,6 +183,23 @@ impl OnnxConfig {
             problems.push(("runtime", err.message));
         }
         problems
+    }
+
+    /// The problem of a `max_tokens` past the rows of the model's position table, when it has
+    /// one ([`super::positions`]): texts that long would fail in the model, one document at a
+    /// time.
+    fn past_the_positions(&self, model_file: &Path) -> Option<(&'static str, String)> {
+        let rows = super::positions::position_table_rows(model_file)?;
+        (self.max_tokens > rows).then(|| {
+            (
+                "max_tokens",
+                format!(
+                    "`max_tokens` is {}, but the model ({}) has positions for {rows} tokens: longer texts would fail in it; set `max_tokens` to {rows} or less",
+                    self.max_tokens,
+                    model_file.display()
+                ),
+            )
+        })
     }
 
     /// The model file and tokenizer these settings load (those that can be found), paths
@@ -831,6 +849,24 @@ mod tests {
         config.query_prefix =
             "Represent this sentence for searching relevant passages: ".to_owned();
         config
+    }
+
+    /// A `max_tokens` past the model's 512 positions is a problem before any run, naming the
+    /// most it may be; up to them it is none.
+    #[test]
+    fn max_tokens_past_the_models_positions_is_found_before_a_run() {
+        let mut config = config();
+        config.max_tokens = 512;
+        assert!(config.problems(&root()).is_empty());
+        config.max_tokens = 1024;
+        let problems = config.problems(&root());
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert_eq!(problems[0].0, "max_tokens");
+        assert!(
+            problems[0].1.contains("set `max_tokens` to 512 or less"),
+            "{}",
+            problems[0].1
+        );
     }
 
     /// A `model` that names a file says so, and for an .onnx file how to name it instead.
