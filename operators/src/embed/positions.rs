@@ -257,6 +257,25 @@ mod tests {
         assert_eq!(rows_of(&model(&[word])), None, "no table, no limit");
     }
 
+    proptest::proptest! {
+        /// A model with bytes changed anywhere is read to an answer, never a panic or a hang.
+        #[test]
+        fn any_damage_is_read_to_an_answer(
+            flips in proptest::collection::vec((0usize..400, proptest::num::u8::ANY), 0..8),
+            cut in 0usize..400,
+        ) {
+            let positions = tensor("embeddings.position_embeddings.weight", &[512, 4], true, 60);
+            let word = tensor("embeddings.word_embeddings.weight", &[100, 4], false, 200);
+            let mut bytes = model(&[word, positions]);
+            for (at, value) in flips {
+                let at = at % bytes.len();
+                bytes[at] = value;
+            }
+            bytes.truncate(cut.max(1).min(bytes.len()));
+            let _any_answer = rows_of(&bytes);
+        }
+    }
+
     #[test]
     fn what_is_no_model_gives_no_limit_and_never_panics() {
         let positions = tensor(
