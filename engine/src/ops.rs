@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::{Context, bail};
+use operators::came_twice::{SecondOffer, came_twice, second_offer};
 use operators::chunk::Chunker;
 use operators::embed::Embed;
 use operators::embed::cache::LruCache;
@@ -328,16 +329,13 @@ impl SinkOp for Jsonl {
         let branch = (position.from, item.doc_id().to_owned());
         let hash = item.content_hash();
         let replaced = match self.by_branch.get(&branch) {
-            Some((first, _)) if first == hash => return Ok(()),
             Some((first, number)) => {
-                let twice = anyhow::anyhow!(
-                    "document `{}` came twice in this run with different content (two sources with the same id?); the output keeps one of them: give each source an `id_prefix`, or the documents distinct ids",
-                    item.doc_id()
-                );
-                if first.as_str() < hash {
-                    return Err(twice);
+                let twice = anyhow::anyhow!(came_twice(item.doc_id(), "the output"));
+                match second_offer(first, hash) {
+                    SecondOffer::Same => return Ok(()),
+                    SecondOffer::KeepFirst => return Err(twice),
+                    SecondOffer::Replace => Some((*number, twice)),
                 }
-                Some((*number, twice))
             }
             None => None,
         };

@@ -1,6 +1,7 @@
 //! The typed operator library of the engine, usable without the engine: the item model,
 //! parsing, chunking and the helpers they share.
 
+pub mod came_twice;
 pub mod caught;
 pub mod chunk;
 pub mod embed;

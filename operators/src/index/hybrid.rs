@@ -23,6 +23,7 @@ use super::fusion::{self, Fusion, Ranked};
 use super::text::{TextIndex, TextWriter};
 use super::vectors::{BuildCheckpoints, CHECKPOINT_EVERY, VectorIndex};
 use super::{Entry, Hit, IndexConfig, IndexError, Mode};
+use crate::came_twice::{SecondOffer, came_twice, second_offer};
 use crate::model::FailedDocuments;
 
 const CURRENT: &str = "CURRENT";
@@ -511,23 +512,18 @@ impl IndexUpdate {
     /// first, so the index does not change from run to run with the order they arrive in (the
     /// engine's keys begin with the document's content hash, so it keeps what its sinks keep).
     pub fn upsert(&mut self, doc_id: &str, key: &str, entries: &[Entry]) -> Result<(), IndexError> {
-        let twice = match self.offered.get(doc_id) {
-            Some(first) if first == key => return Ok(()),
-            Some(first) => Some(first.clone()),
-            None => None,
+        let Some(first) = self.offered.get(doc_id) else {
+            return self.upsert_once(doc_id, key, entries);
         };
-        if let Some(first) = twice {
-            let message = format!(
-                "document `{doc_id}` came twice in this run with different content (two sources \
-                 with the same id?); the index keeps one of them: give each source an `id_prefix`, or the documents distinct ids"
-            );
-            if first.as_str() < key {
-                return Err(IndexError::new(message));
+        let twice = IndexError::new(came_twice(doc_id, "the index"));
+        match second_offer(first, key) {
+            SecondOffer::Same => Ok(()),
+            SecondOffer::KeepFirst => Err(twice),
+            SecondOffer::Replace => {
+                self.upsert_once(doc_id, key, entries)?;
+                Err(twice)
             }
-            self.upsert_once(doc_id, key, entries)?;
-            return Err(IndexError::new(message));
         }
-        self.upsert_once(doc_id, key, entries)
     }
 
     fn upsert_once(
