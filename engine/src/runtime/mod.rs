@@ -90,7 +90,7 @@ pub fn output_key(fingerprint: &str, input: &Key) -> Key {
 }
 
 /// [`output_key`], then the item's `variant` ([`TransformOp::key_variant`]) applied to it.
-pub fn varied_output_key(fingerprint: &str, input: &Key, variant: Option<&str>) -> Key {
+fn varied_output_key(fingerprint: &str, input: &Key, variant: Option<&str>) -> Key {
     let key = output_key(fingerprint, input);
     match variant {
         Some(variant) => output_key(variant, &key),
@@ -888,8 +888,8 @@ impl StepContext {
     /// Processes one input of a transform: from its checkpoint when there is one, else by
     /// running the operator and checkpointing the complete output.
     fn transform(&self, transform: &dyn TransformOp, input: &Envelope) {
-        // A variant that panics leaves the key unvaried: `apply` meets the same input next, and
-        // its failure is recorded, never stored.
+        // A variant that panics leaves the key unvaried. `parse`'s detects the format, as its
+        // `apply` does next: that fails too, and a failure is recorded, never stored.
         let variant = panics::catch(|| Ok(transform.key_variant(&input.item))).unwrap_or(None);
         let Some(key) = self.receive(input, variant.as_deref()) else {
             return;
