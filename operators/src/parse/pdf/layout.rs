@@ -600,7 +600,9 @@ pub(super) fn parse(
 const LABEL_RUN: usize = 3;
 
 /// Turns runs of [`LABEL_RUN`] or more headings of one level with no text between them
-/// (page breaks aside) back into paragraphs: a heading heads something.
+/// (page breaks aside) back into paragraphs: a heading heads something. A run numbered in
+/// order (`4. REPORT`, `5. DISCUSSION`, `5.1 Board Governance`, `6. ADJOURNMENT`: an agenda's
+/// last items) stays: names in a grid are not numbered so.
 fn demote_label_runs(blocks: &mut [Block]) {
     let mut i = 0;
     while i < blocks.len() {
@@ -618,13 +620,46 @@ fn demote_label_runs(blocks: &mut [Block]) {
             }
             j += 1;
         }
-        if members.len() >= LABEL_RUN {
+        if members.len() >= LABEL_RUN && !numbered_in_order(members.iter().map(|&k| &blocks[k])) {
             for k in members {
                 blocks[k].kind = BlockKind::Paragraph;
             }
         }
         i = j.max(i + 1);
     }
+}
+
+/// Whether every block opens with a section number (`4.`, `5.1`, `2.3.1`) and the numbers rise
+/// from one block to the next.
+fn numbered_in_order<'b>(blocks: impl Iterator<Item = &'b Block>) -> bool {
+    let mut previous: Option<Vec<u32>> = None;
+    for block in blocks {
+        let Some(number) = section_number(&block.text) else {
+            return false;
+        };
+        if previous.is_some_and(|previous| previous >= number) {
+            return false;
+        }
+        previous = Some(number);
+    }
+    true
+}
+
+/// The section number opening `text` (`5.1 Board Governance` → [5, 1]; `4. REPORT` → [4]),
+/// followed by white space and a title.
+fn section_number(text: &str) -> Option<Vec<u32>> {
+    let (number, title) = text.split_once(char::is_whitespace)?;
+    let parts: Vec<u32> = number
+        .strip_suffix('.')
+        .unwrap_or(number)
+        .split('.')
+        .map(|part| {
+            (!part.is_empty() && part.len() <= 3 && part.bytes().all(|b| b.is_ascii_digit()))
+                .then(|| part.parse().ok())
+                .flatten()
+        })
+        .collect::<Option<_>>()?;
+    (parts.len() <= 5 && title.chars().any(char::is_alphabetic)).then_some(parts)
 }
 
 /// Turns a heading right after text that breaks off inside a word (`… AND CON-`) back into a
@@ -1116,6 +1151,25 @@ mod tests {
         .collect();
         demote_label_runs(&mut blocks);
         let kinds: Vec<BlockKind> = blocks.into_iter().map(|b| b.kind).collect();
+        // An agenda's last items, numbered in order, with nothing under them, stay headings;
+        // numbers out of order (a grid of numbered names) do not.
+        let titled = |kind, text: &str| Block {
+            text: text.to_owned(),
+            ..block(kind)
+        };
+        let agenda = [
+            "4. REPORT FROM CLOSED SESSION",
+            "5. DISCUSSION",
+            "5.1 Board Governance",
+            "6. ADJOURNMENT",
+        ];
+        let mut blocks: Vec<Block> = agenda.iter().map(|t| titled(Heading(3), t)).collect();
+        demote_label_runs(&mut blocks);
+        assert!(blocks.iter().all(|b| b.kind == Heading(3)));
+        let grid = ["12 Alice", "3 Bob", "7 Carol"];
+        let mut blocks: Vec<Block> = grid.iter().map(|t| titled(Heading(3), t)).collect();
+        demote_label_runs(&mut blocks);
+        assert!(blocks.iter().all(|b| b.kind == Paragraph));
         assert_eq!(
             kinds,
             [
