@@ -26,7 +26,9 @@ pub const SHARED_VERSION: u32 = 13;
 /// - PDF 14: a run of three or more headings with nothing between them stays headings when
 ///   their section numbers rise (`4. REPORT`, `5. DISCUSSION`, `5.1 …`, `6. ADJOURNMENT`: an
 ///   agenda's last items); such runs were all taken for labels, so items 1 to 3 of an agenda
-///   were headings and items 4 to 6 were not.
+///   were headings and items 4 to 6 were not. Headings numbered to one depth of two parts or
+///   more (`3.7.4`) share the level most of them have: one set in another size had that size's
+///   level, and its siblings after it fell under it in section paths.
 pub fn format_version(format: Format) -> u32 {
     match format {
         Format::Text => 13,

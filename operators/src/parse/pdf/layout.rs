@@ -2,7 +2,7 @@
 //! running headers and footers, order, find tables, paragraphs, headings and lists, render.
 
 use crate::caught::catch_quietly;
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::time::{Duration, Instant};
 
 use super::cmap_guard;
@@ -582,6 +582,7 @@ pub(super) fn parse(
     demote_label_runs(&mut blocks);
     demote_continued_words(&mut blocks);
     demote_contents_entries(&mut blocks);
+    align_numbered_levels(&mut blocks);
     let (markdown, elements) = render::render(&blocks);
     let mut stats = crate::model::Metadata::new();
     stats.insert("pages".into(), pages.len().into());
@@ -626,6 +627,52 @@ fn demote_label_runs(blocks: &mut [Block]) {
             }
         }
         i = j.max(i + 1);
+    }
+}
+
+/// Gives the headings numbered to one depth of two parts or more (`3.3.1`, `3.7.4`) one level:
+/// the one most of them have (on a tie, the first's). Most such headings of a manual are set
+/// alike, but one set in another size took that size's level (freefem's `3.7.4 2-Systems` was
+/// `####`, its siblings `######`), and the siblings after it fell under it in section paths.
+fn align_numbered_levels(blocks: &mut [Block]) {
+    // Per depth: each level met, with how many headings have it and where it was first met.
+    let mut levels: HashMap<usize, Vec<(u8, usize, usize)>> = HashMap::new();
+    for (at, block) in blocks.iter().enumerate() {
+        let BlockKind::Heading(level) = block.kind else {
+            continue;
+        };
+        let Some(depth) = section_number(&block.text)
+            .map(|number| number.len())
+            .filter(|&depth| depth >= 2)
+        else {
+            continue;
+        };
+        let met = levels.entry(depth).or_default();
+        match met.iter_mut().find(|(l, _, _)| *l == level) {
+            Some((_, count, _)) => *count += 1,
+            None => met.push((level, 1, at)),
+        }
+    }
+    let chosen: HashMap<usize, u8> = levels
+        .into_iter()
+        .filter(|(_, met)| met.len() > 1)
+        .filter_map(|(depth, met)| {
+            let (level, _, _) = met
+                .into_iter()
+                .max_by_key(|&(_, count, first)| (count, std::cmp::Reverse(first)))?;
+            Some((depth, level))
+        })
+        .collect();
+    if chosen.is_empty() {
+        return;
+    }
+    for block in blocks.iter_mut() {
+        if let BlockKind::Heading(level) = &mut block.kind
+            && let Some(depth) = section_number(&block.text).map(|number| number.len())
+            && let Some(&aligned) = chosen.get(&depth)
+        {
+            *level = aligned;
+        }
     }
 }
 
@@ -1129,6 +1176,41 @@ mod tests {
             .map(|b| b.text.as_str())
             .collect();
         assert_eq!(headings, ["Contents", "Introduction", "Scope"]);
+    }
+
+    /// Headings numbered to one depth take the level most of them have.
+    #[test]
+    fn headings_numbered_alike_share_a_level() {
+        use BlockKind::{Heading, Paragraph};
+        let titled = |kind, text: &str| Block {
+            text: text.to_owned(),
+            ..block(kind)
+        };
+        let mut blocks = vec![
+            titled(Heading(3), "3.7 Solving an equation"),
+            titled(Heading(6), "3.7.3 Solve()"),
+            titled(Paragraph, "text"),
+            titled(Heading(4), "3.7.4 2-Systems"),
+            titled(Paragraph, "text"),
+            titled(Heading(6), "3.7.5 Boundary conditions at corners"),
+            titled(Heading(4), "Examples"),
+            titled(Heading(3), "3.8 Results"),
+        ];
+        align_numbered_levels(&mut blocks);
+        let kinds: Vec<BlockKind> = blocks.into_iter().map(|b| b.kind).collect();
+        assert_eq!(
+            kinds,
+            [
+                Heading(3),
+                Heading(6),
+                Paragraph,
+                Heading(6),
+                Paragraph,
+                Heading(6),
+                Heading(4),
+                Heading(3)
+            ]
+        );
     }
 
     #[test]
