@@ -196,6 +196,54 @@ fn pdf_code_listings_are_fenced_code() {
     );
 }
 
+/// Each entry of a table of contents is a paragraph of its own that ends at its page number,
+/// its leader dots kept as three: freefem's TeX contents set title, leader and number apart on
+/// each line, and read as two columns (titles, then a column of page numbers); R-data's and
+/// bug886717's entries ran together into paragraphs of dozens of dots.
+#[test]
+fn table_of_contents_entries_end_at_their_page_numbers() {
+    let cases = [
+        (
+            "pdf/debian-freefem-doc__freefem.pdf",
+            [
+                "3.1 Programs . . . 8",
+                "3.3.3 Geometric variables, inner and region bdy, normal . . . 12",
+                "3.7.6 Weak formulation . . . 22",
+            ],
+        ),
+        (
+            "pdf/debian-r-doc-pdf__R-data.pdf",
+            [
+                "Acknowledgements . . . 1",
+                "1.1.1 Encodings . . . 4",
+                "1.2 Export to text files . . . 4",
+            ],
+        ),
+        (
+            "pdf/pdfjs__bug886717.pdf",
+            [
+                "Abstract . . . 3",
+                "2.1 Principles of encryption . . . 14",
+                "2.2 Block ciphers . . . 16",
+            ],
+        ),
+    ];
+    for (file, entries) in cases {
+        let output = parse(&[], &shared_corpus().join(file));
+        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+        let markdown = stdout(&output);
+        let paragraphs: Vec<&str> = markdown.split("\n\n").map(str::trim).collect();
+        for entry in entries {
+            assert!(
+                paragraphs.contains(&entry),
+                "{file}: no paragraph {entry:?} in\n{}",
+                &markdown[..markdown.len().min(4_000)]
+            );
+        }
+        assert!(!markdown.contains(". . . ."), "{file}: a leader kept whole");
+    }
+}
+
 #[test]
 fn a_panic_inside_the_pdf_library_is_a_warning_not_noise() {
     // Page 2 uses a font whose `ToUnicode` name makes pdf-extract panic (`todo!`).

@@ -29,12 +29,16 @@ pub const SHARED_VERSION: u32 = 13;
 ///   were headings and items 4 to 6 were not. Headings numbered to one depth of two parts or
 ///   more (`3.7.4`) share the level most of them have: one set in another size had that size's
 ///   level, and its siblings after it fell under it in section paths.
+/// - PDF 15: a table of contents' entry is a paragraph of its own that ends at its page number,
+///   its leader dots kept as three (`3.1 Programs . . . 8`); a leader and page number set apart
+///   on the entry's line join it. Entries ran together into paragraphs of dozens of dots, and
+///   TeX's contents read as a column of titles, then a column of page numbers.
 pub fn format_version(format: Format) -> u32 {
     match format {
         Format::Text => 13,
         Format::Markdown => 13,
         Format::Html => 13,
-        Format::Pdf => 14,
+        Format::Pdf => 15,
         Format::Docx => 13,
     }
 }

@@ -392,12 +392,25 @@ fn merge_runs(mut runs: Vec<Segment>, rules: &PageRules) -> Vec<Segment> {
             let walled = rules.walled(current.x1, next.x0, next.y, size);
             let apart = label_apart(&current, (next.size, next.y), gap > SPACE_GAP * size);
             let numbered = titled_section_number(&current, &next, gap);
+            let paged = leader_page(&current, &next, gap);
+            let led = leader_after(&current, &next, gap);
+            let mut next = next;
+            if led {
+                // However many dots the typesetter drew (two, when the title left little room).
+                next.text = ". . .".to_string();
+            }
             if !walled
                 && !apart
-                && (bullet || numbered || gap < SPLIT_GAP * size && gap > -2.0 * size)
+                && (bullet
+                    || numbered
+                    || paged
+                    || led
+                    || gap < SPLIT_GAP * size && gap > -2.0 * size)
             {
                 let spaced = bullet
                     || numbered
+                    || paged
+                    || led
                     || gap > SPACE_GAP * size
                     || current.text.ends_with(char::is_alphanumeric)
                         && next.text.starts_with(char::is_alphanumeric)
@@ -424,8 +437,31 @@ fn merge_runs(mut runs: Vec<Segment>, rules: &PageRules) -> Vec<Segment> {
     for seg in &mut out {
         let trimmed = seg.text.trim_end().len();
         seg.text.truncate(trimmed);
+        if !seg.mono {
+            seg.text = super::leaders::collapse(&seg.text);
+        }
     }
     out
+}
+
+/// Whether `leader` is a table of contents' leader dots set apart after the title `entry`, on
+/// its baseline in the same type.
+fn leader_after(entry: &Segment, leader: &Segment, gap: f32) -> bool {
+    let size = entry.size.max(leader.size);
+    gap > 0.0
+        && (entry.size - leader.size).abs() <= 0.12 * size
+        && entry.text.chars().any(char::is_alphanumeric)
+        && super::leaders::leader_alone(&leader.text)
+}
+
+/// Whether `page` is the page number that `entry`'s leader dots lead to, set apart at the right
+/// on its baseline in the same type (a table of contents).
+fn leader_page(entry: &Segment, page: &Segment, gap: f32) -> bool {
+    let size = entry.size.max(page.size);
+    gap > 0.0
+        && (entry.size - page.size).abs() <= 0.12 * size
+        && super::leaders::awaits_page_number(&entry.text)
+        && super::leaders::page_number(&page.text)
 }
 
 #[cfg(test)]
@@ -505,6 +541,38 @@ mod tests {
                 mono: false,
             })
             .collect()
+    }
+
+    /// TeX sets a contents entry's title, leader and page number apart on its line: they are one
+    /// segment, the leader as three dots however many were drawn. A number far right of a line
+    /// with no leader stays apart, and code keeps its dots.
+    #[test]
+    fn a_contents_entry_is_one_segment_with_its_leader_and_page_number() {
+        let mut entry = glyphs("3.3.3 Geometric variables", 10.0, 100.0, 10.0);
+        entry.extend(glyphs(". .", 150.0, 100.0, 10.0));
+        entry.extend(glyphs("12", 300.0, 100.0, 10.0));
+        let mut long = glyphs("3.1 Programs", 10.0, 120.0, 10.0);
+        long.extend(glyphs(". . . . . . . . . . . .", 90.0, 120.0, 10.0));
+        long.extend(glyphs("8", 300.0, 120.0, 10.0));
+        let mut plain = glyphs("Total", 10.0, 140.0, 10.0);
+        plain.extend(glyphs("42", 300.0, 140.0, 10.0));
+        let mut all = entry;
+        all.extend(long);
+        all.extend(plain);
+        assert_eq!(
+            texts_of(&all),
+            [
+                "3.3.3 Geometric variables . . . 12",
+                "3.1 Programs . . . 8",
+                "Total",
+                "42"
+            ]
+        );
+        let code: Vec<Glyph> = glyphs("x ....... y", 10.0, 100.0, 10.0)
+            .into_iter()
+            .map(|g| Glyph { mono: true, ..g })
+            .collect();
+        assert_eq!(texts_of(&code), ["x ....... y"]);
     }
 
     #[test]

@@ -32,6 +32,7 @@ mod gutters;
 mod header_rule;
 mod headings;
 mod layout;
+mod leaders;
 mod lengths;
 mod lines;
 mod lists;

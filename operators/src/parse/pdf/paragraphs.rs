@@ -4,8 +4,9 @@
 //! text (a displayed formula, see [`super::display`]) is a block of its own. A paragraph that
 //! stops mid-sentence at the foot of a column goes on at the top of the next when that starts in
 //! lower case. A list item's lines indented under its text (a hanging indent) continue the item;
-//! a line back at its label's edge ends it. Right-to-left lines are read mirrored: they start at
-//! the right, an indented first line is indented there, and a line is short at its left end.
+//! a line back at its label's edge ends it. A table of contents' entry ends at its page number.
+//! Right-to-left lines are read mirrored: they start at the right, an indented first line is
+//! indented there, and a line is short at its left end.
 //! Lines are joined with spaces, and a word hyphenated at a line end is joined back.
 
 use super::bidi;
@@ -100,6 +101,10 @@ fn breaks(prev: &Segment, next: &Segment, pitch: Option<f32>, open: Open, known:
         lines,
         second,
     } = open;
+    if super::leaders::entry(&prev.text) {
+        // A table of contents' entry ends at its page number.
+        return true;
+    }
     let size = prev.size.max(next.size);
     let dy = next.y - prev.y;
     if dy.abs() <= 0.3 * size && next.x0 >= prev.x1 - 0.5 * size {
@@ -484,6 +489,35 @@ mod tests {
                 "The first column ends in the middle of a sentence that the next column carries. On, in lower case.",
                 "A new paragraph, lower in that column ends with a full stop.",
                 "Then up again in a third column."
+            ]
+        );
+    }
+
+    /// Contents entries set line after line at the body's pitch are paragraphs of their own; a
+    /// title that wraps before its leader goes on to its page number.
+    #[test]
+    fn a_contents_entry_ends_at_its_page_number() {
+        let lines = [
+            line("1.1 Imports . . . 3", 50.0, 500.0, 100.0),
+            line("1.1.1 Encodings . . . 4", 60.0, 500.0, 112.0),
+            line(
+                "4.1 Generic approach to block cipher implementation",
+                50.0,
+                420.0,
+                124.0,
+            ),
+            line("construction . . . 35", 50.0, 500.0, 136.0),
+            line("4.2 Blowfish . . . 36", 50.0, 500.0, 148.0),
+        ];
+        let refs: Vec<&Segment> = lines.iter().collect();
+        let texts: Vec<String> = paragraphs(&refs).into_iter().map(|p| p.text).collect();
+        assert_eq!(
+            texts,
+            [
+                "1.1 Imports . . . 3",
+                "1.1.1 Encodings . . . 4",
+                "4.1 Generic approach to block cipher implementation construction . . . 35",
+                "4.2 Blowfish . . . 36"
             ]
         );
     }
