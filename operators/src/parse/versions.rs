@@ -32,7 +32,9 @@ pub const SHARED_VERSION: u32 = 13;
 /// - PDF 15: a table of contents' entry is a paragraph of its own that ends at its page number,
 ///   its leader dots kept as three (`3.1 Programs . . . 8`); a leader and page number set apart
 ///   on the entry's line join it. Entries ran together into paragraphs of dozens of dots, and
-///   TeX's contents read as a column of titles, then a column of page numbers.
+///   TeX's contents read as a column of titles, then a column of page numbers. A contents
+///   page's first heading is no heading when it is an entry (`4 Examples 33`), and a numbered
+///   heading set at its parent's level (`5.1` beside `5.`) goes one level under it.
 pub fn format_version(format: Format) -> u32 {
     match format {
         Format::Text => 13,

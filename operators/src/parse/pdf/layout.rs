@@ -583,6 +583,7 @@ pub(super) fn parse(
     demote_continued_words(&mut blocks);
     demote_contents_entries(&mut blocks);
     align_numbered_levels(&mut blocks);
+    nest_numbered_subsections(&mut blocks);
     let (markdown, elements) = render::render(&blocks);
     let mut stats = crate::model::Metadata::new();
     stats.insert("pages".into(), pages.len().into());
@@ -676,6 +677,31 @@ fn align_numbered_levels(blocks: &mut [Block]) {
     }
 }
 
+/// Puts a numbered heading (`5.1 Board Governance`) one level under the nearest heading before
+/// it numbered as its parent (`5. DISCUSSION`) when it was not already under it: set in bold at
+/// the parent's size, it took the parent's level, and its text fell beside the parent's in
+/// section paths rather than under it.
+fn nest_numbered_subsections(blocks: &mut [Block]) {
+    // The level of the last heading met with each section number.
+    let mut numbered: HashMap<Vec<u32>, u8> = HashMap::new();
+    for block in blocks.iter_mut() {
+        let BlockKind::Heading(level) = &mut block.kind else {
+            continue;
+        };
+        let Some(number) = section_number(&block.text) else {
+            continue;
+        };
+        if number.len() >= 2
+            && let Some(&parent) = numbered.get(&number[..number.len() - 1])
+            && parent >= *level
+            && parent < 6
+        {
+            *level = parent + 1;
+        }
+        numbered.insert(number, *level);
+    }
+}
+
 /// Whether every block opens with a section number (`4.`, `5.1`, `2.3.1`) and the numbers rise
 /// from one block to the next.
 fn numbered_in_order<'b>(blocks: impl Iterator<Item = &'b Block>) -> bool {
@@ -707,6 +733,12 @@ fn section_number(text: &str) -> Option<Vec<u32>> {
         })
         .collect::<Option<_>>()?;
     (parts.len() <= 5 && title.chars().any(char::is_alphabetic)).then_some(parts)
+}
+
+/// Whether `text` is a title followed by a page number (`4 Examples 33`).
+fn ends_with_page_number(text: &str) -> bool {
+    let mut words = text.split_whitespace();
+    words.next_back().is_some_and(super::leaders::page_number) && words.next().is_some()
 }
 
 /// Turns a heading right after text that breaks off inside a word (`… AND CON-`) back into a
@@ -748,8 +780,9 @@ const CONTENTS_LINES: usize = 5;
 const CONTENTS_SHARE: f32 = 0.3;
 
 /// On a page of a table of contents, the entries set like headings (a book's chapters in bold)
-/// are entries, not headings: every heading of the page but its first (`Contents`) becomes a
-/// paragraph.
+/// are entries, not headings: every heading of the page becomes a paragraph but its first
+/// (`Contents`), unless that one too ends with a page number (`4 Examples 33`, the first entry
+/// of the contents' second page).
 fn demote_contents_entries(blocks: &mut [Block]) {
     let mut start = 0;
     while start < blocks.len() {
@@ -762,10 +795,13 @@ fn demote_contents_entries(blocks: &mut [Block]) {
             .filter(|b| headings::has_leader_dots(&b.text))
             .count();
         if dotted >= CONTENTS_LINES && dotted as f32 >= CONTENTS_SHARE * on_page.len() as f32 {
-            let headings =
-                (start..end).filter(|&i| matches!(blocks[i].kind, BlockKind::Heading(_)));
-            for i in headings.skip(1).collect::<Vec<_>>() {
-                blocks[i].kind = BlockKind::Paragraph;
+            let headings: Vec<usize> = (start..end)
+                .filter(|&i| matches!(blocks[i].kind, BlockKind::Heading(_)))
+                .collect();
+            for (nth, i) in headings.into_iter().enumerate() {
+                if nth > 0 || ends_with_page_number(&blocks[i].text) {
+                    blocks[i].kind = BlockKind::Paragraph;
+                }
             }
         }
         start = end;
@@ -1167,8 +1203,13 @@ mod tests {
                 1,
             ));
         }
-        blocks.push(text_block(Heading(1), "Introduction", 2));
-        blocks.push(text_block(Heading(2), "Scope", 2));
+        // The contents' second page opens with a chapter's entry.
+        blocks.push(text_block(Heading(4), "7 Examples 33", 2));
+        for n in 1..=6 {
+            blocks.push(text_block(Paragraph, &format!("7.{n} Example . . . 33"), 2));
+        }
+        blocks.push(text_block(Heading(1), "Introduction", 3));
+        blocks.push(text_block(Heading(2), "Scope", 3));
         demote_contents_entries(&mut blocks);
         let headings: Vec<&str> = blocks
             .iter()
@@ -1209,6 +1250,37 @@ mod tests {
                 Heading(6),
                 Heading(4),
                 Heading(3)
+            ]
+        );
+    }
+
+    /// A subsection set at its section's level goes under it; one already under it stays.
+    #[test]
+    fn a_numbered_subsection_goes_under_its_section() {
+        use BlockKind::{Heading, Paragraph};
+        let titled = |kind, text: &str| Block {
+            text: text.to_owned(),
+            ..block(kind)
+        };
+        let mut blocks = vec![
+            titled(Heading(3), "5. DISCUSSION"),
+            titled(Heading(3), "5.1 Board Governance"),
+            titled(Paragraph, "text"),
+            titled(Heading(5), "5.2 Budget"),
+            titled(Heading(3), "6. ADJOURNMENT"),
+            titled(Heading(2), "7.1 Orphan"),
+        ];
+        nest_numbered_subsections(&mut blocks);
+        let kinds: Vec<BlockKind> = blocks.into_iter().map(|b| b.kind).collect();
+        assert_eq!(
+            kinds,
+            [
+                Heading(3),
+                Heading(4),
+                Paragraph,
+                Heading(5),
+                Heading(3),
+                Heading(2)
             ]
         );
     }
