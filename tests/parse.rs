@@ -244,6 +244,55 @@ fn table_of_contents_entries_end_at_their_page_numbers() {
     }
 }
 
+/// The first entry on a contents page set like a heading (freefem's chapter 4, opening the
+/// contents' second page) is an entry, and chapter 4's sections do not fall under it.
+#[test]
+fn a_contents_page_opening_with_a_chapter_entry_has_no_heading() {
+    let output = parse(
+        &[],
+        &shared_corpus().join("pdf/debian-freefem-doc__freefem.pdf"),
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let markdown = stdout(&output);
+    let lines: Vec<&str> = markdown.lines().collect();
+    assert!(lines.contains(&"4 Examples 33"), "{markdown}");
+    assert!(lines.contains(&"## Chapter 4"), "{markdown}");
+    assert!(
+        lines.contains(&"### 4.1 Triangulations examples"),
+        "{markdown}"
+    );
+}
+
+/// An agenda's numbered items: the items 4 to 6 are headings like 1 to 3, and `5.1`, set in
+/// bold at its section's size, is under `5. DISCUSSION` rather than beside it.
+#[test]
+fn an_agendas_numbered_items_are_headings_nested_by_their_numbers() {
+    let output = parse(
+        &[],
+        &shared_corpus().join("pdf/pdfplumber__cupertino_usd_4-6-16.pdf"),
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let markdown = stdout(&output);
+    let level_of = |title: &str| {
+        markdown
+            .lines()
+            .find_map(|line| {
+                let hashes = line.len() - line.trim_start_matches('#').len();
+                (hashes > 0 && line[hashes..].trim() == title).then_some(hashes)
+            })
+            .unwrap_or_else(|| panic!("no heading {title:?} in\n{markdown}"))
+    };
+    let discussion = level_of("5. DISCUSSION");
+    for item in [
+        "1. CALL TO ORDER/FLAG SALUTE",
+        "4. REPORT FROM CLOSED SESSION",
+        "6. ADJOURNMENT",
+    ] {
+        assert_eq!(level_of(item), discussion, "{item}");
+    }
+    assert_eq!(level_of("5.1 Board Governance"), discussion + 1);
+}
+
 #[test]
 fn a_panic_inside_the_pdf_library_is_a_warning_not_noise() {
     // Page 2 uses a font whose `ToUnicode` name makes pdf-extract panic (`todo!`).
