@@ -34,7 +34,9 @@ pub const SHARED_VERSION: u32 = 13;
 ///   on the entry's line join it. Entries ran together into paragraphs of dozens of dots, and
 ///   TeX's contents read as a column of titles, then a column of page numbers. A contents
 ///   page's first heading is no heading when it is an entry (`4 Examples 33`), and a numbered
-///   heading set at its parent's level (`5.1` beside `5.`) goes one level under it.
+///   heading set at its parent's level (`5.1` beside `5.`) goes one level under it. An entry
+///   whose title left no room for a leader ends at its page number when a numbered entry
+///   follows.
 pub fn format_version(format: Format) -> u32 {
     match format {
         Format::Text => 13,

@@ -119,6 +119,19 @@ pub(crate) fn entry(text: &str) -> bool {
     page_number(page) && awaits_page_number(head)
 }
 
+/// Whether `next`, a whole entry opening with a section number (`3.10 Language internals . . .
+/// 31`), follows `prev` ending with a page number: `prev` is an entry whose title left no room
+/// for a leader (`3.9.7 … how to link an external function to Gfem 30`), and it ends there.
+pub(crate) fn entry_after_entry_without_leader(prev: &str, next: &str) -> bool {
+    let opens_with_number = next.split_whitespace().next().is_some_and(|first| {
+        first.starts_with(|c: char| c.is_ascii_digit())
+            && first.chars().all(|c| c.is_ascii_digit() || c == '.')
+    });
+    let mut words = prev.split_whitespace();
+    let ends_with_page = words.next_back().is_some_and(page_number) && words.next().is_some();
+    opens_with_number && ends_with_page && entry(next)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -162,6 +175,25 @@ mod tests {
         assert!(!leader_alone("."));
         assert!(!leader_alone(". . 4"));
         assert!(!awaits_page_number("The end."));
+    }
+
+    #[test]
+    fn an_entry_without_a_leader_ends_before_the_next_numbered_entry() {
+        let next = "3.10 Language internals . . . 31";
+        assert!(entry_after_entry_without_leader("to Gfem 30", next));
+        // A title carried over to the next line, a sentence before a numbered entry.
+        assert!(!entry_after_entry_without_leader(
+            "3.9.7 Exec(), user(),",
+            next
+        ));
+        assert!(!entry_after_entry_without_leader(
+            "to Gfem 30",
+            "function to Gfem . . . 30"
+        ));
+        assert!(!entry_after_entry_without_leader(
+            "to Gfem 30",
+            "3.10 Language internals"
+        ));
     }
 
     #[test]

@@ -101,7 +101,9 @@ fn breaks(prev: &Segment, next: &Segment, pitch: Option<f32>, open: Open, known:
         lines,
         second,
     } = open;
-    if super::leaders::entry(&prev.text) {
+    if super::leaders::entry(&prev.text)
+        || super::leaders::entry_after_entry_without_leader(&prev.text, &next.text)
+    {
         // A table of contents' entry ends at its page number.
         return true;
     }
