@@ -1421,3 +1421,65 @@ fn compare_knows_a_document_kept_after_a_failure() {
         stdout(&output)
     );
 }
+
+/// Chunks of a table of contents stay out of the index unless `contents: true`: they hold every
+/// section title's words and outranked the sections (freefem's contents came first for "weak
+/// formulation"; bug886717 is one page of contents).
+#[test]
+fn table_of_contents_chunks_are_left_out_unless_asked_for() {
+    let dir = tempfile::tempdir().unwrap();
+    let docs = dir.path().join("docs");
+    fs::create_dir(&docs).unwrap();
+    for file in ["debian-freefem-doc__freefem.pdf", "pdfjs__bug886717.pdf"] {
+        fs::copy(
+            common::shared_corpus().join("pdf").join(file),
+            docs.join(file),
+        )
+        .unwrap();
+    }
+    fs::write(
+        dir.path().join("pipeline.yaml"),
+        "version: 1\nname: toc\nsteps:\n  docs: { op: source.files, path: docs }\n  parse: { op: parse, input: docs }\n  chunk: { op: chunk.recursive, input: parse, size: 800, unit: chars }\n  embed: { op: embed, input: chunk, provider: hash, dim: 64 }\n  index: { op: index.hybrid, input: embed }\n  with_contents: { op: index.hybrid, input: embed, contents: true }\n",
+    )
+    .unwrap();
+    let (code, summary) = run_json(dir.path());
+    assert_eq!(code, Some(0), "{summary}");
+    let left_out = &summary["steps"]["index"]["outcome"]["contents_chunks_left_out"];
+    assert!(left_out.as_u64().is_some_and(|n| n >= 3), "{summary}");
+    let outcome = &summary["steps"]["with_contents"]["outcome"];
+    assert!(
+        outcome.get("contents_chunks_left_out").is_none(),
+        "{outcome}"
+    );
+    let (left, kept) = (
+        &summary["steps"]["index"]["outcome"]["chunks"],
+        &outcome["chunks"],
+    );
+    assert_eq!(
+        kept.as_u64().unwrap() - left.as_u64().unwrap(),
+        left_out.as_u64().unwrap()
+    );
+
+    let search = |index: &str, text: &str| {
+        query(
+            dir.path(),
+            &["--index", index, "--mode", "bm25", "-k", "20", text],
+        )
+    };
+    let leaders = |hits: &[Value]| {
+        hits.iter()
+            .filter(|hit| hit["text"].as_str().unwrap().contains(". . ."))
+            .count()
+    };
+    let hits = search("index", "weak formulation");
+    assert!(!hits.is_empty());
+    assert_eq!(leaders(&hits), 0, "{hits:?}");
+    let hits = search("index", "block ciphers");
+    assert!(
+        !doc_ids(&hits).contains(&"pdfjs__bug886717.pdf"),
+        "{hits:?}"
+    );
+    let hits = search("with_contents", "block ciphers");
+    assert_eq!(doc_ids(&hits)[0], "pdfjs__bug886717.pdf", "{hits:?}");
+    assert!(leaders(&search("with_contents", "weak formulation")) > 0);
+}

@@ -2016,6 +2016,12 @@ fn index_outcome(outcome: &serde_json::Value) -> Option<String> {
         ));
     }
     line.push_str(&format!("; {} chunks", count("chunks")));
+    let contents = count("contents_chunks_left_out");
+    if contents > 0 {
+        line.push_str(&format!(
+            "; {contents} table of contents chunk(s) left out (`contents: true` indexes them)"
+        ));
+    }
     if outcome["damaged_index_rebuilt"] == true {
         line.push_str("; the index was found damaged, and everything was indexed afresh");
     } else if outcome["indexed_afresh"] == true {

@@ -143,6 +143,7 @@ fn operator(
                 config: config.clone(),
                 build: build.clone(),
                 update: None,
+                contents_left_out: 0,
             }))
         }
     })
@@ -400,6 +401,9 @@ struct HybridIndexSink {
     /// What the index records of the run ([`IndexUpdate::record_build`]).
     build: serde_json::Value,
     update: Option<IndexUpdate>,
+    /// Chunks of table of contents entries the run's documents had, left out of the index
+    /// (unless `contents` is set).
+    contents_left_out: usize,
 }
 
 impl HybridIndexSink {
@@ -450,9 +454,13 @@ impl SinkOp for HybridIndexSink {
                 item.item_type()
             );
         };
+        let kept = |embedded: &&operators::model::EmbeddedChunk| {
+            self.config.contents || !embedded.chunk.is_contents()
+        };
         let entries: Vec<Entry> = set
             .chunks
             .iter()
+            .filter(kept)
             .map(|embedded| {
                 let chunk = &embedded.chunk;
                 Entry {
@@ -472,6 +480,7 @@ impl SinkOp for HybridIndexSink {
                 }
             })
             .collect();
+        self.contents_left_out += set.chunks.len() - entries.len();
         // Led by the document's content hash: of two documents with one id (two sources),
         // the index keeps the one a `sink.jsonl` keeps, the smaller hash.
         let key = format!("{}:{}", set.hash, content_key(&set.model, &entries));
@@ -503,7 +512,11 @@ impl SinkOp for HybridIndexSink {
             switch.publish()?;
             Ok(())
         });
-        Ok((publish, Some(serde_json::to_value(stats)?)))
+        let mut outcome = serde_json::to_value(stats)?;
+        if self.contents_left_out > 0 {
+            outcome["contents_chunks_left_out"] = self.contents_left_out.into();
+        }
+        Ok((publish, Some(outcome)))
     }
 }
 

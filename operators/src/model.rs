@@ -97,6 +97,8 @@ pub enum ElementKind {
     Image,
     /// A page boundary (formats with pages).
     PageBreak,
+    /// An entry of a table of contents (`3.1 Programs . . . 8`), or other text on its pages.
+    ContentsEntry,
 }
 
 impl ElementKind {
@@ -111,6 +113,7 @@ impl ElementKind {
             ElementKind::Quote => "quote",
             ElementKind::Image => "image",
             ElementKind::PageBreak => "page_break",
+            ElementKind::ContentsEntry => "contents_entry",
         }
     }
 }
@@ -359,6 +362,18 @@ pub struct OversizedChunk {
 }
 
 impl Chunk {
+    /// Whether the chunk is made only of table of contents entries, headings and page breaks
+    /// aside.
+    pub fn is_contents(&self) -> bool {
+        self.kinds.contains(&ElementKind::ContentsEntry)
+            && self.kinds.iter().all(|kind| {
+                matches!(
+                    kind,
+                    ElementKind::ContentsEntry | ElementKind::Heading | ElementKind::PageBreak
+                )
+            })
+    }
+
     /// Every section path the chunk covers: `sections` when set, else `section` alone.
     pub fn sections(&self) -> &[Vec<String>] {
         match &self.sections {
@@ -481,6 +496,32 @@ impl FailedDocuments {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Only a chunk of contents entries, headings and page breaks is contents; one that holds
+    /// running text too (the end of the contents and the start of chapter 1) is not.
+    #[test]
+    fn a_chunk_is_contents_when_it_holds_nothing_else() {
+        use ElementKind::{ContentsEntry, Heading, PageBreak, Paragraph};
+        let chunk = |kinds: &[ElementKind]| Chunk {
+            chunk_id: "c".into(),
+            doc_id: "d".into(),
+            ordinal: 0,
+            text: String::new(),
+            embed_text: None,
+            span: [0, 0],
+            section: Vec::new(),
+            sections: None,
+            pages: None,
+            tokens: 0,
+            kinds: kinds.to_vec(),
+            metadata: Metadata::new(),
+        };
+        assert!(chunk(&[Heading, ContentsEntry, PageBreak]).is_contents());
+        assert!(chunk(&[ContentsEntry]).is_contents());
+        assert!(!chunk(&[ContentsEntry, PageBreak, Heading, Paragraph]).is_contents());
+        assert!(!chunk(&[Heading, PageBreak]).is_contents());
+        assert!(!chunk(&[]).is_contents());
+    }
 
     #[test]
     fn pages_within_follow_the_continuations_a_range_reaches() {

@@ -108,6 +108,11 @@ pub struct IndexConfig {
     #[serde(default = "default_candidates")]
     #[schemars(range(min = 1, max = 10_000))]
     pub candidates: usize,
+    /// Index chunks made only of table of contents entries (headings and page breaks aside).
+    /// Off by default: such a chunk holds the words of every section title it lists and
+    /// outranks the sections themselves. Left out, it stays in the chunk step's output.
+    #[serde(default)]
+    pub contents: bool,
 }
 
 impl Default for IndexConfig {
@@ -124,6 +129,7 @@ impl Default for IndexConfig {
             section_boost: default_section_boost(),
             rebuild_threshold: default_rebuild_threshold(),
             candidates: default_candidates(),
+            contents: false,
         }
     }
 }

@@ -36,7 +36,8 @@ pub const SHARED_VERSION: u32 = 13;
 ///   page's first heading is no heading when it is an entry (`4 Examples 33`), and a numbered
 ///   heading set at its parent's level (`5.1` beside `5.`) goes one level under it. An entry
 ///   whose title left no room for a leader ends at its page number when a numbered entry
-///   follows.
+///   follows. A contents page's text is `contents_entry` elements (which `index.hybrid`
+///   leaves out), not paragraphs.
 pub fn format_version(format: Format) -> u32 {
     match format {
         Format::Text => 13,

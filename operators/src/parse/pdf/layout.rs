@@ -581,7 +581,7 @@ pub(super) fn parse(
     }
     demote_label_runs(&mut blocks);
     demote_continued_words(&mut blocks);
-    demote_contents_entries(&mut blocks);
+    mark_contents_entries(&mut blocks);
     align_numbered_levels(&mut blocks);
     nest_numbered_subsections(&mut blocks);
     let (markdown, elements) = render::render(&blocks);
@@ -779,11 +779,11 @@ fn demote_continued_words(blocks: &mut [Block]) {
 const CONTENTS_LINES: usize = 5;
 const CONTENTS_SHARE: f32 = 0.3;
 
-/// On a page of a table of contents, the entries set like headings (a book's chapters in bold)
-/// are entries, not headings: every heading of the page becomes a paragraph but its first
+/// Marks the text of a table of contents' pages as its entries, headings set like them (a book's
+/// chapters in bold) included: every heading of the page is an entry but its first
 /// (`Contents`), unless that one too ends with a page number (`4 Examples 33`, the first entry
-/// of the contents' second page).
-fn demote_contents_entries(blocks: &mut [Block]) {
+/// of the contents' second page). Tables stay tables; list items with leader dots are entries.
+fn mark_contents_entries(blocks: &mut [Block]) {
     let mut start = 0;
     while start < blocks.len() {
         let page = blocks[start].page;
@@ -795,12 +795,19 @@ fn demote_contents_entries(blocks: &mut [Block]) {
             .filter(|b| headings::has_leader_dots(&b.text))
             .count();
         if dotted >= CONTENTS_LINES && dotted as f32 >= CONTENTS_SHARE * on_page.len() as f32 {
-            let headings: Vec<usize> = (start..end)
-                .filter(|&i| matches!(blocks[i].kind, BlockKind::Heading(_)))
-                .collect();
-            for (nth, i) in headings.into_iter().enumerate() {
-                if nth > 0 || ends_with_page_number(&blocks[i].text) {
-                    blocks[i].kind = BlockKind::Paragraph;
+            let mut headings = 0;
+            for block in &mut blocks[start..end] {
+                let entry = match block.kind {
+                    BlockKind::Heading(_) => {
+                        headings += 1;
+                        headings > 1 || ends_with_page_number(&block.text)
+                    }
+                    BlockKind::Paragraph => true,
+                    BlockKind::ListItem { .. } => headings::has_leader_dots(&block.text),
+                    _ => false,
+                };
+                if entry {
+                    block.kind = BlockKind::ContentsEntry;
                 }
             }
         }
@@ -1190,10 +1197,11 @@ mod tests {
         assert_eq!(kinds, [item, Paragraph, Paragraph, Heading(3)]);
     }
 
-    /// On a page of a table of contents, its entries set in bold are no headings; its title is.
+    /// On a page of a table of contents, its entries, set in bold or not, are entries; its
+    /// title is a heading, and the pages after it keep their kinds.
     #[test]
-    fn a_table_of_contents_entries_are_no_headings() {
-        use BlockKind::{Heading, Paragraph};
+    fn a_table_of_contents_entries_are_entries() {
+        use BlockKind::{ContentsEntry, Heading, Paragraph};
         let mut blocks = vec![text_block(Heading(1), "Contents", 1)];
         for n in 1..=6 {
             blocks.push(text_block(Heading(4), &format!("{n} Chapter"), 1));
@@ -1210,13 +1218,17 @@ mod tests {
         }
         blocks.push(text_block(Heading(1), "Introduction", 3));
         blocks.push(text_block(Heading(2), "Scope", 3));
-        demote_contents_entries(&mut blocks);
+        blocks.push(text_block(Paragraph, "See section 2.1 . . . below.", 3));
+        mark_contents_entries(&mut blocks);
         let headings: Vec<&str> = blocks
             .iter()
             .filter(|b| matches!(b.kind, Heading(_)))
             .map(|b| b.text.as_str())
             .collect();
         assert_eq!(headings, ["Contents", "Introduction", "Scope"]);
+        let entries = blocks.iter().filter(|b| b.kind == ContentsEntry).count();
+        assert_eq!(entries, 6 + 6 + 1 + 6);
+        assert_eq!(blocks.last().unwrap().kind, Paragraph);
     }
 
     /// Headings numbered to one depth take the level most of them have.

@@ -19,6 +19,8 @@ pub(crate) enum BlockKind {
     Code,
     /// The boundary before a new page.
     PageBreak,
+    /// A table of contents' entry, or other text on a contents page: Markdown as running text.
+    ContentsEntry,
 }
 
 /// One laid-out block.
@@ -132,6 +134,10 @@ pub(crate) fn render(blocks: &[Block]) -> (String, Vec<Element>) {
                 element.level = Some(*level);
             }
             BlockKind::Paragraph => md.push_str(&escape(&block.text)),
+            BlockKind::ContentsEntry => {
+                md.push_str(&escape(&block.text));
+                element.kind = ElementKind::ContentsEntry;
+            }
             BlockKind::ListItem { ordered, depth } => {
                 let item = if *ordered {
                     escape_ordered(&block.text)
