@@ -1422,9 +1422,10 @@ fn compare_knows_a_document_kept_after_a_failure() {
     );
 }
 
-/// Chunks of a table of contents stay out of the index unless `contents: true`: they hold every
-/// section title's words and outranked the sections (freefem's contents came first for "weak
-/// formulation"; bug886717 is one page of contents).
+/// Chunks of a table of contents (a PDF's, a README's list of links to its sections) stay out of
+/// the index unless `contents: true`: they hold every section title's words and outranked the
+/// sections (freefem's contents came first for "weak formulation"; bug886717 is one page of
+/// contents).
 #[test]
 fn table_of_contents_chunks_are_left_out_unless_asked_for() {
     let dir = tempfile::tempdir().unwrap();
@@ -1437,6 +1438,15 @@ fn table_of_contents_chunks_are_left_out_unless_asked_for() {
         )
         .unwrap();
     }
+    // A README that opens with a list of links to its sections.
+    let section = |title: &str, words: &str| format!("## {title}\n\n{}\n\n", words.repeat(40));
+    let readme = format!(
+        "# Tool\n\n## Contents\n\n- [Installation](#installation)\n- [Configuration](#configuration)\n- [Troubleshooting](#troubleshooting)\n\n{}{}{}",
+        section("Installation", "Download the archive and unpack it. "),
+        section("Configuration", "Edit the settings file by hand. "),
+        section("Troubleshooting", "Read the log when it fails. "),
+    );
+    fs::write(docs.join("README.md"), readme).unwrap();
     fs::write(
         dir.path().join("pipeline.yaml"),
         "version: 1\nname: toc\nsteps:\n  docs: { op: source.files, path: docs }\n  parse: { op: parse, input: docs }\n  chunk: { op: chunk.recursive, input: parse, size: 800, unit: chars }\n  embed: { op: embed, input: chunk, provider: hash, dim: 64 }\n  index: { op: index.hybrid, input: embed }\n  with_contents: { op: index.hybrid, input: embed, contents: true }\n",
@@ -1482,4 +1492,17 @@ fn table_of_contents_chunks_are_left_out_unless_asked_for() {
     let hits = search("with_contents", "block ciphers");
     assert_eq!(doc_ids(&hits)[0], "pdfjs__bug886717.pdf", "{hits:?}");
     assert!(leaders(&search("with_contents", "weak formulation")) > 0);
+
+    let links = |hits: &[Value]| {
+        hits.iter()
+            .filter(|hit| hit["text"].as_str().unwrap().contains("](#configuration)"))
+            .count()
+    };
+    let hits = search("index", "configuration troubleshooting");
+    assert!(doc_ids(&hits).contains(&"README.md"), "{hits:?}");
+    assert_eq!(links(&hits), 0, "{hits:?}");
+    assert_eq!(
+        links(&search("with_contents", "configuration troubleshooting")),
+        1
+    );
 }

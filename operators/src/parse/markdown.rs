@@ -8,7 +8,8 @@ use pulldown_cmark::{CodeBlockKind, Event, Options, Parser, Tag, TagEnd};
 
 use super::render::{Sections, table_text};
 use super::{
-    MAX_ELEMENTS, ParseError, Parsed, front_matter, html_strip, markdown_clean, too_many_elements,
+    MAX_ELEMENTS, ParseError, Parsed, front_matter, html_strip, markdown_clean, markdown_contents,
+    too_many_elements,
 };
 use crate::model::{Element, ElementKind};
 
@@ -26,7 +27,8 @@ pub(super) fn parse(source: String) -> Result<Parsed, ParseError> {
         });
     }
     let markdown = markdown_clean::clean(body, options());
-    let elements = Walker::new(&markdown).run().ok_or_else(too_many_elements)?;
+    let mut elements = Walker::new(&markdown).run().ok_or_else(too_many_elements)?;
+    markdown_contents::mark(&markdown, &mut elements);
     Ok(Parsed {
         markdown,
         elements,

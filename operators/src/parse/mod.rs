@@ -13,6 +13,7 @@ mod html_strip;
 mod markdown;
 mod markdown_br;
 mod markdown_clean;
+mod markdown_contents;
 pub mod pdf;
 #[cfg(test)]
 mod proptests;

@@ -38,10 +38,13 @@ pub const SHARED_VERSION: u32 = 13;
 ///   whose title left no room for a leader ends at its page number when a numbered entry
 ///   follows. A contents page's text is `contents_entry` elements (which `index.hybrid`
 ///   leaves out), not paragraphs.
+/// - Markdown 14: a list of three items or more, each only links to headings of the page
+///   (`- [Install](#install)`), is a table of contents: `contents_entry` elements, not list
+///   items.
 pub fn format_version(format: Format) -> u32 {
     match format {
         Format::Text => 13,
-        Format::Markdown => 13,
+        Format::Markdown => 14,
         Format::Html => 13,
         Format::Pdf => 15,
         Format::Docx => 13,
