@@ -33,6 +33,8 @@ pub(crate) enum Block {
     Quote(Vec<Block>),
     /// An image with its alt text and source.
     Image { alt: String, src: Option<String> },
+    /// A table of contents: its list items are rendered as such, and are contents entries.
+    Contents(Vec<Block>),
 }
 
 /// The headings in force while walking a document, for elements' `section` paths.
@@ -136,7 +138,7 @@ pub(crate) fn plain_text(block: &Block) -> Option<String> {
         | Block::ListItem { text, .. }
         | Block::Code { text, .. } => Some(text.clone()),
         Block::Table(rows) => Some(table_text(rows)),
-        Block::Quote(blocks) => Some(
+        Block::Quote(blocks) | Block::Contents(blocks) => Some(
             blocks
                 .iter()
                 .filter_map(plain_text)
@@ -295,6 +297,15 @@ impl Renderer {
                 self.emit(element, &md, false, None);
             }
             Block::Quote(blocks) => self.quote(blocks),
+            Block::Contents(blocks) => {
+                let first = self.elements.len();
+                self.extend(blocks);
+                for element in &mut self.elements[first..] {
+                    if element.kind == ElementKind::ListItem {
+                        element.kind = ElementKind::ContentsEntry;
+                    }
+                }
+            }
             Block::Image { alt, src } => {
                 let alt = one_line(&alt);
                 let src = src.map(|s| one_line(&s).replace(' ', "%20"));

@@ -210,7 +210,12 @@ impl Converter<'_, '_> {
             }
             "ul" | "ol" | "menu" | "dir" => {
                 self.flush();
+                let first = self.blocks.len();
                 self.list(node, name == "ol", 0, depth);
+                if super::contents::is_contents_list(&node) {
+                    let entries = self.blocks.split_off(first);
+                    self.blocks.push(Block::Contents(entries));
+                }
             }
             "table" => {
                 self.flush();

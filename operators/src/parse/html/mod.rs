@@ -7,6 +7,7 @@ mod blocks;
 mod bounded;
 mod charset;
 mod content;
+mod contents;
 mod dom;
 
 pub(super) use dom::is_block;
