@@ -220,6 +220,9 @@ fn table_of_contents_entries_end_at_their_page_numbers() {
                 "Acknowledgements . . . 1",
                 "1.1.1 Encodings . . . 4",
                 "1.2 Export to text files . . . 4",
+                // The index: an entry of several pages ends at its last.
+                "Sockets . . . 26, 31",
+                "Spreadsheet-like data . . . 8",
             ],
         ),
         (

@@ -36,8 +36,9 @@ pub const SHARED_VERSION: u32 = 13;
 ///   page's first heading is no heading when it is an entry (`4 Examples 33`), and a numbered
 ///   heading set at its parent's level (`5.1` beside `5.`) goes one level under it. An entry
 ///   whose title left no room for a leader ends at its page number when a numbered entry
-///   follows. A contents page's text is `contents_entry` elements (which `index.hybrid`
-///   leaves out), not paragraphs.
+///   follows, and an index's entry at its last page (`Sockets . . . 26, 31`). A contents or
+///   index page's text is `contents_entry` elements (which `index.hybrid` leaves out), not
+///   paragraphs; a page of leader dots in no order (a price list) is neither.
 /// - Markdown 14: a list of three items or more, each only links to headings of the page
 ///   (`- [Install](#install)`), is a table of contents: `contents_entry` elements, not list
 ///   items.

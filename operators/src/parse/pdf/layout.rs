@@ -778,11 +778,41 @@ fn demote_continued_words(blocks: &mut [Block]) {
 /// of its blocks, to be a table of contents.
 const CONTENTS_LINES: usize = 5;
 const CONTENTS_SHARE: f32 = 0.3;
+/// Least share of a table of contents' entries, one after the other, in order: a contents' page
+/// numbers rise, an index's titles go from A to Z, a price list's (`Coffee . . . 3`) do neither.
+const CONTENTS_IN_ORDER: f32 = 0.8;
+
+/// Whether the entries among `blocks` are in order: their page numbers rise (roman numerals
+/// aside, the front matter's), or their titles are alphabetical (a book's index).
+fn entries_in_order(blocks: &[Block]) -> bool {
+    let entries: Vec<(String, &str)> = blocks
+        .iter()
+        .filter_map(|block| {
+            let page = super::leaders::entry_page(&block.text)?;
+            Some((block.text.to_lowercase(), page))
+        })
+        .collect();
+    let numbers: Vec<u32> = entries
+        .iter()
+        .filter_map(|(_, page)| page.parse().ok())
+        .collect();
+    let titles: Vec<&str> = entries.iter().map(|(title, _)| title.as_str()).collect();
+    mostly_in_order(&numbers) || mostly_in_order(&titles)
+}
+
+/// Whether at least [`CONTENTS_IN_ORDER`] of the pairs of neighbours in `items` are in order
+/// (none to compare counts as in order).
+fn mostly_in_order<T: PartialOrd>(items: &[T]) -> bool {
+    let pairs = items.len().saturating_sub(1);
+    let ordered = items.windows(2).filter(|pair| pair[0] <= pair[1]).count();
+    ordered as f32 >= CONTENTS_IN_ORDER * pairs as f32
+}
 
 /// Marks the text of a table of contents' pages as its entries, headings set like them (a book's
 /// chapters in bold) included: every heading of the page is an entry but its first
 /// (`Contents`), unless that one too ends with a page number (`4 Examples 33`, the first entry
 /// of the contents' second page). Tables stay tables; list items with leader dots are entries.
+/// A page of leader dots in no order (a price list, a form) is no contents; an index is.
 fn mark_contents_entries(blocks: &mut [Block]) {
     let mut start = 0;
     while start < blocks.len() {
@@ -794,7 +824,10 @@ fn mark_contents_entries(blocks: &mut [Block]) {
         let dotted = (on_page.iter())
             .filter(|b| headings::has_leader_dots(&b.text))
             .count();
-        if dotted >= CONTENTS_LINES && dotted as f32 >= CONTENTS_SHARE * on_page.len() as f32 {
+        if dotted >= CONTENTS_LINES
+            && dotted as f32 >= CONTENTS_SHARE * on_page.len() as f32
+            && entries_in_order(on_page)
+        {
             let mut headings = 0;
             for block in &mut blocks[start..end] {
                 let entry = match block.kind {
@@ -1229,6 +1262,42 @@ mod tests {
         let entries = blocks.iter().filter(|b| b.kind == ContentsEntry).count();
         assert_eq!(entries, 6 + 6 + 1 + 6);
         assert_eq!(blocks.last().unwrap().kind, Paragraph);
+    }
+
+    /// A price list set with leader dots is no table of contents: neither its numbers nor its
+    /// names are in order.
+    #[test]
+    fn a_price_list_with_leader_dots_is_no_contents() {
+        use BlockKind::{Heading, Paragraph};
+        let mut blocks = vec![text_block(Heading(1), "Drinks", 1)];
+        for (item, price) in [
+            ("Tea", 3),
+            ("Coffee", 2),
+            ("Water", 4),
+            ("Juice", 1),
+            ("Soda", 2),
+        ] {
+            blocks.push(text_block(Paragraph, &format!("{item} . . . {price}"), 1));
+        }
+        blocks.push(text_block(Heading(2), "Cakes . . . 5", 1));
+        mark_contents_entries(&mut blocks);
+        assert!(blocks.iter().all(|b| b.kind != BlockKind::ContentsEntry));
+        assert_eq!(blocks.last().unwrap().kind, Heading(2));
+        // A book's index: its pages in no order, its terms from A to Z.
+        let mut index = vec![text_block(Heading(1), "Index", 1)];
+        for term in [
+            "awk . . . 3, 12",
+            "CSV . . . 5",
+            "DBMS . . . 17",
+            "Excel . . . 21",
+        ] {
+            index.push(text_block(Paragraph, term, 1));
+        }
+        index.push(text_block(Heading(3), "F", 1));
+        index.push(text_block(Paragraph, "fixed width . . . 9", 1));
+        mark_contents_entries(&mut index);
+        let entries = index.iter().filter(|b| b.kind == BlockKind::ContentsEntry);
+        assert_eq!(entries.count(), 6);
     }
 
     /// Headings numbered to one depth take the level most of them have.

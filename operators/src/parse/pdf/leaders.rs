@@ -108,15 +108,36 @@ pub(crate) fn awaits_page_number(text: &str) -> bool {
 /// Whether `text` is a whole table of contents entry: a title, a leader and a page number
 /// (`3.2 List of reserved words . . . 9`, `2.1 Principles of encryption. . . .14`).
 pub(crate) fn entry(text: &str) -> bool {
-    let text = text.trim_end();
-    let page_start = text
-        .char_indices()
-        .rev()
-        .take_while(|(_, c)| c.is_alphanumeric())
-        .last()
-        .map_or(text.len(), |(i, _)| i);
-    let (head, page) = text.split_at(page_start);
-    page_number(page) && awaits_page_number(head)
+    entry_page(text).is_some()
+}
+
+/// The page number a whole table of contents (or index) entry leads to: `9` of `3.2 List of
+/// reserved words . . . 9`, the first, `26`, of `Sockets . . . 26, 31`; `None` when `text` is no
+/// entry.
+pub(crate) fn entry_page(text: &str) -> Option<&str> {
+    let mut head = text.trim_end();
+    let mut first;
+    loop {
+        let page_start = head
+            .char_indices()
+            .rev()
+            .take_while(|(_, c)| c.is_alphanumeric())
+            .last()
+            .map_or(head.len(), |(i, _)| i);
+        let (before, page) = head.split_at(page_start);
+        if !page_number(page) {
+            return None;
+        }
+        first = page;
+        match before.trim_end().strip_suffix(',') {
+            Some(listed) => head = listed.trim_end(),
+            None => {
+                head = before;
+                break;
+            }
+        }
+    }
+    awaits_page_number(head).then_some(first)
 }
 
 /// Whether `next`, a whole entry opening with a section number (`3.10 Language internals . . .
@@ -194,6 +215,15 @@ mod tests {
             "to Gfem 30",
             "3.10 Language internals"
         ));
+    }
+
+    #[test]
+    fn an_entry_gives_its_page_number() {
+        assert_eq!(entry_page("3.2 List of reserved words . . . 9"), Some("9"));
+        assert_eq!(entry_page("Preface . . . xiv"), Some("xiv"));
+        assert_eq!(entry_page("Coffee . . . 3.50"), None);
+        assert_eq!(entry_page("Sockets . . . 26, 31"), Some("26"));
+        assert_eq!(entry_page("Seen on pages 26, 31"), None);
     }
 
     #[test]
