@@ -1505,4 +1505,29 @@ fn table_of_contents_chunks_are_left_out_unless_asked_for() {
         links(&search("with_contents", "configuration troubleshooting")),
         1
     );
+
+    // `inspect` shows which chunks are contents: all of the one-page contents, some of
+    // freefem's.
+    let contents_marks = |doc: &str| {
+        let inspect = engine()
+            .args(["inspect", "latest", "--doc", doc])
+            .arg("--pipeline")
+            .arg(dir.path().join("pipeline.yaml"))
+            .output()
+            .unwrap();
+        assert_eq!(inspect.status.code(), Some(0), "{}", stderr(&inspect));
+        let shown = stdout(&inspect);
+        let chunks: Vec<bool> = (shown.lines())
+            .filter(|line| line.starts_with("  #"))
+            .map(|line| line.contains("(contents) "))
+            .collect();
+        assert!(!chunks.is_empty(), "{shown}");
+        chunks
+    };
+    assert!(contents_marks("pdfjs__bug886717.pdf").iter().all(|&c| c));
+    let freefem = contents_marks("debian-freefem-doc__freefem.pdf");
+    assert!(
+        freefem.contains(&true) && freefem.contains(&false),
+        "{freefem:?}"
+    );
 }

@@ -1415,8 +1415,14 @@ fn print_step_output(step: &serde_json::Value, title: &str) {
         "Chunks" => {
             outln!("{} chunks, sizes {}", output["count"], output["sizes"]);
             for chunk in output["chunks"].as_array().into_iter().flatten() {
+                // A chunk of table of contents entries, which `index.hybrid` leaves out.
+                let contents = if chunk["contents"] == true {
+                    "(contents) "
+                } else {
+                    ""
+                };
                 outln!(
-                    "  #{:<3} {:>6}..{:<6} {:>5} {:<30} {}",
+                    "  #{:<3} {:>6}..{:<6} {:>5} {:<30} {contents}{}",
                     chunk["ordinal"],
                     chunk["span"][0],
                     chunk["span"][1],

@@ -203,7 +203,7 @@ pub fn describe(item: &Item, full: bool) -> Value {
                     json!({
                         "ordinal": chunk.ordinal, "chunk_id": chunk.chunk_id, "span": chunk.span,
                         "tokens": chunk.tokens, "section": chunk.section, "pages": chunk.pages,
-                        "text": preview(&chunk.text, full),
+                        "contents": chunk.is_contents(), "text": preview(&chunk.text, full),
                     })
                 })
                 .collect();
