@@ -1,10 +1,10 @@
 //! Soft line breaks: a line break that only wraps running text, and the sentences of text in
 //! which such breaks do not end a sentence.
 //!
-//! A line break is soft when it lies inside a paragraph, list item or quote (not inside a code
-//! block, table or heading), is no Markdown hard break (two spaces or a backslash before it),
-//! and the next line is neither blank nor the start of another element. Every other line break
-//! is hard: it ends a sentence. The recursive splitter (`breaks`) ranks a soft line break as
+//! A line break is soft when it lies inside a paragraph, list item, quote or contents entry
+//! (not inside a code block, table or heading), is no Markdown hard break (two spaces or a
+//! backslash before it), and the next line is neither blank nor the start of another element.
+//! Every other line break is hard: it ends a sentence. The recursive splitter (`breaks`) ranks a soft line break as
 //! the word or sentence boundary it stands for, semantic chunking reads it as a space.
 
 use std::borrow::Cow;
@@ -39,7 +39,10 @@ pub(super) fn is_soft(text: &str, index: &ElementIndex<'_>, at: usize) -> bool {
         }
         if at < end {
             match element.kind {
-                ElementKind::Paragraph | ElementKind::ListItem | ElementKind::Quote => {
+                ElementKind::Paragraph
+                | ElementKind::ListItem
+                | ElementKind::Quote
+                | ElementKind::ContentsEntry => {
                     prose |= end > first;
                 }
                 _ => return false,
@@ -557,6 +560,24 @@ mod tests {
         assert!(is_soft(md, &index, nl));
         assert!(!is_soft(md, &index, md.find("let x\n").unwrap() + 5));
         assert!(!is_soft(md, &index, md.find("wraps\n").unwrap() + 5));
+    }
+
+    /// A table of contents' entry that wraps is one sentence, as a list item is.
+    #[test]
+    fn a_wrapped_contents_entry_is_one_sentence() {
+        let md =
+            "- [Installing the tool on\n  Linux](#install)\n- [Usage](#usage)\n- [FAQ](#faq)\n";
+        let doc = parsed("toc.md", md);
+        assert_eq!(doc.elements[0].kind, ElementKind::ContentsEntry);
+        let index = ElementIndex::new(&doc.elements);
+        assert_eq!(
+            split(&doc.markdown, &index),
+            [
+                "- [Installing the tool on\n  Linux](#install)",
+                "- [Usage](#usage)",
+                "- [FAQ](#faq)"
+            ]
+        );
     }
 
     #[test]
