@@ -4,6 +4,8 @@
 //! 4`). An entry ends at its page number: the next entry is a paragraph of its own, and a leader
 //! and page number set apart on the entry's line belong to it.
 
+use std::borrow::Cow;
+
 /// Fewest dots in a row that make a leader when they are collapsed: three are an ellipsis.
 const COLLAPSED_FROM: usize = 4;
 /// Fewest dots in a row before a page number that make an entry's leader.
@@ -13,7 +15,11 @@ const MAX_PAGE_CHARS: usize = 7;
 
 /// `text` with every row of at least four dots (set close or spaced, `....` or `. . . .`) as
 /// three spaced dots, and a single space on either side of it where words stand there.
-pub(crate) fn collapse(text: &str) -> String {
+pub(crate) fn collapse(text: &str) -> Cow<'_, str> {
+    // Most text has no two dots in a row: nothing to look at.
+    if !(text.contains("..") || text.contains(". .") || text.contains('…')) {
+        return Cow::Borrowed(text);
+    }
     let chars: Vec<char> = text.chars().collect();
     let mut out = String::with_capacity(text.len());
     let mut i = 0;
@@ -39,7 +45,7 @@ pub(crate) fn collapse(text: &str) -> String {
             i += 1;
         }
     }
-    out
+    Cow::Owned(out)
 }
 
 /// The end of the row of dots (single spaces between them allowed) that starts at `start`, and

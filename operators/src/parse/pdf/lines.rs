@@ -2,6 +2,8 @@
 //! [`Segment`]; a gap wider than a few spaces (a column gutter, a table cell border) starts a
 //! new segment on the same baseline.
 
+use std::borrow::Cow;
+
 use super::extract::Glyph;
 use super::grid::PageRules;
 
@@ -437,8 +439,10 @@ fn merge_runs(mut runs: Vec<Segment>, rules: &PageRules) -> Vec<Segment> {
     for seg in &mut out {
         let trimmed = seg.text.trim_end().len();
         seg.text.truncate(trimmed);
-        if !seg.mono {
-            seg.text = super::leaders::collapse(&seg.text);
+        if !seg.mono
+            && let Cow::Owned(collapsed) = super::leaders::collapse(&seg.text)
+        {
+            seg.text = collapsed;
         }
     }
     out
