@@ -35,6 +35,7 @@ mod assemble;
 mod barriers;
 mod breaks;
 mod config;
+mod contents;
 mod debug;
 mod headings;
 mod markup;

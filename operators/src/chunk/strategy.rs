@@ -2,7 +2,8 @@
 //!
 //! [`Work`] holds what every strategy needs (the text, the sizer, the break levels, the
 //! tables) and collects [`Piece`]s in document order. A strategy hands it regions in order;
-//! each region is cut around tables (`tables: own_chunk`), and each text part is one piece
+//! each region is cut around tables (`tables: own_chunk`) and tables of contents (`contents`),
+//! and each text part is one piece
 //! when it fits in `size`, else split by the recursive splitter. A table's piece begins with
 //! the headings bound to it (a heading right before a table), when they fit with its header
 //! and first row.
@@ -13,7 +14,7 @@ use super::config::{Settings, Tables};
 use super::headings;
 use super::recursive::{split_range, trim};
 use super::sizer::Sizer;
-use super::{ChunkError, Strategy, semantic, smart};
+use super::{ChunkError, Strategy, contents, semantic, smart};
 use crate::model::{ElementKind, ParsedDocument};
 
 /// What joins a split table's repeated header rows to a continuation's text in `embed_text`.
@@ -61,6 +62,8 @@ pub(super) struct Work<'a> {
     glued: Vec<[usize; 2]>,
     /// Paragraph spans by their end, where a table's caption is looked for.
     paragraphs: Vec<[usize; 2]>,
+    /// Where text parts are cut around tables of contents (`contents::cuts`).
+    contents: Vec<usize>,
     pub(super) pieces: Vec<Piece>,
 }
 
@@ -98,6 +101,7 @@ impl<'a> Work<'a> {
             .map(|e| e.span)
             .collect();
         paragraphs.sort_by_key(|span| span[1]);
+        let glued = headings::glued(doc);
         Work {
             doc,
             text,
@@ -107,7 +111,8 @@ impl<'a> Work<'a> {
             barriers: Barriers::new(doc),
             tables,
             table_spans,
-            glued: headings::glued(doc),
+            contents: contents::cuts(doc, &glued),
+            glued,
             paragraphs,
             pieces: Vec::new(),
         }
@@ -199,8 +204,24 @@ impl<'a> Work<'a> {
         }
     }
 
-    /// `region` cut around the tables in it, in order.
+    /// `region` cut around the tables in it, and its text around tables of contents, in order.
     pub fn segments(&self, region: [usize; 2]) -> Vec<Segment> {
+        let mut out = Vec::new();
+        for segment in self.table_segments(region) {
+            match segment {
+                Segment::Text(range) if !self.contents.is_empty() => out.extend(
+                    contents::split(range, &self.contents)
+                        .into_iter()
+                        .map(Segment::Text),
+                ),
+                _ => out.push(segment),
+            }
+        }
+        out
+    }
+
+    /// `region` cut around the tables in it, in order.
+    fn table_segments(&self, region: [usize; 2]) -> Vec<Segment> {
         let [lo, hi] = region;
         let mut out = Vec::new();
         let mut at = lo;

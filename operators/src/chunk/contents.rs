@@ -1,0 +1,140 @@
+//! Tables of contents stand apart: a chunk never holds both contents entries and other text,
+//! so that `index.hybrid`, which leaves out chunks made only of contents entries, drops a whole
+//! table of contents and keeps everything else (the end of a book's contents and its first
+//! chapter made one chunk, indexed for the contents' words).
+
+use super::headings;
+use crate::model::{ElementKind, ParsedDocument};
+
+/// Where text parts are cut so that no chunk spans the edge of a table of contents: each run
+/// of contents entries starts a part (with the headings bound to it, `## Contents`) and ends
+/// one (after its last entry). Headings and page breaks between entries keep a run going.
+/// Ascending, inside the markdown.
+pub(super) fn cuts(doc: &ParsedDocument, glued: &[[usize; 2]]) -> Vec<usize> {
+    let len = doc.markdown.len();
+    let mut elements: Vec<_> = doc.elements.iter().collect();
+    elements.sort_by_key(|e| e.span[0]);
+    let mut cuts = Vec::new();
+    // The open run's end, while one is open.
+    let mut open: Option<usize> = None;
+    for element in elements {
+        let [start, end] = element.span.map(|at| at.min(len));
+        match element.kind {
+            ElementKind::ContentsEntry => {
+                if open.is_none() {
+                    let from = match headings::holding(glued, start) {
+                        Some([from, to]) if to == start => from,
+                        _ => start,
+                    };
+                    cuts.push(from);
+                }
+                open = Some(line_end(&doc.markdown, end));
+            }
+            ElementKind::Heading | ElementKind::PageBreak => {}
+            _ if element.text.trim().is_empty() => {}
+            _ => {
+                if let Some(end) = open.take() {
+                    cuts.push(end);
+                }
+            }
+        }
+    }
+    cuts.extend(open);
+    cuts.retain(|&at| doc.markdown.is_char_boundary(at));
+    cuts.sort_unstable();
+    cuts.dedup();
+    cuts
+}
+
+/// The end of the line `at` is on: an element's span ends with its text, which may leave
+/// markup on its line (a link's `](#faq)`).
+fn line_end(markdown: &str, at: usize) -> usize {
+    markdown
+        .get(at..)
+        .map_or(at, |rest| at + rest.find('\n').unwrap_or(rest.len()))
+}
+
+/// `range` cut at every one of `cuts` inside it, in order.
+pub(super) fn split(range: [usize; 2], cuts: &[usize]) -> Vec<[usize; 2]> {
+    let [lo, hi] = range;
+    let first = cuts.partition_point(|&at| at <= lo);
+    let mut parts = Vec::new();
+    let mut from = lo;
+    for &at in cuts[first..].iter().take_while(|&&at| at < hi) {
+        parts.push([from, at]);
+        from = at;
+    }
+    parts.push([from, hi]);
+    parts
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::parsed;
+    use super::*;
+    use crate::chunk::{Chunker, Settings, Strategy};
+
+    const README: &str = "# Tool\n\nA tool.\n\n## Contents\n\n- [Install](#install)\n- [Usage](#usage)\n- [FAQ](#faq)\n\n## Install\n\nRun the installer.\n\n## Usage\n\nRun the tool.\n\n## FAQ\n\nNone yet.\n";
+
+    #[test]
+    fn a_table_of_contents_is_cut_out_with_its_heading() {
+        let doc = parsed("README.md", README);
+        let cuts = cuts(&doc, &headings::glued(&doc));
+        let at = |text: &str| README.find(text).unwrap();
+        assert_eq!(
+            cuts,
+            [at("## Contents"), at("[FAQ](#faq)") + "[FAQ](#faq)".len()]
+        );
+        assert_eq!(
+            split([0, README.len()], &cuts),
+            [[0, cuts[0]], [cuts[0], cuts[1]], [cuts[1], README.len()]]
+        );
+        assert_eq!(split([0, cuts[0]], &cuts), [[0, cuts[0]]]);
+    }
+
+    /// However large the chunks, the contents are a chunk of their own, which is contents;
+    /// every other chunk holds none of it.
+    #[test]
+    fn no_chunk_holds_contents_and_other_text() {
+        let doc = parsed("README.md", README);
+        for strategy in [Strategy::Recursive, Strategy::ByHeading { level: 1 }] {
+            let set = Chunker::new(strategy, Settings::chars(2_000), None, "fp")
+                .unwrap()
+                .chunk(&doc)
+                .unwrap();
+            let texts: Vec<&str> = set.chunks.iter().map(|c| c.text.as_str()).collect();
+            assert_eq!(set.chunks.len(), 3, "{texts:?}");
+            assert!(set.chunks[1].is_contents(), "{texts:?}");
+            assert!(set.chunks[1].text.starts_with("## Contents"), "{texts:?}");
+            for chunk in [&set.chunks[0], &set.chunks[2]] {
+                assert!(
+                    !chunk.kinds.contains(&ElementKind::ContentsEntry),
+                    "{texts:?}"
+                );
+            }
+        }
+    }
+
+    /// Small chunks with overlap: text right after the contents, in its section, repeats none
+    /// of it (each part is split on its own, so overlap stays inside it), and no chunk mixes
+    /// the two.
+    #[test]
+    fn overlap_stops_at_the_end_of_the_contents() {
+        let markdown = "## Contents\n\n- [Install](#install)\n- [Usage](#usage)\n- [FAQ](#faq)\n\nThe rest of this page explains each step in turn. Every step has an example.\n";
+        let doc = parsed("README.md", markdown);
+        let settings = Settings {
+            overlap: 20,
+            ..Settings::chars(50)
+        };
+        let set = Chunker::new(Strategy::Recursive, settings, None, "fp")
+            .unwrap()
+            .chunk(&doc)
+            .unwrap();
+        let texts: Vec<&str> = set.chunks.iter().map(|c| c.text.as_str()).collect();
+        assert!(set.chunks.iter().any(|c| c.is_contents()), "{texts:?}");
+        for chunk in &set.chunks {
+            let entries = chunk.kinds.contains(&ElementKind::ContentsEntry);
+            assert!(!entries || chunk.is_contents(), "{texts:?}");
+        }
+    }
+}
