@@ -11,13 +11,15 @@ use std::collections::HashSet;
 use crate::model::{Chunk, ChunkSet, Metadata, ParsedDocument};
 
 /// Merges pieces under `min_size` with a neighbour, left to right, when the merged span fits
-/// in `size`. Tables never merge. Pieces that overlap merge too: the merged span holds both,
-/// and what the small one repeated of its neighbour is said once.
+/// in `size`. Tables never merge, nor do pieces on either side of one of `apart` (the edges
+/// of a table of contents). Pieces that overlap merge too: the merged span holds both, and
+/// what the small one repeated of its neighbour is said once.
 pub(super) fn merge_small(
     pieces: Vec<Piece>,
     text: &str,
     sizer: &dyn Sizer,
     settings: &Settings,
+    apart: &[usize],
 ) -> Vec<Piece> {
     if settings.min_size == 0 {
         return pieces;
@@ -30,6 +32,7 @@ pub(super) fn merge_small(
             && !last.table
             && !piece.table
             && (*last_size < settings.min_size || piece_size < settings.min_size)
+            && !between(apart, last.span[1], piece.span[0])
         {
             let merged = [last.span[0], piece.span[1]];
             let merged_size = size_of(merged);
@@ -42,6 +45,12 @@ pub(super) fn merge_small(
         out.push((piece, piece_size));
     }
     out.into_iter().map(|(piece, _)| piece).collect()
+}
+
+/// Whether one of the ascending positions `cuts` lies in `[from, to]`.
+fn between(cuts: &[usize], from: usize, to: usize) -> bool {
+    let first = cuts.partition_point(|&at| at < from);
+    cuts.get(first).is_some_and(|&at| at <= to)
 }
 
 /// The blank line between a context header and the text.
@@ -270,10 +279,16 @@ mod tests {
                 ..Settings::chars(size)
             };
             let pieces = vec![piece([0, 40]), piece([20, 700]), piece([701, 869])];
-            merge_small(pieces, &text, &crate::chunk::sizer::CharSizer, &settings)
-                .into_iter()
-                .map(|piece| piece.span)
-                .collect::<Vec<_>>()
+            merge_small(
+                pieces,
+                &text,
+                &crate::chunk::sizer::CharSizer,
+                &settings,
+                &[],
+            )
+            .into_iter()
+            .map(|piece| piece.span)
+            .collect::<Vec<_>>()
         };
         assert_eq!(merged(800), [[0, 700], [701, 869]]);
         assert_eq!(merged(690), [[0, 40], [20, 700], [701, 869]]);

@@ -137,4 +137,22 @@ mod tests {
             assert!(!entries || chunk.is_contents(), "{texts:?}");
         }
     }
+
+    /// Small pieces merge with their neighbours (`min_size`), but not across the edges of a
+    /// table of contents.
+    #[test]
+    fn small_pieces_do_not_merge_into_the_contents() {
+        let doc = parsed("README.md", README);
+        let settings = Settings {
+            min_size: 1_000,
+            ..Settings::chars(2_000)
+        };
+        let set = Chunker::new(Strategy::ByHeading { level: 2 }, settings, None, "fp")
+            .unwrap()
+            .chunk(&doc)
+            .unwrap();
+        let texts: Vec<&str> = set.chunks.iter().map(|c| c.text.as_str()).collect();
+        assert_eq!(set.chunks.len(), 3, "{texts:?}");
+        assert!(set.chunks[1].is_contents(), "{texts:?}");
+    }
 }

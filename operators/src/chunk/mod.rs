@@ -215,8 +215,9 @@ impl Chunker {
         let settings = self.settings.less(room);
         let mut work = strategy::Work::new(doc, sizer, &settings);
         let outcome = work.run(&self.strategy)?;
+        let contents = std::mem::take(&mut work.contents);
         let pieces = markup::absorb(work.into_pieces(), doc, sizer, &settings);
-        let pieces = assemble::merge_small(pieces, text, sizer, &settings);
+        let pieces = assemble::merge_small(pieces, text, sizer, &settings, &contents);
         Ok(assemble::chunk_set(
             doc,
             pieces,

@@ -41,13 +41,15 @@ fn short_word() -> impl Strategy<Value = String> {
     ]
 }
 
-/// Any word, including ones far longer than small chunk sizes, and a small table on lines
-/// of its own (after a heading, when a `## H` word comes before it).
+/// Any word, including ones far longer than small chunk sizes, a small table on lines of its
+/// own (after a heading, when a `## H` word comes before it) and a table of contents (a list
+/// of links to the page's headings).
 fn any_word() -> impl Strategy<Value = String> {
     prop_oneof![
         16 => short_word(),
         2 => "[a-zé]{9,60}",
         1 => Just("\n\n| a | b |\n|---|---|\n| 1 | 2 |\n| 3 | 4 |\n\n".to_string()),
+        1 => Just("\n\n- [a](#a)\n- [bé](#b)\n  - [c](#c)\n\n".to_string()),
     ]
 }
 
@@ -177,6 +179,13 @@ fn check(doc: &ParsedDocument, strategy: &Chunking, settings: &Settings) -> Vec<
             chunk.text
         );
         assert_eq!(chunk.tokens, sizer.size(&md[s..e]));
+        // A table of contents stands apart: no chunk mixes its entries with other text.
+        assert!(
+            !chunk.kinds.contains(&ElementKind::ContentsEntry) || chunk.is_contents(),
+            "{strategy:?}: contents mixed with {:?}: {:?}",
+            chunk.kinds,
+            chunk.text
+        );
         if chunk.tokens > settings.size.max(1) {
             oversized += 1;
             assert_eq!(

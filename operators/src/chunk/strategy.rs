@@ -63,7 +63,7 @@ pub(super) struct Work<'a> {
     /// Paragraph spans by their end, where a table's caption is looked for.
     paragraphs: Vec<[usize; 2]>,
     /// Where text parts are cut around tables of contents (`contents::cuts`).
-    contents: Vec<usize>,
+    pub(super) contents: Vec<usize>,
     pub(super) pieces: Vec<Piece>,
 }
 
