@@ -735,12 +735,6 @@ fn section_number(text: &str) -> Option<Vec<u32>> {
     (parts.len() <= 5 && title.chars().any(char::is_alphabetic)).then_some(parts)
 }
 
-/// Whether `text` is a title followed by a page number (`4 Examples 33`).
-fn ends_with_page_number(text: &str) -> bool {
-    let mut words = text.split_whitespace();
-    words.next_back().is_some_and(super::leaders::page_number) && words.next().is_some()
-}
-
 /// Turns a heading right after text that breaks off inside a word (`… AND CON-`) back into a
 /// paragraph when it reads as the rest of that word, in its case (`TROL OF IB AT CORNERS`): it
 /// is the rest of that text, set apart, not a title. (A numbered heading, or one in another
@@ -833,7 +827,7 @@ fn mark_contents_entries(blocks: &mut [Block]) {
                 let entry = match block.kind {
                     BlockKind::Heading(_) => {
                         headings += 1;
-                        headings > 1 || ends_with_page_number(&block.text)
+                        headings > 1 || super::leaders::ends_with_page_number(&block.text)
                     }
                     BlockKind::Paragraph => true,
                     BlockKind::ListItem { .. } => headings::has_leader_dots(&block.text),

@@ -154,9 +154,13 @@ pub(crate) fn entry_after_entry_without_leader(prev: &str, next: &str) -> bool {
         first.starts_with(|c: char| c.is_ascii_digit())
             && first.chars().all(|c| c.is_ascii_digit() || c == '.')
     });
-    let mut words = prev.split_whitespace();
-    let ends_with_page = words.next_back().is_some_and(page_number) && words.next().is_some();
-    opens_with_number && ends_with_page && entry(next)
+    opens_with_number && ends_with_page_number(prev) && entry(next)
+}
+
+/// Whether `text` is a title followed by a page number (`4 Examples 33`, `… to Gfem 30`).
+pub(crate) fn ends_with_page_number(text: &str) -> bool {
+    let mut words = text.split_whitespace();
+    words.next_back().is_some_and(page_number) && words.next().is_some()
 }
 
 #[cfg(test)]

@@ -451,9 +451,7 @@ fn merge_runs(mut runs: Vec<Segment>, rules: &PageRules) -> Vec<Segment> {
 /// Whether `leader` is a table of contents' leader dots set apart after the title `entry`, on
 /// its baseline in the same type.
 fn leader_after(entry: &Segment, leader: &Segment, gap: f32) -> bool {
-    let size = entry.size.max(leader.size);
-    gap > 0.0
-        && (entry.size - leader.size).abs() <= 0.12 * size
+    apart_in_same_type(entry, leader, gap)
         && entry.text.chars().any(char::is_alphanumeric)
         && super::leaders::leader_alone(&leader.text)
 }
@@ -461,11 +459,16 @@ fn leader_after(entry: &Segment, leader: &Segment, gap: f32) -> bool {
 /// Whether `page` is the page number that `entry`'s leader dots lead to, set apart at the right
 /// on its baseline in the same type (a table of contents).
 fn leader_page(entry: &Segment, page: &Segment, gap: f32) -> bool {
-    let size = entry.size.max(page.size);
-    gap > 0.0
-        && (entry.size - page.size).abs() <= 0.12 * size
+    apart_in_same_type(entry, page, gap)
         && super::leaders::awaits_page_number(&entry.text)
         && super::leaders::page_number(&page.text)
+}
+
+/// Whether `next` comes after `current`, `gap` to the right on its baseline, in a size within
+/// 12% of its own.
+fn apart_in_same_type(current: &Segment, next: &Segment, gap: f32) -> bool {
+    let size = current.size.max(next.size);
+    gap > 0.0 && (current.size - next.size).abs() <= 0.12 * size
 }
 
 #[cfg(test)]
