@@ -5,11 +5,8 @@
 
 use pulldown_cmark::{Event, Parser, Tag, TagEnd};
 
+use super::{CONTENTS_ITEMS, no_words};
 use crate::model::{Element, ElementKind};
-
-/// Fewest items of a list of in-page links that make a table of contents (two links are a
-/// "see also").
-const CONTENTS_ITEMS: usize = 3;
 
 /// Marks as contents entries the list items of every run of at least [`CONTENTS_ITEMS`]
 /// consecutive items (nested ones included) that are each only in-page links, not tasks.
@@ -44,6 +41,10 @@ fn item_source(markdown: &str, span: [usize; 2]) -> Option<&str> {
 /// Whether a list item's source (its marker included) is one or more links to anchors of the
 /// page and nothing else but white space and punctuation between them.
 fn links_within_page_only(item: &str) -> bool {
+    // An inline link to an anchor holds `](` and `#`: most items, without them, are not parsed.
+    if !(item.contains("](") && item.contains('#')) {
+        return false;
+    }
     let mut links = 0;
     let mut depth = 0usize;
     for event in Parser::new(item) {
@@ -63,10 +64,7 @@ fn links_within_page_only(item: &str) -> bool {
             | Event::End(TagEnd::Emphasis | TagEnd::Strong)
                 if depth > 0 => {}
             Event::Text(text) | Event::Code(text) => {
-                let between = text
-                    .chars()
-                    .all(|c| c.is_whitespace() || c.is_ascii_punctuation());
-                if depth == 0 && !between {
+                if depth == 0 && !no_words(&text) {
                     return false;
                 }
             }

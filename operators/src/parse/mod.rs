@@ -202,6 +202,17 @@ pub fn parse(doc: &Document, config: &ParseConfig) -> Result<ParsedDocument, Par
     Ok(assemble(doc, format, parsed))
 }
 
+/// Fewest items of a list of links to the page's own anchors that make a table of contents
+/// (two are a "see also"), in Markdown and HTML alike.
+pub(crate) const CONTENTS_ITEMS: usize = 3;
+
+/// Whether `text`, outside any link in a list item, holds no word: only white space and
+/// punctuation (`, ` or ` | ` between the links of a table of contents' entry).
+pub(crate) fn no_words(text: &str) -> bool {
+    text.chars()
+        .all(|c| c.is_whitespace() || c.is_ascii_punctuation())
+}
+
 /// Most elements (paragraphs, list items, headings, tables…) a document may have: each costs
 /// a few hundred bytes through parsing and chunking, so a file of tiny ones (`a` and a blank
 /// line, a million times over) would take hundreds of times its size in memory.

@@ -6,9 +6,7 @@
 use scraper::Node;
 
 use super::dom::{NodeRef, element};
-
-/// Fewest items that make a list of in-page links a table of contents (two are a "see also").
-const CONTENTS_ITEMS: usize = 3;
+use crate::parse::{CONTENTS_ITEMS, no_words};
 
 /// Whether `list` (a `<ul>` or `<ol>`) holds at least [`CONTENTS_ITEMS`] items, nested ones
 /// included, and every word of it is inside a link to an anchor of the page (`href="#…"`).
@@ -18,14 +16,7 @@ pub(super) fn is_contents_list(list: &NodeRef<'_>) -> bool {
         match node.value() {
             Node::Element(e) if e.name() == "li" => items += 1,
             Node::Element(e) if e.name() == "input" => return false,
-            Node::Text(text) => {
-                let words = !text
-                    .chars()
-                    .all(|c| c.is_whitespace() || c.is_ascii_punctuation());
-                if words && !in_page_link(&node, list) {
-                    return false;
-                }
-            }
+            Node::Text(text) if !no_words(text) && !in_page_link(&node, list) => return false,
             _ => {}
         }
     }
