@@ -54,25 +54,27 @@ fn line_end(markdown: &str, at: usize) -> usize {
         .map_or(at, |rest| at + rest.find('\n').unwrap_or(rest.len()))
 }
 
-/// `range` cut at every one of `cuts` inside it, in order.
-pub(super) fn split(range: [usize; 2], cuts: &[usize]) -> Vec<[usize; 2]> {
-    let [lo, hi] = range;
-    let first = cuts.partition_point(|&at| at <= lo);
-    let mut parts = Vec::new();
-    let mut from = lo;
-    for &at in cuts[first..].iter().take_while(|&&at| at < hi) {
-        parts.push([from, at]);
-        from = at;
-    }
-    parts.push([from, hi]);
-    parts
-}
-
 #[cfg(test)]
 mod tests {
+    use super::super::strategy::cut_range;
     use super::super::tests::parsed;
     use super::*;
     use crate::chunk::{Chunker, Settings, Strategy};
+
+    /// The chunks of `doc` by `strategy` and `settings`, and their texts for messages.
+    fn chunked(
+        doc: &ParsedDocument,
+        strategy: Strategy,
+        settings: Settings,
+    ) -> (Vec<crate::model::Chunk>, String) {
+        let set = Chunker::new(strategy, settings, None, "fp")
+            .unwrap()
+            .chunk(doc)
+            .unwrap();
+        let texts: Vec<&str> = set.chunks.iter().map(|c| c.text.as_str()).collect();
+        let shown = format!("{texts:?}");
+        (set.chunks, shown)
+    }
 
     const README: &str = "# Tool\n\nA tool.\n\n## Contents\n\n- [Install](#install)\n- [Usage](#usage)\n- [FAQ](#faq)\n\n## Install\n\nRun the installer.\n\n## Usage\n\nRun the tool.\n\n## FAQ\n\nNone yet.\n";
 
@@ -86,10 +88,10 @@ mod tests {
             [at("## Contents"), at("[FAQ](#faq)") + "[FAQ](#faq)".len()]
         );
         assert_eq!(
-            split([0, README.len()], &cuts),
+            cut_range([0, README.len()], &cuts),
             [[0, cuts[0]], [cuts[0], cuts[1]], [cuts[1], README.len()]]
         );
-        assert_eq!(split([0, cuts[0]], &cuts), [[0, cuts[0]]]);
+        assert_eq!(cut_range([0, cuts[0]], &cuts), [[0, cuts[0]]]);
     }
 
     /// However large the chunks, the contents are a chunk of their own, which is contents;
@@ -98,18 +100,14 @@ mod tests {
     fn no_chunk_holds_contents_and_other_text() {
         let doc = parsed("README.md", README);
         for strategy in [Strategy::Recursive, Strategy::ByHeading { level: 1 }] {
-            let set = Chunker::new(strategy, Settings::chars(2_000), None, "fp")
-                .unwrap()
-                .chunk(&doc)
-                .unwrap();
-            let texts: Vec<&str> = set.chunks.iter().map(|c| c.text.as_str()).collect();
-            assert_eq!(set.chunks.len(), 3, "{texts:?}");
-            assert!(set.chunks[1].is_contents(), "{texts:?}");
-            assert!(set.chunks[1].text.starts_with("## Contents"), "{texts:?}");
-            for chunk in [&set.chunks[0], &set.chunks[2]] {
+            let (chunks, texts) = chunked(&doc, strategy, Settings::chars(2_000));
+            assert_eq!(chunks.len(), 3, "{texts}");
+            assert!(chunks[1].is_contents(), "{texts}");
+            assert!(chunks[1].text.starts_with("## Contents"), "{texts}");
+            for chunk in [&chunks[0], &chunks[2]] {
                 assert!(
                     !chunk.kinds.contains(&ElementKind::ContentsEntry),
-                    "{texts:?}"
+                    "{texts}"
                 );
             }
         }
@@ -126,15 +124,11 @@ mod tests {
             overlap: 20,
             ..Settings::chars(50)
         };
-        let set = Chunker::new(Strategy::Recursive, settings, None, "fp")
-            .unwrap()
-            .chunk(&doc)
-            .unwrap();
-        let texts: Vec<&str> = set.chunks.iter().map(|c| c.text.as_str()).collect();
-        assert!(set.chunks.iter().any(|c| c.is_contents()), "{texts:?}");
-        for chunk in &set.chunks {
+        let (chunks, texts) = chunked(&doc, Strategy::Recursive, settings);
+        assert!(chunks.iter().any(|c| c.is_contents()), "{texts}");
+        for chunk in &chunks {
             let entries = chunk.kinds.contains(&ElementKind::ContentsEntry);
-            assert!(!entries || chunk.is_contents(), "{texts:?}");
+            assert!(!entries || chunk.is_contents(), "{texts}");
         }
     }
 
@@ -147,12 +141,8 @@ mod tests {
             min_size: 1_000,
             ..Settings::chars(2_000)
         };
-        let set = Chunker::new(Strategy::ByHeading { level: 2 }, settings, None, "fp")
-            .unwrap()
-            .chunk(&doc)
-            .unwrap();
-        let texts: Vec<&str> = set.chunks.iter().map(|c| c.text.as_str()).collect();
-        assert_eq!(set.chunks.len(), 3, "{texts:?}");
-        assert!(set.chunks[1].is_contents(), "{texts:?}");
+        let (chunks, texts) = chunked(&doc, Strategy::ByHeading { level: 2 }, settings);
+        assert_eq!(chunks.len(), 3, "{texts}");
+        assert!(chunks[1].is_contents(), "{texts}");
     }
 }

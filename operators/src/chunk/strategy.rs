@@ -210,7 +210,7 @@ impl<'a> Work<'a> {
         for segment in self.table_segments(region) {
             match segment {
                 Segment::Text(range) if !self.contents.is_empty() => out.extend(
-                    contents::split(range, &self.contents)
+                    cut_range(range, &self.contents)
                         .into_iter()
                         .map(Segment::Text),
                 ),
@@ -388,17 +388,21 @@ fn regions_between(doc: &ParsedDocument, mut bounds: Vec<usize>) -> Vec<[usize; 
     }
     bounds.sort_unstable();
     bounds.dedup();
-    let len = doc.markdown.len();
-    let mut regions = Vec::with_capacity(bounds.len() + 1);
-    let mut at = 0;
-    for b in bounds {
-        if b > at {
-            regions.push([at, b]);
-            at = b;
-        }
+    cut_range([0, doc.markdown.len()], &bounds)
+}
+
+/// `range` cut at every one of the ascending positions `cuts` that lies inside it, in order.
+pub(super) fn cut_range(range: [usize; 2], cuts: &[usize]) -> Vec<[usize; 2]> {
+    let [lo, hi] = range;
+    let first = cuts.partition_point(|&at| at <= lo);
+    let mut parts = Vec::new();
+    let mut from = lo;
+    for &at in cuts[first..].iter().take_while(|&&at| at < hi) {
+        parts.push([from, at]);
+        from = at;
     }
-    regions.push([at, len]);
-    regions
+    parts.push([from, hi]);
+    parts
 }
 
 #[cfg(test)]
