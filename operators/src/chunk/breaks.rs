@@ -73,8 +73,9 @@ impl<'a> Breaks<'a> {
     }
 
     /// The breaks of a document's markdown: its element starts (but for an element right after
-    /// a heading), its soft line breaks, its headings bound to their content.
-    pub(super) fn of(doc: &'a ParsedDocument) -> Self {
+    /// a heading), its soft line breaks, its headings bound to their content (`glued`, from
+    /// `headings::glued`).
+    pub(super) fn of(doc: &'a ParsedDocument, glued: Vec<[usize; 2]>) -> Self {
         let text = doc.markdown.as_str();
         let mut starts = Vec::with_capacity(doc.elements.len());
         let mut after_heading = false;
@@ -85,7 +86,7 @@ impl<'a> Breaks<'a> {
             after_heading = e.kind == ElementKind::Heading;
         }
         let mut breaks = Breaks::new(text, starts);
-        breaks.glued = headings::glued(doc);
+        breaks.glued = glued;
         breaks.index = Some(ElementIndex::new(&doc.elements));
         breaks
     }
@@ -414,14 +415,14 @@ mod tests {
     /// glued headings (it must have some of both).
     fn agree_on_document(md: &str) {
         let doc: &'static ParsedDocument = Box::leak(Box::new(parsed("a.md", md)));
-        let breaks = Breaks::of(doc);
+        let breaks = Breaks::of(doc, headings::glued(doc));
         let text = doc.markdown.as_str();
         let soft: Vec<usize> = memchr::memchr_iter(b'\n', text.as_bytes())
             .filter(|&at| breaks.is_soft(at))
             .collect();
         assert!(!soft.is_empty() && !breaks.glued.is_empty(), "{md:?}");
         let levels = reference(text, &breaks.elements, &soft);
-        compare(|| Breaks::of(doc), &levels);
+        compare(|| Breaks::of(doc, headings::glued(doc)), &levels);
     }
 
     #[test]
@@ -452,7 +453,7 @@ mod tests {
     fn a_wrapped_line_ranks_as_a_word_or_sentence_boundary() {
         let md = "Alpha beta gamma delta.\nEpsilon zeta eta\ntheta iota. Kappa.\n\n```\nlet x = 1; y\nlet z\n```\n";
         let doc = parsed("w.md", md);
-        let mut b = Breaks::of(&doc);
+        let mut b = Breaks::of(&doc, headings::glued(&doc));
         let at = |s: &str| md.find(s).unwrap();
         // After "delta." the wrapped line starts a sentence, after "eta" only a word.
         assert_eq!(b.best(0, at("theta") + 3), Some(at("Epsilon")));
@@ -469,7 +470,7 @@ mod tests {
     fn no_break_between_a_heading_and_its_content_while_another_fits() {
         let md = "Some text.\n\n# Part\n\n## Chapter\n\nFirst words of the chapter.\n";
         let doc = parsed("h.md", md);
-        let mut b = Breaks::of(&doc);
+        let mut b = Breaks::of(&doc, headings::glued(&doc));
         let at = |s: &str| md.find(s).unwrap();
         // Before the heading, not after it.
         assert_eq!(b.best(0, at("words")), Some(at("# Part")));

@@ -70,7 +70,6 @@ pub(super) fn run(
     known.sort_by(f32::total_cmp);
     let threshold = percentile_of(&known, percentile);
     // No group ends between a heading and its section's first content.
-    let glued = headings::glued(work.doc);
     // Nor after a sentence that announces what follows ("For example:").
     let breakpoints: Vec<bool> = distances
         .iter()
@@ -78,7 +77,7 @@ pub(super) fn run(
         .map(|(d, pair)| {
             let ([s, e], [next, _]) = (pair[0].1, pair[1].1);
             matches!((d, threshold), (Some(d), Some(t)) if *d > t)
-                && headings::holding(&glued, next).is_none()
+                && headings::holding(&work.glued, next).is_none()
                 && !text[s..e].trim_end().ends_with(':')
         })
         .collect();

@@ -24,7 +24,13 @@ pub(super) struct Decision {
     pub reasons: Vec<String>,
 }
 
-pub(super) fn decide(doc: &ParsedDocument, sizer: &dyn Sizer, settings: &Settings) -> Decision {
+/// The strategy for `doc` with the reasons for it (`glued`, from `headings::glued`).
+pub(super) fn decide(
+    doc: &ParsedDocument,
+    glued: &[[usize; 2]],
+    sizer: &dyn Sizer,
+    settings: &Settings,
+) -> Decision {
     let text = doc.markdown.as_str();
     let unit = settings.unit.name();
     let size = settings.size.max(1);
@@ -69,7 +75,7 @@ pub(super) fn decide(doc: &ParsedDocument, sizer: &dyn Sizer, settings: &Setting
         };
     }
 
-    match page_regions(doc) {
+    match page_regions(doc, glued) {
         Some(pages) if pages.len() >= 2 => {
             let sizes = region_sizes(&pages);
             let cv = variation(&sizes);
@@ -109,7 +115,7 @@ pub(super) fn decide(doc: &ParsedDocument, sizer: &dyn Sizer, settings: &Setting
             if count < 2 {
                 continue;
             }
-            let mut sizes = region_sizes(&section_regions(doc, level));
+            let mut sizes = region_sizes(&section_regions(doc, glued, level));
             sizes.sort_unstable();
             let median = sizes[sizes.len() / 2];
             if median <= size {

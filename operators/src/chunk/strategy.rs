@@ -59,7 +59,7 @@ pub(super) struct Work<'a> {
     /// The spans of all tables, with either setting of `tables`.
     pub(super) table_spans: Vec<[usize; 2]>,
     /// Headings with what binds them to their content (`headings::glued`).
-    glued: Vec<[usize; 2]>,
+    pub(super) glued: Vec<[usize; 2]>,
     /// Paragraph spans by their end, where a table's caption is looked for.
     paragraphs: Vec<[usize; 2]>,
     /// Where text parts are cut around tables of contents (`contents::cuts`).
@@ -107,7 +107,7 @@ impl<'a> Work<'a> {
             text,
             sizer,
             settings,
-            breaks: Breaks::of(doc),
+            breaks: Breaks::of(doc, glued.clone()),
             barriers: Barriers::new(doc),
             tables,
             table_spans,
@@ -134,7 +134,7 @@ impl<'a> Work<'a> {
                 }
             }
             Strategy::ByHeading { level } => self.by_heading(*level),
-            Strategy::ByPage => match page_regions(self.doc) {
+            Strategy::ByPage => match page_regions(self.doc, &self.glued) {
                 Some(regions) => {
                     self.regions(&regions);
                     Outcome {
@@ -160,7 +160,7 @@ impl<'a> Work<'a> {
                 embedder,
             } => semantic::run(self, *percentile, embedder.as_ref())?,
             Strategy::Smart => {
-                let decision = smart::decide(self.doc, self.sizer, self.settings);
+                let decision = smart::decide(self.doc, &self.glued, self.sizer, self.settings);
                 let mut outcome = self.run(&decision.strategy)?;
                 let mut reasons = decision.reasons;
                 reasons.append(&mut outcome.reasons);
@@ -171,7 +171,7 @@ impl<'a> Work<'a> {
     }
 
     fn by_heading(&mut self, level: u8) -> Outcome {
-        let regions = section_regions(self.doc, level);
+        let regions = section_regions(self.doc, &self.glued, level);
         self.regions(&regions);
         let sections = regions.len();
         let mut outcome = Outcome {
@@ -301,8 +301,13 @@ impl<'a> Work<'a> {
 }
 
 /// Regions starting at each heading of level <= `level` (and one before the first); headings
-/// with no content between them and such a heading start its region.
-pub(super) fn section_regions(doc: &ParsedDocument, level: u8) -> Vec<[usize; 2]> {
+/// with no content between them and such a heading start its region (`glued`, from
+/// `headings::glued`).
+pub(super) fn section_regions(
+    doc: &ParsedDocument,
+    glued: &[[usize; 2]],
+    level: u8,
+) -> Vec<[usize; 2]> {
     let len = doc.markdown.len();
     let bounds: Vec<usize> = doc
         .elements
@@ -311,12 +316,13 @@ pub(super) fn section_regions(doc: &ParsedDocument, level: u8) -> Vec<[usize; 2]
         .map(|e| e.span[0].min(len))
         .filter(|&at| at > 0 && doc.markdown.is_char_boundary(at))
         .collect();
-    regions_between(doc, bounds)
+    regions_between(doc, glued, bounds)
 }
 
 /// Regions starting where the page changes (at the headings whose content is on the next
-/// page, when a page ends with some); `None` when no element has a page.
-pub(super) fn page_regions(doc: &ParsedDocument) -> Option<Vec<[usize; 2]>> {
+/// page, when a page ends with some: `glued`, from `headings::glued`); `None` when no element
+/// has a page.
+pub(super) fn page_regions(doc: &ParsedDocument, glued: &[[usize; 2]]) -> Option<Vec<[usize; 2]>> {
     let len = doc.markdown.len();
     let mut elements: Vec<_> = doc.elements.iter().collect();
     elements.sort_by_key(|e| e.span[0]);
@@ -345,7 +351,7 @@ pub(super) fn page_regions(doc: &ParsedDocument) -> Option<Vec<[usize; 2]>> {
             current = Some(c.page);
         }
     }
-    Some(regions_between(doc, bounds))
+    Some(regions_between(doc, glued, bounds))
 }
 
 /// Whether `text` reads as a table's caption: one line of at most 200 chars, "Table" (or
@@ -377,12 +383,15 @@ fn is_caption(text: &str) -> bool {
 }
 
 /// The regions of `doc` between `bounds`, each moved back to the first of the headings bound
-/// to it (`headings::glued`), so that no region ends with a heading whose content is in the
-/// next, and none is only such headings.
-fn regions_between(doc: &ParsedDocument, mut bounds: Vec<usize>) -> Vec<[usize; 2]> {
-    let glued = headings::glued(doc);
+/// to it (`glued`), so that no region ends with a heading whose content is in the next, and
+/// none is only such headings.
+fn regions_between(
+    doc: &ParsedDocument,
+    glued: &[[usize; 2]],
+    mut bounds: Vec<usize>,
+) -> Vec<[usize; 2]> {
     for b in &mut bounds {
-        if let Some([from, _]) = headings::holding(&glued, *b) {
+        if let Some([from, _]) = headings::holding(glued, *b) {
             *b = from;
         }
     }
@@ -471,7 +480,7 @@ mod tests {
             debug: Default::default(),
         };
         assert_eq!(
-            page_regions(&doc),
+            page_regions(&doc, &headings::glued(&doc)),
             Some(vec![[0, 20], [20, 42], [42, 60], [60, 80]])
         );
     }

@@ -5,7 +5,7 @@
 //! paragraph's last (or only) line instead; lines that share their edges with the line beside
 //! them (a block quotation) are a paragraph of their own, not displays.
 
-use super::lines::Segment;
+use super::lines::{Segment, same_size};
 use super::paragraphs::{Paragraph, join_line};
 
 /// Least margin, in font sizes, between a displayed line and either edge of the column.
@@ -122,7 +122,7 @@ fn context(rows: &[Row], (from, to): (usize, usize), up: bool) -> Vec<usize> {
         let dy = lower.y - upper.y;
         let same_type = out
             .last()
-            .is_none_or(|&l: &usize| (rows[l].size - row.size).abs() <= 0.12 * size);
+            .is_none_or(|&l: &usize| same_size(rows[l].size, row.size));
         if dy <= 0.3 * size || dy > 2.5 * size || !same_type {
             break;
         }

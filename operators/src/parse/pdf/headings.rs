@@ -37,18 +37,13 @@ const HEADING_RATIO: f32 = 1.12;
 /// Longest heading, in characters.
 const MAX_HEADING_CHARS: usize = 160;
 
-/// Whether `text` has a table of contents' leader dots (`Programs . . . . 12`).
-pub(crate) fn has_leader_dots(text: &str) -> bool {
-    text.contains(". . .") || text.contains("....")
-}
-
 /// Whether a paragraph could be a heading at all, whatever its size: short, with letters, not
 /// ending a clause, and not opening with a bullet (a list item).
 pub(crate) fn heading_shaped(text: &str, lines: usize) -> bool {
     let chars = text.chars().count();
     lines <= 3
         && chars <= MAX_HEADING_CHARS
-        && !has_leader_dots(text)
+        && !super::leaders::has_leader_dots(text)
         && text.chars().any(char::is_alphabetic)
         && !text.ends_with([',', ';'])
         && !text.starts_with(super::lists::is_bullet)

@@ -816,7 +816,7 @@ fn mark_contents_entries(blocks: &mut [Block]) {
             .unwrap_or(blocks.len());
         let on_page = &blocks[start..end];
         let dotted = (on_page.iter())
-            .filter(|b| headings::has_leader_dots(&b.text))
+            .filter(|b| super::leaders::has_leader_dots(&b.text))
             .count();
         if dotted >= CONTENTS_LINES
             && dotted as f32 >= CONTENTS_SHARE * on_page.len() as f32
@@ -830,7 +830,7 @@ fn mark_contents_entries(blocks: &mut [Block]) {
                         headings > 1 || super::leaders::ends_with_page_number(&block.text)
                     }
                     BlockKind::Paragraph => true,
-                    BlockKind::ListItem { .. } => headings::has_leader_dots(&block.text),
+                    BlockKind::ListItem { .. } => super::leaders::has_leader_dots(&block.text),
                     _ => false,
                 };
                 if entry {

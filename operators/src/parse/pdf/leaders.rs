@@ -13,6 +13,11 @@ const ENTRY_DOTS: usize = 3;
 /// Longest page number, in characters (`1024`, `xviii`).
 const MAX_PAGE_CHARS: usize = 7;
 
+/// Whether `text` has a table of contents' leader dots (`Programs . . . . 12`).
+pub(crate) fn has_leader_dots(text: &str) -> bool {
+    text.contains(". . .") || text.contains("....")
+}
+
 /// `text` with every row of at least four dots (set close or spaced, `....` or `. . . .`) as
 /// three spaced dots, and a single space on either side of it where words stand there.
 pub(crate) fn collapse(text: &str) -> Cow<'_, str> {

@@ -464,11 +464,18 @@ fn leader_page(entry: &Segment, page: &Segment, gap: f32) -> bool {
         && super::leaders::page_number(&page.text)
 }
 
-/// Whether `next` comes after `current`, `gap` to the right on its baseline, in a size within
-/// 12% of its own.
+/// Whether `next` comes after `current`, `gap` to the right on its baseline, in the same size.
 fn apart_in_same_type(current: &Segment, next: &Segment, gap: f32) -> bool {
-    let size = current.size.max(next.size);
-    gap > 0.0 && (current.size - next.size).abs() <= 0.12 * size
+    gap > 0.0 && same_size(current.size, next.size)
+}
+
+/// Largest difference between two font sizes, as a share of the larger, that still counts as
+/// one size of type (rounding, a font's own metrics).
+const SAME_SIZE: f32 = 0.12;
+
+/// Whether font sizes `a` and `b` are one size of type.
+pub(crate) fn same_size(a: f32, b: f32) -> bool {
+    (a - b).abs() <= SAME_SIZE * a.max(b)
 }
 
 #[cfg(test)]

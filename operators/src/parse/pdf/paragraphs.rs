@@ -11,7 +11,7 @@
 
 use super::bidi;
 use super::display;
-use super::lines::Segment;
+use super::lines::{Segment, same_size};
 use super::lists::{self, Label};
 
 /// Consecutive lines that belong together.
@@ -111,7 +111,7 @@ fn breaks(prev: &Segment, next: &Segment, pitch: Option<f32>, open: Open, known:
     let dy = next.y - prev.y;
     if dy.abs() <= 0.3 * size && next.x0 >= prev.x1 - 0.5 * size {
         // The rest of the same line, after a wide gap.
-        return (prev.size - next.size).abs() > 0.12 * size;
+        return !same_size(prev.size, next.size);
     }
     if dy < -0.3 * size && next.x0 >= right - 0.5 * size {
         // Up to the top of the next column: the paragraph goes on there when it ran over
@@ -138,7 +138,7 @@ fn breaks(prev: &Segment, next: &Segment, pitch: Option<f32>, open: Open, known:
             && next.text.starts_with(char::is_lowercase)
             && word(prev.text.split_whitespace().next_back())
             && word(next.text.split_whitespace().next())
-            && (prev.size - next.size).abs() <= 0.12 * size
+            && same_size(prev.size, next.size)
             && prev.bold == next.bold;
         return !carries_on;
     }
@@ -149,7 +149,7 @@ fn breaks(prev: &Segment, next: &Segment, pitch: Option<f32>, open: Open, known:
     if dy > limit {
         return true;
     }
-    if (prev.size - next.size).abs() > 0.12 * size || prev.bold != next.bold {
+    if !same_size(prev.size, next.size) || prev.bold != next.bold {
         return true;
     }
     if next.x0 > prev.x1 || next.x1 < prev.x0 {
@@ -300,7 +300,7 @@ pub(crate) fn continues_on_next_page(
     open_sentence
         && last_text.split_whitespace().nth(2).is_some()
         && first.text.chars().next().is_some_and(char::is_lowercase)
-        && (first.size - last_size).abs() <= 0.12 * last_size.max(first.size)
+        && same_size(first.size, last_size)
         && first.bold == last_bold
 }
 
