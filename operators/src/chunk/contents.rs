@@ -28,7 +28,7 @@ pub(super) fn cuts(doc: &ParsedDocument, glued: &[[usize; 2]]) -> Vec<usize> {
                     };
                     cuts.push(from);
                 }
-                open = Some(line_end(&doc.markdown, end));
+                open = Some(end);
             }
             ElementKind::Heading | ElementKind::PageBreak => {}
             _ if element.text.trim().is_empty() => {}
@@ -44,14 +44,6 @@ pub(super) fn cuts(doc: &ParsedDocument, glued: &[[usize; 2]]) -> Vec<usize> {
     cuts.sort_unstable();
     cuts.dedup();
     cuts
-}
-
-/// The end of the line `at` is on: an element's span ends with its text, which may leave
-/// markup on its line (a link's `](#faq)`).
-fn line_end(markdown: &str, at: usize) -> usize {
-    markdown
-        .get(at..)
-        .map_or(at, |rest| at + rest.find('\n').unwrap_or(rest.len()))
 }
 
 #[cfg(test)]

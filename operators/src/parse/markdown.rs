@@ -81,7 +81,8 @@ struct Frame {
     /// Byte range of the block in the Markdown.
     start: usize,
     end: usize,
-    /// End of the last text that belongs to this block itself (list items).
+    /// End of the last text that belongs to this block itself, with the inline markup that
+    /// closes it (`](#faq)`, `**`): a list item's span, without its nested lists.
     own_end: Option<usize>,
     /// Plain text gathered so far.
     text: String,
@@ -262,7 +263,7 @@ impl<'a> Walker<'a> {
             }
             match event {
                 Event::Start(tag) => self.start(tag, &range),
-                Event::End(end) => self.end(end),
+                Event::End(end) => self.end(end, &range),
                 Event::Text(text) | Event::Code(text) => self.push_text(&text, &range),
                 Event::InlineMath(text) | Event::DisplayMath(text) => self.push_text(&text, &range),
                 Event::Html(html) => self.push_html(&html, &range),
@@ -381,15 +382,23 @@ impl<'a> Walker<'a> {
         !(in_item && item_text)
     }
 
-    fn end(&mut self, end: TagEnd) {
+    fn end(&mut self, end: TagEnd, range: &std::ops::Range<usize>) {
         match end {
-            TagEnd::Image => self.image_depth = self.image_depth.saturating_sub(1),
-            TagEnd::Emphasis
+            TagEnd::Image
+            | TagEnd::Emphasis
             | TagEnd::Strong
             | TagEnd::Strikethrough
             | TagEnd::Superscript
             | TagEnd::Subscript
-            | TagEnd::Link => {}
+            | TagEnd::Link => {
+                if end == TagEnd::Image {
+                    self.image_depth = self.image_depth.saturating_sub(1);
+                }
+                // The block's own source goes on to the inline markup's close (`](#faq)`, `**`).
+                if let Some(frame) = self.text_frame() {
+                    frame.own_end = Some(range.end);
+                }
+            }
             _ => {
                 if let Some(frame) = self.pop() {
                     self.close(frame);
@@ -955,6 +964,26 @@ mod tests {
         }
         assert_eq!(&md[els[0].span[0]..els[0].span[1]], "# Über *uns*");
         assert_eq!(els[1].text, "Café\nau lait — ünïcödé.");
+    }
+
+    /// A list item's span ended with its text, before the markup closing it (`](#faq)`,
+    /// `**`): a chunk cut at the item's end left that markup to the next chunk.
+    #[test]
+    fn list_item_spans_end_after_closing_inline_markup() {
+        let md = "- [FAQ](#faq)\n- **Note**\n- see ![a chart](c.png)\n- `code`\n- a\n  - [b](#b)\n";
+        let els = elements(md);
+        let spans: Vec<&str> = els.iter().map(|e| &md[e.span[0]..e.span[1]]).collect();
+        assert_eq!(
+            spans,
+            [
+                "- [FAQ](#faq)",
+                "- **Note**",
+                "- see ![a chart](c.png)",
+                "- `code`",
+                "- a",
+                "- [b](#b)",
+            ]
+        );
     }
 
     #[test]

@@ -18,7 +18,9 @@ pub(super) fn mark(markdown: &str, elements: &mut [Element]) {
             .take_while(|element| {
                 element.kind == ElementKind::ListItem
                     && element.checked.is_none()
-                    && item_source(markdown, element.span).is_some_and(links_within_page_only)
+                    && markdown
+                        .get(element.span[0]..element.span[1])
+                        .is_some_and(links_within_page_only)
             })
             .count();
         if run >= CONTENTS_ITEMS {
@@ -28,14 +30,6 @@ pub(super) fn mark(markdown: &str, elements: &mut [Element]) {
         }
         start += run.max(1);
     }
-}
-
-/// A list item's source: from its marker to the end of the line its text ends on (an item's
-/// span ends with its text, before the rest of a link that closes it, `](#install)`).
-fn item_source(markdown: &str, span: [usize; 2]) -> Option<&str> {
-    let rest = markdown.get(span[1]..)?;
-    let end = span[1] + rest.find('\n').unwrap_or(rest.len());
-    markdown.get(span[0]..end)
 }
 
 /// Whether a list item's source (its marker included) is one or more links to anchors of the

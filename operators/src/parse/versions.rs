@@ -42,12 +42,16 @@ pub const SHARED_VERSION: u32 = 13;
 /// - Markdown 14: a list of three items or more, each only links to headings of the page
 ///   (`- [Install](#install)`), is a table of contents: `contents_entry` elements, not list
 ///   items.
+/// - Markdown 15: a list item's span goes on to the end of inline markup that closes its text
+///   (`- [FAQ](#faq)`, `- **Note**`); it ended with the text, before `](#faq)` or `**`, and
+///   the chunkers' table of contents cut, which now ends at the last entry's span, would
+///   leave that markup to the next chunk.
 /// - HTML 14: a list of three items or more whose every word is in links to anchors of the
 ///   page is a table of contents, its items `contents_entry` elements.
 pub fn format_version(format: Format) -> u32 {
     match format {
         Format::Text => 13,
-        Format::Markdown => 14,
+        Format::Markdown => 15,
         Format::Html => 14,
         Format::Pdf => 15,
         Format::Docx => 13,
