@@ -39,6 +39,14 @@ pub const SHARED_VERSION: u32 = 13;
 ///   follows, and an index's entry at its last page (`Sockets . . . 26, 31`). A contents or
 ///   index page's text is `contents_entry` elements (which `index.hybrid` leaves out), not
 ///   paragraphs; a page of leader dots in no order (a price list) is neither.
+/// - PDF 16: on a contents or index page only the entries are `contents_entry` (lines with
+///   leader dots or short ones ending with a page number, the short lines between them, a
+///   numbered title or an index's letter right above the first); a preface above them and
+///   the first chapter below keep their kinds (every paragraph and heading of the page but its
+///   first heading was an entry, and left out of the index). A page whose page numbers rise
+///   is contents only when they stay within the document or most entries are numbered
+///   sections, and an index's A-to-Z entries only when their pages do (a one-page menu sorted
+///   by price was contents).
 /// - Markdown 14: a list of three items or more, each only links to headings of the page
 ///   (`- [Install](#install)`), is a table of contents: `contents_entry` elements, not list
 ///   items.
@@ -53,7 +61,7 @@ pub fn format_version(format: Format) -> u32 {
         Format::Text => 13,
         Format::Markdown => 15,
         Format::Html => 14,
-        Format::Pdf => 15,
+        Format::Pdf => 16,
         Format::Docx => 13,
     }
 }

@@ -581,7 +581,7 @@ pub(super) fn parse(
     }
     demote_label_runs(&mut blocks);
     demote_continued_words(&mut blocks);
-    mark_contents_entries(&mut blocks);
+    mark_contents_entries(&mut blocks, pages.len());
     align_numbered_levels(&mut blocks);
     nest_numbered_subsections(&mut blocks);
     let (markdown, elements) = render::render(&blocks);
@@ -775,10 +775,17 @@ const CONTENTS_SHARE: f32 = 0.3;
 /// Least share of a table of contents' entries, one after the other, in order: a contents' page
 /// numbers rise, an index's titles go from A to Z, a price list's (`Coffee . . . 3`) do neither.
 const CONTENTS_IN_ORDER: f32 = 0.8;
+/// Most words of an entry without leader dots (`4 Examples 33`, `Sockets, 26, 31`) or of a line
+/// between entries (`Part II`, an index's `B`); prose is longer.
+const ENTRY_WORDS: usize = 16;
 
-/// Whether the entries among `blocks` are in order: their page numbers rise (roman numerals
-/// aside, the front matter's), or their titles are alphabetical (a book's index).
-fn entries_in_order(blocks: &[Block]) -> bool {
+/// Whether the entries among `blocks` are in order, as a table of contents' or a book index's
+/// are, in a document of `pages` pages: their page numbers rise (roman numerals aside, the
+/// front matter's) and stay within the document, or most entries are numbered sections (a
+/// contents page printed on its own); or their titles go from A to Z and their pages stay
+/// within the document (an index). A price list's prices are in neither order, or, sorted,
+/// pass the document's last page.
+fn entries_in_order(blocks: &[Block], pages: usize) -> bool {
     let entries: Vec<(String, &str)> = blocks
         .iter()
         .filter_map(|block| {
@@ -791,7 +798,15 @@ fn entries_in_order(blocks: &[Block]) -> bool {
         .filter_map(|(_, page)| page.parse().ok())
         .collect();
     let titles: Vec<&str> = entries.iter().map(|(title, _)| title.as_str()).collect();
-    mostly_in_order(&numbers) || mostly_in_order(&titles)
+    let within = numbers
+        .iter()
+        .max()
+        .is_none_or(|&last| usize::try_from(last).is_ok_and(|last| last <= pages));
+    let sections = (entries.iter())
+        .filter(|(title, _)| section_number(title).is_some())
+        .count();
+    let numbered = 2 * sections >= entries.len();
+    mostly_in_order(&numbers) && (within || numbered) || mostly_in_order(&titles) && within
 }
 
 /// Whether at least [`CONTENTS_IN_ORDER`] of the pairs of neighbours in `items` are in order
@@ -802,12 +817,24 @@ fn mostly_in_order<T: PartialOrd>(items: &[T]) -> bool {
     ordered as f32 >= CONTENTS_IN_ORDER * pairs as f32
 }
 
-/// Marks the text of a table of contents' pages as its entries, headings set like them (a book's
-/// chapters in bold) included: every heading of the page is an entry but its first
-/// (`Contents`), unless that one too ends with a page number (`4 Examples 33`, the first entry
-/// of the contents' second page). Tables stay tables; list items with leader dots are entries.
-/// A page of leader dots in no order (a price list, a form) is no contents; an index is.
-fn mark_contents_entries(blocks: &mut [Block]) {
+/// Whether `block` reads as a table of contents' entry by itself: leader dots, or a short line
+/// ending with a page number (`4 Examples 33`, a bold chapter's entry).
+fn reads_as_entry(block: &Block) -> bool {
+    let text = &block.text;
+    super::leaders::has_leader_dots(text)
+        || super::leaders::ends_with_page_number(text)
+            && text.split_whitespace().count() <= ENTRY_WORDS
+}
+
+/// Marks the entries of a table of contents' or an index's pages, in a document of `pages`
+/// pages: the blocks that read as entries (leader dots, or a short line ending with a page
+/// number), the short ones between them (a chapter's title set in bold with no page, a `Part
+/// II`, an index's letter) and numbered titles or letters right above the first. What comes
+/// before the first entry (the `Contents` title, a preface) or after the last (the first
+/// chapter, when it starts on that page) keeps its kind (but for a line that is only the page's
+/// number), as do tables and code. A page of leader dots in no order (a price list, a form) is
+/// no contents; an index is.
+fn mark_contents_entries(blocks: &mut [Block], pages: usize) {
     let mut start = 0;
     while start < blocks.len() {
         let page = blocks[start].page;
@@ -820,21 +847,42 @@ fn mark_contents_entries(blocks: &mut [Block]) {
             .count();
         if dotted >= CONTENTS_LINES
             && dotted as f32 >= CONTENTS_SHARE * on_page.len() as f32
-            && entries_in_order(on_page)
+            && entries_in_order(on_page, pages)
         {
-            let mut headings = 0;
-            for block in &mut blocks[start..end] {
-                let entry = match block.kind {
-                    BlockKind::Heading(_) => {
-                        headings += 1;
-                        headings > 1 || super::leaders::ends_with_page_number(&block.text)
-                    }
-                    BlockKind::Paragraph => true,
-                    BlockKind::ListItem { .. } => super::leaders::has_leader_dots(&block.text),
-                    _ => false,
+            let textual = |b: &Block| {
+                matches!(
+                    b.kind,
+                    BlockKind::Heading(_) | BlockKind::Paragraph | BlockKind::ListItem { .. }
+                )
+            };
+            let short = |b: &Block| b.text.split_whitespace().count() <= ENTRY_WORDS;
+            let entries: Vec<bool> = (on_page.iter())
+                .map(|b| textual(b) && reads_as_entry(b))
+                .collect();
+            // A numbered title right above the first entry is its chapter's (`1 Basics`, in
+            // bold with no page), and a letter there the index's group (`S`); below the last
+            // entry, a numbered title is the first chapter starting.
+            let first = entries.iter().position(|&e| e).map(|first| {
+                let opens = |b: &Block| {
+                    let letter = b.text.trim().chars().count() == 1;
+                    textual(b) && short(b) && (section_number(&b.text).is_some() || letter)
                 };
-                if entry {
-                    block.kind = BlockKind::ContentsEntry;
+                first
+                    - on_page[..first]
+                        .iter()
+                        .rev()
+                        .take_while(|b| opens(b))
+                        .count()
+            });
+            let last = entries.iter().rposition(|&e| e);
+            if let (Some(first), Some(last)) = (first, last) {
+                for (i, block) in blocks[start..end].iter_mut().enumerate() {
+                    let between = first <= i && i < last && textual(block) && short(block);
+                    // The page's own number, a one-page document's furniture, goes with them.
+                    let folio = textual(block) && super::leaders::page_number(&block.text);
+                    if entries[i] || between || folio {
+                        block.kind = BlockKind::ContentsEntry;
+                    }
                 }
             }
         }
@@ -1246,7 +1294,7 @@ mod tests {
         blocks.push(text_block(Heading(1), "Introduction", 3));
         blocks.push(text_block(Heading(2), "Scope", 3));
         blocks.push(text_block(Paragraph, "See section 2.1 . . . below.", 3));
-        mark_contents_entries(&mut blocks);
+        mark_contents_entries(&mut blocks, 40);
         let headings: Vec<&str> = blocks
             .iter()
             .filter(|b| matches!(b.kind, Heading(_)))
@@ -1274,7 +1322,7 @@ mod tests {
             blocks.push(text_block(Paragraph, &format!("{item} . . . {price}"), 1));
         }
         blocks.push(text_block(Heading(2), "Cakes . . . 5", 1));
-        mark_contents_entries(&mut blocks);
+        mark_contents_entries(&mut blocks, 1);
         assert!(blocks.iter().all(|b| b.kind != BlockKind::ContentsEntry));
         assert_eq!(blocks.last().unwrap().kind, Heading(2));
         // A book's index: its pages in no order, its terms from A to Z.
@@ -1289,9 +1337,110 @@ mod tests {
         }
         index.push(text_block(Heading(3), "F", 1));
         index.push(text_block(Paragraph, "fixed width . . . 9", 1));
-        mark_contents_entries(&mut index);
+        mark_contents_entries(&mut index, 30);
         let entries = index.iter().filter(|b| b.kind == BlockKind::ContentsEntry);
         assert_eq!(entries.count(), 6);
+        // The same terms in a document of 10 pages, which they pass: a menu from A to Z.
+        let mut menu = index.clone();
+        for block in &mut menu {
+            block.kind = Paragraph;
+        }
+        mark_contents_entries(&mut menu, 10);
+        assert!(menu.iter().all(|b| b.kind == Paragraph));
+    }
+
+    /// A one-page menu sorted by price reads like rising page numbers; its prices pass the
+    /// document's last page and its dishes are no numbered sections. A contents page printed
+    /// on its own, its entries numbered, is contents whatever its page numbers.
+    #[test]
+    fn a_price_list_in_price_order_is_no_contents() {
+        use BlockKind::{ContentsEntry, Heading, Paragraph};
+        let mut menu = vec![text_block(Heading(1), "Menu", 1)];
+        for (dish, price) in [
+            ("Soup", 5),
+            ("Salad", 7),
+            ("Pasta", 12),
+            ("Fish", 18),
+            ("Steak", 25),
+        ] {
+            menu.push(text_block(Paragraph, &format!("{dish} . . . {price}"), 1));
+        }
+        menu.push(text_block(
+            Paragraph,
+            "All dishes are made fresh every day.",
+            1,
+        ));
+        mark_contents_entries(&mut menu, 1);
+        assert!(menu.iter().all(|b| b.kind != ContentsEntry));
+        let mut contents = vec![text_block(Heading(1), "Contents", 1)];
+        for (n, page) in [(1, 11), (2, 14), (3, 20), (4, 31), (5, 40)] {
+            contents.push(text_block(
+                Paragraph,
+                &format!("{n} Chapter . . . {page}"),
+                1,
+            ));
+        }
+        mark_contents_entries(&mut contents, 1);
+        let entries = contents.iter().filter(|b| b.kind == ContentsEntry).count();
+        assert_eq!(entries, 5);
+    }
+
+    /// On a contents page, only the entries and the short lines between them are entries: a
+    /// preface above the contents, and the first chapter's heading and text below them, keep
+    /// their kinds (they were entries, and left out of the index).
+    #[test]
+    fn text_before_and_after_the_contents_on_its_page_stays_text() {
+        use BlockKind::{ContentsEntry, Heading, Paragraph};
+        let preface = "This book grew out of a course taught over many years; we thank every \
+                       student who sat through its first drafts.";
+        let mut blocks = vec![
+            text_block(Paragraph, "ix", 1),
+            text_block(Heading(1), "Preface", 1),
+            text_block(Paragraph, preface, 1),
+            text_block(Heading(1), "Contents", 1),
+        ];
+        for n in 1..=5 {
+            blocks.push(text_block(
+                Paragraph,
+                &format!("{n} Chapter . . . {}", n * 3),
+                1,
+            ));
+            blocks.push(text_block(
+                Paragraph,
+                &format!("{n}.1 Section . . . {}", n * 3 + 1),
+                1,
+            ));
+        }
+        blocks.push(text_block(Heading(2), "Part II", 1));
+        blocks.push(text_block(Paragraph, "6 Appendix 20", 1));
+        blocks.push(text_block(Heading(1), "1 Introduction", 1));
+        blocks.push(text_block(
+            Paragraph,
+            "Engineers in Norway designed the first of these machines in 1968.",
+            1,
+        ));
+        mark_contents_entries(&mut blocks, 40);
+        let kinds: Vec<(BlockKind, &str)> = (blocks.iter())
+            .filter(|b| b.kind != ContentsEntry)
+            .map(|b| (b.kind.clone(), b.text.as_str()))
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                (Heading(1), "Preface"),
+                (Paragraph, preface),
+                (Heading(1), "Contents"),
+                (Heading(1), "1 Introduction"),
+                (
+                    Paragraph,
+                    "Engineers in Norway designed the first of these machines in 1968."
+                ),
+            ]
+        );
+        assert_eq!(
+            blocks[13].kind, ContentsEntry,
+            "Part II lies between entries"
+        );
     }
 
     /// Headings numbered to one depth take the level most of them have.
