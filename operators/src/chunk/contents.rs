@@ -110,7 +110,7 @@ mod tests {
     /// the two.
     #[test]
     fn overlap_stops_at_the_end_of_the_contents() {
-        let markdown = "## Contents\n\n- [Install](#install)\n- [Usage](#usage)\n- [FAQ](#faq)\n\nThe rest of this page explains each step in turn. Every step has an example.\n";
+        let markdown = "## Contents\n\n- [Install](#install)\n- [Usage](#usage)\n- [FAQ](#faq)\n\nThe rest of this page explains each step in turn. Every step has an example.\n\n## Install\n\n## Usage\n";
         let doc = parsed("README.md", markdown);
         let settings = Settings {
             overlap: 20,

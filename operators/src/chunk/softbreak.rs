@@ -565,8 +565,7 @@ mod tests {
     /// A table of contents' entry that wraps is one sentence, as a list item is.
     #[test]
     fn a_wrapped_contents_entry_is_one_sentence() {
-        let md =
-            "- [Installing the tool on\n  Linux](#install)\n- [Usage](#usage)\n- [FAQ](#faq)\n";
+        let md = "- [Installing the tool on\n  Linux](#install)\n- [Usage](#usage)\n- [FAQ](#faq)\n\n# Install\n\n# Usage\n";
         let doc = parsed("toc.md", md);
         assert_eq!(doc.elements[0].kind, ElementKind::ContentsEntry);
         let index = ElementIndex::new(&doc.elements);
@@ -575,7 +574,9 @@ mod tests {
             [
                 "- [Installing the tool on\n  Linux](#install)",
                 "- [Usage](#usage)",
-                "- [FAQ](#faq)"
+                "- [FAQ](#faq)",
+                "# Install",
+                "# Usage"
             ]
         );
     }

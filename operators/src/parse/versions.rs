@@ -53,14 +53,20 @@ pub const SHARED_VERSION: u32 = 13;
 /// - Markdown 15: a list item's span goes on to the end of inline markup that closes its text
 ///   (`- [FAQ](#faq)`, `- **Note**`); it ended with the text, before `](#faq)` or `**`, and
 ///   the chunkers' table of contents cut, which now ends at the last entry's span, would
-///   leave that markup to the next chunk.
+///   leave that markup to the next chunk. A list is a table of contents only when most of its
+///   links name a heading of the page (as GitHub, pandoc or mkdocs spell anchors) or an id its
+///   source gives (`{#id}`, `id="…"`), and then as a whole: links to `#` or to headings that
+///   are not there made one, and a list with one item of text was cut into entries and items.
 /// - HTML 14: a list of three items or more whose every word is in links to anchors of the
 ///   page is a table of contents, its items `contents_entry` elements.
+/// - HTML 15: only when most of those links name an element of the page (an `id`, an `<a
+///   name>`): a list of `href="#"` placeholders was contents. A table of contents in a box of
+///   links (`div#toc`, a bare `<div>`) is no longer dropped with it as navigation.
 pub fn format_version(format: Format) -> u32 {
     match format {
         Format::Text => 13,
         Format::Markdown => 15,
-        Format::Html => 14,
+        Format::Html => 15,
         Format::Pdf => 16,
         Format::Docx => 13,
     }

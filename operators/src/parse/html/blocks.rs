@@ -4,6 +4,7 @@
 use scraper::Node;
 
 use super::content::Page;
+use super::contents::Contents;
 use super::dom::{
     NodeRef, class_weight, element, is_block, is_footnotes, is_heading, is_noteref, is_tex_script,
     math_text,
@@ -105,6 +106,7 @@ fn push_collapsed(out: &mut String, text: &str) {
 pub(super) fn blocks(page: &Page<'_>, content: &[NodeRef<'_>]) -> Vec<Block> {
     let mut c = Converter {
         page,
+        contents: Contents::of(page.root),
         blocks: Vec::new(),
         inline: String::new(),
         quotes: 0,
@@ -118,6 +120,8 @@ pub(super) fn blocks(page: &Page<'_>, content: &[NodeRef<'_>]) -> Vec<Block> {
 
 struct Converter<'p, 'a> {
     page: &'p Page<'a>,
+    /// The page's tables of contents.
+    contents: Contents,
     blocks: Vec<Block>,
     /// Inline text gathered since the last block.
     inline: String,
@@ -212,7 +216,7 @@ impl Converter<'_, '_> {
                 self.flush();
                 let first = self.blocks.len();
                 self.list(node, name == "ol", 0, depth);
-                if super::contents::is_contents_list(&node) {
+                if self.contents.is_list(&node) {
                     let entries = self.blocks.split_off(first);
                     self.blocks.push(Block::Contents(entries));
                 }
@@ -264,10 +268,11 @@ impl Converter<'_, '_> {
     }
 
     /// Whether a container is mostly links (navigation, related articles, share bars). As in
-    /// readability, a list is judged by its class alone, other containers by link density.
+    /// readability, a list is judged by its class alone, other containers by link density. A
+    /// table of contents, and what holds it, is none.
     fn is_link_cluster(&self, node: &NodeRef<'_>) -> bool {
         let Some(e) = element(node) else { return false };
-        if self.page.whole {
+        if self.page.whole || self.contents.holds(node) {
             return false;
         }
         let facts = self.page.facts(node);

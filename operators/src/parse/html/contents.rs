@@ -1,26 +1,101 @@
 //! An HTML table of contents in the page's content: a list whose every item's text is in links
-//! to anchors of the page (Sphinx's `.. contents::`, a `div#toc`, a blog's "In this post"). Its
-//! items become `contents_entry` elements, which `index.hybrid` leaves out, as the Markdown
-//! parser does for a README's list of links. (`<nav>` is dropped as page furniture before.)
+//! to anchors of the page (Sphinx's `.. contents::`, a `div#toc`, a blog's "In this post"), most
+//! of them anchors that are there. Its items become `contents_entry` elements, which
+//! `index.hybrid` leaves out, as the Markdown parser does for a README's list of links. (`<nav>`
+//! is dropped as page furniture before.)
 
+use std::collections::HashSet;
+
+use ego_tree::NodeId;
 use scraper::Node;
 
 use super::dom::{NodeRef, element};
 use crate::parse::{CONTENTS_ITEMS, no_words};
 
-/// Whether `list` (a `<ul>` or `<ol>`) holds at least [`CONTENTS_ITEMS`] items, nested ones
-/// included, and every word of it is inside a link to an anchor of the page (`href="#…"`).
-pub(super) fn is_contents_list(list: &NodeRef<'_>) -> bool {
+/// The tables of contents of a page, found once: its lists (not nested in another list) of at
+/// least [`CONTENTS_ITEMS`] items, nested ones included, whose every word is in links to
+/// anchors of the page (`href="#…"`), most of them naming an element there (its `id`, or an
+/// `<a name>`): a list of links to anchors that are not there (`href="#"`, a script's
+/// placeholder) is no table of contents.
+pub(super) struct Contents {
+    lists: HashSet<NodeId>,
+    /// The lists' ancestors: a box of links round a table of contents is no navigation.
+    holders: HashSet<NodeId>,
+}
+
+impl Contents {
+    /// The tables of contents under `root`, the whole page's root (the anchors they link to
+    /// may be anywhere on it).
+    pub(super) fn of(root: NodeRef<'_>) -> Self {
+        let mut candidates = Vec::new();
+        let mut stack = vec![root];
+        while let Some(node) = stack.pop() {
+            let list =
+                element(&node).is_some_and(|e| matches!(e.name(), "ul" | "ol" | "menu" | "dir"));
+            if list {
+                if let Some(targets) = in_page_targets(&node) {
+                    candidates.push((node, targets));
+                }
+                continue;
+            }
+            stack.extend(node.children());
+        }
+        let mut contents = Contents {
+            lists: HashSet::new(),
+            holders: HashSet::new(),
+        };
+        if candidates.is_empty() {
+            return contents;
+        }
+        let anchors = anchors(root);
+        for (list, targets) in candidates {
+            let named = targets
+                .iter()
+                .filter(|t| anchors.contains(t.as_str()))
+                .count();
+            if 2 * named <= targets.len() {
+                continue;
+            }
+            contents.lists.insert(list.id());
+            for ancestor in list.ancestors() {
+                if !contents.holders.insert(ancestor.id()) {
+                    break;
+                }
+            }
+        }
+        contents
+    }
+
+    /// Whether `list` is a table of contents.
+    pub(super) fn is_list(&self, list: &NodeRef<'_>) -> bool {
+        self.lists.contains(&list.id())
+    }
+
+    /// Whether `node` holds a table of contents.
+    pub(super) fn holds(&self, node: &NodeRef<'_>) -> bool {
+        self.holders.contains(&node.id())
+    }
+}
+
+/// The anchors `list`'s links go to (`#install` → `install`), when it holds at least
+/// [`CONTENTS_ITEMS`] items and every word of it is inside a link to an anchor of the page.
+fn in_page_targets(list: &NodeRef<'_>) -> Option<Vec<String>> {
     let mut items = 0;
+    let mut targets = Vec::new();
     for node in list.descendants() {
         match node.value() {
             Node::Element(e) if e.name() == "li" => items += 1,
-            Node::Element(e) if e.name() == "input" => return false,
-            Node::Text(text) if !no_words(text) && !in_page_link(&node, list) => return false,
+            Node::Element(e) if e.name() == "input" => return None,
+            Node::Element(e) if e.name() == "a" => {
+                if let Some(target) = e.attr("href").and_then(|href| href.strip_prefix('#')) {
+                    targets.push(target.to_owned());
+                }
+            }
+            Node::Text(text) if !no_words(text) && !in_page_link(&node, list) => return None,
             _ => {}
         }
     }
-    items >= CONTENTS_ITEMS
+    (items >= CONTENTS_ITEMS).then_some(targets)
 }
 
 /// Whether `node` is inside a link to an anchor of the page, below `list`.
@@ -29,6 +104,21 @@ fn in_page_link(node: &NodeRef<'_>, list: &NodeRef<'_>) -> bool {
         .take_while(|ancestor| ancestor.id() != list.id())
         .filter_map(|ancestor| element(&ancestor))
         .any(|e| e.name() == "a" && e.attr("href").is_some_and(|href| href.starts_with('#')))
+}
+
+/// The anchors of the page under `root`: every element's `id`, every `<a name>`.
+fn anchors(root: NodeRef<'_>) -> HashSet<&str> {
+    let mut anchors = HashSet::new();
+    for node in root.descendants() {
+        if let Some(e) = element(&node) {
+            anchors.extend(e.attr("id"));
+            if e.name() == "a" {
+                anchors.extend(e.attr("name"));
+            }
+        }
+    }
+    anchors.remove("");
+    anchors
 }
 
 #[cfg(test)]
@@ -62,6 +152,43 @@ mod tests {
                 Paragraph
             ]
         );
+    }
+
+    /// A table of contents in a box of links (`div#toc`, a bare `<div>`) was dropped with its
+    /// box as navigation: it is contents, which `contents: true` can bring back.
+    #[test]
+    fn a_table_of_contents_in_a_box_of_links_is_kept_as_contents() {
+        for open in ["<div id=\"toc\">", "<div>", "<section>"] {
+            let close = if open == "<section>" {
+                "</section>"
+            } else {
+                "</div>"
+            };
+            let html = format!(
+                "<html><body><main><h1>Tool</h1>{open}<ul><li><a href=\"#install\">Install</a></li><li><a href=\"#usage\">Usage</a></li><li><a href=\"#faq\">FAQ</a></li></ul>{close}{SECTIONS}</main></body></html>"
+            );
+            let entries = (kinds(&html).into_iter())
+                .filter(|kind| *kind == ElementKind::ContentsEntry)
+                .count();
+            assert_eq!(entries, 3, "{open}");
+        }
+    }
+
+    /// Links to anchors the page does not have (`href="#"`, a script's placeholder, or names
+    /// no element bears) make no table of contents: the list stays text, and indexed.
+    #[test]
+    fn links_to_anchors_that_are_not_there_make_no_contents() {
+        for list in [
+            "<ul><li><a href=\"#\">Red shoes</a></li><li><a href=\"#\">Blue hats</a></li><li><a href=\"#\">Green socks</a></li></ul>",
+            "<ul><li><a href=\"#soup\">Soup</a></li><li><a href=\"#stew\">Stew</a></li><li><a href=\"#usage\">Usage</a></li></ul>",
+        ] {
+            let html = format!(
+                "<html><body><article><h1>Tool</h1><p>Our recipes, each on a page of its own, are listed below for you.</p>{list}{SECTIONS}</article></body></html>"
+            );
+            let kinds = kinds(&html);
+            assert!(!kinds.contains(&ElementKind::ContentsEntry), "{list}");
+            assert!(kinds.contains(&ElementKind::ListItem), "{list}");
+        }
     }
 
     #[test]
