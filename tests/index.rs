@@ -1411,7 +1411,7 @@ fn compare_knows_a_document_kept_after_a_failure() {
         .unwrap();
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     assert!(
-        !stderr(&output).contains("does not hold"),
+        !stderr(&output).contains("holds no chunk of"),
         "{}",
         stderr(&output)
     );
@@ -1530,4 +1530,49 @@ fn table_of_contents_chunks_are_left_out_unless_asked_for() {
         freefem.contains(&true) && freefem.contains(&false),
         "{freefem:?}"
     );
+    // `compare` says why the index holds fewer chunks than the chunk step made, and a
+    // judgment of the one-page contents, of which the index holds no chunk, is warned of.
+    fs::write(
+        dir.path().join("q.jsonl"),
+        "{\"_id\": \"q1\", \"text\": \"block ciphers\"}\n",
+    )
+    .unwrap();
+    fs::write(dir.path().join("qrels.tsv"), "q1\tpdfjs__bug886717.pdf\t1\n").unwrap();
+    let compared = engine()
+        .arg("compare")
+        .arg(dir.path().join("pipeline.yaml"))
+        .args(["--modes", "bm25", "--index", "index", "--queries"])
+        .arg(dir.path().join("q.jsonl"))
+        .arg("--qrels")
+        .arg(dir.path().join("qrels.tsv"))
+        .output()
+        .unwrap();
+    assert_eq!(compared.status.code(), Some(0), "{}", stderr(&compared));
+    let line = format!(
+        "index: {} chunks of chunk, {} of them table of contents left out of the index (sizes",
+        kept, left_out
+    );
+    assert!(stdout(&compared).contains(&line), "{line}\n{}", stdout(&compared));
+    assert!(
+        stderr(&compared).contains("name documents the index holds no chunk of, such as `pdfjs__bug886717.pdf`"),
+        "{}",
+        stderr(&compared)
+    );
+
+    // So does one step's output for one document, chunks and embeddings alike.
+    for step in ["chunk", "embed"] {
+        let inspect = engine()
+            .args(["inspect", "latest", "--json", "--step", step, "--doc"])
+            .arg("debian-freefem-doc__freefem.pdf")
+            .arg("--pipeline")
+            .arg(dir.path().join("pipeline.yaml"))
+            .output()
+            .unwrap();
+        assert_eq!(inspect.status.code(), Some(0), "{}", stderr(&inspect));
+        let found: Value = serde_json::from_str(&stdout(&inspect)).unwrap();
+        let marks: Vec<bool> = (found["output"]["chunks"].as_array().unwrap().iter())
+            .map(|chunk| chunk["contents"].as_bool().unwrap())
+            .collect();
+        assert_eq!(marks, freefem, "{step}");
+    }
 }

@@ -488,7 +488,7 @@ fn query_and_compare_need_neither_the_sources_nor_the_model_for_bm25() {
 }
 
 /// `compare` warns of a judgment given twice (both lines; the last counts) and of judged
-/// documents the index does not hold (a count and examples), says how many queries are judged,
+/// documents the index holds no chunk of (a count and examples), says how many queries are judged,
 /// and prints, in text too, each branch's chunks, index size and build cost, the side-by-side
 /// lists under their systems' names, and that the overlap is Jaccard's.
 #[test]
@@ -525,7 +525,7 @@ fn compare_warns_of_qrels_problems_and_prints_what_it_measured() {
         "{warnings}"
     );
     assert!(
-        warnings.contains("1 of the 3 judgments of these queries name documents the index does not hold, such as `Boxes.MD` (query q2)"),
+        warnings.contains("1 of the 3 judgments of these queries name documents the index holds no chunk of, such as `Boxes.MD` (query q2)"),
         "{warnings}"
     );
     let text = stdout(&judged);

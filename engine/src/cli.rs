@@ -1945,13 +1945,7 @@ fn branch_line(branch: &str, stats: &serde_json::Value) -> String {
     let indexed = stats["indexed_chunks"].as_u64();
     if let Some(count) = stats["count"].as_u64() {
         let sizes = &stats["sizes"];
-        // Documents that failed in the latest run keep their earlier chunks in the index.
-        let held = match indexed {
-            Some(indexed) if indexed != count => {
-                format!(" in the latest run; the index holds {indexed}")
-            }
-            _ => String::new(),
-        };
+        let held = crate::compare::indexed_note(stats);
         parts.push(format!(
             "{count} chunks of {}{held} (sizes {} / {} / {} min / median / max, {} tables)",
             text(&stats["step"]),

@@ -315,7 +315,7 @@ fn unreadable_store(err: &crate::store::StoreError) -> String {
 const UNKNOWN_SHOWN: usize = 5;
 
 /// A warning when the qrels judge, for the queries asked, documents that no compared index
-/// holds (`held` tells): the usual sign of ids that do not line up (a prefix, an extension,
+/// holds chunks of (`held` tells): the usual sign of ids that do not line up (a prefix, an extension,
 /// another id field). They count as never retrieved.
 fn unknown_documents(
     held: impl Fn(&str) -> bool,
@@ -352,7 +352,7 @@ fn unknown_documents(
         ""
     };
     Some(format!(
-        "{}: {} of the {judged} judgments of these queries name documents the index does not hold, such as {}{more}; they count as never retrieved. Do the ids line up with the doc_id of the index (`engine query --json` shows them)?",
+        "{}: {} of the {judged} judgments of these queries name documents the index holds no chunk of, such as {}{more}; they count as never retrieved. Do the ids line up with the doc_id of the index (`engine query --json` shows them)? (A document with no text, or only a table of contents, which the index leaves out, has no chunk there either.)",
         path.display(),
         unknown.len(),
         shown.join(", ")
@@ -377,6 +377,10 @@ fn chunk_statistics(
             "indexed_chunks": indexed,
         });
         if let Some(run) = run {
+            let left_out = &run["steps"][step]["outcome"]["contents_chunks_left_out"];
+            if let Some(left_out) = left_out.as_u64() {
+                stats["contents_left_out"] = left_out.into();
+            }
             // In the pipeline's order, sources first.
             let cost: serde_json::Map<String, Value> = pipeline
                 .steps
@@ -404,6 +408,25 @@ fn chunk_statistics(
         chunks.insert(step.clone(), stats);
     }
     Value::Object(chunks)
+}
+
+/// What sets a branch's indexed chunks apart from those its chunking step made in the latest
+/// run (`stats` from `chunk_statistics`), to follow "N chunks of STEP": the table of contents
+/// chunks the index leaves out, and the chunks of documents that failed in the run, which keep
+/// their earlier chunks in the index. Empty when they agree.
+pub fn indexed_note(stats: &Value) -> String {
+    let (Some(made), Some(indexed)) = (stats["count"].as_u64(), stats["indexed_chunks"].as_u64())
+    else {
+        return String::new();
+    };
+    let left_out = stats["contents_left_out"].as_u64().unwrap_or(0);
+    let contents = format!("{left_out} of them table of contents left out of the index");
+    match (made.saturating_sub(left_out) == indexed, left_out > 0) {
+        (true, false) => String::new(),
+        (true, true) => format!(", {contents}"),
+        (false, false) => format!(" in the latest run; the index holds {indexed}"),
+        (false, true) => format!(" in the latest run, {contents}; the index holds {indexed}"),
+    }
 }
 
 /// Chunk count, size distribution, histogram and tables of a chunking step's outputs in a run.

@@ -369,8 +369,17 @@ pub fn one_output(store: &Store, run: &Value, step: &str, doc_id: &str) -> anyho
     let record = &found.2;
     let output = match output_of(store, record) {
         Some(Item::Parsed(doc)) => serde_json::to_value(doc.as_ref())?,
-        Some(Item::Chunks(set)) => serde_json::to_value(set.as_ref())?,
-        Some(Item::Embedded(set)) => serde_json::to_value(set.as_ref())?,
+        Some(Item::Chunks(set)) => {
+            let contents = set.chunks.iter().map(|chunk| chunk.is_contents());
+            mark_contents(serde_json::to_value(set.as_ref())?, contents)
+        }
+        Some(Item::Embedded(set)) => {
+            let contents = set
+                .chunks
+                .iter()
+                .map(|embedded| embedded.chunk.is_contents());
+            mark_contents(serde_json::to_value(set.as_ref())?, contents)
+        }
         Some(Item::Document(doc)) => serde_json::to_value(doc.as_ref())?,
         None => Value::Null,
     };
@@ -381,6 +390,16 @@ pub fn one_output(store: &Store, run: &Value, step: &str, doc_id: &str) -> anyho
         found["output_note"] = missing_output_note(op, &record.key, record.error.is_some()).into();
     }
     Ok(found)
+}
+
+/// `output` (a chunk or embedding set as JSON) with `"contents"` on each chunk, in order: whether
+/// it is made only of table of contents entries, which `index.hybrid` leaves out.
+fn mark_contents(mut output: Value, contents: impl Iterator<Item = bool>) -> Value {
+    let chunks = output["chunks"].as_array_mut().into_iter().flatten();
+    for (chunk, contents) in chunks.zip(contents) {
+        chunk["contents"] = contents.into();
+    }
+    output
 }
 
 /// Why a step shows no output for a document (`op` the step's operator, `key` its output key,

@@ -242,13 +242,12 @@ fn chunks_section(report: &Value) -> String {
     let mut html = String::from("<h2>Chunks per branch</h2>\n");
     for (branch, stats) in report["chunks"].as_object().into_iter().flatten() {
         let chunks = match (stats["count"].as_u64(), stats["indexed_chunks"].as_u64()) {
-            (Some(made), Some(held)) if made != held => {
-                format!(
-                    "{made} chunks of {} in the latest run; the index holds {held}",
-                    escape(stats["step"].as_str().unwrap_or_default())
-                )
-            }
-            (Some(made), _) => format!("{made} chunks"),
+            (Some(made), Some(_)) => format!(
+                "{made} chunks of {}{}",
+                escape(stats["step"].as_str().unwrap_or_default()),
+                escape(&crate::compare::indexed_note(stats))
+            ),
+            (Some(made), None) => format!("{made} chunks"),
             (None, Some(held)) => format!("{held} chunks"),
             (None, None) => "chunks not known".to_owned(),
         };

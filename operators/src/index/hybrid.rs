@@ -793,7 +793,7 @@ pub struct HybridIndex {
     /// The vector half, read when a search first needs it: a BM25 query never reads the
     /// graph and the vectors (1.75 GB and 4 s at 284,000 chunks).
     vectors: OnceLock<Result<VectorIndex, String>>,
-    /// The ids of the documents indexed.
+    /// The ids of the documents the index holds chunks of.
     documents: HashSet<String>,
     metadata_keys: BTreeSet<String>,
 }
@@ -859,7 +859,11 @@ impl HybridIndex {
             metadata_keys: (generation.docs.values())
                 .flat_map(|doc| doc.metadata_keys.iter().cloned())
                 .collect(),
-            documents: generation.docs.into_keys().collect(),
+            // A document of no text, or only table of contents chunks, has none to find.
+            documents: (generation.docs.into_iter())
+                .filter(|(_, doc)| !doc.points.is_empty())
+                .map(|(doc_id, _)| doc_id)
+                .collect(),
         })
     }
 
@@ -874,12 +878,12 @@ impl HybridIndex {
         self.text.len()
     }
 
-    /// Documents indexed.
+    /// Documents the index holds chunks of.
     pub fn documents(&self) -> usize {
         self.documents.len()
     }
 
-    /// Whether document `doc_id` is indexed.
+    /// Whether the index holds chunks of document `doc_id`.
     pub fn holds(&self, doc_id: &str) -> bool {
         self.documents.contains(doc_id)
     }
