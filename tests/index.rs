@@ -1537,7 +1537,11 @@ fn table_of_contents_chunks_are_left_out_unless_asked_for() {
         "{\"_id\": \"q1\", \"text\": \"block ciphers\"}\n",
     )
     .unwrap();
-    fs::write(dir.path().join("qrels.tsv"), "q1\tpdfjs__bug886717.pdf\t1\n").unwrap();
+    fs::write(
+        dir.path().join("qrels.tsv"),
+        "q1\tpdfjs__bug886717.pdf\t1\n",
+    )
+    .unwrap();
     let compared = engine()
         .arg("compare")
         .arg(dir.path().join("pipeline.yaml"))
@@ -1552,9 +1556,14 @@ fn table_of_contents_chunks_are_left_out_unless_asked_for() {
         "index: {} chunks of chunk, {} of them table of contents left out of the index (sizes",
         kept, left_out
     );
-    assert!(stdout(&compared).contains(&line), "{line}\n{}", stdout(&compared));
     assert!(
-        stderr(&compared).contains("name documents the index holds no chunk of, such as `pdfjs__bug886717.pdf`"),
+        stdout(&compared).contains(&line),
+        "{line}\n{}",
+        stdout(&compared)
+    );
+    assert!(
+        stderr(&compared)
+            .contains("name documents the index holds no chunk of, such as `pdfjs__bug886717.pdf`"),
         "{}",
         stderr(&compared)
     );

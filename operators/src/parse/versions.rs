@@ -61,7 +61,8 @@ pub const SHARED_VERSION: u32 = 13;
 ///   page is a table of contents, its items `contents_entry` elements.
 /// - HTML 15: only when most of those links name an element of the page (an `id`, an `<a
 ///   name>`): a list of `href="#"` placeholders was contents. A table of contents in a box of
-///   links (`div#toc`, a bare `<div>`) is no longer dropped with it as navigation.
+///   links (`div#toc`, a bare `<div>`) is no longer dropped with it as navigation. Lists nested
+///   more than 200 deep keep the text below that depth, as one item (it was left out).
 pub fn format_version(format: Format) -> u32 {
     match format {
         Format::Text => 13,

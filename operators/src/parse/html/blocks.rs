@@ -303,6 +303,25 @@ impl Converter<'_, '_> {
         }
     }
 
+    /// A list nested in an item: its items, or past [`MAX_DEPTH`] (hostile nesting) its whole
+    /// text as one item, so that no word is lost (the items below were left out).
+    fn nested_list(&mut self, list: NodeRef<'_>, ordered: bool, depth: u32, tree_depth: usize) {
+        if tree_depth <= MAX_DEPTH {
+            self.list(list, ordered, depth, tree_depth);
+            return;
+        }
+        let text = self.text(list, false);
+        if !text.trim().is_empty() {
+            self.blocks.push(Block::ListItem {
+                depth,
+                ordered,
+                number: None,
+                checked: None,
+                text,
+            });
+        }
+    }
+
     fn list(&mut self, node: NodeRef<'_>, ordered: bool, depth: u32, tree_depth: usize) {
         // The numbers the browser shows: from `start` (1) up, reset by an item's `value`; a
         // reversed list counts down, from its number of items.
@@ -352,15 +371,11 @@ impl Converter<'_, '_> {
                         self.blocks.push(Block::Code { language, text });
                     }
                     for (list, ordered) in nested {
-                        if tree_depth < MAX_DEPTH {
-                            self.list(list, ordered, depth + 1, tree_depth + 1);
-                        }
+                        self.nested_list(list, ordered, depth + 1, tree_depth + 1);
                     }
                 }
                 "ul" | "ol" => {
-                    if tree_depth < MAX_DEPTH {
-                        self.list(child, e.name() == "ol", depth + 1, tree_depth + 1);
-                    }
+                    self.nested_list(child, e.name() == "ol", depth + 1, tree_depth + 1);
                 }
                 _ => {
                     let text = self.text(child, false);

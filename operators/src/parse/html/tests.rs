@@ -94,6 +94,25 @@ fn binary_and_hostile_input() {
     assert!(parse(b"").unwrap().elements.is_empty());
 }
 
+/// Lists nested past the depth the converter walks keep their words: the items below it are
+/// one item of their text (they were left out, 101 of 300 items with no warning).
+#[test]
+fn lists_nested_past_the_walked_depth_keep_their_text() {
+    let items: String = (0..300).map(|i| format!("<ul><li>item{i} ")).collect();
+    let html = format!("<html><body><main>{items}</main></body></html>");
+    let parsed = parse(html.as_bytes()).unwrap();
+    for i in [0, 150, 199, 250, 299] {
+        assert!(
+            parsed.markdown.contains(&format!("item{i}")),
+            "item{i} missing"
+        );
+    }
+    let items = (parsed.elements.iter())
+        .filter(|e| e.kind == ElementKind::ListItem)
+        .count();
+    assert!((150..=300).contains(&items), "{items}");
+}
+
 /// Found by fuzzing: not only block containers stay open. Lists, `<pre>`, `<dl>` and inline
 /// elements nest too, and html5ever walks them all on every tag: 50 000 repetitions of
 /// `<ul><li>x` (450 KB) took minutes. The depth of the tree is what is bounded now.
