@@ -46,7 +46,10 @@ pub const SHARED_VERSION: u32 = 13;
 ///   first heading was an entry, and left out of the index). A page whose page numbers rise
 ///   is contents only when they stay within the document or most entries are numbered
 ///   sections, and an index's A-to-Z entries only when their pages do (a one-page menu sorted
-///   by price was contents).
+///   by price was contents). An index or contents set in columns is no table (R-data's concept
+///   index was one, read row by row and indexed), and the page after an index or contents page
+///   needs only one entry with a leader and page to be one (an index's last page, `yaml . . .
+///   7`).
 /// - Markdown 14: a list of three items or more, each only links to headings of the page
 ///   (`- [Install](#install)`), is a table of contents: `contents_entry` elements, not list
 ///   items.

@@ -835,6 +835,8 @@ fn reads_as_entry(block: &Block) -> bool {
 /// number), as do tables and code. A page of leader dots in no order (a price list, a form) is
 /// no contents; an index is.
 fn mark_contents_entries(blocks: &mut [Block], pages: usize) {
+    // The last page found to be contents.
+    let mut contents_page = None;
     let mut start = 0;
     while start < blocks.len() {
         let page = blocks[start].page;
@@ -842,13 +844,26 @@ fn mark_contents_entries(blocks: &mut [Block], pages: usize) {
             .find(|&i| blocks[i].page != page)
             .unwrap_or(blocks.len());
         let on_page = &blocks[start..end];
+        let blocks_on_page = (on_page.iter())
+            .filter(|b| b.kind != BlockKind::PageBreak)
+            .count();
+        let share = |count: usize| count as f32 >= CONTENTS_SHARE * blocks_on_page as f32;
         let dotted = (on_page.iter())
             .filter(|b| super::leaders::has_leader_dots(&b.text))
             .count();
-        if dotted >= CONTENTS_LINES
-            && dotted as f32 >= CONTENTS_SHARE * on_page.len() as f32
-            && entries_in_order(on_page, pages)
-        {
+        // The last page of an index or contents may hold only a few entries (`yaml . . . 7`):
+        // right after such a page, entries with leader dots and pages are enough.
+        let listed = (on_page.iter())
+            .filter(|b| {
+                super::leaders::has_leader_dots(&b.text)
+                    && super::leaders::entry_page(&b.text).is_some()
+            })
+            .count();
+        let opens = dotted >= CONTENTS_LINES && share(dotted);
+        let goes_on =
+            contents_page.is_some_and(|p: u32| p + 1 == page) && listed > 0 && share(listed);
+        if (opens || goes_on) && entries_in_order(on_page, pages) {
+            contents_page = Some(page);
             let textual = |b: &Block| {
                 matches!(
                     b.kind,
@@ -1347,6 +1362,34 @@ mod tests {
         }
         mark_contents_entries(&mut menu, 10);
         assert!(menu.iter().all(|b| b.kind == Paragraph));
+    }
+
+    /// The last page of an index may hold a letter and one entry (R-data's `Y`, `yaml . . .
+    /// 7`): right after an index page, that is enough. A chapter's page after the contents
+    /// with a line of dots and no page number is no contents.
+    #[test]
+    fn the_last_page_of_an_index_with_one_entry_is_contents() {
+        use BlockKind::{ContentsEntry, Heading, PageBreak, Paragraph};
+        let mut blocks = vec![text_block(Heading(1), "Index", 1)];
+        for term in [
+            "awk . . . 3",
+            "CSV . . . 5",
+            "DBMS . . . 17",
+            "Excel . . . 21",
+            "xls . . . 9",
+        ] {
+            blocks.push(text_block(Paragraph, term, 1));
+        }
+        blocks.push(text_block(PageBreak, "", 2));
+        blocks.push(text_block(Heading(3), "Y", 2));
+        blocks.push(text_block(Paragraph, "yaml . . . 7", 2));
+        let mut chapter = blocks.clone();
+        mark_contents_entries(&mut blocks, 30);
+        assert_eq!(blocks[7].kind, ContentsEntry, "{:?}", blocks[7]);
+        assert_eq!(blocks[8].kind, ContentsEntry, "{:?}", blocks[8]);
+        chapter[8].text = "See the list . . . below.".into();
+        mark_contents_entries(&mut chapter, 30);
+        assert_eq!(chapter[8].kind, Paragraph);
     }
 
     /// A one-page menu sorted by price reads like rising page numbers; its prices pass the

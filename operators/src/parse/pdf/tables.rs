@@ -64,8 +64,12 @@ pub(crate) fn find(segs: &[Segment]) -> Vec<Table> {
         let wrapped = goes_on.iter().filter(|w| **w).count();
         let cells = (j - i).saturating_mul(columns.len());
         let shaped = j - i - wrapped >= MIN_ROWS && columns.len() >= MIN_COLUMNS;
-        if shaped && text_columns(&rows[i..j], &columns, segs) {
-            // Columns of running text side by side: none of their rows starts a table.
+        if shaped
+            && (text_columns(&rows[i..j], &columns, segs)
+                || entry_columns(&rows[i..j], &columns, segs))
+        {
+            // Columns of running text, or of an index's entries, side by side: none of their
+            // rows starts a table.
             i = j;
             continue;
         }
@@ -124,14 +128,7 @@ const COLUMN_FLOW: f32 = 0.5;
 /// afresh row after row.
 fn text_columns(rows: &[Vec<usize>], columns: &[(f32, f32)], segs: &[Segment]) -> bool {
     columns.iter().all(|&(a, b)| {
-        let cells: Vec<&Segment> = rows
-            .iter()
-            .filter_map(|row| {
-                row.iter()
-                    .map(|&k| &segs[k])
-                    .find(|s| overlaps(s.x0, s.x1, a, b))
-            })
-            .collect();
+        let cells = column_cells(rows, (a, b), segs);
         if cells.len() < MIN_ROWS {
             return false;
         }
@@ -171,6 +168,41 @@ fn text_columns(rows: &[Vec<usize>], columns: &[(f32, f32)], segs: &[Segment]) -
             && filled as f32 >= COLUMN_FILLED * n
             && flowing as f32 >= COLUMN_FLOW * (n - 1.0)
     })
+}
+
+/// Least share of a column's cells that are entries (leader dots, or an index's letter) for
+/// the columns to be an index or a table of contents set in columns.
+const ENTRY_SHARE: f32 = 0.8;
+
+/// Whether the aligned rows are columns of a book index's or a table of contents' entries
+/// (`awk . . . 3` beside `netCDF . . . 24`, letters `A` beside `N`): each column reads on down,
+/// not across, so they are no table (the index's entries were a table's cells, read row by row,
+/// and kept from the contents rule).
+fn entry_columns(rows: &[Vec<usize>], columns: &[(f32, f32)], segs: &[Segment]) -> bool {
+    columns.iter().all(|&band| {
+        let cells = column_cells(rows, band, segs);
+        let entries = (cells.iter())
+            .filter(|s| {
+                super::leaders::has_leader_dots(&s.text) || s.text.trim().chars().count() == 1
+            })
+            .count();
+        cells.len() >= MIN_ROWS && entries as f32 >= ENTRY_SHARE * cells.len() as f32
+    })
+}
+
+/// The first segment of each of `rows` in the column band `(a, b)`.
+fn column_cells<'s>(
+    rows: &[Vec<usize>],
+    (a, b): (f32, f32),
+    segs: &'s [Segment],
+) -> Vec<&'s Segment> {
+    rows.iter()
+        .filter_map(|row| {
+            row.iter()
+                .map(|&k| &segs[k])
+                .find(|s| overlaps(s.x0, s.x1, a, b))
+        })
+        .collect()
 }
 
 /// The column bands widened by row `k` of `rows` (the table's rows from its first on, and
@@ -318,6 +350,41 @@ mod tests {
                 vec![vec![5], vec![6]]
             ]
         );
+    }
+
+    /// A book index set in two columns (R-data's concept index) lines up like a table, but each
+    /// column reads on down: no table. A price list with leaders beside its prices stays one.
+    #[test]
+    fn an_index_in_two_columns_is_not_a_table() {
+        let left = ["A", "awk . . . 3", "B", "Binary files . . . 24, 29", "C"];
+        let right = [
+            "N",
+            "netCDF . . . 24",
+            "O",
+            "Octave . . . 16",
+            "ODBC . . . 17, 21",
+        ];
+        let mut segs = Vec::new();
+        for (row, (l, r)) in left.iter().zip(right).enumerate() {
+            let y = 100.0 + 12.0 * row as f32;
+            segs.push(seg(l, 50.0, 50.0 + 6.0 * l.len() as f32, y));
+            segs.push(seg(r, 300.0, 300.0 + 6.0 * r.len() as f32, y));
+        }
+        assert!(find(&segs).is_empty());
+        let mut prices = Vec::new();
+        for (row, (dish, price)) in [
+            ("Soup . . .", "5"),
+            ("Salad . . .", "7"),
+            ("Fish . . .", "18"),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let y = 100.0 + 12.0 * row as f32;
+            prices.push(seg(dish, 50.0, 120.0, y));
+            prices.push(seg(price, 300.0, 310.0, y));
+        }
+        assert_eq!(find(&prices).len(), 1);
     }
 
     #[test]
