@@ -49,7 +49,9 @@ pub const SHARED_VERSION: u32 = 13;
 ///   by price was contents). An index or contents set in columns is no table (R-data's concept
 ///   index was one, read row by row and indexed), and the page after an index or contents page
 ///   needs only one entry with a leader and page to be one (an index's last page, `yaml . . .
-///   7`).
+///   7`). A label set apart at the left of its line (a contents' chapter number, `5`, in
+///   larger type), on a line of its own every other line at most, reads with its line; it came
+///   before the lines of the chapter above.
 /// - Markdown 14: a list of three items or more, each only links to headings of the page
 ///   (`- [Install](#install)`), is a table of contents: `contents_entry` elements, not list
 ///   items.

@@ -51,7 +51,7 @@ fn order(segs: &[Segment], ids: Vec<usize>, out: &mut Vec<usize>, depth: usize) 
     }
     let gutter = GUTTER * median_size(segs, &ids);
     let columns = columns_then_tail(segs, &ids, gutter);
-    if definition_list(segs, &columns) {
+    if definition_list(segs, &columns) || labels_beside(segs, &columns) {
         // Row by row: each term, then its definition.
         out.extend(in_rows(segs, ids));
         return;
@@ -250,6 +250,31 @@ fn definition_list(segs: &[Segment], columns: &[Vec<usize>]) -> bool {
                 && definitions
                     .iter()
                     .any(|&d| (segs[d].y - term.y).abs() <= 0.3 * term.size)
+        })
+}
+
+/// Most characters of a label set apart to the left of its line (`5`, `A.1`, `IV`).
+const LABEL_CHARS: usize = 4;
+
+/// Whether the left one of two columns is only labels, each a word of a few characters on the
+/// baseline of a line of the right one, and at most every other line has one: a table of
+/// contents' chapter numbers, set apart from their titles in larger type. Read as columns, `5`
+/// came before the sections of chapter 4 above it. (A transcript numbers every line: its
+/// numbers stay a column, and its sentences whole.)
+fn labels_beside(segs: &[Segment], columns: &[Vec<usize>]) -> bool {
+    let [labels, lines] = columns else {
+        return false;
+    };
+    2 * labels.len() <= lines.len()
+        && labels.iter().all(|&l| {
+            let label = &segs[l];
+            let text = label.text.trim();
+            !text.is_empty()
+                && text.chars().count() <= LABEL_CHARS
+                && !text.contains(char::is_whitespace)
+                && lines
+                    .iter()
+                    .any(|&i| (segs[i].y - label.y).abs() <= 0.3 * label.size)
         })
 }
 
@@ -528,5 +553,36 @@ mod tests {
             })
             .collect();
         assert_eq!(texts(&numbered)[..2], ["1", "2"]);
+    }
+
+    /// A table of contents' chapter number set apart from its title, in larger type, reads with
+    /// its line: it came before the sections of the chapter above it (R-data's `5`).
+    #[test]
+    fn a_chapter_number_set_apart_reads_with_its_line() {
+        let segs = vec![
+            seg("4.3.1 Packages using DBI . . . 20", 120.0, 520.0, 268.0),
+            seg("4.3.2 Package RODBC . . . 21", 120.0, 520.0, 255.0),
+            seg("5", 90.0, 98.0, 225.0),
+            seg("Binary files . . . 24", 114.0, 520.0, 225.0),
+            seg("5.1 Binary data formats . . . 24", 120.0, 520.0, 210.0),
+        ];
+        // Baselines here grow downwards: order them as a page would.
+        let segs: Vec<Segment> = (segs.into_iter())
+            .map(|mut s| {
+                s.y = 1000.0 - s.y;
+                s.y_last = s.y;
+                s
+            })
+            .collect();
+        assert_eq!(
+            texts(&segs),
+            [
+                "4.3.1 Packages using DBI . . . 20",
+                "4.3.2 Package RODBC . . . 21",
+                "5",
+                "Binary files . . . 24",
+                "5.1 Binary data formats . . . 24"
+            ]
+        );
     }
 }
