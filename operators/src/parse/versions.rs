@@ -51,7 +51,8 @@ pub const SHARED_VERSION: u32 = 13;
 ///   needs only one entry with a leader and page to be one (an index's last page, `yaml . . .
 ///   7`). A label set apart at the left of its line (a contents' chapter number, `5`, in
 ///   larger type), on a line of its own every other line at most, reads with its line; it came
-///   before the lines of the chapter above.
+///   before the lines of the chapter above; a chapter number in a column of labels joins its
+///   entry without a full stop (`6 Image files . . . 25`, not `6. Image files`).
 /// - Markdown 14: a list of three items or more, each only links to headings of the page
 ///   (`- [Install](#install)`), is a table of contents: `contents_entry` elements, not list
 ///   items.

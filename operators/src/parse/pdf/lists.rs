@@ -339,10 +339,14 @@ pub(crate) fn is_label_column(rows: &[[&str; 2]]) -> bool {
             .any(|[_, text]| text.split_whitespace().nth(1).is_some())
 }
 
-/// A label cell and its text cell as one line: `3` becomes `3.`, so that it reads as a number.
+/// A label cell and its text cell as one line: `3` becomes `3.`, so that it reads as a number;
+/// a table of contents' chapter number stays as it is (`6 Image files . . . 25`, as `5 Binary
+/// files . . . 24` set on one line reads).
 fn item_line(label: &Segment, text: &Segment) -> Segment {
     let mut mark = label.text.trim().to_string();
-    if mark.bytes().all(|b| b.is_ascii_alphanumeric()) {
+    if mark.bytes().all(|b| b.is_ascii_alphanumeric())
+        && !super::leaders::has_leader_dots(&text.text)
+    {
         mark.push('.');
     }
     Segment {
@@ -540,6 +544,20 @@ mod tests {
 
     fn line(text: &str, x0: f32, y: f32) -> Segment {
         Segment::plain(text, x0, 500.0, y)
+    }
+
+    /// A label cell joins its text as a number (`3.`), but a contents' chapter number stays
+    /// one: `6. Image files . . . 25` was written beside `5 Binary files . . . 24`.
+    #[test]
+    fn a_label_joins_its_text_as_a_number_unless_a_contents_entry() {
+        let joined = |label: &str, text: &str| {
+            item_line(&line(label, 90.0, 100.0), &line(text, 114.0, 100.0)).text
+        };
+        assert_eq!(joined("3", "Apples and pears"), "3. Apples and pears");
+        assert_eq!(
+            joined("6", "Image files . . . 25"),
+            "6 Image files . . . 25"
+        );
     }
 
     #[test]
