@@ -7,6 +7,7 @@
 use std::collections::HashSet;
 
 use ego_tree::NodeId;
+use percent_encoding::percent_decode_str;
 use scraper::Node;
 
 use super::dom::{NodeRef, element};
@@ -49,10 +50,12 @@ impl Contents {
         }
         let anchors = anchors(root);
         for (list, targets) in candidates {
-            let named = targets
-                .iter()
-                .filter(|t| anchors.contains(t.as_str()))
-                .count();
+            // `#caf%C3%A9` names `id="café"`.
+            let names = |target: &String| {
+                anchors.contains(target.as_str())
+                    || anchors.contains(percent_decode_str(target).decode_utf8_lossy().as_ref())
+            };
+            let named = targets.iter().filter(|t| names(t)).count();
             if 2 * named <= targets.len() {
                 continue;
             }
@@ -172,6 +175,16 @@ mod tests {
                 .count();
             assert_eq!(entries, 3, "{open}");
         }
+    }
+
+    /// A link's anchor is percent-encoded (`#caf%C3%A9`), an id is not (`id="café"`).
+    #[test]
+    fn percent_encoded_anchors_name_their_ids() {
+        let html = "<html><body><article><h1>Menu</h1><ul><li><a href=\"#caf%C3%A9\">Café</a></li><li><a href=\"#th%C3%A9\">Thé</a></li><li><a href=\"#jus\">Jus</a></li></ul><h2 id=\"café\">Café</h2><p>Black coffee, brewed strong, served all day long in the front room.</p><h2 id=\"thé\">Thé</h2><p>Green and black teas, served in pots, with lemon or milk as you like.</p></article></body></html>";
+        let entries = (kinds(html).into_iter())
+            .filter(|kind| *kind == ElementKind::ContentsEntry)
+            .count();
+        assert_eq!(entries, 3);
     }
 
     /// Links to anchors the page does not have (`href="#"`, a script's placeholder, or names
