@@ -596,7 +596,22 @@ impl Embed {
                     .collect()
             })
             .collect();
-        let computed = match compute(&provider.embedder, &plan.missing, self.stop, tries) {
+        // Each call's vectors go into the cache as it ends: a run killed outright keeps them.
+        let known_size = plan.vector_size;
+        let keep = |texts: &[&str], vectors: &[Vec<f32>]| {
+            let size = known_size.or_else(|| {
+                (vectors.iter())
+                    .find(|vector| !vector.is_empty())
+                    .map(|vector| self.settle_vector_size(provider, vector.len()))
+            });
+            for (text, vector) in texts.iter().zip(vectors) {
+                if !vector.is_empty() && size.is_none_or(|size| vector.len() == size) {
+                    let key = CacheKey::new(&provider.cache_scope, text);
+                    self.cache.put(key, Arc::from(vector.as_slice()));
+                }
+            }
+        };
+        let computed = match compute(&provider.embedder, &plan.missing, self.stop, tries, keep) {
             Ok(computed) => computed,
             // Down for all of them, or stopped: each fails now instead of retrying alone.
             Err(error) if error.unavailable || error.stopped => {
@@ -624,12 +639,6 @@ impl Embed {
                 .map(|vector| self.settle_vector_size(provider, vector.len())),
         };
         let sized = |vector: &Arc<[f32]>| size.is_none_or(|size| vector.len() == size);
-        for (text, vector) in plan.missing.iter().zip(&vectors) {
-            if done(vector) && sized(vector) {
-                self.cache
-                    .put(CacheKey::new(&provider.cache_scope, text), vector.clone());
-            }
-        }
         sets.iter()
             .zip(sources)
             .enumerate()
@@ -667,32 +676,55 @@ impl Embed {
     }
 }
 
-/// Runs the provider on `texts` until `stop` is set, as `tries` says, and checks it gave one
-/// vector (and placement) per text.
+/// Most texts asked of the provider in one call: the vectors of each call are kept (`keep`) as
+/// it ends, so a run killed outright (`kill -9`) loses at most one call's work, not that of
+/// every document embedded together (a cold run's whole corpus, or a book of 3,000 chunks).
+const TEXTS_PER_CALL: usize = 256;
+
+/// Runs the provider on `texts` until `stop` is set, as `tries` says, [`TEXTS_PER_CALL`] at a
+/// time, checks it gave one vector (and placement) per text, and hands `keep` each call's texts
+/// and vectors as it ends.
 fn compute(
     embedder: &Arc<dyn Embedder>,
     texts: &[&str],
     stop: &AtomicBool,
     tries: Tries,
+    mut keep: impl FnMut(&[&str], &[Vec<f32>]),
 ) -> Result<Embeddings, EmbedError> {
-    if texts.is_empty() {
-        return Ok(Embeddings::default());
+    let mut all = Embeddings::default();
+    for call in texts.chunks(TEXTS_PER_CALL) {
+        let mut computed = match tries {
+            Tries::Retrying => embedder.embed_documents_until(call, stop)?,
+            Tries::Once => embedder.embed_documents_once(call, stop)?,
+        };
+        if computed.vectors.len() != call.len() {
+            return Err(EmbedError::new(format!(
+                "the provider returned {} vectors for {} texts",
+                computed.vectors.len(),
+                call.len()
+            )));
+        }
+        if computed.placements.len() != call.len() {
+            computed.placements = vec![Placement::default(); call.len()];
+        }
+        keep(call, &computed.vectors);
+        let batches = all.batches.len();
+        all.placements
+            .extend(computed.placements.into_iter().map(|placement| Placement {
+                batch: placement.batch + batches,
+                ..placement
+            }));
+        all.vectors.append(&mut computed.vectors);
+        all.batches.append(&mut computed.batches);
+        if computed.stopped {
+            // The texts of the calls not made have no vector.
+            all.stopped = true;
+            all.vectors.resize(texts.len(), Vec::new());
+            all.placements.resize(texts.len(), Placement::default());
+            break;
+        }
     }
-    let mut computed = match tries {
-        Tries::Retrying => embedder.embed_documents_until(texts, stop)?,
-        Tries::Once => embedder.embed_documents_once(texts, stop)?,
-    };
-    if computed.vectors.len() != texts.len() {
-        return Err(EmbedError::new(format!(
-            "the provider returned {} vectors for {} texts",
-            computed.vectors.len(),
-            texts.len()
-        )));
-    }
-    if computed.placements.len() != texts.len() {
-        computed.placements = vec![Placement::default(); texts.len()];
-    }
-    Ok(computed)
+    Ok(all)
 }
 
 /// One document's chunks with their vectors, from the provider of `fingerprint`.
@@ -949,6 +981,49 @@ mod tests {
             }
             Ok(out)
         }
+    }
+
+    /// Fails its third call, as a process killed outright ends: what came before must be kept.
+    struct FailsThirdCall(AtomicUsize);
+
+    impl Embedder for FailsThirdCall {
+        fn fingerprint(&self) -> String {
+            "fails-third".to_owned()
+        }
+
+        fn embed_documents(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError> {
+            if self.0.fetch_add(1, Ordering::SeqCst) == 2 {
+                return Err(EmbedError::new("killed"));
+            }
+            Ok(texts.iter().map(|t| vec![t.len() as f32, 1.0]).collect())
+        }
+
+        fn embed_query(&self, text: &str) -> Result<Vec<f32>, EmbedError> {
+            Ok(vec![text.len() as f32, 1.0])
+        }
+    }
+
+    /// A document of many chunks is embedded [`TEXTS_PER_CALL`] texts at a time, each call's
+    /// vectors cached as it ends: a run killed during the third call keeps the first two (it
+    /// kept none: the whole document's vectors were cached after its last batch).
+    #[test]
+    fn vectors_are_cached_call_by_call() {
+        let texts: Vec<String> = (0..3 * TEXTS_PER_CALL)
+            .map(|i| format!("text {i}"))
+            .collect();
+        let texts: Vec<&str> = texts.iter().map(String::as_str).collect();
+        let cache: Arc<dyn VectorCache> = Arc::new(LruCache::new(10_000));
+        let provider = Arc::new(FailsThirdCall(AtomicUsize::new(0)));
+        let embed = Embed::with_cache(provider.clone(), cache.clone());
+        assert!(embed.embed_set(&set(&texts)).is_err());
+        let cached = (texts.iter())
+            .filter(|text| cache.get(&CacheKey::new("fails-third", text)).is_some())
+            .count();
+        assert_eq!(cached, 2 * TEXTS_PER_CALL);
+        // The next run asks only for the rest.
+        let out = embed.embed_set(&set(&texts)).unwrap();
+        assert_eq!(out.debug.cached, 2 * TEXTS_PER_CALL);
+        assert_eq!(provider.0.load(Ordering::SeqCst), 4);
     }
 
     /// A stop request seen between batches ends the call: the batches after it do not run,
