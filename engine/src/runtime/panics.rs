@@ -32,7 +32,8 @@ pub fn install_hook() {
     });
 }
 
-fn payload_text(payload: &(dyn std::any::Any + Send)) -> String {
+/// The message a panic carried.
+pub fn payload_text(payload: &(dyn std::any::Any + Send)) -> String {
     if let Some(text) = payload.downcast_ref::<&str>() {
         (*text).to_owned()
     } else if let Some(text) = payload.downcast_ref::<String>() {

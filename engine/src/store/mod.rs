@@ -127,8 +127,7 @@ impl From<sled::Error> for StoreError {
 
 /// What to do about a checkpoint database sled cannot read (damaged, or written by another
 /// version): it can be moved away, at the cost of every step running again.
-fn damaged(db: &Path, err: &sled::Error) -> String {
-    let detail = err.to_string();
+fn damaged(db: &Path, detail: &str) -> String {
     let detail = detail.trim_end_matches(" backtrace ()").trim_end();
     format!(
         "its checkpoint database cannot be read ({detail}); move it away to start afresh \
@@ -287,12 +286,22 @@ impl Store {
         let config = sled::Config::new()
             .path(dir.join("db"))
             .flush_every_ms(Some(200));
-        let db = compact::open(&config).map_err(|err| match err {
+        let unreadable = |detail: &str| StoreError::Open {
+            path: dir.to_owned(),
+            message: damaged(&dir.join("db"), detail),
+        };
+        // sled panics on some damage (a database cut short): that is an unreadable store too.
+        crate::runtime::panics::install_hook();
+        let opened =
+            operators::caught::catch_quietly(|| compact::open(&config)).map_err(|panic| {
+                unreadable(&format!(
+                    "sled failed: {}",
+                    crate::runtime::panics::payload_text(panic.as_ref())
+                ))
+            })?;
+        let db = opened.map_err(|err| match err {
             sled::Error::Io(err) => StoreError::opening(dir, &dir.join("db"), &err),
-            err => StoreError::Open {
-                path: dir.to_owned(),
-                message: damaged(&dir.join("db"), &err),
-            },
+            err => unreadable(&err.to_string()),
         })?;
         check_format(dir, &db)?;
         Ok(Store {
@@ -796,6 +805,38 @@ mod tests {
             "{message}"
         );
         assert!(!message.contains("backtrace"), "{message}");
+    }
+
+    /// A database whose tail is lost (a crash on a file system that drops unflushed data, a
+    /// copy cut short) is unreadable, said as such: sled panics on some (an index out of
+    /// bounds), which ended every command with a backtrace and exit 101.
+    #[test]
+    fn a_database_cut_short_is_unreadable_not_a_panic() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let store = Store::open(dir.path()).unwrap();
+            for i in 0..12_000u32 {
+                let mut key = [0u8; 32];
+                key[..4].copy_from_slice(&i.to_le_bytes());
+                store.put_vector(&key, &vec![i as f32; 384]).unwrap();
+            }
+            store.flush().unwrap();
+        }
+        // Its last 7 MiB of about 40 lost: sled's recovery panicked ("tried to serialize
+        // Uninitialized"); some other cuts it recovers from.
+        let file = dir.path().join("db/db");
+        let size = std::fs::metadata(&file).unwrap().len();
+        let cut = std::fs::OpenOptions::new().write(true).open(&file).unwrap();
+        cut.set_len(size.saturating_sub(7 << 20)).unwrap();
+        drop(cut);
+        if let Err(err) = Store::open(dir.path()) {
+            let message = err.to_string();
+            assert!(
+                message.contains("checkpoint database cannot be read")
+                    && message.contains(".damaged`"),
+                "{message}"
+            );
+        }
     }
 
     /// A full disk is said in words, however sled passes the error on.
