@@ -987,6 +987,41 @@ fn bm25_never_reads_the_vectors_and_the_rest_report_their_damage() {
     }
 }
 
+/// A text index file damaged inside (bytes overwritten in a `.store`) opens, but reading a
+/// hit fails: the query says the index is damaged and what rebuilds it, as other damage does
+/// (it said only "cannot read a hit: the offset to copy is not contained…").
+#[test]
+fn a_damaged_text_index_file_says_what_rebuilds_it() {
+    let dir = built();
+    let generation = fs::read_dir(dir.path().join(".engine/indexes/qc/index_a"))
+        .unwrap()
+        .flatten()
+        .map(|entry| entry.path())
+        .find(|path| path.join("text").is_dir())
+        .expect("a generation with a text index");
+    let store = fs::read_dir(generation.join("text"))
+        .unwrap()
+        .flatten()
+        .map(|entry| entry.path())
+        .find(|path| path.extension().is_some_and(|ext| ext == "store"))
+        .expect("a .store file");
+    let mut bytes = fs::read(&store).unwrap();
+    let end = bytes.len().min(150);
+    bytes[20.min(end)..end].fill(0xff);
+    fs::write(&store, bytes).unwrap();
+    let output = engine_with(
+        dir.path(),
+        &["query", "--index", "index_a", "--mode", "bm25", "mutex"],
+    );
+    let message = stderr(&output);
+    assert_eq!(output.status.code(), Some(3), "{message}");
+    assert!(
+        message.contains("cannot search the index of `index_a`")
+            && message.contains("rebuilds an index found damaged"),
+        "{message}"
+    );
+}
+
 /// A vector graph found damaged is not walked (every chunk is scored) until a run saves it
 /// anew, and a search that would walk it says so, as `query` (and `compare`, in its warnings
 /// too); a search that scores every chunk anyway (a narrow filter) never reads the graph's

@@ -294,7 +294,8 @@ impl Searcher {
     ) -> anyhow::Result<Vec<Hit>> {
         let embedded = self.embedding_needed(text, mode, vector)?;
         let vector = vector.or(embedded.as_deref());
-        Ok(self.index.search(text, vector, mode, k, filters, fusion)?)
+        (self.index.search(text, vector, mode, k, filters, fusion))
+            .map_err(|err| unreadable(err, "search", &self.step, &self.dir, &self.file))
     }
 
     /// The embedding of `text` when `mode` needs one and `known` is not it. A mode that
@@ -333,9 +334,10 @@ impl Searcher {
         let chunks = usize::try_from(self.index.chunks()).unwrap_or(usize::MAX);
         let mut depth = documents.saturating_mul(10).max(100);
         loop {
-            let hits = self
+            let hits = (self
                 .index
-                .search(text, vector, mode, depth, filters, fusion)?;
+                .search(text, vector, mode, depth, filters, fusion))
+            .map_err(|err| unreadable(err, "search", &self.step, &self.dir, &self.file))?;
             let exhausted = hits.len() < depth || depth >= chunks;
             let mut best =
                 operators::eval::best_per_document(hits, |hit| hit.stored.doc_id.as_str());
@@ -358,6 +360,19 @@ fn unopened(
     dir: &std::path::Path,
     pipeline_file: &std::path::Path,
 ) -> anyhow::Error {
+    unreadable(err, "open", step, dir, pipeline_file)
+}
+
+/// Why the index of `step` in `dir` could not be opened or searched (`doing`), and what to do:
+/// a file this user may not read, or damage (a corrupt text index file fails only when a hit
+/// is read), which a run repairs.
+fn unreadable(
+    err: operators::index::IndexError,
+    doing: &str,
+    step: &str,
+    dir: &std::path::Path,
+    pipeline_file: &std::path::Path,
+) -> anyhow::Error {
     // A file this user may not read is not damage: a run would change nothing.
     let message = err.to_string();
     let advice = if message.contains("Permission denied") {
@@ -367,14 +382,14 @@ fn unopened(
         )
     } else if message.contains("written by an earlier version") {
         // The message says what to do.
-        return anyhow::Error::new(err).context(format!("cannot open the index of `{step}`"));
+        return anyhow::Error::new(err).context(format!("cannot {doing} the index of `{step}`"));
     } else {
         format!(
             "`engine run {}` rebuilds an index found damaged",
             pipeline_file.display()
         )
     };
-    anyhow::Error::new(err).context(format!("cannot open the index of `{step}` ({advice})"))
+    anyhow::Error::new(err).context(format!("cannot {doing} the index of `{step}` ({advice})"))
 }
 
 /// What every query-embedding error says BM25 does without it.
