@@ -350,12 +350,16 @@ impl IndexUpdate {
                         }
                         Err(_) => (fresh(), true),
                     },
-                    None => (fresh(), false),
+                    // A `CURRENT` that names no generation there is damage, not a first build.
+                    None => (fresh(), dir.join(CURRENT).exists()),
                 };
                 (live.clone(), generation, None, damaged)
             }
         };
         let rebuild_all = damaged || generation.indexed_afresh_for(config, model);
+        // An index that held no document (its first run failed them all) is built, not
+        // built afresh.
+        let held_documents = !generation.docs.is_empty();
         if rebuild_all {
             // The text analysis or layout, or the vectors' model, changed: everything is
             // indexed afresh.
@@ -368,7 +372,7 @@ impl IndexUpdate {
         }
         let previous_config =
             (previous.is_some() && !rebuild_all).then(|| generation.config.clone());
-        let afresh = rebuild_all && !damaged && live.is_some();
+        let afresh = rebuild_all && !damaged && live.is_some() && held_documents;
         generation.config = config.clone();
         Ok(IndexUpdate {
             dir: dir.to_owned(),
@@ -828,6 +832,12 @@ impl HybridIndex {
         open_text: &impl Fn(&Path, &IndexConfig) -> Result<TextIndex, IndexError>,
     ) -> Result<HybridIndex, IndexError> {
         let Some((_, path)) = current_generation(dir) else {
+            if dir.join(CURRENT).exists() {
+                return Err(IndexError::new(format!(
+                    "the index in {} is damaged (its {CURRENT} names no generation there): the next run indexes it afresh",
+                    dir.display()
+                )));
+            }
             return Err(IndexError::new(format!(
                 "no index in {}: run the pipeline that builds it first",
                 dir.display()
@@ -2029,7 +2039,15 @@ mod tests {
                 .filter(|path| path.extension().is_some_and(|e| e == ext))
                 .collect()
         };
-        for damage in ["docs.json", "idx", "meta.json", "pos", "store bytes"] {
+        for damage in [
+            "docs.json",
+            "idx",
+            "meta.json",
+            "pos",
+            "store bytes",
+            "CURRENT",
+            "generation",
+        ] {
             let dir = tempfile::tempdir().unwrap();
             build(dir.path(), &docs);
             let (_, live) = current_generation(dir.path()).unwrap();
@@ -2052,6 +2070,20 @@ mod tests {
                         fs::remove_file(&path).unwrap();
                     }
                 }
+                // `CURRENT` names a generation that is not there: damage, not "no index"
+                // (a query said to run the pipeline first and that a run repairs damage).
+                "CURRENT" | "generation" => {
+                    if damage == "CURRENT" {
+                        fs::write(dir.path().join(CURRENT), "gen-999999").unwrap();
+                    } else {
+                        fs::remove_dir_all(&live).unwrap();
+                    }
+                    let err = HybridIndex::open(dir.path()).err().unwrap().to_string();
+                    assert!(
+                        err.contains("is damaged (its CURRENT names no generation"),
+                        "{err}"
+                    );
+                }
                 _ => {
                     for path in segment_files(&live, "store") {
                         let mut bytes = fs::read(&path).unwrap();
@@ -2069,6 +2101,18 @@ mod tests {
                 .unwrap();
             assert_eq!(ids(&hits), ["b#0"], "{damage}");
         }
+    }
+
+    /// An index whose first run indexed no document (every embedding failed) is built, not
+    /// "indexed afresh", when a later run brings its documents with their model.
+    #[test]
+    fn a_first_build_after_an_empty_index_is_not_afresh() {
+        let dir = tempfile::tempdir().unwrap();
+        let empty = IndexUpdate::begin(dir.path(), &IndexConfig::default(), None).unwrap();
+        finish_live(empty);
+        let stats = build(dir.path(), &alpha_and_beta());
+        assert!(!stats.afresh && !stats.repaired, "{stats:?}");
+        assert_eq!(stats.documents_indexed, 2);
     }
 
     /// Tantivy's private `meta.json` and `.managed.json` get the mode of the other index files,
