@@ -695,8 +695,10 @@ impl IndexUpdate {
                 vectors.rebuild()?;
                 self.stats.rebuilt = true;
             }
-            // A graph found damaged, or in an older format, was rebuilt as it was loaded.
+            // A graph found damaged, or in an older format, was rebuilt as it was loaded: a
+            // build cut short whose saved graph was damaged went on from its vectors alone.
             self.stats.rebuilt |= vectors.rebuilt_on_load();
+            self.stats.resumed &= !vectors.rebuilt_on_load();
             vectors.save(&staged.path)?;
         }
         // Complete. Until it is switched in (a run cancelled now never switches it in), it stays
@@ -2816,6 +2818,29 @@ mod tests {
         staged.vectors.as_mut().unwrap().stop_after_blocks(2, 64);
         let err = update.finish().err().unwrap();
         assert!(err.message.contains("stopped"), "{err}");
+    }
+
+    /// A cut-short build whose saved graph is damaged goes on from its vectors, building the
+    /// graph anew: it says so (`graph_rebuilt`), not `graph_resumed` (which it said).
+    #[test]
+    fn a_damaged_saved_graph_is_rebuilt_not_resumed() {
+        let dir = tempfile::tempdir().unwrap();
+        let docs = forty(false);
+        cut_short(dir.path(), &docs, "model");
+        let checkpoint = BuildCheckpoints::latest(&dir.path().join("gen-000001/build")).unwrap();
+        let mut damaged = 0;
+        for entry in fs::read_dir(&checkpoint).unwrap().flatten() {
+            let path = entry.path();
+            if path.to_string_lossy().ends_with(".graph") {
+                let bytes = fs::read(&path).unwrap();
+                fs::write(&path, &bytes[..bytes.len() / 2]).unwrap();
+                damaged += 1;
+            }
+        }
+        assert!(damaged > 0, "no graph file in {}", checkpoint.display());
+        let stats = build_all(dir.path(), &docs);
+        assert!(stats.rebuilt && !stats.resumed, "{stats:?}");
+        assert_eq!(HybridIndex::open(dir.path()).unwrap().chunks(), 400);
     }
 
     /// A run killed or cancelled while its index's graph is built leaves the graph so far; the
