@@ -107,6 +107,9 @@ const MAX_WAIT: Duration = Duration::from_secs(60);
 
 /// How often a request in flight looks for a stop request.
 const STOP_POLL: Duration = Duration::from_millis(50);
+/// How long a request in flight when a stop comes may still take to answer: a reply within it
+/// is kept (the provider did, and may charge for, the work); a slower one is abandoned.
+const STOP_GRACE: Duration = Duration::from_secs(5);
 
 impl HttpConfig {
     /// Settings for `model` at `base_url` with every default.
@@ -294,6 +297,20 @@ struct Endpoint {
     /// A request spent all its retries on server failures (5xx, timeouts, broken
     /// connections) and nothing succeeded since: later requests are tried once.
     down: AtomicBool,
+}
+
+/// A hold on the state shared by the providers that call the endpoint of an [`HttpConfig`]
+/// with its key, taken when a step is set up, before its provider is built (on its first
+/// chunks): every step's `concurrency` counts from the first request any of them sends.
+pub struct EndpointHold {
+    _endpoint: Arc<Endpoint>,
+}
+
+/// Takes a hold on the endpoint `config` calls ([`EndpointHold`]).
+pub fn hold_endpoint(config: &HttpConfig) -> EndpointHold {
+    EndpointHold {
+        _endpoint: Endpoint::shared(config),
+    }
 }
 
 /// Requests in flight to an endpoint, and its limit.
@@ -706,9 +723,10 @@ impl HttpEmbedder {
         EmbedError::server_fault(message)
     }
 
-    /// One attempt, holding `permit` until it ends; `None` when `stop` came first. The attempt
-    /// runs on a thread of its own, so that a stop is seen while a slow server takes its time
-    /// (up to `timeout`): the thread is then left to end by itself, and nothing waits for it.
+    /// One attempt, holding `permit` until it ends; `None` when `stop` came first and the reply
+    /// did not follow within [`STOP_GRACE`]. The attempt runs on a thread of its own, so that a
+    /// stop is seen while a slow server takes its time (up to `timeout`): past the grace the
+    /// thread is left to end by itself, and nothing waits for it.
     fn attempt_until(
         &self,
         texts: &[String],
@@ -735,10 +753,16 @@ impl HttpEmbedder {
             return Some(self.client.attempt(texts));
         }
         let started = Instant::now();
+        let mut stopped_at = None;
         loop {
             match answer.recv_timeout(STOP_POLL) {
                 Ok(result) => return Some(result),
-                Err(RecvTimeoutError::Timeout) if stop.load(Ordering::Relaxed) => return None,
+                Err(RecvTimeoutError::Timeout) if stop.load(Ordering::Relaxed) => {
+                    let stopped: &Instant = stopped_at.get_or_insert_with(Instant::now);
+                    if stopped.elapsed() >= STOP_GRACE {
+                        return None;
+                    }
+                }
                 Err(RecvTimeoutError::Timeout) => {
                     if started.elapsed() >= PATIENCE {
                         asking.tell(|| {
@@ -1326,6 +1350,7 @@ mod tests {
     static STOP_OK: AtomicBool = AtomicBool::new(false);
     static STOP_DOWN: AtomicBool = AtomicBool::new(false);
     static STOP_HANG: AtomicBool = AtomicBool::new(false);
+    static STOP_SLOW: AtomicBool = AtomicBool::new(false);
 
     /// Requests of mode `count` in flight now, and the most seen at once.
     static IN_FLIGHT: AtomicUsize = AtomicUsize::new(0);
@@ -1445,6 +1470,12 @@ mod tests {
             "stop-down" => {
                 STOP_DOWN.store(true, Ordering::SeqCst);
                 (StatusCode::SERVICE_UNAVAILABLE, "busy").into_response()
+            }
+            // Ctrl-C while the server works: it answers a second later.
+            "stop-slow" => {
+                STOP_SLOW.store(true, Ordering::SeqCst);
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                good()
             }
             // Ctrl-C while the server takes its time: it answers only after 30 s.
             "stop-hang" => {
@@ -1588,6 +1619,22 @@ mod tests {
         assert_eq!(hits.lock().unwrap()["stop-down"], 1);
         assert!(out.stopped && out.batches.is_empty());
         assert!(out.vectors.iter().all(Vec::is_empty));
+    }
+
+    /// A reply that comes within [`STOP_GRACE`] of a stop is kept: the provider did the work
+    /// (Ctrl-C dropped a request a moment before its reply, and the next run sent it again).
+    #[test]
+    fn a_reply_soon_after_a_stop_is_kept() {
+        let (base, _) = server();
+        let mut settings = config(&base, "stop-slow");
+        settings.concurrency = 1;
+        let embedder = HttpEmbedder::new(&settings).unwrap();
+        let out = embedder
+            .embed_documents_until(&texts(), &STOP_SLOW)
+            .unwrap();
+        assert!(out.stopped);
+        assert_eq!(out.batches.len(), 1);
+        assert_eq!(out.vectors[..2], [vector_for("a"), vector_for("bb")]);
     }
 
     /// A stop while a request waits on a server that takes its time (up to `timeout`) is seen
@@ -1891,6 +1938,24 @@ mod tests {
             "{most} requests in flight at once, `concurrency` is 2"
         );
         assert_eq!(most, 2, "requests ran side by side");
+    }
+
+    /// Steps are set up before their providers are built (on their first chunks): the first
+    /// to send is held to the smallest `concurrency` of every step set up that calls the
+    /// endpoint, from its first request (it sent at its own until the others were built).
+    #[test]
+    fn concurrency_counts_every_step_set_up_from_the_first_request() {
+        let mut fast = HttpConfig::new("http://127.0.0.1:9/v1", "held");
+        fast.concurrency = 3;
+        let mut slow = fast.clone();
+        slow.concurrency = 1;
+        slow.document_prefix = "passage: ".into();
+        let base = std::path::Path::new(".");
+        let _fast_step =
+            crate::embed::Embed::new(&crate::embed::EmbedConfig::Http(fast.clone()), base);
+        let _slow_step = crate::embed::Embed::new(&crate::embed::EmbedConfig::Http(slow), base);
+        let provider = HttpEmbedder::new(&fast).unwrap();
+        assert_eq!(provider.endpoint.flight().limit, 1);
     }
 
     /// Once a request spent its retries on server failures, later requests are tried once

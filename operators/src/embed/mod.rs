@@ -378,6 +378,9 @@ pub struct Embed {
     /// The length of the provider's vectors: the size the cache holds for its fingerprint, or
     /// the first computed. Vectors of another size are neither used nor kept.
     vector_size: OnceLock<usize>,
+    /// An HTTP step's hold on its endpoint, so that its `concurrency` limits every step that
+    /// calls it from the first request on, though its provider is built later.
+    _endpoint: Option<http::EndpointHold>,
 }
 
 /// Documents tried alone in a row that may fail on the provider's side (after their call did)
@@ -446,12 +449,17 @@ impl Embed {
             0 => layer(Arc::new(NoCache)),
             entries => layer(Arc::new(LruCache::new(entries))),
         };
+        let endpoint = match config {
+            EmbedConfig::Http(http) => Some(http::hold_endpoint(http)),
+            _ => None,
+        };
         Embed {
             provider: OnceLock::new(),
             settings: Some((config.clone(), base.to_owned())),
             cache,
             stop: &crate::stop::REQUESTED,
             vector_size: OnceLock::new(),
+            _endpoint: endpoint,
         }
     }
 
@@ -463,6 +471,7 @@ impl Embed {
             cache,
             stop: &crate::stop::REQUESTED,
             vector_size: OnceLock::new(),
+            _endpoint: None,
         }
     }
 
