@@ -1,6 +1,7 @@
 //! The runtime's [`Checkpoints`] backed by the store, for one run.
 
-use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 use crate::live::LiveRun;
 use crate::runtime::{Checkpoints, Item};
@@ -11,6 +12,10 @@ pub struct RunCheckpoints {
     store: Arc<Store>,
     run_id: String,
     live: Option<Arc<LiveRun>>,
+    /// Stored outputs the store could not read (a blob file of its database gone), and why
+    /// the first could not: each was computed again.
+    unreadable: AtomicUsize,
+    first_unreadable: Mutex<Option<String>>,
 }
 
 impl RunCheckpoints {
@@ -20,7 +25,17 @@ impl RunCheckpoints {
             store,
             run_id,
             live: None,
+            unreadable: AtomicUsize::new(0),
+            first_unreadable: Mutex::new(None),
         }
+    }
+
+    /// How many stored outputs the store could not read in this run, and why the first could
+    /// not; `None` when it read them all.
+    pub fn unreadable(&self) -> Option<(usize, String)> {
+        let count = self.unreadable.load(Ordering::Relaxed);
+        let first = self.first_unreadable.lock().ok()?.clone()?;
+        (count > 0).then_some((count, first))
     }
 
     /// Also offers every item record to the taps of `live`, once it is stored.
@@ -32,7 +47,17 @@ impl RunCheckpoints {
 
 impl Checkpoints for RunCheckpoints {
     fn get(&self, fingerprint: &str, key: &Key) -> Option<(Option<Item>, u64)> {
-        let bytes = self.store.checkpoint(fingerprint, key).ok()??;
+        let bytes = match self.store.checkpoint(fingerprint, key) {
+            Ok(found) => found?,
+            Err(err) => {
+                // Stored, but not readable: computed again, and said at the end of the run.
+                self.unreadable.fetch_add(1, Ordering::Relaxed);
+                if let Ok(mut first) = self.first_unreadable.lock() {
+                    first.get_or_insert_with(|| err.to_string());
+                }
+                return None;
+            }
+        };
         // A damaged entry is a miss: the work is redone and the entry replaced.
         let output = codec::decode(&bytes).ok()?;
         Some((output, bytes.len() as u64))

@@ -1437,6 +1437,9 @@ fn print_step_output(step: &serde_json::Value, title: &str) {
         }
         // Its error is said above: a failure stores no output.
         _ if output.is_null() && step["error"].is_string() => {}
+        _ if output.is_null() && step["output_note"].is_string() => {
+            outln!("({})", text(&step["output_note"]))
+        }
         _ if output.is_null() => outln!(
             "({})",
             crate::inspect::missing_output_note(step["op"].as_str(), text(&step["key"]), false)

@@ -154,9 +154,21 @@ fn origin_of(origins: &Origins, record: &ItemRecord) -> Value {
 
 /// The stored output a record points at, if it was stored.
 pub fn output_of(store: &Store, record: &ItemRecord) -> Option<Item> {
-    let key = parse_key(&record.key)?;
-    let bytes = store.checkpoint(&record.fingerprint, &key).ok()??;
-    codec::decode(&bytes).ok()?
+    stored_output(store, record).ok().flatten()
+}
+
+/// The stored output a record points at (`None` when none is stored), or why the store holds
+/// one it cannot read (a blob file of its database gone, say).
+fn stored_output(store: &Store, record: &ItemRecord) -> Result<Option<Item>, String> {
+    let Some(key) = parse_key(&record.key) else {
+        return Ok(None);
+    };
+    let Some(bytes) =
+        (store.checkpoint(&record.fingerprint, &key)).map_err(|err| err.to_string())?
+    else {
+        return Ok(None);
+    };
+    codec::decode(&bytes).map_err(|err| err.to_string())
 }
 
 fn preview(text: &str, full: bool) -> String {
@@ -335,11 +347,16 @@ pub fn document_report(store: &Store, run: &Value, doc_id: &str) -> anyhow::Resu
         let Some((_, _, record)) = this_document.iter().find(|(s, _, _)| s == step) else {
             continue;
         };
-        steps.push(json!({
+        let stored = stored_output(store, record);
+        let mut found = json!({
             "step": step, "op": run["steps"][step]["op"], "cached": record.cached, "seconds": record.seconds,
             "computed_in": origin_of(&origins, record), "error": record.error, "key": record.key,
-            "output": output_of(store, record).as_ref().map(|item| describe(item, false)),
-        }));
+            "output": stored.as_ref().ok().and_then(Option::as_ref).map(|item| describe(item, false)),
+        });
+        if let Err(why) = stored {
+            found["output_note"] = unreadable_note(&why).into();
+        }
+        steps.push(found);
     }
     if steps.is_empty() {
         let records = store.item_records(run_id, None)?;
@@ -367,7 +384,8 @@ pub fn one_output(store: &Store, run: &Value, step: &str, doc_id: &str) -> anyho
     let found = (step.to_owned(), doc_id.to_owned(), record);
     let origins = computed_in(store, run_id, Some(step), std::slice::from_ref(&found))?;
     let record = &found.2;
-    let output = match output_of(store, record) {
+    let stored = stored_output(store, record);
+    let output = match stored.clone().ok().flatten() {
         Some(Item::Parsed(doc)) => serde_json::to_value(doc.as_ref())?,
         Some(Item::Chunks(set)) => {
             let contents = set.chunks.iter().map(|chunk| chunk.is_contents());
@@ -387,7 +405,11 @@ pub fn one_output(store: &Store, run: &Value, step: &str, doc_id: &str) -> anyho
                             "computed_in": origin_of(&origins, record), "output": output });
     if found["output"].is_null() {
         let op = run["steps"][step]["op"].as_str();
-        found["output_note"] = missing_output_note(op, &record.key, record.error.is_some()).into();
+        found["output_note"] = match stored {
+            Err(why) => unreadable_note(&why),
+            Ok(_) => missing_output_note(op, &record.key, record.error.is_some()),
+        }
+        .into();
     }
     Ok(found)
 }
@@ -400,6 +422,13 @@ fn mark_contents(mut output: Value, contents: impl Iterator<Item = bool>) -> Val
         chunk["contents"] = contents.into();
     }
     output
+}
+
+/// Why a step shows no output the store holds but cannot read (`why`).
+fn unreadable_note(why: &str) -> String {
+    format!(
+        "stored, but the store cannot read it ({why}): its checkpoint database is damaged; a run that needs it computes it again"
+    )
 }
 
 /// Why a step shows no output for a document (`op` the step's operator, `key` its output key,

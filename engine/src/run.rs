@@ -153,12 +153,18 @@ pub fn run(
         pipeline.name.clone(),
         plan.step_ops(pipeline),
     ));
-    let checkpoints = RunCheckpoints::new(store.clone(), run_id).with_live(live.clone());
-    options.checkpoints = Some(Arc::new(checkpoints));
+    let checkpoints = Arc::new(RunCheckpoints::new(store.clone(), run_id).with_live(live.clone()));
+    options.checkpoints = Some(checkpoints.clone());
     options.observer = Some(observe_live(live.clone(), options.observer.take()));
     // Other processes see this run through it while it runs (sled admits one process).
     let server = LiveServer::start(store.clone(), live);
     let execution = runtime::execute(nodes, options);
+    if let Some((count, why)) = checkpoints.unreadable() {
+        errln!(
+            "warning: {count} stored output(s) could not be read ({why}): the store's checkpoint database is damaged; they were computed again (if this recurs, move the database away: `mv {db} {db}.damaged`)",
+            db = store.dir().join("db").display()
+        );
+    }
     summary.status = if execution.cancelled {
         Status::Cancelled
     } else if execution.errors_total > 0 {
