@@ -864,44 +864,50 @@ fn mark_contents_entries(blocks: &mut [Block], pages: usize) {
             contents_page.is_some_and(|p: u32| p + 1 == page) && listed > 0 && share(listed);
         if (opens || goes_on) && entries_in_order(on_page, pages) {
             contents_page = Some(page);
-            let textual = |b: &Block| {
-                matches!(
-                    b.kind,
-                    BlockKind::Heading(_) | BlockKind::Paragraph | BlockKind::ListItem { .. }
-                )
-            };
-            let short = |b: &Block| b.text.split_whitespace().count() <= ENTRY_WORDS;
-            let entries: Vec<bool> = (on_page.iter())
-                .map(|b| textual(b) && reads_as_entry(b))
-                .collect();
-            // A numbered title right above the first entry is its chapter's (`1 Basics`, in
-            // bold with no page), and a letter there the index's group (`S`); below the last
-            // entry, a numbered title is the first chapter starting.
-            let first = entries.iter().position(|&e| e).map(|first| {
-                let opens = |b: &Block| {
-                    let letter = b.text.trim().chars().count() == 1;
-                    textual(b) && short(b) && (section_number(&b.text).is_some() || letter)
-                };
-                first
-                    - on_page[..first]
-                        .iter()
-                        .rev()
-                        .take_while(|b| opens(b))
-                        .count()
-            });
-            let last = entries.iter().rposition(|&e| e);
-            if let (Some(first), Some(last)) = (first, last) {
-                for (i, block) in blocks[start..end].iter_mut().enumerate() {
-                    let between = first <= i && i < last && textual(block) && short(block);
-                    // The page's own number, a one-page document's furniture, goes with them.
-                    let folio = textual(block) && super::leaders::page_number(&block.text);
-                    if entries[i] || between || folio {
-                        block.kind = BlockKind::ContentsEntry;
-                    }
-                }
-            }
+            mark_entries_of_page(&mut blocks[start..end]);
         }
         start = end;
+    }
+}
+
+/// Marks the entries of one contents or index page (see [`mark_contents_entries`]).
+fn mark_entries_of_page(page: &mut [Block]) {
+    let textual = |b: &Block| {
+        matches!(
+            b.kind,
+            BlockKind::Heading(_) | BlockKind::Paragraph | BlockKind::ListItem { .. }
+        )
+    };
+    let short = |b: &Block| b.text.split_whitespace().count() <= ENTRY_WORDS;
+    let entries: Vec<bool> = (page.iter())
+        .map(|b| textual(b) && reads_as_entry(b))
+        .collect();
+    // A numbered title right above the first entry is its chapter's (`1 Basics`, in bold with
+    // no page), and a letter there the index's group (`S`); below the last entry, a numbered
+    // title is the first chapter starting.
+    let heads_entries = |b: &Block| {
+        let letter = b.text.trim().chars().count() == 1;
+        textual(b) && short(b) && (section_number(&b.text).is_some() || letter)
+    };
+    let first = (entries.iter().position(|&e| e)).map(|first| {
+        first
+            - page[..first]
+                .iter()
+                .rev()
+                .take_while(|b| heads_entries(b))
+                .count()
+    });
+    let last = entries.iter().rposition(|&e| e);
+    let (Some(first), Some(last)) = (first, last) else {
+        return;
+    };
+    for (i, block) in page.iter_mut().enumerate() {
+        let between = first <= i && i < last && textual(block) && short(block);
+        // The page's own number, a one-page document's furniture, goes with them.
+        let folio = textual(block) && super::leaders::page_number(&block.text);
+        if entries[i] || between || folio {
+            block.kind = BlockKind::ContentsEntry;
+        }
     }
 }
 
