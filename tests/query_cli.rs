@@ -938,23 +938,14 @@ fn two_empty_lists_have_no_overlap() {
     assert!(report["pairs"][0]["mean_overlap"].is_null(), "{report}");
 }
 
-/// The generation of `index_a` (in the store of [`built`]'s folder `dir`) that holds `file`.
-fn generation_holding(dir: &std::path::Path, file: &str) -> std::path::PathBuf {
-    fs::read_dir(dir.join(".engine/indexes/qc/index_a"))
-        .unwrap()
-        .flatten()
-        .map(|entry| entry.path())
-        .find(|path| path.join(file).exists())
-        .unwrap_or_else(|| panic!("no generation of index_a holds {file}"))
-}
-
 /// A BM25 query or comparison never reads the vector half (the graph and vectors took 4 s and
 /// 1.75 GB at 284,000 chunks), so damaged vectors do not stop it; a search that needs them
 /// says the index is damaged and what rebuilds it, before any query runs.
 #[test]
 fn bm25_never_reads_the_vectors_and_the_rest_report_their_damage() {
     let dir = built();
-    let generation = generation_holding(dir.path(), "vectors.f32");
+    let generation = live_generation(dir.path(), "index_a");
+    assert!(generation.join("vectors.f32").is_file());
     let vectors = fs::OpenOptions::new()
         .write(true)
         .open(generation.join("vectors.f32"))
@@ -998,17 +989,20 @@ fn bm25_never_reads_the_vectors_and_the_rest_report_their_damage() {
 #[test]
 fn a_damaged_text_index_file_says_what_rebuilds_it() {
     let dir = built();
-    let generation = generation_holding(dir.path(), "text");
-    let store = fs::read_dir(generation.join("text"))
-        .unwrap()
-        .flatten()
+    let text = live_generation(dir.path(), "index_a").join("text");
+    let stores: Vec<_> = (fs::read_dir(&text).unwrap().flatten())
         .map(|entry| entry.path())
-        .find(|path| path.extension().is_some_and(|ext| ext == "store"))
-        .expect("a .store file");
-    let mut bytes = fs::read(&store).unwrap();
-    let end = bytes.len().min(150);
-    bytes[20.min(end)..end].fill(0xff);
-    fs::write(&store, bytes).unwrap();
+        .filter(|path| path.extension().is_some_and(|ext| ext == "store"))
+        .collect();
+    assert!(!stores.is_empty(), "no .store file in {}", text.display());
+    // The first half of every segment's stored texts (their compressed blocks; the footer
+    // that opening reads stays whole).
+    for store in stores {
+        let mut bytes = fs::read(&store).unwrap();
+        let half = bytes.len() / 2;
+        bytes[..half].fill(0xff);
+        fs::write(&store, bytes).unwrap();
+    }
     let output = engine_with(
         dir.path(),
         &["query", "--index", "index_a", "--mode", "bm25", "mutex"],
