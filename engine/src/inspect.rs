@@ -385,7 +385,7 @@ pub fn one_output(store: &Store, run: &Value, step: &str, doc_id: &str) -> anyho
     let origins = computed_in(store, run_id, Some(step), std::slice::from_ref(&found))?;
     let record = &found.2;
     let stored = stored_output(store, record);
-    let output = match stored.clone().ok().flatten() {
+    let output = match stored.as_ref().ok().and_then(Option::as_ref) {
         Some(Item::Parsed(doc)) => serde_json::to_value(doc.as_ref())?,
         Some(Item::Chunks(set)) => {
             let contents = set.chunks.iter().map(|chunk| chunk.is_contents());

@@ -640,13 +640,8 @@ impl Embed {
         let vectors: Vec<Arc<[f32]>> = computed.vectors.into_iter().map(Arc::from).collect();
         // Texts of batches a stop request left out have no vector.
         let done = |vector: &Arc<[f32]>| !(stopped && vector.is_empty());
-        let size = match plan.vector_size {
-            Some(size) => Some(size),
-            None => vectors
-                .iter()
-                .find(|vector| !vector.is_empty())
-                .map(|vector| self.settle_vector_size(provider, vector.len())),
-        };
+        // Known before, or settled from the first vectors `keep` was handed.
+        let size = self.known_vector_size(provider);
         let sized = |vector: &Arc<[f32]>| size.is_none_or(|size| vector.len() == size);
         sets.iter()
             .zip(sources)

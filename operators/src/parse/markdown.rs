@@ -382,23 +382,26 @@ impl<'a> Walker<'a> {
         !(in_item && item_text)
     }
 
+    /// Inline markup that ends at `range.end` (`](#faq)`, `**`): the enclosing block's own
+    /// source goes on to there.
+    fn inline_closed(&mut self, range: &std::ops::Range<usize>) {
+        if let Some(frame) = self.text_frame() {
+            frame.own_end = Some(range.end);
+        }
+    }
+
     fn end(&mut self, end: TagEnd, range: &std::ops::Range<usize>) {
         match end {
-            TagEnd::Image
-            | TagEnd::Emphasis
+            TagEnd::Image => {
+                self.image_depth = self.image_depth.saturating_sub(1);
+                self.inline_closed(range);
+            }
+            TagEnd::Emphasis
             | TagEnd::Strong
             | TagEnd::Strikethrough
             | TagEnd::Superscript
             | TagEnd::Subscript
-            | TagEnd::Link => {
-                if end == TagEnd::Image {
-                    self.image_depth = self.image_depth.saturating_sub(1);
-                }
-                // The block's own source goes on to the inline markup's close (`](#faq)`, `**`).
-                if let Some(frame) = self.text_frame() {
-                    frame.own_end = Some(range.end);
-                }
-            }
+            | TagEnd::Link => self.inline_closed(range),
             _ => {
                 if let Some(frame) = self.pop() {
                     self.close(frame);

@@ -8,7 +8,7 @@ use std::collections::HashSet;
 use percent_encoding::percent_decode_str;
 use pulldown_cmark::{Event, Parser, Tag, TagEnd};
 
-use super::{CONTENTS_ITEMS, no_words};
+use super::{CONTENTS_ITEMS, mostly_named, no_words};
 use crate::model::{Element, ElementKind};
 
 /// Marks as contents entries the items of every list (a run of consecutive list items, nested
@@ -38,8 +38,7 @@ pub(super) fn mark(markdown: &str, elements: &mut [Element]) {
                 });
             if let Some(targets) = targets {
                 let anchors = anchors.get_or_insert_with(|| Anchors::of(markdown, elements));
-                let named = targets.iter().filter(|t| anchors.names(t)).count();
-                if 2 * named > targets.len() {
+                if mostly_named(&targets, |target| anchors.names(target)) {
                     for element in &mut elements[start..start + run] {
                         element.kind = ElementKind::ContentsEntry;
                     }

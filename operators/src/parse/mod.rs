@@ -206,6 +206,13 @@ pub fn parse(doc: &Document, config: &ParseConfig) -> Result<ParsedDocument, Par
 /// (two are a "see also"), in Markdown and HTML alike.
 pub(crate) const CONTENTS_ITEMS: usize = 3;
 
+/// Whether most of a list's in-page link `targets` name an anchor of the page (`names`): a list
+/// of links to anchors that are not there (`#`, a script's placeholder) is no table of contents,
+/// and a stale entry or two does not undo one.
+pub(crate) fn mostly_named(targets: &[String], names: impl Fn(&str) -> bool) -> bool {
+    2 * targets.iter().filter(|target| names(target)).count() > targets.len()
+}
+
 /// Whether `text`, outside any link in a list item, holds no word: only white space and
 /// punctuation (`, ` or ` | ` between the links of a table of contents' entry).
 pub(crate) fn no_words(text: &str) -> bool {

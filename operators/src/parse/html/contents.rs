@@ -11,7 +11,7 @@ use percent_encoding::percent_decode_str;
 use scraper::Node;
 
 use super::dom::{NodeRef, element};
-use crate::parse::{CONTENTS_ITEMS, no_words};
+use crate::parse::{CONTENTS_ITEMS, mostly_named, no_words};
 
 /// The tables of contents of a page, found once: its lists (not nested in another list) of at
 /// least [`CONTENTS_ITEMS`] items, nested ones included, whose every word is in links to
@@ -51,12 +51,11 @@ impl Contents {
         let anchors = anchors(root);
         for (list, targets) in candidates {
             // `#caf%C3%A9` names `id="café"`.
-            let names = |target: &String| {
-                anchors.contains(target.as_str())
+            let names = |target: &str| {
+                anchors.contains(target)
                     || anchors.contains(percent_decode_str(target).decode_utf8_lossy().as_ref())
             };
-            let named = targets.iter().filter(|t| names(t)).count();
-            if 2 * named <= targets.len() {
+            if !mostly_named(&targets, names) {
                 continue;
             }
             contents.lists.insert(list.id());

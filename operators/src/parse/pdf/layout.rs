@@ -886,8 +886,8 @@ fn mark_entries_of_page(page: &mut [Block]) {
     // no page), and a letter there the index's group (`S`); below the last entry, a numbered
     // title is the first chapter starting.
     let heads_entries = |b: &Block| {
-        let letter = b.text.trim().chars().count() == 1;
-        textual(b) && short(b) && (section_number(&b.text).is_some() || letter)
+        let titled = section_number(&b.text).is_some() || super::leaders::group_letter(&b.text);
+        textual(b) && short(b) && titled
     };
     let first = (entries.iter().position(|&e| e)).map(|first| {
         first

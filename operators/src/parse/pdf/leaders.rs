@@ -18,6 +18,11 @@ pub(crate) fn has_leader_dots(text: &str) -> bool {
     text.contains(". . .") || text.contains("....")
 }
 
+/// Whether `text` is an index's group letter (`A`, `S`, `.` over `.dbf`): one character.
+pub(crate) fn group_letter(text: &str) -> bool {
+    text.trim().chars().count() == 1
+}
+
 /// `text` with every row of at least four dots (set close or spaced, `....` or `. . . .`) as
 /// three spaced dots, and a single space on either side of it where words stand there.
 pub(crate) fn collapse(text: &str) -> Cow<'_, str> {

@@ -247,9 +247,7 @@ fn definition_list(segs: &[Segment], columns: &[Vec<usize>]) -> bool {
             let term = &segs[t];
             term.text.split_whitespace().count() <= TERM_WORDS
                 && term.text.chars().any(char::is_alphabetic)
-                && definitions
-                    .iter()
-                    .any(|&d| (segs[d].y - term.y).abs() <= 0.3 * term.size)
+                && beside_a_line_of(segs, term, definitions)
         })
 }
 
@@ -272,10 +270,13 @@ fn labels_beside(segs: &[Segment], columns: &[Vec<usize>]) -> bool {
             !text.is_empty()
                 && text.chars().count() <= LABEL_CHARS
                 && !text.contains(char::is_whitespace)
-                && lines
-                    .iter()
-                    .any(|&i| (segs[i].y - label.y).abs() <= 0.3 * label.size)
+                && beside_a_line_of(segs, label, lines)
         })
+}
+
+/// Whether `left` stands on the baseline of one of `lines` (a term or label to their left).
+fn beside_a_line_of(segs: &[Segment], left: &Segment, lines: &[usize]) -> bool {
+    (lines.iter()).any(|&i| (segs[i].y - left.y).abs() <= 0.3 * left.size)
 }
 
 /// Splits at vertical gaps at least `gutter` wide that no segment crosses; left to right.

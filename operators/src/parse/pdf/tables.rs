@@ -183,7 +183,7 @@ fn entry_columns(rows: &[Vec<usize>], columns: &[(f32, f32)], segs: &[Segment]) 
         let cells = column_cells(rows, band, segs);
         let entries = (cells.iter())
             .filter(|s| {
-                super::leaders::has_leader_dots(&s.text) || s.text.trim().chars().count() == 1
+                super::leaders::has_leader_dots(&s.text) || super::leaders::group_letter(&s.text)
             })
             .count();
         cells.len() >= MIN_ROWS && entries as f32 >= ENTRY_SHARE * cells.len() as f32
