@@ -90,18 +90,23 @@ fn legacy_index_dir(pipeline: &Pipeline, step: &str) -> PathBuf {
     pipeline.store.join("indexes").join(step)
 }
 
-/// A pipeline name as one folder name: itself when it is plain, else a hash of it.
+/// A pipeline name as one folder name: itself when it is plain, else a hash of it. A name
+/// spelled like a hash (`p-` and 16 hex digits) is hashed too, so that it cannot take the folder
+/// of another name's hash, and with it that pipeline's indexes.
 pub fn folder_name(name: &str) -> String {
+    let hashed = |name: &str| format!("p-{}", &blake3::hash(name.as_bytes()).to_hex()[..16]);
+    let looks_hashed = name.len() == 18
+        && name.strip_prefix("p-").is_some_and(|hex| {
+            hex.chars()
+                .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
+        });
     let plain = !name.is_empty()
         && !name.starts_with('.')
+        && !looks_hashed
         && name
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
-    if plain {
-        name.to_owned()
-    } else {
-        format!("p-{}", &blake3::hash(name.as_bytes()).to_hex()[..16])
-    }
+    if plain { name.to_owned() } else { hashed(name) }
 }
 
 /// The names of the pipeline's index steps.
@@ -640,6 +645,22 @@ mod tests {
     use operators::embed::{EmbedConfig, HttpConfig};
 
     use super::*;
+
+    /// A name spelled as another name's folder (`p-` and its hash) took that folder, and a
+    /// pipeline so named replaced the other's documents in its indexes, without a word.
+    #[test]
+    fn no_name_takes_the_folder_of_another_names_hash() {
+        assert_eq!(folder_name("kb"), "kb");
+        assert_eq!(folder_name("p-notahash"), "p-notahash");
+        let escaped = folder_name("../escaped");
+        assert!(
+            escaped.starts_with("p-") && escaped.len() == 18,
+            "{escaped}"
+        );
+        assert_ne!(folder_name(&escaped), escaped);
+        assert_eq!(folder_name(&escaped).len(), 18);
+        assert_eq!(folder_name("p-0123456789ABCDEF"), "p-0123456789ABCDEF");
+    }
 
     /// Two identities of one http model differ only in their hash: the refusal says what the
     /// hash covers, and the `base_url` now set, so the user can tell what changed.

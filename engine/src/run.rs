@@ -109,7 +109,7 @@ pub fn run(
         options.last_read = last_reads(&store, pipeline);
     }
     let now = SystemTime::now();
-    let run_id = run_id(now);
+    let run_id = run_id(dated_after_the_newest(&store, now));
     let plan = crate::plan::plan(pipeline);
     let fingerprints: Map<String, serde_json::Value> = plan
         .order
@@ -462,6 +462,54 @@ fn git_commit(file: &std::path::Path) -> Option<String> {
 }
 
 /// `20261129T081502.123Z-3fa9`: the start time (sorts by time) plus a few random-enough hex digits.
+/// When a new run's id is dated: `now`, or just after the newest run's id when the clock reads
+/// earlier (it was set back after running ahead). Runs sort by id, so a run dated before the
+/// newest would be taken for an old one: `inspect latest` showed the run before it, pruning
+/// dropped it first, and `gc` kept the checkpoints of the older runs' settings, not its own.
+fn dated_after_the_newest(store: &Store, now: SystemTime) -> SystemTime {
+    let newest = store.newest_run_id().ok().flatten();
+    let Some(newest_at) = newest.as_deref().and_then(run_id_time) else {
+        return now;
+    };
+    let after = newest_at + std::time::Duration::from_millis(1);
+    if now >= after {
+        return now;
+    }
+    errln!(
+        "warning: the clock reads {}, before the newest run in the store ({}) started: this run is dated just after it, so that it stays the newest",
+        rfc3339(now),
+        newest.unwrap_or_default()
+    );
+    after
+}
+
+/// The time a run id gives (`20261202T044500.123Z-…`), to the millisecond.
+fn run_id_time(id: &str) -> Option<SystemTime> {
+    let number = |range: std::ops::Range<usize>| id.get(range)?.parse::<i64>().ok();
+    if id.get(8..9) != Some("T") || id.get(15..16) != Some(".") {
+        return None;
+    }
+    let (year, month, day) = (number(0..4)?, number(4..6)?, number(6..8)?);
+    let (hours, minutes, seconds, millis) = (
+        number(9..11)?,
+        number(11..13)?,
+        number(13..15)?,
+        number(16..19)?,
+    );
+    if !(1..=12).contains(&month) || !(1..=31).contains(&day) {
+        return None;
+    }
+    // Howard Hinnant's days-from-civil algorithm (the inverse of `civil`).
+    let y = year - i64::from(month <= 2);
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * (if month > 2 { month - 3 } else { month + 9 }) + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    let millis = ((days * 86_400 + hours * 3_600 + minutes * 60 + seconds) * 1_000) + millis;
+    Some(UNIX_EPOCH + std::time::Duration::from_millis(u64::try_from(millis).ok()?))
+}
+
 fn run_id(now: SystemTime) -> String {
     let since = now.duration_since(UNIX_EPOCH).unwrap_or_default();
     let salt = blake3::hash(format!("{}{}", since.as_nanos(), std::process::id()).as_bytes());
@@ -519,6 +567,44 @@ pub fn options(progress: Option<Arc<crate::progress::Progress>>) -> Options {
 mod tests {
     use super::*;
     use crate::store::ItemRecord;
+
+    /// A run id gives back the time it was made from, to the millisecond, across leap days
+    /// and years.
+    #[test]
+    fn a_run_id_gives_back_its_time() {
+        for millis in [
+            0u64,
+            951_782_400_123,
+            1_709_208_000_999,
+            1_796_184_300_456,
+            4_102_444_799_000,
+        ] {
+            let at = UNIX_EPOCH + std::time::Duration::from_millis(millis);
+            assert_eq!(run_id_time(&run_id(at)), Some(at), "{}", run_id(at));
+        }
+        assert_eq!(run_id_time("r1"), None);
+        assert_eq!(run_id_time("20261340T000000.000Z-abcd"), None);
+    }
+
+    /// A clock set back after running ahead dated the new run before the runs it made: the
+    /// new run sorted as the oldest, so `inspect latest` showed another, pruning dropped it
+    /// first and `gc` removed its checkpoints.
+    #[test]
+    fn a_run_is_dated_after_the_newest_even_when_the_clock_went_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let now = SystemTime::now();
+        assert_eq!(dated_after_the_newest(&store, now), now);
+        let ahead = run_id(now + std::time::Duration::from_secs(86_400));
+        store
+            .save_run(&ahead, &serde_json::json!({ "run_id": ahead }))
+            .unwrap();
+        let id = run_id(dated_after_the_newest(&store, now));
+        assert!(id > ahead, "{id} sorts before {ahead}");
+        // A clock that has caught up dates runs by itself again.
+        let later = now + std::time::Duration::from_secs(2 * 86_400);
+        assert_eq!(dated_after_the_newest(&store, later), later);
+    }
 
     /// A run killed before its summary is marked interrupted with what its steps finished,
     /// the documents parsed with warnings among them, and the errors it met.

@@ -416,6 +416,14 @@ impl Store {
         Ok(())
     }
 
+    /// The id of the newest run (the greatest), if any.
+    pub fn newest_run_id(&self) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .runs
+            .last()?
+            .map(|(key, _)| String::from_utf8_lossy(&key).into_owned()))
+    }
+
     /// Every run's summary, newest first.
     pub fn runs(&self) -> Result<Vec<serde_json::Value>, StoreError> {
         let mut runs = Vec::new();

@@ -237,13 +237,16 @@ impl<'a> Page<'a> {
         scores
     }
 
-    /// A table of data rather than layout: no nested tables, headings or very long cells.
+    /// A table of data rather than layout: no headings, very long cells or nested tables but
+    /// one-cell ones (a datasheet's `<td><table><tr><td>JIS G 4108 …</td></tr></table></td>`,
+    /// which only frames a value).
     pub(super) fn is_data_table(&self, table: NodeRef<'_>) -> bool {
         table
             .descendants()
             .skip(1)
             .all(|n| match element(&n).map(|e| e.name()) {
-                Some("table" | "h1" | "h2" | "h3" | "h4" | "h5" | "h6") => false,
+                Some("table") => is_one_cell_frame(n),
+                Some("h1" | "h2" | "h3" | "h4" | "h5" | "h6") => false,
                 Some("td" | "th") => self.facts(&n).text < 1000,
                 _ => true,
             })
@@ -322,11 +325,15 @@ impl<'a> Page<'a> {
             };
             let score = scores.get(&sibling.id()).map_or(0.0, |s| s.0);
             let facts = self.facts(&sibling);
-            let paragraph_like = e.name() == "p" && {
-                let density = facts.link_density();
-                (facts.text > 80 && density < 0.25) || (facts.text > 0 && density == 0.0)
-            };
-            if score + bonus >= threshold || paragraph_like || is_footnotes(e) {
+            let density = facts.link_density();
+            let paragraph_like = e.name() == "p"
+                && ((facts.text > 80 && density < 0.25) || (facts.text > 0 && density == 0.0));
+            // A table of data beside the text is part of it (its cells do not score).
+            let data_table = e.name() == "table"
+                && density < 0.25
+                && facts.text > 0
+                && self.is_data_table(sibling);
+            if score + bonus >= threshold || paragraph_like || data_table || is_footnotes(e) {
                 out.append(&mut headings);
                 out.push(sibling);
             } else if self.is_headline(sibling) && !self.repeats_title(sibling) {
@@ -335,8 +342,44 @@ impl<'a> Page<'a> {
                 headings.clear();
             }
         }
+        if let Some(heading) = self.heading_before(parent, &out) {
+            out.insert(0, heading);
+        }
         out
     }
+
+    /// The headline right before `parent` when the content kept from it starts with its first
+    /// element of any text: the heading of a datasheet's `<center><h2>…</h2></center>` set
+    /// just before the `<center>` that holds its tables.
+    fn heading_before(&self, parent: NodeRef<'a>, kept: &[NodeRef<'a>]) -> Option<NodeRef<'a>> {
+        let has_text = |n: &NodeRef<'_>| !self.dropped.contains(&n.id()) && self.facts(n).text > 0;
+        let first = parent
+            .children()
+            .find(|c| element(c).is_some() && has_text(c))?;
+        if kept.first().is_none_or(|k| k.id() != first.id()) {
+            return None;
+        }
+        let before = parent
+            .prev_siblings()
+            .find(|s| element(s).is_some() && has_text(s))?;
+        (self.is_headline(before) && !self.repeats_title(before)).then_some(before)
+    }
+}
+
+/// Whether a table is one cell, with no table inside it: a frame around a value.
+fn is_one_cell_frame(table: NodeRef<'_>) -> bool {
+    let mut cells = 0;
+    table
+        .descendants()
+        .skip(1)
+        .all(|n| match element(&n).map(|e| e.name()) {
+            Some("table") => false,
+            Some("td" | "th") => {
+                cells += 1;
+                cells == 1
+            }
+            _ => true,
+        })
 }
 
 /// A heading's text on one line, lower-cased.
@@ -353,14 +396,36 @@ impl Page<'_> {
             return true;
         }
         let facts = self.facts(&node);
-        element(&node).is_some_and(|e| matches!(e.name(), "div" | "hgroup" | "header"))
-            && facts.link_text == 0
+        if facts.link_text > 0 {
+            return false;
+        }
+        let wrapper = element(&node)
+            .is_some_and(|e| matches!(e.name(), "div" | "hgroup" | "header" | "center"));
+        (wrapper
             && facts.text < 400
             && node
                 .children()
                 .filter(|c| element(c).is_some())
                 .take(2)
-                .any(|child| is_heading(&child))
+                .any(|child| is_heading(&child)))
+            || self.is_bold_line(node)
+    }
+
+    /// Whether a node is a short line set all in bold, as pages without headings title their
+    /// tables (`<center><font><b>Hardness of grade SNB22-3</b></font></center>`).
+    fn is_bold_line(&self, node: NodeRef<'_>) -> bool {
+        let facts = self.facts(&node);
+        let bold = |text: NodeRef<'_>| {
+            text.ancestors()
+                .take_while(|a| a.id() != node.id())
+                .any(|a| element(&a).is_some_and(|e| matches!(e.name(), "b" | "strong")))
+        };
+        (1..=150).contains(&facts.text)
+            && !facts.has_block
+            && node
+                .descendants()
+                .filter(|n| n.value().as_text().is_some_and(|t| !t.trim().is_empty()))
+                .all(bold)
     }
 
     /// Whether a heading's text is part of the page's `<title>`, which is the document's

@@ -830,3 +830,52 @@ fn a_headings_permalink_mark_is_no_part_of_it() {
         parsed.markdown
     );
 }
+
+/// A datasheet page (steelJIS) sets its heading in a `<center>` before the `<center>` that
+/// holds its tables, titles each table with a bold line, and frames a key/value table's cell
+/// in a one-cell table: the content is its tables, so the heading, the key/value table and
+/// every title stay (they were all dropped, with the page's applications and standards).
+#[test]
+fn a_datasheet_keeps_its_heading_titles_and_key_value_table() {
+    let data_table = |title: &str, value: &str| {
+        format!(
+            "<CENTER><br><font><b>{title}</b></font></CENTER><table border=1><tr><td>C</td><td>Si</td><td>Mn</td></tr><tr><td>{value}</td><td>0.2</td><td>0.65</td></tr></table>"
+        )
+    };
+    let page = format!(
+        "<html><head><title>SNB22-3 - Datasheet</title></head><body>\
+         <table><tr><td><a href='/'>Home</a> <a href='/grades'>Japanese steel grading</a> <a href='/search'>Search</a></td></tr></table>\
+         <center><h2><font><b>SNB22-3<br>Chemical composition, standards and properties</b></h2></center></font>\
+         <CENTER><table border=1></CENTER>\
+         <tr><td><b>Grade :</b></td><td>SNB22-3</td></tr>\
+         <tr><td><b>Standards:</b></td><td><table><tr><td>JIS G 4108 : Alloy steel bars for bolting</td></tr></table></td></tr>\
+         <tr><td><b>Applications:</b></td><td>Rolled alloy steel bars for bolts, stud bolts, washers, nuts and other parts of nuclear reactors.</td></tr></table>\
+         <script>ads.push({{}});</script>\
+         {}<CENTER><table></CENTER>{}{}{}</table>\
+         <footer>Copyright SteelJIS</footer></body></html>",
+        data_table("Chemical composition of grade SNB22-3", "0.39"),
+        data_table("Mechanical properties of grade SNB22-3", "890"),
+        data_table("Hardness of grade SNB22-3", "293"),
+        data_table("Heat treatment of grade SNB22-3", "850"),
+    );
+    let parsed = parse(page.as_bytes()).unwrap();
+    let markdown = &parsed.markdown;
+    for kept in [
+        "Chemical composition, standards and properties",
+        "Rolled alloy steel bars",
+        "JIS G 4108",
+        "Chemical composition of grade",
+        "Mechanical properties of grade",
+        "Hardness of grade",
+        "| 890 |",
+    ] {
+        assert!(markdown.contains(kept), "{kept} not in {markdown}");
+    }
+    assert!(!markdown.contains("Japanese steel grading"), "{markdown}");
+    let key_values = parsed
+        .elements
+        .iter()
+        .find(|e| e.kind == ElementKind::Table && e.text.contains("Applications"))
+        .expect("the key/value table is a table");
+    assert_eq!(key_values.rows.as_ref().unwrap().len(), 3, "{markdown}");
+}
