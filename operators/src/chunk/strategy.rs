@@ -71,11 +71,13 @@ pub(super) struct Work<'a> {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(super) enum Segment {
     Text([usize; 2]),
-    /// The table at `table`, led by the headings bound to it from `from` (`from == table[0]`
-    /// when none is).
+    /// The table at `table`, led by the headings bound to it, or its title, from `from`
+    /// (`from == table[0]` when none is), and followed by its caption up to `until`
+    /// (`until == table[1]` when none is).
     Table {
         from: usize,
         table: [usize; 2],
+        until: usize,
     },
 }
 
@@ -200,7 +202,10 @@ impl<'a> Work<'a> {
     pub fn segment_pieces(&mut self, segment: Segment) {
         match segment {
             Segment::Text(range) => self.text_piece(range),
-            Segment::Table { from, table } => self.led_table_pieces(from, table),
+            Segment::Table { from, table, until } => {
+                self.led_table_pieces(from, table);
+                self.caption_after_pieces(table, until);
+            }
         }
     }
 
@@ -229,19 +234,28 @@ impl<'a> Work<'a> {
         for &[ts, te] in self.tables[first..].iter().take_while(|t| t[0] < hi) {
             let (ts, te) = (ts.max(lo).max(at), te.min(hi));
             // Headings whose first content is the table lead it (from inside this part), and
-            // so does its caption ("Table 9.6. Random Functions").
-            let from = match headings::holding(&self.glued, ts) {
-                Some([from, to]) if to == ts && from >= at => from,
-                _ => self.caption_before(ts).filter(|&c| c >= at).unwrap_or(ts),
+            // so does its caption ("Table 9.6. Random Functions") or title line ("Hardness of
+            // grade SNB22-3"); a caption set under it ("Table 3.1: Gfem Keywords") ends it.
+            let led_by_headings = |start: usize| match headings::holding(&self.glued, start) {
+                Some([from, to]) if to == start && from >= at => Some(from),
+                _ => None,
             };
+            let from = led_by_headings(ts).unwrap_or_else(|| {
+                // A title or caption that is the first content of headings brings them along.
+                self.caption_before(ts)
+                    .filter(|&c| c >= at)
+                    .map_or(ts, |c| led_by_headings(c).unwrap_or(c))
+            });
             if from > at {
                 out.push(Segment::Text([at, from]));
             }
+            let until = self.caption_after(te, hi).unwrap_or(te);
             out.push(Segment::Table {
                 from,
                 table: [ts, te],
+                until,
             });
-            at = te;
+            at = until;
         }
         if at < hi {
             out.push(Segment::Text([at, hi]));
@@ -250,7 +264,8 @@ impl<'a> Work<'a> {
     }
 
     /// The start of the paragraph right before the table at `table_start` when it is the
-    /// table's caption: one short line that opens with "Table" and a number.
+    /// table's caption (one short line that opens with "Table" and a number) or title (one
+    /// short line that is no sentence).
     fn caption_before(&self, table_start: usize) -> Option<usize> {
         let before = self
             .paragraphs
@@ -258,7 +273,24 @@ impl<'a> Work<'a> {
         let [s, e] = *self.paragraphs[..before].last()?;
         let between = self.text.get(e..table_start)?;
         let caption = self.text.get(s..e)?.trim();
-        (between.trim().is_empty() && is_caption(caption)).then_some(s)
+        (between.trim().is_empty() && (is_caption(caption) || is_title_line(caption))).then_some(s)
+    }
+
+    /// The end of the paragraph right after the table ending at `table_end` (before `hi`)
+    /// when it is the table's caption, set under it; not when another table follows it, whose
+    /// caption it may as well be, as one set above.
+    fn caption_after(&self, table_end: usize, hi: usize) -> Option<usize> {
+        let after = self.paragraphs.partition_point(|span| span[1] <= table_end);
+        let &[s, e] = self.paragraphs.get(after)?;
+        let blank =
+            |from: usize, to: usize| self.text.get(from..to).is_some_and(|t| t.trim().is_empty());
+        let next_table = self.table_spans.iter().find(|t| t[0] >= e);
+        let before_a_table = next_table.is_some_and(|t| blank(e, t[0]));
+        (e <= hi
+            && blank(table_end, s)
+            && !before_a_table
+            && self.text.get(s..e).is_some_and(|c| is_caption(c.trim())))
+        .then_some(e)
     }
 
     /// Text of `range`: one piece when it fits, else split by size with overlap.
@@ -352,6 +384,18 @@ pub(super) fn page_regions(doc: &ParsedDocument, glued: &[[usize; 2]]) -> Option
         }
     }
     Some(regions_between(doc, glued, bounds))
+}
+
+/// Whether `text` reads as a table's title: one line of at most 100 chars and 12 words that is
+/// no sentence (it ends with no full stop, question or exclamation mark, semicolon or comma),
+/// and no markup but emphasis ("Hardness of grade SNB22-3", "**Results by month**").
+fn is_title_line(text: &str) -> bool {
+    let bare = text.trim_matches(|c| c == '*' || c == '_').trim();
+    text.len() <= 100
+        && !text.contains('\n')
+        && (1..=12).contains(&bare.split_whitespace().count())
+        && bare.chars().next().is_some_and(char::is_alphanumeric)
+        && !bare.ends_with(['.', '!', '?', ';', ','])
 }
 
 /// Whether `text` reads as a table's caption: one line of at most 200 chars, "Table" (or
@@ -454,6 +498,49 @@ mod tests {
             ("Tablespace 4", false),
         ] {
             assert_eq!(is_caption(text), caption, "{text}");
+        }
+    }
+
+    /// A datasheet titles its tables with a short line ("Hardness of grade SNB22-3") and a
+    /// manual may set a table's caption under it ("Table 3.1: Gfem Keywords"): each stayed a
+    /// chunk of a few words, and the table lost what says what it holds. A caption between two
+    /// tables goes with the second, as one set above it.
+    #[test]
+    fn a_title_leads_its_table_and_a_caption_under_it_ends_it() {
+        let table =
+            |name: &str| format!("| {name} | Value |\n| --- | --- |\n| a | 1 |\n| b | 2 |\n");
+        let md = format!(
+            "Steel grades are sold as bars, and this page gives their properties in full.\n\nHardness of grade SNB22-3\n\n{}\nTable 3.1: Gfem Keywords\n\nThe keywords are read by the interpreter in the order given, one by one.\n\n{}\nTable 3.2: Between two tables\n\n{}",
+            table("Hardness"),
+            table("Keyword"),
+            table("Operator"),
+        );
+        let doc = super::super::tests::parsed("f.md", &md);
+        let set = crate::chunk::Chunker::new(Strategy::Recursive, Settings::chars(120), None, "fp")
+            .unwrap()
+            .chunk(&doc)
+            .unwrap();
+        let texts: Vec<&str> = set.chunks.iter().map(|c| c.text.as_str()).collect();
+        assert_eq!(
+            texts,
+            [
+                "Steel grades are sold as bars, and this page gives their properties in full.",
+                "Hardness of grade SNB22-3\n\n| Hardness | Value |\n| --- | --- |\n| a | 1 |\n| b | 2 |\n\nTable 3.1: Gfem Keywords",
+                "The keywords are read by the interpreter in the order given, one by one.",
+                "| Keyword | Value |\n| --- | --- |\n| a | 1 |\n| b | 2 |",
+                "Table 3.2: Between two tables\n\n| Operator | Value |\n| --- | --- |\n| a | 1 |\n| b | 2 |",
+            ]
+        );
+        for (text, title) in [
+            ("Hardness of grade SNB22-3", true),
+            ("**Results by month**", true),
+            ("The results are:", true),
+            ("The results are shown in the table below.", false),
+            ("---", false),
+            ("- an item", false),
+            ("| a | b |", false),
+        ] {
+            assert_eq!(is_title_line(text), title, "{text}");
         }
     }
 

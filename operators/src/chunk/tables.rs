@@ -65,6 +65,29 @@ impl Work<'_> {
         }
     }
 
+    /// The caption set under the table at `table`, up to `until`: in the table's last piece
+    /// when it fits there, else a piece of its own.
+    pub(super) fn caption_after_pieces(&mut self, table: [usize; 2], until: usize) {
+        let [cs, ce] = trim(self.text, table[1], until);
+        if cs >= ce {
+            return;
+        }
+        let room = table_header(self.text, trim(self.text, table[0], table[1]))
+            .map_or(0, |[hs, he]| {
+                self.sizer.size(&[&self.text[hs..he], HEADER_JOIN].concat())
+            });
+        if let Some(last) = self.pieces.last()
+            && last.table
+            && last.span[1] <= cs
+            && self.part_fits([last.span[0], ce], last.header.is_some(), room)
+            && let Some(last) = self.pieces.last_mut()
+        {
+            last.span[1] = ce;
+            return;
+        }
+        self.text_piece([cs, ce]);
+    }
+
     /// The table at `range` (trimmed), its first piece starting at `lead` when given (headings
     /// that fit with the header rows and first row).
     fn table_pieces(&mut self, range: [usize; 2], lead: Option<usize>) {

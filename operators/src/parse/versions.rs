@@ -53,6 +53,8 @@ pub const SHARED_VERSION: u32 = 13;
 ///   larger type), on a line of its own every other line at most, reads with its line; it came
 ///   before the lines of the chapter above; a chapter number in a column of labels joins its
 ///   entry without a full stop (`6 Image files . . . 25`, not `6. Image files`).
+/// - PDF 17: a paragraph that fills a page and goes on to the next is one paragraph over the
+///   three pages (its third page's words began a paragraph of their own).
 /// - Markdown 14: a list of three items or more, each only links to headings of the page
 ///   (`- [Install](#install)`), is a table of contents: `contents_entry` elements, not list
 ///   items.
@@ -78,7 +80,7 @@ pub fn format_version(format: Format) -> u32 {
         Format::Text => 13,
         Format::Markdown => 15,
         Format::Html => 16,
-        Format::Pdf => 16,
+        Format::Pdf => 17,
         Format::Docx => 13,
     }
 }

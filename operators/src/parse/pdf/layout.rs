@@ -529,17 +529,24 @@ pub(super) fn parse(
     let mut tail: Option<(f32, bool)> = None;
     for (i, (number, pieces)) in page_pieces.into_iter().enumerate() {
         let mut pieces = pieces.into_iter().peekable();
+        // The running text a page that only continues a paragraph hands on to the next.
+        let mut continued_tail = None;
         if i > 0 {
             // A sentence the page end cut stays one paragraph, which starts on one page and
-            // goes on to the next.
-            if let (Some(last), Some(tail), Some(Piece::Para(first))) =
-                (blocks.last_mut(), tail, pieces.peek())
+            // goes on to the next, and the one after when it fills a page of its own (the
+            // page breaks it spans follow it).
+            let last = blocks
+                .iter_mut()
+                .rev()
+                .find(|block| !matches!(block.kind, BlockKind::PageBreak));
+            if let (Some(last), Some(tail), Some(Piece::Para(first))) = (last, tail, pieces.peek())
                 && matches!(last.kind, BlockKind::Paragraph | BlockKind::ListItem { .. })
                 && paragraphs::continues_on_next_page(&last.text, tail, first)
             {
                 paragraphs::join_line(&mut last.text, &first.text);
                 last.continued
                     .push((number, last.text.len() - first.text.len()));
+                continued_tail = Some((first.size, first.bold));
                 pieces.next();
             }
             blocks.push(Block {
@@ -549,7 +556,7 @@ pub(super) fn parse(
                 continued: Vec::new(),
             });
         }
-        tail = None;
+        tail = continued_tail;
         for piece in pieces {
             tail = match &piece {
                 Piece::Para(p) => Some((p.size, p.bold)),

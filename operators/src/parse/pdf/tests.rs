@@ -721,6 +721,53 @@ fn a_sentence_the_page_end_cuts_is_one_paragraph_that_goes_on_to_the_next_page()
     assert_eq!(joined.pages_within(joined.span), Some([1, 2]));
 }
 
+/// A paragraph that fills a page of its own and goes on to the next (pypdf's pdflatex sample)
+/// was cut at the second page end: the page it filled handed on no running text, so the
+/// third page's words started a paragraph of their own.
+#[test]
+fn a_paragraph_over_three_pages_is_one() {
+    use lopdf::dictionary;
+
+    let font = dictionary! { "Type" => "Font", "Subtype" => "Type1", "BaseFont" => "Helvetica" };
+    let bytes = pages_pdf(&[
+        (
+            font.clone(),
+            "A blind text like this gives you information about",
+        ),
+        (
+            font.clone(),
+            "the selected font and how the letters are written and",
+        ),
+        (font.clone(), "an impression of the look."),
+        (font, "Another page starts a new paragraph."),
+    ]);
+    let doc = Document::new("p.pdf".into(), "p.pdf".into(), bytes);
+    let parsed = parse(&doc, &ParseConfig::default()).unwrap_or_else(|e| panic!("{e}"));
+    let paragraphs: Vec<&str> = parsed
+        .elements
+        .iter()
+        .filter(|e| e.kind == ElementKind::Paragraph)
+        .map(|e| &parsed.markdown[e.span[0]..e.span[1]])
+        .collect();
+    assert_eq!(
+        paragraphs,
+        [
+            "A blind text like this gives you information about the selected font and how the letters are written and an impression of the look.",
+            "Another page starts a new paragraph.",
+        ],
+        "{}",
+        parsed.markdown
+    );
+    let joined = &parsed.elements[0];
+    let pages: Vec<u32> = joined.continued.iter().map(|c| c.page).collect();
+    assert_eq!(pages, [2, 3]);
+    assert_eq!(
+        &parsed.markdown[joined.continued[1].at..joined.span[1]],
+        "an impression of the look."
+    );
+    assert_eq!(joined.pages_within(joined.span), Some([1, 3]));
+}
+
 /// A PDF whose pages draw the given content streams, with `F1` (Helvetica) as their font.
 fn content_pdf(contents: &[Vec<u8>]) -> Vec<u8> {
     use lopdf::dictionary;
