@@ -138,7 +138,11 @@ fn schema_of<T: JsonSchema>(generator: &mut SchemaGenerator) -> Schema {
 ///    initial, `e.g.`, an ellipsis or a list item's number.
 /// 13: a table's title (one short line that is no sentence, "Hardness of grade SNB22-3")
 ///    leads it, with the headings it is the first content of; a caption set under a table
-///    ("Table 3.1: Gfem Keywords") ends it, unless another table follows the caption.
+///    ("Table 3.1: Gfem Keywords") ends it, unless another table follows the caption; a
+///    chunk at least half full ends where a section begins in it (it ended with the heading
+///    and first words, which the next chunk repeated); `smart` picks `by_page` only with fewer
+///    than 2 headings or at most one per 4 pages (a manual with a heading every page or two
+///    was chunked by page, its sentences cut at page ends).
 const CHUNKERS_VERSION: u32 = 13;
 
 /// Every operator, in the order the documentation lists them.

@@ -40,6 +40,9 @@ pub(super) struct Breaks<'a> {
     /// Ranges `(from, to]` that hold no break while the window has one outside them: headings
     /// with what binds them to their content.
     glued: Vec<[usize; 2]>,
+    /// The starts of sections: of each heading, or run of headings, right after other
+    /// content; sorted.
+    sections: Vec<usize>,
     /// The elements, which tell soft line breaks; `None`: every line break is hard.
     index: Option<ElementIndex<'a>>,
     /// The block whose sentence boundaries are in `sentences` (`[start, end)`, end past its
@@ -66,6 +69,7 @@ impl<'a> Breaks<'a> {
             text,
             elements,
             glued: Vec::new(),
+            sections: Vec::new(),
             index: None,
             block: [0, 0],
             sentences: Vec::new(),
@@ -78,15 +82,22 @@ impl<'a> Breaks<'a> {
     pub(super) fn of(doc: &'a ParsedDocument, glued: Vec<[usize; 2]>) -> Self {
         let text = doc.markdown.as_str();
         let mut starts = Vec::with_capacity(doc.elements.len());
+        let mut sections = Vec::new();
         let mut after_heading = false;
         for e in &doc.elements {
             if !after_heading {
                 starts.push(e.span[0]);
             }
-            after_heading = e.kind == ElementKind::Heading;
+            let heading = e.kind == ElementKind::Heading;
+            if heading && !after_heading && text.is_char_boundary(e.span[0]) {
+                sections.push(e.span[0]);
+            }
+            after_heading = heading;
         }
+        sections.sort_unstable();
         let mut breaks = Breaks::new(text, starts);
         breaks.glued = glued;
+        breaks.sections = sections;
         breaks.index = Some(ElementIndex::new(&doc.elements));
         breaks
     }
@@ -111,6 +122,15 @@ impl<'a> Breaks<'a> {
                 .then(|| self.best_of_levels(after, up_to, false))
                 .flatten()
         })
+    }
+
+    /// The start of the last section that begins in `(after, before)`, if any.
+    pub(super) fn section_start(&self, after: usize, before: usize) -> Option<usize> {
+        let count = self.sections.partition_point(|&at| at < before);
+        count
+            .checked_sub(1)
+            .map(|i| self.sections[i])
+            .filter(|&at| at > after)
     }
 
     /// The earliest break of at least `level` in `(after, up_to]` outside the glued ranges.

@@ -3,7 +3,7 @@
 //! From a chunk's start, the furthest end that fits is found; among the breaks up to there the
 //! highest level wins, and the furthest break of that level is taken (none after a heading
 //! while another is there, see `breaks`; a cut inside a sentence leaves no tiny tail, see
-//! `tails`). Chunks are trimmed of surrounding whitespace (but for a first line's indentation
+//! `tails`), but a chunk at least half full ends where a section begins in it. Chunks are trimmed of surrounding whitespace (but for a first line's indentation
 //! in code). With overlap the next chunk starts at a word start inside the
 //! previous chunk's tail, but its end is always chosen past the previous chunk's end. The
 //! overlap stops at the last boundary ([`Barriers`]) before the new content, and after the
@@ -133,6 +133,15 @@ fn chunk_end(
     // A heading's marker is no chunk of its own: a heading of one word larger than the chunk
     // (Thai, written without spaces) is cut inside that word, its marker kept with it.
     let best = best.filter(|&(at, _)| !is_heading_marker(&text[start..at]));
+    // A chunk at least half full when a section begins in it ends there, rather than with the
+    // section's heading and first words, which the next chunk would repeat (and a section
+    // filter would find in this one).
+    if let Some((at, _)) = best
+        && let Some(section) = breaks.section_start(bound, at)
+        && sizer.size(&text[start..section]).saturating_mul(2) >= size
+    {
+        return (section, false);
+    }
     match best {
         Some((at, WORD)) => {
             let cut = Cut {

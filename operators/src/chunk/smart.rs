@@ -3,7 +3,9 @@
 //! In order:
 //! 1. the whole document fits in `size` → `recursive` (one chunk);
 //! 2. at least 2 pages of similar size (coefficient of variation of the page sizes <= 0.5)
-//!    and fewer headings (levels 1–3) than pages → `by_page`;
+//!    and fewer than 2 headings (levels 1–3), or at most one per 4 pages → `by_page` (a
+//!    manual with a heading every page or two reads by its sections, which pages cut
+//!    mid-sentence);
 //! 3. at least 2 headings at levels 1–3 → `by_heading`, at the shallowest level whose median
 //!    section fits in `size` (else level 3: oversized sections fall back to recursive);
 //! 4. otherwise → `recursive`.
@@ -18,6 +20,8 @@ use crate::model::{ElementKind, ParsedDocument};
 
 /// Coefficient of variation of page sizes up to which pages count as uniform.
 const UNIFORM_PAGES: f64 = 0.5;
+/// Fewest pages per heading for pages to be the better unit (with 2 headings or more).
+const PAGES_PER_HEADING: usize = 4;
 
 pub(super) struct Decision {
     pub strategy: Strategy,
@@ -84,7 +88,8 @@ pub(super) fn decide(
                 "{} pages of {mean:.0} {unit} on average (coefficient of variation {cv:.2})",
                 pages.len()
             );
-            if cv <= UNIFORM_PAGES && headings < pages.len() {
+            let few_headings = headings < 2 || headings * PAGES_PER_HEADING <= pages.len();
+            if cv <= UNIFORM_PAGES && few_headings {
                 reasons.insert(0, format!("{figures}: pages are uniform"));
                 reasons.insert(
                     1,

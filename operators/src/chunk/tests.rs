@@ -727,6 +727,27 @@ fn smart_picks_per_document() {
     assert_eq!(pick(&parsed("f.txt", &long_flat)), "recursive");
     let page = "Words on a page that go on for a while. ";
     assert_eq!(pick(&paged(&[page, page, page, page])), "by_page");
+    // A manual with a heading every other page reads by its sections (pages cut its
+    // sentences); one with a heading every 4 pages, by its pages.
+    let manual = |every: u32| {
+        let parts: Vec<(ElementKind, &str, u32)> = (1..=8)
+            .flat_map(|page| {
+                let heading =
+                    (page % every == 1).then_some((ElementKind::Heading, "## Section", page));
+                heading
+                    .into_iter()
+                    .chain([(ElementKind::Paragraph, page_text(), page)])
+            })
+            .collect();
+        paged_elements(&parts)
+    };
+    assert_eq!(pick(&manual(2)), "by_heading");
+    assert_eq!(pick(&manual(4)), "by_page");
+}
+
+/// A page's worth of running text for [`smart_picks_per_document`].
+fn page_text() -> &'static str {
+    "Words on a page that go on for a while and then some."
 }
 
 const CONTROL_FLOW: &str = "# Control Flow\n\nThe most common constructs that let you control the flow of execution of Rust\ncode are `if` expressions and loops.\n\n## `if` Expressions\n\nAn `if` expression allows you to branch your code depending on conditions. You\nprovide a condition and then state, \"If this condition is met, run this block\nof code. If the condition is not met, do not run this block of code.\"\n";

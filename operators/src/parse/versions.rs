@@ -54,7 +54,10 @@ pub const SHARED_VERSION: u32 = 13;
 ///   before the lines of the chapter above; a chapter number in a column of labels joins its
 ///   entry without a full stop (`6 Image files . . . 25`, not `6. Image files`).
 /// - PDF 17: a paragraph that fills a page and goes on to the next is one paragraph over the
-///   three pages (its third page's words began a paragraph of their own).
+///   three pages (its third page's words began a paragraph of their own). A justified line's
+///   last word set apart by a stretched space makes no column gutter (R-data's `read.socket,`
+///   was read after the lines and heading under it), and a line that comes in segments goes on
+///   to the next line as one segment does (the next line began a paragraph of its own).
 /// - Markdown 14: a list of three items or more, each only links to headings of the page
 ///   (`- [Install](#install)`), is a table of contents: `contents_entry` elements, not list
 ///   items.

@@ -72,7 +72,7 @@ fn order(segs: &[Segment], ids: Vec<usize>, out: &mut Vec<usize>, depth: usize) 
     let mut group_has_gutter = false;
     for band in bands {
         let own = split_columns(segs, &band, gutter);
-        let band_alone = own.len() > 1;
+        let band_alone = own.len() > 1 && !word_set_apart(segs, &own);
         if let Some(last) = groups.last_mut() {
             let mut union = last.clone();
             union.extend(&band);
@@ -277,6 +277,28 @@ fn labels_beside(segs: &[Segment], columns: &[Vec<usize>]) -> bool {
 /// Whether `left` stands on the baseline of one of `lines` (a term or label to their left).
 fn beside_a_line_of(segs: &[Segment], left: &Segment, lines: &[usize]) -> bool {
     (lines.iter()).any(|&i| (segs[i].y - left.y).abs() <= 0.3 * left.size)
+}
+
+/// Widest gap, in font sizes, before a line's last word that a justified line may stretch its
+/// space to.
+const STRETCHED_SPACE: f32 = 1.2;
+
+/// Whether a band's `columns` (as [`split_columns`] gives them) are one line whose last word
+/// stands apart from the rest by a stretched space (texinfo's `make.socket, read.socket,`
+/// in a justified line): no gutter, which would make the lines under it a column read before
+/// that word.
+fn word_set_apart(segs: &[Segment], columns: &[Vec<usize>]) -> bool {
+    let [line, word] = columns else {
+        return false;
+    };
+    let (&[l], &[w]) = (line.as_slice(), word.as_slice()) else {
+        return false;
+    };
+    let (line, word) = (&segs[l], &segs[w]);
+    (line.y - word.y).abs() <= 0.3 * line.size
+        && word.x0 - line.x1 <= STRETCHED_SPACE * line.size
+        && !word.text.trim().contains(char::is_whitespace)
+        && line.text.trim().contains(char::is_whitespace)
 }
 
 /// Splits at vertical gaps at least `gutter` wide that no segment crosses; left to right.
@@ -575,6 +597,71 @@ mod tests {
                 "5",
                 "Binary files . . . 24",
                 "5.1 Binary data formats . . . 24"
+            ]
+        );
+    }
+
+    /// A justified line whose last word stands apart by a stretched space (R-data's
+    /// `make.socket, read.socket,`) made a gutter: the shorter lines and the heading under it
+    /// were read as a column before that word, which landed after the heading.
+    #[test]
+    fn a_word_set_apart_at_a_lines_end_is_no_column() {
+        let segs = vec![
+            seg(
+                "the use of Web caches, so these functions may be more useful",
+                90.0,
+                522.0,
+                236.6,
+            ),
+            seg(
+                "For new projects it is suggested that socket connections are used.",
+                90.0,
+                440.1,
+                249.7,
+            ),
+            seg(
+                "The earlier low-level interface is given by functions make.socket,",
+                104.9,
+                447.6,
+                265.9,
+            ),
+            seg("read.socket,", 456.0, 522.0, 265.9),
+            seg("write.socket and close.socket.", 90.0, 255.3, 279.0),
+            seg("8.2 Using download.file", 90.0, 260.3, 307.9),
+            seg(
+                "Function download.file is provided to read a file from a Web resource",
+                90.0,
+                522.0,
+                327.0,
+            ),
+        ];
+        let order = texts(&segs);
+        assert_eq!(
+            order[3..6],
+            [
+                "read.socket,",
+                "write.socket and close.socket.",
+                "8.2 Using download.file"
+            ]
+        );
+        // Two columns whose lines align keep their gutter.
+        let segs = vec![
+            seg("left column text that runs", 50.0, 280.0, 100.0),
+            seg("right column text that runs", 300.0, 530.0, 100.0),
+            seg("on in the left column", 50.0, 280.0, 112.0),
+            seg("on in the right column", 300.0, 530.0, 112.0),
+            seg("and ends.", 50.0, 120.0, 124.0),
+            seg("and ends.", 300.0, 370.0, 124.0),
+        ];
+        assert_eq!(
+            texts(&segs),
+            [
+                "left column text that runs",
+                "on in the left column",
+                "and ends.",
+                "right column text that runs",
+                "on in the right column",
+                "and ends."
             ]
         );
     }

@@ -312,6 +312,9 @@ pub(crate) fn paragraphs(lines: &[&Segment]) -> Vec<Paragraph> {
     let displays = display::displays(lines);
     let mut out: Vec<Paragraph> = Vec::new();
     let mut prev: Option<&Segment> = None;
+    // The left edge of the line `prev` ends: a line may come in segments, its last word set
+    // apart by a stretched space.
+    let mut line_left = f32::INFINITY;
     let mut open = Open {
         left: 0.0,
         right: 0.0,
@@ -340,9 +343,25 @@ pub(crate) fn paragraphs(lines: &[&Segment]) -> Vec<Paragraph> {
                         .then(|| column_left(lines, i - 1)),
                     next_rtl: bidi::mostly_rtl(std::iter::once(line.text.as_str())),
                 };
+                let whole_line;
+                let p = if line_left < p.x0 {
+                    whole_line = Segment {
+                        x0: line_left,
+                        ..p.clone()
+                    };
+                    &whole_line
+                } else {
+                    p
+                };
                 breaks(p, line, pitch, open, known) || opens_footnote(line, body)
             }
         };
+        let same_line = prev.is_some_and(|p| {
+            (line.y - p.y).abs() <= 0.3 * p.size.max(line.size) && line.x0 >= p.x1 - 0.5 * p.size
+        });
+        if new || !same_line {
+            line_left = line.x0;
+        }
         if new {
             out.push(Paragraph {
                 text: String::new(),
@@ -390,6 +409,31 @@ mod tests {
 
     fn line(text: &str, x0: f32, x1: f32, y: f32) -> Segment {
         Segment::plain(text, x0, x1, y)
+    }
+
+    /// A line that comes in two segments (its last word set apart by a stretched space) goes
+    /// on to the next line as a line of one segment does: the next line, under the line's
+    /// start and not its last word, began a paragraph of its own.
+    #[test]
+    fn a_line_in_two_segments_goes_on_to_the_next() {
+        let lines = [
+            line(
+                "The earlier low-level interface is given by functions make.socket,",
+                104.9,
+                447.6,
+                265.9,
+            ),
+            line("read.socket,", 456.0, 522.0, 265.9),
+            line("write.socket and close.socket.", 90.0, 255.3, 279.0),
+        ];
+        let refs: Vec<&Segment> = lines.iter().collect();
+        let texts: Vec<String> = paragraphs(&refs).into_iter().map(|p| p.text).collect();
+        assert_eq!(
+            texts,
+            [
+                "The earlier low-level interface is given by functions make.socket, read.socket, write.socket and close.socket."
+            ]
+        );
     }
 
     #[test]
