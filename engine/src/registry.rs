@@ -142,7 +142,8 @@ fn schema_of<T: JsonSchema>(generator: &mut SchemaGenerator) -> Schema {
 ///    chunk at least half full ends where a section begins in it (it ended with the heading
 ///    and first words, which the next chunk repeated); `smart` picks `by_page` only with fewer
 ///    than 2 headings or at most one per 4 pages (a manual with a heading every page or two
-///    was chunked by page, its sentences cut at page ends).
+///    was chunked by page, its sentences cut at page ends); `semantic` ends no group inside a
+///    sentence (before a line's run of figures without letters, a segment of its own).
 const CHUNKERS_VERSION: u32 = 13;
 
 /// Every operator, in the order the documentation lists them.

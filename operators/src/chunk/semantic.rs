@@ -5,13 +5,14 @@
 //! paragraph, list item or quote; a code block is one sentence, fences and all. Every sentence
 //! is embedded; the distance between neighbours is `1 - cosine`. Where a distance is above the
 //! configured percentile of all the document's distances, a group of sentences ends (never
-//! between a heading and its section's first content). Each group is one chunk when it fits in
+//! between a heading and its section's first content, nor inside a sentence). Each group is one chunk when it fits in
 //! `size`, and is split by the recursive splitter otherwise, so `size` stays a maximum.
 //! Sentences without words (a rule) embed to the zero vector: no breakpoint is placed next to
 //! them.
 
 use super::ChunkError;
 use super::annotate::ElementIndex;
+use super::debug;
 use super::headings;
 use super::sizer::{Sizer, WordSizer};
 use super::softbreak;
@@ -70,7 +71,9 @@ pub(super) fn run(
     known.sort_by(f32::total_cmp);
     let threshold = percentile_of(&known, percentile);
     // No group ends between a heading and its section's first content.
-    // Nor after a sentence that announces what follows ("For example:").
+    // Nor after a sentence that announces what follows ("For example:"), nor inside a
+    // sentence (before a run of numbers without letters in a line, which is a segment of its
+    // own).
     let breakpoints: Vec<bool> = distances
         .iter()
         .zip(sentences.windows(2))
@@ -79,6 +82,7 @@ pub(super) fn run(
             matches!((d, threshold), (Some(d), Some(t)) if *d > t)
                 && headings::holding(&work.glued, next).is_none()
                 && !text[s..e].trim_end().ends_with(':')
+                && !debug::ends_mid_sentence(text, &elements, e)
         })
         .collect();
     let span = |first: usize, last: usize| &text[sentences[first].1[0]..sentences[last].1[1]];

@@ -1038,6 +1038,30 @@ fn semantic_groups_keep_a_heading_with_its_text() {
     );
 }
 
+/// A run of numbers without letters in a line (an estimate's row of figures) is a sentence
+/// segment of its own, and a semantic group ended right before it, inside the line, though
+/// the whole text fit in one chunk.
+#[test]
+fn semantic_groups_end_at_sentence_ends_only() {
+    let md = "Pipe assembly tubes of 89 mm | 1,89 | 1 786,04 | 384,74 | 46 319,04 | 38 550,75 | 5 303,17 | 99,9 | 188,81\n\n\
+              Pipe assembly tubes are welded. Pipe assembly tubes are tested.\n";
+    let doc = parsed("e.md", md);
+    let strategy = Strategy::Semantic {
+        percentile: 0.0,
+        embedder: Arc::new(HashEmbedder::new(256)),
+    };
+    let set = chunker(strategy, settings(500, 0, Unit::Chars))
+        .chunk(&doc)
+        .unwrap();
+    let first_line = md.lines().next().unwrap();
+    assert!(
+        set.chunks.iter().any(|c| c.text == first_line),
+        "{:?}",
+        texts(&set)
+    );
+    assert_eq!(set.debug.unwrap().mid_sentence_ends, 0);
+}
+
 #[test]
 fn wrapped_lines_give_way_to_sentence_ends_and_hard_breaks_do_not() {
     let split = |md: &str| {
