@@ -143,7 +143,8 @@ fn schema_of<T: JsonSchema>(generator: &mut SchemaGenerator) -> Schema {
 ///    and first words, which the next chunk repeated); `smart` picks `by_page` only with fewer
 ///    than 2 headings or at most one per 4 pages (a manual with a heading every page or two
 ///    was chunked by page, its sentences cut at page ends); `semantic` ends no group inside a
-///    sentence (before a line's run of figures without letters, a segment of its own).
+///    sentence (before a line's run of figures without letters, a segment of its own);
+///    `embed_text` holds what links and images show, not their targets.
 const CHUNKERS_VERSION: u32 = 13;
 
 /// Every operator, in the order the documentation lists them.

@@ -254,7 +254,8 @@ pub struct Chunk {
     pub text: String,
     /// The text to embed when it differs from `text`: the document title and section path
     /// (`context_header`) and, for the continuation of a split table, its header row, followed
-    /// by `text`. Absent when `text` itself is what gets embedded.
+    /// by `text` with its links and images as what they show (`[text](url)` reads `text`).
+    /// Absent when `text` itself is what gets embedded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub embed_text: Option<String>,
     /// Byte range in the parsed document's `markdown`.

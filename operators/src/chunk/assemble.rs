@@ -3,6 +3,7 @@
 use super::annotate::{ChunkIds, ElementIndex};
 use super::config::Settings;
 use super::debug;
+use super::link_targets::without_link_targets;
 use super::markup::Visible;
 use super::sizer::{Sizer, is_word_char};
 use super::strategy::{HEADER_JOIN, Outcome, Piece};
@@ -148,19 +149,23 @@ pub(super) fn chunk_set(
                 .then(|| context_header(doc.title.as_deref(), &section))
                 .filter(|c| !c.is_empty())
                 .and_then(|c| fitted_header(c, room, sizer));
-            let embed_text = match (context, header) {
-                (None, None) => None,
-                (context, header) => {
+            // What links and images show is embedded, not their targets.
+            let shown = without_link_targets(chunk_text);
+            let embed_text = match (context, header, shown) {
+                (None, None, shown) => shown,
+                (context, header, shown) => {
                     let mut out = String::new();
                     if let Some(context) = context {
                         out.push_str(&context);
                         out.push_str(CONTEXT_JOIN);
                     }
                     if let Some(header) = header {
-                        out.push_str(header);
+                        out.push_str(
+                            &without_link_targets(header).unwrap_or_else(|| header.to_owned()),
+                        );
                         out.push_str(HEADER_JOIN);
                     }
-                    out.push_str(chunk_text);
+                    out.push_str(shown.as_deref().unwrap_or(chunk_text));
                     Some(out)
                 }
             };

@@ -38,6 +38,7 @@ mod config;
 mod contents;
 mod debug;
 mod headings;
+mod link_targets;
 mod markup;
 mod recursive;
 mod scan;
