@@ -1833,12 +1833,20 @@ fn html_target(path: &Path) -> anyhow::Result<()> {
 /// Without judgments: per query, the overlap and both top lists side by side, to judge by eye,
 /// under the names of the two systems.
 fn print_side_by_side(pair: &serde_json::Value, a_name: &str, b_name: &str) {
-    for (query, lists) in pair["queries"].as_object().into_iter().flatten() {
+    let queries = pair["queries"].as_object().into_iter().flatten();
+    // The first column is as wide as its longest doc id (at least 40), so the second lines up.
+    let width = (queries.clone())
+        .flat_map(|(_, lists)| lists["a"].as_array().into_iter().flatten())
+        .map(|hit| text(hit).chars().count())
+        .chain([a_name.chars().count(), 40])
+        .max()
+        .unwrap_or(40);
+    for (query, lists) in queries {
         match lists["overlap"].as_f64() {
             Some(overlap) => outln!("  query {query}: Jaccard overlap {overlap:.2}"),
             None => outln!("  query {query}: no hits on either side"),
         }
-        outln!("    {:>2}  {:<40} {}", "#", a_name, b_name);
+        outln!("    {:>2}  {:<width$} {}", "#", a_name, b_name);
         let (a, b) = (lists["a"].as_array(), lists["b"].as_array());
         let rows = a.map_or(0, Vec::len).max(b.map_or(0, Vec::len));
         for row in 0..rows {
@@ -1847,7 +1855,7 @@ fn print_side_by_side(pair: &serde_json::Value, a_name: &str, b_name: &str) {
                     .map(|v| text(v).to_owned())
                     .unwrap_or_default()
             };
-            outln!("    {:>2}. {:<40} {}", row + 1, cell(a), cell(b));
+            outln!("    {:>2}. {:<width$} {}", row + 1, cell(a), cell(b));
         }
     }
 }
