@@ -57,7 +57,9 @@ pub const SHARED_VERSION: u32 = 13;
 ///   three pages (its third page's words began a paragraph of their own). A justified line's
 ///   last word set apart by a stretched space makes no column gutter (R-data's `read.socket,`
 ///   was read after the lines and heading under it), and a line that comes in segments goes on
-///   to the next line as one segment does (the next line began a paragraph of its own).
+///   to the next line as one segment does (the next line began a paragraph of its own). A
+///   running header or footer of three lines or more goes whole (TCPDF's web address, its
+///   third line, stayed on every page).
 /// - Markdown 14: a list of three items or more, each only links to headings of the page
 ///   (`- [Install](#install)`), is a table of contents: `contents_entry` elements, not list
 ///   items.

@@ -272,6 +272,51 @@ fn leave(pages: &mut HashMap<usize, usize>, page: usize) {
 /// For each page (segments and page height), the indices of lines that are running headers,
 /// footers or page numbers. Only documents of two pages or more have any.
 pub(crate) fn furniture(pages: &[(&[Segment], f32)]) -> Vec<Vec<usize>> {
+    let mut found = found_at_edges(pages, true);
+    if found.iter().all(Vec::is_empty) {
+        return found;
+    }
+    // A running header or footer of more lines than an edge's candidates (TCPDF's title,
+    // author and web address) leaves its last lines at the new edges: they are looked at
+    // again, for text that repeats (a lone number there is the body's: a code line's, a list
+    // item's).
+    let rest: Vec<(Vec<usize>, Vec<Segment>, f32)> = pages
+        .iter()
+        .zip(&found)
+        .map(|((segs, height), gone)| {
+            let kept: Vec<usize> = (0..segs.len())
+                .filter(|i| gone.binary_search(i).is_err())
+                .collect();
+            let segs = kept.iter().map(|&i| segs[i].clone()).collect();
+            (kept, segs, *height)
+        })
+        .collect();
+    let views: Vec<(&[Segment], f32)> = rest
+        .iter()
+        .map(|(_, segs, h)| (segs.as_slice(), *h))
+        .collect();
+    let again = found_at_edges(&views, false);
+    for (((lines, (kept, _, _)), again), (segs, _)) in
+        found.iter_mut().zip(&rest).zip(again).zip(pages)
+    {
+        let close = |i: usize| {
+            let line = &segs[i];
+            (lines.iter())
+                .any(|&f| (segs[f].y - line.y).abs() <= ATTACHED * segs[f].size.max(line.size))
+        };
+        let more: Vec<usize> = (again.into_iter())
+            .map(|i| kept[i])
+            .filter(|&i| close(i))
+            .collect();
+        lines.extend(more);
+        lines.sort_unstable();
+    }
+    found
+}
+
+/// [`furniture`]'s lines among the edge lines of `pages`: text that repeats, and lone page
+/// numbers when `page_numbers`.
+fn found_at_edges(pages: &[(&[Segment], f32)], page_numbers: bool) -> Vec<Vec<usize>> {
     let n = pages.len();
     if n < 2 {
         return vec![Vec::new(); n];
@@ -390,7 +435,8 @@ pub(crate) fn furniture(pages: &[(&[Segment], f32)]) -> Vec<Vec<usize>> {
                 .enumerate()
                 .filter(|&(c, cand)| {
                     repeated.contains(&(p, c))
-                        || (is_page_number(&page.0[cand.seg].text)
+                        || (page_numbers
+                            && is_page_number(&page.0[cand.seg].text)
                             && (cand.alone || !cand.attached))
                 })
                 .map(|(_, cand)| cand.seg)
@@ -442,6 +488,30 @@ mod tests {
         assert_eq!(found, vec![vec![0, 3], vec![0, 2], vec![2]]);
         let single = [(&p1[..], 800.0)];
         assert_eq!(furniture(&single), vec![Vec::<usize>::new()]);
+    }
+
+    /// TCPDF's running header is three lines (title, author, web address): the third stood on
+    /// every page as body text. A lone number the footer's removal leaves at the edge (a code
+    /// line's) stays.
+    #[test]
+    fn a_running_header_of_three_lines_goes_whole() {
+        let body = "A body line of the page, long enough to be the text most of it is set in.";
+        let pages: Vec<Vec<Segment>> = (1..=4)
+            .map(|n| {
+                vec![
+                    seg("TCPDF Example 055", 25.1),
+                    seg("by Nicola Asuni - Tecnick.com", 37.7),
+                    seg("www.tcpdf.org", 50.2),
+                    seg(body, 120.0),
+                    seg(body, 600.0),
+                    seg(&(40 + n).to_string(), 700.0 + 7.0 * n as f32),
+                    seg("Powered by TCPDF", 790.0),
+                    seg(&n.to_string(), 805.0),
+                ]
+            })
+            .collect();
+        let views: Vec<(&[Segment], f32)> = pages.iter().map(|p| (&p[..], 841.9)).collect();
+        assert_eq!(furniture(&views), vec![vec![0, 1, 2, 6, 7]; 4]);
     }
 
     /// LaTeX sets the page number on A4 83% down the page, 30 points under the text: a page
