@@ -191,7 +191,7 @@ impl FileSource {
             return Err(too_large());
         }
         let mut bytes = Vec::new();
-        file.take(self.max_bytes + 1)
+        file.take(self.max_bytes.saturating_add(1))
             .read_to_end(&mut bytes)
             .map_err(|err| format!("cannot read: {err}"))?;
         if bytes.len() as u64 > self.max_bytes {
@@ -584,6 +584,19 @@ mod tests {
         let events = scan_all(&mut source);
         assert_eq!(ids(&events), vec!["docs/a.md"]);
         assert_eq!(events.len(), 1, "nothing said of `private`: {events:?}");
+    }
+
+    /// The largest `max_bytes` a pipeline can give (u64::MAX) overflowed the read's bound and
+    /// panicked: the whole source failed.
+    #[test]
+    fn the_largest_max_bytes_reads_files() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join("a.md"), "a").unwrap();
+        let mut cfg = config("root");
+        cfg.path = dir.path().display().to_string();
+        cfg.max_bytes = u64::MAX;
+        let mut source = FileSource::new(&cfg, Path::new("/")).unwrap();
+        assert_eq!(ids(&scan_all(&mut source)), vec!["a.md"]);
     }
 
     /// A pattern without a `/` names a file or folder at any depth, as in `.gitignore`:

@@ -199,7 +199,10 @@ fn read_bounded_line(
     limit: u64,
 ) -> std::io::Result<(bool, u64)> {
     buf.clear();
-    let read = reader.by_ref().take(limit + 1).read_until(b'\n', buf)? as u64;
+    let read = reader
+        .by_ref()
+        .take(limit.saturating_add(1))
+        .read_until(b'\n', buf)? as u64;
     if read == 0 {
         return Ok((false, 0));
     }
@@ -327,6 +330,17 @@ mod tests {
             max_line_bytes: 100,
             id_prefix: String::new(),
         }
+    }
+
+    /// The largest `max_line_bytes` a pipeline can give (u64::MAX) overflowed the read's
+    /// bound and panicked: the whole source failed.
+    #[test]
+    fn the_largest_line_limit_reads_lines() {
+        let mut reader = std::io::Cursor::new(b"{\"_id\": \"a\"}\n".to_vec());
+        let mut buf = Vec::new();
+        let (read, length) = read_bounded_line(&mut reader, &mut buf, u64::MAX).unwrap();
+        assert!(read);
+        assert_eq!(length, 13);
     }
 
     fn scan(text: &str) -> Vec<SourceEvent> {
