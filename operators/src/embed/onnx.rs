@@ -67,7 +67,8 @@ pub struct OnnxConfig {
     #[serde(default = "default_batch_size")]
     #[schemars(range(min = 1, max = 4096))]
     pub batch_size: usize,
-    /// onnxruntime intra-op threads (0: one per core; at most 256).
+    /// onnxruntime intra-op threads (0: one per core; at most 256, and never more than the
+    /// cores).
     #[serde(default)]
     #[schemars(range(max = 256))]
     pub threads: usize,
@@ -500,11 +501,14 @@ impl OnnxEmbedder {
             }))
             .map_err(|err| EmbedError::new(format!("cannot set truncation: {err}")))?;
 
+        // More threads than cores only take turns (256 on 2 cores ran 100 times slower, and
+        // a stop waited minutes for the batch in flight).
+        let cores = std::thread::available_parallelism()
+            .map(usize::from)
+            .unwrap_or(1);
         let threads = match config.threads {
-            0 => std::thread::available_parallelism()
-                .map(usize::from)
-                .unwrap_or(1),
-            n => n,
+            0 => cores,
+            n => n.min(cores),
         };
         let onnx_error = |err: ort::Error<ort::session::builder::SessionBuilder>| {
             EmbedError::new(format!("cannot configure onnxruntime: {err}"))
