@@ -501,15 +501,10 @@ impl OnnxEmbedder {
             }))
             .map_err(|err| EmbedError::new(format!("cannot set truncation: {err}")))?;
 
-        // More threads than cores only take turns (256 on 2 cores ran 100 times slower, and
-        // a stop waited minutes for the batch in flight).
         let cores = std::thread::available_parallelism()
             .map(usize::from)
             .unwrap_or(1);
-        let threads = match config.threads {
-            0 => cores,
-            n => n.min(cores),
-        };
+        let threads = intra_threads(config.threads, cores);
         let onnx_error = |err: ort::Error<ort::session::builder::SessionBuilder>| {
             EmbedError::new(format!("cannot configure onnxruntime: {err}"))
         };
@@ -827,9 +822,26 @@ impl Embedder for OnnxEmbedder {
     }
 }
 
+/// The intra-op threads for `threads` asked on a machine of `cores`: one per core for 0, and
+/// never more than the cores (more only take turns: 256 on 2 cores ran 100 times slower, and
+/// a stop waited minutes for the batch in flight).
+fn intra_threads(threads: usize, cores: usize) -> usize {
+    match threads {
+        0 => cores,
+        n => n.min(cores),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn threads_never_outnumber_the_cores() {
+        assert_eq!(intra_threads(0, 8), 8);
+        assert_eq!(intra_threads(2, 8), 2);
+        assert_eq!(intra_threads(256, 2), 2);
+    }
 
     /// The repository root (models/ and tests/fixtures/ live there).
     fn root() -> PathBuf {
