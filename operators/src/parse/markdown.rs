@@ -27,7 +27,7 @@ pub(super) fn parse(source: String) -> Result<Parsed, ParseError> {
         });
     }
     let markdown = markdown_clean::clean(body, options());
-    let mut elements = Walker::new(&markdown).run().ok_or_else(too_many_elements)?;
+    let mut elements = Walker::new(&markdown).run()?;
     markdown_contents::mark(&markdown, &mut elements);
     Ok(Parsed {
         markdown,
@@ -255,11 +255,11 @@ impl<'a> Walker<'a> {
     }
 
     /// The elements; `None` past [`MAX_ELEMENTS`] (the walk stops there).
-    fn run(mut self) -> Option<Vec<Element>> {
+    fn run(mut self) -> Result<Vec<Element>, ParseError> {
         let parser = Parser::new_ext(self.markdown, options()).into_offset_iter();
         for (event, range) in parser {
             if self.slots.len() > MAX_ELEMENTS {
-                return None;
+                return Err(too_many_elements());
             }
             match event {
                 Event::Start(tag) => self.start(tag, &range),
@@ -298,7 +298,8 @@ impl<'a> Walker<'a> {
         while let Some(frame) = self.pop() {
             self.close(frame);
         }
-        Some(self.slots.into_iter().flatten().collect())
+        self.sections.check()?;
+        Ok(self.slots.into_iter().flatten().collect())
     }
 
     fn start(&mut self, tag: Tag<'_>, range: &std::ops::Range<usize>) {
@@ -567,7 +568,7 @@ impl<'a> Walker<'a> {
     }
 
     /// Texts of the headings in force, outermost first.
-    fn section(&self) -> Vec<String> {
+    fn section(&mut self) -> Vec<String> {
         self.sections.path()
     }
 

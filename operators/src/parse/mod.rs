@@ -696,6 +696,37 @@ mod tests {
         }
     }
 
+    /// Every element carries its section path: 900,000 paragraphs under six headings of 200
+    /// characters took 3.8 GB to parse (a 2.7 MB file), and their checkpoint could not be
+    /// read back. Past [`render::MAX_SECTION_PATH_BYTES`] of paths the document is refused,
+    /// before its paths take more.
+    #[test]
+    fn section_paths_past_their_budget_refuse_the_document() {
+        let headings: String = (1..=6)
+            .map(|level| format!("{} {}\n\n", "#".repeat(level), "long heading ".repeat(20)))
+            .collect();
+        let paragraphs = "a\n\n".repeat(60_000);
+        let md = format!("{headings}{paragraphs}");
+        let html = format!(
+            "<html><body>{}{}</body></html>",
+            (1..=6)
+                .map(|level| format!("<h{level}>{}</h{level}>", "long heading ".repeat(20)))
+                .collect::<String>(),
+            "<p>a</p>".repeat(60_000)
+        );
+        for (name, bytes) in [("a.md", md.as_bytes()), ("a.html", html.as_bytes())] {
+            let err = parse(&doc(name, bytes), &ParseConfig::default()).unwrap_err();
+            assert!(
+                matches!(err, ParseError::TooLarge { .. })
+                    && err.to_string().contains("section paths"),
+                "{name}: {err}"
+            );
+        }
+        // Short headings over as many paragraphs are no trouble.
+        let md = format!("# Short\n\n{paragraphs}");
+        assert!(parse(&doc("b.md", md.as_bytes()), &ParseConfig::default()).is_ok());
+    }
+
     /// A JSON lines record's title and extra fields are bounded as the content's metadata is:
     /// a 6 MB field was copied into each of a document's chunks (13 GB for one record).
     #[test]

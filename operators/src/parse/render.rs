@@ -41,6 +41,8 @@ pub(crate) enum Block {
 #[derive(Debug, Default)]
 pub(crate) struct Sections {
     headings: Vec<(u8, String)>,
+    /// Bytes of the section paths handed out so far.
+    given: usize,
 }
 
 impl Sections {
@@ -57,11 +59,35 @@ impl Sections {
         above
     }
 
-    /// Texts of the headings in force, outermost first.
-    pub(crate) fn path(&self) -> Vec<String> {
+    /// Texts of the headings in force, outermost first; none once the paths handed out pass
+    /// [`MAX_SECTION_PATH_BYTES`] (the document is then refused, see [`Sections::check`]).
+    pub(crate) fn path(&mut self) -> Vec<String> {
+        if self.given > MAX_SECTION_PATH_BYTES {
+            return Vec::new();
+        }
+        self.given += self.headings.iter().map(|(_, t)| t.len()).sum::<usize>();
         self.headings.iter().map(|(_, t)| t.clone()).collect()
     }
+
+    /// The error of a document whose elements' section paths passed
+    /// [`MAX_SECTION_PATH_BYTES`].
+    pub(crate) fn check(&self) -> Result<(), super::ParseError> {
+        if self.given <= MAX_SECTION_PATH_BYTES {
+            return Ok(());
+        }
+        Err(super::ParseError::TooLarge {
+            detail: format!(
+                "the section paths of the document's elements (the headings above each paragraph, item and row) come to more than {} MiB: too many elements under headings that long; split the document or shorten its headings",
+                MAX_SECTION_PATH_BYTES >> 20
+            ),
+        })
+    }
 }
+
+/// The most bytes of section paths a document's elements may carry in all: each element
+/// carries its own copy, and 900,000 paragraphs under six headings of 200 characters took
+/// 3.8 GB to parse, and a checkpoint too large to read back.
+pub(crate) const MAX_SECTION_PATH_BYTES: usize = 64 << 20;
 
 /// The most characters a heading contributes to the section paths of the elements under it.
 /// Every element carries its section path, so an uncapped heading of a megabyte would be
@@ -509,7 +535,8 @@ impl Renderer {
         };
         inner.extend(blocks);
         self.warnings.append(&mut inner.warnings);
-        let (md, elements) = inner.finish();
+        // A quote's own renderer has no headings above its blocks: no section paths.
+        let (md, elements) = inner.into_parts();
         let text = elements
             .iter()
             .map(|e| match e.checked {
@@ -556,8 +583,15 @@ impl Renderer {
         self.elements.push(element);
     }
 
-    /// The Markdown (ending in a newline when not empty) and the elements.
-    pub(crate) fn finish(mut self) -> (String, Vec<Element>) {
+    /// The Markdown (ending in a newline when not empty) and the elements; an error when
+    /// their section paths passed [`MAX_SECTION_PATH_BYTES`].
+    pub(crate) fn finish(self) -> Result<(String, Vec<Element>), super::ParseError> {
+        self.sections.check()?;
+        Ok(self.into_parts())
+    }
+
+    /// The Markdown (ending in a newline when not empty) and the elements, as they are.
+    fn into_parts(mut self) -> (String, Vec<Element>) {
         if !self.markdown.is_empty() {
             self.markdown.push('\n');
         }
@@ -710,7 +744,7 @@ mod tests {
     fn render(blocks: Vec<Block>) -> (String, Vec<Element>) {
         let mut r = Renderer::new();
         r.extend(blocks);
-        r.finish()
+        r.finish().unwrap()
     }
 
     #[test]
@@ -968,7 +1002,7 @@ mod tests {
         let mut r = Renderer::new();
         r.push(Block::Table(rows));
         assert_eq!(r.take_warnings().len(), 1);
-        let (md, els) = r.finish();
+        let (md, els) = r.finish().unwrap();
         assert!(md.len() < 20_000, "{}", md.len());
         assert!(els.iter().all(|e| e.kind == ElementKind::Paragraph));
         assert_eq!(els.len(), 1 + MAX_TABLE_CELLS / 1000);
@@ -1001,7 +1035,7 @@ mod tests {
         let mut r = Renderer::new();
         r.push(Block::Table(form));
         assert!(r.take_warnings().is_empty());
-        let (md, els) = r.finish();
+        let (md, els) = r.finish().unwrap();
         assert!(els.iter().all(|e| e.kind == ElementKind::Paragraph));
         let texts: Vec<&str> = els.iter().map(|e| e.text.as_str()).collect();
         assert_eq!(

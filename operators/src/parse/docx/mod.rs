@@ -82,7 +82,7 @@ pub(super) fn parse(bytes: &[u8]) -> Result<Parsed, ParseError> {
     };
     warnings.extend(renderer.take_warnings());
     warnings.extend(archive.take_warnings());
-    let (markdown, elements) = renderer.finish();
+    let (markdown, elements) = renderer.finish()?;
     Ok(Parsed {
         markdown,
         elements,

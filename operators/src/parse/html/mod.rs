@@ -52,7 +52,7 @@ pub(super) fn parse(bytes: &[u8]) -> Result<Parsed, ParseError> {
         }
     }
     let rendered = renderer.take_warnings();
-    let (markdown, elements) = renderer.finish();
+    let (markdown, elements) = renderer.finish()?;
     let mut metadata = metadata(&html);
     metadata.insert("encoding".into(), decoded.encoding.into());
     Ok(Parsed {
