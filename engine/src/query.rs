@@ -90,6 +90,20 @@ fn legacy_index_dir(pipeline: &Pipeline, step: &str) -> PathBuf {
     pipeline.store.join("indexes").join(step)
 }
 
+/// Most bytes of a query text that are embedded: far more than a model reads (the default
+/// one, 512 tokens), so a long query's vector is the same, and a 10 MB query no longer took
+/// 1 GB to tokenize.
+const MAX_EMBEDDED_QUERY_BYTES: usize = 64 * 1024;
+
+/// The start of `text` that is embedded, cut at a character boundary.
+fn embedded_part(text: &str) -> &str {
+    let mut end = text.len().min(MAX_EMBEDDED_QUERY_BYTES);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
 /// A pipeline name as one folder name: itself when it is plain, else a hash of it. A name
 /// spelled like a hash (`p-` and 16 hex digits) is hashed too, so that it cannot take the folder
 /// of another name's hash, and with it that pipeline's indexes.
@@ -269,6 +283,7 @@ impl Searcher {
     /// The query's embedding by the branch's provider (with its query prefix). A provider
     /// that makes it wait (a slow reply, a retry) says so on stderr, once.
     pub fn embed_query(&mut self, text: &str) -> anyhow::Result<Vec<f32>> {
+        let text = embedded_part(text);
         let step = self.step.clone();
         let note = |note: &str| errln!("note: {}", crate::stdout::visible(note));
         let vector = self
@@ -645,6 +660,16 @@ mod tests {
     use operators::embed::{EmbedConfig, HttpConfig};
 
     use super::*;
+
+    #[test]
+    fn a_long_query_is_embedded_from_its_start() {
+        assert_eq!(embedded_part("short"), "short");
+        let long = "é".repeat(MAX_EMBEDDED_QUERY_BYTES);
+        let part = embedded_part(&long);
+        assert!(
+            part.len() <= MAX_EMBEDDED_QUERY_BYTES && part.len() + 2 > MAX_EMBEDDED_QUERY_BYTES
+        );
+    }
 
     /// A name spelled as another name's folder (`p-` and its hash) took that folder, and a
     /// pipeline so named replaced the other's documents in its indexes, without a word.
