@@ -70,6 +70,8 @@ pub const SHARED_VERSION: u32 = 13;
 ///   links name a heading of the page (as GitHub, pandoc or mkdocs spell anchors) or an id its
 ///   source gives (`{#id}`, `id="…"`), and then as a whole: links to `#` or to headings that
 ///   are not there made one, and a list with one item of text was cut into entries and items.
+/// - DOCX 14: a main part without a document body (its relationship names a relationships
+///   part, say) is a damaged document, not an empty one.
 /// - HTML 14: a list of three items or more whose every word is in links to anchors of the
 ///   page is a table of contents, its items `contents_entry` elements.
 /// - HTML 15: only when most of those links name an element of the page (an `id`, an `<a
@@ -86,7 +88,7 @@ pub fn format_version(format: Format) -> u32 {
         Format::Markdown => 15,
         Format::Html => 16,
         Format::Pdf => 17,
-        Format::Docx => 13,
+        Format::Docx => 14,
     }
 }
 

@@ -48,6 +48,13 @@ pub(super) fn parse(bytes: &[u8]) -> Result<Parsed, ParseError> {
         notes: Default::default(),
     };
     let mut main = body::read(&document, &cx);
+    // A main part that is no document (its relationship names `_rels/.rels` itself, say) read
+    // as an empty document, without a word.
+    if main.blocks.is_empty() && !has_body(&document) {
+        return Err(archive::damaged(&format!(
+            "{main_part} holds no document body (`<w:body>`): not a Word document"
+        )));
+    }
     let mut warnings = import(&mut archive, &parts, &mut main);
     if main.blocks.is_empty() && main.warning.is_some() {
         return Err(ParseError::Damaged {
@@ -252,6 +259,17 @@ fn note_id(head: &str) -> Option<String> {
     let inner = quoted.get(1..)?;
     let end = inner.find(quote)?;
     Some(inner[..end].to_string())
+}
+
+/// Whether a main document part has a `body` element (`<w:body>`, whatever its prefix).
+fn has_body(xml: &str) -> bool {
+    xml.split('<').skip(1).any(|tag| {
+        let name = tag
+            .split(|c: char| c.is_whitespace() || c == '>' || c == '/')
+            .next()
+            .unwrap_or_default();
+        name.rsplit(':').next() == Some("body")
+    })
 }
 
 #[cfg(test)]

@@ -67,6 +67,19 @@ fn broken_packages_are_clean_errors() {
     }
     let garbage = package(&[("word/document.xml", "<w:document><w:body></w:oops>")]);
     assert!(parse(&garbage).is_err());
+    // A main part that is no document (a relationships part) read as an empty document.
+    let rels = package(&[(
+        "word/document.xml",
+        r#"<?xml version="1.0"?><Relationships xmlns="x"><Relationship Id="r1" Target="a.xml"/></Relationships>"#,
+    )]);
+    let err = parse(&rels).unwrap_err().to_string();
+    assert!(err.contains("holds no document body"), "{err}");
+    // An empty document is one.
+    let empty = package(&[(
+        "word/document.xml",
+        r#"<w:document xmlns:w="x"><w:body><w:sectPr/></w:body></w:document>"#,
+    )]);
+    assert!(parse(&empty).is_ok());
 }
 
 #[test]
