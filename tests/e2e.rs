@@ -191,6 +191,18 @@ fn sources_take_no_input_and_others_need_one() {
             .any(|l| l.contains("pipeline.yaml:5:") && l.contains("missing key `input`")),
         "{text}"
     );
+    // Nor a bound on an input: the README said every step may set it.
+    let text = assert_invalid(
+        &format!(
+            "{HEADER}steps:\n  docs: {{ op: source.files, path: docs, channel_capacity: 8 }}\n  out: {{ op: sink.jsonl, input: docs, path: o.jsonl }}\n"
+        ),
+        4,
+        "unknown key `channel_capacity`",
+    );
+    assert!(
+        text.contains("`channel_capacity` bounds a step's input"),
+        "{text}"
+    );
 }
 
 #[test]

@@ -561,15 +561,19 @@ fn unknown_key(doc: &LocatedValue, object: &str, key: &str) -> Diagnostic {
         None => Vec::new(),
     };
     let at_step = path.as_ref().is_some_and(Vec::is_empty);
-    let hint = if key == "input"
+    let hint = if matches!(key, "input" | "channel_capacity")
         && at_step
         && op
             .and_then(registry::lookup)
             .is_some_and(OperatorInfo::is_source)
     {
         Some(format!(
-            "`{}` is a source and reads no input; remove `input`",
-            op.unwrap_or_default()
+            "`{}` is a source and reads no input{}; remove `{key}`",
+            op.unwrap_or_default(),
+            match key {
+                "channel_capacity" => " (`channel_capacity` bounds a step's input)",
+                _ => "",
+            }
         ))
     } else if let Some((picked, variants)) = settings.as_ref().and_then(|settings| {
         let picked = settings.picked_variant()?;
