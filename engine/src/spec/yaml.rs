@@ -678,6 +678,10 @@ fn syntax_message(text: &str, pos: Pos, info: &str) -> String {
     let mut message = format!("YAML syntax error: {info}");
     if info.contains("tabs disallowed") {
         message.push_str("; indent with spaces: YAML does not allow tabs for indentation");
+    } else if info.contains("recursion limit") {
+        message = format!(
+            "YAML syntax error: values nested too deep for the YAML reader; a pipeline nests {MAX_DEPTH} levels at most"
+        );
     } else if info.contains("unknown anchor") {
         let line = text
             .lines()
@@ -714,6 +718,18 @@ mod tests {
         let parsed = parse(text);
         assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
         parsed.doc.expect("a document")
+    }
+
+    /// 10,000 nested `[` gave only the reader's "recursion limit exceeded".
+    #[test]
+    fn nesting_past_the_readers_limit_says_how_deep_a_pipeline_may_nest() {
+        let text = format!("steps: {}{}\n", "[".repeat(10_000), "]".repeat(10_000));
+        let parsed = parse(&text);
+        let message = &parsed.errors[0].message;
+        assert!(
+            message.contains(&format!("nests {MAX_DEPTH} levels at most")),
+            "{message}"
+        );
     }
 
     #[test]
