@@ -278,8 +278,8 @@ pub(crate) fn furniture(pages: &[(&[Segment], f32)]) -> Vec<Vec<usize>> {
     }
     // A running header or footer of more lines than an edge's candidates (TCPDF's title,
     // author and web address) leaves its last lines at the new edges: they are looked at
-    // again, for text that repeats (a lone number there is the body's: a code line's, a list
-    // item's).
+    // again, for text that repeats, set close to the lines found (a lone number there is the
+    // body's: a code line's, a list item's; a line further in is the body's first).
     let rest: Vec<(Vec<usize>, Vec<Segment>, f32)> = pages
         .iter()
         .zip(&found)
