@@ -2,7 +2,7 @@
 //! running headers and footers, order, find tables, paragraphs, headings and lists, render.
 
 use crate::caught::catch_quietly;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::{Duration, Instant};
 
 use super::cmap_guard;
@@ -101,6 +101,10 @@ struct Read {
     /// Each page's number, its text in its main turn, and its text in other turns.
     segments: Vec<(u32, Side, Vec<Side>)>,
     warnings: Vec<String>,
+    /// Warnings of single pages, by what they say of the page (`{pages}` stands for which),
+    /// each with its pages: one warning each, not one a page (a truncated file of 20,000 pages
+    /// gave 25,000 of them).
+    page_warnings: BTreeMap<String, Vec<u32>>,
     /// Pages not read.
     failed: usize,
     unmapped: usize,
@@ -124,6 +128,23 @@ struct Read {
 }
 
 impl Read {
+    /// Notes `warning` (with `{pages}` for the page) of page `number`.
+    fn page_warning(&mut self, number: u32, warning: String) {
+        self.page_warnings.entry(warning).or_default().push(number);
+    }
+
+    /// One warning for each thing said of pages, naming its pages, in the order of their first.
+    fn summarise_page_warnings(&mut self) {
+        let mut notes: Vec<(String, Vec<u32>)> = std::mem::take(&mut self.page_warnings)
+            .into_iter()
+            .collect();
+        notes.sort_by_key(|(_, pages)| pages.first().copied());
+        for (warning, pages) in notes {
+            self.warnings
+                .push(warning.replace("{pages}", &page_list(&pages)));
+        }
+    }
+
     /// Draws a batch of pages in one pass, page by page when that fails, and keeps their
     /// segments; the number of the page at which the time budget ran out, if it did.
     fn draw(
@@ -263,6 +284,7 @@ pub(super) fn parse(
     let mut read = Read {
         segments: Vec::with_capacity(pages.len()),
         warnings: Vec::new(),
+        page_warnings: BTreeMap::new(),
         failed: 0,
         unmapped: 0,
         rotated: 0,
@@ -305,8 +327,7 @@ pub(super) fn parse(
         let frame = match load::check_page(&doc, id) {
             Ok(frame) => frame,
             Err(reason) => {
-                read.warnings
-                    .push(format!("page {number} skipped: {reason}"));
+                read.page_warning(number, format!("{{pages}} skipped: {reason}"));
                 read.failed += 1;
                 continue;
             }
@@ -315,9 +336,10 @@ pub(super) fn parse(
         match catch_quietly(|| flatten::flatten_page(&doc, &cut, fonts, id, number, deadline)) {
             Ok(Ok(mut page)) => {
                 if page.cut {
-                    read.warnings.push(format!(
-                        "page {number}: its content is cut short (the file is truncated or damaged); the text before the cut was read"
-                    ));
+                    read.page_warning(
+                        number,
+                        "{pages}: its content is cut short (the file is truncated or damaged); the text before the cut was read".to_owned(),
+                    );
                 }
                 read.fonts_repaired.extend(page.fonts_repaired.drain(..));
                 read.fonts_lost.extend(page.fonts_lost.drain(..));
@@ -356,14 +378,14 @@ pub(super) fn parse(
             }
             Ok(Err(_)) if Instant::now() > deadline => return Err(timeout(number)),
             Ok(Err(reason)) => {
-                read.warnings
-                    .push(format!("page {number} skipped: {reason}"));
+                read.page_warning(number, format!("{{pages}} skipped: {reason}"));
                 read.failed += 1;
             }
             Err(_) => {
-                read.warnings.push(format!(
-                    "page {number} skipped: its content could not be read"
-                ));
+                read.page_warning(
+                    number,
+                    "{pages} skipped: its content could not be read".to_owned(),
+                );
                 read.failed += 1;
             }
         }
@@ -378,6 +400,7 @@ pub(super) fn parse(
     read.draw(&mut doc, &cut, &mut batch, deadline)
         .map_err(&timeout)?;
     drop(batch);
+    read.summarise_page_warnings();
     let oversized = read.checked.values().filter(|fits| !**fits).count();
     if oversized > 0 {
         read.warnings.push(format!(
@@ -1185,9 +1208,50 @@ fn page_pieces_of(segments: &[Segment], rules: &PageRules, find_code: bool) -> V
     pieces
 }
 
+/// Pages by number, runs as ranges, at most 10 of them: "page 3", "pages 3, 5–9 and 12",
+/// "pages 1–4, 7, … (12,000 pages)".
+fn page_list(pages: &[u32]) -> String {
+    let mut runs: Vec<(u32, u32)> = Vec::new();
+    for &page in pages {
+        match runs.last_mut() {
+            Some((_, last)) if page == *last + 1 => *last = page,
+            _ => runs.push((page, page)),
+        }
+    }
+    let shown: Vec<String> = (runs.iter().take(10))
+        .map(|&(first, last)| match first == last {
+            true => first.to_string(),
+            false => format!("{first}–{last}"),
+        })
+        .collect();
+    match (pages.len(), runs.len()) {
+        (1, _) => format!("page {}", shown[0]),
+        (_, 1) => format!("pages {}", shown[0]),
+        (_, n) if n <= 10 => {
+            let (last, rest) = shown.split_last().expect("two runs or more");
+            format!("pages {} and {last}", rest.join(", "))
+        }
+        (count, _) => format!("pages {}, … ({count} pages)", shown.join(", ")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A truncated file of 20,000 pages gave a warning a page, 25,000 of them: pages are
+    /// named in one warning for each thing said of them.
+    #[test]
+    fn pages_are_named_as_runs() {
+        assert_eq!(page_list(&[3]), "page 3");
+        assert_eq!(page_list(&[3, 4, 5]), "pages 3–5");
+        assert_eq!(page_list(&[3, 5, 6, 7, 12]), "pages 3, 5–7 and 12");
+        let scattered: Vec<u32> = (1..=30).map(|p| p * 2).collect();
+        assert_eq!(
+            page_list(&scattered),
+            "pages 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, … (30 pages)"
+        );
+    }
 
     fn block(kind: BlockKind) -> Block {
         Block {
