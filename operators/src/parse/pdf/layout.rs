@@ -140,6 +140,10 @@ impl Read {
             .collect();
         notes.sort_by_key(|(_, pages)| pages.first().copied());
         for (warning, pages) in notes {
+            let warning = match pages.len() {
+                1 => warning,
+                _ => warning.replace("{pages} has ", "{pages} have "),
+            };
             self.warnings
                 .push(warning.replace("{pages}", &page_list(&pages)));
         }
@@ -203,9 +207,10 @@ impl Read {
             // A page whose glyphs all came past the document's limit is no scanned image:
             // the limit's own warning says what was left out.
             if sides.main.segments.is_empty() && sides.asides.is_empty() && page.past_limit == 0 {
-                self.warnings.push(format!(
-                    "page {number} has no extractable text: scanned image?"
-                ));
+                self.page_warning(
+                    number,
+                    "{pages} has no extractable text: scanned image?".to_owned(),
+                );
             }
             self.segments.push((number, sides.main, sides.asides));
         }
