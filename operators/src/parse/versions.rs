@@ -59,7 +59,8 @@ pub const SHARED_VERSION: u32 = 13;
 ///   was read after the lines and heading under it), and a line that comes in segments goes on
 ///   to the next line as one segment does (the next line began a paragraph of its own). A
 ///   running header or footer of three lines or more goes whole (TCPDF's web address, its
-///   third line, stayed on every page).
+///   third line, stayed on every page). A document of one page drops a page number at its
+///   edge that says it is one (`Page 7`, `3 of 10`: an excerpt's), which was a chunk alone.
 /// - Markdown 14: a list of three items or more, each only links to headings of the page
 ///   (`- [Install](#install)`), is a table of contents: `contents_entry` elements, not list
 ///   items.

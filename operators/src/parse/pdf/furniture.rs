@@ -272,6 +272,9 @@ fn leave(pages: &mut HashMap<usize, usize>, page: usize) {
 /// For each page (segments and page height), the indices of lines that are running headers,
 /// footers or page numbers. Only documents of two pages or more have any.
 pub(crate) fn furniture(pages: &[(&[Segment], f32)]) -> Vec<Vec<usize>> {
+    if let [(segs, height)] = pages {
+        return vec![named_page_number(segs, *height)];
+    }
     let mut found = found_at_edges(pages, true);
     if found.iter().all(Vec::is_empty) {
         return found;
@@ -310,6 +313,26 @@ pub(crate) fn furniture(pages: &[(&[Segment], f32)]) -> Vec<Vec<usize>> {
             .collect();
         lines.extend(more);
         lines.sort_unstable();
+    }
+    found
+}
+
+/// The lines of a document of one page that name its page number at an edge, set apart from
+/// the body (`Page 7`, `3 of 10`, `3/10`: an excerpt's), unless they are all it holds. Nothing
+/// repeats on one page, and a bare number (`2024` under a poster) may be its text.
+fn named_page_number(segs: &[Segment], height: f32) -> Vec<usize> {
+    let named = |text: &str| {
+        let lower = text.trim().to_lowercase();
+        is_page_number(text)
+            && (lower.starts_with("page") || lower.contains(" of ") || lower.contains('/'))
+    };
+    let found: Vec<usize> = candidates(segs, height)
+        .into_iter()
+        .filter(|c| named(&segs[c.seg].text) && (c.alone || !c.attached))
+        .map(|c| c.seg)
+        .collect();
+    if found.len() == segs.len() {
+        return Vec::new();
     }
     found
 }
@@ -486,8 +509,17 @@ mod tests {
         let pages = [(&p1[..], 800.0), (&p2[..], 800.0), (&p3[..], 800.0)];
         let found = furniture(&pages);
         assert_eq!(found, vec![vec![0, 3], vec![0, 2], vec![2]]);
+        // One page: only a number that says it is the page's (`1` alone may be text).
         let single = [(&p1[..], 800.0)];
         assert_eq!(furniture(&single), vec![Vec::<usize>::new()]);
+        let excerpt = [
+            seg("Body one", 100.0),
+            seg("Body two", 400.0),
+            seg("Page 7", 780.0),
+        ];
+        assert_eq!(furniture(&[(&excerpt[..], 800.0)]), vec![vec![2]]);
+        let only = [seg("Page 7", 780.0)];
+        assert_eq!(furniture(&[(&only[..], 800.0)]), vec![Vec::<usize>::new()]);
     }
 
     /// TCPDF's running header is three lines (title, author, web address): the third stood on
