@@ -97,11 +97,7 @@ const MAX_EMBEDDED_QUERY_BYTES: usize = 64 * 1024;
 
 /// The start of `text` that is embedded, cut at a character boundary.
 fn embedded_part(text: &str) -> &str {
-    let mut end = text.len().min(MAX_EMBEDDED_QUERY_BYTES);
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    &text[..end]
+    &text[..text.floor_char_boundary(MAX_EMBEDDED_QUERY_BYTES)]
 }
 
 /// A pipeline name as one folder name: itself when it is plain, else a hash of it. A name

@@ -238,7 +238,7 @@ const GRAPHEME_REACH: usize = 256;
 /// a cluster longer than the reach). A cut there keeps a letter with its accents, a flag or a
 /// family emoji whole.
 fn grapheme_floor(text: &str, after: usize, at: usize) -> usize {
-    let mut from = floor_char_boundary(text, at.saturating_sub(GRAPHEME_REACH).max(after));
+    let mut from = text.floor_char_boundary(at.saturating_sub(GRAPHEME_REACH).max(after));
     // Flags pair regional indicators from the start of their run: look from there (a run of
     // over a thousand flags may be paired from within).
     let regional = |c: char| ('\u{1F1E6}'..='\u{1F1FF}').contains(&c);
@@ -249,7 +249,7 @@ fn grapheme_floor(text: &str, after: usize, at: usize) -> usize {
             .count();
         from -= 4 * run;
     }
-    let until = floor_char_boundary(text, (at + 16).min(text.len()));
+    let until = text.floor_char_boundary((at + 16).min(text.len()));
     text[from..until]
         .grapheme_indices(true)
         .map(|(offset, _)| from + offset)
@@ -261,20 +261,12 @@ fn grapheme_floor(text: &str, after: usize, at: usize) -> usize {
 /// The end of the grapheme cluster that starts at `at` (within [`GRAPHEME_REACH`] bytes; at
 /// least the next char boundary).
 fn grapheme_end(text: &str, at: usize) -> usize {
-    let until = floor_char_boundary(text, (at + GRAPHEME_REACH).min(text.len()));
+    let until = text.floor_char_boundary((at + GRAPHEME_REACH).min(text.len()));
     text.get(at..until)
         .and_then(|local| local.graphemes(true).next())
         .map_or(0, str::len)
         .max(next_boundary(text, at) - at)
         + at
-}
-
-/// `at`, or the char boundary before it.
-fn floor_char_boundary(text: &str, mut at: usize) -> usize {
-    while !text.is_char_boundary(at) {
-        at -= 1;
-    }
-    at
 }
 
 /// The first char boundary strictly after `at` (or the text's length).

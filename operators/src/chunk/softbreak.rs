@@ -286,9 +286,7 @@ fn windows<'t>(
     while start < stretch_end {
         let mut end = (start + SENTENCE_WINDOW).min(stretch_end);
         if end < stretch_end {
-            while !text.is_char_boundary(end) {
-                end -= 1;
-            }
+            end = text.floor_char_boundary(end);
             if let Some((at, c)) = text[start..end]
                 .char_indices()
                 .rev()

@@ -150,11 +150,7 @@ fn import(
 /// Whether an imported part is HTML: by its name, or by its start.
 fn is_html(name: &str, text: &str) -> bool {
     let name = name.to_ascii_lowercase();
-    let mut end = text.len().min(2048);
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    let head = text[..end].to_ascii_lowercase();
+    let head = text[..text.floor_char_boundary(2048)].to_ascii_lowercase();
     [".htm", ".html", ".xhtml"]
         .iter()
         .any(|ext| name.ends_with(ext))

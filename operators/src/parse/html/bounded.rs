@@ -100,10 +100,7 @@ pub(super) fn parse_document(
     let mut parser = html5ever::parse_document(sink, Default::default());
     let mut start = 0;
     while start < text.len() {
-        let mut end = (start + PIECE).min(text.len());
-        while !text.is_char_boundary(end) {
-            end += 1;
-        }
+        let end = text.ceil_char_boundary((start + PIECE).min(text.len()));
         parser.process(StrTendril::from_slice(&text[start..end]));
         if let Some(why) = refused.get() {
             return Err((why, end));
