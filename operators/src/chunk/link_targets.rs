@@ -2,7 +2,7 @@
 //! and `![alt](src)` as `alt`. A URL says nothing a model's vector should hold, and long ones
 //! (a CDN's image paths, a README's badges) filled a third of some web pages' chunks.
 
-use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
+use pulldown_cmark::{Event, Parser, Tag, TagEnd};
 
 /// `text` with the targets of its links and images left out (their text, or alt text, stays);
 /// `None` when it has none.
@@ -11,12 +11,12 @@ pub(super) fn without_link_targets(text: &str) -> Option<String> {
     if !text.contains("](") && !text.contains("][") && !text.contains('<') {
         return None;
     }
-    let options =
-        Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH | Options::ENABLE_FOOTNOTES;
     let mut cuts: Vec<[usize; 2]> = Vec::new();
     // The links and images open at this point: each one's whole span and its content's.
     let mut open: Vec<([usize; 2], Option<[usize; 2]>)> = Vec::new();
-    for (event, range) in Parser::new_ext(text, options).into_offset_iter() {
+    for (event, range) in
+        Parser::new_ext(text, crate::parse::markdown::options()).into_offset_iter()
+    {
         let span = [range.start, range.end];
         match event {
             Event::Start(Tag::Link { .. } | Tag::Image { .. }) => open.push((span, None)),

@@ -284,7 +284,7 @@ impl<'a> Work<'a> {
         let &[s, e] = self.paragraphs.get(after)?;
         let blank =
             |from: usize, to: usize| self.text.get(from..to).is_some_and(|t| t.trim().is_empty());
-        let next_table = self.table_spans.iter().find(|t| t[0] >= e);
+        let next_table = (self.table_spans).get(self.table_spans.partition_point(|t| t[0] < e));
         let before_a_table = next_table.is_some_and(|t| blank(e, t[0]));
         (e <= hi
             && blank(table_end, s)

@@ -72,10 +72,7 @@ impl Work<'_> {
         if cs >= ce {
             return;
         }
-        let room = table_header(self.text, trim(self.text, table[0], table[1]))
-            .map_or(0, |[hs, he]| {
-                self.sizer.size(&[&self.text[hs..he], HEADER_JOIN].concat())
-            });
+        let room = self.header_room(table_header(self.text, trim(self.text, table[0], table[1])));
         if let Some(last) = self.pieces.last()
             && last.table
             && last.span[1] <= cs
@@ -86,6 +83,14 @@ impl Work<'_> {
             return;
         }
         self.text_piece([cs, ce]);
+    }
+
+    /// The room a table's header rows at `header` take in a later part's `embed_text`, with
+    /// what joins them to its rows.
+    fn header_room(&self, header: Option<[usize; 2]>) -> usize {
+        header.map_or(0, |[hs, he]| {
+            self.sizer.size(&[&self.text[hs..he], HEADER_JOIN].concat())
+        })
     }
 
     /// The table at `range` (trimmed), its first piece starting at `lead` when given (headings
@@ -103,11 +108,7 @@ impl Work<'_> {
         }
         let header = table_header(self.text, [s, e]);
         let rows_start = header.map_or(s, |[_, he]| he);
-        // The room the header rows take in a later part's `embed_text`, with what joins them
-        // to its rows.
-        let room = header.map_or(0, |[hs, he]| {
-            self.sizer.size(&[&self.text[hs..he], HEADER_JOIN].concat())
-        });
+        let room = self.header_room(header);
         let piece = |span, header| Piece {
             span,
             table: true,

@@ -1015,19 +1015,25 @@ fn a_heading_at_the_foot_of_a_page_goes_with_its_content() {
     assert_eq!(set.debug.unwrap().used, "by_page");
 }
 
+/// `doc` chunked semantically (hash vectors) in chunks of 500 chars, a group ending wherever
+/// neighbours are further apart than the closest pair.
+fn semantic_at_every_breakpoint(doc: &ParsedDocument) -> ChunkSet {
+    let strategy = Strategy::Semantic {
+        percentile: 0.0,
+        embedder: Arc::new(HashEmbedder::new(256)),
+    };
+    chunker(strategy, settings(500, 0, Unit::Chars))
+        .chunk(doc)
+        .unwrap()
+}
+
 #[test]
 fn semantic_groups_keep_a_heading_with_its_text() {
     // Every heading shares no word with the sentence after it: the largest distances.
     let md = "# Soup\n\nTomato basil broth simmers. Basil broth tastes good.\n\n# Rust\n\n\
               Ownership rules govern memory. Borrowing rules check ownership.\n";
     let doc = parsed("s.md", md);
-    let strategy = Strategy::Semantic {
-        percentile: 0.0,
-        embedder: Arc::new(HashEmbedder::new(256)),
-    };
-    let set = chunker(strategy, settings(500, 0, Unit::Chars))
-        .chunk(&doc)
-        .unwrap();
+    let set = semantic_at_every_breakpoint(&doc);
     assert_eq!(
         texts(&set),
         vec![
@@ -1046,13 +1052,7 @@ fn semantic_groups_end_at_sentence_ends_only() {
     let md = "Pipe assembly tubes of 89 mm | 1,89 | 1 786,04 | 384,74 | 46 319,04 | 38 550,75 | 5 303,17 | 99,9 | 188,81\n\n\
               Pipe assembly tubes are welded. Pipe assembly tubes are tested.\n";
     let doc = parsed("e.md", md);
-    let strategy = Strategy::Semantic {
-        percentile: 0.0,
-        embedder: Arc::new(HashEmbedder::new(256)),
-    };
-    let set = chunker(strategy, settings(500, 0, Unit::Chars))
-        .chunk(&doc)
-        .unwrap();
+    let set = semantic_at_every_breakpoint(&doc);
     let first_line = md.lines().next().unwrap();
     assert!(
         set.chunks.iter().any(|c| c.text == first_line),

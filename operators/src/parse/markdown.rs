@@ -39,7 +39,7 @@ pub(super) fn parse(source: String) -> Result<Parsed, ParseError> {
 }
 
 /// The pulldown-cmark extensions this parser understands.
-fn options() -> Options {
+pub(crate) fn options() -> Options {
     Options::ENABLE_TABLES
         | Options::ENABLE_STRIKETHROUGH
         | Options::ENABLE_TASKLISTS

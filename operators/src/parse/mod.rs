@@ -10,7 +10,7 @@ mod docx;
 mod front_matter;
 mod html;
 mod html_strip;
-mod markdown;
+pub(crate) mod markdown;
 mod markdown_br;
 mod markdown_clean;
 mod markdown_contents;

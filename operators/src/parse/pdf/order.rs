@@ -295,7 +295,7 @@ fn word_set_apart(segs: &[Segment], columns: &[Vec<usize>]) -> bool {
         return false;
     };
     let (line, word) = (&segs[l], &segs[w]);
-    (line.y - word.y).abs() <= 0.3 * line.size
+    beside_a_line_of(segs, line, &[w])
         && word.x0 - line.x1 <= STRETCHED_SPACE * line.size
         && !word.text.trim().contains(char::is_whitespace)
         && line.text.trim().contains(char::is_whitespace)

@@ -92,6 +92,12 @@ struct Next {
     next_rtl: bool,
 }
 
+/// Whether `next` is the rest of `prev`'s line: on its baseline, to its right.
+fn rest_of_line(prev: &Segment, next: &Segment) -> bool {
+    let size = prev.size.max(next.size);
+    (next.y - prev.y).abs() <= 0.3 * size && next.x0 >= prev.x1 - 0.5 * size
+}
+
 /// Whether `next` starts a new paragraph after `prev`, the last line of `open`.
 fn breaks(prev: &Segment, next: &Segment, pitch: Option<f32>, open: Open, known: Next) -> bool {
     let Open {
@@ -109,7 +115,7 @@ fn breaks(prev: &Segment, next: &Segment, pitch: Option<f32>, open: Open, known:
     }
     let size = prev.size.max(next.size);
     let dy = next.y - prev.y;
-    if dy.abs() <= 0.3 * size && next.x0 >= prev.x1 - 0.5 * size {
+    if rest_of_line(prev, next) {
         // The rest of the same line, after a wide gap.
         return !same_size(prev.size, next.size);
     }
@@ -356,10 +362,7 @@ pub(crate) fn paragraphs(lines: &[&Segment]) -> Vec<Paragraph> {
                 breaks(p, line, pitch, open, known) || opens_footnote(line, body)
             }
         };
-        let same_line = prev.is_some_and(|p| {
-            (line.y - p.y).abs() <= 0.3 * p.size.max(line.size) && line.x0 >= p.x1 - 0.5 * p.size
-        });
-        if new || !same_line {
+        if new || !prev.is_some_and(|p| rest_of_line(p, line)) {
             line_left = line.x0;
         }
         if new {
