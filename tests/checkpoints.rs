@@ -186,25 +186,56 @@ fn changing_branch_b_recomputes_only_branch_b() {
     assert_eq!(computed(&summary, "chunk_b"), 15);
 }
 
+/// A document the parser refuses is refused again by the next run without being parsed (a
+/// hostile PDF costs its whole time budget every run), and still counts as failed; a run told
+/// to retry failures parses it again, and so does one that finds its file changed.
 #[test]
-fn a_failed_item_is_never_cached_and_is_retried() {
+fn a_failed_parse_is_remembered_until_its_file_changes_or_a_run_retries_it() {
     let dir = setup(5, TWO_BRANCHES);
     fs::write(dir.path().join("docs/broken.md"), b"binary\x00content\xff").unwrap();
     let (code, first) = run_json(dir.path());
     assert_eq!(code, Some(1));
     assert_eq!(step(&first, "parse")["failed"], 1);
+    assert_eq!(computed(&first, "parse"), 6);
+    let message = first["errors"][0]["message"].clone();
+    assert!(
+        message.as_str().unwrap().contains("binary content"),
+        "{first}"
+    );
+
     let (code, second) = run_json(dir.path());
-    assert_eq!(code, Some(1), "a failure must not be cached as done");
-    assert_eq!(step(&second, "parse")["failed"], 1);
-    assert_eq!(step(&second, "parse")["cached"], 5);
+    assert_eq!(code, Some(1), "a remembered failure is still a failure");
+    let parse = step(&second, "parse");
+    assert_eq!((&parse["failed"], &parse["cached"]), (&1.into(), &6.into()));
+    assert_eq!(parse["remembered"], 1, "{second}");
+    assert_eq!(second["errors"][0]["doc_id"], "broken.md");
+    assert_eq!(second["errors"][0]["message"], message);
+    let pipeline = dir.path().join("pipeline.yaml");
+    let text = engine().arg("run").arg(&pipeline).output().unwrap();
+    assert!(
+        stdout(&text).contains("failed as in an earlier run")
+            && stdout(&text).contains("--retry-failed"),
+        "{}",
+        stdout(&text)
+    );
+
+    let retried = (engine()
+        .args(["run", "--json", "--retry-failed"])
+        .arg(&pipeline))
+    .output()
+    .unwrap();
+    let retried: Value = serde_json::from_slice(&retried.stdout).unwrap();
+    assert_eq!(computed(&retried, "parse"), 1, "{retried}");
+    assert!(step(&retried, "parse")["remembered"].is_null());
+
     fs::write(
         dir.path().join("docs/broken.md"),
         "# Fixed\n\nNow it is text.\n",
     )
     .unwrap();
-    let (code, third) = run_json(dir.path());
-    assert_eq!(code, Some(0), "{third}");
-    assert_eq!(computed(&third, "parse"), 1);
+    let (code, fixed) = run_json(dir.path());
+    assert_eq!(code, Some(0), "{fixed}");
+    assert_eq!(computed(&fixed, "parse"), 1);
 }
 
 #[test]

@@ -385,6 +385,10 @@ fn bad_input_exits_2_and_what_stops_a_valid_command_exits_3() {
         .unwrap();
     assert!(made.success());
     assert_fails(d, &["parse", "pipe.md"], 2, "not a regular file");
+    // A file over the limit fails as an unparsable one does (a sparse file: nothing written).
+    let huge = fs::File::create(d.join("huge.md")).unwrap();
+    huge.set_len(300 << 20).unwrap();
+    assert_fails(d, &["parse", "huge.md"], 1, "larger than 256 MiB");
     fs::write(
         d.join("plain.yaml"),
         "version: 1\nname: plain\nsteps:\n  docs: { op: source.files, path: docs }\n  parse: { op: parse, input: docs }\n  out: { op: sink.jsonl, input: parse, path: out.jsonl }\n",

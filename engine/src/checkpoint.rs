@@ -4,7 +4,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use crate::live::LiveRun;
-use crate::runtime::{Checkpoints, Item};
+use crate::runtime::{Checkpoint, Checkpoints, Item};
 use crate::store::{ItemRecord, Key, Store, codec};
 
 /// Checkpoints and item records of one run in a [`Store`].
@@ -46,7 +46,7 @@ impl RunCheckpoints {
 }
 
 impl Checkpoints for RunCheckpoints {
-    fn get(&self, fingerprint: &str, key: &Key) -> Option<(Option<Item>, u64)> {
+    fn get(&self, fingerprint: &str, key: &Key) -> Option<(Checkpoint, u64)> {
         let bytes = match self.store.checkpoint(fingerprint, key) {
             Ok(found) => found?,
             Err(err) => {
@@ -59,8 +59,8 @@ impl Checkpoints for RunCheckpoints {
             }
         };
         // A damaged entry is a miss: the work is redone and the entry replaced.
-        let output = codec::decode(&bytes).ok()?;
-        Some((output, bytes.len() as u64))
+        let stored = codec::decode_checkpoint(&bytes).ok()?;
+        Some((stored, bytes.len() as u64))
     }
 
     fn put(&self, fingerprint: &str, key: &Key, output: Option<&Item>) -> u64 {
@@ -71,6 +71,11 @@ impl Checkpoints for RunCheckpoints {
             Ok(()) => bytes.len() as u64,
             Err(_) => 0,
         }
+    }
+
+    fn put_failure(&self, fingerprint: &str, key: &Key, message: &str) {
+        // Not stored, the failure is only done again by the next run.
+        let _ = (self.store).put_checkpoint(fingerprint, key, &codec::encode_failure(message));
     }
 
     fn record(&self, step: &str, doc_id: &str, record: ItemRecord) {

@@ -47,6 +47,11 @@ enum Command {
         /// ones are removed after the run, except those that say what `gc` keeps.
         #[arg(long, default_value_t = crate::gc::RUNS_KEPT, value_parser = at_least_one)]
         keep_runs: usize,
+        /// Parse again the documents whose parse failed in an earlier run; without it, a
+        /// document that failed is not parsed again until its file, the parse settings or the
+        /// engine's parser for its format change, and its failure is recorded as before.
+        #[arg(long)]
+        retry_failed: bool,
     },
     /// Check a pipeline without running it; reports every problem with file:line:column.
     Validate {
@@ -472,7 +477,16 @@ fn dispatch(command: Command) -> anyhow::Result<i32> {
             json,
             allow_empty,
             keep_runs,
-        } => run(&pipeline, json, allow_empty, keep_runs),
+            retry_failed,
+        } => run(
+            &pipeline,
+            json,
+            RunFlags {
+                allow_empty,
+                keep_runs,
+                retry_failed,
+            },
+        ),
         Command::Validate { pipeline, json } => validate(&pipeline, json),
         Command::Graph {
             pipeline,
@@ -906,6 +920,19 @@ fn parse_file(path: &Path, output: ParseOutput, as_format: Option<&str>) -> anyh
             path.display()
         )));
     }
+    let too_large = || {
+        let message = format!(
+            "{}: larger than {} MiB, the most `engine parse` reads (a pipeline's `source.files` takes larger files with `max_bytes`)",
+            path.display(),
+            PARSE_MAX_BYTES >> 20
+        );
+        Err(ItemFailed(message).into())
+    };
+    // Refused before it is read, when its size already says so; the read is bounded too, as
+    // the file may grow meanwhile.
+    if std::fs::metadata(path).is_ok_and(|metadata| metadata.len() > PARSE_MAX_BYTES) {
+        return too_large();
+    }
     let mut bytes = Vec::new();
     let read = std::fs::File::open(path)
         .and_then(|file| file.take(PARSE_MAX_BYTES + 1).read_to_end(&mut bytes));
@@ -913,11 +940,7 @@ fn parse_file(path: &Path, output: ParseOutput, as_format: Option<&str>) -> anyh
         return Err(invalid(format!("{}: {error}", path.display())));
     }
     if bytes.len() as u64 > PARSE_MAX_BYTES {
-        return Err(ItemFailed(format!(
-            "{}: larger than {PARSE_MAX_BYTES} bytes",
-            path.display()
-        ))
-        .into());
+        return too_large();
     }
     let name = path.display().to_string();
     let doc = operators::model::Document::new(name.clone(), name, bytes);
@@ -1050,7 +1073,14 @@ fn graph(path: &Path, format: GraphFormat, json: bool) -> anyhow::Result<i32> {
     Ok(0)
 }
 
-fn run(path: &Path, json: bool, allow_empty: bool, keep_runs: usize) -> anyhow::Result<i32> {
+/// What `engine run` is told beyond its pipeline and output.
+struct RunFlags {
+    allow_empty: bool,
+    keep_runs: usize,
+    retry_failed: bool,
+}
+
+fn run(path: &Path, json: bool, flags: RunFlags) -> anyhow::Result<i32> {
     let (pipeline, report) = load_pipeline(path)?;
     if !json && report.warnings() > 0 {
         err_out!("{report}");
@@ -1059,10 +1089,13 @@ fn run(path: &Path, json: bool, allow_empty: bool, keep_runs: usize) -> anyhow::
         let steps = crate::plan::plan(&pipeline).step_ops(&pipeline);
         Arc::new(Progress::new(&steps))
     });
-    let options = crate::run::options(progress);
+    let options = crate::runtime::Options {
+        retry_failed: flags.retry_failed,
+        ..crate::run::options(progress)
+    };
     install_ctrl_c(options.cancel.clone(), options.gate.clone());
     // The store in use or unopenable, a step that cannot start: exit 3.
-    let summary = crate::run::run(&pipeline, options, allow_empty, keep_runs)?;
+    let summary = crate::run::run(&pipeline, options, flags.allow_empty, flags.keep_runs)?;
     let value = serde_json::to_value(&summary).expect("summary serializes");
     if json {
         jsonln!("{value}");
@@ -1180,6 +1213,11 @@ fn print_summary(summary: &serde_json::Value) {
     for (name, step) in steps {
         if let Some(line) = index_outcome(&step["outcome"]) {
             outln!("{name}: {line}");
+        }
+        if let Some(remembered) = step["remembered"].as_u64().filter(|&n| n > 0) {
+            outln!(
+                "{name}: {remembered} document(s) failed as in an earlier run, not done again (same file and settings); `engine run --retry-failed` tries them again"
+            );
         }
         if let Some(stopped) = step["stopped"].as_u64().filter(|&n| n > 0) {
             outln!(

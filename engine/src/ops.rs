@@ -230,6 +230,12 @@ impl TransformOp for Parse {
         };
         operators::parse::versions::output_variant(doc, &self.0)
     }
+
+    /// A document the parser refuses (damaged, encrypted, too large, out of time) is refused
+    /// again while its bytes, the settings and its format's parser stay as they are.
+    fn failure_is_final(&self, error: &anyhow::Error) -> bool {
+        error.is::<operators::parse::ParseError>()
+    }
 }
 
 fn chunking(chunker: Chunker) -> Operator {
@@ -530,7 +536,7 @@ mod tests {
 
     use super::*;
     use crate::runtime::tests::Count;
-    use crate::runtime::{Checkpoints, Execution, Node, Options, execute};
+    use crate::runtime::{Checkpoint, Checkpoints, Execution, Node, Options, execute};
     use crate::store::{ItemRecord, Key};
 
     /// Embeds batches of two texts in order, checking the stop request before each; Ctrl-C
@@ -611,9 +617,10 @@ mod tests {
     }
 
     impl Checkpoints for Memory {
-        fn get(&self, _fingerprint: &str, _key: &Key) -> Option<(Option<Item>, u64)> {
+        fn get(&self, _fingerprint: &str, _key: &Key) -> Option<(Checkpoint, u64)> {
             None
         }
+        fn put_failure(&self, _fingerprint: &str, _key: &Key, _message: &str) {}
         fn put(&self, fingerprint: &str, _key: &Key, output: Option<&Item>) -> u64 {
             self.stored
                 .lock()

@@ -69,13 +69,26 @@ pub struct Position {
     pub from: usize,
 }
 
+/// What a step's checkpoint holds for one input.
+#[derive(Debug, Clone)]
+pub enum Checkpoint {
+    /// The complete output; `None` when the input produced nothing.
+    Output(Option<Item>),
+    /// The failure the input ended in, one that recurs for the same input and settings
+    /// ([`TransformOp::failure_is_final`]), with its message.
+    Failed(String),
+}
+
 /// Where steps keep and find their outputs, and what they did to each document.
 pub trait Checkpoints: Send + Sync {
-    /// The stored output for `key` of the step `fingerprint`, with its stored size; `None` on a
-    /// miss. A stored "no output" is `Some((None, _))`.
-    fn get(&self, fingerprint: &str, key: &Key) -> Option<(Option<Item>, u64)>;
+    /// What is stored for `key` of the step `fingerprint`, with its stored size; `None` on a
+    /// miss.
+    fn get(&self, fingerprint: &str, key: &Key) -> Option<(Checkpoint, u64)>;
     /// Stores a complete output; returns its stored size (0 when not stored).
     fn put(&self, fingerprint: &str, key: &Key, output: Option<&Item>) -> u64;
+    /// Stores a final failure's message, so that the next run records it again instead of
+    /// doing the work again.
+    fn put_failure(&self, fingerprint: &str, key: &Key, message: &str);
     /// Records what `step` did to `doc_id`.
     fn record(&self, step: &str, doc_id: &str, record: ItemRecord);
 }
@@ -155,6 +168,14 @@ pub trait TransformOp: Send + Sync {
     /// fingerprint alone makes it.
     fn key_variant(&self, _item: &Item) -> Option<String> {
         None
+    }
+
+    /// Whether `error`, which [`TransformOp::apply`] returned, comes back whenever the same
+    /// input meets the same settings (a damaged file, say, unlike a panic): such a failure is
+    /// stored, and later runs record it again without doing the work, unless they are told to
+    /// retry failures ([`Options::retry_failed`]).
+    fn failure_is_final(&self, _error: &anyhow::Error) -> bool {
+        false
     }
 }
 
@@ -255,6 +276,9 @@ pub struct StepCounters {
     pub stopped: AtomicU64,
     /// Items taken from checkpoints instead of computed.
     pub cached: AtomicU64,
+    /// Failures taken from checkpoints instead of computed (counted in `failed` and `cached`
+    /// too).
+    pub remembered: AtomicU64,
     /// Stored size of the items received.
     pub bytes_in: AtomicU64,
     /// Stored size of the items emitted.
@@ -307,6 +331,10 @@ pub struct StepReport {
     pub stopped: Option<u64>,
     /// Items reused from checkpoints.
     pub cached: u64,
+    /// Failures reused from checkpoints, counted in `failed` and `cached` too; only when some
+    /// were.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub remembered: Option<u64>,
     /// Stored size of the items received.
     pub bytes_in: u64,
     /// Stored size of the items emitted.
@@ -447,6 +475,9 @@ pub struct Options {
     /// that now reads no document where that run read some fails as a whole, so that nothing
     /// is taken as gone. Sources left out may read none.
     pub last_read: std::collections::HashMap<String, LastRead>,
+    /// Does again the work of inputs whose final failure is stored, instead of recording
+    /// that failure again.
+    pub retry_failed: bool,
 }
 
 /// The documents a source read in an earlier run.
@@ -503,6 +534,7 @@ pub fn execute(nodes: Vec<Node>, options: Options) -> Execution {
             publishes: publishes.clone(),
             cancel: options.cancel.clone(),
             checkpoints: options.checkpoints.clone(),
+            retry_failed: options.retry_failed,
             last_read: options.last_read.get(&node.name).cloned(),
         };
         let receiver = receivers[index].take();
@@ -558,6 +590,7 @@ pub fn execute(nodes: Vec<Node>, options: Options) -> Execution {
                 failed: live.failed.load(Ordering::Relaxed),
                 stopped: Some(live.stopped.load(Ordering::Relaxed)).filter(|&n| n > 0),
                 cached: live.cached.load(Ordering::Relaxed),
+                remembered: Some(live.remembered.load(Ordering::Relaxed)).filter(|&n| n > 0),
                 bytes_in: live.bytes_in.load(Ordering::Relaxed),
                 bytes_out: live.bytes_out.load(Ordering::Relaxed),
                 chunks,
@@ -650,6 +683,8 @@ struct StepContext {
     publishes: Arc<Mutex<Vec<(String, Publish)>>>,
     cancel: Arc<AtomicBool>,
     checkpoints: Option<Arc<dyn Checkpoints>>,
+    /// Stored failures are misses ([`Options::retry_failed`]).
+    retry_failed: bool,
     /// What this step read in the last completed run, when it is a source that must not
     /// read nothing.
     last_read: Option<LastRead>,
@@ -657,13 +692,17 @@ struct StepContext {
 
 impl StepContext {
     fn fail(&self, doc_id: &str, error: &anyhow::Error) -> String {
-        self.counters.failed.fetch_add(1, Ordering::Relaxed);
         let message = format!("{error:#}");
+        self.fail_with(doc_id, message.clone());
+        message
+    }
+
+    fn fail_with(&self, doc_id: &str, message: String) {
+        self.counters.failed.fetch_add(1, Ordering::Relaxed);
         self.records
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .error(&self.name, doc_id, message.clone());
-        message
+            .error(&self.name, doc_id, message);
     }
 
     /// Records a folder that could not be listed: an error record for `folder/`, and every
@@ -801,8 +840,8 @@ impl StepContext {
     }
 
     /// Counts an input of a transform and looks up its checkpoint (under the key its
-    /// `variant` sets apart, if any): a hit is emitted and gives `None`; a miss gives the key
-    /// its output must be stored under.
+    /// `variant` sets apart, if any): a hit is emitted, or a stored failure recorded again,
+    /// and gives `None`; a miss gives the key its output must be stored under.
     fn receive(&self, input: &Envelope, variant: Option<&str>) -> Option<Key> {
         if self.cancel.load(Ordering::Relaxed) {
             // Cancelled: what waits in the channel is dropped; only items already inside an
@@ -814,12 +853,33 @@ impl StepContext {
             .bytes_in
             .fetch_add(input.bytes, Ordering::Relaxed);
         let key = varied_output_key(&self.fingerprint, &input.key, variant);
-        let Some((output, bytes)) = self
+        let Some((stored, bytes)) = self
             .checkpoints
             .as_ref()
             .and_then(|c| c.get(&self.fingerprint, &key))
         else {
             return Some(key);
+        };
+        let output = match stored {
+            Checkpoint::Output(output) => output,
+            Checkpoint::Failed(_) if self.retry_failed => return Some(key),
+            Checkpoint::Failed(message) => {
+                self.counters.cached.fetch_add(1, Ordering::Relaxed);
+                self.counters.remembered.fetch_add(1, Ordering::Relaxed);
+                self.fail_with(input.item.doc_id(), message.clone());
+                self.record(input.item.doc_id(), |fingerprint| {
+                    item_record(
+                        fingerprint,
+                        &key,
+                        true,
+                        0.0,
+                        input.bytes,
+                        bytes,
+                        Some(message),
+                    )
+                });
+                return None;
+            }
         };
         self.counters.cached.fetch_add(1, Ordering::Relaxed);
         let warned = output
@@ -835,15 +895,16 @@ impl StepContext {
         None
     }
 
-    /// Completes a computed input: checkpoints and emits its output, or records its failure.
-    /// Failures are never stored. An input whose work stopped on request (a cancelled run,
-    /// [`operators::stop::Stopped`]) is neither: nothing is stored or recorded for it, so the
-    /// next run does it again.
+    /// Completes a computed input: checkpoints and emits its output, or records its failure,
+    /// storing it only when it is `final_failure` ([`TransformOp::failure_is_final`]). An
+    /// input whose work stopped on request (a cancelled run, [`operators::stop::Stopped`]) is
+    /// neither: nothing is stored or recorded for it, so the next run does it again.
     fn complete(
         &self,
         input: &Envelope,
         key: Key,
         result: anyhow::Result<Option<Item>>,
+        final_failure: bool,
         seconds: f64,
     ) {
         let doc_id = input.item.doc_id();
@@ -870,6 +931,9 @@ impl StepContext {
             }
             Err(error) => {
                 let message = self.fail(doc_id, &error);
+                if final_failure && let Some(checkpoints) = &self.checkpoints {
+                    checkpoints.put_failure(&self.fingerprint, &key, &message);
+                }
                 self.record(doc_id, |fingerprint| {
                     item_record(
                         fingerprint,
@@ -896,7 +960,16 @@ impl StepContext {
         };
         let started = Instant::now();
         let result = panics::catch(|| transform.apply(&input.item));
-        self.complete(input, key, result, started.elapsed().as_secs_f64());
+        let final_failure = (result.as_ref().err()).is_some_and(|error| {
+            panics::catch(|| Ok(transform.failure_is_final(error))).unwrap_or(false)
+        });
+        self.complete(
+            input,
+            key,
+            result,
+            final_failure,
+            started.elapsed().as_secs_f64(),
+        );
     }
 
     /// One worker of a batch step: gathers the inputs that are waiting (checkpoint hits go
@@ -948,7 +1021,7 @@ impl StepContext {
         let total: usize = weights.iter().sum();
         for (((input, key), result), weight) in pending.into_iter().zip(results).zip(weights) {
             let share = seconds * weight as f64 / total as f64;
-            self.complete(&input, key, result, share);
+            self.complete(&input, key, result, false, share);
         }
     }
 }
@@ -1424,18 +1497,24 @@ pub(crate) mod tests {
 
     /// Checkpoints in memory, found by step and key.
     #[derive(Default)]
-    struct KeyedMemory(Mutex<HashMap<(String, Key), Option<Item>>>);
+    struct KeyedMemory(Mutex<HashMap<(String, Key), Checkpoint>>);
 
     impl Checkpoints for KeyedMemory {
-        fn get(&self, fingerprint: &str, key: &Key) -> Option<(Option<Item>, u64)> {
+        fn get(&self, fingerprint: &str, key: &Key) -> Option<(Checkpoint, u64)> {
             let stored = self.0.lock().unwrap();
             let output = stored.get(&(fingerprint.to_owned(), *key))?;
             Some((output.clone(), 1))
         }
         fn put(&self, fingerprint: &str, key: &Key, output: Option<&Item>) -> u64 {
             let mut stored = self.0.lock().unwrap();
-            stored.insert((fingerprint.to_owned(), *key), output.cloned());
+            let output = Checkpoint::Output(output.cloned());
+            stored.insert((fingerprint.to_owned(), *key), output);
             1
+        }
+        fn put_failure(&self, fingerprint: &str, key: &Key, message: &str) {
+            let mut stored = self.0.lock().unwrap();
+            let failure = Checkpoint::Failed(message.to_owned());
+            stored.insert((fingerprint.to_owned(), *key), failure);
         }
         fn record(&self, _step: &str, _doc_id: &str, _record: ItemRecord) {}
     }
@@ -1489,6 +1568,66 @@ pub(crate) mod tests {
         assert_eq!(applied(&[("2", "v2")]), 0);
         assert_eq!(applied(&[("2", "v3"), ("4", "v3")]), 2);
         assert_eq!(applied(&[]), 0, "the unvaried outputs are still kept");
+    }
+
+    /// Fails document "3" (finally when `final_failure`), passes the others on, counting
+    /// every call.
+    struct FailsThree {
+        final_failure: bool,
+        applied: AtomicU64,
+    }
+
+    impl TransformOp for FailsThree {
+        fn apply(&self, item: &Item) -> anyhow::Result<Option<Item>> {
+            self.applied.fetch_add(1, Ordering::SeqCst);
+            anyhow::ensure!(item.doc_id() != "3", "document 3 is damaged");
+            Ok(Some(item.clone()))
+        }
+        fn failure_is_final(&self, _error: &anyhow::Error) -> bool {
+            self.final_failure
+        }
+    }
+
+    /// A final failure is stored: the next run records it again (failed, cached, remembered)
+    /// without calling the operator, until a run retries failures; a failure that is not
+    /// final is done again every run.
+    #[test]
+    fn a_final_failure_is_remembered_until_a_run_retries_it() {
+        let memory = Arc::new(KeyedMemory::default());
+        let run = |final_failure: bool, retry_failed: bool| {
+            let step = Arc::new(FailsThree {
+                final_failure,
+                applied: AtomicU64::new(0),
+            });
+            let nodes = vec![
+                node("src", Operator::Source(Box::new(Numbers(5))), vec![]),
+                node("step", Operator::Transform(step.clone()), vec![0]),
+                node(
+                    "sink",
+                    Operator::Sink(Box::new(Count(Arc::default()))),
+                    vec![1],
+                ),
+            ];
+            let options = Options {
+                checkpoints: Some(memory.clone()),
+                retry_failed,
+                ..Options::default()
+            };
+            let run = execute(nodes, options);
+            let messages: Vec<_> = run.errors.iter().map(|e| e.message.clone()).collect();
+            assert_eq!(messages, ["document 3 is damaged"]);
+            assert_eq!(run.errors[0].doc_id, "3");
+            let report = &run.steps[1].1;
+            assert_eq!((report.failed, report.output), (1, 4));
+            let applied = step.applied.load(Ordering::SeqCst);
+            (applied, report.cached, report.remembered)
+        };
+        assert_eq!(run(false, false), (5, 0, None));
+        assert_eq!(run(false, false), (1, 4, None), "not final: done again");
+        assert_eq!(run(true, false), (1, 4, None), "final: done, then stored");
+        assert_eq!(run(true, false), (0, 5, Some(1)), "remembered");
+        assert_eq!(run(true, true), (1, 4, None), "retried");
+        assert_eq!(run(true, false), (0, 5, Some(1)), "remembered again");
     }
 
     #[test]

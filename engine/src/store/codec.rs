@@ -6,7 +6,7 @@ use std::sync::Arc;
 use operators::model::{ChunkSet, EmbeddedSet, ParsedDocument};
 use serde::{Deserialize, Serialize};
 
-use crate::runtime::Item;
+use crate::runtime::{Checkpoint, Item};
 
 const RAW: u8 = 0;
 const LZ4: u8 = 1;
@@ -15,13 +15,15 @@ const COMPRESS_FROM: usize = 512;
 /// Largest decoded value accepted (guards against a corrupt size prefix).
 const MAX_DECODED: usize = 1 << 30;
 
-/// An output as stored: an item, or "this input produced nothing".
+/// A checkpoint as stored: an item, "this input produced nothing", or the final failure it
+/// ended in (an engine from before failures were stored reads that as damaged: a miss).
 #[derive(Serialize, Deserialize)]
 enum Stored {
     Nothing,
     Parsed(ParsedDocument),
     Chunks(ChunkSet),
     Embedded(EmbeddedSet),
+    Failed(String),
 }
 
 /// Why a stored value could not be read back.
@@ -46,12 +48,18 @@ pub fn encode(output: Option<&Item>) -> Option<Vec<u8>> {
     Some(frame(packed))
 }
 
+/// Encodes a final failure's message ([`Checkpoint::Failed`]).
+pub fn encode_failure(message: &str) -> Vec<u8> {
+    frame(rmp_serde::to_vec_named(&StoredRef::Failed(message)).expect("a string always encodes"))
+}
+
 /// Borrowing twin of [`Stored`], so encoding does not clone.
 #[derive(Serialize)]
 enum StoredRef<'a> {
     Parsed(&'a ParsedDocument),
     Chunks(&'a ChunkSet),
     Embedded(&'a EmbeddedSet),
+    Failed(&'a str),
 }
 
 fn frame(packed: Vec<u8>) -> Vec<u8> {
@@ -70,8 +78,16 @@ fn frame(packed: Vec<u8>) -> Vec<u8> {
     out
 }
 
-/// Decodes a stored output.
+/// Decodes a stored output; a stored failure has none.
 pub fn decode(bytes: &[u8]) -> Result<Option<Item>, CodecError> {
+    Ok(match decode_checkpoint(bytes)? {
+        Checkpoint::Output(output) => output,
+        Checkpoint::Failed(_) => None,
+    })
+}
+
+/// Decodes a stored checkpoint: an output or a final failure.
+pub fn decode_checkpoint(bytes: &[u8]) -> Result<Checkpoint, CodecError> {
     let corrupt = |message: String| CodecError::Corrupt(message);
     let (&tag, body) = bytes
         .split_first()
@@ -96,12 +112,14 @@ pub fn decode(bytes: &[u8]) -> Result<Option<Item>, CodecError> {
         other => return Err(corrupt(format!("unknown encoding {other}"))),
     };
     let stored: Stored = rmp_serde::from_slice(packed).map_err(|err| corrupt(err.to_string()))?;
-    Ok(match stored {
+    let output = match stored {
         Stored::Nothing => None,
         Stored::Parsed(doc) => Some(Item::Parsed(Arc::new(doc))),
         Stored::Chunks(set) => Some(Item::Chunks(Arc::new(set))),
         Stored::Embedded(set) => Some(Item::Embedded(Arc::new(set))),
-    })
+        Stored::Failed(message) => return Ok(Checkpoint::Failed(message)),
+    };
+    Ok(Checkpoint::Output(output))
 }
 
 #[cfg(test)]
@@ -142,6 +160,22 @@ mod tests {
             assert_eq!(back.elements, parsed(text).elements);
         }
         assert!(decode(&encode(None).unwrap()).unwrap().is_none());
+    }
+
+    #[test]
+    fn a_failure_round_trips_and_is_no_output() {
+        for message in ["damaged", &"a long failure message. ".repeat(100)] {
+            let bytes = encode_failure(message);
+            let Checkpoint::Failed(back) = decode_checkpoint(&bytes).unwrap() else {
+                panic!()
+            };
+            assert_eq!(back, message);
+            assert!(decode(&bytes).unwrap().is_none());
+        }
+        let output = encode(Some(&Item::Parsed(Arc::new(parsed("x"))))).unwrap();
+        let Checkpoint::Output(Some(Item::Parsed(_))) = decode_checkpoint(&output).unwrap() else {
+            panic!()
+        };
     }
 
     fn chunk_set(debug: ChunkDebug) -> ChunkSet {

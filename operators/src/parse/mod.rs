@@ -60,6 +60,14 @@ pub enum ParseError {
         /// What went wrong.
         reason: String,
     },
+    /// The PDF is cut short, and no page survives in what is left.
+    #[error(
+        "the PDF is cut short: it ends after {bytes} bytes without the `%%EOF` a complete file ends with, and the part that is left holds none of the objects that list its pages, so no page can be read; get a complete copy of the file (a download or copy that stopped early leaves such a file)"
+    )]
+    PdfTruncated {
+        /// How many bytes are left.
+        bytes: usize,
+    },
     /// Parsing took longer than the time budget.
     #[error(
         "timed out after {seconds} s {} of the PDF; the file may be damaged or very large",

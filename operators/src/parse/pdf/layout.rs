@@ -278,6 +278,7 @@ pub(super) fn parse(
     } = load::open(bytes).map_err(|err| match err {
         LoadError::Password => ParseError::PdfPassword,
         LoadError::Malformed(reason) => ParseError::PdfMalformed { reason },
+        LoadError::Truncated => ParseError::PdfTruncated { bytes: bytes.len() },
     })?;
     let mut metadata = load::info_metadata(&doc);
     let pages = doc.get_pages();

@@ -17,6 +17,8 @@ pub(crate) enum LoadError {
     Password,
     /// Not a readable PDF; the message says why.
     Malformed(String),
+    /// Cut short (no `%%EOF` at its end), and what is left lists no page.
+    Truncated,
 }
 
 /// A loaded document, whether its cross-reference table had to be rebuilt, and the streams
@@ -86,9 +88,17 @@ pub(crate) fn open(bytes: &[u8]) -> Result<Opened, LoadError> {
             })
         }
         Err(Attempt::Failed(err)) => Err(err),
+        Err(Attempt::Damaged(_)) if !ends_as_a_pdf_does(bytes) => Err(LoadError::Truncated),
         // Why the file as it was failed says more than why the rebuilt copy did.
         Err(Attempt::Damaged(_)) => Err(LoadError::Malformed(reason)),
     }
+}
+
+/// Whether `bytes` end with a `%%EOF` marker (within the last KiB, where writers and the
+/// padding some transfers add leave it), as a complete PDF does.
+fn ends_as_a_pdf_does(bytes: &[u8]) -> bool {
+    let tail = &bytes[bytes.len().saturating_sub(1024)..];
+    tail.windows(5).any(|w| w == b"%%EOF")
 }
 
 /// One attempt at [`open`]; `rebuilt` when `bytes` are a copy with a rebuilt table. Gives the

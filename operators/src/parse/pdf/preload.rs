@@ -590,6 +590,7 @@ mod tests {
         super::super::load::load(bytes, limits).map_err(|e| match e {
             super::super::load::LoadError::Malformed(reason) => reason,
             super::super::load::LoadError::Password => "password".into(),
+            super::super::load::LoadError::Truncated => "truncated".into(),
         })
     }
 

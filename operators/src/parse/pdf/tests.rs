@@ -1397,6 +1397,41 @@ fn truncated_corpus_pdfs_keep_a_prefix_of_their_text() {
     );
 }
 
+/// A file cut before the objects that list its pages (as LibreOffice and pdfTeX write them,
+/// last) says it is cut short and that a complete copy is needed, not that its
+/// cross-reference table failed to parse; a damaged file that ends as a PDF does is still
+/// "not a readable PDF".
+#[test]
+fn a_pdf_cut_before_its_page_tree_says_it_is_cut_short() {
+    let text = b"BT /F1 12 Tf 72 720 Td (Hello there) Tj ET";
+    let bytes = objects_pdf(&[
+        b"<< /Type /Catalog /Pages 4 0 R >>".to_vec(),
+        HELVETICA.to_vec(),
+        stream_object("<<", &text.len().to_string(), text),
+        b"<< /Type /Pages /Kids [5 0 R] /Count 1 >>".to_vec(),
+        b"<< /Type /Page /Parent 4 0 R /MediaBox [0 0 612 792] \
+          /Resources << /Font << /F1 2 0 R >> >> /Contents 3 0 R >>"
+            .to_vec(),
+    ]);
+    assert!(parse_bytes(bytes.clone()).markdown.contains("Hello there"));
+    let cut = bytes.windows(7).position(|w| w == b"4 0 obj").unwrap();
+    let doc = Document::new("cut.pdf".into(), "cut.pdf".into(), bytes[..cut].to_vec());
+    let err = parse(&doc, &ParseConfig::default()).unwrap_err();
+    assert!(
+        matches!(err, crate::parse::ParseError::PdfTruncated { bytes } if bytes == cut),
+        "{err}"
+    );
+    assert!(err.to_string().contains("get a complete copy"), "{err}");
+    let mut ended = bytes[..cut].to_vec();
+    ended.extend_from_slice(b"\n%%EOF\n");
+    let doc = Document::new("ended.pdf".into(), "ended.pdf".into(), ended);
+    let err = parse(&doc, &ParseConfig::default()).unwrap_err();
+    assert!(
+        matches!(err, crate::parse::ParseError::PdfMalformed { .. }),
+        "{err}"
+    );
+}
+
 /// The bytes of a PDF whose objects 1, 2, … are `objects`, in that order (object 1 the
 /// catalog), with a cross-reference table and a trailer after them.
 fn objects_pdf(objects: &[Vec<u8>]) -> Vec<u8> {
