@@ -214,6 +214,11 @@ pub struct ItemRecord {
     pub warned: bool,
 }
 
+/// Most bytes of the database's pages sled keeps cached (its own count; the process holds about
+/// twice that). sled's default, 1 GiB, took 900 MB for 200,000 small documents, and a 600,000
+/// document run 1.65 GB; 256 MiB takes 590 MB there for 6% more time (128 MiB: 390 MB, 18%).
+const CACHE_BYTES: u64 = 256 << 20;
+
 /// The store's layout. 2: each run's item records in a tree of its own. A store written by an
 /// engine of a later layout is refused rather than misread (an engine that does not see a
 /// run's records would take nothing as reached, and `gc` would drop every checkpoint); stores
@@ -285,7 +290,8 @@ impl Store {
     fn open_locked(dir: &Path, lock: StoreLock) -> Result<Store, StoreError> {
         let config = sled::Config::new()
             .path(dir.join("db"))
-            .flush_every_ms(Some(200));
+            .flush_every_ms(Some(200))
+            .cache_capacity(CACHE_BYTES);
         let unreadable = |detail: &str| StoreError::Open {
             path: dir.to_owned(),
             message: damaged(&dir.join("db"), detail),
