@@ -210,6 +210,24 @@ fn a_failed_parse_is_remembered_until_its_file_changes_or_a_run_retries_it() {
     assert_eq!(parse["remembered"], 1, "{second}");
     assert_eq!(second["errors"][0]["doc_id"], "broken.md");
     assert_eq!(second["errors"][0]["message"], message);
+    // `inspect` names the run that met the failure, and says why there is no output.
+    let inspected = (engine().args(["inspect", second["run_id"].as_str().unwrap()]))
+        .args(["--step", "parse", "--doc", "broken.md", "--json", "--store"])
+        .arg(dir.path().join(".engine"))
+        .output()
+        .unwrap();
+    let inspected: Value = serde_json::from_slice(&inspected.stdout).unwrap();
+    assert_eq!(
+        inspected["computed_in"]["run_id"], first["run_id"],
+        "{inspected}"
+    );
+    assert!(
+        inspected["output_note"]
+            .as_str()
+            .unwrap()
+            .contains("--retry-failed"),
+        "{inspected}"
+    );
     let pipeline = dir.path().join("pipeline.yaml");
     let text = engine().arg("run").arg(&pipeline).output().unwrap();
     assert!(

@@ -73,9 +73,13 @@ impl Checkpoints for RunCheckpoints {
         }
     }
 
-    fn put_failure(&self, fingerprint: &str, key: &Key, message: &str) {
+    fn put_failure(&self, fingerprint: &str, key: &Key, message: &str) -> u64 {
         // Not stored, the failure is only done again by the next run.
-        let _ = (self.store).put_checkpoint(fingerprint, key, &codec::encode_failure(message));
+        let bytes = codec::encode_failure(message);
+        match self.store.put_checkpoint(fingerprint, key, &bytes) {
+            Ok(()) => bytes.len() as u64,
+            Err(_) => 0,
+        }
     }
 
     fn record(&self, step: &str, doc_id: &str, record: ItemRecord) {

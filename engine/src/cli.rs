@@ -1379,23 +1379,26 @@ fn print_step_document(doc: &serde_json::Value) {
         doc["seconds"].as_f64().unwrap_or(0.0),
         doc["bytes_out"],
         if doc["error"].is_string() {
-            text(&doc["error"]).to_owned()
+            // A failure remembered from the run that met it.
+            let origin = origin_note(&doc["computed_in"], "failed", ": ");
+            format!("{}{}", origin.trim_start(), text(&doc["error"]))
         } else {
             format!(
                 "{}{}",
-                origin_note(&doc["computed_in"], ": ").trim_start(),
+                origin_note(&doc["computed_in"], "computed", ": ").trim_start(),
                 doc["debug"]
             )
         }
     );
 }
 
-/// "computed in run R in S s" for a cached output whose computing run is known, then `after`;
-/// nothing otherwise. The output's debug timings were measured in that run.
-fn origin_note(origin: &serde_json::Value, after: &str) -> String {
+/// "(computed in run R in S s)" for a cached output whose computing run is known ("failed"
+/// for a remembered failure: its `done`), then `after`; nothing otherwise. The output's debug
+/// timings were measured in that run.
+fn origin_note(origin: &serde_json::Value, done: &str, after: &str) -> String {
     match origin["run_id"].as_str() {
         Some(run_id) => format!(
-            " (computed in run {run_id}{} in {:.4}s){after}",
+            " ({done} in run {run_id}{} in {:.4}s){after}",
             if origin["pruned"] == true {
                 ", since removed,"
             } else {
@@ -1421,15 +1424,24 @@ fn print_document_report(report: &serde_json::Value) {
 
 /// One step's record and output for one document (`inspect --doc`, `tap`), under `title`.
 fn print_step_output(step: &serde_json::Value, title: &str) {
-    let state = if step["cached"] == true {
-        "cached"
-    } else {
-        "computed"
+    let state = match (step["error"].is_string(), step["cached"] == true) {
+        (true, true) => "failed as in an earlier run, not done again",
+        (true, false) => "failed",
+        (false, true) => "cached",
+        (false, false) => "computed",
     };
     outln!(
         "\n== {title} {state} {:.4}s{}",
         step["seconds"].as_f64().unwrap_or(0.0),
-        origin_note(&step["computed_in"], "")
+        origin_note(
+            &step["computed_in"],
+            if step["error"].is_string() {
+                "failed"
+            } else {
+                "computed"
+            },
+            ""
+        )
     );
     if let Some(error) = step["error"].as_str() {
         outln!("error: {error}");
@@ -1480,7 +1492,11 @@ fn print_step_output(step: &serde_json::Value, title: &str) {
         }
         _ if output.is_null() => outln!(
             "({})",
-            crate::inspect::missing_output_note(step["op"].as_str(), text(&step["key"]), false)
+            crate::inspect::missing_output_note(
+                step["op"].as_str(),
+                text(&step["key"]),
+                crate::inspect::Failure::None
+            )
         ),
         _ => outln!(
             "{}",

@@ -407,7 +407,7 @@ pub fn one_output(store: &Store, run: &Value, step: &str, doc_id: &str) -> anyho
         let op = run["steps"][step]["op"].as_str();
         found["output_note"] = match stored {
             Err(why) => unreadable_note(&why),
-            Ok(_) => missing_output_note(op, &record.key, record.error.is_some()),
+            Ok(_) => missing_output_note(op, &record.key, Failure::of(record)),
         }
         .into();
     }
@@ -431,15 +431,44 @@ fn unreadable_note(why: &str) -> String {
     )
 }
 
+/// Whether a step failed on a document, and whether its failure was remembered from a run
+/// before (a final failure, stored: see [`crate::runtime::TransformOp::failure_is_final`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Failure {
+    /// It did not fail.
+    None,
+    /// It failed in this run.
+    Computed,
+    /// It failed as in an earlier run, without doing the work again.
+    Remembered,
+}
+
+impl Failure {
+    /// How `record` failed.
+    pub fn of(record: &ItemRecord) -> Self {
+        match (&record.error, record.cached) {
+            (None, _) => Failure::None,
+            (Some(_), false) => Failure::Computed,
+            (Some(_), true) => Failure::Remembered,
+        }
+    }
+}
+
 /// Why a step shows no output for a document (`op` the step's operator, `key` its output key,
-/// `failed` whether it failed on the document): what the step keeps, or that `gc` removed it.
-pub fn missing_output_note(op: Option<&str>, key: &str, failed: bool) -> String {
+/// `failure` whether and how it failed on the document): what the step keeps, or that `gc`
+/// removed it.
+pub fn missing_output_note(op: Option<&str>, key: &str, failure: Failure) -> String {
     match op {
         Some(op) if op.starts_with("source.") => {
             "a source keeps no output: it reads the document from its file".to_owned()
         }
         _ if key.is_empty() => "a sink keeps no output: it writes the item out".to_owned(),
-        _ if failed => "the step failed on this document: a failure stores no output".to_owned(),
+        _ if failure == Failure::Computed => {
+            "the step failed on this document: a failure has no output".to_owned()
+        }
+        _ if failure == Failure::Remembered => {
+            "the step failed on this document as in an earlier run and was not done again, as nothing it depends on changed (`engine run --retry-failed` does it again): a failure has no output".to_owned()
+        }
         _ => format!(
             "not in the store (key {key}): `engine gc` removes the outputs only older runs used; a run that needs it computes it again"
         ),

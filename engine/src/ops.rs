@@ -620,7 +620,9 @@ mod tests {
         fn get(&self, _fingerprint: &str, _key: &Key) -> Option<(Checkpoint, u64)> {
             None
         }
-        fn put_failure(&self, _fingerprint: &str, _key: &Key, _message: &str) {}
+        fn put_failure(&self, _fingerprint: &str, _key: &Key, _message: &str) -> u64 {
+            0
+        }
         fn put(&self, fingerprint: &str, _key: &Key, output: Option<&Item>) -> u64 {
             self.stored
                 .lock()

@@ -316,7 +316,8 @@ fn tapped(store: &Store, (step, op): (&str, &str), doc_id: &str, record: &ItemRe
     });
     if output.is_none() {
         item["output_note"] =
-            inspect::missing_output_note(Some(op), &record.key, record.error.is_some()).into();
+            inspect::missing_output_note(Some(op), &record.key, inspect::Failure::of(record))
+                .into();
     }
     json!({ "item": item })
 }

@@ -87,8 +87,8 @@ pub trait Checkpoints: Send + Sync {
     /// Stores a complete output; returns its stored size (0 when not stored).
     fn put(&self, fingerprint: &str, key: &Key, output: Option<&Item>) -> u64;
     /// Stores a final failure's message, so that the next run records it again instead of
-    /// doing the work again.
-    fn put_failure(&self, fingerprint: &str, key: &Key, message: &str);
+    /// doing the work again; returns its stored size (0 when not stored).
+    fn put_failure(&self, fingerprint: &str, key: &Key, message: &str) -> u64;
     /// Records what `step` did to `doc_id`.
     fn record(&self, step: &str, doc_id: &str, record: ItemRecord);
 }
@@ -931,9 +931,12 @@ impl StepContext {
             }
             Err(error) => {
                 let message = self.fail(doc_id, &error);
-                if final_failure && let Some(checkpoints) = &self.checkpoints {
-                    checkpoints.put_failure(&self.fingerprint, &key, &message);
-                }
+                let stored = match &self.checkpoints {
+                    Some(checkpoints) if final_failure => {
+                        checkpoints.put_failure(&self.fingerprint, &key, &message)
+                    }
+                    _ => 0,
+                };
                 self.record(doc_id, |fingerprint| {
                     item_record(
                         fingerprint,
@@ -941,7 +944,7 @@ impl StepContext {
                         false,
                         seconds,
                         input.bytes,
-                        0,
+                        stored,
                         Some(message),
                     )
                 });
@@ -1511,10 +1514,11 @@ pub(crate) mod tests {
             stored.insert((fingerprint.to_owned(), *key), output);
             1
         }
-        fn put_failure(&self, fingerprint: &str, key: &Key, message: &str) {
+        fn put_failure(&self, fingerprint: &str, key: &Key, message: &str) -> u64 {
             let mut stored = self.0.lock().unwrap();
             let failure = Checkpoint::Failed(message.to_owned());
             stored.insert((fingerprint.to_owned(), *key), failure);
+            1
         }
         fn record(&self, _step: &str, _doc_id: &str, _record: ItemRecord) {}
     }

@@ -203,7 +203,7 @@ pub struct ItemRecord {
     pub seconds: f64,
     /// Size of the input as stored.
     pub bytes_in: u64,
-    /// Size of the output as stored.
+    /// Size of the output as stored (of the failure, for a failure that was stored).
     pub bytes_out: u64,
     /// The error, when the item failed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -458,8 +458,10 @@ impl Store {
             rmp_serde::to_vec_named(record).map_err(|err| StoreError::Io(err.to_string()))?;
         (self.db.open_tree(items_tree_name(run_id))?)
             .insert(Self::run_item_key(step, doc_id), bytes)?;
+        // An output, or a failure that was stored (a final one), computed in this run.
+        let stored = record.error.is_none() || record.bytes_out > 0;
         if !record.cached
-            && record.error.is_none()
+            && stored
             && let Some(key) = parse_key(&record.key)
         {
             let origin = rmp_serde::to_vec(&(run_id, record.seconds))

@@ -205,12 +205,15 @@ impl Read {
             let sides = turn::sides(&page, &flat.frame, &flat.page.rules);
             self.rotated += page.rotated + sides.left_out;
             // A page whose glyphs all came past the document's limit is no scanned image:
-            // the limit's own warning says what was left out.
+            // the limit's own warning says what was left out; nor is one whose content the
+            // file lost before any text.
             if sides.main.segments.is_empty() && sides.asides.is_empty() && page.past_limit == 0 {
-                self.page_warning(
-                    number,
-                    "{pages} has no extractable text: scanned image?".to_owned(),
-                );
+                let why = if flat.page.cut {
+                    "{pages}: no text came before the cut"
+                } else {
+                    "{pages} has no extractable text: scanned image?"
+                };
+                self.page_warning(number, why.to_owned());
             }
             self.segments.push((number, sides.main, sides.asides));
         }

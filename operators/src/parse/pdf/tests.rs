@@ -1928,6 +1928,29 @@ fn a_page_without_a_usable_media_box_is_read_as_letter() {
     }
 }
 
+/// A page whose content the file lost before any text (a cut file) is not blamed on a scanned
+/// image: the warning says no text came before the cut; a page that draws no text still is.
+#[test]
+fn a_page_cut_before_any_text_is_no_scanned_image() {
+    let mut objects = page_objects("/F1 4 0 R", "5 0 R");
+    objects.push(HELVETICA.to_vec());
+    let warnings = parse_bytes(objects_pdf(&objects)).debug.warnings;
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w == "page 1: no text came before the cut"),
+        "{warnings:?}"
+    );
+    assert!(
+        !warnings.iter().any(|w| w.contains("scanned image")),
+        "{warnings:?}"
+    );
+    let drawing = b"0 0 m 100 100 l S";
+    objects.push(stream_object("<<", &drawing.len().to_string(), drawing));
+    let warnings = parse_bytes(objects_pdf(&objects)).debug.warnings;
+    assert_eq!(warnings, ["page 1 has no extractable text: scanned image?"]);
+}
+
 /// A content stream whose `/Length` is one byte short, ten bytes long, missing, or a number
 /// of another object that is not one: lopdf kept it as its dictionary alone (or empty) and the
 /// page lost all its text, with a warning that blamed a scanned image. It is read up to its
