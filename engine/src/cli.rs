@@ -1216,7 +1216,7 @@ fn print_summary(summary: &serde_json::Value) {
         }
         if let Some(remembered) = step["remembered"].as_u64().filter(|&n| n > 0) {
             outln!(
-                "{name}: {remembered} document(s) failed as in an earlier run, not done again (same file and settings); `engine run --retry-failed` tries them again"
+                "{name}: {remembered} document(s) failed as in an earlier run, not done again (same input and settings); `engine run --retry-failed` tries them again"
             );
         }
         if let Some(stopped) = step["stopped"].as_u64().filter(|&n| n > 0) {

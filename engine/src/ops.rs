@@ -231,10 +231,20 @@ impl TransformOp for Parse {
         operators::parse::versions::output_variant(doc, &self.0)
     }
 
-    /// A document the parser refuses (damaged, encrypted, too large, out of time) is refused
-    /// again while its bytes, the settings and its format's parser stay as they are.
+    /// Whether a PDF runs out of time depends on its budget, which the fingerprint leaves out.
+    fn failure_variant(&self) -> Option<String> {
+        Some(format!(
+            "pdf time budget {} s",
+            self.0.pdf.time_budget_seconds
+        ))
+    }
+
+    /// A document the parser refuses (damaged, encrypted, too large, out of time while it had
+    /// the processor) is refused again while its bytes, the settings and its format's parser
+    /// stay as they are.
     fn failure_is_final(&self, error: &anyhow::Error) -> bool {
-        error.is::<operators::parse::ParseError>()
+        (error.downcast_ref::<operators::parse::ParseError>())
+            .is_some_and(operators::parse::ParseError::recurs)
     }
 }
 
@@ -607,6 +617,19 @@ mod tests {
             }
             Ok(())
         }
+    }
+
+    /// A parse step's failures are stored under its PDF time budget, which its fingerprint
+    /// leaves out: a document that timed out is parsed again under a larger one.
+    #[test]
+    fn a_parse_failure_depends_on_the_time_budget() {
+        let with_budget = |seconds: u64| {
+            let mut config = ParseConfig::default();
+            config.pdf.time_budget_seconds = seconds;
+            Parse(config).failure_variant()
+        };
+        assert_eq!(with_budget(60), with_budget(60));
+        assert_ne!(with_budget(60), with_budget(120));
     }
 
     /// Checkpoints in memory: nothing found, everything stored and recorded kept.

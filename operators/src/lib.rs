@@ -4,6 +4,7 @@
 pub mod came_twice;
 pub mod caught;
 pub mod chunk;
+pub mod cpu_time;
 pub mod embed;
 pub mod eval;
 pub mod index;

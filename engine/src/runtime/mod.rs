@@ -102,6 +102,12 @@ pub fn output_key(fingerprint: &str, input: &Key) -> Key {
     *hasher.finalize().as_bytes()
 }
 
+/// Where the final failure of the input whose output goes under `output` is stored, given the
+/// step's [`TransformOp::failure_variant`]: never where an output is.
+fn failure_key(output: &Key, variant: &str) -> Key {
+    output_key(&format!("failure\0{variant}"), output)
+}
+
 /// [`output_key`], then the item's `variant` ([`TransformOp::key_variant`]) applied to it.
 fn varied_output_key(fingerprint: &str, input: &Key, variant: Option<&str>) -> Key {
     let key = output_key(fingerprint, input);
@@ -170,10 +176,19 @@ pub trait TransformOp: Send + Sync {
         None
     }
 
+    /// Whether the step stores its final failures ([`TransformOp::failure_is_final`]): `Some`
+    /// with what, beyond the output's key, decides whether an input fails (`parse`: its time
+    /// budget, which the fingerprint leaves out since outputs do not depend on it), so that a
+    /// failure is found again only where that is the same; `None` when it stores none.
+    fn failure_variant(&self) -> Option<String> {
+        None
+    }
+
     /// Whether `error`, which [`TransformOp::apply`] returned, comes back whenever the same
     /// input meets the same settings (a damaged file, say, unlike a panic): such a failure is
-    /// stored, and later runs record it again without doing the work, unless they are told to
-    /// retry failures ([`Options::retry_failed`]).
+    /// stored, apart from outputs, and later runs record it again without doing the work,
+    /// unless they are told to retry failures ([`Options::retry_failed`]). Only asked of steps
+    /// with a [`TransformOp::failure_variant`].
     fn failure_is_final(&self, _error: &anyhow::Error) -> bool {
         false
     }
@@ -635,7 +650,13 @@ pub fn execute(nodes: Vec<Node>, options: Options) -> Execution {
             }
         }
     }
-    let records = std::mem::take(&mut *records.lock().unwrap_or_else(|p| p.into_inner()));
+    let mut records = std::mem::take(&mut *records.lock().unwrap_or_else(|p| p.into_inner()));
+    // In the steps' order, then by document id, not in the order workers finished in:
+    // identical runs list their failures alike.
+    let place = |step: &str| steps.iter().position(|(name, _)| name == step);
+    records
+        .errors
+        .sort_by(|a, b| (place(&a.step), &a.doc_id).cmp(&(place(&b.step), &b.doc_id)));
     Execution {
         steps,
         errors: records.errors,
@@ -840,9 +861,15 @@ impl StepContext {
     }
 
     /// Counts an input of a transform and looks up its checkpoint (under the key its
-    /// `variant` sets apart, if any): a hit is emitted, or a stored failure recorded again,
-    /// and gives `None`; a miss gives the key its output must be stored under.
-    fn receive(&self, input: &Envelope, variant: Option<&str>) -> Option<Key> {
+    /// `variant` sets apart, if any), then, for a step that stores failures (`failures`, its
+    /// [`TransformOp::failure_variant`]), its stored failure: a hit is emitted, or the failure
+    /// recorded again, and gives `None`; a miss gives the key its output must be stored under.
+    fn receive(
+        &self,
+        input: &Envelope,
+        variant: Option<&str>,
+        failures: Option<&str>,
+    ) -> Option<Key> {
         if self.cancel.load(Ordering::Relaxed) {
             // Cancelled: what waits in the channel is dropped; only items already inside an
             // operator are finished.
@@ -853,32 +880,17 @@ impl StepContext {
             .bytes_in
             .fetch_add(input.bytes, Ordering::Relaxed);
         let key = varied_output_key(&self.fingerprint, &input.key, variant);
-        let Some((stored, bytes)) = self
-            .checkpoints
-            .as_ref()
-            .and_then(|c| c.get(&self.fingerprint, &key))
-        else {
+        let Some(checkpoints) = self.checkpoints.as_ref() else {
             return Some(key);
         };
-        let output = match stored {
-            Checkpoint::Output(output) => output,
-            Checkpoint::Failed(_) if self.retry_failed => return Some(key),
-            Checkpoint::Failed(message) => {
-                self.counters.cached.fetch_add(1, Ordering::Relaxed);
-                self.counters.remembered.fetch_add(1, Ordering::Relaxed);
-                self.fail_with(input.item.doc_id(), message.clone());
-                self.record(input.item.doc_id(), |fingerprint| {
-                    item_record(
-                        fingerprint,
-                        &key,
-                        true,
-                        0.0,
-                        input.bytes,
-                        bytes,
-                        Some(message),
-                    )
-                });
-                return None;
+        let (output, bytes) = match checkpoints.get(&self.fingerprint, &key) {
+            Some((Checkpoint::Output(output), bytes)) => (output, bytes),
+            // Failures are stored under failure keys ([`failure_key`]) only.
+            Some((Checkpoint::Failed(_), _)) | None => {
+                if let Some(failures) = failures.filter(|_| !self.retry_failed) {
+                    self.remember_failure(input, failure_key(&key, failures))?;
+                }
+                return Some(key);
             }
         };
         self.counters.cached.fetch_add(1, Ordering::Relaxed);
@@ -895,8 +907,36 @@ impl StepContext {
         None
     }
 
+    /// Records again the failure stored under `failure_key` for `input`: `None` when there is
+    /// one, else `Some(())`.
+    fn remember_failure(&self, input: &Envelope, failure_key: Key) -> Option<()> {
+        let checkpoints = self.checkpoints.as_ref()?;
+        let Some((Checkpoint::Failed(message), bytes)) =
+            checkpoints.get(&self.fingerprint, &failure_key)
+        else {
+            return Some(());
+        };
+        self.counters.cached.fetch_add(1, Ordering::Relaxed);
+        self.counters.remembered.fetch_add(1, Ordering::Relaxed);
+        self.fail_with(input.item.doc_id(), message.clone());
+        self.record(input.item.doc_id(), |fingerprint| ItemRecord {
+            error: Some(message),
+            ..item_record(
+                fingerprint,
+                &failure_key,
+                true,
+                0.0,
+                input.bytes,
+                bytes,
+                None,
+            )
+        });
+        None
+    }
+
     /// Completes a computed input: checkpoints and emits its output, or records its failure,
-    /// storing it only when it is `final_failure` ([`TransformOp::failure_is_final`]). An
+    /// storing it (under its [`failure_key`]) only when it is final: `failures` is the step's
+    /// [`TransformOp::failure_variant`] and `final_failure` says the failure recurs. An
     /// input whose work stopped on request (a cancelled run, [`operators::stop::Stopped`]) is
     /// neither: nothing is stored or recorded for it, so the next run does it again.
     fn complete(
@@ -904,7 +944,7 @@ impl StepContext {
         input: &Envelope,
         key: Key,
         result: anyhow::Result<Option<Item>>,
-        final_failure: bool,
+        (failures, final_failure): (Option<&str>, bool),
         seconds: f64,
     ) {
         let doc_id = input.item.doc_id();
@@ -931,11 +971,15 @@ impl StepContext {
             }
             Err(error) => {
                 let message = self.fail(doc_id, &error);
-                let stored = match &self.checkpoints {
-                    Some(checkpoints) if final_failure => {
-                        checkpoints.put_failure(&self.fingerprint, &key, &message)
+                let (key, stored) = match (&self.checkpoints, failures) {
+                    (Some(checkpoints), Some(failures)) if final_failure => {
+                        let key = failure_key(&key, failures);
+                        (
+                            key,
+                            checkpoints.put_failure(&self.fingerprint, &key, &message),
+                        )
                     }
-                    _ => 0,
+                    _ => (key, 0),
                 };
                 self.record(doc_id, |fingerprint| {
                     item_record(
@@ -956,9 +1000,10 @@ impl StepContext {
     /// running the operator and checkpointing the complete output.
     fn transform(&self, transform: &dyn TransformOp, input: &Envelope) {
         // A variant that panics leaves the key unvaried. `parse`'s detects the format, as its
-        // `apply` does next: that fails too, and a failure is recorded, never stored.
+        // `apply` does next: that fails too, and the failure is recorded.
         let variant = panics::catch(|| Ok(transform.key_variant(&input.item))).unwrap_or(None);
-        let Some(key) = self.receive(input, variant.as_deref()) else {
+        let failures = panics::catch(|| Ok(transform.failure_variant())).unwrap_or(None);
+        let Some(key) = self.receive(input, variant.as_deref(), failures.as_deref()) else {
             return;
         };
         let started = Instant::now();
@@ -966,13 +1011,9 @@ impl StepContext {
         let final_failure = (result.as_ref().err()).is_some_and(|error| {
             panics::catch(|| Ok(transform.failure_is_final(error))).unwrap_or(false)
         });
-        self.complete(
-            input,
-            key,
-            result,
-            final_failure,
-            started.elapsed().as_secs_f64(),
-        );
+        let seconds = started.elapsed().as_secs_f64();
+        let failing = (failures.as_deref(), final_failure);
+        self.complete(input, key, result, failing, seconds);
     }
 
     /// One worker of a batch step: gathers the inputs that are waiting (checkpoint hits go
@@ -986,7 +1027,7 @@ impl StepContext {
             let mut weight = 0;
             let mut next = Some(first);
             while let Some(input) = next.take() {
-                if let Some(key) = self.receive(&input, None) {
+                if let Some(key) = self.receive(&input, None, None) {
                     weight += op.weight(&input.item).max(1);
                     pending.push((input, key));
                 }
@@ -1024,7 +1065,7 @@ impl StepContext {
         let total: usize = weights.iter().sum();
         for (((input, key), result), weight) in pending.into_iter().zip(results).zip(weights) {
             let share = seconds * weight as f64 / total as f64;
-            self.complete(&input, key, result, false, share);
+            self.complete(&input, key, result, (None, false), share);
         }
     }
 }
@@ -1574,22 +1615,64 @@ pub(crate) mod tests {
         assert_eq!(applied(&[]), 0, "the unvaried outputs are still kept");
     }
 
-    /// Fails document "3" (finally when `final_failure`), passes the others on, counting
-    /// every call.
+    /// Fails document "3" (finally when `final_failure`) unless it `passes`, passes the
+    /// others on, counting every call; stores its failures under `variant`.
     struct FailsThree {
         final_failure: bool,
+        passes: bool,
+        variant: &'static str,
         applied: AtomicU64,
+    }
+
+    impl FailsThree {
+        fn new(final_failure: bool) -> Self {
+            FailsThree {
+                final_failure,
+                passes: false,
+                variant: "budget 1",
+                applied: AtomicU64::new(0),
+            }
+        }
     }
 
     impl TransformOp for FailsThree {
         fn apply(&self, item: &Item) -> anyhow::Result<Option<Item>> {
             self.applied.fetch_add(1, Ordering::SeqCst);
-            anyhow::ensure!(item.doc_id() != "3", "document 3 is damaged");
+            anyhow::ensure!(self.passes || item.doc_id() != "3", "document 3 is damaged");
             Ok(Some(item.clone()))
+        }
+        fn failure_variant(&self) -> Option<String> {
+            Some(self.variant.to_owned())
         }
         fn failure_is_final(&self, _error: &anyhow::Error) -> bool {
             self.final_failure
         }
+    }
+
+    /// Runs five documents through `step` into a sink, with checkpoints in `memory`: the
+    /// run, and how many documents the step computed.
+    fn run_through(
+        memory: &Arc<KeyedMemory>,
+        step: FailsThree,
+        retry_failed: bool,
+    ) -> (Execution, u64) {
+        let step = Arc::new(step);
+        let nodes = vec![
+            node("src", Operator::Source(Box::new(Numbers(5))), vec![]),
+            node("step", Operator::Transform(step.clone()), vec![0]),
+            node(
+                "sink",
+                Operator::Sink(Box::new(Count(Arc::default()))),
+                vec![1],
+            ),
+        ];
+        let options = Options {
+            checkpoints: Some(memory.clone()),
+            retry_failed,
+            ..Options::default()
+        };
+        let run = execute(nodes, options);
+        (run, step.applied.load(Ordering::SeqCst))
     }
 
     /// A final failure is stored: the next run records it again (failed, cached, remembered)
@@ -1599,31 +1682,12 @@ pub(crate) mod tests {
     fn a_final_failure_is_remembered_until_a_run_retries_it() {
         let memory = Arc::new(KeyedMemory::default());
         let run = |final_failure: bool, retry_failed: bool| {
-            let step = Arc::new(FailsThree {
-                final_failure,
-                applied: AtomicU64::new(0),
-            });
-            let nodes = vec![
-                node("src", Operator::Source(Box::new(Numbers(5))), vec![]),
-                node("step", Operator::Transform(step.clone()), vec![0]),
-                node(
-                    "sink",
-                    Operator::Sink(Box::new(Count(Arc::default()))),
-                    vec![1],
-                ),
-            ];
-            let options = Options {
-                checkpoints: Some(memory.clone()),
-                retry_failed,
-                ..Options::default()
-            };
-            let run = execute(nodes, options);
+            let (run, applied) = run_through(&memory, FailsThree::new(final_failure), retry_failed);
             let messages: Vec<_> = run.errors.iter().map(|e| e.message.clone()).collect();
             assert_eq!(messages, ["document 3 is damaged"]);
             assert_eq!(run.errors[0].doc_id, "3");
             let report = &run.steps[1].1;
             assert_eq!((report.failed, report.output), (1, 4));
-            let applied = step.applied.load(Ordering::SeqCst);
             (applied, report.cached, report.remembered)
         };
         assert_eq!(run(false, false), (5, 0, None));
@@ -1632,6 +1696,74 @@ pub(crate) mod tests {
         assert_eq!(run(true, false), (0, 5, Some(1)), "remembered");
         assert_eq!(run(true, true), (1, 4, None), "retried");
         assert_eq!(run(true, false), (0, 5, Some(1)), "remembered again");
+    }
+
+    /// Fails every document, the first ones last.
+    struct FailsLateFirst;
+
+    impl TransformOp for FailsLateFirst {
+        fn apply(&self, item: &Item) -> anyhow::Result<Option<Item>> {
+            let number: u64 = item.doc_id().parse()?;
+            thread::sleep(Duration::from_millis(40 - 10 * number));
+            anyhow::bail!("failed")
+        }
+    }
+
+    /// Failures are listed by step and document, whatever order the workers met them in.
+    #[test]
+    fn failures_are_listed_in_order_of_step_and_document() {
+        let nodes = vec![
+            node("src", Operator::Source(Box::new(Numbers(4))), vec![]),
+            node(
+                "step",
+                Operator::Transform(Arc::new(FailsLateFirst)),
+                vec![0],
+            ),
+            node(
+                "sink",
+                Operator::Sink(Box::new(Count(Arc::default()))),
+                vec![1],
+            ),
+        ];
+        let nodes = nodes
+            .into_iter()
+            .map(|node| Node {
+                parallelism: 4,
+                capacity: 4,
+                ..node
+            })
+            .collect();
+        let run = execute(nodes, Options::default());
+        let ids: Vec<&str> = run.errors.iter().map(|e| e.doc_id.as_str()).collect();
+        assert_eq!(ids, ["0", "1", "2", "3"]);
+    }
+
+    /// A failure stored under one failure variant (a time budget) is not found under another,
+    /// which does the work again; and an output, once stored, wins over the failure: a
+    /// failure never takes the place of an output.
+    #[test]
+    fn a_stored_failure_holds_only_for_its_variant_and_never_hides_an_output() {
+        let memory = Arc::new(KeyedMemory::default());
+        let (run, applied) = run_through(&memory, FailsThree::new(true), false);
+        assert_eq!((applied, run.errors.len()), (5, 1));
+        let longer = FailsThree {
+            passes: true,
+            variant: "budget 60",
+            ..FailsThree::new(true)
+        };
+        let (run, applied) = run_through(&memory, longer, false);
+        assert_eq!(
+            (applied, run.errors.len()),
+            (1, 0),
+            "another variant: done again"
+        );
+        let (run, applied) = run_through(&memory, FailsThree::new(true), false);
+        assert_eq!(
+            (applied, run.errors.len()),
+            (0, 0),
+            "the output is found first"
+        );
+        assert_eq!(run.steps[1].1.remembered, None);
     }
 
     #[test]

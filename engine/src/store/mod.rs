@@ -1025,13 +1025,24 @@ mod tests {
             ..computed(1)
         };
         store.record_item("r2", "parse", "a.md", &cached).unwrap();
+        // A failure that was not stored has no origin; a stored (final) one does.
         let failed = ItemRecord {
             error: Some("bad".into()),
+            bytes_out: 0,
             ..computed(1)
         };
         store.record_item("r3", "parse", "a.md", &failed).unwrap();
         assert_eq!(store.origin("fp", &[1; 32]), Some(("r1".to_owned(), 0.25)));
         assert_eq!(store.origin("fp", &[3; 32]), None);
+        let stored_failure = ItemRecord {
+            key: hex(&[4; 32]),
+            bytes_out: 40,
+            ..failed
+        };
+        store
+            .record_item("r3", "parse", "c.md", &stored_failure)
+            .unwrap();
+        assert_eq!(store.origin("fp", &[4; 32]), Some(("r3".to_owned(), 0.25)));
         let live = HashSet::from([("fp".to_owned(), hex(&[1; 32]))]);
         store.retain_checkpoints(&live).unwrap();
         assert!(store.origin("fp", &[1; 32]).is_some());

@@ -70,8 +70,9 @@ pub enum ParseError {
     },
     /// Parsing took longer than the time budget.
     #[error(
-        "timed out after {seconds} s {} of the PDF; the file may be damaged or very large",
-        at_page(*page)
+        "timed out after {seconds} s {} of the PDF{}",
+        at_page(*page),
+        timeout_cause(*cpu_percent)
     )]
     PdfTimeout {
         /// The budget in seconds.
@@ -79,6 +80,9 @@ pub enum ParseError {
         /// The page being read when the budget ran out (0 when not known: the reader did not
         /// stop by itself).
         page: u32,
+        /// Of that time, the share (percent) the reader had the processor for; `None` when not
+        /// known.
+        cpu_percent: Option<u32>,
     },
     /// Neither the name nor the content says what the format is.
     #[error(
@@ -134,6 +138,35 @@ pub enum ParseError {
         /// What exceeded which limit.
         detail: String,
     },
+}
+
+/// Below this share of the processor (percent), a PDF that ran out of time waited for a busy
+/// machine more than it worked: another run may well parse it.
+const BUSY_MACHINE_PERCENT: u32 = 75;
+
+impl ParseError {
+    /// Whether the same bytes with the same settings and parser fail the same way again: all
+    /// but a timeout on a machine so busy that the reader had the processor for less than
+    /// three quarters of its time.
+    pub fn recurs(&self) -> bool {
+        match self {
+            ParseError::PdfTimeout {
+                cpu_percent: Some(percent),
+                ..
+            } => *percent >= BUSY_MACHINE_PERCENT,
+            _ => true,
+        }
+    }
+}
+
+/// Why a PDF ran out of time, as the timeout error says it.
+fn timeout_cause(cpu_percent: Option<u32>) -> String {
+    match cpu_percent {
+        Some(percent) if percent < BUSY_MACHINE_PERCENT => format!(
+            "; the machine was busy (the reader had the processor for {percent}% of that time): run again when it is less busy, or raise `pdf.time_budget_seconds`"
+        ),
+        _ => "; the file may be damaged or very large: raise `pdf.time_budget_seconds` to give it longer".to_owned(),
+    }
 }
 
 /// Where a PDF's time budget ran out, as the timeout error says it.
@@ -460,6 +493,28 @@ mod tests {
 
     fn doc(name: &str, bytes: &[u8]) -> Document {
         Document::new(name.to_string(), name.to_string(), bytes.to_vec())
+    }
+
+    /// A PDF that ran out of time while it had the processor would again; one that mostly
+    /// waited for a busy machine may not, and its error says what to do about each.
+    #[test]
+    fn a_timeout_recurs_unless_the_machine_was_busy() {
+        let timeout = |cpu_percent| ParseError::PdfTimeout {
+            seconds: 60,
+            page: 12,
+            cpu_percent,
+        };
+        for (percent, recurs) in [(Some(98), true), (None, true), (Some(40), false)] {
+            assert_eq!(timeout(percent).recurs(), recurs, "{percent:?}");
+        }
+        let busy = timeout(Some(40)).to_string();
+        assert!(
+            busy.contains("the machine was busy") && busy.contains("40%"),
+            "{busy}"
+        );
+        let slow = timeout(Some(98)).to_string();
+        assert!(slow.contains("raise `pdf.time_budget_seconds`"), "{slow}");
+        assert!(ParseError::Binary { offset: 3 }.recurs());
     }
 
     #[test]

@@ -271,6 +271,7 @@ pub(super) fn parse(
     limits: DocLimits,
 ) -> Result<Parsed, ParseError> {
     let started = Instant::now();
+    let cpu_at_start = crate::cpu_time::of_this_thread();
     let deadline = started + budget;
     let load::Opened {
         mut doc,
@@ -289,6 +290,7 @@ pub(super) fn parse(
     let timeout = |page: u32| ParseError::PdfTimeout {
         seconds: budget.as_secs(),
         page,
+        cpu_percent: crate::cpu_time::share_since(started, cpu_at_start),
     };
     let mut read = Read {
         segments: Vec::with_capacity(pages.len()),

@@ -73,7 +73,7 @@ const STACK_BYTES: usize = 256 << 20;
 #[serde(deny_unknown_fields)]
 pub struct PdfConfig {
     /// Seconds one PDF may take; past them it fails with a timeout error. Changing it re-parses
-    /// nothing that was parsed: a document that timed out was never stored.
+    /// nothing that was parsed, only the documents that timed out.
     #[serde(
         default = "default_time_budget_seconds",
         skip_serializing,
@@ -149,6 +149,7 @@ pub(crate) fn parse_with(bytes: Arc<[u8]>, config: &PdfConfig) -> Result<Parsed,
         Err(mpsc::RecvTimeoutError::Timeout) => Err(ParseError::PdfTimeout {
             seconds: budget.as_secs(),
             page: 0,
+            cpu_percent: None,
         }),
         Err(mpsc::RecvTimeoutError::Disconnected) => Err(ParseError::PdfMalformed {
             reason: "the PDF reader stopped unexpectedly".into(),
