@@ -228,6 +228,22 @@ fn a_failed_parse_is_remembered_until_its_file_changes_or_a_run_retries_it() {
             .contains("--retry-failed"),
         "{inspected}"
     );
+    // `--only failed` lists it alone among the six; nothing was computed.
+    let listed = |only: &str| {
+        let output = (engine().args(["inspect", second["run_id"].as_str().unwrap()]))
+            .args(["--step", "parse", "--only", only, "--json", "--store"])
+            .arg(dir.path().join(".engine"))
+            .output()
+            .unwrap();
+        let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+        let documents = report["documents"].as_array().unwrap().iter();
+        documents
+            .map(|d| d["doc_id"].as_str().unwrap().to_owned())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(listed("failed"), ["broken.md"]);
+    assert!(listed("computed").is_empty());
+    assert_eq!(listed("cached").len(), 5);
     let pipeline = dir.path().join("pipeline.yaml");
     let text = engine().arg("run").arg(&pipeline).output().unwrap();
     assert!(
@@ -446,7 +462,8 @@ fn gc_keeps_the_store_the_size_of_what_it_holds() {
 
 /// A run removes the pipeline's runs past the newest `--keep-runs` (20 by default), with their
 /// per-item records: every run records every document, and a store run again and again grew
-/// by 90 MB a run at 20,000 documents. What the runs computed stays in the store.
+/// by 90 MB a run at 20,000 documents. What the runs computed stays in the store, and the next
+/// `gc` gives the space back (it found nothing to remove, so it left the database as it was).
 #[test]
 fn a_run_keeps_the_newest_runs_of_its_pipeline() {
     let dir = setup(4, TWO_BRANCHES);
@@ -471,6 +488,24 @@ fn a_run_keeps_the_newest_runs_of_its_pipeline() {
         .map(|run| run["run_id"].as_str().unwrap())
         .collect();
     assert_eq!(kept, [ids[3].as_str(), ids[2].as_str()], "{report}");
+    // sled keeps its files' size: the next gc rewrites the database, though it removes nothing.
+    let mark = dir.path().join(".engine/compact.wanted");
+    assert!(mark.exists(), "a run that removed runs asks for a rewrite");
+    let output = engine()
+        .args(["gc", "--json", "--keep-runs", "2"])
+        .arg(dir.path().join("pipeline.yaml"))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let gc: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(
+        (&gc["removed"], &gc["runs_removed"]),
+        (&0.into(), &0.into()),
+        "{gc}"
+    );
+    let small = stderr(&output).contains("would not have been smaller");
+    assert!(gc["rewritten"] == true || small, "{gc} {}", stderr(&output));
+    assert!(!mark.exists(), "the mark goes once the rewrite is done");
     let (_, summary) = run_json(dir.path());
     assert_eq!(step(&summary, "chunk_a")["cached"], 4, "{summary}");
 }

@@ -96,6 +96,9 @@ enum Command {
         /// Show this document: what every step produced for it.
         #[arg(long)]
         doc: Option<String>,
+        /// With `--step`: list only these documents (a run of 200,000 lists them all).
+        #[arg(long, value_enum, requires = "step", conflicts_with = "doc")]
+        only: Option<crate::inspect::Only>,
         #[command(flatten)]
         store: StoreArgs,
         /// Print JSON.
@@ -502,9 +505,17 @@ fn dispatch(command: Command) -> anyhow::Result<i32> {
             run,
             step,
             doc,
+            only,
             store,
             json,
-        } => inspect(&run, step.as_deref(), doc.as_deref(), &store, json),
+        } => {
+            let what = Inspected {
+                step: step.as_deref(),
+                doc: doc.as_deref(),
+                only,
+            };
+            inspect(&run, what, &store, json)
+        }
         Command::Tap {
             step,
             store,
@@ -633,17 +644,21 @@ fn runs(store: &StoreArgs, json: bool) -> anyhow::Result<i32> {
     Ok(0)
 }
 
-fn inspect(
-    run: &str,
-    step: Option<&str>,
-    doc: Option<&str>,
-    store: &StoreArgs,
-    json: bool,
-) -> anyhow::Result<i32> {
+/// What `engine inspect` shows of a run: a step, a document, both, or neither.
+struct Inspected<'a> {
+    step: Option<&'a str>,
+    doc: Option<&'a str>,
+    /// Which documents a step's report lists.
+    only: Option<crate::inspect::Only>,
+}
+
+fn inspect(run: &str, what: Inspected<'_>, store: &StoreArgs, json: bool) -> anyhow::Result<i32> {
+    let Inspected { step, doc, only } = what;
     let request = live::Request::Inspect {
         run: run.to_owned(),
         step: step.map(str::to_owned),
         doc: doc.map(str::to_owned),
+        only,
         pipeline: store.pipeline_name()?,
     };
     let report = match (step, doc) {
@@ -651,7 +666,7 @@ fn inspect(
         (Some(step), None) => {
             let streamed = store.with_open_store(|opened| {
                 let run = live::recorded_run(opened, run, store.pipeline_name()?.as_deref())?;
-                let report = crate::inspect::StepReport::open(opened, &run, step)?;
+                let report = crate::inspect::StepReport::open(opened, &run, step, only)?;
                 print_step_report(&report.header(), report.documents(), json);
                 Ok(())
             })?;

@@ -264,11 +264,44 @@ fn debug_summary(item: &Item) -> Value {
 }
 
 /// `inspect RUN --step S`: counters, timing distribution and per-document debug records.
-pub fn step_report(store: &Store, run: &Value, step: &str) -> anyhow::Result<Value> {
-    let report = StepReport::open(store, run, step)?;
+pub fn step_report(
+    store: &Store,
+    run: &Value,
+    step: &str,
+    only: Option<Only>,
+) -> anyhow::Result<Value> {
+    let report = StepReport::open(store, run, step, only)?;
     let mut value = report.header();
     value["documents"] = report.documents().collect();
     Ok(value)
+}
+
+/// Which documents `inspect RUN --step S --only …` lists.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, clap::ValueEnum,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Only {
+    /// Those the step failed on, in this run or as in an earlier one.
+    Failed,
+    /// Those whose output has warnings.
+    Warned,
+    /// Those the step did the work for in this run.
+    Computed,
+    /// Those whose output came from a checkpoint.
+    Cached,
+}
+
+impl Only {
+    /// Whether a document of `record` is listed.
+    fn lists(self, record: &ItemRecord) -> bool {
+        match self {
+            Only::Failed => record.error.is_some(),
+            Only::Warned => record.warned,
+            Only::Computed => !record.cached,
+            Only::Cached => record.cached && record.error.is_none(),
+        }
+    }
 }
 
 /// The report of `inspect RUN --step S`, its per-document records made one at a time as they
@@ -282,8 +315,14 @@ pub struct StepReport<'a> {
 }
 
 impl<'a> StepReport<'a> {
-    /// The report of `step` in `run`, or an error naming the run's steps.
-    pub fn open(store: &'a Store, run: &Value, step: &str) -> anyhow::Result<StepReport<'a>> {
+    /// The report of `step` in `run`, listing the documents `only` picks (all, without it), or
+    /// an error naming the run's steps.
+    pub fn open(
+        store: &'a Store,
+        run: &Value,
+        step: &str,
+        only: Option<Only>,
+    ) -> anyhow::Result<StepReport<'a>> {
         let run_id = run["run_id"].as_str().unwrap_or_default();
         let Some(counters) = run["steps"].get(step) else {
             return Err(invalid(format!(
@@ -291,17 +330,21 @@ impl<'a> StepReport<'a> {
                 step_names(run)
             )));
         };
-        let records = store.item_records(run_id, Some(step))?;
-        let origins = computed_in(store, run_id, Some(step), &records)?;
+        let mut records = store.item_records(run_id, Some(step))?;
         let computed: Vec<f64> = records
             .iter()
             .filter(|(_, _, r)| !r.cached)
             .map(|(_, _, r)| r.seconds)
             .collect();
-        let header = json!({
+        let mut header = json!({
             "run_id": run_id, "step": step, "counters": counters,
             "timing": distribution(computed),
         });
+        if let Some(only) = only {
+            records.retain(|(_, _, record)| only.lists(record));
+            header["only"] = json!(only);
+        }
+        let origins = computed_in(store, run_id, Some(step), &records)?;
         Ok(StepReport {
             store,
             header,

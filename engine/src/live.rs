@@ -51,6 +51,9 @@ pub enum Request {
         step: Option<String>,
         /// The document to report on.
         doc: Option<String>,
+        /// Which documents a step's report lists (all, without it).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        only: Option<inspect::Only>,
         /// The pipeline (by name) whose newest run `latest` means; any, without one.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pipeline: Option<String>,
@@ -98,13 +101,14 @@ pub fn answer(store: &Store, live: Option<&LiveRun>, request: &Request) -> anyho
             run,
             step,
             doc,
+            only,
             pipeline,
         } => {
             let mut run = inspect::find_run(store, run, pipeline.as_deref())?;
             overlay(&mut run);
             match (step.as_deref(), doc.as_deref()) {
                 (None, None) => Ok(run),
-                (Some(step), None) => inspect::step_report(store, &run, step),
+                (Some(step), None) => inspect::step_report(store, &run, step, *only),
                 (None, Some(doc)) => inspect::document_report(store, &run, doc),
                 (Some(step), Some(doc)) => inspect::one_output(store, &run, step, doc),
             }
@@ -391,6 +395,7 @@ mod tests {
                 run: "latest".into(),
                 step: Some("chunk".into()),
                 doc: None,
+                only: Some(inspect::Only::Failed),
                 pipeline: Some("kb".into()),
             },
             Request::Tap {

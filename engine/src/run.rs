@@ -194,8 +194,12 @@ pub fn run(
     summary.warnings = execution.warnings;
     summary.warned = execution.warned;
     save(&store, &summary)?;
-    // Every run records every document: without a bound the store grows run after run.
-    crate::gc::prune_runs(&store, Some(&pipeline.name), keep_runs)?;
+    // Every run records every document: without a bound the store grows run after run. sled
+    // reuses the space of what is pruned, but keeps its files' size: the next `gc` rewrites
+    // the database, which gives it back.
+    if crate::gc::prune_runs(&store, Some(&pipeline.name), keep_runs)? > 0 {
+        store.want_compaction(true)?;
+    }
     store.flush_or_exit(FLUSH_PATIENCE)?;
     drop(server);
     Ok(summary)

@@ -535,6 +535,11 @@ impl Store {
     pub fn remove_runs(&self, run_ids: &[String]) -> Result<u64, StoreError> {
         let mut removed = 0;
         for run_id in run_ids {
+            // Emptied first: dropping a large tree whole holds every page it frees until it is
+            // done (pruning five runs of 100,000 documents took 1 GB over the run's 490 MB).
+            if let Some(items) = self.run_items(run_id) {
+                items.clear()?;
+            }
             self.db.drop_tree(items_tree_name(run_id))?;
             let mut prefix = run_id.as_bytes().to_vec();
             prefix.push(0);
