@@ -887,8 +887,10 @@ impl StepContext {
             Some((Checkpoint::Output(output), bytes)) => (output, bytes),
             // Failures are stored under failure keys ([`failure_key`]) only.
             Some((Checkpoint::Failed(_), _)) | None => {
-                if let Some(failures) = failures.filter(|_| !self.retry_failed) {
-                    self.remember_failure(input, failure_key(&key, failures))?;
+                if let Some(failures) = failures.filter(|_| !self.retry_failed)
+                    && self.remembered_failure(checkpoints, input, failure_key(&key, failures))
+                {
+                    return None;
                 }
                 return Some(key);
             }
@@ -907,14 +909,18 @@ impl StepContext {
         None
     }
 
-    /// Records again the failure stored under `failure_key` for `input`: `None` when there is
-    /// one, else `Some(())`.
-    fn remember_failure(&self, input: &Envelope, failure_key: Key) -> Option<()> {
-        let checkpoints = self.checkpoints.as_ref()?;
+    /// Records again the failure `checkpoints` hold under `failure_key` for `input`; whether
+    /// there was one.
+    fn remembered_failure(
+        &self,
+        checkpoints: &Arc<dyn Checkpoints>,
+        input: &Envelope,
+        failure_key: Key,
+    ) -> bool {
         let Some((Checkpoint::Failed(message), bytes)) =
             checkpoints.get(&self.fingerprint, &failure_key)
         else {
-            return Some(());
+            return false;
         };
         self.counters.cached.fetch_add(1, Ordering::Relaxed);
         self.counters.remembered.fetch_add(1, Ordering::Relaxed);
@@ -931,7 +937,7 @@ impl StepContext {
                 None,
             )
         });
-        None
+        true
     }
 
     /// Completes a computed input: checkpoints and emits its output, or records its failure,
@@ -1590,20 +1596,7 @@ pub(crate) mod tests {
                 variants: variants.iter().copied().collect(),
                 applied: AtomicU64::new(0),
             });
-            let nodes = vec![
-                node("src", Operator::Source(Box::new(Numbers(5))), vec![]),
-                node("step", Operator::Transform(step.clone()), vec![0]),
-                node(
-                    "sink",
-                    Operator::Sink(Box::new(Count(Arc::default()))),
-                    vec![1],
-                ),
-            ];
-            let options = Options {
-                checkpoints: Some(memory.clone()),
-                ..Options::default()
-            };
-            let run = execute(nodes, options);
+            let run = run_through(&memory, step.clone(), false);
             assert!(run.errors.is_empty(), "{:?}", run.errors);
             step.applied.load(Ordering::SeqCst)
         };
@@ -1649,17 +1642,15 @@ pub(crate) mod tests {
         }
     }
 
-    /// Runs five documents through `step` into a sink, with checkpoints in `memory`: the
-    /// run, and how many documents the step computed.
+    /// Runs five documents through `step` into a sink, with checkpoints in `memory`.
     fn run_through(
         memory: &Arc<KeyedMemory>,
-        step: FailsThree,
+        step: Arc<dyn TransformOp>,
         retry_failed: bool,
-    ) -> (Execution, u64) {
-        let step = Arc::new(step);
+    ) -> Execution {
         let nodes = vec![
             node("src", Operator::Source(Box::new(Numbers(5))), vec![]),
-            node("step", Operator::Transform(step.clone()), vec![0]),
+            node("step", Operator::Transform(step), vec![0]),
             node(
                 "sink",
                 Operator::Sink(Box::new(Count(Arc::default()))),
@@ -1671,7 +1662,17 @@ pub(crate) mod tests {
             retry_failed,
             ..Options::default()
         };
-        let run = execute(nodes, options);
+        execute(nodes, options)
+    }
+
+    /// [`run_through`] `step`, and how many documents it computed.
+    fn fail_through(
+        memory: &Arc<KeyedMemory>,
+        step: FailsThree,
+        retry_failed: bool,
+    ) -> (Execution, u64) {
+        let step = Arc::new(step);
+        let run = run_through(memory, step.clone(), retry_failed);
         (run, step.applied.load(Ordering::SeqCst))
     }
 
@@ -1682,7 +1683,8 @@ pub(crate) mod tests {
     fn a_final_failure_is_remembered_until_a_run_retries_it() {
         let memory = Arc::new(KeyedMemory::default());
         let run = |final_failure: bool, retry_failed: bool| {
-            let (run, applied) = run_through(&memory, FailsThree::new(final_failure), retry_failed);
+            let (run, applied) =
+                fail_through(&memory, FailsThree::new(final_failure), retry_failed);
             let messages: Vec<_> = run.errors.iter().map(|e| e.message.clone()).collect();
             assert_eq!(messages, ["document 3 is damaged"]);
             assert_eq!(run.errors[0].doc_id, "3");
@@ -1744,20 +1746,20 @@ pub(crate) mod tests {
     #[test]
     fn a_stored_failure_holds_only_for_its_variant_and_never_hides_an_output() {
         let memory = Arc::new(KeyedMemory::default());
-        let (run, applied) = run_through(&memory, FailsThree::new(true), false);
+        let (run, applied) = fail_through(&memory, FailsThree::new(true), false);
         assert_eq!((applied, run.errors.len()), (5, 1));
         let longer = FailsThree {
             passes: true,
             variant: "budget 60",
             ..FailsThree::new(true)
         };
-        let (run, applied) = run_through(&memory, longer, false);
+        let (run, applied) = fail_through(&memory, longer, false);
         assert_eq!(
             (applied, run.errors.len()),
             (1, 0),
             "another variant: done again"
         );
-        let (run, applied) = run_through(&memory, FailsThree::new(true), false);
+        let (run, applied) = fail_through(&memory, FailsThree::new(true), false);
         assert_eq!(
             (applied, run.errors.len()),
             (0, 0),

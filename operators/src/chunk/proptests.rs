@@ -246,7 +246,8 @@ fn check(doc: &ParsedDocument, strategy: &Chunking, settings: &Settings) -> Vec<
 }
 
 /// A chunk whose visible text ends with a whole heading (only a heading, or a heading after
-/// other text) while its section's content follows in a later chunk: allowed only when the
+/// other text) while its section's content (under it or its subheadings, before the next
+/// heading of its level or above) follows in a later chunk: allowed only when the
 /// chunk could not take that content's first word along within `size`, or, when the content
 /// is a table of its own (`tables: own_chunk`), its header rows and first row.
 /// `elements`: those with text, by start.
@@ -269,9 +270,14 @@ fn check_heading_end(
     if last.kind != ElementKind::Heading || last.span[0] < s || last.span[1] > e {
         return;
     }
+    // Its section's content: what comes before the next heading of its level or above. A
+    // section with none (`## A` right before `## B`) has nothing to keep with its heading.
+    let level = last.level.unwrap_or(1);
     let Some(content) = elements
         .iter()
-        .find(|el| el.span[0] >= last.span[1] && el.kind != ElementKind::Heading)
+        .filter(|el| el.span[0] >= last.span[1])
+        .take_while(|el| el.kind != ElementKind::Heading || el.level.unwrap_or(1) > level)
+        .find(|el| el.kind != ElementKind::Heading)
     else {
         return;
     };
