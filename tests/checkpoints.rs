@@ -510,6 +510,28 @@ fn a_run_keeps_the_newest_runs_of_its_pipeline() {
     assert_eq!(step(&summary, "chunk_a")["cached"], 4, "{summary}");
 }
 
+/// A document that fails keeps its sink lines (and index entries) from before, and `gc` keeps
+/// what they were made of: back as it was, it computes nothing. `gc` dropped those
+/// checkpoints, and their vectors, since the latest completed run reached none of them.
+#[test]
+fn gc_keeps_what_a_failed_document_was_made_of_before() {
+    let dir = setup(4, TWO_BRANCHES);
+    let doc = dir.path().join("docs/doc-0001.md");
+    let good = fs::read(&doc).unwrap();
+    run_json(dir.path());
+    fs::write(&doc, b"binary\x00content\xff").unwrap();
+    let (code, _) = run_json(dir.path());
+    assert_eq!(code, Some(1));
+    let gc = gc_keeping_one_run(dir.path());
+    assert_eq!(gc["removed"], 0, "{gc}");
+    fs::write(&doc, good).unwrap();
+    let (code, summary) = run_json(dir.path());
+    assert_eq!(code, Some(0), "{summary}");
+    for name in ["parse", "chunk_a", "chunk_b"] {
+        assert_eq!(computed(&summary, name), 0, "{name}: {summary}");
+    }
+}
+
 /// `gc` between an edit and its run keeps what the latest completed run made (its index and
 /// sinks hold it): undoing the edit recomputes nothing. It dropped those checkpoints, and
 /// their vectors, as no longer reached.

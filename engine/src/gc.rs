@@ -8,7 +8,7 @@ use operators::embed::text_to_embed;
 
 use crate::query::folder_name;
 use crate::runtime::Item;
-use crate::store::{Store, codec};
+use crate::store::{ItemRecord, Store, codec};
 
 /// What `engine gc` removed and kept.
 #[derive(Debug, Clone, Copy, Default, serde::Serialize)]
@@ -232,6 +232,47 @@ pub fn prune_runs(store: &Store, only: Option<&str>, keep: usize) -> anyhow::Res
     Ok(store.remove_runs(&removed)?)
 }
 
+/// What `documents`, which failed in completed run `run_id`, were made of in the newest earlier
+/// run of its pipeline in `runs` (newest first) that took each through every step it reached
+/// without failing: the indexes and sinks keep them as they were then, and a document back as
+/// it was then computes and embeds nothing.
+fn last_made_of(
+    store: &Store,
+    runs: &[serde_json::Value],
+    run_id: &str,
+    mut documents: HashSet<String>,
+) -> HashSet<(String, String)> {
+    let mut made_of = HashSet::new();
+    let Some(at) = runs.iter().position(|run| run["run_id"] == run_id) else {
+        return made_of;
+    };
+    let pipeline = pipeline_of(&runs[at]);
+    let earlier = runs[at + 1..]
+        .iter()
+        .filter(|run| pipeline_of(run) == pipeline);
+    for run in earlier {
+        if documents.is_empty() {
+            break;
+        }
+        let (Some(earlier_id), Some(steps)) = (run["run_id"].as_str(), run["steps"].as_object())
+        else {
+            continue;
+        };
+        documents.retain(|doc_id| {
+            let records: Vec<ItemRecord> = (steps.keys())
+                .filter_map(|step| store.item_record(earlier_id, step, doc_id))
+                .collect();
+            let whole = !records.is_empty() && records.iter().all(|r| r.error.is_none());
+            if whole {
+                let keyed = records.into_iter().filter(|r| !r.key.is_empty());
+                made_of.extend(keyed.map(|r| (r.fingerprint, r.key)));
+            }
+            !whole
+        });
+    }
+    made_of
+}
+
 /// For every source step of every pipeline (an `op` named `source.…`), the latest completed run
 /// in which it read documents without failing as a whole: the run its empty-source guard
 /// compares with (`engine run`'s last reads). Pruned, it would disarm the guard after many
@@ -351,6 +392,8 @@ pub fn collect_garbage(
             .is_some_and(|id| references.contains(id))
     });
     let mut live = HashSet::new();
+    // Documents a pipeline's latest completed run failed on, by that run.
+    let mut failed: HashMap<&str, HashSet<String>> = HashMap::new();
     for run in (latest.values().copied())
         .chain(since_latest.iter().copied())
         .chain(guarded)
@@ -373,11 +416,18 @@ pub fn collect_garbage(
                 })
         };
         let run_id = run["run_id"].as_str().unwrap_or_default();
-        for (step, _, record) in store.item_records(run_id, None)? {
+        for (step, doc_id, record) in store.item_records(run_id, None)? {
+            if record.error.is_some() && completed {
+                failed.entry(run_id).or_default().insert(doc_id);
+            }
+            // A failure's key holds the failure, when it was stored (a remembered one).
             if !record.key.is_empty() && reached(&step) {
                 live.insert((record.fingerprint, record.key));
             }
         }
+    }
+    for (run_id, documents) in failed {
+        live.extend(last_made_of(store, &runs, run_id, documents));
     }
     // A renamed pipeline's runs may have computed what the current file reaches (a name
     // changed, then changed back): that stays, for the next run.
