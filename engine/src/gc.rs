@@ -392,7 +392,7 @@ pub fn collect_garbage(
             .is_some_and(|id| references.contains(id))
     });
     let mut live = HashSet::new();
-    // Documents a pipeline's latest completed run failed on, by that run.
+    // Documents the completed runs kept here (each pipeline's latest, the guards') failed on.
     let mut failed: HashMap<&str, HashSet<String>> = HashMap::new();
     for run in (latest.values().copied())
         .chain(since_latest.iter().copied())

@@ -199,6 +199,12 @@ pub fn run(
     // the database, which gives it back.
     if crate::gc::prune_runs(&store, Some(&pipeline.name), keep_runs)? > 0 {
         store.want_compaction(true)?;
+        // What pruning took is the run's too.
+        let peak = runtime::peak_resident_kib();
+        if peak > summary.peak_rss_kib {
+            summary.peak_rss_kib = peak;
+            save(&store, &summary)?;
+        }
     }
     store.flush_or_exit(FLUSH_PATIENCE)?;
     drop(server);
