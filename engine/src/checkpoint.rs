@@ -45,6 +45,17 @@ impl RunCheckpoints {
     }
 }
 
+impl RunCheckpoints {
+    /// Stores an encoded checkpoint: its size, or 0 when the store could not take it (what
+    /// is not stored is only done again by the next run).
+    fn store_encoded(&self, fingerprint: &str, key: &Key, bytes: &[u8]) -> u64 {
+        match self.store.put_checkpoint(fingerprint, key, bytes) {
+            Ok(()) => bytes.len() as u64,
+            Err(_) => 0,
+        }
+    }
+}
+
 impl Checkpoints for RunCheckpoints {
     fn get(&self, fingerprint: &str, key: &Key) -> Option<(Checkpoint, u64)> {
         let bytes = match self.store.checkpoint(fingerprint, key) {
@@ -64,22 +75,11 @@ impl Checkpoints for RunCheckpoints {
     }
 
     fn put(&self, fingerprint: &str, key: &Key, output: Option<&Item>) -> u64 {
-        let Some(bytes) = codec::encode(output) else {
-            return 0;
-        };
-        match self.store.put_checkpoint(fingerprint, key, &bytes) {
-            Ok(()) => bytes.len() as u64,
-            Err(_) => 0,
-        }
+        codec::encode(output).map_or(0, |bytes| self.store_encoded(fingerprint, key, &bytes))
     }
 
     fn put_failure(&self, fingerprint: &str, key: &Key, message: &str) -> u64 {
-        // Not stored, the failure is only done again by the next run.
-        let bytes = codec::encode_failure(message);
-        match self.store.put_checkpoint(fingerprint, key, &bytes) {
-            Ok(()) => bytes.len() as u64,
-            Err(_) => 0,
-        }
+        self.store_encoded(fingerprint, key, &codec::encode_failure(message))
     }
 
     fn record(&self, step: &str, doc_id: &str, record: ItemRecord) {

@@ -1439,24 +1439,18 @@ fn print_document_report(report: &serde_json::Value) {
 
 /// One step's record and output for one document (`inspect --doc`, `tap`), under `title`.
 fn print_step_output(step: &serde_json::Value, title: &str) {
-    let state = match (step["error"].is_string(), step["cached"] == true) {
+    let failed = step["error"].is_string();
+    let state = match (failed, step["cached"] == true) {
         (true, true) => "failed as in an earlier run, not done again",
         (true, false) => "failed",
         (false, true) => "cached",
         (false, false) => "computed",
     };
+    let done = if failed { "failed" } else { "computed" };
     outln!(
         "\n== {title} {state} {:.4}s{}",
         step["seconds"].as_f64().unwrap_or(0.0),
-        origin_note(
-            &step["computed_in"],
-            if step["error"].is_string() {
-                "failed"
-            } else {
-                "computed"
-            },
-            ""
-        )
+        origin_note(&step["computed_in"], done, "")
     );
     if let Some(error) = step["error"].as_str() {
         outln!("error: {error}");

@@ -1003,13 +1003,13 @@ impl StepContext {
     }
 
     /// Processes one input of a transform: from its checkpoint when there is one, else by
-    /// running the operator and checkpointing the complete output.
-    fn transform(&self, transform: &dyn TransformOp, input: &Envelope) {
+    /// running the operator and checkpointing the complete output. `failures` is the
+    /// transform's [`TransformOp::failure_variant`].
+    fn transform(&self, transform: &dyn TransformOp, failures: Option<&str>, input: &Envelope) {
         // A variant that panics leaves the key unvaried. `parse`'s detects the format, as its
         // `apply` does next: that fails too, and the failure is recorded.
         let variant = panics::catch(|| Ok(transform.key_variant(&input.item))).unwrap_or(None);
-        let failures = panics::catch(|| Ok(transform.failure_variant())).unwrap_or(None);
-        let Some(key) = self.receive(input, variant.as_deref(), failures.as_deref()) else {
+        let Some(key) = self.receive(input, variant.as_deref(), failures) else {
             return;
         };
         let started = Instant::now();
@@ -1018,7 +1018,7 @@ impl StepContext {
             panics::catch(|| Ok(transform.failure_is_final(error))).unwrap_or(false)
         });
         let seconds = started.elapsed().as_secs_f64();
-        let failing = (failures.as_deref(), final_failure);
+        let failing = (failures, final_failure);
         self.complete(input, key, result, failing, seconds);
     }
 
@@ -1172,9 +1172,11 @@ fn run_step(
         }
         Operator::Transform(transform) => {
             let Some(receiver) = receiver else { return };
+            // The step's, not the item's: asked once.
+            let failures = panics::catch(|| Ok(transform.failure_variant())).unwrap_or(None);
             workers(parallelism, &receiver, |receiver| {
                 for envelope in receiver.iter() {
-                    ctx.transform(transform.as_ref(), &envelope);
+                    ctx.transform(transform.as_ref(), failures.as_deref(), &envelope);
                 }
             });
         }

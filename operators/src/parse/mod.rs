@@ -150,19 +150,22 @@ impl ParseError {
     /// three quarters of its time.
     pub fn recurs(&self) -> bool {
         match self {
-            ParseError::PdfTimeout {
-                cpu_percent: Some(percent),
-                ..
-            } => *percent >= BUSY_MACHINE_PERCENT,
+            ParseError::PdfTimeout { cpu_percent, .. } => !machine_was_busy(*cpu_percent),
             _ => true,
         }
     }
 }
 
+/// Whether a reader that had the processor for `cpu_percent` of its time (when known) mostly
+/// waited for a busy machine.
+fn machine_was_busy(cpu_percent: Option<u32>) -> bool {
+    cpu_percent.is_some_and(|percent| percent < BUSY_MACHINE_PERCENT)
+}
+
 /// Why a PDF ran out of time, as the timeout error says it.
 fn timeout_cause(cpu_percent: Option<u32>) -> String {
     match cpu_percent {
-        Some(percent) if percent < BUSY_MACHINE_PERCENT => format!(
+        Some(percent) if machine_was_busy(cpu_percent) => format!(
             "; the machine was busy (the reader had the processor for {percent}% of that time): run again when it is less busy, or raise `pdf.time_budget_seconds`"
         ),
         _ => "; the file may be damaged or very large: raise `pdf.time_budget_seconds` to give it longer".to_owned(),
