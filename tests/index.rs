@@ -7,7 +7,7 @@ use std::fs;
 use std::path::Path;
 use std::process::Command;
 
-use common::{engine, run_json, stderr, stdout};
+use common::{copy_of_engine, engine, run_json, stderr, stdout};
 use serde_json::Value;
 
 const PIPELINE: &str = "version: 1\nname: idx\nsteps:\n  docs: { op: source.files, path: docs }\n  parse: { op: parse, input: docs }\n  chunk_a: { op: chunk.recursive, input: parse, size: 400, unit: chars }\n  chunk_b: { op: chunk.recursive, input: parse, size: 120, unit: chars }\n  embed_a: { op: embed, input: chunk_a, provider: hash, dim: 256 }\n  embed_b: { op: embed, input: chunk_b, provider: hash, dim: 256 }\n  index_a: { op: index.hybrid, input: embed_a }\n  index_b: { op: index.hybrid, input: embed_b }\n";
@@ -938,9 +938,9 @@ fn a_store_another_user_owns_answers_queries_and_the_rest_say_it_is_read_only() 
     assert_eq!(code, Some(0), "{summary}");
     // The binary, where nobody may run it (the build folder may be under /root).
     let binary = dir.path().join("engine");
-    fs::hard_link(env!("CARGO_BIN_EXE_engine"), &binary)
-        .or_else(|_| fs::copy(env!("CARGO_BIN_EXE_engine"), &binary).map(|_| ()))
-        .unwrap();
+    if fs::hard_link(env!("CARGO_BIN_EXE_engine"), &binary).is_err() {
+        copy_of_engine(&binary);
+    }
     let chmod = |mode: &str, path: &Path| {
         let status = Command::new("chmod")
             .args(["-R", mode])
@@ -1064,7 +1064,7 @@ fn an_index_is_as_readable_to_others_as_the_umask_makes_files() {
     let (code, summary) = run_json(dir.path());
     assert_eq!(code, Some(0), "{summary}");
     let binary = dir.path().join("engine");
-    fs::copy(env!("CARGO_BIN_EXE_engine"), &binary).unwrap();
+    copy_of_engine(&binary);
     // Folders reachable (a temporary folder is private to its owner); files as they were made.
     for entry in walkdir::WalkDir::new(dir.path()).into_iter().flatten() {
         if entry.file_type().is_dir() {

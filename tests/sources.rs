@@ -8,7 +8,7 @@ use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{engine, engine_on, stderr, stdout};
+use common::{copy_of_engine, engine, engine_on, stderr, stdout};
 use serde_json::Value;
 
 /// Four documents in `src`, three in `src/sub`.
@@ -388,7 +388,7 @@ fn unprivileged(dir: &Path) -> Option<Box<EngineAs>> {
         .into_iter()
         .find(|path| Path::new(path).exists())?;
     let bin = dir.join("engine");
-    fs::copy(env!("CARGO_BIN_EXE_engine"), &bin).unwrap();
+    copy_of_engine(&bin);
     Some(Box::new(move |args: &[&str]| {
         let mut command = Command::new(setpriv);
         command

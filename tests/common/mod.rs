@@ -12,6 +12,23 @@ pub fn engine() -> Command {
     Command::new(env!("CARGO_BIN_EXE_engine"))
 }
 
+/// Copies the `engine` binary under test to `to` (where another user may run it), once it
+/// can be run: a child another test forks while the copy is being written holds the file open
+/// for writing until that child execs, and running the copy then fails with "Text file busy".
+pub fn copy_of_engine(to: &Path) {
+    fs::copy(env!("CARGO_BIN_EXE_engine"), to).unwrap();
+    for _ in 0..500 {
+        match Command::new(to).arg("--version").output() {
+            Err(err) if err.kind() == std::io::ErrorKind::ExecutableFileBusy => {
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            Err(err) => panic!("{}: {err}", to.display()),
+            Ok(_) => return,
+        }
+    }
+    panic!("{} stayed busy", to.display());
+}
+
 /// The repository root.
 pub fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
