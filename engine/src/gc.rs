@@ -258,10 +258,15 @@ fn last_made_of(
         else {
             continue;
         };
+        // Read once: records come in blocks, and finding one reads its step's.
+        let mut by_document: HashMap<String, Vec<ItemRecord>> = HashMap::new();
+        for (step, doc_id, record) in store.item_records(earlier_id, None).unwrap_or_default() {
+            if steps.contains_key(&step) && documents.contains(&doc_id) {
+                by_document.entry(doc_id).or_default().push(record);
+            }
+        }
         documents.retain(|doc_id| {
-            let records: Vec<ItemRecord> = (steps.keys())
-                .filter_map(|step| store.item_record(earlier_id, step, doc_id))
-                .collect();
+            let records = by_document.remove(doc_id).unwrap_or_default();
             let whole = !records.is_empty() && records.iter().all(|r| r.error.is_none());
             if whole {
                 let keyed = records.into_iter().filter(|r| !r.key.is_empty());

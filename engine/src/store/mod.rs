@@ -3,16 +3,17 @@
 //!
 //! Layout: `lock` (held by the process using the store, holding its pid) and `db/` (sled) with
 //! trees `checkpoints` (step fingerprint + output key → encoded output), `runs` (run id → summary)
-//! and, per run, `items/<run id>` (step, doc id → what that step did to that document in that
-//! run: a run's records go with one cheap drop of its tree, where removing 200,000 records one
-//! by one took 5 s). Runs recorded before that are in one `items` tree, under (run id, step, doc
-//! id). While
+//! and, per run, `items/<run id>` (what each step did to each document in that run, in blocks:
+//! see `records`; a run's records go with one cheap drop of its tree, where removing 200,000
+//! records one by one took 5 s). Runs recorded before that are in one `items` tree, under (run
+//! id, step, doc id). While
 //! `gc` compacts the database, `db.compacting/`, `db.compacted` and `db.old/` stand beside it
 //! (see `compact`).
 
 pub mod codec;
 mod compact;
 mod lock;
+mod records;
 
 use std::collections::HashSet;
 use std::ops::ControlFlow;
@@ -219,11 +220,12 @@ pub struct ItemRecord {
 /// document run 1.65 GB; 256 MiB takes 590 MB there for 6% more time (128 MiB: 390 MB, 18%).
 const CACHE_BYTES: u64 = 256 << 20;
 
-/// The store's layout. 2: each run's item records in a tree of its own. A store written by an
+/// The store's layout. 2: each run's item records in a tree of its own; 3: in blocks of many
+/// records (see `records`), which layout 2 would not read. A store written by an
 /// engine of a later layout is refused rather than misread (an engine that does not see a
 /// run's records would take nothing as reached, and `gc` would drop every checkpoint); stores
 /// written before the layout was recorded are read as they are.
-const FORMAT: u32 = 2;
+const FORMAT: u32 = 3;
 
 /// Refuses a store of a later layout than [`FORMAT`]; records this one's in a store of an
 /// earlier or unrecorded one.
@@ -247,11 +249,6 @@ fn check_format(dir: &Path, db: &sled::Db) -> Result<(), StoreError> {
     }
 }
 
-/// The name of the tree of run `run_id`'s item records.
-fn items_tree_name(run_id: &str) -> Vec<u8> {
-    [b"items/", run_id.as_bytes()].concat()
-}
-
 /// The file in a store's folder that says a rewrite of its database is wanted.
 const COMPACTION_WANTED: &str = "compact.wanted";
 
@@ -268,6 +265,8 @@ pub struct Store {
     origins: sled::Tree,
     /// The length of each embedding provider's vectors in `vectors`, by fingerprint.
     vector_sizes: sled::Tree,
+    /// Item records waiting for their block.
+    records: records::RecordBlocks,
     _lock: StoreLock,
 }
 
@@ -318,6 +317,7 @@ impl Store {
             vectors: db.open_tree("vectors")?,
             vector_sizes: db.open_tree("vector_sizes")?,
             origins: db.open_tree("origins")?,
+            records: records::RecordBlocks::new(db.clone()),
             db,
             _lock: lock,
         })
@@ -454,10 +454,7 @@ impl Store {
         doc_id: &str,
         record: &ItemRecord,
     ) -> Result<(), StoreError> {
-        let bytes =
-            rmp_serde::to_vec_named(record).map_err(|err| StoreError::Io(err.to_string()))?;
-        (self.db.open_tree(items_tree_name(run_id))?)
-            .insert(Self::run_item_key(step, doc_id), bytes)?;
+        self.records.add(run_id, step, doc_id, record.clone())?;
         // An output, or a failure that was stored (a final one), computed in this run.
         let stored = record.error.is_none() || record.bytes_out > 0;
         if !record.cached
@@ -474,23 +471,24 @@ impl Store {
 
     /// What step `step` did to document `doc_id` in run `run_id`, if recorded.
     pub fn item_record(&self, run_id: &str, step: &str, doc_id: &str) -> Option<ItemRecord> {
-        let bytes = match self.run_items(run_id) {
-            Some(tree) => tree.get(Self::run_item_key(step, doc_id)),
-            None => self.items.get(Self::item_key(run_id, step, doc_id)),
-        };
-        rmp_serde::from_slice(&bytes.ok()??).ok()
+        if let Some(record) = self.records.waiting_one(run_id, step, doc_id) {
+            return Some(record);
+        }
+        match self.run_items(run_id) {
+            Some(tree) => records::read_one(&tree, step, doc_id),
+            None => {
+                let bytes = self.items.get(Self::item_key(run_id, step, doc_id));
+                rmp_serde::from_slice(&bytes.ok()??).ok()
+            }
+        }
     }
 
     /// The tree of run `run_id`'s item records, if it has one (runs recorded before such trees
     /// keep theirs in `items`). Never creates one.
     fn run_items(&self, run_id: &str) -> Option<sled::Tree> {
-        let name = items_tree_name(run_id);
+        let name = records::tree_name(run_id);
         let exists = self.db.tree_names().iter().any(|tree| **tree == *name);
         exists.then(|| self.db.open_tree(name).ok()).flatten()
-    }
-
-    fn run_item_key(step: &str, doc_id: &str) -> Vec<u8> {
-        [step.as_bytes(), doc_id.as_bytes()].join(&0u8)
     }
 
     /// The run that last computed output `key` of step `fingerprint` (a record not taken from
@@ -503,16 +501,35 @@ impl Store {
         rmp_serde::from_slice(&bytes).ok()
     }
 
-    /// The item records of a run as (step, doc_id, record), optionally for one step.
+    /// The item records of a run as (step, doc_id, record), optionally for one step, ordered by
+    /// step and doc id.
     pub fn item_records(
         &self,
         run_id: &str,
         step: Option<&str>,
     ) -> Result<Vec<(String, String, ItemRecord)>, StoreError> {
-        let (tree, mut prefix) = match self.run_items(run_id) {
-            Some(tree) => (tree, Vec::new()),
-            None => (self.items.clone(), [run_id.as_bytes(), &[0]].concat()),
+        // Waiting records first: one written meanwhile is then found twice, never missed.
+        let waiting = self.records.waiting(run_id, step);
+        let tree = self.run_items(run_id);
+        if tree.is_none() && waiting.is_empty() {
+            return self.item_records_of_layout_1(run_id, step);
+        }
+        let mut found = match tree {
+            Some(tree) => records::read(&tree, step)?,
+            None => Vec::new(),
         };
+        found.extend(waiting);
+        Ok(records::newest_of_each(found))
+    }
+
+    /// [`Store::item_records`] of a run recorded in the `items` tree of all runs.
+    fn item_records_of_layout_1(
+        &self,
+        run_id: &str,
+        step: Option<&str>,
+    ) -> Result<Vec<(String, String, ItemRecord)>, StoreError> {
+        let mut prefix = [run_id.as_bytes(), &[0]].concat();
+        let tree = &self.items;
         let skip = prefix.len();
         if let Some(step) = step {
             prefix.extend_from_slice(step.as_bytes());
@@ -535,12 +552,13 @@ impl Store {
     pub fn remove_runs(&self, run_ids: &[String]) -> Result<u64, StoreError> {
         let mut removed = 0;
         for run_id in run_ids {
+            self.records.forget(run_id);
             // Emptied first: dropping a large tree whole holds every page it frees until it is
             // done (pruning five runs of 100,000 documents took 1 GB over the run's 490 MB).
             if let Some(items) = self.run_items(run_id) {
                 items.clear()?;
             }
-            self.db.drop_tree(items_tree_name(run_id))?;
+            self.db.drop_tree(records::tree_name(run_id))?;
             let mut prefix = run_id.as_bytes().to_vec();
             prefix.push(0);
             for item in self.items.scan_prefix(&prefix) {
@@ -607,7 +625,7 @@ impl Store {
                 ),
             ));
         }
-        self.db.flush()?;
+        self.flush()?;
         let progress = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
         let stalled = format!(
             "the rewrite of the store {} made no progress for {} s (is its disk full?); stopping. The store is as it was: the next command removes the copy",
@@ -633,11 +651,21 @@ impl Store {
             vectors,
             vector_sizes,
             origins,
+            records,
             _lock: lock,
             dir: _,
         } = self;
-        // Every tree holds the database open: all go before it is swapped.
-        drop((checkpoints, runs, items, vectors, vector_sizes, origins));
+        // Every tree holds the database open: all go before it is swapped (no record waits:
+        // the flush before the copy wrote them).
+        drop((
+            checkpoints,
+            runs,
+            items,
+            vectors,
+            vector_sizes,
+            origins,
+            records,
+        ));
         drop(db);
         // The complete copy takes the old one's place.
         compact::recover(&dir)?;
@@ -676,8 +704,9 @@ impl Store {
         }
     }
 
-    /// Writes everything to disk.
+    /// Writes everything to disk, item records waiting for their block included.
     pub fn flush(&self) -> Result<(), StoreError> {
+        self.records.write_all()?;
         self.db.flush()?;
         Ok(())
     }
@@ -1000,6 +1029,48 @@ mod tests {
         assert!(store.item_records("r1", None).unwrap().is_empty());
         assert!(store.run_items("r1").is_none(), "the run's tree is gone");
         assert_eq!(store.item_records("r2", None).unwrap().len(), 1);
+    }
+
+    /// Records waiting for their block are written when the store closes, and a store
+    /// reopened reads them with those written before, in blocks or one entry each.
+    #[test]
+    fn item_records_outlive_the_store_that_made_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let record = |key: u8| ItemRecord {
+            fingerprint: "fp".into(),
+            key: hex(&[key; 32]),
+            cached: true,
+            seconds: 0.0,
+            bytes_in: 1,
+            bytes_out: 2,
+            error: None,
+            warned: false,
+        };
+        {
+            let store = Store::open(dir.path()).unwrap();
+            for n in 0..300u32 {
+                let doc = format!("d{n:03}");
+                store.record_item("r1", "parse", &doc, &record(1)).unwrap();
+            }
+            // A store of layout 2 held one entry a record.
+            let tree = store.db.open_tree(records::tree_name("r1")).unwrap();
+            let named = rmp_serde::to_vec_named(&record(2)).unwrap();
+            tree.insert(b"chunk\0d000", named).unwrap();
+        }
+        let store = Store::open(dir.path()).unwrap();
+        let all = store.item_records("r1", None).unwrap();
+        assert_eq!(all.len(), 301);
+        assert_eq!(all[0], ("chunk".into(), "d000".into(), record(2)));
+        assert_eq!(store.item_record("r1", "parse", "d299"), Some(record(1)));
+        assert_eq!(store.item_record("r1", "chunk", "d000"), Some(record(2)));
+        // A later record of the same item takes the earlier one's place.
+        store
+            .record_item("r1", "parse", "d299", &record(3))
+            .unwrap();
+        assert_eq!(store.item_record("r1", "parse", "d299"), Some(record(3)));
+        let parse = store.item_records("r1", Some("parse")).unwrap();
+        assert_eq!(parse.len(), 300);
+        assert_eq!(parse[299].2, record(3));
     }
 
     /// A computed output's run is remembered under its checkpoint's key; a cached or failed
