@@ -89,6 +89,46 @@ fn every_mode_finds_the_document_about_the_query() {
     assert!(!filtered.is_empty() && doc_ids(&filtered).iter().all(|doc| *doc == "errors.md"));
 }
 
+/// A query naming an identifier one chunk alone holds finds it first in hybrid mode: BM25
+/// ranks it far ahead, while the vector list ranks first the chunks that share the query's
+/// other words (by ranks alone, RRF put two of them above it).
+#[test]
+fn an_identifier_only_one_chunk_holds_is_first_in_hybrid_mode() {
+    let dir = tempfile::tempdir().unwrap();
+    let docs = dir.path().join("docs");
+    fs::create_dir_all(&docs).unwrap();
+    for n in 0..12 {
+        let text = format!(
+            "# Server {n}\n\nConfigure the server logging settings for host {n} in the config file.\n"
+        );
+        fs::write(docs.join(format!("server{n:02}.md")), text).unwrap();
+    }
+    fs::write(
+        docs.join("quota.md"),
+        "# Quota\n\nError E4471 means the disk quota is exceeded.\n",
+    )
+    .unwrap();
+    fs::write(dir.path().join("pipeline.yaml"), PIPELINE).unwrap();
+    let (code, summary) = run_json(dir.path());
+    assert_eq!(code, Some(0), "{summary}");
+    let search = |mode: &str| {
+        let args = ["--index", "index_a", "--mode", mode, "-k", "5"];
+        let text = "configure server logging error E4471";
+        let hits = query(dir.path(), &[&args[..], &[text]].concat());
+        doc_ids(&hits)
+            .iter()
+            .map(|doc| doc.to_string())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(search("bm25")[0], "quota.md");
+    assert_ne!(
+        search("vector")[0],
+        "quota.md",
+        "the vector list must not find it first"
+    );
+    assert_eq!(search("hybrid")[0], "quota.md", "{:?}", search("hybrid"));
+}
+
 /// Front matter read as YAML: a list filters by each of its elements, in every mode; a bool by
 /// its text, a number however it is written (YAML reads `1.10` as the number 1.1).
 #[test]
