@@ -4,8 +4,9 @@
 //! 262 MB (in blocks: 67 MB; blocks of 256 or more records made sled write many blob files).
 //! Records wait in memory until their block is full or [`BLOCK_AGE`] old (a block is
 //! also written by [`RecordBlocks::write_all`], which every flush of the store calls, and when
-//! the store closes): a process killed outright loses the records of its last second at most,
-//! as sled loses its writes of the last 200 ms. Readers see waiting records as written ones.
+//! the store closes): a process killed outright loses the records that waited, those of about
+//! its last second while records come (sled, its writes of the last 200 ms). Readers see waiting
+//! records as written ones.
 //!
 //! A block's key is `0xFF, step, 0, id` (the id from sled's counter, so later blocks sort after
 //! earlier ones of their step); stores of layout 2 hold one entry a record, under `step, 0, doc
@@ -19,7 +20,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{ItemRecord, Key, StoreError, hex, parse_key};
 
-/// Most records in a block (about 13 KB encoded).
+/// Most records in a block (about 8 KB encoded).
 pub const BLOCK_RECORDS: usize = 128;
 
 /// Longest a record waits for its block to fill while other records are being made.
