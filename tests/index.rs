@@ -91,7 +91,7 @@ fn every_mode_finds_the_document_about_the_query() {
 
 /// A query naming an identifier one chunk alone holds finds it first in hybrid mode: BM25
 /// ranks it far ahead, while the vector list ranks first the chunks that share the query's
-/// other words (by ranks alone, RRF put two of them above it).
+/// other words (by ranks alone, RRF left it out of the first five).
 #[test]
 fn an_identifier_only_one_chunk_holds_is_first_in_hybrid_mode() {
     let dir = tempfile::tempdir().unwrap();

@@ -529,23 +529,17 @@ impl Store {
         step: Option<&str>,
     ) -> Result<Vec<(String, String, ItemRecord)>, StoreError> {
         let mut prefix = [run_id.as_bytes(), &[0]].concat();
-        let tree = &self.items;
         let skip = prefix.len();
         if let Some(step) = step {
             prefix.extend_from_slice(step.as_bytes());
             prefix.push(0);
         }
-        let mut records = Vec::new();
-        for entry in tree.scan_prefix(&prefix) {
+        let mut found = Vec::new();
+        for entry in self.items.scan_prefix(&prefix) {
             let (key, value) = entry?;
-            let mut parts = key[skip..].splitn(2, |byte| *byte == 0);
-            let step = String::from_utf8_lossy(parts.next().unwrap_or_default()).into_owned();
-            let doc_id = String::from_utf8_lossy(parts.next().unwrap_or_default()).into_owned();
-            if let Ok(record) = rmp_serde::from_slice(&value) {
-                records.push((step, doc_id, record));
-            }
+            found.extend(records::one_entry_record(&key[skip..], &value));
         }
-        Ok(records)
+        Ok(found)
     }
 
     /// Removes runs `run_ids` with their item records; returns how many were there.

@@ -158,10 +158,19 @@ impl Drop for RecordBlocks {
     }
 }
 
-/// The records in `tree` (a run's), of step `step` only when given: the newest of each (step,
-/// doc id), ordered by step and doc id.
+/// The records in `tree` (a run's), of step `step` only when given, oldest first as far as the
+/// layout tells: one-entry records (layout 2), then each step's blocks in the order written.
+/// [`newest_of_each`] makes them one a (step, doc id).
 pub fn read(tree: &sled::Tree, step: Option<&str>) -> Result<Vec<Recorded>, StoreError> {
     let mut found = Vec::new();
+    let single_prefix = step.map_or_else(Vec::new, |step| [step.as_bytes(), &[0]].concat());
+    for entry in tree.scan_prefix(&single_prefix) {
+        let (key, value) = entry?;
+        if key.first() == Some(&BLOCK_MARK) {
+            break;
+        }
+        found.extend(one_entry_record(&key, &value));
+    }
     let block_prefix = step.map_or_else(|| vec![BLOCK_MARK], block_prefix);
     for entry in tree.scan_prefix(&block_prefix) {
         let (key, value) = entry?;
@@ -176,20 +185,17 @@ pub fn read(tree: &sled::Tree, step: Option<&str>) -> Result<Vec<Recorded>, Stor
             );
         }
     }
-    let single_prefix = step.map_or_else(Vec::new, |step| [step.as_bytes(), &[0]].concat());
-    for entry in tree.scan_prefix(&single_prefix) {
-        let (key, value) = entry?;
-        if key.first() == Some(&BLOCK_MARK) {
-            break;
-        }
-        let mut parts = key.splitn(2, |byte| *byte == 0);
-        let step = String::from_utf8_lossy(parts.next().unwrap_or_default()).into_owned();
-        let doc_id = String::from_utf8_lossy(parts.next().unwrap_or_default()).into_owned();
-        if let Ok(record) = rmp_serde::from_slice(&value) {
-            found.push((step, doc_id, record));
-        }
-    }
     Ok(found)
+}
+
+/// A record stored as one entry (layouts 1 and 2): `key` is `step, 0, doc id` (past the run id
+/// in layout 1), `value` the record, its fields named; `None` when it cannot be read.
+pub fn one_entry_record(key: &[u8], value: &[u8]) -> Option<Recorded> {
+    let mut parts = key.splitn(2, |byte| *byte == 0);
+    let step = String::from_utf8_lossy(parts.next().unwrap_or_default()).into_owned();
+    let doc_id = String::from_utf8_lossy(parts.next().unwrap_or_default()).into_owned();
+    let record = rmp_serde::from_slice(value).ok()?;
+    Some((step, doc_id, record))
 }
 
 /// The newest record in `tree` (a run's) of what step `step` did to `doc_id`.

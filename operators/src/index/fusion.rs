@@ -32,9 +32,9 @@ impl Default for Fusion {
 /// How many times the next BM25 score the first must be for RRF to rank it first whatever the
 /// vector list says: the query names something that chunk alone has (an identifier, a rare
 /// name), which ranks would hide (first by BM25 and absent from the vector list, a chunk
-/// scores as one ranked 62nd in both). Measured on the 255 Cranfield and Medline queries, the first BM25 score is at most
-/// 2.15 times the next, and the first of the 26 at 1.5 times or more is relevant for 3: below
-/// 3 a lead is a rare word's, not an answer's.
+/// scores as one ranked 62nd in both). Measured on the 255 Cranfield and Medline queries, the
+/// first BM25 score is at most 2.15 times the next, and the first of the 26 at 1.5 times or
+/// more is relevant for 3: below 3 a lead is a rare word's, not an answer's.
 pub const DOMINANT_BM25_RATIO: f32 = 3.0;
 
 /// The first of a BM25 list when it leads the next by [`DOMINANT_BM25_RATIO`] or more, or is
