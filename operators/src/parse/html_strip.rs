@@ -17,7 +17,7 @@ pub(super) fn strip_tags(html: &str) -> String {
             find_ignoring_case(after, &closing)
                 .map(|at| at + after[at..].find('>').map_or(after.len() - at, |i| i + 1))
         } else if looks_like_tag(after) {
-            after.find('>').map(|i| i + 1)
+            tag_end(after)
         } else {
             raw.push('<');
             rest = &after[1..];
@@ -77,7 +77,7 @@ pub(super) fn heading(html: &str) -> Option<(usize, String)> {
     if !(1..=6).contains(&level) || !(after == b'>' || after.is_ascii_whitespace()) {
         return None;
     }
-    let open_end = lower.find('>')? + 1;
+    let open_end = tag_end(&lower)?;
     let inner = lower
         .strip_suffix(&format!("</h{level}>"))?
         .get(open_end..)?;
@@ -121,6 +121,32 @@ pub(super) fn boundary(s: &str) -> Boundary {
     } else {
         Boundary::None
     }
+}
+
+/// The length of the tag at the start of `s`, through its `>`: a `>` in a quoted attribute
+/// value (`caption="a `Vec<T>`"`) is the value's, as a browser reads it. An unclosed quote
+/// ends at the next `>`, which loses less text than swallowing the rest as a browser would.
+fn tag_end(s: &str) -> Option<usize> {
+    let bytes = s.as_bytes();
+    let mut at = 1;
+    let mut after_equals = false;
+    while at < bytes.len() {
+        match bytes[at] {
+            b'>' => return Some(at + 1),
+            b'=' => after_equals = true,
+            quote @ (b'"' | b'\'') if after_equals => {
+                match s[at + 1..].find(quote as char) {
+                    Some(close) => at += close + 1,
+                    None => return s[at..].find('>').map(|i| at + i + 1),
+                }
+                after_equals = false;
+            }
+            c if c.is_ascii_whitespace() => {}
+            _ => after_equals = false,
+        }
+        at += 1;
+    }
+    None
 }
 
 /// Whether `s` (starting with `<`) opens a tag, declaration or processing instruction.
@@ -193,6 +219,27 @@ mod tests {
         assert_eq!(strip_tags("<p>a < b &amp; c</p>"), "a < b & c");
         assert_eq!(strip_tags("<!-- only a comment -->"), "");
         assert_eq!(strip_tags("<p>unterminated <a href=\"x"), "unterminated");
+    }
+
+    /// The Rust book's `<Listing caption="Saving a `JoinHandle<T>` from …">` left
+    /// `` ` from `thread::spawn` … "> `` as a paragraph: the tag was taken to end at `<T>`'s `>`.
+    #[test]
+    fn a_greater_than_sign_in_a_quoted_attribute_value_does_not_end_the_tag() {
+        let html = "<Listing number=\"16-2\" caption=\"Saving a `JoinHandle<T>` from `spawn`\">\nText\n</Listing>";
+        assert_eq!(strip_tags(html), "Text");
+        assert_eq!(
+            strip_tags("<a title='x > y' href=x>link</a> after"),
+            "link after"
+        );
+        assert_eq!(strip_tags("<a title = \"1>0\">one</a>"), "one");
+        // A quote that is no attribute value's start is an ordinary character.
+        assert_eq!(strip_tags("<a b\"c>text</a>"), "text");
+        // An unclosed quote: the tag ends at the next `>`, the text after it stays.
+        assert_eq!(strip_tags("<a href=\"x>text</a>"), "text");
+        assert_eq!(
+            heading("<h2 title=\"a > b\">Title</h2>"),
+            Some((2, "Title".to_string()))
+        );
     }
 
     #[test]

@@ -71,6 +71,9 @@ pub const SHARED_VERSION: u32 = 13;
 ///   links name a heading of the page (as GitHub, pandoc or mkdocs spell anchors) or an id its
 ///   source gives (`{#id}`, `id="…"`), and then as a whole: links to `#` or to headings that
 ///   are not there made one, and a list with one item of text was cut into entries and items.
+/// - Markdown 16: a `>` in a quoted attribute value of raw HTML does not end its tag (the Rust
+///   book's `<Listing caption="Saving a `JoinHandle<T>` from …">`): the rest of the tag was
+///   text, a paragraph of `` ` from `thread::spawn` … "> ``.
 /// - DOCX 14: a main part without a document body (its relationship names a relationships
 ///   part, say) is a damaged document, not an empty one.
 /// - HTML 14: a list of three items or more whose every word is in links to anchors of the
@@ -86,7 +89,7 @@ pub const SHARED_VERSION: u32 = 13;
 pub fn format_version(format: Format) -> u32 {
     match format {
         Format::Text => 13,
-        Format::Markdown => 15,
+        Format::Markdown => 16,
         Format::Html => 16,
         Format::Pdf => 17,
         Format::Docx => 14,
