@@ -1786,16 +1786,29 @@ fn document_name(hit: &operators::index::StoredHit) -> String {
     }
 }
 
+/// A hit's section path as `engine query` names it after its document: without the first
+/// heading when that is the title already named (`Using Threads § Using Threads > Joining`).
+fn section_name(hit: &operators::index::StoredHit) -> String {
+    let path = hit.section.as_slice();
+    let title = hit.title.as_deref().map(str::trim).unwrap_or_default();
+    let path = match path.split_first() {
+        Some((first, rest)) if !title.is_empty() && first.trim() == title => rest,
+        _ => path,
+    };
+    path.join(" > ")
+}
+
 /// Hits as `engine query` prints them: rank, score, document, section and page, and a preview.
 fn print_hits(hits: &[Hit]) {
     if hits.is_empty() {
         outln!("no hits");
     }
     for hit in hits {
-        let section = if hit.stored.section.is_empty() {
+        let section = section_name(&hit.stored);
+        let section = if section.is_empty() {
             String::new()
         } else {
-            format!(" § {}", hit.stored.section.join(" > "))
+            format!(" § {section}")
         };
         let page = hit
             .stored
@@ -2199,6 +2212,33 @@ mod tests {
         assert_eq!(document_name(&hit(Some("432"))), "432");
         assert_eq!(document_name(&hit(Some("  "))), "432");
         assert_eq!(document_name(&hit(None)), "432");
+    }
+
+    /// A Markdown chapter's title is its first heading, so every hit read `Using Threads §
+    /// Using Threads > Joining`.
+    #[test]
+    fn a_hit_names_its_section_without_the_title_it_repeats() {
+        let hit = |title: Option<&str>, section: &[&str]| operators::index::StoredHit {
+            chunk_id: "c".into(),
+            doc_id: "ch16.md".into(),
+            source: "ch16.md".into(),
+            title: title.map(str::to_owned),
+            section: section.iter().map(|s| s.to_string()).collect(),
+            page: None,
+            text: "t".into(),
+        };
+        let threads = Some("Using Threads");
+        assert_eq!(
+            section_name(&hit(threads, &["Using Threads", "Joining"])),
+            "Joining"
+        );
+        assert_eq!(section_name(&hit(threads, &["Using Threads"])), "");
+        assert_eq!(
+            section_name(&hit(threads, &["Intro", "Using Threads"])),
+            "Intro > Using Threads"
+        );
+        assert_eq!(section_name(&hit(None, &["A", "B"])), "A > B");
+        assert_eq!(section_name(&hit(Some(""), &["", "B"])), " > B");
     }
 
     #[test]
