@@ -8,8 +8,8 @@ use serde::{Deserialize, Serialize};
 /// How hybrid mode combines its two lists.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub enum Fusion {
-    /// Reciprocal-rank fusion: the sum of `1 / (k + rank)` over the lists; a dominant BM25
-    /// hit ([`DOMINANT_BM25_RATIO`]) counts as first in both.
+    /// Reciprocal-rank fusion: the sum of `1 / (k + rank)` over the lists; BM25 hits far ahead
+    /// of the rest ([`DOMINANT_BM25_RATIO`]) count as first in the vector list too.
     Rrf {
         /// The constant k (60 in the original paper).
         k: f32,
@@ -29,22 +29,49 @@ impl Default for Fusion {
     }
 }
 
-/// How many times the next BM25 score the first must be for RRF to rank it first whatever the
-/// vector list says: the query names something that chunk alone has (an identifier, a rare
-/// name), which ranks would hide (first by BM25 and absent from the vector list, a chunk
-/// scores as one ranked 62nd in both). Measured on the 255 Cranfield and Medline queries, the
-/// first BM25 score is at most 2.15 times the next, and the first of the 26 at 1.5 times or
+/// How many times the next BM25 score the last of a group of first hits must be for RRF to
+/// rank the group first whatever the vector list says: the query names something those chunks
+/// alone have (an identifier, a rare name), which ranks would hide (first by BM25 and absent
+/// from the vector list, a chunk scores as one ranked 62nd in both). Measured on the 255
+/// Cranfield and Medline queries, the n-th BM25 score is at most 2.15 times the next for n = 1
+/// and 1.9 for n = 2 to 5, and the first of the 26 queries whose first leads by 1.5 times or
 /// more is relevant for 3: below 3 a lead is a rare word's, not an answer's.
 pub const DOMINANT_BM25_RATIO: f32 = 3.0;
 
-/// The first of a BM25 list when it leads the next by [`DOMINANT_BM25_RATIO`] or more, or is
-/// the only chunk that matches.
-fn dominant<Id>(list: &[(Id, f32)]) -> Option<&Id> {
-    let (first, score) = list.first()?;
-    match list.get(1) {
-        Some((_, next)) if *score < DOMINANT_BM25_RATIO * next => None,
-        _ => Some(first),
+/// The most first BM25 hits taken as a group far ahead of the rest: an identifier is in two
+/// chunks when it falls in their overlap, and in a few when a document is copied.
+pub const DOMINANT_GROUP_MAX: usize = 5;
+
+/// The first BM25 hits that lead the rest: the fewest first n (at most
+/// [`DOMINANT_GROUP_MAX`]) whose last scores [`DOMINANT_BM25_RATIO`] times the next or more,
+/// or the only chunk that matches. Empty when no group leads. A few chunks that alone match
+/// lead nothing: in a small corpus that is any query's few matches, not an identifier's.
+fn dominant<Id>(list: &[(Id, f32)]) -> &[(Id, f32)] {
+    if list.len() == 1 {
+        return list;
     }
+    (1..=DOMINANT_GROUP_MAX.min(list.len() - 1))
+        .find(|&n| list[n - 1].1 >= DOMINANT_BM25_RATIO * list[n].1)
+        .map_or(&[], |n| &list[..n])
+}
+
+/// The vector list's ids in rank order with `first` (their vector order, then those it lacks)
+/// moved ahead of the rest.
+fn with_first<'a, Id: Eq + Hash>(list: &'a [(Id, f32)], first: &'a [(Id, f32)]) -> Vec<&'a Id> {
+    let group: std::collections::HashSet<&Id> = first.iter().map(|(id, _)| id).collect();
+    let (mut front, rest): (Vec<&Id>, Vec<&Id>) = list
+        .iter()
+        .map(|(id, _)| id)
+        .partition(|id| group.contains(id));
+    let listed: std::collections::HashSet<&Id> = front.iter().copied().collect();
+    front.extend(
+        first
+            .iter()
+            .map(|(id, _)| id)
+            .filter(|id| !listed.contains(id)),
+    );
+    front.extend(rest);
+    front
 }
 
 /// The least normalised score of a chunk in a list: above the 0 of every chunk absent from it.
@@ -104,13 +131,15 @@ pub fn fuse<Id: Clone + Eq + Hash + Ord>(
     let mut scores: HashMap<&Id, f64> = HashMap::new();
     match fusion {
         Fusion::Rrf { k } => {
-            for list in [bm25.list, vector.list] {
-                for (rank, (id, _)) in list.iter().enumerate() {
+            // A dominant group is first in BM25's list already, and taken as first in the
+            // vector list too: n chunks ranked 1 to n in both score at least 2 / (k + n), above
+            // any other's most, 2 / (k + n + 1).
+            let vector_ranks = with_first(vector.list, dominant(bm25.list));
+            let bm25_ranks = bm25.list.iter().map(|(id, _)| id).collect();
+            for list in [bm25_ranks, vector_ranks] {
+                for (rank, id) in list.into_iter().enumerate() {
                     *scores.entry(id).or_default() += 1.0 / (f64::from(k) + rank as f64 + 1.0);
                 }
-            }
-            if let Some(id) = dominant(bm25.list) {
-                scores.insert(id, 2.0 / (f64::from(k) + 1.0));
             }
         }
         Fusion::Weighted { alpha } => {
@@ -188,6 +217,65 @@ mod tests {
             Fusion::default(),
         );
         assert_eq!(fused[0].0, "z");
+    }
+
+    /// Two chunks holding the identifier (it fell in their overlap, or the page was copied) tie
+    /// at BM25's first place, far ahead of the rest: both go first, though the vector list
+    /// ranks them last. A group past [`DOMINANT_GROUP_MAX`] is fused by ranks, and so are two
+    /// chunks that alone match.
+    #[test]
+    fn a_group_of_bm25_hits_far_ahead_of_the_rest_is_first() {
+        let rest = ["b", "c", "d", "e", "f", "g", "h", "i", "j", "k"];
+        let fused_with = |group: &[&str], lead: f32| {
+            let mut bm25: Vec<(String, f32)> =
+                group.iter().map(|id| (id.to_string(), lead)).collect();
+            bm25.extend([("b".to_owned(), 1.0), ("c".to_owned(), 0.9)]);
+            let vector = list(&[&rest[..], group].concat());
+            let fused = fuse(
+                Ranked::new(&bm25, Some(0.0)),
+                Ranked::new(&vector, None),
+                Fusion::default(),
+            );
+            fused.into_iter().map(|(id, _)| id).collect::<Vec<_>>()
+        };
+        let two = fused_with(&["x", "y"], 5.0);
+        assert_eq!(two[..3], ["x", "y", "b"], "{two:?}");
+        // The fewest that lead: `y` at 2.5 times `b` does not lead, so `x` alone is first.
+        let bm25 = vec![
+            ("x".to_owned(), 10.0),
+            ("y".to_owned(), 2.5),
+            ("b".to_owned(), 1.0),
+        ];
+        let vector = list(&["b", "c", "d", "e", "f", "x", "y"]);
+        let fused = fuse(
+            Ranked::new(&bm25, Some(0.0)),
+            Ranked::new(&vector, None),
+            Fusion::default(),
+        );
+        let ids: Vec<&str> = fused.iter().map(|(id, _)| id.as_str()).collect();
+        assert_eq!(ids[..2], ["x", "b"], "{fused:?}");
+        let max: Vec<String> = (0..DOMINANT_GROUP_MAX).map(|n| format!("x{n}")).collect();
+        let max: Vec<&str> = max.iter().map(String::as_str).collect();
+        let fused = fused_with(&max, 5.0);
+        assert!(
+            fused[..DOMINANT_GROUP_MAX]
+                .iter()
+                .all(|id| id.starts_with('x'))
+        );
+        let past: Vec<String> = (0..=DOMINANT_GROUP_MAX).map(|n| format!("x{n}")).collect();
+        let past: Vec<&str> = past.iter().map(String::as_str).collect();
+        assert_eq!(fused_with(&past, 5.0)[0], "b");
+        // Only two chunks match at all: fused by ranks (`w`, absent from the vector list, is
+        // below the vector list's first).
+        let only = vec![("z".to_owned(), 0.5), ("w".to_owned(), 0.4)];
+        let vector = list(&["b", "z"]);
+        let fused = fuse(
+            Ranked::new(&only, Some(0.0)),
+            Ranked::new(&vector, None),
+            Fusion::default(),
+        );
+        let ids: Vec<&str> = fused.iter().map(|(id, _)| id.as_str()).collect();
+        assert_eq!(ids, ["z", "b", "w"]);
     }
 
     /// At a large `k`, fused sums that single precision cannot tell apart still rank by their
