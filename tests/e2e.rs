@@ -130,14 +130,19 @@ fn duplicate_step_names_are_refused() {
     );
 }
 
+/// A `{` left open is found on the next line; the message names where it opened.
 #[test]
 fn yaml_syntax_errors_have_a_line() {
-    assert_invalid(
+    let text = assert_invalid(
         &format!(
             "{HEADER}steps:\n  docs: {{ op: source.files, path: docs\n  parse: {{ op: parse, input: docs }}\n"
         ),
         5,
         "YAML syntax error",
+    );
+    assert!(
+        text.contains("in the `{ … }` that opens at line 4, column 9"),
+        "{text}"
     );
 }
 

@@ -199,6 +199,7 @@ pub fn parse(text: &str) -> Parsed {
         aliased_nodes: 0,
         copied_bytes: 0,
         errors: Vec::new(),
+        open_flow: Vec::new(),
     };
     let value = builder.stream();
     let doc = (!builder.stopped).then(|| LocatedValue {
@@ -241,6 +242,9 @@ struct Builder<'a> {
     aliased_nodes: usize,
     copied_bytes: usize,
     errors: Vec<YamlError>,
+    /// The collections open at the last event, innermost last: for a flow collection its
+    /// bracket and where it is, so that a syntax error inside one names where it opened.
+    open_flow: Vec<Option<(char, Pos)>>,
 }
 
 impl<'a> Builder<'a> {
@@ -280,18 +284,42 @@ impl<'a> Builder<'a> {
             return Some(event);
         }
         match self.events.next()? {
-            Ok(event) => Some(event),
+            Ok(event) => {
+                self.follow_collections(&event);
+                Some(event)
+            }
             Err(err) => {
                 let marker = err.marker();
                 let pos = Pos {
                     line: marker.line(),
                     col: marker.col() + 1,
                 };
+                let open = self.open_flow.iter().rev().flatten().next().copied();
                 let (pos, message) = long_key_message(self.text, pos.line)
-                    .unwrap_or_else(|| (pos, syntax_message(self.text, pos, err.info())));
+                    .unwrap_or_else(|| (pos, syntax_message(self.text, pos, err.info(), open)));
                 self.stop(pos, None, message);
                 None
             }
+        }
+    }
+
+    /// Keeps [`Builder::open_flow`] up to date with the event just read.
+    fn follow_collections(&mut self, (event, span): &(Event<'a>, Span)) {
+        match event {
+            Event::SequenceStart(..) | Event::MappingStart(..) => {
+                let pos = Pos::of(span);
+                let bracket = self
+                    .text
+                    .lines()
+                    .nth(pos.line.saturating_sub(1))
+                    .and_then(|line| line.chars().nth(pos.col.saturating_sub(1)))
+                    .filter(|c| matches!(c, '{' | '['));
+                self.open_flow.push(bracket.map(|bracket| (bracket, pos)));
+            }
+            Event::SequenceEnd | Event::MappingEnd => {
+                self.open_flow.pop();
+            }
+            _ => {}
         }
     }
 
@@ -673,10 +701,31 @@ pub fn escape_pointer(key: &str) -> String {
 }
 
 /// The message for the YAML syntax error `info` at `pos` of `text`, with what to do where the
-/// parser's words do not say it.
-fn syntax_message(text: &str, pos: Pos, info: &str) -> String {
+/// parser's words do not say it; `open` is the innermost flow collection open there (its
+/// bracket and position).
+fn syntax_message(text: &str, pos: Pos, info: &str, open: Option<(char, Pos)>) -> String {
     let mut message = format!("YAML syntax error: {info}");
-    if info.contains("tabs disallowed") {
+    let in_flow = info.contains("flow mapping") || info.contains("flow sequence");
+    if let Some((bracket, at)) = open.filter(|_| in_flow) {
+        let (close, entries) = if bracket == '{' {
+            ('}', "entries")
+        } else {
+            (']', "items")
+        };
+        // A `,` left out and a bracket left open read alike to the parser.
+        message.push_str(&format!(
+            "; in the `{bracket} … {close}` that opens at line {}, column {}: its {entries} are separated by `,` and it ends with `{close}`",
+            at.line, at.col
+        ));
+    } else if info.contains("quoted scalar") && info.contains("end of stream") {
+        message.push_str(
+            "; the quote that opens here is never closed: end the value with the same quote",
+        );
+    } else if info.contains("block mapping") && info.contains("expected key") {
+        message.push_str(
+            "; this line is no key of the mapping above it: check its indentation against that mapping's keys",
+        );
+    } else if info.contains("tabs disallowed") {
         message.push_str("; indent with spaces: YAML does not allow tabs for indentation");
     } else if info.contains("recursion limit") {
         message = format!(
@@ -718,6 +767,34 @@ mod tests {
         let parsed = parse(text);
         assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
         parsed.doc.expect("a document")
+    }
+
+    /// A `{` left open was reported at the next line or the end of the file, with the reader's
+    /// words only: the message now names where it opened.
+    #[test]
+    fn an_unclosed_bracket_is_named_where_it_opens() {
+        let message = |text: &str| {
+            let parsed = parse(text);
+            assert_eq!(parsed.errors.len(), 1, "{:?}", parsed.errors);
+            parsed.errors[0].message.clone()
+        };
+        let mapping = message("steps:\n  docs: { op: files, path: docs\n  parse: { op: parse }\n");
+        assert!(
+            mapping.contains("in the `{ … }` that opens at line 2, column 9: its entries are separated by `,` and it ends with `}`"),
+            "{mapping}"
+        );
+        let sequence = message("steps:\n  docs: { op: files, include: [\"a\", \"b\" }\n");
+        assert!(
+            sequence.contains("in the `[ … ]` that opens at line 2, column 31"),
+            "{sequence}"
+        );
+        let quote = message("steps:\n  docs: { op: \"files }\n");
+        assert!(
+            quote.contains("the quote that opens here is never closed"),
+            "{quote}"
+        );
+        let indent = message("steps:\n  docs:\n    op: files\n   path: docs\n");
+        assert!(indent.contains("check its indentation"), "{indent}");
     }
 
     /// 10,000 nested `[` gave only the reader's "recursion limit exceeded".
