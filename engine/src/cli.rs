@@ -174,6 +174,15 @@ enum Command {
         #[arg(required_unless_present_any = ["queries", "trec"], conflicts_with = "queries")]
         text: Option<String>,
     },
+    /// Answer queries of the pipeline's indexes over HTTP, each index and model loaded once
+    /// (`POST /query` with a JSON body, `GET /query?text=…`, `GET /indexes`).
+    Serve {
+        /// The pipeline file.
+        pipeline: PathBuf,
+        /// The address and port to listen on (port 0: any free port, printed at start).
+        #[arg(long, default_value = "127.0.0.1:8765")]
+        addr: String,
+    },
     /// Evaluate every index step (branch) on the same queries, side by side.
     Compare {
         /// The pipeline file.
@@ -241,6 +250,7 @@ impl Command {
             | Command::Query { json, .. }
             | Command::Compare { json, .. }
             | Command::Parse { json, .. } => *json,
+            Command::Serve { .. } => false,
         }
     }
 }
@@ -264,9 +274,14 @@ fn trials(value: &str) -> Result<usize, String> {
 
 /// `--alpha`: a weight from 0 to 1.
 fn alpha(value: &str) -> Result<f32, String> {
-    match value.parse::<f32>() {
-        Ok(alpha) if (0.0..=1.0).contains(&alpha) => Ok(alpha),
-        _ => Err("the weight of the vector list must be a number from 0 to 1".to_owned()),
+    checked_alpha(value.parse::<f32>().unwrap_or(f32::NAN))
+}
+
+/// A weight of the vector list from 0 to 1 (`--alpha`, `engine serve`'s `alpha`).
+pub(crate) fn checked_alpha(alpha: f32) -> Result<f32, String> {
+    match (0.0..=1.0).contains(&alpha) {
+        true => Ok(alpha),
+        false => Err("the weight of the vector list must be a number from 0 to 1".to_owned()),
     }
 }
 
@@ -275,9 +290,14 @@ const MAX_RRF_K: f32 = 1_000_000.0;
 
 /// `--rrf-k`: a constant from 0 to [`MAX_RRF_K`].
 fn rrf_k(value: &str) -> Result<f32, String> {
-    match value.parse::<f32>() {
-        Ok(k) if (0.0..=MAX_RRF_K).contains(&k) => Ok(k),
-        _ => Err(format!(
+    checked_rrf_k(value.parse::<f32>().unwrap_or(f32::NAN))
+}
+
+/// An RRF constant from 0 to [`MAX_RRF_K`] (`--rrf-k`, `engine serve`'s `rrf_k`).
+pub(crate) fn checked_rrf_k(k: f32) -> Result<f32, String> {
+    match (0.0..=MAX_RRF_K).contains(&k) {
+        true => Ok(k),
+        false => Err(format!(
             "the RRF constant must be a number from 0 to {MAX_RRF_K} (usually 60)"
         )),
     }
@@ -296,7 +316,7 @@ struct FusionArgs {
 }
 
 /// RRF's constant when none is given.
-const DEFAULT_RRF_K: f32 = 60.0;
+pub(crate) const DEFAULT_RRF_K: f32 = 60.0;
 
 impl FusionArgs {
     /// The fusion asked for. Fusion settings are refused when no mode asked for (`modes`, as
@@ -567,6 +587,10 @@ fn dispatch(command: Command) -> anyhow::Result<i32> {
                 (None, None) => return Err(invalid("give a query, or --queries FILE")),
             };
             query(&pipeline, &request, &filters, &input)
+        }
+        Command::Serve { pipeline, addr } => {
+            let (loaded, _) = load_to_read(&pipeline)?;
+            crate::serve::serve(&pipeline, &loaded, &addr)
         }
         Command::Compare {
             pipeline,
@@ -1582,7 +1606,7 @@ fn query(
     }
     let queries = match input {
         QueryInput::Text(text) => {
-            empty_query(text)?;
+            crate::query::refuse_empty(text)?;
             Vec::new()
         }
         QueryInput::File(file) => {
@@ -1609,7 +1633,7 @@ fn query(
     }
     match input {
         QueryInput::Text(text) => {
-            let (vector, note) = prepare_query(&mut searcher, request.mode, text)?;
+            let (vector, note) = crate::query::prepare(&mut searcher, request.mode, text)?;
             if let Some(note) = note {
                 errln!("note: {note}");
             }
@@ -1637,52 +1661,6 @@ fn query(
     Ok(0)
 }
 
-/// Why BM25 searches nothing for a query: every word a stop word, none of letters or digits,
-/// or too long.
-fn no_search_terms() -> String {
-    format!(
-        "no word of the query is searched by BM25 (each is a stop word, has no letter or digit, or is longer than {} characters)",
-        operators::index::analysis::LONGEST_WORD
-    )
-}
-
-/// Why the vector search ranks nothing for a query whose embedding is all zeros (the `hash`
-/// provider's for a text with no word): it has no cosine with anything.
-const NO_DIRECTION: &str = "the query's embedding is all zeros (the embed step's model found nothing in it to embed), so the vector search ranks no chunk";
-
-/// The embedding of `text` when `mode` needs one, and a note on the halves of the search that
-/// can match nothing for it, ending in what is left (in hybrid mode, the other half's hits, or
-/// nothing when neither can match).
-fn prepare_query(
-    searcher: &mut crate::query::Searcher,
-    mode: Mode,
-    text: &str,
-) -> anyhow::Result<(Option<Vec<f32>>, Option<String>)> {
-    let no_terms = mode != Mode::Vector && searcher.index.search_terms(text).is_empty();
-    let vector = match mode {
-        Mode::Bm25 => None,
-        Mode::Vector | Mode::Hybrid => Some(searcher.embed_query(text)?),
-    };
-    let no_direction = (vector.as_deref()).is_some_and(|vector| vector.iter().all(|x| *x == 0.0));
-    let note = match (no_terms, no_direction) {
-        (false, false) => None,
-        (true, true) => Some(format!(
-            "{}, and {NO_DIRECTION}: nothing can match",
-            no_search_terms()
-        )),
-        (true, false) if mode == Mode::Hybrid => Some(format!(
-            "{}: the hits are the vector search's alone",
-            no_search_terms()
-        )),
-        (false, true) if mode == Mode::Hybrid => {
-            Some(format!("{NO_DIRECTION}: the hits are BM25's alone"))
-        }
-        (true, false) => Some(format!("{}: nothing can match", no_search_terms())),
-        (false, true) => Some(format!("{NO_DIRECTION}: nothing can match")),
-    };
-    Ok((vector, note))
-}
-
 /// Runs `queries` (id, text) in order, printing each one's results as it is answered.
 fn query_all(
     searcher: &mut crate::query::Searcher,
@@ -1695,7 +1673,7 @@ fn query_all(
         if crate::stdout::gone() {
             break;
         }
-        let (vector, note) = prepare_query(searcher, request.mode, text)?;
+        let (vector, note) = crate::query::prepare(searcher, request.mode, text)?;
         if let Some(note) = note {
             errln!("note: query {}: {note}", crate::stdout::visible(id));
         }
@@ -1729,17 +1707,6 @@ fn query_all(
                 }
             }
         }
-    }
-    Ok(())
-}
-
-/// Refuses a query without words: BM25 finds nothing for it, and its embedding (the query
-/// prefix alone) would rank arbitrary chunks with confident scores.
-fn empty_query(text: &str) -> anyhow::Result<()> {
-    if text.trim().is_empty() {
-        return Err(invalid(
-            "the query is empty (or only whitespace): give the words to search for",
-        ));
     }
     Ok(())
 }

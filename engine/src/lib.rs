@@ -19,6 +19,7 @@ pub mod registry;
 pub mod report;
 pub mod run;
 pub mod runtime;
+pub mod serve;
 pub mod spec;
 pub mod store;
 pub mod vectors;

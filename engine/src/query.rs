@@ -369,6 +369,63 @@ impl Searcher {
     }
 }
 
+/// Why BM25 searches nothing for a query: every word a stop word, none of letters or digits,
+/// or too long.
+fn no_search_terms() -> String {
+    format!(
+        "no word of the query is searched by BM25 (each is a stop word, has no letter or digit, or is longer than {} characters)",
+        operators::index::analysis::LONGEST_WORD
+    )
+}
+
+/// Why the vector search ranks nothing for a query whose embedding is all zeros (the `hash`
+/// provider's for a text with no word): it has no cosine with anything.
+const NO_DIRECTION: &str = "the query's embedding is all zeros (the embed step's model found nothing in it to embed), so the vector search ranks no chunk";
+
+/// The embedding of `text` when `mode` needs one, and a note on the halves of the search that
+/// can match nothing for it, ending in what is left (in hybrid mode, the other half's hits, or
+/// nothing when neither can match).
+pub fn prepare(
+    searcher: &mut Searcher,
+    mode: Mode,
+    text: &str,
+) -> anyhow::Result<(Option<Vec<f32>>, Option<String>)> {
+    let no_terms = mode != Mode::Vector && searcher.index.search_terms(text).is_empty();
+    let vector = match mode {
+        Mode::Bm25 => None,
+        Mode::Vector | Mode::Hybrid => Some(searcher.embed_query(text)?),
+    };
+    let no_direction = (vector.as_deref()).is_some_and(|vector| vector.iter().all(|x| *x == 0.0));
+    let note = match (no_terms, no_direction) {
+        (false, false) => None,
+        (true, true) => Some(format!(
+            "{}, and {NO_DIRECTION}: nothing can match",
+            no_search_terms()
+        )),
+        (true, false) if mode == Mode::Hybrid => Some(format!(
+            "{}: the hits are the vector search's alone",
+            no_search_terms()
+        )),
+        (false, true) if mode == Mode::Hybrid => {
+            Some(format!("{NO_DIRECTION}: the hits are BM25's alone"))
+        }
+        (true, false) => Some(format!("{}: nothing can match", no_search_terms())),
+        (false, true) => Some(format!("{NO_DIRECTION}: nothing can match")),
+    };
+    Ok((vector, note))
+}
+
+/// Refuses a query without words: BM25 finds nothing for it, and its embedding (the query
+/// prefix alone) would rank arbitrary chunks with confident scores.
+pub fn refuse_empty(text: &str) -> anyhow::Result<()> {
+    if text.trim().is_empty() {
+        return Err(invalid(
+            "the query is empty (or only whitespace): give the words to search for",
+        ));
+    }
+    Ok(())
+}
+
 /// Why the index of `step` in `dir` could not be opened or read, and what to do.
 fn unopened(
     err: operators::index::IndexError,

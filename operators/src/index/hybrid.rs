@@ -885,6 +885,14 @@ impl HybridIndex {
         dir.join(CURRENT).exists()
     }
 
+    /// Whether this is still the live generation of its index: an update since has made
+    /// another one live (and the update after that removes this one), so a process that keeps
+    /// an index open opens it again when this turns false.
+    pub fn is_live(&self) -> bool {
+        let dir = self.generation.parent().unwrap_or(&self.generation);
+        current_generation(dir).is_some_and(|(_, live)| live == self.generation)
+    }
+
     /// Live chunks.
     pub fn chunks(&self) -> u64 {
         self.text.len()
@@ -2286,6 +2294,27 @@ mod tests {
         // Another model: indexed afresh, and said so (it read as no graph rebuilt).
         assert!(finish_live(update).afresh);
         assert_eq!(generations(dir.path()), ["gen-000003", "gen-000004"]);
+    }
+
+    /// An index kept open (by `engine serve`) learns that an update made another generation
+    /// live, and the reopened one is live.
+    #[test]
+    fn an_open_index_knows_when_another_generation_is_live() {
+        let dir = tempfile::tempdir().unwrap();
+        let update_with = |key: &str| {
+            let mut update =
+                IndexUpdate::begin(dir.path(), &IndexConfig::default(), Some("model")).unwrap();
+            update
+                .upsert("a", key, &[entry("a", 0, "alpha", 0)])
+                .unwrap();
+            finish_live(update);
+        };
+        update_with("k1");
+        let first = HybridIndex::open(dir.path()).unwrap();
+        assert!(first.is_live());
+        update_with("k2");
+        assert!(!first.is_live());
+        assert!(HybridIndex::open(dir.path()).unwrap().is_live());
     }
 
     /// 300 chunks whose texts share words unevenly and whose vectors are scattered.

@@ -1,0 +1,435 @@
+//! `engine serve`: a pipeline's indexes answering queries over HTTP, each index and its query
+//! model loaded once, and opened again when a run makes another generation live.
+//!
+//! `POST /query` takes `{"text", "index", "mode", "k", "filters", "alpha", "rrf_k"}` (all but
+//! `text` optional) and `GET /query?text=…&index=…&filter=key=value…` the same; both answer
+//! `{"index", "mode", "hits": […], "notes": […]}`, the hits as `engine query --json` prints them.
+//! `GET /indexes` lists the index steps; `GET /health` answers once the server listens.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use axum::extract::{RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use operators::index::{Fusion, Mode};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::failure::{EXIT_INVALID, exit_code, invalid};
+use crate::query::Searcher;
+use crate::spec::load::{self, Pipeline};
+
+/// Queries waiting for or holding an index at once; past it a query is answered 503 at once
+/// rather than queued without bound.
+const MAX_PENDING: usize = 64;
+
+/// Hits a query returns when it does not say (`engine query`'s `-k` default).
+const DEFAULT_K: usize = 10;
+
+/// One index step as the server holds it.
+#[derive(Default)]
+struct Slot {
+    /// The index and its query model, once opened.
+    searcher: Option<Searcher>,
+    /// What `engine query` would print as notes about the index as opened (steps that changed
+    /// since the run that built it).
+    notes: Vec<String>,
+}
+
+/// What the request handlers share.
+struct Server {
+    /// The pipeline file, loaded again when an index is opened again.
+    file: PathBuf,
+    /// The index steps, by name.
+    slots: BTreeMap<String, Mutex<Slot>>,
+    /// Permits for [`MAX_PENDING`] queries, each held until its search ends (a client that
+    /// hangs up does not stop a search begun).
+    pending: Arc<tokio::sync::Semaphore>,
+}
+
+/// A query, from a JSON body or a URL's query string.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct QueryRequest {
+    /// The words to search for.
+    text: String,
+    /// The index step; may be left out when the pipeline has one.
+    index: Option<String>,
+    /// `hybrid` (default), `bm25` or `vector`.
+    mode: Option<String>,
+    /// Hits to return.
+    k: Option<usize>,
+    /// `key=value` filters, all of which must hold.
+    #[serde(default, alias = "filter")]
+    filters: Vec<String>,
+    /// Weighted fusion's weight of the vector list.
+    alpha: Option<f32>,
+    /// RRF's constant.
+    rrf_k: Option<f32>,
+}
+
+/// An answer that is an error: its status and message, as `{"error": …}`.
+struct Refusal(StatusCode, String);
+
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        (self.0, Json(json!({ "error": self.1 }))).into_response()
+    }
+}
+
+impl From<anyhow::Error> for Refusal {
+    /// What `engine query` refuses (exit 2) is the request's fault; the rest is the server's.
+    fn from(err: anyhow::Error) -> Self {
+        let status = match exit_code(&err) {
+            EXIT_INVALID => StatusCode::BAD_REQUEST,
+            _ => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        Refusal(
+            status,
+            crate::stdout::visible(&format!("{err:#}")).into_owned(),
+        )
+    }
+}
+
+fn bad_request(message: impl Into<String>) -> Refusal {
+    Refusal(StatusCode::BAD_REQUEST, message.into())
+}
+
+/// Serves the indexes of `pipeline` (loaded from `file`) on `addr` until the process is
+/// stopped. Says where it listens on stdout, in one line, once it does.
+pub fn serve(file: &Path, pipeline: &Pipeline, addr: &str) -> anyhow::Result<i32> {
+    let steps = crate::query::index_steps(pipeline);
+    if steps.is_empty() {
+        return Err(invalid(format!(
+            "{} has no `index.hybrid` step: there is nothing to serve",
+            file.display()
+        )));
+    }
+    let addr: SocketAddr = addr.parse().map_err(|_| {
+        invalid(format!(
+            "`{addr}` is no address to listen on: give an IP address and port, as `127.0.0.1:8765`"
+        ))
+    })?;
+    let mut slots = BTreeMap::new();
+    for step in steps {
+        let mut slot = Slot::default();
+        // An index that cannot be opened yet (no run has built it) is tried again at each
+        // query; the model is loaded now, so that the first query does not wait for it.
+        match open(pipeline, step) {
+            Ok(mut opened) => {
+                if let Err(err) = warm_up(&mut opened.searcher) {
+                    errln!("note: `{step}`: {err:#}");
+                }
+                slot.searcher = Some(opened.searcher);
+                slot.notes = opened.notes;
+            }
+            Err(err) => errln!("note: `{step}`: {err:#}; it is opened again at each query"),
+        }
+        slots.insert(step.to_owned(), Mutex::new(slot));
+    }
+    let server = Arc::new(Server {
+        file: file.to_owned(),
+        slots,
+        pending: Arc::new(tokio::sync::Semaphore::new(MAX_PENDING)),
+    });
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_io()
+        .enable_time()
+        .build()?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|err| invalid(format!("cannot listen on {addr}: {err}")))?;
+        let local = listener.local_addr()?;
+        outln!(
+            "serving {} index(es) of {} on http://{local}",
+            server.slots.len(),
+            file.display()
+        );
+        axum::serve(listener, router(server)).await?;
+        Ok(0)
+    })
+}
+
+fn router(server: Arc<Server>) -> Router {
+    Router::new()
+        .route("/health", get(|| async { Json(json!({ "status": "ok" })) }))
+        .route("/indexes", get(indexes))
+        .route("/query", get(query_by_url).post(query_by_body))
+        .fallback(|| async {
+            Refusal(
+                StatusCode::NOT_FOUND,
+                "no such path: `GET /indexes`, `GET /query?text=…` or `POST /query`".to_owned(),
+            )
+        })
+        .with_state(server)
+}
+
+/// An index opened, with the notes a query of it prints.
+struct Opened {
+    searcher: Searcher,
+    notes: Vec<String>,
+}
+
+fn open(pipeline: &Pipeline, step: &str) -> anyhow::Result<Opened> {
+    let searcher = Searcher::open(pipeline, step)?;
+    let notes = crate::query::stale_notes(pipeline, &[step]);
+    Ok(Opened { searcher, notes })
+}
+
+/// Loads the query model of `searcher`'s branch, if it has one.
+fn warm_up(searcher: &mut Searcher) -> anyhow::Result<()> {
+    if searcher.vectors()?.is_some() {
+        searcher.embed_query("warm up")?;
+    }
+    Ok(())
+}
+
+/// The index steps and what each holds; read on a blocking thread, as an index's lock may be
+/// held by a long search.
+async fn indexes(State(server): State<Arc<Server>>) -> Result<Json<Value>, Refusal> {
+    let listed = tokio::task::spawn_blocking(move || {
+        let listed: Vec<Value> = (server.slots.iter())
+            .map(|(step, slot)| {
+                let slot = slot.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+                match &slot.searcher {
+                    Some(searcher) => json!({
+                        "index": step,
+                        "chunks": searcher.index.chunks(),
+                        "documents": searcher.index.documents(),
+                        "vectors": searcher.index.model().is_some(),
+                    }),
+                    None => json!({ "index": step, "open": false }),
+                }
+            })
+            .collect();
+        json!({ "pipeline": server.file, "indexes": listed })
+    });
+    listed
+        .await
+        .map(Json)
+        .map_err(|err| Refusal(StatusCode::INTERNAL_SERVER_ERROR, err.to_string()))
+}
+
+/// A body is read as JSON whatever its `Content-Type` says (`curl -d` sends a form's).
+async fn query_by_body(
+    State(server): State<Arc<Server>>,
+    body: axum::body::Bytes,
+) -> Result<Json<Value>, Refusal> {
+    let request = serde_json::from_slice::<QueryRequest>(&body).map_err(|err| {
+        bad_request(format!(
+            "the body is no query ({err}): send a JSON object with `text` and any of `index`, `mode`, `k`, `filters`, `alpha`, `rrf_k`"
+        ))
+    })?;
+    answer(server, request).await
+}
+
+async fn query_by_url(
+    State(server): State<Arc<Server>>,
+    RawQuery(raw): RawQuery,
+) -> Result<Json<Value>, Refusal> {
+    answer(server, from_url(raw.as_deref().unwrap_or_default())?).await
+}
+
+/// The query a URL's query string asks for (`text` or `q`, and a `filter` per filter).
+fn from_url(raw: &str) -> Result<QueryRequest, Refusal> {
+    let mut request = QueryRequest::default();
+    let number = |key: &str, value: &str| {
+        value
+            .parse::<f64>()
+            .map_err(|_| bad_request(format!("`{key}` must be a number, not `{value}`")))
+    };
+    for (key, value) in form_urlencoded::parse(raw.as_bytes()) {
+        match key.as_ref() {
+            "text" | "q" => request.text = value.into_owned(),
+            "index" => request.index = Some(value.into_owned()),
+            "mode" => request.mode = Some(value.into_owned()),
+            "k" => {
+                let k = value.parse::<usize>().map_err(|_| {
+                    bad_request(format!("`k` must be a whole number, not `{value}`"))
+                })?;
+                request.k = Some(k);
+            }
+            "filter" | "filters" => request.filters.push(value.into_owned()),
+            "alpha" => request.alpha = Some(number("alpha", &value)? as f32),
+            "rrf_k" => request.rrf_k = Some(number("rrf_k", &value)? as f32),
+            other => {
+                return Err(bad_request(format!(
+                    "unknown parameter `{other}`: give `text` and any of `index`, `mode`, `k`, `filter`, `alpha`, `rrf_k`"
+                )));
+            }
+        }
+    }
+    Ok(request)
+}
+
+/// Answers `request` on a blocking thread (embedding and searching are CPU and disk work).
+async fn answer(server: Arc<Server>, request: QueryRequest) -> Result<Json<Value>, Refusal> {
+    let Ok(permit) = server.pending.clone().try_acquire_owned() else {
+        return Err(Refusal(
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("{MAX_PENDING} queries are being answered already: try again shortly"),
+        ));
+    };
+    tokio::task::spawn_blocking(move || {
+        let answer = search(&server, &request);
+        drop(permit);
+        answer
+    })
+    .await
+    .map_err(|err| Refusal(StatusCode::INTERNAL_SERVER_ERROR, err.to_string()))?
+    .map(Json)
+}
+
+/// The settings of a query, checked as `engine query` checks its flags.
+struct Settings {
+    index: String,
+    mode: Mode,
+    k: usize,
+    fusion: Fusion,
+    filters: Vec<(String, String)>,
+}
+
+fn settings(server: &Server, request: &QueryRequest) -> Result<Settings, Refusal> {
+    crate::query::refuse_empty(&request.text)?;
+    let index = match &request.index {
+        Some(index) => index.clone(),
+        None if server.slots.len() == 1 => server.slots.keys().next().cloned().unwrap_or_default(),
+        None => {
+            return Err(bad_request(format!(
+                "the pipeline has {} indexes: say which with `index` ({})",
+                server.slots.len(),
+                server.slots.keys().cloned().collect::<Vec<_>>().join(", ")
+            )));
+        }
+    };
+    if !server.slots.contains_key(&index) {
+        return Err(bad_request(format!(
+            "no index step `{index}` in {}: its index steps are {}",
+            server.file.display(),
+            server.slots.keys().cloned().collect::<Vec<_>>().join(", ")
+        )));
+    }
+    let mode = match request.mode.as_deref().unwrap_or("hybrid") {
+        "hybrid" => Mode::Hybrid,
+        "bm25" => Mode::Bm25,
+        "vector" => Mode::Vector,
+        other => {
+            return Err(bad_request(format!(
+                "`mode` is `hybrid`, `bm25` or `vector`, not `{other}`"
+            )));
+        }
+    };
+    let k = request.k.unwrap_or(DEFAULT_K);
+    if k == 0 {
+        return Err(bad_request("`k` must be at least 1"));
+    }
+    let fusion = fusion(request.alpha, request.rrf_k, mode).map_err(bad_request)?;
+    let filters = crate::query::parse_filters(&request.filters)?;
+    Ok(Settings {
+        index,
+        mode,
+        k,
+        fusion,
+        filters,
+    })
+}
+
+/// The fusion `alpha` or `rrf_k` ask for, checked as `engine query` checks `--alpha` and
+/// `--rrf-k`: one of them at most, and only in hybrid mode, where they change something.
+fn fusion(alpha: Option<f32>, rrf_k: Option<f32>, mode: Mode) -> Result<Fusion, String> {
+    let given = match (alpha, rrf_k) {
+        (Some(_), Some(_)) => {
+            return Err("give `alpha` (weighted fusion) or `rrf_k` (RRF), not both".to_owned());
+        }
+        (Some(_), None) => Some("alpha"),
+        (None, Some(_)) => Some("rrf_k"),
+        (None, None) => None,
+    };
+    if let Some(given) = given.filter(|_| mode != Mode::Hybrid) {
+        return Err(format!(
+            "`{given}` sets how hybrid mode fuses its two lists: leave it out, or ask for `\"mode\": \"hybrid\"`"
+        ));
+    }
+    Ok(match (alpha, rrf_k) {
+        (Some(alpha), _) => Fusion::Weighted {
+            alpha: crate::cli::checked_alpha(alpha)?,
+        },
+        (None, k) => Fusion::Rrf {
+            k: crate::cli::checked_rrf_k(k.unwrap_or(crate::cli::DEFAULT_RRF_K))?,
+        },
+    })
+}
+
+/// Searches as `engine query --json` does, opening the index again first when a run has made
+/// another generation live since it was opened (or when it could not be opened before).
+fn search(server: &Server, request: &QueryRequest) -> Result<Value, Refusal> {
+    let settings = settings(server, request)?;
+    let slot = &server.slots[&settings.index];
+    let mut slot = slot.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let live = (slot.searcher.as_ref()).is_some_and(|searcher| searcher.index.is_live());
+    if !live {
+        // The pipeline file may have changed with the run (another model, say).
+        let (pipeline, _) = load::load_for(&server.file, load::Purpose::Read)
+            .map_err(|report| anyhow::Error::new(crate::failure::InvalidPipeline(report)))?;
+        let opened = open(&pipeline, &settings.index);
+        slot.searcher = None;
+        let opened = opened?;
+        slot.searcher = Some(opened.searcher);
+        slot.notes = opened.notes;
+    }
+    let mut notes = slot.notes.clone();
+    let searcher = slot.searcher.as_mut().expect("opened above");
+    notes.extend(crate::query::unknown_filter_keys(
+        &searcher.index,
+        &settings.filters,
+    ));
+    let (vector, note) = crate::query::prepare(searcher, settings.mode, &request.text)?;
+    notes.extend(note);
+    let hits = searcher.search(
+        &request.text,
+        vector.as_deref(),
+        settings.mode,
+        settings.k,
+        &settings.filters,
+        settings.fusion,
+    )?;
+    notes.extend(searcher.rebuilt_graph_note());
+    Ok(json!({
+        "index": settings.index,
+        "mode": crate::compare::mode_name(settings.mode),
+        "hits": hits,
+        "notes": notes,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_url_asks_for_what_a_body_does() {
+        let request =
+            from_url("q=heap+memory&index=index_a&mode=bm25&k=3&filter=doc_id%3Da.md&filter=page=2&alpha=0.5")
+                .ok()
+                .unwrap();
+        assert_eq!(request.text, "heap memory");
+        assert_eq!(request.index.as_deref(), Some("index_a"));
+        assert_eq!(request.mode.as_deref(), Some("bm25"));
+        assert_eq!(request.k, Some(3));
+        assert_eq!(request.filters, ["doc_id=a.md", "page=2"]);
+        assert_eq!(request.alpha, Some(0.5));
+        for bad in ["k=ten", "alpha=x", "colour=red"] {
+            let Err(Refusal(status, message)) = from_url(bad) else {
+                panic!("{bad} accepted");
+            };
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{message}");
+        }
+    }
+}

@@ -1,0 +1,247 @@
+//! End-to-end tests of `engine serve` on the real binary: the answers of `engine query`, over
+//! HTTP, from indexes loaded once and opened again after a run.
+
+mod common;
+
+use std::fs;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Child, Stdio};
+use std::time::Duration;
+
+use common::{engine, run_json, stderr};
+use serde_json::{Value, json};
+
+const PIPELINE: &str = "version: 1\nname: idx\nsteps:\n  docs: { op: source.files, path: docs }\n  parse: { op: parse, input: docs }\n  chunk_a: { op: chunk.recursive, input: parse, size: 400, unit: chars }\n  chunk_b: { op: chunk.recursive, input: parse, size: 120, unit: chars }\n  embed_a: { op: embed, input: chunk_a, provider: hash, dim: 256 }\n  embed_b: { op: embed, input: chunk_b, provider: hash, dim: 256 }\n  index_a: { op: index.hybrid, input: embed_a }\n  index_b: { op: index.hybrid, input: embed_b }\n";
+
+/// A running `engine serve`, stopped when dropped.
+struct Server {
+    child: Child,
+    addr: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts `engine serve` on `dir/pipeline.yaml` on a free port, once it listens.
+fn serve(dir: &Path) -> Server {
+    let mut child = engine()
+        .args(["serve", "--addr", "127.0.0.1:0"])
+        .arg(dir.join("pipeline.yaml"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let Some(addr) = line
+        .trim()
+        .rsplit_once("http://")
+        .map(|(_, addr)| addr.to_owned())
+    else {
+        let _ = child.kill();
+        let mut errors = String::new();
+        let _ = child.stderr.take().unwrap().read_to_string(&mut errors);
+        panic!("no address in {line:?}; stderr: {errors}");
+    };
+    Server { child, addr }
+}
+
+/// One HTTP/1.1 request: the status and the JSON body of the answer.
+fn http(server: &Server, method: &str, path: &str, body: &str) -> (u16, Value) {
+    let mut stream = TcpStream::connect(&server.addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(120)))
+        .unwrap();
+    write!(
+        stream,
+        "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        server.addr,
+        body.len()
+    )
+    .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    let (head, body) = answer.split_once("\r\n\r\n").expect("an HTTP answer");
+    let status = head.split_whitespace().nth(1).unwrap().parse().unwrap();
+    let body = serde_json::from_str(body).unwrap_or_else(|_| panic!("no JSON in {answer}"));
+    (status, body)
+}
+
+fn query_json(dir: &Path, args: &[&str]) -> Value {
+    let output = engine()
+        .arg("query")
+        .arg(dir.join("pipeline.yaml"))
+        .args(args)
+        .arg("--json")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+fn setup() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    common::three_documents(&dir.path().join("docs"));
+    fs::write(dir.path().join("pipeline.yaml"), PIPELINE).unwrap();
+    dir
+}
+
+/// The server's hits are `engine query --json`'s, by a JSON body and by a URL, and a run
+/// while it serves is what the next query sees (a document added, then removed).
+#[test]
+fn serve_answers_as_engine_query_does_and_follows_new_runs() {
+    let dir = setup();
+    let (code, summary) = run_json(dir.path());
+    assert_eq!(code, Some(0), "{summary}");
+    let server = serve(dir.path());
+    let (status, indexes) = http(&server, "GET", "/indexes", "");
+    assert_eq!(status, 200);
+    let names: Vec<&str> = (indexes["indexes"].as_array().unwrap().iter())
+        .map(|index| index["index"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["index_a", "index_b"]);
+    assert!(indexes["indexes"][0]["chunks"].as_u64().unwrap() > 0);
+
+    let text = "mutex guards shared data between threads";
+    let body = json!({ "text": text, "index": "index_a", "k": 3 }).to_string();
+    let (status, answer) = http(&server, "POST", "/query", &body);
+    assert_eq!(status, 200, "{answer}");
+    let expected = query_json(dir.path(), &["--index", "index_a", "-k", "3", text]);
+    assert_eq!(answer["hits"], expected["hits"]);
+    assert_eq!(answer["hits"][0]["doc_id"], "threads.md");
+
+    let url = "/query?text=recursive+types+on+the+heap&index=index_b&mode=bm25&k=2&filter=doc_id%3Dboxes.md";
+    let (status, answer) = http(&server, "GET", url, "");
+    assert_eq!(status, 200, "{answer}");
+    let expected = query_json(
+        dir.path(),
+        &[
+            "--index",
+            "index_b",
+            "--mode",
+            "bm25",
+            "-k",
+            "2",
+            "--filter",
+            "doc_id=boxes.md",
+            "recursive types on the heap",
+        ],
+    );
+    assert_eq!(answer["hits"], expected["hits"]);
+    assert!(!expected["hits"].as_array().unwrap().is_empty());
+
+    let zebra = "/query?text=quagga&index=index_a&mode=bm25";
+    assert_eq!(http(&server, "GET", zebra, "").1["hits"], json!([]));
+    fs::write(
+        dir.path().join("docs/zebra.md"),
+        "# Zebras\n\nThe quagga was a zebra of the plains.\n",
+    )
+    .unwrap();
+    assert_eq!(run_json(dir.path()).0, Some(0));
+    let (_, answer) = http(&server, "GET", zebra, "");
+    assert_eq!(answer["hits"][0]["doc_id"], "zebra.md", "{answer}");
+    fs::remove_file(dir.path().join("docs/zebra.md")).unwrap();
+    assert_eq!(run_json(dir.path()).0, Some(0));
+    // Each run made another generation live, and the one before it is removed by the next.
+    let (status, answer) = http(&server, "GET", zebra, "");
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["hits"], json!([]));
+}
+
+/// What `engine query` refuses is a 400 with the reason; an unknown path a 404.
+#[test]
+fn serve_refuses_bad_queries_with_their_reason() {
+    let dir = setup();
+    assert_eq!(run_json(dir.path()).0, Some(0));
+    let server = serve(dir.path());
+    for (body, needle) in [
+        (
+            json!({ "text": "heap" }),
+            "say which with `index` (index_a, index_b)",
+        ),
+        (
+            json!({ "text": "heap", "index": "nope" }),
+            "no index step `nope`",
+        ),
+        (
+            json!({ "text": "  ", "index": "index_a" }),
+            "the query is empty",
+        ),
+        (
+            json!({ "text": "heap", "index": "index_a", "k": 0 }),
+            "at least 1",
+        ),
+        (
+            json!({ "text": "heap", "index": "index_a", "mode": "fuzzy" }),
+            "not `fuzzy`",
+        ),
+        (
+            json!({ "text": "heap", "index": "index_a", "mode": "bm25", "alpha": 0.5 }),
+            "`alpha` sets how hybrid mode fuses",
+        ),
+        (
+            json!({ "text": "heap", "index": "index_a", "alpha": 2.0 }),
+            "from 0 to 1",
+        ),
+        (
+            json!({ "text": "heap", "index": "index_a", "filters": ["doc_id"] }),
+            "doc_id",
+        ),
+        (
+            json!({ "text": "heap", "colour": "red" }),
+            "unknown field `colour`",
+        ),
+    ] {
+        let (status, answer) = http(&server, "POST", "/query", &body.to_string());
+        assert_eq!(status, 400, "{body}: {answer}");
+        let message = answer["error"].as_str().unwrap();
+        assert!(message.contains(needle), "{body}: {message}");
+    }
+    let (status, answer) = http(&server, "POST", "/query", "{not json");
+    assert_eq!(status, 400);
+    assert!(
+        answer["error"]
+            .as_str()
+            .unwrap()
+            .contains("the body is no query")
+    );
+    let (status, _) = http(
+        &server,
+        "GET",
+        "/query?text=heap&index=index_a&colour=red",
+        "",
+    );
+    assert_eq!(status, 400);
+    assert_eq!(http(&server, "GET", "/elsewhere", "").0, 404);
+    assert_eq!(http(&server, "GET", "/health", "").0, 200);
+}
+
+/// A server started before the first run says there is no index yet, then answers once a run
+/// has built it.
+#[test]
+fn serve_started_before_the_first_run_answers_after_it() {
+    let dir = setup();
+    let server = serve(dir.path());
+    let url = "/query?text=heap&index=index_a&mode=bm25";
+    let (status, answer) = http(&server, "GET", url, "");
+    assert_eq!(status, 400, "{answer}");
+    assert!(
+        answer["error"]
+            .as_str()
+            .unwrap()
+            .contains("has no index yet"),
+        "{answer}"
+    );
+    assert_eq!(run_json(dir.path()).0, Some(0));
+    let (status, answer) = http(&server, "GET", url, "");
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["hits"][0]["doc_id"], "boxes.md");
+}
