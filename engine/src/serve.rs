@@ -217,11 +217,21 @@ async fn indexes(State(server): State<Arc<Server>>) -> Result<Json<Value>, Refus
         .map_err(|err| Refusal(StatusCode::INTERNAL_SERVER_ERROR, err.to_string()))
 }
 
-/// A body is read as JSON whatever its `Content-Type` says (`curl -d` sends a form's).
+/// A body is read as JSON whatever its `Content-Type` says (`curl -d` sends a form's), up to
+/// axum's limit of 2 MiB.
 async fn query_by_body(
     State(server): State<Arc<Server>>,
-    body: axum::body::Bytes,
+    body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<Json<Value>, Refusal> {
+    let body = body.map_err(|rejection| {
+        Refusal(
+            rejection.status(),
+            format!(
+                "{} (a query's body is at most 2 MiB)",
+                rejection.body_text()
+            ),
+        )
+    })?;
     let request = serde_json::from_slice::<QueryRequest>(&body).map_err(|err| {
         bad_request(format!(
             "the body is no query ({err}): send a JSON object with `text` and any of `index`, `mode`, `k`, `filters`, `alpha`, `rrf_k`"
