@@ -47,7 +47,8 @@ pub const DOMINANT_GROUP_MAX: usize = 5;
 /// or the only chunk that matches. Empty when no group leads. A few chunks that alone match
 /// lead nothing: in a small corpus that is any query's few matches, not an identifier's.
 fn dominant<Id>(list: &[(Id, f32)]) -> &[(Id, f32)] {
-    if list.len() == 1 {
+    // No match at all leads nothing; the only match leads.
+    if list.len() <= 1 {
         return list;
     }
     (1..=DOMINANT_GROUP_MAX.min(list.len() - 1))
@@ -276,6 +277,14 @@ mod tests {
         );
         let ids: Vec<&str> = fused.iter().map(|(id, _)| id.as_str()).collect();
         assert_eq!(ids, ["z", "b", "w"]);
+        // No BM25 match (a query of stop words): the vector list alone.
+        let fused = fuse(
+            Ranked::new(&[], Some(0.0)),
+            Ranked::new(&vector, None),
+            Fusion::default(),
+        );
+        let ids: Vec<&str> = fused.iter().map(|(id, _)| id.as_str()).collect();
+        assert_eq!(ids, ["b", "z"]);
     }
 
     /// At a large `k`, fused sums that single precision cannot tell apart still rank by their
