@@ -10,7 +10,7 @@ use std::process::Command;
 use common::{copy_of_engine, engine, run_json, stderr, stdout};
 use serde_json::Value;
 
-const PIPELINE: &str = "version: 1\nname: idx\nsteps:\n  docs: { op: source.files, path: docs }\n  parse: { op: parse, input: docs }\n  chunk_a: { op: chunk.recursive, input: parse, size: 400, unit: chars }\n  chunk_b: { op: chunk.recursive, input: parse, size: 120, unit: chars }\n  embed_a: { op: embed, input: chunk_a, provider: hash, dim: 256 }\n  embed_b: { op: embed, input: chunk_b, provider: hash, dim: 256 }\n  index_a: { op: index.hybrid, input: embed_a }\n  index_b: { op: index.hybrid, input: embed_b }\n";
+const PIPELINE: &str = common::TWO_INDEX_PIPELINE;
 
 fn setup() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
@@ -20,16 +20,10 @@ fn setup() -> tempfile::TempDir {
 }
 
 fn query(dir: &Path, args: &[&str]) -> Vec<Value> {
-    let output = engine()
-        .arg("query")
-        .arg(dir.join("pipeline.yaml"))
-        .args(args)
-        .arg("--json")
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-    let value: Value = serde_json::from_slice(&output.stdout).unwrap();
-    value["hits"].as_array().unwrap().clone()
+    common::query_json(dir, args)["hits"]
+        .as_array()
+        .unwrap()
+        .clone()
 }
 
 fn doc_ids(hits: &[Value]) -> Vec<&str> {

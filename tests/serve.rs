@@ -10,10 +10,8 @@ use std::path::Path;
 use std::process::{Child, Stdio};
 use std::time::Duration;
 
-use common::{engine, run_json, stderr};
+use common::{TWO_INDEX_PIPELINE, engine, query_json, run_json};
 use serde_json::{Value, json};
-
-const PIPELINE: &str = "version: 1\nname: idx\nsteps:\n  docs: { op: source.files, path: docs }\n  parse: { op: parse, input: docs }\n  chunk_a: { op: chunk.recursive, input: parse, size: 400, unit: chars }\n  chunk_b: { op: chunk.recursive, input: parse, size: 120, unit: chars }\n  embed_a: { op: embed, input: chunk_a, provider: hash, dim: 256 }\n  embed_b: { op: embed, input: chunk_b, provider: hash, dim: 256 }\n  index_a: { op: index.hybrid, input: embed_a }\n  index_b: { op: index.hybrid, input: embed_b }\n";
 
 /// A running `engine serve`, stopped when dropped.
 struct Server {
@@ -77,22 +75,10 @@ fn http(server: &Server, method: &str, path: &str, body: &str) -> (u16, Value) {
     (status, body)
 }
 
-fn query_json(dir: &Path, args: &[&str]) -> Value {
-    let output = engine()
-        .arg("query")
-        .arg(dir.join("pipeline.yaml"))
-        .args(args)
-        .arg("--json")
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-    serde_json::from_slice(&output.stdout).unwrap()
-}
-
 fn setup() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     common::three_documents(&dir.path().join("docs"));
-    fs::write(dir.path().join("pipeline.yaml"), PIPELINE).unwrap();
+    fs::write(dir.path().join("pipeline.yaml"), TWO_INDEX_PIPELINE).unwrap();
     dir
 }
 

@@ -67,6 +67,23 @@ pub fn run_file_json(file: &Path) -> (Option<i32>, Value) {
     (output.status.code(), summary)
 }
 
+/// `engine query --json ARGS` on `dir/pipeline.yaml`, which must succeed: its JSON.
+pub fn query_json(dir: &Path, args: &[&str]) -> Value {
+    let output = engine()
+        .arg("query")
+        .arg(dir.join("pipeline.yaml"))
+        .args(args)
+        .arg("--json")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+/// A pipeline of two branches (chunks of 400 and 120 characters), each embedded by the
+/// model-free `hash` provider into an index (`index_a`, `index_b`), over the folder `docs`.
+pub const TWO_INDEX_PIPELINE: &str = "version: 1\nname: idx\nsteps:\n  docs: { op: source.files, path: docs }\n  parse: { op: parse, input: docs }\n  chunk_a: { op: chunk.recursive, input: parse, size: 400, unit: chars }\n  chunk_b: { op: chunk.recursive, input: parse, size: 120, unit: chars }\n  embed_a: { op: embed, input: chunk_a, provider: hash, dim: 256 }\n  embed_b: { op: embed, input: chunk_b, provider: hash, dim: 256 }\n  index_a: { op: index.hybrid, input: embed_a }\n  index_b: { op: index.hybrid, input: embed_b }\n";
+
 /// Standard error as text.
 pub fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
