@@ -199,7 +199,7 @@ pub fn parse(text: &str) -> Parsed {
         aliased_nodes: 0,
         copied_bytes: 0,
         errors: Vec::new(),
-        open_flow: Vec::new(),
+        open: Vec::new(),
     };
     let value = builder.stream();
     let doc = (!builder.stopped).then(|| LocatedValue {
@@ -242,9 +242,9 @@ struct Builder<'a> {
     aliased_nodes: usize,
     copied_bytes: usize,
     errors: Vec<YamlError>,
-    /// The collections open at the last event, innermost last: for a flow collection its
-    /// bracket and where it is, so that a syntax error inside one names where it opened.
-    open_flow: Vec<Option<(char, Pos)>>,
+    /// Where the collections open at the last event start (character index and position),
+    /// innermost last, so that a syntax error inside `{ … }` or `[ … ]` names where it opened.
+    open: Vec<(usize, Pos)>,
 }
 
 impl<'a> Builder<'a> {
@@ -294,7 +294,7 @@ impl<'a> Builder<'a> {
                     line: marker.line(),
                     col: marker.col() + 1,
                 };
-                let open = self.open_flow.iter().rev().flatten().next().copied();
+                let open = innermost_flow(self.text, &self.open);
                 let (pos, message) = long_key_message(self.text, pos.line)
                     .unwrap_or_else(|| (pos, syntax_message(self.text, pos, err.info(), open)));
                 self.stop(pos, None, message);
@@ -303,21 +303,14 @@ impl<'a> Builder<'a> {
         }
     }
 
-    /// Keeps [`Builder::open_flow`] up to date with the event just read.
+    /// Keeps [`Builder::open`] up to date with the event just read.
     fn follow_collections(&mut self, (event, span): &(Event<'a>, Span)) {
         match event {
             Event::SequenceStart(..) | Event::MappingStart(..) => {
-                let pos = Pos::of(span);
-                let bracket = self
-                    .text
-                    .lines()
-                    .nth(pos.line.saturating_sub(1))
-                    .and_then(|line| line.chars().nth(pos.col.saturating_sub(1)))
-                    .filter(|c| matches!(c, '{' | '['));
-                self.open_flow.push(bracket.map(|bracket| (bracket, pos)));
+                self.open.push((span.start.index(), Pos::of(span)));
             }
             Event::SequenceEnd | Event::MappingEnd => {
-                self.open_flow.pop();
+                self.open.pop();
             }
             _ => {}
         }
@@ -698,6 +691,20 @@ fn long_key_message(text: &str, line: usize) -> Option<(Pos, String)> {
 /// Escapes a key for use in a JSON pointer (RFC 6901).
 pub fn escape_pointer(key: &str) -> String {
     key.replace('~', "~0").replace('/', "~1")
+}
+
+/// The innermost of the `open` collections (character index and position in `text`) that is
+/// a flow collection, with its bracket: one pass over the text, when an error needs it.
+fn innermost_flow(text: &str, open: &[(usize, Pos)]) -> Option<(char, Pos)> {
+    let last = open.iter().map(|(index, _)| *index).max()?;
+    let wanted: std::collections::HashSet<usize> = open.iter().map(|(index, _)| *index).collect();
+    let brackets: HashMap<usize, char> = (text.chars().enumerate())
+        .take(last + 1)
+        .filter(|(index, c)| matches!(c, '{' | '[') && wanted.contains(index))
+        .collect();
+    open.iter()
+        .rev()
+        .find_map(|(index, pos)| brackets.get(index).map(|bracket| (*bracket, *pos)))
 }
 
 /// The message for the YAML syntax error `info` at `pos` of `text`, with what to do where the
