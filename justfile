@@ -2,6 +2,10 @@
 
 set shell := ["bash", "-euo", "pipefail", "-c"]
 
+# onnxruntime records a telemetry event for Microsoft when it starts unless this is set: the
+# engine sets it itself; this covers the tests' processes and the Python peers of the benches.
+export ORT_DISABLE_TELEMETRY := env_var_or_default("ORT_DISABLE_TELEMETRY", "1")
+
 # Run the default pipeline on the bundled sample corpus.
 run pipeline="pipelines/kb.yaml": setup
     cargo run --release --bin engine -- run {{pipeline}}

@@ -131,6 +131,51 @@ fn vectors_can_stay_unnormalized() {
     );
 }
 
+/// onnxruntime 1.32 records a telemetry event for Microsoft under `~/.cache/Microsoft` when it
+/// starts, whatever the environment's telemetry setting, unless `ORT_DISABLE_TELEMETRY` is set:
+/// the engine sets it, and leaves a user's own value alone.
+#[test]
+fn onnxruntime_records_no_telemetry() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir_all(dir.path().join("docs")).unwrap();
+    fs::write(
+        dir.path().join("docs/a.md"),
+        "# Alpha\n\nA paragraph about ownership.\n",
+    )
+    .unwrap();
+    let yaml = format!(
+        "version: 1\nname: quiet\nsteps:\n  docs: {{ op: source.files, path: docs }}\n  parse: {{ op: parse, input: docs }}\n  chunk: {{ op: chunk.recursive, input: parse, size: 100 }}\n  embed: {{ op: embed, input: chunk, provider: onnx, model: {model} }}\n  out: {{ op: sink.jsonl, input: embed, path: out.jsonl }}\n",
+        model = model().display(),
+    );
+    fs::write(dir.path().join("pipeline.yaml"), yaml).unwrap();
+    let run_with_home = |home: &Path, switch: Option<&str>| {
+        let mut command = engine();
+        command
+            .arg("run")
+            .arg(dir.path().join("pipeline.yaml"))
+            .env("HOME", home)
+            .env_remove("XDG_CACHE_HOME")
+            .env_remove("ORT_DISABLE_TELEMETRY");
+        if let Some(value) = switch {
+            command.env("ORT_DISABLE_TELEMETRY", value);
+        }
+        let output = command.output().unwrap();
+        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+        // A fresh store each time, so that the model is loaded each time.
+        fs::remove_dir_all(dir.path().join(".engine")).unwrap();
+    };
+    let home = tempfile::tempdir().unwrap();
+    run_with_home(home.path(), None);
+    assert!(
+        !home.path().join(".cache/Microsoft").exists(),
+        "onnxruntime wrote its telemetry store"
+    );
+    // The check can fail: with telemetry asked for, onnxruntime writes there.
+    let telemetry_home = tempfile::tempdir().unwrap();
+    run_with_home(telemetry_home.path(), Some("0"));
+    assert!(telemetry_home.path().join(".cache/Microsoft").exists());
+}
+
 #[test]
 fn a_missing_model_is_an_invalid_pipeline_that_says_run_setup() {
     let dir = tempfile::tempdir().unwrap();

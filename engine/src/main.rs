@@ -6,5 +6,6 @@
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() {
+    operators::embed::onnx::disable_telemetry();
     std::process::exit(engine::cli::main());
 }

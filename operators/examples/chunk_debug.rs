@@ -16,6 +16,7 @@ use operators::model::Document;
 use operators::parse::{ParseConfig, parse};
 
 fn main() -> Result<(), String> {
+    operators::embed::onnx::disable_telemetry();
     let mut args: Vec<String> = std::env::args().skip(1).collect();
     let chunks = take_flag(&mut args, "--chunks");
     let tables = match take_option(&mut args, "--tables")?.as_deref() {

@@ -115,6 +115,7 @@ fn shown<'d>(doc: &'d ParsedDocument, c: &Chunk) -> Vec<&'d operators::model::El
 }
 
 fn main() -> Result<(), String> {
+    operators::embed::onnx::disable_telemetry();
     let mut args: Vec<String> = std::env::args().skip(1).collect();
     let show = match args.iter().position(|a| a == "--show") {
         Some(i) => {

@@ -12,6 +12,7 @@ use std::time::Instant;
 use operators::embed::{Embedder, OnnxConfig, OnnxEmbedder};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
+    operators::embed::onnx::disable_telemetry();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let [texts, model, threads, batch, rest @ ..] = args.as_slice() else {
         return Err("usage: embed_bench TEXTS.jsonl MODEL_DIR THREADS BATCH [RUNS]".into());

@@ -124,6 +124,7 @@ struct Passage {
 }
 
 fn main() {
+    operators::embed::onnx::disable_telemetry();
     let options = options();
     std::fs::create_dir_all(&options.out).unwrap_or_else(|err| fail(&options.out, err));
     let started = Instant::now();

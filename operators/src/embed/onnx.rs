@@ -297,6 +297,24 @@ pub fn shared(config: &OnnxConfig, base: &Path) -> Result<Arc<OnnxEmbedder>, Emb
     Ok(embedder)
 }
 
+/// The variable onnxruntime reads, when its environment is created, to record no telemetry.
+/// onnxruntime 1.32 on Linux logs a `ProcessInfo` event then (this binary's path, the OS, the
+/// CPU, a device id), keeps it in `~/.cache/Microsoft/DeveloperTools/.onnxruntime/` and sends
+/// it to Microsoft's collector (`mobile.events.data.microsoft.com`) when it can reach it;
+/// `with_telemetry(false)` turns events off only after that one.
+pub const TELEMETRY_SWITCH: &str = "ORT_DISABLE_TELEMETRY";
+
+/// Turns onnxruntime's telemetry off for this process, unless [`TELEMETRY_SWITCH`] is set
+/// already (to anything: the user's choice stands). Call it first thing in `main`, before any
+/// thread starts: setting a variable while another thread reads the environment is undefined
+/// behaviour.
+pub fn disable_telemetry() {
+    if std::env::var_os(TELEMETRY_SWITCH).is_none() {
+        // SAFETY: called at the start of `main`, while the process has one thread.
+        unsafe { std::env::set_var(TELEMETRY_SWITCH, "1") };
+    }
+}
+
 /// The process's onnxruntime: one library and one environment per process.
 fn environment(library: &Path) -> Result<&'static ort::environment::Environment, EmbedError> {
     static ENVIRONMENT: OnceLock<Result<(PathBuf, ort::environment::Environment), String>> =
