@@ -89,11 +89,19 @@ impl From<anyhow::Error> for Refusal {
             EXIT_INVALID => StatusCode::BAD_REQUEST,
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         };
-        Refusal(
-            status,
-            crate::stdout::visible(&format!("{err:#}")).into_owned(),
-        )
+        Refusal(status, in_request_terms(&format!("{err:#}")))
     }
+}
+
+/// A message of `engine query` with its command-line advice in a request's terms: BM25 works
+/// without the model with `"mode": "bm25"`, not `--mode bm25`.
+fn in_request_terms(message: &str) -> String {
+    message
+        .replace(
+            "`query --mode bm25`, `compare --modes bm25`",
+            "`\"mode\": \"bm25\"`",
+        )
+        .replace("--mode bm25", "`\"mode\": \"bm25\"`")
 }
 
 fn bad_request(message: impl Into<String>) -> Refusal {
@@ -422,6 +430,20 @@ fn search(server: &Server, request: &QueryRequest) -> Result<Value, Refusal> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn advice_is_given_in_a_requests_terms() {
+        assert_eq!(
+            in_request_terms(
+                "no model (BM25 works without it: `query --mode bm25`, `compare --modes bm25`)"
+            ),
+            "no model (BM25 works without it: `\"mode\": \"bm25\"`)"
+        );
+        assert_eq!(
+            in_request_terms("no embedder; use --mode bm25"),
+            "no embedder; use `\"mode\": \"bm25\"`"
+        );
+    }
 
     #[test]
     fn a_url_asks_for_what_a_body_does() {
