@@ -144,6 +144,48 @@ fn serve_answers_as_engine_query_does_and_follows_new_runs() {
     assert_eq!(answer["hits"], json!([]));
 }
 
+/// An edit of the pipeline file is seen by the next query, as a new `engine query` would see
+/// it: another embedding model is refused for vector queries of the index built with the old
+/// one (BM25 still answers), and the file put back answers as before.
+#[test]
+fn serve_answers_with_the_pipeline_file_as_it_is_now() {
+    let dir = setup();
+    assert_eq!(run_json(dir.path()).0, Some(0));
+    let server = serve(dir.path());
+    let vector = "/query?text=heap&index=index_a&mode=vector";
+    assert_eq!(http(&server, "GET", vector, "").0, 200);
+    let file = dir.path().join("pipeline.yaml");
+    let edited = TWO_INDEX_PIPELINE.replace(
+        "embed_a: { op: embed, input: chunk_a, provider: hash, dim: 256 }",
+        "embed_a: { op: embed, input: chunk_a, provider: hash, dim: 128 }",
+    );
+    assert_ne!(edited, TWO_INDEX_PIPELINE);
+    fs::write(&file, &edited).unwrap();
+    let (status, answer) = http(&server, "GET", vector, "");
+    assert_eq!(status, 400, "{answer}");
+    let message = answer["error"].as_str().unwrap();
+    assert!(
+        message.contains("run the pipeline to re-embed"),
+        "{message}"
+    );
+    assert!(message.contains("`\"mode\": \"bm25\"`"), "{message}");
+    let bm25 = "/query?text=heap&index=index_a&mode=bm25";
+    let (status, answer) = http(&server, "GET", bm25, "");
+    assert_eq!(status, 200, "{answer}");
+    assert!(
+        answer["notes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|note| note.as_str().unwrap().contains("embed_a")),
+        "the index answers with what the run before the edit made: {answer}"
+    );
+    fs::write(&file, TWO_INDEX_PIPELINE).unwrap();
+    let (status, answer) = http(&server, "GET", vector, "");
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["notes"], json!([]));
+}
+
 /// What `engine query` refuses is a 400 with the reason; an unknown path a 404.
 #[test]
 fn serve_refuses_bad_queries_with_their_reason() {

@@ -39,6 +39,19 @@ struct Slot {
     /// What `engine query` would print as notes about the index as opened (steps that changed
     /// since the run that built it).
     notes: Vec<String>,
+    /// The pipeline file as it was when the index was opened (`None`: it could not be read).
+    file: Option<FileStamp>,
+}
+
+/// The blake3 hash of a file's bytes: an edit the modification time cannot tell (two writes
+/// of one length within the file system's clock tick) still changes it. A pipeline file is a
+/// few kilobytes (1 MiB at most), read in microseconds.
+type FileStamp = [u8; 32];
+
+fn stamp(file: &Path) -> Option<FileStamp> {
+    std::fs::read(file)
+        .ok()
+        .map(|bytes| *blake3::hash(&bytes).as_bytes())
 }
 
 /// What the request handlers share.
@@ -124,8 +137,12 @@ pub fn serve(file: &Path, pipeline: &Pipeline, addr: &str) -> anyhow::Result<i32
         ))
     })?;
     let mut slots = BTreeMap::new();
+    let file_stamp = stamp(file);
     for step in steps {
-        let mut slot = Slot::default();
+        let mut slot = Slot {
+            file: file_stamp,
+            ..Slot::default()
+        };
         // An index that cannot be opened yet (no run has built it) is tried again at each
         // query; the model is loaded now, so that the first query does not wait for it.
         match open(pipeline, step) {
@@ -385,22 +402,26 @@ fn fusion(alpha: Option<f32>, rrf_k: Option<f32>, mode: Mode) -> Result<Fusion, 
     })
 }
 
-/// Searches as `engine query --json` does, opening the index again first when a run has made
-/// another generation live since it was opened (or when it could not be opened before).
+/// Searches as `engine query --json` does with the pipeline file as it is now: the index is
+/// opened again first when a run has made another generation live since it was opened, when
+/// it could not be opened before, or when the file was edited since (another model, another
+/// chunk size: the query's embedder and notes follow the file, as a new `engine query`'s
+/// would).
 fn search(server: &Server, request: &QueryRequest) -> Result<Value, Refusal> {
     let settings = settings(server, request)?;
     let slot = &server.slots[&settings.index];
     let mut slot = slot.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-    let live = (slot.searcher.as_ref()).is_some_and(|searcher| searcher.index.is_live());
-    if !live {
-        // The pipeline file may have changed with the run (another model, say).
+    let file_stamp = stamp(&server.file);
+    let current = slot.file == file_stamp
+        && (slot.searcher.as_ref()).is_some_and(|searcher| searcher.index.is_live());
+    if !current {
+        slot.searcher = None;
         let (pipeline, _) = load::load_for(&server.file, load::Purpose::Read)
             .map_err(|report| anyhow::Error::new(crate::failure::InvalidPipeline(report)))?;
-        let opened = open(&pipeline, &settings.index);
-        slot.searcher = None;
-        let opened = opened?;
+        let opened = open(&pipeline, &settings.index)?;
         slot.searcher = Some(opened.searcher);
         slot.notes = opened.notes;
+        slot.file = file_stamp;
     }
     let mut notes = slot.notes.clone();
     let searcher = slot.searcher.as_mut().expect("opened above");
