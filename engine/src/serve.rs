@@ -45,13 +45,18 @@ struct Slot {
 
 /// The blake3 hash of a file's bytes: an edit the modification time cannot tell (two writes
 /// of one length within the file system's clock tick) still changes it. A pipeline file is a
-/// few kilobytes (1 MiB at most), read in microseconds.
-type FileStamp = [u8; 32];
+/// few kilobytes, read in microseconds; past the most a pipeline may be, its length stands for
+/// the rest (loading it refuses it anyway).
+type FileStamp = ([u8; 32], u64);
 
 fn stamp(file: &Path) -> Option<FileStamp> {
-    std::fs::read(file)
-        .ok()
-        .map(|bytes| *blake3::hash(&bytes).as_bytes())
+    use std::io::Read;
+    let opened = std::fs::File::open(file).ok()?;
+    let length = opened.metadata().ok()?.len();
+    let mut head = Vec::new();
+    let most = crate::spec::yaml::MAX_FILE_BYTES as u64 + 1;
+    opened.take(most).read_to_end(&mut head).ok()?;
+    Some((*blake3::hash(&head).as_bytes(), length))
 }
 
 /// What the request handlers share.
