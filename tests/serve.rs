@@ -258,6 +258,31 @@ fn serve_refuses_bad_queries_with_their_reason() {
     assert_eq!(http(&server, "GET", "/health", "").0, 200);
 }
 
+/// An address another server holds cannot be listened on: exit 3 (a valid command that could
+/// not be carried out), saying which; an address that is none, exit 2.
+#[test]
+fn serve_says_when_it_cannot_listen() {
+    let dir = setup();
+    assert_eq!(run_json(dir.path()).0, Some(0));
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let file = dir.path().join("pipeline.yaml");
+    let output = engine()
+        .args(["serve", "--addr", &addr])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(3), "{}", common::stderr(&output));
+    assert!(common::stderr(&output).contains(&format!("cannot listen on {addr}")));
+    let output = engine()
+        .args(["serve", "--addr", "localhost:port"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2), "{}", common::stderr(&output));
+    assert!(common::stderr(&output).contains("is no address to listen on"));
+}
+
 /// A server started before the first run says there is no index yet, then answers once a run
 /// has built it.
 #[test]

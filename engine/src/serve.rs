@@ -136,11 +136,14 @@ pub fn serve(file: &Path, pipeline: &Pipeline, addr: &str) -> anyhow::Result<i32
             file.display()
         )));
     }
-    let addr: SocketAddr = addr.parse().map_err(|_| {
-        invalid(format!(
-            "`{addr}` is no address to listen on: give an IP address and port, as `127.0.0.1:8765`"
-        ))
-    })?;
+    let addr: SocketAddr = std::net::ToSocketAddrs::to_socket_addrs(addr)
+        .ok()
+        .and_then(|mut found| found.next())
+        .ok_or_else(|| {
+            invalid(format!(
+                "`{addr}` is no address to listen on: give a host and port, as `127.0.0.1:8765` or `localhost:8765`"
+            ))
+        })?;
     let mut slots = BTreeMap::new();
     let file_stamp = stamp(file);
     for step in steps {
@@ -175,7 +178,7 @@ pub fn serve(file: &Path, pipeline: &Pipeline, addr: &str) -> anyhow::Result<i32
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(addr)
             .await
-            .map_err(|err| invalid(format!("cannot listen on {addr}: {err}")))?;
+            .map_err(|err| anyhow::anyhow!("cannot listen on {addr}: {err}"))?;
         let local = listener.local_addr()?;
         outln!(
             "serving {} index(es) of {} on http://{local}",
