@@ -299,8 +299,17 @@ fn serve_started_before_the_first_run_answers_after_it() {
             .contains("has no index yet"),
         "{answer}"
     );
+    let (_, indexes) = http(&server, "GET", "/indexes", "");
+    assert_eq!(indexes["indexes"][0]["open"], false, "{indexes}");
+    let why = indexes["indexes"][0]["error"].as_str().unwrap();
+    assert!(why.contains("has no index yet"), "{why}");
     assert_eq!(run_json(dir.path()).0, Some(0));
     let (status, answer) = http(&server, "GET", url, "");
     assert_eq!(status, 200, "{answer}");
     assert_eq!(answer["hits"][0]["doc_id"], "boxes.md");
+    let (_, indexes) = http(&server, "GET", "/indexes", "");
+    assert!(
+        indexes["indexes"][0]["chunks"].as_u64().unwrap() > 0,
+        "{indexes}"
+    );
 }

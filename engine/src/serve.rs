@@ -41,6 +41,8 @@ struct Slot {
     notes: Vec<String>,
     /// The pipeline file as it was when the index was opened (`None`: it could not be read).
     file: Option<FileStamp>,
+    /// Why the index could not be opened the last time it was tried, while it is not open.
+    error: Option<String>,
 }
 
 /// The blake3 hash of a file's bytes: an edit the modification time cannot tell (two writes
@@ -161,7 +163,10 @@ pub fn serve(file: &Path, pipeline: &Pipeline, addr: &str) -> anyhow::Result<i32
                 slot.searcher = Some(opened.searcher);
                 slot.notes = opened.notes;
             }
-            Err(err) => errln!("note: `{step}`: {err:#}; it is opened again at each query"),
+            Err(err) => {
+                errln!("note: `{step}`: {err:#}; it is opened again at each query");
+                slot.error = Some(format!("{err:#}"));
+            }
         }
         slots.insert(step.to_owned(), Mutex::new(slot));
     }
@@ -238,7 +243,7 @@ async fn indexes(State(server): State<Arc<Server>>) -> Result<Json<Value>, Refus
                         "documents": searcher.index.documents(),
                         "vectors": searcher.index.model().is_some(),
                     }),
-                    None => json!({ "index": step, "open": false }),
+                    None => json!({ "index": step, "open": false, "error": slot.error }),
                 }
             })
             .collect();
@@ -424,12 +429,20 @@ fn search(server: &Server, request: &QueryRequest) -> Result<Value, Refusal> {
         && (slot.searcher.as_ref()).is_some_and(|searcher| searcher.index.is_live());
     if !current {
         slot.searcher = None;
-        let (pipeline, _) = load::load_for(&server.file, load::Purpose::Read)
-            .map_err(|report| anyhow::Error::new(crate::failure::InvalidPipeline(report)))?;
-        let opened = open(&pipeline, &settings.index)?;
+        let opened = load::load_for(&server.file, load::Purpose::Read)
+            .map_err(|report| anyhow::Error::new(crate::failure::InvalidPipeline(report)))
+            .and_then(|(pipeline, _)| open(&pipeline, &settings.index));
+        let opened = match opened {
+            Ok(opened) => opened,
+            Err(err) => {
+                slot.error = Some(format!("{err:#}"));
+                return Err(err.into());
+            }
+        };
         slot.searcher = Some(opened.searcher);
         slot.notes = opened.notes;
         slot.file = file_stamp;
+        slot.error = None;
     }
     let mut notes = slot.notes.clone();
     let searcher = slot.searcher.as_mut().expect("opened above");
