@@ -52,6 +52,13 @@ enum Command {
         /// engine's parser for its format change, and its failure is recorded as before.
         #[arg(long)]
         retry_failed: bool,
+        /// After the run, wait for a file a source reads, or the pipeline file, to change,
+        /// and run again, until Ctrl-C.
+        #[arg(long)]
+        watch: bool,
+        /// With --watch: seconds between two looks at the files (0.1 to 3600).
+        #[arg(long, value_name = "SECONDS", default_value_t = 2.0, value_parser = interval, requires = "watch")]
+        interval: f64,
     },
     /// Check a pipeline without running it; reports every problem with file:line:column.
     Validate {
@@ -261,6 +268,14 @@ fn at_least_one(value: &str) -> Result<usize, String> {
         Ok(0) => Err("must be at least 1".to_owned()),
         Ok(count) => Ok(count),
         Err(_) => Err(format!("not a whole number from 1 to {}", usize::MAX)),
+    }
+}
+
+/// `run --interval`: 0.1 to 3600 seconds.
+fn interval(value: &str) -> Result<f64, String> {
+    match value.parse::<f64>() {
+        Ok(seconds) if (0.1..=3600.0).contains(&seconds) => Ok(seconds),
+        _ => Err("a number of seconds from 0.1 to 3600".to_owned()),
     }
 }
 
@@ -501,15 +516,24 @@ fn dispatch(command: Command) -> anyhow::Result<i32> {
             allow_empty,
             keep_runs,
             retry_failed,
-        } => run(
-            &pipeline,
-            json,
-            RunFlags {
+            watch,
+            interval,
+        } => {
+            let flags = RunFlags {
                 allow_empty,
                 keep_runs,
                 retry_failed,
-            },
-        ),
+            };
+            match watch {
+                false => run(&pipeline, json, flags),
+                true => crate::watch::watch(
+                    &pipeline,
+                    std::time::Duration::from_secs_f64(interval),
+                    json,
+                    || run(&pipeline, json, flags),
+                ),
+            }
+        }
         Command::Validate { pipeline, json } => validate(&pipeline, json),
         Command::Graph {
             pipeline,
@@ -1113,6 +1137,7 @@ fn graph(path: &Path, format: GraphFormat, json: bool) -> anyhow::Result<i32> {
 }
 
 /// What `engine run` is told beyond its pipeline and output.
+#[derive(Clone, Copy)]
 struct RunFlags {
     allow_empty: bool,
     keep_runs: usize,
@@ -1134,7 +1159,12 @@ fn run(path: &Path, json: bool, flags: RunFlags) -> anyhow::Result<i32> {
     };
     install_ctrl_c(options.cancel.clone(), options.gate.clone());
     // The store in use or unopenable, a step that cannot start: exit 3.
-    let summary = crate::run::run(&pipeline, options, flags.allow_empty, flags.keep_runs)?;
+    let summary = crate::run::run(&pipeline, options, flags.allow_empty, flags.keep_runs);
+    // A Ctrl-C from now on (while `run --watch` waits) stops no run.
+    *ACTIVE_RUN
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner()) = None;
+    let summary = summary?;
     let value = serde_json::to_value(&summary).expect("summary serializes");
     if json {
         jsonln!("{value}");
@@ -1144,36 +1174,62 @@ fn run(path: &Path, json: bool, flags: RunFlags) -> anyhow::Result<i32> {
     Ok(summary.status.exit_code())
 }
 
+/// The run a Ctrl-C stops: the one in progress (its cancel flag and commit gate), if any.
+type ActiveRun = (
+    Arc<std::sync::atomic::AtomicBool>,
+    Arc<crate::runtime::commit::CommitGate>,
+);
+
+static ACTIVE_RUN: std::sync::Mutex<Option<ActiveRun>> = std::sync::Mutex::new(None);
+
 /// First Ctrl-C: stop the sources and finish what is in flight. Second: leave at once, saying
 /// so (with `--json`, as the error object on stdout a command ends with). Once the run's
 /// outputs are going into place, a Ctrl-C does nothing: the run ends, and is recorded, as what
-/// it is (the little left to do is bounded).
+/// it is (the little left to do is bounded). Every Ctrl-C also ends `run --watch` (after the
+/// run in progress, or at once while it waits).
 fn install_ctrl_c(
     cancel: Arc<std::sync::atomic::AtomicBool>,
     gate: Arc<crate::runtime::commit::CommitGate>,
 ) {
-    use crate::runtime::commit::Interrupt;
-    let _ = ctrlc::set_handler(move || {
-        gate.interrupt(&cancel, |what| match what {
-            Interrupt::Cancelled => {
-                // An index being built for this run will not be kept: its build stops too.
-                operators::stop::request();
-                errln!(
-                    "\nstopping: finishing the items in flight, embedding stops after its current batch (Ctrl-C again to stop at once)"
-                );
-            }
-            Interrupt::Again => {
-                errln!();
-                crate::failure::exit_now(
-                    "stopped at once by a second Ctrl-C: nothing of this run went into place, and the next run resumes from what was stored",
-                    Status::Cancelled.exit_code(),
-                );
-            }
-            Interrupt::AfterCommit => errln!(
-                "\ntoo late to cancel: the run's outputs are going into place, and it ends as soon as it is recorded"
-            ),
-        })
+    *ACTIVE_RUN
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some((cancel, gate));
+    // One handler for the process, whichever run is in progress when it fires.
+    static INSTALLED: std::sync::Once = std::sync::Once::new();
+    INSTALLED.call_once(|| {
+        let _ = ctrlc::set_handler(on_ctrl_c);
     });
+}
+
+fn on_ctrl_c() {
+    use crate::runtime::commit::Interrupt;
+    crate::watch::stop();
+    let active = ACTIVE_RUN
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .clone();
+    let Some((cancel, gate)) = active else {
+        return;
+    };
+    gate.interrupt(&cancel, |what| match what {
+        Interrupt::Cancelled => {
+            // An index being built for this run will not be kept: its build stops too.
+            operators::stop::request();
+            errln!(
+                "\nstopping: finishing the items in flight, embedding stops after its current batch (Ctrl-C again to stop at once)"
+            );
+        }
+        Interrupt::Again => {
+            errln!();
+            crate::failure::exit_now(
+                "stopped at once by a second Ctrl-C: nothing of this run went into place, and the next run resumes from what was stored",
+                Status::Cancelled.exit_code(),
+            );
+        }
+        Interrupt::AfterCommit => errln!(
+            "\ntoo late to cancel: the run's outputs are going into place, and it ends as soon as it is recorded"
+        ),
+    })
 }
 
 fn print_summary(summary: &serde_json::Value) {

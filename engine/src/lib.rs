@@ -23,3 +23,4 @@ pub mod serve;
 pub mod spec;
 pub mod store;
 pub mod vectors;
+pub mod watch;

@@ -76,7 +76,7 @@ pub fn build_nodes(
 
 /// What a pipeline is made of and writes: its own file, its store and the files of its sinks.
 /// A source never reads them.
-fn written_by(pipeline: &Pipeline) -> Vec<PathBuf> {
+pub(crate) fn written_by(pipeline: &Pipeline) -> Vec<PathBuf> {
     let sinks = pipeline.steps.iter().flat_map(|step| match &step.config {
         OperatorConfig::SinkJsonl(config) => JsonlSink::files(config, &pipeline.base).to_vec(),
         _ => Vec::new(),

@@ -341,6 +341,71 @@ fn is_hidden(entry: &walkdir::DirEntry) -> bool {
     entry.depth() > 0 && entry.file_name().to_string_lossy().starts_with('.')
 }
 
+impl FileSource {
+    /// The entries below the root in name order, without excluded folders, hidden entries
+    /// (unless `hidden`) and the paths [`FileSource::skipping`] names.
+    fn walk(
+        &self,
+        canonical_root: &Path,
+    ) -> impl Iterator<Item = walkdir::Result<walkdir::DirEntry>> + use<> {
+        let hidden = self.hidden;
+        let skipped: Vec<PathBuf> = self
+            .skipped
+            .iter()
+            .map(|path| canonical(path))
+            .filter(|path| path.starts_with(canonical_root))
+            .collect();
+        let root = self.root.clone();
+        let walked_root = canonical_root.to_owned();
+        let exclude = self.exclude.clone();
+        walkdir::WalkDir::new(&self.root)
+            .follow_links(false)
+            .sort_by_file_name()
+            .into_iter()
+            .filter_entry(move |entry| {
+                let pruned = entry.depth() > 0
+                    && entry.file_type().is_dir()
+                    && entry
+                        .path()
+                        .strip_prefix(&root)
+                        .is_ok_and(|relative| excluded_folder(&exclude, relative));
+                !pruned
+                    && (hidden || !is_hidden(entry))
+                    && !is_skipped(&skipped, &walked_root, &root, entry)
+            })
+    }
+
+    /// What the files this source reads look like, without reading them: each picked file's
+    /// id, length and modification time, in name order, and each entry that cannot be listed.
+    /// Two listings differ when a file it reads was added, removed or written since (what
+    /// `engine run --watch` waits for); a root that cannot be read lists nothing.
+    pub fn listing(&self) -> Vec<(String, u64, Option<std::time::SystemTime>)> {
+        let Ok(canonical_root) = fs::canonicalize(&self.root) else {
+            return Vec::new();
+        };
+        let mut listed = Vec::new();
+        for entry in self.walk(&canonical_root) {
+            let Ok(entry) = entry else {
+                listed.push(("\u{0}unlistable".to_owned(), 0, None));
+                continue;
+            };
+            let Some(relative) = entry.path().strip_prefix(&self.root).ok() else {
+                continue;
+            };
+            let picked = self.included(relative) && !self.exclude.is_match(relative);
+            // A symlink counts by what it points to.
+            let Ok(metadata) = fs::metadata(entry.path()) else {
+                continue;
+            };
+            if picked && metadata.is_file() {
+                let id = relative_id(relative).unwrap_or_default();
+                listed.push((id, metadata.len(), metadata.modified().ok()));
+            }
+        }
+        listed
+    }
+}
+
 impl DocumentSource for FileSource {
     fn scan(
         &mut self,
@@ -361,31 +426,7 @@ impl DocumentSource for FileSource {
                 format!("source path {} is not a folder", self.root.display()),
             ));
         }
-        let hidden = self.hidden;
-        let skipped: Vec<PathBuf> = self
-            .skipped
-            .iter()
-            .map(|path| canonical(path))
-            .filter(|path| path.starts_with(&canonical_root))
-            .collect();
-        let root = &self.root;
-        let walked_root = canonical_root.clone();
-        let exclude = self.exclude.clone();
-        let walker = walkdir::WalkDir::new(root)
-            .follow_links(false)
-            .sort_by_file_name()
-            .into_iter()
-            .filter_entry(move |entry| {
-                let pruned = entry.depth() > 0
-                    && entry.file_type().is_dir()
-                    && entry
-                        .path()
-                        .strip_prefix(root)
-                        .is_ok_and(|relative| excluded_folder(&exclude, relative));
-                !pruned
-                    && (hidden || !is_hidden(entry))
-                    && !is_skipped(&skipped, &walked_root, root, entry)
-            });
+        let walker = self.walk(&canonical_root);
         let mut documents = 0usize;
         // A listing error that names no entry: which documents it hid is unknown, so the whole
         // source counts as failed once the rest is read.
@@ -502,6 +543,44 @@ mod tests {
             max_bytes: default_max_bytes(),
             id_prefix: String::new(),
         }
+    }
+
+    /// The listing `engine run --watch` compares: the files the source picks (not the hidden,
+    /// excluded or skipped ones), each with its length, so that a write, an addition or a
+    /// removal changes it and a file the source does not read does not.
+    #[test]
+    fn a_listing_changes_with_the_files_the_source_reads_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        fs::create_dir_all(root.join("sub")).unwrap();
+        fs::write(root.join("a.md"), "a").unwrap();
+        fs::write(root.join("sub/c.md"), "c").unwrap();
+        fs::write(root.join(".hidden.md"), "h").unwrap();
+        fs::write(root.join("notes.txt"), "n").unwrap();
+        fs::write(root.join("out.md"), "sink").unwrap();
+        let mut config = config(".");
+        config.include = vec!["**/*.md".to_owned()];
+        let source = FileSource::new(&config, root)
+            .unwrap()
+            .skipping([root.join("out.md")]);
+        let ids = |listing: &[(String, u64, Option<std::time::SystemTime>)]| {
+            listing
+                .iter()
+                .map(|(id, ..)| id.clone())
+                .collect::<Vec<_>>()
+        };
+        let before = source.listing();
+        assert_eq!(ids(&before), ["a.md", "sub/c.md"]);
+        fs::write(root.join("notes.txt"), "not read").unwrap();
+        fs::write(root.join("out.md"), "written by a sink").unwrap();
+        assert_eq!(source.listing(), before);
+        fs::write(root.join("a.md"), "a, longer").unwrap();
+        let written = source.listing();
+        assert_ne!(written, before);
+        fs::write(root.join("sub/d.md"), "d").unwrap();
+        assert_eq!(ids(&source.listing()), ["a.md", "sub/c.md", "sub/d.md"]);
+        fs::remove_file(root.join("a.md")).unwrap();
+        assert_eq!(ids(&source.listing()), ["sub/c.md", "sub/d.md"]);
     }
 
     /// Without `id_prefix` the settings serialize as before it existed, so the fingerprints of

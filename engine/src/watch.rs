@@ -1,0 +1,127 @@
+//! `engine run --watch`: run, wait until a file a source reads (or the pipeline file) changes,
+//! run again; until Ctrl-C.
+//!
+//! The files are looked at every `--interval` seconds, by their listing alone (names, lengths
+//! and modification times of what each source picks, as [`FileSource::listing`] gives them),
+//! so an unchanged folder costs a walk and no run: an unchanged run still records what every
+//! step did to every document.
+
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, SystemTime};
+
+use operators::source::files::FileSource;
+
+use crate::registry::OperatorConfig;
+use crate::spec::load::{self, Pipeline};
+
+/// Set by Ctrl-C: watching ends (after the run in progress, which the same Ctrl-C cancels).
+static STOP: AtomicBool = AtomicBool::new(false);
+
+/// Ends watching: the run in progress is the last, and a wait ends at once.
+pub fn stop() {
+    STOP.store(true, Ordering::SeqCst);
+}
+
+/// What a run reads, as far as watching can tell without reading it: the pipeline file's
+/// bytes, and each source's listing (or its file's length and time).
+#[derive(Debug, PartialEq)]
+struct Inputs {
+    pipeline_file: Option<[u8; 32]>,
+    sources: Vec<Listing>,
+}
+
+type Listing = Vec<(String, u64, Option<SystemTime>)>;
+
+fn inputs(file: &Path) -> Inputs {
+    let pipeline_file = std::fs::read(file)
+        .ok()
+        .map(|bytes| *blake3::hash(&bytes).as_bytes());
+    // A file that does not load (being edited) has no sources to look at: its next edit
+    // changes its bytes.
+    let sources = load::load_for(file, load::Purpose::Read)
+        .map(|(pipeline, _)| source_listings(&pipeline))
+        .unwrap_or_default();
+    Inputs {
+        pipeline_file,
+        sources,
+    }
+}
+
+fn source_listings(pipeline: &Pipeline) -> Vec<Listing> {
+    let base = pipeline.base.as_path();
+    pipeline
+        .steps
+        .iter()
+        .filter_map(|step| match &step.config {
+            OperatorConfig::SourceFiles(config) => Some(
+                FileSource::new(config, base)
+                    .map(|source| source.skipping(crate::ops::written_by(pipeline)).listing())
+                    .unwrap_or_default(),
+            ),
+            OperatorConfig::SourceJsonl(config) => {
+                let path = base.join(&config.path);
+                let metadata = std::fs::metadata(&path).ok();
+                Some(vec![(
+                    path.display().to_string(),
+                    metadata.as_ref().map_or(0, std::fs::Metadata::len),
+                    metadata.and_then(|metadata| metadata.modified().ok()),
+                )])
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// Runs `run_once` (a run of the pipeline in `file`), then again each time what it reads
+/// changes, looking every `interval`, until Ctrl-C. A run that cannot be carried out (the
+/// pipeline file invalid while being edited, say) is reported and waited out like any other.
+/// The exit code is the last run's.
+pub fn watch(
+    file: &Path,
+    interval: Duration,
+    json: bool,
+    mut run_once: impl FnMut() -> anyhow::Result<i32>,
+) -> anyhow::Result<i32> {
+    let mut code;
+    loop {
+        // Taken before the run: a change during it starts the next one.
+        let before = inputs(file);
+        code = match run_once() {
+            Ok(code) => code,
+            Err(err) => crate::failure::report(&err, json),
+        };
+        if STOP.load(Ordering::SeqCst) {
+            return Ok(code);
+        }
+        if !json {
+            errln!(
+                "watching {} and what its sources read (every {:?}; Ctrl-C stops)",
+                file.display(),
+                interval
+            );
+        }
+        loop {
+            if sleep_unless_stopped(interval) {
+                return Ok(code);
+            }
+            if inputs(file) != before {
+                break;
+            }
+        }
+    }
+}
+
+/// Sleeps `interval` in short steps; whether Ctrl-C stopped watching meanwhile.
+fn sleep_unless_stopped(interval: Duration) -> bool {
+    let step = Duration::from_millis(50);
+    let mut slept = Duration::ZERO;
+    while slept < interval {
+        if STOP.load(Ordering::SeqCst) {
+            return true;
+        }
+        std::thread::sleep(step.min(interval - slept));
+        slept += step;
+    }
+    STOP.load(Ordering::SeqCst)
+}

@@ -1,0 +1,84 @@
+//! End-to-end tests of `engine run --watch` on the real binary.
+
+mod common;
+
+use std::fs;
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use common::engine;
+use serde_json::Value;
+
+/// A run again when a file the source reads is added, and none when a file it does not read
+/// changes or when its own sink writes below the source folder (`docs/parsed.md`, which the
+/// include pattern takes: counted, each run would start the next); Ctrl-C ends watching with
+/// the last run's exit code.
+#[test]
+fn run_watch_runs_again_when_a_file_the_source_reads_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let docs = dir.path().join("docs");
+    common::three_documents(&docs);
+    let file = dir.path().join("pipeline.yaml");
+    fs::write(
+        &file,
+        "version: 1\nname: watched\nsteps:\n  docs: { op: source.files, path: docs, include: [\"**/*.md\"] }\n  parse: { op: parse, input: docs }\n  out: { op: sink.jsonl, input: parse, path: docs/parsed.md }\n",
+    )
+    .unwrap();
+    let mut watching = Watching(
+        engine()
+            .args(["run", "--watch", "--interval", "0.1", "--json"])
+            .arg(&file)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let (lines, summaries) = mpsc::channel::<Value>();
+    let stdout = watching.0.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = lines.send(serde_json::from_str(&line).unwrap());
+        }
+    });
+    let wait = Duration::from_secs(60);
+    let first = summaries.recv_timeout(wait).expect("a first run");
+    assert_eq!(first["status"], "ok", "{first}");
+    assert_eq!(first["steps"]["parse"]["out"], 3);
+    // Neither a file the source does not read nor the sink's output starts a run.
+    fs::write(docs.join("notes.txt"), "not read").unwrap();
+    assert!(
+        summaries.recv_timeout(Duration::from_secs(2)).is_err(),
+        "a run started with nothing the source reads changed"
+    );
+    fs::write(docs.join("zebra.md"), "# Zebras\n\nStripes.\n").unwrap();
+    let second = summaries
+        .recv_timeout(wait)
+        .expect("a run after the change");
+    assert_eq!(second["steps"]["parse"]["out"], 4, "{second}");
+    assert_eq!(second["steps"]["parse"]["cached"], 3, "{second}");
+    let status = Command::new("kill")
+        .args(["-INT", &watching.0.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    for _ in 0..600 {
+        if let Some(exit) = watching.0.try_wait().unwrap() {
+            assert_eq!(exit.code(), Some(0));
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("watching did not end at Ctrl-C");
+}
+
+/// A watching engine, killed if a test ends before it does.
+struct Watching(std::process::Child);
+
+impl Drop for Watching {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
