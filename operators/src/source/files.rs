@@ -392,12 +392,17 @@ impl FileSource {
             let Some(relative) = entry.path().strip_prefix(&self.root).ok() else {
                 continue;
             };
-            let picked = self.included(relative) && !self.exclude.is_match(relative);
+            if entry.file_type().is_dir()
+                || !self.included(relative)
+                || self.exclude.is_match(relative)
+            {
+                continue;
+            }
             // A symlink counts by what it points to.
             let Ok(metadata) = fs::metadata(entry.path()) else {
                 continue;
             };
-            if picked && metadata.is_file() {
+            if metadata.is_file() {
                 let id = relative_id(relative).unwrap_or_default();
                 listed.push((id, metadata.len(), metadata.modified().ok()));
             }
