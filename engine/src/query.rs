@@ -229,6 +229,11 @@ impl Searcher {
         (self.index.vectors()).map_err(|err| unopened(err, &self.step, &self.dir, &self.file))
     }
 
+    /// The query embedder, when one was loaded.
+    pub fn loaded_embedder(&self) -> Option<Arc<dyn Embedder>> {
+        self.embedder.clone()
+    }
+
     fn embedder(&mut self) -> anyhow::Result<&Arc<dyn Embedder>> {
         if self.embedder.is_none() {
             let config = self.embed_config.as_ref().ok_or_else(|| {

@@ -428,17 +428,26 @@ fn search(server: &Server, request: &QueryRequest) -> Result<Value, Refusal> {
     let current = slot.file == file_stamp
         && (slot.searcher.as_ref()).is_some_and(|searcher| searcher.index.is_live());
     if !current {
-        slot.searcher = None;
+        // The model stays loaded while the index is opened again (onnx sessions of equal
+        // settings are shared while one is held), so a run costs the next query no model load.
+        let model = (slot.searcher.take()).and_then(|searcher| searcher.loaded_embedder());
         let opened = load::load_for(&server.file, load::Purpose::Read)
             .map_err(|report| anyhow::Error::new(crate::failure::InvalidPipeline(report)))
             .and_then(|(pipeline, _)| open(&pipeline, &settings.index));
-        let opened = match opened {
+        let mut opened = match opened {
             Ok(opened) => opened,
             Err(err) => {
                 slot.error = Some(format!("{err:#}"));
                 return Err(err.into());
             }
         };
+        // Unless the new index's vectors come from another model (its files replaced in
+        // place): that one is loaded afresh.
+        let model =
+            model.filter(|model| opened.searcher.index.model() == Some(&model.fingerprint()));
+        // A model that cannot be loaded is reported by the query below.
+        let _ = warm_up(&mut opened.searcher);
+        drop(model);
         slot.searcher = Some(opened.searcher);
         slot.notes = opened.notes;
         slot.file = file_stamp;
