@@ -103,6 +103,9 @@ pub fn watch(
         }
         loop {
             if sleep_unless_stopped(interval) {
+                if !json {
+                    errln!("stopped watching");
+                }
                 return Ok(code);
             }
             if inputs(file) != before {
