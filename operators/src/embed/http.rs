@@ -1623,11 +1623,14 @@ mod tests {
 
     /// A reply that comes within [`STOP_GRACE`] of a stop is kept: the provider did the work
     /// (Ctrl-C dropped a request a moment before its reply, and the next run sent it again).
+    /// The server answers a second after the stop; the request may take 10 (the tests' 1 s
+    /// timeout raced that second, and a loaded machine lost the reply to it).
     #[test]
     fn a_reply_soon_after_a_stop_is_kept() {
         let (base, _) = server();
         let mut settings = config(&base, "stop-slow");
         settings.concurrency = 1;
+        settings.timeout = 10.0;
         let embedder = HttpEmbedder::new(&settings).unwrap();
         let out = embedder
             .embed_documents_until(&texts(), &STOP_SLOW)
