@@ -331,31 +331,54 @@ struct FusionArgs {
 }
 
 /// RRF's constant when none is given.
-pub(crate) const DEFAULT_RRF_K: f32 = 60.0;
+const DEFAULT_RRF_K: f32 = 60.0;
 
 impl FusionArgs {
     /// The fusion asked for. Fusion settings are refused when no mode asked for (`modes`, as
     /// `flag` gives them) fuses: they would change nothing.
     fn fusion(&self, modes: &[Mode], flag: &str) -> anyhow::Result<Fusion> {
-        let given = match (self.alpha, self.rrf_k) {
-            (Some(_), _) => Some("--alpha"),
-            (None, Some(_)) => Some("--rrf-k"),
-            (None, None) => None,
-        };
-        if let Some(given) = given
-            && !modes.contains(&Mode::Hybrid)
-        {
-            return Err(invalid(format!(
+        fusion_asked(self.alpha, self.rrf_k, modes.contains(&Mode::Hybrid)).map_err(|given| {
+            let given = match given {
+                FusionSetting::Alpha => "--alpha",
+                FusionSetting::RrfK => "--rrf-k",
+            };
+            invalid(format!(
                 "{given} sets how hybrid mode fuses its two lists, but `{flag}` has no hybrid: leave {given} out, or ask for hybrid"
-            )));
-        }
-        Ok(match self.alpha {
-            Some(alpha) => Fusion::Weighted { alpha },
-            None => Fusion::Rrf {
-                k: self.rrf_k.unwrap_or(DEFAULT_RRF_K),
-            },
+            ))
         })
     }
+}
+
+/// A setting of how hybrid mode fuses (`--alpha` or `--rrf-k`; `engine serve`'s `alpha` or
+/// `rrf_k`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum FusionSetting {
+    Alpha,
+    RrfK,
+}
+
+/// The fusion `alpha` (weighted) or else `rrf_k` asks for, RRF at [`DEFAULT_RRF_K`] when
+/// neither does; the setting given when no hybrid search is asked for (`hybrid` false), where
+/// it would change nothing. Ranges are the caller's to check.
+pub(crate) fn fusion_asked(
+    alpha: Option<f32>,
+    rrf_k: Option<f32>,
+    hybrid: bool,
+) -> Result<Fusion, FusionSetting> {
+    let given = match (alpha, rrf_k) {
+        (Some(_), _) => Some(FusionSetting::Alpha),
+        (None, Some(_)) => Some(FusionSetting::RrfK),
+        (None, None) => None,
+    };
+    if let Some(given) = given.filter(|_| !hybrid) {
+        return Err(given);
+    }
+    Ok(match alpha {
+        Some(alpha) => Fusion::Weighted { alpha },
+        None => Fusion::Rrf {
+            k: rrf_k.unwrap_or(DEFAULT_RRF_K),
+        },
+    })
 }
 
 /// Which store to read: given directly, through a pipeline file, or `.engine` here.

@@ -346,6 +346,7 @@ struct Settings {
 
 fn settings(server: &Server, request: &QueryRequest) -> Result<Settings, Refusal> {
     crate::query::refuse_empty(&request.text)?;
+    let steps = || server.slots.keys().cloned().collect::<Vec<_>>().join(", ");
     let index = match &request.index {
         Some(index) => index.clone(),
         None if server.slots.len() == 1 => server.slots.keys().next().cloned().unwrap_or_default(),
@@ -353,7 +354,7 @@ fn settings(server: &Server, request: &QueryRequest) -> Result<Settings, Refusal
             return Err(bad_request(format!(
                 "the pipeline has {} indexes: say which with `index` ({})",
                 server.slots.len(),
-                server.slots.keys().cloned().collect::<Vec<_>>().join(", ")
+                steps()
             )));
         }
     };
@@ -361,19 +362,18 @@ fn settings(server: &Server, request: &QueryRequest) -> Result<Settings, Refusal
         return Err(bad_request(format!(
             "no index step `{index}` in {}: its index steps are {}",
             server.file.display(),
-            server.slots.keys().cloned().collect::<Vec<_>>().join(", ")
+            steps()
         )));
     }
-    let mode = match request.mode.as_deref().unwrap_or("hybrid") {
-        "hybrid" => Mode::Hybrid,
-        "bm25" => Mode::Bm25,
-        "vector" => Mode::Vector,
-        other => {
-            return Err(bad_request(format!(
-                "`mode` is `hybrid`, `bm25` or `vector`, not `{other}`"
-            )));
-        }
-    };
+    let asked = request.mode.as_deref().unwrap_or("hybrid");
+    let mode = [Mode::Hybrid, Mode::Bm25, Mode::Vector]
+        .into_iter()
+        .find(|mode| crate::compare::mode_name(*mode) == asked)
+        .ok_or_else(|| {
+            bad_request(format!(
+                "`mode` is `hybrid`, `bm25` or `vector`, not `{asked}`"
+            ))
+        })?;
     let k = request.k.unwrap_or(DEFAULT_K);
     if k == 0 {
         return Err(bad_request("`k` must be at least 1"));
@@ -390,27 +390,27 @@ fn settings(server: &Server, request: &QueryRequest) -> Result<Settings, Refusal
 }
 
 /// The fusion `alpha` or `rrf_k` ask for, checked as `engine query` checks `--alpha` and
-/// `--rrf-k`: one of them at most, and only in hybrid mode, where they change something.
+/// `--rrf-k`: one of them at most, only in hybrid mode, where they change something, and each
+/// in its range.
 fn fusion(alpha: Option<f32>, rrf_k: Option<f32>, mode: Mode) -> Result<Fusion, String> {
-    let given = match (alpha, rrf_k) {
-        (Some(_), Some(_)) => {
-            return Err("give `alpha` (weighted fusion) or `rrf_k` (RRF), not both".to_owned());
-        }
-        (Some(_), None) => Some("alpha"),
-        (None, Some(_)) => Some("rrf_k"),
-        (None, None) => None,
-    };
-    if let Some(given) = given.filter(|_| mode != Mode::Hybrid) {
-        return Err(format!(
-            "`{given}` sets how hybrid mode fuses its two lists: leave it out, or ask for `\"mode\": \"hybrid\"`"
-        ));
+    if alpha.is_some() && rrf_k.is_some() {
+        return Err("give `alpha` (weighted fusion) or `rrf_k` (RRF), not both".to_owned());
     }
-    Ok(match (alpha, rrf_k) {
-        (Some(alpha), _) => Fusion::Weighted {
+    let fusion = crate::cli::fusion_asked(alpha, rrf_k, mode == Mode::Hybrid).map_err(|given| {
+        let given = match given {
+            crate::cli::FusionSetting::Alpha => "alpha",
+            crate::cli::FusionSetting::RrfK => "rrf_k",
+        };
+        format!(
+            "`{given}` sets how hybrid mode fuses its two lists: leave it out, or ask for `\"mode\": \"hybrid\"`"
+        )
+    })?;
+    Ok(match fusion {
+        Fusion::Weighted { alpha } => Fusion::Weighted {
             alpha: crate::cli::checked_alpha(alpha)?,
         },
-        (None, k) => Fusion::Rrf {
-            k: crate::cli::checked_rrf_k(k.unwrap_or(crate::cli::DEFAULT_RRF_K))?,
+        Fusion::Rrf { k } => Fusion::Rrf {
+            k: crate::cli::checked_rrf_k(k)?,
         },
     })
 }
