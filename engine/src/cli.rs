@@ -1072,9 +1072,9 @@ fn load_pipeline(path: &Path) -> anyhow::Result<(Pipeline, Report)> {
     load::load(path).map_err(|report| InvalidPipeline(report).into())
 }
 
-/// Loads a pipeline to read what its runs made (query, compare, inspect): its sources, sinks
-/// and models need not be there (see [`load::Purpose::Read`]).
-fn load_to_read(path: &Path) -> anyhow::Result<(Pipeline, Report)> {
+/// Loads a pipeline to read what its runs made (query, compare, inspect, serve): its sources,
+/// sinks and models need not be there (see [`load::Purpose::Read`]).
+pub(crate) fn load_to_read(path: &Path) -> anyhow::Result<(Pipeline, Report)> {
     load::load_for(path, load::Purpose::Read).map_err(|report| InvalidPipeline(report).into())
 }
 

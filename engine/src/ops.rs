@@ -14,7 +14,7 @@ use operators::index::{Entry, IndexConfig, IndexUpdate, StoredHit};
 use operators::model::ChunkSet;
 use operators::parse::{ParseConfig, parse};
 use operators::sink::JsonlSink;
-use operators::source::{DocumentSource, FileSource, JsonlSource, SourceEvent};
+use operators::source::{DocumentSource, FileSource, FilesConfig, JsonlSource, SourceEvent};
 
 use crate::in_flight::InFlight;
 use crate::plan::Plan;
@@ -74,9 +74,17 @@ pub fn build_nodes(
         .collect()
 }
 
+/// The source a `source.files` step of `pipeline` reads with: never the pipeline's own files.
+pub(crate) fn file_source(
+    pipeline: &Pipeline,
+    config: &FilesConfig,
+) -> Result<FileSource, globset::Error> {
+    Ok(FileSource::new(config, &pipeline.base)?.skipping(written_by(pipeline)))
+}
+
 /// What a pipeline is made of and writes: its own file, its store and the files of its sinks.
 /// A source never reads them.
-pub(crate) fn written_by(pipeline: &Pipeline) -> Vec<PathBuf> {
+fn written_by(pipeline: &Pipeline) -> Vec<PathBuf> {
     let sinks = pipeline.steps.iter().flat_map(|step| match &step.config {
         OperatorConfig::SinkJsonl(config) => JsonlSink::files(config, &pipeline.base).to_vec(),
         _ => Vec::new(),
@@ -102,7 +110,7 @@ fn operator(
     let base = pipeline.base.as_path();
     Ok(match &step.config {
         OperatorConfig::SourceFiles(config) => Operator::Source(Box::new(Source::new(
-            FileSource::new(config, base)?.skipping(written_by(pipeline)),
+            file_source(pipeline, config)?,
             &config.id_prefix,
         ))),
         OperatorConfig::SourceJsonl(config) => Operator::Source(Box::new(Source::new(

@@ -40,25 +40,9 @@ struct Slot {
     /// since the run that built it).
     notes: Vec<String>,
     /// The pipeline file as it was when the index was opened (`None`: it could not be read).
-    file: Option<FileStamp>,
+    file: Option<load::FileStamp>,
     /// Why the index could not be opened the last time it was tried, while it is not open.
     error: Option<String>,
-}
-
-/// The blake3 hash of a file's bytes: an edit the modification time cannot tell (two writes
-/// of one length within the file system's clock tick) still changes it. A pipeline file is a
-/// few kilobytes, read in microseconds; past the most a pipeline may be, its length stands for
-/// the rest (loading it refuses it anyway).
-type FileStamp = ([u8; 32], u64);
-
-fn stamp(file: &Path) -> Option<FileStamp> {
-    use std::io::Read;
-    let opened = std::fs::File::open(file).ok()?;
-    let length = opened.metadata().ok()?.len();
-    let mut head = Vec::new();
-    let most = crate::spec::yaml::MAX_FILE_BYTES as u64 + 1;
-    opened.take(most).read_to_end(&mut head).ok()?;
-    Some((*blake3::hash(&head).as_bytes(), length))
 }
 
 /// What the request handlers share.
@@ -147,7 +131,7 @@ pub fn serve(file: &Path, pipeline: &Pipeline, addr: &str) -> anyhow::Result<i32
             ))
         })?;
     let mut slots = BTreeMap::new();
-    let file_stamp = stamp(file);
+    let file_stamp = load::file_stamp(file);
     for step in steps {
         let mut slot = Slot {
             file: file_stamp,
@@ -424,15 +408,14 @@ fn search(server: &Server, request: &QueryRequest) -> Result<Value, Refusal> {
     let settings = settings(server, request)?;
     let slot = &server.slots[&settings.index];
     let mut slot = slot.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-    let file_stamp = stamp(&server.file);
+    let file_stamp = load::file_stamp(&server.file);
     let current = slot.file == file_stamp
         && (slot.searcher.as_ref()).is_some_and(|searcher| searcher.index.is_live());
     if !current {
         // The model stays loaded while the index is opened again (onnx sessions of equal
         // settings are shared while one is held), so a run costs the next query no model load.
         let model = (slot.searcher.take()).and_then(|searcher| searcher.loaded_embedder());
-        let opened = load::load_for(&server.file, load::Purpose::Read)
-            .map_err(|report| anyhow::Error::new(crate::failure::InvalidPipeline(report)))
+        let opened = crate::cli::load_to_read(&server.file)
             .and_then(|(pipeline, _)| open(&pipeline, &settings.index));
         let mut opened = match opened {
             Ok(opened) => opened,

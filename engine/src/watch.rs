@@ -2,15 +2,15 @@
 //! run again; until Ctrl-C.
 //!
 //! The files are looked at every `--interval` seconds, by their listing alone (names, lengths
-//! and modification times of what each source picks, as [`FileSource::listing`] gives them),
+//! and modification times of what each source picks, as `FileSource::listing` gives them),
 //! so an unchanged folder costs a walk and no run: an unchanged run still records what every
 //! step did to every document.
 
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
-use operators::source::files::FileSource;
+use operators::source::{JsonlSource, Listing};
 
 use crate::registry::OperatorConfig;
 use crate::spec::load::{self, Pipeline};
@@ -23,27 +23,22 @@ pub fn stop() {
     STOP.store(true, Ordering::SeqCst);
 }
 
-/// What a run reads, as far as watching can tell without reading it: the pipeline file's
-/// bytes, and each source's listing (or its file's length and time).
+/// What a run reads, as far as watching can tell without reading it: the pipeline file, and
+/// each source's listing.
 #[derive(Debug, PartialEq)]
 struct Inputs {
-    pipeline_file: Option<[u8; 32]>,
+    pipeline_file: Option<load::FileStamp>,
     sources: Vec<Listing>,
 }
 
-type Listing = Vec<(String, u64, Option<SystemTime>)>;
-
 fn inputs(file: &Path) -> Inputs {
-    let pipeline_file = std::fs::read(file)
-        .ok()
-        .map(|bytes| *blake3::hash(&bytes).as_bytes());
     // A file that does not load (being edited) has no sources to look at: its next edit
     // changes its bytes.
     let sources = load::load_for(file, load::Purpose::Read)
         .map(|(pipeline, _)| source_listings(&pipeline))
         .unwrap_or_default();
     Inputs {
-        pipeline_file,
+        pipeline_file: load::file_stamp(file),
         sources,
     }
 }
@@ -55,19 +50,11 @@ fn source_listings(pipeline: &Pipeline) -> Vec<Listing> {
         .iter()
         .filter_map(|step| match &step.config {
             OperatorConfig::SourceFiles(config) => Some(
-                FileSource::new(config, base)
-                    .map(|source| source.skipping(crate::ops::written_by(pipeline)).listing())
+                crate::ops::file_source(pipeline, config)
+                    .map(|source| source.listing())
                     .unwrap_or_default(),
             ),
-            OperatorConfig::SourceJsonl(config) => {
-                let path = base.join(&config.path);
-                let metadata = std::fs::metadata(&path).ok();
-                Some(vec![(
-                    path.display().to_string(),
-                    metadata.as_ref().map_or(0, std::fs::Metadata::len),
-                    metadata.and_then(|metadata| metadata.modified().ok()),
-                )])
-            }
+            OperatorConfig::SourceJsonl(config) => Some(JsonlSource::new(config, base).listing()),
             _ => None,
         })
         .collect()

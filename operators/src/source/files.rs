@@ -375,11 +375,10 @@ impl FileSource {
             })
     }
 
-    /// What the files this source reads look like, without reading them: each picked file's
-    /// id, length and modification time, in name order, and each entry that cannot be listed.
-    /// Two listings differ when a file it reads was added, removed or written since (what
-    /// `engine run --watch` waits for); a root that cannot be read lists nothing.
-    pub fn listing(&self) -> Vec<(String, u64, Option<std::time::SystemTime>)> {
+    /// The files this source reads, as a [`super::Listing`]: each picked file in name order,
+    /// and each entry that cannot be listed (what `engine run --watch` compares); a root that
+    /// cannot be read lists nothing.
+    pub fn listing(&self) -> super::Listing {
         let Ok(canonical_root) = fs::canonicalize(&self.root) else {
             return Vec::new();
         };
@@ -568,7 +567,7 @@ mod tests {
         let source = FileSource::new(&config, root)
             .unwrap()
             .skipping([root.join("out.md")]);
-        let ids = |listing: &[(String, u64, Option<std::time::SystemTime>)]| {
+        let ids = |listing: &super::super::Listing| {
             listing
                 .iter()
                 .map(|(id, ..)| id.clone())

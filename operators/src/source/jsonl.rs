@@ -104,6 +104,14 @@ impl JsonlSource {
         }
     }
 
+    /// Its file, as a [`super::Listing`] of one (none when the file cannot be read).
+    pub fn listing(&self) -> super::Listing {
+        let Ok(metadata) = std::fs::metadata(&self.path) else {
+            return Vec::new();
+        };
+        vec![(self.named.clone(), metadata.len(), metadata.modified().ok())]
+    }
+
     fn name(&self) -> String {
         self.path
             .file_name()
@@ -319,6 +327,22 @@ impl DocumentSource for JsonlSource {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `engine run --watch` compares listings: the file's, none while it is missing, another
+    /// once it is written.
+    #[test]
+    fn a_listing_is_the_files_and_changes_with_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("docs.jsonl");
+        let source = JsonlSource::new(&config(Path::new("docs.jsonl")), dir.path());
+        assert!(source.listing().is_empty());
+        fs::write(&path, "{\"_id\": \"a\", \"text\": \"x\"}\n").unwrap();
+        let first = source.listing();
+        assert_eq!(first.len(), 1);
+        assert_eq!(first[0].0, "docs.jsonl");
+        fs::write(&path, "{\"_id\": \"a\", \"text\": \"longer\"}\n").unwrap();
+        assert_ne!(source.listing(), first);
+    }
 
     fn config(path: &Path) -> JsonlConfig {
         JsonlConfig {

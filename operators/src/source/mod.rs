@@ -11,6 +11,10 @@ use crate::model::Document;
 pub use files::{FileSource, FilesConfig};
 pub use jsonl::{JsonlConfig, JsonlSource};
 
+/// What the files a source reads look like without reading them: each file's id, length and
+/// modification time. Two listings differ when a file it reads was added, removed or written.
+pub type Listing = Vec<(String, u64, Option<std::time::SystemTime>)>;
+
 /// One document a source could not produce; the others go on.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SourceItemError {
