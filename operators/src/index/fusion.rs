@@ -57,20 +57,15 @@ fn dominant<Id>(list: &[(Id, f32)]) -> &[(Id, f32)] {
 }
 
 /// The vector list's ids in rank order with `first` (their vector order, then those it lacks)
-/// moved ahead of the rest.
-fn with_first<'a, Id: Eq + Hash>(list: &'a [(Id, f32)], first: &'a [(Id, f32)]) -> Vec<&'a Id> {
-    let group: std::collections::HashSet<&Id> = first.iter().map(|(id, _)| id).collect();
-    let (mut front, rest): (Vec<&Id>, Vec<&Id>) = list
-        .iter()
-        .map(|(id, _)| id)
-        .partition(|id| group.contains(id));
-    let listed: std::collections::HashSet<&Id> = front.iter().copied().collect();
-    front.extend(
-        first
-            .iter()
-            .map(|(id, _)| id)
-            .filter(|id| !listed.contains(id)),
-    );
+/// moved ahead of the rest. `first` is a few chunks at most ([`DOMINANT_GROUP_MAX`]).
+fn with_first<'a, Id: Eq>(list: &'a [(Id, f32)], first: &'a [(Id, f32)]) -> Vec<&'a Id> {
+    let in_first = |id: &Id| first.iter().any(|(chunk, _)| chunk == id);
+    let (mut front, rest): (Vec<&Id>, Vec<&Id>) =
+        list.iter().map(|(id, _)| id).partition(|id| in_first(id));
+    let unlisted: Vec<&Id> = (first.iter().map(|(id, _)| id))
+        .filter(|id| !front.contains(id))
+        .collect();
+    front.extend(unlisted);
     front.extend(rest);
     front
 }
