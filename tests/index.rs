@@ -13,10 +13,7 @@ use serde_json::Value;
 const PIPELINE: &str = common::TWO_INDEX_PIPELINE;
 
 fn setup() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    common::three_documents(&dir.path().join("docs"));
-    fs::write(dir.path().join("pipeline.yaml"), PIPELINE).unwrap();
-    dir
+    common::two_index_project()
 }
 
 fn query(dir: &Path, args: &[&str]) -> Vec<Value> {

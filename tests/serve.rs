@@ -76,10 +76,7 @@ fn http(server: &Server, method: &str, path: &str, body: &str) -> (u16, Value) {
 }
 
 fn setup() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    common::three_documents(&dir.path().join("docs"));
-    fs::write(dir.path().join("pipeline.yaml"), TWO_INDEX_PIPELINE).unwrap();
-    dir
+    common::two_index_project()
 }
 
 /// The server's hits are `engine query --json`'s, by a JSON body and by a URL, and a run

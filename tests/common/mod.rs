@@ -84,6 +84,14 @@ pub fn query_json(dir: &Path, args: &[&str]) -> Value {
 /// model-free `hash` provider into an index (`index_a`, `index_b`), over the folder `docs`.
 pub const TWO_INDEX_PIPELINE: &str = "version: 1\nname: idx\nsteps:\n  docs: { op: source.files, path: docs }\n  parse: { op: parse, input: docs }\n  chunk_a: { op: chunk.recursive, input: parse, size: 400, unit: chars }\n  chunk_b: { op: chunk.recursive, input: parse, size: 120, unit: chars }\n  embed_a: { op: embed, input: chunk_a, provider: hash, dim: 256 }\n  embed_b: { op: embed, input: chunk_b, provider: hash, dim: 256 }\n  index_a: { op: index.hybrid, input: embed_a }\n  index_b: { op: index.hybrid, input: embed_b }\n";
 
+/// A folder with [`three_documents`] in `docs` and [`TWO_INDEX_PIPELINE`] as `pipeline.yaml`.
+pub fn two_index_project() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    three_documents(&dir.path().join("docs"));
+    fs::write(dir.path().join("pipeline.yaml"), TWO_INDEX_PIPELINE).unwrap();
+    dir
+}
+
 /// Standard error as text.
 pub fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
