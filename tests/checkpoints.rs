@@ -511,19 +511,40 @@ fn a_run_keeps_the_newest_runs_of_its_pipeline() {
 }
 
 /// A document that fails keeps its sink lines (and index entries) from before, and `gc` keeps
-/// what they were made of: back as it was, it computes nothing. `gc` dropped those
-/// checkpoints, and their vectors, since the latest completed run reached none of them.
+/// what they were made of, and the run that made them, however often it runs: back as it was,
+/// the document computes nothing. `gc` dropped those checkpoints, and their vectors, since the
+/// latest completed run reached none of them; then it kept them but pruned the run that told
+/// it so, and the next `gc` dropped them.
 #[test]
 fn gc_keeps_what_a_failed_document_was_made_of_before() {
     let dir = setup(4, TWO_BRANCHES);
     let doc = dir.path().join("docs/doc-0001.md");
     let good = fs::read(&doc).unwrap();
-    run_json(dir.path());
+    let (_, made) = run_json(dir.path());
     fs::write(&doc, b"binary\x00content\xff").unwrap();
-    let (code, _) = run_json(dir.path());
-    assert_eq!(code, Some(1));
-    let gc = gc_keeping_one_run(dir.path());
-    assert_eq!(gc["removed"], 0, "{gc}");
+    for _ in 0..2 {
+        let (code, _) = run_json(dir.path());
+        assert_eq!(code, Some(1));
+    }
+    for _ in 0..2 {
+        let gc = gc_keeping_one_run(dir.path());
+        assert_eq!(gc["removed"], 0, "{gc}");
+    }
+    let output = engine()
+        .args(["runs", "--json", "--pipeline"])
+        .arg(dir.path().join("pipeline.yaml"))
+        .output()
+        .unwrap();
+    let runs: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let kept: Vec<&Value> = (runs["runs"].as_array().unwrap().iter())
+        .map(|run| &run["run_id"])
+        .collect();
+    assert_eq!(
+        kept.len(),
+        2,
+        "the latest run and the one that made the document: {runs}"
+    );
+    assert_eq!(kept[1], &made["run_id"], "{runs}");
     fs::write(&doc, good).unwrap();
     let (code, summary) = run_json(dir.path());
     assert_eq!(code, Some(0), "{summary}");

@@ -196,12 +196,16 @@ pub const RUNS_KEPT: usize = 20;
 
 /// Removes, with their item records, the runs of pipeline `only` (of every pipeline when
 /// `None`) past its newest `keep` (at least 1), except the runs that say what is kept: each
-/// pipeline's latest completed run and its runs since (what `gc` keeps), and the run each
-/// source's empty-source guard compares with (see [`guard_references`]). Returns how many.
+/// pipeline's latest completed run and its runs since (what `gc` keeps), the run each
+/// source's empty-source guard compares with (see [`guard_references`]), and, for a document
+/// such a completed run failed on, the run that last made what the indexes keep of it (see
+/// [`last_made_of`]). Returns how many.
 pub fn prune_runs(store: &Store, only: Option<&str>, keep: usize) -> anyhow::Result<u64> {
     let runs = store.runs()?;
-    let mut protected = guard_references(&runs);
+    let references = guard_references(&runs);
+    let mut protected = references.clone();
     let mut completed_seen = HashSet::new();
+    let mut kept_completed = Vec::new();
     for run in &runs {
         // Newest first: everything down to a pipeline's latest completed run.
         let pipeline = pipeline_of(run);
@@ -210,11 +214,12 @@ pub fn prune_runs(store: &Store, only: Option<&str>, keep: usize) -> anyhow::Res
         }
         if matches!(run["status"].as_str(), Some("ok" | "failed_items")) {
             completed_seen.insert(pipeline);
+            kept_completed.push(run);
         }
         protected.extend(run["run_id"].as_str().map(str::to_owned));
     }
     let mut seen: HashMap<&str, usize> = HashMap::new();
-    let mut removed = Vec::new();
+    let mut removable = Vec::new();
     for run in &runs {
         let pipeline = pipeline_of(run);
         let newer = seen.entry(pipeline).or_default();
@@ -226,25 +231,49 @@ pub fn prune_runs(store: &Store, only: Option<&str>, keep: usize) -> anyhow::Res
             && only.is_none_or(|only| only == pipeline)
             && !protected.contains(run_id)
         {
-            removed.push(run_id.to_owned());
+            removable.push(run_id.to_owned());
         }
     }
-    Ok(store.remove_runs(&removed)?)
+    if removable.is_empty() {
+        return Ok(0);
+    }
+    // Only runs that failed documents are read for them.
+    let guarded = (runs.iter())
+        .filter(|run| (run["run_id"].as_str()).is_some_and(|id| references.contains(id)));
+    let failing = (kept_completed.into_iter().chain(guarded))
+        .filter(|run| run["status"].as_str() == Some("failed_items"));
+    for run in failing {
+        let run_id = run["run_id"].as_str().unwrap_or_default();
+        let failed = failed_documents(store, run_id)?;
+        protected.extend(last_made_of(store, &runs, run_id, failed).1);
+    }
+    removable.retain(|run_id| !protected.contains(run_id));
+    Ok(store.remove_runs(&removable)?)
+}
+
+/// The documents some step of run `run_id` failed on.
+fn failed_documents(store: &Store, run_id: &str) -> anyhow::Result<HashSet<String>> {
+    Ok((store.item_records(run_id, None)?.into_iter())
+        .filter(|(_, _, record)| record.error.is_some())
+        .map(|(_, doc_id, _)| doc_id)
+        .collect())
 }
 
 /// What `documents`, which failed in completed run `run_id`, were made of in the newest earlier
 /// run of its pipeline in `runs` (newest first) that took each through every step it reached
 /// without failing: the indexes and sinks keep them as they were then, and a document back as
-/// it was then computes and embeds nothing.
+/// it was then computes and embeds nothing. With the runs they were found in: those runs tell
+/// where the indexes' chunks of the documents came from, and keep them for the next `gc`.
 fn last_made_of(
     store: &Store,
     runs: &[serde_json::Value],
     run_id: &str,
     mut documents: HashSet<String>,
-) -> HashSet<(String, String)> {
+) -> (HashSet<(String, String)>, HashSet<String>) {
     let mut made_of = HashSet::new();
+    let mut made_in = HashSet::new();
     let Some(at) = runs.iter().position(|run| run["run_id"] == run_id) else {
-        return made_of;
+        return (made_of, made_in);
     };
     let pipeline = pipeline_of(&runs[at]);
     let earlier = runs[at + 1..]
@@ -271,11 +300,12 @@ fn last_made_of(
             if whole {
                 let keyed = records.into_iter().filter(|r| !r.key.is_empty());
                 made_of.extend(keyed.map(|r| (r.fingerprint, r.key)));
+                made_in.insert(earlier_id.to_owned());
             }
             !whole
         });
     }
-    made_of
+    (made_of, made_in)
 }
 
 /// For every source step of every pipeline (an `op` named `source.…`), the latest completed run
@@ -432,7 +462,7 @@ pub fn collect_garbage(
         }
     }
     for (run_id, documents) in failed {
-        live.extend(last_made_of(store, &runs, run_id, documents));
+        live.extend(last_made_of(store, &runs, run_id, documents).0);
     }
     // A renamed pipeline's runs may have computed what the current file reaches (a name
     // changed, then changed back): that stays, for the next run.
