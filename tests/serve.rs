@@ -310,3 +310,47 @@ fn serve_started_before_the_first_run_answers_after_it() {
         "{indexes}"
     );
 }
+
+/// Queries of one index sent together are each answered as the same query sent alone: the
+/// index and its query model are shared by the searches running at once, and no answer takes
+/// another's vector, mode or hits.
+#[test]
+fn serve_answers_queries_sent_together_as_each_alone() {
+    let dir = setup();
+    let (code, summary) = run_json(dir.path());
+    assert_eq!(code, Some(0), "{summary}");
+    let server = serve(dir.path());
+    let texts = [
+        "mutex guards shared data between threads",
+        "recursive types on the heap",
+        "the question mark operator propagates errors",
+        "channels send messages",
+    ];
+    let bodies: Vec<String> = (texts.iter())
+        .flat_map(|text| {
+            ["hybrid", "vector", "bm25"].map(|mode| {
+                json!({ "text": text, "index": "index_a", "mode": mode, "k": 4 }).to_string()
+            })
+        })
+        .collect();
+    let alone: Vec<Value> = (bodies.iter())
+        .map(|body| http(&server, "POST", "/query", body).1)
+        .collect();
+    let together: Vec<(u16, Value)> = std::thread::scope(|scope| {
+        let asked: Vec<_> = (bodies.iter())
+            .map(|body| scope.spawn(|| http(&server, "POST", "/query", body)))
+            .collect();
+        asked
+            .into_iter()
+            .map(|asked| asked.join().unwrap())
+            .collect()
+    });
+    for ((body, alone), (status, together)) in bodies.iter().zip(&alone).zip(&together) {
+        assert_eq!(*status, 200, "{body}: {together}");
+        assert!(
+            !alone["hits"].as_array().unwrap().is_empty(),
+            "{body}: {alone}"
+        );
+        assert_eq!(together, alone, "{body}");
+    }
+}

@@ -1702,7 +1702,7 @@ fn query(
                 .collect()
         }
     };
-    let mut searcher = crate::query::Searcher::open(&pipeline, &request.index)?;
+    let searcher = crate::query::Searcher::open(&pipeline, &request.index)?;
     let stale = crate::query::stale_notes(&pipeline, &[request.index.as_str()]);
     for note in stale
         .into_iter()
@@ -1712,7 +1712,7 @@ fn query(
     }
     match input {
         QueryInput::Text(text) => {
-            let (vector, note) = crate::query::prepare(&mut searcher, request.mode, text)?;
+            let (vector, note) = crate::query::prepare(&searcher, request.mode, text)?;
             if let Some(note) = note {
                 errln!("note: {note}");
             }
@@ -1729,7 +1729,7 @@ fn query(
                 _ => print_hits(&hits),
             }
         }
-        QueryInput::File(_) => query_all(&mut searcher, request, &filters, &queries)?,
+        QueryInput::File(_) => query_all(&searcher, request, &filters, &queries)?,
     }
     if let Some(note) = searcher.rebuilt_graph_note() {
         errln!("note: {note}");
@@ -1742,7 +1742,7 @@ fn query(
 
 /// Runs `queries` (id, text) in order, printing each one's results as it is answered.
 fn query_all(
-    searcher: &mut crate::query::Searcher,
+    searcher: &crate::query::Searcher,
     request: &QueryRequest,
     filters: &[(String, String)],
     queries: &[(String, String)],

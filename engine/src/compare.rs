@@ -111,7 +111,7 @@ pub fn compare(pipeline: &Pipeline, options: &CompareOptions) -> anyhow::Result<
         .map(|(step, searcher)| ((*step).clone(), searcher.index.chunks()))
         .collect();
     let mut rankings: BTreeMap<(String, &'static str), Rankings> = BTreeMap::new();
-    for (step, mut searcher) in searchers {
+    for (step, searcher) in searchers {
         for (id, text) in &queries {
             let vector = if options.modes.iter().any(|mode| *mode != Mode::Bm25) {
                 Some(searcher.embed_query(text)?)

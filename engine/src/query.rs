@@ -2,7 +2,7 @@
 //! provider and settings as the branch that built it.
 
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, OnceLock};
 
 use anyhow::Context;
 use operators::embed::Embedder;
@@ -133,7 +133,10 @@ pub fn index_steps(pipeline: &Pipeline) -> Vec<&str> {
 pub struct Searcher {
     /// The index.
     pub index: HybridIndex,
-    embedder: Option<Arc<dyn Embedder>>,
+    /// The query embedder, loaded by the first query that needs it (queries share it).
+    embedder: OnceLock<Arc<dyn Embedder>>,
+    /// Held while the embedder loads, so that queries arriving together load it once.
+    loading: Mutex<()>,
     embed_config: Option<operators::embed::EmbedConfig>,
     base: PathBuf,
     /// The index's folder.
@@ -189,7 +192,8 @@ impl Searcher {
             HybridIndex::open(&dir).map_err(|err| unopened(err, step, &dir, &pipeline.file))?;
         Ok(Searcher {
             index,
-            embedder: None,
+            embedder: OnceLock::new(),
+            loading: Mutex::new(()),
             embed_config,
             base: pipeline.base.clone(),
             dir,
@@ -231,11 +235,18 @@ impl Searcher {
 
     /// The query embedder, when one was loaded.
     pub fn loaded_embedder(&self) -> Option<Arc<dyn Embedder>> {
-        self.embedder.clone()
+        self.embedder.get().cloned()
     }
 
-    fn embedder(&mut self) -> anyhow::Result<&Arc<dyn Embedder>> {
-        if self.embedder.is_none() {
+    fn embedder(&self) -> anyhow::Result<&Arc<dyn Embedder>> {
+        if let Some(embedder) = self.embedder.get() {
+            return Ok(embedder);
+        }
+        let _loading = self
+            .loading
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if self.embedder.get().is_none() {
             let config = self.embed_config.as_ref().ok_or_else(|| {
                 invalid(
                     "the index step does not read an embed step, so it has no query embedder; use --mode bm25",
@@ -276,14 +287,14 @@ impl Searcher {
                     self.file.display()
                 )));
             }
-            self.embedder = Some(embedder);
+            let _ = self.embedder.set(embedder);
         }
-        Ok(self.embedder.as_ref().expect("set above"))
+        Ok(self.embedder.get().expect("set above"))
     }
 
     /// The query's embedding by the branch's provider (with its query prefix). A provider
     /// that makes it wait (a slow reply, a retry) says so on stderr, once.
-    pub fn embed_query(&mut self, text: &str) -> anyhow::Result<Vec<f32>> {
+    pub fn embed_query(&self, text: &str) -> anyhow::Result<Vec<f32>> {
         let text = embedded_part(text);
         let step = self.step.clone();
         let note = |note: &str| errln!("note: {}", crate::stdout::visible(note));
@@ -305,7 +316,7 @@ impl Searcher {
 
     /// Ranks chunks for `text`; `vector` is its embedding when already known.
     pub fn search(
-        &mut self,
+        &self,
         text: &str,
         vector: Option<&[f32]>,
         mode: Mode,
@@ -322,7 +333,7 @@ impl Searcher {
     /// The embedding of `text` when `mode` needs one and `known` is not it. A mode that
     /// searches vectors reads them first, so that their damage is reported as the open's.
     fn embedding_needed(
-        &mut self,
+        &self,
         text: &str,
         mode: Mode,
         known: Option<&[f32]>,
@@ -342,7 +353,7 @@ impl Searcher {
     /// times deeper again while they hold fewer documents than asked and the index has more:
     /// documents of many chunks never crowd out the rest.
     pub fn search_documents(
-        &mut self,
+        &self,
         text: &str,
         vector: Option<&[f32]>,
         mode: Mode,
@@ -391,7 +402,7 @@ const NO_DIRECTION: &str = "the query's embedding is all zeros (the embed step's
 /// can match nothing for it, ending in what is left (in hybrid mode, the other half's hits, or
 /// nothing when neither can match).
 pub fn prepare(
-    searcher: &mut Searcher,
+    searcher: &Searcher,
     mode: Mode,
     text: &str,
 ) -> anyhow::Result<(Option<Vec<f32>>, Option<String>)> {

@@ -34,8 +34,9 @@ const DEFAULT_K: usize = 10;
 /// One index step as the server holds it.
 #[derive(Default)]
 struct Slot {
-    /// The index and its query model, once opened.
-    searcher: Option<Searcher>,
+    /// The index and its query model, once opened; queries search it together, each holding
+    /// it while it searches (one that began before a reopen ends on the index it began on).
+    searcher: Option<Arc<Searcher>>,
     /// What `engine query` would print as notes about the index as opened (steps that changed
     /// since the run that built it).
     notes: Vec<String>,
@@ -140,11 +141,11 @@ pub fn serve(file: &Path, pipeline: &Pipeline, addr: &str) -> anyhow::Result<i32
         // An index that cannot be opened yet (no run has built it) is tried again at each
         // query; the model is loaded now, so that the first query does not wait for it.
         match open(pipeline, step) {
-            Ok(mut opened) => {
-                if let Err(err) = warm_up(&mut opened.searcher) {
+            Ok(opened) => {
+                if let Err(err) = warm_up(&opened.searcher) {
                     errln!("note: `{step}`: {err:#}");
                 }
-                slot.searcher = Some(opened.searcher);
+                slot.searcher = Some(Arc::new(opened.searcher));
                 slot.notes = opened.notes;
             }
             Err(err) => {
@@ -206,15 +207,15 @@ fn open(pipeline: &Pipeline, step: &str) -> anyhow::Result<Opened> {
 }
 
 /// Loads the query model of `searcher`'s branch, if it has one.
-fn warm_up(searcher: &mut Searcher) -> anyhow::Result<()> {
+fn warm_up(searcher: &Searcher) -> anyhow::Result<()> {
     if searcher.vectors()?.is_some() {
         searcher.embed_query("warm up")?;
     }
     Ok(())
 }
 
-/// The index steps and what each holds; read on a blocking thread, as an index's lock may be
-/// held by a long search.
+/// The index steps and what each holds; read on a blocking thread, as an index's lock is held
+/// while it is opened again.
 async fn indexes(State(server): State<Arc<Server>>) -> Result<Json<Value>, Refusal> {
     let listed = tokio::task::spawn_blocking(move || {
         let listed: Vec<Value> = (server.slots.iter())
@@ -399,50 +400,16 @@ fn fusion(alpha: Option<f32>, rrf_k: Option<f32>, mode: Mode) -> Result<Fusion, 
     })
 }
 
-/// Searches as `engine query --json` does with the pipeline file as it is now: the index is
-/// opened again first when a run has made another generation live since it was opened, when
-/// it could not be opened before, or when the file was edited since (another model, another
-/// chunk size: the query's embedder and notes follow the file, as a new `engine query`'s
-/// would).
+/// Searches as `engine query --json` does with the pipeline file as it is now (see
+/// [`current_searcher`]).
 fn search(server: &Server, request: &QueryRequest) -> Result<Value, Refusal> {
     let settings = settings(server, request)?;
-    let slot = &server.slots[&settings.index];
-    let mut slot = slot.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-    let file_stamp = load::file_stamp(&server.file);
-    let current = slot.file == file_stamp
-        && (slot.searcher.as_ref()).is_some_and(|searcher| searcher.index.is_live());
-    if !current {
-        // The model stays loaded while the index is opened again (onnx sessions of equal
-        // settings are shared while one is held), so a run costs the next query no model load.
-        let model = (slot.searcher.take()).and_then(|searcher| searcher.loaded_embedder());
-        let opened = crate::cli::load_to_read(&server.file)
-            .and_then(|(pipeline, _)| open(&pipeline, &settings.index));
-        let mut opened = match opened {
-            Ok(opened) => opened,
-            Err(err) => {
-                slot.error = Some(format!("{err:#}"));
-                return Err(err.into());
-            }
-        };
-        // Unless the new index's vectors come from another model (its files replaced in
-        // place): that one is loaded afresh.
-        let model =
-            model.filter(|model| opened.searcher.index.model() == Some(&model.fingerprint()));
-        // A model that cannot be loaded is reported by the query below.
-        let _ = warm_up(&mut opened.searcher);
-        drop(model);
-        slot.searcher = Some(opened.searcher);
-        slot.notes = opened.notes;
-        slot.file = file_stamp;
-        slot.error = None;
-    }
-    let mut notes = slot.notes.clone();
-    let searcher = slot.searcher.as_mut().expect("opened above");
+    let (searcher, mut notes) = current_searcher(server, &settings.index)?;
     notes.extend(crate::query::unknown_filter_keys(
         &searcher.index,
         &settings.filters,
     ));
-    let (vector, note) = crate::query::prepare(searcher, settings.mode, &request.text)?;
+    let (vector, note) = crate::query::prepare(&searcher, settings.mode, &request.text)?;
     notes.extend(note);
     let hits = searcher.search(
         &request.text,
@@ -459,6 +426,45 @@ fn search(server: &Server, request: &QueryRequest) -> Result<Value, Refusal> {
         "hits": hits,
         "notes": notes,
     }))
+}
+
+/// Index `step` and the notes a query of it prints, opened again first when a run has made
+/// another generation live since it was opened, when it could not be opened before, or when
+/// the file was edited since (another model, another chunk size: the query's embedder and
+/// notes follow the file, as a new `engine query`'s would). The slot is locked only for this,
+/// so queries of one index search at once.
+fn current_searcher(server: &Server, step: &str) -> Result<(Arc<Searcher>, Vec<String>), Refusal> {
+    let mut slot = (server.slots[step].lock()).unwrap_or_else(|poisoned| poisoned.into_inner());
+    let file_stamp = load::file_stamp(&server.file);
+    let current = slot.file == file_stamp
+        && (slot.searcher.as_ref()).is_some_and(|searcher| searcher.index.is_live());
+    if !current {
+        // The model stays loaded while the index is opened again (onnx sessions of equal
+        // settings are shared while one is held), so a run costs the next query no model load.
+        let model = (slot.searcher.take()).and_then(|searcher| searcher.loaded_embedder());
+        let opened =
+            crate::cli::load_to_read(&server.file).and_then(|(pipeline, _)| open(&pipeline, step));
+        let opened = match opened {
+            Ok(opened) => opened,
+            Err(err) => {
+                slot.error = Some(format!("{err:#}"));
+                return Err(err.into());
+            }
+        };
+        // Unless the new index's vectors come from another model (its files replaced in
+        // place): that one is loaded afresh.
+        let model =
+            model.filter(|model| opened.searcher.index.model() == Some(&model.fingerprint()));
+        // A model that cannot be loaded is reported by the query.
+        let _ = warm_up(&opened.searcher);
+        drop(model);
+        slot.searcher = Some(Arc::new(opened.searcher));
+        slot.notes = opened.notes;
+        slot.file = file_stamp;
+        slot.error = None;
+    }
+    let searcher = slot.searcher.clone().expect("opened above");
+    Ok((searcher, slot.notes.clone()))
 }
 
 #[cfg(test)]
