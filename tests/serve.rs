@@ -354,3 +354,56 @@ fn serve_answers_queries_sent_together_as_each_alone() {
         assert_eq!(together, alone, "{body}");
     }
 }
+
+/// An index step added to the pipeline file is served once the file has it (its index once a
+/// run has built it), and one removed from the file is no longer served, without a restart.
+#[test]
+fn serve_follows_the_index_steps_of_the_pipeline_file() {
+    let dir = setup();
+    assert_eq!(run_json(dir.path()).0, Some(0));
+    let server = serve(dir.path());
+    let file = dir.path().join("pipeline.yaml");
+    let listed = |server: &Server| -> Vec<String> {
+        let (_, indexes) = http(server, "GET", "/indexes", "");
+        (indexes["indexes"].as_array().unwrap().iter())
+            .map(|index| index["index"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(listed(&server), ["index_a", "index_b"]);
+    let added = format!(
+        "{TWO_INDEX_PIPELINE}  embed_c: {{ op: embed, input: chunk_b, provider: hash, dim: 64 }}\n  index_c: {{ op: index.hybrid, input: embed_c }}\n"
+    );
+    fs::write(&file, &added).unwrap();
+    let url = "/query?text=recursive+types+on+the+heap&index=index_c";
+    let (status, answer) = http(&server, "GET", url, "");
+    assert_eq!(status, 400, "{answer}");
+    assert!(
+        answer["error"]
+            .as_str()
+            .unwrap()
+            .contains("has no index yet"),
+        "{answer}"
+    );
+    assert_eq!(listed(&server), ["index_a", "index_b", "index_c"]);
+    assert_eq!(run_json(dir.path()).0, Some(0));
+    let (status, answer) = http(&server, "GET", url, "");
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["hits"][0]["doc_id"], "boxes.md", "{answer}");
+
+    let removed = added
+        .replace("  index_b: { op: index.hybrid, input: embed_b }\n", "")
+        .replace(
+            "  embed_b: { op: embed, input: chunk_b, provider: hash, dim: 256 }\n",
+            "",
+        );
+    assert!(!removed.contains("embed_b"), "{removed}");
+    fs::write(&file, &removed).unwrap();
+    let (status, answer) = http(&server, "GET", "/query?text=heap&index=index_b", "");
+    assert_eq!(status, 400, "{answer}");
+    let message = answer["error"].as_str().unwrap();
+    assert!(
+        message.contains("no index step `index_b`") && message.contains("index_a, index_c"),
+        "{message}"
+    );
+    assert_eq!(listed(&server), ["index_a", "index_c"]);
+}

@@ -1,5 +1,6 @@
 //! `engine serve`: a pipeline's indexes answering queries over HTTP, each index and its query
-//! model loaded once, and opened again when a run makes another generation live.
+//! model loaded once, and opened again when a run makes another generation live; the index
+//! steps follow the pipeline file.
 //!
 //! `POST /query` takes `{"text", "index", "mode", "k", "filters", "alpha", "rrf_k"}` (all but
 //! `text` optional) and `GET /query?text=…&index=…&filter=key=value…` the same; both answer
@@ -9,7 +10,7 @@
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
@@ -50,11 +51,19 @@ struct Slot {
 struct Server {
     /// The pipeline file, loaded again when an index is opened again.
     file: PathBuf,
-    /// The index steps, by name.
-    slots: BTreeMap<String, Mutex<Slot>>,
+    /// The index steps the pipeline file has, by name.
+    steps: RwLock<Steps>,
     /// Permits for [`MAX_PENDING`] queries, each held until its search ends (a client that
     /// hangs up does not stop a search begun).
     pending: Arc<tokio::sync::Semaphore>,
+}
+
+/// The index steps of the pipeline file as it was when they were last listed.
+struct Steps {
+    /// The file then.
+    file: Option<load::FileStamp>,
+    /// Each step's index, by step name.
+    slots: BTreeMap<String, Arc<Mutex<Slot>>>,
 }
 
 /// A query, from a JSON body or a URL's query string.
@@ -131,33 +140,21 @@ pub fn serve(file: &Path, pipeline: &Pipeline, addr: &str) -> anyhow::Result<i32
                 "`{addr}` is no address to listen on: give a host and port, as `127.0.0.1:8765` or `localhost:8765`"
             ))
         })?;
-    let mut slots = BTreeMap::new();
     let file_stamp = load::file_stamp(file);
-    for step in steps {
-        let mut slot = Slot {
-            file: file_stamp,
-            ..Slot::default()
-        };
-        // An index that cannot be opened yet (no run has built it) is tried again at each
-        // query; the model is loaded now, so that the first query does not wait for it.
-        match open(pipeline, step) {
-            Ok(opened) => {
-                if let Err(err) = warm_up(&opened.searcher) {
-                    errln!("note: `{step}`: {err:#}");
-                }
-                slot.searcher = Some(Arc::new(opened.searcher));
-                slot.notes = opened.notes;
-            }
-            Err(err) => {
-                errln!("note: `{step}`: {err:#}; it is opened again at each query");
-                slot.error = Some(format!("{err:#}"));
-            }
-        }
-        slots.insert(step.to_owned(), Mutex::new(slot));
-    }
+    let slots = (steps.into_iter())
+        .map(|step| {
+            (
+                step.to_owned(),
+                Arc::new(Mutex::new(opened_now(pipeline, step, file_stamp))),
+            )
+        })
+        .collect();
     let server = Arc::new(Server {
         file: file.to_owned(),
-        slots,
+        steps: RwLock::new(Steps {
+            file: file_stamp,
+            slots,
+        }),
         pending: Arc::new(tokio::sync::Semaphore::new(MAX_PENDING)),
     });
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -172,7 +169,7 @@ pub fn serve(file: &Path, pipeline: &Pipeline, addr: &str) -> anyhow::Result<i32
         let local = listener.local_addr()?;
         outln!(
             "serving {} index(es) of {} on http://{local}",
-            server.slots.len(),
+            server.slots().len(),
             file.display()
         );
         axum::serve(listener, router(server)).await?;
@@ -200,6 +197,66 @@ struct Opened {
     notes: Vec<String>,
 }
 
+/// Index `step` of `pipeline` (whose file is `file_stamp`), opened now with its query model
+/// loaded, so that the first query does not wait for it; an index that cannot be opened yet (no
+/// run has built it) is tried again at each query.
+fn opened_now(pipeline: &Pipeline, step: &str, file_stamp: Option<load::FileStamp>) -> Slot {
+    let mut slot = Slot {
+        file: file_stamp,
+        ..Slot::default()
+    };
+    match open(pipeline, step) {
+        Ok(opened) => {
+            if let Err(err) = warm_up(&opened.searcher) {
+                errln!("note: `{step}`: {err:#}");
+            }
+            slot.searcher = Some(Arc::new(opened.searcher));
+            slot.notes = opened.notes;
+        }
+        Err(err) => {
+            errln!("note: `{step}`: {err:#}; it is opened again at each query");
+            slot.error = Some(format!("{err:#}"));
+        }
+    }
+    slot
+}
+
+impl Server {
+    /// The index steps of the pipeline file as it is now: when it was edited since they were
+    /// listed, a step it adds is opened and one it no longer has is dropped (a file that does
+    /// not load leaves them as they were: a query says why it does not load).
+    fn slots(&self) -> BTreeMap<String, Arc<Mutex<Slot>>> {
+        let file_stamp = load::file_stamp(&self.file);
+        {
+            let steps = self
+                .steps
+                .read()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            if steps.file == file_stamp {
+                return steps.slots.clone();
+            }
+        }
+        let mut steps = self
+            .steps
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if steps.file != file_stamp
+            && let Ok((pipeline, _)) = crate::cli::load_to_read(&self.file)
+        {
+            let now = crate::query::index_steps(&pipeline);
+            steps.slots.retain(|step, _| now.contains(&step.as_str()));
+            for step in now {
+                if !steps.slots.contains_key(step) {
+                    let slot = opened_now(&pipeline, step, file_stamp);
+                    (steps.slots).insert(step.to_owned(), Arc::new(Mutex::new(slot)));
+                }
+            }
+            steps.file = file_stamp;
+        }
+        steps.slots.clone()
+    }
+}
+
 fn open(pipeline: &Pipeline, step: &str) -> anyhow::Result<Opened> {
     let searcher = Searcher::open(pipeline, step)?;
     let notes = crate::query::stale_notes(pipeline, &[step]);
@@ -218,7 +275,7 @@ fn warm_up(searcher: &Searcher) -> anyhow::Result<()> {
 /// while it is opened again.
 async fn indexes(State(server): State<Arc<Server>>) -> Result<Json<Value>, Refusal> {
     let listed = tokio::task::spawn_blocking(move || {
-        let listed: Vec<Value> = (server.slots.iter())
+        let listed: Vec<Value> = (server.slots().iter())
             .map(|(step, slot)| {
                 let slot = slot.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
                 match &slot.searcher {
@@ -323,6 +380,8 @@ async fn answer(server: Arc<Server>, request: QueryRequest) -> Result<Json<Value
 /// The settings of a query, checked as `engine query` checks its flags.
 struct Settings {
     index: String,
+    /// The index step's slot.
+    slot: Arc<Mutex<Slot>>,
     mode: Mode,
     k: usize,
     fusion: Fusion,
@@ -331,25 +390,32 @@ struct Settings {
 
 fn settings(server: &Server, request: &QueryRequest) -> Result<Settings, Refusal> {
     crate::query::refuse_empty(&request.text)?;
-    let steps = || server.slots.keys().cloned().collect::<Vec<_>>().join(", ");
+    let slots = server.slots();
+    let steps = || slots.keys().cloned().collect::<Vec<_>>().join(", ");
+    if slots.is_empty() {
+        return Err(bad_request(format!(
+            "{} has no `index.hybrid` step any more: there is nothing to search",
+            server.file.display()
+        )));
+    }
     let index = match &request.index {
         Some(index) => index.clone(),
-        None if server.slots.len() == 1 => server.slots.keys().next().cloned().unwrap_or_default(),
+        None if slots.len() == 1 => slots.keys().next().cloned().unwrap_or_default(),
         None => {
             return Err(bad_request(format!(
                 "the pipeline has {} indexes: say which with `index` ({})",
-                server.slots.len(),
+                slots.len(),
                 steps()
             )));
         }
     };
-    if !server.slots.contains_key(&index) {
+    let Some(slot) = slots.get(&index).cloned() else {
         return Err(bad_request(format!(
             "no index step `{index}` in {}: its index steps are {}",
             server.file.display(),
             steps()
         )));
-    }
+    };
     let asked = request.mode.as_deref().unwrap_or("hybrid");
     let mode = [Mode::Hybrid, Mode::Bm25, Mode::Vector]
         .into_iter()
@@ -367,6 +433,7 @@ fn settings(server: &Server, request: &QueryRequest) -> Result<Settings, Refusal
     let filters = crate::query::parse_filters(&request.filters)?;
     Ok(Settings {
         index,
+        slot,
         mode,
         k,
         fusion,
@@ -404,7 +471,7 @@ fn fusion(alpha: Option<f32>, rrf_k: Option<f32>, mode: Mode) -> Result<Fusion, 
 /// [`current_searcher`]).
 fn search(server: &Server, request: &QueryRequest) -> Result<Value, Refusal> {
     let settings = settings(server, request)?;
-    let (searcher, mut notes) = current_searcher(server, &settings.index)?;
+    let (searcher, mut notes) = current_searcher(server, &settings.slot, &settings.index)?;
     notes.extend(crate::query::unknown_filter_keys(
         &searcher.index,
         &settings.filters,
@@ -433,8 +500,12 @@ fn search(server: &Server, request: &QueryRequest) -> Result<Value, Refusal> {
 /// the file was edited since (another model, another chunk size: the query's embedder and
 /// notes follow the file, as a new `engine query`'s would). The slot is locked only for this,
 /// so queries of one index search at once.
-fn current_searcher(server: &Server, step: &str) -> Result<(Arc<Searcher>, Vec<String>), Refusal> {
-    let mut slot = (server.slots[step].lock()).unwrap_or_else(|poisoned| poisoned.into_inner());
+fn current_searcher(
+    server: &Server,
+    slot: &Mutex<Slot>,
+    step: &str,
+) -> Result<(Arc<Searcher>, Vec<String>), Refusal> {
+    let mut slot = slot.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     let file_stamp = load::file_stamp(&server.file);
     let current = slot.file == file_stamp
         && (slot.searcher.as_ref()).is_some_and(|searcher| searcher.index.is_live());
