@@ -35,13 +35,7 @@ fn run_watch_runs_again_when_a_file_the_source_reads_changes() {
             .spawn()
             .unwrap(),
     );
-    let (lines, summaries) = mpsc::channel::<Value>();
-    let stdout = watching.0.stdout.take().unwrap();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            let _ = lines.send(serde_json::from_str(&line).unwrap());
-        }
-    });
+    let summaries = json_lines(&mut watching);
     let wait = Duration::from_secs(60);
     let first = summaries.recv_timeout(wait).expect("a first run");
     assert_eq!(first["status"], "ok", "{first}");
@@ -73,6 +67,18 @@ fn run_watch_runs_again_when_a_file_the_source_reads_changes() {
     panic!("watching did not end at Ctrl-C");
 }
 
+/// The JSON lines `watching` prints, as they come.
+fn json_lines(watching: &mut Watching) -> mpsc::Receiver<Value> {
+    let (lines, summaries) = mpsc::channel::<Value>();
+    let stdout = watching.0.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = lines.send(serde_json::from_str(&line).unwrap());
+        }
+    });
+    summaries
+}
+
 /// A watching engine, killed if a test ends before it does.
 struct Watching(std::process::Child);
 
@@ -81,4 +87,47 @@ impl Drop for Watching {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
+}
+
+/// A run that finds the store in use by another process is run again once the store is free,
+/// with nothing changed meanwhile: it waited for the next change of a document before.
+#[test]
+fn run_watch_runs_again_once_a_store_in_use_is_free() {
+    let dir = tempfile::tempdir().unwrap();
+    common::three_documents(&dir.path().join("docs"));
+    let file = dir.path().join("pipeline.yaml");
+    fs::write(
+        &file,
+        "version: 1\nname: watched\nsteps:\n  docs: { op: source.files, path: docs }\n  parse: { op: parse, input: docs }\n  out: { op: sink.jsonl, input: parse, path: out/parsed.jsonl }\n",
+    )
+    .unwrap();
+    // The store's lock, held here as another engine would hold it.
+    fs::create_dir_all(dir.path().join(".engine")).unwrap();
+    let held = fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(dir.path().join(".engine/lock"))
+        .unwrap();
+    held.lock().unwrap();
+    let mut watching = Watching(
+        engine()
+            .args(["run", "--watch", "--interval", "0.1", "--json"])
+            .arg(&file)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let summaries = json_lines(&mut watching);
+    let wait = Duration::from_secs(60);
+    let refused = summaries.recv_timeout(wait).expect("a first run");
+    let message = refused["error"]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("in use by process"), "{refused}");
+    std::thread::sleep(Duration::from_millis(500));
+    drop(held);
+    let ran = (summaries.recv_timeout(wait)).expect("a run once the store is free");
+    assert_eq!(ran["status"], "ok", "{ran}");
+    assert_eq!(ran["steps"]["parse"]["out"], 3, "{ran}");
 }

@@ -6,7 +6,7 @@
 //! so an unchanged folder costs a walk and no run: an unchanged run still records what every
 //! step did to every document.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
@@ -14,6 +14,7 @@ use operators::source::{JsonlSource, Listing};
 
 use crate::registry::OperatorConfig;
 use crate::spec::load::{self, Pipeline};
+use crate::store::{StoreError, StoreLock};
 
 /// Set by Ctrl-C: watching ends (after the run in progress, which the same Ctrl-C cancels).
 static STOP: AtomicBool = AtomicBool::new(false);
@@ -60,9 +61,25 @@ fn source_listings(pipeline: &Pipeline) -> Vec<Listing> {
         .collect()
 }
 
+/// The store folder a run could not open because another process held it (an `engine gc`,
+/// another run).
+fn store_in_use(err: &anyhow::Error) -> Option<PathBuf> {
+    err.chain()
+        .find_map(|cause| match cause.downcast_ref::<StoreError>() {
+            Some(StoreError::InUse { path, .. }) => Some(path.clone()),
+            _ => None,
+        })
+}
+
+/// Whether no process holds the store in `dir` now.
+fn store_free(dir: &Path) -> bool {
+    StoreLock::acquire(dir).is_ok()
+}
+
 /// Runs `run_once` (a run of the pipeline in `file`), then again each time what it reads
 /// changes, looking every `interval`, until Ctrl-C. A run that cannot be carried out (the
-/// pipeline file invalid while being edited, say) is reported and waited out like any other.
+/// pipeline file invalid while being edited, say) is reported and waited out like any other;
+/// one that found the store in use by another process is run again once it is free.
 /// The exit code is the last run's.
 pub fn watch(
     file: &Path,
@@ -74,9 +91,13 @@ pub fn watch(
     loop {
         // Taken before the run: a change during it starts the next one.
         let before = inputs(file);
+        let mut busy = None;
         code = match run_once() {
             Ok(code) => code,
-            Err(err) => crate::failure::report(&err, json),
+            Err(err) => {
+                busy = store_in_use(&err);
+                crate::failure::report(&err, json)
+            }
         };
         if STOP.load(Ordering::SeqCst) {
             return Ok(code);
@@ -87,6 +108,9 @@ pub fn watch(
                 file.display(),
                 interval
             );
+            if busy.is_some() {
+                errln!("the run is tried again once the store is free");
+            }
         }
         loop {
             if sleep_unless_stopped(interval) {
@@ -95,7 +119,7 @@ pub fn watch(
                 }
                 return Ok(code);
             }
-            if inputs(file) != before {
+            if inputs(file) != before || busy.as_deref().is_some_and(store_free) {
                 break;
             }
         }
