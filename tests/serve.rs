@@ -28,8 +28,14 @@ impl Drop for Server {
 
 /// Starts `engine serve` on `dir/pipeline.yaml` on a free port, once it listens.
 fn serve(dir: &Path) -> Server {
+    serve_with(dir, &[])
+}
+
+/// [`serve`] with more arguments.
+fn serve_with(dir: &Path, args: &[&str]) -> Server {
     let mut child = engine()
         .args(["serve", "--addr", "127.0.0.1:0"])
+        .args(args)
         .arg(dir.join("pipeline.yaml"))
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -54,6 +60,11 @@ fn serve(dir: &Path) -> Server {
 
 /// One HTTP/1.1 request: the status and the JSON body of the answer.
 fn http(server: &Server, method: &str, path: &str, body: &str) -> (u16, Value) {
+    http_with(server, method, path, body, "")
+}
+
+/// [`http`] with more header lines (each ending in `\r\n`).
+fn http_with(server: &Server, method: &str, path: &str, body: &str, headers: &str) -> (u16, Value) {
     let mut stream = TcpStream::connect(&server.addr).unwrap();
     stream
         .set_read_timeout(Some(Duration::from_secs(120)))
@@ -62,7 +73,7 @@ fn http(server: &Server, method: &str, path: &str, body: &str) -> (u16, Value) {
     // of the write, and the read past its answer, may fail.
     let _ = write!(
         stream,
-        "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n{headers}\r\n{body}",
         server.addr,
         body.len()
     );
@@ -406,4 +417,51 @@ fn serve_follows_the_index_steps_of_the_pipeline_file() {
         "{message}"
     );
     assert_eq!(listed(&server), ["index_a", "index_c"]);
+}
+
+/// With `--token-file`, a query or listing without the token, or with another, is a 401;
+/// with it, answered; `/health` answers without it. A token file without a token is refused
+/// at start (exit 2).
+#[test]
+fn serve_with_a_token_file_answers_only_requests_that_carry_the_token() {
+    let dir = setup();
+    assert_eq!(run_json(dir.path()).0, Some(0));
+    let token_file = dir.path().join("token");
+    fs::write(&token_file, "s3cret-token\n").unwrap();
+    let server = serve_with(dir.path(), &["--token-file", token_file.to_str().unwrap()]);
+    let url = "/query?text=heap&index=index_a&mode=bm25";
+    for headers in [
+        "",
+        "Authorization: Bearer wrong\r\n",
+        "Authorization: s3cret-token\r\n",
+    ] {
+        for path in [url, "/indexes"] {
+            let (status, answer) = http_with(&server, "GET", path, "", headers);
+            assert_eq!(status, 401, "{path} with {headers:?}: {answer}");
+            assert!(
+                answer["error"].as_str().unwrap().contains("Bearer"),
+                "{answer}"
+            );
+        }
+    }
+    let carried = "Authorization: Bearer s3cret-token\r\n";
+    let (status, answer) = http_with(&server, "GET", url, "", carried);
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["hits"][0]["doc_id"], "boxes.md", "{answer}");
+    assert_eq!(http_with(&server, "GET", "/indexes", "", carried).0, 200);
+    assert_eq!(http(&server, "GET", "/health", "").0, 200);
+
+    fs::write(&token_file, "\n").unwrap();
+    let output = engine()
+        .args(["serve", "--token-file"])
+        .arg(&token_file)
+        .arg(dir.path().join("pipeline.yaml"))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        common::stderr(&output).contains("must hold the token on its first line"),
+        "{}",
+        common::stderr(&output)
+    );
 }

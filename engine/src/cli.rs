@@ -189,6 +189,11 @@ enum Command {
         /// The address and port to listen on (port 0: any free port, printed at start).
         #[arg(long, default_value = "127.0.0.1:8765")]
         addr: String,
+        /// A file whose first line is a token every request but `GET /health` must carry
+        /// (`Authorization: Bearer <token>`); without it, anyone who reaches the address may
+        /// query.
+        #[arg(long)]
+        token_file: Option<PathBuf>,
     },
     /// Evaluate every index step (branch) on the same queries, side by side.
     Compare {
@@ -635,9 +640,17 @@ fn dispatch(command: Command) -> anyhow::Result<i32> {
             };
             query(&pipeline, &request, &filters, &input)
         }
-        Command::Serve { pipeline, addr } => {
+        Command::Serve {
+            pipeline,
+            addr,
+            token_file,
+        } => {
+            let token = token_file
+                .as_deref()
+                .map(crate::serve::read_token)
+                .transpose()?;
             let (loaded, _) = load_to_read(&pipeline)?;
-            crate::serve::serve(&pipeline, &loaded, &addr)
+            crate::serve::serve(&pipeline, &loaded, &addr, token)
         }
         Command::Compare {
             pipeline,

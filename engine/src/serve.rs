@@ -122,9 +122,35 @@ fn bad_request(message: impl Into<String>) -> Refusal {
     Refusal(StatusCode::BAD_REQUEST, message.into())
 }
 
+/// The token a request must carry, read from `path` (`--token-file`): its first line, which
+/// must hold one word of visible ASCII (what a header can carry).
+pub fn read_token(path: &Path) -> anyhow::Result<String> {
+    let text = std::fs::read_to_string(path).map_err(|err| {
+        invalid(format!(
+            "cannot read the token file {}: {err}",
+            path.display()
+        ))
+    })?;
+    let token = text.lines().next().unwrap_or_default().trim();
+    if token.is_empty() || !token.bytes().all(|byte| byte.is_ascii_graphic()) {
+        return Err(invalid(format!(
+            "the token file {} must hold the token on its first line: visible ASCII characters, no spaces (`openssl rand -hex 32 > {}` makes one)",
+            path.display(),
+            path.display()
+        )));
+    }
+    Ok(token.to_owned())
+}
+
 /// Serves the indexes of `pipeline` (loaded from `file`) on `addr` until the process is
-/// stopped. Says where it listens on stdout, in one line, once it does.
-pub fn serve(file: &Path, pipeline: &Pipeline, addr: &str) -> anyhow::Result<i32> {
+/// stopped, to requests that carry `token` when one is given (see [`read_token`]). Says where
+/// it listens on stdout, in one line, once it does.
+pub fn serve(
+    file: &Path,
+    pipeline: &Pipeline,
+    addr: &str,
+    token: Option<String>,
+) -> anyhow::Result<i32> {
     let steps = crate::query::index_steps(pipeline);
     if steps.is_empty() {
         return Err(invalid(format!(
@@ -172,16 +198,31 @@ pub fn serve(file: &Path, pipeline: &Pipeline, addr: &str) -> anyhow::Result<i32
             server.slots().len(),
             file.display()
         );
-        axum::serve(listener, router(server)).await?;
+        axum::serve(listener, router(server, token)).await?;
         Ok(0)
     })
 }
 
-fn router(server: Arc<Server>) -> Router {
-    Router::new()
-        .route("/health", get(|| async { Json(json!({ "status": "ok" })) }))
+/// The routes; with a token, every one but `/health` (for a load balancer's checks) asks
+/// for it.
+fn router(server: Arc<Server>, token: Option<String>) -> Router {
+    let mut searching = Router::new()
         .route("/indexes", get(indexes))
-        .route("/query", get(query_by_url).post(query_by_body))
+        .route("/query", get(query_by_url).post(query_by_body));
+    if let Some(token) = token {
+        let digest = blake3::hash(token.as_bytes());
+        searching = searching.route_layer(axum::middleware::from_fn(
+            move |request: axum::extract::Request, next: axum::middleware::Next| async move {
+                match bearer(&request).map(|given| blake3::hash(given.as_bytes())) {
+                    // blake3's digests compare in constant time.
+                    Some(given) if given == digest => next.run(request).await,
+                    _ => unauthorized(),
+                }
+            },
+        ));
+    }
+    searching
+        .route("/health", get(|| async { Json(json!({ "status": "ok" })) }))
         .fallback(|| async {
             Refusal(
                 StatusCode::NOT_FOUND,
@@ -189,6 +230,27 @@ fn router(server: Arc<Server>) -> Router {
             )
         })
         .with_state(server)
+}
+
+/// The token of a request's `Authorization: Bearer …` header.
+fn bearer(request: &axum::extract::Request) -> Option<&str> {
+    let value = request.headers().get(axum::http::header::AUTHORIZATION)?;
+    let (scheme, token) = value.to_str().ok()?.trim().split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+}
+
+/// The answer to a request without the server's token.
+fn unauthorized() -> Response {
+    let mut response = Refusal(
+        StatusCode::UNAUTHORIZED,
+        "this server asks for a token: send `Authorization: Bearer <token>`, the token in the file `engine serve --token-file` was given".to_owned(),
+    )
+    .into_response();
+    response.headers_mut().insert(
+        axum::http::header::WWW_AUTHENTICATE,
+        axum::http::HeaderValue::from_static("Bearer"),
+    );
+    response
 }
 
 /// An index opened, with the notes a query of it prints.
