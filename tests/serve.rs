@@ -291,6 +291,12 @@ fn serve_says_when_it_cannot_listen() {
     assert!(common::stderr(&output).contains("is no address to listen on"));
 }
 
+/// That `answer` says the index asked for has not been built yet.
+fn assert_no_index_yet(answer: &Value) {
+    let message = answer["error"].as_str().unwrap_or_default();
+    assert!(message.contains("has no index yet"), "{answer}");
+}
+
 /// A server started before the first run says there is no index yet, then answers once a run
 /// has built it.
 #[test]
@@ -300,13 +306,7 @@ fn serve_started_before_the_first_run_answers_after_it() {
     let url = "/query?text=heap&index=index_a&mode=bm25";
     let (status, answer) = http(&server, "GET", url, "");
     assert_eq!(status, 400, "{answer}");
-    assert!(
-        answer["error"]
-            .as_str()
-            .unwrap()
-            .contains("has no index yet"),
-        "{answer}"
-    );
+    assert_no_index_yet(&answer);
     let (_, indexes) = http(&server, "GET", "/indexes", "");
     assert_eq!(indexes["indexes"][0]["open"], false, "{indexes}");
     let why = indexes["indexes"][0]["error"].as_str().unwrap();
@@ -388,13 +388,7 @@ fn serve_follows_the_index_steps_of_the_pipeline_file() {
     let url = "/query?text=recursive+types+on+the+heap&index=index_c";
     let (status, answer) = http(&server, "GET", url, "");
     assert_eq!(status, 400, "{answer}");
-    assert!(
-        answer["error"]
-            .as_str()
-            .unwrap()
-            .contains("has no index yet"),
-        "{answer}"
-    );
+    assert_no_index_yet(&answer);
     assert_eq!(listed(&server), ["index_a", "index_b", "index_c"]);
     assert_eq!(run_json(dir.path()).0, Some(0));
     let (status, answer) = http(&server, "GET", url, "");

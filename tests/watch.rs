@@ -4,6 +4,7 @@ mod common;
 
 use std::fs;
 use std::io::{BufRead, BufReader};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
@@ -26,16 +27,7 @@ fn run_watch_runs_again_when_a_file_the_source_reads_changes() {
         "version: 1\nname: watched\nsteps:\n  docs: { op: source.files, path: docs, include: [\"**/*.md\"] }\n  parse: { op: parse, input: docs }\n  out: { op: sink.jsonl, input: parse, path: docs/parsed.md }\n",
     )
     .unwrap();
-    let mut watching = Watching(
-        engine()
-            .args(["run", "--watch", "--interval", "0.1", "--json"])
-            .arg(&file)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    let summaries = json_lines(&mut watching);
+    let (mut watching, summaries) = watch(&file);
     let wait = Duration::from_secs(60);
     let first = summaries.recv_timeout(wait).expect("a first run");
     assert_eq!(first["status"], "ok", "{first}");
@@ -67,8 +59,18 @@ fn run_watch_runs_again_when_a_file_the_source_reads_changes() {
     panic!("watching did not end at Ctrl-C");
 }
 
-/// The JSON lines `watching` prints, as they come.
-fn json_lines(watching: &mut Watching) -> mpsc::Receiver<Value> {
+/// `engine run --watch --json` of `file`, looking every 0.1 s, and the JSON lines it prints,
+/// as they come.
+fn watch(file: &Path) -> (Watching, mpsc::Receiver<Value>) {
+    let mut watching = Watching(
+        engine()
+            .args(["run", "--watch", "--interval", "0.1", "--json"])
+            .arg(file)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
     let (lines, summaries) = mpsc::channel::<Value>();
     let stdout = watching.0.stdout.take().unwrap();
     std::thread::spawn(move || {
@@ -76,7 +78,7 @@ fn json_lines(watching: &mut Watching) -> mpsc::Receiver<Value> {
             let _ = lines.send(serde_json::from_str(&line).unwrap());
         }
     });
-    summaries
+    (watching, summaries)
 }
 
 /// A watching engine, killed if a test ends before it does.
@@ -111,16 +113,7 @@ fn run_watch_runs_again_once_a_store_in_use_is_free() {
         .open(dir.path().join(".engine/lock"))
         .unwrap();
     held.lock().unwrap();
-    let mut watching = Watching(
-        engine()
-            .args(["run", "--watch", "--interval", "0.1", "--json"])
-            .arg(&file)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    let summaries = json_lines(&mut watching);
+    let (_watching, summaries) = watch(&file);
     let wait = Duration::from_secs(60);
     let refused = summaries.recv_timeout(wait).expect("a first run");
     let message = refused["error"]["message"].as_str().unwrap_or_default();
