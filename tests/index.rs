@@ -80,6 +80,68 @@ fn every_mode_finds_the_document_about_the_query() {
     assert!(!filtered.is_empty() && doc_ids(&filtered).iter().all(|doc| *doc == "errors.md"));
 }
 
+/// `--explain` shows each hybrid hit's rank and score in the BM25 and vector lists: in the
+/// JSON (which has no `explain` without it) the ranks BM25 and vector queries give alone, and
+/// a line under each hit in the text; outside hybrid mode it is refused.
+#[test]
+fn query_explain_shows_each_hybrid_hits_places_in_both_lists() {
+    let dir = setup();
+    assert_eq!(run_json(dir.path()).0, Some(0));
+    let text = "mutex guards shared data between threads";
+    let args = |mode: &'static str, explain: bool| {
+        let mut args = vec!["--index", "index_a", "--mode", mode, "-k", "20"];
+        args.extend(explain.then_some("--explain"));
+        args.push(text);
+        args
+    };
+    let plain = query(dir.path(), &args("hybrid", false));
+    assert!(
+        plain.iter().all(|hit| hit.get("explain").is_none()),
+        "{plain:?}"
+    );
+    let explained = query(dir.path(), &args("hybrid", true));
+    assert_eq!(doc_ids(&explained), doc_ids(&plain));
+    for mode in ["bm25", "vector"] {
+        let alone = query(dir.path(), &args(mode, false));
+        for hit in &explained {
+            let place = &hit["explain"][mode];
+            let found = alone
+                .iter()
+                .find(|other| other["chunk_id"] == hit["chunk_id"]);
+            match found {
+                Some(other) => {
+                    assert_eq!(place["rank"], other["rank"], "{mode}: {hit}");
+                    assert_eq!(place["score"], other["score"], "{mode}: {hit}");
+                }
+                None => assert!(place.is_null(), "{mode}: {hit}"),
+            }
+        }
+    }
+    let output = engine()
+        .args(["query", "--index", "index_a", "-k", "2", "--explain"])
+        .arg(dir.path().join("pipeline.yaml"))
+        .arg(text)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let printed = stdout(&output);
+    let lines: Vec<&str> = printed.lines().collect();
+    assert!(lines[1].trim_start().starts_with("bm25 #"), "{printed}");
+    assert!(lines[1].contains(" · vector #"), "{printed}");
+    let output = engine()
+        .args(["query", "--index", "index_a", "--mode", "bm25", "--explain"])
+        .arg(dir.path().join("pipeline.yaml"))
+        .arg(text)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("--mode hybrid"),
+        "{}",
+        stderr(&output)
+    );
+}
+
 /// A query naming an identifier one chunk alone holds finds it first in hybrid mode: BM25
 /// ranks it far ahead, while the vector list ranks first the chunks that share the query's
 /// other words (by ranks alone, RRF left it out of the first five).

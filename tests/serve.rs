@@ -134,6 +134,22 @@ fn serve_answers_as_engine_query_does_and_follows_new_runs() {
     assert_eq!(answer["hits"], expected["hits"]);
     assert!(!expected["hits"].as_array().unwrap().is_empty());
 
+    // `explain` adds each hybrid hit's places in the two lists, as `--explain` does.
+    let body = json!({ "text": text, "index": "index_a", "k": 3, "explain": true }).to_string();
+    let (status, answer) = http(&server, "POST", "/query", &body);
+    assert_eq!(status, 200, "{answer}");
+    let expected = query_json(
+        dir.path(),
+        &["--index", "index_a", "-k", "3", "--explain", text],
+    );
+    assert_eq!(answer["hits"], expected["hits"]);
+    assert!(
+        answer["hits"][0]["explain"]["vector"]["rank"].is_u64(),
+        "{answer}"
+    );
+    let url = "/query?text=heap&index=index_a&mode=vector&explain=true";
+    assert_eq!(http(&server, "GET", url, "").0, 400);
+
     let zebra = "/query?text=quagga&index=index_a&mode=bm25";
     assert_eq!(http(&server, "GET", zebra, "").1["hits"], json!([]));
     fs::write(

@@ -177,6 +177,10 @@ enum Command {
             conflicts_with = "json"
         )]
         trec: Option<String>,
+        /// With hybrid mode (the default): show each hit's rank and score in the BM25 and
+        /// vector lists fused into it (`"explain"` in the JSON).
+        #[arg(long, conflicts_with = "trec")]
+        explain: bool,
         /// The query.
         #[arg(required_unless_present_any = ["queries", "trec"], conflicts_with = "queries")]
         text: Option<String>,
@@ -610,6 +614,7 @@ fn dispatch(command: Command) -> anyhow::Result<i32> {
             json,
             queries,
             trec,
+            explain,
             text,
         } => {
             if trec.is_some() && queries.is_none() {
@@ -623,6 +628,9 @@ fn dispatch(command: Command) -> anyhow::Result<i32> {
                 (None, false) => QueryOutput::Text,
             };
             let mode = Mode::from(mode);
+            if explain && mode != Mode::Hybrid {
+                return Err(invalid(EXPLAIN_IS_HYBRID));
+            }
             let request = QueryRequest {
                 index,
                 mode,
@@ -632,6 +640,7 @@ fn dispatch(command: Command) -> anyhow::Result<i32> {
                     &format!("--mode {}", crate::compare::mode_name(mode)),
                 )?,
                 output,
+                explain,
             };
             let input = match (text, queries) {
                 (_, Some(file)) => QueryInput::File(file),
@@ -1682,7 +1691,12 @@ struct QueryRequest {
     k: usize,
     fusion: Fusion,
     output: QueryOutput,
+    /// Whether hits show their places in the two lists of hybrid mode.
+    explain: bool,
 }
+
+/// Why `--explain` (`"explain": true`) is refused outside hybrid mode.
+pub(crate) const EXPLAIN_IS_HYBRID: &str = "`--explain` shows where each hybrid hit stood in the BM25 and vector lists fused into it; with `--mode bm25` or `vector` a hit's rank is its list's already: leave it out, or ask for `--mode hybrid`";
 
 fn query(
     path: &Path,
@@ -1729,7 +1743,7 @@ fn query(
             if let Some(note) = note {
                 errln!("note: {note}");
             }
-            let hits = searcher.search(
+            let mut hits = searcher.search(
                 text,
                 vector.as_deref(),
                 request.mode,
@@ -1737,6 +1751,7 @@ fn query(
                 &filters,
                 request.fusion,
             )?;
+            crate::query::keep_explain(&mut hits, request.explain);
             match &request.output {
                 QueryOutput::Json => jsonln!("{}", serde_json::json!({ "hits": hits })),
                 _ => print_hits(&hits),
@@ -1771,13 +1786,14 @@ fn query_all(
         }
         let vector = vector.as_deref();
         let (mode, k, fusion) = (request.mode, request.k, request.fusion);
-        let hits = match request.output {
+        let mut hits = match request.output {
             // A TREC run ranks documents, each by its best chunk.
             QueryOutput::Trec(_) => {
                 searcher.search_documents(text, vector, mode, k, filters, fusion)?
             }
             _ => searcher.search(text, vector, mode, k, filters, fusion)?,
         };
+        crate::query::keep_explain(&mut hits, request.explain);
         match &request.output {
             QueryOutput::Json => {
                 jsonln!(
@@ -1880,6 +1896,9 @@ fn print_hits(hits: &[Hit]) {
             hit.score,
             document_name(&hit.stored)
         );
+        if let Some(explain) = &hit.explain {
+            outln!("    {}", explained(explain));
+        }
         let preview = one_line(&hit.stored.text.chars().take(240).collect::<String>());
         outln!(
             "    {preview}{}",
@@ -1890,6 +1909,20 @@ fn print_hits(hits: &[Hit]) {
             }
         );
     }
+}
+
+/// A hybrid hit's places in the two lists, as `--explain` prints them:
+/// `bm25 #3 12.4100 · vector #1 0.8312`, `bm25 –` where the list does not hold it.
+fn explained(explain: &operators::index::Explain) -> String {
+    let place = |name: &str, place: &Option<operators::index::ListPlace>| match place {
+        Some(place) => format!("{name} #{} {:.4}", place.rank, place.score),
+        None => format!("{name} –"),
+    };
+    format!(
+        "{} · {}",
+        place("bm25", &explain.bm25),
+        place("vector", &explain.vector)
+    )
 }
 
 fn compare(

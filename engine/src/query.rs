@@ -385,6 +385,16 @@ impl Searcher {
     }
 }
 
+/// `hits` with their places in hybrid mode's two lists (`explain`) only when they were asked
+/// for: `engine query --json` prints no more than it always has unless `--explain` is given.
+pub fn keep_explain(hits: &mut [Hit], asked: bool) {
+    if !asked {
+        for hit in hits {
+            hit.explain = None;
+        }
+    }
+}
+
 /// Why BM25 searches nothing for a query: every word a stop word, none of letters or digits,
 /// or too long.
 fn no_search_terms() -> String {

@@ -2,7 +2,7 @@
 //! model loaded once, and opened again when a run makes another generation live; the index
 //! steps follow the pipeline file.
 //!
-//! `POST /query` takes `{"text", "index", "mode", "k", "filters", "alpha", "rrf_k"}` (all but
+//! `POST /query` takes `{"text", "index", "mode", "k", "filters", "alpha", "rrf_k", "explain"}` (all but
 //! `text` optional) and `GET /query?text=…&index=…&filter=key=value…` the same; both answer
 //! `{"index", "mode", "hits": […], "notes": […]}`, the hits as `engine query --json` prints them.
 //! `GET /indexes` lists the index steps; `GET /health` answers once the server listens.
@@ -85,6 +85,9 @@ struct QueryRequest {
     alpha: Option<f32>,
     /// RRF's constant.
     rrf_k: Option<f32>,
+    /// Whether hybrid hits show their places in the BM25 and vector lists.
+    #[serde(default)]
+    explain: bool,
 }
 
 /// An answer that is an error: its status and message, as `{"error": …}`.
@@ -376,7 +379,7 @@ async fn query_by_body(
     })?;
     let request = serde_json::from_slice::<QueryRequest>(&body).map_err(|err| {
         bad_request(format!(
-            "the body is no query ({err}): send a JSON object with `text` and any of `index`, `mode`, `k`, `filters`, `alpha`, `rrf_k`"
+            "the body is no query ({err}): send a JSON object with `text` and any of `index`, `mode`, `k`, `filters`, `alpha`, `rrf_k`, `explain`"
         ))
     })?;
     answer(server, request).await
@@ -410,10 +413,21 @@ fn from_url(raw: &str) -> Result<QueryRequest, Refusal> {
             }
             "filter" | "filters" => request.filters.push(value.into_owned()),
             "alpha" => request.alpha = Some(number("alpha", &value)? as f32),
+            "explain" => {
+                request.explain = match value.as_ref() {
+                    "true" | "1" | "" => true,
+                    "false" | "0" => false,
+                    _ => {
+                        return Err(bad_request(format!(
+                            "`explain` is `true` or `false`, not `{value}`"
+                        )));
+                    }
+                };
+            }
             "rrf_k" => request.rrf_k = Some(number("rrf_k", &value)? as f32),
             other => {
                 return Err(bad_request(format!(
-                    "unknown parameter `{other}`: give `text` and any of `index`, `mode`, `k`, `filter`, `alpha`, `rrf_k`"
+                    "unknown parameter `{other}`: give `text` and any of `index`, `mode`, `k`, `filter`, `alpha`, `rrf_k`, `explain`"
                 )));
             }
         }
@@ -492,6 +506,11 @@ fn settings(server: &Server, request: &QueryRequest) -> Result<Settings, Refusal
         return Err(bad_request("`k` must be at least 1"));
     }
     let fusion = fusion(request.alpha, request.rrf_k, mode).map_err(bad_request)?;
+    if request.explain && mode != Mode::Hybrid {
+        return Err(bad_request(
+            "`explain` shows where each hybrid hit stood in the BM25 and vector lists fused into it; in `bm25` or `vector` mode a hit's rank is its list's already: leave it out, or ask for `\"mode\": \"hybrid\"`",
+        ));
+    }
     let filters = crate::query::parse_filters(&request.filters)?;
     Ok(Settings {
         index,
@@ -540,7 +559,7 @@ fn search(server: &Server, request: &QueryRequest) -> Result<Value, Refusal> {
     ));
     let (vector, note) = crate::query::prepare(&searcher, settings.mode, &request.text)?;
     notes.extend(note);
-    let hits = searcher.search(
+    let mut hits = searcher.search(
         &request.text,
         vector.as_deref(),
         settings.mode,
@@ -548,6 +567,7 @@ fn search(server: &Server, request: &QueryRequest) -> Result<Value, Refusal> {
         &settings.filters,
         settings.fusion,
     )?;
+    crate::query::keep_explain(&mut hits, request.explain);
     notes.extend(searcher.rebuilt_graph_note());
     Ok(json!({
         "index": settings.index,

@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 use super::fusion::{self, Fusion, Ranked};
 use super::text::{TextIndex, TextWriter};
 use super::vectors::{BuildCheckpoints, CHECKPOINT_EVERY, VectorIndex};
-use super::{Entry, Hit, IndexConfig, IndexError, Mode};
+use super::{Entry, Explain, Hit, IndexConfig, IndexError, ListPlace, Mode};
 use crate::came_twice::{SecondOffer, came_twice, second_offer};
 use crate::model::FailedDocuments;
 
@@ -978,12 +978,12 @@ impl HybridIndex {
         let depths = std::iter::successors(Some(self.config.candidates.clamp(1, total)), |depth| {
             (*depth < total).then(|| depth.saturating_mul(2).min(total))
         });
-        let ranked: Vec<(super::StoredHit, f32)> = match mode {
+        let ranked: Vec<(super::StoredHit, f32, Option<Explain>)> = match mode {
             Mode::Bm25 => self
                 .text
                 .search(text, k, filters)?
                 .into_iter()
-                .map(|(score, hit)| (hit, score))
+                .map(|(score, hit)| (hit, score, None))
                 .collect(),
             Mode::Vector => {
                 let vector = query_vector(vector)?;
@@ -997,20 +997,28 @@ impl HybridIndex {
                         break;
                     }
                 }
-                self.hits(ranked.into_iter().take(k))?
+                let ranked = ranked.into_iter().take(k);
+                self.hits(ranked.map(|(point, score)| (point, score, None)))?
             }
             Mode::Hybrid => {
                 let vector = query_vector(vector)?;
                 let mut ranked = Vec::new();
+                // Each chunk's places in the lists of the round that ranked it.
+                let mut explained: HashMap<u64, Explain> = HashMap::new();
                 for depth in depths {
                     // Ties are ordered where hits can come from: the first k of the first round,
                     // anywhere in the later ones.
                     let needed = if ranked.is_empty() { k } else { usize::MAX };
-                    let mut fused = self.fused(text, vector, depth, needed, filters, fusion)?;
+                    let (mut fused, places) =
+                        self.fused(text, vector, depth, needed, filters, fusion)?;
                     if depth < total {
                         // A chunk scoring 0 (in no list that weighs) waits for the last round:
                         // a deeper list may rank it.
                         fused.retain(|(_, score)| *score > 0.0);
+                    }
+                    for (point, _) in &fused {
+                        let place = places.get(point).copied().unwrap_or_default();
+                        explained.entry(*point).or_insert(place);
                     }
                     append_new(&mut ranked, fused);
                     if ranked.len() >= k {
@@ -1018,25 +1026,30 @@ impl HybridIndex {
                     }
                 }
                 // Ranked in double precision, shown in single.
-                let ranked = ranked.into_iter().take(k);
-                self.hits(ranked.map(|(point, score)| (point, score as f32)))?
+                let ranked = ranked
+                    .into_iter()
+                    .take(k)
+                    .map(|(point, score)| (point, score as f32, explained.get(&point).copied()));
+                self.hits(ranked)?
             }
         };
         Ok(ranked
             .into_iter()
             .take(k)
             .enumerate()
-            .map(|(i, (stored, score))| Hit {
+            .map(|(i, (stored, score, explain))| Hit {
                 rank: i + 1,
                 score,
                 stored,
+                explain,
             })
             .collect())
     }
 
     /// The fusion of the BM25 and vector lists `depth` deep (ties among the first `needed` in
-    /// chunk id order), as (point, fused score). Both lists and their fusion work on point ids;
-    /// only the winners' stored hits are read later. The two searches run side by side.
+    /// chunk id order), as (point, fused score), with each point's places in the two lists.
+    /// Both lists and their fusion work on point ids; only the winners' stored hits are read
+    /// later. The two searches run side by side.
     fn fused(
         &self,
         text: &str,
@@ -1045,7 +1058,7 @@ impl HybridIndex {
         needed: usize,
         filters: &[(String, String)],
         fusion: Fusion,
-    ) -> Result<Vec<(u64, f64)>, IndexError> {
+    ) -> Result<Fused, IndexError> {
         let (bm25, nearest) = std::thread::scope(|scope| {
             let bm25 = scope.spawn(|| self.text.search_points(text, depth, filters));
             let nearest = self.nearest(vector, depth, filters);
@@ -1076,7 +1089,20 @@ impl HybridIndex {
             Ranked::new(&nearest, floor),
             fusion,
         );
-        self.order_ties(fused, needed)
+        let mut places: HashMap<u64, Explain> = HashMap::new();
+        let place = |rank: usize, score: f32| {
+            Some(ListPlace {
+                rank: rank + 1,
+                score,
+            })
+        };
+        for (rank, (point, score)) in bm25.iter().enumerate() {
+            places.entry(*point).or_default().bm25 = place(rank, *score);
+        }
+        for (rank, (point, score)) in nearest.iter().enumerate() {
+            places.entry(*point).or_default().vector = place(rank, *score);
+        }
+        Ok((self.order_ties(fused, needed)?, places))
     }
 
     /// The `depth` live points nearest to `vector` among the chunks that pass `filters` (more
@@ -1170,19 +1196,22 @@ impl HybridIndex {
     }
 
     /// The stored hits of ranked points, in their order, with their scores.
-    fn hits(
+    fn hits<Extra>(
         &self,
-        ranked: impl Iterator<Item = (u64, f32)>,
-    ) -> Result<Vec<(super::StoredHit, f32)>, IndexError> {
+        ranked: impl Iterator<Item = (u64, f32, Extra)>,
+    ) -> Result<Vec<(super::StoredHit, f32, Extra)>, IndexError> {
         let mut hits = Vec::new();
-        for (point, score) in ranked {
+        for (point, score, extra) in ranked {
             if let Some(hit) = self.text.hit_for_point(point)? {
-                hits.push((hit, score));
+                hits.push((hit, score, extra));
             }
         }
         Ok(hits)
     }
 }
+
+/// Points (id, fused score), best first, and each one's places in the two lists fused.
+type Fused = (Vec<(u64, f64)>, HashMap<u64, Explain>);
 
 /// Points (id, cosine similarity), best first, and the similarity of the next one.
 type Nearest = (Vec<(u64, f32)>, Option<f32>);
@@ -1475,6 +1504,68 @@ mod tests {
         let score = |text: &str| bm25(text)[0].score;
         assert_eq!(score("patients"), score("patients Patients"));
         assert_eq!(score("patients"), score("patients patient"));
+    }
+
+    /// Each hybrid hit says where it stood in the BM25 and vector lists fused into it: the
+    /// ranks and scores those modes give alone, and no place in a list that does not hold it;
+    /// its RRF score is the sum over the lists that do. BM25 and vector hits say nothing.
+    #[test]
+    fn hybrid_hits_explain_their_places_in_both_lists() {
+        let dir = tempfile::tempdir().unwrap();
+        let texts = [
+            "crash recovery resumes the pipeline",
+            "chunking long documents",
+            "a pipeline of documents",
+            "vectors of text",
+            "the pipeline resumes after a crash of the pipeline",
+            "nothing in common",
+        ];
+        let entries: Vec<Entry> = (texts.iter().enumerate())
+            .map(|(n, text)| entry("a", n, text, n))
+            .collect();
+        build(dir.path(), &[("a", "ka", entries)]);
+        let index = HybridIndex::open(dir.path()).unwrap();
+        let query = "pipeline crash";
+        let near = vector(3, 0.1);
+        let search = |mode| {
+            let k = texts.len();
+            (index.search(query, Some(&near), mode, k, &[], Fusion::default())).unwrap()
+        };
+        let place_in = |hits: &[Hit], chunk: &str| {
+            (hits.iter())
+                .find(|hit| hit.stored.chunk_id == chunk)
+                .map(|hit| ListPlace {
+                    rank: hit.rank,
+                    score: hit.score,
+                })
+        };
+        let (bm25, vector_hits) = (search(Mode::Bm25), search(Mode::Vector));
+        assert!(
+            bm25.iter()
+                .chain(&vector_hits)
+                .all(|hit| hit.explain.is_none())
+        );
+        let hybrid = search(Mode::Hybrid);
+        assert_eq!(hybrid.len(), texts.len());
+        for hit in &hybrid {
+            let explain = hit.explain.expect("a hybrid hit explains itself");
+            let chunk = hit.stored.chunk_id.as_str();
+            assert_eq!(explain.bm25, place_in(&bm25, chunk), "{chunk}");
+            assert_eq!(explain.vector, place_in(&vector_hits, chunk), "{chunk}");
+            let rrf: f64 = [explain.bm25, explain.vector]
+                .iter()
+                .flatten()
+                .map(|place| 1.0 / (60.0 + place.rank as f64))
+                .sum();
+            assert!(
+                (f64::from(hit.score) - rrf).abs() < 1e-6,
+                "{chunk}: {hit:?}"
+            );
+        }
+        assert!(
+            hybrid.iter().any(|hit| hit.explain.unwrap().bm25.is_none()),
+            "a chunk without a query word is in no BM25 list"
+        );
     }
 
     #[test]

@@ -217,4 +217,27 @@ pub struct Hit {
     /// The chunk and what it shows.
     #[serde(flatten)]
     pub stored: StoredHit,
+    /// Where a hybrid hit stood in the two lists fused into it (hybrid mode only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub explain: Option<Explain>,
+}
+
+/// Where a hybrid hit stood in each of the two lists fused into it, in the round of the search
+/// that ranked it: `None` where a list does not hold it (BM25: no query word in the chunk, or
+/// past the list's depth; vector: past the list's depth).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct Explain {
+    /// In the BM25 list.
+    pub bm25: Option<ListPlace>,
+    /// In the vector list.
+    pub vector: Option<ListPlace>,
+}
+
+/// A chunk's place in one ranked list: its rank (from 1) and its score there.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct ListPlace {
+    /// 1-based rank in the list.
+    pub rank: usize,
+    /// BM25 score, or cosine similarity.
+    pub score: f32,
 }
