@@ -444,6 +444,7 @@ fn a_document_that_fails_keeps_its_indexed_chunks_until_it_parses_again() {
         find(dir.path()).first().map(String::as_str),
         Some("report.pdf")
     );
+    let made_in = summary["run_id"].clone();
     // The file is damaged now: that document fails, and a failure is not a removal.
     fs::write(&report, b"%PDF-1.4\nnot really a pdf").unwrap();
     let (_, summary) = run_json(dir.path());
@@ -452,8 +453,29 @@ fn a_document_that_fails_keeps_its_indexed_chunks_until_it_parses_again() {
         find(dir.path()).first().map(String::as_str),
         Some("report.pdf")
     );
+    // `inspect` says which run made what the index keeps of it; of a document that never
+    // went through, that nothing is kept.
+    let inspect = |doc: &str| -> Value {
+        let output = engine()
+            .args(["inspect", "latest", "--json", "--doc", doc, "--pipeline"])
+            .arg(dir.path().join("pipeline.yaml"))
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+        serde_json::from_slice(&output.stdout).unwrap()
+    };
+    assert_eq!(inspect("report.pdf")["kept_from"], made_in);
+    assert!(inspect("boxes.md").get("kept_from").is_none());
+    fs::write(
+        dir.path().join("docs/never.pdf"),
+        b"%PDF-1.4\nnot one either",
+    )
+    .unwrap();
+    run_json(dir.path());
+    assert_eq!(inspect("never.pdf")["kept_from"], Value::Null);
     // Gone from the folder, it leaves the index.
     fs::remove_file(&report).unwrap();
+    fs::remove_file(dir.path().join("docs/never.pdf")).unwrap();
     let (code, summary) = run_json(dir.path());
     assert_eq!(code, Some(0), "{summary}");
     assert!(!find(dir.path()).contains(&"report.pdf".to_owned()));

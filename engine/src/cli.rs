@@ -1560,6 +1560,16 @@ fn print_document_report(report: &serde_json::Value) {
         let title = format!("{} ({})", text(&step["step"]), text(&step["op"]));
         print_step_output(step, &title);
     }
+    let doc_id = text(&report["doc_id"]);
+    match report.get("kept_from") {
+        Some(serde_json::Value::String(run_id)) => outln!(
+            "\nthe indexes and sinks keep what run {run_id} made of it (`engine inspect {run_id} --doc {doc_id}`)"
+        ),
+        Some(_) => outln!(
+            "\nno run recorded took it through without failing: the indexes and sinks hold nothing of it"
+        ),
+        None => {}
+    }
 }
 
 /// One step's record and output for one document (`inspect --doc`, `tap`), under `title`.

@@ -413,7 +413,42 @@ pub fn document_report(store: &Store, run: &Value, doc_id: &str) -> anyhow::Resu
             "run {run_id} has no document `{doc_id}`{hint}"
         )));
     }
-    Ok(json!({ "run_id": run_id, "doc_id": doc_id, "steps": steps }))
+    let mut report = json!({ "run_id": run_id, "doc_id": doc_id, "steps": steps });
+    if this_document
+        .iter()
+        .any(|(_, _, record)| record.error.is_some())
+    {
+        report["kept_from"] = kept_from(store, run, doc_id)?.into();
+    }
+    Ok(report)
+}
+
+/// For a document that failed in `run`: the newest earlier completed run of its pipeline that
+/// took it through every step it reached without failing, whose outputs the indexes and sinks
+/// still hold for it (`None`: no run recorded did).
+fn kept_from(store: &Store, run: &Value, doc_id: &str) -> anyhow::Result<Option<String>> {
+    let runs = store.runs()?;
+    let Some(at) = runs
+        .iter()
+        .position(|other| other["run_id"] == run["run_id"])
+    else {
+        return Ok(None);
+    };
+    let earlier = (runs[at + 1..].iter())
+        .filter(|other| other["name"] == run["name"])
+        .filter(|other| matches!(other["status"].as_str(), Some("ok" | "failed_items")));
+    for other in earlier {
+        let (Some(id), Some(steps)) = (other["run_id"].as_str(), other["steps"].as_object()) else {
+            continue;
+        };
+        let records: Vec<ItemRecord> = (steps.keys())
+            .filter_map(|step| store.item_record(id, step, doc_id))
+            .collect();
+        if !records.is_empty() && records.iter().all(|record| record.error.is_none()) {
+            return Ok(Some(id.to_owned()));
+        }
+    }
+    Ok(None)
 }
 
 /// `inspect RUN --step S --doc D`: that one output, in full.
