@@ -1563,7 +1563,7 @@ fn print_document_report(report: &serde_json::Value) {
     let doc_id = text(&report["doc_id"]);
     match report.get("kept_from") {
         Some(serde_json::Value::String(run_id)) => outln!(
-            "\nthe indexes and sinks keep what run {run_id} made of it (`engine inspect {run_id} --doc {doc_id}`)"
+            "\nthe indexes and sinks after the failure keep what run {run_id} made of it (`engine inspect {run_id} --doc {doc_id}`)"
         ),
         Some(_) => outln!(
             "\nno run recorded took it through without failing: the indexes and sinks hold nothing of it"
