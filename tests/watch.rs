@@ -124,3 +124,34 @@ fn run_watch_runs_again_once_a_store_in_use_is_free() {
     assert_eq!(ran["status"], "ok", "{ran}");
     assert_eq!(ran["steps"]["parse"]["out"], 3, "{ran}");
 }
+
+/// A tokenizer (or model) a step reads, replaced in place, starts a run, which redoes that
+/// step's work: its fingerprint covers the file's contents.
+#[test]
+fn run_watch_runs_again_when_a_tokenizer_a_step_reads_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    common::three_documents(&dir.path().join("docs"));
+    let tokenizer = dir.path().join("tokenizer.json");
+    let original =
+        fs::read(common::repo().join("operators/tests/data/all-MiniLM-L6-v2.tokenizer.json"))
+            .unwrap();
+    fs::write(&tokenizer, &original).unwrap();
+    let file = dir.path().join("pipeline.yaml");
+    fs::write(
+        &file,
+        "version: 1\nname: watched\nsteps:\n  docs: { op: source.files, path: docs }\n  parse: { op: parse, input: docs }\n  chunk: { op: chunk.recursive, input: parse, size: 32, unit: tokens, tokenizer: tokenizer.json }\n  out: { op: sink.jsonl, input: chunk, path: out/chunks.jsonl }\n",
+    )
+    .unwrap();
+    let (_watching, summaries) = watch(&file);
+    let wait = Duration::from_secs(60);
+    let first = summaries.recv_timeout(wait).expect("a first run");
+    assert_eq!(first["status"], "ok", "{first}");
+    // The same tokenizer, written out with a space more: another file, as far as any step
+    // can tell.
+    let mut edited = original.clone();
+    edited.push(b' ');
+    fs::write(&tokenizer, &edited).unwrap();
+    let second = summaries.recv_timeout(wait).expect("a run after the change");
+    assert_eq!(second["steps"]["chunk"]["cached"], 0, "{second}");
+    assert_eq!(second["steps"]["parse"]["cached"], 3, "{second}");
+}

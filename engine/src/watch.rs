@@ -2,7 +2,8 @@
 //! run again; until Ctrl-C.
 //!
 //! The files are looked at every `--interval` seconds, by their listing alone (names, lengths
-//! and modification times of what each source picks, as `FileSource::listing` gives them),
+//! and modification times of what each source picks, as `FileSource::listing` gives them, and
+//! of the models and tokenizers the steps read),
 //! so an unchanged folder costs a walk and no run: an unchanged run still records what every
 //! step did to every document.
 
@@ -24,24 +25,41 @@ pub fn stop() {
     STOP.store(true, Ordering::SeqCst);
 }
 
-/// What a run reads, as far as watching can tell without reading it: the pipeline file, and
-/// each source's listing.
+/// What a run reads, as far as watching can tell without reading it: the pipeline file, each
+/// source's listing, and the files the steps read besides (models, tokenizers).
 #[derive(Debug, PartialEq)]
 struct Inputs {
     pipeline_file: Option<load::FileStamp>,
     sources: Vec<Listing>,
+    resources: Listing,
 }
 
 fn inputs(file: &Path) -> Inputs {
     // A file that does not load (being edited) has no sources to look at: its next edit
     // changes its bytes.
-    let sources = load::load_for(file, load::Purpose::Read)
-        .map(|(pipeline, _)| source_listings(&pipeline))
+    let (sources, resources) = load::load_for(file, load::Purpose::Read)
+        .map(|(pipeline, _)| (source_listings(&pipeline), resource_listing(&pipeline)))
         .unwrap_or_default();
     Inputs {
         pipeline_file: load::file_stamp(file),
         sources,
+        resources,
     }
+}
+
+/// The name, length and modification time of every file whose contents change what a step
+/// outputs (an `onnx` model and its tokenizer, a chunker's `tokenizer`): replaced in place, it
+/// makes the steps' fingerprints change, so the next run redoes their work.
+fn resource_listing(pipeline: &Pipeline) -> Listing {
+    (pipeline.steps.iter())
+        .flat_map(|step| step.config.resource_files(&pipeline.base))
+        .map(|path| {
+            let metadata = std::fs::metadata(&path).ok();
+            let length = metadata.as_ref().map_or(0, std::fs::Metadata::len);
+            let modified = metadata.and_then(|metadata| metadata.modified().ok());
+            (path.to_string_lossy().into_owned(), length, modified)
+        })
+        .collect()
 }
 
 fn source_listings(pipeline: &Pipeline) -> Vec<Listing> {
