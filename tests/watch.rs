@@ -151,7 +151,9 @@ fn run_watch_runs_again_when_a_tokenizer_a_step_reads_changes() {
     let mut edited = original.clone();
     edited.push(b' ');
     fs::write(&tokenizer, &edited).unwrap();
-    let second = summaries.recv_timeout(wait).expect("a run after the change");
+    let second = summaries
+        .recv_timeout(wait)
+        .expect("a run after the change");
     assert_eq!(second["steps"]["chunk"]["cached"], 0, "{second}");
     assert_eq!(second["steps"]["parse"]["cached"], 3, "{second}");
 }

@@ -61,6 +61,8 @@ pub const SHARED_VERSION: u32 = 13;
 ///   running header or footer of three lines or more goes whole (TCPDF's web address, its
 ///   third line, stayed on every page). A document of one page drops a page number at its
 ///   edge that says it is one (`Page 7`, `3 of 10`: an excerpt's), which was a chunk alone.
+/// - PDF 18: a letter with a circle drawn round it (TeX's `\copyright`, `\textcircled{R}`) is
+///   the sign they make, `©`, `®` or `℗`; it read `c⃝` (the letter, then a combining circle).
 /// - Markdown 14: a list of three items or more, each only links to headings of the page
 ///   (`- [Install](#install)`), is a table of contents: `contents_entry` elements, not list
 ///   items.
@@ -91,7 +93,7 @@ pub fn format_version(format: Format) -> u32 {
         Format::Text => 13,
         Format::Markdown => 16,
         Format::Html => 16,
-        Format::Pdf => 17,
+        Format::Pdf => 18,
         Format::Docx => 14,
     }
 }

@@ -47,10 +47,34 @@ fn over(accent: &Glyph, letter: &Glyph) -> bool {
         && (accent.y - letter.y).abs() < letter.size
 }
 
+/// Whether `text` is a circle drawn round a letter: TeX's `\textcircled` (`\copyright` is
+/// `\textcircled{c}`) draws the letter and a large circle over it, which fonts map to the
+/// combining enclosing circle U+20DD or to U+25EF.
+fn enclosing_circle(text: &str) -> bool {
+    matches!(text, "\u{20DD}" | "\u{25EF}")
+}
+
+/// `letter` with a circle drawn round it: the sign Unicode has for it (`©`, `®`, `℗`), else
+/// the letter and the combining enclosing circle.
+fn circled(letter: &Glyph) -> Glyph {
+    let text = match letter.text.as_str() {
+        "c" | "C" => "\u{A9}".to_owned(),
+        "r" | "R" => "\u{AE}".to_owned(),
+        "p" | "P" => "\u{2117}".to_owned(),
+        other => format!("{other}\u{20DD}"),
+    };
+    Glyph {
+        text,
+        ..letter.clone()
+    }
+}
+
 /// `glyphs` with every spacing accent that stands over a letter next to it (before or after,
-/// in content order) made that letter's combining mark.
+/// in content order) made that letter's combining mark, and every circle drawn round a letter
+/// made the sign it makes with it (`c` in a circle: `©`).
 pub(crate) fn combine(glyphs: &[Glyph]) -> Cow<'_, [Glyph]> {
-    let accented = |i: usize| combining(&glyphs[i].text).is_some();
+    let accented =
+        |i: usize| combining(&glyphs[i].text).is_some() || enclosing_circle(&glyphs[i].text);
     if !(0..glyphs.len()).any(accented) {
         return Cow::Borrowed(glyphs);
     }
@@ -58,6 +82,20 @@ pub(crate) fn combine(glyphs: &[Glyph]) -> Cow<'_, [Glyph]> {
     let mut i = 0;
     while i < glyphs.len() {
         let glyph = &glyphs[i];
+        if enclosing_circle(&glyph.text) {
+            // The letter after it, else the one before (TeX draws the letter first).
+            if let Some(letter) = glyphs.get(i + 1).filter(|l| over(glyph, l)) {
+                out.push(circled(letter));
+                i += 2;
+            } else if let Some(letter) = out.last_mut().filter(|l| over(glyph, l)) {
+                *letter = circled(letter);
+                i += 1;
+            } else {
+                out.push(glyph.clone());
+                i += 1;
+            }
+            continue;
+        }
         let Some(mark) = combining(&glyph.text) else {
             out.push(glyph.clone());
             i += 1;
@@ -132,5 +170,24 @@ mod tests {
         // Beside a letter, not over it, an accent is a character of its own (a backquote).
         let glyphs = [glyph("`", 0.0, 5.0), glyph("a", 6.0, 5.0)];
         assert_eq!(text(&glyphs), "`a");
+    }
+
+    /// TeX's `\copyright`: a `c` with a large circle drawn over it (R-data's `Copyright c⃝
+    /// 2000–2022`, where pdftotext drops the circle) is `©`; an `R` in one is `®`; another
+    /// letter keeps the combining circle, and a circle over no letter stays what it is.
+    #[test]
+    fn a_letter_in_a_circle_is_the_sign_it_makes() {
+        let copyright = [
+            glyph("c", 1.9, 4.4),
+            glyph("\u{20DD}", 0.0, 8.0),
+            glyph("2", 10.0, 5.0),
+        ];
+        assert_eq!(text(&copyright), "\u{A9}2");
+        let registered = [glyph("\u{25EF}", 0.0, 8.0), glyph("R", 1.5, 5.0)];
+        assert_eq!(text(&registered), "\u{AE}");
+        let other = [glyph("a", 1.9, 4.4), glyph("\u{20DD}", 0.0, 8.0)];
+        assert_eq!(text(&other), "a\u{20DD}");
+        let alone = [glyph("x", 0.0, 4.0), glyph("\u{25EF}", 20.0, 8.0)];
+        assert_eq!(text(&alone), "x\u{25EF}");
     }
 }
