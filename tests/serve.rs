@@ -19,6 +19,21 @@ struct Server {
     addr: String,
 }
 
+impl Server {
+    /// Stops the server; what it wrote on stderr.
+    fn stop(mut self) -> String {
+        let _ = self.child.kill();
+        let mut errors = String::new();
+        let _ = self
+            .child
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut errors);
+        errors
+    }
+}
+
 impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -166,6 +181,11 @@ fn serve_answers_as_engine_query_does_and_follows_new_runs() {
     let (status, answer) = http(&server, "GET", zebra, "");
     assert_eq!(status, 200, "{answer}");
     assert_eq!(answer["hits"], json!([]));
+    // Each request is logged on stderr, its path without the query's words.
+    let log = server.stop();
+    assert!(log.contains("POST /query 200 "), "{log}");
+    assert!(log.contains("GET /indexes 200 "), "{log}");
+    assert!(!log.contains("quagga"), "{log}");
 }
 
 /// An edit of the pipeline file is seen by the next query, as a new `engine query` would see

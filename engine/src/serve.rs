@@ -232,7 +232,24 @@ fn router(server: Arc<Server>, token: Option<String>) -> Router {
                 "no such path: `GET /indexes`, `GET /query?text=…` or `POST /query`".to_owned(),
             )
         })
+        .layer(axum::middleware::from_fn(access_log))
         .with_state(server)
+}
+
+/// Logs each request on stderr once answered: method, path (without the query string, which
+/// holds the query's words), status and milliseconds (`POST /query 200 7.1 ms`).
+async fn access_log(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let started = std::time::Instant::now();
+    let method = request.method().clone();
+    let path = request.uri().path().to_owned();
+    let response = next.run(request).await;
+    errln!(
+        "{method} {} {} {:.1} ms",
+        crate::stdout::visible(&path),
+        response.status().as_u16(),
+        started.elapsed().as_secs_f64() * 1000.0
+    );
+    response
 }
 
 /// The token of a request's `Authorization: Bearer …` header.
