@@ -82,31 +82,21 @@ pub(crate) fn combine(glyphs: &[Glyph]) -> Cow<'_, [Glyph]> {
     let mut i = 0;
     while i < glyphs.len() {
         let glyph = &glyphs[i];
-        if enclosing_circle(&glyph.text) {
-            // The letter after it, else the one before (TeX draws the letter first).
-            if let Some(letter) = glyphs.get(i + 1).filter(|l| over(glyph, l)) {
-                out.push(circled(letter));
-                i += 2;
-            } else if let Some(letter) = out.last_mut().filter(|l| over(glyph, l)) {
-                *letter = circled(letter);
-                i += 1;
-            } else {
-                out.push(glyph.clone());
-                i += 1;
-            }
-            continue;
-        }
-        let Some(mark) = combining(&glyph.text) else {
+        // What the glyph makes of the letter it stands over: a mark, or a circle round it.
+        let apply = |letter: &Glyph| match combining(&glyph.text) {
+            Some(mark) => marked(letter, mark),
+            None => circled(letter),
+        };
+        // The letter after it (TeX's order for accents), else the one before (its order for
+        // a circle).
+        if !accented(i) {
             out.push(glyph.clone());
             i += 1;
-            continue;
-        };
-        // The letter after it (TeX's order), else the one before.
-        if let Some(letter) = glyphs.get(i + 1).filter(|l| over(glyph, l)) {
-            out.push(marked(letter, mark));
+        } else if let Some(letter) = glyphs.get(i + 1).filter(|l| over(glyph, l)) {
+            out.push(apply(letter));
             i += 2;
         } else if let Some(letter) = out.last_mut().filter(|l| over(glyph, l)) {
-            *letter = marked(letter, mark);
+            *letter = apply(letter);
             i += 1;
         } else {
             out.push(glyph.clone());
