@@ -228,6 +228,26 @@ fn serve_answers_with_the_pipeline_file_as_it_is_now() {
     let (status, answer) = http(&server, "GET", vector, "");
     assert_eq!(status, 200, "{answer}");
     assert_eq!(answer["notes"], json!([]));
+    // Saved halfway through an edit, the file does not load: the index answers as it was
+    // opened, with a note saying why, until the file loads again.
+    fs::write(
+        &file,
+        "version: 1\nname: idx\nsteps:\n  docs: { op: source.files, path: \n",
+    )
+    .unwrap();
+    let (status, answer) = http(&server, "GET", vector, "");
+    assert_eq!(status, 200, "{answer}");
+    assert!(!answer["hits"].as_array().unwrap().is_empty(), "{answer}");
+    let note = answer["notes"][0].as_str().unwrap_or_default();
+    assert!(note.contains("does not load now"), "{answer}");
+    assert!(
+        note.contains("pipeline.yaml:5:1: error: YAML syntax error"),
+        "the file's line: {note}"
+    );
+    fs::write(&file, TWO_INDEX_PIPELINE).unwrap();
+    let (status, answer) = http(&server, "GET", vector, "");
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["notes"], json!([]));
 }
 
 /// What `engine query` refuses is a 400 with the reason; an unknown path a 404.

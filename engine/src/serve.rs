@@ -609,12 +609,39 @@ fn current_searcher(
     let current = slot.file == file_stamp
         && (slot.searcher.as_ref()).is_some_and(|searcher| searcher.index.is_live());
     if !current {
+        let pipeline = match crate::cli::load_to_read(&server.file) {
+            Ok((pipeline, _)) => pipeline,
+            // A file that does not load now (saved halfway through an edit, or gone while a
+            // checkout replaces it) leaves the index open as it was, answering with a note;
+            // the next query tries the file again.
+            Err(err) if slot.searcher.is_some() => {
+                let searcher = slot.searcher.clone().expect("checked above");
+                let mut notes = slot.notes.clone();
+                // Its first problem, as `validate` says it (file, line, column).
+                let why = match err.downcast_ref::<crate::failure::InvalidPipeline>() {
+                    Some(crate::failure::InvalidPipeline(report)) => report.to_string(),
+                    None => format!("{err:#}"),
+                };
+                let why = why
+                    .lines()
+                    .find(|line| !line.trim().is_empty())
+                    .unwrap_or("");
+                notes.push(format!(
+                    "{} does not load now ({}), so `{step}` answers as it was opened before; fix the file and the next query opens it again",
+                    server.file.display(),
+                    why.trim()
+                ));
+                return Ok((searcher, notes));
+            }
+            Err(err) => {
+                slot.error = Some(format!("{err:#}"));
+                return Err(err.into());
+            }
+        };
         // The model stays loaded while the index is opened again (onnx sessions of equal
         // settings are shared while one is held), so a run costs the next query no model load.
         let model = (slot.searcher.take()).and_then(|searcher| searcher.loaded_embedder());
-        let opened =
-            crate::cli::load_to_read(&server.file).and_then(|(pipeline, _)| open(&pipeline, step));
-        let opened = match opened {
+        let opened = match open(&pipeline, step) {
             Ok(opened) => opened,
             Err(err) => {
                 slot.error = Some(format!("{err:#}"));
