@@ -142,6 +142,82 @@ fn query_explain_shows_each_hybrid_hits_places_in_both_lists() {
     );
 }
 
+/// `--context N` adds to each hit the N chunks before and after it in its document, as the
+/// chunk step cut them; at a document's edge, fewer. A context past 50 is refused.
+#[test]
+fn query_context_adds_the_chunks_around_each_hit() {
+    let dir = setup();
+    let paragraphs: Vec<String> = (1..=6)
+        .map(|n| format!("Paragraph {n} says how threads wait, share and end, step {n} of six."))
+        .collect();
+    fs::write(
+        dir.path().join("docs/long.md"),
+        format!("# Threads at length\n\n{}\n", paragraphs.join("\n\n")),
+    )
+    .unwrap();
+    assert_eq!(run_json(dir.path()).0, Some(0));
+    let output = engine()
+        .args([
+            "inspect", "latest", "--json", "--step", "chunk_b", "--doc", "long.md",
+        ])
+        .arg("--pipeline")
+        .arg(dir.path().join("pipeline.yaml"))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let inspected: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let order: Vec<&str> = (inspected["output"]["chunks"].as_array().unwrap().iter())
+        .map(|chunk| chunk["chunk_id"].as_str().unwrap())
+        .collect();
+    assert!(order.len() >= 5, "{order:?}");
+    let hits = query(
+        dir.path(),
+        &[
+            "--index",
+            "index_b",
+            "--mode",
+            "bm25",
+            "--context",
+            "1",
+            "-k",
+            "20",
+            "--filter",
+            "doc_id=long.md",
+            "threads",
+        ],
+    );
+    assert!(hits.len() >= 5, "{hits:?}");
+    for hit in &hits {
+        let at = order.iter().position(|id| hit["chunk_id"] == *id).unwrap();
+        let ids = |side: &str| -> Vec<&str> {
+            (hit["context"][side].as_array().unwrap().iter())
+                .map(|chunk| chunk["chunk_id"].as_str().unwrap())
+                .collect()
+        };
+        assert_eq!(ids("before"), order[at.saturating_sub(1)..at], "{hit}");
+        assert_eq!(
+            ids("after"),
+            order[(at + 1).min(order.len())..(at + 2).min(order.len())],
+            "{hit}"
+        );
+        assert_eq!(
+            hit["context"]["before"]
+                .as_array()
+                .map(|b| b.iter().all(|c| c["doc_id"] == "long.md")),
+            Some(true)
+        );
+    }
+    let plain = query(dir.path(), &["--index", "index_b", "threads"]);
+    assert!(plain.iter().all(|hit| hit.get("context").is_none()));
+    let output = engine()
+        .args(["query", "--index", "index_b", "--context", "51"])
+        .arg(dir.path().join("pipeline.yaml"))
+        .arg("threads")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+}
+
 /// A query naming an identifier one chunk alone holds finds it first in hybrid mode: BM25
 /// ranks it far ahead, while the vector list ranks first the chunks that share the query's
 /// other words (by ranks alone, RRF left it out of the first five).

@@ -164,6 +164,26 @@ fn serve_answers_as_engine_query_does_and_follows_new_runs() {
     );
     let url = "/query?text=heap&index=index_a&mode=vector&explain=true";
     assert_eq!(http(&server, "GET", url, "").0, 400);
+    // `context` adds the chunks around each hit, as `--context` does.
+    let url = "/query?text=threads&index=index_b&mode=bm25&k=3&context=2";
+    let (status, answer) = http(&server, "GET", url, "");
+    assert_eq!(status, 200, "{answer}");
+    let expected = query_json(
+        dir.path(),
+        &[
+            "--index",
+            "index_b",
+            "--mode",
+            "bm25",
+            "-k",
+            "3",
+            "--context",
+            "2",
+            "threads",
+        ],
+    );
+    assert_eq!(answer["hits"], expected["hits"]);
+    assert!(answer["hits"][0]["context"]["after"].is_array(), "{answer}");
 
     let zebra = "/query?text=quagga&index=index_a&mode=bm25";
     assert_eq!(http(&server, "GET", zebra, "").1["hits"], json!([]));

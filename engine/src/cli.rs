@@ -181,6 +181,10 @@ enum Command {
         /// vector lists fused into it (`"explain"` in the JSON).
         #[arg(long, conflicts_with = "trec")]
         explain: bool,
+        /// Add to each hit up to N chunks before it and N after it in its document (at most
+        /// 50), for the text around a passage (`"context": {"before", "after"}` in the JSON).
+        #[arg(long, value_name = "N", default_value_t = 0, conflicts_with = "trec")]
+        context: usize,
         /// The query.
         #[arg(required_unless_present_any = ["queries", "trec"], conflicts_with = "queries")]
         text: Option<String>,
@@ -615,6 +619,7 @@ fn dispatch(command: Command) -> anyhow::Result<i32> {
             queries,
             trec,
             explain,
+            context,
             text,
         } => {
             if trec.is_some() && queries.is_none() {
@@ -631,6 +636,9 @@ fn dispatch(command: Command) -> anyhow::Result<i32> {
             if explain && mode != Mode::Hybrid {
                 return Err(invalid(EXPLAIN_IS_HYBRID));
             }
+            if context > crate::query::MAX_CONTEXT {
+                return Err(invalid(crate::query::context_too_wide(context)));
+            }
             let request = QueryRequest {
                 index,
                 mode,
@@ -641,6 +649,7 @@ fn dispatch(command: Command) -> anyhow::Result<i32> {
                 )?,
                 output,
                 explain,
+                context,
             };
             let input = match (text, queries) {
                 (_, Some(file)) => QueryInput::File(file),
@@ -1703,6 +1712,8 @@ struct QueryRequest {
     output: QueryOutput,
     /// Whether hits show their places in the two lists of hybrid mode.
     explain: bool,
+    /// Chunks to add on each side of every hit (`--context`).
+    context: usize,
 }
 
 /// Why `--explain` (`"explain": true`) is refused outside hybrid mode.
@@ -1762,6 +1773,7 @@ fn query(
                 request.fusion,
             )?;
             crate::query::keep_explain(&mut hits, request.explain);
+            searcher.add_context(&mut hits, request.context)?;
             match &request.output {
                 QueryOutput::Json => jsonln!("{}", serde_json::json!({ "hits": hits })),
                 _ => print_hits(&hits),
@@ -1804,6 +1816,9 @@ fn query_all(
             _ => searcher.search(text, vector, mode, k, filters, fusion)?,
         };
         crate::query::keep_explain(&mut hits, request.explain);
+        if !matches!(request.output, QueryOutput::Trec(_)) {
+            searcher.add_context(&mut hits, request.context)?;
+        }
         match &request.output {
             QueryOutput::Json => {
                 jsonln!(
@@ -1909,16 +1924,22 @@ fn print_hits(hits: &[Hit]) {
         if let Some(explain) = &hit.explain {
             outln!("    {}", explained(explain));
         }
-        let preview = one_line(&hit.stored.text.chars().take(240).collect::<String>());
-        outln!(
-            "    {preview}{}",
-            if hit.stored.text.chars().count() > 240 {
-                "…"
-            } else {
-                ""
-            }
-        );
+        let context = hit.context.as_ref();
+        for before in context.map_or(&[][..], |context| &context.before) {
+            outln!("    ‹ {}", preview(&before.text, 160));
+        }
+        outln!("    {}", preview(&hit.stored.text, 240));
+        for after in context.map_or(&[][..], |context| &context.after) {
+            outln!("    › {}", preview(&after.text, 160));
+        }
     }
+}
+
+/// `text` on one line, cut to `chars` characters (with `…` when cut).
+fn preview(text: &str, chars: usize) -> String {
+    let cut = text.chars().count() > chars;
+    let shown = one_line(&text.chars().take(chars).collect::<String>());
+    format!("{shown}{}", if cut { "…" } else { "" })
 }
 
 /// A hybrid hit's places in the two lists, as `--explain` prints them:

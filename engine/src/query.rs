@@ -385,6 +385,32 @@ impl Searcher {
     }
 }
 
+/// The most chunks `--context` (`"context"`) adds on each side of a hit.
+pub const MAX_CONTEXT: usize = 50;
+
+/// Why a `--context` past [`MAX_CONTEXT`] is refused.
+pub fn context_too_wide(asked: usize) -> String {
+    format!(
+        "a context of {asked} chunks on each side of a hit is more than {MAX_CONTEXT}: ask for fewer (or for the document's chunks with `--filter doc_id=…`)"
+    )
+}
+
+impl Searcher {
+    /// Adds to each of `hits` the chunks around it in its document, up to `around` on each
+    /// side (none when 0).
+    pub fn add_context(&self, hits: &mut [Hit], around: usize) -> anyhow::Result<()> {
+        if around == 0 {
+            return Ok(());
+        }
+        for hit in hits {
+            let context = (self.index.context(&hit.stored, around))
+                .map_err(|err| unreadable(err, "search", &self.step, &self.dir, &self.file))?;
+            hit.context = Some(context);
+        }
+        Ok(())
+    }
+}
+
 /// `hits` with their places in hybrid mode's two lists (`explain`) only when they were asked
 /// for: `engine query --json` prints no more than it always has unless `--explain` is given.
 pub fn keep_explain(hits: &mut [Hit], asked: bool) {

@@ -2,8 +2,9 @@
 //! model loaded once, and opened again when a run makes another generation live; the index
 //! steps follow the pipeline file.
 //!
-//! `POST /query` takes `{"text", "index", "mode", "k", "filters", "alpha", "rrf_k", "explain"}` (all but
-//! `text` optional) and `GET /query?text=…&index=…&filter=key=value…` the same; both answer
+//! `POST /query` takes `{"text", "index", "mode", "k", "filters", "alpha", "rrf_k", "explain",
+//! "context"}` (all but `text` optional) and `GET /query?text=…&index=…&filter=key=value…` the
+//! same; both answer
 //! `{"index", "mode", "hits": […], "notes": […]}`, the hits as `engine query --json` prints them.
 //! `GET /indexes` lists the index steps; `GET /health` answers once the server listens.
 
@@ -88,6 +89,9 @@ struct QueryRequest {
     /// Whether hybrid hits show their places in the BM25 and vector lists.
     #[serde(default)]
     explain: bool,
+    /// Chunks to add on each side of every hit, from its document.
+    #[serde(default)]
+    context: usize,
 }
 
 /// An answer that is an error: its status and message, as `{"error": …}`.
@@ -396,7 +400,7 @@ async fn query_by_body(
     })?;
     let request = serde_json::from_slice::<QueryRequest>(&body).map_err(|err| {
         bad_request(format!(
-            "the body is no query ({err}): send a JSON object with `text` and any of `index`, `mode`, `k`, `filters`, `alpha`, `rrf_k`, `explain`"
+            "the body is no query ({err}): send a JSON object with `text` and any of `index`, `mode`, `k`, `filters`, `alpha`, `rrf_k`, `explain`, `context`"
         ))
     })?;
     answer(server, request).await
@@ -430,6 +434,11 @@ fn from_url(raw: &str) -> Result<QueryRequest, Refusal> {
             }
             "filter" | "filters" => request.filters.push(value.into_owned()),
             "alpha" => request.alpha = Some(number("alpha", &value)? as f32),
+            "context" => {
+                request.context = value.parse::<usize>().map_err(|_| {
+                    bad_request(format!("`context` must be a whole number, not `{value}`"))
+                })?;
+            }
             "explain" => {
                 request.explain = match value.as_ref() {
                     "true" | "1" | "" => true,
@@ -444,7 +453,7 @@ fn from_url(raw: &str) -> Result<QueryRequest, Refusal> {
             "rrf_k" => request.rrf_k = Some(number("rrf_k", &value)? as f32),
             other => {
                 return Err(bad_request(format!(
-                    "unknown parameter `{other}`: give `text` and any of `index`, `mode`, `k`, `filter`, `alpha`, `rrf_k`, `explain`"
+                    "unknown parameter `{other}`: give `text` and any of `index`, `mode`, `k`, `filter`, `alpha`, `rrf_k`, `explain`, `context`"
                 )));
             }
         }
@@ -523,6 +532,9 @@ fn settings(server: &Server, request: &QueryRequest) -> Result<Settings, Refusal
         return Err(bad_request("`k` must be at least 1"));
     }
     let fusion = fusion(request.alpha, request.rrf_k, mode).map_err(bad_request)?;
+    if request.context > crate::query::MAX_CONTEXT {
+        return Err(bad_request(crate::query::context_too_wide(request.context)));
+    }
     if request.explain && mode != Mode::Hybrid {
         return Err(bad_request(
             "`explain` shows where each hybrid hit stood in the BM25 and vector lists fused into it; in `bm25` or `vector` mode a hit's rank is its list's already: leave it out, or ask for `\"mode\": \"hybrid\"`",
@@ -585,6 +597,7 @@ fn search(server: &Server, request: &QueryRequest) -> Result<Value, Refusal> {
         settings.fusion,
     )?;
     crate::query::keep_explain(&mut hits, request.explain);
+    searcher.add_context(&mut hits, request.context)?;
     notes.extend(searcher.rebuilt_graph_note());
     Ok(json!({
         "index": settings.index,

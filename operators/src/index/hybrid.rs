@@ -11,7 +11,7 @@
 //! under `build/` now and then and when the run is cancelled; an update that finds such a
 //! generation on top of the live one goes on from its last checkpoint instead of starting over.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 use super::fusion::{self, Fusion, Ranked};
 use super::text::{TextIndex, TextWriter};
 use super::vectors::{BuildCheckpoints, CHECKPOINT_EVERY, VectorIndex};
-use super::{Entry, Explain, Hit, IndexConfig, IndexError, ListPlace, Mode};
+use super::{Context, Entry, Explain, Hit, IndexConfig, IndexError, ListPlace, Mode, StoredHit};
 use crate::came_twice::{SecondOffer, came_twice, second_offer};
 use crate::model::FailedDocuments;
 
@@ -799,8 +799,9 @@ pub struct HybridIndex {
     /// The vector half, read when a search first needs it: a BM25 query never reads the
     /// graph and the vectors (1.75 GB and 4 s at 284,000 chunks).
     vectors: OnceLock<Result<VectorIndex, String>>,
-    /// The ids of the documents the index holds chunks of.
-    documents: HashSet<String>,
+    /// The documents the index holds chunks of, each with its chunks' points in document
+    /// order (a hit's neighbours, [`HybridIndex::context`]).
+    documents: HashMap<String, Vec<usize>>,
     metadata_keys: BTreeSet<String>,
 }
 
@@ -874,7 +875,7 @@ impl HybridIndex {
             // A document of no text, or only table of contents chunks, has none to find.
             documents: (generation.docs.into_iter())
                 .filter(|(_, doc)| !doc.points.is_empty())
-                .map(|(doc_id, _)| doc_id)
+                .map(|(doc_id, doc)| (doc_id, doc.points))
                 .collect(),
         })
     }
@@ -905,7 +906,35 @@ impl HybridIndex {
 
     /// Whether the index holds chunks of document `doc_id`.
     pub fn holds(&self, doc_id: &str) -> bool {
-        self.documents.contains(doc_id)
+        self.documents.contains_key(doc_id)
+    }
+
+    /// The chunks around `hit` in its document, as the index holds them: up to `around`
+    /// before it and after it, in document order (table of contents chunks the index left out
+    /// are not among them).
+    pub fn context(&self, hit: &StoredHit, around: usize) -> Result<Context, IndexError> {
+        let mut context = Context::default();
+        let Some(points) = self.documents.get(&hit.doc_id) else {
+            return Ok(context);
+        };
+        let of_chunk = self.text.points_of_chunk(&hit.chunk_id)?;
+        let Some(at) = points
+            .iter()
+            .position(|point| of_chunk.contains(&(*point as u64)))
+        else {
+            return Ok(context);
+        };
+        for point in &points[at.saturating_sub(around)..at] {
+            context
+                .before
+                .extend(self.text.hit_for_point(*point as u64)?);
+        }
+        for point in points.iter().skip(at + 1).take(around) {
+            context
+                .after
+                .extend(self.text.hit_for_point(*point as u64)?);
+        }
+        Ok(context)
     }
 
     /// The metadata keys some chunk can be filtered by (besides [`super::FILTER_FIELDS`]).
@@ -1042,6 +1071,7 @@ impl HybridIndex {
                 score,
                 stored,
                 explain,
+                context: None,
             })
             .collect())
     }
@@ -1235,6 +1265,7 @@ fn query_vector(vector: Option<&[f32]>) -> Result<&[f32], IndexError> {
 mod tests {
     use super::*;
     use crate::index::StoredHit;
+    use std::collections::HashSet;
 
     /// A unit vector pointing mostly along axis `axis` of 8.
     fn vector(axis: usize, wobble: f32) -> Vec<f32> {
@@ -1504,6 +1535,63 @@ mod tests {
         let score = |text: &str| bm25(text)[0].score;
         assert_eq!(score("patients"), score("patients Patients"));
         assert_eq!(score("patients"), score("patients patient"));
+    }
+
+    /// A hit's context is the chunks around it in its own document, in document order, as
+    /// many as asked on each side where the document has them; after the document changes,
+    /// those of its new chunks.
+    #[test]
+    fn a_hits_context_is_the_chunks_around_it_in_its_document() {
+        let dir = tempfile::tempdir().unwrap();
+        let chunks = |doc: &str, count: usize| -> Vec<Entry> {
+            (0..count)
+                .map(|n| entry(doc, n, &format!("{doc} part {n} of many"), n))
+                .collect()
+        };
+        build(
+            dir.path(),
+            &[("a", "ka", chunks("a", 5)), ("b", "kb", chunks("b", 3))],
+        );
+        let index = HybridIndex::open(dir.path()).unwrap();
+        let hit_of = |index: &HybridIndex, chunk: &str| {
+            let found =
+                (index.search("part", None, Mode::Bm25, 20, &[], Fusion::default())).unwrap();
+            found
+                .into_iter()
+                .find(|hit| hit.stored.chunk_id == chunk)
+                .unwrap()
+                .stored
+        };
+        let around = |index: &HybridIndex, chunk: &str, n: usize| {
+            let context = index.context(&hit_of(index, chunk), n).unwrap();
+            let ids = |hits: &[StoredHit]| -> Vec<String> {
+                hits.iter().map(|hit| hit.chunk_id.clone()).collect()
+            };
+            (ids(&context.before), ids(&context.after))
+        };
+        assert_eq!(
+            around(&index, "a#2", 1),
+            (vec!["a#1".into()], vec!["a#3".into()])
+        );
+        assert_eq!(
+            around(&index, "a#2", 10),
+            (
+                vec!["a#0".into(), "a#1".into()],
+                vec!["a#3".into(), "a#4".into()]
+            )
+        );
+        assert_eq!(
+            around(&index, "b#0", 2),
+            (vec![], vec!["b#1".into(), "b#2".into()])
+        );
+        assert_eq!(around(&index, "a#4", 0), (vec![], vec![]));
+        drop(index);
+        build(
+            dir.path(),
+            &[("a", "ka2", chunks("a", 2)), ("b", "kb", chunks("b", 3))],
+        );
+        let index = HybridIndex::open(dir.path()).unwrap();
+        assert_eq!(around(&index, "a#1", 3), (vec!["a#0".into()], vec![]));
     }
 
     /// Each hybrid hit says where it stood in the BM25 and vector lists fused into it: the

@@ -220,6 +220,18 @@ pub struct Hit {
     /// Where a hybrid hit stood in the two lists fused into it (hybrid mode only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub explain: Option<Explain>,
+    /// The chunks around it in its document, when asked for ([`HybridIndex::context`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub context: Option<Context>,
+}
+
+/// The chunks before and after a hit in its document, nearest last and first.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Context {
+    /// The chunks before it, in document order.
+    pub before: Vec<StoredHit>,
+    /// The chunks after it, in document order.
+    pub after: Vec<StoredHit>,
 }
 
 /// Where a hybrid hit stood in each of the two lists fused into it, in the round of the search

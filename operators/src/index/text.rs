@@ -459,6 +459,24 @@ impl TextIndex {
         Ok(Some(points))
     }
 
+    /// The HNSW point ids of the chunks with id `chunk_id` (one, unless two documents share
+    /// it).
+    pub fn points_of_chunk(&self, chunk_id: &str) -> Result<Vec<u64>, IndexError> {
+        let query = TermQuery::new(
+            Term::from_field_text(self.fields.chunk_id, chunk_id),
+            IndexRecordOption::Basic,
+        );
+        let searcher = self.reader.searcher();
+        let addresses = searcher
+            .search(&query, &DocSetCollector)
+            .map_err(failed("lookup failed"))?;
+        let mut points = Vec::with_capacity(addresses.len());
+        for address in addresses {
+            points.extend(point_of(&searcher, address)?);
+        }
+        Ok(points)
+    }
+
     /// The chunk ids of the chunks with HNSW point ids `points` (those indexed), to order
     /// equal scores.
     pub fn chunk_ids_of_points(
