@@ -1717,7 +1717,7 @@ struct QueryRequest {
 }
 
 /// Why `--explain` (`"explain": true`) is refused outside hybrid mode.
-pub(crate) const EXPLAIN_IS_HYBRID: &str = "`--explain` shows where each hybrid hit stood in the BM25 and vector lists fused into it; with `--mode bm25` or `vector` a hit's rank is its list's already: leave it out, or ask for `--mode hybrid`";
+const EXPLAIN_IS_HYBRID: &str = "`--explain` shows where each hybrid hit stood in the BM25 and vector lists fused into it; with `--mode bm25` or `vector` a hit's rank is its list's already: leave it out, or ask for `--mode hybrid`";
 
 fn query(
     path: &Path,
@@ -1816,9 +1816,8 @@ fn query_all(
             _ => searcher.search(text, vector, mode, k, filters, fusion)?,
         };
         crate::query::keep_explain(&mut hits, request.explain);
-        if !matches!(request.output, QueryOutput::Trec(_)) {
-            searcher.add_context(&mut hits, request.context)?;
-        }
+        // `--context` and `--trec` exclude each other.
+        searcher.add_context(&mut hits, request.context)?;
         match &request.output {
             QueryOutput::Json => {
                 jsonln!(
