@@ -421,24 +421,20 @@ fn from_url(raw: &str) -> Result<QueryRequest, Refusal> {
             .parse::<f64>()
             .map_err(|_| bad_request(format!("`{key}` must be a number, not `{value}`")))
     };
+    let whole = |key: &str, value: &str| {
+        value
+            .parse::<usize>()
+            .map_err(|_| bad_request(format!("`{key}` must be a whole number, not `{value}`")))
+    };
     for (key, value) in form_urlencoded::parse(raw.as_bytes()) {
         match key.as_ref() {
             "text" | "q" => request.text = value.into_owned(),
             "index" => request.index = Some(value.into_owned()),
             "mode" => request.mode = Some(value.into_owned()),
-            "k" => {
-                let k = value.parse::<usize>().map_err(|_| {
-                    bad_request(format!("`k` must be a whole number, not `{value}`"))
-                })?;
-                request.k = Some(k);
-            }
+            "k" => request.k = Some(whole("k", &value)?),
             "filter" | "filters" => request.filters.push(value.into_owned()),
             "alpha" => request.alpha = Some(number("alpha", &value)? as f32),
-            "context" => {
-                request.context = value.parse::<usize>().map_err(|_| {
-                    bad_request(format!("`context` must be a whole number, not `{value}`"))
-                })?;
-            }
+            "context" => request.context = whole("context", &value)?,
             "explain" => {
                 request.explain = match value.as_ref() {
                     "true" | "1" | "" => true,
