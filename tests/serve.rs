@@ -120,6 +120,17 @@ fn serve_answers_as_engine_query_does_and_follows_new_runs() {
         .collect();
     assert_eq!(names, ["index_a", "index_b"]);
     assert!(indexes["indexes"][0]["chunks"].as_u64().unwrap() > 0);
+    assert_eq!(
+        indexes["indexes"][0]["run_id"], summary["run_id"],
+        "{indexes}"
+    );
+    assert!(
+        indexes["indexes"][0]["model"]
+            .as_str()
+            .unwrap()
+            .starts_with("hash:"),
+        "{indexes}"
+    );
 
     let text = "mutex guards shared data between threads";
     let body = json!({ "text": text, "index": "index_a", "k": 3 }).to_string();
@@ -192,7 +203,14 @@ fn serve_answers_as_engine_query_does_and_follows_new_runs() {
         "# Zebras\n\nThe quagga was a zebra of the plains.\n",
     )
     .unwrap();
-    assert_eq!(run_json(dir.path()).0, Some(0));
+    let (code, summary) = run_json(dir.path());
+    assert_eq!(code, Some(0), "{summary}");
+    // The listing shows the index a query would find now: the new run's.
+    let (_, indexes) = http(&server, "GET", "/indexes", "");
+    assert_eq!(
+        indexes["indexes"][0]["run_id"], summary["run_id"],
+        "{indexes}"
+    );
     let (_, answer) = http(&server, "GET", zebra, "");
     assert_eq!(answer["hits"][0]["doc_id"], "zebra.md", "{answer}");
     fs::remove_file(dir.path().join("docs/zebra.md")).unwrap();

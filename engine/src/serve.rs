@@ -44,8 +44,6 @@ struct Slot {
     notes: Vec<String>,
     /// The pipeline file as it was when the index was opened (`None`: it could not be read).
     file: Option<load::FileStamp>,
-    /// Why the index could not be opened the last time it was tried, while it is not open.
-    error: Option<String>,
 }
 
 /// What the request handlers share.
@@ -301,7 +299,6 @@ fn opened_now(pipeline: &Pipeline, step: &str, file_stamp: Option<load::FileStam
         }
         Err(err) => {
             errln!("note: `{step}`: {err:#}; it is opened again at each query");
-            slot.error = Some(format!("{err:#}"));
         }
     }
     slot
@@ -357,22 +354,27 @@ fn warm_up(searcher: &Searcher) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The index steps and what each holds; read on a blocking thread, as an index's lock is held
-/// while it is opened again.
+/// The index steps and what each holds, as a query would find them now (each opened again
+/// first when a run or an edit of the file calls for it, as [`current_searcher`] does): its
+/// chunks and documents, its vectors' model, the run that built it and the notes a query of it
+/// gets; or why it is not open. Read on a blocking thread, as opening is disk work.
 async fn indexes(State(server): State<Arc<Server>>) -> Result<Json<Value>, Refusal> {
     let listed = tokio::task::spawn_blocking(move || {
         let listed: Vec<Value> = (server.slots().iter())
-            .map(|(step, slot)| {
-                let slot = slot.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-                match &slot.searcher {
-                    Some(searcher) => json!({
+            .map(|(step, slot)| match current_searcher(&server, slot, step) {
+                Ok((searcher, notes)) => {
+                    let built = searcher.index.build_record();
+                    json!({
                         "index": step,
                         "chunks": searcher.index.chunks(),
                         "documents": searcher.index.documents(),
                         "vectors": searcher.index.model().is_some(),
-                    }),
-                    None => json!({ "index": step, "open": false, "error": slot.error }),
+                        "model": searcher.index.model(),
+                        "run_id": built.as_ref().map(|built| &built["run_id"]),
+                        "notes": notes,
+                    })
                 }
+                Err(Refusal(_, error)) => json!({ "index": step, "open": false, "error": error }),
             })
             .collect();
         json!({ "pipeline": server.file, "indexes": listed })
@@ -642,21 +644,12 @@ fn current_searcher(
                 ));
                 return Ok((searcher, notes));
             }
-            Err(err) => {
-                slot.error = Some(format!("{err:#}"));
-                return Err(err.into());
-            }
+            Err(err) => return Err(err.into()),
         };
         // The model stays loaded while the index is opened again (onnx sessions of equal
         // settings are shared while one is held), so a run costs the next query no model load.
         let model = (slot.searcher.take()).and_then(|searcher| searcher.loaded_embedder());
-        let opened = match open(&pipeline, step) {
-            Ok(opened) => opened,
-            Err(err) => {
-                slot.error = Some(format!("{err:#}"));
-                return Err(err.into());
-            }
-        };
+        let opened = open(&pipeline, step)?;
         // Unless the new index's vectors come from another model (its files replaced in
         // place): that one is loaded afresh.
         let model =
@@ -667,7 +660,6 @@ fn current_searcher(
         slot.searcher = Some(Arc::new(opened.searcher));
         slot.notes = opened.notes;
         slot.file = file_stamp;
-        slot.error = None;
     }
     let searcher = slot.searcher.clone().expect("opened above");
     Ok((searcher, slot.notes.clone()))

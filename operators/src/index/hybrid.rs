@@ -904,6 +904,12 @@ impl HybridIndex {
         self.documents.len()
     }
 
+    /// The record of the run that made this generation ([`IndexUpdate::record_build`]), when
+    /// it has one that reads.
+    pub fn build_record(&self) -> Option<serde_json::Value> {
+        read_build_record(&self.generation)
+    }
+
     /// Whether the index holds chunks of document `doc_id`.
     pub fn holds(&self, doc_id: &str) -> bool {
         self.documents.contains_key(doc_id)
