@@ -26,8 +26,8 @@ use crate::failure::{EXIT_INVALID, exit_code, invalid};
 use crate::query::Searcher;
 use crate::spec::load::{self, Pipeline};
 
-/// Queries waiting for or holding an index at once; past it a query is answered 503 at once
-/// rather than queued without bound.
+/// Queries (and index listings) waiting for or holding an index at once; past it a request is
+/// answered 503 at once rather than queued without bound.
 const MAX_PENDING: usize = 64;
 
 /// Hits a query returns when it does not say (`engine query`'s `-k` default).
@@ -357,11 +357,12 @@ fn warm_up(searcher: &Searcher) -> anyhow::Result<()> {
 /// The index steps and what each holds, as a query would find them now (each opened again
 /// first when a run or an edit of the file calls for it, as [`current_searcher`] does): its
 /// chunks and documents, its vectors' model, the run that built it and the notes a query of it
-/// gets; or why it is not open. Read on a blocking thread, as opening is disk work.
+/// gets; or why it is not open. Read on a blocking thread, as opening is disk work, holding a
+/// permit as a query does.
 async fn indexes(State(server): State<Arc<Server>>) -> Result<Json<Value>, Refusal> {
-    let listed = tokio::task::spawn_blocking(move || {
+    on_blocking_thread(server, |server| {
         let listed: Vec<Value> = (server.slots().iter())
-            .map(|(step, slot)| match current_searcher(&server, slot, step) {
+            .map(|(step, slot)| match current_searcher(server, slot, step) {
                 Ok((searcher, notes)) => {
                     let built = searcher.index.build_record();
                     json!({
@@ -377,12 +378,9 @@ async fn indexes(State(server): State<Arc<Server>>) -> Result<Json<Value>, Refus
                 Err(Refusal(_, error)) => json!({ "index": step, "open": false, "error": error }),
             })
             .collect();
-        json!({ "pipeline": server.file, "indexes": listed })
-    });
-    listed
-        .await
-        .map(Json)
-        .map_err(|err| Refusal(StatusCode::INTERNAL_SERVER_ERROR, err.to_string()))
+        Ok(json!({ "pipeline": server.file, "indexes": listed }))
+    })
+    .await
 }
 
 /// A body is read as JSON whatever its `Content-Type` says (`curl -d` sends a form's), up to
@@ -461,14 +459,23 @@ fn from_url(raw: &str) -> Result<QueryRequest, Refusal> {
 
 /// Answers `request` on a blocking thread (embedding and searching are CPU and disk work).
 async fn answer(server: Arc<Server>, request: QueryRequest) -> Result<Json<Value>, Refusal> {
+    on_blocking_thread(server, move |server| search(server, &request)).await
+}
+
+/// Runs `work` on a blocking thread while it holds one of the [`MAX_PENDING`] permits (a 503
+/// at once when none is free); the permit goes when the work ends, even if the client hung up.
+async fn on_blocking_thread(
+    server: Arc<Server>,
+    work: impl FnOnce(&Server) -> Result<Value, Refusal> + Send + 'static,
+) -> Result<Json<Value>, Refusal> {
     let Ok(permit) = server.pending.clone().try_acquire_owned() else {
         return Err(Refusal(
             StatusCode::SERVICE_UNAVAILABLE,
-            format!("{MAX_PENDING} queries are being answered already: try again shortly"),
+            format!("{MAX_PENDING} requests are being answered already: try again shortly"),
         ));
     };
     tokio::task::spawn_blocking(move || {
-        let answer = search(&server, &request);
+        let answer = work(&server);
         drop(permit);
         answer
     })
