@@ -101,6 +101,24 @@ fn http_with(server: &Server, method: &str, path: &str, body: &str, headers: &st
     (status, body)
 }
 
+/// The server's answer to `request` (method, path, body): a 200 whose hits are those of
+/// `engine query --json` with `args`.
+fn answers_as_engine_query(
+    server: &Server,
+    dir: &Path,
+    (method, path, body): (&str, &str, &str),
+    args: &[&str],
+) -> Value {
+    let (status, answer) = http(server, method, path, body);
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(
+        answer["hits"],
+        query_json(dir, args)["hits"],
+        "{method} {path}"
+    );
+    answer
+}
+
 fn setup() -> tempfile::TempDir {
     common::two_index_project()
 }
@@ -134,66 +152,38 @@ fn serve_answers_as_engine_query_does_and_follows_new_runs() {
 
     let text = "mutex guards shared data between threads";
     let body = json!({ "text": text, "index": "index_a", "k": 3 }).to_string();
-    let (status, answer) = http(&server, "POST", "/query", &body);
-    assert_eq!(status, 200, "{answer}");
-    let expected = query_json(dir.path(), &["--index", "index_a", "-k", "3", text]);
-    assert_eq!(answer["hits"], expected["hits"]);
+    let answer = answers_as_engine_query(
+        &server,
+        dir.path(),
+        ("POST", "/query", &body),
+        &["--index", "index_a", "-k", "3", text],
+    );
     assert_eq!(answer["hits"][0]["doc_id"], "threads.md");
 
     let url = "/query?text=recursive+types+on+the+heap&index=index_b&mode=bm25&k=2&filter=doc_id%3Dboxes.md";
-    let (status, answer) = http(&server, "GET", url, "");
-    assert_eq!(status, 200, "{answer}");
-    let expected = query_json(
-        dir.path(),
-        &[
-            "--index",
-            "index_b",
-            "--mode",
-            "bm25",
-            "-k",
-            "2",
-            "--filter",
-            "doc_id=boxes.md",
-            "recursive types on the heap",
-        ],
-    );
-    assert_eq!(answer["hits"], expected["hits"]);
-    assert!(!expected["hits"].as_array().unwrap().is_empty());
+    let args = "--index index_b --mode bm25 -k 2 --filter doc_id=boxes.md";
+    let mut args: Vec<&str> = args.split(' ').collect();
+    args.push("recursive types on the heap");
+    let answer = answers_as_engine_query(&server, dir.path(), ("GET", url, ""), &args);
+    assert!(!answer["hits"].as_array().unwrap().is_empty());
 
     // `explain` adds each hybrid hit's places in the two lists, as `--explain` does.
     let body = json!({ "text": text, "index": "index_a", "k": 3, "explain": true }).to_string();
-    let (status, answer) = http(&server, "POST", "/query", &body);
-    assert_eq!(status, 200, "{answer}");
-    let expected = query_json(
+    let answer = answers_as_engine_query(
+        &server,
         dir.path(),
+        ("POST", "/query", &body),
         &["--index", "index_a", "-k", "3", "--explain", text],
     );
-    assert_eq!(answer["hits"], expected["hits"]);
-    assert!(
-        answer["hits"][0]["explain"]["vector"]["rank"].is_u64(),
-        "{answer}"
-    );
+    let rank = &answer["hits"][0]["explain"]["vector"]["rank"];
+    assert!(rank.is_u64(), "{answer}");
     let url = "/query?text=heap&index=index_a&mode=vector&explain=true";
     assert_eq!(http(&server, "GET", url, "").0, 400);
     // `context` adds the chunks around each hit, as `--context` does.
     let url = "/query?text=threads&index=index_b&mode=bm25&k=3&context=2";
-    let (status, answer) = http(&server, "GET", url, "");
-    assert_eq!(status, 200, "{answer}");
-    let expected = query_json(
-        dir.path(),
-        &[
-            "--index",
-            "index_b",
-            "--mode",
-            "bm25",
-            "-k",
-            "3",
-            "--context",
-            "2",
-            "threads",
-        ],
-    );
-    assert_eq!(answer["hits"], expected["hits"]);
+    let args = "--index index_b --mode bm25 -k 3 --context 2 threads";
+    let args: Vec<&str> = args.split(' ').collect();
+    let answer = answers_as_engine_query(&server, dir.path(), ("GET", url, ""), &args);
     assert!(answer["hits"][0]["context"]["after"].is_array(), "{answer}");
 
     let zebra = "/query?text=quagga&index=index_a&mode=bm25";
