@@ -562,7 +562,7 @@ fn parse_warnings_are_counted_and_named_in_the_run_summary_and_inspect() {
         "{table}"
     );
     assert!(
-        table.contains("… and 3 more documents with warnings in parse: engine inspect "),
+        table.contains("… and 3 more document(s) with warnings in parse: engine inspect "),
         "{table}"
     );
 

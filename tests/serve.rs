@@ -327,6 +327,21 @@ fn serve_refuses_bad_queries_with_their_reason() {
         let message = answer["error"].as_str().unwrap();
         assert!(message.contains(needle), "{body}: {message}");
     }
+    let (status, answer) = http(&server, "POST", "/query", "[]");
+    assert_eq!(status, 400);
+    let message = answer["error"].as_str().unwrap();
+    assert!(
+        message.contains("the body is no query (it is a list)") && !message.contains("struct"),
+        "{message}"
+    );
+    for twice in ["text=heap&text=box", "text=heap&q=box", "text=heap&k=2&k=3"] {
+        let (status, answer) = http(&server, "GET", &format!("/query?{twice}&index=index_a"), "");
+        assert_eq!(status, 400, "{twice}: {answer}");
+        assert!(
+            answer["error"].as_str().unwrap().contains("is given twice"),
+            "{answer}"
+        );
+    }
     let (status, answer) = http(&server, "POST", "/query", "{not json");
     assert_eq!(status, 400);
     assert!(
@@ -522,7 +537,10 @@ fn serve_with_a_token_file_answers_only_requests_that_carry_the_token() {
             );
         }
     }
+    // An unknown path says nothing either (it answered 404 to anyone).
+    assert_eq!(http(&server, "GET", "/elsewhere", "").0, 401);
     let carried = "Authorization: Bearer s3cret-token\r\n";
+    assert_eq!(http_with(&server, "GET", "/elsewhere", "", carried).0, 404);
     let (status, answer) = http_with(&server, "GET", url, "", carried);
     assert_eq!(status, 200, "{answer}");
     assert_eq!(answer["hits"][0]["doc_id"], "boxes.md", "{answer}");
@@ -542,4 +560,74 @@ fn serve_with_a_token_file_answers_only_requests_that_carry_the_token() {
         "{}",
         common::stderr(&output)
     );
+}
+
+/// A connection that sends nothing, half a request's headers, or less body than it says it
+/// will is closed after `--idle-timeout` (they stayed open for ever: twenty thousand of them
+/// used every file descriptor, and nobody else was answered); a body longer than a query may
+/// be is refused before it is sent. `--json` says where it listens as JSON.
+#[test]
+fn serve_closes_connections_that_stall() {
+    let dir = setup();
+    let mut child = engine()
+        .args([
+            "serve",
+            "--json",
+            "--idle-timeout",
+            "1",
+            "--addr",
+            "127.0.0.1:0",
+        ])
+        .arg(dir.path().join("pipeline.yaml"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let listening: Value = serde_json::from_str(&line).unwrap_or_else(|_| panic!("{line}"));
+    assert_eq!(
+        listening["indexes"],
+        json!(["index_a", "index_b"]),
+        "{line}"
+    );
+    let server = Server {
+        child,
+        addr: listening["url"]
+            .as_str()
+            .unwrap()
+            .trim_start_matches("http://")
+            .to_owned(),
+    };
+    let answer_to = |sent: &str| {
+        let mut stream = TcpStream::connect(&server.addr).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(60)))
+            .unwrap();
+        stream.write_all(sent.as_bytes()).unwrap();
+        let mut answer = String::new();
+        // Closed: the read ends (an answer, or nothing), long before the read's timeout.
+        stream
+            .read_to_string(&mut answer)
+            .expect("the connection is closed");
+        answer
+    };
+    assert_eq!(answer_to(""), "", "nothing sent");
+    let half = answer_to("GET /query?text=heap HTTP/1.1\r\nHost: x\r\n");
+    assert!(
+        half.is_empty() || half.starts_with("HTTP/1.1 408"),
+        "{half}"
+    );
+    let stalled =
+        answer_to("POST /query HTTP/1.1\r\nHost: x\r\nContent-Length: 40\r\n\r\n{\"text\":");
+    assert!(stalled.starts_with("HTTP/1.1 408"), "{stalled}");
+    assert!(
+        stalled.contains("the body did not arrive within 1 s"),
+        "{stalled}"
+    );
+    let huge = answer_to("POST /query HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999\r\n\r\n");
+    assert!(huge.starts_with("HTTP/1.1 413"), "{huge}");
+    assert_eq!(http(&server, "GET", "/health", "").0, 200);
 }

@@ -57,7 +57,7 @@ enum Command {
         #[arg(long)]
         watch: bool,
         /// With --watch: seconds between two looks at the files (0.1 to 3600).
-        #[arg(long, value_name = "SECONDS", default_value_t = 2.0, value_parser = interval, requires = "watch")]
+        #[arg(long, value_name = "SECONDS", default_value_t = 2.0, value_parser = seconds, requires = "watch")]
         interval: f64,
     },
     /// Check a pipeline without running it; reports every problem with file:line:column.
@@ -202,6 +202,13 @@ enum Command {
         /// query.
         #[arg(long)]
         token_file: Option<PathBuf>,
+        /// Seconds a connection may take to send a request's headers or body, or to send the
+        /// next request when kept alive, before it is closed.
+        #[arg(long, value_name = "SECONDS", default_value_t = 30.0, value_parser = seconds)]
+        idle_timeout: f64,
+        /// Say where it listens as one JSON line (`{"url", "pipeline", "indexes"}`).
+        #[arg(long)]
+        json: bool,
     },
     /// Evaluate every index step (branch) on the same queries, side by side.
     Compare {
@@ -269,8 +276,8 @@ impl Command {
             | Command::Gc { json, .. }
             | Command::Query { json, .. }
             | Command::Compare { json, .. }
-            | Command::Parse { json, .. } => *json,
-            Command::Serve { .. } => false,
+            | Command::Parse { json, .. }
+            | Command::Serve { json, .. } => *json,
         }
     }
 }
@@ -284,8 +291,8 @@ fn at_least_one(value: &str) -> Result<usize, String> {
     }
 }
 
-/// `run --interval`: 0.1 to 3600 seconds.
-fn interval(value: &str) -> Result<f64, String> {
+/// `run --interval`, `serve --idle-timeout`: 0.1 to 3600 seconds.
+fn seconds(value: &str) -> Result<f64, String> {
     match value.parse::<f64>() {
         Ok(seconds) if (0.1..=3600.0).contains(&seconds) => Ok(seconds),
         _ => Err("a number of seconds from 0.1 to 3600".to_owned()),
@@ -662,13 +669,21 @@ fn dispatch(command: Command) -> anyhow::Result<i32> {
             pipeline,
             addr,
             token_file,
+            idle_timeout,
+            json,
         } => {
             let token = token_file
                 .as_deref()
                 .map(crate::serve::read_token)
                 .transpose()?;
             let (loaded, _) = load_to_read(&pipeline)?;
-            crate::serve::serve(&pipeline, &loaded, &addr, token)
+            let listening = crate::serve::Listening {
+                addr,
+                token,
+                idle_timeout: std::time::Duration::from_secs_f64(idle_timeout),
+                json,
+            };
+            crate::serve::serve(&pipeline, &loaded, listening)
         }
         Command::Compare {
             pipeline,
@@ -1415,8 +1430,11 @@ fn print_warned(summary: &serde_json::Value, steps: &serde_json::Map<String, ser
         let warned = step["warned"].as_u64().unwrap_or(0);
         let shown = named.iter().filter(|r| r["step"] == name.as_str()).count() as u64;
         if warned > shown {
+            // A run killed before its summary named none.
+            let lead = if shown > 0 { "… and " } else { "" };
+            let more = if shown > 0 { " more" } else { "" };
             outln!(
-                "… and {} more documents with warnings in {name}: engine inspect {} --step {name}",
+                "{lead}{}{more} document(s) with warnings in {name}: engine inspect {} --step {name}",
                 warned - shown,
                 text(&summary["run_id"])
             );

@@ -12,8 +12,9 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
 
-use axum::extract::{RawQuery, State};
+use axum::extract::{FromRequest, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -29,6 +30,24 @@ use crate::spec::load::{self, Pipeline};
 /// Queries (and index listings) waiting for or holding an index at once; past it a request is
 /// answered 503 at once rather than queued without bound.
 const MAX_PENDING: usize = 64;
+
+/// Connections served at once (each holds a file descriptor).
+const MAX_CONNECTIONS: usize = 512;
+
+/// The largest body a query may have: axum's default limit, which reading it applies.
+const MAX_BODY_BYTES: u64 = 2 * 1024 * 1024;
+
+/// What kind of JSON value `value` is, for people.
+fn json_kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "an object",
+    }
+}
 
 /// Hits a query returns when it does not say (`engine query`'s `-k` default).
 const DEFAULT_K: usize = 10;
@@ -55,6 +74,8 @@ struct Server {
     /// Permits for [`MAX_PENDING`] queries, each held until its search ends (a client that
     /// hangs up does not stop a search begun).
     pending: Arc<tokio::sync::Semaphore>,
+    /// How long a request's body may take to arrive.
+    idle_timeout: Duration,
 }
 
 /// The index steps of the pipeline file as it was when they were last listed.
@@ -147,15 +168,29 @@ pub fn read_token(path: &Path) -> anyhow::Result<String> {
     Ok(token.to_owned())
 }
 
-/// Serves the indexes of `pipeline` (loaded from `file`) on `addr` until the process is
-/// stopped, to requests that carry `token` when one is given (see [`read_token`]). Says where
-/// it listens on stdout, in one line, once it does.
-pub fn serve(
-    file: &Path,
-    pipeline: &Pipeline,
-    addr: &str,
-    token: Option<String>,
-) -> anyhow::Result<i32> {
+/// How `engine serve` listens.
+pub struct Listening {
+    /// The address and port (`127.0.0.1:8765`, `localhost:0`).
+    pub addr: String,
+    /// The token every request but `GET /health` must carry (see [`read_token`]).
+    pub token: Option<String>,
+    /// How long a connection may take to send a request's headers, or its body, or to send the
+    /// next request on a connection kept alive, before it is closed.
+    pub idle_timeout: Duration,
+    /// Whether the line that says where it listens is JSON (`{"url", "pipeline", "indexes"}`).
+    pub json: bool,
+}
+
+/// Serves the indexes of `pipeline` (loaded from `file`) as `listening` says until the process
+/// is stopped. Says where it listens on stdout, in one line, once it does.
+pub fn serve(file: &Path, pipeline: &Pipeline, listening: Listening) -> anyhow::Result<i32> {
+    let Listening {
+        addr,
+        token,
+        idle_timeout,
+        json,
+    } = listening;
+    let addr = addr.as_str();
     let steps = crate::query::index_steps(pipeline);
     if steps.is_empty() {
         return Err(invalid(format!(
@@ -187,6 +222,7 @@ pub fn serve(
             slots,
         }),
         pending: Arc::new(tokio::sync::Semaphore::new(MAX_PENDING)),
+        idle_timeout,
     });
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -198,14 +234,57 @@ pub fn serve(
             .await
             .map_err(|err| anyhow::anyhow!("cannot listen on {addr}: {err}"))?;
         let local = listener.local_addr()?;
-        outln!(
-            "serving {} index(es) of {} on http://{local}",
-            server.slots().len(),
-            file.display()
-        );
-        axum::serve(listener, router(server, token)).await?;
-        Ok(0)
+        if json {
+            let indexes: Vec<String> = server.slots().into_keys().collect();
+            outln!(
+                "{}",
+                json!({ "url": format!("http://{local}"), "pipeline": file, "indexes": indexes })
+            );
+        } else {
+            outln!(
+                "serving {} index(es) of {} on http://{local}",
+                server.slots().len(),
+                file.display()
+            );
+        }
+        accept(listener, router(server, token), idle_timeout).await
     })
+}
+
+/// Serves each connection `listener` accepts, [`MAX_CONNECTIONS`] at once (past it, new ones
+/// wait in the system's listen queue), closing one that sends no request headers within
+/// `idle_timeout` of connecting or of its last answer: axum's own loop kept a connection that
+/// never sent a byte open for ever.
+async fn accept(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    idle_timeout: Duration,
+) -> anyhow::Result<i32> {
+    let connections = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
+    loop {
+        let permit = connections.clone().acquire_owned().await?;
+        let stream = match listener.accept().await {
+            Ok((stream, _)) => stream,
+            Err(err) => {
+                // Out of file descriptors, say: some come back as connections end.
+                errln!("cannot accept a connection: {err}");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            }
+        };
+        // Answers are small and whole: send them at once.
+        let _ = stream.set_nodelay(true);
+        let service = hyper_util::service::TowerToHyperService::new(router.clone());
+        tokio::spawn(async move {
+            let connection = hyper::server::conn::http1::Builder::new()
+                .timer(hyper_util::rt::TokioTimer::new())
+                .header_read_timeout(idle_timeout)
+                .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+            // A connection's errors (a client gone, a timeout) end it alone.
+            let _ = connection.await;
+            drop(permit);
+        });
+    }
 }
 
 /// The routes; with a token, every one but `/health` (for a load balancer's checks) asks
@@ -213,10 +292,17 @@ pub fn serve(
 fn router(server: Arc<Server>, token: Option<String>) -> Router {
     let mut searching = Router::new()
         .route("/indexes", get(indexes))
-        .route("/query", get(query_by_url).post(query_by_body));
+        .route("/query", get(query_by_url).post(query_by_body))
+        .fallback(|| async {
+            Refusal(
+                StatusCode::NOT_FOUND,
+                "no such path: `GET /indexes`, `GET /query?text=…` or `POST /query`".to_owned(),
+            )
+        });
     if let Some(token) = token {
         let digest = blake3::hash(token.as_bytes());
-        searching = searching.route_layer(axum::middleware::from_fn(
+        // Over unknown paths too: without the token, nothing but `/health` answers.
+        searching = searching.layer(axum::middleware::from_fn(
             move |request: axum::extract::Request, next: axum::middleware::Next| async move {
                 match bearer(&request).map(|given| blake3::hash(given.as_bytes())) {
                     // blake3's digests compare in constant time.
@@ -228,12 +314,6 @@ fn router(server: Arc<Server>, token: Option<String>) -> Router {
     }
     searching
         .route("/health", get(|| async { Json(json!({ "status": "ok" })) }))
-        .fallback(|| async {
-            Refusal(
-                StatusCode::NOT_FOUND,
-                "no such path: `GET /indexes`, `GET /query?text=…` or `POST /query`".to_owned(),
-            )
-        })
         .layer(axum::middleware::from_fn(access_log))
         .with_state(server)
 }
@@ -384,11 +464,30 @@ async fn indexes(State(server): State<Arc<Server>>) -> Result<Json<Value>, Refus
 }
 
 /// A body is read as JSON whatever its `Content-Type` says (`curl -d` sends a form's), up to
-/// axum's limit of 2 MiB.
+/// axum's limit of 2 MiB, within the server's idle timeout.
 async fn query_by_body(
     State(server): State<Arc<Server>>,
-    body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
+    request: axum::extract::Request,
 ) -> Result<Json<Value>, Refusal> {
+    let declared = (request.headers().get(axum::http::header::CONTENT_LENGTH))
+        .and_then(|value| value.to_str().ok()?.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > MAX_BODY_BYTES) {
+        // Refused before it is sent, rather than waited for.
+        return Err(Refusal(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "a query's body is at most 2 MiB".to_owned(),
+        ));
+    }
+    let reading = axum::body::Bytes::from_request(request, &());
+    let Ok(body) = tokio::time::timeout(server.idle_timeout, reading).await else {
+        return Err(Refusal(
+            StatusCode::REQUEST_TIMEOUT,
+            format!(
+                "the body did not arrive within {} s",
+                server.idle_timeout.as_secs_f64()
+            ),
+        ));
+    };
     let body = body.map_err(|rejection| {
         Refusal(
             rejection.status(),
@@ -398,12 +497,21 @@ async fn query_by_body(
             ),
         )
     })?;
-    let request = serde_json::from_slice::<QueryRequest>(&body).map_err(|err| {
+    answer(server, query_of(&body)?).await
+}
+
+/// The query a body holds: a JSON object of a [`QueryRequest`]'s fields.
+fn query_of(body: &[u8]) -> Result<QueryRequest, Refusal> {
+    serde_json::from_slice::<QueryRequest>(body).map_err(|err| {
+        // Something else than an object is named as what it is, not as serde's struct.
+        let problem = match serde_json::from_slice::<Value>(body) {
+            Ok(value) if !value.is_object() => format!("it is {}", json_kind(&value)),
+            _ => err.to_string(),
+        };
         bad_request(format!(
-            "the body is no query ({err}): send a JSON object with `text` and any of `index`, `mode`, `k`, `filters`, `alpha`, `rrf_k`, `explain`, `context`"
+            "the body is no query ({problem}): send a JSON object with `text` and any of `index`, `mode`, `k`, `filters`, `alpha`, `rrf_k`, `explain`, `context`"
         ))
-    })?;
-    answer(server, request).await
+    })
 }
 
 async fn query_by_url(
@@ -426,7 +534,18 @@ fn from_url(raw: &str) -> Result<QueryRequest, Refusal> {
             .parse::<usize>()
             .map_err(|_| bad_request(format!("`{key}` must be a whole number, not `{value}`")))
     };
+    let mut given: Vec<String> = Vec::new();
     for (key, value) in form_urlencoded::parse(raw.as_bytes()) {
+        // Each setting once (`text` and `q` are one); only filters may repeat.
+        let setting = if key == "q" { "text" } else { key.as_ref() };
+        if !matches!(setting, "filter" | "filters") {
+            if given.iter().any(|seen| seen == setting) {
+                return Err(bad_request(format!(
+                    "`{key}` is given twice: give each parameter once (only `filter` may repeat)"
+                )));
+            }
+            given.push(setting.to_owned());
+        }
         match key.as_ref() {
             "text" | "q" => request.text = value.into_owned(),
             "index" => request.index = Some(value.into_owned()),
