@@ -119,6 +119,47 @@ fn cycles_are_named_in_order() {
     );
 }
 
+/// An `embed` step over two chunkers of one `parse` got each document twice and kept one
+/// output: a sink after it dropped a branch's chunks without a word, and an index failed every
+/// document blaming two sources. A sink may read both branches: it keeps them apart.
+#[test]
+fn a_step_that_would_meet_each_document_twice_is_refused() {
+    let branches = "  docs: { op: source.files, path: docs }\n  parse: { op: parse, input: docs }\n  small: { op: chunk.recursive, input: parse, size: 40 }\n  big: { op: chunk.by_heading, input: parse, size: 400 }\n";
+    let text = assert_invalid(
+        &format!(
+            "{HEADER}steps:\n{branches}  emb:\n    op: embed\n    input: [small, big]\n    provider: hash\n    dim: 16\n  out: {{ op: sink.jsonl, input: emb, path: o.jsonl }}\n"
+        ),
+        10,
+        "step `emb`, key `input`: `small` and `big` both carry the documents of `docs`: step `emb` would get each of them twice",
+    );
+    assert!(
+        text.contains("give each branch its own `embed` step"),
+        "{text}"
+    );
+    let dir = fixture();
+    let both = format!(
+        "{HEADER}steps:\n{branches}  out: {{ op: sink.jsonl, input: [small, big], path: o.jsonl }}\n"
+    );
+    let output = engine_on(dir.path(), &["validate"], &both);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+}
+
+/// An index fed by chunks is told what goes between (it had no help line).
+#[test]
+fn a_missing_step_between_two_types_is_named() {
+    let text = assert_invalid(
+        &format!(
+            "{HEADER}steps:\n  docs: {{ op: source.files, path: docs }}\n  parse: {{ op: parse, input: docs }}\n  chunk: {{ op: chunk.recursive, input: parse, size: 100 }}\n  idx: {{ op: index.hybrid, input: chunk }}\n"
+        ),
+        7,
+        "step `idx` (index.hybrid) takes Embedded but its input `chunk` (chunk.recursive) emits Chunks",
+    );
+    assert!(
+        text.contains("help: add a step of `op: embed` that reads `chunk`, and read from it"),
+        "{text}"
+    );
+}
+
 #[test]
 fn duplicate_step_names_are_refused() {
     assert_invalid(
@@ -641,6 +682,41 @@ fn settings_beyond_their_limits_are_refused_at_their_key() {
     }
 }
 
+/// A byte that is not UTF-8 is named at its line and column (it was always 1:1).
+#[test]
+fn a_byte_that_is_not_utf8_is_named_at_its_line() {
+    let dir = fixture();
+    let file = dir.path().join("pipeline.yaml");
+    let mut bytes = format!("{HEADER}steps:\n  docs: {{ op: source.files, path: docs }}\n  out: {{ op: sink.jsonl, input: docs, path: \"o").into_bytes();
+    bytes.extend(b"\xff.jsonl\" }\n");
+    std::fs::write(&file, bytes).unwrap();
+    let output = engine().arg("validate").arg(&file).output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let text = stderr(&output);
+    assert!(
+        text.contains("pipeline.yaml:5:47: error: the file is not valid UTF-8 (byte 113)"),
+        "{text}"
+    );
+}
+
+/// A key that may be left out (null) names the type it takes: the schema's message was
+/// `expected ["a"] is not of types "null", "string", found a list`.
+#[test]
+fn a_key_that_may_be_left_out_names_the_type_it_takes() {
+    let text = assert_invalid(
+        &format!(
+            "{HEADER}description: [a]\nsteps:\n  docs: {{ op: source.files, path: docs }}\n  parse: {{ op: parse, input: docs }}\n  chunk: {{ op: chunk.recursive, input: parse, size: 10, tokenizer: 5 }}\n  out: {{ op: sink.jsonl, input: chunk, path: o.jsonl }}\n"
+        ),
+        3,
+        "key `description`: expected string, found a list",
+    );
+    assert!(
+        text.contains("step `chunk`, key `tokenizer`: expected string, found an integer"),
+        "{text}"
+    );
+    assert!(!text.contains("is not of types"), "{text}");
+}
+
 /// Values serde refuses after the schema passed them are named at their key, and a few
 /// misleading messages say what is wrong instead.
 #[test]
@@ -759,12 +835,12 @@ fn paths_that_would_overwrite_or_cannot_be_written_are_refused() {
 fn an_index_fed_vectors_of_two_lengths_is_refused() {
     let pipeline = |dim_b: usize| {
         format!(
-            "{HEADER}steps:\n  docs: {{ op: source.files, path: docs }}\n  parse: {{ op: parse, input: docs }}\n  chunk: {{ op: chunk.recursive, input: parse, size: 100 }}\n  a: {{ op: embed, input: chunk, provider: hash, dim: 64 }}\n  b: {{ op: embed, input: chunk, provider: hash, dim: {dim_b} }}\n  index: {{ op: index.hybrid, input: [a, b] }}\n"
+            "{HEADER}steps:\n  docs: {{ op: source.files, path: docs }}\n  records: {{ op: source.jsonl, path: data.jsonl }}\n  parse: {{ op: parse, input: docs }}\n  chunk: {{ op: chunk.recursive, input: parse, size: 100 }}\n  parse_records: {{ op: parse, input: records }}\n  chunk_records: {{ op: chunk.recursive, input: parse_records, size: 100 }}\n  a: {{ op: embed, input: chunk, provider: hash, dim: 64 }}\n  b: {{ op: embed, input: chunk_records, provider: hash, dim: {dim_b} }}\n  index: {{ op: index.hybrid, input: [a, b] }}\n"
         )
     };
     let text = assert_invalid(
         &pipeline(32),
-        9,
+        12,
         "step `index`, key `input`: `a` gives vectors of 64 dimensions and `b` of 32; one index holds vectors of one length",
     );
     assert!(text.contains("its own index.hybrid step"), "{text}");

@@ -60,7 +60,13 @@ pub fn check_graph(doc: &LocatedValue, outlines: &[StepOutline]) -> Vec<Diagnost
             };
             if !to.accepts.admits(emitted) {
                 let hint = producer_of(outlines, to)
-                    .map(|name| format!("read from `{name}`, which emits {}", to.accepts));
+                    .map(|name| format!("read from `{name}`, which emits {}", to.accepts))
+                    .or_else(|| {
+                        let between = converter(emitted, to)?;
+                        Some(format!(
+                            "add a step of `op: {between}` that reads `{input}`, and read from it"
+                        ))
+                    });
                 diagnostics.push(
                     error(format!(
                         "step `{}` ({}) takes {} but its input `{input}` ({}) emits {emitted}",
@@ -85,11 +91,15 @@ pub fn check_graph(doc: &LocatedValue, outlines: &[StepOutline]) -> Vec<Diagnost
             );
         }
     }
+    let mut cyclic = false;
     for component in tarjan_scc(&graph) {
-        let cyclic = component.len() > 1 || graph.contains_edge(component[0], component[0]);
-        if cyclic {
+        if component.len() > 1 || graph.contains_edge(component[0], component[0]) {
+            cyclic = true;
             diagnostics.push(cycle_diagnostic(doc, outlines, &graph, &component));
         }
+    }
+    if !cyclic {
+        diagnostics.extend(documents_met_twice(doc, outlines, &graph, &nodes));
     }
     for (i, outline) in outlines.iter().enumerate() {
         if !read[i] && outline.op.is_some_and(|op| op.emits.is_some()) {
@@ -106,6 +116,84 @@ pub fn check_graph(doc: &LocatedValue, outlines: &[StepOutline]) -> Vec<Diagnost
         }
     }
     diagnostics
+}
+
+/// Steps that would meet a document twice: one that merges inputs fed by one source through
+/// two branches (`embed` over two chunkers of one `parse`) gets each document from both, and
+/// a step keeps one output per document (one would replace the other in a sink, and an index
+/// fails them all). Sinks of items (`sink.*`) keep each input's items apart, and may.
+fn documents_met_twice(
+    doc: &LocatedValue,
+    outlines: &[StepOutline],
+    graph: &DiGraph<usize, ()>,
+    nodes: &[NodeIndex],
+) -> Vec<Diagnostic> {
+    let mut diagnostics = Vec::new();
+    for (consumer, outline) in outlines.iter().enumerate() {
+        if outline.op.is_none_or(|op| op.name.starts_with("sink.")) {
+            continue;
+        }
+        let inputs: Vec<NodeIndex> = graph
+            .neighbors_directed(nodes[consumer], petgraph::Direction::Incoming)
+            .collect();
+        let sources: Vec<Vec<usize>> = inputs
+            .iter()
+            .map(|&input| sources_of(graph, input))
+            .collect();
+        let shared = (0..inputs.len())
+            .flat_map(|a| (a + 1..inputs.len()).map(move |b| (a, b)))
+            .find_map(|(a, b)| {
+                let source = sources[a]
+                    .iter()
+                    .find(|source| sources[b].contains(source))?;
+                Some((graph[inputs[a]], graph[inputs[b]], *source))
+            });
+        let Some((a, b, source)) = shared else {
+            continue;
+        };
+        let (a, b) = (&outlines[a.min(b)].name, &outlines[a.max(b)].name);
+        diagnostics.push(
+            Diagnostic::error(
+                doc.key_pos(&format!("{}/input", outline.pointer)),
+                format!(
+                    "`{a}` and `{b}` both carry the documents of `{}`: step `{}` would get each of them twice, and keeps one output per document",
+                    outlines[source].name, outline.name
+                ),
+            )
+            .in_step(&outline.name)
+            .at_key("input")
+            .with_hint(Some(format!(
+                "give each branch its own `{}` step (a `sink.jsonl` may read both)",
+                outline.op.map_or("", |op| op.name)
+            ))),
+        );
+    }
+    diagnostics
+}
+
+/// The steps without inputs (sources) whose documents reach `node`, itself included, in order.
+fn sources_of(graph: &DiGraph<usize, ()>, node: NodeIndex) -> Vec<usize> {
+    let mut sources = Vec::new();
+    let mut walk = petgraph::visit::Bfs::new(petgraph::visit::Reversed(graph), node);
+    while let Some(step) = walk.next(petgraph::visit::Reversed(graph)) {
+        if graph
+            .neighbors_directed(step, petgraph::Direction::Incoming)
+            .next()
+            .is_none()
+        {
+            sources.push(graph[step]);
+        }
+    }
+    sources.sort_unstable();
+    sources
+}
+
+/// An operator that takes `item` and emits what `consumer` accepts (`embed` between chunks
+/// and an index).
+fn converter(item: ItemType, consumer: &OperatorInfo) -> Option<&'static str> {
+    (crate::registry::OPERATORS.iter())
+        .find(|op| op.accepts.admits(item) && op.emits.is_some_and(|t| consumer.accepts.admits(t)))
+        .map(|op| op.name)
 }
 
 /// The first step whose output `consumer` would accept.

@@ -114,9 +114,24 @@ pub fn load_for(path: &Path, purpose: Purpose) -> Result<(Pipeline, Report), Rep
             Ok(text) => text,
             Err(err) => {
                 let at = err.utf8_error().valid_up_to();
-                return Err(single(
+                let before = &err.as_bytes()[..at];
+                // The line and column of the bad byte, columns counted in characters.
+                let line_start = before
+                    .iter()
+                    .rposition(|&b| b == b'\n')
+                    .map_or(0, |i| i + 1);
+                let pos = yaml::Pos {
+                    line: 1 + before.iter().filter(|&&b| b == b'\n').count(),
+                    col: 1 + String::from_utf8_lossy(&before[line_start..])
+                        .chars()
+                        .count(),
+                };
+                return Err(Report::new(
                     path,
-                    format!("the file is not valid UTF-8 (byte {at}); save it as UTF-8"),
+                    vec![Diagnostic::error(
+                        pos,
+                        format!("the file is not valid UTF-8 (byte {at}); save it as UTF-8"),
+                    )],
                 ));
             }
         },
@@ -732,6 +747,14 @@ fn json_kind(value: &Value) -> &'static str {
 fn expected_type(pointer: &str, message: String) -> String {
     if pointer.ends_with("/input") || pointer.contains("/input/") {
         return "a step name or a list of step names".to_owned();
+    }
+    if let Some((_, wanted)) = message.rsplit_once("is not of types ") {
+        // `"null", "string"`: a key that may be left out takes a string.
+        let types: Vec<String> = (wanted.split(','))
+            .map(|kind| kind.trim().replace('"', ""))
+            .filter(|kind| kind != "null")
+            .collect();
+        return types.join(" or ");
     }
     match message.rsplit_once("is not of type ") {
         Some((_, wanted)) => wanted.replace('"', ""),
