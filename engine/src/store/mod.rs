@@ -266,7 +266,7 @@ pub struct Store {
     /// The length of each embedding provider's vectors in `vectors`, by fingerprint.
     vector_sizes: sled::Tree,
     /// Item records waiting for their block.
-    records: records::RecordBlocks,
+    records: std::sync::Arc<records::RecordBlocks>,
     _lock: StoreLock,
 }
 

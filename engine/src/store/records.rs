@@ -2,18 +2,20 @@
 //! of one step: sled spends about 500 bytes of disk on an entry whatever its size, so one entry
 //! a record made an unchanged re-run of 100,000 documents through four steps grow the store by
 //! 262 MB (in blocks: 67 MB; blocks of 256 or more records made sled write many blob files).
-//! Records wait in memory until their block is full or [`BLOCK_AGE`] old (a block is
-//! also written by [`RecordBlocks::write_all`], which every flush of the store calls, and when
-//! the store closes): a process killed outright loses the records that waited, those of about
-//! its last second while records come (sled, its writes of the last 200 ms). Readers see waiting
-//! records as written ones.
+//! Records wait in memory until their block is full or [`BLOCK_AGE`] old, whether or not
+//! other records come (a step that records nothing for a while, an `embed` on its next batch,
+//! left the blocks of the others waiting: a run killed 25 s on had no record of outputs it
+//! stored at 5 s, and `gc` then dropped them). A block is also written by
+//! [`RecordBlocks::write_all`], which every flush of the store calls. A process killed outright
+//! loses the records of about its last second (sled, its writes of the last 200 ms). Readers
+//! see waiting records as written ones.
 //!
 //! A block's key is `0xFF, step, 0, id` (the id from sled's counter, so later blocks sort after
 //! earlier ones of their step); stores of layout 2 hold one entry a record, under `step, 0, doc
 //! id`, which are read as they are. No step name starts with byte 0xFF (not UTF-8).
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
 use serde::de::IgnoredAny;
@@ -33,6 +35,18 @@ const BLOCK_MARK: u8 = 0xFF;
 /// (step, doc id, record): what one step did to one document.
 pub type Recorded = (String, String, ItemRecord);
 
+/// Writes the due blocks of `blocks` a few times a [`BLOCK_AGE`], until they are dropped.
+fn write_when_due(blocks: &Weak<RecordBlocks>) {
+    loop {
+        std::thread::sleep(BLOCK_AGE / 4);
+        let Some(blocks) = blocks.upgrade() else {
+            return;
+        };
+        // A block that cannot be written now is lost as a killed run's last records are.
+        let _ = blocks.write_due(&mut blocks.lock());
+    }
+}
+
 /// The name of the tree of run `run_id`'s item records.
 pub fn tree_name(run_id: &str) -> Vec<u8> {
     [b"items/", run_id.as_bytes()].concat()
@@ -51,12 +65,23 @@ struct Waiting {
 }
 
 impl RecordBlocks {
-    /// Blocks written to `db`.
-    pub fn new(db: sled::Db) -> Self {
-        RecordBlocks {
+    /// Blocks written to `db`, each at the latest about [`BLOCK_AGE`] after its first record
+    /// (a thread writes them while the blocks are in use).
+    pub fn new(db: sled::Db) -> Arc<Self> {
+        let blocks = Self::unattended(db);
+        let held = Arc::downgrade(&blocks);
+        let _ = std::thread::Builder::new()
+            .name("record-blocks".into())
+            .spawn(move || write_when_due(&held));
+        blocks
+    }
+
+    /// Blocks written only as records come, or by [`RecordBlocks::write_all`].
+    fn unattended(db: sled::Db) -> Arc<Self> {
+        Arc::new(RecordBlocks {
             db,
             waiting: Mutex::new(HashMap::new()),
-        }
+        })
     }
 
     /// Adds a record of run `run_id`; writes its block when full, and any other block that
@@ -75,14 +100,21 @@ impl RecordBlocks {
                 records: Vec::new(),
             });
         block.records.push((doc_id.to_owned(), record));
+        self.write_due(&mut waiting)
+    }
+
+    /// Writes the blocks that are full or have waited [`BLOCK_AGE`], while the lock is held,
+    /// so that a reader finds every record in one place or the other.
+    fn write_due(
+        &self,
+        waiting: &mut HashMap<(String, String), Waiting>,
+    ) -> Result<(), StoreError> {
         let due: Vec<(String, String)> = (waiting.iter())
             .filter(|(_, block)| {
                 block.records.len() >= BLOCK_RECORDS || block.since.elapsed() >= BLOCK_AGE
             })
             .map(|(run_and_step, _)| run_and_step.clone())
             .collect();
-        // Written while the lock is held, so that a reader finds every record in one place
-        // or the other.
         for run_and_step in due {
             if let Some(block) = waiting.remove(&run_and_step) {
                 self.write(&run_and_step, block)?;
@@ -457,7 +489,7 @@ mod tests {
     #[test]
     fn records_wait_until_their_block_fills_and_are_read_from_both_places() {
         let db = sled::Config::new().temporary(true).open().unwrap();
-        let blocks = RecordBlocks::new(db.clone());
+        let blocks = RecordBlocks::unattended(db.clone());
         for n in 0..BLOCK_RECORDS + 3 {
             let key = n.to_string();
             blocks
@@ -480,7 +512,7 @@ mod tests {
     #[test]
     fn a_block_that_waited_long_enough_is_written_by_the_next_record() {
         let db = sled::Config::new().temporary(true).open().unwrap();
-        let blocks = RecordBlocks::new(db.clone());
+        let blocks = RecordBlocks::unattended(db.clone());
         blocks
             .add("r1", "parse", "a", record("f", "1", None))
             .unwrap();
@@ -491,6 +523,24 @@ mod tests {
         let tree = db.open_tree(tree_name("r1")).unwrap();
         assert_eq!(read(&tree, Some("parse")).unwrap().len(), 1);
         assert_eq!(blocks.waiting("r1", Some("chunk")).len(), 1);
+    }
+
+    /// A step that records nothing for a while (an `embed` on its next batch) left the
+    /// blocks of the others waiting until any record came: a run killed meanwhile lost them.
+    #[test]
+    fn a_block_is_written_when_due_though_no_other_record_comes() {
+        let db = sled::Config::new().temporary(true).open().unwrap();
+        let blocks = RecordBlocks::new(db.clone());
+        blocks
+            .add("r1", "embed", "a", record("f", "1", None))
+            .unwrap();
+        let tree = db.open_tree(tree_name("r1")).unwrap();
+        let deadline = Instant::now() + 20 * BLOCK_AGE;
+        while read(&tree, Some("embed")).unwrap().is_empty() {
+            assert!(Instant::now() < deadline, "the block was never written");
+            std::thread::sleep(BLOCK_AGE / 10);
+        }
+        assert!(blocks.waiting("r1", None).is_empty());
     }
 
     #[test]
