@@ -4,6 +4,7 @@
 //! own module that returns the Markdown rendering and the elements; this module assembles the
 //! result (identity, title, metadata) the same way for every format.
 
+mod data_uri;
 mod decode;
 mod detect;
 mod docx;
@@ -238,6 +239,12 @@ pub fn parse(doc: &Document, config: &ParseConfig) -> Result<ParsedDocument, Par
         Format::Docx => docx::parse(&doc.bytes)?,
         Format::Pdf => pdf::parse_with(doc.bytes.clone(), &config.pdf)?,
     };
+    if matches!(format, Format::Markdown | Format::Html) {
+        let left_out = data_uri::leave_out(&mut parsed);
+        if left_out > 0 {
+            (parsed.stats).insert("data_uri_payloads_left_out".into(), left_out.into());
+        }
+    }
     if let Some(extension) = unknown {
         parsed.warnings.push(format!(
             "unknown extension `.{extension}`: read as plain text; {AS_TEXT_ADVICE}"
