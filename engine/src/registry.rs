@@ -145,7 +145,10 @@ fn schema_of<T: JsonSchema>(generator: &mut SchemaGenerator) -> Schema {
 ///    was chunked by page, its sentences cut at page ends); `semantic` ends no group inside a
 ///    sentence (before a line's run of figures without letters, a segment of its own);
 ///    `embed_text` holds what links and images show, not their targets.
-const CHUNKERS_VERSION: u32 = 13;
+/// 14: a line of code's indentation is no new text: no chunk lies inside its neighbour or ends
+///    with white space, and the indentation goes where it would cut the line's first word that
+///    fits without it.
+const CHUNKERS_VERSION: u32 = 14;
 
 /// Every operator, in the order the documentation lists them.
 pub const OPERATORS: &[OperatorInfo] = &[

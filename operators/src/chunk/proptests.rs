@@ -7,7 +7,7 @@
 //! room for it); the same input gives the same chunks and ids; with overlap, a chunk after a
 //! multi-word chunk starts inside it (recursive strategy), overlap never reaches back over a
 //! heading, page change or table edge, and every chunk has text of its own (not only what its
-//! neighbours repeat); a chunk ends with a heading whose content comes later only when the
+//! neighbours repeat; none lies inside a neighbour); a chunk ends with a heading whose content comes later only when the
 //! content's first word does not fit with it (a table of its own: its header and first row).
 
 use std::sync::{Arc, OnceLock};
@@ -42,15 +42,31 @@ fn short_word() -> impl Strategy<Value = String> {
 }
 
 /// Any word, including ones far longer than small chunk sizes, a small table on lines of its
-/// own (after a heading, when a `## H` word comes before it) and a table of contents (a list
-/// of links to the page's headings, with a heading it names).
+/// own (after a heading, when a `## H` word comes before it), a table of contents (a list of
+/// links to the page's headings, with a heading it names) and a fenced code block.
 fn any_word() -> impl Strategy<Value = String> {
     prop_oneof![
         16 => short_word(),
         2 => "[a-zé]{9,60}",
         1 => Just("\n\n| a | b |\n|---|---|\n| 1 | 2 |\n| 3 | 4 |\n\n".to_string()),
         1 => Just("\n\n- [H](#h)\n- [bé](#bé)\n  - [H](#h-1)\n\n## H\n\n".to_string()),
+        1 => code_block(),
     ]
+}
+
+/// A fenced code block of a few lines, some indented (by spaces or a tab), of words up to 20
+/// chars, some longer than small chunk sizes.
+fn code_block() -> impl Strategy<Value = String> {
+    let line = (
+        prop_oneof![Just(""), Just("    "), Just("        "), Just("\t")],
+        prop::collection::vec("[a-z<>=\"./()]{1,20}", 1..5),
+    );
+    prop::collection::vec(line, 1..6).prop_map(|lines| {
+        let body: String = (lines.iter())
+            .map(|(indent, words)| format!("{indent}{}\n", words.join(" ")))
+            .collect();
+        format!("\n\n```\n{body}```\n\n")
+    })
 }
 
 /// Whitespace between words: at most 4 chars.
@@ -219,6 +235,14 @@ fn check(doc: &ParsedDocument, strategy: &Chunking, settings: &Settings) -> Vec<
     }
     let stops = boundaries(doc);
     for w in spans.windows(2) {
+        // No chunk lies inside its neighbour, nor repeats it.
+        let inside = |a: [usize; 2], b: [usize; 2]| b[0] <= a[0] && a[1] <= b[1];
+        assert!(
+            !inside(w[1], w[0]) && !inside(w[0], w[1]),
+            "{strategy:?}: of the chunks {:?} and {:?}, one lies inside the other ({w:?})",
+            &md[w[0][0]..w[0][1]],
+            &md[w[1][0]..w[1][1]]
+        );
         assert!(w[1][0] > w[0][0] && w[1][1] > w[0][1], "out of order {w:?}");
         if settings.overlap == 0 {
             assert!(w[1][0] >= w[0][1], "overlap without overlap {w:?}");
@@ -294,13 +318,30 @@ fn check_heading_end(
         );
         return;
     }
-    // The first break after the content's start: the start of its second word.
-    let from = content.span[0];
+    // The first break after the content's start: the start of its second word. A fenced code
+    // block's is in its code (a chunk never ends right after the opening fence), and before
+    // its closing fence's line (nor right before that fence): else it is the block's end.
+    let fenced = content.kind == ElementKind::Code && md[content.span[0]..].starts_with(['`', '~']);
+    let (from, closing) = match fenced {
+        true => {
+            let [bs, be] = super::recursive::trim(md, content.span[0], content.span[1]);
+            let block = &md[bs..be];
+            let code = block.find('\n').map_or(be, |i| bs + i + 1);
+            let closing = block.rfind('\n').map_or(be, |i| bs + i + 1);
+            (code.min(closing), Some([closing, be]))
+        }
+        false => (content.span[0], None),
+    };
     let rest = &md[from..];
     let token = rest.find(char::is_whitespace).unwrap_or(rest.len());
-    let next = rest[token..]
+    let mut next = rest[token..]
         .find(|c: char| !c.is_whitespace())
         .map_or(md.len(), |i| from + token + i);
+    if let Some([closing, end]) = closing
+        && next >= closing
+    {
+        next = end;
+    }
     assert!(
         sizer.size(&md[s..next]) > settings.size.max(1),
         "{strategy:?}: chunk {:?} ends with a heading, its content {:?} next",
@@ -582,4 +623,35 @@ fn whole_corpus_chunks_soundly() {
         seen += 1;
     }
     assert!(seen >= 50, "only {seen} corpus documents");
+}
+
+/// A page of code blocks with indented lines (`readability__001.html` of the shared corpus),
+/// with overlap nearly as large as `size`: a chunk whose only new text was the indentation of
+/// the next line of code lay inside the one before.
+#[test]
+fn code_with_large_overlap_chunks_soundly() {
+    let manifest = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let corpus = manifest
+        .ancestors()
+        .map(|dir| dir.join("shared/corpus"))
+        .find(|dir| dir.join("MANIFEST.tsv").exists())
+        .expect("shared/corpus (with MANIFEST.tsv) beside the repository");
+    let file = "html/readability__001.html";
+    let bytes = std::fs::read(corpus.join(file)).expect("corpus file");
+    let parsed = parse(
+        &Document::new(file.into(), file.into(), bytes),
+        &ParseConfig::default(),
+    )
+    .expect("corpus HTML parses");
+    for settings in [
+        settings(20, 19, Unit::Chars, 0, false),
+        settings(50, 37, Unit::Chars, 0, false),
+        settings(60, 45, Unit::Chars, 0, false),
+        settings(16, 15, Unit::Tokens, 0, false),
+        settings(2, 1, Unit::Tokens, 0, false),
+    ] {
+        for strategy in strategies() {
+            check(&parsed, &strategy, &settings);
+        }
+    }
 }

@@ -5,7 +5,8 @@
 //! while another is there, see `breaks`; a cut inside a sentence leaves no tiny tail, see
 //! `tails`), but a chunk at least half full ends where a section begins in it. Chunks are trimmed of surrounding whitespace (but for a first line's indentation
 //! in code). With overlap the next chunk starts at a word start inside the
-//! previous chunk's tail, but its end is always chosen past the previous chunk's end. The
+//! previous chunk's tail, but its end is always chosen past the start of its new text (white
+//! space, a line of code's indentation, is none), so no chunk lies inside the one before. The
 //! overlap stops at the last boundary ([`Barriers`]) before the new content, and after the
 //! start of the previous chunk's own new content, so no chunk is only repeated text.
 
@@ -57,31 +58,50 @@ pub(super) fn split_range(
     let n = range[1].min(text.len());
     let mut spans = Vec::new();
     let mut start = skip_whitespace(text, range[0], n);
-    // New content begins here: the chunk's end must lie beyond it.
+    // New content begins here, at its first char that is not white space: the chunk's end
+    // must lie beyond it.
     let mut bound = start;
+    // Where the chunk starts without overlap: at `bound`, or in code at the start of its line,
+    // keeping its indentation. (Taken for the start of new content, the indentation was all a
+    // chunk had of its own, and that chunk lay inside the one before.)
+    let mut own = start;
     while bound < n {
         let mut max_end = sizer.fit(text, start, size).min(n);
         if max_end <= bound {
-            // The overlap plus the gap before new content leaves no room: drop the overlap.
-            start = bound;
+            // The overlap plus the gap before new content leaves no room: drop the overlap
+            // (and the indentation, when it leaves none either).
+            start = own;
             max_end = sizer.fit(text, start, size).min(n);
+            if max_end <= bound {
+                start = bound;
+                max_end = sizer.fit(text, start, size).min(n);
+            }
         }
-        let (mut end, cut_inside) =
+        let (mut end, mut cut_inside) =
             chunk_end(text, breaks, sizer, [start, bound, n], size, max_end);
-        if start < bound && max_end < n {
+        if start < own && max_end < n {
             // The overlap leaves room for only a little new content (an opening fence, a list
             // item's number), or a word or a code block that fits without it is cut: the
             // overlap goes instead, when that gives the chunk more of its own.
-            let little = end <= bound || sizer.size(&text[bound..end]).saturating_mul(4) < size;
+            let little = end <= bound || sizer.size(&text[own..end]).saturating_mul(4) < size;
             let splits_code = barriers.code_around(end).is_some_and(|[from, to]| {
                 from >= bound && sizer.size(&text[bound..to.min(n)]) <= size
             });
             if little || cut_inside || splits_code {
-                let without = sizer.fit(text, bound, size).min(n);
-                let (alone, _) = chunk_end(text, breaks, sizer, [bound, bound, n], size, without);
+                let without = sizer.fit(text, own, size).min(n);
+                let (alone, cut) = chunk_end(text, breaks, sizer, [own, bound, n], size, without);
                 if alone > end {
-                    (start, end) = (bound, alone);
+                    (start, end, cut_inside) = (own, alone, cut);
                 }
+            }
+        }
+        if start == own && own < bound && cut_inside {
+            // Nor does the indentation of a line of code cut its first word when that fits
+            // without it: the indentation goes.
+            let without = sizer.fit(text, bound, size).min(n);
+            let (alone, cut) = chunk_end(text, breaks, sizer, [bound, bound, n], size, without);
+            if !cut {
+                (start, end) = (bound, alone);
             }
         }
         if end <= bound {
@@ -97,16 +117,17 @@ pub(super) fn split_range(
             break;
         }
         let fresh = bound;
-        bound = barriers.indented(text, skip_whitespace(text, end, n), end);
+        bound = skip_whitespace(text, end, n);
+        own = barriers.indented(text, bound, end);
         start = match overlap {
-            0 => bound,
+            0 => own,
             _ => {
                 // Not back to a boundary before the new content, nor to the previous chunk's
                 // own new content (which would leave that chunk nothing of its own).
                 let floor = barriers.floor(bound).max(next_boundary(text, fresh));
                 overlap_start(text, sizer, barriers, e, floor, overlap)
                     .map(|at| clean_start(text, breaks, sizer, barriers, [at, e], overlap))
-                    .unwrap_or(bound)
+                    .unwrap_or(own)
             }
         };
     }

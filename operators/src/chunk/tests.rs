@@ -1234,3 +1234,32 @@ fn a_semantic_provider_error_is_said_once() {
     );
     assert!(std::error::Error::source(&err).is_none());
 }
+
+/// With a large overlap, no chunk lies inside its neighbour: after a chunk ending with a code
+/// block's first line, the next was that line alone (`<script src=…>`), its only new text the
+/// next line's indentation. Without overlap, that indentation was a chunk's trailing white
+/// space. A line of code whose first word fits in a chunk only without its indentation is not
+/// cut for it.
+#[test]
+fn no_chunk_lies_inside_its_neighbour() {
+    let md = "Adding coverage is simple, add this line to your HTML test file:\n\n```\n<script src=\"vendor/blanket.js\"\n        data-cover-adapter=\"vendor/mocha-blanket.js\"></script>\n```\n\nSource files: blanket.js, mocha-blanket.js\n";
+    let word = "data-cover-adapter=\"vendor/mocha-blanket.js\"></script>";
+    for overlap in [0, 20, 45] {
+        let set = chunker(Strategy::Recursive, settings(60, overlap, Unit::Chars))
+            .chunk(&parsed("cov.md", md))
+            .unwrap();
+        let spans: Vec<[usize; 2]> = set.chunks.iter().map(|c| c.span).collect();
+        for w in spans.windows(2) {
+            assert!(
+                w[1][0] > w[0][0] && w[1][1] > w[0][1],
+                "overlap {overlap}: {w:?} in {:#?}",
+                texts(&set)
+            );
+        }
+        let texts = texts(&set);
+        assert!(
+            texts.iter().all(|t| t.trim_end() == *t) && texts.iter().any(|t| t.contains(word)),
+            "overlap {overlap}: {texts:#?}"
+        );
+    }
+}
