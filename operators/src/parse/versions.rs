@@ -63,6 +63,11 @@ pub const SHARED_VERSION: u32 = 13;
 ///   edge that says it is one (`Page 7`, `3 of 10`: an excerpt's), which was a chunk alone.
 /// - PDF 18: a letter with a circle drawn round it (TeX's `\copyright`, `\textcircled{R}`) is
 ///   the sign they make, `©`, `®` or `℗`; it read `c⃝` (the letter, then a combining circle).
+/// - PDF 19: a page past 400,000 glyphs says how many were left out (it was cut silently);
+///   past the document's limit of glyphs the pages not read are left out, not kept as empty
+///   pages with page breaks, and one warning names the page the text stops on; a string in a
+///   page's content counts as one object against the 400,000 read (a page of long `Tj` lines
+///   was refused).
 /// - Markdown 14: a list of three items or more, each only links to headings of the page
 ///   (`- [Install](#install)`), is a table of contents: `contents_entry` elements, not list
 ///   items.
@@ -96,7 +101,7 @@ pub fn format_version(format: Format) -> u32 {
         Format::Text => 13,
         Format::Markdown => 17,
         Format::Html => 17,
-        Format::Pdf => 18,
+        Format::Pdf => 19,
         Format::Docx => 14,
     }
 }

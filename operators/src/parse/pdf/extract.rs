@@ -43,6 +43,8 @@ pub(crate) struct PageGlyphs {
     pub off_page: usize,
     /// Glyphs dropped because the document had kept as many as it may.
     pub past_limit: usize,
+    /// Glyphs dropped because the page had kept as many as it may.
+    pub past_page_limit: usize,
 }
 
 /// Glyphs of `s` from `x` on baseline `y` in 10-point type, 5 points a character (spaces
@@ -73,7 +75,8 @@ impl PageGlyphs {
 /// square bullet in the private use area, which list detection takes for a bullet.
 pub(crate) const DINGBAT: char = '\u{f0a7}';
 
-/// Upper bound of glyphs kept on one page; beyond it the page is cut (bounded memory).
+/// Upper bound of glyphs kept on one page; beyond it the page is cut (bounded memory), with a
+/// warning that says how many glyphs were left out.
 pub(crate) const MAX_GLYPHS_PER_PAGE: usize = 400_000;
 /// Upper bound of glyphs kept in one document (some 1,000 dense pages; about 80 bytes each
 /// here and as much again in lines): beyond it the document is cut.
@@ -114,18 +117,21 @@ pub(crate) struct Collector {
     total: usize,
     /// Glyphs this collector may still keep.
     left: usize,
+    /// Glyphs one page may keep.
+    page_limit: usize,
 }
 
 impl Collector {
     /// A collector for pages in `frames`, page `i` ending after `ends[i]` shown strings whose
-    /// faces `faces` tells, keeping no more than `left` glyphs in all; it aborts once
-    /// `deadline` has passed.
+    /// faces `faces` tells, keeping no more than `left` glyphs in all and `page_limit` on a
+    /// page; it aborts once `deadline` has passed.
     pub fn new(
         deadline: Instant,
         frames: Vec<Frame>,
         ends: Vec<usize>,
         faces: Vec<Face>,
         left: usize,
+        page_limit: usize,
     ) -> Self {
         let pages = frames.iter().map(|_| PageGlyphs::default()).collect();
         Collector {
@@ -139,6 +145,7 @@ impl Collector {
             shown: 0,
             total: 0,
             left,
+            page_limit,
         }
     }
 
@@ -180,7 +187,8 @@ impl OutputDev for Collector {
         ) else {
             return Ok(());
         };
-        if page.len() >= MAX_GLYPHS_PER_PAGE {
+        if page.len() >= self.page_limit {
+            page.past_page_limit += 1;
             return Ok(());
         }
         if self.left == 0 {

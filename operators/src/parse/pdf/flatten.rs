@@ -31,10 +31,11 @@ const MAX_OPERATIONS: usize = MAX_CONTENT_TOKENS;
 /// Most decoded content read for one page, in bytes: its content streams and every form it
 /// draws (each time it draws it), together.
 pub(crate) const MAX_CONTENT_BYTES: usize = 64 << 20;
-/// Most tokens (objects and operators, as [`tokens::count`] counts them) handed to lopdf's
-/// content parser for one page, its streams and forms together. lopdf builds some 600 bytes
-/// per operation, so this keeps a page's parsed content to about 250 MB at worst; the largest
-/// page of the test corpus has 36,000.
+/// Most tokens (objects and operators, as [`tokens::count_content`] counts them: a string is
+/// one) handed to lopdf's content parser for one page, its streams and forms together. lopdf
+/// builds some 600 bytes per operation, so this keeps a page's parsed content to about 250 MB
+/// at worst (a string's bytes are bounded by [`MAX_CONTENT_BYTES`]); the largest page of the
+/// test corpus has 36,000 (counting each run of letters or digits in strings).
 pub(crate) const MAX_CONTENT_TOKENS: usize = 400_000;
 /// Deepest nesting of `q` kept in one content stream. pdf-extract copies its whole graphics
 /// state at every `q`, and `q ` is two bytes that compress to nothing, so unmatched ones could
@@ -223,14 +224,15 @@ impl Budget {
     /// The operations of `content`, refused before lopdf parses them when they could take
     /// more tokens than are left.
     fn parse(&mut self, content: &[u8]) -> Result<Vec<Operation>, String> {
-        self.tokens = self.tokens.saturating_add(tokens::count(content));
+        let content = tokens::blank_bad_hex_strings(content);
+        self.tokens = self.tokens.saturating_add(tokens::count_content(&content));
         if self.tokens > self.limits.content_tokens {
             return Err(format!(
                 "its content (streams and forms) holds more than the {} objects and operators read",
                 self.limits.content_tokens
             ));
         }
-        Content::decode(&tokens::blank_bad_hex_strings(content))
+        Content::decode(&content)
             .map(|c| c.operations)
             .map_err(|e| format!("unreadable content stream ({e})"))
     }

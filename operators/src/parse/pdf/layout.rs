@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::{Duration, Instant};
 
 use super::cmap_guard;
-use super::extract::{Collector, Frame, MAX_GLYPHS_PER_DOCUMENT, PageGlyphs};
+use super::extract::{Collector, Frame, MAX_GLYPHS_PER_DOCUMENT, MAX_GLYPHS_PER_PAGE, PageGlyphs};
 use super::font_repair::{self, Defect};
 use super::font_streams::{self, MAX_FONT_BYTES};
 use super::grid::{self, PageRules};
@@ -46,14 +46,15 @@ enum Drawn {
 }
 
 /// Draws `flats` as one content stream, each page inside `q … Q`, installed on the first
-/// page's object, and sorts the glyphs back into pages. The operations are moved out of
-/// `flats`. Fonts whose streams decode past [`MAX_FONT_BYTES`] go without them (`checked`
-/// remembers which streams fit, over the document).
+/// page's object, and sorts the glyphs back into pages, keeping `glyphs_left` in all and
+/// `page_glyphs` a page. The operations are moved out of `flats`. Fonts whose streams decode
+/// past [`MAX_FONT_BYTES`] go without them (`checked` remembers which streams fit, over the
+/// document).
 fn draw(
     doc: &mut lopdf::Document,
     flats: &mut [Flat],
     deadline: Instant,
-    glyphs_left: usize,
+    (glyphs_left, page_glyphs): (usize, usize),
     checked: &mut font_streams::Checked,
 ) -> Drawn {
     let Some(first) = flats.first() else {
@@ -75,7 +76,7 @@ fn draw(
         ends.push(faces.len());
         frames.push(flat.frame);
     }
-    let mut collector = Collector::new(deadline, frames, ends, faces, glyphs_left);
+    let mut collector = Collector::new(deadline, frames, ends, faces, glyphs_left, page_glyphs);
     let saved = flatten::save(doc, first_id);
     let installed = flatten::install(doc, first_id, ops, fonts);
     let outcome = installed
@@ -109,11 +110,17 @@ struct Read {
     failed: usize,
     unmapped: usize,
     rotated: usize,
-    /// Glyphs left out past [`MAX_GLYPHS_PER_DOCUMENT`].
-    past_limit: usize,
+    /// The page on which the document reached its limit of glyphs ([`DocLimits::glyphs`])
+    /// partway, with how many of its glyphs were left out.
+    cut_at: Option<(u32, usize)>,
+    /// The first page not read because the document had reached that limit before it: it and
+    /// every page after it are left out.
+    unread_from: Option<u32>,
     /// Glyphs the document may still keep, of how many.
     glyphs_left: usize,
     glyph_limit: usize,
+    /// Glyphs one page may keep.
+    page_glyph_limit: usize,
     /// Font streams found within their limit.
     checked: font_streams::Checked,
     /// What was found of the document's fonts, for each page that uses them.
@@ -158,13 +165,19 @@ impl Read {
         flats: &mut [Flat],
         deadline: Instant,
     ) -> Result<(), u32> {
-        let glyphs = match draw(doc, flats, deadline, self.glyphs_left, &mut self.checked) {
+        let limits = (self.glyphs_left, self.page_glyph_limit);
+        let glyphs = match draw(doc, flats, deadline, limits, &mut self.checked) {
             Drawn::Done(glyphs) => glyphs,
             Drawn::TimedOut(i) => return Err(flats.get(i).map_or(0, |f| f.number)),
             Drawn::Failed(_) => {
                 let mut all = Vec::with_capacity(flats.len());
                 let mut left = self.glyphs_left;
                 for flat in flats.iter_mut() {
+                    if left == 0 {
+                        // Not read (see below): not drawn either.
+                        all.push(PageGlyphs::default());
+                        continue;
+                    }
                     // The batch consumed the operations: reduce the page again.
                     let fonts = &mut self.font_checks;
                     let again = catch_quietly(|| {
@@ -175,7 +188,8 @@ impl Read {
                         _ => flat.page = flatten::Flattened::default(),
                     }
                     let one = std::slice::from_mut(flat);
-                    let drawn = match draw(doc, one, deadline, left, &mut self.checked) {
+                    let limits = (left, self.page_glyph_limit);
+                    let drawn = match draw(doc, one, deadline, limits, &mut self.checked) {
                         Drawn::Done(one) => one,
                         Drawn::TimedOut(_) => return Err(flat.number),
                         Drawn::Failed(partial) => {
@@ -199,14 +213,31 @@ impl Read {
         };
         for (flat, page) in flats.iter().zip(glyphs) {
             let number = flat.number;
+            // Pages the batch drew after the document had kept all it may are not read, as
+            // the pages after the batch are not: no page of them is named, or made a page
+            // break, as if it had no text.
+            if self.unread_from.is_some() || self.glyphs_left == 0 {
+                self.unread_from.get_or_insert(number);
+                continue;
+            }
             self.unmapped += page.unmapped;
-            self.past_limit += page.past_limit;
+            if page.past_limit > 0 {
+                // Some glyphs were kept (some were left when the page began): the text
+                // stops partway through it.
+                self.cut_at = Some((number, page.past_limit));
+            }
+            if page.past_page_limit > 0 {
+                self.warnings.push(format!(
+                    "page {number}: {} glyphs past the first {} of the page were left out",
+                    page.past_page_limit, self.page_glyph_limit
+                ));
+            }
             self.glyphs_left -= page.len();
             let sides = turn::sides(&page, &flat.frame, &flat.page.rules);
             self.rotated += page.rotated + sides.left_out;
-            // A page whose glyphs all came past the document's limit is no scanned image:
-            // the limit's own warning says what was left out; nor is one whose content the
-            // file lost before any text.
+            // A page whose glyphs came past the document's limit is no scanned image: the
+            // limit's own warning says what was left out; nor is one whose content the file
+            // lost before any text.
             if sides.main.segments.is_empty() && sides.asides.is_empty() && page.past_limit == 0 {
                 let why = if flat.page.cut {
                     "{pages}: no text came before the cut"
@@ -252,6 +283,8 @@ pub(super) struct DocLimits {
     pub batch_bytes: usize,
     /// Most glyphs kept.
     pub glyphs: usize,
+    /// Most glyphs kept on one page.
+    pub page_glyphs: usize,
 }
 
 impl Default for DocLimits {
@@ -260,6 +293,7 @@ impl Default for DocLimits {
             batch_operations: BATCH_OPERATIONS,
             batch_bytes: BATCH_BYTES,
             glyphs: MAX_GLYPHS_PER_DOCUMENT,
+            page_glyphs: MAX_GLYPHS_PER_PAGE,
         }
     }
 }
@@ -299,9 +333,11 @@ pub(super) fn parse(
         failed: 0,
         unmapped: 0,
         rotated: 0,
-        past_limit: 0,
+        cut_at: None,
+        unread_from: None,
         glyphs_left: limits.glyphs,
         glyph_limit: limits.glyphs,
+        page_glyph_limit: limits.page_glyphs,
         checked: font_streams::Checked::new(),
         font_checks: font_repair::Cache::default(),
         fonts_repaired: BTreeSet::new(),
@@ -325,14 +361,7 @@ pub(super) fn parse(
             return Err(timeout(number));
         }
         if read.glyphs_left == 0 {
-            // First: it says why the last pages are missing.
-            read.warnings.insert(
-                0,
-                format!(
-                    "pages {number} to {last} not read: the document has the most glyphs kept ({})",
-                    limits.glyphs
-                ),
-            );
+            read.unread_from.get_or_insert(number);
             break;
         }
         let frame = match load::check_page(&doc, id) {
@@ -461,7 +490,8 @@ pub(super) fn parse(
         failed,
         unmapped,
         rotated,
-        past_limit,
+        cut_at,
+        unread_from,
         glyph_limit,
         ..
     } = read;
@@ -473,10 +503,11 @@ pub(super) fn parse(
         };
         return Err(ParseError::PdfMalformed { reason });
     }
+    let unread = unread_from.map_or(0, |first| pages.range(first..).count());
     if rebuilt {
         warnings.push(format!(
             "the file is damaged (cross-reference table rebuilt); {} pages read",
-            pages.len() - failed
+            pages.len().saturating_sub(failed + unread)
         ));
     }
     if pages_boxed > 0 {
@@ -495,14 +526,9 @@ pub(super) fn parse(
     if rotated > 0 {
         warnings.push(format!("{rotated} rotated glyphs were left out"));
     }
-    if past_limit > 0 {
+    if let Some(warning) = glyph_limit_warning(glyph_limit, cut_at, unread_from, last) {
         // First, before what follows from it.
-        warnings.insert(
-            0,
-            format!(
-                "{past_limit} glyphs past the first {glyph_limit} of the document were left out"
-            ),
-        );
+        warnings.insert(0, warning);
     }
     // The passes over all pages below check the budget too: past it, the reader stops by
     // itself rather than run on after the document has failed.
@@ -636,6 +662,31 @@ pub(super) fn parse(
         warnings,
         stats,
     })
+}
+
+/// What the document's limit of glyphs (`limit`) left out: the rest of the page `cut_at` names
+/// (with how many of its glyphs), and the pages from `unread_from` to `last`.
+fn glyph_limit_warning(
+    limit: usize,
+    cut_at: Option<(u32, usize)>,
+    unread_from: Option<u32>,
+    last: u32,
+) -> Option<String> {
+    let cut = cut_at.map(|(page, left_out)| {
+        format!("the text stops partway through page {page} ({left_out} of its glyphs left out)")
+    });
+    let unread = unread_from.map(|first| match first == last {
+        true => format!("page {first} was not read"),
+        false => format!("pages {first}–{last} were not read"),
+    });
+    let what = match (cut, unread) {
+        (None, None) => return None,
+        (Some(one), None) | (None, Some(one)) => one,
+        (Some(cut), Some(unread)) => format!("{cut}, and {unread}"),
+    };
+    Some(format!(
+        "the document reached the most glyphs kept ({limit}): {what}"
+    ))
 }
 
 /// Fewest consecutive same-level headings, with nothing between them, that are taken for

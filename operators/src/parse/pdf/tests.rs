@@ -1009,35 +1009,118 @@ fn pages_drawn_in_batches_read_alike() {
 }
 
 /// A document keeps no more than its limit of glyphs (each page may keep up to 400,000, and
-/// 6 KB of pages sharing one content stream could hold millions), and says so.
+/// 6 KB of pages sharing one content stream could hold millions), and says so: on which page
+/// the text stops, partway, and which pages were not read. Pages not read are left out as
+/// pages after a batch are (no run of empty pages, each a page break, as if they had no
+/// text), however the pages are batched.
 #[test]
 fn a_document_keeps_a_bounded_number_of_glyphs() {
     use super::layout::{DocLimits, parse as parse_with};
 
-    let bytes = content_pdf(&vec![TEXT.to_vec(); 3]);
+    // Nine glyphs a page, each page's line set lower than the last (no running header).
+    let pages: Vec<Vec<u8>> = (1..=4)
+        .map(|i| format!("BT /F1 12 Tf 72 {} Td (Line {i} ok) Tj ET", 800 - 100 * i).into_bytes())
+        .collect();
+    let bytes = content_pdf(&pages[..3]);
+    let budget = std::time::Duration::from_secs(60);
+    for batch_operations in [DocLimits::default().batch_operations, 1] {
+        let limits = DocLimits {
+            glyphs: 12,
+            batch_operations,
+            ..DocLimits::default()
+        };
+        let parsed = parse_with(&bytes, budget, limits).unwrap_or_else(|e| panic!("{e}"));
+        // 9 glyphs of page 1, 3 of page 2.
+        assert_eq!(
+            parsed.markdown, "Line 1 ok\n\n---\n\nLin\n",
+            "{batch_operations}"
+        );
+        assert_eq!(parsed.elements.last().and_then(|e| e.page), Some(2));
+        // The limit comes first, and pages it emptied are not called scanned images.
+        assert_eq!(
+            parsed.warnings,
+            [
+                "the document reached the most glyphs kept (12): the text stops partway through \
+                 page 2 (6 of its glyphs left out), and page 3 was not read"
+            ],
+            "{batch_operations}"
+        );
+    }
+    // The limit reached at the end of a page: the pages after it are not read.
+    let bytes = content_pdf(&pages);
+    for batch_operations in [DocLimits::default().batch_operations, 1] {
+        let limits = DocLimits {
+            glyphs: 18,
+            batch_operations,
+            ..DocLimits::default()
+        };
+        let parsed = parse_with(&bytes, budget, limits).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(parsed.markdown, "Line 1 ok\n\n---\n\nLine 2 ok\n");
+        assert_eq!(
+            parsed.warnings,
+            ["the document reached the most glyphs kept (18): pages 3–4 were not read"],
+            "{batch_operations}"
+        );
+    }
+}
+
+/// A page keeps no more than its limit of glyphs (400,000), and says how many it left out;
+/// the next page is read.
+#[test]
+fn a_page_keeps_a_bounded_number_of_glyphs_and_says_so() {
+    use super::layout::{DocLimits, parse as parse_with};
+
+    let first = b"BT /F1 12 Tf 72 700 Td (Some text) Tj 0 -20 Td (More words here) Tj ET";
+    let second = b"BT /F1 12 Tf 72 500 Td (Page two) Tj ET";
+    let bytes = content_pdf(&[first.to_vec(), second.to_vec()]);
     let budget = std::time::Duration::from_secs(60);
     let limits = DocLimits {
-        glyphs: 12,
+        page_glyphs: 12,
         ..DocLimits::default()
     };
     let parsed = parse_with(&bytes, budget, limits).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(parsed.markdown, "Some text Mor\n\n---\n\nPage two\n");
     assert_eq!(
-        parsed.markdown.matches("Some text").count(),
-        1,
+        parsed.warnings,
+        ["page 1: 12 glyphs past the first 12 of the page were left out"]
+    );
+}
+
+/// A string is one object in the count of a page's tokens: a page of long lines, each shown
+/// with one `Tj`, is read (up to the limit of glyphs), not refused for holding more than the
+/// objects and operators read (a page of 400 lines of 2,600 characters counted 1.6 million).
+#[test]
+fn long_strings_count_as_one_object_each() {
+    use super::flatten::Limits;
+    use super::layout::{DocLimits, parse as parse_with};
+
+    let line: String = (0..100).map(|k| format!("r0c{k} ")).collect();
+    let content = format!("BT /F1 12 Tf 72 700 Td ({line}) Tj 0 -20 Td <414243> Tj ET");
+    let limits = Limits {
+        content_tokens: 30,
+        ..Limits::default()
+    };
+    let flat = flatten_first(&compressed_pdf(content.as_bytes(), TEXT), limits)
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(flat.faces.len(), 2);
+    let bytes = content_pdf(&vec![content.into_bytes(); 2]);
+    let budget = std::time::Duration::from_secs(60);
+    let limits = DocLimits {
+        page_glyphs: 100,
+        ..DocLimits::default()
+    };
+    let parsed = parse_with(&bytes, budget, limits).unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        parsed.markdown.starts_with("r0c0 r0c1 "),
         "{}",
         parsed.markdown
     );
-    // The limit comes first, and pages it emptied are not called scanned images.
     assert_eq!(
-        parsed.warnings.first().map(String::as_str),
-        Some("15 glyphs past the first 12 of the document were left out"),
-        "{:?}",
-        parsed.warnings
-    );
-    assert!(
-        !parsed.warnings.iter().any(|w| w.contains("scanned image")),
-        "{:?}",
-        parsed.warnings
+        parsed.warnings,
+        [
+            "page 1: 493 glyphs past the first 100 of the page were left out",
+            "page 2: 493 glyphs past the first 100 of the page were left out"
+        ]
     );
 }
 

@@ -3,17 +3,39 @@
 //! so a few kilobytes of compressed `q q q …` become gigabytes; counting first lets a page be
 //! refused before that.
 //!
-//! The count is purely lexical and never loses its place, so no content can hide tokens from
+//! [`count`] is purely lexical and never loses its place, so no content can hide tokens from
 //! it: every place where lopdf could start an object or an operator counts one, whether lopdf
 //! reads it as such or not (inside a string, a comment or inline image data it does not). That
 //! is each delimiter (`( ) < > [ ] { } / %`), each run of regular characters and, inside a run,
 //! each change between letters and digits, each sign and each second point in a number (`1.5.5` is
 //! two numbers, `1-1` too) and each `null`, `true` or `false` (lopdf reads `nullq` as `null` and `q`).
+//!
+//! [`count_content`] counts a content stream so, except that it follows lopdf's content parser
+//! through literal strings, hex strings and comments, as [`blank_bad_hex_strings`] does: a
+//! string is one object whatever it holds (a line of text shown with one `Tj` was hundreds of
+//! tokens, and a page of 4,000 operators was refused), a comment none. Those are the only
+//! places where the parser reads bytes otherwise than as objects and operators, and it reads
+//! them as they are read here (or stops, and builds nothing more), but for the data of an
+//! inline image, which it takes by its length: from an `ID` on, the rest is counted as
+//! [`count`] counts it.
 
 use super::preload::{is_white, skip_space, string_end};
 
 /// Tokens of `content` lopdf could build: objects and operators, counted generously.
 pub(crate) fn count(content: &[u8]) -> usize {
+    count_with(content, false)
+}
+
+/// Tokens of the content stream `content` (with [`blank_bad_hex_strings`] done, as lopdf's
+/// content parser is given it) the parser could build: objects and operators, a string one
+/// (see the module).
+pub(crate) fn count_content(content: &[u8]) -> usize {
+    count_with(content, true)
+}
+
+/// Tokens of `content`, its strings one each and its comments none when `strings` is set
+/// (until an `ID`).
+fn count_with(content: &[u8], strings: bool) -> usize {
     let mut tokens = 0usize;
     // The class of the byte before: a run of regular characters starts after white space or a
     // delimiter.
@@ -26,7 +48,30 @@ pub(crate) fn count(content: &[u8]) -> usize {
     while i < content.len() {
         let c = content[i];
         let class = CLASSES[usize::from(c)];
-        if class == DELIMITER {
+        if strings && class == DELIMITER {
+            // Where the parser goes on after the delimiter, as `blank_bad_hex_strings` goes.
+            tokens += 1;
+            i = match c {
+                b'(' => string_end(content, i).unwrap_or(content.len()),
+                b'%' => {
+                    tokens -= 1;
+                    let mut end = i;
+                    skip_space(content, &mut end);
+                    end
+                }
+                b'<' if content.get(i + 1) == Some(&b'<') => {
+                    tokens += 1;
+                    i + 2
+                }
+                b'<' => content[i..]
+                    .iter()
+                    .position(|&c| c == b'>')
+                    .map_or(content.len(), |at| i + at + 1),
+                _ => i + 1,
+            };
+            previous = DELIMITER;
+            continue;
+        } else if class == DELIMITER {
             tokens += 1;
         } else if class != WHITE {
             let starts = if previous != class {
@@ -54,6 +99,10 @@ pub(crate) fn count(content: &[u8]) -> usize {
                 }
             }
             if starts {
+                if strings && class == LETTER && content[i..].starts_with(b"ID") {
+                    // Inline image data, which the parser takes by length, not as strings.
+                    return tokens + count_with(&content[i..], false);
+                }
                 point = false;
                 tokens += 1;
             }
@@ -287,6 +336,55 @@ mod tests {
         let content = b"BT /F1 12 Tf 72 700 Td [(Hello)-250(world)]TJ 0 -14 Td (Again) Tj ET";
         let (ours, theirs) = (count(content), built(content));
         assert!(ours >= theirs && ours <= 3 * theirs, "{ours} vs {theirs}");
+    }
+
+    /// Objects and operators lopdf builds from `content` as the page reader hands it over.
+    fn built_blanked(content: &[u8]) -> usize {
+        built(&blank_bad_hex_strings(content))
+    }
+
+    /// A line of text shown with one `Tj` is a few tokens, not one for each word and number in
+    /// it (a page of 400 such lines, 4,400 operators, counted 1.6 million and was refused).
+    #[test]
+    fn a_string_in_content_is_one_object() {
+        let line: String = (0..400).map(|k| format!("r0c{k} ")).collect();
+        let content = format!("BT /F1 8 Tf 20 700 Td ({line}) Tj ET");
+        let content = content.as_bytes();
+        assert!(count(content) > 1200, "{}", count(content));
+        // BT / F 1 8 Tf 20 700 Td (…) Tj ET
+        assert_eq!(count_content(content), 12);
+        assert!(count_content(content) >= built(content));
+        // Nested and escaped parentheses, hex strings, dictionaries and comments.
+        let content = b"(a (b) \\( c) Tj <00410042 0043> Tj % (q q q\nq Q\n<<\n/a 1 >> BDC EMC";
+        assert_eq!(count_content(content), 15);
+        assert!(count_content(content) >= built(content));
+    }
+
+    /// Inline image data is not read as strings: lopdf takes it by its length, and what follows
+    /// its end counts, whatever the data holds.
+    #[test]
+    fn inline_image_data_is_counted_as_it_is() {
+        let content = b"BI /W 2 /H 1 /BPC 8 /CS /G ID ((\nEI q q q q q q q q )";
+        assert!(built(content) >= 9, "{}", built(content));
+        assert!(count_content(content) >= built(content));
+    }
+
+    proptest::proptest! {
+        /// Random content made of the pieces lopdf's content grammar turns on, strings,
+        /// comments and inline images among them.
+        #[test]
+        fn content_counts_never_fewer_than_lopdf_builds(pieces in proptest::collection::vec(0usize..32, 0..60)) {
+            const PIECES: [&[u8]; 32] = [
+                b" ", b"\n", b"q", b"Q", b"1", b"-", b"(", b")", b"\\", b"<", b">", b"<<", b">>",
+                b"[", b"]", b"/a", b"%", b"\r", b"Tj", b"0a", b"z", b"null", b"BI ",
+                b"BI /W 1 /H 1 /BPC 8 /CS /G ", b"ID", b"ID ", b"EI", b" EI ", b"(x) Tj ",
+                b"<41> Tj ", b"\t", b"\\(",
+            ];
+            let content: Vec<u8> = pieces.iter().flat_map(|&p| PIECES[p].iter().copied()).collect();
+            let blanked = blank_bad_hex_strings(&content);
+            proptest::prop_assert!(count_content(&blanked) >= built_blanked(&content));
+            proptest::prop_assert!(count_content(&blanked) <= count(&blanked));
+        }
     }
 
     proptest::proptest! {
