@@ -346,7 +346,7 @@ fn the_parse_steps_pdf_settings_apply_and_are_checked() {
     let parsed = &lines(&dir.path().join("out.jsonl"))[0];
     let warnings = parsed["debug"]["warnings"].to_string();
     assert!(
-        warnings.contains("past the first 100 of the document were left out"),
+        warnings.contains("the document reached the most glyphs kept (100): the text stops partway through page 1"),
         "{warnings}"
     );
     assert!(parsed["markdown"].as_str().unwrap().len() < 400, "{parsed}");
