@@ -93,6 +93,10 @@ pub const SHARED_VERSION: u32 = 13;
 ///   the best-scoring block, the short all-bold lines that title them, and the headline right
 ///   before the block that holds them; a table whose cell is framed in a one-cell table is a
 ///   table of data. Such a page lost its heading, its key/value table and its tables' titles.
+/// - HTML 18: the copies of a link left open (`<a href=x>` and no `</a>`), which the HTML5 tree
+///   builder reopens around the text of every block after it, are taken out, their text left
+///   in place: the blocks after such a link read as links, and were dropped as a cluster of
+///   links (a page lost every paragraph after its first).
 /// - Markdown 17, HTML 17: the payload of an inline `data:` URI is left out of the text
 ///   (`![Chart](data:image/png;base64,)`): a page saved whole with its images was tens of
 ///   kilobytes of base64 chunks, embedded and indexed as words.
@@ -100,7 +104,7 @@ pub fn format_version(format: Format) -> u32 {
     match format {
         Format::Text => 13,
         Format::Markdown => 17,
-        Format::Html => 17,
+        Format::Html => 18,
         Format::Pdf => 19,
         Format::Docx => 14,
     }

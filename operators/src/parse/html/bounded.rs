@@ -20,6 +20,17 @@
 //! The tokenizer has costs of its own that the tree sink never sees: it compares each attribute
 //! of a tag with the ones before it (a tag of 200 000 distinct attributes takes a minute). A
 //! time budget, checked between pieces, bounds whatever remains.
+//!
+//! The tree builder also makes elements the page never wrote: a link left open (`<p>See <a
+//! href=x>this` and no `</a>`) is reopened, as a copy, wherever text or an inline element comes
+//! after the block it was in ends, until another `<a>` comes (the standard's reconstruction of
+//! the active formatting elements). The copies wrap the rest of the page's text, paragraph by
+//! paragraph, or even its following blocks whole (the whitespace after `</p>` reopens the link
+//! in the `<article>`, and the paragraphs after it go inside the copy): browsers show all of it
+//! as a link, and to the search for the main content it was all link text, a cluster of links
+//! to drop. It is the page's text: only the tokens tell a copy from a link the page wrote, so
+//! [`Tap`] watches them, and the copies are taken out of the tree, their contents left in their
+//! place: the tree of the page with its `</a>` where its block ended.
 
 use std::borrow::Cow;
 use std::cell::{Cell, Ref, RefCell};
@@ -28,9 +39,14 @@ use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use ego_tree::NodeId;
-use html5ever::tendril::{StrTendril, TendrilSink};
-use html5ever::tree_builder::{ElementFlags, NodeOrText, QuirksMode, TreeSink};
-use html5ever::{Attribute, QualName};
+use html5ever::tendril::StrTendril;
+use html5ever::tokenizer::{
+    BufferQueue, TagKind, Token, TokenSink, TokenSinkResult, Tokenizer, TokenizerOpts,
+};
+use html5ever::tree_builder::{
+    ElementFlags, NodeOrText, QuirksMode, TreeBuilder, TreeBuilderOpts, TreeSink,
+};
+use html5ever::{Attribute, QualName, TokenizerResult, ns};
 use scraper::{Html, HtmlTreeSink};
 
 /// Bytes fed to the parser between two looks at the measures.
@@ -75,7 +91,7 @@ fn too_many(elements: u64, allowed: u64) -> Option<Refused> {
 }
 
 /// Parses a whole page like `Html::parse_document` within `budget`, or says which limit it
-/// passed and by which byte offset.
+/// passed and by which byte offset. The copies of a link left open are taken out (see [`Tap`]).
 pub(super) fn parse_document(
     text: &str,
     max_depth: usize,
@@ -96,12 +112,21 @@ pub(super) fn parse_document(
         steps: Cell::new(0),
         elements: Cell::new(0),
         refused: Rc::clone(&refused),
+        links: RefCell::new(Vec::new()),
     };
-    let mut parser = html5ever::parse_document(sink, Default::default());
+    // html5ever's `parse_document` with its default options, the tokens passing through `Tap`.
+    let tap = Tap {
+        builder: TreeBuilder::new(sink, TreeBuilderOpts::default()),
+        reopened: RefCell::new(Vec::new()),
+    };
+    let tokenizer = Tokenizer::new(tap, TokenizerOpts::default());
+    let input = BufferQueue::default();
+    let run = || while !matches!(tokenizer.feed(&input), TokenizerResult::Done) {};
     let mut start = 0;
     while start < text.len() {
         let end = text.ceil_char_boundary((start + PIECE).min(text.len()));
-        parser.process(StrTendril::from_slice(&text[start..end]));
+        input.push_back(StrTendril::from_slice(&text[start..end]));
+        run();
         if let Some(why) = refused.get() {
             return Err((why, end));
         }
@@ -110,10 +135,77 @@ pub(super) fn parse_document(
         }
         start = end;
     }
-    let html = parser.finish();
+    run();
+    tokenizer.end();
+    let Tap { builder, reopened } = tokenizer.sink;
+    let mut html = builder.sink.finish();
     match refused.get() {
         Some(why) => Err((why, text.len())),
-        None => Ok(html),
+        None => {
+            unwrap(&mut html, reopened.into_inner());
+            Ok(html)
+        }
+    }
+}
+
+/// Takes `elements` out of the tree, their children left in their place.
+fn unwrap(html: &mut Html, elements: Vec<NodeId>) {
+    for id in elements {
+        let Some(mut element) = html.tree.get_mut(id) else {
+            continue;
+        };
+        if element.parent().is_none() {
+            continue;
+        }
+        while let Some(child) = element.first_child().map(|c| c.id()) {
+            element.insert_id_before(child);
+        }
+        element.detach();
+    }
+}
+
+/// The tree builder, with an eye on the tokens it is given: which `<a>` elements it makes
+/// for an `<a>` start tag, and which as copies of a link left open.
+///
+/// Processing `<a>`, the tree builder first closes a link still open (the adoption agency,
+/// which may copy it), reopens the formatting elements still open, and makes the new link
+/// last. Any other token may reopen a link left open: a copy. The copies made while `</a>` is
+/// processed are the link the author closed, split around a block (`<a href=x><p>text</a>`):
+/// that is their own link, and they stay.
+struct Tap {
+    builder: TreeBuilder<NodeId, Bounded>,
+    /// The copies of a link left open, in the order they were made.
+    reopened: RefCell<Vec<NodeId>>,
+}
+
+impl TokenSink for Tap {
+    type Handle = NodeId;
+
+    fn process_token(&self, token: Token, line_number: u64) -> TokenSinkResult<NodeId> {
+        let link = match &token {
+            Token::TagToken(tag) if &*tag.name == "a" => Some(tag.kind),
+            _ => None,
+        };
+        let result = self.builder.process_token(token, line_number);
+        let mut made = self.builder.sink.links.take();
+        match link {
+            Some(TagKind::StartTag) => {
+                made.pop();
+            }
+            Some(TagKind::EndTag) => made.clear(),
+            None => {}
+        }
+        self.reopened.borrow_mut().extend(made);
+        result
+    }
+
+    fn end(&self) {
+        self.builder.end();
+    }
+
+    fn adjusted_current_node_present_but_not_in_html_namespace(&self) -> bool {
+        self.builder
+            .adjusted_current_node_present_but_not_in_html_namespace()
     }
 }
 
@@ -136,6 +228,8 @@ struct Bounded {
     steps: Cell<u64>,
     elements: Cell<u64>,
     refused: Rc<Cell<Option<Refused>>>,
+    /// The HTML `<a>` elements made since [`Tap`] last looked.
+    links: RefCell<Vec<NodeId>>,
 }
 
 impl Bounded {
@@ -215,7 +309,12 @@ impl TreeSink for Bounded {
 
     fn create_element(&self, name: QualName, attrs: Vec<Attribute>, flags: ElementFlags) -> NodeId {
         self.created();
-        self.inner.create_element(name, attrs, flags)
+        let link = name.ns == ns!(html) && &*name.local == "a";
+        let id = self.inner.create_element(name, attrs, flags);
+        if link {
+            self.links.borrow_mut().push(id);
+        }
+        id
     }
 
     fn create_comment(&self, text: StrTendril) -> NodeId {
@@ -334,6 +433,66 @@ impl TreeSink for Bounded {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The tree of a page, serialized.
+    fn tree(page: &str) -> String {
+        parse_document(page, 64, TIME_BUDGET).unwrap().html()
+    }
+
+    /// Watching the tokens changes nothing in a tree without copies of a link left open: it
+    /// is the one scraper builds. The links the page closes stay, those an `<a>` closes and
+    /// those the tree builder splits around a block too.
+    #[test]
+    fn the_tree_is_the_one_scraper_builds() {
+        for page in [
+            "<!doctype html><title>T</title><p>Intro <a href=x>link</a><div><p>One<p>Two</div>",
+            "<p>A <b>bold <i>both</b> italic</i><table><tr><td>c<td>d</table><a href=y>z",
+            "<script>document.write('<p>')</script><svg><a><text>t</text></a></svg><p>end",
+            "<ul><li><a href=/1>One<li><a href=/2>Two</ul>",
+            "<div><a href=x><p>Card text</a></p></div>",
+        ] {
+            assert_eq!(tree(page), Html::parse_document(page).html(), "{page}");
+        }
+    }
+
+    /// The copies of a link left open are taken out: the tree is the page's with the link
+    /// closed where its block ends, the text after it in its place.
+    #[test]
+    fn the_copies_of_a_link_left_open_are_taken_out() {
+        for (open, closed) in [
+            (
+                "<p>Intro <a href=x>link</p><div><p>One</p><p>Two</p></div>",
+                "<p>Intro <a href=x>link</a></p><div><p>One</p><p>Two</p></div>",
+            ),
+            // The white space after `</p>` reopens the link in the article, and the
+            // paragraphs and heading after it went inside the copy.
+            (
+                "<article><h1>T</h1><p>See <a href=x>part one</p>\n<p>Two</p>\n<h2>H</h2><p>3</p>",
+                "<article><h1>T</h1><p>See <a href=x>part one</a></p>\n<p>Two</p>\n<h2>H</h2><p>3</p>",
+            ),
+            // Without a doctype a table does not close the paragraph; the link is reopened
+            // in each block after it, list items included.
+            (
+                "<p>A <a href=x>link<table><tr><td>c</table><div><p>B<ul><li>C</ul>",
+                "<p>A <a href=x>link<table><tr><td>c</table></a><div><p>B<ul><li>C</ul>",
+            ),
+            (
+                "<h2>Scope<a class=headerlink href='#scope'>#</h2><p>Text <b>bold</b></p>",
+                "<h2>Scope<a class=headerlink href='#scope'>#</a></h2><p>Text <b>bold</b></p>",
+            ),
+        ] {
+            assert_ne!(
+                Html::parse_document(open).html(),
+                Html::parse_document(closed).html()
+            );
+            assert_eq!(tree(open), tree(closed), "{open}");
+            assert_eq!(
+                tree(closed),
+                Html::parse_document(closed).html(),
+                "{closed}"
+            );
+        }
+    }
 
     /// However large a page, its tree holds at most [`MAX_ELEMENTS`] elements; below that, a
     /// page's size sets its allowance.

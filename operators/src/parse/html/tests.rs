@@ -879,3 +879,121 @@ fn a_datasheet_keeps_its_heading_titles_and_key_value_table() {
         .expect("the key/value table is a table");
     assert_eq!(key_values.rows.as_ref().unwrap().len(), 3, "{markdown}");
 }
+
+/// The paragraphs after an `<a>` left open are the page's text: the tree builder reopens the
+/// link in each of them (browsers show them as links), which made them all link text, and the
+/// `<div>` holding them was dropped as a cluster of links with everything after the link.
+#[test]
+fn an_unclosed_link_keeps_the_paragraphs_it_is_reopened_in() {
+    let page = |close: &str, furniture: &str| {
+        format!(
+            "<!doctype html><html><head><title>Doc</title></head><body>{furniture}\
+             <p>Intro sentence, which is plain, and then <a href=x>a link whose closing tag is missing{close}\n\
+             <div><p>AFTERDIV first paragraph, with commas, and enough words to be real article content here.</p>\
+             <p>SECONDPARA more text, more commas, and more words to make it long enough.</p></div>\n\
+             <div><a href=/one>Link one</a> <a href=/two>Link two</a> <a href=/three>Link three</a></div>\
+             </body></html>"
+        )
+    };
+    let navigation = "<nav><ul><li><a href=/a>Home</a></li><li><a href=/b>Blog</a></li></ul></nav>";
+    for furniture in ["", navigation] {
+        let open = parse(page("", furniture).as_bytes()).unwrap().markdown;
+        let closed = parse(page("</a>", furniture).as_bytes()).unwrap().markdown;
+        for kept in ["AFTERDIV first paragraph", "SECONDPARA more text"] {
+            assert!(open.contains(kept), "{kept} not in {open}");
+        }
+        // With navigation, the main content is chosen; the short, linked intro is not part
+        // of it either way.
+        assert_eq!(
+            furniture.is_empty(),
+            open.contains("Intro sentence"),
+            "{open}"
+        );
+        assert_eq!(open, closed);
+        // The links after them are still a cluster of links, as when the link is closed.
+        assert!(!open.contains("Link two"), "{open}");
+        assert!(!open.contains("Blog"), "{open}");
+    }
+}
+
+/// Without a doctype (quirks mode) a `<table>` does not close the paragraph, and the open
+/// link is reopened in every paragraph and list item after it: all of them are kept.
+#[test]
+fn an_unclosed_link_in_quirks_mode_keeps_the_blocks_after_it() {
+    let page = "<html><head><title>Broken</title><body><h1>Broken Page<h2>Sub heading</h1>\n\
+        <p>First para MALWORD1 <b>bold <i>both</b> italic</i> tail.\n\
+        <p>Second para MALWORD2 with <a href=x>unclosed anchor text.\n\
+        <table><tr><td>c1<td>c2<tr><td>c3<td>c4</table>\n\
+        <div><p>unclosed div MALWORD3\n\
+        <ul><li>one<li>two<li>three</ul>\n\
+        <p>Last MALWORD4 &amp; entity";
+    let parsed = parse(page.as_bytes()).unwrap();
+    let text: Vec<&str> = parsed.elements.iter().map(|e| e.text.trim()).collect();
+    for kept in [
+        "unclosed div MALWORD3",
+        "one",
+        "two",
+        "three",
+        "Last MALWORD4 & entity",
+    ] {
+        assert!(text.contains(&kept), "{kept} not in {text:?}");
+    }
+}
+
+/// A reopened copy of a permalink or of a footnote reference is the text of the paragraph it
+/// is reopened in, not a mark to drop or a note's number.
+#[test]
+fn a_reopened_permalink_or_note_reference_is_plain_text() {
+    let parsed = parse(
+        b"<h2>Scope<a class=headerlink href='#scope'>\xc2\xb6</h2>\
+          <p>PERMA paragraph after the heading, with some words.</p>\
+          <p>Text with a note<a class=footnote-ref href='#fn1'>1</p>\
+          <p>NOTEREF paragraph after the note, with some words.</p>",
+    )
+    .unwrap();
+    let text: Vec<&str> = parsed.elements.iter().map(|e| e.text.as_str()).collect();
+    assert!(
+        text.contains(&"PERMA paragraph after the heading, with some words."),
+        "{text:?}"
+    );
+    assert!(
+        text.contains(&"NOTEREF paragraph after the note, with some words."),
+        "{text:?}"
+    );
+    assert!(text.contains(&"Scope"), "{text:?}");
+    assert!(text.contains(&"Text with a note[1]"), "{text:?}");
+}
+
+/// The white space after the paragraph of an unclosed link reopens it in the `<article>`, and
+/// the paragraphs and headings after it go inside that copy: the story is still all the
+/// article, its heading and first paragraph included, as when the link is closed.
+#[test]
+fn an_unclosed_link_in_an_article_keeps_the_whole_story() {
+    let para = "Memory safety matters because bugs in C code cause crashes, leaks, and security holes; the borrow checker prevents many of them at compile time.";
+    let page = |close: &str| {
+        format!(
+            "<!doctype html><html><head><title>Why Rust</title></head><body>\n\
+             <nav><a href=\"/\">Home</a> <a href=\"/blog\">Blog</a> <a href=\"/about\">About</a></nav>\n\
+             <article><h1>Why we moved to Rust</h1>\n\
+             <p>Last year we rewrote our ingest service; see <a href=\"/part1\">the first part of this series for background.{close}</p>\n\
+             <p>PARA2 {para}</p>\n<h2>Results</h2>\n<p>PARA3 {para}</p>\n<p>PARA4 {para}</p>\n\
+             </article>\n<footer>Copyright 2024 Example Inc. <a href=\"/privacy\">Privacy</a></footer>\n\
+             </body></html>"
+        )
+    };
+    let open = parse(page("").as_bytes()).unwrap().markdown;
+    for kept in [
+        "# Why we moved to Rust",
+        "Last year we rewrote",
+        "PARA2",
+        "## Results",
+        "PARA4",
+    ] {
+        assert!(open.contains(kept), "{kept} not in {open}");
+    }
+    assert!(
+        !open.contains("Copyright") && !open.contains("Blog"),
+        "{open}"
+    );
+    assert_eq!(open, parse(page("</a>").as_bytes()).unwrap().markdown);
+}
