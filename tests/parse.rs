@@ -346,7 +346,9 @@ fn the_parse_steps_pdf_settings_apply_and_are_checked() {
     let parsed = &lines(&dir.path().join("out.jsonl"))[0];
     let warnings = parsed["debug"]["warnings"].to_string();
     assert!(
-        warnings.contains("the document reached the most glyphs kept (100): the text stops partway through page 1"),
+        warnings.contains(
+            "the document reached the most glyphs kept (100): the text stops partway through page 1"
+        ),
         "{warnings}"
     );
     assert!(parsed["markdown"].as_str().unwrap().len() < 400, "{parsed}");

@@ -518,12 +518,7 @@ fn corpus_settings() -> Vec<Settings> {
 /// The Markdown documents of the shared corpus: `shared/corpus/md/*.md` in the nearest
 /// ancestor folder that has it (beside a clone, or beside a worktree's parent).
 fn shared_markdown() -> Vec<Document> {
-    let manifest = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    let corpus = manifest
-        .ancestors()
-        .map(|dir| dir.join("shared/corpus"))
-        .find(|dir| dir.join("MANIFEST.tsv").exists())
-        .expect("shared/corpus (with MANIFEST.tsv) beside the repository");
+    let corpus = crate::parse::test_corpus::corpus_dir();
     let mut paths: Vec<_> = std::fs::read_dir(corpus.join("md"))
         .expect("shared/corpus/md")
         .flatten()
@@ -593,12 +588,7 @@ fn sample_corpus_chunks_soundly() {
 /// sizes from 400 chars to 512 tokens.
 #[test]
 fn whole_corpus_chunks_soundly() {
-    let manifest = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    let corpus = manifest
-        .ancestors()
-        .map(|dir| dir.join("shared/corpus"))
-        .find(|dir| dir.join("MANIFEST.tsv").exists())
-        .expect("shared/corpus (with MANIFEST.tsv) beside the repository");
+    let corpus = crate::parse::test_corpus::corpus_dir();
     let listed = std::fs::read_to_string(corpus.join("MANIFEST.tsv")).expect("manifest");
     let all = [
         settings(400, 0, Unit::Chars, 0, false),
@@ -630,12 +620,7 @@ fn whole_corpus_chunks_soundly() {
 /// the next line of code lay inside the one before.
 #[test]
 fn code_with_large_overlap_chunks_soundly() {
-    let manifest = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    let corpus = manifest
-        .ancestors()
-        .map(|dir| dir.join("shared/corpus"))
-        .find(|dir| dir.join("MANIFEST.tsv").exists())
-        .expect("shared/corpus (with MANIFEST.tsv) beside the repository");
+    let corpus = crate::parse::test_corpus::corpus_dir();
     let file = "html/readability__001.html";
     let bytes = std::fs::read(corpus.join(file)).expect("corpus file");
     let parsed = parse(
