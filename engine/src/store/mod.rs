@@ -265,6 +265,8 @@ pub struct Store {
     origins: sled::Tree,
     /// The length of each embedding provider's vectors in `vectors`, by fingerprint.
     vector_sizes: sled::Tree,
+    /// Writes the blocks of `records` when due; dropped (its thread ended) before them.
+    due_writer: records::DueWriter,
     /// Item records waiting for their block.
     records: std::sync::Arc<records::RecordBlocks>,
     _lock: StoreLock,
@@ -309,6 +311,7 @@ impl Store {
             err => unreadable(&err.to_string()),
         })?;
         check_format(dir, &db)?;
+        let blocks = records::RecordBlocks::new(db.clone());
         Ok(Store {
             dir: dir.to_owned(),
             checkpoints: db.open_tree("checkpoints")?,
@@ -317,7 +320,8 @@ impl Store {
             vectors: db.open_tree("vectors")?,
             vector_sizes: db.open_tree("vector_sizes")?,
             origins: db.open_tree("origins")?,
-            records: records::RecordBlocks::new(db.clone()),
+            due_writer: blocks.write_when_due(),
+            records: blocks,
             db,
             _lock: lock,
         })
@@ -645,6 +649,7 @@ impl Store {
             vectors,
             vector_sizes,
             origins,
+            due_writer,
             records,
             _lock: lock,
             dir: _,
@@ -652,6 +657,7 @@ impl Store {
         // Every tree holds the database open: all go before it is swapped (no record waits:
         // the flush before the copy wrote them).
         drop((
+            due_writer,
             checkpoints,
             runs,
             items,

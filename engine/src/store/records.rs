@@ -15,7 +15,8 @@
 //! id`, which are read as they are. No step name starts with byte 0xFF (not UTF-8).
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::mpsc::RecvTimeoutError;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde::de::IgnoredAny;
@@ -35,15 +36,20 @@ const BLOCK_MARK: u8 = 0xFF;
 /// (step, doc id, record): what one step did to one document.
 pub type Recorded = (String, String, ItemRecord);
 
-/// Writes the due blocks of `blocks` a few times a [`BLOCK_AGE`], until they are dropped.
-fn write_when_due(blocks: &Weak<RecordBlocks>) {
-    loop {
-        std::thread::sleep(BLOCK_AGE / 4);
-        let Some(blocks) = blocks.upgrade() else {
-            return;
-        };
-        // A block that cannot be written now is lost as a killed run's last records are.
-        let _ = blocks.write_due(&mut blocks.lock());
+/// The thread that writes the due blocks of a [`RecordBlocks`] a few times a [`BLOCK_AGE`];
+/// stopped, and waited for, when dropped, so that the blocks (and their database) are not
+/// held past their store.
+pub struct DueWriter {
+    stop: Option<std::sync::mpsc::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Drop for DueWriter {
+    fn drop(&mut self) {
+        drop(self.stop.take());
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
     }
 }
 
@@ -65,23 +71,33 @@ struct Waiting {
 }
 
 impl RecordBlocks {
-    /// Blocks written to `db`, each at the latest about [`BLOCK_AGE`] after its first record
-    /// (a thread writes them while the blocks are in use).
+    /// Blocks written to `db` as records come, or by [`RecordBlocks::write_all`]; see
+    /// [`RecordBlocks::write_when_due`] for the rest.
     pub fn new(db: sled::Db) -> Arc<Self> {
-        let blocks = Self::unattended(db);
-        let held = Arc::downgrade(&blocks);
-        let _ = std::thread::Builder::new()
-            .name("record-blocks".into())
-            .spawn(move || write_when_due(&held));
-        blocks
-    }
-
-    /// Blocks written only as records come, or by [`RecordBlocks::write_all`].
-    fn unattended(db: sled::Db) -> Arc<Self> {
         Arc::new(RecordBlocks {
             db,
             waiting: Mutex::new(HashMap::new()),
         })
+    }
+
+    /// A thread that writes each block at the latest about [`BLOCK_AGE`] after its first
+    /// record, whether or not other records come, until the returned writer is dropped.
+    pub fn write_when_due(self: &Arc<Self>) -> DueWriter {
+        let (stop, stopped) = std::sync::mpsc::channel::<()>();
+        let blocks = Arc::clone(self);
+        let thread = std::thread::Builder::new()
+            .name("record-blocks".into())
+            .spawn(move || {
+                while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(BLOCK_AGE / 4) {
+                    // A block that cannot be written now is lost as a killed run's last
+                    // records are.
+                    let _ = blocks.write_due(&mut blocks.lock());
+                }
+            });
+        DueWriter {
+            stop: Some(stop),
+            thread: thread.ok(),
+        }
     }
 
     /// Adds a record of run `run_id`; writes its block when full, and any other block that
@@ -489,7 +505,7 @@ mod tests {
     #[test]
     fn records_wait_until_their_block_fills_and_are_read_from_both_places() {
         let db = sled::Config::new().temporary(true).open().unwrap();
-        let blocks = RecordBlocks::unattended(db.clone());
+        let blocks = RecordBlocks::new(db.clone());
         for n in 0..BLOCK_RECORDS + 3 {
             let key = n.to_string();
             blocks
@@ -512,7 +528,7 @@ mod tests {
     #[test]
     fn a_block_that_waited_long_enough_is_written_by_the_next_record() {
         let db = sled::Config::new().temporary(true).open().unwrap();
-        let blocks = RecordBlocks::unattended(db.clone());
+        let blocks = RecordBlocks::new(db.clone());
         blocks
             .add("r1", "parse", "a", record("f", "1", None))
             .unwrap();
@@ -531,6 +547,7 @@ mod tests {
     fn a_block_is_written_when_due_though_no_other_record_comes() {
         let db = sled::Config::new().temporary(true).open().unwrap();
         let blocks = RecordBlocks::new(db.clone());
+        let _writer = blocks.write_when_due();
         blocks
             .add("r1", "embed", "a", record("f", "1", None))
             .unwrap();
