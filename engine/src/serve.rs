@@ -37,18 +37,6 @@ const MAX_CONNECTIONS: usize = 512;
 /// The largest body a query may have: axum's default limit, which reading it applies.
 const MAX_BODY_BYTES: u64 = 2 * 1024 * 1024;
 
-/// What kind of JSON value `value` is, for people.
-fn json_kind(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "a list",
-        Value::Object(_) => "an object",
-    }
-}
-
 /// Hits a query returns when it does not say (`engine query`'s `-k` default).
 const DEFAULT_K: usize = 10;
 
@@ -505,7 +493,7 @@ fn query_of(body: &[u8]) -> Result<QueryRequest, Refusal> {
     serde_json::from_slice::<QueryRequest>(body).map_err(|err| {
         // Something else than an object is named as what it is, not as serde's struct.
         let problem = match serde_json::from_slice::<Value>(body) {
-            Ok(value) if !value.is_object() => format!("it is {}", json_kind(&value)),
+            Ok(value) if !value.is_object() => format!("it is {}", crate::spec::load::json_kind(&value)),
             _ => err.to_string(),
         };
         bad_request(format!(

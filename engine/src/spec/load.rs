@@ -108,36 +108,23 @@ pub fn load_for(path: &Path, purpose: Purpose) -> Result<(Pipeline, Report), Rep
     });
     let text = match read {
         Ok(bytes) if bytes.len() > yaml::MAX_FILE_BYTES => {
-            return Err(single(path, yaml::too_large_message()));
+            return Err(single(path, yaml::Pos::START, yaml::too_large_message()));
         }
         Ok(bytes) => match String::from_utf8(bytes) {
             Ok(text) => text,
             Err(err) => {
                 let at = err.utf8_error().valid_up_to();
-                let before = &err.as_bytes()[..at];
-                // The line and column of the bad byte, columns counted in characters.
-                let line_start = before
-                    .iter()
-                    .rposition(|&b| b == b'\n')
-                    .map_or(0, |i| i + 1);
-                let pos = yaml::Pos {
-                    line: 1 + before.iter().filter(|&&b| b == b'\n').count(),
-                    col: 1 + String::from_utf8_lossy(&before[line_start..])
-                        .chars()
-                        .count(),
-                };
-                return Err(Report::new(
+                return Err(single(
                     path,
-                    vec![Diagnostic::error(
-                        pos,
-                        format!("the file is not valid UTF-8 (byte {at}); save it as UTF-8"),
-                    )],
+                    yaml::Pos::at_byte(err.as_bytes(), at),
+                    format!("the file is not valid UTF-8 (byte {at}); save it as UTF-8"),
                 ));
             }
         },
         Err(err) => {
             return Err(single(
                 path,
+                yaml::Pos::START,
                 format!("cannot read the pipeline file: {err}"),
             ));
         }
@@ -145,11 +132,9 @@ pub fn load_for(path: &Path, purpose: Purpose) -> Result<(Pipeline, Report), Rep
     load_str_for(path, &text, purpose)
 }
 
-fn single(path: &Path, message: String) -> Report {
-    Report::new(
-        path,
-        vec![Diagnostic::error(yaml::Pos { line: 1, col: 1 }, message)],
-    )
+/// A report of one error at `pos` of the file.
+fn single(path: &Path, pos: yaml::Pos, message: String) -> Report {
+    Report::new(path, vec![Diagnostic::error(pos, message)])
 }
 
 /// Checks pipeline `text` as if read from `path`.
@@ -732,7 +717,8 @@ fn is_not_a_number(value: &Value) -> bool {
     })
 }
 
-fn json_kind(value: &Value) -> &'static str {
+/// What kind of JSON value `value` is, for people (`a list`, `an integer`).
+pub(crate) fn json_kind(value: &Value) -> &'static str {
     match value {
         Value::Null => "nothing (null)",
         Value::Bool(_) => "a boolean",

@@ -33,6 +33,24 @@ pub struct Pos {
 }
 
 impl Pos {
+    /// The start of the file.
+    pub const START: Pos = Pos { line: 1, col: 1 };
+
+    /// The position of byte `at` of `bytes` (valid UTF-8 before it), columns in characters.
+    pub fn at_byte(bytes: &[u8], at: usize) -> Pos {
+        let before = &bytes[..at];
+        let line_start = before
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |i| i + 1);
+        Pos {
+            line: 1 + before.iter().filter(|&&b| b == b'\n').count(),
+            col: 1 + String::from_utf8_lossy(&before[line_start..])
+                .chars()
+                .count(),
+        }
+    }
+
     fn of(span: &Span) -> Pos {
         Pos {
             line: span.start.line(),
@@ -149,7 +167,7 @@ impl LocatedValue {
     fn nearest(&self, pointer: &str, pick: impl Fn(&Location) -> Pos) -> Pos {
         match self.locations.find(pointer) {
             Some((location, _)) => pick(location),
-            None => Pos { line: 1, col: 1 },
+            None => Pos::START,
         }
     }
 }
@@ -182,7 +200,7 @@ pub fn parse(text: &str) -> Parsed {
         return Parsed {
             doc: None,
             errors: vec![YamlError {
-                pos: Pos { line: 1, col: 1 },
+                pos: Pos::START,
                 pointer: None,
                 message: too_large_message(),
             }],
