@@ -63,10 +63,7 @@ fn count_with(content: &[u8], strings: bool) -> usize {
                     tokens += 1;
                     i + 2
                 }
-                b'<' => content[i..]
-                    .iter()
-                    .position(|&c| c == b'>')
-                    .map_or(content.len(), |at| i + at + 1),
+                b'<' => hex_string_end(content, i + 1) + 1,
                 _ => i + 1,
             };
             previous = DELIMITER;
@@ -128,10 +125,7 @@ pub(crate) fn blank_bad_hex_strings(content: &[u8]) -> std::borrow::Cow<'_, [u8]
             b'<' if content.get(i + 1) == Some(&b'<') => i += 2,
             b'<' => {
                 let start = i + 1;
-                let end = content[start..]
-                    .iter()
-                    .position(|&c| c == b'>')
-                    .map_or(content.len(), |at| start + at);
+                let end = hex_string_end(content, start);
                 let bad = |c: &u8| !c.is_ascii_hexdigit() && !is_white(*c);
                 if content[start..end].iter().any(bad) {
                     let bytes = fixed.get_or_insert_with(|| content.to_vec());
@@ -150,6 +144,13 @@ pub(crate) fn blank_bad_hex_strings(content: &[u8]) -> std::borrow::Cow<'_, [u8]
         Some(bytes) => std::borrow::Cow::Owned(bytes),
         None => std::borrow::Cow::Borrowed(content),
     }
+}
+
+/// Where the hex string whose digits start at `start` ends: its `>`, or the end of `content`.
+fn hex_string_end(content: &[u8], start: usize) -> usize {
+    (content[start..].iter())
+        .position(|&c| c == b'>')
+        .map_or(content.len(), |at| start + at)
 }
 
 /// Byte classes: white space, delimiters, letters (and `*'"`: operators, `null`, `true`,
