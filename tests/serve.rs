@@ -46,8 +46,9 @@ fn serve(dir: &Path) -> Server {
     serve_with(dir, &[])
 }
 
-/// [`serve`] with more arguments.
-fn serve_with(dir: &Path, args: &[&str]) -> Server {
+/// `engine serve` on `dir/pipeline.yaml` on a free port with more arguments, and the first
+/// line it printed (once it listens).
+fn start(dir: &Path, args: &[&str]) -> (Child, String) {
     let mut child = engine()
         .args(["serve", "--addr", "127.0.0.1:0"])
         .args(args)
@@ -60,6 +61,12 @@ fn serve_with(dir: &Path, args: &[&str]) -> Server {
     BufReader::new(child.stdout.take().unwrap())
         .read_line(&mut line)
         .unwrap();
+    (child, line)
+}
+
+/// [`serve`] with more arguments.
+fn serve_with(dir: &Path, args: &[&str]) -> Server {
+    let (mut child, line) = start(dir, args);
     let Some(addr) = line
         .trim()
         .rsplit_once("http://")
@@ -569,24 +576,7 @@ fn serve_with_a_token_file_answers_only_requests_that_carry_the_token() {
 #[test]
 fn serve_closes_connections_that_stall() {
     let dir = setup();
-    let mut child = engine()
-        .args([
-            "serve",
-            "--json",
-            "--idle-timeout",
-            "1",
-            "--addr",
-            "127.0.0.1:0",
-        ])
-        .arg(dir.path().join("pipeline.yaml"))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
+    let (child, line) = start(dir.path(), &["--json", "--idle-timeout", "1"]);
     let listening: Value = serde_json::from_str(&line).unwrap_or_else(|_| panic!("{line}"));
     assert_eq!(
         listening["indexes"],
