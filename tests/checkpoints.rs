@@ -879,3 +879,44 @@ fn a_second_ctrl_c_leaves_at_once_and_json_says_so() {
     // Its socket goes with it (it was left behind).
     assert!(!dir.path().join(".engine/live.sock").exists());
 }
+
+/// A store whose database file was overwritten at its start opens, in sled, as an empty one.
+/// The run refuses it as damaged, saying how to start afresh, where it used to run as if on a
+/// new store (no history, every step again), and its outputs are left as they were.
+#[test]
+fn a_damaged_database_is_refused_not_taken_for_a_new_store() {
+    let dir = setup(3, TWO_BRANCHES);
+    let (code, first) = run_json(dir.path());
+    assert_eq!(code, Some(0), "{first}");
+    let outputs = sorted_lines(&dir.path().join("out/a.jsonl"));
+    let db = dir.path().join(".engine/db");
+    let mut file = fs::OpenOptions::new()
+        .write(true)
+        .open(db.join("db"))
+        .unwrap();
+    file.write_all(&[0xde, 0xad, 0xbe, 0xef]).unwrap();
+    drop(file);
+    let output = engine()
+        .arg("run")
+        .arg(dir.path().join("pipeline.yaml"))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
+    // sled finds some damage itself; this it does not, and the run missing from it shows it.
+    let run_id = first["run_id"].as_str().unwrap();
+    let said = stderr(&output);
+    assert!(
+        (said.contains(&format!("no longer holds run {run_id}"))
+            || said.contains("checkpoint database cannot be read"))
+            && said.contains(".damaged`"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(sorted_lines(&dir.path().join("out/a.jsonl")), outputs);
+    // Moved away as it says, the next run starts afresh.
+    fs::rename(&db, dir.path().join(".engine/db.damaged")).unwrap();
+    let (code, again) = run_json(dir.path());
+    assert_eq!(code, Some(0), "{again}");
+    assert_eq!(step(&again, "parse")["cached"], 0, "{again}");
+    assert_eq!(sorted_lines(&dir.path().join("out/a.jsonl")), outputs);
+}

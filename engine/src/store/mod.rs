@@ -8,12 +8,14 @@
 //! records one by one took 5 s). Runs recorded before that are in one `items` tree, under (run
 //! id, step, doc id). While
 //! `gc` compacts the database, `db.compacting/`, `db.compacted` and `db.old/` stand beside it
-//! (see `compact`).
+//! (see `compact`). `db.seal` names the newest run the database held when last flushed, so that
+//! a damaged database is not taken for an older store (see `seal`).
 
 pub mod codec;
 mod compact;
 mod lock;
 mod records;
+mod seal;
 
 use std::collections::HashSet;
 use std::ops::ControlFlow;
@@ -281,6 +283,7 @@ impl Store {
         // A compaction a process was killed in is finished or undone first: the copy it
         // leaves may be what fills the disk.
         compact::recover(dir)?;
+        seal::forget_if_no_database(dir)?;
         if let Ok(available) = fs4::available_space(dir) {
             enough_space(dir, available)?;
         }
@@ -311,6 +314,13 @@ impl Store {
             err => unreadable(&err.to_string()),
         })?;
         check_format(dir, &db)?;
+        if let Some(run) = seal::sealed_run(dir)
+            && !db.open_tree("runs")?.contains_key(run.as_bytes())?
+        {
+            return Err(unreadable(&format!(
+                "it no longer holds run {run}, the newest it held when last written: it was cut short or overwritten"
+            )));
+        }
         let blocks = records::RecordBlocks::new(db.clone());
         Ok(Store {
             dir: dir.to_owned(),
@@ -548,6 +558,15 @@ impl Store {
 
     /// Removes runs `run_ids` with their item records; returns how many were there.
     pub fn remove_runs(&self, run_ids: &[String]) -> Result<u64, StoreError> {
+        // The seal never names a run the database lacks: it moves to the newest run that stays.
+        if seal::sealed_run(&self.dir).is_some_and(|sealed| run_ids.contains(&sealed)) {
+            self.db.flush()?;
+            let staying = (self.runs.iter().keys().rev())
+                .filter_map(Result::ok)
+                .map(|key| String::from_utf8_lossy(&key).into_owned())
+                .find(|run_id| !run_ids.contains(run_id));
+            seal::write(&self.dir, staying.as_deref())?;
+        }
         let mut removed = 0;
         for run_id in run_ids {
             self.records.forget(run_id);
@@ -704,11 +723,12 @@ impl Store {
         }
     }
 
-    /// Writes everything to disk, item records waiting for their block included.
+    /// Writes everything to disk, item records waiting for their block included, then seals
+    /// the store with its newest run (see `seal`).
     pub fn flush(&self) -> Result<(), StoreError> {
         self.records.write_all()?;
         self.db.flush()?;
-        Ok(())
+        seal::write(&self.dir, self.newest_run_id()?.as_deref())
     }
 
     /// [`Store::flush`], or, when it has not returned after `patience`, the end of the process
@@ -887,6 +907,70 @@ mod tests {
                 "{message}"
             );
         }
+    }
+
+    /// A store whose runs are all saved and flushed, newest `r2`.
+    fn store_with_two_runs(dir: &Path) {
+        let store = Store::open(dir).unwrap();
+        for run_id in ["r1", "r2"] {
+            store.save_run(run_id, &serde_json::json!({})).unwrap();
+        }
+        store.flush().unwrap();
+    }
+
+    /// A database that opens as an older state (a damaged file sled recovers what it can of)
+    /// is refused, naming the run it lost and what to do, where it used to open without a
+    /// word: with no run history, `gc` kept nothing and the empty-source guard guarded nothing.
+    /// Moved away as the message says, the store starts afresh.
+    #[test]
+    fn a_database_that_lost_its_newest_run_is_refused_as_damaged() {
+        let dir = tempfile::tempdir().unwrap();
+        store_with_two_runs(dir.path());
+        {
+            let db = compact::open(&sled::Config::new().path(dir.path().join("db"))).unwrap();
+            db.open_tree("runs").unwrap().remove("r2").unwrap();
+            db.flush().unwrap();
+        }
+        let message = Store::open(dir.path()).err().unwrap().to_string();
+        assert!(
+            message.contains("no longer holds run r2") && message.contains(".damaged`"),
+            "{message}"
+        );
+        std::fs::rename(dir.path().join("db"), dir.path().join("db.damaged")).unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        assert!(store.runs().unwrap().is_empty());
+    }
+
+    /// A database file emptied (cut short to nothing) is refused, not opened as a new store.
+    #[test]
+    fn an_emptied_database_file_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        store_with_two_runs(dir.path());
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .open(dir.path().join("db/db"))
+            .unwrap();
+        file.set_len(0).unwrap();
+        drop(file);
+        assert!(Store::open(dir.path()).is_err());
+    }
+
+    /// Removing the run the seal names moves the seal to the newest run that stays, so the
+    /// store opens after it, however the process ends.
+    #[test]
+    fn removing_the_newest_run_leaves_a_store_that_opens() {
+        let dir = tempfile::tempdir().unwrap();
+        store_with_two_runs(dir.path());
+        {
+            let store = Store::open(dir.path()).unwrap();
+            store.remove_runs(&["r2".to_owned()]).unwrap();
+            // Killed before a flush: sled writes what it has when dropped, as it would not
+            // after a kill, so the seal must already be right.
+            assert_eq!(seal::sealed_run(dir.path()).as_deref(), Some("r1"));
+            store.remove_runs(&["r1".to_owned()]).unwrap();
+            assert_eq!(seal::sealed_run(dir.path()), None);
+        }
+        assert!(Store::open(dir.path()).unwrap().runs().unwrap().is_empty());
     }
 
     /// A full disk is said in words, however sled passes the error on.
