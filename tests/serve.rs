@@ -621,3 +621,41 @@ fn serve_closes_connections_that_stall() {
     assert!(huge.starts_with("HTTP/1.1 413"), "{huge}");
     assert_eq!(http(&server, "GET", "/health", "").0, 200);
 }
+
+/// An index whose vectors file was cut short is listed with a note saying its vector and
+/// hybrid queries fail: the vectors are read when a search first needs them, so `/indexes`
+/// showed it as whole while every vector query got a 500.
+#[test]
+fn serve_lists_an_index_with_damaged_vectors_as_such() {
+    let dir = setup();
+    let (code, summary) = run_json(dir.path());
+    assert_eq!(code, Some(0), "{summary}");
+    let index = dir.path().join(".engine/indexes/idx/index_a");
+    let current = fs::read_to_string(index.join("CURRENT")).unwrap();
+    let vectors = index.join(current.trim()).join("vectors.f32");
+    let file = fs::OpenOptions::new().write(true).open(&vectors).unwrap();
+    file.set_len(10).unwrap();
+    drop(file);
+    let server = serve(dir.path());
+    let (status, listed) = http(&server, "GET", "/indexes", "");
+    assert_eq!(status, 200, "{listed}");
+    let notes = |step: &str| -> String {
+        let index = (listed["indexes"].as_array().unwrap().iter())
+            .find(|index| index["index"] == step)
+            .unwrap_or_else(|| panic!("no {step} in {listed}"));
+        index["notes"].to_string()
+    };
+    let damaged = notes("index_a");
+    assert!(
+        damaged.contains("its vectors cannot be read") && damaged.contains("BM25 answers"),
+        "{damaged}"
+    );
+    assert!(!notes("index_b").contains("vectors"), "{listed}");
+    let (status, _) = http(
+        &server,
+        "GET",
+        "/query?index=index_a&mode=bm25&text=mutex",
+        "",
+    );
+    assert_eq!(status, 200);
+}

@@ -431,8 +431,16 @@ async fn indexes(State(server): State<Arc<Server>>) -> Result<Json<Value>, Refus
     on_blocking_thread(server, |server| {
         let listed: Vec<Value> = (server.slots().iter())
             .map(|(step, slot)| match current_searcher(server, slot, step) {
-                Ok((searcher, notes)) => {
+                Ok((searcher, mut notes)) => {
                     let built = searcher.index.build_record();
+                    // A search reads the vectors when it first needs them: their damage is
+                    // found here without reading them, so the listing does not show it fine.
+                    if let Some(damage) = searcher.index.vectors_damage() {
+                        notes.push(format!(
+                            "its vectors cannot be read ({damage}): vector and hybrid queries fail, BM25 answers; `engine run {}` rebuilds an index found damaged",
+                            server.file.display()
+                        ));
+                    }
                     json!({
                         "index": step,
                         "chunks": searcher.index.chunks(),

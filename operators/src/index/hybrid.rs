@@ -972,6 +972,21 @@ impl HybridIndex {
         }
     }
 
+    /// Why a search that needs the vector half would fail, found without reading it (see
+    /// [`VectorIndex::whole_on_disk`]; or the failure of a search that read it); `None` when
+    /// it has none, or it looks whole.
+    pub fn vectors_damage(&self) -> Option<String> {
+        if !self.has_vectors {
+            return None;
+        }
+        match self.vectors.get() {
+            Some(loaded) => loaded.as_ref().err().cloned(),
+            None => VectorIndex::whole_on_disk(&self.generation)
+                .err()
+                .map(|err| err.message),
+        }
+    }
+
     /// The vector half when a search has read it already: never reads it.
     pub fn vectors_if_read(&self) -> Option<&VectorIndex> {
         self.vectors.get().and_then(|loaded| loaded.as_ref().ok())

@@ -204,6 +204,9 @@ fn all_finite(path: &Path) -> io::Result<bool> {
     }
 }
 
+/// What a vectors file of the wrong size is.
+const SIZE_MISMATCH: &str = "size does not match the point count";
+
 fn io_error(what: &str, path: &Path, err: impl std::fmt::Display) -> IndexError {
     IndexError::new(format!("{what} {}: {err}", path.display()))
 }
@@ -855,10 +858,21 @@ impl VectorIndex {
     /// Whether what [`VectorIndex::save`] wrote in `dir` is whole: its description reads and
     /// the vectors' file has the size it gives (a cheap check, without reading the vectors).
     pub fn intact(dir: &Path) -> bool {
-        saved_meta(dir)
-            .zip(fs::metadata(dir.join("vectors.f32")).ok())
-            .is_some_and(|(meta, file)| file.len() == (meta.points * meta.dimensions * 4) as u64)
-            && all_finite(&dir.join("vectors.f32")).unwrap_or(false)
+        Self::whole_on_disk(dir).is_ok() && all_finite(&dir.join("vectors.f32")).unwrap_or(false)
+    }
+
+    /// Why what [`VectorIndex::save`] wrote in `dir` is not whole, found without reading the
+    /// vectors: its description does not read, or the vectors' file is not the size it gives
+    /// (cut short). What a search that reads them would fail with, said before one does.
+    pub fn whole_on_disk(dir: &Path) -> Result<(), IndexError> {
+        let path = dir.join("vectors.json");
+        let meta = saved_meta(dir).ok_or_else(|| io_error("damaged", &path, "it does not read"))?;
+        let path = dir.join("vectors.f32");
+        let file = fs::metadata(&path).map_err(|err| io_error("cannot read", &path, err))?;
+        if file.len() != (meta.points * meta.dimensions * 4) as u64 {
+            return Err(io_error("damaged", &path, SIZE_MISMATCH));
+        }
+        Ok(())
     }
 
     /// Reads what [`VectorIndex::save`] wrote, the graph included (one saved in an older
@@ -888,11 +902,7 @@ impl VectorIndex {
             .and_then(|mut file| file.read_to_end(&mut bytes))
             .map_err(|err| io_error("cannot read", &path, err))?;
         if bytes.len() != meta.points * meta.dimensions * 4 {
-            return Err(io_error(
-                "damaged",
-                &path,
-                "size does not match the point count",
-            ));
+            return Err(io_error("damaged", &path, SIZE_MISMATCH));
         }
         let vectors: Vec<f32> = bytes
             .chunks_exact(4)
