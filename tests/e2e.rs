@@ -160,6 +160,48 @@ fn a_missing_step_between_two_types_is_named() {
     );
 }
 
+/// An index fed by a parse is told the two steps that go between (it had no help line), a step
+/// without `input` which steps it could read (it was told `input: parse`, itself when it is
+/// the parse), and an `embed` without `provider` the providers.
+#[test]
+fn missing_steps_inputs_and_providers_are_named() {
+    let text = assert_invalid(
+        &format!(
+            "{HEADER}steps:\n  docs: {{ op: source.files, path: docs }}\n  parse: {{ op: parse, input: docs }}\n  idx: {{ op: index.hybrid, input: parse }}\n"
+        ),
+        6,
+        "step `idx` (index.hybrid) takes Embedded but its input `parse` (parse) emits Parsed",
+    );
+    assert!(
+        text.contains("help: add a step of `op: chunk.recursive` that reads `parse`, then one of `op: embed` that reads it, and read from the last"),
+        "{text}"
+    );
+    let text = assert_invalid(
+        &format!(
+            "{HEADER}steps:\n  docs: {{ op: source.files, path: docs }}\n  parse: {{ op: parse }}\n  out: {{ op: sink.jsonl, input: parse, path: o.jsonl }}\n"
+        ),
+        5,
+        "step `parse`, key `input`: missing key `input`",
+    );
+    assert!(
+        text.contains(
+            "help: name the step(s) this step reads: `docs` (Document) emits what it takes"
+        ),
+        "{text}"
+    );
+    let text = assert_invalid(
+        &format!(
+            "{HEADER}steps:\n  docs: {{ op: source.files, path: docs }}\n  parse: {{ op: parse, input: docs }}\n  chunk: {{ op: chunk.recursive, input: parse, size: 100 }}\n  embed: {{ op: embed, input: chunk }}\n  out: {{ op: sink.jsonl, input: embed, path: o.jsonl }}\n"
+        ),
+        7,
+        "step `embed`, key `provider`: missing key `provider`",
+    );
+    assert!(
+        text.contains("help: choose one of: onnx, http, hash"),
+        "{text}"
+    );
+}
+
 #[test]
 fn duplicate_step_names_are_refused() {
     assert_invalid(

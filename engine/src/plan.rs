@@ -62,9 +62,14 @@ pub fn check_graph(doc: &LocatedValue, outlines: &[StepOutline]) -> Vec<Diagnost
                 let hint = producer_of(outlines, to)
                     .map(|name| format!("read from `{name}`, which emits {}", to.accepts))
                     .or_else(|| {
-                        let between = converter(emitted, to)?;
+                        let chain = converters(emitted, to)?;
+                        let (first, rest) = chain.split_first()?;
+                        let then: String = (rest.iter())
+                            .map(|op| format!(", then one of `op: {op}` that reads it"))
+                            .collect();
                         Some(format!(
-                            "add a step of `op: {between}` that reads `{input}`, and read from it"
+                            "add a step of `op: {first}` that reads `{input}`{then}, and read from {}",
+                            if rest.is_empty() { "it" } else { "the last" }
                         ))
                     });
                 diagnostics.push(
@@ -188,12 +193,32 @@ fn sources_of(graph: &DiGraph<usize, ()>, node: NodeIndex) -> Vec<usize> {
     sources
 }
 
-/// An operator that takes `item` and emits what `consumer` accepts (`embed` between chunks
-/// and an index).
-fn converter(item: ItemType, consumer: &OperatorInfo) -> Option<&'static str> {
-    (crate::registry::OPERATORS.iter())
-        .find(|op| op.accepts.admits(item) && op.emits.is_some_and(|t| consumer.accepts.admits(t)))
-        .map(|op| op.name)
+/// The operators, in order, that take `item` to what `consumer` accepts: `embed` between
+/// chunks and an index; a chunker, then `embed`, between a parse and an index.
+fn converters(item: ItemType, consumer: &OperatorInfo) -> Option<Vec<&'static str>> {
+    // Breadth first over item types, so the chain found is a shortest one.
+    let mut paths: Vec<(ItemType, Vec<&'static str>)> = vec![(item, Vec::new())];
+    let mut seen = vec![item];
+    while !paths.is_empty() {
+        let mut next = Vec::new();
+        for (item, chain) in paths {
+            for op in crate::registry::OPERATORS.iter() {
+                let Some(emits) = op.emits.filter(|_| op.accepts.admits(item)) else {
+                    continue;
+                };
+                let chain = [&chain[..], &[op.name]].concat();
+                if consumer.accepts.admits(emits) {
+                    return Some(chain);
+                }
+                if !seen.contains(&emits) {
+                    seen.push(emits);
+                    next.push((emits, chain));
+                }
+            }
+        }
+        paths = next;
+    }
+    None
 }
 
 /// The first step whose output `consumer` would accept.

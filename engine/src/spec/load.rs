@@ -370,9 +370,11 @@ fn diagnose(
             ValidationErrorKind::Required { property } => {
                 let key = property.as_str().unwrap_or_default().to_owned();
                 let hint = match key.as_str() {
-                    "input" => {
-                        Some("name the step(s) this step reads, e.g. `input: parse`".to_owned())
-                    }
+                    "input" => Some(input_hint(doc, &pointer)),
+                    "provider" => Some(format!(
+                        "choose one of: {}",
+                        operators::embed::PROVIDERS.join(", ")
+                    )),
                     "op" => Some(format!("operators: {}", operator_names())),
                     "steps" => Some(
                         "add `steps:`, a mapping of step names to steps, e.g. \
@@ -455,7 +457,7 @@ fn diagnose(
                 let hint = place
                     .as_ref()
                     .is_some_and(|(_, key)| key.as_deref() == Some("input"))
-                    .then(|| "name the step(s) this step reads, e.g. `input: parse`".to_owned());
+                    .then(|| input_hint(doc, pointer.trim_end_matches("/input")));
                 Diagnostic::error(doc.value_pos(&pointer), "must not be empty").with_hint(hint)
             }
             _ => Diagnostic::error(doc.value_pos(&pointer), error.to_string()),
@@ -477,6 +479,43 @@ fn diagnose(
             found = found.in_step(step);
         }
         diagnostics.push(found);
+    }
+}
+
+/// What to say of the missing or empty `input` of the step at `pointer` (`/steps/NAME`): the
+/// other steps whose output its operator takes, else how `input` is written.
+fn input_hint(doc: &LocatedValue, pointer: &str) -> String {
+    let own = step_and_path(pointer).map(|(step, _)| step);
+    let op = |step: &Value| {
+        step.get("op")
+            .and_then(Value::as_str)
+            .and_then(registry::lookup)
+    };
+    let accepts = doc
+        .value
+        .pointer(pointer)
+        .and_then(op)
+        .map(|info| info.accepts);
+    let steps = doc.value.get("steps").and_then(Value::as_object);
+    let readable: Vec<String> = (steps.into_iter().flatten())
+        .filter(|(name, _)| Some(*name) != own.as_ref())
+        .filter_map(|(name, step)| {
+            let emits = op(step)?.emits?;
+            accepts?
+                .admits(emits)
+                .then(|| format!("`{name}` ({emits})"))
+        })
+        .collect();
+    match (accepts, readable.as_slice()) {
+        (Some(accepts), []) => format!(
+            "name the step(s) this step reads, `input: STEP`: no step here emits the {accepts} it takes; add one"
+        ),
+        (Some(_), [one]) => format!("name the step(s) this step reads: {one} emits what it takes"),
+        (Some(_), readable) => format!(
+            "name the step(s) this step reads: {} emit what it takes",
+            readable.join(", ")
+        ),
+        (None, _) => "name the step(s) this step reads, `input: STEP`".to_owned(),
     }
 }
 

@@ -746,6 +746,25 @@ fn syntax_message(text: &str, pos: Pos, info: &str, open: Option<(char, Pos)>) -
         message.push_str(
             "; the quote that opens here is never closed: end the value with the same quote",
         );
+    } else if info.contains("invalid indentation in quoted scalar") {
+        message.push_str(
+            "; the quote that opens here is probably never closed: end the value with the same \
+             quote on its line (a quoted value that goes on over lines indents them deeper than \
+             its key)",
+        );
+    } else if info.contains("mapping values are not allowed") {
+        // A `key: value` before the `:` found: the value holds a `: `; else the line is a key
+        // indented deeper than the mapping it belongs to.
+        let line = text
+            .lines()
+            .nth(pos.line.saturating_sub(1))
+            .unwrap_or_default();
+        let before: String = line.chars().take(pos.col.saturating_sub(1)).collect();
+        message.push_str(if before.contains(": ") {
+            "; a value holding `: ` must be quoted (`key: \"Note: …\"`)"
+        } else {
+            "; this key is indented deeper than the keys of its mapping: line it up with them"
+        });
     } else if info.contains("block mapping") && info.contains("expected key") {
         message.push_str(
             "; this line is no key of the mapping above it: check its indentation against that mapping's keys",
@@ -820,6 +839,27 @@ mod tests {
         );
         let indent = message("steps:\n  docs:\n    op: files\n   path: docs\n");
         assert!(indent.contains("check its indentation"), "{indent}");
+    }
+
+    /// A key indented too far, a value holding `: ` and a quote left open before more lines
+    /// got only the reader's words ("mapping values are not allowed in this context",
+    /// "invalid indentation in quoted scalar"): each now says what to do.
+    #[test]
+    fn common_slips_say_what_to_do() {
+        let message = |text: &str| {
+            let parsed = parse(text);
+            assert_eq!(parsed.errors.len(), 1, "{:?}", parsed.errors);
+            parsed.errors[0].message.clone()
+        };
+        let deeper = message("steps:\n  docs:\n    op: files\n     path: docs\n");
+        assert!(deeper.contains("indented deeper than the keys"), "{deeper}");
+        let colon = message("name: t\ndescription: Note: the sample\nsteps: {}\n");
+        assert!(
+            colon.contains("a value holding `: ` must be quoted"),
+            "{colon}"
+        );
+        let quote = message("version: 1\nname: \"kb\ndescription: x\nsteps: {}\n");
+        assert!(quote.contains("probably never closed"), "{quote}");
     }
 
     /// 10,000 nested `[` gave only the reader's "recursion limit exceeded".

@@ -222,6 +222,9 @@ pub fn text_to_embed(chunk: &Chunk) -> &str {
     chunk.embed_text.as_deref().unwrap_or(&chunk.text)
 }
 
+/// The values of `provider` ([`EmbedConfig`]'s variants).
+pub const PROVIDERS: [&str; 3] = ["onnx", "http", "hash"];
+
 /// Settings of the `embed` operator: a provider and its keys.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "provider", rename_all = "lowercase")]

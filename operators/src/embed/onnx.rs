@@ -171,6 +171,8 @@ impl OnnxConfig {
             return problems;
         }
         match self.model_file(&dir) {
+            // The folder is there: a `file` it does not hold is that key's problem.
+            Err(err) if self.file.is_some() => problems.push(("file", err.message)),
             Err(err) => problems.push(("model", err.message)),
             Ok(file) => problems.extend(self.past_the_positions(&file)),
         }
@@ -217,25 +219,28 @@ impl OnnxConfig {
     fn model_file(&self, dir: &Path) -> Result<PathBuf, EmbedError> {
         if let Some(file) = &self.file {
             let path = dir.join(file);
-            return if path.is_file() {
-                Ok(path)
+            if path.is_file() {
+                return Ok(path);
+            }
+            let held = onnx_files(dir).unwrap_or_default();
+            let names: Vec<String> = (held.iter())
+                .filter_map(|path| Some(format!("`{}`", path.file_name()?.to_string_lossy())))
+                .collect();
+            let what_to_do = if names.is_empty() {
+                format!("{} holds no .onnx file; run `just setup`", dir.display())
             } else {
-                Err(EmbedError::new(format!(
-                    "model file {} does not exist; run `just setup`",
-                    path.display()
-                )))
+                format!("it holds {}: name one in `file:`", names.join(", "))
             };
+            return Err(EmbedError::new(format!(
+                "model file {} does not exist; {what_to_do}",
+                path.display()
+            )));
         }
         let default = dir.join("model.onnx");
         if default.is_file() {
             return Ok(default);
         }
-        let mut found: Vec<PathBuf> = std::fs::read_dir(dir)
-            .map_err(|err| EmbedError::new(format!("cannot list {}: {err}", dir.display())))?
-            .filter_map(|entry| entry.ok().map(|entry| entry.path()))
-            .filter(|path| path.extension().is_some_and(|ext| ext == "onnx"))
-            .collect();
-        found.sort();
+        let mut found = onnx_files(dir)?;
         match found.len() {
             1 => Ok(found.remove(0)),
             0 => Err(EmbedError::new(format!(
@@ -274,6 +279,17 @@ impl OnnxConfig {
             )))
         }
     }
+}
+
+/// The `.onnx` files in `dir`, sorted.
+fn onnx_files(dir: &Path) -> Result<Vec<PathBuf>, EmbedError> {
+    let mut found: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|err| EmbedError::new(format!("cannot list {}: {err}", dir.display())))?
+        .filter_map(|entry| entry.ok().map(|entry| entry.path()))
+        .filter(|path| path.extension().is_some_and(|ext| ext == "onnx"))
+        .collect();
+    found.sort();
+    Ok(found)
 }
 
 /// The model `config` names, shared: branches that embed with equal settings (two `embed` steps
@@ -925,6 +941,28 @@ mod tests {
         assert!(!problems[0].1.contains("does not exist"));
         let problems = OnnxConfig::new("missing").problems(dir.path());
         assert!(problems[0].1.contains("does not exist"), "{problems:?}");
+    }
+
+    /// A `file` the model folder does not hold is that key's problem, naming the .onnx files
+    /// the folder does hold: it was blamed on `model`, with `run just setup`, which could not help.
+    #[test]
+    fn a_file_the_folder_does_not_hold_is_named_with_what_it_holds() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("m")).unwrap();
+        std::fs::write(dir.path().join("m/model_quantized.onnx"), b"").unwrap();
+        std::fs::write(dir.path().join("m/tokenizer.json"), b"{}").unwrap();
+        let mut config = OnnxConfig::new("m");
+        config.file = Some("model.onnx".to_owned());
+        let problems = config.problems(dir.path());
+        let (key, message) = (problems.iter())
+            .find(|(_, message)| message.contains("model.onnx does not exist"))
+            .unwrap_or_else(|| panic!("{problems:?}"));
+        assert_eq!(*key, "file");
+        assert!(
+            message.contains("it holds `model_quantized.onnx`: name one in `file:`")
+                && !message.contains("just setup"),
+            "{message}"
+        );
     }
 
     #[test]
