@@ -203,7 +203,8 @@ enum Command {
         #[arg(long)]
         token_file: Option<PathBuf>,
         /// Seconds a connection may take to send a request's headers or body, or to send the
-        /// next request when kept alive, before it is closed.
+        /// next request when kept alive, or go without reading any of its answer, before it is
+        /// closed.
         #[arg(long, value_name = "SECONDS", default_value_t = 30.0, value_parser = seconds)]
         idle_timeout: f64,
         /// Say where it listens as one JSON line (`{"url", "pipeline", "indexes"}`).

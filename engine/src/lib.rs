@@ -24,3 +24,4 @@ pub mod spec;
 pub mod store;
 pub mod vectors;
 pub mod watch;
+pub mod write_deadline;

@@ -26,6 +26,7 @@ use serde_json::{Value, json};
 use crate::failure::{EXIT_INVALID, exit_code, invalid};
 use crate::query::Searcher;
 use crate::spec::load::{self, Pipeline};
+use crate::write_deadline::WriteDeadline;
 
 /// Queries (and index listings) waiting for or holding an index at once; past it a request is
 /// answered 503 at once rather than queued without bound.
@@ -241,8 +242,9 @@ pub fn serve(file: &Path, pipeline: &Pipeline, listening: Listening) -> anyhow::
 
 /// Serves each connection `listener` accepts, [`MAX_CONNECTIONS`] at once (past it, new ones
 /// wait in the system's listen queue), closing one that sends no request headers within
-/// `idle_timeout` of connecting or of its last answer: axum's own loop kept a connection that
-/// never sent a byte open for ever.
+/// `idle_timeout` of connecting or of its last answer, or reads nothing of an answer for as
+/// long: axum's own loop kept a connection that never sent a byte open for ever, and one that
+/// never read its answer until the answer fit in the socket's buffer.
 async fn accept(
     listener: tokio::net::TcpListener,
     router: Router,
@@ -267,7 +269,10 @@ async fn accept(
             let connection = hyper::server::conn::http1::Builder::new()
                 .timer(hyper_util::rt::TokioTimer::new())
                 .header_read_timeout(idle_timeout)
-                .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+                .serve_connection(
+                    hyper_util::rt::TokioIo::new(WriteDeadline::new(stream, idle_timeout)),
+                    service,
+                );
             // A connection's errors (a client gone, a timeout) end it alone.
             let _ = connection.await;
             drop(permit);
