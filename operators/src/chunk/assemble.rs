@@ -3,7 +3,7 @@
 use super::annotate::{ChunkIds, ElementIndex};
 use super::config::Settings;
 use super::debug;
-use super::link_targets::without_link_targets;
+use super::link_targets::LinkTargets;
 use super::markup::Visible;
 use super::sizer::{Sizer, is_word_char};
 use super::strategy::{HEADER_JOIN, Outcome, Piece};
@@ -129,6 +129,7 @@ pub(super) fn chunk_set(
     let index = ElementIndex::new(&doc.elements);
     let mut ids = ChunkIds::new(&doc.doc_id, fingerprint);
     let mut visible = Visible::new(text);
+    let links = LinkTargets::of(text);
     let chunks: Vec<Chunk> = pieces
         .into_iter()
         .filter_map(|piece| {
@@ -143,14 +144,16 @@ pub(super) fn chunk_set(
             let section = index.section_at(start);
             let sections = index.sections([start.max(span[0]), span[1]], &section);
             let (pages, kinds) = index.pages_and_kinds(span);
-            let header = piece.header.and_then(|[hs, he]| text.get(hs..he));
+            let header = piece
+                .header
+                .and_then(|[hs, he]| Some((text.get(hs..he)?, [hs, he])));
             let context = settings
                 .context_header
                 .then(|| context_header(doc.title.as_deref(), &section))
                 .filter(|c| !c.is_empty())
                 .and_then(|c| fitted_header(c, room, sizer));
             // What links and images show is embedded, not their targets.
-            let shown = without_link_targets(chunk_text);
+            let shown = links.shown(text, span);
             let embed_text = match (context, header, shown) {
                 (None, None, shown) => shown,
                 (context, header, shown) => {
@@ -159,9 +162,9 @@ pub(super) fn chunk_set(
                         out.push_str(&context);
                         out.push_str(CONTEXT_JOIN);
                     }
-                    if let Some(header) = header {
+                    if let Some((header, header_span)) = header {
                         out.push_str(
-                            &without_link_targets(header).unwrap_or_else(|| header.to_owned()),
+                            &(links.shown(text, header_span)).unwrap_or_else(|| header.to_owned()),
                         );
                         out.push_str(HEADER_JOIN);
                     }

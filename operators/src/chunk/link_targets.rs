@@ -1,16 +1,58 @@
 //! What a chunk's links and images show, for its `embed_text`: `[text](url)` reads as `text`
 //! and `![alt](src)` as `alt`. A URL says nothing a model's vector should hold, and long ones
 //! (a CDN's image paths, a README's badges) filled a third of some web pages' chunks.
+//!
+//! The links are found in the whole document, once, and each chunk leaves out the parts of
+//! their markup within its span: a chunk read alone misreads what it begins inside (the end of
+//! a link its overlap starts in, `text](url)`, is no link; after the end of a code block it
+//! starts in, a closing fence reads as an opening one, and its links as code).
 
 use pulldown_cmark::{Event, Parser, Tag, TagEnd};
 
-/// `text` with the targets of its links and images left out (their text, or alt text, stays);
-/// `None` when it has none.
-pub(super) fn without_link_targets(text: &str) -> Option<String> {
-    // Cheap test first: no link or image without a `](` or `][`, nor an autolink without `<`.
-    if !text.contains("](") && !text.contains("][") && !text.contains('<') {
-        return None;
+/// The byte ranges of a document's link and image markup that are not what they show.
+pub(super) struct LinkTargets {
+    /// Sorted, disjoint.
+    cuts: Vec<[usize; 2]>,
+}
+
+impl LinkTargets {
+    /// The link markup of `document` (Markdown).
+    pub(super) fn of(document: &str) -> LinkTargets {
+        // Cheap test first: no link or image without a `](` or `][`, nor an autolink without `<`.
+        if !document.contains("](") && !document.contains("][") && !document.contains('<') {
+            return LinkTargets { cuts: Vec::new() };
+        }
+        LinkTargets {
+            cuts: disjoint(markup_cuts(document)),
+        }
     }
+
+    /// `document[span]` with the link markup within it left out; `None` when it has none.
+    pub(super) fn shown(&self, document: &str, [start, end]: [usize; 2]) -> Option<String> {
+        let first = self.cuts.partition_point(|cut| cut[1] <= start);
+        let within = self.cuts[first..]
+            .iter()
+            .take_while(|cut| cut[0] < end)
+            .map(|&[from, to]| [from.max(start), to.min(end)]);
+        let mut out = String::with_capacity(end.saturating_sub(start));
+        let mut at = start;
+        let mut cut_any = false;
+        for [from, to] in within {
+            out.push_str(document.get(at..from)?);
+            at = to;
+            cut_any = true;
+        }
+        if !cut_any {
+            return None;
+        }
+        out.push_str(document.get(at..end)?);
+        Some(out)
+    }
+}
+
+/// The ranges of `text` that are link or image markup: a link's `[` and `](url)`, an image's
+/// whole markup but its alt text.
+fn markup_cuts(text: &str) -> Vec<[usize; 2]> {
     let mut cuts: Vec<[usize; 2]> = Vec::new();
     // The links and images open at this point: each one's whole span and its content's.
     let mut open: Vec<([usize; 2], Option<[usize; 2]>)> = Vec::new();
@@ -39,21 +81,21 @@ pub(super) fn without_link_targets(text: &str) -> Option<String> {
             }
         }
     }
+    cuts
+}
+
+/// `cuts` sorted, the empty ones dropped and those that overlap made one.
+fn disjoint(mut cuts: Vec<[usize; 2]>) -> Vec<[usize; 2]> {
     cuts.retain(|[from, to]| from < to);
-    if cuts.is_empty() {
-        return None;
-    }
     cuts.sort_unstable();
-    let mut out = String::with_capacity(text.len());
-    let mut at = 0;
-    for [from, to] in cuts {
-        if from >= at {
-            out.push_str(text.get(at..from)?);
+    let mut merged: Vec<[usize; 2]> = Vec::with_capacity(cuts.len());
+    for cut in cuts {
+        match merged.last_mut() {
+            Some(last) if cut[0] <= last[1] => last[1] = last[1].max(cut[1]),
+            _ => merged.push(cut),
         }
-        at = at.max(to);
     }
-    out.push_str(text.get(at..)?);
-    Some(out)
+    merged
 }
 
 /// `content` grown to hold `span`.
@@ -98,7 +140,34 @@ mod tests {
             ),
         ];
         for (text, expected) in cases {
-            assert_eq!(without_link_targets(text).as_deref(), expected, "{text}");
+            let whole = [0, text.len()];
+            assert_eq!(
+                LinkTargets::of(text).shown(text, whole).as_deref(),
+                expected,
+                "{text}"
+            );
         }
+    }
+
+    /// A chunk read alone misread what it begins inside: the end of a link its overlap starts
+    /// in kept its URL, and after the end of a code block it starts in, the closing fence read
+    /// as an opening one and every link after it as code.
+    #[test]
+    fn a_chunk_that_begins_inside_a_link_or_a_code_block_shows_what_the_document_does() {
+        let document = "- [Add an option to modify the link density](https://github.com/mozilla/readability/pull/801)\n";
+        let start = document.find("modify").unwrap();
+        let shown = LinkTargets::of(document).shown(document, [start, document.len()]);
+        assert_eq!(shown.as_deref(), Some("modify the link density\n"));
+        let end = document.find(" to modify").unwrap();
+        let shown = LinkTargets::of(document).shown(document, [0, end]);
+        assert_eq!(shown.as_deref(), Some("- Add an option"));
+
+        let document = "```\nrow 1\nrow 2\n```\n\nSee ![Errors](https://example.com/e.png) and [the guide](https://example.com/g).\n";
+        let start = document.find("row 2").unwrap();
+        let shown = LinkTargets::of(document).shown(document, [start, document.len()]);
+        assert_eq!(
+            shown.as_deref(),
+            Some("row 2\n```\n\nSee Errors and the guide.\n")
+        );
     }
 }

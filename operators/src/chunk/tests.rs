@@ -442,6 +442,35 @@ fn a_context_header_and_its_text_are_within_size() {
     assert_eq!(debug.extra["context_header_room"], 50, "{debug:?}");
 }
 
+/// A chunk whose overlap begins inside a link, or that begins inside a code block, embedded
+/// the URLs after that point: read alone, `text](url)` is no link, and a closing fence opens a
+/// code block. What every chunk embeds holds no link target.
+#[test]
+fn no_chunk_embeds_a_link_target_wherever_it_begins() {
+    let items: String = (0..8)
+        .map(|i| format!("- [Add an option number {i} to modify the link density value](https://github.com/mozilla/readability/pull/{})\n", 800 + i))
+        .collect();
+    let rows: String = (0..22)
+        .map(|i| format!("row {i:03} value {}\n", i * 7))
+        .collect();
+    let md = format!(
+        "# Changes\n\n{items}\nThe raw data:\n\n```\n{rows}```\n\nSee the chart ![Errors per hour](https://example.com/img/errors.png) and [the guide](https://example.com/guide).\n"
+    );
+    let set = chunker(Strategy::Recursive, settings(300, 80, Unit::Chars))
+        .chunk(&parsed("links.md", &md))
+        .unwrap();
+    assert!(set.chunks.len() > 4, "{:?}", texts(&set));
+    for chunk in &set.chunks {
+        let embedded = chunk.embed_text.as_deref().unwrap_or(&chunk.text);
+        assert!(!embedded.contains("https://"), "{embedded:?}");
+    }
+    let last = set.chunks.last().unwrap().embed_text.as_deref().unwrap();
+    assert!(
+        last.ends_with("See the chart Errors per hour and the guide."),
+        "{last:?}"
+    );
+}
+
 #[test]
 fn context_header_goes_to_embed_text() {
     let md = "# Guide\n\nIntro.\n\n## Install\n\nRun the installer.\n";
