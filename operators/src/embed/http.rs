@@ -767,7 +767,7 @@ impl HttpEmbedder {
                     if started.elapsed() >= PATIENCE {
                         asking.tell(|| {
                             format!(
-                                "waiting for the embedding provider at {} (up to the embed step's `timeout`, {} s)",
+                                "waiting for the embedding provider at {} (up to the provider's `timeout`, {} s)",
                                 self.client.url, self.client.timeout
                             )
                         });
@@ -823,7 +823,7 @@ impl Client {
     fn describe(&self, err: &ureq::Error) -> String {
         match err {
             ureq::Error::Timeout(_) => format!(
-                "no complete reply within {} s (the embed step's `timeout`)",
+                "no complete reply within {} s (the provider's `timeout` setting)",
                 self.timeout
             ),
             other => other.to_string(),
@@ -1066,7 +1066,7 @@ impl Client {
             Some(configured) => (configured, " (`dimensions`)"),
             None => (
                 vectors[0].len(),
-                ", the size of the first in the same reply: set `dimensions` on the embed step to say which size is right",
+                ", the size of the first in the same reply: set `dimensions` in the provider's settings to say which size is right",
             ),
         };
         if let Some(wrong) = vectors.iter().find(|vector| vector.len() != wanted) {

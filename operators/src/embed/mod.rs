@@ -665,7 +665,7 @@ impl Embed {
                 });
                 if let (Some(got), Some(size)) = (missized, size) {
                     return Err(EmbedError::new(format!(
-                        "the provider answered {got}-dimensional vectors where it answered {size}-dimensional ones before for this model ({}): not kept; if the model behind `model` changed on purpose, set `dimensions` on the embed step or name the model differently (either embeds every text again)",
+                        "the provider answered {got}-dimensional vectors where it answered {size}-dimensional ones before for this model ({}): not kept; if the model behind `model` changed on purpose, set `dimensions` in the provider's settings or name the model differently (either embeds every text again)",
                         provider.fingerprint
                     )));
                 }
