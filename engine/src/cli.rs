@@ -941,6 +941,9 @@ fn gc(path: &Path, keep_runs: usize, json: bool) -> anyhow::Result<i32> {
         })
         .collect();
     let store = Store::open_waiting(&pipeline.store)?;
+    // A run killed while its outputs went into place is completed first: what gc keeps
+    // follows the runs that completed.
+    crate::run::mark_interrupted(&store)?;
     if let Some(other) = crate::run::name_shared_with(&store, &pipeline) {
         return Err(invalid(format!(
             "{}; gc would drop what the other reaches",

@@ -14,6 +14,7 @@ pub mod live;
 pub mod ops;
 pub mod plan;
 pub mod progress;
+pub mod publishing;
 pub mod query;
 pub mod registry;
 pub mod report;

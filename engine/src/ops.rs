@@ -403,7 +403,7 @@ impl SinkOp for Jsonl {
                 .keep_previous(|doc_id| failed.contains(doc_id) && !written.contains(doc_id))?;
         }
         let written = self.sink.finish()?;
-        Ok(Box::new(move || {
+        Ok(Publish::new(vec![written.rename()], move || {
             written.publish()?;
             Ok(())
         }))
@@ -529,10 +529,10 @@ impl SinkOp for HybridIndexSink {
     ) -> anyhow::Result<(Publish, Option<serde_json::Value>)> {
         self.update(None)?;
         let Some(update) = self.update.take() else {
-            return Ok((Box::new(|| Ok(())), None));
+            return Ok((Publish::nothing(), None));
         };
         let (stats, switch) = update.finish()?;
-        let publish: Publish = Box::new(move || {
+        let publish = Publish::new(switch.renames(), move || {
             switch.publish()?;
             Ok(())
         });

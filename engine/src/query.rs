@@ -173,6 +173,7 @@ impl Searcher {
                     _ => None,
                 })
         });
+        complete_publishing(pipeline);
         let dir = index_dir(pipeline, step);
         if !HybridIndex::exists(&dir) {
             if let Some(run_id) = running_run(pipeline) {
@@ -598,6 +599,21 @@ pub fn stale_notes(pipeline: &Pipeline, steps: &[&str]) -> Vec<String> {
         .zip(&built)
         .filter_map(|(step, built)| stale_note(pipeline, &plan, built, step))
         .collect()
+}
+
+/// When a run of the store was killed while its outputs went into place, puts the rest in
+/// place first (see [`crate::publishing`]), so that the indexes agree with one another and with
+/// the run history. Only when the store opens here: a store in use is a run still at it (it
+/// completes them itself), and a read-only one cannot be written.
+fn complete_publishing(pipeline: &Pipeline) {
+    if !crate::publishing::pending(&pipeline.store) {
+        return;
+    }
+    if let Ok(store) = crate::store::Store::open(&pipeline.store)
+        && let Err(err) = crate::run::mark_interrupted(&store)
+    {
+        errln!("warning: {err:#}");
+    }
 }
 
 /// The completed runs of `pipeline`, newest first, from its store (`None` when it has none or

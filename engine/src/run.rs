@@ -153,6 +153,7 @@ pub fn run(
         pipeline.name.clone(),
         plan.step_ops(pipeline),
     ));
+    options.journal = Some((store.dir().to_owned(), run_id.clone()));
     let checkpoints = Arc::new(RunCheckpoints::new(store.clone(), run_id).with_live(live.clone()));
     options.checkpoints = Some(checkpoints.clone());
     options.observer = Some(observe_live(live.clone(), options.observer.take()));
@@ -207,6 +208,8 @@ pub fn run(
         }
     }
     store.flush_or_exit(FLUSH_PATIENCE)?;
+    // Recorded: what put its outputs in place is no longer needed.
+    crate::publishing::remove(store.dir())?;
     drop(server);
     Ok(summary)
 }
@@ -318,8 +321,10 @@ pub fn name_shared_message(pipeline: &Pipeline, other: &std::path::Path) -> Stri
 }
 
 /// Runs recorded as running cannot be when the caller holds the store and runs nothing: they
-/// were killed.
+/// were killed. One killed while its outputs went into place has them put in place, and is
+/// recorded as completed (see [`crate::publishing`]); the others are recorded as interrupted.
 pub fn mark_interrupted(store: &Store) -> anyhow::Result<()> {
+    complete_publishing(store)?;
     for mut run in store.runs()? {
         if run["status"] == "running" {
             run["status"] = "interrupted".into();
@@ -333,6 +338,35 @@ pub fn mark_interrupted(store: &Store) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Completes what a run killed while its outputs went into place left (its journal): the
+/// renames not done, and the run's record, as completed, counted from the items it recorded.
+fn complete_publishing(store: &Store) -> anyhow::Result<()> {
+    let Some(journal) = crate::publishing::Journal::read(store.dir()) else {
+        // None, or one cut short before it was whole (written, then renamed into place: no
+        // rename was done after it).
+        return crate::publishing::remove(store.dir());
+    };
+    for warning in journal.complete() {
+        errln!("warning: {warning}");
+    }
+    let recorded = store
+        .runs()?
+        .into_iter()
+        .find(|run| run["run_id"] == journal.run_id);
+    if let Some(mut run) = recorded.filter(|run| run["status"] == "running") {
+        run["seconds"] = serde_json::Value::Null;
+        run["peak_rss_kib"] = serde_json::Value::Null;
+        count_recorded_items(store, &journal.run_id, &mut run)?;
+        let failed = run["errors_total"].as_u64().unwrap_or(0) > 0;
+        run["status"] = if failed { "failed_items" } else { "ok" }.into();
+        run["note"] = "the process ended while its outputs went into place; the next command put the rest in place"
+            .into();
+        store.save_run(&journal.run_id, &run)?;
+    }
+    store.flush()?;
+    crate::publishing::remove(store.dir())
 }
 
 /// Fills the step counters of a run that ended without its summary from the items it recorded:
@@ -743,5 +777,50 @@ mod tests {
             civil(951_782_400),
             ("2000-02-29".to_owned(), "00:00:00".to_owned())
         );
+    }
+
+    /// A run killed while its outputs went into place (its journal written, one rename of two
+    /// done) has the rest put in place by the next command that holds the store, and is
+    /// recorded as completed, not interrupted: the tester's kill left one index of the new run
+    /// beside another of the last, with the run recorded as interrupted.
+    #[test]
+    fn a_run_killed_while_its_outputs_went_into_place_is_completed() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let run = serde_json::json!({
+            "run_id": "r1", "status": "running", "peak_rss_kib": 0,
+            "steps": { "docs": { "op": "source.files" }, "out": { "op": "sink.jsonl" } },
+        });
+        store.save_run("r1", &run).unwrap();
+        let done = (
+            dir.path().join("a.jsonl.partial"),
+            dir.path().join("a.jsonl"),
+        );
+        let left = (
+            dir.path().join("b.jsonl.partial"),
+            dir.path().join("b.jsonl"),
+        );
+        std::fs::write(&done.1, "new a").unwrap();
+        std::fs::write(&left.0, "new b").unwrap();
+        std::fs::write(&left.1, "old b").unwrap();
+        let journal = crate::publishing::Journal {
+            run_id: "r1".to_owned(),
+            renames: vec![done.clone(), left.clone()],
+        };
+        journal.write(dir.path()).unwrap();
+        mark_interrupted(&store).unwrap();
+        assert_eq!(std::fs::read_to_string(&left.1).unwrap(), "new b");
+        assert!(!crate::publishing::pending(dir.path()));
+        let runs = store.runs().unwrap();
+        assert_eq!(runs[0]["status"], "ok", "{}", runs[0]);
+        // A run killed before its journal was written stays interrupted.
+        store
+            .save_run(
+                "r2",
+                &serde_json::json!({ "run_id": "r2", "status": "running" }),
+            )
+            .unwrap();
+        mark_interrupted(&store).unwrap();
+        assert_eq!(store.runs().unwrap()[0]["status"], "interrupted");
     }
 }

@@ -237,9 +237,34 @@ pub trait SinkOp: Send {
 }
 
 /// What makes a sink's completed output visible (moves a file into place, switches an index
-/// generation in). The run calls it when every step has finished, unless it was cancelled, so
+/// generation in). The run does it when every step has finished, unless it was cancelled, so
 /// the outputs of a run appear together, and not at all for a run that did not complete.
-pub type Publish = Box<dyn FnOnce() -> anyhow::Result<()> + Send>;
+pub struct Publish {
+    /// The renames that put the output in place, each `(prepared, live)`: written down before
+    /// any is done, so that a run killed while its outputs go into place has the rest done by
+    /// the next command (see [`crate::publishing`]).
+    pub renames: Vec<(std::path::PathBuf, std::path::PathBuf)>,
+    /// Does the renames, and what follows them (removing what no reader needs any more).
+    pub act: Box<dyn FnOnce() -> anyhow::Result<()> + Send>,
+}
+
+impl Publish {
+    /// Puts an output in place by `renames`, done by `act` with what follows them.
+    pub fn new(
+        renames: Vec<(std::path::PathBuf, std::path::PathBuf)>,
+        act: impl FnOnce() -> anyhow::Result<()> + Send + 'static,
+    ) -> Publish {
+        Publish {
+            renames,
+            act: Box::new(act),
+        }
+    }
+
+    /// Nothing to put in place.
+    pub fn nothing() -> Publish {
+        Publish::new(Vec::new(), || Ok(()))
+    }
+}
 
 /// A step's operator, by role.
 pub enum Operator {
@@ -493,6 +518,9 @@ pub struct Options {
     /// Does again the work of inputs whose final failure is stored, instead of recording
     /// that failure again.
     pub retry_failed: bool,
+    /// The store folder and run id under which the renames that put the outputs in place are
+    /// written down first (see [`crate::publishing`]); without it they are not.
+    pub journal: Option<(std::path::PathBuf, String)>,
 }
 
 /// The documents a source read in an earlier run.
@@ -632,8 +660,34 @@ pub fn execute(nodes: Vec<Node>, options: Options) -> Execution {
             report.outcome = None;
         }
     } else {
+        // Written down before the first rename: a process killed among them leaves what the
+        // next command completes. Without it, nothing goes into place.
+        let journal = (options.journal.as_ref()).map(|(store_dir, run_id)| {
+            let renames = (publishes.iter())
+                .flat_map(|(_, publish)| publish.renames.iter().cloned())
+                .collect();
+            let journal = crate::publishing::Journal {
+                run_id: run_id.clone(),
+                renames,
+            };
+            journal.write(store_dir)
+        });
+        let publishes = match journal {
+            Some(Err(error)) => (publishes.into_iter())
+                .map(|(step, _)| {
+                    let message = format!("{error:#}");
+                    let act = move || {
+                        Err(anyhow::anyhow!(
+                            "{message}: its output was not put in place"
+                        ))
+                    };
+                    (step, Publish::new(Vec::new(), act))
+                })
+                .collect(),
+            _ => publishes,
+        };
         for (step, publish) in publishes {
-            if let Err(error) = panics::catch(publish) {
+            if let Err(error) = panics::catch(publish.act) {
                 if let Some((_, live)) = counters.iter().find(|(name, _)| *name == step) {
                     live.failed.fetch_add(1, Ordering::Relaxed);
                 }
@@ -1295,7 +1349,7 @@ pub(crate) mod tests {
             Ok(())
         }
         fn finish(self: Box<Self>) -> anyhow::Result<Publish> {
-            Ok(Box::new(|| Ok(())))
+            Ok(Publish::nothing())
         }
     }
 
@@ -1351,7 +1405,7 @@ pub(crate) mod tests {
             if let Some(cancel) = &self.0 {
                 cancel.store(true, Ordering::SeqCst);
             }
-            Ok((Box::new(|| Ok(())), Some(serde_json::json!({"indexed": 5}))))
+            Ok((Publish::nothing(), Some(serde_json::json!({"indexed": 5}))))
         }
     }
 
@@ -1387,7 +1441,7 @@ pub(crate) mod tests {
             Ok(())
         }
         fn finish(self: Box<Self>) -> anyhow::Result<Publish> {
-            Ok(Box::new(move || {
+            Ok(Publish::new(Vec::new(), move || {
                 self.0.store(true, Ordering::SeqCst);
                 Ok(())
             }))
@@ -1418,6 +1472,59 @@ pub(crate) mod tests {
         assert!(!run.cancelled);
     }
 
+    /// A sink whose output goes in place by renaming `prepared`, and whose publish checks that
+    /// the journal names that rename before it is done.
+    struct Journaled {
+        store: std::path::PathBuf,
+        prepared: std::path::PathBuf,
+        journaled: Arc<AtomicBool>,
+    }
+
+    impl SinkOp for Journaled {
+        fn write(&mut self, _item: &Item, _position: Position) -> anyhow::Result<()> {
+            Ok(())
+        }
+        fn finish(self: Box<Self>) -> anyhow::Result<Publish> {
+            let rename = (self.prepared.clone(), self.prepared.with_extension("live"));
+            Ok(Publish::new(vec![rename.clone()], move || {
+                let journal = crate::publishing::Journal::read(&self.store);
+                let named = journal.is_some_and(|journal| {
+                    journal.run_id == "r1" && journal.renames == vec![rename.clone()]
+                });
+                self.journaled.store(named, Ordering::SeqCst);
+                std::fs::rename(&rename.0, &rename.1)?;
+                Ok(())
+            }))
+        }
+    }
+
+    /// The renames that put the outputs in place are written down before the first is done,
+    /// so that a process killed among them leaves what completes them.
+    #[test]
+    fn the_renames_are_written_down_before_any_is_done() {
+        let dir = tempfile::tempdir().unwrap();
+        let prepared = dir.path().join("out.partial");
+        std::fs::write(&prepared, "new").unwrap();
+        let journaled = Arc::new(AtomicBool::new(false));
+        let sink = Journaled {
+            store: dir.path().to_owned(),
+            prepared: prepared.clone(),
+            journaled: journaled.clone(),
+        };
+        let nodes = vec![
+            node("src", Operator::Source(Box::new(Numbers(5))), vec![]),
+            node("out", Operator::Sink(Box::new(sink)), vec![0]),
+        ];
+        let options = Options {
+            journal: Some((dir.path().to_owned(), "r1".to_owned())),
+            ..Options::default()
+        };
+        let run = execute(nodes, options);
+        assert!(!run.cancelled && run.errors.is_empty(), "{:?}", run.errors);
+        assert!(journaled.load(Ordering::SeqCst));
+        assert!(prepared.with_extension("live").is_file());
+    }
+
     /// A sink whose publish records whether a step was still running when it was called.
     struct Published {
         published: Arc<AtomicBool>,
@@ -1430,7 +1537,7 @@ pub(crate) mod tests {
             Ok(())
         }
         fn finish(self: Box<Self>) -> anyhow::Result<Publish> {
-            Ok(Box::new(move || {
+            Ok(Publish::new(Vec::new(), move || {
                 self.other_running
                     .store(!self.other_done.load(Ordering::SeqCst), Ordering::SeqCst);
                 self.published.store(true, Ordering::SeqCst);

@@ -744,6 +744,18 @@ struct PendingSwitch {
 }
 
 impl Switch {
+    /// The rename that makes the update live: (`CURRENT.pending`, `CURRENT`); none when it
+    /// changed nothing.
+    pub fn renames(&self) -> Vec<(PathBuf, PathBuf)> {
+        match &self.0 {
+            Publishing::Generation(pending) => vec![(
+                pending.dir.join(format!("{CURRENT}.pending")),
+                pending.dir.join(CURRENT),
+            )],
+            Publishing::Record(_) => Vec::new(),
+        }
+    }
+
     /// Makes the update live: renames `CURRENT.pending` over `CURRENT`, then removes the
     /// generations no query needs any more (or, when it changed nothing, records its run with
     /// the live generation).

@@ -150,6 +150,10 @@ impl JsonlSink {
     pub fn finish(mut self) -> std::io::Result<Written> {
         self.writer.flush()?;
         self.put_in_order()?;
+        // With the permissions of the output it replaces (a user's `chmod` stays).
+        if let Ok(previous) = fs::metadata(&self.path) {
+            fs::set_permissions(&self.partial, previous.permissions())?;
+        }
         self.writer.get_ref().sync_all()?;
         // The file is the `Written`'s now: this sink's drop leaves it.
         Ok(Written {
@@ -233,12 +237,13 @@ pub struct Written {
 }
 
 impl Written {
-    /// Moves the output into place, with the permissions of the output it replaces (a user's
-    /// `chmod` stays).
+    /// The rename that [`Written::publish`] does: (the complete output, its place).
+    pub fn rename(&self) -> (PathBuf, PathBuf) {
+        (self.partial.clone(), self.path.clone())
+    }
+
+    /// Moves the output into place (it has the permissions of the output it replaces).
     pub fn publish(mut self) -> std::io::Result<PathBuf> {
-        if let Ok(previous) = fs::metadata(&self.path) {
-            fs::set_permissions(&self.partial, previous.permissions())?;
-        }
         fs::rename(&self.partial, &self.path)?;
         self.partial = PathBuf::new();
         Ok(std::mem::take(&mut self.path))
