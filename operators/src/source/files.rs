@@ -177,7 +177,7 @@ impl FileSource {
     }
 
     fn read(&self, path: &Path, doc_id: &str) -> Result<Vec<u8>, String> {
-        let file = fs::File::open(path).map_err(|err| format!("cannot open: {err}"))?;
+        let file = super::open_regular_file(path).map_err(|err| format!("cannot open: {err}"))?;
         let too_large = || {
             format!(
                 "{doc_id} is larger than max_bytes ({} bytes); raise max_bytes or exclude it",
@@ -547,6 +547,26 @@ mod tests {
             max_bytes: default_max_bytes(),
             id_prefix: String::new(),
         }
+    }
+
+    /// A file listed as a regular file and replaced by a FIFO before it is read is refused at
+    /// once: its open waited for a writer for ever, and the run with it.
+    #[test]
+    fn a_file_turned_into_a_fifo_after_the_listing_is_refused_not_waited_for() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f.md");
+        let made = std::process::Command::new("mkfifo").arg(&path).status();
+        assert!(made.is_ok_and(|status| status.success()), "mkfifo");
+        let source = FileSource::new(&config("."), dir.path()).unwrap();
+        let (done, finished) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = done.send(source.read(&path, "f.md"));
+        });
+        let read = finished
+            .recv_timeout(std::time::Duration::from_secs(10))
+            .expect("the read returned");
+        let err = read.unwrap_err();
+        assert!(err.contains("not a regular file"), "{err}");
     }
 
     /// The listing `engine run --watch` compares: the files the source picks (not the hidden,

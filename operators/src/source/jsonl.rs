@@ -246,7 +246,7 @@ impl DocumentSource for JsonlSource {
                 ),
             ));
         }
-        let file = fs::File::open(&self.path).map_err(|err| {
+        let file = super::open_regular_file(&self.path).map_err(|err| {
             std::io::Error::new(
                 err.kind(),
                 format!("cannot open {}: {err}", self.path.display()),

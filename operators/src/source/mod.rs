@@ -11,6 +11,25 @@ use crate::model::Document;
 pub use files::{FileSource, FilesConfig};
 pub use jsonl::{JsonlConfig, JsonlSource};
 
+/// Opens the file at `path` for reading when it is a regular file. A FIFO would block the
+/// open until a writer comes, and a device never ends: the open does not wait (`O_NONBLOCK`,
+/// which changes nothing for a regular file's reads), and anything else is refused after it,
+/// so a file replaced by a FIFO between a listing and its read cannot hang the run.
+pub fn open_regular_file(path: &Path) -> std::io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, libc::O_NONBLOCK);
+    let file = options.open(path)?;
+    if !file.metadata()?.is_file() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "not a regular file (a FIFO, socket or device): only regular files are read",
+        ));
+    }
+    Ok(file)
+}
+
 /// What the files a source reads look like without reading them: each file's id, length and
 /// modification time. Two listings differ when a file it reads was added, removed or written.
 pub type Listing = Vec<(String, u64, Option<std::time::SystemTime>)>;
