@@ -344,3 +344,64 @@ fn a_waiting_tap_follows_a_run_over_in_a_blink() {
         "the tap's socket is removed"
     );
 }
+
+/// A tap following a run that is killed says the run ended without finishing, and fails (exit
+/// 3): it ended as after a finished run, exit 0 and no word, so a script took a killed run for
+/// a finished one.
+#[test]
+fn a_tap_of_a_run_that_is_killed_says_so_and_fails() {
+    let gate = Arc::new(Gate::default());
+    let app = Router::new()
+        .route("/v1/embeddings", post(embeddings))
+        .with_state(gate.clone());
+    let base_url = format!("http://{}/v1", common::serve(app));
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir_all(dir.path().join("docs")).unwrap();
+    fs::write(dir.path().join("docs/a.md"), "# A\n\nOne paragraph.\n").unwrap();
+    let pipeline = dir.path().join("pipeline.yaml");
+    fs::write(
+        &pipeline,
+        format!(
+            "version: 1\nname: killed\nsteps:\n  docs: {{ op: source.files, path: docs }}\n  parse: {{ op: parse, input: docs }}\n  chunk: {{ op: chunk.recursive, input: parse, size: 40, unit: chars }}\n  embed: {{ op: embed, input: chunk, provider: http, base_url: \"{base_url}\", model: test, timeout: 120 }}\n  out: {{ op: sink.jsonl, input: embed, path: out.jsonl }}\n"
+        ),
+    )
+    .unwrap();
+    let mut tap = Running::spawn(
+        engine()
+            .args(["tap", "--wait", "--json", "--pipeline"])
+            .arg(&pipeline)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped()),
+    );
+    let sockets = dir.path().join(".engine/taps");
+    wait_for("the tap to wait", || {
+        fs::read_dir(&sockets).is_ok_and(|mut entries| entries.next().is_some())
+    });
+    let mut running = Running::spawn(engine().arg("run").arg(&pipeline).stdout(Stdio::null()));
+    wait_for("the first embedding request", || {
+        gate.requests.load(Ordering::SeqCst) > 0
+    });
+    // Killed once the run has taken the tap (its first line): a run killed before it answers
+    // is no run, and the tap waits for the next.
+    let mut lines = BufReader::new(tap.child().stdout.take().unwrap()).lines();
+    let first = lines.next().unwrap().unwrap();
+    assert!(first.contains("\"ok\""), "{first}");
+    running.child().kill().unwrap();
+    let (done, finished) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let rest: Vec<String> = lines.map_while(Result::ok).collect();
+        let _ = done.send((rest, tap.finish()));
+    });
+    let (rest, tapped) = finished
+        .recv_timeout(Duration::from_secs(60))
+        .expect("the tap ended with the run");
+    gate.open.store(true, Ordering::SeqCst);
+    assert_eq!(tapped.status.code(), Some(3), "{}", stderr(&tapped));
+    assert!(
+        stderr(&tapped).contains("the run ended without finishing (killed, or it crashed)"),
+        "{}",
+        stderr(&tapped)
+    );
+    let last = rest.last().cloned().unwrap_or_default();
+    assert!(last.contains("\"error\""), "{rest:?}");
+}

@@ -858,7 +858,11 @@ fn tap(
         )));
     }
     let mut items = 0usize;
+    // Whether the run said it ended, or the tap stopped early: a run that closes its side
+    // without either was killed.
+    let mut ended = false;
     let mut each = |line: &serde_json::Value| {
+        ended |= line.get("end").is_some();
         if json {
             jsonln!("{line}");
         } else if let Some(started) = line.get("ok") {
@@ -875,7 +879,9 @@ fn tap(
             errln!("{}", tap_ended(items, skipped));
         }
         items += usize::from(line.get("item").is_some());
-        limit.is_none_or(|limit| items < limit) && !crate::stdout::gone()
+        let go_on = limit.is_none_or(|limit| items < limit) && !crate::stdout::gone();
+        ended |= !go_on;
+        go_on
     };
     let mut waiting = || {
         if !json {
@@ -887,6 +893,9 @@ fn tap(
     let wait = wait.then_some(&mut waiting as &mut dyn FnMut());
     let followed = live::follow(&dir, step, pipeline.as_deref(), wait, &mut each);
     match followed {
+        Ok(()) if !ended => Err(anyhow::anyhow!(
+            "the run ended without finishing (killed, or it crashed) after {items} item(s); `engine runs` records it as interrupted, and the next `engine run` resumes it"
+        )),
         Ok(()) => Ok(0),
         Err(AskError::Refused(err)) => Err(err),
         Err(AskError::NoAnswer(_)) => Err(invalid(format!(
