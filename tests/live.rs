@@ -45,6 +45,15 @@ async fn embeddings(State(gate): State<Arc<Gate>>, Json(body): Json<Value>) -> J
     Json(json!({ "data": data }))
 }
 
+/// An embedding endpoint holding every request until its gate opens, and its base URL.
+fn gated_endpoint() -> (Arc<Gate>, String) {
+    let gate = Arc::new(Gate::default());
+    let app = Router::new()
+        .route("/v1/embeddings", post(embeddings))
+        .with_state(gate.clone());
+    (gate, format!("http://{}/v1", common::serve(app)))
+}
+
 /// Waits (at most a minute) until `ready` holds.
 fn wait_for(what: &str, ready: impl Fn() -> bool) {
     let deadline = Instant::now() + Duration::from_secs(60);
@@ -94,11 +103,7 @@ impl Drop for Running {
 
 #[test]
 fn a_running_run_answers_runs_inspect_and_tap() {
-    let gate = Arc::new(Gate::default());
-    let app = Router::new()
-        .route("/v1/embeddings", post(embeddings))
-        .with_state(gate.clone());
-    let base_url = format!("http://{}/v1", common::serve(app));
+    let (gate, base_url) = gated_endpoint();
     let dir = tempfile::tempdir().unwrap();
     fs::create_dir_all(dir.path().join("docs")).unwrap();
     for i in 0..3 {
@@ -350,11 +355,7 @@ fn a_waiting_tap_follows_a_run_over_in_a_blink() {
 /// a finished one.
 #[test]
 fn a_tap_of_a_run_that_is_killed_says_so_and_fails() {
-    let gate = Arc::new(Gate::default());
-    let app = Router::new()
-        .route("/v1/embeddings", post(embeddings))
-        .with_state(gate.clone());
-    let base_url = format!("http://{}/v1", common::serve(app));
+    let (gate, base_url) = gated_endpoint();
     let dir = tempfile::tempdir().unwrap();
     fs::create_dir_all(dir.path().join("docs")).unwrap();
     fs::write(dir.path().join("docs/a.md"), "# A\n\nOne paragraph.\n").unwrap();

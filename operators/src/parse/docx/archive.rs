@@ -1,5 +1,6 @@
 //! Reading parts of a DOCX zip with bounded decompression: a cap per entry, a cap for the
-//! whole document and a refusal of absurd compression ratios (zip bombs).
+//! whole document and a refusal of absurd compression ratios (zip bombs). Every read counts
+//! against the document's cap, a part read again (an import referenced twice) too.
 
 use std::io::{Cursor, Read};
 
@@ -13,14 +14,21 @@ use crate::model::Format;
 const MAX_ENTRY: u64 = 64 << 20;
 /// Most bytes all parts read from one document may decompress to.
 const MAX_TOTAL: u64 = 256 << 20;
-/// Largest accepted ratio of decompressed to compressed size, for parts above 1 MiB.
+/// Largest accepted ratio of decompressed to compressed size, for parts above 1 MiB, and of
+/// all bytes read from a document to its file's size past [`MIN_RATIO_TOTAL`].
 const MAX_RATIO: u64 = 200;
+/// Bytes any document may read whatever its file's size: a small file may hold well
+/// compressed parts, but a few kilobytes read 200 times over (one imported part referenced
+/// again and again) must not cost minutes and gigabytes.
+const MIN_RATIO_TOTAL: u64 = 8 << 20;
 
 /// An open DOCX package with a decompression budget.
 pub(super) struct Archive<'a> {
     zip: ZipArchive<Cursor<&'a [u8]>>,
-    /// Bytes that may still be decompressed.
+    /// Bytes that may still be decompressed (or counted again, [`Archive::charge`]).
     budget: u64,
+    /// The document's cap, for messages.
+    cap: u64,
     /// What reading the parts found wrong but read anyway (text that is not what it says).
     warnings: Vec<String>,
 }
@@ -46,9 +54,12 @@ impl<'a> Archive<'a> {
         }
         let zip = ZipArchive::new(Cursor::new(bytes))
             .map_err(|e| damaged(&format!("not a readable zip package ({e})")))?;
+        let size = u64::try_from(bytes.len()).unwrap_or(u64::MAX);
+        let cap = MAX_TOTAL.min(MIN_RATIO_TOTAL.max(size.saturating_mul(MAX_RATIO)));
         Ok(Archive {
             zip,
-            budget: MAX_TOTAL,
+            budget: cap,
+            cap,
             warnings: Vec::new(),
         })
     }
@@ -56,6 +67,11 @@ impl<'a> Archive<'a> {
     /// The text of part `name`, or `None` when the package has no such part.
     /// Part names are case-insensitive (OPC), so `Word/Document.xml` is `word/document.xml`.
     pub(super) fn read(&mut self, name: &str) -> Result<Option<String>, ParseError> {
+        Ok(self.read_sized(name)?.map(|(text, _)| text))
+    }
+
+    /// [`Archive::read`], with the bytes the part decompressed to.
+    pub(super) fn read_sized(&mut self, name: &str) -> Result<Option<(String, u64)>, ParseError> {
         let name = match self.zip.index_for_name(name) {
             Some(_) => name.to_string(),
             None => match self
@@ -84,24 +100,38 @@ impl<'a> Archive<'a> {
         if declared > (1 << 20) && declared / compressed > MAX_RATIO {
             return Err(too_large(name, "compression ratio", declared / compressed));
         }
-        let limit = MAX_ENTRY.min(self.budget);
-        if declared > limit {
+        if declared > MAX_ENTRY {
             return Err(too_large(name, "declared size", declared));
         }
+        if declared > self.budget {
+            return Err(over_cap(name, self.cap));
+        }
+        let limit = MAX_ENTRY.min(self.budget);
         let mut bytes = Vec::with_capacity(usize::try_from(declared.min(1 << 20)).unwrap_or(0));
         (&mut file)
             .take(limit + 1)
             .read_to_end(&mut bytes)
             .map_err(|e| damaged(&format!("part {name}: {e}")))?;
+        drop(file);
         let read = bytes.len() as u64;
-        if read > limit {
+        if read > MAX_ENTRY {
             return Err(too_large(name, "decompressed size", read));
         }
-        self.budget = self.budget.saturating_sub(read);
+        self.charge(name, read)?;
         let (text, problem) = xml_text(bytes);
         self.warnings
             .extend(problem.map(|problem| format!("part {name}: {problem}")));
-        Ok(Some(text))
+        Ok(Some((text, read)))
+    }
+
+    /// Counts `bytes` of part `name` against the document's cap: a part read once and shown
+    /// again costs what reading it again would.
+    pub(super) fn charge(&mut self, name: &str, bytes: u64) -> Result<(), ParseError> {
+        if bytes > self.budget {
+            return Err(over_cap(name, self.cap));
+        }
+        self.budget -= bytes;
+        Ok(())
     }
 
     /// What reading the parts so far found wrong but read anyway.
@@ -162,6 +192,17 @@ pub(super) fn damaged(detail: &str) -> ParseError {
     }
 }
 
+/// The error for part `name`, which the document's `cap` has no room left for.
+fn over_cap(name: &str, cap: u64) -> ParseError {
+    ParseError::TooLarge {
+        detail: format!(
+            "docx part {name}: reading it takes the document past {cap} decompressed bytes, its limit ({} MiB, or {MAX_RATIO} times the file's size above {} MiB: a zip bomb?)",
+            MAX_TOTAL >> 20,
+            MIN_RATIO_TOTAL >> 20
+        ),
+    }
+}
+
 fn too_large(name: &str, what: &str, value: u64) -> ParseError {
     ParseError::TooLarge {
         detail: format!("docx part {name}: {what} {value} is beyond the limits (a zip bomb?)"),
@@ -211,6 +252,32 @@ mod tests {
             Archive::open(b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1rest"),
             Err(ParseError::Encrypted { .. })
         ));
+    }
+
+    /// A small file reads at most 8 MiB in all (then 200 times its size, up to 256 MiB),
+    /// counting a part again each time it is counted again ([`Archive::charge`]): parts under
+    /// 1 MiB escape the ratio check, and a few kilobytes could read 256 MiB.
+    #[test]
+    fn a_small_file_reads_no_more_than_its_share() {
+        let part = vec![b' '; 1_000_000];
+        let names: Vec<String> = (0..9).map(|i| format!("p{i}.xml")).collect();
+        let entries: Vec<(&str, &[u8])> = names.iter().map(|n| (n.as_str(), &part[..])).collect();
+        let bytes = zip_with(&entries);
+        assert!(bytes.len() < 64 << 10, "{}", bytes.len());
+        let mut archive = Archive::open(&bytes).unwrap();
+        for name in &names[..8] {
+            assert!(archive.read(name).unwrap().is_some());
+        }
+        let err = archive.read(&names[8]).unwrap_err();
+        assert!(matches!(err, ParseError::TooLarge { .. }), "{err}");
+        assert!(err.to_string().contains("past 8388608 decompressed bytes"), "{err}");
+        let mut archive = Archive::open(&bytes).unwrap();
+        let (_, size) = archive.read_sized("p0.xml").unwrap().unwrap();
+        assert_eq!(size, 1_000_000);
+        for _ in 0..7 {
+            archive.charge("p0.xml", size).unwrap();
+        }
+        assert!(archive.charge("p0.xml", size).is_err());
     }
 
     /// A part declared in another encoding than UTF-8 is read in it; bytes that are not

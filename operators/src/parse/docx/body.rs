@@ -201,7 +201,14 @@ fn walk(xml: &str, cx: &Context<'_>, no_fields: bool) -> (Walker, Option<String>
     let mut warning = None;
     loop {
         match reader.read_event() {
-            Ok(Event::Eof) => break,
+            Ok(Event::Eof) => {
+                // A part cut short (a truncated write) parses cleanly up to its end.
+                if walker.skip > 0 || !walker.stack.is_empty() {
+                    let outer = walker.stack.first().map(String::as_str);
+                    warning = Some(cut_short(xml.len(), outer));
+                }
+                break;
+            }
             Ok(event) => walker.event(event, cx),
             Err(e) => {
                 warning = Some(format!(
@@ -214,6 +221,15 @@ fn walk(xml: &str, cx: &Context<'_>, no_fields: bool) -> (Walker, Option<String>
     }
     walker.finish(cx);
     (walker, warning)
+}
+
+/// The warning for a part whose XML ends at byte `at` with elements still open, `outer` the
+/// outermost when known.
+pub(super) fn cut_short(at: usize, outer: Option<&str>) -> String {
+    let open = outer.map_or(String::new(), |o| format!(" (`{o}` is still open)"));
+    format!(
+        "the XML ends at byte {at} before its elements close{open}: the part is cut short, text after it is lost"
+    )
 }
 
 /// Whether `name` is a property element, whose content is formatting rather than text.

@@ -11,6 +11,8 @@ mod styles;
 mod symbol_fonts;
 mod xml;
 
+use std::collections::HashMap;
+
 use super::render::{Block, Renderer};
 use super::{ParseError, Parsed};
 use crate::model::Format;
@@ -55,6 +57,11 @@ pub(super) fn parse(bytes: &[u8]) -> Result<Parsed, ParseError> {
             "{main_part} holds no document body (`<w:body>`): not a Word document"
         )));
     }
+    // The notes and properties are read before the imported parts, whose showings may take
+    // what is left of the document's decompression cap.
+    let footnotes = archive.read(&parts.footnotes)?;
+    let endnotes = archive.read(&parts.endnotes)?;
+    let core = archive.read(&parts.core)?;
     let mut warnings = import(&mut archive, &parts, &mut main);
     if main.blocks.is_empty() && main.warning.is_some() {
         return Err(ParseError::Damaged {
@@ -69,8 +76,12 @@ pub(super) fn parse(bytes: &[u8]) -> Result<Parsed, ParseError> {
     // closes them all and adds no text).
     let level = super::render::top_level(&main.blocks);
     renderer.extend(main.blocks);
-    for (part, endnotes) in [(&parts.footnotes, false), (&parts.endnotes, true)] {
-        let Some(xml) = archive.read(part)? else {
+    let notes_parts = [
+        (&parts.footnotes, false, footnotes),
+        (&parts.endnotes, true, endnotes),
+    ];
+    for (part, endnotes, xml) in notes_parts {
+        let Some(xml) = xml else {
             continue;
         };
         let notes = notes(&xml, endnotes, &cx);
@@ -83,7 +94,7 @@ pub(super) fn parse(bytes: &[u8]) -> Result<Parsed, ParseError> {
             renderer.extend(notes.0);
         }
     }
-    let metadata = match archive.read(&parts.core)? {
+    let metadata = match core {
         Some(xml) => props::parse(&xml),
         None => Default::default(),
     };
@@ -101,50 +112,115 @@ pub(super) fn parse(bytes: &[u8]) -> Result<Parsed, ParseError> {
 
 /// Puts the imported content of the main part (`w:altChunk`) in its place: HTML (the usual
 /// kind: converters write whole documents as one) as its blocks, plain text as paragraphs.
-/// What cannot be read (RTF, MHT, another DOCX, a part missing or too large) is said to be
-/// missing.
+/// What cannot be read (RTF, MHT, another DOCX, a part missing) is said to be missing. A part
+/// referenced again shows again, as in Word: it is read once, but every showing counts against
+/// the document's decompression cap, past which the rest are left out with a warning (a few
+/// kilobytes referencing one part thousands of times took minutes and gigabytes).
 fn import(
     archive: &mut archive::Archive<'_>,
     parts: &parts::Parts,
     read: &mut body::Read,
 ) -> Vec<String> {
     let mut warnings = Vec::new();
+    let mut imports = std::mem::take(&mut read.imports);
+    if imports.is_empty() {
+        return warnings;
+    }
+    // In document order, ties too: each goes before the block it stood before.
+    imports.sort_by_key(|(at, _)| *at);
     let mut unread = 0;
-    for (at, id) in std::mem::take(&mut read.imports).into_iter().rev() {
-        let name = parts.imports.get(&id).filter(|_| at <= read.blocks.len());
-        let text = name.and_then(|name| archive.read(name).ok().flatten());
-        let blocks = match (name, text) {
-            (Some(name), Some(text)) if is_html(name, &text) => {
-                match super::html::body_blocks(&text) {
-                    Ok(blocks) => Some(blocks),
-                    Err(err) => {
-                        warnings.push(format!("{name}: {err}"));
-                        None
-                    }
-                }
-            }
-            (Some(name), Some(text)) if name.to_ascii_lowercase().ends_with(".txt") => Some(
-                text.split("\n\n")
-                    .map(str::trim)
-                    .filter(|p| !p.is_empty())
-                    .map(|p| Block::Paragraph(p.to_string()))
-                    .collect(),
-            ),
-            _ => None,
+    // How many could not be read, and the first reason.
+    let mut refused: (usize, Option<String>) = (0, None);
+    let mut read_parts: HashMap<&str, Import> = HashMap::new();
+    let mut body = std::mem::take(&mut read.blocks).into_iter();
+    let (len, mut placed) = (body.len(), 0);
+    for (at, id) in imports {
+        let Some(name) = parts.imports.get(&id).filter(|_| at <= len) else {
+            unread += 1;
+            continue;
         };
-        match blocks {
-            Some(blocks) => {
-                read.blocks.splice(at..at, blocks);
+        read.blocks.extend(body.by_ref().take(at - placed));
+        placed = at;
+        // The first showing was counted as the part was read; each other one is counted now.
+        let first = !read_parts.contains_key(name.as_str());
+        if first {
+            let import = read_import(archive, name, &mut warnings)
+                .unwrap_or_else(|err| Import::Refused(err.to_string()));
+            read_parts.insert(name, import);
+        }
+        let why = match &read_parts[name.as_str()] {
+            Import::Read(size, blocks) => {
+                let counted = if first {
+                    Ok(())
+                } else {
+                    archive.charge(name, *size)
+                };
+                counted
+                    .map(|()| read.blocks.extend(blocks.iter().cloned()))
+                    .map_err(|err| err.to_string())
             }
-            None => unread += 1,
+            Import::Unread => {
+                unread += 1;
+                Ok(())
+            }
+            Import::Refused(why) => Err(why.clone()),
+        };
+        if let Err(why) = why {
+            refused.0 += 1;
+            refused.1.get_or_insert(why);
         }
     }
+    read.blocks.extend(body);
     if unread > 0 {
         warnings.push(format!(
             "{unread} imported part(s) (w:altChunk: RTF, MHT or another document that Word shows in place) not read: their text is missing"
         ));
     }
+    if let (n @ 1.., Some(why)) = refused {
+        warnings.push(format!(
+            "{n} imported part(s) (w:altChunk) not read: {why}; their text is missing"
+        ));
+    }
     warnings
+}
+
+/// An imported part, read once for all its references.
+enum Import {
+    /// Its blocks, and the bytes it decompressed to (each further showing costs as many).
+    Read(u64, Vec<Block>),
+    /// A kind that is not read (RTF, MHT, another document), or HTML that could not be.
+    Unread,
+    /// Not read: beyond the document's limits (a zip bomb), or damaged; why.
+    Refused(String),
+}
+
+/// Reads imported part `name` (a missing one is unread).
+fn read_import(
+    archive: &mut archive::Archive<'_>,
+    name: &str,
+    warnings: &mut Vec<String>,
+) -> Result<Import, ParseError> {
+    let Some((text, size)) = archive.read_sized(name)? else {
+        return Ok(Import::Unread);
+    };
+    let blocks = if is_html(name, &text) {
+        match super::html::body_blocks(&text) {
+            Ok(blocks) => blocks,
+            Err(err) => {
+                warnings.push(format!("{name}: {err}"));
+                return Ok(Import::Unread);
+            }
+        }
+    } else if name.to_ascii_lowercase().ends_with(".txt") {
+        text.split("\n\n")
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .map(|p| Block::Paragraph(p.to_string()))
+            .collect()
+    } else {
+        return Ok(Import::Unread);
+    };
+    Ok(Import::Read(size, blocks))
 }
 
 /// Whether an imported part is HTML: by its name, or by its start.
@@ -204,7 +280,33 @@ fn notes(xml: &str, endnotes: bool, cx: &body::Context<'_>) -> (Vec<Block>, Opti
         listed.push((key, Block::Paragraph(text)));
     }
     listed.sort_by_key(|(key, _)| *key);
-    (listed.into_iter().map(|(_, b)| b).collect(), warning)
+    // A part cut short between two notes reads cleanly note by note; one cut in a note says
+    // so with the note's bytes, not the part's.
+    let root = if endnotes { "endnotes" } else { "footnotes" };
+    let cut = (!ends_closed(xml, root)).then(|| body::cut_short(xml.len(), Some(root)));
+    (listed.into_iter().map(|(_, b)| b).collect(), cut.or(warning))
+}
+
+/// Whether a part's XML ends with its root element `root` closed (`</w:footnotes>`, or
+/// `<w:footnotes/>`), or with a comment or processing instruction after it.
+fn ends_closed(xml: &str, root: &str) -> bool {
+    let tail = xml.trim_end();
+    let Some(tag) = tail.rfind('<').map(|at| &tail[at..]) else {
+        return false;
+    };
+    if !tag.ends_with('>') {
+        return false;
+    }
+    if tag.starts_with("<!--") || tag.starts_with("<?") {
+        return true;
+    }
+    let closing = tag.starts_with("</") || tag.ends_with("/>");
+    let name = tag
+        .trim_start_matches(['<', '/'])
+        .split(|c: char| c.is_whitespace() || c == '>' || c == '/')
+        .next()
+        .unwrap_or_default();
+    closing && name.rsplit(':').next() == Some(root)
 }
 
 /// The `w:footnote` / `w:endnote` elements of a notes part with a positive id, as

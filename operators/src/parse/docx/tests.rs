@@ -493,3 +493,91 @@ fn imported_html_is_read_in_place() {
         parsed.warnings
     );
 }
+
+/// A part referenced again shows again, but each showing counts against the document's
+/// decompression cap (8 MiB for a file of a few kilobytes): the rest are left out with a
+/// warning. A 3.9 KB file showing one 1 MB part 200 times took 13 minutes and 2.1 GB.
+#[test]
+fn an_imported_part_shown_again_counts_each_time() {
+    let para = |text: &str| format!("<w:p><w:r><w:t>{text}</w:t></w:r></w:p>");
+    let doc = format!(
+        r#"<w:document xmlns:w="x" xmlns:r="{RELS_NS}"><w:body>{}{}{}</w:body></w:document>"#,
+        para("Before."),
+        r#"<w:altChunk r:id="rId1"/>"#.repeat(20),
+        para("After."),
+    );
+    let own_rels = format!(
+        r#"<Relationships xmlns="x"><Relationship Id="rId1" Type="{RELS_NS}/aFChunk" Target="chunk.html"/></Relationships>"#
+    );
+    // Just under 1 MiB, so no part is above the ratio check.
+    let html = format!(
+        "<html><body><p>Shown.</p>{}</body></html>",
+        " ".repeat(1_000_000)
+    );
+    let bytes = package(&[
+        ("_rels/.rels", &package_rels("word/document.xml")),
+        ("word/document.xml", &doc),
+        ("word/_rels/document.xml.rels", &own_rels),
+        ("word/chunk.html", &html),
+    ]);
+    assert!(bytes.len() < 8 << 10, "{}", bytes.len());
+    let parsed = parse(&bytes).unwrap();
+    // 8 MiB hold 8 showings of the part.
+    assert_eq!(parsed.markdown.matches("Shown.").count(), 8);
+    assert!(parsed.markdown.starts_with("Before.\n\nShown.\n\n"));
+    assert!(parsed.markdown.ends_with("Shown.\n\nAfter.\n"));
+    assert!(
+        parsed.warnings.iter().any(|w| w
+            .starts_with("12 imported part(s) (w:altChunk) not read: docx part word/chunk.html")
+            && w.contains("limit")),
+        "{:?}",
+        parsed.warnings
+    );
+}
+
+/// A main or notes part cut short (a truncated write) between elements or inside text reads
+/// cleanly up to its end: what is there is kept, and the cut is said. It was read as if whole,
+/// half of the paragraphs gone without a word.
+#[test]
+fn a_part_cut_short_says_so() {
+    let paras: String = (0..10)
+        .map(|i| format!("<w:p><w:r><w:t>Paragraph {i}.</w:t></w:r></w:p>"))
+        .collect();
+    let whole = document(&paras);
+    let after_p = whole.find("</w:p><w:p><w:r><w:t>Paragraph 5").unwrap() + 6;
+    let in_text = whole.find("Paragraph 5.").unwrap() + 5;
+    for (cut, last) in [(after_p, "Paragraph 4."), (in_text, "Parag")] {
+        let bytes = package(&[("word/document.xml", &whole[..cut])]);
+        let parsed = parse(&bytes).unwrap();
+        assert!(parsed.markdown.trim_end().ends_with(last), "{}", parsed.markdown);
+        assert_eq!(parsed.warnings.len(), 1, "{:?}", parsed.warnings);
+        let warning = &parsed.warnings[0];
+        assert!(warning.starts_with("word/document.xml: the XML ends at byte"));
+        assert!(warning.contains("cut short"), "{warning}");
+    }
+    // Notes cut between two notes, and inside one.
+    let body = r#"<w:p><w:r><w:t>Text</w:t></w:r><w:r><w:footnoteReference w:id="1"/></w:r><w:r><w:footnoteReference w:id="2"/></w:r></w:p>"#;
+    let note = |id: u32| {
+        format!(r#"<w:footnote w:id="{id}"><w:p><w:r><w:t>Note {id}.</w:t></w:r></w:p></w:footnote>"#)
+    };
+    let notes = format!(r#"<w:footnotes xmlns:w="x">{}{}</w:footnotes>"#, note(1), note(2));
+    let between = notes.find("<w:footnote w:id=\"2\"").unwrap();
+    let inside = notes.find("Note 2.").unwrap() + 4;
+    for (xml, warned) in [
+        (&notes[..], false),
+        (&notes[..between], true),
+        (&notes[..inside], true),
+    ] {
+        let bytes = package(&[
+            ("word/document.xml", &document(body)),
+            ("word/footnotes.xml", xml),
+        ]);
+        let parsed = parse(&bytes).unwrap();
+        assert!(parsed.markdown.contains("\\[1\\] Note 1."), "{}", parsed.markdown);
+        let cut = parsed
+            .warnings
+            .iter()
+            .any(|w| w.starts_with("word/footnotes.xml: the XML ends at byte") && w.contains("cut short"));
+        assert_eq!(cut, warned, "{xml}: {:?}", parsed.warnings);
+    }
+}

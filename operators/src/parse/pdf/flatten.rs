@@ -24,8 +24,10 @@ use super::rules::{Gfx, Painter, Rule};
 use super::streams::{self, DecodeError, Decoded};
 use super::{tokens, truncated};
 
-/// Deepest nesting of form XObjects followed.
-const MAX_FORM_DEPTH: usize = 12;
+/// Deepest nesting of form XObjects followed (deeper ones are left out, with a warning).
+/// What they draw counts against the page's [`Limits`] each time it is drawn, whatever
+/// the depth, and the parsing thread's stack is ample for it.
+pub(crate) const MAX_FORM_DEPTH: usize = 32;
 /// Most operations kept on one page (bounded memory and time): no more than it may read.
 const MAX_OPERATIONS: usize = MAX_CONTENT_TOKENS;
 /// Most decoded content read for one page, in bytes: its content streams and every form it
@@ -56,6 +58,8 @@ pub(crate) struct Flattened {
     pub fonts: Dictionary,
     /// Form XObjects drawn inline.
     pub forms: usize,
+    /// Whether forms nested deeper than [`MAX_FORM_DEPTH`] were left out.
+    pub forms_too_deep: bool,
     /// For each text-showing string, in the order pdf-extract will show them (it calls
     /// `begin_word` once per string), what its font looks like.
     pub faces: Vec<Face>,
@@ -164,6 +168,7 @@ pub(crate) fn flatten_page_with(
         out: Vec::new(),
         fonts: Dictionary::new(),
         forms: 0,
+        too_deep: false,
         stack: HashSet::new(),
         deadline,
         budget,
@@ -175,6 +180,7 @@ pub(crate) fn flatten_page_with(
         ops: state.out,
         fonts: state.fonts,
         forms: state.forms,
+        forms_too_deep: state.too_deep,
         faces: state.shows,
         bytes: state.budget.bytes,
         cut: state.short,
@@ -407,6 +413,8 @@ struct State<'d> {
     shows: Vec<Face>,
     fonts: Dictionary,
     forms: usize,
+    /// Whether a form nested deeper than [`MAX_FORM_DEPTH`] was left out.
+    too_deep: bool,
     stack: HashSet<ObjectId>,
     deadline: Instant,
     budget: Budget,
@@ -651,9 +659,6 @@ impl State<'_> {
 
     /// Draws form XObject `name` inline: `q`, its matrix, its content, `Q`.
     fn form(&mut self, name: &[u8], resources: &Dictionary, depth: usize) -> Result<(), String> {
-        if depth >= MAX_FORM_DEPTH {
-            return Ok(());
-        }
         let doc = self.doc;
         let Some(Object::Reference(id)) = resources
             .get(b"XObject")
@@ -675,6 +680,10 @@ impl State<'_> {
             .and_then(|o| o.as_name().ok())
             == Some(&b"Form"[..]);
         if !is_form || self.stack.contains(&id) {
+            return Ok(());
+        }
+        if depth >= MAX_FORM_DEPTH {
+            self.too_deep = true;
             return Ok(());
         }
         let Ok(decoded) = self.budget.decode(stream)? else {

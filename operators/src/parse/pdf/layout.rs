@@ -313,6 +313,7 @@ pub(super) fn parse(
         cut,
         lengths_wrong,
         pages_boxed,
+        pages_repeated,
     } = load::open(bytes).map_err(|err| match err {
         LoadError::Password => ParseError::PdfPassword,
         LoadError::Malformed(reason) => ParseError::PdfMalformed { reason },
@@ -375,6 +376,15 @@ pub(super) fn parse(
         let fonts = &mut read.font_checks;
         match catch_quietly(|| flatten::flatten_page(&doc, &cut, fonts, id, number, deadline)) {
             Ok(Ok(mut page)) => {
+                if page.forms_too_deep {
+                    read.page_warning(
+                        number,
+                        format!(
+                            "{{pages}}: forms nested more than {} deep were left out, with their text",
+                            flatten::MAX_FORM_DEPTH
+                        ),
+                    );
+                }
                 if page.cut {
                     read.page_warning(
                         number,
@@ -509,6 +519,12 @@ pub(super) fn parse(
             "the file is damaged (cross-reference table rebuilt); {} pages read",
             pages.len().saturating_sub(failed + unread)
         ));
+    }
+    if pages_repeated > 0 {
+        warnings.push(
+            "the page tree is damaged: it reaches a page again (it lists a page twice, or loops back on itself); each page was read once"
+                .to_owned(),
+        );
     }
     if pages_boxed > 0 {
         warnings.push(format!(

@@ -31,6 +31,9 @@ pub(crate) struct Opened {
     pub lengths_wrong: usize,
     /// Pages without a usable media box (missing, malformed or of no area), given US Letter.
     pub pages_boxed: usize,
+    /// Times the page tree reached a page object it had reached before (it lists a page twice,
+    /// or loops back on itself): each page is read once (see [`unique_pages`]).
+    pub pages_repeated: usize,
 }
 
 /// Why one attempt at opening failed.
@@ -61,6 +64,7 @@ pub(crate) fn open(bytes: &[u8]) -> Result<Opened, LoadError> {
     }
     let reason = match open_as_is(bytes, None) {
         Ok((mut doc, cut, lengths_wrong)) => {
+            let pages_repeated = unique_pages(&mut doc);
             let pages_boxed = box_pages(&mut doc);
             return Ok(Opened {
                 doc,
@@ -68,9 +72,10 @@ pub(crate) fn open(bytes: &[u8]) -> Result<Opened, LoadError> {
                 cut,
                 lengths_wrong,
                 pages_boxed,
+                pages_repeated,
             });
         }
-        Err(Attempt::Failed(err)) => return Err(err),
+        Err(Attempt::Failed(err)) => return Err(locked(bytes, err)),
         Err(Attempt::Damaged(reason)) => reason,
     };
     let Some(rebuilt) = rebuild::rebuild(bytes) else {
@@ -78,6 +83,7 @@ pub(crate) fn open(bytes: &[u8]) -> Result<Opened, LoadError> {
     };
     match open_as_is(&rebuilt.bytes, Some(&rebuilt)) {
         Ok((mut doc, cut, lengths_wrong)) => {
+            let pages_repeated = unique_pages(&mut doc);
             let pages_boxed = box_pages(&mut doc);
             Ok(Opened {
                 doc,
@@ -85,9 +91,10 @@ pub(crate) fn open(bytes: &[u8]) -> Result<Opened, LoadError> {
                 cut,
                 lengths_wrong,
                 pages_boxed,
+                pages_repeated,
             })
         }
-        Err(Attempt::Failed(err)) => Err(err),
+        Err(Attempt::Failed(err)) => Err(locked(&rebuilt.bytes, err)),
         Err(Attempt::Damaged(_)) if !ends_as_a_pdf_does(bytes) => Err(LoadError::Truncated),
         // Why the file as it was failed says more than why the rebuilt copy did.
         Err(Attempt::Damaged(_)) => Err(LoadError::Malformed(reason)),
@@ -145,6 +152,99 @@ fn open_as_is(
     }
     check_page_count(&doc)?;
     Ok((doc, cut, lengths_wrong))
+}
+
+/// Why a file that [`LoadError::Password`] failed cannot be opened: a password only when its
+/// encryption dictionary is the standard (password) security handler's. Another handler
+/// (certificate security, `/Adobe.PubSec`, or one unknown) is named, and an `/Encrypt` that is
+/// no encryption dictionary (missing, not a dictionary, the catalog, without `/Filter`) is
+/// damage: no password opens either. The dictionary is read from a copy loaded with the
+/// trailer's key renamed, as [`with_direct_encrypt`] does.
+fn locked(bytes: &[u8], err: LoadError) -> LoadError {
+    if !matches!(err, LoadError::Password) {
+        return err;
+    }
+    let mut renamed = bytes.to_vec();
+    rename(&mut renamed, HIDDEN_ENCRYPT);
+    rename(&mut renamed, HIDDEN_OBJSTM);
+    let Ok(doc) = load(&renamed, LoadLimits::default()) else {
+        return LoadError::Password;
+    };
+    let entry = doc.trailer.get(&HIDDEN_ENCRYPT.1[1..]).ok();
+    let target = entry.and_then(|e| deref(&doc, e));
+    let damaged = |what: String| {
+        LoadError::Malformed(format!(
+            "it is marked encrypted, but its encryption dictionary (the trailer's /Encrypt) {what}, so no password would open it: the file is damaged"
+        ))
+    };
+    let Some(dict) = target.and_then(|o| o.as_dict().ok()) else {
+        return match (entry, target) {
+            (Some(Object::Reference((n, g))), None) => {
+                damaged(format!("refers to object {n} {g} R, which is missing"))
+            }
+            _ => damaged("is not a dictionary".into()),
+        };
+    };
+    if dict.has_type(b"Catalog") || dict.has(b"Pages") {
+        return damaged("is the document catalog".into());
+    }
+    if dict.has_type(b"Page") || dict.has_type(b"Pages") {
+        return damaged("is a page".into());
+    }
+    let Some(filter) = dict
+        .get(b"Filter")
+        .ok()
+        .and_then(|f| deref(&doc, f))
+        .and_then(|f| f.as_name().ok())
+    else {
+        return damaged("names no security handler (/Filter)".into());
+    };
+    let filter = String::from_utf8_lossy(filter);
+    match &*filter {
+        "Standard" => LoadError::Password,
+        "Adobe.PubSec" => LoadError::Malformed(
+            "it is encrypted with certificate security (the Adobe.PubSec security handler: it opens with a recipient's private key, not a password), which is not supported; decrypt it first with the certificate in a PDF viewer that supports it".into(),
+        ),
+        other => LoadError::Malformed(format!(
+            "it is encrypted with the {other} security handler, which is not supported (only the Standard password handler is); decrypt it first with the software that encrypted it"
+        )),
+    }
+}
+
+/// Makes the page tree reach each page object once, in the order it first reaches it, when
+/// it reaches one more than once (lists it twice, or loops back on itself, as a damaged or
+/// hostile file does, which lopdf follows until it has read as many kids as the file has
+/// objects): the root's `/Kids` become those pages (each keeps its `/Parent`, for what it
+/// inherits). Returns how many times a page was reached again.
+fn unique_pages(doc: &mut Document) -> usize {
+    let mut seen = std::collections::HashSet::new();
+    let mut pages = Vec::new();
+    let mut repeated = 0usize;
+    for page in doc.page_iter() {
+        if seen.insert(page) {
+            pages.push(page);
+        } else {
+            repeated += 1;
+        }
+    }
+    if repeated == 0 {
+        return 0;
+    }
+    let root = doc
+        .catalog()
+        .ok()
+        .and_then(|c| c.get(b"Pages").ok())
+        .and_then(|p| p.as_reference().ok());
+    let Some(Ok(Object::Dictionary(tree))) = root.map(|id| doc.get_object_mut(id)) else {
+        return 0;
+    };
+    let count = pages.len() as i64;
+    tree.set(
+        "Kids",
+        pages.into_iter().map(Object::Reference).collect::<Vec<_>>(),
+    );
+    tree.set("Count", count);
+    repeated
 }
 
 /// Whether the document holds a standard security handler's encryption dictionary.

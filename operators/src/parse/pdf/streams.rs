@@ -3,8 +3,9 @@
 //! lopdf's `Stream::decompressed_content` gives (FlateDecode, LZWDecode and ASCII85Decode, PNG
 //! predictors, filter arrays, the same fallbacks), decodes ASCIIHexDecode and RunLengthDecode
 //! too, and stops as soon as the output of any filter passes a limit. FlateDecode data that stop
-//! early (a truncated file) keep all that inflated, which lopdf may drop, and
-//! [`decode_prefix`] says they did.
+//! early (a truncated file) or fail (damaged: refused midway, or inflated whole but to bytes
+//! whose checksum is wrong) keep all that inflated, which lopdf may drop, and [`decode_prefix`]
+//! says they did not come to their end.
 
 use std::io::Write;
 
@@ -19,8 +20,9 @@ pub(crate) enum DecodeError {
     Unreadable,
 }
 
-/// Data decoded from a stream, and whether its FlateDecode data came to their end (they may
-/// stop early: cut off, or damaged past some point, what inflated before is kept).
+/// Data decoded from a stream, and whether its FlateDecode data came to their end, checksum
+/// right (they may stop early: cut off, or damaged past some point, what inflated before is
+/// kept; a bit flipped can inflate to wrong bytes that only the checksum refuses).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Decoded {
     pub bytes: Vec<u8>,
@@ -82,27 +84,20 @@ fn within(bytes: Vec<u8>, limit: usize) -> Result<Vec<u8>, DecodeError> {
 }
 
 /// FlateDecode as lopdf reads it: zlib, and raw deflate after the two header bytes when zlib
-/// yields nothing (a damaged header); and whether the deflate data came to their end. Unlike
-/// lopdf, all that inflates before the data stop (cut off) or turn bad is kept; a bad checksum
-/// after whole data is no stop.
+/// yields nothing (a damaged header); and whether the deflate data came to their end, whole
+/// (a wrong checksum after them says they are damaged: one bit flipped inflates to garbage
+/// from there on, with no error before the checksum). Unlike lopdf, all that inflates before
+/// the data stop (cut off) or turn bad is kept.
 fn inflate(input: &[u8], limit: usize) -> Result<(Vec<u8>, bool), DecodeError> {
     if input.is_empty() {
         return Ok((Vec::new(), true));
     }
     let mut output = Vec::new();
     let mut stop = inflate_into(input, true, &mut output, limit);
-    let mut zlib = true;
     if stop != Stop::Ended && output.is_empty() && input.len() > 2 {
         stop = inflate_into(&input[2..], false, &mut output, limit);
-        zlib = false;
     }
-    let complete = match stop {
-        Stop::Ended => true,
-        Stop::Starved => false,
-        // Refused in the zlib trailer: the checksum.
-        Stop::Failed { read } => zlib && read.saturating_add(4) >= input.len(),
-    };
-    Ok((within(output, limit)?, complete))
+    Ok((within(output, limit)?, stop == Stop::Ended))
 }
 
 /// Output inflated at a time.
@@ -115,8 +110,8 @@ enum Stop {
     Ended,
     /// The input ran out first.
     Starved,
-    /// The inflater refused the data, having read `read` bytes of them.
-    Failed { read: usize },
+    /// The inflater refused the data (midway, or at the checksum after them).
+    Failed,
 }
 
 /// Inflates `input` (zlib when `zlib`, else raw deflate) onto `output`, up to one byte past
@@ -142,10 +137,7 @@ fn inflate_into(input: &[u8], zlib: bool, output: &mut Vec<u8>, limit: usize) ->
             Ok(_) if output.len() >= cap => return Stop::Ended,
             Ok(_) if produced == 0 && inflater.total_in() == read => return Stop::Starved,
             Ok(_) => {}
-            Err(_) => {
-                let read = usize::try_from(inflater.total_in()).unwrap_or(usize::MAX);
-                return Stop::Failed { read };
-            }
+            Err(_) => return Stop::Failed,
         }
     }
 }
@@ -388,7 +380,7 @@ mod tests {
 
     /// Deflate data that stop early, cut off or damaged, keep all that inflated before and say
     /// so (lopdf drops what its last read inflated before an error); whole data are complete,
-    /// a bad checksum after them too.
+    /// but not with a bad checksum after them (damaged: a bit flipped inflates to garbage).
     #[test]
     fn flate_data_that_stop_early_keep_what_inflated() {
         let text: Vec<u8> = (0..20_000u32)
@@ -410,7 +402,18 @@ mod tests {
         let mut checksum = flate.clone();
         checksum[n - 1] ^= 0xff;
         let checked = prefix(checksum);
-        assert_eq!((checked.bytes.len(), checked.complete), (text.len(), true));
+        assert_eq!((checked.bytes.len(), checked.complete), (text.len(), false));
+        // One bit flipped inside: wrong bytes that inflate to the end, refused by the checksum
+        // alone, or refused midway; either way not complete, what inflated kept.
+        for at in [n / 3, n / 2, 2 * n / 3] {
+            for bit in 0..8 {
+                let mut flipped = flate.clone();
+                flipped[at] ^= 1 << bit;
+                let decoded = read(flipped);
+                assert!(!decoded.complete, "byte {at} bit {bit}");
+                assert!(decoded.bytes.len() >= text.len() / 4, "byte {at} bit {bit}");
+            }
+        }
         let cut = prefix(flate[..n / 2].to_vec());
         assert!(
             !cut.complete && cut.bytes.len() > text.len() / 3,

@@ -3387,3 +3387,201 @@ fn a_compact_table_with_right_aligned_numbers_reads_row_by_row() {
          | Nuts and washers | 1000 | 0.05 | 50.00 |\n| Springs | 48 | 1.10 | 52.80 |\n"
     );
 }
+
+/// A page's FlateDecode content with one bit flipped: zlib inflates to garbage from there on
+/// and fails only at the checksum (or midway). The page kept the text before the damage but
+/// said nothing; it now says its content is cut short, as a truncated stream's does.
+#[test]
+fn a_content_stream_with_a_bit_flipped_is_cut_short_with_a_warning() {
+    let lines: String = (0..45)
+        .map(|i| {
+            format!(
+                "0 -14 Td (Line {i:03} of the page, number {}) Tj\n",
+                i * 7919
+            )
+        })
+        .collect();
+    let content = format!("BT /F1 10 Tf 72 760 Td {lines} ET");
+    let data = zlib(content.as_bytes());
+    let pdf = |data: &[u8]| {
+        let mut objects = page_objects("/F1 4 0 R", "5 0 R");
+        objects.push(HELVETICA.to_vec());
+        objects.push(stream_object(
+            "<< /Filter /FlateDecode",
+            &data.len().to_string(),
+            data,
+        ));
+        objects_pdf(&objects)
+    };
+    let intact = parse_bytes(pdf(&data));
+    assert!(intact.markdown.contains("Line 044 of"));
+    assert!(
+        intact.debug.warnings.is_empty(),
+        "{:?}",
+        intact.debug.warnings
+    );
+    let n = data.len();
+    for at in [n / 3, n / 2, 2 * n / 3] {
+        for bit in [0, 3, 6] {
+            let mut flipped = data.clone();
+            flipped[at] ^= 1 << bit;
+            let parsed = parse_bytes(pdf(&flipped));
+            assert!(
+                parsed.markdown.contains("Line 000 of"),
+                "byte {at} bit {bit}: {}",
+                parsed.markdown
+            );
+            assert_eq!(
+                parsed.debug.warnings,
+                [
+                    "page 1: its content is cut short (the file is truncated or damaged); the text before the cut was read"
+                ],
+                "byte {at} bit {bit}"
+            );
+        }
+    }
+}
+
+/// A page tree that lists itself among its kids (a cycle): lopdf follows it until it has
+/// read as many kids as the file has objects, and the one page was read hundreds of times.
+/// Each page is read once, and a warning says the page tree is damaged.
+#[test]
+fn a_circular_page_tree_reads_each_page_once_and_says_so() {
+    let content = b"BT /F1 12 Tf 72 700 Td (Hello hostile world) Tj ET";
+    for kids in ["[3 0 R 2 0 R 2 0 R]", "[3 0 R 2 0 R]", "[3 0 R 3 0 R]"] {
+        let mut objects = page_objects("/F1 4 0 R", "5 0 R");
+        objects[1] = format!("<< /Type /Pages /Kids {kids} /Count 2 >>").into_bytes();
+        objects.push(HELVETICA.to_vec());
+        objects.push(stream_object("<<", &content.len().to_string(), content));
+        for i in 0..300 {
+            objects.push(format!("<< /Pad {i} >>").into_bytes());
+        }
+        let parsed = parse_bytes(objects_pdf(&objects));
+        assert_eq!(
+            parsed.markdown.matches("Hello hostile world").count(),
+            1,
+            "{kids}"
+        );
+        assert_eq!(parsed.metadata["pages"], 1, "{kids}");
+        let warnings = &parsed.debug.warnings;
+        assert_eq!(warnings.len(), 1, "{kids}: {warnings:?}");
+        assert!(
+            warnings[0].starts_with("the page tree is damaged"),
+            "{kids}: {warnings:?}"
+        );
+    }
+}
+
+/// A chain of forms, each drawing its own line and the next form: those nested up to
+/// [`flatten::MAX_FORM_DEPTH`] deep are read (it was 12, and deeper ones went without a word),
+/// deeper ones are left out with a warning.
+#[test]
+fn forms_nested_too_deep_are_left_out_with_a_warning() {
+    use super::flatten::MAX_FORM_DEPTH;
+
+    let chain = |levels: usize| {
+        let mut objects = page_objects("/F1 4 0 R", "5 0 R");
+        objects[2] = b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] \
+            /Resources << /Font << /F1 4 0 R >> /XObject << /Y0 6 0 R >> >> /Contents 5 0 R >>"
+            .to_vec();
+        objects.push(HELVETICA.to_vec());
+        let page = b"/Y0 Do BT /F1 12 Tf 72 60 Td (After chain) Tj ET";
+        objects.push(stream_object("<<", &page.len().to_string(), page));
+        for i in 0..levels {
+            let next = if i + 1 < levels { "/Y0 Do" } else { "" };
+            let body = format!("BT /F1 8 Tf 72 {} Td (level{i}) Tj ET {next}", 760 - i * 10);
+            let dict = format!(
+                "<< /Type /XObject /Subtype /Form /BBox [0 0 612 792] \
+                 /Resources << /Font << /F1 4 0 R >> /XObject << /Y0 {} 0 R >> >>",
+                7 + i
+            );
+            objects.push(stream_object(
+                &dict,
+                &body.len().to_string(),
+                body.as_bytes(),
+            ));
+        }
+        parse_bytes(objects_pdf(&objects))
+    };
+    let read = chain(20);
+    for i in 0..20 {
+        assert!(
+            read.markdown.contains(&format!("level{i}")),
+            "{i}: {}",
+            read.markdown
+        );
+    }
+    assert!(read.debug.warnings.is_empty(), "{:?}", read.debug.warnings);
+    assert_eq!(read.debug.stats["forms_inlined"], 20);
+    let deep = chain(MAX_FORM_DEPTH + 5);
+    let md = &deep.markdown;
+    for i in 0..MAX_FORM_DEPTH {
+        assert!(
+            md.contains(&format!("level{i} ")) || md.contains(&format!("level{i}\n")),
+            "{i}: {md}"
+        );
+    }
+    assert!(!md.contains(&format!("level{MAX_FORM_DEPTH}")), "{md}");
+    assert!(md.contains("After chain"), "{md}");
+    assert_eq!(
+        deep.debug.warnings,
+        [format!(
+            "page 1: forms nested more than {MAX_FORM_DEPTH} deep were left out, with their text"
+        )]
+    );
+}
+
+/// Encryption no password opens: certificate security (`/Adobe.PubSec`), an unknown security
+/// handler, an `/Encrypt` that is the catalog or no dictionary at all. Each said "password
+/// protected (encrypted with a non-empty user password)", wrong advice; each names its cause.
+#[test]
+fn encryption_without_a_password_names_its_handler_or_its_damage() {
+    let content = b"BT /F1 12 Tf 72 700 Td (Hello enc) Tj ET";
+    let id = "/ID [<00112233445566778899aabbccddeeff><00112233445566778899aabbccddeeff>]";
+    let error = |encrypt_object: Option<&str>, encrypt: &str| {
+        let mut objects = page_objects("/F1 4 0 R", "5 0 R");
+        objects.push(HELVETICA.to_vec());
+        objects.push(stream_object("<<", &content.len().to_string(), content));
+        if let Some(body) = encrypt_object {
+            objects.push(body.as_bytes().to_vec());
+        }
+        let bytes = objects_pdf(&objects);
+        let at = memchr::memmem::rfind(&bytes, b"/Root 1 0 R").unwrap_or_else(|| panic!("trailer"));
+        let bytes = [
+            &bytes[..at],
+            format!("/Root 1 0 R /Encrypt {encrypt} {id}").as_bytes(),
+            &bytes[at + 11..],
+        ]
+        .concat();
+        let doc = Document::new("enc.pdf".into(), "enc.pdf".into(), bytes);
+        match parse(&doc, &ParseConfig::default()) {
+            Ok(parsed) => panic!("{encrypt}: read {}", parsed.markdown),
+            Err(e) => e.to_string(),
+        }
+    };
+    let pubsec = error(
+        Some(
+            "<< /Filter /Adobe.PubSec /SubFilter /adbe.pkcs7.s5 /V 4 /R 4 /Recipients [<3082>] /Length 128 >>",
+        ),
+        "6 0 R",
+    );
+    assert!(
+        pubsec.contains("certificate security (the Adobe.PubSec security handler"),
+        "{pubsec}"
+    );
+    let bogus = error(Some("<< /Filter /Bogus /V 2 /R 3 /Length 128 >>"), "6 0 R");
+    assert!(
+        bogus.contains("the Bogus security handler, which is not supported"),
+        "{bogus}"
+    );
+    let catalog = error(None, "1 0 R");
+    assert!(
+        catalog.contains("encryption dictionary (the trailer's /Encrypt) is the document catalog"),
+        "{catalog}"
+    );
+    let nameless = error(Some("<< /V 2 /R 3 /Length 128 >>"), "6 0 R");
+    assert!(nameless.contains("names no security handler"), "{nameless}");
+    for message in [pubsec, bogus, catalog, nameless] {
+        assert!(!message.contains("password protected"), "{message}");
+    }
+}
