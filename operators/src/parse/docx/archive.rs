@@ -270,7 +270,10 @@ mod tests {
         }
         let err = archive.read(&names[8]).unwrap_err();
         assert!(matches!(err, ParseError::TooLarge { .. }), "{err}");
-        assert!(err.to_string().contains("past 8388608 decompressed bytes"), "{err}");
+        assert!(
+            err.to_string().contains("past 8388608 decompressed bytes"),
+            "{err}"
+        );
         let mut archive = Archive::open(&bytes).unwrap();
         let (_, size) = archive.read_sized("p0.xml").unwrap().unwrap();
         assert_eq!(size, 1_000_000);

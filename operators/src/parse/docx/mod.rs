@@ -284,7 +284,10 @@ fn notes(xml: &str, endnotes: bool, cx: &body::Context<'_>) -> (Vec<Block>, Opti
     // so with the note's bytes, not the part's.
     let root = if endnotes { "endnotes" } else { "footnotes" };
     let cut = (!ends_closed(xml, root)).then(|| body::cut_short(xml.len(), Some(root)));
-    (listed.into_iter().map(|(_, b)| b).collect(), cut.or(warning))
+    (
+        listed.into_iter().map(|(_, b)| b).collect(),
+        cut.or(warning),
+    )
 }
 
 /// Whether a part's XML ends with its root element `root` closed (`</w:footnotes>`, or

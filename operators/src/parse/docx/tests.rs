@@ -549,7 +549,11 @@ fn a_part_cut_short_says_so() {
     for (cut, last) in [(after_p, "Paragraph 4."), (in_text, "Parag")] {
         let bytes = package(&[("word/document.xml", &whole[..cut])]);
         let parsed = parse(&bytes).unwrap();
-        assert!(parsed.markdown.trim_end().ends_with(last), "{}", parsed.markdown);
+        assert!(
+            parsed.markdown.trim_end().ends_with(last),
+            "{}",
+            parsed.markdown
+        );
         assert_eq!(parsed.warnings.len(), 1, "{:?}", parsed.warnings);
         let warning = &parsed.warnings[0];
         assert!(warning.starts_with("word/document.xml: the XML ends at byte"));
@@ -558,9 +562,15 @@ fn a_part_cut_short_says_so() {
     // Notes cut between two notes, and inside one.
     let body = r#"<w:p><w:r><w:t>Text</w:t></w:r><w:r><w:footnoteReference w:id="1"/></w:r><w:r><w:footnoteReference w:id="2"/></w:r></w:p>"#;
     let note = |id: u32| {
-        format!(r#"<w:footnote w:id="{id}"><w:p><w:r><w:t>Note {id}.</w:t></w:r></w:p></w:footnote>"#)
+        format!(
+            r#"<w:footnote w:id="{id}"><w:p><w:r><w:t>Note {id}.</w:t></w:r></w:p></w:footnote>"#
+        )
     };
-    let notes = format!(r#"<w:footnotes xmlns:w="x">{}{}</w:footnotes>"#, note(1), note(2));
+    let notes = format!(
+        r#"<w:footnotes xmlns:w="x">{}{}</w:footnotes>"#,
+        note(1),
+        note(2)
+    );
     let between = notes.find("<w:footnote w:id=\"2\"").unwrap();
     let inside = notes.find("Note 2.").unwrap() + 4;
     for (xml, warned) in [
@@ -573,11 +583,14 @@ fn a_part_cut_short_says_so() {
             ("word/footnotes.xml", xml),
         ]);
         let parsed = parse(&bytes).unwrap();
-        assert!(parsed.markdown.contains("\\[1\\] Note 1."), "{}", parsed.markdown);
-        let cut = parsed
-            .warnings
-            .iter()
-            .any(|w| w.starts_with("word/footnotes.xml: the XML ends at byte") && w.contains("cut short"));
+        assert!(
+            parsed.markdown.contains("\\[1\\] Note 1."),
+            "{}",
+            parsed.markdown
+        );
+        let cut = parsed.warnings.iter().any(|w| {
+            w.starts_with("word/footnotes.xml: the XML ends at byte") && w.contains("cut short")
+        });
         assert_eq!(cut, warned, "{xml}: {:?}", parsed.warnings);
     }
 }
