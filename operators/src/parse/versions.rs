@@ -92,9 +92,9 @@ pub const SHARED_VERSION: u32 = 13;
 /// - DOCX 15: a main or notes part cut short (no closing `</w:body></w:document>`) says so in a
 ///   warning: half of its paragraphs were gone without a word. An imported part (`w:altChunk`)
 ///   referenced again is read once, and every showing counts against the document's
-///   decompression cap, now 200 times the file's size past 8 MiB (256 MiB at most): the
-///   showings past it are left out with a warning (a 3.9 KB file showing one 1 MB part 200
-///   times took 13 minutes and 2.1 GB).
+///   decompression cap, now 200 times the file's size past 8 MiB (256 MiB at most), showings
+///   again adding 8 MiB at most: those past it are left out with a warning (a 3.9 KB file
+///   showing one 1 MB part 200 times took 13 minutes and 2.1 GB).
 /// - HTML 14: a list of three items or more whose every word is in links to anchors of the
 ///   page is a table of contents, its items `contents_entry` elements.
 /// - HTML 15: only when most of those links name an element of the page (an `id`, an `<a

@@ -1,6 +1,7 @@
 //! Reading parts of a DOCX zip with bounded decompression: a cap per entry, a cap for the
 //! whole document and a refusal of absurd compression ratios (zip bombs). Every read counts
-//! against the document's cap, a part read again (an import referenced twice) too.
+//! against the document's cap, and so does a part shown again (an import referenced twice),
+//! which may add little: it is not in the file.
 
 use std::io::{Cursor, Read};
 
@@ -21,12 +22,18 @@ const MAX_RATIO: u64 = 200;
 /// compressed parts, but a few kilobytes read 200 times over (one imported part referenced
 /// again and again) must not cost minutes and gigabytes.
 const MIN_RATIO_TOTAL: u64 = 8 << 20;
+/// Most bytes the parts shown again ([`Archive::show_again`]) may add to a document, whatever
+/// its size: 100,000 references to one part of 9 KB, a 2.5 MB file, took 3 minutes and 5 GB
+/// within the cap.
+const MAX_AGAIN: u64 = 8 << 20;
 
 /// An open DOCX package with a decompression budget.
 pub(super) struct Archive<'a> {
     zip: ZipArchive<Cursor<&'a [u8]>>,
-    /// Bytes that may still be decompressed (or counted again, [`Archive::charge`]).
+    /// Bytes that may still be decompressed, or shown again.
     budget: u64,
+    /// Bytes that parts shown again may still add.
+    again: u64,
     /// The document's cap, for messages.
     cap: u64,
     /// What reading the parts found wrong but read anyway (text that is not what it says).
@@ -59,6 +66,7 @@ impl<'a> Archive<'a> {
         Ok(Archive {
             zip,
             budget: cap,
+            again: MAX_AGAIN,
             cap,
             warnings: Vec::new(),
         })
@@ -117,19 +125,31 @@ impl<'a> Archive<'a> {
         if read > MAX_ENTRY {
             return Err(too_large(name, "decompressed size", read));
         }
-        self.charge(name, read)?;
+        if read > self.budget {
+            return Err(over_cap(name, self.cap));
+        }
+        self.budget -= read;
         let (text, problem) = xml_text(bytes);
         self.warnings
             .extend(problem.map(|problem| format!("part {name}: {problem}")));
         Ok(Some((text, read)))
     }
 
-    /// Counts `bytes` of part `name` against the document's cap: a part read once and shown
-    /// again costs what reading it again would.
-    pub(super) fn charge(&mut self, name: &str, bytes: u64) -> Result<(), ParseError> {
+    /// Counts part `name`, read once and `bytes` long, shown again: against the document's
+    /// cap, as reading it again would, and against what parts shown again may add.
+    pub(super) fn show_again(&mut self, name: &str, bytes: u64) -> Result<(), ParseError> {
+        if bytes > self.again {
+            return Err(ParseError::TooLarge {
+                detail: format!(
+                    "docx part {name}: shown again, it takes the parts shown more than once past {} MiB (a part referenced over and over: a zip bomb?)",
+                    MAX_AGAIN >> 20
+                ),
+            });
+        }
         if bytes > self.budget {
             return Err(over_cap(name, self.cap));
         }
+        self.again -= bytes;
         self.budget -= bytes;
         Ok(())
     }
@@ -255,7 +275,7 @@ mod tests {
     }
 
     /// A small file reads at most 8 MiB in all (then 200 times its size, up to 256 MiB),
-    /// counting a part again each time it is counted again ([`Archive::charge`]): parts under
+    /// and a part shown again adds at most 8 MiB ([`Archive::show_again`]): parts under
     /// 1 MiB escape the ratio check, and a few kilobytes could read 256 MiB.
     #[test]
     fn a_small_file_reads_no_more_than_its_share() {
@@ -278,9 +298,26 @@ mod tests {
         let (_, size) = archive.read_sized("p0.xml").unwrap().unwrap();
         assert_eq!(size, 1_000_000);
         for _ in 0..7 {
-            archive.charge("p0.xml", size).unwrap();
+            archive.show_again("p0.xml", size).unwrap();
         }
-        assert!(archive.charge("p0.xml", size).is_err());
+        let err = archive.show_again("p0.xml", size).unwrap_err();
+        assert!(err.to_string().contains("its limit"), "{err}");
+        // A larger file (its cap 20 MB) shows parts again for 8 MiB all the same.
+        let mut state = 1_u32;
+        let noise: Vec<u8> = (0..100_000)
+            .map(|_| {
+                state = state.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                (state >> 24) as u8
+            })
+            .collect();
+        let bytes = zip_with(&[("p0.xml", &part), ("noise.bin", &noise)]);
+        let mut archive = Archive::open(&bytes).unwrap();
+        let (_, size) = archive.read_sized("p0.xml").unwrap().unwrap();
+        for _ in 0..8 {
+            archive.show_again("p0.xml", size).unwrap();
+        }
+        let err = archive.show_again("p0.xml", size).unwrap_err();
+        assert!(err.to_string().contains("shown more than once"), "{err}");
     }
 
     /// A part declared in another encoding than UTF-8 is read in it; bytes that are not

@@ -153,7 +153,7 @@ fn import(
                 let counted = if first {
                     Ok(())
                 } else {
-                    archive.charge(name, *size)
+                    archive.show_again(name, *size)
                 };
                 counted
                     .map(|()| read.blocks.extend(blocks.iter().cloned()))
