@@ -54,6 +54,23 @@ fn gated_endpoint() -> (Arc<Gate>, String) {
     (gate, format!("http://{}/v1", common::serve(app)))
 }
 
+/// `engine tap --wait --json` of `pipeline` (in `dir`), once it waits: it listens in the store
+/// for the run to call it.
+fn waiting_tap(dir: &Path, pipeline: &Path) -> Running {
+    let tap = Running::spawn(
+        engine()
+            .args(["tap", "--wait", "--json", "--pipeline"])
+            .arg(pipeline)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped()),
+    );
+    let sockets = dir.join(".engine/taps");
+    wait_for("the tap to wait", || {
+        fs::read_dir(&sockets).is_ok_and(|mut entries| entries.next().is_some())
+    });
+    tap
+}
+
 /// Waits (at most a minute) until `ready` holds.
 fn wait_for(what: &str, ready: impl Fn() -> bool) {
     let deadline = Instant::now() + Duration::from_secs(60);
@@ -311,19 +328,8 @@ fn a_waiting_tap_follows_a_run_over_in_a_blink() {
         "version: 1\nname: blink\nsteps:\n  docs: { op: source.files, path: docs }\n  parse: { op: parse, input: docs }\n",
     )
     .unwrap();
-    let mut tap = Running::spawn(
-        engine()
-            .args(["tap", "--wait", "--json", "--pipeline"])
-            .arg(&pipeline)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped()),
-    );
+    let mut tap = waiting_tap(dir.path(), &pipeline);
     let tap_pid = tap.child().id().to_string();
-    // The tap listens in the store for the run to call it.
-    let sockets = dir.path().join(".engine/taps");
-    wait_for("the tap to wait", || {
-        fs::read_dir(&sockets).is_ok_and(|mut entries| entries.next().is_some())
-    });
     let run = engine().arg("run").arg(&pipeline).output().unwrap();
     assert!(run.status.success(), "{}", stderr(&run));
     let (done, finished) = std::sync::mpsc::channel();
@@ -344,7 +350,9 @@ fn a_waiting_tap_follows_a_run_over_in_a_blink() {
     assert_eq!(steps, ["docs", "parse"], "{lines:?}");
     assert!(lines.last().unwrap().get("end").is_some(), "{lines:?}");
     assert_eq!(
-        fs::read_dir(&sockets).unwrap().count(),
+        fs::read_dir(dir.path().join(".engine/taps"))
+            .unwrap()
+            .count(),
         0,
         "the tap's socket is removed"
     );
@@ -367,17 +375,7 @@ fn a_tap_of_a_run_that_is_killed_says_so_and_fails() {
         ),
     )
     .unwrap();
-    let mut tap = Running::spawn(
-        engine()
-            .args(["tap", "--wait", "--json", "--pipeline"])
-            .arg(&pipeline)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped()),
-    );
-    let sockets = dir.path().join(".engine/taps");
-    wait_for("the tap to wait", || {
-        fs::read_dir(&sockets).is_ok_and(|mut entries| entries.next().is_some())
-    });
+    let mut tap = waiting_tap(dir.path(), &pipeline);
     let mut running = Running::spawn(engine().arg("run").arg(&pipeline).stdout(Stdio::null()));
     wait_for("the first embedding request", || {
         gate.requests.load(Ordering::SeqCst) > 0

@@ -6,6 +6,7 @@ pub mod stdout;
 pub mod checkpoint;
 pub mod cli;
 pub mod compare;
+pub mod durable;
 pub mod failure;
 pub mod gc;
 pub mod in_flight;

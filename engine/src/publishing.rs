@@ -41,19 +41,8 @@ impl Journal {
     /// Writes the journal in `store_dir`, whole and synced, before the first rename.
     pub fn write(&self, store_dir: &Path) -> anyhow::Result<()> {
         let file = path(store_dir);
-        let fresh = store_dir.join(format!("{FILE}.new"));
-        let failed =
-            |err: std::io::Error| anyhow::anyhow!("cannot write {}: {err}", file.display());
-        std::fs::write(&fresh, serde_json::to_vec(self)?).map_err(failed)?;
-        std::fs::File::open(&fresh)
-            .and_then(|opened| opened.sync_all())
-            .map_err(failed)?;
-        std::fs::rename(&fresh, &file).map_err(failed)?;
-        // The rename itself is on disk once the folder is.
-        if let Ok(folder) = std::fs::File::open(store_dir) {
-            let _ = folder.sync_all();
-        }
-        Ok(())
+        crate::durable::replace(&file, &serde_json::to_vec(self)?)
+            .map_err(|err| anyhow::anyhow!("cannot write {}: {err}", file.display()))
     }
 
     /// The journal of the store in `store_dir`, if it has one that reads.
@@ -82,13 +71,9 @@ impl Journal {
 
 /// Removes the journal of the store in `store_dir`, once its run is recorded.
 pub fn remove(store_dir: &Path) -> anyhow::Result<()> {
-    match std::fs::remove_file(path(store_dir)) {
-        Err(err) if err.kind() != std::io::ErrorKind::NotFound => Err(anyhow::anyhow!(
-            "cannot remove {}: {err}",
-            path(store_dir).display()
-        )),
-        _ => Ok(()),
-    }
+    let file = path(store_dir);
+    crate::durable::remove(&file)
+        .map_err(|err| anyhow::anyhow!("cannot remove {}: {err}", file.display()))
 }
 
 #[cfg(test)]

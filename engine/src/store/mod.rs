@@ -716,10 +716,7 @@ impl Store {
                 .and_then(|file| file.sync_all())
                 .map_err(failed)
         } else {
-            match std::fs::remove_file(&mark) {
-                Err(err) if err.kind() != std::io::ErrorKind::NotFound => Err(failed(err)),
-                _ => Ok(()),
-            }
+            crate::durable::remove(&mark).map_err(failed)
         }
     }
 

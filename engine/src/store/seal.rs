@@ -36,7 +36,7 @@ pub fn sealed_run(dir: &Path) -> Option<String> {
 }
 
 /// Seals the store in `dir` with `run`, the newest run its database holds on disk (`None`: it
-/// holds none). The seal is replaced whole: a new file, synced, renamed over the old one.
+/// holds none). The seal is replaced whole ([`crate::durable::replace`]).
 pub fn write(dir: &Path, run: Option<&str>) -> Result<(), StoreError> {
     let Some(run) = run else {
         return remove(dir);
@@ -44,21 +44,15 @@ pub fn write(dir: &Path, run: Option<&str>) -> Result<(), StoreError> {
     if sealed_run(dir).as_deref() == Some(run) {
         return Ok(());
     }
-    let seal = path(dir);
-    let fresh = dir.join("db.seal.new");
-    let failed = |err: std::io::Error| StoreError::Io(format!("{}: {err}", seal.display()));
-    std::fs::write(&fresh, format!("{run}\n")).map_err(failed)?;
-    std::fs::File::open(&fresh)
-        .and_then(|file| file.sync_all())
-        .map_err(failed)?;
-    std::fs::rename(&fresh, &seal).map_err(failed)
+    crate::durable::replace(&path(dir), format!("{run}\n").as_bytes()).map_err(failed(dir))
 }
 
 fn remove(dir: &Path) -> Result<(), StoreError> {
-    match std::fs::remove_file(path(dir)) {
-        Err(err) if err.kind() != std::io::ErrorKind::NotFound => {
-            Err(StoreError::Io(format!("{}: {err}", path(dir).display())))
-        }
-        _ => Ok(()),
-    }
+    crate::durable::remove(&path(dir)).map_err(failed(dir))
+}
+
+/// The error of writing or removing the seal of the store in `dir`.
+fn failed(dir: &Path) -> impl FnOnce(std::io::Error) -> StoreError {
+    let seal = path(dir);
+    move |err| StoreError::Io(format!("{}: {err}", seal.display()))
 }
