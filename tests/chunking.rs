@@ -165,24 +165,38 @@ fn every_strategy_runs_on_the_sample_corpus() {
         .expect("a chunk below a second-level heading");
     let embed = with_header["embed_text"].as_str().unwrap();
     let shown = with_header["text"].as_str().unwrap();
-    assert!(embed.ends_with(shown) || shown.contains("]("), "{embed}");
+    assert!(
+        embed.ends_with(shown) || shown.contains("](") || shown.contains('\\'),
+        "{embed}"
+    );
     assert!(embed.contains(" > "), "{embed}");
     // Chunks without context header have embed_text only for their links (inline, or by
-    // reference to a definition elsewhere in the document): what they show, without the
-    // targets.
+    // reference to a definition elsewhere in the document) and backslash escapes: what they
+    // show, without the targets, and `\.` as `.`.
     let recursive = lines(&dir.path().join("out/recursive.jsonl"));
+    let mut unescaped = 0;
     for chunk in &recursive {
         if let Some(embed) = chunk.get("embed_text") {
             let shown = chunk["text"].as_str().unwrap();
             let embed = embed.as_str().unwrap();
+            let links = shown.contains("](") || shown.contains("][");
+            let escapes = shown.matches('\\').count();
             assert!(
-                (shown.contains("](") || shown.contains("]["))
+                (links || embed.matches('\\').count() < escapes)
                     && !embed.contains("](")
                     && !embed.contains("]["),
                 "{chunk}"
             );
+            if !links && escapes > 0 {
+                unescaped += 1;
+                assert!(!embed.contains("\\."), "{chunk}");
+            }
         }
     }
+    assert!(
+        unescaped > 0,
+        "no chunk of the sample corpus had escapes only"
+    );
 
     // Same input and settings: same chunks and ids, run after run.
     let again = engine_on(dir.path(), &["run", "--json"], &yaml);

@@ -150,7 +150,11 @@ fn schema_of<T: JsonSchema>(generator: &mut SchemaGenerator) -> Schema {
 ///    fits without it.
 /// 15: `embed_text` leaves out link markup found in the whole document: a chunk that begins
 ///    inside a link (its overlap) or inside a code block embedded the URLs after that point.
-const CHUNKERS_VERSION: u32 = 15;
+/// 16: overlap starts after a link or image it would begin inside: such a chunk's `text`
+///    opened with the link's broken end (`value](https://…)`); `embed_text` reads backslash
+///    escapes as what they escape; a grapheme cluster over 256 bytes is cut to `size` (it was
+///    cut into pieces of 256 bytes, over a smaller `size`).
+const CHUNKERS_VERSION: u32 = 16;
 
 /// Every operator, in the order the documentation lists them.
 pub const OPERATORS: &[OperatorInfo] = &[

@@ -3,10 +3,10 @@
 use super::annotate::{ChunkIds, ElementIndex};
 use super::config::Settings;
 use super::debug;
-use super::link_targets::LinkTargets;
 use super::markup::Visible;
 use super::sizer::{Sizer, is_word_char};
 use super::strategy::{HEADER_JOIN, Outcome, Piece};
+use super::unshown::UnshownMarkup;
 use std::collections::HashSet;
 
 use crate::model::{Chunk, ChunkSet, Metadata, ParsedDocument};
@@ -112,12 +112,13 @@ fn fitted_header(header: String, room: usize, sizer: &dyn Sizer) -> Option<Strin
     (!cut.is_empty() && fits(cut)).then(|| cut.to_owned())
 }
 
-/// The chunk set of `doc` from its final pieces, `room` units of `size` kept for each chunk's
-/// context header.
+/// The chunk set of `doc` from its final pieces and its link markup, `room` units of `size`
+/// kept for each chunk's context header.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn chunk_set(
     doc: &ParsedDocument,
     pieces: Vec<Piece>,
+    links: &UnshownMarkup,
     sizer: &dyn Sizer,
     settings: &Settings,
     room: usize,
@@ -129,7 +130,6 @@ pub(super) fn chunk_set(
     let index = ElementIndex::new(&doc.elements);
     let mut ids = ChunkIds::new(&doc.doc_id, fingerprint);
     let mut visible = Visible::new(text);
-    let links = LinkTargets::of(text);
     let chunks: Vec<Chunk> = pieces
         .into_iter()
         .filter_map(|piece| {

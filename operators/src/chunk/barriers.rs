@@ -4,7 +4,8 @@
 //! Overlap repeats the end of the previous chunk; it never reaches back over one of these
 //! boundaries, so the repeated text is in the same section, on the same page and on the same
 //! side of a table's edge as the new content it leads into. It repeats a heading whole or not
-//! at all.
+//! at all, and starts after a link or image it would begin inside (`text](url)` shows as
+//! broken markup).
 
 use crate::model::{ElementKind, ParsedDocument};
 
@@ -20,6 +21,8 @@ pub(super) struct Barriers {
     headings: Vec<[usize; 2]>,
     /// Code block spans, ascending: overlap in them starts at a line's start.
     code: Vec<[usize; 2]>,
+    /// The whole spans of links and images (none inside another), ascending.
+    links: Vec<[usize; 2]>,
 }
 
 impl Barriers {
@@ -81,6 +84,25 @@ impl Barriers {
             floor,
             headings,
             code,
+            links: Vec::new(),
+        }
+    }
+
+    /// These barriers with the links and images of `spans` (whole spans, ascending, none
+    /// inside another), which overlap does not begin inside.
+    pub(super) fn with_links(self, spans: &[[usize; 2]]) -> Self {
+        Barriers {
+            links: spans.to_vec(),
+            ..self
+        }
+    }
+
+    /// `at`, or the end of the link or image `at` lies inside (after its start).
+    pub(super) fn outside_link(&self, at: usize) -> usize {
+        let count = self.links.partition_point(|l| l[0] < at);
+        match count.checked_sub(1).map(|i| self.links[i]) {
+            Some([_, end]) if at < end => end,
+            _ => at,
         }
     }
 

@@ -38,11 +38,11 @@ mod config;
 mod contents;
 mod debug;
 mod headings;
-mod link_targets;
 mod markup;
 mod recursive;
 mod scan;
 mod semantic;
+mod unshown;
 pub use semantic::SENTENCE_CALLS;
 pub mod sizer;
 mod smart;
@@ -217,11 +217,13 @@ impl Chunker {
         let mut work = strategy::Work::new(doc, sizer, &settings);
         let outcome = work.run(&self.strategy)?;
         let contents = std::mem::take(&mut work.contents);
+        let links = std::mem::take(&mut work.links);
         let pieces = markup::absorb(work.into_pieces(), doc, sizer, &settings);
         let pieces = assemble::merge_small(pieces, text, sizer, &settings, &contents);
         Ok(assemble::chunk_set(
             doc,
             pieces,
+            &links,
             sizer,
             &self.settings,
             room,

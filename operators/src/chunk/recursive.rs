@@ -187,8 +187,8 @@ fn is_heading_marker(piece: &str) -> bool {
 
 /// Where the chunk after one ending at `end` starts: the earliest word start (after white
 /// space, or a CJK ideograph or kana) at or after both `floor` and the position where the last
-/// `overlap` units before `end` begin, not inside a heading, at a line's start in code, and
-/// before `end`. `None` when there is no such word start.
+/// `overlap` units before `end` begin, not inside a heading, a link or an image, at a line's
+/// start in code, and before `end`. `None` when there is no such word start.
 fn overlap_start(
     text: &str,
     sizer: &dyn Sizer,
@@ -198,7 +198,7 @@ fn overlap_start(
     overlap: usize,
 ) -> Option<usize> {
     let from = barriers.outside_heading(sizer.fit_back(text, end, overlap).max(floor));
-    let from = barriers.code_line_start(text, from, end)?;
+    let from = barriers.code_line_start(text, barriers.outside_link(from), end)?;
     let tail = text.get(from..end)?;
     // In code, at the start of its first line that is not blank, indentation and all.
     if barriers.code_around(from).is_some() {
@@ -240,6 +240,7 @@ fn clean_start(
         Some(start)
             if start > at
                 && start < end
+                && barriers.outside_link(start) == start
                 && sizer.size(&text[start..end]).saturating_mul(2) >= overlap =>
         {
             skip_whitespace(text, start, end)
@@ -255,9 +256,9 @@ fn clean_start(
 const GRAPHEME_REACH: usize = 256;
 
 /// The last grapheme cluster boundary in `(after, at]` within [`GRAPHEME_REACH`] bytes of
-/// `at`; `after` when `(after, at]` lies inside one cluster, else `at` (a char boundary inside
-/// a cluster longer than the reach). A cut there keeps a letter with its accents, a flag or a
-/// family emoji whole.
+/// `at`; `after` when `(after, at]` lies inside one cluster of at most the reach, else `at` (a
+/// char boundary inside a cluster longer than the reach). A cut there keeps a letter with its
+/// accents, a flag or a family emoji whole.
 fn grapheme_floor(text: &str, after: usize, at: usize) -> usize {
     let mut from = text.floor_char_boundary(at.saturating_sub(GRAPHEME_REACH).max(after));
     // Flags pair regional indicators from the start of their run: look from there (a run of
@@ -275,8 +276,33 @@ fn grapheme_floor(text: &str, after: usize, at: usize) -> usize {
         .grapheme_indices(true)
         .map(|(offset, _)| from + offset)
         .rfind(|&boundary| boundary > from.max(after) && boundary <= at)
-        // All of `(after, at]` inside the cluster that starts at `after`: none.
-        .unwrap_or(if from <= after { after } else { at })
+        // All of `(after, at]` inside the cluster that starts at `after`: none, unless that
+        // cluster is too long to keep whole (it made chunks of the reach, over `size`).
+        .unwrap_or(if from <= after && !in_long_cluster(text, after) {
+            after
+        } else {
+            at
+        })
+}
+
+/// Whether `at` lies in a grapheme cluster cut between chars: one that starts there and is
+/// longer than [`GRAPHEME_REACH`] bytes, or one that began before `at` (a cut already made
+/// inside it). A regional indicator counts as starting its flag.
+fn in_long_cluster(text: &str, at: usize) -> bool {
+    let until = text.floor_char_boundary((at + GRAPHEME_REACH + 4).min(text.len()));
+    let long = text
+        .get(at..until)
+        .and_then(|local| local.graphemes(true).next())
+        .is_some_and(|cluster| cluster.len() > GRAPHEME_REACH);
+    let regional = |c: char| ('\u{1F1E6}'..='\u{1F1FF}').contains(&c);
+    let before = text.floor_char_boundary(at.saturating_sub(1));
+    let continued = before < at
+        && !text[at..].chars().next().is_some_and(regional)
+        && text[before..until]
+            .graphemes(true)
+            .next()
+            .is_some_and(|cluster| cluster.len() > at - before);
+    long || continued
 }
 
 /// The end of the grapheme cluster that starts at `at` (within [`GRAPHEME_REACH`] bytes; at
@@ -421,6 +447,12 @@ mod tests {
             pieces(&format!("{zalgo}{zalgo}"), 10, 0, false),
             [&zalgo, &zalgo]
         );
+        // A cluster longer than the reach (a letter under 300 marks, 601 bytes) is cut between
+        // chars to `size`: it made chunks of the reach, 128 chars where `size` was 64.
+        let long = format!("a{}", "\u{301}".repeat(300));
+        let cut = pieces(&long, 64, 0, false);
+        assert!(cut.iter().all(|p| p.chars().count() <= 64), "{cut:?}");
+        assert_eq!(cut.concat(), long);
     }
 
     /// Text without spaces longer than the sentence rules' window (1,024 bytes) is cut into

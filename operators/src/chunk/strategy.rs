@@ -14,6 +14,7 @@ use super::config::{Settings, Tables};
 use super::headings;
 use super::recursive::{split_range, trim};
 use super::sizer::Sizer;
+use super::unshown::UnshownMarkup;
 use super::{ChunkError, Strategy, contents, semantic, smart};
 use crate::model::{ElementKind, ParsedDocument};
 
@@ -54,6 +55,8 @@ pub(super) struct Work<'a> {
     pub(super) breaks: Breaks<'a>,
     /// Where overlap stops.
     pub(super) barriers: Barriers,
+    /// The document's link and image markup.
+    pub(super) links: UnshownMarkup,
     /// Table spans in order (empty with `tables: inline`).
     tables: Vec<[usize; 2]>,
     /// The spans of all tables, with either setting of `tables`.
@@ -104,13 +107,15 @@ impl<'a> Work<'a> {
             .collect();
         paragraphs.sort_by_key(|span| span[1]);
         let glued = headings::glued(doc);
+        let links = UnshownMarkup::of(text);
         Work {
             doc,
             text,
             sizer,
             settings,
             breaks: Breaks::of(doc, glued.clone()),
-            barriers: Barriers::new(doc),
+            barriers: Barriers::new(doc).with_links(links.spans()),
+            links,
             tables,
             table_spans,
             contents: contents::cuts(doc, &glued),

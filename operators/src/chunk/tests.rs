@@ -471,6 +471,40 @@ fn no_chunk_embeds_a_link_target_wherever_it_begins() {
     );
 }
 
+/// Overlap that began inside a link showed its end as broken markup at the chunk's start
+/// (`value](https://…)`): overlap starts after a link it would begin inside.
+#[test]
+fn overlap_never_begins_inside_a_link() {
+    let items: String = (0..12)
+        .map(|i| format!("See [the notes on option number {i} of the link density value](https://github.com/mozilla/readability/pull/{}) too. ", 800 + i))
+        .collect();
+    let md = format!("# Changes\n\n{items}\n");
+    let links: Vec<[usize; 2]> = md
+        .match_indices("[the notes")
+        .map(|(at, _)| [at, at + md[at..].find(')').unwrap() + 1])
+        .collect();
+    for (size, overlap) in [(200, 80), (300, 120), (250, 100)] {
+        let set = chunker(Strategy::Recursive, settings(size, overlap, Unit::Chars))
+            .chunk(&parsed("links.md", &md))
+            .unwrap();
+        assert!(set.chunks.len() > 5, "{:?}", texts(&set));
+        for chunk in &set.chunks[1..] {
+            let start = chunk.span[0];
+            assert!(
+                !links.iter().any(|&[from, to]| from < start && start < to),
+                "{size}/{overlap}: {:?}",
+                chunk.text
+            );
+        }
+        // Overlap is kept where a link does not stand in its way.
+        assert!(
+            set.chunks.windows(2).any(|w| w[1].span[0] < w[0].span[1]),
+            "{size}/{overlap}: {:?}",
+            texts(&set)
+        );
+    }
+}
+
 #[test]
 fn context_header_goes_to_embed_text() {
     let md = "# Guide\n\nIntro.\n\n## Install\n\nRun the installer.\n";
