@@ -1403,6 +1403,9 @@ fn print_summary(summary: &serde_json::Value) {
             );
         }
     }
+    if let Some(note) = summary["note"].as_str() {
+        outln!("note: {note}");
+    }
     let length = run_seconds(summary).map_or(String::new(), |s| format!(" in {s:.2}s"));
     outln!(
         "run {} {}{length}",
@@ -1411,14 +1414,15 @@ fn print_summary(summary: &serde_json::Value) {
     );
 }
 
-/// How long a run took; `None` while it runs, or when it was killed before it could say.
+/// How long a run took; `None` while it runs, or when it was killed before it could say (a
+/// run finished by the next command read 0.00 s).
 fn run_seconds(run: &serde_json::Value) -> Option<f64> {
     let unfinished = matches!(run["status"].as_str(), Some("running" | "interrupted"))
         && run["ended_at"].is_null();
     if unfinished {
         return None;
     }
-    Some(run["seconds"].as_f64().unwrap_or(0.0))
+    run["seconds"].as_f64()
 }
 
 /// The documents named with their first warning, and per step how many more had warnings
@@ -2345,6 +2349,9 @@ mod tests {
         assert_eq!(run_seconds(&run("running", serde_json::Value::Null)), None);
         let done = serde_json::json!({ "status": "cancelled", "ended_at": "t", "seconds": 45.5 });
         assert_eq!(run_seconds(&done), Some(45.5));
+        // A run the next command finished, from a journal that did not say: unknown, not 0.00.
+        let finished = serde_json::json!({ "status": "ok", "ended_at": "t", "seconds": null });
+        assert_eq!(run_seconds(&finished), None);
     }
 
     #[test]

@@ -10,6 +10,7 @@
 //! what the file names that is not done, and records the run as completed (from what it
 //! recorded of each document), so the outputs and the run history agree again.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -17,13 +18,20 @@ use serde::{Deserialize, Serialize};
 /// The file a run's renames are written to, in the store's folder.
 const FILE: &str = "publishing.json";
 
-/// The renames of one run that put its outputs in place.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// The renames of one run that put its outputs in place, and what the run's record needs of
+/// what it knew then.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Journal {
     /// The run whose outputs they are.
     pub run_id: String,
     /// Each `(prepared, live)`: what `prepared` becomes.
     pub renames: Vec<(PathBuf, PathBuf)>,
+    /// How long the run had taken when its outputs began to go into place.
+    #[serde(default)]
+    pub seconds: Option<f64>,
+    /// The outcome of each sink that reported one (an index's documents indexed and removed).
+    #[serde(default)]
+    pub outcomes: BTreeMap<String, serde_json::Value>,
 }
 
 /// Where the journal of the store in `store_dir` is.
@@ -95,6 +103,11 @@ mod tests {
                 (done_prepared, done_live.clone()),
                 (todo_prepared, todo_live.clone()),
             ],
+            seconds: Some(1.5),
+            outcomes: BTreeMap::from([(
+                "index".to_owned(),
+                serde_json::json!({ "documents_indexed": 2 }),
+            )]),
         };
         journal.write(dir.path()).unwrap();
         assert!(pending(dir.path()));

@@ -356,9 +356,13 @@ fn complete_publishing(store: &Store) -> anyhow::Result<()> {
         .into_iter()
         .find(|run| run["run_id"] == journal.run_id);
     if let Some(mut run) = recorded.filter(|run| run["status"] == "running") {
-        run["seconds"] = serde_json::Value::Null;
+        // Its length up to then, nearly all of it; unknown from a journal without it.
+        run["seconds"] = journal.seconds.into();
         run["peak_rss_kib"] = serde_json::Value::Null;
         count_recorded_items(store, &journal.run_id, &mut run)?;
+        for (step, outcome) in &journal.outcomes {
+            run["steps"][step.as_str()]["outcome"] = outcome.clone();
+        }
         let failed = run["errors_total"].as_u64().unwrap_or(0) > 0;
         run["status"] = if failed { "failed_items" } else { "ok" }.into();
         run["note"] = "the process ended while its outputs went into place; the next command put the rest in place"
@@ -806,6 +810,12 @@ mod tests {
         let journal = crate::publishing::Journal {
             run_id: "r1".to_owned(),
             renames: vec![done.clone(), left.clone()],
+            seconds: Some(2.5),
+            outcomes: [(
+                "index".to_owned(),
+                serde_json::json!({ "documents_indexed": 3 }),
+            )]
+            .into(),
         };
         journal.write(dir.path()).unwrap();
         mark_interrupted(&store).unwrap();
@@ -813,6 +823,10 @@ mod tests {
         assert!(!crate::publishing::pending(dir.path()));
         let runs = store.runs().unwrap();
         assert_eq!(runs[0]["status"], "ok", "{}", runs[0]);
+        // Its length and its index's outcome come from the journal (it read 0.00 s, and the
+        // outcome was lost).
+        assert_eq!(runs[0]["seconds"], 2.5, "{}", runs[0]);
+        assert_eq!(runs[0]["steps"]["index"]["outcome"]["documents_indexed"], 3);
         // A run killed before its journal was written stays interrupted.
         store
             .save_run(

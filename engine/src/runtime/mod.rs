@@ -211,6 +211,26 @@ pub trait BatchOp: Send + Sync {
 /// slots aside up front, so a huge bound would take memory for nothing.
 pub const MAX_CHANNEL_CAPACITY: usize = 65_536;
 
+/// Most slots the channels of one run set aside in all (about 100 bytes each): past it, every
+/// step's bound is scaled down alike. 1,000 steps at the largest bound took 6 GB.
+pub const MAX_CHANNEL_SLOTS: usize = 1 << 20;
+
+/// The bounds of channels asked for `wanted` (each at least 1 and at most
+/// [`MAX_CHANNEL_CAPACITY`]), scaled down alike when they add up to more than
+/// [`MAX_CHANNEL_SLOTS`].
+fn channel_bounds(wanted: &[usize]) -> Vec<usize> {
+    let wanted: Vec<usize> = (wanted.iter())
+        .map(|&bound| bound.clamp(1, MAX_CHANNEL_CAPACITY))
+        .collect();
+    let total: usize = wanted.iter().sum();
+    if total <= MAX_CHANNEL_SLOTS {
+        return wanted;
+    }
+    (wanted.iter())
+        .map(|&bound| (bound * MAX_CHANNEL_SLOTS / total).max(1))
+        .collect()
+}
+
 /// How long a batch worker waits for one more input before running what it has.
 const BATCH_LINGER: Duration = Duration::from_millis(10);
 /// The longest a batch worker spends gathering one batch.
@@ -544,12 +564,15 @@ pub fn execute(nodes: Vec<Node>, options: Options) -> Execution {
     // One bounded channel per consuming node; producers hold clones of their consumers' senders.
     let mut senders: Vec<Option<Sender<Envelope>>> = Vec::with_capacity(nodes.len());
     let mut receivers: Vec<Option<Receiver<Envelope>>> = Vec::with_capacity(nodes.len());
+    let consumers = nodes.iter().filter(|node| !node.inputs.is_empty());
+    let wanted: Vec<usize> = consumers.map(|node| node.capacity).collect();
+    let mut bounds = channel_bounds(&wanted).into_iter();
     for node in &nodes {
         if node.inputs.is_empty() {
             senders.push(None);
             receivers.push(None);
         } else {
-            let (tx, rx) = bounded(node.capacity.clamp(1, MAX_CHANNEL_CAPACITY));
+            let (tx, rx) = bounded(bounds.next().unwrap_or(1));
             senders.push(Some(tx));
             receivers.push(Some(rx));
         }
@@ -666,9 +689,14 @@ pub fn execute(nodes: Vec<Node>, options: Options) -> Execution {
             let renames = (publishes.iter())
                 .flat_map(|(_, publish)| publish.renames.iter().cloned())
                 .collect();
+            let outcomes = (steps.iter())
+                .filter_map(|(name, report)| Some((name.clone(), report.outcome.clone()?)))
+                .collect();
             let journal = crate::publishing::Journal {
                 run_id: run_id.clone(),
                 renames,
+                seconds: Some(started.elapsed().as_secs_f64()),
+                outcomes,
             };
             journal.write(store_dir)
         });
@@ -1311,6 +1339,32 @@ pub(crate) mod tests {
     use super::*;
     use operators::model::Document;
     use std::collections::HashMap;
+
+    /// 1,000 steps at the largest bound set 65 million slots aside, 6 GB up front: the bounds
+    /// of a run add up to at most `MAX_CHANNEL_SLOTS`, scaled down alike, each at least 1.
+    #[test]
+    fn the_channels_of_a_run_set_a_bounded_number_of_slots_aside() {
+        let bounds = channel_bounds(&[MAX_CHANNEL_CAPACITY; 1000]);
+        assert_eq!(bounds.len(), 1000);
+        assert!(
+            bounds.iter().sum::<usize>() <= MAX_CHANNEL_SLOTS,
+            "{bounds:?}"
+        );
+        assert!(
+            bounds.iter().all(|&b| b == bounds[0] && b > 1000),
+            "{bounds:?}"
+        );
+        assert_eq!(
+            channel_bounds(&[64, 0, 1 << 40]),
+            [64, 1, MAX_CHANNEL_CAPACITY]
+        );
+        let many = channel_bounds(&[1; 2_000_000]);
+        assert!(many.iter().all(|&b| b == 1));
+        let mixed = channel_bounds(&[MAX_CHANNEL_CAPACITY * 8, 64, 5000]);
+        assert_eq!(mixed, [MAX_CHANNEL_CAPACITY, 64, 5000]);
+        let scaled = channel_bounds(&[MAX_CHANNEL_CAPACITY; 17]);
+        assert!(scaled.iter().sum::<usize>() <= MAX_CHANNEL_SLOTS);
+    }
 
     struct Numbers(usize);
 
