@@ -2,7 +2,7 @@
 //! `unit: tokens` counts with the tokenizer of that step's local model, and `chunk.semantic`
 //! compares sentences with that step's provider.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 
 use operators::chunk::Unit;
 use operators::embed::EmbedConfig;
@@ -10,7 +10,7 @@ use operators::embed::EmbedConfig;
 use super::diagnostic::Diagnostic;
 use super::load::{Step, StepOutline};
 use super::yaml::LocatedValue;
-use crate::registry::OperatorConfig;
+use crate::registry::{ItemType, OperatorConfig, OperatorInfo};
 
 /// Fills in the inherited settings of every chunking step, reporting the steps that need one
 /// and cannot inherit it.
@@ -21,15 +21,24 @@ pub fn fill_in(
     diagnostics: &mut Vec<Diagnostic>,
 ) {
     let embeds = downstream_embeds(steps);
-    let typed: Vec<String> = steps.iter().map(|step| step.name.clone()).collect();
+    let typed: HashSet<String> = steps.iter().map(|step| step.name.clone()).collect();
+    let pointers: HashMap<&str, &str> = outlines
+        .iter()
+        .map(|outline| (outline.name.as_str(), outline.pointer.as_str()))
+        .collect();
+    let mut readers: HashMap<&str, Vec<&StepOutline>> = HashMap::new();
+    for outline in outlines {
+        for (input, _) in &outline.inputs {
+            readers.entry(input.as_str()).or_default().push(outline);
+        }
+    }
     for step in steps.iter_mut() {
         let Some(found) = embeds.get(&step.name) else {
             continue;
         };
-        let pointer = outlines
-            .iter()
-            .find(|outline| outline.name == step.name)
-            .map(|outline| outline.pointer.clone())
+        let pointer = pointers
+            .get(step.name.as_str())
+            .copied()
             .unwrap_or_default();
         let problem = |key: &str, message: String, hint: &str| {
             Diagnostic::error(doc.value_pos(&format!("{pointer}/{key}")), message)
@@ -42,7 +51,7 @@ pub fn fill_in(
                 Ok(path) => *tokenizer = Some(path),
                 // An `embed` step downstream has errors of its own (a missing model, say),
                 // reported there: the tokenizer it would give is unknown, not missing.
-                Err(_) if feeds_an_embed_with_errors(&step.name, outlines, &typed) => {}
+                Err(_) if feeds_an_embed_with_errors(&step.name, &readers, &typed) => {}
                 Err(message) => diagnostics.push(problem(
                     "unit",
                     format!("unit `tokens` needs a tokenizer: {message}"),
@@ -100,26 +109,38 @@ pub fn fill_in(
     }
 }
 
-/// Whether step `name` feeds, directly or through other steps, an `embed` step that is not
-/// among the `typed` steps because its settings have errors.
-fn feeds_an_embed_with_errors(name: &str, outlines: &[StepOutline], typed: &[String]) -> bool {
-    let mut seen = vec![name];
+/// Whether step `name` feeds, directly or through steps that pass chunks on, an `embed` step
+/// that is not among the `typed` steps because its settings have errors.
+fn feeds_an_embed_with_errors(
+    name: &str,
+    readers: &HashMap<&str, Vec<&StepOutline>>,
+    typed: &HashSet<String>,
+) -> bool {
+    let mut seen = HashSet::from([name]);
     let mut queue = VecDeque::from([name]);
     while let Some(current) = queue.pop_front() {
-        for outline in outlines {
-            if seen.contains(&outline.name.as_str())
-                || !outline.inputs.iter().any(|(input, _)| input == current)
-            {
+        for outline in readers.get(current).into_iter().flatten() {
+            if !seen.insert(outline.name.as_str()) {
                 continue;
             }
-            if outline.op.is_some_and(|op| op.name == "embed") && !typed.contains(&outline.name) {
+            let Some(op) = outline.op else {
+                continue;
+            };
+            if op.name == "embed" && !typed.contains(&outline.name) {
                 return true;
             }
-            seen.push(&outline.name);
-            queue.push_back(&outline.name);
+            if passes_chunks_on(op) {
+                queue.push_back(&outline.name);
+            }
         }
     }
     false
+}
+
+/// Whether an operator takes chunks and emits chunks, so that a chunking step reaches the
+/// `embed` steps after it. Any other step between them is a type error, reported as such.
+fn passes_chunks_on(op: &OperatorInfo) -> bool {
+    op.accepts.admits(ItemType::Chunks) && op.emits == Some(ItemType::Chunks)
 }
 
 /// The tokenizer path of the one local model downstream, or why there is none.
@@ -193,7 +214,7 @@ fn names(found: &[(String, EmbedConfig)]) -> String {
 }
 
 /// For every chunking step, the distinct settings of the `embed` steps it feeds (directly or
-/// through other steps), each with the name of the first step that has them.
+/// through steps that pass chunks on), each with the name of the first step that has them.
 fn downstream_embeds(steps: &[Step]) -> HashMap<String, Vec<(String, EmbedConfig)>> {
     let mut consumers: HashMap<&str, Vec<&Step>> = HashMap::new();
     for step in steps {
@@ -207,19 +228,18 @@ fn downstream_embeds(steps: &[Step]) -> HashMap<String, Vec<(String, EmbedConfig
             continue;
         }
         let mut found: Vec<(String, EmbedConfig)> = Vec::new();
-        let mut seen = vec![start.name.as_str()];
+        let mut seen = HashSet::from([start.name.as_str()]);
         let mut queue = VecDeque::from([start.name.as_str()]);
         while let Some(name) = queue.pop_front() {
             for consumer in consumers.get(name).into_iter().flatten() {
-                if seen.contains(&consumer.name.as_str()) {
+                if !seen.insert(consumer.name.as_str()) {
                     continue;
                 }
-                seen.push(&consumer.name);
                 if let OperatorConfig::Embed(config) = &consumer.config {
                     if !found.iter().any(|(_, known)| known == config) {
                         found.push((consumer.name.clone(), config.clone()));
                     }
-                } else {
+                } else if passes_chunks_on(consumer.config.info()) {
                     queue.push_back(&consumer.name);
                 }
             }
