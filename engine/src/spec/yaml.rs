@@ -787,7 +787,24 @@ fn syntax_message(text: &str, pos: Pos, info: &str, open: Option<(char, Pos)>) -
             .skip(1)
             .take_while(|c| !c.is_whitespace() && !",]}".contains(*c))
             .collect();
-        if !alias.is_empty() {
+        if looks_like_a_pattern(&alias) {
+            // `include` and `exclude` take a list: a pattern written alone goes in one.
+            let before = line
+                .chars()
+                .take(pos.col.saturating_sub(1))
+                .collect::<String>();
+            let in_list = open.is_some_and(|(bracket, _)| bracket == '[');
+            let key = before.trim_end();
+            let quoted = if !in_list && (key.ends_with("include:") || key.ends_with("exclude:")) {
+                format!("[\"*{alias}\"]")
+            } else {
+                format!("\"*{alias}\"")
+            };
+            message = format!(
+                "YAML syntax error: a value that starts with `*` is an alias in YAML, and `*{alias}` \
+                 names no anchor; to write the pattern `*{alias}`, quote it: `{quoted}`"
+            );
+        } else if !alias.is_empty() {
             message = format!(
                 "YAML syntax error: the alias `*{alias}` names no anchor; mark the value it \
                  repeats with `&{alias}` before it"
@@ -795,6 +812,12 @@ fn syntax_message(text: &str, pos: Pos, info: &str, open: Option<(char, Pos)>) -
         }
     }
     message
+}
+
+/// Whether the name of an alias (what follows its `*`) reads as the rest of a glob or a path
+/// (`**/*.md`, `*.tmp`) rather than an anchor's name.
+fn looks_like_a_pattern(alias: &str) -> bool {
+    alias.starts_with(['*', '/', '.']) || alias.contains(['/', '.'])
 }
 
 /// Types a scalar by the YAML 1.2 core schema; quoted and block scalars are strings.
@@ -935,6 +958,22 @@ mod tests {
             "{}",
             alias.errors[0].message
         );
+        // A glob left unquoted reads as an alias: the way out is quoting it, not an anchor.
+        for (written, quoted) in [
+            ("[**/*.md]", "`\"**/*.md\"`"),
+            ("*.tmp", "`[\"*.tmp\"]`"),
+            ("[\"a\", *.md]", "`\"*.md\"`"),
+        ] {
+            let glob = parse(&format!(
+                "version: 1\nsteps:\n  docs: {{ include: {written} }}\n"
+            ));
+            let message = &glob.errors[0].message;
+            assert!(
+                message.contains("quote it") && message.contains(quoted),
+                "{message}"
+            );
+            assert!(!message.contains('&'), "{message}");
+        }
     }
 
     #[test]
