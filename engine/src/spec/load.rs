@@ -88,7 +88,7 @@ pub type FileStamp = ([u8; 32], u64);
 
 /// The [`FileStamp`] of the file at `path`; `None` when it cannot be read.
 pub fn file_stamp(path: &Path) -> Option<FileStamp> {
-    let file = std::fs::File::open(path).ok()?;
+    let file = operators::source::open_regular_file(path).ok()?;
     let length = file.metadata().ok()?.len();
     let mut head = Vec::new();
     file.take(yaml::MAX_FILE_BYTES as u64 + 1)
@@ -99,7 +99,8 @@ pub fn file_stamp(path: &Path) -> Option<FileStamp> {
 
 /// Loads and checks a pipeline file for `purpose`.
 pub fn load_for(path: &Path, purpose: Purpose) -> Result<(Pipeline, Report), Report> {
-    let read = std::fs::File::open(path).and_then(|file| {
+    // Opened without waiting: a FIFO given as the pipeline would block until a writer came.
+    let read = operators::source::open_regular_file(path).and_then(|file| {
         // One byte more than allowed tells a file over the limit, without reading all of it.
         let mut bytes = Vec::new();
         file.take(yaml::MAX_FILE_BYTES as u64 + 1)
@@ -125,11 +126,27 @@ pub fn load_for(path: &Path, purpose: Purpose) -> Result<(Pipeline, Report), Rep
             return Err(single(
                 path,
                 yaml::Pos::START,
-                format!("cannot read the pipeline file: {err}"),
+                unreadable_message(path, &err),
             ));
         }
     };
     load_str_for(path, &text, purpose)
+}
+
+/// Why the pipeline file at `path` could not be read (`err`), and what to give instead.
+fn unreadable_message(path: &Path, err: &std::io::Error) -> String {
+    match std::fs::metadata(path) {
+        Ok(metadata) if metadata.is_dir() => {
+            "the pipeline file is a folder: give the pipeline's YAML file in it (e.g. `pipelines/kb.yaml`)"
+                .to_owned()
+        }
+        Ok(metadata) if !metadata.is_file() => {
+            "the pipeline file is not a regular file (a FIFO, socket or device), which is not \
+             read: save the pipeline to a file and give that"
+                .to_owned()
+        }
+        _ => format!("cannot read the pipeline file: {err}"),
+    }
 }
 
 /// A report of one error at `pos` of the file.
@@ -985,5 +1002,43 @@ fn under_base(base: &Path, relative: &str) -> PathBuf {
         PathBuf::from(relative)
     } else {
         base.join(relative)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A FIFO given as the pipeline is refused at once, not waited on for a writer (which
+    /// Ctrl-C did not end), and a folder is named as one.
+    #[cfg(unix)]
+    #[test]
+    fn a_pipeline_that_is_no_regular_file_is_refused_without_waiting() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("p.yaml");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        assert!(made.is_ok_and(|status| status.success()), "mkfifo");
+        // Only to turn a wait for a writer into a failure: nothing ever writes.
+        let (sender, receiver) = std::sync::mpsc::channel();
+        let opened = fifo.clone();
+        std::thread::spawn(move || {
+            let loaded = load(&opened).map(|_| ());
+            let stamp = file_stamp(&opened);
+            sender.send((loaded, stamp)).unwrap();
+        });
+        let (loaded, stamp) = receiver
+            .recv_timeout(std::time::Duration::from_secs(60))
+            .expect("loading a FIFO waits for a writer");
+        let report = loaded.unwrap_err().to_string();
+        assert!(
+            report.contains("p.yaml:1:1: error: the pipeline file is not a regular file"),
+            "{report}"
+        );
+        assert_eq!(stamp, None);
+        let report = load(dir.path()).unwrap_err().to_string();
+        assert!(
+            report.contains("is a folder: give the pipeline's YAML file"),
+            "{report}"
+        );
     }
 }
