@@ -102,7 +102,8 @@ fn embedded_part(text: &str) -> &str {
 
 /// A pipeline name as one folder name: itself when it is plain, else a hash of it. A name
 /// spelled like a hash (`p-` and 16 hex digits) is hashed too, so that it cannot take the folder
-/// of another name's hash, and with it that pipeline's indexes.
+/// of another name's hash, and with it that pipeline's indexes; so is a name longer than a
+/// file name may be (255 bytes), which no folder could have.
 pub fn folder_name(name: &str) -> String {
     let hashed = |name: &str| format!("p-{}", &blake3::hash(name.as_bytes()).to_hex()[..16]);
     let looks_hashed = name.len() == 18
@@ -111,6 +112,7 @@ pub fn folder_name(name: &str) -> String {
                 .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
         });
     let plain = !name.is_empty()
+        && name.len() <= crate::spec::schema::MAX_FILE_NAME_BYTES
         && !name.starts_with('.')
         && !looks_hashed
         && name
@@ -806,6 +808,16 @@ mod tests {
         assert_ne!(folder_name(&escaped), escaped);
         assert_eq!(folder_name(&escaped).len(), 18);
         assert_eq!(folder_name("p-0123456789ABCDEF"), "p-0123456789ABCDEF");
+    }
+
+    /// A plain name longer than a file name may be made every document fail at the index
+    /// ("File name too long"): it is a hash too, and the longest plain name is itself.
+    #[test]
+    fn a_name_too_long_for_a_folder_is_hashed() {
+        let longest = "a".repeat(255);
+        assert_eq!(folder_name(&longest), longest);
+        let long = folder_name(&"a".repeat(256));
+        assert!(long.starts_with("p-") && long.len() == 18, "{long}");
     }
 
     /// Two identities of one http model differ only in their hash: the refusal says what the

@@ -367,18 +367,12 @@ fn diagnose(
                     .into_iter()
                     .flat_map(Map::keys)
                 {
-                    if !valid_step_name(name) {
+                    if let Some((message, hint)) = step_name_problem(name) {
                         let at = format!("/steps/{}", escape_pointer(name));
                         diagnostics.push(
-                            Diagnostic::error(
-                                doc.key_pos(&at),
-                                format!("invalid step name `{name}`"),
-                            )
-                            .in_step(name)
-                            .with_hint(Some(
-                                "start with a letter or `_`; use letters, digits, `_`, `.` and `-`"
-                                    .to_owned(),
-                            )),
+                            Diagnostic::error(doc.key_pos(&at), message)
+                                .in_step(name)
+                                .with_hint(Some(hint)),
                         );
                     }
                 }
@@ -605,12 +599,29 @@ fn unknown_tag(
     Some((key, display_value(value), choices))
 }
 
-fn valid_step_name(name: &str) -> bool {
+/// What is wrong with a step name, and what to do, when something is ([`schema::STEP_NAME_PATTERN`]).
+fn step_name_problem(name: &str) -> Option<(String, String)> {
     let mut chars = name.chars();
-    chars
+    let spelled = chars
         .next()
         .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'));
+    if !spelled {
+        return Some((
+            format!("invalid step name `{name}`"),
+            "start with an ASCII letter (a-z, A-Z) or `_`; use ASCII letters, digits, `_`, `.` and `-`"
+                .to_owned(),
+        ));
+    }
+    (name.len() > schema::MAX_FILE_NAME_BYTES).then(|| {
+        (
+            format!("the step name is {} characters long", name.len()),
+            format!(
+                "shorten it to {} characters at most: a step's name is the name of a folder (its index's)",
+                schema::MAX_FILE_NAME_BYTES
+            ),
+        )
+    })
 }
 
 fn unknown_key(doc: &LocatedValue, object: &str, key: &str) -> Diagnostic {
@@ -1040,5 +1051,55 @@ mod tests {
             report.contains("is a folder: give the pipeline's YAML file"),
             "{report}"
         );
+    }
+}
+
+#[cfg(test)]
+mod name_tests {
+    use super::*;
+
+    /// A step name is a folder's (an index's): one longer than a file name may be passed
+    /// `validate`, then failed every document at the index ("File name too long").
+    #[test]
+    fn a_step_name_longer_than_a_file_name_is_refused_at_its_key() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("docs")).unwrap();
+        let pipeline = |index: &str| {
+            format!(
+                "version: 1\nname: n\nsteps:\n  docs: {{ op: source.files, path: docs }}\n  parse: {{ op: parse, input: docs }}\n  chunk: {{ op: chunk.recursive, input: parse, size: 100 }}\n  embed: {{ op: embed, input: chunk, provider: hash }}\n  {index}: {{ op: index.hybrid, input: embed }}\n"
+            )
+        };
+        let file = dir.path().join("p.yaml");
+        let longest = format!("i{}", "a".repeat(254));
+        load_str(&file, &pipeline(&longest)).unwrap_or_else(|report| panic!("{report}"));
+        let long = format!("i{}", "a".repeat(255));
+        let report = load_str(&file, &pipeline(&long)).unwrap_err();
+        let [problem] = &report.diagnostics[..] else {
+            panic!("{report}")
+        };
+        assert_eq!((problem.line, problem.column), (8, 3), "{report}");
+        assert_eq!(problem.step.as_deref(), Some(long.as_str()));
+        assert_eq!(problem.message, "the step name is 256 characters long");
+        assert!(
+            problem
+                .hint
+                .as_deref()
+                .unwrap()
+                .contains("255 characters at most"),
+            "{report}"
+        );
+    }
+
+    /// The letter a step name starts with is an ASCII one, and the help says so.
+    #[test]
+    fn a_step_name_of_other_letters_is_told_ascii_letters() {
+        let report = load_str(
+            Path::new("p.yaml"),
+            "version: 1\nname: n\nsteps:\n  é: { op: source.files, path: docs }\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(report.contains("invalid step name `é`"), "{report}");
+        assert!(report.contains("start with an ASCII letter"), "{report}");
     }
 }

@@ -59,8 +59,13 @@ impl<'de> Deserialize<'de> for Steps {
     }
 }
 
-/// Pattern every step name must match.
-pub const STEP_NAME_PATTERN: &str = "^[A-Za-z_][A-Za-z0-9_.-]*$";
+/// Most bytes of a file name (Linux, macOS and Windows file systems alike): a step's name
+/// is its index's folder.
+pub const MAX_FILE_NAME_BYTES: usize = 255;
+
+/// Pattern every step name must match: an ASCII letter or `_`, then at most 254 ASCII letters,
+/// digits, `_`, `.` and `-` (a name is a folder's, at most [`MAX_FILE_NAME_BYTES`]).
+pub const STEP_NAME_PATTERN: &str = "^[A-Za-z_][A-Za-z0-9_.-]{0,254}$";
 
 impl JsonSchema for Steps {
     fn schema_name() -> std::borrow::Cow<'static, str> {
