@@ -174,7 +174,11 @@ impl OnnxConfig {
             // The folder is there: a `file` it does not hold is that key's problem.
             Err(err) if self.file.is_some() => problems.push(("file", err.message)),
             Err(err) => problems.push(("model", err.message)),
-            Ok(file) => problems.extend(self.past_the_positions(&file)),
+            Ok(file) => {
+                let outline = super::positions::model_outline(&file).unwrap_or_default();
+                problems.extend(self.past_the_positions(&file, outline.position_rows));
+                problems.extend(self.output_not_in(&file, &outline.outputs));
+            }
         }
         if !dir.join(TOKENIZER_FILE).is_file() {
             problems.push((
@@ -191,8 +195,12 @@ impl OnnxConfig {
     /// The problem of a `max_tokens` past the rows of the model's position table, when it has
     /// one ([`super::positions`]): texts that long would fail in the model, one document at a
     /// time.
-    fn past_the_positions(&self, model_file: &Path) -> Option<(&'static str, String)> {
-        let rows = super::positions::position_table_rows(model_file)?;
+    fn past_the_positions(
+        &self,
+        model_file: &Path,
+        rows: Option<usize>,
+    ) -> Option<(&'static str, String)> {
+        let rows = rows?;
         (self.max_tokens > rows).then(|| {
             (
                 "max_tokens",
@@ -203,6 +211,28 @@ impl OnnxConfig {
                 ),
             )
         })
+    }
+
+    /// The problem of an `output` the model does not have (`outputs`, read from its file; none
+    /// when they could not be read): every text would fail in it.
+    fn output_not_in(
+        &self,
+        model_file: &Path,
+        outputs: &[String],
+    ) -> Option<(&'static str, String)> {
+        let wanted = self.output.as_deref()?;
+        if outputs.is_empty() || outputs.iter().any(|name| name == wanted) {
+            return None;
+        }
+        let listed: Vec<String> = outputs.iter().map(|name| format!("`{name}`")).collect();
+        Some((
+            "output",
+            format!(
+                "the model ({}) has no output `{wanted}`; its outputs are {}: set `output` to one of them, or leave it out to take `last_hidden_state` or the first",
+                model_file.display(),
+                listed.join(", ")
+            ),
+        ))
     }
 
     /// The model file and tokenizer these settings load (those that can be found), paths
@@ -272,6 +302,21 @@ impl OnnxConfig {
         };
         if path.is_file() {
             Ok(path)
+        } else if path.is_dir() {
+            let inside = path.join("libonnxruntime.so");
+            let what_to_do = if inside.is_file() {
+                format!(
+                    "it holds libonnxruntime.so: name that file, `{}`",
+                    inside.display()
+                )
+            } else {
+                "name the library file itself, libonnxruntime.so (`just setup` fetches it)"
+                    .to_owned()
+            };
+            Err(EmbedError::new(format!(
+                "onnxruntime library {} ({from}) is a folder, not the library file; {what_to_do}",
+                path.display()
+            )))
         } else {
             Err(EmbedError::new(format!(
                 "onnxruntime library {} ({from}) does not exist; run `just setup`, or point `runtime:` or ORT_DYLIB_PATH at libonnxruntime.so",
@@ -916,6 +961,55 @@ mod tests {
             problems[0].1.contains("set `max_tokens` to 512 or less"),
             "{}",
             problems[0].1
+        );
+    }
+
+    /// An `output` the model does not have is a problem before any run (every document failed
+    /// at the embed step), listing the model's outputs; one it has is none.
+    #[test]
+    fn an_output_the_model_lacks_is_found_before_a_run() {
+        let mut config = config();
+        config.output = Some("last_hidden_state".to_owned());
+        assert!(config.problems(&root()).is_empty());
+        config.output = Some("last_hidden_states".to_owned());
+        let problems = config.problems(&root());
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert_eq!(problems[0].0, "output");
+        assert!(
+            problems[0].1.contains(
+                "has no output `last_hidden_states`; its outputs are `last_hidden_state`"
+            ),
+            "{}",
+            problems[0].1
+        );
+    }
+
+    /// A `runtime` that names a folder says so, and names the library in it.
+    #[test]
+    fn a_runtime_that_is_a_folder_is_named_as_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = config();
+        config.runtime = Some(dir.path().to_string_lossy().into_owned());
+        let problem = |config: &OnnxConfig| {
+            let problems = config.problems(&root());
+            assert_eq!(problems.len(), 1, "{problems:?}");
+            assert_eq!(problems[0].0, "runtime");
+            problems[0].1.clone()
+        };
+        let message = problem(&config);
+        assert!(
+            message.contains("is a folder, not the library file"),
+            "{message}"
+        );
+        assert!(
+            message.contains("name the library file itself"),
+            "{message}"
+        );
+        std::fs::write(dir.path().join("libonnxruntime.so"), b"").unwrap();
+        let message = problem(&config);
+        assert!(
+            message.contains("it holds libonnxruntime.so: name that file"),
+            "{message}"
         );
     }
 

@@ -1,12 +1,14 @@
-//! How many token positions an ONNX model takes, read from its file without loading it: the
-//! rows of its position table, the initializer named `…position_embeddings…` that BERT-style
-//! models (bge, MiniLM, e5) have. A text longer than that fails in the model, so a `max_tokens`
-//! past it is found before a run. Models that encode positions another way (rotary ones) have no
-//! such table, and no limit is read.
+//! What is read of an ONNX model from its file without loading it: the names of its outputs,
+//! and how many token positions it takes, the rows of its position table (the initializer
+//! named `…position_embeddings…` that BERT-style models (bge, MiniLM, e5) have). A text longer
+//! than that fails in the model, and an `output` it does not have fails every text, so both
+//! are found before a run. Models that encode positions another way (rotary ones) have no such
+//! table, and no limit is read.
 //!
 //! The file is a protobuf `ModelProto`: its `graph` (field 7) holds `initializer`s (field 5),
-//! each a `TensorProto` with `dims` (field 1) and `name` (field 8). Everything else, the
-//! weights' bytes among it, is skipped by seeking, so a model of a gigabyte costs a few reads.
+//! each a `TensorProto` with `dims` (field 1) and `name` (field 8), and `output`s (field 12),
+//! each a `ValueInfoProto` with a `name` (field 1). Everything else, the weights' bytes among
+//! it, is skipped by seeking, so a model of a gigabyte costs a few reads.
 
 use std::fs::File;
 use std::io::{self, BufReader, Read, Seek};
@@ -20,22 +22,41 @@ const GRAPH_INITIALIZER: u64 = 5;
 const TENSOR_DIMS: u64 = 1;
 /// `TensorProto.name`.
 const TENSOR_NAME: u64 = 8;
+/// `GraphProto.output`.
+const GRAPH_OUTPUT: u64 = 12;
+/// `ValueInfoProto.name`.
+const VALUE_INFO_NAME: u64 = 1;
+/// The most outputs whose names are read.
+const MAX_OUTPUTS: usize = 1024;
 /// The longest tensor name read; longer ones are skipped.
 const MAX_NAME: u64 = 4096;
 /// The most dims read of one tensor.
 const MAX_DIMS: usize = 16;
 
-/// The rows of the position table of the ONNX model in `path`; `None` when it has none, or the
-/// file cannot be read as a model.
-pub fn position_table_rows(path: &Path) -> Option<usize> {
+/// What is read of an ONNX model without loading it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ModelOutline {
+    /// The rows of its position table; `None` when it has none.
+    pub position_rows: Option<usize>,
+    /// The names of its graph's outputs, in order (the first [`MAX_OUTPUTS`]); empty when
+    /// the file could not be read to its end as a model.
+    pub outputs: Vec<String>,
+}
+
+/// The outline of the ONNX model in `path`; `None` when the file cannot be opened. A position
+/// table read before the file turned out damaged is kept; outputs are only given whole.
+pub fn model_outline(path: &Path) -> Option<ModelOutline> {
     let file = File::open(path).ok()?;
     let length = file.metadata().ok()?.len();
     let mut reader = Reader {
         inner: BufReader::with_capacity(64 * 1024, file),
         at: 0,
     };
-    let rows = reader.model(length).ok()?;
-    usize::try_from(rows?).ok().filter(|&rows| rows > 0)
+    let mut outline = ModelOutline::default();
+    if reader.model(length, &mut outline).is_err() {
+        outline.outputs.clear();
+    }
+    Some(outline)
 }
 
 /// A protobuf reader that knows where it is.
@@ -59,37 +80,71 @@ fn damaged() -> io::Error {
 }
 
 impl<R: Read + Seek> Reader<R> {
-    /// Walks the model (of `end` bytes) to its graph's position table: its rows.
-    fn model(&mut self, end: u64) -> io::Result<Option<u64>> {
+    /// Walks the model (of `end` bytes) to its graph, and reads its outline there.
+    fn model(&mut self, end: u64, outline: &mut ModelOutline) -> io::Result<()> {
         while self.at < end {
             let (field, value) = self.field(end)?;
             match value {
                 Value::Bytes(length) if field == MODEL_GRAPH => {
-                    return self.graph(self.at + length);
+                    return self.graph(self.at + length, outline);
                 }
                 Value::Bytes(length) => self.skip(length)?,
                 _ => {}
             }
         }
-        Ok(None)
+        Ok(())
     }
 
-    /// Walks a graph ending at `end` to the initializer of the position table.
-    fn graph(&mut self, end: u64) -> io::Result<Option<u64>> {
+    /// Walks a graph ending at `end` for the rows of its position table and its outputs.
+    fn graph(&mut self, end: u64, outline: &mut ModelOutline) -> io::Result<()> {
         while self.at < end {
             let (field, value) = self.field(end)?;
             match value {
                 Value::Bytes(length) if field == GRAPH_INITIALIZER => {
                     let (name, dims) = self.tensor(self.at + length)?;
-                    if name.contains("position_embeddings") && dims.len() == 2 {
-                        return Ok(Some(dims[0]));
+                    if outline.position_rows.is_none()
+                        && name.contains("position_embeddings")
+                        && dims.len() == 2
+                    {
+                        outline.position_rows =
+                            usize::try_from(dims[0]).ok().filter(|&rows| rows > 0);
                     }
+                }
+                Value::Bytes(length)
+                    if field == GRAPH_OUTPUT && outline.outputs.len() < MAX_OUTPUTS =>
+                {
+                    let name = self.value_info_name(self.at + length)?;
+                    outline.outputs.push(name);
                 }
                 Value::Bytes(length) => self.skip(length)?,
                 _ => {}
             }
         }
-        Ok(None)
+        Ok(())
+    }
+
+    /// The name of a `ValueInfoProto` ending at `end`.
+    fn value_info_name(&mut self, end: u64) -> io::Result<String> {
+        let mut name = String::new();
+        while self.at < end {
+            let (field, value) = self.field(end)?;
+            match (field, value) {
+                (VALUE_INFO_NAME, Value::Bytes(length)) if length <= MAX_NAME => {
+                    name = self.text(length)?;
+                }
+                (_, Value::Bytes(length)) => self.skip(length)?,
+                _ => {}
+            }
+        }
+        Ok(name)
+    }
+
+    /// `length` bytes as text.
+    fn text(&mut self, length: u64) -> io::Result<String> {
+        let mut bytes = vec![0; length as usize];
+        self.inner.read_exact(&mut bytes)?;
+        self.at += length;
+        Ok(String::from_utf8_lossy(&bytes).into_owned())
     }
 
     /// A tensor ending at `end`: its name and dims.
@@ -110,10 +165,7 @@ impl<R: Read + Seek> Reader<R> {
                     }
                 }
                 (TENSOR_NAME, Value::Bytes(length)) if length <= MAX_NAME => {
-                    let mut bytes = vec![0; length as usize];
-                    self.inner.read_exact(&mut bytes)?;
-                    self.at += length;
-                    name = String::from_utf8_lossy(&bytes).into_owned();
+                    name = self.text(length)?;
                 }
                 (_, Value::Bytes(length)) => self.skip(length)?,
                 _ => {}
@@ -210,10 +262,20 @@ mod tests {
     }
 
     fn model(initializers: &[Vec<u8>]) -> Vec<u8> {
+        model_with_outputs(initializers, &[])
+    }
+
+    fn model_with_outputs(initializers: &[Vec<u8>], outputs: &[&str]) -> Vec<u8> {
         let mut graph = Vec::new();
         bytes_field(1, b"a node, skipped", &mut graph);
         for initializer in initializers {
             bytes_field(GRAPH_INITIALIZER, initializer, &mut graph);
+        }
+        for output in outputs {
+            let mut info = Vec::new();
+            bytes_field(VALUE_INFO_NAME, output.as_bytes(), &mut info);
+            bytes_field(2, b"a type, skipped", &mut info);
+            bytes_field(GRAPH_OUTPUT, &info, &mut graph);
         }
         let mut out = Vec::new();
         varint(1 << 3, &mut out); // ir_version
@@ -227,7 +289,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("model.onnx");
         std::fs::write(&path, bytes).unwrap();
-        position_table_rows(&path)
+        model_outline(&path)?.position_rows
     }
 
     #[test]
@@ -255,6 +317,28 @@ mod tests {
         let scale = tensor("embeddings.position_embeddings.weight_scale", &[], true, 4);
         assert_eq!(rows_of(&model(&[scale, quantized])), Some(1024));
         assert_eq!(rows_of(&model(&[word])), None, "no table, no limit");
+    }
+
+    /// The outputs are read past the weights, in order, with the position table.
+    #[test]
+    fn the_outputs_are_read_with_the_position_table() {
+        let positions = tensor(
+            "embeddings.position_embeddings.weight",
+            &[512, 4],
+            true,
+            100,
+        );
+        let bytes = model_with_outputs(&[positions], &["last_hidden_state", "pooler_output"]);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("model.onnx");
+        std::fs::write(&path, bytes).unwrap();
+        assert_eq!(
+            model_outline(&path),
+            Some(ModelOutline {
+                position_rows: Some(512),
+                outputs: vec!["last_hidden_state".to_owned(), "pooler_output".to_owned()],
+            })
+        );
     }
 
     proptest::proptest! {
@@ -290,9 +374,6 @@ mod tests {
         }
         assert_eq!(rows_of(b"not a model at all, just text"), None);
         assert_eq!(rows_of(&[0xff; 64]), None);
-        assert_eq!(
-            position_table_rows(Path::new("/nonexistent/model.onnx")),
-            None
-        );
+        assert_eq!(model_outline(Path::new("/nonexistent/model.onnx")), None);
     }
 }
