@@ -532,31 +532,35 @@ impl OperatorConfig {
     }
 
     /// Problems with what the settings point at (models, libraries) once paths are resolved
-    /// against `base`, the pipeline's folder, as (key, message) pairs.
-    pub fn resource_problems(&self, base: &Path) -> Vec<(&'static str, String)> {
+    /// against `base`, the pipeline's folder, as (key, message) pairs; a key is dotted below
+    /// the step's own (`embedding.model`).
+    pub fn resource_problems(&self, base: &Path) -> Vec<(String, String)> {
         self.embedding_check(|config| config.problems(base))
     }
 
     /// What the environment lacks for the step's embedding provider (an API key variable), as
     /// (key, message) pairs: warnings, since only computing new embeddings needs it.
-    pub fn environment_warnings(&self) -> Vec<(&'static str, String)> {
+    pub fn environment_warnings(&self) -> Vec<(String, String)> {
         self.embedding_check(EmbedConfig::environment_warnings)
     }
 
     /// `check` of the step's embedding settings: an embed step's own keys, or a semantic
-    /// chunker's `embedding` key.
+    /// chunker's `embedding` key, whose keys are named below it (`embedding.base_url`).
     fn embedding_check(
         &self,
         check: impl Fn(&EmbedConfig) -> Vec<(&'static str, String)>,
-    ) -> Vec<(&'static str, String)> {
+    ) -> Vec<(String, String)> {
         match self {
-            OperatorConfig::Embed(config) => check(config),
+            OperatorConfig::Embed(config) => check(config)
+                .into_iter()
+                .map(|(key, message)| (key.to_owned(), message))
+                .collect(),
             OperatorConfig::ChunkSemantic(SemanticConfig {
                 embedding: Some(embedding),
                 ..
             }) => check(embedding)
                 .into_iter()
-                .map(|(_, message)| ("embedding", message))
+                .map(|(key, message)| (format!("embedding.{key}"), message))
                 .collect(),
             _ => Vec::new(),
         }

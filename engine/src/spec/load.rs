@@ -378,28 +378,18 @@ fn diagnose(
                 }
                 return;
             }
-            ValidationErrorKind::Required { property } => {
-                let key = property.as_str().unwrap_or_default().to_owned();
-                let hint = match key.as_str() {
-                    "input" => Some(input_hint(doc, &pointer)),
-                    "provider" => Some(format!(
-                        "choose one of: {}",
-                        operators::embed::PROVIDERS.join(", ")
-                    )),
-                    "op" => Some(format!("operators: {}", operator_names())),
-                    "steps" => Some(
-                        "add `steps:`, a mapping of step names to steps, e.g. \
-                         `docs: { op: source.files, path: docs }` (`engine schema` lists them)"
-                            .to_owned(),
-                    ),
-                    "version" => Some("add `version: 1`".to_owned()),
-                    "name" => Some("add `name:`, the pipeline's name, e.g. `name: kb`".to_owned()),
-                    _ => None,
-                };
-                Diagnostic::error(doc.key_pos(&pointer), format!("missing key `{key}`"))
-                    .at_key(key)
-                    .with_hint(hint)
+            ValidationErrorKind::AnyOf { .. } | ValidationErrorKind::OneOfNotValid { .. }
+                if let Some(key) = missing_in_every_branch(error) =>
+            {
+                missing_key(doc, &pointer, instance, place.as_ref(), &key)
             }
+            ValidationErrorKind::Required { property } => missing_key(
+                doc,
+                &pointer,
+                instance,
+                place.as_ref(),
+                property.as_str().unwrap_or_default(),
+            ),
             ValidationErrorKind::Enum { .. } if pointer.ends_with("/op") && place.is_some() => {
                 let name = instance.as_str().unwrap_or_default();
                 let hint = did_you_mean(name, OPERATORS.iter().map(|info| info.name))
@@ -491,6 +481,73 @@ fn diagnose(
         }
         diagnostics.push(found);
     }
+}
+
+/// The key every branch of an `anyOf` or `oneOf` error wants at its mapping and that it lacks
+/// (`provider`, in an `embedding` mapping without one).
+fn missing_in_every_branch(error: &jsonschema::ValidationError) -> Option<String> {
+    let (ValidationErrorKind::AnyOf { context } | ValidationErrorKind::OneOfNotValid { context }) =
+        error.kind()
+    else {
+        return None;
+    };
+    let pointer = error.instance_path().as_str();
+    let required = |branch: &[jsonschema::ValidationError<'static>]| -> Vec<String> {
+        (branch.iter())
+            .filter(|inner| inner.instance_path().as_str() == pointer)
+            .filter_map(|inner| match inner.kind() {
+                ValidationErrorKind::Required { property } => property.as_str().map(str::to_owned),
+                _ => None,
+            })
+            .collect()
+    };
+    let (first, rest) = context.split_first()?;
+    required(first)
+        .into_iter()
+        .find(|key| rest.iter().all(|branch| required(branch).contains(key)))
+}
+
+/// "missing key `key`" of the mapping at `pointer` (`instance`), named as the step's key
+/// (`embedding.provider` inside `embedding`), with what to add; a key written there that is
+/// close to it (`providr`) is named.
+fn missing_key(
+    doc: &LocatedValue,
+    pointer: &str,
+    instance: &Value,
+    place: Option<&(String, Option<String>)>,
+    key: &str,
+) -> Diagnostic {
+    let near = instance.as_object().and_then(|written| {
+        written
+            .keys()
+            .find(|other| other.as_str() != key && strsim::jaro_winkler(other, key) >= 0.8)
+    });
+    let hint = match key {
+        _ if near.is_some() => near.map(|other| {
+            format!("`{other}` is written here, which is no key of it: did you mean `{key}`?")
+        }),
+        "input" => Some(input_hint(doc, pointer)),
+        "provider" => Some(format!(
+            "choose one of: {}",
+            operators::embed::PROVIDERS.join(", ")
+        )),
+        "op" => Some(format!("operators: {}", operator_names())),
+        "steps" => Some(
+            "add `steps:`, a mapping of step names to steps, e.g. \
+             `docs: { op: source.files, path: docs }` (`engine schema` lists them)"
+                .to_owned(),
+        ),
+        "version" => Some("add `version: 1`".to_owned()),
+        "name" => Some("add `name:`, the pipeline's name, e.g. `name: kb`".to_owned()),
+        _ => None,
+    };
+    let dotted = match place {
+        Some((_, Some(outer))) => format!("{outer}.{key}"),
+        _ => key.to_owned(),
+    };
+    Diagnostic::error(doc.key_pos(pointer), format!("missing key `{key}`"))
+        .at_key(dotted)
+        .with_hint(hint)
 }
 
 /// What to say of the missing or empty `input` of the step at `pointer` (`/steps/NAME`): the
@@ -948,9 +1005,10 @@ fn typed_step(
     } else {
         Vec::new()
     };
-    for (key, message) in config.problems().into_iter().chain(resources) {
+    let own = (config.problems().into_iter()).map(|(key, message)| (key.to_owned(), message));
+    for (key, message) in own.chain(resources) {
         fine = false;
-        let at = format!("{}/{key}", outline.pointer);
+        let at = format!("{}{}", outline.pointer, dotted_to_pointer(&key));
         diagnostics.push(
             Diagnostic::error(doc.value_pos(&at), message)
                 .in_step(&outline.name)
@@ -958,7 +1016,7 @@ fn typed_step(
         );
     }
     for (key, message) in config.environment_warnings() {
-        let at = format!("{}/{key}", outline.pointer);
+        let at = format!("{}{}", outline.pointer, dotted_to_pointer(&key));
         diagnostics.push(
             Diagnostic::warning(doc.value_pos(&at), message)
                 .in_step(&outline.name)
@@ -1101,5 +1159,82 @@ mod name_tests {
         .to_string();
         assert!(report.contains("invalid step name `é`"), "{report}");
         assert!(report.contains("start with an ASCII letter"), "{report}");
+    }
+}
+
+#[cfg(test)]
+mod embedding_tests {
+    use super::*;
+
+    /// The one diagnostic of `steps`, as (line, column, key, message, hint).
+    fn only_problem(steps: &str) -> (usize, usize, String, String, String) {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("docs")).unwrap();
+        let text = format!(
+            "version: 1\nname: e\nsteps:\n  docs: {{ op: source.files, path: docs }}\n  parse: {{ op: parse, input: docs }}\n{steps}"
+        );
+        let report = load_str(&dir.path().join("p.yaml"), &text).unwrap_err();
+        let [problem] = &report.diagnostics[..] else {
+            panic!("{report}")
+        };
+        (
+            problem.line,
+            problem.column,
+            problem.key.clone().unwrap_or_default(),
+            problem.message.clone(),
+            problem.hint.clone().unwrap_or_default(),
+        )
+    }
+
+    /// A mistake in a semantic chunker's `embedding` is told as in an `embed` step, at the key
+    /// below `embedding` (a missing provider was "expected another value, found a mapping",
+    /// and a bad `base_url` was reported at `embedding`).
+    #[test]
+    fn embedding_mistakes_are_told_as_in_an_embed_step() {
+        let semantic = |embedding: &str| {
+            only_problem(&format!(
+                "  chunk: {{ op: chunk.semantic, input: parse, size: 50,\n           embedding: {embedding} }}\n  out: {{ op: sink.jsonl, input: chunk, path: out.jsonl }}\n"
+            ))
+        };
+        let embed = |settings: &str| {
+            only_problem(&format!(
+                "  chunk: {{ op: chunk.recursive, input: parse, size: 50 }}\n  embed: {{ op: embed, input: chunk, {settings} }}\n  index: {{ op: index.hybrid, input: embed }}\n"
+            ))
+        };
+        let (line, column, key, message, hint) = semantic("{ model: x }");
+        assert_eq!((line, column, key.as_str()), (7, 12, "embedding.provider"));
+        let (_, _, own_key, own_message, own_hint) = embed("model: x");
+        assert_eq!(own_key, "provider");
+        assert_eq!((&message, &hint), (&own_message, &own_hint));
+        assert_eq!(message, "missing key `provider`");
+        assert!(hint.contains("onnx, http, hash"), "{hint}");
+
+        let (_, _, key, message, _) = semantic("{ provider: onnx }");
+        assert_eq!(
+            (key.as_str(), message.as_str()),
+            ("embedding.model", "missing key `model`")
+        );
+
+        let (line, column, key, message, _) =
+            semantic("{ provider: http, base_url: \"ftp://x\", model: m }");
+        assert_eq!((line, column, key.as_str()), (7, 51, "embedding.base_url"));
+        let (_, _, _, own_message, _) = embed("provider: http, base_url: \"ftp://x\", model: m");
+        assert_eq!(message, own_message);
+    }
+
+    /// A key misspelt where a required one goes is named, with the key it was meant as.
+    #[test]
+    fn a_misspelt_required_key_is_named() {
+        let (_, _, key, message, hint) = only_problem(
+            "  chunk: { op: chunk.recursive, input: parse, size: 50 }\n  embed: { op: embed, input: chunk, providr: hash }\n  index: { op: index.hybrid, input: embed }\n",
+        );
+        assert_eq!(
+            (key.as_str(), message.as_str()),
+            ("provider", "missing key `provider`")
+        );
+        assert!(
+            hint.contains("`providr`") && hint.contains("did you mean `provider`?"),
+            "{hint}"
+        );
     }
 }
