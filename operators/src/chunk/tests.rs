@@ -844,6 +844,33 @@ fn overlap_stops_at_section_starts() {
 }
 
 /// Pages as the PDF parser renders them: a `---` page-break element (on the new page) between.
+/// A text with form feeds between pages (`pdftotext`'s) is chunked page by page: it had no
+/// pages, and by_page chunked it whole, form feeds in the text.
+#[test]
+fn a_text_with_form_feeds_is_chunked_by_page() {
+    let doc = parsed(
+        "pdftotext.txt",
+        "Page one text. More on page one.\n\x0cPage two text.\n\x0cPage three.\n\x0c",
+    );
+    let set = chunker(Strategy::ByPage, settings(200, 0, Unit::Chars))
+        .chunk(&doc)
+        .unwrap();
+    assert_eq!(set.debug.as_ref().unwrap().used, "by_page");
+    let got: Vec<(&str, Option<[u32; 2]>)> = set
+        .chunks
+        .iter()
+        .map(|c| (c.text.as_str(), c.pages))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("Page one text. More on page one.", Some([1, 1])),
+            ("Page two text.", Some([2, 2])),
+            ("Page three.", Some([3, 3])),
+        ]
+    );
+}
+
 fn paged_with_markers(pages: &[&str]) -> ParsedDocument {
     let mut doc = paged(pages);
     let mut markdown = String::new();

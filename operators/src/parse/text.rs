@@ -1,27 +1,67 @@
-//! Plain text: the text is its own rendering; paragraphs are separated by blank lines.
+//! Plain text: the text is its own rendering; paragraphs are separated by blank lines, pages by
+//! form feeds (`\f`, what `pdftotext` writes between pages).
 
 use super::{MAX_ELEMENTS, ParseError, Parsed, too_many_elements};
 use crate::model::{Element, ElementKind, Metadata};
 
 /// Parses plain text: one paragraph element per run of non-blank lines. A lone CR (old Mac
-/// line endings) is a line break: it becomes a LF in the rendering. More than
-/// [`MAX_ELEMENTS`] paragraphs is an error.
+/// line endings) is a line break: it becomes a LF in the rendering. A form feed is a page
+/// break: it becomes a LF in the rendering, ends the paragraph it is in and, in a text that
+/// has one, every element has its page (from 1) and each page after the first starts with a
+/// page break element (none for trailing form feeds with no text after them). More than
+/// [`MAX_ELEMENTS`] elements is an error.
 pub(super) fn parse(text: String) -> Result<Parsed, ParseError> {
     let text = lone_cr_to_lf(text);
-    let elements: Vec<Element> = paragraphs(&text)
-        .take(MAX_ELEMENTS + 1)
-        .map(|span| Element::new(ElementKind::Paragraph, &text[span[0]..span[1]], span))
-        .collect();
-    if elements.len() > MAX_ELEMENTS {
-        return Err(too_many_elements());
+    let (text, feeds) = form_feeds_to_lf(text);
+    let last_text = text.trim_end().len();
+    let paged = !feeds.is_empty();
+    let mut elements = Vec::new();
+    let mut page_start = 0;
+    for (index, &page_end) in feeds.iter().chain([&text.len()]).enumerate() {
+        let page = u32::try_from(index + 1).unwrap_or(u32::MAX);
+        if index > 0 && page_start < last_text {
+            let mut marker = Element::new(ElementKind::PageBreak, "", [page_start - 1, page_start]);
+            marker.page = Some(page);
+            elements.push(marker);
+        }
+        for span in paragraphs(&text[page_start..page_end]) {
+            let span = [page_start + span[0], page_start + span[1]];
+            let mut element = Element::new(ElementKind::Paragraph, &text[span[0]..span[1]], span);
+            element.page = paged.then_some(page);
+            elements.push(element);
+        }
+        if elements.len() > MAX_ELEMENTS {
+            return Err(too_many_elements());
+        }
+        page_start = page_end + 1;
+    }
+    let mut stats = Metadata::new();
+    let mut metadata = Metadata::new();
+    if let Some(pages) = elements.iter().filter_map(|e| e.page).max() {
+        stats.insert("pages".into(), pages.into());
+        metadata.insert("pages".into(), pages.into());
     }
     Ok(Parsed {
         markdown: text,
         elements,
-        metadata: Metadata::new(),
+        metadata,
         warnings: Vec::new(),
-        stats: Metadata::new(),
+        stats,
     })
+}
+
+/// `text` with each form feed replaced by a LF, and where they were.
+fn form_feeds_to_lf(text: String) -> (String, Vec<usize>) {
+    let feeds: Vec<usize> = memchr::memchr_iter(b'\x0c', text.as_bytes()).collect();
+    if feeds.is_empty() {
+        return (text, feeds);
+    }
+    let mut bytes = text.into_bytes();
+    for &at in &feeds {
+        bytes[at] = b'\n';
+    }
+    // Only ASCII bytes were replaced by ASCII bytes.
+    (String::from_utf8(bytes).unwrap_or_default(), feeds)
 }
 
 /// `text` with each CR that is not followed by a LF replaced by a LF.
@@ -92,6 +132,45 @@ mod tests {
         let got: Vec<&str> = parsed.elements.iter().map(|e| e.text.as_str()).collect();
         assert_eq!(got, ["first\nline", "second", "third"]);
         assert_eq!(parsed.markdown, "first\nline\n\nsecond\r\n\r\nthird\n");
+    }
+
+    /// Form feeds (what `pdftotext` writes between pages) are page breaks: they stayed in the
+    /// text, and a text had no pages, so chunking by page had nothing to go on.
+    #[test]
+    fn form_feeds_are_page_breaks() {
+        let text =
+            "Page one.\nMore on one.\n\x0cPage two\x0cPage three.\n\x0c\x0cPage five.\n\x0c\n";
+        let parsed = parse(text.to_string()).unwrap();
+        let got: Vec<(ElementKind, &str, Option<u32>)> = parsed
+            .elements
+            .iter()
+            .map(|e| (e.kind, e.text.as_str(), e.page))
+            .collect();
+        use ElementKind::{PageBreak as B, Paragraph as P};
+        assert_eq!(
+            got,
+            [
+                (P, "Page one.\nMore on one.", Some(1)),
+                (B, "", Some(2)),
+                (P, "Page two", Some(2)),
+                (B, "", Some(3)),
+                (P, "Page three.", Some(3)),
+                (B, "", Some(4)),
+                (B, "", Some(5)),
+                (P, "Page five.", Some(5)),
+            ]
+        );
+        assert!(!parsed.markdown.contains('\x0c'));
+        assert_eq!(parsed.markdown.len(), text.len());
+        for e in &parsed.elements {
+            assert_eq!(&parsed.markdown[e.span[0]..e.span[1]].trim(), &e.text);
+        }
+        assert_eq!(parsed.metadata["pages"], 5);
+        assert_eq!(parsed.stats["pages"], 5);
+        // Without a form feed a text has no pages.
+        let flat = parse("one\n\ntwo\n".to_string()).unwrap();
+        assert!(flat.elements.iter().all(|e| e.page.is_none()));
+        assert!(flat.metadata.is_empty());
     }
 
     #[test]

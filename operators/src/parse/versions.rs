@@ -74,6 +74,10 @@ pub const SHARED_VERSION: u32 = 13;
 ///   once, with a warning (a loop read one page thousands of times); forms nested up to 32
 ///   deep are read, deeper ones left out with a warning (past 12, silently); encryption no
 ///   password opens names its security handler (`Adobe.PubSec`) or the damaged `/Encrypt`.
+/// - Text 14: a form feed (`\f`, what `pdftotext` writes between pages) is a page break: it
+///   ends its paragraph, becomes a line break in the rendering, and the elements have pages
+///   with a `page_break` before each page after the first (it stayed in the text, and a text
+///   had no pages for `chunk.by_page` or page filters).
 /// - Markdown 14: a list of three items or more, each only links to headings of the page
 ///   (`- [Install](#install)`), is a table of contents: `contents_entry` elements, not list
 ///   items.
@@ -114,7 +118,7 @@ pub const SHARED_VERSION: u32 = 13;
 ///   kilobytes of base64 chunks, embedded and indexed as words.
 pub fn format_version(format: Format) -> u32 {
     match format {
-        Format::Text => 13,
+        Format::Text => 14,
         Format::Markdown => 17,
         Format::Html => 18,
         Format::Pdf => 20,
