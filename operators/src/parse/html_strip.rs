@@ -1,34 +1,88 @@
 //! Plain text of a raw HTML fragment embedded in Markdown: tags and comments removed, common
 //! entities decoded, whitespace tidied line by line.
 
-/// The text of an HTML fragment: tags and comments dropped, entities decoded, each line's
-/// whitespace collapsed and blank lines removed.
+/// The text of an HTML fragment: tags and comments dropped, what is never shown (scripts,
+/// styles, `<noscript>`, `<template>`, elements hidden by `hidden`, `aria-hidden="true"` or a
+/// `display:none` style) dropped with its content, entities decoded, each line's whitespace
+/// collapsed and blank lines removed.
 pub(super) fn strip_tags(html: &str) -> String {
+    super::render::tidy(&raw_text(html, None))
+}
+
+/// An `<img>` with alt text, as [`raw_text`] found it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Image {
+    /// Its alt text, entities decoded.
+    pub alt: String,
+    /// Its `src`, entities decoded (empty when it has none).
+    pub src: String,
+}
+
+/// What [`raw_text`] writes where an image was (U+FFFC, the object replacement character).
+pub(super) const IMAGE_MARK: char = '\u{FFFC}';
+
+/// The text of an HTML fragment as [`strip_tags`] reads it, its whitespace as it is. With
+/// `images`, each shown `<img>` with alt text is pushed there and marked in the text by an
+/// [`IMAGE_MARK`].
+pub(super) fn raw_text(html: &str, mut images: Option<&mut Vec<Image>>) -> String {
     let mut raw = String::with_capacity(html.len());
     let mut rest = html;
+    // The hidden element being skipped, and how many elements of its name are open in it.
+    let mut hiding: Option<(String, usize)> = None;
     while let Some(open) = rest.find('<') {
-        raw.push_str(&rest[..open]);
+        if hiding.is_none() {
+            raw.push_str(&rest[..open]);
+        }
         let after = &rest[open..];
         let close = if after.starts_with("<!--") {
             after.find("-->").map(|i| i + 3)
-        } else if let Some(name) = hidden_element(after) {
+        } else if hiding.is_none()
+            && let Some(name) = raw_text_element(after)
+        {
             // A script's or style's content is no text: up to its end tag.
             let closing = format!("</{name}");
             find_ignoring_case(after, &closing)
                 .map(|at| at + after[at..].find('>').map_or(after.len() - at, |i| i + 1))
         } else if looks_like_tag(after) {
-            tag_end(after)
+            let end = tag_end(after);
+            let tag = &after[..end.unwrap_or(after.len())];
+            if let Some((name, depth)) = &mut hiding {
+                let (tag_name, closing) = tag_name(tag);
+                if tag_name == *name {
+                    if closing {
+                        *depth -= 1;
+                    } else if !tag.ends_with("/>") {
+                        *depth += 1;
+                    }
+                }
+                if *depth == 0 {
+                    hiding = None;
+                    push_boundary(&mut raw, after);
+                }
+                rest = end.map_or("", |len| &after[len..]);
+                continue;
+            }
+            if let Some(name) = hides(tag) {
+                push_boundary(&mut raw, after);
+                hiding = Some((name, 1));
+            } else if let Some(images) = images.as_deref_mut()
+                && let Some(image) = image(tag)
+            {
+                images.push(image);
+                raw.push(IMAGE_MARK);
+            }
+            end
         } else {
-            raw.push('<');
+            if hiding.is_none() {
+                raw.push('<');
+            }
             rest = &after[1..];
             continue;
         };
         // A block boundary starts a new line and a table cell's a new word, as a browser
         // shows them; inline tags join their neighbours.
-        match boundary(after) {
-            Boundary::Line => raw.push('\n'),
-            Boundary::Word => raw.push(' '),
-            Boundary::None => {}
+        if hiding.is_none() {
+            push_boundary(&mut raw, after);
         }
         match close {
             Some(len) => rest = &after[len..],
@@ -36,20 +90,27 @@ pub(super) fn strip_tags(html: &str) -> String {
             None => rest = "",
         }
     }
-    raw.push_str(rest);
-    let decoded = decode_entities(&raw);
-    decoded
-        .lines()
-        .map(|line| line.split_whitespace().collect::<Vec<_>>().join(" "))
-        .filter(|line| !line.is_empty())
-        .collect::<Vec<_>>()
-        .join("\n")
+    if hiding.is_none() {
+        raw.push_str(rest);
+    }
+    decode_entities(&raw)
 }
 
-/// The name of the element at the start of `s` when its content is never text (`<script>`,
-/// `<style>`).
-fn hidden_element(s: &str) -> Option<&'static str> {
-    ["script", "style"].into_iter().find(|name| {
+/// What the tag at the start of `tag` separates, written to `raw`: a line break for a block,
+/// a space for a table cell.
+fn push_boundary(raw: &mut String, tag: &str) {
+    match boundary(tag) {
+        Boundary::Line => raw.push('\n'),
+        Boundary::Word => raw.push(' '),
+        Boundary::None => {}
+    }
+}
+
+/// The name of the element at the start of `s` when its content is raw text that is never
+/// shown (`<script>`, `<style>`, `<noscript>`, `<iframe>`): it ends at the first end tag of
+/// its name, or with the fragment.
+fn raw_text_element(s: &str) -> Option<&'static str> {
+    RAW_TEXT.into_iter().find(|name| {
         s.get(1..=name.len())
             .is_some_and(|tag| tag.eq_ignore_ascii_case(name))
             && s[name.len() + 1..]
@@ -59,8 +120,136 @@ fn hidden_element(s: &str) -> Option<&'static str> {
     })
 }
 
+/// Elements whose content is raw text, never shown.
+const RAW_TEXT: [&str; 4] = ["script", "style", "noscript", "iframe"];
+
+/// Elements whose content is never shown as text, beside those of [`RAW_TEXT`] (as
+/// the HTML parser drops them).
+const NEVER_SHOWN: &[&str] = &[
+    "template", "svg", "canvas", "object", "audio", "video", "select", "textarea", "button", "map",
+    "head", "title",
+];
+
+/// Elements that have no content (no end tag): hiding one hides nothing after it.
+const VOID: &[&str] = &[
+    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source",
+    "track", "wbr",
+];
+
+/// The lowercase name of the opening tag `tag` (`<span …>`) when its element and everything
+/// in it is never shown: one of [`RAW_TEXT`] or [`NEVER_SHOWN`], or one hidden by its attributes (`hidden`,
+/// `aria-hidden="true"`, a `display:none` or `visibility:hidden` style).
+pub(super) fn hides(tag: &str) -> Option<String> {
+    let (name, closing) = tag_name(tag);
+    if closing || name.is_empty() || VOID.contains(&name.as_str()) || tag.ends_with("/>") {
+        return None;
+    }
+    let never_shown = NEVER_SHOWN.contains(&name.as_str()) || RAW_TEXT.contains(&name.as_str());
+    (never_shown || hidden_by_attributes(tag)).then_some(name)
+}
+
+/// Whether the tag's attributes hide its element.
+fn hidden_by_attributes(tag: &str) -> bool {
+    if attribute(tag, "hidden").is_some()
+        || attribute(tag, "aria-hidden").is_some_and(|v| v.trim().eq_ignore_ascii_case("true"))
+    {
+        return true;
+    }
+    attribute(tag, "style").is_some_and(|style| {
+        let style: String = style
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect::<String>()
+            .to_ascii_lowercase();
+        style.contains("display:none") || style.contains("visibility:hidden")
+    })
+}
+
+/// The image an `<img>` tag shows, when it has alt text and is not hidden.
+pub(super) fn image(tag: &str) -> Option<Image> {
+    if tag_name(tag) != ("img".to_owned(), false) || hidden_by_attributes(tag) {
+        return None;
+    }
+    let alt = attribute(tag, "alt")?;
+    (!alt.trim().is_empty()).then(|| Image {
+        alt,
+        src: attribute(tag, "src").unwrap_or_default(),
+    })
+}
+
+/// The lowercase name of the tag `tag` (`<a …>` or `</a>`), and whether it is an end tag.
+pub(super) fn tag_name(tag: &str) -> (String, bool) {
+    let (body, closing) = match tag.strip_prefix("</") {
+        Some(body) => (body, true),
+        None => (tag.strip_prefix('<').unwrap_or(""), false),
+    };
+    let end = body
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '-'))
+        .unwrap_or(body.len());
+    (body[..end].to_ascii_lowercase(), closing)
+}
+
+/// The value of attribute `name` (ASCII, lowercase) of the opening tag `tag`, entities
+/// decoded: `Some("")` for one without a value, `None` when it is not there.
+pub(super) fn attribute(tag: &str, name: &str) -> Option<String> {
+    let body = tag.strip_prefix('<')?;
+    let body = body.strip_suffix('>').unwrap_or(body);
+    // Past the tag's name.
+    let mut at = body
+        .find(|c: char| c.is_ascii_whitespace() || c == '/')
+        .unwrap_or(body.len());
+    let bytes = body.as_bytes();
+    while at < bytes.len() {
+        while at < bytes.len() && (bytes[at].is_ascii_whitespace() || bytes[at] == b'/') {
+            at += 1;
+        }
+        let name_start = at;
+        while at < bytes.len()
+            && !(bytes[at].is_ascii_whitespace() || matches!(bytes[at], b'=' | b'/'))
+        {
+            at += 1;
+        }
+        let attr_name = &body[name_start..at];
+        while at < bytes.len() && bytes[at].is_ascii_whitespace() {
+            at += 1;
+        }
+        let value = if bytes.get(at) == Some(&b'=') {
+            at += 1;
+            while at < bytes.len() && bytes[at].is_ascii_whitespace() {
+                at += 1;
+            }
+            match bytes.get(at) {
+                Some(&quote @ (b'"' | b'\'')) => {
+                    let start = at + 1;
+                    let len = body[start..]
+                        .find(quote as char)
+                        .unwrap_or(body.len() - start);
+                    at = (start + len + 1).min(body.len());
+                    &body[start..start + len]
+                }
+                _ => {
+                    let start = at;
+                    while at < bytes.len() && !bytes[at].is_ascii_whitespace() {
+                        at += 1;
+                    }
+                    &body[start..at]
+                }
+            }
+        } else {
+            ""
+        };
+        if attr_name.eq_ignore_ascii_case(name) {
+            return Some(decode_entities(value));
+        }
+        if attr_name.is_empty() && at == name_start {
+            at += 1;
+        }
+    }
+    None
+}
+
 /// Where `needle` (ASCII) first occurs in `haystack`, case ignored.
-fn find_ignoring_case(haystack: &str, needle: &str) -> Option<usize> {
+pub(super) fn find_ignoring_case(haystack: &str, needle: &str) -> Option<usize> {
     haystack
         .as_bytes()
         .windows(needle.len())
@@ -126,7 +315,7 @@ pub(super) fn boundary(s: &str) -> Boundary {
 /// The length of the tag at the start of `s`, through its `>`: a `>` in a quoted attribute
 /// value (`caption="a `Vec<T>`"`) is the value's, as a browser reads it. An unclosed quote
 /// ends at the next `>`, which loses less text than swallowing the rest as a browser would.
-fn tag_end(s: &str) -> Option<usize> {
+pub(super) fn tag_end(s: &str) -> Option<usize> {
     let bytes = s.as_bytes();
     let mut at = 1;
     let mut after_equals = false;
@@ -158,7 +347,7 @@ fn looks_like_tag(s: &str) -> bool {
 }
 
 /// `text` with the common named entities and numeric character references decoded.
-fn decode_entities(text: &str) -> String {
+pub(super) fn decode_entities(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(amp) = rest.find('&') {

@@ -894,6 +894,75 @@ mod tests {
         );
     }
 
+    /// A `<pre>` block (a README's `tree` listing, a function) is a code block with its lines
+    /// and indentation, as the HTML parser reads it: it was a paragraph, its whitespace
+    /// collapsed and its Markdown full of backslashes.
+    #[test]
+    fn an_html_pre_block_is_a_code_block() {
+        let md = "# Output\n\n<pre>\n$ tree\n.\n├── src\n│   └── main.rs\n└── Cargo.toml\n</pre>\n\n\
+                  <pre><code class=\"language-rust\">fn main() {\n    println!(&quot;hi&quot;);\n}\n</code></pre>\nafter\n";
+        let parsed = parse(md.to_string()).unwrap();
+        assert_eq!(
+            parsed.markdown,
+            "# Output\n\n```\n$ tree\n.\n├── src\n│   └── main.rs\n└── Cargo.toml\n```\n\n\
+             ```rust\nfn main() {\n    println!(\"hi\");\n}\n```\nafter\n"
+        );
+        let got: Vec<(ElementKind, &str, Option<&str>)> = parsed
+            .elements
+            .iter()
+            .map(|e| (e.kind, e.text.as_str(), e.language.as_deref()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (ElementKind::Heading, "Output", None),
+                (
+                    ElementKind::Code,
+                    "$ tree\n.\n├── src\n│   └── main.rs\n└── Cargo.toml",
+                    None
+                ),
+                (
+                    ElementKind::Code,
+                    "fn main() {\n    println!(\"hi\");\n}",
+                    Some("rust")
+                ),
+                (ElementKind::Paragraph, "after", None),
+            ]
+        );
+    }
+
+    /// Raw HTML never shown (`<noscript>`, `<template>`, a `display:none` span) is no text,
+    /// as in the HTML parser (it leaked into paragraphs); an `<img>`'s alt text is an image
+    /// (a README's centred logo lost it).
+    #[test]
+    fn hidden_html_goes_and_images_keep_their_alt_text() {
+        let md = "# Doc\n\n<p align=\"center\"><img src=\"logo.png\" alt=\"Acme logo\"></p>\n\n\
+                  <noscript>Enable JavaScript NOSCRIPT</noscript>\n<template>TEMPLATE</template>\n\n\
+                  Text with inline <span style=\"display:none\">HIDDEN <b>bold</b></span> html.\n\n\
+                  <div>\nshown <span hidden>HIDDEN</span>\n<template><p>TEMPLATE</p></template>\n</div>\n\n\
+                  Badges: <a href=\"x\"><img alt=\"CI\" src=\"ci.svg\"></a> and <span hidden>open\n\n\
+                  never closed</span>\n";
+        let parsed = parse(md.to_string()).unwrap();
+        let got: Vec<(ElementKind, &str)> = parsed
+            .elements
+            .iter()
+            .map(|e| (e.kind, e.text.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (ElementKind::Heading, "Doc"),
+                (ElementKind::Image, "Acme logo"),
+                (ElementKind::Paragraph, "Text with inline html."),
+                (ElementKind::Paragraph, "shown"),
+                (ElementKind::Paragraph, "Badges: CI and open"),
+                (ElementKind::Paragraph, "never closed"),
+            ]
+        );
+        assert!(parsed.markdown.contains("![Acme logo](logo.png)"));
+        assert!(parsed.markdown.contains("<a href=\"x\">![CI](ci.svg)</a>"));
+    }
+
     /// A `<br>` is a hard break, as the HTML parser renders one: in the Markdown and as a line
     /// break in the element's text; in a table cell or a heading, a space; in code, text.
     #[test]

@@ -9,6 +9,7 @@ use pulldown_cmark::{Event, Parser, Tag, TagEnd};
 
 use super::html_strip;
 use super::markdown_br::{self, Lines, Place};
+use super::markdown_html::{self, Inline, InlineHidden};
 
 /// `markdown` with HTML blocks replaced by their text, comments removed, `<br>`s made line
 /// breaks and entities decoded.
@@ -27,6 +28,10 @@ pub(super) fn clean(markdown: &str, options: pulldown_cmark::Options) -> String 
     // escape all punctuation themselves).
     let mut escapes: Vec<usize> = Vec::new();
     let mut text_edits: Vec<Range<usize>> = Vec::new();
+    // Inline hidden elements (`<span style="display:none">…</span>`), and the source of those
+    // closed.
+    let mut hidden = InlineHidden::default();
+    let mut hidden_ranges: Vec<Range<usize>> = Vec::new();
     for (event, range) in Parser::new_ext(markdown, options).into_offset_iter() {
         match event {
             Event::Start(Tag::Paragraph) => places.push(Place::Lines { start: range.start }),
@@ -37,6 +42,9 @@ pub(super) fn clean(markdown: &str, options: pulldown_cmark::Options) -> String 
                 TagEnd::Paragraph | TagEnd::Heading(_) | TagEnd::TableCell | TagEnd::Image,
             ) => {
                 places.pop();
+                if !matches!(event, Event::End(TagEnd::Image)) {
+                    hidden.end_paragraph();
+                }
             }
             Event::Start(Tag::HtmlBlock) => html_block = Some(range),
             Event::End(TagEnd::HtmlBlock) => {
@@ -46,14 +54,13 @@ pub(super) fn clean(markdown: &str, options: pulldown_cmark::Options) -> String 
                     && let Some(source) = markdown.get(block.clone())
                     && (containers == 0 || !source.trim_end().contains('\n'))
                 {
-                    let text = html_strip::strip_tags(source);
                     let replacement = match html_strip::heading(source) {
                         // A block that is one heading is a heading (a README's title).
                         Some((level, text)) if containers == 0 => {
                             format!("{} {}", "#".repeat(level), escape_all(&text))
                         }
-                        _ if containers > 0 => escape_all(&super::render::one_line(&text)),
-                        _ => text.lines().map(escape_all).collect::<Vec<_>>().join("\n"),
+                        _ if containers > 0 => markdown_html::one_line_block(source),
+                        _ => markdown_html::block(source),
                     };
                     // In a container, the line stays even when empty: the next line joined
                     // to the container's markers would be read as inside it (`- <div>` then
@@ -79,6 +86,7 @@ pub(super) fn clean(markdown: &str, options: pulldown_cmark::Options) -> String 
                 containers = containers.saturating_sub(1);
                 if matches!(event, Event::End(TagEnd::Item)) {
                     places.pop();
+                    hidden.end_paragraph();
                 }
             }
             Event::Start(Tag::CodeBlock(_)) => code += 1,
@@ -92,6 +100,13 @@ pub(super) fn clean(markdown: &str, options: pulldown_cmark::Options) -> String 
                         lines.removed = range.end;
                         edits.push((start..range.end, String::new()));
                     }
+                } else if let Some(closed) = match hidden.tag(&html, range.clone()) {
+                    Inline::Shown => None,
+                    Inline::Hidden => Some(None),
+                    Inline::Closed(closed) => Some(Some(closed)),
+                } {
+                    // What a hidden element holds goes, once it is closed.
+                    hidden_ranges.extend(closed);
                 } else if range.start >= breaks_end
                     && markdown.is_char_boundary(range.start)
                     && markdown.is_char_boundary(range.end)
@@ -108,6 +123,8 @@ pub(super) fn clean(markdown: &str, options: pulldown_cmark::Options) -> String 
                     }
                     edits.push((rewrite.range, rewrite.text));
                     escapes.extend(rewrite.escape);
+                } else if let Some(image) = markdown_html::inline_image(&html) {
+                    edits.push((range, image));
                 }
             }
             Event::Text(text) if code == 0 && html_block.is_none() => {
@@ -122,12 +139,39 @@ pub(super) fn clean(markdown: &str, options: pulldown_cmark::Options) -> String 
             _ => {}
         }
     }
+    let removals = without_space_after(markdown, hidden_ranges, &edits);
+    edits.extend(removals.into_iter().map(|range| (range, String::new())));
     edits.extend(
         outside(escapes, &text_edits)
             .into_iter()
             .map(|at| (at..at, "\\".to_string())),
     );
     apply(markdown, edits)
+}
+
+/// The `ranges` removed from `markdown`, each with the spaces after it when spaces come
+/// before it too (`a <span hidden>b</span> c` is `a c`) and no edit starts there.
+fn without_space_after(
+    markdown: &str,
+    ranges: Vec<Range<usize>>,
+    edits: &[(Range<usize>, String)],
+) -> Vec<Range<usize>> {
+    let starts: std::collections::HashSet<usize> =
+        edits.iter().map(|(range, _)| range.start).collect();
+    let spaces = |text: &str| text.len() - text.trim_start_matches([' ', '\t']).len();
+    ranges
+        .into_iter()
+        .map(|range| {
+            let before = markdown[..range.start].ends_with([' ', '\t']);
+            let after = spaces(&markdown[range.end..]);
+            if before && after > 0 && !(range.end..range.end + after).any(|at| starts.contains(&at))
+            {
+                range.start..range.end + after
+            } else {
+                range
+            }
+        })
+        .collect()
 }
 
 /// The positions (ascending) that are in none of the ranges (ascending, not overlapping).
@@ -143,7 +187,7 @@ fn outside(positions: Vec<usize>, ranges: &[Range<usize>]) -> Vec<usize> {
 }
 
 /// `text` with every ASCII punctuation character backslash-escaped: literal in Markdown.
-fn escape_all(text: &str) -> String {
+pub(super) fn escape_all(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 8);
     for c in text.chars() {
         if c.is_ascii_punctuation() {

@@ -15,6 +15,7 @@ pub(crate) mod markdown;
 mod markdown_br;
 mod markdown_clean;
 mod markdown_contents;
+mod markdown_html;
 pub mod pdf;
 #[cfg(test)]
 mod proptests;

@@ -91,6 +91,11 @@ pub const SHARED_VERSION: u32 = 13;
 /// - Markdown 16: a `>` in a quoted attribute value of raw HTML does not end its tag (the Rust
 ///   book's `<Listing caption="Saving a `JoinHandle<T>` from …">`): the rest of the tag was
 ///   text, a paragraph of `` ` from `thread::spawn` … "> ``.
+/// - Markdown 18: raw HTML is rendered as the HTML parser renders it: a `<pre>` (`<pre><code>`)
+///   is a code block keeping its lines, indentation and language (it was a paragraph, its
+///   whitespace collapsed); an `<img>`'s alt text is an image, `![alt](src)` (a README's
+///   centred logo lost it); `<noscript>`, `<template>` and elements hidden by `hidden`,
+///   `aria-hidden` or a `display:none` style are no text, in blocks and inline (they leaked).
 /// - DOCX 14: a main part without a document body (its relationship names a relationships
 ///   part, say) is a damaged document, not an empty one.
 /// - DOCX 15: a main or notes part cut short (no closing `</w:body></w:document>`) says so in a
@@ -119,7 +124,7 @@ pub const SHARED_VERSION: u32 = 13;
 pub fn format_version(format: Format) -> u32 {
     match format {
         Format::Text => 14,
-        Format::Markdown => 17,
+        Format::Markdown => 18,
         Format::Html => 18,
         Format::Pdf => 20,
         Format::Docx => 15,
