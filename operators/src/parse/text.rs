@@ -7,24 +7,24 @@ use crate::model::{Element, ElementKind, Metadata};
 /// Parses plain text: one paragraph element per run of non-blank lines. A lone CR (old Mac
 /// line endings) is a line break: it becomes a LF in the rendering. A form feed is a page
 /// break: it becomes a LF in the rendering, ends the paragraph it is in and, in a text that
-/// has one, every element has its page (from 1) and each page after the first starts with a
-/// page break element (none for trailing form feeds with no text after them). More than
+/// has one, every element has its page (from 1, counting every form feed) and each page with
+/// text after the first starts with a page break element (pages without text have none). More than
 /// [`MAX_ELEMENTS`] elements is an error.
 pub(super) fn parse(text: String) -> Result<Parsed, ParseError> {
     let text = lone_cr_to_lf(text);
     let (text, feeds) = form_feeds_to_lf(text);
-    let last_text = text.trim_end().len();
     let paged = !feeds.is_empty();
     let mut elements = Vec::new();
     let mut page_start = 0;
     for (index, &page_end) in feeds.iter().chain([&text.len()]).enumerate() {
         let page = u32::try_from(index + 1).unwrap_or(u32::MAX);
-        if index > 0 && page_start < last_text {
+        let page_text = &text[page_start..page_end];
+        if index > 0 && !page_text.trim().is_empty() {
             let mut marker = Element::new(ElementKind::PageBreak, "", [page_start - 1, page_start]);
             marker.page = Some(page);
             elements.push(marker);
         }
-        for span in paragraphs(&text[page_start..page_end]) {
+        for span in paragraphs(page_text) {
             let span = [page_start + span[0], page_start + span[1]];
             let mut element = Element::new(ElementKind::Paragraph, &text[span[0]..span[1]], span);
             element.page = paged.then_some(page);
@@ -155,7 +155,6 @@ mod tests {
                 (P, "Page two", Some(2)),
                 (B, "", Some(3)),
                 (P, "Page three.", Some(3)),
-                (B, "", Some(4)),
                 (B, "", Some(5)),
                 (P, "Page five.", Some(5)),
             ]

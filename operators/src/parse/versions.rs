@@ -76,7 +76,7 @@ pub const SHARED_VERSION: u32 = 13;
 ///   password opens names its security handler (`Adobe.PubSec`) or the damaged `/Encrypt`.
 /// - Text 14: a form feed (`\f`, what `pdftotext` writes between pages) is a page break: it
 ///   ends its paragraph, becomes a line break in the rendering, and the elements have pages
-///   with a `page_break` before each page after the first (it stayed in the text, and a text
+///   with a `page_break` before each later page with text (it stayed in the text, and a text
 ///   had no pages for `chunk.by_page` or page filters).
 /// - Markdown 14: a list of three items or more, each only links to headings of the page
 ///   (`- [Install](#install)`), is a table of contents: `contents_entry` elements, not list
