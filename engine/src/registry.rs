@@ -392,6 +392,28 @@ pub enum PathKind {
     Tokenizer,
 }
 
+/// How much of a path a step reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReadScope {
+    /// The file itself.
+    File,
+    /// The documents below a folder: any file there but a sink's own earlier output.
+    Documents,
+    /// Everything below a folder (a model's).
+    Folder,
+}
+
+/// A path a step reads (see [`OperatorConfig::read_paths`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReadPath {
+    /// The step's key that names it (or, for a default, the key it follows from).
+    pub key: &'static str,
+    /// The path, resolved against the pipeline's folder.
+    pub path: PathBuf,
+    /// How much of it the step reads.
+    pub scope: ReadScope,
+}
+
 /// For the settings of a step of operator `op` (its keys but `op`) that do not deserialize: the
 /// key at fault, dotted below the step (`size`, `pdf.max_glyphs`) when it can be told, and why.
 pub fn settings_error(op: &str, settings: &serde_json::Value) -> Option<(Option<String>, String)> {
@@ -624,6 +646,54 @@ impl OperatorConfig {
                 .into_iter()
                 .collect(),
         }
+    }
+
+    /// Everything the step reads from disk, paths resolved against `base`: what no sink may
+    /// write over. Besides [`Self::input_paths`], an ONNX model's whole folder (an embed step's,
+    /// or a semantic chunker's `embedding`), the model file and tokenizer it loads, and the
+    /// onnxruntime library.
+    pub fn read_paths(&self, base: &Path) -> Vec<ReadPath> {
+        let mut reads: Vec<ReadPath> = (self.input_paths().into_iter())
+            .map(|(key, relative, kind)| ReadPath {
+                key,
+                path: base.join(relative),
+                scope: match kind {
+                    PathKind::Folder => ReadScope::Documents,
+                    PathKind::File | PathKind::Tokenizer => ReadScope::File,
+                },
+            })
+            .collect();
+        let (onnx, model_key, runtime_key) = match self {
+            OperatorConfig::Embed(EmbedConfig::Onnx(onnx)) => (onnx, "model", "runtime"),
+            OperatorConfig::ChunkSemantic(SemanticConfig {
+                embedding: Some(EmbedConfig::Onnx(onnx)),
+                ..
+            }) => (onnx, "embedding", "embedding"),
+            _ => return reads,
+        };
+        let folder = base.join(&onnx.model);
+        let (runtime, _) = onnx.runtime_library(base, &folder);
+        let runtime_key = if onnx.runtime.is_some() {
+            runtime_key
+        } else {
+            model_key
+        };
+        reads.extend(onnx.files(base).into_iter().map(|path| ReadPath {
+            key: model_key,
+            path,
+            scope: ReadScope::File,
+        }));
+        reads.push(ReadPath {
+            key: runtime_key,
+            path: runtime,
+            scope: ReadScope::File,
+        });
+        reads.push(ReadPath {
+            key: model_key,
+            path: folder,
+            scope: ReadScope::Folder,
+        });
+        reads
     }
 
     /// Files the step writes, as (key, path) pairs.

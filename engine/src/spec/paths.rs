@@ -7,7 +7,7 @@ use std::path::{Component, Path, PathBuf};
 use super::diagnostic::Diagnostic;
 use super::load::{Step, StepOutline};
 use super::yaml::LocatedValue;
-use crate::registry::PathKind;
+use crate::registry::{PathKind, ReadPath, ReadScope};
 
 /// A problem with a path: what is wrong and what to do.
 pub struct Problem {
@@ -342,9 +342,10 @@ pub fn overlapping_sources(
     diagnostics
 }
 
-/// Outputs that would overwrite a file the pipeline reads (a `source.jsonl` file, a tokenizer,
-/// the pipeline file itself), a file of the user's below a `source.files` folder (anything
-/// there but a sink's own earlier output), or a file that another step writes.
+/// Outputs that would overwrite what the pipeline reads: the pipeline file itself, a file a
+/// step reads (a `source.jsonl` file, a tokenizer, a model file, the onnxruntime library),
+/// anything inside an ONNX model's folder, a file of the user's below a `source.files` folder
+/// (anything there but a sink's own earlier output), or a file that another step writes.
 pub fn conflicts(
     doc: &LocatedValue,
     steps: &[Step],
@@ -353,20 +354,24 @@ pub fn conflicts(
     file: &Path,
 ) -> Vec<Diagnostic> {
     let pointer = |step: &str, key: &str| key_pointer(outlines, step, key);
-    let mut reads: Vec<(String, String, PathBuf)> =
-        vec![(String::new(), String::new(), identity(file))];
-    let mut folders: Vec<(&str, &str, PathBuf)> = Vec::new();
-    for step in steps {
-        for (key, relative, kind) in step.config.input_paths() {
-            let read = identity(&base.join(relative));
-            match kind {
-                PathKind::File | PathKind::Tokenizer => {
-                    reads.push((step.name.clone(), key.to_owned(), read))
+    let pipeline_file = identity(file);
+    let reads: Vec<(&str, ReadPath)> = (steps.iter())
+        .flat_map(|step| {
+            (step.config.read_paths(base).into_iter()).map(|read| {
+                let path = identity(&read.path);
+                (step.name.as_str(), ReadPath { path, ..read })
+            })
+        })
+        .collect();
+    let read_as = |written: &Path, scope: ReadScope| {
+        reads.iter().find(|(_, read)| {
+            read.scope == scope
+                && match scope {
+                    ReadScope::File => read.path == written,
+                    ReadScope::Documents | ReadScope::Folder => written.starts_with(&read.path),
                 }
-                PathKind::Folder => folders.push((&step.name, key, read)),
-            }
-        }
-    }
+        })
+    };
     let mut writes: Vec<(&str, &str, PathBuf)> = Vec::new();
     let mut diagnostics = Vec::new();
     for step in steps {
@@ -379,26 +384,36 @@ pub fn conflicts(
                     .at_key(key)
                     .with_hint(Some(hint.to_owned()))
             };
-            if let Some((reader, read_key, _)) = reads.iter().find(|(_, _, read)| *read == written)
-            {
-                let message = if reader.is_empty() {
-                    format!("`{relative}` is this pipeline file; the run would overwrite it")
-                } else {
+            let line =
+                |reader: &str, read_key: &str| doc.value_pos(&pointer(reader, read_key)).line;
+            if written == pipeline_file {
+                diagnostics.push(clash(
+                    format!("`{relative}` is this pipeline file; the run would overwrite it"),
+                    "write the output to another file",
+                ));
+            } else if let Some((reader, read)) = read_as(&written, ReadScope::File) {
+                diagnostics.push(clash(
                     format!(
                         "`{relative}` is the file step `{reader}` reads (line {}); the run would overwrite its own input",
-                        doc.value_pos(&pointer(reader, read_key)).line
-                    )
-                };
-                diagnostics.push(clash(message, "write the output to another file"));
-            } else if let Some((reader, read_key, _)) = folders
-                .iter()
-                .find(|(_, _, folder)| written.starts_with(folder))
+                        line(reader, read.key)
+                    ),
+                    "write the output to another file",
+                ));
+            } else if let Some((reader, read)) = read_as(&written, ReadScope::Folder) {
+                diagnostics.push(clash(
+                    format!(
+                        "`{relative}` is inside the model folder step `{reader}` reads (line {}); the run would overwrite or add to the model's files",
+                        line(reader, read.key)
+                    ),
+                    "write the output outside the model folder, e.g. `path: out/items.jsonl`",
+                ));
+            } else if let Some((reader, read)) = read_as(&written, ReadScope::Documents)
                 .filter(|_| written.is_file() && !is_sink_output(&written))
             {
                 diagnostics.push(clash(
                     format!(
                         "`{relative}` is a file below the folder step `{reader}` reads (line {}), and not JSON lines a sink wrote; the run would overwrite it",
-                        doc.value_pos(&pointer(reader, read_key)).line
+                        line(reader, read.key)
                     ),
                     "write the output to a file that is not there yet (a sink replaces only its own earlier output), or move that file away first",
                 ));
@@ -480,6 +495,76 @@ mod tests {
         );
         let (_, report) = crate::spec::load::load_str(&dir.path().join("p.yaml"), &text).unwrap();
         assert_eq!(report.to_string().matches("read twice").count(), 39);
+    }
+
+    /// A sink may write over nothing a model step reads: the model file, its tokenizer, any
+    /// file in the model folder, the onnxruntime library, nor a semantic chunker's model.
+    #[test]
+    fn sinks_over_what_a_model_step_reads_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let base = dir.path();
+        std::fs::create_dir_all(base.join("model")).unwrap();
+        std::fs::create_dir_all(base.join("lib")).unwrap();
+        std::fs::write(base.join("model/model.onnx"), b"not a model").unwrap();
+        let tokenizer = std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../models/bge-small-en-v1.5/tokenizer.json"
+        ))
+        .unwrap();
+        std::fs::write(base.join("model/tokenizer.json"), tokenizer).unwrap();
+        std::fs::write(base.join("lib/libonnxruntime.so"), b"not a library").unwrap();
+        std::fs::write(base.join("docs.jsonl"), b"").unwrap();
+        let errors = |embedder: &str, sink: &str| {
+            let text = format!(
+                "version: 1\nname: t\nsteps:\n  docs: {{ op: source.jsonl, path: docs.jsonl }}\n  parse: {{ op: parse, input: docs }}\n{embedder}  out: {{ op: sink.jsonl, input: parse, path: {sink} }}\n"
+            );
+            match crate::spec::load::load_str(&base.join("p.yaml"), &text) {
+                Ok(_) => String::new(),
+                Err(report) => report.to_string(),
+            }
+        };
+        let embed = "  chunk: { op: chunk.recursive, input: parse, size: 50 }\n  embed: { op: embed, input: chunk, provider: onnx, model: model, runtime: lib/libonnxruntime.so }\n";
+        for (sink, needle) in [
+            (
+                "model/model.onnx",
+                "is the file step `embed` reads (line 7)",
+            ),
+            (
+                "./model/tokenizer.json",
+                "is the file step `embed` reads (line 7)",
+            ),
+            (
+                "lib/libonnxruntime.so",
+                "is the file step `embed` reads (line 7)",
+            ),
+            (
+                "model/notes.jsonl",
+                "is inside the model folder step `embed` reads (line 7)",
+            ),
+            (
+                "model/sub/out.jsonl",
+                "is inside the model folder step `embed` reads",
+            ),
+        ] {
+            let report = errors(embed, sink);
+            assert!(
+                report.contains(needle) && report.contains("p.yaml:8:"),
+                "{sink}: {report}"
+            );
+        }
+        assert_eq!(errors(embed, "out.jsonl"), "", "elsewhere is fine");
+        let semantic = "  chunk: { op: chunk.semantic, input: parse, size: 50, embedding: { provider: onnx, model: model, runtime: lib/libonnxruntime.so } }\n";
+        for sink in [
+            "model/model.onnx",
+            "model/other.jsonl",
+            "lib/libonnxruntime.so",
+        ] {
+            let report = errors(semantic, sink);
+            assert!(
+                report.contains("step `chunk` reads (line 6)"),
+                "{sink}: {report}"
+            );
+        }
     }
 
     #[test]

@@ -284,8 +284,11 @@ impl OnnxConfig {
         }
     }
 
-    fn runtime_path(&self, base: &Path, model_dir: &Path) -> Result<PathBuf, EmbedError> {
-        let (path, from) = if let Some(runtime) = &self.runtime {
+    /// The onnxruntime library these settings load, found or not, and where its path comes
+    /// from: `runtime:`, `ORT_DYLIB_PATH`, else the default beside the model folder
+    /// `model_dir`.
+    pub fn runtime_library(&self, base: &Path, model_dir: &Path) -> (PathBuf, &'static str) {
+        if let Some(runtime) = &self.runtime {
             (base.join(runtime), "`runtime:`")
         } else if let Some(env) = std::env::var_os("ORT_DYLIB_PATH") {
             (PathBuf::from(env), "ORT_DYLIB_PATH")
@@ -299,7 +302,11 @@ impl OnnxConfig {
                 parent.join("onnxruntime/libonnxruntime.so"),
                 "the default beside the model folder",
             )
-        };
+        }
+    }
+
+    fn runtime_path(&self, base: &Path, model_dir: &Path) -> Result<PathBuf, EmbedError> {
+        let (path, from) = self.runtime_library(base, model_dir);
         if path.is_file() {
             Ok(path)
         } else if path.is_dir() {
