@@ -908,6 +908,30 @@ fn tap(
 fn gc(path: &Path, keep_runs: usize, json: bool) -> anyhow::Result<i32> {
     let (pipeline, _) = load_pipeline(path)?;
     let print = |collected: crate::gc::Collected| {
+        if !collected.left_alone.is_empty() {
+            let named: Vec<String> = (collected.left_alone.iter().take(5))
+                .map(|path| path.display().to_string())
+                .collect();
+            let more = collected.left_alone.len().saturating_sub(named.len());
+            errln!(
+                "note: left {}{} in the store's indexes folder: the engine did not make {} (an index of its own holds only `CURRENT` and `gen-…` folders); move {} out of the store",
+                named.join(", "),
+                match more {
+                    0 => String::new(),
+                    more => format!(" and {more} more"),
+                },
+                if collected.left_alone.len() == 1 {
+                    "it"
+                } else {
+                    "them"
+                },
+                if collected.left_alone.len() == 1 {
+                    "it"
+                } else {
+                    "them"
+                },
+            );
+        }
         if json {
             jsonln!("{}", serde_json::to_value(collected).unwrap_or_default());
         } else {

@@ -11,7 +11,7 @@ use crate::runtime::Item;
 use crate::store::{ItemRecord, Store, codec};
 
 /// What `engine gc` removed and kept.
-#[derive(Debug, Clone, Copy, Default, serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct Collected {
     /// Checkpoints removed.
     pub removed: u64,
@@ -32,6 +32,9 @@ pub struct Collected {
     pub store_bytes: u64,
     /// Whether the database was rewritten: not when nothing was removed from it.
     pub rewritten: bool,
+    /// What gc would have removed with those index folders but left, since the engine did not
+    /// make it (see [`made_by_the_engine`]).
+    pub left_alone: Vec<PathBuf>,
 }
 
 impl Collected {
@@ -41,16 +44,72 @@ impl Collected {
     }
 }
 
-/// Removes `folders` (the indexes of steps a pipeline no longer has): how many, and the bytes
-/// they held.
-fn remove_folders(folders: &[PathBuf]) -> anyhow::Result<(u64, u64)> {
-    let mut bytes = 0;
-    for folder in folders {
-        bytes += crate::store::bytes_below(folder);
+/// Whether `folder` is an index step's folder as the engine makes it: it holds nothing but
+/// `CURRENT` (naming the live generation), `CURRENT.pending` and generation folders `gen-…`
+/// (an index whose first build was cut short may hold no `CURRENT` yet, or nothing at all).
+fn made_by_the_engine(folder: &Path) -> bool {
+    let Ok(entries) = std::fs::read_dir(folder) else {
+        return false;
+    };
+    entries.into_iter().all(|entry| {
+        entry.is_ok_and(|entry| {
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            let is_dir = entry.file_type().is_ok_and(|kind| kind.is_dir());
+            match name.strip_prefix("gen-") {
+                Some(number) => {
+                    is_dir && !number.is_empty() && number.bytes().all(|b| b.is_ascii_digit())
+                }
+                None => !is_dir && (name == "CURRENT" || name == "CURRENT.pending"),
+            }
+        })
+    })
+}
+
+/// Index folders removed, the bytes they held, and what was left.
+#[derive(Default)]
+struct Removed {
+    indexes: u64,
+    bytes: u64,
+    left_alone: Vec<PathBuf>,
+}
+
+impl Removed {
+    /// Removes `folder` when it is an index the engine made; else leaves it, and notes it.
+    fn index(&mut self, folder: &Path) -> anyhow::Result<()> {
+        if !made_by_the_engine(folder) {
+            self.left_alone.push(folder.to_owned());
+            return Ok(());
+        }
+        self.bytes += crate::store::bytes_below(folder);
         std::fs::remove_dir_all(folder)
             .map_err(|err| anyhow::anyhow!("cannot remove {}: {err}", folder.display()))?;
+        self.indexes += 1;
+        Ok(())
     }
-    Ok((folders.len() as u64, bytes))
+
+    /// Removes the indexes in a pipeline name's folder `folder`, then the folder once empty;
+    /// anything else in it stays.
+    fn name_folder(&mut self, folder: &Path) -> anyhow::Result<()> {
+        let mut inside: Vec<(PathBuf, bool)> = std::fs::read_dir(folder)
+            .map_err(|err| anyhow::anyhow!("cannot list {}: {err}", folder.display()))?
+            .flatten()
+            .map(|entry| {
+                let is_dir = entry.file_type().is_ok_and(|kind| kind.is_dir());
+                (entry.path(), is_dir)
+            })
+            .collect();
+        inside.sort();
+        for (path, is_dir) in inside {
+            match is_dir {
+                true => self.index(&path)?,
+                false => self.left_alone.push(path),
+            }
+        }
+        // Empty now, or holding what was left (which `left_alone` names).
+        let _ = std::fs::remove_dir(folder);
+        Ok(())
+    }
 }
 
 /// Whether the pipeline file at a path (as runs record it, `pipeline_path`) still gives a name
@@ -378,7 +437,8 @@ fn pipeline_of(run: &serde_json::Value) -> &str {
 /// while a run awaits its resume;
 /// removes the `orphaned_indexes` (folders of index steps the pipeline no longer has) and, once
 /// the runs are pruned, the index folders of names no pipeline uses any more (see
-/// [`abandoned_names`]; `still_named` tells whether a pipeline file still gives a name). The
+/// [`abandoned_names`]; `still_named` tells whether a pipeline file still gives a name), each
+/// only when the engine made it (anything else is left, and named in `left_alone`). The
 /// runs of a pipeline renamed since ([`renamed_pipelines`]) keep nothing and go.
 pub fn collect_garbage(
     store: &Store,
@@ -489,28 +549,22 @@ pub fn collect_garbage(
             store.retain_vectors(|key| held.contains(key))?
         }
     };
-    // With the store held, no run is writing an index.
-    let (mut indexes_removed, mut index_bytes) = remove_folders(orphaned_indexes)?;
+    // With the store held, no run is writing an index. Only what the engine made goes.
+    let mut indexes = Removed::default();
+    for folder in orphaned_indexes {
+        indexes.index(folder)?;
+    }
     for folder in abandoned_names(store, name, still_named)? {
-        // Each step's index in it counts.
-        let steps = std::fs::read_dir(&folder)
-            .map(|inside| {
-                inside
-                    .flatten()
-                    .filter(|item| item.file_type().is_ok_and(|kind| kind.is_dir()))
-                    .count() as u64
-            })
-            .unwrap_or(0);
-        index_bytes += remove_folders(std::slice::from_ref(&folder))?.1;
-        indexes_removed += steps;
+        indexes.name_folder(&folder)?;
     }
     Ok(Collected {
         removed,
-        bytes_freed: bytes_freed + vector_bytes + index_bytes,
+        bytes_freed: bytes_freed + vector_bytes + indexes.bytes,
         kept: store.checkpoint_stats().0,
         runs_removed,
         vectors_removed,
-        indexes_removed,
+        indexes_removed: indexes.indexes,
+        left_alone: indexes.left_alone,
         ..Collected::default()
     })
 }
@@ -770,20 +824,63 @@ mod tests {
         let hashed = indexes.join(folder_name("unrecorded file"));
         std::fs::create_dir_all(hashed.join("index_a")).unwrap();
         std::fs::write(indexes.join("index_z/CURRENT"), "gen-000001").unwrap();
-        std::fs::write(indexes.join("renamed/index_a/data"), "12345").unwrap();
+        std::fs::create_dir_all(indexes.join("renamed/index_a/gen-000001")).unwrap();
+        std::fs::write(indexes.join("renamed/index_a/CURRENT"), "gen-000001").unwrap();
+        std::fs::write(indexes.join("renamed/index_a/gen-000001/data"), "12345").unwrap();
+        // What the engine did not make stays, wherever gc would look.
+        std::fs::create_dir_all(indexes.join("no runs/mine")).unwrap();
+        std::fs::write(indexes.join("no runs/mine/part-0001.bin"), "mine").unwrap();
+        std::fs::write(indexes.join("no runs/notes.txt"), "mine").unwrap();
+        std::fs::create_dir_all(indexes.join("legacy")).unwrap();
+        std::fs::write(indexes.join("legacy/part-0001.bin"), "mine").unwrap();
+        std::fs::create_dir_all(indexes.join("p/gone_step/gen-000003")).unwrap();
+        std::fs::write(indexes.join("p/gone_step/CURRENT"), "gen-000003").unwrap();
+        std::fs::create_dir_all(indexes.join("p/user_folder")).unwrap();
+        std::fs::write(indexes.join("p/user_folder/CURRENT"), "mine").unwrap();
+        std::fs::write(indexes.join("p/user_folder/more.bin"), "mine").unwrap();
+        let orphaned = [indexes.join("p/gone_step"), indexes.join("p/user_folder")];
         // a.yaml now gives `p`; b.yaml and c.yaml still give their names.
         let still_named = |file: &Path, name: &str| match file.to_str() {
             Some("/kb/a.yaml") => name == "p",
             _ => true,
         };
         let collected =
-            collect_garbage(&store, "p", &BTreeMap::new(), 20, &[], &still_named).unwrap();
+            collect_garbage(&store, "p", &BTreeMap::new(), 20, &orphaned, &still_named).unwrap();
         let gone = |folder: &str| !indexes.join(folder).exists();
         assert!(
             gone("renamed"),
             "all its runs are of a file now named otherwise"
         );
-        assert!(gone("no runs"), "no run left carries the name");
+        assert!(
+            gone("no runs/index_a"),
+            "no run left carries the name: {collected:?}"
+        );
+        assert!(gone("p/gone_step"), "a step the pipeline no longer has");
+        let left = [
+            "legacy/part-0001.bin",
+            "no runs/mine/part-0001.bin",
+            "no runs/notes.txt",
+            "p/user_folder/more.bin",
+        ];
+        for file in left {
+            assert_eq!(
+                std::fs::read_to_string(indexes.join(file)).unwrap(),
+                "mine",
+                "not the engine's: {file}"
+            );
+        }
+        let said: Vec<PathBuf> = [
+            "legacy/part-0001.bin",
+            "no runs/mine",
+            "no runs/notes.txt",
+            "p/user_folder",
+        ]
+        .iter()
+        .map(|folder| indexes.join(folder))
+        .collect();
+        let mut left_alone = collected.left_alone.clone();
+        left_alone.sort();
+        assert_eq!(left_alone, said);
         assert!(
             !gone("kept") && !gone("shared"),
             "a file still gives the name"
@@ -797,10 +894,10 @@ mod tests {
             "a run that did not record its file cannot tell"
         );
         assert_eq!(
-            collected.indexes_removed, 3,
-            "renamed's two and no runs' one"
+            collected.indexes_removed, 4,
+            "renamed's two, no runs' one and p's gone step"
         );
-        assert_eq!(collected.bytes_freed, 5);
+        assert_eq!(collected.bytes_freed, 5 + 2 * "gen-000001".len() as u64);
     }
 }
 

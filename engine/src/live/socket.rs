@@ -216,6 +216,8 @@ impl Waiter {
             Some(refused) => refused,
             None => AskError::NoAnswer(err.into()),
         };
+        // The store is made as a run would make it, and a folder that is not one refused.
+        crate::store::claim(dir).map_err(|err| AskError::Refused(err.into()))?;
         let folder = dir.join(WAITING);
         std::fs::create_dir_all(&folder).map_err(unlistened)?;
         let path = std::fs::canonicalize(&folder)

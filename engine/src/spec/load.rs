@@ -227,7 +227,12 @@ pub fn load_str_for(
     } else {
         match serde_json::from_value::<PipelineHeader>(doc.value.clone()) {
             Ok(header) => {
-                if let Some(problem) = paths::store_problem(&base, &header.store) {
+                let problem = paths::store_problem(&base, &header.store).or_else(|| {
+                    (purpose == Purpose::Run)
+                        .then(|| paths::store_folder_problem(&base, &header.store))
+                        .flatten()
+                });
+                if let Some(problem) = problem {
                     diagnostics.push(
                         Diagnostic::error(doc.value_pos("/store"), problem.message)
                             .at_key("store")

@@ -144,6 +144,32 @@ pub fn store_problem(base: &Path, store: &str) -> Option<Problem> {
     })
 }
 
+/// What is wrong with the `store` folder (relative to `base`) for a run, which makes it or
+/// writes to it: a folder of the user's that is not a store, or one that cannot be created.
+pub fn store_folder_problem(base: &Path, store: &str) -> Option<Problem> {
+    let resolved = base.join(store);
+    if !resolved.exists() {
+        let (parent, why) = crate::store::unwritable_ancestor(&resolved)?;
+        return problem(
+            format!(
+                "`{store}` cannot be created: {} cannot be written by this user ({why})",
+                parent.display()
+            ),
+            "name a folder you can write (paths are relative to the pipeline file)",
+        );
+    }
+    match crate::store::examine(&resolved) {
+        Ok(crate::store::Folder::Other(names, count)) => problem(
+            format!(
+                "`{store}` is not a store of the engine: it already holds {}; the engine would put its files among them, and `engine gc` clean what it took for its own",
+                crate::store::describe_entries(&names, count)
+            ),
+            "name a new or empty folder, e.g. `store: .engine` (the engine makes it)",
+        ),
+        _ => None,
+    }
+}
+
 /// The nearest existing ancestor of `path` when it is not a folder (so `path` cannot be made).
 fn blocked_by_file(path: &Path) -> Option<PathBuf> {
     path.ancestors()
@@ -615,6 +641,51 @@ mod tests {
         );
         assert!(store(".engine").is_none());
         assert!(store("folder").is_none());
+    }
+
+    /// A run's store is a new or empty folder, or a store; one it cannot create is said with
+    /// the folder that refuses.
+    #[test]
+    fn a_store_folder_is_new_empty_or_a_store() {
+        let dir = tempfile::tempdir().unwrap();
+        let base = dir.path();
+        let store = |path: &str| store_folder_problem(base, path).map(|p| p.message);
+        assert!(store("new/store").is_none());
+        std::fs::create_dir_all(base.join("empty")).unwrap();
+        assert!(store("empty").is_none());
+        std::fs::create_dir_all(base.join("mine/indexes/legacy")).unwrap();
+        std::fs::write(base.join("mine/notes.txt"), "mine").unwrap();
+        let mine = store("mine").unwrap();
+        assert!(
+            mine.contains(
+                "`mine` is not a store of the engine: it already holds `indexes`, `notes.txt`"
+            ),
+            "{mine}"
+        );
+        crate::store::Store::open(&base.join("made")).unwrap();
+        assert!(store("made").is_none(), "a store the engine made");
+        // Nobody may make a folder in a process's /proc entry.
+        let unwritable = store("/proc/1/store").unwrap();
+        assert!(
+            unwritable.contains(
+                "`/proc/1/store` cannot be created: /proc/1 cannot be written by this user"
+            ),
+            "{unwritable}"
+        );
+        // Root writes whatever the permissions say (/proc/self is the process's own).
+        use std::os::unix::fs::MetadataExt;
+        if std::fs::metadata("/proc/self").unwrap().uid() == 0 {
+            return;
+        }
+        // Without root, a folder without write permission refuses too.
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::create_dir_all(base.join("ro")).unwrap();
+        std::fs::set_permissions(base.join("ro"), std::fs::Permissions::from_mode(0o555)).unwrap();
+        let refused = store("ro/store").unwrap();
+        assert!(
+            refused.contains("cannot be written by this user"),
+            "{refused}"
+        );
     }
 
     #[test]

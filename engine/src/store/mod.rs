@@ -1,7 +1,8 @@
 //! The store under a pipeline's `store` folder: checkpoints of every step's output per input,
 //! run history and per-item records. sled lives behind this one module so it can be swapped.
 //!
-//! Layout: `lock` (held by the process using the store, holding its pid) and `db/` (sled) with
+//! Layout: `engine-store` (the mark of a store, see `marker`), `lock` (held by the process
+//! using the store, holding its pid) and `db/` (sled) with
 //! trees `checkpoints` (step fingerprint + output key → encoded output), `runs` (run id → summary)
 //! and, per run, `items/<run id>` (what each step did to each document in that run, in blocks:
 //! see `records`; a run's records go with one cheap drop of its tree, where removing 200,000
@@ -14,6 +15,7 @@
 pub mod codec;
 mod compact;
 mod lock;
+mod marker;
 mod records;
 mod seal;
 
@@ -24,6 +26,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 pub use lock::StoreLock;
+pub use marker::{Folder, claim, describe as describe_entries, examine, unwritable_ancestor};
 
 /// A 32-byte key: the content-derived identity of an item.
 pub type Key = [u8; 32];
@@ -65,6 +68,28 @@ pub enum StoreError {
         /// The store folder.
         path: PathBuf,
         /// What was refused, in words.
+        why: String,
+    },
+    /// The folder holds files that are not a store's.
+    #[error(
+        "{path} is not a store of the engine: it already holds {held}; the engine would put its files among them (and `engine gc` clean what it took for its own), so it leaves it alone: point the pipeline's `store:` (or `--store`) at a new or empty folder, e.g. `.engine`"
+    )]
+    NotAStore {
+        /// The folder.
+        path: PathBuf,
+        /// Some of what it holds, in words.
+        held: String,
+    },
+    /// The store's folder is not there and cannot be made.
+    #[error(
+        "the store {path} cannot be created: {why} (in {parent}); point the pipeline's `store:` (or `--store`) at a folder you can write"
+    )]
+    CannotCreate {
+        /// The store folder.
+        path: PathBuf,
+        /// The folder it would be made in that refused.
+        parent: PathBuf,
+        /// Why, in words.
         why: String,
     },
     /// The folder or database could not be opened.
@@ -275,10 +300,11 @@ pub struct Store {
 }
 
 impl Store {
-    /// Opens (creating) the store in `dir`; fails at once if another process holds it, or
-    /// when its disk is nearly full ([`MIN_FREE_BYTES`]).
+    /// Opens (creating) the store in `dir`; fails at once if another process holds it, when
+    /// its disk is nearly full ([`MIN_FREE_BYTES`]), or when `dir` holds files that are not a
+    /// store's ([`marker`]).
     pub fn open(dir: &Path) -> Result<Store, StoreError> {
-        std::fs::create_dir_all(dir).map_err(|err| StoreError::opening(dir, dir, &err))?;
+        marker::claim(dir)?;
         let lock = StoreLock::acquire(dir)?;
         // A compaction a process was killed in is finished or undone first: the copy it
         // leaves may be what fills the disk.
