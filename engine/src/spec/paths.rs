@@ -8,6 +8,7 @@ use super::diagnostic::Diagnostic;
 use super::load::{Step, StepOutline};
 use super::yaml::LocatedValue;
 use crate::registry::{PathKind, ReadPath, ReadScope};
+use operators::source::files::FileSource;
 
 /// A problem with a path: what is wrong and what to do.
 pub struct Problem {
@@ -284,39 +285,41 @@ pub fn paths_in_store(
     diagnostics
 }
 
-/// `source.files` steps that read one folder, or one inside the other's, with the same
-/// `include`: the files they share are read twice, as two documents (under two ids when the
-/// folders differ), so every chunk of them is found twice. A warning at the inner one's `path`.
+/// Entries walked below a `source.files` folder to find a file that two sources both read.
+const SAMPLED_ENTRIES: usize = 10_000;
+/// Files tried against another source's settings, in all: past that, no more pairs are
+/// checked (thousands of sources over one large folder stay quick to validate).
+const OVERLAP_CHECKS: usize = 1_000_000;
+
+/// `source.files` steps that read one folder, or one inside the other's, where some file is
+/// read by both (by their `include`, `exclude` and `hidden`): it is read twice, as two
+/// documents (under two ids when the folders differ), so every chunk of it is found twice. A
+/// warning at the inner one's `path`, naming such a file. The files looked at are those there
+/// now (the first [`SAMPLED_ENTRIES`] entries below the inner folder).
 pub fn overlapping_sources(
     doc: &LocatedValue,
     steps: &[Step],
     outlines: &[StepOutline],
     base: &Path,
 ) -> Vec<Diagnostic> {
-    // Each `include` as the globs it matches with (`./**/*.md` is `**/*.md`), in any order.
-    let include = |globs: &[String]| {
-        let mut globs: Vec<String> = (globs.iter())
-            .map(|glob| operators::source::files::relative_glob(glob))
-            .collect();
-        globs.sort();
-        globs.dedup();
-        globs
-    };
-    /// A `source.files` step: its name, `include`, `path` as written, and the folder.
+    /// A `source.files` step: its name, `path` as written, the folder, what it reads, and
+    /// (once needed) a sample of the files it reads.
     struct Source<'a> {
         step: &'a str,
-        include: Vec<String>,
         path: &'a str,
         folder: PathBuf,
+        reader: FileSource,
+        sample: std::cell::OnceCell<Vec<PathBuf>>,
     }
     let sources: Vec<Source> = steps
         .iter()
         .filter_map(|step| match &step.config {
             crate::registry::OperatorConfig::SourceFiles(config) => Some(Source {
                 step: &step.name,
-                include: include(&config.include),
                 path: &config.path,
                 folder: identity(&base.join(&config.path)),
+                reader: FileSource::new(config, base).ok()?,
+                sample: std::cell::OnceCell::new(),
             }),
             _ => None,
         })
@@ -324,11 +327,9 @@ pub fn overlapping_sources(
     let mut diagnostics = Vec::new();
     // One warning a step: 2,000 steps reading one folder made four million, 515 MB of them.
     let mut warned = std::collections::HashSet::new();
+    let mut checks_left = OVERLAP_CHECKS;
     for (k, a) in sources.iter().enumerate() {
         for b in &sources[k + 1..] {
-            if a.include != b.include {
-                continue;
-            }
             let (outer, inner) = match (
                 b.folder.starts_with(&a.folder),
                 a.folder.starts_with(&b.folder),
@@ -337,18 +338,44 @@ pub fn overlapping_sources(
                 (_, true) => (b, a),
                 _ => continue,
             };
-            if !warned.insert(inner.step) {
+            if warned.contains(inner.step) || checks_left == 0 {
                 continue;
             }
-            let message = if outer.folder == inner.folder {
-                format!(
-                    "`{}` is the folder step `{}` reads too, with the same `include`: every document in it is read twice",
-                    inner.path, outer.step
+            let below = inner
+                .folder
+                .strip_prefix(&outer.folder)
+                .unwrap_or(Path::new(""));
+            let sample = inner
+                .sample
+                .get_or_init(|| inner.reader.sample(SAMPLED_ENTRIES));
+            let shared = sample.iter().find(|file| {
+                checks_left = checks_left.saturating_sub(1);
+                checks_left > 0 && outer.reader.picks(&below.join(file))
+            });
+            let Some(shared) = shared else {
+                continue;
+            };
+            warned.insert(inner.step);
+            let shared = shared.display();
+            let (message, hint) = if below.as_os_str().is_empty() {
+                (
+                    format!(
+                        "`{}` is the folder step `{}` reads too, and both read some of its files (`{shared}` among them): those documents are read twice",
+                        inner.path, outer.step
+                    ),
+                    "remove one of the two steps, or give them `include` or `exclude` that leave no file to both".to_owned(),
                 )
             } else {
-                format!(
-                    "`{}` lies inside `{}`, which step `{}` reads too, with the same `include`: its documents are read twice, under two ids",
-                    inner.path, outer.path, outer.step
+                let folder = globset::escape(&below.to_string_lossy());
+                (
+                    format!(
+                        "`{}` lies inside `{}`, which step `{}` reads too, and both read some of its files (`{shared}` among them): those documents are read twice, under two ids",
+                        inner.path, outer.path, outer.step
+                    ),
+                    format!(
+                        "remove one of the two steps, or leave the folder out of `{}` with `exclude: [\"/{folder}/\"]`",
+                        outer.step
+                    ),
                 )
             };
             diagnostics.push(
@@ -358,10 +385,7 @@ pub fn overlapping_sources(
                 )
                 .in_step(inner.step)
                 .at_key("path")
-                .with_hint(Some(format!(
-                    "remove one of the two steps, or leave the folder out of `{}` with `exclude`",
-                    outer.step
-                ))),
+                .with_hint(Some(hint)),
             );
         }
     }
@@ -464,13 +488,16 @@ pub fn conflicts(
 mod tests {
     use super::*;
 
-    /// Two sources of one folder, or of a folder and one inside it, with the same `include`
-    /// read their shared documents twice: a warning; with different `include`s (Markdown from
-    /// one, PDF from the other) they may share nothing, and get none.
+    /// Two sources of one folder, or of a folder and one inside it, that both read some file
+    /// there read it twice: a warning; with `include`s that pick no file in common (Markdown
+    /// from one, PDF from the other) they share nothing, and get none.
     #[test]
     fn sources_that_read_one_folder_twice_are_warned_about() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(dir.path().join("docs/sub")).unwrap();
+        for file in ["docs/a.md", "docs/b.txt", "docs/sub/c.md"] {
+            std::fs::write(dir.path().join(file), "# x\n").unwrap();
+        }
         let warnings = |sources: &str| {
             let text = format!(
                 "version: 1\nname: t\nsteps:\n{sources}  parse: {{ op: parse, input: [a, b] }}\n  out: {{ op: sink.jsonl, input: parse, path: out.jsonl }}\n"
@@ -483,7 +510,7 @@ mod tests {
             "  a: { op: source.files, path: docs }\n  b: { op: source.files, path: ./docs/ }\n",
         );
         assert!(
-            twice.contains("every document in it is read twice"),
+            twice.contains("`./docs/` is the folder step `a` reads too, and both read some of its files (`a.md` among them)"),
             "{twice}"
         );
         let inside = warnings(
@@ -521,6 +548,42 @@ mod tests {
         );
         let (_, report) = crate::spec::load::load_str(&dir.path().join("p.yaml"), &text).unwrap();
         assert_eq!(report.to_string().matches("read twice").count(), 39);
+    }
+
+    /// The warning of a folder inside another's follows `exclude`: however the outer source
+    /// leaves the folder out (the hint's way among them), or when the inner one reads nothing,
+    /// no file is read twice, and none is said to be.
+    #[test]
+    fn sources_that_share_no_file_are_not_warned_about() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("corpus/sub")).unwrap();
+        std::fs::write(dir.path().join("corpus/a.md"), "# top\n").unwrap();
+        std::fs::write(dir.path().join("corpus/sub/b.md"), "# sub\n").unwrap();
+        let report = |all: &str, sub: &str| {
+            let text = format!(
+                "version: 1\nname: t\nsteps:\n  all: {{ op: source.files, path: corpus{all} }}\n  sub: {{ op: source.files, path: corpus/sub{sub} }}\n  parse: {{ op: parse, input: [all, sub] }}\n  out: {{ op: sink.jsonl, input: parse, path: out.jsonl }}\n"
+            );
+            let (_, report) =
+                crate::spec::load::load_str(&dir.path().join("p.yaml"), &text).unwrap();
+            report.to_string()
+        };
+        let warned = report("", "");
+        assert!(
+            warned.contains("`corpus/sub` lies inside `corpus`, which step `all` reads too, and both read some of its files (`b.md` among them)"),
+            "{warned}"
+        );
+        let hint = "leave the folder out of `all` with `exclude: [\"/sub/\"]`";
+        assert!(warned.contains(hint), "{warned}");
+        for spelling in ["/sub/", "sub/", "sub", "/sub", "sub/**", "**/b.md"] {
+            let excluded = report(&format!(", exclude: [\"{spelling}\"]"), "");
+            assert!(!excluded.contains("read twice"), "{spelling}: {excluded}");
+        }
+        let nothing = report("", ", exclude: [\"**\"]");
+        assert!(!nothing.contains("read twice"), "{nothing}");
+        let other_files = report(", include: [\"*.txt\"]", "");
+        assert!(!other_files.contains("read twice"), "{other_files}");
+        let still = report(", exclude: [\"other/\"]", "");
+        assert!(still.contains("read twice"), "{still}");
     }
 
     /// A sink may write over nothing a model step reads: the model file, its tokenizer, any

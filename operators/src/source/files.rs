@@ -375,6 +375,35 @@ impl FileSource {
             })
     }
 
+    /// Whether this source reads a file at `relative` (below its root), by its settings:
+    /// picked by `include`, left out by `exclude` neither itself nor through a folder above
+    /// it, and hidden (a name starting with `.`) only with `hidden`.
+    pub fn picks(&self, relative: &Path) -> bool {
+        let hidden =
+            (relative.components()).any(|part| part.as_os_str().to_string_lossy().starts_with('.'));
+        let folder_excluded = (relative.ancestors().skip(1))
+            .filter(|folder| !folder.as_os_str().is_empty())
+            .any(|folder| excluded_folder(&self.exclude, folder));
+        (self.hidden || !hidden)
+            && !folder_excluded
+            && self.included(relative)
+            && !self.exclude.is_match(relative)
+    }
+
+    /// The files this source reads among the first `entries` entries below its root (in name
+    /// order, excluded folders not entered), as paths below the root: a sample of what it
+    /// reads, at a bounded cost.
+    pub fn sample(&self, entries: usize) -> Vec<PathBuf> {
+        let Ok(canonical_root) = fs::canonicalize(&self.root) else {
+            return Vec::new();
+        };
+        (self.walk(&canonical_root).take(entries).flatten())
+            .filter(|entry| entry.file_type().is_file())
+            .filter_map(|entry| Some(entry.path().strip_prefix(&self.root).ok()?.to_owned()))
+            .filter(|relative| self.included(relative) && !self.exclude.is_match(relative))
+            .collect()
+    }
+
     /// The files this source reads, as a [`super::Listing`]: each picked file in name order,
     /// and each entry that cannot be listed (what `engine run --watch` compares); a root that
     /// cannot be read lists nothing.
