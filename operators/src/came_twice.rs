@@ -24,11 +24,12 @@ pub fn second_offer(first: &str, again: &str) -> SecondOffer {
     }
 }
 
-/// The error of a document that came twice with different content; `output` names what kept
-/// one of them (`the index`, `the output`).
+/// The error of a document that came twice with different content, or from two sources (the
+/// index keeps a hit's source: the same bytes from two files differ there); `output` names
+/// what kept one of them (`the index`, `the output`).
 pub fn came_twice(doc_id: &str, output: &str) -> String {
     format!(
-        "document `{doc_id}` came twice in this run with different content (two sources with the same id?); {output} keeps one of them: give each source an `id_prefix`, or the documents distinct ids"
+        "document `{doc_id}` came twice in this run, with other content or from another source (two sources with the same id?); {output} keeps one of them: give each source an `id_prefix`, or the documents distinct ids"
     )
 }
 
@@ -44,5 +45,8 @@ mod tests {
         let message = came_twice("x.md", "the index");
         assert!(message.contains("`x.md` came twice"), "{message}");
         assert!(message.contains("the index keeps one"), "{message}");
+        // The same bytes from two files differ in the index by their source: no claim of
+        // different content.
+        assert!(message.contains("or from another source"), "{message}");
     }
 }
