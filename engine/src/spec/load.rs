@@ -255,8 +255,8 @@ pub fn load_str_for(
                     Some((Some(key), message)) => {
                         let at = dotted_to_pointer(&key);
                         let value = doc.value.pointer(&at);
-                        Diagnostic::error(doc.value_pos(&at), serde_message(&message, value))
-                            .at_key(key)
+                        let message = serde_message(&message, value, doc.written(&at));
+                        Diagnostic::error(doc.value_pos(&at), message).at_key(key)
                     }
                     _ => Diagnostic::error(doc.value_pos(""), format!("invalid pipeline: {err}")),
                 };
@@ -440,22 +440,54 @@ fn diagnose(
                     ),
                 )
             }
+            ValidationErrorKind::Type { .. } | ValidationErrorKind::AnyOf { .. }
+                if let Some(text) = doc.written(&pointer).filter(|text| {
+                    instance.is_string() && text.parse::<f64>().is_ok_and(f64::is_infinite)
+                }) =>
+            {
+                out_of_range(doc, &pointer, text, error)
+            }
             ValidationErrorKind::Type { .. } | ValidationErrorKind::AnyOf { .. } => {
                 let wanted = branch_types(error)
                     .filter(|_| !pointer.ends_with("/input") && !pointer.contains("/input/"))
                     .unwrap_or_else(|| expected_type(&pointer, error.to_string()));
+                let wanted = match wanted.as_str() {
+                    "integer" => "a whole number".to_owned(),
+                    _ => wanted,
+                };
+                let found = match doc.written(&pointer) {
+                    Some(text) => format!("`{text}`, {}", json_kind(instance)),
+                    None => json_kind(instance).to_owned(),
+                };
                 Diagnostic::error(
                     doc.value_pos(&pointer),
-                    format!("expected {wanted}, found {}", json_kind(instance)),
+                    format!("expected {wanted}, found {found}"),
                 )
+                .with_hint(type_hint(&wanted, instance))
             }
             ValidationErrorKind::Minimum { limit } => Diagnostic::error(
                 doc.value_pos(&pointer),
-                format!("must be at least {limit}, found {instance}"),
+                format!(
+                    "must be at least {}, found {}",
+                    number_text(limit),
+                    shown(doc, &pointer, instance)
+                ),
             ),
             ValidationErrorKind::Maximum { limit } => Diagnostic::error(
                 doc.value_pos(&pointer),
-                format!("must be at most {limit}, found {instance}"),
+                format!(
+                    "must be at most {}, found {}",
+                    number_text(limit),
+                    shown(doc, &pointer, instance)
+                ),
+            ),
+            ValidationErrorKind::ExclusiveMinimum { limit } => Diagnostic::error(
+                doc.value_pos(&pointer),
+                format!(
+                    "must be more than {}, found {}",
+                    number_text(limit),
+                    shown(doc, &pointer, instance)
+                ),
             ),
             ValidationErrorKind::MinItems { .. }
             | ValidationErrorKind::MinProperties { .. }
@@ -798,8 +830,8 @@ fn dotted_to_pointer(key: &str) -> String {
 }
 
 /// serde's message about a setting's `value` ("invalid type: floating point `1e+23`, expected
-/// usize") in the words of the pipeline file.
-fn serde_message(message: &str, value: Option<&Value>) -> String {
+/// usize") in the words of the pipeline file, echoing the number as `written` there.
+fn serde_message(message: &str, value: Option<&Value>, written: Option<&str>) -> String {
     let largest = |wanted: &str| -> Option<u64> {
         Some(match wanted {
             "usize" | "u64" => u64::MAX,
@@ -811,16 +843,13 @@ fn serde_message(message: &str, value: Option<&Value>) -> String {
     };
     let wanted = message.rsplit_once("expected ").map(|(_, wanted)| wanted);
     if let (Some(Value::Number(number)), Some(max)) = (value, wanted.and_then(largest)) {
+        let shown = written.map_or_else(|| number.to_string(), str::to_owned);
         let float = number.as_f64().unwrap_or_default();
-        return if number.is_f64() && float.fract() == 0.0 && float >= 0.0 && float <= max as f64 {
-            format!(
-                "expected a whole number, found `{number}`; write it without a fraction or exponent: `{}`",
-                float as u64
-            )
-        } else if float > max as f64 {
-            format!("`{number}` is too large: at most {max}")
+        // A whole number that fits is read as one (`2.0` is 2): a whole one here is too large.
+        return if float.fract() == 0.0 && float >= 0.0 {
+            format!("`{shown}` is too large: at most {max}")
         } else {
-            format!("expected a whole number from 0 to {max}, found `{number}`")
+            format!("expected a whole number from 0 to {max}, found `{shown}`")
         };
     }
     match wanted.and_then(largest) {
@@ -832,6 +861,89 @@ fn serde_message(message: &str, value: Option<&Value>) -> String {
         ),
         None => message.to_owned(),
     }
+}
+
+/// A limit from the schema as people write it: `3600`, not `3600.0`.
+fn number_text(limit: &Value) -> String {
+    match limit.as_f64() {
+        Some(float) if limit.is_f64() && float.fract() == 0.0 && float.abs() < 1e15 => {
+            format!("{float:.0}")
+        }
+        _ => limit.to_string(),
+    }
+}
+
+/// The number at `pointer`, as written in the file when it is one.
+fn shown(doc: &LocatedValue, pointer: &str, value: &Value) -> String {
+    doc.written(pointer)
+        .map_or_else(|| value.to_string(), str::to_owned)
+}
+
+/// A number written plain where a number goes, but too large for any to hold (`1e309`, read as
+/// text): said as out of range, with the setting's range from the schema.
+fn out_of_range(
+    doc: &LocatedValue,
+    pointer: &str,
+    written: &str,
+    error: &jsonschema::ValidationError,
+) -> Diagnostic {
+    let setting = error
+        .schema_path()
+        .as_str()
+        .rsplit_once('/')
+        .and_then(|(setting, _)| schema::committed_schema().pointer(setting));
+    let range = setting.map(number_range).unwrap_or_default();
+    Diagnostic::error(
+        doc.value_pos(pointer),
+        format!("`{written}` is a number out of range{range}"),
+    )
+}
+
+/// The range a number setting's schema allows (`: from 1 to 18446744073709551615`): its
+/// `minimum` (or `exclusiveMinimum`) and `maximum`, else what its `format` holds.
+fn number_range(setting: &Value) -> String {
+    let bound = |key: &str| setting.get(key).map(number_text);
+    let format_most = match setting.get("format").and_then(Value::as_str) {
+        Some("uint" | "uint64") => Some(u64::MAX.to_string()),
+        Some("uint32") => Some(u32::MAX.to_string()),
+        Some("uint16") => Some(u16::MAX.to_string()),
+        Some("uint8") => Some(u8::MAX.to_string()),
+        Some("int" | "int64") => Some(i64::MAX.to_string()),
+        Some("int32") => Some(i32::MAX.to_string()),
+        Some("double") => Some(f64::MAX.to_string()),
+        _ => None,
+    };
+    let most = bound("maximum").or(format_most);
+    match (bound("minimum"), bound("exclusiveMinimum"), most) {
+        (Some(least), _, Some(most)) => format!(": from {least} to {most}"),
+        (None, Some(above), Some(most)) => format!(": more than {above} and at most {most}"),
+        (Some(least), _, None) => format!(": at least {least}"),
+        (None, Some(above), None) => format!(": more than {above}"),
+        (None, None, Some(most)) => format!(": at most {most}"),
+        (None, None, None) => String::new(),
+    }
+}
+
+/// What to write instead of a value of the wrong type, when it is clear: `true` for YAML 1.1's
+/// `yes`, a list of one for a lone string where a list goes.
+fn type_hint(wanted: &str, found: &Value) -> Option<String> {
+    let text = found.as_str()?;
+    if wanted == "boolean" {
+        let meant = match text.to_ascii_lowercase().as_str() {
+            "yes" | "y" | "on" => "true",
+            "no" | "n" | "off" => "false",
+            _ => return None,
+        };
+        return Some(format!(
+            "write `{meant}`: YAML 1.2 reads `{text}` as a string, and only `true` and `false` as booleans"
+        ));
+    }
+    wanted.starts_with("array").then(|| {
+        format!(
+            "this takes a list: write `[{}]`",
+            Value::String(text.to_owned())
+        )
+    })
 }
 
 /// Whether a value is YAML's NaN or infinity (`.nan`, `-.inf`, …), which JSON cannot hold.
@@ -992,8 +1104,8 @@ fn typed_step(
                 Some((Some(key), message)) => {
                     let at = format!("{}{}", outline.pointer, dotted_to_pointer(&key));
                     let value = doc.value.pointer(&at);
-                    Diagnostic::error(doc.value_pos(&at), serde_message(&message, value))
-                        .at_key(key)
+                    let message = serde_message(&message, value, doc.written(&at));
+                    Diagnostic::error(doc.value_pos(&at), message).at_key(key)
                 }
                 _ => Diagnostic::error(
                     doc.key_pos(&outline.pointer),
@@ -1241,5 +1353,81 @@ mod embedding_tests {
             hint.contains("`providr`") && hint.contains("did you mean `provider`?"),
             "{hint}"
         );
+    }
+}
+
+#[cfg(test)]
+mod number_tests {
+    use super::*;
+
+    /// The messages of loading a pipeline whose chunker has `settings`, and whose embedder
+    /// (`http`) has `http`.
+    fn messages(settings: &str, http: &str) -> Vec<String> {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("docs")).unwrap();
+        let text = format!(
+            "version: 1\nname: n\nsteps:\n  docs: {{ op: source.files, path: docs }}\n  parse: {{ op: parse, input: docs }}\n  chunk: {{ op: chunk.recursive, input: parse, {settings} }}\n  embed: {{ op: embed, input: chunk, provider: http, base_url: \"http://127.0.0.1:9/v1\", model: m{http} }}\n  index: {{ op: index.hybrid, input: embed }}\n"
+        );
+        match load_str(&dir.path().join("p.yaml"), &text) {
+            Ok(_) => Vec::new(),
+            Err(report) => report.diagnostics.into_iter().map(|d| d.message).collect(),
+        }
+    }
+
+    /// 2^64 written as a plain integer was told to be written "without a fraction or exponent"
+    /// and given u64::MAX; a longer one was echoed as `1e+23`; `1e309` was "a string".
+    #[test]
+    fn numbers_out_of_range_are_echoed_as_written_and_said_too_large() {
+        assert_eq!(
+            messages("size: 18446744073709551616", ""),
+            ["`18446744073709551616` is too large: at most 18446744073709551615"]
+        );
+        assert_eq!(
+            messages("size: 99999999999999999999999", ""),
+            ["`99999999999999999999999` is too large: at most 18446744073709551615"]
+        );
+        assert_eq!(
+            messages("size: 1e309", ""),
+            ["`1e309` is a number out of range: from 1 to 18446744073709551615"]
+        );
+        assert_eq!(
+            messages("size: 100", ", timeout: 1e309"),
+            ["`1e309` is a number out of range: more than 0 and at most 3600"]
+        );
+        assert_eq!(
+            messages("size: 2.5", ""),
+            ["expected a whole number, found `2.5`, a number with a fraction"]
+        );
+    }
+
+    /// `2.0` passed for `parallelism` (and was then dropped) but was refused for `size`: a
+    /// whole number is one however written, everywhere.
+    #[test]
+    fn a_whole_number_with_a_zero_fraction_is_taken_everywhere() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("docs")).unwrap();
+        let text = "version: 1\nname: n\nchannel_capacity: 8.0\nsteps:\n  docs: { op: source.files, path: docs }\n  parse: { op: parse, input: docs, parallelism: 2.0, channel_capacity: 4e0 }\n  chunk: { op: chunk.recursive, input: parse, size: 1e2, overlap: 2.0 }\n  out: { op: sink.jsonl, input: chunk, path: out.jsonl }\n";
+        let (pipeline, _) =
+            load_str(&dir.path().join("p.yaml"), text).unwrap_or_else(|report| panic!("{report}"));
+        assert_eq!(pipeline.channel_capacity, 8);
+        assert_eq!(pipeline.steps[1].parallelism, Some(2));
+        assert_eq!(pipeline.steps[1].channel_capacity, Some(4));
+        let OperatorConfig::ChunkRecursive(chunk) = &pipeline.steps[2].config else {
+            panic!("{:?}", pipeline.steps[2].config)
+        };
+        assert_eq!((chunk.size, chunk.overlap), (100, 2));
+    }
+
+    /// `timeout: 0` was refused while the schema gave 0 as its (inclusive) minimum.
+    #[test]
+    fn a_timeout_of_zero_is_refused_by_the_schema_too() {
+        assert_eq!(
+            messages("size: 100", ", timeout: 0"),
+            ["must be more than 0, found 0"]
+        );
+        let timeout = &schema::committed_schema()["$defs"]["EmbedConfig"]["oneOf"][1]["properties"]
+            ["timeout"];
+        assert_eq!(timeout["exclusiveMinimum"], 0.0, "{timeout}");
+        assert!(timeout.get("minimum").is_none(), "{timeout}");
     }
 }

@@ -291,7 +291,7 @@ pub fn pipeline_schema_text() -> String {
 }
 
 /// The committed schema, parsed once.
-fn committed_schema() -> &'static Value {
+pub(super) fn committed_schema() -> &'static Value {
     static SCHEMA: OnceLock<Value> = OnceLock::new();
     SCHEMA.get_or_init(|| {
         serde_json::from_str(COMMITTED_SCHEMA)

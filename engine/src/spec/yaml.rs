@@ -78,6 +78,8 @@ struct Locations {
     names: Vec<(usize, Box<str>)>,
     /// (parent node, escaped key or list index) → node.
     children: HashMap<(usize, Box<str>), usize>,
+    /// The text of the plain scalars written as numbers (`2.0`, `1e309`), as written.
+    written: HashMap<usize, Box<str>>,
 }
 
 impl Locations {
@@ -93,6 +95,7 @@ impl Locations {
         };
         if let Some(&id) = self.children.get(&(parent, Box::from(segment))) {
             self.nodes[id] = location;
+            self.written.remove(&id);
             return id;
         }
         let id = self.nodes.len();
@@ -114,6 +117,18 @@ impl Locations {
             current = *parent;
         }
         parts.iter().rev().map(|part| format!("/{part}")).collect()
+    }
+
+    /// The id of the node at `pointer`.
+    fn id(&self, pointer: &str) -> Option<usize> {
+        let mut current = 0;
+        if pointer.is_empty() {
+            return Some(current);
+        }
+        for segment in pointer.strip_prefix('/').unwrap_or(pointer).split('/') {
+            current = *self.children.get(&(current, Box::from(segment)))?;
+        }
+        Some(current)
     }
 
     /// The node at `pointer`, or the deepest located ancestor and whether it is the node itself.
@@ -151,6 +166,14 @@ impl LocatedValue {
             Some((location, true)) => Some(*location),
             _ => None,
         }
+    }
+
+    /// How a number at a JSON pointer was written (`99999999999999999999999`, `2.0`), also when
+    /// it is too large to read as one (`1e309`, read as a string): the value alone may differ
+    /// (`1e+23`), or may have been quoted text.
+    pub fn written(&self, pointer: &str) -> Option<&str> {
+        let id = self.locations.id(pointer)?;
+        self.locations.written.get(&id).map(|text| &**text)
     }
 
     /// The best position to point at for a node: its key when it has one, else the value;
@@ -217,6 +240,7 @@ pub fn parse(text: &str) -> Parsed {
         aliased_nodes: 0,
         copied_bytes: 0,
         errors: Vec::new(),
+        inside: Vec::new(),
         open: Vec::new(),
     };
     let value = builder.stream();
@@ -260,6 +284,9 @@ struct Builder<'a> {
     aliased_nodes: usize,
     copied_bytes: usize,
     errors: Vec<YamlError>,
+    /// The anchors of the lists and mappings being read, outermost first (0 for none): an
+    /// alias to one of them would be inside its own value.
+    inside: Vec<usize>,
     /// Where the collections open at the last event start (character index and position),
     /// innermost last, so that a syntax error inside `{ … }` or `[ … ]` names where it opened.
     open: Vec<(usize, Pos)>,
@@ -440,11 +467,15 @@ impl<'a> Builder<'a> {
         match event {
             Event::Scalar(text, style, anchor, tag) => {
                 let value = scalar(&text, style, tag.as_deref().map(|t| t.suffix.as_str()));
+                if style == ScalarStyle::Plain && (value.is_number() || reads_as_number(&text)) {
+                    self.locations.written.insert(id, Box::from(&*text));
+                }
                 self.remember(anchor, &value, pos, id);
                 value
             }
             Event::Alias(anchor) => self.alias(anchor, depth, pos, id),
             Event::SequenceStart(anchor, _) => {
+                self.inside.push(anchor);
                 let mut items = Vec::new();
                 loop {
                     match self.peek() {
@@ -459,12 +490,15 @@ impl<'a> Builder<'a> {
                         }
                     }
                 }
+                self.inside.pop();
                 let value = Value::Array(items);
                 self.remember(anchor, &value, pos, id);
                 value
             }
             Event::MappingStart(anchor, _) => {
+                self.inside.push(anchor);
                 let value = Value::Object(self.mapping(id, depth));
+                self.inside.pop();
                 self.remember(anchor, &value, pos, id);
                 value
             }
@@ -475,7 +509,17 @@ impl<'a> Builder<'a> {
     /// The value of an alias, copied within the limits.
     fn alias(&mut self, anchor: usize, depth: usize, pos: Pos, id: usize) -> Value {
         let Some(found) = self.anchors.get(&anchor) else {
-            self.error(pos, Some(id), "alias to an unknown anchor");
+            let message = if self.inside.contains(&anchor) {
+                let name = alias_name(self.text, pos);
+                format!(
+                    "the alias `*{name}` is inside the value its anchor `&{name}` marks, which YAML \
+                     does not allow (the value would hold itself); write the keys out here, or \
+                     anchor a value of its own and alias that"
+                )
+            } else {
+                "alias to an unknown anchor".to_owned()
+            };
+            self.error(pos, Some(id), message);
             return Value::Null;
         };
         let (nodes, bytes, deepest) = (found.nodes, found.bytes, depth + found.depth);
@@ -780,13 +824,7 @@ fn syntax_message(text: &str, pos: Pos, info: &str, open: Option<(char, Pos)>) -
             .lines()
             .nth(pos.line.saturating_sub(1))
             .unwrap_or_default();
-        let alias: String = line
-            .chars()
-            .skip(pos.col.saturating_sub(1))
-            .skip_while(|c| *c != '*')
-            .skip(1)
-            .take_while(|c| !c.is_whitespace() && !",]}".contains(*c))
-            .collect();
+        let alias = alias_name(text, pos);
         if looks_like_a_pattern(&alias) {
             // `include` and `exclude` take a list: a pattern written alone goes in one.
             let before = line
@@ -820,9 +858,56 @@ fn looks_like_a_pattern(alias: &str) -> bool {
     alias.starts_with(['*', '/', '.']) || alias.contains(['/', '.'])
 }
 
-/// Types a scalar by the YAML 1.2 core schema; quoted and block scalars are strings.
+/// The name of the alias written at `pos` (what follows its `*`).
+fn alias_name(text: &str, pos: Pos) -> String {
+    let line = text
+        .lines()
+        .nth(pos.line.saturating_sub(1))
+        .unwrap_or_default();
+    line.chars()
+        .skip(pos.col.saturating_sub(1))
+        .skip_while(|c| *c != '*')
+        .skip(1)
+        .take_while(|c| !c.is_whitespace() && !",]}".contains(*c))
+        .collect()
+}
+
+/// Types a scalar by the YAML 1.2 core schema; quoted and block scalars are strings. A number
+/// with no fraction is a whole number however it is written (`2.0` and `2e0` are `2`), when
+/// it fits in 64 bits: the schema takes it as an integer, and so do the settings.
 fn scalar(text: &str, style: ScalarStyle, tag: Option<&str>) -> Value {
-    operators::yaml_scalar::core_schema_scalar(text, style == ScalarStyle::Plain, tag)
+    let value = operators::yaml_scalar::core_schema_scalar(text, style == ScalarStyle::Plain, tag);
+    match value.as_f64() {
+        Some(float) if value.is_f64() => whole_number(float).unwrap_or(value),
+        _ => value,
+    }
+}
+
+/// `float` as an integer, when it is one that 64 bits hold.
+fn whole_number(float: f64) -> Option<Value> {
+    // 2^64 and -2^63 are exact as floats; `u64::MAX as f64` rounds up to 2^64.
+    const TWO_TO_64: f64 = 18_446_744_073_709_551_616.0;
+    if float.fract() != 0.0 || !float.is_finite() {
+        return None;
+    }
+    if (0.0..TWO_TO_64).contains(&float) {
+        Some(Value::from(float as u64))
+    } else if (-TWO_TO_64 / 2.0..0.0).contains(&float) {
+        Some(Value::from(float as i64))
+    } else {
+        None
+    }
+}
+
+/// Whether a plain scalar is written as a number (digits, a point, an exponent, a sign), also
+/// one too large to read (`1e309`).
+pub fn reads_as_number(text: &str) -> bool {
+    let body = text.trim_start_matches(['-', '+']);
+    body.starts_with(|c: char| c.is_ascii_digit() || c == '.')
+        && body.chars().any(|c| c.is_ascii_digit())
+        && body
+            .chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, '.' | 'e' | 'E' | '-' | '+'))
 }
 
 #[cfg(test)]
@@ -1131,6 +1216,52 @@ mod tests {
         assert!(parsed.errors[0].message.contains("1100 characters long"));
         let parsed = parse(&format!("steps: {{ {key}: {{ op: parse }} }}\n"));
         assert!(parsed.errors[0].message.contains("1100 characters long"));
+    }
+
+    /// `2.0` was a float here and an integer to the JSON Schema, so some settings took it and
+    /// others refused it: a whole number fitting 64 bits is one however written.
+    #[test]
+    fn whole_numbers_are_integers_however_written() {
+        let doc = doc("a: 2.0\nb: 1e3\nc: -2.0\nd: 2.5\ne: 1e20\nf: '2.0'\n");
+        assert_eq!(
+            doc.value,
+            serde_json::json!({"a": 2, "b": 1000, "c": -2, "d": 2.5, "e": 1e20, "f": "2.0"})
+        );
+        assert!(doc.value["a"].is_u64() && doc.value["c"].is_i64());
+    }
+
+    /// A number is echoed as written (`99999999999999999999999` was `1e+23`), and so is one
+    /// too large to read, kept as text (`1e309`); quoted text and words are not numbers.
+    #[test]
+    fn numbers_keep_how_they_were_written() {
+        let doc = doc("a: 99999999999999999999999\nb: [1e309, 2.0]\nc: '1e309'\nd: yes\n");
+        assert_eq!(doc.written("/a"), Some("99999999999999999999999"));
+        assert_eq!(doc.written("/b/0"), Some("1e309"));
+        assert_eq!(doc.value["b"][0], "1e309");
+        assert_eq!(doc.written("/b/1"), Some("2.0"));
+        assert_eq!((doc.written("/c"), doc.written("/d")), (None, None));
+    }
+
+    /// An alias inside the value its anchor marks was "an alias to an unknown anchor".
+    #[test]
+    fn an_alias_inside_its_own_anchors_value_is_named() {
+        for text in ["a: &x [*x]\n", "a: &c { op: parse, <<: *c }\n"] {
+            let parsed = parse(text);
+            assert_eq!(parsed.errors.len(), 1, "{:?}", parsed.errors);
+            let message = &parsed.errors[0].message;
+            let name = if text.contains("&x") { "x" } else { "c" };
+            assert!(
+                message.contains(&format!(
+                    "the alias `*{name}` is inside the value its anchor `&{name}` marks, which YAML does not allow"
+                )),
+                "{message}"
+            );
+        }
+        // Once its value ends, the anchor is aliased as ever.
+        assert_eq!(
+            doc("a: &x [1]\nb: [*x]\n").value["b"],
+            serde_json::json!([[1]])
+        );
     }
 
     #[test]

@@ -47,7 +47,7 @@ pub struct HttpConfig {
     pub concurrency: usize,
     /// Seconds one request may take before it is abandoned (and retried); at most 3,600.
     #[serde(default = "default_timeout")]
-    #[schemars(range(min = 0.0, max = MAX_TIMEOUT_SECONDS))]
+    #[schemars(extend("exclusiveMinimum" = 0.0), range(max = MAX_TIMEOUT_SECONDS))]
     pub timeout: f64,
     /// Retries of one request after a 429, a 5xx, a timeout or a broken connection (at most
     /// 100; a query retries at most once).
