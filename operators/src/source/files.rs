@@ -81,6 +81,7 @@ pub struct FileSource {
     include: GlobSet,
     include_globs: Vec<String>,
     exclude: GlobSet,
+    exclude_globs: Vec<String>,
     hidden: bool,
     max_bytes: u64,
 }
@@ -158,6 +159,7 @@ impl FileSource {
             include: glob_set(&config.include)?,
             include_globs: config.include.clone(),
             exclude: glob_set(&config.exclude)?,
+            exclude_globs: config.exclude.clone(),
             hidden: config.hidden,
             max_bytes: config.max_bytes,
         })
@@ -348,6 +350,15 @@ impl FileSource {
         &self,
         canonical_root: &Path,
     ) -> impl Iterator<Item = walkdir::Result<walkdir::DirEntry>> + use<> {
+        self.walk_excluding(canonical_root, self.exclude.clone())
+    }
+
+    /// [`FileSource::walk`], leaving out the folders `exclude` names.
+    fn walk_excluding(
+        &self,
+        canonical_root: &Path,
+        exclude: GlobSet,
+    ) -> impl Iterator<Item = walkdir::Result<walkdir::DirEntry>> + use<> {
         let hidden = self.hidden;
         let skipped: Vec<PathBuf> = self
             .skipped
@@ -357,7 +368,6 @@ impl FileSource {
             .collect();
         let root = self.root.clone();
         let walked_root = canonical_root.to_owned();
-        let exclude = self.exclude.clone();
         walkdir::WalkDir::new(&self.root)
             .follow_links(false)
             .sort_by_file_name()
@@ -525,16 +535,44 @@ impl DocumentSource for FileSource {
                 }
                 false => "",
             };
-            let _ = visit(SourceEvent::Warning(SourceWarning {
-                doc_id: String::new(),
-                message: format!(
+            let message = if self.exclude_leaves_out_all(&canonical_root) {
+                format!(
+                    "found no files in {} (include: {}): `exclude` ({}) leaves out every file `include` picks; check `exclude`",
+                    self.root.display(),
+                    self.include_globs.join(", "),
+                    self.exclude_globs.join(", ")
+                )
+            } else {
+                format!(
                     "found no files in {} (include: {}); check `path` and `include`{advice}",
                     self.root.display(),
                     self.include_globs.join(", ")
-                ),
+                )
+            };
+            let _ = visit(SourceEvent::Warning(SourceWarning {
+                doc_id: String::new(),
+                message,
             }));
         }
         Ok(())
+    }
+}
+
+impl FileSource {
+    /// Whether `include` picks files below the root that `exclude` leaves out, for a source
+    /// that found none.
+    fn exclude_leaves_out_all(&self, canonical_root: &Path) -> bool {
+        !self.exclude_globs.is_empty()
+            && self
+                .walk_excluding(canonical_root, GlobSet::empty())
+                .flatten()
+                .any(|entry| {
+                    !entry.file_type().is_dir()
+                        && entry
+                            .path()
+                            .strip_prefix(&self.root)
+                            .is_ok_and(|relative| self.included(relative))
+                })
     }
 }
 
@@ -972,6 +1010,38 @@ mod tests {
             matches!(&events[..], [SourceEvent::Warning(w)]
                 if w.message.contains("found no files") && w.message.contains("**/*.mdx")),
             "{events:?}"
+        );
+    }
+
+    /// An `exclude` that left out every file got "check `path` and `include`", neither of
+    /// which was wrong: the warning now names `exclude`, and only when it is the cause.
+    #[test]
+    fn a_folder_whose_files_exclude_leaves_out_names_exclude() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir_all(dir.path().join("sub")).unwrap();
+        fs::write(dir.path().join("sub/doc.md"), "doc").unwrap();
+        let warning = |include: &str, exclude: &str| {
+            let mut cfg = config(&dir.path().display().to_string());
+            cfg.include = vec![include.to_owned()];
+            cfg.exclude = vec![exclude.to_owned()];
+            let mut source = FileSource::new(&cfg, Path::new("/")).unwrap();
+            match &scan_all(&mut source)[..] {
+                [SourceEvent::Warning(w)] => w.message.clone(),
+                events => panic!("{events:?}"),
+            }
+        };
+        for exclude in ["**", "sub/", "*.md"] {
+            let message = warning("**/*", exclude);
+            assert!(
+                message.contains(&format!("`exclude` ({exclude}) leaves out every file"))
+                    && message.ends_with("check `exclude`"),
+                "{message}"
+            );
+        }
+        let message = warning("**/*.txt", "*.md");
+        assert!(
+            message.contains("check `path` and `include`") && !message.contains("`exclude`"),
+            "{message}"
         );
     }
 
