@@ -136,17 +136,75 @@ impl fmt::Display for Report {
     }
 }
 
-/// "did you mean `x`?" for the closest candidate, when one is close enough.
+/// "did you mean `x`?" for the closest candidate, when one is close enough; for a word that
+/// holds an invisible character (`docs\u{200B}`, which prints as `docs`), which one it is.
 pub fn did_you_mean<'a>(
     word: &str,
     candidates: impl IntoIterator<Item = &'a str>,
 ) -> Option<String> {
-    candidates
-        .into_iter()
-        .map(|candidate| (strsim::jaro_winkler(word, candidate), candidate))
+    let candidates: Vec<&str> = candidates.into_iter().collect();
+    if let Some(invisible) = invisible_character(word) {
+        let visible: String = word
+            .chars()
+            .filter(|c| invisible_name(*c).is_none())
+            .collect();
+        let fix = if candidates.contains(&visible.as_str()) {
+            format!("delete it: `{visible}`")
+        } else {
+            closest(&visible, &candidates).map_or_else(
+                || "delete it".to_owned(),
+                |c| format!("did you mean `{c}`?"),
+            )
+        };
+        return Some(format!(
+            "the name holds an invisible character, {invisible}; {fix}"
+        ));
+    }
+    closest(word, &candidates).map(|candidate| format!("did you mean `{candidate}`?"))
+}
+
+/// The candidate closest to `word`, when it is close enough.
+fn closest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
+    (candidates.iter())
+        .map(|candidate| (strsim::jaro_winkler(word, candidate), *candidate))
         .filter(|(score, _)| *score >= 0.8)
         .max_by(|a, b| a.0.total_cmp(&b.0))
-        .map(|(_, candidate)| format!("did you mean `{candidate}`?"))
+        .map(|(_, candidate)| candidate)
+}
+
+/// The first character of `text` that prints as nothing or as a plain space, said as
+/// `U+200B (zero width space)`.
+pub fn invisible_character(text: &str) -> Option<String> {
+    text.chars()
+        .find_map(|c| invisible_name(c).map(|name| format!("U+{:04X} ({name})", u32::from(c))))
+}
+
+/// The name of a character that prints as nothing or as a plain space (but is none), if it is
+/// one.
+fn invisible_name(c: char) -> Option<&'static str> {
+    Some(match c {
+        '\u{00A0}' => "no-break space",
+        '\u{00AD}' => "soft hyphen",
+        '\u{034F}' => "combining grapheme joiner",
+        '\u{061C}' => "arabic letter mark",
+        '\u{180E}' => "mongolian vowel separator",
+        '\u{2000}'..='\u{200A}' => "a typographic space",
+        '\u{200B}' => "zero width space",
+        '\u{200C}' => "zero width non-joiner",
+        '\u{200D}' => "zero width joiner",
+        '\u{200E}' => "left-to-right mark",
+        '\u{200F}' => "right-to-left mark",
+        '\u{2028}' => "line separator",
+        '\u{2029}' => "paragraph separator",
+        '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' => "a bidirectional control",
+        '\u{202F}' => "narrow no-break space",
+        '\u{2060}' => "word joiner",
+        '\u{2061}'..='\u{2064}' => "an invisible operator",
+        '\u{3000}' => "ideographic space",
+        '\u{FEFF}' => "zero width no-break space, a byte order mark",
+        c if c.is_control() => "a control character",
+        _ => return None,
+    })
 }
 
 #[cfg(test)]
@@ -160,5 +218,25 @@ mod tests {
             Some("did you mean `chunk.recursive`?".to_owned())
         );
         assert_eq!(did_you_mean("zzz", ["parse", "chunk.recursive"]), None);
+    }
+
+    /// A name with a zero width space printed as the name without it: "no step named `docs`;
+    /// did you mean `docs`?". The character is now named.
+    #[test]
+    fn names_an_invisible_character() {
+        assert_eq!(
+            did_you_mean("docs\u{200B}", ["docs", "parse"]).as_deref(),
+            Some(
+                "the name holds an invisible character, U+200B (zero width space); delete it: `docs`"
+            )
+        );
+        assert_eq!(
+            did_you_mean("\u{FEFF}pars", ["docs", "parse"]).as_deref(),
+            Some(
+                "the name holds an invisible character, U+FEFF (zero width no-break space, a byte order mark); did you mean `parse`?"
+            )
+        );
+        let hint = did_you_mean("do\u{00A0}cs", ["docs"]).unwrap();
+        assert!(hint.contains("U+00A0 (no-break space)"), "{hint}");
     }
 }

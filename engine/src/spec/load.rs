@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use jsonschema::error::ValidationErrorKind;
 use serde_json::{Map, Value};
 
-use super::diagnostic::{Diagnostic, Report, did_you_mean};
+use super::diagnostic::{Diagnostic, Report, did_you_mean, invisible_character};
 use super::paths;
 use super::schema::{self, PipelineHeader};
 use super::yaml::{self, LocatedValue, escape_pointer};
@@ -701,11 +701,14 @@ fn step_name_problem(name: &str) -> Option<(String, String)> {
         .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'));
     if !spelled {
-        return Some((
-            format!("invalid step name `{name}`"),
-            "start with an ASCII letter (a-z, A-Z) or `_`; use ASCII letters, digits, `_`, `.` and `-`"
-                .to_owned(),
-        ));
+        let help = "start with an ASCII letter (a-z, A-Z) or `_`; use ASCII letters, digits, `_`, `.` and `-`";
+        let help = match invisible_character(name) {
+            Some(invisible) => {
+                format!("the name holds an invisible character, {invisible}: delete it; {help}")
+            }
+            None => help.to_owned(),
+        };
+        return Some((format!("invalid step name `{name}`"), help));
     }
     (name.len() > schema::MAX_FILE_NAME_BYTES).then(|| {
         (
@@ -1277,6 +1280,30 @@ mod name_tests {
         assert!(report.contains("invalid step name `é`"), "{report}");
         assert!(report.contains("start with an ASCII letter"), "{report}");
     }
+
+    /// An invisible character in a step name, or in the name of the step an `input` reads,
+    /// is named (it printed as the name without it: "no step named `docs`").
+    #[test]
+    fn an_invisible_character_in_a_step_name_is_named() {
+        let report = load_str(
+            Path::new("p.yaml"),
+            "version: 1\nname: n\nsteps:\n  \"docs\\u200b\": { op: source.files, path: docs }\n  parse: { op: parse, input: \"docs\\u00a0\" }\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            report.contains(
+                "the name holds an invisible character, U+200B (zero width space): delete it"
+            ),
+            "{report}"
+        );
+        assert!(
+            report.contains(
+                "help: the name holds an invisible character, U+00A0 (no-break space); did you mean"
+            ),
+            "{report}"
+        );
+    }
 }
 
 #[cfg(test)]
@@ -1429,5 +1456,38 @@ mod number_tests {
             ["timeout"];
         assert_eq!(timeout["exclusiveMinimum"], 0.0, "{timeout}");
         assert!(timeout.get("minimum").is_none(), "{timeout}");
+    }
+}
+
+#[cfg(test)]
+mod type_hint_tests {
+    use super::*;
+
+    /// The hint of the one error of a `source.files` step with `settings`.
+    fn hint(settings: &str) -> String {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("docs")).unwrap();
+        let text = format!(
+            "version: 1\nname: n\nsteps:\n  docs: {{ op: source.files, path: docs, {settings} }}\n  out: {{ op: sink.jsonl, input: docs, path: o.jsonl }}\n"
+        );
+        let report = load_str(&dir.path().join("p.yaml"), &text).unwrap_err();
+        let [problem] = &report.diagnostics[..] else {
+            panic!("{report}")
+        };
+        problem.hint.clone().unwrap_or_default()
+    }
+
+    /// `hidden: yes` and `include: "*.md"` were refused with no way out.
+    #[test]
+    fn a_yaml_1_1_boolean_and_a_lone_pattern_say_what_to_write() {
+        assert_eq!(
+            hint("hidden: yes"),
+            "write `true`: YAML 1.2 reads `yes` as a string, and only `true` and `false` as booleans"
+        );
+        assert!(hint("hidden: Off").starts_with("write `false`"));
+        assert_eq!(
+            hint("include: \"*.md\""),
+            "this takes a list: write `[\"*.md\"]`"
+        );
     }
 }
