@@ -1,12 +1,13 @@
 //! Problems found in a pipeline file, each with a place, a step, a key and a way out.
 
+use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
 /// How bad a problem is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     /// The pipeline cannot run.
@@ -112,28 +113,130 @@ impl Report {
     }
 }
 
+/// Most diagnostics of one kind (one message but for the names and values in it) printed; the
+/// rest are counted in one line (`--json` gives every one).
+pub const MAX_SHOWN_OF_A_KIND: usize = 20;
+
+/// Most characters of a name or value echoed in a printed message; a longer one is cut.
+pub const MAX_ECHOED_CHARS: usize = 80;
+
 impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let file = self.file.display();
+        // Per kind, in order of appearance: how many there are and the first left out.
+        let mut kinds: Vec<(usize, Option<&Diagnostic>)> = Vec::new();
+        let mut index_of: HashMap<Kind, usize> = HashMap::new();
         for d in &self.diagnostics {
-            let severity = match d.severity {
-                Severity::Error => "error",
-                Severity::Warning => "warning",
-            };
-            write!(f, "{file}:{}:{}: {severity}: ", d.line, d.column)?;
+            let index = *index_of.entry(kind_of(d)).or_insert_with(|| {
+                kinds.push((0, None));
+                kinds.len() - 1
+            });
+            let (count, left_out) = &mut kinds[index];
+            *count += 1;
+            if *count > MAX_SHOWN_OF_A_KIND {
+                left_out.get_or_insert(d);
+                continue;
+            }
+            write!(f, "{file}:{}:{}: {}: ", d.line, d.column, severity_word(d))?;
             match (&d.step, &d.key) {
-                (Some(step), Some(key)) => write!(f, "step `{step}`, key `{key}`: ")?,
-                (Some(step), None) => write!(f, "step `{step}`: ")?,
-                (None, Some(key)) => write!(f, "key `{key}`: ")?,
+                (Some(step), Some(key)) => {
+                    write!(f, "step `{}`, key `{}`: ", shorten(step), shorten(key))?;
+                }
+                (Some(step), None) => write!(f, "step `{}`: ", shorten(step))?,
+                (None, Some(key)) => write!(f, "key `{}`: ", shorten(key))?,
                 (None, None) => {}
             }
-            writeln!(f, "{}", d.message)?;
+            writeln!(f, "{}", shorten_echoes(&d.message))?;
             if let Some(hint) = &d.hint {
-                writeln!(f, "  help: {hint}")?;
+                writeln!(f, "  help: {}", shorten_echoes(hint))?;
             }
+        }
+        for (count, left_out) in kinds {
+            let Some(example) = left_out else { continue };
+            let more = count - MAX_SHOWN_OF_A_KIND;
+            writeln!(
+                f,
+                "{file}: … and {more} more {}(s) of this kind, from line {} (`--json` lists every one): {}",
+                severity_word(example),
+                example.line,
+                shorten_echoes(&example.message)
+            )?;
         }
         Ok(())
     }
+}
+
+fn severity_word(d: &Diagnostic) -> &'static str {
+    match d.severity {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+    }
+}
+
+/// A severity, a key and a message, but for the names and numbers in them.
+type Kind = (Severity, String, String);
+
+/// What makes diagnostics alike: the severity, the key but for list indexes, and the message
+/// but for the names, values and numbers in it (`no step named `…``).
+fn kind_of(d: &Diagnostic) -> Kind {
+    let without_numbers =
+        |text: &str| -> String { text.chars().filter(|c| !c.is_ascii_digit()).collect() };
+    let message: String = d
+        .message
+        .split('`')
+        .step_by(2)
+        .collect::<Vec<_>>()
+        .join("``");
+    (
+        d.severity,
+        without_numbers(d.key.as_deref().unwrap_or_default()),
+        without_numbers(&message),
+    )
+}
+
+/// `text`, cut to [`MAX_ECHOED_CHARS`] with `…` and its length when it is longer.
+fn shorten(text: &str) -> std::borrow::Cow<'_, str> {
+    let length = text.chars().count();
+    if length <= MAX_ECHOED_CHARS {
+        return text.into();
+    }
+    let start: String = text.chars().take(MAX_ECHOED_CHARS).collect();
+    format!("{start}… ({length} characters)").into()
+}
+
+/// A message with every name or value in it (between backticks, or a word without spaces)
+/// longer than [`MAX_ECHOED_CHARS`] cut: a 1 MB path is not echoed in full.
+fn shorten_echoes(message: &str) -> std::borrow::Cow<'_, str> {
+    let too_long = |text: &str| text.chars().count() > MAX_ECHOED_CHARS;
+    if !message
+        .split(|c: char| c == '`' || c.is_whitespace())
+        .any(too_long)
+    {
+        return message.into();
+    }
+    let mut out = String::with_capacity(MAX_ECHOED_CHARS * 4);
+    for (index, part) in message.split('`').enumerate() {
+        if index > 0 {
+            out.push('`');
+        }
+        if index % 2 == 1 {
+            out.push_str(&shorten(part));
+            continue;
+        }
+        for (number, word) in part.split(' ').enumerate() {
+            if number > 0 {
+                out.push(' ');
+            }
+            // Brackets and punctuation around a word are kept whole: `(./path…)`.
+            let core = word.trim_start_matches(['(', '[', '{', '"', '\'']);
+            let core = core.trim_end_matches([')', ']', '}', ',', ';', ':', '.', '"', '\'']);
+            let start = word.len() - word.trim_start_matches(['(', '[', '{', '"', '\'']).len();
+            out.push_str(&word[..start]);
+            out.push_str(&shorten(core));
+            out.push_str(&word[start + core.len()..]);
+        }
+    }
+    out.into()
 }
 
 /// "did you mean `x`?" for the closest candidate, when one is close enough; for a word that
@@ -210,6 +313,71 @@ fn invisible_name(c: char) -> Option<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn error(line: usize, step: &str, message: &str) -> Diagnostic {
+        Diagnostic::error(crate::spec::yaml::Pos { line, col: 3 }, message)
+            .in_step(step)
+            .at_key("input")
+    }
+
+    /// A 1 MB path was echoed in full, twice: 2 MB of output for one error.
+    #[test]
+    fn long_names_and_values_are_cut_when_printed() {
+        let long = "x".repeat(1_000_000);
+        let report = Report::new(
+            Path::new("p.yaml"),
+            vec![
+                error(4, &long, &format!("`{long}` does not exist (./{long})"))
+                    .with_hint(Some(format!("a path: {long}"))),
+            ],
+        );
+        let printed = report.to_string();
+        assert!(printed.len() < 1000, "{} bytes", printed.len());
+        let cut = format!("{}… (1000000 characters)", "x".repeat(80));
+        assert!(
+            printed.contains(&format!(
+                "step `{cut}`, key `input`: `{cut}` does not exist"
+            )),
+            "{printed}"
+        );
+        assert!(
+            printed.contains(&format!("(./{}… (1000002 characters))", "x".repeat(78))),
+            "{printed}"
+        );
+        assert!(
+            printed.contains(&format!("help: a path: {cut}")),
+            "{printed}"
+        );
+        // The JSON keeps them whole.
+        let json = serde_json::to_string(&report).unwrap();
+        assert!(json.len() > 3_000_000);
+    }
+
+    /// 5,000 steps with one mistake each printed 10,000 lines: past 20 of one kind, one line
+    /// counts the rest.
+    #[test]
+    fn many_problems_of_one_kind_are_counted_past_twenty() {
+        let mut diagnostics: Vec<Diagnostic> = (0..5000)
+            .map(|i| error(i + 4, &format!("s{i}"), &format!("no step named `t{i}`")))
+            .collect();
+        diagnostics.push(error(6000, "other", "a problem of its own"));
+        let report = Report::new(Path::new("p.yaml"), diagnostics);
+        let printed = report.to_string();
+        assert_eq!(printed.lines().count(), 22, "{printed}");
+        assert!(
+            printed.contains("p.yaml:23:3: error: step `s19`, key `input`: no step named `t19`")
+        );
+        assert!(!printed.contains("`s20`"), "{printed}");
+        assert!(printed.contains("a problem of its own"), "{printed}");
+        assert!(
+            printed.ends_with(
+                "p.yaml: … and 4980 more error(s) of this kind, from line 24 (`--json` lists every one): no step named `t20`\n"
+            ),
+            "{printed}"
+        );
+        assert_eq!(report.errors(), 5001);
+        assert_eq!(report.diagnostics.len(), 5001);
+    }
 
     #[test]
     fn suggests_the_closest_name_only_when_close() {
