@@ -591,18 +591,27 @@ fn a_duplicate_key_does_not_hide_the_other_problems() {
     );
 }
 
-/// A file over the size limit (here, endless zeros) is refused after reading 1 MiB of it,
-/// and a file of too many values is refused while it is read, each said as what it is.
+/// A file over the size limit is refused, a device (endless zeros) without being read, and a
+/// file of too many values is refused while it is read, each said as what it is.
 #[test]
 fn oversized_pipeline_files_are_refused_early() {
     let output = engine().args(["validate", "/dev/zero"]).output().unwrap();
     assert_eq!(output.status.code(), Some(2));
     assert!(
-        stderr(&output).contains("/dev/zero:1:1: error: the file is larger than 1 MiB"),
+        stderr(&output).contains("/dev/zero:1:1: error: the pipeline file is not a regular file"),
         "{}",
         stderr(&output)
     );
     let dir = fixture();
+    let large = dir.path().join("large.yaml");
+    std::fs::write(&large, "# padding\n".repeat(200_000)).unwrap();
+    let output = engine().arg("validate").arg(&large).output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("large.yaml:1:1: error: the file is larger than 1 MiB"),
+        "{}",
+        stderr(&output)
+    );
     let items = "1, ".repeat(150_000);
     let text = stderr(&engine_on(
         dir.path(),
