@@ -622,6 +622,34 @@ fn serve_closes_connections_that_stall() {
     assert_eq!(http(&server, "GET", "/health", "").0, 200);
 }
 
+/// A client that sends a whole request and then closes its side of the connection (as `nc -N`,
+/// HTTP/1.0 scripts and health checkers do) gets its answer: the server closed such
+/// connections without answering.
+#[test]
+fn serve_answers_clients_that_close_their_side_after_the_request() {
+    let dir = setup();
+    assert_eq!(run_json(dir.path()).0, Some(0));
+    let server = serve(dir.path());
+    for request in [
+        "GET /query?text=heap&index=index_a&k=1 HTTP/1.0\r\n\r\n",
+        "GET /indexes HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        "GET /health HTTP/1.0\r\n\r\n",
+    ] {
+        for _ in 0..5 {
+            let mut stream = TcpStream::connect(&server.addr).unwrap();
+            stream
+                .set_read_timeout(Some(Duration::from_secs(60)))
+                .unwrap();
+            stream.write_all(request.as_bytes()).unwrap();
+            stream.shutdown(std::net::Shutdown::Write).unwrap();
+            let mut answer = String::new();
+            let _ = stream.read_to_string(&mut answer);
+            assert!(answer.starts_with("HTTP/1."), "{request:?}: {answer:?}");
+            assert!(answer.contains(" 200 OK"), "{request:?}: {answer:?}");
+        }
+    }
+}
+
 /// An index whose vectors file was cut short is listed with a note saying its vector and
 /// hybrid queries fail: the vectors are read when a search first needs them, so `/indexes`
 /// showed it as whole while every vector query got a 500.

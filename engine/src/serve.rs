@@ -244,7 +244,9 @@ pub fn serve(file: &Path, pipeline: &Pipeline, listening: Listening) -> anyhow::
 /// wait in the system's listen queue), closing one that sends no request headers within
 /// `idle_timeout` of connecting or of its last answer, or reads nothing of an answer for as
 /// long: axum's own loop kept a connection that never sent a byte open for ever, and one that
-/// never read its answer until the answer fit in the socket's buffer.
+/// never read its answer until the answer fit in the socket's buffer. A client that sends its
+/// request and then closes its side (`nc -N`, HTTP/1.0 scripts, health checkers) is still
+/// answered: hyper's default took the half-close for a hang-up and closed without a word.
 async fn accept(
     listener: tokio::net::TcpListener,
     router: Router,
@@ -269,6 +271,7 @@ async fn accept(
             let connection = hyper::server::conn::http1::Builder::new()
                 .timer(hyper_util::rt::TokioTimer::new())
                 .header_read_timeout(idle_timeout)
+                .half_close(true)
                 .serve_connection(
                     hyper_util::rt::TokioIo::new(WriteDeadline::new(stream, idle_timeout)),
                     service,
