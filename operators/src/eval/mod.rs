@@ -207,10 +207,11 @@ pub fn mean(values: impl IntoIterator<Item = f64>) -> f64 {
 }
 
 /// Reads a TREC run (`qid Q0 doc_id rank score tag` a line): per query, its documents best
-/// first, by score as trec_eval orders them (ties by rank), each once.
+/// first, in trec_eval's (and pytrec_eval's) order: by score, ties by doc id descending (byte
+/// order), the rank column unused; each document once, at its best.
 pub fn read_trec_run(path: &Path) -> Result<HashMap<String, Vec<String>>, EvalError> {
     let text = read_text(path)?;
-    let mut scored: HashMap<String, Vec<(f64, u64, String)>> = HashMap::new();
+    let mut scored: HashMap<String, Vec<(f64, String)>> = HashMap::new();
     for (number, line) in text.lines().enumerate() {
         if line.trim().is_empty() {
             continue;
@@ -222,7 +223,7 @@ pub fn read_trec_run(path: &Path) -> Result<HashMap<String, Vec<String>>, EvalEr
                 at()
             )));
         };
-        let (Ok(rank), Ok(score)) = (rank.parse::<u64>(), score.parse::<f64>()) else {
+        let (Ok(_), Ok(score)) = (rank.parse::<u64>(), score.parse::<f64>()) else {
             return Err(EvalError(format!(
                 "{}: rank `{rank}` or score `{score}` is not a number",
                 at()
@@ -237,13 +238,13 @@ pub fn read_trec_run(path: &Path) -> Result<HashMap<String, Vec<String>>, EvalEr
         scored
             .entry(qid.to_owned())
             .or_default()
-            .push((score, rank, doc.to_owned()));
+            .push((score, doc.to_owned()));
     }
     Ok(scored
         .into_iter()
         .map(|(qid, mut docs)| {
-            docs.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-            let ranked = documents_by_best_chunk(docs.iter().map(|(_, _, doc)| doc.as_str()));
+            docs.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| b.1.cmp(&a.1)));
+            let ranked = documents_by_best_chunk(docs.iter().map(|(_, doc)| doc.as_str()));
             (qid, ranked)
         })
         .collect())
@@ -478,16 +479,17 @@ mod tests {
         let path = dir.path().join("run.trec");
         std::fs::write(
             &path,
-            "q1 Q0 d3 3 0.5 sys\nq1 Q0 d1 1 0.9 sys\nq1 Q0 d2 2 0.9 sys\n\nq1 Q0 d1 4 0.1 sys\nq2\tQ0\td9\t1\t-1.5\tsys\n",
+            "q1 Q0 d3 3 0.5 sys\nq1 Q0 d1 1 0.9 sys\nq1 Q0 d2 2 0.9 sys\n\nq1 Q0 d1 4 0.1 sys\nq2\tQ0\td9\t1\t-1.5\tsys\nq3 Q0 d10 1 2 sys\nq3 Q0 d9 2 2 sys\n",
         )
         .unwrap();
         let run = read_trec_run(&path).unwrap();
         assert_eq!(
             run["q1"],
-            ["d1", "d2", "d3"],
-            "score order, ties by rank, d1 once"
+            ["d2", "d1", "d3"],
+            "score order, ties by doc id descending as trec_eval, not by rank; d1 once"
         );
         assert_eq!(run["q2"], ["d9"]);
+        assert_eq!(run["q3"], ["d9", "d10"], "doc ids compare as strings");
         std::fs::write(&path, "q1 Q0 d1 1 0.9 sys\nq1 d2 2 0.8\n").unwrap();
         let err = read_trec_run(&path).unwrap_err().to_string();
         assert!(err.contains("run.trec:2: not a TREC run line"), "{err}");
