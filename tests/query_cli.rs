@@ -321,6 +321,46 @@ fn a_query_without_a_direction_says_the_vector_search_ranks_nothing() {
     );
 }
 
+/// `compare` names the queries a mode can match nothing for (stop words alone for BM25, no word
+/// at all for the vector search too), on stderr and in the JSON `warnings`, as `query` notes
+/// them: it scored them as misses without a word.
+#[test]
+fn compare_names_the_queries_a_mode_can_match_nothing_for() {
+    let dir = built();
+    fs::write(
+        dir.path().join("q.jsonl"),
+        "{\"_id\": \"q1\", \"text\": \"mutex\"}\n{\"_id\": \"q2\", \"text\": \"the of and\"}\n{\"_id\": \"q3\", \"text\": \"?!\"}\n",
+    )
+    .unwrap();
+    let args = ["compare", "--queries", "q.jsonl", "--trials", "10"];
+    let text = engine_with(dir.path(), &args);
+    assert_eq!(text.status.code(), Some(0), "{}", stderr(&text));
+    let warnings = stderr(&text);
+    for expected in [
+        "warning: `index_a`, `index_b` · bm25: for 2 of the 3 queries (`q2`, `q3`), no word of the query is searched by BM25",
+        "warning: `index_a`, `index_b` · vector: for 1 of the 3 queries (`q3`), the query's embedding is all zeros",
+        "warning: `index_a`, `index_b` · hybrid: for 1 of the 3 queries (`q2`), no word of the query is searched by BM25",
+    ] {
+        assert!(warnings.contains(expected), "{expected}\n in: {warnings}");
+    }
+    assert!(!warnings.contains("`q1`"), "{warnings}");
+    let json = engine_with(
+        dir.path(),
+        &[&args[..], &["--json", "--modes", "vector"]].concat(),
+    );
+    assert_eq!(json.status.code(), Some(0), "{}", stderr(&json));
+    let report: Value = serde_json::from_slice(&json.stdout).unwrap();
+    let warnings = report["warnings"].as_array().unwrap();
+    assert_eq!(warnings.len(), 1, "{report}");
+    assert!(
+        warnings[0]
+            .as_str()
+            .unwrap()
+            .contains("vector: for 1 of the 3 queries (`q3`)"),
+        "{report}"
+    );
+}
+
 /// A query id a TREC run cannot hold is refused with the file and line, as the other problems
 /// of a queries file are.
 #[test]

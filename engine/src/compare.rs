@@ -10,9 +10,10 @@ use serde_json::{Value, json};
 
 use crate::failure::invalid;
 use crate::inspect::{find_run, output_of};
-use crate::query::{Searcher, index_dir, index_steps};
+use crate::query::{Searcher, all_zeros, index_dir, index_steps};
 use crate::spec::load::Pipeline;
 use crate::store::Store;
+use crate::unsearchable::UnsearchableQueries;
 
 /// What to compare.
 #[derive(Debug, Clone)]
@@ -111,6 +112,7 @@ pub fn compare(pipeline: &Pipeline, options: &CompareOptions) -> anyhow::Result<
         .map(|(step, searcher)| ((*step).clone(), searcher.index.chunks()))
         .collect();
     let mut rankings: BTreeMap<(String, &'static str), Rankings> = BTreeMap::new();
+    let mut unsearchable = UnsearchableQueries::default();
     for (step, searcher) in searchers {
         for (id, text) in &queries {
             let vector = if options.modes.iter().any(|mode| *mode != Mode::Bm25) {
@@ -118,7 +120,11 @@ pub fn compare(pipeline: &Pipeline, options: &CompareOptions) -> anyhow::Result<
             } else {
                 None
             };
+            let no_terms = (options.modes.iter().any(|mode| *mode != Mode::Vector))
+                && searcher.index.search_terms(text).is_empty();
+            let no_direction = vector.as_deref().is_some_and(all_zeros);
             for mode in &options.modes {
+                unsearchable.add(step, *mode, id, no_terms, no_direction);
                 let hits = searcher.search_documents(
                     text,
                     vector.as_deref(),
@@ -136,6 +142,7 @@ pub fn compare(pipeline: &Pipeline, options: &CompareOptions) -> anyhow::Result<
         }
         warnings.extend(searcher.rebuilt_graph_note());
     }
+    warnings.extend(unsearchable.warnings(queries.len()));
     for (name, ranked) in external {
         rankings.insert((name, RUN), ranked);
     }

@@ -24,6 +24,7 @@ pub mod runtime;
 pub mod serve;
 pub mod spec;
 pub mod store;
+pub mod unsearchable;
 pub mod vectors;
 pub mod watch;
 pub mod write_deadline;

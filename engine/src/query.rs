@@ -438,8 +438,7 @@ fn no_search_terms() -> String {
 const NO_DIRECTION: &str = "the query's embedding is all zeros (the embed step's model found nothing in it to embed), so the vector search ranks no chunk";
 
 /// The embedding of `text` when `mode` needs one, and a note on the halves of the search that
-/// can match nothing for it, ending in what is left (in hybrid mode, the other half's hits, or
-/// nothing when neither can match).
+/// can match nothing for it ([`unsearchable_note`]).
 pub fn prepare(
     searcher: &Searcher,
     mode: Mode,
@@ -450,8 +449,23 @@ pub fn prepare(
         Mode::Bm25 => None,
         Mode::Vector | Mode::Hybrid => Some(searcher.embed_query(text)?),
     };
-    let no_direction = (vector.as_deref()).is_some_and(|vector| vector.iter().all(|x| *x == 0.0));
-    let note = match (no_terms, no_direction) {
+    let no_direction = (vector.as_deref()).is_some_and(all_zeros);
+    Ok((vector, unsearchable_note(mode, no_terms, no_direction)))
+}
+
+/// Whether a query's embedding is all zeros: it has no cosine with anything.
+pub fn all_zeros(vector: &[f32]) -> bool {
+    vector.iter().all(|x| *x == 0.0)
+}
+
+/// A note on the halves of a `mode` search that can match nothing for a query (`no_terms`: BM25
+/// searches no word of it; `no_direction`: its embedding is all zeros), ending in what is left
+/// (in hybrid mode, the other half's hits, or nothing when neither can match); `None` when
+/// both halves `mode` uses can match.
+pub fn unsearchable_note(mode: Mode, no_terms: bool, no_direction: bool) -> Option<String> {
+    let no_terms = no_terms && mode != Mode::Vector;
+    let no_direction = no_direction && mode != Mode::Bm25;
+    match (no_terms, no_direction) {
         (false, false) => None,
         (true, true) => Some(format!(
             "{}, and {NO_DIRECTION}: nothing can match",
@@ -466,8 +480,7 @@ pub fn prepare(
         }
         (true, false) => Some(format!("{}: nothing can match", no_search_terms())),
         (false, true) => Some(format!("{NO_DIRECTION}: nothing can match")),
-    };
-    Ok((vector, note))
+    }
 }
 
 /// Refuses a query without words: BM25 finds nothing for it, and its embedding (the query
