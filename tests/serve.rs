@@ -341,11 +341,44 @@ fn serve_refuses_bad_queries_with_their_reason() {
         message.contains("the body is no query (it is a list)") && !message.contains("struct"),
         "{message}"
     );
-    for twice in ["text=heap&text=box", "text=heap&q=box", "text=heap&k=2&k=3"] {
+    for (twice, says) in [
+        ("text=heap&text=box", "`text` is given twice"),
+        (
+            "text=heap&q=box",
+            "`text` and `q` are the same parameter, given twice",
+        ),
+        ("text=heap&k=2&k=3", "`k` is given twice"),
+    ] {
         let (status, answer) = http(&server, "GET", &format!("/query?{twice}&index=index_a"), "");
         assert_eq!(status, 400, "{twice}: {answer}");
+        assert!(answer["error"].as_str().unwrap().contains(says), "{answer}");
+    }
+    let both = json!({ "text": "heap", "index": "index_a", "filter": ["doc_id=a.md"], "filters": ["page=1"] });
+    let (status, answer) = http(&server, "POST", "/query", &both.to_string());
+    assert_eq!(status, 400, "{answer}");
+    assert!(
+        (answer["error"].as_str().unwrap())
+            .contains("`filter` and `filters` are the same field, given twice"),
+        "{answer}"
+    );
+    // A method a path does not take: a JSON error naming those it takes, and `Allow`.
+    for (method, path, allowed) in [
+        ("PUT", "/query", "GET or POST"),
+        ("DELETE", "/indexes", "GET"),
+    ] {
+        let (status, answer) = http(&server, method, path, "");
+        assert_eq!(status, 405, "{method} {path}: {answer}");
+        let message = answer["error"].as_str().unwrap();
         assert!(
-            answer["error"].as_str().unwrap().contains("is given twice"),
+            message.contains(&format!("`{path}` takes {allowed}, not `{method}`")),
+            "{message}"
+        );
+        let mut stream = TcpStream::connect(&server.addr).unwrap();
+        write!(stream, "{method} {path} HTTP/1.0\r\n\r\n").unwrap();
+        let mut answer = String::new();
+        let _ = stream.read_to_string(&mut answer);
+        assert!(
+            answer.to_ascii_lowercase().contains("\r\nallow: get,head"),
             "{answer}"
         );
     }

@@ -287,8 +287,11 @@ async fn accept(
 /// for it.
 fn router(server: Arc<Server>, token: Option<String>) -> Router {
     let mut searching = Router::new()
-        .route("/indexes", get(indexes))
-        .route("/query", get(query_by_url).post(query_by_body))
+        .route("/indexes", get(indexes).fallback(wrong_method("GET")))
+        .route(
+            "/query",
+            (get(query_by_url).post(query_by_body)).fallback(wrong_method("GET or POST")),
+        )
         .fallback(|| async {
             Refusal(
                 StatusCode::NOT_FOUND,
@@ -309,7 +312,10 @@ fn router(server: Arc<Server>, token: Option<String>) -> Router {
         ));
     }
     searching
-        .route("/health", get(|| async { Json(json!({ "status": "ok" })) }))
+        .route(
+            "/health",
+            get(|| async { Json(json!({ "status": "ok" })) }).fallback(wrong_method("GET")),
+        )
         .layer(axum::middleware::from_fn(access_log))
         .with_state(server)
 }
@@ -328,6 +334,23 @@ async fn access_log(request: axum::extract::Request, next: axum::middleware::Nex
         started.elapsed().as_secs_f64() * 1000.0
     );
     response
+}
+
+/// The answer to a method `path` does not take (`takes` says which it does): a 405 with an
+/// `{"error": …}` body, as every other error has (axum's own had an empty one); axum adds the
+/// `Allow` header.
+fn wrong_method(
+    takes: &'static str,
+) -> impl Fn(axum::http::Method, axum::http::Uri) -> std::future::Ready<Refusal> + Clone {
+    move |method, uri| {
+        std::future::ready(Refusal(
+            StatusCode::METHOD_NOT_ALLOWED,
+            format!(
+                "`{}` takes {takes}, not `{method}`",
+                crate::stdout::visible(uri.path())
+            ),
+        ))
+    }
 }
 
 /// The token of a request's `Authorization: Bearer …` header.
@@ -510,6 +533,10 @@ fn query_of(body: &[u8]) -> Result<QueryRequest, Refusal> {
         // Something else than an object is named as what it is, not as serde's struct.
         let problem = match serde_json::from_slice::<Value>(body) {
             Ok(value) if !value.is_object() => format!("it is {}", crate::spec::load::json_kind(&value)),
+            // serde names the alias's field alone ("duplicate field `filters`").
+            Ok(value) if value.get("filter").is_some() && value.get("filters").is_some() => {
+                "`filter` and `filters` are the same field, given twice: give one list".to_owned()
+            }
             _ => err.to_string(),
         };
         bad_request(format!(
@@ -538,17 +565,23 @@ fn from_url(raw: &str) -> Result<QueryRequest, Refusal> {
             .parse::<usize>()
             .map_err(|_| bad_request(format!("`{key}` must be a whole number, not `{value}`")))
     };
-    let mut given: Vec<String> = Vec::new();
+    // The settings given so far, each with the name it was given by.
+    let mut given: Vec<(String, String)> = Vec::new();
     for (key, value) in form_urlencoded::parse(raw.as_bytes()) {
         // Each setting once (`text` and `q` are one); only filters may repeat.
         let setting = if key == "q" { "text" } else { key.as_ref() };
         if !matches!(setting, "filter" | "filters") {
-            if given.iter().any(|seen| seen == setting) {
+            if let Some((_, first)) = given.iter().find(|(seen, _)| seen == setting) {
+                let twice = if *first == key {
+                    format!("`{key}` is given twice")
+                } else {
+                    format!("`{first}` and `{key}` are the same parameter, given twice")
+                };
                 return Err(bad_request(format!(
-                    "`{key}` is given twice: give each parameter once (only `filter` may repeat)"
+                    "{twice}: give each parameter once (only `filter` may repeat)"
                 )));
             }
-            given.push(setting.to_owned());
+            given.push((setting.to_owned(), key.clone().into_owned()));
         }
         match key.as_ref() {
             "text" | "q" => request.text = value.into_owned(),
