@@ -45,7 +45,7 @@ enum Command {
         allow_empty: bool,
         /// How many of the pipeline's newest runs (with their per-item records) to keep; older
         /// ones are removed after the run, except those that say what `gc` keeps.
-        #[arg(long, default_value_t = crate::gc::RUNS_KEPT, value_parser = at_least_one)]
+        #[arg(long, allow_negative_numbers = true, default_value_t = crate::gc::RUNS_KEPT, value_parser = at_least_one)]
         keep_runs: usize,
         /// Parse again the documents whose parse failed in an earlier run; without it, a
         /// document that failed is not parsed again until its file, the parse settings or the
@@ -57,7 +57,7 @@ enum Command {
         #[arg(long)]
         watch: bool,
         /// With --watch: seconds between two looks at the files (0.1 to 3600).
-        #[arg(long, value_name = "SECONDS", default_value_t = 2.0, value_parser = seconds, requires = "watch")]
+        #[arg(long, allow_negative_numbers = true, value_name = "SECONDS", default_value_t = 2.0, value_parser = seconds, requires = "watch")]
         interval: f64,
     },
     /// Check a pipeline without running it; reports every problem with file:line:column.
@@ -119,7 +119,7 @@ enum Command {
         #[command(flatten)]
         store: StoreArgs,
         /// Stop after this many items (at least 1).
-        #[arg(long, value_parser = at_least_one)]
+        #[arg(long, allow_negative_numbers = true, value_parser = at_least_one)]
         limit: Option<usize>,
         /// When no run is using the store yet, wait for one to start.
         #[arg(long)]
@@ -134,7 +134,7 @@ enum Command {
         pipeline: PathBuf,
         /// How many of the newest runs (with their per-item records) to keep; at least 1, since
         /// the newest completed run says which checkpoints the pipeline reaches.
-        #[arg(long, default_value_t = crate::gc::RUNS_KEPT, value_parser = at_least_one)]
+        #[arg(long, allow_negative_numbers = true, default_value_t = crate::gc::RUNS_KEPT, value_parser = at_least_one)]
         keep_runs: usize,
         /// Print the result as JSON.
         #[arg(long)]
@@ -151,7 +151,7 @@ enum Command {
         #[arg(long, value_enum, default_value_t = QueryMode::Hybrid)]
         mode: QueryMode,
         /// Hits to return (at least 1; fewer when the index holds fewer matching chunks).
-        #[arg(short, long, default_value_t = 10, value_parser = at_least_one)]
+        #[arg(short, long, allow_negative_numbers = true, default_value_t = 10, value_parser = at_least_one)]
         k: usize,
         /// Only hits whose field (doc_id, chunk_id, source, page, title, section: any heading of
         /// the section path, or the whole path joined by " > ") or metadata `key` equals `value`,
@@ -183,7 +183,14 @@ enum Command {
         explain: bool,
         /// Add to each hit up to N chunks before it and N after it in its document (at most
         /// 50), for the text around a passage (`"context": {"before", "after"}` in the JSON).
-        #[arg(long, value_name = "N", default_value_t = 0, conflicts_with = "trec")]
+        #[arg(
+            long,
+            value_name = "N",
+            default_value_t = 0,
+            value_parser = whole_number,
+            allow_negative_numbers = true,
+            conflicts_with = "trec"
+        )]
         context: usize,
         /// The query.
         #[arg(required_unless_present_any = ["queries", "trec"], conflicts_with = "queries")]
@@ -205,7 +212,7 @@ enum Command {
         /// Seconds a connection may take to send a request's headers or body, or to send the
         /// next request when kept alive, or go without reading any of its answer, before it is
         /// closed.
-        #[arg(long, value_name = "SECONDS", default_value_t = 30.0, value_parser = seconds)]
+        #[arg(long, allow_negative_numbers = true, value_name = "SECONDS", default_value_t = 30.0, value_parser = seconds)]
         idle_timeout: f64,
         /// Say where it listens as one JSON line (`{"url", "pipeline", "indexes"}`).
         #[arg(long)]
@@ -222,7 +229,7 @@ enum Command {
         #[arg(long)]
         qrels: Option<PathBuf>,
         /// Depth of the side-by-side lists and overlaps without judgments (at least 1).
-        #[arg(short, long, default_value_t = 10, value_parser = at_least_one)]
+        #[arg(short, long, allow_negative_numbers = true, default_value_t = 10, value_parser = at_least_one)]
         k: usize,
         /// Modes to evaluate.
         #[arg(long, value_enum, value_delimiter = ',', default_values_t = [QueryMode::Hybrid, QueryMode::Bm25, QueryMode::Vector])]
@@ -231,7 +238,7 @@ enum Command {
         #[arg(long, value_delimiter = ',')]
         index: Option<Vec<String>>,
         /// Trials of the randomisation test (1 to 100,000).
-        #[arg(long, default_value_t = 10_000, value_parser = trials)]
+        #[arg(long, allow_negative_numbers = true, default_value_t = 10_000, value_parser = trials)]
         trials: usize,
         /// How hybrid mode fuses the two lists.
         #[command(flatten)]
@@ -292,6 +299,13 @@ fn at_least_one(value: &str) -> Result<usize, String> {
     }
 }
 
+/// `query --context`: a whole number, 0 or more.
+fn whole_number(value: &str) -> Result<usize, String> {
+    value
+        .parse::<usize>()
+        .map_err(|_| "not a whole number (0 or more)".to_owned())
+}
+
 /// `run --interval`, `serve --idle-timeout`: 0.1 to 3600 seconds.
 fn seconds(value: &str) -> Result<f64, String> {
     match value.parse::<f64>() {
@@ -343,11 +357,11 @@ pub(crate) fn checked_rrf_k(k: f32) -> Result<f32, String> {
 #[derive(Debug, clap::Args)]
 struct FusionArgs {
     /// Reciprocal-rank fusion constant (default 60).
-    #[arg(long, value_parser = rrf_k, conflicts_with = "alpha")]
+    #[arg(long, allow_negative_numbers = true, value_parser = rrf_k, conflicts_with = "alpha")]
     rrf_k: Option<f32>,
     /// Fuse by `alpha * vector + (1 - alpha) * bm25` (min-max normalised scores; alpha from 0
     /// to 1) instead of RRF.
-    #[arg(long, value_parser = alpha)]
+    #[arg(long, allow_negative_numbers = true, value_parser = alpha)]
     alpha: Option<f32>,
 }
 
@@ -2456,6 +2470,32 @@ mod tests {
         for wrong in ["-1", "1e100", "inf", "NaN", "1000001", "sixty"] {
             let message = rrf_k(wrong).unwrap_err();
             assert!(message.contains("from 0 to 1000000"), "{wrong}: {message}");
+        }
+    }
+
+    /// A negative number after a numeric option is its value, refused with the option's range:
+    /// clap took `-0.1` for an unknown flag `-0` and advised `-- -0`, which makes it the query.
+    #[test]
+    fn a_negative_number_is_refused_with_the_range_of_its_option() {
+        let query = &["engine", "query", "p.yaml", "--index", "i", "text"][..];
+        let compare = &["engine", "compare", "p.yaml", "--queries", "q.jsonl"][..];
+        for (base, option, value, says) in [
+            (query, "--alpha", "-0.1", "from 0 to 1"),
+            (query, "--rrf-k", "-60", "from 0 to 1000000"),
+            (query, "-k", "-1", "not a whole number from 1"),
+            (query, "--context", "-2", "not a whole number (0 or more)"),
+            (compare, "--alpha", "-0.5", "from 0 to 1"),
+            (compare, "-k", "-3", "not a whole number from 1"),
+            (compare, "--trials", "-10", "not a whole number from 1"),
+        ] {
+            let args = base.iter().copied().chain([option, value]);
+            let message = Cli::try_parse_from(args).unwrap_err().to_string();
+            assert!(
+                message.contains(&format!("invalid value '{value}'"))
+                    && message.contains(says)
+                    && !message.contains("unexpected argument"),
+                "{option} {value}: {message}"
+            );
         }
     }
 
