@@ -1825,10 +1825,10 @@ fn query(
     };
     let searcher = crate::query::Searcher::open(&pipeline, &request.index)?;
     let stale = crate::query::stale_notes(&pipeline, &[request.index.as_str()]);
-    for note in stale
-        .into_iter()
-        .chain(crate::query::unknown_filter_keys(&searcher.index, &filters))
-    {
+    for note in stale.into_iter().chain(crate::filter_notes::filter_notes(
+        searcher.index.metadata_keys(),
+        &filters,
+    )) {
         errln!("note: {}", crate::stdout::visible(&note));
     }
     match input {

@@ -8,6 +8,7 @@ pub mod cli;
 pub mod compare;
 pub mod durable;
 pub mod failure;
+pub mod filter_notes;
 pub mod gc;
 pub mod in_flight;
 pub mod inspect;

@@ -743,54 +743,6 @@ pub fn parse_filters(filters: &[String]) -> anyhow::Result<Vec<(String, String)>
         .collect()
 }
 
-/// Keys named at most in a note (unknown filter keys, known metadata keys).
-const KEYS_SHOWN: usize = 30;
-
-/// `keys` joined with ", ", the first [`KEYS_SHOWN`] of them, and how many more.
-fn some_keys<'a>(keys: impl ExactSizeIterator<Item = &'a str>) -> String {
-    let more = keys.len().saturating_sub(KEYS_SHOWN);
-    let shown: Vec<&str> = keys.take(KEYS_SHOWN).collect();
-    let mut text = shown.join(", ");
-    if more > 0 {
-        text.push_str(&format!(" and {more} more"));
-    }
-    text
-}
-
-/// A note naming the filter keys that are neither a field of a hit nor a metadata key of any
-/// chunk in `index`: such a filter passes nothing (a mistyped key, `doc=` for `doc_id=`).
-pub fn unknown_filter_keys(index: &HybridIndex, filters: &[(String, String)]) -> Option<String> {
-    let known = index.metadata_keys();
-    let mut unknown: Vec<&str> = Vec::new();
-    for (key, _) in filters {
-        let key = key.as_str();
-        if !operators::index::FILTER_FIELDS.contains(&key)
-            && !known.contains(key)
-            && !unknown.contains(&key)
-        {
-            unknown.push(key);
-        }
-    }
-    if unknown.is_empty() {
-        return None;
-    }
-    let quoted: Vec<String> = unknown.iter().map(|key| format!("`{key}`")).collect();
-    let metadata = if known.is_empty() {
-        ", and no chunk has metadata".to_owned()
-    } else {
-        format!(
-            ", and the metadata keys {}",
-            some_keys(known.iter().map(String::as_str))
-        )
-    };
-    Some(format!(
-        "no chunk in the index has {}, so a filter on {} passes nothing; the fields are {}{metadata}",
-        some_keys(quoted.iter().map(String::as_str)),
-        if unknown.len() == 1 { "it" } else { "them" },
-        operators::index::FILTER_FIELDS.join(", "),
-    ))
-}
-
 #[cfg(test)]
 mod tests {
     use operators::embed::{EmbedConfig, HttpConfig};

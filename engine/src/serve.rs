@@ -743,8 +743,8 @@ fn fusion(alpha: Option<f32>, rrf_k: Option<f32>, mode: Mode) -> Result<Fusion, 
 fn search(server: &Server, request: &QueryRequest) -> Result<Value, Refusal> {
     let settings = settings(server, request)?;
     let (searcher, mut notes) = current_searcher(server, &settings.slot, &settings.index)?;
-    notes.extend(crate::query::unknown_filter_keys(
-        &searcher.index,
+    notes.extend(crate::filter_notes::filter_notes(
+        searcher.index.metadata_keys(),
         &settings.filters,
     ));
     let (vector, note) = crate::query::prepare(&searcher, settings.mode, &request.text)?;

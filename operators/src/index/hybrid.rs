@@ -2650,6 +2650,11 @@ mod tests {
         b.hit.section = vec!["Install".into()];
         b.metadata
             .insert("tags".into(), serde_json::json!(["x", "y"]));
+        // Metadata named as a field: a filter on page or source passes it too, on doc_id not.
+        b.metadata.insert("page".into(), serde_json::json!(3));
+        b.metadata
+            .insert("source".into(), serde_json::json!("wiki"));
+        b.metadata.insert("doc_id".into(), serde_json::json!("a"));
         build(dir.path(), &[("a", "k1", vec![a]), ("b", "k1", vec![b])]);
         let index = HybridIndex::open(dir.path()).unwrap();
         let hits = |filters: &[(&str, &str)]| -> Result<Vec<String>, IndexError> {
@@ -2677,7 +2682,10 @@ mod tests {
         for page in ["1", "01", "1.0", "2"] {
             assert_eq!(hits(&[("page", page)]).unwrap(), ["a#0"], "{page}");
         }
-        assert!(hits(&[("page", "3")]).unwrap().is_empty());
+        assert!(hits(&[("page", "4")]).unwrap().is_empty());
+        assert_eq!(hits(&[("page", "03")]).unwrap(), ["b#0"]);
+        assert_eq!(hits(&[("source", "wiki")]).unwrap(), ["b#0"]);
+        assert_eq!(hits(&[("doc_id", "a")]).unwrap(), ["a#0"]);
         for page in ["abc", "1.5", "-1", ""] {
             assert!(hits(&[("page", page)]).is_err(), "{page}");
         }
@@ -2693,7 +2701,7 @@ mod tests {
                 .is_empty()
         );
         let keys: Vec<&str> = index.metadata_keys().iter().map(String::as_str).collect();
-        assert_eq!(keys, ["lang", "tags"]);
+        assert_eq!(keys, ["doc_id", "lang", "page", "source", "tags"]);
     }
 
     /// A chunk covering several sections (an empty heading merged with the next section) is

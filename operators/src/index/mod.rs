@@ -134,9 +134,12 @@ impl Default for IndexConfig {
     }
 }
 
-/// The fields of a hit `--filter` matches besides metadata keys (`title` and `section` also
-/// match metadata of those names).
+/// The fields of a hit `--filter` matches besides metadata keys (all but
+/// [`OWN_FIELDS`] also match metadata of those names).
 pub const FILTER_FIELDS: [&str; 6] = ["doc_id", "chunk_id", "source", "page", "title", "section"];
+
+/// The fields a filter matches on the hit alone: metadata of these names cannot be filtered.
+pub const OWN_FIELDS: [&str; 2] = ["doc_id", "chunk_id"];
 
 /// The page number a `page` filter's value writes, in plain digits: a whole number, however
 /// written (`01`, `1.0`), and however large (one past every page passes nothing); anything

@@ -211,9 +211,9 @@ impl TextIndex {
         self.len() == 0
     }
 
-    /// The filter query for `key=value` pairs, all of which must hold: doc_id, chunk_id,
-    /// source, page (a whole number), title or section (either the hit's, or metadata of that
-    /// name), or a metadata key.
+    /// The filter query for `key=value` pairs, all of which must hold: doc_id or chunk_id (the
+    /// hit's own), source, page (a whole number), title or section (either the hit's, or
+    /// metadata of that name), or a metadata key.
     fn filter(&self, filters: &[(String, String)]) -> Result<Option<Box<dyn Query>>, IndexError> {
         if filters.is_empty() {
             return Ok(None);
@@ -233,11 +233,11 @@ impl TextIndex {
             let query = match key.as_str() {
                 "doc_id" => field(self.fields.doc_id),
                 "chunk_id" => field(self.fields.chunk_id),
-                "source" => field(self.fields.source),
-                "page" => term_query(Term::from_field_text(
+                "source" => or_metadata(field(self.fields.source)),
+                "page" => or_metadata(term_query(Term::from_field_text(
                     self.fields.page,
                     &page_filter(value)?,
-                )),
+                ))),
                 "title" => or_metadata(field(self.fields.title_exact)),
                 "section" => or_metadata(field(self.fields.section_exact)),
                 other => self.metadata_filter(other, value),
