@@ -683,6 +683,67 @@ fn serve_answers_clients_that_close_their_side_after_the_request() {
     }
 }
 
+/// A text index file of the live generation cut short while the server has it open is
+/// answered with a 500 saying the index is damaged, and the server goes on: its files are
+/// mapped into memory, and the first read past a file's new end killed the server (SIGBUS).
+#[test]
+fn serve_answers_a_500_when_an_open_index_is_cut_short_under_it() {
+    let dir = setup();
+    // Documents of many distinct words, so that the term dictionaries span several pages.
+    let mut seed: u64 = 7;
+    let mut word = || {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        let letters = 3 + (seed >> 60) as usize % 6;
+        (0..letters)
+            .map(|i| (b'a' + ((seed >> (8 * i + 3)) % 26) as u8) as char)
+            .collect::<String>()
+    };
+    for doc in 0..40 {
+        let words: Vec<String> = (0..300).map(|_| word()).collect();
+        fs::write(
+            dir.path().join(format!("docs/gen{doc}.md")),
+            format!("# Doc {doc}\n\n{} frobnicator\n", words.join(" ")),
+        )
+        .unwrap();
+    }
+    let (code, summary) = run_json(dir.path());
+    assert_eq!(code, Some(0), "{summary}");
+    let server = serve(dir.path());
+    let query = "/query?index=index_a&mode=bm25&text=frobnicator&k=50";
+    assert_eq!(http(&server, "GET", query, "").0, 200);
+    let index = dir.path().join(".engine/indexes/idx/index_a");
+    let current = fs::read_to_string(index.join("CURRENT")).unwrap();
+    let mut longest = 0;
+    for entry in fs::read_dir(index.join(current.trim()).join("text")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|ext| ext == "idx") {
+            longest = longest.max(fs::metadata(&path).unwrap().len());
+            fs::OpenOptions::new()
+                .write(true)
+                .open(&path)
+                .unwrap()
+                .set_len(10)
+                .unwrap();
+        }
+    }
+    // Past the first page: a read there finds no mapped byte.
+    assert!(longest > 2 * 4096, "{longest}");
+    let (status, answer) = http(&server, "GET", query, "");
+    assert_eq!(status, 500, "{answer}");
+    assert!(
+        answer["error"]
+            .as_str()
+            .unwrap()
+            .contains("rebuilds an index found damaged"),
+        "{answer}"
+    );
+    assert_eq!(http(&server, "GET", "/health", "").0, 200);
+    let other = "/query?index=index_b&mode=bm25&text=frobnicator";
+    assert_eq!(http(&server, "GET", other, "").0, 200);
+}
+
 /// An index whose vectors file was cut short is listed with a note saying its vector and
 /// hybrid queries fail: the vectors are read when a search first needs them, so `/indexes`
 /// showed it as whole while every vector query got a 500.

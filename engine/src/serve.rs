@@ -780,8 +780,12 @@ fn current_searcher(
 ) -> Result<(Arc<Searcher>, Vec<String>), Refusal> {
     let mut slot = slot.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     let file_stamp = load::file_stamp(&server.file);
+    // A text index file cut short under the open index (damage from outside) would kill the
+    // server at the first read past its end: the index is opened again, which reports it.
     let current = slot.file == file_stamp
-        && (slot.searcher.as_ref()).is_some_and(|searcher| searcher.index.is_live());
+        && (slot.searcher.as_ref()).is_some_and(|searcher| {
+            searcher.index.is_live() && searcher.index.file_cut_short().is_none()
+        });
     if !current {
         let pipeline = match crate::cli::load_to_read(&server.file) {
             Ok((pipeline, _)) => pipeline,

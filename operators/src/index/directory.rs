@@ -13,12 +13,14 @@
 //! again (an update writes a new one). Every other call goes to the wrapped directory unchanged:
 //! writes still fail with the system's error.
 
+use std::collections::BTreeMap;
 use std::fs::File;
 use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 
+use tantivy::HasLen;
 use tantivy::directory::error::{DeleteError, LockError, OpenReadError, OpenWriteError};
 use tantivy::directory::{
     Directory, DirectoryLock, FileHandle, FileSlice, Lock, MmapDirectory, WatchCallback,
@@ -31,6 +33,36 @@ pub struct ReadableDirectory<D = MmapDirectory> {
     inner: D,
     root: PathBuf,
     read_only: Arc<AtomicBool>,
+    opened: OpenedFiles,
+}
+
+/// The files a directory opened for reading, each with its length then: a file mapped into
+/// memory and cut short since kills the process (SIGBUS) at the first read past its new end,
+/// so a process that keeps an index open checks them before it searches
+/// ([`OpenedFiles::first_cut_short`]). Shared by every clone.
+#[derive(Debug, Clone, Default)]
+pub struct OpenedFiles(Arc<Mutex<BTreeMap<PathBuf, u64>>>);
+
+impl OpenedFiles {
+    fn record(&self, path: PathBuf, len: u64) {
+        let mut opened = self
+            .0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        opened.insert(path, len);
+    }
+
+    /// The first file opened that is now shorter than it was when opened (one removed is not:
+    /// its mapping stays whole).
+    pub fn first_cut_short(&self) -> Option<PathBuf> {
+        let opened = self
+            .0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        (opened.iter())
+            .find(|(path, len)| std::fs::metadata(path).is_ok_and(|now| now.len() < **len))
+            .map(|(path, _)| path.clone())
+    }
 }
 
 /// Gives the files in `dir` that only their owner may read (Tantivy writes `meta.json` and
@@ -76,7 +108,13 @@ impl<D> ReadableDirectory<D> {
             inner,
             root: root.to_owned(),
             read_only: Arc::new(AtomicBool::new(false)),
+            opened: OpenedFiles::default(),
         }
+    }
+
+    /// The files opened for reading so far, and by every clone from now on.
+    pub fn opened_files(&self) -> OpenedFiles {
+        self.opened.clone()
     }
 
     /// A flag that becomes true once a lock could not be taken for writing: the folder (or its
@@ -114,11 +152,16 @@ impl<D> ReadableDirectory<D> {
 
 impl<D: Directory + Clone> Directory for ReadableDirectory<D> {
     fn get_file_handle(&self, path: &Path) -> Result<Arc<dyn FileHandle>, OpenReadError> {
-        self.inner.get_file_handle(path)
+        let handle = self.inner.get_file_handle(path)?;
+        self.opened
+            .record(self.root.join(path), handle.len() as u64);
+        Ok(handle)
     }
 
     fn open_read(&self, path: &Path) -> Result<FileSlice, OpenReadError> {
-        self.inner.open_read(path)
+        let slice = self.inner.open_read(path)?;
+        self.opened.record(self.root.join(path), slice.len() as u64);
+        Ok(slice)
     }
 
     fn delete(&self, path: &Path) -> Result<(), DeleteError> {

@@ -906,6 +906,13 @@ impl HybridIndex {
         current_generation(dir).is_some_and(|(_, live)| live == self.generation)
     }
 
+    /// A text index file opened before that is now shorter than it was then (damaged from
+    /// outside): a process that keeps the index open opens it again before searching, as a
+    /// search of it would die of the mapped file's lost end.
+    pub fn file_cut_short(&self) -> Option<PathBuf> {
+        self.text.file_cut_short()
+    }
+
     /// Live chunks.
     pub fn chunks(&self) -> u64 {
         self.text.len()

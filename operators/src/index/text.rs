@@ -2,7 +2,7 @@
 //! (analysed by [`super::analysis`]), with doc_id, chunk_id, source, page, title, each heading of
 //! the section path and metadata indexed exactly for filters and everything a hit shows stored.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -19,7 +19,7 @@ use tantivy::schema::{
 use tantivy::{DocAddress, Index, IndexReader, IndexWriter, Searcher, TantivyDocument, Term};
 
 use super::analysis::analyzer;
-use super::directory::{ReadableDirectory, tantivy_message};
+use super::directory::{OpenedFiles, ReadableDirectory, tantivy_message};
 use super::{Entry, IndexConfig, IndexError, StoredHit, page_filter};
 
 const ANALYZER: &str = "engine_text";
@@ -119,6 +119,8 @@ pub struct TextIndex {
     searched: [(Field, f32); 3],
     /// Set once the folder turned out to be read-only to this process.
     read_only: Arc<AtomicBool>,
+    /// The files opened, with their lengths then.
+    opened: OpenedFiles,
     /// BM25's statistics of the last searcher generation searched.
     statistics: Mutex<Option<Arc<Statistics>>>,
 }
@@ -156,6 +158,7 @@ impl TextIndex {
     ) -> Result<TextIndex, IndexError> {
         let (schema, fields) = schema();
         let read_only = directory.read_only_flag();
+        let opened = directory.opened_files();
         let index = Index::open_or_create(directory, schema).map_err(|err| match err {
             tantivy::TantivyError::SchemaError(_) => IndexError::new(
                 "the text index was written by an earlier version of the engine: run the pipeline once to index it anew",
@@ -177,8 +180,16 @@ impl TextIndex {
             reader,
             searched,
             read_only,
+            opened,
             statistics: Mutex::new(None),
         })
+    }
+
+    /// A file of the index, opened before, that is now shorter than it was then (damage from
+    /// outside: the engine never writes a generation's files again). Searching it would kill
+    /// the process, its files being mapped into memory: open it again instead.
+    pub fn file_cut_short(&self) -> Option<PathBuf> {
+        self.opened.first_cut_short()
     }
 
     /// Whether the folder turned out to be read-only to this process while opening it: the
