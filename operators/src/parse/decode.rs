@@ -77,6 +77,7 @@ pub(super) fn decode(bytes: &[u8]) -> Result<Decoded, ParseError> {
     };
     let (body, nuls) = without_stray_nuls(body).map_err(|nul| ParseError::Binary {
         offset: nul + skipped,
+        forced: None,
     })?;
     let mut decoded = decode_unmarked(&body, skipped > 0)?;
     if let Some(nuls) = nuls {
@@ -91,7 +92,9 @@ const BYTES_PER_STRAY_NUL: usize = 4096;
 
 /// `bytes` without their NUL bytes, and a note of them, when there are no more than a stray
 /// one per [`BYTES_PER_STRAY_NUL`] bytes; else the offset of the first, as binary content.
-fn without_stray_nuls(bytes: &[u8]) -> Result<(std::borrow::Cow<'_, [u8]>, Option<String>), usize> {
+pub(in crate::parse) fn without_stray_nuls(
+    bytes: &[u8],
+) -> Result<(std::borrow::Cow<'_, [u8]>, Option<String>), usize> {
     let Some(first) = bytes.iter().position(|&b| b == 0) else {
         return Ok((std::borrow::Cow::Borrowed(bytes), None));
     };
@@ -130,7 +133,7 @@ fn decode_unmarked(body: &[u8], bom: bool) -> Result<Decoded, ParseError> {
     // A UTF-8 BOM says UTF-8: broken bytes after it are damage, not another encoding.
     let damaged = match bom {
         true => Some(body.utf8_chunks().map(|c| c.invalid().len()).sum()),
-        false => mostly_utf8(body),
+        false => utf8_with_damage(body, UTF8_CHARACTERS_PER_DAMAGE),
     };
     if let Some(damaged) = damaged {
         // UTF-8 with a few stray bytes (a file pasted together): decoding it all in a legacy
@@ -138,10 +141,7 @@ fn decode_unmarked(body: &[u8], bom: bool) -> Result<Decoded, ParseError> {
         return Ok(Decoded {
             text: String::from_utf8_lossy(body).into_owned(),
             encoding: None,
-            warning: Some(format!(
-                "not valid UTF-8 (byte offset {}): {damaged} byte(s) that are not were replaced by U+FFFD; the rest is UTF-8",
-                error.valid_up_to()
-            )),
+            warning: Some(replaced_bytes(error.valid_up_to(), damaged)),
         });
     }
     let encoding = detect_legacy(body);
@@ -165,10 +165,21 @@ fn decode_unmarked(body: &[u8], bom: bool) -> Result<Decoded, ParseError> {
     })
 }
 
+/// The warning of UTF-8 read around `damaged` bytes that are not UTF-8, the first at `offset`.
+pub(in crate::parse) fn replaced_bytes(offset: usize, damaged: usize) -> String {
+    format!(
+        "not valid UTF-8 (byte offset {offset}): {damaged} byte(s) that are not were replaced by U+FFFD; the rest is UTF-8"
+    )
+}
+
+/// Valid characters of more than one byte per invalid sequence that make bytes without a
+/// declared encoding UTF-8 with damage rather than text in a legacy encoding.
+pub(in crate::parse) const UTF8_CHARACTERS_PER_DAMAGE: usize = 4;
+
 /// The number of bytes that are not UTF-8 in `bytes`, when it is mostly UTF-8: its valid
-/// characters of more than one byte outnumber its invalid sequences four to one (text in a
-/// legacy encoding has almost none of the first).
-fn mostly_utf8(bytes: &[u8]) -> Option<usize> {
+/// characters of more than one byte are at least `per_damage` times its invalid sequences, and
+/// there is one (text in a legacy encoding has almost none of the first).
+pub(in crate::parse) fn utf8_with_damage(bytes: &[u8], per_damage: usize) -> Option<usize> {
     let (mut multibyte, mut invalid, mut invalid_bytes) = (0usize, 0usize, 0usize);
     for chunk in bytes.utf8_chunks() {
         multibyte += chunk.valid().chars().filter(|c| !c.is_ascii()).count();
@@ -177,7 +188,7 @@ fn mostly_utf8(bytes: &[u8]) -> Option<usize> {
             invalid_bytes += chunk.invalid().len();
         }
     }
-    (multibyte >= invalid.saturating_mul(4).max(1)).then_some(invalid_bytes)
+    (multibyte >= invalid.saturating_mul(per_damage).max(1)).then_some(invalid_bytes)
 }
 
 /// Decodes UTF-32 code units (after a 4-byte BOM) built by `unit` from byte quads.
@@ -191,7 +202,12 @@ pub(super) fn decode_utf32(bytes: &[u8], unit: fn([u8; 4]) -> u32) -> Result<Str
     let mut text = String::with_capacity(bytes.len() / 4);
     for (i, quad) in quads.enumerate() {
         match char::from_u32(unit([quad[0], quad[1], quad[2], quad[3]])) {
-            Some('\0') => return Err(ParseError::Binary { offset: 4 + 4 * i }),
+            Some('\0') => {
+                return Err(ParseError::Binary {
+                    offset: 4 + 4 * i,
+                    forced: None,
+                });
+            }
             Some(c) => text.push(c),
             None => return Err(ParseError::InvalidUtf32 { offset: 4 + 4 * i }),
         }
@@ -419,7 +435,7 @@ mod tests {
     #[test]
     fn nul_bytes_mean_binary_unless_stray() {
         let err = decode(b"text\0more").unwrap_err();
-        assert!(matches!(err, ParseError::Binary { offset: 4 }));
+        assert!(matches!(err, ParseError::Binary { offset: 4, .. }));
         assert!(err.to_string().contains("binary content, not text"));
         let mut log = "a line of the log\n".repeat(300).into_bytes();
         log.insert(5100, 0);
@@ -433,7 +449,7 @@ mod tests {
         log.insert(10, 0);
         assert!(matches!(
             decode(&log),
-            Err(ParseError::Binary { offset: 10 })
+            Err(ParseError::Binary { offset: 10, .. })
         ));
         let mut log = "a line of the log\n".repeat(1000).into_bytes();
         log.insert(10, 0);

@@ -11,6 +11,7 @@ mod docx;
 mod front_matter;
 mod html;
 mod html_strip;
+mod inline_markup;
 pub(crate) mod markdown;
 mod markdown_br;
 mod markdown_clean;
@@ -99,11 +100,14 @@ pub enum ParseError {
     },
     /// The bytes are binary data rather than text.
     #[error(
-        "binary content, not text (NUL byte at offset {offset}); this is not a text, Markdown, HTML, PDF or DOCX file: exclude it or set `format` if it was misnamed"
+        "binary content, not text (NUL byte at offset {offset}); {}",
+        binary_advice(*.forced)
     )]
     Binary {
         /// Byte offset of the first NUL byte.
         offset: usize,
+        /// The format the parse settings force, if they do.
+        forced: Option<Format>,
     },
     /// The bytes are not valid UTF-8.
     #[error("invalid UTF-8 at byte offset {offset}; convert the file to UTF-8")]
@@ -189,6 +193,18 @@ pub const UNKNOWN_FORMAT_ADVICE: &str = "leave such files out with the source's 
 pub const AS_TEXT_ADVICE: &str =
     "set `format` in the parse settings to read it otherwise, or exclude such files";
 
+/// What to do about binary content: setting `format` helps a misnamed file only when the
+/// settings do not force one already (`forced`).
+fn binary_advice(forced: Option<Format>) -> String {
+    match forced {
+        None => "this is not a text, Markdown, HTML, PDF or DOCX file: exclude it or set `format` if it was misnamed".into(),
+        Some(format) => format!(
+            "this is no {} file, though it is read as one: the file is damaged or of another kind; exclude it",
+            format.name()
+        ),
+    }
+}
+
 /// Phrase for [`ParseError::UnknownFormat`] naming the extension, if any, and why its content
 /// is not read as text.
 fn describe_extension(extension: Option<&str>, content: &str) -> String {
@@ -233,13 +249,21 @@ pub fn parse(doc: &Document, config: &ParseConfig) -> Result<ParsedDocument, Par
             }
         }
     };
-    let mut parsed = match format {
-        Format::Markdown => decoded(decode::decode(&doc.bytes)?, markdown::parse)?,
-        Format::Text => decoded(decode::decode(&doc.bytes)?, text::parse)?,
-        Format::Html => html::parse(&doc.bytes)?,
-        Format::Docx => docx::parse(&doc.bytes)?,
-        Format::Pdf => pdf::parse_with(doc.bytes.clone(), &config.pdf)?,
+    let parsed = match format {
+        Format::Markdown => decode::decode(&doc.bytes).and_then(|d| decoded(d, markdown::parse)),
+        Format::Text => decode::decode(&doc.bytes).and_then(|d| decoded(d, text::parse)),
+        Format::Html => html::parse(&doc.bytes),
+        Format::Docx => docx::parse(&doc.bytes),
+        Format::Pdf => pdf::parse_with(doc.bytes.clone(), &config.pdf),
     };
+    let mut parsed = parsed.map_err(|e| match e {
+        // A forced format is no advice for what is not that format.
+        ParseError::Binary { offset, .. } => ParseError::Binary {
+            offset,
+            forced: config.format,
+        },
+        other => other,
+    })?;
     if matches!(format, Format::Markdown | Format::Html) {
         let left_out = data_uri::leave_out(&mut parsed);
         if left_out > 0 {
@@ -525,7 +549,13 @@ mod tests {
         );
         let slow = timeout(Some(98)).to_string();
         assert!(slow.contains("raise `pdf.time_budget_seconds`"), "{slow}");
-        assert!(ParseError::Binary { offset: 3 }.recurs());
+        assert!(
+            ParseError::Binary {
+                offset: 3,
+                forced: None
+            }
+            .recurs()
+        );
     }
 
     #[test]
@@ -571,6 +601,30 @@ mod tests {
             parsed.debug.warnings
         );
         assert!(parsed.debug.warnings[0].contains("unknown extension `.yaml`: read as plain text"));
+    }
+
+    /// Binary content suggests setting `format` only when the settings do not force one: with
+    /// `format: html` the advice was to set it.
+    #[test]
+    fn binary_content_advises_a_format_only_when_none_is_forced() {
+        let bytes = b"<p>abc\0\0\0\0\0\0 def</p>";
+        let err = parse(&doc("page.html", bytes), &ParseConfig::default()).unwrap_err();
+        assert!(err.to_string().contains("set `format`"), "{err}");
+        for format in [Format::Html, Format::Markdown, Format::Text] {
+            let config = ParseConfig {
+                format: Some(format),
+                ..ParseConfig::default()
+            };
+            let err = parse(&doc("page.html", bytes), &config).unwrap_err();
+            let message = err.to_string();
+            assert!(message.contains("binary content"), "{message}");
+            assert!(!message.contains("set `format`"), "{message}");
+            let expected = format!(
+                "this is no {} file, though it is read as one",
+                format.name()
+            );
+            assert!(message.contains(&expected), "{message}");
+        }
     }
 
     #[test]

@@ -1,7 +1,9 @@
 //! A Markdown renderer shared by HTML and DOCX (PDF renders its pages itself, with these
 //! escaping helpers): a list of [`Block`]s becomes one Markdown string plus elements whose spans index
-//! it and whose sections follow the headings.
+//! it and whose sections follow the headings. A block's text may hold inline code and images
+//! marked by [`inline_markup`]: Markdown in the string, their plain text in the elements.
 
+use super::inline_markup::{self, Span};
 use crate::model::{Element, ElementKind};
 
 /// One block of a document, in plain text, ready to be rendered.
@@ -9,7 +11,8 @@ use crate::model::{Element, ElementKind};
 pub(crate) enum Block {
     /// A heading of `level` 1..=6 (clamped).
     Heading { level: u8, text: String },
-    /// Running text; line breaks are kept, as Markdown hard breaks.
+    /// Running text; line breaks are kept, as Markdown hard breaks. This text, a heading's, a
+    /// list item's and a table cell's may hold [`inline_markup`].
     Paragraph(String),
     /// One list item at `depth` (0 = top level). An ordered item shows `number` when the
     /// source gives one (else it follows the previous item); a number that does not follow
@@ -159,11 +162,11 @@ pub(crate) fn top_level(blocks: &[Block]) -> u8 {
 /// each); `None` for an image.
 pub(crate) fn plain_text(block: &Block) -> Option<String> {
     match block {
-        Block::Paragraph(text)
-        | Block::Heading { text, .. }
-        | Block::ListItem { text, .. }
-        | Block::Code { text, .. } => Some(text.clone()),
-        Block::Table(rows) => Some(table_text(rows)),
+        Block::Paragraph(text) | Block::Heading { text, .. } | Block::ListItem { text, .. } => {
+            Some(inline_markup::plain(text))
+        }
+        Block::Code { text, .. } => Some(text.clone()),
+        Block::Table(rows) => Some(inline_markup::plain(&table_text(rows))),
         Block::Quote(blocks) | Block::Contents(blocks) => Some(
             blocks
                 .iter()
@@ -268,13 +271,14 @@ impl Renderer {
     fn render(&mut self, block: Block, holds_list: bool) {
         match block {
             Block::Heading { level, text } => {
-                let text = one_line(&text);
+                let marked = one_line(&text);
+                let text = one_line(&inline_markup::plain(&marked));
                 let level = level.clamp(1, 6);
                 let section = self.sections.enter(level, &text);
                 if text.is_empty() {
                     return;
                 }
-                let mut escaped = escape_inline(&text);
+                let mut escaped = escape_inline(&marked);
                 // A trailing `#` run would read as the heading's closing sequence.
                 if escaped.ends_with('#') {
                     let at = escaped.trim_end_matches('#').len();
@@ -288,11 +292,12 @@ impl Renderer {
                 self.emit(element, &md, false, Some(section));
             }
             Block::Paragraph(text) => {
-                let text = tidy(&text);
+                let marked = tidy(&text);
+                let text = tidy(&inline_markup::plain(&marked));
                 if text.is_empty() {
                     return;
                 }
-                let md = escape_lines(&text);
+                let md = escape_lines(&marked);
                 self.emit(
                     Element::new(ElementKind::Paragraph, text, [0, 0]),
                     &md,
@@ -359,7 +364,8 @@ impl Renderer {
         text: &str,
         holds_list: bool,
     ) {
-        let text = tidy(text);
+        let marked = tidy(text);
+        let text = tidy(&inline_markup::plain(&marked));
         if text.is_empty() && !holds_list {
             return;
         }
@@ -428,7 +434,7 @@ impl Renderer {
             self.in_list = true;
             return;
         }
-        for (i, line) in escape_lines(&text).lines().enumerate() {
+        for (i, line) in escape_lines(&marked).lines().enumerate() {
             if i == 0 {
                 md.push_str(&indent);
                 md.push_str(&marker);
@@ -497,9 +503,14 @@ impl Renderer {
                 md.push_str(&" --- |".repeat(width));
             }
         }
+        let rows: Vec<Vec<String>> = rows
+            .iter()
+            .map(|row| row.iter().map(|c| inline_markup::plain(c)).collect())
+            .collect();
+        let text = table_text(&rows);
         let element = Element {
-            rows: Some(rows.clone()),
-            ..Element::new(ElementKind::Table, table_text(&rows), [0, 0])
+            rows: Some(rows),
+            ..Element::new(ElementKind::Table, text, [0, 0])
         };
         self.emit(element, &md, false, None);
     }
@@ -652,13 +663,35 @@ fn escape_cell(cell: &str) -> String {
     escape_text(cell, false).replace('|', "\\|")
 }
 
-/// [`escape_inline`], with the escapes of what starts a block only `at_line_start`.
+/// A span of [`inline_markup`] as Markdown: a code span, or an image as a block image is
+/// written (its alt text escaped, as it is inline).
+fn span_markdown(span: Span<'_>) -> String {
+    match span {
+        Span::Code(code) => inline_markup::code_span(code),
+        Span::Image { alt, src } => {
+            let alt = inline_markup::strip(alt).replace(['[', ']'], "");
+            let src = inline_markup::strip(src).replace(' ', "%20");
+            format!("![{}]({src})", escape_text(&alt, false))
+        }
+    }
+}
+
+/// [`escape_inline`], with the escapes of what starts a block only `at_line_start`; the
+/// [`inline_markup`] the line holds is written as Markdown.
 fn escape_text(line: &str, at_line_start: bool) -> String {
     let mut out = String::with_capacity(line.len() + 8);
     let mut previous = None;
     // Two tildes can strike through what is between them; one alone is text (`~5 minutes`).
     let tildes_pair = line.bytes().filter(|&b| b == b'~').nth(1).is_some();
-    for (i, c) in line.char_indices() {
+    let mut i = 0;
+    while let Some(c) = line[i..].chars().next() {
+        if let Some((span, len)) = inline_markup::span_at(&line[i..]) {
+            let md = span_markdown(span);
+            out.push_str(&md);
+            previous = md.chars().next_back();
+            i += len;
+            continue;
+        }
         let next = line[i + c.len_utf8()..].chars().next();
         let line_start = at_line_start && i == 0;
         let escape = match c {
@@ -680,6 +713,7 @@ fn escape_text(line: &str, at_line_start: bool) -> String {
         }
         out.push(c);
         previous = Some(c);
+        i += c.len_utf8();
     }
     // An ordered-list marker at the start ("1. ") would become a list.
     if at_line_start

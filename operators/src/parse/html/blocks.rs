@@ -6,9 +6,10 @@ use scraper::Node;
 use super::content::Page;
 use super::contents::Contents;
 use super::dom::{
-    NodeRef, class_weight, element, is_block, is_footnotes, is_heading, is_noteref, is_tex_script,
-    math_text,
+    NodeRef, class_weight, element, is_block, is_footnotes, is_heading, is_note_reference,
+    is_tex_script, math_text,
 };
+use crate::parse::inline_markup;
 use crate::parse::render::{Block, MAX_SPAN_COLUMNS, MAX_TABLE_CELLS, top_level};
 
 /// Marks a permalink beside a heading may show (Hugo's and many blogs' `#`).
@@ -97,7 +98,8 @@ fn header_rows(rows: &[Row<'_>]) -> usize {
 /// source is one line of running text.
 fn push_collapsed(out: &mut String, text: &str) {
     out.extend(
-        text.chars()
+        inline_markup::strip(text)
+            .chars()
             .map(|c| if matches!(c, '\n' | '\r') { ' ' } else { c }),
     );
 }
@@ -177,7 +179,7 @@ impl Converter<'_, '_> {
                 text: String::new(),
             });
         }
-        if is_noteref(e) {
+        if is_note_reference(&node) {
             let mark = self.note_mark(node);
             self.inline.push_str(&mark);
             return;
@@ -193,7 +195,13 @@ impl Converter<'_, '_> {
                 let text = self.text(node, false);
                 // Permalink marks some generators append to headings.
                 let text = text.trim_end_matches(['¶', '§', ' ', '\n']);
-                let text = without_permalink(&node, text).to_string();
+                let mut text = without_permalink(&node, text).to_string();
+                // Images alone are no title (a logo, a link home): image blocks after the
+                // heading, which has no text and closes the sections above as before.
+                let images = inline_markup::without_images(&text).trim().is_empty();
+                if images {
+                    text.clear();
+                }
                 // A page heading the content repeats right after it is said once.
                 let repeated = matches!(
                     self.blocks.last(),
@@ -202,11 +210,15 @@ impl Converter<'_, '_> {
                 if !repeated {
                     self.blocks.push(Block::Heading { level, text });
                 }
+                if images {
+                    self.images(node);
+                }
             }
             "p" | "dt" | "figcaption" | "caption" | "summary" => {
                 self.flush();
                 let text = self.text(node, false);
-                if text.trim().is_empty() {
+                if inline_markup::without_images(&text).trim().is_empty() {
+                    // Images alone: image blocks.
                     self.images(node);
                 } else {
                     self.blocks.push(Block::Paragraph(text));
@@ -248,8 +260,18 @@ impl Converter<'_, '_> {
                 if self.inline.trim().is_empty() {
                     self.flush();
                     self.images(node);
+                } else {
+                    self.inline.push_str(&inline_image(&node));
                 }
             }
+            "code" => match self.code_span(node) {
+                Some(span) => self.inline.push_str(&span),
+                None => {
+                    for child in node.children() {
+                        self.visit(child, depth + 1);
+                    }
+                }
+            },
             "br" => self.inline.push('\n'),
             "hr" => self.flush(),
             _ if is_block(name) => {
@@ -412,6 +434,12 @@ impl Converter<'_, '_> {
 
     fn table(&mut self, node: NodeRef<'_>, depth: usize) {
         let rows = self.rows(node);
+        if let Some(pre) = numbered_code(&rows) {
+            let text = self.text(pre, true);
+            let language = language(&pre).or_else(|| language(&node));
+            self.blocks.push(Block::Code { language, text });
+            return;
+        }
         let layout = !self.page.is_data_table(node)
             || (rows.len() <= 1 && rows.iter().flat_map(|r| &r.cells).count() <= 1);
         if layout {
@@ -578,6 +606,20 @@ impl Converter<'_, '_> {
         Some(Row { cells, head })
     }
 
+    /// An inline `<code>`'s text marked as a code span, or `None` for code that holds line
+    /// breaks or blocks (read as running text, its lines kept).
+    fn code_span(&self, code: NodeRef<'_>) -> Option<String> {
+        let mut text = String::new();
+        for n in code.descendants().skip(1) {
+            match n.value() {
+                Node::Text(t) if !self.skipped(&n) => text.push_str(t),
+                Node::Element(e) if e.name() == "br" || is_block(e.name()) => return None,
+                _ => {}
+            }
+        }
+        Some(inline_markup::code(&text))
+    }
+
     /// A footnote reference as `[n]` (its text without the brackets or superscript some
     /// generators add).
     fn note_mark(&self, node: NodeRef<'_>) -> String {
@@ -641,11 +683,22 @@ impl Converter<'_, '_> {
                 }
                 continue;
             }
+            if !raw && n.id() != node.id() {
+                let inline = match element(&n).map(|e| e.name()) {
+                    Some("img") => Some(inline_image(&n)),
+                    Some("code") => self.code_span(n),
+                    _ => None,
+                };
+                if let Some(inline) = inline {
+                    out.push_str(&inline);
+                    continue;
+                }
+            }
             match n.value() {
-                Node::Text(t) if raw => out.push_str(t),
+                Node::Text(t) if raw => out.push_str(&inline_markup::strip(t)),
                 Node::Text(t) => push_collapsed(&mut out, t),
                 Node::Element(e) if e.name() == "br" => out.push('\n'),
-                Node::Element(e) if !raw && n.id() != node.id() && is_noteref(e) => {
+                Node::Element(_) if !raw && n.id() != node.id() && is_note_reference(&n) => {
                     out.push_str(&self.note_mark(n));
                 }
                 Node::Element(e) if !raw && (e.name() == "math" || is_tex_script(e)) => {
@@ -682,6 +735,42 @@ impl Converter<'_, '_> {
             // A soft hyphen only shows where a line breaks: `hy\u{ad}phen` is one word.
             out.replace('\u{a0}', " ").replace('\u{ad}', "")
         }
+    }
+}
+
+/// The code of a table that shows code beside its line numbers (Pygments' and Sphinx's
+/// `highlighttable`, mkdocs-material's `linenums`, Hugo's `lntable`): one row of two cells, the
+/// first only numbers, the second holding a `<pre>`, which is returned; `None` for any other
+/// table.
+fn numbered_code<'n>(rows: &[Row<'n>]) -> Option<NodeRef<'n>> {
+    let mut rows = rows.iter().filter(|r| !r.cells.is_empty());
+    let (Some(row), None) = (rows.next(), rows.next()) else {
+        return None;
+    };
+    let [numbers, code] = row.cells.as_slice() else {
+        return None;
+    };
+    let numbers = super::dom::text_of(numbers);
+    let only_numbers = numbers.chars().any(|c| c.is_ascii_digit())
+        && numbers
+            .chars()
+            .all(|c| c.is_ascii_digit() || c.is_whitespace());
+    if !only_numbers {
+        return None;
+    }
+    code.descendants()
+        .find(|n| element(n).is_some_and(|e| matches!(e.name(), "pre" | "listing" | "xmp")))
+}
+
+/// An `<img>` inside running text, marked inline ([`inline_markup::image`]) when it has alt
+/// text; nothing for one without (an icon, a spacer), as before.
+fn inline_image(img: &NodeRef<'_>) -> String {
+    let Some(e) = element(img) else {
+        return String::new();
+    };
+    match e.attr("alt").filter(|alt| !alt.trim().is_empty()) {
+        Some(alt) => inline_markup::image(alt, e.attr("src")),
+        None => String::new(),
     }
 }
 

@@ -2,11 +2,15 @@
 //! declaration, then detection (UTF-16 without BOM, UTF-8, else the legacy encoding a browser
 //! would guess: windows-1252, windows-1251, Shift_JIS, …). A page
 //! declared UTF-8 that is not, or declared single-byte but valid multi-byte UTF-8, is decoded
-//! by what the bytes are, with a warning.
+//! by what the bytes are, with a warning; UTF-8 with a few bytes that are not (declared or
+//! not) stays UTF-8, those bytes read as U+FFFD, as browsers read it.
 
 use encoding_rs::{Encoding, UTF_8, UTF_16BE, UTF_16LE};
 
-use crate::parse::decode::detect_legacy;
+use crate::parse::ParseError;
+use crate::parse::decode::{
+    UTF8_CHARACTERS_PER_DAMAGE, detect_legacy, replaced_bytes, utf8_with_damage, without_stray_nuls,
+};
 
 /// How far into the page a declaration is looked for.
 const PRESCAN: usize = 4096;
@@ -18,8 +22,29 @@ pub(super) struct Decoded {
     pub warning: Option<String>,
 }
 
-/// Decodes `bytes` as an HTML page.
-pub(super) fn decode(bytes: &[u8]) -> Decoded {
+/// Decodes `bytes` as an HTML page. Stray NUL bytes in a page of an ASCII-compatible
+/// encoding are dropped, with a warning, as for Markdown; more of them are binary content.
+pub(super) fn decode(bytes: &[u8]) -> Result<Decoded, ParseError> {
+    if let Some(wide) = decode_wide(bytes) {
+        return Ok(wide);
+    }
+    let (bytes, nuls) = without_stray_nuls(bytes).map_err(|offset| ParseError::Binary {
+        offset,
+        forced: None,
+    })?;
+    let mut decoded = decode_ascii_compatible(&bytes);
+    if let Some(note) = nuls {
+        decoded.warning = Some(match decoded.warning.take() {
+            Some(warning) => format!("{warning}; {note}"),
+            None => note,
+        });
+    }
+    Ok(decoded)
+}
+
+/// A page in UTF-32 or UTF-16 (with a BOM, or UTF-16 recognised without one), decoded; `None`
+/// for the other encodings, whose ASCII is ASCII.
+fn decode_wide(bytes: &[u8]) -> Option<Decoded> {
     // UTF-32 (no `Encoding` of encoding_rs): its LE BOM starts with UTF-16LE's.
     for (bom, unit, name) in [
         (
@@ -32,20 +57,40 @@ pub(super) fn decode(bytes: &[u8]) -> Decoded {
         if let Some(rest) = bytes.strip_prefix(bom) {
             // Bad units become U+FFFD; the page's check for binary content judges NULs.
             let text = crate::parse::decode::decode_utf32_lossy(rest, unit);
-            return Decoded {
+            return Some(Decoded {
                 text,
                 encoding: name,
                 warning: None,
-            };
+            });
         }
     }
-    if let Some((encoding, bom)) = Encoding::for_bom(bytes) {
+    if let Some((encoding, bom)) = Encoding::for_bom(bytes)
+        && encoding != UTF_8
+    {
         let (text, _) = encoding.decode_without_bom_handling(&bytes[bom..]);
-        return done(text.into_owned(), encoding, None);
+        return Some(done(text.into_owned(), encoding, None));
     }
-    if let Some(encoding) = utf16_without_bom(bytes) {
-        let (text, _) = encoding.decode_without_bom_handling(bytes);
-        return done(text.into_owned(), encoding, None);
+    let encoding = utf16_without_bom(bytes)?;
+    let (text, _) = encoding.decode_without_bom_handling(bytes);
+    Some(done(text.into_owned(), encoding, None))
+}
+
+/// Decodes a page in an encoding whose ASCII is ASCII (UTF-8, the legacy ones), without NULs.
+fn decode_ascii_compatible(bytes: &[u8]) -> Decoded {
+    if let Some(body) = bytes.strip_prefix(b"\xEF\xBB\xBF") {
+        // A UTF-8 BOM says UTF-8: bytes that are not are damage, said.
+        return match std::str::from_utf8(body) {
+            Ok(text) => done(text.to_string(), UTF_8, None),
+            Err(e) => {
+                let damaged = body.utf8_chunks().map(|c| c.invalid().len()).sum();
+                let warning = replaced_bytes(e.valid_up_to() + 3, damaged);
+                done(
+                    String::from_utf8_lossy(body).into_owned(),
+                    UTF_8,
+                    Some(warning),
+                )
+            }
+        };
     }
     let declared = declared(bytes).or_else(|| xml_declared(bytes)).map(|e| {
         // A page that declares UTF-16 but reached here has no BOM and is ASCII-compatible.
@@ -59,6 +104,9 @@ pub(super) fn decode(bytes: &[u8]) -> Decoded {
     match (declared, utf8) {
         (Some(e), Some(text)) if e == UTF_8 => done(text.to_string(), UTF_8, None),
         (Some(e), None) if e == UTF_8 => {
+            if let Some(decoded) = utf8_around_damage(bytes, DECLARED_UTF8_CHARACTERS_PER_DAMAGE) {
+                return decoded;
+            }
             let detected = detect_legacy(bytes);
             let (text, _) = detected.decode_without_bom_handling(bytes);
             let warning = format!(
@@ -80,6 +128,9 @@ pub(super) fn decode(bytes: &[u8]) -> Decoded {
         }
         (None, Some(text)) => done(text.to_string(), UTF_8, None),
         (None, None) => {
+            if let Some(decoded) = utf8_around_damage(bytes, UTF8_CHARACTERS_PER_DAMAGE) {
+                return decoded;
+            }
             let detected = detect_legacy(bytes);
             let (text, _) = detected.decode_without_bom_handling(bytes);
             let warning = format!(
@@ -89,6 +140,21 @@ pub(super) fn decode(bytes: &[u8]) -> Decoded {
             done(text.into_owned(), detected, Some(warning))
         }
     }
+}
+
+/// Valid characters of more than one byte per invalid sequence that keep a page declared
+/// UTF-8 in UTF-8 (fewer than without a declaration, which they confirm): text in a legacy
+/// encoding has almost none.
+const DECLARED_UTF8_CHARACTERS_PER_DAMAGE: usize = 1;
+
+/// `bytes` read as UTF-8, its invalid sequences as U+FFFD with a warning counting their bytes,
+/// as browsers read a page with a stray byte, when its valid characters of more than one byte
+/// are at least `per_damage` times those sequences; `None` for a page in a legacy encoding.
+fn utf8_around_damage(bytes: &[u8], per_damage: usize) -> Option<Decoded> {
+    let damaged = utf8_with_damage(bytes, per_damage)?;
+    let offset = bytes.utf8_chunks().next().map_or(0, |c| c.valid().len());
+    let text = String::from_utf8_lossy(bytes).into_owned();
+    Some(done(text, UTF_8, Some(replaced_bytes(offset, damaged))))
 }
 
 fn done(text: String, encoding: &'static Encoding, warning: Option<String>) -> Decoded {
@@ -178,6 +244,11 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
 mod tests {
     use super::*;
 
+    /// The decoding of a page these tests expect to decode.
+    fn decode(bytes: &[u8]) -> Decoded {
+        super::decode(bytes).expect("a page")
+    }
+
     #[test]
     fn declarations_boms_and_detection() {
         let d = decode(b"<meta charset=\"windows-1252\"><p>caf\xE9");
@@ -255,6 +326,36 @@ mod tests {
         let d = decode(&[&b"<meta charset=utf-8>"[..], &bytes].concat());
         assert!(d.text.ends_with(cyrillic), "{}", d.text);
         assert!(d.warning.unwrap().contains("windows-1251"));
+    }
+
+    /// UTF-8 with a stray byte stays UTF-8, declared or not, the byte read as U+FFFD: the whole
+    /// page was read as windows-1252 (`CafÃ©`). Bytes mostly not UTF-8 are still read in the
+    /// legacy encoding detected.
+    #[test]
+    fn utf8_with_a_stray_byte_stays_utf8() {
+        let body = "<p>Größe, Straße, naïve façade, “quotes” — 日本語.</p>".repeat(5);
+        for head in ["<meta charset=\"utf-8\">", ""] {
+            let bytes = [head.as_bytes(), body.as_bytes(), b"<p>caf\xE9</p>"].concat();
+            let d = decode(&bytes);
+            assert_eq!(d.encoding, "UTF-8", "{head}");
+            assert!(d.text.contains(&body), "{}", d.text);
+            assert!(d.text.ends_with("<p>caf\u{FFFD}</p>"), "{}", d.text);
+            let warning = d.warning.unwrap();
+            assert!(warning.contains("1 byte(s) that are not were replaced by U+FFFD"));
+        }
+        // After a UTF-8 BOM, the damage is said too (it was replaced without a word).
+        let d = decode(b"\xEF\xBB\xBF<p>ab\xFFc</p>");
+        assert_eq!(d.text, "<p>ab\u{FFFD}c</p>");
+        assert!(d.warning.unwrap().contains("(byte offset 8): 1 byte(s)"));
+        // Declared UTF-8: one character of UTF-8 outweighs one stray byte.
+        let d = decode(b"<meta charset=utf-8><p>na\xC3\xAFve caf\xE9</p>");
+        assert!(d.text.ends_with("naïve caf\u{FFFD}</p>"), "{}", d.text);
+        // Undeclared, it takes four.
+        let d = decode(b"<p>na\xC3\xAFve caf\xE9 \x93quoted\x94</p>");
+        assert_eq!(d.encoding, "windows-1252");
+        let d = decode(b"<p>na\xEFve caf\xE9 \x93quoted\x94</p>");
+        assert_eq!(d.text, "<p>naïve café \u{201C}quoted\u{201D}</p>");
+        assert_eq!(d.encoding, "windows-1252");
     }
 
     #[test]

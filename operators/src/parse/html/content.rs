@@ -9,8 +9,9 @@ use ego_tree::NodeId;
 use scraper::Node;
 
 use super::dom::{
-    Context, NodeRef, class_weight, element, is_block, is_dropped, is_footnotes, is_furniture,
-    is_heading, is_invisible, is_main, is_numbered_backlink, is_titled_section, text_of,
+    Context, NodeRef, class_weight, element, is_arrow_backlink, is_block, is_dropped, is_footnotes,
+    is_furniture, is_heading, is_invisible, is_main, is_numbered_backlink, is_titled_section,
+    text_of,
 };
 
 /// The note recorded when a page has no article-like block.
@@ -87,7 +88,7 @@ impl<'a> Page<'a> {
                 && (if whole {
                     is_invisible(e)
                 } else {
-                    is_dropped(e, context)
+                    (is_dropped(e, context) || is_arrow_backlink(&node))
                         && !is_titled_section(&node)
                         && !is_numbered_backlink(&node)
                 })

@@ -504,7 +504,7 @@ pub(super) fn is_backlink(e: &Element) -> bool {
 
 /// Whether the element is a reference to a footnote (`<a class="footnote-ref">`,
 /// `role="doc-noteref"`): its number is shown as `[n]`, not glued to the word before it.
-pub(super) fn is_noteref(e: &Element) -> bool {
+fn is_noteref(e: &Element) -> bool {
     matches!(e.name(), "a" | "sup")
         && (e.attr("role") == Some("doc-noteref")
             || e.attr("class").is_some_and(|c| {
@@ -513,12 +513,68 @@ pub(super) fn is_noteref(e: &Element) -> bool {
             }))
 }
 
+/// Most characters of a footnote's label (`1`, `[12]`, `a`) in a reference found by its form
+/// alone ([`is_note_reference`]).
+const MAX_NOTE_LABEL: usize = 8;
+
+/// Whether the node is a reference to a footnote: marked as one ([`is_noteref`]), or a
+/// superscript that is only a link to an anchor of the page, or such a link that is only a
+/// superscript, with a short label (`<sup id="fnref1"><a href="#fn1">1</a></sup>`,
+/// `<a href="#fn1"><sup>1</sup></a>`), as hand-written pages and generators without classes
+/// write them.
+pub(super) fn is_note_reference(node: &NodeRef<'_>) -> bool {
+    let Some(e) = element(node) else { return false };
+    if is_noteref(e) {
+        return true;
+    }
+    let inner = match e.name() {
+        "sup" => "a",
+        "a" if is_in_page_link(e) => "sup",
+        _ => return false,
+    };
+    let mut children = node
+        .children()
+        .filter(|c| c.value().as_text().is_none_or(|t| !t.trim().is_empty()));
+    let (Some(only), None) = (children.next(), children.next()) else {
+        return false;
+    };
+    element(&only).is_some_and(|c| c.name() == inner && (inner == "sup" || is_in_page_link(c)))
+        && text_of(node).trim().chars().count() <= MAX_NOTE_LABEL
+}
+
+/// Whether the element is a link to an anchor of the page (`href="#fn1"`).
+fn is_in_page_link(e: &Element) -> bool {
+    e.name() == "a"
+        && e.attr("href")
+            .is_some_and(|h| h.len() > 1 && h.starts_with('#'))
+}
+
+/// Arrows that stand for "back to where the note is cited" (`↩︎`, `↑`, `^`).
+const BACK_ARROWS: &[char] = &['↩', '↑', '⤴', '↵', '⮐', '⬆', '^', '🔙'];
+
+/// Whether the node is a link back within the page shown as an arrow only (a footnote's
+/// `<a href="#fnref1">↩</a>` without the classes [`is_backlink`] knows): no text of the page.
+pub(super) fn is_arrow_backlink(node: &NodeRef<'_>) -> bool {
+    if !element(node).is_some_and(is_in_page_link) {
+        return false;
+    }
+    let text = text_of(node);
+    text.chars().any(|c| BACK_ARROWS.contains(&c))
+        && text.chars().all(|c| {
+            BACK_ARROWS.contains(&c) || c.is_whitespace() || matches!(c, '\u{FE0E}' | '\u{FE0F}')
+        })
+}
+
 /// Whether a dropped element is page furniture a reader sees (navigation, a site header,
 /// sidebars, footers, comments), as opposed to what is never visible text. A `<header>`
 /// without links is a title block (pandoc's `title-block-header`), not furniture.
 pub(super) fn is_furniture(node: &NodeRef<'_>) -> bool {
     let Some(e) = element(node) else { return false };
-    if is_invisible(e) || is_backlink(e) || matches!(e.name(), "head" | "math") {
+    if is_invisible(e)
+        || is_backlink(e)
+        || is_arrow_backlink(node)
+        || matches!(e.name(), "head" | "math")
+    {
         return false;
     }
     if e.name() == "header" {

@@ -33,7 +33,7 @@ const WHOLE_BODY: &str = "the main content found has no text; the whole page's t
 
 /// Parses an HTML page.
 pub(super) fn parse(bytes: &[u8]) -> Result<Parsed, ParseError> {
-    let decoded = charset::decode(bytes);
+    let decoded = charset::decode(bytes)?;
     check_text(&decoded.text)?;
     let html = tree(&decoded.text)?;
     let page = content::Page::new(html.tree.root());
@@ -118,7 +118,10 @@ fn check_text(text: &str) -> Result<(), ParseError> {
         .filter(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t' | '\x0C'))
         .count();
     if let Some(offset) = text.find('\0') {
-        return Err(ParseError::Binary { offset });
+        return Err(ParseError::Binary {
+            offset,
+            forced: None,
+        });
     }
     if control as f64 / total as f64 > MAX_CONTROL_SHARE {
         return Err(ParseError::Damaged {

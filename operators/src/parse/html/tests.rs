@@ -152,6 +152,33 @@ fn runaway_tree_building_is_refused() {
     assert!(started.elapsed().as_secs() < 20, "{:?}", started.elapsed());
 }
 
+/// A stray NUL byte in a page is dropped, with a warning, as in Markdown (a 19 KB page with
+/// one was refused as binary content); NULs more often than one in 4 KiB are binary content.
+#[test]
+fn a_stray_nul_byte_is_dropped_and_binary_content_refused() {
+    let paragraph = "<p>Some filler words, with commas, and more words.</p>\n".repeat(200);
+    let page =
+        format!("<html><body><article>{paragraph}<p>before\0after</p></article></body></html>");
+    let nul = page.find('\0').unwrap();
+    let parsed = parse(page.as_bytes()).unwrap();
+    assert!(
+        parsed.markdown.contains("beforeafter"),
+        "{}",
+        parsed.markdown
+    );
+    let warning = format!("1 stray NUL byte(s) dropped (the first at byte offset {nul})");
+    assert!(parsed.warnings.contains(&warning), "{:?}", parsed.warnings);
+    // With a BOM and a legacy declaration: the same, the offset still the file's.
+    let bytes = [&b"\xEF\xBB\xBF"[..], page.as_bytes()].concat();
+    assert!(parse(&bytes).unwrap().markdown.contains("beforeafter"));
+    let binary = b"<html><body><p>not a page\0\0\0\x01\0\0</p></body></html>";
+    let err = parse(binary).unwrap_err();
+    assert!(
+        matches!(err, ParseError::Binary { offset: 25, .. }),
+        "{err}"
+    );
+}
+
 #[test]
 fn cp1252_without_declaration() {
     let parsed = parse(b"<html><body><p>Caf\xE9 \x93quoted\x94</p></body></html>").unwrap();
@@ -996,4 +1023,128 @@ fn an_unclosed_link_in_an_article_keeps_the_whole_story() {
         "{open}"
     );
     assert_eq!(open, parse(page("</a>").as_bytes()).unwrap().markdown);
+}
+
+/// Code shown beside its line numbers in a table (Pygments and Sphinx, mkdocs-material's
+/// `linenums`, Hugo's chroma) is a code block of its lines, without the numbers: it was a
+/// table of two cells, the code on one line (`| 1 2 3 | a = 1 if a: print(a) |`). A table of
+/// numbered steps stays a table.
+#[test]
+fn line_numbered_code_tables_are_code_blocks() {
+    let body = r##"<div class="highlight-python notranslate"><div class="highlight"><table class="highlighttable"><tr><td class="linenos"><div class="linenodiv"><pre>1
+2
+3</pre></div></td><td class="code"><div class="highlight"><pre><span></span><span class="n">a</span> <span class="o">=</span> <span class="mi">1</span>
+<span class="k">if</span> <span class="n">a</span><span class="p">:</span>
+    <span class="nb">print</span><span class="p">(</span><span class="n">a</span><span class="p">)</span>
+</pre></div></td></tr></table></div></div>
+<div class="highlight"><table class="highlighttable"><tbody><tr><td class="linenos"><div class="linenodiv"><pre><span></span><span class="normal"><a href="#__codelineno-0-1">1</a></span>
+<span class="normal"><a href="#__codelineno-0-2">2</a></span></pre></div></td><td class="code"><div><pre><span></span><code><span class="nb">echo</span> one
+    <span class="nb">echo</span> two
+</code></pre></div></td></tr></tbody></table></div>
+<div class="highlight"><div class="chroma"><table class="lntable"><tr><td class="lntd"><pre tabindex="0" class="chroma"><code><span class="lnt">1
+</span><span class="lnt">2
+</span></code></pre></td><td class="lntd"><pre tabindex="0" class="chroma"><code class="language-go" data-lang="go"><span class="line"><span class="cl"><span class="kd">func</span> <span class="nf">main</span><span class="p">()</span> <span class="p">{</span>
+</span></span><span class="line"><span class="cl">    <span class="nx">fmt</span><span class="p">.</span><span class="nf">Println</span><span class="p">(</span><span class="s">"hi"</span><span class="p">)</span> <span class="p">}</span>
+</span></span></code></pre></td></tr></table></div></div>
+<table><tr><th>Step</th><th>Command</th></tr><tr><td>1</td><td><pre>make</pre></td></tr></table>"##;
+    let parsed = parse(article(body).as_bytes()).unwrap();
+    let code: Vec<(Option<&str>, &str)> = parsed
+        .elements
+        .iter()
+        .filter(|e| e.kind == ElementKind::Code)
+        .map(|e| (e.language.as_deref(), e.text.as_str()))
+        .collect();
+    assert_eq!(
+        code,
+        [
+            (Some("python"), "a = 1\nif a:\n    print(a)"),
+            (None, "echo one\n    echo two"),
+            (Some("go"), "func main() {\n    fmt.Println(\"hi\") }"),
+        ]
+    );
+    let md = &parsed.markdown;
+    assert!(
+        md.contains("```python\na = 1\nif a:\n    print(a)\n```"),
+        "{md}"
+    );
+    let tables = parsed
+        .elements
+        .iter()
+        .filter(|e| e.kind == ElementKind::Table);
+    assert_eq!(tables.count(), 1, "{md}");
+}
+
+/// Footnotes written by hand, without the classes of a generator: a superscript that is only
+/// a link to the note is its reference, `[1]` (it read `ref1`, glued to the word), and the
+/// note's arrow back to it is no text (its `↩` stayed). A superscript without a link, and a
+/// link of words, stay text.
+#[test]
+fn hand_written_footnote_references_and_back_links() {
+    let body = r##"<p>Footnote ref<sup id="fnref1"><a href="#fn1">1</a></sup> here, and
+another<a href="#fn2" id="r2"><sup>2</sup></a>; x<sup>2</sup> and <sup><a href="#intro">see the intro</a></sup>.</p>
+<section class="footnotes" role="doc-endnotes"><ol><li id="fn1"><p>The footnote text. <a href="#fnref1">↩︎</a></p></li>
+<li id="fn2"><p>Second note. <a href="#r2">↑</a></p></li></ol></section>"##;
+    let parsed = parse(article(body).as_bytes()).unwrap();
+    let texts: Vec<&str> = parsed.elements.iter().map(|e| e.text.as_str()).collect();
+    for kept in [
+        "Footnote ref[1] here, and another[2]; x2 and see the intro.",
+        "The footnote text.",
+        "Second note.",
+    ] {
+        assert!(texts.contains(&kept), "{kept:?} not in {texts:#?}");
+    }
+    let md = &parsed.markdown;
+    assert!(!md.contains('↩') && !md.contains('↑'), "{md}");
+}
+
+/// Inline code is a Markdown code span, and an image inside text with alt text is
+/// `![alt](src)` as a block image is; the elements' text has the code and the alt text. Code
+/// read as escaped text (`foo\_bar(\*args, \*\*kwargs)`) and the inline image's alt was lost.
+#[test]
+fn inline_code_and_images_are_markdown_spans() {
+    let body = r#"<p>Call <code>foo_bar(*args, **kwargs)</code> or <code>a`b</code>, see <img src="i.png" alt="warning icon"> icon.</p>
+<table><tr><th>Flag</th><th>Meaning</th></tr><tr><td><code>--a|b</code></td><td>pipe *star*</td></tr></table>
+<h2>The <code>run</code> command</h2>
+<p><img src="diagram.png" alt="A diagram"></p>
+<ul><li>Item <code>&lt;div&gt;</code></li></ul>
+<h3><a href="/"><img src="home.gif" alt="Home page"></a></h3>
+<p>Icon <img src="spacer.gif"> without alt; <code>x<br>y</code> on lines.</p>"#;
+    let parsed = parse(article(body).as_bytes()).unwrap();
+    let md = &parsed.markdown;
+    for written in [
+        "Call `foo_bar(*args, **kwargs)` or ``a`b``, see ![warning icon](i.png) icon.",
+        "| `--a\\|b` | pipe \\*star\\* |",
+        "## The `run` command",
+        "![A diagram](diagram.png)",
+        "- Item `<div>`\n\n![Home page](home.gif)",
+        "Icon without alt; x  \ny on lines.",
+    ] {
+        assert!(md.contains(written), "{written:?} not in\n{md}");
+    }
+    let texts: Vec<(ElementKind, &str)> = parsed
+        .elements
+        .iter()
+        .map(|e| (e.kind, e.text.as_str()))
+        .collect();
+    for element in [
+        (
+            ElementKind::Paragraph,
+            "Call foo_bar(*args, **kwargs) or a`b, see warning icon icon.",
+        ),
+        (ElementKind::Heading, "The run command"),
+        (ElementKind::Image, "A diagram"),
+        (ElementKind::ListItem, "Item <div>"),
+    ] {
+        assert!(texts.contains(&element), "{element:?} not in {texts:#?}");
+    }
+    let table = parsed
+        .elements
+        .iter()
+        .find(|e| e.kind == ElementKind::Table);
+    let rows = table.and_then(|t| t.rows.clone()).unwrap();
+    assert_eq!(rows[1], ["--a|b", "pipe *star*"]);
+    // Marks a page's own text holds are no markup.
+    let page = article("<p>odd \u{FDD0}marks\u{FDD1} here</p>");
+    let md = parse(page.as_bytes()).unwrap().markdown;
+    assert!(md.contains("odd marks here"), "{md}");
 }
