@@ -1137,13 +1137,15 @@ fn typed_step(
     }
     for (key, message) in config.environment_warnings() {
         let at = format!("{}{}", outline.pointer, dotted_to_pointer(&key));
+        // Only what the environment lacks is set before the run; other warnings say what to write.
+        let environment = message.starts_with("environment variable");
         diagnostics.push(
             Diagnostic::warning(doc.value_pos(&at), message)
                 .in_step(&outline.name)
                 .at_key(key)
-                .with_hint(Some(
-                    "set it before `engine run`: until then, documents that need new embeddings fail, and so do vector and hybrid queries".to_owned(),
-                )),
+                .with_hint(environment.then(|| {
+                    "set it before `engine run`: until then, documents that need new embeddings fail, and so do vector and hybrid queries".to_owned()
+                })),
         );
     }
     let path_problems = config

@@ -158,23 +158,58 @@ impl HttpConfig {
         problems
     }
 
-    /// What is missing from the environment for this provider to answer: the API key, or a key
-    /// that cannot be sent. Only what embeds needs it, so it warns; querying BM25 or inspecting
-    /// a run never does.
+    /// What may keep this provider from answering as meant: the API key missing from the
+    /// environment, empty or unsendable, and settings that are valid but surely not meant (a
+    /// `base_url` ending in `/embeddings`, credentials in `base_url` beside `api_key_env`). Only
+    /// what embeds needs them, so they warn; querying BM25 or inspecting a run never does.
     pub fn environment_warnings(&self) -> Vec<(&'static str, String)> {
+        let mut warnings = self.settings_warnings();
         let Some(var) = &self.api_key_env else {
-            return Vec::new();
+            return warnings;
         };
         match std::env::var_os(var) {
-            None => vec![(
+            None => warnings.push((
                 "api_key_env",
                 format!("environment variable `{var}` is not set"),
-            )],
-            Some(value) => match value.to_str().map_or(Some(UNSENDABLE_KEY), key_problem) {
-                Some(why) => vec![("api_key_env", unsendable_key(var, why))],
-                None => Vec::new(),
-            },
+            )),
+            Some(value) if value.is_empty() => warnings.push(("api_key_env", empty_key(var))),
+            Some(value) => {
+                if let Some(why) = value.to_str().map_or(Some(UNSENDABLE_KEY), key_problem) {
+                    warnings.push(("api_key_env", unsendable_key(var, why)));
+                }
+            }
         }
+        warnings
+    }
+
+    /// Settings that are valid but surely not what was meant.
+    fn settings_warnings(&self) -> Vec<(&'static str, String)> {
+        let mut warnings = Vec::new();
+        let trimmed = self.base_url.trim_end_matches('/');
+        if let Some(root) = trimmed
+            .strip_suffix("/embeddings")
+            .filter(|_| base_url_problem(&self.base_url).is_none())
+        {
+            warnings.push((
+                "base_url",
+                format!(
+                    "`{}` ends in `/embeddings`, but requests go to {{base_url}}/embeddings (here {}/embeddings): write `base_url: {}`",
+                    shown_url(&self.base_url),
+                    shown_url(trimmed),
+                    shown_url(root)
+                ),
+            ));
+        }
+        if self.api_key_env.is_some() && has_userinfo(&self.base_url) {
+            warnings.push((
+                "base_url",
+                format!(
+                    "`{}` holds credentials (`user:password@`) and `api_key_env` is set: the key is sent as `Authorization: Bearer …` and the credentials in `base_url` are not sent; remove them from `base_url`, or remove `api_key_env`",
+                    shown_url(&self.base_url)
+                ),
+            ));
+        }
+        warnings
     }
 
     /// The address requests go to: `{base_url}/embeddings`, its scheme in lower case.
@@ -187,10 +222,43 @@ impl HttpConfig {
     }
 }
 
+/// `url` as messages show it: a password in its userinfo (`http://user:password@host/…`)
+/// replaced by `***`, and a userinfo without one (a token, perhaps) too. Every message that
+/// names the endpoint shows it this way.
+pub fn shown_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, path) = rest.split_at(authority_end);
+    match authority.rsplit_once('@') {
+        Some((userinfo, host)) => {
+            let hidden = match userinfo.split_once(':') {
+                Some((user, _)) => format!("{user}:***"),
+                None => "***".to_owned(),
+            };
+            format!("{scheme}://{hidden}@{host}{path}")
+        }
+        None => url.to_owned(),
+    }
+}
+
+/// Whether `url` holds userinfo (`user:password@`) before its host.
+fn has_userinfo(url: &str) -> bool {
+    url.split_once("://").is_some_and(|(_, rest)| {
+        rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())].contains('@')
+    })
+}
+
 /// What is wrong with `url` as a `base_url`, if anything: not an http:// or https:// URL (the
 /// scheme in any case), a space or control character, no host, a port out of range, a query
 /// string or fragment (requests append `/embeddings` to the path), https in a build without it.
 fn base_url_problem(url: &str) -> Option<String> {
+    base_url_problem_of(url).map(|problem| problem.replace(url, &shown_url(url)))
+}
+
+/// [`base_url_problem`], the URL as it is in the message.
+fn base_url_problem_of(url: &str) -> Option<String> {
     let scheme = url
         .split_once("://")
         .map(|(scheme, _)| scheme.to_ascii_lowercase());
@@ -261,6 +329,13 @@ fn key_problem(key: &str) -> Option<&'static str> {
     } else {
         None
     }
+}
+
+/// The message for a key variable `var` set but empty.
+fn empty_key(var: &str) -> String {
+    format!(
+        "environment variable `{var}` (`api_key_env`) is set but empty, so no key would be sent: set it to the key (`export {var}=…`), or remove `api_key_env` if the endpoint needs none"
+    )
 }
 
 /// The message for a key variable `var` whose value cannot be sent, and `why`; never the key.
@@ -411,6 +486,9 @@ pub struct HttpEmbedder {
 /// The endpoint, and how to ask it and read its replies.
 struct Client {
     agent: ureq::Agent,
+    /// Where requests go: `{base_url}/embeddings`, userinfo and all.
+    address: String,
+    /// [`Client::address`] as messages show it ([`shown_url`]): every message names this one.
     url: String,
     model: String,
     api_key: Option<String>,
@@ -585,6 +663,9 @@ impl HttpEmbedder {
                 let key = std::env::var_os(var).ok_or_else(|| {
                     EmbedError::new(format!("environment variable `{var}` is not set"))
                 })?;
+                if key.is_empty() {
+                    return Err(EmbedError::provider_unavailable(empty_key(var)));
+                }
                 let key = key.into_string().map_err(|_| {
                     EmbedError::provider_unavailable(unsendable_key(var, UNSENDABLE_KEY))
                 })?;
@@ -610,7 +691,8 @@ impl HttpEmbedder {
             legacy_fingerprint: legacy_fingerprint(config, &url),
             client: Arc::new(Client {
                 agent,
-                url,
+                url: shown_url(&url),
+                address: url,
                 model: config.model.clone(),
                 api_key,
                 timeout: config.timeout,
@@ -836,11 +918,17 @@ impl Client {
         excerpt(&self.redact(text))
     }
 
-    /// Removes the key from text that may echo it (server messages).
+    /// Removes the key from text that may echo it (server messages), and the userinfo of the
+    /// address ([`shown_url`]).
     fn redact(&self, text: &str) -> String {
+        let text = if self.address == self.url {
+            text.to_owned()
+        } else {
+            text.replace(&self.address, &self.url)
+        };
         match &self.api_key {
-            Some(key) if !key.is_empty() => redact(text, key),
-            _ => text.to_owned(),
+            Some(key) if !key.is_empty() => redact(&text, key),
+            _ => text,
         }
     }
 
@@ -914,7 +1002,7 @@ impl Client {
         // Replies are read as they are: ask for them uncompressed.
         let mut request = self
             .agent
-            .post(&self.url)
+            .post(&self.address)
             .header("Accept-Encoding", "identity");
         if let Some(key) = &self.api_key {
             request = request.header("Authorization", format!("Bearer {key}"));
@@ -2103,6 +2191,70 @@ mod tests {
         assert_eq!(warnings[0].0, "api_key_env");
         assert_eq!(key_problem("sk-abc def"), key_problem("sk-é"));
         assert!(key_problem(KEY).is_none());
+    }
+
+    /// Credentials in `base_url` never reach a message: errors show `user:***`, and `validate`
+    /// warns when `api_key_env` is set beside them (the Bearer key is sent, not them).
+    #[test]
+    fn credentials_in_base_url_are_redacted_from_every_message() {
+        let (base, _) = server();
+        let with_userinfo = base.replace("http://", "http://alice:S3cret@");
+        let mut settings = config(&with_userinfo, "down");
+        settings.retries = 0;
+        let embedder = HttpEmbedder::new(&settings).unwrap();
+        assert!(!format!("{embedder:?}").contains("S3cret"));
+        let err = embedder.embed_documents(&["x"]).unwrap_err().to_string();
+        assert!(!err.contains("S3cret"), "{err}");
+        assert!(err.contains("http://alice:***@127.0.0.1"), "{err}");
+        let err = HttpEmbedder::new(&config(&with_userinfo, "nowhere"))
+            .unwrap()
+            .embed_documents(&["x"])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            !err.contains("S3cret") && err.contains("alice:***@"),
+            "{err}"
+        );
+        let bad = HttpConfig::new("http://alice:S3cret@h:99999/v1", "m").problems();
+        assert!(!bad[0].1.contains("S3cret"), "{bad:?}");
+        assert_eq!(shown_url("https://tok@h/v1"), "https://***@h/v1");
+        assert_eq!(shown_url("http://h/v1@x"), "http://h/v1@x");
+        assert!(settings.environment_warnings().is_empty());
+        settings.api_key_env = Some("PATH".into());
+        let warnings = settings.environment_warnings();
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert_eq!(warnings[0].0, "base_url");
+        assert!(
+            warnings[0].1.contains("Bearer") && !warnings[0].1.contains("S3cret"),
+            "{warnings:?}"
+        );
+    }
+
+    /// A key variable set but empty warns and fails before any request (it sent `Bearer `);
+    /// a `base_url` ending in `/embeddings` warns with the `base_url` to write.
+    #[test]
+    fn an_empty_key_and_a_base_url_ending_in_embeddings_warn() {
+        let var = "ENGINE_TEST_EMBED_KEY_EMPTY";
+        // SAFETY: set once by this test, read only by it.
+        unsafe { std::env::set_var(var, "") };
+        let mut settings = HttpConfig::new("http://127.0.0.1:9/v1", "m");
+        settings.api_key_env = Some(var.to_owned());
+        let warnings = settings.environment_warnings();
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert_eq!(warnings[0].0, "api_key_env");
+        assert!(warnings[0].1.contains("empty"), "{warnings:?}");
+        let err = HttpEmbedder::new(&settings).unwrap_err();
+        assert!(err.unavailable && err.message.contains("empty"), "{err}");
+        let suffixed = HttpConfig::new("http://127.0.0.1:9/v1/embeddings/", "m");
+        let warnings = suffixed.environment_warnings();
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert_eq!(warnings[0].0, "base_url");
+        assert!(
+            warnings[0]
+                .1
+                .contains("write `base_url: http://127.0.0.1:9/v1`"),
+            "{warnings:?}"
+        );
     }
 
     /// `validate` refuses a `base_url` no request can go to, and accepts the scheme in any case.
