@@ -481,6 +481,9 @@ pub struct HttpEmbedder {
     fingerprint: String,
     /// See [`legacy_fingerprint`].
     legacy_fingerprint: Option<String>,
+    /// Why no request can succeed in this run ([`Attempt::Misconfigured`]), once a reply showed
+    /// it: every later call fails at once with it, sending nothing.
+    misconfigured: Mutex<Option<String>>,
 }
 
 /// The endpoint, and how to ask it and read its replies.
@@ -545,6 +548,9 @@ enum Attempt {
     /// About the settings or the endpoint (a key refused, a redirect, a reply the engine cannot
     /// read): no request can succeed, so every text fails at once.
     Unusable(String),
+    /// Settings the provider's replies contradict (vectors of another length than
+    /// `dimensions`): no request can succeed in this run, so none is sent again.
+    Misconfigured(String),
 }
 
 /// How one call asks the provider.
@@ -707,6 +713,7 @@ impl HttpEmbedder {
             query_prefix: config.query_prefix.clone(),
             document_prefix: config.document_prefix.clone(),
             normalize: config.normalize,
+            misconfigured: Mutex::new(None),
         })
     }
 
@@ -720,6 +727,16 @@ impl HttpEmbedder {
         asking: &Asking,
     ) -> Result<(Vec<Vec<f32>>, usize), EmbedError> {
         let stop = asking.stop;
+        if let Some(why) = self
+            .misconfigured
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner())
+            .clone()
+        {
+            return Err(EmbedError::provider_unavailable(format!(
+                "{why} (no request sent: an earlier reply in this run showed it)"
+            )));
+        }
         let was_down = self.endpoint.down.load(Ordering::SeqCst);
         let retries = if was_down { 0 } else { asking.retries };
         let mut attempt = 0u32;
@@ -742,6 +759,14 @@ impl HttpEmbedder {
                     return Err(EmbedError::provider_unavailable(
                         self.client.redact(&message),
                     ));
+                }
+                Err(Attempt::Misconfigured(message)) => {
+                    let message = self.client.redact(&message);
+                    *self
+                        .misconfigured
+                        .lock()
+                        .unwrap_or_else(|poison| poison.into_inner()) = Some(message.clone());
+                    return Err(EmbedError::provider_unavailable(message));
                 }
                 // A failure once a stop came (a reply cut off by it) is no fault of the server.
                 Err(Attempt::Retry { .. }) if stop.load(Ordering::Relaxed) => {
@@ -1096,7 +1121,7 @@ impl Client {
         if let Some(encoding) = encoding {
             return Err(self.compressed(&encoding));
         }
-        self.parse(&text, texts.len()).map_err(Attempt::Refused)
+        self.parse(&text, texts.len())
     }
 
     /// The failure of a reply in a `Content-Encoding` the engine does not read.
@@ -1107,64 +1132,92 @@ impl Client {
         ))
     }
 
-    fn parse(&self, text: &str, expected: usize) -> Result<Vec<Vec<f32>>, String> {
+    /// The vectors of a successful reply to `expected` texts. A reply no request could do
+    /// better with (not JSON of embeddings, another number of them, every one all zeros) fails
+    /// its call at once ([`Attempt::Unusable`]): trying its documents alone would send (and
+    /// bill) every text again for the same answer. Vectors of another length than `dimensions`
+    /// contradict the settings ([`Attempt::Misconfigured`]); one bad vector among good ones
+    /// is about its text ([`Attempt::Refused`]).
+    fn parse(&self, text: &str, expected: usize) -> Result<Vec<Vec<f32>>, Attempt> {
         let reply: Reply = serde_json::from_str(text).map_err(|err| {
-            format!(
+            Attempt::Unusable(format!(
                 "{}: malformed reply ({err}): {}",
                 self.url,
                 self.excerpt(text)
-            )
+            ))
         })?;
         if reply.data.len() != expected {
-            return Err(format!(
+            return Err(Attempt::Unusable(format!(
                 "{}: {} embeddings for {expected} texts",
                 self.url,
                 reply.data.len()
-            ));
+            )));
         }
+        let all_zero = reply
+            .data
+            .iter()
+            .all(|item| item.embedding.iter().all(|&x| x == 0.0));
         let mut vectors: Vec<Option<Vec<f32>>> = vec![None; expected];
         for (position, item) in reply.data.into_iter().enumerate() {
             let index = item.index.unwrap_or(position);
-            let slot = vectors
-                .get_mut(index)
-                .ok_or_else(|| format!("{}: embedding index {index} out of range", self.url))?;
+            let slot = vectors.get_mut(index).ok_or_else(|| {
+                Attempt::Unusable(format!(
+                    "{}: embedding index {index} out of range",
+                    self.url
+                ))
+            })?;
             if slot.is_some() {
-                return Err(format!("{}: embedding index {index} repeated", self.url));
+                return Err(Attempt::Unusable(format!(
+                    "{}: embedding index {index} repeated",
+                    self.url
+                )));
             }
             if item.embedding.is_empty() || item.embedding.iter().any(|x| !x.is_finite()) {
-                return Err(format!(
+                return Err(Attempt::Refused(format!(
                     "{}: embedding {index} is empty or not finite",
                     self.url
-                ));
+                )));
             }
             // No text embeds to nothing: a provider fault (a placeholder, a broken model), and
             // a vector no query could ever find.
             if item.embedding.iter().all(|&x| x == 0.0) {
-                return Err(format!(
+                let message = format!(
                     "{}: embedding {index} is all zeros, which no text embeds to: is the model or its deployment broken?",
                     self.url
-                ));
+                );
+                return Err(if all_zero {
+                    Attempt::Unusable(message)
+                } else {
+                    Attempt::Refused(message)
+                });
             }
             *slot = Some(item.embedding);
         }
         let vectors: Vec<Vec<f32>> = vectors.into_iter().flatten().collect();
         // Across replies, the vectors' size is checked by the `embed` operator against the
         // size it holds for the model (see `Embed`), which outlives this process.
-        let (wanted, why) = match self.dimensions {
-            Some(configured) => (configured, " (`dimensions`)"),
-            None => (
-                vectors[0].len(),
-                ", the size of the first in the same reply: set `dimensions` in the provider's settings to say which size is right",
-            ),
-        };
-        if let Some(wrong) = vectors.iter().find(|vector| vector.len() != wanted) {
-            return Err(format!(
-                "{}: an embedding has {} dimensions, expected {wanted}{why}",
-                self.url,
-                wrong.len()
-            ));
+        match self.dimensions {
+            Some(wanted) => match vectors.iter().find(|vector| vector.len() != wanted) {
+                Some(wrong) => Err(Attempt::Misconfigured(format!(
+                    "{}: an embedding has {} dimensions, expected {wanted} (`dimensions`): the engine checks `dimensions` but does not ask the provider for a length, so set `dimensions: {}` (or remove it), or pick a `model` whose vectors have {wanted}; no more requests are sent in this run",
+                    self.url,
+                    wrong.len(),
+                    wrong.len()
+                ))),
+                None => Ok(vectors),
+            },
+            None => {
+                let first = vectors[0].len();
+                match vectors.iter().find(|vector| vector.len() != first) {
+                    Some(wrong) => Err(Attempt::Refused(format!(
+                        "{}: an embedding has {} dimensions, expected {first}, the size of the first in the same reply: set `dimensions` in the provider's settings to say which size is right",
+                        self.url,
+                        wrong.len()
+                    ))),
+                    None => Ok(vectors),
+                }
+            }
         }
-        Ok(vectors)
     }
 }
 
@@ -2103,6 +2156,56 @@ mod tests {
         );
         // The call (2 attempts), then each document once.
         assert_eq!(hits.lock().unwrap()["zebra"], 5);
+    }
+
+    /// Vectors of another length than `dimensions` fail the call at once, naming the setting,
+    /// and no request is sent again in the run; a reply malformed for every text (another
+    /// number of vectors) fails its call at once too: neither resends each document alone (the
+    /// corpus was sent, and billed, twice).
+    #[test]
+    fn a_reply_every_text_gets_fails_the_call_without_resending_its_documents() {
+        use crate::embed::Embed;
+        use crate::embed::cache::NoCache;
+        use crate::embed::tests::named;
+        let (base, hits) = server();
+        let sets = [
+            named("a", &["one"]),
+            named("b", &["two"]),
+            named("c", &["x"]),
+        ];
+        let sets: Vec<_> = sets.iter().collect();
+        let mut settings = config(&base, "ok");
+        settings.dimensions = Some(4);
+        settings.batch_size = 64;
+        let embed = Embed::with_cache(
+            Arc::new(HttpEmbedder::new(&settings).unwrap()),
+            Arc::new(NoCache),
+        );
+        for result in embed.embed_sets(&sets) {
+            let error = result.unwrap_err();
+            assert!(error.unavailable, "{error}");
+            assert!(
+                error.message.contains("`dimensions`")
+                    && error
+                        .message
+                        .contains("does not ask the provider for a length"),
+                "{error}"
+            );
+        }
+        assert_eq!(hits.lock().unwrap()["ok"], 1, "sent once");
+        let again = embed.embed_sets(&sets[..1]).pop().unwrap().unwrap_err();
+        assert!(again.message.contains("no request sent"), "{again}");
+        assert_eq!(hits.lock().unwrap()["ok"], 1, "nothing sent again");
+        settings = config(&base, "short");
+        settings.batch_size = 64;
+        let embed = Embed::with_cache(
+            Arc::new(HttpEmbedder::new(&settings).unwrap()),
+            Arc::new(NoCache),
+        );
+        for result in embed.embed_sets(&sets) {
+            assert!(result.unwrap_err().unavailable);
+        }
+        assert_eq!(hits.lock().unwrap()["short"], 1, "sent once");
     }
 
     /// A key or proxy refusal, or an endpoint not found, is about every request: the call
