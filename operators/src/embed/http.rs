@@ -372,7 +372,15 @@ struct Endpoint {
     /// A request spent all its retries on server failures (5xx, timeouts, broken
     /// connections) and nothing succeeded since: later requests are tried once.
     down: AtomicBool,
+    /// Requests in a row that spent all their retries on 429s (nothing succeeded since); from
+    /// [`QUOTA_CALLS`] on (at once for an `insufficient_quota` answer) the quota or rate limit
+    /// is taken for exhausted, and later requests are tried once until one succeeds.
+    throttled: AtomicUsize,
 }
+
+/// Requests in a row that spend all their retries on 429s before the endpoint's quota or rate
+/// limit is taken for exhausted ([`Endpoint::throttled`]).
+const QUOTA_CALLS: usize = 3;
 
 /// A hold on the state shared by the providers that call the endpoint of an [`HttpConfig`]
 /// with its key, taken when a step is set up, before its provider is built (on its first
@@ -422,6 +430,7 @@ impl Endpoint {
             }),
             freed: std::sync::Condvar::new(),
             down: AtomicBool::new(false),
+            throttled: AtomicUsize::new(0),
         });
         known.push((key, Arc::downgrade(&endpoint)));
         endpoint
@@ -551,6 +560,8 @@ enum Attempt {
     /// Settings the provider's replies contradict (vectors of another length than
     /// `dimensions`): no request can succeed in this run, so none is sent again.
     Misconfigured(String),
+    /// A 429 saying the account's quota is spent (`insufficient_quota`): no retry can pass.
+    QuotaExhausted(String),
 }
 
 /// How one call asks the provider.
@@ -584,6 +595,9 @@ impl<'a> Asking<'a> {
         }
     }
 }
+
+/// What to do about a quota or rate limit the provider says is exhausted.
+const QUOTA_ADVICE: &str = "check the account's quota or rate limit with the provider, or lower `concurrency` or raise `retries` (and `backoff`) in the provider's settings";
 
 /// How long a query waits for a reply before it says that it waits.
 const PATIENCE: Duration = Duration::from_secs(2);
@@ -738,7 +752,12 @@ impl HttpEmbedder {
             )));
         }
         let was_down = self.endpoint.down.load(Ordering::SeqCst);
-        let retries = if was_down { 0 } else { asking.retries };
+        let was_throttled = self.endpoint.throttled.load(Ordering::SeqCst) >= QUOTA_CALLS;
+        let retries = if was_down || was_throttled {
+            0
+        } else {
+            asking.retries
+        };
         let mut attempt = 0u32;
         loop {
             let Some(permit) = self.endpoint.admit(stop) else {
@@ -750,6 +769,7 @@ impl HttpEmbedder {
             match result {
                 Ok(vectors) => {
                     self.endpoint.down.store(false, Ordering::SeqCst);
+                    self.endpoint.throttled.store(0, Ordering::SeqCst);
                     return Ok((vectors, attempt as usize));
                 }
                 Err(Attempt::Refused(message)) => {
@@ -759,6 +779,14 @@ impl HttpEmbedder {
                     return Err(EmbedError::provider_unavailable(
                         self.client.redact(&message),
                     ));
+                }
+                Err(Attempt::QuotaExhausted(message)) => {
+                    self.endpoint.throttled.store(QUOTA_CALLS, Ordering::SeqCst);
+                    return Err(EmbedError::provider_unavailable(format!(
+                        "{} ({})",
+                        self.client.redact(&message),
+                        QUOTA_ADVICE
+                    )));
                 }
                 Err(Attempt::Misconfigured(message)) => {
                     let message = self.client.redact(&message);
@@ -819,6 +847,13 @@ impl HttpEmbedder {
             .client
             .redact(&format!("gave up after {tries}; last: {why}"));
         if !server_fault {
+            // Spent every retry on 429s (or tried once, the quota taken for exhausted).
+            let in_a_row = self.endpoint.throttled.fetch_add(1, Ordering::SeqCst) + 1;
+            if in_a_row >= QUOTA_CALLS {
+                return EmbedError::provider_unavailable(format!(
+                    "{message} (the provider answered 429 through all the retries of {QUOTA_CALLS} or more requests in a row, so its quota or rate limit is taken for exhausted: later requests are tried once, without retries, until one passes; {QUOTA_ADVICE})"
+                ));
+            }
             return EmbedError::provider_unavailable(message);
         }
         self.endpoint.down.store(true, Ordering::SeqCst);
@@ -1108,6 +1143,13 @@ impl Client {
                 });
             }
         };
+        if status == 429 && text.contains("insufficient_quota") {
+            return Err(Attempt::QuotaExhausted(format!(
+                "{} answered 429 `insufficient_quota`, the account's quota is spent: {}",
+                self.url,
+                self.excerpt(&text)
+            )));
+        }
         if retryable {
             return Err(Attempt::Retry {
                 why: format!("{} answered {status}: {}", self.url, self.excerpt(&text)),
@@ -1557,6 +1599,17 @@ mod tests {
                 _ => good(),
             },
             "down" => (StatusCode::INTERNAL_SERVER_ERROR, "always down").into_response(),
+            "throttled" => (
+                StatusCode::TOO_MANY_REQUESTS,
+                [("retry-after", "0")],
+                "rate limit reached",
+            )
+                .into_response(),
+            "no-quota" => (
+                StatusCode::TOO_MANY_REQUESTS,
+                Json(json!({"error": {"message": "You exceeded your current quota", "type": "insufficient_quota", "code": "insufficient_quota"}})),
+            )
+                .into_response(),
             // Down for the first five requests and the seventh.
             "down-5" if hit <= 5 || hit == 7 => {
                 (StatusCode::BAD_GATEWAY, "bad gateway").into_response()
@@ -2206,6 +2259,42 @@ mod tests {
             assert!(result.unwrap_err().unavailable);
         }
         assert_eq!(hits.lock().unwrap()["short"], 1, "sent once");
+    }
+
+    /// After [`QUOTA_CALLS`] requests in a row spent all their retries on 429s, later ones are
+    /// tried once (they spent every retry, with `Retry-After` waits, forever), with a message
+    /// naming the quota, `retries` and `concurrency`; an `insufficient_quota` 429 does so at
+    /// once. A success restores retries.
+    #[test]
+    fn a_persistent_429_marks_the_quota_exhausted() {
+        let (base, hits) = server();
+        let mut settings = config(&base, "throttled");
+        settings.retries = 2;
+        settings.backoff = 0.0;
+        let embedder = HttpEmbedder::new(&settings).unwrap();
+        let hits_now = |mode: &str| hits.lock().unwrap()[mode];
+        for call in 1..=QUOTA_CALLS {
+            let err = embedder.embed_documents(&["x"]).unwrap_err();
+            assert!(err.unavailable, "{err}");
+            assert_eq!(hits_now("throttled"), 3 * call, "with retries");
+            assert_eq!(err.message.contains("quota"), call == QUOTA_CALLS, "{err}");
+        }
+        let err = embedder.embed_documents(&["y"]).unwrap_err();
+        assert!(
+            err.message.contains("`retries`") && err.message.contains("`concurrency`"),
+            "{err}"
+        );
+        assert_eq!(hits_now("throttled"), 3 * QUOTA_CALLS + 1, "tried once");
+        settings = config(&base, "no-quota");
+        settings.retries = 5;
+        let embedder = HttpEmbedder::new(&settings).unwrap();
+        let err = embedder.embed_documents(&["x"]).unwrap_err();
+        assert!(
+            err.unavailable && err.message.contains("insufficient_quota"),
+            "{err}"
+        );
+        assert!(err.message.contains("`concurrency`"), "{err}");
+        assert_eq!(hits_now("no-quota"), 1, "not retried");
     }
 
     /// A key or proxy refusal, or an endpoint not found, is about every request: the call
