@@ -2203,6 +2203,13 @@ mod tests {
         );
         let error = out[1].as_ref().unwrap_err();
         assert!(error.message.contains("500"), "{error}");
+        // Every attempt told: the call's 2 (`retries: 1`), then the document's own.
+        assert!(
+            error.message.contains(
+                "gave up after 2 attempts of the batch with the other documents and 1 of the document alone"
+            ),
+            "{error}"
+        );
         assert_eq!(
             out[2].as_ref().unwrap().chunks[0].vector,
             vector_for("giraffes")

@@ -550,14 +550,24 @@ impl Embed {
 
     /// Each of `sets` alone, each request once, in order, until [`LONE_SERVER_FAULTS`] in a row
     /// fail on the provider's side: then the rest fail at once as the provider unavailable.
-    fn embed_alone_once(&self, sets: &[&ChunkSet]) -> Vec<Result<EmbeddedSet, EmbedError>> {
+    /// `call` is why the call of them all failed: a document's failure counts its attempts too.
+    fn embed_alone_once(
+        &self,
+        sets: &[&ChunkSet],
+        call: &str,
+    ) -> Vec<Result<EmbeddedSet, EmbedError>> {
         let mut results = Vec::with_capacity(sets.len());
         let mut faults_in_a_row = 0;
         for (tried, set) in sets.iter().enumerate() {
-            let result = self
+            let mut result = self
                 .embed_sets_trying(&[set], Tries::Once)
                 .pop()
                 .unwrap_or_else(|| Err(EmbedError::new("no result for the document")));
+            if let Err(error) = &mut result
+                && error.server_fault
+            {
+                error.message = with_the_call_attempts(&error.message, call);
+            }
             let rest = match &result {
                 Ok(_) => {
                     faults_in_a_row = 0;
@@ -631,7 +641,7 @@ impl Embed {
             }
             // Down, or failing on one document's text: each is tried alone, once.
             Err(error) if error.server_fault && sets.len() > 1 => {
-                return self.embed_alone_once(sets);
+                return self.embed_alone_once(sets, &error.message);
             }
             // Perhaps one document's text: each is tried alone, so it fails only its own.
             Err(_) if sets.len() > 1 => {
@@ -680,6 +690,24 @@ impl Embed {
                 assemble(set, sources, &vectors, debug, provider)
             })
             .collect()
+    }
+}
+
+/// The failure `lone` of a document tried alone once, told with the attempts of the call of
+/// every document that failed before (`call`): "gave up after 5 attempts of the batch with the
+/// other documents and 1 of the document alone", where it said "after 1 attempt".
+fn with_the_call_attempts(lone: &str, call: &str) -> String {
+    let call_tries = call
+        .strip_prefix("gave up after ")
+        .and_then(|rest| rest.split_once(';'))
+        .map(|(tries, _)| tries);
+    match (lone.strip_prefix("gave up after 1 attempt;"), call_tries) {
+        (Some(rest), Some(tries)) => format!(
+            "gave up after {tries} of the batch with the other documents and 1 of the document alone;{rest}"
+        ),
+        _ => format!(
+            "{lone} (the document alone, tried once after the batch with the other documents failed: {call})"
+        ),
     }
 }
 
