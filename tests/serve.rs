@@ -8,7 +8,13 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
 use std::process::{Child, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::Duration;
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 
 use common::{TWO_INDEX_PIPELINE, engine, query_json, run_json};
 use serde_json::{Value, json};
@@ -780,4 +786,138 @@ fn serve_lists_an_index_with_damaged_vectors_as_such() {
         "",
     );
     assert_eq!(status, 200);
+}
+
+/// A fake embedding provider whose answers follow `mode`: [`PROVIDER_OK`], 401, 429 asking to
+/// wait 30 s, or no answer for longer than a 1 s `timeout`.
+fn fake_provider(mode: Arc<AtomicU8>) -> String {
+    use axum::extract::Json as Body;
+    async fn embeddings(State(mode): State<Arc<AtomicU8>>, Body(body): Body<Value>) -> Response {
+        match mode.load(Ordering::SeqCst) {
+            PROVIDER_REFUSES_KEY => (StatusCode::UNAUTHORIZED, "bad key").into_response(),
+            PROVIDER_BUSY => (
+                StatusCode::TOO_MANY_REQUESTS,
+                [("retry-after", "30")],
+                "slow down",
+            )
+                .into_response(),
+            PROVIDER_HANGS => {
+                tokio::time::sleep(Duration::from_secs(5)).await;
+                (StatusCode::OK, "late").into_response()
+            }
+            _ => {
+                let data: Vec<Value> = (body["input"].as_array().unwrap().iter().enumerate())
+                    .map(|(index, text)| {
+                        let length = text.as_str().unwrap().len() as f32;
+                        json!({"object": "embedding", "index": index, "embedding": [length, 1.0]})
+                    })
+                    .collect();
+                axum::Json(json!({"object": "list", "data": data})).into_response()
+            }
+        }
+    }
+    let app = axum::Router::new()
+        .route("/v1/embeddings", axum::routing::post(embeddings))
+        .with_state(mode);
+    format!("http://{}/v1", common::serve(app))
+}
+
+const PROVIDER_OK: u8 = 0;
+const PROVIDER_REFUSES_KEY: u8 = 1;
+const PROVIDER_BUSY: u8 = 2;
+const PROVIDER_HANGS: u8 = 3;
+
+/// A project whose index is embedded by `base_url` (1 s `timeout`), built while it answered.
+fn provider_project(base_url: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir_all(dir.path().join("docs")).unwrap();
+    fs::write(dir.path().join("docs/a.md"), "# Keys\n\nLocks and keys.\n").unwrap();
+    let yaml = format!(
+        "version: 1\nname: http\nsteps:\n  docs: {{ op: source.files, path: docs }}\n  parse: {{ op: parse, input: docs }}\n  chunk: {{ op: chunk.recursive, input: parse, size: 200, unit: chars }}\n  embed: {{ op: embed, input: chunk, provider: http, base_url: \"{base_url}\", model: test, timeout: 1, retries: 1, backoff: 0.01 }}\n  index: {{ op: index.hybrid, input: embed }}\n",
+    );
+    fs::write(dir.path().join("pipeline.yaml"), yaml).unwrap();
+    let run = engine()
+        .arg("run")
+        .arg(dir.path().join("pipeline.yaml"))
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(0), "{run:?}");
+    dir
+}
+
+/// A GET's status, its `Retry-After` header and its JSON body.
+fn get_with_retry_after(server: &Server, path: &str) -> (u16, Option<String>, Value) {
+    let mut stream = TcpStream::connect(&server.addr).unwrap();
+    let _ = write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
+        server.addr
+    );
+    let mut answer = String::new();
+    let _ = stream.read_to_string(&mut answer);
+    let (head, body) = answer.split_once("\r\n\r\n").expect("an HTTP answer");
+    let status = head.split_whitespace().nth(1).unwrap().parse().unwrap();
+    let retry_after = (head.lines())
+        .find_map(|line| {
+            line.to_ascii_lowercase()
+                .strip_prefix("retry-after:")
+                .map(str::to_owned)
+        })
+        .map(|value| value.trim().to_owned());
+    (status, retry_after, serde_json::from_str(body).unwrap())
+}
+
+/// The embedding provider's trouble is passed on as a gateway's, not as the server's own
+/// failure (500): an error answer is 502, a 429 is 503 with its `Retry-After` (answered at
+/// once: it asks to wait longer than the provider's `timeout`), no answer in time is 504.
+#[test]
+fn serve_passes_on_the_embedding_providers_trouble() {
+    let mode = Arc::new(AtomicU8::new(PROVIDER_OK));
+    let dir = provider_project(&fake_provider(mode.clone()));
+    let server = serve(dir.path());
+    let query = "/query?index=index&mode=vector&text=keys";
+    let (status, _, answer) = get_with_retry_after(&server, query);
+    assert_eq!(status, 200, "{answer}");
+    for (trouble, expected, retry_after, said) in [
+        (PROVIDER_REFUSES_KEY, 502, None, "answered 401"),
+        (
+            PROVIDER_BUSY,
+            503,
+            Some("30"),
+            "Retry-After asks to wait 30 s",
+        ),
+        (PROVIDER_HANGS, 504, None, "no complete reply within 1 s"),
+    ] {
+        mode.store(trouble, Ordering::SeqCst);
+        let (status, header, answer) = get_with_retry_after(&server, query);
+        assert_eq!(status, expected, "{answer}");
+        assert_eq!(header.as_deref(), retry_after, "{answer}");
+        assert!(answer["error"].as_str().unwrap().contains(said), "{answer}");
+    }
+    // BM25 needs no provider.
+    let (status, _, answer) =
+        get_with_retry_after(&server, "/query?index=index&mode=bm25&text=keys");
+    assert_eq!(status, 200, "{answer}");
+}
+
+/// `engine query` does not wait on a 429 whose `Retry-After` is longer than the provider's
+/// `timeout`: it fails at once, saying the wait asked for.
+#[test]
+fn a_query_fails_at_once_when_the_provider_asks_to_wait_past_its_timeout() {
+    let mode = Arc::new(AtomicU8::new(PROVIDER_OK));
+    let dir = provider_project(&fake_provider(mode.clone()));
+    mode.store(PROVIDER_BUSY, Ordering::SeqCst);
+    let output = engine()
+        .arg("query")
+        .arg(dir.path().join("pipeline.yaml"))
+        .args(["--index", "index", "--mode", "vector", "keys"])
+        .output()
+        .unwrap();
+    let errors = String::from_utf8_lossy(&output.stderr);
+    assert_ne!(output.status.code(), Some(0), "{errors}");
+    assert!(
+        errors
+            .contains("Retry-After asks to wait 30 s, longer than the provider's `timeout` (1 s)"),
+        "{errors}"
+    );
 }

@@ -15,10 +15,11 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use axum::extract::{FromRequest, RawQuery, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
+use operators::embed::{EmbedError, Upstream};
 use operators::index::{Fusion, Mode};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -102,23 +103,49 @@ struct QueryRequest {
     context: usize,
 }
 
-/// An answer that is an error: its status and message, as `{"error": …}`.
-struct Refusal(StatusCode, String);
+/// An answer that is an error: its status and message, as `{"error": …}`, and the seconds
+/// of its `Retry-After` header, if it has one.
+struct Refusal(StatusCode, String, Option<u64>);
 
 impl IntoResponse for Refusal {
     fn into_response(self) -> Response {
-        (self.0, Json(json!({ "error": self.1 }))).into_response()
+        let mut response = (self.0, Json(json!({ "error": self.1 }))).into_response();
+        if let Some(seconds) = self.2 {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        response
     }
 }
 
 impl From<anyhow::Error> for Refusal {
-    /// What `engine query` refuses (exit 2) is the request's fault; the rest is the server's.
+    /// What `engine query` refuses (exit 2) is the request's fault; the embedding provider's
+    /// failure is a gateway's ([`provider_status`]); the rest is the server's.
     fn from(err: anyhow::Error) -> Self {
-        let status = match exit_code(&err) {
-            EXIT_INVALID => StatusCode::BAD_REQUEST,
-            _ => StatusCode::INTERNAL_SERVER_ERROR,
+        let upstream = (err.chain())
+            .find_map(|cause| cause.downcast_ref::<EmbedError>())
+            .and_then(|embed| embed.upstream);
+        let (status, retry_after) = match (exit_code(&err), upstream) {
+            (EXIT_INVALID, _) => (StatusCode::BAD_REQUEST, None),
+            (_, Some(upstream)) => provider_status(upstream),
+            _ => (StatusCode::INTERNAL_SERVER_ERROR, None),
         };
-        Refusal(status, in_request_terms(&format!("{err:#}")))
+        Refusal(status, in_request_terms(&format!("{err:#}")), retry_after)
+    }
+}
+
+/// The status that passes on an embedding provider's failure, and the seconds of its
+/// `Retry-After`: 502 when it failed (an error answer, no connection), 503 when it asked to
+/// wait (429; its `Retry-After` passed on, rounded up), 504 when it did not answer in time.
+fn provider_status(upstream: Upstream) -> (StatusCode, Option<u64>) {
+    match upstream {
+        Upstream::Failed => (StatusCode::BAD_GATEWAY, None),
+        Upstream::Busy(wait) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            wait.map(|wait| wait.as_secs_f64().ceil() as u64),
+        ),
+        Upstream::TimedOut => (StatusCode::GATEWAY_TIMEOUT, None),
     }
 }
 
@@ -134,7 +161,7 @@ fn in_request_terms(message: &str) -> String {
 }
 
 fn bad_request(message: impl Into<String>) -> Refusal {
-    Refusal(StatusCode::BAD_REQUEST, message.into())
+    Refusal(StatusCode::BAD_REQUEST, message.into(), None)
 }
 
 /// The token a request must carry, read from `path` (`--token-file`): its first line, which
@@ -296,6 +323,7 @@ fn router(server: Arc<Server>, token: Option<String>) -> Router {
             Refusal(
                 StatusCode::NOT_FOUND,
                 "no such path: `GET /indexes`, `GET /query?text=…` or `POST /query`".to_owned(),
+                None,
             )
         });
     if let Some(token) = token {
@@ -349,6 +377,7 @@ fn wrong_method(
                 "`{}` takes {takes}, not `{method}`",
                 crate::stdout::visible(uri.path())
             ),
+            None,
         ))
     }
 }
@@ -364,7 +393,7 @@ fn bearer(request: &axum::extract::Request) -> Option<&str> {
 fn unauthorized() -> Response {
     let mut response = Refusal(
         StatusCode::UNAUTHORIZED,
-        "this server asks for a token: send `Authorization: Bearer <token>`, the token in the file `engine serve --token-file` was given".to_owned(),
+        "this server asks for a token: send `Authorization: Bearer <token>`, the token in the file `engine serve --token-file` was given".to_owned(), None
     )
     .into_response();
     response.headers_mut().insert(
@@ -482,7 +511,7 @@ async fn indexes(State(server): State<Arc<Server>>) -> Result<Json<Value>, Refus
                         "notes": notes,
                     })
                 }
-                Err(Refusal(_, error)) => json!({ "index": step, "open": false, "error": error }),
+                Err(Refusal(_, error, _)) => json!({ "index": step, "open": false, "error": error }),
             })
             .collect();
         Ok(json!({ "pipeline": server.file, "indexes": listed }))
@@ -503,6 +532,7 @@ async fn query_by_body(
         return Err(Refusal(
             StatusCode::PAYLOAD_TOO_LARGE,
             "a query's body is at most 2 MiB".to_owned(),
+            None,
         ));
     }
     let reading = axum::body::Bytes::from_request(request, &());
@@ -513,6 +543,7 @@ async fn query_by_body(
                 "the body did not arrive within {} s",
                 server.idle_timeout.as_secs_f64()
             ),
+            None,
         ));
     };
     let body = body.map_err(|rejection| {
@@ -522,6 +553,7 @@ async fn query_by_body(
                 "{} (a query's body is at most 2 MiB)",
                 rejection.body_text()
             ),
+            None,
         )
     })?;
     answer(server, query_of(&body)?).await
@@ -628,6 +660,7 @@ async fn on_blocking_thread(
         return Err(Refusal(
             StatusCode::SERVICE_UNAVAILABLE,
             format!("{MAX_PENDING} requests are being answered already: try again shortly"),
+            None,
         ));
     };
     tokio::task::spawn_blocking(move || {
@@ -636,7 +669,7 @@ async fn on_blocking_thread(
         answer
     })
     .await
-    .map_err(|err| Refusal(StatusCode::INTERNAL_SERVER_ERROR, err.to_string()))?
+    .map_err(|err| Refusal(StatusCode::INTERNAL_SERVER_ERROR, err.to_string(), None))?
     .map(Json)
 }
 
@@ -863,7 +896,7 @@ mod tests {
         assert_eq!(request.filters, ["doc_id=a.md", "page=2"]);
         assert_eq!(request.alpha, Some(0.5));
         for bad in ["k=ten", "alpha=x", "colour=red"] {
-            let Err(Refusal(status, message)) = from_url(bad) else {
+            let Err(Refusal(status, message, _)) = from_url(bad) else {
                 panic!("{bad} accepted");
             };
             assert_eq!(status, StatusCode::BAD_REQUEST, "{message}");

@@ -21,7 +21,8 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 
 use super::{
-    EmbedError, Embedder, Embeddings, Placement, default_cache_entries, default_true, l2_normalize,
+    EmbedError, Embedder, Embeddings, Placement, Upstream, default_cache_entries, default_true,
+    l2_normalize,
 };
 use crate::model::BatchDebug;
 
@@ -551,6 +552,8 @@ enum Attempt {
         why: String,
         wait: Option<Duration>,
         server_fault: bool,
+        /// No complete reply came within `timeout`.
+        timed_out: bool,
     },
     /// About these texts: a smaller request (a document alone) may succeed.
     Refused(String),
@@ -773,12 +776,14 @@ impl HttpEmbedder {
                     return Ok((vectors, attempt as usize));
                 }
                 Err(Attempt::Refused(message)) => {
-                    return Err(EmbedError::new(self.client.redact(&message)));
+                    return Err(EmbedError::new(self.client.redact(&message))
+                        .from_upstream(Upstream::Failed));
                 }
                 Err(Attempt::Unusable(message)) => {
-                    return Err(EmbedError::provider_unavailable(
-                        self.client.redact(&message),
-                    ));
+                    return Err(
+                        EmbedError::provider_unavailable(self.client.redact(&message))
+                            .from_upstream(Upstream::Failed),
+                    );
                 }
                 Err(Attempt::QuotaExhausted(message)) => {
                     self.endpoint.throttled.store(QUOTA_CALLS, Ordering::SeqCst);
@@ -800,10 +805,35 @@ impl HttpEmbedder {
                 Err(Attempt::Retry { .. }) if stop.load(Ordering::Relaxed) => {
                     return Err(EmbedError::stopped());
                 }
+                // A query (it has a `note`) is not kept waiting longer than a reply may take.
                 Err(Attempt::Retry {
-                    why, server_fault, ..
+                    why,
+                    wait: Some(wait),
+                    ..
+                }) if asking.note.is_some() && wait.as_secs_f64() > self.client.timeout => {
+                    let message = format!(
+                        "{why}; its Retry-After asks to wait {}, longer than the provider's `timeout` ({} s): a query does not wait that long",
+                        waited_for(wait),
+                        self.client.timeout
+                    );
+                    return Err(
+                        EmbedError::provider_unavailable(self.client.redact(&message))
+                            .from_upstream(Upstream::Busy(Some(wait))),
+                    );
+                }
+                Err(Attempt::Retry {
+                    why,
+                    wait,
+                    server_fault,
+                    timed_out,
                 }) if attempt >= retries => {
-                    return Err(self.gave_up(attempt + 1, &why, server_fault, was_down, asking));
+                    let upstream = match (timed_out, server_fault) {
+                        (true, _) => Upstream::TimedOut,
+                        (false, false) => Upstream::Busy(wait),
+                        (false, true) => Upstream::Failed,
+                    };
+                    let err = self.gave_up(attempt + 1, &why, server_fault, was_down, asking);
+                    return Err(err.from_upstream(upstream));
                 }
                 Err(Attempt::Retry { why, wait, .. }) => {
                     let backoff = self.backoff.saturating_mul(1 << attempt.min(16));
@@ -920,6 +950,7 @@ impl HttpEmbedder {
                         why: format!("{}: the request ended without a result", self.client.url),
                         wait: None,
                         server_fault: true,
+                        timed_out: false,
                     }));
                 }
             }
@@ -1006,6 +1037,7 @@ impl Client {
                 why,
                 wait: None,
                 server_fault: true,
+                timed_out: matches!(err, ureq::Error::Timeout(_)),
             },
         }
     }
@@ -1113,6 +1145,7 @@ impl Client {
                     why: answered(),
                     wait: retry_after,
                     server_fault: status != 429,
+                    timed_out: false,
                 }
             } else if (200..300).contains(&status) {
                 Attempt::Refused(too_large(&self.url, limit, texts.len()))
@@ -1140,6 +1173,7 @@ impl Client {
                     why: format!("{}: reading the reply: {}", self.url, self.describe(&err)),
                     wait: None,
                     server_fault: true,
+                    timed_out: matches!(err, ureq::Error::Timeout(_)),
                 });
             }
         };
@@ -1155,6 +1189,7 @@ impl Client {
                 why: format!("{} answered {status}: {}", self.url, self.excerpt(&text)),
                 wait: retry_after,
                 server_fault: status != 429,
+                timed_out: false,
             });
         }
         if !(200..300).contains(&status) {
@@ -1389,6 +1424,14 @@ fn excerpt(text: &str) -> String {
         format!("{line}…")
     } else {
         line
+    }
+}
+
+/// A `Retry-After` wait in words: [`MAX_WAIT`] stands for any longer wait.
+fn waited_for(wait: Duration) -> String {
+    match wait >= MAX_WAIT {
+        true => format!("{} s or more", MAX_WAIT.as_secs()),
+        false => format!("{} s", wait.as_secs_f64()),
     }
 }
 

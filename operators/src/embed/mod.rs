@@ -41,6 +41,21 @@ pub struct EmbedError {
     /// retries: perhaps down, perhaps failing on one text, so the documents of the call are
     /// tried alone, once each, until a few in a row fail the same way (see [`Embed`]).
     pub server_fault: bool,
+    /// What the provider's endpoint did, when the failure is its (a server answering the
+    /// engine's requests passes it on as a gateway error rather than its own).
+    pub upstream: Option<Upstream>,
+}
+
+/// How an embedding provider's endpoint failed a request, seen from the engine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Upstream {
+    /// It answered with an error (a key refused, a 4xx or 5xx, a reply the engine cannot
+    /// read), or could not be reached.
+    Failed,
+    /// It asked to wait (429), for this long when it said (`Retry-After`).
+    Busy(Option<std::time::Duration>),
+    /// It did not answer within the provider's `timeout`.
+    TimedOut,
 }
 
 impl EmbedError {
@@ -51,6 +66,15 @@ impl EmbedError {
             unavailable: false,
             stopped: false,
             server_fault: false,
+            upstream: None,
+        }
+    }
+
+    /// The error, as the provider's endpoint's failure (see [`EmbedError::upstream`]).
+    pub fn from_upstream(self, upstream: Upstream) -> Self {
+        EmbedError {
+            upstream: Some(upstream),
+            ..self
         }
     }
 
