@@ -9,7 +9,7 @@ use std::net::TcpStream;
 use std::path::Path;
 use std::process::{Child, Stdio};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use axum::extract::State;
@@ -805,6 +805,14 @@ fn fake_provider(mode: Arc<AtomicU8>) -> String {
                 tokio::time::sleep(Duration::from_secs(5)).await;
                 (StatusCode::OK, "late").into_response()
             }
+            PROVIDER_HOLDS => {
+                HELD.fetch_add(1, Ordering::SeqCst);
+                while mode.load(Ordering::SeqCst) == PROVIDER_HOLDS {
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+                HELD.fetch_sub(1, Ordering::SeqCst);
+                (StatusCode::SERVICE_UNAVAILABLE, "released").into_response()
+            }
             _ => {
                 let data: Vec<Value> = (body["input"].as_array().unwrap().iter().enumerate())
                     .map(|(index, text)| {
@@ -826,14 +834,23 @@ const PROVIDER_OK: u8 = 0;
 const PROVIDER_REFUSES_KEY: u8 = 1;
 const PROVIDER_BUSY: u8 = 2;
 const PROVIDER_HANGS: u8 = 3;
+/// Holds each request unanswered until the mode changes, counting them in [`HELD`].
+const PROVIDER_HOLDS: u8 = 4;
+/// Requests the fake provider holds unanswered now.
+static HELD: AtomicUsize = AtomicUsize::new(0);
 
 /// A project whose index is embedded by `base_url` (1 s `timeout`), built while it answered.
 fn provider_project(base_url: &str) -> tempfile::TempDir {
+    provider_project_waiting(base_url, 1)
+}
+
+/// [`provider_project`] with a `timeout` of `seconds`.
+fn provider_project_waiting(base_url: &str, seconds: u32) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     fs::create_dir_all(dir.path().join("docs")).unwrap();
     fs::write(dir.path().join("docs/a.md"), "# Keys\n\nLocks and keys.\n").unwrap();
     let yaml = format!(
-        "version: 1\nname: http\nsteps:\n  docs: {{ op: source.files, path: docs }}\n  parse: {{ op: parse, input: docs }}\n  chunk: {{ op: chunk.recursive, input: parse, size: 200, unit: chars }}\n  embed: {{ op: embed, input: chunk, provider: http, base_url: \"{base_url}\", model: test, timeout: 1, retries: 1, backoff: 0.01 }}\n  index: {{ op: index.hybrid, input: embed }}\n",
+        "version: 1\nname: http\nsteps:\n  docs: {{ op: source.files, path: docs }}\n  parse: {{ op: parse, input: docs }}\n  chunk: {{ op: chunk.recursive, input: parse, size: 200, unit: chars }}\n  embed: {{ op: embed, input: chunk, provider: http, base_url: \"{base_url}\", model: test, timeout: {seconds}, retries: 1, backoff: 0.01 }}\n  index: {{ op: index.hybrid, input: embed }}\n",
     );
     fs::write(dir.path().join("pipeline.yaml"), yaml).unwrap();
     let run = engine()
@@ -898,6 +915,32 @@ fn serve_passes_on_the_embedding_providers_trouble() {
     let (status, _, answer) =
         get_with_retry_after(&server, "/query?index=index&mode=bm25&text=keys");
     assert_eq!(status, 200, "{answer}");
+}
+
+/// `engine serve` listens while it loads the query model: it asked an http provider first, and
+/// one that did not answer kept the port closed for two minutes (`/health` and BM25 refused).
+#[test]
+fn serve_listens_while_the_provider_is_asked() {
+    let mode = Arc::new(AtomicU8::new(PROVIDER_OK));
+    let dir = provider_project_waiting(&fake_provider(mode.clone()), 60);
+    mode.store(PROVIDER_HOLDS, Ordering::SeqCst);
+    let server = serve(dir.path());
+    // The warm-up's request reaches the provider, which holds it, while the server answers.
+    let mut waited = 0;
+    while HELD.load(Ordering::SeqCst) == 0 && waited < 300 {
+        std::thread::sleep(Duration::from_millis(50));
+        waited += 1;
+    }
+    assert_eq!(
+        HELD.load(Ordering::SeqCst),
+        1,
+        "the provider was asked before the server listened"
+    );
+    assert_eq!(http(&server, "GET", "/health", "").0, 200);
+    let (status, _, answer) =
+        get_with_retry_after(&server, "/query?index=index&mode=bm25&text=keys");
+    assert_eq!(status, 200, "{answer}");
+    mode.store(PROVIDER_OK, Ordering::SeqCst);
 }
 
 /// `engine query` does not wait on a 429 whose `Retry-After` is longer than the provider's

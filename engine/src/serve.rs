@@ -409,9 +409,10 @@ struct Opened {
     notes: Vec<String>,
 }
 
-/// Index `step` of `pipeline` (whose file is `file_stamp`), opened now with its query model
-/// loaded, so that the first query does not wait for it; an index that cannot be opened yet (no
-/// run has built it) is tried again at each query.
+/// Index `step` of `pipeline` (whose file is `file_stamp`), opened now, its query model loaded
+/// meanwhile on a thread of its own, so that the first query waits less for it and the server
+/// listens at once (an http provider that did not answer kept the port closed for two minutes);
+/// an index that cannot be opened yet (no run has built it) is tried again at each query.
 fn opened_now(pipeline: &Pipeline, step: &str, file_stamp: Option<load::FileStamp>) -> Slot {
     let mut slot = Slot {
         file: file_stamp,
@@ -419,10 +420,14 @@ fn opened_now(pipeline: &Pipeline, step: &str, file_stamp: Option<load::FileStam
     };
     match open(pipeline, step) {
         Ok(opened) => {
-            if let Err(err) = warm_up(&opened.searcher) {
-                errln!("note: `{step}`: {err:#}");
-            }
-            slot.searcher = Some(Arc::new(opened.searcher));
+            let searcher = Arc::new(opened.searcher);
+            let (warming, step_name) = (searcher.clone(), step.to_owned());
+            std::thread::spawn(move || {
+                if let Err(err) = warm_up(&warming) {
+                    errln!("note: `{step_name}`: {err:#}");
+                }
+            });
+            slot.searcher = Some(searcher);
             slot.notes = opened.notes;
         }
         Err(err) => {
