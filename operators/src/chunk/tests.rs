@@ -33,6 +33,14 @@ fn texts(set: &ChunkSet) -> Vec<&str> {
     set.chunks.iter().map(|c| c.text.as_str()).collect()
 }
 
+/// Each chunk's text and pages.
+fn texts_and_pages(set: &ChunkSet) -> Vec<(&str, Option<[u32; 2]>)> {
+    set.chunks
+        .iter()
+        .map(|c| (c.text.as_str(), c.pages))
+        .collect()
+}
+
 #[test]
 fn problems() {
     let config = |size, overlap| RecursiveConfig {
@@ -856,11 +864,7 @@ fn a_text_with_form_feeds_is_chunked_by_page() {
         .chunk(&doc)
         .unwrap();
     assert_eq!(set.debug.as_ref().unwrap().used, "by_page");
-    let got: Vec<(&str, Option<[u32; 2]>)> = set
-        .chunks
-        .iter()
-        .map(|c| (c.text.as_str(), c.pages))
-        .collect();
+    let got = texts_and_pages(&set);
     assert_eq!(
         got,
         [
@@ -905,11 +909,7 @@ fn overlap_stays_on_its_page_and_a_trailing_marker_adds_no_page() {
     let set = chunker(Strategy::Recursive, settings(60, 20, Unit::Chars))
         .chunk(&doc)
         .unwrap();
-    let got: Vec<(&str, Option<[u32; 2]>)> = set
-        .chunks
-        .iter()
-        .map(|c| (c.text.as_str(), c.pages))
-        .collect();
+    let got = texts_and_pages(&set);
     assert_eq!(
         got,
         vec![
