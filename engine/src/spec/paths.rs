@@ -27,6 +27,18 @@ fn problem(message: String, hint: impl Into<String>) -> Option<Problem> {
 
 /// What is wrong with an input path (`relative` to `base`) that must name a `kind`.
 pub fn input_problem(base: &Path, relative: &str, kind: PathKind) -> Option<Problem> {
+    // An empty path joins to the base itself: it read the pipeline's own folder unasked.
+    if relative.trim().is_empty() {
+        return problem(
+            "the path is empty".to_owned(),
+            match kind {
+                PathKind::Folder => {
+                    "name the folder of the documents (`.` for the pipeline file's own)"
+                }
+                PathKind::File | PathKind::Tokenizer => "name the file to read",
+            },
+        );
+    }
     let resolved = base.join(relative);
     if !resolved.exists() {
         return problem(
@@ -776,6 +788,12 @@ mod tests {
                 .unwrap()
                 .contains("does not exist")
         );
+        // An empty path read the pipeline's own folder without a word.
+        for kind in [PathKind::Folder, PathKind::File] {
+            assert_eq!(input("", kind).as_deref(), Some("the path is empty"));
+            assert_eq!(input("  ", kind).as_deref(), Some("the path is empty"));
+        }
+        assert!(input(".", PathKind::Folder).is_none());
         // A device (and so a FIFO or socket) never ends: not a file to read.
         std::os::unix::fs::symlink("/dev/zero", base.join("zero")).unwrap();
         assert!(
