@@ -155,13 +155,29 @@ fn hidden_by_attributes(tag: &str) -> bool {
     {
         return true;
     }
-    attribute(tag, "style").is_some_and(|style| {
-        let style: String = style
-            .chars()
-            .filter(|c| !c.is_whitespace())
-            .collect::<String>()
-            .to_ascii_lowercase();
-        style.contains("display:none") || style.contains("visibility:hidden")
+    attribute(tag, "style").as_deref().is_some_and(style_hides)
+}
+
+/// Whether a `style` attribute hides its element (`display: none`, `visibility: hidden`,
+/// white space and case aside).
+pub(super) fn style_hides(style: &str) -> bool {
+    let style: String = style
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect::<String>()
+        .to_ascii_lowercase();
+    style.contains("display:none") || style.contains("visibility:hidden")
+}
+
+/// The code language a `class` attribute names (`language-x`, `lang-x`, `highlight-x`,
+/// `sourcecode-x`; not `default`, `none` or `text`), the first of its words that is `usable`.
+pub(super) fn class_language(class: &str, usable: impl Fn(&str) -> bool) -> Option<&str> {
+    class.split_whitespace().find_map(|word| {
+        ["language-", "lang-", "highlight-", "sourcecode-"]
+            .into_iter()
+            .find_map(|prefix| word.strip_prefix(prefix))
+            .filter(|lang| !lang.is_empty() && !matches!(*lang, "default" | "none" | "text"))
+            .filter(|lang| usable(lang))
     })
 }
 

@@ -164,15 +164,7 @@ fn language(open_tag: &str, inner: &str) -> Option<String> {
         .into_iter()
         .flatten()
         .filter_map(|tag| html_strip::attribute(tag, "class"))
-        .find_map(|class| {
-            class.split_whitespace().find_map(|word| {
-                ["language-", "lang-", "highlight-", "sourcecode-"]
-                    .into_iter()
-                    .find_map(|prefix| word.strip_prefix(prefix))
-                    .filter(|lang| usable(lang))
-                    .map(str::to_owned)
-            })
-        })
+        .find_map(|class| html_strip::class_language(&class, usable).map(str::to_owned))
 }
 
 /// What an inline tag is, as far as hidden elements go.

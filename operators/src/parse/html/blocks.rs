@@ -9,8 +9,8 @@ use super::dom::{
     NodeRef, class_weight, element, is_block, is_footnotes, is_heading, is_note_reference,
     is_tex_script, math_text,
 };
-use crate::parse::inline_markup;
 use crate::parse::render::{Block, MAX_SPAN_COLUMNS, MAX_TABLE_CELLS, top_level};
+use crate::parse::{html_strip, inline_markup};
 
 /// Marks a permalink beside a heading may show (Hugo's and many blogs' `#`).
 const PERMALINK_MARKS: &[&str] = &["#", "¶", "§", "🔗", "⚓", "link", "permalink"];
@@ -805,20 +805,7 @@ fn language(pre: &NodeRef<'_>) -> Option<String> {
         .into_iter()
         .chain(std::iter::once(*pre))
         .chain(pre.ancestors().take(3));
-    for node in candidates {
-        let Some(class) = element(&node).and_then(|e| e.attr("class")) else {
-            continue;
-        };
-        for word in class.split_whitespace() {
-            for prefix in ["language-", "lang-", "highlight-", "sourcecode-"] {
-                if let Some(lang) = word.strip_prefix(prefix)
-                    && !lang.is_empty()
-                    && !matches!(lang, "default" | "none" | "text")
-                {
-                    return Some(lang.to_string());
-                }
-            }
-        }
-    }
-    None
+    candidates
+        .filter_map(|node| element(&node).and_then(|e| e.attr("class")))
+        .find_map(|class| html_strip::class_language(class, |_| true).map(str::to_owned))
 }

@@ -4,6 +4,8 @@
 use scraper::Node;
 use scraper::node::Element;
 
+use crate::parse::html_strip;
+
 /// A node of the parsed page.
 pub(super) type NodeRef<'a> = ego_tree::NodeRef<'a, Node>;
 
@@ -200,14 +202,7 @@ fn hidden(e: &Element) -> bool {
     {
         return false;
     }
-    let style: String = e
-        .attr("style")
-        .unwrap_or("")
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .collect::<String>()
-        .to_lowercase();
-    style.contains("display:none") || style.contains("visibility:hidden")
+    e.attr("style").is_some_and(html_strip::style_hides)
 }
 
 /// Elements whose content a reader never sees as text: scripts, styles, the head, embedded
