@@ -185,10 +185,7 @@ pub fn store_folder_problem(base: &Path, store: &str) -> Option<Problem> {
 
 /// The nearest existing ancestor of `path` when it is not a folder (so `path` cannot be made).
 fn blocked_by_file(path: &Path) -> Option<PathBuf> {
-    path.ancestors()
-        .skip(1)
-        .filter(|ancestor| !ancestor.as_os_str().is_empty())
-        .find(|ancestor| ancestor.exists())
+    crate::store::nearest_existing_ancestor(path)
         .filter(|ancestor| !ancestor.is_dir())
         .map(Path::to_owned)
 }

@@ -112,17 +112,22 @@ fn create(dir: &Path) -> Result<(), StoreError> {
     })
 }
 
-/// The nearest folder above `dir` that exists, when this process cannot create anything in it,
-/// and why in words: a read-only file system, or no permission to write or enter it.
-pub fn unwritable_ancestor(dir: &Path) -> Option<(PathBuf, &'static str)> {
-    let existing = dir
-        .ancestors()
+/// The nearest path above `path` that exists (`.` for the parent of a relative path's first
+/// part).
+pub fn nearest_existing_ancestor(path: &Path) -> Option<&Path> {
+    path.ancestors()
         .skip(1)
         .map(|ancestor| match ancestor.as_os_str().is_empty() {
             true => Path::new("."),
             false => ancestor,
         })
-        .find(|ancestor| ancestor.exists())?;
+        .find(|ancestor| ancestor.exists())
+}
+
+/// The nearest folder above `dir` that exists, when this process cannot create anything in it,
+/// and why in words: a read-only file system, or no permission to write or enter it.
+pub fn unwritable_ancestor(dir: &Path) -> Option<(PathBuf, &'static str)> {
+    let existing = nearest_existing_ancestor(dir)?;
     let access = rustix::fs::Access::WRITE_OK | rustix::fs::Access::EXEC_OK;
     rustix::fs::access(existing, access).is_err().then(|| {
         let read_only = rustix::fs::statvfs(existing)

@@ -26,7 +26,10 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 pub use lock::StoreLock;
-pub use marker::{Folder, claim, describe as describe_entries, examine, unwritable_ancestor};
+pub use marker::{
+    Folder, claim, describe as describe_entries, examine, nearest_existing_ancestor,
+    unwritable_ancestor,
+};
 
 /// A 32-byte key: the content-derived identity of an item.
 pub type Key = [u8; 32];
