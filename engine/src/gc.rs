@@ -33,7 +33,7 @@ pub struct Collected {
     /// Whether the database was rewritten: not when nothing was removed from it.
     pub rewritten: bool,
     /// What gc would have removed with those index folders but left, since the engine did not
-    /// make it (see [`made_by_the_engine`]).
+    /// make it (see [`operators::index::hybrid::holds_only_an_index`]).
     pub left_alone: Vec<PathBuf>,
 }
 
@@ -42,28 +42,6 @@ impl Collected {
     pub fn removed_from_database(&self) -> bool {
         self.removed + self.runs_removed + self.vectors_removed > 0
     }
-}
-
-/// Whether `folder` is an index step's folder as the engine makes it: it holds nothing but
-/// `CURRENT` (naming the live generation), `CURRENT.pending` and generation folders `gen-…`
-/// (an index whose first build was cut short may hold no `CURRENT` yet, or nothing at all).
-fn made_by_the_engine(folder: &Path) -> bool {
-    let Ok(entries) = std::fs::read_dir(folder) else {
-        return false;
-    };
-    entries.into_iter().all(|entry| {
-        entry.is_ok_and(|entry| {
-            let name = entry.file_name();
-            let name = name.to_string_lossy();
-            let is_dir = entry.file_type().is_ok_and(|kind| kind.is_dir());
-            match name.strip_prefix("gen-") {
-                Some(number) => {
-                    is_dir && !number.is_empty() && number.bytes().all(|b| b.is_ascii_digit())
-                }
-                None => !is_dir && (name == "CURRENT" || name == "CURRENT.pending"),
-            }
-        })
-    })
 }
 
 /// Index folders removed, the bytes they held, and what was left.
@@ -77,7 +55,7 @@ struct Removed {
 impl Removed {
     /// Removes `folder` when it is an index the engine made; else leaves it, and notes it.
     fn index(&mut self, folder: &Path) -> anyhow::Result<()> {
-        if !made_by_the_engine(folder) {
+        if !operators::index::hybrid::holds_only_an_index(folder) {
             self.left_alone.push(folder.to_owned());
             return Ok(());
         }

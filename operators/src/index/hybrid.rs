@@ -148,6 +148,29 @@ fn resumable(dir: &Path, base: Option<&str>) -> Option<Resumable> {
         .max_by_key(|resumable| resumable.number)
 }
 
+/// Whether `folder` holds nothing but what an index's folder holds: `CURRENT` (naming the live
+/// generation), `CURRENT.pending` and generation folders `gen-…` (an index whose first build
+/// was cut short may hold no `CURRENT` yet, or nothing at all); `false` when it cannot be read.
+pub fn holds_only_an_index(folder: &Path) -> bool {
+    let Ok(entries) = fs::read_dir(folder) else {
+        return false;
+    };
+    let pending = format!("{CURRENT}.pending");
+    entries.into_iter().all(|entry| {
+        entry.is_ok_and(|entry| {
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            let is_dir = entry.file_type().is_ok_and(|kind| kind.is_dir());
+            match name.strip_prefix("gen-") {
+                Some(number) => {
+                    is_dir && !number.is_empty() && number.bytes().all(|b| b.is_ascii_digit())
+                }
+                None => !is_dir && (name == CURRENT || name == pending),
+            }
+        })
+    })
+}
+
 /// The folder name of a generation.
 fn generation_name(path: &Path) -> Option<String> {
     path.file_name()
