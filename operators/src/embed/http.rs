@@ -21,8 +21,8 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 
 use super::{
-    EmbedError, Embedder, Embeddings, Placement, Upstream, default_cache_entries, default_true,
-    l2_normalize,
+    EmbedError, Embedder, Embeddings, GaveUp, Placement, Upstream, default_cache_entries,
+    default_true, l2_normalize,
 };
 use crate::model::BatchDebug;
 
@@ -868,14 +868,12 @@ impl HttpEmbedder {
         was_down: bool,
         asking: &Asking,
     ) -> EmbedError {
-        let tries = match attempts {
-            1 => "1 attempt".to_owned(),
-            n => format!("{n} attempts"),
-        };
         // `why` names the endpoint.
-        let message = self
-            .client
-            .redact(&format!("gave up after {tries}; last: {why}"));
+        let gave_up = GaveUp {
+            attempts,
+            last: self.client.redact(why),
+        };
+        let message = gave_up.to_string();
         if !server_fault {
             // Spent every retry on 429s (or tried once, the quota taken for exhausted).
             let in_a_row = self.endpoint.throttled.fetch_add(1, Ordering::SeqCst) + 1;
@@ -892,7 +890,7 @@ impl HttpEmbedder {
                 "{message} (without retries: the provider failed through all its retries earlier in this run)"
             ));
         }
-        EmbedError::server_fault(message)
+        EmbedError::server_fault(gave_up)
     }
 
     /// One attempt, holding `permit` until it ends; `None` when `stop` came first and the reply

@@ -12,6 +12,7 @@ pub mod onnx;
 mod positions;
 
 use std::collections::HashMap;
+use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
@@ -44,6 +45,39 @@ pub struct EmbedError {
     /// What the provider's endpoint did, when the failure is its (a server answering the
     /// engine's requests passes it on as a gateway error rather than its own).
     pub upstream: Option<Upstream>,
+    /// The request the provider gave up on, when it gave up through its retries: the message
+    /// is composed from it, and a document tried alone after its call failed tells both.
+    pub gave_up: Option<GaveUp>,
+}
+
+/// A request sent `attempts` times, the last failing because of `last`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GaveUp {
+    /// How many times the request was sent.
+    pub attempts: u32,
+    /// Why the last attempt failed.
+    pub last: String,
+}
+
+impl GaveUp {
+    /// "1 attempt", "5 attempts".
+    fn attempts_told(&self) -> String {
+        match self.attempts {
+            1 => "1 attempt".to_owned(),
+            n => format!("{n} attempts"),
+        }
+    }
+}
+
+impl fmt::Display for GaveUp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "gave up after {}; last: {}",
+            self.attempts_told(),
+            self.last
+        )
+    }
 }
 
 /// How an embedding provider's endpoint failed a request, seen from the engine.
@@ -67,6 +101,7 @@ impl EmbedError {
             stopped: false,
             server_fault: false,
             upstream: None,
+            gave_up: None,
         }
     }
 
@@ -78,11 +113,20 @@ impl EmbedError {
         }
     }
 
-    /// The provider failed on its side through its retries (see [`EmbedError::server_fault`]).
-    pub fn server_fault(message: impl Into<String>) -> Self {
+    /// The provider failed on its side through its retries (see [`EmbedError::server_fault`]):
+    /// "gave up after 2 attempts; last: …".
+    pub fn server_fault(gave_up: GaveUp) -> Self {
         EmbedError {
             server_fault: true,
-            ..EmbedError::new(message)
+            ..EmbedError::new(gave_up.to_string())
+        }
+        .with_gave_up(gave_up)
+    }
+
+    fn with_gave_up(self, gave_up: GaveUp) -> Self {
+        EmbedError {
+            gave_up: Some(gave_up),
+            ..self
         }
     }
 
@@ -578,7 +622,7 @@ impl Embed {
     fn embed_alone_once(
         &self,
         sets: &[&ChunkSet],
-        call: &str,
+        call: &EmbedError,
     ) -> Vec<Result<EmbeddedSet, EmbedError>> {
         let mut results = Vec::with_capacity(sets.len());
         let mut faults_in_a_row = 0;
@@ -590,7 +634,7 @@ impl Embed {
             if let Err(error) = &mut result
                 && error.server_fault
             {
-                error.message = with_the_call_attempts(&error.message, call);
+                error.message = with_the_call_attempts(error, call);
             }
             let rest = match &result {
                 Ok(_) => {
@@ -665,7 +709,7 @@ impl Embed {
             }
             // Down, or failing on one document's text: each is tried alone, once.
             Err(error) if error.server_fault && sets.len() > 1 => {
-                return self.embed_alone_once(sets, &error.message);
+                return self.embed_alone_once(sets, &error);
             }
             // Perhaps one document's text: each is tried alone, so it fails only its own.
             Err(_) if sets.len() > 1 => {
@@ -720,17 +764,17 @@ impl Embed {
 /// The failure `lone` of a document tried alone once, told with the attempts of the call of
 /// every document that failed before (`call`): "gave up after 5 attempts of the batch with the
 /// other documents and 1 of the document alone", where it said "after 1 attempt".
-fn with_the_call_attempts(lone: &str, call: &str) -> String {
-    let call_tries = call
-        .strip_prefix("gave up after ")
-        .and_then(|rest| rest.split_once(';'))
-        .map(|(tries, _)| tries);
-    match (lone.strip_prefix("gave up after 1 attempt;"), call_tries) {
-        (Some(rest), Some(tries)) => format!(
-            "gave up after {tries} of the batch with the other documents and 1 of the document alone;{rest}"
+fn with_the_call_attempts(lone: &EmbedError, call: &EmbedError) -> String {
+    match (&lone.gave_up, &call.gave_up) {
+        (Some(alone), Some(batch)) => format!(
+            "gave up after {} of the batch with the other documents and {} of the document alone; last: {}",
+            batch.attempts_told(),
+            alone.attempts,
+            alone.last
         ),
         _ => format!(
-            "{lone} (the document alone, tried once after the batch with the other documents failed: {call})"
+            "{} (the document alone, tried once after the batch with the other documents failed: {})",
+            lone.message, call.message
         ),
     }
 }
@@ -1424,9 +1468,10 @@ mod tests {
         fn embed_documents(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError> {
             self.0.fetch_add(1, Ordering::SeqCst);
             if texts.len() > 1 || texts.contains(&"bad") {
-                return Err(EmbedError::server_fault(
-                    "gave up after 2 attempts; last: 500",
-                ));
+                return Err(EmbedError::server_fault(GaveUp {
+                    attempts: 2,
+                    last: "500".to_owned(),
+                }));
             }
             Ok(texts.iter().map(|t| vec![t.len() as f32, 1.0]).collect())
         }
