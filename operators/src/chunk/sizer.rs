@@ -425,9 +425,15 @@ impl<'a> TokenSizer<'a> {
 /// would make a whole document one token and one chunk.
 const MAX_TOKEN_CHARS: usize = 100;
 
+/// Characters of each piece a longer token counts as: more than [`MAX_TOKEN_CHARS`], so that a
+/// chunk holding any of the token holds a word WordPiece still reads as one `[UNK]`. A piece of
+/// 100 characters or fewer, alone in a chunk, is a word of its own, and its pieces (60 for 95
+/// random letters) took the chunk past `size` where it had counted one.
+const TOKEN_PIECE_CHARS: usize = MAX_TOKEN_CHARS + 1;
+
 /// Token starts of `text`: word by word when the tokenizer allows it (the same result, faster),
 /// else from the full tokenization; a token over [`MAX_TOKEN_CHARS`] counts once per
-/// [`MAX_TOKEN_CHARS`] characters.
+/// [`TOKEN_PIECE_CHARS`] characters, its last piece the rest, up to twice that.
 fn token_starts(tokenizer: &Tokenizer, text: &str) -> Result<Vec<usize>, String> {
     let starts = match Wordwise::new(tokenizer) {
         Some(wordwise) => wordwise.token_starts(text)?,
@@ -436,14 +442,20 @@ fn token_starts(tokenizer: &Tokenizer, text: &str) -> Result<Vec<usize>, String>
     Ok(split_long_tokens(text, starts))
 }
 
-/// `starts` with a start added every [`MAX_TOKEN_CHARS`] characters inside longer tokens.
+/// `starts` with a start added every [`TOKEN_PIECE_CHARS`] characters inside longer tokens,
+/// while what follows it is a whole piece too.
 fn split_long_tokens(text: &str, starts: Vec<usize>) -> Vec<usize> {
-    let long = |from: usize, to: usize| nth_char(&text.as_bytes()[from..to], MAX_TOKEN_CHARS);
+    // Where the piece from `from` ends, when the token (ending at `to`) goes on for a piece more.
+    let piece_end = |from: usize, to: usize| {
+        let bytes = &text.as_bytes()[from..to];
+        nth_char(bytes, 2 * TOKEN_PIECE_CHARS - 1)?;
+        nth_char(bytes, TOKEN_PIECE_CHARS)
+    };
     let ends = starts.iter().skip(1).copied().chain([text.len()]);
     if !starts
         .iter()
         .zip(ends.clone())
-        .any(|(&s, e)| long(s, e.max(s)).is_some())
+        .any(|(&s, e)| piece_end(s, e.max(s)).is_some())
     {
         return starts;
     }
@@ -451,7 +463,7 @@ fn split_long_tokens(text: &str, starts: Vec<usize>) -> Vec<usize> {
     for (&start, end) in starts.iter().zip(ends) {
         split.push(start);
         let mut at = start;
-        while let Some(offset) = long(at, end.max(at)) {
+        while let Some(offset) = piece_end(at, end.max(at)) {
             at += offset;
             split.push(at);
         }

@@ -251,6 +251,40 @@ fn text_without_spaces_is_chunked_to_size_in_tokens() {
     assert_eq!(joined, thai, "no text lost");
 }
 
+/// A run without spaces longer than WordPiece's 100-character words is one `[UNK]`, counted
+/// once per 101 characters: no chunk holds a piece of it short enough to be a word of its own,
+/// which the model splits into many pieces (95 random letters, counted 1, were 60 tokens and
+/// took their chunk past `size`, cut off before embedding).
+#[test]
+fn a_chunk_holding_the_end_of_a_long_run_without_spaces_stays_within_size() {
+    let mut seed: u32 = 7;
+    let blob: String = (0..1_095)
+        .map(|_| {
+            seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+            let alphabet = b"abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+            char::from(alphabet[(seed >> 16) as usize % alphabet.len()])
+        })
+        .collect();
+    let words = "the quick brown fox jumps over the lazy dog ".repeat(20);
+    let text = format!("Attachment follows.\n\n{blob} {words}\n");
+    let doc = parsed("attach.md", &text);
+    let tokenizer = sizer::tests::test_tokenizer();
+    for size in [8, 11, 12, 50] {
+        let set = chunker(Strategy::Recursive, settings(size, 0, Unit::Tokens))
+            .chunk(&doc)
+            .unwrap();
+        for c in &set.chunks {
+            let direct = tokenizer.encode(c.text.as_str(), false).unwrap().len();
+            assert!(
+                direct <= size,
+                "size {size}: {direct} tokens, counted {}: {:?}",
+                c.tokens,
+                c.text
+            );
+        }
+    }
+}
+
 #[test]
 fn token_unit() {
     let text = "Tokenization is unbelievably interesting. ".repeat(20);
