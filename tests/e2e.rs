@@ -869,6 +869,12 @@ fn paths_that_would_overwrite_or_cannot_be_written_are_refused() {
             "{}",
             stderr(&output)
         );
+        // The store's error alone: not again as a source "inside the pipeline's store `.`".
+        assert!(
+            !stderr(&output).contains("inside the pipeline's store"),
+            "{}",
+            stderr(&output)
+        );
     }
     assert_eq!(
         fs::read_to_string(dir.path().join("data.jsonl"))

@@ -216,6 +216,20 @@ fn query_context_adds_the_chunks_around_each_hit() {
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("with `--filter doc_id=…`"),
+        "{}",
+        stderr(&output)
+    );
+    // `-k` is the option's name, in its errors too (it was told as `--k`).
+    let output = engine()
+        .args(["query", "--index", "index_b", "-k", "0"])
+        .arg(dir.path().join("pipeline.yaml"))
+        .arg("threads")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(stderr(&output).contains("'-k <K>'"), "{}", stderr(&output));
 }
 
 /// A query naming an identifier one chunk alone holds finds it first in hybrid mode: BM25

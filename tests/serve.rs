@@ -328,7 +328,12 @@ fn serve_refuses_bad_queries_with_their_reason() {
         ),
         (
             json!({ "text": "heap", "index": "index_a", "filters": ["doc_id"] }),
-            "doc_id",
+            "(e.g. `\"filters\": [\"doc_id=guide.pdf\"]`)",
+        ),
+        // Advice in the client's terms: the field, not the command line's `--filter`.
+        (
+            json!({ "text": "heap", "index": "index_a", "context": 51 }),
+            "with `\"filters\": [\"doc_id=…\"]`",
         ),
         (
             json!({ "text": "heap", "colour": "red" }),
@@ -407,7 +412,15 @@ fn serve_refuses_bad_queries_with_their_reason() {
         "",
     );
     assert_eq!(status, 400);
-    assert_eq!(http(&server, "GET", "/elsewhere", "").0, 404);
+    let (status, answer) = http(&server, "GET", "/elsewhere", "");
+    assert_eq!(status, 404);
+    assert!(
+        answer["error"]
+            .as_str()
+            .unwrap()
+            .contains("or `GET /health`"),
+        "{answer}"
+    );
     assert_eq!(http(&server, "GET", "/health", "").0, 200);
 }
 

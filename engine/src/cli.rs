@@ -151,7 +151,7 @@ enum Command {
         #[arg(long, value_enum, default_value_t = QueryMode::Hybrid)]
         mode: QueryMode,
         /// Hits to return (at least 1; fewer when the index holds fewer matching chunks).
-        #[arg(short, long, allow_negative_numbers = true, default_value_t = 10, value_parser = at_least_one)]
+        #[arg(short, alias = "k", allow_negative_numbers = true, default_value_t = 10, value_parser = at_least_one)]
         k: usize,
         /// Only hits whose field (doc_id, chunk_id, source, page, title, section: any heading of
         /// the section path, or the whole path joined by " > ") or metadata `key` equals `value`,
@@ -229,7 +229,7 @@ enum Command {
         #[arg(long)]
         qrels: Option<PathBuf>,
         /// Depth of the side-by-side lists and overlaps without judgments (at least 1).
-        #[arg(short, long, allow_negative_numbers = true, default_value_t = 10, value_parser = at_least_one)]
+        #[arg(short, alias = "k", allow_negative_numbers = true, default_value_t = 10, value_parser = at_least_one)]
         k: usize,
         /// Modes to evaluate.
         #[arg(long, value_enum, value_delimiter = ',', default_values_t = [QueryMode::Hybrid, QueryMode::Bm25, QueryMode::Vector])]
@@ -659,7 +659,10 @@ fn dispatch(command: Command) -> anyhow::Result<i32> {
                 return Err(invalid(EXPLAIN_IS_HYBRID));
             }
             if context > crate::query::MAX_CONTEXT {
-                return Err(invalid(crate::query::context_too_wide(context)));
+                return Err(invalid(crate::query::context_too_wide(
+                    context,
+                    crate::query::Asker::CommandLine,
+                )));
             }
             let request = QueryRequest {
                 index,
@@ -1800,7 +1803,7 @@ fn query(
 ) -> anyhow::Result<i32> {
     let (pipeline, _) = load_to_read(path)?;
     // Every input is checked before the index and model load.
-    let filters = crate::query::parse_filters(filters)?;
+    let filters = crate::query::parse_filters(filters, crate::query::Asker::CommandLine)?;
     if let QueryOutput::Trec(name) = &request.output {
         trec_field("run name", name)?;
     }

@@ -391,10 +391,30 @@ impl Searcher {
 /// The most chunks `--context` (`"context"`) adds on each side of a hit.
 pub const MAX_CONTEXT: usize = 50;
 
-/// Why a `--context` past [`MAX_CONTEXT`] is refused.
-pub fn context_too_wide(asked: usize) -> String {
+/// Who asks a query: its errors give examples in the asker's own terms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Asker {
+    /// `engine query` and `engine compare`: `--filter doc_id=…`.
+    CommandLine,
+    /// `engine serve`'s clients: `"filters": ["doc_id=…"]`.
+    Http,
+}
+
+impl Asker {
+    /// How this asker writes the filter `filter` (`doc_id=guide.pdf`).
+    fn writes_filter(self, filter: &str) -> String {
+        match self {
+            Asker::CommandLine => format!("`--filter {filter}`"),
+            Asker::Http => format!("`\"filters\": [\"{filter}\"]`"),
+        }
+    }
+}
+
+/// Why a `--context` (`"context"`) past [`MAX_CONTEXT`] is refused.
+pub fn context_too_wide(asked: usize, asker: Asker) -> String {
     format!(
-        "a context of {asked} chunks on each side of a hit is more than {MAX_CONTEXT}: ask for fewer (or for the document's chunks with `--filter doc_id=…`)"
+        "a context of {asked} chunks on each side of a hit is more than {MAX_CONTEXT}: ask for fewer (or for the document's chunks with {})",
+        asker.writes_filter("doc_id=…")
     )
 }
 
@@ -727,7 +747,7 @@ fn index_steps_are(pipeline: &Pipeline) -> String {
 }
 
 /// Parses `key=value` filters; a page must be a whole number.
-pub fn parse_filters(filters: &[String]) -> anyhow::Result<Vec<(String, String)>> {
+pub fn parse_filters(filters: &[String], asker: Asker) -> anyhow::Result<Vec<(String, String)>> {
     filters
         .iter()
         .map(|filter| match filter.split_once('=') {
@@ -737,7 +757,8 @@ pub fn parse_filters(filters: &[String]) -> anyhow::Result<Vec<(String, String)>
             },
             Some((key, value)) if !key.is_empty() => Ok((key.to_owned(), value.to_owned())),
             _ => Err(invalid(format!(
-                "filter `{filter}` is not key=value (e.g. --filter doc_id=guide.pdf)"
+                "filter `{filter}` is not key=value (e.g. {})",
+                asker.writes_filter("doc_id=guide.pdf")
             ))),
         })
         .collect()

@@ -25,7 +25,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::failure::{EXIT_INVALID, exit_code, invalid};
-use crate::query::Searcher;
+use crate::query::{Asker, Searcher};
 use crate::spec::load::{self, Pipeline};
 use crate::write_deadline::WriteDeadline;
 
@@ -322,7 +322,8 @@ fn router(server: Arc<Server>, token: Option<String>) -> Router {
         .fallback(|| async {
             Refusal(
                 StatusCode::NOT_FOUND,
-                "no such path: `GET /indexes`, `GET /query?text=…` or `POST /query`".to_owned(),
+                "no such path: `GET /indexes`, `GET /query?text=…`, `POST /query` or `GET /health`"
+                    .to_owned(),
                 None,
             )
         });
@@ -732,14 +733,17 @@ fn settings(server: &Server, request: &QueryRequest) -> Result<Settings, Refusal
     }
     let fusion = fusion(request.alpha, request.rrf_k, mode).map_err(bad_request)?;
     if request.context > crate::query::MAX_CONTEXT {
-        return Err(bad_request(crate::query::context_too_wide(request.context)));
+        return Err(bad_request(crate::query::context_too_wide(
+            request.context,
+            Asker::Http,
+        )));
     }
     if request.explain && mode != Mode::Hybrid {
         return Err(bad_request(
             "`explain` shows where each hybrid hit stood in the BM25 and vector lists fused into it; in `bm25` or `vector` mode a hit's rank is its list's already: leave it out, or ask for `\"mode\": \"hybrid\"`",
         ));
     }
-    let filters = crate::query::parse_filters(&request.filters)?;
+    let filters = crate::query::parse_filters(&request.filters, Asker::Http)?;
     Ok(Settings {
         index,
         slot,

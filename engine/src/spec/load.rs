@@ -232,6 +232,7 @@ pub fn load_str_for(
                         .then(|| paths::store_folder_problem(&base, &header.store))
                         .flatten()
                 });
+                let store_refused = problem.is_some();
                 if let Some(problem) = problem {
                     diagnostics.push(
                         Diagnostic::error(doc.value_pos("/store"), problem.message)
@@ -239,7 +240,9 @@ pub fn load_str_for(
                             .with_hint(Some(problem.hint)),
                     );
                 }
-                if purpose == Purpose::Run {
+                // A store refused already (empty, the pipeline's own folder) holds every path:
+                // saying so of each step's path repeats that error in other words.
+                if purpose == Purpose::Run && !store_refused {
                     diagnostics.extend(paths::paths_in_store(
                         &doc,
                         &steps,
