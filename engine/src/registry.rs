@@ -154,7 +154,11 @@ fn schema_of<T: JsonSchema>(generator: &mut SchemaGenerator) -> Schema {
 ///    opened with the link's broken end (`value](https://…)`); `embed_text` reads backslash
 ///    escapes as what they escape; a grapheme cluster over 256 bytes is cut to `size` (it was
 ///    cut into pieces of 256 bytes, over a smaller `size`).
-const CHUNKERS_VERSION: u32 = 16;
+/// 17: in tokens, a token over 100 characters counts once per 101, its last piece up to twice
+///    that (a piece of 100 or fewer alone in a chunk is a word the model splits into many
+///    tokens: a chunk counted at `size` was cut off before embedding); `by_heading`'s fallback
+///    says when headings make one section, where it said there were none.
+const CHUNKERS_VERSION: u32 = 17;
 
 /// Every operator, in the order the documentation lists them.
 pub const OPERATORS: &[OperatorInfo] = &[

@@ -187,8 +187,19 @@ impl<'a> Work<'a> {
             ..Outcome::default()
         };
         if sections <= 1 {
+            let headings = (self.doc.elements.iter())
+                .filter(|e| e.kind == ElementKind::Heading && e.level.is_some_and(|l| l <= level))
+                .count();
+            let why = match headings {
+                0 => format!("no headings of level <= {level}"),
+                // One that opens the document, or headings with no content of their own
+                // before the last, each going with the next section.
+                n => format!(
+                    "the {n} heading(s) of level <= {level} make one section (a heading with no content of its own before the next goes with it)"
+                ),
+            };
             outcome.fallback = Some(format!(
-                "no headings of level <= {level}: the whole document is one section, chunked by the recursive strategy"
+                "{why}: the whole document is one section, chunked by the recursive strategy"
             ));
         }
         outcome

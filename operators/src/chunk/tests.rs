@@ -707,7 +707,24 @@ fn by_heading_sections_fallback_and_merge() {
     .chunk(&flat)
     .unwrap();
     assert_eq!(set.chunks.len(), 2);
-    assert!(set.debug.unwrap().fallback.is_some());
+    let fallback = set.debug.unwrap().fallback.unwrap();
+    assert!(
+        fallback.starts_with("no headings of level <= 2"),
+        "{fallback}"
+    );
+    // Headings alone (each goes with the next) make one section too: not "no headings".
+    let only = parsed("h.md", "# One\n\n## Two\n\n### Three\n\n## Four\n");
+    let set = chunker(
+        Strategy::ByHeading { level: 3 },
+        settings(16, 0, Unit::Chars),
+    )
+    .chunk(&only)
+    .unwrap();
+    let fallback = set.debug.unwrap().fallback.unwrap();
+    assert!(
+        fallback.starts_with("the 4 heading(s) of level <= 3 make one section"),
+        "{fallback}"
+    );
 }
 
 /// A document with pages, as a PDF parser would produce it.
