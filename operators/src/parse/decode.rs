@@ -71,6 +71,9 @@ pub(super) fn decode(bytes: &[u8]) -> Result<Decoded, ParseError> {
     if let Some(rest) = bytes.strip_prefix(b"\xFE\xFF") {
         return Ok(decode_utf16(rest, u16::from_be_bytes, "UTF-16BE"));
     }
+    if let Some(encoding) = utf16_without_bom(bytes) {
+        return utf16_unmarked(bytes, encoding);
+    }
     let (body, skipped) = match bytes.strip_prefix(b"\xEF\xBB\xBF") {
         Some(rest) => (rest, 3),
         None => (bytes, 0),
@@ -146,12 +149,7 @@ fn decode_unmarked(body: &[u8], bom: bool) -> Result<Decoded, ParseError> {
     }
     let encoding = detect_legacy(body);
     let (text, _) = encoding.decode_without_bom_handling(body);
-    let total = text.chars().count().max(1);
-    let control = text
-        .chars()
-        .filter(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t' | '\x0C'))
-        .count();
-    if control as f64 / total as f64 > MAX_CONTROL_SHARE {
+    if mostly_control(&text) {
         return Err(invalid);
     }
     Ok(Decoded {
@@ -249,13 +247,81 @@ pub(super) fn decode_utf32_lossy(bytes: &[u8], unit: fn([u8; 4]) -> u32) -> Stri
 /// Decodes UTF-16 code units (after a 2-byte BOM) built by `unit` from byte pairs, as the BOM
 /// says (`encoding`). Damage is said and read around: a lone surrogate is U+FFFD, a last odd
 /// byte (a cut file) and NUL characters are dropped.
+/// Whether more than [`MAX_CONTROL_SHARE`] of `text` is control characters (but line breaks,
+/// tabs and form feeds): bytes decoded as text that are not.
+fn mostly_control(text: &str) -> bool {
+    let total = text.chars().count().max(1);
+    let control = text
+        .chars()
+        .filter(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t' | '\x0C'))
+        .count();
+    control as f64 / total as f64 > MAX_CONTROL_SHARE
+}
+
+/// How far into the bytes UTF-16 without a byte order mark is looked for.
+const UTF16_PRESCAN: usize = 4096;
+
+/// UTF-16 recognised by NUL bytes on one side of its ASCII characters: the markup or the
+/// spaces and punctuation, at least 3 units in 10 even in CJK text (whose units have no NUL on
+/// either side).
+pub(in crate::parse) fn utf16_without_bom(bytes: &[u8]) -> Option<&'static Encoding> {
+    let head = &bytes[..bytes.len().min(UTF16_PRESCAN) & !1];
+    if head.len() < 8 {
+        return None;
+    }
+    let pairs = head.len() / 2;
+    let even_nul = head.iter().step_by(2).filter(|&&b| b == 0).count();
+    let odd_nul = head.iter().skip(1).step_by(2).filter(|&&b| b == 0).count();
+    if odd_nul * 10 >= pairs * 3 && even_nul * 10 < pairs {
+        Some(encoding_rs::UTF_16LE)
+    } else if even_nul * 10 >= pairs * 3 && odd_nul * 10 < pairs {
+        Some(encoding_rs::UTF_16BE)
+    } else {
+        None
+    }
+}
+
+/// Text in UTF-16 `encoding` without a byte order mark (a Windows tool's export), with a
+/// warning; bytes that decode to mostly control characters are binary content (an image whose
+/// NUL bytes happen to alternate).
+fn utf16_unmarked(bytes: &[u8], encoding: &'static Encoding) -> Result<Decoded, ParseError> {
+    let unit = match encoding == encoding_rs::UTF_16BE {
+        true => u16::from_be_bytes,
+        false => u16::from_le_bytes,
+    };
+    let mut decoded = decode_utf16_from(bytes, unit, encoding.name(), 0);
+    if mostly_control(&decoded.text) {
+        let offset = bytes.iter().position(|&b| b == 0).unwrap_or(0);
+        return Err(ParseError::Binary {
+            offset,
+            forced: None,
+        });
+    }
+    decoded.warn(format!(
+        "no byte order mark: read as {}, told by the NUL bytes beside its ASCII characters",
+        encoding.name()
+    ));
+    Ok(decoded)
+}
+
+/// UTF-16 after its byte order mark.
 fn decode_utf16(bytes: &[u8], unit: fn([u8; 2]) -> u16, encoding: &'static str) -> Decoded {
+    decode_utf16_from(bytes, unit, encoding, 2)
+}
+
+/// UTF-16 whose first byte is at `offset` in the file (for the offsets warnings give).
+fn decode_utf16_from(
+    bytes: &[u8],
+    unit: fn([u8; 2]) -> u16,
+    encoding: &'static str,
+    offset: usize,
+) -> Decoded {
     let pairs = bytes.chunks_exact(2);
     let odd = !pairs.remainder().is_empty();
     let units = pairs.map(|p| unit([p[0], p[1]]));
     let mut text = String::with_capacity(bytes.len() / 2);
     let (mut lone, mut nuls, mut first) = (0usize, 0usize, None);
-    let mut offset = 2;
+    let mut offset = offset;
     for decoded in char::decode_utf16(units) {
         match decoded {
             Ok('\0') => nuls += 1,
@@ -310,6 +376,37 @@ mod tests {
 
     fn text(bytes: &[u8]) -> String {
         decode(bytes).unwrap().text
+    }
+
+    /// UTF-16 without a byte order mark (a Windows export) was refused as binary for its NUL
+    /// bytes: it is read, told apart by where the NULs are, with a warning; CJK text too. Bytes
+    /// whose NULs alternate but that read as control characters stay binary.
+    #[test]
+    fn utf16_without_a_byte_order_mark_is_read_with_a_warning() {
+        for (written, big_endian) in [
+            ("# Notes\n\nSome text, with accents: café.\n", false),
+            ("# Notes\n\nSome text, with accents: café.\n", true),
+            ("# 会议纪要\n\n今天 讨论了 预算。\n", false),
+        ] {
+            let bytes = utf16(written, big_endian);
+            let decoded = decode(&bytes[2..]).unwrap();
+            assert_eq!(decoded.text, written);
+            let name = if big_endian { "UTF-16BE" } else { "UTF-16LE" };
+            assert_eq!(decoded.encoding, Some(name));
+            let warning = decoded.warning.unwrap();
+            assert!(
+                warning.contains(&format!("no byte order mark: read as {name}")),
+                "{warning}"
+            );
+        }
+        let pixels: Vec<u8> = (0..400u32).flat_map(|i| [(i % 7) as u8 + 1, 0]).collect();
+        assert!(matches!(decode(&pixels), Err(ParseError::Binary { .. })));
+        // A damaged unit is told at its offset in the file (no byte order mark before it).
+        let mut damaged = utf16("plain words here", false)[2..].to_vec();
+        damaged.extend([0x00, 0xD8]);
+        damaged.extend(utf16(" and more", false)[2..].iter());
+        let warning = decode(&damaged).unwrap().warning.unwrap();
+        assert!(warning.contains("from byte offset 32"), "{warning}");
     }
 
     #[test]

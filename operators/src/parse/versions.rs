@@ -96,6 +96,8 @@ pub const SHARED_VERSION: u32 = 13;
 ///   whitespace collapsed); an `<img>`'s alt text is an image, `![alt](src)` (a README's
 ///   centred logo lost it); `<noscript>`, `<template>` and elements hidden by `hidden`,
 ///   `aria-hidden` or a `display:none` style are no text, in blocks and inline (they leaked).
+/// - Markdown 19, Text 15: UTF-16 without a byte order mark is read, told by the NUL bytes
+///   beside its ASCII characters, with a warning (it was refused as binary content).
 /// - DOCX 14: a main part without a document body (its relationship names a relationships
 ///   part, say) is a damaged document, not an empty one.
 /// - DOCX 15: a main or notes part cut short (no closing `</w:body></w:document>`) says so in a
@@ -134,8 +136,8 @@ pub const SHARED_VERSION: u32 = 13;
 ///   kilobytes of base64 chunks, embedded and indexed as words.
 pub fn format_version(format: Format) -> u32 {
     match format {
-        Format::Text => 14,
-        Format::Markdown => 18,
+        Format::Text => 15,
+        Format::Markdown => 19,
         Format::Html => 19,
         Format::Pdf => 20,
         Format::Docx => 16,

@@ -9,7 +9,8 @@ use encoding_rs::{Encoding, UTF_8, UTF_16BE, UTF_16LE};
 
 use crate::parse::ParseError;
 use crate::parse::decode::{
-    UTF8_CHARACTERS_PER_DAMAGE, detect_legacy, replaced_bytes, utf8_with_damage, without_stray_nuls,
+    UTF8_CHARACTERS_PER_DAMAGE, detect_legacy, replaced_bytes, utf8_with_damage, utf16_without_bom,
+    without_stray_nuls,
 };
 
 /// How far into the page a declaration is looked for.
@@ -162,25 +163,6 @@ fn done(text: String, encoding: &'static Encoding, warning: Option<String>) -> D
         text,
         encoding: encoding.name(),
         warning,
-    }
-}
-
-/// UTF-16 recognised by NUL bytes on one side of its ASCII characters: the markup, at least
-/// 3 units in 10 even on a page of CJK text (whose units have no NUL on either side).
-fn utf16_without_bom(bytes: &[u8]) -> Option<&'static Encoding> {
-    let head = &bytes[..bytes.len().min(PRESCAN) & !1];
-    if head.len() < 8 {
-        return None;
-    }
-    let pairs = head.len() / 2;
-    let even_nul = head.iter().step_by(2).filter(|&&b| b == 0).count();
-    let odd_nul = head.iter().skip(1).step_by(2).filter(|&&b| b == 0).count();
-    if odd_nul * 10 >= pairs * 3 && even_nul * 10 < pairs {
-        Some(UTF_16LE)
-    } else if even_nul * 10 >= pairs * 3 && odd_nul * 10 < pairs {
-        Some(UTF_16BE)
-    } else {
-        None
     }
 }
 
