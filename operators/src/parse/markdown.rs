@@ -931,6 +931,37 @@ mod tests {
         );
     }
 
+    /// A `<pre>` in a list item or a quote is a code block there too, each line led by the
+    /// container's markers (it stayed raw HTML, `<pre>` and all, and the item's text lost its
+    /// indentation); so are other HTML blocks over several lines, their text a line per block.
+    #[test]
+    fn an_html_pre_block_in_a_list_item_or_a_quote_is_a_code_block() {
+        let md = "- item one\n\n  <pre>\n  line 1\n      indented 2\n  </pre>\n\n\
+                  > quote\n>\n> <pre>\n> q 1\n>     q 2\n> </pre>\n\n\
+                  - item\n  <div>\n  <p>para one</p>\n  </div>\n";
+        let parsed = parse(md.to_string()).unwrap();
+        assert_eq!(
+            parsed.markdown,
+            "- item one\n\n  ```\n  line 1\n      indented 2\n  ```\n\n\
+             > quote\n>\n> ```\n> q 1\n>     q 2\n> ```\n\n\
+             - item\n  para one\n"
+        );
+        let got: Vec<(ElementKind, &str)> = parsed
+            .elements
+            .iter()
+            .map(|e| (e.kind, e.text.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (ElementKind::ListItem, "item one"),
+                (ElementKind::Code, "line 1\n    indented 2"),
+                (ElementKind::Quote, "quote\nq 1\n    q 2"),
+                (ElementKind::ListItem, "item para one"),
+            ]
+        );
+    }
+
     /// Raw HTML never shown (`<noscript>`, `<template>`, a `display:none` span) is no text,
     /// as in the HTML parser (it leaked into paragraphs); an `<img>`'s alt text is an image
     /// (a README's centred logo lost it).

@@ -48,19 +48,24 @@ pub(super) fn clean(markdown: &str, options: pulldown_cmark::Options) -> String 
             }
             Event::Start(Tag::HtmlBlock) => html_block = Some(range),
             Event::End(TagEnd::HtmlBlock) => {
-                // A multi-line block inside a container carries the container's markers on
-                // its lines; it stays as it is.
+                let multi_line = |source: &str| source.trim_end().contains('\n');
                 if let Some(block) = html_block.take()
                     && let Some(source) = markdown.get(block.clone())
-                    && (containers == 0 || !source.trim_end().contains('\n'))
                 {
                     let replacement = match html_strip::heading(source) {
                         // A block that is one heading is a heading (a README's title).
                         Some((level, text)) if containers == 0 => {
                             format!("{} {}", "#".repeat(level), escape_all(&text))
                         }
-                        _ if containers > 0 => markdown_html::one_line_block(source),
-                        _ => markdown_html::block(source),
+                        _ if containers == 0 => markdown_html::block(source),
+                        _ if !multi_line(source) => markdown_html::one_line_block(source),
+                        // Its lines carry the container's markers: rendered without them,
+                        // then each line led by them again. One whose lines do not all carry
+                        // them stays as it is.
+                        _ => match contained_block(markdown, block.clone()) {
+                            Some(rendered) => rendered,
+                            None => continue,
+                        },
                     };
                     // In a container, the line stays even when empty: the next line joined
                     // to the container's markers would be read as inside it (`- <div>` then
@@ -147,6 +152,50 @@ pub(super) fn clean(markdown: &str, options: pulldown_cmark::Options) -> String 
             .map(|at| (at..at, "\\".to_string())),
     );
     apply(markdown, edits)
+}
+
+/// The Markdown for the HTML block at `block` of `markdown`, inside a container (a list item,
+/// a quote) and over several lines, as [`markdown_html::block`] renders a block outside one,
+/// each line after the first led by the container's markers as the block's second line is
+/// (`  `, `> `): a `<pre>` in a list item is a code block there, keeping its lines and
+/// indentation. `None` when a line after the first lacks the markers the first line stands
+/// after.
+fn contained_block(markdown: &str, block: Range<usize>) -> Option<String> {
+    let line_start = markdown[..block.start].rfind('\n').map_or(0, |at| at + 1);
+    let column = block.start - line_start;
+    let source = markdown.get(block)?;
+    let mut lines = source.split_inclusive('\n');
+    let mut stripped = lines.next()?.to_owned();
+    let mut prefix: Option<&str> = None;
+    for line in lines {
+        let body = line.trim_end_matches(['\n', '\r']);
+        let is_marker = |c: char| c == ' ' || c == '\t' || c == '>';
+        let rest = match body.get(..column) {
+            Some(head) if head.chars().all(is_marker) => {
+                prefix.get_or_insert(head);
+                &line[column..]
+            }
+            // A blank line, its markers cut short (`>` for `> `).
+            _ if body.chars().all(is_marker) => &line[body.len()..],
+            _ => return None,
+        };
+        stripped.push_str(rest);
+    }
+    let prefix = prefix.unwrap_or_default();
+    let rendered = markdown_html::block(&stripped);
+    let mut out = String::with_capacity(rendered.len() + 16);
+    for (i, line) in rendered.lines().enumerate() {
+        if i > 0 {
+            out.push('\n');
+            out.push_str(if line.is_empty() {
+                prefix.trim_end()
+            } else {
+                prefix
+            });
+        }
+        out.push_str(line);
+    }
+    Some(out)
 }
 
 /// The `ranges` removed from `markdown`, each with the spaces after it when spaces come
@@ -242,9 +291,13 @@ mod tests {
         );
         assert_eq!(run("> <p>quoted</p>\n"), "> quoted\n");
         assert_eq!(run("- <div>\n> a\n"), "- \n> a\n");
+        // Over several lines in a container: rendered, each line led by its markers.
+        assert_eq!(run("> <p>quoted\n> html</p>\n"), "> quoted\n> html\n");
+        // A line whose markers are not those the first line stands after (a tab for `- `):
+        // left as it is.
         assert_eq!(
-            run("> <p>quoted\n> html</p>\n"),
-            "> <p>quoted\n> html</p>\n"
+            run("-\t<div>\n\tline\n\t</div>\n"),
+            "-\t<div>\n\tline\n\t</div>\n"
         );
     }
 }

@@ -97,7 +97,10 @@ pub const SHARED_VERSION: u32 = 13;
 ///   centred logo lost it); `<noscript>`, `<template>` and elements hidden by `hidden`,
 ///   `aria-hidden` or a `display:none` style are no text, in blocks and inline (they leaked).
 /// - Markdown 19, Text 15: UTF-16 without a byte order mark is read, told by the NUL bytes
-///   beside its ASCII characters, with a warning (it was refused as binary content).
+///   beside its ASCII characters, with a warning (it was refused as binary content). In
+///   Markdown, an HTML block over several lines in a list item or a quote is rendered as one
+///   outside them, each line led by the container's markers: a `<pre>` is a code block there
+///   (it stayed raw HTML, and the item's text lost its indentation).
 /// - DOCX 14: a main part without a document body (its relationship names a relationships
 ///   part, say) is a damaged document, not an empty one.
 /// - DOCX 15: a main or notes part cut short (no closing `</w:body></w:document>`) says so in a
