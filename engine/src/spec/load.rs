@@ -315,10 +315,32 @@ fn step_and_path(pointer: &str) -> Option<(String, Vec<String>)> {
 /// (`""` when the top level has some).
 fn schema_diagnostics(doc: &LocatedValue, diagnostics: &mut Vec<Diagnostic>) -> HashSet<String> {
     let mut broken = HashSet::new();
-    for error in schema::validator().iter_errors(&doc.value) {
-        diagnose(doc, &error, diagnostics, &mut broken);
+    let errors: Vec<_> = schema::validator().iter_errors(&doc.value).collect();
+    for error in told(&errors) {
+        diagnose(doc, error, diagnostics, &mut broken);
     }
     broken
+}
+
+/// The errors worth telling of `errors`: a bound is not told of a value of the wrong type
+/// (`version: 1.5` is no whole number; that it is more than 1 says nothing more).
+fn told<'e>(
+    errors: &'e [jsonschema::ValidationError<'_>],
+) -> impl Iterator<Item = &'e jsonschema::ValidationError<'e>> {
+    let mistyped: HashSet<&str> = (errors.iter())
+        .filter(|error| matches!(error.kind(), ValidationErrorKind::Type { .. }))
+        .map(|error| error.instance_path().as_str())
+        .collect();
+    errors.iter().filter(move |error| {
+        let bound = matches!(
+            error.kind(),
+            ValidationErrorKind::Minimum { .. }
+                | ValidationErrorKind::Maximum { .. }
+                | ValidationErrorKind::ExclusiveMinimum { .. }
+                | ValidationErrorKind::ExclusiveMaximum { .. }
+        );
+        !(bound && mistyped.contains(error.instance_path().as_str()))
+    })
 }
 
 /// The diagnostics of one schema error. An `anyOf` or `oneOf` error on a mapping (settings that
@@ -334,7 +356,7 @@ fn diagnose(
         error.kind()
         && let Some(branch) = meant_branch(error, context)
     {
-        for inner in branch {
+        for inner in told(branch) {
             diagnose(doc, inner, diagnostics, broken);
         }
         return;
@@ -467,6 +489,18 @@ fn diagnose(
                     format!("expected {wanted}, found {found}"),
                 )
                 .with_hint(type_hint(&wanted, instance))
+            }
+            ValidationErrorKind::Minimum { .. } | ValidationErrorKind::Maximum { .. }
+                if pointer == "/version" =>
+            {
+                Diagnostic::error(
+                    doc.value_pos(&pointer),
+                    format!(
+                        "this engine reads version 1 of the pipeline format, not {}",
+                        shown(doc, &pointer, instance)
+                    ),
+                )
+                .with_hint(Some("write `version: 1`".to_owned()))
             }
             ValidationErrorKind::Minimum { limit } => Diagnostic::error(
                 doc.value_pos(&pointer),
@@ -1430,6 +1464,40 @@ mod number_tests {
             messages("size: 2.5", ""),
             ["expected a whole number, found `2.5`, a number with a fraction"]
         );
+        // A value of the wrong type is not told its bound too (two errors at one place).
+        assert_eq!(
+            messages("size: 100", ", batch_size: 9000.5"),
+            ["expected a whole number, found `9000.5`, a number with a fraction"]
+        );
+    }
+
+    /// `version: 1.5` had two errors at one place, and `version: 2` was told "must be at
+    /// most 1": the format's version is named as such.
+    #[test]
+    fn a_version_other_than_1_is_told_once_as_the_formats() {
+        let dir = tempfile::tempdir().unwrap();
+        let told = |version: &str| -> Vec<String> {
+            let text = format!(
+                "version: {version}\nname: n\nsteps:\n  docs: {{ op: source.files, path: . }}\n  out: {{ op: sink.jsonl, input: docs, path: o.jsonl }}\n"
+            );
+            match load_str(&dir.path().join("p.yaml"), &text) {
+                Ok(_) => Vec::new(),
+                Err(report) => report.diagnostics.into_iter().map(|d| d.message).collect(),
+            }
+        };
+        assert_eq!(
+            told("1.5"),
+            ["expected a whole number, found `1.5`, a number with a fraction"]
+        );
+        for version in ["2", "0"] {
+            assert_eq!(
+                told(version),
+                [format!(
+                    "this engine reads version 1 of the pipeline format, not {version}"
+                )]
+            );
+        }
+        assert!(told("1").is_empty(), "{:?}", told("1"));
     }
 
     /// `2.0` passed for `parallelism` (and was then dropped) but was refused for `size`: a
