@@ -96,6 +96,8 @@ pub const SHARED_VERSION: u32 = 13;
 ///   whitespace collapsed); an `<img>`'s alt text is an image, `![alt](src)` (a README's
 ///   centred logo lost it); `<noscript>`, `<template>` and elements hidden by `hidden`,
 ///   `aria-hidden` or a `display:none` style are no text, in blocks and inline (they leaked).
+/// - DOCX 17: text holding U+FDD0 to U+FDD4, the noncharacters that mark inline markup for
+///   the renderer, is text: they are left out (`a\u{FDD0}b\u{FDD1}` was a code span).
 /// - Markdown 19, Text 15: UTF-16 without a byte order mark is read, told by the NUL bytes
 ///   beside its ASCII characters, with a warning (it was refused as binary content). In
 ///   Markdown, an HTML block over several lines in a list item or a quote is rendered as one
@@ -143,7 +145,7 @@ pub fn format_version(format: Format) -> u32 {
         Format::Markdown => 19,
         Format::Html => 19,
         Format::Pdf => 20,
-        Format::Docx => 16,
+        Format::Docx => 17,
     }
 }
 

@@ -385,6 +385,8 @@ impl Walker {
     }
 
     fn push_text(&mut self, text: &str) {
+        // The noncharacters that mark inline markup for the renderer are no text of a page.
+        let text = &*crate::parse::inline_markup::strip(text);
         if self.hiding_fields > 0 {
             if let Some(field) = self.fields.iter_mut().find(|field| field.hides()) {
                 field.hidden += text.len();

@@ -211,6 +211,18 @@ fn a_line_break_is_a_hard_break() {
     );
 }
 
+/// Text holding the noncharacters the renderer marks code spans and images with (U+FDD0 to
+/// U+FDD4) is text: they are left out, as the HTML parser leaves them out of a page's text
+/// (they made `b` a code span and lost what followed an image mark).
+#[test]
+fn noncharacters_in_text_are_no_inline_markup() {
+    let body =
+        "<w:p><w:r><w:t>a\u{FDD0}b\u{FDD1}c \u{FDD2}alt\u{FDD3}src\u{FDD4} end</w:t></w:r></w:p>";
+    let parsed = parse(&package(&[("word/document.xml", &document(body))])).unwrap();
+    assert_eq!(parsed.markdown, "abc altsrc end\n");
+    assert_eq!(parsed.elements[0].text, "abc altsrc end");
+}
+
 /// Notes are numbered as Word shows them: by first reference, footnotes and endnotes apart,
 /// whatever their `w:id`; a note with a custom mark shows that mark (it got a number the body
 /// never showed), and a note nothing references is not shown. They follow the body under a
