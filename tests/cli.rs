@@ -141,7 +141,7 @@ fn query_k_is_capped_by_the_index_and_zero_is_refused() {
             dir.path(),
             &["query", "pipeline.yaml", "--index", "index_b", k, "x"],
             2,
-            "for '--k <K>'",
+            "for '-k <K>'",
         );
     }
     assert_fails(

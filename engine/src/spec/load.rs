@@ -227,12 +227,15 @@ pub fn load_str_for(
     } else {
         match serde_json::from_value::<PipelineHeader>(doc.value.clone()) {
             Ok(header) => {
-                let problem = paths::store_problem(&base, &header.store).or_else(|| {
+                let store_problem = paths::store_problem(&base, &header.store);
+                // A store refused as a path (empty, the pipeline's own folder, a file) holds
+                // every path: saying so of each step's path repeats that error in other words.
+                let store_refused = store_problem.is_some();
+                let problem = store_problem.or_else(|| {
                     (purpose == Purpose::Run)
                         .then(|| paths::store_folder_problem(&base, &header.store))
                         .flatten()
                 });
-                let store_refused = problem.is_some();
                 if let Some(problem) = problem {
                     diagnostics.push(
                         Diagnostic::error(doc.value_pos("/store"), problem.message)
@@ -240,8 +243,6 @@ pub fn load_str_for(
                             .with_hint(Some(problem.hint)),
                     );
                 }
-                // A store refused already (empty, the pipeline's own folder) holds every path:
-                // saying so of each step's path repeats that error in other words.
                 if purpose == Purpose::Run && !store_refused {
                     diagnostics.extend(paths::paths_in_store(
                         &doc,
