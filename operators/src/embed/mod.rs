@@ -695,7 +695,10 @@ impl Embed {
                     .map(|vector| self.settle_vector_size(provider, vector.len()))
             });
             for (text, vector) in texts.iter().zip(vectors) {
-                if !vector.is_empty() && size.is_none_or(|size| vector.len() == size) {
+                if !vector.is_empty()
+                    && size.is_none_or(|size| vector.len() == size)
+                    && all_finite(vector)
+                {
                     let key = CacheKey::new(&provider.cache_scope, text);
                     self.cache.put(key, Arc::from(vector.as_slice()));
                 }
@@ -830,6 +833,12 @@ fn compute(
     Ok(all)
 }
 
+/// Whether every value of `vector` is a number: a model can give NaN or infinity (an fp16
+/// export that overflows), which no index or cache may keep.
+pub fn all_finite(vector: &[f32]) -> bool {
+    vector.iter().all(|value| value.is_finite())
+}
+
 /// One document's chunks with their vectors, from the provider of `fingerprint`.
 fn assemble(
     set: &ChunkSet,
@@ -850,6 +859,12 @@ fn assemble(
             return Err(EmbedError::new(format!(
                 "vectors of different lengths ({} and {expected}) for one document",
                 vector.len()
+            )));
+        }
+        if !all_finite(&vector) {
+            return Err(EmbedError::new(format!(
+                "the model ({}) gave chunk {} a vector holding values that are not numbers (NaN or infinity): not kept; a model exported in half precision can overflow so, or be broken",
+                provider.fingerprint, chunk.ordinal
             )));
         }
         chunks.push(EmbeddedChunk {
@@ -905,6 +920,8 @@ impl<'a> Plan<'a> {
         if let Some(vector) = provider
             .cached(embed.cache.as_ref(), text)
             .filter(|vector| self.vector_size.is_none_or(|size| vector.len() == size))
+            // One a version that kept them stored is computed again.
+            .filter(|vector| all_finite(vector))
         {
             return VectorSource::Cached(vector);
         }
@@ -1356,6 +1373,55 @@ mod tests {
                 stopped: false,
             })
         }
+    }
+
+    /// Vectors of text lengths, but NaN for a text "nan" (a model that overflows).
+    struct Overflowing(AtomicUsize);
+
+    impl Embedder for Overflowing {
+        fn fingerprint(&self) -> String {
+            "overflowing".to_owned()
+        }
+
+        fn embed_documents(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError> {
+            self.0.fetch_add(1, Ordering::SeqCst);
+            Ok(texts
+                .iter()
+                .map(|t| match *t {
+                    "nan" => vec![f32::NAN, 1.0],
+                    _ => vec![t.len() as f32, 1.0],
+                })
+                .collect())
+        }
+
+        fn embed_query(&self, text: &str) -> Result<Vec<f32>, EmbedError> {
+            Ok(vec![text.len() as f32, 1.0])
+        }
+    }
+
+    /// A vector holding NaN fails its document, saying so, and is not cached (the run said
+    /// `ok`, the sink wrote `null`s and the index could not be opened); the other documents
+    /// of the call are embedded.
+    #[test]
+    fn a_vector_that_is_not_numbers_fails_its_document_and_is_not_kept() {
+        let provider = Arc::new(Overflowing(AtomicUsize::new(0)));
+        let embed = Embed::with_cache(provider.clone(), Arc::new(LruCache::new(100)));
+        let (good, bad) = (named("good", &["fine"]), named("bad", &["x", "nan"]));
+        let out = embed.embed_sets(&[&good, &bad]);
+        assert_eq!(out[0].as_ref().unwrap().chunks[0].vector, [4.0, 1.0]);
+        let error = out[1].as_ref().unwrap_err();
+        assert!(
+            error
+                .message
+                .contains("gave chunk 1 a vector holding values that are not numbers"),
+            "{error}"
+        );
+        assert!(embed.embed_set(&bad).is_err());
+        assert_eq!(
+            provider.0.load(Ordering::SeqCst),
+            2,
+            "computed again, not cached"
+        );
     }
 
     /// Document `doc_id` of one chunk per text (shared with the providers' tests).

@@ -51,6 +51,11 @@ struct DocEntry {
     /// The metadata keys its chunks can be filtered by.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     metadata_keys: Vec<String>,
+    /// Offered twice with different content (two sources giving its id): an update that is
+    /// offered another version first waits for the second offer before changing it (see
+    /// [`IndexUpdate::upsert`]).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    contested: bool,
 }
 
 /// `docs.json` of a generation.
@@ -314,6 +319,8 @@ pub struct IndexUpdate {
     /// The chunks each document indexed (not found unchanged) in this update added, so that a
     /// document offered again and replaced is counted once.
     indexed_now: HashMap<String, usize>,
+    /// Offers of contested documents waiting for the other source's offer, with their key.
+    waiting: HashMap<String, (String, Vec<Entry>)>,
     /// Documents that failed upstream (one by one, below a folder, or a whole source): not
     /// offered, but not gone either.
     failed: FailedDocuments,
@@ -409,6 +416,7 @@ impl IndexUpdate {
             generation,
             offered: HashMap::new(),
             indexed_now: HashMap::new(),
+            waiting: HashMap::new(),
             failed: FailedDocuments::default(),
             staged: None,
             stats: UpdateStats {
@@ -538,19 +546,63 @@ impl IndexUpdate {
     /// same id) is an error: of the two, the one with the smaller key is indexed, whichever came
     /// first, so the index does not change from run to run with the order they arrive in (the
     /// engine's keys begin with the document's content hash, so it keeps what its sinks keep).
+    /// Such a document is marked contested; in a later update, an offer that would replace it
+    /// by a version with a larger key waits for the other offer (or the update's end): an
+    /// unchanged run re-indexed it, and could rebuild the graph, every time its versions came
+    /// in the other order.
+    ///
+    /// A chunk whose vector holds values that are not numbers fails the document before
+    /// anything changes: the index keeps what it held of it.
     pub fn upsert(&mut self, doc_id: &str, key: &str, entries: &[Entry]) -> Result<(), IndexError> {
+        if let Some(k) = (entries.iter()).position(|entry| !crate::embed::all_finite(&entry.vector))
+        {
+            // Offered all the same: what the index holds of it is not removed as gone.
+            (self.offered)
+                .entry(doc_id.to_owned())
+                .or_insert_with(|| key.to_owned());
+            return Err(IndexError::new(format!(
+                "chunk {k} has a vector holding values that are not numbers (NaN or infinity): the document was not indexed, and the index keeps what it held of it"
+            )));
+        }
         let Some(first) = self.offered.get(doc_id) else {
+            let waits = (self.generation.docs.get(doc_id)).is_some_and(|kept| {
+                kept.contested && second_offer(&kept.key, key) == SecondOffer::KeepFirst
+            });
+            if waits {
+                self.offered.insert(doc_id.to_owned(), key.to_owned());
+                (self.waiting).insert(doc_id.to_owned(), (key.to_owned(), entries.to_vec()));
+                return Ok(());
+            }
             return self.upsert_once(doc_id, key, entries);
         };
         let twice = IndexError::new(came_twice(doc_id, "the index"));
-        match second_offer(first, key) {
-            SecondOffer::Same => Ok(()),
-            SecondOffer::KeepFirst => Err(twice),
+        let outcome = match second_offer(first, key) {
+            SecondOffer::Same => return Ok(()),
+            SecondOffer::KeepFirst => Ok(()),
             SecondOffer::Replace => {
-                self.upsert_once(doc_id, key, entries)?;
-                Err(twice)
+                // A waiting offer was never applied: this one is the first to be.
+                if self.waiting.remove(doc_id).is_some() {
+                    self.offered.remove(doc_id);
+                }
+                self.upsert_once(doc_id, key, entries)
             }
+        };
+        if let Some(entry) = self.generation.docs.get_mut(doc_id) {
+            entry.contested = true;
         }
+        outcome.and(Err(twice))
+    }
+
+    /// Applies the offers still waiting for another source's (see [`IndexUpdate::upsert`]):
+    /// it did not come.
+    fn apply_waiting(&mut self) -> Result<(), IndexError> {
+        let mut waiting: Vec<_> = self.waiting.drain().collect();
+        waiting.sort_by(|a, b| a.0.cmp(&b.0));
+        for (doc_id, (key, entries)) in waiting {
+            self.offered.remove(&doc_id);
+            self.upsert_once(&doc_id, &key, &entries)?;
+        }
+        Ok(())
     }
 
     fn upsert_once(
@@ -611,6 +663,7 @@ impl IndexUpdate {
                 key: key.to_owned(),
                 points,
                 metadata_keys: metadata_keys.into_iter().collect(),
+                contested: false,
             },
         );
         Ok(())
@@ -625,6 +678,7 @@ impl IndexUpdate {
     /// Removes the documents not offered (except those that failed upstream) and writes the new
     /// generation; the returned [`Switch`] makes it the live one.
     pub fn finish(mut self) -> Result<(UpdateStats, Switch), IndexError> {
+        self.apply_waiting()?;
         // What is live, read once, when this update went on from a build cut short.
         let live_docs = match (&self.live, self.resumed) {
             (Some((_, path)), true) => read_generation(path)?.docs,
@@ -1438,6 +1492,100 @@ mod tests {
         }
         assert_eq!(files(dir.path()), before, "nothing was written");
         assert!(!HybridIndex::open(dir.path()).unwrap().read_only());
+    }
+
+    /// One id from two sources: the smaller key is kept whichever comes first, and a later
+    /// update offered the other version first waits for the kept one instead of replacing it
+    /// and putting it back (an unchanged run re-indexed it, and rebuilt the graph, every time
+    /// the two came in that order). An offer whose rival does not come is applied at the end.
+    #[test]
+    fn a_contested_document_is_not_indexed_again_when_its_versions_come_in_the_other_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let kept = || vec![entry("x", 0, "Resuming a pipeline", 0)];
+        let other = || vec![entry("x", 0, "Chunking documents", 1)];
+        let mut update =
+            IndexUpdate::begin(dir.path(), &IndexConfig::default(), Some("model")).unwrap();
+        update.upsert("x", "ka", &kept()).unwrap();
+        assert!(update.upsert("x", "kb", &other()).is_err());
+        finish_live(update);
+        let live = current_generation(dir.path()).unwrap().0;
+        for _ in 0..2 {
+            let mut update =
+                IndexUpdate::begin(dir.path(), &IndexConfig::default(), Some("model")).unwrap();
+            update.upsert("x", "kb", &other()).unwrap();
+            let error = update.upsert("x", "ka", &kept()).unwrap_err();
+            assert!(error.message.contains("came twice"), "{error}");
+            let stats = finish_live(update);
+            assert_eq!(
+                (
+                    stats.documents_indexed,
+                    stats.documents_unchanged,
+                    stats.chunks_added
+                ),
+                (0, 1, 0)
+            );
+            assert!(!stats.rebuilt);
+            assert_eq!(
+                current_generation(dir.path()).unwrap().0,
+                live,
+                "nothing staged"
+            );
+        }
+        // The kept version's source gone: the other is indexed, at the update's end.
+        let mut update =
+            IndexUpdate::begin(dir.path(), &IndexConfig::default(), Some("model")).unwrap();
+        update.upsert("x", "kb", &other()).unwrap();
+        let stats = finish_live(update);
+        assert_eq!((stats.documents_indexed, stats.chunks), (1, 1));
+        let index = HybridIndex::open(dir.path()).unwrap();
+        let hits = index
+            .search("chunking", None, Mode::Bm25, 5, &[], Fusion::default())
+            .unwrap();
+        assert_eq!(hits[0].stored.text, "Chunking documents");
+    }
+
+    /// A vector holding NaN (a model that overflows) fails its document before anything
+    /// changes: the index keeps what it held of it, and every vector query still opens and
+    /// answers (a NaN stored made the index "damaged" for good, rebuilt from the same vectors
+    /// every run).
+    #[test]
+    fn a_vector_that_is_not_numbers_fails_its_document_and_changes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        build(
+            dir.path(),
+            &[("a", "ka", vec![entry("a", 0, "Resuming a pipeline", 0)])],
+        );
+        let mut update =
+            IndexUpdate::begin(dir.path(), &IndexConfig::default(), Some("model")).unwrap();
+        let mut broken = entry("a", 1, "Chunking documents", 1);
+        broken.vector[3] = f32::NAN;
+        let error = update
+            .upsert("a", "ka2", &[entry("a", 0, "Changed text", 2), broken])
+            .unwrap_err();
+        assert!(
+            error
+                .message
+                .contains("chunk 1 has a vector holding values that are not numbers"),
+            "{error}"
+        );
+        update
+            .upsert("b", "kb", &[entry("b", 0, "Tables", 3)])
+            .unwrap();
+        finish_live(update);
+        let index = HybridIndex::open(dir.path()).unwrap();
+        let query = vector(0, 0.0);
+        let hits = index
+            .search(
+                "resuming",
+                Some(&query),
+                Mode::Hybrid,
+                5,
+                &[],
+                Fusion::default(),
+            )
+            .unwrap();
+        assert_eq!(ids(&hits), ["a#0", "b#0"]);
+        assert_eq!(hits[0].stored.text, "Resuming a pipeline");
     }
 
     /// k is capped by the chunks indexed before anything is sized by it: the largest k gives
