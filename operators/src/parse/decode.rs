@@ -89,6 +89,24 @@ pub(super) fn decode(bytes: &[u8]) -> Result<Decoded, ParseError> {
     Ok(decoded)
 }
 
+/// Text a source read as text (a `source.jsonl` record's JSON string): UTF-8 already, and its
+/// NUL characters are escapes its producer wrote (`\u0000`, a database export's), not binary
+/// content: dropped with a warning however many (one in a short record failed it as binary).
+pub(super) fn decode_given_text(bytes: &[u8]) -> Result<Decoded, ParseError> {
+    let Ok(text) = std::str::from_utf8(bytes) else {
+        return decode(bytes);
+    };
+    let Some(first) = text.find('\0') else {
+        return Ok(Decoded::utf8(text.to_owned()));
+    };
+    let count = text.matches('\0').count();
+    let mut decoded = Decoded::utf8(text.replace('\0', ""));
+    decoded.warn(format!(
+        "{count} NUL character(s) dropped (the first at byte offset {first})"
+    ));
+    Ok(decoded)
+}
+
 /// Bytes of text for each stray NUL byte it may hold (a log written past a crash): more NULs,
 /// or one in a shorter text, and the bytes are binary.
 const BYTES_PER_STRAY_NUL: usize = 4096;
@@ -525,6 +543,22 @@ mod tests {
         let d = decode(b"\xEF\xBB\xBFab\xFFc").unwrap();
         assert_eq!(d.text, "ab\u{FFFD}c");
         assert!(d.warning.unwrap().contains("1 byte(s)"));
+    }
+
+    /// A source's text (a JSON string) keeps its text whatever NULs it holds: they go, said.
+    #[test]
+    fn nul_characters_of_given_text_are_dropped() {
+        let d = decode_given_text("Invoice 42\0 total\0 due".as_bytes()).unwrap();
+        assert_eq!(d.text, "Invoice 42 total due");
+        let warning = d.warning.unwrap();
+        assert!(
+            warning.contains("2 NUL character(s) dropped (the first at byte offset 10)"),
+            "{warning}"
+        );
+        assert_eq!(
+            decode_given_text(b"plain").unwrap(),
+            Decoded::utf8("plain".to_owned())
+        );
     }
 
     /// NUL bytes mean binary content, unless a stray one in 4 KiB of text (a log cut by a

@@ -249,9 +249,14 @@ pub fn parse(doc: &Document, config: &ParseConfig) -> Result<ParsedDocument, Par
             }
         }
     };
+    // Text the source read as text (a JSON string) is no file to tell binary content in.
+    let decode = match doc.format {
+        Some(_) => decode::decode_given_text,
+        None => decode::decode,
+    };
     let parsed = match format {
-        Format::Markdown => decode::decode(&doc.bytes).and_then(|d| decoded(d, markdown::parse)),
-        Format::Text => decode::decode(&doc.bytes).and_then(|d| decoded(d, text::parse)),
+        Format::Markdown => decode(&doc.bytes).and_then(|d| decoded(d, markdown::parse)),
+        Format::Text => decode(&doc.bytes).and_then(|d| decoded(d, text::parse)),
         Format::Html => html::parse(&doc.bytes),
         Format::Docx => docx::parse(&doc.bytes),
         Format::Pdf => pdf::parse_with(doc.bytes.clone(), &config.pdf),
@@ -556,6 +561,26 @@ mod tests {
             }
             .recurs()
         );
+    }
+
+    /// A `source.jsonl` record's text holding a `\u0000` (one in a short record) is text, the
+    /// NUL dropped and said; the same bytes as a file are binary content.
+    #[test]
+    fn a_nul_in_a_records_text_is_dropped_not_binary() {
+        let bytes = b"Invoice 42\0 total due";
+        let record = Document {
+            format: Some(Format::Text),
+            ..doc("r1", bytes)
+        };
+        let parsed = parse(&record, &ParseConfig::default()).unwrap();
+        assert_eq!(parsed.elements[0].text, "Invoice 42 total due");
+        assert!(
+            (parsed.debug.warnings.iter()).any(|w| w.contains("1 NUL character(s) dropped")),
+            "{:?}",
+            parsed.debug.warnings
+        );
+        let file = parse(&doc("r1.txt", bytes), &ParseConfig::default());
+        assert!(matches!(file, Err(ParseError::Binary { .. })), "{file:?}");
     }
 
     #[test]

@@ -102,7 +102,9 @@ pub const SHARED_VERSION: u32 = 13;
 ///   beside its ASCII characters, with a warning (it was refused as binary content). In
 ///   Markdown, an HTML block over several lines in a list item or a quote is rendered as one
 ///   outside them, each line led by the container's markers: a `<pre>` is a code block there
-///   (it stayed raw HTML, and the item's text lost its indentation).
+///   (it stayed raw HTML, and the item's text lost its indentation). A `source.jsonl` record's
+///   text drops its NUL characters with a warning, however many (one in a short record failed
+///   it as binary content).
 /// - DOCX 14: a main part without a document body (its relationship names a relationships
 ///   part, say) is a damaged document, not an empty one.
 /// - DOCX 15: a main or notes part cut short (no closing `</w:body></w:document>`) says so in a
