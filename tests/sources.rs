@@ -576,3 +576,36 @@ fn a_sink_that_would_overwrite_a_document_below_a_source_is_refused() {
         assert_eq!(sink_ids(&dir.join("d5/out.jsonl")), ["a.md", "b.md"]);
     }
 }
+
+/// A file's broken records are listed in file order (`docs.jsonl:4` before `docs.jsonl:12`;
+/// byte order put `:1000` to `:1009` before `:101`), and the text summary names the first 50,
+/// counting the rest (4,000 lines of them buried the table).
+#[test]
+fn broken_records_are_listed_in_file_order_and_the_text_names_the_first_fifty() {
+    let dir = tempfile::tempdir().unwrap();
+    let lines: Vec<String> = (1..=120)
+        .map(|n| match n % 2 {
+            0 => format!("{{\"_id\": \"r{n}\", \"text\": \"record {n}\"}}"),
+            _ => "{not json".to_owned(),
+        })
+        .collect();
+    fs::write(dir.path().join("docs.jsonl"), lines.join("\n") + "\n").unwrap();
+    let yaml = "version: 1\nname: records\nsteps:\n  docs: { op: source.jsonl, path: docs.jsonl }\n  out: { op: sink.jsonl, input: docs, path: out/d.jsonl }\n";
+    let output = engine_on(dir.path(), &["run", "--json"], yaml);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let summary: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let ids: Vec<&str> = (summary["errors"].as_array().unwrap().iter())
+        .map(|error| error["doc_id"].as_str().unwrap())
+        .collect();
+    let expected: Vec<String> = (1..=120)
+        .step_by(2)
+        .map(|n| format!("docs.jsonl:{n}"))
+        .collect();
+    assert_eq!(ids, expected);
+    let output = engine_on(dir.path(), &["run"], yaml);
+    let text = stdout(&output);
+    let errors: Vec<&str> = text.lines().filter(|l| l.starts_with("error: ")).collect();
+    assert_eq!(errors.len(), 50, "{text}");
+    assert!(errors[1].starts_with("error: docs docs.jsonl:3:"), "{text}");
+    assert!(text.contains("… and 10 more error(s)"), "{text}");
+}

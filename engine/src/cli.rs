@@ -1355,6 +1355,10 @@ fn on_ctrl_c() {
     })
 }
 
+/// Failed items a run's text summary names; the rest are counted (4,000 lines of a file's
+/// broken records buried the table).
+const SHOWN_ERRORS: usize = 50;
+
 fn print_summary(summary: &serde_json::Value) {
     let empty = serde_json::Map::new();
     let steps = summary["steps"].as_object().unwrap_or(&empty);
@@ -1421,12 +1425,18 @@ fn print_summary(summary: &serde_json::Value) {
     }
     print_warned(summary, steps);
     let errors = records("errors");
-    for error in &errors {
+    for error in errors.iter().take(SHOWN_ERRORS) {
         record("error", error);
     }
     let total = summary["errors_total"].as_u64().unwrap_or(0);
-    if total > errors.len() as u64 {
-        outln!("… and {} more errors", total - errors.len() as u64);
+    let shown = errors.len().min(SHOWN_ERRORS) as u64;
+    if total > shown {
+        let run = summary["run_id"].as_str().unwrap_or("latest");
+        outln!(
+            "… and {} more error(s): `engine inspect {run} --step STEP --only failed` lists a step's, `engine run --json` the first {}",
+            total - shown,
+            crate::runtime::MAX_ERROR_RECORDS
+        );
     }
     for (name, step) in steps {
         if let Some(line) = index_outcome(&step["outcome"]) {

@@ -13,6 +13,7 @@ pub mod gc;
 pub mod in_flight;
 pub mod inspect;
 pub mod live;
+pub mod natural_order;
 pub mod ops;
 pub mod plan;
 pub mod progress;

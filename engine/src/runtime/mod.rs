@@ -739,12 +739,14 @@ pub fn execute(nodes: Vec<Node>, options: Options) -> Execution {
         }
     }
     let mut records = std::mem::take(&mut *records.lock().unwrap_or_else(|p| p.into_inner()));
-    // In the steps' order, then by document id, not in the order workers finished in:
-    // identical runs list their failures alike.
+    // In the steps' order, then by document id (numbers in it as numbers: `docs.jsonl:4`
+    // before `docs.jsonl:12`), not in the order workers finished in: identical runs list
+    // their failures alike.
     let place = |step: &str| steps.iter().position(|(name, _)| name == step);
-    records
-        .errors
-        .sort_by(|a, b| (place(&a.step), &a.doc_id).cmp(&(place(&b.step), &b.doc_id)));
+    records.errors.sort_by(|a, b| {
+        (place(&a.step).cmp(&place(&b.step)))
+            .then_with(|| crate::natural_order::natural_cmp(&a.doc_id, &b.doc_id))
+    });
     Execution {
         steps,
         errors: records.errors,
