@@ -570,6 +570,12 @@ impl OperatorConfig {
         self.embedding_check(EmbedConfig::environment_warnings)
     }
 
+    /// What may keep a run from loading the step's embedding model though its settings are
+    /// right (a file that is no ONNX model), as (key, message) pairs: warnings.
+    pub fn resource_warnings(&self, base: &Path) -> Vec<(String, String)> {
+        self.embedding_check(|config| config.resource_warnings(base))
+    }
+
     /// `check` of the step's embedding settings: an embed step's own keys, or a semantic
     /// chunker's `embedding` key, whose keys are named below it (`embedding.base_url`).
     fn embedding_check(

@@ -337,6 +337,15 @@ impl EmbedConfig {
         }
     }
 
+    /// What may keep a run from loading the provider's model though the settings are right
+    /// (see [`onnx::OnnxConfig::resource_warnings`]); paths resolved against `base`.
+    pub fn resource_warnings(&self, base: &Path) -> Vec<(&'static str, String)> {
+        match self {
+            EmbedConfig::Onnx(config) => config.resource_warnings(base),
+            EmbedConfig::Http(_) | EmbedConfig::Hash(_) => Vec::new(),
+        }
+    }
+
     /// These settings with those that cannot change a document's vector at their defaults:
     /// the query prefix, onnxruntime's threads, the in-memory cache, an ONNX batch size other
     /// than 1 (the vector cache serves any batched vector for any other, see

@@ -192,6 +192,28 @@ impl OnnxConfig {
         problems
     }
 
+    /// What may keep a run from loading the model though the settings are right: a model file
+    /// that cannot be read as one (a tokenizer named as `file`, a damaged or cut-short
+    /// download). Only what computes new embeddings loads it, so it warns.
+    pub fn resource_warnings(&self, base: &Path) -> Vec<(&'static str, String)> {
+        let Ok(file) = self.model_file(&base.join(&self.model)) else {
+            return Vec::new();
+        };
+        let why = super::positions::model_outline(&file).and_then(|outline| outline.unreadable);
+        let key = if self.file.is_some() { "file" } else { "model" };
+        why.map(|why| {
+            (
+                key,
+                format!(
+                    "{} cannot be read as an ONNX model ({why}): documents that need new embeddings would fail to load it, and so would vector and hybrid queries",
+                    file.display()
+                ),
+            )
+        })
+        .into_iter()
+        .collect()
+    }
+
     /// The problem of a `max_tokens` past the rows of the model's position table, when it has
     /// one ([`super::positions`]): texts that long would fail in the model, one document at a
     /// time.
@@ -988,6 +1010,27 @@ mod tests {
             ),
             "{}",
             problems[0].1
+        );
+    }
+
+    /// A model file that is no model (a tokenizer named as `file`) is a warning before the
+    /// run, which would fail every document that needs new embeddings (`validate` said the
+    /// pipeline was valid); the real model is none.
+    #[test]
+    fn a_file_that_is_no_model_is_a_warning_before_a_run() {
+        let mut config = config();
+        assert!(config.resource_warnings(&root()).is_empty());
+        config.file = Some("tokenizer.json".to_owned());
+        assert!(config.problems(&root()).is_empty());
+        let warnings = config.resource_warnings(&root());
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert_eq!(warnings[0].0, "file");
+        assert!(
+            warnings[0]
+                .1
+                .contains("tokenizer.json cannot be read as an ONNX model"),
+            "{}",
+            warnings[0].1
         );
     }
 

@@ -41,6 +41,9 @@ pub struct ModelOutline {
     /// The names of its graph's outputs, in order (the first [`MAX_OUTPUTS`]); empty when
     /// the file could not be read to its end as a model.
     pub outputs: Vec<String>,
+    /// Why the file is no model onnxruntime could load, when it is not: it cannot be read as
+    /// one to its end, or its graph has no outputs.
+    pub unreadable: Option<String>,
 }
 
 /// The outline of the ONNX model in `path`; `None` when the file cannot be opened. A position
@@ -55,6 +58,9 @@ pub fn model_outline(path: &Path) -> Option<ModelOutline> {
     let mut outline = ModelOutline::default();
     if reader.model(length, &mut outline).is_err() {
         outline.outputs.clear();
+        outline.unreadable = Some("it is damaged (cut short?), or no ONNX model".to_owned());
+    } else if outline.outputs.is_empty() {
+        outline.unreadable = Some("it holds no graph with outputs".to_owned());
     }
     Some(outline)
 }
@@ -337,8 +343,29 @@ mod tests {
             Some(ModelOutline {
                 position_rows: Some(512),
                 outputs: vec!["last_hidden_state".to_owned(), "pooler_output".to_owned()],
+                unreadable: None,
             })
         );
+    }
+
+    /// A file that is no model onnxruntime could load (a tokenizer named as `file`, a download
+    /// cut short) says so, for `validate` to warn (it said the pipeline was valid).
+    #[test]
+    fn a_file_that_is_no_loadable_model_says_why() {
+        let dir = tempfile::tempdir().unwrap();
+        let outline = |bytes: &[u8]| {
+            let path = dir.path().join("model.onnx");
+            std::fs::write(&path, bytes).unwrap();
+            model_outline(&path).unwrap().unreadable
+        };
+        let whole = model_with_outputs(&[], &["last_hidden_state"]);
+        assert_eq!(outline(&whole), None);
+        let cut = outline(&whole[..whole.len() - 3]).unwrap();
+        assert!(cut.contains("damaged (cut short?)"), "{cut}");
+        let json = outline(br#"{"version": "1.0", "model": {"type": "WordPiece"}}"#).unwrap();
+        assert!(json.contains("no ONNX model"), "{json}");
+        let no_outputs = outline(&model(&[])).unwrap();
+        assert!(no_outputs.contains("no graph with outputs"), "{no_outputs}");
     }
 
     proptest::proptest! {
