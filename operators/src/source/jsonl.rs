@@ -122,11 +122,30 @@ impl JsonlSource {
     /// Turns one line into a document, or says what is wrong with it. Its `source` is the file
     /// as the pipeline names it and the id (`corpus.jsonl#42`), not the line: a record that
     /// moves in the file is the same document.
-    fn record(&self, line: &[u8]) -> Result<Document, RecordError> {
+    /// A record whose strings hold lone UTF-16 surrogate escapes (`\ud83d`, an emoji cut in
+    /// half by JavaScript's `slice`) is read with U+FFFD for each, and a warning says so.
+    fn record(&self, line: &[u8]) -> Result<(Document, Option<String>), RecordError> {
         // A byte-order mark (editors write one at the start of a file) is not part of the JSON.
         let line = line.strip_prefix("\u{feff}".as_bytes()).unwrap_or(line);
-        let value: Value = serde_json::from_slice(line)
-            .map_err(|err| RecordError::unplaced(format!("invalid JSON: {err}")))?;
+        let value: Value = match serde_json::from_slice(line) {
+            Ok(value) => value,
+            Err(err) => match lone_surrogates_replaced(line) {
+                Some((repaired, count)) => {
+                    let value = serde_json::from_slice(&repaired)
+                        .map_err(|err| RecordError::unplaced(format!("invalid JSON: {err}")))?;
+                    let warning = format!(
+                        "{count} lone UTF-16 surrogate escape(s) (half of a character, `\\ud83d`) read as U+FFFD"
+                    );
+                    return self.document(value).map(|doc| (doc, Some(warning)));
+                }
+                None => return Err(RecordError::unplaced(format!("invalid JSON: {err}"))),
+            },
+        };
+        self.document(value).map(|doc| (doc, None))
+    }
+
+    /// The document of a record's JSON `value`, or what is wrong with it.
+    fn document(&self, value: Value) -> Result<Document, RecordError> {
         let Value::Object(mut fields) = value else {
             return Err(RecordError::unplaced("a record must be a JSON object"));
         };
@@ -278,7 +297,7 @@ impl DocumentSource for JsonlSource {
                 continue;
             } else {
                 match self.record(&buf) {
-                    Ok(doc) => match seen.get(&doc.doc_id) {
+                    Ok((doc, warning)) => match seen.get(&doc.doc_id) {
                         Some(first) => SourceEvent::Error(SourceItemError {
                             doc_id: doc.doc_id.clone(),
                             message: format!(
@@ -288,6 +307,15 @@ impl DocumentSource for JsonlSource {
                         }),
                         None => {
                             seen.insert(doc.doc_id.clone(), number);
+                            if let Some(message) = warning {
+                                let warning = SourceEvent::Warning(SourceWarning {
+                                    doc_id: doc.doc_id.clone(),
+                                    message: format!("{location}: {message}"),
+                                });
+                                if visit(warning).is_break() {
+                                    return Ok(());
+                                }
+                            }
                             SourceEvent::Document(doc)
                         }
                     },
@@ -322,6 +350,45 @@ impl DocumentSource for JsonlSource {
         }
         Ok(())
     }
+}
+
+/// `line` with each lone UTF-16 surrogate escape (`\\ud83d` not followed by its low half, a
+/// low half alone) written `\\ufffd`, and how many there were; `None` when it has none. Every
+/// backslash of valid JSON starts an escape inside a string, so escapes are read in order.
+fn lone_surrogates_replaced(line: &[u8]) -> Option<(Vec<u8>, usize)> {
+    let unit = |at: usize| -> Option<u16> {
+        let digits = line.get(at..at + 6)?.strip_prefix(b"\\u")?;
+        u16::from_str_radix(std::str::from_utf8(digits).ok()?, 16).ok()
+    };
+    let mut out = Vec::with_capacity(line.len());
+    let mut count = 0;
+    let mut at = 0;
+    while at < line.len() {
+        if line[at] != b'\\' {
+            out.push(line[at]);
+            at += 1;
+            continue;
+        }
+        match unit(at) {
+            Some(0xD800..=0xDBFF)
+                if unit(at + 6).is_some_and(|low| (0xDC00..=0xDFFF).contains(&low)) =>
+            {
+                out.extend_from_slice(&line[at..at + 12]);
+                at += 12;
+            }
+            Some(0xD800..=0xDFFF) => {
+                out.extend_from_slice(b"\\ufffd");
+                count += 1;
+                at += 6;
+            }
+            // Another escape: its backslash and the character it escapes.
+            _ => {
+                out.extend_from_slice(&line[at..(at + 2).min(line.len())]);
+                at += 2;
+            }
+        }
+    }
+    (count > 0).then_some((out, count))
 }
 
 #[cfg(test)]
@@ -380,6 +447,46 @@ mod tests {
             })
             .unwrap();
         events
+    }
+
+    /// A lone UTF-16 surrogate escape (`\\ud83d`, an emoji cut in half by JavaScript's
+    /// `slice`; `\\udcff`, Python's `surrogateescape`) is read as U+FFFD with a warning: the
+    /// whole record was lost as invalid JSON. A whole pair and an escaped backslash before `u`
+    /// are text as they were.
+    #[test]
+    fn a_lone_surrogate_escape_is_read_as_a_replacement_character() {
+        let events = scan(concat!(
+            "{\"_id\": \"cut\", \"text\": \"Loved it \\ud83d\"}\n",
+            "{\"_id\": \"low\", \"text\": \"\\udcff bytes \\ud83d\\ude00 \\\\ud83d\"}\n",
+        ));
+        let texts: Vec<(String, String)> = (events.iter())
+            .filter_map(|event| match event {
+                SourceEvent::Document(doc) => Some((
+                    doc.doc_id.clone(),
+                    String::from_utf8(doc.bytes.to_vec()).unwrap(),
+                )),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            texts,
+            [
+                ("cut".to_owned(), "Loved it \u{fffd}".to_owned()),
+                ("low".to_owned(), "\u{fffd} bytes 😀 \\ud83d".to_owned()),
+            ]
+        );
+        let warnings: Vec<&str> = (events.iter())
+            .filter_map(|event| match event {
+                SourceEvent::Warning(w) => Some(w.message.as_str()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(warnings.len(), 2, "{warnings:?}");
+        assert!(
+            warnings[0].starts_with("data.jsonl:1: 1 lone UTF-16 surrogate escape(s)"),
+            "{warnings:?}"
+        );
+        assert_eq!(lone_surrogates_replaced(br#"{"a": "\\ud83d"}"#), None);
     }
 
     /// A FIFO (which blocks the open until a writer comes) or a device (which never ends) is
