@@ -50,7 +50,16 @@ pub fn read_query_lines(path: &Path) -> Result<Vec<(String, String, usize)>, Eva
         let id = match &value["_id"] {
             serde_json::Value::String(id) => id.clone(),
             serde_json::Value::Number(id) => id.to_string(),
-            _ => return Err(EvalError(format!("{}: no `_id`", at()))),
+            serde_json::Value::Null if value.get("_id").is_none() => {
+                return Err(EvalError(format!("{}: no `_id`", at())));
+            }
+            other => {
+                return Err(EvalError(format!(
+                    "{}: `_id` is {}, not a string or a number",
+                    at(),
+                    json_kind(other)
+                )));
+            }
         };
         let Some(query) = value["text"].as_str() else {
             return Err(EvalError(format!(
@@ -81,6 +90,19 @@ pub fn read_query_lines(path: &Path) -> Result<Vec<(String, String, usize)>, Eva
         )));
     }
     Ok(queries)
+}
+
+/// What kind of JSON value `value` is, for messages: `null`, `true`, an object…
+fn json_kind(value: &serde_json::Value) -> &'static str {
+    match value {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(true) => "`true`",
+        serde_json::Value::Bool(false) => "`false`",
+        serde_json::Value::Number(_) => "a number",
+        serde_json::Value::String(_) => "a string",
+        serde_json::Value::Array(_) => "a list",
+        serde_json::Value::Object(_) => "an object",
+    }
 }
 
 /// Whether `text` starts as a number does (a digit, or a sign or point before one).
@@ -540,6 +562,18 @@ mod tests {
         );
         let err = read("{\"_id\": \"q1\"}\n").unwrap_err();
         assert!(err.contains("q.jsonl:1: query `q1` has no `text`"), "{err}");
+        // An id of another type is named as such: it was "no `_id`", which the line has.
+        for (id, kind) in [("true", "`true`"), ("{}", "an object"), ("null", "null")] {
+            let err = read(&format!("{{\"_id\": {id}, \"text\": \"a\"}}\n")).unwrap_err();
+            assert!(
+                err.contains(&format!(
+                    "q.jsonl:1: `_id` is {kind}, not a string or a number"
+                )),
+                "{err}"
+            );
+        }
+        let err = read("{\"text\": \"a\"}\n").unwrap_err();
+        assert!(err.contains("q.jsonl:1: no `_id`"), "{err}");
         let err = read("\n \n").unwrap_err();
         assert!(err.contains("holds no queries"), "{err}");
         for empty in ["", " \\t \\n"] {
