@@ -438,7 +438,21 @@ fn query_and_compare_need_neither_the_sources_nor_the_model_for_bm25() {
         model.join("tokenizer.json").exists(),
         "models/ is incomplete: run `just setup`"
     );
-    std::os::unix::fs::symlink(&model, dir.path().join("model")).unwrap();
+    // A folder of its own, its files linked, so that the model file alone can go.
+    fs::create_dir(dir.path().join("model")).unwrap();
+    for file in fs::read_dir(&model).unwrap() {
+        let file = file.unwrap().path();
+        std::os::unix::fs::symlink(
+            &file,
+            dir.path().join("model").join(file.file_name().unwrap()),
+        )
+        .unwrap();
+    }
+    std::os::unix::fs::symlink(
+        common::repo().join("models/onnxruntime"),
+        dir.path().join("onnxruntime"),
+    )
+    .unwrap();
     common::three_documents(&dir.path().join("docs"));
     fs::write(
         dir.path().join("pipeline.yaml"),
@@ -481,8 +495,22 @@ fn query_and_compare_need_neither_the_sources_nor_the_model_for_bm25() {
         .output()
         .unwrap();
     assert_eq!(inspect.status.code(), Some(0), "{}", stderr(&inspect));
+    // The model file moved away, its folder left: BM25 answers, with no note that the
+    // pipeline changed (it said so, and that a run would rebuild the index, which fails).
+    for file in fs::read_dir(dir.path().join("model")).unwrap() {
+        let file = file.unwrap().path();
+        if file.extension().is_some_and(|ext| ext == "onnx") {
+            fs::remove_file(file).unwrap();
+        }
+    }
+    let bm25 = engine_with(
+        dir.path(),
+        &["query", "--index", "index", "--mode", "bm25", "mutex"],
+    );
+    assert_eq!(bm25.status.code(), Some(0), "{}", stderr(&bm25));
+    assert!(stderr(&bm25).is_empty(), "{}", stderr(&bm25));
     // The model moved away too: BM25 answers, vector and hybrid say what they lack.
-    fs::remove_file(dir.path().join("model")).unwrap();
+    fs::remove_dir_all(dir.path().join("model")).unwrap();
     let bm25 = engine_with(
         dir.path(),
         &[
@@ -662,7 +690,7 @@ fn a_query_shows_titles_and_says_when_the_index_is_older_than_the_pipeline() {
     assert_eq!(stale.status.code(), Some(0), "{}", stderr(&stale));
     assert!(
         stderr(&stale)
-            .contains("note: the pipeline file changed since index `index_a` was built by run ")
+            .contains("note: the pipeline file, or a model or tokenizer it reads, changed since index `index_a` was built by run ")
             && stderr(&stale).contains("(step `chunk_a` changed)")
             && stderr(&stale).contains("`engine run "),
         "{}",

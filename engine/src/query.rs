@@ -714,7 +714,11 @@ fn stale_note(
         (spec.name == step || feeding.contains(&spec.name)) && differs
     })?;
     let spec = &pipeline.steps[changed.index];
-    if (spec.config.resource_files(&pipeline.base).iter()).any(|file| !file.is_file()) {
+    // A model or tokenizer missing (archived with the sources) changes the fingerprint, not
+    // the index: no run could rebuild it as the note would say.
+    let missing = (spec.config.resource_files(&pipeline.base).iter()).any(|file| !file.is_file())
+        || !spec.config.resource_problems(&pipeline.base).is_empty();
+    if missing {
         return None;
     }
     let what = if spec.name == step {
@@ -723,7 +727,7 @@ fn stale_note(
         format!("step `{}` changed", spec.name)
     };
     Some(format!(
-        "the pipeline file changed since index `{step}` was built by run {run} ({what}): the index answers with what that run made; `engine run {}` rebuilds it",
+        "the pipeline file, or a model or tokenizer it reads, changed since index `{step}` was built by run {run} ({what}): the index answers with what that run made; `engine run {}` rebuilds it",
         pipeline.file.display()
     ))
 }
