@@ -864,7 +864,7 @@ mod tests {
     fn quotes_images_and_html() {
         let md = "> quoted *text*\n> more\n>\n> - item\n\n![Alt text](a.png)\n\nSee ![icon](i.png) here\n\n[![badge](b.svg)](http://x)\n\n<div align=\"center\">\n  <b>Centered</b>\n</div>\n\n<!-- comment -->\n\nfootnote[^1]\n\n[^1]: The note.\n";
         let els = elements(md);
-        let got: Vec<(ElementKind, &str)> = els.iter().map(|e| (e.kind, e.text.as_str())).collect();
+        let got = kinds_and_texts(&els);
         assert_eq!(
             got,
             vec![
@@ -931,6 +931,13 @@ mod tests {
         );
     }
 
+    /// Each element's kind and text.
+    fn kinds_and_texts(elements: &[Element]) -> Vec<(ElementKind, &str)> {
+        (elements.iter())
+            .map(|e| (e.kind, e.text.as_str()))
+            .collect()
+    }
+
     /// A `<pre>` in a list item or a quote is a code block there too, each line led by the
     /// container's markers (it stayed raw HTML, `<pre>` and all, and the item's text lost its
     /// indentation); so are other HTML blocks over several lines, their text a line per block.
@@ -946,11 +953,7 @@ mod tests {
              > quote\n>\n> ```\n> q 1\n>     q 2\n> ```\n\n\
              - item\n  para one\n"
         );
-        let got: Vec<(ElementKind, &str)> = parsed
-            .elements
-            .iter()
-            .map(|e| (e.kind, e.text.as_str()))
-            .collect();
+        let got = kinds_and_texts(&parsed.elements);
         assert_eq!(
             got,
             [
@@ -974,11 +977,7 @@ mod tests {
                   Badges: <a href=\"x\"><img alt=\"CI\" src=\"ci.svg\"></a> and <span hidden>open\n\n\
                   never closed</span>\n";
         let parsed = parse(md.to_string()).unwrap();
-        let got: Vec<(ElementKind, &str)> = parsed
-            .elements
-            .iter()
-            .map(|e| (e.kind, e.text.as_str()))
-            .collect();
+        let got = kinds_and_texts(&parsed.elements);
         assert_eq!(
             got,
             [
