@@ -74,6 +74,9 @@ pub const SHARED_VERSION: u32 = 13;
 ///   once, with a warning (a loop read one page thousands of times); forms nested up to 32
 ///   deep are read, deeper ones left out with a warning (past 12, silently); encryption no
 ///   password opens names its security handler (`Adobe.PubSec`) or the damaged `/Encrypt`.
+/// - PDF 21: an object lopdf refused for one token that is no PDF object (`/Foo 1.2.3`, a stray
+///   `)`, `1e5`) is read without that entry, with a warning: such a page vanished silently and
+///   the pages after it were numbered one too low, such a font or content stream lost its text.
 /// - Text 14: a form feed (`\f`, what `pdftotext` writes between pages) is a page break: it
 ///   ends its paragraph, becomes a line break in the rendering, and the elements have pages
 ///   with a `page_break` before each later page with text (it stayed in the text, and a text
@@ -146,7 +149,7 @@ pub fn format_version(format: Format) -> u32 {
         Format::Text => 15,
         Format::Markdown => 19,
         Format::Html => 19,
-        Format::Pdf => 20,
+        Format::Pdf => 21,
         Format::Docx => 17,
     }
 }

@@ -312,6 +312,7 @@ pub(super) fn parse(
         rebuilt,
         cut,
         lengths_wrong,
+        objects_relexed,
         pages_boxed,
         pages_repeated,
     } = load::open(bytes).map_err(|err| match err {
@@ -529,6 +530,11 @@ pub(super) fn parse(
     if pages_boxed > 0 {
         warnings.push(format!(
             "{pages_boxed} pages have no usable media box (missing, malformed or of no area) and were read as US Letter"
+        ));
+    }
+    if objects_relexed > 0 {
+        warnings.push(format!(
+            "the file is damaged: {objects_relexed} objects hold a token that is no PDF object (such as 1.2.3, a stray parenthesis or an exponent number); each was read without the entry that held it"
         ));
     }
     if lengths_wrong > 0 {

@@ -4,6 +4,7 @@
 use lopdf::{Dictionary, Document, Object, ObjectId};
 
 use super::lengths;
+use super::lenient;
 use super::preload::{self, LoadLimits};
 use super::rebuild;
 
@@ -29,6 +30,9 @@ pub(crate) struct Opened {
     pub cut: rebuild::Cut,
     /// Streams read up to their `endstream`, their `/Length` wrong or missing.
     pub lengths_wrong: usize,
+    /// Objects lopdf refused for a token that is no PDF object, read again without it (see
+    /// [`lenient`]).
+    pub objects_relexed: usize,
     /// Pages without a usable media box (missing, malformed or of no area), given US Letter.
     pub pages_boxed: usize,
     /// Times the page tree reached a page object it had reached before (it lists a page twice,
@@ -63,7 +67,12 @@ pub(crate) fn open(bytes: &[u8]) -> Result<Opened, LoadError> {
         return Err(LoadError::Malformed("no %PDF header".into()));
     }
     let reason = match open_as_is(bytes, None) {
-        Ok((mut doc, cut, lengths_wrong)) => {
+        Ok(Loaded {
+            mut doc,
+            cut,
+            lengths_wrong,
+            objects_relexed,
+        }) => {
             let pages_repeated = unique_pages(&mut doc);
             let pages_boxed = box_pages(&mut doc);
             return Ok(Opened {
@@ -71,6 +80,7 @@ pub(crate) fn open(bytes: &[u8]) -> Result<Opened, LoadError> {
                 rebuilt: false,
                 cut,
                 lengths_wrong,
+                objects_relexed,
                 pages_boxed,
                 pages_repeated,
             });
@@ -82,7 +92,12 @@ pub(crate) fn open(bytes: &[u8]) -> Result<Opened, LoadError> {
         return Err(LoadError::Malformed(reason));
     };
     match open_as_is(&rebuilt.bytes, Some(&rebuilt)) {
-        Ok((mut doc, cut, lengths_wrong)) => {
+        Ok(Loaded {
+            mut doc,
+            cut,
+            lengths_wrong,
+            objects_relexed,
+        }) => {
             let pages_repeated = unique_pages(&mut doc);
             let pages_boxed = box_pages(&mut doc);
             Ok(Opened {
@@ -90,6 +105,7 @@ pub(crate) fn open(bytes: &[u8]) -> Result<Opened, LoadError> {
                 rebuilt: true,
                 cut,
                 lengths_wrong,
+                objects_relexed,
                 pages_boxed,
                 pages_repeated,
             })
@@ -108,13 +124,19 @@ fn ends_as_a_pdf_does(bytes: &[u8]) -> bool {
     tail.windows(5).any(|w| w == b"%%EOF")
 }
 
-/// One attempt at [`open`]; `rebuilt` when `bytes` are a copy with a rebuilt table. Gives the
-/// document, the streams the end of the file cut, and how many streams were read up to their
-/// `endstream` ([`lengths`]).
-fn open_as_is(
-    bytes: &[u8],
-    rebuilt: Option<&rebuild::Rebuilt>,
-) -> Result<(Document, rebuild::Cut, usize), Attempt> {
+/// What one attempt at [`open`] loaded.
+struct Loaded {
+    doc: Document,
+    /// Streams the end of the file cut.
+    cut: rebuild::Cut,
+    /// Streams read up to their `endstream` ([`lengths`]).
+    lengths_wrong: usize,
+    /// Objects read again leniently ([`lenient`]).
+    objects_relexed: usize,
+}
+
+/// One attempt at [`open`]; `rebuilt` when `bytes` are a copy with a rebuilt table.
+fn open_as_is(bytes: &[u8], rebuilt: Option<&rebuild::Rebuilt>) -> Result<Loaded, Attempt> {
     preload::check(bytes, LoadLimits::default()).map_err(LoadError::Malformed)?;
     let mut doc = Document::load_mem(bytes).map_err(|err| match classify(err) {
         LoadError::Malformed(reason) => Attempt::Damaged(reason),
@@ -137,8 +159,15 @@ fn open_as_is(
         }
         doc.decrypt("").map_err(|_| LoadError::Password)?;
     }
-    // An encrypted file's streams would need decrypting: they are left as lopdf read them.
-    let lengths_wrong = if doc.was_encrypted() || doc.trailer.get(b"Encrypt").is_ok() {
+    // An encrypted file's strings and streams would need decrypting: they are left as lopdf
+    // read them.
+    let encrypted = doc.was_encrypted() || doc.trailer.get(b"Encrypt").is_ok();
+    let objects_relexed = if encrypted {
+        0
+    } else {
+        lenient::recover(&mut doc, bytes)
+    };
+    let lengths_wrong = if encrypted {
         0
     } else {
         lengths::recover(&mut doc, bytes)
@@ -151,7 +180,12 @@ fn open_as_is(
         return Err(Attempt::Damaged("no pages in the page tree".into()));
     }
     check_page_count(&doc)?;
-    Ok((doc, cut, lengths_wrong))
+    Ok(Loaded {
+        doc,
+        cut,
+        lengths_wrong,
+        objects_relexed,
+    })
 }
 
 /// Why a file that [`LoadError::Password`] failed cannot be opened: a password only when its

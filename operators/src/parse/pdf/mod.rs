@@ -1,7 +1,8 @@
 //! PDF: glyphs from pdf-extract's content interpreter (over a lopdf `Document`), laid out into
 //! lines, reading order, paragraphs, headings, lists and tables, rendered as Markdown.
 //!
-//! One module per job: `load` (open, decrypt, metadata, sanity checks), `extract` (glyphs),
+//! One module per job: `load` (open, decrypt, metadata, sanity checks), `lenient` (objects
+//! lopdf refused for one bad token, read again), `extract` (glyphs),
 //! `turn` (text set sideways or upside down, read in the frame that turns it upright),
 //! `rules` (the thin lines a page draws), `lines` (glyphs → words → line segments),
 //! `furniture` (running headers, footers, page numbers), `order` (columns and reading order),
@@ -34,6 +35,7 @@ mod headings;
 mod layout;
 mod leaders;
 mod lengths;
+mod lenient;
 mod lines;
 mod lists;
 mod load;

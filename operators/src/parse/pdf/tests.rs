@@ -3585,3 +3585,65 @@ fn encryption_without_a_password_names_its_handler_or_its_damage() {
         assert!(!message.contains("password protected"), "{message}");
     }
 }
+
+/// A three-page file whose page 2 has `junk` in its dictionary, its font dictionary holding
+/// `font_junk` and its content stream's dictionary holding `content_junk`.
+fn junk_pages_pdf(junk: &str, font_junk: &str, content_junk: &str) -> Vec<u8> {
+    let mut objects = vec![
+        b"<< /Type /Catalog /Pages 2 0 R >>".to_vec(),
+        b"<< /Type /Pages /Kids [3 0 R 4 0 R 5 0 R] /Count 3 >>".to_vec(),
+    ];
+    for (page, junk) in [(1, ""), (2, junk), (3, "")] {
+        objects.push(
+            format!(
+                "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] {junk} \
+                 /Resources << /Font << /F1 {} 0 R >> >> /Contents {} 0 R >>",
+                if page == 2 { 10 } else { 9 },
+                5 + page
+            )
+            .into_bytes(),
+        );
+    }
+    for (page, junk) in [(1, ""), (2, content_junk), (3, "")] {
+        let text = format!("BT /F1 12 Tf 72 700 Td (Text of page {page}.) Tj ET");
+        objects.push(stream_object(
+            &format!("<< {junk}"),
+            &text.len().to_string(),
+            text.as_bytes(),
+        ));
+    }
+    objects.push(HELVETICA.to_vec());
+    objects.push(
+        format!("<< /Type /Font /Subtype /Type1 {font_junk} /BaseFont /Helvetica >>").into_bytes(),
+    );
+    objects_pdf(&objects)
+}
+
+/// lopdf drops an object whole for one token it cannot parse: page 2 vanished without a word
+/// and page 3 was numbered 2, a font so lost its text under "fonts are missing", a content
+/// stream so cut its page. Such objects are read without the bad entry, and said so.
+#[test]
+fn an_object_with_a_token_lopdf_cannot_parse_is_read_without_it() {
+    for junk in ["/Foo 1.2.3", "/Foo )", "/Foo <zz>", "/Foo 1e5", "/Foo +-5"] {
+        for (page, font, content) in [(junk, "", ""), ("", junk, ""), ("", "", junk)] {
+            let parsed = parse_bytes(junk_pages_pdf(page, font, content));
+            assert_eq!(parsed.metadata["pages"], 3, "{junk}");
+            for n in 1..=3u32 {
+                let text = format!("Text of page {n}.");
+                let element = parsed.elements.iter().find(|e| e.text == text);
+                assert_eq!(element.and_then(|e| e.page), Some(n), "{junk}: {text}");
+            }
+            assert_eq!(
+                parsed.debug.warnings,
+                [
+                    "the file is damaged: 1 objects hold a token that is no PDF object (such as 1.2.3, a stray parenthesis or an exponent number); each was read without the entry that held it"
+                ],
+                "{junk}"
+            );
+        }
+    }
+    let huge_box = junk_pages_pdf("/MediaBox [0 0 1e30 1e30]", "", "");
+    let parsed = parse_bytes(huge_box);
+    assert_eq!(parsed.metadata["pages"], 3);
+    assert!(parsed.markdown.contains("Text of page 2."));
+}
