@@ -77,6 +77,9 @@ pub const SHARED_VERSION: u32 = 13;
 /// - PDF 21: an object lopdf refused for one token that is no PDF object (`/Foo 1.2.3`, a stray
 ///   `)`, `1e5`) is read without that entry, with a warning: such a page vanished silently and
 ///   the pages after it were numbered one too low, such a font or content stream lost its text.
+/// - PDF 22: glyph names of a simple font's `Differences` map by the Adobe Glyph List's rules
+///   (`uniXXXX…`, `uXXXX`–`uXXXXXX`, `.suffix`, `_` ligatures): the base encoding's character
+///   came out (`Привет` read as `!"#$%&`), or nothing without a base encoding.
 /// - Text 14: a form feed (`\f`, what `pdftotext` writes between pages) is a page break: it
 ///   ends its paragraph, becomes a line break in the rendering, and the elements have pages
 ///   with a `page_break` before each later page with text (it stayed in the text, and a text
@@ -149,7 +152,7 @@ pub fn format_version(format: Format) -> u32 {
         Format::Text => 15,
         Format::Markdown => 19,
         Format::Html => 19,
-        Format::Pdf => 21,
+        Format::Pdf => 22,
         Format::Docx => 17,
     }
 }

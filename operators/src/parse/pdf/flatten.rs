@@ -618,6 +618,7 @@ impl State<'_> {
             Some(Readable::AsIs) | None => font,
         };
         let font = self.repair(name, value, font);
+        let font = super::glyph_names::mapped(self.doc, font);
         // pdf-extract expands each font's CMap into a map of its own.
         let codes = resolve(self.doc, &font)
             .and_then(|f| f.as_dict().ok())

@@ -2,7 +2,8 @@
 //! lines, reading order, paragraphs, headings, lists and tables, rendered as Markdown.
 //!
 //! One module per job: `load` (open, decrypt, metadata, sanity checks), `lenient` (objects
-//! lopdf refused for one bad token, read again), `extract` (glyphs),
+//! lopdf refused for one bad token, read again), `glyph_names` (glyph names mapped by the
+//! rules of the Adobe Glyph List), `extract` (glyphs),
 //! `turn` (text set sideways or upside down, read in the frame that turns it upright),
 //! `rules` (the thin lines a page draws), `lines` (glyphs → words → line segments),
 //! `furniture` (running headers, footers, page numbers), `order` (columns and reading order),
@@ -28,6 +29,7 @@ mod flatten;
 mod font_repair;
 mod font_streams;
 mod furniture;
+mod glyph_names;
 mod grid;
 mod gutters;
 mod header_rule;

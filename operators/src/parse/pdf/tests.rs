@@ -3647,3 +3647,22 @@ fn an_object_with_a_token_lopdf_cannot_parse_is_read_without_it() {
     assert_eq!(parsed.metadata["pages"], 3);
     assert!(parsed.markdown.contains("Text of page 2."));
 }
+
+/// A simple font without a ToUnicode CMap whose `Differences` name glyphs `uniXXXX`, `uXXXXX`,
+/// with a `.suffix` or joined by `_`: the base encoding's character came out (`Привет` read as
+/// `!"#$%&`), or nothing without one. They map by the Adobe Glyph List's rules.
+#[test]
+fn glyph_names_map_by_the_rules_of_the_glyph_list() {
+    for base in ["/BaseEncoding /WinAnsiEncoding", ""] {
+        let font = format!(
+            "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding << /Type /Encoding \
+             {base} /Differences [33 /uni041F /uni0440 /uni0438 /uni0432 /uni0435 /uni0442 \
+             65 /a.sc /one.oldstyle /T_h /uni00410042 /u1F600 /uni0416.sc /Zhecyrillic] >> >>"
+        );
+        assert_fonts_read(
+            fonts_pdf(&[(&font, "(!\"#$%& ABCDEFG)")], Vec::new()),
+            &["Привет a1ThAB😀ЖЖ"],
+            &[],
+        );
+    }
+}
