@@ -80,6 +80,9 @@ pub const SHARED_VERSION: u32 = 13;
 /// - PDF 22: glyph names of a simple font's `Differences` map by the Adobe Glyph List's rules
 ///   (`uniXXXX…`, `uXXXX`–`uXXXXXX`, `.suffix`, `_` ligatures): the base encoding's character
 ///   came out (`Привет` read as `!"#$%&`), or nothing without a base encoding.
+/// - PDF 23: a `/Kids` entry that loops back to an ancestor of the page tree is skipped and its
+///   siblings read: every page listed after it was lost, under a warning that said each page
+///   was read once.
 /// - Text 14: a form feed (`\f`, what `pdftotext` writes between pages) is a page break: it
 ///   ends its paragraph, becomes a line break in the rendering, and the elements have pages
 ///   with a `page_break` before each later page with text (it stayed in the text, and a text
@@ -152,7 +155,7 @@ pub fn format_version(format: Format) -> u32 {
         Format::Text => 15,
         Format::Markdown => 19,
         Format::Html => 19,
-        Format::Pdf => 22,
+        Format::Pdf => 23,
         Format::Docx => 17,
     }
 }

@@ -5,6 +5,7 @@ use lopdf::{Dictionary, Document, Object, ObjectId};
 
 use super::lengths;
 use super::lenient;
+use super::page_tree::unique_pages;
 use super::preload::{self, LoadLimits};
 use super::rebuild;
 
@@ -35,8 +36,8 @@ pub(crate) struct Opened {
     pub objects_relexed: usize,
     /// Pages without a usable media box (missing, malformed or of no area), given US Letter.
     pub pages_boxed: usize,
-    /// Times the page tree reached a page object it had reached before (it lists a page twice,
-    /// or loops back on itself): each page is read once (see [`unique_pages`]).
+    /// Times the page tree reached a node it had reached before (it lists a page twice, or
+    /// loops back on itself): each page is read once (see [`unique_pages`]).
     pub pages_repeated: usize,
 }
 
@@ -243,42 +244,6 @@ fn locked(bytes: &[u8], err: LoadError) -> LoadError {
             "it is encrypted with the {other} security handler, which is not supported (only the Standard password handler is); decrypt it first with the software that encrypted it"
         )),
     }
-}
-
-/// Makes the page tree reach each page object once, in the order it first reaches it, when
-/// it reaches one more than once (lists it twice, or loops back on itself, as a damaged or
-/// hostile file does, which lopdf follows until it has read as many kids as the file has
-/// objects): the root's `/Kids` become those pages (each keeps its `/Parent`, for what it
-/// inherits). Returns how many times a page was reached again.
-fn unique_pages(doc: &mut Document) -> usize {
-    let mut seen = std::collections::HashSet::new();
-    let mut pages = Vec::new();
-    let mut repeated = 0usize;
-    for page in doc.page_iter() {
-        if seen.insert(page) {
-            pages.push(page);
-        } else {
-            repeated += 1;
-        }
-    }
-    if repeated == 0 {
-        return 0;
-    }
-    let root = doc
-        .catalog()
-        .ok()
-        .and_then(|c| c.get(b"Pages").ok())
-        .and_then(|p| p.as_reference().ok());
-    let Some(Ok(Object::Dictionary(tree))) = root.map(|id| doc.get_object_mut(id)) else {
-        return 0;
-    };
-    let count = pages.len() as i64;
-    tree.set(
-        "Kids",
-        pages.into_iter().map(Object::Reference).collect::<Vec<_>>(),
-    );
-    tree.set("Count", count);
-    repeated
 }
 
 /// Whether the document holds a standard security handler's encryption dictionary.

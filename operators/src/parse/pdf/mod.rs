@@ -3,7 +3,7 @@
 //!
 //! One module per job: `load` (open, decrypt, metadata, sanity checks), `lenient` (objects
 //! lopdf refused for one bad token, read again), `glyph_names` (glyph names mapped by the
-//! rules of the Adobe Glyph List), `extract` (glyphs),
+//! rules of the Adobe Glyph List), `page_tree` (each page once, past loops), `extract` (glyphs),
 //! `turn` (text set sideways or upside down, read in the frame that turns it upright),
 //! `rules` (the thin lines a page draws), `lines` (glyphs → words → line segments),
 //! `furniture` (running headers, footers, page numbers), `order` (columns and reading order),
@@ -42,6 +42,7 @@ mod lines;
 mod lists;
 mod load;
 mod order;
+mod page_tree;
 mod paragraphs;
 mod preload;
 mod rebuild;

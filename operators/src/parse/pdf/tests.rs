@@ -3666,3 +3666,48 @@ fn glyph_names_map_by_the_rules_of_the_glyph_list() {
         );
     }
 }
+
+/// A page tree whose root lists itself among its kids, or whose node lists its parent: the
+/// walk followed the loop and lost every page listed after it, while the warning said each
+/// page was read once. The node reached again is skipped and its siblings read.
+#[test]
+fn a_loop_in_the_page_tree_skips_the_node_and_reads_the_pages_after_it() {
+    let page = |content: usize| {
+        format!(
+            "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] \
+             /Resources << /Font << /F1 3 0 R >> >> /Contents {content} 0 R >>"
+        )
+        .into_bytes()
+    };
+    let text = |n: usize| {
+        let t = format!("BT /F1 12 Tf 72 700 Td (Hello page {n}.) Tj ET");
+        stream_object("<<", &t.len().to_string(), t.as_bytes())
+    };
+    for kids in ["[4 0 R 2 0 R 5 0 R]", "[8 0 R]"] {
+        let objects = vec![
+            b"<< /Type /Catalog /Pages 2 0 R >>".to_vec(),
+            format!("<< /Type /Pages /Kids {kids} /Count 2 >>").into_bytes(),
+            HELVETICA.to_vec(),
+            page(6),
+            page(7),
+            text(1),
+            text(2),
+            b"<< /Type /Pages /Parent 2 0 R /Kids [4 0 R 2 0 R 5 0 R] /Count 2 >>".to_vec(),
+        ];
+        let parsed = parse_bytes(objects_pdf(&objects));
+        assert_eq!(parsed.metadata["pages"], 2, "{kids}");
+        for n in 1..=2u32 {
+            let text = format!("Hello page {n}.");
+            let element = parsed.elements.iter().find(|e| e.text == text);
+            assert_eq!(element.and_then(|e| e.page), Some(n), "{kids}: {text}");
+        }
+        assert!(
+            parsed
+                .debug
+                .warnings
+                .iter()
+                .any(|w| w.starts_with("the page tree is damaged")),
+            "{kids}"
+        );
+    }
+}
