@@ -83,6 +83,9 @@ pub const SHARED_VERSION: u32 = 13;
 /// - PDF 23: a `/Kids` entry that loops back to an ancestor of the page tree is skipped and its
 ///   siblings read: every page listed after it was lost, under a warning that said each page
 ///   was read once.
+/// - PDF 24: a raised marker opening a line (a footnote's number, `∗`, `†`) is a word apart from
+///   the text after it, drawn with no gap too: `4Exceptions`, `1pironneau@…` broke word and
+///   email matches.
 /// - Text 14: a form feed (`\f`, what `pdftotext` writes between pages) is a page break: it
 ///   ends its paragraph, becomes a line break in the rendering, and the elements have pages
 ///   with a `page_break` before each later page with text (it stayed in the text, and a text
@@ -155,7 +158,7 @@ pub fn format_version(format: Format) -> u32 {
         Format::Text => 15,
         Format::Markdown => 19,
         Format::Html => 19,
-        Format::Pdf => 23,
+        Format::Pdf => 24,
         Format::Docx => 17,
     }
 }

@@ -194,7 +194,7 @@ fn runs(glyphs: &[Glyph], rules: &PageRules) -> Vec<Segment> {
                 && (-0.5 * size..SCRIPT_GAP * seg.size.min(g.size)).contains(&gap)
                 && script_of(g.size, g.y, seg.size, seg.y);
             // A raised marker that opens a line (a footnote's number) takes the baseline and
-            // size of the text after it.
+            // size of the text after it, and stays a word of its own (`4 Exceptions`).
             let marked = !blank
                 && !walled
                 && seg.y < g.y
@@ -213,7 +213,7 @@ fn runs(glyphs: &[Glyph], rules: &PageRules) -> Vec<Segment> {
                     seg.x1 = seg.x1.max(g.x + g.w);
                     continue;
                 }
-                if (pending_space || gap > SPACE_GAP * size) && !seg.text.ends_with(' ') {
+                if (pending_space || marked || gap > SPACE_GAP * size) && !seg.text.ends_with(' ') {
                     seg.text.push(' ');
                 }
                 pending_space = false;
@@ -673,14 +673,15 @@ mod tests {
     }
 
     /// A raised marker opening a line (a footnote's number) goes with the text after it, which
-    /// keeps its baseline and size.
+    /// keeps its baseline and size; it stays a word of its own, drawn with no gap too (it was
+    /// glued on, `1The`, `1pironneau@…`, which no search for the word finds).
     #[test]
     fn a_raised_marker_opens_its_line() {
         let mut g = glyphs("1", 10.0, 96.0, 7.0);
         g.extend(glyphs("The code is released", 13.5, 100.0, 10.0));
         let segs = segments(&g, &PageRules::default());
         assert_eq!(segs.len(), 1);
-        assert_eq!(segs[0].text, "1The code is released");
+        assert_eq!(segs[0].text, "1 The code is released");
         assert_eq!((segs[0].y, segs[0].size), (100.0, 10.0));
     }
 
