@@ -86,6 +86,8 @@ pub const SHARED_VERSION: u32 = 13;
 /// - PDF 24: a raised marker opening a line (a footnote's number, `∗`, `†`) is a word apart from
 ///   the text after it, drawn with no gap too: `4Exceptions`, `1pironneau@…` broke word and
 ///   email matches.
+/// - PDF 25: an object an incremental update marks free (`f` in the newest cross-reference
+///   section) is null: the older in-use entry won, and deleted content was still read.
 /// - Text 14: a form feed (`\f`, what `pdftotext` writes between pages) is a page break: it
 ///   ends its paragraph, becomes a line break in the rendering, and the elements have pages
 ///   with a `page_break` before each later page with text (it stayed in the text, and a text
@@ -158,7 +160,7 @@ pub fn format_version(format: Format) -> u32 {
         Format::Text => 15,
         Format::Markdown => 19,
         Format::Html => 19,
-        Format::Pdf => 24,
+        Format::Pdf => 25,
         Format::Docx => 17,
     }
 }

@@ -3,6 +3,7 @@
 
 use lopdf::{Dictionary, Document, Object, ObjectId};
 
+use super::freed;
 use super::lengths;
 use super::lenient;
 use super::page_tree::unique_pages;
@@ -163,6 +164,9 @@ fn open_as_is(bytes: &[u8], rebuilt: Option<&rebuild::Rebuilt>) -> Result<Loaded
     // An encrypted file's strings and streams would need decrypting: they are left as lopdf
     // read them.
     let encrypted = doc.was_encrypted() || doc.trailer.get(b"Encrypt").is_ok();
+    if rebuilt.is_none() {
+        freed::drop_freed(&mut doc, bytes);
+    }
     let objects_relexed = if encrypted {
         0
     } else {

@@ -3,7 +3,8 @@
 //!
 //! One module per job: `load` (open, decrypt, metadata, sanity checks), `lenient` (objects
 //! lopdf refused for one bad token, read again), `glyph_names` (glyph names mapped by the
-//! rules of the Adobe Glyph List), `page_tree` (each page once, past loops), `extract` (glyphs),
+//! rules of the Adobe Glyph List), `page_tree` (each page once, past loops),
+//! `freed` (objects an incremental update deleted), `extract` (glyphs),
 //! `turn` (text set sideways or upside down, read in the frame that turns it upright),
 //! `rules` (the thin lines a page draws), `lines` (glyphs → words → line segments),
 //! `furniture` (running headers, footers, page numbers), `order` (columns and reading order),
@@ -28,6 +29,7 @@ mod extract;
 mod flatten;
 mod font_repair;
 mod font_streams;
+mod freed;
 mod furniture;
 mod glyph_names;
 mod grid;

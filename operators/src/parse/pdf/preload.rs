@@ -183,7 +183,7 @@ fn object_stream_at(buf: &[u8], at: usize, marks: &[usize]) -> bool {
 }
 
 /// The offset `startxref` gives, found as lopdf finds it.
-fn xref_start(buf: &[u8]) -> Option<usize> {
+pub(super) fn xref_start(buf: &[u8]) -> Option<usize> {
     let from = buf.len() - buf.len().min(512);
     let eof = from + buf[from..].windows(5).rposition(|w| w == b"%%EOF")?;
     if eof <= 25 {
@@ -206,6 +206,30 @@ fn xref_table(
     offsets: &mut BTreeMap<u32, usize>,
     all: &mut BTreeSet<usize>,
 ) -> Option<Dictionary> {
+    let (entries, trailer) = xref_table_entries(buf, at)?;
+    for entry in entries {
+        if let XrefTableEntry::InUse { number, offset } = entry {
+            offsets.entry(number).or_insert(offset);
+            all.insert(offset);
+        }
+    }
+    Some(trailer)
+}
+
+/// One entry of a classic cross-reference table.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) enum XrefTableEntry {
+    InUse { number: u32, offset: usize },
+    Free { number: u32 },
+}
+
+/// The entries of the classic cross-reference table at `at`, in order, and the trailer
+/// dictionary after it.
+pub(super) fn xref_table_entries(
+    buf: &[u8],
+    at: usize,
+) -> Option<(Vec<XrefTableEntry>, Dictionary)> {
+    let mut entries = Vec::new();
     let mut i = at + 4;
     // As lopdf: each section's entries are read while they look like entries, whatever count
     // its header gives; an object's number is the section's start plus the entry's index.
@@ -215,7 +239,7 @@ fn xref_table(
         if buf.get(i..)?.starts_with(b"trailer") {
             i += 7;
             skip_space(buf, &mut i);
-            return dict_at(buf, i).map(|(dict, _)| dict);
+            return dict_at(buf, i).map(|(dict, _)| (entries, dict));
         }
         let first = number(buf, &mut i)?;
         skip_white(buf, &mut i);
@@ -224,14 +248,13 @@ fn xref_table(
         match buf.get(i) {
             Some(&kind @ (b'n' | b'f')) => {
                 i += 1;
-                if kind == b'n'
-                    && u16::try_from(second).is_ok()
+                let number = start.wrapping_add(index) as u32;
+                if kind == b'f' {
+                    entries.push(XrefTableEntry::Free { number });
+                } else if u16::try_from(second).is_ok()
                     && let Ok(offset) = usize::try_from(first)
                 {
-                    offsets
-                        .entry(start.wrapping_add(index) as u32)
-                        .or_insert(offset);
-                    all.insert(offset);
+                    entries.push(XrefTableEntry::InUse { number, offset });
                 }
                 index += 1;
             }

@@ -3711,3 +3711,54 @@ fn a_loop_in_the_page_tree_skips_the_node_and_reads_the_pages_after_it() {
         );
     }
 }
+
+/// An incremental update whose cross-reference section marks page 2's content stream free:
+/// lopdf read `f` entries as none, so the older in-use entry won and the deleted text was
+/// still read. The newest section wins, free entries included.
+#[test]
+fn an_object_an_incremental_update_frees_is_not_read() {
+    use std::io::Write;
+
+    let content = |text: &str| {
+        let t = format!("BT /F1 12 Tf 72 700 Td ({text}) Tj ET");
+        stream_object("<<", &t.len().to_string(), t.as_bytes())
+    };
+    let page = |c: usize| {
+        format!(
+            "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] \
+             /Resources << /Font << /F1 3 0 R >> >> /Contents {c} 0 R >>"
+        )
+        .into_bytes()
+    };
+    let objects = vec![
+        b"<< /Type /Catalog /Pages 2 0 R >>".to_vec(),
+        b"<< /Type /Pages /Kids [4 0 R 5 0 R] /Count 2 >>".to_vec(),
+        HELVETICA.to_vec(),
+        page(6),
+        page(7),
+        content("Page one stays."),
+        content("Deleted text."),
+    ];
+    let original = objects_pdf(&objects);
+    let before = parse_bytes(original.clone());
+    assert!(before.markdown.contains("Deleted text."));
+    let prev = memchr::memmem::rfind(&original, b"\nxref\n").unwrap() + 1;
+    let mut updated = original.clone();
+    let at = updated.len();
+    let _ = write!(
+        updated,
+        "xref\n7 1\n0000000000 00001 f \ntrailer\n<< /Size 8 /Root 1 0 R /Prev {prev} >>\nstartxref\n{at}\n%%EOF\n"
+    );
+    let parsed = parse_bytes(updated);
+    assert!(
+        parsed.markdown.contains("Page one stays."),
+        "{}",
+        parsed.markdown
+    );
+    assert!(
+        !parsed.markdown.contains("Deleted text."),
+        "{}",
+        parsed.markdown
+    );
+    assert_eq!(parsed.metadata["pages"], 2);
+}
