@@ -136,22 +136,22 @@ impl JsonlSource {
                     let warning = format!(
                         "{count} lone UTF-16 surrogate escape(s) (half of a character, `\\ud83d`) read as U+FFFD"
                     );
-                    return self.document(value).map(|doc| (doc, Some(warning)));
+                    return (self.document(value, &repaired)).map(|doc| (doc, Some(warning)));
                 }
                 None => return Err(RecordError::unplaced(format!("invalid JSON: {err}"))),
             },
         };
-        self.document(value).map(|doc| (doc, None))
+        self.document(value, line).map(|doc| (doc, None))
     }
 
-    /// The document of a record's JSON `value`, or what is wrong with it.
-    fn document(&self, value: Value) -> Result<Document, RecordError> {
+    /// The document of a record's JSON `value` (read from `line`), or what is wrong with it.
+    fn document(&self, value: Value, line: &[u8]) -> Result<Document, RecordError> {
         let Value::Object(mut fields) = value else {
             return Err(RecordError::unplaced("a record must be a JSON object"));
         };
         let id = match fields.remove(&self.config.id_field) {
             Some(Value::String(id)) if !id.is_empty() => id,
-            Some(Value::Number(id)) => id.to_string(),
+            Some(Value::Number(id)) => number_text(line, &self.config.id_field, &id),
             Some(_) => {
                 return Err(RecordError::unplaced(format!(
                     "field `{}` must be a non-empty string or a number",
@@ -200,7 +200,11 @@ impl JsonlSource {
             .and_then(|field| fields.remove(field))
         {
             Some(Value::String(title)) if !title.trim().is_empty() => Some(title),
-            Some(Value::Number(number)) => Some(number.to_string()),
+            Some(Value::Number(number)) => Some(number_text(
+                line,
+                self.config.title_field.as_deref().unwrap_or_default(),
+                &number,
+            )),
             Some(Value::String(_) | Value::Null) | None => None,
             Some(_) => {
                 return Err(of(format!(
@@ -352,6 +356,96 @@ impl DocumentSource for JsonlSource {
     }
 }
 
+/// A number of field `field` of the record on `line` as text: as written when it is no whole
+/// number of 64 bits, which serde_json keeps as a float (two 20-digit ids were one, `1e2` was
+/// `100.0`); else its digits.
+fn number_text(line: &[u8], field: &str, number: &serde_json::Number) -> String {
+    if !number.is_f64() {
+        return number.to_string();
+    }
+    top_level_value(line, field)
+        .and_then(|raw| std::str::from_utf8(raw).ok())
+        .map_or_else(|| number.to_string(), str::to_owned)
+}
+
+/// The bytes of the value of `key` in the JSON object on `line` (valid JSON), as written.
+fn top_level_value<'a>(line: &'a [u8], key: &str) -> Option<&'a [u8]> {
+    let mut at = skip_white(line, 0);
+    if line.get(at) != Some(&b'{') {
+        return None;
+    }
+    at += 1;
+    loop {
+        at = skip_white(line, at);
+        if line.get(at) != Some(&b'"') {
+            return None;
+        }
+        let key_end = value_end(line, at)?;
+        let found: String = serde_json::from_slice(&line[at..key_end]).ok()?;
+        at = skip_white(line, key_end);
+        if line.get(at) != Some(&b':') {
+            return None;
+        }
+        let start = skip_white(line, at + 1);
+        let end = value_end(line, start)?;
+        if found == key {
+            return Some(&line[start..end]);
+        }
+        at = skip_white(line, end);
+        if line.get(at) != Some(&b',') {
+            return None;
+        }
+        at += 1;
+    }
+}
+
+/// Past JSON white space from `at`.
+fn skip_white(line: &[u8], mut at: usize) -> usize {
+    while line
+        .get(at)
+        .is_some_and(|c| matches!(c, b' ' | b'\t' | b'\r' | b'\n'))
+    {
+        at += 1;
+    }
+    at
+}
+
+/// Where the JSON value starting at `start` ends: a string past its closing quote, an object or
+/// array past its closing bracket, a number or literal before the next delimiter.
+fn value_end(line: &[u8], start: usize) -> Option<usize> {
+    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    for (offset, &c) in line.get(start..)?.iter().enumerate() {
+        let at = start + offset;
+        if in_string {
+            match c {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => {
+                    in_string = false;
+                    if depth == 0 {
+                        return Some(at + 1);
+                    }
+                }
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            b'"' => in_string = true,
+            b'{' | b'[' => depth += 1,
+            b'}' | b']' if depth > 0 => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(at + 1);
+                }
+            }
+            b',' | b'}' | b']' | b' ' | b'\t' | b'\r' | b'\n' if depth == 0 => return Some(at),
+            _ => {}
+        }
+    }
+    (depth == 0 && !in_string).then_some(line.len())
+}
+
 /// `line` with each lone UTF-16 surrogate escape (`\\ud83d` not followed by its low half, a
 /// low half alone) written `\\ufffd`, and how many there were; `None` when it has none. Every
 /// backslash of valid JSON starts an escape inside a string, so escapes are read in order.
@@ -487,6 +581,38 @@ mod tests {
             "{warnings:?}"
         );
         assert_eq!(lone_surrogates_replaced(br#"{"a": "\\ud83d"}"#), None);
+    }
+
+    /// A numeric id or title is its text as written when serde_json would keep it as a float:
+    /// two 20-digit ids were one id (and the second a duplicate), `1e2` was `100.0`. Whole
+    /// numbers of 64 bits stay their digits.
+    #[test]
+    fn a_numeric_id_is_read_as_written() {
+        let events = scan(concat!(
+            "{\"_id\": 18446744073709551616, \"text\": \"first\"}\n",
+            "{\"text\": \"second\", \"nested\": {\"_id\": 1}, \"_id\": 18446744073709551617}\n",
+            "{\"_id\": 1e2, \"title\": 2.50, \"text\": \"third\"}\n",
+            "{ \"_id\" : -12 , \"text\": \"fourth\"}\n",
+        ));
+        let docs: Vec<(String, Option<String>)> = (events.iter())
+            .filter_map(|event| match event {
+                SourceEvent::Document(doc) => Some((doc.doc_id.clone(), doc.title.clone())),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            docs,
+            [
+                ("18446744073709551616".to_owned(), None),
+                ("18446744073709551617".to_owned(), None),
+                ("1e2".to_owned(), Some("2.50".to_owned())),
+                ("-12".to_owned(), None),
+            ]
+        );
+        assert_eq!(
+            top_level_value(br#"{"a": "x\"}", "b": [1, {"c": 2}], "_id": 3.5}"#, "_id"),
+            Some(&b"3.5"[..])
+        );
     }
 
     /// A FIFO (which blocks the open until a writer comes) or a device (which never ends) is
