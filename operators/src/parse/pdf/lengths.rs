@@ -11,20 +11,23 @@ use super::preload::{object_header, stream_dict_at};
 /// Most streams read again in one document: each is a search of the file.
 const MAX_RECOVERED: usize = 10_000;
 
+/// The in-use objects of `doc`'s cross-reference table, with their offsets.
+pub(crate) fn in_use_offsets(
+    doc: &Document,
+) -> impl Iterator<Item = (lopdf::ObjectId, usize)> + '_ {
+    (doc.reference_table.entries.iter()).filter_map(|(&number, entry)| match *entry {
+        XrefEntry::Normal { offset, generation } => {
+            Some(((number, generation), usize::try_from(offset).ok()?))
+        }
+        _ => None,
+    })
+}
+
 /// Reads again the streams of `doc` (loaded from `bytes`, not encrypted) that lopdf lost, kept
 /// as their dictionary or read empty although the file holds data for them; returns how many
 /// it read.
 pub(crate) fn recover(doc: &mut Document, bytes: &[u8]) -> usize {
-    let candidates: Vec<(lopdf::ObjectId, usize)> = doc
-        .reference_table
-        .entries
-        .iter()
-        .filter_map(|(&number, entry)| match *entry {
-            XrefEntry::Normal { offset, generation } => {
-                Some(((number, generation), usize::try_from(offset).ok()?))
-            }
-            _ => None,
-        })
+    let candidates: Vec<(lopdf::ObjectId, usize)> = in_use_offsets(doc)
         .filter(|&(id, _)| match doc.objects.get(&id) {
             None => true,
             Some(Object::Stream(stream)) => stream.content.is_empty(),

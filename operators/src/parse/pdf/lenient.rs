@@ -5,7 +5,6 @@
 //! table missing after loading is read here as qpdf and MuPDF read it: a token that is no PDF
 //! object is skipped, with the dictionary entry or array element it stood for.
 
-use lopdf::xref::XrefEntry;
 use lopdf::{Dictionary, Document, Object, ObjectId, Stream, StringFormat};
 
 use super::preload::{is_regular, is_white, object_header, skip_space, string_end};
@@ -21,16 +20,7 @@ pub(crate) fn recover(doc: &mut Document, bytes: &[u8]) -> usize {
     // Offsets count from the header, as lopdf reads them.
     let start = memchr::memmem::find(bytes, b"%PDF-").unwrap_or(0);
     let buf = &bytes[start..];
-    let missing: Vec<(ObjectId, usize)> = doc
-        .reference_table
-        .entries
-        .iter()
-        .filter_map(|(&number, entry)| match *entry {
-            XrefEntry::Normal { offset, generation } => {
-                Some(((number, generation), usize::try_from(offset).ok()?))
-            }
-            _ => None,
-        })
+    let missing: Vec<(ObjectId, usize)> = super::lengths::in_use_offsets(doc)
         .filter(|(id, _)| !doc.objects.contains_key(id))
         .take(MAX_RECOVERED)
         .collect();

@@ -69,24 +69,7 @@ pub(crate) fn open(bytes: &[u8]) -> Result<Opened, LoadError> {
         return Err(LoadError::Malformed("no %PDF header".into()));
     }
     let reason = match open_as_is(bytes, None) {
-        Ok(Loaded {
-            mut doc,
-            cut,
-            lengths_wrong,
-            objects_relexed,
-        }) => {
-            let pages_repeated = unique_pages(&mut doc);
-            let pages_boxed = box_pages(&mut doc);
-            return Ok(Opened {
-                doc,
-                rebuilt: false,
-                cut,
-                lengths_wrong,
-                objects_relexed,
-                pages_boxed,
-                pages_repeated,
-            });
-        }
+        Ok(loaded) => return Ok(loaded.opened(false)),
         Err(Attempt::Failed(err)) => return Err(locked(bytes, err)),
         Err(Attempt::Damaged(reason)) => reason,
     };
@@ -94,24 +77,7 @@ pub(crate) fn open(bytes: &[u8]) -> Result<Opened, LoadError> {
         return Err(LoadError::Malformed(reason));
     };
     match open_as_is(&rebuilt.bytes, Some(&rebuilt)) {
-        Ok(Loaded {
-            mut doc,
-            cut,
-            lengths_wrong,
-            objects_relexed,
-        }) => {
-            let pages_repeated = unique_pages(&mut doc);
-            let pages_boxed = box_pages(&mut doc);
-            Ok(Opened {
-                doc,
-                rebuilt: true,
-                cut,
-                lengths_wrong,
-                objects_relexed,
-                pages_boxed,
-                pages_repeated,
-            })
-        }
+        Ok(loaded) => Ok(loaded.opened(true)),
         Err(Attempt::Failed(err)) => Err(locked(&rebuilt.bytes, err)),
         Err(Attempt::Damaged(_)) if !ends_as_a_pdf_does(bytes) => Err(LoadError::Truncated),
         // Why the file as it was failed says more than why the rebuilt copy did.
@@ -135,6 +101,30 @@ struct Loaded {
     lengths_wrong: usize,
     /// Objects read again leniently ([`lenient`]).
     objects_relexed: usize,
+}
+
+impl Loaded {
+    /// The document opened, its pages listed twice read once and those without a usable
+    /// media box given one; `rebuilt` when it was loaded from a copy with a rebuilt table.
+    fn opened(self, rebuilt: bool) -> Opened {
+        let Loaded {
+            mut doc,
+            cut,
+            lengths_wrong,
+            objects_relexed,
+        } = self;
+        let pages_repeated = unique_pages(&mut doc);
+        let pages_boxed = box_pages(&mut doc);
+        Opened {
+            doc,
+            rebuilt,
+            cut,
+            lengths_wrong,
+            objects_relexed,
+            pages_boxed,
+            pages_repeated,
+        }
+    }
 }
 
 /// One attempt at [`open`]; `rebuilt` when `bytes` are a copy with a rebuilt table.
