@@ -262,17 +262,21 @@ pub(super) fn decode_utf32_lossy(bytes: &[u8], unit: fn([u8; 4]) -> u32) -> Stri
         .collect()
 }
 
-/// Decodes UTF-16 code units (after a 2-byte BOM) built by `unit` from byte pairs, as the BOM
-/// says (`encoding`). Damage is said and read around: a lone surrogate is U+FFFD, a last odd
-/// byte (a cut file) and NUL characters are dropped.
-/// Whether more than [`MAX_CONTROL_SHARE`] of `text` is control characters (but line breaks,
-/// tabs and form feeds): bytes decoded as text that are not.
-fn mostly_control(text: &str) -> bool {
+/// Control characters in `text` (but line breaks, tabs and form feeds), and its characters
+/// (at least 1).
+pub(in crate::parse) fn control_characters(text: &str) -> (usize, usize) {
     let total = text.chars().count().max(1);
     let control = text
         .chars()
         .filter(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t' | '\x0C'))
         .count();
+    (control, total)
+}
+
+/// Whether more than [`MAX_CONTROL_SHARE`] of `text` is control characters: bytes decoded as
+/// text that are not.
+pub(in crate::parse) fn mostly_control(text: &str) -> bool {
+    let (control, total) = control_characters(text);
     control as f64 / total as f64 > MAX_CONTROL_SHARE
 }
 
@@ -327,7 +331,10 @@ fn decode_utf16(bytes: &[u8], unit: fn([u8; 2]) -> u16, encoding: &'static str) 
     decode_utf16_from(bytes, unit, encoding, 2)
 }
 
-/// UTF-16 whose first byte is at `offset` in the file (for the offsets warnings give).
+/// Decodes UTF-16 code units built by `unit` from byte pairs, as the BOM says (`encoding`),
+/// the first at `offset` in the file (for the offsets warnings give). Damage is said and read
+/// around: a lone surrogate is U+FFFD, a last odd byte (a cut file) and NUL characters are
+/// dropped.
 fn decode_utf16_from(
     bytes: &[u8],
     unit: fn([u8; 2]) -> u16,

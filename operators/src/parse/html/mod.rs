@@ -15,13 +15,10 @@ pub(super) use dom::is_block;
 use scraper::Html;
 
 use super::render::{Block, Renderer};
-use super::{ParseError, Parsed};
+use super::{ParseError, Parsed, decode};
 use crate::model::{Format, Metadata};
 use bounded::Refused;
 use dom::element;
-
-/// Share of control characters above which the bytes are not a web page.
-const MAX_CONTROL_SHARE: f64 = 0.05;
 
 /// Deepest nesting of elements accepted. html5ever's tree building (like the HTML standard's
 /// algorithm) checks scopes along the open-element stack, so hostile nesting costs quadratic
@@ -110,20 +107,17 @@ fn tree(text: &str) -> Result<Html, ParseError> {
     )
 }
 
-/// Refuses binary data: NUL bytes or many control characters.
+/// Refuses binary data: NUL bytes or many control characters (more than text may hold, as
+/// [`decode::mostly_control`] has it).
 fn check_text(text: &str) -> Result<(), ParseError> {
-    let total = text.chars().count().max(1);
-    let control = text
-        .chars()
-        .filter(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t' | '\x0C'))
-        .count();
     if let Some(offset) = text.find('\0') {
         return Err(ParseError::Binary {
             offset,
             forced: None,
         });
     }
-    if control as f64 / total as f64 > MAX_CONTROL_SHARE {
+    if decode::mostly_control(text) {
+        let (control, total) = decode::control_characters(text);
         return Err(ParseError::Damaged {
             format: Format::Html,
             detail: format!("{control} control characters in {total}: binary data, not a web page"),
