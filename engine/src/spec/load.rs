@@ -1173,20 +1173,13 @@ fn typed_step(
                 .at_key(key),
         );
     }
+    // A model file that cannot be loaded, when nothing else is wrong with the step.
     let unloadable = if run && fine {
         config.resource_warnings(base)
     } else {
         Vec::new()
     };
-    for (key, message) in unloadable {
-        let at = format!("{}{}", outline.pointer, dotted_to_pointer(&key));
-        diagnostics.push(
-            Diagnostic::warning(doc.value_pos(&at), message)
-                .in_step(&outline.name)
-                .at_key(key),
-        );
-    }
-    for (key, message) in config.environment_warnings() {
+    for (key, message) in unloadable.into_iter().chain(config.environment_warnings()) {
         let at = format!("{}{}", outline.pointer, dotted_to_pointer(&key));
         // Only what the environment lacks is set before the run; other warnings say what to write.
         let environment = message.starts_with("environment variable");
