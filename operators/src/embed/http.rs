@@ -1247,7 +1247,7 @@ impl Client {
                     self.url
                 )));
             }
-            if item.embedding.is_empty() || item.embedding.iter().any(|x| !x.is_finite()) {
+            if item.embedding.is_empty() || !super::all_finite(&item.embedding) {
                 return Err(Attempt::Refused(format!(
                     "{}: embedding {index} is empty or not finite",
                     self.url

@@ -910,7 +910,7 @@ impl VectorIndex {
             .collect();
         // The engine stores finite vectors only: any other value is damage (its scores would
         // be NaN), found here rather than in every query.
-        if !vectors.iter().all(|value| value.is_finite()) {
+        if !crate::embed::all_finite(&vectors) {
             return Err(io_error(
                 "damaged",
                 &path,
