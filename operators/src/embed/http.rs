@@ -64,6 +64,11 @@ pub struct HttpConfig {
     #[serde(default)]
     #[schemars(range(min = 1))]
     pub dimensions: Option<usize>,
+    /// Send `dimensions` with every request, asking the model for vectors that long (OpenAI's
+    /// `text-embedding-3-*` and the servers that follow its API shorten their vectors); needs
+    /// `dimensions`. Off, the length is only checked: a server that refuses the field still works.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub send_dimensions: bool,
     /// Text put before every search query.
     #[serde(default)]
     pub query_prefix: String,
@@ -125,6 +130,7 @@ impl HttpConfig {
             retries: default_retries(),
             backoff: default_backoff(),
             dimensions: None,
+            send_dimensions: false,
             query_prefix: String::new(),
             document_prefix: String::new(),
             normalize: true,
@@ -142,6 +148,12 @@ impl HttpConfig {
             problems.push((
                 "model",
                 "is empty: name the model the server should embed with".to_owned(),
+            ));
+        }
+        if self.send_dimensions && self.dimensions.is_none() {
+            problems.push((
+                "send_dimensions",
+                "needs `dimensions`: set it to the vector length to ask the model for".to_owned(),
             ));
         }
         if !(self.timeout > 0.0 && self.timeout <= MAX_TIMEOUT_SECONDS) {
@@ -509,6 +521,8 @@ struct Client {
     timeout: f64,
     /// The vector length `dimensions` sets, if it does.
     dimensions: Option<usize>,
+    /// Whether requests ask for that length (`send_dimensions`).
+    send_dimensions: bool,
     /// The variable `api_key_env` names, for messages.
     api_key_env: Option<String>,
 }
@@ -528,6 +542,8 @@ struct Request<'a> {
     model: &'a str,
     input: &'a [String],
     encoding_format: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    dimensions: Option<usize>,
 }
 
 #[derive(Deserialize)]
@@ -720,6 +736,7 @@ impl HttpEmbedder {
                 api_key,
                 timeout: config.timeout,
                 dimensions: config.dimensions,
+                send_dimensions: config.send_dimensions,
                 api_key_env: config.api_key_env.clone(),
             }),
             endpoint: Endpoint::shared(config),
@@ -958,7 +975,7 @@ impl HttpEmbedder {
 
 /// The provider's fingerprint: the model, and a hash of what else changes its vectors: the
 /// endpoint (`base_url`, which may serve another model under the same name), the document
-/// prefix, `normalize` and `dimensions`. The query prefix, which changes no document's vector,
+/// prefix, `normalize`, `dimensions` and `send_dimensions`. The query prefix, which changes no document's vector,
 /// is hashed as empty (as engines before 2026-12 hashed a pipeline without one).
 fn fingerprint(config: &HttpConfig, url: &str) -> String {
     fingerprint_with(config, url, "")
@@ -971,12 +988,14 @@ fn legacy_fingerprint(config: &HttpConfig, url: &str) -> Option<String> {
 }
 
 fn fingerprint_with(config: &HttpConfig, url: &str, query_prefix: &str) -> String {
+    // Appended only when set, so that the settings of engines before it keep their hash.
+    let sent = if config.send_dimensions { "\0sent" } else { "" };
     format!(
         "http:{}:{}",
         config.model,
         &blake3::hash(
             format!(
-                "{url}\0{query_prefix}\0{}\0{}\0{:?}",
+                "{url}\0{query_prefix}\0{}\0{}\0{:?}{sent}",
                 config.document_prefix, config.normalize, config.dimensions
             )
             .as_bytes()
@@ -987,7 +1006,7 @@ fn fingerprint_with(config: &HttpConfig, url: &str, query_prefix: &str) -> Strin
 
 /// The settings [`fingerprint`] hashes after the model's name, for messages.
 pub const FINGERPRINTED: &str =
-    "`base_url` (as written), `document_prefix`, `normalize` and `dimensions`";
+    "`base_url` (as written), `document_prefix`, `normalize`, `dimensions` and `send_dimensions`";
 
 impl Client {
     /// A request's error, a timeout with the setting that set it.
@@ -1101,6 +1120,7 @@ impl Client {
             model: &self.model,
             input: texts,
             encoding_format: "float",
+            dimensions: self.dimensions.filter(|_| self.send_dimensions),
         };
         let mut response = match request.send_json(&body) {
             Ok(response) => response,
@@ -1273,8 +1293,14 @@ impl Client {
         // size it holds for the model (see `Embed`), which outlives this process.
         match self.dimensions {
             Some(wanted) => match vectors.iter().find(|vector| vector.len() != wanted) {
+                Some(wrong) if self.send_dimensions => Err(Attempt::Misconfigured(format!(
+                    "{}: an embedding has {} dimensions, where the request asked for {wanted} (`dimensions`, `send_dimensions`): this model cannot shorten its vectors, so set `dimensions: {}` and `send_dimensions: false`, or pick a `model` that can; no more requests are sent in this run",
+                    self.url,
+                    wrong.len(),
+                    wrong.len()
+                ))),
                 Some(wrong) => Err(Attempt::Misconfigured(format!(
-                    "{}: an embedding has {} dimensions, expected {wanted} (`dimensions`): the engine checks `dimensions` but does not ask the provider for a length, so set `dimensions: {}` (or remove it), or pick a `model` whose vectors have {wanted}; no more requests are sent in this run",
+                    "{}: an embedding has {} dimensions, expected {wanted} (`dimensions`): the engine checks `dimensions` but does not ask the provider for a length, so set `dimensions: {}` (or remove it), set `send_dimensions: true` if the model can shorten its vectors (OpenAI's `text-embedding-3-*`), or pick a `model` whose vectors have {wanted}; no more requests are sent in this run",
                     self.url,
                     wrong.len(),
                     wrong.len()
@@ -1626,6 +1652,20 @@ mod tests {
             .to_owned();
         match mode.as_str() {
             "ok" => good(),
+            // A model that shortens its vectors to the `dimensions` asked for, as OpenAI's do.
+            "shorten" => {
+                let length = body["dimensions"].as_u64().map_or(3, |n| n as usize);
+                let data: Vec<Value> = texts
+                    .iter()
+                    .enumerate()
+                    .map(|(index, text)| {
+                        let mut vector = vector_for(text);
+                        vector.resize(length, 1.0);
+                        json!({"index": index, "embedding": vector})
+                    })
+                    .collect();
+                Json(json!({"data": data})).into_response()
+            }
             "auth" if auth == format!("Bearer {KEY}") => good(),
             "auth" => (StatusCode::UNAUTHORIZED, "bad key").into_response(),
             // 429 with Retry-After, then 503, then fine.
@@ -1813,6 +1853,55 @@ mod tests {
         let mut other = plain.clone();
         other.document_prefix = "passage: ".into();
         assert_ne!(fingerprint(&other, url), fingerprint(&plain, url));
+        let mut sized = plain.clone();
+        sized.dimensions = Some(4);
+        let mut asked = sized.clone();
+        asked.send_dimensions = true;
+        assert_eq!(fingerprint(&sized, url), older(&sized));
+        assert_ne!(fingerprint(&asked, url), fingerprint(&sized, url));
+    }
+
+    /// `send_dimensions` puts `dimensions` in every request, so a model that can shorten its
+    /// vectors answers that length; without it the field is not sent and the longer vectors
+    /// fail the call, naming `send_dimensions`; a model that cannot shorten them is named as
+    /// such; and the setting needs `dimensions`.
+    #[test]
+    fn send_dimensions_asks_the_model_for_the_length() {
+        use crate::embed::Embed;
+        use crate::embed::cache::NoCache;
+        use crate::embed::tests::named;
+        let (base, _hits) = server();
+        let sets = [named("a", &["one", "three"])];
+        let sets: Vec<_> = sets.iter().collect();
+        let embed_with = |mode: &str, send: bool| {
+            let mut settings = config(&base, mode);
+            settings.dimensions = Some(5);
+            settings.send_dimensions = send;
+            Embed::with_cache(
+                Arc::new(HttpEmbedder::new(&settings).unwrap()),
+                Arc::new(NoCache),
+            )
+            .embed_sets(&sets)
+            .pop()
+            .unwrap()
+        };
+        let out = embed_with("shorten", true).unwrap();
+        assert!(out.chunks.iter().all(|chunk| chunk.vector.len() == 5));
+        let unsent = embed_with("shorten", false).unwrap_err();
+        assert!(
+            unsent.message.contains("has 3 dimensions, expected 5")
+                && unsent.message.contains("`send_dimensions: true`"),
+            "{unsent}"
+        );
+        let unable = embed_with("ok", true).unwrap_err();
+        assert!(
+            unable.message.contains("cannot shorten its vectors"),
+            "{unable}"
+        );
+        let mut alone = HttpConfig::new("http://h/v1", "m");
+        alone.send_dimensions = true;
+        let keys: Vec<&str> = alone.problems().iter().map(|(key, _)| *key).collect();
+        assert_eq!(keys, ["send_dimensions"]);
     }
 
     fn config(base: &str, mode: &str) -> HttpConfig {
