@@ -392,6 +392,43 @@ fn a_query_id_a_trec_run_cannot_hold_names_its_line() {
     assert!(stdout(&output).is_empty());
 }
 
+/// A doc_id a TREC run cannot hold refuses the run before any of it is written: the first
+/// query's lines were printed, and `> run.trec` kept a run cut short that looked complete.
+#[test]
+fn a_doc_id_a_trec_run_cannot_hold_writes_no_part_of_the_run() {
+    let dir = built();
+    fs::rename(
+        dir.path().join("docs/boxes.md"),
+        dir.path().join("docs/heap boxes.md"),
+    )
+    .unwrap();
+    let (code, summary) = run_json(dir.path());
+    assert_eq!(code, Some(0), "{summary}");
+    fs::write(
+        dir.path().join("q.jsonl"),
+        "{\"_id\": \"q1\", \"text\": \"mutex\"}\n{\"_id\": \"q2\", \"text\": \"heap box\"}\n",
+    )
+    .unwrap();
+    let args = [
+        "query", "--index", "index_a", "--queries", "q.jsonl", "--mode", "bm25", "-k", "1",
+    ];
+    let answered = engine_with(dir.path(), &args);
+    assert_eq!(answered.status.code(), Some(0), "{}", stderr(&answered));
+    let answers = stdout(&answered);
+    assert!(
+        answers.contains("threads.md") && answers.contains("heap boxes.md"),
+        "{answers}"
+    );
+    let output = engine_with(dir.path(), &[&args[..], &["--trec", "run"]].concat());
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("doc_id `heap boxes.md` is empty or has whitespace"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(stdout(&output), "");
+}
+
 /// A TREC run is machine output: a query id or doc_id with a control character is written as
 /// it is, so that the run matches the queries, the qrels and the index.
 #[test]

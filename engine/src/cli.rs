@@ -1876,13 +1876,17 @@ fn query(
     Ok(0)
 }
 
-/// Runs `queries` (id, text) in order, printing each one's results as it is answered.
+/// Runs `queries` (id, text) in order, printing each one's results as it is answered; a
+/// TREC run is printed whole once every query is answered, so that a doc id it cannot hold
+/// refuses the run before a line of it is written (`> run.trec` kept a run cut short that
+/// looked complete).
 fn query_all(
     searcher: &crate::query::Searcher,
     request: &QueryRequest,
     filters: &[(String, String)],
     queries: &[(String, String)],
 ) -> anyhow::Result<()> {
+    let mut run = Vec::new();
     for (i, (id, text)) in queries.iter().enumerate() {
         // Nobody reads any more (`| head`): the rest need not be searched.
         if crate::stdout::gone() {
@@ -1918,13 +1922,12 @@ fn query_all(
                 outln!("query {id}: {text}");
                 print_hits(&hits);
             }
-            QueryOutput::Trec(name) => {
-                // Machine output: the ids exactly as the index and qrels hold them.
-                for line in trec_lines(id, &hits, name)? {
-                    jsonln!("{line}");
-                }
-            }
+            // Machine output: the ids exactly as the index and qrels hold them.
+            QueryOutput::Trec(name) => run.extend(trec_lines(id, &hits, name)?),
         }
+    }
+    for line in run {
+        jsonln!("{line}");
     }
     Ok(())
 }
