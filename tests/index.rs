@@ -699,7 +699,7 @@ fn compare_scores_another_systems_trec_run_like_a_branch() {
     let run: String = trec_of_index_b()
         .lines()
         .filter(|line| !line.starts_with("q3 "))
-        .chain(["q9 Q0 threads.md 1 1.0 b"])
+        .chain(["q9 Q0 threads.md 1 1.0 b", "q9 Q0 threads.md 2 0.5 b"])
         .map(|line| format!("{line}\n"))
         .collect();
     fs::write(dir.path().join("b.trec"), run).unwrap();
@@ -721,6 +721,16 @@ fn compare_scores_another_systems_trec_run_like_a_branch() {
         with_run["runs"]["outside"]["queries_not_asked"],
         serde_json::json!(["q9"])
     );
+    // What to know to read the figures is in the report, for the page as for people.
+    let notes = with_run["notes"].to_string();
+    for expected in [
+        "run `outside` has no results for 1 of the queries",
+        "run `outside` ranks 1 queries that are not in the queries file",
+        "run `outside` lists a document again for its query on 1 line(s)",
+        "query `q9`, document `threads.md`",
+    ] {
+        assert!(notes.contains(expected), "{expected} in {notes}");
+    }
     let pairs = with_run["pairs"].as_array().unwrap();
     assert!(
         pairs

@@ -410,7 +410,15 @@ fn a_doc_id_a_trec_run_cannot_hold_writes_no_part_of_the_run() {
     )
     .unwrap();
     let args = [
-        "query", "--index", "index_a", "--queries", "q.jsonl", "--mode", "bm25", "-k", "1",
+        "query",
+        "--index",
+        "index_a",
+        "--queries",
+        "q.jsonl",
+        "--mode",
+        "bm25",
+        "-k",
+        "1",
     ];
     let answered = engine_with(dir.path(), &args);
     assert_eq!(answered.status.code(), Some(0), "{}", stderr(&answered));

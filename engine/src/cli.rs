@@ -2058,10 +2058,13 @@ fn compare(
         Some(steps) => steps.iter().map(String::as_str).collect(),
         None => crate::query::index_steps(&pipeline),
     };
-    for note in crate::query::stale_notes(&pipeline, &steps) {
-        errln!("note: {}", crate::stdout::visible(&note));
+    let stale = crate::query::stale_notes(&pipeline, &steps);
+    for note in &stale {
+        errln!("note: {}", crate::stdout::visible(note));
     }
     let mut report = crate::compare::compare(&pipeline, &options)?;
+    // For the page and the JSON; people read them above, before the queries run.
+    report["index_notes"] = serde_json::json!(stale);
     let written = html.map_or(Ok(()), |html| {
         let title = format!("engine compare: {}", pipeline.name);
         std::fs::write(&html, crate::report::render(&report, &title))
@@ -2155,20 +2158,8 @@ fn print_comparison(report: &serde_json::Value) {
         ),
         None => outln!("{} queries (no judgments)", report["queries"]),
     }
-    for (name, run) in report["runs"].as_object().into_iter().flatten() {
-        let count = |key: &str| run[key].as_array().map_or(0, Vec::len);
-        if count("queries_missing") > 0 {
-            outln!(
-                "note: run `{name}` has no results for {} of the queries; they count as retrieving nothing",
-                count("queries_missing")
-            );
-        }
-        if count("queries_not_asked") > 0 {
-            outln!(
-                "note: run `{name}` ranks {} queries that are not in the queries file; they are left out",
-                count("queries_not_asked")
-            );
-        }
+    for note in report["notes"].as_array().into_iter().flatten() {
+        outln!("note: {}", crate::stdout::visible(text(note)));
     }
     let mut header = false;
     for (branch, modes) in report["branches"].as_object().into_iter().flatten() {

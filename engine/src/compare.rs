@@ -165,6 +165,7 @@ pub fn compare(pipeline: &Pipeline, options: &CompareOptions) -> anyhow::Result<
         "pairs": [],
         "chunks": chunk_statistics(pipeline, store.as_ref(), run.as_ref(), &indexed_chunks),
         "warnings": warnings,
+        "notes": reading_notes(&runs, &queries, qrels.as_ref(), judged_queries.unwrap_or(0)),
     });
     if !runs.is_empty() {
         report["runs"] = Value::Object(runs);
@@ -182,7 +183,10 @@ fn external_run(
     path: &std::path::Path,
     queries: &[(String, String)],
 ) -> anyhow::Result<(Rankings, Value)> {
-    let mut run = eval::read_trec_run(path)?;
+    let eval::TrecRun {
+        ranked: mut run,
+        repeated,
+    } = eval::read_trec_run(path)?;
     let mut ranked = Rankings::new();
     let mut missing = Vec::new();
     for (id, _) in queries {
@@ -199,8 +203,69 @@ fn external_run(
         "file": path.display().to_string(),
         "queries_missing": missing,
         "queries_not_asked": unknown,
+        "lines_repeating_a_document": repeated.len(),
     });
+    let mut coverage = coverage;
+    if let Some((line, query, doc, first)) = repeated.first() {
+        coverage["first_repeat"] =
+            json!({ "line": line, "query": query, "document": doc, "first_line": first });
+    }
     Ok((ranked, coverage))
+}
+
+/// What to know to read the figures: queries a run misses or adds, documents a run lists
+/// twice, and judged queries that no metric can score.
+fn reading_notes(
+    runs: &serde_json::Map<String, Value>,
+    queries: &[(String, String)],
+    qrels: Option<&eval::Qrels>,
+    judged: usize,
+) -> Vec<String> {
+    let mut notes = Vec::new();
+    for (name, run) in runs {
+        let count = |key: &str| run[key].as_array().map_or(0, Vec::len);
+        if count("queries_missing") > 0 {
+            notes.push(format!(
+                "run `{name}` has no results for {} of the queries; they count as retrieving nothing",
+                count("queries_missing")
+            ));
+        }
+        if count("queries_not_asked") > 0 {
+            notes.push(format!(
+                "run `{name}` ranks {} queries that are not in the queries file; they are left out",
+                count("queries_not_asked")
+            ));
+        }
+        let repeats = &run["first_repeat"];
+        if !repeats.is_null() {
+            notes.push(format!(
+                "run `{name}` lists a document again for its query on {} line(s) (first {}:{}, query `{}`, document `{}`, listed on line {}); each document counts once, at its best score, where pytrec_eval keeps its last line",
+                run["lines_repeating_a_document"],
+                run["file"].as_str().unwrap_or_default(),
+                repeats["line"],
+                text_of(&repeats["query"]),
+                text_of(&repeats["document"]),
+                repeats["first_line"]
+            ));
+        }
+    }
+    if let Some(qrels) = qrels {
+        let unscored = queries
+            .iter()
+            .filter(|(id, _)| qrels.contains_key(id))
+            .count()
+            .saturating_sub(judged);
+        if unscored > 0 {
+            notes.push(format!(
+                "{unscored} of the queries the judgments name judge no document relevant (every grade 0 or less): no metric can score them, so they are left out of the means, where pytrec_eval and BEIR count them as 0"
+            ));
+        }
+    }
+    notes
+}
+
+fn text_of(value: &Value) -> &str {
+    value.as_str().unwrap_or_default()
 }
 
 /// Whether two (branch, mode) systems make a pair worth testing: the same mode across branches,
@@ -509,5 +574,26 @@ mod tests {
             fusion_json(Fusion::Rrf { k: 2.5 }),
             json!({ "rrf": { "k": 2.5 } })
         );
+    }
+
+    /// A query the judgments name without a relevant document is left out of the means: a
+    /// note says so, as pytrec_eval and BEIR count it as 0 (the figures differed silently).
+    #[test]
+    fn judged_queries_no_metric_can_score_are_noted() {
+        let queries: Vec<(String, String)> = ["q1", "q2", "q3"]
+            .iter()
+            .map(|id| (id.to_string(), "text".to_owned()))
+            .collect();
+        let qrels: eval::Qrels = [("q1", "d1", 1.0), ("q2", "d4", 0.0), ("q9", "d1", 1.0)]
+            .iter()
+            .map(|(q, d, g)| (q.to_string(), HashMap::from([(d.to_string(), *g)])))
+            .collect();
+        let notes = reading_notes(&serde_json::Map::new(), &queries, Some(&qrels), 1);
+        assert_eq!(notes.len(), 1, "{notes:?}");
+        assert!(
+            notes[0].starts_with("1 of the queries the judgments name judge no document relevant"),
+            "{notes:?}"
+        );
+        assert!(reading_notes(&serde_json::Map::new(), &queries, None, 0).is_empty());
     }
 }

@@ -288,7 +288,8 @@ pub enum Only {
     Warned,
     /// Those the step did the work for in this run.
     Computed,
-    /// Those whose output came from a checkpoint.
+    /// Those whose output came from a checkpoint, a failure remembered from an earlier run
+    /// among them (the `cached` count holds them too).
     Cached,
 }
 
@@ -299,7 +300,7 @@ impl Only {
             Only::Failed => record.error.is_some(),
             Only::Warned => record.warned,
             Only::Computed => !record.cached,
-            Only::Cached => record.cached && record.error.is_none(),
+            Only::Cached => record.cached,
         }
     }
 }

@@ -34,22 +34,35 @@ pub fn render(report: &Value, title: &str) -> String {
             None => format!("{} queries (no judgments)", report["queries"]),
         }
     );
-    // What the text report says beside its tables: the warnings about the inputs.
-    let warnings: Vec<&str> = (report["warnings"].as_array().into_iter().flatten())
-        .filter_map(Value::as_str)
+    // What the text report says beside its tables: the warnings about the inputs, and the
+    // notes on reading the figures (a run's missing queries, indexes older than the pipeline).
+    page.push_str(&list_section("Warnings", &report["warnings"]));
+    let notes: Vec<Value> = (report["index_notes"].as_array().into_iter().flatten())
+        .chain(report["notes"].as_array().into_iter().flatten())
+        .cloned()
         .collect();
-    if !warnings.is_empty() {
-        page.push_str("<h2>Warnings</h2>\n<ul>\n");
-        for warning in warnings {
-            let _ = writeln!(page, "<li>{}</li>", escape(warning));
-        }
-        page.push_str("</ul>\n");
-    }
+    page.push_str(&list_section("Notes", &Value::Array(notes)));
     page.push_str(&metric_section(report));
     page.push_str(&pairs_section(report));
     page.push_str(&chunks_section(report));
     page.push_str("</body></html>\n");
     page
+}
+
+/// A heading and a list of `items` (strings), or nothing when there are none.
+fn list_section(heading: &str, items: &Value) -> String {
+    let items: Vec<&str> = (items.as_array().into_iter().flatten())
+        .filter_map(Value::as_str)
+        .collect();
+    if items.is_empty() {
+        return String::new();
+    }
+    let mut section = format!("<h2>{heading}</h2>\n<ul>\n");
+    for item in items {
+        let _ = writeln!(section, "<li>{}</li>", escape(item));
+    }
+    section.push_str("</ul>\n");
+    section
 }
 
 const STYLE: &str = "body{font:14px system-ui,sans-serif;margin:2em;max-width:60em;color:#222}\
@@ -121,7 +134,8 @@ fn bar_chart(caption: &str, bars: &[(String, f64)]) -> String {
         .max(f64::MIN_POSITIVE);
     let height = bars.len() as f64 * 24.0 + 10.0;
     let mut svg = format!(
-        "<figure><svg class=\"chart\" role=\"img\" aria-label=\"{0}\" width=\"{WIDTH}\" height=\"{height}\" viewBox=\"0 0 {WIDTH} {height}\">\n",
+        "{}<svg class=\"chart\" role=\"img\" aria-label=\"{1}\" width=\"{WIDTH}\" height=\"{height}\" viewBox=\"0 0 {WIDTH} {height}\">\n",
+        open_figure(caption),
         escape(caption)
     );
     for (i, (label, value)) in bars.iter().enumerate() {
@@ -138,7 +152,7 @@ fn bar_chart(caption: &str, bars: &[(String, f64)]) -> String {
             number(*value)
         );
     }
-    close_figure(svg, caption)
+    close_figure(svg)
 }
 
 /// A bar's value: counts as integers, scores with three decimals.
@@ -150,13 +164,15 @@ fn number(value: f64) -> String {
     }
 }
 
-/// Ends an SVG figure with its caption.
-fn close_figure(mut svg: String, caption: &str) -> String {
-    let _ = writeln!(
-        svg,
-        "</svg><figcaption>{}</figcaption></figure>",
-        escape(caption)
-    );
+/// Starts a figure with its caption, above the chart it names (below, it read as the title
+/// of the next chart).
+fn open_figure(caption: &str) -> String {
+    format!("<figure><figcaption>{}</figcaption>", escape(caption))
+}
+
+/// Ends an SVG figure.
+fn close_figure(mut svg: String) -> String {
+    svg.push_str("</svg></figure>\n");
     svg
 }
 
@@ -194,11 +210,12 @@ fn pairs_section(report: &Value) -> String {
             ndcg["losses"],
             ndcg["ties"]
         );
-        let mut differences: Vec<f64> = ndcg["differences"]
-            .as_object()
-            .map(|d| d.values().filter_map(Value::as_f64).collect())
-            .unwrap_or_default();
-        differences.sort_by(f64::total_cmp);
+        let mut differences: Vec<(&str, f64)> = (ndcg["differences"].as_object())
+            .into_iter()
+            .flatten()
+            .filter_map(|(query, difference)| Some((query.as_str(), difference.as_f64()?)))
+            .collect();
+        differences.sort_by(|a, b| a.1.total_cmp(&b.1).then_with(|| a.0.cmp(b.0)));
         html.push_str(&difference_plot(
             &format!("per-query nDCG@10 difference, {b} minus {a}"),
             &differences,
@@ -207,21 +224,34 @@ fn pairs_section(report: &Value) -> String {
     html
 }
 
-/// Sorted per-query differences as bars above (B better) and below (A better) zero.
-fn difference_plot(caption: &str, differences: &[f64]) -> String {
+/// Per-query differences (query id, difference), sorted, as bars above (B better) and below
+/// (A better) zero, with the scale at the left and each bar's query and difference as its
+/// tooltip.
+fn difference_plot(caption: &str, differences: &[(&str, f64)]) -> String {
     let height = 160.0;
     let middle = height / 2.0;
+    let scale = 56.0;
     let max = differences
         .iter()
-        .map(|d| d.abs())
+        .map(|(_, d)| d.abs())
         .fold(0.0f64, f64::max)
         .max(f64::MIN_POSITIVE);
-    let step = WIDTH / differences.len().max(1) as f64;
+    let step = (WIDTH - scale) / differences.len().max(1) as f64;
     let mut svg = format!(
-        "<figure><svg class=\"chart\" role=\"img\" aria-label=\"{0}\" width=\"{WIDTH}\" height=\"{height}\" viewBox=\"0 0 {WIDTH} {height}\">\n<line x1=\"0\" x2=\"{WIDTH}\" y1=\"{middle}\" y2=\"{middle}\" stroke=\"#999\"/>\n",
+        "{}<svg class=\"chart\" role=\"img\" aria-label=\"{1}\" width=\"{WIDTH}\" height=\"{height}\" viewBox=\"0 0 {WIDTH} {height}\">\n<line x1=\"{scale}\" x2=\"{WIDTH}\" y1=\"{middle}\" y2=\"{middle}\" stroke=\"#999\"/>\n",
+        open_figure(caption),
         escape(caption)
     );
-    for (i, difference) in differences.iter().enumerate() {
+    let shown = if max == f64::MIN_POSITIVE { 0.0 } else { max };
+    let _ = writeln!(
+        svg,
+        "<text x=\"0\" y=\"12\" font-size=\"11\">{:+.3}</text><text x=\"0\" y=\"{:.1}\" font-size=\"11\">0</text><text x=\"0\" y=\"{:.1}\" font-size=\"11\">{:+.3}</text>",
+        shown,
+        middle + 4.0,
+        height - 2.0,
+        -shown
+    );
+    for (i, (query, difference)) in differences.iter().enumerate() {
         let length = (middle - 4.0) * difference.abs() / max;
         let (y, color) = if *difference >= 0.0 {
             (middle - length, "#3ca951")
@@ -230,12 +260,13 @@ fn difference_plot(caption: &str, differences: &[f64]) -> String {
         };
         let _ = writeln!(
             svg,
-            "<rect x=\"{:.2}\" y=\"{y:.2}\" width=\"{:.2}\" height=\"{length:.2}\" fill=\"{color}\"/>",
-            i as f64 * step,
-            (step - 0.5).max(0.5)
+            "<rect x=\"{:.2}\" y=\"{y:.2}\" width=\"{:.2}\" height=\"{length:.2}\" fill=\"{color}\"><title>query {}: {difference:+.4}</title></rect>",
+            scale + i as f64 * step,
+            (step - 0.5).max(0.5),
+            escape(query)
         );
     }
-    close_figure(svg, caption)
+    close_figure(svg)
 }
 
 fn chunks_section(report: &Value) -> String {
@@ -288,6 +319,8 @@ mod tests {
     fn the_page_is_self_contained_and_escapes_names() {
         let report = json!({
             "queries": 2, "judged_queries": 1, "warnings": ["q.tsv: <b> judged twice"],
+            "notes": ["run `x` has no results for 1 of the queries"],
+            "index_notes": ["`c` was built before `chunk` changed"],
             "branches": {"a<b": {"hybrid": {"ndcg@10": 0.4, "recall@100": 0.8}}, "c": {"hybrid": {"ndcg@10": 0.5, "recall@100": 0.7}}},
             "pairs": [{"a": {"index": "a<b", "mode": "hybrid"}, "b": {"index": "c", "mode": "hybrid"},
                        "metrics": {"ndcg@10": {"mean_difference": 0.1, "p_value": 0.03, "wins": 1, "losses": 0, "ties": 1,
@@ -302,6 +335,15 @@ mod tests {
         assert!(
             page.contains("<li>q.tsv: &lt;b&gt; judged twice</li>"),
             "{page}"
+        );
+        assert!(
+            page.contains("<h2>Notes</h2>\n<ul>\n<li>`c` was built before `chunk` changed</li>\n<li>run `x` has no results for 1 of the queries</li>"),
+            "{page}"
+        );
+        assert!(page.contains("<title>query 1: +0.2000</title>"), "{page}");
+        assert!(
+            page.contains("<figure><figcaption>per-query nDCG@10 difference"),
+            "captions above their charts: {page}"
         );
         assert!(page.contains("a&lt;b · hybrid"));
         assert_eq!(

@@ -228,12 +228,26 @@ pub fn mean(values: impl IntoIterator<Item = f64>) -> f64 {
     }
 }
 
+/// A TREC run as [`read_trec_run`] reads it.
+#[derive(Debug, Default)]
+pub struct TrecRun {
+    /// Per query, its documents best first.
+    pub ranked: HashMap<String, Vec<String>>,
+    /// The lines that list a document again for its query: (line, query, document, the line
+    /// that listed it first), in file order.
+    pub repeated: Vec<(usize, String, String, usize)>,
+}
+
 /// Reads a TREC run (`qid Q0 doc_id rank score tag` a line): per query, its documents best
 /// first, in trec_eval's (and pytrec_eval's) order: by score, ties by doc id descending (byte
-/// order), the rank column unused; each document once, at its best.
-pub fn read_trec_run(path: &Path) -> Result<HashMap<String, Vec<String>>, EvalError> {
+/// order), the rank column unused; each document once, at its best (a run of chunks lists a
+/// document once per chunk). The lines that list a document again are kept in
+/// [`TrecRun::repeated`]: pytrec_eval keeps the last of them instead, so its figures differ.
+pub fn read_trec_run(path: &Path) -> Result<TrecRun, EvalError> {
     let text = read_text(path)?;
     let mut scored: HashMap<String, Vec<(f64, String)>> = HashMap::new();
+    let mut first_lines: HashMap<(String, String), usize> = HashMap::new();
+    let mut repeated = Vec::new();
     for (number, line) in text.lines().enumerate() {
         if line.trim().is_empty() {
             continue;
@@ -257,19 +271,27 @@ pub fn read_trec_run(path: &Path) -> Result<HashMap<String, Vec<String>>, EvalEr
                 at()
             )));
         }
+        let key = (qid.to_owned(), doc.to_owned());
+        match first_lines.get(&key) {
+            Some(&first) => repeated.push((number + 1, key.0, key.1, first)),
+            None => {
+                first_lines.insert(key, number + 1);
+            }
+        }
         scored
             .entry(qid.to_owned())
             .or_default()
             .push((score, doc.to_owned()));
     }
-    Ok(scored
+    let ranked = scored
         .into_iter()
         .map(|(qid, mut docs)| {
             docs.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| b.1.cmp(&a.1)));
             let ranked = documents_by_best_chunk(docs.iter().map(|(_, doc)| doc.as_str()));
             (qid, ranked)
         })
-        .collect())
+        .collect();
+    Ok(TrecRun { ranked, repeated })
 }
 
 /// Ranks documents by their best chunk: the first occurrence of each doc_id in a chunk ranking.
@@ -504,7 +526,11 @@ mod tests {
             "q1 Q0 d3 3 0.5 sys\nq1 Q0 d1 1 0.9 sys\nq1 Q0 d2 2 0.9 sys\n\nq1 Q0 d1 4 0.1 sys\nq2\tQ0\td9\t1\t-1.5\tsys\nq3 Q0 d10 1 2 sys\nq3 Q0 d9 2 2 sys\n",
         )
         .unwrap();
-        let run = read_trec_run(&path).unwrap();
+        let TrecRun {
+            ranked: run,
+            repeated,
+        } = read_trec_run(&path).unwrap();
+        assert_eq!(repeated, [(5, "q1".to_owned(), "d1".to_owned(), 2)]);
         assert_eq!(
             run["q1"],
             ["d2", "d1", "d3"],
@@ -534,7 +560,7 @@ mod tests {
         let qrels = write("qrels.tsv", "q1\td1\t1\n");
         assert_eq!(read_qrels(&qrels).unwrap()["q1"]["d1"], 1.0);
         let run = write("run.trec", "q1 Q0 d1 1 2.5 x\n");
-        assert_eq!(read_trec_run(&run).unwrap()["q1"], ["d1"]);
+        assert_eq!(read_trec_run(&run).unwrap().ranked["q1"], ["d1"]);
         // Only at the start: elsewhere it is a character like any other.
         let inside = write(
             "q2.jsonl",
