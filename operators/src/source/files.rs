@@ -216,22 +216,28 @@ impl FileSource {
         let relative = entry.path().strip_prefix(&self.root).ok()?;
         let doc_id = relative_id(relative)?;
         let file_type = entry.file_type();
+        let warning = |message: String| {
+            Some(SourceEvent::Warning(SourceWarning {
+                doc_id: doc_id.clone(),
+                message,
+            }))
+        };
         if file_type.is_symlink() {
             match fs::canonicalize(entry.path()) {
                 Ok(target) if !target.starts_with(canonical_root) => {
-                    return Some(SourceEvent::Warning(SourceWarning {
-                        doc_id,
-                        message: "symlink points outside the source root; skipped".to_owned(),
-                    }));
+                    return warning("symlink points outside the source root; skipped".to_owned());
                 }
-                Ok(target) if target.is_file() => {}
-                Ok(_) => return None,
-                Err(err) => {
-                    return Some(SourceEvent::Warning(SourceWarning {
-                        doc_id,
-                        message: format!("broken symlink ({err}); skipped"),
-                    }));
+                Ok(target) => {
+                    if let Some(message) =
+                        self.inner_link_skipped(canonical_root, relative, &target)
+                    {
+                        return warning(message);
+                    }
+                    if !target.is_file() {
+                        return None;
+                    }
                 }
+                Err(err) => return warning(format!("broken symlink ({err}); skipped")),
             }
         } else if !file_type.is_file() && !file_type.is_dir() {
             // A FIFO, socket or device the patterns pick: never read (an open or a read could
@@ -255,10 +261,47 @@ impl FileSource {
                 self.named_root.join(relative).display().to_string(),
                 bytes,
             )),
+            // Removed between the listing of its folder and its read (a folder being synced):
+            // gone, as if the listing had come after, not failed.
+            Err(_) if fs::symlink_metadata(entry.path()).is_err() => {
+                return warning(GONE_WHILE_READ.to_owned());
+            }
             Err(message) => SourceEvent::Error(SourceItemError { doc_id, message }),
         })
     }
+
+    /// Why a symlink at `relative` to `target`, inside the root, is skipped, if it is: a
+    /// folder's files are read where they are (links to folders are never followed, so that
+    /// no loop is walked); a file the source reads under its own name would be a second
+    /// document of the same text; a FIFO, socket or device is never read. Each only when the
+    /// patterns pick the link; a link to a file they do not pick is read under its name.
+    fn inner_link_skipped(
+        &self,
+        canonical_root: &Path,
+        relative: &Path,
+        target: &Path,
+    ) -> Option<String> {
+        let below_root = target.strip_prefix(canonical_root).ok()?;
+        let shown = below_root.display();
+        if target.is_dir() {
+            return (!self.exclude.is_match(relative)).then(|| {
+                format!("symlink to the folder `{shown}` of the source root; skipped: its files are read under their own names")
+            });
+        }
+        if !self.included(relative) || self.exclude.is_match(relative) {
+            return None;
+        }
+        if !target.is_file() {
+            return Some("symlink to a FIFO, socket or device; skipped".to_owned());
+        }
+        self.picks(below_root).then(|| {
+            format!("symlink to `{shown}`, which is read under its own name; skipped, so that its text is not indexed twice")
+        })
+    }
 }
+
+/// The warning of a file or folder removed after the folder holding it was listed.
+const GONE_WHILE_READ: &str = "removed while the run read the source folder; taken as gone";
 
 /// `path` with symlinks resolved; for a file not yet written (in folders maybe not made yet),
 /// the resolved path of its nearest existing folder, joined with the rest without `.` and `..`.
@@ -502,6 +545,22 @@ impl DocumentSource for FileSource {
                         unplaced.get_or_insert(listing);
                         continue;
                     };
+                    // A folder removed once its parent was listed is gone, with all below it.
+                    if err.io_error().map(std::io::Error::kind)
+                        == Some(std::io::ErrorKind::NotFound)
+                        && err
+                            .path()
+                            .is_some_and(|path| fs::symlink_metadata(path).is_err())
+                    {
+                        let event = SourceEvent::Warning(SourceWarning {
+                            doc_id: folder,
+                            message: GONE_WHILE_READ.to_owned(),
+                        });
+                        if visit(event).is_break() {
+                            return Ok(());
+                        }
+                        continue;
+                    }
                     // What is below an entry that cannot be listed is unknown: every document
                     // there failed (it is not gone).
                     SourceEvent::FolderError(SourceItemError {
@@ -902,9 +961,108 @@ mod tests {
         let mut source =
             FileSource::new(&config(&dir.path().display().to_string()), Path::new("/")).unwrap();
         let events = scan_all(&mut source);
-        assert_eq!(ids(&events), vec!["alias.txt", "inside.txt"]);
+        assert_eq!(ids(&events), vec!["inside.txt"]);
         assert!(events.iter().any(|event| matches!(event,
             SourceEvent::Warning(w) if w.doc_id == "link.txt" && w.message.contains("outside"))));
+    }
+
+    /// Symlinks inside the root: one to a file read under its own name is skipped (it was a
+    /// second document of the same text), one to a file the patterns do not pick is read, and
+    /// one to a folder or a FIFO is named in a warning (they were passed over in silence).
+    #[cfg(unix)]
+    #[test]
+    fn symlinks_inside_the_root_index_nothing_twice_and_say_what_they_skip() {
+        use std::os::unix::fs::symlink;
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir_all(dir.path().join("real")).unwrap();
+        fs::write(dir.path().join("real/x.md"), "x").unwrap();
+        fs::write(dir.path().join("notes.txt"), "n").unwrap();
+        symlink(dir.path().join("real"), dir.path().join("linkdir")).unwrap();
+        symlink(dir.path().join("real/x.md"), dir.path().join("alias.md")).unwrap();
+        symlink(dir.path().join("notes.txt"), dir.path().join("notes.md")).unwrap();
+        let made = std::process::Command::new("mkfifo")
+            .arg(dir.path().join("pipe"))
+            .status();
+        assert!(made.is_ok_and(|status| status.success()), "mkfifo");
+        symlink(dir.path().join("pipe"), dir.path().join("piped.md")).unwrap();
+        let mut cfg = config(&dir.path().display().to_string());
+        cfg.include = vec!["**/*.md".to_owned()];
+        let mut source = FileSource::new(&cfg, Path::new("/")).unwrap();
+        let events = scan_all(&mut source);
+        assert_eq!(ids(&events), vec!["notes.md", "real/x.md"]);
+        let warned = |id: &str, part: &str| {
+            events.iter().any(|event| {
+                matches!(event, SourceEvent::Warning(w) if w.doc_id == id && w.message.contains(part))
+            })
+        };
+        assert!(warned(
+            "alias.md",
+            "`real/x.md`, which is read under its own name"
+        ));
+        assert!(warned("linkdir", "symlink to the folder `real`"));
+        assert!(warned("piped.md", "FIFO"));
+    }
+
+    /// A file removed between the listing of its folder and its read is gone, not failed.
+    #[test]
+    fn a_file_removed_after_its_folder_was_listed_is_gone() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join("a.md"), "a").unwrap();
+        fs::write(dir.path().join("b.md"), "b").unwrap();
+        let mut source =
+            FileSource::new(&config(&dir.path().display().to_string()), Path::new("/")).unwrap();
+        let mut events = Vec::new();
+        source
+            .scan(&mut |event| {
+                if matches!(&event, SourceEvent::Document(doc) if doc.doc_id == "a.md") {
+                    fs::remove_file(dir.path().join("b.md")).unwrap();
+                }
+                events.push(event);
+                ControlFlow::Continue(())
+            })
+            .unwrap();
+        assert_eq!(ids(&events), vec!["a.md"]);
+        assert!(
+            events.iter().any(|event| matches!(event,
+                SourceEvent::Warning(w) if w.doc_id == "b.md" && w.message.contains("taken as gone"))),
+            "{events:?}"
+        );
+    }
+
+    /// So is a folder removed after the folder holding it was listed: its documents are gone,
+    /// where they failed as a folder that cannot be listed (a run exited 1 on a folder being
+    /// synced).
+    #[test]
+    fn a_folder_removed_after_its_parent_was_listed_is_gone() {
+        let dir = tempfile::tempdir().unwrap();
+        for folder in ["a", "b"] {
+            fs::create_dir_all(dir.path().join(folder)).unwrap();
+            fs::write(dir.path().join(folder).join("doc.md"), folder).unwrap();
+        }
+        let mut source =
+            FileSource::new(&config(&dir.path().display().to_string()), Path::new("/")).unwrap();
+        let mut events = Vec::new();
+        source
+            .scan(&mut |event| {
+                if matches!(&event, SourceEvent::Document(doc) if doc.doc_id == "a/doc.md") {
+                    fs::remove_dir_all(dir.path().join("b")).unwrap();
+                }
+                events.push(event);
+                ControlFlow::Continue(())
+            })
+            .unwrap();
+        assert_eq!(ids(&events), vec!["a/doc.md"]);
+        assert!(
+            !events
+                .iter()
+                .any(|event| matches!(event, SourceEvent::FolderError(_))),
+            "{events:?}"
+        );
+        assert!(
+            events.iter().any(|event| matches!(event,
+                SourceEvent::Warning(w) if w.doc_id.starts_with('b') && w.message.contains("taken as gone"))),
+            "{events:?}"
+        );
     }
 
     /// A FIFO or socket the patterns pick is never opened (a FIFO blocks the open) but is
