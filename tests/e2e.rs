@@ -886,8 +886,8 @@ fn paths_that_would_overwrite_or_cannot_be_written_are_refused() {
     );
 }
 
-/// Two `embed` steps whose vectors differ in length cannot fill one index: `validate` says so
-/// (the run would fail at the second), while equal lengths are fine.
+/// Two `embed` steps whose vectors differ in length cannot fill one index: `validate` says so,
+/// naming the setting (the run would fail at the second), while equal lengths are fine.
 #[test]
 fn an_index_fed_vectors_of_two_lengths_is_refused() {
     let pipeline = |dim_b: usize| {
@@ -898,9 +898,12 @@ fn an_index_fed_vectors_of_two_lengths_is_refused() {
     let text = assert_invalid(
         &pipeline(32),
         12,
-        "step `index`, key `input`: `a` gives vectors of 64 dimensions and `b` of 32; one index holds vectors of one length",
+        "step `index`, key `input`: `a` and `b` embed differently (`dim` 64 and 32): one index holds vectors of one model and settings",
     );
-    assert!(text.contains("its own index.hybrid step"), "{text}");
+    assert!(
+        text.contains("its own index.hybrid step, or make their `dim` equal"),
+        "{text}"
+    );
     let dir = fixture();
     let output = engine_on(dir.path(), &["validate"], &pipeline(64));
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));

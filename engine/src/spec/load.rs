@@ -220,7 +220,7 @@ pub fn load_str_for(
         diagnostics.extend(paths::conflicts(&doc, &steps, &outlines, &base, path));
         diagnostics.extend(paths::overlapping_sources(&doc, &steps, &outlines, &base));
     }
-    diagnostics.extend(index_dimensions(&doc, &steps, &outlines));
+    diagnostics.extend(super::vector_space::check(&doc, &steps, &outlines, &base));
     super::inherit::fill_in(&mut steps, &doc, &outlines, &mut diagnostics);
     let header = if broken_steps.contains("") {
         None
@@ -1064,57 +1064,6 @@ pub fn outlines(doc: &LocatedValue) -> Vec<StepOutline> {
             }
         })
         .collect()
-}
-
-/// Index steps fed by `embed` steps whose settings give vectors of different lengths: one index
-/// holds vectors of one length, so the run would fail at the second.
-fn index_dimensions(
-    doc: &LocatedValue,
-    steps: &[Step],
-    outlines: &[StepOutline],
-) -> Vec<Diagnostic> {
-    let mut diagnostics = Vec::new();
-    for step in steps {
-        if !matches!(step.config, OperatorConfig::IndexHybrid(_)) {
-            continue;
-        }
-        let known: Vec<(&str, usize)> = step
-            .inputs
-            .iter()
-            .filter_map(|input| {
-                let producer = steps.iter().find(|s| &s.name == input)?;
-                match &producer.config {
-                    OperatorConfig::Embed(embed) => Some((input.as_str(), embed.dimensions()?)),
-                    _ => None,
-                }
-            })
-            .collect();
-        let Some(&(first, dim)) = known.first() else {
-            continue;
-        };
-        if let Some(&(other, other_dim)) = known.iter().find(|(_, d)| *d != dim) {
-            let pointer = outlines
-                .iter()
-                .find(|outline| outline.name == step.name)
-                .map(|outline| format!("{}/input", outline.pointer))
-                .unwrap_or_default();
-            diagnostics.push(
-                Diagnostic::error(
-                    doc.key_pos(&pointer),
-                    format!(
-                        "`{first}` gives vectors of {dim} dimensions and `{other}` of {other_dim}; one index holds vectors of one length"
-                    ),
-                )
-                .in_step(&step.name)
-                .at_key("input")
-                .with_hint(Some(
-                    "give each `embed` step its own index.hybrid step, or both the same dimensions"
-                        .to_owned(),
-                )),
-            );
-        }
-    }
-    diagnostics
 }
 
 /// Reads a schema-valid step into its typed settings and checks what the schema cannot.

@@ -5,4 +5,5 @@ pub mod inherit;
 pub mod load;
 pub mod paths;
 pub mod schema;
+pub mod vector_space;
 pub mod yaml;
