@@ -49,12 +49,14 @@ pub fn check_graph(doc: &LocatedValue, outlines: &[StepOutline]) -> Vec<Diagnost
             let Some(&producer) = index.get(input.as_str()) else {
                 // Each suggestion compares the name with every step's: past a few, a file of
                 // thousands of misnamed inputs would take minutes to tell.
-                let hint = (suggestions_left > 0)
-                    .then(|| {
-                        suggestions_left -= 1;
-                        did_you_mean(input, outlines.iter().map(|o| o.name.as_str()))
-                    })
-                    .flatten();
+                let hint = list_in_a_string(input, &index).or_else(|| {
+                    (suggestions_left > 0)
+                        .then(|| {
+                            suggestions_left -= 1;
+                            did_you_mean(input, outlines.iter().map(|o| o.name.as_str()))
+                        })
+                        .flatten()
+                });
                 diagnostics.push(error(format!("no step named `{input}`")).with_hint(hint));
                 continue;
             };
@@ -114,16 +116,16 @@ pub fn check_graph(doc: &LocatedValue, outlines: &[StepOutline]) -> Vec<Diagnost
             );
         }
     }
-    let mut cyclic = false;
+    let mut on_cycles = Vec::new();
     for component in tarjan_scc(&graph) {
         if component.len() > 1 || graph.contains_edge(component[0], component[0]) {
-            cyclic = true;
             diagnostics.push(cycle_diagnostic(doc, outlines, &graph, &component));
+            on_cycles.extend(component);
         }
     }
-    if !cyclic {
-        diagnostics.extend(documents_met_twice(doc, outlines, &graph, &nodes));
-    }
+    // What a cycle feeds is unknown until it is broken; every other step is checked now.
+    let acyclic = without_what_follows(&graph, &on_cycles);
+    diagnostics.extend(documents_met_twice(doc, outlines, &acyclic));
     for (i, outline) in outlines.iter().enumerate() {
         if !read[i] && outline.op.is_some_and(|op| op.emits.is_some()) {
             diagnostics.push(
@@ -141,6 +143,29 @@ pub fn check_graph(doc: &LocatedValue, outlines: &[StepOutline]) -> Vec<Diagnost
     diagnostics
 }
 
+/// For an input written as one string that holds a list (`"docs, d2"`, `"[docs]"`, or
+/// `docs d2` when each word names a step) whose pieces name steps: how to write the list,
+/// `input: [docs, d2]`.
+fn list_in_a_string(input: &str, steps: &HashMap<&str, usize>) -> Option<String> {
+    let pieces: Vec<&str> = input
+        .split(|c: char| c == ',' || c.is_whitespace())
+        .map(|piece| piece.trim_matches(['[', ']', '"', '\'']))
+        .filter(|piece| !piece.is_empty())
+        .collect();
+    let named = pieces
+        .iter()
+        .filter(|piece| steps.contains_key(*piece))
+        .count();
+    let listed = input.contains([',', '[', ']']) && named > 0;
+    let words = pieces.len() > 1 && named == pieces.len();
+    (listed || words).then(|| {
+        format!(
+            "`input` takes a list of step names, not one string holding them: write `input: [{}]`",
+            pieces.join(", ")
+        )
+    })
+}
+
 /// Steps that would meet a document twice: one that merges inputs fed by one source through
 /// two branches (`embed` over two chunkers of one `parse`) gets each document from both, and
 /// a step keeps one output per document (one would replace the other in a sink, and an index
@@ -149,18 +174,18 @@ fn documents_met_twice(
     doc: &LocatedValue,
     outlines: &[StepOutline],
     graph: &DiGraph<usize, ()>,
-    nodes: &[NodeIndex],
 ) -> Vec<Diagnostic> {
     let mut diagnostics = Vec::new();
     let Some(sources) = sources_of_every_step(graph) else {
         return diagnostics;
     };
-    for (consumer, outline) in outlines.iter().enumerate() {
+    for node in graph.node_indices() {
+        let outline = &outlines[graph[node]];
         if outline.op.is_none_or(|op| op.name.starts_with("sink.")) {
             continue;
         }
         let inputs: Vec<NodeIndex> = graph
-            .neighbors_directed(nodes[consumer], petgraph::Direction::Incoming)
+            .neighbors_directed(node, petgraph::Direction::Incoming)
             .collect();
         let Some((a, b, source)) = first_shared_source(&inputs, &sources) else {
             continue;
@@ -184,6 +209,22 @@ fn documents_met_twice(
         );
     }
     diagnostics
+}
+
+/// `graph` without the nodes `on_cycles` and every node they reach: an acyclic graph whose
+/// nodes get the documents they would get once the cycles are broken, by the same weights.
+fn without_what_follows(graph: &DiGraph<usize, ()>, on_cycles: &[NodeIndex]) -> DiGraph<usize, ()> {
+    let mut dropped = vec![false; graph.node_count()];
+    let mut stack = on_cycles.to_vec();
+    while let Some(node) = stack.pop() {
+        if !std::mem::replace(&mut dropped[node.index()], true) {
+            stack.extend(graph.neighbors(node));
+        }
+    }
+    graph.filter_map(
+        |node, &weight| (!dropped[node.index()]).then_some(weight),
+        |_, &()| Some(()),
+    )
 }
 
 /// For every node of an acyclic `graph` (by node index), the steps without inputs (sources)
@@ -570,6 +611,61 @@ mod tests {
             .count();
         assert_eq!(type_errors, n);
         assert_eq!(report.errors(), n + 1, "{report}");
+    }
+
+    /// The report of loading `steps` beside a folder `docs` and `d2`.
+    fn report_of(steps: &str) -> crate::spec::diagnostic::Report {
+        let dir = tempfile::tempdir().unwrap();
+        for folder in ["docs", "d2"] {
+            std::fs::create_dir_all(dir.path().join(folder)).unwrap();
+        }
+        let text = format!("version: 1\nname: t\nsteps:\n{steps}");
+        match load_str(&dir.path().join("p.yaml"), &text) {
+            Ok((_, report)) | Err(report) => report,
+        }
+    }
+
+    /// A list written as one string (`"docs, d2"`, `"[docs]"`) was told "did you mean
+    /// `docs`?", which dropped `d2` from the fan-in; the hint now writes the list.
+    #[test]
+    fn a_list_written_as_a_string_is_told_to_be_a_list() {
+        let report = report_of(
+            "  docs: { op: source.files, path: docs }\n  d2: { op: source.files, path: d2 }\n  parse: { op: parse, input: \"docs, d2\" }\n  p2: { op: parse, input: \"[docs]\" }\n  p3: { op: parse, input: \"dogs\" }\n  p4: { op: parse, input: docs d2 }\n  o: { op: sink.jsonl, input: [parse, p2, p3, p4], path: o.jsonl }\n",
+        );
+        let hints: Vec<(&str, &str)> = (report.diagnostics.iter())
+            .filter(|d| d.message.starts_with("no step named"))
+            .map(|d| (d.step.as_deref().unwrap(), d.hint.as_deref().unwrap_or("")))
+            .collect();
+        assert_eq!(hints.len(), 4, "{report}");
+        assert!(
+            hints[0].1.ends_with("write `input: [docs, d2]`"),
+            "{hints:?}"
+        );
+        assert!(hints[1].1.ends_with("write `input: [docs]`"), "{hints:?}");
+        assert_eq!(hints[2].1, "did you mean `docs`?");
+        assert!(
+            hints[3].1.ends_with("write `input: [docs, d2]`"),
+            "{hints:?}"
+        );
+    }
+
+    /// A cycle hid the "documents met twice" error of unrelated steps (an `embed` over two
+    /// chunkers of one parse beside a sink reading itself); every step a cycle does not feed
+    /// is checked now, and those it feeds are not (what reaches them is unknown).
+    #[test]
+    fn a_cycle_hides_no_fan_in_error_of_other_steps() {
+        let report = report_of(
+            "  docs: { op: source.files, path: docs }\n  parse: { op: parse, input: docs }\n  c1: { op: chunk.recursive, input: parse, size: 800 }\n  c2: { op: chunk.recursive, input: parse, size: 400 }\n  e: { op: embed, input: [c1, c2], provider: hash, dim: 8 }\n  i: { op: index.hybrid, input: e }\n  a: { op: parse, input: b }\n  b: { op: parse, input: a }\n  c: { op: parse, input: [a, b] }\n",
+        );
+        let messages: Vec<&str> = (report.diagnostics.iter())
+            .map(|d| d.message.as_str())
+            .collect();
+        assert!(messages.contains(&"cycle: a → b → a"), "{report}");
+        let twice: Vec<&str> = (report.diagnostics.iter())
+            .filter(|d| d.message.contains("both carry the documents of"))
+            .map(|d| d.step.as_deref().unwrap())
+            .collect();
+        assert_eq!(twice, ["e"], "{report}");
     }
 
     /// The sources reaching each step: a chain shares one list, a merge unites its inputs'.
