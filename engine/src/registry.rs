@@ -397,7 +397,7 @@ pub enum PathKind {
 }
 
 /// How much of a path a step reads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ReadScope {
     /// The file itself.
     File,

@@ -2,6 +2,7 @@
 //! what their step reads (a folder, a file); outputs can be created and overwrite nothing the
 //! pipeline reads or another step writes; the store is a folder of its own.
 
+use std::collections::HashMap;
 use std::path::{Component, Path, PathBuf};
 
 use super::diagnostic::Diagnostic;
@@ -401,6 +402,31 @@ pub fn overlapping_sources(
     diagnostics
 }
 
+/// The paths steps read, by scope and path, each with the position of its first read: what
+/// reads a written path is found in the time of a lookup per folder above it.
+struct ReadIndex<'a>(HashMap<(ReadScope, &'a Path), usize>);
+
+impl<'a> ReadIndex<'a> {
+    fn of(reads: &'a [(&str, ReadPath)]) -> Self {
+        let mut index = HashMap::new();
+        for (i, (_, read)) in reads.iter().enumerate() {
+            index.entry((read.scope, read.path.as_path())).or_insert(i);
+        }
+        ReadIndex(index)
+    }
+
+    /// The first read of `scope` that takes in `written`: the file itself for
+    /// [`ReadScope::File`], a folder it lies in (or is) otherwise.
+    fn first(&self, written: &Path, scope: ReadScope) -> Option<usize> {
+        match scope {
+            ReadScope::File => self.0.get(&(scope, written)).copied(),
+            ReadScope::Documents | ReadScope::Folder => (written.ancestors())
+                .filter_map(|folder| self.0.get(&(scope, folder)).copied())
+                .min(),
+        }
+    }
+}
+
 /// Outputs that would overwrite what the pipeline reads: the pipeline file itself, a file a
 /// step reads (a `source.jsonl` file, a tokenizer, a model file, the onnxruntime library),
 /// anything inside an ONNX model's folder, a file of the user's below a `source.files` folder
@@ -412,7 +438,13 @@ pub fn conflicts(
     base: &Path,
     file: &Path,
 ) -> Vec<Diagnostic> {
-    let pointer = |step: &str, key: &str| key_pointer(outlines, step, key);
+    // Maps, not scans: thousands of sinks took seconds in all-pairs path comparisons.
+    let pointers: HashMap<&str, &str> = (outlines.iter())
+        .map(|outline| (outline.name.as_str(), outline.pointer.as_str()))
+        .collect();
+    let pointer = |step: &str, key: &str| {
+        format!("{}/{key}", pointers.get(step).copied().unwrap_or_default())
+    };
     let pipeline_file = identity(file);
     let reads: Vec<(&str, ReadPath)> = (steps.iter())
         .flat_map(|step| {
@@ -422,16 +454,11 @@ pub fn conflicts(
             })
         })
         .collect();
-    let read_as = |written: &Path, scope: ReadScope| {
-        reads.iter().find(|(_, read)| {
-            read.scope == scope
-                && match scope {
-                    ReadScope::File => read.path == written,
-                    ReadScope::Documents | ReadScope::Folder => written.starts_with(&read.path),
-                }
-        })
-    };
-    let mut writes: Vec<(&str, &str, PathBuf)> = Vec::new();
+    let read_index = ReadIndex::of(&reads);
+    let read_as =
+        |written: &Path, scope: ReadScope| read_index.first(written, scope).map(|i| &reads[i]);
+    // The first step that writes each file, and its key.
+    let mut writes: HashMap<PathBuf, (&str, &str)> = HashMap::new();
     let mut diagnostics = Vec::new();
     for step in steps {
         for (key, relative) in step.config.output_paths() {
@@ -476,9 +503,7 @@ pub fn conflicts(
                     ),
                     "write the output to a file that is not there yet (a sink replaces only its own earlier output), or move that file away first",
                 ));
-            } else if let Some((writer, write_key, _)) =
-                writes.iter().find(|(_, _, other)| *other == written)
-            {
+            } else if let Some((writer, write_key)) = writes.get(&written) {
                 diagnostics.push(clash(
                     format!(
                         "`{relative}` is also the file step `{writer}` writes (line {}); one would overwrite the other",
@@ -487,7 +512,7 @@ pub fn conflicts(
                     "give each sink a file of its own",
                 ));
             }
-            writes.push((&step.name, key, written));
+            writes.entry(written).or_insert((&step.name, key));
         }
     }
     diagnostics
