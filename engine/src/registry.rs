@@ -570,6 +570,17 @@ impl OperatorConfig {
         self.embedding_check(EmbedConfig::environment_warnings)
     }
 
+    /// Settings that are valid but cannot be meant (an empty `include`), as (key, message)
+    /// pairs: warnings.
+    pub fn setting_warnings(&self) -> Vec<(String, String)> {
+        match self {
+            OperatorConfig::SourceFiles(config) => (config.warnings().into_iter())
+                .map(|(key, message)| (key.to_owned(), message))
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
     /// What may keep a run from loading the step's embedding model though its settings are
     /// right (a file that is no ONNX model), as (key, message) pairs: warnings.
     pub fn resource_warnings(&self, base: &Path) -> Vec<(String, String)> {
@@ -639,6 +650,31 @@ impl OperatorConfig {
             OperatorConfig::ChunkSmart(c) => Some((c.unit, &mut c.tokenizer)),
             _ => None,
         }
+    }
+
+    /// Every path the settings name, read or written, as (key, path): sources' and sinks'
+    /// `path`, `tokenizer`, and an ONNX model's `model`, `file` and `runtime` (below
+    /// `embedding.` for a semantic chunker).
+    pub fn named_paths(&self) -> Vec<(String, &str)> {
+        let mut paths: Vec<(String, &str)> = (self.input_paths().into_iter())
+            .map(|(key, path, _)| (key.to_owned(), path))
+            .chain((self.output_paths().into_iter()).map(|(key, path)| (key.to_owned(), path)))
+            .collect();
+        let (onnx, prefix) = match self {
+            OperatorConfig::Embed(EmbedConfig::Onnx(onnx)) => (onnx, ""),
+            OperatorConfig::ChunkSemantic(SemanticConfig {
+                embedding: Some(EmbedConfig::Onnx(onnx)),
+                ..
+            }) => (onnx, "embedding."),
+            _ => return paths,
+        };
+        let optional = [("file", &onnx.file), ("runtime", &onnx.runtime)];
+        paths.push((format!("{prefix}model"), onnx.model.as_str()));
+        paths.extend(
+            (optional.into_iter())
+                .filter_map(|(key, path)| Some((format!("{prefix}{key}"), path.as_deref()?))),
+        );
+        paths
     }
 
     /// Paths in the settings that must exist before a run, as (key, path, what it must be).

@@ -263,16 +263,46 @@ pub fn did_you_mean<'a>(
             "the name holds an invisible character, {invisible}; {fix}"
         ));
     }
-    closest(word, &candidates).map(|candidate| format!("did you mean `{candidate}`?"))
+    match meant(word, &candidates).as_slice() {
+        [] => None,
+        [one] => Some(format!("did you mean `{one}`?")),
+        several => Some(format!("did you mean one of `{}`?", several.join("`, `"))),
+    }
 }
 
-/// The candidate closest to `word`, when it is close enough.
+/// The candidate closest to `word`, when one is close enough (see [`meant`]).
 fn closest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
+    meant(word, candidates).first().copied()
+}
+
+/// The candidates `word` was likely meant for: the one it spells but for case (`PARSE`);
+/// else those it is a part of, between `.` and `_` (`chunk` is `chunk.recursive`,
+/// `chunk.by_heading`…, in candidate order); else the closest one by Jaro-Winkler, in any case.
+fn meant<'a>(word: &str, candidates: &[&'a str]) -> Vec<&'a str> {
+    if let Some(same) = (candidates.iter()).find(|candidate| candidate.eq_ignore_ascii_case(word)) {
+        return vec![same];
+    }
+    let parted: Vec<&str> = (candidates.iter())
+        .filter(|candidate| {
+            word.chars().count() >= 3
+                && (candidate.split(['.', '_'])).any(|part| part.eq_ignore_ascii_case(word))
+        })
+        .copied()
+        .collect();
+    if !parted.is_empty() {
+        return parted;
+    }
+    let word = word.to_lowercase();
     (candidates.iter())
-        .map(|candidate| (strsim::jaro_winkler(word, candidate), *candidate))
+        .map(|candidate| {
+            let score = strsim::jaro_winkler(&word, &candidate.to_lowercase());
+            (score, *candidate)
+        })
         .filter(|(score, _)| *score >= 0.8)
         .max_by(|a, b| a.0.total_cmp(&b.0))
         .map(|(_, candidate)| candidate)
+        .into_iter()
+        .collect()
 }
 
 /// The first character of `text` that prints as nothing or as a plain space, said as

@@ -243,6 +243,14 @@ pub fn load_str_for(
                             .with_hint(Some(problem.hint)),
                     );
                 }
+                if purpose == Purpose::Run {
+                    diagnostics.extend(blank_edges_diagnostic(
+                        &doc,
+                        "/store",
+                        "store",
+                        &header.store,
+                    ));
+                }
                 if purpose == Purpose::Run && !store_refused {
                     diagnostics.extend(paths::paths_in_store(
                         &doc,
@@ -593,9 +601,10 @@ fn missing_key(
     key: &str,
 ) -> Diagnostic {
     let near = instance.as_object().and_then(|written| {
-        written
-            .keys()
-            .find(|other| other.as_str() != key && strsim::jaro_winkler(other, key) >= 0.8)
+        written.keys().find(|other| {
+            other.as_str() != key
+                && (other.eq_ignore_ascii_case(key) || strsim::jaro_winkler(other, key) >= 0.8)
+        })
     });
     let hint = match key {
         _ if near.is_some() => near.map(|other| {
@@ -803,6 +812,12 @@ fn unknown_key(doc: &LocatedValue, object: &str, key: &str) -> Diagnostic {
             variants.join("` and `"),
             allowed.join(", ")
         ))
+    } else if let Some(set) = set_in_other_case(value, key, &allowed) {
+        Some(format!(
+            "`{key}` is `{set}` in other case, and `{set}` is set here too (line {}): keys are case-sensitive; remove `{key}`",
+            doc.key_pos(&format!("{object}/{}", escape_pointer(set)))
+                .line
+        ))
     } else {
         did_you_mean(key, allowed.iter().map(String::as_str)).or_else(|| {
             (!allowed.is_empty()).then(|| format!("allowed keys: {}", allowed.join(", ")))
@@ -815,6 +830,16 @@ fn unknown_key(doc: &LocatedValue, object: &str, key: &str) -> Diagnostic {
         None => diagnostic = diagnostic.at_key(key),
     }
     diagnostic
+}
+
+/// The allowed key that `key` spells but for case, when the mapping `written` sets it too
+/// (`Size: 3` beside `size: 800`).
+fn set_in_other_case<'a>(written: &'a Value, key: &str, allowed: &[String]) -> Option<&'a str> {
+    let written = written.as_object()?;
+    (written.keys())
+        .find(|other| *other != key && other.eq_ignore_ascii_case(key))
+        .filter(|other| allowed.contains(other))
+        .map(String::as_str)
 }
 
 fn operator_names() -> String {
@@ -888,7 +913,8 @@ fn serde_message(message: &str, value: Option<&Value>, written: Option<&str>) ->
         let float = number.as_f64().unwrap_or_default();
         // A whole number that fits is read as one (`2.0` is 2): a whole one here is too large.
         return if float.fract() == 0.0 && float >= 0.0 {
-            format!("`{shown}` is too large: at most {max}")
+            rounded_past(&shown, float, max)
+                .unwrap_or_else(|| format!("`{shown}` is too large: at most {max}"))
         } else {
             format!("expected a whole number from 0 to {max}, found `{shown}`")
         };
@@ -902,6 +928,19 @@ fn serde_message(message: &str, value: Option<&Value>, written: Option<&str>) ->
         ),
         None => message.to_owned(),
     }
+}
+
+/// For a whole number written with a fraction (`18446744073709551615.0`) that fits in `max`
+/// but is refused as too large: why, since a float rounds it up (to 2^64) past `max`.
+fn rounded_past(shown: &str, float: f64, max: u64) -> Option<String> {
+    let (whole, fraction) = shown.split_once('.')?;
+    let fits = whole.parse::<u64>().is_ok_and(|whole| whole <= max);
+    (fits && !fraction.is_empty() && fraction.bytes().all(|b| b == b'0')).then(|| {
+        let power = if float == 2f64.powi(64) { " (2^64)" } else { "" };
+        format!(
+            "`{shown}` is read as a floating-point number, which rounds it to {float:.0}{power}, past the most, {max}: write `{whole}`, without `.{fraction}`"
+        )
+    })
 }
 
 /// A limit from the schema as people write it: `3600`, not `3600.0`.
@@ -1128,7 +1167,10 @@ fn typed_step(
     } else {
         Vec::new()
     };
-    for (key, message) in unloadable.into_iter().chain(config.environment_warnings()) {
+    let warnings = (unloadable.into_iter())
+        .chain(config.environment_warnings())
+        .chain(config.setting_warnings());
+    for (key, message) in warnings {
         let at = format!("{}{}", outline.pointer, dotted_to_pointer(&key));
         // Only what the environment lacks is set before the run; other warnings say what to write.
         let environment = message.starts_with("environment variable");
@@ -1165,6 +1207,14 @@ fn typed_step(
                 .with_hint(Some(problem.hint)),
         );
     }
+    if run {
+        for (key, path) in config.named_paths() {
+            let at = format!("{}{}", outline.pointer, dotted_to_pointer(&key));
+            diagnostics.extend(
+                blank_edges_diagnostic(doc, &at, &key, path).map(|d| d.in_step(&outline.name)),
+            );
+        }
+    }
     let number = |key: &str| fields.get(key).and_then(Value::as_u64).map(|n| n as usize);
     fine.then(|| Step {
         name: outline.name.clone(),
@@ -1177,6 +1227,23 @@ fn typed_step(
         parallelism: number("parallelism"),
         channel_capacity: number("channel_capacity"),
     })
+}
+
+/// An error for the path at `pointer` when it holds a line break, a warning when it starts or
+/// ends with white space (see [`paths::blank_edges`]).
+fn blank_edges_diagnostic(
+    doc: &LocatedValue,
+    pointer: &str,
+    key: &str,
+    path: &str,
+) -> Option<Diagnostic> {
+    let (error, problem) = paths::blank_edges(key, path)?;
+    let at = doc.value_pos(pointer);
+    let diagnostic = match error {
+        true => Diagnostic::error(at, problem.message),
+        false => Diagnostic::warning(at, problem.message),
+    };
+    Some(diagnostic.at_key(key).with_hint(Some(problem.hint)))
 }
 
 /// `relative` under the pipeline's folder, without the `./` in front that a pipeline in the
@@ -1408,6 +1475,13 @@ mod number_tests {
             messages("size: 99999999999999999999999", ""),
             ["`99999999999999999999999` is too large: at most 18446744073709551615"]
         );
+        // Fits, but a float rounds it to 2^64: "too large: at most …" contradicted itself.
+        assert_eq!(
+            messages("size: 18446744073709551615.0", ""),
+            [
+                "`18446744073709551615.0` is read as a floating-point number, which rounds it to 18446744073709551616 (2^64), past the most, 18446744073709551615: write `18446744073709551615`, without `.0`"
+            ]
+        );
         assert_eq!(
             messages("size: 1e309", ""),
             ["`1e309` is a number out of range: from 1 to 18446744073709551615"]
@@ -1518,5 +1592,121 @@ mod type_hint_tests {
             hint("include: \"*.md\""),
             "this takes a list: write `[\"*.md\"]`"
         );
+    }
+}
+
+#[cfg(test)]
+mod authoring_tests {
+    use super::*;
+    use crate::spec::diagnostic::Severity;
+
+    /// The diagnostics of `text` beside a folder `docs`, as (line, key, error, message, hint).
+    fn told(text: &str) -> Vec<(usize, String, bool, String, String)> {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("docs")).unwrap();
+        let report = match load_str(&dir.path().join("p.yaml"), text) {
+            Ok((_, report)) | Err(report) => report,
+        };
+        (report.diagnostics.into_iter())
+            .map(|d| {
+                let error = d.severity == Severity::Error;
+                let key = d.key.unwrap_or_default();
+                (d.line, key, error, d.message, d.hint.unwrap_or_default())
+            })
+            .collect()
+    }
+
+    /// A path from a `|` block scalar (`"o.jsonl\n"`) or with a space at an end was taken as
+    /// written, and the run wrote `o.jsonl?`: a line break is an error, white space a warning,
+    /// each naming the key and showing the value escaped.
+    #[test]
+    fn a_path_with_a_line_break_or_white_space_at_an_end_is_told() {
+        let found = told(
+            "version: 1\nname: t\nstore: \" .engine\"\nsteps:\n  docs: { op: source.files, path: docs }\n  o2: { op: sink.jsonl, input: docs, path: \"o2.jsonl \" }\n  out:\n    op: sink.jsonl\n    input: docs\n    path: |\n      o.jsonl\n",
+        );
+        let [store, docs, out] = &found[..] else {
+            panic!("{found:#?}")
+        };
+        assert_eq!((store.0, store.1.as_str(), store.2), (3, "store", false));
+        assert!(
+            store
+                .3
+                .contains("`store` starts with white space: \" .engine\""),
+            "{store:?}"
+        );
+        assert_eq!((docs.0, docs.1.as_str(), docs.2), (6, "path", false));
+        assert!(
+            docs.3
+                .contains("`path` ends with white space: \"o2.jsonl \""),
+            "{docs:?}"
+        );
+        assert_eq!((out.0, out.1.as_str(), out.2), (11, "path", true));
+        assert!(
+            out.3.contains("`path` holds a line break: \"o.jsonl\\n\""),
+            "{out:?}"
+        );
+        assert!(out.4.contains("block scalar"), "{out:?}");
+    }
+
+    /// Case-only typos got no suggestion (`op: PARSE`, `NAME:`), `op: chunk` got one
+    /// arbitrary chunker and `op: recursive` none, and `Size` beside `size` was told "did you
+    /// mean `size`?", which is set already.
+    #[test]
+    fn suggestions_take_case_parts_and_duplicates_into_account() {
+        let found = told(
+            "version: 1\nNAME: t\nsteps:\n  docs: { op: source.files, path: docs }\n  p: { op: PARSE, input: docs }\n  c1: { op: chunk, input: p, size: 5 }\n  c2: { op: recursive, input: p, size: 5 }\n  c3: { op: chunk.recursive, input: p, size: 5, Size: 3 }\n  o: { op: sink.jsonl, input: [c1, c2, c3], path: o.jsonl }\n",
+        );
+        let hint = |line: usize, message: &str| -> &str {
+            let found = found
+                .iter()
+                .find(|d| d.0 == line && d.3.starts_with(message));
+            found
+                .unwrap_or_else(|| panic!("{line} {message}: {found:#?}"))
+                .4
+                .as_str()
+        };
+        assert_eq!(hint(2, "unknown key `NAME`"), "did you mean `name`?");
+        assert!(hint(1, "missing key `name`").contains("`NAME` is written here"));
+        assert_eq!(hint(5, "unknown operator `PARSE`"), "did you mean `parse`?");
+        assert_eq!(
+            hint(6, "unknown operator `chunk`"),
+            "did you mean one of `chunk.recursive`, `chunk.by_heading`, `chunk.by_page`, `chunk.semantic`, `chunk.smart`?"
+        );
+        assert_eq!(
+            hint(7, "unknown operator `recursive`"),
+            "did you mean `chunk.recursive`?"
+        );
+        let size = hint(8, "unknown key `Size`");
+        assert!(
+            size.starts_with("`Size` is `size` in other case, and `size` is set here too (line 8)"),
+            "{size}"
+        );
+    }
+
+    /// `include: []` and `include: [""]` pick no file, and the run read nothing without a
+    /// word from `validate`: a warning at `include`.
+    #[test]
+    fn an_include_without_a_pattern_is_warned_about() {
+        for include in ["[]", "[\"\"]"] {
+            let found = told(&format!(
+                "version: 1\nname: t\nsteps:\n  docs: {{ op: source.files, path: docs, include: {include} }}\n  out: {{ op: sink.jsonl, input: docs, path: o.jsonl }}\n"
+            ));
+            let [(4, key, false, message, _)] = &found[..] else {
+                panic!("{found:#?}")
+            };
+            assert_eq!(key, "include");
+            assert!(
+                message.starts_with(&format!("`include: {include}` picks no file")),
+                "{message}"
+            );
+            assert!(
+                message.contains("remove `include` to read every file"),
+                "{message}"
+            );
+        }
+        let found = told(
+            "version: 1\nname: t\nsteps:\n  docs: { op: source.files, path: docs, include: [\"*.md\"] }\n  out: { op: sink.jsonl, input: docs, path: o.jsonl }\n",
+        );
+        assert!(found.is_empty(), "{found:#?}");
     }
 }

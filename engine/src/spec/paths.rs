@@ -26,6 +26,44 @@ fn problem(message: String, hint: impl Into<String>) -> Option<Problem> {
     })
 }
 
+/// A path that holds a line break (a `|` block scalar keeps one at its end), an error, or
+/// starts or ends with white space, a warning: the file named would be `o.jsonl\n`, not
+/// `o.jsonl`. `None` for a path without either.
+pub fn blank_edges(key: &str, path: &str) -> Option<(bool, Problem)> {
+    let shown = serde_json::Value::from(path);
+    if path.contains(['\n', '\r']) {
+        return Some((
+            true,
+            Problem {
+                message: format!(
+                    "`{key}` holds a line break: {shown}, a name no file is meant to have"
+                ),
+                hint: format!(
+                    "write the path on the key's line (`{key}: out.jsonl`); a `|` block scalar keeps the line break at its end"
+                ),
+            },
+        ));
+    }
+    let side = match (
+        path.starts_with(char::is_whitespace),
+        path.ends_with(char::is_whitespace),
+    ) {
+        (false, false) => return None,
+        (true, false) => "starts",
+        (false, true) => "ends",
+        (true, true) => "starts and ends",
+    };
+    Some((
+        false,
+        Problem {
+            message: format!(
+                "`{key}` {side} with white space: {shown} names a file or folder whose name does too"
+            ),
+            hint: "remove the white space (quoted or not, it is part of the path)".to_owned(),
+        },
+    ))
+}
+
 /// What is wrong with an input path (`relative` to `base`) that must name a `kind`.
 pub fn input_problem(base: &Path, relative: &str, kind: PathKind) -> Option<Problem> {
     // An empty path joins to the base itself: it read the pipeline's own folder unasked.

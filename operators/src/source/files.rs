@@ -49,6 +49,21 @@ pub struct FilesConfig {
 }
 
 impl FilesConfig {
+    /// Settings that are valid but cannot be meant, as (key, message) pairs: an `include`
+    /// without a pattern (`[]`, `[""]`) picks no file, so the source reads nothing.
+    pub fn warnings(&self) -> Vec<(&'static str, String)> {
+        if !self.include.iter().all(|glob| glob.trim().is_empty()) {
+            return Vec::new();
+        }
+        let written = serde_json::to_string(&self.include).unwrap_or_default();
+        vec![(
+            "include",
+            format!(
+                "`include: {written}` picks no file, so this source reads nothing: remove `include` to read every file (its default is `[\"**/*\"]`), or list the patterns of the files to read"
+            ),
+        )]
+    }
+
     /// Problems with the settings as (key, message) pairs.
     pub fn problems(&self) -> Vec<(&'static str, String)> {
         let mut problems = super::id_prefix_problems(&self.id_prefix);
@@ -84,6 +99,11 @@ pub struct FileSource {
     exclude_globs: Vec<String>,
     hidden: bool,
     max_bytes: u64,
+}
+
+/// Globs as a pipeline writes them: `["**/*.md", "*.txt"]`, `[]`.
+fn globs_shown(globs: &[String]) -> String {
+    serde_json::to_string(globs).unwrap_or_default()
 }
 
 fn glob_set(globs: &[String]) -> Result<GlobSet, globset::Error> {
@@ -171,6 +191,16 @@ impl FileSource {
     pub fn skipping(mut self, paths: impl IntoIterator<Item = PathBuf>) -> Self {
         self.skipped = paths.into_iter().collect();
         self
+    }
+
+    /// The root for messages: without the `./` in front that a pipeline in the working
+    /// directory gives it (`../docs`, not `./../docs`).
+    fn shown_root(&self) -> String {
+        match self.root.strip_prefix(".") {
+            Ok(rest) if rest.as_os_str().is_empty() => ".".to_owned(),
+            Ok(rest) => rest.display().to_string(),
+            Err(_) => self.root.display().to_string(),
+        }
     }
 
     /// The root folder this source reads.
@@ -594,18 +624,15 @@ impl DocumentSource for FileSource {
                 }
                 false => "",
             };
+            let (root, include) = (self.shown_root(), globs_shown(&self.include_globs));
             let message = if self.exclude_leaves_out_all(&canonical_root) {
                 format!(
-                    "found no files in {} (include: {}): `exclude` ({}) leaves out every file `include` picks; check `exclude`",
-                    self.root.display(),
-                    self.include_globs.join(", "),
-                    self.exclude_globs.join(", ")
+                    "found no files in {root} (include: {include}): `exclude` ({}) leaves out every file `include` picks; check `exclude`",
+                    globs_shown(&self.exclude_globs)
                 )
             } else {
                 format!(
-                    "found no files in {} (include: {}); check `path` and `include`{advice}",
-                    self.root.display(),
-                    self.include_globs.join(", ")
+                    "found no files in {root} (include: {include}); check `path` and `include`{advice}"
                 )
             };
             let _ = visit(SourceEvent::Warning(SourceWarning {
