@@ -15,9 +15,13 @@ use crate::model::Format;
 const MAX_ENTRY: u64 = 64 << 20;
 /// Most bytes all parts read from one document may decompress to.
 const MAX_TOTAL: u64 = 256 << 20;
-/// Largest accepted ratio of decompressed to compressed size, for parts above 1 MiB, and of
-/// all bytes read from a document to its file's size past [`MIN_RATIO_TOTAL`].
+/// Largest accepted ratio of decompressed to compressed size, for parts above
+/// [`MIN_RATIO_PART`], and of all bytes read from a document to its file's size past
+/// [`MIN_RATIO_TOTAL`].
 const MAX_RATIO: u64 = 200;
+/// Parts up to this size may compress any amount: a 6,000-row table or a pasted log of 2 MB
+/// compresses 200 to 300 times, and the caps above bound what they cost.
+const MIN_RATIO_PART: u64 = 16 << 20;
 /// Bytes any document may read whatever its file's size: a small file may hold well
 /// compressed parts, but a few kilobytes read 200 times over (one imported part referenced
 /// again and again) must not cost minutes and gigabytes.
@@ -41,20 +45,11 @@ pub(super) struct Archive<'a> {
 }
 
 impl<'a> Archive<'a> {
-    /// Opens the package; encrypted (OLE) files, legacy Word documents and broken zips are
-    /// clear errors.
+    /// Opens the package; encrypted (OLE) files, legacy Word documents, other OLE files and
+    /// broken zips are clear errors.
     pub(super) fn open(bytes: &'a [u8]) -> Result<Self, ParseError> {
         if bytes.starts_with(b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1") {
-            // An OLE compound file: an encrypted package, or a Word 97-2003 document.
-            if !has_stream(bytes, "EncryptedPackage") && has_stream(bytes, "WordDocument") {
-                return Err(damaged(
-                    "this is a legacy Word 97-2003 .doc file (OLE), not a .docx; the .doc format \
-                     is not supported: save it as .docx (Word Open XML) to parse it",
-                ));
-            }
-            return Err(ParseError::Encrypted {
-                format: Format::Docx,
-            });
+            return Err(ole_error(bytes));
         }
         if bytes.is_empty() {
             return Err(damaged("the file is empty"));
@@ -105,9 +100,7 @@ impl<'a> Archive<'a> {
         }
         let declared = file.size();
         let compressed = file.compressed_size().max(1);
-        if declared > (1 << 20) && declared / compressed > MAX_RATIO {
-            return Err(too_large(name, "compression ratio", declared / compressed));
-        }
+        check_ratio(name, declared, compressed)?;
         if declared > MAX_ENTRY {
             return Err(too_large(name, "declared size", declared));
         }
@@ -122,6 +115,8 @@ impl<'a> Archive<'a> {
             .map_err(|e| damaged(&format!("part {name}: {e}")))?;
         drop(file);
         let read = bytes.len() as u64;
+        // The declared size may lie; the bytes read may not.
+        check_ratio(name, read, compressed)?;
         if read > MAX_ENTRY {
             return Err(too_large(name, "decompressed size", read));
         }
@@ -154,10 +149,102 @@ impl<'a> Archive<'a> {
         Ok(())
     }
 
+    /// What a package that holds no Word document is, when its `mimetype` (OpenDocument,
+    /// EPUB), content types or part names tell: "a zip archive holding an Excel workbook".
+    pub(super) fn other_kind(&mut self) -> Option<String> {
+        let mimetype = self.read("mimetype").ok().flatten().unwrap_or_default();
+        let types = self.read("[Content_Types].xml").ok().flatten();
+        let names: Vec<String> = self
+            .zip
+            .file_names()
+            .flatten()
+            .map(|n| n.to_ascii_lowercase())
+            .collect();
+        let has = |name: &str| names.iter().any(|n| n == name);
+        let types_say = |kind: &str| types.as_deref().is_some_and(|t| t.contains(kind));
+        let kind = if let Some((_, kind)) = MIMETYPES.iter().find(|(m, _)| mimetype.trim() == *m) {
+            kind
+        } else if types_say("spreadsheetml") || has("xl/workbook.xml") {
+            "an Excel workbook (.xlsx)"
+        } else if types_say("presentationml") || has("ppt/presentation.xml") {
+            "a PowerPoint presentation (.pptx)"
+        } else if types_say("ms-visio") || has("visio/document.xml") {
+            "a Visio drawing (.vsdx)"
+        } else if has("content.xml") && has("meta-inf/manifest.xml") {
+            "an OpenDocument file"
+        } else if types.is_none()
+            && !names
+                .iter()
+                .any(|n| n.starts_with("word/") || n.starts_with("_rels/"))
+        {
+            return Some(
+                "a plain zip archive (no [Content_Types].xml, word/ or _rels/ part)".to_owned(),
+            );
+        } else {
+            return None;
+        };
+        Some(format!("a zip archive holding {kind}"))
+    }
+
     /// What reading the parts so far found wrong but read anyway.
     pub(super) fn take_warnings(&mut self) -> Vec<String> {
         std::mem::take(&mut self.warnings)
     }
+}
+
+/// The `mimetype` entries of zip formats (OpenDocument, EPUB), and what they name.
+const MIMETYPES: [(&str, &str); 4] = [
+    (
+        "application/vnd.oasis.opendocument.text",
+        "an OpenDocument text (.odt)",
+    ),
+    (
+        "application/vnd.oasis.opendocument.spreadsheet",
+        "an OpenDocument spreadsheet (.ods)",
+    ),
+    (
+        "application/vnd.oasis.opendocument.presentation",
+        "an OpenDocument presentation (.odp)",
+    ),
+    ("application/epub+zip", "an EPUB book"),
+];
+
+/// The streams that name the other kinds of OLE compound file, and what those are.
+const OLE_KINDS: [(&str, &str); 5] = [
+    ("Workbook", "an Excel 97-2003 workbook (.xls)"),
+    ("Book", "an Excel 5 workbook (.xls)"),
+    (
+        "PowerPoint Document",
+        "a PowerPoint 97-2003 presentation (.ppt)",
+    ),
+    ("__substg1.0_", "an Outlook message (.msg)"),
+    ("VisioDocument", "a Visio 2003 drawing (.vsd)"),
+];
+
+/// The error for an OLE compound file: an encrypted package, a Word 97-2003 document, or
+/// another kind of file (named by its streams).
+fn ole_error(bytes: &[u8]) -> ParseError {
+    if has_stream(bytes, "EncryptedPackage") {
+        return ParseError::Encrypted {
+            format: Format::Docx,
+        };
+    }
+    if has_stream(bytes, "WordDocument") {
+        return damaged(
+            "this is a legacy Word 97-2003 .doc file (OLE), not a .docx; the .doc format is not \
+             supported: save it as .docx (Word Open XML) to parse it",
+        );
+    }
+    let kind = OLE_KINDS
+        .iter()
+        .find(|(stream, _)| has_stream(bytes, stream))
+        .map_or(
+            "an OLE compound file (an Office 97-2003 format) with no Word document in it",
+            |(_, kind)| kind,
+        );
+    damaged(&format!(
+        "this is {kind}, not a Word document (nor an encrypted one)"
+    ))
 }
 
 /// Whether an OLE compound file has a stream named `name`: directory entries hold their
@@ -223,6 +310,21 @@ fn over_cap(name: &str, cap: u64) -> ParseError {
     }
 }
 
+/// Refuses part `name`, `size` bytes decompressed from `compressed`, when it is over
+/// [`MIN_RATIO_PART`] and compressed more than [`MAX_RATIO`] times.
+fn check_ratio(name: &str, size: u64, compressed: u64) -> Result<(), ParseError> {
+    let ratio = size / compressed.max(1);
+    if size <= MIN_RATIO_PART || ratio <= MAX_RATIO {
+        return Ok(());
+    }
+    Err(ParseError::TooLarge {
+        detail: format!(
+            "docx part {name}: {size} bytes compressed {ratio} times, beyond the limits ({MAX_RATIO} times for parts over {} MiB: a zip bomb?)",
+            MIN_RATIO_PART >> 20
+        ),
+    })
+}
+
 fn too_large(name: &str, what: &str, value: u64) -> ParseError {
     ParseError::TooLarge {
         detail: format!("docx part {name}: {what} {value} is beyond the limits (a zip bomb?)"),
@@ -259,18 +361,18 @@ mod tests {
 
     #[test]
     fn refuses_bombs_and_broken_packages() {
-        let zeros = vec![b' '; 8 << 20];
+        let zeros = vec![b' '; (8 << 20) + 1];
         let bytes = zip_with(&[("big.xml", &zeros)]);
         let mut archive = Archive::open(&bytes).unwrap();
         let err = archive.read("big.xml").unwrap_err();
         assert!(matches!(err, ParseError::TooLarge { .. }), "{err}");
+        let zeros = vec![b' '; 17 << 20];
+        let bytes = zip_with(&[("big.xml", &zeros)]);
+        let err = Archive::open(&bytes).unwrap().read("big.xml").unwrap_err();
+        assert!(err.to_string().contains("for parts over 16 MiB"), "{err}");
         assert!(matches!(
             Archive::open(b"PK\x03\x04garbage"),
             Err(ParseError::Damaged { .. })
-        ));
-        assert!(matches!(
-            Archive::open(b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1rest"),
-            Err(ParseError::Encrypted { .. })
         ));
     }
 
@@ -320,6 +422,19 @@ mod tests {
         assert!(err.to_string().contains("shown more than once"), "{err}");
     }
 
+    /// A part of 2 MB compressed 1,000 times (a 6,000-row table, a pasted log) is read: the
+    /// ratio rule is for parts over 16 MiB, the caps bound the rest. It was refused as a
+    /// zip bomb past 1 MiB.
+    #[test]
+    fn well_compressed_documents_of_a_few_megabytes_are_read() {
+        let part = format!("<w:t>{}</w:t>", "_".repeat(2_000_000));
+        let bytes = zip_with(&[("word/document.xml", part.as_bytes())]);
+        assert!(bytes.len() * 200 < part.len(), "{}", bytes.len());
+        let mut archive = Archive::open(&bytes).unwrap();
+        let read = archive.read("word/document.xml").unwrap();
+        assert_eq!(read.map(|t| t.len()), Some(part.len()));
+    }
+
     /// A part declared in another encoding than UTF-8 is read in it; bytes that are not
     /// text in the part's encoding are replaced, and said to be.
     #[test]
@@ -361,5 +476,58 @@ mod tests {
             Archive::open(&encrypted),
             Err(ParseError::Encrypted { .. })
         ));
+    }
+
+    /// An OLE file without a `WordDocument` stream (an .xls, .ppt or .msg renamed, or a bare
+    /// header) is named for what it is: all were "encrypted (password-protected)".
+    #[test]
+    fn other_ole_files_are_not_called_encrypted() {
+        let ole = |name: &str| {
+            let mut bytes = b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1".to_vec();
+            bytes.extend(name.encode_utf16().flat_map(u16::to_le_bytes));
+            bytes
+        };
+        for (stream, named) in [
+            ("Workbook", "Excel 97-2003 workbook"),
+            ("PowerPoint Document", "PowerPoint"),
+            ("__substg1.0_0037001F", "Outlook message"),
+            ("Root Entry", "OLE compound file"),
+        ] {
+            let Err(err) = Archive::open(&ole(stream)) else {
+                panic!("{stream} opened");
+            };
+            assert!(matches!(err, ParseError::Damaged { .. }), "{err}");
+            assert!(err.to_string().contains(named), "{err}");
+            assert!(err.to_string().contains("not a Word document"), "{err}");
+        }
+    }
+
+    /// A zip that holds another kind of document says which, by its `mimetype`, content
+    /// types or part names.
+    #[test]
+    fn other_zip_packages_are_named() {
+        let kind = |entries: &[(&str, &[u8])]| {
+            let bytes = zip_with(entries);
+            Archive::open(&bytes).unwrap().other_kind()
+        };
+        let xlsx = kind(&[
+            ("[Content_Types].xml", b"<Override ContentType=\"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml\"/>"),
+            ("xl/workbook.xml", b"<workbook/>"),
+        ]);
+        assert_eq!(
+            xlsx.as_deref(),
+            Some("a zip archive holding an Excel workbook (.xlsx)")
+        );
+        let odt = kind(&[
+            ("mimetype", b"application/vnd.oasis.opendocument.text"),
+            ("content.xml", b"<x/>"),
+        ]);
+        assert!(odt.is_some_and(|k| k.contains("OpenDocument text")));
+        let epub = kind(&[("mimetype", b"application/epub+zip")]);
+        assert!(epub.is_some_and(|k| k.contains("EPUB")));
+        let plain = kind(&[("notes.txt", b"hello")]);
+        assert!(plain.is_some_and(|k| k.contains("plain zip archive")));
+        let docx = kind(&[("[Content_Types].xml", b"<Types/>")]);
+        assert_eq!(docx, None);
     }
 }

@@ -30,11 +30,10 @@ pub(super) fn parse(bytes: &[u8]) -> Result<Parsed, ParseError> {
         }
     }
     let main_part = parts.main.as_str();
-    let document = document.ok_or_else(|| {
-        archive::damaged(&format!(
-            "no {main_part} part (the main document): not a Word document"
-        ))
-    })?;
+    let Some(document) = document else {
+        let missing = format!("no {main_part} part (the main document): not a Word document");
+        return Err(not_a_document(&mut archive, missing));
+    };
     let styles = archive
         .read(&parts.styles)?
         .map(|xml| styles::Styles::parse(&xml))
@@ -53,9 +52,9 @@ pub(super) fn parse(bytes: &[u8]) -> Result<Parsed, ParseError> {
     // A main part that is no document (its relationship names `_rels/.rels` itself, say) read
     // as an empty document, without a word.
     if main.blocks.is_empty() && !has_body(&document) {
-        return Err(archive::damaged(&format!(
-            "{main_part} holds no document body (`<w:body>`): not a Word document"
-        )));
+        let bodiless =
+            format!("{main_part} holds no document body (`<w:body>`): not a Word document");
+        return Err(not_a_document(&mut archive, bodiless));
     }
     // The notes and properties are read before the imported parts, whose showings may take
     // what is left of the document's decompression cap.
@@ -108,6 +107,16 @@ pub(super) fn parse(bytes: &[u8]) -> Result<Parsed, ParseError> {
         warnings,
         stats: Default::default(),
     })
+}
+
+/// The error for a package that holds no Word document: what it holds instead, when that
+/// can be told (a zip of an Excel workbook, an OpenDocument text), else `detail`.
+fn not_a_document(archive: &mut archive::Archive<'_>, detail: String) -> ParseError {
+    let detail = match archive.other_kind() {
+        Some(kind) => format!("this is {kind}, not a Word document"),
+        None => detail,
+    };
+    archive::damaged(&detail)
 }
 
 /// Puts the imported content of the main part (`w:altChunk`) in its place: HTML (the usual
