@@ -2,7 +2,7 @@
 //! into [`Block`]s by their styles, outline levels and numbering.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use quick_xml::Reader;
 use quick_xml::events::{BytesStart, Event};
@@ -146,6 +146,8 @@ struct Table {
 
 /// A field (`w:fldChar` begin, instruction, separate, result, end) being read.
 struct Field {
+    /// Which `w:fldChar` begin of the part started it (`None` for a `w:fldSimple`).
+    begin: Option<usize>,
     /// The instruction's text (its start: enough to name the field).
     instr: String,
     /// Whether its result is being read (after `separate`).
@@ -174,13 +176,15 @@ pub(super) struct Read {
 }
 
 /// Reads the paragraphs and tables of a WordprocessingML part in order. A field that never
-/// ends would hide all text after it: then the part is read again with fields ignored.
+/// ends would hide all text after it: then the part is read again without the fields left
+/// open (as if their `begin` were not there), the others read as usual.
 pub(super) fn read(xml: &str, cx: &Context<'_>) -> Read {
-    let (walker, warning) = walk(xml, cx, false);
+    let (walker, warning) = walk(xml, cx, HashSet::new());
     let (walker, warning) = if walker.fields.iter().any(|field| field.hidden > 0) {
-        let (walker, again) = walk(xml, cx, true);
-        let unended = "a field never ends (w:fldChar begin without end): its instructions and results are read as text";
-        (walker, again.or_else(|| Some(unended.to_owned())))
+        let unended: HashSet<usize> = walker.fields.iter().filter_map(|f| f.begin).collect();
+        let n = unended.len();
+        let (walker, again) = walk(xml, cx, unended);
+        (walker, again.or_else(|| Some(never_ends(n))))
     } else {
         (walker, warning)
     };
@@ -191,11 +195,19 @@ pub(super) fn read(xml: &str, cx: &Context<'_>) -> Read {
     }
 }
 
-/// One pass over a part, fields ignored when `no_fields`.
-fn walk(xml: &str, cx: &Context<'_>, no_fields: bool) -> (Walker, Option<String>) {
+/// The warning for a part with `n` fields that never end.
+fn never_ends(n: usize) -> String {
+    format!(
+        "{n} field(s) never end (w:fldChar begin without end): the text after each is read as if it were not there (its instruction left out, the rest kept); the other fields are read as usual"
+    )
+}
+
+/// One pass over a part, the fields begun by the `w:fldChar` begins numbered in `unended`
+/// ignored.
+fn walk(xml: &str, cx: &Context<'_>, unended: HashSet<usize>) -> (Walker, Option<String>) {
     let mut reader = Reader::from_str(xml);
     let mut walker = Walker {
-        no_fields,
+        unended,
         ..Walker::default()
     };
     let mut warning = None;
@@ -237,13 +249,61 @@ fn is_props(name: &str) -> bool {
     matches!(name, "pPr" | "rPr" | "tblPr" | "sectPr")
 }
 
-/// Whether the subtree of element `name` (under `parent`) is skipped: the fallback of
-/// alternate content, deleted or moved-away runs, old properties of tracked formatting
-/// changes, and the pronunciation guide of ruby text (its base is the text).
+/// Whether the subtree of element `name` (under `parent`) is skipped: deleted or moved-away
+/// runs, old properties of tracked formatting changes, and the pronunciation guide of ruby
+/// text (its base is the text).
 fn is_skipped(name: &str, parent: Option<&str>) -> bool {
-    matches!(name, "Fallback" | "del" | "moveFrom")
+    matches!(name, "del" | "moveFrom")
         || is_change(name)
         || (name == "rt" && parent == Some("ruby"))
+}
+
+/// The namespaces (by their usual prefix) of the extensions whose markup this reader reads, or
+/// passes over without losing text: an `mc:Choice` that requires only these is taken.
+const UNDERSTOOD: [(&str, &str); 7] = [
+    (
+        "wps",
+        "http://schemas.microsoft.com/office/word/2010/wordprocessingShape",
+    ),
+    (
+        "wpg",
+        "http://schemas.microsoft.com/office/word/2010/wordprocessingGroup",
+    ),
+    (
+        "wpc",
+        "http://schemas.microsoft.com/office/word/2010/wordprocessingCanvas",
+    ),
+    (
+        "wp14",
+        "http://schemas.microsoft.com/office/word/2010/wordprocessingDrawing",
+    ),
+    (
+        "w14",
+        "http://schemas.microsoft.com/office/word/2010/wordml",
+    ),
+    (
+        "w15",
+        "http://schemas.microsoft.com/office/word/2012/wordml",
+    ),
+    (
+        "w16se",
+        "http://schemas.microsoft.com/office/word/2015/wordml/symex",
+    ),
+];
+
+/// Whether namespace prefix `prefix` names an understood namespace: the one `declared` binds
+/// it to, or, undeclared (a note read on its own), the one it usually stands for.
+fn understood(prefix: &str, declared: &HashMap<String, String>) -> bool {
+    let usual = || {
+        UNDERSTOOD
+            .iter()
+            .find(|(p, _)| *p == prefix)
+            .map(|(_, ns)| *ns)
+    };
+    let Some(ns) = declared.get(prefix).map(String::as_str).or_else(usual) else {
+        return false;
+    };
+    UNDERSTOOD.iter().any(|(_, known)| *known == ns)
 }
 
 /// Whether a field instruction names a table of contents (` TOC \o "1-3" \h`).
@@ -275,8 +335,8 @@ struct Walker {
     tables: Vec<Table>,
     /// Inside `w:t` (text to keep).
     in_text: bool,
-    /// Depth of a skipped subtree (mc:Fallback, deleted or moved-away runs), 0 when not
-    /// skipping.
+    /// Depth of a skipped subtree (an alternative not taken, deleted or moved-away runs), 0
+    /// when not skipping.
     skip: usize,
     /// The list counters, advanced by every numbered paragraph.
     counters: Counters,
@@ -299,8 +359,14 @@ struct Walker {
     fraction_parts: Vec<usize>,
     /// A note referenced by a custom mark, whose mark is the text that follows.
     custom_note: Option<(bool, String)>,
-    /// Whether fields are ignored (a second pass over a part with a field that never ends).
-    no_fields: bool,
+    /// The open `mc:AlternateContent` elements: whether each has taken one of its branches.
+    alternates: Vec<bool>,
+    /// The namespace prefixes declared on the root and on alternate content, and their names.
+    namespaces: HashMap<String, String>,
+    /// How many `w:fldChar` begins were met, and those whose field never ends (found by a
+    /// first pass), which are ignored.
+    begins: usize,
+    unended: HashSet<usize>,
     /// Imported content (`w:altChunk`: HTML, RTF or another document shown in its place):
     /// where its blocks go among `blocks`, and its relationship id.
     imports: Vec<(usize, String)>,
@@ -315,8 +381,11 @@ impl Walker {
                     return;
                 }
                 let name = local(&e);
+                if self.stack.is_empty() || name == "AlternateContent" || name == "Choice" {
+                    self.declare(&e);
+                }
                 let dropped = name == "sdtContent" && self.sdts.last() == Some(&true);
-                if dropped || is_skipped(&name, self.parent()) {
+                if dropped || is_skipped(&name, self.parent()) || self.skips_branch(&name, &e) {
                     if name == "del" {
                         self.mark_deleted();
                     }
@@ -329,6 +398,9 @@ impl Walker {
             }
             Event::Empty(e) if self.skip == 0 => {
                 let name = local(&e);
+                if self.skips_branch(&name, &e) {
+                    return;
+                }
                 self.open(&name, &e, cx);
                 self.close(&name, cx);
             }
@@ -372,6 +444,38 @@ impl Walker {
 
     fn parent(&self) -> Option<&str> {
         self.stack.last().map(String::as_str)
+    }
+
+    /// Notes the namespace prefixes element `e` declares.
+    fn declare(&mut self, e: &BytesStart<'_>) {
+        for a in e.attributes().flatten() {
+            if let Some(prefix) = a.key.as_ref().strip_prefix("xmlns:") {
+                self.namespaces
+                    .insert(prefix.to_owned(), a.value.to_string());
+            }
+        }
+    }
+
+    /// Whether element `name` is a branch of alternate content that is not taken (Markup
+    /// Compatibility): the first `mc:Choice` whose `Requires` names only understood namespaces
+    /// is taken, else the `mc:Fallback`; one branch at most.
+    fn skips_branch(&mut self, name: &str, e: &BytesStart<'_>) -> bool {
+        if !matches!(name, "Choice" | "Fallback") || self.parent() != Some("AlternateContent") {
+            return false;
+        }
+        let namespaces = &self.namespaces;
+        let Some(taken) = self.alternates.last_mut() else {
+            return false;
+        };
+        if *taken {
+            return true;
+        }
+        *taken = name == "Fallback"
+            || attr(e, "Requires").is_none_or(|r| {
+                r.split_whitespace()
+                    .all(|prefix| understood(prefix, namespaces))
+            });
+        !*taken
     }
 
     fn in_props(&self) -> bool {
@@ -423,6 +527,7 @@ impl Walker {
                 self.paras.push(para);
             }
             "sdt" => self.sdts.push(false),
+            "AlternateContent" => self.alternates.push(false),
             "docPartGallery" => {
                 if let Some(toc) = self.sdts.last_mut() {
                     *toc |= val().is_some_and(|v| v.eq_ignore_ascii_case("Table of Contents"));
@@ -434,14 +539,19 @@ impl Walker {
                 }
             }
             "del" => self.mark_deleted(),
-            "fldChar" | "fldSimple" if self.no_fields => {}
             "fldChar" => match attr(e, "fldCharType").as_deref() {
-                Some("begin") => self.open_field(String::new(), false),
+                Some("begin") => {
+                    let begin = self.begins;
+                    self.begins += 1;
+                    if !self.unended.contains(&begin) {
+                        self.open_field(Some(begin), String::new(), false);
+                    }
+                }
                 Some("separate") => self.separate_field(),
                 Some("end") => self.close_field(),
                 _ => {}
             },
-            "fldSimple" => self.open_field(attr(e, "instr").unwrap_or_default(), true),
+            "fldSimple" => self.open_field(None, attr(e, "instr").unwrap_or_default(), true),
             "instrText" => self.in_instr = true,
             "r" => {
                 if let Some(p) = self.paras.last_mut() {
@@ -557,7 +667,8 @@ impl Walker {
             }
             "br" | "cr" if self.parent() == Some("r") => self.push_text("\n"),
             "noBreakHyphen" if !self.in_props() => self.push_text("-"),
-            "sym" if !self.in_props() => {
+            // `w16se:symEx` (an emoji Word inserted) as `w:sym`: its font and character code.
+            "sym" | "symEx" if !self.in_props() => {
                 let code = attr(e, "char").and_then(|hex| u32::from_str_radix(&hex, 16).ok());
                 // In its font (the run's when it names none); other fonts' private-use
                 // characters have no text.
@@ -623,9 +734,12 @@ impl Walker {
         match name {
             "t" => self.in_text = false,
             "instrText" => self.in_instr = false,
-            "fldSimple" if !self.no_fields => self.close_field(),
+            "fldSimple" => self.close_field(),
             "sdt" => {
                 self.sdts.pop();
+            }
+            "AlternateContent" => {
+                self.alternates.pop();
             }
             "num" | "den" if self.parent() == Some("f") => {
                 let start = self.fraction_parts.pop();
@@ -715,8 +829,9 @@ impl Walker {
 
     /// A field begins: its instruction (given by a `w:fldSimple`, or read from `w:instrText`
     /// up to `separate`), then its result.
-    fn open_field(&mut self, instr: String, result: bool) {
+    fn open_field(&mut self, begin: Option<usize>, instr: String, result: bool) {
         let field = Field {
+            begin,
             toc: result && is_toc(&instr),
             instr,
             result,
@@ -775,13 +890,15 @@ impl Walker {
             && let Some(cell) = table.cell.as_mut()
         {
             if !text.is_empty() {
-                let heading = para.outline.is_some()
-                    || para
-                        .style
-                        .as_deref()
-                        .is_some_and(|s| cx.styles.heading_level(s).is_some());
-                cell.structured |= list.is_some() || heading;
-                cell.lines.push(text.clone());
+                cell.structured |= list.is_some() || heading_level(&para, cx).is_some();
+                // A numbered paragraph keeps the number Word shows.
+                let label = list
+                    .as_ref()
+                    .and_then(|l| self.counters.label(cx.numbering, &l.num_id, l.ilvl));
+                cell.lines.push(match label {
+                    Some(label) => format!("{label} {text}"),
+                    None => text.clone(),
+                });
                 if let Some(frame) = table.frame.as_mut() {
                     frame.push(classify(para, text, cx, list, &self.counters));
                 }
@@ -985,10 +1102,23 @@ fn style_depth(name: &str) -> u32 {
 /// font; never a heading.
 fn is_code(para: &Para, cx: &Context<'_>) -> bool {
     let style = para.style.as_deref();
-    if para.outline.is_some() || style.is_some_and(|s| cx.styles.heading_level(s).is_some()) {
+    if heading_level(para, cx).is_some() {
         return false;
     }
     style.is_some_and(|s| cx.styles.is_code(s)) || (para.mono_runs > 0 && para.other_runs == 0)
+}
+
+/// The heading level of a paragraph, by its own outline level, else its style's: a direct
+/// `w:outlineLvl` of 9 (body text) makes a paragraph in a heading style body text, as in Word.
+fn heading_level(para: &Para, cx: &Context<'_>) -> Option<u8> {
+    match para.outline {
+        Some(level) if level < 9 => Some(level.saturating_add(1).min(6)),
+        Some(_) => None,
+        None => para
+            .style
+            .as_deref()
+            .and_then(|s| cx.styles.heading_level(s)),
+    }
 }
 
 /// The block a body paragraph is: heading, list item (`list` from [`list_number`]), quote or
@@ -1001,12 +1131,7 @@ fn classify(
     counters: &Counters,
 ) -> Block {
     let style = para.style.as_deref();
-    let level = para
-        .outline
-        .filter(|&l| l < 9)
-        .map(|l| l.saturating_add(1).min(6))
-        .or_else(|| style.and_then(|s| cx.styles.heading_level(s)));
-    if let Some(level) = level {
+    if let Some(level) = heading_level(&para, cx) {
         // A numbered heading shows its number ("2.1 Setup").
         let label = list.and_then(|l| counters.label(cx.numbering, &l.num_id, l.ilvl));
         let text = match label {
@@ -1030,16 +1155,18 @@ fn classify(
             None => (cx.numbering.check_box(&num_id, ilvl), text),
         };
         let text = text.trim_start().to_string();
-        // Items counted in letters or roman numerals ("a)", "(ii)", "IV.") keep their label,
-        // which a Markdown list would show as a number, and the text may refer to.
-        if number.is_some() && cx.numbering.lettered(&num_id, ilvl) {
-            let label = counters.label(cx.numbering, &num_id, ilvl);
+        // Items whose label is more than a number ("a)", "(ii)", "2.1.", "Article 1") keep
+        // it, which a Markdown list would show as a number, and the text may refer to.
+        let label = number.and_then(|_| counters.label(cx.numbering, &num_id, ilvl));
+        if let (Some(number), Some(label)) = (number, label)
+            && !is_plain_number(&label, number)
+        {
             return Block::ListItem {
                 depth,
                 ordered: false,
                 number: None,
                 checked,
-                text: label.map_or_else(|| text.clone(), |label| format!("{label} {text}")),
+                text: format!("{label} {text}"),
             };
         }
         return Block::ListItem {
@@ -1056,6 +1183,11 @@ fn classify(
         return Block::Quote(vec![Block::Paragraph(text)]);
     }
     Block::Paragraph(text)
+}
+
+/// Whether a list label is the bare `number` a Markdown list shows (`3`, `3.`, `3)`).
+fn is_plain_number(label: &str, number: u32) -> bool {
+    label.strip_suffix(['.', ')']).unwrap_or(label) == number.to_string()
 }
 
 #[cfg(test)]
@@ -1318,7 +1450,7 @@ mod tests {
                 want(1, false, "(ii) sub two"),
                 want(0, false, "b) second"),
                 want(0, false, "I. Part"),
-                want(1, true, "Terms"),
+                want(1, false, "1.1 Terms"),
             ]
         );
         // The label a numbered heading would show: `1.1`, not `I.1`.
@@ -1538,7 +1670,7 @@ mod tests {
                 Block::Paragraph("And more.".into()),
             ]
         );
-        assert!(read.warning.is_some_and(|w| w.contains("never ends")));
+        assert!(read.warning.is_some_and(|w| w.contains("never end")));
     }
 
     /// Imported content (`w:altChunk`) is found where it stands among the blocks.
@@ -1842,5 +1974,177 @@ mod tests {
         let started = std::time::Instant::now();
         assert_eq!(blocks(&deep), vec![Block::Paragraph("A".repeat(n))]);
         assert!(started.elapsed().as_secs() < 10, "{:?}", started.elapsed());
+    }
+
+    /// A field that never ends (its `begin` late in the part) changes nothing before it: the
+    /// table of contents is still dropped and a mail merge's `IF { MERGEFIELD }` still reads
+    /// as its result; the text after it is read. One stray `begin` made the whole part read
+    /// without fields (`«Gender»Ms`, the TOC's entries).
+    #[test]
+    fn a_field_that_never_ends_changes_no_other_field() {
+        let fld = |kind: &str| format!(r#"<w:r><w:fldChar w:fldCharType="{kind}"/></w:r>"#);
+        let instr = |text: &str| format!(r#"<w:r><w:instrText>{text}</w:instrText></w:r>"#);
+        let t = |text: &str| format!(r#"<w:r><w:t xml:space="preserve">{text}</w:t></w:r>"#);
+        let body = [
+            format!(
+                "<w:p>{}{}{}{}{}</w:p>",
+                fld("begin"),
+                instr(" TOC \\o "),
+                fld("separate"),
+                t("Intro 1"),
+                fld("end")
+            ),
+            format!(
+                "<w:p>{}{}{}{}{}{}{}{}{}{}{}{}{}</w:p>",
+                t("Dear "),
+                fld("begin"),
+                instr(" IF "),
+                fld("begin"),
+                instr(" MERGEFIELD Gender "),
+                fld("separate"),
+                t("«Gender»"),
+                fld("end"),
+                instr(r#" = "M" "Mr" "Ms" "#),
+                fld("separate"),
+                t("Ms"),
+                fld("end"),
+                t(" Smith,"),
+            ),
+            format!(
+                "<w:p>{}{}{}</w:p>",
+                t("Page "),
+                fld("begin"),
+                instr(" PAGE ")
+            ),
+            p("", "Last paragraph."),
+        ]
+        .concat();
+        let read = read_numbered("", "", &body);
+        assert_eq!(
+            read.blocks,
+            vec![
+                Block::Paragraph("Dear Ms Smith,".into()),
+                Block::Paragraph("Page".into()),
+                Block::Paragraph("Last paragraph.".into()),
+            ]
+        );
+        let warning = read.warning.unwrap_or_default();
+        assert!(warning.contains("1 field(s) never end"), "{warning}");
+        assert!(
+            warning.contains("other fields are read as usual"),
+            "{warning}"
+        );
+    }
+
+    /// Alternate content takes the first Choice whose `Requires` names only namespaces the
+    /// reader understands, else the Fallback: an emoji Word inserted (`w16se:symEx`) reads
+    /// once, and so does a Choice in an unknown extension's stead. The Choice was always
+    /// taken, and the emoji lost.
+    #[test]
+    fn alternate_content_takes_what_is_understood() {
+        let alternate = |requires: &str, choice: &str, fallback: &str| {
+            format!(
+                r#"<w:r><mc:AlternateContent><mc:Choice Requires="{requires}">{choice}</mc:Choice><mc:Fallback>{fallback}</mc:Fallback></mc:AlternateContent></w:r>"#
+            )
+        };
+        let symex = |code: &str| {
+            format!(r#"<w16se:symEx w16se:font="Segoe UI Emoji" w16se:char="{code}"/>"#)
+        };
+        let t = |text: &str| format!("<w:t>{text}</w:t>");
+        let body = format!(
+            r#"<w:p xmlns:w16se="http://schemas.microsoft.com/office/word/2015/wordml/symex" xmlns:zz="http://example.com/unknown">{}{}{}{}</w:p>"#,
+            alternate("w16se", &symex("1F60A"), &t("😊")),
+            alternate("zz", &t("CHOICE"), &t(" fallback")),
+            alternate("w16se zz", &t("CHOICE"), &t(" again")),
+            alternate("wps", &t(" box"), &t("VML BOX")),
+        );
+        assert_eq!(
+            blocks(&body),
+            vec![Block::Paragraph("😊 fallback again box".into())]
+        );
+        // The symbol itself, where Word reads only the symbol (its font names it).
+        let body = format!("<w:p><w:r>{}{}</w:r></w:p>", symex("2460"), t(" first"));
+        assert_eq!(blocks(&body), vec![Block::Paragraph("① first".into())]);
+    }
+
+    /// Labels that are more than a number (`2.1.`, `Article 1`, `Section 1.2`) are kept in
+    /// the item's text, as letters are, and so are the numbers of items in table cells: text
+    /// that refers to "clause 2.1" finds it. They were bare `1.` items, and cells lost them.
+    #[test]
+    fn compound_labels_and_numbers_in_cells_are_kept() {
+        let lvl = |ilvl: u32, text: &str| {
+            format!(
+                r#"<w:lvl w:ilvl="{ilvl}"><w:start w:val="1"/><w:numFmt w:val="decimal"/><w:lvlText w:val="{text}"/></w:lvl>"#
+            )
+        };
+        let numbering = format!(
+            r#"<w:abstractNum w:abstractNumId="1">{}{}</w:abstractNum><w:num w:numId="1"><w:abstractNumId w:val="1"/></w:num><w:abstractNum w:abstractNumId="2">{}{}</w:abstractNum><w:num w:numId="2"><w:abstractNumId w:val="2"/></w:num>"#,
+            lvl(0, "%1."),
+            lvl(1, "%1.%2."),
+            lvl(0, "Article %1"),
+            lvl(1, "Section %1.%2"),
+        );
+        let item = |num: u32, ilvl: u32, text: &str| {
+            p(
+                &format!(r#"<w:numPr><w:ilvl w:val="{ilvl}"/><w:numId w:val="{num}"/></w:numPr>"#),
+                text,
+            )
+        };
+        let body = [
+            item(1, 0, "Definitions"),
+            item(1, 0, "Payment"),
+            item(1, 1, "Pay within 30 days."),
+            item(2, 0, "Scope"),
+            item(2, 1, "The scope clause."),
+            format!(
+                "<w:tbl><w:tr><w:tc>{}</w:tc><w:tc>{}{}</w:tc></w:tr></w:tbl>",
+                p("", "cell"),
+                item(1, 0, "item"),
+                item(1, 1, "sub item"),
+            ),
+        ]
+        .concat();
+        let list = |ordered: bool, number: Option<u32>, depth: u32, text: &str| Block::ListItem {
+            depth,
+            ordered,
+            number,
+            checked: None,
+            text: text.into(),
+        };
+        assert_eq!(
+            blocks_numbered("", &numbering, &body),
+            vec![
+                list(true, Some(1), 0, "Definitions"),
+                list(true, Some(2), 0, "Payment"),
+                list(false, None, 1, "2.1. Pay within 30 days."),
+                list(false, None, 0, "Article 1 Scope"),
+                list(false, None, 1, "Section 1.1 The scope clause."),
+                Block::Table(vec![vec!["cell".into(), "3. item\n3.1. sub item".into()]]),
+            ]
+        );
+    }
+
+    /// A direct outline level of 9 (body text) overrides a heading style, as in Word.
+    #[test]
+    fn a_direct_body_text_outline_level_is_no_heading() {
+        let styles = r#"<w:style w:type="paragraph" w:styleId="Heading1"><w:name w:val="heading 1"/><w:pPr><w:outlineLvl w:val="0"/></w:pPr></w:style>"#;
+        let body = [
+            p(r#"<w:pStyle w:val="Heading1"/>"#, "A heading"),
+            p(
+                r#"<w:pStyle w:val="Heading1"/><w:outlineLvl w:val="9"/>"#,
+                "Body text",
+            ),
+        ]
+        .concat();
+        assert_eq!(
+            blocks_styled(styles, &body),
+            vec![
+                Block::Heading {
+                    level: 1,
+                    text: "A heading".into()
+                },
+                Block::Paragraph("Body text".into()),
+            ]
+        );
     }
 }

@@ -297,17 +297,6 @@ impl Numbering {
             .is_some_and(|f| !matches!(f.as_str(), "bullet" | "none" | ""))
     }
 
-    /// Whether items of list `num_id` at level `ilvl` are counted in letters or roman
-    /// numerals, which a Markdown list cannot show: they keep their label in their text.
-    pub(super) fn lettered(&self, num_id: &str, ilvl: u32) -> bool {
-        self.level(num_id, ilvl).format.is_some_and(|f| {
-            matches!(
-                f.as_str(),
-                "lowerLetter" | "upperLetter" | "lowerRoman" | "upperRoman"
-            )
-        })
-    }
-
     /// The state a bulleted level's check-box bullet shows (pandoc writes task lists as
     /// bullets `☐` and `☒`, Word draws a box in Wingdings, U+F0A8); `None` for other bullets
     /// and numbered levels.
