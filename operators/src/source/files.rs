@@ -1218,8 +1218,9 @@ mod tests {
         for exclude in ["**", "sub/", "*.md"] {
             let message = warning("**/*", exclude);
             assert!(
-                message.contains(&format!("`exclude` ({exclude}) leaves out every file"))
-                    && message.ends_with("check `exclude`"),
+                message.contains(&format!(
+                    "`exclude` ([\"{exclude}\"]) leaves out every file"
+                )) && message.ends_with("check `exclude`"),
                 "{message}"
             );
         }
