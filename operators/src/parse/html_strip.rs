@@ -150,7 +150,10 @@ pub(super) fn hides(tag: &str) -> Option<String> {
 
 /// Whether the tag's attributes hide its element.
 fn hidden_by_attributes(tag: &str) -> bool {
-    if attribute(tag, "hidden").is_some()
+    // `hidden="until-found"` is text the browser's find in page reveals.
+    let hidden =
+        attribute(tag, "hidden").is_some_and(|v| !v.trim().eq_ignore_ascii_case("until-found"));
+    if hidden
         || attribute(tag, "aria-hidden").is_some_and(|v| v.trim().eq_ignore_ascii_case("true"))
     {
         return true;
@@ -158,15 +161,64 @@ fn hidden_by_attributes(tag: &str) -> bool {
     attribute(tag, "style").as_deref().is_some_and(style_hides)
 }
 
-/// Whether a `style` attribute hides its element (`display: none`, `visibility: hidden`,
-/// white space and case aside).
+/// Whether a `style` attribute hides its element: a declaration `display: none` or
+/// `visibility: hidden` (case and `!important` aside), not those words in a comment, a string
+/// or a custom property's value.
 pub(super) fn style_hides(style: &str) -> bool {
-    let style: String = style
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .collect::<String>()
-        .to_ascii_lowercase();
-    style.contains("display:none") || style.contains("visibility:hidden")
+    declarations(style).into_iter().any(|(property, value)| {
+        let value = value.trim_end_matches("!important").trim_end();
+        (property == "display" && value == "none")
+            || (property == "visibility" && value == "hidden")
+    })
+}
+
+/// The declarations of a `style` attribute as (property, value), both lowercase and trimmed:
+/// comments left out, a `;` inside quotes no end of a declaration.
+fn declarations(style: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut current = String::new();
+    let mut quote = None;
+    let mut chars = style.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (quote, c) {
+            (Some(q), _) if c == q => quote = None,
+            (Some(_), '\\') => {
+                current.push(c);
+                current.extend(chars.next());
+                continue;
+            }
+            (None, '"' | '\'') => quote = Some(c),
+            (None, '/') if chars.peek() == Some(&'*') => {
+                chars.next();
+                let mut last = ' ';
+                for c in chars.by_ref() {
+                    if last == '*' && c == '/' {
+                        break;
+                    }
+                    last = c;
+                }
+                current.push(' ');
+                continue;
+            }
+            (None, ';') => {
+                out.extend(declaration(&std::mem::take(&mut current)));
+                continue;
+            }
+            _ => {}
+        }
+        current.push(c);
+    }
+    out.extend(declaration(&current));
+    out
+}
+
+/// One `property: value` declaration, lowercase and trimmed; `None` without a `:`.
+fn declaration(text: &str) -> Option<(String, String)> {
+    let (property, value) = text.split_once(':')?;
+    Some((
+        property.trim().to_ascii_lowercase(),
+        value.trim().to_ascii_lowercase(),
+    ))
 }
 
 /// The code language a `class` attribute names (`language-x`, `lang-x`, `highlight-x`,
@@ -416,6 +468,30 @@ fn entity(name: &str) -> Option<char> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Only a declaration hides: `display:none` in a comment, a string or a custom property's
+    /// value does not (it did, matched as a substring).
+    #[test]
+    fn a_style_hides_by_its_declarations() {
+        for hides in [
+            "display:none",
+            "color: red; DISPLAY : None !important",
+            "visibility: hidden",
+        ] {
+            assert!(style_hides(hides), "{hides}");
+        }
+        for shows in [
+            "display: block; /* display:none */",
+            "--x: display:none",
+            "content:'display:none'",
+            "content: \"a;display:none\"",
+            "display: inline-none",
+        ] {
+            assert!(!style_hides(shows), "{shows}");
+        }
+        assert!(!hidden_by_attributes("<div hidden=\"until-found\">"));
+        assert!(hidden_by_attributes("<div hidden>"));
+    }
 
     #[test]
     fn strips_tags_and_comments() {

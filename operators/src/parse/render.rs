@@ -203,7 +203,7 @@ struct ListLevel {
 }
 
 /// Largest ordered-list number Markdown accepts (nine digits).
-const MAX_NUMBER: u32 = 999_999_999;
+pub(crate) const MAX_NUMBER: u32 = 999_999_999;
 
 /// Builds Markdown and elements block by block.
 #[derive(Debug, Default)]

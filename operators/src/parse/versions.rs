@@ -152,6 +152,22 @@ pub const SHARED_VERSION: u32 = 13;
 ///   the page shown only as an arrow (`↩`) a link back, dropped. Inline `<code>` is a Markdown
 ///   code span (it was escaped text, `foo\_bar(\*args)`), and an image inside text with alt
 ///   text `![alt](src)` (its alt was lost); the code and alt text are in the element's text.
+/// - HTML 20, DOCX 18 (for the HTML it imports: the headings, lists, hiding and depth below),
+///   Markdown 20 (for its raw HTML: the hiding below): a `<form>` holding headings,
+///   paragraphs, tables or lists is content (ASP.NET and SharePoint wrap the whole page in one,
+///   which was dropped: the page was the text outside it), its controls still dropped; the
+///   class and id patterns of furniture do not apply inside `<pre>`, `<code>` or a table (a
+///   highlighter's `token comment` was dropped); in an article or `<main>` a title block
+///   (`<header class="entry-header">`, `div.page-header`) keeps its heading and byline, and an
+///   `<aside>` (a docs page's callout) is kept (both were dropped); a heading left open
+///   (`<h2>Title<h2>`) is its text before its first block, the blocks after it (the rest of
+///   the page was one heading); structure nested 200 to 4096 deep is kept (it was flat lines,
+///   blocks at the threshold glued: `twoSome`); an SVG's `<title>` is no document title (an
+///   icon's was); `hidden="until-found"` is shown, and only a `display: none` declaration
+///   hides (the words in a comment, a string or a custom property did); an ordered list of
+///   letters or roman numerals (`type`), or of numbers Markdown cannot show (negative, past
+///   nine digits), keeps its labels in its items' text (`c. third`; they were `1.`, 1 2 3 for
+///   -1 0 1, and `999999999.` for every item past it); `colspan="2abc"` is 2 (it was 1).
 /// - Markdown 17, HTML 17: the payload of an inline `data:` URI is left out of the text
 ///   (`![Chart](data:image/png;base64,)`): a page saved whole with its images was tens of
 ///   kilobytes of base64 chunks, embedded and indexed as words.
@@ -169,8 +185,8 @@ pub const SHARED_VERSION: u32 = 13;
 pub fn format_version(format: Format) -> u32 {
     match format {
         Format::Text => 15,
-        Format::Markdown => 19,
-        Format::Html => 19,
+        Format::Markdown => 20,
+        Format::Html => 20,
         Format::Pdf => 25,
         Format::Docx => 18,
     }

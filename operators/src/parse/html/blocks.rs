@@ -2,14 +2,16 @@
 //! tables (layout tables are read as containers), code with its language, quotes, images.
 
 use scraper::Node;
+use scraper::node::Element;
 
 use super::content::Page;
 use super::contents::Contents;
 use super::dom::{
     NodeRef, class_weight, element, is_block, is_footnotes, is_heading, is_note_reference,
-    is_tex_script, math_text,
+    is_structure_block, is_tex_script, math_text,
 };
-use crate::parse::render::{Block, MAX_SPAN_COLUMNS, MAX_TABLE_CELLS, top_level};
+use crate::parse::render::{Block, MAX_NUMBER, MAX_SPAN_COLUMNS, MAX_TABLE_CELLS, top_level};
+use crate::parse::roman::roman;
 use crate::parse::{html_strip, inline_markup};
 
 /// Marks a permalink beside a heading may show (Hugo's and many blogs' `#`).
@@ -47,8 +49,13 @@ fn without_permalink<'a>(heading: &NodeRef<'_>, text: &'a str) -> &'a str {
     text
 }
 
-/// Deeper than this, an element's text is taken flat (no recursion on hostile nesting).
-const MAX_DEPTH: usize = 200;
+/// Deeper than this, an element's text is taken flat, with a warning. The conversion recurses
+/// once per level, on a stack sized for it (`super::STACK_BYTES`), as deep as pages are
+/// accepted (`super::MAX_NESTING`): only a tree built without that bound is ever flattened.
+pub(super) const MAX_DEPTH: usize = super::MAX_NESTING;
+
+/// The warning of a page whose structure was flattened past [`MAX_DEPTH`].
+const FLATTENED: &str = "html elements nest too deep to keep their structure: the text below is kept as plain lines, without its headings, lists and tables";
 /// Most columns a `colspan` may add.
 const MAX_COLSPAN: usize = 64;
 /// Most rows a `rowspan` may cover (the HTML standard's limit).
@@ -67,13 +74,34 @@ struct Row<'n> {
     head: bool,
 }
 
-/// A cell's `colspan` or `rowspan`: 1 when missing or unreadable, at most `max`.
+/// A cell's `colspan` or `rowspan`: 1 when missing or unreadable, at most `max`; read as HTML
+/// reads integers (`2abc` is 2).
 fn span(cell: &NodeRef<'_>, name: &str, max: usize) -> usize {
     element(cell)
         .and_then(|e| e.attr(name))
-        .and_then(|s| s.trim().parse::<usize>().ok())
+        .and_then(html_integer)
+        .and_then(|n| usize::try_from(n).ok())
         .unwrap_or(1)
         .min(max)
+}
+
+/// An attribute's integer as HTML reads it: white space, a sign and the digits that follow,
+/// whatever comes after them (`5abc` is 5); saturated to `i64`.
+fn html_integer(value: &str) -> Option<i64> {
+    let value = value.trim_start_matches([' ', '\t', '\n', '\r', '\x0c']);
+    let (negative, digits) = match value.as_bytes().first() {
+        Some(b'-') => (true, &value[1..]),
+        Some(b'+') => (false, &value[1..]),
+        _ => (false, value),
+    };
+    let digits = &digits[..digits
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(digits.len())];
+    if digits.is_empty() {
+        return None;
+    }
+    let magnitude = digits.parse::<i64>().unwrap_or(i64::MAX);
+    Some(if negative { -magnitude } else { magnitude })
 }
 
 /// How many leading rows of a table are its header: those in its `<thead>`, or else the
@@ -104,20 +132,22 @@ fn push_collapsed(out: &mut String, text: &str) {
     );
 }
 
-/// Converts the content nodes of `page` into blocks.
-pub(super) fn blocks(page: &Page<'_>, content: &[NodeRef<'_>]) -> Vec<Block> {
+/// Converts the content nodes of `page` into blocks, with a warning when structure nested
+/// too deep was flattened.
+pub(super) fn blocks(page: &Page<'_>, content: &[NodeRef<'_>]) -> (Vec<Block>, Option<String>) {
     let mut c = Converter {
         page,
         contents: Contents::of(page.root),
         blocks: Vec::new(),
         inline: String::new(),
         quotes: 0,
+        flattened: false,
     };
     for node in content {
         c.visit(*node, 0);
         c.flush();
     }
-    c.blocks
+    (c.blocks, c.flattened.then(|| FLATTENED.to_owned()))
 }
 
 struct Converter<'p, 'a> {
@@ -129,6 +159,8 @@ struct Converter<'p, 'a> {
     inline: String,
     /// How many quotes the node being visited is in.
     quotes: usize,
+    /// Whether structure nested past [`MAX_DEPTH`] was read as plain text.
+    flattened: bool,
 }
 
 impl Converter<'_, '_> {
@@ -136,6 +168,86 @@ impl Converter<'_, '_> {
         let text = std::mem::take(&mut self.inline);
         if !text.trim().is_empty() {
             self.blocks.push(Block::Paragraph(text));
+        }
+    }
+
+    /// An element past [`MAX_DEPTH`]: its text, blocks on lines of their own and apart from
+    /// the text around it (words are never glued), with a warning.
+    fn flat(&mut self, node: NodeRef<'_>) {
+        self.flattened = true;
+        let block = element(&node).is_some_and(|e| is_block(e.name()));
+        if block {
+            self.flush();
+        }
+        let text = self.text(node, false);
+        self.inline.push_str(&text);
+        if block {
+            self.flush();
+        }
+    }
+
+    /// A heading. One left open (`<h2>Title<h2>`, an `<h1>` never closed) holds the blocks
+    /// after it: its text is the text before its first block ([`Self::is_structure`]), and
+    /// its blocks follow it as blocks of their own.
+    fn heading(&mut self, node: NodeRef<'_>, level: u8, depth: usize) {
+        let children: Vec<_> = node.children().filter(|c| !self.skipped(c)).collect();
+        let blocks: Vec<usize> = (0..children.len())
+            .filter(|&i| self.is_structure(&children[i]))
+            .collect();
+        // One block alone (`<h2><p>Title</p></h2>`, as editors write) is the heading's text.
+        let split = match blocks.as_slice() {
+            [] => None,
+            [only] if !self.page.facts(&children[*only]).has_structure => None,
+            [first, ..] => Some(*first),
+        };
+        let Some(split) = split else {
+            let text = self.text(node, false);
+            self.push_heading(node, level, &text);
+            return;
+        };
+        let after: std::collections::HashSet<_> =
+            children[split..].iter().map(|c| c.id()).collect();
+        let text = self.text_with(node, false, &mut |n| after.contains(&n.id()));
+        if !inline_markup::without_images(&text).trim().is_empty() {
+            self.push_heading(node, level, &text);
+        }
+        for child in &children[split..] {
+            self.visit(*child, depth + 1);
+        }
+        self.flush();
+    }
+
+    /// Whether a heading's child is a block of content a heading cannot hold but when left
+    /// open: a paragraph, list, table, code, quote, heading, or a block that holds one.
+    fn is_structure(&self, node: &NodeRef<'_>) -> bool {
+        element(node).is_some_and(|e| {
+            is_structure_block(e.name())
+                || (is_block(e.name()) && self.page.facts(node).has_structure)
+        })
+    }
+
+    /// Pushes a heading of `text`, without permalink marks; a heading of images only has no
+    /// text, its images follow it.
+    fn push_heading(&mut self, node: NodeRef<'_>, level: u8, text: &str) {
+        // Permalink marks some generators append to headings.
+        let text = text.trim_end_matches(['¶', '§', ' ', '\n']);
+        let mut text = without_permalink(&node, text).to_string();
+        // Images alone are no title (a logo, a link home): image blocks after the
+        // heading, which has no text and closes the sections above as before.
+        let images = inline_markup::without_images(&text).trim().is_empty();
+        if images {
+            text.clear();
+        }
+        // A page heading the content repeats right after it is said once.
+        let repeated = matches!(
+            self.blocks.last(),
+            Some(Block::Heading { level: l, text: t }) if *l == level && *t == text
+        );
+        if !repeated {
+            self.blocks.push(Block::Heading { level, text });
+        }
+        if images {
+            self.images(node);
         }
     }
 
@@ -157,11 +269,12 @@ impl Converter<'_, '_> {
         };
         let name = e.name();
         if depth > MAX_DEPTH {
-            let text = self.text(node, false);
-            self.inline.push_str(&text);
+            self.flat(node);
             return;
         }
-        if matches!(name, "ul" | "ol" | "div" | "section" | "dl") && self.is_link_cluster(&node) {
+        let cluster = matches!(name, "ul" | "ol" | "div" | "section" | "dl")
+            || (name == "aside" && !is_footnotes(e));
+        if cluster && self.is_link_cluster(&node) {
             return;
         }
         if is_footnotes(e)
@@ -191,28 +304,7 @@ impl Converter<'_, '_> {
         match name {
             "h1" | "h2" | "h3" | "h4" | "h5" | "h6" => {
                 self.flush();
-                let level = name[1..].parse().unwrap_or(1);
-                let text = self.text(node, false);
-                // Permalink marks some generators append to headings.
-                let text = text.trim_end_matches(['¶', '§', ' ', '\n']);
-                let mut text = without_permalink(&node, text).to_string();
-                // Images alone are no title (a logo, a link home): image blocks after the
-                // heading, which has no text and closes the sections above as before.
-                let images = inline_markup::without_images(&text).trim().is_empty();
-                if images {
-                    text.clear();
-                }
-                // A page heading the content repeats right after it is said once.
-                let repeated = matches!(
-                    self.blocks.last(),
-                    Some(Block::Heading { level: l, text: t }) if *l == level && *t == text
-                );
-                if !repeated {
-                    self.blocks.push(Block::Heading { level, text });
-                }
-                if images {
-                    self.images(node);
-                }
+                self.heading(node, name[1..].parse().unwrap_or(1), depth);
             }
             "p" | "dt" | "figcaption" | "caption" | "summary" => {
                 self.flush();
@@ -345,48 +437,38 @@ impl Converter<'_, '_> {
     }
 
     fn list(&mut self, node: NodeRef<'_>, ordered: bool, depth: u32, tree_depth: usize) {
-        // The numbers the browser shows: from `start` (1) up, reset by an item's `value`; a
-        // reversed list counts down, from its number of items.
-        let list = element(&node);
-        let reversed = list.is_some_and(|e| e.attr("reversed").is_some());
-        let items = || {
-            let li = node
-                .children()
-                .filter(|c| element(c).is_some_and(|e| e.name() == "li"));
-            u32::try_from(li.count()).unwrap_or(u32::MAX)
-        };
-        let mut next = list
-            .and_then(|e| e.attr("start"))
-            .and_then(|v| v.trim().parse::<u32>().ok())
-            .unwrap_or_else(|| if reversed { items() } else { 1 });
-        let mut number = |value: Option<&str>| {
-            if let Some(v) = value.and_then(|v| v.trim().parse::<u32>().ok()) {
-                next = v;
-            }
-            let n = next;
-            next = if reversed {
-                next.saturating_sub(1)
-            } else {
-                next.saturating_add(1)
-            };
-            ordered.then_some(n)
-        };
+        let mut entries = Vec::new();
         for child in node.children() {
             if self.skipped(&child) {
                 continue;
             }
             let Some(e) = element(&child) else { continue };
-            match e.name() {
-                "li" => {
-                    let number = number(e.attr("value"));
-                    let (text, code, nested) = self.item(child);
-                    self.blocks.push(Block::ListItem {
-                        depth,
-                        ordered,
-                        number,
-                        checked: task_box(child),
-                        text,
-                    });
+            entries.push(match e.name() {
+                "li" => Entry::Item(child),
+                name @ ("ul" | "ol") => Entry::Nested(child, name == "ol"),
+                _ => {
+                    let text = self.text(child, false);
+                    if text.trim().is_empty() {
+                        continue;
+                    }
+                    Entry::Loose(text)
+                }
+            });
+        }
+        let values: Vec<Option<&str>> = (entries.iter())
+            .filter_map(|entry| match entry {
+                Entry::Item(li) => Some(element(li).and_then(|e| e.attr("value"))),
+                Entry::Loose(_) => Some(None),
+                Entry::Nested(..) => None,
+            })
+            .collect();
+        let mut labels = Numbering::of(element(&node), ordered, &values).into_iter();
+        for entry in entries {
+            match entry {
+                Entry::Item(li) => {
+                    let (text, code, nested) = self.item(li);
+                    let item = list_item(depth, labels.next(), task_box(li), text);
+                    self.blocks.push(item);
                     for pre in code {
                         let text = self.text(pre, true);
                         let language = language(&pre);
@@ -396,21 +478,12 @@ impl Converter<'_, '_> {
                         self.nested_list(list, ordered, depth + 1, tree_depth + 1);
                     }
                 }
-                "ul" | "ol" => {
-                    self.nested_list(child, e.name() == "ol", depth + 1, tree_depth + 1);
+                Entry::Nested(list, ordered) => {
+                    self.nested_list(list, ordered, depth + 1, tree_depth + 1);
                 }
-                _ => {
-                    let text = self.text(child, false);
-                    if !text.trim().is_empty() {
-                        let number = number(None);
-                        self.blocks.push(Block::ListItem {
-                            depth,
-                            ordered,
-                            number,
-                            checked: None,
-                            text,
-                        });
-                    }
+                Entry::Loose(text) => {
+                    let item = list_item(depth, labels.next(), None, text);
+                    self.blocks.push(item);
                 }
             }
         }
@@ -736,6 +809,126 @@ impl Converter<'_, '_> {
             out.replace('\u{a0}', " ").replace('\u{ad}', "")
         }
     }
+}
+
+/// What a list holds, in order: items, lists nested right in it, and other elements' text.
+enum Entry<'n> {
+    Item(NodeRef<'n>),
+    Nested(NodeRef<'n>, bool),
+    Loose(String),
+}
+
+/// How a list's items are marked: bullets, Markdown numbers, or labels in their text.
+enum Numbering {
+    Bullets,
+    Numbers(Vec<u32>),
+    Labels(Vec<String>),
+}
+
+/// An item's mark, from [`Numbering`].
+enum Mark {
+    Number(u32),
+    Label(String),
+}
+
+impl Numbering {
+    /// The marks of an ordered list's items as the browser shows them: counted from `start` (1)
+    /// up, reset by an item's `value` (`values`, one per item), down from the number of items
+    /// when `reversed`, in the `type`'s letters or roman numerals. Markdown numbers when they
+    /// are decimal and 0 to [`MAX_NUMBER`]; else labels (`c.`, `iv.`, `-1.`) that the items'
+    /// text keeps, as a DOCX's lettered lists do.
+    fn of(list: Option<&Element>, ordered: bool, values: &[Option<&str>]) -> Self {
+        if !ordered {
+            return Numbering::Bullets;
+        }
+        let attr = |name| list.and_then(|e| e.attr(name));
+        let reversed = attr("reversed").is_some();
+        let count = i64::try_from(values.len()).unwrap_or(i64::MAX);
+        let mut next =
+            attr("start")
+                .and_then(html_integer)
+                .unwrap_or(if reversed { count } else { 1 });
+        let numbers: Vec<i64> = (values.iter())
+            .map(|value| {
+                if let Some(v) = value.and_then(html_integer) {
+                    next = v;
+                }
+                let n = next;
+                next = if reversed {
+                    next.saturating_sub(1)
+                } else {
+                    next.saturating_add(1)
+                };
+                n
+            })
+            .collect();
+        let style = attr("type").map(str::trim).unwrap_or("1");
+        let markdown = |n: &i64| u32::try_from(*n).is_ok_and(|n| n <= MAX_NUMBER);
+        if matches!(style, "a" | "A" | "i" | "I") || !numbers.iter().all(markdown) {
+            Numbering::Labels(numbers.iter().map(|&n| label(n, style)).collect())
+        } else {
+            Numbering::Numbers(numbers.iter().map(|&n| n as u32).collect())
+        }
+    }
+}
+
+impl IntoIterator for Numbering {
+    type Item = Mark;
+    type IntoIter = Box<dyn Iterator<Item = Mark>>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        match self {
+            Numbering::Bullets => Box::new(std::iter::empty()),
+            Numbering::Numbers(numbers) => Box::new(numbers.into_iter().map(Mark::Number)),
+            Numbering::Labels(labels) => Box::new(labels.into_iter().map(Mark::Label)),
+        }
+    }
+}
+
+/// A list item marked by `mark`: a bullet without one, a Markdown number, or a bullet and a
+/// label that starts its text (`- c. third`).
+fn list_item(depth: u32, mark: Option<Mark>, checked: Option<bool>, text: String) -> Block {
+    let (ordered, number, text) = match mark {
+        None => (false, None, text),
+        Some(Mark::Number(n)) => (true, Some(n), text),
+        Some(Mark::Label(label)) => (false, None, format!("{label} {}", text.trim_start())),
+    };
+    Block::ListItem {
+        depth,
+        ordered,
+        number,
+        checked,
+        text,
+    }
+}
+
+/// The label a browser shows for item `n` of a list of `type` `style`: `c.` for `a`, `IV.` for
+/// `I`, decimal for `1` and where letters or numerals have none (0, negative numbers, roman
+/// numerals past 3999).
+fn label(n: i64, style: &str) -> String {
+    let text = match (style, u32::try_from(n)) {
+        ("a" | "A", Ok(n)) if n > 0 => letters(n),
+        ("i" | "I", Ok(n @ 1..=3999)) => roman(n),
+        _ => n.to_string(),
+    };
+    if matches!(style, "A" | "I") {
+        format!("{}.", text.to_uppercase())
+    } else {
+        format!("{text}.")
+    }
+}
+
+/// `n` (from 1) in letters as CSS counts them: a … z, aa, ab, … zz, aaa.
+fn letters(n: u32) -> String {
+    let mut n = n;
+    let mut out = Vec::new();
+    while n > 0 {
+        n -= 1;
+        out.push(b'a' + (n % 26) as u8);
+        n /= 26;
+    }
+    out.reverse();
+    String::from_utf8(out).unwrap_or_default()
 }
 
 /// The code of a table that shows code beside its line numbers (Pygments' and Sphinx's

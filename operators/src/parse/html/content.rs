@@ -10,8 +10,8 @@ use scraper::Node;
 
 use super::dom::{
     Context, NodeRef, class_weight, element, is_arrow_backlink, is_block, is_dropped, is_footnotes,
-    is_furniture, is_heading, is_invisible, is_main, is_numbered_backlink, is_titled_section,
-    text_of,
+    is_furniture, is_heading, is_html_title, is_invisible, is_main, is_numbered_backlink,
+    is_structure_block, is_titled_section, text_of,
 };
 
 /// The note recorded when a page has no article-like block.
@@ -29,6 +29,8 @@ pub(super) struct Facts {
     pub commas: usize,
     /// Whether the node contains a block-level element.
     pub has_block: bool,
+    /// Whether the node contains a block of content ([`is_structure_block`]).
+    pub has_structure: bool,
 }
 
 impl Facts {
@@ -88,7 +90,7 @@ impl<'a> Page<'a> {
                 && (if whole {
                     is_invisible(e)
                 } else {
-                    (is_dropped(e, context) || is_arrow_backlink(&node))
+                    (is_dropped(&node, context) || is_arrow_backlink(&node))
                         && !is_titled_section(&node)
                         && !is_numbered_backlink(&node)
                 })
@@ -119,6 +121,8 @@ impl<'a> Page<'a> {
                             f.commas += c.commas;
                             f.has_block |=
                                 c.has_block || element(&child).is_some_and(|e| is_block(e.name()));
+                            f.has_structure |= c.has_structure
+                                || element(&child).is_some_and(|e| is_structure_block(e.name()));
                         }
                     }
                     if element(node).is_some_and(|e| e.name() == "a") {
@@ -436,7 +440,7 @@ impl Page<'_> {
         let Some(title) = self
             .root
             .descendants()
-            .find(|n| element(n).is_some_and(|e| e.name() == "title"))
+            .find(|n| element(n).is_some_and(is_html_title))
         else {
             return false;
         };

@@ -11,10 +11,14 @@ pub(super) type NodeRef<'a> = ego_tree::NodeRef<'a, Node>;
 
 /// Elements whose content is never text of the page.
 const NEVER_CONTENT: &[&str] = &[
-    "script", "style", "noscript", "template", "nav", "aside", "form", "button", "input", "select",
-    "textarea", "iframe", "svg", "canvas", "dialog", "menu", "object", "embed", "head", "title",
-    "meta", "link", "map", "audio", "video",
+    "script", "style", "noscript", "template", "nav", "button", "input", "select", "textarea",
+    "iframe", "svg", "canvas", "dialog", "menu", "object", "embed", "head", "title", "meta",
+    "link", "map", "audio", "video",
 ];
+
+/// The class and id patterns of a title block's wrapper (`entry-header`, `hero banner`,
+/// `cover-wrap`): inside an article or `<main>`, one holding a heading is the article's.
+const TITLE_WRAPPERS: &[&str] = &["header", "banner", "cover-wrap"];
 
 /// Block-level elements: they break inline text.
 const BLOCKS: &[&str] = &[
@@ -64,6 +68,31 @@ const BLOCKS: &[&str] = &[
     "ul",
     "caption",
     "html",
+];
+
+/// Blocks of content ([`is_structure_block`]).
+const STRUCTURE: &[&str] = &[
+    "p",
+    "ul",
+    "ol",
+    "dl",
+    "menu",
+    "dir",
+    "table",
+    "pre",
+    "listing",
+    "xmp",
+    "blockquote",
+    "figure",
+    "details",
+    "address",
+    "hr",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
 ];
 
 /// Classes of permalink anchors that documentation generators put beside headings.
@@ -176,9 +205,20 @@ pub(super) fn element<'a>(node: &NodeRef<'a>) -> Option<&'a Element> {
     }
 }
 
+/// Whether the element is the document's `<title>`: the HTML one, not an SVG icon's.
+pub(super) fn is_html_title(e: &Element) -> bool {
+    e.name() == "title" && e.name.ns == html5ever::ns!(html)
+}
+
 /// Whether `name` is a block-level element.
 pub(in crate::parse) fn is_block(name: &str) -> bool {
     BLOCKS.contains(&name)
+}
+
+/// Whether `name` is a block of content: a paragraph, list, table, code, quote or heading,
+/// which a heading holds only when left open (`<h2>Title<h2>`).
+pub(super) fn is_structure_block(name: &str) -> bool {
+    STRUCTURE.contains(&name)
 }
 
 /// Class and id of an element, lowercase, space-separated.
@@ -192,9 +232,13 @@ fn class_and_id(e: &Element) -> String {
 }
 
 /// Whether the element is hidden from readers. Wikipedia's MathML, hidden beside the image of
-/// the same formula, is not: it is the formula's text.
+/// the same formula, is not: it is the formula's text. Nor is `hidden="until-found"`, which
+/// the browser's find in page reveals (an accordion's folded text).
 fn hidden(e: &Element) -> bool {
-    if e.attr("hidden").is_some() || e.attr("aria-hidden") == Some("true") {
+    let hidden_attr = e
+        .attr("hidden")
+        .is_some_and(|v| !v.trim().eq_ignore_ascii_case("until-found"));
+    if hidden_attr || e.attr("aria-hidden") == Some("true") {
         return true;
     }
     if e.attr("class")
@@ -218,32 +262,39 @@ pub(super) fn is_invisible(e: &Element) -> bool {
     NEVER_VISIBLE.contains(&e.name()) || hidden(e)
 }
 
-/// Whether the element (and everything in it) is dropped before looking for content:
-/// scripts, styles, forms, navigation, hidden parts and page furniture by role, class or id.
 /// Where an element is, as far as dropping it goes.
 #[derive(Default, Clone, Copy)]
 pub(super) struct Context {
-    /// Inside an `<article>` (whose header is kept).
+    /// Inside an `<article>` or `<main>` (`role="main"`), whose header and asides are kept.
     pub in_article: bool,
     /// Inside a quote, figure, details or table cell, whose `<footer>` or `<header>` is its
     /// own (a quote's attribution), not the page's.
     pub in_content: bool,
+    /// Inside code or a table, where class names are no page furniture (a highlighter's
+    /// `token comment`), as readability has it.
+    pub in_code: bool,
 }
 
 impl Context {
     /// The context of the children of `node`.
     pub(super) fn within(self, node: &NodeRef<'_>) -> Self {
-        let name = element(node).map_or("", |e| e.name());
+        let e = element(node);
+        let name = e.map_or("", |e| e.name());
         Context {
-            in_article: self.in_article || name == "article",
+            in_article: self.in_article || name == "article" || e.is_some_and(is_main),
             in_content: self.in_content
                 || matches!(name, "blockquote" | "figure" | "details" | "td" | "th"),
+            in_code: self.in_code || matches!(name, "pre" | "code" | "table"),
         }
     }
 }
 
-/// `context` says where it is: an article's header, a quote's footer are kept.
-pub(super) fn is_dropped(e: &Element, context: Context) -> bool {
+/// Whether the element (and everything in it) is dropped before looking for content:
+/// scripts, styles, navigation, form controls, hidden parts and page furniture by role, class
+/// or id. `context` says where it is: an article's header and asides, a quote's footer are
+/// kept.
+pub(super) fn is_dropped(node: &NodeRef<'_>, context: Context) -> bool {
+    let Some(e) = element(node) else { return false };
     let name = e.name();
     if hidden(e) {
         return true;
@@ -256,7 +307,13 @@ pub(super) fn is_dropped(e: &Element, context: Context) -> bool {
     if NEVER_CONTENT.contains(&name) || is_backlink(e) || is_edit_link(e) {
         return true;
     }
+    if name == "form" && !holds_content(node) {
+        return true;
+    }
     if !context.in_content && (name == "footer" || (name == "header" && !context.in_article)) {
+        return true;
+    }
+    if name == "aside" && !(context.in_article && is_callout(node)) {
         return true;
     }
     if e.attr("role")
@@ -292,11 +349,60 @@ pub(super) fn is_dropped(e: &Element, context: Context) -> bool {
             | "h4"
             | "h5"
             | "h6"
-    ) {
+    ) || context.in_code
+    {
         return false;
     }
+    unlikely_by_class(e) && !(context.in_article && is_title_wrapper(node))
+}
+
+/// Whether the element's class or id matches readability's patterns of unlikely content.
+fn unlikely_by_class(e: &Element) -> bool {
     let names = class_and_id(e);
     UNLIKELY.iter().any(|p| names.contains(p)) && !MAYBE.iter().any(|p| names.contains(p))
+}
+
+/// Whether the element is a title block (`<header class="entry-header"><h1>…`, `div.page-header`):
+/// a heading among its first two elements, and only [`TITLE_WRAPPERS`] among the unlikely
+/// patterns its class and id match (`comments-header` stays furniture).
+fn is_title_wrapper(node: &NodeRef<'_>) -> bool {
+    let Some(e) = element(node) else { return false };
+    let names = class_and_id(e);
+    let title_only = UNLIKELY
+        .iter()
+        .filter(|p| names.contains(*p))
+        .all(|p| TITLE_WRAPPERS.contains(p));
+    title_only
+        && node
+            .children()
+            .filter(|c| element(c).is_some())
+            .take(2)
+            .any(|c| is_heading(&c))
+}
+
+/// Whether an `<aside>` in an article or `<main>` is a callout of its text (a docs page's
+/// "Danger" box): set among paragraphs, lists, code or headings, its element next to it or
+/// right before it one of them. Modules stacked beside the story (a newsletter box, "Trending",
+/// a byline after the last section) are none.
+fn is_callout(aside: &NodeRef<'_>) -> bool {
+    let flow = |n: Option<NodeRef<'_>>| {
+        n.and_then(|n| element(&n).map(|e| e.name()))
+            .is_some_and(|name| is_structure_block(name) && name != "hr")
+    };
+    let next = aside.next_siblings().find(|n| element(n).is_some());
+    let previous = aside.prev_siblings().find(|n| element(n).is_some());
+    flow(next) || flow(previous)
+}
+
+/// Whether a form holds content (headings, paragraphs, tables, lists, sections) beside its
+/// controls and their labels, as a page wrapped whole in one (ASP.NET WebForms, SharePoint)
+/// does; a search box or a login form does not.
+fn holds_content(form: &NodeRef<'_>) -> bool {
+    form.descendants().skip(1).any(|n| {
+        element(&n).is_some_and(|e| {
+            is_structure_block(e.name()) || matches!(e.name(), "article" | "section" | "main")
+        })
+    })
 }
 
 /// Readability's class weight: -25 for a negative class or id pattern, +25 for a positive one.

@@ -18,7 +18,7 @@ use super::render::{Block, Renderer};
 use super::{ParseError, Parsed, decode};
 use crate::model::{Format, Metadata};
 use bounded::Refused;
-use dom::element;
+use dom::{element, is_html_title};
 
 /// Deepest nesting of elements accepted. html5ever's tree building (like the HTML standard's
 /// algorithm) checks scopes along the open-element stack, so hostile nesting costs quadratic
@@ -28,24 +28,54 @@ const MAX_NESTING: usize = 4096;
 /// The warning of a page whose main content has no text, so that the whole page is taken.
 const WHOLE_BODY: &str = "the main content found has no text; the whole page's text is taken, navigation, comments and footers included";
 
+/// Stack of the thread a page is read on: turning the tree into blocks recurses once per
+/// level of nesting, up to [`MAX_NESTING`], which takes about 30 MiB in a debug build (the
+/// engine's workers have 2 MiB). Only what is used is ever committed.
+const STACK_BYTES: usize = 256 << 20;
+
+/// Runs `work` on a thread with a stack of [`STACK_BYTES`], or on this one when no such thread
+/// can be started; a panic goes on as this thread's.
+fn on_own_stack<T: Send>(work: impl Fn() -> T + Sync) -> T {
+    std::thread::scope(|scope| {
+        let spawned = std::thread::Builder::new()
+            .name("parse-html".into())
+            .stack_size(STACK_BYTES)
+            .spawn_scoped(scope, &work);
+        match spawned {
+            Ok(handle) => handle
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            Err(_) => work(),
+        }
+    })
+}
+
 /// Parses an HTML page.
 pub(super) fn parse(bytes: &[u8]) -> Result<Parsed, ParseError> {
+    on_own_stack(|| parse_here(bytes))
+}
+
+/// Parses an HTML page on this thread (see [`on_own_stack`]).
+fn parse_here(bytes: &[u8]) -> Result<Parsed, ParseError> {
     let decoded = charset::decode(bytes)?;
     check_text(&decoded.text)?;
     let html = tree(&decoded.text)?;
     let page = content::Page::new(html.tree.root());
     let (main, mut note) = page.main_content();
     let mut renderer = Renderer::new();
-    renderer.extend(blocks::blocks(&page, &main));
+    let (blocks, mut flattened) = blocks::blocks(&page, &main);
+    renderer.extend(blocks);
     if !renderer.has_text() {
         // Everything with text was taken for furniture (a page that is all comments, footer
         // or navigation): the whole page's text beats nothing.
         let whole = content::Page::whole(html.tree.root());
         let mut fallback = Renderer::new();
-        fallback.extend(blocks::blocks(&whole, &[whole.body()]));
+        let (blocks, whole_flattened) = blocks::blocks(&whole, &[whole.body()]);
+        fallback.extend(blocks);
         if fallback.has_text() {
             note = Some(WHOLE_BODY.into());
             renderer = fallback;
+            flattened = whole_flattened;
         }
     }
     let rendered = renderer.take_warnings();
@@ -60,6 +90,7 @@ pub(super) fn parse(bytes: &[u8]) -> Result<Parsed, ParseError> {
             .warning
             .into_iter()
             .chain(note)
+            .chain(flattened)
             .chain(rendered)
             .collect(),
         stats: Default::default(),
@@ -68,11 +99,14 @@ pub(super) fn parse(bytes: &[u8]) -> Result<Parsed, ParseError> {
 
 /// The blocks of a whole HTML document's body, for HTML that is part of another document (a
 /// DOCX's imported HTML): all of it is content, none is page furniture to drop.
+/// Structure nested too deep to keep is flattened without a warning here.
 pub(in crate::parse) fn body_blocks(text: &str) -> Result<Vec<Block>, ParseError> {
-    check_text(text)?;
-    let html = tree(text)?;
-    let whole = content::Page::whole(html.tree.root());
-    Ok(blocks::blocks(&whole, &[whole.body()]))
+    on_own_stack(|| {
+        check_text(text)?;
+        let html = tree(text)?;
+        let whole = content::Page::whole(html.tree.root());
+        Ok(blocks::blocks(&whole, &[whole.body()]).0)
+    })
 }
 
 /// The tree of a page, refused when it nests too deep or takes too long to build.
@@ -139,7 +173,7 @@ fn metadata(html: &Html) -> Metadata {
                     metadata.insert("language".into(), lang.into());
                 }
             }
-            "title" if title.is_none() => {
+            "title" if title.is_none() && is_html_title(e) => {
                 let text: String = node
                     .descendants()
                     .filter_map(|n| n.value().as_text().map(|t| t.to_string()))

@@ -1148,3 +1148,304 @@ fn inline_code_and_images_are_markdown_spans() {
     let md = parse(page.as_bytes()).unwrap().markdown;
     assert!(md.contains("odd marks here"), "{md}");
 }
+
+/// The texts of `parsed`'s elements of `kind`.
+fn texts(parsed: &Parsed, kind: ElementKind) -> Vec<&str> {
+    (parsed.elements.iter())
+        .filter(|e| e.kind == kind)
+        .map(|e| e.text.as_str())
+        .collect()
+}
+
+/// A page wrapped whole in a `<form>` (ASP.NET WebForms, SharePoint) keeps its content: the
+/// form was dropped, and the page was the paragraph outside it. A form of controls only (a
+/// search box) is still no content.
+#[test]
+fn a_page_inside_a_form_keeps_its_content() {
+    let page = r#"<html><head><title>Intranet</title></head><body>
+<form class="search"><label>Search the site</label><input name="q"><button>Go</button></form>
+<form method="post" id="form1"><input type="hidden" name="__VIEWSTATE" value="abc">
+<div id="header"><a href="/">Intranet</a> <a href="/hr">HR</a></div>
+<div id="content"><h1>Employee Handbook</h1><h2>Vacation policy</h2>
+<p>Employees accrue vacation at a rate of 1.5 days per month, up to a maximum of 30 days, carried over with approval.</p>
+<table><tr><th>Years</th><th>Days</th></tr><tr><td>0-2</td><td>18</td></tr></table></div>
+<div id="footer">Contoso footer</div></form>
+<div id="legal"><p>This intranet is for authorized users only, and all activity, including logins, is monitored and recorded by IT.</p></div>
+</body></html>"#;
+    let parsed = parse(page.as_bytes()).unwrap();
+    let md = &parsed.markdown;
+    assert_eq!(
+        texts(&parsed, ElementKind::Heading),
+        ["Employee Handbook", "Vacation policy"],
+        "{md}"
+    );
+    assert!(
+        md.contains("accrue vacation") && md.contains("| 0-2 | 18 |"),
+        "{md}"
+    );
+    for gone in ["Search the site", "Contoso footer", "HR"] {
+        assert!(!md.contains(gone), "{gone} in {md}");
+    }
+}
+
+/// Class names inside code and tables are no page furniture (readability skips them too):
+/// a highlighter's `token comment` span was dropped, in `<pre>` and in inline `<code>`.
+#[test]
+fn class_names_inside_code_and_tables_are_no_furniture() {
+    let body = r#"<pre class="language-js"><code><span class="token comment">// IMPORTANT: never call this twice</span>
+<span class="token keyword">init</span>();</code></pre>
+<p>Inline <code><span class="hljs-comment">/* inline note */</span></code> here.</p>
+<table><tr><th>Option</th><th>Meaning</th></tr><tr><td class="sidebar-cell">-O</td><td class="share">optimize</td></tr></table>"#;
+    let parsed = parse(article(body).as_bytes()).unwrap();
+    let md = &parsed.markdown;
+    for kept in [
+        "// IMPORTANT: never call this twice",
+        "/* inline note */",
+        "optimize",
+    ] {
+        assert!(md.contains(kept), "{kept:?} not in\n{md}");
+    }
+    // Outside code, such a class is furniture still.
+    let shared = article(r#"<div class="share-bar"><p>Share this on every network</p></div>"#);
+    let md = parse(shared.as_bytes()).unwrap().markdown;
+    assert!(!md.contains("Share this"), "{md}");
+}
+
+/// An article's title block keeps its heading and byline whatever its wrapper's class says
+/// (`entry-header`, `post-header`, `page-header`, `hero banner`, `cover-wrap`): they were
+/// dropped as a page header. The site's own header, outside the article, is still dropped.
+#[test]
+fn an_articles_title_block_is_kept_whatever_its_class() {
+    let story = "<p>Lifetimes are a way for the compiler to reason about references, and they matter a great deal when you write libraries, APIs and data structures.</p>\
+                 <p>Final paragraph of the article, with commas, words, and a conclusion that wraps it all up.</p>";
+    for (open, close) in [
+        ("<header class=\"entry-header\">", "</header>"),
+        ("<header class=\"post-header\">", "</header>"),
+        ("<div class=\"page-header\">", "</div>"),
+        ("<div class=\"hero banner\">", "</div>"),
+        ("<div class=\"cover-wrap\">", "</div>"),
+    ] {
+        for (outer, outer_close) in [
+            ("<article>", "</article>"),
+            ("<main><div>", "</div></main>"),
+        ] {
+            let page = format!(
+                "<html><head><title>My blog</title></head><body>\
+                 <div class=\"header\"><h1><a href=\"/\">My blog</a></h1><a href=\"/about\">About</a></div>\
+                 {outer}{open}<h1>Why lifetimes matter</h1><p class=\"byline\">Posted on March 3 by Ann</p>{close}\
+                 <div class=\"entry-content\">{story}</div>{outer_close}\
+                 <div id=\"comments\"><h2>3 comments</h2><p>Great post, thanks!</p></div></body></html>"
+            );
+            let parsed = parse(page.as_bytes()).unwrap();
+            let md = &parsed.markdown;
+            assert!(
+                md.starts_with("# Why lifetimes matter\n"),
+                "{open}{outer}: {md}"
+            );
+            assert!(
+                md.contains("Posted on March 3 by Ann"),
+                "{open}{outer}: {md}"
+            );
+            assert!(
+                !md.contains("My blog") && !md.contains("About"),
+                "{open}: {md}"
+            );
+            assert!(!md.contains("comments"), "{open}{outer}: {md}");
+        }
+    }
+    // A wrapper that is furniture by another word (`comments-header`) stays furniture.
+    let comments = article(
+        r#"<div class="comments-header"><h2>Reader comments</h2><p>Join the talk</p></div>"#,
+    );
+    let md = parse(comments.as_bytes()).unwrap().markdown;
+    assert!(!md.contains("Reader comments"), "{md}");
+}
+
+/// A heading left open (`<h2>Title<h2>`, an `<h1>` never closed) holds the blocks after it: they
+/// are blocks of their own after the heading, whose text is its own (they were one heading of
+/// the whole page). One paragraph alone in a heading is its text.
+#[test]
+fn blocks_inside_an_unclosed_heading_stay_blocks() {
+    use ElementKind::{Heading, ListItem, Paragraph, Table};
+    let rest = "<p>First para, with commas, and words, plenty of them, to count as real content here.</p>\
+                <p>Second para, with commas, and words, plenty of them, to count as real content.</p>\
+                <ul><li>one</li><li>two</li></ul><table><tr><th>k</th><th>v</th></tr><tr><td>a</td><td>1</td></tr></table>";
+    for page in [
+        format!("<html><body><h2>Getting started<h2>\n{rest}</body></html>"),
+        format!("<html><body><h2>Getting started\n{rest}</body></html>"),
+    ] {
+        let parsed = parse(page.as_bytes()).unwrap();
+        let kinds: Vec<(ElementKind, &str)> = (parsed.elements.iter())
+            .map(|e| (e.kind, e.text.as_str()))
+            .collect();
+        assert_eq!(
+            kinds[0],
+            (Heading, "Getting started"),
+            "{}",
+            parsed.markdown
+        );
+        let kinds: Vec<ElementKind> = kinds.iter().skip(1).map(|k| k.0).collect();
+        assert_eq!(
+            kinds,
+            [Paragraph, Paragraph, ListItem, ListItem, Table],
+            "{page}"
+        );
+        let last = parsed.elements.last().unwrap();
+        assert_eq!(last.section, ["Getting started"]);
+    }
+    let parsed =
+        parse(b"<html><body><h2><p>Only a title</p></h2><p>Then text.</p></body></html>").unwrap();
+    assert_eq!(texts(&parsed, Heading), ["Only a title"]);
+}
+
+/// Structure nested deep is kept as far as pages are accepted (4096 levels), also where
+/// threads have small stacks, as the engine's workers: past 200 levels headings, lists and
+/// tables were flat lines, and the blocks at the threshold glued together (`twoSome`).
+#[test]
+fn deep_structure_is_kept_and_never_glued() {
+    let inner = "<h2>Heading two</h2><p>Some text under the heading.</p><ul><li>item one</li><li>item two</li></ul>\
+                 <table><tr><th>OS</th><th>Step</th></tr><tr><td>Linux</td><td>reboot</td></tr></table>";
+    for depth in [199, 200, 201, 1_000, 4_000] {
+        let page = format!(
+            "<html><body>{}{inner}{}</body></html>",
+            "<div>".repeat(depth),
+            "</div>".repeat(depth)
+        );
+        let parsed = std::thread::Builder::new()
+            .stack_size(256 << 10)
+            .spawn(move || parse(page.as_bytes()).unwrap())
+            .unwrap()
+            .join()
+            .unwrap();
+        let kinds: Vec<ElementKind> = parsed.elements.iter().map(|e| e.kind).collect();
+        use ElementKind::*;
+        assert_eq!(
+            kinds,
+            [Heading, Paragraph, ListItem, ListItem, Table],
+            "{depth}: {}",
+            parsed.markdown
+        );
+        assert!(parsed.warnings.is_empty(), "{depth}: {:?}", parsed.warnings);
+    }
+}
+
+/// Past the depth the converter walks (a tree the parser's bound did not build), the text is
+/// flat lines, blocks apart from each other, with a warning.
+#[test]
+fn structure_flattened_past_the_walked_depth_is_warned_of_and_never_glued() {
+    let depth = blocks::MAX_DEPTH + 10;
+    let page = format!(
+        "<html><body>{}<h2>Heading two</h2><p>Some text.</p><p>More text.</p>{}</body></html>",
+        "<div>".repeat(depth),
+        "</div>".repeat(depth)
+    );
+    let (blocks, warning) = on_own_stack(|| {
+        let html = scraper::Html::parse_document(&page);
+        let page = content::Page::whole(html.tree.root());
+        let (blocks, warning) = blocks::blocks(&page, &[page.body()]);
+        let texts: Vec<String> = (blocks.iter())
+            .map(|b| match b {
+                Block::Paragraph(text) => text.clone(),
+                other => format!("{other:?}"),
+            })
+            .collect();
+        (texts, warning)
+    });
+    let text = blocks.join("\n");
+    assert!(
+        text.contains("Heading two\nSome text.\nMore text."),
+        "{text}"
+    );
+    assert!(warning.is_some_and(|w| w.contains("plain lines")));
+}
+
+/// An `<aside>` in the article or `<main>` is part of it (a docs page's "Danger" callout, which
+/// was dropped); a sidebar `<aside>` outside it is not.
+#[test]
+fn asides_in_the_main_content_are_kept() {
+    let page = r#"<html><head><title>Deploy | Docs</title></head><body>
+<aside><p>Sidebar: other pages, with links, and more words about the site.</p></aside>
+<main><div class="sl-markdown-content"><h1>Deploy</h1>
+<p>To deploy your site, run the build command, then upload the dist folder to your host.</p>
+<aside aria-label="Danger" class="starlight-aside"><p class="starlight-aside__title" aria-hidden="true">Danger</p>
+<div class="starlight-aside__content"><p>Running deploy with --force deletes every file on the remote host.</p></div></aside>
+<p>After the upload, clear your CDN cache, so that visitors get the new pages, and check the logs.</p>
+</div></main></body></html>"#;
+    let md = parse(page.as_bytes()).unwrap().markdown;
+    assert!(md.contains("--force deletes every file"), "{md}");
+    assert!(!md.contains("Sidebar"), "{md}");
+}
+
+/// The document's title is the HTML `<title>`, never an inline SVG icon's (which was, over
+/// `og:title` and the first heading).
+#[test]
+fn an_svg_title_is_no_document_title() {
+    let svg = "<svg viewBox=\"0 0 1 1\"><title>Menu</title><path d=\"M0 0\"/></svg>";
+    let page = format!(
+        "<html><head><meta property=\"og:title\" content=\"Real OG Title\"></head><body>{svg}<h1>Real H1</h1><p>Text.</p></body></html>"
+    );
+    let parsed = parse(page.as_bytes()).unwrap();
+    assert_eq!(parsed.metadata["title"], "Real OG Title");
+    let page =
+        format!("<html><head><title>Page</title></head><body>{svg}<p>Text.</p></body></html>");
+    assert_eq!(parse(page.as_bytes()).unwrap().metadata["title"], "Page");
+}
+
+/// `hidden="until-found"` is text the browser's find in page shows (it was dropped), and only
+/// a `display: none` declaration hides, not those words in a comment, a string or a custom
+/// property.
+#[test]
+fn only_what_a_browser_hides_is_hidden() {
+    let body = r#"<div hidden="until-found"><p>Folded answer text.</p></div>
+<p style="display: block; /* display:none */">Commented style.</p>
+<p style="--x: display:none">Custom property.</p>
+<p style="content:'display:none'">Content string.</p>
+<p style="color: red; DISPLAY : None !important">Really hidden.</p>
+<p hidden>Hidden too.</p>"#;
+    let md = parse(article(body).as_bytes()).unwrap().markdown;
+    for kept in [
+        "Folded answer",
+        "Commented style",
+        "Custom property",
+        "Content string",
+    ] {
+        assert!(md.contains(kept), "{kept} not in {md}");
+    }
+    assert!(
+        !md.contains("Really hidden") && !md.contains("Hidden too"),
+        "{md}"
+    );
+}
+
+/// Ordered lists show the browser's labels: letters and roman numerals (`type`) in the items'
+/// text, as DOCX keeps them (they were `1.`), negative numbers (they were 1, 2, 3), numbers past
+/// Markdown's nine digits (all were `999999999.`).
+#[test]
+fn ordered_lists_keep_letters_numerals_and_numbers_markdown_cannot_show() {
+    let body = r#"<ol type="I"><li>alpha</li><li>beta</li><li>gamma</li><li>delta</li></ol>
+<ol start="5" type="a"><li>echo</li><li>fox</li></ol>
+<ol type="a" start="27"><li>golf</li></ol>
+<ol start="-1"><li>minus</li><li>zero</li><li>plus</li></ol>
+<ol start="1234567890"><li>big one</li><li>big two</li></ol>
+<ol start="7"><li>seven</li></ol>"#;
+    let parsed = parse(article(body).as_bytes()).unwrap();
+    assert_eq!(
+        texts(&parsed, ElementKind::ListItem),
+        [
+            "I. alpha",
+            "II. beta",
+            "III. gamma",
+            "IV. delta",
+            "e. echo",
+            "f. fox",
+            "aa. golf",
+            "-1. minus",
+            "0. zero",
+            "1. plus",
+            "1234567890. big one",
+            "1234567891. big two",
+            "seven"
+        ]
+    );
+    assert!(parsed.markdown.contains("7. seven"), "{}", parsed.markdown);
+}
