@@ -1083,6 +1083,17 @@ impl HybridIndex {
         }
     }
 
+    /// The vectors file, once a search has read it whole, when it no longer has the length it
+    /// had then (damaged from outside: a run never writes a generation again). The vectors in
+    /// memory still answer; a process that keeps the index open opens it again, which finds the
+    /// damage as `engine query` would.
+    pub fn vectors_file_changed(&self) -> Option<PathBuf> {
+        let read = self.vectors_if_read()?;
+        let path = self.generation.join("vectors.f32");
+        let now = fs::metadata(&path).map(|file| file.len()).ok();
+        (now != Some(read.file_bytes())).then_some(path)
+    }
+
     /// The vector half when a search has read it already: never reads it.
     pub fn vectors_if_read(&self) -> Option<&VectorIndex> {
         self.vectors.get().and_then(|loaded| loaded.as_ref().ok())

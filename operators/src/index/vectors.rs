@@ -287,6 +287,11 @@ impl VectorIndex {
         self.checkpoints = Some(checkpoints);
     }
 
+    /// The length of the vectors file these vectors were read from (or would be saved as).
+    pub fn file_bytes(&self) -> u64 {
+        (self.vectors.len() * std::mem::size_of::<f32>()) as u64
+    }
+
     /// Points not in the graph yet (a build that was stopped, or inserts not committed).
     pub fn pending(&self) -> usize {
         self.pending.len()
