@@ -33,14 +33,34 @@ use crate::write_deadline::WriteDeadline;
 /// answered 503 at once rather than queued without bound.
 const MAX_PENDING: usize = 64;
 
+/// The `Retry-After` (seconds) of a 503 for a server that has as many requests as it takes.
+const BUSY_RETRY_AFTER: u64 = 1;
+
+/// How long a server asked to stop still answers the requests it was reading or answering.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
 /// Connections served at once (each holds a file descriptor).
 const MAX_CONNECTIONS: usize = 512;
 
 /// The largest body a query may have: axum's default limit, which reading it applies.
 const MAX_BODY_BYTES: u64 = 2 * 1024 * 1024;
 
+/// The largest body read without one of [`MAX_LARGE_BODIES`] permits.
+const SMALL_BODY_BYTES: u64 = 64 * 1024;
+
+/// Bodies past [`SMALL_BODY_BYTES`] read at once.
+const MAX_LARGE_BODIES: usize = 16;
+
 /// Hits a query returns when it does not say (`engine query`'s `-k` default).
 const DEFAULT_K: usize = 10;
+
+/// The most hits a query may ask for: every hit is built in memory before the answer is sent,
+/// and one request for 100,000 took 1.9 GB.
+const MAX_K: usize = 1_000;
+
+/// The most chunks an answer may carry, hits and their `context` chunks together
+/// (`k × (2 × context + 1)`): a context of 50 multiplies an answer by 101.
+const MAX_ANSWER_CHUNKS: usize = 5_000;
 
 /// One index step as the server holds it.
 #[derive(Default)]
@@ -64,6 +84,9 @@ struct Server {
     /// Permits for [`MAX_PENDING`] queries, each held until its search ends (a client that
     /// hangs up does not stop a search begun).
     pending: Arc<tokio::sync::Semaphore>,
+    /// Permits for [`MAX_LARGE_BODIES`] bodies past [`SMALL_BODY_BYTES`], each held while its
+    /// body is read and parsed.
+    large_bodies: Arc<tokio::sync::Semaphore>,
     /// How long a request's body may take to arrive.
     idle_timeout: Duration,
 }
@@ -222,6 +245,12 @@ pub fn serve(file: &Path, pipeline: &Pipeline, listening: Listening) -> anyhow::
                 "`{addr}` is no address to listen on: give a host and port, as `127.0.0.1:8765` or `localhost:8765`"
             ))
         })?;
+    // Listening before any index is opened: a port it cannot listen on ends the command
+    // before a query model starts loading on a thread of its own (onnxruntime's setup crashed
+    // the process, SIGSEGV or SIGABRT, when it exited meanwhile).
+    let listener = std::net::TcpListener::bind(addr)
+        .and_then(|listener| listener.set_nonblocking(true).map(|()| listener))
+        .map_err(|err| anyhow::anyhow!("cannot listen on {addr}: {err}"))?;
     let file_stamp = load::file_stamp(file);
     let slots = (steps.into_iter())
         .map(|step| {
@@ -238,17 +267,17 @@ pub fn serve(file: &Path, pipeline: &Pipeline, listening: Listening) -> anyhow::
             slots,
         }),
         pending: Arc::new(tokio::sync::Semaphore::new(MAX_PENDING)),
+        large_bodies: Arc::new(tokio::sync::Semaphore::new(MAX_LARGE_BODIES)),
         idle_timeout,
     });
+    let stopping = stop_on_signal();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_io()
         .enable_time()
         .build()?;
-    runtime.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(addr)
-            .await
-            .map_err(|err| anyhow::anyhow!("cannot listen on {addr}: {err}"))?;
+    let served = runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::from_std(listener)?;
         let local = listener.local_addr()?;
         if json {
             let indexes: Vec<String> = server.slots().into_keys().collect();
@@ -263,8 +292,86 @@ pub fn serve(file: &Path, pipeline: &Pipeline, listening: Listening) -> anyhow::
                 file.display()
             );
         }
-        accept(listener, router(server, token), idle_timeout).await
-    })
+        accept(listener, router(server, token), idle_timeout, stopping).await
+    });
+    // A search still going past the grace is not waited for.
+    runtime.shutdown_timeout(Duration::from_millis(100));
+    if let Ok(deadline) = &served {
+        warming::wait_until(*deadline);
+    }
+    served.map(|_| 0)
+}
+
+/// The first SIGINT, SIGTERM or SIGHUP turns the receiver true (the server stops: see
+/// [`accept`]); the second ends the process at once, exit 130.
+fn stop_on_signal() -> tokio::sync::watch::Receiver<bool> {
+    let (stop, stopping) = tokio::sync::watch::channel(false);
+    let installed = ctrlc::set_handler(move || {
+        if *stop.borrow() {
+            crate::failure::exit_now(
+                "stopped at once by a second signal: the requests in flight were not answered",
+                130,
+            );
+        }
+        // Said before the server stops, which says when it has.
+        errln!(
+            "stopping: no new connections; answering the requests in flight, for up to {} s (Ctrl-C again to stop at once)",
+            SHUTDOWN_GRACE.as_secs()
+        );
+        stop.send_replace(true);
+    });
+    if let Err(err) = installed {
+        errln!("note: cannot handle Ctrl-C and SIGTERM ({err}): a signal stops the server at once");
+    }
+    stopping
+}
+
+/// Returns once `stopping` turns true (never, when its sender is gone).
+async fn stopped(mut stopping: tokio::sync::watch::Receiver<bool>) {
+    if stopping.wait_for(|stop| *stop).await.is_err() {
+        std::future::pending::<()>().await;
+    }
+}
+
+/// Query models loading on threads of their own ([`opened_now`]), which the process waits for
+/// before it exits: onnxruntime's setup crashed the process when it exited meanwhile.
+mod warming {
+    use std::sync::{Condvar, Mutex};
+    use std::time::Instant;
+
+    static LOADING: (Mutex<usize>, Condvar) = (Mutex::new(0), Condvar::new());
+
+    /// One model loading, counted while this lives.
+    pub struct Loading(());
+
+    impl Loading {
+        pub fn start() -> Loading {
+            *lock() += 1;
+            Loading(())
+        }
+    }
+
+    impl Drop for Loading {
+        fn drop(&mut self) {
+            *lock() -= 1;
+            LOADING.1.notify_all();
+        }
+    }
+
+    fn lock() -> std::sync::MutexGuard<'static, usize> {
+        LOADING
+            .0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Waits until no model is loading, or `deadline` passes.
+    pub fn wait_until(deadline: Instant) {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let _ = LOADING
+            .1
+            .wait_timeout_while(lock(), left, |loading| *loading > 0);
+    }
 }
 
 /// Serves each connection `listener` accepts, [`MAX_CONNECTIONS`] at once (past it, new ones
@@ -274,26 +381,24 @@ pub fn serve(file: &Path, pipeline: &Pipeline, listening: Listening) -> anyhow::
 /// never read its answer until the answer fit in the socket's buffer. A client that sends its
 /// request and then closes its side (`nc -N`, HTTP/1.0 scripts, health checkers) is still
 /// answered: hyper's default took the half-close for a hang-up and closed without a word.
+///
+/// Once `stopping` turns true it accepts no more connections, and gives those open up to
+/// [`SHUTDOWN_GRACE`] to answer the requests they are reading or answering (each is closed
+/// once it has); the deadline is returned, for the models still loading.
 async fn accept(
     listener: tokio::net::TcpListener,
     router: Router,
     idle_timeout: Duration,
-) -> anyhow::Result<i32> {
+    stopping: tokio::sync::watch::Receiver<bool>,
+) -> anyhow::Result<std::time::Instant> {
     let connections = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
     loop {
-        let permit = connections.clone().acquire_owned().await?;
-        let stream = match listener.accept().await {
-            Ok((stream, _)) => stream,
-            Err(err) => {
-                // Out of file descriptors, say: some come back as connections end.
-                errln!("cannot accept a connection: {err}");
-                tokio::time::sleep(Duration::from_millis(100)).await;
-                continue;
-            }
+        let (stream, permit) = tokio::select! {
+            () = stopped(stopping.clone()) => break,
+            accepted = next_connection(&listener, &connections) => accepted?,
         };
-        // Answers are small and whole: send them at once.
-        let _ = stream.set_nodelay(true);
         let service = hyper_util::service::TowerToHyperService::new(router.clone());
+        let stopping = stopping.clone();
         tokio::spawn(async move {
             let connection = hyper::server::conn::http1::Builder::new()
                 .timer(hyper_util::rt::TokioTimer::new())
@@ -303,11 +408,72 @@ async fn accept(
                     hyper_util::rt::TokioIo::new(WriteDeadline::new(stream, idle_timeout)),
                     service,
                 );
+            let mut connection = std::pin::pin!(connection);
+            let ended = tokio::select! {
+                ended = connection.as_mut() => ended,
+                () = stopped(stopping) => {
+                    connection.as_mut().graceful_shutdown();
+                    connection.await
+                }
+            };
             // A connection's errors (a client gone, a timeout) end it alone.
-            let _ = connection.await;
+            if let Err(err) = ended {
+                log_unread(&err);
+            }
             drop(permit);
         });
     }
+    drop(listener);
+    let deadline = std::time::Instant::now() + SHUTDOWN_GRACE;
+    let all = connections.acquire_many(MAX_CONNECTIONS as u32);
+    let open = match tokio::time::timeout_at(deadline.into(), all).await {
+        Ok(_) => 0,
+        Err(_) => MAX_CONNECTIONS - connections.available_permits(),
+    };
+    match open {
+        0 => errln!("stopped: every request in flight was answered"),
+        open => errln!(
+            "stopped after {} s: {open} connection(s) still open were closed",
+            SHUTDOWN_GRACE.as_secs()
+        ),
+    }
+    Ok(deadline)
+}
+
+/// The next connection `listener` accepts, once one of `connections`' permits is free.
+async fn next_connection(
+    listener: &tokio::net::TcpListener,
+    connections: &Arc<tokio::sync::Semaphore>,
+) -> anyhow::Result<(tokio::net::TcpStream, tokio::sync::OwnedSemaphorePermit)> {
+    let permit = connections.clone().acquire_owned().await?;
+    loop {
+        match listener.accept().await {
+            Ok((stream, _)) => {
+                // Answers are small and whole: send them at once.
+                let _ = stream.set_nodelay(true);
+                return Ok((stream, permit));
+            }
+            Err(err) => {
+                // Out of file descriptors, say: some come back as connections end.
+                errln!("cannot accept a connection: {err}");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    }
+}
+
+/// Logs a request hyper answered itself, its request line or headers unreadable or too long:
+/// hyper's answer has no body (it gives no way to add one), so this line is all that says why.
+fn log_unread(err: &hyper::Error) {
+    if !err.is_parse() {
+        return;
+    }
+    let status = match err.is_parse_too_large() {
+        false => 400,
+        true if err.to_string().contains("URI") => 414,
+        true => 431,
+    };
+    errln!("- - {status} ({err}: the request was not read, and its answer has no body)");
 }
 
 /// The routes; with a token, every one but `/health` (for a load balancer's checks) asks
@@ -422,9 +588,11 @@ fn opened_now(pipeline: &Pipeline, step: &str, file_stamp: Option<load::FileStam
     match open(pipeline, step) {
         Ok(opened) => {
             let searcher = Arc::new(opened.searcher);
-            let (warming, step_name) = (searcher.clone(), step.to_owned());
+            let (warm, step_name) = (searcher.clone(), step.to_owned());
+            let loading = warming::Loading::start();
             std::thread::spawn(move || {
-                if let Err(err) = warm_up(&warming) {
+                let _loading = loading;
+                if let Err(err) = warm_up(&warm) {
                     errln!("note: `{step_name}`: {err:#}");
                 }
             });
@@ -526,11 +694,14 @@ async fn indexes(State(server): State<Arc<Server>>) -> Result<Json<Value>, Refus
 }
 
 /// A body is read as JSON whatever its `Content-Type` says (`curl -d` sends a form's), up to
-/// axum's limit of 2 MiB, within the server's idle timeout.
+/// axum's limit of 2 MiB, within the server's idle timeout; one past [`SMALL_BODY_BYTES`] (or
+/// of a length not given) only while one of [`MAX_LARGE_BODIES`] permits is free, a 503 at
+/// once otherwise: 400 connections sending 2 MiB bodies at once took 1 GB.
 async fn query_by_body(
     State(server): State<Arc<Server>>,
     request: axum::extract::Request,
 ) -> Result<Json<Value>, Refusal> {
+    refuse_url_parameters(request.uri().query())?;
     let declared = (request.headers().get(axum::http::header::CONTENT_LENGTH))
         .and_then(|value| value.to_str().ok()?.parse::<u64>().ok());
     if declared.is_some_and(|length| length > MAX_BODY_BYTES) {
@@ -541,6 +712,44 @@ async fn query_by_body(
             None,
         ));
     }
+    let reading = match declared {
+        Some(length) if length <= SMALL_BODY_BYTES => None,
+        _ => Some(server.large_bodies.clone().try_acquire_owned().map_err(|_| {
+            busy(format!(
+                "{MAX_LARGE_BODIES} bodies over {} KiB are being read already: try again shortly",
+                SMALL_BODY_BYTES / 1024
+            ))
+        })?),
+    };
+    let query = query_of(&read_body(&server, request).await?)?;
+    drop(reading);
+    answer(server, query).await
+}
+
+/// A POST's URL parameters refused: they are not read, and a query that named its index in
+/// the URL got an error about the index it had not named.
+fn refuse_url_parameters(query: Option<&str>) -> Result<(), Refusal> {
+    let mut names: Vec<String> = Vec::new();
+    for (name, _) in form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
+        let name = format!("`{}`", crate::stdout::visible(&name));
+        if !names.contains(&name) {
+            names.push(name);
+        }
+    }
+    if names.is_empty() {
+        return Ok(());
+    }
+    Err(bad_request(format!(
+        "parameters in the URL are not read with POST ({}): put them in the JSON body",
+        names.join(", ")
+    )))
+}
+
+/// The body of `request`, within the server's idle timeout (a 408 past it).
+async fn read_body(
+    server: &Server,
+    request: axum::extract::Request,
+) -> Result<axum::body::Bytes, Refusal> {
     let reading = axum::body::Bytes::from_request(request, &());
     let Ok(body) = tokio::time::timeout(server.idle_timeout, reading).await else {
         return Err(Refusal(
@@ -552,7 +761,7 @@ async fn query_by_body(
             None,
         ));
     };
-    let body = body.map_err(|rejection| {
+    body.map_err(|rejection| {
         Refusal(
             rejection.status(),
             format!(
@@ -561,8 +770,7 @@ async fn query_by_body(
             ),
             None,
         )
-    })?;
-    answer(server, query_of(&body)?).await
+    })
 }
 
 /// The query a body holds: a JSON object of a [`QueryRequest`]'s fields.
@@ -605,9 +813,9 @@ fn from_url(raw: &str) -> Result<QueryRequest, Refusal> {
     };
     // The settings given so far, each with the name it was given by.
     let mut given: Vec<(String, String)> = Vec::new();
-    for (key, value) in form_urlencoded::parse(raw.as_bytes()) {
+    for (key, value) in url_pairs(raw)? {
         // Each setting once (`text` and `q` are one); only filters may repeat.
-        let setting = if key == "q" { "text" } else { key.as_ref() };
+        let setting = if key == "q" { "text" } else { key.as_str() };
         if !matches!(setting, "filter" | "filters") {
             if let Some((_, first)) = given.iter().find(|(seen, _)| seen == setting) {
                 let twice = if *first == key {
@@ -619,18 +827,18 @@ fn from_url(raw: &str) -> Result<QueryRequest, Refusal> {
                     "{twice}: give each parameter once (only `filter` may repeat)"
                 )));
             }
-            given.push((setting.to_owned(), key.clone().into_owned()));
+            given.push((setting.to_owned(), key.clone()));
         }
-        match key.as_ref() {
-            "text" | "q" => request.text = value.into_owned(),
-            "index" => request.index = Some(value.into_owned()),
-            "mode" => request.mode = Some(value.into_owned()),
+        match key.as_str() {
+            "text" | "q" => request.text = value,
+            "index" => request.index = Some(value),
+            "mode" => request.mode = Some(value),
             "k" => request.k = Some(whole("k", &value)?),
-            "filter" | "filters" => request.filters.push(value.into_owned()),
+            "filter" | "filters" => request.filters.push(value),
             "alpha" => request.alpha = Some(number("alpha", &value)? as f32),
             "context" => request.context = whole("context", &value)?,
             "explain" => {
-                request.explain = match value.as_ref() {
+                request.explain = match value.as_str() {
                     "true" | "1" | "" => true,
                     "false" | "0" => false,
                     _ => {
@@ -651,6 +859,32 @@ fn from_url(raw: &str) -> Result<QueryRequest, Refusal> {
     Ok(request)
 }
 
+/// The `key=value` pairs of a URL's query string, decoded as a form's (`+` a space). One that
+/// is no UTF-8 once decoded is refused, as in a body (it was read with replacement characters).
+fn url_pairs(raw: &str) -> Result<Vec<(String, String)>, Refusal> {
+    (raw.split('&').filter(|pair| !pair.is_empty()))
+        .map(|pair| {
+            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+            let key = url_decoded(key).map_err(|_| not_utf8(key))?;
+            let value = url_decoded(value).map_err(|_| not_utf8(&key))?;
+            Ok((key, value))
+        })
+        .collect()
+}
+
+fn url_decoded(part: &str) -> Result<String, std::str::Utf8Error> {
+    let spaced = part.replace('+', " ");
+    let decoded = percent_encoding::percent_decode_str(&spaced).decode_utf8()?;
+    Ok(decoded.into_owned())
+}
+
+fn not_utf8(name: &str) -> Refusal {
+    bad_request(format!(
+        "the URL parameter `{}` is not UTF-8 once its %-escapes are decoded: percent-encode the UTF-8 bytes of the text",
+        crate::stdout::visible(name)
+    ))
+}
+
 /// Answers `request` on a blocking thread (embedding and searching are CPU and disk work).
 async fn answer(server: Arc<Server>, request: QueryRequest) -> Result<Json<Value>, Refusal> {
     on_blocking_thread(server, move |server| search(server, &request)).await
@@ -663,11 +897,9 @@ async fn on_blocking_thread(
     work: impl FnOnce(&Server) -> Result<Value, Refusal> + Send + 'static,
 ) -> Result<Json<Value>, Refusal> {
     let Ok(permit) = server.pending.clone().try_acquire_owned() else {
-        return Err(Refusal(
-            StatusCode::SERVICE_UNAVAILABLE,
-            format!("{MAX_PENDING} requests are being answered already: try again shortly"),
-            None,
-        ));
+        return Err(busy(format!(
+            "{MAX_PENDING} requests are being answered already: try again shortly"
+        )));
     };
     tokio::task::spawn_blocking(move || {
         let answer = work(&server);
@@ -677,6 +909,15 @@ async fn on_blocking_thread(
     .await
     .map_err(|err| Refusal(StatusCode::INTERNAL_SERVER_ERROR, err.to_string(), None))?
     .map(Json)
+}
+
+/// A 503 for a server too busy to take a request now, saying when to try again.
+fn busy(message: String) -> Refusal {
+    Refusal(
+        StatusCode::SERVICE_UNAVAILABLE,
+        message,
+        Some(BUSY_RETRY_AFTER),
+    )
 }
 
 /// The settings of a query, checked as `engine query` checks its flags.
@@ -728,16 +969,8 @@ fn settings(server: &Server, request: &QueryRequest) -> Result<Settings, Refusal
             ))
         })?;
     let k = request.k.unwrap_or(DEFAULT_K);
-    if k == 0 {
-        return Err(bad_request("`k` must be at least 1"));
-    }
     let fusion = fusion(request.alpha, request.rrf_k, mode).map_err(bad_request)?;
-    if request.context > crate::query::MAX_CONTEXT {
-        return Err(bad_request(crate::query::context_too_wide(
-            request.context,
-            Asker::Http,
-        )));
-    }
+    answer_size(k, request.context).map_err(bad_request)?;
     if request.explain && mode != Mode::Hybrid {
         return Err(bad_request(
             "`explain` shows where each hybrid hit stood in the BM25 and vector lists fused into it; in `bm25` or `vector` mode a hit's rank is its list's already: leave it out, or ask for `\"mode\": \"hybrid\"`",
@@ -752,6 +985,29 @@ fn settings(server: &Server, request: &QueryRequest) -> Result<Settings, Refusal
         fusion,
         filters,
     })
+}
+
+/// Checks that `k` hits with `context` chunks on each side of each stay within [`MAX_K`],
+/// [`crate::query::MAX_CONTEXT`] and [`MAX_ANSWER_CHUNKS`].
+fn answer_size(k: usize, context: usize) -> Result<(), String> {
+    if k == 0 {
+        return Err("`k` must be at least 1".to_owned());
+    }
+    if k > MAX_K {
+        return Err(format!(
+            "`k` is at most {MAX_K} here, not {k}: ask for fewer hits (`engine query -k` has no such limit)"
+        ));
+    }
+    if context > crate::query::MAX_CONTEXT {
+        return Err(crate::query::context_too_wide(context, Asker::Http));
+    }
+    let chunks = k.saturating_mul(2 * context + 1);
+    if chunks > MAX_ANSWER_CHUNKS {
+        return Err(format!(
+            "an answer carries at most {MAX_ANSWER_CHUNKS} chunks, hits and context together: `k` {k} with `context` {context} asks for up to {chunks} (k × (2 × context + 1)); ask for fewer hits or less context"
+        ));
+    }
+    Ok(())
 }
 
 /// The fusion `alpha` or `rrf_k` ask for, checked as `engine query` checks `--alpha` and
@@ -823,10 +1079,14 @@ fn current_searcher(
     let mut slot = slot.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     let file_stamp = load::file_stamp(&server.file);
     // A text index file cut short under the open index (damage from outside) would kill the
-    // server at the first read past its end: the index is opened again, which reports it.
+    // server at the first read past its end, and a vectors file of another length than the
+    // vectors read from it is damage `engine query` refuses: the index is opened again, which
+    // reports either.
     let current = slot.file == file_stamp
         && (slot.searcher.as_ref()).is_some_and(|searcher| {
-            searcher.index.is_live() && searcher.index.file_cut_short().is_none()
+            searcher.index.is_live()
+                && searcher.index.file_cut_short().is_none()
+                && searcher.index.vectors_file_changed().is_none()
         });
     if !current {
         let pipeline = match crate::cli::load_to_read(&server.file) {
@@ -904,11 +1164,71 @@ mod tests {
         assert_eq!(request.k, Some(3));
         assert_eq!(request.filters, ["doc_id=a.md", "page=2"]);
         assert_eq!(request.alpha, Some(0.5));
-        for bad in ["k=ten", "alpha=x", "colour=red"] {
+        for bad in ["k=ten", "alpha=x", "colour=red", "text=%FF%FE", "%C3=x"] {
             let Err(Refusal(status, message, _)) = from_url(bad) else {
                 panic!("{bad} accepted");
             };
             assert_eq!(status, StatusCode::BAD_REQUEST, "{message}");
         }
+    }
+
+    #[test]
+    fn a_url_is_decoded_as_a_form_and_refused_when_no_utf8() {
+        let pairs = url_pairs("text=heap+memory%21&&explain&q=%E2%9C%93")
+            .ok()
+            .unwrap();
+        let pairs: Vec<(&str, &str)> = (pairs.iter())
+            .map(|(key, value)| (key.as_str(), value.as_str()))
+            .collect();
+        assert_eq!(
+            pairs,
+            [("text", "heap memory!"), ("explain", ""), ("q", "✓")]
+        );
+        let Err(Refusal(status, message, _)) = url_pairs("index=a&text=%FF%FE") else {
+            panic!("bytes that are no UTF-8 accepted");
+        };
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(message.contains("`text` is not UTF-8"), "{message}");
+    }
+
+    #[test]
+    fn a_posts_url_parameters_are_refused_by_name() {
+        assert!(refuse_url_parameters(None).is_ok());
+        assert!(refuse_url_parameters(Some("")).is_ok());
+        let Err(Refusal(status, message, _)) = refuse_url_parameters(Some("k=1&index=a&k=2"))
+        else {
+            panic!("URL parameters of a POST accepted");
+        };
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(
+            message.contains("(`k`, `index`): put them in the JSON body"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn an_answer_is_bounded_in_hits_and_chunks() {
+        assert!(answer_size(1, 0).is_ok());
+        assert!(answer_size(MAX_K, 0).is_ok());
+        assert!(answer_size(MAX_K, 2).is_ok());
+        assert!(answer_size(49, crate::query::MAX_CONTEXT).is_ok());
+        for (k, context, says) in [
+            (0, 0, "at least 1"),
+            (MAX_K + 1, 0, "`k` is at most 1000 here, not 1001"),
+            (100_000, 10, "`k` is at most 1000"),
+            (10, 51, "more than 50"),
+            (50, 50, "asks for up to 5050"),
+            (MAX_K, 3, "asks for up to 7000"),
+        ] {
+            let refused = answer_size(k, context).err().unwrap_or_default();
+            assert!(refused.contains(says), "{k} {context}: {refused}");
+        }
+    }
+
+    #[test]
+    fn a_busy_server_says_when_to_try_again() {
+        let response = busy("busy".to_owned()).into_response();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(response.headers()[header::RETRY_AFTER], "1");
     }
 }
