@@ -396,13 +396,62 @@ fn is_callout(aside: &NodeRef<'_>) -> bool {
 
 /// Whether a form holds content (headings, paragraphs, tables, lists, sections) beside its
 /// controls and their labels, as a page wrapped whole in one (ASP.NET WebForms, SharePoint)
-/// does; a search box or a login form does not.
+/// does; a search box or a login form does not, nor a sign-up form of a few words around a
+/// field to type in ("Want me to send you an email when I publish?" and an email box), which
+/// a heading or paragraph of its own does not make content.
 fn holds_content(form: &NodeRef<'_>) -> bool {
-    form.descendants().skip(1).any(|n| {
+    let has_blocks = form.descendants().skip(1).any(|n| {
         element(&n).is_some_and(|e| {
             is_structure_block(e.name()) || matches!(e.name(), "article" | "section" | "main")
         })
+    });
+    has_blocks && !(takes_typing(form) && words_within(form, SIGN_UP_WORDS) < SIGN_UP_WORDS)
+}
+
+/// Fewer words than this around a field to type in make a form a sign-up, search or login box.
+const SIGN_UP_WORDS: usize = 40;
+
+/// Whether `form` has a field to type in: a `<textarea>` or an `<input>` that shows one (not
+/// hidden, a button, a box to tick or a file to pick).
+fn takes_typing(form: &NodeRef<'_>) -> bool {
+    form.descendants().any(|n| {
+        element(&n).is_some_and(|e| match e.name() {
+            "textarea" => true,
+            "input" => !matches!(
+                e.attr("type")
+                    .map(|t| t.trim().to_ascii_lowercase())
+                    .as_deref(),
+                Some(
+                    "hidden"
+                        | "submit"
+                        | "button"
+                        | "reset"
+                        | "image"
+                        | "checkbox"
+                        | "radio"
+                        | "file"
+                        | "range"
+                        | "color"
+                )
+            ),
+            _ => false,
+        })
     })
+}
+
+/// The words of the text below `node`, counted up to `limit`.
+fn words_within(node: &NodeRef<'_>, limit: usize) -> usize {
+    let mut words = 0;
+    for text in node
+        .descendants()
+        .filter_map(|n| n.value().as_text().map(|t| &**t))
+    {
+        words += text.split_whitespace().count();
+        if words >= limit {
+            break;
+        }
+    }
+    words
 }
 
 /// Readability's class weight: -25 for a negative class or id pattern, +25 for a positive one.

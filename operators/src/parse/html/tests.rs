@@ -1186,6 +1186,14 @@ fn a_page_inside_a_form_keeps_its_content() {
     for gone in ["Search the site", "Contoso footer", "HR"] {
         assert!(!md.contains(gone), "{gone} in {md}");
     }
+    // A sign-up form is no content for its heading: a few words around a box to type in (the
+    // corpus's toc-missing page gained "Want me to send you an email…" as a heading).
+    let signed = article(
+        r#"<form name="subscribe"><h5>Want me to send you an email when I publish something new?</h5>
+<input type="hidden" name="list" value="articles"><div><input type="email" name="email"> <input type="submit" value="YES!"></div></form>"#,
+    );
+    let md = parse(signed.as_bytes()).unwrap().markdown;
+    assert!(!md.contains("Want me to send you"), "{md}");
 }
 
 /// Class names inside code and tables are no page furniture (readability skips them too):
