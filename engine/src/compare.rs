@@ -83,6 +83,8 @@ pub fn compare(pipeline: &Pipeline, options: &CompareOptions) -> anyhow::Result<
     };
     // Other systems' runs first: a file that cannot be read fails before any query runs.
     let mut runs = serde_json::Map::new();
+    // What to know to read the figures, beside the warnings about the inputs.
+    let mut notes = Vec::new();
     let mut external = Vec::new();
     for (name, path) in &options.runs {
         if steps.contains(name) || runs.contains_key(name) {
@@ -90,9 +92,13 @@ pub fn compare(pipeline: &Pipeline, options: &CompareOptions) -> anyhow::Result<
                 "two systems are named `{name}`: give the run another name (--run NAME=FILE)"
             )));
         }
-        let (ranked, coverage) = external_run(path, &queries)?;
+        let (ranked, coverage, run_notes) = external_run(name, path, &queries)?;
         external.push((name.clone(), ranked));
         runs.insert(name.clone(), coverage);
+        notes.extend(run_notes);
+    }
+    if let (Some(qrels), Some(judged)) = (&qrels, judged_queries) {
+        notes.extend(unscored_note(&queries, qrels, judged));
     }
     // Every index opens before any query runs: a missing one fails at once.
     let mut searchers = Vec::new();
@@ -165,7 +171,7 @@ pub fn compare(pipeline: &Pipeline, options: &CompareOptions) -> anyhow::Result<
         "pairs": [],
         "chunks": chunk_statistics(pipeline, store.as_ref(), run.as_ref(), &indexed_chunks),
         "warnings": warnings,
-        "notes": reading_notes(&runs, &queries, qrels.as_ref(), judged_queries.unwrap_or(0)),
+        "notes": notes,
     });
     if !runs.is_empty() {
         report["runs"] = Value::Object(runs);
@@ -178,11 +184,13 @@ pub fn compare(pipeline: &Pipeline, options: &CompareOptions) -> anyhow::Result<
 }
 
 /// The documents a TREC run ranks for each query (a query it lacks ranks none, as
-/// `trec_eval -c` counts it), and how well it covers the queries.
+/// `trec_eval -c` counts it), how well it covers the queries, and the notes that says to
+/// whoever reads its figures (`name` is the run's).
 fn external_run(
+    name: &str,
     path: &std::path::Path,
     queries: &[(String, String)],
-) -> anyhow::Result<(Rankings, Value)> {
+) -> anyhow::Result<(Rankings, Value, Vec<String>)> {
     let eval::TrecRun {
         ranked: mut run,
         repeated,
@@ -199,73 +207,52 @@ fn external_run(
     }
     let mut unknown: Vec<String> = run.into_keys().collect();
     unknown.sort();
-    let coverage = json!({
-        "file": path.display().to_string(),
+    let file = path.display().to_string();
+    let mut notes = Vec::new();
+    if !missing.is_empty() {
+        notes.push(format!(
+            "run `{name}` has no results for {} of the queries; they count as retrieving nothing",
+            missing.len()
+        ));
+    }
+    if !unknown.is_empty() {
+        notes.push(format!(
+            "run `{name}` ranks {} queries that are not in the queries file; they are left out",
+            unknown.len()
+        ));
+    }
+    let mut coverage = json!({
+        "file": file,
         "queries_missing": missing,
         "queries_not_asked": unknown,
         "lines_repeating_a_document": repeated.len(),
     });
-    let mut coverage = coverage;
     if let Some((line, query, doc, first)) = repeated.first() {
+        notes.push(format!(
+            "run `{name}` lists a document again for its query on {} line(s) (first {file}:{line}, query `{query}`, document `{doc}`, listed on line {first}); each document counts once, at its best score, where pytrec_eval keeps its last line",
+            repeated.len()
+        ));
         coverage["first_repeat"] =
             json!({ "line": line, "query": query, "document": doc, "first_line": first });
     }
-    Ok((ranked, coverage))
+    Ok((ranked, coverage, notes))
 }
 
-/// What to know to read the figures: queries a run misses or adds, documents a run lists
-/// twice, and judged queries that no metric can score.
-fn reading_notes(
-    runs: &serde_json::Map<String, Value>,
+/// A note when some of `queries` that `qrels` judges have no document judged relevant
+/// (`judged` are those that do): no metric can score them, so the means leave them out.
+fn unscored_note(
     queries: &[(String, String)],
-    qrels: Option<&eval::Qrels>,
+    qrels: &eval::Qrels,
     judged: usize,
-) -> Vec<String> {
-    let mut notes = Vec::new();
-    for (name, run) in runs {
-        let count = |key: &str| run[key].as_array().map_or(0, Vec::len);
-        if count("queries_missing") > 0 {
-            notes.push(format!(
-                "run `{name}` has no results for {} of the queries; they count as retrieving nothing",
-                count("queries_missing")
-            ));
-        }
-        if count("queries_not_asked") > 0 {
-            notes.push(format!(
-                "run `{name}` ranks {} queries that are not in the queries file; they are left out",
-                count("queries_not_asked")
-            ));
-        }
-        let repeats = &run["first_repeat"];
-        if !repeats.is_null() {
-            notes.push(format!(
-                "run `{name}` lists a document again for its query on {} line(s) (first {}:{}, query `{}`, document `{}`, listed on line {}); each document counts once, at its best score, where pytrec_eval keeps its last line",
-                run["lines_repeating_a_document"],
-                run["file"].as_str().unwrap_or_default(),
-                repeats["line"],
-                text_of(&repeats["query"]),
-                text_of(&repeats["document"]),
-                repeats["first_line"]
-            ));
-        }
-    }
-    if let Some(qrels) = qrels {
-        let unscored = queries
-            .iter()
-            .filter(|(id, _)| qrels.contains_key(id))
-            .count()
-            .saturating_sub(judged);
-        if unscored > 0 {
-            notes.push(format!(
-                "{unscored} of the queries the judgments name judge no document relevant (every grade 0 or less): no metric can score them, so they are left out of the means, where pytrec_eval and BEIR count them as 0"
-            ));
-        }
-    }
-    notes
-}
-
-fn text_of(value: &Value) -> &str {
-    value.as_str().unwrap_or_default()
+) -> Option<String> {
+    let unscored = queries
+        .iter()
+        .filter(|(id, _)| qrels.contains_key(id))
+        .count()
+        .saturating_sub(judged);
+    (unscored > 0).then(|| format!(
+        "{unscored} of the queries the judgments name judge no document relevant (every grade 0 or less): no metric can score them, so they are left out of the means, where pytrec_eval and BEIR count them as 0"
+    ))
 }
 
 /// Whether two (branch, mode) systems make a pair worth testing: the same mode across branches,
@@ -588,12 +575,11 @@ mod tests {
             .iter()
             .map(|(q, d, g)| (q.to_string(), HashMap::from([(d.to_string(), *g)])))
             .collect();
-        let notes = reading_notes(&serde_json::Map::new(), &queries, Some(&qrels), 1);
-        assert_eq!(notes.len(), 1, "{notes:?}");
+        let note = unscored_note(&queries, &qrels, 1).unwrap();
         assert!(
-            notes[0].starts_with("1 of the queries the judgments name judge no document relevant"),
-            "{notes:?}"
+            note.starts_with("1 of the queries the judgments name judge no document relevant"),
+            "{note}"
         );
-        assert!(reading_notes(&serde_json::Map::new(), &queries, None, 0).is_empty());
+        assert_eq!(unscored_note(&queries[..1], &qrels, 1), None);
     }
 }
